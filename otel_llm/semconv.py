@@ -1,0 +1,110 @@
+"""Every attribute, event and metric name otel-llm writes, in one place.
+
+Why one module: the analysis package, the collector's redaction rules and the
+tests all read these names; spelling one of them twice is how dashboards go
+quietly empty. Where an OpenTelemetry GenAI / database semantic convention
+exists we use its exact name (``gen_ai.*``, ``db.*``); our own additions live
+under ``otel_llm.*``.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- otel-llm's own attributes ------------------------------------------------
+OTEL_LLM_KIND: Final = "otel_llm.kind"  # chat | graph_node | vector_op | llm_call
+OTEL_LLM_PROJECT: Final = "otel_llm.project"
+OTEL_LLM_RUN_CONFIG_PREFIX: Final = "otel_llm.run_config."
+OTEL_LLM_COST_SOURCE: Final = "otel_llm.cost.source"  # user | genai-prices@<version>
+OTEL_LLM_GRAPH_NODE: Final = "otel_llm.graph.node"
+OTEL_LLM_GRAPH_NAME: Final = "otel_llm.graph.name"
+OTEL_LLM_STREAM_COMPLETE: Final = "otel_llm.stream.complete"
+OTEL_LLM_STREAM_CHUNKS: Final = "otel_llm.stream.chunks"
+OTEL_LLM_TURN_INPUT_TOKENS: Final = "otel_llm.turn.input_tokens"
+OTEL_LLM_TURN_OUTPUT_TOKENS: Final = "otel_llm.turn.output_tokens"
+OTEL_LLM_TURN_COST: Final = "otel_llm.turn.cost"
+OTEL_LLM_TURN_LLM_CALLS: Final = "otel_llm.turn.llm_calls"
+
+KIND_CHAT: Final = "chat"
+KIND_GRAPH_NODE: Final = "graph_node"
+KIND_VECTOR_OP: Final = "vector_op"
+KIND_LLM_CALL: Final = "llm_call"
+
+# --- GenAI semantic conventions ----------------------------------------------
+GEN_AI_OPERATION_NAME: Final = "gen_ai.operation.name"
+GEN_AI_PROVIDER_NAME: Final = "gen_ai.provider.name"
+GEN_AI_REQUEST_MODEL: Final = "gen_ai.request.model"
+GEN_AI_RESPONSE_MODEL: Final = "gen_ai.response.model"
+GEN_AI_RESPONSE_ID: Final = "gen_ai.response.id"
+GEN_AI_RESPONSE_FINISH_REASONS: Final = "gen_ai.response.finish_reasons"
+GEN_AI_REQUEST_TEMPERATURE: Final = "gen_ai.request.temperature"
+GEN_AI_REQUEST_MAX_TOKENS: Final = "gen_ai.request.max_tokens"
+GEN_AI_REQUEST_TOP_P: Final = "gen_ai.request.top_p"
+GEN_AI_REQUEST_TOP_K: Final = "gen_ai.request.top_k"
+GEN_AI_REQUEST_STOP_SEQUENCES: Final = "gen_ai.request.stop_sequences"
+GEN_AI_REQUEST_FREQUENCY_PENALTY: Final = "gen_ai.request.frequency_penalty"
+GEN_AI_REQUEST_PRESENCE_PENALTY: Final = "gen_ai.request.presence_penalty"
+GEN_AI_REQUEST_SEED: Final = "gen_ai.request.seed"
+GEN_AI_USAGE_INPUT_TOKENS: Final = "gen_ai.usage.input_tokens"
+GEN_AI_USAGE_OUTPUT_TOKENS: Final = "gen_ai.usage.output_tokens"
+GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: Final = "gen_ai.usage.cache_read.input_tokens"
+GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: Final = "gen_ai.usage.cache_creation.input_tokens"
+GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: Final = "gen_ai.usage.reasoning.output_tokens"
+GEN_AI_USAGE_COST: Final = "gen_ai.usage.cost"  # USD, double
+GEN_AI_CONVERSATION_ID: Final = "gen_ai.conversation.id"
+GEN_AI_INPUT_MESSAGES: Final = "gen_ai.input.messages"  # only with capture_content
+GEN_AI_OUTPUT_MESSAGES: Final = "gen_ai.output.messages"  # only with capture_content
+GEN_AI_SYSTEM_INSTRUCTIONS: Final = "gen_ai.system_instructions"  # only with capture_content
+GEN_AI_TOKEN_TYPE: Final = "gen_ai.token.type"  # metric attribute: input | output
+GEN_AI_EVALUATION_NAME: Final = "gen_ai.evaluation.name"
+GEN_AI_EVALUATION_SCORE_VALUE: Final = "gen_ai.evaluation.score.value"
+GEN_AI_EVALUATION_SCORE_LABEL: Final = "gen_ai.evaluation.score.label"
+GEN_AI_EVALUATION_EXPLANATION: Final = "gen_ai.evaluation.explanation"
+
+# --- other conventions --------------------------------------------------------
+USER_ID: Final = "user.id"
+ERROR_TYPE: Final = "error.type"
+DB_SYSTEM_NAME: Final = "db.system.name"
+DB_OPERATION_NAME: Final = "db.operation.name"
+DB_COLLECTION_NAME: Final = "db.collection.name"
+DB_RESPONSE_RETURNED_ROWS: Final = "db.response.returned_rows"
+
+# --- span events (seed 004's vocabulary, where it adds information) ----------
+EVENT_CHAT_MESSAGE: Final = "chat.message"
+EVENT_GRAPH_STATE_UPDATE: Final = "graph.state.update"
+EVENT_LLM_REQUEST: Final = "llm.request"
+EVENT_LLM_RESPONSE: Final = "llm.response"
+EVENT_LLM_FIRST_TOKEN: Final = "llm.first_token"
+EVENT_LLM_ERROR: Final = "llm.error"
+EVENT_EVALUATION_RESULT: Final = "gen_ai.evaluation.result"
+# event attributes
+EVENT_ATTR_ROLE: Final = "otel_llm.message.role"
+EVENT_ATTR_LENGTH: Final = "otel_llm.message.length"
+EVENT_ATTR_CONTENT: Final = "otel_llm.message.content"  # only with capture_content
+EVENT_ATTR_STATE_KEYS: Final = "otel_llm.graph.state.keys"
+
+# Every attribute that may carry user text: the collector's stripping variant
+# deletes exactly these (keep collector-config/ in step with this tuple).
+CONTENT_ATTRIBUTES: Final = (
+    GEN_AI_INPUT_MESSAGES,
+    GEN_AI_OUTPUT_MESSAGES,
+    GEN_AI_SYSTEM_INSTRUCTIONS,
+    EVENT_ATTR_CONTENT,
+    GEN_AI_EVALUATION_EXPLANATION,
+)
+
+# --- metrics -------------------------------------------------------------------
+METRIC_TOKEN_USAGE: Final = "gen_ai.client.token.usage"  # histogram, {token}
+METRIC_OPERATION_DURATION: Final = "gen_ai.client.operation.duration"  # histogram, s
+METRIC_TIME_TO_FIRST_CHUNK: Final = "gen_ai.client.operation.time_to_first_chunk"  # histogram, s
+METRIC_COST: Final = "otel_llm.cost"  # counter, USD
+METRIC_VECTOR_OPERATIONS: Final = "otel_llm.vector.operations"  # counter, {operation}
+METRIC_GRAPH_NODE_DURATION: Final = "otel_llm.graph.node.duration"  # histogram, s
+
+# Bucket boundaries recommended by the GenAI metrics semantic conventions.
+TOKEN_USAGE_BUCKETS: Final = (
+    1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+)
+DURATION_BUCKETS: Final = (
+    0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+)

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Sets up .venv with otel-llm and its test extras, builds (or reuses) the
+# OpenTelemetry Collector, then runs the whole test suite. Extra arguments go
+# to pytest, e.g. `bash scripts/test.sh tests/sdk -x`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[analysis,dev]'
+bash collector-config/build.sh
+exec .venv/bin/python -m pytest "$@"
