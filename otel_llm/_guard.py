@@ -1,0 +1,95 @@
+"""The one internal-error guard: otel-llm's own faults never reach the app.
+
+Why one guard: instrumentation runs inside the user's hot path, so a bug in an
+extractor, a price table or an exporter must not turn a working LLM call into a
+crash. Every ``except Exception`` in otel-llm's own code hands the error to
+:func:`internal_error`, which logs it once per call site (a busy app would
+otherwise log the same fault a million times) and swallows it.
+
+Under pytest the same call re-raises instead, so our bugs fail our tests rather
+than hiding in a log. Tests that *prove* the swallowing switch that off with
+:func:`swallowing`.
+
+The three zones of a decorated call (see ``_wrap``):
+
+1. setup fails (span start, attribute extraction) -> the function runs bare;
+2. the user's function raises -> recorded on the span, re-raised untouched;
+3. post-processing fails (usage, cost, metrics) -> logged, the result returned.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+__all__ = ["guarded", "internal_error", "swallowing"]
+
+_log = logging.getLogger("otel_llm")
+_seen: set[str] = set()
+# None: decide by environment (re-raise under pytest); True/False: forced.
+_reraise: bool | None = None
+
+T = TypeVar("T")
+
+
+def _should_reraise() -> bool:
+    if _reraise is not None:
+        return _reraise
+    # Read only on the (rare) error path, never per call.
+    return "PYTEST_CURRENT_TEST" in os.environ
+
+
+def internal_error(site: str, exc: Exception) -> None:
+    """Handle an otel-llm fault caught at ``site``: log once, or re-raise under pytest.
+
+    Call it from inside the ``except`` block that caught ``exc``.
+    """
+    if _should_reraise():
+        raise exc
+    if site in _seen:
+        return
+    _seen.add(site)
+    _log.warning(
+        "otel-llm internal error at %s; the application is unaffected "
+        "(further errors at this site are not logged)",
+        site,
+        exc_info=exc,
+    )
+
+
+def guarded(site: str, default: T) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Decorate an otel-llm helper so a fault returns ``default`` instead of raising."""
+
+    def decorate(fn: Callable[..., T]) -> Callable[..., T]:
+        @functools.wraps(fn)
+        def wrapper(*args: object, **kwargs: object) -> T:
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 — the guard's whole purpose
+                internal_error(site, exc)
+                return default
+
+        return wrapper
+
+    return decorate
+
+
+@contextmanager
+def swallowing() -> Iterator[None]:
+    """Within the block, behave as in production: swallow and log (for tests).
+
+    Also forgets which sites were already logged, so a test sees its log record.
+    """
+    global _reraise
+    previous = _reraise
+    _reraise = False
+    _seen.clear()
+    try:
+        yield
+    finally:
+        _reraise = previous
+        _seen.clear()

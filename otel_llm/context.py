@@ -1,0 +1,142 @@
+"""``session()``: who is talking, in which thread, under which run configuration.
+
+Why the session lives *inside the OpenTelemetry context* (``context.set_value``)
+rather than in a contextvar of our own: the official
+``opentelemetry-instrumentation-threading`` copies only the OpenTelemetry
+context into ``Thread``/``ThreadPoolExecutor`` workers, not the whole
+``contextvars.Context``. Storing the session (and the chat-turn accumulator and
+the innermost llm_call, see ``_core``) as OpenTelemetry context values means
+that one instrumentation propagates all of them, and ``asyncio`` tasks and
+``asyncio.to_thread`` (which copy the whole contextvars context) carry them too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry.util.types import AttributeValue
+
+from otel_llm import semconv
+from otel_llm._guard import internal_error
+
+__all__ = ["Session", "current_session", "instrument_threads", "session"]
+
+_SESSION_KEY = otel_context.create_key("otel_llm.session")
+_PRIMITIVES = (str, bool, int, float)
+
+
+@dataclass(frozen=True)
+class Session:
+    """The merged view of all enclosing ``session()`` blocks."""
+
+    thread_id: str | None = None
+    user_id: str | None = None
+    run_config: Mapping[str, Any] = field(default_factory=dict)
+    # Span attributes, computed once per ``session()`` entry, not per span.
+    attributes: Mapping[str, AttributeValue] = field(default_factory=dict)
+
+    def merged(
+        self, thread_id: str | None, user_id: str | None, run_config: Mapping[str, Any] | None
+    ) -> "Session":
+        """A session where the given (non-None) values win and run_config keys merge."""
+        config = {**self.run_config, **(run_config or {})}
+        tid = self.thread_id if thread_id is None else str(thread_id)
+        uid = self.user_id if user_id is None else str(user_id)
+        return Session(tid, uid, config, _attributes(tid, uid, config))
+
+
+def _attribute_value(value: Any) -> AttributeValue:
+    """Attribute values must be primitives; anything else is recorded as its ``str``."""
+    return value if isinstance(value, _PRIMITIVES) else str(value)
+
+
+def _attributes(
+    thread_id: str | None, user_id: str | None, run_config: Mapping[str, Any]
+) -> dict[str, AttributeValue]:
+    attrs: dict[str, AttributeValue] = {}
+    if thread_id is not None:
+        attrs[semconv.GEN_AI_CONVERSATION_ID] = thread_id
+    if user_id is not None:
+        attrs[semconv.USER_ID] = user_id
+    for key, value in run_config.items():
+        if value is not None:
+            attrs[semconv.OTEL_LLM_RUN_CONFIG_PREFIX + str(key)] = _attribute_value(value)
+    return attrs
+
+
+_EMPTY = Session()
+
+
+def current_session() -> Session | None:
+    """The active session, or ``None`` outside any ``session()`` block."""
+    return otel_context.get_value(_SESSION_KEY)  # type: ignore[return-value]
+
+
+class session:  # noqa: N801 — public API name is lower-case by design
+    """Context manager tagging every span inside it with thread, user and run config.
+
+    Usable as ``with`` (also around ``await``) and ``async with``; nested
+    sessions merge (inner values win, ``run_config`` keys combine).
+    """
+
+    __slots__ = ("_thread_id", "_user_id", "_run_config", "_token")
+
+    def __init__(
+        self,
+        thread_id: str | None = None,
+        user_id: str | None = None,
+        run_config: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._thread_id = thread_id
+        self._user_id = user_id
+        self._run_config = dict(run_config) if run_config else None
+        self._token: object | None = None
+
+    def __enter__(self) -> Session:
+        merged = (current_session() or _EMPTY).merged(
+            self._thread_id, self._user_id, self._run_config
+        )
+        self._token = otel_context.attach(otel_context.set_value(_SESSION_KEY, merged))
+        return merged
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        token, self._token = self._token, None
+        if token is not None:
+            otel_context.detach(token)  # type: ignore[arg-type]
+
+    async def __aenter__(self) -> Session:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
+
+
+def instrument_threads() -> None:
+    """Propagate the OpenTelemetry context (and so sessions, turns, parents) into threads.
+
+    Enables the official ``ThreadingInstrumentor`` (``Thread``, ``Timer``,
+    ``ThreadPoolExecutor.submit``) once; idempotent. ``configure()`` calls it.
+    ``asyncio.to_thread`` needs nothing: it copies the whole contextvars context.
+    """
+    try:
+        from opentelemetry.instrumentation.threading import ThreadingInstrumentor
+
+        instrumentor = ThreadingInstrumentor()
+        if not instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.instrument()
+    except Exception as exc:  # noqa: BLE001 — missing or failing instrumentor
+        internal_error("context.instrument_threads", exc)
