@@ -1,0 +1,241 @@
+"""Build (or adopt) the OpenTelemetry SDK providers for one ``configure()`` call.
+
+Why a separate module: with ``exporters/`` this is the only place that touches
+the OpenTelemetry SDK, so the hot path (decorators) keeps importing only the
+API. A :class:`Providers` remembers which providers *we* created, so flush and
+shutdown never close a provider the application owns.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from opentelemetry import metrics, trace
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import MetricExporter, PeriodicExportingMetricReader
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+
+from otel_llm._settings import Settings
+
+__all__ = ["Providers", "build"]
+
+_log = logging.getLogger("otel_llm.providers")
+
+
+@dataclass
+class Providers:
+    """The providers in use, and the parts of them that we own and must close."""
+
+    tracer_provider: Any
+    meter_provider: Any
+    logger_provider: Any | None = None
+    owned: list[Any] = field(default_factory=list)  # providers we created, closed by shutdown()
+    closers: list[Callable[[], None]] = field(default_factory=list)  # detach handler, uninstrument
+
+    def force_flush(self, timeout_s: float = 5.0) -> bool:
+        """Flush every provider in use (adopted ones too: flushing never loses data)."""
+        timeout_ms = int(max(timeout_s, 0) * 1000)
+        ok = True
+        seen: set[int] = set()
+        for provider in (self.tracer_provider, self.meter_provider, self.logger_provider):
+            if provider is None or id(provider) in seen:
+                continue
+            seen.add(id(provider))
+            flush = getattr(provider, "force_flush", None)
+            if not callable(flush):
+                continue
+            try:
+                result = flush(timeout_millis=timeout_ms)
+                ok = ok and result is not False
+            except Exception:  # noqa: BLE001 — flush is best effort, reported not raised
+                _log.warning("otel-llm: flushing %s failed", type(provider).__name__, exc_info=True)
+                ok = False
+        return ok
+
+    def shutdown(self) -> None:
+        """Undo our integrations, then close the providers we created (idempotent)."""
+        closers, self.closers = self.closers, []
+        for close in reversed(closers):
+            _quietly(close)
+        owned, self.owned = self.owned, []
+        for provider in owned:
+            _quietly(provider.shutdown)
+
+
+def _quietly(fn: Callable[[], Any]) -> None:
+    try:
+        fn()
+    except Exception:  # noqa: BLE001 — shutdown must finish whatever one part does
+        _log.warning("otel-llm: error during shutdown", exc_info=True)
+
+
+def _resource(settings: Settings) -> Resource:
+    """Resource.create also merges OTEL_RESOURCE_ATTRIBUTES; service.name is ours."""
+    return Resource.create({SERVICE_NAME: settings.service_name})
+
+
+def _spool(exporter: Any, signal: str, settings: Settings) -> Any:
+    """Wrap an OTLP exporter with the collector engineer's disk spool when it exists."""
+    try:
+        from otel_llm.exporters.spool import spooled
+    except ImportError:
+        return exporter
+    try:
+        return spooled(exporter, signal, settings.resolved_spool_dir, settings.spool_max_bytes)
+    except Exception:  # noqa: BLE001 — without a spool we still export, just without replay
+        _log.warning("otel-llm: spool unavailable for %s; exporting without it", signal, exc_info=True)
+        return exporter
+
+
+def _otlp_endpoint(settings: Settings, signal: str) -> dict[str, str]:
+    """Explicit endpoints: http wants the per-signal path appended, grpc the bare host:port."""
+    if not settings.endpoint:
+        return {}  # the exporters read OTEL_EXPORTER_OTLP_{,TRACES_,...}ENDPOINT themselves
+    if settings.protocol == "grpc":
+        return {"endpoint": settings.endpoint}
+    return {"endpoint": f"{settings.endpoint.rstrip('/')}/v1/{signal}"}
+
+
+def _otlp_exporters(settings: Settings) -> tuple[SpanExporter, MetricExporter, Any]:
+    if settings.protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
+        from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+    else:
+        from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter  # type: ignore[assignment]
+        from opentelemetry.exporter.otlp.proto.http.metric_exporter import (  # type: ignore[assignment]
+            OTLPMetricExporter,
+        )
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # type: ignore[assignment]
+            OTLPSpanExporter,
+        )
+    return (
+        _spool(OTLPSpanExporter(**_otlp_endpoint(settings, "traces")), "traces", settings),
+        _spool(OTLPMetricExporter(**_otlp_endpoint(settings, "metrics")), "metrics", settings),
+        _spool(OTLPLogExporter(**_otlp_endpoint(settings, "logs")), "logs", settings),
+    )
+
+
+def _console_exporters(settings: Settings) -> tuple[SpanExporter, MetricExporter, Any]:
+    from opentelemetry.sdk._logs.export import ConsoleLogRecordExporter
+    from opentelemetry.sdk.metrics.export import ConsoleMetricExporter
+    from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
+    return ConsoleSpanExporter(), ConsoleMetricExporter(), ConsoleLogRecordExporter()
+
+
+def _file_exporters(settings: Settings) -> tuple[SpanExporter, MetricExporter, Any]:
+    from otel_llm.exporters.file import FileLogExporter, FileMetricExporter, FileSpanExporter
+
+    out = Path(settings.output_dir)
+    size = settings.rotate_max_bytes
+    return (
+        FileSpanExporter(out / "traces.jsonl", max_bytes=size),
+        FileMetricExporter(out / "metrics.jsonl", max_bytes=size),
+        FileLogExporter(out / "logs.jsonl", max_bytes=size),
+    )
+
+
+_EXPORTERS: dict[str, Callable[[Settings], tuple[SpanExporter, MetricExporter, Any]]] = {
+    "file": _file_exporters,
+    "otlp": _otlp_exporters,
+    "console": _console_exporters,
+}
+
+
+def build(
+    settings: Settings,
+    tracer_provider: Any | None = None,
+    meter_provider: Any | None = None,
+) -> Providers:
+    """Create what was not passed in; adopted providers are used as they are.
+
+    With ``exporter="none"`` we create bare providers (no processor, no
+    reader): decorators still run their whole path, nothing is exported.
+    """
+    make = _EXPORTERS.get(settings.exporter)
+    span_exp, metric_exp, log_exp = make(settings) if make else (None, None, None)
+    resource = _resource(settings)
+    result = Providers(tracer_provider=tracer_provider, meter_provider=meter_provider)
+
+    if tracer_provider is None:
+        tp = TracerProvider(resource=resource)
+        if span_exp is not None:
+            tp.add_span_processor(BatchSpanProcessor(span_exp))
+        result.tracer_provider = tp
+        result.owned.append(tp)
+
+    if meter_provider is None:
+        readers = []
+        if metric_exp is not None:
+            readers.append(
+                PeriodicExportingMetricReader(
+                    metric_exp, export_interval_millis=settings.metric_export_interval_ms
+                )
+            )
+        mp = MeterProvider(resource=resource, metric_readers=readers)
+        result.meter_provider = mp
+        result.owned.append(mp)
+
+    if settings.logs_enabled and log_exp is not None:
+        from otel_llm._logs import attach_logging, logger_provider_for
+
+        lp = logger_provider_for(resource, log_exp)
+        result.logger_provider = lp
+        result.owned.append(lp)
+        result.closers.append(attach_logging(lp))
+
+    if settings.process_metrics:
+        from otel_llm._process import enable_process_metrics
+
+        closer = enable_process_metrics(result.meter_provider)
+        if closer is not None:
+            result.closers.append(closer)
+    return result
+
+
+def install_globals(providers: Providers, previous: Providers | None) -> None:
+    """Make the providers we created the global ones, so other instrumentations share our files.
+
+    OpenTelemetry allows setting a global provider once. When the current
+    global is one *we* installed by an earlier ``configure()``, we reset the
+    once-flag (as OpenTelemetry's own test utilities do) and swap it; a
+    global the application set itself is left alone.
+    """
+    ours_before = set(map(id, previous.owned)) if previous else set()
+    if providers.tracer_provider in providers.owned:
+        _swap_global(trace, "_TRACER_PROVIDER", "_TRACER_PROVIDER_SET_ONCE", trace.get_tracer_provider(),
+                     providers.tracer_provider, trace.set_tracer_provider, ours_before)
+    if providers.meter_provider in providers.owned:
+        from opentelemetry.metrics import _internal as metrics_internal
+
+        _swap_global(metrics_internal, "_METER_PROVIDER", "_METER_PROVIDER_SET_ONCE",
+                     metrics.get_meter_provider(), providers.meter_provider,
+                     metrics.set_meter_provider, ours_before)
+    if providers.logger_provider is not None and providers.logger_provider in providers.owned:
+        from opentelemetry import _logs
+        from opentelemetry._logs import _internal as logs_internal
+
+        _swap_global(logs_internal, "_LOGGER_PROVIDER", "_LOGGER_PROVIDER_SET_ONCE",
+                     _logs.get_logger_provider(), providers.logger_provider,
+                     _logs.set_logger_provider, ours_before)
+
+
+def _swap_global(module: Any, value_attr: str, once_attr: str, current: Any, new: Any,
+                 setter: Callable[[Any], None], ours_before: set[int]) -> None:
+    already_set = getattr(module, value_attr, None) is not None
+    if already_set and id(current) not in ours_before:
+        _log.info("otel-llm: a global %s is already set by the application; keeping it",
+                  type(current).__name__)
+        return
+    if already_set:
+        from opentelemetry.util._once import Once
+
+        setattr(module, once_attr, Once())
+        setattr(module, value_attr, None)
+    setter(new)

@@ -1,0 +1,233 @@
+"""The resolved state every decorator reads, swapped atomically by ``configure()``.
+
+Why one immutable object behind one global: a decorated call reads
+:func:`current` once and then uses a consistent tracer, instrument set, price
+book and content policy even if another thread re-configures meanwhile. Before
+``configure()`` a default runtime on the global (proxy) tracer and meter is
+built lazily, so decorators applied at import time never fail and start
+exporting as soon as *any* global provider is set.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+from opentelemetry import metrics, trace
+from opentelemetry.metrics import Meter
+from opentelemetry.trace import Tracer
+
+from otel_llm._content import ContentPolicy
+from otel_llm._settings import Settings
+from otel_llm.pricing import PriceBook
+
+if TYPE_CHECKING:
+    from otel_llm._metrics import Instruments
+    from otel_llm._providers import Providers
+
+__all__ = ["Runtime", "configure", "current", "flush", "shutdown"]
+
+_log = logging.getLogger("otel_llm")
+SCOPE = "otel_llm"
+
+
+def _scope_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("otel-llm")
+    except Exception:  # noqa: BLE001 — running from a source tree without metadata
+        return "0.0.0"
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Everything a decorated call needs, resolved once per ``configure()``."""
+
+    settings: Settings
+    tracer: Tracer
+    meter: Meter
+    instruments: "Instruments"
+    prices: PriceBook
+    content: ContentPolicy
+
+    @property
+    def project(self) -> str | None:
+        return self.settings.project
+
+
+def _instruments(meter: Meter) -> "Instruments":
+    from otel_llm._metrics import Instruments  # the core engineer's module; imported lazily
+
+    return Instruments.create(meter)
+
+
+def _build_runtime(settings: Settings, tracer_provider: Any | None, meter_provider: Any | None) -> Runtime:
+    version = _scope_version()
+    tracer = (tracer_provider or trace.get_tracer_provider()).get_tracer(SCOPE, version)
+    meter = (meter_provider or metrics.get_meter_provider()).get_meter(SCOPE, version)
+    return Runtime(
+        settings=settings,
+        tracer=tracer,
+        meter=meter,
+        instruments=_instruments(meter),
+        prices=PriceBook.load(settings.pricing),
+        content=ContentPolicy(
+            capture=settings.capture_content,
+            redact=settings.redact,
+            max_chars=settings.max_content_chars,
+        ),
+    )
+
+
+_lock = threading.RLock()
+_runtime: Runtime | None = None
+_providers: "Providers | None" = None
+_atexit_registered = False
+_threads_instrumented = False
+
+
+def current() -> Runtime:
+    """The active runtime; before ``configure()``, a default one on the global providers.
+
+    Cheap (one global read) and never raises: if even the default cannot be
+    built, the error propagates only from the first call inside our guard.
+    """
+    rt = _runtime
+    if rt is not None:
+        return rt
+    return _default_runtime()
+
+
+def _default_runtime() -> Runtime:
+    global _runtime
+    with _lock:
+        if _runtime is None:
+            _runtime = _build_runtime(Settings.resolve(exporter="none"), None, None)
+        return _runtime
+
+
+def configure(
+    *,
+    service_name: str | None = None,
+    project: str | None = None,
+    exporter: str | None = None,
+    output_dir: str | Any | None = None,
+    endpoint: str | None = None,
+    protocol: str | None = None,
+    pricing: Mapping[str, Any] | str | Any | None = None,
+    capture_content: bool | None = None,
+    redact: Callable[[str], str] | None = None,
+    tracer_provider: Any | None = None,
+    meter_provider: Any | None = None,
+    logs: bool | None = None,
+    process_metrics: bool | None = None,
+    **extra: Any,
+) -> None:
+    """Configure otel-llm: resolve settings, build or adopt providers, swap the runtime.
+
+    ``None`` means "not given": the environment (``OTEL_*``, ``OTEL_LLM_*``)
+    then the default applies (``exporter="file"``, ``output_dir="./otel-data"``,
+    ``protocol="http/protobuf"``, ``capture_content=False``, logs on with the
+    file exporter, ``process_metrics=False``). Extra settings
+    (``max_content_chars``, ``rotate_max_bytes``, ``spool_dir``,
+    ``spool_max_bytes``, ``metric_export_interval_ms``) are keyword arguments
+    too. Providers passed in are used, never shut down by us; providers we
+    create become the global ones. Calling it again replaces the previous
+    configuration and closes what the previous call created.
+
+    Raises ``ValueError``/``TypeError`` only for invalid explicit arguments.
+    """
+    global _runtime, _providers
+    settings = Settings.resolve(
+        service_name=service_name,
+        project=project,
+        exporter=exporter,
+        output_dir=output_dir,
+        endpoint=endpoint,
+        protocol=protocol,
+        pricing=pricing,
+        capture_content=capture_content,
+        redact=redact,
+        logs=logs,
+        process_metrics=process_metrics,
+        **extra,
+    )
+    from otel_llm import _providers as providers_mod
+
+    with _lock:
+        previous = _providers
+        built = providers_mod.build(settings, tracer_provider, meter_provider)
+        try:
+            runtime = _build_runtime(settings, built.tracer_provider, built.meter_provider)
+        except Exception:
+            built.shutdown()
+            raise
+        providers_mod.install_globals(built, previous)
+        _runtime, _providers = runtime, built
+        if previous is not None:
+            previous.force_flush()
+            previous.shutdown()
+        _register_atexit()
+        _instrument_threads()
+
+
+def flush(timeout_s: float = 5) -> bool:
+    """Force-flush every provider in use; ``True`` when all finished in time. Never raises."""
+    state = _providers
+    if state is None:
+        return True
+    try:
+        return state.force_flush(timeout_s)
+    except Exception:  # noqa: BLE001
+        _log.warning("otel-llm: flush failed", exc_info=True)
+        return False
+
+
+def shutdown() -> None:
+    """Flush and close what ``configure()`` created. Idempotent; decorators keep working after."""
+    global _runtime, _providers
+    with _lock:
+        state, _providers = _providers, None
+        _runtime = None  # back to the default runtime on the global providers
+    if state is None:
+        return
+    try:
+        state.force_flush()
+    finally:
+        state.shutdown()
+
+
+def _swap(runtime: Runtime | None, providers: "Providers | None") -> tuple[Runtime | None, "Providers | None"]:
+    """Install a runtime and return the previous pair (used by ``otel_llm.testing``)."""
+    global _runtime, _providers
+    with _lock:
+        old = (_runtime, _providers)
+        _runtime, _providers = runtime, providers
+        return old
+
+
+def _register_atexit() -> None:
+    global _atexit_registered
+    if not _atexit_registered:
+        atexit.register(shutdown)
+        _atexit_registered = True
+
+
+def _instrument_threads() -> None:
+    """Propagate context into threads/executors via the core engineer's helper, once."""
+    global _threads_instrumented
+    if _threads_instrumented:
+        return
+    try:
+        from otel_llm.context import instrument_threads
+    except ImportError:
+        return
+    try:
+        instrument_threads()
+        _threads_instrumented = True
+    except Exception:  # noqa: BLE001 — missing propagation is degraded, not fatal
+        _log.warning("otel-llm: could not instrument threads", exc_info=True)

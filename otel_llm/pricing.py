@@ -1,0 +1,279 @@
+"""Pure pricing: (model, usage) -> cost in USD, or ``None`` when the model is unknown.
+
+Where prices come from: the user's ``pricing`` (a dict, or a JSON/YAML file;
+USD per 1M tokens: ``input``, ``output``, ``cache_read``, ``cache_write``)
+merged over the bundled snapshot of `genai-prices` (auto-update stays off, so
+costs are reproducible offline). User entries win.
+
+Why we do our own arithmetic: one ``genai_prices.calc_price`` call costs about
+70 µs, three times a whole span. So each (provider, model) is resolved **once**
+through genai-prices' data lookup (``find_provider_model`` + ``get_prices``,
+which also maps dated names such as ``gpt-4o-2024-08-06`` to their family) and
+the per-token rates are cached; a span then costs four multiplications.
+
+Tiered prices (e.g. long-context rates) are handled like genai-prices does:
+the tier is chosen by the call's *total* input tokens and applies to all of
+that call's tokens (the "cliff" model). Time-conditional prices (off-peak
+discounts, price changes) are resolved at lookup time and then cached for the
+life of the PriceBook. Non-token prices (per-request fees, web searches) are
+ignored: otel-llm only knows tokens.
+
+Arithmetic: uncached input = input − cache_read − cache_write at the input
+rate; cache reads and writes at their own rates (the input rate when the model
+has none); output (reasoning included) at the output rate. Cached tokens are
+thus priced once, at the cache rate.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from otel_llm._usage import Usage
+
+__all__ = ["Cost", "ModelRates", "PriceBook"]
+
+_log = logging.getLogger("otel_llm.pricing")
+_PER_MILLION = 1_000_000.0
+_USER_KEYS = ("input", "output", "cache_read", "cache_write")
+
+# gen_ai.provider.name (semconv) -> genai-prices provider id, where they differ.
+_PROVIDER_IDS = {
+    "gcp.gemini": "google",
+    "gcp.vertex_ai": "google",
+    "gcp.gen_ai": "google",
+    "aws.bedrock": "aws",
+    "azure.ai.openai": "azure",
+    "azure.ai.inference": "azure",
+    "x_ai": "x-ai",
+    "mistral_ai": "mistral",
+}
+# Date suffixes providers append to a model family: -2024-08-06, -20241022, @20241022.
+_DATED = re.compile(r"(?:[-@]\d{4}-\d{2}-\d{2}|[-@]\d{8})$")
+
+
+@dataclass(frozen=True)
+class Cost:
+    """The price of one call in USD and where the rate came from."""
+
+    usd: float
+    source: str  # "user" | "genai-prices@<version>"
+
+
+@dataclass(frozen=True)
+class _Rate:
+    """USD per token, with optional (threshold, rate) tiers chosen by total input tokens."""
+
+    base: float
+    tiers: tuple[tuple[int, float], ...] = ()
+
+    def at(self, total_input: int) -> float:
+        for start, rate in reversed(self.tiers):
+            if total_input > start:
+                return rate
+        return self.base
+
+
+@dataclass(frozen=True)
+class ModelRates:
+    """Per-token rates of one model, resolved once."""
+
+    input: _Rate | None
+    output: _Rate | None
+    cache_read: _Rate | None
+    cache_write: _Rate | None
+    source: str
+
+    def price(self, usage: Usage) -> float:
+        total_in = usage.input_tokens or 0
+        read = usage.cache_read_tokens or 0
+        write = usage.cache_write_tokens or 0
+        uncached = max(total_in - read - write, 0)
+        usd = 0.0
+        if self.input is not None:
+            rate = self.input.at(total_in)
+            usd += uncached * rate
+            usd += read * (self.cache_read.at(total_in) if self.cache_read else rate)
+            usd += write * (self.cache_write.at(total_in) if self.cache_write else rate)
+        if self.output is not None:
+            usd += (usage.output_tokens or 0) * self.output.at(total_in)
+        return usd
+
+
+def _version() -> str:
+    try:
+        import genai_prices
+
+        return str(genai_prices.__version__)
+    except Exception:  # noqa: BLE001 — pricing is optional, tokens still flow
+        return "unknown"
+
+
+def _rate_from_genai(price: Any) -> _Rate | None:
+    """genai-prices Decimal or TieredPrices (USD per 1M tokens) -> per-token _Rate."""
+    if price is None:
+        return None
+    tiers = getattr(price, "tiers", None)
+    if tiers is not None:
+        return _Rate(
+            float(price.base) / _PER_MILLION,
+            tuple((int(t.start), float(t.price) / _PER_MILLION) for t in tiers),
+        )
+    return _Rate(float(price) / _PER_MILLION)
+
+
+def _rate_from_user(value: Any) -> _Rate | None:
+    if value is None:
+        return None
+    number = float(value)
+    if number < 0 or number != number:
+        raise ValueError(f"price must be a non-negative number, got {value!r}")
+    return _Rate(number / _PER_MILLION)
+
+
+def _normalise(model: str) -> str:
+    return model.strip().lower()
+
+
+def _family(model: str) -> str:
+    return _DATED.sub("", model)
+
+
+def _load_mapping(pricing: Mapping[str, Any] | str | os.PathLike[str]) -> Mapping[str, Any]:
+    if isinstance(pricing, Mapping):
+        return pricing
+    path = Path(pricing)
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() in (".yaml", ".yml"):
+        import yaml  # optional: only needed for YAML price files
+
+        data = yaml.safe_load(text)
+    else:
+        data = json.loads(text)
+    if not isinstance(data, Mapping):
+        raise ValueError(f"{path}: expected a mapping of model -> prices")
+    return data
+
+
+def _user_rates(pricing: Mapping[str, Any] | str | os.PathLike[str] | None) -> dict[str, ModelRates]:
+    """Parse user pricing; bad entries are reported and skipped, never raised."""
+    if pricing is None:
+        return {}
+    try:
+        data = _load_mapping(pricing)
+    except Exception as exc:  # noqa: BLE001 — reported, not raised
+        _log.warning("otel-llm: could not load pricing %r: %s", pricing, exc)
+        return {}
+    rates: dict[str, ModelRates] = {}
+    for model, entry in data.items():
+        try:
+            if not isinstance(entry, Mapping):
+                raise ValueError("expected a mapping with input/output/cache_read/cache_write")
+            unknown = set(entry) - set(_USER_KEYS)
+            if unknown:
+                raise ValueError(f"unknown price keys {sorted(unknown)}")
+            parsed = {k: _rate_from_user(entry.get(k)) for k in _USER_KEYS}
+            if parsed["input"] is None and parsed["output"] is None:
+                raise ValueError("needs at least input or output")
+            rates[_normalise(str(model))] = ModelRates(source="user", **parsed)
+        except (TypeError, ValueError) as exc:
+            _log.warning("otel-llm: ignoring pricing entry %r: %s", model, exc)
+    return rates
+
+
+class PriceBook:
+    """User prices over genai-prices, resolved once per (provider, model) and cached.
+
+    Thread-safe without a lock: the cache only ever gains entries, and two
+    threads resolving the same model at once store equal values.
+    """
+
+    def __init__(self, user: Mapping[str, ModelRates] | None = None, use_genai_prices: bool = True) -> None:
+        self._user = dict(user or {})
+        self._use_genai = use_genai_prices
+        self._cache: dict[tuple[str | None, str], ModelRates | None] = {}
+        self._warned: set[str] = set()
+        self._source = f"genai-prices@{_version()}"
+
+    @classmethod
+    def load(cls, pricing: Mapping[str, Any] | str | os.PathLike[str] | None) -> "PriceBook":
+        return cls(_user_rates(pricing))
+
+    def rates(self, model: str | None, provider: str | None = None) -> ModelRates | None:
+        """The cached rates of a model, resolving them on first use; ``None`` when unknown."""
+        if not model:
+            return None
+        key = (provider, model)
+        try:
+            return self._cache[key]
+        except KeyError:
+            pass
+        found = self._resolve(model, provider)
+        self._cache[key] = found
+        if found is None and model not in self._warned:
+            self._warned.add(model)
+            _log.warning(
+                "otel-llm: no price for model %r (provider %r); its calls get no cost. "
+                "Add it with configure(pricing={%r: {'input': ..., 'output': ...}}).",
+                model,
+                provider,
+                model,
+            )
+        return found
+
+    def cost(self, model: str | None, usage: Usage, provider: str | None = None) -> Cost | None:
+        """Cost of one call, or ``None`` (unknown model, or no token counts). Never raises."""
+        if usage.input_tokens is None and usage.output_tokens is None:
+            return None
+        try:
+            rates = self.rates(model, provider)
+            if rates is None:
+                return None
+            return Cost(rates.price(usage), rates.source)
+        except Exception:  # noqa: BLE001 — a pricing bug must not break the user's call
+            _log.debug("otel-llm: pricing failed for %r", model, exc_info=True)
+            return None
+
+    def _resolve(self, model: str, provider: str | None) -> ModelRates | None:
+        name = _normalise(model)
+        for candidate in (name, _family(name)):
+            if candidate in self._user:
+                return self._user[candidate]
+        if not self._use_genai:
+            return None
+        return self._from_genai(name, provider)
+
+    def _from_genai(self, model: str, provider: str | None) -> ModelRates | None:
+        try:
+            from genai_prices import data_snapshot
+        except Exception:  # noqa: BLE001
+            return None
+        snapshot = data_snapshot.get_snapshot()
+        provider_id = _PROVIDER_IDS.get(provider, provider) if provider else None
+        for pid in dict.fromkeys((provider_id, None)):
+            try:
+                _, info = snapshot.find_provider_model(model, None, pid, None)
+            except LookupError:
+                continue
+            except Exception:  # noqa: BLE001 — a data problem in one model is not ours to raise
+                _log.debug("otel-llm: genai-prices lookup failed for %r", model, exc_info=True)
+                continue
+            prices = info.get_prices(datetime.now(tz=timezone.utc))
+            rates = ModelRates(
+                input=_rate_from_genai(getattr(prices, "input_mtok", None)),
+                output=_rate_from_genai(getattr(prices, "output_mtok", None)),
+                cache_read=_rate_from_genai(getattr(prices, "cache_read_mtok", None)),
+                cache_write=_rate_from_genai(getattr(prices, "cache_write_mtok", None)),
+                source=self._source,
+            )
+            if rates.input is None and rates.output is None:
+                continue
+            return rates
+        return None
