@@ -1,0 +1,79 @@
+"""Where the ``otelcol-llm`` binary and its configuration live, and how it is built.
+
+There is one build implementation: ``collector-config/build.sh``. The CLI's
+``build`` command runs that script, so CI (``scripts/test.sh``), a developer's
+shell and ``otel-llm collector build`` all produce and reuse the same cached
+binary, keyed by the sha256 of ``builder-config.yaml``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+#: The collector release every module in builder-config.yaml is pinned to.
+COLLECTOR_VERSION = "v0.161.0"
+BINARY_NAME = "otelcol-llm"
+
+BUILD_HINT = (
+    "build it with `otel-llm collector build` (or `bash collector-config/build.sh`); "
+    "the first build needs Go and takes a few minutes"
+)
+
+
+class CollectorNotBuilt(FileNotFoundError):
+    """The collector binary is missing: the message says how to build it."""
+
+
+def config_dir() -> Path:
+    """The shipped ``collector-config/`` directory.
+
+    ``OTEL_LLM_COLLECTOR_CONFIG_DIR`` overrides it; otherwise it is found next to
+    the package in the source tree (the editable install the project uses).
+    """
+    override = os.environ.get("OTEL_LLM_COLLECTOR_CONFIG_DIR")
+    if override:
+        return Path(override).expanduser().resolve()
+    return Path(__file__).resolve().parents[2] / "collector-config"
+
+
+def cache_root() -> Path:
+    """``$OTEL_LLM_CACHE_DIR`` or ``~/.cache/otel-llm`` (must match build.sh)."""
+    return Path(os.environ.get("OTEL_LLM_CACHE_DIR") or Path.home() / ".cache" / "otel-llm")
+
+
+def binary_path() -> Path:
+    """Where the binary is expected: ``$OTEL_LLM_COLLECTOR_BINARY`` or build.sh's cache path."""
+    override = os.environ.get("OTEL_LLM_COLLECTOR_BINARY")
+    if override:
+        return Path(override).expanduser()
+    return cache_root() / f"{BINARY_NAME}-{COLLECTOR_VERSION}" / BINARY_NAME
+
+
+def find_binary() -> Path:
+    """Return the executable binary, or raise :class:`CollectorNotBuilt` saying how to build it."""
+    path = binary_path()
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        raise CollectorNotBuilt(f"{BINARY_NAME} not found at {path}: {BUILD_HINT}")
+    return path
+
+
+def build(*, quiet: bool = False) -> Path:
+    """Build (or reuse) the binary by running build.sh; progress goes to stderr.
+
+    Raises ``subprocess.CalledProcessError`` when the build fails (the script has
+    already printed the tail of the Go build log).
+    """
+    script = config_dir() / "build.sh"
+    if not script.is_file():
+        raise CollectorNotBuilt(f"build script not found at {script}; set OTEL_LLM_COLLECTOR_CONFIG_DIR")
+    result = subprocess.run(
+        ["bash", str(script)],
+        check=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL if quiet else sys.stderr,
+        text=True,
+    )
+    return Path(result.stdout.strip().splitlines()[-1])

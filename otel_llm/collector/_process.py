@@ -1,0 +1,247 @@
+"""Start, stop and inspect one ``otelcol-llm`` process per run directory.
+
+A run directory holds ``otelcol-llm.pid`` (JSON: pid, endpoints, data dir,
+command) and ``otelcol-llm.log`` (the collector's own output). ``start``
+returns only once the health check answers, so callers may send data at once;
+``stop`` sends SIGTERM and waits, because only a clean shutdown lets every
+exporter close its file. SIGKILL is the fallback after the timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from otel_llm.collector._binary import BINARY_NAME, config_dir, find_binary
+
+NATIVE_COMPRESSION_GATE = "exporter.file.nativeCompression"
+SIGNAL_FILES = ("traces.jsonl", "metrics.jsonl", "logs.jsonl")
+
+
+class CollectorError(RuntimeError):
+    """The collector could not be started or stopped; the message says why."""
+
+
+@dataclass(frozen=True)
+class CollectorOptions:
+    """How to run the collector: everything becomes a flag or an env variable of otelcol.yaml."""
+
+    data_dir: Path
+    grpc_endpoint: str = "localhost:4317"
+    http_endpoint: str = "localhost:4318"
+    health_endpoint: str = "localhost:13133"
+    strip_content: bool = False
+    zstd: bool = False
+    configs: tuple[Path, ...] = ()  # empty: the shipped otelcol.yaml (+ overlays)
+    env: dict[str, str] = field(default_factory=dict)  # extra, e.g. OTEL_LLM_ROTATE_MAX_MB
+
+    def config_files(self) -> list[Path]:
+        """The ``--config`` files in merge order: base, then the chosen overlays."""
+        shipped = config_dir()
+        files = list(self.configs) or [shipped / "otelcol.yaml"]
+        if self.strip_content:
+            files.append(shipped / "otelcol-strip.yaml")
+        if self.zstd:
+            files.append(shipped / "otelcol-zstd.yaml")
+        return files
+
+    def command(self, binary: Path) -> list[str]:
+        """The collector's argv."""
+        argv = [str(binary)]
+        if self.zstd:
+            argv.append(f"--feature-gates={NATIVE_COMPRESSION_GATE}")
+        for path in self.config_files():
+            argv += ["--config", str(path)]
+        return argv
+
+    def environment(self) -> dict[str, str]:
+        """The variables otelcol.yaml reads, over the caller's environment."""
+        return {
+            **os.environ,
+            "OTEL_LLM_DATA_DIR": str(self.data_dir),
+            "OTEL_LLM_COLLECTOR_GRPC_ENDPOINT": self.grpc_endpoint,
+            "OTEL_LLM_COLLECTOR_HTTP_ENDPOINT": self.http_endpoint,
+            "OTEL_LLM_COLLECTOR_HEALTH_ENDPOINT": self.health_endpoint,
+            **self.env,
+        }
+
+
+@dataclass(frozen=True)
+class CollectorState:
+    """What the pid file records about a started collector."""
+
+    pid: int
+    data_dir: str
+    grpc_endpoint: str
+    http_endpoint: str
+    health_endpoint: str
+    command: list[str]
+    log_file: str
+    started_at: float
+
+    @classmethod
+    def read(cls, run_dir: Path) -> CollectorState | None:
+        try:
+            return cls(**json.loads(pid_file(run_dir).read_text()))
+        except (OSError, ValueError, TypeError):
+            return None
+
+
+def pid_file(run_dir: Path) -> Path:
+    return run_dir / f"{BINARY_NAME}.pid"
+
+
+def log_file(run_dir: Path) -> Path:
+    return run_dir / f"{BINARY_NAME}.log"
+
+
+def is_alive(pid: int) -> bool:
+    """True while ``pid`` is a live (non-zombie) otelcol-llm process.
+
+    Checking the command line guards against a recycled pid; a zombie child is
+    reaped here so a collector we started ourselves does not look alive forever.
+    """
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass  # not our child: fine
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    state = stat.rsplit(")", 1)[1].split()[0]
+    return state != "Z" and BINARY_NAME.encode() in cmdline
+
+
+def healthy(endpoint: str, timeout_s: float = 1.0) -> bool:
+    """True when the health_check extension at ``endpoint`` answers 200."""
+    try:
+        with urllib.request.urlopen(f"http://{endpoint}/", timeout=timeout_s) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def repair_line_ends(data_dir: Path) -> None:
+    """Terminate a last line that a killed collector left without its newline.
+
+    The file exporter writes a record and its ``\\n`` with two writes; a crash
+    between them would otherwise glue the next run's first record onto it.
+    """
+    for name in SIGNAL_FILES:
+        path = data_dir / name
+        try:
+            with path.open("rb+") as f:
+                if f.seek(0, os.SEEK_END) == 0:
+                    continue
+                f.seek(-1, os.SEEK_END)
+                if f.read(1) != b"\n":
+                    f.write(b"\n")
+        except FileNotFoundError:
+            continue
+
+
+def start(options: CollectorOptions, run_dir: Path, *, timeout_s: float = 30.0) -> CollectorState:
+    """Start the collector, wait until healthy, write the pid file; return its state.
+
+    Raises :class:`CollectorNotBuilt` without a binary and :class:`CollectorError`
+    when one already runs for ``run_dir`` or it does not become healthy in time
+    (the error carries the tail of its log).
+    """
+    binary = find_binary()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    previous = CollectorState.read(run_dir)
+    if previous and is_alive(previous.pid):
+        raise CollectorError(f"{BINARY_NAME} already runs (pid {previous.pid}); stop it first")
+    data_dir = options.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    repair_line_ends(data_dir)
+    options = CollectorOptions(**{**asdict(options), "data_dir": data_dir})
+    argv = options.command(binary)
+    log = log_file(run_dir)
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=options.environment(),
+            start_new_session=True,  # a Ctrl-C in the caller's terminal must not kill it
+        )
+    state = CollectorState(
+        pid=process.pid,
+        data_dir=str(data_dir),
+        grpc_endpoint=options.grpc_endpoint,
+        http_endpoint=options.http_endpoint,
+        health_endpoint=options.health_endpoint,
+        command=argv,
+        log_file=str(log),
+        started_at=time.time(),
+    )
+    deadline = time.monotonic() + timeout_s
+    while not healthy(options.health_endpoint, timeout_s=0.5):
+        if process.poll() is not None or time.monotonic() > deadline:
+            if process.poll() is None:
+                _terminate(process.pid, timeout_s=5)
+            raise CollectorError(
+                f"{BINARY_NAME} did not become healthy (exit code {process.poll()}); "
+                f"log {log}:\n{_tail(log)}"
+            )
+        time.sleep(0.05)
+    _write_atomically(pid_file(run_dir), json.dumps(asdict(state), indent=2))
+    return state
+
+
+def stop(run_dir: Path, *, timeout_s: float = 30.0) -> CollectorState | None:
+    """Stop the collector of ``run_dir`` cleanly; None when none was running."""
+    state = CollectorState.read(run_dir)
+    if state is None:
+        return None
+    if is_alive(state.pid):
+        _terminate(state.pid, timeout_s=timeout_s)
+    pid_file(run_dir).unlink(missing_ok=True)
+    return state
+
+
+def status(run_dir: Path) -> tuple[CollectorState | None, bool]:
+    """(recorded state or None, whether that process is alive and healthy)."""
+    state = CollectorState.read(run_dir)
+    if state is None or not is_alive(state.pid):
+        return state, False
+    return state, healthy(state.health_endpoint)
+
+
+def _terminate(pid: int, *, timeout_s: float) -> None:
+    """SIGTERM (exporters flush and close their files), SIGKILL after ``timeout_s``."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout_s
+    while is_alive(pid):
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            deadline = time.monotonic() + 5
+        time.sleep(0.05)
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
