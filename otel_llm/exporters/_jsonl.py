@@ -1,0 +1,171 @@
+"""One writer core for the embedded file exporters: OTLP-JSON export requests, one per line.
+
+Why not upstream's ``_FileExporter`` as is: it writes through a buffered text
+stream (a crash can leave half a line; two processes can interleave), never
+fsyncs and never rotates. This core keeps upstream's encoders (the per-signal
+classes in ``file.py`` call them) and adds what the collector's
+``fileexporter`` format needs on disk:
+
+* the whole line goes out in **one** ``os.write`` on an ``O_APPEND`` fd, so
+  concurrent writers (threads or processes) never interleave and a crash
+  leaves at most one torn *last* line. If a previous process left such a torn
+  line, we start with a newline so it stays a (skippable) line of its own;
+* ``fsync`` on flush and close;
+* rotation by size with the collector's backup naming — lumberjack style,
+  ``traces-2026-11-25T14-45-01.123.jsonl``, UTC;
+* it never raises into the SDK's export thread: failures are logged once
+  (until the next success) and reported as ``False``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable, Generic, TypeVar
+
+__all__ = ["JsonlWriter", "backup_name", "encode_line"]
+
+_log = logging.getLogger("otel_llm.exporters")
+T = TypeVar("T")
+
+# O_RDWR (not O_WRONLY) so _open can pread the last byte; every write still appends.
+_FLAGS = os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+
+
+def encode_line(message: dict[str, Any]) -> bytes:
+    """Compact JSON + newline. Lone surrogates become ``\\udXXX`` escapes (still valid JSON)."""
+    text = json.dumps(message, separators=(",", ":"), ensure_ascii=False, default=str)
+    return text.encode("utf-8", errors="backslashreplace") + b"\n"
+
+
+def backup_name(path: Path, when: datetime) -> Path:
+    """The collector's (lumberjack's) backup name: ``<stem>-<UTC 2006-01-02T15-04-05.000><ext>``."""
+    stamp = when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H-%M-%S.") + f"{when.microsecond // 1000:03d}"
+    return path.with_name(f"{path.stem}-{stamp}{path.suffix}")
+
+
+class JsonlWriter(Generic[T]):
+    """Encode a batch with ``encode`` and append it to ``path`` as one line."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        encode: Callable[[T], dict[str, Any] | None],
+        *,
+        max_bytes: int | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    ) -> None:
+        self.path = Path(path)
+        self._encode = encode
+        self._max_bytes = max_bytes if max_bytes and max_bytes > 0 else None
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._fd: int | None = None
+        self._closed = False
+        self._failing = False
+
+    # --- public -----------------------------------------------------------------
+    def write(self, batch: T) -> bool:
+        """Append one export request. ``True`` on success; never raises."""
+        if self._closed:
+            return False
+        try:
+            message = self._encode(batch)
+            if message is None:
+                return True  # an empty batch: nothing to write, nothing failed
+            line = encode_line(message)
+            with self._lock:
+                if self._closed:
+                    return False
+                fd = self._writable_fd(len(line))
+                _write_all(fd, line)
+        except Exception as exc:  # noqa: BLE001 — the export thread must survive anything
+            return self._failed("write", exc)
+        self._failing = False
+        return True
+
+    def flush(self) -> bool:
+        """fsync what was written: after ``flush()`` the lines survive a power cut."""
+        with self._lock:
+            if self._fd is None:
+                return True
+            try:
+                os.fsync(self._fd)
+            except OSError as exc:
+                return self._failed("fsync", exc)
+        return True
+
+    def close(self) -> None:
+        """fsync and close; later writes return ``False``. Idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            fd, self._fd = self._fd, None
+        if fd is not None:
+            try:
+                os.fsync(fd)
+            except OSError as exc:
+                self._failed("fsync", exc)
+            finally:
+                os.close(fd)
+
+    # --- internals (called with the lock held) --------------------------------------
+    def _writable_fd(self, incoming: int) -> int:
+        fd = self._fd
+        if fd is not None and self._rotated_elsewhere(fd):
+            os.close(fd)
+            fd = self._fd = None
+        if fd is None:
+            fd = self._fd = self._open()
+        if self._max_bytes is not None:
+            size = os.fstat(fd).st_size
+            if size > 0 and size + incoming > self._max_bytes:
+                self._rotate(fd)
+                fd = self._fd = self._open()
+        return fd
+
+    def _open(self) -> int:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, _FLAGS, 0o644)
+        size = os.fstat(fd).st_size
+        if size > 0 and hasattr(os, "pread") and os.pread(fd, 1, size - 1) != b"\n":
+            # A writer crashed mid-line: terminate its torn line so ours stays whole.
+            _write_all(fd, b"\n")
+        return fd
+
+    def _rotated_elsewhere(self, fd: int) -> bool:
+        """Another process (or writer) renamed our file away: reopen ``path``."""
+        try:
+            return os.stat(self.path).st_ino != os.fstat(fd).st_ino
+        except FileNotFoundError:
+            return True
+
+    def _rotate(self, fd: int) -> None:
+        os.fsync(fd)
+        os.close(fd)
+        self._fd = None
+        when = self._clock()
+        target = backup_name(self.path, when)
+        while target.exists():  # two rotations in one millisecond: keep both, keep the pattern
+            when += timedelta(milliseconds=1)
+            target = backup_name(self.path, when)
+        os.replace(self.path, target)
+
+    def _failed(self, what: str, exc: BaseException) -> bool:
+        if not self._failing:
+            self._failing = True
+            _log.warning("otel-llm: %s to %s failed: %s: %s", what, self.path, type(exc).__name__, exc)
+        return False
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """One ``write`` in practice; loops only if the kernel accepts a partial write."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]

@@ -1,0 +1,106 @@
+"""Embedded file exporters: traces, metrics and logs as collector-format OTLP-JSON lines.
+
+Thin per-signal classes: encoding is upstream's
+(``opentelemetry-exporter-otlp-json-common``, checked to match the
+collector's ``fileexporter``: lowercase hex ids, int64 as strings,
+``status: {}``), writing is :class:`~otel_llm.exporters._jsonl.JsonlWriter`
+(one ``write`` per line, fsync on flush, rotation by size).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from opentelemetry.exporter.otlp.json.common._log_encoder import encode_logs
+from opentelemetry.exporter.otlp.json.common.metrics_encoder import encode_metrics
+from opentelemetry.exporter.otlp.json.common.trace_encoder import encode_spans
+from opentelemetry.sdk._logs import ReadableLogRecord
+from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
+from opentelemetry.sdk.metrics.export import (
+    AggregationTemporality,
+    MetricExporter,
+    MetricExportResult,
+    MetricsData,
+)
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+from otel_llm.exporters._jsonl import JsonlWriter
+
+__all__ = ["FileLogExporter", "FileMetricExporter", "FileSpanExporter"]
+
+
+def _spans_message(spans: Sequence[ReadableSpan]) -> dict[str, Any] | None:
+    request = encode_spans(spans)
+    return request.to_dict() if request.resource_spans else None
+
+
+def _metrics_message(data: MetricsData) -> dict[str, Any] | None:
+    request = encode_metrics(data)
+    return request.to_dict() if request.resource_metrics else None
+
+
+def _logs_message(batch: Sequence[ReadableLogRecord]) -> dict[str, Any] | None:
+    request = encode_logs(batch)
+    return request.to_dict() if request.resource_logs else None
+
+
+class FileSpanExporter(SpanExporter):
+    """Spans -> ``traces.jsonl`` (one ``ExportTraceServiceRequest`` per line)."""
+
+    def __init__(self, path: str | os.PathLike[str], *, max_bytes: int | None = None) -> None:
+        self.writer: JsonlWriter[Sequence[ReadableSpan]] = JsonlWriter(path, _spans_message, max_bytes=max_bytes)
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return SpanExportResult.SUCCESS if self.writer.write(spans) else SpanExportResult.FAILURE
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        return self.writer.flush()
+
+    def shutdown(self) -> None:
+        self.writer.close()
+
+
+def _temporality_preference() -> dict[type, AggregationTemporality] | None:
+    """Honour OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE like the OTLP exporters do."""
+    try:
+        from opentelemetry.exporter.otlp.common._aggregation import _get_temporality
+
+        return _get_temporality(None)
+    except Exception:  # noqa: BLE001 — private upstream helper; cumulative is the safe default
+        return None
+
+
+class FileMetricExporter(MetricExporter):
+    """Metrics -> ``metrics.jsonl`` (one ``ExportMetricsServiceRequest`` per line)."""
+
+    def __init__(self, path: str | os.PathLike[str], *, max_bytes: int | None = None) -> None:
+        super().__init__(preferred_temporality=_temporality_preference())
+        self.writer: JsonlWriter[MetricsData] = JsonlWriter(path, _metrics_message, max_bytes=max_bytes)
+
+    def export(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> MetricExportResult:
+        return MetricExportResult.SUCCESS if self.writer.write(metrics_data) else MetricExportResult.FAILURE
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        return self.writer.flush()
+
+    def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+        self.writer.close()
+
+
+class FileLogExporter(LogRecordExporter):
+    """Log records -> ``logs.jsonl`` (one ``ExportLogsServiceRequest`` per line)."""
+
+    def __init__(self, path: str | os.PathLike[str], *, max_bytes: int | None = None) -> None:
+        self.writer: JsonlWriter[Sequence[ReadableLogRecord]] = JsonlWriter(path, _logs_message, max_bytes=max_bytes)
+
+    def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
+        return LogRecordExportResult.SUCCESS if self.writer.write(batch) else LogRecordExportResult.FAILURE
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        return self.writer.flush()
+
+    def shutdown(self) -> None:
+        self.writer.close()
