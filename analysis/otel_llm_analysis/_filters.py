@@ -1,0 +1,179 @@
+"""The one place where analyses turn parameters into SQL: dimensions, filters, row fetching.
+
+Why one helper: every analysis is "group spans by X, restricted to a time window
+and a few equalities". Writing that eight times is how two commands end up
+disagreeing about what an LLM call or a project is. The SQL fragments here are the
+definitions the README documents; the per-analysis ``queries/*.sql`` only add their
+aggregates.
+
+Safety: dimension expressions come from a whitelist, and a ``run_config.<key>``
+key must match ``[A-Za-z0-9_.-]+``; every user value (times, names) is a bound
+parameter, never formatted into SQL.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Iterable, Mapping, Sequence, TypeVar
+
+#: A span is an LLM call when our SDK says so, or - for other producers, which set
+#: no ``otel_llm.kind`` - when its GenAI operation is one that calls a model.
+IS_LLM_CALL = (
+    "(otel_kind = 'llm_call' OR (otel_kind IS NULL AND operation IN "
+    "('chat', 'text_completion', 'generate_content', 'embeddings', 'completion')))"
+)
+#: A chat turn is one span of kind ``chat`` (one user message and its answer).
+IS_TURN = "(otel_kind = 'chat')"
+#: OTLP status code 2 is ERROR.
+IS_ERROR = "(status_code = 2)"
+
+RUN_CONFIG_ATTRIBUTE = "otel_llm.run_config."
+_RUN_CONFIG_KEY = re.compile(r"^[A-Za-z0-9_.\-]+$")
+
+#: ``--by`` names -> SQL expression over the ``spans`` table (``{p}`` is the alias prefix).
+DIMENSIONS: Mapping[str, str] = {
+    "model": "{p}model",
+    "project": "{p}project",
+    "service": "{p}service_name",
+    "provider": "{p}provider",
+    "operation": "{p}operation",
+    "kind": "{p}otel_kind",
+    "node": "{p}graph_node",
+    "collection": "{p}db_collection",
+    "user": "{p}user_id",
+    "conversation": "{p}conversation_id",
+    "hour": "date_trunc('hour', {p}start_time)",
+    "day": "CAST({p}start_time AS DATE)",
+    "week": "date_trunc('week', {p}start_time)",
+}
+
+_PERIOD_UNITS = {"h": "hours", "d": "days", "w": "weeks", "m": "minutes"}
+
+
+def dimension_sql(by: str | None, alias: str = "") -> str:
+    """SQL expression for a ``--by`` value; ``None`` groups everything into one row.
+
+    ``run_config.<key>`` reads ``attributes['otel_llm.run_config.<key>']``, so any
+    key a user passed to ``session(run_config=...)`` can be compared without a
+    schema change.
+    """
+    if by is None:
+        return "NULL::VARCHAR"
+    prefix = f"{alias}." if alias else ""
+    if by.startswith("run_config."):
+        key = by[len("run_config."):]
+        if not _RUN_CONFIG_KEY.match(key):
+            raise ValueError(f"invalid run_config key {key!r}")
+        return f"{prefix}attributes['{RUN_CONFIG_ATTRIBUTE}{key}']"
+    try:
+        return DIMENSIONS[by].format(p=prefix)
+    except KeyError:
+        known = ", ".join([*DIMENSIONS, "run_config.<key>"])
+        raise ValueError(f"unknown dimension {by!r}; choose one of: {known}") from None
+
+
+def parse_time(value: str | date | datetime | None, *, now: datetime | None = None) -> datetime | None:
+    """Accept a datetime, a date, an ISO string, or a relative ``7d``/``24h``/``2w``/``30m``.
+
+    Returned datetimes are naive UTC, the way the ``spans`` table stores them.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    text = value.strip()
+    match = re.fullmatch(r"(\d+)\s*([hdwm])", text)
+    if match:
+        base = now or datetime.now(timezone.utc).replace(tzinfo=None)
+        return base - timedelta(**{_PERIOD_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"not a time: {value!r} (use ISO like 2026-11-01 or relative like 7d)") from None
+    return parse_time(parsed)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions every analysis accepts: a half-open time window and equalities.
+
+    ``since`` is inclusive, ``until`` exclusive, both on span start time.
+    """
+
+    since: datetime | None = None
+    until: datetime | None = None
+    project: str | None = None
+    model: str | None = None
+    service: str | None = None
+
+    @classmethod
+    def of(cls, since: Any = None, until: Any = None, **equalities: str | None) -> "Filters":
+        """Build filters from loose values (strings from the CLI, dates from tests)."""
+        return cls(since=parse_time(since), until=parse_time(until), **equalities)
+
+    def where(self, alias: str = "") -> tuple[str, dict[str, Any]]:
+        """SQL boolean over ``spans`` (optionally aliased) plus its named parameters."""
+        prefix = f"{alias}." if alias else ""
+        clauses: list[str] = ["TRUE"]
+        params: dict[str, Any] = {}
+        if self.since is not None:
+            clauses.append(f"{prefix}start_time >= $since")
+            params["since"] = self.since
+        if self.until is not None:
+            clauses.append(f"{prefix}start_time < $until")
+            params["until"] = self.until
+        for name, column in (("project", "project"), ("model", "model"), ("service", "service_name")):
+            value = getattr(self, name)
+            if value is not None:
+                clauses.append(f"{prefix}{column} = ${name}")
+                params[name] = value
+        return " AND ".join(clauses), params
+
+
+@lru_cache(maxsize=None)
+def load_query(name: str) -> str:
+    """Text of ``queries/<name>.sql`` shipped with the package."""
+    return resources.files("otel_llm_analysis").joinpath("queries", f"{name}.sql").read_text("utf-8")
+
+
+def connection(store: Any) -> Any:
+    """The DuckDB connection behind a ``TraceStore`` (or a bare connection in tests)."""
+    for attribute in ("connection", "con", "conn", "_con", "_conn"):
+        con = getattr(store, attribute, None)
+        if con is not None:
+            return con() if callable(con) and not hasattr(con, "execute") else con
+    if hasattr(store, "execute"):
+        return store
+    raise TypeError(f"{type(store).__name__} has no DuckDB connection")
+
+
+def fetch_dicts(store: Any, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None) -> list[dict[str, Any]]:
+    """Run ``sql`` and return rows as dicts keyed by column name."""
+    cursor = connection(store).execute(sql, params or {})
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+T = TypeVar("T")
+
+
+def as_rows(cls: type[T], dicts: Iterable[Mapping[str, Any]]) -> list[T]:
+    """Dicts -> dataclass rows, ignoring columns the dataclass does not declare."""
+    fields = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    return [cls(**{k: v for k, v in d.items() if k in fields}) for d in dicts]
+
+
+def ratio(numerator: float | int | None, denominator: float | int | None) -> float | None:
+    """``numerator / denominator``, or ``None`` when there is nothing to divide by."""
+    if numerator is None or not denominator:
+        return None
+    return numerator / denominator

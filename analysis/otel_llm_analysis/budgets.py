@@ -1,0 +1,183 @@
+"""Monthly budgets: spent, remaining, status and when the money runs out.
+
+Status follows the seed's colours: ``ok`` below 70 % used, ``warning`` from 70 %
+up to (not including) 90 %, ``critical`` from 90 % (overspent included).
+
+Projection uses the month's *current burn rate*: spent / days elapsed (as-of day
+included) times the days of the month. The run-out day is the day the cumulative
+spend reached the budget when it already has, else the first day on which
+spent + burn rate x days after as-of reaches it; ``None`` when that is after the
+month's end (or nothing is being spent).
+
+A budgets file (YAML or JSON) is either a list of budgets or a mapping::
+
+    monthly: 50              # overall
+    projects: {rag-bot: 20}  # per project
+    models: {gpt-4o: 10}     # per model
+    budgets:                 # or explicitly, optionally both project and model
+      - {name: rag on 4o, monthly: 5, project: rag-bot, model: gpt-4o}
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, Iterable, Literal, Mapping
+
+from otel_llm_analysis._filters import Filters
+from otel_llm_analysis.trends import daily_costs, month_window
+
+Status = Literal["ok", "warning", "critical"]
+WARNING_PERCENT = 70.0
+CRITICAL_PERCENT = 90.0
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """A monthly limit in USD over all spans, or one project and/or model."""
+
+    monthly_usd: float
+    project: str | None = None
+    model: str | None = None
+    name: str | None = None
+
+    @property
+    def label(self) -> str:
+        if self.name:
+            return self.name
+        parts = [f"project={self.project}" if self.project else "", f"model={self.model}" if self.model else ""]
+        return " ".join(p for p in parts if p) or "overall"
+
+
+@dataclass(slots=True)
+class BudgetStatus:
+    """A budget evaluated for one month as of one day."""
+
+    budget: str
+    project: str | None
+    model: str | None
+    month: str
+    as_of: date
+    monthly_usd: float
+    spent: float
+    remaining: float
+    percent_used: float
+    status: Status
+    burn_rate_per_day: float
+    projected_month_end: float
+    runs_out_on: date | None
+
+
+def status_for(percent_used: float) -> Status:
+    """``ok`` < 70 % <= ``warning`` < 90 % <= ``critical``.
+
+    Rounded to 9 decimals first so 35/50 is exactly 70 % even if the float
+    division lands a hair below.
+    """
+    percent = round(percent_used, 9)
+    if percent >= CRITICAL_PERCENT:
+        return "critical"
+    if percent >= WARNING_PERCENT:
+        return "warning"
+    return "ok"
+
+
+def evaluate(
+    store: Any,
+    budgets: Iterable[Budget],
+    month: str | date | None = None,
+    as_of: date | None = None,
+) -> list[BudgetStatus]:
+    """Evaluate each budget over ``month`` (``YYYY-MM``, default current) as of ``as_of``."""
+    first, end, as_of = month_window(month, as_of)
+    days_in_month = (end - first).days
+    results = []
+    for budget in budgets:
+        if budget.monthly_usd <= 0:
+            raise ValueError(f"budget {budget.label!r} must be positive, got {budget.monthly_usd}")
+        costs = daily_costs(store, first, as_of, Filters(project=budget.project, model=budget.model))
+        spent = sum(costs)
+        burn = spent / len(costs)
+        percent = spent / budget.monthly_usd * 100.0
+        results.append(
+            BudgetStatus(
+                budget=budget.label,
+                project=budget.project,
+                model=budget.model,
+                month=first.strftime("%Y-%m"),
+                as_of=as_of,
+                monthly_usd=budget.monthly_usd,
+                spent=spent,
+                remaining=budget.monthly_usd - spent,
+                percent_used=percent,
+                status=status_for(percent),
+                burn_rate_per_day=burn,
+                projected_month_end=burn * days_in_month,
+                runs_out_on=_runs_out_on(costs, budget.monthly_usd, first, as_of, end, burn),
+            )
+        )
+    return results
+
+
+def _runs_out_on(costs: list[float], limit: float, first: date, as_of: date, end: date, burn: float) -> date | None:
+    cumulative = 0.0
+    for offset, cost in enumerate(costs):
+        cumulative += cost
+        if cumulative >= limit:
+            return first + timedelta(days=offset)
+    if burn <= 0:
+        return None
+    day = as_of + timedelta(days=math.ceil((limit - cumulative) / burn))
+    return day if day < end else None
+
+
+def any_critical(statuses: Iterable[BudgetStatus]) -> bool:
+    """True when a budget is critical: the CLI then exits 1 to fail a CI job."""
+    return any(s.status == "critical" for s in statuses)
+
+
+def load_budgets(path: str | Path) -> list[Budget]:
+    """Budgets from a YAML (``.yaml``/``.yml``) or JSON file; see the module doc for the shape."""
+    text = Path(path).read_text("utf-8")
+    if str(path).endswith((".yaml", ".yml")):
+        import yaml
+
+        data = yaml.safe_load(text)
+    else:
+        data = json.loads(text)
+    return parse_budgets(data)
+
+
+def parse_budgets(data: Any) -> list[Budget]:
+    """Budgets from already-parsed YAML/JSON data (a list, or the mapping shape)."""
+    if data is None:
+        return []
+    if isinstance(data, list):
+        return [_budget(item) for item in data]
+    if not isinstance(data, Mapping):
+        raise ValueError("a budgets file holds a list of budgets or a mapping")
+    budgets: list[Budget] = []
+    if data.get("monthly") is not None:
+        budgets.append(Budget(float(data["monthly"])))
+    budgets += [Budget(float(v), project=str(k)) for k, v in (data.get("projects") or {}).items()]
+    budgets += [Budget(float(v), model=str(k)) for k, v in (data.get("models") or {}).items()]
+    budgets += [_budget(item) for item in data.get("budgets") or []]
+    unknown = set(data) - {"monthly", "projects", "models", "budgets"}
+    if unknown:
+        raise ValueError(f"unknown keys in budgets file: {', '.join(sorted(unknown))}")
+    return budgets
+
+
+def _budget(item: Any) -> Budget:
+    if not isinstance(item, Mapping) or "monthly" not in item:
+        raise ValueError(f"a budget needs a 'monthly' amount: {item!r}")
+    unknown = set(item) - {"monthly", "project", "model", "name"}
+    if unknown:
+        raise ValueError(f"unknown budget keys: {', '.join(sorted(unknown))}")
+    return Budget(float(item["monthly"]), item.get("project"), item.get("model"), item.get("name"))
+
+
+__all__ = ["Budget", "BudgetStatus", "any_critical", "evaluate", "load_budgets", "parse_budgets", "status_for"]

@@ -1,0 +1,108 @@
+"""Model vs model and run-config vs run-config, and which one is best.
+
+Each group's figures are its LLM calls' (the same definitions as the summary,
+which this module reuses): calls, success rate, mean cost per call, p95 latency,
+tokens.
+
+**Score** (0..100, higher is better), over the groups eligible for "best" (a
+named group with at least ``min_calls`` calls)::
+
+    score = 100 * ( w_s * success_rate
+                  + w_c * (1 - cost_per_call / max cost_per_call)
+                  + w_l * (1 - p95_ms / max p95_ms) )
+
+with default weights ``w_s, w_c, w_l = 0.5, 0.25, 0.25``. Cost and latency are
+normalised by the worst eligible group, so the cheapest/fastest group is not
+rewarded for absolute size and a group with everything worst scores only its
+success term. A group whose cost or latency is unknown gets 0 for that term
+(no free pass); when every group's maximum is 0 the term is full. Ties go to
+the group with more calls, then the smaller name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from otel_llm_analysis._filters import Filters, ratio
+from otel_llm_analysis.summaries import summary
+
+DEFAULT_WEIGHTS = (0.5, 0.25, 0.25)
+
+
+@dataclass(slots=True)
+class ComparisonRow:
+    """One model or run configuration."""
+
+    key: Any
+    calls: int
+    successes: int
+    success_rate: float
+    cost_usd: float
+    cost_per_call: float | None
+    p95_ms: float | None
+    input_tokens: int
+    output_tokens: int
+    tokens_per_call: float
+    score: float | None = None
+    best: bool = False
+
+
+def compare(
+    store: Any,
+    by: str = "model",
+    filters: Filters | None = None,
+    *,
+    min_calls: int = 1,
+    weights: Sequence[float] = DEFAULT_WEIGHTS,
+) -> list[ComparisonRow]:
+    """Compare groups of LLM calls by ``by`` (``model``, ``run_config.<key>``, ...), best first."""
+    rows = [
+        ComparisonRow(
+            key=s.key,
+            calls=s.llm_calls,
+            successes=s.llm_calls - s.failed_calls,
+            success_rate=(s.llm_calls - s.failed_calls) / s.llm_calls,
+            cost_usd=s.cost_usd,
+            cost_per_call=ratio(s.cost_usd, s.priced_calls) if s.priced_calls else None,
+            p95_ms=s.p95_ms,
+            input_tokens=s.input_tokens,
+            output_tokens=s.output_tokens,
+            tokens_per_call=(s.input_tokens + s.output_tokens) / s.llm_calls,
+        )
+        for s in summary(store, by, filters)
+        if s.llm_calls > 0
+    ]
+    score(rows, min_calls=min_calls, weights=weights)
+    return sorted(rows, key=lambda r: (r.score is None, -(r.score or 0.0), -r.calls, str(r.key)))
+
+
+def score(rows: list[ComparisonRow], *, min_calls: int = 1, weights: Sequence[float] = DEFAULT_WEIGHTS) -> None:
+    """Fill ``score`` and ``best`` in place by the module's formula."""
+    w_success, w_cost, w_latency = weights
+    eligible = [r for r in rows if r.key is not None and r.calls >= min_calls]
+    max_cost = max((r.cost_per_call for r in eligible if r.cost_per_call is not None), default=0.0)
+    max_p95 = max((r.p95_ms for r in eligible if r.p95_ms is not None), default=0.0)
+    for row in eligible:
+        row.score = 100.0 * (
+            w_success * row.success_rate
+            + w_cost * _relief(row.cost_per_call, max_cost)
+            + w_latency * _relief(row.p95_ms, max_p95)
+        )
+    if eligible:
+        best = max(eligible, key=lambda r: (r.score, r.calls, _negated(str(r.key))))
+        best.best = True
+
+
+def _relief(value: float | None, worst: float) -> float:
+    """1 - value/worst: 1 for free/instant, 0 for the worst (or unknown)."""
+    if value is None:
+        return 0.0
+    if worst <= 0:
+        return 1.0
+    return 1.0 - value / worst
+
+
+def _negated(text: str) -> tuple[int, ...]:
+    """Sort key under which ``max`` prefers the smaller string."""
+    return tuple(-ord(c) for c in text) + (1,)

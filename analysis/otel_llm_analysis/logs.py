@@ -1,0 +1,128 @@
+"""Log search and error patterns over the ``logs`` table.
+
+Severity follows OpenTelemetry's numbers (TRACE 1, DEBUG 5, INFO 9, WARN 13,
+ERROR 17, FATAL 21); a filter keeps records *at or above* the level. Records
+without a number are ranked by their text. Text search is case-insensitive
+substring search over the body.
+
+Patterns mask, in this order: quoted values ('..' or "..") -> ``<str>``, UUIDs ->
+``<uuid>``, runs of 8+ digits -> ``<num>``, hex ids (``0x..`` or 8+ hex digits) ->
+``<hex>``, other numbers (a digit run not preceded by a letter or digit, with
+decimals) -> ``<num>``. Each pattern links to the trace of its first occurrence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from otel_llm_analysis._filters import as_rows, fetch_dicts, load_query, parse_time
+
+SEVERITY_NUMBERS = {"TRACE": 1, "DEBUG": 5, "INFO": 9, "WARN": 13, "WARNING": 13, "ERROR": 17, "FATAL": 21}
+
+#: Severity number, from the text when the producer left the number out.
+SEVERITY_SQL = (
+    "coalesce(nullif(severity_number, 0), CASE upper(severity_text) "
+    + " ".join(f"WHEN '{name}' THEN {number}" for name, number in SEVERITY_NUMBERS.items())
+    + " ELSE 0 END)"
+)
+
+_MASKS = (
+    (r"'[^']*'|\"[^\"]*\"", "<str>"),
+    (r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", "<uuid>"),
+    (r"\b[0-9]{8,}\b", "<num>"),
+    (r"\b0[xX][0-9a-fA-F]+\b|\b[0-9a-fA-F]{8,}\b", "<hex>"),
+    (r"\b[0-9]+(?:\.[0-9]+)?", "<num>"),
+)
+
+
+def masked_sql(column: str = "body") -> str:
+    """Nested ``regexp_replace`` applying the masks to ``column`` (vectorised in DuckDB)."""
+    expression = f"coalesce({column}, '')"
+    for pattern, placeholder in _MASKS:
+        literal = pattern.replace("'", "''")
+        expression = f"regexp_replace({expression}, '{literal}', '{placeholder}', 'g')"
+    return expression
+
+
+def severity_number(level: str | int | None) -> int | None:
+    """``ERROR`` -> 17; numbers pass through; ``None`` means no filter."""
+    if level is None or isinstance(level, int):
+        return level
+    try:
+        return SEVERITY_NUMBERS[level.strip().upper()]
+    except KeyError:
+        raise ValueError(f"unknown severity {level!r}; use one of {', '.join(SEVERITY_NUMBERS)}") from None
+
+
+def _where(text: str | None, severity: str | int | None, since: Any, until: Any) -> tuple[str, dict[str, Any]]:
+    clauses, params = ["TRUE"], {}
+    if text:
+        clauses.append("contains(lower(body), lower($text))")
+        params["text"] = text
+    level = severity_number(severity)
+    if level is not None:
+        clauses.append(f"{SEVERITY_SQL} >= $level")
+        params["level"] = level
+    if (start := parse_time(since)) is not None:
+        clauses.append("time >= $since")
+        params["since"] = start
+    if (end := parse_time(until)) is not None:
+        clauses.append("time < $until")
+        params["until"] = end
+    return " AND ".join(clauses), params
+
+
+@dataclass(slots=True)
+class LogRow:
+    """One log record."""
+
+    time: datetime
+    severity_number: int
+    severity_text: str | None
+    body: str | None
+    trace_id: str | None
+    span_id: str | None
+    service_name: str | None
+
+
+def search(
+    store: Any,
+    text: str | None = None,
+    severity: str | int | None = None,
+    since: Any = None,
+    until: Any = None,
+    limit: int = 100,
+) -> list[LogRow]:
+    """Newest log records containing ``text`` at or above ``severity`` in [since, until)."""
+    where, params = _where(text, severity, since, until)
+    sql = load_query("log_search").format(where=where, severity=SEVERITY_SQL)
+    return as_rows(LogRow, fetch_dicts(store, sql, {**params, "limit": limit}))
+
+
+@dataclass(slots=True)
+class LogPattern:
+    """A family of log messages that differ only in masked values."""
+
+    pattern: str
+    count: int
+    first_seen: datetime
+    last_seen: datetime
+    max_severity: int
+    example: str | None
+    example_trace_id: str | None
+
+
+def patterns(
+    store: Any,
+    severity: str | int | None = "ERROR",
+    text: str | None = None,
+    since: Any = None,
+    until: Any = None,
+    limit: int = 50,
+) -> list[LogPattern]:
+    """Message patterns of records at or above ``severity`` (default ERROR), most frequent first."""
+    where, params = _where(text, severity, since, until)
+    sql = load_query("log_patterns").format(where=where, severity=SEVERITY_SQL, masked=masked_sql())
+    return as_rows(LogPattern, fetch_dicts(store, sql, {**params, "limit": limit}))

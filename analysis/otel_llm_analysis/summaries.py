@@ -1,0 +1,128 @@
+"""Totals and per-dimension summaries: the seeds' KPI cards and per-project/per-model tables.
+
+Definitions (the README repeats them; ``_filters`` holds the SQL):
+
+* **LLM call**: a span of ``otel_llm.kind = llm_call`` (or, from other producers,
+  a GenAI ``chat``/``text_completion``/``generate_content``/``embeddings`` span).
+* **turn**: a span of kind ``chat``. **Tokens and cost** are summed over LLM calls.
+* **error rate / latency** describe the group's unit: its LLM calls when it has
+  any, otherwise all its spans; latency percentiles are linear-interpolated
+  (DuckDB ``quantile_cont``, numpy's default).
+* **cost per successful call** = all cost / LLM calls that did not fail - the
+  seed's "cost per successful issue": failures still cost money.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from otel_llm_analysis._filters import (
+    IS_ERROR,
+    IS_LLM_CALL,
+    IS_TURN,
+    Filters,
+    as_rows,
+    dimension_sql,
+    fetch_dicts,
+    load_query,
+    ratio,
+)
+
+FIRST_TOKEN_EVENT = "llm.first_token"
+
+
+@dataclass(slots=True)
+class SummaryRow:
+    """One group of the summary (``key`` is ``None`` for the overall totals)."""
+
+    key: Any
+    spans: int
+    traces: int
+    llm_calls: int
+    turns: int
+    failed_calls: int
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    reasoning_tokens: int
+    cost_usd: float
+    error_rate: float | None
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+    cost_share: float | None
+    cost_per_call: float | None
+    cost_per_turn: float | None
+    cost_per_trace: float | None
+    cost_per_success: float | None
+    tokens_per_turn: float | None
+    priced_calls: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        """Input plus output tokens (cache and reasoning tokens are already inside them)."""
+        return self.input_tokens + self.output_tokens
+
+
+def summary(store: Any, by: str | None = None, filters: Filters | None = None) -> list[SummaryRow]:
+    """Summary rows grouped by ``by`` (see ``_filters.DIMENSIONS``); one row when ``by`` is None.
+
+    Rows are ordered by cost, then span count. ``cost_share`` is the group's share
+    of the cost of all rows returned (per model, it is the seed's "cost share").
+    """
+    where, params = (filters or Filters()).where()
+    sql = load_query("summary").format(
+        key=dimension_sql(by), where=where, is_llm=IS_LLM_CALL, is_turn=IS_TURN, is_error=IS_ERROR
+    )
+    rows = []
+    for d in fetch_dicts(store, sql, params):
+        p50, p95, p99 = d.pop("latency") or (None, None, None)
+        if isinstance(d["key"], (bytes, bytearray)):
+            d["key"] = d["key"].decode()
+        successes = d["llm_calls"] - d["failed_calls"]
+        tokens = d["input_tokens"] + d["output_tokens"]
+        d.update(
+            p50_ms=p50,
+            p95_ms=p95,
+            p99_ms=p99,
+            cost_per_call=ratio(d["cost_usd"], d["llm_calls"]),
+            cost_per_turn=ratio(d["cost_usd"], d["turns"]),
+            cost_per_trace=ratio(d["cost_usd"], d["traces"]),
+            cost_per_success=ratio(d["cost_usd"], successes),
+            tokens_per_turn=ratio(tokens, d["turns"]),
+        )
+        rows.extend(as_rows(SummaryRow, [d]))
+    return rows
+
+
+def totals(store: Any, filters: Filters | None = None) -> SummaryRow:
+    """The overall KPI row (an all-zero row on an empty store)."""
+    rows = summary(store, None, filters)
+    if rows:
+        return rows[0]
+    return SummaryRow(None, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.0, None, None, None, None, None,
+                      None, None, None, None, None)
+
+
+@dataclass(slots=True)
+class FirstTokenRow:
+    """Time to first token of streamed LLM calls, per group."""
+
+    key: Any
+    streams: int
+    p50_ms: float | None
+    p95_ms: float | None
+
+
+def time_to_first_token(store: Any, by: str | None = None, filters: Filters | None = None) -> list[FirstTokenRow]:
+    """p50/p95 of (first ``llm.first_token`` event - span start) over streamed calls."""
+    where, params = (filters or Filters()).where("s")
+    sql = load_query("first_token").format(key=dimension_sql(by, "s"), where=where)
+    rows = []
+    for d in fetch_dicts(store, sql, {**params, "event": FIRST_TOKEN_EVENT}):
+        p50, p95 = d.pop("latency") or (None, None)
+        rows.append(FirstTokenRow(key=d["key"], streams=d["streams"], p50_ms=p50, p95_ms=p95))
+    return rows
+

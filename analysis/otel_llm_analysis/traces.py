@@ -1,0 +1,105 @@
+"""The slowest and the most expensive traces, each with its span tree.
+
+Ranking is one aggregate query; depth and the tree come from the few top traces'
+spans, assembled in Python, so a span whose parent was never exported becomes a
+root of its own subtree instead of disappearing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Sequence
+
+from otel_llm_analysis._filters import IS_ERROR, IS_LLM_CALL, Filters, as_rows, fetch_dicts, load_query
+
+RankBy = Literal["cost", "duration"]
+_ORDER = {"cost": "cost_usd", "duration": "duration_ms"}
+
+
+@dataclass(slots=True)
+class SpanNode:
+    """A span in a tree (``depth`` 1 is a root), in pre-order, children by start time."""
+
+    span_id: str
+    parent_span_id: str | None
+    name: str
+    otel_kind: str | None
+    depth: int
+    start_time: datetime
+    duration_ms: float | None
+    status_code: int | None
+    model: str | None
+    input_tokens: int | None
+    output_tokens: int | None
+    cost_usd: float | None
+
+
+@dataclass(slots=True)
+class TraceRow:
+    """One ranked trace; ``depth`` is the number of levels of its span tree."""
+
+    trace_id: str
+    root_name: str
+    start_time: datetime
+    duration_ms: float
+    spans: int
+    llm_calls: int
+    tokens: int
+    cost_usd: float
+    errors: int
+    depth: int = 0
+    tree: list[SpanNode] = field(default_factory=list)
+
+
+def top_traces(store: Any, top: int = 10, by: RankBy = "cost", filters: Filters | None = None) -> list[TraceRow]:
+    """The ``top`` traces by ``cost`` (their LLM calls') or ``duration`` (wall time), with trees."""
+    if by not in _ORDER:
+        raise ValueError(f"rank traces by cost or duration, not {by!r}")
+    where, params = (filters or Filters()).where()
+    sql = load_query("top_traces").format(order=_ORDER[by], where=where, is_llm=IS_LLM_CALL, is_error=IS_ERROR)
+    rows = as_rows(TraceRow, fetch_dicts(store, sql, {**params, "top": top}))
+    trees = span_trees(store, [r.trace_id for r in rows])
+    for row in rows:
+        row.tree = trees.get(row.trace_id, [])
+        row.depth = max((node.depth for node in row.tree), default=0)
+    return rows
+
+
+def span_trees(store: Any, trace_ids: Sequence[str]) -> dict[str, list[SpanNode]]:
+    """Pre-order span trees of the given traces."""
+    if not trace_ids:
+        return {}
+    spans = fetch_dicts(
+        store,
+        "SELECT trace_id, span_id, parent_span_id, name, otel_kind, start_time, duration_ms, status_code, "
+        "model, input_tokens, output_tokens, cost_usd FROM spans "
+        "WHERE list_contains($ids, trace_id) ORDER BY start_time, span_id",
+        {"ids": list(trace_ids)},
+    )
+    by_trace: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for span in spans:
+        by_trace[span.pop("trace_id")].append(span)
+    return {trace_id: _preorder(members) for trace_id, members in by_trace.items()}
+
+
+def _preorder(spans: list[dict[str, Any]]) -> list[SpanNode]:
+    """Depth-first walk from the roots; spans caught in a parent cycle become roots."""
+    ids = {s["span_id"] for s in spans}
+    children: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
+    for span in spans:  # already ordered by start time
+        parent = span["parent_span_id"]
+        children[parent if parent in ids and parent != span["span_id"] else None].append(span)
+    out: list[SpanNode] = []
+    seen: set[str] = set()
+    for root in [*children[None], *spans]:
+        stack = [(root, 1)]
+        while stack:
+            span, depth = stack.pop()
+            if span["span_id"] in seen:
+                continue
+            seen.add(span["span_id"])
+            out.append(SpanNode(depth=depth, **span))
+            stack.extend((child, depth + 1) for child in reversed(children[span["span_id"]]))
+    return out

@@ -1,0 +1,258 @@
+"""Time series of LLM calls, spike detection, and the month-end cost forecast.
+
+* **Series**: per hour/day/week, zero-filled between the window's ends: calls,
+  tokens, cost, failed calls, error rate, p95 call latency, and the change of
+  cost versus the previous period.
+* **Spikes**: a day is a spike when its value is far above its rolling baseline,
+  by the *robust z-score* of Iglewicz and Hoaglin:
+  ``z = 0.6745 * (x - median) / MAD`` over the ``window`` (default 7) days
+  *before* it, flagged when ``z > threshold`` (default 3.5, their recommended
+  cut-off). Median and MAD ignore the outliers a mean and standard deviation
+  would chase. When MAD is 0 (a flat baseline) the mean absolute deviation
+  scaled by 1.2533 stands in; when that is 0 too, any rise is a spike (z = inf).
+  At least ``min_baseline`` (default 3) earlier days are needed to judge a day.
+* **Forecast**: least squares line ``cost = a + b * day`` through the month's
+  daily costs so far (day 1 .. as-of day, zero-filled); month-end cost = spent so
+  far + the line's values (floored at 0) for the remaining days.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+import statistics
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Literal, Sequence
+
+from otel_llm_analysis._filters import (
+    IS_ERROR,
+    IS_LLM_CALL,
+    Filters,
+    connection,
+    fetch_dicts,
+    load_query,
+    ratio,
+)
+
+Period = Literal["hour", "day", "week"]
+_STEP = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}
+
+
+@dataclass(slots=True)
+class TrendPoint:
+    """One period of the series (``period`` is the period's start, naive UTC)."""
+
+    period: datetime
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    errors: int
+    error_rate: float | None
+    p95_ms: float | None
+    cost_change_pct: float | None = None
+
+    @property
+    def tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+def truncate(moment: datetime, period: Period) -> datetime:
+    """Start of the hour/day/ISO week (Monday) containing ``moment``."""
+    if period == "hour":
+        return moment.replace(minute=0, second=0, microsecond=0)
+    day = datetime(moment.year, moment.month, moment.day)
+    return day - timedelta(days=day.weekday()) if period == "week" else day
+
+
+def series(store: Any, period: Period = "day", filters: Filters | None = None) -> list[TrendPoint]:
+    """Zero-filled series of LLM-call metrics per ``period``.
+
+    The window is ``filters.since``/``until`` when given, else the data's first
+    and last call; an empty window gives an empty list.
+    """
+    if period not in _STEP:
+        raise ValueError(f"period must be hour, day or week, not {period!r}")
+    filters = filters or Filters()
+    start, end = filters.since, filters.until
+    if start is None or end is None:
+        where, params = filters.where()
+        first, last = connection(store).execute(
+            f"SELECT min(start_time), max(start_time) FROM spans WHERE {IS_LLM_CALL} AND {where}", params
+        ).fetchone()
+        if first is None:
+            return []
+        start = start or first
+        end = end or last + timedelta(microseconds=1)
+    start = truncate(start, period)
+    window = replace(filters, since=start, until=end)
+    where, params = window.where()
+    sql = load_query("trends").format(period=period, where=where, is_llm=IS_LLM_CALL, is_error=IS_ERROR)
+    points: list[TrendPoint] = []
+    for d in fetch_dicts(store, sql, {**params, "start": start, "end": end}):
+        point = TrendPoint(error_rate=ratio(d["errors"], d["calls"]), **d)
+        if points:
+            previous = points[-1].cost_usd
+            point.cost_change_pct = ratio((point.cost_usd - previous) * 100.0, previous)
+        points.append(point)
+    return points
+
+
+@dataclass(slots=True)
+class Change:
+    """Last period versus the one before it."""
+
+    metric: str
+    current_period: datetime
+    current: float
+    previous: float
+    change: float
+    change_pct: float | None
+
+
+def period_over_period(points: Sequence[TrendPoint], metric: str = "cost_usd") -> Change | None:
+    """Change of ``metric`` between the last two points (``None`` with fewer than two)."""
+    if len(points) < 2:
+        return None
+    current = getattr(points[-1], metric) or 0
+    previous = getattr(points[-2], metric) or 0
+    return Change(metric, points[-1].period, current, previous, current - previous,
+                  ratio((current - previous) * 100.0, previous))
+
+
+@dataclass(slots=True)
+class Spike:
+    """A day whose value is far above its rolling baseline."""
+
+    period: datetime
+    metric: str
+    value: float
+    baseline_median: float
+    z: float
+
+
+def robust_z(value: float, baseline: Sequence[float]) -> float:
+    """Iglewicz-Hoaglin modified z-score of ``value`` against ``baseline`` (see module doc)."""
+    median = statistics.median(baseline)
+    deviations = [abs(x - median) for x in baseline]
+    mad = statistics.median(deviations)
+    if mad > 0:
+        return 0.6745 * (value - median) / mad
+    mean_ad = statistics.fmean(deviations)
+    if mean_ad > 0:
+        return (value - median) / (1.253314 * mean_ad)
+    if value == median:
+        return 0.0
+    return math.copysign(math.inf, value - median)
+
+
+def detect_spikes(
+    points: Sequence[TrendPoint],
+    metric: str = "cost_usd",
+    *,
+    window: int = 7,
+    threshold: float = 3.5,
+    min_baseline: int = 3,
+) -> list[Spike]:
+    """Points whose ``metric`` has a robust z-score above ``threshold`` versus the previous ``window`` points.
+
+    Points where the metric is ``None`` (an error rate on a day without calls) are
+    neither judged nor part of a baseline.
+    """
+    spikes = []
+    for i, point in enumerate(points):
+        value = getattr(point, metric)
+        if value is None:
+            continue
+        baseline = [v for p in points[max(0, i - window):i] if (v := getattr(p, metric)) is not None]
+        if len(baseline) < min_baseline:
+            continue
+        z = robust_z(value, baseline)
+        if z > threshold:
+            spikes.append(Spike(point.period, metric, value, statistics.median(baseline), z))
+    return spikes
+
+
+def spikes(
+    store: Any,
+    metrics: Sequence[str] = ("cost_usd", "error_rate"),
+    filters: Filters | None = None,
+    **options: Any,
+) -> list[Spike]:
+    """Spike days of daily cost and error rate (see ``detect_spikes`` for ``options``)."""
+    daily = series(store, "day", filters)
+    return [spike for metric in metrics for spike in detect_spikes(daily, metric, **options)]
+
+
+def linear_fit(values: Sequence[float]) -> tuple[float, float]:
+    """Least squares ``(intercept, slope)`` of ``values`` against days 1..n (slope 0 for one point)."""
+    n = len(values)
+    if n == 0:
+        return 0.0, 0.0
+    days = range(1, n + 1)
+    mean_x = (n + 1) / 2
+    mean_y = statistics.fmean(values)
+    sxx = sum((x - mean_x) ** 2 for x in days)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(days, values)) / sxx if sxx else 0.0
+    return mean_y - slope * mean_x, slope
+
+
+def forecast_total(daily_costs: Sequence[float], days_in_month: int) -> float:
+    """Spent so far plus the fitted line (floored at 0) over the month's remaining days."""
+    intercept, slope = linear_fit(daily_costs)
+    remaining = range(len(daily_costs) + 1, days_in_month + 1)
+    return sum(daily_costs) + sum(max(0.0, intercept + slope * day) for day in remaining)
+
+
+@dataclass(slots=True)
+class Forecast:
+    """Month-end cost forecast as of a day of the month."""
+
+    month: str
+    as_of: date
+    days_elapsed: int
+    days_in_month: int
+    spent: float
+    intercept: float
+    slope: float
+    projected_month_end: float
+
+
+def month_window(month: str | date | None, as_of: date | None = None) -> tuple[date, date, date]:
+    """(first day, day after the month's last day, as-of day clamped into the month).
+
+    ``month`` is ``YYYY-MM`` (default: the current UTC month); ``as_of`` defaults to
+    today for the current month and to the month's last day for a past one.
+    """
+    today = datetime.now(timezone.utc).date()
+    if month is None:
+        first = today.replace(day=1)
+    elif isinstance(month, date):
+        first = month.replace(day=1)
+    else:
+        first = datetime.strptime(month, "%Y-%m").date()
+    days = calendar.monthrange(first.year, first.month)[1]
+    last = first.replace(day=days)
+    as_of = as_of or min(today, last)
+    as_of = min(max(as_of, first), last)
+    return first, last + timedelta(days=1), as_of
+
+
+def daily_costs(store: Any, first: date, as_of: date, filters: Filters | None = None) -> list[float]:
+    """Zero-filled daily cost from ``first`` through ``as_of`` inclusive."""
+    window = replace(filters or Filters(), since=datetime.combine(first, datetime.min.time()),
+                     until=datetime.combine(as_of + timedelta(days=1), datetime.min.time()))
+    return [p.cost_usd for p in series(store, "day", window)]
+
+
+def forecast_month_end(
+    store: Any, month: str | date | None = None, as_of: date | None = None, filters: Filters | None = None
+) -> Forecast:
+    """Linear forecast of the month's total cost from its days so far."""
+    first, end, as_of = month_window(month, as_of)
+    costs = daily_costs(store, first, as_of, filters)
+    intercept, slope = linear_fit(costs)
+    days_in_month = (end - first).days
+    return Forecast(first.strftime("%Y-%m"), as_of, len(costs), days_in_month, sum(costs),
+                    intercept, slope, forecast_total(costs, days_in_month))
