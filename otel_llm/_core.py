@@ -1,0 +1,262 @@
+"""The span lifecycle shared by every kind and every callable shape.
+
+Why one core: ``chat``, ``graph_node``, ``vector_op`` and ``llm_call`` differ
+only in their name, span kind, attributes and a few hooks (a :class:`Kind`);
+sync functions, coroutines, generators and returned streams differ only in how
+the result arrives (``_wrap`` / ``_streams``). Everything else — common
+attributes, context handling, failure recording, ending exactly once — lives
+here once.
+
+A :class:`Call` is one execution of a decorated function:
+``open_call`` (start) -> ``finish`` (a value; or hands a stream to
+``_streams``) or ``fail`` (the user's exception) -> ``end`` (exactly once).
+Every step runs behind the internal-error guard: setup faults make the wrapper
+call the function bare, post-processing faults are logged and the result
+returned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.util.types import AttributeValue
+
+from otel_llm import _runtime, _streams, semconv
+from otel_llm._guard import internal_error
+from otel_llm.context import current_session
+
+if TYPE_CHECKING:
+    from otel_llm._runtime import Runtime
+    from otel_llm._usage import Usage
+
+__all__ = ["Call", "Kind", "current_usage_sink", "open_call", "USAGE_SINK_KEY"]
+
+# The innermost call that accepts ``record_usage`` (an llm_call), kept in the
+# OpenTelemetry context so it follows threads and tasks like the span does.
+USAGE_SINK_KEY = otel_context.create_key("otel_llm.usage_sink")
+
+# Ways to stop that are not failures: a closed generator, a cancelled task.
+NOT_FAILURES: tuple[type[BaseException], ...] = (GeneratorExit, asyncio.CancelledError)
+
+
+def error_type(exc: BaseException) -> str:
+    """The ``error.type`` value: the exception's class name (low-cardinality)."""
+    return type(exc).__qualname__
+
+
+class Kind:
+    """What one decorator contributes to the core: name, span kind, attributes, hooks.
+
+    Subclasses (``_kinds``) override only the hooks they need; each default does
+    nothing. Hooks run inside the guard, so they may assume well-formed input
+    and let unexpected shapes raise.
+    """
+
+    kind: str = ""
+    span_name: str = ""
+    span_kind: SpanKind = SpanKind.INTERNAL
+    attributes: Mapping[str, AttributeValue] = {}
+
+    def call_attributes(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Mapping[str, AttributeValue] | None:
+        """Attributes that depend on this call's arguments (known before the span starts)."""
+        return None
+
+    def enter(self, call: "Call", ctx: otel_context.Context) -> otel_context.Context:
+        """Add this kind's values to the context its span runs in."""
+        return ctx
+
+    def on_start(self, call: "Call", args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        """Span started: add request-side events."""
+
+    def on_result(self, call: "Call", value: Any) -> None:
+        """The function returned ``value`` (not a stream)."""
+
+    def on_first_chunk(self, call: "Call") -> None:
+        """A returned stream produced its first item."""
+
+    def on_chunk(self, call: "Call", chunk: Any) -> None:
+        """A returned stream produced ``chunk``."""
+
+    def on_error(self, call: "Call", exc: BaseException) -> None:
+        """The function (or its stream) raised ``exc``; the core has recorded it."""
+
+    def on_end(self, call: "Call") -> None:
+        """Last chance before the span ends: roll-ups, metrics."""
+
+
+class Call:
+    """One execution of a decorated function and its span; ends exactly once."""
+
+    __slots__ = (
+        "kind",
+        "runtime",
+        "span",
+        "ctx",
+        "token",
+        "started",
+        "usage",
+        "chunks",
+        "error_type",
+        "extra",
+        "_usage_lock",
+        "_end_once",
+    )
+
+    def __init__(self, kind: Kind, runtime: "Runtime", span: Span) -> None:
+        self.kind = kind
+        self.runtime = runtime
+        self.span = span
+        self.ctx: otel_context.Context | None = None
+        self.token: object | None = None
+        self.started = time.perf_counter()
+        self.usage: Usage | None = None
+        self.chunks: int | None = None  # None: not a stream
+        self.error_type: str | None = None
+        self.extra: Any = None  # per-kind state (e.g. the chat turn)
+        self._usage_lock = threading.Lock()
+        self._end_once = threading.Lock()  # acquired once, never released
+
+    # --- usage ------------------------------------------------------------
+    def add_usage(self, usage: "Usage") -> None:
+        """Fold ``usage`` in; its known fields win (later chunks, ``record_usage``)."""
+        with self._usage_lock:
+            self.usage = usage if self.usage is None else self.usage.merged(usage)
+
+    def add_result_usage(self, usage: "Usage") -> None:
+        """Fold in usage read from the return value; already-recorded fields win."""
+        with self._usage_lock:
+            self.usage = usage if self.usage is None else usage.merged(self.usage)
+
+    # --- outcomes -----------------------------------------------------------
+    def finish(self, result: Any) -> Any:
+        """Zone 3: the function returned. Returns ``result`` or a stream proxy of it."""
+        self._detach()
+        try:
+            proxy = _streams.wrap_if_stream(result, self)
+            if proxy is not None:
+                return proxy
+            self.kind.on_result(self, result)
+        except Exception as exc:  # noqa: BLE001
+            internal_error("core.finish", exc)
+        self.end()
+        return result
+
+    def stream(self, iterator: Any) -> Any:
+        """Hand a generator (from a generator function) to its stream proxy."""
+        return _streams.wrap(iterator, self)
+
+    def fail(self, exc: BaseException) -> None:
+        """Zone 2: the user's function raised; record it (the wrapper re-raises)."""
+        self._detach()
+        self.record_failure(exc)
+        self.end()
+
+    def record_failure(self, exc: BaseException) -> None:
+        """ERROR status, ``exception`` event, ``error.type``; cancellation is not a failure."""
+        if isinstance(exc, NOT_FAILURES):
+            return
+        try:
+            self.error_type = error_type(exc)
+            span = self.span
+            span.record_exception(exc, escaped=True)
+            span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+            span.set_attribute(semconv.ERROR_TYPE, self.error_type)
+            self.kind.on_error(self, exc)
+        except Exception as internal:  # noqa: BLE001
+            internal_error("core.fail", internal)
+
+    # --- streams ----------------------------------------------------------
+    def chunk(self, item: Any) -> None:
+        """A stream item passed through to the caller."""
+        try:
+            self.chunks = (self.chunks or 0) + 1
+            if self.chunks == 1:
+                self.kind.on_first_chunk(self)
+            self.kind.on_chunk(self, item)
+        except Exception as exc:  # noqa: BLE001
+            internal_error("core.chunk", exc)
+
+    def end_stream(self, complete: bool, exc: BaseException | None = None) -> None:
+        """The stream stopped (exhausted, closed, failed, cancelled or collected)."""
+        if self._end_once.locked():
+            return
+        try:
+            self.span.set_attribute(semconv.OTEL_LLM_STREAM_COMPLETE, complete)
+            self.span.set_attribute(semconv.OTEL_LLM_STREAM_CHUNKS, self.chunks or 0)
+        except Exception as internal:  # noqa: BLE001
+            internal_error("core.end_stream", internal)
+        if exc is not None:
+            self.record_failure(exc)
+        self.end()
+
+    @property
+    def ended(self) -> bool:
+        return self._end_once.locked()
+
+    def end(self) -> None:
+        """Run the kind's roll-ups and end the span — only the first time."""
+        if not self._end_once.acquire(blocking=False):
+            return
+        try:
+            self.kind.on_end(self)
+        except Exception as exc:  # noqa: BLE001
+            internal_error("core.end", exc)
+        finally:
+            self.span.end()
+
+    def duration(self) -> float:
+        """Seconds since the call started (for duration metrics)."""
+        return time.perf_counter() - self.started
+
+    def _detach(self) -> None:
+        token, self.token = self.token, None
+        if token is not None:
+            otel_context.detach(token)  # type: ignore[arg-type]
+
+
+def open_call(kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any], attach: bool) -> Call | None:
+    """Zone 1: start the span and, if ``attach``, make it current. ``None`` on any fault.
+
+    Generator functions pass ``attach=False``: their body runs later, step by
+    step, each step in ``call.ctx`` (see ``_streams``).
+    """
+    span: Span | None = None
+    try:
+        runtime = _runtime.current()
+        parent = otel_context.get_current()
+        attributes = dict(kind.attributes)
+        project = runtime.settings.project
+        if project:
+            attributes[semconv.OTEL_LLM_PROJECT] = project
+        session = current_session()
+        if session is not None:
+            attributes.update(session.attributes)
+        extra = kind.call_attributes(args, kwargs)
+        if extra:
+            attributes.update(extra)
+        span = runtime.tracer.start_span(
+            kind.span_name, context=parent, kind=kind.span_kind, attributes=attributes
+        )
+        call = Call(kind, runtime, span)
+        call.ctx = kind.enter(call, trace.set_span_in_context(span, parent))
+        kind.on_start(call, args, kwargs)
+        if attach:
+            call.token = otel_context.attach(call.ctx)
+        return call
+    except Exception as exc:  # noqa: BLE001
+        if span is not None:
+            span.end()
+        internal_error("core.start", exc)
+        return None
+
+
+def current_usage_sink() -> Call | None:
+    """The innermost active llm_call in this context, if any."""
+    return otel_context.get_value(USAGE_SINK_KEY)  # type: ignore[return-value]

@@ -1,0 +1,341 @@
+"""The four kinds: what ``chat``, ``graph_node``, ``vector_op`` and ``llm_call`` add.
+
+Why here and not in ``_core``: each kind is a name, a span kind, a static
+attribute set and a few hooks; the lifecycle itself is shared. A kind object is
+built once per decorated function, so everything static (span name, attribute
+dicts, metric attribute sets) is computed at decoration time, not per call.
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry.trace import SpanKind
+from opentelemetry.util.types import AttributeValue
+
+from otel_llm import semconv
+from otel_llm._core import USAGE_SINK_KEY, Call, Kind
+from otel_llm._usage import Usage, extract_usage
+
+__all__ = ["ChatKind", "GraphNodeKind", "LLMCallKind", "Turn", "VectorOpKind", "REQUEST_PARAMS"]
+
+# llm_call(**params) keyword -> request attribute.
+REQUEST_PARAMS: Mapping[str, str] = {
+    "temperature": semconv.GEN_AI_REQUEST_TEMPERATURE,
+    "max_tokens": semconv.GEN_AI_REQUEST_MAX_TOKENS,
+    "top_p": semconv.GEN_AI_REQUEST_TOP_P,
+    "top_k": semconv.GEN_AI_REQUEST_TOP_K,
+    "stop_sequences": semconv.GEN_AI_REQUEST_STOP_SEQUENCES,
+    "frequency_penalty": semconv.GEN_AI_REQUEST_FREQUENCY_PENALTY,
+    "presence_penalty": semconv.GEN_AI_REQUEST_PRESENCE_PENALTY,
+    "seed": semconv.GEN_AI_REQUEST_SEED,
+}
+
+_TURN_KEY = otel_context.create_key("otel_llm.turn")
+_USER, _ASSISTANT = "user", "assistant"
+
+
+def _without_none(attrs: Mapping[str, Any]) -> dict[str, AttributeValue]:
+    return {k: v for k, v in attrs.items() if v is not None}
+
+
+def _with_error(attrs: Mapping[str, AttributeValue], call: Call) -> Mapping[str, AttributeValue]:
+    """Metric attributes, plus ``error.type`` when the call failed."""
+    if call.error_type is None:
+        return attrs
+    return {**attrs, semconv.ERROR_TYPE: call.error_type}
+
+
+def _message_event(call: Call, role: str, value: Any) -> None:
+    """A ``chat.message`` (or request/response) event: role, length, text only if captured."""
+    text = value if isinstance(value, str) else None
+    attrs: dict[str, AttributeValue] = {semconv.EVENT_ATTR_ROLE: role}
+    if text is not None:
+        attrs[semconv.EVENT_ATTR_LENGTH] = len(text)
+    captured = call.runtime.content.text(value)
+    if captured is not None:
+        attrs[semconv.EVENT_ATTR_CONTENT] = captured
+    call.span.add_event(semconv.EVENT_CHAT_MESSAGE, attrs)
+
+
+class Turn:
+    """Tokens, cost and call count of one chat turn, summed from its llm_calls.
+
+    Lives in the OpenTelemetry context, so llm_calls in threads and tasks
+    started inside the turn add to it; the lock makes those additions safe.
+    """
+
+    __slots__ = ("input_tokens", "output_tokens", "cost", "llm_calls", "_lock")
+
+    def __init__(self) -> None:
+        self.input_tokens = 0
+        self.output_tokens = 0
+        self.cost: float | None = None
+        self.llm_calls = 0
+        self._lock = threading.Lock()
+
+    def add(self, usage: Usage | None, cost: float | None) -> None:
+        with self._lock:
+            self.llm_calls += 1
+            if usage is not None:
+                self.input_tokens += usage.input_tokens or 0
+                self.output_tokens += usage.output_tokens or 0
+            if cost is not None:
+                self.cost = (self.cost or 0.0) + cost
+
+    def attributes(self) -> dict[str, AttributeValue]:
+        with self._lock:
+            attrs: dict[str, AttributeValue] = {
+                semconv.OTEL_LLM_TURN_INPUT_TOKENS: self.input_tokens,
+                semconv.OTEL_LLM_TURN_OUTPUT_TOKENS: self.output_tokens,
+                semconv.OTEL_LLM_TURN_LLM_CALLS: self.llm_calls,
+            }
+            if self.cost is not None:
+                attrs[semconv.OTEL_LLM_TURN_COST] = self.cost
+            return attrs
+
+
+class ChatKind(Kind):
+    """One span per chat turn: conversation id, messages, the turn's roll-up."""
+
+    kind = semconv.KIND_CHAT
+
+    def __init__(self, fn: Callable[..., Any], thread_id_arg: str | None) -> None:
+        self.span_name = f"chat_turn {getattr(fn, '__name__', 'chat')}"
+        self.attributes = {semconv.OTEL_LLM_KIND: semconv.KIND_CHAT}
+        try:
+            self._signature: inspect.Signature | None = inspect.signature(fn)
+        except (TypeError, ValueError):
+            self._signature = None
+        params = self._signature.parameters if self._signature else {}
+        # Default: a parameter literally named ``thread_id``, if the function has one.
+        if thread_id_arg is None and "thread_id" in params:
+            thread_id_arg = "thread_id"
+        self._thread_id_arg = thread_id_arg
+
+    def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Mapping[str, Any]:
+        if self._signature is None:
+            return kwargs
+        return self._signature.bind_partial(*args, **kwargs).arguments
+
+    def call_attributes(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Mapping[str, AttributeValue] | None:
+        if self._thread_id_arg is None:
+            return None
+        thread_id = self._bind(args, kwargs).get(self._thread_id_arg)
+        return None if thread_id is None else {semconv.GEN_AI_CONVERSATION_ID: str(thread_id)}
+
+    def enter(self, call: Call, ctx: otel_context.Context) -> otel_context.Context:
+        call.extra = Turn()
+        return otel_context.set_value(_TURN_KEY, call.extra, ctx)
+
+    def on_start(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        # The user's message: the first string argument that is not the thread id.
+        for name, value in self._bind(args, kwargs).items():
+            if isinstance(value, str) and name != self._thread_id_arg:
+                _message_event(call, _USER, value)
+                return
+
+    def on_result(self, call: Call, value: Any) -> None:
+        if isinstance(value, str):
+            _message_event(call, _ASSISTANT, value)
+
+    def on_end(self, call: Call) -> None:
+        call.span.set_attributes(call.extra.attributes())
+
+
+class GraphNodeKind(Kind):
+    """A node of an agent/RAG graph: node and graph names, state updates, duration."""
+
+    kind = semconv.KIND_GRAPH_NODE
+
+    def __init__(self, node: str, graph: str | None) -> None:
+        self.span_name = node
+        names = _without_none({semconv.OTEL_LLM_GRAPH_NODE: node, semconv.OTEL_LLM_GRAPH_NAME: graph})
+        self.attributes = {semconv.OTEL_LLM_KIND: semconv.KIND_GRAPH_NODE, **names}
+        self._metric_attributes = names
+
+    def on_result(self, call: Call, value: Any) -> None:
+        if isinstance(value, Mapping):
+            keys = sorted(str(k) for k in value)
+            call.span.add_event(semconv.EVENT_GRAPH_STATE_UPDATE, {semconv.EVENT_ATTR_STATE_KEYS: keys})
+
+    def on_end(self, call: Call) -> None:
+        call.runtime.instruments.graph_node_duration.record(
+            call.duration(), _with_error(self._metric_attributes, call)
+        )
+
+
+class VectorOpKind(Kind):
+    """A vector store operation: db.* names, top_k, returned rows, a counter."""
+
+    kind = semconv.KIND_VECTOR_OP
+    span_kind = SpanKind.CLIENT
+
+    def __init__(self, op: str, collection: str | None, db_system: str | None, top_k: int | None) -> None:
+        self.span_name = f"{op} {collection}" if collection else op
+        db = _without_none(
+            {
+                semconv.DB_SYSTEM_NAME: db_system,
+                semconv.DB_OPERATION_NAME: op,
+                semconv.DB_COLLECTION_NAME: collection,
+            }
+        )
+        self.attributes = {
+            semconv.OTEL_LLM_KIND: semconv.KIND_VECTOR_OP,
+            **db,
+            **_without_none({semconv.GEN_AI_REQUEST_TOP_K: top_k}),
+        }
+        self._metric_attributes = db
+
+    def on_result(self, call: Call, value: Any) -> None:
+        if hasattr(type(value), "__len__"):
+            call.span.set_attribute(semconv.DB_RESPONSE_RETURNED_ROWS, len(value))
+
+    def on_end(self, call: Call) -> None:
+        call.runtime.instruments.vector_operations.add(1, _with_error(self._metric_attributes, call))
+
+
+class _LLMState:
+    """Per-call state of an llm_call: its chat turn and the captured completion."""
+
+    __slots__ = ("turn", "response_text")
+
+    def __init__(self, turn: Turn | None) -> None:
+        self.turn = turn
+        self.response_text: str | None = None
+
+
+class LLMCallKind(Kind):
+    """One model call: gen_ai.* request/response, usage, cost, events, metrics."""
+
+    kind = semconv.KIND_LLM_CALL
+    span_kind = SpanKind.CLIENT
+
+    def __init__(
+        self, model: str | None, provider: str | None, operation: str, params: Mapping[str, Any]
+    ) -> None:
+        self.model = model
+        self.provider = provider
+        self.span_name = f"{operation} {model}" if model else operation
+        request = _without_none(
+            {
+                semconv.GEN_AI_OPERATION_NAME: operation,
+                semconv.GEN_AI_PROVIDER_NAME: provider,
+                semconv.GEN_AI_REQUEST_MODEL: model,
+            }
+        )
+        self.attributes = {
+            semconv.OTEL_LLM_KIND: semconv.KIND_LLM_CALL,
+            **request,
+            **_without_none({REQUEST_PARAMS[k]: v for k, v in params.items()}),
+        }
+        self._metric_attributes = request
+        self._request_event = _without_none({semconv.GEN_AI_REQUEST_MODEL: model})
+
+    def enter(self, call: Call, ctx: otel_context.Context) -> otel_context.Context:
+        call.extra = _LLMState(otel_context.get_value(_TURN_KEY, ctx))  # type: ignore[arg-type]
+        return otel_context.set_value(USAGE_SINK_KEY, call, ctx)
+
+    def on_start(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        attrs = dict(self._request_event)
+        content = call.runtime.content
+        if content.capture:
+            prompt = args[0] if len(args) == 1 and not kwargs else {"args": list(args), **kwargs}
+            captured = content.text(prompt)
+            if captured is not None:
+                attrs[semconv.EVENT_ATTR_CONTENT] = captured
+        call.span.add_event(semconv.EVENT_LLM_REQUEST, attrs)
+
+    def on_result(self, call: Call, value: Any) -> None:
+        usage = extract_usage(value)
+        if usage is not None:
+            call.add_result_usage(usage)
+        if call.runtime.content.capture:
+            call.extra.response_text = call.runtime.content.text(_output_text(value))
+
+    def on_first_chunk(self, call: Call) -> None:
+        call.span.add_event(semconv.EVENT_LLM_FIRST_TOKEN)
+        call.runtime.instruments.time_to_first_chunk.record(call.duration(), self._metric_attributes)
+
+    def on_chunk(self, call: Call, chunk: Any) -> None:
+        usage = extract_usage(chunk)
+        if usage is not None:
+            call.add_usage(usage)
+
+    def on_error(self, call: Call, exc: BaseException) -> None:
+        call.span.add_event(semconv.EVENT_LLM_ERROR, {semconv.ERROR_TYPE: call.error_type or ""})
+
+    def on_end(self, call: Call) -> None:
+        usage = call.usage
+        state: _LLMState = call.extra
+        if call.error_type is None:
+            self._response_event(call, usage, state.response_text)
+        cost = self._record_usage(call, usage) if usage is not None else None
+        if state.turn is not None:
+            state.turn.add(usage, cost)
+        call.runtime.instruments.operation_duration.record(
+            call.duration(), _with_error(self._metric_attributes, call)
+        )
+
+    @staticmethod
+    def _response_event(call: Call, usage: Usage | None, text: str | None) -> None:
+        """``llm.response``: finish reasons when known, the completion text only if captured."""
+        attrs: dict[str, AttributeValue] = {}
+        if usage is not None and usage.finish_reasons:
+            attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = usage.finish_reasons
+        if text is not None:
+            attrs[semconv.EVENT_ATTR_CONTENT] = text
+        call.span.add_event(semconv.EVENT_LLM_RESPONSE, attrs)
+
+    def _record_usage(self, call: Call, usage: Usage) -> float | None:
+        """Usage attributes, ``llm.response`` event, token metrics and cost; returns USD."""
+        span, instruments = call.span, call.runtime.instruments
+        span.set_attributes(
+            _without_none(
+                {
+                    semconv.GEN_AI_USAGE_INPUT_TOKENS: usage.input_tokens,
+                    semconv.GEN_AI_USAGE_OUTPUT_TOKENS: usage.output_tokens,
+                    semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: usage.cache_read_tokens,
+                    semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: usage.cache_write_tokens,
+                    semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: usage.reasoning_tokens,
+                    semconv.GEN_AI_RESPONSE_MODEL: usage.response_model,
+                    semconv.GEN_AI_RESPONSE_ID: usage.response_id,
+                    semconv.GEN_AI_RESPONSE_FINISH_REASONS: usage.finish_reasons or None,
+                }
+            )
+        )
+        metric_attrs = self._metric_attributes
+        for token_type, count in (("input", usage.input_tokens), ("output", usage.output_tokens)):
+            if count is not None:
+                instruments.token_usage.record(count, {**metric_attrs, semconv.GEN_AI_TOKEN_TYPE: token_type})
+        if usage.input_tokens is None and usage.output_tokens is None:
+            return None
+        priced = call.runtime.prices.cost(usage.response_model or self.model, usage, self.provider)
+        if priced is None:
+            return None
+        span.set_attribute(semconv.GEN_AI_USAGE_COST, float(priced.usd))
+        span.set_attribute(semconv.OTEL_LLM_COST_SOURCE, priced.source)
+        instruments.cost.add(priced.usd, metric_attrs)
+        return float(priced.usd)
+
+
+def _output_text(value: Any) -> Any:
+    """The completion text of common response shapes, else the value itself."""
+    if isinstance(value, str):
+        return value
+    try:
+        choices = value["choices"] if isinstance(value, Mapping) else getattr(value, "choices", None)
+        if choices:
+            first = choices[0]
+            message = first["message"] if isinstance(first, Mapping) else first.message
+            return message["content"] if isinstance(message, Mapping) else message.content
+        content = value.get("content") if isinstance(value, Mapping) else getattr(value, "content", None)
+        if content is not None:
+            return content
+    except (AttributeError, KeyError, IndexError, TypeError):
+        pass
+    return value

@@ -1,0 +1,84 @@
+"""``record_usage`` and ``record_evaluation``: facts the return value cannot carry.
+
+Why explicit calls: some clients return plain text (usage known only from a
+header or a callback), and quality checks happen after the answer exists.
+Both functions are fire-and-forget: they never raise into the app (``_guard``)
+and do nothing outside a span that can take them.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from opentelemetry import trace
+from opentelemetry.util.types import AttributeValue
+
+from otel_llm import _runtime, semconv
+from otel_llm._core import current_usage_sink
+from otel_llm._guard import guarded
+from otel_llm._usage import Usage
+
+__all__ = ["record_evaluation", "record_usage"]
+
+_log = logging.getLogger("otel_llm")
+_outside_logged = False
+
+
+@guarded("record.usage", None)
+def record_usage(
+    input_tokens: int | None = None,
+    output_tokens: int | None = None,
+    cache_read_tokens: int | None = None,
+    cache_write_tokens: int | None = None,
+    reasoning_tokens: int | None = None,
+    model: str | None = None,
+) -> None:
+    """Add token counts to the innermost active ``llm_call`` (its values win over the result's).
+
+    ``input_tokens`` counts *all* input tokens, cached ones included; ``model``
+    is the model that actually answered (priced instead of the requested one).
+    Outside an llm_call this is a no-op (logged once at debug level).
+    """
+    global _outside_logged
+    call = current_usage_sink()
+    if call is None or call.ended:
+        if not _outside_logged:
+            _outside_logged = True
+            _log.debug("otel_llm.record_usage called outside an llm_call; ignored")
+        return
+    call.add_usage(
+        Usage(
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cache_read_tokens=cache_read_tokens,
+            cache_write_tokens=cache_write_tokens,
+            reasoning_tokens=reasoning_tokens,
+            response_model=model,
+        )
+    )
+
+
+@guarded("record.evaluation", None)
+def record_evaluation(
+    name: str,
+    score: float | None = None,
+    label: str | None = None,
+    explanation: str | None = None,
+) -> None:
+    """Emit a ``gen_ai.evaluation.result`` event on the current span (a QA check's verdict).
+
+    ``explanation`` is user-derived text: recorded only when content capture is on.
+    """
+    span = trace.get_current_span()
+    if not span.is_recording():
+        return
+    attrs: dict[str, AttributeValue] = {semconv.GEN_AI_EVALUATION_NAME: str(name)}
+    if score is not None:
+        attrs[semconv.GEN_AI_EVALUATION_SCORE_VALUE] = float(score)
+    if label is not None:
+        attrs[semconv.GEN_AI_EVALUATION_SCORE_LABEL] = str(label)
+    if explanation is not None:
+        text = _runtime.current().content.text(explanation)
+        if text is not None:
+            attrs[semconv.GEN_AI_EVALUATION_EXPLANATION] = text
+    span.add_event(semconv.EVENT_EVALUATION_RESULT, attrs)

@@ -1,0 +1,220 @@
+"""Returned-iterator proxies: the span of a stream ends exactly once.
+
+Why proxies: a generator function, an async generator or a function returning a
+provider stream object (OpenAI ``Stream``/``AsyncStream``, Anthropic's, a
+LangChain iterator) finishes long after the decorated call returned. The proxy
+stands in for the iterator, passes every item through unchanged, and ends the
+span on whichever comes first: exhaustion, ``close()``/``aclose()``, ``break``
+(the proxy is dropped), an exception, task cancellation, or garbage collection
+of an abandoned stream (``__del__`` behind the call's end-once flag).
+
+Context: each step (``next``/``send``/``throw``/``close``) runs with the span's
+context attached *only for that step* and detached before the item is handed
+to the caller, so children created in the generator body nest under the span
+while nothing leaks into the caller's code between items.
+
+Provider streams are detected by shape (``__next__``/``__anext__`` on the
+type), without importing any provider SDK; other attributes (``.response``,
+``.close`` of an ``AsyncStream``...) are forwarded to the wrapped object.
+"""
+
+from __future__ import annotations
+
+import io
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Callable
+
+from opentelemetry import context as otel_context
+
+from otel_llm._guard import internal_error
+
+if TYPE_CHECKING:
+    from otel_llm._core import Call
+
+__all__ = ["AsyncStreamProxy", "SyncStreamProxy", "wrap", "wrap_if_stream"]
+
+
+_OWN = frozenset({"_inner", "_call"})
+
+
+class _StreamProxy:
+    """State and outcome handling shared by the sync and async proxies."""
+
+    __slots__ = ("_inner", "_call")
+
+    def __init__(self, inner: Any, call: "Call") -> None:
+        self._inner = inner
+        self._call = call
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names the proxy lacks: forward to the provider object.
+        if name in _OWN:  # unset slot (half-built proxy): no recursion via _inner
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+    def __repr__(self) -> str:
+        return f"<otel_llm stream proxy of {self._inner!r}>"
+
+    def _item(self, item: Any) -> Any:
+        self._call.chunk(item)
+        return item
+
+    def _stopped(self, exc: BaseException) -> None:
+        """The inner iterator raised: exhaustion completes, anything else fails."""
+        if isinstance(exc, (StopIteration, StopAsyncIteration)):
+            self._call.end_stream(complete=True)
+        else:
+            self._call.end_stream(complete=False, exc=exc)
+
+    def _closed(self) -> None:
+        self._call.end_stream(complete=False)
+
+    def __del__(self) -> None:
+        # Abandoned (``break``, dropped, collected): end the span if nothing else did.
+        try:
+            call = self._call
+        except AttributeError:  # __init__ never ran
+            return
+        if not call.ended:
+            try:
+                call.end_stream(complete=False)
+            except Exception as exc:  # noqa: BLE001 — never raise from __del__
+                internal_error("streams.gc", exc)
+
+
+class SyncStreamProxy(_StreamProxy):
+    """Stands in for a generator or sync provider stream."""
+
+    __slots__ = ()
+
+    def __iter__(self) -> "SyncStreamProxy":
+        return self
+
+    def _step(self, op: Callable[..., Any], *args: Any) -> Any:
+        token = otel_context.attach(self._call.ctx)  # type: ignore[arg-type]
+        try:
+            item = op(*args)
+        except BaseException as exc:
+            otel_context.detach(token)
+            self._stopped(exc)
+            raise
+        otel_context.detach(token)
+        return self._item(item)
+
+    def __next__(self) -> Any:
+        return self._step(self._inner.__next__)
+
+    def send(self, value: Any) -> Any:
+        return self._step(self._inner.send, value)
+
+    def throw(self, *args: Any) -> Any:
+        return self._step(self._inner.throw, *args)
+
+    def close(self) -> None:
+        close = getattr(self._inner, "close", None)
+        token = otel_context.attach(self._call.ctx)  # type: ignore[arg-type]
+        try:
+            if close is not None:
+                close()
+        finally:
+            otel_context.detach(token)
+            self._closed()
+
+    def __enter__(self) -> "SyncStreamProxy":
+        enter = getattr(self._inner, "__enter__", None)
+        if enter is not None:
+            enter()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> Any:
+        exit_ = getattr(self._inner, "__exit__", None)
+        if exit_ is None:
+            self.close()
+            return None
+        try:
+            return exit_(exc_type, exc, tb)
+        finally:
+            self._closed()
+
+
+class AsyncStreamProxy(_StreamProxy):
+    """Stands in for an async generator or async provider stream."""
+
+    __slots__ = ()
+
+    def __aiter__(self) -> "AsyncStreamProxy":
+        return self
+
+    async def _step(self, op: Callable[..., Any], *args: Any) -> Any:
+        token = otel_context.attach(self._call.ctx)  # type: ignore[arg-type]
+        try:
+            item = await op(*args)
+        except BaseException as exc:  # includes CancelledError: the task was cancelled
+            otel_context.detach(token)
+            self._stopped(exc)
+            raise
+        otel_context.detach(token)
+        return self._item(item)
+
+    async def __anext__(self) -> Any:
+        return await self._step(self._inner.__anext__)
+
+    async def asend(self, value: Any) -> Any:
+        return await self._step(self._inner.asend, value)
+
+    async def athrow(self, *args: Any) -> Any:
+        return await self._step(self._inner.athrow, *args)
+
+    async def aclose(self) -> None:
+        # Async generators have aclose(); OpenAI-style AsyncStream has async close().
+        close = getattr(self._inner, "aclose", None) or getattr(self._inner, "close", None)
+        token = otel_context.attach(self._call.ctx)  # type: ignore[arg-type]
+        try:
+            if close is not None:
+                result = close()
+                if hasattr(result, "__await__"):
+                    await result
+        finally:
+            otel_context.detach(token)
+            self._closed()
+
+    async def __aenter__(self) -> "AsyncStreamProxy":
+        enter = getattr(self._inner, "__aenter__", None)
+        if enter is not None:
+            await enter()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> Any:
+        exit_ = getattr(self._inner, "__aexit__", None)
+        if exit_ is None:
+            await self.aclose()
+            return None
+        try:
+            return await exit_(exc_type, exc, tb)
+        finally:
+            self._closed()
+
+
+def wrap(iterator: Any, call: "Call") -> _StreamProxy:
+    """Proxy for a generator / async generator the decorated function produced."""
+    if hasattr(type(iterator), "__anext__"):
+        return AsyncStreamProxy(iterator, call)
+    return SyncStreamProxy(iterator, call)
+
+
+def wrap_if_stream(value: Any, call: "Call") -> _StreamProxy | None:
+    """A proxy when ``value`` is an iterator or async iterator (a stream), else ``None``.
+
+    Iterators only (``__next__``/``__anext__``): iterables such as lists, dicts
+    or pydantic models are results, not streams. Open files are not streams.
+    """
+    tp = type(value)
+    if hasattr(tp, "__anext__"):
+        return AsyncStreamProxy(value, call)
+    if hasattr(tp, "__next__") and not isinstance(value, io.IOBase):
+        return SyncStreamProxy(value, call)
+    return None
