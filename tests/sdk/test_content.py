@@ -1,0 +1,74 @@
+"""Content policy: off by default, opt-in, redacted, truncated with the original size."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from otel_llm._content import ContentPolicy, render
+
+
+def test_off_by_default_captures_nothing() -> None:
+    assert ContentPolicy().text("secret prompt") is None
+
+
+def test_on_captures_text_as_is() -> None:
+    assert ContentPolicy(capture=True).text("hello") == "hello"
+
+
+def test_redact_is_applied_before_truncation() -> None:
+    policy = ContentPolicy(capture=True, redact=lambda s: s.replace("4111-1111", "[card]"), max_chars=12)
+    # redacted "card [card] ok" is 14 chars; the secret never reaches the cut
+    assert policy.text("card 4111-1111 ok") == "card [card] …[truncated from 14 chars]"
+
+
+def test_truncation_marker_carries_original_size() -> None:
+    out = ContentPolicy(capture=True, max_chars=5).text("x" * 1000)
+    assert out == "xxxxx…[truncated from 1000 chars]"
+
+
+def test_exact_limit_is_not_truncated() -> None:
+    assert ContentPolicy(capture=True, max_chars=3).text("abc") == "abc"
+
+
+def test_failing_redact_leaks_nothing() -> None:
+    def boom(_: str) -> str:
+        raise RuntimeError("bad hook")
+
+    assert ContentPolicy(capture=True, redact=boom).text("ssn 123") == "[redaction failed]"
+
+
+class Unrenderable:
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({"role": "user", "content": "hi"}, '{"role": "user", "content": "hi"}'),
+        ([1, "é"], '[1, "é"]'),
+        (b"caf\xc3\xa9", "café"),
+        (42, "42"),
+        ({"obj": object}, None),  # non-JSON values inside data fall back to repr
+    ],
+)
+def test_non_strings_render_safely(value: Any, expected: str | None) -> None:
+    out = ContentPolicy(capture=True).text(value)
+    assert out is not None
+    if expected is not None:
+        assert out == expected
+    else:
+        assert "class 'object'" in out
+
+
+def test_render_never_raises() -> None:
+    cyclic: list[Any] = []
+    cyclic.append(cyclic)
+    assert render(cyclic) == "[[...]]"
+    assert render(Unrenderable()) == "[unrenderable Unrenderable]"
+
+
+def test_none_value_is_not_captured() -> None:
+    assert ContentPolicy(capture=True).text(None) is None
