@@ -1,17 +1,555 @@
 """Analysis commands of ``otel-llm``, mounted on the lead's root Typer app.
 
 Why lazy: instrumented apps install otel-llm without the ``[analysis]`` extra, so
-importing this module must not import DuckDB; each command imports the store
-inside its body and reports a missing extra as a one-line error (exit 2).
+importing this module must not import DuckDB; each command opens the store inside
+its body and reports a missing extra as one line (exit 2). Errors the user can fix
+(missing files, an unreadable database, a bad option) are one line and exit 1 or
+2, never a traceback.
 """
 
 from __future__ import annotations
 
+import enum
+import importlib.util
+import sys
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any, Iterator, List, Optional, Sequence
+
 import typer
+
+DEFAULT_DB = "./otel-data/otel-llm.duckdb"
+DB_ENV = "OTEL_LLM_DB"
+
+
+class OutputFormat(str, enum.Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class ExportFormat(str, enum.Enum):
+    json = "json"
+    csv = "csv"
+    parquet = "parquet"
+
+
+class PeriodChoice(str, enum.Enum):
+    hour = "hour"
+    day = "day"
+    week = "week"
+
+
+class RankChoice(str, enum.Enum):
+    cost = "cost"
+    duration = "duration"
+
+
+class Result(str, enum.Enum):
+    summary = "summary"
+    trends = "trends"
+    budget = "budget"
+    compare = "compare"
+    quality = "quality"
+    logs = "logs"
+    patterns = "patterns"
+    traces = "traces"
+    spans = "spans"
+
+
+DbOption = typer.Option(DEFAULT_DB, "--db", envvar=DB_ENV, help=f"DuckDB file (env {DB_ENV}).")
+FormatOption = typer.Option(OutputFormat.table, "--format", "-f", help="table, json or csv.")
+SinceOption = typer.Option(None, "--since", help="Start (inclusive): ISO date/time or relative like 7d, 24h.")
+UntilOption = typer.Option(None, "--until", help="End (exclusive): ISO date/time or relative.")
+ProjectOption = typer.Option(None, "--project", help="Only this project.")
+ModelOption = typer.Option(None, "--model", help="Only this model.")
+BY_HELP = ("model, project, service, provider, operation, kind, node, collection, user, conversation, "
+           "day, week, hour or run_config.<key>")
+
+
+# --- plumbing -----------------------------------------------------------------
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    """Print a one-line error to stderr and return the exit to raise."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _require_analysis_extra() -> None:
+    if importlib.util.find_spec("duckdb") is None:
+        raise _fail("the analysis commands need DuckDB: install otel-llm[analysis]", 2)
+
+
+@contextmanager
+def _store(db: str, *, must_exist: bool = True) -> Iterator[Any]:
+    """Open the TraceStore at ``db`` (one-line errors for the usual mistakes), close it after."""
+    _require_analysis_extra()
+    if must_exist and db != ":memory:" and not Path(db).exists():
+        raise _fail(f"no database at {db}; run `otel-llm ingest PATH... --db {db}` first")
+    from otel_llm_analysis.store import TraceStore
+
+    try:
+        store = TraceStore(db)
+    except Exception as exc:  # an unreadable/locked/corrupt file: say so in one line
+        raise _fail(f"cannot open {db}: {exc}") from None
+    try:
+        yield store
+    finally:
+        close = getattr(store, "close", None)
+        if callable(close):
+            close()
+
+
+def _filters(since: Optional[str], until: Optional[str], project: Optional[str] = None,
+             model: Optional[str] = None) -> Any:
+    from otel_llm_analysis._filters import Filters
+
+    try:
+        return Filters.of(since, until, project=project, model=model)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console()
+
+
+def _emit(rows: Sequence[Any], fmt: OutputFormat, title: str, columns: Sequence[str] | None = None) -> None:
+    """Print rows as a Rich table, JSON or CSV on stdout."""
+    from otel_llm_analysis import export
+
+    if fmt is OutputFormat.json:
+        sys.stdout.write(export.to_json(rows).decode())
+    elif fmt is OutputFormat.csv:
+        sys.stdout.write(export.to_csv(rows))
+    elif not rows:
+        _console().print(f"[dim]{title}: no data[/dim]")
+    else:
+        _console().print(export.rich_table(rows, title, columns))
+
+
+def _guard(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run an analysis; a ValueError (bad dimension, bad month...) becomes a usage error."""
+    try:
+        return fn(*args, **kwargs)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+# --- ingest -------------------------------------------------------------------
+
+
+def ingest(
+    paths: List[str] = typer.Argument(..., help="Files, directories or globs of traces/metrics/logs JSONL."),
+    db: str = DbOption,
+) -> None:
+    """Load collector/SDK files into the DuckDB store; re-running reads only what is new."""
+    import glob
+
+    _require_analysis_extra()
+    missing = [p for p in paths if not Path(p).exists() and not glob.glob(p)]
+    if missing:
+        raise _fail(f"no such file: {', '.join(missing)}")
+    if db != ":memory:":
+        Path(db).parent.mkdir(parents=True, exist_ok=True)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = _console()
+    reports = []
+    with _store(db, must_exist=False) as store:
+        with Progress(TextColumn("[bold]ingest[/bold] {task.description}"), BarColumn(),
+                      MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True) as bar:
+            task = bar.add_task("", total=len(paths))
+            for path in paths:
+                bar.update(task, description=path)
+                try:
+                    reports.append(store.ingest([path]))
+                except (OSError, ValueError) as exc:
+                    raise _fail(f"cannot ingest {path}: {exc}") from None
+                bar.advance(task)
+    for report in reports:
+        _print_ingest_report(console, report)
+
+
+def _print_ingest_report(console: Any, report: Any) -> None:
+    """Counts and every bad line (file:line reason) of an IngestReport, whatever its exact fields."""
+    from otel_llm_analysis.export import to_records
+
+    try:
+        record = to_records([report])[0]
+    except TypeError:
+        console.print(str(report))
+        return
+    bad = record.pop("bad_lines", None) or []
+    counts = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in record.items() if isinstance(v, int))
+    console.print(counts or str(record))
+    for item in bad:
+        if isinstance(item, dict):
+            console.print(f"[red]bad line[/red] {item.get('file')}:{item.get('line')} {item.get('reason')}")
+        else:
+            console.print(f"[red]bad line[/red] {item}")
+
+
+# --- analyses -----------------------------------------------------------------
+
+SUMMARY_COLUMNS = ["key", "llm_calls", "turns", "traces", "input_tokens", "output_tokens", "cost_usd",
+                   "cost_share", "cost_per_call", "error_rate", "p50_ms", "p95_ms"]
+
+
+def summary(
+    by: Optional[str] = typer.Option(None, "--by", help=BY_HELP),
+    since: Optional[str] = SinceOption,
+    until: Optional[str] = UntilOption,
+    project: Optional[str] = ProjectOption,
+    model: Optional[str] = ModelOption,
+    fmt: OutputFormat = FormatOption,
+    db: str = DbOption,
+) -> None:
+    """Totals (no --by) or one row per group: calls, tokens, cost, cost share, errors, latency."""
+    from otel_llm_analysis import summaries
+
+    filters = _filters(since, until, project, model)
+    with _store(db) as store:
+        if by is None:
+            total = summaries.totals(store, filters)
+            first = summaries.time_to_first_token(store, None, filters)
+            _emit_kpis(total, first[0] if first else None, fmt)
+            return
+        rows = _guard(summaries.summary, store, by, filters)
+    _emit(rows, fmt, f"summary by {by}", SUMMARY_COLUMNS)
+
+
+def _emit_kpis(total: Any, first_token: Any, fmt: OutputFormat) -> None:
+    from otel_llm_analysis.export import format_value, to_records
+
+    record = to_records([total])[0]
+    record.pop("key")
+    record["total_tokens"] = total.total_tokens
+    record["ttft_p50_ms"] = first_token.p50_ms if first_token else None
+    record["ttft_p95_ms"] = first_token.p95_ms if first_token else None
+    if fmt is not OutputFormat.table:
+        _emit([record], fmt, "summary")
+        return
+    from rich.table import Table
+
+    table = Table(title="summary", show_header=False)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for name, value in record.items():
+        table.add_row(name, format_value(name, value))
+    _console().print(table)
+
+
+TREND_METRICS = {"calls": "calls", "tokens": "input_tokens", "cost": "cost_usd", "errors": "errors",
+                 "error_rate": "error_rate", "p95": "p95_ms"}
+
+
+def trends(
+    period: PeriodChoice = typer.Option(PeriodChoice.day, "--period", help="hour, day or week."),
+    metric: List[str] = typer.Option([], "--metric", help="Columns to show: " + ", ".join(TREND_METRICS)),
+    since: Optional[str] = SinceOption,
+    until: Optional[str] = UntilOption,
+    project: Optional[str] = ProjectOption,
+    model: Optional[str] = ModelOption,
+    fmt: OutputFormat = FormatOption,
+    db: str = DbOption,
+) -> None:
+    """Zero-filled series per period, change vs the previous period, spike days, month-end forecast."""
+    from otel_llm_analysis import trends as analysis
+
+    unknown = [m for m in metric if m not in TREND_METRICS]
+    if unknown:
+        raise typer.BadParameter(f"unknown metric {', '.join(unknown)}; choose from {', '.join(TREND_METRICS)}")
+    filters = _filters(since, until, project, model)
+    with _store(db) as store:
+        points = analysis.series(store, period.value, filters)
+        spikes = analysis.spikes(store, filters=filters)
+        forecast = analysis.forecast_month_end(store, filters=filters)
+    columns = ["period"] + [TREND_METRICS[m] for m in (metric or TREND_METRICS)]
+    if "cost_usd" in columns:
+        columns.insert(columns.index("cost_usd") + 1, "cost_change_pct")
+    if "input_tokens" in columns:
+        columns.insert(columns.index("input_tokens") + 1, "output_tokens")
+    if fmt is not OutputFormat.table:
+        _emit(points, fmt, "trends")
+        return
+    console = _console()
+    _emit(points, fmt, f"trends per {period.value}", columns)
+    for name in ("cost_usd", "calls"):
+        change = analysis.period_over_period(points, name)
+        if change is not None:
+            pct = "n/a" if change.change_pct is None else f"{change.change_pct:+.1f}%"
+            console.print(f"{name}: last {period.value} {change.current:,.4g} vs {change.previous:,.4g} ({pct})")
+    for spike in spikes:
+        console.print(f"[red]spike[/red] {spike.period:%Y-%m-%d} {spike.metric} {spike.value:.4g} "
+                      f"(baseline median {spike.baseline_median:.4g}, robust z {spike.z:.1f})")
+    console.print(f"forecast {forecast.month}: spent ${forecast.spent:,.4f} in {forecast.days_elapsed} days, "
+                  f"month-end ≈ ${forecast.projected_month_end:,.4f} (least squares over the days so far)")
+
+
+BUDGET_EPILOG = ("Exit codes: 0 every budget below 90 % used; 1 a budget is critical (>= 90 %), "
+                 "so `otel-llm budget` can gate a CI job; 2 usage error (no budget given, bad file).")
+STATUS_STYLE = {"ok": "green", "warning": "yellow", "critical": "bold red"}
+
+
+def budget(
+    monthly: Optional[float] = typer.Option(None, "--monthly", help="Monthly budget in USD."),
+    project: Optional[str] = typer.Option(None, "--project", help="Apply --monthly to this project."),
+    model: Optional[str] = typer.Option(None, "--model", help="Apply --monthly to this model."),
+    file: Optional[Path] = typer.Option(None, "--file", help="Budgets YAML/JSON file."),
+    month: Optional[str] = typer.Option(None, "--month", help="YYYY-MM (default: current UTC month)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Evaluate as of this day (YYYY-MM-DD)."),
+    fmt: OutputFormat = FormatOption,
+    db: str = DbOption,
+) -> None:
+    """Budget status: spent, remaining, % used (ok < 70 % <= warning < 90 % <= critical), projection."""
+    from otel_llm_analysis import budgets as analysis
+
+    plan = []
+    if file is not None:
+        try:
+            plan += analysis.load_budgets(file)
+        except (OSError, ValueError) as exc:
+            raise _fail(f"cannot read budgets from {file}: {exc}", 2) from None
+    if monthly is not None:
+        plan.append(analysis.Budget(monthly, project=project, model=model))
+    if not plan:
+        raise _fail("give a budget with --monthly 50 or --file budgets.yaml", 2)
+    day = _guard(date.fromisoformat, as_of) if as_of else None
+    with _store(db) as store:
+        statuses = _guard(analysis.evaluate, store, plan, month, day)
+    if fmt is OutputFormat.table:
+        from otel_llm_analysis.export import rich_table
+
+        columns = ["budget", "monthly_usd", "spent", "remaining", "percent_used", "status",
+                   "projected_month_end", "runs_out_on"]
+        title = f"budgets {statuses[0].month} as of {statuses[0].as_of}"
+        style = lambda name, value: STATUS_STYLE.get(value) if name == "status" else None  # noqa: E731
+        _console().print(rich_table(statuses, title, columns, style=style))
+    else:
+        _emit(statuses, fmt, "budgets")
+    if analysis.any_critical(statuses):
+        raise typer.Exit(1)
+
+
+def compare(
+    by: str = typer.Option("model", "--by", help="model or run_config.<key> (any --by of summary)."),
+    min_calls: int = typer.Option(1, "--min-calls", help="Calls a group needs to be named best."),
+    since: Optional[str] = SinceOption,
+    until: Optional[str] = UntilOption,
+    project: Optional[str] = ProjectOption,
+    fmt: OutputFormat = FormatOption,
+    db: str = DbOption,
+) -> None:
+    """Calls, success rate, mean cost, p95 latency and score per group; best marked (see README score)."""
+    from otel_llm_analysis import compare as analysis
+
+    filters = _filters(since, until, project)
+    with _store(db) as store:
+        rows = _guard(analysis.compare, store, by, filters, min_calls=min_calls)
+    _emit(rows, fmt, f"compare by {by}", ["key", "calls", "success_rate", "cost_per_call", "p95_ms",
+                                           "tokens_per_call", "score", "best"])
+
+
+def quality(
+    by: Optional[str] = typer.Option(None, "--by", help="project, model, day or run_config.<key>."),
+    evaluation: Optional[str] = typer.Option(None, "--evaluation", help="Only this gen_ai.evaluation.name."),
+    since: Optional[str] = SinceOption,
+    until: Optional[str] = UntilOption,
+    project: Optional[str] = ProjectOption,
+    fmt: OutputFormat = FormatOption,
+    db: str = DbOption,
+) -> None:
+    """Evaluation outcomes: pass / warning / fail, pass rate = pass / (pass + warning + fail), not run."""
+    from otel_llm_analysis import quality as analysis
+
+    filters = _filters(since, until, project)
+    with _store(db) as store:
+        rows = _guard(analysis.quality, store, by, filters, evaluation=evaluation)
+    _emit(rows, fmt, "quality" + (f" by {by}" if by else ""),
+          ["key", "passed", "warning", "failed", "errored", "not_run", "pass_rate"])
+
+
+def logs(
+    search: Optional[str] = typer.Option(None, "--search", help="Case-insensitive text in the body."),
+    severity: Optional[str] = typer.Option(None, "--severity", help="At or above: DEBUG, INFO, WARN, ERROR."),
+    since: Optional[str] = SinceOption,
+    until: Optional[str] = UntilOption,
+    patterns: bool = typer.Option(False, "--patterns", help="Group messages into patterns (default ERROR+)."),
+    limit: int = typer.Option(50, "--limit"),
+    fmt: OutputFormat = FormatOption,
+    db: str = DbOption,
+) -> None:
+    """Search log records, or group error messages into patterns with counts and first/last seen."""
+    from otel_llm_analysis import logs as analysis
+
+    with _store(db) as store:
+        if patterns:
+            rows = _guard(analysis.patterns, store, severity or "ERROR", search, since, until, limit)
+            columns = ["pattern", "count", "first_seen", "last_seen", "example_trace_id"]
+        else:
+            rows = _guard(analysis.search, store, search, severity, since, until, limit)
+            columns = ["time", "severity_text", "body", "trace_id"]
+    _emit(rows, fmt, "log patterns" if patterns else "logs", columns)
+
+
+def traces(
+    top: int = typer.Option(10, "--top", help="How many traces."),
+    by: RankChoice = typer.Option(RankChoice.cost, "--by", help="cost or duration."),
+    tree: bool = typer.Option(False, "--tree", help="Print each trace's span tree."),
+    since: Optional[str] = SinceOption,
+    until: Optional[str] = UntilOption,
+    project: Optional[str] = ProjectOption,
+    fmt: OutputFormat = FormatOption,
+    db: str = DbOption,
+) -> None:
+    """The most expensive or slowest traces: root, depth, spans, LLM calls, tokens, cost."""
+    from otel_llm_analysis import traces as analysis
+
+    filters = _filters(since, until, project)
+    with _store(db) as store:
+        rows = analysis.top_traces(store, top, by.value, filters)
+    _emit(rows, fmt, f"top {top} traces by {by.value}",
+          ["trace_id", "root_name", "start_time", "duration_ms", "depth", "spans", "llm_calls", "tokens",
+           "cost_usd", "errors"])
+    if tree and fmt is OutputFormat.table:
+        console = _console()
+        for row in rows:
+            console.print(render_tree(row))
+
+
+def render_tree(row: Any) -> Any:
+    """A Rich tree of one trace's spans, with duration, model, tokens and cost."""
+    from rich.tree import Tree
+
+    from otel_llm_analysis.export import format_value
+
+    root = Tree(f"[bold]{row.trace_id}[/bold] {row.root_name} ({format_value('cost_usd', row.cost_usd)})")
+    stack: list[Any] = [root]
+    for node in row.tree:
+        del stack[node.depth:]
+        parts = [node.name, f"{format_value('duration_ms', node.duration_ms)} ms"]
+        if node.model:
+            parts.append(node.model)
+        if node.input_tokens or node.output_tokens:
+            parts.append(f"{(node.input_tokens or 0) + (node.output_tokens or 0):,} tok")
+        if node.cost_usd is not None:
+            parts.append(format_value("cost_usd", node.cost_usd))
+        label = " · ".join(parts)
+        stack.append(stack[-1].add(f"[red]{label}[/red]" if node.status_code == 2 else label))
+    return root
+
+
+def sql(
+    query: str = typer.Argument(..., help="SQL over spans, span_events, metric_points, logs."),
+    fmt: OutputFormat = FormatOption,
+    db: str = DbOption,
+) -> None:
+    """Run your own SQL on a read-only connection and print the result."""
+    _require_analysis_extra()
+    import duckdb
+
+    if not Path(db).exists():
+        raise _fail(f"no database at {db}; run `otel-llm ingest PATH... --db {db}` first")
+    try:
+        with duckdb.connect(db, read_only=True) as con:
+            cursor = con.execute(query)
+            names = [d[0] for d in cursor.description] if cursor.description else []
+            rows = [dict(zip(names, values)) for values in cursor.fetchall()]
+    except duckdb.Error as exc:
+        raise _fail(str(exc).splitlines()[0]) from None
+    _emit(rows, fmt, "result", names)
+
+
+def export_(
+    result: Result = typer.Argument(..., help="summary, trends, budget, compare, quality, logs, patterns, "
+                                             "traces, or spans (the whole table, partitioned by day)."),
+    fmt: ExportFormat = typer.Option(ExportFormat.parquet, "--format", "-f", help="json, csv or parquet."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output file (a directory for spans)."),
+    by: Optional[str] = typer.Option(None, "--by", help="Grouping for summary/compare/quality."),
+    period: PeriodChoice = typer.Option(PeriodChoice.day, "--period", help="For trends."),
+    monthly: Optional[float] = typer.Option(None, "--monthly", help="For budget."),
+    budgets_file: Optional[Path] = typer.Option(None, "--file", help="For budget."),
+    month: Optional[str] = typer.Option(None, "--month", help="For budget: YYYY-MM."),
+    top: int = typer.Option(10, "--top", help="For traces."),
+    since: Optional[str] = SinceOption,
+    until: Optional[str] = UntilOption,
+    db: str = DbOption,
+) -> None:
+    """Write an analysis result as JSON/CSV/Parquet, or all spans as Parquet partitioned by day."""
+    from otel_llm_analysis import export as exporter
+
+    filters = _filters(since, until)
+    with _store(db) as store:
+        if result is Result.spans:
+            if fmt is not ExportFormat.parquet:
+                raise typer.BadParameter("spans export only as parquet (a directory partitioned by day)")
+            path = exporter.export_spans(store, out)
+            typer.echo(f"wrote spans to {path}/day=*/")
+            return
+        rows = _guard(_result_rows, store, result, filters, by=by, period=period.value, monthly=monthly,
+                      budgets_file=budgets_file, month=month, top=top)
+    if not rows:
+        raise _fail(f"nothing to export: {result.value} has no rows")
+    path = exporter.export_rows(rows, fmt.value, out)
+    typer.echo(f"wrote {len(rows)} {result.value} rows to {path}")
+
+
+def _result_rows(store: Any, result: Result, filters: Any, *, by: Optional[str], period: str,
+                 monthly: Optional[float], budgets_file: Optional[Path], month: Optional[str],
+                 top: int) -> list[Any]:
+    """The rows of one named analysis, for export."""
+    if result is Result.summary:
+        from otel_llm_analysis.summaries import summary as run
+
+        return run(store, by, filters)
+    if result is Result.trends:
+        from otel_llm_analysis.trends import series
+
+        return series(store, period, filters)  # type: ignore[arg-type]
+    if result is Result.budget:
+        from otel_llm_analysis.budgets import Budget, evaluate, load_budgets
+
+        plan = load_budgets(budgets_file) if budgets_file else []
+        plan += [Budget(monthly)] if monthly is not None else []
+        if not plan:
+            raise ValueError("give --monthly or --file for a budget export")
+        return evaluate(store, plan, month)
+    if result is Result.compare:
+        from otel_llm_analysis.compare import compare as run
+
+        return run(store, by or "model", filters)
+    if result is Result.quality:
+        from otel_llm_analysis.quality import quality as run
+
+        return run(store, by, filters)
+    if result in (Result.logs, Result.patterns):
+        from otel_llm_analysis import logs as analysis
+
+        if result is Result.logs:
+            return analysis.search(store, since=filters.since, until=filters.until, limit=1_000_000)
+        return analysis.patterns(store, since=filters.since, until=filters.until)
+    from otel_llm_analysis.traces import top_traces
+
+    return top_traces(store, top, "cost", filters)
 
 
 def register(app: typer.Typer) -> None:
-    """Add the analysis commands (ingest, summary, trends, ...) to ``app``."""
-    # Commands are filled in as the analyses land; registering nothing keeps
-    # the entry point importable meanwhile.
-    return None
+    """Add the analysis commands (ingest, summary, trends, budget, ...) to the root ``app``."""
+    app.command("ingest")(ingest)
+    app.command("summary")(summary)
+    app.command("trends")(trends)
+    app.command("budget", epilog=BUDGET_EPILOG)(budget)
+    app.command("compare")(compare)
+    app.command("quality")(quality)
+    app.command("logs")(logs)
+    app.command("traces")(traces)
+    app.command("sql")(sql)
+    app.command("export")(export_)
+
+
+__all__ = ["register", "render_tree", "DEFAULT_DB", "DB_ENV"]

@@ -13,7 +13,7 @@ import dataclasses
 import io
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterable, Literal, Mapping, Sequence
+from typing import Any, Callable, Iterable, Literal, Mapping, Sequence
 
 Format = Literal["json", "csv", "parquet"]
 
@@ -123,11 +123,17 @@ def _literal(path: Path) -> str:
 # --- Rich -------------------------------------------------------------------
 
 
-def rich_table(rows: Sequence[Any], title: str | None = None, columns: Sequence[str] | None = None) -> Any:
+def rich_table(
+    rows: Sequence[Any],
+    title: str | None = None,
+    columns: Sequence[str] | None = None,
+    style: Callable[[str, Any], str | None] | None = None,
+) -> Any:
     """A Rich table of ``rows``: money as $, rates as %, durations in ms, big numbers grouped.
 
     ``columns`` picks and orders the columns, which keeps wide results inside a
-    terminal; by default all flat columns are shown.
+    terminal; by default all flat columns are shown. ``style(column, value)`` may
+    return a Rich style for a cell (the budget status colours).
     """
     from rich.table import Table
 
@@ -138,7 +144,12 @@ def rich_table(rows: Sequence[Any], title: str | None = None, columns: Sequence[
         numeric = any(isinstance(r.get(name), (int, float)) and not isinstance(r.get(name), bool) for r in records)
         table.add_column(name, justify="right" if numeric else "left", overflow="fold")
     for record in records:
-        table.add_row(*(format_value(name, record.get(name)) for name in names))
+        cells = []
+        for name in names:
+            text = format_value(name, record.get(name))
+            cell_style = style(name, record.get(name)) if style else None
+            cells.append(f"[{cell_style}]{text}[/]" if cell_style else text)
+        table.add_row(*cells)
     return table
 
 
