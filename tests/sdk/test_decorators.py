@@ -1,0 +1,458 @@
+"""What each decorator puts on its span: names, kinds, attributes, events, roll-ups."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+from opentelemetry.trace import SpanKind, StatusCode
+
+import otel_llm
+from otel_llm import _runtime
+from otel_llm import semconv as sc
+
+
+def _events(span, name):
+    return [dict(e.attributes) for e in span.events if e.name == name]
+
+
+# --- llm_call ------------------------------------------------------------------
+
+
+def test_llm_call_span_name_kind_request_and_usage_attributes(cap, response):
+    @otel_llm.llm_call(model="test-model", provider="openai", temperature=0.2, max_tokens=256, seed=7)
+    def ask(prompt: str) -> dict:
+        return response(input_tokens=1000, output_tokens=500, model="test-model-2026")
+
+    ask("hello")
+    span = cap.span("chat test-model")
+    assert span.kind is SpanKind.CLIENT
+    attrs = dict(span.attributes)
+    assert attrs[sc.OTEL_LLM_KIND] == sc.KIND_LLM_CALL
+    assert attrs[sc.OTEL_LLM_PROJECT] == "alpha"
+    assert attrs[sc.GEN_AI_OPERATION_NAME] == "chat"
+    assert attrs[sc.GEN_AI_PROVIDER_NAME] == "openai"
+    assert attrs[sc.GEN_AI_REQUEST_MODEL] == "test-model"
+    assert attrs[sc.GEN_AI_REQUEST_TEMPERATURE] == 0.2
+    assert attrs[sc.GEN_AI_REQUEST_MAX_TOKENS] == 256
+    assert attrs[sc.GEN_AI_REQUEST_SEED] == 7
+    assert attrs[sc.GEN_AI_USAGE_INPUT_TOKENS] == 1000
+    assert attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS] == 500
+    assert attrs[sc.GEN_AI_RESPONSE_MODEL] == "test-model-2026"
+    assert attrs[sc.GEN_AI_RESPONSE_ID] == "resp-1"
+    assert attrs[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ("stop",)
+    assert span.status.status_code is StatusCode.UNSET
+
+
+def test_llm_call_cost_from_user_price_table(cap, response):
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def ask() -> dict:
+        return response(input_tokens=1_000_000, output_tokens=500_000)
+
+    ask()
+    attrs = cap.span("chat test-model").attributes
+    # 1M input at $1/M + 0.5M output at $2/M
+    assert attrs[sc.GEN_AI_USAGE_COST] == pytest.approx(2.0)
+    assert isinstance(attrs[sc.GEN_AI_USAGE_COST], float)
+    assert attrs[sc.OTEL_LLM_COST_SOURCE] == "user"
+
+
+def test_llm_call_cost_from_genai_prices_is_labelled_with_its_version(cap, response):
+    @otel_llm.llm_call(model="gpt-4o", provider="openai")
+    def ask() -> dict:
+        return response(model="gpt-4o-2024-08-06")
+
+    ask()
+    attrs = cap.span("chat gpt-4o").attributes
+    assert attrs[sc.GEN_AI_USAGE_COST] > 0
+    assert attrs[sc.OTEL_LLM_COST_SOURCE].startswith("genai-prices@")
+
+
+def test_unknown_model_gets_no_cost_attribute_never_zero(cap, response):
+    @otel_llm.llm_call(model="no-such-model-xyz", provider="nobody")
+    def ask() -> dict:
+        return response(model="no-such-model-xyz")
+
+    ask()
+    attrs = cap.span("chat no-such-model-xyz").attributes
+    assert attrs[sc.GEN_AI_USAGE_INPUT_TOKENS] == 10
+    assert sc.GEN_AI_USAGE_COST not in attrs
+    assert sc.OTEL_LLM_COST_SOURCE not in attrs
+
+
+def test_llm_call_events_request_and_response(cap, response):
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def ask(prompt: str) -> dict:
+        return response(finish="length")
+
+    ask("hi")
+    span = cap.span("chat test-model")
+    assert [e.name for e in span.events] == [sc.EVENT_LLM_REQUEST, sc.EVENT_LLM_RESPONSE]
+    assert _events(span, sc.EVENT_LLM_REQUEST) == [{sc.GEN_AI_REQUEST_MODEL: "test-model"}]
+    assert _events(span, sc.EVENT_LLM_RESPONSE) == [{sc.GEN_AI_RESPONSE_FINISH_REASONS: ("length",)}]
+
+
+def test_llm_call_failure_records_exception_error_type_and_llm_error(cap):
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def ask() -> dict:
+        raise TimeoutError("upstream timed out")
+
+    with pytest.raises(TimeoutError):
+        ask()
+    span = cap.span("chat test-model")
+    assert span.status.status_code is StatusCode.ERROR
+    assert span.attributes[sc.ERROR_TYPE] == "TimeoutError"
+    names = [e.name for e in span.events]
+    assert "exception" in names and sc.EVENT_LLM_ERROR in names
+    assert sc.EVENT_LLM_RESPONSE not in names
+    exc_event = _events(span, "exception")[0]
+    assert exc_event["exception.type"] == "TimeoutError"
+    assert exc_event["exception.message"] == "upstream timed out"
+
+
+def test_record_usage_fills_in_when_result_has_none(cap):
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def ask() -> str:
+        otel_llm.record_usage(input_tokens=2_000_000, output_tokens=1_000_000, cache_read_tokens=1_000_000)
+        return "plain text"
+
+    assert ask() == "plain text"
+    attrs = cap.span("chat test-model").attributes
+    assert attrs[sc.GEN_AI_USAGE_INPUT_TOKENS] == 2_000_000
+    assert attrs[sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] == 1_000_000
+    # 1M uncached input at $1 + 1M cache read at $0.5 + 1M output at $2
+    assert attrs[sc.GEN_AI_USAGE_COST] == pytest.approx(3.5)
+
+
+def test_record_usage_wins_over_the_return_value_and_merges(cap, response):
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def ask() -> dict:
+        otel_llm.record_usage(output_tokens=99, reasoning_tokens=40)
+        return response(input_tokens=10, output_tokens=5)
+
+    ask()
+    attrs = cap.span("chat test-model").attributes
+    assert attrs[sc.GEN_AI_USAGE_INPUT_TOKENS] == 10  # from the result
+    assert attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS] == 99  # recorded wins
+    assert attrs[sc.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] == 40
+
+
+def test_record_usage_applies_to_innermost_llm_call(cap):
+    @otel_llm.llm_call(model="inner-model", provider="openai")
+    def inner() -> str:
+        otel_llm.record_usage(input_tokens=3, output_tokens=4)
+        return "x"
+
+    @otel_llm.llm_call(model="outer-model", provider="openai")
+    def outer() -> str:
+        inner()
+        return "y"
+
+    outer()
+    assert cap.span("chat inner-model").attributes[sc.GEN_AI_USAGE_INPUT_TOKENS] == 3
+    assert sc.GEN_AI_USAGE_INPUT_TOKENS not in cap.span("chat outer-model").attributes
+
+
+def test_record_usage_outside_llm_call_is_a_noop(cap):
+    @otel_llm.graph_node("plain")
+    def node() -> int:
+        otel_llm.record_usage(input_tokens=5)
+        return 1
+
+    otel_llm.record_usage(input_tokens=5)  # no span at all
+    assert node() == 1
+    assert sc.GEN_AI_USAGE_INPUT_TOKENS not in cap.span("plain").attributes
+
+
+def test_record_usage_model_prices_the_model_that_answered(cap):
+    @otel_llm.llm_call(model="router", provider="openai")
+    def ask() -> str:
+        otel_llm.record_usage(input_tokens=1_000_000, output_tokens=0, model="test-model")
+        return "ok"
+
+    ask()
+    attrs = cap.span("chat router").attributes
+    assert attrs[sc.GEN_AI_RESPONSE_MODEL] == "test-model"
+    assert attrs[sc.GEN_AI_USAGE_COST] == pytest.approx(1.0)
+
+
+# --- vector_op -------------------------------------------------------------------
+
+
+def test_vector_op_attributes_and_returned_rows(cap):
+    @otel_llm.vector_op("search", collection="docs", db_system="chroma", top_k=3)
+    def search(query: str) -> list[str]:
+        return ["a", "b", "c"]
+
+    assert search("q") == ["a", "b", "c"]
+    span = cap.span("search docs")
+    assert span.kind is SpanKind.CLIENT
+    attrs = dict(span.attributes)
+    assert attrs[sc.OTEL_LLM_KIND] == sc.KIND_VECTOR_OP
+    assert attrs[sc.DB_SYSTEM_NAME] == "chroma"
+    assert attrs[sc.DB_OPERATION_NAME] == "search"
+    assert attrs[sc.DB_COLLECTION_NAME] == "docs"
+    assert attrs[sc.GEN_AI_REQUEST_TOP_K] == 3
+    assert attrs[sc.DB_RESPONSE_RETURNED_ROWS] == 3
+
+
+def test_vector_op_without_length_has_no_rows_and_no_top_k(cap):
+    @otel_llm.vector_op("upsert", collection="docs", db_system="qdrant")
+    def upsert() -> None:
+        return None
+
+    upsert()
+    attrs = cap.span("upsert docs").attributes
+    assert sc.DB_RESPONSE_RETURNED_ROWS not in attrs
+    assert sc.GEN_AI_REQUEST_TOP_K not in attrs
+
+
+# --- graph_node ------------------------------------------------------------------
+
+
+def test_graph_node_forms_and_attributes(cap):
+    @otel_llm.graph_node
+    def classify() -> str:
+        return "faq"
+
+    @otel_llm.graph_node("retrieve", graph="rag")
+    def fetch() -> dict:
+        return {"documents": [1], "query": "q"}
+
+    @otel_llm.graph_node()
+    def grade() -> None:
+        return None
+
+    classify(), fetch(), grade()
+    bare = cap.span("classify")
+    assert bare.kind is SpanKind.INTERNAL
+    assert bare.attributes[sc.OTEL_LLM_KIND] == sc.KIND_GRAPH_NODE
+    assert bare.attributes[sc.OTEL_LLM_GRAPH_NODE] == "classify"
+    assert sc.OTEL_LLM_GRAPH_NAME not in bare.attributes
+    named = cap.span("retrieve")
+    assert named.attributes[sc.OTEL_LLM_GRAPH_NODE] == "retrieve"
+    assert named.attributes[sc.OTEL_LLM_GRAPH_NAME] == "rag"
+    assert _events(named, sc.EVENT_GRAPH_STATE_UPDATE) == [{sc.EVENT_ATTR_STATE_KEYS: ("documents", "query")}]
+    assert cap.span("grade").attributes[sc.OTEL_LLM_GRAPH_NODE] == "grade"
+    assert _events(bare, sc.EVENT_GRAPH_STATE_UPDATE) == []
+
+
+def test_nested_graph_nodes_nest_as_child_spans(cap):
+    @otel_llm.graph_node("inner")
+    def inner() -> int:
+        return 1
+
+    @otel_llm.graph_node("outer")
+    def outer() -> int:
+        return inner() + 1
+
+    assert outer() == 2
+    assert cap.span("inner").parent.span_id == cap.span("outer").context.span_id
+    assert cap.span("inner").context.trace_id == cap.span("outer").context.trace_id
+
+
+# --- chat ------------------------------------------------------------------------
+
+
+def test_chat_turn_rolls_up_child_llm_calls(cap, response):
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def ask(n_in: int, n_out: int) -> dict:
+        return response(input_tokens=n_in, output_tokens=n_out)
+
+    @otel_llm.llm_call(model="no-such-model-xyz", provider="nobody")
+    def unpriced() -> dict:
+        return response(input_tokens=7, output_tokens=1, model="no-such-model-xyz")
+
+    @otel_llm.graph_node("generate")
+    def generate() -> None:
+        ask(300_000, 100_000)  # nested one level deeper: still part of the turn
+
+    @otel_llm.chat(thread_id_arg="conversation")
+    def answer(question: str, conversation: str) -> str:
+        ask(1_000_000, 200_000)
+        generate()
+        unpriced()
+        return "forty-two"
+
+    assert answer("what?", "c-1") == "forty-two"
+    turn = cap.span("chat_turn answer")
+    llm_spans = [s for s in cap.spans() if s.attributes[sc.OTEL_LLM_KIND] == sc.KIND_LLM_CALL]
+    assert len(llm_spans) == 3
+    assert turn.attributes[sc.OTEL_LLM_TURN_LLM_CALLS] == 3
+    assert turn.attributes[sc.OTEL_LLM_TURN_INPUT_TOKENS] == sum(
+        s.attributes[sc.GEN_AI_USAGE_INPUT_TOKENS] for s in llm_spans
+    )
+    assert turn.attributes[sc.OTEL_LLM_TURN_OUTPUT_TOKENS] == sum(
+        s.attributes[sc.GEN_AI_USAGE_OUTPUT_TOKENS] for s in llm_spans
+    )
+    assert turn.attributes[sc.OTEL_LLM_TURN_COST] == pytest.approx(
+        sum(s.attributes.get(sc.GEN_AI_USAGE_COST, 0.0) for s in llm_spans)
+    )
+    assert turn.attributes[sc.OTEL_LLM_TURN_COST] == pytest.approx(1.4 + 0.5)
+    assert turn.attributes[sc.GEN_AI_CONVERSATION_ID] == "c-1"
+    assert turn.attributes[sc.OTEL_LLM_KIND] == sc.KIND_CHAT
+
+
+def test_two_turns_do_not_share_a_roll_up(cap, response):
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def ask() -> dict:
+        return response(input_tokens=10, output_tokens=1)
+
+    @otel_llm.chat
+    def answer(question: str) -> str:
+        ask()
+        return "a"
+
+    answer("one"), answer("two")
+    turns = [s for s in cap.spans() if s.name == "chat_turn answer"]
+    assert [t.attributes[sc.OTEL_LLM_TURN_INPUT_TOKENS] for t in turns] == [10, 10]
+
+
+def test_chat_turn_without_llm_calls_has_zero_roll_up_and_no_cost(cap):
+    @otel_llm.chat
+    def answer(question: str) -> str:
+        return "nothing"
+
+    answer("q")
+    attrs = cap.span("chat_turn answer").attributes
+    assert attrs[sc.OTEL_LLM_TURN_INPUT_TOKENS] == 0
+    assert attrs[sc.OTEL_LLM_TURN_LLM_CALLS] == 0
+    assert sc.OTEL_LLM_TURN_COST not in attrs
+
+
+def test_chat_message_events_carry_role_and_length_only(cap):
+    @otel_llm.chat
+    def answer(question: str, thread_id: str) -> str:
+        return "an answer"
+
+    answer("my secret question", thread_id="t-7")
+    span = cap.span("chat_turn answer")
+    assert span.attributes[sc.GEN_AI_CONVERSATION_ID] == "t-7"  # default thread_id parameter
+    assert _events(span, sc.EVENT_CHAT_MESSAGE) == [
+        {sc.EVENT_ATTR_ROLE: "user", sc.EVENT_ATTR_LENGTH: len("my secret question")},
+        {sc.EVENT_ATTR_ROLE: "assistant", sc.EVENT_ATTR_LENGTH: len("an answer")},
+    ]
+
+
+# --- every span ------------------------------------------------------------------
+
+
+def test_session_attributes_on_every_kind(cap, response):
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def ask() -> dict:
+        return response()
+
+    @otel_llm.vector_op("search", collection="docs", db_system="chroma")
+    def search() -> list:
+        return []
+
+    @otel_llm.graph_node("node")
+    def node() -> None:
+        search()
+        ask()
+
+    @otel_llm.chat
+    def answer(question: str) -> str:
+        node()
+        return "ok"
+
+    with otel_llm.session(thread_id="t1", user_id="u7", run_config={"temperature": 0.2, "max_retries": 3}):
+        answer("q")
+    spans = cap.spans()
+    assert {s.attributes[sc.OTEL_LLM_KIND] for s in spans} == {
+        sc.KIND_CHAT,
+        sc.KIND_GRAPH_NODE,
+        sc.KIND_VECTOR_OP,
+        sc.KIND_LLM_CALL,
+    }
+    for span in spans:
+        assert span.attributes[sc.OTEL_LLM_PROJECT] == "alpha"
+        assert span.attributes[sc.GEN_AI_CONVERSATION_ID] == "t1"
+        assert span.attributes[sc.USER_ID] == "u7"
+        assert span.attributes[sc.OTEL_LLM_RUN_CONFIG_PREFIX + "temperature"] == 0.2
+        assert span.attributes[sc.OTEL_LLM_RUN_CONFIG_PREFIX + "max_retries"] == 3
+
+
+def test_no_project_attribute_when_project_unset(response):
+    from otel_llm.testing import capture
+
+    @otel_llm.vector_op("search", collection="docs", db_system="chroma")
+    def search() -> list:
+        return []
+
+    with capture() as cap:
+        search()
+    assert sc.OTEL_LLM_PROJECT not in cap.span("search docs").attributes
+
+
+def test_unknown_llm_call_params_are_ignored_not_fatal(cap, caplog):
+    @otel_llm.llm_call(model="test-model", provider="openai", temperature=0.1, bogus_param=1)
+    def ask() -> str:
+        return "ok"
+
+    assert ask() == "ok"
+    assert "bogus_param" in caplog.text
+    assert cap.span("chat test-model").attributes[sc.GEN_AI_REQUEST_TEMPERATURE] == 0.1
+
+
+# --- signature and the unconfigured state ----------------------------------------
+
+
+def _sync(a: int, b: str = "x", *args: int, c: float, **kw: str) -> str:
+    """Sync doc."""
+    return b
+
+
+async def _async(a: int, *, b: int = 2) -> int:
+    """Async doc."""
+    return a
+
+
+def _gen(n: int) -> "list[int]":
+    """Gen doc."""
+    yield from range(n)
+
+
+async def _agen(n: int, step: int = 1):
+    """Agen doc."""
+    for i in range(0, n, step):
+        yield i
+
+
+@pytest.mark.parametrize("fn", [_sync, _async, _gen, _agen])
+@pytest.mark.parametrize(
+    "decorator",
+    [
+        otel_llm.chat,
+        otel_llm.graph_node,
+        otel_llm.graph_node("n", graph="g"),
+        otel_llm.vector_op("search", collection="docs", db_system="chroma"),
+        otel_llm.llm_call(model="m", provider="p"),
+    ],
+)
+def test_signature_name_and_doc_are_preserved(fn, decorator):
+    wrapped = decorator(fn)
+    assert inspect.signature(wrapped) == inspect.signature(fn)
+    assert wrapped.__name__ == fn.__name__
+    assert wrapped.__doc__ == fn.__doc__
+    assert wrapped.__wrapped__ is fn
+    assert inspect.iscoroutinefunction(wrapped) == inspect.iscoroutinefunction(fn)
+
+
+def test_decorated_call_before_configure_works_on_the_global_provider(response):
+    saved = _runtime._swap(None, None)  # as if configure() was never called
+    try:
+
+        @otel_llm.llm_call(model="test-model", provider="openai")
+        def ask() -> dict:
+            return response()
+
+        @otel_llm.chat
+        def answer(q: str) -> str:
+            otel_llm.record_evaluation("relevance", score=1.0)
+            return str(ask()["id"])
+
+        with otel_llm.session(thread_id="t"):
+            assert answer("q") == "resp-1"
+    finally:
+        _runtime._swap(*saved)
