@@ -101,7 +101,7 @@ class DemoSummary:
     nodes: Counter[str] = field(default_factory=Counter)  # graph node -> spans
     llm_calls: Counter[str] = field(default_factory=Counter)  # request model -> calls
     failed_llm_calls: int = 0
-    streamed_llm_calls: int = 0
+    streamed_llm_calls: int = 0  # successful streamed requests
     evaluations: Counter[str] = field(default_factory=Counter)  # label -> count
     log_records: int = 0  # warnings and errors the app logged inside spans
 
@@ -274,9 +274,10 @@ class RagApp:
         for attempt in range(config.max_retries + 1):
             self._summary.spans["llm_call"] += 1
             self._summary.llm_calls[model] += 1
-            self._summary.streamed_llm_calls += stream
             try:
-                return call(self._client, messages, **params)
+                response = call(self._client, messages, **params)
+                self._summary.streamed_llm_calls += stream
+                return response
             except RETRYABLE_ERRORS as exc:
                 self._summary.failed_llm_calls += 1
                 if attempt == config.max_retries:

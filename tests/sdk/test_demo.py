@@ -1,0 +1,262 @@
+"""The demo end to end: run it into a temp dir, parse the files back, compare with what it did.
+
+The demo runs in a subprocess (``configure()`` installs global providers, which
+must not leak into the other tests); its :class:`DemoSummary` comes back as
+JSON. The OTLP-JSON lines are decoded here independently of the demo's own
+reader, so a bug in one cannot hide a bug in the other.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from otel_llm import semconv
+from otel_llm.demo.app import plan_failures, plan_turns
+from otel_llm.demo.corpus import DOCUMENTS
+from otel_llm.demo.vector_store import InMemoryVectorStore
+
+TURNS = 20
+PRICED = ("gpt-4o-mini", "gpt-4.1-nano")
+UNPRICED = "acme-grader-1"
+ERROR = 2  # OTLP status code
+
+_RUN_DEMO = """
+import json, sys
+from pathlib import Path
+from otel_llm.demo.cli import demo
+out = Path(sys.argv[1])
+summary = demo(turns=int(sys.argv[2]), output_dir=out, seed=int(sys.argv[3]), latency_scale=0.0)
+(out / "summary.json").write_text(json.dumps(summary.as_dict()))
+"""
+
+
+# --- reading the files back ------------------------------------------------------
+def _decode(value: dict[str, Any]) -> Any:
+    (kind, raw), = value.items()
+    if kind == "intValue":
+        return int(raw)
+    if kind == "arrayValue":
+        return [_decode(v) for v in raw.get("values", [])]
+    return raw  # stringValue, doubleValue, boolValue
+
+
+def _attrs(record: dict[str, Any]) -> dict[str, Any]:
+    return {kv["key"]: _decode(kv["value"]) for kv in record.get("attributes", [])}
+
+
+def _records(path: Path, resource_key: str, scope_key: str, item_key: str) -> Iterator[dict[str, Any]]:
+    for line in path.read_text().splitlines():
+        for resource in json.loads(line)[resource_key]:
+            for scope in resource[scope_key]:
+                for item in scope[item_key]:
+                    yield {**item, "scope": scope.get("scope", {}).get("name"), "attrs": _attrs(item)}
+
+
+@dataclass
+class DemoRun:
+    out: Path
+    summary: dict[str, Any]
+    spans: list[dict[str, Any]]
+    logs: list[dict[str, Any]]
+
+    def kind(self, kind: str) -> list[dict[str, Any]]:
+        return [s for s in self.spans if s["attrs"].get(semconv.OTEL_LLM_KIND) == kind]
+
+    def llm_calls(self, model: str) -> list[dict[str, Any]]:
+        return [s for s in self.kind("llm_call") if s["attrs"][semconv.GEN_AI_REQUEST_MODEL] == model]
+
+
+def _run_demo(out: Path, turns: int = TURNS, seed: int = 7) -> DemoRun:
+    proc = subprocess.run(
+        [sys.executable, "-c", _RUN_DEMO, str(out), str(turns), str(seed)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return DemoRun(
+        out=out,
+        summary=json.loads((out / "summary.json").read_text()),
+        spans=list(_records(out / "traces.jsonl", "resourceSpans", "scopeSpans", "spans")),
+        logs=list(_records(out / "logs.jsonl", "resourceLogs", "scopeLogs", "logRecords")),
+    )
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    return _run_demo(tmp_path_factory.mktemp("demo"))
+
+
+def _events(span: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    return [{**e, "attrs": _attrs(e)} for e in span.get("events", []) if e["name"] == name]
+
+
+# --- spans --------------------------------------------------------------------
+def test_span_counts_per_kind_match_what_the_demo_did(run: DemoRun) -> None:
+    kinds = Counter(s["attrs"].get(semconv.OTEL_LLM_KIND) for s in run.spans)
+    assert kinds == Counter(run.summary["spans"])
+    assert kinds["chat"] == run.summary["turns"] == TURNS
+    nodes = Counter(s["attrs"][semconv.OTEL_LLM_GRAPH_NODE] for s in run.kind("graph_node"))
+    assert nodes == Counter(run.summary["nodes"])
+    models = Counter(s["attrs"][semconv.GEN_AI_REQUEST_MODEL] for s in run.kind("llm_call"))
+    assert models == Counter(run.summary["llm_calls"])
+    assert set(models) == {*PRICED, UNPRICED}
+
+
+def test_graph_nests_under_the_chat_turn(run: DemoRun) -> None:
+    by_id = {s["spanId"]: s for s in run.spans}
+
+    def parent_kind(span: dict[str, Any]) -> str | None:
+        parent = by_id.get(span.get("parentSpanId", ""))
+        return parent["attrs"][semconv.OTEL_LLM_KIND] if parent else None
+
+    for node in run.kind("graph_node"):
+        assert parent_kind(node) == "chat"
+        assert node["attrs"][semconv.OTEL_LLM_GRAPH_NAME] == "rag"
+        assert node["traceId"] == by_id[node["parentSpanId"]]["traceId"]
+    for call in run.kind("llm_call"):
+        assert parent_kind(call) == "graph_node"
+    searches = [s for s in run.kind("vector_op") if s["attrs"][semconv.DB_OPERATION_NAME] == "search"]
+    assert len(searches) == run.summary["nodes"]["retrieve"]
+    for search in searches:
+        assert by_id[search["parentSpanId"]]["attrs"][semconv.OTEL_LLM_GRAPH_NODE] == "retrieve"
+        assert search["attrs"][semconv.DB_SYSTEM_NAME] == "in-memory"
+        assert search["attrs"][semconv.GEN_AI_REQUEST_TOP_K] == 3
+        assert 0 <= search["attrs"][semconv.DB_RESPONSE_RETURNED_ROWS] <= 3
+    for chat in run.kind("chat"):
+        assert chat["attrs"][semconv.GEN_AI_CONVERSATION_ID].startswith("thread-")
+        assert chat["attrs"][semconv.USER_ID].startswith("user-")
+        assert chat["attrs"][semconv.OTEL_LLM_PROJECT] == "demo"
+    configs = {
+        (s["attrs"]["otel_llm.run_config.temperature"], s["attrs"]["otel_llm.run_config.max_retries"])
+        for s in run.kind("chat")
+    }
+    assert len(configs) >= 2
+
+
+def test_failed_attempt_is_an_error_span_followed_by_a_successful_retry(run: DemoRun) -> None:
+    failed = [s for s in run.kind("llm_call") if s.get("status", {}).get("code") == ERROR]
+    assert len(failed) == run.summary["failed_llm_calls"] >= 1
+    for span in failed:
+        (exception,) = _events(span, "exception")
+        assert exception["attrs"]["exception.type"].rsplit(".", 1)[-1] in {"RateLimitError", "APITimeoutError"}
+        assert span["attrs"][semconv.ERROR_TYPE] in {"RateLimitError", "APITimeoutError"}
+        retries = [
+            s for s in run.kind("llm_call")
+            if s.get("parentSpanId") == span["parentSpanId"]
+            and int(s["startTimeUnixNano"]) >= int(span["endTimeUnixNano"])
+            and s.get("status", {}).get("code") != ERROR
+        ]
+        assert retries, "every failed attempt is retried under the same graph node"
+    assert len(run.kind("chat")) == TURNS  # no turn failed: the retries recovered
+
+
+def test_streamed_answers_record_first_token_and_completion(run: DemoRun) -> None:
+    streamed = [s for s in run.kind("llm_call") if semconv.OTEL_LLM_STREAM_COMPLETE in s["attrs"]]
+    assert len(streamed) == run.summary["streamed_llm_calls"] >= 1
+    for span in streamed:
+        assert span["attrs"][semconv.OTEL_LLM_STREAM_COMPLETE] is True
+        assert span["attrs"][semconv.OTEL_LLM_STREAM_CHUNKS] >= 3
+        assert _events(span, semconv.EVENT_LLM_FIRST_TOKEN)
+        assert span["attrs"][semconv.GEN_AI_USAGE_OUTPUT_TOKENS] > 0  # from the last chunk
+        assert span["attrs"][semconv.GEN_AI_RESPONSE_MODEL] == "gpt-4o-mini-2024-07-18"
+
+
+def test_grade_node_records_evaluations(run: DemoRun) -> None:
+    labels: Counter[str] = Counter()
+    for node in run.kind("graph_node"):
+        for event in _events(node, semconv.EVENT_EVALUATION_RESULT):
+            assert node["attrs"][semconv.OTEL_LLM_GRAPH_NODE] == "grade"
+            assert event["attrs"][semconv.GEN_AI_EVALUATION_NAME] == "answer_relevance"
+            assert 0.0 <= event["attrs"][semconv.GEN_AI_EVALUATION_SCORE_VALUE] <= 1.0
+            labels[event["attrs"][semconv.GEN_AI_EVALUATION_SCORE_LABEL]] += 1
+    assert labels == Counter(run.summary["evaluations"])
+    assert sum(labels.values()) == TURNS
+
+
+def test_costs_for_priced_models_and_none_for_the_unpriced_one(run: DemoRun) -> None:
+    ok = lambda s: s.get("status", {}).get("code") != ERROR  # noqa: E731
+    for model in PRICED:
+        for span in filter(ok, run.llm_calls(model)):
+            assert span["attrs"][semconv.GEN_AI_USAGE_COST] > 0
+            assert span["attrs"][semconv.OTEL_LLM_COST_SOURCE].startswith("genai-prices@")
+    unpriced = run.llm_calls(UNPRICED)
+    assert unpriced and all(semconv.GEN_AI_USAGE_COST not in s["attrs"] for s in unpriced)
+    assert all(s["attrs"][semconv.GEN_AI_USAGE_INPUT_TOKENS] > 0 for s in filter(ok, unpriced))
+    # Later turns of a thread reuse the prompt prefix: the cache-read path is exercised.
+    cached = [s["attrs"].get(semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, 0) for s in run.llm_calls("gpt-4o-mini")]
+    assert max(cached) > 0
+    # Each turn's rolled-up cost is the sum of its priced calls.
+    for chat in run.kind("chat"):
+        calls = [s for s in run.kind("llm_call") if s["traceId"] == chat["traceId"]]
+        expected = sum(s["attrs"].get(semconv.GEN_AI_USAGE_COST, 0.0) for s in calls)
+        assert math.isclose(chat["attrs"][semconv.OTEL_LLM_TURN_COST], expected, rel_tol=1e-9)
+
+
+def test_logs_carry_the_trace_and_span_of_their_span(run: DemoRun) -> None:
+    span_ids = {(s["traceId"], s["spanId"]) for s in run.spans}
+    app_logs = [r for r in run.logs if r["scope"] == "rag_demo"]
+    assert len(app_logs) == run.summary["log_records"] >= 1
+    assert {r["severityText"] for r in app_logs} <= {"WARN", "ERROR"}
+    for record in app_logs:
+        assert (record["traceId"], record["spanId"]) in span_ids
+    no_price = [r for r in run.logs if UNPRICED in r["body"]["stringValue"] and "no price" in r["body"]["stringValue"]]
+    assert len(no_price) == 1  # one warning per unpriced model, not one per call
+
+
+def test_same_seed_same_run(run: DemoRun, tmp_path: Path) -> None:
+    again = _run_demo(tmp_path)
+
+    def fingerprint(r: DemoRun) -> list[tuple[Any, ...]]:
+        return sorted((
+            (s["name"], s["attrs"].get(semconv.GEN_AI_USAGE_INPUT_TOKENS), s["attrs"].get(semconv.GEN_AI_USAGE_OUTPUT_TOKENS),
+             s["attrs"].get(semconv.GEN_AI_USAGE_COST), s.get("status", {}).get("code"))
+            for s in r.spans
+        ), key=repr)
+
+    assert again.summary == run.summary
+    assert fingerprint(again) == fingerprint(run)
+
+
+# --- the command ---------------------------------------------------------------------
+def test_cli_one_turn_reports_this_runs_spans(tmp_path: Path) -> None:
+    command = [sys.executable, "-c", "from otel_llm.cli import main; main()", "demo",
+               "--turns", "1", "--output-dir", str(tmp_path), "--latency-scale", "0"]
+    for _ in range(2):  # the second run appends; the report counts only its own spans
+        before = (tmp_path / "traces.jsonl").read_text().count("\n") if (tmp_path / "traces.jsonl").exists() else 0
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=120,
+                              env={"COLUMNS": "200", "PATH": ""})
+        assert proc.returncode == 0, proc.stderr
+        lines = (tmp_path / "traces.jsonl").read_text().splitlines()[before:]
+        written = sum(len(sp["spans"]) for line in lines for rs in json.loads(line)["resourceSpans"]
+                      for sp in rs["scopeSpans"])
+        assert f"{written} spans written" in proc.stdout
+        assert "traces.jsonl" in proc.stdout and "logs.jsonl" in proc.stdout
+        assert "gpt-4o-mini" in proc.stdout and "no price" in proc.stdout
+
+
+# --- the demo's parts -----------------------------------------------------------------
+def test_vector_store_finds_the_relevant_document() -> None:
+    store = InMemoryVectorStore()
+    store.add(DOCUMENTS)
+    hits = store.search("How are cached input tokens priced?")
+    assert hits[0].document.id == "kb-003"
+    assert hits == sorted(hits, key=lambda h: -h.score)
+    assert store.search("pizza recipe for tomorrow") == []
+
+
+def test_plans_are_seeded_and_failures_recoverable() -> None:
+    assert plan_turns(30, 7) == plan_turns(30, 7) != plan_turns(30, 8)
+    for turns in (1, 2, 50):
+        failing = plan_failures(turns, seed=7)
+        assert failing and max(failing) < 3 * turns
+        assert not any(i + 1 in failing for i in failing)
+    assert len(plan_turns(1, 7)) == 1 and plan_turns(1, 7)[0].stream
