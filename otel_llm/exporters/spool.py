@@ -1,13 +1,352 @@
-"""Durable delivery for OTLP exporters (pass-through placeholder)."""
+"""Durable delivery for ``exporter="otlp"``: spool what cannot be sent, replay it later.
+
+``spooled(inner, signal, spool_dir, max_bytes)`` wraps an OTLP span, metric or
+log exporter and returns an exporter of the same kind. Guarantees and limits:
+
+* **At-least-once.** A batch the endpoint did not accept (the inner exporter
+  returned FAILURE or raised, after its own retries) is encoded as one
+  OTLP-JSON line -- the same encoder and format as the file exporter and the
+  collector's files -- and appended to a spool on disk (see
+  :mod:`._spool_segments`). It is deleted only after the endpoint accepted it.
+  A crash between delivery and the progress note replays a batch twice, so
+  **duplicates are possible**: readers de-duplicate on (trace_id, span_id);
+  the analysis package does.
+* **Fast while down.** After one failure the wrapper stops calling the inner
+  exporter (whose retries take up to its timeout, 10 s by default) and spools
+  every batch at once, in order, until a background thread has replayed the
+  whole backlog; only then do exports go direct again. Lower
+  ``OTEL_EXPORTER_OTLP_TIMEOUT`` (seconds) to shorten the first failure.
+* **Replay** runs in a daemon thread that never blocks the caller: after a
+  failure (probing with backoff, 0.5 s up to 5 s), and at start-up when a
+  previous process left data behind -- including the ``.active`` segment of a
+  process that died abruptly. One process replays a signal at a time.
+* **Replay speaks OTLP/HTTP JSON** (``POST /v1/{signal}``,
+  ``Content-Type: application/json``) whatever the inner protocol, because
+  the stored lines are OTLP-JSON and the collector's otlp receiver accepts
+  JSON. For an HTTP exporter the URL is its own; for a gRPC exporter it is
+  the same host on port 4318. ``OTEL_LLM_SPOOL_REPLAY_ENDPOINT`` (a base URL
+  such as ``http://127.0.0.1:4318``) overrides both. Headers come from
+  ``OTEL_EXPORTER_OTLP_HEADERS`` / ``OTEL_EXPORTER_OTLP_{SIGNAL}_HEADERS``.
+* **Bounded.** At most ``max_bytes`` on disk per signal; when full the
+  oldest segments are dropped with a counted warning. ``max_bytes <= 0``
+  turns the spool off (the inner exporter is returned as is).
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any
+from urllib.parse import urlsplit
 
-E = TypeVar("E")
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, attach, detach, set_value
+from opentelemetry.sdk._logs import ReadableLogRecord
+from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
+from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult, MetricsData
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+from opentelemetry.util.re import parse_env_headers
+
+from otel_llm.exporters._spool_segments import ReplayLock, SegmentStore
+
+__all__ = ["spooled", "replay_url"]
+
+_log = logging.getLogger("otel_llm.spool")
+
+DEFAULT_HTTP_PORT = 4318
+_PROBE_MIN_S = 0.5
+_PROBE_MAX_S = 5.0
+_REQUEST_TIMEOUT_S = 10.0
+_SHUTDOWN_DRAIN_S = 3.0
 
 
-def spooled(inner: E, signal: str, spool_dir: Path, max_bytes: int) -> E:
-    """Return an exporter of the same kind as ``inner`` (placeholder: ``inner``)."""
-    return inner
+def spooled(inner: Any, signal: str, spool_dir: Path, max_bytes: int) -> Any:
+    """Wrap ``inner`` (a Span/Metric/LogRecord exporter) with a disk spool for ``signal``.
+
+    ``signal`` is ``"traces"``, ``"metrics"`` or ``"logs"``; the spool lives in
+    ``spool_dir / signal``. Returns ``inner`` unchanged when ``max_bytes <= 0``.
+    """
+    if max_bytes <= 0:
+        return inner
+    wrapper = _WRAPPERS.get(signal)
+    if wrapper is None:
+        raise ValueError(f"unknown signal {signal!r}; expected one of {', '.join(_WRAPPERS)}")
+    return wrapper(inner, signal, Path(spool_dir), max_bytes)
+
+
+def replay_url(inner: Any, signal: str) -> str:
+    """The OTLP/HTTP URL that spooled ``signal`` lines are POSTed to (see module doc)."""
+    override = os.environ.get("OTEL_LLM_SPOOL_REPLAY_ENDPOINT")
+    if override:
+        return f"{override.rstrip('/')}/v1/{signal}"
+    endpoint = str(getattr(inner, "_endpoint", "") or "")
+    if endpoint.startswith(("http://", "https://")) and endpoint.rstrip("/").endswith(f"/v1/{signal}"):
+        return endpoint  # an OTLP/HTTP exporter: its own URL
+    # A gRPC exporter keeps "host:port"; the collector's HTTP receiver sits beside it.
+    parsed = urlsplit(endpoint if "//" in endpoint else f"//{endpoint}")
+    host = parsed.hostname or "localhost"
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{DEFAULT_HTTP_PORT}/v1/{signal}"
+
+
+def _headers(signal: str) -> dict[str, str]:
+    headers = parse_env_headers(os.environ.get("OTEL_EXPORTER_OTLP_HEADERS", ""), liberal=True)
+    headers.update(parse_env_headers(os.environ.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_HEADERS", ""), liberal=True))
+    return {**headers, "Content-Type": "application/json"}
+
+
+class _Spool:
+    """The signal-independent core: direct export while healthy, spool and replay otherwise."""
+
+    def __init__(
+        self,
+        send: Callable[[Any], bool],
+        encode: Callable[[Any], dict | None],
+        url: str,
+        headers: dict[str, str],
+        directory: Path,
+        max_bytes: int,
+    ) -> None:
+        self._send = send
+        self._encode = encode
+        self._url = url
+        self._headers = headers
+        self._store = SegmentStore(directory, max_bytes)
+        self._replay_lock = ReplayLock(directory)
+        self._lock = threading.Lock()
+        self._healthy = True  # False from a failure until the backlog is replayed
+        self._wake = threading.Event()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        if self._store.pending():  # left over by an earlier process
+            self._start_replayer()
+            self._wake.set()
+
+    # --- the exporter path (caller's / batch processor's thread) ---------------
+    def export(self, batch: Any) -> bool:
+        """Deliver or spool ``batch``; False only when it was neither sent nor kept."""
+        if self._healthy and self._try_send(batch):
+            return True
+        try:
+            encoded = self._encode(batch)
+        except Exception:  # noqa: BLE001 — an unencodable batch cannot be kept
+            _log.warning("otel-llm spool: cannot encode a batch; dropped", exc_info=True)
+            return False
+        if encoded is None:
+            return True  # nothing in it
+        line = json.dumps(encoded, separators=(",", ":")).encode()
+        with self._lock:
+            self._healthy = False
+            kept = self._store.append(line)
+        self._start_replayer()
+        self._wake.set()
+        return kept
+
+    def _try_send(self, batch: Any) -> bool:
+        try:
+            return bool(self._send(batch))
+        except Exception:  # noqa: BLE001 — the inner exporter's failure is what we are here for
+            _log.debug("otel-llm spool: inner export raised", exc_info=True)
+            return False
+
+    def flush(self, timeout_s: float) -> bool:
+        """Wait (bounded) until the spool has been replayed; True when it is empty."""
+        if self._store_is_empty():
+            return True
+        self._start_replayer()
+        self._wake.set()
+        deadline = time.monotonic() + max(timeout_s, 0)
+        while not self._store_is_empty():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
+    def close(self, timeout_s: float = _SHUTDOWN_DRAIN_S) -> None:
+        """Give a reachable endpoint a short chance to take the backlog, then seal and stop.
+
+        Whatever is left stays on disk for the next process: shutdown never
+        waits for an endpoint that is down.
+        """
+        if self._healthy and not self._store_is_empty():
+            self.flush(timeout_s)
+        self._stopping = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=timeout_s)
+        with self._lock:
+            self._store.close()
+
+    def _store_is_empty(self) -> bool:
+        with self._lock:
+            return self._store.is_empty()
+
+    # --- the replayer (daemon thread) ------------------------------------------
+    def _start_replayer(self) -> None:
+        with self._lock:
+            if self._thread is not None or self._stopping:
+                return
+            self._thread = threading.Thread(target=self._replay_loop, name="otel-llm-spool-replay", daemon=True)
+            self._thread.start()
+
+    def _replay_loop(self) -> None:
+        token = attach(set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))  # our POSTs are not app traffic
+        delay = _PROBE_MIN_S
+        try:
+            while not self._stopping:
+                self._wake.wait(delay)
+                self._wake.clear()
+                if self._stopping:
+                    return
+                if self._drain_once():
+                    delay = _PROBE_MIN_S
+                    self._wake.wait()  # sleep until the next failure or flush
+                else:
+                    delay = min(delay * 2, _PROBE_MAX_S)
+        finally:
+            detach(token)
+
+    def _drain_once(self) -> bool:
+        """Replay everything replayable; True when the spool is empty and exports may go direct."""
+        if not self._replay_lock.acquire():
+            return False  # another process replays this signal
+        try:
+            while not self._stopping:
+                with self._lock:
+                    if self._store.writing:
+                        self._store.seal()  # our own backlog becomes replayable
+                    segments = self._store.pending()
+                    if not segments:
+                        self._healthy = True
+                        return True
+                for segment in segments:
+                    if not self._replay(segment):
+                        return False
+            return False
+        finally:
+            self._replay_lock.release()
+
+    def _replay(self, segment: Any) -> bool:
+        for line, offset in segment.lines():
+            if self._stopping or not self._post(line):
+                return False
+            segment.mark_delivered(offset)
+        with self._lock:
+            segment.remove()
+        return True
+
+    def _post(self, body: bytes) -> bool:
+        """True when the endpoint took the batch (or rejected it for good: it is dropped)."""
+        request = urllib.request.Request(self._url, data=body, headers=self._headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=_REQUEST_TIMEOUT_S) as response:
+                return 200 <= response.status < 300
+        except urllib.error.HTTPError as error:
+            if 400 <= error.code < 500 and error.code not in (408, 429):
+                _log.warning("otel-llm spool: %s rejected a batch (HTTP %d); dropped", self._url, error.code)
+                return True
+            return False
+        except (urllib.error.URLError, OSError):
+            return False
+
+
+# --- thin per-signal exporters ---------------------------------------------------
+def _encode_spans(spans: Sequence[ReadableSpan]) -> dict | None:
+    from opentelemetry.exporter.otlp.json.common.trace_encoder import encode_spans
+
+    data = encode_spans(spans)
+    return data.to_dict() if data.resource_spans else None
+
+
+def _encode_metrics(data: MetricsData) -> dict | None:
+    from opentelemetry.exporter.otlp.json.common.metrics_encoder import encode_metrics
+
+    encoded = encode_metrics(data)
+    return encoded.to_dict() if encoded.resource_metrics else None
+
+
+def _encode_logs(batch: Sequence[ReadableLogRecord]) -> dict | None:
+    from opentelemetry.exporter.otlp.json.common._log_encoder import encode_logs
+
+    encoded = encode_logs(batch)
+    return encoded.to_dict() if encoded.resource_logs else None
+
+
+def _core(inner: Any, signal: str, spool_dir: Path, max_bytes: int,
+          send: Callable[[Any], bool], encode: Callable[[Any], dict | None]) -> _Spool:
+    return _Spool(send, encode, replay_url(inner, signal), _headers(signal), spool_dir / signal, max_bytes)
+
+
+class SpooledSpanExporter(SpanExporter):
+    """A SpanExporter that spools what ``inner`` cannot deliver."""
+
+    def __init__(self, inner: SpanExporter, signal: str, spool_dir: Path, max_bytes: int) -> None:
+        self.inner = inner
+        self._spool = _core(inner, signal, spool_dir, max_bytes,
+                            lambda b: inner.export(b) == SpanExportResult.SUCCESS, _encode_spans)
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return SpanExportResult.SUCCESS if self._spool.export(spans) else SpanExportResult.FAILURE
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self._spool.flush(timeout_millis / 1000) and self.inner.force_flush(timeout_millis)
+
+    def shutdown(self) -> None:
+        self._spool.close()
+        self.inner.shutdown()
+
+
+class SpooledMetricExporter(MetricExporter):
+    """A MetricExporter that spools what ``inner`` cannot deliver (same temporality/aggregation)."""
+
+    def __init__(self, inner: MetricExporter, signal: str, spool_dir: Path, max_bytes: int) -> None:
+        super().__init__(
+            preferred_temporality=getattr(inner, "_preferred_temporality", None),
+            preferred_aggregation=getattr(inner, "_preferred_aggregation", None),
+        )
+        self.inner = inner
+        self._spool = _core(inner, signal, spool_dir, max_bytes,
+                            lambda b: inner.export(b) == MetricExportResult.SUCCESS, _encode_metrics)
+
+    def export(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> MetricExportResult:
+        return MetricExportResult.SUCCESS if self._spool.export(metrics_data) else MetricExportResult.FAILURE
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        return self._spool.flush(timeout_millis / 1000) and self.inner.force_flush(timeout_millis)
+
+    def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+        self._spool.close()
+        self.inner.shutdown(timeout_millis=timeout_millis)
+
+
+class SpooledLogExporter(LogRecordExporter):
+    """A LogRecordExporter that spools what ``inner`` cannot deliver."""
+
+    def __init__(self, inner: LogRecordExporter, signal: str, spool_dir: Path, max_bytes: int) -> None:
+        self.inner = inner
+        self._spool = _core(inner, signal, spool_dir, max_bytes,
+                            lambda b: inner.export(b) == LogRecordExportResult.SUCCESS, _encode_logs)
+
+    def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
+        return LogRecordExportResult.SUCCESS if self._spool.export(batch) else LogRecordExportResult.FAILURE
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self._spool.flush(timeout_millis / 1000) and self.inner.force_flush(timeout_millis)
+
+    def shutdown(self) -> None:
+        self._spool.close()
+        self.inner.shutdown()
+
+
+_WRAPPERS: dict[str, type] = {
+    "traces": SpooledSpanExporter,
+    "metrics": SpooledMetricExporter,
+    "logs": SpooledLogExporter,
+}
