@@ -1,0 +1,293 @@
+"""The embedded file exporters: collector-format OTLP-JSON lines, atomic, rotated, never raising.
+
+The round trip sends the same spans to the SDK's InMemorySpanExporter and to
+our FileSpanExporter, parses traces.jsonl back and compares field by field.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import Link, SpanKind, Status, StatusCode
+
+from otel_llm.exporters._jsonl import JsonlWriter, backup_name
+from otel_llm.exporters.file import FileMetricExporter, FileSpanExporter
+
+BACKUP = re.compile(r"^traces-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}\.\d{3}\.jsonl$")
+
+
+# --- helpers: decode OTLP-JSON back into Python values -------------------------------
+def any_value(v: dict[str, Any]) -> Any:
+    (kind, raw), = v.items()
+    if kind == "intValue":
+        assert isinstance(raw, str), "int64 must be written as a string"
+        return int(raw)
+    if kind == "arrayValue":
+        return tuple(any_value(x) for x in raw.get("values", []))
+    if kind == "kvlistValue":
+        return {kv["key"]: any_value(kv["value"]) for kv in raw.get("values", [])}
+    return raw
+
+
+def attrs(items: list[dict[str, Any]] | None) -> dict[str, Any]:
+    return {kv["key"]: any_value(kv["value"]) for kv in items or []}
+
+
+def lines(path: Path) -> list[dict[str, Any]]:
+    raw = path.read_bytes()
+    assert raw.endswith(b"\n")
+    return [json.loads(line) for line in raw.split(b"\n")[:-1]]
+
+
+def file_spans(path: Path) -> dict[str, tuple[dict, dict, dict]]:
+    """spanId -> (span, scope, resource) from every line of traces.jsonl."""
+    out = {}
+    for request in lines(path):
+        for rs in request["resourceSpans"]:
+            for ss in rs["scopeSpans"]:
+                for span in ss["spans"]:
+                    out[span["spanId"]] = (span, ss["scope"], rs["resource"])
+    return out
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path):
+    memory = InMemorySpanExporter()
+    file_exporter = FileSpanExporter(tmp_path / "traces.jsonl")
+    provider = TracerProvider(resource=Resource.create({"service.name": "round-trip", "deploy.n": 3}))
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    provider.add_span_processor(SimpleSpanProcessor(file_exporter))
+    yield provider, memory, tmp_path / "traces.jsonl"
+    provider.shutdown()
+
+
+ALL_TYPES = {
+    "s": "text é 😀", "b": True, "i": 42, "big": 2**62, "neg": -7, "f": 0.25,
+    "ls": ("a", "b"), "li": (1, 2, 3), "lf": (0.5, 1.5), "lb": (True, False),
+}
+
+
+def emit_spans(provider: TracerProvider) -> None:
+    tracer = provider.get_tracer("otel_llm.test", "9.9")
+    with tracer.start_as_current_span("linked-target") as target:
+        pass
+    with tracer.start_as_current_span(
+        "chat gpt-4o", kind=SpanKind.CLIENT, attributes=ALL_TYPES,
+        links=[Link(target.get_span_context(), {"link.reason": "retry", "n": 1})],
+    ) as parent:
+        parent.add_event("llm.request", {"k": "v", "n": 2})
+        parent.add_event("empty")
+        with tracer.start_as_current_span("graph retrieve") as child:
+            child.set_status(Status(StatusCode.OK))
+        try:
+            raise ValueError("model overloaded")
+        except ValueError as exc:
+            parent.record_exception(exc)
+            parent.set_status(Status(StatusCode.ERROR, "model overloaded"))
+
+
+def test_round_trip_field_by_field(pipeline) -> None:
+    provider, memory, path = pipeline
+    emit_spans(provider)
+    seen: list[ReadableSpan] = list(memory.get_finished_spans())
+    written = file_spans(path)
+    assert len(written) == len(seen) == 3
+    for span in seen:
+        ctx = span.get_span_context()
+        got, scope, resource = written[format(ctx.span_id, "016x")]
+        assert got["traceId"] == format(ctx.trace_id, "032x")
+        assert re.fullmatch(r"[0-9a-f]{32}", got["traceId"]) and re.fullmatch(r"[0-9a-f]{16}", got["spanId"])
+        if span.parent is not None:
+            assert got["parentSpanId"] == format(span.parent.span_id, "016x")
+        else:
+            assert "parentSpanId" not in got or got["parentSpanId"] == ""
+        assert got["name"] == span.name
+        assert got["kind"] == span.kind.value + 1  # OTLP enum: INTERNAL=1, CLIENT=3
+        assert got["startTimeUnixNano"] == str(span.start_time)
+        assert got["endTimeUnixNano"] == str(span.end_time)
+        assert attrs(got.get("attributes")) == dict(span.attributes or {})
+        assert [(e["name"], e["timeUnixNano"], attrs(e.get("attributes"))) for e in got.get("events", [])] == [
+            (e.name, str(e.timestamp), dict(e.attributes or {})) for e in span.events]
+        assert [(lk["traceId"], lk["spanId"], attrs(lk.get("attributes"))) for lk in got.get("links", [])] == [
+            (format(lk.context.trace_id, "032x"), format(lk.context.span_id, "016x"), dict(lk.attributes or {}))
+            for lk in span.links]
+        expected_status: dict[str, Any] = {}
+        if span.status.status_code is StatusCode.OK:
+            expected_status = {"code": 1}
+        elif span.status.status_code is StatusCode.ERROR:
+            expected_status = {"code": 2, "message": span.status.description}
+        assert got["status"] == expected_status
+        assert scope == {"name": "otel_llm.test", "version": "9.9"}
+        assert attrs(resource["attributes"]) == dict(span.resource.attributes)
+    parent = next(s for s in written.values() if s[0]["name"] == "chat gpt-4o")[0]
+    assert parent["kind"] == 3 and parent["status"] == {"code": 2, "message": "model overloaded"}
+    assert attrs(parent["attributes"])["big"] == 2**62
+    assert [e["name"] for e in parent["events"]] == ["llm.request", "empty", "exception"]
+    unset = next(s for s in written.values() if s[0]["name"] == "linked-target")[0]
+    assert unset["status"] == {}
+
+
+def test_huge_and_odd_attribute_values_never_crash(pipeline) -> None:
+    provider, memory, path = pipeline
+    tracer = provider.get_tracer("t")
+    huge = "x" * (5 * 1024 * 1024)
+    with tracer.start_as_current_span("huge") as span:
+        span.set_attribute("payload", huge)
+        span.set_attribute("raw", b"\x00\xff\xfe binary")
+        span.set_attribute("lone.surrogate", "bad \ud800 text")
+        span.set_attribute("nan", float("nan"))
+        span.set_attribute("mixed", ["a", 1])  # type: ignore[list-item]  # SDK drops invalid sequences
+    (got, _, _), = file_spans(path).values()
+    values = attrs(got["attributes"])
+    assert values["payload"] == huge
+    assert "raw" in values and "lone.surrogate" in values
+    assert values["nan"] == "NaN"
+
+
+def test_lines_are_whole_even_when_a_previous_writer_tore_one(tmp_path: Path) -> None:
+    path = tmp_path / "traces.jsonl"
+    path.write_bytes(b'{"resourceSpans":[{"trunc')  # a crashed process's last, partial line
+    writer = JsonlWriter(path, lambda batch: {"n": batch})
+    assert writer.write(1) and writer.write(2)
+    writer.close()
+    raw = path.read_bytes().split(b"\n")
+    assert raw[0] == b'{"resourceSpans":[{"trunc'
+    assert [json.loads(x) for x in raw[1:-1]] == [{"n": 1}, {"n": 2}]
+
+
+def test_rotation_by_size_uses_collector_backup_names(tmp_path: Path) -> None:
+    path = tmp_path / "traces.jsonl"
+    start = datetime(2026, 11, 25, 14, 45, 1, 123000, tzinfo=timezone.utc)
+    ticks = iter(range(1000))
+    clock = lambda: start + timedelta(seconds=next(ticks) // 2)  # noqa: E731 — pairs share a second
+    writer = JsonlWriter(path, lambda i: {"i": i, "pad": "p" * 300}, max_bytes=1000, clock=clock)
+    for i in range(30):
+        assert writer.write(i)
+    writer.close()
+    files = sorted(tmp_path.iterdir())
+    backups = [f for f in files if f != path]
+    assert backups and all(BACKUP.match(f.name) for f in backups)
+    assert backups[0].name == "traces-2026-11-25T14-45-01.123.jsonl"
+    seen = []
+    for f in files:
+        assert f.stat().st_size <= 1000
+        seen += [rec["i"] for rec in lines(f)]
+    assert sorted(seen) == list(range(30))  # nothing lost, nothing split
+
+
+def test_backup_name_format() -> None:
+    when = datetime(2026, 1, 2, 3, 4, 5, 6000, tzinfo=timezone.utc)
+    assert backup_name(Path("/d/metrics.jsonl"), when) == Path("/d/metrics-2026-01-02T03-04-05.006.jsonl")
+
+
+def test_line_larger_than_limit_is_written_whole(tmp_path: Path) -> None:
+    path = tmp_path / "traces.jsonl"
+    writer = JsonlWriter(path, lambda s: {"s": s}, max_bytes=100)
+    assert writer.write("small") and writer.write("L" * 500) and writer.write("after")
+    writer.close()
+    contents = [rec["s"] for f in sorted(tmp_path.iterdir()) for rec in lines(f)]
+    assert sorted(contents, key=len) == ["small", "after", "L" * 500]
+
+
+def test_concurrent_writers_never_interleave(tmp_path: Path) -> None:
+    """Threads share one writer, and two writers (two fds, as two processes) share the file."""
+    path = tmp_path / "traces.jsonl"
+    writers = [JsonlWriter(path, lambda rec: rec) for _ in range(2)]
+
+    def work(tid: int) -> None:
+        for n in range(150):
+            size = 70_000 if n % 25 == 0 else 200 + n
+            writers[tid % 2].write({"t": tid, "n": n, "pad": chr(65 + tid) * size})
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for w in writers:
+        w.close()
+    records = lines(path)
+    assert len(records) == 6 * 150
+    for rec in records:
+        assert set(rec["pad"]) == {chr(65 + rec["t"])}
+    assert sorted((r["t"], r["n"]) for r in records) == [(t, n) for t in range(6) for n in range(150)]
+
+
+def test_failures_are_reported_not_raised(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    target = tmp_path / "is-a-dir"
+    target.mkdir()
+    exporter = FileSpanExporter(target)
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    with caplog.at_level(logging.WARNING, logger="otel_llm.exporters"):
+        for _ in range(3):
+            with provider.get_tracer("t").start_as_current_span("s"):
+                pass
+        span = InMemorySpanExporter()  # a real finished span to export directly
+        p2 = TracerProvider()
+        p2.add_span_processor(SimpleSpanProcessor(span))
+        with p2.get_tracer("t").start_as_current_span("s"):
+            pass
+        assert exporter.export(span.get_finished_spans()) is SpanExportResult.FAILURE
+    assert len([r for r in caplog.records if "failed" in r.getMessage()]) == 1  # logged once
+    exporter.shutdown()
+    exporter.shutdown()  # idempotent
+    assert exporter.export(span.get_finished_spans()) is SpanExportResult.FAILURE
+    bad = JsonlWriter(tmp_path / "x.jsonl", lambda _: 1 / 0)  # encoder bug
+    assert bad.write(object()) is False
+
+
+def test_empty_batch_writes_nothing(tmp_path: Path) -> None:
+    exporter = FileSpanExporter(tmp_path / "traces.jsonl")
+    assert exporter.export([]) is SpanExportResult.SUCCESS
+    assert exporter.force_flush() is True
+    assert not (tmp_path / "traces.jsonl").exists()
+
+
+def test_metrics_file_has_collector_layout(tmp_path: Path) -> None:
+    path = tmp_path / "metrics.jsonl"
+    reader = PeriodicExportingMetricReader(FileMetricExporter(path), export_interval_millis=3_600_000)
+    provider = MeterProvider(resource=Resource.create({"service.name": "m"}), metric_readers=[reader])
+    meter = provider.get_meter("otel_llm", "1")
+    hist = meter.create_histogram("gen_ai.client.token.usage", unit="{token}",
+                                  explicit_bucket_boundaries_advisory=[1, 4, 16])
+    counter = meter.create_counter("otel_llm.cost", unit="USD")
+    hist.record(10, {"gen_ai.token.type": "input"})
+    hist.record(3, {"gen_ai.token.type": "input"})
+    counter.add(0.5)
+    provider.force_flush()
+    provider.shutdown()
+    metrics = {}
+    for request in lines(path):
+        for rm in request["resourceMetrics"]:
+            assert attrs(rm["resource"]["attributes"])["service.name"] == "m"
+            for sm in rm["scopeMetrics"]:
+                for m in sm["metrics"]:
+                    metrics[m["name"]] = m
+    point = metrics["gen_ai.client.token.usage"]["histogram"]["dataPoints"][0]
+    assert point["count"] == "2" and point["sum"] == 13
+    assert point["bucketCounts"] == ["0", "1", "1", "0"] and point["explicitBounds"] == [1, 4, 16]
+    assert attrs(point["attributes"]) == {"gen_ai.token.type": "input"}
+    cost = metrics["otel_llm.cost"]["sum"]
+    assert cost["dataPoints"][0]["asDouble"] == 0.5 and cost["isMonotonic"] is True
+
+
+def test_global_tracer_untouched(tmp_path: Path) -> None:
+    """The exporters are plain classes: using them sets no global provider."""
+    before = trace.get_tracer_provider()
+    FileSpanExporter(tmp_path / "t.jsonl").shutdown()
+    assert trace.get_tracer_provider() is before
