@@ -34,7 +34,7 @@ _SUPPRESS_KEY = getattr(context, "_SUPPRESS_INSTRUMENTATION_KEY", None)
 
 def logger_provider_for(resource: Resource, exporter: Any) -> LoggerProvider:
     """A LoggerProvider batching records to ``exporter``."""
-    provider = LoggerProvider(resource=resource)
+    provider = LoggerProvider(resource=resource, shutdown_on_exit=False)  # otel_llm's atexit closes it
     provider.add_log_record_processor(BatchLogRecordProcessor(exporter))
     return provider
 

@@ -164,7 +164,7 @@ def build(
     result = Providers(tracer_provider=tracer_provider, meter_provider=meter_provider)
 
     if tracer_provider is None:
-        tp = TracerProvider(resource=resource)
+        tp = TracerProvider(resource=resource, shutdown_on_exit=False)  # our atexit flushes
         if span_exp is not None:
             tp.add_span_processor(BatchSpanProcessor(span_exp))
         result.tracer_provider = tp
@@ -178,7 +178,7 @@ def build(
                     metric_exp, export_interval_millis=settings.metric_export_interval_ms
                 )
             )
-        mp = MeterProvider(resource=resource, metric_readers=readers)
+        mp = MeterProvider(resource=resource, metric_readers=readers, shutdown_on_exit=False)
         result.meter_provider = mp
         result.owned.append(mp)
 

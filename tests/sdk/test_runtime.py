@@ -1,0 +1,217 @@
+"""configure / flush / shutdown: before and after, re-configure, globals, adoption, capture()."""
+
+from __future__ import annotations
+
+import json
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from opentelemetry import metrics, trace
+from opentelemetry._logs import _internal as logs_internal
+from opentelemetry.metrics import _internal as metrics_internal
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.util._once import Once
+
+import otel_llm
+from otel_llm import _providers, _runtime
+from otel_llm._settings import Settings
+from otel_llm.testing import capture
+
+_GLOBALS = [
+    (trace, "_TRACER_PROVIDER", "_TRACER_PROVIDER_SET_ONCE"),
+    (metrics_internal, "_METER_PROVIDER", "_METER_PROVIDER_SET_ONCE"),
+    (logs_internal, "_LOGGER_PROVIDER", "_LOGGER_PROVIDER_SET_ONCE"),
+]
+
+
+@pytest.fixture(autouse=True)
+def isolated_runtime() -> Iterator[None]:
+    """Each test starts unconfigured; OpenTelemetry globals are put back afterwards."""
+    saved_globals = [(m, v, o, getattr(m, v), getattr(m, o)._done) for m, v, o in _GLOBALS]
+    saved = _runtime._swap(None, None)
+    root_handlers = list(logging.getLogger().handlers)
+    try:
+        yield
+    finally:
+        _runtime.shutdown()
+        _runtime._swap(*saved)
+        for m, v, o, value, done in saved_globals:
+            once = Once()
+            once._done = done
+            setattr(m, v, value)
+            setattr(m, o, once)
+        logging.getLogger().handlers[:] = root_handlers
+
+
+def read_spans(path: Path) -> list[tuple[str, str]]:
+    """(scope name, span name) of every span in a traces.jsonl."""
+    out = []
+    for line in path.read_text().splitlines():
+        for rs in json.loads(line)["resourceSpans"]:
+            for ss in rs["scopeSpans"]:
+                out += [(ss["scope"]["name"], s["name"]) for s in ss["spans"]]
+    return out
+
+
+@otel_llm.llm_call(model="gpt-4o", provider="openai")
+def decorated_before_configure(x: int) -> dict[str, Any]:
+    return {"model": "gpt-4o", "usage": {"prompt_tokens": 10 * x, "completion_tokens": x}}
+
+
+def test_current_before_configure_is_a_default_on_the_global_proxy() -> None:
+    rt = _runtime.current()
+    assert rt.settings.exporter == "none" and rt.content.capture is False
+    assert _runtime.current() is rt  # built once
+    assert isinstance(rt.tracer, trace.ProxyTracer)
+
+
+def test_default_runtime_honours_capture_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "true")
+    assert _runtime.current().content.capture is True
+
+
+def test_decorators_before_configure_never_raise_and_pick_up_configure_later() -> None:
+    assert decorated_before_configure(2)["usage"]["completion_tokens"] == 2  # unconfigured: still works
+    with capture() as cap:
+        decorated_before_configure(3)
+    span = cap.span("chat gpt-4o")
+    assert span.attributes["gen_ai.usage.input_tokens"] == 30  # type: ignore[index]
+    assert span.attributes["gen_ai.usage.cost"] > 0  # type: ignore[index,operator]
+
+
+def test_configure_file_installs_globals_so_other_instrumentations_share_files(tmp_path: Path) -> None:
+    otel_llm.configure(service_name="svc", project="alpha", output_dir=tmp_path, logs=False)
+    assert trace.get_tracer_provider() is _runtime._providers.tracer_provider  # type: ignore[union-attr]
+    assert metrics.get_meter_provider() is _runtime._providers.meter_provider  # type: ignore[union-attr]
+    decorated_before_configure(1)
+    with trace.get_tracer("some.web.framework").start_as_current_span("GET /chat"):
+        pass
+    assert otel_llm.flush() is True
+    spans = read_spans(tmp_path / "traces.jsonl")
+    assert ("some.web.framework", "GET /chat") in spans
+    assert ("otel_llm", "chat gpt-4o") in spans
+    assert _runtime.current().project == "alpha"
+    resource = json.loads((tmp_path / "traces.jsonl").read_text().splitlines()[0])["resourceSpans"][0]
+    assert {"key": "service.name", "value": {"stringValue": "svc"}} in resource["resource"]["attributes"]
+    assert (tmp_path / "metrics.jsonl").exists()
+    assert not (tmp_path / "logs.jsonl").exists()
+
+
+def test_reconfigure_closes_the_previous_setup_and_swaps_globals(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    otel_llm.configure(output_dir=first, logs=False)
+    old_provider = _runtime._providers.tracer_provider  # type: ignore[union-attr]
+    decorated_before_configure(1)
+    otel_llm.configure(output_dir=second, logs=False)
+    assert ("otel_llm", "chat gpt-4o") in read_spans(first / "traces.jsonl")  # flushed on swap
+    assert trace.get_tracer_provider() is not old_provider
+    decorated_before_configure(1)
+    with trace.get_tracer("other").start_as_current_span("after"):
+        pass
+    otel_llm.flush()
+    assert read_spans(second / "traces.jsonl") == [("otel_llm", "chat gpt-4o"), ("other", "after")]
+    assert len(read_spans(first / "traces.jsonl")) == 1
+    assert not [r for r in caplog.records if "Overriding" in r.getMessage()]
+
+
+def test_shutdown_is_idempotent_and_decorators_keep_working(tmp_path: Path) -> None:
+    otel_llm.configure(output_dir=tmp_path, logs=False)
+    decorated_before_configure(1)
+    otel_llm.shutdown()
+    otel_llm.shutdown()
+    assert read_spans(tmp_path / "traces.jsonl") == [("otel_llm", "chat gpt-4o")]
+    assert decorated_before_configure(4)["usage"]["prompt_tokens"] == 40
+    assert otel_llm.flush() is True
+
+
+def test_bad_exporter_is_a_clear_error_and_keeps_the_previous_runtime() -> None:
+    otel_llm.configure(exporter="none")
+    before = _runtime.current()
+    with pytest.raises(ValueError, match="exporter must be one of"):
+        otel_llm.configure(exporter="kafka")
+    assert _runtime.current() is before
+
+
+def test_adopted_providers_are_used_and_never_shut_down() -> None:
+    memory = InMemorySpanExporter()
+    tp = TracerProvider()
+    tp.add_span_processor(SimpleSpanProcessor(memory))
+    reader = InMemoryMetricReader()
+    mp = MeterProvider(metric_readers=[reader])
+    global_before = trace.get_tracer_provider()
+    otel_llm.configure(tracer_provider=tp, meter_provider=mp, exporter="none")
+    assert trace.get_tracer_provider() is global_before  # adopted: not made global by us
+    decorated_before_configure(1)
+    otel_llm.shutdown()
+    with tp.get_tracer("still-alive").start_as_current_span("after-shutdown"):
+        pass
+    assert [s.name for s in memory.get_finished_spans()] == ["chat gpt-4o", "after-shutdown"]
+    assert "gen_ai.client.token.usage" in {
+        m.name for rm in reader.get_metrics_data().resource_metrics  # type: ignore[union-attr]
+        for sm in rm.scope_metrics for m in sm.metrics}
+
+
+def test_exporter_none_exports_nothing_but_decorators_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    otel_llm.configure(exporter="none")
+    assert decorated_before_configure(1)["model"] == "gpt-4o"
+    provider = _runtime._providers.tracer_provider  # type: ignore[union-attr]
+    assert provider._active_span_processor._span_processors == ()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_atexit_registered_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    registered: list[Any] = []
+    monkeypatch.setattr(_runtime, "_atexit_registered", False)
+    monkeypatch.setattr(_runtime.atexit, "register", registered.append)
+    otel_llm.configure(exporter="none")
+    otel_llm.configure(exporter="none")
+    assert registered == [_runtime.shutdown]
+
+
+def test_context_propagates_into_executors_after_configure() -> None:
+    with capture() as cap:
+        tracer = _runtime.current().tracer
+        with tracer.start_as_current_span("parent"):
+            with ThreadPoolExecutor(1) as pool:
+                pool.submit(decorated_before_configure, 1).result()
+    assert cap.span("chat gpt-4o").parent.span_id == cap.span("parent").context.span_id  # type: ignore[union-attr]
+
+
+def test_capture_restores_the_previous_runtime_and_exposes_metrics() -> None:
+    otel_llm.configure(exporter="none", project="outer")
+    outer = _runtime.current()
+    with capture(project="inner", pricing={"gpt-4o": {"input": 1.0, "output": 1.0}}) as cap:
+        assert _runtime.current().project == "inner"
+        decorated_before_configure(1_000)
+    assert _runtime.current() is outer
+    assert cap.span("chat gpt-4o").attributes["gen_ai.usage.cost"] == pytest.approx(0.011)  # type: ignore[index]
+    points = cap.metrics()["gen_ai.client.token.usage"]
+    assert sum(p.sum for p in points) == 11_000
+    assert _runtime._providers is not None  # the outer configure's providers were not shut down
+
+
+def test_otlp_build_wraps_exporters_with_the_spool(tmp_path: Path) -> None:
+    settings = Settings.resolve(env={}, exporter="otlp", endpoint="http://127.0.0.1:4318/",
+                                spool_dir=tmp_path, logs=True)
+    assert _providers._otlp_endpoint(settings, "traces") == {"endpoint": "http://127.0.0.1:4318/v1/traces"}
+    grpc = Settings.resolve(env={}, exporter="otlp", endpoint="collector:4317", protocol="grpc")
+    assert _providers._otlp_endpoint(grpc, "metrics") == {"endpoint": "collector:4317"}
+    built = _providers.build(settings)
+    try:
+        processor = built.tracer_provider._active_span_processor._span_processors[0]
+        assert isinstance(processor, BatchSpanProcessor)
+        exporter = processor._batch_processor._exporter
+        assert type(exporter).__module__ == "otel_llm.exporters.spool"
+        assert built.logger_provider is not None
+    finally:
+        built.shutdown()
