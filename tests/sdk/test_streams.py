@@ -1,0 +1,346 @@
+"""Stream proxies: chunk accounting, final-chunk usage, context per step, end once."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import gc
+from typing import Any
+
+import pytest
+from opentelemetry import trace
+
+import otel_llm
+from otel_llm import _runtime
+from otel_llm import semconv as sc
+from otel_llm.testing import capture
+
+
+def openai_chunks(text: str = "hello", model: str = "test-model-2026") -> list[dict[str, Any]]:
+    """OpenAI-style chat.completion.chunk dicts; usage only on the last one (include_usage)."""
+    chunks: list[dict[str, Any]] = [
+        {"id": "c-1", "model": model, "choices": [{"index": 0, "delta": {"content": ch}, "finish_reason": None}]}
+        for ch in text
+    ]
+    chunks.append({"id": "c-1", "model": model, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    chunks.append(
+        {"id": "c-1", "model": model, "choices": [], "usage": {"prompt_tokens": 1_000_000, "completion_tokens": 500_000}}
+    )
+    return chunks
+
+
+class ProviderStream:
+    """Shaped like ``openai.Stream``: iterator, context manager, ``.response``, ``close()``."""
+
+    def __init__(self, chunks: list[Any]) -> None:
+        self._it = iter(chunks)
+        self.response = "raw-http-response"
+        self.closed = False
+
+    def __iter__(self) -> "ProviderStream":
+        return self
+
+    def __next__(self) -> Any:
+        return next(self._it)
+
+    def __enter__(self) -> "ProviderStream":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class AsyncProviderStream:
+    """Shaped like ``openai.AsyncStream``: async iterator, async context manager, async close()."""
+
+    def __init__(self, chunks: list[Any]) -> None:
+        self._it = iter(chunks)
+        self.closed = False
+
+    def __aiter__(self) -> "AsyncProviderStream":
+        return self
+
+    async def __anext__(self) -> Any:
+        await asyncio.sleep(0)
+        try:
+            return next(self._it)
+        except StopIteration:
+            raise StopAsyncIteration from None
+
+    async def __aenter__(self) -> "AsyncProviderStream":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+def _assert_llm_stream_span(cap, chunks: int) -> None:
+    span = cap.span("chat test-model")
+    attrs = span.attributes
+    assert attrs[sc.OTEL_LLM_STREAM_COMPLETE] is True
+    assert attrs[sc.OTEL_LLM_STREAM_CHUNKS] == chunks
+    assert attrs[sc.GEN_AI_USAGE_INPUT_TOKENS] == 1_000_000  # from the final chunk
+    assert attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS] == 500_000
+    assert attrs[sc.GEN_AI_RESPONSE_MODEL] == "test-model-2026"
+    assert attrs[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ("stop",)
+    assert [e.name for e in span.events].count(sc.EVENT_LLM_FIRST_TOKEN) == 1
+    names = [e.name for e in span.events]
+    assert names.index(sc.EVENT_LLM_REQUEST) < names.index(sc.EVENT_LLM_FIRST_TOKEN) < names.index(sc.EVENT_LLM_RESPONSE)
+
+
+def test_provider_stream_usage_from_final_chunk_and_cost(cap):
+    pricing = {"test-model-2026": {"input": 1.0, "output": 2.0}}
+    with capture(pricing=pricing) as priced:
+
+        @otel_llm.llm_call(model="test-model", provider="openai")
+        def stream() -> ProviderStream:
+            return ProviderStream(openai_chunks("hi"))
+
+        got = list(stream())
+    assert len(got) == 4
+    _assert_llm_stream_span(priced, chunks=4)
+    assert priced.span("chat test-model").attributes[sc.GEN_AI_USAGE_COST] == pytest.approx(2.0)
+
+
+async def test_async_provider_stream_usage_from_final_chunk(cap):
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    async def stream() -> AsyncProviderStream:
+        return AsyncProviderStream(openai_chunks("hey"))
+
+    got = [c async for c in await stream()]
+    assert len(got) == 5
+    _assert_llm_stream_span(cap, chunks=5)
+
+
+def test_generator_yielding_chunks_accumulates_usage(cap):
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def stream():
+        yield from openai_chunks("abc")
+
+    assert len(list(stream())) == 5
+    _assert_llm_stream_span(cap, chunks=5)
+
+
+def test_record_usage_inside_a_streaming_generator(cap):
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def stream():
+        yield "a"
+        yield "b"
+        otel_llm.record_usage(input_tokens=1_000_000, output_tokens=1_000_000)
+
+    assert list(stream()) == ["a", "b"]
+    attrs = cap.span("chat test-model").attributes
+    assert attrs[sc.GEN_AI_USAGE_INPUT_TOKENS] == 1_000_000
+    assert attrs[sc.GEN_AI_USAGE_COST] == pytest.approx(3.0)
+
+
+def test_provider_stream_attributes_and_context_manager_are_forwarded(cap):
+    inner = ProviderStream(openai_chunks("x"))
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def stream() -> ProviderStream:
+        return inner
+
+    with stream() as s:
+        assert s.response == "raw-http-response"
+        next(s)
+    assert inner.closed
+    span = cap.span("chat test-model")
+    assert span.attributes[sc.OTEL_LLM_STREAM_COMPLETE] is False
+    assert span.attributes[sc.OTEL_LLM_STREAM_CHUNKS] == 1
+
+
+async def test_async_provider_stream_async_context_manager(cap):
+    inner = AsyncProviderStream(openai_chunks("x"))
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    async def stream() -> AsyncProviderStream:
+        return inner
+
+    async with await stream() as s:
+        async for _ in s:
+            pass
+    assert inner.closed
+    assert cap.span("chat test-model").attributes[sc.OTEL_LLM_STREAM_COMPLETE] is True
+
+
+def test_generator_protocol_send_throw_and_return_value(cap):
+    @otel_llm.graph_node("echo")
+    def echo():
+        received = []
+        try:
+            while True:
+                value = yield len(received)
+                received.append(value)
+        except KeyError:
+            yield "caught"
+        return received
+
+    gen = echo()
+    assert next(gen) == 0
+    assert gen.send("x") == 1
+    assert gen.send("y") == 2
+    assert gen.throw(KeyError("k")) == "caught"
+    with pytest.raises(StopIteration) as stop:
+        next(gen)
+    assert stop.value.value == ["x", "y"]
+    span = cap.span("echo")
+    assert span.attributes[sc.OTEL_LLM_STREAM_COMPLETE] is True
+    assert span.attributes[sc.OTEL_LLM_STREAM_CHUNKS] == 4
+
+
+async def test_async_generator_asend(cap):
+    @otel_llm.graph_node("aecho")
+    async def aecho():
+        value = None
+        while True:
+            value = yield value
+
+    gen = aecho()
+    assert await gen.asend(None) is None
+    assert await gen.asend(5) == 5
+    await gen.aclose()
+    assert cap.span("aecho").attributes[sc.OTEL_LLM_STREAM_CHUNKS] == 2
+
+
+# --- context per step --------------------------------------------------------------
+
+
+def test_generator_children_nest_and_nothing_leaks_to_the_caller(cap):
+    @otel_llm.vector_op("search", collection="docs", db_system="chroma")
+    def search(i: int) -> list[int]:
+        return [i]
+
+    @otel_llm.graph_node("producer")
+    def producer():
+        for i in range(2):
+            yield search(i)
+
+    @otel_llm.graph_node("consumer")
+    def consumer() -> list[Any]:
+        seen = []
+        for rows in producer():
+            # Between items the caller runs in its own context, not the generator's.
+            seen.append((rows, trace.get_current_span().get_span_context().span_id))
+        return seen
+
+    seen = consumer()
+    producer_span, consumer_span = cap.span("producer"), cap.span("consumer")
+    assert [span_id for _, span_id in seen] == [consumer_span.context.span_id] * 2
+    searches = [s for s in cap.spans() if s.name == "search docs"]
+    assert len(searches) == 2
+    assert all(s.parent.span_id == producer_span.context.span_id for s in searches)
+    assert producer_span.parent.span_id == consumer_span.context.span_id
+
+
+async def test_async_generator_children_nest_and_nothing_leaks(cap):
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    async def ask(i: int) -> str:
+        await asyncio.sleep(0)
+        return str(i)
+
+    @otel_llm.graph_node("producer")
+    async def producer():
+        for i in range(2):
+            yield await ask(i)
+
+    outer = trace.get_current_span()
+    async for _ in producer():
+        assert trace.get_current_span() is outer
+    producer_span = cap.span("producer")
+    asks = [s for s in cap.spans() if s.name == "chat test-model"]
+    assert len(asks) == 2
+    assert all(s.parent.span_id == producer_span.context.span_id for s in asks)
+
+
+# --- the lifecycle counting fake: close twice, ended once ---------------------------
+
+
+class CountingSpan:
+    """Delegates to a real span, counting ``end()`` calls."""
+
+    def __init__(self, span: Any) -> None:
+        self._span = span
+        self.ends = 0
+
+    def end(self, end_time: int | None = None) -> None:
+        self.ends += 1
+        self._span.end(end_time)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._span, name)
+
+
+class CountingTracer:
+    def __init__(self, tracer: Any) -> None:
+        self._tracer = tracer
+        self.spans: list[CountingSpan] = []
+
+    def start_span(self, *args: Any, **kwargs: Any) -> CountingSpan:
+        span = CountingSpan(self._tracer.start_span(*args, **kwargs))
+        self.spans.append(span)
+        return span
+
+
+@pytest.fixture
+def counting(cap):
+    rt = _runtime.current()
+    tracer = CountingTracer(rt.tracer)
+    saved = _runtime._swap(dataclasses.replace(rt, tracer=tracer), None)
+    try:
+        yield tracer
+    finally:
+        _runtime._swap(*saved)
+
+
+def test_close_twice_then_exhaust_then_collect_ends_once(counting):
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def stream():
+        yield from "abc"
+
+    gen = stream()
+    next(gen)
+    gen.close()
+    gen.close()
+    with pytest.raises(StopIteration):
+        next(gen)
+    del gen
+    gc.collect()
+    assert [s.ends for s in counting.spans] == [1]
+
+
+async def test_aclose_twice_and_context_exit_end_once(counting):
+    inner = AsyncProviderStream(openai_chunks("ab"))
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    async def stream() -> AsyncProviderStream:
+        return inner
+
+    async with await stream() as s:
+        await s.__anext__()
+        await s.aclose()
+        await s.aclose()
+    del s
+    gc.collect()
+    assert [s.ends for s in counting.spans] == [1]
+
+
+def test_failing_and_returning_calls_end_once(counting):
+    @otel_llm.graph_node("ok")
+    def ok() -> int:
+        return 1
+
+    @otel_llm.graph_node("bad")
+    def bad() -> int:
+        raise ValueError("no")
+
+    ok()
+    with pytest.raises(ValueError):
+        bad()
+    assert [s.ends for s in counting.spans] == [1, 1]
