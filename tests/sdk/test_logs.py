@@ -1,0 +1,135 @@
+"""Logs bridge: Python logging -> logs.jsonl with the active span's ids, without feedback loops."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from opentelemetry import context
+from opentelemetry.sdk._logs import LoggerProvider, ReadableLogRecord
+from opentelemetry.sdk._logs.export import (
+    InMemoryLogRecordExporter,
+    LogRecordExporter,
+    LogRecordExportResult,
+    SimpleLogRecordProcessor,
+)
+from opentelemetry.sdk.trace import TracerProvider
+
+from otel_llm import _logs
+from otel_llm.exporters.file import FileLogExporter
+
+
+@pytest.fixture
+def app_logger() -> Iterator[logging.Logger]:
+    logger = logging.getLogger("tests.app")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False  # keep records out of pytest's root capture
+    yield logger
+    logger.handlers.clear()
+    logger.propagate = True
+
+
+def log_records(path: Path) -> list[dict[str, Any]]:
+    out = []
+    for line in path.read_text().splitlines():
+        for rl in json.loads(line)["resourceLogs"]:
+            for sl in rl["scopeLogs"]:
+                out += sl["logRecords"]
+    return out
+
+
+def test_records_carry_the_active_span_ids(tmp_path: Path, app_logger: logging.Logger) -> None:
+    provider = LoggerProvider()
+    provider.add_log_record_processor(SimpleLogRecordProcessor(FileLogExporter(tmp_path / "logs.jsonl")))
+    detach = _logs.attach_logging(provider, app_logger)
+    tracer = TracerProvider().get_tracer("t")
+    with tracer.start_as_current_span("llm call") as span:
+        app_logger.warning("retrying %s", "gpt-4o")
+    app_logger.info("outside any span")
+    detach()
+    app_logger.error("after detach: not exported")
+    provider.shutdown()
+    inside, outside = log_records(tmp_path / "logs.jsonl")
+    ctx = span.get_span_context()
+    assert inside["traceId"] == format(ctx.trace_id, "032x")
+    assert inside["spanId"] == format(ctx.span_id, "016x")
+    assert inside["body"] == {"stringValue": "retrying gpt-4o"}
+    assert inside["severityText"] == "WARN" and inside["severityNumber"] == 13
+    assert outside["body"] == {"stringValue": "outside any span"}
+    assert not outside.get("traceId") and not outside.get("spanId")
+
+
+def test_internal_and_export_time_records_are_not_exported() -> None:
+    memory = InMemoryLogRecordExporter()
+    provider = LoggerProvider()
+    provider.add_log_record_processor(SimpleLogRecordProcessor(memory))
+    root = logging.getLogger()
+    detach = _logs.attach_logging(provider, root)
+    try:
+        otel_internal = logging.getLogger("opentelemetry.sdk.trace.export")
+        exporters = logging.getLogger("otel_llm.exporters")
+        for lg in (otel_internal, exporters):
+            lg.warning("internal: must not loop back")
+        token = context.attach(context.set_value(context._SUPPRESS_INSTRUMENTATION_KEY, True))
+        try:
+            root.warning("emitted while exporting")
+        finally:
+            context.detach(token)
+        root.warning("a real application warning")
+    finally:
+        detach()
+    bodies = [r.log_record.body for r in memory.get_finished_logs()]
+    assert bodies == ["a real application warning"]
+
+
+class LoggingExporter(LogRecordExporter):
+    """An exporter that logs while exporting (as a failing network exporter would)."""
+
+    def __init__(self) -> None:
+        self.exported: list[Any] = []
+
+    def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
+        logging.getLogger("tests.app").warning("exporter complains")
+        self.exported += [r.log_record.body for r in batch]
+        return LogRecordExportResult.SUCCESS
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        return True
+
+    def shutdown(self) -> None:
+        pass
+
+
+def test_no_feedback_loop_when_the_exporter_itself_logs(app_logger: logging.Logger) -> None:
+    exporter = LoggingExporter()
+    provider = LoggerProvider()
+    provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
+    detach = _logs.attach_logging(provider, app_logger)
+    app_logger.warning("one")
+    detach()
+    assert exporter.exported == ["one"]
+
+
+def test_configure_bridges_root_logging_into_logs_jsonl(tmp_path: Path) -> None:
+    from otel_llm import _runtime
+
+    saved = _runtime._swap(None, None)
+    app = logging.getLogger("tests.configured_app")
+    app.setLevel(logging.INFO)
+    try:
+        _runtime.configure(output_dir=tmp_path, tracer_provider=TracerProvider(), exporter="file")
+        rt = _runtime.current()
+        with rt.tracer.start_as_current_span("turn") as span:
+            app.info("answer graded %s", "pass")
+        _runtime.flush()
+    finally:
+        _runtime.shutdown()
+        _runtime._swap(*saved)
+    assert not any(isinstance(h, _logs._BridgeHandler) for h in logging.getLogger().handlers)
+    records = [r for r in log_records(tmp_path / "logs.jsonl") if r["body"] == {"stringValue": "answer graded pass"}]
+    assert len(records) == 1
+    assert records[0]["traceId"] == format(span.get_span_context().trace_id, "032x")
