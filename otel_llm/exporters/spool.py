@@ -123,6 +123,9 @@ class _Spool:
         self._lock = threading.Lock()
         self._healthy = True  # False from a failure until the backlog is replayed
         self._wake = threading.Event()
+        self._attempts = threading.Condition()  # notified after every replay attempt
+        self._attempt_count = 0
+        self._last_ok: bool | None = None
         self._stopping = False
         self._thread: threading.Thread | None = None
         if self._store.pending():  # left over by an earlier process
@@ -157,26 +160,29 @@ class _Spool:
             return False
 
     def flush(self, timeout_s: float) -> bool:
-        """Wait (bounded) until the spool has been replayed; True when it is empty."""
+        """One immediate replay attempt, waited for (bounded); True when the spool is empty.
+
+        Never waits out an endpoint that is down: the data is already safe on
+        disk, and a flush at exit must not hold the process for seconds.
+        """
         if self._store_is_empty():
             return True
         self._start_replayer()
-        self._wake.set()
-        deadline = time.monotonic() + max(timeout_s, 0)
-        while not self._store_is_empty():
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.05)
-        return True
+        with self._attempts:
+            seen = self._attempt_count
+            self._wake.set()
+            self._attempts.wait_for(
+                lambda: self._attempt_count > seen and (self._last_ok is False or self._store_is_empty()),
+                timeout=max(timeout_s, 0),
+            )
+        return self._store_is_empty()
 
     def close(self, timeout_s: float = _SHUTDOWN_DRAIN_S) -> None:
-        """Give a reachable endpoint a short chance to take the backlog, then seal and stop.
+        """Try once more to hand the backlog over (see :meth:`flush`), then seal and stop.
 
-        Whatever is left stays on disk for the next process: shutdown never
-        waits for an endpoint that is down.
+        What is left stays on disk (sealed) for the next process to replay.
         """
-        if self._healthy and not self._store_is_empty():
-            self.flush(timeout_s)
+        self.flush(timeout_s)
         self._stopping = True
         self._wake.set()
         if self._thread is not None:
@@ -205,9 +211,14 @@ class _Spool:
                 self._wake.clear()
                 if self._stopping:
                     return
-                if self._drain_once():
+                ok = self._drain_once()
+                with self._attempts:
+                    self._attempt_count += 1
+                    self._last_ok = ok
+                    self._attempts.notify_all()
+                if ok:
                     delay = _PROBE_MIN_S
-                    self._wake.wait()  # sleep until the next failure or flush
+                    self._wake.wait()  # sleep until the next failure, flush or close
                 else:
                     delay = min(delay * 2, _PROBE_MAX_S)
         finally:
@@ -218,6 +229,14 @@ class _Spool:
         if not self._replay_lock.acquire():
             return False  # another process replays this signal
         try:
+            with self._lock:
+                if not self._store.writing and not self._store.pending():
+                    self._healthy = True
+                    return True
+            # Probe with an empty request before touching segments, so a down
+            # endpoint costs one refused connection, not a sealed segment per probe.
+            if not self._post(b"{}"):
+                return False
             while not self._stopping:
                 with self._lock:
                     if self._store.writing:
