@@ -138,15 +138,17 @@ class Call:
     def finish(self, result: Any) -> Any:
         """Zone 3: the function returned. Returns ``result`` or a stream proxy of it."""
         self._detach()
+        proxy = None
         try:
             proxy = _streams.wrap_if_stream(result, self)
-            if proxy is not None:
-                return proxy
-            self.kind.on_result(self, result)
+            if proxy is None:
+                self.kind.on_result(self, result)
         except Exception as exc:  # noqa: BLE001
             internal_error("core.finish", exc)
-        self.end()
-        return result
+        finally:
+            if proxy is None:  # a stream's span ends with the stream
+                self.end()
+        return result if proxy is None else proxy
 
     def stream(self, iterator: Any) -> Any:
         """Hand a generator (from a generator function) to its stream proxy."""
@@ -155,8 +157,10 @@ class Call:
     def fail(self, exc: BaseException) -> None:
         """Zone 2: the user's function raised; record it (the wrapper re-raises)."""
         self._detach()
-        self.record_failure(exc)
-        self.end()
+        try:
+            self.record_failure(exc)
+        finally:
+            self.end()
 
     def record_failure(self, exc: BaseException) -> None:
         """ERROR status, ``exception`` event, ``error.type``; cancellation is not a failure."""
@@ -190,11 +194,12 @@ class Call:
         try:
             self.span.set_attribute(semconv.OTEL_LLM_STREAM_COMPLETE, complete)
             self.span.set_attribute(semconv.OTEL_LLM_STREAM_CHUNKS, self.chunks or 0)
+            if exc is not None:
+                self.record_failure(exc)
         except Exception as internal:  # noqa: BLE001
             internal_error("core.end_stream", internal)
-        if exc is not None:
-            self.record_failure(exc)
-        self.end()
+        finally:
+            self.end()
 
     @property
     def ended(self) -> bool:
