@@ -9,6 +9,7 @@ shutdown never close a provider the application owns.
 from __future__ import annotations
 
 import logging
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -199,43 +200,46 @@ def build(
     return result
 
 
-def install_globals(providers: Providers, previous: Providers | None) -> None:
+# Every provider we ever made global: only those may be replaced by a later configure().
+_installed: "weakref.WeakSet[Any]" = weakref.WeakSet()
+
+
+def install_globals(providers: Providers) -> None:
     """Make the providers we created the global ones, so other instrumentations share our files.
 
     OpenTelemetry allows setting a global provider once. When the current
-    global is one *we* installed by an earlier ``configure()``, we reset the
-    once-flag (as OpenTelemetry's own test utilities do) and swap it; a
-    global the application set itself is left alone.
+    global is one *we* installed (by an earlier ``configure()``, even one
+    since shut down), we reset the once-flag (as OpenTelemetry's own test
+    utilities do) and swap it; a global the application set itself is left
+    alone.
     """
-    ours_before = set(map(id, previous.owned)) if previous else set()
     if providers.tracer_provider in providers.owned:
-        _swap_global(trace, "_TRACER_PROVIDER", "_TRACER_PROVIDER_SET_ONCE", trace.get_tracer_provider(),
-                     providers.tracer_provider, trace.set_tracer_provider, ours_before)
+        _swap_global(trace, "_TRACER_PROVIDER", "_TRACER_PROVIDER_SET_ONCE",
+                     providers.tracer_provider, trace.set_tracer_provider)
     if providers.meter_provider in providers.owned:
         from opentelemetry.metrics import _internal as metrics_internal
 
         _swap_global(metrics_internal, "_METER_PROVIDER", "_METER_PROVIDER_SET_ONCE",
-                     metrics.get_meter_provider(), providers.meter_provider,
-                     metrics.set_meter_provider, ours_before)
+                     providers.meter_provider, metrics.set_meter_provider)
     if providers.logger_provider is not None and providers.logger_provider in providers.owned:
         from opentelemetry import _logs
         from opentelemetry._logs import _internal as logs_internal
 
         _swap_global(logs_internal, "_LOGGER_PROVIDER", "_LOGGER_PROVIDER_SET_ONCE",
-                     _logs.get_logger_provider(), providers.logger_provider,
-                     _logs.set_logger_provider, ours_before)
+                     providers.logger_provider, _logs.set_logger_provider)
 
 
-def _swap_global(module: Any, value_attr: str, once_attr: str, current: Any, new: Any,
-                 setter: Callable[[Any], None], ours_before: set[int]) -> None:
-    already_set = getattr(module, value_attr, None) is not None
-    if already_set and id(current) not in ours_before:
+def _swap_global(module: Any, value_attr: str, once_attr: str, new: Any,
+                 setter: Callable[[Any], None]) -> None:
+    current = getattr(module, value_attr, None)
+    if current is not None and current not in _installed:
         _log.info("otel-llm: a global %s is already set by the application; keeping it",
                   type(current).__name__)
         return
-    if already_set:
+    if current is not None:
         from opentelemetry.util._once import Once
 
         setattr(module, once_attr, Once())
         setattr(module, value_attr, None)
     setter(new)
+    _installed.add(new)

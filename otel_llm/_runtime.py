@@ -166,7 +166,7 @@ def configure(
         except Exception:
             built.shutdown()
             raise
-        providers_mod.install_globals(built, previous)
+        providers_mod.install_globals(built)
         _runtime, _providers = runtime, built
         if previous is not None:
             previous.force_flush()

@@ -35,6 +35,9 @@ _GLOBALS = [
 def isolated_runtime() -> Iterator[None]:
     """Each test starts unconfigured; OpenTelemetry globals are put back afterwards."""
     saved_globals = [(m, v, o, getattr(m, v), getattr(m, o)._done) for m, v, o in _GLOBALS]
+    for m, v, o in _GLOBALS:  # start from "no global provider set", whatever ran before
+        setattr(m, v, None)
+        setattr(m, o, Once())
     saved = _runtime._swap(None, None)
     root_handlers = list(logging.getLogger().handlers)
     try:
