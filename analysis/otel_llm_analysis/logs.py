@@ -7,8 +7,8 @@ substring search over the body.
 
 Patterns mask, in this order: quoted values ('..' or "..") -> ``<str>``, UUIDs ->
 ``<uuid>``, runs of 8+ digits -> ``<num>``, hex ids (``0x..`` or 8+ hex digits) ->
-``<hex>``, other numbers (a digit run not preceded by a letter or digit, with
-decimals) -> ``<num>``. Each pattern links to the trace of its first occurrence.
+``<hex>``, other numbers (with decimals, after a space or ``=:,;([{/``, so
+``1500ms`` masks but ``gpt-4o`` and ``claude-sonnet-4-5`` do not) -> ``<num>``. Each pattern links to the trace of its first occurrence.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ _MASKS = (
     (r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", "<uuid>"),
     (r"\b[0-9]{8,}\b", "<num>"),
     (r"\b0[xX][0-9a-fA-F]+\b|\b[0-9a-fA-F]{8,}\b", "<hex>"),
-    (r"\b[0-9]+(?:\.[0-9]+)?", "<num>"),
+    (r"(^|[\s=:,;(\[{/])[0-9]+(?:\.[0-9]+)?", "\\1<num>"),
 )
 
 

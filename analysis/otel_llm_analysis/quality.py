@@ -54,7 +54,7 @@ def quality(
         key = "coalesce(s.model, tm.model)"
     evaluation_filter = "TRUE"
     if evaluation is not None:
-        evaluation_filter = "e.attributes['gen_ai.evaluation.name'] = $evaluation"
+        evaluation_filter = "e.eval_name = $evaluation"
         params = {**params, "evaluation": evaluation}
     sql = load_query("quality").format(key=key, where=where, is_llm=IS_LLM_CALL,
                                        evaluation_filter=evaluation_filter)

@@ -29,9 +29,6 @@ from otel_llm_analysis._filters import (
     ratio,
 )
 
-FIRST_TOKEN_EVENT = "llm.first_token"
-
-
 @dataclass(slots=True)
 class SummaryRow:
     """One group of the summary (``key`` is ``None`` for the overall totals)."""
@@ -118,10 +115,10 @@ class FirstTokenRow:
 
 def time_to_first_token(store: Any, by: str | None = None, filters: Filters | None = None) -> list[FirstTokenRow]:
     """p50/p95 of (first ``llm.first_token`` event - span start) over streamed calls."""
-    where, params = (filters or Filters()).where("s")
-    sql = load_query("first_token").format(key=dimension_sql(by, "s"), where=where)
+    where, params = (filters or Filters()).where()
+    sql = load_query("first_token").format(key=dimension_sql(by), where=where)
     rows = []
-    for d in fetch_dicts(store, sql, {**params, "event": FIRST_TOKEN_EVENT}):
+    for d in fetch_dicts(store, sql, params):
         p50, p95 = d.pop("latency") or (None, None)
         rows.append(FirstTokenRow(key=d["key"], streams=d["streams"], p50_ms=p50, p95_ms=p95))
     return rows

@@ -4,7 +4,7 @@
 -- (the model of the last LLM call of the trace, for spans that have none).
 WITH evals AS (
     SELECT e.trace_id, e.span_id,
-           lower(trim(e.attributes['gen_ai.evaluation.score.label'])) AS label
+           lower(trim(e.eval_label)) AS label
     FROM span_events e
     WHERE e.name = 'gen_ai.evaluation.result' AND {evaluation_filter}
 ), trace_model AS (

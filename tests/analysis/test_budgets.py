@@ -1,0 +1,130 @@
+"""Budget status, thresholds, projections and the budgets file."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date, timedelta
+
+import pytest
+
+from otel_llm_analysis.budgets import (
+    Budget,
+    any_critical,
+    evaluate,
+    load_budgets,
+    parse_budgets,
+    status_for,
+)
+
+from ._ground_truth import is_llm, load
+
+MONTH = "2026-11"
+AS_OF = date(2026, 11, 12)
+
+
+@pytest.fixture()
+def loaded(tmp_path):
+    store, data = load(tmp_path, seed=21, traces=150, days=40)
+    yield store, data
+    store.close()
+
+
+def _spent(data, project=None, model=None, until=AS_OF):
+    return sum(
+        s.cost_usd or 0.0
+        for s in data.spans
+        if is_llm(s)
+        and date(2026, 11, 1) <= s.start_time.date() <= until
+        and (project is None or s.project == project)
+        and (model is None or s.model == model)
+    )
+
+
+@pytest.mark.parametrize(
+    ("percent", "status"),
+    [(0.0, "ok"), (69.99, "ok"), (70.0, "warning"), (89.99, "warning"), (90.0, "critical"), (140.0, "critical")],
+)
+def test_status_thresholds(percent, status):
+    assert status_for(percent) == status
+
+
+@pytest.mark.parametrize(("fraction", "status"), [(0.6999, "ok"), (0.70, "warning"), (0.8999, "warning"), (0.90, "critical")])
+def test_thresholds_end_to_end_with_budgets_sized_to_the_spend(loaded, fraction, status):
+    store, data = loaded
+    spent = _spent(data)
+    (result,) = evaluate(store, [Budget(spent / fraction)], MONTH, AS_OF)
+    assert result.percent_used == pytest.approx(fraction * 100)
+    assert result.status == status
+    assert any_critical([result]) == (status == "critical")
+
+
+def test_spent_remaining_and_projection(loaded):
+    store, data = loaded
+    project = data.spans[0].project
+    budgets = [Budget(100.0), Budget(0.5, project=project), Budget(0.2, model="gpt-4o-2024-08-06")]
+    overall, per_project, per_model = evaluate(store, budgets, MONTH, AS_OF)
+    for result, spent in (
+        (overall, _spent(data)),
+        (per_project, _spent(data, project=project)),
+        (per_model, _spent(data, model="gpt-4o-2024-08-06")),
+    ):
+        assert spent > 0
+        assert result.spent == pytest.approx(spent)
+        assert result.remaining == pytest.approx(result.monthly_usd - spent)
+        assert result.burn_rate_per_day == pytest.approx(spent / 12)
+        assert result.projected_month_end == pytest.approx(spent / 12 * 30)
+        assert (result.month, result.as_of) == (MONTH, AS_OF)
+    assert (overall.budget, per_project.budget) == ("overall", f"project={project}")
+
+
+def test_run_out_day_in_the_future_past_and_never(loaded):
+    store, data = loaded
+    spent = _spent(data)
+    burn = spent / 12
+    # runs out later this month: the first day whose projected cumulative reaches it
+    limit = spent + burn * 5.5
+    (future,) = evaluate(store, [Budget(limit)], MONTH, AS_OF)
+    assert future.runs_out_on == AS_OF + timedelta(days=math.ceil((limit - spent) / burn)) == date(2026, 11, 18)
+    # already spent: the day the cumulative spend crossed it
+    limit = spent / 2
+    (past,) = evaluate(store, [Budget(limit)], MONTH, AS_OF)
+    cumulative, crossed = 0.0, None
+    for day in range(1, 13):
+        cumulative += _spent(data, until=date(2026, 11, day)) - _spent(data, until=date(2026, 11, day) - timedelta(1))
+        if crossed is None and cumulative >= limit:
+            crossed = date(2026, 11, day)
+    assert past.runs_out_on == crossed
+    assert past.status == "critical"
+    # never this month
+    (never,) = evaluate(store, [Budget(spent / 12 * 30 * 2)], MONTH, AS_OF)
+    assert never.runs_out_on is None
+
+
+def test_month_without_spend(loaded):
+    store, _ = loaded
+    (result,) = evaluate(store, [Budget(10.0)], "2025-02", date(2025, 2, 10))
+    assert (result.spent, result.status, result.runs_out_on, result.projected_month_end) == (0.0, "ok", None, 0.0)
+    with pytest.raises(ValueError):
+        evaluate(store, [Budget(0.0)], MONTH, AS_OF)
+
+
+def test_budgets_file_yaml_and_json(tmp_path):
+    yaml_file = tmp_path / "budgets.yaml"
+    yaml_file.write_text(
+        "monthly: 50\nprojects:\n  support: 20\nmodels:\n  gpt-4o: 10\n"
+        "budgets:\n  - {name: rag on 4o, monthly: 5, project: search, model: gpt-4o}\n"
+    )
+    assert load_budgets(yaml_file) == [
+        Budget(50.0),
+        Budget(20.0, project="support"),
+        Budget(10.0, model="gpt-4o"),
+        Budget(5.0, project="search", model="gpt-4o", name="rag on 4o"),
+    ]
+    json_file = tmp_path / "budgets.json"
+    json_file.write_text(json.dumps([{"monthly": 7, "project": "support"}]))
+    assert load_budgets(json_file) == [Budget(7.0, project="support")]
+    with pytest.raises(ValueError, match="unknown"):
+        parse_budgets({"monthly": 5, "montly": 6})
+    with pytest.raises(ValueError, match="monthly"):
+        parse_budgets([{"project": "x"}])

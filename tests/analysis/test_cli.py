@@ -1,0 +1,158 @@
+"""The analysis commands end to end: real files, a real DuckDB file, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from otel_llm_analysis import synthetic
+from otel_llm_analysis.cli import register
+
+from ._ground_truth import is_llm
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    register(app)
+    return app
+
+
+@pytest.fixture()
+def ingested(tmp_path):
+    """Files ingested through the CLI itself into a fresh database."""
+    data = synthetic.generate(tmp_path / "otel-data", seed=53, traces=80, days=20)
+    db = str(tmp_path / "cli.duckdb")
+    result = CliRunner().invoke(_app(), ["ingest", *map(str, data.files), "--db", db])
+    assert result.exit_code == 0, result.output
+    return db, data
+
+
+def run(*args: str):
+    return CliRunner().invoke(_app(), list(args))
+
+
+def test_ingest_reports_counts_and_rejects_missing_files(ingested, tmp_path):
+    db, data = ingested
+    with duckdb.connect(db, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM spans").fetchone()[0] == len(data.spans)
+    missing = run("ingest", str(tmp_path / "nope.jsonl"), "--db", db)
+    assert missing.exit_code == 1
+    assert missing.output.strip().splitlines() == [f"error: no such file: {tmp_path / 'nope.jsonl'}"]
+
+
+def test_ingest_lists_bad_lines(tmp_path):
+    path = tmp_path / "traces.jsonl"
+    path.write_text('{"resourceSpans": []}\nnot json at all\n')
+    result = run("ingest", str(path), "--db", str(tmp_path / "bad.duckdb"))
+    assert result.exit_code == 0, result.output
+    assert f"{path}:2" in result.output
+
+
+def test_summary_json_equals_the_records(ingested):
+    db, data = ingested
+    result = run("summary", "--by", "model", "--format", "json", "--db", db)
+    assert result.exit_code == 0, result.output
+    rows = {r["key"]: r for r in json.loads(result.output)}
+    calls = [s for s in data.spans if is_llm(s)]
+    for model in {s.model for s in calls}:
+        assert rows[model]["llm_calls"] == sum(s.model == model for s in calls)
+    totals = json.loads(run("summary", "--format", "json", "--db", db).output)[0]
+    assert totals["llm_calls"] == len(calls)
+    assert totals["cost_usd"] == pytest.approx(sum(s.cost_usd or 0 for s in calls))
+
+
+def test_table_output_and_bad_dimension(ingested):
+    db, _ = ingested
+    table = run("summary", "--by", "project", "--db", db)
+    assert table.exit_code == 0 and "support" in table.output
+    bad = run("summary", "--by", "colour", "--db", db)
+    assert bad.exit_code == 2 and "unknown dimension" in bad.output
+    for command in (["trends"], ["trends", "--period", "week", "--metric", "cost"], ["compare"],
+                    ["compare", "--by", "run_config.temperature"], ["quality", "--by", "day"],
+                    ["logs", "--severity", "ERROR"], ["logs", "--patterns"], ["traces", "--top", "3", "--tree"]):
+        result = run(*command, "--db", db)
+        assert result.exit_code == 0, (command, result.output)
+
+
+def test_budget_exit_code_gates_ci(ingested, tmp_path):
+    db, data = ingested
+    november = sum(s.cost_usd or 0 for s in data.spans if is_llm(s) and s.start_time.month == 11)
+    args = ["budget", "--month", "2026-11", "--as-of", "2026-11-20", "--db", db]
+    ok = run(*args, "--monthly", str(november * 10))
+    assert ok.exit_code == 0 and "ok" in ok.output
+    critical = run(*args, "--monthly", str(november * 1.05), "--format", "json")
+    assert critical.exit_code == 1
+    assert json.loads(critical.output)[0]["status"] == "critical"
+    budgets = tmp_path / "budgets.yaml"
+    budgets.write_text(f"monthly: {november * 10}\nprojects:\n  support: 0.000001\n")
+    assert run(*args, "--file", str(budgets)).exit_code == 1
+    assert run(*args).exit_code == 2  # no budget given
+    assert "Exit codes" in run("budget", "--help").output
+
+
+def test_sql_is_read_only(ingested):
+    db, data = ingested
+    result = run("sql", "SELECT count(*) AS n FROM spans", "--format", "csv", "--db", db)
+    assert result.exit_code == 0
+    assert result.output.splitlines() == ["n", str(len(data.spans))]
+    write = run("sql", "DELETE FROM spans", "--db", db)
+    assert write.exit_code == 1 and "read-only" in write.output.lower()
+
+
+def test_export_result_and_spans(ingested, tmp_path):
+    db, data = ingested
+    out = tmp_path / "compare.csv"
+    result = run("export", "compare", "--format", "csv", "--out", str(out), "--db", db)
+    assert result.exit_code == 0, result.output
+    assert out.read_text().startswith("key,calls,")
+    spans_dir = tmp_path / "spans"
+    assert run("export", "spans", "--format", "parquet", "--out", str(spans_dir), "--db", db).exit_code == 0
+    with duckdb.connect() as con:
+        n = con.execute(f"SELECT count(*) FROM read_parquet('{spans_dir}/**/*.parquet')").fetchone()[0]
+    assert n == len(data.spans)
+
+
+def test_missing_database_is_one_line(tmp_path):
+    result = run("summary", "--db", str(tmp_path / "none.duckdb"))
+    assert result.exit_code == 1
+    assert len(result.output.strip().splitlines()) == 1 and "otel-llm ingest" in result.output
+
+
+def test_cli_imports_without_duckdb_and_says_what_to_install(tmp_path):
+    """Instrumented apps install otel-llm without [analysis]: registering must still work."""
+    script = (
+        "import sys; sys.modules['duckdb'] = None\n"
+        "import importlib.util as u; real = u.find_spec\n"
+        "u.find_spec = lambda name, *a: None if name == 'duckdb' else real(name, *a)\n"
+        "import typer; from typer.testing import CliRunner\n"
+        "from otel_llm_analysis.cli import register\n"
+        "app = typer.Typer(); register(app)\n"
+        f"r = CliRunner().invoke(app, ['summary', '--db', {str(tmp_path / 'x.duckdb')!r}])\n"
+        "print(r.exit_code); print(r.output)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    code, message = out.split("\n", 1)
+    assert code == "2" and "install otel-llm[analysis]" in message
+
+
+def test_print_report(ingested):
+    from rich.console import Console
+
+    from otel_llm_analysis.report import print_report
+    from otel_llm_analysis.store import TraceStore
+
+    db, _ = ingested
+    store = TraceStore(db)
+    console = Console(width=160, record=True)
+    print_report(store, console, monthly_budget=1000.0)
+    text = console.export_text()
+    store.close()
+    assert "cost by model" in text and "budget" in text and "ok" in text
+    assert Path(db).exists()

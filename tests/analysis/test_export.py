@@ -1,0 +1,84 @@
+"""Exports: JSON/CSV/Parquet round trips of a result and the day-partitioned spans table."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+
+import duckdb
+import orjson
+import pytest
+from rich.console import Console
+
+from otel_llm_analysis.export import export_rows, export_spans, rich_table, to_csv
+from otel_llm_analysis.summaries import summary
+from otel_llm_analysis.traces import top_traces
+
+from ._ground_truth import load
+
+
+@pytest.fixture()
+def loaded(tmp_path):
+    store, data = load(tmp_path, seed=47, traces=60, days=10)
+    yield store, data
+    store.close()
+
+
+def test_json_csv_parquet_round_trip(loaded, tmp_path):
+    store, _ = loaded
+    rows = summary(store, "model")
+    by_key = {r.key: r for r in rows}
+
+    as_json = orjson.loads(export_rows(rows, "json", tmp_path / "s.json").read_bytes())
+    assert [r["key"] for r in as_json] == [r.key for r in rows]
+    assert all(r["cost_usd"] == pytest.approx(by_key[r["key"]].cost_usd) for r in as_json)
+
+    as_csv = list(csv.DictReader(io.StringIO(export_rows(rows, "csv", tmp_path / "s.csv").read_text())))
+    assert len(as_csv) == len(rows)
+    assert all(int(r["llm_calls"]) == by_key[r["key"] or None].llm_calls for r in as_csv)
+
+    path = export_rows(rows, "parquet", tmp_path / "out" / "s.parquet")
+    with duckdb.connect() as con:
+        back = con.execute(f"SELECT key, llm_calls, cost_usd FROM read_parquet('{path}')").fetchall()
+        types = {name: kind for name, kind, *_ in
+                 con.execute(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()}
+    assert {(k, n) for k, n, _ in back} == {(r.key, r.llm_calls) for r in rows}
+    assert types["llm_calls"] in ("BIGINT", "HUGEINT", "INTEGER")  # numbers stay numbers
+    assert types["cost_usd"] == "DOUBLE"
+
+
+def test_nested_trees_stay_in_json_and_leave_flat_formats(loaded, tmp_path):
+    store, _ = loaded
+    rows = top_traces(store, 2)
+    as_json = orjson.loads(export_rows(rows, "json", tmp_path / "t.json").read_bytes())
+    assert len(as_json[0]["tree"]) == rows[0].spans
+    header = to_csv(rows).splitlines()[0].split(",")
+    assert "tree" not in header and "trace_id" in header
+
+
+def test_spans_partitioned_by_day(loaded, tmp_path):
+    store, data = loaded
+    out = export_spans(store, tmp_path / "spans")
+    per_day = Counter(s.start_time.date() for s in data.spans)
+    days = sorted(p.name for p in out.iterdir())
+    assert days == [f"day={d.isoformat()}" for d in sorted(per_day)]
+    with duckdb.connect() as con:
+        counts = dict(con.execute(
+            f"SELECT day, count(*) FROM read_parquet('{out}/**/*.parquet', hive_partitioning = true) GROUP BY day"
+        ).fetchall())
+    assert {str(k): v for k, v in counts.items()} == {d.isoformat(): n for d, n in per_day.items()}
+
+
+def test_rich_table_formats_money_rates_and_missing_values(loaded):
+    store, _ = loaded
+    rows = summary(store, "model")
+    console = Console(width=200, record=True)
+    console.print(rich_table(rows, "models", ["key", "cost_usd", "cost_share", "p95_ms"]))
+    text = console.export_text()
+    assert "$" in text and "%" in text and rows[0].key in text
+
+
+def test_empty_result_cannot_be_written_as_parquet(tmp_path):
+    with pytest.raises(ValueError, match="no rows"):
+        export_rows([], "parquet", tmp_path / "x.parquet")

@@ -1,0 +1,92 @@
+"""Log search and error patterns against the generated log records and a hand-written file."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+
+import orjson
+import pytest
+
+from otel_llm_analysis import synthetic
+from otel_llm_analysis.logs import patterns, search, severity_number
+from otel_llm_analysis.store import TraceStore
+
+from ._ground_truth import load
+
+
+@pytest.fixture()
+def loaded(tmp_path):
+    store, data = load(tmp_path, seed=31, traces=200, error_rate=0.2)
+    yield store, data
+    store.close()
+
+
+def _time(record):
+    return datetime(1970, 1, 1) + timedelta(microseconds=record.time_ns // 1000)
+
+
+def test_search_by_text_severity_and_time(loaded):
+    store, data = loaded
+    rows = search(store, text="llm CALL failed", limit=10_000)
+    expected = [r for r in data.logs if "llm call failed" in r.body.lower()]
+    assert len(rows) == len(expected) > 0
+    assert [r.time for r in rows] == sorted((_time(r) for r in expected), reverse=True)
+    warn_up = search(store, severity="WARN", limit=10_000)
+    assert len(warn_up) == sum(r.severity_number >= 13 for r in data.logs)
+    assert {r.severity_text for r in warn_up} == {"WARN", "ERROR"}
+    middle = sorted(_time(r) for r in data.logs)[len(data.logs) // 2]
+    assert len(search(store, since=middle, limit=10_000)) == sum(_time(r) >= middle for r in data.logs)
+    assert len(search(store, limit=3)) == 3
+    with pytest.raises(ValueError):
+        severity_number("LOUD")
+
+
+def _expected_pattern(body):
+    """The masked form of the generator's three error templates, written by hand."""
+    if "Request timed out" in body:
+        return "LLM call failed: APITimeoutError: Request timed out after <num> seconds"
+    if "string too long" in body:
+        return "LLM call failed: BadRequestError: Invalid <str>: string too long"
+    model = body.split("Rate limit reached for ")[1].split(" in organization")[0]
+    return f"LLM call failed: RateLimitError: Rate limit reached for {model} in organization org-<hex> on tokens per min"
+
+
+def test_error_patterns_from_generated_logs(loaded):
+    store, data = loaded
+    errors = [r for r in data.logs if r.severity_number >= 17]
+    expected = Counter(_expected_pattern(r.body) for r in errors)
+    rows = patterns(store)
+    assert {r.pattern: r.count for r in rows} == dict(expected)
+    for row in rows:
+        members = sorted((r for r in errors if _expected_pattern(r.body) == row.pattern), key=lambda r: r.time_ns)
+        assert row.first_seen == _time(members[0])
+        assert row.last_seen == _time(members[-1])
+        assert row.example_trace_id == members[0].trace_id
+    counts = [r.count for r in rows]
+    assert counts == sorted(counts, reverse=True)
+
+
+def test_masks_uuids_hex_ids_quotes_and_numbers(tmp_path):
+    bodies = [
+        "user 'alice' lost session 123e4567-e89b-12d3-a456-426614174000 after 31.5 s",
+        'user "bob" lost session 9b2c5a1e-0000-4aaa-8bbb-0123456789ab after 7 s',
+        "retry 3 of gpt-4o failed for span 00f067aa0ba902b7",
+        "retry 12 of gpt-4o failed for span 53995c3f42cd8ad8",
+    ]
+    request = {"resourceLogs": [{"resource": {"attributes": synthetic.key_values({"service.name": "svc"})},
+                                 "scopeLogs": [{"scope": {"name": "t"}, "logRecords": [
+        {"timeUnixNano": str(1_763_600_000_000_000_000 + i * 10**9), "severityNumber": 17, "severityText": "ERROR",
+         "body": {"stringValue": body}, "traceId": f"{i + 1:032x}", "spanId": f"{i + 1:016x}"}
+        for i, body in enumerate(bodies)]}]}]}
+    path = tmp_path / "logs.jsonl"
+    path.write_bytes(orjson.dumps(request) + b"\n")
+    store = TraceStore(str(tmp_path / "logs.duckdb"))
+    store.ingest([str(path)])
+    rows = {r.pattern: r for r in patterns(store)}
+    assert {p: r.count for p, r in rows.items()} == {
+        "user <str> lost session <uuid> after <num> s": 2,
+        "retry <num> of gpt-4o failed for span <hex>": 2,
+    }
+    assert rows["retry <num> of gpt-4o failed for span <hex>"].example_trace_id == f"{3:032x}"
+    store.close()

@@ -1,0 +1,146 @@
+"""Summary totals and groupings against sums, counts and percentiles recomputed from the records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from otel_llm_analysis._filters import Filters
+from otel_llm_analysis.summaries import summary, time_to_first_token, totals
+
+from ._ground_truth import close, group, is_llm, load, percentile, run_config
+
+
+@pytest.fixture()
+def loaded(tmp_path):
+    store, data = load(tmp_path, seed=11, traces=160)
+    yield store, data
+    store.close()
+
+
+def _expected(spans):
+    calls = [s for s in spans if is_llm(s)]
+    unit = calls or spans
+    failed = sum(1 for s in calls if s.status_code == 2)
+    cost = sum(s.cost_usd or 0.0 for s in calls)
+    durations = [s.duration_ms for s in unit]
+    return {
+        "spans": len(spans),
+        "traces": len({s.trace_id for s in spans}),
+        "llm_calls": len(calls),
+        "turns": sum(1 for s in spans if s.otel_kind == "chat"),
+        "failed_calls": failed,
+        "input_tokens": sum(s.input_tokens or 0 for s in calls),
+        "output_tokens": sum(s.output_tokens or 0 for s in calls),
+        "cache_read_tokens": sum(s.cache_read_tokens or 0 for s in calls),
+        "cache_write_tokens": sum(s.cache_write_tokens or 0 for s in calls),
+        "reasoning_tokens": sum(s.reasoning_tokens or 0 for s in calls),
+        "cost_usd": cost,
+        "error_rate": sum(1 for s in unit if s.status_code == 2) / len(unit),
+        "p50_ms": percentile(durations, 0.5),
+        "p95_ms": percentile(durations, 0.95),
+        "p99_ms": percentile(durations, 0.99),
+        "cost_per_success": cost / (len(calls) - failed) if len(calls) > failed else None,
+    }
+
+
+def _assert_row(row, expected):
+    for name, value in expected.items():
+        actual = getattr(row, name)
+        if isinstance(value, float):
+            assert close(actual, value, rel=1e-9, abs_=1e-6), (name, actual, value)
+        else:
+            assert actual == value, (name, actual, value)
+
+
+def test_totals_match_the_records(loaded):
+    store, data = loaded
+    row = totals(store)
+    expected = _expected(data.spans)
+    _assert_row(row, expected)
+    assert row.cost_share == pytest.approx(1.0)
+    assert row.cost_per_turn == pytest.approx(expected["cost_usd"] / expected["turns"])
+    assert row.cost_per_trace == pytest.approx(expected["cost_usd"] / expected["traces"])
+    tokens = expected["input_tokens"] + expected["output_tokens"]
+    assert row.tokens_per_turn == pytest.approx(tokens / expected["turns"])
+    assert 0 < row.error_rate < 1  # the generator plants failures; a zero here would hide a bug
+
+
+@pytest.mark.parametrize(
+    ("by", "key"),
+    [
+        ("model", lambda s: s.model),
+        ("project", lambda s: s.project),
+        ("service", lambda s: s.service_name),
+        ("provider", lambda s: s.provider),
+        ("kind", lambda s: s.otel_kind),
+        ("node", lambda s: s.graph_node),
+        ("collection", lambda s: s.db_collection),
+        ("user", lambda s: s.user_id),
+        ("conversation", lambda s: s.conversation_id),
+        ("run_config.max_retries", lambda s: run_config(s, "max_retries")),
+    ],
+)
+def test_grouped_rows_match_the_records(loaded, by, key):
+    store, data = loaded
+    expected_groups = group(data.spans, key)
+    rows = {row.key: row for row in summary(store, by)}
+    assert set(rows) == set(expected_groups)
+    total_cost = sum(s.cost_usd or 0.0 for s in data.spans if is_llm(s))
+    for name, spans in expected_groups.items():
+        expected = _expected(spans)
+        _assert_row(rows[name], expected)
+        assert close(rows[name].cost_share, expected["cost_usd"] / total_cost, abs_=1e-9)
+
+
+def test_cost_share_per_model_sums_to_one_and_orders_by_cost(loaded):
+    store, _ = loaded
+    rows = summary(store, "model")
+    assert sum(r.cost_share for r in rows) == pytest.approx(1.0)
+    costs = [r.cost_usd for r in rows]
+    assert costs == sorted(costs, reverse=True)
+
+
+def test_time_window_and_equality_filters(loaded):
+    store, data = loaded
+    starts = sorted(s.start_time for s in data.spans)
+    since, until = starts[len(starts) // 3], starts[2 * len(starts) // 3]
+    project = data.spans[0].project
+    row = totals(store, Filters(since=since, until=until, project=project))
+    chosen = [s for s in data.spans if since <= s.start_time < until and s.project == project]
+    _assert_row(row, _expected(chosen))
+
+
+def test_relative_and_iso_times_parse():
+    assert Filters.of("2026-11-01").since == datetime(2026, 11, 1)
+    assert Filters.of("2026-11-01T10:00:00Z").since == datetime(2026, 11, 1, 10)
+    with pytest.raises(ValueError):
+        Filters.of("last tuesday")
+
+
+def test_time_to_first_token_of_streamed_calls(loaded):
+    store, data = loaded
+    ttft = [s.stream_ttft_ms for s in data.spans if s.stream_ttft_ms is not None]
+    (row,) = time_to_first_token(store)
+    assert row.streams == len(ttft) > 0
+    assert row.p50_ms == pytest.approx(percentile(ttft, 0.5), abs=2e-3)
+    assert row.p95_ms == pytest.approx(percentile(ttft, 0.95), abs=2e-3)
+
+
+def test_unknown_dimension_is_rejected_before_any_sql(loaded):
+    store, _ = loaded
+    with pytest.raises(ValueError, match="unknown dimension"):
+        summary(store, "colour")
+    with pytest.raises(ValueError, match="invalid run_config key"):
+        summary(store, "run_config.x'] OR 1=1 --")
+
+
+def test_empty_store_gives_a_zero_row(tmp_path):
+    from otel_llm_analysis.store import TraceStore
+
+    store = TraceStore(str(tmp_path / "empty.duckdb"))
+    row = totals(store)
+    assert (row.spans, row.llm_calls, row.cost_usd, row.p95_ms) == (0, 0, 0.0, None)
+    assert summary(store, "model") == []
+    store.close()

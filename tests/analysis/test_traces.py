@@ -1,0 +1,89 @@
+"""Top traces by cost and by duration, with depth and span trees, from the records."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+
+from otel_llm_analysis.traces import span_trees, top_traces
+
+from ._ground_truth import is_llm, load
+
+
+@pytest.fixture()
+def loaded(tmp_path):
+    store, data = load(tmp_path, seed=41, traces=120)
+    yield store, data
+    store.close()
+
+
+def _traces(data):
+    traces = defaultdict(list)
+    for span in data.spans:
+        traces[span.trace_id].append(span)
+    return traces
+
+
+def _depth(spans):
+    by_id = {s.span_id: s for s in spans}
+
+    def depth(span):
+        return 1 if span.parent_span_id not in by_id else 1 + depth(by_id[span.parent_span_id])
+
+    return max(depth(s) for s in spans)
+
+
+@pytest.mark.parametrize("by", ["cost", "duration"])
+def test_top_traces_match_the_records(loaded, by):
+    store, data = loaded
+    traces = _traces(data)
+
+    def measure(spans):
+        if by == "cost":
+            return sum(s.cost_usd or 0 for s in spans if is_llm(s))
+        return (max(s.end_ns for s in spans) // 1000 - min(s.start_ns for s in spans) // 1000) / 1000
+
+    ranked = sorted(traces, key=lambda t: (-measure(traces[t]), t))[:5]
+    rows = top_traces(store, 5, by)
+    assert [r.trace_id for r in rows] == ranked
+    for row in rows:
+        spans = traces[row.trace_id]
+        root = next(s for s in spans if s.parent_span_id is None)
+        assert row.root_name == root.name == "answer_question"
+        assert row.spans == len(row.tree) == len(spans)
+        assert row.llm_calls == sum(is_llm(s) for s in spans)
+        assert row.tokens == sum((s.input_tokens or 0) + (s.output_tokens or 0) for s in spans if is_llm(s))
+        assert row.cost_usd == pytest.approx(sum(s.cost_usd or 0 for s in spans if is_llm(s)))
+        assert row.errors == sum(s.status_code == 2 for s in spans)
+        assert row.depth == _depth(spans) == 3
+        wall = (max(s.end_ns for s in spans) // 1000 - min(s.start_ns for s in spans) // 1000) / 1000
+        assert row.duration_ms == pytest.approx(wall)
+
+
+def test_span_tree_is_preorder_with_parents_before_children(loaded):
+    store, data = loaded
+    trace_id = data.spans[0].trace_id
+    tree = span_trees(store, [trace_id])[trace_id]
+    seen_depth = {}
+    for node in tree:
+        if node.parent_span_id is None:
+            assert node.depth == 1
+        else:
+            assert seen_depth[node.parent_span_id] == node.depth - 1  # parent already listed
+        seen_depth[node.span_id] = node.depth
+    assert tree[0].otel_kind == "chat"
+
+
+def test_orphans_become_roots(tmp_path):
+    from otel_llm_analysis.traces import _preorder
+
+    spans = [
+        dict(span_id="b", parent_span_id="missing", name="orphan", otel_kind=None, start_time=None,
+             duration_ms=1.0, status_code=0, model=None, input_tokens=None, output_tokens=None, cost_usd=None),
+        dict(span_id="c", parent_span_id="b", name="child", otel_kind=None, start_time=None,
+             duration_ms=1.0, status_code=0, model=None, input_tokens=None, output_tokens=None, cost_usd=None),
+        dict(span_id="d", parent_span_id="d", name="self-parent", otel_kind=None, start_time=None,
+             duration_ms=1.0, status_code=0, model=None, input_tokens=None, output_tokens=None, cost_usd=None),
+    ]
+    assert [(n.name, n.depth) for n in _preorder(spans)] == [("orphan", 1), ("child", 2), ("self-parent", 1)]
