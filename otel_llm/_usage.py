@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["Usage", "extract_usage"]
 
@@ -97,41 +97,64 @@ def _sum(*values: int | None) -> int | None:
     return sum(known) if known else None
 
 
+class _Shape(NamedTuple):
+    """A usage layout whose input count already includes cached tokens."""
+
+    markers: tuple[str, ...]  # the first shape with any of these keys present wins
+    input: str
+    output: str
+    cache_read: tuple[str, ...] | None
+    cache_write: tuple[str, ...] | None
+    reasoning: tuple[str, ...] | None
+
+
+_SHAPES: tuple[_Shape, ...] = tuple(_Shape(*row) for row in (
+    (  # OpenAI chat completions
+        ("prompt_tokens", "completion_tokens"), "prompt_tokens", "completion_tokens",
+        ("prompt_tokens_details", "cached_tokens"), None, ("completion_tokens_details", "reasoning_tokens"),
+    ),
+    (  # LangChain usage_metadata
+        ("input_token_details", "output_token_details"), "input_tokens", "output_tokens",
+        ("input_token_details", "cache_read"), ("input_token_details", "cache_creation"),
+        ("output_token_details", "reasoning"),
+    ),
+    (  # OpenAI responses API
+        ("input_tokens_details", "output_tokens_details"), "input_tokens", "output_tokens",
+        ("input_tokens_details", "cached_tokens"), None, ("output_tokens_details", "reasoning_tokens"),
+    ),
+))
+
+
+def _at(obj: Any, path: tuple[str, ...] | None) -> int | None:
+    if path is None:
+        return None
+    for key in path:
+        obj = _get(obj, key)
+    return _int(obj)
+
+
 def _tokens(u: Any) -> Usage:
     """Token counts from one usage object/dict, whatever its provider's shape."""
     if u is None or isinstance(u, _SCALARS):
         return Usage()
-    if _has(u, "prompt_tokens") or _has(u, "completion_tokens"):  # OpenAI chat completions
-        return Usage(
-            input_tokens=_int(_get(u, "prompt_tokens")),
-            output_tokens=_int(_get(u, "completion_tokens")),
-            cache_read_tokens=_int(_get(_get(u, "prompt_tokens_details"), "cached_tokens")),
-            reasoning_tokens=_int(_get(_get(u, "completion_tokens_details"), "reasoning_tokens")),
-        )
-    if _has(u, "input_token_details") or _has(u, "output_token_details"):  # LangChain usage_metadata
-        return Usage(
-            input_tokens=_int(_get(u, "input_tokens")),
-            output_tokens=_int(_get(u, "output_tokens")),
-            cache_read_tokens=_int(_get(_get(u, "input_token_details"), "cache_read")),
-            cache_write_tokens=_int(_get(_get(u, "input_token_details"), "cache_creation")),
-            reasoning_tokens=_int(_get(_get(u, "output_token_details"), "reasoning")),
-        )
-    if _has(u, "input_tokens_details") or _has(u, "output_tokens_details"):  # OpenAI responses API
-        return Usage(
-            input_tokens=_int(_get(u, "input_tokens")),
-            output_tokens=_int(_get(u, "output_tokens")),
-            cache_read_tokens=_int(_get(_get(u, "input_tokens_details"), "cached_tokens")),
-            reasoning_tokens=_int(_get(_get(u, "output_tokens_details"), "reasoning_tokens")),
-        )
+    for markers, inp, out, cache_read, cache_write, reasoning in _SHAPES:
+        if any(_has(u, m) for m in markers):
+            return Usage(
+                input_tokens=_int(_get(u, inp)),
+                output_tokens=_int(_get(u, out)),
+                cache_read_tokens=_at(u, cache_read),
+                cache_write_tokens=_at(u, cache_write),
+                reasoning_tokens=_at(u, reasoning),
+            )
     # Anthropic (input excludes cache) — or a bare {input_tokens, output_tokens}, same meaning.
     raw_input = _int(_get(u, "input_tokens"))
-    cache_read = _int(_get(u, "cache_read_input_tokens"))
-    cache_write = _int(_get(u, "cache_creation_input_tokens"))
+    cache_read_n = _int(_get(u, "cache_read_input_tokens"))
+    cache_write_n = _int(_get(u, "cache_creation_input_tokens"))
     return Usage(
-        input_tokens=_sum(raw_input, cache_read, cache_write) if raw_input is not None else None,
+        input_tokens=_sum(raw_input, cache_read_n, cache_write_n) if raw_input is not None else None,
         output_tokens=_int(_get(u, "output_tokens")),
-        cache_read_tokens=cache_read,
-        cache_write_tokens=cache_write,
+        cache_read_tokens=cache_read_n,
+        cache_write_tokens=cache_write_n,
     )
 
 

@@ -47,20 +47,26 @@ def _logs_message(batch: Sequence[ReadableLogRecord]) -> dict[str, Any] | None:
     return request.to_dict() if request.resource_logs else None
 
 
-class FileSpanExporter(SpanExporter):
+class _WriterBacked:
+    """Flush and shutdown shared by the three exporters: both go to the writer."""
+
+    writer: JsonlWriter[Any]
+
+    def force_flush(self, timeout_millis: float = 30_000) -> bool:
+        return self.writer.flush()
+
+    def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+        self.writer.close()
+
+
+class FileSpanExporter(_WriterBacked, SpanExporter):
     """Spans -> ``traces.jsonl`` (one ``ExportTraceServiceRequest`` per line)."""
 
     def __init__(self, path: str | os.PathLike[str], *, max_bytes: int | None = None) -> None:
-        self.writer: JsonlWriter[Sequence[ReadableSpan]] = JsonlWriter(path, _spans_message, max_bytes=max_bytes)
+        self.writer = JsonlWriter(path, _spans_message, max_bytes=max_bytes)
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         return SpanExportResult.SUCCESS if self.writer.write(spans) else SpanExportResult.FAILURE
-
-    def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        return self.writer.flush()
-
-    def shutdown(self) -> None:
-        self.writer.close()
 
 
 def _temporality_preference() -> dict[type, AggregationTemporality] | None:
@@ -73,34 +79,22 @@ def _temporality_preference() -> dict[type, AggregationTemporality] | None:
         return None
 
 
-class FileMetricExporter(MetricExporter):
+class FileMetricExporter(_WriterBacked, MetricExporter):
     """Metrics -> ``metrics.jsonl`` (one ``ExportMetricsServiceRequest`` per line)."""
 
     def __init__(self, path: str | os.PathLike[str], *, max_bytes: int | None = None) -> None:
-        super().__init__(preferred_temporality=_temporality_preference())
-        self.writer: JsonlWriter[MetricsData] = JsonlWriter(path, _metrics_message, max_bytes=max_bytes)
+        MetricExporter.__init__(self, preferred_temporality=_temporality_preference())
+        self.writer = JsonlWriter(path, _metrics_message, max_bytes=max_bytes)
 
     def export(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> MetricExportResult:
         return MetricExportResult.SUCCESS if self.writer.write(metrics_data) else MetricExportResult.FAILURE
 
-    def force_flush(self, timeout_millis: float = 10_000) -> bool:
-        return self.writer.flush()
 
-    def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
-        self.writer.close()
-
-
-class FileLogExporter(LogRecordExporter):
+class FileLogExporter(_WriterBacked, LogRecordExporter):
     """Log records -> ``logs.jsonl`` (one ``ExportLogsServiceRequest`` per line)."""
 
     def __init__(self, path: str | os.PathLike[str], *, max_bytes: int | None = None) -> None:
-        self.writer: JsonlWriter[Sequence[ReadableLogRecord]] = JsonlWriter(path, _logs_message, max_bytes=max_bytes)
+        self.writer = JsonlWriter(path, _logs_message, max_bytes=max_bytes)
 
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
         return LogRecordExportResult.SUCCESS if self.writer.write(batch) else LogRecordExportResult.FAILURE
-
-    def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        return self.writer.flush()
-
-    def shutdown(self) -> None:
-        self.writer.close()

@@ -136,6 +136,26 @@ def test_shutdown_is_idempotent_and_decorators_keep_working(tmp_path: Path) -> N
     assert otel_llm.flush() is True
 
 
+def test_configure_after_shutdown_installs_fresh_globals(tmp_path: Path) -> None:
+    otel_llm.configure(output_dir=tmp_path / "a", logs=False)
+    otel_llm.shutdown()
+    otel_llm.configure(output_dir=tmp_path / "b", logs=False)
+    with trace.get_tracer("lib").start_as_current_span("lands in b"):
+        pass
+    otel_llm.flush()
+    assert read_spans(tmp_path / "b" / "traces.jsonl") == [("lib", "lands in b")]
+
+
+def test_a_global_the_application_set_is_kept(tmp_path: Path) -> None:
+    app_provider = TracerProvider()
+    trace.set_tracer_provider(app_provider)
+    otel_llm.configure(output_dir=tmp_path, logs=False)
+    assert trace.get_tracer_provider() is app_provider
+    decorated_before_configure(1)  # our own spans still reach our files
+    otel_llm.flush()
+    assert read_spans(tmp_path / "traces.jsonl") == [("otel_llm", "chat gpt-4o")]
+
+
 def test_bad_exporter_is_a_clear_error_and_keeps_the_previous_runtime() -> None:
     otel_llm.configure(exporter="none")
     before = _runtime.current()
