@@ -43,6 +43,18 @@ def _without_none(attrs: Mapping[str, Any]) -> dict[str, AttributeValue]:
     return {k: v for k, v in attrs.items() if v is not None}
 
 
+def _static_attributes(
+    kind: str, identity: Mapping[str, Any], extra: Mapping[str, Any] | None = None
+) -> tuple[dict[str, AttributeValue], dict[str, AttributeValue]]:
+    """(span attributes, metric attributes) of a decorated function, built once.
+
+    ``identity`` (what the operation is: names, provider, model) goes on both;
+    ``extra`` (request settings) only on the span, keeping metrics low-cardinality.
+    """
+    metric = _without_none(identity)
+    return {semconv.OTEL_LLM_KIND: kind, **metric, **_without_none(extra or {})}, metric
+
+
 def _with_error(attrs: Mapping[str, AttributeValue], call: Call) -> Mapping[str, AttributeValue]:
     """Metric attributes, plus ``error.type`` when the call failed."""
     if call.error_type is None:
@@ -106,7 +118,7 @@ class ChatKind(Kind):
 
     def __init__(self, fn: Callable[..., Any], thread_id_arg: str | None) -> None:
         self.span_name = f"chat_turn {getattr(fn, '__name__', 'chat')}"
-        self.attributes = {semconv.OTEL_LLM_KIND: semconv.KIND_CHAT}
+        self.attributes, _ = _static_attributes(self.kind, {})
         try:
             self._signature: inspect.Signature | None = inspect.signature(fn)
         except (TypeError, ValueError):
@@ -154,9 +166,9 @@ class GraphNodeKind(Kind):
 
     def __init__(self, node: str, graph: str | None) -> None:
         self.span_name = node
-        names = _without_none({semconv.OTEL_LLM_GRAPH_NODE: node, semconv.OTEL_LLM_GRAPH_NAME: graph})
-        self.attributes = {semconv.OTEL_LLM_KIND: semconv.KIND_GRAPH_NODE, **names}
-        self._metric_attributes = names
+        self.attributes, self._metric_attributes = _static_attributes(
+            self.kind, {semconv.OTEL_LLM_GRAPH_NODE: node, semconv.OTEL_LLM_GRAPH_NAME: graph}
+        )
 
     def on_result(self, call: Call, value: Any) -> None:
         if isinstance(value, Mapping):
@@ -177,19 +189,11 @@ class VectorOpKind(Kind):
 
     def __init__(self, op: str, collection: str | None, db_system: str | None, top_k: int | None) -> None:
         self.span_name = f"{op} {collection}" if collection else op
-        db = _without_none(
-            {
-                semconv.DB_SYSTEM_NAME: db_system,
-                semconv.DB_OPERATION_NAME: op,
-                semconv.DB_COLLECTION_NAME: collection,
-            }
+        self.attributes, self._metric_attributes = _static_attributes(
+            self.kind,
+            {semconv.DB_SYSTEM_NAME: db_system, semconv.DB_OPERATION_NAME: op, semconv.DB_COLLECTION_NAME: collection},
+            {semconv.GEN_AI_REQUEST_TOP_K: top_k},
         )
-        self.attributes = {
-            semconv.OTEL_LLM_KIND: semconv.KIND_VECTOR_OP,
-            **db,
-            **_without_none({semconv.GEN_AI_REQUEST_TOP_K: top_k}),
-        }
-        self._metric_attributes = db
 
     def on_result(self, call: Call, value: Any) -> None:
         if hasattr(type(value), "__len__"):
@@ -221,19 +225,15 @@ class LLMCallKind(Kind):
         self.model = model
         self.provider = provider
         self.span_name = f"{operation} {model}" if model else operation
-        request = _without_none(
+        self.attributes, self._metric_attributes = _static_attributes(
+            self.kind,
             {
                 semconv.GEN_AI_OPERATION_NAME: operation,
                 semconv.GEN_AI_PROVIDER_NAME: provider,
                 semconv.GEN_AI_REQUEST_MODEL: model,
-            }
+            },
+            {REQUEST_PARAMS[k]: v for k, v in params.items()},
         )
-        self.attributes = {
-            semconv.OTEL_LLM_KIND: semconv.KIND_LLM_CALL,
-            **request,
-            **_without_none({REQUEST_PARAMS[k]: v for k, v in params.items()}),
-        }
-        self._metric_attributes = request
         self._request_event = _without_none({semconv.GEN_AI_REQUEST_MODEL: model})
 
     def enter(self, call: Call, ctx: otel_context.Context) -> otel_context.Context:

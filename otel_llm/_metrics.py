@@ -13,6 +13,7 @@ user or response ids.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from opentelemetry.metrics import Counter, Histogram, Meter
@@ -37,38 +38,30 @@ class Instruments:
     def create(cls, meter: Meter) -> "Instruments":
         """Create the instruments on ``meter`` (works on the global proxy meter too)."""
         return cls(
-            token_usage=meter.create_histogram(
-                semconv.METRIC_TOKEN_USAGE,
-                unit="{token}",
-                description="Tokens used per LLM call, by gen_ai.token.type",
-                explicit_bucket_boundaries_advisory=semconv.TOKEN_USAGE_BUCKETS,
+            token_usage=_histogram(
+                meter, semconv.METRIC_TOKEN_USAGE, "{token}",
+                "Tokens used per LLM call, by gen_ai.token.type", semconv.TOKEN_USAGE_BUCKETS,
             ),
-            operation_duration=meter.create_histogram(
-                semconv.METRIC_OPERATION_DURATION,
-                unit="s",
-                description="Duration of LLM calls",
-                explicit_bucket_boundaries_advisory=semconv.DURATION_BUCKETS,
+            operation_duration=_histogram(
+                meter, semconv.METRIC_OPERATION_DURATION, "s", "Duration of LLM calls", semconv.DURATION_BUCKETS
             ),
-            time_to_first_chunk=meter.create_histogram(
-                semconv.METRIC_TIME_TO_FIRST_CHUNK,
-                unit="s",
-                description="Time from the start of a streamed LLM call to its first chunk",
-                explicit_bucket_boundaries_advisory=semconv.DURATION_BUCKETS,
+            time_to_first_chunk=_histogram(
+                meter, semconv.METRIC_TIME_TO_FIRST_CHUNK, "s",
+                "Time from the start of a streamed LLM call to its first chunk", semconv.DURATION_BUCKETS,
             ),
-            cost=meter.create_counter(
-                semconv.METRIC_COST,
-                unit="USD",
-                description="Cost of LLM calls priced by otel-llm",
-            ),
+            cost=meter.create_counter(semconv.METRIC_COST, unit="USD", description="Cost of LLM calls priced by otel-llm"),
             vector_operations=meter.create_counter(
-                semconv.METRIC_VECTOR_OPERATIONS,
-                unit="{operation}",
-                description="Vector store operations",
+                semconv.METRIC_VECTOR_OPERATIONS, unit="{operation}", description="Vector store operations"
             ),
-            graph_node_duration=meter.create_histogram(
-                semconv.METRIC_GRAPH_NODE_DURATION,
-                unit="s",
-                description="Duration of graph node executions",
-                explicit_bucket_boundaries_advisory=semconv.DURATION_BUCKETS,
+            graph_node_duration=_histogram(
+                meter, semconv.METRIC_GRAPH_NODE_DURATION, "s",
+                "Duration of graph node executions", semconv.DURATION_BUCKETS,
             ),
         )
+
+
+def _histogram(meter: Meter, name: str, unit: str, description: str, buckets: Sequence[float]) -> Histogram:
+    """A histogram with the semconv-recommended bucket boundaries as the advisory."""
+    return meter.create_histogram(
+        name, unit=unit, description=description, explicit_bucket_boundaries_advisory=buckets
+    )
