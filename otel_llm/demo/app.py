@@ -23,7 +23,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import otel_llm
 from otel_llm.demo.corpus import CHITCHAT, DOCUMENTS, OUT_OF_SCOPE, QUESTIONS
@@ -146,29 +146,24 @@ def plan_failures(turns: int, seed: int) -> frozenset[int]:
     return frozenset(failing)
 
 
-# --- LLM calls: one decorated function per (model, temperature) ---------------
+# --- LLM calls: one decorated function per request setting -------------------
 @functools.cache
-def _completion(model: str, temperature: float, stream: bool) -> Callable[..., Any]:
-    """A traced Chat Completions call for ``model`` at ``temperature``.
+def _completion(model: str, temperature: float, max_tokens: int, stream: bool) -> Callable[..., Any]:
+    """A traced Chat Completions call with these request parameters.
 
-    Built once per combination, as an app would define one function per model
-    setting; the run configuration chooses the temperature at runtime.
+    Built once per combination, as an app defines one function per model
+    setting; the run configuration picks the temperature at runtime, and the
+    decorator puts the parameters on the span (``gen_ai.request.*``).
     """
+    extra: dict[str, Any] = {"stream": True, "stream_options": {"include_usage": True}} if stream else {}
 
-    @otel_llm.llm_call(model=model, provider=PROVIDER, temperature=temperature)
-    def complete(client: FakeOpenAI, messages: Sequence[Mapping[str, str]], **params: Any) -> Any:
-        if stream:
-            params["stream"] = True
-            params["stream_options"] = {"include_usage": True}
+    @otel_llm.llm_call(model=model, provider=PROVIDER, temperature=temperature, max_tokens=max_tokens)
+    def complete(client: FakeOpenAI, messages: Sequence[Mapping[str, str]]) -> Any:
         return client.chat.completions.create(
-            model=model, messages=messages, temperature=temperature, **params
+            model=model, messages=messages, temperature=temperature, max_tokens=max_tokens, **extra
         )
 
-    complete.__name__ = complete.__qualname__ = f"complete_{model.replace('-', '_').replace('.', '_')}"
     return complete
-
-
-T = TypeVar("T")
 
 
 class RagApp:
@@ -267,15 +262,15 @@ class RagApp:
     # -- helpers -----------------------------------------------------------------
     def _llm(
         self, model: str, temperature: float, config: RunConfig,
-        messages: Sequence[Mapping[str, str]], *, stream: bool = False, **params: Any,
+        messages: Sequence[Mapping[str, str]], *, max_tokens: int, stream: bool = False,
     ) -> Any:
         """One traced request, retried on rate limits and timeouts per ``config``."""
-        call = _completion(model, temperature, stream)
+        call = _completion(model, temperature, max_tokens, stream)
         for attempt in range(config.max_retries + 1):
             self._summary.spans["llm_call"] += 1
             self._summary.llm_calls[model] += 1
             try:
-                response = call(self._client, messages, **params)
+                response = call(self._client, messages)
                 self._summary.streamed_llm_calls += stream
                 return response
             except RETRYABLE_ERRORS as exc:

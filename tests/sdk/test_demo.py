@@ -109,6 +109,13 @@ def test_span_counts_per_kind_match_what_the_demo_did(run: DemoRun) -> None:
     models = Counter(s["attrs"][semconv.GEN_AI_REQUEST_MODEL] for s in run.kind("llm_call"))
     assert models == Counter(run.summary["llm_calls"])
     assert set(models) == {*PRICED, UNPRICED}
+    for call in run.kind("llm_call"):
+        assert call["name"] == f"chat {call['attrs'][semconv.GEN_AI_REQUEST_MODEL]}"
+        assert call["attrs"][semconv.GEN_AI_PROVIDER_NAME] == "openai"
+        assert call["attrs"][semconv.GEN_AI_REQUEST_MAX_TOKENS] > 0
+    for call in run.llm_calls("gpt-4o-mini"):  # the answer runs at the session's temperature
+        a = call["attrs"]
+        assert a[semconv.GEN_AI_REQUEST_TEMPERATURE] == a["otel_llm.run_config.temperature"]
 
 
 def test_graph_nests_under_the_chat_turn(run: DemoRun) -> None:
