@@ -9,6 +9,7 @@ shutdown never close a provider the application owns.
 from __future__ import annotations
 
 import logging
+import os
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,8 +96,10 @@ def _spool(exporter: Any, signal: str, settings: Settings) -> Any:
 
 def _otlp_endpoint(settings: Settings, signal: str) -> dict[str, str]:
     """Explicit endpoints: http wants the per-signal path appended, grpc the bare host:port."""
-    if not settings.endpoint:
-        return {}  # the exporters read OTEL_EXPORTER_OTLP_{,TRACES_,...}ENDPOINT themselves
+    if not settings.endpoint or settings.endpoint == os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        # Not given as an argument: the exporters resolve OTEL_EXPORTER_OTLP_{,TRACES_,...}ENDPOINT
+        # themselves, so a signal-specific variable still beats the generic one.
+        return {}
     if settings.protocol == "grpc":
         return {"endpoint": settings.endpoint}
     return {"endpoint": f"{settings.endpoint.rstrip('/')}/v1/{signal}"}

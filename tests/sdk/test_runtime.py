@@ -223,12 +223,15 @@ def test_capture_restores_the_previous_runtime_and_exposes_metrics() -> None:
     assert _runtime._providers is not None  # the outer configure's providers were not shut down
 
 
-def test_otlp_build_wraps_exporters_with_the_spool(tmp_path: Path) -> None:
+def test_otlp_build_wraps_exporters_with_the_spool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = Settings.resolve(env={}, exporter="otlp", endpoint="http://127.0.0.1:4318/",
                                 spool_dir=tmp_path, logs=True)
     assert _providers._otlp_endpoint(settings, "traces") == {"endpoint": "http://127.0.0.1:4318/v1/traces"}
     grpc = Settings.resolve(env={}, exporter="otlp", endpoint="collector:4317", protocol="grpc")
     assert _providers._otlp_endpoint(grpc, "metrics") == {"endpoint": "collector:4317"}
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://from-env:4318")
+    from_env = Settings.resolve(exporter="otlp")
+    assert _providers._otlp_endpoint(from_env, "logs") == {}  # the exporter reads the env itself
     built = _providers.build(settings)
     try:
         processor = built.tracer_provider._active_span_processor._span_processors[0]
