@@ -33,6 +33,9 @@ def demo(
     latency_scale: Annotated[
         float, typer.Option(min=0.0, help="Multiplier of the simulated LLM latency (0: none).")
     ] = 1.0,
+    budget: Annotated[
+        float, typer.Option(min=0.0, help="Monthly budget in USD for the closing budget status.")
+    ] = 0.05,
 ) -> DemoSummary:
     """Run a deterministic RAG chat app instrumented with otel-llm, writing OTLP-JSON files.
 
@@ -58,7 +61,7 @@ def demo(
         offset = 0  # rotated during the run: the live file holds only this run
     spans = list(read_spans(traces, offset)) if traces.exists() else []
     _print_report(console, summary, spans, output_dir, elapsed)
-    _analysis_report(output_dir, console)
+    _analysis_report(output_dir, console, budget)
     return summary
 
 
@@ -109,11 +112,27 @@ def _cost_table(rows: list[ModelRow]) -> Table:
     return table
 
 
-def _analysis_report(output_dir: Path, console: Console) -> None:
+def _analysis_report(output_dir: Path, console: Console, monthly_budget: float) -> None:
     """ANALYSIS HOOK (issue 4) — the single place the demo hands over to the analysis.
 
-    Wire here: ingest ``output_dir``'s files into a ``TraceStore`` and print the
-    summary and budget status. Until ``otel_llm_analysis`` provides its report
-    function this only points at the files.
+    Ingests ``output_dir``'s files (incrementally) into ``otel-llm.duckdb`` beside
+    them — the analysis CLI's default database for ``./otel-data`` — and prints
+    the summary and budget status. Without the ``[analysis]`` extra (or before
+    the store exists) it only says how to analyse the files.
     """
-    console.print(f"Analyse them with: otel-llm ingest {output_dir}/*.jsonl")
+    try:
+        from otel_llm_analysis import TraceStore
+        from otel_llm_analysis.report import print_report
+    except ImportError:
+        console.print(f"Analyse them with: otel-llm ingest {output_dir}/*.jsonl  (needs otel-llm\\[analysis])")
+        return
+    db = output_dir / "otel-llm.duckdb"
+    store = TraceStore(str(db))
+    try:
+        store.ingest([str(p) for p in (output_dir / f"{s}.jsonl" for s in SIGNALS) if p.exists()])
+        console.rule(f"analysis of {output_dir} (all runs so far, {db.name})")
+        print_report(store, console, monthly_budget=monthly_budget)
+    finally:
+        close = getattr(store, "close", None)
+        if callable(close):
+            close()
