@@ -17,7 +17,8 @@ with ``exporter="none"``, and restores the previous runtime on exit::
         assert cap.metrics()["gen_ai.client.token.usage"]
 
 It is also a pytest-friendly object: ``cap = Capture(); cap.start(); ...;
-cap.stop()`` in a fixture.
+cap.stop()`` in a fixture. ``capture(fixed_ids=True)`` numbers trace and span
+ids 1, 2, 3… so whole-span snapshots are stable.
 """
 
 from __future__ import annotations
@@ -26,24 +27,47 @@ from typing import Any
 
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+import itertools
+import threading
+
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.id_generator import IdGenerator
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from otel_llm import _runtime
 
-__all__ = ["Capture", "capture"]
+__all__ = ["Capture", "SequentialIdGenerator", "capture"]
+
+
+class SequentialIdGenerator(IdGenerator):
+    """Trace and span ids 1, 2, 3…: deterministic ids for snapshot tests."""
+
+    def __init__(self) -> None:
+        self._spans = itertools.count(1)
+        self._traces = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def generate_span_id(self) -> int:
+        with self._lock:
+            return next(self._spans)
+
+    def generate_trace_id(self) -> int:
+        with self._lock:
+            return next(self._traces)
 
 
 class Capture:
     """Private providers + in-memory exporter/reader, installed as otel-llm's runtime."""
 
-    def __init__(self, **configure_kwargs: Any) -> None:
+    def __init__(self, *, fixed_ids: bool = False, **configure_kwargs: Any) -> None:
         self.exporter = InMemorySpanExporter()
         self.reader = InMemoryMetricReader()
-        self.tracer_provider = TracerProvider()
+        self.tracer_provider = TracerProvider(
+            id_generator=SequentialIdGenerator() if fixed_ids else None, shutdown_on_exit=False
+        )
         self.tracer_provider.add_span_processor(SimpleSpanProcessor(self.exporter))
-        self.meter_provider = MeterProvider(metric_readers=[self.reader])
+        self.meter_provider = MeterProvider(metric_readers=[self.reader], shutdown_on_exit=False)
         self._kwargs = configure_kwargs
         self._saved: tuple[Any, Any] | None = None
 
@@ -112,6 +136,6 @@ class Capture:
         return points
 
 
-def capture(**configure_kwargs: Any) -> Capture:
-    """A :class:`Capture` to use as a context manager; kwargs go to ``configure()``."""
-    return Capture(**configure_kwargs)
+def capture(*, fixed_ids: bool = False, **configure_kwargs: Any) -> Capture:
+    """A :class:`Capture` to use as a context manager; other kwargs go to ``configure()``."""
+    return Capture(fixed_ids=fixed_ids, **configure_kwargs)

@@ -241,3 +241,12 @@ def test_otlp_build_wraps_exporters_with_the_spool(tmp_path: Path, monkeypatch: 
         assert built.logger_provider is not None
     finally:
         built.shutdown()
+
+
+def test_capture_fixed_ids_are_sequential() -> None:
+    with capture(fixed_ids=True) as cap:
+        with _runtime.current().tracer.start_as_current_span("outer"):
+            decorated_before_configure(1)
+    inner, outer = cap.spans()
+    assert (outer.context.trace_id, outer.context.span_id, inner.context.span_id) == (1, 1, 2)
+    assert inner.parent.span_id == 1  # type: ignore[union-attr]
