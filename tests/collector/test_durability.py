@@ -1,0 +1,84 @@
+"""No span is lost when the collector crashes or is down, or when the app dies abruptly.
+
+At-least-once: duplicates are allowed (the analysis de-duplicates on
+trace_id, span_id), missing spans are not.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from . import _otlp
+from .conftest import Collector, run_app
+
+
+def _truth_ids(path: Path) -> set[tuple[str, str]]:
+    return {(s["trace_id"], s["span_id"]) for s in json.loads(path.read_text())}
+
+
+def _spool_segments(tmp_path: Path, signal: str | None = None) -> list[Path]:
+    root = tmp_path / "spool" / (signal or "")
+    return [p for p in root.rglob("*") if p.suffix in (".jsonl", ".active")]
+
+
+def test_collector_sigkilled_mid_run_then_restarted_loses_no_span(collector: Collector, tmp_path: Path) -> None:
+    truth_file = tmp_path / "truth.json"
+    app = run_app(tmp_path, collector, "--turns", "60", "--pace", "0.05", "--truth", str(truth_file), background=True)
+    assert isinstance(app, subprocess.Popen)
+    time.sleep(1.0)
+    before_kill = _otlp.span_ids(_otlp.messages(collector.data_dir, "traces"))
+    collector.kill()
+    time.sleep(1.0)
+    assert app.poll() is None, "the app must still be emitting while the collector is down"
+    collector.start()
+    output, _ = app.communicate(timeout=60)
+    assert app.returncode == 0, output
+    collector.stop()
+
+    truth = _truth_ids(truth_file)
+    written = _otlp.span_ids(_otlp.messages(collector.data_dir, "traces"))
+    assert before_kill, "some spans were written before the crash"
+    assert len(before_kill) < len(truth), "the crash happened mid-run"
+    assert truth - written == set(), f"{len(truth - written)} of {len(truth)} spans lost"
+
+
+@pytest.mark.parametrize(
+    ("end", "exit_code", "protocol"),
+    [
+        ("sys_exit", 3, "http/protobuf"),
+        ("raise", 1, "http/protobuf"),
+        ("sigkill", -9, "http/protobuf"),
+        ("sys_exit", 3, "grpc"),
+    ],
+)
+def test_abrupt_exit_with_collector_down_spools_and_next_start_delivers(
+    collector_factory, tmp_path: Path, end: str, exit_code: int, protocol: str  # type: ignore[no-untyped-def]
+) -> None:
+    collector: Collector = collector_factory()  # not started: nothing listens on its ports
+    truth_file = tmp_path / "truth.json"
+    started = time.monotonic()
+    app = run_app(tmp_path, collector, "--turns", "5", "--truth", str(truth_file), "--end", end, protocol=protocol)
+    assert app.returncode == exit_code, app.stdout + app.stderr
+    assert time.monotonic() - started < 15, "a down collector must not hold the app's exit for long"
+
+    truth = _truth_ids(truth_file)
+    assert len(truth) == 5 * 4 + (0 if end == "sigkill" else 1)  # + the span the exit happened in
+    spooled = _otlp.span_ids(m for seg in _spool_segments(tmp_path, "traces") for m in _otlp.lines(seg))
+    assert truth <= spooled, "the spool holds every span"
+
+    collector.start()
+    next_app = run_app(tmp_path, collector, "--turns", "0", "--wait-spool-empty", "20", protocol=protocol)
+    assert next_app.returncode == 0, next_app.stdout + next_app.stderr
+    assert _spool_segments(tmp_path) == [], "replayed data is deleted from the spool"
+    collector.stop()
+
+    written = _otlp.span_ids(_otlp.messages(collector.data_dir, "traces"))
+    assert truth <= written
+    bodies = {r.get("body", {}).get("stringValue") for r in _otlp.log_records(_otlp.messages(collector.data_dir, "logs"))}
+    assert {f"turn {i}" for i in range(5)} <= bodies, "spooled logs are replayed too"
+    assert _otlp.metric_names(_otlp.messages(collector.data_dir, "metrics")), "and metrics"
