@@ -94,6 +94,7 @@ def span_record(span: Any) -> dict[str, Any]:
         "name": span.name,
         "attributes": {k: list(v) if isinstance(v, tuple) else v for k, v in (span.attributes or {}).items()},
         "events": [e.name for e in span.events],
+        "event_attributes": [{k: str(v) for k, v in (e.attributes or {}).items()} for e in span.events],
     }
 
 
