@@ -227,7 +227,10 @@ class Call:
 
 
 def open_call(kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any], attach: bool) -> Call | None:
-    """Zone 1: start the span and, if ``attach``, make it current. ``None`` on any fault.
+    """Zone 1: start the span and, if ``attach``, make it current.
+
+    ``None`` (the wrapper then calls the function bare) on any fault, or when
+    the runtime is disabled.
 
     Generator functions pass ``attach=False``: their body runs later, step by
     step, each step in ``call.ctx`` (see ``_streams``).
@@ -235,6 +238,11 @@ def open_call(kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any], attach:
     span: Span | None = None
     try:
         runtime = _runtime.current()
+        # A runtime that records nothing (exporter="none" without providers of
+        # the user's, or no-op providers) makes the wrapper call the function
+        # bare: "off" must cost next to nothing. ``enabled`` defaults to on.
+        if getattr(runtime, "enabled", True) is False:
+            return None
         parent = otel_context.get_current()
         attributes = dict(kind.attributes)
         project = runtime.settings.project

@@ -456,3 +456,30 @@ def test_decorated_call_before_configure_works_on_the_global_provider(response):
             assert answer("q") == "resp-1"
     finally:
         _runtime._swap(*saved)
+
+
+def test_disabled_runtime_calls_the_function_bare(cap):
+    """``Runtime.enabled is False`` (nothing would be recorded): no span is even started."""
+
+    class ExplodingTracer:
+        def start_span(self, *args, **kwargs):
+            raise AssertionError("a disabled runtime must not start spans")
+
+    import types
+
+    saved = _runtime._swap(types.SimpleNamespace(enabled=False, tracer=ExplodingTracer()), None)
+    try:
+
+        @otel_llm.llm_call(model="m", provider="p")
+        def ask(x: int) -> int:
+            return x + 1
+
+        @otel_llm.graph_node("g")
+        def gen():
+            yield 1
+
+        assert ask(1) == 2
+        assert list(gen()) == [1]
+    finally:
+        _runtime._swap(*saved)
+    assert cap.spans() == []
