@@ -1,0 +1,250 @@
+"""Where the bytes come from: paths and globs -> files -> (line number, line bytes, offset).
+
+Why a module of its own: everything about files - which ones a directory holds,
+how to recognise a file after the collector renamed it, the three on-disk forms
+(plain JSON lines, a native zstd stream, the collector's legacy length-prefixed
+zstd frames) and where a half-written tail begins - is independent of what the
+lines mean. Ingest asks for "the complete records after offset N" and gets them.
+
+The forms, as the collector-contrib ``fileexporter`` writes them
+(``file_writer.go``, ``buildExportFunc``):
+
+* ``jsonl``: one JSON export request per line, ``\\n``-terminated.
+* ``zstd``: with the ``exporter.file.nativeCompression`` gate, the whole file is one
+  zstd stream whose decompressed content is ``jsonl``. Offsets count
+  decompressed bytes.
+* ``zstd-framed``: without the gate, ``compression: zstd`` writes each export
+  request as a 4-byte big-endian unsigned length followed by that many bytes: one
+  zstd frame holding the JSON (no newline). Offsets count file bytes; a "line"
+  is a frame.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import struct
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import BinaryIO, Iterable, Iterator
+
+import zstandard
+
+__all__ = [
+    "HEAD_BYTES",
+    "FileInfo",
+    "Record",
+    "SourceError",
+    "expand",
+    "head_digest",
+    "read_records",
+    "stat_file",
+]
+
+#: Bytes hashed to recognise a file across renames (a file smaller than this is
+#: hashed whole and re-identified by the same prefix when it has grown).
+HEAD_BYTES = 4096
+#: Read size; large enough that 512-span lines (hundreds of KB) take few reads.
+CHUNK_BYTES = 8 << 20
+#: A line longer than this is reported and skipped rather than held in memory.
+MAX_LINE_BYTES = 1 << 30
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_DATA_SUFFIXES = (".jsonl", ".json", ".zst", ".zstd", ".jsonl.zst", ".json.zst")
+
+
+class SourceError(Exception):
+    """A path that cannot be read at all (missing, a directory of nothing, no permission)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileInfo:
+    """A file as found now: enough to recognise it and to know whether it grew."""
+
+    path: Path
+    size: int
+    mtime: datetime
+    device: int
+    inode: int
+    format: str  # "jsonl" | "zstd" | "zstd-framed"
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One complete line (or frame); ``data`` is None and ``error`` says why when unreadable."""
+
+    line_no: int
+    data: bytes | None
+    end_offset: int  # offset just past this record (and its newline)
+    error: str | None = None
+
+
+def expand(specs: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """Files named by ``specs``: plain paths, globs, or directories (their data files).
+
+    Raises :class:`SourceError` (one line, no traceback material) for a path that
+    does not exist or a glob that matches nothing. Backups sort before the live
+    file of the same signal (oldest data first), otherwise by name.
+    """
+    found: dict[Path, None] = {}
+    for spec in specs:
+        text = os.fspath(spec)
+        if glob.has_magic(text):
+            matches = sorted(glob.glob(text, recursive=True))
+            if not matches:
+                raise SourceError(f"no files match {text}")
+            candidates = [Path(m) for m in matches]
+        else:
+            candidates = [Path(text)]
+        for path in candidates:
+            if path.is_dir():
+                for child in sorted(path.rglob("*")):
+                    if child.is_file() and child.name.endswith(_DATA_SUFFIXES):
+                        found[child] = None
+            elif path.is_file():
+                found[path] = None
+            elif not path.exists():
+                raise SourceError(f"no such file or directory: {path}")
+            else:
+                raise SourceError(f"not a regular file: {path}")
+    return sorted(found, key=_read_order)
+
+
+def _read_order(path: Path) -> tuple[str, int, str]:
+    """``traces-<ts>.jsonl`` (rotated, older) before ``traces.jsonl`` (live)."""
+    stem = path.name.split(".", 1)[0]
+    signal, _, stamp = stem.partition("-")
+    return (str(path.parent / signal), 0 if stamp else 1, stamp)
+
+
+def stat_file(path: Path) -> FileInfo:
+    """Stat and sniff ``path``; :class:`SourceError` when it cannot be opened."""
+    try:
+        st = path.stat()
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return FileInfo(
+        path=path,
+        size=st.st_size,
+        mtime=datetime.fromtimestamp(st.st_mtime, timezone.utc).replace(tzinfo=None),
+        device=st.st_dev,
+        inode=st.st_ino,
+        format=sniff_format(head),
+    )
+
+
+def sniff_format(head: bytes) -> str:
+    """The on-disk form from the first bytes (magic numbers beat file extensions)."""
+    if head.startswith(ZSTD_MAGIC):
+        return "zstd"
+    if len(head) >= 8 and head[4:8] == ZSTD_MAGIC:
+        return "zstd-framed"
+    return "jsonl"
+
+
+def head_digest(path: Path, length: int) -> str:
+    """SHA-256 of the first ``length`` bytes: the file's identity across renames."""
+    with path.open("rb") as fh:
+        return hashlib.sha256(fh.read(length)).hexdigest()
+
+
+def read_records(info: FileInfo, offset: int = 0, line_no: int = 0) -> Iterator[Record]:
+    """Complete records after ``offset``; a half-written tail is not yielded.
+
+    ``line_no`` is the number of records before ``offset`` so that reports keep
+    the file's real line numbers across incremental runs.
+    """
+    with info.path.open("rb") as fh:
+        if info.format == "zstd-framed":
+            yield from _frames(fh, offset, line_no)
+            return
+        if info.format == "zstd":
+            reader = zstandard.ZstdDecompressor().stream_reader(fh, read_across_frames=True)
+            chunks = _skip(_chunks(reader, tolerate_truncation=True), offset)
+        else:
+            fh.seek(offset)
+            chunks = _chunks(fh, tolerate_truncation=False)
+        yield from _lines(chunks, offset, line_no)
+
+
+def _chunks(fh: BinaryIO, *, tolerate_truncation: bool) -> Iterator[bytes]:
+    while True:
+        try:
+            chunk = fh.read(CHUNK_BYTES)
+        except zstandard.ZstdError:
+            if tolerate_truncation:  # a stream still being written ends mid-frame
+                return
+            raise
+        if not chunk:
+            return
+        yield chunk
+
+
+def _skip(chunks: Iterator[bytes], offset: int) -> Iterator[bytes]:
+    """Drop the first ``offset`` bytes (a zstd stream cannot seek)."""
+    remaining = offset
+    for chunk in chunks:
+        if remaining >= len(chunk):
+            remaining -= len(chunk)
+            continue
+        yield chunk[remaining:] if remaining else chunk
+        remaining = 0
+
+
+def _lines(chunks: Iterable[bytes], offset: int, line_no: int) -> Iterator[Record]:
+    pending: list[bytes] = []
+    pending_len = 0
+    position = offset
+    for chunk in chunks:
+        start = 0
+        while True:
+            newline = chunk.find(b"\n", start)
+            if newline < 0:
+                if start < len(chunk):
+                    pending_len += len(chunk) - start
+                    if pending_len <= MAX_LINE_BYTES:
+                        pending.append(chunk[start:])
+                    else:
+                        pending.clear()
+                break
+            piece = chunk[start:newline]
+            length = pending_len + len(piece)
+            error = None
+            if pending_len > MAX_LINE_BYTES or length > MAX_LINE_BYTES:
+                data, error = None, f"line of {length} bytes exceeds the {MAX_LINE_BYTES}-byte limit"
+            elif pending:
+                pending.append(piece)
+                data = b"".join(pending)
+            else:
+                data = piece
+            pending.clear()
+            pending_len = 0
+            position += length + 1
+            line_no += 1
+            yield Record(line_no, data, position, error)
+            start = newline + 1
+
+
+def _frames(fh: BinaryIO, offset: int, line_no: int) -> Iterator[Record]:
+    decompressor = zstandard.ZstdDecompressor()
+    fh.seek(offset)
+    position = offset
+    while True:
+        header = fh.read(4)
+        if len(header) < 4:
+            return
+        (length,) = struct.unpack(">I", header)
+        frame = fh.read(length)
+        if len(frame) < length:
+            return  # half-written frame: next run
+        position += 4 + length
+        line_no += 1
+        try:
+            data: bytes | None = decompressor.decompress(frame, max_output_size=MAX_LINE_BYTES)
+        except zstandard.ZstdError as exc:
+            yield Record(line_no, None, position, f"corrupt zstd frame: {exc}")
+            continue
+        yield Record(line_no, data, position)

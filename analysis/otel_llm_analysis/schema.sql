@@ -1,0 +1,131 @@
+-- The SQL contract of otel-llm's analysis store (DuckDB). User SQL, the
+-- analyses and the README rely on these names; add columns, never rename.
+--
+-- Conventions
+--   * Times are TIMESTAMP in naive UTC (microseconds); durations are DOUBLE ms.
+--   * Ids are lowercase hex VARCHAR (trace 32 chars, span 16); "" parents -> NULL.
+--   * `attributes` is MAP(VARCHAR, VARCHAR) holding every resource AND span (or
+--     event / point / log) attribute; on a name clash the span's own value wins.
+--     Values are text: strings as-is, ints '42', doubles '0.7', bools
+--     'true'/'false', arrays and key-value lists as JSON ('["stop"]').
+--     Query it as  attributes['otel_llm.run_config.temperature']  (NULL when
+--     absent) and cast as needed:  TRY_CAST(attributes['x'] AS DOUBLE).
+--   * Typed columns are read from the first present spelling of each producer
+--     (otel-llm / GenAI semconv, OpenLLMetry, OpenLIT, OpenInference); the
+--     spelling table lives in _decode.py (SPELLINGS).
+--   * No PRIMARY KEY (it makes bulk loads several times slower): ingest keeps
+--     spans unique on (trace_id, span_id) itself, and logs / metric points unique
+--     on `row_key` (a hash of their content).
+
+CREATE TABLE IF NOT EXISTS spans (
+    trace_id            VARCHAR NOT NULL,
+    span_id             VARCHAR NOT NULL,
+    parent_span_id      VARCHAR,
+    name                VARCHAR,
+    span_kind           VARCHAR,      -- INTERNAL | SERVER | CLIENT | PRODUCER | CONSUMER | UNSPECIFIED
+    service_name        VARCHAR,      -- resource service.name
+    scope_name          VARCHAR,      -- instrumentation scope
+    project             VARCHAR,      -- otel_llm.project
+    otel_kind           VARCHAR,      -- otel_llm.kind: chat | graph_node | vector_op | llm_call
+    start_time          TIMESTAMP,
+    end_time            TIMESTAMP,
+    duration_ms         DOUBLE,
+    status_code         INTEGER,      -- OTLP: 0 unset, 1 ok, 2 error
+    status_message      VARCHAR,
+    error_type          VARCHAR,      -- error.type
+    operation           VARCHAR,      -- gen_ai.operation.name
+    provider            VARCHAR,      -- gen_ai.provider.name, gen_ai.system, llm.provider
+    model               VARCHAR,      -- response model, else request model
+    request_model       VARCHAR,
+    response_model      VARCHAR,
+    input_tokens        BIGINT,       -- all input tokens, cached included
+    output_tokens       BIGINT,       -- reasoning included
+    cache_read_tokens   BIGINT,
+    cache_write_tokens  BIGINT,
+    reasoning_tokens    BIGINT,
+    cost_usd            DOUBLE,
+    finish_reasons      VARCHAR[],
+    stream_ttft_ms      DOUBLE,       -- first llm.first_token event - start_time
+    conversation_id     VARCHAR,      -- gen_ai.conversation.id
+    user_id             VARCHAR,      -- user.id
+    graph_node          VARCHAR,      -- otel_llm.graph.node
+    db_system           VARCHAR,      -- db.system.name
+    db_operation        VARCHAR,      -- db.operation.name
+    db_collection       VARCHAR,      -- db.collection.name
+    attributes          MAP(VARCHAR, VARCHAR),
+    source_file         VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS span_events (
+    trace_id    VARCHAR NOT NULL,
+    span_id     VARCHAR NOT NULL,
+    time        TIMESTAMP,
+    name        VARCHAR,
+    attributes  MAP(VARCHAR, VARCHAR),
+    eval_name   VARCHAR,              -- gen_ai.evaluation.name (gen_ai.evaluation.result events)
+    eval_score  DOUBLE,               -- gen_ai.evaluation.score.value
+    eval_label  VARCHAR               -- gen_ai.evaluation.score.label: pass | warning | fail | ...
+);
+
+CREATE TABLE IF NOT EXISTS metric_points (
+    time            TIMESTAMP,
+    start_time      TIMESTAMP,
+    metric_name     VARCHAR,
+    metric_type     VARCHAR,          -- gauge | sum | histogram | exponential_histogram | summary
+    unit            VARCHAR,
+    temporality     VARCHAR,          -- cumulative | delta | NULL
+    is_monotonic    BOOLEAN,
+    service_name    VARCHAR,
+    scope_name      VARCHAR,
+    attributes      MAP(VARCHAR, VARCHAR),   -- point + resource attributes
+    value           DOUBLE,           -- gauge / sum
+    count           BIGINT,           -- histogram / summary
+    sum             DOUBLE,
+    min             DOUBLE,
+    max             DOUBLE,
+    bucket_counts   BIGINT[],         -- histogram: len(explicit_bounds) + 1 buckets
+    explicit_bounds DOUBLE[],
+    row_key         UBIGINT,          -- content hash used for de-duplication
+    source_file     VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS logs (
+    time            TIMESTAMP,        -- timeUnixNano, else observedTimeUnixNano
+    severity_number INTEGER,
+    severity_text   VARCHAR,
+    body            VARCHAR,
+    trace_id        VARCHAR,
+    span_id         VARCHAR,
+    service_name    VARCHAR,
+    attributes      MAP(VARCHAR, VARCHAR),
+    row_key         UBIGINT,
+    source_file     VARCHAR
+);
+
+-- What ingest has read. A file is known by `identity` (hash of its first
+-- `head_len` bytes), not by its path, so a rotated backup (renamed) is resumed
+-- at `bytes_read` instead of re-read, and a copy of a read file adds nothing.
+CREATE TABLE IF NOT EXISTS ingested_files (
+    identity    VARCHAR NOT NULL,
+    head_len    BIGINT NOT NULL,
+    path        VARCHAR,              -- where it was last seen
+    format      VARCHAR,              -- jsonl | zstd | zstd-framed
+    device      BIGINT,
+    inode       BIGINT,
+    size        BIGINT,               -- file size when last read
+    bytes_read  BIGINT,               -- bytes consumed (decompressed for zstd, raw for framed)
+    lines       BIGINT,               -- lines (frames) consumed, for located reports
+    mtime       TIMESTAMP,
+    ingested_at TIMESTAMP
+);
+
+CREATE OR REPLACE VIEW llm_calls AS
+SELECT * FROM spans
+WHERE otel_kind = 'llm_call'
+   OR (otel_kind IS NULL AND operation IN ('chat', 'text_completion', 'generate_content', 'embeddings', 'completion'));
+
+CREATE OR REPLACE VIEW evaluations AS
+SELECT e.trace_id, e.span_id, e.time, e.eval_name, e.eval_score, e.eval_label,
+       s.project, s.model, s.service_name, s.conversation_id, s.user_id, s.attributes AS span_attributes
+FROM span_events e LEFT JOIN spans s USING (trace_id, span_id)
+WHERE e.name = 'gen_ai.evaluation.result';
