@@ -111,6 +111,16 @@ class Turn:
             return attrs
 
 
+class _ChatState:
+    """Per-call state of a chat turn: its roll-up and the text chunks it streamed."""
+
+    __slots__ = ("turn", "reply")
+
+    def __init__(self) -> None:
+        self.turn = Turn()
+        self.reply: list[str] = []
+
+
 class ChatKind(Kind):
     """One span per chat turn: conversation id, messages, the turn's roll-up."""
 
@@ -132,7 +142,10 @@ class ChatKind(Kind):
     def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Mapping[str, Any]:
         if self._signature is None:
             return kwargs
-        return self._signature.bind_partial(*args, **kwargs).arguments
+        try:
+            return self._signature.bind_partial(*args, **kwargs).arguments
+        except TypeError:  # the user's call is wrong: let the function itself say so
+            return {}
 
     def call_attributes(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Mapping[str, AttributeValue] | None:
         if self._thread_id_arg is None:
@@ -141,8 +154,8 @@ class ChatKind(Kind):
         return None if thread_id is None else {semconv.GEN_AI_CONVERSATION_ID: str(thread_id)}
 
     def enter(self, call: Call, ctx: otel_context.Context) -> otel_context.Context:
-        call.extra = Turn()
-        return otel_context.set_value(_TURN_KEY, call.extra, ctx)
+        call.extra = _ChatState()
+        return otel_context.set_value(_TURN_KEY, call.extra.turn, ctx)
 
     def on_start(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         # The user's message: the first string argument that is not the thread id.
@@ -155,8 +168,15 @@ class ChatKind(Kind):
         if isinstance(value, str):
             _message_event(call, _ASSISTANT, value)
 
+    def on_chunk(self, call: Call, chunk: Any) -> None:
+        if isinstance(chunk, str):
+            call.extra.reply.append(chunk)
+
     def on_end(self, call: Call) -> None:
-        call.span.set_attributes(call.extra.attributes())
+        state: _ChatState = call.extra
+        if state.reply:  # a streamed answer: one message event for the whole reply
+            _message_event(call, _ASSISTANT, "".join(state.reply))
+        call.span.set_attributes(state.turn.attributes())
 
 
 class GraphNodeKind(Kind):

@@ -483,3 +483,26 @@ def test_disabled_runtime_calls_the_function_bare(cap):
     finally:
         _runtime._swap(*saved)
     assert cap.spans() == []
+
+
+async def test_streamed_chat_reply_is_one_assistant_message(cap):
+    @otel_llm.chat
+    async def answer(question: str):
+        for part in ("Hel", "lo", "!"):
+            yield part
+
+    assert "".join([p async for p in answer("hi")]) == "Hello!"
+    span = cap.span("chat_turn answer")
+    assert _events(span, sc.EVENT_CHAT_MESSAGE) == [
+        {sc.EVENT_ATTR_ROLE: "user", sc.EVENT_ATTR_LENGTH: 2},
+        {sc.EVENT_ATTR_ROLE: "assistant", sc.EVENT_ATTR_LENGTH: 6},
+    ]
+
+
+def test_chat_called_with_wrong_arguments_raises_the_users_type_error(cap):
+    @otel_llm.chat
+    def answer(question: str) -> str:
+        return question
+
+    with pytest.raises(TypeError, match="argument"):
+        answer("a", "b", "c")
