@@ -1,7 +1,7 @@
 """The spool's on-disk store: append-only segment files of OTLP-JSON lines.
 
 Layout, per signal: ``<spool_dir>/<signal>/<time_ns>-<pid>.active`` is the
-segment one process appends to; it becomes ``<time_ns>-<pid>.jsonl`` when
+segment one process appends to; it becomes ``<time_ns>-<pid>.pending`` when
 sealed (size reached, replay wanted, or exporter shut down). Names sort in
 write order, so replay keeps it.
 
@@ -31,7 +31,7 @@ from pathlib import Path
 _log = logging.getLogger("otel_llm.spool")
 
 ACTIVE = ".active"
-SEALED = ".jsonl"
+SEALED = ".pending"  # not .jsonl: a reader globbing the output dir must not take undelivered data for delivered
 OFFSET = ".offset"
 
 
@@ -172,6 +172,11 @@ class SegmentStore:
 
     def close(self) -> None:
         self.seal()
+
+
+def segment_files(spool_dir: Path) -> list[Path]:
+    """Every spool segment (any signal, any state) under ``spool_dir``, oldest first per signal."""
+    return sorted(p for p in spool_dir.rglob("*") if p.suffix in (SEALED, ACTIVE))
 
 
 def _orphaned(path: Path) -> bool:

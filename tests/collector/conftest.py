@@ -45,6 +45,7 @@ class Collector:
     tmp: Path
     strip_content: bool = False
     zstd: bool = False
+    env: dict[str, str] = field(default_factory=dict)  # otelcol.yaml knobs, e.g. OTEL_LLM_ROTATE_MAX_MB
     grpc_port: int = field(default_factory=free_port)
     http_port: int = field(default_factory=free_port)
     health_port: int = field(default_factory=free_port)
@@ -77,6 +78,7 @@ class Collector:
             health_endpoint=f"127.0.0.1:{self.health_port}",
             strip_content=self.strip_content,
             zstd=self.zstd,
+            env=self.env,
         )
 
     def start(self) -> Collector:

@@ -29,6 +29,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 import otel_llm
 from otel_llm import semconv
+from otel_llm.exporters._spool_segments import segment_files
 
 log = logging.getLogger("e2e.app")
 
@@ -98,10 +99,6 @@ def span_record(span: Any) -> dict[str, Any]:
     }
 
 
-def spool_files(spool_dir: Path) -> list[Path]:
-    return [p for p in spool_dir.rglob("*") if p.suffix in (".jsonl", ".active")]
-
-
 def main() -> None:
     args = parse_args()
     otel_llm.configure(
@@ -147,7 +144,7 @@ def main() -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
     deadline = time.monotonic() + args.wait_spool_empty
-    while time.monotonic() < deadline and spool_files(args.spool_dir):
+    while time.monotonic() < deadline and segment_files(args.spool_dir):
         time.sleep(0.1)
     otel_llm.shutdown()
 

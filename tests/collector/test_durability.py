@@ -13,17 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from otel_llm.exporters._spool_segments import segment_files
+
 from . import _otlp
 from .conftest import Collector, run_app
 
 
 def _truth_ids(path: Path) -> set[tuple[str, str]]:
     return {(s["trace_id"], s["span_id"]) for s in json.loads(path.read_text())}
-
-
-def _spool_segments(tmp_path: Path, signal: str | None = None) -> list[Path]:
-    root = tmp_path / "spool" / (signal or "")
-    return [p for p in root.rglob("*") if p.suffix in (".jsonl", ".active")]
 
 
 def test_collector_sigkilled_mid_run_then_restarted_loses_no_span(collector: Collector, tmp_path: Path) -> None:
@@ -68,13 +65,13 @@ def test_abrupt_exit_with_collector_down_spools_and_next_start_delivers(
 
     truth = _truth_ids(truth_file)
     assert len(truth) == 5 * 4 + (0 if end == "sigkill" else 1)  # + the span the exit happened in
-    spooled = _otlp.span_ids(m for seg in _spool_segments(tmp_path, "traces") for m in _otlp.lines(seg))
+    spooled = _otlp.span_ids(m for seg in segment_files(tmp_path / "spool" / "traces") for m in _otlp.lines(seg))
     assert truth <= spooled, "the spool holds every span"
 
     collector.start()
     next_app = run_app(tmp_path, collector, "--turns", "0", "--wait-spool-empty", "20", protocol=protocol)
     assert next_app.returncode == 0, next_app.stdout + next_app.stderr
-    assert _spool_segments(tmp_path) == [], "replayed data is deleted from the spool"
+    assert segment_files(tmp_path / "spool") == [], "replayed data is deleted from the spool"
     collector.stop()
 
     written = _otlp.span_ids(_otlp.messages(collector.data_dir, "traces"))

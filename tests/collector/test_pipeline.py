@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from otel_llm.exporters._spool_segments import segment_files
+
 from . import _otlp
 from .conftest import Collector, run_app
 
@@ -25,10 +27,6 @@ def _truth(path: Path) -> list[dict[str, Any]]:
 
 def _by_id(spans: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
     return {(s["traceId"], s["spanId"]): s for s in spans}
-
-
-def _spool_segments(tmp_path: Path) -> list[Path]:
-    return [p for p in (tmp_path / "spool").rglob("*") if p.suffix in (".jsonl", ".active")]
 
 
 @pytest.mark.parametrize("protocol", ["http/protobuf", "grpc"])
@@ -61,7 +59,7 @@ def test_every_span_metric_and_log_reaches_the_collector_files(
     chat_trace_ids = {t["trace_id"] for t in truth if t["attributes"].get("otel_llm.kind") == "chat"}
     assert {r["traceId"] for r in turn_logs.values()} == chat_trace_ids  # logged inside the turn's span
 
-    assert _spool_segments(tmp_path) == [], "nothing should be spooled while the collector is up"
+    assert segment_files(tmp_path / "spool") == [], "nothing should be spooled while the collector is up"
 
 
 def test_sdk_file_exporter_and_collector_write_the_same_structure(collector: Collector, tmp_path: Path) -> None:
