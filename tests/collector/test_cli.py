@@ -1,0 +1,70 @@
+"""``otel-llm collector build | start | stop | status | config`` through the real entry point."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from otel_llm.collector import _binary
+
+from . import _otlp
+from .conftest import Collector
+from .test_files import post_spans
+
+
+def otel_llm(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    script = Path(sys.executable).with_name("otel-llm")
+    argv = [str(script)] if script.exists() else [sys.executable, "-c", "from otel_llm.cli import main; main()"]
+    return subprocess.run([*argv, *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+
+
+def test_start_status_stop(collector_binary: Path, tmp_path: Path) -> None:
+    c = Collector(tmp_path)  # only for its free ports and helpers; the CLI runs the process
+    run_dir = ["--run-dir", str(c.run_dir)]
+    started = otel_llm(
+        "collector", "start", "--data-dir", str(c.data_dir), *run_dir,
+        "--grpc-endpoint", f"127.0.0.1:{c.grpc_port}", "--http-endpoint", f"127.0.0.1:{c.http_port}",
+        "--health-endpoint", f"127.0.0.1:{c.health_port}",
+    )
+    try:
+        assert started.returncode == 0, started.stdout + started.stderr
+        assert str(c.data_dir) in started.stdout
+
+        status = otel_llm("collector", "status", *run_dir)
+        assert status.returncode == 0 and "is running" in status.stdout and str(c.data_dir) in status.stdout
+
+        again = otel_llm("collector", "start", "--data-dir", str(c.data_dir), *run_dir)
+        assert again.returncode == 1 and "already runs" in again.stderr
+
+        sent = post_spans(c, 5)
+    finally:
+        stopped = otel_llm("collector", "stop", *run_dir)
+    assert stopped.returncode == 0 and "stopped" in stopped.stdout
+    assert _otlp.span_ids(_otlp.messages(c.data_dir, "traces")) == sent
+
+    after = otel_llm("collector", "status", *run_dir)
+    assert after.returncode == 3 and "not running" in after.stdout
+
+
+def test_missing_binary_is_a_clear_error(tmp_path: Path) -> None:
+    result = otel_llm("collector", "start", "--run-dir", str(tmp_path / "run"),
+                      env={"OTEL_LLM_CACHE_DIR": str(tmp_path / "empty-cache")})
+    assert result.returncode == 1
+    assert "not found" in result.stderr and "otel-llm collector build" in result.stderr
+
+
+def test_config_prints_files_and_command() -> None:
+    result = otel_llm("collector", "config", "--strip-content", "--zstd")
+    assert result.returncode == 0, result.stderr
+    assert "otelcol.yaml" in result.stdout and "otelcol-strip.yaml" in result.stdout
+    assert "--feature-gates=exporter.file.nativeCompression" in result.stdout
+
+
+def test_build_reuses_the_cached_binary(collector_binary: Path) -> None:
+    result = otel_llm("collector", "build", timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "reusing cached binary" in result.stderr
+    assert Path(result.stdout.strip()) == _binary.binary_path() == collector_binary
