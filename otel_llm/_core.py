@@ -51,6 +51,14 @@ def error_type(exc: BaseException) -> str:
     return type(exc).__qualname__
 
 
+def _describe(exc: BaseException) -> str:
+    """``Type: message`` for the span status; an exception's ``__str__`` may itself raise."""
+    try:
+        return f"{type(exc).__name__}: {exc}"
+    except Exception:  # noqa: BLE001
+        return type(exc).__name__
+
+
 class Kind:
     """What one decorator contributes to the core: name, span kind, attributes, hooks.
 
@@ -169,9 +177,12 @@ class Call:
         try:
             self.error_type = error_type(exc)
             span = self.span
-            span.record_exception(exc, escaped=True)
-            span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+            span.set_status(Status(StatusCode.ERROR, _describe(exc)))
             span.set_attribute(semconv.ERROR_TYPE, self.error_type)
+            try:
+                span.record_exception(exc, escaped=True)
+            except Exception:  # noqa: BLE001 — the user's exception cannot be rendered: not our bug
+                span.add_event(semconv.EVENT_EXCEPTION, {semconv.EXCEPTION_TYPE: self.error_type})
             self.kind.on_error(self, exc)
         except Exception as internal:  # noqa: BLE001
             internal_error("core.fail", internal)

@@ -275,3 +275,27 @@ async def test_guard_does_not_swallow_cancellation(cap):
     with pytest.raises(asyncio.CancelledError):
         await task
     assert task.cancelled()
+
+
+class UnprintableError(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("no str")
+
+
+def test_user_exception_with_a_broken_str_still_propagates_untouched(cap):
+    err = UnprintableError()
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def ask() -> None:
+        raise err
+
+    with pytest.raises(UnprintableError) as info:
+        ask()
+    assert info.value is err
+    span = cap.span("chat test-model")
+    assert span.attributes[sc.ERROR_TYPE] == "UnprintableError"
+    assert span.status.description == "UnprintableError"
+    assert [dict(e.attributes) for e in span.events if e.name == sc.EVENT_EXCEPTION] == [
+        {sc.EXCEPTION_TYPE: "UnprintableError"}
+    ]
+    assert span.end_time is not None
