@@ -83,23 +83,30 @@ def _require_analysis_extra() -> None:
 
 
 @contextmanager
-def _store(db: str, *, must_exist: bool = True) -> Iterator[Any]:
-    """Open the TraceStore at ``db`` (one-line errors for the usual mistakes), close it after."""
+def _store(db: str, *, read_only: bool = True) -> Iterator[Any]:
+    """Open the TraceStore at ``db`` (one-line errors for the usual mistakes), close it after.
+
+    Analyses open the file read-only, so they never change it and can run beside
+    each other; only ``ingest`` opens it for writing (and creates it).
+    """
     _require_analysis_extra()
-    if must_exist and db != ":memory:" and not Path(db).exists():
+    if read_only and db != ":memory:" and not Path(db).exists():
         raise _fail(f"no database at {db}; run `otel-llm ingest PATH... --db {db}` first")
     from otel_llm_analysis.store import TraceStore
 
     try:
-        store = TraceStore(db)
-    except Exception as exc:  # an unreadable/locked/corrupt file: say so in one line
-        raise _fail(f"cannot open {db}: {exc}") from None
+        store = TraceStore(db, read_only=read_only)
+    except Exception as exc:  # StoreError is one line already; anything else: make it one
+        raise _fail(_one_line(exc)) from None
     try:
         yield store
     finally:
-        close = getattr(store, "close", None)
-        if callable(close):
-            close()
+        store.close()
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def _filters(since: Optional[str], until: Optional[str], project: Optional[str] = None,
@@ -118,8 +125,9 @@ def _console() -> Any:
     return Console()
 
 
-def _emit(rows: Sequence[Any], fmt: OutputFormat, title: str, columns: Sequence[str] | None = None) -> None:
-    """Print rows as a Rich table, JSON or CSV on stdout."""
+def _emit(rows: Sequence[Any], fmt: OutputFormat, title: str, columns: Sequence[str] | None = None,
+          key_name: str | None = None) -> None:
+    """Print rows as a Rich table (fitted to the terminal), JSON or CSV on stdout."""
     from otel_llm_analysis import export
 
     if fmt is OutputFormat.json:
@@ -129,7 +137,9 @@ def _emit(rows: Sequence[Any], fmt: OutputFormat, title: str, columns: Sequence[
     elif not rows:
         _console().print(f"[dim]{title}: no data[/dim]")
     else:
-        _console().print(export.rich_table(rows, title, columns))
+        console = _console()
+        rename = {"key": key_name} if key_name else None
+        console.print(export.rich_table(rows, title, columns, width=console.width, rename=rename))
 
 
 def _guard(fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -148,56 +158,51 @@ def ingest(
     db: str = DbOption,
 ) -> None:
     """Load collector/SDK files into the DuckDB store; re-running reads only what is new."""
-    import glob
-
     _require_analysis_extra()
-    missing = [p for p in paths if not Path(p).exists() and not glob.glob(p)]
+    missing = [p for p in paths if not _matches(p)]
     if missing:
         raise _fail(f"no such file: {', '.join(missing)}")
     if db != ":memory:":
         Path(db).parent.mkdir(parents=True, exist_ok=True)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
     console = _console()
-    reports = []
-    with _store(db, must_exist=False) as store:
-        with Progress(TextColumn("[bold]ingest[/bold] {task.description}"), BarColumn(),
-                      MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True) as bar:
-            task = bar.add_task("", total=len(paths))
-            for path in paths:
-                bar.update(task, description=path)
-                try:
-                    reports.append(store.ingest([path]))
-                except (OSError, ValueError) as exc:
-                    raise _fail(f"cannot ingest {path}: {exc}") from None
-                bar.advance(task)
-    for report in reports:
-        _print_ingest_report(console, report)
+    with _store(db, read_only=False) as store:
+        with Progress(TextColumn("[bold]ingest[/bold]"), BarColumn(), DownloadColumn(), TimeElapsedColumn(),
+                      console=console, transient=True) as bar:
+            task = bar.add_task("ingest", total=sum(_sizes(p) for p in paths) or None)
+            try:
+                report = store.ingest(paths, on_progress=lambda n: bar.advance(task, n))
+            except Exception as exc:  # StoreError (missing/unreadable path, read-only file): one line
+                raise _fail(_one_line(exc)) from None
+    console.print(report.summary(), highlight=False)
+    for problem in report.bad_lines:
+        console.print(f"[red]bad line[/red] {problem}", highlight=False, markup=True, soft_wrap=True)
 
 
-def _print_ingest_report(console: Any, report: Any) -> None:
-    """Counts and every bad line (file:line reason) of an IngestReport, whatever its exact fields."""
-    from otel_llm_analysis.export import to_records
+def _matches(spec: str) -> bool:
+    import glob
 
-    try:
-        record = to_records([report])[0]
-    except TypeError:
-        console.print(str(report))
-        return
-    bad = record.pop("bad_lines", None) or []
-    counts = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in record.items() if isinstance(v, int))
-    console.print(counts or str(record))
-    for item in bad:
-        if isinstance(item, dict):
-            console.print(f"[red]bad line[/red] {item.get('file')}:{item.get('line')} {item.get('reason')}")
-        else:
-            console.print(f"[red]bad line[/red] {item}")
+    return Path(spec).exists() or bool(glob.glob(spec))
+
+
+def _sizes(spec: str) -> int:
+    """Bytes the progress bar expects from one argument (a file, directory or glob)."""
+    import glob
+
+    paths = [Path(spec)] if Path(spec).exists() else [Path(p) for p in glob.glob(spec)]
+    total = 0
+    for path in paths:
+        files = path.rglob("*") if path.is_dir() else [path]
+        total += sum(f.stat().st_size for f in files if f.is_file())
+    return total
 
 
 # --- analyses -----------------------------------------------------------------
 
-SUMMARY_COLUMNS = ["key", "llm_calls", "turns", "traces", "input_tokens", "output_tokens", "cost_usd",
-                   "cost_share", "cost_per_call", "error_rate", "p50_ms", "p95_ms"]
+#: In priority order: on a narrow terminal the last ones are dropped first.
+SUMMARY_COLUMNS = ["key", "llm_calls", "cost_usd", "cost_share", "input_tokens", "output_tokens", "error_rate",
+                   "p95_ms", "cost_per_call", "turns", "traces", "p50_ms"]
 
 
 def summary(
@@ -220,7 +225,7 @@ def summary(
             _emit_kpis(total, first[0] if first else None, fmt)
             return
         rows = _guard(summaries.summary, store, by, filters)
-    _emit(rows, fmt, f"summary by {by}", SUMMARY_COLUMNS)
+    _emit(rows, fmt, f"summary by {by}", SUMMARY_COLUMNS, by)
 
 
 def _emit_kpis(total: Any, first_token: Any, fmt: OutputFormat) -> None:
@@ -329,7 +334,8 @@ def budget(
                    "projected_month_end", "runs_out_on"]
         title = f"budgets {statuses[0].month} as of {statuses[0].as_of}"
         style = lambda name, value: STATUS_STYLE.get(value) if name == "status" else None  # noqa: E731
-        _console().print(rich_table(statuses, title, columns, style=style))
+        console = _console()
+        console.print(rich_table(statuses, title, columns, style=style, width=console.width))
     else:
         _emit(statuses, fmt, "budgets")
     if analysis.any_critical(statuses):
@@ -351,8 +357,8 @@ def compare(
     filters = _filters(since, until, project)
     with _store(db) as store:
         rows = _guard(analysis.compare, store, by, filters, min_calls=min_calls)
-    _emit(rows, fmt, f"compare by {by}", ["key", "calls", "success_rate", "cost_per_call", "p95_ms",
-                                           "tokens_per_call", "score", "best"])
+    _emit(rows, fmt, f"compare by {by}", ["key", "calls", "success_rate", "cost_per_call", "p95_ms", "score",
+                                           "best", "tokens_per_call"], by)
 
 
 def quality(
@@ -371,7 +377,7 @@ def quality(
     with _store(db) as store:
         rows = _guard(analysis.quality, store, by, filters, evaluation=evaluation)
     _emit(rows, fmt, "quality" + (f" by {by}" if by else ""),
-          ["key", "passed", "warning", "failed", "errored", "not_run", "pass_rate"])
+          ["key", "passed", "warning", "failed", "pass_rate", "not_run", "errored"], by)
 
 
 def logs(
@@ -445,24 +451,17 @@ def render_tree(row: Any) -> Any:
 
 
 def sql(
-    query: str = typer.Argument(..., help="SQL over spans, span_events, metric_points, logs."),
+    query: str = typer.Argument(..., help="SQL over spans, span_events, metric_points, logs (see README)."),
     fmt: OutputFormat = FormatOption,
     db: str = DbOption,
 ) -> None:
     """Run your own SQL on a read-only connection and print the result."""
-    _require_analysis_extra()
-    import duckdb
-
-    if not Path(db).exists():
-        raise _fail(f"no database at {db}; run `otel-llm ingest PATH... --db {db}` first")
-    try:
-        with duckdb.connect(db, read_only=True) as con:
-            cursor = con.execute(query)
-            names = [d[0] for d in cursor.description] if cursor.description else []
-            rows = [dict(zip(names, values)) for values in cursor.fetchall()]
-    except duckdb.Error as exc:
-        raise _fail(str(exc).splitlines()[0]) from None
-    _emit(rows, fmt, "result", names)
+    with _store(db) as store:
+        try:
+            names, values = store.query_columns(query)
+        except Exception as exc:
+            raise _fail(_one_line(exc)) from None
+    _emit([dict(zip(names, row)) for row in values], fmt, "result", names)
 
 
 def export_(

@@ -128,28 +128,41 @@ def rich_table(
     title: str | None = None,
     columns: Sequence[str] | None = None,
     style: Callable[[str, Any], str | None] | None = None,
+    *,
+    width: int | None = None,
+    rename: Mapping[str, str] | None = None,
 ) -> Any:
     """A Rich table of ``rows``: money as $, rates as %, durations in ms, big numbers grouped.
 
-    ``columns`` picks and orders the columns, which keeps wide results inside a
-    terminal; by default all flat columns are shown. ``style(column, value)`` may
-    return a Rich style for a cell (the budget status colours).
+    ``columns`` picks the columns in priority order; with ``width`` (the
+    terminal's), trailing columns are dropped until the table fits, rather than
+    squeezing every cell into an unreadable fold. ``style(column, value)`` may
+    return a Rich style for a cell (the budget status colours); ``rename`` changes
+    headers (``key`` -> ``model``).
     """
     from rich.table import Table
 
     records = flat_records(rows)
-    names = list(columns) if columns else (list(records[0]) if records else list(columns or []))
-    table = Table(title=title, header_style="bold", show_lines=False, expand=False)
+    names = list(columns) if columns else (list(records[0]) if records else [])
+    cells = {name: [format_value(name, r.get(name)) for r in records] for name in names}
+    headers = {name: (rename or {}).get(name, name) for name in names}
+    if width:
+        def needed(chosen: list[str]) -> int:
+            return sum(max([len(headers[n]), *map(len, cells[n])]) + 3 for n in chosen) + 1
+
+        while len(names) > 1 and needed(names) > width:
+            names.pop()
+    table = Table(title=title, header_style="bold", expand=False)
     for name in names:
         numeric = any(isinstance(r.get(name), (int, float)) and not isinstance(r.get(name), bool) for r in records)
-        table.add_column(name, justify="right" if numeric else "left", overflow="fold")
-    for record in records:
-        cells = []
+        table.add_column(headers[name], justify="right" if numeric else "left", overflow="fold")
+    for index, record in enumerate(records):
+        row = []
         for name in names:
-            text = format_value(name, record.get(name))
+            text = cells[name][index]
             cell_style = style(name, record.get(name)) if style else None
-            cells.append(f"[{cell_style}]{text}[/]" if cell_style else text)
-        table.add_row(*cells)
+            row.append(f"[{cell_style}]{text}[/]" if cell_style else text)
+        table.add_row(*row)
     return table
 
 

@@ -37,7 +37,8 @@ def print_report(store: Any, console: Any = None, *, monthly_budget: float | Non
     models = summary(store, "model")
     models = [row for row in models if row.llm_calls]
     if models:
-        console.print(rich_table(models, "cost by model", MODEL_COLUMNS))
+        console.print(rich_table(models, "cost by model", MODEL_COLUMNS, width=console.width,
+                                 rename={"key": "model"}))
     if monthly_budget is not None:
         from otel_llm_analysis._filters import connection
 
@@ -47,4 +48,5 @@ def print_report(store: Any, console: Any = None, *, monthly_budget: float | Non
         statuses = evaluate(store, [Budget(monthly_budget)], month)
         style = lambda name, value: STATUS_STYLE.get(value) if name == "status" else None  # noqa: E731
         console.print(rich_table(statuses, "budget", ["budget", "monthly_usd", "spent", "percent_used", "status",
-                                                      "projected_month_end", "runs_out_on"], style=style))
+                                                      "projected_month_end", "runs_out_on"], style=style,
+                                 width=console.width))

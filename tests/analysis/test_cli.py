@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from otel_llm_analysis import synthetic
 from otel_llm_analysis.cli import register
 
-from ._ground_truth import is_llm
+from _ground_truth import is_llm
 
 
 def _app() -> typer.Typer:

@@ -6,7 +6,7 @@ import pytest
 
 from otel_llm_analysis.compare import ComparisonRow, compare, score
 
-from ._ground_truth import group, is_llm, load, percentile, run_config
+from _ground_truth import group, is_llm, load, percentile, run_config
 
 
 @pytest.fixture()

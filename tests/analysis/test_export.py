@@ -15,7 +15,7 @@ from otel_llm_analysis.export import export_rows, export_spans, rich_table, to_c
 from otel_llm_analysis.summaries import summary
 from otel_llm_analysis.traces import top_traces
 
-from ._ground_truth import load
+from _ground_truth import load
 
 
 @pytest.fixture()

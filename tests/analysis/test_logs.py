@@ -12,7 +12,7 @@ from otel_llm_analysis import synthetic
 from otel_llm_analysis.logs import patterns, search, severity_number
 from otel_llm_analysis.store import TraceStore
 
-from ._ground_truth import load
+from _ground_truth import load
 
 
 @pytest.fixture()

@@ -21,7 +21,7 @@ from otel_llm_analysis.trends import (
     spikes,
 )
 
-from ._ground_truth import is_llm, load, percentile
+from _ground_truth import is_llm, load, percentile
 
 SPIKE_DAY = 20  # day index planted in the generator
 
