@@ -34,6 +34,7 @@ import zstandard
 
 __all__ = [
     "HEAD_BYTES",
+    "FileChanged",
     "FileInfo",
     "Record",
     "SourceError",
@@ -58,6 +59,10 @@ class SourceError(Exception):
     """A path that cannot be read at all (missing, a directory of nothing, no permission)."""
 
 
+class FileChanged(Exception):
+    """The path now names another file than the one stat'ed (rotated in between)."""
+
+
 @dataclass(frozen=True, slots=True)
 class FileInfo:
     """A file as found now: enough to recognise it and to know whether it grew."""
@@ -68,6 +73,8 @@ class FileInfo:
     device: int
     inode: int
     format: str  # "jsonl" | "zstd" | "zstd-framed"
+    identity: str  # head_digest of the first head_len bytes, read when stat'ed
+    head_len: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,9 +128,9 @@ def _read_order(path: Path) -> tuple[str, int, str]:
 def stat_file(path: Path) -> FileInfo:
     """Stat and sniff ``path``; :class:`SourceError` when it cannot be opened."""
     try:
-        st = path.stat()
         with path.open("rb") as fh:
-            head = fh.read(8)
+            st = os.fstat(fh.fileno())
+            head = fh.read(min(HEAD_BYTES, st.st_size))
     except OSError as exc:
         raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
     return FileInfo(
@@ -133,6 +140,8 @@ def stat_file(path: Path) -> FileInfo:
         device=st.st_dev,
         inode=st.st_ino,
         format=sniff_format(head),
+        identity=hashlib.sha256(head).hexdigest(),
+        head_len=len(head),
     )
 
 
@@ -158,6 +167,8 @@ def read_records(info: FileInfo, offset: int = 0, line_no: int = 0) -> Iterator[
     the file's real line numbers across incremental runs.
     """
     with info.path.open("rb") as fh:
+        if os.fstat(fh.fileno()).st_ino != info.inode:
+            raise FileChanged(f"{info.path} was replaced while ingesting; it will be read next run")
         if info.format == "zstd-framed":
             yield from _frames(fh, offset, line_no)
             return

@@ -34,7 +34,7 @@ import orjson
 import pyarrow as pa
 
 from otel_llm_analysis._decode import SPAN_KINDS, SPELLINGS, Batch, Problem, decode_line
-from otel_llm_analysis._sources import HEAD_BYTES, FileInfo, SourceError, expand, head_digest, read_records, stat_file
+from otel_llm_analysis._sources import FileChanged, FileInfo, SourceError, expand, head_digest, read_records, stat_file
 
 __all__ = ["FileReport", "IngestReport", "ingest", "SourceError"]
 
@@ -49,7 +49,7 @@ class FileReport:
 
     path: str
     format: str
-    status: str  # "new" | "resumed" | "unchanged" | "empty"
+    status: str  # "new" | "resumed" | "unchanged" | "empty" | "skipped"
     lines: int = 0  # complete lines (frames) read this run
     bytes: int = 0  # bytes consumed this run (decompressed for zstd)
     partial_tail: bool = False  # a half-written last line was left for the next run
@@ -362,7 +362,7 @@ def _known_files(con: duckdb.DuckDBPyConnection) -> list[_Known]:
 
 def _match(known: list[_Known], info: FileInfo) -> _Known | None:
     """The remembered file whose head this file starts with (longest head wins)."""
-    digests: dict[int, str] = {}
+    digests: dict[int, str] = {info.head_len: info.identity}
     best: _Known | None = None
     for k in known:
         if k.head_len > info.size or (best is not None and k.head_len <= best.head_len):
@@ -376,8 +376,7 @@ def _match(known: list[_Known], info: FileInfo) -> _Known | None:
 
 def _remember(con: duckdb.DuckDBPyConnection, known: list[_Known], old: _Known | None, info: FileInfo,
               bytes_read: int, lines: int) -> None:
-    head_len = min(HEAD_BYTES, info.size)
-    identity = head_digest(info.path, head_len)
+    identity, head_len = info.identity, info.head_len
     if old is not None:
         con.execute("DELETE FROM ingested_files WHERE identity = ? AND head_len = ?", [old.identity, old.head_len])
         known.remove(old)
@@ -487,7 +486,11 @@ def ingest(
             if info.size == 0:
                 report.files.append(FileReport(str(info.path), info.format, "empty"))
                 continue
-            _ingest_file(con, info, known, report, pipeline, batch_rows, on_progress)
+            try:
+                _ingest_file(con, info, known, report, pipeline, batch_rows, on_progress)
+            except FileChanged as exc:
+                report.files[-1].status = "skipped"
+                report.bad_lines.append(Problem(str(info.path), 0, str(exc)))
     finally:
         pipeline.close()
     report.seconds = time.perf_counter() - started

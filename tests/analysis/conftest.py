@@ -1,0 +1,42 @@
+"""Fixtures for the analysis tests: a fresh DuckDB store per test, generated files per session.
+
+Why a fresh store per test: tests must not see each other's rows (a real
+DuckDB connection each time, never a shared one). The generated files are
+read-only inputs, so one session-scoped set is shared; tests that edit files
+copy them first (``copy_dataset``).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from otel_llm_analysis import TraceStore
+from otel_llm_analysis.synthetic import SyntheticData, generate
+
+
+@pytest.fixture
+def store() -> Iterator[TraceStore]:
+    """An empty in-memory store, closed after the test."""
+    s = TraceStore(":memory:")
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture(scope="session")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> SyntheticData:
+    """~150 chat turns (~750 spans) over 60 days with traces, metrics and logs; seed 7."""
+    return generate(tmp_path_factory.mktemp("dataset"), seed=7, traces=150, spans_per_line=32)
+
+
+@pytest.fixture
+def copy_dataset(dataset: SyntheticData, tmp_path: Path) -> Path:
+    """A private copy of the session dataset's directory (for tests that rename or edit files)."""
+    target = tmp_path / "data"
+    shutil.copytree(dataset.files[0].parent, target)
+    return target

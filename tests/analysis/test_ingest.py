@@ -1,0 +1,275 @@
+"""Ingest against ground truth: what the generator wrote equals what the tables hold.
+
+Every expected value is computed in plain Python from the generator's returned
+records, never from DuckDB.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from otel_llm_analysis import StoreError, TraceStore
+from otel_llm_analysis.synthetic import SyntheticData
+
+
+def _spans_by_id(store: TraceStore, columns: str) -> dict[tuple[str, str], tuple]:
+    rows = store.query(f"SELECT trace_id, span_id, {columns} FROM spans")
+    return {(r[0], r[1]): r[2:] for r in rows}
+
+
+def test_counts_and_sums_match_the_records(store: TraceStore, dataset: SyntheticData) -> None:
+    report = store.ingest(dataset.files)
+    spans = dataset.spans
+    assert report.spans_added == len(spans)
+    assert report.events_added == len(dataset.events)
+    assert report.metric_points_added == len(dataset.metric_points)
+    assert report.logs_added == len(dataset.logs)
+    assert report.bad_lines == []
+    (n, traces, inp, out, cache_r, cache_w, reasoning, cost) = store.query(
+        "SELECT count(*), count(DISTINCT trace_id), sum(input_tokens), sum(output_tokens), sum(cache_read_tokens),"
+        " sum(cache_write_tokens), sum(reasoning_tokens), sum(cost_usd) FROM spans"
+    )[0]
+    assert n == len(spans)
+    assert traces == len({s.trace_id for s in spans})
+    assert inp == sum(s.input_tokens or 0 for s in spans)
+    assert out == sum(s.output_tokens or 0 for s in spans)
+    assert cache_r == sum(s.cache_read_tokens or 0 for s in spans)
+    assert cache_w == sum(s.cache_write_tokens or 0 for s in spans)
+    assert reasoning == sum(s.reasoning_tokens or 0 for s in spans)
+    assert cost == pytest.approx(sum(s.cost_usd or 0 for s in spans), rel=1e-12)
+
+
+def test_every_typed_column_matches_its_record(store: TraceStore, dataset: SyntheticData) -> None:
+    store.ingest(dataset.files)
+    columns = (
+        "parent_span_id, name, span_kind, service_name, project, otel_kind, start_time, duration_ms, status_code,"
+        " status_message, operation, provider, model, input_tokens, output_tokens, cost_usd, conversation_id,"
+        " user_id, graph_node, db_system, db_operation, db_collection, error_type, stream_ttft_ms,"
+        " attributes['otel_llm.run_config.temperature'], attributes['otel_llm.run_config.max_retries'],"
+        " attributes['deployment.environment.name'], finish_reasons"
+    )
+    table = _spans_by_id(store, columns)
+    assert len(table) == len(dataset.spans)
+    for s in dataset.spans:
+        expected = (
+            s.parent_span_id, s.name, s.span_kind, s.service_name, s.project, s.otel_kind, s.start_time,
+            pytest.approx(s.duration_ms), s.status_code, s.status_message, s.operation, s.provider, s.model,
+            s.input_tokens, s.output_tokens, s.cost_usd, s.conversation_id, s.user_id, s.graph_node,
+            s.db_system, s.db_operation, s.db_collection, s.error_type,
+            None if s.stream_ttft_ms is None else pytest.approx(s.stream_ttft_ms),
+            repr(s.temperature), str(s.max_retries), s.resource["deployment.environment.name"],
+            list(s.finish_reasons) or None,
+        )
+        assert table[(s.trace_id, s.span_id)] == expected, s.name
+
+
+def test_events_and_evaluations_match(store: TraceStore, dataset: SyntheticData) -> None:
+    store.ingest(dataset.files)
+    rows = store.query("SELECT name, count(*) FROM span_events GROUP BY name")
+    assert dict(rows) == dict(Counter(e.name for e in dataset.events))
+    labels = store.query("SELECT eval_label, count(*), sum(eval_score) FROM span_events "
+                         "WHERE eval_label IS NOT NULL GROUP BY 1")
+    evals = [e for e in dataset.events if e.eval_label]
+    assert {r[0]: r[1] for r in labels} == dict(Counter(e.eval_label for e in evals))
+    assert sum(r[2] for r in labels) == pytest.approx(sum(e.eval_score for e in evals))
+    assert set(Counter(e.eval_label for e in evals)) == {"pass", "warning", "fail"}
+
+
+def test_metric_points_and_logs_match(store: TraceStore, dataset: SyntheticData) -> None:
+    store.ingest(dataset.files)
+    hist = store.query("SELECT sum(count), sum(sum), sum(list_sum(bucket_counts)) FROM metric_points "
+                       "WHERE metric_type = 'histogram'")[0]
+    expected = [p for p in dataset.metric_points if p.type == "histogram"]
+    assert hist[0] == sum(p.count for p in expected) == hist[2]
+    assert hist[1] == pytest.approx(sum(p.sum for p in expected))
+    cost = store.query("SELECT service_name, attributes['gen_ai.request.model'], max(value) FROM metric_points "
+                       "WHERE metric_name = 'otel_llm.cost' GROUP BY ALL")
+    truth: dict[tuple[str, str], float] = {}
+    for p in dataset.metric_points:
+        if p.name == "otel_llm.cost":
+            key = (p.service_name, p.attributes["gen_ai.request.model"])
+            truth[key] = max(truth.get(key, 0.0), p.value)
+    assert {(r[0], r[1]): pytest.approx(r[2]) for r in cost} == truth
+    logs = store.query("SELECT severity_text, body, trace_id, span_id, service_name FROM logs")
+    assert Counter(logs) == Counter(
+        (r.severity_text, r.body, r.trace_id, r.span_id, r.service_name) for r in dataset.logs
+    )
+
+
+def test_double_ingest_adds_nothing(store: TraceStore, dataset: SyntheticData) -> None:
+    first = store.ingest(dataset.files)
+    before = store.query("SELECT (SELECT count(*) FROM spans), (SELECT count(*) FROM span_events),"
+                         " (SELECT count(*) FROM metric_points), (SELECT count(*) FROM logs)")
+    second = store.ingest(dataset.files)
+    assert first.spans_added > 0
+    assert (second.spans_added, second.events_added, second.metric_points_added, second.logs_added) == (0, 0, 0, 0)
+    assert {f.status for f in second.files} == {"unchanged"}
+    assert store.query("SELECT (SELECT count(*) FROM spans), (SELECT count(*) FROM span_events),"
+                       " (SELECT count(*) FROM metric_points), (SELECT count(*) FROM logs)") == before
+
+
+def test_same_data_under_another_name_adds_nothing(store: TraceStore, copy_dataset: Path,
+                                                   dataset: SyntheticData) -> None:
+    store.ingest(copy_dataset)
+    copy = copy_dataset / "traces-copy.jsonl"
+    copy.write_bytes((copy_dataset / "traces.jsonl").read_bytes())
+    report = store.ingest(copy)
+    assert report.spans_added == 0
+    assert store.query("SELECT count(*) FROM spans")[0][0] == len(dataset.spans)
+
+
+def test_repeated_spans_in_different_files_are_deduplicated(store: TraceStore, copy_dataset: Path,
+                                                            dataset: SyntheticData) -> None:
+    """At-least-once delivery: the same spans re-sent inside a different batch (other file head)."""
+    lines = (copy_dataset / "traces.jsonl").read_bytes().splitlines(keepends=True)
+    (copy_dataset / "replay.jsonl").write_bytes(b"".join(reversed(lines[:3])))
+    first = store.ingest(copy_dataset / "traces.jsonl")
+    replay = store.ingest(copy_dataset / "replay.jsonl")
+    replayed = sum(line.count(b'"spanId"') for line in lines[:3])
+    assert replay.spans_added == 0
+    assert replay.events_added == 0
+    assert replay.duplicates_skipped == replayed
+    assert first.spans_added == len(dataset.spans)
+    assert store.query("SELECT count(*), count(DISTINCT (trace_id, span_id)) FROM spans")[0] == (
+        len(dataset.spans), len(dataset.spans))
+
+
+def test_duplicates_within_one_batch_keep_one_row(store: TraceStore, copy_dataset: Path,
+                                                  dataset: SyntheticData) -> None:
+    path = copy_dataset / "traces.jsonl"
+    data = path.read_bytes()
+    path.write_bytes(data + data)  # every line twice, one ingest
+    report = store.ingest(path)
+    assert report.spans_added == len(dataset.spans)
+    assert report.duplicates_skipped == len(dataset.spans)
+    assert report.events_added == sum(len(s.events) for s in dataset.spans)
+
+
+def test_file_that_grows_between_ingests(store: TraceStore, copy_dataset: Path, dataset: SyntheticData) -> None:
+    path = copy_dataset / "traces.jsonl"
+    lines = path.read_bytes().splitlines(keepends=True)
+    half = len(lines) // 2
+    path.write_bytes(b"".join(lines[:half]))
+    first = store.ingest(path)
+    with path.open("ab") as fh:
+        fh.write(b"".join(lines[half:]))
+    second = store.ingest(path)
+    assert first.files[0].lines == half
+    assert second.files[0].status == "resumed"
+    assert second.files[0].lines == len(lines) - half
+    assert first.spans_added + second.spans_added == len(dataset.spans)
+    assert second.duplicates_skipped == 0
+
+
+def test_half_written_last_line_is_left_for_the_next_run(store: TraceStore, copy_dataset: Path,
+                                                         dataset: SyntheticData) -> None:
+    path = copy_dataset / "traces.jsonl"
+    lines = path.read_bytes().splitlines(keepends=True)
+    last = lines[-1]
+    path.write_bytes(b"".join(lines[:-1]) + last[: len(last) // 2])
+    first = store.ingest(path)
+    assert first.bad_lines == []
+    assert first.files[0].partial_tail
+    assert first.spans_added == len(dataset.spans) - last.count(b'"spanId"')
+    with path.open("ab") as fh:
+        fh.write(last[len(last) // 2:])
+    second = store.ingest(path)
+    assert second.bad_lines == []
+    assert not second.files[0].partial_tail
+    assert second.spans_added == last.count(b'"spanId"')
+    assert store.query("SELECT count(*) FROM spans")[0][0] == len(dataset.spans)
+
+
+def test_rotation_between_ingests_is_neither_reread_nor_lost(store: TraceStore, copy_dataset: Path,
+                                                              dataset: SyntheticData) -> None:
+    live = copy_dataset / "traces.jsonl"
+    lines = live.read_bytes().splitlines(keepends=True)
+    a, b = len(lines) // 3, 2 * len(lines) // 3
+    live.write_bytes(b"".join(lines[:a]))
+    first = store.ingest(copy_dataset / "traces*.jsonl")
+    with live.open("ab") as fh:  # the collector appends, then rotates and starts a new file
+        fh.write(b"".join(lines[a:b]))
+    live.rename(copy_dataset / "traces-2026-11-25T14-45-01.123.jsonl")
+    live.write_bytes(b"".join(lines[b:]))
+    second = store.ingest(copy_dataset / "traces*.jsonl")
+    statuses = {Path(f.path).name: (f.status, f.lines) for f in second.files}
+    assert statuses == {
+        "traces-2026-11-25T14-45-01.123.jsonl": ("resumed", b - a),
+        "traces.jsonl": ("new", len(lines) - b),
+    }
+    assert second.duplicates_skipped == 0
+    assert first.spans_added + second.spans_added == len(dataset.spans)
+    assert store.query("SELECT count(*) FROM spans")[0][0] == len(dataset.spans)
+    third = store.ingest(copy_dataset / "traces*.jsonl")
+    assert third.spans_added == 0 and third.lines_read == 0
+
+
+def test_rotation_during_an_ingest(store: TraceStore, copy_dataset: Path, dataset: SyntheticData) -> None:
+    """The collector renames the file while we are reading it and starts a new one."""
+    live = copy_dataset / "traces.jsonl"
+    lines = live.read_bytes().splitlines(keepends=True)
+    half = len(lines) // 2
+    live.write_bytes(b"".join(lines[:half]))
+    rotated = copy_dataset / "traces-2026-11-25T15-00-00.000.jsonl"
+    state = {"done": False}
+
+    def rotate(_: int) -> None:
+        if not state["done"]:
+            state["done"] = True
+            live.rename(rotated)
+            live.write_bytes(b"".join(lines[half:]))
+
+    first = store.ingest(copy_dataset / "traces.jsonl", on_progress=rotate)
+    assert state["done"]
+    assert first.spans_added == sum(line.count(b'"spanId"') for line in lines[:half])
+    second = store.ingest(copy_dataset / "traces*.jsonl")
+    by_name = {Path(f.path).name: f for f in second.files}
+    assert by_name[rotated.name].status == "unchanged"
+    assert by_name["traces.jsonl"].status == "new"
+    assert store.query("SELECT count(*) FROM spans")[0][0] == len(dataset.spans)
+
+
+def test_missing_path_is_a_one_line_error(store: TraceStore, tmp_path: Path) -> None:
+    with pytest.raises(StoreError) as info:
+        store.ingest(tmp_path / "nope" / "traces.jsonl")
+    assert "nope" in str(info.value) and "\n" not in str(info.value)
+    with pytest.raises(StoreError, match="no files match"):
+        store.ingest(str(tmp_path / "*.jsonl"))
+
+
+def test_unreadable_database_is_a_one_line_error(tmp_path: Path) -> None:
+    bad = tmp_path / "traces.duckdb"
+    bad.write_bytes(b"this is not a duckdb file" * 100)
+    with pytest.raises(StoreError) as info:
+        TraceStore(bad)
+    assert str(bad) in str(info.value) and "\n" not in str(info.value)
+    with pytest.raises(StoreError, match="no database"):
+        TraceStore(tmp_path / "missing.duckdb", read_only=True)
+
+
+def test_read_only_store_queries_but_does_not_ingest(tmp_path: Path, dataset: SyntheticData) -> None:
+    db = tmp_path / "t.duckdb"
+    with TraceStore(db) as writer:
+        writer.ingest(dataset.files)
+    with TraceStore(db, read_only=True) as reader:
+        assert reader.query("SELECT count(*) FROM spans")[0][0] == len(dataset.spans)
+        with pytest.raises(StoreError):
+            reader.query("DELETE FROM spans")
+        with pytest.raises(StoreError, match="read-only"):
+            reader.ingest(dataset.files)
+    with TraceStore(db) as again:  # offsets persisted with the data
+        assert again.ingest(dataset.files).spans_added == 0
+
+
+def test_summary_figures_survive_a_file_store(tmp_path: Path, dataset: SyntheticData) -> None:
+    with TraceStore(tmp_path / "t.duckdb") as s:
+        s.ingest(dataset.files)
+        p95 = s.query("SELECT quantile_cont(duration_ms, 0.95) FROM llm_calls")[0][0]
+    durations = sorted(x.duration_ms for x in dataset.spans if x.otel_kind == "llm_call")
+    k = (len(durations) - 1) * 0.95
+    lo, hi = math.floor(k), math.ceil(k)
+    assert p95 == pytest.approx(durations[lo] + (durations[hi] - durations[lo]) * (k - lo))
