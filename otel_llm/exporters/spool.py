@@ -298,70 +298,73 @@ def _encode_logs(batch: Sequence[ReadableLogRecord]) -> dict | None:
     return encoded.to_dict() if encoded.resource_logs else None
 
 
-def _core(inner: Any, signal: str, spool_dir: Path, max_bytes: int,
-          send: Callable[[Any], bool], encode: Callable[[Any], dict | None]) -> _Spool:
-    return _Spool(send, encode, replay_url(inner, signal), _headers(signal), spool_dir / signal, max_bytes)
+class _SpooledExporter:
+    """What the three per-signal exporters share: the spool core, flush and shutdown.
+
+    Subclasses name the SDK base class (so ``isinstance`` checks in the SDK
+    hold), the inner exporter's success value, the OTLP-JSON encoder, and an
+    ``export`` with their base class's signature.
+    """
+
+    success: Any
+    failure: Any
+    encode: Callable[[Any], dict | None]
+
+    def __init__(self, inner: Any, signal: str, spool_dir: Path, max_bytes: int) -> None:
+        self.inner = inner
+        self._spool = _Spool(
+            send=lambda batch: inner.export(batch) == self.success,
+            encode=type(self).encode,
+            url=replay_url(inner, signal),
+            headers=_headers(signal),
+            directory=spool_dir / signal,
+            max_bytes=max_bytes,
+        )
+
+    def _export(self, batch: Any) -> Any:
+        return self.success if self._spool.export(batch) else self.failure
+
+    def force_flush(self, timeout_millis: float = 30_000) -> bool:
+        return self._spool.flush(timeout_millis / 1000) and bool(self.inner.force_flush(timeout_millis))
+
+    def shutdown(self, *args: Any, **kwargs: Any) -> None:
+        self._spool.close()
+        self.inner.shutdown(*args, **kwargs)
 
 
-class SpooledSpanExporter(SpanExporter):
+class SpooledSpanExporter(_SpooledExporter, SpanExporter):
     """A SpanExporter that spools what ``inner`` cannot deliver."""
 
-    def __init__(self, inner: SpanExporter, signal: str, spool_dir: Path, max_bytes: int) -> None:
-        self.inner = inner
-        self._spool = _core(inner, signal, spool_dir, max_bytes,
-                            lambda b: inner.export(b) == SpanExportResult.SUCCESS, _encode_spans)
+    success, failure, encode = SpanExportResult.SUCCESS, SpanExportResult.FAILURE, staticmethod(_encode_spans)
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        return SpanExportResult.SUCCESS if self._spool.export(spans) else SpanExportResult.FAILURE
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return self._spool.flush(timeout_millis / 1000) and self.inner.force_flush(timeout_millis)
-
-    def shutdown(self) -> None:
-        self._spool.close()
-        self.inner.shutdown()
+        return self._export(spans)
 
 
-class SpooledMetricExporter(MetricExporter):
+class SpooledMetricExporter(_SpooledExporter, MetricExporter):
     """A MetricExporter that spools what ``inner`` cannot deliver (same temporality/aggregation)."""
 
+    success, failure, encode = MetricExportResult.SUCCESS, MetricExportResult.FAILURE, staticmethod(_encode_metrics)
+
     def __init__(self, inner: MetricExporter, signal: str, spool_dir: Path, max_bytes: int) -> None:
-        super().__init__(
+        MetricExporter.__init__(
+            self,
             preferred_temporality=getattr(inner, "_preferred_temporality", None),
             preferred_aggregation=getattr(inner, "_preferred_aggregation", None),
         )
-        self.inner = inner
-        self._spool = _core(inner, signal, spool_dir, max_bytes,
-                            lambda b: inner.export(b) == MetricExportResult.SUCCESS, _encode_metrics)
+        _SpooledExporter.__init__(self, inner, signal, spool_dir, max_bytes)
 
     def export(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> MetricExportResult:
-        return MetricExportResult.SUCCESS if self._spool.export(metrics_data) else MetricExportResult.FAILURE
-
-    def force_flush(self, timeout_millis: float = 10_000) -> bool:
-        return self._spool.flush(timeout_millis / 1000) and self.inner.force_flush(timeout_millis)
-
-    def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
-        self._spool.close()
-        self.inner.shutdown(timeout_millis=timeout_millis)
+        return self._export(metrics_data)
 
 
-class SpooledLogExporter(LogRecordExporter):
+class SpooledLogExporter(_SpooledExporter, LogRecordExporter):
     """A LogRecordExporter that spools what ``inner`` cannot deliver."""
 
-    def __init__(self, inner: LogRecordExporter, signal: str, spool_dir: Path, max_bytes: int) -> None:
-        self.inner = inner
-        self._spool = _core(inner, signal, spool_dir, max_bytes,
-                            lambda b: inner.export(b) == LogRecordExportResult.SUCCESS, _encode_logs)
+    success, failure, encode = LogRecordExportResult.SUCCESS, LogRecordExportResult.FAILURE, staticmethod(_encode_logs)
 
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
-        return LogRecordExportResult.SUCCESS if self._spool.export(batch) else LogRecordExportResult.FAILURE
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return self._spool.flush(timeout_millis / 1000) and self.inner.force_flush(timeout_millis)
-
-    def shutdown(self) -> None:
-        self._spool.close()
-        self.inner.shutdown()
+        return self._export(batch)
 
 
 _WRAPPERS: dict[str, type] = {
