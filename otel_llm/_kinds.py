@@ -226,11 +226,12 @@ class VectorOpKind(Kind):
 class _LLMState:
     """Per-call state of an llm_call: its chat turn and the captured completion."""
 
-    __slots__ = ("turn", "response_text")
+    __slots__ = ("turn", "response_text", "parts")
 
     def __init__(self, turn: Turn | None) -> None:
         self.turn = turn
         self.response_text: str | None = None
+        self.parts: list[str] = []  # streamed completion text, kept only with capture on
 
 
 class LLMCallKind(Kind):
@@ -275,7 +276,8 @@ class LLMCallKind(Kind):
         if usage is not None:
             call.add_result_usage(usage)
         if call.runtime.content.capture:
-            call.extra.response_text = call.runtime.content.text(_output_text(value))
+            text = _completion_text(value)
+            call.extra.response_text = call.runtime.content.text(value if text is None else text)
 
     def on_first_chunk(self, call: Call) -> None:
         call.span.add_event(semconv.EVENT_LLM_FIRST_TOKEN)
@@ -285,6 +287,10 @@ class LLMCallKind(Kind):
         usage = extract_usage(chunk)
         if usage is not None:
             call.add_usage(usage)
+        if call.runtime.content.capture:
+            piece = _completion_text(chunk)
+            if piece:
+                call.extra.parts.append(piece)
 
     def on_error(self, call: Call, exc: BaseException) -> None:
         call.span.add_event(semconv.EVENT_LLM_ERROR, {semconv.ERROR_TYPE: call.error_type or ""})
@@ -292,6 +298,8 @@ class LLMCallKind(Kind):
     def on_end(self, call: Call) -> None:
         usage = call.usage
         state: _LLMState = call.extra
+        if state.parts and state.response_text is None:
+            state.response_text = call.runtime.content.text("".join(state.parts))
         if call.error_type is None:
             self._response_event(call, usage, state.response_text)
         cost = self._record_usage(call, usage) if usage is not None else None
@@ -343,19 +351,21 @@ class LLMCallKind(Kind):
         return float(priced.usd)
 
 
-def _output_text(value: Any) -> Any:
-    """The completion text of common response shapes, else the value itself."""
+def _field(obj: Any, name: str) -> Any:
+    return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
+
+
+def _completion_text(value: Any) -> str | None:
+    """The text of a response or stream chunk (OpenAI ``message``/``delta``, ``.content``), else None."""
     if isinstance(value, str):
         return value
     try:
-        choices = value["choices"] if isinstance(value, Mapping) else getattr(value, "choices", None)
+        choices = _field(value, "choices")
         if choices:
             first = choices[0]
-            message = first["message"] if isinstance(first, Mapping) else first.message
-            return message["content"] if isinstance(message, Mapping) else message.content
-        content = value.get("content") if isinstance(value, Mapping) else getattr(value, "content", None)
-        if content is not None:
-            return content
+            text = _field(_field(first, "message") or _field(first, "delta"), "content")
+        else:
+            text = _field(value, "content")
     except (AttributeError, KeyError, IndexError, TypeError):
-        pass
-    return value
+        return None
+    return text if isinstance(text, str) else None

@@ -344,3 +344,26 @@ def test_failing_and_returning_calls_end_once(counting):
     with pytest.raises(ValueError):
         bad()
     assert [s.ends for s in counting.spans] == [1, 1]
+
+
+def test_streamed_completion_text_captured_only_with_capture_on(cap_content):
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def stream() -> ProviderStream:
+        return ProviderStream(openai_chunks("a secret"))
+
+    list(stream())
+    span = cap_content.span("chat test-model")
+    reply = next(e for e in span.events if e.name == sc.EVENT_LLM_RESPONSE)
+    assert reply.attributes[sc.EVENT_ATTR_CONTENT] == "a [REDACTED]"
+    assert reply.attributes[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ("stop",)
+
+
+def test_streamed_completion_text_not_captured_by_default(cap):
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def stream() -> ProviderStream:
+        return ProviderStream(openai_chunks("a secret"))
+
+    list(stream())
+    span = cap.span("chat test-model")
+    for event in span.events:
+        assert sc.EVENT_ATTR_CONTENT not in event.attributes
