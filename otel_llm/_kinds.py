@@ -62,13 +62,10 @@ def _with_error(attrs: Mapping[str, AttributeValue], call: Call) -> Mapping[str,
     return {**attrs, semconv.ERROR_TYPE: call.error_type}
 
 
-def _message_event(call: Call, role: str, value: Any) -> None:
-    """A ``chat.message`` (or request/response) event: role, length, text only if captured."""
-    text = value if isinstance(value, str) else None
-    attrs: dict[str, AttributeValue] = {semconv.EVENT_ATTR_ROLE: role}
-    if text is not None:
-        attrs[semconv.EVENT_ATTR_LENGTH] = len(text)
-    captured = call.runtime.content.text(value)
+def _message_event(call: Call, role: str, text: str) -> None:
+    """A ``chat.message`` event: role and length always, the text only if captured."""
+    attrs: dict[str, AttributeValue] = {semconv.EVENT_ATTR_ROLE: role, semconv.EVENT_ATTR_LENGTH: len(text)}
+    captured = call.runtime.content.text(text)
     if captured is not None:
         attrs[semconv.EVENT_ATTR_CONTENT] = captured
     call.span.add_event(semconv.EVENT_CHAT_MESSAGE, attrs)
