@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -234,20 +235,27 @@ def test_same_seed_same_run(run: DemoRun, tmp_path: Path) -> None:
 
 
 # --- the command ---------------------------------------------------------------------
-def test_cli_one_turn_reports_this_runs_spans(tmp_path: Path) -> None:
+def test_cli_one_turn_reports_this_runs_spans_then_the_analysis(tmp_path: Path) -> None:
     command = [sys.executable, "-c", "from otel_llm.cli import main; main()", "demo",
                "--turns", "1", "--output-dir", str(tmp_path), "--latency-scale", "0"]
+    traces = tmp_path / "traces.jsonl"
+
+    def spans() -> list[dict[str, Any]]:
+        return list(_records(traces, "resourceSpans", "scopeSpans", "spans")) if traces.exists() else []
+
     for _ in range(2):  # the second run appends; the report counts only its own spans
-        before = (tmp_path / "traces.jsonl").read_text().count("\n") if (tmp_path / "traces.jsonl").exists() else 0
+        before = len(spans())
         proc = subprocess.run(command, capture_output=True, text=True, timeout=120,
                               env={"COLUMNS": "200", "PATH": ""})
         assert proc.returncode == 0, proc.stderr
-        lines = (tmp_path / "traces.jsonl").read_text().splitlines()[before:]
-        written = sum(len(sp["spans"]) for line in lines for rs in json.loads(line)["resourceSpans"]
-                      for sp in rs["scopeSpans"])
-        assert f"{written} spans written" in proc.stdout
+        after = spans()
+        assert f"{len(after) - before} spans written" in proc.stdout
         assert "traces.jsonl" in proc.stdout and "logs.jsonl" in proc.stdout
         assert "gpt-4o-mini" in proc.stdout and "no price" in proc.stdout
+        # The closing analysis covers every run in the directory, each trace once.
+        reported = re.search(r"([\d,]+) traces", proc.stdout)
+        assert reported and int(reported.group(1).replace(",", "")) == len({s["traceId"] for s in after})
+        assert "budget" in proc.stdout and (tmp_path / "otel-llm.duckdb").exists()
 
 
 # --- the demo's parts -----------------------------------------------------------------
