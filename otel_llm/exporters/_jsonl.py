@@ -6,10 +6,12 @@ fsyncs and never rotates. This core keeps upstream's encoders (the per-signal
 classes in ``file.py`` call them) and adds what the collector's
 ``fileexporter`` format needs on disk:
 
-* the whole line goes out in **one** ``os.write`` on an ``O_APPEND`` fd, so
-  concurrent writers (threads or processes) never interleave and a crash
-  leaves at most one torn *last* line. If a previous process left such a torn
-  line, we start with a newline so it stays a (skippable) line of its own;
+* the whole line goes out in **one** ``os.write`` on an ``O_APPEND`` fd, under
+  an ``flock`` on that fd, so concurrent writers (threads or processes) never
+  interleave and a crash leaves at most one torn *last* line. If a previous
+  process left such a torn line, we start with a newline so it stays a
+  (skippable) line of its own — the lock makes that check reliable, since no
+  other writer can be mid-line while we look;
 * ``fsync`` on flush and close;
 * rotation by size with the collector's backup naming — lumberjack style,
   ``traces-2026-11-25T14-45-01.123.jsonl``, UTC;
@@ -23,11 +25,17 @@ import json
 import logging
 import os
 import threading
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Callable, Generic, Iterator, TypeVar
 
 __all__ = ["JsonlWriter", "backup_name", "encode_line"]
+
+try:
+    import fcntl as _fcntl
+except ImportError:  # Windows
+    _fcntl = None  # type: ignore[assignment]
 
 _log = logging.getLogger("otel_llm.exporters")
 T = TypeVar("T")
@@ -82,7 +90,8 @@ class JsonlWriter(Generic[T]):
                 if self._closed:
                     return False
                 fd = self._writable_fd(len(line))
-                _write_all(fd, line)
+                with _locked(fd):
+                    _write_all(fd, line)
         except Exception as exc:  # noqa: BLE001 — the export thread must survive anything
             return self._failed("write", exc)
         self._failing = False
@@ -132,10 +141,11 @@ class JsonlWriter(Generic[T]):
     def _open(self) -> int:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, _FLAGS, 0o644)
-        size = os.fstat(fd).st_size
-        if size > 0 and hasattr(os, "pread") and os.pread(fd, 1, size - 1) != b"\n":
-            # A writer crashed mid-line: terminate its torn line so ours stays whole.
-            _write_all(fd, b"\n")
+        with _locked(fd):  # every writer writes under this lock, so a line in progress can't fool us
+            size = os.fstat(fd).st_size
+            if size > 0 and hasattr(os, "pread") and os.pread(fd, 1, size - 1) != b"\n":
+                # A writer crashed mid-line: terminate its torn line so ours stays whole.
+                _write_all(fd, b"\n")
         return fd
 
     def _rotated_elsewhere(self, fd: int) -> bool:
@@ -146,21 +156,61 @@ class JsonlWriter(Generic[T]):
             return True
 
     def _rotate(self, fd: int) -> None:
-        os.fsync(fd)
-        os.close(fd)
+        """Rename the full file to its backup name; the caller reopens ``path``.
+
+        Other processes may append to the same file: the rename happens under
+        an ``flock`` on the directory, and only if ``path`` is still the file
+        we measured, so two writers never rotate twice. A process still
+        holding the old inode appends its next whole line to the backup, then
+        notices the rename and reopens.
+        """
         self._fd = None
-        when = self._clock()
-        target = backup_name(self.path, when)
-        while target.exists():  # two rotations in one millisecond: keep both, keep the pattern
-            when += timedelta(milliseconds=1)
-            target = backup_name(self.path, when)
-        os.replace(self.path, target)
+        with _directory_lock(self.path.parent):
+            try:
+                if self._rotated_elsewhere(fd):
+                    return  # another writer rotated first
+                os.fsync(fd)
+                when = self._clock()
+                target = backup_name(self.path, when)
+                while target.exists():  # two rotations in one millisecond: keep both, keep the pattern
+                    when += timedelta(milliseconds=1)
+                    target = backup_name(self.path, when)
+                os.replace(self.path, target)
+            finally:
+                os.close(fd)
 
     def _failed(self, what: str, exc: BaseException) -> bool:
         if not self._failing:
             self._failing = True
             _log.warning("otel-llm: %s to %s failed: %s: %s", what, self.path, type(exc).__name__, exc)
         return False
+
+
+@contextmanager
+def _locked(fd: int) -> Iterator[None]:
+    """Exclusive ``flock`` on ``fd`` across processes (held for one write); no-op without fcntl."""
+    if _fcntl is None:
+        yield
+        return
+    _fcntl.flock(fd, _fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        _fcntl.flock(fd, _fcntl.LOCK_UN)
+
+
+@contextmanager
+def _directory_lock(directory: Path) -> Iterator[None]:
+    """Exclusive ``flock`` on the directory itself (no lock file to clean up); POSIX only."""
+    if _fcntl is None:  # Windows: the in-process lock only
+        yield
+        return
+    dir_fd = os.open(directory, os.O_RDONLY)
+    try:
+        _fcntl.flock(dir_fd, _fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(dir_fd)  # closing releases the lock
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+import subprocess
+import sys
 import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -225,6 +227,32 @@ def test_concurrent_writers_never_interleave(tmp_path: Path) -> None:
     for rec in records:
         assert set(rec["pad"]) == {chr(65 + rec["t"])}
     assert sorted((r["t"], r["n"]) for r in records) == [(t, n) for t in range(6) for n in range(150)]
+
+
+WRITER_SCRIPT = """
+import sys
+from otel_llm.exporters._jsonl import JsonlWriter
+path, tag, max_bytes = sys.argv[1], sys.argv[2], int(sys.argv[3])
+w = JsonlWriter(path, lambda rec: rec, max_bytes=max_bytes or None)
+for n in range(300):
+    w.write({"t": tag, "n": n, "pad": tag * (40_000 if n % 50 == 0 else 100 + n)})
+w.close()
+"""
+
+
+@pytest.mark.parametrize("max_bytes", [0, 200_000], ids=["append", "append+rotate"])
+def test_two_processes_appending_never_interleave_or_lose_lines(tmp_path: Path, max_bytes: int) -> None:
+    path = tmp_path / "traces.jsonl"
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER_SCRIPT, str(path), tag, str(max_bytes)])
+             for tag in ("A", "B")]
+    assert [p.wait(timeout=60) for p in procs] == [0, 0]
+    files = sorted(tmp_path.iterdir())
+    records = [rec for f in files for rec in lines(f)]
+    for rec in records:
+        assert set(rec["pad"]) == {rec["t"]}
+    assert sorted((r["t"], r["n"]) for r in records) == [(t, n) for t in "AB" for n in range(300)]
+    if max_bytes:
+        assert len(files) > 2 and all(BACKUP.match(f.name) for f in files if f != path)
 
 
 def test_failures_are_reported_not_raised(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
