@@ -85,7 +85,7 @@ def status_for(percent_used: float) -> Status:
     return "ok"
 
 
-def evaluate(
+def budget_status(
     store: Any,
     budgets: Iterable[Budget],
     month: str | date | None = None,
@@ -180,4 +180,4 @@ def _budget(item: Any) -> Budget:
     return Budget(float(item["monthly"]), item.get("project"), item.get("model"), item.get("name"))
 
 
-__all__ = ["Budget", "BudgetStatus", "any_critical", "evaluate", "load_budgets", "parse_budgets", "status_for"]
+__all__ = ["Budget", "BudgetStatus", "any_critical", "budget_status", "load_budgets", "parse_budgets", "status_for"]

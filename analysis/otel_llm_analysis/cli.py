@@ -326,7 +326,7 @@ def budget(
         raise _fail("give a budget with --monthly 50 or --file budgets.yaml", 2)
     day = _guard(date.fromisoformat, as_of) if as_of else None
     with _store(db) as store:
-        statuses = _guard(analysis.evaluate, store, plan, month, day)
+        statuses = _guard(analysis.budget_status, store, plan, month, day)
     if fmt is OutputFormat.table:
         from otel_llm_analysis.export import rich_table
 
@@ -395,10 +395,10 @@ def logs(
 
     with _store(db) as store:
         if patterns:
-            rows = _guard(analysis.patterns, store, severity or "ERROR", search, since, until, limit)
+            rows = _guard(analysis.log_patterns, store, severity or "ERROR", search, since, until, limit)
             columns = ["pattern", "count", "first_seen", "last_seen", "example_trace_id"]
         else:
-            rows = _guard(analysis.search, store, search, severity, since, until, limit)
+            rows = _guard(analysis.search_logs, store, search, severity, since, until, limit)
             columns = ["time", "severity_text", "body", "trace_id"]
     _emit(rows, fmt, "log patterns" if patterns else "logs", columns)
 
@@ -511,13 +511,13 @@ def _result_rows(store: Any, result: Result, filters: Any, *, by: Optional[str],
 
         return series(store, period, filters)  # type: ignore[arg-type]
     if result is Result.budget:
-        from otel_llm_analysis.budgets import Budget, evaluate, load_budgets
+        from otel_llm_analysis.budgets import Budget, budget_status, load_budgets
 
         plan = load_budgets(budgets_file) if budgets_file else []
         plan += [Budget(monthly)] if monthly is not None else []
         if not plan:
             raise ValueError("give --monthly or --file for a budget export")
-        return evaluate(store, plan, month)
+        return budget_status(store, plan, month)
     if result is Result.compare:
         from otel_llm_analysis.compare import compare as run
 
@@ -530,8 +530,8 @@ def _result_rows(store: Any, result: Result, filters: Any, *, by: Optional[str],
         from otel_llm_analysis import logs as analysis
 
         if result is Result.logs:
-            return analysis.search(store, since=filters.since, until=filters.until, limit=1_000_000)
-        return analysis.patterns(store, since=filters.since, until=filters.until)
+            return analysis.search_logs(store, since=filters.since, until=filters.until, limit=1_000_000)
+        return analysis.log_patterns(store, since=filters.since, until=filters.until)
     from otel_llm_analysis.traces import top_traces
 
     return top_traces(store, top, "cost", filters)

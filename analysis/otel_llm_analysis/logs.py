@@ -87,7 +87,7 @@ class LogRow:
     service_name: str | None
 
 
-def search(
+def search_logs(
     store: Any,
     text: str | None = None,
     severity: str | int | None = None,
@@ -114,7 +114,7 @@ class LogPattern:
     example_trace_id: str | None
 
 
-def patterns(
+def log_patterns(
     store: Any,
     severity: str | int | None = "ERROR",
     text: str | None = None,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from otel_llm_analysis.budgets import Budget, evaluate
+from otel_llm_analysis.budgets import Budget, budget_status
 from otel_llm_analysis.export import format_value, rich_table
 from otel_llm_analysis.summaries import summary, totals
 
@@ -45,7 +45,7 @@ def print_report(store: Any, console: Any = None, *, monthly_budget: float | Non
         if month is None:
             newest = connection(store).execute("SELECT max(start_time) FROM spans").fetchone()[0]
             month = newest.strftime("%Y-%m") if newest else None
-        statuses = evaluate(store, [Budget(monthly_budget)], month)
+        statuses = budget_status(store, [Budget(monthly_budget)], month)
         style = lambda name, value: STATUS_STYLE.get(value) if name == "status" else None  # noqa: E731
         console.print(rich_table(statuses, "budget", ["budget", "monthly_usd", "spent", "percent_used", "status",
                                                       "projected_month_end", "runs_out_on"], style=style,

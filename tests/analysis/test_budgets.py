@@ -11,7 +11,7 @@ import pytest
 from otel_llm_analysis.budgets import (
     Budget,
     any_critical,
-    evaluate,
+    budget_status,
     load_budgets,
     parse_budgets,
     status_for,
@@ -53,7 +53,7 @@ def test_status_thresholds(percent, status):
 def test_thresholds_end_to_end_with_budgets_sized_to_the_spend(loaded, fraction, status):
     store, data = loaded
     spent = _spent(data)
-    (result,) = evaluate(store, [Budget(spent / fraction)], MONTH, AS_OF)
+    (result,) = budget_status(store, [Budget(spent / fraction)], MONTH, AS_OF)
     assert result.percent_used == pytest.approx(fraction * 100)
     assert result.status == status
     assert any_critical([result]) == (status == "critical")
@@ -63,7 +63,7 @@ def test_spent_remaining_and_projection(loaded):
     store, data = loaded
     project = data.spans[0].project
     budgets = [Budget(100.0), Budget(0.5, project=project), Budget(0.2, model="gpt-4o-2024-08-06")]
-    overall, per_project, per_model = evaluate(store, budgets, MONTH, AS_OF)
+    overall, per_project, per_model = budget_status(store, budgets, MONTH, AS_OF)
     for result, spent in (
         (overall, _spent(data)),
         (per_project, _spent(data, project=project)),
@@ -84,11 +84,11 @@ def test_run_out_day_in_the_future_past_and_never(loaded):
     burn = spent / 12
     # runs out later this month: the first day whose projected cumulative reaches it
     limit = spent + burn * 5.5
-    (future,) = evaluate(store, [Budget(limit)], MONTH, AS_OF)
+    (future,) = budget_status(store, [Budget(limit)], MONTH, AS_OF)
     assert future.runs_out_on == AS_OF + timedelta(days=math.ceil((limit - spent) / burn)) == date(2026, 11, 18)
     # already spent: the day the cumulative spend crossed it
     limit = spent / 2
-    (past,) = evaluate(store, [Budget(limit)], MONTH, AS_OF)
+    (past,) = budget_status(store, [Budget(limit)], MONTH, AS_OF)
     cumulative, crossed = 0.0, None
     for day in range(1, 13):
         cumulative += _spent(data, until=date(2026, 11, day)) - _spent(data, until=date(2026, 11, day) - timedelta(1))
@@ -97,16 +97,16 @@ def test_run_out_day_in_the_future_past_and_never(loaded):
     assert past.runs_out_on == crossed
     assert past.status == "critical"
     # never this month
-    (never,) = evaluate(store, [Budget(spent / 12 * 30 * 2)], MONTH, AS_OF)
+    (never,) = budget_status(store, [Budget(spent / 12 * 30 * 2)], MONTH, AS_OF)
     assert never.runs_out_on is None
 
 
 def test_month_without_spend(loaded):
     store, _ = loaded
-    (result,) = evaluate(store, [Budget(10.0)], "2025-02", date(2025, 2, 10))
+    (result,) = budget_status(store, [Budget(10.0)], "2025-02", date(2025, 2, 10))
     assert (result.spent, result.status, result.runs_out_on, result.projected_month_end) == (0.0, "ok", None, 0.0)
     with pytest.raises(ValueError):
-        evaluate(store, [Budget(0.0)], MONTH, AS_OF)
+        budget_status(store, [Budget(0.0)], MONTH, AS_OF)
 
 
 def test_budgets_file_yaml_and_json(tmp_path):

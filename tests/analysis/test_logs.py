@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from otel_llm_analysis import synthetic
-from otel_llm_analysis.logs import patterns, search, severity_number
+from otel_llm_analysis.logs import log_patterns, search_logs, severity_number
 from otel_llm_analysis.store import TraceStore
 
 from _ground_truth import load
@@ -28,16 +28,16 @@ def _time(record):
 
 def test_search_by_text_severity_and_time(loaded):
     store, data = loaded
-    rows = search(store, text="llm CALL failed", limit=10_000)
+    rows = search_logs(store, text="llm CALL failed", limit=10_000)
     expected = [r for r in data.logs if "llm call failed" in r.body.lower()]
     assert len(rows) == len(expected) > 0
     assert [r.time for r in rows] == sorted((_time(r) for r in expected), reverse=True)
-    warn_up = search(store, severity="WARN", limit=10_000)
+    warn_up = search_logs(store, severity="WARN", limit=10_000)
     assert len(warn_up) == sum(r.severity_number >= 13 for r in data.logs)
     assert {r.severity_text for r in warn_up} == {"WARN", "ERROR"}
     middle = sorted(_time(r) for r in data.logs)[len(data.logs) // 2]
-    assert len(search(store, since=middle, limit=10_000)) == sum(_time(r) >= middle for r in data.logs)
-    assert len(search(store, limit=3)) == 3
+    assert len(search_logs(store, since=middle, limit=10_000)) == sum(_time(r) >= middle for r in data.logs)
+    assert len(search_logs(store, limit=3)) == 3
     with pytest.raises(ValueError):
         severity_number("LOUD")
 
@@ -56,7 +56,7 @@ def test_error_patterns_from_generated_logs(loaded):
     store, data = loaded
     errors = [r for r in data.logs if r.severity_number >= 17]
     expected = Counter(_expected_pattern(r.body) for r in errors)
-    rows = patterns(store)
+    rows = log_patterns(store)
     assert {r.pattern: r.count for r in rows} == dict(expected)
     for row in rows:
         members = sorted((r for r in errors if _expected_pattern(r.body) == row.pattern), key=lambda r: r.time_ns)
@@ -83,7 +83,7 @@ def test_masks_uuids_hex_ids_quotes_and_numbers(tmp_path):
     path.write_bytes(orjson.dumps(request) + b"\n")
     store = TraceStore(str(tmp_path / "logs.duckdb"))
     store.ingest([str(path)])
-    rows = {r.pattern: r for r in patterns(store)}
+    rows = {r.pattern: r for r in log_patterns(store)}
     assert {p: r.count for p, r in rows.items()} == {
         "user <str> lost session <uuid> after <num> s": 2,
         "retry <num> of gpt-4o failed for span <hex>": 2,
