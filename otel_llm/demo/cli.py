@@ -49,7 +49,8 @@ def demo(
 
     started = time.perf_counter()
     otel_llm.configure(
-        exporter="file", output_dir=output_dir, service_name="rag-demo", project="demo"
+        exporter="file", output_dir=output_dir, service_name="rag-demo", project="demo",
+        process_metrics=True,
     )
     try:
         summary = run(turns, seed, latency_scale)

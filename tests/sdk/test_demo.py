@@ -220,6 +220,25 @@ def test_logs_carry_the_trace_and_span_of_their_span(run: DemoRun) -> None:
     assert len(no_price) == 1  # one warning per unpriced model, not one per call
 
 
+def test_metrics_agree_with_the_spans(run: DemoRun) -> None:
+    last = (run.out / "metrics.jsonl").read_text().splitlines()[-1]  # cumulative: totals so far
+    metrics = {
+        m["name"]: m for rm in json.loads(last)["resourceMetrics"]
+        for sm in rm["scopeMetrics"] for m in sm["metrics"]
+    }
+    token_sums = {
+        (a[semconv.GEN_AI_REQUEST_MODEL], a[semconv.GEN_AI_TOKEN_TYPE]): point["sum"]
+        for point in metrics[semconv.METRIC_TOKEN_USAGE]["histogram"]["dataPoints"]
+        for a in [_attrs(point)]
+    }
+    for model in (*PRICED, UNPRICED):
+        calls = run.llm_calls(model)
+        assert token_sums[(model, "input")] == sum(c["attrs"].get(semconv.GEN_AI_USAGE_INPUT_TOKENS, 0) for c in calls)
+        assert token_sums[(model, "output")] == sum(c["attrs"].get(semconv.GEN_AI_USAGE_OUTPUT_TOKENS, 0) for c in calls)
+    assert {semconv.METRIC_OPERATION_DURATION, semconv.METRIC_TIME_TO_FIRST_CHUNK, semconv.METRIC_COST} <= set(metrics)
+    assert {"process.cpu.time", "process.memory.usage"} <= set(metrics)  # configure(process_metrics=True)
+
+
 def test_same_seed_same_run(run: DemoRun, tmp_path: Path) -> None:
     again = _run_demo(tmp_path)
 
