@@ -1,8 +1,10 @@
 """``otel-llm demo``: run the RAG demo app into files and summarise what it wrote.
 
-Why the summary is computed from the files: it shows a newcomer that the
+Why the first summary is computed from the files: it shows a newcomer that the
 embedded default works end to end (app -> decorators -> exporter -> jsonl) and
-where the data is, before any analysis tooling is involved.
+where the data is, before any analysis tooling is involved. The demo then
+hands the files to the DuckDB analysis (``_analysis_report``, when the
+``[analysis]`` extra is installed) for the summary and budget status.
 """
 
 from __future__ import annotations
