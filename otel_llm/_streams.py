@@ -21,7 +21,7 @@ type), without importing any provider SDK; other attributes (``.response``,
 from __future__ import annotations
 
 import io
-from types import TracebackType
+from types import GeneratorType, TracebackType
 from typing import TYPE_CHECKING, Any, Callable
 
 from opentelemetry import context as otel_context
@@ -76,10 +76,13 @@ class _StreamProxy:
         except AttributeError:  # __init__ never ran
             return
         if not call.ended:
-            try:
-                call.end_stream(complete=False)
-            except Exception as exc:  # noqa: BLE001 — never raise from __del__
-                internal_error("streams.gc", exc)
+            self._abandon()
+
+    def _abandon(self) -> None:
+        try:
+            self._call.end_stream(complete=False)
+        except Exception as exc:  # noqa: BLE001 — never raise our errors from __del__
+            internal_error("streams.gc", exc)
 
 
 class SyncStreamProxy(_StreamProxy):
@@ -89,6 +92,18 @@ class SyncStreamProxy(_StreamProxy):
 
     def __iter__(self) -> "SyncStreamProxy":
         return self
+
+    def _abandon(self) -> None:
+        """Close an abandoned generator now, in the span's context, as Python would on GC.
+
+        Its ``finally`` blocks then run while the span is open (their child spans
+        nest under it). An error they raise is reported by Python as unraisable,
+        exactly as for the undecorated generator.
+        """
+        if isinstance(self._inner, GeneratorType):
+            self.close()
+        else:
+            super()._abandon()
 
     def _step(self, op: Callable[..., Any], *args: Any) -> Any:
         token = otel_context.attach(self._call.ctx)  # type: ignore[arg-type]

@@ -367,3 +367,25 @@ def test_streamed_completion_text_not_captured_by_default(cap):
     span = cap.span("chat test-model")
     for event in span.events:
         assert sc.EVENT_ATTR_CONTENT not in event.attributes
+
+
+def test_abandoned_generator_cleanup_runs_inside_its_span(cap):
+    @otel_llm.vector_op("release", collection="cursors", db_system="chroma")
+    def release() -> None:
+        return None
+
+    @otel_llm.graph_node("producer")
+    def producer():
+        try:
+            yield 1
+            yield 2
+        finally:
+            release()
+
+    for _ in producer():
+        break
+    gc.collect()
+    producer_span, cleanup = cap.span("producer"), cap.span("release cursors")
+    assert cleanup.parent.span_id == producer_span.context.span_id
+    assert cleanup.end_time <= producer_span.end_time
+    assert producer_span.attributes[sc.OTEL_LLM_STREAM_COMPLETE] is False
