@@ -420,8 +420,9 @@ def traces(
     with _store(db) as store:
         rows = analysis.top_traces(store, top, by.value, filters)
     _emit(rows, fmt, f"top {top} traces by {by.value}",
-          ["trace_id", "root_name", "start_time", "duration_ms", "depth", "spans", "llm_calls", "tokens",
-           "cost_usd", "errors"])
+          ["trace_id", "cost_usd" if by is RankChoice.cost else "duration_ms", "root_name", "llm_calls",
+           "tokens", "duration_ms" if by is RankChoice.cost else "cost_usd", "depth", "spans", "errors",
+           "start_time"])
     if tree and fmt is OutputFormat.table:
         console = _console()
         for row in rows:

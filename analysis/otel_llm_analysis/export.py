@@ -148,7 +148,8 @@ def rich_table(
     headers = {name: (rename or {}).get(name, name) for name in names}
     if width:
         def needed(chosen: list[str]) -> int:
-            return sum(max([len(headers[n]), *map(len, cells[n])]) + 3 for n in chosen) + 1
+            # long text (a log pattern) wraps inside its cell, so it claims at most 40
+            return sum(min(40, max([len(headers[n]), *map(len, cells[n])])) + 3 for n in chosen) + 1
 
         while len(names) > 1 and needed(names) > width:
             names.pop()
