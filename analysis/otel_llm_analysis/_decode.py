@@ -280,18 +280,19 @@ class Batch:
     # spans
     span_cols: dict[str, list[Any]] = field(default_factory=lambda: _columns(
         "trace_id", "span_id", "parent_span_id", "name", "kind", "start_ns", "end_ns",
-        "status_code", "status_message", "scope_name", "resource_id", "attrs", "ttft_ns"))
+        "status_code", "status_message", "scope_name", "resource_id", "attrs", "ttft_ns", "line"))
     event_cols: dict[str, list[Any]] = field(default_factory=lambda: _columns(
-        "span_ord", "trace_id", "span_id", "time_ns", "name", "attrs"))
+        "span_ord", "trace_id", "span_id", "time_ns", "name", "attrs", "line"))
     point_cols: dict[str, list[Any]] = field(default_factory=lambda: _columns(
         "time_ns", "start_ns", "metric_name", "metric_type", "unit", "temporality", "is_monotonic",
         "scope_name", "resource_id", "attrs", "value", "count", "sum", "min", "max",
-        "bucket_counts", "explicit_bounds"))
+        "bucket_counts", "explicit_bounds", "line"))
     log_cols: dict[str, list[Any]] = field(default_factory=lambda: _columns(
         "time_ns", "severity_number", "severity_text", "body", "trace_id", "span_id",
-        "scope_name", "resource_id", "attrs"))
+        "scope_name", "resource_id", "attrs", "line"))
     problems: list[Problem] = field(default_factory=list)
     lines: int = 0
+    line_no: int = 0  # the line being decoded: rows remember it for later reports
 
     @property
     def spans(self) -> int:
@@ -346,6 +347,9 @@ def _normalise_id(value: str, nbytes: int) -> tuple[str | None, str | None]:
 def decode_line(line: bytes, batch: Batch, line_no: int) -> None:
     """Append everything in one export-request line to ``batch``; problems go to ``batch.problems``."""
     batch.lines += 1
+    batch.line_no = line_no
+    if not line.strip():
+        return  # blank lines carry nothing; not worth a report
     report = _reporter(batch, line_no)
     try:
         request = _STRICT_DECODER.decode(line)
@@ -418,20 +422,31 @@ def _decode_piecewise(line: bytes, batch: Batch, report: Callable[..., None]) ->
                 items = []
                 for ii, item in enumerate(scope.get(leaf) or []):
                     try:
-                        items.append(msgspec.convert(item, item_type, strict=False))
+                        items.append(_convert(item, item_type))
                     except msgspec.ValidationError as exc:
                         report(f"skipped: {_lower_first(str(exc))}", f"{where_s}.{leaf}[{ii}]")
                 try:
-                    scopes.append(msgspec.convert({**scope, leaf: []}, scope_type, strict=False))
+                    scopes.append(_convert({**scope, leaf: []}, scope_type))
                     setattr(scopes[-1], leaf, items)
                 except msgspec.ValidationError as exc:
                     report(f"skipped {len(items)} item(s): {_lower_first(str(exc))}", where_s)
             try:
-                rebuilt.append(msgspec.convert({**res, mid: []}, res_type, strict=False))
+                rebuilt.append(_convert({**res, mid: []}, res_type))
                 setattr(rebuilt[-1], mid, scopes)
             except msgspec.ValidationError as exc:
                 report(f"skipped resource: {_lower_first(str(exc))}", where_r)
         _append_request(T["Request"](**{top: rebuilt}), batch, report)
+
+
+_DECODERS: dict[type, msgspec.json.Decoder] = {}
+
+
+def _convert(obj: Any, typ: type) -> Any:
+    """Generic JSON value -> struct, by re-encoding (``msgspec.Raw`` fields need JSON text)."""
+    decoder = _DECODERS.get(typ)
+    if decoder is None:
+        decoder = _DECODERS[typ] = msgspec.json.Decoder(typ, strict=False)
+    return decoder.decode(msgspec.json.encode(obj))
 
 
 def _append_request(request: Any, batch: Batch, report: Callable[..., None]) -> None:
@@ -491,14 +506,16 @@ def _append_spans(resource_spans: list[Any], batch: Batch, report: Callable[...,
                 c_attrs.append(bytes(raw).decode("utf-8", "replace") if raw else _NO_ATTRIBUTES)
                 ttft = None
                 if span.events:
-                    ttft = _append_events(span, first + offset, tids[offset], sids[offset], ev)
+                    ttft = _append_events(span, first + offset, tids[offset], sids[offset], ev, batch.line_no)
                 c_ttft.append(ttft)
             count = len(spans)
             c_scope += [scope_name] * count
             c_res += [rid] * count
+            cols["line"] += [batch.line_no] * count
 
 
-def _append_events(span: Any, ordinal: int, trace_id: str, span_id: str, ev: dict[str, list[Any]]) -> int | None:
+def _append_events(span: Any, ordinal: int, trace_id: str, span_id: str, ev: dict[str, list[Any]],
+                   line_no: int) -> int | None:
     """Events of one span; returns its time to first token (ns) when it has an ``llm.first_token``."""
     first_token = None
     for event in span.events:
@@ -508,6 +525,7 @@ def _append_events(span: Any, ordinal: int, trace_id: str, span_id: str, ev: dic
         ev["time_ns"].append(event.timeUnixNano)
         ev["name"].append(event.name)
         ev["attrs"].append(_text(event.attributes))
+        ev["line"].append(line_no)
         if event.name == FIRST_TOKEN_EVENT and span.startTimeUnixNano:
             delta = event.timeUnixNano - span.startTimeUnixNano
             if first_token is None or delta < first_token:
@@ -565,6 +583,7 @@ def _append_metrics(resource_metrics: list[Any], batch: Batch) -> None:
                         cols["scope_name"].append(scope_name)
                         cols["resource_id"].append(rid)
                         cols["attrs"].append(_text(p.attributes))
+                        cols["line"].append(batch.line_no)
                         if kind in ("gauge", "sum"):
                             value = p.asDouble if p.asDouble is not None else p.asInt
                             cols["value"].append(float(value) if value is not None else None)
@@ -623,3 +642,4 @@ def _append_logs(resource_logs: list[Any], batch: Batch, report: Callable[..., N
                 cols["scope_name"].append(scope_name)
                 cols["resource_id"].append(rid)
                 cols["attrs"].append(_text(rec.attributes))
+                cols["line"].append(batch.line_no)

@@ -328,19 +328,38 @@ def _sanitise_attributes(batch: Batch) -> None:
         return orjson.dumps([{"key": k, "value": v} for k, v in unique.items()]).decode()
 
     batch.resources[:] = [clean(t) for t in batch.resources]
+    lines: set[int] = set()
     for cols in (batch.span_cols, batch.event_cols, batch.point_cols, batch.log_cols):
-        cols["attrs"][:] = [clean(t) for t in cols["attrs"]]
+        for i, text in enumerate(cols["attrs"]):
+            cleaned = clean(text)
+            if len(cleaned) != len(text) or cleaned != orjson.dumps(orjson.loads(text)).decode():
+                lines.add(cols["line"][i])
+            cols["attrs"][i] = cleaned
+    for line in sorted(lines) or [0]:
+        batch.problems.append(Problem(batch.source, line, "repeated or non-text attribute keys: kept the last value"))
+
+
+def _insert_atomic(con: duckdb.DuckDBPyConnection, batch: Batch) -> _Counts:
+    """One batch in one transaction, so a span never lands without its events."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        counts = _insert(con, batch)
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+    return counts
 
 
 def _insert_robust(con: duckdb.DuckDBPyConnection, batch: Batch) -> _Counts:
+    """Insert; if DuckDB refuses a MAP (repeated or NULL keys), clean the batch's attributes and retry."""
     try:
-        return _insert(con, batch)
+        return _insert_atomic(con, batch)
     except duckdb.InvalidInputException as exc:
         if "Map keys" not in str(exc):
             raise
     _sanitise_attributes(batch)
-    batch.problems.append(Problem(batch.source, 0, "repeated or non-text attribute keys: kept the last value"))
-    return _insert(con, batch)
+    return _insert_atomic(con, batch)
 
 
 # --- bookkeeping ------------------------------------------------------------------------
@@ -399,11 +418,12 @@ class _Pipeline:
         self.report = report
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="otel-llm-ingest")
         self.pending: Future[_Counts] | None = None
+        self.batch = Batch()
 
     def submit(self, batch: Batch) -> None:
         self.wait()
-        self.report.bad_lines.extend(batch.problems)
         self.pending = self.pool.submit(_insert_robust, self.con, batch)
+        self.batch = batch
 
     def wait(self) -> None:
         if self.pending is None:
@@ -411,6 +431,7 @@ class _Pipeline:
         counts = self.pending.result()
         self.pending = None
         r = self.report
+        r.bad_lines.extend(self.batch.problems)  # after the insert: it may add some
         r.spans_added += counts.spans
         r.events_added += counts.events
         r.metric_points_added += counts.points
@@ -438,7 +459,8 @@ def _ingest_file(con: duckdb.DuckDBPyConnection, info: FileInfo, known: list[_Kn
         return
     batch = Batch(source=str(info.path))
     end, first_line = start, line_no
-    con.execute("BEGIN TRANSACTION")
+    # Batches commit one by one and the offset after them: a crash in between only
+    # means re-reading lines whose rows de-duplication then skips.
     try:
         for record in read_records(info, start, line_no):
             if record.data is not None:
@@ -454,10 +476,8 @@ def _ingest_file(con: duckdb.DuckDBPyConnection, info: FileInfo, known: list[_Kn
         pipeline.submit(batch)
         pipeline.wait()
         _remember(con, known, old, info, end, line_no)
-        con.execute("COMMIT")
     except BaseException:
         pipeline.pending = None
-        con.execute("ROLLBACK")
         raise
     file_report.lines = line_no - first_line
     file_report.bytes = end - start
