@@ -191,6 +191,18 @@ def test_rotation_by_size_uses_collector_backup_names(tmp_path: Path) -> None:
     assert sorted(seen) == list(range(30))  # nothing lost, nothing split
 
 
+def test_encoders_with_and_without_orjson_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    from otel_llm.exporters import _jsonl
+
+    message = {"s": "é 😀", "bad": "x \ud800 y", "n": [1, 2.5, True, None], "big": str(2**63 - 1)}
+    fast = _jsonl.encode_line(message)
+    monkeypatch.setattr(_jsonl, "_orjson", None)
+    slow = _jsonl.encode_line(message)
+    assert fast.endswith(b"\n") and slow.endswith(b"\n") and fast.count(b"\n") == 1
+    assert json.loads(fast) == json.loads(slow)
+    assert json.loads(slow)["bad"] == "x \ud800 y"
+
+
 def test_backup_name_format() -> None:
     when = datetime(2026, 1, 2, 3, 4, 5, 6000, tzinfo=timezone.utc)
     assert backup_name(Path("/d/metrics.jsonl"), when) == Path("/d/metrics-2026-01-02T03-04-05.006.jsonl")
