@@ -1,0 +1,145 @@
+"""Files, globs, the three on-disk forms, offsets and half-written tails."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import pytest
+import zstandard
+
+from otel_llm_analysis import TraceStore
+from otel_llm_analysis._sources import SourceError, expand, read_records, sniff_format, stat_file
+from otel_llm_analysis.synthetic import SyntheticData
+
+LINES = [b'{"a": %d}' % i for i in range(1, 8)]
+
+
+def _native(data: bytes) -> bytes:
+    return zstandard.ZstdCompressor().compress(data)
+
+
+def _framed(messages: list[bytes]) -> bytes:
+    """The collector's legacy form: 4-byte big-endian length + one zstd frame per message."""
+    out = b""
+    for message in messages:
+        frame = zstandard.ZstdCompressor(write_checksum=True).compress(message)
+        out += struct.pack(">I", len(frame)) + frame
+    return out
+
+
+def test_expand_directories_globs_and_order(tmp_path: Path) -> None:
+    for name in ("traces.jsonl", "traces-2026-11-25T10-00-00.000.jsonl", "traces-2026-11-24T10-00-00.000.jsonl",
+                 "logs.jsonl", "notes.txt", "metrics.jsonl.zst"):
+        (tmp_path / name).write_bytes(b"{}\n")
+    names = [p.name for p in expand([tmp_path])]
+    assert names == ["logs.jsonl", "metrics.jsonl.zst", "traces-2026-11-24T10-00-00.000.jsonl",
+                     "traces-2026-11-25T10-00-00.000.jsonl", "traces.jsonl"]
+    assert [p.name for p in expand([str(tmp_path / "traces*.jsonl")])][-1] == "traces.jsonl"
+    with pytest.raises(SourceError, match="no such file"):
+        expand([tmp_path / "missing.jsonl"])
+
+
+def test_sniff_forms() -> None:
+    assert sniff_format(b'{"resourceSpans"') == "jsonl"
+    assert sniff_format(_native(b"{}\n")[:8]) == "zstd"
+    assert sniff_format(_framed([b"{}"])[:8]) == "zstd-framed"
+
+
+@pytest.mark.parametrize("form", ["jsonl", "zstd", "zstd-framed"])
+def test_records_resume_at_offset_with_line_numbers(tmp_path: Path, form: str) -> None:
+    path = tmp_path / "f"
+    if form == "jsonl":
+        path.write_bytes(b"\n".join(LINES) + b"\n")
+    elif form == "zstd":
+        path.write_bytes(_native(b"\n".join(LINES) + b"\n"))
+    else:
+        path.write_bytes(_framed(LINES))
+    info = stat_file(path)
+    assert info.format == form
+    records = list(read_records(info))
+    assert [r.data for r in records] == LINES
+    assert [r.line_no for r in records] == list(range(1, 8))
+    resumed = list(read_records(info, records[2].end_offset, records[2].line_no))
+    assert [(r.line_no, r.data) for r in resumed] == list(zip(range(4, 8), LINES[3:]))
+
+
+def test_half_written_tail_is_not_yielded(tmp_path: Path) -> None:
+    path = tmp_path / "f.jsonl"
+    path.write_bytes(b"\n".join(LINES[:3]) + b"\n" + LINES[3][:4])
+    records = list(read_records(stat_file(path)))
+    assert [r.data for r in records] == LINES[:3]
+    assert records[-1].end_offset == len(b"\n".join(LINES[:3])) + 1
+
+
+def test_half_written_frame_and_stream_are_not_yielded(tmp_path: Path) -> None:
+    framed = tmp_path / "framed"
+    whole = _framed(LINES[:3])
+    framed.write_bytes(whole + _framed([LINES[3]])[:-3])
+    assert [r.data for r in read_records(stat_file(framed))] == LINES[:3]
+    stream = tmp_path / "stream.zst"
+    compressed = _native(b"\n".join(LINES) + b"\n")
+    stream.write_bytes(compressed[: len(compressed) - 6])
+    got = [r.data for r in read_records(stat_file(stream))]
+    assert got == LINES[: len(got)]  # a prefix: whatever decompresses completely, nothing invented
+
+
+def test_corrupt_frame_is_reported_and_the_next_one_read(tmp_path: Path) -> None:
+    path = tmp_path / "framed"
+    frames = _framed(LINES[:3])
+    first_len = struct.unpack(">I", frames[:4])[0]
+    broken = bytearray(frames)
+    broken[4 + first_len - 5] ^= 0xFF  # one content byte: the frame checksum no longer matches
+    path.write_bytes(bytes(broken))
+    records = list(read_records(stat_file(path)))
+    assert records[0].data is None and "zstd" in (records[0].error or "")
+    assert [r.data for r in records[1:]] == LINES[1:3]
+
+
+@pytest.mark.parametrize("form", ["zstd", "zstd-framed"])
+def test_zstd_files_give_the_same_tables_as_plain(tmp_path: Path, dataset: SyntheticData, form: str) -> None:
+    plain = next(p for p in dataset.files if p.name == "traces.jsonl")
+    data = plain.read_bytes()
+    lines = data.splitlines()
+    target = tmp_path / ("traces.jsonl.zst" if form == "zstd" else "traces.jsonl")
+    target.write_bytes(_native(data) if form == "zstd" else _framed(lines))
+    query = ("SELECT trace_id, span_id, name, model, input_tokens, cost_usd, attributes FROM spans "
+             "ORDER BY trace_id, span_id")
+    with TraceStore() as a, TraceStore() as b:
+        a.ingest(plain)
+        report = b.ingest(target)
+        assert report.files[0].format == form
+        assert report.bad_lines == []
+        assert a.query(query) == b.query(query)
+        assert len(a.query(query)) == sum(1 for s in dataset.spans)
+
+
+def test_framed_file_that_grows_is_resumed(tmp_path: Path, dataset: SyntheticData) -> None:
+    lines = next(p for p in dataset.files if p.name == "traces.jsonl").read_bytes().splitlines()
+    path = tmp_path / "traces.jsonl"
+    half = len(lines) // 2
+    path.write_bytes(_framed(lines[:half]) + _framed([lines[half]])[:10])  # a frame still being written
+    with TraceStore() as store:
+        first = store.ingest(path)
+        path.write_bytes(_framed(lines))
+        second = store.ingest(path)
+        assert first.files[0].lines == half
+        assert (second.files[0].status, second.files[0].lines) == ("resumed", len(lines) - half)
+        assert second.duplicates_skipped == 0
+        assert store.query("SELECT count(*) FROM spans")[0][0] == len(dataset.spans)
+
+
+def test_native_stream_that_grows_is_resumed(tmp_path: Path, dataset: SyntheticData) -> None:
+    """A zstd stream appended with new frames (how a compressing writer grows a file)."""
+    lines = next(p for p in dataset.files if p.name == "traces.jsonl").read_bytes().splitlines(keepends=True)
+    half = len(lines) // 2
+    path = tmp_path / "traces.jsonl.zst"
+    path.write_bytes(_native(b"".join(lines[:half])))
+    with TraceStore() as store:
+        first = store.ingest(path)
+        with path.open("ab") as fh:
+            fh.write(_native(b"".join(lines[half:])))
+        second = store.ingest(path)
+        assert (first.files[0].lines, second.files[0].lines) == (half, len(lines) - half)
+        assert second.duplicates_skipped == 0
+        assert store.query("SELECT count(*) FROM spans")[0][0] == len(dataset.spans)
