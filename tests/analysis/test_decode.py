@@ -1,0 +1,123 @@
+"""Decoding: other producers' spellings, value rendering, ids, metrics and logs shapes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from otel_llm_analysis import TraceStore
+from otel_llm_analysis._decode import SPELLINGS, Batch, decode_line
+from otel_llm_analysis.synthetic import key_values
+
+TRACE = "0af7651916cd43dd8448eb211c80319c"
+
+
+def _span(span_id: str, attributes: dict, **extra: object) -> dict:
+    return {"traceId": TRACE, "spanId": span_id, "name": "llm", "kind": 3,
+            "startTimeUnixNano": "1764000000000000000", "endTimeUnixNano": "1764000001500000000",
+            "attributes": key_values(attributes), **extra}
+
+
+def _request(spans: list[dict], resource: dict | None = None) -> bytes:
+    return orjson.dumps({"resourceSpans": [{
+        "resource": {"attributes": key_values(resource or {"service.name": "svc"})},
+        "scopeSpans": [{"scope": {"name": "some.instrumentation"}, "spans": spans}]}]})
+
+
+#: (producer, attributes) -> expected typed columns
+PRODUCERS = [
+    ("openllmetry", {"gen_ai.system": "openai", "gen_ai.request.model": "gpt-4o", "gen_ai.response.model": "gpt-4o-2024",
+                     "gen_ai.usage.prompt_tokens": 120, "gen_ai.usage.completion_tokens": 30, "llm.request.type": "chat"},
+     ("openai", "gpt-4o-2024", 120, 30, None, "chat")),
+    ("openlit", {"gen_ai.system": "anthropic", "gen_ai.request.model": "claude", "gen_ai.usage.input_tokens": 10,
+                 "gen_ai.usage.output_tokens": 5, "gen_ai.usage.cost": 0.25, "gen_ai.operation.name": "chat"},
+     ("anthropic", "claude", 10, 5, 0.25, "chat")),
+    ("openinference", {"llm.provider": "openai", "llm.model_name": "gpt-4o-mini", "llm.token_count.prompt": 7,
+                       "llm.token_count.completion": 3, "llm.cost.total": 0.001},
+     ("openai", "gpt-4o-mini", 7, 3, 0.001, None)),
+    ("other", {"gen_ai.provider.name": "x", "gen_ai.request.model": "m", "llm.usage.prompt_tokens": "11",
+               "llm.usage.completion_tokens": 2.0, "operation.cost": "0.5", "gen_ai.usage.cost.amount": 0.75},
+     ("x", "m", 11, 2, 0.75, None)),
+]
+
+
+@pytest.mark.parametrize("producer, attributes, expected", PRODUCERS, ids=[p[0] for p in PRODUCERS])
+def test_other_producers_spellings_fill_typed_columns(store: TraceStore, tmp_path: Path, producer: str,
+                                                      attributes: dict, expected: tuple) -> None:
+    path = tmp_path / "traces.jsonl"
+    path.write_bytes(_request([_span("00f067aa0ba902b7", attributes)]) + b"\n")
+    report = store.ingest(path)
+    assert report.bad_lines == []
+    assert store.query("SELECT provider, model, input_tokens, output_tokens, cost_usd, operation FROM spans") == [
+        expected]
+
+
+def test_spelling_table_names_each_attribute_once() -> None:
+    names = [n for spellings in SPELLINGS.values() for n in spellings]
+    assert len(names) == len(set(names))
+
+
+def test_value_rendering_in_the_map(store: TraceStore, tmp_path: Path) -> None:
+    attributes = {"s": "text", "i": 42, "d": 0.7, "b": True, "f": False, "a": ["stop", "length"],
+                  "n": [1, 2], "kv": {"x": "y"}}
+    path = tmp_path / "traces.jsonl"
+    path.write_bytes(_request([_span("00f067aa0ba902b7", attributes)],
+                              resource={"service.name": "svc", "s": "resource loses"}) + b"\n")
+    store.ingest(path)
+    (row,) = store.query("SELECT attributes, service_name, scope_name, span_kind, duration_ms, start_time FROM spans")
+    m = row[0]
+    assert {k: m[k] for k in attributes} == {
+        "s": "text", "i": "42", "d": "0.7", "b": "true", "f": "false", "a": '["stop","length"]', "n": '["1","2"]',
+        "kv": '{"values":[{"key":"x","value":{"stringValue":"y"}}]}'}
+    assert row[1:5] == ("svc", "some.instrumentation", "CLIENT", 1500.0)
+    assert row[5].isoformat() == "2025-11-24T16:00:00"
+
+
+def test_upper_case_hex_ids_are_lowered(tmp_path: Path) -> None:
+    batch = Batch(source="f")
+    decode_line(orjson.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [
+        {"traceId": TRACE.upper(), "spanId": "00F067AA0BA902B7", "parentSpanId": ""}]}]}]}), batch, 1)
+    assert batch.span_cols["trace_id"] == [TRACE]
+    assert batch.span_cols["span_id"] == ["00f067aa0ba902b7"]
+    assert batch.span_cols["parent_span_id"] == [None]
+    assert batch.problems == []
+
+
+def test_metric_kinds_and_log_bodies(store: TraceStore, tmp_path: Path) -> None:
+    metrics = {"resourceMetrics": [{"resource": {"attributes": key_values({"service.name": "svc"})},
+        "scopeMetrics": [{"scope": {"name": "m"}, "metrics": [
+            {"name": "g", "unit": "1", "gauge": {"dataPoints": [{"timeUnixNano": "1764000000000000000", "asInt": "5"}]}},
+            {"name": "c", "sum": {"aggregationTemporality": 1, "isMonotonic": True, "dataPoints": [
+                {"timeUnixNano": "1764000000000000000", "asDouble": 2.5, "attributes": key_values({"k": "v"})}]}},
+            {"name": "h", "histogram": {"aggregationTemporality": 2, "dataPoints": [
+                {"timeUnixNano": "1764000000000000000", "count": "3", "sum": 6.0, "bucketCounts": ["1", "2"],
+                 "explicitBounds": [1.5]}]}},
+            {"name": "s", "summary": {"dataPoints": [{"timeUnixNano": "1764000000000000000", "count": "4",
+                                                      "sum": 8.0, "quantileValues": []}]}},
+        ]}]}]}
+    logs = {"resourceLogs": [{"resource": {"attributes": key_values({"service.name": "svc"})},
+        "scopeLogs": [{"logRecords": [
+            {"observedTimeUnixNano": "1764000000000000000", "severityNumber": 17, "severityText": "ERROR",
+             "body": {"kvlistValue": {"values": key_values({"msg": "boom"})}}, "traceId": TRACE,
+             "spanId": "00f067aa0ba902b7"},
+            {"timeUnixNano": "1764000000000000000", "body": {"stringValue": "plain"}}]}]}]}
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(orjson.dumps(metrics) + b"\n" + orjson.dumps(logs) + b"\n")
+    report = store.ingest(path)
+    assert report.bad_lines == []
+    rows = store.query("SELECT metric_name, metric_type, value, count, sum, bucket_counts, explicit_bounds, temporality,"
+                       " is_monotonic, service_name, attributes['k'] FROM metric_points ORDER BY metric_name")
+    assert rows == [
+        ("c", "sum", 2.5, None, None, None, None, "delta", True, "svc", "v"),
+        ("g", "gauge", 5.0, None, None, None, None, None, None, "svc", None),
+        ("h", "histogram", None, 3, 6.0, [1, 2], [1.5], "cumulative", None, "svc", None),
+        ("s", "summary", None, 4, 8.0, None, None, None, None, "svc", None),
+    ]
+    logs_rows = store.query("SELECT severity_text, body, trace_id, span_id, service_name, time IS NOT NULL FROM logs "
+                            "ORDER BY body")
+    assert logs_rows == [
+        (None, "plain", None, None, "svc", True),
+        ("ERROR", '{"values":[{"key":"msg","value":{"stringValue":"boom"}}]}', TRACE, "00f067aa0ba902b7", "svc", True),
+    ]
