@@ -2,6 +2,12 @@
 
 The round trip sends the same spans to the SDK's InMemorySpanExporter and to
 our FileSpanExporter, parses traces.jsonl back and compares field by field.
+
+The golden test compares our lines with what the real collector's
+``fileexporter`` (otelcol-llm v0.161.0) wrote for the same deterministic
+spans and log records received over OTLP/HTTP. To regenerate the golden
+files, start a collector whose OTLP/HTTP receiver feeds file exporters and run
+``python tests/sdk/test_file_exporter.py http://127.0.0.1:4318 <dir the collector writes to>``.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from typing import Any
 
 import pytest
 from opentelemetry import trace
+from opentelemetry._logs import SeverityNumber
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
@@ -28,6 +35,7 @@ from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 
 from otel_llm.exporters._jsonl import JsonlWriter, backup_name
 from otel_llm.exporters.file import FileMetricExporter, FileSpanExporter
+from otel_llm.testing import SequentialIdGenerator
 
 BACKUP = re.compile(r"^traces-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}\.\d{3}\.jsonl$")
 
@@ -141,6 +149,52 @@ def test_round_trip_field_by_field(pipeline) -> None:
     assert [e["name"] for e in parent["events"]] == ["llm.request", "empty", "exception"]
     unset = next(s for s in written.values() if s[0]["name"] == "linked-target")[0]
     assert unset["status"] == {}
+
+
+GOLDEN = Path(__file__).parent / "golden"
+T0 = 1_790_000_000_000_000_000  # a fixed clock: every timestamp below is T0 + n µs
+
+
+def emit_golden(span_exporter: Any, log_exporter: Any) -> None:
+    """The same spans and log records, whichever exporter receives them."""
+    from opentelemetry.sdk._logs import LoggerProvider
+    from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
+
+    resource = Resource({"service.name": "golden", "deploy.n": 3})  # no random instance id
+    tp = TracerProvider(resource=resource, id_generator=SequentialIdGenerator(), shutdown_on_exit=False)
+    tp.add_span_processor(SimpleSpanProcessor(span_exporter))
+    lp = LoggerProvider(resource=resource, shutdown_on_exit=False)
+    lp.add_log_record_processor(SimpleLogRecordProcessor(log_exporter))
+    tracer = tp.get_tracer("otel_llm", "0.1.0")
+    target = tracer.start_span("retrieve docs", start_time=T0)
+    target.end(end_time=T0 + 1_000)
+    span = tracer.start_span(
+        "chat gpt-4o", kind=SpanKind.CLIENT, start_time=T0 + 2_000, attributes={**ALL_TYPES, "nan": float("nan")},
+        links=[Link(target.get_span_context(), {"link.reason": "context"})],
+    )
+    span.add_event("llm.first_token", {"n": 1}, timestamp=T0 + 3_000)
+    span.set_status(Status(StatusCode.ERROR, "model overloaded"))
+    with trace.use_span(span):
+        lp.get_logger("app", "1.0").emit(
+            timestamp=T0 + 4_000, observed_timestamp=T0 + 4_500, severity_text="WARN",
+            severity_number=SeverityNumber.WARN, body="retrying gpt-4o", attributes={"attempt": 2},
+        )
+    span.end(end_time=T0 + 5_000)
+    ok = tracer.start_span("grade", start_time=T0 + 6_000)
+    ok.set_status(Status(StatusCode.OK))
+    ok.end(end_time=T0 + 7_000)
+    tp.shutdown()
+    lp.shutdown()
+
+
+@pytest.mark.parametrize("signal", ["traces", "logs"])
+def test_lines_equal_what_the_collector_fileexporter_wrote(tmp_path: Path, signal: str) -> None:
+    from otel_llm.exporters.file import FileLogExporter
+
+    emit_golden(FileSpanExporter(tmp_path / "traces.jsonl"), FileLogExporter(tmp_path / "logs.jsonl"))
+    ours = lines(tmp_path / f"{signal}.jsonl")
+    collector = lines(GOLDEN / f"collector_{signal}.jsonl")
+    assert ours == collector
 
 
 def test_huge_and_odd_attribute_values_never_crash(pipeline) -> None:
@@ -331,3 +385,17 @@ def test_global_tracer_untouched(tmp_path: Path) -> None:
     before = trace.get_tracer_provider()
     FileSpanExporter(tmp_path / "t.jsonl").shutdown()
     assert trace.get_tracer_provider() is before
+
+
+if __name__ == "__main__":  # regenerate the golden files from a running collector
+    import shutil
+
+    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    endpoint, written = sys.argv[1].rstrip("/"), Path(sys.argv[2])
+    emit_golden(OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces"), OTLPLogExporter(endpoint=f"{endpoint}/v1/logs"))
+    GOLDEN.mkdir(exist_ok=True)
+    input("flush the collector (stop it), then press Enter ")
+    for signal in ("traces", "logs"):
+        shutil.copy(written / f"{signal}.jsonl", GOLDEN / f"collector_{signal}.jsonl")
