@@ -437,6 +437,8 @@ def test_signature_name_and_doc_are_preserved(fn, decorator):
     assert wrapped.__doc__ == fn.__doc__
     assert wrapped.__wrapped__ is fn
     assert inspect.iscoroutinefunction(wrapped) == inspect.iscoroutinefunction(fn)
+    assert inspect.isgeneratorfunction(wrapped) == inspect.isgeneratorfunction(fn)
+    assert inspect.isasyncgenfunction(wrapped) == inspect.isasyncgenfunction(fn)
 
 
 def test_decorated_call_before_configure_works_on_the_global_provider(response):

@@ -389,3 +389,51 @@ def test_abandoned_generator_cleanup_runs_inside_its_span(cap):
     assert cleanup.parent.span_id == producer_span.context.span_id
     assert cleanup.end_time <= producer_span.end_time
     assert producer_span.attributes[sc.OTEL_LLM_STREAM_COMPLETE] is False
+
+
+def test_generator_span_starts_at_first_next_like_the_generator_body(cap):
+    @otel_llm.graph_node("lazy")
+    def lazy():
+        yield 1
+
+    gen = lazy()
+    del gen  # never started: like the undecorated generator, nothing ran
+    gc.collect()
+    assert cap.spans() == []
+    assert list(lazy()) == [1]
+    assert len(cap.spans()) == 1
+
+
+async def test_async_generator_athrow_is_forwarded(cap):
+    @otel_llm.graph_node("resilient")
+    async def resilient():
+        try:
+            yield "first"
+        except KeyError:
+            yield "recovered"
+
+    gen = resilient()
+    assert await gen.__anext__() == "first"
+    assert await gen.athrow(KeyError("k")) == "recovered"
+    with pytest.raises(StopAsyncIteration):
+        await gen.__anext__()
+    span = cap.span("resilient")
+    assert span.attributes[sc.OTEL_LLM_STREAM_COMPLETE] is True
+    assert span.attributes[sc.OTEL_LLM_STREAM_CHUNKS] == 2
+
+
+async def test_async_generator_athrow_unhandled_propagates_same_object(cap):
+    @otel_llm.graph_node("fragile")
+    async def fragile():
+        yield "first"
+        yield "second"
+
+    err = KeyError("k")
+    gen = fragile()
+    await gen.__anext__()
+    with pytest.raises(KeyError) as info:
+        await gen.athrow(err)
+    assert info.value is err
+    span = cap.span("fragile")
+    assert span.attributes[sc.ERROR_TYPE] == "KeyError"
+    assert span.attributes[sc.OTEL_LLM_STREAM_COMPLETE] is False
