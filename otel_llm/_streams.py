@@ -8,6 +8,11 @@ span on whichever comes first: exhaustion, ``close()``/``aclose()``, ``break``
 (the proxy is dropped), an exception, task cancellation, or garbage collection
 of an abandoned stream (``__del__`` behind the call's end-once flag).
 
+Generator functions keep their kind: ``_wrap`` makes the wrapper a generator
+(async generator) that delegates to the proxy, so dropping it closes the proxy
+the way Python closes any generator (async ones via the event loop's asyncgen
+hooks). Provider stream objects are handed to the caller as the proxy itself.
+
 Context: each step (``next``/``send``/``throw``/``close``) runs with the span's
 context attached *only for that step* and detached before the item is handed
 to the caller, so children created in the generator body nest under the span
