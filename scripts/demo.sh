@@ -4,9 +4,6 @@
 # Extra arguments go to `otel-llm demo`, e.g. `bash scripts/demo.sh --turns 200`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -x .venv/bin/python ]; then
-  python3 -m venv .venv
-fi
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[analysis]'
+source scripts/_venv.sh
+setup_venv analysis
 exec .venv/bin/otel-llm demo --turns 50 --output-dir ./otel-data "$@"

@@ -4,10 +4,7 @@
 # to pytest, e.g. `bash scripts/test.sh tests/sdk -x`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -x .venv/bin/python ]; then
-  python3 -m venv .venv
-fi
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[analysis,dev]'
+source scripts/_venv.sh
+setup_venv analysis,dev
 bash collector-config/build.sh
 exec .venv/bin/python -m pytest "$@"
