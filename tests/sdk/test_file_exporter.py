@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from opentelemetry import trace
 from opentelemetry._logs import SeverityNumber
+from opentelemetry.metrics import Observation
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
@@ -185,6 +186,37 @@ def emit_golden(span_exporter: Any, log_exporter: Any) -> None:
     ok.end(end_time=T0 + 7_000)
     tp.shutdown()
     lp.shutdown()
+
+
+def emit_golden_metrics(exporter: Any) -> None:
+    """Histogram, counter, up-down counter and gauge through one collection."""
+    reader = PeriodicExportingMetricReader(exporter, export_interval_millis=3_600_000)
+    provider = MeterProvider(resource=Resource({"service.name": "golden"}), metric_readers=[reader],
+                             shutdown_on_exit=False)
+    meter = provider.get_meter("otel_llm", "0.1.0")
+    hist = meter.create_histogram("gen_ai.client.token.usage", unit="{token}",
+                                  explicit_bucket_boundaries_advisory=[1, 4, 16])
+    hist.record(10, {"gen_ai.token.type": "input"})
+    hist.record(3, {"gen_ai.token.type": "input"})
+    meter.create_counter("otel_llm.cost", unit="USD").add(0.25, {"gen_ai.request.model": "gpt-4o"})
+    meter.create_up_down_counter("queue.depth").add(-3)
+    meter.create_observable_gauge("gauge", callbacks=[lambda _: [Observation(1.5)]])
+    provider.shutdown()  # exactly one collection
+
+
+def _without_times(value: Any) -> Any:
+    """Metric timestamps come from each reader's clock: compare everything else."""
+    if isinstance(value, dict):
+        return {k: _without_times(v) for k, v in value.items() if not k.lower().endswith("timeunixnano")}
+    if isinstance(value, list):
+        return [_without_times(v) for v in value]
+    return value
+
+
+def test_metric_lines_equal_the_collectors_except_timestamps(tmp_path: Path) -> None:
+    emit_golden_metrics(FileMetricExporter(tmp_path / "metrics.jsonl"))
+    ours = _without_times(lines(tmp_path / "metrics.jsonl"))
+    assert ours == _without_times(lines(GOLDEN / "collector_metrics.jsonl"))
 
 
 @pytest.mark.parametrize("signal", ["traces", "logs"])
@@ -391,11 +423,13 @@ if __name__ == "__main__":  # regenerate the golden files from a running collect
     import shutil
 
     from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
     endpoint, written = sys.argv[1].rstrip("/"), Path(sys.argv[2])
     emit_golden(OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces"), OTLPLogExporter(endpoint=f"{endpoint}/v1/logs"))
+    emit_golden_metrics(OTLPMetricExporter(endpoint=f"{endpoint}/v1/metrics"))
     GOLDEN.mkdir(exist_ok=True)
     input("flush the collector (stop it), then press Enter ")
-    for signal in ("traces", "logs"):
+    for signal in ("traces", "logs", "metrics"):
         shutil.copy(written / f"{signal}.jsonl", GOLDEN / f"collector_{signal}.jsonl")
