@@ -10,6 +10,9 @@ Definitions (the README repeats them; ``_filters`` holds the SQL):
   (DuckDB ``quantile_cont``, numpy's default).
 * **cost per successful call** = all cost / LLM calls that did not fail - the
   seed's "cost per successful issue": failures still cost money.
+* **cost** sums the calls that carry a cost; a model without a price has none (the
+  SDK never writes a silent 0), so ``priced_calls`` says how many calls the cost
+  covers and ``cost_per_call`` is the mean over those calls only.
 """
 
 from __future__ import annotations
@@ -84,7 +87,7 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None) -
             p50_ms=p50,
             p95_ms=p95,
             p99_ms=p99,
-            cost_per_call=ratio(d["cost_usd"], d["llm_calls"]),
+            cost_per_call=ratio(d["cost_usd"], d["priced_calls"]),
             cost_per_turn=ratio(d["cost_usd"], d["turns"]),
             cost_per_trace=ratio(d["cost_usd"], d["traces"]),
             cost_per_success=ratio(d["cost_usd"], successes),

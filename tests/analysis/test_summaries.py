@@ -42,6 +42,8 @@ def _expected(spans):
         "p95_ms": percentile(durations, 0.95),
         "p99_ms": percentile(durations, 0.99),
         "cost_per_success": cost / (len(calls) - failed) if len(calls) > failed else None,
+        "priced_calls": sum(1 for s in calls if s.cost_usd is not None),
+        "cost_per_call": (cost / priced) if (priced := sum(1 for s in calls if s.cost_usd is not None)) else None,
     }
 
 
