@@ -49,8 +49,12 @@ ATTRIBUTES = {
 
 
 # --- the app side (runs in a child process: `--app`) ---------------------------
-def run_app(protocol: str, endpoint: str, spans: int, batch: int, delay_ms: int) -> dict[str, float]:
-    """Create ``spans`` spans and flush them; returns wall-clock start and timings."""
+def run_app(protocol: str, endpoint: str, spans: int, batch: int, delay_ms: int, wire: bool = False) -> dict[str, float]:
+    """Create ``spans`` spans and flush them; returns wall-clock start and timings.
+
+    ``wire``: otel-llm's exporters (upstream's with the fast wire encoder)
+    instead of upstream's OTLP exporters.
+    """
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
@@ -64,13 +68,19 @@ def run_app(protocol: str, endpoint: str, spans: int, batch: int, delay_ms: int)
 
         exporter = NullExporter()
     elif protocol == "grpc":
-        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+        if wire:
+            from otel_llm.exporters.otlp import GrpcSpanExporter
+        else:
+            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcSpanExporter
 
-        exporter = OTLPSpanExporter(endpoint=endpoint, insecure=True)
+        exporter = GrpcSpanExporter(endpoint=endpoint, insecure=True)
     else:
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
+        if wire:
+            from otel_llm.exporters.otlp import HttpSpanExporter
+        else:
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpSpanExporter
 
-        exporter = HttpExporter(endpoint=f"{endpoint}/v1/traces")
+        exporter = HttpSpanExporter(endpoint=f"{endpoint}/v1/traces")
     provider = TracerProvider(resource=Resource.create({"service.name": "bench"}))
     provider.add_span_processor(
         BatchSpanProcessor(exporter, max_queue_size=spans, max_export_batch_size=batch, schedule_delay_millis=delay_ms)
@@ -136,7 +146,11 @@ def run_preencoded(protocol: str, endpoint: str, spans: int, batch: int, delay_m
     return {"wall_start": wall_start, "create_s": 0.0, "total_s": time.perf_counter() - start}
 
 
-APPS = {"sdk": run_app, "preencoded": run_preencoded}
+APPS = {
+    "upstream": run_app,
+    "wire": lambda *args: run_app(*args, wire=True),
+    "preencoded": run_preencoded,
+}
 
 
 # --- the harness ------------------------------------------------------------------
@@ -145,7 +159,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
-def spawn_app(protocol: str, endpoint: str, args: argparse.Namespace, mode: str = "sdk") -> dict[str, float]:
+def spawn_app(protocol: str, endpoint: str, args: argparse.Namespace, mode: str = "upstream") -> dict[str, float]:
     out = subprocess.run(
         [sys.executable, __file__, "--app", mode, protocol, endpoint, str(args.spans), str(args.batch), str(args.delay_ms)],
         check=True, capture_output=True, text=True,
@@ -216,9 +230,9 @@ def main() -> None:
 
     print(f"{args.spans} spans x {args.runs} runs, batch {args.batch}, delay {args.delay_ms} ms, cpus {os.cpu_count()}")
     for protocol in args.protocols.split(","):
-        runs: dict[str, list[dict[str, float]]] = {"sdk": [], "preencoded": []}
+        runs: dict[str, list[dict[str, float]]] = {"upstream": [], "wire": [], "preencoded": []}
         baselines = []
-        for run in range(args.runs):  # interleaved: baseline, SDK path, pre-encoded
+        for run in range(args.runs):  # interleaved: baseline, then each mode
             baselines.append(args.spans / spawn_app("null", "-", args)["total_s"])
             for mode, results in runs.items():
                 with tempfile.TemporaryDirectory(prefix="otelcol-bench-") as tmp:
