@@ -159,11 +159,20 @@ def _scope(scope: Any) -> bytes:
 
 def encode_spans(spans: Sequence[ReadableSpan]) -> bytes:
     """Serialized ``ExportTraceServiceRequest`` for ``spans``, grouped by resource then scope."""
-    grouped: dict[Any, dict[Any, list[bytes]]] = defaultdict(lambda: defaultdict(list))
+    # Grouped by identity first: Resource.__hash__ serializes the resource to JSON
+    # on every call, which would cost more than encoding the span.
+    grouped: dict[int, dict[int, list[bytes]]] = defaultdict(lambda: defaultdict(list))
+    objects: dict[int, Any] = {}
     for span in spans:
-        grouped[span.resource][span.instrumentation_scope or None].append(_len(b"\x12", _span(span)))
+        resource, scope = span.resource, span.instrumentation_scope or None
+        objects[id(resource)], objects[id(scope)] = resource, scope
+        grouped[id(resource)][id(scope)].append(_len(b"\x12", _span(span)))
+    by_value: dict[Any, dict[Any, list[bytes]]] = defaultdict(lambda: defaultdict(list))
+    for resource_id, scopes in grouped.items():  # then by value, as upstream: equal objects merge
+        for scope_id, encoded in scopes.items():
+            by_value[objects[resource_id]][objects[scope_id]].extend(encoded)
     out = []
-    for resource, scopes in grouped.items():
+    for resource, scopes in by_value.items():
         body = [_len(b"\x0a", _resource(resource))]
         for scope, encoded in scopes.items():
             scope_body = _len(b"\x0a", _scope(scope)) + b"".join(encoded)
