@@ -39,6 +39,11 @@ class Providers:
     owned: list[Any] = field(default_factory=list)  # providers we created, closed by shutdown()
     closers: list[Callable[[], None]] = field(default_factory=list)  # detach handler, uninstrument
 
+    @property
+    def records(self) -> bool:
+        """False when spans could only ever be dropped (no-op tracer provider): otel-llm is off."""
+        return not isinstance(self.tracer_provider, trace.NoOpTracerProvider)
+
     def force_flush(self, timeout_s: float = 5.0) -> bool:
         """Flush every provider in use (adopted ones too: flushing never loses data)."""
         timeout_ms = int(max(timeout_s, 0) * 1000)
@@ -159,9 +164,14 @@ def build(
 ) -> Providers:
     """Create what was not passed in; adopted providers are used as they are.
 
-    With ``exporter="none"`` we create bare providers (no processor, no
-    reader): decorators still run their whole path, nothing is exported.
+    With ``exporter="none"`` and nothing passed in, otel-llm is *off*: the
+    API's no-op providers, nothing installed globally (the application keeps
+    the one-time global slot for its own setup), nothing exported, and the
+    runtime is marked disabled so decorators call the function bare.
     """
+    if settings.exporter == "none":
+        tracer_provider = tracer_provider if tracer_provider is not None else trace.NoOpTracerProvider()
+        meter_provider = meter_provider if meter_provider is not None else metrics.NoOpMeterProvider()
     make = _EXPORTERS.get(settings.exporter)
     span_exp, metric_exp, log_exp = make(settings) if make else (None, None, None)
     resource = _resource(settings)
@@ -194,7 +204,7 @@ def build(
         result.owned.append(lp)
         result.closers.append(attach_logging(lp))
 
-    if settings.process_metrics:
+    if settings.process_metrics and not isinstance(result.meter_provider, metrics.NoOpMeterProvider):
         from otel_llm._process import enable_process_metrics
 
         closer = enable_process_metrics(result.meter_provider)

@@ -53,6 +53,7 @@ class Runtime:
     instruments: "Instruments"
     prices: PriceBook
     content: ContentPolicy
+    enabled: bool = True  # False: decorators call the function bare (exporter="none", no-op providers)
 
     @property
     def project(self) -> str | None:
@@ -65,7 +66,9 @@ def _instruments(meter: Meter) -> "Instruments":
     return Instruments.create(meter)
 
 
-def _build_runtime(settings: Settings, tracer_provider: Any | None, meter_provider: Any | None) -> Runtime:
+def _build_runtime(
+    settings: Settings, tracer_provider: Any | None, meter_provider: Any | None, enabled: bool = True
+) -> Runtime:
     version = _scope_version()
     tracer = (tracer_provider or trace.get_tracer_provider()).get_tracer(SCOPE, version)
     meter = (meter_provider or metrics.get_meter_provider()).get_meter(SCOPE, version)
@@ -80,6 +83,7 @@ def _build_runtime(settings: Settings, tracer_provider: Any | None, meter_provid
             redact=settings.redact,
             max_chars=settings.max_content_chars,
         ),
+        enabled=enabled,
     )
 
 
@@ -139,6 +143,10 @@ def configure(
     create become the global ones. Calling it again replaces the previous
     configuration and closes what the previous call created.
 
+    ``exporter="none"`` without providers turns otel-llm off (decorated
+    functions run bare); with providers passed in (as ``otel_llm.testing``
+    does) it only means "we add no exporter".
+
     Raises ``ValueError``/``TypeError`` only for invalid explicit arguments.
     """
     global _runtime, _providers
@@ -162,7 +170,7 @@ def configure(
         previous = _providers
         built = providers_mod.build(settings, tracer_provider, meter_provider)
         try:
-            runtime = _build_runtime(settings, built.tracer_provider, built.meter_provider)
+            runtime = _build_runtime(settings, built.tracer_provider, built.meter_provider, built.records)
         except Exception:
             built.shutdown()
             raise

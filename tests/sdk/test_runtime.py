@@ -183,13 +183,22 @@ def test_adopted_providers_are_used_and_never_shut_down() -> None:
         for sm in rm.scope_metrics for m in sm.metrics}
 
 
-def test_exporter_none_exports_nothing_but_decorators_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_exporter_none_without_providers_turns_otel_llm_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
-    otel_llm.configure(exporter="none")
-    assert decorated_before_configure(1)["model"] == "gpt-4o"
-    provider = _runtime._providers.tracer_provider  # type: ignore[union-attr]
-    assert provider._active_span_processor._span_processors == ()
+    global_before = trace.get_tracer_provider()
+    otel_llm.configure(exporter="none", process_metrics=True)
+    assert _runtime.current().enabled is False
+    assert decorated_before_configure(1)["model"] == "gpt-4o"  # runs bare
+    assert trace.get_tracer_provider() is global_before  # the global slot is left to the app
     assert list(tmp_path.iterdir()) == []
+    otel_llm.configure(exporter="none", tracer_provider=trace.NoOpTracerProvider())
+    assert _runtime.current().enabled is False
+    with capture() as cap:  # exporter="none" *with* providers: recording, nothing added
+        assert _runtime.current().enabled is True
+        decorated_before_configure(1)
+    assert len(cap.spans()) == 1
 
 
 def test_atexit_registered_once(monkeypatch: pytest.MonkeyPatch) -> None:
