@@ -5,9 +5,11 @@ Why the SDK's own ``LoggingHandler``: it already translates a ``LogRecord``
 of the span active when the record was written — exactly what lets a log line
 be read beside its LLM call. We add only what a bridge on the *root* logger
 needs to avoid feedback loops: records from OpenTelemetry's and our
-exporters' own loggers, records emitted while an export is running
-(OpenTelemetry marks that context with "suppress instrumentation") and
-records raised re-entrantly from inside the handler are not exported.
+exporters' own loggers and from the HTTP/gRPC client libraries the OTLP
+exporters and the spool's replay thread use (``urllib3``, ``grpc``), records
+emitted while an export is running (OpenTelemetry marks that context with
+"suppress instrumentation") and records raised re-entrantly from inside the
+handler are not exported.
 
 The handler has level NOTSET: which records arrive is the application's
 logging configuration (the root logger defaults to WARNING).
