@@ -23,10 +23,16 @@ from typing import Any, Iterable, Mapping, Sequence, TypeVar
 
 #: A span is an LLM call when our SDK says so, or - for other producers, which set
 #: no ``otel_llm.kind`` - when its GenAI operation is one that calls a model.
-IS_LLM_CALL = (
-    "(otel_kind = 'llm_call' OR (otel_kind IS NULL AND operation IN "
-    "('chat', 'text_completion', 'generate_content', 'embeddings', 'completion')))"
-)
+def is_llm_call(alias: str = "") -> str:
+    """SQL predicate for "this span is an LLM call" (the ``llm_calls`` view's rule)."""
+    p = f"{alias}." if alias else ""
+    return (
+        f"({p}otel_kind = 'llm_call' OR ({p}otel_kind IS NULL AND {p}operation IN "
+        "('chat', 'text_completion', 'generate_content', 'embeddings', 'completion')))"
+    )
+
+
+IS_LLM_CALL = is_llm_call()
 #: A chat turn is one span of kind ``chat`` (one user message and its answer).
 IS_TURN = "(otel_kind = 'chat')"
 #: OTLP status code 2 is ERROR.
@@ -114,6 +120,8 @@ class Filters:
     project: str | None = None
     model: str | None = None
     service: str | None = None
+    #: keep LLM calls only: analyses of calls (compare) scan a fifth of the spans
+    calls_only: bool = False
 
     @classmethod
     def of(cls, since: Any = None, until: Any = None, **equalities: str | None) -> "Filters":
@@ -131,6 +139,8 @@ class Filters:
         if self.until is not None:
             clauses.append(f"{prefix}start_time < $until")
             params["until"] = self.until
+        if self.calls_only:
+            clauses.append(is_llm_call(alias))
         for name, column in (("project", "project"), ("model", "model"), ("service", "service_name")):
             value = getattr(self, name)
             if value is not None:

@@ -21,7 +21,7 @@ the group with more calls, then the smaller name.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 from otel_llm_analysis._filters import Filters, ratio
@@ -70,7 +70,7 @@ def compare(
             output_tokens=s.output_tokens,
             tokens_per_call=(s.input_tokens + s.output_tokens) / s.llm_calls,
         )
-        for s in summary(store, by, filters)
+        for s in summary(store, by, replace(filters or Filters(), calls_only=True))
         if s.llm_calls > 0
     ]
     score(rows, min_calls=min_calls, weights=weights)
