@@ -114,6 +114,9 @@ def _default_runtime() -> Runtime:
         return _runtime
 
 
+_NOT_SETTINGS = frozenset({"tracer_provider", "meter_provider", "extra"})
+
+
 def configure(
     *,
     service_name: str | None = None,
@@ -150,20 +153,12 @@ def configure(
     Raises ``ValueError``/``TypeError`` only for invalid explicit arguments.
     """
     global _runtime, _providers
-    settings = Settings.resolve(
-        service_name=service_name,
-        project=project,
-        exporter=exporter,
-        output_dir=output_dir,
-        endpoint=endpoint,
-        protocol=protocol,
-        pricing=pricing,
-        capture_content=capture_content,
-        redact=redact,
-        logs=logs,
-        process_metrics=process_metrics,
+    # Every named parameter except the providers is a setting (keeps the signature explicit
+    # for users and IDEs without repeating each name a second time here).
+    settings = Settings.resolve(**{
+        **{k: v for k, v in locals().items() if k not in _NOT_SETTINGS},
         **extra,
-    )
+    })
     from otel_llm import _providers as providers_mod
 
     with _lock:
