@@ -15,7 +15,11 @@ from typing import Any, Literal, Sequence
 from otel_llm_analysis._filters import IS_ERROR, IS_LLM_CALL, Filters, as_rows, fetch_dicts, load_query
 
 RankBy = Literal["cost", "duration"]
-_ORDER = {"cost": "cost_usd", "duration": "duration_ms"}
+#: ranking measure and the rows it needs
+_RANK = {
+    "cost": ("coalesce(sum(cost_usd), 0.0)", f"AND {IS_LLM_CALL}"),
+    "duration": ("date_diff('microsecond', min(start_time), max(end_time)) / 1000.0", ""),
+}
 
 
 @dataclass(slots=True)
@@ -55,10 +59,12 @@ class TraceRow:
 
 def top_traces(store: Any, top: int = 10, by: RankBy = "cost", filters: Filters | None = None) -> list[TraceRow]:
     """The ``top`` traces by ``cost`` (their LLM calls') or ``duration`` (wall time), with trees."""
-    if by not in _ORDER:
+    if by not in _RANK:
         raise ValueError(f"rank traces by cost or duration, not {by!r}")
     where, params = (filters or Filters()).where()
-    sql = load_query("top_traces").format(order=_ORDER[by], where=where, is_llm=IS_LLM_CALL, is_error=IS_ERROR)
+    measure, rank_filter = _RANK[by]
+    sql = load_query("top_traces").format(order=by, measure=measure, rank_filter=rank_filter, where=where,
+                                          is_llm=IS_LLM_CALL, is_error=IS_ERROR)
     rows = as_rows(TraceRow, fetch_dicts(store, sql, {**params, "top": top}))
     trees = span_trees(store, [r.trace_id for r in rows])
     for row in rows:
