@@ -105,8 +105,14 @@ class JsonlWriter(Generic[T]):
                 if self._closed:
                     return False
                 fd = self._writable_fd(len(line))
-                with _locked(fd):
-                    _write_all(fd, line)
+                try:
+                    with _locked(fd):
+                        _write_all(fd, line)
+                except OSError:
+                    # Disk full mid-line leaves a torn line: reopen next time, which ends it.
+                    self._fd = None
+                    _close_quietly(fd)
+                    raise
         except Exception as exc:  # noqa: BLE001 — the export thread must survive anything
             return self._failed("write", exc)
         self._failing = False
@@ -136,13 +142,13 @@ class JsonlWriter(Generic[T]):
             except OSError as exc:
                 self._failed("fsync", exc)
             finally:
-                os.close(fd)
+                _close_quietly(fd)
 
     # --- internals (called with the lock held) --------------------------------------
     def _writable_fd(self, incoming: int) -> int:
         fd = self._fd
         if fd is not None and self._rotated_elsewhere(fd):
-            os.close(fd)
+            _close_quietly(fd)
             fd = self._fd = None
         if fd is None:
             fd = self._fd = self._open()
@@ -192,7 +198,7 @@ class JsonlWriter(Generic[T]):
                     target = backup_name(self.path, when)
                 os.replace(self.path, target)
             finally:
-                os.close(fd)
+                _close_quietly(fd)
 
     def _failed(self, what: str, exc: BaseException) -> bool:
         if not self._failing:
@@ -226,6 +232,13 @@ def _directory_lock(directory: Path) -> Iterator[None]:
         yield
     finally:
         os.close(dir_fd)  # closing releases the lock
+
+
+def _close_quietly(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass  # already closed or the device is gone: nothing left to release
 
 
 def _write_all(fd: int, data: bytes) -> None:

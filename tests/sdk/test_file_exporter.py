@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import subprocess
 import sys
@@ -255,6 +256,27 @@ def test_lines_are_whole_even_when_a_previous_writer_tore_one(tmp_path: Path) ->
     raw = path.read_bytes().split(b"\n")
     assert raw[0] == b'{"resourceSpans":[{"trunc'
     assert [json.loads(x) for x in raw[1:-1]] == [{"n": 1}, {"n": 2}]
+
+
+def test_a_failed_partial_write_never_glues_the_next_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from otel_llm.exporters import _jsonl
+
+    path = tmp_path / "traces.jsonl"
+    writer = JsonlWriter(path, lambda n: {"n": n, "pad": "x" * 100})
+    real = _jsonl._write_all
+
+    def disk_full_halfway(fd: int, data: bytes) -> None:
+        os.write(fd, data[: len(data) // 2])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(_jsonl, "_write_all", disk_full_halfway)
+    assert writer.write(1) is False
+    monkeypatch.setattr(_jsonl, "_write_all", real)
+    assert writer.write(2) is True
+    writer.close()
+    torn, whole, end = path.read_bytes().split(b"\n")
+    assert torn.startswith(b'{"n":1') and end == b""
+    assert json.loads(whole) == {"n": 2, "pad": "x" * 100}
 
 
 def test_rotation_by_size_uses_collector_backup_names(tmp_path: Path) -> None:
