@@ -64,6 +64,12 @@ def _parse_str(raw: str) -> str | None:
     return raw.strip() or None
 
 
+def _parse_path(raw: str) -> Path:
+    if not raw.strip():
+        raise ValueError("empty path")
+    return Path(raw.strip()).expanduser()
+
+
 def _env(name: str, parse: Callable[[str], Any]) -> dict[str, Any]:
     return {"env": name, "parse": parse}
 
@@ -79,7 +85,7 @@ class Settings:
     service_name: str = field(default="otel-llm-app", metadata=_env("OTEL_SERVICE_NAME", _parse_str))
     project: str | None = field(default=None, metadata=_env("OTEL_LLM_PROJECT", _parse_str))
     exporter: str = field(default="file", metadata=_env("OTEL_LLM_EXPORTER", _parse_choice(EXPORTERS)))
-    output_dir: Path = field(default=Path("./otel-data"), metadata=_env("OTEL_LLM_OUTPUT_DIR", Path))
+    output_dir: Path = field(default=Path("./otel-data"), metadata=_env("OTEL_LLM_OUTPUT_DIR", _parse_path))
     endpoint: str | None = field(default=None, metadata=_env("OTEL_EXPORTER_OTLP_ENDPOINT", _parse_str))
     protocol: str = field(
         default="http/protobuf", metadata=_env("OTEL_EXPORTER_OTLP_PROTOCOL", _parse_choice(PROTOCOLS))
@@ -95,7 +101,7 @@ class Settings:
     logs: bool | None = field(default=None, metadata=_env("OTEL_LLM_LOGS", _parse_bool))
     process_metrics: bool = field(default=False, metadata=_env("OTEL_LLM_PROCESS_METRICS", _parse_bool))
     rotate_max_bytes: int = field(default=100 * MIB, metadata=_env("OTEL_LLM_ROTATE_MAX_MB", _parse_mib))
-    spool_dir: Path | None = field(default=None, metadata=_env("OTEL_LLM_SPOOL_DIR", Path))
+    spool_dir: Path | None = field(default=None, metadata=_env("OTEL_LLM_SPOOL_DIR", _parse_path))
     spool_max_bytes: int = field(default=256 * MIB, metadata=_env("OTEL_LLM_SPOOL_MAX_MB", _parse_mib))
     metric_export_interval_ms: int = field(
         default=60_000, metadata=_env("OTEL_METRIC_EXPORT_INTERVAL", _parse_positive_int)

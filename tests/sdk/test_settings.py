@@ -57,12 +57,12 @@ def test_real_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_malformed_env_warns_once_and_falls_back() -> None:
-    env = {"OTEL_LLM_EXPORTER": "carrier-pigeon", "OTEL_LLM_ROTATE_MAX_MB": "-3"}
+    env = {"OTEL_LLM_EXPORTER": "carrier-pigeon", "OTEL_LLM_ROTATE_MAX_MB": "-3", "OTEL_LLM_OUTPUT_DIR": " "}
     with pytest.warns(RuntimeWarning) as caught:
         s = Settings.resolve(env=env)
-    assert s.exporter == "file" and s.rotate_max_bytes == 100 * MIB
+    assert s.exporter == "file" and s.rotate_max_bytes == 100 * MIB and s.output_dir == Path("./otel-data")
     assert {str(w.message).split("=")[0].split()[-1] for w in caught} == {
-        "OTEL_LLM_EXPORTER", "OTEL_LLM_ROTATE_MAX_MB"}
+        "OTEL_LLM_EXPORTER", "OTEL_LLM_ROTATE_MAX_MB", "OTEL_LLM_OUTPUT_DIR"}
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a second resolve with the same bad value stays quiet
         Settings.resolve(env=env)
