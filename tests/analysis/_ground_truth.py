@@ -13,6 +13,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+import pytest
+
 from otel_llm_analysis import synthetic
 from otel_llm_analysis.store import TraceStore
 
@@ -24,6 +26,18 @@ def load(tmp_path: Path, **options: Any) -> tuple[TraceStore, synthetic.Syntheti
     store = TraceStore(str(tmp_path / "analysis.duckdb"))
     store.ingest([str(p) for p in data.files])
     return store, data
+
+
+def store_fixture(**options: Any) -> Any:
+    """A pytest fixture yielding ``(store, data)``: a fresh DuckDB file per test, closed after."""
+
+    @pytest.fixture()
+    def loaded(tmp_path: Path) -> Any:
+        store, data = load(tmp_path, **options)
+        yield store, data
+        store.close()
+
+    return loaded
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:

@@ -17,17 +17,13 @@ from otel_llm_analysis.budgets import (
     status_for,
 )
 
-from _ground_truth import is_llm, load
+from _ground_truth import is_llm, load, store_fixture
 
 MONTH = "2026-11"
 AS_OF = date(2026, 11, 12)
 
 
-@pytest.fixture()
-def loaded(tmp_path):
-    store, data = load(tmp_path, seed=21, traces=150, days=40)
-    yield store, data
-    store.close()
+loaded = store_fixture(seed=21, traces=150, days=40)
 
 
 def _spent(data, project=None, model=None, until=AS_OF):

@@ -6,14 +6,10 @@ import pytest
 
 from otel_llm_analysis.compare import ComparisonRow, compare, score
 
-from _ground_truth import group, is_llm, load, percentile, run_config
+from _ground_truth import group, is_llm, load, percentile, run_config, store_fixture
 
 
-@pytest.fixture()
-def loaded(tmp_path):
-    store, data = load(tmp_path, seed=17, traces=200, error_rate=0.15)
-    yield store, data
-    store.close()
+loaded = store_fixture(seed=17, traces=200, error_rate=0.15)
 
 
 def _expected_scores(groups):

@@ -15,14 +15,10 @@ from otel_llm_analysis.export import export_rows, export_spans, rich_table, to_c
 from otel_llm_analysis.summaries import summary
 from otel_llm_analysis.traces import top_traces
 
-from _ground_truth import load
+from _ground_truth import load, store_fixture
 
 
-@pytest.fixture()
-def loaded(tmp_path):
-    store, data = load(tmp_path, seed=47, traces=60, days=10)
-    yield store, data
-    store.close()
+loaded = store_fixture(seed=47, traces=60, days=10)
 
 
 def test_json_csv_parquet_round_trip(loaded, tmp_path):

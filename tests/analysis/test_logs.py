@@ -12,14 +12,10 @@ from otel_llm_analysis import synthetic
 from otel_llm_analysis.logs import log_patterns, search_logs, severity_number
 from otel_llm_analysis.store import TraceStore
 
-from _ground_truth import load
+from _ground_truth import load, store_fixture
 
 
-@pytest.fixture()
-def loaded(tmp_path):
-    store, data = load(tmp_path, seed=31, traces=200, error_rate=0.2)
-    yield store, data
-    store.close()
+loaded = store_fixture(seed=31, traces=200, error_rate=0.2)
 
 
 def _time(record):

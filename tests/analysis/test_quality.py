@@ -9,14 +9,10 @@ import pytest
 from otel_llm_analysis._filters import Filters
 from otel_llm_analysis.quality import quality
 
-from _ground_truth import is_llm, load, run_config
+from _ground_truth import is_llm, load, run_config, store_fixture
 
 
-@pytest.fixture()
-def loaded(tmp_path):
-    store, data = load(tmp_path, seed=29, traces=180)
-    yield store, data
-    store.close()
+loaded = store_fixture(seed=29, traces=180)
 
 
 def _last_model(spans):

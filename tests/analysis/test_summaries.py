@@ -9,14 +9,10 @@ import pytest
 from otel_llm_analysis._filters import Filters
 from otel_llm_analysis.summaries import summary, time_to_first_token, totals
 
-from _ground_truth import close, group, is_llm, load, percentile, run_config
+from _ground_truth import close, group, is_llm, load, percentile, run_config, store_fixture
 
 
-@pytest.fixture()
-def loaded(tmp_path):
-    store, data = load(tmp_path, seed=11, traces=160)
-    yield store, data
-    store.close()
+loaded = store_fixture(seed=11, traces=160)
 
 
 def _expected(spans):

@@ -8,14 +8,10 @@ import pytest
 
 from otel_llm_analysis.traces import span_trees, top_traces
 
-from _ground_truth import is_llm, load
+from _ground_truth import is_llm, load, store_fixture
 
 
-@pytest.fixture()
-def loaded(tmp_path):
-    store, data = load(tmp_path, seed=41, traces=120)
-    yield store, data
-    store.close()
+loaded = store_fixture(seed=41, traces=120)
 
 
 def _traces(data):

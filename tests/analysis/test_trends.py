@@ -21,17 +21,12 @@ from otel_llm_analysis.trends import (
     spikes,
 )
 
-from _ground_truth import is_llm, load, percentile
+from _ground_truth import is_llm, load, percentile, store_fixture
 
 SPIKE_DAY = 20  # day index planted in the generator
 
 
-@pytest.fixture()
-def sparse(tmp_path):
-    """Few calls over many days: quiet days must appear as zeros."""
-    store, data = load(tmp_path, seed=5, traces=40, days=50)
-    yield store, data
-    store.close()
+sparse = store_fixture(seed=5, traces=40, days=50)
 
 
 def _daily(spans):
