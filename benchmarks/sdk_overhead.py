@@ -78,9 +78,13 @@ RESPONSE = ChatCompletion(
 
 
 class NullSpanExporter(SpanExporter):
-    """Accepts every span and does nothing: the cost of exporting is not measured."""
+    """Accepts every span and only counts it: the cost of exporting is not measured."""
+
+    def __init__(self) -> None:
+        self.exported = 0  # lets the setup check that a scenario really records spans
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        self.exported += len(spans)
         return SpanExportResult.SUCCESS
 
     def shutdown(self) -> None:
@@ -97,12 +101,14 @@ class Scenario:
     name: str
     call: Callable[[], object]
     activate: Callable[[], None]  # installs the otel-llm runtime this scenario needs
+    exports: bool  # whether a call reaches the null exporter (checked before timing)
 
 
-def build_scenarios() -> list[Scenario]:
+def build_scenarios() -> tuple[list[Scenario], NullSpanExporter]:
     """The providers, the hand-written baseline and the decorated call."""
+    exporter = NullSpanExporter()
     tracer_provider = TracerProvider()
-    tracer_provider.add_span_processor(SimpleSpanProcessor(NullSpanExporter()))
+    tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
     meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
     tracer = tracer_provider.get_tracer("bench-manual")
     meter = meter_provider.get_meter("bench-manual")
@@ -177,17 +183,29 @@ def build_scenarios() -> list[Scenario]:
         return lambda: otel_llm.configure(service_name="bench", project=PROJECT, **kwargs)
 
     enabled = configured(exporter="none", tracer_provider=tracer_provider, meter_provider=meter_provider)
-    return [
-        Scenario("bare", provider_call, enabled),
-        Scenario("manual", manual(full=True), enabled),
-        Scenario("manual-attrs", manual(full=False), enabled),
-        Scenario("decorated", decorated, enabled),
-        Scenario("none", decorated, configured(exporter="none")),
+    scenarios = [
+        Scenario("bare", provider_call, enabled, exports=False),
+        Scenario("manual", manual(full=True), enabled, exports=True),
+        Scenario("manual-attrs", manual(full=False), enabled, exports=True),
+        Scenario("decorated", decorated, enabled, exports=True),
+        Scenario("none", decorated, configured(exporter="none"), exports=False),
         Scenario(
             "noop", decorated,
             configured(exporter="none", tracer_provider=NoOpTracerProvider(), meter_provider=NoOpMeterProvider()),
+            exports=False,
         ),
     ]
+    return scenarios, exporter
+
+
+def check(scenarios: list[Scenario], exporter: NullSpanExporter) -> None:
+    """Fail loudly if a scenario does not measure what its name says."""
+    for scenario in scenarios:
+        scenario.activate()
+        before = exporter.exported
+        scenario.call()
+        if (exporter.exported > before) != scenario.exports:
+            raise SystemExit(f"scenario {scenario.name!r}: exports={not scenario.exports}, expected {scenario.exports}")
 
 
 def time_batch(call: Callable[[], object], calls: int) -> float:
@@ -254,7 +272,8 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=20_000)
     parser.add_argument("--profile", action="store_true", help="also cProfile the decorated path")
     args = parser.parse_args()
-    scenarios = build_scenarios()
+    scenarios, exporter = build_scenarios()
+    check(scenarios, exporter)
     report(run(scenarios, args.rounds, args.calls), args.rounds, args.calls)
     if args.profile:
         for scenario in scenarios:
