@@ -23,39 +23,16 @@ DEFAULT_DB = "./otel-data/otel-llm.duckdb"
 DB_ENV = "OTEL_LLM_DB"
 
 
-class OutputFormat(str, enum.Enum):
-    table = "table"
-    json = "json"
-    csv = "csv"
+def _choices(name: str, *values: str) -> Any:
+    """A str Enum for a Typer option with fixed values (Typer shows and checks them)."""
+    return enum.Enum(name, {value: value for value in values}, type=str)
 
 
-class ExportFormat(str, enum.Enum):
-    json = "json"
-    csv = "csv"
-    parquet = "parquet"
-
-
-class PeriodChoice(str, enum.Enum):
-    hour = "hour"
-    day = "day"
-    week = "week"
-
-
-class RankChoice(str, enum.Enum):
-    cost = "cost"
-    duration = "duration"
-
-
-class Result(str, enum.Enum):
-    summary = "summary"
-    trends = "trends"
-    budget = "budget"
-    compare = "compare"
-    quality = "quality"
-    logs = "logs"
-    patterns = "patterns"
-    traces = "traces"
-    spans = "spans"
+OutputFormat = _choices("OutputFormat", "table", "json", "csv")
+ExportFormat = _choices("ExportFormat", "json", "csv", "parquet")
+PeriodChoice = _choices("PeriodChoice", "hour", "day", "week")
+RankChoice = _choices("RankChoice", "cost", "duration")
+Result = _choices("Result", "summary", "trends", "budget", "compare", "quality", "logs", "patterns", "traces", "spans")
 
 
 DbOption = typer.Option(DEFAULT_DB, "--db", envvar=DB_ENV, help=f"DuckDB file (env {DB_ENV}).")
@@ -279,7 +256,15 @@ def trends(
         columns.insert(columns.index("cost_usd") + 1, "cost_change_pct")
     if "input_tokens" in columns:
         columns.insert(columns.index("input_tokens") + 1, "output_tokens")
-    if fmt is not OutputFormat.table:
+    if fmt is OutputFormat.json:  # one document: series, changes, spikes, forecast
+        from otel_llm_analysis.export import to_json, to_records
+
+        changes = [analysis.period_over_period(points, name) for name in ("cost_usd", "calls")]
+        document = {"series": to_records(points), "changes": to_records([c for c in changes if c]),
+                    "spikes": to_records(spikes), "forecast": to_records([forecast])[0]}
+        sys.stdout.write(to_json([document]).decode())
+        return
+    if fmt is OutputFormat.csv:
         _emit(points, fmt, "trends")
         return
     console = _console()

@@ -66,15 +66,20 @@ def _cell(value: Any) -> Any:
     return "" if value is None else value
 
 
+def to_arrow(rows: Iterable[Any]) -> Any:
+    """Rows as a ``pyarrow.Table`` (flat columns), for pandas/Polars or further DuckDB SQL."""
+    import pyarrow as pa
+
+    return pa.Table.from_pylist(flat_records(rows))
+
+
 def write_parquet(rows: Iterable[Any], out: str | Path) -> Path:
     """Rows to one Parquet file via an Arrow table and DuckDB ``COPY``."""
     import duckdb
-    import pyarrow as pa
 
-    records = flat_records(rows)
-    if not records:
+    table = to_arrow(rows)
+    if table.num_rows == 0:
         raise ValueError("nothing to export: the result has no rows")
-    table = pa.Table.from_pylist(records)  # noqa: F841 - read by DuckDB's replacement scan
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect() as con:

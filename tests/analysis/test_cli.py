@@ -119,10 +119,25 @@ def test_export_result_and_spans(ingested, tmp_path):
     assert n == len(data.spans)
 
 
-def test_missing_database_is_one_line(tmp_path):
+def test_missing_or_unreadable_database_is_one_line(tmp_path):
     result = run("summary", "--db", str(tmp_path / "none.duckdb"))
     assert result.exit_code == 1
     assert len(result.output.strip().splitlines()) == 1 and "otel-llm ingest" in result.output
+    garbage = tmp_path / "garbage.duckdb"
+    garbage.write_bytes(b"this is not a database" * 1000)
+    for args in (["summary"], ["ingest", str(garbage)]):
+        result = run(*args, "--db", str(garbage))
+        assert result.exit_code == 1, result.output
+        assert result.output.startswith("error: ") and len(result.output.strip().splitlines()) == 1
+
+
+def test_trends_json_is_one_document(ingested):
+    db, data = ingested
+    result = run("trends", "--format", "json", "--db", db)
+    assert result.exit_code == 0, result.output
+    (document,) = json.loads(result.output)
+    assert set(document) == {"series", "changes", "spikes", "forecast"}
+    assert sum(p["calls"] for p in document["series"]) == sum(is_llm(s) for s in data.spans)
 
 
 def test_cli_imports_without_duckdb_and_says_what_to_install(tmp_path):

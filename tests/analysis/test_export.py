@@ -75,6 +75,16 @@ def test_rich_table_formats_money_rates_and_missing_values(loaded):
     assert "$" in text and "%" in text and rows[0].key in text
 
 
+def test_arrow_table_of_a_result(loaded):
+    from otel_llm_analysis.export import to_arrow
+
+    store, _ = loaded
+    rows = summary(store, "project")
+    table = to_arrow(rows)
+    assert table.num_rows == len(rows)
+    assert table.column("llm_calls").to_pylist() == [r.llm_calls for r in rows]
+
+
 def test_empty_result_cannot_be_written_as_parquet(tmp_path):
     with pytest.raises(ValueError, match="no rows"):
         export_rows([], "parquet", tmp_path / "x.parquet")
