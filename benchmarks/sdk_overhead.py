@@ -18,11 +18,12 @@ that is never collected, so every ``record`` aggregates but nothing exports):
 * ``manual-attrs`` the same span with the attributes only (no events, no metrics);
 * ``decorated``   ``@otel_llm.llm_call(model=..., provider="openai")`` returning
                   an OpenAI-shaped response with usage (extraction + pricing);
-* ``none``        the decorated call after ``configure(exporter="none")``
-                  (bare SDK providers: no processor, no reader);
+* ``none``        the decorated call after ``configure(exporter="none")`` with
+                  no providers passed: otel-llm is off (``Runtime.enabled`` is
+                  False), the wrapper calls the function bare;
 * ``noop``        the decorated call on OpenTelemetry's no-op providers
                   (``configure(tracer_provider=NoOpTracerProvider(), ...)``),
-                  the cheapest "disabled" setup the public API offers.
+                  which otel-llm also treats as off.
 
 Rounds are interleaved (the scenario order rotates and reverses every round)
 so drift from the other processes on the machine hits every scenario alike;
