@@ -124,18 +124,17 @@ def _analysis_report(output_dir: Path, console: Console, monthly_budget: float) 
     the store exists) it only says how to analyse the files.
     """
     try:
-        from otel_llm_analysis import TraceStore
+        from otel_llm_analysis import StoreError, TraceStore
         from otel_llm_analysis.report import print_report
     except ImportError:
         console.print(f"Analyse them with: otel-llm ingest {output_dir}/*.jsonl  (needs otel-llm\\[analysis])")
         return
     db = output_dir / "otel-llm.duckdb"
-    store = TraceStore(str(db))
     try:
-        store.ingest([str(p) for p in (output_dir / f"{s}.jsonl" for s in SIGNALS) if p.exists()])
-        console.rule(f"analysis of {output_dir} (all runs so far, {db.name})")
-        print_report(store, console, monthly_budget=monthly_budget)
-    finally:
-        close = getattr(store, "close", None)
-        if callable(close):
-            close()
+        with TraceStore(str(db)) as store:
+            store.ingest([str(p) for p in (output_dir / f"{s}.jsonl" for s in SIGNALS) if p.exists()])
+            console.rule(f"analysis of {output_dir} (all runs so far, {db.name})")
+            print_report(store, console, monthly_budget=monthly_budget)
+    except StoreError as exc:  # e.g. the database is open in another process
+        typer.echo(f"error: the telemetry is written, but {db} cannot be used: {exc}", err=True)
+        raise typer.Exit(1) from None

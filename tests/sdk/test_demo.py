@@ -277,6 +277,22 @@ def test_cli_one_turn_reports_this_runs_spans_then_the_analysis(tmp_path: Path) 
         assert "budget" in proc.stdout and (tmp_path / "otel-llm.duckdb").exists()
 
 
+def test_cli_locked_database_is_a_one_line_error_after_the_files(tmp_path: Path) -> None:
+    import duckdb  # the [analysis] extra, which scripts/test.sh installs: no skip
+    holder = duckdb.connect(str(tmp_path / "otel-llm.duckdb"))  # another process would hold this lock
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", "from otel_llm.cli import main; main()", "demo", "--turns", "1",
+             "--output-dir", str(tmp_path), "--latency-scale", "0"],
+            capture_output=True, text=True, timeout=120,
+        )
+    finally:
+        holder.close()
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("error: the telemetry is written") and "Traceback" not in proc.stderr
+    assert "spans written" in proc.stdout and (tmp_path / "traces.jsonl").stat().st_size > 0
+
+
 # --- the demo's parts -----------------------------------------------------------------
 def test_vector_store_finds_the_relevant_document() -> None:
     store = InMemoryVectorStore()
