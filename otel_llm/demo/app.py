@@ -37,7 +37,7 @@ PROVIDER = "openai"
 CLASSIFY_MODEL = "gpt-4.1-nano"
 GENERATE_MODEL = "gpt-4o-mini"  # the API answers with gpt-4o-mini-2024-07-18
 GRADE_MODEL = "acme-grader-1"  # self-hosted judge: in no price table, so no cost
-GENERATE_MAX_TOKENS = 90
+CLASSIFY_MAX_TOKENS, GENERATE_MAX_TOKENS, GRADE_MAX_TOKENS = 4, 90, 12
 STREAM_EVERY = 5  # every 5th turn streams its answer, starting with the first
 EXTRA_FAILURE_RATE = 0.02  # besides the one guaranteed failure, per request
 
@@ -203,7 +203,7 @@ class RagApp:
         response = self._llm(
             CLASSIFY_MODEL, 0.0, state["config"],
             [{"role": "system", "content": SYSTEM_CLASSIFY}, {"role": "user", "content": state["message"]}],
-            max_tokens=4,
+            max_tokens=CLASSIFY_MAX_TOKENS,
         )
         return {"intent": response.choices[0].message.content.strip()}
 
@@ -214,7 +214,10 @@ class RagApp:
         self._summary.spans["vector_op"] += 1
         hits = self._store.search(state["message"])
         if not hits:
-            self._log(logging.WARNING, "no document above the similarity threshold for a %d-char query", len(state["message"]))
+            self._log(
+                logging.WARNING, "no document above the similarity threshold for a %d-char query",
+                len(state["message"]),
+            )
         return {"documents": [h.document for h in hits]}
 
     @otel_llm.graph_node("generate", graph=GRAPH)
@@ -249,7 +252,7 @@ class RagApp:
         response = self._llm(
             GRADE_MODEL, 0.0, state["config"],
             [{"role": "system", "content": SYSTEM_GRADE}, {"role": "user", "content": prompt}],
-            max_tokens=12,
+            max_tokens=GRADE_MAX_TOKENS,
         )
         score = float(json.loads(response.choices[0].message.content)["score"])
         label = "pass" if score >= 0.7 else "warning" if score >= 0.4 else "fail"
