@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
-from otel_llm_analysis._filters import Filters, ratio
+from otel_llm_analysis._filters import Filters
 from otel_llm_analysis.summaries import summary
 
 DEFAULT_WEIGHTS = (0.5, 0.25, 0.25)
@@ -38,7 +38,7 @@ class ComparisonRow:
     calls: int
     successes: int
     success_rate: float
-    cost_usd: float
+    cost_usd: float | None
     cost_per_call: float | None
     p95_ms: float | None
     input_tokens: int
@@ -64,7 +64,7 @@ def compare(
             successes=s.llm_calls - s.failed_calls,
             success_rate=(s.llm_calls - s.failed_calls) / s.llm_calls,
             cost_usd=s.cost_usd,
-            cost_per_call=ratio(s.cost_usd, s.priced_calls) if s.priced_calls else None,
+            cost_per_call=s.cost_per_call,
             p95_ms=s.p95_ms,
             input_tokens=s.input_tokens,
             output_tokens=s.output_tokens,

@@ -188,6 +188,10 @@ def format_value(name: str, value: Any) -> str:
         if "pct" in name or "percent" in name:
             return f"{value:.1f}%"
         if "cost" in name or "usd" in name or name in {"spent", "remaining", "projected_month_end"}:
+            if value == 0:
+                return "$0"
+            if abs(value) < 0.01:  # per-call costs are fractions of a cent
+                return f"${value:.6f}"
             return f"${value:,.4f}" if abs(value) < 100 else f"${value:,.2f}"
         if name.endswith("_ms"):
             return f"{value:,.1f}"

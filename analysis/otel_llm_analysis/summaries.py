@@ -12,7 +12,8 @@ Definitions (the README repeats them; ``_filters`` holds the SQL):
   seed's "cost per successful issue": failures still cost money.
 * **cost** sums the calls that carry a cost; a model without a price has none (the
   SDK never writes a silent 0), so ``priced_calls`` says how many calls the cost
-  covers and ``cost_per_call`` is the mean over those calls only.
+  covers and ``cost_per_call`` is the mean over those calls only. A group whose
+  calls all lack a price has cost ``None`` (shown as "-"), never ``0``.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ class SummaryRow:
     cache_read_tokens: int
     cache_write_tokens: int
     reasoning_tokens: int
-    cost_usd: float
+    cost_usd: float | None
     error_rate: float | None
     p50_ms: float | None
     p95_ms: float | None
@@ -81,6 +82,8 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None) -
         p50, p95, p99 = d.pop("latency") or (None, None, None)
         if isinstance(d["key"], (bytes, bytearray)):
             d["key"] = d["key"].decode()
+        if d["llm_calls"] and not d["priced_calls"]:  # calls of unpriced models: cost unknown, not 0
+            d["cost_usd"] = d["cost_share"] = None
         successes = d["llm_calls"] - d["failed_calls"]
         tokens = d["input_tokens"] + d["output_tokens"]
         d.update(
