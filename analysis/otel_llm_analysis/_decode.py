@@ -81,6 +81,7 @@ SPAN_KINDS: Mapping[int, str] = {
 }
 FIRST_TOKEN_EVENT = "llm.first_token"
 _NO_ATTRIBUTES = "[]"
+_EMPTY_LIST = msgspec.Raw(b"[]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,6 +321,11 @@ def _text(raw: bytes | msgspec.Raw) -> str:
     return data.decode("utf-8", "replace") if data else _NO_ATTRIBUTES
 
 
+def _raw(raw: msgspec.Raw) -> msgspec.Raw:
+    """Attribute JSON kept as the decoder's zero-copy slice (ingest joins them into one Arrow buffer)."""
+    return raw if raw else _EMPTY_LIST
+
+
 # --- ids ------------------------------------------------------------------------------
 
 _HEX = re.compile(rb"[0-9a-f]*")
@@ -503,7 +509,7 @@ def _append_spans(resource_spans: list[Any], batch: Batch, report: Callable[...,
                     c_code.append(status.code)
                     c_msg.append(status.message or None)
                 raw = span.attributes
-                c_attrs.append(bytes(raw).decode("utf-8", "replace") if raw else _NO_ATTRIBUTES)
+                c_attrs.append(raw if raw else _EMPTY_LIST)
                 ttft = None
                 if span.events:
                     ttft = _append_events(span, first + offset, tids[offset], sids[offset], ev, batch.line_no)
@@ -524,7 +530,7 @@ def _append_events(span: Any, ordinal: int, trace_id: str, span_id: str, ev: dic
         ev["span_id"].append(span_id)
         ev["time_ns"].append(event.timeUnixNano)
         ev["name"].append(event.name)
-        ev["attrs"].append(_text(event.attributes))
+        ev["attrs"].append(_raw(event.attributes))
         ev["line"].append(line_no)
         if event.name == FIRST_TOKEN_EVENT and span.startTimeUnixNano:
             delta = event.timeUnixNano - span.startTimeUnixNano
@@ -582,7 +588,7 @@ def _append_metrics(resource_metrics: list[Any], batch: Batch) -> None:
                         cols["is_monotonic"].append(monotonic)
                         cols["scope_name"].append(scope_name)
                         cols["resource_id"].append(rid)
-                        cols["attrs"].append(_text(p.attributes))
+                        cols["attrs"].append(_raw(p.attributes))
                         cols["line"].append(batch.line_no)
                         if kind in ("gauge", "sum"):
                             value = p.asDouble if p.asDouble is not None else p.asInt
@@ -641,5 +647,5 @@ def _append_logs(resource_logs: list[Any], batch: Batch, report: Callable[..., N
                 cols["span_id"].append(sid)
                 cols["scope_name"].append(scope_name)
                 cols["resource_id"].append(rid)
-                cols["attrs"].append(_text(rec.attributes))
+                cols["attrs"].append(_raw(rec.attributes))
                 cols["line"].append(batch.line_no)

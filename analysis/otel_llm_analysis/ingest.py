@@ -23,9 +23,11 @@ Why it is built this way:
 from __future__ import annotations
 
 import time
+from array import array
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from itertools import accumulate
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
@@ -87,38 +89,56 @@ class IngestReport:
 
 
 # --- SQL ---------------------------------------------------------------------------------
+# Attribute lists become two aligned lists, keys and values, with JSON path
+# wildcards (no per-entry lambdas: several times faster), then one MAP. A value
+# is the text of its single AnyValue member: strings as-is, ints '42', doubles
+# as written ('0.7'), bools 'true'; arrays / kvlists stay OTLP JSON text
+# ('{"values":[{"stringValue":"stop"}]}'). An entry that is not one-key-one-value
+# (an empty AnyValue, a missing key) would misalign the lists, so such rows take
+# the slower per-entry path instead.
 
 _ANY_VALUE = (
-    '{"stringValue":"VARCHAR","intValue":"VARCHAR","doubleValue":"DOUBLE","boolValue":"BOOLEAN",'
-    '"bytesValue":"VARCHAR","kvlistValue":"JSON","arrayValue":{"values":[{"stringValue":"VARCHAR",'
-    '"intValue":"VARCHAR","doubleValue":"DOUBLE","boolValue":"BOOLEAN"}]}}'
+    '{"stringValue":"VARCHAR","intValue":"VARCHAR","doubleValue":"JSON","boolValue":"BOOLEAN",'
+    '"bytesValue":"VARCHAR","kvlistValue":"JSON","arrayValue":"JSON"}'
 )
 _KEY_VALUES = f'[{{"key":"VARCHAR","value":{_ANY_VALUE}}}]'
 
 
-def _value_sql(v: str) -> str:
-    """An AnyValue struct as map text: strings as-is, numbers/bools as literals, arrays as JSON."""
-    scalar = "coalesce({0}.stringValue, {0}.intValue, CAST({0}.doubleValue AS VARCHAR), CAST({0}.boolValue AS VARCHAR))"
-    array = (
-        f"CAST(to_json(list_transform({v}.arrayValue['values'], lambda e: {scalar.format('e')})) AS VARCHAR)"
-    )
-    return (
-        f"coalesce({scalar.format(v)}, CASE WHEN {v}.arrayValue IS NOT NULL THEN {array} END, "
-        f"CAST({v}.kvlistValue AS VARCHAR), {v}.bytesValue)"
-    )
+def _slow_entries(column: str) -> str:
+    """Per-entry fallback: list of {k, v} structs, entries without a text key dropped."""
+    value = ("coalesce(kv.value.stringValue, kv.value.intValue, CAST(kv.value.doubleValue AS VARCHAR), "
+             "CAST(kv.value.boolValue AS VARCHAR), CAST(kv.value.arrayValue AS VARCHAR), "
+             "CAST(kv.value.kvlistValue AS VARCHAR), kv.value.bytesValue)")
+    return (f"list_transform(list_filter(json_transform({column}, '{_KEY_VALUES}'), lambda kv: kv.key IS NOT NULL), "
+            f"lambda kv: {{'k': kv.key, 'v': {value}}})")
 
 
-def map_sql(column: str) -> str:
-    """SQL turning an OTLP KeyValue JSON array (text) into MAP(VARCHAR, VARCHAR)."""
-    return (
-        f"map_from_entries(list_transform(list_filter(json_transform({column}, '{_KEY_VALUES}'), "
-        f"lambda kv: kv.key IS NOT NULL), lambda kv: {{'k': kv.key, 'v': {_value_sql('kv.value')}}}))"
-    )
+def kv_parse(column: str) -> str:
+    """Inner SELECT items: raw key list, value list and entry count of an OTLP KeyValue JSON array."""
+    return (f"json_extract_string({column}, '$[*].key') AS k0, json_extract_string({column}, '$[*].value.*') AS v0, "
+            f"json_array_length({column}) AS n0")
+
+
+def kv_columns(column: str) -> str:
+    """Outer SELECT items ``k`` and ``v`` (over :func:`kv_parse`): aligned keys and values.
+
+    Both lists must have one item per entry; otherwise (an empty value, a missing
+    key) the row is re-read entry by entry so no value lands on the wrong key.
+    """
+    slow = _slow_entries(column)
+    aligned = "len(k0) = n0 AND len(v0) = n0"
+    return (f"CASE WHEN {aligned} THEN k0 ELSE list_transform({slow}, lambda e: e.k) END AS k, "
+            f"CASE WHEN {aligned} THEN v0 ELSE list_transform({slow}, lambda e: e.v) END AS v")
+
+
+def _lookup(name: str) -> str:
+    return f"v[list_position(k, '{name}')]"
 
 
 def _first(column: str, cast: str | None = None) -> str:
-    names = ", ".join(f"attributes['{name}']" for name in SPELLINGS[column])
-    expr = f"coalesce({names})" if len(SPELLINGS[column]) > 1 else names
+    """The first present spelling of ``column`` (``_decode.SPELLINGS``) from the k/v lists."""
+    names = [_lookup(name) for name in SPELLINGS[column]]
+    expr = f"coalesce({', '.join(names)})" if len(names) > 1 else names[0]
     if cast == "BIGINT":
         return f"TRY_CAST(TRY_CAST({expr} AS DOUBLE) AS BIGINT)"
     if cast:
@@ -131,6 +151,10 @@ def _ts(ns: str) -> str:
 
 
 _KIND_CASE = "CASE kind " + " ".join(f"WHEN {k} THEN '{v}'" for k, v in SPAN_KINDS.items()) + " END"
+_RESOURCES = f"""res AS (
+    SELECT resource_id, map(k, v) AS resource_attributes, attrs AS resource_text
+    FROM (SELECT resource_id, attrs, {kv_columns('attrs')} FROM (SELECT *, {kv_parse('attrs')} FROM _b_res))
+)"""
 
 _STAGE_SPANS = f"""
 CREATE OR REPLACE TEMP TABLE _stage_spans AS
@@ -139,21 +163,20 @@ WITH fresh AS (
 ), new AS (
     SELECT f.ord FROM fresh f JOIN _b_spans b USING (ord)
     WHERE NOT EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = b.trace_id AND s.span_id = b.span_id)
-), res AS (
-    SELECT resource_id, {map_sql('attrs')} AS m FROM _b_res
-)
-SELECT b.*, map_concat(res.m, {map_sql('b.attrs')}) AS attributes
-FROM _b_spans b JOIN new USING (ord) JOIN res USING (resource_id)
+), {_RESOURCES}
+SELECT b.* EXCLUDE (attrs, k0, v0, n0), {kv_columns('b.attrs')}, res.resource_attributes
+FROM (SELECT s.*, {kv_parse('s.attrs')} FROM _b_spans s JOIN new USING (ord)) b JOIN res USING (resource_id)
 """
 
+_FINISH = _first("finish_reasons")
 _INSERT_SPANS = f"""
 INSERT INTO spans BY NAME
 SELECT
     trace_id, span_id, parent_span_id, name,
     {_KIND_CASE} AS span_kind,
-    {_first('service_name')} AS service_name,
+    coalesce(resource_attributes['service.name'], {_first('service_name')}) AS service_name,
     nullif(scope_name, '') AS scope_name,
-    {_first('project')} AS project,
+    coalesce({_first('project')}, resource_attributes['otel_llm.project']) AS project,
     {_first('otel_kind')} AS otel_kind,
     {_ts('start_ns')} AS start_time,
     {_ts('end_ns')} AS end_time,
@@ -171,9 +194,10 @@ SELECT
     {_first('cache_write_tokens', 'BIGINT')} AS cache_write_tokens,
     {_first('reasoning_tokens', 'BIGINT')} AS reasoning_tokens,
     {_first('cost_usd', 'DOUBLE')} AS cost_usd,
-    CASE WHEN {_first('finish_reasons')} IS NULL THEN NULL
-         WHEN {_first('finish_reasons')} LIKE '[%' THEN TRY_CAST(json({_first('finish_reasons')}) AS VARCHAR[])
-         ELSE [{_first('finish_reasons')}] END AS finish_reasons,
+    CASE WHEN {_FINISH} IS NULL THEN NULL
+         WHEN starts_with({_FINISH}, '{{') THEN json_extract_string({_FINISH}, '$.values[*].*')
+         WHEN starts_with({_FINISH}, '[') THEN TRY_CAST(json({_FINISH}) AS VARCHAR[])
+         ELSE [{_FINISH}] END AS finish_reasons,
     ttft_ns / 1e6 AS stream_ttft_ms,
     {_first('conversation_id')} AS conversation_id,
     {_first('user_id')} AS user_id,
@@ -181,49 +205,52 @@ SELECT
     {_first('db_system')} AS db_system,
     {_first('db_operation')} AS db_operation,
     {_first('db_collection')} AS db_collection,
-    attributes,
+    map(k, v) AS attributes,
+    resource_attributes,
     $source AS source_file
 FROM _stage_spans
 """
 
 _INSERT_EVENTS = f"""
 INSERT INTO span_events BY NAME
-SELECT trace_id, span_id, {_ts('time_ns')} AS time, name, attributes,
-       attributes['gen_ai.evaluation.name'] AS eval_name,
-       TRY_CAST(attributes['gen_ai.evaluation.score.value'] AS DOUBLE) AS eval_score,
-       attributes['gen_ai.evaluation.score.label'] AS eval_label
+SELECT trace_id, span_id, {_ts('time_ns')} AS time, name, map(k, v) AS attributes,
+       {_lookup('gen_ai.evaluation.name')} AS eval_name,
+       TRY_CAST({_lookup('gen_ai.evaluation.score.value')} AS DOUBLE) AS eval_score,
+       {_lookup('gen_ai.evaluation.score.label')} AS eval_label
 FROM (
-    SELECT e.*, {map_sql('e.attrs')} AS attributes
-    FROM _b_events e WHERE e.span_ord IN (SELECT ord FROM _stage_spans)
+    SELECT e.* EXCLUDE (attrs, k0, v0, n0), {kv_columns('e.attrs')}
+    FROM (SELECT *, {kv_parse('attrs')} FROM _b_events WHERE span_ord IN (SELECT ord FROM _stage_spans)) e
 )
 """
 
-#: Logs and metric points: staged with their maps and content hash, first
+#: Logs and metric points: staged with their attributes and content hash, first
 #: occurrence per hash kept, anti-joined on row_key.
-_STAGE_ROWS = """
-CREATE OR REPLACE TEMP TABLE _stage_{kind} AS
-WITH res AS (SELECT resource_id, {res_map} AS m FROM _b_res),
+_STAGE_ROWS = f"""
+CREATE OR REPLACE TEMP TABLE _stage_@kind AS
+WITH {_RESOURCES},
 keyed AS (
-    SELECT b.*, map_concat(res.m, {row_map}) AS attributes, res.m AS resource_map,
-           hash({hash_cols}, b.attrs, res.m) AS row_key
-    FROM _b_{kind} b JOIN res USING (resource_id)
+    SELECT b.* EXCLUDE (attrs, k0, v0, n0), {kv_columns('b.attrs')}, res.resource_attributes,
+           hash(@hash_cols, b.attrs, res.resource_text) AS row_key
+    FROM (SELECT *, {kv_parse('attrs')} FROM _b_@kind) b JOIN res USING (resource_id)
 ), fresh AS (SELECT min(ord) AS ord FROM keyed GROUP BY row_key)
 SELECT k.* FROM keyed k JOIN fresh USING (ord)
-WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.row_key = k.row_key)
+WHERE NOT EXISTS (SELECT 1 FROM @table t WHERE t.row_key = k.row_key)
 """
 
 _INSERT_POINTS = f"""
 INSERT INTO metric_points BY NAME
 SELECT {_ts('time_ns')} AS time, {_ts('start_ns')} AS start_time, metric_name, metric_type, unit,
-       temporality, is_monotonic, resource_map['service.name'] AS service_name, nullif(scope_name, '') AS scope_name,
-       attributes, value, count, sum, min, max, bucket_counts, explicit_bounds, row_key, $source AS source_file
+       temporality, is_monotonic, resource_attributes['service.name'] AS service_name,
+       nullif(scope_name, '') AS scope_name, map(k, v) AS attributes, resource_attributes,
+       value, count, sum, min, max, bucket_counts, explicit_bounds, row_key, $source AS source_file
 FROM _stage_points
 """
 
 _INSERT_LOGS = f"""
 INSERT INTO logs BY NAME
 SELECT {_ts('time_ns')} AS time, severity_number, severity_text, body, trace_id, span_id,
-       resource_map['service.name'] AS service_name, attributes, row_key, $source AS source_file
+       resource_attributes['service.name'] AS service_name, map(k, v) AS attributes, resource_attributes,
+       row_key, $source AS source_file
 FROM _stage_logs
 """
 
@@ -232,31 +259,44 @@ _SCHEMAS: Mapping[str, pa.Schema] = {
         ("trace_id", pa.string()), ("span_id", pa.string()), ("parent_span_id", pa.string()),
         ("name", pa.string()), ("kind", pa.int32()), ("start_ns", pa.int64()), ("end_ns", pa.int64()),
         ("status_code", pa.int32()), ("status_message", pa.string()), ("scope_name", pa.string()),
-        ("resource_id", pa.int32()), ("attrs", pa.string()), ("ttft_ns", pa.int64()),
+        ("resource_id", pa.int32()), ("attrs", pa.large_string()), ("ttft_ns", pa.int64()),
     ]),
     "events": pa.schema([
         ("span_ord", pa.int64()), ("trace_id", pa.string()), ("span_id", pa.string()),
-        ("time_ns", pa.int64()), ("name", pa.string()), ("attrs", pa.string()),
+        ("time_ns", pa.int64()), ("name", pa.string()), ("attrs", pa.large_string()),
     ]),
     "points": pa.schema([
         ("time_ns", pa.int64()), ("start_ns", pa.int64()), ("metric_name", pa.string()),
         ("metric_type", pa.string()), ("unit", pa.string()), ("temporality", pa.string()),
         ("is_monotonic", pa.bool_()), ("scope_name", pa.string()), ("resource_id", pa.int32()),
-        ("attrs", pa.string()), ("value", pa.float64()), ("count", pa.int64()), ("sum", pa.float64()),
+        ("attrs", pa.large_string()), ("value", pa.float64()), ("count", pa.int64()), ("sum", pa.float64()),
         ("min", pa.float64()), ("max", pa.float64()), ("bucket_counts", pa.list_(pa.int64())),
         ("explicit_bounds", pa.list_(pa.float64())),
     ]),
     "logs": pa.schema([
         ("time_ns", pa.int64()), ("severity_number", pa.int32()), ("severity_text", pa.string()),
         ("body", pa.string()), ("trace_id", pa.string()), ("span_id", pa.string()),
-        ("scope_name", pa.string()), ("resource_id", pa.int32()), ("attrs", pa.string()),
+        ("scope_name", pa.string()), ("resource_id", pa.int32()), ("attrs", pa.large_string()),
     ]),
 }
 
 
+def _joined_strings(items: list[Any]) -> pa.Array:
+    """Raw JSON slices -> one Arrow string array: one C-level join, no per-item str objects."""
+    data = b"".join(items)
+    offsets = array("q", accumulate(map(len, items), initial=0))
+    arr = pa.LargeStringArray.from_buffers(len(items), pa.py_buffer(offsets), pa.py_buffer(data))
+    try:
+        arr.validate(full=True)  # UTF-8: the decoder skipped over these bytes without checking
+    except pa.ArrowInvalid:
+        arr = pa.array([bytes(i).decode("utf-8", "replace") for i in items], pa.large_string())
+    return arr
+
+
 def _arrow(kind: str, columns: dict[str, list[Any]]) -> pa.Table:
     schema = _SCHEMAS[kind]
-    arrays = [pa.array(columns[f.name], f.type) for f in schema]
+    arrays = [_joined_strings(columns[f.name]) if f.name == "attrs" else pa.array(columns[f.name], f.type)
+              for f in schema]
     n = len(arrays[0]) if arrays else 0
     arrays.append(pa.array(range(n), pa.int64()))
     return pa.Table.from_arrays(arrays, schema=schema.append(pa.field("ord", pa.int64())))
@@ -297,8 +337,7 @@ def _insert(con: duckdb.DuckDBPyConnection, batch: Batch) -> _Counts:
             if not n:
                 continue
             con.register(f"_b_{kind}", _arrow(kind, cols))
-            con.execute(_STAGE_ROWS.format(kind=kind, table=table, hash_cols=hash_cols,
-                                           res_map=map_sql("attrs"), row_map=map_sql("b.attrs")))
+            con.execute(_STAGE_ROWS.replace("@kind", kind).replace("@table", table).replace("@hash_cols", hash_cols))
             added = con.execute(insert, params).fetchone()[0]
             setattr(counts, kind, added)
             counts.duplicates += n - added
@@ -314,27 +353,27 @@ def _insert(con: duckdb.DuckDBPyConnection, batch: Batch) -> _Counts:
 def _sanitise_attributes(batch: Batch) -> None:
     """Rewrite attribute lists DuckDB cannot make a MAP of (repeated or non-text keys): last value wins."""
 
-    def clean(text: str) -> str:
+    def clean(text: Any) -> tuple[bytes, bool]:
         try:
-            items = orjson.loads(text)
+            items = orjson.loads(text if isinstance(text, str) else bytes(text))
         except orjson.JSONDecodeError:
-            return "[]"
+            return b"[]", True
         if not isinstance(items, list):
-            return "[]"
+            return b"[]", True
         unique: dict[str, Any] = {}
         for kv in items:
             if isinstance(kv, dict) and isinstance(kv.get("key"), str):
                 unique[kv["key"]] = kv.get("value")
-        return orjson.dumps([{"key": k, "value": v} for k, v in unique.items()]).decode()
+        changed = len(unique) != len(items)
+        return orjson.dumps([{"key": k, "value": v} for k, v in unique.items()]), changed
 
-    batch.resources[:] = [clean(t) for t in batch.resources]
+    batch.resources[:] = [clean(t)[0].decode() for t in batch.resources]
     lines: set[int] = set()
     for cols in (batch.span_cols, batch.event_cols, batch.point_cols, batch.log_cols):
         for i, text in enumerate(cols["attrs"]):
-            cleaned = clean(text)
-            if len(cleaned) != len(text) or cleaned != orjson.dumps(orjson.loads(text)).decode():
+            cols["attrs"][i], changed = clean(text)
+            if changed:
                 lines.add(cols["line"][i])
-            cols["attrs"][i] = cleaned
     for line in sorted(lines) or [0]:
         batch.problems.append(Problem(batch.source, line, "repeated or non-text attribute keys: kept the last value"))
 

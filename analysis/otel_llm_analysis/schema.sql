@@ -4,12 +4,16 @@
 -- Conventions
 --   * Times are TIMESTAMP in naive UTC (microseconds); durations are DOUBLE ms.
 --   * Ids are lowercase hex VARCHAR (trace 32 chars, span 16); "" parents -> NULL.
---   * `attributes` is MAP(VARCHAR, VARCHAR) holding every resource AND span (or
---     event / point / log) attribute; on a name clash the span's own value wins.
---     Values are text: strings as-is, ints '42', doubles '0.7', bools
---     'true'/'false', arrays and key-value lists as JSON ('["stop"]').
---     Query it as  attributes['otel_llm.run_config.temperature']  (NULL when
---     absent) and cast as needed:  TRY_CAST(attributes['x'] AS DOUBLE).
+--   * `attributes` is MAP(VARCHAR, VARCHAR) holding every attribute of the span
+--     (event / point / log) itself; `resource_attributes` those of its resource
+--     (service.name, deployment.environment.name, host.name, ...), kept apart
+--     as OpenTelemetry does (and as the collector's ClickHouse exporter does).
+--     Values are text: strings as-is, ints '42', doubles as written ('0.7'),
+--     bools 'true'/'false'; arrays and key-value lists keep their OTLP JSON
+--     ('{"values":[{"stringValue":"stop"}]}': read them with
+--     json_extract_string(attributes['k'], '$.values[*].*') -> VARCHAR[]).
+--     Query:  attributes['otel_llm.run_config.temperature']  (NULL when absent),
+--     cast as needed:  TRY_CAST(attributes['x'] AS DOUBLE).
 --   * Typed columns are read from the first present spelling of each producer
 --     (otel-llm / GenAI semconv, OpenLLMetry, OpenLIT, OpenInference); the
 --     spelling table lives in _decode.py (SPELLINGS).
@@ -53,6 +57,7 @@ CREATE TABLE IF NOT EXISTS spans (
     db_operation        VARCHAR,      -- db.operation.name
     db_collection       VARCHAR,      -- db.collection.name
     attributes          MAP(VARCHAR, VARCHAR),
+    resource_attributes MAP(VARCHAR, VARCHAR),
     source_file         VARCHAR
 );
 
@@ -77,7 +82,8 @@ CREATE TABLE IF NOT EXISTS metric_points (
     is_monotonic    BOOLEAN,
     service_name    VARCHAR,
     scope_name      VARCHAR,
-    attributes      MAP(VARCHAR, VARCHAR),   -- point + resource attributes
+    attributes      MAP(VARCHAR, VARCHAR),   -- the point's own
+    resource_attributes MAP(VARCHAR, VARCHAR),
     value           DOUBLE,           -- gauge / sum
     count           BIGINT,           -- histogram / summary
     sum             DOUBLE,
@@ -98,6 +104,7 @@ CREATE TABLE IF NOT EXISTS logs (
     span_id         VARCHAR,
     service_name    VARCHAR,
     attributes      MAP(VARCHAR, VARCHAR),
+    resource_attributes MAP(VARCHAR, VARCHAR),
     row_key         UBIGINT,
     source_file     VARCHAR
 );

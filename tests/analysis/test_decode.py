@@ -64,15 +64,31 @@ def test_value_rendering_in_the_map(store: TraceStore, tmp_path: Path) -> None:
                   "n": [1, 2], "kv": {"x": "y"}}
     path = tmp_path / "traces.jsonl"
     path.write_bytes(_request([_span("00f067aa0ba902b7", attributes)],
-                              resource={"service.name": "svc", "s": "resource loses"}) + b"\n")
+                              resource={"service.name": "svc", "s": "the resource's"}) + b"\n")
     store.ingest(path)
-    (row,) = store.query("SELECT attributes, service_name, scope_name, span_kind, duration_ms, start_time FROM spans")
-    m = row[0]
-    assert {k: m[k] for k in attributes} == {
-        "s": "text", "i": "42", "d": "0.7", "b": "true", "f": "false", "a": '["stop","length"]', "n": '["1","2"]',
+    (row,) = store.query("SELECT attributes, resource_attributes, service_name, scope_name, span_kind, duration_ms,"
+                         " start_time, json_extract_string(attributes['a'], '$.values[*].*') FROM spans")
+    assert row[0] == {
+        "s": "text", "i": "42", "d": "0.7", "b": "true", "f": "false",
+        "a": '{"values":[{"stringValue":"stop"},{"stringValue":"length"}]}',
+        "n": '{"values":[{"intValue":"1"},{"intValue":"2"}]}',
         "kv": '{"values":[{"key":"x","value":{"stringValue":"y"}}]}'}
-    assert row[1:5] == ("svc", "some.instrumentation", "CLIENT", 1500.0)
-    assert row[5].isoformat() == "2025-11-24T16:00:00"
+    assert row[1] == {"service.name": "svc", "s": "the resource's"}
+    assert row[2:6] == ("svc", "some.instrumentation", "CLIENT", 1500.0)
+    assert row[6].isoformat() == "2025-11-24T16:00:00"
+    assert row[7] == ["stop", "length"]
+
+
+def test_odd_entries_take_the_slow_path_and_stay_aligned(store: TraceStore, tmp_path: Path) -> None:
+    """An empty AnyValue or a key-less entry must not shift the other values onto wrong keys."""
+    span = _span("00f067aa0ba902b7", {})
+    span["attributes"] = [{"key": "empty", "value": {}}, {"value": {"stringValue": "keyless"}},
+                          {"key": "after", "value": {"intValue": "7"}}, {"key": "d", "value": {"doubleValue": 2.5}}]
+    path = tmp_path / "traces.jsonl"
+    path.write_bytes(_request([span]) + b"\n")
+    report = store.ingest(path)
+    assert report.spans_added == 1
+    assert store.query("SELECT attributes FROM spans") == [({"empty": None, "after": "7", "d": "2.5"},)]
 
 
 def test_upper_case_hex_ids_are_lowered(tmp_path: Path) -> None:

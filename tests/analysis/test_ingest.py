@@ -50,7 +50,7 @@ def test_every_typed_column_matches_its_record(store: TraceStore, dataset: Synth
         " status_message, operation, provider, model, input_tokens, output_tokens, cost_usd, conversation_id,"
         " user_id, graph_node, db_system, db_operation, db_collection, error_type, stream_ttft_ms,"
         " attributes['otel_llm.run_config.temperature'], attributes['otel_llm.run_config.max_retries'],"
-        " attributes['deployment.environment.name'], finish_reasons"
+        " resource_attributes['deployment.environment.name'], finish_reasons"
     )
     table = _spans_by_id(store, columns)
     assert len(table) == len(dataset.spans)

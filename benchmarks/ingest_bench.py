@@ -1,0 +1,140 @@
+"""Ingest speed against the orjson parse-only baseline, measured in the same run.
+
+    .venv/bin/python benchmarks/ingest_bench.py [--spans 1000000] [--runs 3] [--data /tmp/otel-llm-bench]
+
+Generates (once, then reuses) >= ``--spans`` spans of collector-format JSON, 512
+spans per line, with :mod:`otel_llm_analysis.synthetic`. Each measurement runs in
+a fresh child process so its peak RSS is its own:
+
+* ``parse-only``: read the file line by line and ``orjson.loads`` each line;
+* ``ingest``: ``TraceStore(":memory:").ingest(traces file)`` (everything: decode,
+  maps, typed columns, de-duplication, bookkeeping);
+* summary-style queries on a file store holding the same spans.
+
+Prints medians of ``--runs`` runs and the ratio ingest / parse-only.
+Issue 4's target: ratio <= 2.0 (goal <= 1.0), peak RSS < 1.5 GB, queries < 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+SPANS_PER_LINE = 512
+QUERIES = {
+    "totals": "SELECT count(*), count(DISTINCT trace_id), sum(input_tokens), sum(output_tokens), sum(cost_usd),"
+              " avg(CASE WHEN status_code = 2 THEN 1 ELSE 0 END) FROM spans",
+    "by_model": "SELECT model, count(*), sum(cost_usd), quantile_cont(duration_ms, [0.5, 0.95, 0.99])"
+                " FROM spans WHERE otel_kind = 'llm_call' GROUP BY model ORDER BY 3 DESC",
+    "daily_cost": "SELECT CAST(start_time AS DATE) d, sum(cost_usd), count(*) FILTER (WHERE status_code = 2)"
+                  " FROM spans GROUP BY d ORDER BY d",
+    "by_project_user": "SELECT project, user_id, count(*), sum(input_tokens + output_tokens) FROM spans"
+                       " GROUP BY ALL ORDER BY 4 DESC LIMIT 20",
+    "run_config": "SELECT attributes['otel_llm.run_config.temperature'] t, count(*), avg(cost_usd) FROM spans"
+                  " WHERE otel_kind = 'llm_call' GROUP BY t",
+}
+
+
+def _dataset(data_dir: Path, spans: int) -> Path:
+    marker = data_dir / "dataset.json"
+    if marker.exists() and json.loads(marker.read_text()).get("spans", 0) >= spans:
+        return data_dir / "traces.jsonl"
+    from otel_llm_analysis.synthetic import generate
+
+    started = time.perf_counter()
+    traces = int(spans / 5.07) + 1  # ~5.07 spans per generated chat turn
+    data = generate(data_dir, seed=42, traces=traces, spans_per_line=SPANS_PER_LINE, keep_records=False)
+    marker.write_text(json.dumps({"spans": data.span_count, "lines": data.line_count}))
+    print(f"generated {data.span_count:,} spans in {data.line_count:,} lines "
+          f"({time.perf_counter() - started:.0f}s) -> {data_dir}", flush=True)
+    return data_dir / "traces.jsonl"
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def _parse_only(path: str, out: "mp.Queue[tuple[float, float, int]]") -> None:
+    import orjson
+
+    started = time.perf_counter()
+    n = 0
+    with open(path, "rb") as fh:
+        for line in fh:
+            orjson.loads(line)
+            n += 1
+    out.put((time.perf_counter() - started, _peak_rss_mb(), n))
+
+
+def _ingest(path: str, db: str, out: "mp.Queue[tuple[float, float, int]]") -> None:
+    from otel_llm_analysis import TraceStore
+
+    store = TraceStore(db)
+    started = time.perf_counter()
+    report = store.ingest(path)
+    elapsed = time.perf_counter() - started
+    store.close()
+    assert not report.bad_lines, report.bad_lines[:3]
+    out.put((elapsed, _peak_rss_mb(), report.spans_added))
+
+
+def _in_child(target, *args) -> tuple[float, float, int]:  # type: ignore[no-untyped-def]
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=target, args=(*args, queue))
+    proc.start()
+    result = queue.get()
+    proc.join()
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--spans", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--data", type=Path, default=Path("/tmp/otel-llm-bench"))
+    args = parser.parse_args(argv)
+    path = _dataset(args.data, args.spans)
+    size_mb = path.stat().st_size / 1e6
+    print(f"file: {path} ({size_mb:,.0f} MB)")
+
+    parse, ingest, rss_parse, rss_ingest = [], [], [], []
+    spans = 0
+    for run in range(args.runs):  # interleaved, so machine load affects both alike
+        t, rss, _ = _in_child(_parse_only, str(path))
+        parse.append(t)
+        rss_parse.append(rss)
+        t, rss, spans = _in_child(_ingest, str(path), ":memory:")
+        ingest.append(t)
+        rss_ingest.append(rss)
+        print(f"  run {run + 1}: parse-only {parse[-1]:.2f}s  ingest {ingest[-1]:.2f}s", flush=True)
+    p, i = statistics.median(parse), statistics.median(ingest)
+    print(f"parse-only (orjson): median {p:.2f}s  ({size_mb / p:,.0f} MB/s), peak RSS {max(rss_parse):,.0f} MB")
+    print(f"ingest:              median {i:.2f}s  ({spans / i:,.0f} spans/s), peak RSS {max(rss_ingest):,.0f} MB")
+    print(f"ratio ingest / parse-only: {i / p:.2f}x   (target <= 2.0x, goal <= 1.0x)")
+
+    db = args.data / "bench.duckdb"
+    if not db.exists():
+        _in_child(_ingest, str(path), str(db))
+    from otel_llm_analysis import TraceStore
+
+    with TraceStore(db, read_only=True) as store:
+        for name, sql in QUERIES.items():
+            store.query(sql)  # warm
+            times = []
+            for _ in range(5):
+                started = time.perf_counter()
+                store.query(sql)
+                times.append(time.perf_counter() - started)
+            print(f"query {name:16s} median {statistics.median(times) * 1000:6.1f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
