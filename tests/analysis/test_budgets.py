@@ -17,7 +17,7 @@ from otel_llm_analysis.budgets import (
     status_for,
 )
 
-from _ground_truth import is_llm, load, store_fixture
+from _ground_truth import is_llm, store_fixture
 
 MONTH = "2026-11"
 AS_OF = date(2026, 11, 12)

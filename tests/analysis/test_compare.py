@@ -6,7 +6,7 @@ import pytest
 
 from otel_llm_analysis.compare import ComparisonRow, compare, score
 
-from _ground_truth import group, is_llm, load, percentile, run_config, store_fixture
+from _ground_truth import group, is_llm, percentile, run_config, store_fixture
 
 
 loaded = store_fixture(seed=17, traces=200, error_rate=0.15)

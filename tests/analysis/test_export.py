@@ -15,7 +15,7 @@ from otel_llm_analysis.export import export_rows, export_spans, rich_table, to_c
 from otel_llm_analysis.summaries import summary
 from otel_llm_analysis.traces import top_traces
 
-from _ground_truth import load, store_fixture
+from _ground_truth import store_fixture
 
 
 loaded = store_fixture(seed=47, traces=60, days=10)

@@ -12,7 +12,7 @@ from otel_llm_analysis import synthetic
 from otel_llm_analysis.logs import log_patterns, search_logs, severity_number
 from otel_llm_analysis.store import TraceStore
 
-from _ground_truth import load, store_fixture
+from _ground_truth import store_fixture
 
 
 loaded = store_fixture(seed=31, traces=200, error_rate=0.2)

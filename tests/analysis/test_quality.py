@@ -9,7 +9,7 @@ import pytest
 from otel_llm_analysis._filters import Filters
 from otel_llm_analysis.quality import quality
 
-from _ground_truth import is_llm, load, run_config, store_fixture
+from _ground_truth import is_llm, run_config, store_fixture
 
 
 loaded = store_fixture(seed=29, traces=180)

@@ -9,7 +9,7 @@ import pytest
 from otel_llm_analysis._filters import Filters
 from otel_llm_analysis.summaries import summary, time_to_first_token, totals
 
-from _ground_truth import close, group, is_llm, load, percentile, run_config, store_fixture
+from _ground_truth import close, group, is_llm, percentile, run_config, store_fixture
 
 
 loaded = store_fixture(seed=11, traces=160)

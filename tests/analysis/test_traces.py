@@ -8,7 +8,7 @@ import pytest
 
 from otel_llm_analysis.traces import span_trees, top_traces
 
-from _ground_truth import is_llm, load, store_fixture
+from _ground_truth import is_llm, store_fixture
 
 
 loaded = store_fixture(seed=41, traces=120)
