@@ -237,6 +237,7 @@ def trends(
     until: Optional[str] = UntilOption,
     project: Optional[str] = ProjectOption,
     model: Optional[str] = ModelOption,
+    last: int = typer.Option(45, "--last", help="Table: show the last N periods (json/csv: all)."),
     fmt: OutputFormat = FormatOption,
     db: str = DbOption,
 ) -> None:
@@ -268,7 +269,9 @@ def trends(
         _emit(points, fmt, "trends")
         return
     console = _console()
-    _emit(points, fmt, f"trends per {period.value}", columns)
+    shown = points[-last:] if last > 0 else points
+    title = f"trends per {period.value}" + (f" (last {len(shown)} of {len(points)})" if len(shown) < len(points) else "")
+    _emit(shown, fmt, title, columns)
     for name in ("cost_usd", "calls"):
         change = analysis.period_over_period(points, name)
         if change is not None:
