@@ -156,21 +156,16 @@ _RESOURCES = f"""res AS (
     FROM (SELECT resource_id, attrs, {kv_columns('attrs')} FROM (SELECT *, {kv_parse('attrs')} FROM _b_res))
 )"""
 
-_STAGE_SPANS = f"""
-CREATE OR REPLACE TEMP TABLE _stage_spans AS
-WITH fresh AS (
-    SELECT min(ord) AS ord FROM _b_spans b GROUP BY trace_id, span_id
-), new AS (
-    SELECT f.ord FROM fresh f JOIN _b_spans b USING (ord)
-    WHERE NOT EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = b.trace_id AND s.span_id = b.span_id)
-), {_RESOURCES}
-SELECT b.* EXCLUDE (attrs, k0, v0, n0), {kv_columns('b.attrs')}, res.resource_attributes
-FROM (SELECT s.*, {kv_parse('s.attrs')} FROM _b_spans s JOIN new USING (ord)) b JOIN res USING (resource_id)
+_NEW_SPANS = """
+CREATE OR REPLACE TEMP TABLE _new_spans AS
+SELECT f.ord FROM (SELECT min(ord) AS ord FROM _b_spans GROUP BY trace_id, span_id) f JOIN _b_spans b USING (ord)
+WHERE NOT EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = b.trace_id AND s.span_id = b.span_id)
 """
 
 _FINISH = _first("finish_reasons")
 _INSERT_SPANS = f"""
 INSERT INTO spans BY NAME
+WITH {_RESOURCES}
 SELECT
     trace_id, span_id, parent_span_id, name,
     {_KIND_CASE} AS span_kind,
@@ -208,7 +203,11 @@ SELECT
     map(k, v) AS attributes,
     resource_attributes,
     $source AS source_file
-FROM _stage_spans
+FROM (
+    SELECT b.* EXCLUDE (attrs, k0, v0, n0), {kv_columns('b.attrs')}, res.resource_attributes
+    FROM (SELECT *, {kv_parse('attrs')} FROM _b_spans WHERE ord IN (SELECT ord FROM _new_spans)) b
+    JOIN res USING (resource_id)
+)
 """
 
 _INSERT_EVENTS = f"""
@@ -219,7 +218,7 @@ SELECT trace_id, span_id, {_ts('time_ns')} AS time, name, map(k, v) AS attribute
        {_lookup('gen_ai.evaluation.score.label')} AS eval_label
 FROM (
     SELECT e.* EXCLUDE (attrs, k0, v0, n0), {kv_columns('e.attrs')}
-    FROM (SELECT *, {kv_parse('attrs')} FROM _b_events WHERE span_ord IN (SELECT ord FROM _stage_spans)) e
+    FROM (SELECT *, {kv_parse('attrs')} FROM _b_events WHERE span_ord IN (SELECT ord FROM _new_spans)) e
 )
 """
 
@@ -322,7 +321,7 @@ def _insert(con: duckdb.DuckDBPyConnection, batch: Batch) -> _Counts:
         if batch.spans:
             con.register("_b_spans", _arrow("spans", batch.span_cols))
             con.register("_b_events", _arrow("events", batch.event_cols))
-            con.execute(_STAGE_SPANS)
+            con.execute(_NEW_SPANS)
             counts.spans = con.execute(_INSERT_SPANS, params).fetchone()[0]
             counts.events = con.execute(_INSERT_EVENTS).fetchone()[0]
             counts.duplicates += batch.spans - counts.spans
