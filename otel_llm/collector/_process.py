@@ -16,7 +16,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from otel_llm.collector._binary import BINARY_NAME, config_dir, find_binary
@@ -165,7 +165,7 @@ def start(options: CollectorOptions, run_dir: Path, *, timeout_s: float = 30.0) 
     data_dir = options.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     repair_line_ends(data_dir)
-    options = CollectorOptions(**{**asdict(options), "data_dir": data_dir})
+    options = replace(options, data_dir=data_dir)
     argv = options.command(binary)
     log = log_file(run_dir)
     with log.open("ab") as out:

@@ -56,6 +56,8 @@ class Segment:
 
     def mark_delivered(self, offset: int) -> None:
         """Persist progress so a restarted replayer resumes after ``offset``."""
+        if not self.path.exists():
+            return  # dropped meanwhile by a full spool: leave no stray progress file
         progress = self.path.with_name(self.path.name + OFFSET)
         tmp = progress.with_name(progress.name + ".tmp")
         tmp.write_text(str(offset))
