@@ -152,6 +152,9 @@ def ingest(
                 report = store.ingest(paths, on_progress=lambda n: bar.advance(task, n))
             except Exception as exc:  # StoreError (missing/unreadable path, read-only file): one line
                 raise _fail(_one_line(exc)) from None
+        from otel_llm_analysis.views import install_views
+
+        install_views(store)
     console.print(report.summary(), highlight=False)
     for problem in report.bad_lines:
         console.print(f"[red]bad line[/red] {problem}", highlight=False, markup=True, soft_wrap=True)

@@ -106,6 +106,20 @@ def test_sql_is_read_only(ingested):
     assert write.exit_code == 1 and "read-only" in write.output.lower()
 
 
+def test_convenience_views_agree_with_the_records(ingested):
+    db, data = ingested
+    result = run("sql", "SELECT sum(calls) AS calls, sum(cost_usd) AS cost FROM daily_usage", "--format", "json",
+                 "--db", db)
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.output)
+    calls = [s for s in data.spans if is_llm(s)]
+    assert row["calls"] == len(calls)
+    assert row["cost"] == pytest.approx(sum(s.cost_usd or 0 for s in calls))
+    traces = json.loads(run("sql", "SELECT count(*) AS n, sum(spans) AS spans FROM trace_summary",
+                            "--format", "json", "--db", db).output)[0]
+    assert (traces["n"], traces["spans"]) == (len({s.trace_id for s in data.spans}), len(data.spans))
+
+
 def test_export_result_and_spans(ingested, tmp_path):
     db, data = ingested
     out = tmp_path / "compare.csv"
