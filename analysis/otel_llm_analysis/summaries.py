@@ -80,8 +80,6 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None) -
     rows = []
     for d in fetch_dicts(store, sql, params):
         p50, p95, p99 = d.pop("latency") or (None, None, None)
-        if isinstance(d["key"], (bytes, bytearray)):
-            d["key"] = d["key"].decode()
         if d["llm_calls"] and not d["priced_calls"]:  # calls of unpriced models: cost unknown, not 0
             d["cost_usd"] = d["cost_share"] = None
         successes = d["llm_calls"] - d["failed_calls"]
@@ -105,8 +103,11 @@ def totals(store: Any, filters: Filters | None = None) -> SummaryRow:
     rows = summary(store, None, filters)
     if rows:
         return rows[0]
-    return SummaryRow(None, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.0, None, None, None, None, None,
-                      None, None, None, None, None)
+    counts = dict.fromkeys(("spans", "traces", "llm_calls", "turns", "failed_calls", "input_tokens", "output_tokens",
+                            "cache_read_tokens", "cache_write_tokens", "reasoning_tokens"), 0)
+    ratios = dict.fromkeys(("error_rate", "p50_ms", "p95_ms", "p99_ms", "cost_share", "cost_per_call",
+                            "cost_per_turn", "cost_per_trace", "cost_per_success", "tokens_per_turn"))
+    return SummaryRow(key=None, cost_usd=0.0, **counts, **ratios)
 
 
 @dataclass(slots=True)
