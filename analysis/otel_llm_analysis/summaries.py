@@ -74,11 +74,16 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None) -
     of the cost of all rows returned (per model, it is the seed's "cost share").
     """
     where, params = (filters or Filters()).where()
-    sql = load_query("summary").format(
-        key=dimension_sql(by), where=where, is_llm=IS_LLM_CALL, is_turn=IS_TURN, is_error=IS_ERROR
-    )
+    parts = dict(key=dimension_sql(by), where=where, is_llm=IS_LLM_CALL, is_turn=IS_TURN, is_error=IS_ERROR)
+    groups = fetch_dicts(store, load_query("summary").format(**parts), params)
+    if any(not d["llm_calls"] for d in groups):  # their latency is their spans'
+        span_latency = {d["key"]: d["latency"] for d in
+                        fetch_dicts(store, load_query("span_latency").format(**parts), params)}
+        for d in groups:
+            if not d["llm_calls"]:
+                d["latency"] = span_latency.get(d["key"])
     rows = []
-    for d in fetch_dicts(store, sql, params):
+    for d in groups:
         p50, p95, p99 = d.pop("latency") or (None, None, None)
         if d["llm_calls"] and not d["priced_calls"]:  # calls of unpriced models: cost unknown, not 0
             d["cost_usd"] = d["cost_share"] = None

@@ -2,7 +2,9 @@
 -- Tokens and cost are summed over LLM calls only, so a producer that also rolls
 -- usage up onto parent spans is not counted twice. Error rate and latency describe
 -- the group's "unit": its LLM calls when it has any, else all of its spans (so
--- `--by node` gives node latency and `--by model` call latency).
+-- `--by node` gives node latency and `--by model` call latency). Latency here is
+-- the calls'; span_latency.sql fills in the groups without calls, so the common
+-- case sorts durations once.
 WITH base AS (
     SELECT
         {key} AS key,
@@ -31,8 +33,7 @@ WITH base AS (
         coalesce(sum(reasoning_tokens) FILTER (WHERE is_llm), 0) AS reasoning_tokens,
         coalesce(sum(cost_usd) FILTER (WHERE is_llm), 0.0) AS cost_usd,
         count(cost_usd) FILTER (WHERE is_llm) AS priced_calls,
-        quantile_cont(duration_ms, [0.5, 0.95, 0.99]) FILTER (WHERE is_llm) AS call_latency,
-        quantile_cont(duration_ms, [0.5, 0.95, 0.99]) AS span_latency
+        quantile_cont(duration_ms, [0.5, 0.95, 0.99]) FILTER (WHERE is_llm) AS latency
     FROM base
     GROUP BY key
 )
@@ -42,7 +43,7 @@ SELECT
     input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
     cost_usd, priced_calls,
     CASE WHEN llm_calls > 0 THEN failed_calls / llm_calls ELSE error_spans / spans END AS error_rate,
-    CASE WHEN llm_calls > 0 THEN call_latency ELSE span_latency END AS latency,
+    latency,
     cost_usd / nullif(sum(cost_usd) OVER (), 0) AS cost_share
 FROM grouped
 ORDER BY cost_usd DESC, spans DESC, key NULLS LAST
