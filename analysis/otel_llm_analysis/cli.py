@@ -173,7 +173,7 @@ def _sizes(spec: str) -> int:
     paths = [Path(spec)] if Path(spec).exists() else [Path(p) for p in glob.glob(spec)]
     total = 0
     for path in paths:
-        files = path.rglob("*") if path.is_dir() else [path]
+        files = [f for f in path.rglob("*") if ".json" in f.name] if path.is_dir() else [path]
         total += sum(f.stat().st_size for f in files if f.is_file())
     return total
 
