@@ -23,12 +23,25 @@ def _truth_ids(path: Path) -> set[tuple[str, str]]:
     return {(s["trace_id"], s["span_id"]) for s in json.loads(path.read_text())}
 
 
+def _wait_for_spans(collector: Collector, timeout_s: float) -> set[tuple[str, str]]:
+    """Poll the collector's file until the first spans are in (the app is mid-run then)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        traces = collector.data_dir / "traces.jsonl"
+        if traces.exists() and traces.stat().st_size:
+            try:
+                return _otlp.span_ids(_otlp.messages(collector.data_dir, "traces"))
+            except ValueError:
+                pass  # caught between a record and its newline: read again
+        time.sleep(0.05)
+    return set()
+
+
 def test_collector_sigkilled_mid_run_then_restarted_loses_no_span(collector: Collector, tmp_path: Path) -> None:
     truth_file = tmp_path / "truth.json"
-    app = run_app(tmp_path, collector, "--turns", "60", "--pace", "0.05", "--truth", str(truth_file), background=True)
+    app = run_app(tmp_path, collector, "--turns", "100", "--pace", "0.05", "--truth", str(truth_file), background=True)
     assert isinstance(app, subprocess.Popen)
-    time.sleep(1.0)
-    before_kill = _otlp.span_ids(_otlp.messages(collector.data_dir, "traces"))
+    before_kill = _wait_for_spans(collector, timeout_s=20)
     collector.kill()
     time.sleep(1.0)
     assert app.poll() is None, "the app must still be emitting while the collector is down"
