@@ -272,6 +272,7 @@ def trends(
         _emit(points, fmt, "trends")
         return
     console = _console()
+    truncate_day = lambda moment: analysis.truncate(moment, "day")  # noqa: E731
     shown = points[-last:] if last > 0 else points
     title = f"trends per {period.value}" + (f" (last {len(shown)} of {len(points)})" if len(shown) < len(points) else "")
     _emit(shown, fmt, title, columns)
@@ -281,6 +282,8 @@ def trends(
             pct = "n/a" if change.change_pct is None else f"{change.change_pct:+.1f}%"
             console.print(f"{name}: last {period.value} {change.current:,.4g} vs {change.previous:,.4g} ({pct})")
     for spike in spikes:
+        if shown and spike.period < truncate_day(shown[0].period):
+            continue  # before the window shown
         console.print(f"[red]spike[/red] {spike.period:%Y-%m-%d} {spike.metric} {spike.value:.4g} "
                       f"(baseline median {spike.baseline_median:.4g}, robust z {spike.z:.1f})")
     console.print(f"forecast {forecast.month}: spent ${forecast.spent:,.4f} in {forecast.days_elapsed} days, "
