@@ -46,6 +46,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--marker", default="", help="user text put into prompts, messages and attributes")
     p.add_argument("--capture-content", action="store_true")
     p.add_argument("--sdk-file-dir", type=Path, help="also write the same spans with the SDK's file exporter")
+    p.add_argument("--demo-turns", type=int, default=0, help="also play the `otel-llm demo` RAG app")
     p.add_argument("--wait-spool-empty", type=float, default=0.0, help="seconds to wait for replay")
     return p.parse_args()
 
@@ -126,6 +127,10 @@ def main() -> None:
     atexit.register(dump_truth)  # registered after configure(): runs before otel_llm's shutdown
     logging.getLogger().setLevel(logging.INFO)
 
+    if args.demo_turns:
+        from otel_llm.demo.app import run as run_demo
+
+        run_demo(args.demo_turns, seed=7, latency_scale=0.0)
     turn = build_app(args.marker)
     for i in range(args.turns):
         turn(i)

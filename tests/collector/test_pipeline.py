@@ -87,3 +87,21 @@ def test_sdk_file_exporter_and_collector_write_the_same_structure(collector: Col
     from_sdk, from_collector = flattened(sdk_dir), flattened(collector.data_dir)
     assert len(from_sdk) == 5 * SPANS_PER_TURN
     assert from_collector == from_sdk
+
+
+def test_the_demo_app_through_the_collector(collector: Collector, tmp_path: Path) -> None:
+    """`otel-llm demo`'s RAG app (streams, a failing call with retry, nesting) with exporter="otlp"."""
+    truth_file = tmp_path / "truth.json"
+    app = run_app(tmp_path, collector, "--turns", "0", "--demo-turns", "10", "--truth", str(truth_file))
+    assert app.returncode == 0, app.stdout + app.stderr
+    collector.stop()
+
+    truth = _truth(truth_file)
+    kinds = {t["attributes"].get("otel_llm.kind") for t in truth}
+    assert {"chat", "graph_node", "vector_op", "llm_call"} <= kinds
+    by_id = _by_id(_otlp.spans(_otlp.messages(collector.data_dir, "traces")))
+    for expected in truth:
+        span = by_id[(expected["trace_id"], expected["span_id"])]
+        assert _otlp.attributes(span.get("attributes", [])) == expected["attributes"]
+        assert [e["name"] for e in span.get("events", [])] == expected["events"]
+    assert any("gen_ai.usage.cost" in t["attributes"] for t in truth), "costs travel too"
