@@ -113,6 +113,8 @@ class Filters:
     """Restrictions every analysis accepts: a half-open time window and equalities.
 
     ``since`` is inclusive, ``until`` exclusive, both on span start time.
+    ``model`` matches the response model (``gpt-4o-2024-08-06``) or the requested
+    one (``gpt-4o``), so a budget for ``gpt-4o`` covers its dated snapshots.
     """
 
     since: datetime | None = None
@@ -141,11 +143,14 @@ class Filters:
             params["until"] = self.until
         if self.calls_only:
             clauses.append(is_llm_call(alias))
-        for name, column in (("project", "project"), ("model", "model"), ("service", "service_name")):
+        for name, column in (("project", "project"), ("service", "service_name")):
             value = getattr(self, name)
             if value is not None:
                 clauses.append(f"{prefix}{column} = ${name}")
                 params[name] = value
+        if self.model is not None:  # users name the model they asked for; spans also hold the dated one
+            clauses.append(f"($model = {prefix}model OR $model = {prefix}request_model)")
+            params["model"] = self.model
         return " AND ".join(clauses), params
 
 

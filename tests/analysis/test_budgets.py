@@ -33,7 +33,7 @@ def _spent(data, project=None, model=None, until=AS_OF):
         if is_llm(s)
         and date(2026, 11, 1) <= s.start_time.date() <= until
         and (project is None or s.project == project)
-        and (model is None or s.model == model)
+        and (model is None or model in (s.model, s.request_model))
     )
 
 
@@ -58,12 +58,14 @@ def test_thresholds_end_to_end_with_budgets_sized_to_the_spend(loaded, fraction,
 def test_spent_remaining_and_projection(loaded):
     store, data = loaded
     project = data.spans[0].project
-    budgets = [Budget(100.0), Budget(0.5, project=project), Budget(0.2, model="gpt-4o-2024-08-06")]
-    overall, per_project, per_model = budget_status(store, budgets, MONTH, AS_OF)
+    budgets = [Budget(100.0), Budget(0.5, project=project), Budget(0.2, model="gpt-4o-2024-08-06"),
+               Budget(0.2, model="gpt-4o")]
+    overall, per_project, per_snapshot, per_model = budget_status(store, budgets, MONTH, AS_OF)
     for result, spent in (
         (overall, _spent(data)),
         (per_project, _spent(data, project=project)),
-        (per_model, _spent(data, model="gpt-4o-2024-08-06")),
+        (per_snapshot, _spent(data, model="gpt-4o-2024-08-06")),
+        (per_model, _spent(data, model="gpt-4o")),  # the requested name covers its dated snapshot
     ):
         assert spent > 0
         assert result.spent == pytest.approx(spent)
