@@ -145,3 +145,36 @@ def test_empty_store_gives_a_zero_row(tmp_path):
     assert (row.spans, row.llm_calls, row.cost_usd, row.p95_ms) == (0, 0, 0.0, None)
     assert summary(store, "model") == []
     store.close()
+
+
+def test_spans_of_other_producers_count_as_llm_calls_by_operation(tmp_path):
+    """No ``otel_llm.kind`` (OpenLLMetry, OpenLIT...): the GenAI operation decides."""
+    import orjson
+
+    from otel_llm_analysis import synthetic
+    from otel_llm_analysis.store import TraceStore
+
+    def span(span_id, parent, operation, **attributes):
+        record = synthetic.SpanRecord(
+            trace_id="ab" * 16, span_id=span_id, parent_span_id=parent, name=operation, span_kind="CLIENT",
+            service_name="other", project="", otel_kind="", start_ns=1_763_600_000_000_000_000,
+            end_ns=1_763_600_000_500_000_000, resource={"service.name": "other"},
+        )
+        record.attributes = {"gen_ai.operation.name": operation, **attributes}
+        return record
+
+    spans = [
+        span("1" * 16, None, "invoke_agent"),
+        span("2" * 16, "1" * 16, "chat", **{"gen_ai.request.model": "gpt-4o", "gen_ai.usage.input_tokens": 10,
+                                             "gen_ai.usage.output_tokens": 4, "gen_ai.usage.cost": 0.25}),
+        span("3" * 16, "1" * 16, "execute_tool"),
+    ]
+    path = tmp_path / "traces.jsonl"
+    path.write_bytes(orjson.dumps(synthetic.spans_request(spans)) + b"\n")
+    store = TraceStore(str(tmp_path / "other.duckdb"))
+    store.ingest([str(path)])
+    row = totals(store)
+    assert (row.spans, row.traces, row.llm_calls, row.turns) == (3, 1, 1, 0)
+    assert (row.input_tokens, row.output_tokens, row.cost_usd) == (10, 4, 0.25)
+    assert row.p50_ms == pytest.approx(500.0)
+    store.close()
