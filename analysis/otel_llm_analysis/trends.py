@@ -70,7 +70,8 @@ def series(store: Any, period: Period = "day", filters: Filters | None = None) -
     """Zero-filled series of LLM-call metrics per ``period``.
 
     The window is ``filters.since``/``until`` when given, else the data's first
-    and last call; an empty window gives an empty list.
+    and last call, widened at the start to a whole period (a chart's first day
+    is the whole day); an empty window gives an empty list.
     """
     if period not in _STEP:
         raise ValueError(f"period must be hour, day or week, not {period!r}")
