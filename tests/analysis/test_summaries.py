@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 import pytest
 
@@ -73,6 +73,9 @@ def test_totals_match_the_records(loaded):
         ("project", lambda s: s.project),
         ("service", lambda s: s.service_name),
         ("provider", lambda s: s.provider),
+        ("operation", lambda s: s.operation),
+        ("day", lambda s: s.start_time.date()),
+        ("week", lambda s: datetime.combine(s.start_time.date() - timedelta(s.start_time.weekday()), time())),
         ("kind", lambda s: s.otel_kind),
         ("node", lambda s: s.graph_node),
         ("collection", lambda s: s.db_collection),
