@@ -68,6 +68,14 @@ def test_summary_json_equals_the_records(ingested):
     assert totals["cost_usd"] == pytest.approx(sum(s.cost_usd or 0 for s in calls))
 
 
+def test_database_from_the_environment(ingested):
+    db, data = ingested
+    result = CliRunner().invoke(_app(), ["sql", "SELECT count(*) AS n FROM spans", "-f", "csv"],
+                                env={"OTEL_LLM_DB": db})
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1] == str(len(data.spans))
+
+
 def test_table_output_and_bad_dimension(ingested):
     db, _ = ingested
     table = run("summary", "--by", "project", "--db", db)
