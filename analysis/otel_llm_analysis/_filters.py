@@ -43,7 +43,9 @@ _RUN_CONFIG_KEY = re.compile(r"^[A-Za-z0-9_.\-]+$")
 
 #: ``--by`` names -> SQL expression over the ``spans`` table (``{p}`` is the alias prefix).
 DIMENSIONS: Mapping[str, str] = {
-    "model": "{p}model",
+    # the model asked for: failed calls (no response) and answered ones group together
+    "model": "coalesce({p}request_model, {p}model)",
+    "response_model": "{p}model",
     "project": "{p}project",
     "service": "{p}service_name",
     "provider": "{p}provider",

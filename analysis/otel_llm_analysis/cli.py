@@ -41,7 +41,7 @@ SinceOption = typer.Option(None, "--since", help="Start (inclusive): ISO date/ti
 UntilOption = typer.Option(None, "--until", help="End (exclusive): ISO date/time or relative.")
 ProjectOption = typer.Option(None, "--project", help="Only this project.")
 ModelOption = typer.Option(None, "--model", help="Only this model.")
-BY_HELP = ("model, project, service, provider, operation, kind, node, collection, user, conversation, "
+BY_HELP = ("model (as requested), response_model (dated), project, service, provider, operation, kind, node, collection, user, conversation, "
            "day, week, hour or run_config.<key>")
 
 

@@ -51,7 +51,7 @@ def quality(
     where, params = (filters or Filters()).where("s")
     key = dimension_sql(by, "s")
     if by == "model":
-        key = "coalesce(s.model, tm.model)"
+        key = "coalesce(s.request_model, s.model, tm.model)"
     evaluation_filter = "TRUE"
     if evaluation is not None:
         evaluation_filter = "e.eval_name = $evaluation"

@@ -61,8 +61,8 @@ def test_summary_json_equals_the_records(ingested):
     assert result.exit_code == 0, result.output
     rows = {r["key"]: r for r in json.loads(result.output)}
     calls = [s for s in data.spans if is_llm(s)]
-    for model in {s.model for s in calls}:
-        assert rows[model]["llm_calls"] == sum(s.model == model for s in calls)
+    for model in {s.request_model for s in calls}:
+        assert rows[model]["llm_calls"] == sum(s.request_model == model for s in calls)
     totals = json.loads(run("summary", "--format", "json", "--db", db).output)[0]
     assert totals["llm_calls"] == len(calls)
     assert totals["cost_usd"] == pytest.approx(sum(s.cost_usd or 0 for s in calls))

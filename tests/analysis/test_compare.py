@@ -32,7 +32,8 @@ def _expected_scores(groups):
 @pytest.mark.parametrize(
     ("by", "key"),
     [
-        ("model", lambda s: s.model),
+        ("model", lambda s: s.request_model),
+        ("response_model", lambda s: s.model),
         ("run_config.temperature", lambda s: run_config(s, "temperature")),
         ("run_config.max_retries", lambda s: run_config(s, "max_retries")),
     ],

@@ -16,8 +16,8 @@ loaded = store_fixture(seed=29, traces=180)
 
 
 def _last_model(spans):
-    calls = sorted((s for s in spans if is_llm(s) and s.model), key=lambda s: s.end_ns)
-    return calls[-1].model if calls else None
+    calls = sorted((s for s in spans if is_llm(s) and s.request_model), key=lambda s: s.end_ns)
+    return calls[-1].request_model if calls else None
 
 
 def _expected(data, key):

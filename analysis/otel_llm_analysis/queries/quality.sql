@@ -8,9 +8,9 @@ WITH evals AS (
     FROM span_events e
     WHERE e.name = 'gen_ai.evaluation.result' AND {evaluation_filter}
 ), trace_model AS (
-    SELECT trace_id, arg_max(model, end_time) AS model
+    SELECT trace_id, arg_max(coalesce(request_model, model), end_time) AS model
     FROM spans
-    WHERE {is_llm} AND model IS NOT NULL
+    WHERE {is_llm} AND coalesce(request_model, model) IS NOT NULL
     GROUP BY trace_id
 ), outcomes AS (
     SELECT {key} AS key,
