@@ -38,9 +38,9 @@ fi
 
 mkdir -p "$DIST_DIR"
 log "building otelcol-llm $VERSION into $DIST_DIR (first build: several minutes)"
-# GOFLAGS=-p=1 keeps the compile from starving other work on small machines;
-# override with OTEL_LLM_GO_PARALLEL.
-(cd "$DIST_DIR" && GOFLAGS="${GOFLAGS:-} -p=${OTEL_LLM_GO_PARALLEL:-2}" \
+# -p caps parallel compile jobs (default 2, the machine's cores) so the build does not
+# starve other work; override with OTEL_LLM_GO_PARALLEL. The dist dir is no VCS checkout.
+(cd "$DIST_DIR" && GOFLAGS="${GOFLAGS:-} -buildvcs=false -p=${OTEL_LLM_GO_PARALLEL:-2}" \
   "$BUILDER" --config "$MANIFEST" >"$DIST_DIR/build.log" 2>&1) || {
   log "build failed; last lines of $DIST_DIR/build.log:"; tail -n 30 "$DIST_DIR/build.log" >&2; exit 1; }
 install -m 0755 "$DIST_DIR/build/otelcol-llm" "$BINARY.tmp"
