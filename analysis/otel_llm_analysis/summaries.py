@@ -7,7 +7,9 @@ Definitions (the README repeats them; ``_filters`` holds the SQL):
 * **turn**: a span of kind ``chat``. **Tokens and cost** are summed over LLM calls.
 * **error rate / latency** describe the group's unit: its LLM calls when it has
   any, otherwise all its spans; latency percentiles are linear-interpolated
-  (DuckDB ``quantile_cont``, numpy's default).
+  (DuckDB ``quantile_cont``, numpy's default). The ``None`` group of a dimension
+  (spans without a model, a node...) gets no latency unless it holds LLM calls:
+  a percentile over whatever else lacks the value would mean nothing.
 * **cost per successful call** = all cost / LLM calls that did not fail - the
   seed's "cost per successful issue": failures still cost money.
 * **cost** sums the calls that carry a cost; a model without a price has none (the
@@ -76,7 +78,7 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None) -
     where, params = (filters or Filters()).where()
     parts = dict(key=dimension_sql(by), where=where, is_llm=IS_LLM_CALL, is_turn=IS_TURN, is_error=IS_ERROR)
     groups = fetch_dicts(store, load_query("summary").format(**parts), params)
-    if any(not d["llm_calls"] for d in groups):  # their latency is their spans'
+    if any(not d["llm_calls"] and d["key"] is not None for d in groups):  # their latency is their spans'
         span_latency = {d["key"]: d["latency"] for d in
                         fetch_dicts(store, load_query("span_latency").format(**parts), params)}
         for d in groups:
