@@ -212,12 +212,16 @@ def stop(run_dir: Path, *, timeout_s: float = 30.0) -> CollectorState | None:
     return state
 
 
-def status(run_dir: Path) -> tuple[CollectorState | None, bool]:
-    """(recorded state or None, whether that process is alive and healthy)."""
+def status(run_dir: Path) -> tuple[CollectorState | None, str]:
+    """(recorded state or None, ``"running"`` | ``"unhealthy"`` | ``"stopped"``).
+
+    ``unhealthy``: the process lives but its health check does not answer 200
+    (starting, shutting down, or stuck).
+    """
     state = CollectorState.read(run_dir)
     if state is None or not is_alive(state.pid):
-        return state, False
-    return state, healthy(state.health_endpoint)
+        return state, "stopped"
+    return state, "running" if healthy(state.health_endpoint) else "unhealthy"
 
 
 def _terminate(pid: int, *, timeout_s: float) -> None:

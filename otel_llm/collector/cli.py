@@ -2,7 +2,7 @@
 
 Thin Typer commands over :mod:`._binary` (locate/build) and :mod:`._process`
 (start/stop/status); no logic lives here beyond wording and exit codes.
-Exit codes: 0 success, 1 failure, 3 for ``status`` when nothing runs.
+Exit codes: 0 success, 1 failure (``status``: alive but unhealthy), 3 for ``status`` when nothing runs.
 """
 
 from __future__ import annotations
@@ -92,16 +92,22 @@ def stop(
 
 @app.command()
 def status(run_dir: Optional[Path] = RunDir) -> None:
-    """Say whether the collector runs and where it writes (exit code 3 when it does not run)."""
-    state, running = _process.status(run_dir or _default_run_dir())
+    """Say whether the collector runs and where it writes.
+
+    Exit code 0 running, 1 alive but its health check fails, 3 not running.
+    """
+    state, condition = _process.status(run_dir or _default_run_dir())
     if state is None:
         typer.echo("otelcol-llm is not running")
         raise typer.Exit(3)
-    if not running:
+    if condition == "stopped":
         typer.echo(f"otelcol-llm is not running (stale pid {state.pid}; last data dir {state.data_dir})")
         raise typer.Exit(3)
-    typer.echo(f"otelcol-llm is running (pid {state.pid})")
+    typer.echo(f"otelcol-llm is {condition} (pid {state.pid})")
     _describe(state)
+    if condition == "unhealthy":
+        typer.echo(f"  health check at http://{state.health_endpoint}/ does not answer; see the log")
+        raise typer.Exit(1)
 
 
 @app.command("config")
