@@ -7,8 +7,9 @@ spans per line, with :mod:`otel_llm_analysis.synthetic`. Each measurement runs i
 a fresh child process so its peak RSS is its own:
 
 * ``parse-only``: read the file line by line and ``orjson.loads`` each line;
-* ``ingest``: ``TraceStore(":memory:").ingest(traces file)`` (everything: decode,
-  maps, typed columns, de-duplication, bookkeeping);
+* ``ingest``: ``TraceStore(<fresh file>).ingest(traces file)``, as ``otel-llm
+  ingest`` does (everything: decode, maps, typed columns, de-duplication,
+  bookkeeping, the final checkpoint);
 * summary-style queries on a file store holding the same spans.
 
 Prints medians of ``--runs`` runs and the ratio ingest / parse-only.
@@ -43,14 +44,14 @@ QUERIES = {
 
 def _dataset(data_dir: Path, spans: int) -> Path:
     marker = data_dir / "dataset.json"
-    if marker.exists() and json.loads(marker.read_text()).get("spans", 0) >= spans:
+    if marker.exists() and json.loads(marker.read_text()).get("requested", 0) >= spans:
         return data_dir / "traces.jsonl"
     from otel_llm_analysis.synthetic import generate
 
     started = time.perf_counter()
     traces = int(spans / 5.07) + 1  # ~5.07 spans per generated chat turn
     data = generate(data_dir, seed=42, traces=traces, spans_per_line=SPANS_PER_LINE, keep_records=False)
-    marker.write_text(json.dumps({"spans": data.span_count, "lines": data.line_count}))
+    marker.write_text(json.dumps({"requested": spans, "spans": data.span_count, "lines": data.line_count}))
     print(f"generated {data.span_count:,} spans in {data.line_count:,} lines "
           f"({time.perf_counter() - started:.0f}s) -> {data_dir}", flush=True)
     return data_dir / "traces.jsonl"
@@ -110,7 +111,10 @@ def main(argv: list[str] | None = None) -> int:
         t, rss, _ = _in_child(_parse_only, str(path))
         parse.append(t)
         rss_parse.append(rss)
-        t, rss, spans = _in_child(_ingest, str(path), ":memory:")
+        db = args.data / "run.duckdb"
+        db.unlink(missing_ok=True)
+        t, rss, spans = _in_child(_ingest, str(path), str(db))
+        db.unlink(missing_ok=True)
         ingest.append(t)
         rss_ingest.append(rss)
         print(f"  run {run + 1}: parse-only {parse[-1]:.2f}s  ingest {ingest[-1]:.2f}s", flush=True)
