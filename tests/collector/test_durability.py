@@ -37,9 +37,13 @@ def _wait_for_spans(collector: Collector, timeout_s: float) -> set[tuple[str, st
     return set()
 
 
-def test_collector_sigkilled_mid_run_then_restarted_loses_no_span(collector: Collector, tmp_path: Path) -> None:
+@pytest.mark.parametrize("protocol", ["http/protobuf", "grpc"])
+def test_collector_sigkilled_mid_run_then_restarted_loses_no_span(
+    collector: Collector, tmp_path: Path, protocol: str
+) -> None:
     truth_file = tmp_path / "truth.json"
-    app = run_app(tmp_path, collector, "--turns", "100", "--pace", "0.05", "--truth", str(truth_file), background=True)
+    app = run_app(tmp_path, collector, "--turns", "100", "--pace", "0.05", "--truth", str(truth_file),
+                  protocol=protocol, background=True)
     assert isinstance(app, subprocess.Popen)
     before_kill = _wait_for_spans(collector, timeout_s=20)
     collector.kill()
