@@ -213,6 +213,7 @@ def _emit_kpis(total: Any, first_token: Any, fmt: OutputFormat) -> None:
 
     record = to_records([total])[0]
     record.pop("key")
+    record.pop("cost_share")  # 100 % by definition for the totals
     record["total_tokens"] = total.total_tokens
     record["ttft_p50_ms"] = first_token.p50_ms if first_token else None
     record["ttft_p95_ms"] = first_token.p95_ms if first_token else None

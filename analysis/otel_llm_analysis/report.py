@@ -10,6 +10,7 @@ from typing import Any
 
 from otel_llm_analysis.budgets import Budget, budget_status
 from otel_llm_analysis.export import format_value, rich_table
+from otel_llm_analysis.quality import quality
 from otel_llm_analysis.summaries import summary, totals
 
 MODEL_COLUMNS = ["key", "llm_calls", "input_tokens", "output_tokens", "cost_usd", "cost_share", "error_rate", "p95_ms"]
@@ -18,7 +19,7 @@ STATUS_STYLE = {"ok": "green", "warning": "yellow", "critical": "bold red"}
 
 def print_report(store: Any, console: Any = None, *, monthly_budget: float | None = None,
                  month: str | None = None) -> None:
-    """Print totals, a per-model table and (with ``monthly_budget``) the month's budget status.
+    """Print totals, the QA pass rate, a per-model table and (with ``monthly_budget``) the budget status.
 
     The budget month defaults to the month of the newest span, so a report on old
     files still shows their month rather than an empty current one.
@@ -34,6 +35,11 @@ def print_report(store: Any, console: Any = None, *, monthly_budget: float | Non
         f"error rate {format_value('error_rate', total.error_rate)}, "
         f"p95 {format_value('p95_ms', total.p95_ms)} ms"
     )
+    for qa in quality(store):
+        console.print(
+            f"QA: pass rate {format_value('pass_rate', qa.pass_rate)} "
+            f"({qa.passed} pass, {qa.warning} warning, {qa.failed} fail), {qa.not_run} turn(s) not evaluated"
+        )
     models = summary(store, "model")
     models = [row for row in models if row.llm_calls]
     if models:

@@ -192,4 +192,5 @@ def test_print_report(ingested):
     text = console.export_text()
     store.close()
     assert "cost by model" in text and "budget" in text and "ok" in text
+    assert "QA: pass rate" in text
     assert Path(db).exists()
