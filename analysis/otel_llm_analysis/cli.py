@@ -119,6 +119,15 @@ def _emit(rows: Sequence[Any], fmt: OutputFormat, title: str, columns: Sequence[
         console.print(export.rich_table(rows, title, columns, width=console.width, rename=rename))
 
 
+def _show(db: str, fmt: Any, title: str, columns: Sequence[str], key_name: str | None,
+          analysis: Any, *args: Any, **kwargs: Any) -> list[Any]:
+    """The common command body: open the store, run ``analysis(store, ...)``, print its rows."""
+    with _store(db) as store:
+        rows = _guard(analysis, store, *args, **kwargs)
+    _emit(rows, fmt, title, columns, key_name)
+    return rows
+
+
 def _guard(fn: Any, *args: Any, **kwargs: Any) -> Any:
     """Run an analysis; a ValueError (bad dimension, bad month...) becomes a usage error."""
     try:
@@ -198,14 +207,13 @@ def summary(
     from otel_llm_analysis import summaries
 
     filters = _filters(since, until, project, model)
+    if by is not None:
+        _show(db, fmt, f"summary by {by}", SUMMARY_COLUMNS, by, summaries.summary, by, filters)
+        return
     with _store(db) as store:
-        if by is None:
-            total = summaries.totals(store, filters)
-            first = summaries.time_to_first_token(store, None, filters)
-            _emit_kpis(total, first[0] if first else None, fmt)
-            return
-        rows = _guard(summaries.summary, store, by, filters)
-    _emit(rows, fmt, f"summary by {by}", SUMMARY_COLUMNS, by)
+        total = summaries.totals(store, filters)
+        first = summaries.time_to_first_token(store, None, filters)
+    _emit_kpis(total, first[0] if first else None, fmt)
 
 
 def _emit_kpis(total: Any, first_token: Any, fmt: OutputFormat) -> None:
@@ -349,11 +357,9 @@ def compare(
     """Calls, success rate, mean cost, p95 latency and score per group; best marked (see README score)."""
     from otel_llm_analysis import compare as analysis
 
-    filters = _filters(since, until, project)
-    with _store(db) as store:
-        rows = _guard(analysis.compare, store, by, filters, min_calls=min_calls)
-    _emit(rows, fmt, f"compare by {by}", ["key", "calls", "success_rate", "cost_per_call", "p95_ms", "score",
-                                           "best", "tokens_per_call"], by)
+    columns = ["key", "calls", "success_rate", "cost_per_call", "p95_ms", "score", "best", "tokens_per_call"]
+    _show(db, fmt, f"compare by {by}", columns, by, analysis.compare, by, _filters(since, until, project),
+          min_calls=min_calls)
 
 
 def quality(
@@ -368,11 +374,9 @@ def quality(
     """Evaluation outcomes: pass / warning / fail, pass rate = pass / (pass + warning + fail), not run."""
     from otel_llm_analysis import quality as analysis
 
-    filters = _filters(since, until, project)
-    with _store(db) as store:
-        rows = _guard(analysis.quality, store, by, filters, evaluation=evaluation)
-    _emit(rows, fmt, "quality" + (f" by {by}" if by else ""),
-          ["key", "passed", "warning", "failed", "pass_rate", "not_run", "errored"], by)
+    columns = ["key", "passed", "warning", "failed", "pass_rate", "not_run", "errored"]
+    _show(db, fmt, "quality" + (f" by {by}" if by else ""), columns, by, analysis.quality, by,
+          _filters(since, until, project), evaluation=evaluation)
 
 
 def logs(
@@ -388,14 +392,12 @@ def logs(
     """Search log records, or group error messages into patterns with counts and first/last seen."""
     from otel_llm_analysis import logs as analysis
 
-    with _store(db) as store:
-        if patterns:
-            rows = _guard(analysis.log_patterns, store, severity or "ERROR", search, since, until, limit)
-            columns = ["pattern", "count", "first_seen", "last_seen", "example_trace_id"]
-        else:
-            rows = _guard(analysis.search_logs, store, search, severity, since, until, limit)
-            columns = ["time", "severity_text", "body", "trace_id"]
-    _emit(rows, fmt, "log patterns" if patterns else "logs", columns)
+    if patterns:
+        _show(db, fmt, "log patterns", ["pattern", "count", "first_seen", "last_seen", "example_trace_id"], None,
+              analysis.log_patterns, severity or "ERROR", search, since, until, limit)
+    else:
+        _show(db, fmt, "logs", ["time", "severity_text", "body", "trace_id"], None,
+              analysis.search_logs, search, severity, since, until, limit)
 
 
 def traces(
@@ -411,13 +413,10 @@ def traces(
     """The most expensive or slowest traces: root, depth, spans, LLM calls, tokens, cost."""
     from otel_llm_analysis import traces as analysis
 
-    filters = _filters(since, until, project)
-    with _store(db) as store:
-        rows = analysis.top_traces(store, top, by.value, filters)
-    _emit(rows, fmt, f"top {top} traces by {by.value}",
-          ["trace_id", "cost_usd" if by is RankChoice.cost else "duration_ms", "root_name", "llm_calls",
-           "tokens", "duration_ms" if by is RankChoice.cost else "cost_usd", "depth", "spans", "errors",
-           "start_time"])
+    measure, other = ("cost_usd", "duration_ms") if by is RankChoice.cost else ("duration_ms", "cost_usd")
+    columns = ["trace_id", measure, "root_name", "llm_calls", "tokens", other, "depth", "spans", "errors", "start_time"]
+    rows = _show(db, fmt, f"top {top} traces by {by.value}", columns, None, analysis.top_traces, top, by.value,
+                 _filters(since, until, project))
     if tree and fmt is OutputFormat.table:
         console = _console()
         for row in rows:
