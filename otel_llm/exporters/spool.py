@@ -325,7 +325,8 @@ class _SpooledExporter:
         return self.success if self._spool.export(batch) else self.failure
 
     def force_flush(self, timeout_millis: float = 30_000) -> bool:
-        return self._spool.flush(timeout_millis / 1000) and bool(self.inner.force_flush(timeout_millis))
+        # The SDK's base force_flush returns None ("nothing buffered"): only False is a failure.
+        return self._spool.flush(timeout_millis / 1000) and self.inner.force_flush(timeout_millis) is not False
 
     def shutdown(self, *args: Any, **kwargs: Any) -> None:
         self._spool.close()
