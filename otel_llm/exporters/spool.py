@@ -146,10 +146,11 @@ class _Spool:
             return True  # nothing in it
         line = json.dumps(encoded, separators=(",", ":")).encode()
         with self._lock:
-            self._healthy = False
+            first_failure, self._healthy = self._healthy, False
             kept = self._store.append(line)
-        self._start_replayer()
-        self._wake.set()
+        if first_failure:  # later batches must not cut the replayer's probe backoff short
+            self._start_replayer()
+            self._wake.set()
         return kept
 
     def _try_send(self, batch: Any) -> bool:
