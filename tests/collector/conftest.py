@@ -121,11 +121,11 @@ def collector(collector_factory) -> Collector:  # type: ignore[no-untyped-def]
     return collector_factory().start()
 
 
-def app_env(replay_base: str) -> dict[str, str]:
-    """Environment for the emitter: fast first failure, frequent metric and span exports."""
+def app_env(replay_base: str, otlp_timeout_s: float) -> dict[str, str]:
+    """Environment for the emitter: the exporter's timeout, frequent metric and span exports."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "PYTEST_"))}
     env.update(
-        OTEL_EXPORTER_OTLP_TIMEOUT="1",  # seconds: the inner exporter's retries end after 1 s
+        OTEL_EXPORTER_OTLP_TIMEOUT=str(otlp_timeout_s),  # seconds, retries included
         OTEL_METRIC_EXPORT_INTERVAL="300",
         OTEL_BSP_SCHEDULE_DELAY="100",
         OTEL_LLM_SPOOL_REPLAY_ENDPOINT=replay_base,  # gRPC apps: our HTTP port is not 4318
@@ -135,11 +135,17 @@ def app_env(replay_base: str) -> dict[str, str]:
 
 
 def run_app(tmp: Path, collector: Collector, *args: str, protocol: str = "http/protobuf",
-            background: bool = False, timeout: float = 60) -> subprocess.CompletedProcess[str] | subprocess.Popen[str]:
-    """Run emitter.py against ``collector`` (running or not); spool under ``tmp/spool``."""
+            background: bool = False, timeout: float = 60,
+            otlp_timeout_s: float = 10) -> subprocess.CompletedProcess[str] | subprocess.Popen[str]:
+    """Run emitter.py against ``collector`` (running or not); spool under ``tmp/spool``.
+
+    ``otlp_timeout_s``: upstream's default (10 s) where nothing should fail, so a
+    slow moment on a loaded machine cannot turn into a retry and a duplicate;
+    the durability tests pass 1 s so a down collector is noticed fast.
+    """
     argv = [sys.executable, str(EMITTER), "--endpoint", collector.endpoint(protocol), "--protocol", protocol,
             "--spool-dir", str(tmp / "spool"), *args]
-    env = app_env(collector.http_endpoint)
+    env = app_env(collector.http_endpoint, otlp_timeout_s)
     if background:
         return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout)

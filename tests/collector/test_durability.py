@@ -19,6 +19,9 @@ from . import _otlp
 from .conftest import Collector, run_app
 
 
+FAST_FAILURE_S = 1  # the app's OTLP timeout: a down collector costs one second, once
+
+
 def _truth_ids(path: Path) -> set[tuple[str, str]]:
     return {(s["trace_id"], s["span_id"]) for s in json.loads(path.read_text())}
 
@@ -43,7 +46,7 @@ def test_collector_sigkilled_mid_run_then_restarted_loses_no_span(
 ) -> None:
     truth_file = tmp_path / "truth.json"
     app = run_app(tmp_path, collector, "--turns", "100", "--pace", "0.05", "--truth", str(truth_file),
-                  protocol=protocol, background=True)
+                  protocol=protocol, background=True, otlp_timeout_s=FAST_FAILURE_S)
     assert isinstance(app, subprocess.Popen)
     before_kill = _wait_for_spans(collector, timeout_s=20)
     collector.kill()
@@ -76,7 +79,8 @@ def test_abrupt_exit_with_collector_down_spools_and_next_start_delivers(
     collector: Collector = collector_factory()  # not started: nothing listens on its ports
     truth_file = tmp_path / "truth.json"
     started = time.monotonic()
-    app = run_app(tmp_path, collector, "--turns", "5", "--truth", str(truth_file), "--end", end, protocol=protocol)
+    app = run_app(tmp_path, collector, "--turns", "5", "--truth", str(truth_file), "--end", end, protocol=protocol,
+                  otlp_timeout_s=FAST_FAILURE_S)
     assert app.returncode == exit_code, app.stdout + app.stderr
     assert time.monotonic() - started < 15, "a down collector must not hold the app's exit for long"
 
@@ -86,7 +90,8 @@ def test_abrupt_exit_with_collector_down_spools_and_next_start_delivers(
     assert truth <= spooled, "the spool holds every span"
 
     collector.start()
-    next_app = run_app(tmp_path, collector, "--turns", "0", "--wait-spool-empty", "20", protocol=protocol)
+    next_app = run_app(tmp_path, collector, "--turns", "0", "--wait-spool-empty", "20", protocol=protocol,
+                       otlp_timeout_s=FAST_FAILURE_S)
     assert next_app.returncode == 0, next_app.stdout + next_app.stderr
     assert segment_files(tmp_path / "spool") == [], "replayed data is deleted from the spool"
     collector.stop()

@@ -105,3 +105,5 @@ def test_the_demo_app_through_the_collector(collector: Collector, tmp_path: Path
         assert _otlp.attributes(span.get("attributes", [])) == expected["attributes"]
         assert [e["name"] for e in span.get("events", [])] == expected["events"]
     assert any("gen_ai.usage.cost" in t["attributes"] for t in truth), "costs travel too"
+    names = _otlp.metric_names(_otlp.messages(collector.data_dir, "metrics"))
+    assert {"gen_ai.client.token.usage", "gen_ai.client.operation.duration", "otel_llm.cost"} <= names
