@@ -113,6 +113,14 @@ def is_alive(pid: int) -> bool:
             return False
     except ChildProcessError:
         pass  # not our child: fine
+    if not Path("/proc/self").exists():  # no procfs (macOS): existence is all we can check
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass
+        return True
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
