@@ -170,6 +170,9 @@ def start(options: CollectorOptions, run_dir: Path, *, timeout_s: float = 30.0) 
     previous = CollectorState.read(run_dir)
     if previous and is_alive(previous.pid):
         raise CollectorError(f"{BINARY_NAME} already runs (pid {previous.pid}); stop it first")
+    if healthy(options.health_endpoint):  # else that process's answer would pass for ours
+        raise CollectorError(f"something already answers on {options.health_endpoint}; "
+                             "stop it or choose another --health-endpoint")
     data_dir = options.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     repair_line_ends(data_dir)

@@ -68,3 +68,10 @@ def test_build_reuses_the_cached_binary(collector_binary: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "reusing cached binary" in result.stderr
     assert Path(result.stdout.strip()) == _binary.binary_path() == collector_binary
+
+
+def test_start_refuses_when_the_health_endpoint_is_taken(collector: Collector, tmp_path: Path) -> None:
+    """Another collector's health answer must not pass for ours."""
+    result = otel_llm("collector", "start", "--run-dir", str(tmp_path / "run2"), "--data-dir", str(tmp_path / "d2"),
+                      "--health-endpoint", f"127.0.0.1:{collector.health_port}")
+    assert result.returncode == 1 and "already answers" in result.stderr
