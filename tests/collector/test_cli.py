@@ -75,3 +75,14 @@ def test_start_refuses_when_the_health_endpoint_is_taken(collector: Collector, t
     result = otel_llm("collector", "start", "--run-dir", str(tmp_path / "run2"), "--data-dir", str(tmp_path / "d2"),
                       "--health-endpoint", f"127.0.0.1:{collector.health_port}")
     assert result.returncode == 1 and "already answers" in result.stderr
+
+
+def test_start_fails_with_the_collector_log_when_an_otlp_port_is_taken(collector: Collector, tmp_path: Path) -> None:
+    other = Collector(tmp_path / "other")
+    result = otel_llm("collector", "start", "--run-dir", str(other.run_dir), "--data-dir", str(other.data_dir),
+                      "--grpc-endpoint", f"127.0.0.1:{collector.grpc_port}",
+                      "--http-endpoint", f"127.0.0.1:{other.http_port}",
+                      "--health-endpoint", f"127.0.0.1:{other.health_port}")
+    assert result.returncode == 1
+    assert "did not become healthy" in result.stderr and "address already in use" in result.stderr
+    assert otel_llm("collector", "status", "--run-dir", str(other.run_dir)).returncode == 3
