@@ -281,19 +281,18 @@ class Batch:
     # spans
     span_cols: dict[str, list[Any]] = field(default_factory=lambda: _columns(
         "trace_id", "span_id", "parent_span_id", "name", "kind", "start_ns", "end_ns",
-        "status_code", "status_message", "scope_name", "resource_id", "attrs", "ttft_ns", "line"))
+        "status_code", "status_message", "scope_name", "resource_id", "attrs", "ttft_ns"))
     event_cols: dict[str, list[Any]] = field(default_factory=lambda: _columns(
-        "span_ord", "trace_id", "span_id", "time_ns", "name", "attrs", "line"))
+        "span_ord", "trace_id", "span_id", "time_ns", "name", "attrs"))
     point_cols: dict[str, list[Any]] = field(default_factory=lambda: _columns(
         "time_ns", "start_ns", "metric_name", "metric_type", "unit", "temporality", "is_monotonic",
         "scope_name", "resource_id", "attrs", "value", "count", "sum", "min", "max",
-        "bucket_counts", "explicit_bounds", "line"))
+        "bucket_counts", "explicit_bounds"))
     log_cols: dict[str, list[Any]] = field(default_factory=lambda: _columns(
         "time_ns", "severity_number", "severity_text", "body", "trace_id", "span_id",
-        "scope_name", "resource_id", "attrs", "line"))
+        "scope_name", "resource_id", "attrs"))
     problems: list[Problem] = field(default_factory=list)
     lines: int = 0
-    line_no: int = 0  # the line being decoded: rows remember it for later reports
 
     @property
     def spans(self) -> int:
@@ -353,7 +352,6 @@ def _normalise_id(value: str, nbytes: int) -> tuple[str | None, str | None]:
 def decode_line(line: bytes, batch: Batch, line_no: int) -> None:
     """Append everything in one export-request line to ``batch``; problems go to ``batch.problems``."""
     batch.lines += 1
-    batch.line_no = line_no
     if not line.strip():
         return  # blank lines carry nothing; not worth a report
     report = _reporter(batch, line_no)
@@ -512,16 +510,14 @@ def _append_spans(resource_spans: list[Any], batch: Batch, report: Callable[...,
                 c_attrs.append(raw if raw else _EMPTY_LIST)
                 ttft = None
                 if span.events:
-                    ttft = _append_events(span, first + offset, tids[offset], sids[offset], ev, batch.line_no)
+                    ttft = _append_events(span, first + offset, tids[offset], sids[offset], ev)
                 c_ttft.append(ttft)
             count = len(spans)
             c_scope += [scope_name] * count
             c_res += [rid] * count
-            cols["line"] += [batch.line_no] * count
 
 
-def _append_events(span: Any, ordinal: int, trace_id: str, span_id: str, ev: dict[str, list[Any]],
-                   line_no: int) -> int | None:
+def _append_events(span: Any, ordinal: int, trace_id: str, span_id: str, ev: dict[str, list[Any]]) -> int | None:
     """Events of one span; returns its time to first token (ns) when it has an ``llm.first_token``."""
     first_token = None
     for event in span.events:
@@ -531,7 +527,6 @@ def _append_events(span: Any, ordinal: int, trace_id: str, span_id: str, ev: dic
         ev["time_ns"].append(event.timeUnixNano)
         ev["name"].append(event.name)
         ev["attrs"].append(_raw(event.attributes))
-        ev["line"].append(line_no)
         if event.name == FIRST_TOKEN_EVENT and span.startTimeUnixNano:
             delta = event.timeUnixNano - span.startTimeUnixNano
             if first_token is None or delta < first_token:
@@ -589,7 +584,6 @@ def _append_metrics(resource_metrics: list[Any], batch: Batch) -> None:
                         cols["scope_name"].append(scope_name)
                         cols["resource_id"].append(rid)
                         cols["attrs"].append(_raw(p.attributes))
-                        cols["line"].append(batch.line_no)
                         if kind in ("gauge", "sum"):
                             value = p.asDouble if p.asDouble is not None else p.asInt
                             cols["value"].append(float(value) if value is not None else None)
@@ -648,4 +642,3 @@ def _append_logs(resource_logs: list[Any], batch: Batch, report: Callable[..., N
                 cols["scope_name"].append(scope_name)
                 cols["resource_id"].append(rid)
                 cols["attrs"].append(_raw(rec.attributes))
-                cols["line"].append(batch.line_no)

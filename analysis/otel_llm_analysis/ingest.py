@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 import duckdb
-import orjson
 import pyarrow as pa
 
 from otel_llm_analysis._decode import SPAN_KINDS, SPELLINGS, Batch, Problem, decode_line
@@ -132,8 +131,25 @@ def kv_columns(column: str) -> str:
     """
     slow = _slow_entries(column)
     aligned = "len(k0) = n0 AND len(v0) = n0"
-    return (f"CASE WHEN {aligned} THEN k0 ELSE list_transform({slow}, lambda e: e.k) END AS k, "
-            f"CASE WHEN {aligned} THEN v0 ELSE list_transform({slow}, lambda e: e.v) END AS v")
+    return (f"CASE WHEN {aligned} THEN k0 ELSE list_transform({slow}, lambda e: e.k) END AS k1, "
+            f"CASE WHEN {aligned} THEN v0 ELSE list_transform({slow}, lambda e: e.v) END AS v1")
+
+
+#: Outer SELECT items ``k`` and ``v`` over ``k1``/``v1``: keys unique (a repeated
+#: key keeps its last value, NULL keys dropped), so a MAP can always be built.
+UNIQUE_KV = (
+    "CASE WHEN list_unique(k1) = len(k1) THEN k1 "
+    "ELSE list_filter(k1, lambda x, i: x IS NOT NULL AND NOT list_contains(k1[i + 1:], x)) END AS k, "
+    "CASE WHEN list_unique(k1) = len(k1) THEN v1 "
+    "ELSE list_filter(v1, lambda x, i: k1[i] IS NOT NULL AND NOT list_contains(k1[i + 1:], k1[i])) END AS v"
+)
+
+
+def _kv_from(source: str, column: str = "attrs") -> str:
+    """``SELECT *, k, v FROM source``: the source's rows with their attribute lists (attrs dropped)."""
+    return (f"(SELECT * EXCLUDE (k1, v1), {UNIQUE_KV} FROM ("
+            f"SELECT * EXCLUDE ({column}, k0, v0, n0), {kv_columns(column)} FROM ("
+            f"SELECT *, {kv_parse(column)} FROM {source})))")
 
 
 def _lookup(name: str) -> str:
@@ -165,19 +181,19 @@ def _ts(ns: str) -> str:
 
 _KIND_CASE = "CASE kind " + " ".join(f"WHEN {k} THEN '{v}'" for k, v in SPAN_KINDS.items()) + " END"
 _RESOURCES = f"""res AS (
-    SELECT resource_id, map(k, v) AS resource_attributes, attrs AS resource_text
-    FROM (SELECT resource_id, attrs, {kv_columns('attrs')} FROM (SELECT *, {kv_parse('attrs')} FROM _b_res))
+    SELECT resource_id, map(k, v) AS resource_attributes, resource_text
+    FROM {_kv_from("(SELECT resource_id, attrs, attrs AS resource_text FROM _b_res)")}
 )"""
 
 _NEW_SPANS = """
 CREATE OR REPLACE TEMP TABLE _new_spans AS
 SELECT f.ord FROM (SELECT min(ord) AS ord FROM _b_spans GROUP BY trace_id, span_id) f JOIN _b_spans b USING (ord)
-WHERE NOT EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = b.trace_id AND s.span_id = b.span_id)
+WHERE NOT EXISTS (SELECT 1 FROM span_rows s WHERE s.trace_id = b.trace_id AND s.span_id = b.span_id)
 """
 
 _FINISH = _first("finish_reasons")
 _INSERT_SPANS = f"""
-INSERT INTO spans BY NAME
+INSERT INTO span_rows BY NAME
 WITH {_RESOURCES}
 SELECT
     trace_id, span_id, parent_span_id, name,
@@ -213,12 +229,13 @@ SELECT
     {_first('db_system')} AS db_system,
     {_first('db_operation')} AS db_operation,
     {_first('db_collection')} AS db_collection,
-    map(k, v) AS attributes,
+    k AS attr_keys,
+    v AS attr_values,
     resource_attributes,
     $source AS source_file
 FROM (SELECT *, {_HAS_OTHER} FROM (
-    SELECT b.* EXCLUDE (attrs, k0, v0, n0), {kv_columns('b.attrs')}, res.resource_attributes
-    FROM (SELECT *, {kv_parse('attrs')} FROM _b_spans WHERE ord IN (SELECT ord FROM _new_spans)) b
+    SELECT b.*, res.resource_attributes
+    FROM {_kv_from("(SELECT * FROM _b_spans WHERE ord IN (SELECT ord FROM _new_spans))")} b
     JOIN res USING (resource_id)
 ))
 """
@@ -229,10 +246,7 @@ SELECT trace_id, span_id, {_ts('time_ns')} AS time, name, map(k, v) AS attribute
        {_lookup('gen_ai.evaluation.name')} AS eval_name,
        TRY_CAST({_lookup('gen_ai.evaluation.score.value')} AS DOUBLE) AS eval_score,
        {_lookup('gen_ai.evaluation.score.label')} AS eval_label
-FROM (
-    SELECT e.* EXCLUDE (attrs, k0, v0, n0), {kv_columns('e.attrs')}
-    FROM (SELECT *, {kv_parse('attrs')} FROM _b_events WHERE span_ord IN (SELECT ord FROM _new_spans)) e
-)
+FROM {_kv_from("(SELECT * FROM _b_events WHERE span_ord IN (SELECT ord FROM _new_spans))")}
 """
 
 #: Logs and metric points: staged with their attributes and content hash, first
@@ -241,9 +255,8 @@ _STAGE_ROWS = f"""
 CREATE OR REPLACE TEMP TABLE _stage_@kind AS
 WITH {_RESOURCES},
 keyed AS (
-    SELECT b.* EXCLUDE (attrs, k0, v0, n0), {kv_columns('b.attrs')}, res.resource_attributes,
-           hash(@hash_cols, b.attrs, res.resource_text) AS row_key
-    FROM (SELECT *, {kv_parse('attrs')} FROM _b_@kind) b JOIN res USING (resource_id)
+    SELECT b.*, res.resource_attributes, hash(@hash_cols, b.attrs_text, res.resource_text) AS row_key
+    FROM {_kv_from("(SELECT *, attrs AS attrs_text FROM _b_@kind)")} b JOIN res USING (resource_id)
 ), fresh AS (SELECT min(ord) AS ord FROM keyed GROUP BY row_key)
 SELECT k.* FROM keyed k JOIN fresh USING (ord)
 WHERE NOT EXISTS (SELECT 1 FROM @table t WHERE t.row_key = k.row_key)
@@ -365,34 +378,6 @@ def _insert(con: duckdb.DuckDBPyConnection, batch: Batch) -> _Counts:
     return counts
 
 
-def _sanitise_attributes(batch: Batch) -> None:
-    """Rewrite attribute lists DuckDB cannot make a MAP of (repeated or non-text keys): last value wins."""
-
-    def clean(text: Any) -> tuple[bytes, bool]:
-        try:
-            items = orjson.loads(text if isinstance(text, str) else bytes(text))
-        except orjson.JSONDecodeError:
-            return b"[]", True
-        if not isinstance(items, list):
-            return b"[]", True
-        unique: dict[str, Any] = {}
-        for kv in items:
-            if isinstance(kv, dict) and isinstance(kv.get("key"), str):
-                unique[kv["key"]] = kv.get("value")
-        changed = len(unique) != len(items)
-        return orjson.dumps([{"key": k, "value": v} for k, v in unique.items()]), changed
-
-    batch.resources[:] = [clean(t)[0].decode() for t in batch.resources]
-    lines: set[int] = set()
-    for cols in (batch.span_cols, batch.event_cols, batch.point_cols, batch.log_cols):
-        for i, text in enumerate(cols["attrs"]):
-            cols["attrs"][i], changed = clean(text)
-            if changed:
-                lines.add(cols["line"][i])
-    for line in sorted(lines) or [0]:
-        batch.problems.append(Problem(batch.source, line, "repeated or non-text attribute keys: kept the last value"))
-
-
 def _insert_atomic(con: duckdb.DuckDBPyConnection, batch: Batch) -> _Counts:
     """One batch in one transaction, so a span never lands without its events."""
     con.execute("BEGIN TRANSACTION")
@@ -403,17 +388,6 @@ def _insert_atomic(con: duckdb.DuckDBPyConnection, batch: Batch) -> _Counts:
         raise
     con.execute("COMMIT")
     return counts
-
-
-def _insert_robust(con: duckdb.DuckDBPyConnection, batch: Batch) -> _Counts:
-    """Insert; if DuckDB refuses a MAP (repeated or NULL keys), clean the batch's attributes and retry."""
-    try:
-        return _insert_atomic(con, batch)
-    except duckdb.InvalidInputException as exc:
-        if "Map keys" not in str(exc):
-            raise
-    _sanitise_attributes(batch)
-    return _insert_atomic(con, batch)
 
 
 # --- bookkeeping ------------------------------------------------------------------------
@@ -476,7 +450,7 @@ class _Pipeline:
 
     def submit(self, batch: Batch) -> None:
         self.wait()
-        self.pending = self.pool.submit(_insert_robust, self.con, batch)
+        self.pending = self.pool.submit(_insert_atomic, self.con, batch)
         self.batch = batch
 
     def wait(self) -> None:
@@ -485,7 +459,7 @@ class _Pipeline:
         counts = self.pending.result()
         self.pending = None
         r = self.report
-        r.bad_lines.extend(self.batch.problems)  # after the insert: it may add some
+        r.bad_lines.extend(self.batch.problems)
         r.spans_added += counts.spans
         r.events_added += counts.events
         r.metric_points_added += counts.points
