@@ -114,15 +114,17 @@ def _otlp_exporters(settings: Settings) -> tuple[SpanExporter, MetricExporter, A
     if settings.protocol == "grpc":
         from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
         from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
-        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+        from otel_llm.exporters.otlp import GrpcSpanExporter as OTLPSpanExporter
     else:
         from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter  # type: ignore[assignment]
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import (  # type: ignore[assignment]
             OTLPMetricExporter,
         )
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # type: ignore[assignment]
-            OTLPSpanExporter,
-        )
+
+        # Upstream's exporter with a wire encoder ~5x faster (equal bytes once parsed):
+        # the upstream encoder alone caps OTLP at ~14k spans/s on this project's 2-core box.
+        from otel_llm.exporters.otlp import HttpSpanExporter as OTLPSpanExporter  # type: ignore[assignment]
     return (
         _spool(OTLPSpanExporter(**_otlp_endpoint(settings, "traces")), "traces", settings),
         _spool(OTLPMetricExporter(**_otlp_endpoint(settings, "metrics")), "metrics", settings),
@@ -157,6 +159,17 @@ _EXPORTERS: dict[str, Callable[[Settings], tuple[SpanExporter, MetricExporter, A
 }
 
 
+# The SDK's default queue (2048 spans) drops spans in any burst faster than the
+# exporter, before the file or the spool ever sees them. 32768 spans bound the
+# queue to tens of MB; OTEL_BSP_MAX_QUEUE_SIZE still wins when the user sets it.
+_DEFAULT_SPAN_QUEUE = 32768
+
+
+def _span_queue_size() -> int | None:
+    """Our queue size unless the user set the standard variable (then the SDK reads it)."""
+    return None if os.environ.get("OTEL_BSP_MAX_QUEUE_SIZE") else _DEFAULT_SPAN_QUEUE
+
+
 def build(
     settings: Settings,
     tracer_provider: Any | None = None,
@@ -180,7 +193,7 @@ def build(
     if tracer_provider is None:
         tp = TracerProvider(resource=resource, shutdown_on_exit=False)  # our atexit flushes
         if span_exp is not None:
-            tp.add_span_processor(BatchSpanProcessor(span_exp))
+            tp.add_span_processor(BatchSpanProcessor(span_exp, max_queue_size=_span_queue_size()))
         result.tracer_provider = tp
         result.owned.append(tp)
 
