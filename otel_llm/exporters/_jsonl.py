@@ -14,7 +14,7 @@ classes in ``file.py`` call them) and adds what the collector's
   other writer can be mid-line while we look;
 * ``fsync`` on flush and close;
 * rotation by size with the collector's backup naming — lumberjack style,
-  ``traces-2026-11-25T14-45-01.123.jsonl``, UTC;
+  ``traces-2026-11-25T14-45-01.123-size.jsonl``, UTC;
 * it never raises into the SDK's export thread: failures are logged once
   (until the next success) and reported as ``False``.
 """
@@ -66,9 +66,13 @@ def encode_line(message: dict[str, Any]) -> bytes:
 
 
 def backup_name(path: Path, when: datetime) -> Path:
-    """The collector's (lumberjack's) backup name: ``<stem>-<UTC 2006-01-02T15-04-05.000><ext>``."""
+    """The collector's backup name for a size rotation: ``<stem>-<UTC 2006-01-02T15-04-05.000>-size<ext>``.
+
+    fileexporter v0.161.0 rotates with timberjack, which appends the rotation
+    reason; using the same name lets one glob and one sort order serve both.
+    """
     stamp = when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H-%M-%S.") + f"{when.microsecond // 1000:03d}"
-    return path.with_name(f"{path.stem}-{stamp}{path.suffix}")
+    return path.with_name(f"{path.stem}-{stamp}-size{path.suffix}")
 
 
 class JsonlWriter(Generic[T]):

@@ -39,7 +39,7 @@ from otel_llm.exporters._jsonl import JsonlWriter, backup_name
 from otel_llm.exporters.file import FileMetricExporter, FileSpanExporter
 from otel_llm.testing import SequentialIdGenerator
 
-BACKUP = re.compile(r"^traces-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}\.\d{3}\.jsonl$")
+BACKUP = re.compile(r"^traces-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}\.\d{3}-size\.jsonl$")
 
 
 # --- helpers: decode OTLP-JSON back into Python values -------------------------------
@@ -291,7 +291,7 @@ def test_rotation_by_size_uses_collector_backup_names(tmp_path: Path) -> None:
     files = sorted(tmp_path.iterdir())
     backups = [f for f in files if f != path]
     assert backups and all(BACKUP.match(f.name) for f in backups)
-    assert backups[0].name == "traces-2026-11-25T14-45-01.123.jsonl"
+    assert backups[0].name == "traces-2026-11-25T14-45-01.123-size.jsonl"
     seen = []
     for f in files:
         assert f.stat().st_size <= 1000
@@ -313,7 +313,7 @@ def test_encoders_with_and_without_orjson_agree(monkeypatch: pytest.MonkeyPatch)
 
 def test_backup_name_format() -> None:
     when = datetime(2026, 1, 2, 3, 4, 5, 6000, tzinfo=timezone.utc)
-    assert backup_name(Path("/d/metrics.jsonl"), when) == Path("/d/metrics-2026-01-02T03-04-05.006.jsonl")
+    assert backup_name(Path("/d/metrics.jsonl"), when) == Path("/d/metrics-2026-01-02T03-04-05.006-size.jsonl")
 
 
 def test_line_larger_than_limit_is_written_whole(tmp_path: Path) -> None:
