@@ -111,10 +111,9 @@ def main(argv: list[str] | None = None) -> int:
         t, rss, _ = _in_child(_parse_only, str(path))
         parse.append(t)
         rss_parse.append(rss)
-        db = args.data / "run.duckdb"
+        db = args.data / "bench.duckdb"  # the last run's store is kept for the queries below
         db.unlink(missing_ok=True)
         t, rss, spans = _in_child(_ingest, str(path), str(db))
-        db.unlink(missing_ok=True)
         ingest.append(t)
         rss_ingest.append(rss)
         print(f"  run {run + 1}: parse-only {parse[-1]:.2f}s  ingest {ingest[-1]:.2f}s", flush=True)
@@ -123,9 +122,6 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ingest:              median {i:.2f}s  ({spans / i:,.0f} spans/s), peak RSS {max(rss_ingest):,.0f} MB")
     print(f"ratio ingest / parse-only: {i / p:.2f}x   (target <= 2.0x, goal <= 1.0x)")
 
-    db = args.data / "bench.duckdb"
-    if not db.exists():
-        _in_child(_ingest, str(path), str(db))
     from otel_llm_analysis import TraceStore
 
     with TraceStore(db, read_only=True) as store:
