@@ -481,7 +481,9 @@ def _ingest_file(con: duckdb.DuckDBPyConnection, info: FileInfo, known: list[_Kn
         start, line_no = 0, 0  # same head but shorter: rewritten in place; dedup absorbs repeats
     file_report = FileReport(str(info.path), info.format, "resumed" if old else "new")
     report.files.append(file_report)
-    if old is not None and info.format != "zstd" and info.size == start:
+    # Nothing new: a plain or framed file read to its end, or a zstd stream
+    # (offsets there count decompressed bytes) whose size did not change.
+    if old is not None and (info.size == start if info.format != "zstd" else info.size == old.size):
         file_report.status = "unchanged"
         _remember(con, known, old, info, start, line_no)  # it may have been renamed
         return
@@ -509,7 +511,7 @@ def _ingest_file(con: duckdb.DuckDBPyConnection, info: FileInfo, known: list[_Kn
         raise
     file_report.lines = line_no - first_line
     file_report.bytes = end - start
-    file_report.partial_tail = info.format == "jsonl" and end < info.size
+    file_report.partial_tail = info.format != "zstd" and end < info.size
 
 
 def ingest(

@@ -273,3 +273,28 @@ def test_summary_figures_survive_a_file_store(tmp_path: Path, dataset: Synthetic
     k = (len(durations) - 1) * 0.95
     lo, hi = math.floor(k), math.ceil(k)
     assert p95 == pytest.approx(durations[lo] + (durations[hi] - durations[lo]) * (k - lo))
+
+
+def test_replayed_logs_and_metric_points_are_deduplicated(store: TraceStore, copy_dataset: Path,
+                                                          dataset: SyntheticData) -> None:
+    """At-least-once delivery repeats log and metric batches too: content hashes catch them."""
+    for signal in ("logs", "metrics"):
+        lines = (copy_dataset / f"{signal}.jsonl").read_bytes().splitlines(keepends=True)
+        (copy_dataset / f"{signal}-replay.jsonl").write_bytes(b"".join(reversed(lines[:2])))
+    first = store.ingest([copy_dataset / "logs.jsonl", copy_dataset / "metrics.jsonl"])
+    replay = store.ingest([copy_dataset / "logs-replay.jsonl", copy_dataset / "metrics-replay.jsonl"])
+    assert (first.logs_added, first.metric_points_added) == (len(dataset.logs), len(dataset.metric_points))
+    assert (replay.logs_added, replay.metric_points_added) == (0, 0)
+    assert replay.duplicates_skipped > 0
+    assert store.query("SELECT count(*) FROM logs")[0][0] == len(dataset.logs)
+
+
+def test_unchanged_zstd_stream_is_not_reread(store: TraceStore, tmp_path: Path, dataset: SyntheticData) -> None:
+    import zstandard
+
+    plain = next(p for p in dataset.files if p.name == "traces.jsonl")
+    path = tmp_path / "traces.jsonl.zst"
+    path.write_bytes(zstandard.ZstdCompressor().compress(plain.read_bytes()))
+    assert store.ingest(path).spans_added == len(dataset.spans)
+    again = store.ingest(path)
+    assert (again.files[0].status, again.files[0].lines, again.spans_added) == ("unchanged", 0, 0)
