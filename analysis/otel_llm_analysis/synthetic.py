@@ -581,7 +581,7 @@ class _LineWriter:
         if self.rotate_lines and self.lines >= self.rotate_lines:
             self.fh.close()
             stamp = _naive_utc(stamp_ns).strftime("%Y-%m-%dT%H-%M-%S.%f")[:-3]
-            backup = self.out_dir / f"{self.signal}-{stamp}.jsonl"
+            backup = self.out_dir / f"{self.signal}-{stamp}-size.jsonl"  # the collector's size-rotation name
             self.path.rename(backup)
             self.files.append(backup)
             self.fh = self.path.open("wb")
@@ -610,7 +610,7 @@ def generate(
     ``traces`` chat turns (5+ spans each) start over the ``days`` days before
     ``end`` (naive UTC); ``spikes`` maps a day index (0 = first day) to a traffic
     multiplier, for planting anomalies. ``rotate_lines`` rotates each file like
-    the collector (``traces-<timestamp>.jsonl``). The same arguments always write
+    the collector (``traces-<timestamp>-size.jsonl``). The same arguments always write
     the same bytes. ``keep_records=False`` returns counts only (benchmark scale).
     """
     out = Path(out_dir)

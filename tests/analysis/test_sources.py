@@ -29,12 +29,12 @@ def _framed(messages: list[bytes]) -> bytes:
 
 
 def test_expand_directories_globs_and_order(tmp_path: Path) -> None:
-    for name in ("traces.jsonl", "traces-2026-11-25T10-00-00.000.jsonl", "traces-2026-11-24T10-00-00.000.jsonl",
+    for name in ("traces.jsonl", "traces-2026-11-25T10-00-00.000-size.jsonl", "traces-2026-11-24T10-00-00.000.jsonl",
                  "logs.jsonl", "notes.txt", "metrics.jsonl.zst"):
         (tmp_path / name).write_bytes(b"{}\n")
     names = [p.name for p in expand([tmp_path])]
     assert names == ["logs.jsonl", "metrics.jsonl.zst", "traces-2026-11-24T10-00-00.000.jsonl",
-                     "traces-2026-11-25T10-00-00.000.jsonl", "traces.jsonl"]
+                     "traces-2026-11-25T10-00-00.000-size.jsonl", "traces.jsonl"]
     assert [p.name for p in expand([str(tmp_path / "traces*.jsonl")])][-1] == "traces.jsonl"
     with pytest.raises(SourceError, match="no such file"):
         expand([tmp_path / "missing.jsonl"])
