@@ -298,3 +298,45 @@ def test_unchanged_zstd_stream_is_not_reread(store: TraceStore, tmp_path: Path, 
     assert store.ingest(path).spans_added == len(dataset.spans)
     again = store.ingest(path)
     assert (again.files[0].status, again.files[0].lines, again.spans_added) == ("unchanged", 0, 0)
+
+
+def test_file_replaced_between_listing_and_reading_is_skipped_then_read(store: TraceStore, copy_dataset: Path,
+                                                                       dataset: SyntheticData) -> None:
+    traces, logs = copy_dataset / "traces.jsonl", copy_dataset / "logs.jsonl"
+    replacement = copy_dataset / "traces.new"
+    replacement.write_bytes(traces.read_bytes())
+    state = {"done": False}
+
+    def replace_traces(_: int) -> None:  # logs are read first; meanwhile traces.jsonl becomes another file
+        if not state["done"]:
+            state["done"] = True
+            replacement.rename(traces)
+
+    first = store.ingest([traces, logs], on_progress=replace_traces)
+    assert [(Path(f.path).name, f.status) for f in first.files] == [("logs.jsonl", "new"), ("traces.jsonl", "skipped")]
+    assert [p.line for p in first.bad_lines] == [0] and "replaced" in first.bad_lines[0].reason
+    assert first.logs_added == len(dataset.logs) and first.spans_added == 0
+    second = store.ingest(copy_dataset)
+    assert second.spans_added == len(dataset.spans) and second.logs_added == 0
+
+
+def test_a_failed_run_leaves_neither_rows_nor_offsets(store: TraceStore, dataset: SyntheticData,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from otel_llm_analysis import ingest as ingest_module
+
+    real_insert = ingest_module._insert
+    calls = {"n": 0}
+
+    def failing_insert(con, batch):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError("disk full")
+        return real_insert(con, batch)
+
+    monkeypatch.setattr(ingest_module, "_insert", failing_insert)
+    with pytest.raises(OSError, match="disk full"):
+        store.ingest(dataset.files, batch_rows=100)
+    assert calls["n"] == 2
+    assert store.query("SELECT (SELECT count(*) FROM span_rows), (SELECT count(*) FROM ingested_files)") == [(0, 0)]
+    monkeypatch.setattr(ingest_module, "_insert", real_insert)
+    assert store.ingest(dataset.files).spans_added == len(dataset.spans)
