@@ -346,52 +346,61 @@ class _Counts:
     duplicates: int = 0
 
 
-def _release(*column_sets: dict[str, list[Any]]) -> None:
-    """Drop the Python lists once Arrow holds the data: the raw slices keep whole input lines alive."""
-    for columns in column_sets:
-        for values in columns.values():
-            values.clear()
+@dataclass(slots=True)
+class _Staged:
+    """One batch as Arrow tables (built on the decoding thread), ready for DuckDB."""
+
+    source: str
+    problems: list[Problem]
+    rows: int
+    tables: dict[str, pa.Table]
 
 
-def _insert(con: duckdb.DuckDBPyConnection, batch: Batch) -> _Counts:
-    """Stage and insert one batch; returns what was added."""
+#: Per-signal insert plans for logs and metric points: (kind, table, hash columns, insert SQL).
+_ROW_PLANS = (
+    ("points", "metric_points",
+     "b.metric_name, b.metric_type, b.time_ns, b.start_ns, b.value, b.count, b.sum, b.bucket_counts",
+     _INSERT_POINTS),
+    ("logs", "logs", "b.time_ns, b.severity_number, b.body, b.trace_id, b.span_id", _INSERT_LOGS),
+)
+
+
+def _stage(batch: Batch) -> _Staged:
+    """Column lists -> Arrow. Runs on the decoding thread so the insert thread only runs SQL."""
+    tables = {"res": pa.table({"resource_id": pa.array(range(len(batch.resources)), pa.int32()),
+                               "attrs": pa.array(batch.resources, pa.string())})}
+    for kind, columns, present in (("spans", batch.span_cols, batch.spans),
+                                   ("events", batch.event_cols, batch.spans),
+                                   ("points", batch.point_cols, len(batch.point_cols["time_ns"])),
+                                   ("logs", batch.log_cols, len(batch.log_cols["time_ns"]))):
+        if present:
+            tables[kind] = _arrow(kind, columns)
+    return _Staged(batch.source, batch.problems, batch.rows, tables)
+
+
+def _insert(con: duckdb.DuckDBPyConnection, staged: _Staged) -> _Counts:
+    """Insert one staged batch; returns what was added."""
     counts = _Counts()
-    res = pa.table({"resource_id": pa.array(range(len(batch.resources)), pa.int32()),
-                    "attrs": pa.array(batch.resources, pa.string())})
-    con.register("_b_res", res)
-    params = {"source": batch.source}
+    params = {"source": staged.source}
+    names = [f"_b_{kind}" for kind in staged.tables]
+    for kind, table in staged.tables.items():
+        con.register(f"_b_{kind}", table)
     try:
-        spans = batch.spans
-        if spans:
-            con.register("_b_spans", _arrow("spans", batch.span_cols))
-            con.register("_b_events", _arrow("events", batch.event_cols))
-            _release(batch.span_cols, batch.event_cols)
+        if "spans" in staged.tables:
             con.execute(_NEW_SPANS)
             counts.spans = con.execute(_INSERT_SPANS, params).fetchone()[0]
             counts.events = con.execute(_INSERT_EVENTS).fetchone()[0]
-            counts.duplicates += spans - counts.spans
-        for kind, table, cols, hash_cols, insert in (
-            ("points", "metric_points", batch.point_cols,
-             "b.metric_name, b.metric_type, b.time_ns, b.start_ns, b.value, b.count, b.sum, b.bucket_counts",
-             _INSERT_POINTS),
-            ("logs", "logs", batch.log_cols,
-             "b.time_ns, b.severity_number, b.body, b.trace_id, b.span_id", _INSERT_LOGS),
-        ):
-            n = len(cols["time_ns"])
-            if not n:
+            counts.duplicates += staged.tables["spans"].num_rows - counts.spans
+        for kind, table, hash_cols, insert in _ROW_PLANS:
+            if kind not in staged.tables:
                 continue
-            con.register(f"_b_{kind}", _arrow(kind, cols))
-            _release(cols)
             con.execute(_STAGE_ROWS.replace("@kind", kind).replace("@table", table).replace("@hash_cols", hash_cols))
             added = con.execute(insert, params).fetchone()[0]
             setattr(counts, kind, added)
-            counts.duplicates += n - added
+            counts.duplicates += staged.tables[kind].num_rows - added
     finally:
-        for name in ("_b_res", "_b_spans", "_b_events", "_b_points", "_b_logs"):
-            try:
-                con.unregister(name)
-            except duckdb.Error:  # pragma: no cover - never registered
-                pass
+        for name in names:
+            con.unregister(name)
     return counts
 
 
@@ -451,23 +460,24 @@ class _Pipeline:
         self.report = report
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="otel-llm-ingest")
         self.pending: Future[_Counts] | None = None
-        self.batch = Batch()
+        self.staged: _Staged | None = None
         self.uncommitted = 0
 
     def submit(self, batch: Batch) -> None:
+        staged = _stage(batch)  # Arrow conversion while the previous batch is still inserting
+        del batch
         self.wait()
-        self.pending = self.pool.submit(self._insert, batch)
-        self.batch = batch
+        self.pending = self.pool.submit(self._insert, staged)
+        self.staged = staged
 
-    def _insert(self, batch: Batch) -> _Counts:
+    def _insert(self, staged: _Staged) -> _Counts:
         """Worker side: insert, and commit now and then to bound memory.
 
         Rows committed before their file's offset is (at the end of the file)
         are only re-read after a crash, and de-duplication skips them then.
         """
-        rows = batch.rows  # before _insert releases the batch's lists
-        counts = _insert(self.con, batch)
-        self.uncommitted += rows
+        counts = _insert(self.con, staged)
+        self.uncommitted += staged.rows
         if self.uncommitted >= COMMIT_ROWS:
             self.con.execute("COMMIT")
             self.con.execute("BEGIN TRANSACTION")
@@ -480,7 +490,9 @@ class _Pipeline:
         counts = self.pending.result()
         self.pending = None
         r = self.report
-        r.bad_lines.extend(self.batch.problems)
+        if self.staged is not None:
+            r.bad_lines.extend(self.staged.problems)
+            self.staged = None
         r.spans_added += counts.spans
         r.events_added += counts.events
         r.metric_points_added += counts.points
