@@ -37,8 +37,10 @@ QUERIES = {
                   " FROM spans GROUP BY d ORDER BY d",
     "by_project_user": "SELECT project, user_id, count(*), sum(input_tokens + output_tokens) FROM spans"
                        " GROUP BY ALL ORDER BY 4 DESC LIMIT 20",
-    "run_config": "SELECT attributes['otel_llm.run_config.temperature'] t, count(*), avg(cost_usd) FROM spans"
-                  " WHERE otel_kind = 'llm_call' GROUP BY t",
+    "run_config_map": "SELECT attributes['otel_llm.run_config.temperature'] t, count(*), avg(cost_usd) FROM spans"
+                      " WHERE otel_kind = 'llm_call' GROUP BY t",
+    "run_config_lists": "SELECT attr_values[list_position(attr_keys, 'otel_llm.run_config.temperature')] t,"
+                        " count(*), avg(cost_usd) FROM spans WHERE otel_kind = 'llm_call' GROUP BY t",
 }
 
 
