@@ -340,3 +340,20 @@ def test_a_failed_run_leaves_neither_rows_nor_offsets(store: TraceStore, dataset
     assert store.query("SELECT (SELECT count(*) FROM span_rows), (SELECT count(*) FROM ingested_files)") == [(0, 0)]
     monkeypatch.setattr(ingest_module, "_insert", real_insert)
     assert store.ingest(dataset.files).spans_added == len(dataset.spans)
+
+
+@pytest.mark.parametrize("batch_rows", [50, 100_000])
+def test_duplicates_across_batches_of_one_run_on_an_empty_store(store: TraceStore, copy_dataset: Path,
+                                                                dataset: SyntheticData, batch_rows: int) -> None:
+    """A fresh store skips the anti-join for batches whose keys were not seen earlier in the run."""
+    path = copy_dataset / "traces.jsonl"
+    data = path.read_bytes()
+    lines = data.splitlines(keepends=True)
+    path.write_bytes(data + b"".join(lines[: len(lines) // 2]))  # the first half again, in later batches
+    report = store.ingest(path, batch_rows=batch_rows)
+    repeated = sum(line.count(b'"spanId"') for line in lines[: len(lines) // 2])
+    assert report.spans_added == len(dataset.spans)
+    assert report.duplicates_skipped == repeated
+    assert report.events_added == len(dataset.events)
+    assert store.query("SELECT count(*), count(DISTINCT (trace_id, span_id)) FROM span_rows")[0] == (
+        len(dataset.spans), len(dataset.spans))
