@@ -46,6 +46,11 @@ __all__ = ["FileReport", "IngestReport", "ingest", "SourceError"]
 BATCH_ROWS = 50_000
 #: Arrow record-batch size handed to DuckDB (its unit of parallel scanning).
 SCAN_CHUNK_ROWS = 4096
+#: DuckDB memory limit while ingesting into a database file: committed blocks are
+#: on disk, so a small buffer pool costs nothing in speed and keeps peak RSS
+#: near 1 GB for 1M spans (1.4 GB without). Not applied to ``:memory:`` stores,
+#: whose data lives in that pool.
+INGEST_MEMORY_LIMIT = "600MB"
 #: Rows per commit. Fewer commits are cheaper (a commit per 100k-row batch cost
 #: ~10% of the whole ingest), but DuckDB keeps a transaction's rows in memory
 #: until it commits. Measured on 1M spans (peak RSS / wall): one commit per run
@@ -603,8 +608,13 @@ def ingest(
     pipeline = _Pipeline(con, report)
     # Row order inside a table carries no meaning here; letting DuckDB write in
     # parallel is what keeps inserts off the critical path.
-    (preserve,) = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
+    (preserve, memory_limit, on_disk) = con.execute(
+        "SELECT current_setting('preserve_insertion_order'), current_setting('memory_limit'),"
+        " coalesce((SELECT path FROM duckdb_databases() WHERE database_name = current_database()), '') <> ''"
+    ).fetchone()
     con.execute("SET preserve_insertion_order = false")
+    if on_disk:
+        con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
     # Few, large transactions (see COMMIT_ROWS); offsets commit with the rows of
     # the end of their file.
     con.execute("BEGIN TRANSACTION")
@@ -627,5 +637,7 @@ def ingest(
         raise
     finally:
         con.execute(f"SET preserve_insertion_order = {bool(preserve)}")
+        if on_disk:
+            con.execute(f"SET memory_limit = '{memory_limit}'")
     report.seconds = time.perf_counter() - started
     return report

@@ -357,3 +357,11 @@ def test_duplicates_across_batches_of_one_run_on_an_empty_store(store: TraceStor
     assert report.events_added == len(dataset.events)
     assert store.query("SELECT count(*), count(DISTINCT (trace_id, span_id)) FROM span_rows")[0] == (
         len(dataset.spans), len(dataset.spans))
+
+
+def test_ingest_restores_the_connection_settings(tmp_path: Path, dataset: SyntheticData) -> None:
+    with TraceStore(tmp_path / "t.duckdb") as s:
+        query = "SELECT current_setting('memory_limit'), current_setting('preserve_insertion_order')"
+        before = s.query(query)
+        s.ingest(dataset.files)
+        assert s.query(query) == before
