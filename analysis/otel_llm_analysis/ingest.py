@@ -614,6 +614,10 @@ def ingest(
     ).fetchone()
     con.execute("SET preserve_insertion_order = false")
     if on_disk:
+        # The setting reads back rounded ('18.8 GiB'): restore the default by RESET.
+        con.execute("RESET memory_limit")
+        (default_limit,) = con.execute("SELECT current_setting('memory_limit')").fetchone()
+        restore_limit = "RESET memory_limit" if memory_limit == default_limit else f"SET memory_limit = '{memory_limit}'"
         con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
     # Few, large transactions (see COMMIT_ROWS); offsets commit with the rows of
     # the end of their file.
@@ -638,6 +642,6 @@ def ingest(
     finally:
         con.execute(f"SET preserve_insertion_order = {bool(preserve)}")
         if on_disk:
-            con.execute(f"SET memory_limit = '{memory_limit}'")
+            con.execute(restore_limit)
     report.seconds = time.perf_counter() - started
     return report
