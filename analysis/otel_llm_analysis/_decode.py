@@ -320,9 +320,22 @@ def _text(raw: bytes | msgspec.Raw) -> str:
     return data.decode("utf-8", "replace") if data else _NO_ATTRIBUTES
 
 
-def _raw(raw: msgspec.Raw) -> msgspec.Raw:
-    """Attribute JSON kept as the decoder's zero-copy slice (ingest joins them into one Arrow buffer)."""
-    return raw if raw else _EMPTY_LIST
+_OPEN_BRACKET = ord("[")
+
+
+def _attrs(raw: msgspec.Raw, report: Callable[..., None], where: str, item: str) -> msgspec.Raw:
+    """Attribute JSON kept as the decoder's zero-copy slice (ingest joins them into one Arrow buffer).
+
+    The typed decoder skips over it unchecked, so a value that is not a KeyValue
+    array (an object, a string) is reported here and stored as no attributes.
+    Hot path: callers test ``memoryview(raw)[0] == _OPEN_BRACKET`` inline first.
+    """
+    if raw and memoryview(raw)[0] == _OPEN_BRACKET:
+        return raw
+    if raw and bytes(raw) != b"null":
+        report(f"ignored attributes: expected an array, got {bytes(raw)[:40].decode('utf-8', 'replace')}",
+               f"{where}.{item}.attributes")
+    return _EMPTY_LIST
 
 
 # --- ids ------------------------------------------------------------------------------
@@ -457,7 +470,7 @@ def _append_request(request: Any, batch: Batch, report: Callable[..., None]) -> 
     if request.resourceSpans:
         _append_spans(request.resourceSpans, batch, report)
     if request.resourceMetrics:
-        _append_metrics(request.resourceMetrics, batch)
+        _append_metrics(request.resourceMetrics, batch, report)
     if request.resourceLogs:
         _append_logs(request.resourceLogs, batch, report)
 
@@ -481,12 +494,13 @@ def _append_spans(resource_spans: list[Any], batch: Batch, report: Callable[...,
             if not spans:
                 continue
             scope_name = ss.scope.name if ss.scope is not None else ""
+            where = f"$.resourceSpans[{ri}].scopeSpans[{si}]"
             first = len(c_tid)
             tids = [s.traceId for s in spans]
             sids = [s.spanId for s in spans]
             pids = [s.parentSpanId for s in spans]
             if not (_ids_ok(tids, 32) and _ids_ok(sids, 16) and _ids_ok([p for p in pids if p], 16)):
-                keep = _fix_ids(spans, tids, sids, pids, report, f"$.resourceSpans[{ri}].scopeSpans[{si}]")
+                keep = _fix_ids(spans, tids, sids, pids, report, where)
                 spans = [spans[i] for i in keep]
                 tids = [tids[i] for i in keep]
                 sids = [sids[i] for i in keep]
@@ -507,26 +521,30 @@ def _append_spans(resource_spans: list[Any], batch: Batch, report: Callable[...,
                     c_code.append(status.code)
                     c_msg.append(status.message or None)
                 raw = span.attributes
-                c_attrs.append(raw if raw else _EMPTY_LIST)
+                if not (raw and memoryview(raw)[0] == _OPEN_BRACKET):
+                    raw = _attrs(raw, report, where, f"spans[{offset}]")
+                c_attrs.append(raw)
                 ttft = None
                 if span.events:
-                    ttft = _append_events(span, first + offset, tids[offset], sids[offset], ev)
+                    ttft = _append_events(span, first + offset, tids[offset], sids[offset], ev, report,
+                                          f"{where}.spans[{offset}]")
                 c_ttft.append(ttft)
             count = len(spans)
             c_scope += [scope_name] * count
             c_res += [rid] * count
 
 
-def _append_events(span: Any, ordinal: int, trace_id: str, span_id: str, ev: dict[str, list[Any]]) -> int | None:
+def _append_events(span: Any, ordinal: int, trace_id: str, span_id: str, ev: dict[str, list[Any]],
+                   report: Callable[..., None], where: str) -> int | None:
     """Events of one span; returns its time to first token (ns) when it has an ``llm.first_token``."""
     first_token = None
-    for event in span.events:
+    for i, event in enumerate(span.events):
         ev["span_ord"].append(ordinal)
         ev["trace_id"].append(trace_id)
         ev["span_id"].append(span_id)
         ev["time_ns"].append(event.timeUnixNano)
         ev["name"].append(event.name)
-        ev["attrs"].append(_raw(event.attributes))
+        ev["attrs"].append(_attrs(event.attributes, report, where, f"events[{i}]"))
         if event.name == FIRST_TOKEN_EVENT and span.startTimeUnixNano:
             delta = event.timeUnixNano - span.startTimeUnixNano
             if first_token is None or delta < first_token:
@@ -559,9 +577,9 @@ def _fix_ids(spans: list[Any], tids: list[str], sids: list[str], pids: list[str]
 _TEMPORALITY = {1: "delta", 2: "cumulative"}
 
 
-def _append_metrics(resource_metrics: list[Any], batch: Batch) -> None:
+def _append_metrics(resource_metrics: list[Any], batch: Batch, report: Callable[..., None]) -> None:
     cols = batch.point_cols
-    for rm in resource_metrics:
+    for ri, rm in enumerate(resource_metrics):
         rid = batch.resource_id(rm.resource)
         for sm in rm.scopeMetrics:
             scope_name = sm.scope.name if sm.scope is not None else ""
@@ -583,7 +601,8 @@ def _append_metrics(resource_metrics: list[Any], batch: Batch) -> None:
                         cols["is_monotonic"].append(monotonic)
                         cols["scope_name"].append(scope_name)
                         cols["resource_id"].append(rid)
-                        cols["attrs"].append(_raw(p.attributes))
+                        cols["attrs"].append(_attrs(p.attributes, report, f"$.resourceMetrics[{ri}]",
+                                                    f"metric {metric.name!r} point"))
                         if kind in ("gauge", "sum"):
                             value = p.asDouble if p.asDouble is not None else p.asInt
                             cols["value"].append(float(value) if value is not None else None)
@@ -641,4 +660,5 @@ def _append_logs(resource_logs: list[Any], batch: Batch, report: Callable[..., N
                 cols["span_id"].append(sid)
                 cols["scope_name"].append(scope_name)
                 cols["resource_id"].append(rid)
-                cols["attrs"].append(_raw(rec.attributes))
+                cols["attrs"].append(_attrs(rec.attributes, report, f"$.resourceLogs[{ri}].scopeLogs[{si}]",
+                                            f"logRecords[{li}]"))

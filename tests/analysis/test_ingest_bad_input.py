@@ -146,3 +146,28 @@ def test_every_problem_is_located_in_one_mixed_file(store: TraceStore, tmp_path:
     assert all(p.path == str(path) for p in report.bad_lines)
     assert "startTimeUnixNano" in report.bad_lines[1].reason
     assert str(report.bad_lines[1]).startswith(f"{path}:3 at $.resourceSpans[0].scopeSpans[0].spans[0]")
+
+
+def test_attributes_that_are_not_a_list_are_reported(store: TraceStore, tmp_path: Path, chunks: list) -> None:
+    request = _line(chunks[0])
+    span = request["resourceSpans"][0]["scopeSpans"][0]["spans"][6]
+    span["attributes"] = {"model": "gpt"}
+    path = _write(tmp_path / "traces.jsonl", [request])
+    report = store.ingest(path)
+    assert report.spans_added == 10
+    (problem,) = report.bad_lines
+    assert (problem.line, problem.where) == (1, "$.resourceSpans[0].scopeSpans[0].spans[6].attributes")
+    assert store.query("SELECT attr_keys FROM spans WHERE span_id = ?", [span["spanId"]]) == [([],)]
+
+
+def test_invalid_utf8_inside_attributes_is_replaced_not_fatal(store: TraceStore, tmp_path: Path,
+                                                             chunks: list) -> None:
+    request = _line(chunks[0])
+    span = request["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
+    span["attributes"].append({"key": "broken", "value": {"stringValue": "MARKER"}})
+    raw = orjson.dumps(request).replace(b"MARKER", b"ab\xffcd")
+    path = _write(tmp_path / "traces.jsonl", [raw, _line(chunks[1])])
+    report = store.ingest(path)
+    assert report.spans_added == 20
+    assert store.query("SELECT attributes['broken'] FROM spans WHERE span_id = ?", [span["spanId"]]) == [
+        ("ab\ufffdcd",)]
