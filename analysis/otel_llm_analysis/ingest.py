@@ -366,24 +366,25 @@ class _Staged:
     rows: int
     tables: dict[str, pa.Table]
     check_stored: bool = True  # False: no span of this batch can already be in span_rows
+    repeats_run: bool = False  # may repeat spans of an earlier batch of this run: run it after them
+    exclusive: bool = False  # logs / metric points: de-duplicated against everything before, so alone
 
 
 class _SpanKeys:
-    """Which batches might repeat a span already stored, so the others skip the anti-join.
+    """Hashes of every span key of this run: which batches may repeat an earlier one.
 
-    When ``span_rows`` was empty at the start of the run, a batch can only repeat
-    a span from an earlier batch of this run; the hashes of every span key seen
-    so far tell (a hash collision merely costs that batch the exact anti-join).
-    A store that already held spans always gets the anti-join.
+    A batch that shares no key hash with an earlier batch of the run cannot
+    repeat one of its spans, so it may run beside them (the anti-join only has
+    to see what was stored before the run) - and, when the store was empty,
+    skip the anti-join altogether. A hash collision only costs that batch a
+    wait and the exact anti-join.
     """
 
     def __init__(self, store_was_empty: bool) -> None:
-        self.active = store_was_empty
+        self.store_was_empty = store_was_empty
         self.seen: set[int] = set()
 
-    def may_repeat(self, trace_ids: list[str], span_ids: list[str]) -> bool:
-        if not self.active:
-            return True
+    def repeats(self, trace_ids: list[str], span_ids: list[str]) -> bool:
         hashes = set(map(hash, map(str.__add__, trace_ids, span_ids)))
         repeat = not hashes.isdisjoint(self.seen)
         self.seen |= hashes
@@ -401,7 +402,7 @@ _ROW_PLANS = (
 
 def _stage(batch: Batch, keys: _SpanKeys) -> _Staged:
     """Column lists -> Arrow. Runs on the decoding thread so the insert thread only runs SQL."""
-    check_stored = keys.may_repeat(batch.span_cols["trace_id"], batch.span_cols["span_id"]) if batch.spans else True
+    repeats = keys.repeats(batch.span_cols["trace_id"], batch.span_cols["span_id"]) if batch.spans else False
     tables = {"res": pa.table({"resource_id": pa.array(range(len(batch.resources)), pa.int32()),
                                "attrs": pa.array(batch.resources, pa.string())})}
     for kind, columns, present in (("spans", batch.span_cols, batch.spans),
@@ -410,7 +411,9 @@ def _stage(batch: Batch, keys: _SpanKeys) -> _Staged:
                                    ("logs", batch.log_cols, len(batch.log_cols["time_ns"]))):
         if present:
             tables[kind] = _arrow(kind, columns)
-    return _Staged(batch.source, batch.problems, batch.rows, tables, check_stored)
+    return _Staged(batch.source, batch.problems, batch.rows, tables,
+                   check_stored=repeats or not keys.store_was_empty, repeats_run=repeats,
+                   exclusive="points" in tables or "logs" in tables)
 
 
 def _insert(con: duckdb.DuckDBPyConnection, staged: _Staged) -> _Counts:
@@ -473,81 +476,140 @@ def _match(known: list[_Known], info: FileInfo) -> _Known | None:
 def _remember(con: duckdb.DuckDBPyConnection, known: list[_Known], old: _Known | None, info: FileInfo,
               bytes_read: int, lines: int) -> None:
     identity, head_len = info.identity, info.head_len
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if old is not None:
+            con.execute("DELETE FROM ingested_files WHERE identity = ? AND head_len = ?", [old.identity, old.head_len])
+        con.execute(
+            "INSERT INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [identity, head_len, str(info.path), info.format, info.device, info.inode, info.size, bytes_read, lines,
+             info.mtime, datetime.now(timezone.utc).replace(tzinfo=None)],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
     if old is not None:
-        con.execute("DELETE FROM ingested_files WHERE identity = ? AND head_len = ?", [old.identity, old.head_len])
         known.remove(old)
-    con.execute(
-        "INSERT INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [identity, head_len, str(info.path), info.format, info.device, info.inode, info.size, bytes_read, lines,
-         info.mtime, datetime.now(timezone.utc).replace(tzinfo=None)],
-    )
     known.append(_Known(identity, head_len, bytes_read, lines, info.size))
 
 
 # --- the loop ----------------------------------------------------------------------------
 
 
-class _Pipeline:
-    """Decode on the caller's thread, insert on one worker thread (DuckDB releases the GIL)."""
+#: Insert threads, each with its own cursor and transaction. Two measured 22%
+#: faster than one on the SQL side: one batch's serial phases (commit, small
+#: statements) overlap the other's parallel ones.
+WORKERS = 2
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, report: IngestReport) -> None:
-        self.con = con
-        self.report = report
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="otel-llm-ingest")
-        self.pending: Future[_Counts] | None = None
-        self.staged: _Staged | None = None
+
+class _Worker:
+    """One cursor (its own DuckDB connection and transaction) used by one thread at a time."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.cursor = con.cursor()
+        self.cursor.execute("SET preserve_insertion_order = false")
+        self.cursor.execute("BEGIN TRANSACTION")
         self.uncommitted = 0
-        (stored,) = con.execute("SELECT count(*) FROM (SELECT 1 FROM span_rows LIMIT 1)").fetchone()
-        self.keys = _SpanKeys(store_was_empty=stored == 0)
 
-    def submit(self, batch: Batch) -> None:
-        staged = _stage(batch, self.keys)  # Arrow conversion while the previous batch is still inserting
-        del batch
-        self.wait()
-        self.pending = self.pool.submit(self._insert, staged)
-        self.staged = staged
-
-    def _insert(self, staged: _Staged) -> _Counts:
-        """Worker side: insert, and commit now and then to bound memory.
-
-        Rows committed before their file's offset is (at the end of the file)
-        are only re-read after a crash, and de-duplication skips them then.
-        """
-        counts = _insert(self.con, staged)
+    def insert(self, staged: _Staged) -> _Counts:
+        """Insert, and commit now and then to bound memory (see COMMIT_ROWS)."""
+        counts = _insert(self.cursor, staged)
         self.uncommitted += staged.rows
         if self.uncommitted >= COMMIT_ROWS:
-            self.con.execute("COMMIT")
-            self.con.execute("BEGIN TRANSACTION")
-            self.uncommitted = 0
+            self.commit()
         return counts
 
-    def wait(self) -> None:
-        if self.pending is None:
-            return
-        counts = self.pending.result()
-        self.pending = None
+    def commit(self) -> None:
+        self.cursor.execute("COMMIT")
+        self.cursor.execute("BEGIN TRANSACTION")
+        self.uncommitted = 0
+
+    def close(self, commit: bool) -> None:
+        try:
+            self.cursor.execute("COMMIT" if commit else "ROLLBACK")
+        finally:
+            self.cursor.close()
+
+
+class _Pipeline:
+    """Decode and stage on the caller's thread; run the SQL on ``WORKERS`` threads.
+
+    Batches run side by side only when they cannot hold the same span (see
+    ``_SpanKeys``); any other batch first waits until everything before it is
+    committed, so de-duplication always sees it.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, report: IngestReport, workers: int = WORKERS) -> None:
+        self.report = report
+        (stored,) = con.execute("SELECT count(*) FROM (SELECT 1 FROM span_rows LIMIT 1)").fetchone()
+        self.keys = _SpanKeys(store_was_empty=stored == 0)
+        self.workers = [_Worker(con) for _ in range(workers)]
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="otel-llm-ingest")
+        self.pending: list[tuple[Future[_Counts], _Staged, _Worker]] = []
+
+    def submit(self, batch: Batch) -> None:
+        staged = _stage(batch, self.keys)  # Arrow conversion while earlier batches insert
+        del batch
+        if staged.repeats_run or staged.exclusive:
+            self.flush()
+        worker = self._free_worker()
+        self.pending.append((self.pool.submit(worker.insert, staged), staged, worker))
+        if staged.exclusive:
+            self.flush()
+
+    def _free_worker(self) -> _Worker:
+        busy = [w for _, _, w in self.pending]
+        for worker in self.workers:
+            if worker not in busy:
+                return worker
+        return self._collect_oldest()
+
+    def _collect_oldest(self) -> _Worker:
+        future, staged, worker = self.pending.pop(0)
+        counts = future.result()
         r = self.report
-        if self.staged is not None:
-            r.bad_lines.extend(self.staged.problems)
-            self.staged = None
+        r.bad_lines.extend(staged.problems)
         r.spans_added += counts.spans
         r.events_added += counts.events
         r.metric_points_added += counts.points
         r.logs_added += counts.logs
         r.duplicates_skipped += counts.duplicates
+        return worker
+
+    def wait(self) -> None:
+        while self.pending:
+            self._collect_oldest()
+
+    def flush(self) -> None:
+        """Everything submitted so far inserted and committed (visible to every cursor)."""
+        self.wait()
+        for worker in self.workers:
+            if worker.uncommitted:
+                worker.commit()
 
     def close(self) -> None:
         try:
             self.wait()
         finally:
             self.pool.shutdown(wait=True)
+        for worker in self.workers:
+            worker.close(commit=True)
 
-    def drain_quietly(self) -> None:
-        """After a failure: let a running insert finish; its own error is moot, the caller re-raises the first."""
-        try:
-            self.wait()
-        except Exception:  # noqa: BLE001
-            self.pending = None
+    def abort(self) -> None:
+        """After a failure: let running inserts end, roll back what is not committed."""
+        for future, _, _ in self.pending:
+            try:
+                future.result()
+            except Exception:  # noqa: BLE001 - the caller re-raises the first failure
+                pass
+        self.pending.clear()
+        self.pool.shutdown(wait=True)
+        for worker in self.workers:
+            try:
+                worker.close(commit=False)
+            except duckdb.Error:  # pragma: no cover - already closed
+                pass
 
 
 def _ingest_file(con: duckdb.DuckDBPyConnection, info: FileInfo, known: list[_Known], report: IngestReport,
@@ -566,24 +628,20 @@ def _ingest_file(con: duckdb.DuckDBPyConnection, info: FileInfo, known: list[_Kn
         return
     batch = Batch(source=str(info.path))
     end, first_line = start, line_no
-    try:
-        for record in read_records(info, start, line_no):
-            if record.data is not None:
-                decode_line(record.data, batch, record.line_no)
-            else:
-                batch.problems.append(Problem(batch.source, record.line_no, record.error or "unreadable"))
-            if on_progress is not None:
-                on_progress(record.end_offset - end)
-            end, line_no = record.end_offset, record.line_no
-            if batch.rows >= batch_rows:
-                pipeline.submit(batch)
-                batch = Batch(source=str(info.path))
-        pipeline.submit(batch)
-        pipeline.wait()
-        _remember(con, known, old, info, end, line_no)
-    except BaseException:
-        pipeline.drain_quietly()
-        raise
+    for record in read_records(info, start, line_no):
+        if record.data is not None:
+            decode_line(record.data, batch, record.line_no)
+        else:
+            batch.problems.append(Problem(batch.source, record.line_no, record.error or "unreadable"))
+        if on_progress is not None:
+            on_progress(record.end_offset - end)
+        end, line_no = record.end_offset, record.line_no
+        if batch.rows >= batch_rows:
+            pipeline.submit(batch)
+            batch = Batch(source=str(info.path))
+    pipeline.submit(batch)
+    pipeline.flush()  # the file's rows are committed before its offset is
+    _remember(con, known, old, info, end, line_no)
     file_report.lines = line_no - first_line
     file_report.bytes = end - start
     file_report.partial_tail = info.format != "zstd" and end < info.size
@@ -605,7 +663,6 @@ def ingest(
     infos = [stat_file(p) for p in expand(specs)]
     report = IngestReport()
     known = _known_files(con)
-    pipeline = _Pipeline(con, report)
     # Row order inside a table carries no meaning here; letting DuckDB write in
     # parallel is what keeps inserts off the critical path.
     (preserve, memory_limit, on_disk) = con.execute(
@@ -619,26 +676,24 @@ def ingest(
         (default_limit,) = con.execute("SELECT current_setting('memory_limit')").fetchone()
         restore_limit = "RESET memory_limit" if memory_limit == default_limit else f"SET memory_limit = '{memory_limit}'"
         con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
-    # Few, large transactions (see COMMIT_ROWS); offsets commit with the rows of
-    # the end of their file.
-    con.execute("BEGIN TRANSACTION")
+    # Rows commit in few, large transactions on the workers' cursors (see
+    # COMMIT_ROWS); a file's offset is written on ``con`` once its rows are in.
     try:
-        for info in infos:
-            if info.size == 0:
-                report.files.append(FileReport(str(info.path), info.format, "empty"))
-                continue
-            try:
-                _ingest_file(con, info, known, report, pipeline, batch_rows, on_progress)
-            except FileChanged as exc:
-                report.files[-1].status = "skipped"
-                report.bad_lines.append(Problem(str(info.path), 0, str(exc)))
+        pipeline = _Pipeline(con, report)
+        try:
+            for info in infos:
+                if info.size == 0:
+                    report.files.append(FileReport(str(info.path), info.format, "empty"))
+                    continue
+                try:
+                    _ingest_file(con, info, known, report, pipeline, batch_rows, on_progress)
+                except FileChanged as exc:
+                    report.files[-1].status = "skipped"
+                    report.bad_lines.append(Problem(str(info.path), 0, str(exc)))
+        except BaseException:
+            pipeline.abort()
+            raise
         pipeline.close()
-        con.execute("COMMIT")
-    except BaseException:
-        pipeline.drain_quietly()
-        pipeline.close()
-        con.execute("ROLLBACK")
-        raise
     finally:
         con.execute(f"SET preserve_insertion_order = {bool(preserve)}")
         if on_disk:

@@ -365,3 +365,17 @@ def test_ingest_restores_the_connection_settings(tmp_path: Path, dataset: Synthe
         before = s.query(query)
         s.ingest(dataset.files)
         assert s.query(query) == before
+
+
+def test_duplicates_across_concurrent_batches_on_a_non_empty_store(store: TraceStore, copy_dataset: Path,
+                                                                   dataset: SyntheticData) -> None:
+    """Batches run two at a time; one repeating an earlier batch must wait for it to be stored."""
+    lines = (copy_dataset / "traces.jsonl").read_bytes().splitlines(keepends=True)
+    (copy_dataset / "first.jsonl").write_bytes(lines[0])
+    (copy_dataset / "rest.jsonl").write_bytes(b"".join(lines[1:] + lines[1:]))
+    store.ingest(copy_dataset / "first.jsonl")
+    report = store.ingest(copy_dataset / "rest.jsonl", batch_rows=40)
+    assert report.spans_added == len(dataset.spans) - lines[0].count(b'"spanId"')
+    assert store.query("SELECT count(*), count(DISTINCT (trace_id, span_id)) FROM span_rows")[0] == (
+        len(dataset.spans), len(dataset.spans))
+    assert store.query("SELECT count(*) FROM span_events")[0][0] == len(dataset.events)
