@@ -36,11 +36,16 @@ if TYPE_CHECKING:
     from otel_llm._runtime import Runtime
     from otel_llm._usage import Usage
 
-__all__ = ["Call", "Kind", "current_usage_sink", "open_call", "USAGE_SINK_KEY"]
+__all__ = ["Call", "ENCLOSING_NODE_KEY", "Kind", "current_usage_sink", "open_call", "USAGE_SINK_KEY"]
 
 # The innermost call that accepts ``record_usage`` (an llm_call), kept in the
 # OpenTelemetry context so it follows threads and tasks like the span does.
 USAGE_SINK_KEY = otel_context.create_key("otel_llm.usage_sink")
+
+# The attributes of the innermost graph node, inherited by every span that runs
+# inside it (an llm_call in "generate" carries ``otel_llm.graph.node=generate``),
+# so cost and tokens can be summed per node without walking the span tree.
+ENCLOSING_NODE_KEY = otel_context.create_key("otel_llm.graph_node")
 
 # Ways to stop that are not failures: a closed generator, a cancelled task.
 NOT_FAILURES: tuple[type[BaseException], ...] = (GeneratorExit, asyncio.CancelledError)
@@ -255,7 +260,9 @@ def open_call(kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any], attach:
         if getattr(runtime, "enabled", True) is False:
             return None
         parent = otel_context.get_current()
-        attributes = dict(kind.attributes)
+        node = otel_context.get_value(ENCLOSING_NODE_KEY, parent)
+        # The kind's own attributes win: a nested graph node names itself.
+        attributes = {**node, **kind.attributes} if node else dict(kind.attributes)
         project = runtime.settings.project
         if project:
             attributes[semconv.OTEL_LLM_PROJECT] = project

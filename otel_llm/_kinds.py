@@ -18,7 +18,7 @@ from opentelemetry.trace import SpanKind
 from opentelemetry.util.types import AttributeValue
 
 from otel_llm import semconv
-from otel_llm._core import USAGE_SINK_KEY, Call, Kind
+from otel_llm._core import ENCLOSING_NODE_KEY, USAGE_SINK_KEY, Call, Kind
 from otel_llm._usage import Usage, extract_usage
 
 __all__ = ["ChatKind", "GraphNodeKind", "LLMCallKind", "Turn", "VectorOpKind", "REQUEST_PARAMS"]
@@ -186,6 +186,14 @@ class GraphNodeKind(Kind):
         self.attributes, self._metric_attributes = _static_attributes(
             self.kind, {semconv.OTEL_LLM_GRAPH_NODE: node, semconv.OTEL_LLM_GRAPH_NAME: graph}
         )
+        self._inherited = _without_none({semconv.OTEL_LLM_GRAPH_NODE: node, semconv.OTEL_LLM_GRAPH_NAME: graph})
+
+    def enter(self, call: Call, ctx: otel_context.Context) -> otel_context.Context:
+        # Spans started inside this node (its LLM calls, vector ops) carry its name;
+        # a nested node without a graph name of its own stays in its parent's graph.
+        outer = otel_context.get_value(ENCLOSING_NODE_KEY, ctx)
+        inherited = {**outer, **self._inherited} if outer else self._inherited  # type: ignore[dict-item]
+        return otel_context.set_value(ENCLOSING_NODE_KEY, inherited, ctx)
 
     def on_result(self, call: Call, value: Any) -> None:
         if isinstance(value, Mapping):

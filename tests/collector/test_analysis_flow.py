@@ -61,6 +61,15 @@ def test_collector_files_and_sdk_files_give_identical_tables(collector: Collecto
     expected_cost = sum(a["gen_ai.usage.cost"] for a in calls if "gen_ai.usage.cost" in a)
     assert math.isclose(totals["llm_call"].cost_usd, expected_cost, rel_tol=1e-9)
 
+    # Cost per graph node: each LLM call counts for the node it ran in.
+    per_node = {row.key: row for row in summary(via_collector, by="node")}
+    nodes = {a.get("otel_llm.graph.node") for a in calls}
+    assert {"classify", "generate", "grade"} <= nodes
+    for node in nodes - {None}:
+        in_node = [a for a in calls if a.get("otel_llm.graph.node") == node]
+        assert per_node[node].llm_calls == len(in_node)
+        assert per_node[node].input_tokens == sum(a.get("gen_ai.usage.input_tokens", 0) for a in in_node)
+
 
 def test_reingesting_the_collector_files_adds_nothing(collector: Collector, tmp_path: Path) -> None:
     app = run_app(tmp_path, collector, "--turns", "5")

@@ -251,6 +251,37 @@ def test_nested_graph_nodes_nest_as_child_spans(cap):
     assert cap.span("inner").context.trace_id == cap.span("outer").context.trace_id
 
 
+def test_spans_inside_a_node_carry_the_innermost_node(cap, response):
+    """Cost per graph node needs the node on the LLM calls and vector ops it ran."""
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def ask() -> dict:
+        return response()
+
+    @otel_llm.vector_op("search", collection="docs")
+    def search() -> list:
+        return [1]
+
+    @otel_llm.graph_node("grade")
+    def grade() -> dict:
+        return ask()
+
+    @otel_llm.graph_node("generate", graph="rag")
+    def generate() -> dict:
+        search()
+        ask()
+        return grade()
+
+    generate()
+    ask()  # outside every node
+    calls = [s for s in cap.spans() if s.name == "chat test-model"]
+    assert [c.attributes.get(sc.OTEL_LLM_GRAPH_NODE) for c in calls] == ["generate", "grade", None]
+    assert [c.attributes.get(sc.OTEL_LLM_GRAPH_NAME) for c in calls] == ["rag", "rag", None]
+    assert cap.span("search docs").attributes[sc.OTEL_LLM_GRAPH_NODE] == "generate"
+    assert cap.span("grade").attributes[sc.OTEL_LLM_GRAPH_NODE] == "grade"  # a node names itself
+    assert cap.span("grade").attributes[sc.OTEL_LLM_GRAPH_NAME] == "rag"  # ...inside its parent's graph
+
+
 # --- chat ------------------------------------------------------------------------
 
 
