@@ -355,7 +355,7 @@ def compare(
     db: str = DbOption,
 ) -> None:
     """Calls, success rate, mean cost, p95 latency and score per group; best marked (see README score)."""
-    from otel_llm_analysis import compare as analysis
+    from otel_llm_analysis import comparisons as analysis
 
     columns = ["key", "calls", "success_rate", "cost_per_call", "p95_ms", "score", "best", "tokens_per_call"]
     _show(db, fmt, f"compare by {by}", columns, by, analysis.compare, by, _filters(since, until, project),
@@ -372,7 +372,7 @@ def quality(
     db: str = DbOption,
 ) -> None:
     """Evaluation outcomes: pass / warning / fail, pass rate = pass / (pass + warning + fail), not run."""
-    from otel_llm_analysis import quality as analysis
+    from otel_llm_analysis import qa as analysis
 
     columns = ["key", "passed", "warning", "failed", "pass_rate", "not_run", "errored"]
     _show(db, fmt, "quality" + (f" by {by}" if by else ""), columns, by, analysis.quality, by,
@@ -514,11 +514,11 @@ def _result_rows(store: Any, result: Result, filters: Any, *, by: Optional[str],
             raise ValueError("give --monthly or --file for a budget export")
         return budget_status(store, plan, month)
     if result is Result.compare:
-        from otel_llm_analysis.compare import compare as run
+        from otel_llm_analysis.comparisons import compare as run
 
         return run(store, by or "model", filters)
     if result is Result.quality:
-        from otel_llm_analysis.quality import quality as run
+        from otel_llm_analysis.qa import quality as run
 
         return run(store, by, filters)
     if result in (Result.logs, Result.patterns):

@@ -10,7 +10,7 @@ from typing import Any
 
 from otel_llm_analysis.budgets import Budget, budget_status
 from otel_llm_analysis.export import format_value, rich_table
-from otel_llm_analysis.quality import quality
+from otel_llm_analysis.qa import quality
 from otel_llm_analysis.summaries import summary, totals
 
 MODEL_COLUMNS = ["key", "llm_calls", "input_tokens", "output_tokens", "cost_usd", "cost_share", "error_rate", "p95_ms"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from otel_llm_analysis.compare import ComparisonRow, compare, score
+from otel_llm_analysis.comparisons import ComparisonRow, compare, score
 
 from _ground_truth import group, is_llm, percentile, run_config, store_fixture
 

@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 import pytest
 
 from otel_llm_analysis._filters import Filters
-from otel_llm_analysis.quality import quality
+from otel_llm_analysis.qa import quality
 
 from _ground_truth import is_llm, run_config, store_fixture
 
