@@ -6,9 +6,11 @@ crash. Every ``except Exception`` in otel-llm's own code hands the error to
 :func:`internal_error`, which logs it once per call site (a busy app would
 otherwise log the same fault a million times) and swallows it.
 
-Under pytest the same call re-raises instead, so our bugs fail our tests rather
-than hiding in a log. Tests that *prove* the swallowing switch that off with
-:func:`swallowing`.
+With ``OTEL_LLM_RAISE_INTERNAL_ERRORS=1`` (set by otel-llm's own test suite) the
+same call re-raises instead, so our bugs fail our tests rather than hiding in a
+log. It is an explicit switch, not "running under pytest": an application's own
+test suite must see the production behaviour. Tests that *prove* the swallowing
+switch it off with :func:`swallowing`.
 
 The three zones of a decorated call (see ``_wrap``):
 
@@ -30,7 +32,8 @@ __all__ = ["guarded", "internal_error", "swallowing"]
 
 _log = logging.getLogger("otel_llm")
 _seen: set[str] = set()
-# None: decide by environment (re-raise under pytest); True/False: forced.
+RAISE_ENV = "OTEL_LLM_RAISE_INTERNAL_ERRORS"
+# None: decide by environment (RAISE_ENV); True/False: forced.
 _reraise: bool | None = None
 
 T = TypeVar("T")
@@ -40,11 +43,11 @@ def _should_reraise() -> bool:
     if _reraise is not None:
         return _reraise
     # Read only on the (rare) error path, never per call.
-    return "PYTEST_CURRENT_TEST" in os.environ
+    return os.environ.get(RAISE_ENV) == "1"
 
 
 def internal_error(site: str, exc: Exception) -> None:
-    """Handle an otel-llm fault caught at ``site``: log once, or re-raise under pytest.
+    """Handle an otel-llm fault caught at ``site``: log once, or re-raise when asked to.
 
     Call it from inside the ``except`` block that caught ``exc``.
     """

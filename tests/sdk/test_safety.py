@@ -10,6 +10,7 @@ import asyncio
 import dataclasses
 import inspect
 import logging
+import os
 import traceback
 from typing import Any
 
@@ -221,7 +222,7 @@ def test_record_functions_never_raise(cap, caplog, swallow, monkeypatch):
 # --- under pytest, our own faults re-raise so tests catch them --------------------------
 
 
-def test_under_pytest_internal_faults_reraise(cap, monkeypatch, response):
+def test_in_our_suite_internal_faults_reraise(cap, monkeypatch, response):
     monkeypatch.setattr(_kinds, "extract_usage", _boom)
 
     @otel_llm.llm_call(model="test-model", provider="openai")
@@ -231,6 +232,23 @@ def test_under_pytest_internal_faults_reraise(cap, monkeypatch, response):
     with pytest.raises(RuntimeError, match="otel-llm bug"):
         ask()
     assert len(cap.spans()) == 1  # even then, the span was ended
+
+
+def test_an_apps_own_pytest_run_gets_production_behaviour(cap, caplog, monkeypatch, response):
+    """Running under pytest is not a reason to raise: only our suite's explicit switch is."""
+    monkeypatch.delenv(_guard.RAISE_ENV, raising=False)
+    assert "PYTEST_CURRENT_TEST" in os.environ
+    monkeypatch.setattr(_kinds, "extract_usage", _boom)
+    _guard._seen.clear()
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def ask() -> dict:
+        return response()
+
+    assert ask() == response()
+    assert ask() == response()
+    assert len([r for r in caplog.records if "internal error" in r.getMessage()]) == 1
+    assert len(cap.spans()) == 2
 
 
 # --- hostile values ------------------------------------------------------------------
