@@ -301,7 +301,7 @@ def trends(
 
 BUDGET_EPILOG = ("Exit codes: 0 every budget below 90 % used; 1 a budget is critical (>= 90 %), "
                  "so `otel-llm budget` can gate a CI job; 2 usage error (no budget given, bad file).")
-STATUS_STYLE = {"ok": "green", "warning": "yellow", "critical": "bold red"}
+STATUS_STYLE = {"ok": "green", "warning": "yellow", "critical": "bold red", "breached": "bold red", "no data": "dim"}
 
 
 def budget(
@@ -330,18 +330,49 @@ def budget(
     day = _guard(date.fromisoformat, as_of) if as_of else None
     with _store(db) as store:
         statuses = _guard(analysis.budget_status, store, plan, month, day)
-    if fmt is OutputFormat.table:
-        from otel_llm_analysis.export import rich_table
-
-        columns = ["budget", "monthly_usd", "spent", "remaining", "percent_used", "status",
-                   "projected_month_end", "runs_out_on"]
-        title = f"budgets {statuses[0].month} as of {statuses[0].as_of}"
-        style = lambda name, value: STATUS_STYLE.get(value) if name == "status" else None  # noqa: E731
-        console = _console()
-        console.print(rich_table(statuses, title, columns, style=style, width=console.width))
-    else:
-        _emit(statuses, fmt, "budgets")
+    columns = ["budget", "monthly_usd", "spent", "remaining", "percent_used", "status",
+               "projected_month_end", "runs_out_on"]
+    _emit_statuses(statuses, fmt, f"budgets {statuses[0].month} as of {statuses[0].as_of}", columns)
     if analysis.any_critical(statuses):
+        raise typer.Exit(1)
+
+
+def _emit_statuses(rows: Sequence[Any], fmt: OutputFormat, title: str, columns: Sequence[str]) -> None:
+    """A gate's rows: a table with its ``status`` column coloured, or JSON/CSV."""
+    if fmt is not OutputFormat.table:
+        _emit(rows, fmt, title)
+        return
+    from otel_llm_analysis.export import rich_table
+
+    style = lambda name, value: STATUS_STYLE.get(value) if name == "status" else None  # noqa: E731
+    console = _console()
+    console.print(rich_table(rows, title, columns, style=style, width=console.width))
+
+
+CHECK_EPILOG = ("Exit codes: 0 no limit crossed (a check without data passes); 1 a limit is crossed, "
+                "so `otel-llm check --since 1h` can alert from cron or gate a CI job; 2 usage error.")
+
+
+def check(
+    max_p95_ms: Optional[float] = typer.Option(2000.0, "--max-p95-ms", help="p95 LLM-call latency limit (ms)."),
+    max_error_rate: Optional[float] = typer.Option(0.05, "--max-error-rate", help="Failed / all LLM calls."),
+    max_ttft_ms: Optional[float] = typer.Option(None, "--max-ttft-ms", help="p95 time to first token (ms)."),
+    max_memory_mb: Optional[float] = typer.Option(500.0, "--max-memory-mb", help="Peak process memory (MB)."),
+    max_cost: Optional[float] = typer.Option(None, "--max-cost", help="Spend in the window (USD)."),
+    since: Optional[str] = SinceOption,
+    until: Optional[str] = UntilOption,
+    project: Optional[str] = ProjectOption,
+    fmt: OutputFormat = FormatOption,
+    db: str = DbOption,
+) -> None:
+    """Alert thresholds (seed 004's: p95 > 2 s, error rate > 5 %, memory > 500 MB); exit 1 when crossed."""
+    from otel_llm_analysis import alerts
+
+    limits = alerts.Thresholds(max_p95_ms, max_error_rate, max_ttft_ms, max_memory_mb, max_cost)
+    with _store(db) as store:
+        rows = _guard(alerts.check, store, limits, _filters(since, until, project))
+    _emit_statuses(rows, fmt, "checks", ["check", "observed", "limit", "status"])
+    if alerts.any_breached(rows):
         raise typer.Exit(1)
 
 
@@ -538,6 +569,7 @@ def register(app: typer.Typer) -> None:
     app.command("summary")(summary)
     app.command("trends")(trends)
     app.command("budget", epilog=BUDGET_EPILOG)(budget)
+    app.command("check", epilog=CHECK_EPILOG)(check)
     app.command("compare")(compare)
     app.command("quality")(quality)
     app.command("logs")(logs)

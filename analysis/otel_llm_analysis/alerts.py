@@ -1,0 +1,101 @@
+"""Threshold checks: seed 004's ``PerformanceMonitor`` (p95 > 2 s, error rate > 5 %,
+memory > 500 MB) as a gate, the way ``otel-llm budget`` gates on spend.
+
+Why a gate and not a daemon: the data is already in files and DuckDB; a check that
+runs on a schedule or in CI (``otel-llm check --since 1h``, exit 1 when a limit is
+crossed) is the OpenTelemetry way to alert without running a second service. Each
+check reports its observed value next to its limit, so a breach explains itself.
+
+Observed values, over the window and filters given:
+
+* ``p95_latency_ms``: 95th percentile of LLM-call duration (``summaries.totals``);
+* ``error_rate``: failed LLM calls / LLM calls;
+* ``p95_time_to_first_token_ms``: of streamed calls;
+* ``peak_memory_mb``: the largest ``process.memory.usage`` point the SDK's process
+  metrics wrote (``configure(process_metrics=True)``), per service when filtered;
+* ``cost_usd``: the spend in the window (a budget per window, e.g. ``--since 1d``).
+
+A check whose value cannot be observed (no calls, no process metrics) is reported
+with ``status="no data"`` and never fails the gate: absence of data is not a breach.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Literal
+
+from otel_llm_analysis._filters import Filters, fetch_dicts
+from otel_llm_analysis.summaries import time_to_first_token, totals
+
+Status = Literal["ok", "breached", "no data"]
+MEMORY_METRIC = "process.memory.usage"  # bytes, from opentelemetry-instrumentation-system-metrics
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Upper limits; ``None`` skips a check. Defaults are seed 004's, cost has none."""
+
+    p95_latency_ms: float | None = 2000.0
+    error_rate: float | None = 0.05
+    p95_time_to_first_token_ms: float | None = None
+    peak_memory_mb: float | None = 500.0
+    cost_usd: float | None = None
+
+
+@dataclass(slots=True)
+class CheckRow:
+    """One threshold evaluated: what was observed, the limit, and the verdict."""
+
+    check: str
+    observed: float | None
+    limit: float
+    status: Status
+
+
+def _peak_memory_mb(store: Any, filters: Filters) -> float | None:
+    """Largest process memory point in the window (metric points carry ``time``, not spans' ``start_time``)."""
+    clauses, params = ["metric_name = $metric"], {"metric": MEMORY_METRIC}
+    if filters.since is not None:
+        clauses.append("time >= $since")
+        params["since"] = filters.since
+    if filters.until is not None:
+        clauses.append("time < $until")
+        params["until"] = filters.until
+    if filters.service is not None:
+        clauses.append("service_name = $service")
+        params["service"] = filters.service
+    rows = fetch_dicts(store, f"SELECT max(value) AS peak FROM metric_points WHERE {' AND '.join(clauses)}", params)
+    peak = rows[0]["peak"] if rows else None
+    return None if peak is None else peak / (1024 * 1024)
+
+
+def _first_token_p95(store: Any, filters: Filters) -> float | None:
+    rows = time_to_first_token(store, None, filters)
+    return rows[0].p95_ms if rows else None
+
+
+def check(store: Any, thresholds: Thresholds = Thresholds(), filters: Filters | None = None) -> list[CheckRow]:
+    """Evaluate every threshold that is set; rows in a fixed order."""
+    filters = filters or Filters()
+    kpis = totals(store, filters)
+    observers: dict[str, Callable[[], float | None]] = {
+        "p95_latency_ms": lambda: kpis.p95_ms,
+        "error_rate": lambda: kpis.error_rate if kpis.llm_calls else None,
+        "p95_time_to_first_token_ms": lambda: _first_token_p95(store, filters),
+        "peak_memory_mb": lambda: _peak_memory_mb(store, filters),
+        "cost_usd": lambda: kpis.cost_usd if kpis.llm_calls else None,
+    }
+    rows = []
+    for name, observe in observers.items():
+        limit = getattr(thresholds, name)
+        if limit is None:
+            continue
+        observed = observe()
+        status: Status = "no data" if observed is None else ("breached" if observed > limit else "ok")
+        rows.append(CheckRow(name, observed, float(limit), status))
+    return rows
+
+
+def any_breached(rows: list[CheckRow]) -> bool:
+    """True when a gate should fail."""
+    return any(row.status == "breached" for row in rows)

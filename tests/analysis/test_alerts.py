@@ -1,0 +1,97 @@
+"""Threshold checks (seed 004's alerts) against values recomputed from the records."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from otel_llm_analysis import TraceStore
+from otel_llm_analysis._filters import Filters
+from otel_llm_analysis.alerts import MEMORY_METRIC, Thresholds, any_breached, check
+
+from _ground_truth import close, is_llm, percentile, store_fixture
+from test_cli import _app
+
+loaded = store_fixture(seed=29, traces=120)
+
+
+def _observed(rows):
+    return {r.check: r for r in rows}
+
+
+def test_observed_values_match_the_records_and_limits_decide(loaded):
+    store, data = loaded
+    calls = [s for s in data.spans if is_llm(s)]
+    p95 = percentile([s.duration_ms for s in calls], 0.95)
+    error_rate = sum(1 for s in calls if s.status_code == 2) / len(calls)
+    cost = sum(s.cost_usd for s in calls if s.cost_usd is not None)
+
+    # Limits just above the observed values: everything passes.
+    rows = check(store, Thresholds(p95 * 1.001, error_rate + 1e-6, None, None, cost * 1.001))
+    got = _observed(rows)
+    assert close(got["p95_latency_ms"].observed, p95, rel=1e-6)
+    assert close(got["error_rate"].observed, error_rate)
+    assert close(got["cost_usd"].observed, cost, rel=1e-9)
+    assert [r.status for r in rows] == ["ok", "ok", "ok"] and not any_breached(rows)
+    assert set(got) == {"p95_latency_ms", "error_rate", "cost_usd"}  # unset limits are not checked
+
+    # Just below: each one breaches on its own.
+    rows = check(store, Thresholds(p95 * 0.999, error_rate - 1e-6, None, None, cost * 0.999))
+    assert [r.status for r in rows] == ["breached"] * 3 and any_breached(rows)
+
+
+def test_the_window_restricts_what_is_checked(loaded):
+    store, data = loaded
+    calls = [s for s in data.spans if is_llm(s)]
+    since = max(s.start_time for s in calls) - timedelta(days=7)
+    recent = [s for s in calls if s.start_time >= since]
+    rows = check(store, Thresholds(None, 1.0, None, None, None), Filters.of(since=since))
+    expected = sum(1 for s in recent if s.status_code == 2) / len(recent)
+    assert close(_observed(rows)["error_rate"].observed, expected)
+
+
+def test_no_data_is_reported_and_never_breaches(store):
+    rows = check(store, Thresholds(1.0, 0.0, 1.0, 1.0, 0.0))
+    assert [r.status for r in rows] == ["no data"] * 5
+    assert not any_breached(rows)
+
+
+def test_peak_memory_comes_from_the_sdks_process_metrics(tmp_path: Path):
+    """The demo runs with process_metrics=True: its metrics.jsonl holds process.memory.usage."""
+    out = tmp_path / "otel-data"
+    done = subprocess.run([sys.executable, "-m", "otel_llm", "demo", "--turns", "3", "--output-dir", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    values = []
+    for line in (out / "metrics.jsonl").read_text().splitlines():
+        for rm in json.loads(line)["resourceMetrics"]:
+            for sm in rm["scopeMetrics"]:
+                for metric in sm["metrics"]:
+                    if metric["name"] == MEMORY_METRIC:
+                        points = (metric.get("sum") or metric.get("gauge"))["dataPoints"]
+                        values += [float(p.get("asInt", p.get("asDouble"))) for p in points]
+    assert values, "the demo's process metrics must include process memory"
+    with TraceStore(tmp_path / "check.duckdb") as store:
+        store.ingest([out])
+        row = _observed(check(store, Thresholds(None, None, None, 1e6, None)))["peak_memory_mb"]
+    assert close(row.observed, max(values) / (1024 * 1024))
+    assert row.status == "ok"
+
+
+def test_cli_exit_codes(loaded, tmp_path: Path):
+    store, data = loaded
+    db = str(tmp_path / "analysis.duckdb")
+    store.close()
+    runner = CliRunner()
+    passing = runner.invoke(_app(), ["check", "--db", db, "--max-p95-ms", "1e9", "--max-error-rate", "1",
+                                     "--format", "json"])
+    assert passing.exit_code == 0, passing.output
+    assert {r["status"] for r in json.loads(passing.output)} <= {"ok", "no data"}
+    failing = runner.invoke(_app(), ["check", "--db", db, "--max-p95-ms", "0.001"])
+    assert failing.exit_code == 1
+    assert "Exit codes" in runner.invoke(_app(), ["check", "--help"]).output
