@@ -23,13 +23,12 @@ ids 1, 2, 3… so whole-span snapshots are stable.
 
 from __future__ import annotations
 
+import itertools
+import threading
 from typing import Any
 
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-import itertools
-import threading
-
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
