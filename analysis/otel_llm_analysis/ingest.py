@@ -28,6 +28,7 @@ Why it is built this way:
 
 from __future__ import annotations
 
+import os
 import time
 from array import array
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -516,6 +517,22 @@ def _remember(con: duckdb.DuckDBPyConnection, known: list[_Known], old: _Known |
 WORKERS = 2
 
 
+def _ingest_threads(current: int) -> int:
+    """DuckDB threads while ingesting: the cores left beside the insert workers.
+
+    Each worker's thread runs its own statements, and Python decodes on the
+    caller's, so DuckDB's default (one thread per core) oversubscribes the
+    machine. On 2 cores one thread (no background threads) cut the CPU time of a
+    1M-span load from 18.4 to 16.3 s and its wall time by 7%. Never more than
+    the store was opened with.
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(current, cores - WORKERS))
+
+
 class _Worker:
     """One cursor (its own DuckDB connection and transaction) used by one thread at a time."""
 
@@ -678,11 +695,13 @@ def ingest(
     known = _known_files(con)
     # Row order inside a table carries no meaning here; letting DuckDB write in
     # parallel is what keeps inserts off the critical path.
-    (preserve, memory_limit, on_disk) = con.execute(
+    (preserve, memory_limit, threads, on_disk) = con.execute(
         "SELECT current_setting('preserve_insertion_order'), current_setting('memory_limit'),"
+        " current_setting('threads'),"
         " coalesce((SELECT path FROM duckdb_databases() WHERE database_name = current_database()), '') <> ''"
     ).fetchone()
     con.execute("SET preserve_insertion_order = false")
+    con.execute(f"SET threads = {_ingest_threads(int(threads))}")
     if on_disk:
         # The setting reads back rounded ('18.8 GiB'): restore the default by RESET.
         con.execute("RESET memory_limit")
@@ -709,6 +728,7 @@ def ingest(
         pipeline.close()
     finally:
         con.execute(f"SET preserve_insertion_order = {bool(preserve)}")
+        con.execute(f"SET threads = {int(threads)}")
         if on_disk:
             con.execute(restore_limit)
     report.seconds = time.perf_counter() - started
