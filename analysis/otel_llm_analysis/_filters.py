@@ -112,6 +112,23 @@ def parse_time(value: str | date | datetime | None, *, now: datetime | None = No
     return parse_time(parsed)
 
 
+def time_window(column: str, since: datetime | None, until: datetime | None) -> tuple[list[str], dict[str, Any]]:
+    """The half-open window ``since <= column < until`` as SQL clauses and named parameters.
+
+    One definition for every table: spans filter on ``start_time``, logs and
+    metric points on ``time``.
+    """
+    clauses: list[str] = []
+    params: dict[str, Any] = {}
+    if since is not None:
+        clauses.append(f"{column} >= $since")
+        params["since"] = since
+    if until is not None:
+        clauses.append(f"{column} < $until")
+        params["until"] = until
+    return clauses, params
+
+
 @dataclass(frozen=True)
 class Filters:
     """Restrictions every analysis accepts: a half-open time window and equalities.
@@ -137,14 +154,8 @@ class Filters:
     def where(self, alias: str = "") -> tuple[str, dict[str, Any]]:
         """SQL boolean over ``spans`` (optionally aliased) plus its named parameters."""
         prefix = f"{alias}." if alias else ""
-        clauses: list[str] = ["TRUE"]
-        params: dict[str, Any] = {}
-        if self.since is not None:
-            clauses.append(f"{prefix}start_time >= $since")
-            params["since"] = self.since
-        if self.until is not None:
-            clauses.append(f"{prefix}start_time < $until")
-            params["until"] = self.until
+        window, params = time_window(f"{prefix}start_time", self.since, self.until)
+        clauses = ["TRUE", *window]
         if self.calls_only:
             clauses.append(is_llm_call(alias))
         for name, column in (("project", "project"), ("service", "service_name")):

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Literal
 
-from otel_llm_analysis._filters import Filters, fetch_dicts
+from otel_llm_analysis._filters import Filters, fetch_dicts, time_window
 from otel_llm_analysis.summaries import time_to_first_token, totals
 
 Status = Literal["ok", "breached", "no data"]
@@ -54,13 +54,9 @@ class CheckRow:
 
 def _peak_memory_mb(store: Any, filters: Filters) -> float | None:
     """Largest process memory point in the window (metric points carry ``time``, not spans' ``start_time``)."""
-    clauses, params = ["metric_name = $metric"], {"metric": MEMORY_METRIC}
-    if filters.since is not None:
-        clauses.append("time >= $since")
-        params["since"] = filters.since
-    if filters.until is not None:
-        clauses.append("time < $until")
-        params["until"] = filters.until
+    window, params = time_window("time", filters.since, filters.until)
+    clauses = ["metric_name = $metric", *window]
+    params["metric"] = MEMORY_METRIC
     if filters.service is not None:
         clauses.append("service_name = $service")
         params["service"] = filters.service

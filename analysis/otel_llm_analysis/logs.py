@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from otel_llm_analysis._filters import as_rows, fetch_dicts, load_query, parse_time
+from otel_llm_analysis._filters import as_rows, fetch_dicts, load_query, parse_time, time_window
 
 SEVERITY_NUMBERS = {"TRACE": 1, "DEBUG": 5, "INFO": 9, "WARN": 13, "WARNING": 13, "ERROR": 17, "FATAL": 21}
 
@@ -57,7 +57,8 @@ def severity_number(level: str | int | None) -> int | None:
 
 
 def _where(text: str | None, severity: str | int | None, since: Any, until: Any) -> tuple[str, dict[str, Any]]:
-    clauses, params = ["TRUE"], {}
+    window, params = time_window("time", parse_time(since), parse_time(until))
+    clauses = ["TRUE", *window]
     if text:
         clauses.append("contains(lower(body), lower($text))")
         params["text"] = text
@@ -65,12 +66,6 @@ def _where(text: str | None, severity: str | int | None, since: Any, until: Any)
     if level is not None:
         clauses.append(f"{SEVERITY_SQL} >= $level")
         params["level"] = level
-    if (start := parse_time(since)) is not None:
-        clauses.append("time >= $since")
-        params["since"] = start
-    if (end := parse_time(until)) is not None:
-        clauses.append("time < $until")
-        params["until"] = end
     return " AND ".join(clauses), params
 
 
