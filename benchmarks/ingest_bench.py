@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/ingest_bench.py [--spans 1000000] [--runs 3] [--data /tmp/otel-llm-bench]
 
 Generates (once, then reuses) >= ``--spans`` spans of collector-format JSON, 512
-spans per line, with :mod:`otel_llm_analysis.synthetic`. Each measurement runs in
+spans per line, with :mod:`tests/support/synthetic.py`. Each measurement runs in
 a fresh child process so its peak RSS is its own:
 
 * ``parse-only``: read the file line by line and ``orjson.loads`` each line;
@@ -28,6 +28,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+# The repository root, for the shared test-data generator in tests/support.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 SPANS_PER_LINE = 512
 QUERIES = {
@@ -76,7 +79,7 @@ def _dataset(data_dir: Path, spans: int) -> Path:
     marker = data_dir / "dataset.json"
     if marker.exists() and json.loads(marker.read_text()).get("requested", 0) >= spans:
         return data_dir / "traces.jsonl"
-    from otel_llm_analysis.synthetic import generate
+    from tests.support.synthetic import generate
 
     started = time.perf_counter()
     traces = int(spans / 5.07) + 1  # ~5.07 spans per generated chat turn

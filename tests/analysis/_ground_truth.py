@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import pytest
 
-from otel_llm_analysis import synthetic
+from tests.support import synthetic
 from otel_llm_analysis.store import TraceStore
 
 

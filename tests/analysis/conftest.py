@@ -15,7 +15,7 @@ from typing import Iterator
 import pytest
 
 from otel_llm_analysis import TraceStore
-from otel_llm_analysis.synthetic import SyntheticData, generate
+from tests.support.synthetic import SyntheticData, generate
 
 
 @pytest.fixture

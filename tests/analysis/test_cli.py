@@ -12,7 +12,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from otel_llm_analysis import synthetic
+from tests.support import synthetic
 from otel_llm_analysis.cli import register
 
 from _ground_truth import is_llm

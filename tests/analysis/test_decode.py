@@ -9,7 +9,7 @@ import pytest
 
 from otel_llm_analysis import TraceStore
 from otel_llm_analysis._decode import SPELLINGS, Batch, decode_line
-from otel_llm_analysis.synthetic import key_values
+from tests.support.synthetic import key_values
 
 TRACE = "0af7651916cd43dd8448eb211c80319c"
 

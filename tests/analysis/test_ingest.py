@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from otel_llm_analysis import StoreError, TraceStore
-from otel_llm_analysis.synthetic import SyntheticData
+from tests.support.synthetic import SyntheticData
 
 
 def _spans_by_id(store: TraceStore, columns: str) -> dict[tuple[str, str], tuple]:

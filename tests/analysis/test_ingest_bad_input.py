@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from otel_llm_analysis import TraceStore
-from otel_llm_analysis.synthetic import SyntheticData, spans_request
+from tests.support.synthetic import SyntheticData, spans_request
 
 
 def _line(spans: list) -> dict:

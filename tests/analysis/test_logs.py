@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import orjson
 import pytest
 
-from otel_llm_analysis import synthetic
+from tests.support import synthetic
 from otel_llm_analysis.logs import log_patterns, search_logs, severity_number
 from otel_llm_analysis.store import TraceStore
 

@@ -10,7 +10,7 @@ import zstandard
 
 from otel_llm_analysis import TraceStore
 from otel_llm_analysis._sources import SourceError, expand, read_records, sniff_format, stat_file
-from otel_llm_analysis.synthetic import SyntheticData
+from tests.support.synthetic import SyntheticData
 
 LINES = [b'{"a": %d}' % i for i in range(1, 8)]
 

@@ -156,7 +156,7 @@ def test_spans_of_other_producers_count_as_llm_calls_by_operation(tmp_path):
     """No ``otel_llm.kind`` (OpenLLMetry, OpenLIT...): the GenAI operation decides."""
     import orjson
 
-    from otel_llm_analysis import synthetic
+    from tests.support import synthetic
     from otel_llm_analysis.store import TraceStore
 
     def span(span_id, parent, operation, **attributes):

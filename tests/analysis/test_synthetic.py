@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 
 from otel_llm import semconv
-from otel_llm_analysis.synthetic import SyntheticData, generate
+from tests.support.synthetic import SyntheticData, generate
 
 
 def _file_spans(paths: list[Path]) -> list[dict]:

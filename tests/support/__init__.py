@@ -1,0 +1,1 @@
+"""Test and benchmark support shared by the suites and ``benchmarks/`` (not shipped)."""
