@@ -20,6 +20,7 @@ from opentelemetry.util.types import AttributeValue
 from otel_llm import semconv
 from otel_llm._core import ENCLOSING_NODE_KEY, USAGE_SINK_KEY, Call, Kind
 from otel_llm._usage import Usage, extract_usage
+from otel_llm._wrap import callable_name
 
 __all__ = ["ChatKind", "GraphNodeKind", "LLMCallKind", "Turn", "VectorOpKind", "REQUEST_PARAMS"]
 
@@ -124,7 +125,7 @@ class ChatKind(Kind):
     kind = semconv.KIND_CHAT
 
     def __init__(self, fn: Callable[..., Any], thread_id_arg: str | None) -> None:
-        self.span_name = f"chat_turn {getattr(fn, '__name__', 'chat')}"
+        self.span_name = f"chat_turn {callable_name(fn)}"
         self.attributes, _ = _static_attributes(self.kind, {})
         try:
             self._signature: inspect.Signature | None = inspect.signature(fn)
