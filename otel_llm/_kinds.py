@@ -339,6 +339,7 @@ class LLMCallKind(Kind):
                     semconv.GEN_AI_RESPONSE_MODEL: usage.response_model,
                     semconv.GEN_AI_RESPONSE_ID: usage.response_id,
                     semconv.GEN_AI_RESPONSE_FINISH_REASONS: usage.finish_reasons or None,
+                    semconv.OTEL_LLM_USAGE_DROPPED: usage.dropped or None,
                 }
             )
         )

@@ -18,6 +18,7 @@ OTEL_LLM_RUN_CONFIG_PREFIX: Final = "otel_llm.run_config."
 OTEL_LLM_COST_SOURCE: Final = "otel_llm.cost.source"  # user | genai-prices@<version>
 OTEL_LLM_GRAPH_NODE: Final = "otel_llm.graph.node"  # the node a span is, or runs inside (inherited)
 OTEL_LLM_GRAPH_NAME: Final = "otel_llm.graph.name"  # inherited like the node
+OTEL_LLM_USAGE_DROPPED: Final = "otel_llm.usage.dropped"  # token fields whose value was invalid, dropped
 OTEL_LLM_STREAM_COMPLETE: Final = "otel_llm.stream.complete"
 OTEL_LLM_STREAM_CHUNKS: Final = "otel_llm.stream.chunks"
 OTEL_LLM_TURN_INPUT_TOKENS: Final = "otel_llm.turn.input_tokens"
