@@ -80,6 +80,8 @@ EVENT_LLM_ERROR: Final = "llm.error"
 EVENT_EVALUATION_RESULT: Final = "gen_ai.evaluation.result"
 EVENT_EXCEPTION: Final = "exception"  # the OTel standard event (record_exception writes it)
 EXCEPTION_TYPE: Final = "exception.type"
+EXCEPTION_MESSAGE: Final = "exception.message"
+EXCEPTION_STACKTRACE: Final = "exception.stacktrace"
 # event attributes
 EVENT_ATTR_ROLE: Final = "otel_llm.message.role"
 EVENT_ATTR_LENGTH: Final = "otel_llm.message.length"
