@@ -1,8 +1,8 @@
-"""The four public decorators: each builds a kind and hands it to one wrapper core.
+"""The public decorators: each builds a kind and hands it to one wrapper core.
 
 Why so thin: every decorator is "which kind, with which static attributes";
 the lifecycle (spans, streams, errors, metrics) is shared in ``_wrap`` /
-``_core``, so a fix there fixes all four. Decoration itself reads no settings:
+``_core``, so a fix there fixes them all. Decoration itself reads no settings:
 ``configure()`` may run later, and each call reads the runtime once.
 
 Forms::
@@ -11,6 +11,8 @@ Forms::
     @graph_node                             @graph_node("retrieve", graph="rag")
     @vector_op                              @vector_op("search", collection="docs", top_k=5)
     @llm_call                               @llm_call(model="gpt-4o", provider="openai", temperature=0.2)
+    @tool                                   @tool("search_web", type="function", call_id_arg="call")
+    @agent                                  @agent("planner", id="planner-v2", description="...")
 
 Each accepts functions, coroutine functions, generator and async generator
 functions, bound methods, ``functools.partial`` objects, callable objects and
@@ -24,10 +26,10 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
-from otel_llm._kinds import REQUEST_PARAMS, ChatKind, GraphNodeKind, LLMCallKind, VectorOpKind
+from otel_llm._kinds import REQUEST_PARAMS, AgentKind, ChatKind, GraphNodeKind, LLMCallKind, ToolKind, VectorOpKind
 from otel_llm._wrap import callable_name, instrument
 
-__all__ = ["chat", "graph_node", "llm_call", "vector_op"]
+__all__ = ["agent", "chat", "graph_node", "llm_call", "tool", "vector_op"]
 
 _log = logging.getLogger("otel_llm")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -117,3 +119,70 @@ def llm_call(
         return instrument(f, lambda target: LLMCallKind(model, provider, operation, known))
 
     return decorate(fn) if fn is not None else decorate
+
+
+@overload
+def tool(name: F) -> F: ...
+@overload
+def tool(
+    name: str | None = None,
+    *,
+    type: str | None = "function",
+    description: str | None = None,
+    call_id_arg: str | None = None,
+) -> Callable[[F], F]: ...
+def tool(
+    name: Any = None,
+    *,
+    type: str | None = "function",  # noqa: A002 — the semconv attribute's own name
+    description: str | None = None,
+    call_id_arg: str | None = None,
+) -> Any:
+    """One tool execution: an ``execute_tool {name}`` span; duration and count metrics per tool.
+
+    ``name`` defaults to the function's name (or, for a bare ``@tool`` that
+    receives a tool-call object, the tool the model called); ``type`` is
+    ``gen_ai.tool.type`` (``function``, ``extension``, ``datastore``).
+
+    The tool call id links the span to the model call that asked for it. It is
+    read from the argument named ``call_id_arg`` — holding the id string or a
+    tool-call object — by default from a parameter named ``tool_call_id`` (what
+    LangChain's ``InjectedToolCallId`` passes); otherwise from the first
+    argument that is a tool-call object (an OpenAI ``tool_calls[i]``, an
+    Anthropic ``tool_use`` block, a LangChain ``ToolCall``, a responses-API
+    ``function_call`` item). Arguments and result are recorded only with
+    content capture on, redacted and bounded.
+    """
+    if _bare(name):
+        return instrument(name, lambda target: ToolKind(target, None, "function", None, None))
+
+    def decorate(f: F) -> F:
+        return instrument(f, lambda target: ToolKind(target, name, type, description, call_id_arg))
+
+    return decorate
+
+
+@overload
+def agent(name: F) -> F: ...
+@overload
+def agent(name: str | None = None, *, id: str | None = None, description: str | None = None) -> Callable[[F], F]: ...
+def agent(
+    name: Any = None,
+    *,
+    id: str | None = None,  # noqa: A002 — the semconv attribute's own name
+    description: str | None = None,
+) -> Any:
+    """One agent invocation: an ``invoke_agent {name}`` span rolling up what runs inside it.
+
+    Like a chat turn, the span sums the tokens, cost, model calls and tool
+    calls made inside it (``otel_llm.agent.*``; nested agents count in their
+    parents too), and every span inside carries the agent's
+    ``gen_ai.agent.name``. Bare ``@agent`` names it after the function.
+    """
+    if _bare(name):
+        return instrument(name, lambda target: AgentKind(callable_name(target), None, None))
+
+    def decorate(f: F) -> F:
+        return instrument(f, lambda target: AgentKind(str(name or callable_name(target)), id, description))
+
+    return decorate

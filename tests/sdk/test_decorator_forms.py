@@ -25,6 +25,10 @@ FACTORIES: dict[str, Callable[[], Callable[[Any], Any]]] = {
     "graph_node(name)": lambda: otel_llm.graph_node("n", graph="g"),
     "vector_op": lambda: otel_llm.vector_op("search", collection="docs"),
     "llm_call": lambda: otel_llm.llm_call(model="test-model", provider="openai"),
+    "tool": lambda: otel_llm.tool,
+    "tool(name)": lambda: otel_llm.tool("search_web"),
+    "agent": lambda: otel_llm.agent,
+    "agent(name)": lambda: otel_llm.agent("planner"),
 }
 parametrize_decorators = pytest.mark.parametrize("make", FACTORIES.values(), ids=FACTORIES.keys())
 
@@ -204,8 +208,10 @@ def test_bare_forms_of_decorators_that_take_options(cap, decorate):
         lambda: otel_llm.graph_node("n"),
         lambda: otel_llm.vector_op("search"),
         lambda: otel_llm.llm_call(model="m"),
+        lambda: otel_llm.tool("t"),
+        lambda: otel_llm.agent("a"),
     ],
-    ids=["chat", "graph_node", "vector_op", "llm_call"],
+    ids=["chat", "graph_node", "vector_op", "llm_call", "tool", "agent"],
 )
 def test_a_non_callable_is_left_as_it_is_with_a_warning(cap, caplog, make):
     with caplog.at_level(logging.WARNING, logger="otel_llm"):

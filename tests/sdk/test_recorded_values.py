@@ -28,7 +28,7 @@ INVALID = [-1, -5047021154770878464, 2**63, 10**40, 1.5, float("nan"), float("in
 
 @pytest.fixture(autouse=True)
 def _fresh_warnings(monkeypatch):
-    monkeypatch.setattr(_usage, "_warned", set(), raising=False)
+    monkeypatch.setattr(_usage, "_warned", set())
 
 
 def _warnings(caplog) -> list[str]:
