@@ -85,15 +85,24 @@ def received(value: Any) -> ToolCallRef | None:
 
 
 def requested(value: Any) -> tuple[ToolCallRef, ...]:
-    """The tool calls a model response asks for, in order (``()`` when none or unknown shape)."""
+    """The tool calls a model response asks for, in order (``()`` when none or unknown shape).
+
+    Runs on every llm_call result, so the shape is decided with as few failed
+    lookups as possible (a miss on a pydantic response object is slow): an
+    OpenAI chat completion is known by ``choices`` and read without a miss.
+    """
     if isinstance(value, _SCALARS):
         return ()
-    candidates: list[Any] = list(_list(_get(value, "tool_calls")))
-    for choice in _list(_get(value, "choices")):
-        candidates += _list(_get(_get(choice, "message"), "tool_calls"))
-    candidates += _list(_get(value, "output"))
-    candidates += _list(_get(value, "content"))
-    refs: dict[str, ToolCallRef] = {}  # by id: a LangChain message may list a call twice
+    choices = _get(value, "choices")
+    if choices is not None:  # OpenAI chat completions
+        candidates = [c for choice in _list(choices) for c in _list(_get(_get(choice, "message"), "tool_calls"))]
+    else:
+        calls = _get(value, "tool_calls")  # LangChain AIMessage, an OpenAI message
+        if calls is not None:
+            candidates = _list(calls)
+        else:  # Anthropic content blocks, else OpenAI responses-API output items
+            candidates = _list(_get(value, "content")) or _list(_get(value, "output"))
+    refs: dict[str, ToolCallRef] = {}  # by id: one call listed twice counts once
     for candidate in candidates:
         ref = received(candidate) or _langchain_call(candidate)
         if ref is not None and ref.id not in refs:
