@@ -1,4 +1,4 @@
-"""Capture policy for user text (prompts, completions, explanations).
+"""Capture policy for user text (prompts, completions, tool arguments, explanations, errors).
 
 Why a policy object: whether text may leave the process is a privacy decision
 made once in ``configure()`` (or by
@@ -6,20 +6,48 @@ made once in ``configure()`` (or by
 record text asks :meth:`ContentPolicy.text` and gets ``None`` unless the user
 opted in. Captured text passes through the user's ``redact`` hook, then is
 bounded so one huge prompt cannot bloat a span.
+
+Some app text is recorded whatever the capture setting, because it is how a
+failure is diagnosed: exception messages and stack traces on spans (status
+description, ``exception.message``, ``exception.stacktrace``) and the bodies of
+log records the logs bridge exports. The ``redact`` hook applies to those too,
+at the moment otel-llm copies them (:meth:`ContentPolicy.scrub`,
+:meth:`ContentPolicy.exception_attributes`, :meth:`ContentPolicy.log_record`);
+they are not truncated (the end of a stack trace is the part that matters).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
+import traceback
 from dataclasses import dataclass
 from typing import Callable
+
+from otel_llm import semconv
 
 __all__ = ["ContentPolicy", "render"]
 
 _log = logging.getLogger("otel_llm.content")
 _REDACT_FAILED = "[redaction failed]"
 _RENDER_FAILED = "[unrenderable {type}]"
+
+
+def _exception_text(exc: BaseException) -> str:
+    """``str(exc)``; an exception's ``__str__`` may itself raise."""
+    try:
+        return str(exc)
+    except Exception:  # noqa: BLE001 — the app's exception cannot be rendered: not our fault
+        return _RENDER_FAILED.format(type=type(exc).__name__)
+
+
+def _message_text(record: logging.LogRecord) -> str:
+    """The formatted message of a log record; a bad format string is the app's, shown raw."""
+    try:
+        return record.getMessage()
+    except Exception:  # noqa: BLE001 — the app's format string and args do not match: not our fault
+        return render(record.msg)
 
 
 def render(value: object) -> str:
@@ -53,16 +81,55 @@ class ContentPolicy:
         """
         if not self.capture or value is None:
             return None
-        text = render(value)
-        if self.redact is not None:
-            try:
-                text = self.redact(text)
-                if not isinstance(text, str):
-                    text = render(text)
-            except Exception:  # noqa: BLE001 — the user's hook must not break their call
-                _log.warning("otel-llm: redact hook raised; content dropped", exc_info=True)
-                return _REDACT_FAILED
-        return self.truncate(text)
+        text = self.scrub(render(value))
+        return text if text is _REDACT_FAILED else self.truncate(text)
+
+    def scrub(self, text: str) -> str:
+        """``text`` through the ``redact`` hook (whatever the capture setting). Never raises."""
+        if self.redact is None:
+            return text
+        try:
+            redacted = self.redact(text)
+            return redacted if isinstance(redacted, str) else render(redacted)
+        except Exception:  # noqa: BLE001 — the user's hook must not break their call
+            _log.warning("otel-llm: redact hook raised; content dropped", exc_info=True)
+            return _REDACT_FAILED
+
+    def exception_attributes(self, exc: BaseException) -> dict[str, str] | None:
+        """Redacted ``exception.message``/``stacktrace`` for a span's exception event.
+
+        ``None`` without a ``redact`` hook: the tracer's own rendering is then
+        used unchanged.
+        """
+        if self.redact is None:
+            return None
+        return {
+            semconv.EXCEPTION_MESSAGE: self.scrub(_exception_text(exc)),
+            semconv.EXCEPTION_STACKTRACE: self.scrub("".join(traceback.format_exception(exc))),
+        }
+
+    def log_record(self, record: logging.LogRecord) -> logging.LogRecord:
+        """The record to export for ``record``: a redacted copy, or ``record`` itself without a hook.
+
+        A copy, because the same record object goes on to the app's other
+        handlers, which must print what they always printed. The message is
+        formatted, then redacted; an attached exception becomes redacted
+        ``exception.*`` attributes (the bridge exports the record's extra
+        attributes as log attributes) instead of ``exc_info``.
+        """
+        if self.redact is None:
+            return record
+        redacted = copy.copy(record)
+        redacted.msg = self.scrub(_message_text(record))
+        redacted.args = None
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            redacted.__dict__[semconv.EXCEPTION_TYPE] = type(exc).__name__
+            redacted.__dict__.update(self.exception_attributes(exc) or {})
+        redacted.exc_info = None
+        redacted.exc_text = None
+        redacted.stack_info = None
+        return redacted
 
     def truncate(self, text: str) -> str:
         if len(text) <= self.max_chars:

@@ -181,11 +181,12 @@ class Call:
             return
         try:
             self.error_type = error_type(exc)
-            span = self.span
-            span.set_status(Status(StatusCode.ERROR, _describe(exc)))
+            span, content = self.span, self.runtime.content
+            # The app's text (message, stack trace) through the redact hook, when one is set.
+            span.set_status(Status(StatusCode.ERROR, content.scrub(_describe(exc))))
             span.set_attribute(semconv.ERROR_TYPE, self.error_type)
             try:
-                span.record_exception(exc, escaped=True)
+                span.record_exception(exc, attributes=content.exception_attributes(exc), escaped=True)
             except Exception:  # noqa: BLE001 — the user's exception cannot be rendered: not our bug
                 span.add_event(semconv.EVENT_EXCEPTION, {semconv.EXCEPTION_TYPE: self.error_type})
             self.kind.on_error(self, exc)

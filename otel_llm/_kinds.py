@@ -1,4 +1,4 @@
-"""The four kinds: what ``chat``, ``graph_node``, ``vector_op`` and ``llm_call`` add.
+"""The kinds: what ``chat``, ``graph_node``, ``vector_op``, ``llm_call``, ``tool`` and ``agent`` add.
 
 Why here and not in ``_core``: each kind is a name, a span kind, a static
 attribute set and a few hooks; the lifecycle itself is shared. A kind object is
@@ -9,7 +9,6 @@ dicts, metric attribute sets) is computed at decoration time, not per call.
 from __future__ import annotations
 
 import inspect
-import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -17,11 +16,22 @@ from opentelemetry import context as otel_context
 from opentelemetry.trace import SpanKind
 from opentelemetry.util.types import AttributeValue
 
-from otel_llm import semconv
+from otel_llm import _rollup, _toolcalls, semconv
+from otel_llm._attempts import attempt_attributes
 from otel_llm._core import ENCLOSING_NODE_KEY, USAGE_SINK_KEY, Call, Kind
+from otel_llm._rollup import RollUp
 from otel_llm._usage import Usage, extract_usage
+from otel_llm._wrap import callable_name
 
-__all__ = ["ChatKind", "GraphNodeKind", "LLMCallKind", "Turn", "VectorOpKind", "REQUEST_PARAMS"]
+__all__ = [
+    "AgentKind",
+    "ChatKind",
+    "GraphNodeKind",
+    "LLMCallKind",
+    "REQUEST_PARAMS",
+    "ToolKind",
+    "VectorOpKind",
+]
 
 # llm_call(**params) keyword -> request attribute.
 REQUEST_PARAMS: Mapping[str, str] = {
@@ -35,8 +45,8 @@ REQUEST_PARAMS: Mapping[str, str] = {
     "seed": semconv.GEN_AI_REQUEST_SEED,
 }
 
-_TURN_KEY = otel_context.create_key("otel_llm.turn")
 _USER, _ASSISTANT = "user", "assistant"
+_SELF_NAMES = ("self", "cls")
 
 
 def _without_none(attrs: Mapping[str, Any]) -> dict[str, AttributeValue]:
@@ -71,50 +81,38 @@ def _message_event(call: Call, role: str, text: str) -> None:
     call.span.add_event(semconv.EVENT_CHAT_MESSAGE, attrs)
 
 
-class Turn:
-    """Tokens, cost and call count of one chat turn, summed from its llm_calls.
+class _Binder:
+    """Names the arguments of a call by the function's signature, computed once per decoration."""
 
-    Lives in the OpenTelemetry context, so llm_calls in threads and tasks
-    started inside the turn add to it; the lock makes those additions safe.
-    """
+    __slots__ = ("signature",)
 
-    __slots__ = ("input_tokens", "output_tokens", "cost", "llm_calls", "_lock")
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        try:
+            self.signature: inspect.Signature | None = inspect.signature(fn)
+        except (TypeError, ValueError):  # builtins and some C callables have none
+            self.signature = None
 
-    def __init__(self) -> None:
-        self.input_tokens = 0
-        self.output_tokens = 0
-        self.cost: float | None = None
-        self.llm_calls = 0
-        self._lock = threading.Lock()
+    @property
+    def parameters(self) -> Mapping[str, inspect.Parameter]:
+        return self.signature.parameters if self.signature is not None else {}
 
-    def add(self, usage: Usage | None, cost: float | None) -> None:
-        with self._lock:
-            self.llm_calls += 1
-            if usage is not None:
-                self.input_tokens += usage.input_tokens or 0
-                self.output_tokens += usage.output_tokens or 0
-            if cost is not None:
-                self.cost = (self.cost or 0.0) + cost
-
-    def attributes(self) -> dict[str, AttributeValue]:
-        with self._lock:
-            attrs: dict[str, AttributeValue] = {
-                semconv.OTEL_LLM_TURN_INPUT_TOKENS: self.input_tokens,
-                semconv.OTEL_LLM_TURN_OUTPUT_TOKENS: self.output_tokens,
-                semconv.OTEL_LLM_TURN_LLM_CALLS: self.llm_calls,
-            }
-            if self.cost is not None:
-                attrs[semconv.OTEL_LLM_TURN_COST] = self.cost
-            return attrs
+    def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Mapping[str, Any]:
+        """``{parameter: value}`` of this call; keyword arguments only when there is no signature."""
+        if self.signature is None:
+            return kwargs
+        try:
+            return self.signature.bind_partial(*args, **kwargs).arguments
+        except TypeError:  # the user's call is wrong: let the function itself say so
+            return {}
 
 
 class _ChatState:
     """Per-call state of a chat turn: its roll-up and the text chunks it streamed."""
 
-    __slots__ = ("turn", "reply")
+    __slots__ = ("rollup", "reply")
 
-    def __init__(self) -> None:
-        self.turn = Turn()
+    def __init__(self, rollup: RollUp) -> None:
+        self.rollup = rollup
         self.reply: list[str] = []
 
 
@@ -124,39 +122,28 @@ class ChatKind(Kind):
     kind = semconv.KIND_CHAT
 
     def __init__(self, fn: Callable[..., Any], thread_id_arg: str | None) -> None:
-        self.span_name = f"chat_turn {getattr(fn, '__name__', 'chat')}"
+        self.span_name = f"chat_turn {callable_name(fn)}"
         self.attributes, _ = _static_attributes(self.kind, {})
-        try:
-            self._signature: inspect.Signature | None = inspect.signature(fn)
-        except (TypeError, ValueError):
-            self._signature = None
-        params = self._signature.parameters if self._signature else {}
+        self._binder = _Binder(fn)
         # Default: a parameter literally named ``thread_id``, if the function has one.
-        if thread_id_arg is None and "thread_id" in params:
+        if thread_id_arg is None and "thread_id" in self._binder.parameters:
             thread_id_arg = "thread_id"
         self._thread_id_arg = thread_id_arg
-
-    def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Mapping[str, Any]:
-        if self._signature is None:
-            return kwargs
-        try:
-            return self._signature.bind_partial(*args, **kwargs).arguments
-        except TypeError:  # the user's call is wrong: let the function itself say so
-            return {}
 
     def call_attributes(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Mapping[str, AttributeValue] | None:
         if self._thread_id_arg is None:
             return None
-        thread_id = self._bind(args, kwargs).get(self._thread_id_arg)
+        thread_id = self._binder.bind(args, kwargs).get(self._thread_id_arg)
         return None if thread_id is None else {semconv.GEN_AI_CONVERSATION_ID: str(thread_id)}
 
     def enter(self, call: Call, ctx: otel_context.Context) -> otel_context.Context:
-        call.extra = _ChatState()
-        return otel_context.set_value(_TURN_KEY, call.extra.turn, ctx)
+        rollup, ctx = _rollup.opened(ctx)
+        call.extra = _ChatState(rollup)
+        return ctx
 
     def on_start(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         # The user's message: the first string argument that is not the thread id.
-        for name, value in self._bind(args, kwargs).items():
+        for name, value in self._binder.bind(args, kwargs).items():
             if isinstance(value, str) and name != self._thread_id_arg:
                 _message_event(call, _USER, value)
                 return
@@ -173,7 +160,7 @@ class ChatKind(Kind):
         state: _ChatState = call.extra
         if state.reply:  # a streamed answer: one message event for the whole reply
             _message_event(call, _ASSISTANT, "".join(state.reply))
-        call.span.set_attributes(state.turn.attributes())
+        call.span.set_attributes(state.rollup.attributes(_rollup.TURN))
 
 
 class GraphNodeKind(Kind):
@@ -229,12 +216,12 @@ class VectorOpKind(Kind):
 
 
 class _LLMState:
-    """Per-call state of an llm_call: its chat turn and the captured completion."""
+    """Per-call state of an llm_call: the enclosing roll-up and the captured completion."""
 
-    __slots__ = ("turn", "response_text", "parts")
+    __slots__ = ("rollup", "response_text", "parts")
 
-    def __init__(self, turn: Turn | None) -> None:
-        self.turn = turn
+    def __init__(self, rollup: RollUp | None) -> None:
+        self.rollup = rollup
         self.response_text: str | None = None
         self.parts: list[str] = []  # streamed completion text, kept only with capture on
 
@@ -262,8 +249,11 @@ class LLMCallKind(Kind):
         )
         self._request_event = _without_none({semconv.GEN_AI_REQUEST_MODEL: model})
 
+    def call_attributes(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Mapping[str, AttributeValue] | None:
+        return attempt_attributes()
+
     def enter(self, call: Call, ctx: otel_context.Context) -> otel_context.Context:
-        call.extra = _LLMState(otel_context.get_value(_TURN_KEY, ctx))  # type: ignore[arg-type]
+        call.extra = _LLMState(_rollup.current_rollup(ctx))
         return otel_context.set_value(USAGE_SINK_KEY, call, ctx)
 
     def on_start(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
@@ -280,6 +270,7 @@ class LLMCallKind(Kind):
         usage = extract_usage(value)
         if usage is not None:
             call.add_result_usage(usage)
+        _remember_tool_calls(call, value)
         if call.runtime.content.capture:
             text = _completion_text(value)
             call.extra.response_text = call.runtime.content.text(value if text is None else text)
@@ -308,8 +299,8 @@ class LLMCallKind(Kind):
         if call.error_type is None:
             self._response_event(call, usage, state.response_text)
         cost = self._record_usage(call, usage) if usage is not None else None
-        if state.turn is not None:
-            state.turn.add(usage, cost)
+        if state.rollup is not None:
+            state.rollup.add_llm_call(usage, cost)
         call.runtime.instruments.operation_duration.record(
             call.duration(), _with_error(self._metric_attributes, call)
         )
@@ -338,6 +329,7 @@ class LLMCallKind(Kind):
                     semconv.GEN_AI_RESPONSE_MODEL: usage.response_model,
                     semconv.GEN_AI_RESPONSE_ID: usage.response_id,
                     semconv.GEN_AI_RESPONSE_FINISH_REASONS: usage.finish_reasons or None,
+                    semconv.OTEL_LLM_USAGE_DROPPED: usage.dropped or None,
                 }
             )
         )
@@ -354,6 +346,14 @@ class LLMCallKind(Kind):
         span.set_attribute(semconv.OTEL_LLM_COST_SOURCE, priced.source)
         instruments.cost.add(priced.usd, metric_attrs)
         return float(priced.usd)
+
+
+def _remember_tool_calls(call: Call, response: Any) -> None:
+    """List the tool call ids a response asks for on its span, and remember them for the tool spans."""
+    ids = [ref.id for ref in _toolcalls.requested(response)]
+    if ids:
+        call.span.set_attribute(semconv.OTEL_LLM_RESPONSE_TOOL_CALL_IDS, ids)
+        _toolcalls.ORIGINS.remember(ids, call.span.get_span_context())
 
 
 def _field(obj: Any, name: str) -> Any:
@@ -374,3 +374,161 @@ def _completion_text(value: Any) -> str | None:
     except (AttributeError, KeyError, IndexError, TypeError):
         return None
     return text if isinstance(text, str) else None
+
+
+class _ToolState:
+    """Per-call state of a tool: enclosing roll-up, metric attributes, streamed result if captured."""
+
+    __slots__ = ("rollup", "metric_attributes", "parts")
+
+    def __init__(self, rollup: RollUp | None, metric_attributes: Mapping[str, AttributeValue], capture: bool) -> None:
+        self.rollup = rollup
+        self.metric_attributes = metric_attributes
+        self.parts: list[Any] | None = [] if capture else None
+
+
+class ToolKind(Kind):
+    """One tool execution: ``execute_tool {name}``, the tool call it answers, arguments and result.
+
+    The tool call id (``gen_ai.tool.call.id``) comes from the argument named
+    ``call_id_arg`` (by default a parameter called ``tool_call_id``, as
+    LangChain's ``InjectedToolCallId`` passes it) holding the id or a tool-call
+    object; without one, from the first argument that is a tool-call object
+    (see ``_toolcalls``). A bare ``@tool`` that receives a tool-call object is
+    named after the tool the model called. When the model call that asked for
+    this tool ran in this process, the span links to it.
+    """
+
+    kind = semconv.KIND_TOOL
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        name: str | None,
+        tool_type: str | None,
+        description: str | None,
+        call_id_arg: str | None,
+    ) -> None:
+        self._named = name is not None
+        self.name = str(name) if name is not None else callable_name(fn)
+        self.span_name = f"{semconv.OPERATION_EXECUTE_TOOL} {self.name}"
+        self.attributes, self._metric_attributes = _static_attributes(
+            self.kind,
+            {semconv.GEN_AI_OPERATION_NAME: semconv.OPERATION_EXECUTE_TOOL, semconv.GEN_AI_TOOL_NAME: self.name},
+            {semconv.GEN_AI_TOOL_TYPE: tool_type, semconv.GEN_AI_TOOL_DESCRIPTION: description},
+        )
+        self._binder = _Binder(fn)
+        params = self._binder.parameters
+        if call_id_arg is None and "tool_call_id" in params:
+            call_id_arg = "tool_call_id"
+        self._call_id_arg = call_id_arg
+        first = next(iter(params), None)
+        # Not the tool's arguments: the instance or class of a method, and the call id itself.
+        self._not_arguments = {first if first in _SELF_NAMES else None, call_id_arg} - {None}
+
+    def call_attributes(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Mapping[str, AttributeValue] | None:
+        return attempt_attributes()
+
+    def enter(self, call: Call, ctx: otel_context.Context) -> otel_context.Context:
+        call.extra = _ToolState(_rollup.current_rollup(ctx), self._metric_attributes, call.runtime.content.capture)
+        return ctx
+
+    def on_start(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        capture = call.runtime.content.capture
+        bound = self._binder.bind(args, kwargs) if capture or self._call_id_arg is not None else None
+        ref = self._tool_call(args, kwargs, bound)
+        span = call.span
+        if ref is not None:
+            span.set_attribute(semconv.GEN_AI_TOOL_CALL_ID, ref.id)
+            if ref.name and not self._named and ref.name != self.name:
+                span.update_name(f"{semconv.OPERATION_EXECUTE_TOOL} {ref.name}")
+                span.set_attribute(semconv.GEN_AI_TOOL_NAME, ref.name)
+                call.extra.metric_attributes = {**self._metric_attributes, semconv.GEN_AI_TOOL_NAME: ref.name}
+            origin = _toolcalls.ORIGINS.origin(ref.id)
+            if origin is not None:
+                span.add_link(origin, {semconv.GEN_AI_TOOL_CALL_ID: ref.id})
+        if capture and bound is not None:
+            arguments = (
+                ref.arguments
+                if ref is not None and ref.arguments is not None
+                else {k: v for k, v in bound.items() if k not in self._not_arguments}
+            )
+            text = call.runtime.content.text(arguments)
+            if text is not None:
+                span.set_attribute(semconv.GEN_AI_TOOL_CALL_ARGUMENTS, text)
+
+    def _tool_call(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any], bound: Mapping[str, Any] | None
+    ) -> _toolcalls.ToolCallRef | None:
+        """The tool call this execution answers, if the function received it."""
+        if self._call_id_arg is not None and bound is not None:
+            value = bound.get(self._call_id_arg)
+            if isinstance(value, str) and value:
+                return _toolcalls.ToolCallRef(value)
+            return _toolcalls.received(value)
+        for value in (*args, *kwargs.values()):
+            ref = _toolcalls.received(value)
+            if ref is not None:
+                return ref
+        return None
+
+    def on_result(self, call: Call, value: Any) -> None:
+        text = call.runtime.content.text(value)
+        if text is not None:
+            call.span.set_attribute(semconv.GEN_AI_TOOL_CALL_RESULT, text)
+
+    def on_chunk(self, call: Call, chunk: Any) -> None:
+        parts = call.extra.parts
+        # Captured only; at most max_chars items (each renders to one char or more), so the
+        # bounded text is complete up to its truncation.
+        if parts is not None and len(parts) < call.runtime.content.max_chars:
+            parts.append(chunk)
+
+    def on_end(self, call: Call) -> None:
+        state: _ToolState = call.extra
+        if state.parts:
+            whole = "".join(state.parts) if all(isinstance(p, str) for p in state.parts) else state.parts
+            self.on_result(call, whole)
+        if state.rollup is not None:
+            state.rollup.add_tool_call()
+        self._record_metrics(call, _with_error(state.metric_attributes, call))
+
+    @staticmethod
+    def _record_metrics(call: Call, attributes: Mapping[str, AttributeValue]) -> None:
+        """Tool duration and count, by tool name and outcome (``error.type`` when it failed)."""
+        instruments = call.runtime.instruments
+        instruments.tool_duration.record(call.duration(), attributes)
+        instruments.tool_calls.add(1, attributes)
+
+
+class AgentKind(Kind):
+    """An agent invocation: ``invoke_agent {name}``, rolling up the calls made inside it.
+
+    Spans started inside carry the innermost agent's ``gen_ai.agent.name`` (and
+    id), inherited like a graph node's name, so tools and model calls can be
+    counted per agent without walking the span tree.
+    """
+
+    kind = semconv.KIND_AGENT
+
+    def __init__(self, name: str, agent_id: str | None, description: str | None) -> None:
+        self.span_name = f"{semconv.OPERATION_INVOKE_AGENT} {name}"
+        identity = {semconv.GEN_AI_AGENT_NAME: name, semconv.GEN_AI_AGENT_ID: agent_id}
+        self.attributes, _ = _static_attributes(
+            self.kind,
+            {semconv.GEN_AI_OPERATION_NAME: semconv.OPERATION_INVOKE_AGENT, **identity},
+            {semconv.GEN_AI_AGENT_DESCRIPTION: description},
+        )
+        self._inherited = _without_none(identity)
+
+    def call_attributes(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Mapping[str, AttributeValue] | None:
+        return attempt_attributes()
+
+    def enter(self, call: Call, ctx: otel_context.Context) -> otel_context.Context:
+        outer = otel_context.get_value(ENCLOSING_NODE_KEY, ctx)
+        inherited = {**outer, **self._inherited} if outer else self._inherited  # type: ignore[dict-item]
+        call.extra, ctx = _rollup.opened(otel_context.set_value(ENCLOSING_NODE_KEY, inherited, ctx))
+        return ctx
+
+    def on_end(self, call: Call) -> None:
+        call.span.set_attributes(call.extra.attributes(_rollup.AGENT))

@@ -11,6 +11,9 @@ emitted while an export is running (OpenTelemetry marks that context with
 "suppress instrumentation") and records raised re-entrantly from inside the
 handler are not exported.
 
+The user's ``redact`` hook applies to what is exported (message and
+exception text), on a copy: the app's other handlers print the record as ever.
+
 The handler has level NOTSET: which records arrive is the application's
 logging configuration (the root logger defaults to WARNING).
 """
@@ -26,6 +29,8 @@ from opentelemetry import context
 from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 from opentelemetry.sdk.resources import Resource
+
+from otel_llm import _runtime
 
 __all__ = ["attach_logging", "logger_provider_for"]
 
@@ -63,7 +68,7 @@ class _BridgeHandler(LoggingHandler):
             return
         self._inside.active = True
         try:
-            super().emit(record)
+            super().emit(_runtime.current().content.log_record(record))  # redacted copy, if a hook is set
         except Exception:  # noqa: BLE001 — logging must never fail because of telemetry
             pass
         finally:

@@ -33,6 +33,8 @@ class Instruments:
     cost: Counter
     vector_operations: Counter
     graph_node_duration: Histogram
+    tool_duration: Histogram
+    tool_calls: Counter
 
     @classmethod
     def create(cls, meter: Meter) -> "Instruments":
@@ -56,6 +58,12 @@ class Instruments:
             graph_node_duration=_histogram(
                 meter, semconv.METRIC_GRAPH_NODE_DURATION, "s",
                 "Duration of graph node executions", semconv.DURATION_BUCKETS,
+            ),
+            tool_duration=_histogram(
+                meter, semconv.METRIC_TOOL_DURATION, "s", "Duration of tool calls", semconv.DURATION_BUCKETS
+            ),
+            tool_calls=meter.create_counter(
+                semconv.METRIC_TOOL_CALLS, unit="{call}", description="Tool calls, by tool name and error.type"
             ),
         )
 

@@ -16,7 +16,7 @@ from opentelemetry.util.types import AttributeValue
 from otel_llm import _runtime, semconv
 from otel_llm._core import current_usage_sink
 from otel_llm._guard import guarded
-from otel_llm._usage import Usage
+from otel_llm._usage import Usage, token_count
 
 __all__ = ["record_evaluation", "record_usage"]
 
@@ -37,7 +37,9 @@ def record_usage(
 
     ``input_tokens`` counts *all* input tokens, cached ones included; ``model``
     is the model that actually answered (priced instead of the requested one).
-    Outside an llm_call this is a no-op (logged once at debug level).
+    A count that is not an integer in 0..2**63-1 is dropped with a warning
+    (see ``_usage.token_count``). Outside an llm_call this is a no-op (logged
+    once at debug level).
     """
     global _outside_logged
     call = current_usage_sink()
@@ -46,16 +48,29 @@ def record_usage(
             _outside_logged = True
             _log.debug("otel_llm.record_usage called outside an llm_call; ignored")
         return
-    call.add_usage(
-        Usage(
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            cache_read_tokens=cache_read_tokens,
-            cache_write_tokens=cache_write_tokens,
-            reasoning_tokens=reasoning_tokens,
-            response_model=model,
+    dropped: list[str] = []
+    counts = {
+        name: token_count(value, name, dropped, strict=True)
+        for name, value in (
+            ("input_tokens", input_tokens),
+            ("output_tokens", output_tokens),
+            ("cache_read_tokens", cache_read_tokens),
+            ("cache_write_tokens", cache_write_tokens),
+            ("reasoning_tokens", reasoning_tokens),
         )
+    }
+    call.add_usage(Usage(**counts, response_model=_model_name(model), dropped=tuple(dropped)))
+
+
+def _model_name(model: object) -> str | None:
+    """``model`` if it is a non-empty string; anything else is dropped with a warning."""
+    if model is None or (isinstance(model, str) and model):
+        return model
+    _log.warning(
+        "otel-llm: record_usage(model=...) ignored: the model must be a non-empty string, got a %s",
+        type(model).__name__,
     )
+    return None
 
 
 @guarded("record.evaluation", None)

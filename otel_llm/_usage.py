@@ -19,18 +19,37 @@ Shapes understood:
 * LangChain ``usage_metadata`` (on an ``AIMessage`` or as the value itself):
   ``input_tokens`` (cache included), ``input_token_details.cache_read`` /
   ``cache_creation``, ``output_token_details.reasoning``.
+
+What counts as a token count (:func:`token_count`, also used by
+``record_usage``): an integer of any numeric type (``int``, ``numpy.int64``,
+``12.0``, ``Decimal("12")``) in 0..2**63-1, the range of OTLP's int64. A value
+that claims to be a number but is not such a count — negative, fractional,
+NaN, infinite, a bool, a numeric string, beyond int64 — is *dropped*: the
+field stays unknown, :attr:`Usage.dropped` names it (the span carries it as
+``otel_llm.usage.dropped``) and the first drop of each field logs one
+warning. Values that are not numbers at all (a mock, a nested object) are a
+shape we do not read, not a bad count: ignored without a warning.
 """
 
 from __future__ import annotations
 
+import logging
+import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from decimal import Decimal
 from typing import Any, NamedTuple
 
-__all__ = ["Usage", "extract_usage"]
+from otel_llm._guard import internal_error
 
+__all__ = ["INT64_MAX", "Usage", "extract_usage", "token_count"]
+
+_log = logging.getLogger("otel_llm")
 _SCALARS = (str, bytes, bytearray, int, float, bool, type(None))
 _MISSING = object()
+INT64_MAX = 2**63 - 1  # OTLP carries int attributes and histogram sums as int64/double
+_warned: set[str] = set()  # fields whose first dropped value was already logged
 
 
 @dataclass(slots=True)
@@ -45,6 +64,7 @@ class Usage:
     response_model: str | None = None
     response_id: str | None = None
     finish_reasons: tuple[str, ...] = ()
+    dropped: tuple[str, ...] = ()  # fields whose value was not a valid token count
 
     def merged(self, other: "Usage") -> "Usage":
         """A new Usage where ``other``'s known fields win (used to fold stream chunks)."""
@@ -53,6 +73,8 @@ class Usage:
             mine, theirs = getattr(self, f.name), getattr(other, f.name)
             if f.name == "finish_reasons":
                 setattr(out, f.name, theirs or mine)
+            elif f.name == "dropped":
+                setattr(out, f.name, tuple(dict.fromkeys(mine + theirs)) if theirs else mine)
             else:
                 setattr(out, f.name, mine if theirs is None else theirs)
         return out
@@ -74,9 +96,12 @@ def _get(obj: Any, key: str) -> Any:
         return obj.get(key)
     if obj is None:
         return None
-    value = getattr(obj, key, None)
-    if value is None and isinstance(obj, Mapping):
-        return obj.get(key)
+    try:
+        value = getattr(obj, key, None)
+        if value is None and isinstance(obj, Mapping):
+            return obj.get(key)
+    except Exception:  # noqa: BLE001 — the app's object raised in its own __getattr__/get: not our fault
+        return None
     return value
 
 
@@ -84,13 +109,54 @@ def _has(obj: Any, key: str) -> bool:
     return _get(obj, key) is not None
 
 
-def _int(value: Any) -> int | None:
-    """A non-negative token count, or ``None`` (mocks, strings and bools are not counts)."""
-    if type(value) is int:
-        return value if value >= 0 else None
-    if type(value) is float and value.is_integer() and value >= 0:
-        return int(value)
+def token_count(value: Any, field: str, dropped: list[str], strict: bool = False) -> int | None:
+    """``value`` as a token count, or ``None``; an invalid number is appended to ``dropped``.
+
+    ``strict`` (values the app passed explicitly): any value that is not a
+    count is dropped, not only numbers. The common case (a plain ``int`` in
+    range, or ``None``) is two checks.
+    """
+    if type(value) is int and 0 <= value <= INT64_MAX:
+        return value
+    if value is None:
+        return None
+    return _checked_count(value, field, dropped, strict)
+
+
+def _checked_count(value: Any, field: str, dropped: list[str], strict: bool) -> int | None:
+    if not strict and not isinstance(value, (numbers.Number, Decimal, str, bytes)):
+        return None  # not a number at all (a mock, an object): a shape we don't read
+    count: int | None = None
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        count = int(value)
+    elif isinstance(value, Decimal):
+        if value.is_finite() and value == value.to_integral_value():
+            count = int(value)
+    elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+        if math.isfinite(value) and value == int(value):
+            count = int(value)
+    if count is not None and 0 <= count <= INT64_MAX:
+        return count
+    dropped.append(field)
+    if field not in _warned:
+        _warned.add(field)
+        _log.warning(
+            "otel-llm: dropped an invalid token count %s=%s (a count is an integer in 0..2**63-1); "
+            "spans with a dropped count name it in otel_llm.usage.dropped, further drops of %s are not logged",
+            field,
+            _shown(value),
+            field,
+        )
     return None
+
+
+def _shown(value: Any) -> str:
+    """A short ``repr`` for a warning; the app's ``__repr__`` may raise or be huge."""
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 — the app's __repr__ failed: not our fault
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _str(value: Any) -> str | None:
@@ -130,36 +196,42 @@ _SHAPES: tuple[_Shape, ...] = tuple(_Shape(*row) for row in (
 ))
 
 
-def _at(obj: Any, path: tuple[str, ...] | None) -> int | None:
+def _at(obj: Any, path: tuple[str, ...] | None, field: str, dropped: list[str]) -> int | None:
     if path is None:
         return None
     for key in path:
         obj = _get(obj, key)
-    return _int(obj)
+    return token_count(obj, field, dropped)
 
 
 def _tokens(u: Any) -> Usage:
     """Token counts from one usage object/dict, whatever its provider's shape."""
     if u is None or isinstance(u, _SCALARS):
         return Usage()
+    dropped: list[str] = []
     for markers, inp, out, cache_read, cache_write, reasoning in _SHAPES:
         if any(_has(u, m) for m in markers):
             return Usage(
-                input_tokens=_int(_get(u, inp)),
-                output_tokens=_int(_get(u, out)),
-                cache_read_tokens=_at(u, cache_read),
-                cache_write_tokens=_at(u, cache_write),
-                reasoning_tokens=_at(u, reasoning),
+                input_tokens=token_count(_get(u, inp), "input_tokens", dropped),
+                output_tokens=token_count(_get(u, out), "output_tokens", dropped),
+                cache_read_tokens=_at(u, cache_read, "cache_read_tokens", dropped),
+                cache_write_tokens=_at(u, cache_write, "cache_write_tokens", dropped),
+                reasoning_tokens=_at(u, reasoning, "reasoning_tokens", dropped),
+                dropped=tuple(dropped),
             )
     # Anthropic (input excludes cache) — or a bare {input_tokens, output_tokens}, same meaning.
-    raw_input = _int(_get(u, "input_tokens"))
-    cache_read_n = _int(_get(u, "cache_read_input_tokens"))
-    cache_write_n = _int(_get(u, "cache_creation_input_tokens"))
+    raw_input = token_count(_get(u, "input_tokens"), "input_tokens", dropped)
+    cache_read_n = token_count(_get(u, "cache_read_input_tokens"), "cache_read_tokens", dropped)
+    cache_write_n = token_count(_get(u, "cache_creation_input_tokens"), "cache_write_tokens", dropped)
+    total_input = _sum(raw_input, cache_read_n, cache_write_n) if raw_input is not None else None
+    if total_input is not None and total_input > INT64_MAX:
+        total_input = token_count(total_input, "input_tokens", dropped)
     return Usage(
-        input_tokens=_sum(raw_input, cache_read_n, cache_write_n) if raw_input is not None else None,
-        output_tokens=_int(_get(u, "output_tokens")),
+        input_tokens=total_input,
+        output_tokens=token_count(_get(u, "output_tokens"), "output_tokens", dropped),
         cache_read_tokens=cache_read_n,
         cache_write_tokens=cache_write_n,
+        dropped=tuple(dropped),
     )
 
 
@@ -211,10 +283,16 @@ def _extract(value: Any) -> Usage | None:
 
 
 def extract_usage(value: object) -> Usage | None:
-    """Usage found in ``value`` (a response, stream chunk or usage dict), else ``None``. Never raises."""
+    """Usage found in ``value`` (a response, stream chunk or usage dict), else ``None``. Never raises.
+
+    The app's objects may raise when read (a hostile ``__getattr__``): ``_get``
+    treats that as "absent". Anything else raised here is otel-llm's own fault
+    and goes through the guard.
+    """
     if isinstance(value, _SCALARS):
         return None
     try:
         return _extract(value)
-    except Exception:  # noqa: BLE001 — a hostile __getattr__ must not break the caller
+    except Exception as exc:  # noqa: BLE001 — our fault: logged once (raised in our tests)
+        internal_error("usage.extract", exc)
         return None

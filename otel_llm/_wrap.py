@@ -15,18 +15,31 @@ so the async wrapper differs from the sync one only by ``await``.
 
 ``functools.wraps`` keeps ``__name__``, ``__doc__``, ``__wrapped__`` and so
 ``inspect.signature``.
+
+:func:`instrument` is what the public decorators call: it accepts every kind
+of callable a decorator can meet — functions, bound methods,
+``functools.partial``, callable objects (their shape is the shape of their
+``__call__``) — and ``classmethod``/``staticmethod`` objects in either stacking
+order (the descriptor is unwrapped, its function instrumented, and the same
+descriptor type put back). Decoration never raises: a value that is not
+callable is returned unchanged with a warning, and an internal fault leaves the
+function uninstrumented (through the guard).
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from otel_llm._core import Kind, open_call
+from otel_llm._guard import internal_error
 
-__all__ = ["wrap"]
+__all__ = ["callable_name", "instrument", "wrap"]
+
+_log = logging.getLogger("otel_llm")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -44,9 +57,47 @@ def _open_stream(fn: Callable[..., Any], kind: Kind, args: tuple[Any, ...], kwar
     return call.stream(iterator)
 
 
+def callable_name(fn: Any) -> str:
+    """A name for any callable: its ``__name__``, a partial's function's, else its class's."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    name = getattr(fn, "__name__", None)
+    return name if isinstance(name, str) and name else type(fn).__name__
+
+
+def _shape_of(fn: Any) -> Any:
+    """The function whose code decides the callable's shape (sync, coroutine, generator...).
+
+    ``inspect`` already sees through bound methods and partials; a callable
+    object is judged by its class's ``__call__``.
+    """
+    target = fn
+    while isinstance(target, functools.partial):
+        target = target.func
+    if inspect.isroutine(target) or isinstance(target, type):
+        return fn
+    call = getattr(type(target), "__call__", None)
+    return fn if call is None else call
+
+
+def instrument(fn: Any, make_kind: Callable[[Any], Kind]) -> Any:
+    """Instrument ``fn`` as the kind ``make_kind(fn)`` builds; never raises at decoration."""
+    if isinstance(fn, (classmethod, staticmethod)):
+        return type(fn)(instrument(fn.__func__, make_kind))
+    if not callable(fn):
+        _log.warning("otel-llm: %r is not callable, so it is left as it is (not instrumented)", fn)
+        return fn
+    try:
+        return wrap(fn, make_kind(fn))
+    except Exception as exc:  # noqa: BLE001 — an otel-llm fault: the app keeps its function
+        internal_error("wrap.instrument", exc)
+        return fn
+
+
 def wrap(fn: F, kind: Kind) -> F:
     """Return ``fn`` instrumented as ``kind``; same signature and behaviour."""
-    if inspect.isgeneratorfunction(fn):
+    shape = _shape_of(fn)
+    if inspect.isgeneratorfunction(shape):
 
         @functools.wraps(fn)
         def generator_wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -55,7 +106,7 @@ def wrap(fn: F, kind: Kind) -> F:
 
         return generator_wrapper  # type: ignore[return-value]
 
-    if inspect.isasyncgenfunction(fn):
+    if inspect.isasyncgenfunction(shape):
 
         @functools.wraps(fn)
         async def async_generator_wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -79,7 +130,7 @@ def wrap(fn: F, kind: Kind) -> F:
 
         return async_generator_wrapper  # type: ignore[return-value]
 
-    if inspect.iscoroutinefunction(fn):
+    if inspect.iscoroutinefunction(shape):
 
         @functools.wraps(fn)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:

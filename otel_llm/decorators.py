@@ -1,16 +1,23 @@
-"""The four public decorators: each builds a kind and hands it to one wrapper core.
+"""The public decorators: each builds a kind and hands it to one wrapper core.
 
 Why so thin: every decorator is "which kind, with which static attributes";
 the lifecycle (spans, streams, errors, metrics) is shared in ``_wrap`` /
-``_core``, so a fix there fixes all four. Decoration itself reads no settings:
+``_core``, so a fix there fixes them all. Decoration itself reads no settings:
 ``configure()`` may run later, and each call reads the runtime once.
 
 Forms::
 
     @chat                                   @chat(thread_id_arg="thread_id")
     @graph_node                             @graph_node("retrieve", graph="rag")
-    @vector_op("search", collection="docs", db_system="chroma", top_k=5)
-    @llm_call(model="gpt-4o", provider="openai", temperature=0.2, max_tokens=512)
+    @vector_op                              @vector_op("search", collection="docs", top_k=5)
+    @llm_call                               @llm_call(model="gpt-4o", provider="openai", temperature=0.2)
+    @tool                                   @tool("search_web", type="function", call_id_arg="call")
+    @agent                                  @agent("planner", id="planner-v2", description="...")
+
+Each accepts functions, coroutine functions, generator and async generator
+functions, bound methods, ``functools.partial`` objects, callable objects and
+``classmethod``/``staticmethod`` in either stacking order (see
+``_wrap.instrument``); decoration itself never raises.
 """
 
 from __future__ import annotations
@@ -19,13 +26,18 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
-from otel_llm._kinds import REQUEST_PARAMS, ChatKind, GraphNodeKind, LLMCallKind, VectorOpKind
-from otel_llm._wrap import wrap
+from otel_llm._kinds import REQUEST_PARAMS, AgentKind, ChatKind, GraphNodeKind, LLMCallKind, ToolKind, VectorOpKind
+from otel_llm._wrap import callable_name, instrument
 
-__all__ = ["chat", "graph_node", "llm_call", "vector_op"]
+__all__ = ["agent", "chat", "graph_node", "llm_call", "tool", "vector_op"]
 
 _log = logging.getLogger("otel_llm")
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _bare(value: Any) -> bool:
+    """Whether a decorator was applied without parentheses (its first argument is the target)."""
+    return callable(value) or isinstance(value, (classmethod, staticmethod))
 
 
 @overload
@@ -40,7 +52,7 @@ def chat(fn: F | None = None, *, thread_id_arg: str | None = None) -> Any:
     """
 
     def decorate(f: F) -> F:
-        return wrap(f, ChatKind(f, thread_id_arg))
+        return instrument(f, lambda target: ChatKind(target, thread_id_arg))
 
     return decorate(fn) if fn is not None else decorate
 
@@ -51,43 +63,52 @@ def graph_node(name: F) -> F: ...
 def graph_node(name: str | None = None, *, graph: str | None = None) -> Callable[[F], F]: ...
 def graph_node(name: Any = None, *, graph: str | None = None) -> Any:
     """A node of an agent or RAG graph; bare ``@graph_node`` names it after the function."""
-    if callable(name):
-        return wrap(name, GraphNodeKind(name.__name__, graph))
+    if _bare(name):
+        return instrument(name, lambda target: GraphNodeKind(callable_name(target), graph))
 
     def decorate(f: F) -> F:
-        return wrap(f, GraphNodeKind(name or f.__name__, graph))
+        return instrument(f, lambda target: GraphNodeKind(str(name or callable_name(target)), graph))
 
     return decorate
 
 
 def vector_op(
-    op: str,
+    op: Any = None,
     *,
     collection: str | None = None,
     db_system: str | None = None,
     top_k: int | None = None,
-) -> Callable[[F], F]:
-    """A vector store operation (``search``, ``upsert``...); rows counted from ``len(result)``."""
+) -> Any:
+    """A vector store operation (``search``, ``upsert``...); rows counted from ``len(result)``.
+
+    Bare ``@vector_op`` names the operation after the function.
+    """
+    if _bare(op):
+        return instrument(op, lambda target: VectorOpKind(callable_name(target), None, None, None))
 
     def decorate(f: F) -> F:
-        return wrap(f, VectorOpKind(op, collection, db_system, top_k))
+        return instrument(
+            f, lambda target: VectorOpKind(str(op or callable_name(target)), collection, db_system, top_k)
+        )
 
     return decorate
 
 
 def llm_call(
+    fn: Any = None,
     *,
     model: str | None = None,
     provider: str | None = None,
     operation: str = "chat",
     **request_params: Any,
-) -> Callable[[F], F]:
+) -> Any:
     """One model call: usage from the return value (or ``record_usage``), cost, events.
 
     ``request_params`` are the known request settings (``temperature``,
     ``max_tokens``, ``top_p``, ``top_k``, ``stop_sequences``,
     ``frequency_penalty``, ``presence_penalty``, ``seed``); unknown ones are
     ignored with a warning rather than breaking the decorated function.
+    Bare ``@llm_call`` takes the model from the response.
     """
     unknown = sorted(set(request_params) - set(REQUEST_PARAMS))
     if unknown:
@@ -95,6 +116,73 @@ def llm_call(
     known = {k: v for k, v in request_params.items() if k in REQUEST_PARAMS}
 
     def decorate(f: F) -> F:
-        return wrap(f, LLMCallKind(model, provider, operation, known))
+        return instrument(f, lambda target: LLMCallKind(model, provider, operation, known))
+
+    return decorate(fn) if fn is not None else decorate
+
+
+@overload
+def tool(name: F) -> F: ...
+@overload
+def tool(
+    name: str | None = None,
+    *,
+    type: str | None = "function",
+    description: str | None = None,
+    call_id_arg: str | None = None,
+) -> Callable[[F], F]: ...
+def tool(
+    name: Any = None,
+    *,
+    type: str | None = "function",  # noqa: A002 — the semconv attribute's own name
+    description: str | None = None,
+    call_id_arg: str | None = None,
+) -> Any:
+    """One tool execution: an ``execute_tool {name}`` span; duration and count metrics per tool.
+
+    ``name`` defaults to the function's name (or, for a bare ``@tool`` that
+    receives a tool-call object, the tool the model called); ``type`` is
+    ``gen_ai.tool.type`` (``function``, ``extension``, ``datastore``).
+
+    The tool call id links the span to the model call that asked for it. It is
+    read from the argument named ``call_id_arg`` — holding the id string or a
+    tool-call object — by default from a parameter named ``tool_call_id`` (what
+    LangChain's ``InjectedToolCallId`` passes); otherwise from the first
+    argument that is a tool-call object (an OpenAI ``tool_calls[i]``, an
+    Anthropic ``tool_use`` block, a LangChain ``ToolCall``, a responses-API
+    ``function_call`` item). Arguments and result are recorded only with
+    content capture on, redacted and bounded.
+    """
+    if _bare(name):
+        return instrument(name, lambda target: ToolKind(target, None, "function", None, None))
+
+    def decorate(f: F) -> F:
+        return instrument(f, lambda target: ToolKind(target, name, type, description, call_id_arg))
+
+    return decorate
+
+
+@overload
+def agent(name: F) -> F: ...
+@overload
+def agent(name: str | None = None, *, id: str | None = None, description: str | None = None) -> Callable[[F], F]: ...
+def agent(
+    name: Any = None,
+    *,
+    id: str | None = None,  # noqa: A002 — the semconv attribute's own name
+    description: str | None = None,
+) -> Any:
+    """One agent invocation: an ``invoke_agent {name}`` span rolling up what runs inside it.
+
+    Like a chat turn, the span sums the tokens, cost, model calls and tool
+    calls made inside it (``otel_llm.agent.*``; nested agents count in their
+    parents too), and every span inside carries the agent's
+    ``gen_ai.agent.name``. Bare ``@agent`` names it after the function.
+    """
+    if _bare(name):
+        return instrument(name, lambda target: AgentKind(callable_name(target), None, None))
+
+    def decorate(f: F) -> F:
+        return instrument(f, lambda target: AgentKind(str(name or callable_name(target)), id, description))
 
     return decorate

@@ -22,6 +22,17 @@ Arithmetic: uncached input = input − cache_read − cache_write at the input
 rate; cache reads and writes at their own rates (the input rate when the model
 has none); output (reasoning included) at the output rate. Cached tokens are
 thus priced once, at the cache rate.
+
+Sanity bound: a cost is never negative, NaN or above :data:`MAX_CALL_COST_USD`
+($1,000) for one call. The most expensive models listed today charge about
+$600 per million output tokens, so a long-context call with a long answer
+costs tens of dollars; a thousand dollars for one call means a wrong price
+unit (per token instead of per million) or a corrupt token count. Such a call
+gets no cost (its tokens are kept) and one warning per model says why.
+
+Faults: a bad user price file or entry is the user's to fix (one warning
+each, the rest loads); anything else failing here is otel-llm's own fault and
+goes through the internal-error guard.
 """
 
 from __future__ import annotations
@@ -36,12 +47,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from otel_llm._guard import internal_error
 from otel_llm._usage import Usage
 
-__all__ = ["Cost", "ModelRates", "PriceBook"]
+__all__ = ["Cost", "MAX_CALL_COST_USD", "ModelRates", "PriceBook"]
 
 _log = logging.getLogger("otel_llm.pricing")
 _PER_MILLION = 1_000_000.0
+MAX_CALL_COST_USD = 1000.0  # above this for one call, the price or the count is wrong (module docstring)
 _USER_KEYS = ("input", "output", "cache_read", "cache_write")
 
 # gen_ai.provider.name (semconv) -> genai-prices provider id, where they differ.
@@ -112,7 +125,8 @@ def _version() -> str:
         import genai_prices
 
         return str(genai_prices.__version__)
-    except Exception:  # noqa: BLE001 — pricing is optional, tokens still flow
+    except Exception as exc:  # noqa: BLE001 — a runtime dependency missing: our packaging fault
+        internal_error("pricing.version", exc)
         return "unknown"
 
 
@@ -152,9 +166,14 @@ def _load_mapping(pricing: Mapping[str, Any] | str | os.PathLike[str]) -> Mappin
     path = Path(pricing)
     text = path.read_text(encoding="utf-8")
     if path.suffix.lower() in (".yaml", ".yml"):
-        import yaml  # optional: only needed for YAML price files
-
-        data = yaml.safe_load(text)
+        try:
+            import yaml  # optional: only needed for YAML price files
+        except ImportError:
+            raise ValueError(f"{path}: reading YAML price files needs PyYAML (pip install pyyaml)") from None
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ValueError(f"{path}: not valid YAML: {exc}") from None
     else:
         data = json.loads(text)
     if not isinstance(data, Mapping):
@@ -168,7 +187,7 @@ def _user_rates(pricing: Mapping[str, Any] | str | os.PathLike[str] | None) -> d
         return {}
     try:
         data = _load_mapping(pricing)
-    except Exception as exc:  # noqa: BLE001 — reported, not raised
+    except (OSError, ValueError, TypeError) as exc:  # the user's file: reported, not raised
         _log.warning("otel-llm: could not load pricing %r: %s", pricing, exc)
         return {}
     rates: dict[str, ModelRates] = {}
@@ -200,6 +219,7 @@ class PriceBook:
         self._use_genai = use_genai_prices
         self._cache: dict[tuple[str | None, str], ModelRates | None] = {}
         self._warned: set[str] = set()
+        self._warned_cost: set[str] = set()
         self._source = f"genai-prices@{_version()}"
 
     @classmethod
@@ -229,17 +249,37 @@ class PriceBook:
         return found
 
     def cost(self, model: str | None, usage: Usage, provider: str | None = None) -> Cost | None:
-        """Cost of one call, or ``None`` (unknown model, or no token counts). Never raises."""
+        """Cost of one call, or ``None`` (unknown model, no token counts, or not sane). Never raises."""
         if usage.input_tokens is None and usage.output_tokens is None:
             return None
         try:
             rates = self.rates(model, provider)
             if rates is None:
                 return None
-            return Cost(rates.price(usage), rates.source)
-        except Exception:  # noqa: BLE001 — a pricing bug must not break the user's call
-            _log.debug("otel-llm: pricing failed for %r", model, exc_info=True)
+            usd = rates.price(usage)
+        except Exception as exc:  # noqa: BLE001 — our fault: logged once (raised in our tests)
+            internal_error("pricing.cost", exc)
             return None
+        if not 0.0 <= usd <= MAX_CALL_COST_USD:  # also false for NaN
+            self._warn_insane(model, usd, usage)
+            return None
+        return Cost(usd, rates.source)
+
+    def _warn_insane(self, model: str | None, usd: float, usage: Usage) -> None:
+        key = str(model)
+        if key in self._warned_cost:
+            return
+        self._warned_cost.add(key)
+        _log.warning(
+            "otel-llm: dropped the cost of a call of model %r: %r USD is outside 0..%s USD for one call "
+            "(input_tokens=%s, output_tokens=%s). Check the price unit (USD per 1M tokens) and the token "
+            "counts; the call keeps its tokens, further such calls of this model are not logged.",
+            model,
+            usd,
+            MAX_CALL_COST_USD,
+            usage.input_tokens,
+            usage.output_tokens,
+        )
 
     def _resolve(self, model: str, provider: str | None) -> ModelRates | None:
         name = _normalise(model)
@@ -253,17 +293,15 @@ class PriceBook:
     def _from_genai(self, model: str, provider: str | None) -> ModelRates | None:
         try:
             from genai_prices import data_snapshot
-        except Exception:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 — a runtime dependency missing: our packaging fault
+            internal_error("pricing.genai_prices", exc)
             return None
         snapshot = data_snapshot.get_snapshot()
         provider_id = _PROVIDER_IDS.get(provider, provider) if provider else None
         for pid in dict.fromkeys((provider_id, None)):
             try:
                 _, info = snapshot.find_provider_model(model, None, pid, None)
-            except LookupError:
-                continue
-            except Exception:  # noqa: BLE001 — a data problem in one model is not ours to raise
-                _log.debug("otel-llm: genai-prices lookup failed for %r", model, exc_info=True)
+            except LookupError:  # genai-prices' way of saying "no such model"
                 continue
             prices = info.get_prices(datetime.now(tz=timezone.utc))
             rates = ModelRates(

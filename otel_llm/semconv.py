@@ -12,26 +12,56 @@ from __future__ import annotations
 from typing import Final
 
 # --- otel-llm's own attributes ------------------------------------------------
-OTEL_LLM_KIND: Final = "otel_llm.kind"  # chat | graph_node | vector_op | llm_call
+OTEL_LLM_KIND: Final = "otel_llm.kind"  # chat | graph_node | vector_op | llm_call | tool | agent
 OTEL_LLM_PROJECT: Final = "otel_llm.project"
 OTEL_LLM_RUN_CONFIG_PREFIX: Final = "otel_llm.run_config."
 OTEL_LLM_COST_SOURCE: Final = "otel_llm.cost.source"  # user | genai-prices@<version>
 OTEL_LLM_GRAPH_NODE: Final = "otel_llm.graph.node"  # the node a span is, or runs inside (inherited)
 OTEL_LLM_GRAPH_NAME: Final = "otel_llm.graph.name"  # inherited like the node
+OTEL_LLM_USAGE_DROPPED: Final = "otel_llm.usage.dropped"  # token fields whose value was invalid, dropped
 OTEL_LLM_STREAM_COMPLETE: Final = "otel_llm.stream.complete"
 OTEL_LLM_STREAM_CHUNKS: Final = "otel_llm.stream.chunks"
 OTEL_LLM_TURN_INPUT_TOKENS: Final = "otel_llm.turn.input_tokens"
 OTEL_LLM_TURN_OUTPUT_TOKENS: Final = "otel_llm.turn.output_tokens"
 OTEL_LLM_TURN_COST: Final = "otel_llm.turn.cost"
 OTEL_LLM_TURN_LLM_CALLS: Final = "otel_llm.turn.llm_calls"
+OTEL_LLM_TURN_TOOL_CALLS: Final = "otel_llm.turn.tool_calls"
+# An agent invocation's roll-up: like the turn's, everything called inside it (nested agents included).
+OTEL_LLM_AGENT_INPUT_TOKENS: Final = "otel_llm.agent.input_tokens"
+OTEL_LLM_AGENT_OUTPUT_TOKENS: Final = "otel_llm.agent.output_tokens"
+OTEL_LLM_AGENT_COST: Final = "otel_llm.agent.cost"
+OTEL_LLM_AGENT_LLM_CALLS: Final = "otel_llm.agent.llm_calls"
+OTEL_LLM_AGENT_TOOL_CALLS: Final = "otel_llm.agent.tool_calls"
+# Retries: the attempt number of a call started inside ``otel_llm.attempt(n)`` (1 = first try),
+# and on the span enclosing the retry loop, how it ended.
+OTEL_LLM_ATTEMPT: Final = "otel_llm.attempt"
+OTEL_LLM_RETRY_ATTEMPTS: Final = "otel_llm.retry.attempts"  # the number of the last attempt
+OTEL_LLM_RETRY_OUTCOME: Final = "otel_llm.retry.outcome"  # succeeded | gave_up
+RETRY_SUCCEEDED: Final = "succeeded"
+RETRY_GAVE_UP: Final = "gave_up"
+# The ids of the tool calls a model response asked for (a tool span's gen_ai.tool.call.id joins them).
+OTEL_LLM_RESPONSE_TOOL_CALL_IDS: Final = "otel_llm.response.tool_call_ids"
 
 KIND_CHAT: Final = "chat"
 KIND_GRAPH_NODE: Final = "graph_node"
 KIND_VECTOR_OP: Final = "vector_op"
 KIND_LLM_CALL: Final = "llm_call"
+KIND_TOOL: Final = "tool"
+KIND_AGENT: Final = "agent"
 
 # --- GenAI semantic conventions ----------------------------------------------
 GEN_AI_OPERATION_NAME: Final = "gen_ai.operation.name"
+OPERATION_EXECUTE_TOOL: Final = "execute_tool"  # gen_ai.operation.name of a tool span
+OPERATION_INVOKE_AGENT: Final = "invoke_agent"  # gen_ai.operation.name of an agent span
+GEN_AI_TOOL_NAME: Final = "gen_ai.tool.name"
+GEN_AI_TOOL_CALL_ID: Final = "gen_ai.tool.call.id"
+GEN_AI_TOOL_TYPE: Final = "gen_ai.tool.type"  # function | extension | datastore
+GEN_AI_TOOL_DESCRIPTION: Final = "gen_ai.tool.description"
+GEN_AI_TOOL_CALL_ARGUMENTS: Final = "gen_ai.tool.call.arguments"  # only with capture_content
+GEN_AI_TOOL_CALL_RESULT: Final = "gen_ai.tool.call.result"  # only with capture_content
+GEN_AI_AGENT_NAME: Final = "gen_ai.agent.name"
+GEN_AI_AGENT_ID: Final = "gen_ai.agent.id"
+GEN_AI_AGENT_DESCRIPTION: Final = "gen_ai.agent.description"
 GEN_AI_PROVIDER_NAME: Final = "gen_ai.provider.name"
 GEN_AI_REQUEST_MODEL: Final = "gen_ai.request.model"
 GEN_AI_RESPONSE_MODEL: Final = "gen_ai.response.model"
@@ -79,6 +109,8 @@ EVENT_LLM_ERROR: Final = "llm.error"
 EVENT_EVALUATION_RESULT: Final = "gen_ai.evaluation.result"
 EVENT_EXCEPTION: Final = "exception"  # the OTel standard event (record_exception writes it)
 EXCEPTION_TYPE: Final = "exception.type"
+EXCEPTION_MESSAGE: Final = "exception.message"
+EXCEPTION_STACKTRACE: Final = "exception.stacktrace"
 # event attributes
 EVENT_ATTR_ROLE: Final = "otel_llm.message.role"
 EVENT_ATTR_LENGTH: Final = "otel_llm.message.length"
@@ -93,6 +125,8 @@ CONTENT_ATTRIBUTES: Final = (
     GEN_AI_SYSTEM_INSTRUCTIONS,
     EVENT_ATTR_CONTENT,
     GEN_AI_EVALUATION_EXPLANATION,
+    GEN_AI_TOOL_CALL_ARGUMENTS,
+    GEN_AI_TOOL_CALL_RESULT,
 )
 
 # --- metrics -------------------------------------------------------------------
@@ -102,6 +136,8 @@ METRIC_TIME_TO_FIRST_CHUNK: Final = "gen_ai.client.operation.time_to_first_chunk
 METRIC_COST: Final = "otel_llm.cost"  # counter, USD
 METRIC_VECTOR_OPERATIONS: Final = "otel_llm.vector.operations"  # counter, {operation}
 METRIC_GRAPH_NODE_DURATION: Final = "otel_llm.graph.node.duration"  # histogram, s
+METRIC_TOOL_DURATION: Final = "otel_llm.tool.duration"  # histogram, s; by tool name and error.type
+METRIC_TOOL_CALLS: Final = "otel_llm.tool.calls"  # counter, {call}; by tool name and error.type
 
 # Bucket boundaries recommended by the GenAI metrics semantic conventions.
 TOKEN_USAGE_BUCKETS: Final = (

@@ -4,7 +4,7 @@ Shapes: sync function, coroutine function, generator function, async generator
 function, and functions returning a provider stream object (sync and async).
 Ways of stopping: exhaustion, ``break``, an exception mid-way, explicit
 ``close()``/``aclose()``, task cancellation, garbage collection of an abandoned
-stream. Each is run under all four decorators.
+stream. Each is run under every decorator.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ DECORATORS = {
     "graph_node": otel_llm.graph_node("node"),
     "vector_op": otel_llm.vector_op("search", collection="docs", db_system="chroma"),
     "llm_call": otel_llm.llm_call(model="test-model", provider="openai"),
+    "tool": otel_llm.tool("search_web"),
+    "agent": otel_llm.agent("planner"),
 }
 
 

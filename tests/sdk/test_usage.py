@@ -117,12 +117,23 @@ class Mockish:
 @pytest.mark.parametrize(
     "value",
     [None, "text", b"bytes", 42, 3.5, True, [], {}, {"usage": None}, {"usage": "12"},
-     {"usage": {"prompt_tokens": "many", "completion_tokens": -1}}, {"choices": "nope"},
-     {"usage": {"input_tokens": True}}, object(), Hostile(), Mockish()],
+     {"choices": "nope"}, object(), Hostile(), Mockish()],
     ids=repr,
 )
 def test_unknown_shapes_give_none_and_never_raise(value: Any) -> None:
     assert extract_usage(value) is None
+
+
+@pytest.mark.parametrize(
+    "value, dropped",
+    [
+        ({"usage": {"prompt_tokens": "many", "completion_tokens": -1}}, ("input_tokens", "output_tokens")),
+        ({"usage": {"input_tokens": True}}, ("input_tokens",)),
+    ],
+    ids=repr,
+)
+def test_invalid_counts_give_no_count_but_say_so(value: Any, dropped: tuple[str, ...]) -> None:
+    assert extract_usage(value) == Usage(dropped=dropped)
 
 
 def test_partial_usage_keeps_known_fields() -> None:

@@ -1,0 +1,116 @@
+"""``otel_llm.attempt(n)``: retries of the app's own loop, visible on the calls and their parent.
+
+Why a context manager and not a retry helper: apps already retry their own
+way (a ``for`` loop, tenacity, backoff); they only need to say which attempt
+is running. Inside ``with otel_llm.attempt(n):``
+
+* every llm_call, tool or agent started *directly* inside the block — its
+  parent is the span that was current when the block was entered — carries
+  ``otel_llm.attempt = n``; calls nested deeper (the model calls inside a
+  retried tool) are not themselves retried and carry nothing;
+* when the block ends, the span that was current on entry (the agent, chat
+  turn or node running the loop) gets ``otel_llm.retry.attempts = n`` and
+  ``otel_llm.retry.outcome`` = ``succeeded`` (the block ended normally) or
+  ``gave_up`` (it raised). Each attempt overwrites the last one's values, so
+  when the loop is over they say "succeeded on attempt N" or "gave up after
+  N". One retry loop per enclosing span: two loops in one function overwrite
+  each other's outcome (decorate the function that holds each loop).
+
+Exceptions pass through untouched; the block never swallows one.
+"""
+
+from __future__ import annotations
+
+import logging
+from types import TracebackType
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.util.types import AttributeValue
+
+from otel_llm import semconv
+from otel_llm._guard import internal_error
+
+__all__ = ["attempt", "attempt_attributes"]
+
+_log = logging.getLogger("otel_llm")
+_ATTEMPT_KEY = otel_context.create_key("otel_llm.attempt")
+
+
+def _span_id(ctx: otel_context.Context | None) -> int:
+    return trace.get_current_span(ctx).get_span_context().span_id  # 0 outside any span
+
+
+class attempt:  # noqa: N801 — public API name is lower-case, like ``session``
+    """Mark the calls started inside the block as attempt ``number`` (1 = the first try).
+
+    ``with`` and ``async with``::
+
+        for n in range(1, 4):
+            try:
+                with otel_llm.attempt(n):
+                    return search_web(query)
+            except TimeoutError:
+                if n == 3:
+                    raise
+    """
+
+    __slots__ = ("_number", "_span", "_token")
+
+    def __init__(self, number: int) -> None:
+        self._number = number
+        self._span: trace.Span | None = None
+        self._token: object | None = None
+
+    def __enter__(self) -> int:
+        if type(self._number) is not int or self._number < 1:
+            _log.warning("otel-llm: attempt(%r) ignored: the attempt number is an int, 1 for the first try", self._number)
+            return self._number
+        try:
+            ctx = otel_context.get_current()
+            self._span = trace.get_current_span(ctx)
+            value = (self._number, _span_id(ctx))
+            self._token = otel_context.attach(otel_context.set_value(_ATTEMPT_KEY, value, ctx))
+        except Exception as exc:  # noqa: BLE001 — our fault: the app's block still runs
+            internal_error("attempts.enter", exc)
+        return self._number
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        token, self._token = self._token, None
+        if token is None:
+            return
+        try:
+            otel_context.detach(token)  # type: ignore[arg-type]
+            span = self._span
+            if span is not None and span.is_recording():
+                outcome = semconv.RETRY_SUCCEEDED if exc_type is None else semconv.RETRY_GAVE_UP
+                span.set_attributes(
+                    {semconv.OTEL_LLM_RETRY_ATTEMPTS: self._number, semconv.OTEL_LLM_RETRY_OUTCOME: outcome}
+                )
+        except Exception as internal:  # noqa: BLE001
+            internal_error("attempts.exit", internal)
+
+    async def __aenter__(self) -> int:
+        return self.__enter__()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
+
+
+def attempt_attributes() -> dict[str, AttributeValue] | None:
+    """``{otel_llm.attempt: n}`` for a span about to start in the current context, else ``None``.
+
+    Only a span whose parent is the span the ``attempt`` block was entered in
+    is the attempt itself.
+    """
+    value = otel_context.get_value(_ATTEMPT_KEY)
+    if value is None:
+        return None
+    number, owner = value  # type: ignore[misc]
+    if _span_id(None) != owner:
+        return None
+    return {semconv.OTEL_LLM_ATTEMPT: number}

@@ -1,0 +1,116 @@
+"""Roll-ups: the tokens, cost, model calls and tool calls made inside a chat turn or an agent.
+
+Why in the context: the llm_calls and tools that make up a turn or an agent
+invocation run anywhere below it — nested functions, threads, tasks — and the
+OpenTelemetry context follows them all. The innermost roll-up is kept under
+:data:`ROLLUP_KEY`; each one points to the roll-up it was opened in, and an
+addition counts in every enclosing one, so an agent inside a chat turn shows
+its own totals and the turn shows everything, the agent's included. Summing
+the roll-ups of nested spans therefore counts twice: analysis sums the calls
+themselves; roll-ups are for reading one span.
+
+Each roll-up has its own lock: calls in several threads may add at once.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, NamedTuple
+
+from opentelemetry import context as otel_context
+from opentelemetry.util.types import AttributeValue
+
+from otel_llm import semconv
+
+if TYPE_CHECKING:
+    from otel_llm._usage import Usage
+
+__all__ = ["AGENT", "ROLLUP_KEY", "RollUp", "RollUpNames", "TURN", "current_rollup", "opened"]
+
+ROLLUP_KEY = otel_context.create_key("otel_llm.rollup")
+
+
+class RollUpNames(NamedTuple):
+    """The attribute names one kind of roll-up is written under."""
+
+    input_tokens: str
+    output_tokens: str
+    cost: str
+    llm_calls: str
+    tool_calls: str
+
+
+TURN = RollUpNames(
+    semconv.OTEL_LLM_TURN_INPUT_TOKENS,
+    semconv.OTEL_LLM_TURN_OUTPUT_TOKENS,
+    semconv.OTEL_LLM_TURN_COST,
+    semconv.OTEL_LLM_TURN_LLM_CALLS,
+    semconv.OTEL_LLM_TURN_TOOL_CALLS,
+)
+AGENT = RollUpNames(
+    semconv.OTEL_LLM_AGENT_INPUT_TOKENS,
+    semconv.OTEL_LLM_AGENT_OUTPUT_TOKENS,
+    semconv.OTEL_LLM_AGENT_COST,
+    semconv.OTEL_LLM_AGENT_LLM_CALLS,
+    semconv.OTEL_LLM_AGENT_TOOL_CALLS,
+)
+
+
+class RollUp:
+    """Running totals of one turn or agent invocation; additions reach every enclosing roll-up."""
+
+    __slots__ = ("input_tokens", "output_tokens", "cost", "llm_calls", "tool_calls", "parent", "_lock")
+
+    def __init__(self, parent: "RollUp | None" = None) -> None:
+        self.input_tokens = 0
+        self.output_tokens = 0
+        self.cost: float | None = None  # None: no call was priced
+        self.llm_calls = 0
+        self.tool_calls = 0
+        self.parent = parent
+        self._lock = threading.Lock()
+
+    def add_llm_call(self, usage: "Usage | None", cost: float | None) -> None:
+        """One model call ended, with its usage and cost when known."""
+        rollup: RollUp | None = self
+        while rollup is not None:
+            with rollup._lock:
+                rollup.llm_calls += 1
+                if usage is not None:
+                    rollup.input_tokens += usage.input_tokens or 0
+                    rollup.output_tokens += usage.output_tokens or 0
+                if cost is not None:
+                    rollup.cost = (rollup.cost or 0.0) + cost
+            rollup = rollup.parent
+
+    def add_tool_call(self) -> None:
+        """One tool call ended (whatever its outcome)."""
+        rollup: RollUp | None = self
+        while rollup is not None:
+            with rollup._lock:
+                rollup.tool_calls += 1
+            rollup = rollup.parent
+
+    def attributes(self, names: RollUpNames) -> dict[str, AttributeValue]:
+        """The totals as span attributes; no cost attribute when nothing was priced."""
+        with self._lock:
+            attrs: dict[str, AttributeValue] = {
+                names.input_tokens: self.input_tokens,
+                names.output_tokens: self.output_tokens,
+                names.llm_calls: self.llm_calls,
+                names.tool_calls: self.tool_calls,
+            }
+            if self.cost is not None:
+                attrs[names.cost] = self.cost
+            return attrs
+
+
+def current_rollup(ctx: otel_context.Context | None = None) -> RollUp | None:
+    """The innermost roll-up in ``ctx`` (default: the current context), if any."""
+    return otel_context.get_value(ROLLUP_KEY, ctx)  # type: ignore[return-value]
+
+
+def opened(ctx: otel_context.Context) -> tuple[RollUp, otel_context.Context]:
+    """A new roll-up inside whatever ``ctx`` holds, and ``ctx`` with it as the innermost."""
+    rollup = RollUp(current_rollup(ctx))
+    return rollup, otel_context.set_value(ROLLUP_KEY, rollup, ctx)

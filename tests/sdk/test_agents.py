@@ -1,0 +1,367 @@
+"""``@tool`` and ``@agent``: semconv spans, tool-call linkage, roll-ups, metrics.
+
+Every callable shape and way of stopping is covered for both in
+test_callable_kinds; every decoration form in test_decorator_forms. Retries
+are in test_attempts, a real LangGraph agent in test_langgraph_agent.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from openai.types.chat import ChatCompletion
+from opentelemetry.trace import SpanKind, StatusCode
+
+import otel_llm
+from otel_llm import _toolcalls
+from otel_llm import semconv as sc
+from otel_llm._toolcalls import ToolCallRef
+
+
+def _completion(*calls: tuple[str, str, dict[str, Any]], input_tokens: int = 10, output_tokens: int = 5) -> ChatCompletion:
+    """A real OpenAI ChatCompletion asking for the given (id, tool, arguments) tool calls."""
+    return ChatCompletion.model_validate(
+        {
+            "id": "resp-1",
+            "object": "chat.completion",
+            "created": 1,
+            "model": "test-model",
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "tool_calls" if calls else "stop",
+                    "message": {
+                        "role": "assistant",
+                        "content": None if calls else "done",
+                        "tool_calls": [
+                            {"id": i, "type": "function", "function": {"name": n, "arguments": json.dumps(a)}}
+                            for i, n, a in calls
+                        ]
+                        or None,
+                    },
+                }
+            ],
+            "usage": {"prompt_tokens": input_tokens, "completion_tokens": output_tokens, "total_tokens": 0},
+        }
+    )
+
+
+# --- the tool span -------------------------------------------------------------------
+
+
+def test_tool_span_name_kind_and_semconv_attributes(cap):
+    @otel_llm.tool("search_web", type="function", description="Search the web")
+    def search(query: str) -> list[str]:
+        return [query]
+
+    assert search("otel") == ["otel"]
+    span = cap.span("execute_tool search_web")
+    assert span.kind is SpanKind.INTERNAL
+    # No arguments or result (capture is off), no call id (no tool call was passed in).
+    assert dict(span.attributes) == {
+        sc.OTEL_LLM_KIND: sc.KIND_TOOL,
+        sc.OTEL_LLM_PROJECT: "alpha",
+        sc.GEN_AI_OPERATION_NAME: "execute_tool",
+        sc.GEN_AI_TOOL_NAME: "search_web",
+        sc.GEN_AI_TOOL_TYPE: "function",
+        sc.GEN_AI_TOOL_DESCRIPTION: "Search the web",
+    }
+
+
+def test_bare_tool_is_named_after_the_function(cap):
+    @otel_llm.tool
+    def lookup_order(order_id: int) -> int:
+        return order_id
+
+    lookup_order(7)
+    span = cap.span("execute_tool lookup_order")
+    assert span.attributes[sc.GEN_AI_TOOL_NAME] == "lookup_order"
+    assert span.attributes[sc.GEN_AI_TOOL_TYPE] == "function"
+
+
+def test_arguments_and_result_are_captured_redacted_and_bounded(cap_content):
+    @otel_llm.tool("search_web")
+    def search(self_like: str, query: str, limit: int = 3) -> str:
+        return f"the secret answer to {query}" + "x" * 10_000
+
+    search("a", "secret plans", limit=2)
+    attrs = cap_content.span("execute_tool search_web").attributes
+    assert json.loads(attrs[sc.GEN_AI_TOOL_CALL_ARGUMENTS]) == {
+        "self_like": "a", "query": "[REDACTED] plans", "limit": 2,
+    }
+    result = attrs[sc.GEN_AI_TOOL_CALL_RESULT]
+    assert result.startswith("the [REDACTED] answer to [REDACTED] plans")
+    assert result.endswith("…[truncated from 10041 chars]")
+    assert "secret" not in result
+
+
+def test_a_methods_self_is_not_a_tool_argument(cap_content):
+    class Tools:
+        @otel_llm.tool
+        def add(self, a: int, b: int) -> int:
+            return a + b
+
+    assert Tools().add(1, 2) == 3
+    attrs = cap_content.span("execute_tool add").attributes
+    assert json.loads(attrs[sc.GEN_AI_TOOL_CALL_ARGUMENTS]) == {"a": 1, "b": 2}
+    assert attrs[sc.GEN_AI_TOOL_CALL_RESULT] == "3"
+
+
+def test_streamed_tool_result_is_captured_whole(cap_content):
+    @otel_llm.tool("stream_rows")
+    def rows(n: int):
+        for i in range(n):
+            yield f"row{i};"
+
+    assert list(rows(3)) == ["row0;", "row1;", "row2;"]
+    assert cap_content.span("execute_tool stream_rows").attributes[sc.GEN_AI_TOOL_CALL_RESULT] == "row0;row1;row2;"
+
+
+def test_failing_tool_records_the_error_and_the_metric_outcome(cap):
+    @otel_llm.tool("flaky")
+    def flaky() -> None:
+        raise TimeoutError("slow backend")
+
+    @otel_llm.tool("steady")
+    def steady() -> str:
+        return "ok"
+
+    with pytest.raises(TimeoutError):
+        flaky()
+    steady()
+    steady()
+    span = cap.span("execute_tool flaky")
+    assert span.status.status_code is StatusCode.ERROR
+    assert span.attributes[sc.ERROR_TYPE] == "TimeoutError"
+
+    metrics = cap.metrics()
+    calls = {
+        (dict(p.attributes)[sc.GEN_AI_TOOL_NAME], dict(p.attributes).get(sc.ERROR_TYPE)): p.value
+        for p in metrics[sc.METRIC_TOOL_CALLS]
+    }
+    assert calls == {("flaky", "TimeoutError"): 1, ("steady", None): 2}
+    durations = {dict(p.attributes)[sc.GEN_AI_TOOL_NAME]: p.count for p in metrics[sc.METRIC_TOOL_DURATION]}
+    assert durations == {"flaky": 1, "steady": 2}
+    for point in [*metrics[sc.METRIC_TOOL_CALLS], *metrics[sc.METRIC_TOOL_DURATION]]:
+        assert set(point.attributes) <= {sc.GEN_AI_OPERATION_NAME, sc.GEN_AI_TOOL_NAME, sc.ERROR_TYPE}
+
+
+# --- the tool call id and the link to the model call -----------------------------------
+
+
+def test_tool_call_id_from_a_parameter_named_tool_call_id(cap):
+    """LangChain's InjectedToolCallId passes the id as ``tool_call_id``."""
+
+    @otel_llm.tool("search_web")
+    def search(query: str, tool_call_id: str) -> str:
+        return query
+
+    search("q", tool_call_id="call_42")
+    assert cap.spans()[0].attributes[sc.GEN_AI_TOOL_CALL_ID] == "call_42"
+
+
+def test_tool_call_id_from_call_id_arg_holding_a_tool_call_object(cap_content):
+    call = _completion(("call_7", "get_weather", {"city": "Paris"})).choices[0].message.tool_calls[0]
+
+    @otel_llm.tool("get_weather", call_id_arg="request")
+    def weather(request: Any, units: str = "C") -> str:
+        return "sunny"
+
+    weather(call)
+    attrs = cap_content.spans()[0].attributes
+    assert attrs[sc.GEN_AI_TOOL_CALL_ID] == "call_7"
+    assert attrs[sc.GEN_AI_TOOL_CALL_ARGUMENTS] == '{"city": "Paris"}'  # the model's arguments
+
+
+def test_a_dispatcher_receiving_an_openai_tool_call_is_named_after_the_called_tool(cap):
+    calls = _completion(("call_1", "get_weather", {"city": "Paris"}), ("call_2", "get_time", {})).choices[0]
+
+    @otel_llm.tool
+    def run_tool(call: Any) -> str:
+        return call.function.name
+
+    assert [run_tool(c) for c in calls.message.tool_calls] == ["get_weather", "get_time"]
+    weather, time = cap.span("execute_tool get_weather"), cap.span("execute_tool get_time")
+    assert weather.attributes[sc.GEN_AI_TOOL_NAME] == "get_weather"
+    assert weather.attributes[sc.GEN_AI_TOOL_CALL_ID] == "call_1"
+    assert time.attributes[sc.GEN_AI_TOOL_CALL_ID] == "call_2"
+    names = {dict(p.attributes)[sc.GEN_AI_TOOL_NAME] for p in cap.metrics()[sc.METRIC_TOOL_CALLS]}
+    assert names == {"get_weather", "get_time"}
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ({"type": "tool_call", "id": "lc_1", "name": "search", "args": {"q": 1}}, ToolCallRef("lc_1", "search", {"q": 1})),
+        ({"type": "tool_use", "id": "toolu_1", "name": "search", "input": {"q": 1}}, ToolCallRef("toolu_1", "search", {"q": 1})),
+        ({"type": "function_call", "id": "fc_item", "call_id": "call_9", "name": "search", "arguments": "{}"},
+         ToolCallRef("call_9", "search", "{}")),
+        ({"type": "function", "id": "call_3", "function": {"name": "search", "arguments": "{}"}},
+         ToolCallRef("call_3", "search", "{}")),
+        ({"type": "custom", "id": "call_4", "custom": {"name": "grep", "input": "x"}}, ToolCallRef("call_4", "grep", "x")),
+        ({"type": "tool_call", "id": "", "name": "search"}, None),
+        ({"type": "message", "id": "m"}, None),
+        ("call_1", None),
+        (None, None),
+    ],
+    ids=repr,
+)
+def test_tool_call_shapes_a_tool_can_receive(value, expected):
+    assert _toolcalls.received(value) == expected
+
+
+def test_the_tool_span_links_to_the_model_call_that_asked_for_it(cap):
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def plan() -> ChatCompletion:
+        return _completion(("call_a", "get_weather", {"city": "Oslo"}), ("call_b", "get_weather", {"city": "Rome"}))
+
+    @otel_llm.tool
+    def run_tool(call: Any) -> str:
+        return "ok"
+
+    @otel_llm.tool("get_weather")
+    def orphan(tool_call_id: str) -> str:
+        return "ok"
+
+    for call in plan().choices[0].message.tool_calls:
+        run_tool(call)
+    orphan(tool_call_id="call_from_elsewhere")
+
+    model = cap.span("chat test-model")
+    assert model.attributes[sc.OTEL_LLM_RESPONSE_TOOL_CALL_IDS] == ("call_a", "call_b")
+    tools = [s for s in cap.spans() if s.attributes.get(sc.OTEL_LLM_KIND) == sc.KIND_TOOL]
+    linked = {s.attributes[sc.GEN_AI_TOOL_CALL_ID]: s.links for s in tools}
+    for call_id in ("call_a", "call_b"):
+        (link,) = linked[call_id]
+        assert link.context.span_id == model.context.span_id
+        assert link.context.trace_id == model.context.trace_id
+        assert link.attributes[sc.GEN_AI_TOOL_CALL_ID] == call_id
+    assert linked["call_from_elsewhere"] == ()
+
+
+@pytest.mark.parametrize(
+    "response, ids",
+    [
+        ({"content": [{"type": "text", "text": "x"}, {"type": "tool_use", "id": "toolu_1", "name": "s", "input": {}}]},
+         ["toolu_1"]),
+        ({"output": [{"type": "message", "id": "m"},
+                     {"type": "function_call", "id": "fc", "call_id": "call_r", "name": "s", "arguments": "{}"}]},
+         ["call_r"]),
+        ({"tool_calls": [{"name": "s", "args": {}, "id": "lc_1", "type": "tool_call"}, {"name": "t", "args": {}, "id": "lc_2"}],
+          "content": [{"type": "tool_use", "id": "lc_1", "name": "s", "input": {}}]},
+         ["lc_1", "lc_2"]),
+        ({"choices": [{"message": {"content": "plain answer"}}]}, []),
+        ("text", []),
+    ],
+    ids=["anthropic", "openai-responses", "langchain", "no-tool-calls", "scalar"],
+)
+def test_requested_tool_calls_of_other_response_shapes(response, ids):
+    assert [r.id for r in _toolcalls.requested(response)] == ids
+
+
+def test_the_origin_registry_is_bounded():
+    origins = _toolcalls._Origins(capacity=2)
+    ctx = object()
+    origins.remember(["a", "b", "c"], ctx)  # type: ignore[arg-type]
+    assert origins.origin("a") is None and origins.origin("c") is ctx
+
+
+# --- the agent span ----------------------------------------------------------------------
+
+
+def test_agent_span_attributes(cap):
+    @otel_llm.agent("planner", id="planner-v2", description="Plans the trip")
+    def plan(goal: str) -> str:
+        return goal
+
+    plan("x")
+    span = cap.span("invoke_agent planner")
+    assert span.kind is SpanKind.INTERNAL
+    assert dict(span.attributes) == {
+        sc.OTEL_LLM_KIND: sc.KIND_AGENT,
+        sc.OTEL_LLM_PROJECT: "alpha",
+        sc.GEN_AI_OPERATION_NAME: "invoke_agent",
+        sc.GEN_AI_AGENT_NAME: "planner",
+        sc.GEN_AI_AGENT_ID: "planner-v2",
+        sc.GEN_AI_AGENT_DESCRIPTION: "Plans the trip",
+        sc.OTEL_LLM_AGENT_INPUT_TOKENS: 0,
+        sc.OTEL_LLM_AGENT_OUTPUT_TOKENS: 0,
+        sc.OTEL_LLM_AGENT_LLM_CALLS: 0,
+        sc.OTEL_LLM_AGENT_TOOL_CALLS: 0,
+    }
+
+
+def test_agent_rolls_up_model_and_tool_calls_and_the_turn_rolls_up_the_agent(cap):
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def think(n: int) -> ChatCompletion:
+        return _completion(input_tokens=100 * n, output_tokens=10 * n)
+
+    @otel_llm.tool("search_web")
+    def search(q: str) -> str:
+        think(1)  # a model call inside a tool still belongs to the agent
+        return q
+
+    @otel_llm.tool("flaky")
+    def flaky() -> None:
+        raise TimeoutError
+
+    @otel_llm.agent("researcher")
+    def research() -> str:
+        search("a")
+        with pytest.raises(TimeoutError):
+            flaky()
+        return "found"
+
+    @otel_llm.agent("planner")
+    def plan() -> str:
+        think(2)
+        return research()
+
+    @otel_llm.chat
+    def answer(question: str) -> str:
+        think(3)
+        return plan()
+
+    assert answer("go") == "found"
+    research_span, plan_span = cap.span("invoke_agent researcher"), cap.span("invoke_agent planner")
+    turn = cap.span("chat_turn answer")
+    assert {k: research_span.attributes[k] for k in (
+        sc.OTEL_LLM_AGENT_LLM_CALLS, sc.OTEL_LLM_AGENT_TOOL_CALLS, sc.OTEL_LLM_AGENT_INPUT_TOKENS,
+        sc.OTEL_LLM_AGENT_OUTPUT_TOKENS)} == {
+        sc.OTEL_LLM_AGENT_LLM_CALLS: 1, sc.OTEL_LLM_AGENT_TOOL_CALLS: 2,
+        sc.OTEL_LLM_AGENT_INPUT_TOKENS: 100, sc.OTEL_LLM_AGENT_OUTPUT_TOKENS: 10,
+    }
+    assert plan_span.attributes[sc.OTEL_LLM_AGENT_LLM_CALLS] == 2  # its own and the nested agent's
+    assert plan_span.attributes[sc.OTEL_LLM_AGENT_TOOL_CALLS] == 2
+    assert plan_span.attributes[sc.OTEL_LLM_AGENT_INPUT_TOKENS] == 300
+    assert plan_span.attributes[sc.OTEL_LLM_AGENT_COST] == pytest.approx((300 * 1 + 30 * 2) * 1e-6)
+    assert turn.attributes[sc.OTEL_LLM_TURN_LLM_CALLS] == 3
+    assert turn.attributes[sc.OTEL_LLM_TURN_TOOL_CALLS] == 2
+    assert turn.attributes[sc.OTEL_LLM_TURN_INPUT_TOKENS] == 600
+
+    # Spans inside an agent name the innermost agent; the agents name themselves.
+    by_name = {s.name: s for s in cap.spans()}
+    assert by_name["execute_tool search_web"].attributes[sc.GEN_AI_AGENT_NAME] == "researcher"
+    assert by_name["execute_tool flaky"].attributes[sc.GEN_AI_AGENT_NAME] == "researcher"
+    models = [s for s in cap.spans() if s.name == "chat test-model"]
+    assert sorted(s.attributes.get(sc.GEN_AI_AGENT_NAME, "-") for s in models) == ["-", "planner", "researcher"]
+    assert plan_span.attributes[sc.GEN_AI_AGENT_NAME] == "planner"
+    assert sc.GEN_AI_AGENT_NAME not in turn.attributes
+
+
+async def test_agent_roll_up_across_tasks(cap):
+    import asyncio
+
+    @otel_llm.tool("fetch")
+    async def fetch(i: int) -> int:
+        await asyncio.sleep(0)
+        return i
+
+    @otel_llm.agent("fanout")
+    async def fan_out() -> list[int]:
+        return list(await asyncio.gather(*(fetch(i) for i in range(5))))
+
+    assert await fan_out() == [0, 1, 2, 3, 4]
+    assert cap.span("invoke_agent fanout").attributes[sc.OTEL_LLM_AGENT_TOOL_CALLS] == 5

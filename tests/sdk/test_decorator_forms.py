@@ -1,0 +1,219 @@
+"""Every decorator works on every kind of callable, in every order, and never raises at decoration.
+
+Forms: stacked above and below ``classmethod`` / ``staticmethod``, a
+``functools.partial``, a callable object (sync and async ``__call__``), a
+bound method. Each is checked by what the call returns *and* by its span: a
+coroutine classified as a sync function would end its span before its body
+ran, so the async forms assert that a child span nests under it.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any, Callable
+
+import pytest
+
+import otel_llm
+from otel_llm import _runtime
+from otel_llm import semconv as sc
+
+FACTORIES: dict[str, Callable[[], Callable[[Any], Any]]] = {
+    "chat": lambda: otel_llm.chat,
+    "graph_node": lambda: otel_llm.graph_node,
+    "graph_node(name)": lambda: otel_llm.graph_node("n", graph="g"),
+    "vector_op": lambda: otel_llm.vector_op("search", collection="docs"),
+    "llm_call": lambda: otel_llm.llm_call(model="test-model", provider="openai"),
+    "tool": lambda: otel_llm.tool,
+    "tool(name)": lambda: otel_llm.tool("search_web"),
+    "agent": lambda: otel_llm.agent,
+    "agent(name)": lambda: otel_llm.agent("planner"),
+}
+parametrize_decorators = pytest.mark.parametrize("make", FACTORIES.values(), ids=FACTORIES.keys())
+
+
+def _inner() -> None:
+    """A child span, to see whether the caller's span was current while the body ran."""
+    with _runtime.current().tracer.start_as_current_span("inner"):
+        pass
+
+
+def _one_outer(cap) -> Any:
+    outer = [s for s in cap.spans() if s.name != "inner"]
+    assert len(outer) == 1, [s.name for s in cap.spans()]
+    return outer[0]
+
+
+def _assert_nested(cap) -> None:
+    outer = _one_outer(cap)
+    inner = cap.span("inner")
+    assert inner.parent is not None and inner.parent.span_id == outer.context.span_id
+    assert outer.end_time >= inner.end_time
+
+
+@parametrize_decorators
+def test_above_and_below_classmethod_and_staticmethod(cap, make):
+    deco = make()
+
+    class Svc:
+        base = 40
+
+        @deco
+        @classmethod
+        def above_cls(cls, x: int) -> int:
+            _inner()
+            return cls.base + x
+
+        @classmethod
+        @deco
+        def below_cls(cls, x: int) -> int:
+            _inner()
+            return cls.base + x
+
+        @deco
+        @staticmethod
+        def above_static(x: int) -> int:
+            _inner()
+            return 40 + x
+
+        @staticmethod
+        @deco
+        def below_static(x: int) -> int:
+            _inner()
+            return 40 + x
+
+    for name in ("above_cls", "below_cls", "above_static", "below_static"):
+        cap.clear()
+        assert getattr(Svc, name)(2) == 42, name
+        assert getattr(Svc(), name)(2) == 42, name
+        assert len([s for s in cap.spans() if s.name != "inner"]) == 2, name
+
+
+@parametrize_decorators
+async def test_async_classmethod_above(cap, make):
+    deco = make()
+
+    class Svc:
+        @deco
+        @classmethod
+        async def run(cls, x: int) -> int:
+            _inner()
+            return x
+
+    assert await Svc.run(3) == 3
+    _assert_nested(cap)
+
+
+@parametrize_decorators
+def test_partial(cap, make):
+    def add(a: int, b: int) -> int:
+        _inner()
+        return a + b
+
+    assert make()(functools.partial(add, 40))(2) == 42
+    _assert_nested(cap)
+
+
+class Adder:
+    """A callable object: no ``__name__`` of its own."""
+
+    def __call__(self, a: int, b: int) -> int:
+        _inner()
+        return a + b
+
+
+class AsyncAdder:
+    async def __call__(self, a: int, b: int) -> int:
+        _inner()
+        return a + b
+
+
+class GenCounter:
+    def __call__(self, n: int):
+        for i in range(n):
+            _inner()
+            yield i
+
+
+@parametrize_decorators
+def test_callable_object(cap, make):
+    assert make()(Adder())(40, 2) == 42
+    _assert_nested(cap)
+
+
+@parametrize_decorators
+async def test_async_callable_object_is_awaited_inside_its_span(cap, make):
+    assert await make()(AsyncAdder())(40, 2) == 42
+    _assert_nested(cap)
+
+
+@parametrize_decorators
+def test_generator_callable_object_keeps_its_span_open_while_iterated(cap, make):
+    assert list(make()(GenCounter())(2)) == [0, 1]
+    outer = _one_outer(cap)
+    inners = [s for s in cap.spans() if s.name == "inner"]
+    assert len(inners) == 2 and all(s.parent.span_id == outer.context.span_id for s in inners)
+
+
+@parametrize_decorators
+def test_bound_method(cap, make):
+    class Greeter:
+        def __init__(self) -> None:
+            self.greeting = "hi"
+
+        def greet(self, name: str) -> str:
+            _inner()
+            return f"{self.greeting} {name}"
+
+    assert make()(Greeter().greet)("ann") == "hi ann"
+    _assert_nested(cap)
+
+
+def test_bare_graph_node_on_a_nameless_callable_object_is_named_after_its_class(cap):
+    node = otel_llm.graph_node(Adder())
+    assert node(1, 2) == 3
+    assert cap.span("Adder").attributes[sc.OTEL_LLM_GRAPH_NODE] == "Adder"
+
+
+
+def test_partial_is_named_after_the_function_it_wraps(cap):
+    def retrieve(k: int, q: str) -> str:
+        return q
+
+    assert otel_llm.graph_node(functools.partial(retrieve, 3))("q") == "q"
+    assert cap.spans()[0].name == "retrieve"
+
+
+@pytest.mark.parametrize(
+    "decorate",
+    [
+        lambda: otel_llm.llm_call,
+        lambda: otel_llm.vector_op,
+    ],
+    ids=["llm_call", "vector_op"],
+)
+def test_bare_forms_of_decorators_that_take_options(cap, decorate):
+    def lookup(q: str) -> list[str]:
+        return [q]
+
+    assert decorate()(lookup)("x") == ["x"]
+    assert len(cap.spans()) == 1
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: otel_llm.chat(),
+        lambda: otel_llm.graph_node("n"),
+        lambda: otel_llm.vector_op("search"),
+        lambda: otel_llm.llm_call(model="m"),
+        lambda: otel_llm.tool("t"),
+        lambda: otel_llm.agent("a"),
+    ],
+    ids=["chat", "graph_node", "vector_op", "llm_call", "tool", "agent"],
+)
+def test_a_non_callable_is_left_as_it_is_with_a_warning(cap, caplog, make):
+    with caplog.at_level(logging.WARNING, logger="otel_llm"):
+        assert make()(42) == 42
+    assert any("not callable" in r.getMessage() for r in caplog.records)

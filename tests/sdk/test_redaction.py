@@ -1,0 +1,143 @@
+"""The redact hook applies to every app text otel-llm copies, when it copies it.
+
+Prompts and completions are captured only with capture on (tests in
+test_content / test_evaluation). Exception text on spans and bridged log
+records are recorded whatever the capture setting, so the hook applies to
+them always — and the app's own log output stays exactly what it was.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator
+
+import pytest
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
+from opentelemetry.trace import StatusCode
+
+import otel_llm
+from otel_llm import _logs
+from otel_llm import semconv as sc
+from otel_llm.testing import Capture
+
+SECRET = "hunter2"
+
+
+def _mask(text: str) -> str:
+    return text.replace(SECRET, "[REDACTED]")
+
+
+@pytest.fixture(params=[False, True], ids=["capture-off", "capture-on"])
+def cap_redact(request) -> Iterator[Capture]:
+    capture = Capture(capture_content=request.param, redact=_mask).start()
+    try:
+        yield capture
+    finally:
+        capture.stop()
+
+
+DECORATORS = {
+    "chat": otel_llm.chat,
+    "graph_node": otel_llm.graph_node("node"),
+    "vector_op": otel_llm.vector_op("search"),
+    "llm_call": otel_llm.llm_call(model="m"),
+}
+
+
+@pytest.mark.parametrize("decorate", DECORATORS.values(), ids=DECORATORS.keys())
+def test_exception_message_and_stacktrace_are_redacted_on_the_span(cap_redact, decorate):
+    err = ValueError(f"password {SECRET} rejected")
+
+    @decorate
+    def login(user: str) -> None:
+        raise err
+
+    with pytest.raises(ValueError) as caught:
+        login("ann")
+    assert caught.value is err and str(err) == f"password {SECRET} rejected"  # the app's exception untouched
+
+    (span,) = cap_redact.spans()
+    assert span.status.status_code is StatusCode.ERROR
+    assert span.status.description == "ValueError: password [REDACTED] rejected"
+    (event,) = [e for e in span.events if e.name == sc.EVENT_EXCEPTION]
+    assert event.attributes[sc.EXCEPTION_MESSAGE] == "password [REDACTED] rejected"
+    assert "password [REDACTED] rejected" in event.attributes[sc.EXCEPTION_STACKTRACE]
+    assert event.attributes[sc.EXCEPTION_TYPE] == "ValueError"
+    for value in [span.status.description, *event.attributes.values()]:
+        assert SECRET not in str(value)
+
+
+def test_without_a_hook_exception_text_is_recorded_as_is(cap):
+    @otel_llm.graph_node("n")
+    def fail() -> None:
+        raise KeyError(SECRET)
+
+    with pytest.raises(KeyError):
+        fail()
+    (event,) = [e for e in cap.spans()[0].events if e.name == sc.EVENT_EXCEPTION]
+    assert SECRET in event.attributes[sc.EXCEPTION_MESSAGE]
+
+
+def test_a_failing_hook_leaks_nothing_from_an_exception():
+    def broken(text: str) -> str:
+        raise RuntimeError("hook bug")
+
+    with Capture(redact=broken) as capture:
+
+        @otel_llm.graph_node("n")
+        def fail() -> None:
+            raise ValueError(SECRET)
+
+        with pytest.raises(ValueError):
+            fail()
+    span = capture.spans()[0]
+    texts = [span.status.description, *(str(v) for e in span.events for v in e.attributes.values())]
+    assert not any(SECRET in t for t in texts)
+
+
+@pytest.fixture
+def app_logger() -> Iterator[tuple[logging.Logger, io.StringIO]]:
+    """An app logger with its own console-like handler, kept out of pytest's capture."""
+    logger = logging.getLogger("tests.redaction.app")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    console = io.StringIO()
+    handler = logging.StreamHandler(console)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    yield logger, console
+    logger.handlers.clear()
+    logger.propagate = True
+
+
+def test_bridged_log_bodies_and_exceptions_are_redacted_and_the_app_prints_as_before(cap_redact, app_logger):
+    logger, console = app_logger
+    memory = InMemoryLogRecordExporter()
+    provider = LoggerProvider()
+    provider.add_log_record_processor(SimpleLogRecordProcessor(memory))
+    detach = _logs.attach_logging(provider, logger)
+    try:
+        logger.warning("login for %s with %s", "ann", SECRET)
+        try:
+            raise ValueError(f"bad password {SECRET}")
+        except ValueError:
+            logger.exception("login failed")
+    finally:
+        detach()
+        provider.shutdown()
+
+    first, second = (r.log_record for r in memory.get_finished_logs())
+    assert first.body == "login for ann with [REDACTED]"
+    assert second.body == "login failed"
+    assert second.attributes[sc.EXCEPTION_TYPE] == "ValueError"
+    assert second.attributes[sc.EXCEPTION_MESSAGE] == "bad password [REDACTED]"
+    assert "bad password [REDACTED]" in second.attributes[sc.EXCEPTION_STACKTRACE]
+    for record in (first, second):
+        assert SECRET not in str(record.body)
+        assert not any(SECRET in str(v) for v in record.attributes.values())
+
+    printed = console.getvalue()  # the app's own handler: unchanged, secret and traceback included
+    assert f"WARNING login for ann with {SECRET}" in printed
+    assert f"ValueError: bad password {SECRET}" in printed
