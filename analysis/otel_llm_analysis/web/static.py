@@ -28,7 +28,7 @@ from otel_llm_analysis import summaries
 from otel_llm_analysis._filters import Filters
 from otel_llm_analysis.web import assets
 from otel_llm_analysis.web.choices import ALL, Choices, DateRange, choices, range_filters
-from otel_llm_analysis.web.views import VIEWS, Query, describe
+from otel_llm_analysis.web.views import VIEWS, Query, describe, with_window
 
 DEFAULT_MAX_STATES = 60
 #: A span-tree node as embedded: one array per span, in these fields' order (pre-order and
@@ -89,6 +89,23 @@ def _present(store: Any, base: Filters, choice: DateRange, combined: bool, proje
     return present
 
 
+def columnar(value: Any) -> Any:
+    """Lists of records with the same keys as ``{"$cols": keys, "$rows": [[values]]}`` (the page expands them).
+
+    The embedded views are mostly tables and series; naming every key once per
+    table rather than once per row halves the file.
+    """
+    if isinstance(value, dict):
+        return {k: columnar(v) for k, v in value.items()}
+    if isinstance(value, list):
+        if len(value) > 1 and all(isinstance(v, dict) for v in value):
+            keys = list(value[0])
+            if all(list(v) == keys for v in value):
+                return {"$cols": keys, "$rows": [[columnar(v[k]) for k in keys] for v in value]}
+        return [columnar(v) for v in value]
+    return value
+
+
 def collect(store: Any, base_query: Query, lattice: Lattice,
             on_state: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Every embedded combination's views, each distinct view stored once."""
@@ -99,7 +116,7 @@ def collect(store: Any, base_query: Query, lattice: Lattice,
     trees: dict[str, Any] = {}
     for done, (choice, project, model) in enumerate(lattice.states, 1):
         filters = range_filters(base_query.filters, choice, project or None, model or None)
-        query = replace(base_query, filters=filters)
+        query = with_window(store, replace(base_query, filters=filters))
         entry: dict[str, int] = {}
         for name, view in VIEWS.items():
             relevant = (choice.key, project if "project" in view.filtered_by else None,
@@ -110,7 +127,7 @@ def collect(store: Any, base_query: Query, lattice: Lattice,
                 if isinstance(result, dict) and "trees" in result:  # a trace's tree is the same in every view
                     for trace_id, tree in result.pop("trees").items():
                         trees[trace_id] = [[node[f] for f in TREE_FIELDS] for node in tree]
-                encoded = orjson.dumps(result, option=orjson.OPT_NAIVE_UTC, default=str)
+                encoded = orjson.dumps(columnar(result), option=orjson.OPT_NAIVE_UTC, default=str)
                 slot = index.setdefault(encoded, len(pool))
                 if slot == len(pool):
                     pool.append(orjson.Fragment(encoded))
@@ -167,5 +184,5 @@ def write_report(path: str | Path, page: str) -> Path:
     return out
 
 
-__all__ = ["DEFAULT_MAX_STATES", "Lattice", "build_report", "collect", "plan", "render_page", "state_key",
+__all__ = ["DEFAULT_MAX_STATES", "Lattice", "build_report", "collect", "columnar", "plan", "render_page", "state_key",
            "write_report"]

@@ -25,6 +25,8 @@ from otel_llm_analysis.export import to_records
 Period = Literal["hour", "day", "week"]
 #: Colour-blind-safe categorical palette (Okabe & Ito), used for per-model series.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+#: Models stacked one by one in the cost chart (by cost); the rest stack as "other models".
+STACKED_MODELS = 5
 #: Compared by default when the data has them: the run_config keys otel-llm's demo and docs use.
 DEFAULT_COMPARE = ("model", "run_config.temperature", "run_config.max_retries")
 
@@ -46,6 +48,8 @@ class Query:
     budget_month: str | None = None
     budget_as_of: date | None = None
     log_limit: int = 20
+    #: the filters' window with open ends closed by the data (``with_window`` resolves it once for all views)
+    window: tuple[datetime, datetime] | None = None
 
 
 @dataclass(frozen=True)
@@ -98,8 +102,23 @@ def resolved_window(store: Any, filters: Filters) -> tuple[datetime, datetime] |
     return filters.since or bounds[0], filters.until or bounds[1]
 
 
+def with_window(store: Any, query: Query) -> Query:
+    """``query`` with its window resolved, so the views of one query look it up once."""
+    return replace(query, window=resolved_window(store, query.filters))
+
+
+def _window(store: Any, query: Query) -> tuple[datetime, datetime] | None:
+    return query.window or resolved_window(store, query.filters)
+
+
 def _table(rows: Sequence[Any]) -> list[dict[str, Any]]:
     return to_records(rows)
+
+
+def _shown(rows: Sequence[Any], columns: Sequence[Column], key: str = "key") -> list[dict[str, Any]]:
+    """Rows reduced to what the page shows: the key and the declared columns."""
+    names = [key, *(c.key for c in columns)]
+    return [{name: record.get(name) for name in names} for record in to_records(rows)]
 
 
 # --- KPI cards -----------------------------------------------------------------------
@@ -131,7 +150,7 @@ def kpi_view(store: Any, query: Query) -> dict[str, Any]:
     """KPI cards with the change against the previous period of the same length."""
     filters = query.filters
     current = _kpi_values(store, filters)
-    window = resolved_window(store, filters)
+    window = _window(store, query)
     previous: dict[str, Any] = {}
     previous_window = None
     if window is not None:
@@ -159,7 +178,7 @@ def kpi_view(store: Any, query: Query) -> dict[str, Any]:
 def trends_view(store: Any, query: Query) -> dict[str, Any]:
     """Series per period, cost stacked by model, daily spikes, and the month-end forecast."""
     filters = query.filters
-    window = resolved_window(store, filters)
+    window = _window(store, query)
     if window is None:
         return {"period": query.period or "day", "points": [], "cost_by_model": [], "spikes": [], "forecast": None}
     since, until = window
@@ -169,10 +188,13 @@ def trends_view(store: Any, query: Query) -> dict[str, Any]:
     models = [row.key for row in summaries.summary(store, "model", replace(bounded, calls_only=True))
               if row.llm_calls and row.cost_usd]
     cost_by_model = []
-    for index, model in enumerate(models):
+    for index, model in enumerate(models[:STACKED_MODELS]):
         per_model = trends.series(store, period, replace(bounded, model=model))
-        cost_by_model.append({"model": model, "color": PALETTE[index % len(PALETTE)],
-                              "cost_usd": [p.cost_usd for p in per_model]})
+        cost_by_model.append({"model": model, "color": PALETTE[index], "cost_usd": [p.cost_usd for p in per_model]})
+    if len(models) > STACKED_MODELS:
+        stacked = [sum(values) for values in zip(*(s["cost_usd"] for s in cost_by_model))]
+        cost_by_model.append({"model": f"{len(models) - STACKED_MODELS} other models", "color": "#999999",
+                              "cost_usd": [max(0.0, p.cost_usd - top) for p, top in zip(points, stacked)]})
     daily = points if period == "day" else trends.series(store, "day", bounded)
     found = [s for metric in ("cost_usd", "error_rate") for s in trends.detect_spikes(daily, metric)]
     month = (until - timedelta(microseconds=1)).date()
@@ -197,7 +219,7 @@ def budgets_view(store: Any, query: Query) -> dict[str, Any]:
         return {"rows": [], "month": query.budget_month}
     month, as_of = query.budget_month, query.budget_as_of
     if month is None:  # the month of the range's last data, as of that day: old data still shows its month
-        window = resolved_window(store, query.filters)
+        window = _window(store, query)
         if window is not None:
             as_of = as_of or (window[1] - timedelta(microseconds=1)).date()
             month = as_of.strftime("%Y-%m")
@@ -225,7 +247,7 @@ def summary_table(by: str) -> Callable[[Any, Query], Any]:
     """A per-``by`` summary table (calls, cost and share, tokens, errors, latency)."""
 
     def compute(store: Any, query: Query) -> dict[str, Any]:
-        return {"rows": _table(summaries.summary(store, by, query.filters))}
+        return {"rows": _shown(summaries.summary(store, by, query.filters), SUMMARY_COLUMNS)}
 
     compute.__doc__ = f"Summary rows grouped by {by}."
     return compute
@@ -245,8 +267,8 @@ QUALITY_COLUMNS = (
 def evaluations_view(store: Any, query: Query) -> dict[str, Any]:
     """Evaluation outcomes per model and overall (pass rate = pass / (pass + warning + fail))."""
     overall = qa.quality(store, None, query.filters)
-    rows = _table(qa.quality(store, "model", query.filters))
-    for record in _table(overall):
+    rows = _shown(qa.quality(store, "model", query.filters), QUALITY_COLUMNS)
+    for record in _shown(overall, QUALITY_COLUMNS):
         record["key"] = "all models"
         rows.append(record)
     return {"rows": rows}
@@ -275,7 +297,7 @@ def compare_view(store: Any, query: Query) -> dict[str, Any]:
     for by in query.compare_by:
         rows = comparisons.compare(store, by, query.filters)
         if len([r for r in rows if r.key is not None]) >= 2:
-            groups.append({"by": by, "rows": _table(rows)})
+            groups.append({"by": by, "rows": _shown(rows, COMPARE_COLUMNS)})
     return {"groups": groups, "note": SCORE_NOTE}
 
 
@@ -298,7 +320,7 @@ def traces_view(store: Any, query: Query) -> dict[str, Any]:
     for by in ("cost", "duration"):
         rows = traces.top_traces(store, query.top, by, query.filters)  # type: ignore[arg-type]
         out["trees"].update((row.trace_id, _table(row.tree)) for row in rows)
-        out[by] = [{k: v for k, v in record.items() if k != "tree"} for record in _table(rows)]
+        out[by] = _shown(rows, TRACE_COLUMNS, "trace_id")
     return out
 
 
@@ -320,7 +342,7 @@ LOG_COLUMNS = (
 def logs_view(store: Any, query: Query) -> dict[str, Any]:
     """Error log patterns in the window (logs carry no project or model, so only the dates filter them)."""
     rows = logs.log_patterns(store, "ERROR", None, query.filters.since, query.filters.until, query.log_limit)
-    return {"rows": _table(rows)}
+    return {"rows": _shown(rows, LOG_COLUMNS[1:], "pattern")}
 
 
 VIEWS: Mapping[str, View] = {v.name: v for v in (
@@ -348,6 +370,7 @@ VIEWS: Mapping[str, View] = {v.name: v for v in (
 
 def compute_all(store: Any, query: Query, names: Sequence[str] | None = None) -> dict[str, Any]:
     """Every view (or the ``names`` given) for one query."""
+    query = with_window(store, query)
     return {name: VIEWS[name].compute(store, query) for name in (names or VIEWS)}
 
 
@@ -375,4 +398,5 @@ def describe() -> dict[str, Any]:
 
 
 __all__ = ["DEFAULT_COMPARE", "KPIS", "PALETTE", "Query", "VIEWS", "View", "Column", "auto_period",
-           "compute_all", "data_window", "describe", "resolved_window", "table_rows", "trace_detail"]
+           "compute_all", "data_window", "describe", "resolved_window", "table_rows", "trace_detail",
+           "with_window"]

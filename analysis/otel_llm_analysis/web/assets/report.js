@@ -114,12 +114,33 @@
     if (filters.model) p.set("model", filters.model);
     return p.toString();
   }
+  function expand(value) {  // the inverse of static.columnar()
+    if (Array.isArray(value)) return value.map(expand);
+    if (value && typeof value === "object") {
+      if (value.$cols && value.$rows) {
+        return value.$rows.map(function (row) {
+          var record = {};
+          value.$cols.forEach(function (c, i) { record[c] = expand(row[i]); });
+          return record;
+        });
+      }
+      var out = {};
+      for (var k in value) out[k] = expand(value[k]);
+      return out;
+    }
+    return value;
+  }
+  var expanded = {};
   function getViews() {
     if (!LIVE) {
       var entry = DATA.states[stateKey()];
       if (!entry) return Promise.resolve(null);
       var out = {};
-      for (var name in entry) out[name] = DATA.pool[entry[name]];
+      for (var name in entry) {
+        var slot = entry[name];
+        if (!(slot in expanded)) expanded[slot] = expand(DATA.pool[slot]);
+        out[name] = expanded[slot];
+      }
       return Promise.resolve(out);
     }
     var query = params();
@@ -149,7 +170,7 @@
   }
   function periodLabel(iso, period) {
     var s = when(iso);
-    return period === "hour" ? s.slice(5, 16) : s.slice(0, 10);
+    return period === "hour" ? s.slice(5, 16) : s.slice(5, 10);  // the years are in the page's subtitle
   }
   function frame(box, labels, maxY, yfmt, period) {
     var root = svg("svg", { viewBox: "0 0 " + W + " " + H, role: "img" }, box);
@@ -313,13 +334,22 @@
       { name: "spent so far", color: "#0072B2", values: actual },
       { name: "forecast (least squares over the days so far)", color: "#3d4452", dash: true, values: projected }],
       { yfmt: usd, period: "day", floor: Math.max(floor, fc.projected_month_end) });
-    limits.forEach(function (b) {
+    var lastLabel = -Infinity;
+    limits.slice().sort(function (a, b) { return a.monthly_usd - b.monthly_usd; }).forEach(function (b) {
       var y = f.y(b.monthly_usd);
-      svg("line", { x1: M.l, x2: M.l + f.iw, y1: y, y2: y, stroke: "#D55E00", "stroke-width": 1.5,
-                    "stroke-dasharray": "2 3" }, f.root);
-      svg("text", { x: M.l + f.iw - 4, y: y - 4, "text-anchor": "end" }, f.root).textContent =
-        b.budget + " budget " + usd(b.monthly_usd);
+      var line = svg("line", { x1: M.l, x2: M.l + f.iw, y1: y, y2: y, stroke: "#D55E00", "stroke-width": 1.5,
+                               "stroke-dasharray": "2 3" }, f.root);
+      svg("title", {}, line).textContent = b.budget + " budget " + usd(b.monthly_usd);
+      if (lastLabel - y >= 13 || lastLabel === -Infinity) {  // labels only where they do not overlap
+        svg("text", { x: M.l + f.iw - 4, y: y - 4, "text-anchor": "end" }, f.root).textContent =
+          b.budget + " budget " + usd(b.monthly_usd);
+        lastLabel = y;
+      }
     });
+    if (limits.length) {
+      legend(box, [{ color: "#D55E00", label: "monthly budgets: " + limits.map(function (b) {
+        return b.budget + " " + usd(b.monthly_usd); }).join(", ") }]);
+    }
     box.appendChild(el("p", { cls: "note", text: "Month-end forecast " + usd(fc.projected_month_end) + " (spent " +
       usd(fc.spent) + " in " + fc.days_elapsed + " of " + days + " days)." }));
   }
@@ -481,6 +511,7 @@
     shown = views || {};
     if (!views) {
       app.appendChild(el("p", { cls: "empty", text: "No data for this combination of filters." }));
+      window.otelLlmRenders = (window.otelLlmRenders || 0) + 1;
       return;
     }
     renderKpis(app, views.summary);
@@ -500,6 +531,7 @@
     var w = views.summary.window;
     document.getElementById("subtitle").textContent = (w ? "Data " + when(w[0]).slice(0, 16) + " – " + when(w[1]).slice(0, 16) + " UTC · " : "") +
       (META.source ? META.source + " · " : "") + (LIVE ? "live" : "generated " + when(META.generated) + " UTC");
+    window.otelLlmRenders = (window.otelLlmRenders || 0) + 1;  // lets tests wait for a re-render
   }
 
   // --- filters ------------------------------------------------------------------
@@ -511,8 +543,11 @@
     values.forEach(function (v, i) { select.appendChild(el("option", { value: v, text: labels ? labels[i] : v })); });
     if (values.indexOf(current) >= 0 || current === "") select.value = current;
   }
+  var CUSTOM = "custom";
   function fillChoices() {
-    fillSelect("f-range", choices.ranges.map(function (r) { return r.key; }), choices.ranges.map(function (r) { return r.label; }));
+    var keys = choices.ranges.map(function (r) { return r.key; }), labels = choices.ranges.map(function (r) { return r.label; });
+    if (LIVE) { keys.push(CUSTOM); labels.push("the dates typed in"); }
+    fillSelect("f-range", keys, labels);
     fillSelect("f-project", choices.projects, null, "all projects");
     fillSelect("f-model", choices.models, null, "all models");
     var note = [];
@@ -534,6 +569,12 @@
     });
   }
   function onFilter(event) {
+    var target = event && event.target.id;
+    if (LIVE && target === "f-range") {  // a preset replaces any dates typed in
+      document.getElementById("f-since").value = document.getElementById("f-until").value = "";
+    } else if (LIVE && (target === "f-since" || target === "f-until")) {
+      document.getElementById("f-range").value = CUSTOM;
+    }
     filters.range = document.getElementById("f-range").value;
     filters.project = document.getElementById("f-project").value;
     filters.model = document.getElementById("f-model").value;
@@ -541,7 +582,7 @@
       filters.since = document.getElementById("f-since").value;
       filters.until = document.getElementById("f-until").value;
     } else if (!META.combined && filters.project && filters.model) {
-      if (event && event.target.id === "f-project") document.getElementById("f-model").value = filters.model = "";
+      if (target === "f-project") document.getElementById("f-model").value = filters.model = "";
       else document.getElementById("f-project").value = filters.project = "";
     }
     refresh();
