@@ -163,8 +163,6 @@ class Server:
 
 def start_server(tmp: Path, files_from: Path, *extra: str) -> Server:
     """``otel-llm serve --watch`` on a free loopback port over a copy of ``files_from``; waits until it answers."""
-    import httpx
-
     watch = tmp / "watch"
     shutil.copytree(files_from, watch)
     port = free_port()
@@ -175,18 +173,29 @@ def start_server(tmp: Path, files_from: Path, *extra: str) -> Server:
         stdout=log.open("wb"), stderr=subprocess.STDOUT,
     )
     server = Server(process, f"http://127.0.0.1:{port}", watch, log)
-    deadline = time.monotonic() + 120
+    try:
+        wait_until_serving(process, server.url)
+    except AssertionError as exc:
+        server.stop()
+        raise AssertionError(f"{exc}\n{log.read_text()}") from None
+    return server
+
+
+def wait_until_serving(process: subprocess.Popen[bytes], url: str, seconds: float = 120) -> None:
+    """Return once ``url``/api/status answers; fail if the process exits or the time runs out."""
+    import httpx
+
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"otel-llm serve exited {process.returncode}:\n{log.read_text()}")
+            raise AssertionError(f"otel-llm serve exited {process.returncode}")
         try:
-            if httpx.get(f"{server.url}/api/status", timeout=5).status_code == 200:
-                return server
+            if httpx.get(f"{url}/api/status", timeout=5).status_code == 200:
+                return
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    server.stop()
-    raise AssertionError(f"otel-llm serve did not answer within 120 s:\n{log.read_text()}")
+    raise AssertionError(f"otel-llm serve did not answer within {seconds:.0f} s")
 
 
 @pytest.fixture(scope="module")

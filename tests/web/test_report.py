@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from otel_llm_analysis import Filters, TraceStore, budget_status, load_budgets, summary, top_traces, totals
 from otel_llm_analysis.web.choices import choices
 from otel_llm_analysis.web.static import plan
+from tests.support.synthetic import generate
 from tests.web._pages import (
     api_kpis,
     api_table,
@@ -210,3 +212,18 @@ def test_report_ingests_first_with_the_ingest_summary(data_dir: Path, api: Trace
     assert out.stat().st_size > 50_000
     with TraceStore(tmp_path / "fresh.duckdb", read_only=True) as store:
         assert totals(store).spans == spans
+
+
+HOSTILE = "</script><script>window.pwned=1</script><img src=x onerror=window.pwned=2>"
+
+
+def test_report_shows_app_text_as_text_never_as_markup(watched: Watched, tmp_path: Path) -> None:
+    generate(tmp_path / "data", seed=3, traces=12, spans_per_line=8)
+    traces = tmp_path / "data" / "traces.jsonl"
+    traces.write_text(traces.read_text().replace('"name":"answer_question"', json.dumps({"name": HOSTILE})[1:-1]))
+    out = tmp_path / "hostile.html"
+    cli("report", "--ingest", str(tmp_path / "data"), "--db", str(tmp_path / "h.duckdb"), "-o", str(out))
+    page = open_report(watched, out)
+    assert page.evaluate("window.pwned") is None
+    assert HOSTILE in page.locator("#view-traces-cost").inner_text()
+    watched.assert_clean(out.as_uri())

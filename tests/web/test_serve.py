@@ -167,3 +167,21 @@ def test_a_file_added_to_the_watched_directory_shows_up_on_the_page(
     watched.assert_clean(growing_server.url + "/")
     assert "ingested" in growing_server.log.read_text()
 
+
+
+def listening_addresses(port: int) -> set[str]:
+    """Local addresses (hex, as the kernel writes them) of sockets listening on ``port``."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, _, hex_port = local.rpartition(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                found.add(address)
+    return found
+
+
+def test_dashboard_listens_on_loopback_only_by_default(server: Server) -> None:
+    port = int(server.url.rsplit(":", 1)[1])
+    assert listening_addresses(port) == {"0100007F"}  # 127.0.0.1, nothing on 0.0.0.0 or ::
+    assert f"otel-llm dashboard on {server.url}/" in server.log.read_text()

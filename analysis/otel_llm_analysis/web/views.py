@@ -130,7 +130,7 @@ KPIS: tuple[Column, ...] = (
     Column("llm_calls", "LLM calls", "int"),
     Column("total_tokens", "Tokens", "int"),
     Column("cost_usd", "Total cost", "usd"),
-    Column("cost_per_call", "Mean cost per call", "usd_1k"),
+    Column("cost_per_call", "Cost per 1k calls", "usd_1k"),
     Column("error_rate", "Error rate", "pct"),
     Column("p95_ms", "p95 latency", "ms"),
     Column("ttft_p95_ms", "p95 time to first token", "ms"),

@@ -341,7 +341,7 @@
                                "stroke-dasharray": "2 3" }, f.root);
       svg("title", {}, line).textContent = b.budget + " budget " + usd(b.monthly_usd);
       if (lastLabel - y >= 13 || lastLabel === -Infinity) {  // labels only where they do not overlap
-        svg("text", { x: M.l + f.iw - 4, y: y - 4, "text-anchor": "end" }, f.root).textContent =
+        svg("text", { x: M.l + 4, y: y - 4, "text-anchor": "start" }, f.root).textContent =
           b.budget + " budget " + usd(b.monthly_usd);
         lastLabel = y;
       }
@@ -407,7 +407,7 @@
         change = arrow + (c.change > 0 ? "+" : "") + (c.change * 100).toFixed(1) + "% vs previous period";
       } else if (c.previous === 0 && c.value) change = "new: none in the previous period";
       var card = el("div", { cls: "card", "data-kpi": c.key, "data-value": c.value === null ? "" : String(c.value) }, [
-        el("div", { cls: "label", text: c.label + (c.format === "usd_1k" ? " (per 1k calls)" : "") }),
+        el("div", { cls: "label", text: c.label }),
         el("div", { cls: "value", text: fmt(c.value, c.format) }),
         el("div", { cls: "change", text: change, title: "previous: " + fmt(c.previous, c.format) + (previous ? " (" + previous + ")" : "") })]);
       grid.appendChild(card);
