@@ -227,3 +227,13 @@ def test_report_shows_app_text_as_text_never_as_markup(watched: Watched, tmp_pat
     assert page.evaluate("window.pwned") is None
     assert HOSTILE in page.locator("#view-traces-cost").inner_text()
     watched.assert_clean(out.as_uri())
+
+
+def test_report_of_an_empty_store_opens_and_says_there_is_no_data(watched: Watched, tmp_path: Path) -> None:
+    TraceStore(tmp_path / "empty.duckdb").close()
+    out = tmp_path / "empty.html"
+    cli("report", "--db", str(tmp_path / "empty.duckdb"), "-o", str(out))
+    page = open_report(watched, out)
+    assert page_kpis(page)["spans"] == 0
+    assert "No LLM calls in this range." in page.locator("#view-trends").inner_text()
+    watched.assert_clean(out.as_uri())

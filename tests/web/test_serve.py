@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
@@ -185,3 +186,20 @@ def test_dashboard_listens_on_loopback_only_by_default(server: Server) -> None:
     port = int(server.url.rsplit(":", 1)[1])
     assert listening_addresses(port) == {"0100007F"}  # 127.0.0.1, nothing on 0.0.0.0 or ::
     assert f"otel-llm dashboard on {server.url}/" in server.log.read_text()
+
+
+def test_a_bad_line_in_the_watched_directory_is_reported_not_dropped_silently(growing_server: Server) -> None:
+    before = httpx.get(growing_server.url + "/api/status").json()
+    bad = growing_server.watch / "broken" / "traces.jsonl"
+    bad.parent.mkdir()
+    bad.write_text('{"resourceSpans": [oops\n')
+    status = before
+    for _ in range(300):  # bounded wait for the watcher's next round
+        status = httpx.get(growing_server.url + "/api/status").json()
+        if status["version"] != before["version"]:
+            break
+        time.sleep(0.1)
+    assert "1 problem(s)" in (status["last_ingest"] or ""), status
+    assert status["spans"] == before["spans"]
+    log = growing_server.log.read_text()
+    assert f"bad line {bad}:1" in log, log

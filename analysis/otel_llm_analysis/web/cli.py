@@ -110,12 +110,22 @@ def report(
         _ingest(ingest, db)
     console = Console(stderr=True)
     store = _open(db, read_only=True)
+
+    def planned(lattice: Any) -> None:
+        if not lattice.combined:
+            console.print(f"{len(lattice.states)} filter combinations: a project or a model can be picked, not both "
+                          "(raise --max-views, or narrow with --since/--project)", highlight=False)
+        left_out = [*lattice.omitted_projects, *lattice.omitted_models]
+        if left_out:
+            console.print(f"not selectable in the report (too many combinations): {', '.join(left_out)}",
+                          highlight=False)
+
     try:
         with console.status("computing the report's views") as status:
             def progress(done: int, total: int) -> None:
                 status.update(f"computing the report's views: {done}/{total} filter combinations")
 
-            page = build_report(store, query, source=db, max_states=max_views, on_state=progress)
+            page = build_report(store, query, source=db, max_states=max_views, on_plan=planned, on_state=progress)
     except ValueError as exc:  # an unknown --compare grouping
         raise _fail(str(exc), 2) from None
     finally:
@@ -148,7 +158,7 @@ def serve(
     query = _query(db, since, until, project, model, monthly, budgets_file, compare)
     missing = [p for p in watch if not Path(p).is_dir()]
     if missing:
-        raise _fail(f"--watch needs a directory: {', '.join(missing)}", 2)
+        raise _fail(f"--watch needs an existing directory: {', '.join(missing)} (create it, or start the app first)", 2)
     if watch:
         if db != ":memory:":
             Path(db).parent.mkdir(parents=True, exist_ok=True)

@@ -179,6 +179,8 @@ def run(store: Any, query: Query, *, host: str = "127.0.0.1", port: int = 8765, 
 
     def announce(report: Any) -> None:
         print(f"ingested {report.summary()}", flush=True)
+        for problem in report.bad_lines:  # as `otel-llm ingest` reports them: file, line, reason
+            print(f"bad line {problem}", flush=True)
 
     live = LiveStore(store, watch, interval, on_ingest=announce)
     app = create_app(live, query, source=source)

@@ -140,11 +140,18 @@ def collect(store: Any, base_query: Query, lattice: Lattice,
 
 
 def build_report(store: Any, query: Query | None = None, *, source: str = "", max_states: int = DEFAULT_MAX_STATES,
+                 on_plan: Callable[[Lattice], None] | None = None,
                  on_state: Callable[[int, int], None] | None = None) -> str:
-    """The report page as one HTML string (no network needed to open it)."""
+    """The report page as one HTML string (no network needed to open it).
+
+    ``on_plan`` hears which filter combinations will be embedded (and which
+    projects and models were left out), ``on_state`` each one computed.
+    """
     query = query or Query()
     offered = choices(store, query.filters)
     lattice = plan(store, query.filters, offered, max_states)
+    if on_plan:
+        on_plan(lattice)
     data = collect(store, query, lattice, on_state)
     meta = {
         "mode": "static",
