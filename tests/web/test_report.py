@@ -237,3 +237,26 @@ def test_report_of_an_empty_store_opens_and_says_there_is_no_data(watched: Watch
     assert page_kpis(page)["spans"] == 0
     assert "No LLM calls in this range." in page.locator("#view-trends").inner_text()
     watched.assert_clean(out.as_uri())
+
+
+def test_a_view_added_to_the_registry_shows_as_a_table_and_an_endpoint(
+        watched: Watched, api: TraceStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastapi.testclient import TestClient
+
+    from otel_llm_analysis.web.live import LiveStore
+    from otel_llm_analysis.web.server import create_app
+    from otel_llm_analysis.web.static import build_report, write_report
+    from otel_llm_analysis.web.views import VIEWS, Column, Query, View
+
+    def tools(store: Any, query: Query) -> dict[str, Any]:
+        return {"rows": [{"key": "search_web", "calls": totals(store, query.filters).llm_calls}]}
+
+    monkeypatch.setitem(VIEWS, "tools", View("tools", "Tools", tools, (Column("calls", "Calls", "int"),),
+                                             Column("key", "Tool")))
+    out = write_report(tmp_path / "tools.html", build_report(api, Query(), max_states=1))
+    page = open_report(watched, out)
+    assert table_rows(page, "tools") == {"search_web": {"calls": float(totals(api).llm_calls)}}
+    assert page.locator("[data-export='tools.csv']").count() == 1
+    watched.assert_clean(out.as_uri())
+    served = TestClient(create_app(LiveStore(api), Query())).get("/api/tools", params={"project": "support"})
+    assert served.json() == {"rows": [{"key": "search_web", "calls": totals(api, Filters(project="support")).llm_calls}]}

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from otel_llm_analysis import summaries
-from otel_llm_analysis._filters import Filters
+from otel_llm_analysis import Filters
 from otel_llm_analysis.web.views import resolved_window
 
 ALL = ""  # the choice "every project" / "every model" / "the whole window"

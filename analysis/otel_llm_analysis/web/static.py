@@ -25,7 +25,7 @@ from typing import Any, Callable
 import orjson
 
 from otel_llm_analysis import summaries
-from otel_llm_analysis._filters import Filters
+from otel_llm_analysis import Filters
 from otel_llm_analysis.web import assets
 from otel_llm_analysis.web.choices import ALL, Choices, DateRange, choices, range_filters
 from otel_llm_analysis.web.views import VIEWS, Query, describe, with_window

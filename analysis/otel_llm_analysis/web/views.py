@@ -19,7 +19,7 @@ from typing import Any, Callable, Literal, Mapping, Sequence
 
 from otel_llm_analysis import budgets as budgets_api
 from otel_llm_analysis import comparisons, logs, qa, summaries, traces, trends
-from otel_llm_analysis._filters import Filters
+from otel_llm_analysis import Filters
 from otel_llm_analysis.export import to_records
 
 Period = Literal["hour", "day", "week"]
