@@ -192,6 +192,8 @@ def test_report_plan_falls_back_to_one_filter_at_a_time_then_to_the_costliest(ap
     trimmed = plan(api, Filters(), offered, 7 * 8)
     assert len(trimmed.ranges) * (1 + len(trimmed.projects) + len(trimmed.models)) <= 7 * 8
     assert trimmed.omitted_models == offered.models[len(trimmed.models):]  # the cheapest go first
+    whole_only = plan(api, Filters(), offered, 1)
+    assert [r.key for r in whole_only.ranges] == [""] and len(whole_only.states) == 1
 
 
 def test_report_command_errors_are_one_line(db: Path, tmp_path: Path) -> None:

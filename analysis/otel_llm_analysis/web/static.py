@@ -9,8 +9,9 @@ stored once and combinations point at it.
 
 How many combinations: every range x (all + each project) x (all + each model)
 that holds data, while that stays within ``max_states``; beyond it project and
-model are offered one at a time (a project *or* a model), and beyond that only
-the projects and models with the highest cost. The page says which applies.
+model are offered one at a time (a project *or* a model), beyond that only the
+projects and models with the highest cost, and last only the first date ranges
+(the whole window first). The page and the command say which applies.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ def plan(store: Any, base: Filters, offered: Choices, max_states: int) -> Lattic
     if not combined:
         while len(ranges) * (1 + len(projects) + len(models)) > max_states and (projects or models):
             (projects if len(projects) >= len(models) else models).pop()
+        ranges = ranges[:max(1, max_states // (1 + len(projects) + len(models)))]  # then the last date ranges
     lattice = Lattice(ranges, tuple(projects), tuple(models), combined,
                       tuple(p for p in offered.projects if p not in projects),
                       tuple(m for m in offered.models if m not in models))
