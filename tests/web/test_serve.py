@@ -203,3 +203,17 @@ def test_a_bad_line_in_the_watched_directory_is_reported_not_dropped_silently(gr
     assert status["spans"] == before["spans"]
     log = growing_server.log.read_text()
     assert f"bad line {bad}:1" in log, log
+
+
+def test_serve_command_errors_are_one_line(tmp_path: Path) -> None:
+    from tests.web.conftest import cli
+
+    missing = cli("serve", "--db", str(tmp_path / "none.duckdb"), check=False)
+    assert missing.returncode == 1 and "no database at" in missing.stderr and "--watch DIR" in missing.stderr
+    nowhere = cli("serve", "--db", str(tmp_path / "x.duckdb"), "--watch", str(tmp_path / "nowhere"), check=False)
+    assert nowhere.returncode == 2 and "--watch needs an existing directory" in nowhere.stderr
+    bad = cli("serve", "--db", str(tmp_path / "x.duckdb"), "--since", "soonish", check=False)
+    assert bad.returncode == 2 and bad.stderr.strip().splitlines() == [
+        "error: not a time: 'soonish' (use ISO like 2026-11-01 or relative like 7d)"]
+    for result in (missing, nowhere, bad):
+        assert "Traceback" not in result.stderr

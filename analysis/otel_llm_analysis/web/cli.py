@@ -71,11 +71,11 @@ def _ingest(paths: List[str], db: str) -> None:
     ingest(paths, db)
 
 
-def _open(db: str, *, read_only: bool) -> Any:
+def _open(db: str, *, read_only: bool, ingest_option: str) -> Any:
     if importlib.util.find_spec("duckdb") is None:
         raise _fail("the report needs DuckDB: install otel-llm[analysis]", 2)
     if read_only and db != ":memory:" and not Path(db).exists():
-        raise _fail(f"no database at {db}; run `otel-llm ingest PATH... --db {db}` or pass --ingest PATH")
+        raise _fail(f"no database at {db}; run `otel-llm ingest PATH... --db {db}` or pass {ingest_option}")
     from otel_llm_analysis.store import TraceStore
 
     from otel_llm_analysis.store import StoreError
@@ -109,7 +109,7 @@ def report(
     if ingest:
         _ingest(ingest, db)
     console = Console(stderr=True)
-    store = _open(db, read_only=True)
+    store = _open(db, read_only=True, ingest_option="--ingest PATH")
 
     def planned(lattice: Any) -> None:
         if not lattice.combined:
@@ -163,7 +163,7 @@ def serve(
         if db != ":memory:":
             Path(db).parent.mkdir(parents=True, exist_ok=True)
         _ingest(watch, db)  # the backlog, with the progress bar; then incrementally while serving
-    store = _open(db, read_only=not watch)
+    store = _open(db, read_only=not watch, ingest_option="--watch DIR")
     run(store, query, host=host, port=port, watch=watch, interval=interval, source=db)
 
 
