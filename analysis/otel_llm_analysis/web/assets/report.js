@@ -47,6 +47,14 @@
     if (!v) return "–";
     return String(v).replace("T", " ").replace(/(:\d\d)(\.\d+)?(\+00:00|Z)?$/, "$1").replace(/ 00:00:00$/, "");
   }
+  function between(since, until) {  // a half-open [since, until) as people read it: whole days inclusive
+    var a = when(since), b = when(until);
+    if (/^\d{4}-\d\d-\d\d$/.test(a) && /^\d{4}-\d\d-\d\d$/.test(b)) {
+      b = addDays(b, -1);
+      return a === b ? a : a + " – " + b;
+    }
+    return a.slice(0, 16) + " – " + b.slice(0, 16) + " (exclusive)";
+  }
   function fmt(v, format) {
     if (v === null || v === undefined || v === "") return "–";
     switch (format) {
@@ -399,7 +407,7 @@
       return { columns: ["key", "label", "value", "previous", "change"], rows: summary.cards };
     });
     var grid = el("div", { cls: "cards" });
-    var previous = summary.previous_window ? when(summary.previous_window[0]).slice(0, 16) + " – " + when(summary.previous_window[1]).slice(0, 16) : "";
+    var previous = summary.previous_window ? between(summary.previous_window[0], summary.previous_window[1]) : "";
     summary.cards.forEach(function (c) {
       var change = "no earlier data";
       if (c.change !== null && c.change !== undefined) {
@@ -529,7 +537,7 @@
       if (!document.getElementById("view-" + name) && views[name] && views[name].rows && VIEWS[name]) renderTable(app, name, views[name]);
     }
     var w = views.summary.window;
-    document.getElementById("subtitle").textContent = (w ? "Data " + when(w[0]).slice(0, 16) + " – " + when(w[1]).slice(0, 16) + " UTC · " : "") +
+    document.getElementById("subtitle").textContent = (w ? "Data " + between(w[0], w[1]) + " UTC · " : "") +
       (META.source ? META.source + " · " : "") + (LIVE ? "live" : "generated " + when(META.generated) + " UTC");
     window.otelLlmRenders = (window.otelLlmRenders || 0) + 1;  // lets tests wait for a re-render
   }
@@ -551,7 +559,7 @@
     fillSelect("f-project", choices.projects, null, "all projects");
     fillSelect("f-model", choices.models, null, "all models");
     var note = [];
-    if (!LIVE && !META.combined) note.push("Pick a project or a model (this report holds each alone, not combined: narrow it with otel-llm report --project).");
+    if (!LIVE && !META.combined && choices.projects.length && choices.models.length) note.push("Pick a project or a model (this report holds each alone, not combined: narrow it with otel-llm report --project).");
     if (!LIVE && META.omitted && (META.omitted.projects.length || META.omitted.models.length)) {
       note.push("Not selectable here (the report would grow too large): " + META.omitted.projects.concat(META.omitted.models).join(", ") + ".");
     }
