@@ -25,8 +25,7 @@ from typing import Any, Callable
 
 import orjson
 
-from otel_llm_analysis import summaries
-from otel_llm_analysis import Filters
+from otel_llm_analysis import Filters, summaries
 from otel_llm_analysis.web import assets
 from otel_llm_analysis.web.choices import ALL, Choices, DateRange, choices, range_filters
 from otel_llm_analysis.web.views import VIEWS, Query, describe, with_window
@@ -52,7 +51,7 @@ class Lattice:
 
 
 def state_key(range_key: str, project: str, model: str) -> str:
-    """How the page names a combination (``|`` cannot appear in a date-range key)."""
+    """How the page names a combination: a JSON array, the string the page's ``JSON.stringify`` makes."""
     return orjson.dumps([range_key, project, model]).decode()
 
 
