@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -262,3 +263,14 @@ def test_a_view_added_to_the_registry_shows_as_a_table_and_an_endpoint(
     watched.assert_clean(out.as_uri())
     served = TestClient(create_app(LiveStore(api), Query())).get("/api/tools", params={"project": "support"})
     assert served.json() == {"rows": [{"key": "search_web", "calls": totals(api, Filters(project="support")).llm_calls}]}
+
+
+def test_report_reads_budgets_yaml_beside_the_database(watched: Watched, db: Path, tmp_path: Path) -> None:
+    shutil.copy(db, tmp_path / "copy.duckdb")
+    (tmp_path / "budgets.yaml").write_text("monthly: 1.5\nprojects: {support: 0.1}\n")
+    out = tmp_path / "b.html"
+    cli("report", "--db", str(tmp_path / "copy.duckdb"), "-o", str(out), "--max-views", "1")
+    page = open_report(watched, out)
+    shown = page.eval_on_selector_all("[data-budget]", "els => els.map(e => [e.dataset.budget, e.dataset.status])")
+    assert [name for name, _ in shown] == ["overall", "project=support"]
+    watched.assert_clean(out.as_uri())
