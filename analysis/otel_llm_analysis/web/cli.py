@@ -97,7 +97,8 @@ def report(
     budgets_file: Optional[Path] = BudgetsOption,
     compare: List[str] = CompareOption,
     max_views: int = typer.Option(60, "--max-views", min=1,
-                                  help="Filter combinations to embed (dates x project x model); more makes a bigger file."),
+                                  help="Filter combinations to embed (dates x project x model); "
+                                       "more makes a bigger file."),
     db: str = DbOption,
 ) -> None:
     """Write one self-contained HTML report (KPIs, budgets, trends, tables, traces) that opens offline."""

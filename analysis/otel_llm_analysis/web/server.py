@@ -81,7 +81,8 @@ def create_app(live: LiveStore, base: Query, *, source: str = "", refresh_ms: in
         return JSONResponse(status_code=503, content={"detail": str(exc)})
 
     def filters(
-        since: Annotated[Optional[str], Param(description="Start, inclusive: 2026-11-01, 2026-11-01T08:00 or 7d.")] = None,
+        since: Annotated[Optional[str], Param(description="Start, inclusive: 2026-11-01, 2026-11-01T08:00 "
+                                                          "or 7d.")] = None,
         until: Annotated[Optional[str], Param(description="End, exclusive; same forms as since.")] = None,
         project: Annotated[Optional[str], Param(max_length=200)] = None,
         model: Annotated[Optional[str], Param(max_length=200)] = None,

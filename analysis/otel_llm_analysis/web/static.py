@@ -177,9 +177,10 @@ LIVE_CSP = CSP + "; connect-src 'self'"
 def render_page(title: str, data: Any, *, live: bool = False) -> str:
     """The page shell with the stylesheet, the script and ``data`` inlined."""
     payload = orjson.dumps(data, option=orjson.OPT_NAIVE_UTC | orjson.OPT_NON_STR_KEYS, default=str).decode()
-    # inside <script>, "</" could close the element and "<!--" open a comment: escape both
-    payload = payload.replace("</", "<\\/").replace("<!--", "<\\!--")
-    parts = {"title": html.escape(title), "csp": LIVE_CSP if live else CSP, "style": assets.text("report.css"), "script": assets.text("report.js"),
+    # inside <script>, "</" could close the element and "<!--" open a comment: escape both the JSON way
+    payload = payload.replace("</", "<\\/").replace("<!--", "<\\u0021--")
+    parts = {"title": html.escape(title), "csp": LIVE_CSP if live else CSP, "style": assets.text("report.css"),
+             "script": assets.text("report.js"),
              "data": payload}
     return assets.fill(assets.text("page.html"), parts)
 
