@@ -576,6 +576,9 @@ def register(app: typer.Typer) -> None:
     app.command("traces")(traces)
     app.command("sql")(sql)
     app.command("export")(export_)
+    from otel_llm_analysis.web.cli import register as register_web  # report, serve
+
+    register_web(app)
 
 
 __all__ = ["register", "render_tree", "DEFAULT_DB", "DB_ENV"]

@@ -1,0 +1,624 @@
+/* otel-llm report and live dashboard: renders the views of otel_llm_analysis.web.views.
+ *
+ * Static mode: every filter combination's views are embedded (DATA.pool, DATA.states).
+ * Live mode: the same views come from /api/<view> and refresh when /api/status changes.
+ * Charts are hand-drawn SVG; nothing is fetched from anywhere else. */
+(function () {
+  "use strict";
+  var DATA = JSON.parse(document.getElementById("otel-llm-data").textContent);
+  var META = DATA.meta;
+  var LIVE = META.mode === "live";
+  var VIEWS = META.views;
+  var SVG = "http://www.w3.org/2000/svg";
+  var filters = { range: "", project: "", model: "", since: "", until: "" };
+  var shown = {};
+  var choices = META.choices;
+  var version = null;
+  var loading = 0;
+
+  // --- formatting ---------------------------------------------------------------
+  function sig(v, digits) { return Number(v.toPrecision(digits)).toString(); }
+  function group(v, decimals) {
+    return v.toLocaleString("en-US", { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+  }
+  function usd(v) {
+    if (v === null || v === undefined) return "–";
+    var a = Math.abs(v);
+    if (a === 0) return "$0";
+    if (a >= 100) return "$" + group(v, 0);
+    if (a >= 1) return "$" + group(v, 2);
+    if (a >= 0.01) return "$" + v.toFixed(3);
+    return "$" + sig(v, 2);
+  }
+  function ms(v) {
+    if (v === null || v === undefined) return "–";
+    if (Math.abs(v) >= 10000) return group(v / 1000, 1) + " s";
+    if (Math.abs(v) >= 1000) return group(v / 1000, 2) + " s";
+    if (Math.abs(v) >= 10) return group(v, 0) + " ms";
+    return sig(v, 2) + " ms";
+  }
+  function pct(v) {
+    if (v === null || v === undefined) return "–";
+    var p = v * 100;
+    if (p !== 0 && Math.abs(p) < 0.1) return sig(p, 2) + "%";
+    return p.toFixed(1) + "%";
+  }
+  function when(v) {
+    if (!v) return "–";
+    return String(v).replace("T", " ").replace(/(:\d\d)(\.\d+)?(\+00:00|Z)?$/, "$1").replace(/ 00:00:00$/, "");
+  }
+  function between(since, until) {  // a half-open [since, until) as people read it: whole days inclusive
+    var a = when(since), b = when(until);
+    if (/^\d{4}-\d\d-\d\d$/.test(a) && /^\d{4}-\d\d-\d\d$/.test(b)) {
+      b = addDays(b, -1);
+      return a === b ? a : a + " – " + b;
+    }
+    return a.slice(0, 16) + " – " + b.slice(0, 16) + " (exclusive)";
+  }
+  function fmt(v, format) {
+    if (v === null || v === undefined || v === "") return "–";
+    switch (format) {
+      case "int": return group(v, 0);
+      case "usd": return usd(v);
+      case "usd_1k": return usd(v * 1000);
+      case "pct": return pct(v);
+      case "ms": return ms(v);
+      case "num": return Math.abs(v) >= 100 ? group(v, 0) : group(v, 1);
+      case "time": return when(v);
+      case "bool": return v ? "✓ best" : "";
+      default: return String(v);
+    }
+  }
+
+  // --- DOM helpers --------------------------------------------------------------
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    for (var k in attrs || {}) {
+      if (k === "text") node.textContent = attrs[k];
+      else if (k === "cls") node.className = attrs[k];
+      else node.setAttribute(k, attrs[k]);
+    }
+    (children || []).forEach(function (c) { if (c) node.appendChild(typeof c === "string" ? document.createTextNode(c) : c); });
+    return node;
+  }
+  function svg(tag, attrs, parent) {
+    var node = document.createElementNS(SVG, tag);
+    for (var k in attrs || {}) node.setAttribute(k, attrs[k]);
+    if (parent) parent.appendChild(node);
+    return node;
+  }
+  function download(name, type, text) {
+    var url = URL.createObjectURL(new Blob([text], { type: type }));
+    var a = el("a", { href: url, download: name });
+    document.body.appendChild(a);
+    a.click();
+    setTimeout(function () { URL.revokeObjectURL(url); a.remove(); }, 0);
+  }
+  function csv(columns, rows) {
+    function cell(v) {
+      if (v === null || v === undefined) return "";
+      var s = typeof v === "object" ? JSON.stringify(v) : String(v);
+      return /[",\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+    }
+    var lines = [columns.map(cell).join(",")];
+    rows.forEach(function (r) { lines.push(columns.map(function (c) { return cell(r[c]); }).join(",")); });
+    return lines.join("\n") + "\n";
+  }
+  function slug() {
+    return ["otel-llm", filters.range || "all", filters.project, filters.model].filter(Boolean).join("-")
+      .replace(/[^A-Za-z0-9._-]+/g, "_");
+  }
+
+  // --- data ---------------------------------------------------------------------
+  function stateKey() { return JSON.stringify([filters.range, filters.project, filters.model]); }
+  function params() {
+    var p = new URLSearchParams();
+    var range = choices.ranges.filter(function (r) { return r.key === filters.range; })[0];
+    var since = filters.since || (range && range.since) || "";
+    var until = filters.until ? addDays(filters.until, 1) : (range && range.until) || "";  // "to" is inclusive
+    if (since) p.set("since", since.replace(/(\+00:00|Z)$/, ""));
+    if (until) p.set("until", until.replace(/(\+00:00|Z)$/, ""));
+    if (filters.project) p.set("project", filters.project);
+    if (filters.model) p.set("model", filters.model);
+    return p.toString();
+  }
+  function expand(value) {  // the inverse of static.columnar()
+    if (Array.isArray(value)) return value.map(expand);
+    if (value && typeof value === "object") {
+      if (value.$cols && value.$rows) {
+        return value.$rows.map(function (row) {
+          var record = {};
+          value.$cols.forEach(function (c, i) { record[c] = expand(row[i]); });
+          return record;
+        });
+      }
+      var out = {};
+      for (var k in value) out[k] = expand(value[k]);
+      return out;
+    }
+    return value;
+  }
+  var expanded = {};
+  function getViews() {
+    if (!LIVE) {
+      var entry = DATA.states[stateKey()];
+      if (!entry) return Promise.resolve(null);
+      var out = {};
+      for (var name in entry) {
+        var slot = entry[name];
+        if (!(slot in expanded)) expanded[slot] = expand(DATA.pool[slot]);
+        out[name] = expanded[slot];
+      }
+      return Promise.resolve(out);
+    }
+    var query = params();
+    var names = Object.keys(VIEWS);
+    return Promise.all(names.map(function (name) {
+      return fetch("api/" + name + (query ? "?" + query : "")).then(function (r) {
+        return r.json().then(function (body) {
+          if (!r.ok) throw new Error(body.detail || r.statusText);
+          return body;
+        });
+      });
+    })).then(function (bodies) {
+      var out = {};
+      names.forEach(function (n, i) { out[n] = bodies[i]; });
+      return out;
+    });
+  }
+
+  // --- charts -------------------------------------------------------------------
+  var W = 560, H = 230, M = { l: 62, r: 12, t: 14, b: 40 };
+  function niceMax(v) {
+    if (!(v > 0)) return 1;
+    var p = Math.pow(10, Math.floor(Math.log10(v)));
+    var steps = [1, 2, 2.5, 5, 10];
+    for (var i = 0; i < steps.length; i++) if (steps[i] * p >= v) return steps[i] * p;
+    return 10 * p;
+  }
+  function periodLabel(iso, period) {
+    var s = when(iso);
+    return period === "hour" ? s.slice(5, 16) : s.slice(5, 10);  // the years are in the page's subtitle
+  }
+  function frame(box, labels, maxY, yfmt, period) {
+    var root = svg("svg", { viewBox: "0 0 " + W + " " + H, role: "img" }, box);
+    var iw = W - M.l - M.r, ih = H - M.t - M.b;
+    var grid = svg("g", { "class": "grid" }, root);
+    var axis = svg("g", { "class": "axis" }, root);
+    for (var i = 0; i <= 4; i++) {
+      var y = M.t + ih - ih * i / 4;
+      svg("line", { x1: M.l, x2: M.l + iw, y1: y, y2: y }, grid);
+      var t = svg("text", { x: M.l - 6, y: y + 4, "text-anchor": "end" }, axis);
+      t.textContent = yfmt(maxY * i / 4);
+    }
+    svg("line", { x1: M.l, x2: M.l + iw, y1: M.t + ih, y2: M.t + ih }, axis);
+    var n = labels.length, every = Math.max(1, Math.ceil(n / 7));
+    for (var j = 0; j < n; j += every) {
+      var x = M.l + iw * (j + 0.5) / n;
+      var lab = svg("text", { x: x, y: M.t + ih + 16, "text-anchor": "middle" }, axis);
+      lab.textContent = periodLabel(labels[j], period);
+    }
+    return { root: root, x: function (k) { return M.l + iw * k / n; }, bw: iw / n,
+             y: function (v) { return M.t + ih - ih * Math.min(v, maxY) / maxY; }, ih: ih, iw: iw };
+  }
+  function legend(box, items) {
+    var l = el("div", { cls: "legend" });
+    items.forEach(function (it) {
+      var swatch = el("i", { cls: it.cls || "" });
+      if (!it.cls) swatch.style.background = it.color;
+      if (it.cls === "spike") swatch.textContent = "▲";
+      l.appendChild(el("span", {}, [swatch, it.label]));
+    });
+    box.appendChild(l);
+  }
+  function chartBox(parent, name, title) {
+    var box = el("div", { cls: "chart", "data-chart": name }, [el("h3", { text: title })]);
+    parent.appendChild(box);
+    return box;
+  }
+  function bars(box, labels, series, opts) {
+    var totals = labels.map(function (_, i) {
+      return series.reduce(function (s, se) { return s + (se.values[i] || 0); }, 0);
+    });
+    var max = niceMax(Math.max.apply(null, totals.concat([0])));
+    var f = frame(box, labels, max, opts.yfmt, opts.period);
+    var gap = Math.min(2, f.bw * 0.2);
+    labels.forEach(function (label, i) {
+      var base = 0;
+      series.forEach(function (se) {
+        var v = se.values[i] || 0;
+        if (v <= 0) return;
+        var r = svg("rect", { x: f.x(i) + gap / 2, width: Math.max(1, f.bw - gap), y: f.y(base + v),
+                              height: Math.max(0.5, f.y(base) - f.y(base + v)), fill: se.color }, f.root);
+        svg("title", {}, r).textContent = periodLabel(label, opts.period) + " · " + se.name + ": " + opts.yfmt(v);
+        base += v;
+      });
+    });
+    marks(f, labels, totals, opts);
+    legend(box, series.map(function (s) { return { color: s.color, label: s.name }; }).concat(opts.extraLegend || []));
+    return f;
+  }
+  function lines(box, labels, series, opts) {
+    var all = [];
+    series.forEach(function (s) { s.values.forEach(function (v) { if (v !== null && v !== undefined) all.push(v); }); });
+    var max = niceMax(Math.max.apply(null, all.concat([opts.floor || 0])));
+    var f = frame(box, labels, max, opts.yfmt, opts.period);
+    series.forEach(function (se) {
+      var d = "", pen = false;
+      se.values.forEach(function (v, i) {
+        if (v === null || v === undefined) { pen = false; return; }
+        var x = f.x(i + 0.5), y = f.y(v);
+        d += (pen ? "L" : "M") + x.toFixed(1) + " " + y.toFixed(1);
+        pen = true;
+        var dot = svg("circle", { cx: x, cy: y, r: 2.5, fill: se.color }, f.root);
+        svg("title", {}, dot).textContent = periodLabel(labels[i], opts.period) + " · " + se.name + ": " + opts.yfmt(v);
+      });
+      if (d) svg("path", { d: d, fill: "none", stroke: se.color, "stroke-width": 2,
+                           "stroke-dasharray": se.dash ? "6 4" : "none" }, f.root);
+    });
+    marks(f, labels, series[0] ? series[0].values : [], opts);
+    legend(box, series.map(function (s) { return s.dash ? { cls: "dash", label: s.name } : { color: s.color, label: s.name }; })
+      .concat(opts.extraLegend || []));
+    return f;
+  }
+  function marks(f, labels, tops, opts) {
+    (opts.spikes || []).forEach(function (i) {
+      var x = f.x(i + 0.5), y = f.y(tops[i] || 0) - 4;
+      var m = svg("text", { x: x, y: Math.max(10, y), "text-anchor": "middle", fill: "#D55E00", "class": "spike-mark" }, f.root);
+      m.textContent = "▲";
+      svg("title", {}, m).textContent = "spike: " + periodLabel(labels[i], opts.period);
+    });
+  }
+  function spikeIndices(trends, metric) {
+    var out = [];
+    trends.spikes.filter(function (s) { return s.metric === metric; }).forEach(function (s) {
+      var day = String(s.period).slice(0, 10);
+      trends.points.forEach(function (p, i) {
+        var start = String(p.period).slice(0, 10);
+        if (trends.period === "week" ? (start <= day && day < addDays(start, 7)) : start === day) {
+          if (trends.period !== "hour" || out.indexOf(i) < 0) out.push(i);
+        }
+      });
+    });
+    // hourly: mark only the busiest hour of a spike day
+    if (trends.period === "hour" && out.length) {
+      var byDay = {};
+      out.forEach(function (i) {
+        var d = String(trends.points[i].period).slice(0, 10);
+        if (byDay[d] === undefined || trends.points[i][metric] > trends.points[byDay[d]][metric]) byDay[d] = i;
+      });
+      out = Object.keys(byDay).map(function (d) { return byDay[d]; });
+    }
+    return out;
+  }
+  function addDays(iso, n) {
+    var d = new Date(iso + "T00:00:00Z");
+    d.setUTCDate(d.getUTCDate() + n);
+    return d.toISOString().slice(0, 10);
+  }
+  var SPIKE = { cls: "spike", label: "spike (robust z > 3.5 vs the 7 days before)" };
+
+  function renderTrends(parent, trends, budgets) {
+    var wrap = el("div", { cls: "charts" });
+    parent.appendChild(wrap);
+    var pts = trends.points, labels = pts.map(function (p) { return p.period; });
+    var period = trends.period;
+    if (!pts.length) { wrap.appendChild(el("p", { cls: "empty", text: "No LLM calls in this range." })); return; }
+    var costSeries = trends.cost_by_model.map(function (s) { return { name: s.model, color: s.color, values: s.cost_usd }; });
+    var costSpikes = spikeIndices(trends, "cost_usd");
+    bars(chartBox(wrap, "cost", "Cost per " + period + ", stacked by model"), labels, costSeries,
+         { yfmt: usd, period: period, spikes: costSpikes, extraLegend: costSpikes.length ? [SPIKE] : [] });
+    renderForecast(chartBox(wrap, "forecast", "Spend this month and the month-end forecast"), trends.forecast, budgets);
+    bars(chartBox(wrap, "calls", "LLM calls per " + period), labels, [
+      { name: "succeeded", color: "#0072B2", values: pts.map(function (p) { return p.calls - p.errors; }) },
+      { name: "failed", color: "#D55E00", values: pts.map(function (p) { return p.errors; }) }],
+      { yfmt: function (v) { return group(v, v < 10 && v % 1 ? 1 : 0); }, period: period });
+    bars(chartBox(wrap, "tokens", "Tokens per " + period), labels, [
+      { name: "input", color: "#56B4E9", values: pts.map(function (p) { return p.input_tokens; }) },
+      { name: "output", color: "#E69F00", values: pts.map(function (p) { return p.output_tokens; }) }],
+      { yfmt: function (v) { return v >= 1e6 ? sig(v / 1e6, 3) + "M" : v >= 1e3 ? sig(v / 1e3, 3) + "k" : group(v, 0); },
+        period: period });
+    lines(chartBox(wrap, "p95", "p95 LLM-call latency per " + period), labels,
+          [{ name: "p95 latency", color: "#CC79A7", values: pts.map(function (p) { return p.p95_ms; }) }],
+          { yfmt: ms, period: period });
+    var errSpikes = spikeIndices(trends, "error_rate");
+    lines(chartBox(wrap, "error_rate", "Error rate per " + period), labels,
+          [{ name: "failed / all LLM calls", color: "#D55E00", values: pts.map(function (p) { return p.error_rate; }) }],
+          { yfmt: pct, period: period, spikes: errSpikes, extraLegend: errSpikes.length ? [SPIKE] : [] });
+  }
+  function renderForecast(box, fc, budgets) {
+    var days = fc.days_in_month, labels = [], actual = [], projected = [], sum = 0;
+    for (var d = 1; d <= days; d++) labels.push(fc.month + "-" + (d < 10 ? "0" : "") + d);
+    fc.daily_costs.forEach(function (c) { sum += c; actual.push(sum); });
+    for (var i = 0; i < days; i++) {
+      if (i < fc.daily_costs.length - 1) projected.push(null);
+      else if (i === fc.daily_costs.length - 1) projected.push(sum);
+      else { sum += Math.max(0, fc.intercept + fc.slope * (i + 1)); projected.push(sum); }
+    }
+    while (actual.length < days) actual.push(null);
+    var limits = (budgets.rows || []).filter(function (b) { return !b.project && !b.model; });
+    var floor = limits.reduce(function (m, b) { return Math.max(m, b.monthly_usd); }, 0);
+    var f = lines(box, labels, [
+      { name: "spent so far", color: "#0072B2", values: actual },
+      { name: "forecast (least squares over the days so far)", color: "#3d4452", dash: true, values: projected }],
+      { yfmt: usd, period: "day", floor: Math.max(floor, fc.projected_month_end) });
+    var lastLabel = -Infinity;
+    limits.slice().sort(function (a, b) { return a.monthly_usd - b.monthly_usd; }).forEach(function (b) {
+      var y = f.y(b.monthly_usd);
+      var line = svg("line", { x1: M.l, x2: M.l + f.iw, y1: y, y2: y, stroke: "#D55E00", "stroke-width": 1.5,
+                               "stroke-dasharray": "2 3" }, f.root);
+      svg("title", {}, line).textContent = b.budget + " budget " + usd(b.monthly_usd);
+      if (lastLabel - y >= 13 || lastLabel === -Infinity) {  // labels only where they do not overlap
+        svg("text", { x: M.l + 4, y: y - 4, "text-anchor": "start" }, f.root).textContent =
+          b.budget + " budget " + usd(b.monthly_usd);
+        lastLabel = y;
+      }
+    });
+    if (limits.length) {
+      legend(box, [{ color: "#D55E00", label: "monthly budgets: " + limits.map(function (b) {
+        return b.budget + " " + usd(b.monthly_usd); }).join(", ") }]);
+    }
+    box.appendChild(el("p", { cls: "note", text: "Month-end forecast " + usd(fc.projected_month_end) + " (spent " +
+      usd(fc.spent) + " in " + fc.days_elapsed + " of " + days + " days)." }));
+  }
+
+  // --- sections -----------------------------------------------------------------
+  function section(name, title, exportRows) {
+    var actions = el("span", { cls: "actions" });
+    if (exportRows) {
+      var csvButton = el("button", { type: "button", "data-export": name + ".csv", text: "CSV" });
+      csvButton.onclick = function () { var e = exportRows(); download(slug() + "-" + name + ".csv", "text/csv", csv(e.columns, e.rows)); };
+      var jsonButton = el("button", { type: "button", "data-export": name + ".json", text: "JSON" });
+      jsonButton.onclick = function () { download(slug() + "-" + name + ".json", "application/json", JSON.stringify(exportRows().rows, null, 2)); };
+      actions.appendChild(csvButton);
+      actions.appendChild(jsonButton);
+    }
+    var s = el("section", { id: "view-" + name }, [el("h2", {}, [title, actions])]);
+    var view = VIEWS[name];
+    if (view && view.note) s.appendChild(el("p", { cls: "note", text: view.note }));
+    return s;
+  }
+  function keyLabel(key) { return key === null || key === undefined ? "(none)" : String(key); }
+  function table(keyTitle, columns, rows, opts) {
+    opts = opts || {};
+    var head = el("tr", {}, [el("th", { text: keyTitle })].concat(columns.map(function (c) {
+      return el("th", { text: c.label, cls: c.format === "text" ? "text" : "" });
+    })));
+    var body = el("tbody");
+    rows.forEach(function (r) {
+      var tr = el("tr", { cls: (r.best ? "best " : "") + (r[opts.key || "key"] === null ? "none" : "") });
+      var first = el("td", { text: keyLabel(r[opts.key || "key"]) });
+      tr.appendChild(first);
+      columns.forEach(function (c) {
+        tr.appendChild(el("td", { text: fmt(r[c.key], c.format), cls: c.format === "text" ? "text" : "",
+                                   "data-key": c.key, "data-value": r[c.key] === null || r[c.key] === undefined ? "" : String(r[c.key]) }));
+      });
+      body.appendChild(tr);
+      if (opts.after) opts.after(tr, r, body, columns.length + 1);
+    });
+    if (!rows.length) body.appendChild(el("tr", {}, [el("td", { cls: "empty", colspan: columns.length + 1, text: "No data in this range." })]));
+    return el("div", { cls: "table-wrap" }, [el("table", {}, [el("thead", {}, [head]), body])]);
+  }
+  function exportOf(columns, rows, key) {
+    return function () { return { columns: [key || "key"].concat(columns.map(function (c) { return c.key; })), rows: rows }; };
+  }
+  function renderKpis(parent, summary) {
+    var s = section("summary", "Key figures", function () {
+      return { columns: ["key", "label", "value", "previous", "change"], rows: summary.cards };
+    });
+    var grid = el("div", { cls: "cards" });
+    var previous = summary.previous_window ? between(summary.previous_window[0], summary.previous_window[1]) : "";
+    summary.cards.forEach(function (c) {
+      var change = "no earlier data";
+      if (c.change !== null && c.change !== undefined) {
+        var arrow = c.change > 0 ? "▲ " : c.change < 0 ? "▼ " : "";
+        change = arrow + (c.change > 0 ? "+" : "") + (c.change * 100).toFixed(1) + "% vs previous period";
+      } else if (c.previous === 0 && c.value) change = "new: none in the previous period";
+      var card = el("div", { cls: "card", "data-kpi": c.key, "data-value": c.value === null ? "" : String(c.value) }, [
+        el("div", { cls: "label", text: c.label }),
+        el("div", { cls: "value", text: fmt(c.value, c.format) }),
+        el("div", { cls: "change", text: change, title: "previous: " + fmt(c.previous, c.format) + (previous ? " (" + previous + ")" : "") })]);
+      grid.appendChild(card);
+    });
+    s.appendChild(grid);
+    s.appendChild(el("p", { cls: "note", text: "Change is against the previous period of the same length" +
+      (previous ? " (" + previous + ")" : "") + ". Per-call costs are shown per 1,000 calls; tokens and cost count LLM calls only." }));
+    parent.appendChild(s);
+  }
+  function renderBudgets(parent, budgets) {
+    var rows = budgets.rows || [];
+    var s = section("budgets", "Budgets" + (budgets.month ? " — " + budgets.month + (budgets.as_of ? " as of " + budgets.as_of : "") : ""),
+                    rows.length ? exportOf([{ key: "monthly_usd" }, { key: "spent" }, { key: "percent_used" }, { key: "status" },
+                                            { key: "projected_month_end" }, { key: "runs_out_on" }], rows, "budget") : null);
+    if (!rows.length) {
+      s.appendChild(el("p", { cls: "empty", text: "No budget set: add --monthly 50 or --budgets budgets.yaml (ok below 70 %, warning 70–90 %, critical from 90 %)." }));
+    }
+    rows.forEach(function (b) {
+      var symbol = { ok: "✓ ok", warning: "! warning", critical: "✕ critical" }[b.status];
+      var bar = el("div", { cls: "bar", role: "meter", "aria-valuenow": b.percent_used.toFixed(1), "aria-valuemin": "0", "aria-valuemax": "100" },
+                   [el("div", { cls: "fill", style: "width:" + Math.min(100, b.percent_used).toFixed(2) + "%" }),
+                    el("div", { cls: "tick", style: "left:70%" }), el("div", { cls: "tick", style: "left:90%" })]);
+      var row = el("div", { cls: "budget status-" + b.status, "data-budget": b.budget, "data-status": b.status }, [
+        el("div", { cls: "name" }, [b.budget + " ", el("span", { cls: "badge " + b.status, text: symbol })]),
+        bar,
+        el("div", { cls: "detail", text: usd(b.spent) + " of " + usd(b.monthly_usd) + " (" + b.percent_used.toFixed(1) +
+          "% used) · projected month-end " + usd(b.projected_month_end) + " · " +
+          (b.runs_out_on ? "runs out on " + b.runs_out_on : "does not run out this month") })]);
+      s.appendChild(row);
+    });
+    parent.appendChild(s);
+  }
+  function renderTable(parent, name, data) {
+    var view = VIEWS[name];
+    var rows = data.rows;
+    var s = section(name, view.title, exportOf(view.columns, rows, view.key.key));
+    s.appendChild(table(view.key.label, view.columns, rows, { key: view.key.key }));
+    parent.appendChild(s);
+  }
+  function renderCompare(parent, data) {
+    var view = VIEWS.compare;
+    var s = section("compare", view.title, function () {
+      var rows = [];
+      data.groups.forEach(function (g) { g.rows.forEach(function (r) { rows.push(Object.assign({ by: g.by }, r)); }); });
+      return { columns: ["by", "key"].concat(view.columns.map(function (c) { return c.key; })), rows: rows };
+    });
+    if (!data.groups.length) s.appendChild(el("p", { cls: "empty", text: "Nothing to compare: every grouping has a single group in this range." }));
+    data.groups.forEach(function (g) {
+      var title = g.by === "model" ? "Model vs model" : g.by.replace("run_config.", "Run config: ") + " vs each other";
+      s.appendChild(el("h3", { text: title }));
+      s.appendChild(table(g.by, view.columns, g.rows));
+    });
+    parent.appendChild(s);
+  }
+  function spanLine(node) {
+    var bits = [ms(node.duration_ms)];
+    if (node.model) bits.push(node.model);
+    var tokens = (node.input_tokens || 0) + (node.output_tokens || 0);
+    if (tokens) bits.push(group(tokens, 0) + " tok");
+    if (node.cost_usd !== null && node.cost_usd !== undefined) bits.push(usd(node.cost_usd));
+    var failed = node.status_code === 2;
+    var line = el("div", { cls: "span" + (failed ? " error" : ""), "data-status": failed ? "error" : "ok" }, [
+      el("span", { cls: "n", style: "padding-left:" + (node.depth - 1) * 16 + "px",
+                   text: (failed ? "✕ " : "") + node.name + (failed ? " (error)" : "") }),
+      el("span", { cls: "m", text: bits.join(" · ") })]);
+    return line;
+  }
+  function renderTraces(parent, data) {
+    var view = VIEWS.traces;
+    ["cost", "duration"].forEach(function (by) {
+      var rows = data[by];
+      var title = by === "cost" ? "Most expensive traces" : "Slowest traces";
+      var s = section("traces-" + by, title, exportOf(view.columns, rows, view.key.key));
+      s.appendChild(el("p", { cls: "note", text: "Click ▸ to open a trace's span tree; failed spans are marked ✕." }));
+      s.appendChild(table(view.key.label, view.columns, rows, { key: view.key.key, after: function (tr, r, body, width) {
+        var button = el("button", { cls: "toggle", type: "button", "aria-expanded": "false", text: "▸", title: "show the span tree" });
+        tr.firstChild.insertBefore(button, tr.firstChild.firstChild);
+        tr.firstChild.lastChild.textContent = String(r.trace_id).slice(0, 16) + "…";
+        tr.firstChild.title = r.trace_id;
+        var tree = data.trees ? data.trees[r.trace_id] || [] : (DATA.trees[r.trace_id] || []).map(function (values) {
+          var node = {};
+          DATA.tree_fields.forEach(function (f, i) { node[f] = values[i]; });
+          return node;
+        });
+        var detail = el("tr", { cls: "tree", hidden: "" }, [el("td", { colspan: width }, tree.map(spanLine))]);
+        body.appendChild(detail);
+        button.onclick = function () {
+          var open = detail.hasAttribute("hidden");
+          if (open) detail.removeAttribute("hidden"); else detail.setAttribute("hidden", "");
+          button.textContent = open ? "▾" : "▸";
+          button.setAttribute("aria-expanded", String(open));
+        };
+      } }));
+      parent.appendChild(s);
+    });
+  }
+
+  function render(views) {
+    var app = document.getElementById("app");
+    app.textContent = "";
+    shown = views || {};
+    if (!views) {
+      app.appendChild(el("p", { cls: "empty", text: "No data for this combination of filters." }));
+      window.otelLlmRenders = (window.otelLlmRenders || 0) + 1;
+      return;
+    }
+    renderKpis(app, views.summary);
+    renderBudgets(app, views.budgets);
+    var t = section("trends", "Trends");
+    renderTrends(t, views.trends, views.budgets);
+    app.appendChild(t);
+    ["projects", "models", "operations", "nodes", "collections", "evaluations"].forEach(function (name) {
+      renderTable(app, name, views[name]);
+    });
+    renderCompare(app, views.compare);
+    renderTraces(app, views.traces);
+    renderTable(app, "logs", views.logs);
+    for (var name in views) {  // views added to the registry later render as plain tables
+      if (!document.getElementById("view-" + name) && views[name] && views[name].rows && VIEWS[name]) renderTable(app, name, views[name]);
+    }
+    var w = views.summary.window;
+    document.getElementById("subtitle").textContent = (w ? "Data " + between(w[0], w[1]) + " UTC · " : "") +
+      (META.source ? META.source + " · " : "") + (LIVE ? "live" : "generated " + when(META.generated) + " UTC");
+    window.otelLlmRenders = (window.otelLlmRenders || 0) + 1;  // lets tests wait for a re-render
+  }
+
+  // --- filters ------------------------------------------------------------------
+  function fillSelect(id, values, labels, first) {
+    var select = document.getElementById(id);
+    var current = select.value;
+    select.textContent = "";
+    if (first) select.appendChild(el("option", { value: "", text: first }));
+    values.forEach(function (v, i) { select.appendChild(el("option", { value: v, text: labels ? labels[i] : v })); });
+    if (values.indexOf(current) >= 0 || current === "") select.value = current;
+  }
+  var CUSTOM = "custom";
+  function fillChoices() {
+    var keys = choices.ranges.map(function (r) { return r.key; }), labels = choices.ranges.map(function (r) { return r.label; });
+    if (LIVE) { keys.push(CUSTOM); labels.push("the dates typed in"); }
+    fillSelect("f-range", keys, labels);
+    fillSelect("f-project", choices.projects, null, "all projects");
+    fillSelect("f-model", choices.models, null, "all models");
+    var note = [];
+    if (!LIVE && !META.combined && choices.projects.length && choices.models.length) note.push("Pick a project or a model (this report holds each alone, not combined: narrow it with otel-llm report --project).");
+    if (!LIVE && META.omitted && (META.omitted.projects.length || META.omitted.models.length)) {
+      note.push("Not selectable here (the report would grow too large): " + META.omitted.projects.concat(META.omitted.models).join(", ") + ".");
+    }
+    var f = META.filters || {};
+    if (f.project || f.model) note.push("Report limited to " + [f.project && "project " + f.project, f.model && "model " + f.model].filter(Boolean).join(", ") + ".");
+    document.getElementById("filter-note").textContent = note.join(" ");
+  }
+  function refresh() {
+    var ticket = ++loading;
+    return getViews().then(function (views) {
+      if (ticket === loading) render(views);
+    }).catch(function (err) {
+      document.getElementById("app").textContent = "";
+      document.getElementById("app").appendChild(el("p", { cls: "empty", text: "Could not load: " + err.message }));
+    });
+  }
+  function onFilter(event) {
+    var target = event && event.target.id;
+    if (LIVE && target === "f-range") {  // a preset replaces any dates typed in
+      document.getElementById("f-since").value = document.getElementById("f-until").value = "";
+    } else if (LIVE && (target === "f-since" || target === "f-until")) {
+      document.getElementById("f-range").value = CUSTOM;
+    }
+    filters.range = document.getElementById("f-range").value;
+    filters.project = document.getElementById("f-project").value;
+    filters.model = document.getElementById("f-model").value;
+    if (LIVE) {
+      filters.since = document.getElementById("f-since").value;
+      filters.until = document.getElementById("f-until").value;
+    } else if (!META.combined && filters.project && filters.model) {
+      if (target === "f-project") document.getElementById("f-model").value = filters.model = "";
+      else document.getElementById("f-project").value = filters.project = "";
+    }
+    refresh();
+  }
+  ["f-range", "f-project", "f-model", "f-since", "f-until"].forEach(function (id) {
+    document.getElementById(id).addEventListener("change", onFilter);
+  });
+  document.getElementById("export-json").addEventListener("click", function () {
+    download(slug() + ".json", "application/json", JSON.stringify({ filters: filters, views: shown }, null, 2));
+  });
+
+  function poll() {
+    fetch("api/status").then(function (r) { return r.json(); }).then(function (status) {
+      document.getElementById("live-status").textContent = "live · " + group(status.spans, 0) + " spans · checked " +
+        new Date().toLocaleTimeString();
+      if (version !== null && status.version !== version) {
+        fetch("api/choices").then(function (r) { return r.json(); }).then(function (c) { choices = c; fillChoices(); refresh(); });
+      }
+      version = status.version;
+    }).catch(function () {
+      document.getElementById("live-status").textContent = "live · server not answering";
+    }).then(function () { setTimeout(poll, META.refresh_ms || 2000); });
+  }
+
+  if (LIVE) document.body.classList.add("live");
+  document.getElementById("footer").textContent = "otel-llm · colours: Okabe–Ito colour-blind-safe palette; " +
+    "budget status is also written out (✓ ok < 70 % ≤ ! warning < 90 % ≤ ✕ critical).";
+  fillChoices();
+  refresh();
+  if (LIVE) poll();
+})();

@@ -1,0 +1,86 @@
+"""The filter choices a page offers: date ranges, projects and models present in the data.
+
+Why presets for dates: the static report answers every filter from views computed
+in advance by the analysis API (a percentile cannot be re-added from daily parts),
+so it offers the ranges people ask for — the whole window, the last day, week and
+30 days, each calendar month — rather than any two dates. The live dashboard offers
+the same presets and also takes any ``since``/``until``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from otel_llm_analysis import summaries
+from otel_llm_analysis import Filters
+from otel_llm_analysis.web.views import resolved_window
+
+ALL = ""  # the choice "every project" / "every model" / "the whole window"
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """One date-range choice: ``key`` names it in the page and in URLs."""
+
+    key: str
+    label: str
+    since: datetime | None
+    until: datetime | None
+
+
+@dataclass(frozen=True)
+class Choices:
+    ranges: tuple[DateRange, ...]
+    projects: tuple[str, ...]
+    models: tuple[str, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "ranges": [{"key": r.key, "label": r.label, "since": r.since, "until": r.until} for r in self.ranges],
+            "projects": list(self.projects),
+            "models": list(self.models),
+        }
+
+
+def date_ranges(base: Filters, window: tuple[datetime, datetime] | None) -> list[DateRange]:
+    """The whole window, then the last 24 h / 7 d / 30 d and each calendar month when shorter than it."""
+    whole = DateRange(ALL, "whole report", base.since, base.until)
+    if window is None:
+        return [whole]
+    since, until = window
+    ranges = [whole]
+    for key, label, length in (("24h", "last 24 hours", timedelta(hours=24)),
+                               ("7d", "last 7 days", timedelta(days=7)),
+                               ("30d", "last 30 days", timedelta(days=30))):
+        if until - since > length:
+            ranges.append(DateRange(key, label, until - length, until))
+    months = []
+    month = datetime(since.year, since.month, 1)
+    while month < until:
+        following = datetime(month.year + month.month // 12, month.month % 12 + 1, 1)
+        months.append(DateRange(month.strftime("%Y-%m"), month.strftime("%B %Y"),
+                                max(month, since), min(following, until)))
+        month = following
+    if len(months) > 1:
+        ranges.extend(months)
+    return ranges
+
+
+def choices(store: Any, base: Filters) -> Choices:
+    """Date ranges of the data's window, projects by cost, models (as requested) by cost."""
+    window = resolved_window(store, base)
+    projects = [r.key for r in summaries.summary(store, "project", base) if r.key is not None]
+    models = [r.key for r in summaries.summary(store, "model", replace(base, calls_only=True))
+              if r.key is not None and r.llm_calls]
+    return Choices(tuple(date_ranges(base, window)), tuple(projects), tuple(models))
+
+
+def range_filters(base: Filters, choice: DateRange, project: str | None, model: str | None) -> Filters:
+    """``base`` narrowed to one date range, project and model (``None``/ALL keeps base's)."""
+    return replace(base, since=choice.since, until=choice.until,
+                   project=project or base.project, model=model or base.model)
+
+
+__all__ = ["ALL", "Choices", "DateRange", "choices", "date_ranges", "range_filters"]

@@ -1,0 +1,198 @@
+"""``otel-llm serve``: the report's views as a live page and JSON endpoints (FastAPI on uvicorn).
+
+Every view of :data:`views.VIEWS` is ``GET /api/<name>``; ``/api/traces/{trace_id}``
+gives one span tree, ``/api/export/<name>.csv|json`` a view's rows as a file,
+``/api/choices`` the filter choices, ``/api/status`` what the page polls to
+refresh. The OpenAPI description is ``/openapi.json`` (the interactive docs page
+is off: it would load its script from a CDN).
+
+Validation: parameters are typed (FastAPI), dates go through ``Filters.of``,
+groupings through the analyses' own whitelist, unknown parameter names are
+refused — all as 400 with a message naming the parameter, never a 500. No value
+reaches SQL except as a bound parameter (the analyses' rule).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Annotated, Any, Callable, Literal, Optional, Sequence
+
+from fastapi import Depends, FastAPI, HTTPException, Path, Request
+from fastapi import Query as Param
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from otel_llm_analysis import Filters
+from otel_llm_analysis.export import to_csv, to_json
+from otel_llm_analysis.store import StoreError
+from otel_llm_analysis.web.choices import choices
+from otel_llm_analysis.web.live import LiveStore
+from otel_llm_analysis.web.static import render_page
+from otel_llm_analysis.web.views import VIEWS, Query, describe, table_rows, trace_detail
+
+TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
+FILTER_PARAMS = ("since", "until", "project", "model")
+#: what each view accepts besides the filters
+VIEW_PARAMS = {"trends": ("period",), "traces": ("top",), "compare": ("by",), "logs": ("limit",)}
+
+
+class ORJSONResponse(JSONResponse):
+    """JSON the way the analyses export it: naive timestamps marked UTC, numpy-free."""
+
+    def render(self, content: Any) -> bytes:
+        import orjson
+
+        return orjson.dumps(content, option=orjson.OPT_NAIVE_UTC | orjson.OPT_NON_STR_KEYS, default=str)
+
+
+def _bad(message: str) -> HTTPException:
+    return HTTPException(status_code=400, detail=message)
+
+
+def _only(allowed: Sequence[str]) -> Callable[[Request], None]:
+    """A dependency refusing query parameters the endpoint does not know (a typo is not silently ignored)."""
+    known = set(allowed)
+
+    def check(request: Request) -> None:
+        unknown = sorted(set(request.query_params) - known)
+        if unknown:
+            raise _bad(f"unknown query parameter {', '.join(unknown)}; this endpoint takes: "
+                       f"{', '.join(sorted(known)) or 'none'}")
+
+    return check
+
+
+def create_app(live: LiveStore, base: Query, *, source: str = "", refresh_ms: int = 2000) -> FastAPI:
+    """The ASGI app serving ``live``'s store; ``base`` holds the command line's filters, budgets and groupings."""
+    app = FastAPI(title="otel-llm dashboard", version="1", docs_url=None, redoc_url=None,
+                  default_response_class=ORJSONResponse,
+                  description="The views of the otel-llm report as JSON. Dates are ISO 8601 (naive = UTC) or "
+                              "relative (7d, 24h); since is inclusive, until exclusive.")
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'request'}: {e['msg']}"
+                             for e in exc.errors())
+        return JSONResponse(status_code=400, content={"detail": problems})
+
+    @app.exception_handler(StoreError)
+    async def unavailable(_: Request, exc: StoreError) -> JSONResponse:
+        return JSONResponse(status_code=503, content={"detail": str(exc)})
+
+    def filters(
+        since: Annotated[Optional[str], Param(description="Start, inclusive: 2026-11-01, 2026-11-01T08:00 "
+                                                          "or 7d.")] = None,
+        until: Annotated[Optional[str], Param(description="End, exclusive; same forms as since.")] = None,
+        project: Annotated[Optional[str], Param(max_length=200)] = None,
+        model: Annotated[Optional[str], Param(max_length=200)] = None,
+    ) -> Filters:
+        try:
+            asked = Filters.of(since, until, project=project, model=model)
+        except ValueError as exc:
+            raise _bad(str(exc)) from None
+        if asked.since and asked.until and asked.since >= asked.until:
+            raise _bad(f"since ({since}) must be before until ({until})")
+        given = {k: getattr(asked, k) for k in FILTER_PARAMS if getattr(asked, k) is not None}
+        return replace(base.filters, **given)
+
+    def run(name: str, query: Query) -> Any:
+        with live.reading() as store:
+            try:
+                return VIEWS[name].compute(store, query)
+            except ValueError as exc:  # an unknown grouping, a bad month: the analyses' own messages
+                raise _bad(str(exc)) from None
+
+    def options(
+        period: Annotated[Optional[Literal["hour", "day", "week"]], Param(description="Trends: bucket size.")] = None,
+        top: Annotated[int, Param(ge=1, le=200, description="Traces: how many per ranking.")] = base.top,
+        by: Annotated[Optional[list[str]], Param(max_length=20, description="Compare: model or run_config.<key>; "
+                                                                            "repeatable.")] = None,
+        limit: Annotated[int, Param(ge=1, le=1000, description="Logs: patterns to return.")] = base.log_limit,
+    ) -> dict[str, Any]:
+        chosen: dict[str, Any] = {"period": period, "top": top, "log_limit": limit}
+        if by:
+            chosen["compare_by"] = tuple(by)
+        return chosen
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def page() -> HTMLResponse:
+        with live.reading() as store:
+            offered = choices(store, base.filters).as_json()
+        meta = {"mode": "live", "source": source, "views": describe(), "choices": offered, "combined": True,
+                "refresh_ms": refresh_ms, "filters": {k: getattr(base.filters, k) for k in FILTER_PARAMS}}
+        return HTMLResponse(render_page("otel-llm dashboard", {"meta": meta}, live=True))
+
+    @app.get("/api/status", dependencies=[Depends(_only(()))], summary="What the page polls to refresh")
+    def status() -> dict[str, Any]:
+        from otel_llm_analysis import totals
+
+        with live.reading() as store:
+            spans = totals(store, base.filters).spans
+        return {"version": live.version, "spans": spans, "watching": live.watch, "last_ingest": live.last_ingest,
+                "last_error": live.last_error}
+
+    @app.get("/api/choices", dependencies=[Depends(_only(()))], summary="Date ranges, projects and models")
+    def filter_choices() -> dict[str, Any]:
+        with live.reading() as store:
+            return choices(store, base.filters).as_json()
+
+    @app.get("/api/traces/{trace_id}", dependencies=[Depends(_only(()))], summary="One trace's span tree")
+    def trace(trace_id: Annotated[str, Path(description="32 lowercase hex digits")]) -> list[dict[str, Any]]:
+        if not TRACE_ID.match(trace_id):
+            raise _bad(f"trace_id must be 32 lowercase hex digits, not {trace_id!r}")
+        with live.reading() as store:
+            tree = trace_detail(store, trace_id)
+        if tree is None:
+            raise HTTPException(status_code=404, detail=f"no trace {trace_id}")
+        return tree
+
+    def add_view(name: str) -> None:
+        view = VIEWS[name]
+        allowed = (*FILTER_PARAMS, *VIEW_PARAMS.get(name, ()))
+
+        def endpoint(f: Filters = Depends(filters), o: dict[str, Any] = Depends(options)) -> Any:
+            return run(name, replace(base, filters=f, **o))
+
+        def export(fmt: Annotated[Literal["csv", "json"], Path(description="csv or json")],
+                   f: Filters = Depends(filters), o: dict[str, Any] = Depends(options)) -> Response:
+            rows = table_rows(name, run(name, replace(base, filters=f, **o)))
+            if fmt == "json":
+                return Response(to_json(rows), media_type="application/json")
+            return Response(to_csv(rows), media_type="text/csv",
+                            headers={"Content-Disposition": f'attachment; filename="otel-llm-{name}.csv"'})
+
+        doc = (view.compute.__doc__ or view.title).strip().splitlines()[0]
+        app.get(f"/api/{name}", dependencies=[Depends(_only(allowed))], summary=view.title, description=doc,
+                operation_id=f"view_{name}")(endpoint)
+        app.get(f"/api/export/{name}.{{fmt}}", dependencies=[Depends(_only(allowed))],
+                summary=f"{view.title} as CSV or JSON", operation_id=f"export_{name}")(export)
+
+    for name in VIEWS:
+        add_view(name)
+    return app
+
+
+def run(store: Any, query: Query, *, host: str = "127.0.0.1", port: int = 8765, watch: Sequence[str] = (),
+        interval: float = 1.0, source: str = "") -> None:
+    """Serve until interrupted; the watcher (if any) ingests in the background meanwhile."""
+    import uvicorn
+
+    def announce(report: Any) -> None:
+        print(f"ingested {report.summary()}", flush=True)
+        for problem in report.bad_lines:  # as `otel-llm ingest` reports them: file, line, reason
+            print(f"bad line {problem}", flush=True)
+
+    live = LiveStore(store, watch, interval, on_ingest=announce)
+    app = create_app(live, query, source=source)
+    live.start()
+    shown = f"[{host}]" if ":" in host else host
+    print(f"otel-llm dashboard on http://{shown}:{port}/ (Ctrl+C to stop)"
+          + (f"; watching {', '.join(watch)}" if watch else ""), flush=True)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        live.stop()
+
+
+__all__ = ["create_app", "run"]

@@ -1,0 +1,402 @@
+"""The report's and the dashboard's views: each one analysis call of the public API, as JSON-ready data.
+
+Why one registry: the static report embeds these views for each filter choice
+and the live dashboard serves the same views from ``/api/<name>``, so both show
+exactly what the Python API returns, and a new view (a tools table, an agents
+table) is one entry here. Table views declare their columns (key, label,
+format), and the page renders any such table without view-specific code.
+
+Formats the page knows: ``int``, ``usd`` (a total), ``usd_1k`` (a per-call cost,
+shown per 1,000 calls), ``pct`` (a 0..1 ratio), ``ms``, ``num``, ``text``,
+``time``, ``bool``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import Any, Callable, Literal, Mapping, Sequence
+
+from otel_llm_analysis import budgets as budgets_api
+from otel_llm_analysis import comparisons, logs, qa, summaries, traces, trends
+from otel_llm_analysis import Filters
+from otel_llm_analysis.export import to_records
+
+Period = Literal["hour", "day", "week"]
+#: Colour-blind-safe categorical palette (Okabe & Ito), used for per-model series.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+#: Models stacked one by one in the cost chart (by cost); the rest stack as "other models".
+STACKED_MODELS = 5
+#: Compared by default when the data has them: the run_config keys otel-llm's demo and docs use.
+DEFAULT_COMPARE = ("model", "run_config.temperature", "run_config.max_retries")
+
+
+@dataclass(frozen=True)
+class Query:
+    """What a view is computed for: filters plus the few view options.
+
+    ``period`` None picks hours for windows up to two days, days up to 120 days,
+    weeks beyond. Budgets are evaluated for ``budget_month`` as of ``budget_as_of``;
+    by default for the month of the range's last day with data, as of that day.
+    """
+
+    filters: Filters = field(default_factory=Filters)
+    period: Period | None = None
+    top: int = 10
+    compare_by: tuple[str, ...] = DEFAULT_COMPARE
+    budgets: tuple[budgets_api.Budget, ...] = ()
+    budget_month: str | None = None
+    budget_as_of: date | None = None
+    log_limit: int = 20
+    #: the filters' window with open ends closed by the data (``with_window`` resolves it once for all views)
+    window: tuple[datetime, datetime] | None = None
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    format: str = "text"
+
+
+@dataclass(frozen=True)
+class View:
+    """One view: its name (also its ``/api/<name>`` path), title, and how to compute it."""
+
+    name: str
+    title: str
+    compute: Callable[[Any, Query], Any]
+    columns: tuple[Column, ...] = ()
+    #: the rows' identifying column, shown first
+    key: Column = Column("key", "")
+    note: str = ""
+    #: which filters change the view: logs carry no project or model, budgets name their own
+    filtered_by: tuple[str, ...] = ("dates", "project", "model")
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def data_window(store: Any, filters: Filters) -> tuple[datetime, datetime] | None:
+    """[first day, day after the last day] of the LLM calls the filters keep; None when there are none."""
+    points = trends.series(store, "day", filters)
+    if not points:
+        return None
+    return points[0].period, points[-1].period + timedelta(days=1)
+
+
+def auto_period(since: datetime, until: datetime) -> Period:
+    span = until - since
+    if span <= timedelta(days=2):
+        return "hour"
+    return "day" if span <= timedelta(days=120) else "week"
+
+
+def resolved_window(store: Any, filters: Filters) -> tuple[datetime, datetime] | None:
+    """The filters' window with open ends closed by the data's first/last day."""
+    if filters.since is not None and filters.until is not None:
+        return filters.since, filters.until
+    bounds = data_window(store, filters)
+    if bounds is None:
+        return None
+    return filters.since or bounds[0], filters.until or bounds[1]
+
+
+def with_window(store: Any, query: Query) -> Query:
+    """``query`` with its window resolved, so the views of one query look it up once."""
+    return replace(query, window=resolved_window(store, query.filters))
+
+
+def _window(store: Any, query: Query) -> tuple[datetime, datetime] | None:
+    return query.window or resolved_window(store, query.filters)
+
+
+def _table(rows: Sequence[Any]) -> list[dict[str, Any]]:
+    return to_records(rows)
+
+
+def _shown(rows: Sequence[Any], columns: Sequence[Column], key: str = "key") -> list[dict[str, Any]]:
+    """Rows reduced to what the page shows: the key and the declared columns."""
+    names = [key, *(c.key for c in columns)]
+    return [{name: record.get(name) for name in names} for record in to_records(rows)]
+
+
+# --- KPI cards -----------------------------------------------------------------------
+
+#: (key, label, format) of each KPI card, read from ``totals`` (+ time to first token).
+KPIS: tuple[Column, ...] = (
+    Column("spans", "Spans", "int"),
+    Column("traces", "Traces", "int"),
+    Column("llm_calls", "LLM calls", "int"),
+    Column("total_tokens", "Tokens", "int"),
+    Column("cost_usd", "Total cost", "usd"),
+    Column("cost_per_call", "Cost per 1k calls", "usd_1k"),
+    Column("error_rate", "Error rate", "pct"),
+    Column("p95_ms", "p95 latency", "ms"),
+    Column("ttft_p95_ms", "p95 time to first token", "ms"),
+)
+
+
+def _kpi_values(store: Any, filters: Filters) -> dict[str, Any]:
+    total = summaries.totals(store, filters)
+    first = summaries.time_to_first_token(store, None, filters)
+    values = {c.key: getattr(total, c.key, None) for c in KPIS}
+    values["total_tokens"] = total.total_tokens
+    values["ttft_p95_ms"] = first[0].p95_ms if first else None
+    return values
+
+
+def kpi_view(store: Any, query: Query) -> dict[str, Any]:
+    """KPI cards with the change against the previous period of the same length."""
+    filters = query.filters
+    current = _kpi_values(store, filters)
+    window = _window(store, query)
+    previous: dict[str, Any] = {}
+    previous_window = None
+    if window is not None:
+        since, until = window
+        previous_window = (since - (until - since), since)
+        previous = _kpi_values(store, replace(filters, since=previous_window[0], until=previous_window[1]))
+    cards = []
+    for column in KPIS:
+        value, before = current.get(column.key), previous.get(column.key)
+        change = None
+        if value is not None and before:
+            change = (value - before) / abs(before)
+        cards.append({"key": column.key, "label": column.label, "format": column.format,
+                      "value": value, "previous": before, "change": change})
+    return {
+        "cards": cards,
+        "window": list(window) if window else None,
+        "previous_window": list(previous_window) if previous_window else None,
+    }
+
+
+# --- trends --------------------------------------------------------------------------
+
+
+def trends_view(store: Any, query: Query) -> dict[str, Any]:
+    """Series per period, cost stacked by model, daily spikes, and the month-end forecast."""
+    filters = query.filters
+    window = _window(store, query)
+    if window is None:
+        return {"period": query.period or "day", "points": [], "cost_by_model": [], "spikes": [], "forecast": None}
+    since, until = window
+    period = query.period or auto_period(since, until)
+    bounded = replace(filters, since=since, until=until)
+    points = trends.series(store, period, bounded)
+    models = [row.key for row in summaries.summary(store, "model", replace(bounded, calls_only=True))
+              if row.llm_calls and row.cost_usd]
+    cost_by_model = []
+    for index, model in enumerate(models[:STACKED_MODELS]):
+        per_model = trends.series(store, period, replace(bounded, model=model))
+        cost_by_model.append({"model": model, "color": PALETTE[index], "cost_usd": [p.cost_usd for p in per_model]})
+    if len(models) > STACKED_MODELS:
+        stacked = [sum(values) for values in zip(*(s["cost_usd"] for s in cost_by_model))]
+        cost_by_model.append({"model": f"{len(models) - STACKED_MODELS} other models", "color": "#999999",
+                              "cost_usd": [max(0.0, p.cost_usd - top) for p, top in zip(points, stacked)]})
+    daily = points if period == "day" else trends.series(store, "day", bounded)
+    found = [s for metric in ("cost_usd", "error_rate") for s in trends.detect_spikes(daily, metric)]
+    month = (until - timedelta(microseconds=1)).date()
+    forecast = trends.forecast_month_end(store, month, month, filters)
+    first, _, as_of = trends.month_window(month, month)
+    month_days = trends.daily_costs(store, first, as_of, filters)
+    return {
+        "period": period,
+        "points": _table(points),
+        "cost_by_model": cost_by_model,
+        "spikes": _table(found),
+        "forecast": {**to_records([forecast])[0], "daily_costs": month_days},
+    }
+
+
+# --- budgets -------------------------------------------------------------------------
+
+
+def budgets_view(store: Any, query: Query) -> dict[str, Any]:
+    """Each budget's month so far (ok < 70 % <= warning < 90 % <= critical), projection and run-out day."""
+    if not query.budgets:
+        return {"rows": [], "month": query.budget_month}
+    month, as_of = query.budget_month, query.budget_as_of
+    if month is None:  # the month of the range's last data, as of that day: old data still shows its month
+        window = _window(store, query)
+        if window is not None:
+            as_of = as_of or (window[1] - timedelta(microseconds=1)).date()
+            month = as_of.strftime("%Y-%m")
+    rows = budgets_api.budget_status(store, query.budgets, month, as_of)
+    return {"rows": _table(rows), "month": rows[0].month, "as_of": rows[0].as_of}
+
+
+# --- tables --------------------------------------------------------------------------
+
+SUMMARY_COLUMNS = (
+    Column("llm_calls", "LLM calls", "int"),
+    Column("cost_usd", "Cost", "usd"),
+    Column("cost_share", "Cost share", "pct"),
+    Column("cost_per_call", "Cost / 1k calls", "usd_1k"),
+    Column("input_tokens", "Input tokens", "int"),
+    Column("output_tokens", "Output tokens", "int"),
+    Column("error_rate", "Error rate", "pct"),
+    Column("p50_ms", "p50 ms", "ms"),
+    Column("p95_ms", "p95 ms", "ms"),
+    Column("spans", "Spans", "int"),
+)
+
+
+def summary_table(by: str) -> Callable[[Any, Query], Any]:
+    """A per-``by`` summary table (calls, cost and share, tokens, errors, latency)."""
+
+    def compute(store: Any, query: Query) -> dict[str, Any]:
+        return {"rows": _shown(summaries.summary(store, by, query.filters), SUMMARY_COLUMNS)}
+
+    compute.__doc__ = f"Summary rows grouped by {by}."
+    return compute
+
+
+QUALITY_COLUMNS = (
+    Column("passed", "Pass", "int"),
+    Column("warning", "Warning", "int"),
+    Column("failed", "Fail", "int"),
+    Column("pass_rate", "Pass rate", "pct"),
+    Column("errored", "Errored", "int"),
+    Column("other", "Other", "int"),
+    Column("not_run", "Not evaluated", "int"),
+)
+
+
+def evaluations_view(store: Any, query: Query) -> dict[str, Any]:
+    """Evaluation outcomes per model and overall (pass rate = pass / (pass + warning + fail))."""
+    overall = qa.quality(store, None, query.filters)
+    rows = _shown(qa.quality(store, "model", query.filters), QUALITY_COLUMNS)
+    for record in _shown(overall, QUALITY_COLUMNS):
+        record["key"] = "all models"
+        rows.append(record)
+    return {"rows": rows}
+
+
+COMPARE_COLUMNS = (
+    Column("calls", "Calls", "int"),
+    Column("success_rate", "Success rate", "pct"),
+    Column("cost_per_call", "Cost / 1k calls", "usd_1k"),
+    Column("p95_ms", "p95 ms", "ms"),
+    Column("tokens_per_call", "Tokens / call", "num"),
+    Column("score", "Score", "num"),
+    Column("best", "Best", "bool"),
+)
+SCORE_NOTE = (
+    "Score (0-100, higher is better) = 100 x (0.5 x success rate + 0.25 x (1 - cost per call / worst cost per call) "
+    "+ 0.25 x (1 - p95 / worst p95)), over the groups shown; cost and latency are measured against the worst group, "
+    "so the cheapest and fastest group is not rewarded for absolute size. Unknown cost or latency scores 0 for that "
+    "term. Ties go to the group with more calls."
+)
+
+
+def compare_view(store: Any, query: Query) -> dict[str, Any]:
+    """Model vs model and run-config vs run-config, each with its best group; groups of one are left out."""
+    groups = []
+    for by in query.compare_by:
+        rows = comparisons.compare(store, by, query.filters)
+        if len([r for r in rows if r.key is not None]) >= 2:
+            groups.append({"by": by, "rows": _shown(rows, COMPARE_COLUMNS)})
+    return {"groups": groups, "note": SCORE_NOTE}
+
+
+TRACE_COLUMNS = (
+    Column("root_name", "Root span"),
+    Column("start_time", "Start", "time"),
+    Column("duration_ms", "Duration ms", "ms"),
+    Column("cost_usd", "Cost", "usd"),
+    Column("llm_calls", "LLM calls", "int"),
+    Column("tokens", "Tokens", "int"),
+    Column("spans", "Spans", "int"),
+    Column("depth", "Depth", "int"),
+    Column("errors", "Errors", "int"),
+)
+
+
+def traces_view(store: Any, query: Query) -> dict[str, Any]:
+    """The most expensive and the slowest traces; ``trees`` maps each one's id to its span tree (pre-order)."""
+    out: dict[str, Any] = {"trees": {}}
+    for by in ("cost", "duration"):
+        rows = traces.top_traces(store, query.top, by, query.filters)  # type: ignore[arg-type]
+        out["trees"].update((row.trace_id, _table(row.tree)) for row in rows)
+        out[by] = _shown(rows, TRACE_COLUMNS, "trace_id")
+    return out
+
+
+def trace_detail(store: Any, trace_id: str) -> list[dict[str, Any]] | None:
+    """One trace's span tree in pre-order, or None when the store has no such trace."""
+    tree = traces.span_trees(store, [trace_id]).get(trace_id)
+    return None if tree is None else _table(tree)
+
+
+LOG_COLUMNS = (
+    Column("pattern", "Pattern"),
+    Column("count", "Count", "int"),
+    Column("first_seen", "First seen", "time"),
+    Column("last_seen", "Last seen", "time"),
+    Column("example_trace_id", "Example trace"),
+)
+
+
+def logs_view(store: Any, query: Query) -> dict[str, Any]:
+    """Error log patterns in the window (logs carry no project or model, so only the dates filter them)."""
+    rows = logs.log_patterns(store, "ERROR", None, query.filters.since, query.filters.until, query.log_limit)
+    return {"rows": _shown(rows, LOG_COLUMNS[1:], "pattern")}
+
+
+VIEWS: Mapping[str, View] = {v.name: v for v in (
+    View("summary", "Key figures", kpi_view, KPIS),
+    View("trends", "Trends", trends_view),
+    View("budgets", "Budgets", budgets_view, filtered_by=("dates",),
+         note="Each budget covers its own project and model, for the month of the range's end."),
+    View("projects", "Per project", summary_table("project"), SUMMARY_COLUMNS, Column("key", "Project")),
+    View("models", "Per model", summary_table("model"), SUMMARY_COLUMNS, Column("key", "Model"),
+         "Model as requested (dated snapshots count with it); cost share is of the cost shown."),
+    View("operations", "Per operation", summary_table("operation"), SUMMARY_COLUMNS, Column("key", "Operation")),
+    View("nodes", "Per graph node", summary_table("node"), SUMMARY_COLUMNS, Column("key", "Graph node"),
+         "A node's latency and error rate are its LLM calls' when it makes any, else its own spans'."),
+    View("collections", "Per vector collection", summary_table("collection"), SUMMARY_COLUMNS,
+         Column("key", "Collection")),
+    View("evaluations", "Evaluations", evaluations_view, QUALITY_COLUMNS, Column("key", "Model"),
+         "Pass rate = pass / (pass + warning + fail); 'not evaluated' counts turns with LLM calls but no evaluation."),
+    View("compare", "Comparisons", compare_view, COMPARE_COLUMNS, note=SCORE_NOTE),
+    View("traces", "Traces", traces_view, TRACE_COLUMNS, Column("trace_id", "Trace")),
+    View("logs", "Log error patterns", logs_view, LOG_COLUMNS[1:], LOG_COLUMNS[0],
+         "ERROR and FATAL records grouped by message with values masked; logs carry no project or model, "
+         "so only the date range filters them.", filtered_by=("dates",)),
+)}
+
+
+def compute_all(store: Any, query: Query, names: Sequence[str] | None = None) -> dict[str, Any]:
+    """Every view (or the ``names`` given) for one query."""
+    query = with_window(store, query)
+    return {name: VIEWS[name].compute(store, query) for name in (names or VIEWS)}
+
+
+def table_rows(name: str, data: Any) -> list[dict[str, Any]]:
+    """A view's data as flat rows, for CSV/JSON export (what the page's tables show)."""
+    if name == "summary":
+        return list(data["cards"])
+    if name == "trends":
+        return list(data["points"])
+    if name == "compare":
+        return [{"by": group["by"], **row} for group in data["groups"] for row in group["rows"]]
+    if name == "traces":
+        return [{"ranking": by, **row} for by in ("cost", "duration") for row in data[by]]
+    return list(data["rows"])
+
+
+def describe() -> dict[str, Any]:
+    """The views' titles, notes and table columns, for the page to render tables generically."""
+    return {
+        name: {"title": view.title, "note": view.note,
+               "filtered_by": list(view.filtered_by), "key": {"key": view.key.key, "label": view.key.label},
+               "columns": [{"key": c.key, "label": c.label, "format": c.format} for c in view.columns]}
+        for name, view in VIEWS.items()
+    }
+
+
+__all__ = ["DEFAULT_COMPARE", "KPIS", "PALETTE", "Query", "VIEWS", "View", "Column", "auto_period",
+           "compute_all", "data_window", "describe", "resolved_window", "table_rows", "trace_detail",
+           "with_window"]

@@ -1,0 +1,278 @@
+"""``otel-llm report``: the file opens offline in Chromium and shows what the analysis API returns."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from otel_llm_analysis import Filters, TraceStore, budget_status, load_budgets, summary, top_traces, totals
+from otel_llm_analysis.web.choices import choices
+from otel_llm_analysis.web.static import plan
+from tests.support.synthetic import generate
+from tests.web._pages import (
+    api_kpis,
+    api_table,
+    assert_charts_rendered,
+    assert_kpi_text,
+    assert_same_numbers,
+    choose,
+    download,
+    page_kpis,
+    range_filters,
+    read_csv,
+    read_json,
+    table_rows,
+    wait_render,
+)
+from tests.web.conftest import ARTIFACTS, AS_OF, MONTH, Watched, cli
+
+
+def open_report(watched: Watched, path: Path) -> Any:
+    page = watched.page
+    page.goto(path.as_uri())
+    wait_render(page, 0)
+    return page
+
+
+def test_report_opens_offline_without_errors_and_draws_every_chart(watched: Watched, report: Path) -> None:
+    page = open_report(watched, report)
+    assert_charts_rendered(page)
+    watched.screenshot("report")
+    watched.assert_clean(report.as_uri())
+    assert {u for u in watched.requests} == {report.as_uri()}  # the file itself, nothing else
+
+
+def test_report_kpis_equal_the_api(watched: Watched, report: Path, api: TraceStore) -> None:
+    page = open_report(watched, report)
+    assert_same_numbers(page_kpis(page), api_kpis(api, Filters()))
+    assert_kpi_text(page)
+    models = table_rows(page, "models")
+    for key, row in api_table(api, "model", Filters()).items():
+        assert models[key]["llm_calls"] == row.llm_calls
+        assert models[key]["cost_share"] == (None if row.cost_share is None else pytest.approx(row.cost_share))
+    watched.assert_clean(report.as_uri())
+
+
+@pytest.mark.parametrize("range_key, project, model", [
+    ("7d", None, None),
+    ("2026-10", "support", None),
+    ("30d", None, "gpt-4o"),
+    ("", "search", None),
+])
+def test_report_filters_show_the_api_figures_of_the_filtered_range(
+        watched: Watched, report: Path, api: TraceStore, range_key: str, project: str | None, model: str | None,
+) -> None:
+    page = open_report(watched, report)
+    before = page_kpis(page)
+    choose(page, "#f-range", range_key)
+    if project:
+        choose(page, "#f-project", project)
+    if model:
+        choose(page, "#f-model", model)
+    filters = range_filters(page, range_key, project, model)
+    expected = api_kpis(api, filters)
+    shown = page_kpis(page)
+    assert_same_numbers(shown, expected)
+    assert shown != before  # the filter changed the numbers
+    projects = table_rows(page, "projects")
+    for key, row in api_table(api, "project", filters).items():
+        assert projects[key]["llm_calls"] == row.llm_calls
+        assert projects[key]["spans"] == row.spans
+    if range_key == "7d":
+        assert (filters.since.isoformat(), filters.until.isoformat()) == ("2026-11-13T00:00:00", "2026-11-20T00:00:00")
+    watched.assert_clean(report.as_uri())
+
+
+def test_report_with_few_filter_choices_combines_project_and_model(
+        watched: Watched, db: Path, api: TraceStore, tmp_path: Path) -> None:
+    out = tmp_path / "week.html"
+    cli("report", "--db", str(db), "-o", str(out), "--since", "2026-11-13", "--until", "2026-11-20",
+        "--max-views", "80")
+    page = open_report(watched, out)
+    assert_same_numbers(page_kpis(page), api_kpis(api, Filters.of("2026-11-13", "2026-11-20")))
+    busiest = summary(api, "model", Filters.of("2026-11-13", "2026-11-20", project="support", calls_only=True))[0].key
+    choose(page, "#f-project", "support")
+    choose(page, "#f-model", busiest)
+    assert page.input_value("#f-project") == "support"  # both stay chosen
+    assert_same_numbers(page_kpis(page), api_kpis(api, Filters.of("2026-11-13", "2026-11-20", project="support",
+                                                                  model=busiest)))
+    watched.assert_clean(out.as_uri())
+
+
+def test_report_exports_download_and_parse(watched: Watched, report: Path, api: TraceStore, tmp_path: Path) -> None:
+    page = open_report(watched, report)
+    choose(page, "#f-range", "30d")
+    filters = range_filters(page, "30d")
+    models = read_csv(download(page, "[data-export='models.csv']", tmp_path))
+    expected = api_table(api, "model", filters)
+    assert {row["key"] or "(none)" for row in models} == set(expected)
+    for row in models:
+        assert int(row["llm_calls"]) == expected[row["key"] or "(none)"].llm_calls
+    traces = read_json(download(page, "[data-export='traces-cost.json']", tmp_path))
+    assert [t["trace_id"] for t in traces] == [t.trace_id for t in top_traces(api, 10, "cost", filters)]
+    everything = read_json(download(page, "#export-json", tmp_path))
+    assert everything["filters"]["range"] == "30d"
+    cards = {c["key"]: c["value"] for c in everything["views"]["summary"]["cards"]}
+    assert_same_numbers({k: cards[k] for k in cards}, api_kpis(api, filters))
+    watched.assert_clean(report.as_uri())
+
+
+def test_report_budget_bars_are_coloured_by_status_with_projection(
+        watched: Watched, report: Path, api: TraceStore, budgets_file: Path) -> None:
+    page = open_report(watched, report)
+    expected = {s.budget: s for s in budget_status(api, load_budgets(budgets_file), MONTH, date.fromisoformat(AS_OF))}
+    bars = page.eval_on_selector_all(
+        "[data-budget]",
+        "els => els.map(e => [e.dataset.budget, e.dataset.status,"
+        " getComputedStyle(e.querySelector('.fill')).backgroundColor,"
+        " getComputedStyle(e.querySelector('.fill')).backgroundImage, e.querySelector('.detail').textContent])")
+    assert [b[0] for b in bars] == ["ok", "warning", "critical"]
+    colours = {"ok": "rgb(0, 158, 115)", "warning": "rgb(230, 159, 0)"}
+    for name, status, colour, image, detail in bars:
+        assert status == expected[name].status == name
+        if name in colours:
+            assert colour == colours[name]
+        else:  # critical: vermillion stripes, so it differs from the others in grey scale too
+            assert "rgb(213, 94, 0)" in image
+        assert "projected month-end" in detail
+        assert ("runs out on " + expected[name].runs_out_on.isoformat()) in detail if expected[name].runs_out_on \
+            else "does not run out" in detail
+    page.locator("#view-budgets").screenshot(path=str(ARTIFACTS / "report-budgets.png"))
+    watched.assert_clean(report.as_uri())
+
+
+def test_report_trace_tree_opens_and_marks_failed_spans(watched: Watched, report: Path, api: TraceStore) -> None:
+    page = open_report(watched, report)
+    failing = next(t for t in top_traces(api, 10, "duration") if t.errors)
+    row = page.locator("#view-traces-duration tbody tr", has=page.locator(f"td[title='{failing.trace_id}']"))
+    tree = row.locator("xpath=following-sibling::tr[1]")
+    assert tree.is_hidden()
+    row.locator("button.toggle").click()
+    assert tree.is_visible()
+    spans = tree.locator(".span")
+    assert spans.count() == len(failing.tree)
+    failed = tree.locator(".span[data-status=error]")
+    assert failed.count() == sum(1 for node in failing.tree if node.status_code == 2) > 0
+    assert "✕" in failed.first.inner_text()
+    tree.screenshot(path=str(ARTIFACTS / "report-trace-tree.png"))
+    watched.assert_clean(report.as_uri())
+
+
+def test_report_prints_without_controls(watched: Watched, report: Path) -> None:
+    page = open_report(watched, report)
+    page.emulate_media(media="print")
+    assert page.locator("#filters").is_hidden()
+    assert page.locator("h2 .actions").first.is_hidden()
+    watched.screenshot("report-print")
+    pdf = page.pdf(format="A4")
+    assert pdf.startswith(b"%PDF") and len(pdf) > 20_000
+    watched.assert_clean(report.as_uri())
+
+
+def test_report_on_a_narrow_laptop_keeps_tables_scrollable(watched: Watched, report: Path) -> None:
+    page = watched.page
+    page.set_viewport_size({"width": 1024, "height": 700})
+    open_report(watched, report)
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"the page scrolls sideways by {overflow}px"
+    watched.screenshot("report-1024")
+
+
+def test_report_plan_falls_back_to_one_filter_at_a_time_then_to_the_costliest(api: TraceStore) -> None:
+    offered = choices(api, Filters())
+    assert len(offered.ranges) == 7 and len(offered.projects) == 3 and len(offered.models) == 7
+    combined = plan(api, Filters(), offered, 7 * 4 * 8)
+    assert combined.combined and not combined.omitted_models
+    alone = plan(api, Filters(), offered, 7 * 11)
+    assert not alone.combined and not alone.omitted_models
+    assert not any(project and model for _, project, model in alone.states)
+    trimmed = plan(api, Filters(), offered, 7 * 8)
+    assert len(trimmed.ranges) * (1 + len(trimmed.projects) + len(trimmed.models)) <= 7 * 8
+    assert trimmed.omitted_models == offered.models[len(trimmed.models):]  # the cheapest go first
+    whole_only = plan(api, Filters(), offered, 1)
+    assert [r.key for r in whole_only.ranges] == [""] and len(whole_only.states) == 1
+
+
+def test_report_command_errors_are_one_line(db: Path, tmp_path: Path) -> None:
+    bad = cli("report", "--db", str(db), "--since", "yesterday-ish", "-o", str(tmp_path / "x.html"), check=False)
+    assert bad.returncode == 2 and bad.stderr.strip().splitlines() == [
+        "error: not a time: 'yesterday-ish' (use ISO like 2026-11-01 or relative like 7d)"]
+    missing = cli("report", "--db", str(tmp_path / "none.duckdb"), check=False)
+    assert missing.returncode == 1 and "no database at" in missing.stderr and "Traceback" not in missing.stderr
+    grouping = cli("report", "--db", str(db), "--compare", "colour", "-o", str(tmp_path / "y.html"), check=False)
+    assert grouping.returncode == 2 and "unknown dimension 'colour'" in grouping.stderr
+
+
+def test_report_ingests_first_with_the_ingest_summary(data_dir: Path, api: TraceStore, tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    result = cli("report", "--ingest", str(data_dir), "--db", str(tmp_path / "fresh.duckdb"), "-o", str(out))
+    spans = totals(api).spans
+    assert f"+{spans} spans" in result.stdout  # the ingest command's own summary line
+    assert out.stat().st_size > 50_000
+    with TraceStore(tmp_path / "fresh.duckdb", read_only=True) as store:
+        assert totals(store).spans == spans
+
+
+HOSTILE = "<!--<script></script><script>window.pwned=1</script><img src=x onerror=window.pwned=2>"
+
+
+def test_report_shows_app_text_as_text_never_as_markup(watched: Watched, tmp_path: Path) -> None:
+    generate(tmp_path / "data", seed=3, traces=12, spans_per_line=8)
+    traces = tmp_path / "data" / "traces.jsonl"
+    traces.write_text(traces.read_text().replace('"name":"answer_question"', json.dumps({"name": HOSTILE})[1:-1]))
+    out = tmp_path / "hostile.html"
+    cli("report", "--ingest", str(tmp_path / "data"), "--db", str(tmp_path / "h.duckdb"), "-o", str(out))
+    page = open_report(watched, out)
+    assert page.evaluate("window.pwned") is None
+    assert HOSTILE in page.locator("#view-traces-cost").inner_text()
+    watched.assert_clean(out.as_uri())
+
+
+def test_report_of_an_empty_store_opens_and_says_there_is_no_data(watched: Watched, tmp_path: Path) -> None:
+    TraceStore(tmp_path / "empty.duckdb").close()
+    out = tmp_path / "empty.html"
+    cli("report", "--db", str(tmp_path / "empty.duckdb"), "-o", str(out))
+    page = open_report(watched, out)
+    assert page_kpis(page)["spans"] == 0
+    assert "No LLM calls in this range." in page.locator("#view-trends").inner_text()
+    watched.assert_clean(out.as_uri())
+
+
+def test_a_view_added_to_the_registry_shows_as_a_table_and_an_endpoint(
+        watched: Watched, api: TraceStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastapi.testclient import TestClient
+
+    from otel_llm_analysis.web.live import LiveStore
+    from otel_llm_analysis.web.server import create_app
+    from otel_llm_analysis.web.static import build_report, write_report
+    from otel_llm_analysis.web.views import VIEWS, Column, Query, View
+
+    def tools(store: Any, query: Query) -> dict[str, Any]:
+        return {"rows": [{"key": "search_web", "calls": totals(store, query.filters).llm_calls}]}
+
+    monkeypatch.setitem(VIEWS, "tools", View("tools", "Tools", tools, (Column("calls", "Calls", "int"),),
+                                             Column("key", "Tool")))
+    out = write_report(tmp_path / "tools.html", build_report(api, Query(), max_states=1))
+    page = open_report(watched, out)
+    assert table_rows(page, "tools") == {"search_web": {"calls": float(totals(api).llm_calls)}}
+    assert page.locator("[data-export='tools.csv']").count() == 1
+    watched.assert_clean(out.as_uri())
+    served = TestClient(create_app(LiveStore(api), Query())).get("/api/tools", params={"project": "support"})
+    support = totals(api, Filters(project="support")).llm_calls
+    assert served.json() == {"rows": [{"key": "search_web", "calls": support}]}
+
+
+def test_report_reads_budgets_yaml_beside_the_database(watched: Watched, db: Path, tmp_path: Path) -> None:
+    shutil.copy(db, tmp_path / "copy.duckdb")
+    (tmp_path / "budgets.yaml").write_text("monthly: 1.5\nprojects: {support: 0.1}\n")
+    out = tmp_path / "b.html"
+    cli("report", "--db", str(tmp_path / "copy.duckdb"), "-o", str(out), "--max-views", "1")
+    page = open_report(watched, out)
+    shown = page.eval_on_selector_all("[data-budget]", "els => els.map(e => [e.dataset.budget, e.dataset.status])")
+    assert [name for name, _ in shown] == ["overall", "project=support"]
+    watched.assert_clean(out.as_uri())

@@ -1,0 +1,219 @@
+"""``otel-llm serve``: a real server process, checked in Chromium and over HTTP against the analysis API."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+import pytest
+
+from otel_llm_analysis import Filters, TraceStore, top_traces, totals
+from tests.support.synthetic import generate
+from tests.web._pages import (
+    api_kpis,
+    api_table,
+    assert_charts_rendered,
+    assert_kpi_text,
+    assert_same_numbers,
+    choose,
+    download,
+    page_kpis,
+    range_filters,
+    read_csv,
+    renders,
+    table_rows,
+    wait_render,
+)
+from tests.web.conftest import Server, Watched, start_server
+
+
+def open_dashboard(watched: Watched, server: Server) -> Any:
+    page = watched.page
+    page.goto(server.url + "/")
+    wait_render(page, 0)
+    return page
+
+
+def test_dashboard_loads_from_loopback_only_and_draws_every_chart(watched: Watched, server: Server) -> None:
+    page = open_dashboard(watched, server)
+    assert_charts_rendered(page)
+    page.wait_for_function("() => document.getElementById('live-status').textContent.includes('spans')")
+    watched.screenshot("dashboard")
+    watched.assert_clean(server.url + "/")
+    assert any(u.startswith(server.url + "/api/summary") for u in watched.requests)
+
+
+def test_dashboard_kpis_and_tables_equal_the_api(watched: Watched, server: Server, api: TraceStore) -> None:
+    page = open_dashboard(watched, server)
+    assert_same_numbers(page_kpis(page), api_kpis(api, Filters()))
+    assert_kpi_text(page)
+    models = table_rows(page, "models")
+    for key, row in api_table(api, "model", Filters()).items():
+        assert models[key]["llm_calls"] == row.llm_calls
+    watched.assert_clean(server.url + "/")
+
+
+def test_dashboard_filters_query_the_server_for_the_filtered_range(
+        watched: Watched, server: Server, api: TraceStore) -> None:
+    page = open_dashboard(watched, server)
+    choose(page, "#f-range", "2026-10")
+    choose(page, "#f-project", "summaries")
+    choose(page, "#f-model", "gpt-4o-mini")
+    filters = range_filters(page, "2026-10", "summaries", "gpt-4o-mini")
+    assert_same_numbers(page_kpis(page), api_kpis(api, filters))
+    assert any("project=summaries" in u and "model=gpt-4o-mini" in u for u in watched.requests)
+    # any two days: the "to" day is inclusive on the page, so until is the day after
+    before = renders(page)
+    page.fill("#f-since", "2026-10-05")
+    page.fill("#f-until", "2026-10-11")
+    page.dispatch_event("#f-until", "change")
+    wait_render(page, before)
+    custom = Filters.of("2026-10-05", "2026-10-12", project="summaries", model="gpt-4o-mini")
+    assert_same_numbers(page_kpis(page), api_kpis(api, custom))
+    watched.screenshot("dashboard-filtered")
+    watched.assert_clean(server.url + "/")
+
+
+def test_dashboard_exports_download_and_parse(watched: Watched, server: Server, api: TraceStore,
+                                              tmp_path: Path) -> None:
+    page = open_dashboard(watched, server)
+    shown = read_csv(download(page, "[data-export='projects.csv']", tmp_path))
+    expected = api_table(api, "project", Filters())
+    assert {row["key"] for row in shown} == set(expected)
+    served = httpx.get(server.url + "/api/export/projects.csv", params={"since": "30d"}).text
+    assert served.splitlines()[0].startswith("key,llm_calls,cost_usd")
+    by_cost = httpx.get(server.url + "/api/export/traces.json").json()
+    assert [t["trace_id"] for t in by_cost if t["ranking"] == "cost"] == [t.trace_id for t in top_traces(api, 10)]
+    watched.assert_clean(server.url + "/")
+
+
+def test_trace_endpoint_gives_the_tree_or_404(server: Server, api: TraceStore) -> None:
+    trace = top_traces(api, 1)[0]
+    tree = httpx.get(f"{server.url}/api/traces/{trace.trace_id}").json()
+    assert [n["span_id"] for n in tree] == [n.span_id for n in trace.tree]
+    missing = httpx.get(f"{server.url}/api/traces/{'0' * 32}")
+    assert missing.status_code == 404 and "no trace" in missing.json()["detail"]
+
+
+@pytest.mark.parametrize("path, params, words", [
+    ("/api/summary", {"since": "yesterday-ish"}, ["not a time", "yesterday-ish"]),
+    ("/api/summary", {"until": "2026-13-45"}, ["not a time"]),
+    ("/api/summary", {"since": "2026-11-10", "until": "2026-11-01"}, ["since", "before until"]),
+    ("/api/trends", {"period": "month"}, ["period", "hour", "day", "week"]),
+    ("/api/compare", {"by": "colour"}, ["unknown dimension 'colour'"]),
+    ("/api/compare", {"by": "run_config.x'; DROP TABLE spans; --"}, ["invalid run_config key"]),
+    ("/api/traces", {"top": "0"}, ["top", "greater than or equal to 1"]),
+    ("/api/traces", {"top": "many"}, ["top", "integer"]),
+    ("/api/logs", {"limit": "-5"}, ["limit"]),
+    ("/api/models", {"peroid": "day"}, ["unknown query parameter peroid"]),
+    ("/api/models", {"period": "day"}, ["unknown query parameter period"]),
+    ("/api/export/models.xml", {}, ["fmt", "csv", "json"]),
+    ("/api/traces/not-a-trace-id", {}, ["trace_id", "32 lowercase hex"]),
+    ("/api/projects", {"project": "x" * 500}, ["project", "200"]),
+])
+def test_bad_query_parameters_get_400_with_a_message(server: Server, path: str, params: dict[str, str],
+                                                     words: list[str]) -> None:
+    response = httpx.get(server.url + path, params=params)
+    assert response.status_code == 400, response.text
+    detail = response.json()["detail"]
+    assert isinstance(detail, str)
+    for word in words:
+        assert word in detail, detail
+    assert httpx.get(server.url + "/api/status").status_code == 200  # and the server is fine
+
+
+def test_openapi_describes_every_view_and_export(server: Server) -> None:
+    spec = httpx.get(server.url + "/openapi.json").json()
+    paths = set(spec["paths"])
+    for name in ("summary", "trends", "budgets", "models", "projects", "operations", "nodes", "collections",
+                 "evaluations", "compare", "traces", "logs"):
+        assert f"/api/{name}" in paths and f"/api/export/{name}.{{fmt}}" in paths
+    assert {"/api/traces/{trace_id}", "/api/status", "/api/choices"} <= paths
+    since = next(p for p in spec["paths"]["/api/summary"]["get"]["parameters"] if p["name"] == "since")
+    assert "inclusive" in since["description"]
+    assert httpx.get(server.url + "/docs").status_code == 404  # its page would load a script from a CDN
+
+
+@pytest.fixture
+def growing_server(data_dir: Path, tmp_path: Path) -> Iterator[Server]:
+    """A dashboard watching a directory the test adds files to."""
+    running = start_server(tmp_path, data_dir)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def test_a_file_added_to_the_watched_directory_shows_up_on_the_page(
+        watched: Watched, growing_server: Server, data_dir: Path, tmp_path: Path) -> None:
+    page = open_dashboard(watched, growing_server)
+    more = tmp_path / "more"
+    generate(more, seed=8, traces=40, end=datetime(2026, 11, 20), spans_per_line=16)
+    with TraceStore(":memory:") as truth:
+        truth.ingest([data_dir])
+        assert page_kpis(page)["spans"] == totals(truth).spans
+        truth.ingest([more])
+        expected = api_kpis(truth, Filters())
+    incoming = growing_server.watch / "more"
+    shutil.copytree(more, tmp_path / "staging")
+    (tmp_path / "staging").rename(incoming)  # the files appear at once, whole
+    page.wait_for_function("n => document.querySelector('[data-kpi=spans]').dataset.value === String(n)",
+                           arg=expected["spans"], timeout=30_000)
+    assert_same_numbers(page_kpis(page), expected)
+    watched.screenshot("dashboard-after-append")
+    watched.assert_clean(growing_server.url + "/")
+    assert "ingested" in growing_server.log.read_text()
+
+
+
+def listening_addresses(port: int) -> set[str]:
+    """Local addresses (hex, as the kernel writes them) of sockets listening on ``port``."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, _, hex_port = local.rpartition(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                found.add(address)
+    return found
+
+
+def test_dashboard_listens_on_loopback_only_by_default(server: Server) -> None:
+    port = int(server.url.rsplit(":", 1)[1])
+    assert listening_addresses(port) == {"0100007F"}  # 127.0.0.1, nothing on 0.0.0.0 or ::
+    assert f"otel-llm dashboard on {server.url}/" in server.log.read_text()
+
+
+def test_a_bad_line_in_the_watched_directory_is_reported_not_dropped_silently(growing_server: Server) -> None:
+    before = httpx.get(growing_server.url + "/api/status").json()
+    bad = growing_server.watch / "broken" / "traces.jsonl"
+    bad.parent.mkdir()
+    bad.write_text('{"resourceSpans": [oops\n')
+    status = before
+    for _ in range(300):  # bounded wait for the watcher's next round
+        status = httpx.get(growing_server.url + "/api/status").json()
+        if status["version"] != before["version"]:
+            break
+        time.sleep(0.1)
+    assert "1 problem(s)" in (status["last_ingest"] or ""), status
+    assert status["spans"] == before["spans"]
+    log = growing_server.log.read_text()
+    assert f"bad line {bad}:1" in log, log
+
+
+def test_serve_command_errors_are_one_line(tmp_path: Path) -> None:
+    from tests.web.conftest import cli
+
+    missing = cli("serve", "--db", str(tmp_path / "none.duckdb"), check=False)
+    assert missing.returncode == 1 and "no database at" in missing.stderr and "--watch DIR" in missing.stderr
+    nowhere = cli("serve", "--db", str(tmp_path / "x.duckdb"), "--watch", str(tmp_path / "nowhere"), check=False)
+    assert nowhere.returncode == 2 and "--watch needs an existing directory" in nowhere.stderr
+    bad = cli("serve", "--db", str(tmp_path / "x.duckdb"), "--since", "soonish", check=False)
+    assert bad.returncode == 2 and bad.stderr.strip().splitlines() == [
+        "error: not a time: 'soonish' (use ISO like 2026-11-01 or relative like 7d)"]
+    for result in (missing, nowhere, bad):
+        assert "Traceback" not in result.stderr
