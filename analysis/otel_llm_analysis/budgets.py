@@ -96,8 +96,8 @@ def budget_status(
     days_in_month = (end - first).days
     results = []
     for budget in budgets:
-        if budget.monthly_usd <= 0:
-            raise ValueError(f"budget {budget.label!r} must be positive, got {budget.monthly_usd}")
+        if not (math.isfinite(budget.monthly_usd) and budget.monthly_usd > 0):
+            raise ValueError(f"budget {budget.label!r} must be a positive number of USD, got {budget.monthly_usd}")
         costs = daily_costs(store, first, as_of, Filters(project=budget.project, model=budget.model))
         spent = sum(costs)
         burn = spent / len(costs)
