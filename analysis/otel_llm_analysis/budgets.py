@@ -130,8 +130,10 @@ def _runs_out_on(costs: list[float], limit: float, first: date, as_of: date, end
             return first + timedelta(days=offset)
     if burn <= 0:
         return None
-    day = as_of + timedelta(days=math.ceil((limit - cumulative) / burn))
-    return day if day < end else None
+    days = math.ceil((limit - cumulative) / burn)
+    if days >= (end - as_of).days:  # after the month (a tiny burn rate reaches past any calendar)
+        return None
+    return as_of + timedelta(days=days)
 
 
 def any_critical(statuses: Iterable[BudgetStatus]) -> bool:
