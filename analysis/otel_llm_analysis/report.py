@@ -39,10 +39,9 @@ def print_report(store: Any, console: Any = None, *, monthly_budget: float | Non
     first = time_to_first_token(store)
 
     say(console, [f"{total.traces:,} traces", f"{total.llm_calls:,} LLM calls", f"{total.total_tokens:,} tokens",
-                  f"cost {format_value('cost_usd', total.cost_usd)}",
-                  f"{format_value('error_rate', total.error_rate)} of calls failed"])
-    latency = [f"LLM-call latency p50 {format_value('p50_ms', total.p50_ms)} ms, "
-               f"p95 {format_value('p95_ms', total.p95_ms)} ms"]
+                  f"cost {format_value('cost_usd', total.cost_usd)}"])
+    latency = [f"LLM calls: {format_value('error_rate', total.error_rate)} failed",
+               f"latency p50 {format_value('p50_ms', total.p50_ms)} ms, p95 {format_value('p95_ms', total.p95_ms)} ms"]
     if first and first[0].streams:
         latency.append(f"time to first token p50 {format_value('p50_ms', first[0].p50_ms)} ms, "
                        f"p95 {format_value('p95_ms', first[0].p95_ms)} ms")

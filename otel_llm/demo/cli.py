@@ -170,10 +170,16 @@ def _print_next_steps(console: Console, shown_dir: Path) -> None:
     console.print()
     console.print("[bold]Next[/bold] (the analysis commands read " f"{shown_dir / 'otel-llm.duckdb'}):",
                   highlight=False, soft_wrap=True)
+    wide = max(len(command) for command, _ in steps)
     for command, what in steps:
-        line = f"  {command}  [dim]# {what}[/dim]"
-        console.print(line if len(command) + len(what) + 6 <= console.width else f"  {command}",
-                      highlight=False, soft_wrap=True)
-    console.print("  Your own app: decorate it with otel_llm (README, Quickstart); its files land in",
-                  highlight=False, soft_wrap=True)
-    console.print(f"  {shown_dir} too, and `otel-llm ingest {shown_dir}` adds them.", highlight=False, soft_wrap=True)
+        if wide + len(what) + 6 <= console.width:
+            line = f"  {command:<{wide}}  [dim]# {what}[/dim]"
+        elif len(command) + len(what) + 6 <= console.width:
+            line = f"  {command}  [dim]# {what}[/dim]"
+        else:
+            line = f"  {command}"
+        console.print(line, highlight=False, soft_wrap=True)
+    console.print("  Your own app: decorate it as the README's Quickstart shows; its files land", highlight=False,
+                  soft_wrap=True)
+    console.print(f"  in ./otel-data too, and `otel-llm ingest ./otel-data` adds its calls.", highlight=False,
+                  soft_wrap=True)
