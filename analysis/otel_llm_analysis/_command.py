@@ -227,7 +227,7 @@ def check_known(store: Any, filters: Any) -> None:
     """``--project``/``--model`` naming nothing the store holds: say so (exit 2), never answer $0."""
     if filters.project is None and filters.model is None:
         return
-    from otel_llm_analysis.catalog import catalog
+    from otel_llm_analysis._catalog import catalog
 
     problem = catalog(store).unknown(project=filters.project, model=filters.model)
     if problem:

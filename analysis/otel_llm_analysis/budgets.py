@@ -1,6 +1,6 @@
 """Monthly budgets: spent, remaining, status and when the money runs out.
 
-Status follows the seed's colours: ``ok`` below 70 % used, ``warning`` from 70 %
+Status, a traffic light: ``ok`` below 70 % used, ``warning`` from 70 %
 up to (not including) 90 %, ``critical`` from 90 % (overspent included).
 
 Projection uses the month's *current burn rate*: spent / days elapsed (as-of day

@@ -183,7 +183,7 @@ def budget(
 ) -> Result:
     """Budget status: spent, % used (ok < 70 % <= warning < 90 % <= critical), month-end projection."""
     from otel_llm_analysis import budgets as analysis
-    from otel_llm_analysis.catalog import catalog
+    from otel_llm_analysis._catalog import catalog
 
     plan = []
     if file is not None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from otel_llm_analysis.budgets import Budget, budget_status
-from otel_llm_analysis.catalog import catalog
+from otel_llm_analysis._catalog import catalog
 from otel_llm_analysis.qa import quality
 from otel_llm_analysis.summaries import summary, time_to_first_token, totals
 from otel_llm_analysis.terminal import STATUS_STYLE, format_value, say, table
