@@ -105,27 +105,24 @@ def _money(value: float) -> str:
 
 
 class Table:
-    """A fitted Rich table plus the note naming the columns that did not fit (or ``None``)."""
+    """A fitted Rich table and the headers of the columns that did not fit (named when printed)."""
 
     def __init__(self, renderable: Any, hidden: Sequence[str]) -> None:
         self.renderable = renderable
         self.hidden = list(hidden)
 
-    @property
-    def note(self) -> str | None:
-        if not self.hidden:
-            return None
-        count = len(self.hidden)
-        return (f"{count} column{'s' if count > 1 else ''} hidden ({', '.join(self.hidden)}) — "
-                "widen the terminal or use --format json")
-
     def print(self, console: Any) -> None:
-        """Print the table, then the hidden-columns note if any (wrapped between its phrases only)."""
+        """Print the table, then the hidden-columns note if any (wrapped between its words only)."""
+        from rich.markup import escape
+
         console.print(self.renderable)
-        if self.note:
-            hidden, advice = self.note.split(" — ")
-            for line in flow([hidden, advice], console.width, " — "):
-                console.print(f"[dim]{line}[/dim]", highlight=False, soft_wrap=True)
+        if self.hidden:
+            count = len(self.hidden)
+            names = [f"{name}," for name in self.hidden[:-1]] + [f"{self.hidden[-1]}"]
+            phrases = [f"{count} column{'s' if count > 1 else ''} hidden:", *names,
+                       "— widen the terminal", "or use --format json"]
+            for line in flow(phrases, console.width, " "):
+                console.print(f"[dim]{escape(line)}[/dim]", highlight=False, soft_wrap=True)
 
 
 def table(
@@ -141,7 +138,7 @@ def table(
 
     ``columns`` picks and orders the fields (most important first: when even the
     narrowest layout is too wide, the last ones are hidden and named in
-    :attr:`Table.note`). ``style(column, value)`` may colour a cell (the status
+    :attr:`Table.hidden`). ``style(column, value)`` may colour a cell (the status
     of a budget); ``rename`` changes headers (``key`` -> ``model``).
     """
     from rich import box
