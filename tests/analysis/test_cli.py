@@ -199,3 +199,21 @@ def test_print_report(ingested):
     assert "cost by model" in text and "budget" in text and "ok" in text
     assert "QA pass rate" in text
     assert Path(db).exists()
+
+
+def test_every_analysis_command_takes_db_and_format(tmp_path):
+    """The README's sentence: --db and --format table|json|csv on every analysis command, ingest included."""
+    data = synthetic.generate(tmp_path / "d", seed=5, traces=10, days=2)
+    db = str(tmp_path / "f.duckdb")
+    ingested = run("ingest", *map(str, data.files), "--db", db, "--format", "json")
+    assert ingested.exit_code == 0, ingested.output
+    (report,) = json.loads(ingested.output)
+    assert report["spans_added"] == len(data.spans)
+    app = typer.main.get_command(_app())
+    for name in ("ingest", "summary", "trends", "budget", "check", "compare", "quality", "logs", "traces", "sql"):
+        options = {opt for param in app.commands[name].params for opt in getattr(param, "opts", [])}
+        assert {"--db", "--format", "--out"} <= options, name
+    for fmt in ("csv", "json"):
+        assert run("summary", "--by", "model", "--format", fmt, "--db", db).exit_code == 0
+    refused = run("export", "spans", "--format", "table", "--out", str(tmp_path / "x"), "--db", db)
+    assert refused.exit_code == 2 and "table" in refused.output
