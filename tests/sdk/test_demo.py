@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import shlex
 import subprocess
@@ -369,3 +370,15 @@ def _options(command: str) -> set[str]:
 
     click_command = typer.main.get_command(app).commands[command]  # type: ignore[attr-defined]
     return {opt for param in click_command.params for opt in getattr(param, "opts", [])}
+
+
+def test_demo_script_shows_no_installer_noise(tmp_path: Path) -> None:
+    """`bash scripts/demo.sh` starts with the demo, not with pip's or setuptools' warnings."""
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run(["bash", str(root / "scripts" / "demo.sh"), "--turns", "2", "--latency-scale", "0",
+                           "--output-dir", str(tmp_path / "otel-data")], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "COLUMNS": "80"})
+    assert proc.returncode == 0, proc.stderr
+    noise = [line for line in proc.stderr.splitlines() if not line.startswith("setting up .venv with otel-llm[")]
+    assert noise == [], proc.stderr
+    assert proc.stdout.startswith("rag-demo: 2 turns")
