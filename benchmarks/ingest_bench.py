@@ -13,7 +13,7 @@ a fresh child process so its peak RSS is its own:
 * summary-style queries on a file store holding the same spans.
 
 Prints medians of ``--runs`` runs and the ratio ingest / parse-only.
-Issue 4's target: ratio <= 2.0 (goal <= 1.0), peak RSS < 1.5 GB, queries < 100 ms.
+Targets: ratio <= 2.0 (goal <= 1.0), peak RSS < 1.5 GB, queries < 100 ms.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ that is never collected, so every ``record`` aggregates but nothing exports):
 Rounds are interleaved (the scenario order rotates and reverses every round)
 so drift from the other processes on the machine hits every scenario alike;
 figures are medians of per-round µs/call, and ratios are medians of the
-per-round ratios. Targets (issue 2): decorated/manual <= 1.30 (goal 1.10);
+per-round ratios. Targets: decorated/manual <= 1.30 (goal 1.10);
 none/decorated <= 0.05.
 """
 

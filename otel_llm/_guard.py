@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-__all__ = ["guarded", "internal_error", "swallowing"]
+__all__ = ["guarded", "internal_error", "reraise_requested", "swallowing"]
 
 _log = logging.getLogger("otel_llm")
 _seen: set[str] = set()
@@ -37,6 +37,15 @@ RAISE_ENV = "OTEL_LLM_RAISE_INTERNAL_ERRORS"
 _reraise: bool | None = None
 
 T = TypeVar("T")
+
+
+def reraise_requested() -> bool:
+    """True when internal errors must propagate (``OTEL_LLM_RAISE_INTERNAL_ERRORS=1`` or a test's choice).
+
+    The ``otel-llm`` command asks this before turning an unexpected error into one
+    line: in our suite the traceback must reach the test.
+    """
+    return _should_reraise()
 
 
 def _should_reraise() -> bool:

@@ -3,12 +3,22 @@
 Why mounting: the SDK must stay light for instrumented apps, so the analysis
 commands (DuckDB) and the collector commands register themselves here and
 import their heavy dependencies only when one of them runs.
+
+No input prints a traceback: usage errors are Click's one-line messages, the
+commands turn the mistakes they know into ``error: ...`` lines, and anything
+else becomes one line saying it is otel-llm's fault (with
+``OTEL_LLM_RAISE_INTERNAL_ERRORS=1``, as in otel-llm's own tests, the traceback
+is shown instead, so such a bug fails a test).
 """
 
 from __future__ import annotations
 
+import sys
+from typing import Sequence
+
 import typer
 
+from otel_llm._guard import RAISE_ENV, reraise_requested
 from otel_llm.collector.cli import app as collector_app
 from otel_llm.demo.cli import demo
 from otel_llm_analysis.cli import register as register_analysis
@@ -18,12 +28,45 @@ app = typer.Typer(
     help="Observability for LLM applications on OpenTelemetry.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_enable=False,
 )
 app.command("demo")(demo)
 app.add_typer(collector_app, name="collector")
 register_analysis(app)
 
 
+def run(args: Sequence[str] | None = None) -> int:
+    """Run ``otel-llm`` with ``args`` (default: the process's) and return the exit code."""
+    try:
+        code = app(args=list(sys.argv[1:] if args is None else args), prog_name="otel-llm", standalone_mode=False)
+    except SystemExit as exc:  # typer.Exit raised outside Click's handling, or sys.exit in a command
+        return exc.code if isinstance(exc.code, int) else 1
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        return 130
+    except Exception as exc:  # noqa: BLE001 — the one place the command turns a fault into a line
+        return _one_line_error(exc)
+    # Click hands back an Exit's code, or the command's return value (the demo's summary).
+    return code if isinstance(code, int) and not isinstance(code, bool) else 0
+
+
+def _one_line_error(exc: Exception) -> int:
+    from typer._click import exceptions as click_exceptions  # Click as vendored by Typer
+
+    if isinstance(exc, click_exceptions.ClickException):  # bad option, missing argument, unknown command
+        exc.show()
+        return exc.exit_code
+    if isinstance(exc, typer.Abort):
+        typer.echo("aborted", err=True)
+        return 1
+    if reraise_requested():
+        raise exc
+    lines = str(exc).strip().splitlines()
+    detail = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+    typer.echo(f"error: otel-llm failed ({detail}); run with {RAISE_ENV}=1 for the traceback", err=True)
+    return 1
+
+
 def main() -> None:
     """Console-script entry point."""
-    app()
+    sys.exit(run())

@@ -99,7 +99,7 @@ DB_OPERATION_NAME: Final = "db.operation.name"
 DB_COLLECTION_NAME: Final = "db.collection.name"
 DB_RESPONSE_RETURNED_ROWS: Final = "db.response.returned_rows"
 
-# --- span events (seed 004's vocabulary, where it adds information) ----------
+# --- span events of our own, where the semantic conventions have none ---------
 EVENT_CHAT_MESSAGE: Final = "chat.message"
 EVENT_GRAPH_STATE_UPDATE: Final = "graph.state.update"
 EVENT_LLM_REQUEST: Final = "llm.request"

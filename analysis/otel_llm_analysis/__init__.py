@@ -13,6 +13,8 @@ __all__ = [
     "IngestReport",
     "StoreError",
     "TraceStore",
+    "Catalog",
+    "catalog",
     # analyses (each: store + parameters -> plain rows)
     "Filters",
     "summary",
@@ -44,6 +46,8 @@ _LAZY = {
     "IngestReport": "otel_llm_analysis.ingest",
     "StoreError": "otel_llm_analysis.store",
     "TraceStore": "otel_llm_analysis.store",
+    "Catalog": "otel_llm_analysis._catalog",
+    "catalog": "otel_llm_analysis._catalog",
     "Filters": "otel_llm_analysis._filters",
     "summary": "otel_llm_analysis.summaries",
     "totals": "otel_llm_analysis.summaries",

@@ -104,7 +104,10 @@ def parse_time(value: str | date | datetime | None, *, now: datetime | None = No
     match = re.fullmatch(r"(\d+)\s*([hdwm])", text)
     if match:
         base = now or datetime.now(timezone.utc).replace(tzinfo=None)
-        return base - timedelta(**{_PERIOD_UNITS[match.group(2)]: int(match.group(1))})
+        try:
+            return base - timedelta(**{_PERIOD_UNITS[match.group(2)]: int(match.group(1))})
+        except OverflowError:  # before year 1: no span can be that old
+            raise ValueError(f"{value!r} reaches back before the year 1") from None
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:

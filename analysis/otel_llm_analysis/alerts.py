@@ -1,4 +1,4 @@
-"""Threshold checks: seed 004's ``PerformanceMonitor`` (p95 > 2 s, error rate > 5 %,
+"""Threshold checks: the usual performance alarms (p95 > 2 s, error rate > 5 %,
 memory > 500 MB) as a gate, the way ``otel-llm budget`` gates on spend.
 
 Why a gate and not a daemon: the data is already in files and DuckDB; a check that
@@ -33,7 +33,7 @@ MEMORY_METRIC = "process.memory.usage"  # bytes, from opentelemetry-instrumentat
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    """Upper limits; ``None`` skips a check. Defaults are seed 004's, cost has none."""
+    """Upper limits; ``None`` skips a check. Defaults: p95 2 s, 5 % errors, 500 MB; cost has none."""
 
     p95_latency_ms: float | None = 2000.0
     error_rate: float | None = 0.05

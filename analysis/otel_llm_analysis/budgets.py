@@ -1,6 +1,6 @@
 """Monthly budgets: spent, remaining, status and when the money runs out.
 
-Status follows the seed's colours: ``ok`` below 70 % used, ``warning`` from 70 %
+Status, a traffic light: ``ok`` below 70 % used, ``warning`` from 70 %
 up to (not including) 90 %, ``critical`` from 90 % (overspent included).
 
 Projection uses the month's *current burn rate*: spent / days elapsed (as-of day
@@ -96,8 +96,8 @@ def budget_status(
     days_in_month = (end - first).days
     results = []
     for budget in budgets:
-        if budget.monthly_usd <= 0:
-            raise ValueError(f"budget {budget.label!r} must be positive, got {budget.monthly_usd}")
+        if not (math.isfinite(budget.monthly_usd) and budget.monthly_usd > 0):
+            raise ValueError(f"budget {budget.label!r} must be a positive number of USD, got {budget.monthly_usd}")
         costs = daily_costs(store, first, as_of, Filters(project=budget.project, model=budget.model))
         spent = sum(costs)
         burn = spent / len(costs)
@@ -130,8 +130,10 @@ def _runs_out_on(costs: list[float], limit: float, first: date, as_of: date, end
             return first + timedelta(days=offset)
     if burn <= 0:
         return None
-    day = as_of + timedelta(days=math.ceil((limit - cumulative) / burn))
-    return day if day < end else None
+    days = math.ceil((limit - cumulative) / burn)
+    if days >= (end - as_of).days:  # after the month (a tiny burn rate reaches past any calendar)
+        return None
+    return as_of + timedelta(days=days)
 
 
 def any_critical(statuses: Iterable[BudgetStatus]) -> bool:

@@ -1,9 +1,10 @@
-"""Any analysis result as a Rich table, JSON, CSV or Parquet; the spans table as partitioned Parquet.
+"""Any analysis result as JSON, CSV or Parquet; the spans table as partitioned Parquet.
 
 Results are lists of dataclass rows (or dicts). JSON keeps nesting (a trace's
 span tree); CSV and Parquet are flat, so nested lists are dropped from them.
 Parquet goes through DuckDB's ``COPY ... TO`` so types (timestamps, doubles,
-big integers) survive as Parquet types rather than strings.
+big integers) survive as Parquet types rather than strings. Terminal tables are
+:mod:`otel_llm_analysis.terminal`'s.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import dataclasses
 import io
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Literal, Mapping, Sequence
+from typing import Any, Iterable, Literal, Mapping, Sequence
 
 Format = Literal["json", "csv", "parquet"]
 
@@ -103,19 +104,21 @@ def export_rows(rows: Sequence[Any], fmt: Format, out: str | Path) -> Path:
     return path
 
 
-def export_spans(store: Any, out_dir: str | Path) -> Path:
-    """The whole ``spans`` table as Parquet under ``out_dir/day=YYYY-MM-DD/``.
+def export_spans(store: Any, out_dir: str | Path, fmt: Format = "parquet") -> Path:
+    """The whole ``spans`` table as ``fmt`` files under ``out_dir/day=YYYY-MM-DD/``.
 
     Hive partitioning by day lets DuckDB, Spark or pandas read one day without
     touching the rest (``read_parquet('dir/**/*.parquet', hive_partitioning=true)``).
     """
     from otel_llm_analysis._filters import connection
 
+    if fmt not in ("parquet", "csv", "json"):
+        raise ValueError(f"format must be json, csv or parquet, not {fmt!r}")
     path = Path(out_dir)
     path.mkdir(parents=True, exist_ok=True)
     connection(store).execute(
         f"COPY (SELECT *, CAST(start_time AS DATE) AS day FROM spans) TO {_literal(path)} "
-        "(FORMAT parquet, PARTITION_BY (day), OVERWRITE_OR_IGNORE)"
+        f"(FORMAT {fmt}, PARTITION_BY (day), OVERWRITE_OR_IGNORE)"
     )
     return path
 
@@ -123,79 +126,3 @@ def export_spans(store: Any, out_dir: str | Path) -> Path:
 def _literal(path: Path) -> str:
     """A path as a SQL string literal (COPY targets cannot be bound parameters)."""
     return "'" + str(path).replace("'", "''") + "'"
-
-
-# --- Rich -------------------------------------------------------------------
-
-
-def rich_table(
-    rows: Sequence[Any],
-    title: str | None = None,
-    columns: Sequence[str] | None = None,
-    style: Callable[[str, Any], str | None] | None = None,
-    *,
-    width: int | None = None,
-    rename: Mapping[str, str] | None = None,
-) -> Any:
-    """A Rich table of ``rows``: money as $, rates as %, durations in ms, big numbers grouped.
-
-    ``columns`` picks the columns in priority order; with ``width`` (the
-    terminal's), trailing columns are dropped until the table fits, rather than
-    squeezing every cell into an unreadable fold. ``style(column, value)`` may
-    return a Rich style for a cell (the budget status colours); ``rename`` changes
-    headers (``key`` -> ``model``).
-    """
-    from rich.table import Table
-
-    records = flat_records(rows)
-    names = list(columns) if columns else (list(records[0]) if records else [])
-    cells = {name: [format_value(name, r.get(name)) for r in records] for name in names}
-    headers = {name: (rename or {}).get(name, name) for name in names}
-    if width:
-        def needed(chosen: list[str]) -> int:
-            # long text (a log pattern) wraps inside its cell, so it claims at most 40
-            return sum(min(40, max([len(headers[n]), *map(len, cells[n])])) + 3 for n in chosen) + 1
-
-        while len(names) > 1 and needed(names) > width:
-            names.pop()
-    table = Table(title=title, header_style="bold", expand=False)
-    for name in names:
-        numeric = any(isinstance(r.get(name), (int, float)) and not isinstance(r.get(name), bool) for r in records)
-        table.add_column(headers[name], justify="right" if numeric else "left", overflow="fold")
-    for index, record in enumerate(records):
-        row = []
-        for name in names:
-            text = cells[name][index]
-            cell_style = style(name, record.get(name)) if style else None
-            row.append(f"[{cell_style}]{text}[/]" if cell_style else text)
-        table.add_row(*row)
-    return table
-
-
-def format_value(name: str, value: Any) -> str:
-    """Human formatting chosen by the column name (``cost``/``usd``, ``rate``/``share``, ``_ms``)."""
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "✓" if value else ""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S") if value.time() != datetime.min.time() else value.strftime("%Y-%m-%d")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float):
-        if "rate" in name or "share" in name:
-            return f"{value * 100:.1f}%"
-        if "pct" in name or "percent" in name:
-            return f"{value:.1f}%"
-        if "cost" in name or "usd" in name or name in {"spent", "remaining", "projected_month_end"}:
-            if value == 0:
-                return "$0"
-            if abs(value) < 0.01:  # per-call costs are fractions of a cent
-                return f"${value:.6f}"
-            return f"${value:,.4f}" if abs(value) < 100 else f"${value:,.2f}"
-        if name.endswith("_ms"):
-            return f"{value:,.1f}"
-        return f"{value:,.3f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)

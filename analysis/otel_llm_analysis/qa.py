@@ -1,11 +1,11 @@
-"""Evaluation results as the seeds' QA view: pass / warning / fail and pass rate.
+"""Evaluation results as a QA view: pass / warning / fail and pass rate.
 
 An evaluation is a ``gen_ai.evaluation.result`` span event (what
 ``otel_llm.record_evaluation`` emits). Its label is folded case-insensitively:
 pass/passed/ok/success/good -> pass, warning/warn -> warning,
 fail/failed/failure/bad -> fail, error/errored -> error, anything else -> other.
 
-* **pass rate** = pass / (pass + warning + fail), exactly as seed 001 defines it
+* **pass rate** = pass / (pass + warning + fail), as QA dashboards count it
   (errors, other labels and turns without QA are reported, not rated).
 * **not run** = chat turns whose trace made an LLM call but carries no evaluation.
 * Grouping uses the evaluated span (for turns: the turn); ``--by model`` falls back

@@ -1,7 +1,10 @@
-"""The short report ``otel-llm demo`` ends with: totals, cost per model, budget status.
+"""The short terminal report ``otel-llm demo`` ends with: what the data says at a glance.
 
-One function so the demo (the lead's) and any script can show "what did this
-run cost" without knowing the individual analyses.
+One function so the demo and any script can show "what did this cost, how fast,
+how good" without knowing the individual analyses: totals, latency and time to
+first token, the QA pass rate, a table per model and the budget status. It is
+laid out for an 80-column terminal: sentences are packed whole onto lines (never
+wrapped mid-phrase) and the per-model table names any column it has to hide.
 """
 
 from __future__ import annotations
@@ -9,50 +12,59 @@ from __future__ import annotations
 from typing import Any
 
 from otel_llm_analysis.budgets import Budget, budget_status
-from otel_llm_analysis.export import format_value, rich_table
+from otel_llm_analysis._catalog import catalog
 from otel_llm_analysis.qa import quality
-from otel_llm_analysis.summaries import summary, totals
+from otel_llm_analysis.summaries import summary, time_to_first_token, totals
+from otel_llm_analysis.terminal import STATUS_STYLE, format_value, say, table
 
-MODEL_COLUMNS = ["key", "llm_calls", "input_tokens", "output_tokens", "cost_usd", "cost_share", "error_rate", "p95_ms"]
-STATUS_STYLE = {"ok": "green", "warning": "yellow", "critical": "bold red"}
+__all__ = ["MODEL_COLUMNS", "print_report"]
+
+MODEL_COLUMNS = ["key", "llm_calls", "input_tokens", "output_tokens", "cost_usd", "cost_share", "error_rate",
+                 "p50_ms", "p95_ms"]
 
 
 def print_report(store: Any, console: Any = None, *, monthly_budget: float | None = None,
                  month: str | None = None) -> None:
-    """Print totals, the QA pass rate, a per-model table and (with ``monthly_budget``) the budget status.
+    """Print totals, latency, time to first token, QA pass rate, cost by model and (with ``monthly_budget``) the budget.
 
     The budget month defaults to the month of the newest span, so a report on old
-    files still shows their month rather than an empty current one.
+    files shows their month rather than an empty current one.
     """
     if console is None:
         from rich.console import Console
 
         console = Console()
+    width = console.width
     total = totals(store)
-    console.print(
-        f"[bold]{total.traces:,} traces[/bold], {total.llm_calls:,} LLM calls, "
-        f"{total.total_tokens:,} tokens, cost {format_value('cost_usd', total.cost_usd)}, "
-        f"error rate {format_value('error_rate', total.error_rate)}, "
-        f"p95 {format_value('p95_ms', total.p95_ms)} ms"
-    )
-    for qa in quality(store):
-        console.print(
-            f"QA: pass rate {format_value('pass_rate', qa.pass_rate)} "
-            f"({qa.passed} pass, {qa.warning} warning, {qa.failed} fail), {qa.not_run} turn(s) not evaluated"
-        )
-    models = summary(store, "model")
-    models = [row for row in models if row.llm_calls]
-    if models:
-        console.print(rich_table(models, "cost by model", MODEL_COLUMNS, width=console.width,
-                                 rename={"key": "model"}))
-    if monthly_budget is not None:
-        from otel_llm_analysis._filters import connection
+    first = time_to_first_token(store)
 
-        if month is None:
-            newest = connection(store).execute("SELECT max(start_time) FROM spans").fetchone()[0]
-            month = newest.strftime("%Y-%m") if newest else None
-        statuses = budget_status(store, [Budget(monthly_budget)], month)
-        style = lambda name, value: STATUS_STYLE.get(value) if name == "status" else None  # noqa: E731
-        console.print(rich_table(statuses, "budget", ["budget", "monthly_usd", "spent", "percent_used", "status",
-                                                      "projected_month_end", "runs_out_on"], style=style,
-                                 width=console.width))
+    say(console, [f"{total.traces:,} traces", f"{total.llm_calls:,} LLM calls", f"{total.total_tokens:,} tokens",
+                  f"cost {format_value('cost_usd', total.cost_usd)}"])
+    latency = [f"LLM calls: {format_value('error_rate', total.error_rate)} failed",
+               f"latency p50 {format_value('p50_ms', total.p50_ms)} ms, p95 {format_value('p95_ms', total.p95_ms)} ms"]
+    if first and first[0].streams:
+        latency.append(f"time to first token p50 {format_value('p50_ms', first[0].p50_ms)} ms, "
+                       f"p95 {format_value('p95_ms', first[0].p95_ms)} ms")
+    say(console, latency)
+    for qa in quality(store):
+        say(console, [f"QA pass rate {format_value('pass_rate', qa.pass_rate)}",
+             f"{qa.passed} pass, {qa.warning} warning, {qa.failed} fail",
+             f"{qa.not_run} turn(s) not graded"])
+
+    models = [row for row in summary(store, "model") if row.llm_calls]
+    if models:
+        console.print()
+        table(models, "cost by model", MODEL_COLUMNS, width=width, rename={"key": "model"}).print(console)
+        unpriced = [str(row.key) for row in models if row.cost_usd is None]
+        if unpriced:
+            say(console, [f"{', '.join(unpriced)}: no price known, so no cost (never a silent $0)"])
+
+    if monthly_budget is not None:
+        month = month or catalog(store).newest_month
+        for status in budget_status(store, [Budget(monthly_budget)], month):
+            style = STATUS_STYLE.get(status.status, "")
+            console.print()
+            say(console, [f"budget {format_value('monthly_usd', status.monthly_usd)} for {status.month}",
+                 f"spent {format_value('spent', status.spent)} ({status.percent_used:.1f}%)",
+                 f"[{style}]{status.status}[/]" if style else status.status,
+                 f"month-end ≈ {format_value('projected_month_end', status.projected_month_end)}"])

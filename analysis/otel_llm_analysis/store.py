@@ -56,12 +56,22 @@ class TraceStore:
             self._con = duckdb.connect(self.path, read_only=read_only, config=config)
         except (duckdb.Error, OSError) as exc:
             raise StoreError(f"cannot open database {self.path}: {_one_line(exc)}") from None
+        if self.path != ":memory:" and not self._backed_by_file():
+            self._con.close()
+            raise StoreError(f"{self.path} is not a DuckDB database file (DuckDB reads a .csv, .json or .parquet "
+                             "name as data, not as a database, and would store nothing): use a name like "
+                             "otel-llm.duckdb")
         if not read_only:
             try:
                 self._con.execute(schema_sql())
             except duckdb.Error as exc:
                 self._con.close()
                 raise StoreError(f"cannot create the schema in {self.path}: {_one_line(exc)}") from None
+
+    def _backed_by_file(self) -> bool:
+        """True when the connection's main database is a file (not DuckDB's in-memory stand-in)."""
+        rows = self._con.execute("SELECT file FROM pragma_database_list WHERE name = current_database()").fetchall()
+        return bool(rows and rows[0][0])
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:

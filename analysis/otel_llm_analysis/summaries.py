@@ -1,4 +1,4 @@
-"""Totals and per-dimension summaries: the seeds' KPI cards and per-project/per-model tables.
+"""Totals and per-dimension summaries: KPI figures and per-project/per-model tables.
 
 Definitions (the README repeats them; ``_filters`` holds the SQL):
 
@@ -10,12 +10,13 @@ Definitions (the README repeats them; ``_filters`` holds the SQL):
   (DuckDB ``quantile_cont``, numpy's default). The ``None`` group of a dimension
   (spans without a model, a node...) gets no latency unless it holds LLM calls:
   a percentile over whatever else lacks the value would mean nothing.
-* **cost per successful call** = all cost / LLM calls that did not fail - the
-  seed's "cost per successful issue": failures still cost money.
 * **cost** sums the calls that carry a cost; a model without a price has none (the
   SDK never writes a silent 0), so ``priced_calls`` says how many calls the cost
-  covers and ``cost_per_call`` is the mean over those calls only. A group whose
-  calls all lack a price has cost ``None`` (shown as "-"), never ``0``.
+  covers. A group whose calls all lack a price has cost ``None`` (shown as "-"),
+  never ``0``.
+* **cost per call** and **cost per successful call** divide that same cost by the
+  same priced calls: all of them, or those that did not fail (failures still cost
+  money, so a success costs at least the mean call).
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None) -
     """Summary rows grouped by ``by`` (see ``_filters.DIMENSIONS``); one row when ``by`` is None.
 
     Rows are ordered by cost, then span count. ``cost_share`` is the group's share
-    of the cost of all rows returned (per model, it is the seed's "cost share").
+    of the cost of all rows returned (per model: the model's share of the spend).
     """
     where, params = (filters or Filters()).where()
     parts = dict(key=dimension_sql(by), where=where, is_llm=IS_LLM_CALL, is_turn=IS_TURN, is_error=IS_ERROR)
@@ -89,7 +90,6 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None) -
         p50, p95, p99 = d.pop("latency") or (None, None, None)
         if d["llm_calls"] and not d["priced_calls"]:  # calls of unpriced models: cost unknown, not 0
             d["cost_usd"] = d["cost_share"] = None
-        successes = d["llm_calls"] - d["failed_calls"]
         tokens = d["input_tokens"] + d["output_tokens"]
         d.update(
             p50_ms=p50,
@@ -98,7 +98,7 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None) -
             cost_per_call=ratio(d["cost_usd"], d["priced_calls"]),
             cost_per_turn=ratio(d["cost_usd"], d["turns"]),
             cost_per_trace=ratio(d["cost_usd"], d["traces"]),
-            cost_per_success=ratio(d["cost_usd"], successes),
+            cost_per_success=ratio(d["cost_usd"], d.pop("priced_successes")),
             tokens_per_turn=ratio(tokens, d["turns"]),
         )
         rows.extend(as_rows(SummaryRow, [d]))

@@ -38,6 +38,7 @@ class SpanNode:
     input_tokens: int | None
     output_tokens: int | None
     cost_usd: float | None
+    status_message: str | None = None  # why a failed span (status_code 2) failed
 
 
 @dataclass(slots=True)
@@ -80,7 +81,7 @@ def span_trees(store: Any, trace_ids: Sequence[str]) -> dict[str, list[SpanNode]
     spans = fetch_dicts(
         store,
         "SELECT trace_id, span_id, parent_span_id, name, otel_kind, start_time, duration_ms, status_code, "
-        "model, input_tokens, output_tokens, cost_usd FROM spans "
+        "status_message, model, input_tokens, output_tokens, cost_usd FROM spans "
         "WHERE list_contains($ids, trace_id) ORDER BY start_time, span_id",
         {"ids": list(trace_ids)},
     )

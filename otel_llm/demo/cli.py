@@ -9,6 +9,7 @@ hands the files to the DuckDB analysis (``_analysis_report``, when the
 
 from __future__ import annotations
 
+import math
 import time
 from collections import Counter
 from pathlib import Path
@@ -22,18 +23,28 @@ import otel_llm
 from otel_llm import semconv
 from otel_llm.demo.app import DemoSummary, run
 from otel_llm.demo.report import ModelRow, model_rows, read_spans
+from otel_llm_analysis.terminal import say
 
 SIGNALS = ("traces", "metrics", "logs")
 
 
+NEXT_STEPS: tuple[tuple[str, str], ...] = (
+    ("otel-llm summary --by node", "cost, tokens and latency per graph node"),
+    ("otel-llm traces --top 3 --tree", "the costliest turns, span by span"),
+    ("otel-llm report", "the same as one HTML file to open or mail"),
+    ("otel-llm serve --watch {data}", "a live dashboard while an app writes"),
+    ('otel-llm sql "SELECT model, count(*) FROM llm_calls GROUP BY ALL"', "your own SQL"),
+)
+
+
 def demo(
-    turns: Annotated[int, typer.Option(min=1, help="Chat turns to run.")] = 50,
+    turns: Annotated[int, typer.Option(min=1, max=1_000_000, help="Chat turns to run.")] = 50,
     output_dir: Annotated[
         Path, typer.Option(help="Directory for traces.jsonl, metrics.jsonl and logs.jsonl.")
     ] = Path("./otel-data"),
     seed: Annotated[int, typer.Option(help="Seed for the plan and the fake LLM.")] = 7,
     latency_scale: Annotated[
-        float, typer.Option(min=0.0, help="Multiplier of the simulated LLM latency (0: none).")
+        float, typer.Option(min=0.0, max=100.0, help="Multiplier of the simulated LLM latency (0: none).")
     ] = 1.0,
     budget: Annotated[
         float, typer.Option(min=0.0, help="Monthly budget in USD for the closing budget status.")
@@ -41,11 +52,19 @@ def demo(
 ) -> DemoSummary:
     """Run a deterministic RAG chat app instrumented with otel-llm, writing OTLP-JSON files.
 
-    Files are appended to, never truncated; the figures printed are this run's.
+    Files are appended to, never truncated; the figures printed first are this
+    run's, the analysis after them covers every run in the directory.
     """
+    if not math.isfinite(budget) or budget <= 0:
+        raise typer.BadParameter(f"{budget} is not a positive number of USD", param_hint="--budget")
     console = Console()
+    shown_dir = output_dir
     output_dir = output_dir.expanduser().resolve()
-    output_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        typer.echo(f"error: cannot create {shown_dir}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(1) from None
     traces = output_dir / "traces.jsonl"
     offset = traces.stat().st_size if traces.exists() else 0
 
@@ -63,32 +82,29 @@ def demo(
     if traces.exists() and traces.stat().st_size < offset:
         offset = 0  # rotated during the run: the live file holds only this run
     spans = list(read_spans(traces, offset)) if traces.exists() else []
-    _print_report(console, summary, spans, output_dir, elapsed)
-    _analysis_report(output_dir, console, budget)
+    _print_run(console, summary, spans, shown_dir, output_dir, elapsed)
+    if _analysis_report(output_dir, shown_dir, console, budget):
+        _print_next_steps(console, shown_dir)
     return summary
 
 
-def _print_report(
-    console: Console, summary: DemoSummary, spans: list[dict], output_dir: Path, elapsed: float
+def _print_run(
+    console: Console, summary: DemoSummary, spans: list[dict], shown_dir: Path, output_dir: Path, elapsed: float
 ) -> None:
+    """This run, read back from its files: what was written where (no DuckDB needed)."""
     kinds = Counter(s["attributes"].get(semconv.OTEL_LLM_KIND, "other") for s in spans)
-    console.print(
-        f"[bold]rag-demo[/]: {_n(summary.turns, 'turn')} in {_n(summary.threads, 'thread')} "
-        f"by {_n(summary.users, 'user')}, {elapsed:.2f} s"
-    )
-    for name in SIGNALS:
-        path = output_dir / f"{name}.jsonl"
-        size = f"{path.stat().st_size:,} bytes" if path.exists() else "not written"
-        console.print(f"  {path}  ({size})")
-    console.print(
-        f"{len(spans)} spans written: "
-        + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
-        + f"; {summary.failed_llm_calls} failed LLM call(s) retried, "
-        f"{summary.streamed_llm_calls} streamed"
-    )
+    say(console, [f"[bold]rag-demo[/]: {_n(summary.turns, 'turn')} in {_n(summary.threads, 'thread')}",
+         f"{_n(summary.users, 'user')}", f"{elapsed:.2f} s"], ", ")
+    say(console, [f"{len(spans)} spans written (" + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) + ")"])
+    files = [(str(shown_dir / f"{name}.jsonl"), output_dir / f"{name}.jsonl") for name in SIGNALS]
+    wide = max(len(shown) for shown, _ in files)
+    for shown, path in files:
+        size = f"{path.stat().st_size:>11,} bytes" if path.exists() else "not written"
+        console.print(f"  {shown:<{wide}}  {size}", highlight=False, soft_wrap=True)
     labels = ", ".join(f"{summary.evaluations[k]} {k}" for k in ("pass", "warning", "fail"))
-    console.print(f"answer_relevance evaluations: {labels}; {summary.log_records} app log records")
-    console.print(_cost_table(model_rows(spans)))
+    say(console, [f"{_n(summary.failed_llm_calls, 'failed LLM call')} retried",
+         f"{summary.streamed_llm_calls} answers streamed", f"answers graded: {labels}",
+         f"{_n(summary.log_records, 'app log record')}"], "; ")
 
 
 def _n(count: int, noun: str) -> str:
@@ -96,45 +112,74 @@ def _n(count: int, noun: str) -> str:
 
 
 def _cost_table(rows: list[ModelRow]) -> Table:
-    table = Table(title="Tokens and cost by model (read back from traces.jsonl)")
+    """Tokens and cost per model of this run, read back from traces.jsonl (shown without the analysis extra)."""
+    table = Table(title="this run by model (read back from traces.jsonl)", title_justify="left")
     for header in ("model", "calls", "errors", "input", "cached", "output", "cost USD"):
         table.add_column(header, justify="left" if header == "model" else "right")
     for r in rows:
-        cost = "—  (no price)" if r.cost_usd is None else f"{r.cost_usd:.6f}"
+        cost = "no price" if r.cost_usd is None else f"{r.cost_usd:.6f}"
         table.add_row(
             r.model, str(r.calls), str(r.errors), f"{r.input_tokens:,}",
             f"{r.cached_tokens:,}", f"{r.output_tokens:,}", cost,
         )
-    total = sum(r.cost_usd or 0.0 for r in rows)
-    table.add_section()
-    table.add_row(
-        "total", str(sum(r.calls for r in rows)), str(sum(r.errors for r in rows)),
-        f"{sum(r.input_tokens for r in rows):,}", f"{sum(r.cached_tokens for r in rows):,}",
-        f"{sum(r.output_tokens for r in rows):,}", f"{total:.6f}",
-    )
     return table
 
 
-def _analysis_report(output_dir: Path, console: Console, monthly_budget: float) -> None:
-    """ANALYSIS HOOK (issue 4) — the single place the demo hands over to the analysis.
+def _analysis_report(output_dir: Path, shown_dir: Path, console: Console, monthly_budget: float) -> bool:
+    """The single place the demo hands over to the analysis; False when it cannot.
 
     Ingests ``output_dir``'s files (incrementally) into ``otel-llm.duckdb`` beside
-    them — the analysis CLI's default database for ``./otel-data`` — and prints
-    the summary and budget status. Without the ``[analysis]`` extra (or before
-    the store exists) it only says how to analyse the files.
+    them - the analysis commands' default database for ``./otel-data`` - and
+    prints the report. Without the ``[analysis]`` extra it shows this run's
+    tokens and cost read back from the file and says how to install the rest.
     """
     try:
         from otel_llm_analysis import StoreError, TraceStore
         from otel_llm_analysis.report import print_report
     except ImportError:
-        console.print(f"Analyse them with: otel-llm ingest {output_dir}/*.jsonl  (needs otel-llm\\[analysis])")
-        return
+        console.print(_cost_table(model_rows(read_spans(output_dir / "traces.jsonl"))))
+        console.print("Install otel-llm[analysis] to analyse them: otel-llm ingest "
+                      f"{shown_dir}", highlight=False, soft_wrap=True)
+        return False
     db = output_dir / "otel-llm.duckdb"
     try:
         with TraceStore(str(db)) as store:
             store.ingest([str(p) for p in (output_dir / f"{s}.jsonl" for s in SIGNALS) if p.exists()])
-            console.rule(f"analysis of {output_dir} (all runs so far, {db.name})")
+            console.print()
+            console.rule(f"[bold]analysis[/bold] of {_short(shown_dir)}, all runs", align="left")
             print_report(store, console, monthly_budget=monthly_budget)
     except StoreError as exc:  # e.g. the database is open in another process
         typer.echo(f"error: the telemetry is written, but {db} cannot be used: {exc}", err=True)
         raise typer.Exit(1) from None
+    return True
+
+
+def _short(path: Path) -> str:
+    """A directory as the user named it, shortened from the left to fit a heading."""
+    text = str(path)
+    return text if len(text) <= 40 else "…" + text[-39:]
+
+
+def _print_next_steps(console: Console, shown_dir: Path) -> None:
+    """What to run next: the commands this installation has, each with what it shows."""
+    from otel_llm.cli import app
+
+    available = {c.name or c.callback.__name__ for c in app.registered_commands}  # type: ignore[union-attr]
+    steps = [(command.format(data=shown_dir), what) for command, what in NEXT_STEPS
+             if command.split()[1] in available]
+    console.print()
+    console.print("[bold]Next[/bold] (the analysis commands read " f"{shown_dir / 'otel-llm.duckdb'}):",
+                  highlight=False, soft_wrap=True)
+    wide = max(len(command) for command, _ in steps)
+    for command, what in steps:
+        if wide + len(what) + 6 <= console.width:
+            line = f"  {command:<{wide}}  [dim]# {what}[/dim]"
+        elif len(command) + len(what) + 6 <= console.width:
+            line = f"  {command}  [dim]# {what}[/dim]"
+        else:
+            line = f"  {command}"
+        console.print(line, highlight=False, soft_wrap=True)
+    console.print("  Your own app: decorate it as the README's Quickstart shows; its files land", highlight=False,
+                  soft_wrap=True)
+    console.print(f"  in ./otel-data too, and `otel-llm ingest ./otel-data` adds its calls.", highlight=False,
+                  soft_wrap=True)

@@ -1,4 +1,4 @@
-"""Threshold checks (seed 004's alerts) against values recomputed from the records."""
+"""Threshold checks (p95, error rate, TTFT, memory, spend) against values recomputed from the records."""
 
 from __future__ import annotations
 

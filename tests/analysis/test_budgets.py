@@ -126,3 +126,12 @@ def test_budgets_file_yaml_and_json(tmp_path):
         parse_budgets({"monthly": 5, "montly": 6})
     with pytest.raises(ValueError, match="monthly"):
         parse_budgets([{"project": "x"}])
+
+
+def test_a_tiny_burn_rate_runs_out_after_the_month_not_after_the_calendar() -> None:
+    """$0.0003 spent of $50: the money would last millions of years (``date`` cannot hold that)."""
+    from datetime import date
+
+    from otel_llm_analysis.budgets import _runs_out_on
+
+    assert _runs_out_on([0.0003], 50.0, date(2026, 11, 1), date(2026, 11, 1), date(2026, 12, 1), 1e-9) is None

@@ -44,7 +44,7 @@ def test_ingest_reports_counts_and_rejects_missing_files(ingested, tmp_path):
         assert con.execute("SELECT count(*) FROM spans").fetchone()[0] == len(data.spans)
     missing = run("ingest", str(tmp_path / "nope.jsonl"), "--db", db)
     assert missing.exit_code == 1
-    assert missing.output.strip().splitlines() == [f"error: no such file: {tmp_path / 'nope.jsonl'}"]
+    assert missing.output.strip().splitlines() == [f"error: no such file or directory: {tmp_path / 'nope.jsonl'}"]
 
 
 def test_ingest_lists_bad_lines(tmp_path):
@@ -129,12 +129,16 @@ def test_convenience_views_agree_with_the_records(ingested):
     assert (traces["n"], traces["spans"]) == (len({s.trace_id for s in data.spans}), len(data.spans))
 
 
-def test_export_result_and_spans(ingested, tmp_path):
+def test_results_written_with_out_and_spans_exported(ingested, tmp_path):
     db, data = ingested
     out = tmp_path / "compare.csv"
-    result = run("export", "compare", "--format", "csv", "--out", str(out), "--db", db)
+    result = run("compare", "--out", str(out), "--db", db)  # the format comes from the suffix
     assert result.exit_code == 0, result.output
     assert out.read_text().startswith("key,calls,")
+    parquet = tmp_path / "summary.parquet"
+    assert run("summary", "--by", "model", "--format", "parquet", "--out", str(parquet), "--db", db).exit_code == 0
+    with duckdb.connect() as con:
+        assert con.execute(f"SELECT sum(llm_calls) FROM '{parquet}'").fetchone()[0] == sum(map(is_llm, data.spans))
     spans_dir = tmp_path / "spans"
     assert run("export", "spans", "--format", "parquet", "--out", str(spans_dir), "--db", db).exit_code == 0
     with duckdb.connect() as con:
@@ -193,5 +197,23 @@ def test_print_report(ingested):
     text = console.export_text()
     store.close()
     assert "cost by model" in text and "budget" in text and "ok" in text
-    assert "QA: pass rate" in text
+    assert "QA pass rate" in text
     assert Path(db).exists()
+
+
+def test_every_analysis_command_takes_db_and_format(tmp_path):
+    """The README's sentence: --db and --format table|json|csv on every analysis command, ingest included."""
+    data = synthetic.generate(tmp_path / "d", seed=5, traces=10, days=2)
+    db = str(tmp_path / "f.duckdb")
+    ingested = run("ingest", *map(str, data.files), "--db", db, "--format", "json")
+    assert ingested.exit_code == 0, ingested.output
+    (report,) = json.loads(ingested.output)
+    assert report["spans_added"] == len(data.spans)
+    app = typer.main.get_command(_app())
+    for name in ("ingest", "summary", "trends", "budget", "check", "compare", "quality", "logs", "traces", "sql"):
+        options = {opt for param in app.commands[name].params for opt in getattr(param, "opts", [])}
+        assert {"--db", "--format", "--out"} <= options, name
+    for fmt in ("csv", "json"):
+        assert run("summary", "--by", "model", "--format", fmt, "--db", db).exit_code == 0
+    refused = run("export", "spans", "--format", "table", "--out", str(tmp_path / "x"), "--db", db)
+    assert refused.exit_code == 2 and "table" in refused.output

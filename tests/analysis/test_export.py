@@ -11,7 +11,8 @@ import orjson
 import pytest
 from rich.console import Console
 
-from otel_llm_analysis.export import export_rows, export_spans, rich_table, to_csv
+from otel_llm_analysis.export import export_rows, export_spans, to_csv
+from otel_llm_analysis.terminal import table
 from otel_llm_analysis.summaries import summary
 from otel_llm_analysis.traces import top_traces
 
@@ -70,7 +71,7 @@ def test_rich_table_formats_money_rates_and_missing_values(loaded):
     store, _ = loaded
     rows = summary(store, "model")
     console = Console(width=200, record=True)
-    console.print(rich_table(rows, "models", ["key", "cost_usd", "cost_share", "p95_ms"]))
+    table(rows, "models", ["key", "cost_usd", "cost_share", "p95_ms"]).print(console)
     text = console.export_text()
     assert "$" in text and "%" in text and rows[0].key in text
 

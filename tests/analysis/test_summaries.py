@@ -20,6 +20,7 @@ def _expected(spans, key=object()):
     unit = calls or spans
     failed = sum(1 for s in calls if s.status_code == 2)
     priced = [s.cost_usd for s in calls if s.cost_usd is not None]
+    priced_successes = sum(1 for s in calls if s.cost_usd is not None and s.status_code != 2)
     cost = sum(priced) if priced or not calls else None  # unpriced calls: unknown, not 0
     durations = [s.duration_ms for s in unit]
     return {
@@ -39,7 +40,8 @@ def _expected(spans, key=object()):
         "p50_ms": percentile(durations, 0.5) if calls or key is not None else None,
         "p95_ms": percentile(durations, 0.95) if calls or key is not None else None,
         "p99_ms": percentile(durations, 0.99) if calls or key is not None else None,
-        "cost_per_success": cost / (len(calls) - failed) if cost is not None and len(calls) > failed else None,
+        # both per-call costs divide the same priced calls' cost: by all of them, by those that succeeded
+        "cost_per_success": cost / priced_successes if cost is not None and priced_successes else None,
         "priced_calls": len(priced),
         "cost_per_call": cost / len(priced) if priced else None,
     }
@@ -52,6 +54,14 @@ def _assert_row(row, expected):
             assert close(actual, value, rel=1e-9, abs_=1e-6), (name, actual, value)
         else:
             assert actual == value, (name, actual, value)
+
+
+def test_cost_per_success_is_never_below_cost_per_call(loaded):
+    """Both are over the priced calls: a success costs at least the mean call (failures still cost)."""
+    store, _ = loaded
+    for row in [totals(store), *summary(store, "model"), *summary(store, "project")]:
+        if row.cost_per_call is not None and row.cost_per_success is not None:
+            assert row.cost_per_success >= row.cost_per_call - 1e-12, row
 
 
 def test_totals_match_the_records(loaded):

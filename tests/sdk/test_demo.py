@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
+import shlex
 import subprocess
 import sys
 from collections import Counter
@@ -310,3 +312,73 @@ def test_plans_are_seeded_and_failures_recoverable() -> None:
         assert failing and max(failing) < 3 * turns
         assert not any(i + 1 in failing for i in failing)
     assert len(plan_turns(1, 7)) == 1 and plan_turns(1, 7)[0].stream
+
+
+# --- what a newcomer reads ---------------------------------------------------------------
+def test_demo_reads_cleanly_at_80_columns_and_its_next_steps_run(tmp_path: Path) -> None:
+    """No line wraps or is cut at 80 columns; every figure the issue asks for is there; the suggestions run."""
+    from rich.text import Text
+
+    from otel_llm.demo.cli import NEXT_STEPS
+
+    otel_llm_command = str(Path(sys.executable).parent / "otel-llm")
+    env = {"COLUMNS": "80", "PATH": str(Path(sys.executable).parent), "OTEL_LLM_RAISE_INTERNAL_ERRORS": "1"}
+    proc = subprocess.run([otel_llm_command, "demo", "--turns", "12", "--output-dir", "./otel-data",
+                           "--latency-scale", "0.2"], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""  # no warnings, no log noise
+    lines = proc.stdout.splitlines()
+    too_wide = [line for line in lines if Text(line).cell_len > 80]
+    assert not too_wide, "\n".join(too_wide)
+    text = proc.stdout
+    for figure in ("LLM calls", "tokens", "cost $", "failed", "p50", "p95", "time to first token",
+                   "QA pass rate", "cost by model", "budget $0.0500", "month-end"):
+        assert figure in text, figure
+    assert "hidden" not in text  # the per-model table fits whole
+    header = next(i for i, line in enumerate(lines) if line.lstrip().startswith("model "))
+    assert {"calls", "cost", "share", "p50", "p95"} <= set(" ".join(lines[header - 2:header + 1]).split())
+    for model in ("gpt-4o-mini", "gpt-4.1-nano", "acme-grader-1"):
+        assert any(line.startswith(model) for line in lines[header:]), model
+    assert re.search(r"budget .* · (ok|warning|critical) · month-end", text)
+    # What to run next: every suggestion shown runs against what the demo just wrote.
+    shown = [line.split("#")[0].strip() for line in lines[lines.index(next(l for l in lines if l.startswith("Next"))):]
+             if line.startswith("  otel-llm ")]
+    assert shown and len(shown) == len([c for c, _ in NEXT_STEPS if c.split()[1] in _registered()])
+    for command in shown:
+        words = shlex.split(command)
+        if words[1] == "serve":  # a server runs until stopped: its help is what can be checked here
+            words.append("--help")
+        if words[1] == "report":
+            words += ["--out" if "--out" in _options("report") else "-o", str(tmp_path / "report.html")]
+        result = subprocess.run([otel_llm_command, *words[1:]], cwd=tmp_path, capture_output=True, text=True,
+                                timeout=120, env=env)
+        assert result.returncode == 0, (command, result.stdout, result.stderr)
+        assert result.stdout.strip(), command
+
+
+def _registered() -> set[str]:
+    from otel_llm.cli import app
+
+    return {c.name or c.callback.__name__ for c in app.registered_commands}  # type: ignore[union-attr]
+
+
+def _options(command: str) -> set[str]:
+    import typer
+
+    from otel_llm.cli import app
+
+    click_command = typer.main.get_command(app).commands[command]  # type: ignore[attr-defined]
+    return {opt for param in click_command.params for opt in getattr(param, "opts", [])}
+
+
+def test_demo_script_shows_no_installer_noise(tmp_path: Path) -> None:
+    """`bash scripts/demo.sh` starts with the demo, not with pip's or setuptools' warnings."""
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run(["bash", str(root / "scripts" / "demo.sh"), "--turns", "2", "--latency-scale", "0",
+                           "--output-dir", str(tmp_path / "otel-data")], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "COLUMNS": "80"})
+    assert proc.returncode == 0, proc.stderr
+    noise = [line for line in proc.stderr.splitlines() if not line.startswith("setting up .venv with otel-llm[")]
+    assert noise == [], proc.stderr
+    assert proc.stdout.startswith("rag-demo: 2 turns")

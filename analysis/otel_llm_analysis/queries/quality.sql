@@ -1,5 +1,5 @@
 -- Evaluation outcomes (`gen_ai.evaluation.result` events) grouped by {key}, plus
--- the seed's "QA not run": chat turns in traces that made an LLM call but carry no
+-- "QA not run": chat turns in traces that made an LLM call but carry no
 -- evaluation at all. {key} is over `s` (the evaluated span, or the turn) and `tm`
 -- (the model of the last LLM call of the trace, for spans that have none).
 WITH evals AS (

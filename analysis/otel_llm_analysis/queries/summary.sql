@@ -33,6 +33,7 @@ WITH base AS (
         coalesce(sum(reasoning_tokens) FILTER (WHERE is_llm), 0) AS reasoning_tokens,
         coalesce(sum(cost_usd) FILTER (WHERE is_llm), 0.0) AS cost_usd,
         count(cost_usd) FILTER (WHERE is_llm) AS priced_calls,
+        count(cost_usd) FILTER (WHERE is_llm AND NOT is_error) AS priced_successes,
         quantile_cont(duration_ms, [0.5, 0.95, 0.99]) FILTER (WHERE is_llm) AS latency
     FROM base
     GROUP BY key
@@ -41,7 +42,7 @@ SELECT
     key,
     spans, traces, llm_calls, turns, failed_calls, error_spans,
     input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
-    cost_usd, priced_calls,
+    cost_usd, priced_calls, priced_successes,
     CASE WHEN llm_calls > 0 THEN failed_calls / llm_calls ELSE error_spans / spans END AS error_rate,
     latency,
     cost_usd / nullif(sum(cost_usd) OVER (), 0) AS cost_share

@@ -13,7 +13,7 @@ from typing import Any, List, Optional
 
 import typer
 
-from otel_llm_analysis.cli import DB_ENV, DEFAULT_DB
+from otel_llm_analysis._command import DB_ENV, DEFAULT_DB
 
 BUDGET_FILES = ("budgets.yaml", "budgets.yml", "budgets.json")
 
@@ -68,7 +68,7 @@ def _ingest(paths: List[str], db: str) -> None:
     """Ingest ``paths`` into ``db`` exactly as ``otel-llm ingest`` does (progress bar, summary, problems)."""
     from otel_llm_analysis.cli import ingest
 
-    ingest(paths, db)
+    ingest(paths=paths, db=db, fmt=None, out=None)
 
 
 def _open(db: str, *, read_only: bool, ingest_option: str) -> Any:

@@ -1,0 +1,284 @@
+"""The shape every analysis command shares: options, the store, errors, output.
+
+Why one module: a command of ``otel-llm`` is "parse, call the public API, render".
+Everything but the middle step is the same for all of them, so it is written
+here once and a command is a function ``(store, filters, **its_own_options) ->
+Result`` under :func:`analysis_command`, which adds ``--db``, ``--format``,
+``--out`` and the filters it asks for::
+
+    @analysis_command(filters=("since", "until", "project"))
+    def compare(store, filters, by: By = "model") -> Result:
+        return Result(comparisons.compare(store, by, filters), f"compare by {by}")
+
+Importing this module must not import DuckDB: instrumented apps install otel-llm
+without the ``[analysis]`` extra and still get the ``otel-llm`` command, where a
+missing extra is one line (exit 2). Every mistake a user can make is one line on
+stderr (exit 1, or 2 for a usage error); nothing prints a traceback.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import importlib.util
+import inspect
+import math
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Callable, Iterator, Mapping, Optional, Sequence
+
+import typer
+
+DEFAULT_DB = "./otel-data/otel-llm.duckdb"
+DB_ENV = "OTEL_LLM_DB"
+
+__all__ = [
+    "DB_ENV", "DEFAULT_DB", "OutputFormat", "Result", "analysis_command", "choices", "fail", "finite",
+    "open_store", "positive",
+]
+
+
+def choices(name: str, *values: str) -> Any:
+    """A str Enum for an option with fixed values (Typer shows and checks them)."""
+    return enum.Enum(name, {value: value for value in values}, type=str)
+
+
+OutputFormat = choices("OutputFormat", "table", "json", "csv", "parquet")
+_SUFFIX_FORMATS = {".json": "json", ".csv": "csv", ".parquet": "parquet"}
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print ``error: message`` (one line) to stderr and return the exit to raise."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def finite(value: Optional[float]) -> Optional[float]:
+    """Option callback: a real number (``inf`` and ``nan`` would poison every sum and ratio)."""
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"{value} is not a finite number")
+    return value
+
+
+def positive(value: Optional[float]) -> Optional[float]:
+    """Option callback: a finite number above 0 (a budget, a limit)."""
+    if finite(value) is not None and value <= 0:  # type: ignore[operator]
+        raise typer.BadParameter(f"{value} must be above 0")
+    return value
+
+
+# --- the shared options, defined once ------------------------------------------------
+
+def _option(name: str, annotation: Any, default: Any, *declarations: str, **settings: Any) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                             annotation=Annotated[annotation, typer.Option(*declarations, **settings)])
+
+
+FILTER_OPTIONS: Mapping[str, inspect.Parameter] = {
+    "since": _option("since", Optional[str], None, "--since",
+                     help="Start (inclusive): ISO date/time or relative like 7d, 24h, 30m."),
+    "until": _option("until", Optional[str], None, "--until", help="End (exclusive): ISO date/time or relative."),
+    "project": _option("project", Optional[str], None, "--project", help="Only this project."),
+    "model": _option("model", Optional[str], None, "--model",
+                     help="Only this model (requested, or the dated response model)."),
+}
+OUTPUT_OPTIONS: Sequence[inspect.Parameter] = (
+    _option("fmt", Optional[OutputFormat], None, "--format", "-f",
+            help="table (default), json or csv on stdout; json, csv or parquet with --out "
+                 "(default: from the file's suffix)."),
+    _option("out", Optional[Path], None, "--out", "-o", help="Write the result to this file instead of stdout."),
+    _option("db", str, DEFAULT_DB, "--db", envvar=DB_ENV, help=f"DuckDB file of the store (env {DB_ENV})."),
+)
+
+
+# --- what a command returns ----------------------------------------------------------
+
+@dataclass
+class Result:
+    """What a command hands back to be shown or written.
+
+    ``rows`` is the table and the CSV/Parquet content; ``document`` replaces it in
+    JSON when the result is more than rows (trends: series, spikes, forecast);
+    ``show`` replaces the default table on a terminal; ``notes`` follow the table.
+    ``gate=True`` colours the ``status`` column; ``exit_code`` 1 fails a CI step.
+    """
+
+    rows: Sequence[Any]
+    title: str
+    columns: Sequence[str] | None = None
+    rename: Mapping[str, str] | None = None
+    notes: Sequence[str] = ()
+    document: Sequence[Any] | None = None
+    show: Callable[[Any], None] | None = None
+    gate: bool = False
+    exit_code: int = 0
+
+
+def _output_format(fmt: Any, out: Path | None) -> str:
+    """The format to produce, checked before any work is done."""
+    chosen = fmt.value if fmt is not None else None
+    if out is None:
+        if chosen == "parquet":
+            raise typer.BadParameter("parquet is binary: give --out FILE.parquet", param_hint="--format")
+        return chosen or "table"
+    if chosen is None:
+        chosen = _SUFFIX_FORMATS.get(out.suffix.lower())
+        if chosen is None:
+            raise typer.BadParameter(f"cannot tell the format of {out}: give --format json, csv or parquet",
+                                     param_hint="--out")
+    if chosen == "table":
+        raise typer.BadParameter("--out writes json, csv or parquet, not a table", param_hint="--format")
+    return chosen
+
+
+def emit(result: Result, fmt: str, out: Path | None) -> None:
+    """Show ``result`` on the terminal or write it as ``fmt`` to stdout or ``out``."""
+    from otel_llm_analysis import export
+
+    if fmt == "table":
+        console = console_for_stdout()
+        if result.show is not None:
+            result.show(console)
+        elif not result.rows:
+            console.print(f"[dim]{result.title}: no data[/dim]")
+        else:
+            from otel_llm_analysis import terminal
+
+            style = _status_style if result.gate else None
+            terminal.table(result.rows, result.title, result.columns, width=console.width, rename=result.rename,
+                           style=style).print(console)
+        for note in result.notes:
+            console.print(note, highlight=False)
+        return
+    data = result.document if (fmt == "json" and result.document is not None) else result.rows
+    if out is None:
+        sys.stdout.write(export.to_json(data).decode() if fmt == "json" else export.to_csv(data))
+        return
+    if not data:
+        raise fail(f"nothing to write: {result.title} has no rows")
+    try:
+        path = export.export_rows(data, fmt, out)
+    except OSError as exc:
+        raise fail(f"cannot write {out}: {exc.strerror or exc}") from None
+    typer.echo(f"wrote {len(data)} row(s) of {result.title} to {path}")
+
+
+def _status_style(name: str, value: Any) -> str | None:
+    from otel_llm_analysis.terminal import STATUS_STYLE
+
+    return STATUS_STYLE.get(value) if name == "status" else None
+
+
+def console_for_stdout() -> Any:
+    """A Rich console on stdout (its width is the terminal's, or ``COLUMNS``)."""
+    from rich.console import Console
+
+    return Console()
+
+
+# --- the store -----------------------------------------------------------------------
+
+def require_analysis_extra() -> None:
+    """Exit 2 with the install line when DuckDB (the ``[analysis]`` extra) is missing."""
+    if importlib.util.find_spec("duckdb") is None:
+        raise fail("the analysis commands need DuckDB: install otel-llm[analysis]", 2)
+
+
+@contextmanager
+def open_store(db: str, *, read_only: bool = True) -> Iterator[Any]:
+    """The TraceStore at ``db``, closed after; the usual mistakes are one line.
+
+    Analyses open the file read-only, so they never change it and run beside each
+    other; only ``ingest`` opens it for writing (creating it and its directory).
+    """
+    require_analysis_extra()
+    from otel_llm_analysis.store import StoreError, TraceStore
+
+    if read_only and db != ":memory:" and not Path(db).exists():
+        raise fail(f"no database at {db}; run `otel-llm ingest PATH... --db {db}` first")
+    try:
+        if not read_only and db != ":memory:":
+            Path(db).parent.mkdir(parents=True, exist_ok=True)
+        store = TraceStore(db, read_only=read_only)
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(f"cannot create {db}: {exc.strerror or exc}") from None
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def build_filters(since: Optional[str] = None, until: Optional[str] = None, project: Optional[str] = None,
+                  model: Optional[str] = None) -> Any:
+    """``Filters`` from the command line; a bad time is a usage error naming the option."""
+    from otel_llm_analysis._filters import Filters
+
+    try:
+        return Filters.of(since, until, project=project, model=model)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--since/--until") from None
+
+
+def check_known(store: Any, filters: Any) -> None:
+    """``--project``/``--model`` naming nothing the store holds: say so (exit 2), never answer $0."""
+    if filters.project is None and filters.model is None:
+        return
+    from otel_llm_analysis._catalog import catalog
+
+    problem = catalog(store).unknown(project=filters.project, model=filters.model)
+    if problem:
+        raise fail(problem, 2)
+
+
+# --- the decorator -------------------------------------------------------------------
+
+def analysis_command(
+    *,
+    filters: Sequence[str] = ("since", "until", "project", "model"),
+    writes: bool = False,
+    before: Callable[..., None] | None = None,
+) -> Callable[[Callable[..., Result]], Callable[..., None]]:
+    """Turn ``fn(store, filters, **options) -> Result`` into a Typer command with the shared options.
+
+    ``filters`` names the filter options the command takes; ``writes`` opens the
+    store for writing (ingest); ``before(**options)`` validates the command's own
+    options before the store is opened. A ``ValueError`` from the analysis (an
+    unknown dimension, a bad month) is a usage error (exit 2).
+    """
+    unknown = set(filters) - set(FILTER_OPTIONS)
+    if unknown:
+        raise ValueError(f"unknown filter options: {', '.join(sorted(unknown))}")
+
+    def decorate(fn: Callable[..., Result]) -> Callable[..., None]:
+        own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+               for p in list(inspect.signature(fn, eval_str=True).parameters.values())[2:]]
+        shared = [FILTER_OPTIONS[name] for name in filters] + list(OUTPUT_OPTIONS)
+
+        @functools.wraps(fn)
+        def command(**options: Any) -> None:
+            db, fmt, out = options.pop("db"), options.pop("fmt"), options.pop("out")
+            chosen = build_filters(**{name: options.pop(name) for name in filters})
+            output = _output_format(fmt, out)
+            if before is not None:
+                before(**options)
+            with open_store(db, read_only=not writes) as store:
+                check_known(store, chosen)
+                try:
+                    result = fn(store, chosen, **options)
+                except ValueError as exc:
+                    raise typer.BadParameter(str(exc)) from None
+            emit(result, output, out)
+            if result.exit_code:
+                raise typer.Exit(result.exit_code)
+
+        parameters = own + shared
+        command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in parameters}
+        del command.__wrapped__  # Typer must read the signature above, not fn's
+        return command
+
+    return decorate
