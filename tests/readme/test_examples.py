@@ -15,6 +15,10 @@ names the file the text tells the reader to save).
 * A block that must not run says so in its fence, with the reason:
   ```` ```bash not-run="installs the package" ````. The test prints how many it
   skipped and why, and allows that only for install and set-up lines.
+* A block that starts a server names the address it answers on:
+  ```` ```bash server="http://127.0.0.1:8765/api/status" ````. It runs until that
+  address answers 200 (it must, within a minute, without the block failing), then
+  it is stopped.
 * Other languages (YAML, SQL shown as data) are not programs and are not run.
 """
 
@@ -146,7 +150,10 @@ def test_example_runs_as_written(block: Block, demo_data: Path, tmp_path: Path) 
         command = ["unshare", "--net", "--", "bash", "-c",
                    "ip link set lo up && exec bash -euo pipefail -c " + shlex.quote(block.text)]
     try:
-        proc = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=300)
+        if "server" in block.options:
+            proc = _serve_until_answering(command, work, env, block.options["server"])
+        else:
+            proc = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=300)
     finally:
         if "collector start" in block.text:  # never leave a collector behind, whatever failed
             subprocess.run([str(BIN / "otel-llm"), "collector", "stop"], cwd=work, env=env, capture_output=True,
@@ -154,6 +161,39 @@ def test_example_runs_as_written(block: Block, demo_data: Path, tmp_path: Path) 
     assert proc.returncode == 0, f"{block.id} failed ({proc.returncode}):\n{block.text}\n--- stdout\n" \
                                  f"{proc.stdout[-4000:]}\n--- stderr\n{proc.stderr[-4000:]}"
     assert "Traceback" not in proc.stderr, proc.stderr
+
+
+def _serve_until_answering(command: list[str], work: Path, env: dict[str, str],
+                           url: str) -> subprocess.CompletedProcess[str]:
+    """Run a server block until ``url`` answers 200 inside its network namespace, then stop it.
+
+    The probe runs in the same namespace (``nsenter`` into the block's), so the
+    README's own port is used as written. Returns the block's outcome: exit 0 when
+    the address answered, else whatever the block exited with (or 124: never answered).
+    """
+    import signal
+    import time
+
+    process = subprocess.Popen(command, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True)
+    probe = ["nsenter", f"--net=/proc/{process.pid}/ns/net", sys.executable, "-c",
+             "import sys, urllib.request; sys.exit(urllib.request.urlopen(sys.argv[1], timeout=5).status != 200)", url]
+    answered = False
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        if subprocess.run(probe, capture_output=True, timeout=30).returncode == 0:
+            answered = True
+            break
+        time.sleep(0.5)
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        out, err = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        out, err = process.communicate()
+    code = 0 if answered else (process.returncode or 124)
+    return subprocess.CompletedProcess(command, code, out, err)
 
 
 def test_quickstart_shows_real_rows(tmp_path: Path) -> None:

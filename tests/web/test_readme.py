@@ -17,21 +17,22 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 def see_it_commands() -> list[str]:
     text = README.read_text("utf-8")
     section = text[text.index("## See it: report and dashboard"):]
-    block = re.search(r"```bash\n(.*?)```", section, re.S)
-    assert block, "the See it section has no bash block"
-    return [line.split("  #")[0].strip() for line in block.group(1).splitlines() if line.strip()]
+    section = section[:section.index("\n## ", 1)]
+    blocks = re.findall(r"```bash[^\n]*\n(.*?)```", section, re.S)
+    assert blocks, "the See it section has no bash block"
+    return [line.split("  #")[0].strip() for block in blocks for line in block.splitlines() if line.strip()]
 
 
 def test_readme_see_it_commands_run_as_written(tmp_path: Path) -> None:
     commands = see_it_commands()
     assert [c.split()[:2] for c in commands] == [
-        ["bash", "scripts/demo.sh"], ["otel-llm", "report"], ["pip", "install"], ["otel-llm", "serve"]]
+        ["bash", "scripts/demo.sh"], ["pip", "install"], ["otel-llm", "report"], ["otel-llm", "serve"]]
     # scripts/demo.sh = set up .venv (done: these tests run in it) + this demo run
     demo = (README.parent / "scripts" / "demo.sh").read_text()
     assert "otel-llm demo --turns 50 --output-dir ./otel-data" in demo
     cli("demo", "--turns", "50", "--output-dir", "./otel-data", "--latency-scale", "0", cwd=tmp_path)
-    assert commands[2] == "pip install -e '.[web]'"  # installed by scripts/test.sh
-    report = subprocess.run([OTEL_LLM, *shlex.split(commands[1])[1:]], cwd=tmp_path, capture_output=True,
+    assert commands[1] == "pip install -e '.[web]'"  # installed by scripts/test.sh
+    report = subprocess.run([OTEL_LLM, *shlex.split(commands[2])[1:]], cwd=tmp_path, capture_output=True,
                             text=True, timeout=600)
     assert report.returncode == 0, report.stderr
     page = (tmp_path / "otel-llm-report.html").read_text()
