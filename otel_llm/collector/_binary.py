@@ -3,11 +3,13 @@
 There is one build implementation: ``collector-config/build.sh``. The CLI's
 ``build`` command runs that script, so CI (``scripts/test.sh``), a developer's
 shell and ``otel-llm collector build`` all produce and reuse the same cached
-binary, keyed by the sha256 of ``builder-config.yaml``.
+binary, in a directory keyed by the sha256 of ``builder-config.yaml`` (so two
+manifests never evict each other's binary).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -44,12 +46,27 @@ def cache_root() -> Path:
     return Path(os.environ.get("OTEL_LLM_CACHE_DIR") or Path.home() / ".cache" / "otel-llm")
 
 
+def manifest_key() -> str:
+    """The first 12 hex digits of the sha256 of ``builder-config.yaml`` (build.sh: ``${want:0:12}``)."""
+    manifest = config_dir() / "builder-config.yaml"
+    try:
+        return hashlib.sha256(manifest.read_bytes()).hexdigest()[:12]
+    except OSError as exc:
+        raise CollectorNotBuilt(f"collector manifest not readable at {manifest} ({exc.strerror}); "
+                                "set OTEL_LLM_COLLECTOR_CONFIG_DIR") from None
+
+
+def dist_dir() -> Path:
+    """build.sh's cache directory for the current manifest: the binary and its build outputs."""
+    return cache_root() / f"{BINARY_NAME}-{COLLECTOR_VERSION}-{manifest_key()}"
+
+
 def binary_path() -> Path:
     """Where the binary is expected: ``$OTEL_LLM_COLLECTOR_BINARY`` or build.sh's cache path."""
     override = os.environ.get("OTEL_LLM_COLLECTOR_BINARY")
     if override:
         return Path(override).expanduser()
-    return cache_root() / f"{BINARY_NAME}-{COLLECTOR_VERSION}" / BINARY_NAME
+    return dist_dir() / BINARY_NAME
 
 
 def find_binary() -> Path:
