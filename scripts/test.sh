@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_venv.sh
 setup_venv analysis,dev
-bash collector-config/build.sh
+bash otel_llm/collector/config/build.sh
 exec .venv/bin/python -m pytest "$@"

@@ -1,7 +1,7 @@
 """The collector pipeline: build, run and inspect the ``otelcol-llm`` distribution.
 
 The collector itself is a real OpenTelemetry Collector built by the official
-builder from ``collector-config/builder-config.yaml``; this package only locates
+builder from ``otel_llm/collector/config/builder-config.yaml``; this package only locates
 the binary, starts/stops it with the shipped configuration and reports status.
 It is imported lazily by the ``otel-llm collector`` commands, never by the SDK.
 """

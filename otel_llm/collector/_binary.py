@@ -1,6 +1,6 @@
 """Where the ``otelcol-llm`` binary and its configuration live, and how it is built.
 
-There is one build implementation: ``collector-config/build.sh``. The CLI's
+There is one build implementation: ``otel_llm/collector/config/build.sh``. The CLI's
 ``build`` command runs that script, so CI (``scripts/test.sh``), a developer's
 shell and ``otel-llm collector build`` all produce and reuse the same cached
 binary, in a directory keyed by the sha256 of ``builder-config.yaml`` (so two
@@ -20,7 +20,7 @@ COLLECTOR_VERSION = "v0.161.0"
 BINARY_NAME = "otelcol-llm"
 
 BUILD_HINT = (
-    "build it with `otel-llm collector build` (or `bash collector-config/build.sh`); "
+    "build it with `otel-llm collector build` (or `bash otel_llm/collector/config/build.sh`); "
     "the first build needs Go and takes a few minutes"
 )
 
@@ -30,15 +30,15 @@ class CollectorNotBuilt(FileNotFoundError):
 
 
 def config_dir() -> Path:
-    """The shipped ``collector-config/`` directory.
+    """The shipped collector configuration: manifest, configs, overlays, build script.
 
-    ``OTEL_LLM_COLLECTOR_CONFIG_DIR`` overrides it; otherwise it is found next to
-    the package in the source tree (the editable install the project uses).
+    It is package data (``otel_llm/collector/config/``), so a wheel install has it
+    as much as a source checkout. ``OTEL_LLM_COLLECTOR_CONFIG_DIR`` overrides it.
     """
     override = os.environ.get("OTEL_LLM_COLLECTOR_CONFIG_DIR")
     if override:
         return Path(override).expanduser().resolve()
-    return Path(__file__).resolve().parents[2] / "collector-config"
+    return Path(__file__).resolve().parent / "config"
 
 
 def cache_root() -> Path:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds (or reuses) the otelcol-llm collector binary from builder-config.yaml.
 #
-#   bash collector-config/build.sh          # prints the binary's path on its last line
+#   bash otel_llm/collector/config/build.sh          # prints the binary's path on its last line
 #
 # Idempotent: the binary is cached outside the repo in a directory keyed by the
 # manifest,
