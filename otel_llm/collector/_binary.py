@@ -94,3 +94,25 @@ def build(*, quiet: bool = False) -> Path:
         text=True,
     )
     return Path(result.stdout.strip().splitlines()[-1])
+
+
+class ExporterSqlMissing(FileNotFoundError):
+    """The ClickHouse exporter's DDL templates are not beside the binary: the message says how to get them."""
+
+
+def exporter_sql_dir() -> Path:
+    """The ClickHouse exporter's table DDL templates (``*.sql``) as the collector build copied them.
+
+    build.sh copies them from the exporter module the binary was compiled from into
+    ``<dist dir>/clickhouse-sql/`` (with a ``MODULE`` file naming module@version),
+    so tables created from them match what that collector's exporter writes.
+    Beside ``$OTEL_LLM_COLLECTOR_BINARY`` when that is set. Raises
+    :class:`ExporterSqlMissing` (saying how to build) when they are absent.
+    """
+    directory = binary_path().parent / "clickhouse-sql"
+    if not (directory / "MODULE").is_file():
+        raise ExporterSqlMissing(
+            f"the ClickHouse exporter's DDL templates are not at {directory}: the collector build copies "
+            f"them there from the Go module it compiles; {BUILD_HINT}"
+        )
+    return directory
