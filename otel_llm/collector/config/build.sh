@@ -41,7 +41,8 @@ fi
 command -v go >/dev/null 2>&1 || { log "Go is required (https://go.dev/doc/install)"; exit 1; }
 GOBIN_DIR="$(go env GOPATH)/bin"
 BUILDER="$GOBIN_DIR/builder"
-if [ ! -x "$BUILDER" ] || ! "$BUILDER" version 2>/dev/null | grep -q "${VERSION#v}"; then
+# `builder version` prints to stderr; captured whole (a `| grep -q` could SIGPIPE it under pipefail).
+if [ ! -x "$BUILDER" ] || [[ "$("$BUILDER" version 2>&1)" != *"${VERSION#v}"* ]]; then
   log "installing the collector builder $VERSION (go install)"
   go install "go.opentelemetry.io/collector/cmd/builder@$VERSION"
 fi
