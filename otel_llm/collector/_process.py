@@ -215,6 +215,7 @@ def start(options: CollectorOptions, run_dir: Path, *, timeout_s: float = 30.0) 
     does not become healthy in time (the error carries the tail of its log).
     """
     binary = find_binary()
+    run_dir = run_dir.resolve()  # the pid file's log path must hold from any working directory
     run_dir.mkdir(parents=True, exist_ok=True)
     previous = CollectorState.read(run_dir)
     if previous and is_alive(previous.pid):
