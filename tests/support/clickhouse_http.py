@@ -8,7 +8,8 @@ every statement in one chdb session:
 * the driver's hello (``SELECT displayName(), version(), revision(), timezone()``),
   answered with chdb's own version and protocol revision 0, so later results are
   plain ``Native`` blocks exactly as chdb writes them;
-* DDL and queries (the SQL in the request body) -> chdb, result as ``Native``;
+* DDL and queries (the SQL in the request body) -> chdb, the result in the request's
+  ``default_format`` (TabSeparated when absent, as a server does; the driver asks Native);
 * inserts (``query=INSERT … FORMAT Native`` in the URL, Native blocks as the body,
   chunked) -> the blocks are inserted through chdb's ``file(…, 'Native')``.
 
@@ -124,8 +125,8 @@ class ChdbHttpServer:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
-    def run(self, sql: str, data: bytes | None) -> bytes:
-        """One request: an insert with Native data, the hello, or a statement -> Native result."""
+    def run(self, sql: str, data: bytes | None, default_format: str = "TabSeparated") -> bytes:
+        """One request: an insert with Native data, the hello, or a statement -> its result."""
         with self._lock:
             if sql.strip() == _HELLO:
                 version = self.session.query("SELECT version()", "TSVRaw").bytes().decode().strip()
@@ -144,7 +145,7 @@ class ChdbHttpServer:
                 path.unlink()
                 return b""
             self.statements.append(sql)
-            return self.session.query(sql, "Native").bytes()
+            return self.session.query(sql, default_format).bytes()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -177,8 +178,9 @@ class _Handler(BaseHTTPRequestHandler):
             sql, data = params["query"][0], body
         else:
             sql, data = body.decode(), None
+        default_format = params.get("default_format", ["TabSeparated"])[0]
         try:
-            payload, status = self.backend.run(sql, data), 200
+            payload, status = self.backend.run(sql, data, default_format), 200
         except Exception as exc:  # noqa: BLE001 — a server answers any failure with its message
             payload, status = str(exc).encode(), 500
         self.send_response(status)
