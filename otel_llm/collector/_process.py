@@ -1,8 +1,9 @@
 """Start, stop and inspect one ``otelcol-llm`` process per run directory.
 
 A run directory holds ``otelcol-llm.pid`` (JSON: pid, endpoints, data dir,
-command) and ``otelcol-llm.log`` (the collector's own output). ``start``
-returns only once the health check answers, so callers may send data at once;
+ClickHouse endpoint without credentials, command) and ``otelcol-llm.log`` (the
+collector's own output). ``start`` returns only once the collector serves (its
+health check answers, or without one its OTLP ports accept), so callers may send data at once;
 ``stop`` sends SIGTERM and waits, because only a clean shutdown lets every
 exporter close its file. SIGKILL is the fallback after the timeout.
 """
