@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/collector_throughput.py            # 100k spans, 3 runs per transport
     .venv/bin/python benchmarks/collector_throughput.py --spans 20000 --runs 5
 
-Needs the built collector (`bash collector-config/build.sh`). For each
+Needs the built collector (`bash otel_llm/collector/config/build.sh`). For each
 transport (OTLP/HTTP protobuf, OTLP/gRPC) and run, a fresh collector starts on
 free loopback ports with the shipped otelcol.yaml, and a fresh Python process
 creates N spans (llm_call-like attributes) through a BatchSpanProcessor and

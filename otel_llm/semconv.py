@@ -118,7 +118,7 @@ EVENT_ATTR_CONTENT: Final = "otel_llm.message.content"  # only with capture_cont
 EVENT_ATTR_STATE_KEYS: Final = "otel_llm.graph.state.keys"
 
 # Every attribute that may carry user text: the collector's stripping variant
-# deletes exactly these (keep collector-config/ in step with this tuple).
+# deletes exactly these (keep otel_llm/collector/config/ in step with this tuple).
 CONTENT_ATTRIBUTES: Final = (
     GEN_AI_INPUT_MESSAGES,
     GEN_AI_OUTPUT_MESSAGES,

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_venv.sh
 setup_venv analysis,web,dev
-bash collector-config/build.sh
+bash otel_llm/collector/config/build.sh
 source scripts/_chromium.sh
 ensure_chromium
 exec .venv/bin/python -m pytest "$@"

@@ -1,8 +1,9 @@
 """Start, stop and inspect one ``otelcol-llm`` process per run directory.
 
 A run directory holds ``otelcol-llm.pid`` (JSON: pid, endpoints, data dir,
-command) and ``otelcol-llm.log`` (the collector's own output). ``start``
-returns only once the health check answers, so callers may send data at once;
+ClickHouse endpoint without credentials, command) and ``otelcol-llm.log`` (the
+collector's own output). ``start`` returns only once the collector serves (its
+health check answers, or without one its OTLP ports accept), so callers may send data at once;
 ``stop`` sends SIGTERM and waits, because only a clean shutdown lets every
 exporter close its file. SIGKILL is the fallback after the timeout.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import time
 import urllib.error
@@ -20,9 +22,12 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from otel_llm.collector._binary import BINARY_NAME, config_dir, find_binary
+from otel_llm.collector._clickhouse import DATABASE_ENV, DEFAULT_DATABASE, QUEUE_DIR_ENV, ClickHouseTarget
+from otel_llm.collector._endpoints import ConfigError, Endpoints, endpoints, resolved_config
 
 NATIVE_COMPRESSION_GATE = "exporter.file.nativeCompression"
 SIGNAL_FILES = ("traces.jsonl", "metrics.jsonl", "logs.jsonl")
+QUEUE_SUBDIR = "clickhouse-queue"
 
 
 class CollectorError(RuntimeError):
@@ -31,16 +36,29 @@ class CollectorError(RuntimeError):
 
 @dataclass(frozen=True)
 class CollectorOptions:
-    """How to run the collector: everything becomes a flag or an env variable of otelcol.yaml."""
+    """How to run the collector: everything becomes a flag or an env variable of otelcol.yaml.
+
+    An endpoint left at None keeps the config's own value (the shipped otelcol.yaml
+    defaults to localhost:4317 / :4318 / :13133); either way ``start`` reads the
+    endpoints it waits on and reports from the collector's resolved config.
+    """
 
     data_dir: Path
-    grpc_endpoint: str = "localhost:4317"
-    http_endpoint: str = "localhost:4318"
-    health_endpoint: str = "localhost:13133"
+    grpc_endpoint: str | None = None
+    http_endpoint: str | None = None
+    health_endpoint: str | None = None
     strip_content: bool = False
     zstd: bool = False
+    clickhouse: ClickHouseTarget | None = None  # also send to ClickHouse (otelcol-clickhouse.yaml)
+    files: bool = True  # False: ClickHouse only (otelcol-no-files.yaml)
     configs: tuple[Path, ...] = ()  # empty: the shipped otelcol.yaml (+ overlays)
     env: dict[str, str] = field(default_factory=dict)  # extra, e.g. OTEL_LLM_ROTATE_MAX_MB
+
+    def __post_init__(self) -> None:
+        if not self.files and self.clickhouse is None:
+            raise ValueError("--no-files needs --clickhouse: the collector would write nowhere")
+        if self.zstd and not self.files:
+            raise ValueError("--zstd compresses the files; it makes no sense with --no-files")
 
     def config_files(self) -> list[Path]:
         """The ``--config`` files in merge order: base, then the chosen overlays."""
@@ -50,6 +68,10 @@ class CollectorOptions:
             files.append(shipped / "otelcol-strip.yaml")
         if self.zstd:
             files.append(shipped / "otelcol-zstd.yaml")
+        if self.clickhouse is not None:
+            files.append(shipped / "otelcol-clickhouse.yaml")
+            if not self.files:
+                files.append(shipped / "otelcol-no-files.yaml")
         return files
 
     def command(self, binary: Path) -> list[str]:
@@ -62,29 +84,41 @@ class CollectorOptions:
         return argv
 
     def environment(self) -> dict[str, str]:
-        """The variables otelcol.yaml reads, over the caller's environment."""
-        return {
-            **os.environ,
-            "OTEL_LLM_DATA_DIR": str(self.data_dir),
-            "OTEL_LLM_COLLECTOR_GRPC_ENDPOINT": self.grpc_endpoint,
-            "OTEL_LLM_COLLECTOR_HTTP_ENDPOINT": self.http_endpoint,
-            "OTEL_LLM_COLLECTOR_HEALTH_ENDPOINT": self.health_endpoint,
-            **self.env,
-        }
+        """The variables the configs read, over the caller's environment (arguments win)."""
+        env = {**os.environ, "OTEL_LLM_DATA_DIR": str(self.data_dir)}
+        for name, value in (
+            ("OTEL_LLM_COLLECTOR_GRPC_ENDPOINT", self.grpc_endpoint),
+            ("OTEL_LLM_COLLECTOR_HTTP_ENDPOINT", self.http_endpoint),
+            ("OTEL_LLM_COLLECTOR_HEALTH_ENDPOINT", self.health_endpoint),
+        ):
+            if value is not None:
+                env[name] = value
+        if self.clickhouse is not None:
+            env.setdefault(QUEUE_DIR_ENV, str(self.data_dir / QUEUE_SUBDIR))
+            env.update(self.clickhouse.environment())
+        return {**env, **self.env}
 
 
 @dataclass(frozen=True)
 class CollectorState:
-    """What the pid file records about a started collector."""
+    """What the pid file records about a started collector (never a credential)."""
 
     pid: int
     data_dir: str
-    grpc_endpoint: str
-    http_endpoint: str
-    health_endpoint: str
+    grpc_endpoint: str | None
+    http_endpoint: str | None
+    health_endpoint: str | None  # None: the config has no health_check; readiness = OTLP ports accept
     command: list[str]
     log_file: str
     started_at: float
+    health_path: str = "/"
+    files: bool = True
+    clickhouse_endpoint: str | None = None
+    clickhouse_database: str | None = None
+
+    @property
+    def listens(self) -> Endpoints:
+        return Endpoints(self.grpc_endpoint, self.http_endpoint, self.health_endpoint, self.health_path)
 
     @classmethod
     def read(cls, run_dir: Path) -> CollectorState | None:
@@ -130,12 +164,25 @@ def is_alive(pid: int) -> bool:
     return state != "Z" and BINARY_NAME.encode() in cmdline
 
 
-def healthy(endpoint: str, timeout_s: float = 1.0) -> bool:
-    """True when the health_check extension at ``endpoint`` answers 200."""
+def ready(listens: Endpoints, timeout_s: float = 1.0) -> bool:
+    """True when the collector at ``listens`` serves: its health check answers 200, or,
+    for a config without a health_check extension, every OTLP port accepts a connection."""
+    if listens.health_url:
+        try:
+            with urllib.request.urlopen(listens.health_url, timeout=timeout_s) as response:
+                return response.status == 200
+        except (urllib.error.URLError, OSError, ValueError):
+            return False
+    probes = listens.probes()
+    return bool(probes) and all(_accepts(address, timeout_s) for address in probes)
+
+
+def _accepts(address: str, timeout_s: float) -> bool:
+    host, _, port = address.rpartition(":")
     try:
-        with urllib.request.urlopen(f"http://{endpoint}/", timeout=timeout_s) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError, ValueError):
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s):
+            return True
+    except (OSError, ValueError):
         return False
 
 
@@ -159,25 +206,39 @@ def repair_line_ends(data_dir: Path) -> None:
 
 
 def start(options: CollectorOptions, run_dir: Path, *, timeout_s: float = 30.0) -> CollectorState:
-    """Start the collector, wait until healthy, write the pid file; return its state.
+    """Start the collector, wait until it serves, write the pid file; return its state.
 
-    Raises :class:`CollectorNotBuilt` without a binary and :class:`CollectorError`
-    when one already runs for ``run_dir`` or it does not become healthy in time
-    (the error carries the tail of its log).
+    The endpoints waited on and recorded are the ones the collector's resolved
+    config names (:mod:`._endpoints`), so a ``--config my.yaml`` with its own
+    health_check endpoint is waited on there. Raises :class:`CollectorNotBuilt`
+    without a binary and :class:`CollectorError` when the config is rejected, one
+    already runs for ``run_dir``, something else answers on its endpoints, or it
+    does not become healthy in time (the error carries the tail of its log).
     """
     binary = find_binary()
+    run_dir = run_dir.resolve()  # the pid file's log path must hold from any working directory
     run_dir.mkdir(parents=True, exist_ok=True)
     previous = CollectorState.read(run_dir)
     if previous and is_alive(previous.pid):
         raise CollectorError(f"{BINARY_NAME} already runs (pid {previous.pid}); stop it first")
-    if healthy(options.health_endpoint):  # else that process's answer would pass for ours
-        raise CollectorError(f"something already answers on {options.health_endpoint}; "
-                             "stop it or choose another --health-endpoint")
     data_dir = options.data_dir.resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    repair_line_ends(data_dir)
     options = replace(options, data_dir=data_dir)
     argv = options.command(binary)
+    env = options.environment()
+    try:
+        listens = endpoints(resolved_config(argv, env))
+    except ConfigError as exc:
+        raise CollectorError(f"{BINARY_NAME} rejects its configuration:\n{exc}") from None
+    if not listens.health and not listens.probes():
+        raise CollectorError("the configuration has neither a health_check extension nor an OTLP receiver "
+                             "in its pipelines: there is nothing to wait for")
+    if ready(listens):  # else that process's answer would pass for ours
+        where = listens.health_url or ", ".join(listens.probes())
+        raise CollectorError(f"something already answers on {where}; "
+                             "stop it or choose other endpoints (--health-endpoint, --grpc-endpoint, --http-endpoint)")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if options.files:
+        repair_line_ends(data_dir)
     log = log_file(run_dir)
     with log.open("ab") as out:
         process = subprocess.Popen(
@@ -185,21 +246,26 @@ def start(options: CollectorOptions, run_dir: Path, *, timeout_s: float = 30.0) 
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
-            env=options.environment(),
+            env=env,
             start_new_session=True,  # a Ctrl-C in the caller's terminal must not kill it
         )
+    clickhouse = options.clickhouse
     state = CollectorState(
         pid=process.pid,
         data_dir=str(data_dir),
-        grpc_endpoint=options.grpc_endpoint,
-        http_endpoint=options.http_endpoint,
-        health_endpoint=options.health_endpoint,
+        grpc_endpoint=listens.grpc,
+        http_endpoint=listens.http,
+        health_endpoint=listens.health,
+        health_path=listens.health_path,
         command=argv,
         log_file=str(log),
         started_at=time.time(),
+        files=options.files,
+        clickhouse_endpoint=clickhouse.endpoint if clickhouse else None,
+        clickhouse_database=(env.get(DATABASE_ENV) or DEFAULT_DATABASE) if clickhouse else None,
     )
     deadline = time.monotonic() + timeout_s
-    while not healthy(options.health_endpoint, timeout_s=0.5):
+    while not ready(listens, timeout_s=0.5):
         if process.poll() is not None or time.monotonic() > deadline:
             if process.poll() is None:
                 _terminate(process.pid, timeout_s=5)
@@ -227,12 +293,13 @@ def status(run_dir: Path) -> tuple[CollectorState | None, str]:
     """(recorded state or None, ``"running"`` | ``"unhealthy"`` | ``"stopped"``).
 
     ``unhealthy``: the process lives but its health check does not answer 200
-    (starting, shutting down, or stuck).
+    (starting, shutting down, or stuck), or, without a health check, an OTLP
+    port does not accept connections.
     """
     state = CollectorState.read(run_dir)
     if state is None or not is_alive(state.pid):
         return state, "stopped"
-    return state, "running" if healthy(state.health_endpoint) else "unhealthy"
+    return state, "running" if ready(state.listens) else "unhealthy"
 
 
 def _terminate(pid: int, *, timeout_s: float) -> None:

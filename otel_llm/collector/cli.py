@@ -14,9 +14,10 @@ from typing import List, Optional
 import typer
 
 from otel_llm.collector import _binary, _process
+from otel_llm.collector._clickhouse import ClickHouseTarget
 
 app = typer.Typer(
-    help="Build and run the otelcol-llm OpenTelemetry Collector (OTLP in, JSON-lines files out).",
+    help="Build and run the otelcol-llm OpenTelemetry Collector (OTLP in; JSON-lines files and/or ClickHouse out).",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -46,31 +47,41 @@ def build() -> None:
 def start(
     data_dir: Path = typer.Option(Path("otel-data"), help="Directory for traces/metrics/logs .jsonl."),
     config: Optional[List[Path]] = typer.Option(
-        None, "--config", help="Collector config(s) instead of the shipped otelcol.yaml."
+        None, "--config", help="Collector config(s) instead of the shipped otelcol.yaml; "
+        "the endpoints waited on and reported are read from them."
     ),
     strip_content: bool = typer.Option(
         False, help="Delete captured prompt/completion text at the collector (otelcol-strip.yaml)."
     ),
     zstd: bool = typer.Option(False, help="Write .jsonl.zst (otelcol-zstd.yaml + native compression)."),
-    grpc_endpoint: str = typer.Option("localhost:4317", help="OTLP/gRPC listen address."),
-    http_endpoint: str = typer.Option("localhost:4318", help="OTLP/HTTP listen address."),
-    health_endpoint: str = typer.Option("localhost:13133", help="Health check listen address."),
+    clickhouse: Optional[str] = typer.Option(
+        None, "--clickhouse", metavar="URL",
+        help="Also send traces, metrics and logs to ClickHouse (otelcol-clickhouse.yaml): "
+        "tcp://host:9000 or http://host:8123, optionally user:password@ and /database. "
+        "Credentials go to the collector's environment, never into a file.",
+    ),
+    files: bool = typer.Option(True, "--files/--no-files", help="--no-files: ClickHouse only, no .jsonl files."),
+    grpc_endpoint: Optional[str] = typer.Option(None, help="OTLP/gRPC listen address [localhost:4317]."),
+    http_endpoint: Optional[str] = typer.Option(None, help="OTLP/HTTP listen address [localhost:4318]."),
+    health_endpoint: Optional[str] = typer.Option(None, help="Health check listen address [localhost:13133]."),
     run_dir: Optional[Path] = RunDir,
     timeout: float = typer.Option(30.0, help="Seconds to wait for the health check."),
 ) -> None:
     """Start the collector in the background and wait until it is healthy."""
-    options = _process.CollectorOptions(
-        data_dir=data_dir,
-        grpc_endpoint=grpc_endpoint,
-        http_endpoint=http_endpoint,
-        health_endpoint=health_endpoint,
-        strip_content=strip_content,
-        zstd=zstd,
-        configs=tuple(config or ()),
-    )
     try:
+        options = _process.CollectorOptions(
+            data_dir=data_dir,
+            grpc_endpoint=grpc_endpoint,
+            http_endpoint=http_endpoint,
+            health_endpoint=health_endpoint,
+            strip_content=strip_content,
+            zstd=zstd,
+            clickhouse=ClickHouseTarget.parse(clickhouse) if clickhouse else None,
+            files=files,
+            configs=tuple(config or ()),
+        )
         state = _process.start(options, run_dir or _default_run_dir(), timeout_s=timeout)
-    except (_binary.CollectorNotBuilt, _process.CollectorError) as exc:
+    except (ValueError, _binary.CollectorNotBuilt, _process.CollectorError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
     typer.echo(f"otelcol-llm running (pid {state.pid})")
@@ -106,7 +117,7 @@ def status(run_dir: Optional[Path] = RunDir) -> None:
     typer.echo(f"otelcol-llm is {condition} (pid {state.pid})")
     _describe(state)
     if condition == "unhealthy":
-        typer.echo(f"  health check at http://{state.health_endpoint}/ does not answer; see the log")
+        typer.echo(f"  {state.listens.health_url or 'an OTLP port'} does not answer; see the log")
         raise typer.Exit(1)
 
 
@@ -114,19 +125,35 @@ def status(run_dir: Optional[Path] = RunDir) -> None:
 def show_config(
     strip_content: bool = typer.Option(False, help="Include the stripping overlay."),
     zstd: bool = typer.Option(False, help="Include the zstd overlay."),
+    clickhouse: bool = typer.Option(False, help="Include the ClickHouse overlay."),
+    files: bool = typer.Option(True, "--files/--no-files", help="--no-files: include the ClickHouse-only overlay."),
     show: bool = typer.Option(False, "--show", help="Print the files' contents too."),
 ) -> None:
     """Print the shipped config files and the command that runs them."""
-    options = _process.CollectorOptions(data_dir=Path("otel-data"), strip_content=strip_content, zstd=zstd)
-    files = options.config_files()
-    for path in files:
+    try:
+        options = _process.CollectorOptions(
+            data_dir=Path("otel-data"), strip_content=strip_content, zstd=zstd, files=files,
+            clickhouse=ClickHouseTarget(endpoint="$OTEL_LLM_CLICKHOUSE_ENDPOINT") if clickhouse or not files else None,
+        )
+        binary = _binary.binary_path()
+    except (ValueError, _binary.CollectorNotBuilt) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    for path in options.config_files():
         typer.echo(f"# {path}")
         if show:
             typer.echo(path.read_text())
-    typer.echo("command: " + " ".join(options.command(_binary.binary_path())))
+    typer.echo("command: " + " ".join(options.command(binary)))
 
 
 def _describe(state: _process.CollectorState) -> None:
-    typer.echo(f"  data dir : {state.data_dir}")
-    typer.echo(f"  OTLP gRPC: {state.grpc_endpoint}   OTLP HTTP: http://{state.http_endpoint}")
-    typer.echo(f"  health   : http://{state.health_endpoint}/   log: {state.log_file}")
+    if state.files:
+        typer.echo(f"  data dir : {state.data_dir}")
+    else:
+        typer.echo("  files    : off (--no-files)")
+    if state.clickhouse_endpoint:
+        typer.echo(f"  ClickHouse: {state.clickhouse_endpoint}  database {state.clickhouse_database}")
+    typer.echo(f"  OTLP gRPC: {state.grpc_endpoint or '-'}   OTLP HTTP: "
+               + (f"http://{state.http_endpoint}" if state.http_endpoint else "-"))
+    health = state.listens.health_url or "(no health_check: ready when the OTLP ports accept)"
+    typer.echo(f"  health   : {health}   log: {state.log_file}")

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from otel_llm.collector import _binary, _process
+from otel_llm.collector._clickhouse import ClickHouseTarget
 
 EMITTER = Path(__file__).with_name("emitter.py")
 
@@ -45,6 +46,8 @@ class Collector:
     tmp: Path
     strip_content: bool = False
     zstd: bool = False
+    clickhouse: str | None = None  # --clickhouse URL
+    files: bool = True
     env: dict[str, str] = field(default_factory=dict)  # otelcol.yaml knobs, e.g. OTEL_LLM_ROTATE_MAX_MB
     grpc_port: int = field(default_factory=free_port)
     http_port: int = field(default_factory=free_port)
@@ -78,6 +81,8 @@ class Collector:
             health_endpoint=f"127.0.0.1:{self.health_port}",
             strip_content=self.strip_content,
             zstd=self.zstd,
+            clickhouse=ClickHouseTarget.parse(self.clickhouse) if self.clickhouse else None,
+            files=self.files,
             env=self.env,
         )
 

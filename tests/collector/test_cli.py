@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from otel_llm.collector import _binary
 
 from . import _otlp
@@ -86,3 +88,55 @@ def test_start_fails_with_the_collector_log_when_an_otlp_port_is_taken(collector
     assert result.returncode == 1
     assert "did not become healthy" in result.stderr and "address already in use" in result.stderr
     assert otel_llm("collector", "status", "--run-dir", str(other.run_dir)).returncode == 3
+
+
+def _own_config(c: Collector, *, health: bool) -> str:
+    """A user's config with literal endpoints (no otel-llm env knobs), writing to c.data_dir."""
+    extension = f"extensions:\n  health_check/own:\n    endpoint: 127.0.0.1:{c.health_port}\n    path: /alive\n" \
+        if health else ""
+    return extension + f"""
+receivers:
+  otlp:
+    protocols:
+      grpc: {{endpoint: "127.0.0.1:{c.grpc_port}"}}
+      http: {{endpoint: "127.0.0.1:{c.http_port}"}}
+exporters:
+  file/own:
+    path: {c.data_dir}/traces.jsonl
+    create_directory: true
+service:
+  {"extensions: [health_check/own]" if health else ""}
+  telemetry: {{metrics: {{level: none}}}}
+  pipelines:
+    traces: {{receivers: [otlp], exporters: [file/own]}}
+"""
+
+
+@pytest.mark.parametrize("health", [True, False], ids=["own-health-endpoint", "no-health-check"])
+def test_start_with_own_config_waits_on_that_configs_endpoints(collector_binary: Path, tmp_path: Path,
+                                                               health: bool) -> None:
+    """`--config my.yaml` is waited on where my.yaml listens, reported healthy, and left running."""
+    c = Collector(tmp_path)
+    config = tmp_path / "my.yaml"
+    config.write_text(_own_config(c, health=health))
+    run_dir = ["--run-dir", str(c.run_dir)]
+    started = otel_llm("collector", "start", "--config", str(config), *run_dir, "--timeout", "20")
+    try:
+        assert started.returncode == 0, started.stdout + started.stderr
+        expected = f"http://127.0.0.1:{c.health_port}/alive" if health else "no health_check"
+        assert expected in started.stdout and f"127.0.0.1:{c.grpc_port}" in started.stdout
+        status = otel_llm("collector", "status", *run_dir)
+        assert status.returncode == 0 and "is running" in status.stdout, status.stdout
+        sent = post_spans(c, 3)
+    finally:
+        stopped = otel_llm("collector", "stop", *run_dir)
+    assert stopped.returncode == 0 and "stopped" in stopped.stdout
+    assert _otlp.span_ids(_otlp.messages(c.data_dir, "traces")) == sent
+
+
+def test_start_reports_a_config_the_collector_rejects(collector_binary: Path, tmp_path: Path) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text("receivers:\n  otlp: {}\nservice:\n  pipelines:\n    traces: {receivers: [otlp], exporters: [nope]}\n")
+    result = otel_llm("collector", "start", "--config", str(config), "--run-dir", str(tmp_path / "run"))
+    assert result.returncode == 1
+    assert "rejects its configuration" in result.stderr and "must specify at least one protocol" in result.stderr

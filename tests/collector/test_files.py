@@ -11,8 +11,9 @@ from . import _otlp
 from .conftest import Collector, run_app
 
 
-def post_spans(collector: Collector, count: int, payload_bytes: int = 0, start: int = 0) -> set[tuple[str, str]]:
-    """POST one OTLP/HTTP JSON request with ``count`` spans; returns their ids."""
+def span_request(collector: Collector, count: int, payload_bytes: int = 0,
+                 start: int = 0) -> tuple[urllib.request.Request, set[tuple[str, str]]]:
+    """One OTLP/HTTP JSON request with ``count`` spans, and their ids."""
     spans = [
         {
             "traceId": f"{i + 1:032x}",
@@ -29,9 +30,15 @@ def post_spans(collector: Collector, count: int, payload_bytes: int = 0, start: 
     request = urllib.request.Request(
         f"{collector.http_endpoint}/v1/traces", data=body.encode(), headers={"Content-Type": "application/json"}
     )
+    return request, {(s["traceId"], s["spanId"]) for s in spans}
+
+
+def post_spans(collector: Collector, count: int, payload_bytes: int = 0, start: int = 0) -> set[tuple[str, str]]:
+    """POST one OTLP/HTTP JSON request with ``count`` spans; returns their ids."""
+    request, ids = span_request(collector, count, payload_bytes, start)
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200
-    return {(s["traceId"], s["spanId"]) for s in spans}
+    return ids
 
 
 def test_files_rotate_by_size_and_keep_every_span(collector_factory) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,90 @@
+"""The ``spans`` contract as a ClickHouse view over the exporter's ``otel_traces``.
+
+DuckDB derives the typed span columns (model, provider, tokens, cost, kind,
+node, …) at ingest, from the first present spelling of each column in
+:data:`otel_llm_analysis._decode.SPELLINGS`. On ClickHouse the rows arrive from
+the collector's exporter, so the same derivation is a view, generated here from
+the same spelling table: a producer's new spelling added there reaches both engines.
+
+Written for ClickHouse's strengths: time columns are the table's own
+``Timestamp`` (so a filter on ``start_time`` prunes the ``toDate(Timestamp)``
+partitions and uses the ordering key), and attributes are map lookups
+(``mapContains``/``m[key]``, the exporter's ``Map(LowCardinality(String), String)``),
+never JSON parsing — except ``finish_reasons``, one short array value.
+
+Where the engines' values differ by construction (documented in docs/clickhouse.md):
+attribute text is the exporter's ``AsString`` (arrays as ``["stop"]``, doubles in
+Go's shortest form) and an absent ``finish_reasons`` is ``[]`` (ClickHouse arrays
+cannot be NULL).
+"""
+
+from __future__ import annotations
+
+from otel_llm_analysis._decode import FIRST_TOKEN_EVENT, SPELLINGS
+from otel_llm_analysis.clickhouse._ddl import TRACES_TABLE
+
+#: How a SPELLINGS column is typed (DuckDB: ingest.py's TRY_CASTs); text otherwise.
+_INTEGER = {"input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens"}
+_FLOAT = {"cost_usd"}
+_LIST = {"finish_reasons"}
+#: Columns whose expression is not a plain "first spelling" (combined with resource data).
+_SPECIAL = {"service_name", "project"}
+
+
+def first_present(column: str, attributes: str = "SpanAttributes") -> str:
+    """The value of the first spelling of ``column`` present in the map, else NULL.
+
+    ``m[key]`` alone would give '' for an absent key; ``mapContains`` keeps
+    "absent" (NULL) apart from "present and empty" ('').
+    """
+    branches = ", ".join(f"mapContains({attributes}, {_quote(name)}), {attributes}[{_quote(name)}]"
+                         for name in SPELLINGS[column])
+    return f"multiIf({branches}, NULL)"
+
+
+def _typed(column: str) -> str:
+    value = first_present(column)
+    if column in _INTEGER:
+        # '12', '12.0' -> 12 as DuckDB's TRY_CAST(TRY_CAST(v AS DOUBLE) AS BIGINT); out of range -> NULL
+        return f"accurateCastOrNull(toFloat64OrNull({value}), 'Int64')"
+    if column in _FLOAT:
+        return f"toFloat64OrNull({value})"
+    if column in _LIST:
+        return (f"multiIf({value} IS NULL, CAST([] AS Array(String)), startsWith({value}, '['), "
+                f"JSONExtract(assumeNotNull({value}), 'Array(String)'), [assumeNotNull({value})])")
+    return value
+
+
+def spans_view(database: str, *, name: str = "spans", source: str = TRACES_TABLE) -> str:
+    """``CREATE OR REPLACE VIEW database.name`` with the ``spans`` contract's columns over ``source``."""
+    derived = ",\n    ".join(f"{_typed(column)} AS {column}" for column in SPELLINGS if column not in _SPECIAL)
+    ttft = (f"arrayFilter((t, n) -> n = {_quote(FIRST_TOKEN_EVENT)}, Events.Timestamp, Events.Name)")
+    return f"""CREATE OR REPLACE VIEW `{database}`.`{name}` AS
+SELECT
+    TraceId AS trace_id,
+    SpanId AS span_id,
+    nullIf(ParentSpanId, '') AS parent_span_id,
+    SpanName AS name,
+    upper(SpanKind) AS span_kind,
+    coalesce(nullIf(ServiceName, ''), {first_present('service_name')}) AS service_name,
+    nullIf(ScopeName, '') AS scope_name,
+    coalesce({first_present('project')}, {first_present('project', 'ResourceAttributes')}) AS project,
+    Timestamp AS start_time,
+    Timestamp + toIntervalNanosecond(Duration) AS end_time,
+    Duration / 1e6 AS duration_ms,
+    multiIf(StatusCode = 'Error', 2, StatusCode = 'Ok', 1, 0) AS status_code,
+    nullIf(StatusMessage, '') AS status_message,
+    {derived},
+    coalesce(response_model, request_model) AS model,
+    if(notEmpty({ttft}), arrayMin(arrayMap(t -> dateDiff('nanosecond', Timestamp, t), {ttft})) / 1e6, NULL)
+        AS stream_ttft_ms,
+    SpanAttributes AS attributes,
+    ResourceAttributes AS resource_attributes,
+    mapKeys(SpanAttributes) AS attr_keys,
+    mapValues(SpanAttributes) AS attr_values
+FROM `{database}`.`{source}`"""
+
+
+def _quote(text: str) -> str:
+    """A ClickHouse string literal."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
