@@ -22,16 +22,15 @@ import threading
 import warnings
 from typing import Any, Callable
 
-from opentelemetry import context
-from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
-from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from opentelemetry.sdk.resources import Resource
+
+from otel_llm._upstream import BatchLogRecordProcessor, LoggerProvider, LoggingHandler
 
 __all__ = ["attach_logging", "logger_provider_for"]
 
 # Loggers whose records would describe (or cause) an export: never exported themselves.
 _EXCLUDED_PREFIXES = ("opentelemetry", "otel_llm.exporters", "otel_llm.providers", "urllib3", "grpc")
-_SUPPRESS_KEY = getattr(context, "_SUPPRESS_INSTRUMENTATION_KEY", None)
 
 
 def logger_provider_for(resource: Resource, exporter: Any) -> LoggerProvider:
@@ -59,7 +58,7 @@ class _BridgeHandler(LoggingHandler):
     def emit(self, record: logging.LogRecord) -> None:
         if _excluded(record.name) or getattr(self._inside, "active", False):
             return
-        if _SUPPRESS_KEY is not None and context.get_value(_SUPPRESS_KEY):
+        if not is_instrumentation_enabled():  # emitted while an export runs
             return
         self._inside.active = True
         try:

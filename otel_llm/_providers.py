@@ -22,6 +22,7 @@ from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
+from otel_llm import _upstream
 from otel_llm._settings import Settings
 
 __all__ = ["Providers", "build"]
@@ -111,13 +112,12 @@ def _otlp_endpoint(settings: Settings, signal: str) -> dict[str, str]:
 
 
 def _otlp_exporters(settings: Settings) -> tuple[SpanExporter, MetricExporter, Any]:
+    OTLPLogExporter = _upstream.otlp_log_exporter_class(settings.protocol)  # noqa: N806
     if settings.protocol == "grpc":
-        from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
         from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
 
         from otel_llm.exporters.otlp import GrpcSpanExporter as OTLPSpanExporter
     else:
-        from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter  # type: ignore[assignment]
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import (  # type: ignore[assignment]
             OTLPMetricExporter,
         )
@@ -133,11 +133,10 @@ def _otlp_exporters(settings: Settings) -> tuple[SpanExporter, MetricExporter, A
 
 
 def _console_exporters(settings: Settings) -> tuple[SpanExporter, MetricExporter, Any]:
-    from opentelemetry.sdk._logs.export import ConsoleLogRecordExporter
     from opentelemetry.sdk.metrics.export import ConsoleMetricExporter
     from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
-    return ConsoleSpanExporter(), ConsoleMetricExporter(), ConsoleLogRecordExporter()
+    return ConsoleSpanExporter(), ConsoleMetricExporter(), _upstream.ConsoleLogRecordExporter()
 
 
 def _file_exporters(settings: Settings) -> tuple[SpanExporter, MetricExporter, Any]:
@@ -235,37 +234,15 @@ def install_globals(providers: Providers) -> None:
 
     OpenTelemetry allows setting a global provider once. When the current
     global is one *we* installed (by an earlier ``configure()``, even one
-    since shut down), we reset the once-flag (as OpenTelemetry's own test
-    utilities do) and swap it; a global the application set itself is left
-    alone.
+    since shut down), it is swapped; a global the application set itself is
+    left alone.
     """
-    if providers.tracer_provider in providers.owned:
-        _swap_global(trace, "_TRACER_PROVIDER", "_TRACER_PROVIDER_SET_ONCE",
-                     providers.tracer_provider, trace.set_tracer_provider)
-    if providers.meter_provider in providers.owned:
-        from opentelemetry.metrics import _internal as metrics_internal
-
-        _swap_global(metrics_internal, "_METER_PROVIDER", "_METER_PROVIDER_SET_ONCE",
-                     providers.meter_provider, metrics.set_meter_provider)
-    if providers.logger_provider is not None and providers.logger_provider in providers.owned:
-        from opentelemetry import _logs
-        from opentelemetry._logs import _internal as logs_internal
-
-        _swap_global(logs_internal, "_LOGGER_PROVIDER", "_LOGGER_PROVIDER_SET_ONCE",
-                     providers.logger_provider, _logs.set_logger_provider)
-
-
-def _swap_global(module: Any, value_attr: str, once_attr: str, new: Any,
-                 setter: Callable[[Any], None]) -> None:
-    current = getattr(module, value_attr, None)
-    if current is not None and current not in _installed:
-        _log.info("otel-llm: a global %s is already set by the application; keeping it",
-                  type(current).__name__)
-        return
-    if current is not None:
-        from opentelemetry.util._once import Once
-
-        setattr(module, once_attr, Once())
-        setattr(module, value_attr, None)
-    setter(new)
-    _installed.add(new)
+    for signal, provider in (("traces", providers.tracer_provider), ("metrics", providers.meter_provider),
+                             ("logs", providers.logger_provider)):
+        if provider is None or provider not in providers.owned:
+            continue
+        if _upstream.install_global_provider(signal, provider, _installed):
+            _installed.add(provider)
+        else:
+            _log.info("otel-llm: a global %s is already set by the application; keeping it",
+                      type(_upstream.global_provider(signal)).__name__)

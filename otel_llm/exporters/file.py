@@ -13,11 +13,8 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from opentelemetry.exporter.otlp.json.common._log_encoder import encode_logs
 from opentelemetry.exporter.otlp.json.common.metrics_encoder import encode_metrics
 from opentelemetry.exporter.otlp.json.common.trace_encoder import encode_spans
-from opentelemetry.sdk._logs import ReadableLogRecord
-from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
 from opentelemetry.sdk.metrics.export import (
     AggregationTemporality,
     MetricExporter,
@@ -27,6 +24,9 @@ from opentelemetry.sdk.metrics.export import (
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from otel_llm._guard import internal_error
+from otel_llm._upstream import LogRecordExporter, LogRecordExportResult, ReadableLogRecord, encode_logs_json
+from otel_llm._upstream import temporality_from_env
 from otel_llm.exporters._jsonl import JsonlWriter
 
 __all__ = ["FileLogExporter", "FileMetricExporter", "FileSpanExporter"]
@@ -43,7 +43,7 @@ def _metrics_message(data: MetricsData) -> dict[str, Any] | None:
 
 
 def _logs_message(batch: Sequence[ReadableLogRecord]) -> dict[str, Any] | None:
-    request = encode_logs(batch)
+    request = encode_logs_json(batch)
     return request.to_dict() if request.resource_logs else None
 
 
@@ -72,10 +72,9 @@ class FileSpanExporter(_WriterBacked, SpanExporter):
 def _temporality_preference() -> dict[type, AggregationTemporality] | None:
     """Honour OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE like the OTLP exporters do."""
     try:
-        from opentelemetry.exporter.otlp.common._aggregation import _get_temporality
-
-        return _get_temporality(None)
-    except Exception:  # noqa: BLE001 — private upstream helper; cumulative is the safe default
+        return temporality_from_env()
+    except Exception as exc:  # noqa: BLE001 — cumulative is the safe default
+        internal_error("file exporter: metrics temporality", exc)
         return None
 
 

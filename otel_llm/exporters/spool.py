@@ -46,14 +46,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, attach, detach, set_value
-from opentelemetry.sdk._logs import ReadableLogRecord
-from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult, MetricsData
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.util.re import parse_env_headers
 
+from otel_llm import _upstream
+from otel_llm._upstream import LogRecordExporter, LogRecordExportResult, ReadableLogRecord
 from otel_llm.exporters._spool_segments import ReplayLock, SegmentStore
 
 __all__ = ["spooled", "replay_url"]
@@ -86,7 +86,7 @@ def replay_url(inner: Any, signal: str) -> str:
     override = os.environ.get("OTEL_LLM_SPOOL_REPLAY_ENDPOINT")
     if override:
         return f"{override.rstrip('/')}/v1/{signal}"
-    endpoint = str(getattr(inner, "_endpoint", "") or "")
+    endpoint = _upstream.exporter_endpoint(inner)
     if endpoint.startswith(("http://", "https://")) and endpoint.rstrip("/").endswith(f"/v1/{signal}"):
         return endpoint  # an OTLP/HTTP exporter: its own URL
     # A gRPC exporter keeps "host:port"; the collector's HTTP receiver sits beside it.
@@ -204,9 +204,8 @@ class _Spool:
             self._thread.start()
 
     def _replay_loop(self) -> None:
-        token = attach(set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))  # our POSTs are not app traffic
         delay = _PROBE_MIN_S
-        try:
+        with suppress_instrumentation():  # our POSTs are not app traffic
             while not self._stopping:
                 self._wake.wait(delay)
                 self._wake.clear()
@@ -222,8 +221,6 @@ class _Spool:
                     self._wake.wait()  # sleep until the next failure, flush or close
                 else:
                     delay = min(delay * 2, _PROBE_MAX_S)
-        finally:
-            detach(token)
 
     def _drain_once(self) -> bool:
         """Replay everything replayable; True when the spool is empty and exports may go direct."""
@@ -293,9 +290,7 @@ def _encode_metrics(data: MetricsData) -> dict | None:
 
 
 def _encode_logs(batch: Sequence[ReadableLogRecord]) -> dict | None:
-    from opentelemetry.exporter.otlp.json.common._log_encoder import encode_logs
-
-    encoded = encode_logs(batch)
+    encoded = _upstream.encode_logs_json(batch)
     return encoded.to_dict() if encoded.resource_logs else None
 
 
@@ -349,11 +344,7 @@ class SpooledMetricExporter(_SpooledExporter, MetricExporter):
     success, failure, encode = MetricExportResult.SUCCESS, MetricExportResult.FAILURE, staticmethod(_encode_metrics)
 
     def __init__(self, inner: MetricExporter, signal: str, spool_dir: Path, max_bytes: int) -> None:
-        MetricExporter.__init__(
-            self,
-            preferred_temporality=getattr(inner, "_preferred_temporality", None),
-            preferred_aggregation=getattr(inner, "_preferred_aggregation", None),
-        )
+        MetricExporter.__init__(self, **_upstream.metric_exporter_preferences(inner))
         _SpooledExporter.__init__(self, inner, signal, spool_dir, max_bytes)
 
     def export(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> MetricExportResult:
