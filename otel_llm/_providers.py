@@ -22,7 +22,7 @@ from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
-from otel_llm import _upstream
+from otel_llm import _notices, _upstream
 from otel_llm._settings import Settings
 
 __all__ = ["Providers", "build"]
@@ -207,6 +207,9 @@ def build(
         mp = MeterProvider(resource=resource, metric_readers=readers, shutdown_on_exit=False)
         result.meter_provider = mp
         result.owned.append(mp)
+
+    if result.records and not isinstance(result.meter_provider, metrics.NoOpMeterProvider):
+        _notices.observe(result.meter_provider.get_meter("otel_llm.delivery"))
 
     if settings.logs_enabled and log_exp is not None:
         from otel_llm._logs import attach_logging, logger_provider_for

@@ -20,6 +20,7 @@ from opentelemetry import metrics, trace
 from opentelemetry.metrics import Meter
 from opentelemetry.trace import Tracer
 
+from otel_llm import _notices
 from otel_llm._content import ContentPolicy
 from otel_llm._settings import Settings
 from otel_llm.pricing import PriceBook
@@ -202,6 +203,7 @@ def shutdown() -> None:
         state.force_flush()
     finally:
         state.shutdown()
+        _notices.print_tally()
 
 
 def _swap(runtime: Runtime | None, providers: "Providers | None") -> tuple[Runtime | None, "Providers | None"]:

@@ -24,6 +24,7 @@ OTEL_LLM_TURN_INPUT_TOKENS: Final = "otel_llm.turn.input_tokens"
 OTEL_LLM_TURN_OUTPUT_TOKENS: Final = "otel_llm.turn.output_tokens"
 OTEL_LLM_TURN_COST: Final = "otel_llm.turn.cost"
 OTEL_LLM_TURN_LLM_CALLS: Final = "otel_llm.turn.llm_calls"
+OTEL_LLM_SIGNAL: Final = "otel_llm.signal"  # metric attribute: traces | metrics | logs
 
 KIND_CHAT: Final = "chat"
 KIND_GRAPH_NODE: Final = "graph_node"
@@ -102,6 +103,8 @@ METRIC_TIME_TO_FIRST_CHUNK: Final = "gen_ai.client.operation.time_to_first_chunk
 METRIC_COST: Final = "otel_llm.cost"  # counter, USD
 METRIC_VECTOR_OPERATIONS: Final = "otel_llm.vector.operations"  # counter, {operation}
 METRIC_GRAPH_NODE_DURATION: Final = "otel_llm.graph.node.duration"  # histogram, s
+# observable counter, {item}: telemetry otel-llm could not deliver, by otel_llm.signal and error.type
+METRIC_TELEMETRY_DROPPED: Final = "otel_llm.telemetry.dropped"
 
 # Bucket boundaries recommended by the GenAI metrics semantic conventions.
 TOKEN_USAGE_BUCKETS: Final = (

@@ -15,20 +15,24 @@ classes in ``file.py`` call them) and adds what the collector's
 * ``fsync`` on flush and close;
 * rotation by size with the collector's backup naming — lumberjack style,
   ``traces-2026-11-25T14-45-01.123-size.jsonl``, UTC;
-* it never raises into the SDK's export thread: failures are logged once
-  (until the next success) and reported as ``False``.
+* it never raises into the SDK's export thread: a failure returns ``False``
+  and counts the batch's items as lost in :mod:`otel_llm._notices` (printed
+  on stderr once per incident — not through ``logging``, which may itself
+  write to the failing disk).
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import os
 import threading
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Generic, Iterator, TypeVar
+
+from otel_llm import _notices
+from otel_llm._guard import internal_error
 
 __all__ = ["JsonlWriter", "backup_name", "encode_line"]
 
@@ -41,7 +45,6 @@ try:
 except ImportError:  # optional speed-up
     _orjson = None  # type: ignore[assignment]
 
-_log = logging.getLogger("otel_llm.exporters")
 T = TypeVar("T")
 
 # O_RDWR (not O_WRONLY) so _open can pread the last byte; every write still appends.
@@ -76,7 +79,11 @@ def backup_name(path: Path, when: datetime) -> Path:
 
 
 class JsonlWriter(Generic[T]):
-    """Encode a batch with ``encode`` and append it to ``path`` as one line."""
+    """Encode a batch with ``encode`` and append it to ``path`` as one line.
+
+    ``signal`` and ``count`` name what a failed write loses (``"traces"`` and
+    the number of spans in a batch) for the loss notices.
+    """
 
     def __init__(
         self,
@@ -84,10 +91,15 @@ class JsonlWriter(Generic[T]):
         encode: Callable[[T], dict[str, Any] | None],
         *,
         max_bytes: int | None = None,
+        signal: str = "records",
+        count: Callable[[T], int] = lambda batch: 1,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
         self.path = Path(path)
+        self._where = os.path.abspath(self.path)  # named in loss notices
         self._encode = encode
+        self._signal = signal
+        self._count = count
         self._max_bytes = max_bytes if max_bytes and max_bytes > 0 else None
         self._clock = clock
         self._lock = threading.Lock()
@@ -117,9 +129,15 @@ class JsonlWriter(Generic[T]):
                     self._fd = None
                     _close_quietly(fd)
                     raise
-        except Exception as exc:  # noqa: BLE001 — the export thread must survive anything
-            return self._failed("write", exc)
-        self._failing = False
+        except OSError as exc:  # the disk, not us: the batch is lost, and said so
+            return self._failed("write", exc, batch)
+        except Exception as exc:  # noqa: BLE001 — our encoder's fault; the export thread must survive it
+            self._failed("write", exc, batch)
+            internal_error("jsonl: encoding a batch", exc)
+            return False
+        if self._failing:
+            self._failing = False
+            _notices.resolved(self._signal, self._where)
         return True
 
     def flush(self) -> bool:
@@ -204,10 +222,19 @@ class JsonlWriter(Generic[T]):
             finally:
                 _close_quietly(fd)
 
-    def _failed(self, what: str, exc: BaseException) -> bool:
-        if not self._failing:
-            self._failing = True
-            _log.warning("otel-llm: %s to %s failed: %s: %s", what, self.path, type(exc).__name__, exc)
+    def _failed(self, what: str, exc: BaseException, batch: Any = None) -> bool:
+        """Report a failure (never raises): a failed write loses its batch, a failed fsync may lose the tail."""
+        detail = f"{type(exc).__name__}: {exc}"
+        if batch is not None:
+            try:
+                lost = self._count(batch)
+            except Exception as count_exc:  # noqa: BLE001 — counting must not hide the loss itself
+                internal_error("jsonl: counting a lost batch", count_exc)
+                lost = 1
+            _notices.lost(self._signal, lost, self._where, "write_failed", detail)
+        elif not self._failing:
+            _notices.notice(f"{what} of {self._where} failed ({detail}): recent lines may not be on disk")
+        self._failing = True
         return False
 
 

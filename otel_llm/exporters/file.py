@@ -29,7 +29,7 @@ from otel_llm._upstream import LogRecordExporter, LogRecordExportResult, Readabl
 from otel_llm._upstream import temporality_from_env
 from otel_llm.exporters._jsonl import JsonlWriter
 
-__all__ = ["FileLogExporter", "FileMetricExporter", "FileSpanExporter"]
+__all__ = ["FileLogExporter", "FileMetricExporter", "FileSpanExporter", "metric_points"]
 
 
 def _spans_message(spans: Sequence[ReadableSpan]) -> dict[str, Any] | None:
@@ -59,11 +59,21 @@ class _WriterBacked:
         self.writer.close()
 
 
+def metric_points(data: MetricsData) -> int:
+    """Data points in a metrics batch: what a failed export of it loses."""
+    return sum(
+        len(getattr(metric.data, "data_points", ()) or ())
+        for rm in data.resource_metrics
+        for sm in rm.scope_metrics
+        for metric in sm.metrics
+    )
+
+
 class FileSpanExporter(_WriterBacked, SpanExporter):
     """Spans -> ``traces.jsonl`` (one ``ExportTraceServiceRequest`` per line)."""
 
     def __init__(self, path: str | os.PathLike[str], *, max_bytes: int | None = None) -> None:
-        self.writer = JsonlWriter(path, _spans_message, max_bytes=max_bytes)
+        self.writer = JsonlWriter(path, _spans_message, max_bytes=max_bytes, signal="traces", count=len)
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         return SpanExportResult.SUCCESS if self.writer.write(spans) else SpanExportResult.FAILURE
@@ -83,7 +93,7 @@ class FileMetricExporter(_WriterBacked, MetricExporter):
 
     def __init__(self, path: str | os.PathLike[str], *, max_bytes: int | None = None) -> None:
         MetricExporter.__init__(self, preferred_temporality=_temporality_preference())
-        self.writer = JsonlWriter(path, _metrics_message, max_bytes=max_bytes)
+        self.writer = JsonlWriter(path, _metrics_message, max_bytes=max_bytes, signal="metrics", count=metric_points)
 
     def export(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> MetricExportResult:
         return MetricExportResult.SUCCESS if self.writer.write(metrics_data) else MetricExportResult.FAILURE
@@ -93,7 +103,7 @@ class FileLogExporter(_WriterBacked, LogRecordExporter):
     """Log records -> ``logs.jsonl`` (one ``ExportLogsServiceRequest`` per line)."""
 
     def __init__(self, path: str | os.PathLike[str], *, max_bytes: int | None = None) -> None:
-        self.writer = JsonlWriter(path, _logs_message, max_bytes=max_bytes)
+        self.writer = JsonlWriter(path, _logs_message, max_bytes=max_bytes, signal="logs", count=len)
 
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
         return LogRecordExportResult.SUCCESS if self.writer.write(batch) else LogRecordExportResult.FAILURE
