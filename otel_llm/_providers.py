@@ -125,10 +125,16 @@ def _otlp_exporters(settings: Settings) -> tuple[SpanExporter, MetricExporter, A
         # Upstream's exporter with a wire encoder ~5x faster (equal bytes once parsed):
         # the upstream encoder alone caps OTLP at ~14k spans/s on this project's 2-core box.
         from otel_llm.exporters.otlp import HttpSpanExporter as OTLPSpanExporter  # type: ignore[assignment]
+    from otel_llm.exporters.otlp import METRIC_POINTS_PER_REQUEST, BoundedLogExporter
+
+    # Every request stays under max_request_bytes: spans and logs are split by size,
+    # metrics by data-point count (upstream's option).
+    limit = settings.max_request_bytes
     return (
-        _spool(OTLPSpanExporter(**_otlp_endpoint(settings, "traces")), "traces", settings),
-        _spool(OTLPMetricExporter(**_otlp_endpoint(settings, "metrics")), "metrics", settings),
-        _spool(OTLPLogExporter(**_otlp_endpoint(settings, "logs")), "logs", settings),
+        _spool(OTLPSpanExporter(**_otlp_endpoint(settings, "traces"), max_request_bytes=limit), "traces", settings),
+        _spool(OTLPMetricExporter(**_otlp_endpoint(settings, "metrics"),
+                                  max_export_batch_size=METRIC_POINTS_PER_REQUEST), "metrics", settings),
+        _spool(BoundedLogExporter(OTLPLogExporter(**_otlp_endpoint(settings, "logs")), limit), "logs", settings),
     )
 
 
@@ -143,11 +149,11 @@ def _file_exporters(settings: Settings) -> tuple[SpanExporter, MetricExporter, A
     from otel_llm.exporters.file import FileLogExporter, FileMetricExporter, FileSpanExporter
 
     out = Path(settings.output_dir)
-    size = settings.rotate_max_bytes
+    sizes = {"max_bytes": settings.rotate_max_bytes, "max_line_bytes": settings.max_request_bytes}
     return (
-        FileSpanExporter(out / "traces.jsonl", max_bytes=size),
-        FileMetricExporter(out / "metrics.jsonl", max_bytes=size),
-        FileLogExporter(out / "logs.jsonl", max_bytes=size),
+        FileSpanExporter(out / "traces.jsonl", **sizes),
+        FileMetricExporter(out / "metrics.jsonl", **sizes),
+        FileLogExporter(out / "logs.jsonl", **sizes),
     )
 
 

@@ -17,6 +17,8 @@ from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from otel_llm.exporters._sizing import DEFAULT_MAX_REQUEST_BYTES
+
 _log = logging.getLogger(__name__)
 
 EXPORTERS = ("file", "otlp", "console", "none")
@@ -103,6 +105,10 @@ class Settings:
     rotate_max_bytes: int = field(default=100 * MIB, metadata=_env("OTEL_LLM_ROTATE_MAX_MB", _parse_mib))
     spool_dir: Path | None = field(default=None, metadata=_env("OTEL_LLM_SPOOL_DIR", _parse_path))
     spool_max_bytes: int = field(default=256 * MIB, metadata=_env("OTEL_LLM_SPOOL_MAX_MB", _parse_mib))
+    # Largest OTLP request and file line (bigger batches are split, single oversized items cut).
+    max_request_bytes: int = field(
+        default=DEFAULT_MAX_REQUEST_BYTES, metadata=_env("OTEL_LLM_MAX_REQUEST_MB", _parse_mib)
+    )
     metric_export_interval_ms: int = field(
         default=60_000, metadata=_env("OTEL_METRIC_EXPORT_INTERVAL", _parse_positive_int)
     )

@@ -33,6 +33,7 @@ from typing import Any, Callable, Generic, Iterator, TypeVar
 
 from otel_llm import _notices
 from otel_llm._guard import internal_error
+from otel_llm.exporters._sizing import bounded_lines
 
 __all__ = ["JsonlWriter", "backup_name", "encode_line"]
 
@@ -81,6 +82,9 @@ def backup_name(path: Path, when: datetime) -> Path:
 class JsonlWriter(Generic[T]):
     """Encode a batch with ``encode`` and append it to ``path`` as one line.
 
+    A batch whose line would exceed ``max_line_bytes`` is written as several
+    lines (see :mod:`._sizing`), all in the same ``write``.
+
     ``signal`` and ``count`` name what a failed write loses (``"traces"`` and
     the number of spans in a batch) for the loss notices.
     """
@@ -91,6 +95,7 @@ class JsonlWriter(Generic[T]):
         encode: Callable[[T], dict[str, Any] | None],
         *,
         max_bytes: int | None = None,
+        max_line_bytes: int | None = None,
         signal: str = "records",
         count: Callable[[T], int] = lambda batch: 1,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
@@ -101,6 +106,7 @@ class JsonlWriter(Generic[T]):
         self._signal = signal
         self._count = count
         self._max_bytes = max_bytes if max_bytes and max_bytes > 0 else None
+        self._max_line = max_line_bytes if max_line_bytes and max_line_bytes > 0 else None
         self._clock = clock
         self._lock = threading.Lock()
         self._fd: int | None = None
@@ -116,7 +122,7 @@ class JsonlWriter(Generic[T]):
             message = self._encode(batch)
             if message is None:
                 return True  # an empty batch: nothing to write, nothing failed
-            line = encode_line(message)
+            line = b"".join(bounded_lines(message, self._max_line, encode_line))
             with self._lock:
                 if self._closed:
                     return False

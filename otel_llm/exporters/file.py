@@ -4,7 +4,9 @@ Thin per-signal classes: encoding is upstream's
 (``opentelemetry-exporter-otlp-json-common``, checked to match the
 collector's ``fileexporter``: lowercase hex ids, int64 as strings,
 ``status: {}``), writing is :class:`~otel_llm.exporters._jsonl.JsonlWriter`
-(one ``write`` per line, fsync on flush, rotation by size).
+(one ``write`` per batch, fsync on flush, rotation by size, lines of at most
+``max_line_bytes`` — 1 MiB by default, what the collector's
+``otlpjsonfilereceiver`` reads).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from otel_llm._guard import internal_error
 from otel_llm._upstream import LogRecordExporter, LogRecordExportResult, ReadableLogRecord, encode_logs_json
 from otel_llm._upstream import temporality_from_env
 from otel_llm.exporters._jsonl import JsonlWriter
+from otel_llm.exporters._sizing import DEFAULT_MAX_REQUEST_BYTES
 
 __all__ = ["FileLogExporter", "FileMetricExporter", "FileSpanExporter", "metric_points"]
 
@@ -72,8 +75,9 @@ def metric_points(data: MetricsData) -> int:
 class FileSpanExporter(_WriterBacked, SpanExporter):
     """Spans -> ``traces.jsonl`` (one ``ExportTraceServiceRequest`` per line)."""
 
-    def __init__(self, path: str | os.PathLike[str], *, max_bytes: int | None = None) -> None:
-        self.writer = JsonlWriter(path, _spans_message, max_bytes=max_bytes, signal="traces", count=len)
+    def __init__(self, path: str | os.PathLike[str], *, max_bytes: int | None = None,
+                 max_line_bytes: int | None = DEFAULT_MAX_REQUEST_BYTES) -> None:
+        self.writer = JsonlWriter(path, _spans_message, max_bytes=max_bytes, max_line_bytes=max_line_bytes, signal="traces", count=len)
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         return SpanExportResult.SUCCESS if self.writer.write(spans) else SpanExportResult.FAILURE
@@ -91,9 +95,10 @@ def _temporality_preference() -> dict[type, AggregationTemporality] | None:
 class FileMetricExporter(_WriterBacked, MetricExporter):
     """Metrics -> ``metrics.jsonl`` (one ``ExportMetricsServiceRequest`` per line)."""
 
-    def __init__(self, path: str | os.PathLike[str], *, max_bytes: int | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, max_bytes: int | None = None,
+                 max_line_bytes: int | None = DEFAULT_MAX_REQUEST_BYTES) -> None:
         MetricExporter.__init__(self, preferred_temporality=_temporality_preference())
-        self.writer = JsonlWriter(path, _metrics_message, max_bytes=max_bytes, signal="metrics", count=metric_points)
+        self.writer = JsonlWriter(path, _metrics_message, max_bytes=max_bytes, max_line_bytes=max_line_bytes, signal="metrics", count=metric_points)
 
     def export(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> MetricExportResult:
         return MetricExportResult.SUCCESS if self.writer.write(metrics_data) else MetricExportResult.FAILURE
@@ -102,8 +107,9 @@ class FileMetricExporter(_WriterBacked, MetricExporter):
 class FileLogExporter(_WriterBacked, LogRecordExporter):
     """Log records -> ``logs.jsonl`` (one ``ExportLogsServiceRequest`` per line)."""
 
-    def __init__(self, path: str | os.PathLike[str], *, max_bytes: int | None = None) -> None:
-        self.writer = JsonlWriter(path, _logs_message, max_bytes=max_bytes, signal="logs", count=len)
+    def __init__(self, path: str | os.PathLike[str], *, max_bytes: int | None = None,
+                 max_line_bytes: int | None = DEFAULT_MAX_REQUEST_BYTES) -> None:
+        self.writer = JsonlWriter(path, _logs_message, max_bytes=max_bytes, max_line_bytes=max_line_bytes, signal="logs", count=len)
 
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
         return LogRecordExportResult.SUCCESS if self.writer.write(batch) else LogRecordExportResult.FAILURE

@@ -243,9 +243,48 @@ def test_huge_and_odd_attribute_values_never_crash(pipeline) -> None:
         span.set_attribute("mixed", ["a", 1])  # type: ignore[list-item]  # SDK drops invalid sequences
     (got, _, _), = file_spans(path).values()
     values = attrs(got["attributes"])
-    assert values["payload"] == huge
+    # Over the 1 MiB line bound: the longest value is cut, with the content policy's marker.
+    assert values["payload"].startswith("x" * 1000)
+    assert values["payload"].endswith(f"…[truncated from {len(huge)} chars]")
+    assert len(path.read_bytes()) <= 1024 * 1024
     assert "raw" in values and "lone.surrogate" in values
     assert values["nan"] == "NaN"
+
+
+def _content_spans(count: int, chars: int) -> list[Any]:
+    memory = InMemorySpanExporter()
+    provider = TracerProvider(resource=Resource.create({"service.name": "big"}))
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    for i in range(count):
+        with provider.get_tracer("t").start_as_current_span(f"chat {i}") as span:
+            span.set_attribute("gen_ai.input.messages", f"{i:06d}" + "p" * chars)
+            span.add_event("chat.message", {"otel_llm.message.content": "c" * (chars // 2)})
+    return list(memory.get_finished_spans())
+
+
+@pytest.mark.parametrize("bound", [1024 * 1024, 64 * 1024])
+def test_a_batch_over_the_line_bound_is_split_into_several_lines(tmp_path: Path, bound: int) -> None:
+    """The otlpjsonfilereceiver reads lines of at most 1 MiB (its default): no line may be longer."""
+    spans = _content_spans(300, 20_000)  # ~9 MB in one batch
+    exporter = FileSpanExporter(tmp_path / "traces.jsonl", max_line_bytes=bound)
+    assert exporter.export(spans) is SpanExportResult.SUCCESS
+    raw = (tmp_path / "traces.jsonl").read_bytes().split(b"\n")[:-1]
+    assert len(raw) > 1 and max(len(line) + 1 for line in raw) <= bound
+    written = file_spans(tmp_path / "traces.jsonl")
+    assert sorted(written) == sorted(format(s.context.span_id, "016x") for s in spans)
+    for span, _, _ in written.values():  # split, not cut: every value is whole
+        assert len(attrs(span["attributes"])["gen_ai.input.messages"]) == 20_006
+
+
+def test_one_span_over_the_bound_is_cut_and_its_batch_mates_kept_whole(tmp_path: Path) -> None:
+    spans = _content_spans(3, 1000) + _content_spans(1, 3 * 1024 * 1024) + _content_spans(3, 1000)
+    FileSpanExporter(tmp_path / "traces.jsonl").export(spans)
+    raw = (tmp_path / "traces.jsonl").read_bytes().split(b"\n")[:-1]
+    assert max(len(line) + 1 for line in raw) <= 1024 * 1024
+    written = [span for span, _, _ in file_spans(tmp_path / "traces.jsonl").values()]
+    assert [s["name"] for s in written] == [s.name for s in spans]  # order kept
+    cut = [attrs(s["attributes"])["gen_ai.input.messages"] for s in written if "truncated" in json.dumps(s)]
+    assert len(cut) == 1 and cut[0].endswith(f"…[truncated from {3 * 1024 * 1024 + 6} chars]")
 
 
 def test_lines_are_whole_even_when_a_previous_writer_tore_one(tmp_path: Path) -> None:
