@@ -36,7 +36,7 @@ from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from opentelemetry.sdk.resources import Resource
 
 from otel_llm._guard import internal_error
-from otel_llm._upstream import BatchLogRecordProcessor, LoggerProvider, LoggingHandler
+from otel_llm._upstream import LoggerProvider, LoggingHandler
 
 __all__ = ["attach_logging", "logger_provider_for"]
 
@@ -44,10 +44,10 @@ __all__ = ["attach_logging", "logger_provider_for"]
 _EXCLUDED_PREFIXES = ("opentelemetry", "otel_llm", "urllib3", "grpc")
 
 
-def logger_provider_for(resource: Resource, exporter: Any) -> LoggerProvider:
-    """A LoggerProvider batching records to ``exporter``."""
+def logger_provider_for(resource: Resource, processor: Any) -> LoggerProvider:
+    """A LoggerProvider handing records to ``processor`` (a batching processor of ``exporters._batching``)."""
     provider = LoggerProvider(resource=resource, shutdown_on_exit=False)  # otel_llm's atexit closes it
-    provider.add_log_record_processor(BatchLogRecordProcessor(exporter))
+    provider.add_log_record_processor(processor)
     return provider
 
 

@@ -62,6 +62,13 @@ def _parse_mib(raw: str) -> int:
     return int(value * MIB)
 
 
+def _parse_seconds(raw: str) -> float:
+    value = float(raw.strip())
+    if not value >= 0:
+        raise ValueError(f"expected a number of seconds >= 0, got {raw!r}")
+    return value
+
+
 def _parse_str(raw: str) -> str | None:
     return raw.strip() or None
 
@@ -109,6 +116,8 @@ class Settings:
     max_request_bytes: int = field(
         default=DEFAULT_MAX_REQUEST_BYTES, metadata=_env("OTEL_LLM_MAX_REQUEST_MB", _parse_mib)
     )
+    # How long shutdown (and so the app's exit) may wait for the collector; the rest is spooled.
+    shutdown_timeout_s: float = field(default=5.0, metadata=_env("OTEL_LLM_SHUTDOWN_TIMEOUT_S", _parse_seconds))
     metric_export_interval_ms: int = field(
         default=60_000, metadata=_env("OTEL_METRIC_EXPORT_INTERVAL", _parse_positive_int)
     )

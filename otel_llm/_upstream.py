@@ -35,7 +35,6 @@ from opentelemetry.sdk._logs import (
     ReadWriteLogRecord,
 )
 from opentelemetry.sdk._logs.export import (
-    BatchLogRecordProcessor,
     ConsoleLogRecordExporter,
     LogRecordExporter,
     LogRecordExportResult,
@@ -43,7 +42,6 @@ from opentelemetry.sdk._logs.export import (
 
 __all__ = [
     "VERIFIED",
-    "BatchLogRecordProcessor",
     "ConsoleLogRecordExporter",
     "LogRecordExportResult",
     "LogRecordExporter",
@@ -62,6 +60,8 @@ __all__ = [
     "http_span_sender",
     "install_global_provider",
     "logs_api",
+    "on_multiprocessing_worker_exit",
+    "readable_log_record",
     "metric_exporter_preferences",
     "otlp_log_exporter_class",
     "reset_global_providers",
@@ -182,6 +182,46 @@ def otlp_log_exporter_class(protocol: str) -> type:
     else:
         from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter  # type: ignore[assignment]
     return OTLPLogExporter
+
+
+def readable_log_record(record: ReadWriteLogRecord) -> ReadableLogRecord:
+    """The frozen record a log processor hands to exporters, made as upstream's batch processor makes it."""
+    import copy
+
+    from opentelemetry.context import Context
+    from opentelemetry.sdk.resources import Resource
+
+    api_record = copy.copy(record.log_record)
+    api_record.context = Context()  # drop the (possibly large) context; other processors keep the original
+    return ReadableLogRecord(
+        log_record=api_record,
+        resource=record.resource if record.resource is not None else Resource.create({}),
+        instrumentation_scope=record.instrumentation_scope,
+        limits=record.limits,
+    )
+
+
+# --- the standard library's multiprocessing hooks (undocumented) -----------------------------
+class _Holder:
+    """A weak-referenceable owner for an after-fork registration."""
+
+
+_after_fork_holders: list[_Holder] = []
+
+
+def on_multiprocessing_worker_exit(callback: Callable[[], None]) -> None:
+    """Run ``callback`` when this forked ``multiprocessing`` worker ends normally. Call it right after a fork.
+
+    A forked worker leaves through ``os._exit`` (no ``atexit``), but first runs
+    ``multiprocessing.util``'s finalizers; its bootstrap clears the finalizer
+    registry and then runs the after-fork callbacks, so the finalizer is
+    registered from one of those. In a bare ``os.fork()`` child nothing runs.
+    """
+    import multiprocessing.util as mp_util
+
+    holder = _Holder()
+    _after_fork_holders.append(holder)
+    mp_util.register_after_fork(holder, lambda _: mp_util.Finalize(None, callback, exitpriority=100))
 
 
 def encode_logs_proto_size(batch: Sequence[ReadableLogRecord]) -> int:
@@ -305,6 +345,12 @@ def check() -> list[str]:
     _expect(problems, "opentelemetry.util._once.Once", lambda: hasattr(_module("opentelemetry.util._once"), "Once"))
     _expect(problems, "otlp common _aggregation._get_temporality", lambda: temporality_from_env() is not None)
     _expect(problems, "otlp proto common _log_encoder.encode_logs", lambda: encode_logs_proto_size([]) == 0)
+    _expect(problems, "multiprocessing.util register_after_fork/Finalize/_exit_function",
+            lambda: all(hasattr(_module("multiprocessing.util"), n)
+                        for n in ("register_after_fork", "Finalize", "_exit_function", "_run_after_forkers")))
+    _expect(problems, "ReadWriteLogRecord fields log_record/resource/instrumentation_scope/limits",
+            lambda: {"log_record", "resource", "instrumentation_scope", "limits"}
+            <= set(ReadWriteLogRecord.__dataclass_fields__))
     for protocol in ("grpc", "http/protobuf"):
         _expect(problems, f"{protocol} OTLPLogExporter", lambda p=protocol: isinstance(otlp_log_exporter_class(p), type))
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import weakref
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -112,39 +113,67 @@ class JsonlWriter(Generic[T]):
         self._fd: int | None = None
         self._closed = False
         self._failing = False
+        weak = weakref.WeakMethod(self._after_fork_in_child)
+        os.register_at_fork(after_in_child=lambda: (method := weak()) is not None and method())
+
+    def _after_fork_in_child(self) -> None:
+        """A forked child opens the file itself: its own descriptor makes the ``flock`` exclude the parent.
+
+        (A descriptor inherited across ``fork`` shares the parent's lock; the
+        lock object may have been held by a parent thread at the fork.)
+        """
+        self._lock = threading.Lock()
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            _close_quietly(fd)  # the child's copy only; the parent's stays open
 
     # --- public -----------------------------------------------------------------
     def write(self, batch: T) -> bool:
         """Append one export request. ``True`` on success; never raises."""
         if self._closed:
-            return False
+            return self._failed("write", RuntimeError("the exporter was shut down"), batch)
         try:
             message = self._encode(batch)
             if message is None:
                 return True  # an empty batch: nothing to write, nothing failed
-            line = b"".join(bounded_lines(message, self._max_line, encode_line))
-            with self._lock:
-                if self._closed:
-                    return False
-                fd = self._writable_fd(len(line))
-                try:
-                    with _locked(fd):
-                        _write_all(fd, line)
-                except OSError:
-                    # Disk full mid-line leaves a torn line: reopen next time, which ends it.
-                    self._fd = None
-                    _close_quietly(fd)
-                    raise
+            self._append(b"".join(bounded_lines(message, self._max_line, encode_line)))
         except OSError as exc:  # the disk, not us: the batch is lost, and said so
             return self._failed("write", exc, batch)
         except Exception as exc:  # noqa: BLE001 — our encoder's fault; the export thread must survive it
             self._failed("write", exc, batch)
             internal_error("jsonl: encoding a batch", exc)
             return False
+        self._succeeded()
+        return True
+
+    def append_lines(self, data: bytes, items: int) -> bool:
+        """Append lines already encoded (each ending in a newline) holding ``items`` items. Never raises."""
+        try:
+            self._append(data)
+        except OSError as exc:
+            return self._failed("write", exc, items=items)
+        self._succeeded()
+        return True
+
+    def _append(self, data: bytes) -> None:
+        """One ``write`` of whole lines under the file lock; raises ``OSError``."""
+        with self._lock:
+            if self._closed:
+                raise OSError("the writer was closed")
+            fd = self._writable_fd(len(data))
+            try:
+                with _locked(fd):
+                    _write_all(fd, data)
+            except OSError:
+                # Disk full mid-line leaves a torn line: reopen next time, which ends it.
+                self._fd = None
+                _close_quietly(fd)
+                raise
+
+    def _succeeded(self) -> None:
         if self._failing:
             self._failing = False
             _notices.resolved(self._signal, self._where)
-        return True
 
     def flush(self) -> bool:
         """fsync what was written: after ``flush()`` the lines survive a power cut."""
@@ -228,16 +257,17 @@ class JsonlWriter(Generic[T]):
             finally:
                 _close_quietly(fd)
 
-    def _failed(self, what: str, exc: BaseException, batch: Any = None) -> bool:
+    def _failed(self, what: str, exc: BaseException, batch: Any = None, items: int | None = None) -> bool:
         """Report a failure (never raises): a failed write loses its batch, a failed fsync may lose the tail."""
         detail = f"{type(exc).__name__}: {exc}"
         if batch is not None:
             try:
-                lost = self._count(batch)
+                items = self._count(batch)
             except Exception as count_exc:  # noqa: BLE001 — counting must not hide the loss itself
                 internal_error("jsonl: counting a lost batch", count_exc)
-                lost = 1
-            _notices.lost(self._signal, lost, self._where, "write_failed", detail)
+                items = 1
+        if items is not None:
+            _notices.lost(self._signal, items, self._where, "write_failed", detail)
         elif not self._failing:
             _notices.notice(f"{what} of {self._where} failed ({detail}): recent lines may not be on disk")
         self._failing = True

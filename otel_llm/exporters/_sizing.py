@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from typing import Any
 
-__all__ = ["DEFAULT_MAX_REQUEST_BYTES", "bounded_lines", "count_items", "cut_longest", "shrink_span"]
+__all__ = ["DEFAULT_MAX_REQUEST_BYTES", "bounded_lines", "bounded_records", "count_items", "cut_longest", "shrink_span"]
 
 # 1 MiB: the otlpjsonfilereceiver's line limit, a quarter of the OTLP receiver's gRPC limit (4 MiB)
 # and a twentieth of its HTTP limit (20 MiB), all at their defaults.
@@ -221,6 +221,15 @@ def bounded_lines(message: dict[str, Any], max_bytes: int | None, encode: Callab
     if not max_bytes or len(line) <= max_bytes:
         return [line]
     return [encode(part) for part in split_message(message, max_bytes, encode)]
+
+
+def bounded_records(message: dict[str, Any], max_bytes: int | None,
+                    encode: Callable[[Any], bytes]) -> list[tuple[bytes, int]]:
+    """Like :func:`bounded_lines`, with the items (spans, records, points) each line holds."""
+    line = encode(message)
+    if not max_bytes or len(line) <= max_bytes:
+        return [(line, count_items(message))]
+    return [(encode(part), count_items(part)) for part in split_message(message, max_bytes, encode)]
 
 
 # --- SDK spans (the protobuf path) --------------------------------------------------

@@ -15,8 +15,6 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from opentelemetry.exporter.otlp.json.common.metrics_encoder import encode_metrics
-from opentelemetry.exporter.otlp.json.common.trace_encoder import encode_spans
 from opentelemetry.sdk.metrics.export import (
     AggregationTemporality,
     MetricExporter,
@@ -27,27 +25,12 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from otel_llm._guard import internal_error
-from otel_llm._upstream import LogRecordExporter, LogRecordExportResult, ReadableLogRecord, encode_logs_json
-from otel_llm._upstream import temporality_from_env
+from otel_llm._upstream import LogRecordExporter, LogRecordExportResult, ReadableLogRecord, temporality_from_env
 from otel_llm.exporters._jsonl import JsonlWriter
+from otel_llm.exporters._messages import logs_message, metric_points, metrics_message, spans_message
 from otel_llm.exporters._sizing import DEFAULT_MAX_REQUEST_BYTES
 
-__all__ = ["FileLogExporter", "FileMetricExporter", "FileSpanExporter", "metric_points"]
-
-
-def _spans_message(spans: Sequence[ReadableSpan]) -> dict[str, Any] | None:
-    request = encode_spans(spans)
-    return request.to_dict() if request.resource_spans else None
-
-
-def _metrics_message(data: MetricsData) -> dict[str, Any] | None:
-    request = encode_metrics(data)
-    return request.to_dict() if request.resource_metrics else None
-
-
-def _logs_message(batch: Sequence[ReadableLogRecord]) -> dict[str, Any] | None:
-    request = encode_logs_json(batch)
-    return request.to_dict() if request.resource_logs else None
+__all__ = ["FileLogExporter", "FileMetricExporter", "FileSpanExporter"]
 
 
 class _WriterBacked:
@@ -62,22 +45,12 @@ class _WriterBacked:
         self.writer.close()
 
 
-def metric_points(data: MetricsData) -> int:
-    """Data points in a metrics batch: what a failed export of it loses."""
-    return sum(
-        len(getattr(metric.data, "data_points", ()) or ())
-        for rm in data.resource_metrics
-        for sm in rm.scope_metrics
-        for metric in sm.metrics
-    )
-
-
 class FileSpanExporter(_WriterBacked, SpanExporter):
     """Spans -> ``traces.jsonl`` (one ``ExportTraceServiceRequest`` per line)."""
 
     def __init__(self, path: str | os.PathLike[str], *, max_bytes: int | None = None,
                  max_line_bytes: int | None = DEFAULT_MAX_REQUEST_BYTES) -> None:
-        self.writer = JsonlWriter(path, _spans_message, max_bytes=max_bytes, max_line_bytes=max_line_bytes, signal="traces", count=len)
+        self.writer = JsonlWriter(path, spans_message, max_bytes=max_bytes, max_line_bytes=max_line_bytes, signal="traces", count=len)
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         return SpanExportResult.SUCCESS if self.writer.write(spans) else SpanExportResult.FAILURE
@@ -98,7 +71,7 @@ class FileMetricExporter(_WriterBacked, MetricExporter):
     def __init__(self, path: str | os.PathLike[str], *, max_bytes: int | None = None,
                  max_line_bytes: int | None = DEFAULT_MAX_REQUEST_BYTES) -> None:
         MetricExporter.__init__(self, preferred_temporality=_temporality_preference())
-        self.writer = JsonlWriter(path, _metrics_message, max_bytes=max_bytes, max_line_bytes=max_line_bytes, signal="metrics", count=metric_points)
+        self.writer = JsonlWriter(path, metrics_message, max_bytes=max_bytes, max_line_bytes=max_line_bytes, signal="metrics", count=metric_points)
 
     def export(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> MetricExportResult:
         return MetricExportResult.SUCCESS if self.writer.write(metrics_data) else MetricExportResult.FAILURE
@@ -109,7 +82,7 @@ class FileLogExporter(_WriterBacked, LogRecordExporter):
 
     def __init__(self, path: str | os.PathLike[str], *, max_bytes: int | None = None,
                  max_line_bytes: int | None = DEFAULT_MAX_REQUEST_BYTES) -> None:
-        self.writer = JsonlWriter(path, _logs_message, max_bytes=max_bytes, max_line_bytes=max_line_bytes, signal="logs", count=len)
+        self.writer = JsonlWriter(path, logs_message, max_bytes=max_bytes, max_line_bytes=max_line_bytes, signal="logs", count=len)
 
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
         return LogRecordExportResult.SUCCESS if self.writer.write(batch) else LogRecordExportResult.FAILURE
