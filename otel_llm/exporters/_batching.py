@@ -100,7 +100,10 @@ class _Batcher(Generic[T]):
         if self._shut:
             _notices.lost(self.signal, 1, self._where, "write_failed", "ended after otel-llm was shut down")
             return
-        if self.write_through:
+        if self.write_through or (self._local and in_worker_process()):
+            # A spawned worker configures while importing the app's module, before
+            # multiprocessing marks it a child: the first item after that switches.
+            self.write_through = True
             self._export([item])
             return
         with self._cond:
