@@ -182,7 +182,7 @@ _EXPORTERS: dict[str, Callable[[Settings], tuple[SpanExporter, MetricExporter, A
 # Queue sizes, batch sizes and delays of our batching processors; the standard
 # OTEL_BSP_* / OTEL_BLRP_* variables win. The SDK's default span queue (2048)
 # drops spans in any burst faster than the exporter; 32768 bound it to tens of MB.
-_SPAN_BATCHING = (32768, 512, 5000)  # max queue, max batch, schedule delay (ms)
+_SPAN_BATCHING = (32768, 512, 1000)  # max queue, max batch, schedule delay (ms): at most 1 s of spans in memory
 _LOG_BATCHING = (2048, 512, 1000)
 
 

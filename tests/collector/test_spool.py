@@ -292,3 +292,17 @@ def test_a_direct_export_refused_for_good_is_set_aside_without_stalling(
     assert segment_files(tmp_path / "spool") == [], "nothing was spooled: the endpoint was up"
     dead = (tmp_path / "spool" / "traces.dead-letter").read_bytes().splitlines()
     assert _otlp.span_ids(json.loads(line) for line in dead) == ids(sent[1])
+
+
+def test_the_dead_letter_file_is_read_by_otel_llm_ingest_when_named(tmp_path: Path) -> None:
+    from otel_llm_analysis import TraceStore
+
+    dead = tmp_path / "spool" / "traces.dead-letter"
+    dead.parent.mkdir()
+    dead.write_bytes((Path(__file__).parents[1] / "sdk" / "golden" / "collector_traces.jsonl").read_bytes())
+    store = TraceStore(str(tmp_path / "x.duckdb"))
+    store.ingest([tmp_path])  # a directory: not picked up (not .jsonl), as undelivered data should not be
+    assert store.query("SELECT count(*) FROM spans") == [(0,)]
+    store.ingest([dead])  # named: read
+    assert store.query("SELECT count(*) FROM spans") == [(3,)]
+    store.close()

@@ -231,6 +231,29 @@ def test_lines_equal_what_the_collector_fileexporter_wrote(tmp_path: Path, signa
     assert ours == collector
 
 
+def test_the_same_json_as_the_collector_floats_spelled_the_python_way(tmp_path: Path) -> None:
+    """What the README says: the same JSON as the collector's file exporter, equal once parsed.
+
+    For the golden corpus the trace and log lines are even byte-identical; a
+    float may be spelled differently (we write ``5.85e-6`` and ``1.0`` where
+    the collector writes ``0.00000585`` and ``1``) — the same number once read.
+    """
+    from otel_llm.exporters.file import FileLogExporter
+
+    emit_golden(FileSpanExporter(tmp_path / "traces.jsonl"), FileLogExporter(tmp_path / "logs.jsonl"))
+    for signal in ("traces", "logs"):
+        assert (tmp_path / f"{signal}.jsonl").read_bytes() == (GOLDEN / f"collector_{signal}.jsonl").read_bytes()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(FileSpanExporter(tmp_path / "floats.jsonl")))
+    with provider.get_tracer("t").start_as_current_span("priced") as span:
+        span.set_attributes({"gen_ai.usage.cost": 5.85e-6, "gen_ai.request.temperature": 1.0})
+    raw = (tmp_path / "floats.jsonl").read_text()
+    assert '"doubleValue":5.85e-6' in raw.replace("e-06", "e-6") and '"doubleValue":1.0' in raw
+    collector_spelling = raw.replace("5.85e-06", "0.00000585").replace("5.85e-6", "0.00000585").replace(
+        '"doubleValue":1.0', '"doubleValue":1')
+    assert json.loads(collector_spelling) == json.loads(raw)
+
+
 def test_huge_and_odd_attribute_values_never_crash(pipeline) -> None:
     provider, memory, path = pipeline
     tracer = provider.get_tracer("t")

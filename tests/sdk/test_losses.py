@@ -119,3 +119,17 @@ def test_notices_count_per_incident_and_feed_the_metric(capsys: pytest.CaptureFi
     _notices.print_tally()
     assert capsys.readouterr().err == ""  # each loss is tallied once
     _notices._reset_for_tests()
+
+
+def test_app_killed_loses_at_most_the_spans_of_its_last_second(tmp_path: Path) -> None:
+    """SIGKILL: no flush, no atexit. Spans queued in memory are lost; the export runs every second."""
+    out = tmp_path / "out"
+    proc = run_app(out, "--spans", "300", "--then-sleep", "2.5", "--more", "50", "--sigkill")
+    assert proc.returncode == -9
+    before = {tuple(i) for i in json.loads((out / "ended-before.json").read_text())}
+    written = set()
+    for line in (out / "traces.jsonl").read_text().splitlines():
+        for rs in json.loads(line)["resourceSpans"]:
+            for ss in rs["scopeSpans"]:
+                written |= {(s["traceId"], s["spanId"]) for s in ss["spans"]}
+    assert len(before) == 300 and before <= written  # ended 2.5 s before the kill: on disk
