@@ -13,10 +13,12 @@ timeout, and a worker process forked from the app (``multiprocessing``,
 * ``force_flush(timeout)`` waits at most ``timeout``; ``shutdown()`` drains
   within the deadline ``set_deadline`` gave it and counts what it could not;
 * **in a worker process** — a child forked after ``configure()``, or a
-  ``multiprocessing`` child that configured itself — an exporter that writes
-  a local file is called on the ending thread, item by item ("write
-  through"): every span is on disk when it ends, whatever way the worker
-  leaves. Other exporters keep batching and are flushed when a
+  ``multiprocessing`` child that configured itself — each item goes to the
+  exporter's ``write_through`` on the ending thread: the file exporter
+  appends it to its file, the spooled OTLP exporter to the spool, which the
+  parent (or the next process) replays. Every span is on disk when it ends,
+  whatever way the worker leaves (``os._exit``, ``Pool.terminate()``).
+  Exporters without ``write_through`` keep batching, and are flushed when a
   ``multiprocessing`` worker exits normally.
 
 Exports run with instrumentation suppressed, so an HTTP exporter's own
@@ -66,11 +68,12 @@ class _Batcher(Generic[T]):
         self._max_queue = max_queue
         self._max_batch = max(1, min(max_batch, max_queue))
         self._delay_s = delay_s
-        self._local = local  # the exporter writes a local file: worker processes write through
+        self._local = local  # the exporter writes a local file: its shutdown never waits on a network
+        self._through: Callable[[list[T]], Any] | None = getattr(exporter, "write_through", None)
         self._where = f"the in-memory {signal} queue (max {max_queue:,}; OTEL_BSP/BLRP_MAX_QUEUE_SIZE)"
         self._deadline: float | None = None
         self._shut = False
-        self._reset(write_through=local and in_worker_process())
+        self._reset(write_through=self._through is not None and in_worker_process())
         weak = weakref.WeakMethod(self._after_fork_in_child)
         os.register_at_fork(after_in_child=lambda: (method := weak()) is not None and method())
 
@@ -87,9 +90,9 @@ class _Batcher(Generic[T]):
         self.write_through = write_through
 
     def _after_fork_in_child(self) -> None:
-        """A forked child starts empty (the parent exports what it queued) and writes through if local."""
-        self._reset(write_through=self._local)
-        if not self._local:
+        """A forked child starts empty (the parent exports what it queued) and writes through if it can."""
+        self._reset(write_through=self._through is not None)
+        if self._through is None:
             _upstream.on_multiprocessing_worker_exit(self._flush_at_worker_exit)
 
     def _flush_at_worker_exit(self) -> None:
@@ -100,11 +103,11 @@ class _Batcher(Generic[T]):
         if self._shut:
             _notices.lost(self.signal, 1, self._where, "write_failed", "ended after otel-llm was shut down")
             return
-        if self.write_through or (self._local and in_worker_process()):
+        if self._through is not None and (self.write_through or in_worker_process()):
             # A spawned worker configures while importing the app's module, before
             # multiprocessing marks it a child: the first item after that switches.
             self.write_through = True
-            self._export([item])
+            self._export([item], self._through)
             return
         with self._cond:
             if len(self._queue) >= self._max_queue:
@@ -186,10 +189,10 @@ class _Batcher(Generic[T]):
                 self._handled += len(batch)
                 self._cond.notify_all()
 
-    def _export(self, batch: list[T]) -> None:
+    def _export(self, batch: list[T], export: Callable[[list[T]], Any] | None = None) -> None:
         with suppress_instrumentation():
             try:
-                self.exporter.export(batch)
+                (export or self.exporter.export)(batch)
             except Exception as exc:  # noqa: BLE001 — an exporter's fault must not kill the thread
                 _notices.lost(self.signal, len(batch), type(self.exporter).__name__, "send_failed",
                               f"{type(exc).__name__}: {exc}")

@@ -136,16 +136,19 @@ class SegmentStore:
         self._fd: int | None = None
         self._active: Path | None = None
         self._active_size = 0
+        self._opened_at = 0.0
         directory.mkdir(parents=True, exist_ok=True)
         self._budget = _budget_for(root if root is not None else directory, max_bytes)
         self._budget.stores.add(self)
 
     # --- writing -------------------------------------------------------------
-    def append(self, record: bytes, items: int | None = None) -> bool:
+    def append(self, record: bytes, items: int | None = None, max_age_s: float | None = None) -> bool:
         """Append one record as one line; False when it cannot be kept (counted as lost).
 
         ``items``: the spans, log records or metric points in the record (read
-        from it when not given), for the loss count.
+        from it when not given), for the loss count. ``max_age_s``: seal the open
+        segment first if it was opened longer ago than that, so a replayer in
+        another process gets its records soon.
         """
         line = record + b"\n"
         if len(line) > self.max_bytes:
@@ -153,7 +156,8 @@ class SegmentStore:
             self._lost(record, items, "spool_full", f"a {len(line):,}-byte record is larger than the whole spool")
             return False
         with self._budget.lock:
-            if self._fd is not None and self._active_size + len(line) > self.segment_bytes:
+            if self._fd is not None and (self._active_size + len(line) > self.segment_bytes or (
+                    max_age_s is not None and time.monotonic() - self._opened_at > max_age_s)):
                 self.seal()
             if self._budget.total + len(line) > self.max_bytes:
                 self._make_room(len(line))
@@ -190,6 +194,7 @@ class SegmentStore:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_EXCL, 0o600)
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         self._fd, self._active, self._active_size = fd, path, 0
+        self._opened_at = time.monotonic()
 
     def _drop_open_segment(self) -> None:
         """Forget the open segment (budget lock held): after it was evicted, or in a forked child."""

@@ -85,6 +85,8 @@ _REQUEST_TIMEOUT_S = 10.0
 _SHUTDOWN_DRAIN_S = 3.0
 _INTERRUPT_RESERVE_S = 0.5  # of the shutdown budget, kept to spool interrupted batches and close
 _MIN_CLOSE_PROBE_S = 0.2
+_WORKER_SEAL_S = 1.0  # a worker's spool segment is handed over after this long
+_CHILD_POLL_S = 1.0  # how often a parent looks for its workers' spooled data
 _COUNT_LIMIT_BYTES = 32 * 1024 * 1024  # count items left at exit only in spools up to this size
 
 # Upstream's per-batch messages, replaced by the spool's own while it keeps the batches.
@@ -191,13 +193,16 @@ class _Spool:
         self._line_failures: dict[tuple[str, int], int] = {}
         self._deadline: float | None = None
         self._unreachable = False  # the last attempt found nobody answering
+        self._has_children = False  # forked workers write through to this spool
         self._init_threading()
         _live.add(self)
         if self._store.pending():  # left over by an earlier process
             self._start_replayer()
             self._wake.set()
-        weak = weakref.WeakMethod(self._after_fork_in_child)
-        os.register_at_fork(after_in_child=lambda: (method := weak()) is not None and method())
+        weak_child = weakref.WeakMethod(self._after_fork_in_child)
+        weak_parent = weakref.WeakMethod(self._after_fork_in_parent)
+        os.register_at_fork(after_in_child=lambda: (method := weak_child()) is not None and method(),
+                            after_in_parent=lambda: (method := weak_parent()) is not None and method())
 
     def _init_threading(self) -> None:
         self._lock = threading.Lock()
@@ -213,7 +218,14 @@ class _Spool:
     def _after_fork_in_child(self) -> None:
         """A forked child gets fresh locks, no replayer, and a segment of its own."""
         self._init_threading()
+        self._has_children = False
         self._store.forget_inherited_segment()
+
+    def _after_fork_in_parent(self) -> None:
+        """Children write through to the spool: from now on the replayer looks for their segments."""
+        self._has_children = True
+        self._start_replayer()
+        self._wake.set()
 
     # --- the exporter path (caller's / batch processor's thread) ---------------
     def export(self, batch: Any) -> bool:
@@ -237,6 +249,19 @@ class _Spool:
             self._start_replayer()
             self._wake.set()
         return kept
+
+    def keep(self, batch: Any) -> bool:
+        """Append ``batch`` to the spool without trying to send it (a worker process's write-through).
+
+        The segment is sealed once it is a second old, so the replayer of the
+        process that forked this one (it polls while it has children) or the next
+        process delivers it; a worker may end by ``os._exit`` at any moment.
+        """
+        records = self._records(batch)
+        if records is None:
+            return False
+        with self._lock:
+            return all([self._store.append(line, items, max_age_s=_WORKER_SEAL_S) for line, items in records])
 
     def _records(self, batch: Any) -> list[tuple[bytes, int]] | None:
         """The batch as spool lines (no newline) with their item counts; None when it cannot be encoded."""
@@ -385,7 +410,9 @@ class _Spool:
                     self._attempts.notify_all()
                 if ok:
                     delay = _PROBE_MIN_S
-                    self._wake.wait()  # sleep until the next failure, flush or close
+                    # Sleep until the next failure, flush or close; with workers
+                    # writing to the spool, look for their segments now and then.
+                    self._wake.wait(_CHILD_POLL_S if self._has_children else None)
                 else:
                     delay = min(delay * 2, _PROBE_MAX_S)
 
@@ -427,21 +454,47 @@ class _Spool:
         self._healthy = True
 
     def _replay(self, segment: Segment) -> bool:
+        """Deliver a segment's lines in order, small consecutive ones merged into one request."""
+        group: list[tuple[bytes, int]] = []
+        size = 0
         for line, offset in segment.lines():
             if self._stopping:
                 return False
-            outcome = self._deliver(line)
-            if outcome is _Outcome.FAILED:
-                key = (segment.path.name, offset)
-                failures = self._line_failures[key] = self._line_failures.get(key, 0) + 1
-                if failures < MAX_LINE_FAILURES:
-                    return False  # retried after the backoff; the endpoint may be busy
-                del self._line_failures[key]
-                self._set_aside(line, _line_items(line),
-                                f"failed {failures} times in a row while the endpoint answered")
-            segment.mark_delivered(offset)
+            if group and (size + len(line) > (self._max_request or 0) or not _mergeable(group[0][0], line)):
+                if not self._replay_group(segment, group):
+                    return False
+                group, size = [], 0
+            group.append((line, offset))
+            size += len(line) + 1
+        if group and not self._replay_group(segment, group):
+            return False
         with self._lock:
             self._store.remove(segment)
+        return True
+
+    def _replay_group(self, segment: Segment, group: list[tuple[bytes, int]]) -> bool:
+        """POST a group of lines as one request; when that fails or is refused, line by line."""
+        if len(group) > 1:
+            outcome, _ = self._post(_merged([line for line, _ in group]))
+            if outcome is _Outcome.DELIVERED:
+                segment.mark_delivered(group[-1][1])
+                return True
+        for line, offset in group:  # one bad line must not hold back (or take down) the others
+            if not self._replay_line(segment, line, offset):
+                return False
+        return True
+
+    def _replay_line(self, segment: Segment, line: bytes, offset: int) -> bool:
+        outcome = self._deliver(line)
+        if outcome is _Outcome.FAILED:
+            key = (segment.path.name, offset)
+            failures = self._line_failures[key] = self._line_failures.get(key, 0) + 1
+            if failures < MAX_LINE_FAILURES:
+                return False  # retried after the backoff; the endpoint may be busy
+            del self._line_failures[key]
+            self._set_aside(line, _line_items(line),
+                            f"failed {failures} times in a row while the endpoint answered")
+        segment.mark_delivered(offset)
         return True
 
     def _deliver(self, line: bytes) -> _Outcome:
@@ -473,6 +526,25 @@ class _Spool:
             return _Outcome.FAILED, f"HTTP {error.code}"
         except (urllib.error.URLError, OSError) as error:
             return _Outcome.FAILED, str(error)
+
+
+def _merge_prefix(line: bytes) -> bytes | None:
+    """``{"resourceSpans":[`` (or Logs/Metrics) when ``line`` is exactly one such request, else None."""
+    for prefix in (b'{"resourceSpans":[', b'{"resourceLogs":[', b'{"resourceMetrics":['):
+        if line.startswith(prefix) and line.endswith(b"]}"):
+            return prefix
+    return None
+
+
+def _mergeable(first: bytes, line: bytes) -> bool:
+    prefix = _merge_prefix(first)
+    return prefix is not None and prefix == _merge_prefix(line)
+
+
+def _merged(lines: list[bytes]) -> bytes:
+    """One export request holding the resource entries of every line (all of one signal, see ``_mergeable``)."""
+    prefix = _merge_prefix(lines[0]) or b""
+    return prefix + b",".join(body for line in lines if (body := line[len(prefix):-2])) + b"]}"
 
 
 def _line_items(line: bytes) -> int:
@@ -547,6 +619,11 @@ class _SpooledExporter:
     def set_deadline(self, deadline: float) -> None:
         if self._spool is not None:
             self._spool.set_deadline(deadline)
+
+    @property
+    def write_through(self) -> Callable[[Any], bool] | None:
+        """In a worker process: spool each item as it ends (replayed by the parent), never send it."""
+        return self._spool.keep if self._spool is not None else None
 
     def _shut_inner_down(self, *args: Any, **kwargs: Any) -> None:
         """Shut the inner exporter down once (this also interrupts its retries)."""

@@ -306,3 +306,21 @@ def test_the_dead_letter_file_is_read_by_otel_llm_ingest_when_named(tmp_path: Pa
     store.ingest([dead])  # named: read
     assert store.query("SELECT count(*) FROM spans") == [(3,)]
     store.close()
+
+
+def test_small_spooled_lines_are_replayed_together_in_order(
+    tmp_path: Path, fake_collector: FakeCollector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker spools one span per line; replay merges consecutive lines up to the request bound."""
+    monkeypatch.setenv("OTEL_LLM_SPOOL_REPLAY_ENDPOINT", fake_collector.url)
+    store = SegmentStore(tmp_path / "spool" / "traces", max_bytes=1 << 20, root=tmp_path / "spool")
+    for i in range(200):
+        store.append(record(i, size=100))
+    store.close()
+    exporter = spooled(FlakyInner(), "traces", tmp_path / "spool", 1 << 20, max_request_bytes=8 * 1024)
+    assert exporter.force_flush(10_000) is True
+    exporter.shutdown()
+    numbers = [span["n"] for body in fake_collector.received for span in _otlp.spans([json.loads(body)])]
+    assert numbers == list(range(200))
+    assert 200 // 70 <= len(fake_collector.received) <= 200 // 40  # ~130-byte lines, 8 KiB requests
+    assert max(len(body) for body in fake_collector.received) <= 8 * 1024

@@ -1,7 +1,9 @@
-"""With the OTLP exporter, multiprocessing workers that end normally flush what they queued.
+"""With the OTLP exporter, every span a worker process ended reaches the collector.
 
-(The file exporter's worker guarantees, which also cover ``os._exit`` and
-``Pool.terminate()``, are in ``tests/sdk/test_workers.py``.)
+A worker writes its spans through to the spool as they end; the parent's
+replayer (or, at the latest, its shutdown) delivers them. So ``os._exit`` and
+``Pool.terminate()`` lose nothing either. (The file exporter's guarantees are
+in ``tests/sdk/test_workers.py``.)
 """
 
 from __future__ import annotations
@@ -14,14 +16,18 @@ from pathlib import Path
 
 import pytest
 
+from otel_llm.exporters._spool_segments import segment_files
+
 from . import _otlp
 from .conftest import Collector
 
 APP = Path(__file__).resolve().parents[1] / "sdk" / "workers_app.py"
+SCENARIOS = ["pool-fork-with", "pool-fork-close-join", "pool-spawn-with", "pool-spawn-close-join",
+             "executor-fork", "executor-spawn", "bare-fork-os-exit"]
 
 
-@pytest.mark.parametrize("scenario", ["pool-fork-close-join", "executor-fork", "pool-spawn-close-join"])
-def test_workers_leaving_normally_deliver_every_span(collector: Collector, tmp_path: Path, scenario: str) -> None:
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_every_span_a_worker_ended_reaches_the_collector(collector: Collector, tmp_path: Path, scenario: str) -> None:
     env = {**os.environ, "OTEL_LLM_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": collector.http_endpoint,
            "OTEL_LLM_SPOOL_REPLAY_ENDPOINT": collector.http_endpoint}
     proc = subprocess.run([sys.executable, str(APP), scenario, str(tmp_path), "40", "50"], env=env,
@@ -30,4 +36,6 @@ def test_workers_leaving_normally_deliver_every_span(collector: Collector, tmp_p
     collector.stop()
     ended = {tuple(i) for i in json.loads((tmp_path / "ended.json").read_text())}
     delivered = _otlp.span_ids(_otlp.messages(collector.data_dir, "traces"))
-    assert len(ended) == 2000 and ended - delivered == set()
+    assert len(ended) == 2000
+    assert ended - delivered == set(), f"{len(ended - delivered)} of 2000 lost"
+    assert [p for p in segment_files(tmp_path / "spool") if "traces" in p.parts] == []
