@@ -21,6 +21,7 @@ from opentelemetry.metrics import Meter
 from opentelemetry.trace import Tracer
 
 from otel_llm import _notices
+from otel_llm._guard import internal_error
 from otel_llm._content import ContentPolicy
 from otel_llm._settings import Settings
 from otel_llm.pricing import PriceBook
@@ -186,8 +187,8 @@ def flush(timeout_s: float = 5) -> bool:
         return True
     try:
         return state.force_flush(timeout_s)
-    except Exception:  # noqa: BLE001
-        _log.warning("otel-llm: flush failed", exc_info=True)
+    except Exception as exc:  # noqa: BLE001 — never raises into the app
+        internal_error("runtime: flush", exc)
         return False
 
 

@@ -281,7 +281,8 @@ class _Spool:
         self._in_direct_export += 1
         try:
             return bool(self._send(batch))
-        except Exception:  # noqa: BLE001 — the inner exporter's failure is what we are here for
+        except Exception as exc:  # noqa: BLE001 — exporters report failure, they don't raise: a bug
+            internal_error("spool: the inner exporter raised", exc)
             return False
         finally:
             self._in_direct_export -= 1
@@ -610,7 +611,8 @@ class _SpooledExporter:
             return self.success if self._spool.export(batch) else self.failure
         try:
             ok = self.inner.export(batch) == self.success
-        except Exception:  # noqa: BLE001 — the inner exporter's failure: counted below
+        except Exception as exc:  # noqa: BLE001 — exporters report failure, they don't raise: a bug
+            internal_error("spool: the inner exporter raised", exc)
             ok = False
         if not ok:
             _notices.lost(self.signal, _batch_items(batch), self._url, "send_failed", "no spool configured")
