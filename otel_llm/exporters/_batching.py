@@ -49,7 +49,6 @@ __all__ = ["BatchLogProcessor", "BatchSpanProcessor", "in_worker_process"]
 
 T = TypeVar("T")
 
-# The pid of the process that built the processors: a different pid means a forked child.
 _LOCAL_WAIT_S = 30.0  # a local file write never waits on a network: drain it even past the deadline
 
 

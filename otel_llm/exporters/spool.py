@@ -27,12 +27,11 @@ log exporter and returns an exporter of the same kind. Guarantees and limits:
   dead-letter file ``<spool_dir>/<signal>.dead-letter`` (OTLP-JSON lines, not
   ``.jsonl`` so no reader takes it for delivered data), announced on stderr
   with a count, and replay goes on with the next one.
-* **Replay speaks OTLP/HTTP JSON** (``POST /v1/{signal}``,
-  ``Content-Type: application/json``) whatever the inner protocol, because
-  the stored lines are OTLP-JSON and the collector's otlp receiver accepts
-  JSON. For an HTTP exporter the URL is its own; for a gRPC exporter it is
-  the same host on port 4318. ``OTEL_LLM_SPOOL_REPLAY_ENDPOINT`` (a base URL
-  such as ``http://127.0.0.1:4318``) overrides both. Headers come from
+* **Replay speaks OTLP/HTTP JSON** whatever the inner protocol, small lines
+  merged into one request (:mod:`._replay_http`): for an HTTP exporter to its
+  own URL, for a gRPC exporter to the same host on port 4318;
+  ``OTEL_LLM_SPOOL_REPLAY_ENDPOINT`` (a base URL such as
+  ``http://127.0.0.1:4318``) overrides both. Headers come from
   ``OTEL_EXPORTER_OTLP_HEADERS`` / ``OTEL_EXPORTER_OTLP_{SIGNAL}_HEADERS``.
 * **Bounded.** At most ``max_bytes`` on disk for the whole spool (all
   signals); when full the oldest data is deleted and counted as lost.
@@ -47,41 +46,35 @@ log exporter and returns an exporter of the same kind. Guarantees and limits:
 
 from __future__ import annotations
 
-import enum
 import json
 import logging
 import os
 import threading
 import time
-import urllib.error
-import urllib.request
 import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult, MetricsData
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
-from opentelemetry.util.re import parse_env_headers
 
 from otel_llm import _notices, _upstream
 from otel_llm._guard import internal_error
 from otel_llm._upstream import LogRecordExporter, LogRecordExportResult, ReadableLogRecord
 from otel_llm.exporters._jsonl import JsonlWriter, encode_line
 from otel_llm.exporters._messages import logs_message, metric_points, metrics_message, spans_message
-from otel_llm.exporters._sizing import DEFAULT_MAX_REQUEST_BYTES, bounded_records, count_items
+from otel_llm.exporters._replay_http import Outcome, headers_for, line_items, merged, mergeable, post, replay_url
+from otel_llm.exporters._sizing import DEFAULT_MAX_REQUEST_BYTES, bounded_records
 from otel_llm.exporters._spool_segments import ReplayLock, Segment, SegmentStore
 
 __all__ = ["MAX_LINE_FAILURES", "dead_letter_path", "replay_url", "spooled"]
 
-DEFAULT_HTTP_PORT = 4318
 MAX_LINE_FAILURES = 5  # a line failing this often while the endpoint answers is set aside
 _PROBE_MIN_S = 0.5
 _PROBE_MAX_S = 5.0
-_REQUEST_TIMEOUT_S = 10.0
 _SHUTDOWN_DRAIN_S = 3.0
 _INTERRUPT_RESERVE_S = 0.5  # of the shutdown budget, kept to spool interrupted batches and close
 _MIN_CLOSE_PROBE_S = 0.2
@@ -114,36 +107,9 @@ def spooled(inner: Any, signal: str, spool_dir: Path, max_bytes: int,
     return wrapper(inner, signal, Path(spool_dir), max_bytes, max_request_bytes)
 
 
-def replay_url(inner: Any, signal: str) -> str:
-    """The OTLP/HTTP URL that spooled ``signal`` lines are POSTed to (see module doc)."""
-    override = os.environ.get("OTEL_LLM_SPOOL_REPLAY_ENDPOINT")
-    if override:
-        return f"{override.rstrip('/')}/v1/{signal}"
-    endpoint = _upstream.exporter_endpoint(inner)
-    if endpoint.startswith(("http://", "https://")) and endpoint.rstrip("/").endswith(f"/v1/{signal}"):
-        return endpoint  # an OTLP/HTTP exporter: its own URL
-    # A gRPC exporter keeps "host:port"; the collector's HTTP receiver sits beside it.
-    parsed = urlsplit(endpoint if "//" in endpoint else f"//{endpoint}")
-    host = parsed.hostname or "localhost"
-    host = f"[{host}]" if ":" in host else host
-    return f"http://{host}:{DEFAULT_HTTP_PORT}/v1/{signal}"
-
-
 def dead_letter_path(spool_dir: Path, signal: str) -> Path:
     """Where batches refused for good are kept: beside the signal's spool directory."""
     return Path(spool_dir) / f"{signal}.dead-letter"
-
-
-def _headers(signal: str) -> dict[str, str]:
-    headers = parse_env_headers(os.environ.get("OTEL_EXPORTER_OTLP_HEADERS", ""), liberal=True)
-    headers.update(parse_env_headers(os.environ.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_HEADERS", ""), liberal=True))
-    return {**headers, "Content-Type": "application/json"}
-
-
-class _Outcome(enum.Enum):
-    DELIVERED = "delivered"
-    REFUSED = "refused"  # answered with a permanent refusal: sending again cannot help
-    FAILED = "failed"  # not answered, or a transient refusal: try again later
 
 
 _live: "weakref.WeakSet[_Spool]" = weakref.WeakSet()  # spools that keep what their exporter cannot send
@@ -428,7 +394,7 @@ class _Spool:
                     return True
             # Probe with an empty request before touching segments, so a down
             # endpoint costs one refused connection, not a sealed segment per probe.
-            if self._post(b"{}")[0] is _Outcome.FAILED:
+            if post(self._url, self._headers, b"{}")[0] is Outcome.FAILED:
                 self._unreachable = True
                 return False
             self._unreachable = False
@@ -461,7 +427,7 @@ class _Spool:
         for line, offset in segment.lines():
             if self._stopping:
                 return False
-            if group and (size + len(line) > (self._max_request or 0) or not _mergeable(group[0][0], line)):
+            if group and (size + len(line) > (self._max_request or 0) or not mergeable(group[0][0], line)):
                 if not self._replay_group(segment, group):
                     return False
                 group, size = [], 0
@@ -476,8 +442,8 @@ class _Spool:
     def _replay_group(self, segment: Segment, group: list[tuple[bytes, int]]) -> bool:
         """POST a group of lines as one request; when that fails or is refused, line by line."""
         if len(group) > 1:
-            outcome, _ = self._post(_merged([line for line, _ in group]))
-            if outcome is _Outcome.DELIVERED:
+            outcome, _ = post(self._url, self._headers, merged([line for line, _ in group]))
+            if outcome is Outcome.DELIVERED:
                 segment.mark_delivered(group[-1][1])
                 return True
         for line, offset in group:  # one bad line must not hold back (or take down) the others
@@ -487,18 +453,18 @@ class _Spool:
 
     def _replay_line(self, segment: Segment, line: bytes, offset: int) -> bool:
         outcome = self._deliver(line)
-        if outcome is _Outcome.FAILED:
+        if outcome is Outcome.FAILED:
             key = (segment.path.name, offset)
             failures = self._line_failures[key] = self._line_failures.get(key, 0) + 1
             if failures < MAX_LINE_FAILURES:
                 return False  # retried after the backoff; the endpoint may be busy
             del self._line_failures[key]
-            self._set_aside(line, _line_items(line),
+            self._set_aside(line, line_items(line),
                             f"failed {failures} times in a row while the endpoint answered")
         segment.mark_delivered(offset)
         return True
 
-    def _deliver(self, line: bytes) -> _Outcome:
+    def _deliver(self, line: bytes) -> Outcome:
         """POST one spooled line (split first if it exceeds the request bound); refusals are set aside."""
         parts = [(line, None)]
         if self._max_request and len(line) > self._max_request:  # written by an older version or setting
@@ -508,52 +474,12 @@ class _Spool:
             except ValueError:
                 pass  # not JSON: let the endpoint judge it
         for body, items in parts:
-            outcome, why = self._post(body)
-            if outcome is _Outcome.FAILED:
+            outcome, why = post(self._url, self._headers, body)
+            if outcome is Outcome.FAILED:
                 return outcome
-            if outcome is _Outcome.REFUSED:
-                self._set_aside(body, items if items is not None else _line_items(body), why)
-        return _Outcome.DELIVERED
-
-    def _post(self, body: bytes) -> tuple[_Outcome, str]:
-        request = urllib.request.Request(self._url, data=body, headers=self._headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=_REQUEST_TIMEOUT_S) as response:
-                ok = 200 <= response.status < 300
-                return (_Outcome.DELIVERED if ok else _Outcome.FAILED), f"HTTP {response.status}"
-        except urllib.error.HTTPError as error:
-            if 400 <= error.code < 500 and error.code not in (408, 429):
-                return _Outcome.REFUSED, f"HTTP {error.code} {error.reason}"
-            return _Outcome.FAILED, f"HTTP {error.code}"
-        except (urllib.error.URLError, OSError) as error:
-            return _Outcome.FAILED, str(error)
-
-
-def _merge_prefix(line: bytes) -> bytes | None:
-    """``{"resourceSpans":[`` (or Logs/Metrics) when ``line`` is exactly one such request, else None."""
-    for prefix in (b'{"resourceSpans":[', b'{"resourceLogs":[', b'{"resourceMetrics":['):
-        if line.startswith(prefix) and line.endswith(b"]}"):
-            return prefix
-    return None
-
-
-def _mergeable(first: bytes, line: bytes) -> bool:
-    prefix = _merge_prefix(first)
-    return prefix is not None and prefix == _merge_prefix(line)
-
-
-def _merged(lines: list[bytes]) -> bytes:
-    """One export request holding the resource entries of every line (all of one signal, see ``_mergeable``)."""
-    prefix = _merge_prefix(lines[0]) or b""
-    return prefix + b",".join(body for line in lines if (body := line[len(prefix):-2])) + b"]}"
-
-
-def _line_items(line: bytes) -> int:
-    try:
-        return count_items(json.loads(line))
-    except ValueError:
-        return 0
-
+            if outcome is Outcome.REFUSED:
+                self._set_aside(body, items if items is not None else line_items(body), why)
+        return Outcome.DELIVERED
 
 def _remaining_bytes(segment: Segment) -> int:
     try:
@@ -564,7 +490,7 @@ def _remaining_bytes(segment: Segment) -> int:
 
 def _items_left(segment: Segment) -> int:
     try:
-        return sum(_line_items(line) for line, _ in segment.lines())
+        return sum(line_items(line) for line, _ in segment.lines())
     except OSError:
         return 0  # replayed and deleted meanwhile
 
@@ -597,7 +523,7 @@ class _SpooledExporter:
             send=lambda batch: inner.export(batch) == self.success,
             encode=type(self).encode,
             url=self._url,
-            headers=_headers(signal),
+            headers=headers_for(signal),
             directory=spool_dir / signal,
             max_bytes=max_bytes,
             signal=signal,
