@@ -23,7 +23,10 @@ that is never collected, so every ``record`` aggregates but nothing exports):
                   False), the wrapper calls the function bare;
 * ``noop``        the decorated call on OpenTelemetry's no-op providers
                   (``configure(tracer_provider=NoOpTracerProvider(), ...)``),
-                  which otel-llm also treats as off.
+                  which otel-llm also treats as off;
+* ``worker-file`` the decorated call as in a worker process with the default
+                  file exporter: each span written through to ``traces.jsonl``
+                  (encode + one ``write(2)``) when it ends.
 
 Rounds are interleaved (the scenario order rotates and reverses every round)
 so drift from the other processes on the machine hits every scenario alike;
@@ -40,9 +43,11 @@ import gc
 import io
 import pstats
 import statistics
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.metrics import MeterProvider
@@ -53,6 +58,8 @@ from opentelemetry.trace import NoOpTracerProvider, SpanKind
 
 import otel_llm
 from otel_llm import semconv
+from otel_llm.exporters._batching import BatchSpanProcessor as DeliveryProcessor
+from otel_llm.exporters.file import FileSpanExporter
 from otel_llm.demo.fake_llm import (
     ChatCompletion,
     ChatCompletionMessage,
@@ -184,6 +191,21 @@ def build_scenarios() -> tuple[list[Scenario], NullSpanExporter]:
         return lambda: otel_llm.configure(service_name="bench", project=PROJECT, **kwargs)
 
     enabled = configured(exporter="none", tracer_provider=tracer_provider, meter_provider=meter_provider)
+    # A worker process (forked or multiprocessing child) with the default file exporter
+    # writes each span through to traces.jsonl as it ends; "worker-file" is that cost
+    # (the file is emptied before each batch of calls so it stays small).
+    worker_file = Path(tempfile.mkdtemp(prefix="otel-llm-bench-")) / "traces.jsonl"
+    worker_provider = TracerProvider()
+    worker_processor = DeliveryProcessor(FileSpanExporter(worker_file), max_queue=2048, max_batch=512,
+                                         delay_s=5, local=True)
+    worker_processor.batcher.write_through = True  # what a worker process does
+    worker_provider.add_span_processor(worker_processor)
+    in_worker = configured(exporter="none", tracer_provider=worker_provider, meter_provider=meter_provider)
+
+    def worker_activate() -> None:
+        in_worker()
+        worker_file.write_bytes(b"")
+
     scenarios = [
         Scenario("bare", provider_call, enabled, exports=False),
         Scenario("manual", manual(full=True), enabled, exports=True),
@@ -195,6 +217,7 @@ def build_scenarios() -> tuple[list[Scenario], NullSpanExporter]:
             configured(exporter="none", tracer_provider=NoOpTracerProvider(), meter_provider=NoOpMeterProvider()),
             exports=False,
         ),
+        Scenario("worker-file", decorated, worker_activate, exports=False),  # exports to its file
     ]
     return scenarios, exporter
 
@@ -247,6 +270,7 @@ def report(results: dict[str, list[float]], rounds: int, calls: int) -> None:
         ("decorated / manual-attrs", "decorated", "manual-attrs", "context: baseline without events/metrics"),
         ("none / decorated", "none", "decorated", "target <= 0.05"),
         ("noop / decorated", "noop", "decorated", "context: no-op providers"),
+        ("worker-file / decorated", "worker-file", "decorated", "context: a worker process writing through"),
     ]
     print("ratios (median of per-round ratios):")
     for label, num, den, note in rows:

@@ -1,11 +1,21 @@
 """Bridge Python ``logging`` into OpenTelemetry logs (``logs.jsonl`` with the file exporter).
 
+The bridge *adds* to the application's logging and never takes output away.
+It is a handler on the root logger, and Python prints a record through its
+last-resort handler (WARNING and above, to stderr) only when no handler at all
+was found for it — so a lone bridge handler would silence an application that
+never configured logging. The bridge therefore hands such records to
+``logging.lastResort`` itself: the console shows exactly what it showed
+without otel-llm. (``logging.basicConfig()`` does nothing once the root logger
+has a handler: call it before ``configure()``.)
+
 Why the SDK's own ``LoggingHandler``: it already translates a ``LogRecord``
 (severity, body, code location, exception) and stamps the trace and span ids
 of the span active when the record was written — exactly what lets a log line
 be read beside its LLM call. We add only what a bridge on the *root* logger
 needs to avoid feedback loops: records from OpenTelemetry's and our
-exporters' own loggers and from the HTTP/gRPC client libraries the OTLP
+own loggers (``otel_llm.*``: a notice about a failing disk must not be
+written to that disk; see :mod:`otel_llm._notices`) and from the HTTP/gRPC client libraries the OTLP
 exporters and the spool's replay thread use (``urllib3``, ``grpc``), records
 emitted while an export is running (OpenTelemetry marks that context with
 "suppress instrumentation") and records raised re-entrantly from inside the
@@ -25,24 +35,23 @@ import threading
 import warnings
 from typing import Any, Callable
 
-from opentelemetry import context
-from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
-from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from opentelemetry.sdk.resources import Resource
 
 from otel_llm import _runtime
+from otel_llm._guard import internal_error
+from otel_llm._upstream import LoggerProvider, LoggingHandler
 
 __all__ = ["attach_logging", "logger_provider_for"]
 
 # Loggers whose records would describe (or cause) an export: never exported themselves.
-_EXCLUDED_PREFIXES = ("opentelemetry", "otel_llm.exporters", "otel_llm.providers", "urllib3", "grpc")
-_SUPPRESS_KEY = getattr(context, "_SUPPRESS_INSTRUMENTATION_KEY", None)
+_EXCLUDED_PREFIXES = ("opentelemetry", "otel_llm", "urllib3", "grpc")
 
 
-def logger_provider_for(resource: Resource, exporter: Any) -> LoggerProvider:
-    """A LoggerProvider batching records to ``exporter``."""
+def logger_provider_for(resource: Resource, processor: Any) -> LoggerProvider:
+    """A LoggerProvider handing records to ``processor`` (a batching processor of ``exporters._batching``)."""
     provider = LoggerProvider(resource=resource, shutdown_on_exit=False)  # otel_llm's atexit closes it
-    provider.add_log_record_processor(BatchLogRecordProcessor(exporter))
+    provider.add_log_record_processor(processor)
     return provider
 
 
@@ -61,21 +70,41 @@ class _BridgeHandler(LoggingHandler):
             super().__init__(level=logging.NOTSET, logger_provider=logger_provider)
         self._inside = threading.local()
 
+    def handle(self, record: logging.LogRecord) -> bool:
+        if _only_bridges_handle(record):
+            last_resort = logging.lastResort
+            if last_resort is not None and record.levelno >= last_resort.level:
+                last_resort.handle(record)
+        return bool(super().handle(record))
+
     def emit(self, record: logging.LogRecord) -> None:
         if _excluded(record.name) or getattr(self._inside, "active", False):
             return
-        if _SUPPRESS_KEY is not None and context.get_value(_SUPPRESS_KEY):
+        if not is_instrumentation_enabled():  # emitted while an export runs
             return
         self._inside.active = True
         try:
             super().emit(_runtime.current().content.log_record(record))  # redacted copy, if a hook is set
-        except Exception:  # noqa: BLE001 — logging must never fail because of telemetry
-            pass
+        except Exception as exc:  # noqa: BLE001 — logging must never fail because of telemetry
+            internal_error("logs bridge: emit", exc)
         finally:
             self._inside.active = False
 
     def flush(self) -> None:
         """No-op: upstream spawns a thread per flush; ``otel_llm.flush()`` flushes the provider."""
+
+
+def _only_bridges_handle(record: logging.LogRecord) -> bool:
+    """True when Python would find no handler but bridges for ``record`` (then it uses ``lastResort``).
+
+    Walks the logger hierarchy the way ``Logger.callHandlers`` does.
+    """
+    logger: logging.Logger | None = logging.getLogger(record.name) if record.name != "root" else logging.getLogger()
+    while logger is not None:
+        if any(not isinstance(h, _BridgeHandler) for h in logger.handlers):
+            return False
+        logger = logger.parent if logger.propagate else None
+    return True
 
 
 def attach_logging(provider: LoggerProvider, logger: logging.Logger | None = None) -> Callable[[], None]:

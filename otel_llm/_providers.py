@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,9 +21,12 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricExporter, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.export import SpanExporter
 
+from otel_llm import _notices, _upstream
+from otel_llm._guard import internal_error
 from otel_llm._settings import Settings
+from otel_llm.exporters._batching import BatchLogProcessor, BatchSpanProcessor, processors_settings
 
 __all__ = ["Providers", "build"]
 
@@ -38,6 +42,8 @@ class Providers:
     logger_provider: Any | None = None
     owned: list[Any] = field(default_factory=list)  # providers we created, closed by shutdown()
     closers: list[Callable[[], None]] = field(default_factory=list)  # detach handler, uninstrument
+    # Our processors and spooled exporters: told the shutdown deadline before the providers close.
+    bounded: list[Any] = field(default_factory=list)
 
     @property
     def records(self) -> bool:
@@ -45,8 +51,8 @@ class Providers:
         return not isinstance(self.tracer_provider, trace.NoOpTracerProvider)
 
     def force_flush(self, timeout_s: float = 5.0) -> bool:
-        """Flush every provider in use (adopted ones too: flushing never loses data)."""
-        timeout_ms = int(max(timeout_s, 0) * 1000)
+        """Flush every provider in use (adopted ones too: flushing never loses data), within ``timeout_s``."""
+        deadline = time.monotonic() + max(timeout_s, 0)
         ok = True
         seen: set[int] = set()
         for provider in (self.tracer_provider, self.meter_provider, self.logger_provider):
@@ -56,16 +62,31 @@ class Providers:
             flush = getattr(provider, "force_flush", None)
             if not callable(flush):
                 continue
+            left_ms = int((deadline - time.monotonic()) * 1000)
+            if left_ms < 50:  # out of time (a MeterProvider raises when its deadline passed before a reader)
+                ok = False
+                continue
             try:
-                result = flush(timeout_millis=timeout_ms)
+                result = flush(timeout_millis=left_ms)
                 ok = ok and result is not False
-            except Exception:  # noqa: BLE001 — flush is best effort, reported not raised
-                _log.warning("otel-llm: flushing %s failed", type(provider).__name__, exc_info=True)
+            except Exception as exc:  # noqa: BLE001 — flush is best effort, reported not raised
+                internal_error(f"providers: flushing {type(provider).__name__}", exc)
                 ok = False
         return ok
 
-    def shutdown(self) -> None:
-        """Undo our integrations, then close the providers we created (idempotent)."""
+    def shutdown(self, budget_s: float | None = None) -> None:
+        """Undo our integrations, then close the providers we created (idempotent).
+
+        Flushing and closing end within about ``budget_s`` seconds (default:
+        ``Settings.shutdown_timeout_s``): exports still waiting on a collector
+        then are interrupted and spooled (OTLP), and what no exporter took is
+        counted as lost.
+        """
+        budget = Settings.shutdown_timeout_s if budget_s is None else max(budget_s, 0)
+        deadline = time.monotonic() + budget
+        for part in self.bounded:
+            part.set_deadline(deadline)
+        self.force_flush(budget)
         closers, self.closers = self.closers, []
         for close in reversed(closers):
             _quietly(close)
@@ -77,8 +98,8 @@ class Providers:
 def _quietly(fn: Callable[[], Any]) -> None:
     try:
         fn()
-    except Exception:  # noqa: BLE001 — shutdown must finish whatever one part does
-        _log.warning("otel-llm: error during shutdown", exc_info=True)
+    except Exception as exc:  # noqa: BLE001 — shutdown must finish whatever one part does
+        internal_error("providers: shutdown", exc)
 
 
 def _resource(settings: Settings) -> Resource:
@@ -87,16 +108,11 @@ def _resource(settings: Settings) -> Resource:
 
 
 def _spool(exporter: Any, signal: str, settings: Settings) -> Any:
-    """Wrap an OTLP exporter with the collector engineer's disk spool when it exists."""
-    try:
-        from otel_llm.exporters.spool import spooled
-    except ImportError:
-        return exporter
-    try:
-        return spooled(exporter, signal, settings.resolved_spool_dir, settings.spool_max_bytes)
-    except Exception:  # noqa: BLE001 — without a spool we still export, just without replay
-        _log.warning("otel-llm: spool unavailable for %s; exporting without it", signal, exc_info=True)
-        return exporter
+    """Wrap an OTLP exporter with the disk spool (or, with ``spool_max_bytes <= 0``, loss counting)."""
+    from otel_llm.exporters.spool import spooled
+
+    return spooled(exporter, signal, settings.resolved_spool_dir, settings.spool_max_bytes,
+                   settings.max_request_bytes)
 
 
 def _otlp_endpoint(settings: Settings, signal: str) -> dict[str, str]:
@@ -111,13 +127,12 @@ def _otlp_endpoint(settings: Settings, signal: str) -> dict[str, str]:
 
 
 def _otlp_exporters(settings: Settings) -> tuple[SpanExporter, MetricExporter, Any]:
+    OTLPLogExporter = _upstream.otlp_log_exporter_class(settings.protocol)  # noqa: N806
     if settings.protocol == "grpc":
-        from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
         from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
 
         from otel_llm.exporters.otlp import GrpcSpanExporter as OTLPSpanExporter
     else:
-        from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter  # type: ignore[assignment]
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import (  # type: ignore[assignment]
             OTLPMetricExporter,
         )
@@ -125,30 +140,35 @@ def _otlp_exporters(settings: Settings) -> tuple[SpanExporter, MetricExporter, A
         # Upstream's exporter with a wire encoder ~5x faster (equal bytes once parsed):
         # the upstream encoder alone caps OTLP at ~14k spans/s on this project's 2-core box.
         from otel_llm.exporters.otlp import HttpSpanExporter as OTLPSpanExporter  # type: ignore[assignment]
+    from otel_llm.exporters.otlp import METRIC_POINTS_PER_REQUEST, BoundedLogExporter
+
+    # Every request stays under max_request_bytes: spans and logs are split by size,
+    # metrics by data-point count (upstream's option).
+    limit = settings.max_request_bytes
     return (
-        _spool(OTLPSpanExporter(**_otlp_endpoint(settings, "traces")), "traces", settings),
-        _spool(OTLPMetricExporter(**_otlp_endpoint(settings, "metrics")), "metrics", settings),
-        _spool(OTLPLogExporter(**_otlp_endpoint(settings, "logs")), "logs", settings),
+        _spool(OTLPSpanExporter(**_otlp_endpoint(settings, "traces"), max_request_bytes=limit), "traces", settings),
+        _spool(OTLPMetricExporter(**_otlp_endpoint(settings, "metrics"),
+                                  max_export_batch_size=METRIC_POINTS_PER_REQUEST), "metrics", settings),
+        _spool(BoundedLogExporter(OTLPLogExporter(**_otlp_endpoint(settings, "logs")), limit), "logs", settings),
     )
 
 
 def _console_exporters(settings: Settings) -> tuple[SpanExporter, MetricExporter, Any]:
-    from opentelemetry.sdk._logs.export import ConsoleLogRecordExporter
     from opentelemetry.sdk.metrics.export import ConsoleMetricExporter
     from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
-    return ConsoleSpanExporter(), ConsoleMetricExporter(), ConsoleLogRecordExporter()
+    return ConsoleSpanExporter(), ConsoleMetricExporter(), _upstream.ConsoleLogRecordExporter()
 
 
 def _file_exporters(settings: Settings) -> tuple[SpanExporter, MetricExporter, Any]:
     from otel_llm.exporters.file import FileLogExporter, FileMetricExporter, FileSpanExporter
 
     out = Path(settings.output_dir)
-    size = settings.rotate_max_bytes
+    sizes = {"max_bytes": settings.rotate_max_bytes, "max_line_bytes": settings.max_request_bytes}
     return (
-        FileSpanExporter(out / "traces.jsonl", max_bytes=size),
-        FileMetricExporter(out / "metrics.jsonl", max_bytes=size),
-        FileLogExporter(out / "logs.jsonl", max_bytes=size),
+        FileSpanExporter(out / "traces.jsonl", **sizes),
+        FileMetricExporter(out / "metrics.jsonl", **sizes),
+        FileLogExporter(out / "logs.jsonl", **sizes),
     )
 
 
@@ -159,15 +179,11 @@ _EXPORTERS: dict[str, Callable[[Settings], tuple[SpanExporter, MetricExporter, A
 }
 
 
-# The SDK's default queue (2048 spans) drops spans in any burst faster than the
-# exporter, before the file or the spool ever sees them. 32768 spans bound the
-# queue to tens of MB; OTEL_BSP_MAX_QUEUE_SIZE still wins when the user sets it.
-_DEFAULT_SPAN_QUEUE = 32768
-
-
-def _span_queue_size() -> int | None:
-    """Our queue size unless the user set the standard variable (then the SDK reads it)."""
-    return None if os.environ.get("OTEL_BSP_MAX_QUEUE_SIZE") else _DEFAULT_SPAN_QUEUE
+# Queue sizes, batch sizes and delays of our batching processors; the standard
+# OTEL_BSP_* / OTEL_BLRP_* variables win. The SDK's default span queue (2048)
+# drops spans in any burst faster than the exporter; 32768 bound it to tens of MB.
+_SPAN_BATCHING = (32768, 512, 1000)  # max queue, max batch, schedule delay (ms): at most 1 s of spans in memory
+_LOG_BATCHING = (2048, 512, 1000)
 
 
 def build(
@@ -190,10 +206,18 @@ def build(
     resource = _resource(settings)
     result = Providers(tracer_provider=tracer_provider, meter_provider=meter_provider)
 
+    local = settings.exporter == "file"  # worker processes write local files through, item by item
+    for exporter in (span_exp, metric_exp, log_exp):
+        if hasattr(exporter, "set_deadline"):
+            result.bounded.append(exporter)
+
     if tracer_provider is None:
         tp = TracerProvider(resource=resource, shutdown_on_exit=False)  # our atexit flushes
         if span_exp is not None:
-            tp.add_span_processor(BatchSpanProcessor(span_exp, max_queue_size=_span_queue_size()))
+            processor = BatchSpanProcessor(
+                span_exp, local=local, **processors_settings("BSP", _SPAN_BATCHING, os.environ.get))
+            tp.add_span_processor(processor)
+            result.bounded.append(processor.batcher)
         result.tracer_provider = tp
         result.owned.append(tp)
 
@@ -209,10 +233,16 @@ def build(
         result.meter_provider = mp
         result.owned.append(mp)
 
+    if result.records and not isinstance(result.meter_provider, metrics.NoOpMeterProvider):
+        _notices.observe(result.meter_provider.get_meter("otel_llm.delivery"))
+
     if settings.logs_enabled and log_exp is not None:
         from otel_llm._logs import attach_logging, logger_provider_for
 
-        lp = logger_provider_for(resource, log_exp)
+        log_processor = BatchLogProcessor(
+            log_exp, local=local, **processors_settings("BLRP", _LOG_BATCHING, os.environ.get))
+        result.bounded.append(log_processor.batcher)
+        lp = logger_provider_for(resource, log_processor)
         result.logger_provider = lp
         result.owned.append(lp)
         result.closers.append(attach_logging(lp))
@@ -235,37 +265,15 @@ def install_globals(providers: Providers) -> None:
 
     OpenTelemetry allows setting a global provider once. When the current
     global is one *we* installed (by an earlier ``configure()``, even one
-    since shut down), we reset the once-flag (as OpenTelemetry's own test
-    utilities do) and swap it; a global the application set itself is left
-    alone.
+    since shut down), it is swapped; a global the application set itself is
+    left alone.
     """
-    if providers.tracer_provider in providers.owned:
-        _swap_global(trace, "_TRACER_PROVIDER", "_TRACER_PROVIDER_SET_ONCE",
-                     providers.tracer_provider, trace.set_tracer_provider)
-    if providers.meter_provider in providers.owned:
-        from opentelemetry.metrics import _internal as metrics_internal
-
-        _swap_global(metrics_internal, "_METER_PROVIDER", "_METER_PROVIDER_SET_ONCE",
-                     providers.meter_provider, metrics.set_meter_provider)
-    if providers.logger_provider is not None and providers.logger_provider in providers.owned:
-        from opentelemetry import _logs
-        from opentelemetry._logs import _internal as logs_internal
-
-        _swap_global(logs_internal, "_LOGGER_PROVIDER", "_LOGGER_PROVIDER_SET_ONCE",
-                     providers.logger_provider, _logs.set_logger_provider)
-
-
-def _swap_global(module: Any, value_attr: str, once_attr: str, new: Any,
-                 setter: Callable[[Any], None]) -> None:
-    current = getattr(module, value_attr, None)
-    if current is not None and current not in _installed:
-        _log.info("otel-llm: a global %s is already set by the application; keeping it",
-                  type(current).__name__)
-        return
-    if current is not None:
-        from opentelemetry.util._once import Once
-
-        setattr(module, once_attr, Once())
-        setattr(module, value_attr, None)
-    setter(new)
-    _installed.add(new)
+    for signal, provider in (("traces", providers.tracer_provider), ("metrics", providers.meter_provider),
+                             ("logs", providers.logger_provider)):
+        if provider is None or provider not in providers.owned:
+            continue
+        if _upstream.install_global_provider(signal, provider, _installed):
+            _installed.add(provider)
+        else:
+            _log.info("otel-llm: a global %s is already set by the application; keeping it",
+                      type(_upstream.global_provider(signal)).__name__)

@@ -20,6 +20,8 @@ from opentelemetry import metrics, trace
 from opentelemetry.metrics import Meter
 from opentelemetry.trace import Tracer
 
+from otel_llm import _notices
+from otel_llm._guard import internal_error
 from otel_llm._content import ContentPolicy
 from otel_llm._settings import Settings
 from otel_llm.pricing import PriceBook
@@ -163,6 +165,7 @@ def configure(
 
     with _lock:
         previous = _providers
+        previous_budget = _runtime.settings.shutdown_timeout_s if _runtime is not None else None
         built = providers_mod.build(settings, tracer_provider, meter_provider)
         try:
             runtime = _build_runtime(settings, built.tracer_provider, built.meter_provider, built.records)
@@ -172,8 +175,7 @@ def configure(
         providers_mod.install_globals(built)
         _runtime, _providers = runtime, built
         if previous is not None:
-            previous.force_flush()
-            previous.shutdown()
+            previous.shutdown(previous_budget)
         _register_atexit()
         _instrument_threads()
 
@@ -185,23 +187,31 @@ def flush(timeout_s: float = 5) -> bool:
         return True
     try:
         return state.force_flush(timeout_s)
-    except Exception:  # noqa: BLE001
-        _log.warning("otel-llm: flush failed", exc_info=True)
+    except Exception as exc:  # noqa: BLE001 — never raises into the app
+        internal_error("runtime: flush", exc)
         return False
 
 
 def shutdown() -> None:
-    """Flush and close what ``configure()`` created. Idempotent; decorators keep working after."""
+    """Flush and close what ``configure()`` created, within ``shutdown_timeout_s``. Idempotent.
+
+    Decorators keep working after. With the OTLP exporter, what the collector
+    has not taken when the budget runs out is spooled, and a line on stderr
+    says how much and where (see ``exporters.spool``); what nothing could take
+    is counted as lost.
+    """
     global _runtime, _providers
     with _lock:
         state, _providers = _providers, None
+        settings = _runtime.settings if _runtime is not None else None
         _runtime = None  # back to the default runtime on the global providers
     if state is None:
         return
+    budget = settings.shutdown_timeout_s if settings is not None else None
     try:
-        state.force_flush()
+        state.shutdown(budget)
     finally:
-        state.shutdown()
+        _notices.print_tally()
 
 
 def _swap(runtime: Runtime | None, providers: "Providers | None") -> tuple[Runtime | None, "Providers | None"]:

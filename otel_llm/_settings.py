@@ -17,6 +17,8 @@ from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from otel_llm.exporters._sizing import DEFAULT_MAX_REQUEST_BYTES
+
 _log = logging.getLogger(__name__)
 
 EXPORTERS = ("file", "otlp", "console", "none")
@@ -58,6 +60,13 @@ def _parse_mib(raw: str) -> int:
     if value <= 0:
         raise ValueError(f"expected a positive size in MiB, got {raw!r}")
     return int(value * MIB)
+
+
+def _parse_seconds(raw: str) -> float:
+    value = float(raw.strip())
+    if not value >= 0:
+        raise ValueError(f"expected a number of seconds >= 0, got {raw!r}")
+    return value
 
 
 def _parse_str(raw: str) -> str | None:
@@ -103,6 +112,12 @@ class Settings:
     rotate_max_bytes: int = field(default=100 * MIB, metadata=_env("OTEL_LLM_ROTATE_MAX_MB", _parse_mib))
     spool_dir: Path | None = field(default=None, metadata=_env("OTEL_LLM_SPOOL_DIR", _parse_path))
     spool_max_bytes: int = field(default=256 * MIB, metadata=_env("OTEL_LLM_SPOOL_MAX_MB", _parse_mib))
+    # Largest OTLP request and file line (bigger batches are split, single oversized items cut).
+    max_request_bytes: int = field(
+        default=DEFAULT_MAX_REQUEST_BYTES, metadata=_env("OTEL_LLM_MAX_REQUEST_MB", _parse_mib)
+    )
+    # How long shutdown (and so the app's exit) may wait for the collector; the rest is spooled.
+    shutdown_timeout_s: float = field(default=5.0, metadata=_env("OTEL_LLM_SHUTDOWN_TIMEOUT_S", _parse_seconds))
     metric_export_interval_ms: int = field(
         default=60_000, metadata=_env("OTEL_METRIC_EXPORT_INTERVAL", _parse_positive_int)
     )

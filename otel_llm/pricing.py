@@ -47,6 +47,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from otel_llm import _notices
 from otel_llm._guard import internal_error
 from otel_llm._usage import Usage
 
@@ -239,12 +240,9 @@ class PriceBook:
         self._cache[key] = found
         if found is None and model not in self._warned:
             self._warned.add(model)
-            _log.warning(
-                "otel-llm: no price for model %r (provider %r); its calls get no cost. "
-                "Add it with configure(pricing={%r: {'input': ..., 'output': ...}}).",
-                model,
-                provider,
-                model,
+            _notices.notice(  # on the console whatever the logging setup
+                f"no price for model {model!r} (provider {provider!r}); its calls get no cost. "
+                f"Add it with configure(pricing={{{model!r}: {{'input': ..., 'output': ...}}}})."
             )
         return found
 

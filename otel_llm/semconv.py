@@ -41,6 +41,7 @@ RETRY_SUCCEEDED: Final = "succeeded"
 RETRY_GAVE_UP: Final = "gave_up"
 # The ids of the tool calls a model response asked for (a tool span's gen_ai.tool.call.id joins them).
 OTEL_LLM_RESPONSE_TOOL_CALL_IDS: Final = "otel_llm.response.tool_call_ids"
+OTEL_LLM_SIGNAL: Final = "otel_llm.signal"  # metric attribute: traces | metrics | logs
 
 KIND_CHAT: Final = "chat"
 KIND_GRAPH_NODE: Final = "graph_node"
@@ -138,6 +139,8 @@ METRIC_VECTOR_OPERATIONS: Final = "otel_llm.vector.operations"  # counter, {oper
 METRIC_GRAPH_NODE_DURATION: Final = "otel_llm.graph.node.duration"  # histogram, s
 METRIC_TOOL_DURATION: Final = "otel_llm.tool.duration"  # histogram, s; by tool name and error.type
 METRIC_TOOL_CALLS: Final = "otel_llm.tool.calls"  # counter, {call}; by tool name and error.type
+# observable counter, {item}: telemetry otel-llm could not deliver, by otel_llm.signal and error.type
+METRIC_TELEMETRY_DROPPED: Final = "otel_llm.telemetry.dropped"
 
 # Bucket boundaries recommended by the GenAI metrics semantic conventions.
 TOKEN_USAGE_BUCKETS: Final = (

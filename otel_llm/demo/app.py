@@ -31,6 +31,7 @@ from otel_llm.demo.fake_llm import RETRYABLE_ERRORS, FakeOpenAI
 from otel_llm.demo.vector_store import InMemoryVectorStore
 
 log = logging.getLogger("rag_demo")  # the app's logger, bridged to logs.jsonl
+log.addHandler(logging.NullHandler())  # its warnings are demo data for logs.jsonl, not console output
 
 GRAPH = "rag"
 PROVIDER = "openai"

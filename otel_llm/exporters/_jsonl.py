@@ -15,20 +15,26 @@ classes in ``file.py`` call them) and adds what the collector's
 * ``fsync`` on flush and close;
 * rotation by size with the collector's backup naming — lumberjack style,
   ``traces-2026-11-25T14-45-01.123-size.jsonl``, UTC;
-* it never raises into the SDK's export thread: failures are logged once
-  (until the next success) and reported as ``False``.
+* it never raises into the SDK's export thread: a failure returns ``False``
+  and counts the batch's items as lost in :mod:`otel_llm._notices` (printed
+  on stderr once per incident — not through ``logging``, which may itself
+  write to the failing disk).
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import os
 import threading
+import weakref
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Generic, Iterator, TypeVar
+
+from otel_llm import _notices
+from otel_llm._guard import internal_error
+from otel_llm.exporters._sizing import bounded_lines
 
 __all__ = ["JsonlWriter", "backup_name", "encode_line"]
 
@@ -41,7 +47,6 @@ try:
 except ImportError:  # optional speed-up
     _orjson = None  # type: ignore[assignment]
 
-_log = logging.getLogger("otel_llm.exporters")
 T = TypeVar("T")
 
 # O_RDWR (not O_WRONLY) so _open can pread the last byte; every write still appends.
@@ -76,7 +81,14 @@ def backup_name(path: Path, when: datetime) -> Path:
 
 
 class JsonlWriter(Generic[T]):
-    """Encode a batch with ``encode`` and append it to ``path`` as one line."""
+    """Encode a batch with ``encode`` and append it to ``path`` as one line.
+
+    A batch whose line would exceed ``max_line_bytes`` is written as several
+    lines (see :mod:`._sizing`), all in the same ``write``.
+
+    ``signal`` and ``count`` name what a failed write loses (``"traces"`` and
+    the number of spans in a batch) for the loss notices.
+    """
 
     def __init__(
         self,
@@ -84,43 +96,84 @@ class JsonlWriter(Generic[T]):
         encode: Callable[[T], dict[str, Any] | None],
         *,
         max_bytes: int | None = None,
+        max_line_bytes: int | None = None,
+        signal: str = "records",
+        count: Callable[[T], int] = lambda batch: 1,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
         self.path = Path(path)
+        self._where = os.path.abspath(self.path)  # named in loss notices
         self._encode = encode
+        self._signal = signal
+        self._count = count
         self._max_bytes = max_bytes if max_bytes and max_bytes > 0 else None
+        self._max_line = max_line_bytes if max_line_bytes and max_line_bytes > 0 else None
         self._clock = clock
         self._lock = threading.Lock()
         self._fd: int | None = None
         self._closed = False
         self._failing = False
+        weak = weakref.WeakMethod(self._after_fork_in_child)
+        os.register_at_fork(after_in_child=lambda: (method := weak()) is not None and method())
+
+    def _after_fork_in_child(self) -> None:
+        """A forked child opens the file itself: its own descriptor makes the ``flock`` exclude the parent.
+
+        (A descriptor inherited across ``fork`` shares the parent's lock; the
+        lock object may have been held by a parent thread at the fork.)
+        """
+        self._lock = threading.Lock()
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            _close_quietly(fd)  # the child's copy only; the parent's stays open
 
     # --- public -----------------------------------------------------------------
     def write(self, batch: T) -> bool:
         """Append one export request. ``True`` on success; never raises."""
         if self._closed:
-            return False
+            return self._failed("write", RuntimeError("the exporter was shut down"), batch)
         try:
             message = self._encode(batch)
             if message is None:
                 return True  # an empty batch: nothing to write, nothing failed
-            line = encode_line(message)
-            with self._lock:
-                if self._closed:
-                    return False
-                fd = self._writable_fd(len(line))
-                try:
-                    with _locked(fd):
-                        _write_all(fd, line)
-                except OSError:
-                    # Disk full mid-line leaves a torn line: reopen next time, which ends it.
-                    self._fd = None
-                    _close_quietly(fd)
-                    raise
-        except Exception as exc:  # noqa: BLE001 — the export thread must survive anything
-            return self._failed("write", exc)
-        self._failing = False
+            self._append(b"".join(bounded_lines(message, self._max_line, encode_line)))
+        except OSError as exc:  # the disk, not us: the batch is lost, and said so
+            return self._failed("write", exc, batch)
+        except Exception as exc:  # noqa: BLE001 — our encoder's fault; the export thread must survive it
+            self._failed("write", exc, batch)
+            internal_error("jsonl: encoding a batch", exc)
+            return False
+        self._succeeded()
         return True
+
+    def append_lines(self, data: bytes, items: int) -> bool:
+        """Append lines already encoded (each ending in a newline) holding ``items`` items. Never raises."""
+        try:
+            self._append(data)
+        except OSError as exc:
+            return self._failed("write", exc, items=items)
+        self._succeeded()
+        return True
+
+    def _append(self, data: bytes) -> None:
+        """One ``write`` of whole lines under the file lock; raises ``OSError``."""
+        with self._lock:
+            if self._closed:
+                raise OSError("the writer was closed")
+            fd = self._writable_fd(len(data))
+            try:
+                with _locked(fd):
+                    _write_all(fd, data)
+            except OSError:
+                # Disk full mid-line leaves a torn line: reopen next time, which ends it.
+                self._fd = None
+                _close_quietly(fd)
+                raise
+
+    def _succeeded(self) -> None:
+        if self._failing:
+            self._failing = False
+            _notices.resolved(self._signal, self._where)
 
     def flush(self) -> bool:
         """fsync what was written: after ``flush()`` the lines survive a power cut."""
@@ -204,10 +257,20 @@ class JsonlWriter(Generic[T]):
             finally:
                 _close_quietly(fd)
 
-    def _failed(self, what: str, exc: BaseException) -> bool:
-        if not self._failing:
-            self._failing = True
-            _log.warning("otel-llm: %s to %s failed: %s: %s", what, self.path, type(exc).__name__, exc)
+    def _failed(self, what: str, exc: BaseException, batch: Any = None, items: int | None = None) -> bool:
+        """Report a failure (never raises): a failed write loses its batch, a failed fsync may lose the tail."""
+        detail = f"{type(exc).__name__}: {exc}"
+        if batch is not None:
+            try:
+                items = self._count(batch)
+            except Exception as count_exc:  # noqa: BLE001 — counting must not hide the loss itself
+                internal_error("jsonl: counting a lost batch", count_exc)
+                items = 1
+        if items is not None:
+            _notices.lost(self._signal, items, self._where, "write_failed", detail)
+        elif not self._failing:
+            _notices.notice(f"{what} of {self._where} failed ({detail}): recent lines may not be on disk")
+        self._failing = True
         return False
 
 

@@ -24,6 +24,8 @@ from typing import Any
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanContext, SpanKind
 
+from otel_llm.exporters._sizing import shrink_span
+
 _KIND = {SpanKind.INTERNAL: 1, SpanKind.SERVER: 2, SpanKind.CLIENT: 3, SpanKind.PRODUCER: 4, SpanKind.CONSUMER: 5}
 _HAS_IS_REMOTE, _IS_REMOTE = 0x100, 0x200
 _SMALL = [bytes([i]) for i in range(128)]
@@ -159,14 +161,57 @@ def _scope(scope: Any) -> bytes:
 
 def encode_spans(spans: Sequence[ReadableSpan]) -> bytes:
     """Serialized ``ExportTraceServiceRequest`` for ``spans``, grouped by resource then scope."""
+    return _request([(span.resource, span.instrumentation_scope or None, _len(b"\x12", _span(span)))
+                     for span in spans])
+
+
+def encode_span_requests(spans: Sequence[ReadableSpan], max_bytes: int | None) -> list[tuple[bytes, int]]:
+    """``spans`` as requests of at most ``max_bytes`` each: ``(request, span count)`` in span order.
+
+    A span that alone would exceed the bound is sent with its longest string
+    attributes cut (:func:`._sizing.shrink_span`).
+    """
+    if not max_bytes:
+        return [(encode_spans(spans), len(spans))] if spans else []
+    chunks: list[list[tuple[Any, Any, bytes]]] = [[]]
+    used = 0
+    groups: set[tuple[int, int]] = set()
+    wrappers: dict[tuple[int, int], int] = {}
+    for span in spans:
+        resource, scope = span.resource, span.instrumentation_scope or None
+        wrapper = wrappers.get((id(resource), id(scope)))
+        if wrapper is None:
+            wrapper = wrappers[id(resource), id(scope)] = _wrapper_size(resource, scope)
+        encoded = _len(b"\x12", _span(span))
+        if len(encoded) + wrapper > max_bytes:
+            span = shrink_span(span, max_bytes - wrapper - 16, lambda s: len(_span(s)))
+            encoded = _len(b"\x12", _span(span))
+        cost = len(encoded) + (0 if (id(resource), id(scope)) in groups else wrapper)
+        if chunks[-1] and used + cost > max_bytes:
+            chunks.append([])
+            used, groups = 0, set()
+            cost = len(encoded) + wrapper
+        chunks[-1].append((resource, scope, encoded))
+        groups.add((id(resource), id(scope)))
+        used += cost
+    return [(_request(chunk), len(chunk)) for chunk in chunks if chunk]
+
+
+def _wrapper_size(resource: Any, scope: Any) -> int:
+    """Upper bound of the bytes a resource and scope add around their spans (length prefixes included)."""
+    schema = len(resource.schema_url or "") + len(getattr(scope, "schema_url", "") or "")
+    return len(_resource(resource)) + len(_scope(scope)) + schema + 32
+
+
+def _request(encoded_spans: Sequence[tuple[Any, Any, bytes]]) -> bytes:
+    """Assemble ``(resource, scope, encoded span)`` triples into one request, grouped by resource then scope."""
     # Grouped by identity first: Resource.__hash__ serializes the resource to JSON
     # on every call, which would cost more than encoding the span.
     grouped: dict[int, dict[int, list[bytes]]] = defaultdict(lambda: defaultdict(list))
     objects: dict[int, Any] = {}
-    for span in spans:
-        resource, scope = span.resource, span.instrumentation_scope or None
+    for resource, scope, encoded in encoded_spans:
         objects[id(resource)], objects[id(scope)] = resource, scope
-        grouped[id(resource)][id(scope)].append(_len(b"\x12", _span(span)))
+        grouped[id(resource)][id(scope)].append(encoded)
     by_value: dict[Any, dict[Any, list[bytes]]] = defaultdict(lambda: defaultdict(list))
     for resource_id, scopes in grouped.items():  # then by value, as upstream: equal objects merge
         for scope_id, encoded in scopes.items():

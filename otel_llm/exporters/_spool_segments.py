@@ -10,6 +10,14 @@ delivered, while other writers keep appending. A replayer therefore works on
 sealed segments only, records its progress in ``<segment>.offset``, and
 deletes a segment once every line in it was delivered.
 
+Bound: ``max_bytes`` covers the whole spool directory — every signal, every
+process. Before a record would overflow it, the oldest replayable segments
+(any signal, this store's own segment sealed first if need be) are deleted and
+the spans, log records or metric points in them counted as lost
+(:mod:`otel_llm._notices`), so the spool stays within one record of the bound.
+The stores of one process share one running total (:class:`_Budget`); the
+disk is rescanned whenever the total nears the bound.
+
 Crash safety: each record is one ``os.write`` of one line on an ``O_APPEND``
 descriptor, so a crash leaves at most a torn last line without its newline,
 which replay skips. A writer holds an exclusive ``flock`` on its ``.active``
@@ -21,14 +29,17 @@ replayer at a time (across processes) holds ``.replay.lock``.
 from __future__ import annotations
 
 import fcntl
-import logging
+import json
 import os
+import threading
 import time
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-_log = logging.getLogger("otel_llm.spool")
+from otel_llm import _notices
+from otel_llm.exporters._sizing import count_items
 
 ACTIVE = ".active"
 SEALED = ".pending"  # not .jsonl: a reader globbing the output dir must not take undelivered data for delivered
@@ -68,57 +79,110 @@ class Segment:
         self.path.with_name(self.path.name + OFFSET).unlink(missing_ok=True)
 
 
+class _Budget:
+    """One spool root as seen by one process: its byte total and the lock all its stores write under.
+
+    Every change to a store's open segment happens under :attr:`lock`, so a
+    store making room may delete another store's open segment (it closes that
+    store's descriptor first) without racing its writes.
+    """
+
+    def __init__(self, root: Path, max_bytes: int) -> None:
+        self.root = root
+        self.max_bytes = max_bytes
+        self.total = 0
+        self.lock = threading.RLock()
+        self.stores: "weakref.WeakSet[SegmentStore]" = weakref.WeakSet()
+        self.rescan()
+
+    def rescan(self) -> None:
+        """Recount undelivered bytes of every segment under the root (other processes' too)."""
+        total = 0
+        for path in _segments_under(self.root):
+            try:
+                total += path.stat().st_size - _read_offset(path)
+            except OSError:
+                continue  # replayed and deleted meanwhile
+        self.total = total
+
+
+_budgets: "weakref.WeakValueDictionary[tuple[str, int], _Budget]" = weakref.WeakValueDictionary()
+_budgets_lock = threading.Lock()
+
+
+def _budget_for(root: Path, max_bytes: int) -> _Budget:
+    key = (str(root.resolve()), max_bytes)
+    with _budgets_lock:
+        budget = _budgets.get(key)
+        if budget is None:
+            budget = _budgets[key] = _Budget(root, max_bytes)
+        return budget
+
+
 class SegmentStore:
     """Appends records for one signal and hands replayable segments out in order.
 
-    Not thread-safe: the owning spool serialises calls with its own lock.
+    ``root`` (default: ``directory`` itself) is what ``max_bytes`` bounds: the
+    spool directory holding one subdirectory per signal.
     """
 
-    def __init__(self, directory: Path, max_bytes: int) -> None:
+    def __init__(self, directory: Path, max_bytes: int, root: Path | None = None) -> None:
         self.directory = directory
         self.max_bytes = max_bytes
         # Small enough that the segment being written is a minor part of the budget.
         self.segment_bytes = max(64 * 1024, min(8 * 1024 * 1024, max_bytes // 8))
-        self.dropped_records = 0
+        self.dropped_records = 0  # records (lines) this store deleted or refused
+        self._signal = directory.name
         self._fd: int | None = None
         self._active: Path | None = None
         self._active_size = 0
-        self._total = 0
+        self._opened_at = 0.0
         directory.mkdir(parents=True, exist_ok=True)
-        self._rescan()
+        self._budget = _budget_for(root if root is not None else directory, max_bytes)
+        self._budget.stores.add(self)
 
     # --- writing -------------------------------------------------------------
-    def append(self, record: bytes) -> bool:
-        """Append one record as one line; False when it cannot be kept (too big, I/O error)."""
+    def append(self, record: bytes, items: int | None = None, max_age_s: float | None = None) -> bool:
+        """Append one record as one line; False when it cannot be kept (counted as lost).
+
+        ``items``: the spans, log records or metric points in the record (read
+        from it when not given), for the loss count. ``max_age_s``: seal the open
+        segment first if it was opened longer ago than that, so a replayer in
+        another process gets its records soon.
+        """
         line = record + b"\n"
         if len(line) > self.max_bytes:
-            self._count_dropped(1, f"a {len(line)}-byte record exceeds the spool size")
+            self.dropped_records += 1
+            self._lost(record, items, "spool_full", f"a {len(line):,}-byte record is larger than the whole spool")
             return False
-        if self._total + len(line) > self.max_bytes:
-            self._make_room(len(line))
-        if self._fd is not None and self._active_size + len(line) > self.segment_bytes:
-            self.seal()
-        try:
-            if self._fd is None:
-                self._open_segment()
-            os.write(self._fd, line)  # type: ignore[arg-type]
-        except OSError:
-            _log.warning("otel-llm spool: cannot write to %s", self.directory, exc_info=True)
-            return False
-        self._active_size += len(line)
-        self._total += len(line)
+        with self._budget.lock:
+            if self._fd is not None and (self._active_size + len(line) > self.segment_bytes or (
+                    max_age_s is not None and time.monotonic() - self._opened_at > max_age_s)):
+                self.seal()
+            if self._budget.total + len(line) > self.max_bytes:
+                self._make_room(len(line))
+            try:
+                if self._fd is None:
+                    self._open_segment()
+                os.write(self._fd, line)  # type: ignore[arg-type]
+            except OSError as exc:
+                self._lost(record, items, "write_failed", f"{type(exc).__name__}: {exc}")
+                return False
+            self._active_size += len(line)
+            self._budget.total += len(line)
         return True
 
     def seal(self) -> None:
         """Close the segment being written and make it replayable."""
-        if self._fd is None or self._active is None:
-            return
-        sealed = self._active.with_suffix(SEALED)
-        try:
-            os.rename(self._active, sealed)
-        finally:
-            os.close(self._fd)  # releases the flock
-            self._fd, self._active, self._active_size = None, None, 0
+        with self._budget.lock:
+            if self._fd is None or self._active is None:
+                return
+            sealed = self._active.with_suffix(SEALED)
+            try:
+                os.rename(self._active, sealed)
+            finally:
+                os.close(self._fd)  # releases the flock
+                self._fd, self._active, self._active_size = None, None, 0
 
     @property
     def writing(self) -> bool:
@@ -130,47 +194,72 @@ class SegmentStore:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_EXCL, 0o600)
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         self._fd, self._active, self._active_size = fd, path, 0
+        self._opened_at = time.monotonic()
+
+    def _drop_open_segment(self) -> None:
+        """Forget the open segment (budget lock held): after it was evicted, or in a forked child."""
+        if self._fd is not None:
+            os.close(self._fd)
+        self._fd, self._active, self._active_size = None, None, 0
+
+    def forget_inherited_segment(self) -> None:
+        """In a forked child: leave the parent's open segment to the parent, write a segment of our own."""
+        self._budget.lock = threading.RLock()  # the parent's may have been held by another thread
+        self._drop_open_segment()
 
     # --- reading -------------------------------------------------------------
     def pending(self) -> list[Segment]:
-        """Replayable segments, oldest first: sealed ones and those of dead writers."""
-        segments = []
-        for path in sorted(self.directory.iterdir()):
-            if path.suffix == SEALED or (path.suffix == ACTIVE and path != self._active and _orphaned(path)):
-                segments.append(Segment(path, _read_offset(path)))
-        return segments
+        """Replayable segments of this signal, oldest first: sealed ones and those of dead writers."""
+        return [Segment(path, _read_offset(path)) for path in sorted(_listdir(self.directory))
+                if path.suffix == SEALED or (path.suffix == ACTIVE and path != self._active and _orphaned(path))]
 
     def is_empty(self) -> bool:
         """No data of ours waiting and nothing replayable on disk."""
         return not self.writing and not self.pending()
 
+    def remove(self, segment: Segment) -> None:
+        """Delete a delivered segment and give its bytes back to the budget."""
+        with self._budget.lock:
+            try:
+                size = segment.path.stat().st_size - segment.offset
+            except OSError:
+                size = 0  # evicted meanwhile: already subtracted
+            segment.remove()
+            self._budget.total = max(self._budget.total - size, 0)
+
     # --- the size bound -------------------------------------------------------
     def _make_room(self, needed: int) -> None:
-        self._rescan()
-        for segment in self.pending():
-            if self._total + needed <= self.max_bytes:
+        """Delete the oldest data of any signal until ``needed`` more bytes fit (budget lock held).
+
+        Candidates, oldest first: replayable segments on disk and the segments
+        this process's stores are writing. Segments other live processes are
+        writing cannot be touched.
+        """
+        budget = self._budget
+        budget.rescan()
+        if budget.total + needed <= self.max_bytes:
+            return
+        writers = {store._active: store for store in list(budget.stores) if store._active is not None}
+        candidates = sorted((p for p in _segments_under(budget.root)
+                             if p.suffix == SEALED or p in writers or (p.suffix == ACTIVE and _orphaned(p))),
+                            key=lambda p: p.name)
+        for path in candidates:
+            if budget.total + needed <= self.max_bytes:
                 return
-            size, records = _size_and_records(segment)
+            writer = writers.get(path)
+            if writer is not None:
+                writer._drop_open_segment()  # its next record opens a new segment
+            segment = Segment(path, _read_offset(path))
+            size, records, items = _contents(segment)
             segment.remove()
-            self._total -= size
-            self._count_dropped(records, "the spool is full")
+            budget.total -= size
+            self.dropped_records += records
+            _notices.lost(path.parent.name, items, str(budget.root), "spool_full",
+                          f"bound {self.max_bytes:,} bytes; oldest data deleted")
 
-    def _rescan(self) -> None:
-        total = 0
-        for path in self.directory.iterdir():
-            if path.suffix in (SEALED, ACTIVE):
-                try:
-                    total += path.stat().st_size - _read_offset(path)
-                except OSError:
-                    continue
-        self._total = total
-
-    def _count_dropped(self, records: int, why: str) -> None:
-        self.dropped_records += records
-        _log.warning(
-            "otel-llm spool %s: %s; dropped %d oldest batch(es), %d dropped so far",
-            self.directory, why, records, self.dropped_records,
-        )
+    def _lost(self, record: bytes, items: int | None, kind: str, detail: str) -> None:
+        count = items if items is not None else _items_in(record)
+        _notices.lost(self._signal, count, str(self.directory), kind, detail)
 
     def close(self) -> None:
         self.seal()
@@ -179,6 +268,29 @@ class SegmentStore:
 def segment_files(spool_dir: Path) -> list[Path]:
     """Every spool segment (any signal, any state) under ``spool_dir``, oldest first per signal."""
     return sorted(p for p in spool_dir.rglob("*") if p.suffix in (SEALED, ACTIVE))
+
+
+def _segments_under(root: Path) -> Iterator[Path]:
+    """Segments in ``root`` and its signal subdirectories (one level: the spool's layout)."""
+    for directory in (root, *(d for d in _listdir(root) if d.is_dir())):
+        for path in _listdir(directory):
+            if path.suffix in (SEALED, ACTIVE):
+                yield path
+
+
+def _listdir(directory: Path) -> list[Path]:
+    try:
+        return list(directory.iterdir())
+    except OSError:  # not created yet, or removed
+        return []
+
+
+def _items_in(line: bytes) -> int:
+    """Spans, log records or metric points in one spooled line (0 when unreadable)."""
+    try:
+        return count_items(json.loads(line))
+    except ValueError:  # a torn or foreign line: nothing countable
+        return 0
 
 
 def _orphaned(path: Path) -> bool:
@@ -203,12 +315,14 @@ def _read_offset(path: Path) -> int:
         return 0
 
 
-def _size_and_records(segment: Segment) -> tuple[int, int]:
+def _contents(segment: Segment) -> tuple[int, int, int]:
+    """Undelivered bytes, lines and items of a segment."""
     try:
         data = segment.path.read_bytes()[segment.offset:]
     except OSError:
-        return 0, 0
-    return len(data), data.count(b"\n")
+        return 0, 0, 0
+    lines = [line for line in data.split(b"\n") if line.strip()]
+    return len(data), data.count(b"\n"), sum(_items_in(line) for line in lines)
 
 
 class ReplayLock:

@@ -1,74 +1,137 @@
-"""The upstream OTLP span exporters with the fast wire encoder of :mod:`._otlp_wire`.
+"""OTLP exporters that never send a request larger than ``max_request_bytes``.
 
-Everything but the encoding is upstream's: endpoint and env resolution,
-headers, TLS, compression, retries with backoff, gRPC reconnection, the size
-limit, the exporter's self-metrics. Only the bytes are made differently (and
-equal, once parsed, to upstream's request). Pinned to opentelemetry-exporter-otlp
-1.45.1: the overrides use its private ``_client``, ``_metrics``,
-``_max_request_size`` and ``_stub``.
+Spans: upstream's OTLP span exporters (endpoint and env resolution, headers,
+TLS, compression, retries with backoff, gRPC reconnection, self-metrics —
+reached through :mod:`otel_llm._upstream`, which owns the private names this
+needs) sending bytes from the fast wire encoder of :mod:`._otlp_wire`, which
+also splits a batch into requests under the bound. The bytes equal upstream's
+request once parsed.
+
+Logs: upstream's log exporters behind :class:`BoundedLogExporter`, which
+halves a batch until each part fits and cuts the longest strings of a single
+record that does not. Metrics: upstream's ``max_export_batch_size`` (data
+points per request) keeps requests small.
+
+A span batch refused for good by an HTTP endpoint (4xx other than 408/429) is
+marked on the exporter (``refused``), so the spool can set it aside instead of
+retrying it.
 """
 
 from __future__ import annotations
 
-import logging
+import copy
 from collections.abc import Sequence
 from typing import Any
 
-from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as _UpstreamGrpc
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as _UpstreamHttp
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExportResult
 
-from otel_llm.exporters._otlp_wire import encode_spans
+from otel_llm import _upstream
+from otel_llm._guard import internal_error
+from otel_llm._upstream import LogRecordExporter, LogRecordExportResult, ReadableLogRecord
+from otel_llm.exporters._otlp_wire import encode_span_requests
+from otel_llm.exporters._sizing import DEFAULT_MAX_REQUEST_BYTES, cut_longest
 
-__all__ = ["GrpcSpanExporter", "HttpSpanExporter"]
+__all__ = ["METRIC_POINTS_PER_REQUEST", "BoundedLogExporter", "GrpcSpanExporter", "HttpSpanExporter"]
 
-_log = logging.getLogger("otel_llm.exporters.otlp")
-_EXPORT_METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
+# Data points per metric request: a few hundred bytes each, so well under the bound.
+METRIC_POINTS_PER_REQUEST = 1000
 
 
-class HttpSpanExporter(_UpstreamHttp):
-    """OTLP/HTTP protobuf span exporter; same constructor as upstream's."""
+class _BoundedSpanExport:
+    """``export`` shared by both transports: encode in requests under the bound, send each."""
+
+    send: Any
+    is_shut_down: bool
+
+    def __init__(self, *args: Any, max_request_bytes: int | None = DEFAULT_MAX_REQUEST_BYTES, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_request_bytes = max_request_bytes
+        self.refused = False  # the last failed batch was refused for good, not merely undelivered
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        if self._shutdown:
-            _log.warning("Exporter already shutdown, ignoring batch")
+        self.refused = False
+        if self.is_shut_down:
             return SpanExportResult.FAILURE
-        with self._metrics.export_operation(len(spans)) as result:
-            try:
-                data = encode_spans(spans)
-            except Exception as error:  # noqa: BLE001 — same contract as upstream: report, don't raise
-                _log.error("Failed to encode span batch: %s", error)
-                result.error = error
-                return SpanExportResult.FAILURE
-            if self._max_request_size and len(data) > self._max_request_size:
-                _log.warning("Dropping span batch: serialized size %d bytes exceeds max_request_size %d bytes.",
-                             len(data), self._max_request_size)
-                return SpanExportResult.FAILURE
-            outcome = self._client.export(data)
-            if not outcome.success:
-                result.error = outcome.error
+        try:
+            requests = encode_span_requests(spans, self.max_request_bytes)
+        except Exception as exc:  # noqa: BLE001 — our encoder's fault: report, never raise into the SDK
+            internal_error("otlp: encoding a span batch", exc)
+            return SpanExportResult.FAILURE
+        for request, count in requests:
+            result = self.send(request, count)
+            if not result.ok:
+                self.refused = result.refused
                 return SpanExportResult.FAILURE
         return SpanExportResult.SUCCESS
 
 
-class _BytesTraceStub:
-    """A TraceService stub that sends already-serialized requests."""
-
-    def __init__(self, channel: Any) -> None:
-        self.Export = channel.unary_unary(  # noqa: N815 — the gRPC method's name
-            _EXPORT_METHOD, request_serializer=None, response_deserializer=ExportTraceServiceResponse.FromString
-        )
+class HttpSpanExporter(_BoundedSpanExport, _upstream.http_span_sender()):  # type: ignore[misc]
+    """OTLP/HTTP protobuf span exporter; upstream's constructor plus ``max_request_bytes``."""
 
 
-class GrpcSpanExporter(_UpstreamGrpc):
-    """OTLP/gRPC span exporter; same constructor as upstream's."""
+class GrpcSpanExporter(_BoundedSpanExport, _upstream.grpc_span_sender()):  # type: ignore[misc]
+    """OTLP/gRPC span exporter; upstream's constructor plus ``max_request_bytes``."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._stub = _BytesTraceStub  # reconnection re-creates the client from this too
-        self._client = self._stub(self._channel)
 
-    def _translate_data(self, data: Sequence[ReadableSpan]) -> bytes:  # type: ignore[override]
-        return encode_spans(data)
+class BoundedLogExporter(LogRecordExporter):
+    """Hands ``inner`` (an OTLP log exporter) batches whose request stays under ``max_request_bytes``."""
+
+    def __init__(self, inner: Any, max_request_bytes: int | None = DEFAULT_MAX_REQUEST_BYTES) -> None:
+        self.inner = inner
+        self.max_request_bytes = max_request_bytes
+
+    def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
+        ok = all(self.inner.export(part) == LogRecordExportResult.SUCCESS for part in self._parts(list(batch)))
+        return LogRecordExportResult.SUCCESS if ok else LogRecordExportResult.FAILURE
+
+    def _parts(self, batch: list[ReadableLogRecord]) -> list[list[ReadableLogRecord]]:
+        limit = self.max_request_bytes
+        if not limit or not batch or _surely_fits(batch, limit) or _upstream.encode_logs_proto_size(batch) <= limit:
+            return [batch] if batch else []
+        if len(batch) == 1:
+            return [[_shrink_log_record(batch[0], limit)]]
+        half = len(batch) // 2
+        return self._parts(batch[:half]) + self._parts(batch[half:])
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        return self.inner.force_flush(timeout_millis) is not False
+
+    def shutdown(self, *args: Any, **kwargs: Any) -> None:
+        self.inner.shutdown(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:  # the spool reads the inner exporter's endpoint
+        return getattr(self.inner, name)
+
+
+def _surely_fits(batch: Sequence[ReadableLogRecord], limit: int) -> bool:
+    """A cheap upper bound of the request size (4 bytes per character, 256 per record and attribute)."""
+    estimate = 0
+    for record in batch:
+        log = record.log_record
+        estimate += 256 + 4 * len(str(log.body or ""))
+        for key, value in (log.attributes or {}).items():
+            estimate += 256 + 4 * (len(key) + len(str(value)))
+        if estimate > limit:
+            return False
+    return True
+
+
+def _shrink_log_record(record: ReadableLogRecord, limit: int) -> ReadableLogRecord:
+    """``record`` with its body and string attributes cut until its request fits ``limit``."""
+    for _ in range(4):
+        excess = _upstream.encode_logs_proto_size([record]) - limit
+        log = record.log_record
+        keys = [k for k, v in (log.attributes or {}).items() if isinstance(v, str)]
+        texts = [str(log.attributes[k]) for k in keys]  # type: ignore[index]
+        body_is_text = isinstance(log.body, str)
+        if excess <= 0 or not (texts or body_is_text):
+            return record
+        cut = cut_longest(([log.body] if body_is_text else []) + texts, excess + 64)
+        shrunk = copy.copy(log)
+        if body_is_text:
+            shrunk.body, cut = cut[0], cut[1:]
+        shrunk.attributes = {**(log.attributes or {}), **dict(zip(keys, cut))}
+        record = ReadableLogRecord(log_record=shrunk, resource=record.resource,
+                                   instrumentation_scope=record.instrumentation_scope, limits=record.limits)
+    return record

@@ -4,32 +4,44 @@
 log exporter and returns an exporter of the same kind. Guarantees and limits:
 
 * **At-least-once.** A batch the endpoint did not accept (the inner exporter
-  returned FAILURE or raised, after its own retries) is encoded as one
-  OTLP-JSON line -- the same encoder and format as the file exporter and the
-  collector's files -- and appended to a spool on disk (see
-  :mod:`._spool_segments`). It is deleted only after the endpoint accepted it.
-  A crash between delivery and the progress note replays a batch twice, so
-  **duplicates are possible**: readers de-duplicate on (trace_id, span_id);
-  the analysis package does.
+  returned FAILURE or raised, after its own retries) is encoded as OTLP-JSON
+  lines of at most ``max_request_bytes`` -- the same encoder and format as
+  the file exporter and the collector's files -- and appended to a spool on
+  disk (see :mod:`._spool_segments`). It is deleted only after the endpoint
+  accepted it. A crash between delivery and the progress note replays a batch
+  twice, so **duplicates are possible**: readers de-duplicate on
+  (trace_id, span_id); the analysis package does.
 * **Fast while down.** After one failure the wrapper stops calling the inner
   exporter (whose retries take up to its timeout, 10 s by default) and spools
   every batch at once, in order, until a background thread has replayed the
-  whole backlog; only then do exports go direct again. Lower
-  ``OTEL_EXPORTER_OTLP_TIMEOUT`` (seconds) to shorten the first failure.
+  whole backlog; only then do exports go direct again. One line on stderr
+  says the endpoint is unreachable and where the data waits; upstream's
+  per-batch "Failed to export" log lines are filtered out meanwhile.
 * **Replay** runs in a daemon thread that never blocks the caller: after a
   failure (probing with backoff, 0.5 s up to 5 s), and at start-up when a
   previous process left data behind -- including the ``.active`` segment of a
   process that died abruptly. One process replays a signal at a time.
-* **Replay speaks OTLP/HTTP JSON** (``POST /v1/{signal}``,
-  ``Content-Type: application/json``) whatever the inner protocol, because
-  the stored lines are OTLP-JSON and the collector's otlp receiver accepts
-  JSON. For an HTTP exporter the URL is its own; for a gRPC exporter it is
-  the same host on port 4318. ``OTEL_LLM_SPOOL_REPLAY_ENDPOINT`` (a base URL
-  such as ``http://127.0.0.1:4318``) overrides both. Headers come from
+* **Nothing blocks the queue.** A batch the endpoint refuses for good (HTTP
+  4xx other than 408/429, directly or on replay), or one that fails
+  :data:`MAX_LINE_FAILURES` times while the endpoint answers, is moved to the
+  dead-letter file ``<spool_dir>/<signal>.dead-letter`` (OTLP-JSON lines, not
+  ``.jsonl`` so no reader takes it for delivered data), announced on stderr
+  with a count, and replay goes on with the next one.
+* **Replay speaks OTLP/HTTP JSON** whatever the inner protocol, small lines
+  merged into one request (:mod:`._replay_http`): for an HTTP exporter to its
+  own URL, for a gRPC exporter to the same host on port 4318;
+  ``OTEL_LLM_SPOOL_REPLAY_ENDPOINT`` (a base URL such as
+  ``http://127.0.0.1:4318``) overrides both. Headers come from
   ``OTEL_EXPORTER_OTLP_HEADERS`` / ``OTEL_EXPORTER_OTLP_{SIGNAL}_HEADERS``.
-* **Bounded.** At most ``max_bytes`` on disk per signal; when full the
-  oldest segments are dropped with a counted warning. ``max_bytes <= 0``
-  turns the spool off (the inner exporter is returned as is).
+* **Bounded.** At most ``max_bytes`` on disk for the whole spool (all
+  signals); when full the oldest data is deleted and counted as lost.
+  ``max_bytes <= 0`` turns the spool off: failed batches are then counted as
+  lost.
+* **Bounded exit.** After :meth:`set_deadline` (``otel_llm.shutdown()`` sets
+  it), a direct export still running at the deadline is interrupted and its
+  batch spooled, and closing makes one replay attempt within what is left.
+  What remains is announced ("collector unreachable, N spans wait in …") and
+  sent by the next process that starts.
 """
 
 from __future__ import annotations
@@ -39,67 +51,80 @@ import logging
 import os
 import threading
 import time
-import urllib.error
-import urllib.request
+import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, attach, detach, set_value
-from opentelemetry.sdk._logs import ReadableLogRecord
-from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult, MetricsData
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
-from opentelemetry.util.re import parse_env_headers
 
-from otel_llm.exporters._spool_segments import ReplayLock, SegmentStore
+from otel_llm import _notices, _upstream
+from otel_llm._guard import internal_error
+from otel_llm._upstream import LogRecordExporter, LogRecordExportResult, ReadableLogRecord
+from otel_llm.exporters._jsonl import JsonlWriter, encode_line
+from otel_llm.exporters._messages import logs_message, metric_points, metrics_message, spans_message
+from otel_llm.exporters._replay_http import Outcome, headers_for, line_items, merged, mergeable, post, replay_url
+from otel_llm.exporters._sizing import DEFAULT_MAX_REQUEST_BYTES, bounded_records
+from otel_llm.exporters._spool_segments import ReplayLock, Segment, SegmentStore
 
-__all__ = ["spooled", "replay_url"]
+__all__ = ["MAX_LINE_FAILURES", "dead_letter_path", "replay_url", "spooled"]
 
-_log = logging.getLogger("otel_llm.spool")
-
-DEFAULT_HTTP_PORT = 4318
+MAX_LINE_FAILURES = 5  # a line failing this often while the endpoint answers is set aside
 _PROBE_MIN_S = 0.5
 _PROBE_MAX_S = 5.0
-_REQUEST_TIMEOUT_S = 10.0
 _SHUTDOWN_DRAIN_S = 3.0
+_INTERRUPT_RESERVE_S = 0.5  # of the shutdown budget, kept to spool interrupted batches and close
+_MIN_CLOSE_PROBE_S = 0.2
+_WORKER_SEAL_S = 1.0  # a worker's spool segment is handed over after this long
+_CHILD_POLL_S = 1.0  # how often a parent looks for its workers' spooled data
+_COUNT_LIMIT_BYTES = 32 * 1024 * 1024  # count items left at exit only in spools up to this size
+
+# Upstream's per-batch messages, replaced by the spool's own while it keeps the batches.
+_UPSTREAM_LOGGERS = (
+    "opentelemetry.exporter.otlp.proto.http.trace_exporter",
+    "opentelemetry.exporter.otlp.proto.http._log_exporter",
+    "opentelemetry.exporter.otlp.proto.http.metric_exporter",
+    "opentelemetry.exporter.otlp.proto.grpc.exporter",
+)
+_UPSTREAM_FAILURES = ("Failed to export", "Transient error", "Shutdown in progress", "Exporter already shutdown",
+                      "OTLP client already shutdown")
 
 
-def spooled(inner: Any, signal: str, spool_dir: Path, max_bytes: int) -> Any:
+def spooled(inner: Any, signal: str, spool_dir: Path, max_bytes: int,
+            max_request_bytes: int | None = DEFAULT_MAX_REQUEST_BYTES) -> Any:
     """Wrap ``inner`` (a Span/Metric/LogRecord exporter) with a disk spool for ``signal``.
 
     ``signal`` is ``"traces"``, ``"metrics"`` or ``"logs"``; the spool lives in
-    ``spool_dir / signal``. Returns ``inner`` unchanged when ``max_bytes <= 0``.
+    ``spool_dir / signal``. With ``max_bytes <= 0`` there is no spool and a
+    failed batch is counted as lost.
     """
-    if max_bytes <= 0:
-        return inner
     wrapper = _WRAPPERS.get(signal)
     if wrapper is None:
         raise ValueError(f"unknown signal {signal!r}; expected one of {', '.join(_WRAPPERS)}")
-    return wrapper(inner, signal, Path(spool_dir), max_bytes)
+    return wrapper(inner, signal, Path(spool_dir), max_bytes, max_request_bytes)
 
 
-def replay_url(inner: Any, signal: str) -> str:
-    """The OTLP/HTTP URL that spooled ``signal`` lines are POSTed to (see module doc)."""
-    override = os.environ.get("OTEL_LLM_SPOOL_REPLAY_ENDPOINT")
-    if override:
-        return f"{override.rstrip('/')}/v1/{signal}"
-    endpoint = str(getattr(inner, "_endpoint", "") or "")
-    if endpoint.startswith(("http://", "https://")) and endpoint.rstrip("/").endswith(f"/v1/{signal}"):
-        return endpoint  # an OTLP/HTTP exporter: its own URL
-    # A gRPC exporter keeps "host:port"; the collector's HTTP receiver sits beside it.
-    parsed = urlsplit(endpoint if "//" in endpoint else f"//{endpoint}")
-    host = parsed.hostname or "localhost"
-    host = f"[{host}]" if ":" in host else host
-    return f"http://{host}:{DEFAULT_HTTP_PORT}/v1/{signal}"
+def dead_letter_path(spool_dir: Path, signal: str) -> Path:
+    """Where batches refused for good are kept: beside the signal's spool directory."""
+    return Path(spool_dir) / f"{signal}.dead-letter"
 
 
-def _headers(signal: str) -> dict[str, str]:
-    headers = parse_env_headers(os.environ.get("OTEL_EXPORTER_OTLP_HEADERS", ""), liberal=True)
-    headers.update(parse_env_headers(os.environ.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_HEADERS", ""), liberal=True))
-    return {**headers, "Content-Type": "application/json"}
+_live: "weakref.WeakSet[_Spool]" = weakref.WeakSet()  # spools that keep what their exporter cannot send
+
+
+class _QuietWhileSpooling(logging.Filter):
+    """Drops upstream's per-batch failure messages while a spool keeps the failed batches (it says so itself)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (len(_live) and isinstance(record.msg, str) and record.msg.startswith(_UPSTREAM_FAILURES))
+
+
+_QUIET = _QuietWhileSpooling()
+for _name in _UPSTREAM_LOGGERS:
+    logging.getLogger(_name).addFilter(_QUIET)
 
 
 class _Spool:
@@ -113,13 +138,39 @@ class _Spool:
         headers: dict[str, str],
         directory: Path,
         max_bytes: int,
+        *,
+        signal: str,
+        interrupt: Callable[[], None],
+        refused: Callable[[], bool] = lambda: False,
+        max_request_bytes: int | None = DEFAULT_MAX_REQUEST_BYTES,
     ) -> None:
         self._send = send
         self._encode = encode
         self._url = url
         self._headers = headers
-        self._store = SegmentStore(directory, max_bytes)
+        self._signal = signal
+        self._interrupt = interrupt  # stops the inner exporter's retries (shuts it down)
+        self._refused = refused  # did the inner exporter's last failure come from a permanent refusal?
+        self._max_request = max_request_bytes
+        self._directory = directory
+        self._store = SegmentStore(directory, max_bytes, root=directory.parent)
+        self._dead = JsonlWriter(dead_letter_path(directory.parent, signal), lambda lines: None, signal=signal)
         self._replay_lock = ReplayLock(directory)
+        self._line_failures: dict[tuple[str, int], int] = {}
+        self._deadline: float | None = None
+        self._unreachable = False  # the last attempt found nobody answering
+        self._has_children = False  # forked workers write through to this spool
+        self._init_threading()
+        _live.add(self)
+        if self._store.pending():  # left over by an earlier process
+            self._start_replayer()
+            self._wake.set()
+        weak_child = weakref.WeakMethod(self._after_fork_in_child)
+        weak_parent = weakref.WeakMethod(self._after_fork_in_parent)
+        os.register_at_fork(after_in_child=lambda: (method := weak_child()) is not None and method(),
+                            after_in_parent=lambda: (method := weak_parent()) is not None and method())
+
+    def _init_threading(self) -> None:
         self._lock = threading.Lock()
         self._healthy = True  # False from a failure until the backlog is replayed
         self._wake = threading.Event()
@@ -128,38 +179,127 @@ class _Spool:
         self._last_ok: bool | None = None
         self._stopping = False
         self._thread: threading.Thread | None = None
-        if self._store.pending():  # left over by an earlier process
-            self._start_replayer()
-            self._wake.set()
+        self._in_direct_export = 0
+
+    def _after_fork_in_child(self) -> None:
+        """A forked child gets fresh locks, no replayer, and a segment of its own."""
+        self._init_threading()
+        self._has_children = False
+        self._store.forget_inherited_segment()
+
+    def _after_fork_in_parent(self) -> None:
+        """Children write through to the spool: from now on the replayer looks for their segments."""
+        self._has_children = True
+        self._start_replayer()
+        self._wake.set()
 
     # --- the exporter path (caller's / batch processor's thread) ---------------
     def export(self, batch: Any) -> bool:
-        """Deliver or spool ``batch``; False only when it was neither sent nor kept."""
-        if self._healthy and self._try_send(batch):
-            return True
-        try:
-            encoded = self._encode(batch)
-        except Exception:  # noqa: BLE001 — an unencodable batch cannot be kept
-            _log.warning("otel-llm spool: cannot encode a batch; dropped", exc_info=True)
+        """Deliver, spool or set aside ``batch``; False only when it was neither sent nor kept."""
+        if self._healthy and not self._past_deadline():
+            if self._try_send(batch):
+                return True
+            if self._refused():  # refused for good: retrying cannot help, the endpoint is fine
+                return self._set_aside_batch(batch, "refused by the endpoint")
+        records = self._records(batch)
+        if records is None:
             return False
-        if encoded is None:
-            return True  # nothing in it
-        line = json.dumps(encoded, separators=(",", ":")).encode()
         with self._lock:
             first_failure, self._healthy = self._healthy, False
-            kept = self._store.append(line)
+            kept = all([self._store.append(line, items) for line, items in records])
         if first_failure:  # later batches must not cut the replayer's probe backoff short
+            if not self._past_deadline():
+                self._unreachable = True
+                _notices.notice(f"collector unreachable at {self._url}; {_notices.UNITS[self._signal][1]} are "
+                                f"spooled to {self._directory} and sent when it answers again")
             self._start_replayer()
             self._wake.set()
         return kept
 
+    def keep(self, batch: Any) -> bool:
+        """Append ``batch`` to the spool without trying to send it (a worker process's write-through).
+
+        The segment is sealed once it is a second old, so the replayer of the
+        process that forked this one (it polls while it has children) or the next
+        process delivers it; a worker may end by ``os._exit`` at any moment.
+        """
+        records = self._records(batch)
+        if records is None:
+            return False
+        with self._lock:
+            return all([self._store.append(line, items, max_age_s=_WORKER_SEAL_S) for line, items in records])
+
+    def _records(self, batch: Any) -> list[tuple[bytes, int]] | None:
+        """The batch as spool lines (no newline) with their item counts; None when it cannot be encoded."""
+        try:
+            message = self._encode(batch)
+            if message is None:
+                return []
+            return [(line.rstrip(b"\n"), items) for line, items in bounded_records(message, self._max_request, encode_line)]
+        except Exception as exc:  # noqa: BLE001 — our encoder's fault: count the batch lost, never raise
+            _notices.lost(self._signal, _batch_items(batch), str(self._directory), "write_failed",
+                          f"cannot encode the batch: {type(exc).__name__}: {exc}")
+            internal_error("spool: encoding a batch", exc)
+            return None
+
     def _try_send(self, batch: Any) -> bool:
+        watchdog = self._arm_watchdog()
+        self._in_direct_export += 1
         try:
             return bool(self._send(batch))
-        except Exception:  # noqa: BLE001 — the inner exporter's failure is what we are here for
-            _log.debug("otel-llm spool: inner export raised", exc_info=True)
+        except Exception as exc:  # noqa: BLE001 — exporters report failure, they don't raise: a bug
+            internal_error("spool: the inner exporter raised", exc)
             return False
+        finally:
+            self._in_direct_export -= 1
+            if watchdog is not None:
+                watchdog.cancel()
 
+    def _set_aside_batch(self, batch: Any, why: str) -> bool:
+        records = self._records(batch)
+        if records is None:
+            return False
+        return all([self._set_aside(line, items, why) for line, items in records])
+
+    def _set_aside(self, line: bytes, items: int, why: str) -> bool:
+        """Append ``line`` to the dead-letter file and say so (once per incident)."""
+        if not self._dead.append_lines(line + b"\n", items):
+            return False  # the writer counted the loss
+        _notices.set_aside(self._signal, items, str(self._dead.path), f"{self._url}: {why}")
+        return True
+
+    # --- deadline ------------------------------------------------------------------------
+    def set_deadline(self, deadline: float) -> None:
+        """Shutdown ends at ``deadline`` (``time.monotonic()``): direct exports are interrupted a little
+        before it (their batches spooled), and closing replays only until it."""
+        self._deadline = deadline
+        if self._in_direct_export:
+            self._arm_watchdog()
+
+    def _interrupt_at(self) -> float | None:
+        return None if self._deadline is None else self._deadline - _INTERRUPT_RESERVE_S
+
+    def _past_deadline(self) -> bool:
+        at = self._interrupt_at()
+        return at is not None and time.monotonic() >= at
+
+    def _arm_watchdog(self) -> threading.Timer | None:
+        at = self._interrupt_at()
+        if at is None:
+            return None
+        timer = threading.Timer(max(at - time.monotonic(), 0), self._interrupt_direct_export)
+        timer.daemon = True
+        timer.start()
+        return timer
+
+    def _interrupt_direct_export(self) -> None:
+        if self._in_direct_export:
+            try:
+                self._interrupt()
+            except Exception as exc:  # noqa: BLE001 — interrupting is best effort; the deadline still holds
+                internal_error("spool: interrupting an export", exc)
+
+    # --- flush and close -----------------------------------------------------------------
     def flush(self, timeout_s: float) -> bool:
         """One immediate replay attempt, waited for (bounded); True when the spool is empty.
 
@@ -179,17 +319,36 @@ class _Spool:
         return self._store_is_empty()
 
     def close(self, timeout_s: float = _SHUTDOWN_DRAIN_S) -> None:
-        """Try once more to hand the backlog over (see :meth:`flush`), then seal and stop.
+        """Try once more to hand the backlog over (see :meth:`flush`), then seal, stop and say what waits.
 
         What is left stays on disk (sealed) for the next process to replay.
         """
-        self.flush(timeout_s)
+        if self._deadline is not None:  # at least one probe, so the notice below can say "unreachable"
+            timeout_s = min(timeout_s, max(self._deadline - time.monotonic(), _MIN_CLOSE_PROBE_S))
+        delivered = self.flush(timeout_s)
         self._stopping = True
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=timeout_s)
         with self._lock:
             self._store.close()
+        _live.discard(self)
+        if not delivered:
+            self._announce_backlog()
+
+    def _announce_backlog(self) -> None:
+        waiting = self._store.pending()
+        size = sum(_remaining_bytes(s) for s in waiting)
+        if not size:
+            return
+        if size <= _COUNT_LIMIT_BYTES:
+            what = _notices.amount(self._signal, sum(_items_left(s) for s in waiting))
+        else:
+            what = f"{size / 2**20:,.0f} MiB of {_notices.UNITS[self._signal][1]}"
+        why = f"collector unreachable at {self._url}" if self._unreachable else (
+            f"{self._url} did not take everything within the shutdown budget")
+        _notices.notice(f"{why}; {what} spooled to {self._directory}, "
+                        "sent by the next process that starts with this spool")
 
     def _store_is_empty(self) -> bool:
         with self._lock:
@@ -204,9 +363,8 @@ class _Spool:
             self._thread.start()
 
     def _replay_loop(self) -> None:
-        token = attach(set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))  # our POSTs are not app traffic
         delay = _PROBE_MIN_S
-        try:
+        with suppress_instrumentation():  # our POSTs are not app traffic
             while not self._stopping:
                 self._wake.wait(delay)
                 self._wake.clear()
@@ -219,11 +377,11 @@ class _Spool:
                     self._attempts.notify_all()
                 if ok:
                     delay = _PROBE_MIN_S
-                    self._wake.wait()  # sleep until the next failure, flush or close
+                    # Sleep until the next failure, flush or close; with workers
+                    # writing to the spool, look for their segments now and then.
+                    self._wake.wait(_CHILD_POLL_S if self._has_children else None)
                 else:
                     delay = min(delay * 2, _PROBE_MAX_S)
-        finally:
-            detach(token)
 
     def _drain_once(self) -> bool:
         """Replay everything replayable; True when the spool is empty and exports may go direct."""
@@ -232,19 +390,21 @@ class _Spool:
         try:
             with self._lock:
                 if not self._store.writing and not self._store.pending():
-                    self._healthy = True
+                    self._recovered()
                     return True
             # Probe with an empty request before touching segments, so a down
             # endpoint costs one refused connection, not a sealed segment per probe.
-            if not self._post(b"{}"):
+            if post(self._url, self._headers, b"{}")[0] is Outcome.FAILED:
+                self._unreachable = True
                 return False
+            self._unreachable = False
             while not self._stopping:
                 with self._lock:
                     if self._store.writing:
                         self._store.seal()  # our own backlog becomes replayable
                     segments = self._store.pending()
                     if not segments:
-                        self._healthy = True
+                        self._recovered()
                         return True
                 for segment in segments:
                     if not self._replay(segment):
@@ -253,91 +413,167 @@ class _Spool:
         finally:
             self._replay_lock.release()
 
-    def _replay(self, segment: Any) -> bool:
+    def _recovered(self) -> None:
+        """The backlog is delivered (lock held): exports go direct again."""
+        if not self._healthy:
+            _notices.notice(f"{self._url} answers again; the spooled {_notices.UNITS[self._signal][1]} "
+                            "were delivered")
+        self._healthy = True
+
+    def _replay(self, segment: Segment) -> bool:
+        """Deliver a segment's lines in order, small consecutive ones merged into one request."""
+        group: list[tuple[bytes, int]] = []
+        size = 0
         for line, offset in segment.lines():
-            if self._stopping or not self._post(line):
+            if self._stopping:
                 return False
-            segment.mark_delivered(offset)
+            if group and (size + len(line) > (self._max_request or 0) or not mergeable(group[0][0], line)):
+                if not self._replay_group(segment, group):
+                    return False
+                group, size = [], 0
+            group.append((line, offset))
+            size += len(line) + 1
+        if group and not self._replay_group(segment, group):
+            return False
         with self._lock:
-            segment.remove()
+            self._store.remove(segment)
         return True
 
-    def _post(self, body: bytes) -> bool:
-        """True when the endpoint took the batch (or rejected it for good: it is dropped)."""
-        request = urllib.request.Request(self._url, data=body, headers=self._headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=_REQUEST_TIMEOUT_S) as response:
-                return 200 <= response.status < 300
-        except urllib.error.HTTPError as error:
-            if 400 <= error.code < 500 and error.code not in (408, 429):
-                _log.warning("otel-llm spool: %s rejected a batch (HTTP %d); dropped", self._url, error.code)
+    def _replay_group(self, segment: Segment, group: list[tuple[bytes, int]]) -> bool:
+        """POST a group of lines as one request; when that fails or is refused, line by line."""
+        if len(group) > 1:
+            outcome, _ = post(self._url, self._headers, merged([line for line, _ in group]))
+            if outcome is Outcome.DELIVERED:
+                segment.mark_delivered(group[-1][1])
                 return True
-            return False
-        except (urllib.error.URLError, OSError):
-            return False
+        for line, offset in group:  # one bad line must not hold back (or take down) the others
+            if not self._replay_line(segment, line, offset):
+                return False
+        return True
+
+    def _replay_line(self, segment: Segment, line: bytes, offset: int) -> bool:
+        outcome = self._deliver(line)
+        if outcome is Outcome.FAILED:
+            key = (segment.path.name, offset)
+            failures = self._line_failures[key] = self._line_failures.get(key, 0) + 1
+            if failures < MAX_LINE_FAILURES:
+                return False  # retried after the backoff; the endpoint may be busy
+            del self._line_failures[key]
+            self._set_aside(line, line_items(line),
+                            f"failed {failures} times in a row while the endpoint answered")
+        segment.mark_delivered(offset)
+        return True
+
+    def _deliver(self, line: bytes) -> Outcome:
+        """POST one spooled line (split first if it exceeds the request bound); refusals are set aside."""
+        parts = [(line, None)]
+        if self._max_request and len(line) > self._max_request:  # written by an older version or setting
+            try:
+                parts = [(part.rstrip(b"\n"), items) for part, items in
+                         bounded_records(json.loads(line), self._max_request, encode_line)]
+            except ValueError:
+                pass  # not JSON: let the endpoint judge it
+        for body, items in parts:
+            outcome, why = post(self._url, self._headers, body)
+            if outcome is Outcome.FAILED:
+                return outcome
+            if outcome is Outcome.REFUSED:
+                self._set_aside(body, items if items is not None else line_items(body), why)
+        return Outcome.DELIVERED
+
+def _remaining_bytes(segment: Segment) -> int:
+    try:
+        return segment.path.stat().st_size - segment.offset
+    except OSError:
+        return 0
+
+
+def _items_left(segment: Segment) -> int:
+    try:
+        return sum(line_items(line) for line, _ in segment.lines())
+    except OSError:
+        return 0  # replayed and deleted meanwhile
+
+
+def _batch_items(batch: Any) -> int:
+    return metric_points(batch) if isinstance(batch, MetricsData) else len(batch)
 
 
 # --- thin per-signal exporters ---------------------------------------------------
-def _encode_spans(spans: Sequence[ReadableSpan]) -> dict | None:
-    from opentelemetry.exporter.otlp.json.common.trace_encoder import encode_spans
-
-    data = encode_spans(spans)
-    return data.to_dict() if data.resource_spans else None
-
-
-def _encode_metrics(data: MetricsData) -> dict | None:
-    from opentelemetry.exporter.otlp.json.common.metrics_encoder import encode_metrics
-
-    encoded = encode_metrics(data)
-    return encoded.to_dict() if encoded.resource_metrics else None
-
-
-def _encode_logs(batch: Sequence[ReadableLogRecord]) -> dict | None:
-    from opentelemetry.exporter.otlp.json.common._log_encoder import encode_logs
-
-    encoded = encode_logs(batch)
-    return encoded.to_dict() if encoded.resource_logs else None
-
-
 class _SpooledExporter:
     """What the three per-signal exporters share: the spool core, flush and shutdown.
 
     Subclasses name the SDK base class (so ``isinstance`` checks in the SDK
     hold), the inner exporter's success value, the OTLP-JSON encoder, and an
-    ``export`` with their base class's signature.
+    ``export`` with their base class's signature. Without a spool
+    (``max_bytes <= 0``) a failed batch is counted as lost.
     """
 
     success: Any
     failure: Any
     encode: Callable[[Any], dict | None]
 
-    def __init__(self, inner: Any, signal: str, spool_dir: Path, max_bytes: int) -> None:
+    def __init__(self, inner: Any, signal: str, spool_dir: Path, max_bytes: int,
+                 max_request_bytes: int | None = DEFAULT_MAX_REQUEST_BYTES) -> None:
         self.inner = inner
-        self._spool = _Spool(
+        self.signal = signal
+        self._inner_shut = False
+        self._url = replay_url(inner, signal)
+        self._spool = None if max_bytes <= 0 else _Spool(
             send=lambda batch: inner.export(batch) == self.success,
             encode=type(self).encode,
-            url=replay_url(inner, signal),
-            headers=_headers(signal),
+            url=self._url,
+            headers=headers_for(signal),
             directory=spool_dir / signal,
             max_bytes=max_bytes,
+            signal=signal,
+            interrupt=self._shut_inner_down,
+            refused=lambda: bool(getattr(inner, "refused", False)),
+            max_request_bytes=max_request_bytes,
         )
 
     def _export(self, batch: Any) -> Any:
-        return self.success if self._spool.export(batch) else self.failure
+        if self._spool is not None:
+            return self.success if self._spool.export(batch) else self.failure
+        try:
+            ok = self.inner.export(batch) == self.success
+        except Exception as exc:  # noqa: BLE001 — exporters report failure, they don't raise: a bug
+            internal_error("spool: the inner exporter raised", exc)
+            ok = False
+        if not ok:
+            _notices.lost(self.signal, _batch_items(batch), self._url, "send_failed", "no spool configured")
+        return self.success if ok else self.failure
+
+    def set_deadline(self, deadline: float) -> None:
+        if self._spool is not None:
+            self._spool.set_deadline(deadline)
+
+    @property
+    def write_through(self) -> Callable[[Any], bool] | None:
+        """In a worker process: spool each item as it ends (replayed by the parent), never send it."""
+        return self._spool.keep if self._spool is not None else None
+
+    def _shut_inner_down(self, *args: Any, **kwargs: Any) -> None:
+        """Shut the inner exporter down once (this also interrupts its retries)."""
+        if not self._inner_shut:
+            self._inner_shut = True
+            self.inner.shutdown(*args, **kwargs)
 
     def force_flush(self, timeout_millis: float = 30_000) -> bool:
         # The SDK's base force_flush returns None ("nothing buffered"): only False is a failure.
-        return self._spool.flush(timeout_millis / 1000) and self.inner.force_flush(timeout_millis) is not False
+        spooled_ok = self._spool.flush(timeout_millis / 1000) if self._spool is not None else True
+        return spooled_ok and self.inner.force_flush(timeout_millis) is not False
 
     def shutdown(self, *args: Any, **kwargs: Any) -> None:
-        self._spool.close()
-        self.inner.shutdown(*args, **kwargs)
+        if self._spool is not None:
+            self._spool.close()
+        self._shut_inner_down(*args, **kwargs)
 
 
 class SpooledSpanExporter(_SpooledExporter, SpanExporter):
     """A SpanExporter that spools what ``inner`` cannot deliver."""
 
-    success, failure, encode = SpanExportResult.SUCCESS, SpanExportResult.FAILURE, staticmethod(_encode_spans)
+    success, failure, encode = SpanExportResult.SUCCESS, SpanExportResult.FAILURE, staticmethod(spans_message)
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         return self._export(spans)
@@ -346,15 +582,12 @@ class SpooledSpanExporter(_SpooledExporter, SpanExporter):
 class SpooledMetricExporter(_SpooledExporter, MetricExporter):
     """A MetricExporter that spools what ``inner`` cannot deliver (same temporality/aggregation)."""
 
-    success, failure, encode = MetricExportResult.SUCCESS, MetricExportResult.FAILURE, staticmethod(_encode_metrics)
+    success, failure, encode = MetricExportResult.SUCCESS, MetricExportResult.FAILURE, staticmethod(metrics_message)
 
-    def __init__(self, inner: MetricExporter, signal: str, spool_dir: Path, max_bytes: int) -> None:
-        MetricExporter.__init__(
-            self,
-            preferred_temporality=getattr(inner, "_preferred_temporality", None),
-            preferred_aggregation=getattr(inner, "_preferred_aggregation", None),
-        )
-        _SpooledExporter.__init__(self, inner, signal, spool_dir, max_bytes)
+    def __init__(self, inner: MetricExporter, signal: str, spool_dir: Path, max_bytes: int,
+                 max_request_bytes: int | None = DEFAULT_MAX_REQUEST_BYTES) -> None:
+        MetricExporter.__init__(self, **_upstream.metric_exporter_preferences(inner))
+        _SpooledExporter.__init__(self, inner, signal, spool_dir, max_bytes, max_request_bytes)
 
     def export(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> MetricExportResult:
         return self._export(metrics_data)
@@ -363,7 +596,7 @@ class SpooledMetricExporter(_SpooledExporter, MetricExporter):
 class SpooledLogExporter(_SpooledExporter, LogRecordExporter):
     """A LogRecordExporter that spools what ``inner`` cannot deliver."""
 
-    success, failure, encode = LogRecordExportResult.SUCCESS, LogRecordExportResult.FAILURE, staticmethod(_encode_logs)
+    success, failure, encode = LogRecordExportResult.SUCCESS, LogRecordExportResult.FAILURE, staticmethod(logs_message)
 
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
         return self._export(batch)

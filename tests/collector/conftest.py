@@ -140,8 +140,8 @@ def app_env(replay_base: str, otlp_timeout_s: float) -> dict[str, str]:
 
 
 def run_app(tmp: Path, collector: Collector, *args: str, protocol: str = "http/protobuf",
-            background: bool = False, timeout: float = 60,
-            otlp_timeout_s: float = 10) -> subprocess.CompletedProcess[str] | subprocess.Popen[str]:
+            background: bool = False, timeout: float = 60, otlp_timeout_s: float = 10,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str] | subprocess.Popen[str]:
     """Run emitter.py against ``collector`` (running or not); spool under ``tmp/spool``.
 
     ``otlp_timeout_s``: upstream's default (10 s) where nothing should fail, so a
@@ -150,7 +150,7 @@ def run_app(tmp: Path, collector: Collector, *args: str, protocol: str = "http/p
     """
     argv = [sys.executable, str(EMITTER), "--endpoint", collector.endpoint(protocol), "--protocol", protocol,
             "--spool-dir", str(tmp / "spool"), *args]
-    env = app_env(collector.http_endpoint, otlp_timeout_s)
+    env = {**app_env(collector.http_endpoint, otlp_timeout_s), **(env or {})}
     if background:
         return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout)

@@ -44,6 +44,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--pace", type=float, default=0.0, help="seconds between turns")
     p.add_argument("--end", choices=("normal", "sys_exit", "raise", "sigkill"), default="normal")
     p.add_argument("--marker", default="", help="user text put into prompts, messages and attributes")
+    p.add_argument("--big-turns", type=int, default=0, help="first turns whose marker is --big-chars long")
+    p.add_argument("--big-chars", type=int, default=100_000)
     p.add_argument("--capture-content", action="store_true")
     p.add_argument("--sdk-file-dir", type=Path, help="also write the same spans with the SDK's file exporter")
     p.add_argument("--demo-turns", type=int, default=0, help="also play the `otel-llm demo` RAG app")
@@ -132,8 +134,9 @@ def main() -> None:
 
         run_demo(args.demo_turns, seed=7, latency_scale=0.0)
     turn = build_app(args.marker)
+    big_turn = build_app("P" * args.big_chars) if args.big_turns else turn
     for i in range(args.turns):
-        turn(i)
+        (big_turn if i < args.big_turns else turn)(i)
         if args.pace:
             time.sleep(args.pace)
 

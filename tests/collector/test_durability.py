@@ -101,3 +101,30 @@ def test_abrupt_exit_with_collector_down_spools_and_next_start_delivers(
     bodies = {r.get("body", {}).get("stringValue") for r in _otlp.log_records(_otlp.messages(collector.data_dir, "logs"))}
     assert {f"turn {i}" for i in range(5)} <= bodies, "spooled logs are replayed too"
     assert _otlp.metric_names(_otlp.messages(collector.data_dir, "metrics")), "and metrics"
+
+
+def test_collector_down_exit_is_fast_and_says_what_was_spooled(collector_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Upstream's default OTLP timeout (10 s) and a collector that never comes: the exit stays within the budget."""
+    collector: Collector = collector_factory()  # nothing listens
+    started = time.monotonic()
+    app = run_app(tmp_path, collector, "--turns", "20", "--truth", str(tmp_path / "truth.json"), otlp_timeout_s=10,
+                  env={"OTEL_LLM_SHUTDOWN_TIMEOUT_S": "2"})
+    elapsed = time.monotonic() - started
+    assert app.returncode == 0, app.stderr
+    assert elapsed < 2 + 8, f"exit took {elapsed:.1f} s"  # the budget plus the app's own start-up
+    assert "Failed to export" not in app.stderr and "Transient error" not in app.stderr, app.stderr
+    spooled = len(_truth_ids(tmp_path / "truth.json"))
+    assert (f"collector unreachable at {collector.http_endpoint}/v1/traces; {spooled} spans spooled to "
+            f"{tmp_path / 'spool' / 'traces'}") in app.stderr, app.stderr
+
+
+def test_the_spool_bound_holds_for_all_signals_together(collector_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    collector: Collector = collector_factory()  # never started: everything is spooled
+    bound = 500_000
+    app = run_app(tmp_path, collector, "--turns", "2500", otlp_timeout_s=1,
+                  env={"OTEL_LLM_SPOOL_MAX_MB": str(bound / 2**20), "OTEL_LLM_SHUTDOWN_TIMEOUT_S": "1"},
+                  timeout=180)
+    assert app.returncode == 0, app.stderr
+    on_disk = sum(p.stat().st_size for p in segment_files(tmp_path / "spool"))
+    assert on_disk <= bound, f"{on_disk:,} bytes in a {bound:,}-byte spool"
+    assert "spans lost: the spool was full" in app.stderr  # counted in spans, not batches

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import logging
+import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from otel_llm import _notices
 from otel_llm.exporters._spool_segments import SegmentStore, segment_files
 from otel_llm.exporters.spool import replay_url, spooled
 
@@ -22,21 +24,27 @@ from . import _otlp
 from .conftest import Collector, free_port
 
 
-def record(i: int, size: int = 1000) -> bytes:
-    return b'{"n":%d,"pad":"%s"}' % (i, b"x" * size)
+def record(i: int, size: int = 1000, spans: int = 1) -> bytes:
+    """An OTLP-JSON traces request holding ``spans`` spans; ``n`` numbers it."""
+    span = b'{"n":%d,"pad":"%s"}' % (i, b"x" * (size // spans))
+    return b'{"resourceSpans":[{"scopeSpans":[{"spans":[%s]}]}]}' % b",".join([span] * spans)
 
 
 def replayable_numbers(store: SegmentStore) -> list[int]:
-    import json
-
-    return [json.loads(line)["n"] for segment in store.pending() for line, _ in segment.lines()]
+    return [_number(line) for segment in store.pending() for line, _ in segment.lines()]
 
 
-def test_full_spool_drops_the_oldest_batches_with_a_counted_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def _number(line: bytes) -> int:
+    return json.loads(line)["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["n"]
+
+
+def test_full_spool_drops_the_oldest_batches_and_counts_their_spans(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _notices._reset_for_tests()
     store = SegmentStore(tmp_path / "traces", max_bytes=256 * 1024)
-    with caplog.at_level(logging.WARNING, logger="otel_llm.spool"):
-        for i in range(600):  # ~600 kB into a 256 kB spool
-            assert store.append(record(i))
+    for i in range(600):  # ~600 kB into a 256 kB spool, 3 spans per batch
+        assert store.append(record(i, spans=3))
     store.close()
 
     on_disk = sum(p.stat().st_size for p in segment_files(tmp_path))
@@ -44,7 +52,24 @@ def test_full_spool_drops_the_oldest_batches_with_a_counted_warning(tmp_path: Pa
     kept = replayable_numbers(store)
     assert kept == list(range(kept[0], 600)), "the newest batches survive, in order"
     assert store.dropped_records == kept[0] > 0
-    assert any("dropped" in r.message and str(store.dropped_records) in r.message for r in caplog.records)
+    err = capsys.readouterr().err
+    assert "spans lost: the spool was full" in err and err.count("the spool was full") == 1  # once per incident
+    assert _notices.totals() == {("traces", "spool_full"): 3 * store.dropped_records}  # spans, not batches
+
+
+def test_the_bound_covers_every_signal_and_stays_within_one_record(tmp_path: Path) -> None:
+    """Traces, metrics and logs share one bound (the spool directory), the segments being written included."""
+    bound = 300 * 1024
+    stores = [SegmentStore(tmp_path / signal, max_bytes=bound, root=tmp_path) for signal in ("traces", "metrics", "logs")]
+    largest = 0
+    for i in range(400):
+        line = record(i, size=500 + (i % 7) * 300)
+        largest = max(largest, len(line) + 1)
+        assert stores[i % 3].append(line)
+        on_disk = sum(p.stat().st_size for p in segment_files(tmp_path))
+        assert on_disk <= bound, f"{on_disk} bytes on disk after record {i}"
+    for store in stores:
+        store.close()
 
 
 def test_a_record_larger_than_the_spool_is_refused(tmp_path: Path) -> None:
@@ -156,3 +181,146 @@ def test_replay_delivers_in_order_then_exports_go_direct_again(
     collector.stop()
     assert _otlp.span_ids(_otlp.messages(collector.data_dir, "traces")) == ids(first)
     assert segment_files(tmp_path / "spool") == []
+
+
+class FakeCollector:
+    """An OTLP/HTTP endpoint on loopback: 400 for bodies with ``poison``, drops the connection for ``reset``."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        self.received: list[bytes] = []
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 — http.server's naming
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if b"reset" in body:
+                    self.close_connection = True
+                    return  # no response at all: the client sees the connection drop
+                status = 400 if b"poison" in body else 200
+                if status == 200 and body != b"{}":
+                    owner.received.append(body)
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def numbers(self) -> list[int]:
+        return [_number(body) for body in self.received]
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+@pytest.fixture
+def fake_collector() -> Iterator[FakeCollector]:
+    server = FakeCollector()
+    yield server
+    server.close()
+
+
+def test_a_refused_batch_goes_to_the_dead_letter_file_and_the_queue_flows_on(
+    tmp_path: Path, fake_collector: FakeCollector, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OTEL_LLM_SPOOL_REPLAY_ENDPOINT", fake_collector.url)
+    store = SegmentStore(tmp_path / "spool" / "traces", max_bytes=1 << 20, root=tmp_path / "spool")
+    for i, marker in enumerate([b"", b"poison", b"", b"poison", b""]):
+        store.append(record(i, size=100).replace(b'"pad":"', b'"pad":"' + marker))
+    store.close()  # left behind by an earlier process
+    inner = FlakyInner()
+    exporter = spooled(inner, "traces", tmp_path / "spool", 1 << 20)
+    assert exporter.force_flush(10_000) is True, "the backlog is replayed past the refused batches"
+    exporter.shutdown()
+    assert fake_collector.numbers() == [0, 2, 4]
+    dead = tmp_path / "spool" / "traces.dead-letter"
+    assert [_number(line) for line in dead.read_bytes().splitlines()] == [1, 3]
+    notices = [line for line in capsys.readouterr().err.splitlines() if "refused for good" in line]
+    assert len(notices) == 1 and str(dead) in notices[0] and "1 span " in notices[0] and "HTTP 400" in notices[0]
+    assert segment_files(tmp_path / "spool") == []
+
+
+def test_a_batch_failing_again_and_again_while_the_endpoint_answers_is_set_aside(
+    tmp_path: Path, fake_collector: FakeCollector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from otel_llm.exporters.spool import MAX_LINE_FAILURES
+
+    monkeypatch.setenv("OTEL_LLM_SPOOL_REPLAY_ENDPOINT", fake_collector.url)
+    monkeypatch.setattr("otel_llm.exporters.spool._PROBE_MAX_S", 0.05)  # keep the retries quick
+    monkeypatch.setattr("otel_llm.exporters.spool._PROBE_MIN_S", 0.01)
+    store = SegmentStore(tmp_path / "spool" / "traces", max_bytes=1 << 20, root=tmp_path / "spool")
+    for i, marker in enumerate([b"", b"reset", b""]):
+        store.append(record(i, size=100).replace(b'"pad":"', b'"pad":"' + marker))
+    store.close()
+    exporter = spooled(FlakyInner(), "traces", tmp_path / "spool", 1 << 20)
+    deadline = time.monotonic() + 20
+    while segment_files(tmp_path / "spool") and time.monotonic() < deadline:
+        exporter.force_flush(1_000)
+    exporter.shutdown()
+    assert fake_collector.numbers() == [0, 2]
+    dead = (tmp_path / "spool" / "traces.dead-letter").read_bytes().splitlines()
+    assert [_number(line) for line in dead] == [1]
+    assert MAX_LINE_FAILURES >= 3
+
+
+def test_a_direct_export_refused_for_good_is_set_aside_without_stalling(
+    tmp_path: Path, fake_collector: FakeCollector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The OTLP/HTTP span exporter reports a permanent refusal; the spool keeps exporting directly."""
+    from otel_llm.exporters.otlp import HttpSpanExporter
+
+    monkeypatch.setenv("OTEL_LLM_SPOOL_REPLAY_ENDPOINT", fake_collector.url)
+    inner = HttpSpanExporter(endpoint=f"{fake_collector.url}/v1/traces")
+
+    class Poisoned(HttpSpanExporter):  # our HTTP exporter, refused (400) for one batch
+        def send(self, request: bytes, items: int) -> Any:
+            return super().send(request + (b"poison" if b"s5" in request else b""), items)
+
+    inner = Poisoned(endpoint=f"{fake_collector.url}/v1/traces")
+    exporter = spooled(inner, "traces", tmp_path / "spool", 1 << 20)
+    sent = batches(3)
+    results = [exporter.export(b) for b in sent]
+    exporter.shutdown()
+    assert results == [SpanExportResult.SUCCESS] * 3  # kept aside counts as handled
+    assert segment_files(tmp_path / "spool") == [], "nothing was spooled: the endpoint was up"
+    dead = (tmp_path / "spool" / "traces.dead-letter").read_bytes().splitlines()
+    assert _otlp.span_ids(json.loads(line) for line in dead) == ids(sent[1])
+
+
+def test_the_dead_letter_file_is_read_by_otel_llm_ingest_when_named(tmp_path: Path) -> None:
+    from otel_llm_analysis import TraceStore
+
+    dead = tmp_path / "spool" / "traces.dead-letter"
+    dead.parent.mkdir()
+    dead.write_bytes((Path(__file__).parents[1] / "sdk" / "golden" / "collector_traces.jsonl").read_bytes())
+    store = TraceStore(str(tmp_path / "x.duckdb"))
+    store.ingest([tmp_path])  # a directory: not picked up (not .jsonl), as undelivered data should not be
+    assert store.query("SELECT count(*) FROM spans") == [(0,)]
+    store.ingest([dead])  # named: read
+    assert store.query("SELECT count(*) FROM spans") == [(3,)]
+    store.close()
+
+
+def test_small_spooled_lines_are_replayed_together_in_order(
+    tmp_path: Path, fake_collector: FakeCollector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker spools one span per line; replay merges consecutive lines up to the request bound."""
+    monkeypatch.setenv("OTEL_LLM_SPOOL_REPLAY_ENDPOINT", fake_collector.url)
+    store = SegmentStore(tmp_path / "spool" / "traces", max_bytes=1 << 20, root=tmp_path / "spool")
+    for i in range(200):
+        store.append(record(i, size=100))
+    store.close()
+    exporter = spooled(FlakyInner(), "traces", tmp_path / "spool", 1 << 20, max_request_bytes=8 * 1024)
+    assert exporter.force_flush(10_000) is True
+    exporter.shutdown()
+    numbers = [span["n"] for body in fake_collector.received for span in _otlp.spans([json.loads(body)])]
+    assert numbers == list(range(200))
+    assert 200 // 70 <= len(fake_collector.received) <= 200 // 40  # ~130-byte lines, 8 KiB requests
+    assert max(len(body) for body in fake_collector.received) <= 8 * 1024

@@ -71,6 +71,7 @@ class DemoRun:
     summary: dict[str, Any]
     spans: list[dict[str, Any]]
     logs: list[dict[str, Any]]
+    stderr: str
 
     def kind(self, kind: str) -> list[dict[str, Any]]:
         return [s for s in self.spans if s["attrs"].get(semconv.OTEL_LLM_KIND) == kind]
@@ -90,6 +91,7 @@ def _run_demo(out: Path, turns: int = TURNS, seed: int = 7) -> DemoRun:
         summary=json.loads((out / "summary.json").read_text()),
         spans=list(_records(out / "traces.jsonl", "resourceSpans", "scopeSpans", "spans")),
         logs=list(_records(out / "logs.jsonl", "resourceLogs", "scopeLogs", "logRecords")),
+        stderr=proc.stderr,
     )
 
 
@@ -218,8 +220,10 @@ def test_logs_carry_the_trace_and_span_of_their_span(run: DemoRun) -> None:
     assert {r["severityText"] for r in app_logs} <= {"WARN", "ERROR"}
     for record in app_logs:
         assert (record["traceId"], record["spanId"]) in span_ids
-    no_price = [r for r in run.logs if UNPRICED in r["body"]["stringValue"] and "no price" in r["body"]["stringValue"]]
+    # otel-llm's own notices go to stderr, never through its own logs bridge
+    no_price = [line for line in run.stderr.splitlines() if UNPRICED in line and "no price" in line]
     assert len(no_price) == 1  # one warning per unpriced model, not one per call
+    assert not [r for r in run.logs if "no price" in r["body"]["stringValue"]]
 
 
 def test_metrics_agree_with_the_spans(run: DemoRun) -> None:
@@ -291,7 +295,8 @@ def test_cli_locked_database_is_a_one_line_error_after_the_files(tmp_path: Path)
     finally:
         holder.close()
     assert proc.returncode == 1
-    assert proc.stderr.startswith("error: the telemetry is written") and "Traceback" not in proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if not line.startswith("otel-llm: ")]  # minus notices
+    assert errors[0].startswith("error: the telemetry is written") and "Traceback" not in proc.stderr
     assert "spans written" in proc.stdout and (tmp_path / "traces.jsonl").stat().st_size > 0
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from opentelemetry import context
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.sdk._logs import LoggerProvider, ReadableLogRecord
 from opentelemetry.sdk._logs.export import (
     InMemoryLogRecordExporter,
@@ -74,11 +74,8 @@ def test_internal_and_export_time_records_are_not_exported() -> None:
         exporters = logging.getLogger("otel_llm.exporters")
         for lg in (otel_internal, exporters):
             lg.warning("internal: must not loop back")
-        token = context.attach(context.set_value(context._SUPPRESS_INSTRUMENTATION_KEY, True))
-        try:
+        with suppress_instrumentation():  # what exporters run under
             root.warning("emitted while exporting")
-        finally:
-            context.detach(token)
         root.warning("a real application warning")
     finally:
         detach()

@@ -10,34 +10,21 @@ from typing import Any, Iterator
 
 import pytest
 from opentelemetry import metrics, trace
-from opentelemetry._logs import _internal as logs_internal
-from opentelemetry.metrics import _internal as metrics_internal
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.util._once import Once
 
 import otel_llm
-from otel_llm import _providers, _runtime
+from otel_llm import _providers, _runtime, _upstream
 from otel_llm._settings import Settings
 from otel_llm.testing import capture
-
-_GLOBALS = [
-    (trace, "_TRACER_PROVIDER", "_TRACER_PROVIDER_SET_ONCE"),
-    (metrics_internal, "_METER_PROVIDER", "_METER_PROVIDER_SET_ONCE"),
-    (logs_internal, "_LOGGER_PROVIDER", "_LOGGER_PROVIDER_SET_ONCE"),
-]
-
 
 @pytest.fixture(autouse=True)
 def isolated_runtime() -> Iterator[None]:
     """Each test starts unconfigured; OpenTelemetry globals are put back afterwards."""
-    saved_globals = [(m, v, o, getattr(m, v), getattr(m, o)._done) for m, v, o in _GLOBALS]
-    for m, v, o in _GLOBALS:  # start from "no global provider set", whatever ran before
-        setattr(m, v, None)
-        setattr(m, o, Once())
+    saved_globals = _upstream.reset_global_providers()  # start from "no global provider set"
     saved = _runtime._swap(None, None)
     root_handlers = list(logging.getLogger().handlers)
     try:
@@ -45,11 +32,7 @@ def isolated_runtime() -> Iterator[None]:
     finally:
         _runtime.shutdown()
         _runtime._swap(*saved)
-        for m, v, o, value, done in saved_globals:
-            once = Once()
-            once._done = done
-            setattr(m, v, value)
-            setattr(m, o, once)
+        _upstream.restore_global_providers(saved_globals)
         logging.getLogger().handlers[:] = root_handlers
 
 
@@ -243,13 +226,12 @@ def test_otlp_build_wraps_exporters_with_the_spool(tmp_path: Path, monkeypatch: 
     assert _providers._otlp_endpoint(from_env, "logs") == {}  # the exporter reads the env itself
     built = _providers.build(settings)
     try:
-        processor = built.tracer_provider._active_span_processor._span_processors[0]
-        assert isinstance(processor, BatchSpanProcessor)
-        exporter = processor._batch_processor._exporter
-        assert type(exporter).__module__ == "otel_llm.exporters.spool"
+        batchers = {b.signal: b for b in built.bounded if hasattr(b, "exporter")}
+        assert set(batchers) == {"traces", "logs"}
+        assert all(type(b.exporter).__module__ == "otel_llm.exporters.spool" for b in batchers.values())
         assert built.logger_provider is not None
     finally:
-        built.shutdown()
+        built.shutdown(budget_s=0.5)  # nothing listens: the exit waits only this long for it
 
 
 def test_capture_fixed_ids_are_sequential() -> None:

@@ -1,0 +1,392 @@
+"""Every use of another package's private names, in one module, checked against the pinned versions.
+
+Why one module: OpenTelemetry keeps a few things otel-llm needs behind
+underscores — the logs SDK and API live in ``_logs`` modules, the OTLP
+exporters expose their HTTP client, gRPC stub and endpoint only as private
+attributes, the global providers can be set only once. Private names change
+without notice between releases; gathering them here means one file to re-check
+when a pin moves, and :func:`check` (run by ``tests/sdk/test_upstream.py``)
+fails loudly naming what changed, instead of a delivery path degrading quietly.
+
+Nothing outside this module imports an underscore name from another package.
+:data:`VERIFIED` records the versions the names were checked against; the test
+compares it with ``pyproject.toml`` and with what is installed.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from types import ModuleType
+from typing import Any, Callable
+
+from opentelemetry import _logs as logs_api
+from opentelemetry import metrics, trace
+from opentelemetry.exporter.otlp.json.common._log_encoder import encode_logs as encode_logs_json
+from opentelemetry.sdk._logs import (
+    LoggerProvider,
+    LoggingHandler,
+    LogRecordProcessor,
+    ReadableLogRecord,
+    ReadWriteLogRecord,
+)
+from opentelemetry.sdk._logs.export import (
+    ConsoleLogRecordExporter,
+    LogRecordExporter,
+    LogRecordExportResult,
+)
+
+__all__ = [
+    "VERIFIED",
+    "ConsoleLogRecordExporter",
+    "LogRecordExportResult",
+    "LogRecordExporter",
+    "LogRecordProcessor",
+    "LoggerProvider",
+    "LoggingHandler",
+    "ReadWriteLogRecord",
+    "ReadableLogRecord",
+    "SendResult",
+    "check",
+    "encode_logs_json",
+    "encode_logs_proto_size",
+    "exporter_endpoint",
+    "global_provider",
+    "grpc_span_sender",
+    "http_span_sender",
+    "install_global_provider",
+    "logs_api",
+    "on_multiprocessing_worker_exit",
+    "readable_log_record",
+    "metric_exporter_preferences",
+    "otlp_log_exporter_class",
+    "reset_global_providers",
+    "restore_global_providers",
+    "temporality_from_env",
+]
+
+# The distributions whose private names this module uses, at the versions checked.
+VERIFIED: dict[str, str] = {
+    "opentelemetry-api": "1.45.1",
+    "opentelemetry-sdk": "1.45.1",
+    "opentelemetry-exporter-otlp": "1.45.1",
+    "opentelemetry-exporter-otlp-json-file": "0.66b1",
+}
+
+
+# --- global providers ----------------------------------------------------------------
+# OpenTelemetry lets a global provider be set once per process; otel-llm may replace
+# one *it* installed (a second configure()), as OpenTelemetry's own test utilities do.
+@dataclass(frozen=True)
+class _GlobalSlot:
+    module: str
+    value: str
+    once: str
+    setter: Callable[[Any], None]
+
+
+_SLOTS = {
+    "traces": _GlobalSlot("opentelemetry.trace", "_TRACER_PROVIDER", "_TRACER_PROVIDER_SET_ONCE",
+                          trace.set_tracer_provider),
+    "metrics": _GlobalSlot("opentelemetry.metrics._internal", "_METER_PROVIDER", "_METER_PROVIDER_SET_ONCE",
+                           metrics.set_meter_provider),
+    "logs": _GlobalSlot("opentelemetry._logs._internal", "_LOGGER_PROVIDER", "_LOGGER_PROVIDER_SET_ONCE",
+                        logs_api.set_logger_provider),
+}
+
+
+def _module(name: str) -> ModuleType:
+    return importlib.import_module(name)
+
+
+def global_provider(signal: str) -> Any | None:
+    """The provider set globally for ``signal`` (``traces``/``metrics``/``logs``), or ``None``."""
+    slot = _SLOTS[signal]
+    return getattr(_module(slot.module), slot.value, None)
+
+
+def install_global_provider(signal: str, provider: Any, replaceable: "weakref.WeakSet[Any]") -> bool:
+    """Make ``provider`` the global one unless the application set its own; True when installed.
+
+    A current global that is in ``replaceable`` (one otel-llm installed before)
+    is swapped out by resetting upstream's set-once flag.
+    """
+    from opentelemetry.util._once import Once
+
+    slot = _SLOTS[signal]
+    module = _module(slot.module)
+    current = getattr(module, slot.value, None)
+    if current is not None and current not in replaceable:
+        return False
+    if current is not None:
+        setattr(module, slot.once, Once())
+        setattr(module, slot.value, None)
+    slot.setter(provider)
+    return True
+
+
+def reset_global_providers() -> list[tuple[str, Any, bool]]:
+    """Clear every global provider (for tests); returns what :func:`restore_global_providers` needs."""
+    from opentelemetry.util._once import Once
+
+    saved = []
+    for signal, slot in _SLOTS.items():
+        module = _module(slot.module)
+        saved.append((signal, getattr(module, slot.value), getattr(module, slot.once)._done))
+        setattr(module, slot.value, None)
+        setattr(module, slot.once, Once())
+    return saved
+
+
+def restore_global_providers(saved: list[tuple[str, Any, bool]]) -> None:
+    from opentelemetry.util._once import Once
+
+    for signal, value, done in saved:
+        slot = _SLOTS[signal]
+        module = _module(slot.module)
+        once = Once()
+        once._done = done
+        setattr(module, slot.value, value)
+        setattr(module, slot.once, once)
+
+
+# --- exporter configuration read back from upstream exporters -------------------------------
+def exporter_endpoint(exporter: Any) -> str:
+    """The endpoint an upstream OTLP exporter resolved (URL for HTTP, ``host:port`` for gRPC)."""
+    return str(getattr(exporter, "_endpoint", "") or "")
+
+
+def metric_exporter_preferences(exporter: Any) -> dict[str, Any]:
+    """``preferred_temporality``/``preferred_aggregation`` of a metric exporter, to copy onto a wrapper."""
+    return {
+        "preferred_temporality": getattr(exporter, "_preferred_temporality", None),
+        "preferred_aggregation": getattr(exporter, "_preferred_aggregation", None),
+    }
+
+
+def temporality_from_env() -> dict[type, Any] | None:
+    """``OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`` resolved as the OTLP exporters do."""
+    from opentelemetry.exporter.otlp.common._aggregation import _get_temporality
+
+    return _get_temporality(None)
+
+
+def otlp_log_exporter_class(protocol: str) -> type:
+    """Upstream's OTLP log exporter for ``grpc`` or ``http/protobuf`` (imported on demand: grpc is heavy)."""
+    if protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
+    else:
+        from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter  # type: ignore[assignment]
+    return OTLPLogExporter
+
+
+def readable_log_record(record: ReadWriteLogRecord) -> ReadableLogRecord:
+    """The frozen record a log processor hands to exporters, made as upstream's batch processor makes it."""
+    import copy
+
+    from opentelemetry.context import Context
+    from opentelemetry.sdk.resources import Resource
+
+    api_record = copy.copy(record.log_record)
+    api_record.context = Context()  # drop the (possibly large) context; other processors keep the original
+    return ReadableLogRecord(
+        log_record=api_record,
+        resource=record.resource if record.resource is not None else Resource.create({}),
+        instrumentation_scope=record.instrumentation_scope,
+        limits=record.limits,
+    )
+
+
+# --- the standard library's multiprocessing hooks (undocumented) -----------------------------
+class _Holder:
+    """A weak-referenceable owner for an after-fork registration."""
+
+
+_after_fork_holders: list[_Holder] = []
+
+
+def on_multiprocessing_worker_exit(callback: Callable[[], None]) -> None:
+    """Run ``callback`` when this forked ``multiprocessing`` worker ends normally. Call it right after a fork.
+
+    A forked worker leaves through ``os._exit`` (no ``atexit``), but first runs
+    ``multiprocessing.util``'s finalizers; its bootstrap clears the finalizer
+    registry and then runs the after-fork callbacks, so the finalizer is
+    registered from one of those. In a bare ``os.fork()`` child nothing runs.
+    """
+    import multiprocessing.util as mp_util
+
+    holder = _Holder()
+    _after_fork_holders.append(holder)
+    mp_util.register_after_fork(holder, lambda _: mp_util.Finalize(None, callback, exitpriority=100))
+
+
+def encode_logs_proto_size(batch: Sequence[ReadableLogRecord]) -> int:
+    """Bytes of the ``ExportLogsServiceRequest`` upstream's OTLP log exporters would send for ``batch``."""
+    from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
+
+    return encode_logs(batch).ByteSize()
+
+
+# --- OTLP span senders: upstream transport, otel-llm's bytes ---------------------------------
+@dataclass(frozen=True)
+class SendResult:
+    """Outcome of sending one serialized request. ``status`` is the HTTP status when one came back."""
+
+    ok: bool
+    status: int | None = None
+
+    @property
+    def refused(self) -> bool:
+        """The endpoint answered and refused for good (4xx other than 408/429): sending again cannot help."""
+        return self.status is not None and 400 <= self.status < 500 and self.status not in (408, 429)
+
+
+@functools.cache
+def http_span_sender() -> type:
+    """Upstream's OTLP/HTTP span exporter (endpoint, headers, TLS, compression, retries,
+    self-metrics) with ``send(request_bytes, items)`` for requests already serialized."""
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    class HttpSpanSender(OTLPSpanExporter):  # type: ignore[misc]
+        def send(self, request: bytes, items: int) -> SendResult:
+            if self._shutdown:
+                return SendResult(False)
+            with self._metrics.export_operation(items) as result:
+                outcome = self._client.export(request)
+                if not outcome.success:
+                    result.error = outcome.error
+                    return SendResult(False, outcome.status_code)
+            return SendResult(True, outcome.status_code)
+
+        @property
+        def is_shut_down(self) -> bool:
+            return bool(self._shutdown)
+
+    return HttpSpanSender
+
+
+class _Serialized:
+    """A request already encoded, carried through upstream's gRPC export loop."""
+
+    __slots__ = ("items", "request")
+
+    def __init__(self, request: bytes, items: int) -> None:
+        self.request, self.items = request, items
+
+
+class _BytesTraceStub:
+    """A TraceService stub whose Export takes serialized bytes (no protobuf object built)."""
+
+    def __init__(self, channel: Any) -> None:
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+
+        self.Export = channel.unary_unary(  # noqa: N815 — the gRPC method's name
+            "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+            request_serializer=None,
+            response_deserializer=ExportTraceServiceResponse.FromString,
+        )
+
+
+@functools.cache
+def grpc_span_sender() -> type:
+    """Upstream's OTLP/gRPC span exporter (channel, retries, reconnection) with
+    ``send(request_bytes, items)`` for requests already serialized."""
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace.export import SpanExportResult
+
+    class GrpcSpanSender(OTLPSpanExporter):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._stub = _BytesTraceStub  # reconnection re-creates the client from this too
+            self._client = self._stub(self._channel)
+
+        def send(self, request: bytes, items: int) -> SendResult:
+            return SendResult(self._export(_Serialized(request, items)) == SpanExportResult.SUCCESS)
+
+        def _translate_data(self, data: _Serialized) -> bytes:  # type: ignore[override]
+            return data.request
+
+        def _count_data(self, data: _Serialized) -> int:  # type: ignore[override]
+            return data.items
+
+        @property
+        def is_shut_down(self) -> bool:
+            return bool(self._shutdown)
+
+    return GrpcSpanSender
+
+
+# --- the check ---------------------------------------------------------------------------
+def _expect(problems: list[str], what: str, condition: Callable[[], bool]) -> None:
+    try:
+        ok = condition()
+    except Exception as exc:  # noqa: BLE001 — a missing name is exactly what we report
+        problems.append(f"{what}: {type(exc).__name__}: {exc}")
+        return
+    if not ok:
+        problems.append(what)
+
+
+def check() -> list[str]:
+    """Every private name above, probed on the installed packages; empty when all are as expected.
+
+    Builds real exporters (no network traffic) so attribute names set in
+    ``__init__`` are checked too.
+    """
+    problems: list[str] = []
+    for signal, slot in _SLOTS.items():
+        _expect(problems, f"{slot.module}.{slot.value}", lambda s=slot: hasattr(_module(s.module), s.value))
+        _expect(problems, f"{slot.module}.{slot.once} is a Once",
+                lambda s=slot: hasattr(getattr(_module(s.module), s.once), "_done"))
+    _expect(problems, "opentelemetry.util._once.Once", lambda: hasattr(_module("opentelemetry.util._once"), "Once"))
+    _expect(problems, "otlp common _aggregation._get_temporality", lambda: temporality_from_env() is not None)
+    _expect(problems, "otlp proto common _log_encoder.encode_logs", lambda: encode_logs_proto_size([]) == 0)
+    _expect(problems, "multiprocessing.util register_after_fork/Finalize/_exit_function",
+            lambda: all(hasattr(_module("multiprocessing.util"), n)
+                        for n in ("register_after_fork", "Finalize", "_exit_function", "_run_after_forkers")))
+    _expect(problems, "ReadWriteLogRecord fields log_record/resource/instrumentation_scope/limits",
+            lambda: {"log_record", "resource", "instrumentation_scope", "limits"}
+            <= set(ReadWriteLogRecord.__dataclass_fields__))
+    for protocol in ("grpc", "http/protobuf"):
+        _expect(problems, f"{protocol} OTLPLogExporter", lambda p=protocol: isinstance(otlp_log_exporter_class(p), type))
+
+    http = http_span_sender()(endpoint="http://127.0.0.1:4318/v1/traces")
+    _expect(problems, "HTTP span exporter _endpoint", lambda: exporter_endpoint(http).endswith("/v1/traces"))
+    _expect(problems, "HTTP span exporter _shutdown", lambda: http._shutdown is False)
+    _expect(problems, "HTTP span exporter _metrics.export_operation",
+            lambda: callable(http._metrics.export_operation))
+    _expect(problems, "HTTP client export(bytes) -> _ExportResult(success, status_code, error)",
+            lambda: callable(http._client.export) and {"success", "status_code", "error"} <= set(
+                _module("opentelemetry.exporter.otlp.common.http")._ExportResult.__dataclass_fields__))
+    http.shutdown()
+
+    grpc = grpc_span_sender()(endpoint="127.0.0.1:4317", insecure=True)
+    _expect(problems, "gRPC span exporter _endpoint", lambda: exporter_endpoint(grpc) == "127.0.0.1:4317")
+    _expect(problems, "gRPC exporter _export/_translate_data/_count_data",
+            lambda: all(callable(getattr(grpc, n, None)) for n in ("_export", "_translate_data", "_count_data")))
+    _expect(problems, "gRPC exporter _channel/_stub/_client",
+            lambda: grpc._channel is not None and grpc._stub is _BytesTraceStub and grpc._client is not None)
+    grpc.shutdown()
+
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+
+    metric = OTLPMetricExporter(endpoint="http://127.0.0.1:4318/v1/metrics")
+    _expect(problems, "metric exporter _preferred_temporality/_preferred_aggregation",
+            lambda: all(v is not None for v in metric_exporter_preferences(metric).values()))
+    metric.shutdown()
+    return problems
+
+
+def installed_versions() -> dict[str, str | None]:
+    """Installed versions of the :data:`VERIFIED` distributions (``None`` when missing)."""
+    out: dict[str, str | None] = {}
+    for dist in VERIFIED:
+        try:
+            out[dist] = version(dist)
+        except PackageNotFoundError:
+            out[dist] = None
+    return out

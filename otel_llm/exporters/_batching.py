@@ -1,0 +1,250 @@
+"""Batching span and log-record processors that count what they drop and write through in worker processes.
+
+Why not upstream's ``BatchSpanProcessor``: it drops spans silently when its
+queue is full (one log line, no count), its ``force_flush`` ignores its
+timeout, and a worker process forked from the app (``multiprocessing``,
+``ProcessPoolExecutor``, Celery, a bare ``os.fork()``) usually ends with
+``os._exit`` — no ``atexit``, so whatever the child queued is gone. Here:
+
+* one queue and one export thread per signal (:class:`_Batcher`), batches of
+  ``max_batch`` items, at least every ``delay_s``; the standard
+  ``OTEL_BSP_*`` / ``OTEL_BLRP_*`` variables are read by ``_providers``;
+* a full queue drops the newest item and counts it (:mod:`otel_llm._notices`);
+* ``force_flush(timeout)`` waits at most ``timeout``; ``shutdown()`` drains
+  within the deadline ``set_deadline`` gave it and counts what it could not;
+* **in a worker process** — a child forked after ``configure()``, or a
+  ``multiprocessing`` child that configured itself — each item goes to the
+  exporter's ``write_through`` on the ending thread: the file exporter
+  appends it to its file, the spooled OTLP exporter to the spool, which the
+  parent (or the next process) replays. Every span is on disk when it ends,
+  whatever way the worker leaves (``os._exit``, ``Pool.terminate()``).
+  Exporters without ``write_through`` keep batching, and are flushed when a
+  ``multiprocessing`` worker exits normally.
+
+Exports run with instrumentation suppressed, so an HTTP exporter's own
+requests are not traced. Export results are not inspected: otel-llm's
+exporters count their own losses.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from opentelemetry.context import Context
+from opentelemetry.instrumentation.utils import suppress_instrumentation
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
+
+from otel_llm import _notices, _upstream
+from otel_llm._guard import internal_error
+from otel_llm._upstream import LogRecordProcessor, ReadableLogRecord
+
+__all__ = ["BatchLogProcessor", "BatchSpanProcessor", "in_worker_process"]
+
+T = TypeVar("T")
+
+_LOCAL_WAIT_S = 30.0  # a local file write never waits on a network: drain it even past the deadline
+
+
+def in_worker_process() -> bool:
+    """True in a ``multiprocessing`` child (spawn, forkserver or fork)."""
+    return multiprocessing.parent_process() is not None
+
+
+class _Batcher(Generic[T]):
+    """A bounded queue drained by one daemon thread into ``exporter.export(batch)``."""
+
+    def __init__(self, exporter: Any, signal: str, *, max_queue: int, max_batch: int, delay_s: float,
+                 local: bool) -> None:
+        self.exporter = exporter
+        self.signal = signal
+        self._max_queue = max_queue
+        self._max_batch = max(1, min(max_batch, max_queue))
+        self._delay_s = delay_s
+        self._local = local  # the exporter writes a local file: its shutdown never waits on a network
+        self._through: Callable[[list[T]], Any] | None = getattr(exporter, "write_through", None)
+        self._where = f"the in-memory {signal} queue (max {max_queue:,}; OTEL_BSP/BLRP_MAX_QUEUE_SIZE)"
+        self._deadline: float | None = None
+        self._shut = False
+        self._reset(write_through=self._through is not None and in_worker_process())
+        weak = weakref.WeakMethod(self._after_fork_in_child)
+        os.register_at_fork(after_in_child=lambda: (method := weak()) is not None and method())
+
+    def _reset(self, write_through: bool) -> None:
+        self._cond = threading.Condition()
+        self._queue: deque[T] = deque()
+        self._queued = 0  # items ever queued
+        self._handled = 0  # items exported (or given up) in queue order
+        self._in_flight = 0
+        self._flush_wanted = False
+        self._stop = False
+        self._thread: threading.Thread | None = None
+        self._dropping = False
+        self.write_through = write_through
+
+    def _after_fork_in_child(self) -> None:
+        """A forked child starts empty (the parent exports what it queued) and writes through if it can."""
+        self._reset(write_through=self._through is not None)
+        if self._through is None:
+            _upstream.on_multiprocessing_worker_exit(self._flush_at_worker_exit)
+
+    def _flush_at_worker_exit(self) -> None:
+        self.force_flush(5_000)
+
+    # --- the caller's side --------------------------------------------------------------
+    def add(self, item: T) -> None:
+        if self._shut:
+            _notices.lost(self.signal, 1, self._where, "write_failed", "ended after otel-llm was shut down")
+            return
+        if self._through is not None and (self.write_through or in_worker_process()):
+            # A spawned worker configures while importing the app's module, before
+            # multiprocessing marks it a child: the first item after that switches.
+            self.write_through = True
+            self._export([item], self._through)
+            return
+        with self._cond:
+            if len(self._queue) >= self._max_queue:
+                self._dropping = True
+                dropped = True
+            else:
+                dropped = False
+                self._queue.append(item)
+                self._queued += 1
+                if self._thread is None:
+                    self._start()
+                if len(self._queue) >= self._max_batch:
+                    self._cond.notify_all()
+        if dropped:
+            _notices.lost(self.signal, 1, self._where, "queue_full", "items arrive faster than they are exported")
+
+    def _start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name=f"otel-llm-{self.signal}-export", daemon=True)
+        self._thread.start()
+
+    def force_flush(self, timeout_millis: float = 30_000) -> bool:
+        """Export everything queued before the call; waits at most ``timeout_millis``."""
+        with self._cond:
+            target = self._queued
+            if self._handled >= target:
+                return True
+            self._flush_wanted = True
+            self._cond.notify_all()
+            return self._cond.wait_for(lambda: self._handled >= target, timeout=max(timeout_millis, 0) / 1000)
+
+    def set_deadline(self, deadline: float) -> None:
+        """``shutdown()`` drains until ``deadline`` (``time.monotonic()``), then counts the rest as lost."""
+        self._deadline = deadline
+
+    def shutdown(self) -> None:
+        """Export what is queued within the deadline, count the rest, shut the exporter down. Idempotent."""
+        if self._shut:
+            return
+        self._shut = True
+        with self._cond:
+            self._stop = True
+            self._cond.notify_all()
+            wait = _LOCAL_WAIT_S if self._local else self._remaining()
+            self._cond.wait_for(lambda: self._handled >= self._queued, timeout=wait)
+            left = self._queued - self._handled
+        if left:
+            _notices.lost(self.signal, left, self._where, "shutdown", "not exported when the shutdown budget ran out")
+        try:
+            self.exporter.shutdown()
+        except Exception as exc:  # noqa: BLE001 — shutdown must finish
+            internal_error("batching: exporter shutdown", exc)
+
+    def _remaining(self) -> float:
+        if self._deadline is None:
+            return 30.0
+        return max(self._deadline - time.monotonic(), 0.0)
+
+    # --- the export thread -------------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(
+                    lambda: self._stop or self._flush_wanted or len(self._queue) >= self._max_batch,
+                    timeout=self._delay_s,
+                )
+                if not self._queue:
+                    self._flush_wanted = False
+                    if self._stop:
+                        return
+                    continue
+                batch = [self._queue.popleft() for _ in range(min(self._max_batch, len(self._queue)))]
+                if not self._queue:
+                    self._flush_wanted = False
+                recovered, self._dropping = self._dropping, False
+            if recovered:
+                _notices.resolved(self.signal, self._where)
+            self._export(batch)
+            with self._cond:
+                self._handled += len(batch)
+                self._cond.notify_all()
+
+    def _export(self, batch: list[T], export: Callable[[list[T]], Any] | None = None) -> None:
+        with suppress_instrumentation():
+            try:
+                (export or self.exporter.export)(batch)
+            except Exception as exc:  # noqa: BLE001 — an exporter's fault must not kill the thread
+                _notices.lost(self.signal, len(batch), type(self.exporter).__name__, "send_failed",
+                              f"{type(exc).__name__}: {exc}")
+                internal_error("batching: export", exc)
+
+
+class BatchSpanProcessor(SpanProcessor):
+    """Ended, sampled spans -> ``exporter`` in batches (or written through in a worker process)."""
+
+    def __init__(self, exporter: Any, *, max_queue: int, max_batch: int, delay_s: float, local: bool) -> None:
+        self.batcher: _Batcher[ReadableSpan] = _Batcher(
+            exporter, "traces", max_queue=max_queue, max_batch=max_batch, delay_s=delay_s, local=local)
+
+    def on_start(self, span: Any, parent_context: Context | None = None) -> None:
+        pass
+
+    def on_end(self, span: ReadableSpan) -> None:
+        if span.context is not None and span.context.trace_flags.sampled:
+            self.batcher.add(span)
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        return self.batcher.force_flush(timeout_millis)
+
+    def shutdown(self) -> None:
+        self.batcher.shutdown()
+
+
+class BatchLogProcessor(LogRecordProcessor):
+    """Emitted log records -> ``exporter`` in batches (or written through in a worker process)."""
+
+    def __init__(self, exporter: Any, *, max_queue: int, max_batch: int, delay_s: float, local: bool) -> None:
+        self.batcher: _Batcher[ReadableLogRecord] = _Batcher(
+            exporter, "logs", max_queue=max_queue, max_batch=max_batch, delay_s=delay_s, local=local)
+
+    def on_emit(self, log_record: Any) -> None:
+        self.batcher.add(_upstream.readable_log_record(log_record))
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        return self.batcher.force_flush(timeout_millis)
+
+    def shutdown(self) -> None:
+        self.batcher.shutdown()
+
+
+def processors_settings(prefix: str, defaults: tuple[int, int, int], env: Callable[[str], str | None]) -> dict[str, Any]:
+    """``max_queue``, ``max_batch``, ``delay_s`` from ``OTEL_{prefix}_*`` (malformed values keep the default)."""
+    queue, batch, delay_ms = defaults
+    values = []
+    for name, default in (("MAX_QUEUE_SIZE", queue), ("MAX_EXPORT_BATCH_SIZE", batch), ("SCHEDULE_DELAY", delay_ms)):
+        raw = env(f"OTEL_{prefix}_{name}")
+        try:
+            value = int(raw) if raw else default
+        except ValueError:
+            value = default
+        values.append(value if value > 0 else default)
+    return {"max_queue": values[0], "max_batch": values[1], "delay_s": values[2] / 1000}

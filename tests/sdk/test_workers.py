@@ -1,0 +1,41 @@
+"""Spans ended in worker processes reach traces.jsonl (the default file exporter).
+
+A worker forked from the app, or a ``multiprocessing`` child, writes each span
+through as it ends, so no way of leaving — ``close()/join()``, ``os._exit``,
+``Pool.terminate()`` (the ``with Pool`` block) — loses a span that had ended.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+APP = Path(__file__).with_name("workers_app.py")
+SCENARIOS = ["pool-fork-with", "pool-fork-close-join", "pool-spawn-with", "pool-spawn-close-join",
+             "executor-fork", "executor-spawn", "bare-fork-os-exit"]
+
+
+def written_ids(out: Path) -> set[tuple[str, str]]:
+    ids = set()
+    for path in out.glob("traces*.jsonl"):
+        for line in path.read_text().splitlines():
+            for rs in json.loads(line)["resourceSpans"]:
+                for ss in rs["scopeSpans"]:
+                    ids |= {(s["traceId"], s["spanId"]) for s in ss["spans"]}
+    return ids
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_every_span_a_worker_ended_is_in_the_file(tmp_path: Path, scenario: str) -> None:
+    proc = subprocess.run([sys.executable, str(APP), scenario, str(tmp_path), "40", "50"],
+                          capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr
+    ended = {tuple(i) for i in json.loads((tmp_path / "ended.json").read_text())}
+    assert len(ended) == 2000
+    missing = ended - written_ids(tmp_path)
+    assert not missing, f"{len(missing)} of {len(ended)} spans ended in workers are not in traces.jsonl"
+    assert "lost" not in proc.stderr, proc.stderr
