@@ -5,6 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_venv.sh
-setup_venv analysis,dev
+setup_venv analysis,dev,peers
 bash collector-config/build.sh
 exec .venv/bin/python -m pytest "$@"
