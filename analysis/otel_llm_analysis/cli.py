@@ -142,6 +142,10 @@ def _guard(fn: Any, *args: Any, **kwargs: Any) -> Any:
 def ingest(
     paths: List[str] = typer.Argument(..., help="Files, directories or globs of traces/metrics/logs JSONL."),
     db: str = DbOption,
+    pricing: Optional[Path] = typer.Option(
+        None, "--pricing", envvar="OTEL_LLM_PRICING",
+        help="Your prices (JSON/YAML, USD per 1M tokens, as configure(pricing=)) for calls that carry tokens "
+             "but no cost; genai-prices otherwise."),
 ) -> None:
     """Load collector/SDK files into the DuckDB store; re-running reads only what is new."""
     _require_analysis_extra()
@@ -158,12 +162,9 @@ def ingest(
                       console=console, transient=True) as bar:
             task = bar.add_task("ingest", total=sum(_sizes(p) for p in paths) or None)
             try:
-                report = store.ingest(paths, on_progress=lambda n: bar.advance(task, n))
+                report = store.ingest(paths, on_progress=lambda n: bar.advance(task, n), pricing=pricing)
             except Exception as exc:  # StoreError (missing/unreadable path, read-only file): one line
                 raise _fail(_one_line(exc)) from None
-        from otel_llm_analysis.views import install_views
-
-        install_views(store)
     console.print(report.summary(), highlight=False)
     for problem in report.bad_lines:
         console.print(f"[red]bad line[/red] {problem}", highlight=False, markup=True, soft_wrap=True)

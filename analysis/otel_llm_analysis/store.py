@@ -16,9 +16,14 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import duckdb
 
+from otel_llm_analysis._costs import price_calls
 from otel_llm_analysis.ingest import IngestReport, ingest
 
 __all__ = ["StoreError", "TraceStore"]
+
+#: The pricing file ingest uses when none is given: the SDK's variable, so one
+#: file prices calls alike at run time and at ingest.
+PRICING_ENV = "OTEL_LLM_PRICING"
 
 
 class StoreError(Exception):
@@ -26,8 +31,9 @@ class StoreError(Exception):
 
 
 def schema_sql() -> str:
-    """The DDL of every table and view (``schema.sql``, shipped in the package)."""
-    return resources.files("otel_llm_analysis").joinpath("schema.sql").read_text(encoding="utf-8")
+    """The DDL of every table and view (``schema.sql`` then ``views.sql``, shipped in the package)."""
+    package = resources.files("otel_llm_analysis")
+    return "\n".join(package.joinpath(name).read_text(encoding="utf-8") for name in ("schema.sql", "views.sql"))
 
 
 def _one_line(exc: BaseException) -> str:
@@ -69,13 +75,26 @@ class TraceStore:
         return self._con
 
     def ingest(self, paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *,
-               on_progress: Callable[[int], None] | None = None, batch_rows: int | None = None) -> IngestReport:
+               on_progress: Callable[[int], None] | None = None, batch_rows: int | None = None,
+               pricing: Mapping[str, Any] | str | os.PathLike[str] | None = None) -> IngestReport:
         """Load new data from files, globs or directories; see :func:`otel_llm_analysis.ingest.ingest`.
 
-        Raises :class:`StoreError` (one line) for a missing path or a read-only store.
+        Then LLM calls with tokens and no usable cost are priced (``_costs``) from
+        ``pricing`` (a dict or a JSON/YAML file, USD per 1M tokens, as the SDK's
+        ``configure(pricing=)``; default ``$OTEL_LLM_PRICING``) over the bundled
+        genai-prices snapshot; ``report.pricing`` says what was priced and what
+        has no price. Raises :class:`StoreError` (one line) for a missing path,
+        a missing pricing file or a read-only store.
         """
         if self.read_only:
             raise StoreError(f"{self.path} is open read-only; ingest needs a writable store")
+        if pricing is None:
+            pricing = os.environ.get(PRICING_ENV) or None
+        if isinstance(pricing, (str, os.PathLike)) and not Path(pricing).is_file():
+            raise StoreError(f"no pricing file at {os.fspath(pricing)}")
+        from otel_llm.pricing import PriceBook
+
+        book = PriceBook.load(pricing)
         specs = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
         from otel_llm_analysis._sources import SourceError
 
@@ -83,9 +102,11 @@ class TraceStore:
         if batch_rows:
             kwargs["batch_rows"] = batch_rows
         try:
-            return ingest(self._con, specs, **kwargs)
+            report = ingest(self._con, specs, **kwargs)
         except SourceError as exc:
             raise StoreError(str(exc)) from None
+        report.pricing = price_calls(self._con, book)
+        return report
 
     def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
         """Run one statement and return all rows (tuples)."""

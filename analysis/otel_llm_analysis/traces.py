@@ -12,14 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Sequence
 
-from otel_llm_analysis._filters import IS_ERROR, IS_LLM_CALL, Filters, as_rows, fetch_dicts, load_query
+from otel_llm_analysis._filters import Filters, as_rows, fetch_dicts, load_query
 
 RankBy = Literal["cost", "duration"]
-#: ranking measure and the rows it needs
-_RANK = {
-    "cost": ("coalesce(sum(cost_usd), 0.0)", f"AND {IS_LLM_CALL}"),
-    "duration": ("date_diff('microsecond', min(start_time), max(end_time)) / 1000.0", ""),
-}
+#: ranking measure: a ``trace_summary`` column
+_RANK = {"cost": "t.cost_usd", "duration": "t.duration_ms"}
 
 
 @dataclass(slots=True)
@@ -51,20 +48,22 @@ class TraceRow:
     spans: int
     llm_calls: int
     tokens: int
-    cost_usd: float
+    cost_usd: float | None  # None when none of its LLM calls has a cost
     errors: int
     depth: int = 0
     tree: list[SpanNode] = field(default_factory=list)
 
 
 def top_traces(store: Any, top: int = 10, by: RankBy = "cost", filters: Filters | None = None) -> list[TraceRow]:
-    """The ``top`` traces by ``cost`` (their LLM calls') or ``duration`` (wall time), with trees."""
+    """The ``top`` traces by ``cost`` (their LLM calls') or ``duration`` (wall time), with trees.
+
+    A trace is a candidate when one of its spans matches ``filters``; its figures
+    are the whole trace's (the ``trace_summary`` view).
+    """
     if by not in _RANK:
         raise ValueError(f"rank traces by cost or duration, not {by!r}")
     where, params = (filters or Filters()).where()
-    measure, rank_filter = _RANK[by]
-    sql = load_query("top_traces").format(order=by, measure=measure, rank_filter=rank_filter, where=where,
-                                          is_llm=IS_LLM_CALL, is_error=IS_ERROR)
+    sql = load_query("top_traces").format(order=by, measure=_RANK[by], where=where)
     rows = as_rows(TraceRow, fetch_dicts(store, sql, {**params, "top": top}))
     trees = span_trees(store, [r.trace_id for r in rows])
     for row in rows:

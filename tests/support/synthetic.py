@@ -131,8 +131,8 @@ class SpanRecord:
 
     @property
     def model(self) -> str | None:
-        """Response model, else request model (the table's ``model`` column)."""
-        return self.response_model or self.request_model
+        """The model asked for: request model, else response model (the table's ``model`` column)."""
+        return self.request_model or self.response_model
 
     @property
     def start_time(self) -> datetime:

@@ -1,0 +1,153 @@
+-- The views of otel-llm's analysis store: the definitions every analysis and
+-- your own SQL share. Created with the schema in every store (TraceStore runs
+-- this file after schema.sql), so `daily_usage` exists whoever ingested.
+--
+-- A model call is counted once, whatever the nesting: `@llm_call` around a
+-- call that OpenLLMetry, OpenLIT or OpenInference also instruments gives two
+-- LLM spans, the peer's inside ours (or ours inside a peer's LangChain span).
+-- `llm_calls` has one row per model call:
+--   * An LLM span (otel_kind = 'llm_call') with LLM spans directly inside it is
+--     a wrapper, not a call: the calls are the spans inside it.
+--   * A call inside a wrapper takes the app's context from the wrapper where its
+--     own is missing: project, conversation, user, graph node, and attributes
+--     (so run_config.<key> reads the wrapper's otel_llm.run_config.*).
+--   * A wrapper around exactly one call is that call: tokens, cost and model come
+--     from whichever of the two has the better cost_source (sdk > producer >
+--     ingest > none; the inner span on a tie), the other fills what is missing;
+--     the call failed when either span did; time to first token from either.
+--     A wrapper around several calls (a retry loop) lends them context only.
+--   * Timing (start, end, duration) is the inner span's: the call on the wire.
+-- Parent and child may come from different files or ingest runs: the rule is
+-- applied when queried, never stored.
+
+CREATE OR REPLACE VIEW llm_calls AS
+WITH llm AS (
+    SELECT * FROM span_rows WHERE otel_kind = 'llm_call'
+), wrappers AS (
+    SELECT w.*, n.wrapped, n.wrapped = 1 AS single,
+           CASE w.cost_source WHEN 'sdk' THEN 1 WHEN 'producer' THEN 2 WHEN 'ingest' THEN 3 ELSE 4 END AS cost_rank
+    FROM llm w
+    JOIN (SELECT trace_id, parent_span_id AS span_id, count(*) AS wrapped
+          FROM llm WHERE parent_span_id IS NOT NULL GROUP BY ALL) n USING (trace_id, span_id)
+), calls AS (
+    SELECT c.*,
+           w.span_id AS w_span_id, coalesce(w.single, FALSE) AS single,
+           coalesce(w.single AND w.cost_rank
+                    < CASE c.cost_source WHEN 'sdk' THEN 1 WHEN 'producer' THEN 2 WHEN 'ingest' THEN 3 ELSE 4 END,
+                    FALSE) AS outer_wins,
+           w.project AS w_project, w.conversation_id AS w_conversation_id, w.user_id AS w_user_id,
+           w.graph_node AS w_graph_node, w.attr_keys AS w_attr_keys, w.attr_values AS w_attr_values,
+           w.status_code AS w_status_code, w.status_message AS w_status_message, w.error_type AS w_error_type,
+           w.stream_ttft_ms AS w_stream_ttft_ms, w.operation AS w_operation, w.provider AS w_provider,
+           w.model AS w_model, w.request_model AS w_request_model, w.response_model AS w_response_model,
+           w.input_tokens AS w_input_tokens, w.output_tokens AS w_output_tokens,
+           w.cache_read_tokens AS w_cache_read_tokens, w.cache_write_tokens AS w_cache_write_tokens,
+           w.reasoning_tokens AS w_reasoning_tokens, w.cost_usd AS w_cost_usd, w.cost_source AS w_cost_source,
+           w.cost_table AS w_cost_table, w.finish_reasons AS w_finish_reasons
+    FROM llm c
+    LEFT JOIN wrappers w ON w.trace_id = c.trace_id AND w.span_id = c.parent_span_id
+    ANTI JOIN wrappers x ON x.trace_id = c.trace_id AND x.span_id = c.span_id
+)
+SELECT * EXCLUDE (w_span_id, single, outer_wins, resource_attributes, source_file, attr_keys, attr_values,
+                  keys, vals, w_project, w_conversation_id, w_user_id, w_graph_node, w_attr_keys, w_attr_values,
+                  w_status_code, w_status_message, w_error_type, w_stream_ttft_ms, w_operation, w_provider,
+                  w_model, w_request_model, w_response_model, w_input_tokens, w_output_tokens,
+                  w_cache_read_tokens, w_cache_write_tokens, w_reasoning_tokens, w_cost_usd, w_cost_source,
+                  w_cost_table, w_finish_reasons)
+    REPLACE (
+        -- what was called and what it cost: the winning span first, the other fills gaps
+        CASE WHEN outer_wins THEN coalesce(w_operation, operation) WHEN single THEN coalesce(operation, w_operation) ELSE operation END AS operation,
+        CASE WHEN outer_wins THEN coalesce(w_provider, provider) WHEN single THEN coalesce(provider, w_provider) ELSE provider END AS provider,
+        CASE WHEN outer_wins THEN coalesce(w_model, model) WHEN single THEN coalesce(model, w_model) ELSE model END AS model,
+        CASE WHEN outer_wins THEN coalesce(w_request_model, request_model) WHEN single THEN coalesce(request_model, w_request_model) ELSE request_model END AS request_model,
+        CASE WHEN outer_wins THEN coalesce(w_response_model, response_model) WHEN single THEN coalesce(response_model, w_response_model) ELSE response_model END AS response_model,
+        CASE WHEN outer_wins THEN coalesce(w_input_tokens, input_tokens) WHEN single THEN coalesce(input_tokens, w_input_tokens) ELSE input_tokens END AS input_tokens,
+        CASE WHEN outer_wins THEN coalesce(w_output_tokens, output_tokens) WHEN single THEN coalesce(output_tokens, w_output_tokens) ELSE output_tokens END AS output_tokens,
+        CASE WHEN outer_wins THEN coalesce(w_cache_read_tokens, cache_read_tokens) WHEN single THEN coalesce(cache_read_tokens, w_cache_read_tokens) ELSE cache_read_tokens END AS cache_read_tokens,
+        CASE WHEN outer_wins THEN coalesce(w_cache_write_tokens, cache_write_tokens) WHEN single THEN coalesce(cache_write_tokens, w_cache_write_tokens) ELSE cache_write_tokens END AS cache_write_tokens,
+        CASE WHEN outer_wins THEN coalesce(w_reasoning_tokens, reasoning_tokens) WHEN single THEN coalesce(reasoning_tokens, w_reasoning_tokens) ELSE reasoning_tokens END AS reasoning_tokens,
+        CASE WHEN outer_wins THEN w_cost_usd ELSE cost_usd END AS cost_usd,
+        CASE WHEN outer_wins THEN w_cost_source ELSE cost_source END AS cost_source,
+        CASE WHEN outer_wins THEN w_cost_table ELSE cost_table END AS cost_table,
+        CASE WHEN outer_wins THEN coalesce(w_finish_reasons, finish_reasons) WHEN single THEN coalesce(finish_reasons, w_finish_reasons) ELSE finish_reasons END AS finish_reasons,
+        -- how it went: failed when either span failed
+        CASE WHEN single THEN greatest(status_code, w_status_code) ELSE status_code END AS status_code,
+        CASE WHEN single THEN coalesce(status_message, w_status_message) ELSE status_message END AS status_message,
+        CASE WHEN single THEN coalesce(error_type, w_error_type) ELSE error_type END AS error_type,
+        CASE WHEN single THEN coalesce(stream_ttft_ms, w_stream_ttft_ms) ELSE stream_ttft_ms END AS stream_ttft_ms,
+        -- the app's context: the call's own, else the wrapper's
+        coalesce(project, w_project) AS project,
+        coalesce(conversation_id, w_conversation_id) AS conversation_id,
+        coalesce(user_id, w_user_id) AS user_id,
+        coalesce(graph_node, w_graph_node) AS graph_node
+    ),
+    w_span_id AS wrapper_span_id,  -- the LLM span this call was nested in (NULL: none)
+    map(keys, vals) AS attributes,
+    resource_attributes,
+    keys AS attr_keys,
+    vals AS attr_values,
+    source_file
+FROM (
+    SELECT *,
+           CASE WHEN w_span_id IS NULL THEN attr_keys
+                ELSE list_concat(attr_keys, list_filter(w_attr_keys, lambda k: NOT list_contains(attr_keys, k)))
+           END AS keys,
+           CASE WHEN w_span_id IS NULL THEN attr_values
+                ELSE list_concat(attr_values,
+                                 list_filter(w_attr_values, lambda v, i: NOT list_contains(attr_keys, w_attr_keys[i])))
+           END AS vals
+    FROM calls
+);
+
+-- Evaluation results (gen_ai.evaluation.result events) with the span they sit on.
+CREATE OR REPLACE VIEW evaluations AS
+SELECT e.trace_id, e.span_id, e.time, e.eval_name, e.eval_score, e.eval_label,
+       s.project, s.model, s.service_name, s.conversation_id, s.user_id, s.attributes AS span_attributes
+FROM span_events e LEFT JOIN spans s USING (trace_id, span_id)
+WHERE e.name = 'gen_ai.evaluation.result';
+
+-- One row per day, project and model (the model asked for) of LLM calls. cost_usd
+-- is NULL when no call of the group has a cost (never a made-up 0);
+-- estimated_cost_usd is the part priced at ingest.
+CREATE OR REPLACE VIEW daily_usage AS
+SELECT
+    CAST(start_time AS DATE) AS day,
+    project,
+    model,
+    count(*) AS calls,
+    count(*) FILTER (WHERE status_code = 2) AS failed_calls,
+    coalesce(sum(input_tokens), 0) AS input_tokens,
+    coalesce(sum(output_tokens), 0) AS output_tokens,
+    sum(cost_usd) AS cost_usd,
+    sum(cost_usd) FILTER (WHERE cost_source = 'ingest') AS estimated_cost_usd,
+    count(cost_usd) AS priced_calls,
+    quantile_cont(duration_ms, 0.95) AS p95_ms
+FROM llm_calls
+GROUP BY ALL;
+
+-- One row per trace: root (the span without a parent, else the earliest), wall
+-- time from first start to last end, spans, failed spans, and its LLM calls'
+-- tokens and cost (NULL when none of them has a cost).
+CREATE OR REPLACE VIEW trace_summary AS
+WITH calls AS (
+    SELECT trace_id,
+           count(*) AS llm_calls,
+           sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)) AS tokens,
+           sum(cost_usd) AS cost_usd
+    FROM llm_calls
+    GROUP BY trace_id
+), trace_spans AS (
+    SELECT trace_id,
+           coalesce(arg_min(name, start_time) FILTER (WHERE parent_span_id IS NULL),
+                    arg_min(name, start_time)) AS root_name,
+           any_value(project) AS project,
+           min(start_time) AS start_time,
+           date_diff('microsecond', min(start_time), max(end_time)) / 1000.0 AS duration_ms,
+           count(*) AS spans,
+           count(*) FILTER (WHERE status_code = 2) AS errors
+    FROM span_rows
+    GROUP BY trace_id
+)
+SELECT s.trace_id, s.root_name, s.project, s.start_time, s.duration_ms, s.spans,
+       coalesce(c.llm_calls, 0) AS llm_calls, coalesce(c.tokens, 0) AS tokens, c.cost_usd, s.errors
+FROM trace_spans s LEFT JOIN calls c USING (trace_id);
