@@ -43,8 +43,9 @@ SPELLINGS: Mapping[str, tuple[str, ...]] = {
     "provider": ("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system"),
     # OpenInference's model_name is the model that answered; the one asked for is
     # in its invocation parameters (``_producers.REQUEST_MODEL_JSON``).
-    "request_model": ("gen_ai.request.model", "llm.request.model"),
-    "response_model": ("gen_ai.response.model", "llm.response.model", "llm.model_name", "embedding.model_name"),
+    "request_model": ("gen_ai.request.model", "llm.request.model", "llm.request.model_name"),
+    "response_model": ("gen_ai.response.model", "llm.response.model", "llm.response.model_name", "llm.model_name",
+                       "embedding.model_name"),
     "input_tokens": (
         "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens",
         "llm.token_count.prompt", "llm.usage.prompt_tokens",
