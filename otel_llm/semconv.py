@@ -102,6 +102,7 @@ METRIC_TIME_TO_FIRST_CHUNK: Final = "gen_ai.client.operation.time_to_first_chunk
 METRIC_COST: Final = "otel_llm.cost"  # counter, USD
 METRIC_VECTOR_OPERATIONS: Final = "otel_llm.vector.operations"  # counter, {operation}
 METRIC_GRAPH_NODE_DURATION: Final = "otel_llm.graph.node.duration"  # histogram, s
+METRIC_PROCESS_MEMORY_USAGE: Final = "process.memory.usage"  # bytes (process_metrics=True, system-metrics)
 
 # Bucket boundaries recommended by the GenAI metrics semantic conventions.
 TOKEN_USAGE_BUCKETS: Final = (

@@ -26,13 +26,14 @@ from typing import Any, Iterator, Mapping
 import duckdb
 import pyarrow as pa
 
+from otel_llm import semconv
 from otel_llm._usage import Usage
 from otel_llm.pricing import PriceBook
 
 __all__ = ["PricingReport", "price_calls"]
 
 #: Spans priced at ingest: LLM spans with token counts and no usable cost.
-_NEEDS_PRICE = ("otel_kind = 'llm_call' AND cost_usd IS NULL "
+_NEEDS_PRICE = (f"otel_kind = '{semconv.KIND_LLM_CALL}' AND cost_usd IS NULL "
                 "AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)")
 _UNNAMED = "(no model)"
 

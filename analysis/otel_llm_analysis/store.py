@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import duckdb
 
+from otel_llm import semconv
 from otel_llm_analysis._costs import price_calls
 from otel_llm_analysis.ingest import IngestReport, ingest
 
@@ -33,7 +34,9 @@ class StoreError(Exception):
 def schema_sql() -> str:
     """The DDL of every table and view (``schema.sql`` then ``views.sql``, shipped in the package)."""
     package = resources.files("otel_llm_analysis")
-    return "\n".join(package.joinpath(name).read_text(encoding="utf-8") for name in ("schema.sql", "views.sql"))
+    views = package.joinpath("views.sql").read_text(encoding="utf-8").format(
+        llm_call=semconv.KIND_LLM_CALL, evaluation_event=semconv.EVENT_EVALUATION_RESULT)
+    return package.joinpath("schema.sql").read_text(encoding="utf-8") + "\n" + views
 
 
 def _one_line(exc: BaseException) -> str:

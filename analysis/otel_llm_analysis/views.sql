@@ -1,12 +1,14 @@
 -- The views of otel-llm's analysis store: the definitions every analysis and
 -- your own SQL share. Created with the schema in every store (TraceStore runs
 -- this file after schema.sql), so `daily_usage` exists whoever ingested.
+-- {llm_call}, {evaluation_event}: names from otel_llm.semconv, filled in by
+-- store.schema_sql().
 --
 -- A model call is counted once, whatever the nesting: `@llm_call` around a
 -- call that OpenLLMetry, OpenLIT or OpenInference also instruments gives two
 -- LLM spans, the peer's inside ours (or ours inside a peer's LangChain span).
 -- `llm_calls` has one row per model call:
---   * An LLM span (otel_kind = 'llm_call') with LLM spans directly inside it is
+--   * An LLM span (otel_kind = llm_call) with LLM spans directly inside it is
 --     a wrapper, not a call: the calls are the spans inside it.
 --   * A call inside a wrapper takes the app's context from the wrapper where its
 --     own is missing: project, conversation, user, graph node, and attributes
@@ -22,7 +24,7 @@
 
 CREATE OR REPLACE VIEW llm_calls AS
 WITH llm AS (
-    SELECT * FROM span_rows WHERE otel_kind = 'llm_call'
+    SELECT * FROM span_rows WHERE otel_kind = '{llm_call}'
 ), wrappers AS (
     SELECT w.*, n.wrapped, n.wrapped = 1 AS single,
            CASE w.cost_source WHEN 'sdk' THEN 1 WHEN 'producer' THEN 2 WHEN 'ingest' THEN 3 ELSE 4 END AS cost_rank
@@ -104,7 +106,7 @@ CREATE OR REPLACE VIEW evaluations AS
 SELECT e.trace_id, e.span_id, e.time, e.eval_name, e.eval_score, e.eval_label,
        s.project, s.model, s.service_name, s.conversation_id, s.user_id, s.attributes AS span_attributes
 FROM span_events e LEFT JOIN spans s USING (trace_id, span_id)
-WHERE e.name = 'gen_ai.evaluation.result';
+WHERE e.name = '{evaluation_event}';
 
 -- One row per day, project and model (the model asked for) of LLM calls. cost_usd
 -- is NULL when no call of the group has a cost (never a made-up 0);
