@@ -478,14 +478,15 @@ def render_tree(row: Any) -> Any:
 
 
 def sql(
-    query: str = typer.Argument(..., help="SQL over spans, span_events, metric_points, logs (see README)."),
+    query: str = typer.Argument(..., help="SQL over spans, llm_calls, span_events, metric_points, logs, "
+                                          "daily_usage, trace_summary (see README)."),
     fmt: OutputFormat = FormatOption,
     db: str = DbOption,
 ) -> None:
-    """Run your own SQL on a read-only connection and print the result."""
+    """Run your own read-only SQL on the store (no file or network access, no settings) and print the result."""
     with _store(db) as store:
         try:
-            names, values = store.query_columns(query)
+            names, values = store.sql(query)
         except Exception as exc:
             raise _fail(_one_line(exc)) from None
     _emit([dict(zip(names, row)) for row in values], fmt, "result", names)

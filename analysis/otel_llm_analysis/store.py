@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import duckdb
 
 from otel_llm import semconv
+from otel_llm_analysis import _sandbox
 from otel_llm_analysis._costs import price_calls
 from otel_llm_analysis.ingest import IngestReport, ingest
 
@@ -61,6 +62,7 @@ class TraceStore:
         config: dict[str, Any] = {}
         if threads:
             config["threads"] = threads
+        self._config = config
         try:
             self._con = duckdb.connect(self.path, read_only=read_only, config=config)
         except (duckdb.Error, OSError) as exc:
@@ -127,6 +129,38 @@ class TraceStore:
             return names, cursor.fetchall()
         except duckdb.Error as exc:
             raise StoreError(_one_line(exc)) from None
+
+    def sql(self, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+            ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run user SQL read-only for real: column names and rows of its last statement.
+
+        Only queries (SELECT, WITH, DESCRIBE, SUMMARIZE, EXPLAIN, read-only
+        PRAGMAs) over the store; no file, network or extension access, no
+        settings (``_sandbox``). They run on a separate, sandboxed connection
+        to the store file: this store's own connection is closed meanwhile
+        and reopened as it was. Raises :class:`StoreError` (one line naming
+        what was refused) - also for an in-memory store, which has no file to
+        reopen read-only.
+        """
+        try:
+            _sandbox.check(query)
+        except _sandbox.Refused as exc:
+            raise StoreError(str(exc)) from None
+        if self.path == ":memory:":
+            raise StoreError("the read-only SQL sandbox needs a database file, not an in-memory store")
+        self._con.close()
+        try:
+            con = _sandbox.connect(self.path)
+            try:
+                return _sandbox.run(con, query, params)
+            finally:
+                con.close()
+        except _sandbox.Refused as exc:
+            raise StoreError(str(exc)) from None
+        except duckdb.Error as exc:
+            raise StoreError(_one_line(exc)) from None
+        finally:
+            self._con = duckdb.connect(self.path, read_only=self.read_only, config=self._config)
 
     def close(self) -> None:
         self._con.close()
