@@ -142,7 +142,7 @@ class Filters:
     project: str | None = None
     model: str | None = None
     service: str | None = None
-    #: keep LLM calls only: analyses of calls (compare) scan a fifth of the spans
+    #: call figures only: analyses of calls (compare) skip counting the other spans
     calls_only: bool = False
 
     @classmethod

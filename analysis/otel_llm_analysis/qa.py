@@ -51,14 +51,14 @@ def quality(
     ``evaluation`` keeps only events of that ``gen_ai.evaluation.name``.
     """
     where, params = (filters or Filters()).where("s")
-    key = dimension_sql(by, "s")
+    key, group = dimension_sql(by, "s"), "span_key"
     if by == "model":
-        key = "r.credited_model"
+        key, group = "NULL", "credited_model"
     evaluation_filter = "TRUE"
     if evaluation is not None:
         evaluation_filter = "e.eval_name = $evaluation"
         params = {**params, "evaluation": evaluation}
-    sql = load_query("quality").format(key=key, where=where, evaluation_filter=evaluation_filter,
+    sql = load_query("quality").format(key=key, group=group, where=where, evaluation_filter=evaluation_filter,
                                        evaluation_event=semconv.EVENT_EVALUATION_RESULT,
                                        response_id=semconv.GEN_AI_RESPONSE_ID, turn=semconv.KIND_CHAT)
     rows = as_rows(QualityRow, fetch_dicts(store, sql, params))

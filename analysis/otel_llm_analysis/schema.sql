@@ -67,6 +67,9 @@ CREATE TABLE IF NOT EXISTS span_rows (
     db_system           VARCHAR,      -- db.system.name
     db_operation        VARCHAR,      -- db.operation.name
     db_collection       VARCHAR,      -- db.collection.name
+    wrapper_span_id     VARCHAR,      -- LLM spans: the LLM span this one sits directly in (derived after
+                                      -- each ingest, see _nesting.py; llm_calls counts such a pair once)
+    wrapped_calls       INTEGER,      -- LLM spans: how many LLM spans sit directly in this one (derived)
     attr_keys           VARCHAR[],    -- span attributes: names ...
     attr_values         VARCHAR[],    -- ... and values, aligned, keys unique
     resource_attributes MAP(VARCHAR, VARCHAR),

@@ -19,6 +19,7 @@ import duckdb
 from otel_llm import semconv
 from otel_llm_analysis import _sandbox
 from otel_llm_analysis._costs import price_calls
+from otel_llm_analysis._nesting import refresh_nesting
 from otel_llm_analysis.ingest import IngestReport, ingest
 
 __all__ = ["StoreError", "TraceStore"]
@@ -111,6 +112,7 @@ class TraceStore:
         except SourceError as exc:
             raise StoreError(str(exc)) from None
         report.pricing = price_calls(self._con, book)
+        refresh_nesting(self._con)
         return report
 
     def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:

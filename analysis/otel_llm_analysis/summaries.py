@@ -82,9 +82,13 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None) -
 
     Rows are ordered by cost, then span count. ``cost_share`` is the group's share
     of the cost of all rows returned (per model, it is the seed's "cost share").
+    With ``filters.calls_only`` only call figures are computed (spans, turns
+    and failed spans are 0).
     """
-    where, params = (filters or Filters()).where()
-    parts = dict(key=dimension_sql(by), where=where, is_llm_span=IS_LLM_SPAN, is_turn=IS_TURN, is_error=IS_ERROR)
+    filters = filters or Filters()
+    where, params = filters.where()
+    parts = dict(key=dimension_sql(by), where=where, is_llm_span=IS_LLM_SPAN, is_turn=IS_TURN, is_error=IS_ERROR,
+                 count_spans="FALSE" if filters.calls_only else "TRUE")
     groups = fetch_dicts(store, load_query("summary").format(**parts), params)
     if any(not d["llm_calls"] and d["key"] is not None for d in groups):  # their latency is their spans'
         span_latency = {d["key"]: d["latency"] for d in

@@ -15,8 +15,8 @@ from typing import Any, Literal, Sequence
 from otel_llm_analysis._filters import Filters, as_rows, fetch_dicts, load_query
 
 RankBy = Literal["cost", "duration"]
-#: ranking measure: a ``trace_summary`` column
-_RANK = {"cost": "t.cost_usd", "duration": "t.duration_ms"}
+#: ranking measure: a column of a per-trace view
+_RANK = {"cost": ("trace_calls", "cost_usd"), "duration": ("trace_spans", "duration_ms")}
 
 
 @dataclass(slots=True)
@@ -63,8 +63,15 @@ def top_traces(store: Any, top: int = 10, by: RankBy = "cost", filters: Filters 
     if by not in _RANK:
         raise ValueError(f"rank traces by cost or duration, not {by!r}")
     where, params = (filters or Filters()).where()
-    sql = load_query("top_traces").format(order=by, measure=_RANK[by], where=where)
-    rows = as_rows(TraceRow, fetch_dicts(store, sql, {**params, "top": top}))
+    ranking, measure = _RANK[by]
+    candidates = "TRUE" if where == "TRUE" else f"trace_id IN (SELECT trace_id FROM spans WHERE {where})"
+    sql = load_query("top_traces").format(order=by, ranking=ranking, measure=measure, candidates=candidates)
+    ids = [d["trace_id"] for d in fetch_dicts(store, sql, {**params, "top": top})]
+    # The ranked traces' rows, filtered by a constant list (list_contains) that
+    # DuckDB pushes into both halves of the view: a join with the ranking was 4x slower.
+    details = {d["trace_id"]: d for d in
+               fetch_dicts(store, "SELECT * FROM trace_summary WHERE list_contains($ids, trace_id)", {"ids": ids})}
+    rows = as_rows(TraceRow, [details[i] for i in ids])
     trees = span_trees(store, [r.trace_id for r in rows])
     for row in rows:
         row.tree = trees.get(row.trace_id, [])

@@ -1,8 +1,7 @@
 -- The views of otel-llm's analysis store: the definitions every analysis and
 -- your own SQL share. Created with the schema in every store (TraceStore runs
 -- this file after schema.sql), so `daily_usage` exists whoever ingested.
--- {llm_call}, {evaluation_event}: names from otel_llm.semconv, filled in by
--- store.schema_sql().
+-- The names in braces come from otel_llm.semconv, filled in by store.schema_sql().
 --
 -- A model call is counted once, whatever the nesting: `@llm_call` around a
 -- call that OpenLLMetry, OpenLIT or OpenInference also instruments gives two
@@ -19,43 +18,24 @@
 --     the call failed when either span did; time to first token from either.
 --     A wrapper around several calls (a retry loop) lends them context only.
 --   * Timing (start, end, duration) is the inner span's: the call on the wire.
--- Parent and child may come from different files or ingest runs: the rule is
--- applied when queried, never stored.
+-- Parent and child may come from different files or ingest runs: every ingest
+-- derives span_rows.wrapper_span_id / wrapped_calls over the whole store
+-- (_nesting.py), so the rule holds whichever half arrived first. Nearly all
+-- calls are not nested: they are read straight from span_rows, and only the
+-- few nested ones are joined with their wrapper.
 
 CREATE OR REPLACE VIEW llm_calls AS
-WITH llm AS (
-    SELECT * FROM span_rows WHERE otel_kind = '{llm_call}'
-), wrappers AS (
-    SELECT w.*, n.wrapped, n.wrapped = 1 AS single,
-           CASE w.cost_source WHEN 'sdk' THEN 1 WHEN 'producer' THEN 2 WHEN 'ingest' THEN 3 ELSE 4 END AS cost_rank
-    FROM llm w
-    JOIN (SELECT trace_id, parent_span_id AS span_id, count(*) AS wrapped
-          FROM llm WHERE parent_span_id IS NOT NULL GROUP BY ALL) n USING (trace_id, span_id)
-), calls AS (
-    SELECT c.*,
-           w.span_id AS w_span_id, coalesce(w.single, FALSE) AS single,
-           coalesce(w.single AND w.cost_rank
-                    < CASE c.cost_source WHEN 'sdk' THEN 1 WHEN 'producer' THEN 2 WHEN 'ingest' THEN 3 ELSE 4 END,
-                    FALSE) AS outer_wins,
-           w.project AS w_project, w.conversation_id AS w_conversation_id, w.user_id AS w_user_id,
-           w.graph_node AS w_graph_node, w.attr_keys AS w_attr_keys, w.attr_values AS w_attr_values,
-           w.status_code AS w_status_code, w.status_message AS w_status_message, w.error_type AS w_error_type,
-           w.stream_ttft_ms AS w_stream_ttft_ms, w.operation AS w_operation, w.provider AS w_provider,
-           w.model AS w_model, w.request_model AS w_request_model, w.response_model AS w_response_model,
-           w.input_tokens AS w_input_tokens, w.output_tokens AS w_output_tokens,
-           w.cache_read_tokens AS w_cache_read_tokens, w.cache_write_tokens AS w_cache_write_tokens,
-           w.reasoning_tokens AS w_reasoning_tokens, w.cost_usd AS w_cost_usd, w.cost_source AS w_cost_source,
-           w.cost_table AS w_cost_table, w.finish_reasons AS w_finish_reasons
-    FROM llm c
-    LEFT JOIN wrappers w ON w.trace_id = c.trace_id AND w.span_id = c.parent_span_id
-    ANTI JOIN wrappers x ON x.trace_id = c.trace_id AND x.span_id = c.span_id
-)
-SELECT * EXCLUDE (w_span_id, single, outer_wins, resource_attributes, source_file, attr_keys, attr_values,
-                  keys, vals, w_project, w_conversation_id, w_user_id, w_graph_node, w_attr_keys, w_attr_values,
-                  w_status_code, w_status_message, w_error_type, w_stream_ttft_ms, w_operation, w_provider,
-                  w_model, w_request_model, w_response_model, w_input_tokens, w_output_tokens,
-                  w_cache_read_tokens, w_cache_write_tokens, w_reasoning_tokens, w_cost_usd, w_cost_source,
-                  w_cost_table, w_finish_reasons)
+SELECT * EXCLUDE (wrapped_calls, attr_keys, attr_values, resource_attributes, source_file),
+       map(attr_keys, attr_values) AS attributes, resource_attributes, attr_keys, attr_values, source_file
+FROM span_rows
+WHERE otel_kind = '{llm_call}' AND wrapper_span_id IS NULL AND wrapped_calls IS NULL
+UNION ALL BY NAME
+SELECT * EXCLUDE (single, outer_wins, keys, vals, w_project, w_conversation_id, w_user_id, w_graph_node,
+                  w_attr_keys, w_attr_values, w_status_code, w_status_message, w_error_type, w_stream_ttft_ms,
+                  w_operation, w_provider, w_model, w_request_model, w_response_model, w_input_tokens,
+                  w_output_tokens, w_cache_read_tokens, w_cache_write_tokens, w_reasoning_tokens, w_cost_usd,
+                  w_cost_source, w_cost_table, w_finish_reasons, wrapped_calls, attr_keys, attr_values,
+                  resource_attributes, source_file)
     REPLACE (
         -- what was called and what it cost: the winning span first, the other fills gaps
         CASE WHEN outer_wins THEN coalesce(w_operation, operation) WHEN single THEN coalesce(operation, w_operation) ELSE operation END AS operation,
@@ -83,22 +63,30 @@ SELECT * EXCLUDE (w_span_id, single, outer_wins, resource_attributes, source_fil
         coalesce(user_id, w_user_id) AS user_id,
         coalesce(graph_node, w_graph_node) AS graph_node
     ),
-    w_span_id AS wrapper_span_id,  -- the LLM span this call was nested in (NULL: none)
-    map(keys, vals) AS attributes,
-    resource_attributes,
-    keys AS attr_keys,
-    vals AS attr_values,
-    source_file
+    map(keys, vals) AS attributes, resource_attributes, keys AS attr_keys, vals AS attr_values, source_file
 FROM (
-    SELECT *,
-           CASE WHEN w_span_id IS NULL THEN attr_keys
-                ELSE list_concat(attr_keys, list_filter(w_attr_keys, lambda k: NOT list_contains(attr_keys, k)))
-           END AS keys,
-           CASE WHEN w_span_id IS NULL THEN attr_values
-                ELSE list_concat(attr_values,
-                                 list_filter(w_attr_values, lambda v, i: NOT list_contains(attr_keys, w_attr_keys[i])))
-           END AS vals
-    FROM calls
+    SELECT c.*,
+           w.wrapped_calls = 1 AS single,
+           w.wrapped_calls = 1
+               AND CASE w.cost_source WHEN 'sdk' THEN 1 WHEN 'producer' THEN 2 WHEN 'ingest' THEN 3 ELSE 4 END
+                 < CASE c.cost_source WHEN 'sdk' THEN 1 WHEN 'producer' THEN 2 WHEN 'ingest' THEN 3 ELSE 4 END
+               AS outer_wins,
+           w.project AS w_project, w.conversation_id AS w_conversation_id, w.user_id AS w_user_id,
+           w.graph_node AS w_graph_node, w.attr_keys AS w_attr_keys, w.attr_values AS w_attr_values,
+           w.status_code AS w_status_code, w.status_message AS w_status_message, w.error_type AS w_error_type,
+           w.stream_ttft_ms AS w_stream_ttft_ms, w.operation AS w_operation, w.provider AS w_provider,
+           w.model AS w_model, w.request_model AS w_request_model, w.response_model AS w_response_model,
+           w.input_tokens AS w_input_tokens, w.output_tokens AS w_output_tokens,
+           w.cache_read_tokens AS w_cache_read_tokens, w.cache_write_tokens AS w_cache_write_tokens,
+           w.reasoning_tokens AS w_reasoning_tokens, w.cost_usd AS w_cost_usd, w.cost_source AS w_cost_source,
+           w.cost_table AS w_cost_table, w.finish_reasons AS w_finish_reasons,
+           list_concat(c.attr_keys, list_filter(w.attr_keys, lambda k: NOT list_contains(c.attr_keys, k))) AS keys,
+           list_concat(c.attr_values, list_filter(w.attr_values,
+                                                  lambda v, i: NOT list_contains(c.attr_keys, w.attr_keys[i]))) AS vals
+    FROM span_rows c
+    JOIN span_rows w ON w.trace_id = c.trace_id AND w.span_id = c.wrapper_span_id
+    WHERE c.otel_kind = '{llm_call}' AND c.wrapper_span_id IS NOT NULL AND c.wrapped_calls IS NULL
+      AND w.wrapped_calls IS NOT NULL
 );
 
 -- Evaluation results (gen_ai.evaluation.result events) with the span they sit on.
@@ -128,28 +116,41 @@ FROM llm_calls
 GROUP BY ALL;
 
 -- One row per trace: root (the span without a parent, else the earliest), wall
--- time from first start to last end, spans, failed spans, and its LLM calls'
--- tokens and cost (NULL when none of them has a cost).
+-- time from first start to last end, spans, failed spans (trace_spans), and
+-- its LLM calls' count, tokens and cost (trace_calls; cost NULL when none of
+-- them has a cost). top_traces ranks on one half, then reads trace_summary.
+CREATE OR REPLACE VIEW trace_calls AS
+SELECT trace_id,
+       count(*) AS llm_calls,
+       sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)) AS tokens,
+       sum(cost_usd) AS cost_usd
+FROM llm_calls
+GROUP BY trace_id;
+
+CREATE OR REPLACE VIEW trace_spans AS
+SELECT trace_id,
+       coalesce(arg_min(name, start_time) FILTER (WHERE parent_span_id IS NULL),
+                arg_min(name, start_time)) AS root_name,
+       any_value(project) AS project,
+       min(start_time) AS start_time,
+       date_diff('microsecond', min(start_time), max(end_time)) / 1000.0 AS duration_ms,
+       count(*) AS spans,
+       count(*) FILTER (WHERE status_code = 2) AS errors
+FROM span_rows
+GROUP BY trace_id;
+
+-- The two halves side by side (a union grouped by trace, not a join: a filter on
+-- trace_id then reaches both halves' scans).
 CREATE OR REPLACE VIEW trace_summary AS
-WITH calls AS (
-    SELECT trace_id,
-           count(*) AS llm_calls,
-           sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)) AS tokens,
-           sum(cost_usd) AS cost_usd
-    FROM llm_calls
-    GROUP BY trace_id
-), trace_spans AS (
-    SELECT trace_id,
-           coalesce(arg_min(name, start_time) FILTER (WHERE parent_span_id IS NULL),
-                    arg_min(name, start_time)) AS root_name,
-           any_value(project) AS project,
-           min(start_time) AS start_time,
-           date_diff('microsecond', min(start_time), max(end_time)) / 1000.0 AS duration_ms,
-           count(*) AS spans,
-           count(*) FILTER (WHERE status_code = 2) AS errors
-    FROM span_rows
-    GROUP BY trace_id
-)
-SELECT s.trace_id, s.root_name, s.project, s.start_time, s.duration_ms, s.spans,
-       coalesce(c.llm_calls, 0) AS llm_calls, coalesce(c.tokens, 0) AS tokens, c.cost_usd, s.errors
-FROM trace_spans s LEFT JOIN calls c USING (trace_id);
+SELECT trace_id,
+       any_value(root_name) AS root_name,
+       any_value(project) AS project,
+       any_value(start_time) AS start_time,
+       any_value(duration_ms) AS duration_ms,
+       coalesce(any_value(spans), 0) AS spans,
+       coalesce(any_value(llm_calls), 0) AS llm_calls,
+       coalesce(any_value(tokens), 0) AS tokens,
+       any_value(cost_usd) AS cost_usd,
+       coalesce(any_value(errors), 0) AS errors
+FROM (SELECT * FROM trace_spans UNION ALL BY NAME SELECT * FROM trace_calls)
+GROUP BY trace_id;

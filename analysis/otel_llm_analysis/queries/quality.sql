@@ -1,8 +1,9 @@
--- Evaluation outcomes (`{evaluation_event}` events) grouped by {key}, plus the
--- seed's "QA not run": chat turns in traces that made an LLM call but carry no
--- evaluation at all. {key} is over `s` (the span the evaluation sits on, or the
--- turn) and `credited_model`: the model whose output was evaluated, found in
--- this order (never the grader's own call):
+-- Evaluation outcomes (gen_ai.evaluation.result events) grouped by a dimension,
+-- plus the seed's "QA not run": chat turns in traces that made an LLM call but
+-- carry no evaluation at all. Rows are grouped by `span_key` (the dimension over
+-- `s`: the span the evaluation sits on, or the turn) or, for --by model, by
+-- `credited_model`: the model whose output was evaluated, found in this order
+-- (never the grader's own call):
 --   1. the LLM call whose `{response_id}` the evaluation names;
 --   2. the evaluated span itself, when it is an LLM call (or wraps one);
 --   3. the span is a turn: the last LLM call inside it that ended before the
@@ -17,14 +18,16 @@ WITH evals AS (
     FROM span_events e
     WHERE e.name = '{evaluation_event}' AND {evaluation_filter}
 ), calls AS (
-    SELECT trace_id, span_id, wrapper_span_id, start_time, end_time, model,
-           attr_values[list_position(attr_keys, '{response_id}')] AS response_id
+    SELECT trace_id, span_id, wrapper_span_id, start_time, end_time, model, attr_keys, attr_values
     FROM llm_calls
     WHERE model IS NOT NULL
 ), rated AS (
-    SELECT v.eid, v.label, s.trace_id, s.span_id,
+    SELECT v.label,
+           any_value({key}) AS span_key,
            coalesce(
-               arg_max(c.model, c.end_time) FILTER (WHERE c.response_id = v.response_id),
+               arg_max(c.model, c.end_time) FILTER (
+                   WHERE v.response_id IS NOT NULL
+                     AND c.attr_values[list_position(c.attr_keys, '{response_id}')] = v.response_id),
                arg_max(c.model, c.end_time) FILTER (WHERE v.span_id IN (c.span_id, c.wrapper_span_id)),
                CASE WHEN any_value(s.otel_kind) = '{turn}'
                     THEN arg_max(c.model, c.end_time) FILTER (WHERE c.start_time >= s.start_time AND c.end_time <= v.time)
@@ -35,32 +38,29 @@ WITH evals AS (
     FROM evals v
     JOIN spans s USING (trace_id, span_id)
     LEFT JOIN calls c ON c.trace_id = v.trace_id
-    GROUP BY v.eid, v.label, s.trace_id, s.span_id
+    WHERE {where}
+    GROUP BY v.eid, v.label
 ), unrated AS (
-    SELECT t.trace_id, t.span_id,
-           arg_max(c.model, c.end_time) FILTER (WHERE c.start_time >= t.start_time AND c.end_time <= t.end_time)
+    SELECT any_value({key}) AS span_key,
+           arg_max(c.model, c.end_time) FILTER (WHERE c.start_time >= s.start_time AND c.end_time <= s.end_time)
                AS credited_model
-    FROM spans t
-    JOIN calls c USING (trace_id)
-    WHERE t.otel_kind = '{turn}' AND t.trace_id NOT IN (SELECT trace_id FROM evals)
-    GROUP BY t.trace_id, t.span_id
+    FROM spans s
+    JOIN calls c ON c.trace_id = s.trace_id
+    WHERE s.otel_kind = '{turn}' AND s.trace_id NOT IN (SELECT trace_id FROM evals) AND {where}
+    GROUP BY s.trace_id, s.span_id
 ), outcomes AS (
-    SELECT {key} AS key,
+    SELECT {group} AS key,
            CASE
-               WHEN r.label IN ('pass', 'passed', 'ok', 'success', 'good') THEN 'pass'
-               WHEN r.label IN ('warning', 'warn') THEN 'warning'
-               WHEN r.label IN ('fail', 'failed', 'failure', 'bad') THEN 'fail'
-               WHEN r.label IN ('error', 'errored') THEN 'error'
+               WHEN label IN ('pass', 'passed', 'ok', 'success', 'good') THEN 'pass'
+               WHEN label IN ('warning', 'warn') THEN 'warning'
+               WHEN label IN ('fail', 'failed', 'failure', 'bad') THEN 'fail'
+               WHEN label IN ('error', 'errored') THEN 'error'
                ELSE 'other'
            END AS outcome
-    FROM rated r
-    JOIN spans s USING (trace_id, span_id)
-    WHERE {where}
+    FROM rated
     UNION ALL
-    SELECT {key} AS key, 'not_run' AS outcome
-    FROM unrated r
-    JOIN spans s USING (trace_id, span_id)
-    WHERE {where}
+    SELECT {group} AS key, 'not_run' AS outcome
+    FROM unrated
 )
 SELECT
     key,

@@ -7,14 +7,15 @@
 -- LLM calls when it has any, else all of its spans (so `--by node` gives node
 -- latency and `--by model` call latency). Latency here is the calls';
 -- span_latency.sql fills in the groups without calls, so the common case sorts
--- durations once.
+-- durations once. {count_spans} is FALSE when only call figures are wanted
+-- (compare): the spans half is then skipped.
 WITH base AS (
     SELECT {key} AS key, trace_id, FALSE AS is_call, {is_turn} AS is_turn, {is_error} AS is_error,
            NULL::DOUBLE AS duration_ms, NULL::BIGINT AS input_tokens, NULL::BIGINT AS output_tokens,
            NULL::BIGINT AS cache_read_tokens, NULL::BIGINT AS cache_write_tokens, NULL::BIGINT AS reasoning_tokens,
            NULL::DOUBLE AS cost_usd, NULL::VARCHAR AS cost_source
     FROM spans
-    WHERE {where}
+    WHERE {where} AND {count_spans}
     UNION ALL
     SELECT {key} AS key, trace_id, TRUE AS is_call, FALSE AS is_turn, {is_error} AS is_error,
            duration_ms, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,

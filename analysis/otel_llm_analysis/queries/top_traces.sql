@@ -1,8 +1,9 @@
--- Traces with a span matching {where}, ranked by {order} (their LLM calls' cost,
--- or wall time from first span start to last span end): the `trace_summary`
--- view's rows, so a trace's figures are the same here and in your own SQL.
-SELECT t.*
-FROM trace_summary t
-WHERE t.trace_id IN (SELECT trace_id FROM spans WHERE {where})
-ORDER BY {measure} DESC NULLS LAST, t.trace_id
+-- Traces (those with a span matching the filters) ranked by {order}: their LLM
+-- calls' cost (`trace_calls`) or wall time from first span start to last span
+-- end (`trace_spans`). traces.py then reads the ranked traces' rows from
+-- `trace_summary`, so a trace's figures are the same here and in your own SQL.
+SELECT trace_id
+FROM {ranking}
+WHERE {candidates}
+ORDER BY {measure} DESC NULLS LAST, trace_id
 LIMIT $top
