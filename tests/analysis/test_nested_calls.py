@@ -42,8 +42,8 @@ def _same(left, right):
         for name, a in left[key].items():
             b = right[key][name]
             if isinstance(a, float) and b is not None:
-                assert b == pytest.approx(a, rel=1e-9, abs=0.0021 if name.endswith("_ms") or name == "score" else 1e-12),
-                                      (key, name)
+                tolerance = 0.0021 if name.endswith("_ms") or name == "score" else 1e-12
+                assert b == pytest.approx(a, rel=1e-9, abs=tolerance), (key, name)
             else:
                 assert b == a, (key, name)
 
