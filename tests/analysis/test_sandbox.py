@@ -112,3 +112,26 @@ def test_a_writable_store_keeps_working_after_user_sql(db, tmp_path, dataset):
 def test_an_in_memory_store_has_no_sandbox(store):
     with pytest.raises(StoreError, match="needs a database file"):
         store.sql("SELECT 1")
+
+
+def test_the_readme_sql_examples_run_and_agree_with_summary(db):
+    """README's `otel-llm sql` lines, as written, give summary --by model's calls and cost."""
+    import json
+    import re
+
+    from otel_llm_analysis import summary
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    queries = re.findall(r'^otel-llm sql "([^"]+)"', readme, re.MULTILINE)
+    assert len(queries) >= 2
+    with TraceStore(db, read_only=True) as store:
+        by_model = {r.key: r for r in summary(store, by="model") if r.llm_calls}
+    for query in queries:
+        result = CliRunner().invoke(app, ["sql", query, "--format", "json", "--db", db])
+        assert result.exit_code == 0, result.output
+        rows = json.loads(result.output)
+        assert {r["model"] for r in rows} == set(by_model)
+        for r in rows:
+            cost = r.get("usd", r.get("sum(cost_usd)"))
+            assert cost == (None if by_model[r["model"]].cost_usd is None
+                            else pytest.approx(by_model[r["model"]].cost_usd))
