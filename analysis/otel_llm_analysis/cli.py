@@ -191,7 +191,7 @@ def _sizes(spec: str) -> int:
 # --- analyses -----------------------------------------------------------------
 
 #: In priority order: on a narrow terminal the last ones are dropped first.
-SUMMARY_COLUMNS = ["key", "llm_calls", "cost_usd", "cost_share", "input_tokens", "output_tokens", "error_rate",
+SUMMARY_COLUMNS = ["key", "llm_calls", "cost_usd", "cost_share", "estimated_cost_usd", "input_tokens", "output_tokens", "error_rate",
                    "p95_ms", "cost_per_call", "turns", "traces", "p50_ms"]
 
 
