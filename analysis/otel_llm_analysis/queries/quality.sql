@@ -18,16 +18,21 @@ WITH evals AS (
     FROM span_events e
     WHERE e.name = '{evaluation_event}' AND {evaluation_filter}
 ), calls AS (
-    SELECT trace_id, span_id, wrapper_span_id, start_time, end_time, model, attr_keys, attr_values
+    SELECT trace_id, span_id, wrapper_span_id, start_time, end_time, model
     FROM llm_calls
     WHERE model IS NOT NULL
+), named AS (  -- evaluations that name the evaluated call by its response id
+    SELECT v.eid, arg_max(c.model, c.end_time) AS model
+    FROM evals v
+    JOIN llm_calls c ON c.trace_id = v.trace_id
+                    AND c.attr_values[list_position(c.attr_keys, '{response_id}')] = v.response_id
+    WHERE v.response_id IS NOT NULL AND c.model IS NOT NULL
+    GROUP BY v.eid
 ), rated AS (
     SELECT v.label,
            any_value({key}) AS span_key,
            coalesce(
-               arg_max(c.model, c.end_time) FILTER (
-                   WHERE v.response_id IS NOT NULL
-                     AND c.attr_values[list_position(c.attr_keys, '{response_id}')] = v.response_id),
+               any_value(n.model),
                arg_max(c.model, c.end_time) FILTER (WHERE v.span_id IN (c.span_id, c.wrapper_span_id)),
                CASE WHEN any_value(s.otel_kind) = '{turn}'
                     THEN arg_max(c.model, c.end_time) FILTER (WHERE c.start_time >= s.start_time AND c.end_time <= v.time)
@@ -37,6 +42,7 @@ WITH evals AS (
                END) AS credited_model
     FROM evals v
     JOIN spans s USING (trace_id, span_id)
+    LEFT JOIN named n ON n.eid = v.eid
     LEFT JOIN calls c ON c.trace_id = v.trace_id
     WHERE {where}
     GROUP BY v.eid, v.label
