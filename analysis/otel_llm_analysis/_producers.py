@@ -29,6 +29,7 @@ __all__ = [
     "PROVIDER_NAMES",
     "REQUEST_MODEL_JSON",
     "attribute_names",
+    "cost_rank_sql",
     "cost_sql",
     "kind_sql",
     "provider_sql",
@@ -143,6 +144,12 @@ def request_model_sql(lookup: Lookup, spelled: str,
     """The requested model: the spelled attribute (``spelled``), else :data:`REQUEST_MODEL_JSON`."""
     parts = [spelled, *(json_string(f"TRY_CAST({lookup(name)} AS JSON)", key) for name, key in REQUEST_MODEL_JSON)]
     return f"coalesce({', '.join(parts)})"
+
+
+def cost_rank_sql(source: str) -> str:
+    """Rank of a ``cost_source`` expression by :data:`COST_SOURCES` (1 best; no cost last)."""
+    whens = " ".join(f"WHEN {_quote(name)} THEN {rank}" for rank, name in enumerate(COST_SOURCES, 1))
+    return f"CASE {source} {whens} ELSE {len(COST_SOURCES) + 1} END"
 
 
 def cost_sql(lookup: Lookup, raw_cost: str, input_tokens: str, output_tokens: str) -> dict[str, str]:

@@ -19,6 +19,7 @@ import duckdb
 from otel_llm import semconv
 from otel_llm_analysis import _sandbox
 from otel_llm_analysis._costs import price_calls
+from otel_llm_analysis._producers import cost_rank_sql
 from otel_llm_analysis._nesting import refresh_nesting
 from otel_llm_analysis.ingest import IngestReport, ingest
 
@@ -37,7 +38,8 @@ def schema_sql() -> str:
     """The DDL of every table and view (``schema.sql`` then ``views.sql``, shipped in the package)."""
     package = resources.files("otel_llm_analysis")
     views = package.joinpath("views.sql").read_text(encoding="utf-8").format(
-        llm_call=semconv.KIND_LLM_CALL, evaluation_event=semconv.EVENT_EVALUATION_RESULT)
+        llm_call=semconv.KIND_LLM_CALL, evaluation_event=semconv.EVENT_EVALUATION_RESULT,
+        outer_cost_rank=cost_rank_sql("w.cost_source"), inner_cost_rank=cost_rank_sql("c.cost_source"))
     return package.joinpath("schema.sql").read_text(encoding="utf-8") + "\n" + views
 
 

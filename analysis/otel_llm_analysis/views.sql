@@ -1,7 +1,8 @@
 -- The views of otel-llm's analysis store: the definitions every analysis and
 -- your own SQL share. Created with the schema in every store (TraceStore runs
 -- this file after schema.sql), so `daily_usage` exists whoever ingested.
--- The names in braces come from otel_llm.semconv, filled in by store.schema_sql().
+-- The names in braces come from otel_llm.semconv, and the cost-source ranks from
+-- _producers.COST_SOURCES, filled in by store.schema_sql().
 --
 -- A model call is counted once, whatever the nesting: `@llm_call` around a
 -- call that OpenLLMetry, OpenLIT or OpenInference also instruments gives two
@@ -67,10 +68,7 @@ SELECT * EXCLUDE (single, outer_wins, keys, vals, w_project, w_conversation_id, 
 FROM (
     SELECT c.*,
            w.wrapped_calls = 1 AS single,
-           w.wrapped_calls = 1
-               AND CASE w.cost_source WHEN 'sdk' THEN 1 WHEN 'producer' THEN 2 WHEN 'ingest' THEN 3 ELSE 4 END
-                 < CASE c.cost_source WHEN 'sdk' THEN 1 WHEN 'producer' THEN 2 WHEN 'ingest' THEN 3 ELSE 4 END
-               AS outer_wins,
+           w.wrapped_calls = 1 AND {outer_cost_rank} < {inner_cost_rank} AS outer_wins,
            w.project AS w_project, w.conversation_id AS w_conversation_id, w.user_id AS w_user_id,
            w.graph_node AS w_graph_node, w.attr_keys AS w_attr_keys, w.attr_values AS w_attr_values,
            w.status_code AS w_status_code, w.status_message AS w_status_message, w.error_type AS w_error_type,
