@@ -233,6 +233,10 @@ def wrap_if_stream(value: Any, call: "Call") -> _StreamProxy | None:
     or pydantic models are results, not streams. Open files are not streams.
     """
     tp = type(value)
+    if hasattr(tp, "__anext__") and hasattr(tp, "__next__"):
+        # One proxy class for both kinds (OpenLLMetry's ChatStream, a wrapt
+        # ObjectProxy): the stream it wraps tells which one this is.
+        tp = type(getattr(value, "__wrapped__", value))
     if hasattr(tp, "__anext__"):
         return AsyncStreamProxy(value, call)
     if hasattr(tp, "__next__") and not isinstance(value, io.IOBase):

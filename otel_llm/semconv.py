@@ -141,6 +141,7 @@ METRIC_TOOL_DURATION: Final = "otel_llm.tool.duration"  # histogram, s; by tool 
 METRIC_TOOL_CALLS: Final = "otel_llm.tool.calls"  # counter, {call}; by tool name and error.type
 # observable counter, {item}: telemetry otel-llm could not deliver, by otel_llm.signal and error.type
 METRIC_TELEMETRY_DROPPED: Final = "otel_llm.telemetry.dropped"
+METRIC_PROCESS_MEMORY_USAGE: Final = "process.memory.usage"  # bytes (process_metrics=True, system-metrics)
 
 # Bucket boundaries recommended by the GenAI metrics semantic conventions.
 TOKEN_USAGE_BUCKETS: Final = (

@@ -32,17 +32,20 @@ __all__ = [
     "decode_line",
 ]
 
-#: column -> attribute names, first present wins. otel-llm / current GenAI semconv
+#: column -> attribute names, first present wins (the span's kind, provider
+#: normalisation and the requested model of other producers: ``_producers``). otel-llm / current GenAI semconv
 #: first, then older semconv, OpenLLMetry (``llm.*``, ``gen_ai.usage.*_tokens``),
 #: OpenLIT (``gen_ai.usage.cost``), OpenInference (``llm.token_count.*``,
 #: ``llm.model_name``, ``llm.provider``) and others (``operation.cost``).
 SPELLINGS: Mapping[str, tuple[str, ...]] = {
-    "otel_kind": ("otel_llm.kind",),
     "project": ("otel_llm.project",),
     "operation": ("gen_ai.operation.name", "llm.request.type"),
     "provider": ("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system"),
-    "request_model": ("gen_ai.request.model", "llm.request.model", "llm.model_name"),
-    "response_model": ("gen_ai.response.model", "llm.response.model"),
+    # OpenInference's model_name is the model that answered; the one asked for is
+    # in its invocation parameters (``_producers.REQUEST_MODEL_JSON``).
+    "request_model": ("gen_ai.request.model", "llm.request.model", "llm.request.model_name"),
+    "response_model": ("gen_ai.response.model", "llm.response.model", "llm.response.model_name", "llm.model_name",
+                       "embedding.model_name"),
     "input_tokens": (
         "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens",
         "llm.token_count.prompt", "llm.usage.prompt_tokens",
@@ -79,7 +82,8 @@ SPELLINGS: Mapping[str, tuple[str, ...]] = {
 SPAN_KINDS: Mapping[int, str] = {
     0: "UNSPECIFIED", 1: "INTERNAL", 2: "SERVER", 3: "CLIENT", 4: "PRODUCER", 5: "CONSUMER",
 }
-FIRST_TOKEN_EVENT = "llm.first_token"
+#: Span events that mark a stream's first token: otel-llm's, OpenInference's.
+FIRST_TOKEN_EVENTS = frozenset({"llm.first_token", "First Token Stream Event"})
 _NO_ATTRIBUTES = "[]"
 _EMPTY_LIST = msgspec.Raw(b"[]")
 
@@ -540,7 +544,7 @@ def _append_spans(resource_spans: list[Any], batch: Batch, report: Callable[...,
 
 def _append_events(span: Any, ordinal: int, trace_id: str, span_id: str, ev: dict[str, list[Any]],
                    report: Callable[..., None], where: str) -> int | None:
-    """Events of one span; returns its time to first token (ns) when it has an ``llm.first_token``."""
+    """Events of one span; returns its time to first token (ns) when it has a first-token event."""
     first_token = None
     for i, event in enumerate(span.events):
         ev["span_ord"].append(ordinal)
@@ -549,7 +553,7 @@ def _append_events(span: Any, ordinal: int, trace_id: str, span_id: str, ev: dic
         ev["time_ns"].append(event.timeUnixNano)
         ev["name"].append(event.name)
         ev["attrs"].append(_attrs(event.attributes, report, where, f"events[{i}]"))
-        if event.name == FIRST_TOKEN_EVENT and span.startTimeUnixNano:
+        if event.name in FIRST_TOKEN_EVENTS and span.startTimeUnixNano:
             delta = event.timeUnixNano - span.startTimeUnixNano
             if first_token is None or delta < first_token:
                 first_token = delta

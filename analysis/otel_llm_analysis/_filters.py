@@ -21,31 +21,29 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Iterable, Mapping, Sequence, TypeVar
 
-#: A span is an LLM call when our SDK says so, or - for other producers, which set
-#: no ``otel_llm.kind`` - when its GenAI operation is one that calls a model.
-def is_llm_call(alias: str = "") -> str:
-    """SQL predicate for "this span is an LLM call" (the ``llm_calls`` view's rule)."""
-    p = f"{alias}." if alias else ""
-    return (
-        f"({p}otel_kind = 'llm_call' OR ({p}otel_kind IS NULL AND {p}operation IN "
-        "('chat', 'text_completion', 'generate_content', 'embeddings', 'completion')))"
-    )
+from otel_llm import semconv
 
-
-IS_LLM_CALL = is_llm_call()
+#: A span that some producer marked as a model call (``otel_kind`` is mapped from
+#: every producer's kind at ingest). Call figures read the ``llm_calls`` view
+#: instead, where a call two producers traced (one span inside the other) is
+#: one row; this predicate is for span-level questions (which spans are not calls).
+IS_LLM_SPAN = f"(otel_kind = '{semconv.KIND_LLM_CALL}')"
+#: One row per model call (``views.sql``): what calls, tokens and cost count.
+LLM_CALLS = "llm_calls"
 #: A chat turn is one span of kind ``chat`` (one user message and its answer).
-IS_TURN = "(otel_kind = 'chat')"
+IS_TURN = f"(otel_kind = '{semconv.KIND_CHAT}')"
 #: OTLP status code 2 is ERROR.
 IS_ERROR = "(status_code = 2)"
 
-RUN_CONFIG_ATTRIBUTE = "otel_llm.run_config."
+RUN_CONFIG_ATTRIBUTE = semconv.OTEL_LLM_RUN_CONFIG_PREFIX
 _RUN_CONFIG_KEY = re.compile(r"^[A-Za-z0-9_.\-]+$")
 
 #: ``--by`` names -> SQL expression over the ``spans`` table (``{p}`` is the alias prefix).
 DIMENSIONS: Mapping[str, str] = {
-    # the model asked for: failed calls (no response) and answered ones group together
-    "model": "coalesce({p}request_model, {p}model)",
-    "response_model": "{p}model",
+    # the model asked for (request model, else response model): failed calls (no
+    # response) and answered ones group together; response_model splits snapshots
+    "model": "{p}model",
+    "response_model": "{p}response_model",
     "project": "{p}project",
     "service": "{p}service_name",
     "provider": "{p}provider",
@@ -137,8 +135,9 @@ class Filters:
     """Restrictions every analysis accepts: a half-open time window and equalities.
 
     ``since`` is inclusive, ``until`` exclusive, both on span start time.
-    ``model`` matches the response model (``gpt-4o-2024-08-06``) or the requested
-    one (``gpt-4o``), so a budget for ``gpt-4o`` covers its dated snapshots.
+    ``model`` matches the requested model (``gpt-4o``, the ``model`` column) or
+    the response model (``gpt-4o-2024-08-06``), so a budget for ``gpt-4o``
+    covers its dated snapshots.
     """
 
     since: datetime | None = None
@@ -146,7 +145,7 @@ class Filters:
     project: str | None = None
     model: str | None = None
     service: str | None = None
-    #: keep LLM calls only: analyses of calls (compare) scan a fifth of the spans
+    #: call figures only: analyses of calls (compare) skip counting the other spans
     calls_only: bool = False
 
     @classmethod
@@ -160,14 +159,14 @@ class Filters:
         window, params = time_window(f"{prefix}start_time", self.since, self.until)
         clauses = ["TRUE", *window]
         if self.calls_only:
-            clauses.append(is_llm_call(alias))
+            clauses.append(f"{prefix}otel_kind = '{semconv.KIND_LLM_CALL}'")
         for name, column in (("project", "project"), ("service", "service_name")):
             value = getattr(self, name)
             if value is not None:
                 clauses.append(f"{prefix}{column} = ${name}")
                 params[name] = value
-        if self.model is not None:  # users name the model they asked for; spans also hold the dated one
-            clauses.append(f"($model = {prefix}model OR $model = {prefix}request_model)")
+        if self.model is not None:  # the model asked for, or the dated one that answered
+            clauses.append(f"($model = {prefix}model OR $model = {prefix}response_model)")
             params["model"] = self.model
         return " AND ".join(clauses), params
 

@@ -24,11 +24,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Literal
 
+from otel_llm import semconv
 from otel_llm_analysis._filters import Filters, fetch_dicts, time_window
 from otel_llm_analysis.summaries import time_to_first_token, totals
 
 Status = Literal["ok", "breached", "no data"]
-MEMORY_METRIC = "process.memory.usage"  # bytes, from opentelemetry-instrumentation-system-metrics
+MEMORY_METRIC = semconv.METRIC_PROCESS_MEMORY_USAGE  # bytes, from opentelemetry-instrumentation-system-metrics
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,24 +54,26 @@ def _paths_exist(paths: List[str]) -> None:
 @analysis_command(filters=(), writes=True, before=_paths_exist)
 def ingest(store: Any, filters: Any,
            paths: List[str] = typer.Argument(..., help="Files, directories or globs of OTLP-JSON lines "
-                                                      "(traces, metrics, logs; .jsonl or .zst).")) -> Result:
+                                                      "(traces, metrics, logs; .jsonl or .zst)."),
+           pricing: Optional[Path] = typer.Option(
+               None, "--pricing", envvar="OTEL_LLM_PRICING",
+               help="Your prices (JSON/YAML, USD per 1M tokens, as configure(pricing=)) for calls that carry "
+                    "tokens but no cost; genai-prices otherwise.")) -> Result:
     """Load collector/SDK files into the store; re-running reads only what is new."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
     from otel_llm_analysis._command import console_for_stdout
     from otel_llm_analysis._sources import expand
     from otel_llm_analysis.store import StoreError
-    from otel_llm_analysis.views import install_views
 
     files = expand(paths)
     with Progress(TextColumn("[bold]ingest[/bold]"), BarColumn(), DownloadColumn(), TimeElapsedColumn(),
                   console=console_for_stdout(), transient=True) as bar:
         task = bar.add_task("ingest", total=sum(f.stat().st_size for f in files) or None)
         try:
-            report = store.ingest(paths, on_progress=lambda n: bar.advance(task, n))
+            report = store.ingest(paths, on_progress=lambda n: bar.advance(task, n), pricing=pricing)
         except StoreError as exc:
             raise fail(str(exc)) from None
-    install_views(store)
     where = ", ".join(paths)
     if report.lines_read == 0 and not report.bad_lines:
         headline = f"nothing new in {where}: its {len(files)} file(s) were read before"
@@ -85,7 +87,7 @@ def ingest(store: Any, filters: Any,
 # --- analyses ---------------------------------------------------------------------
 
 #: Most important first: on a narrow terminal the last ones are hidden (and named).
-SUMMARY_COLUMNS = ["key", "llm_calls", "cost_usd", "cost_share", "input_tokens", "output_tokens", "error_rate",
+SUMMARY_COLUMNS = ["key", "llm_calls", "cost_usd", "cost_share", "estimated_cost_usd", "input_tokens", "output_tokens", "error_rate",
                    "p95_ms", "cost_per_call", "turns", "traces", "p50_ms"]
 
 
@@ -310,14 +312,15 @@ def traces(
 
 @analysis_command(filters=())
 def sql(store: Any, filters: Any,
-        query: str = typer.Argument(..., help="SQL over spans, span_events, metric_points, logs (see README).")) -> Result:
-    """Run your own SQL on a read-only connection and print the result."""
+        query: str = typer.Argument(..., help="SQL over spans, llm_calls, span_events, metric_points, logs, "
+                                          "daily_usage, trace_summary (see README).")) -> Result:
+    """Run your own read-only SQL on the store (no file or network access, no settings) and print the result."""
     from otel_llm_analysis.store import StoreError
 
     if not query.strip():
         raise typer.BadParameter("give a SQL statement, e.g. \"SELECT count(*) FROM spans\"", param_hint="QUERY")
     try:
-        names, values = store.query_columns(query)
+        names, values = store.sql(query)
     except StoreError as exc:
         raise fail(str(exc)) from None
     return Result([dict(zip(names, row)) for row in values], "result", names)

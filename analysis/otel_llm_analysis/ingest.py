@@ -41,6 +41,7 @@ from typing import Any, Callable, Iterable, Mapping
 import duckdb
 import pyarrow as pa
 
+from otel_llm_analysis import _producers
 from otel_llm_analysis._decode import SPAN_KINDS, SPELLINGS, Batch, Problem, decode_line
 from otel_llm_analysis._sources import FileChanged, FileInfo, SourceError, expand, head_digest, read_records, stat_file
 
@@ -88,6 +89,7 @@ class IngestReport:
     duplicates_skipped: int = 0  # spans, points and logs already stored (or repeated in the input)
     bad_lines: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
+    pricing: Any = None  # _costs.PricingReport: calls priced at ingest, calls left without a price
 
     @property
     def files_read(self) -> int:
@@ -104,7 +106,7 @@ class IngestReport:
             f"+{self.events_added} events, +{self.metric_points_added} metric points, +{self.logs_added} logs, "
             f"{self.duplicates_skipped} duplicate(s) skipped, {len(self.bad_lines)} problem(s) "
             f"in {self.seconds:.2f}s"
-        )
+        ) + (f"; {self.pricing.summary()}" if self.pricing is not None and self.pricing.summary() else "")
 
 
 # --- SQL ---------------------------------------------------------------------------------
@@ -183,7 +185,8 @@ def _lookup(name: str) -> str:
 #: of otel-llm's own spans) look up only the first spelling: half the work.
 #: Tested key by key against a constant IN list: ``list_has_any`` with the same
 #: constants measured slower (it hashes both lists per row).
-_OTHER_SPELLINGS = [name for names in SPELLINGS.values() for name in names[1:]]
+_OTHER_SPELLINGS = [name for names in SPELLINGS.values() for name in names[1:]] + [
+    name for name in _producers.attribute_names() if name not in (names[0] for names in SPELLINGS.values())]
 _HAS_OTHER = ("list_bool_or(list_transform(k, lambda x: x IN ("
               + ", ".join(f"'{n}'" for n in _OTHER_SPELLINGS) + "))) AS has_other")
 
@@ -224,6 +227,9 @@ SELECT min(ord) AS ord FROM _b_spans GROUP BY trace_id, span_id
 """
 
 _FINISH = _first("finish_reasons")
+_REQUEST_MODEL = _producers.request_model_sql(_lookup, _first("request_model"))
+_COST = _producers.cost_sql(_lookup, _first("cost_usd", "DOUBLE"), _first("input_tokens", "BIGINT"),
+                            _first("output_tokens", "BIGINT"))
 _INSERT_SPANS = f"""
 INSERT INTO span_rows BY NAME
 WITH {_RESOURCES}
@@ -233,23 +239,25 @@ SELECT
     coalesce(resource_attributes['service.name'], {_first('service_name')}) AS service_name,
     nullif(scope_name, '') AS scope_name,
     coalesce({_first('project')}, resource_attributes['otel_llm.project']) AS project,
-    {_first('otel_kind')} AS otel_kind,
+    {_producers.kind_sql(_lookup)} AS otel_kind,
     {_ts('start_ns')} AS start_time,
     {_ts('end_ns')} AS end_time,
     CASE WHEN start_ns > 0 AND end_ns > 0 THEN (end_ns - start_ns) / 1e6 END AS duration_ms,
     status_code, status_message,
     {_first('error_type')} AS error_type,
     {_first('operation')} AS operation,
-    {_first('provider')} AS provider,
-    coalesce({_first('response_model')}, {_first('request_model')}) AS model,
-    {_first('request_model')} AS request_model,
+    {_producers.provider_sql(_first('provider'))} AS provider,
+    coalesce({_REQUEST_MODEL}, {_first('response_model')}) AS model,
+    {_REQUEST_MODEL} AS request_model,
     {_first('response_model')} AS response_model,
     {_first('input_tokens', 'BIGINT')} AS input_tokens,
     {_first('output_tokens', 'BIGINT')} AS output_tokens,
     {_first('cache_read_tokens', 'BIGINT')} AS cache_read_tokens,
     {_first('cache_write_tokens', 'BIGINT')} AS cache_write_tokens,
     {_first('reasoning_tokens', 'BIGINT')} AS reasoning_tokens,
-    {_first('cost_usd', 'DOUBLE')} AS cost_usd,
+    {_COST['cost_usd']} AS cost_usd,
+    {_COST['cost_source']} AS cost_source,
+    {_COST['cost_table']} AS cost_table,
     CASE WHEN {_FINISH} IS NULL THEN NULL
          WHEN starts_with({_FINISH}, '{{') THEN json_extract_string({_FINISH}, '$.values[*].*')
          WHEN starts_with({_FINISH}, '[') THEN TRY_CAST(json({_FINISH}) AS VARCHAR[])

@@ -8,9 +8,12 @@ fail/failed/failure/bad -> fail, error/errored -> error, anything else -> other.
 * **pass rate** = pass / (pass + warning + fail), as QA dashboards count it
   (errors, other labels and turns without QA are reported, not rated).
 * **not run** = chat turns whose trace made an LLM call but carries no evaluation.
-* Grouping uses the evaluated span (for turns: the turn); ``--by model`` falls back
-  to the model of the last LLM call in the trace, because evaluations usually sit
-  on the turn, which names no model.
+* Grouping uses the span the evaluation sits on (for "not run": the turn), and
+  ``--by model`` the model whose output was evaluated - never the grader's:
+  the LLM call the event names by ``gen_ai.response.id``; the evaluated span
+  when it is an LLM call; for a turn, its last call before the evaluation; for
+  an evaluation step (a grade node running its own judge call), the last call
+  that ended before the step started (``queries/quality.sql``).
 """
 
 from __future__ import annotations
@@ -18,9 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from otel_llm_analysis._filters import IS_LLM_CALL, Filters, as_rows, dimension_sql, fetch_dicts, load_query, ratio
-
-EVALUATION_EVENT = "gen_ai.evaluation.result"
+from otel_llm import semconv
+from otel_llm_analysis._filters import Filters, as_rows, dimension_sql, fetch_dicts, load_query, ratio
 
 
 @dataclass(slots=True)
@@ -49,15 +51,16 @@ def quality(
     ``evaluation`` keeps only events of that ``gen_ai.evaluation.name``.
     """
     where, params = (filters or Filters()).where("s")
-    key = dimension_sql(by, "s")
+    key, group = dimension_sql(by, "s"), "span_key"
     if by == "model":
-        key = "coalesce(s.request_model, s.model, tm.model)"
+        key, group = "NULL", "credited_model"
     evaluation_filter = "TRUE"
     if evaluation is not None:
         evaluation_filter = "e.eval_name = $evaluation"
         params = {**params, "evaluation": evaluation}
-    sql = load_query("quality").format(key=key, where=where, is_llm=IS_LLM_CALL,
-                                       evaluation_filter=evaluation_filter)
+    sql = load_query("quality").format(key=key, group=group, where=where, evaluation_filter=evaluation_filter,
+                                       evaluation_event=semconv.EVENT_EVALUATION_RESULT,
+                                       response_id=semconv.GEN_AI_RESPONSE_ID, turn=semconv.KIND_CHAT)
     rows = as_rows(QualityRow, fetch_dicts(store, sql, params))
     for row in rows:
         row.pass_rate = ratio(row.passed, row.rated)

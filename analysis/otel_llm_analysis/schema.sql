@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS span_rows (
     service_name        VARCHAR,      -- resource service.name
     scope_name          VARCHAR,      -- instrumentation scope
     project             VARCHAR,      -- otel_llm.project
-    otel_kind           VARCHAR,      -- otel_llm.kind: chat | graph_node | vector_op | llm_call
+    otel_kind           VARCHAR,      -- chat | graph_node | vector_op | llm_call | tool | agent: otel_llm.kind,
+                                      -- else mapped from the producer's kind (_producers.KIND_SOURCES)
     start_time          TIMESTAMP,
     end_time            TIMESTAMP,
     duration_ms         DOUBLE,
@@ -45,8 +46,9 @@ CREATE TABLE IF NOT EXISTS span_rows (
     status_message      VARCHAR,
     error_type          VARCHAR,      -- error.type
     operation           VARCHAR,      -- gen_ai.operation.name
-    provider            VARCHAR,      -- gen_ai.provider.name, gen_ai.system, llm.provider
-    model               VARCHAR,      -- response model, else request model
+    provider            VARCHAR,      -- gen_ai.provider.name, gen_ai.system, llm.provider, as the semconv
+                                      -- value (OpenAI, azure -> openai, azure.ai.openai: _producers.PROVIDER_NAMES)
+    model               VARCHAR,      -- the model asked for: request model, else response model
     request_model       VARCHAR,
     response_model      VARCHAR,
     input_tokens        BIGINT,       -- all input tokens, cached included
@@ -54,7 +56,9 @@ CREATE TABLE IF NOT EXISTS span_rows (
     cache_read_tokens   BIGINT,
     cache_write_tokens  BIGINT,
     reasoning_tokens    BIGINT,
-    cost_usd            DOUBLE,
+    cost_usd            DOUBLE,       -- NULL when unknown, never a made-up 0 (see cost_source)
+    cost_source         VARCHAR,      -- sdk | producer | ingest | NULL (no cost): who priced the call
+    cost_table          VARCHAR,      -- the price table: user | genai-prices@<version> (sdk, ingest)
     finish_reasons      VARCHAR[],
     stream_ttft_ms      DOUBLE,       -- first llm.first_token event - start_time
     conversation_id     VARCHAR,      -- gen_ai.conversation.id
@@ -63,6 +67,9 @@ CREATE TABLE IF NOT EXISTS span_rows (
     db_system           VARCHAR,      -- db.system.name
     db_operation        VARCHAR,      -- db.operation.name
     db_collection       VARCHAR,      -- db.collection.name
+    wrapper_span_id     VARCHAR,      -- LLM spans: the LLM span this one sits directly in (derived after
+                                      -- each ingest, see _nesting.py; llm_calls counts such a pair once)
+    wrapped_calls       INTEGER,      -- LLM spans: how many LLM spans sit directly in this one (derived)
     attr_keys           VARCHAR[],    -- span attributes: names ...
     attr_values         VARCHAR[],    -- ... and values, aligned, keys unique
     resource_attributes MAP(VARCHAR, VARCHAR),
@@ -140,13 +147,4 @@ CREATE TABLE IF NOT EXISTS ingested_files (
     ingested_at TIMESTAMP
 );
 
-CREATE OR REPLACE VIEW llm_calls AS
-SELECT * FROM spans
-WHERE otel_kind = 'llm_call'
-   OR (otel_kind IS NULL AND operation IN ('chat', 'text_completion', 'generate_content', 'embeddings', 'completion'));
-
-CREATE OR REPLACE VIEW evaluations AS
-SELECT e.trace_id, e.span_id, e.time, e.eval_name, e.eval_score, e.eval_label,
-       s.project, s.model, s.service_name, s.conversation_id, s.user_id, s.attributes AS span_attributes
-FROM span_events e LEFT JOIN spans s USING (trace_id, span_id)
-WHERE e.name = 'gen_ai.evaluation.result';
+-- The views (llm_calls, evaluations, daily_usage, trace_summary) are in views.sql.

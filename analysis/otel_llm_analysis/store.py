@@ -16,9 +16,18 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import duckdb
 
+from otel_llm import semconv
+from otel_llm_analysis import _sandbox
+from otel_llm_analysis._costs import price_calls
+from otel_llm_analysis._producers import cost_rank_sql
+from otel_llm_analysis._nesting import refresh_nesting
 from otel_llm_analysis.ingest import IngestReport, ingest
 
 __all__ = ["StoreError", "TraceStore"]
+
+#: The pricing file ingest uses when none is given: the SDK's variable, so one
+#: file prices calls alike at run time and at ingest.
+PRICING_ENV = "OTEL_LLM_PRICING"
 
 
 class StoreError(Exception):
@@ -26,8 +35,12 @@ class StoreError(Exception):
 
 
 def schema_sql() -> str:
-    """The DDL of every table and view (``schema.sql``, shipped in the package)."""
-    return resources.files("otel_llm_analysis").joinpath("schema.sql").read_text(encoding="utf-8")
+    """The DDL of every table and view (``schema.sql`` then ``views.sql``, shipped in the package)."""
+    package = resources.files("otel_llm_analysis")
+    views = package.joinpath("views.sql").read_text(encoding="utf-8").format(
+        llm_call=semconv.KIND_LLM_CALL, evaluation_event=semconv.EVENT_EVALUATION_RESULT,
+        outer_cost_rank=cost_rank_sql("w.cost_source"), inner_cost_rank=cost_rank_sql("c.cost_source"))
+    return package.joinpath("schema.sql").read_text(encoding="utf-8") + "\n" + views
 
 
 def _one_line(exc: BaseException) -> str:
@@ -52,6 +65,7 @@ class TraceStore:
         config: dict[str, Any] = {}
         if threads:
             config["threads"] = threads
+        self._config = config
         try:
             self._con = duckdb.connect(self.path, read_only=read_only, config=config)
         except (duckdb.Error, OSError) as exc:
@@ -79,13 +93,26 @@ class TraceStore:
         return self._con
 
     def ingest(self, paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *,
-               on_progress: Callable[[int], None] | None = None, batch_rows: int | None = None) -> IngestReport:
+               on_progress: Callable[[int], None] | None = None, batch_rows: int | None = None,
+               pricing: Mapping[str, Any] | str | os.PathLike[str] | None = None) -> IngestReport:
         """Load new data from files, globs or directories; see :func:`otel_llm_analysis.ingest.ingest`.
 
-        Raises :class:`StoreError` (one line) for a missing path or a read-only store.
+        Then LLM calls with tokens and no usable cost are priced (``_costs``) from
+        ``pricing`` (a dict or a JSON/YAML file, USD per 1M tokens, as the SDK's
+        ``configure(pricing=)``; default ``$OTEL_LLM_PRICING``) over the bundled
+        genai-prices snapshot; ``report.pricing`` says what was priced and what
+        has no price. Raises :class:`StoreError` (one line) for a missing path,
+        a missing pricing file or a read-only store.
         """
         if self.read_only:
             raise StoreError(f"{self.path} is open read-only; ingest needs a writable store")
+        if pricing is None:
+            pricing = os.environ.get(PRICING_ENV) or None
+        if isinstance(pricing, (str, os.PathLike)) and not Path(pricing).is_file():
+            raise StoreError(f"no pricing file at {os.fspath(pricing)}")
+        from otel_llm.pricing import PriceBook
+
+        book = PriceBook.load(pricing)
         specs = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
         from otel_llm_analysis._sources import SourceError
 
@@ -93,9 +120,12 @@ class TraceStore:
         if batch_rows:
             kwargs["batch_rows"] = batch_rows
         try:
-            return ingest(self._con, specs, **kwargs)
+            report = ingest(self._con, specs, **kwargs)
         except SourceError as exc:
             raise StoreError(str(exc)) from None
+        report.pricing = price_calls(self._con, book)
+        refresh_nesting(self._con)
+        return report
 
     def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
         """Run one statement and return all rows (tuples)."""
@@ -113,6 +143,38 @@ class TraceStore:
             return names, cursor.fetchall()
         except duckdb.Error as exc:
             raise StoreError(_one_line(exc)) from None
+
+    def sql(self, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+            ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run user SQL read-only for real: column names and rows of its last statement.
+
+        Only queries (SELECT, WITH, DESCRIBE, SUMMARIZE, EXPLAIN, read-only
+        PRAGMAs) over the store; no file, network or extension access, no
+        settings (``_sandbox``). They run on a separate, sandboxed connection
+        to the store file: this store's own connection is closed meanwhile
+        and reopened as it was. Raises :class:`StoreError` (one line naming
+        what was refused) - also for an in-memory store, which has no file to
+        reopen read-only.
+        """
+        try:
+            _sandbox.check(query)
+        except _sandbox.Refused as exc:
+            raise StoreError(str(exc)) from None
+        if self.path == ":memory:":
+            raise StoreError("the read-only SQL sandbox needs a database file, not an in-memory store")
+        self._con.close()
+        try:
+            con = _sandbox.connect(self.path)
+            try:
+                return _sandbox.run(con, query, params)
+            finally:
+                con.close()
+        except _sandbox.Refused as exc:
+            raise StoreError(str(exc)) from None
+        except duckdb.Error as exc:
+            raise StoreError(_one_line(exc)) from None
+        finally:
+            self._con = duckdb.connect(self.path, read_only=self.read_only, config=self._config)
 
     def close(self) -> None:
         self._con.close()

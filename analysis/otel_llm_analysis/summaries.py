@@ -2,8 +2,9 @@
 
 Definitions (the README repeats them; ``_filters`` holds the SQL):
 
-* **LLM call**: a span of ``otel_llm.kind = llm_call`` (or, from other producers,
-  a GenAI ``chat``/``text_completion``/``generate_content``/``embeddings`` span).
+* **LLM call**: a row of the ``llm_calls`` view: a span of kind ``llm_call``
+  (otel-llm's, or another producer's mapped kind), counted once when two
+  producers traced the same call one inside the other (``views.sql``).
 * **turn**: a span of kind ``chat``. **Tokens and cost** are summed over LLM calls.
 * **error rate / latency** describe the group's unit: its LLM calls when it has
   any, otherwise all its spans; latency percentiles are linear-interpolated
@@ -13,7 +14,9 @@ Definitions (the README repeats them; ``_filters`` holds the SQL):
 * **cost** sums the calls that carry a cost; a model without a price has none (the
   SDK never writes a silent 0), so ``priced_calls`` says how many calls the cost
   covers. A group whose calls all lack a price has cost ``None`` (shown as "-"),
-  never ``0``.
+  never ``0``. ``estimated_cost_usd`` is the part priced at ingest (from tokens,
+  because the producer wrote no usable cost); ``unpriced_calls`` the calls with
+  tokens whose model has no price.
 * **cost per call** and **cost per successful call** divide that same cost by the
   same priced calls: all of them, or those that did not fail (failures still cost
   money, so a success costs at least the mean call).
@@ -26,7 +29,7 @@ from typing import Any
 
 from otel_llm_analysis._filters import (
     IS_ERROR,
-    IS_LLM_CALL,
+    IS_LLM_SPAN,
     IS_TURN,
     Filters,
     as_rows,
@@ -63,6 +66,10 @@ class SummaryRow:
     cost_per_success: float | None
     tokens_per_turn: float | None
     priced_calls: int = 0
+    #: the part of ``cost_usd`` priced at ingest (calls whose producer wrote no usable cost)
+    estimated_cost_usd: float | None = None
+    #: calls with tokens but no cost: their model has no price (add it with ``ingest --pricing``)
+    unpriced_calls: int = 0
 
     @property
     def total_tokens(self) -> int:
@@ -75,9 +82,13 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None) -
 
     Rows are ordered by cost, then span count. ``cost_share`` is the group's share
     of the cost of all rows returned (per model: the model's share of the spend).
+    With ``filters.calls_only`` only call figures are computed (spans, turns
+    and failed spans are 0).
     """
-    where, params = (filters or Filters()).where()
-    parts = dict(key=dimension_sql(by), where=where, is_llm=IS_LLM_CALL, is_turn=IS_TURN, is_error=IS_ERROR)
+    filters = filters or Filters()
+    where, params = filters.where()
+    parts = dict(key=dimension_sql(by), where=where, is_llm_span=IS_LLM_SPAN, is_turn=IS_TURN, is_error=IS_ERROR,
+                 count_spans="FALSE" if filters.calls_only else "TRUE")
     groups = fetch_dicts(store, load_query("summary").format(**parts), params)
     if any(not d["llm_calls"] and d["key"] is not None for d in groups):  # their latency is their spans'
         span_latency = {d["key"]: d["latency"] for d in
@@ -89,7 +100,7 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None) -
     for d in groups:
         p50, p95, p99 = d.pop("latency") or (None, None, None)
         if d["llm_calls"] and not d["priced_calls"]:  # calls of unpriced models: cost unknown, not 0
-            d["cost_usd"] = d["cost_share"] = None
+            d["cost_usd"] = d["cost_share"] = d["estimated_cost_usd"] = None
         tokens = d["input_tokens"] + d["output_tokens"]
         d.update(
             p50_ms=p50,
@@ -111,10 +122,10 @@ def totals(store: Any, filters: Filters | None = None) -> SummaryRow:
     if rows:
         return rows[0]
     counts = dict.fromkeys(("spans", "traces", "llm_calls", "turns", "failed_calls", "input_tokens", "output_tokens",
-                            "cache_read_tokens", "cache_write_tokens", "reasoning_tokens"), 0)
+                            "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "unpriced_calls"), 0)
     ratios = dict.fromkeys(("error_rate", "p50_ms", "p95_ms", "p99_ms", "cost_share", "cost_per_call",
                             "cost_per_turn", "cost_per_trace", "cost_per_success", "tokens_per_turn"))
-    return SummaryRow(key=None, cost_usd=0.0, **counts, **ratios)
+    return SummaryRow(key=None, cost_usd=0.0, estimated_cost_usd=0.0, **counts, **ratios)
 
 
 @dataclass(slots=True)

@@ -12,14 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Sequence
 
-from otel_llm_analysis._filters import IS_ERROR, IS_LLM_CALL, Filters, as_rows, fetch_dicts, load_query
+from otel_llm_analysis._filters import Filters, as_rows, fetch_dicts, load_query
 
 RankBy = Literal["cost", "duration"]
-#: ranking measure and the rows it needs
-_RANK = {
-    "cost": ("coalesce(sum(cost_usd), 0.0)", f"AND {IS_LLM_CALL}"),
-    "duration": ("date_diff('microsecond', min(start_time), max(end_time)) / 1000.0", ""),
-}
+#: ranking measure: a column of a per-trace view
+_RANK = {"cost": ("trace_calls", "cost_usd"), "duration": ("trace_spans", "duration_ms")}
 
 
 @dataclass(slots=True)
@@ -52,21 +49,30 @@ class TraceRow:
     spans: int
     llm_calls: int
     tokens: int
-    cost_usd: float
+    cost_usd: float | None  # None when none of its LLM calls has a cost
     errors: int
     depth: int = 0
     tree: list[SpanNode] = field(default_factory=list)
 
 
 def top_traces(store: Any, top: int = 10, by: RankBy = "cost", filters: Filters | None = None) -> list[TraceRow]:
-    """The ``top`` traces by ``cost`` (their LLM calls') or ``duration`` (wall time), with trees."""
+    """The ``top`` traces by ``cost`` (their LLM calls') or ``duration`` (wall time), with trees.
+
+    A trace is a candidate when one of its spans matches ``filters``; its figures
+    are the whole trace's (the ``trace_summary`` view).
+    """
     if by not in _RANK:
         raise ValueError(f"rank traces by cost or duration, not {by!r}")
     where, params = (filters or Filters()).where()
-    measure, rank_filter = _RANK[by]
-    sql = load_query("top_traces").format(order=by, measure=measure, rank_filter=rank_filter, where=where,
-                                          is_llm=IS_LLM_CALL, is_error=IS_ERROR)
-    rows = as_rows(TraceRow, fetch_dicts(store, sql, {**params, "top": top}))
+    ranking, measure = _RANK[by]
+    candidates = "TRUE" if where == "TRUE" else f"trace_id IN (SELECT trace_id FROM spans WHERE {where})"
+    sql = load_query("top_traces").format(order=by, ranking=ranking, measure=measure, candidates=candidates)
+    ids = [d["trace_id"] for d in fetch_dicts(store, sql, {**params, "top": top})]
+    # The ranked traces' rows, filtered by a constant list (list_contains) that
+    # DuckDB pushes into both halves of the view: a join with the ranking was 4x slower.
+    details = {d["trace_id"]: d for d in
+               fetch_dicts(store, "SELECT * FROM trace_summary WHERE list_contains($ids, trace_id)", {"ids": ids})}
+    rows = as_rows(TraceRow, [details[i] for i in ids])
     trees = span_trees(store, [r.trace_id for r in rows])
     for row in rows:
         row.tree = trees.get(row.trace_id, [])

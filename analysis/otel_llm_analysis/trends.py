@@ -27,7 +27,7 @@ from typing import Any, Literal, Sequence
 
 from otel_llm_analysis._filters import (
     IS_ERROR,
-    IS_LLM_CALL,
+    LLM_CALLS,
     Filters,
     connection,
     fetch_dicts,
@@ -80,7 +80,7 @@ def series(store: Any, period: Period = "day", filters: Filters | None = None) -
     if start is None or end is None:
         where, params = filters.where()
         first, last = connection(store).execute(
-            f"SELECT min(start_time), max(start_time) FROM spans WHERE {IS_LLM_CALL} AND {where}", params
+            f"SELECT min(start_time), max(start_time) FROM {LLM_CALLS} WHERE {where}", params
         ).fetchone()
         if first is None:
             return []
@@ -89,7 +89,7 @@ def series(store: Any, period: Period = "day", filters: Filters | None = None) -
     start = truncate(start, period)
     window = replace(filters, since=start, until=end)
     where, params = window.where()
-    sql = load_query("trends").format(period=period, where=where, is_llm=IS_LLM_CALL, is_error=IS_ERROR)
+    sql = load_query("trends").format(period=period, where=where, is_error=IS_ERROR)
     points: list[TrendPoint] = []
     for d in fetch_dicts(store, sql, {**params, "start": start, "end": end}):
         point = TrendPoint(error_rate=ratio(d["errors"], d["calls"]), **d)

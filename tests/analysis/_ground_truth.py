@@ -52,7 +52,8 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 
 
 def is_llm(span: synthetic.SpanRecord) -> bool:
-    return span.otel_kind == "llm_call"
+    """A model call: an LLM span that is not a peer's second span of the same call."""
+    return span.otel_kind == "llm_call" and not span.nested
 
 
 def run_config(span: synthetic.SpanRecord, key: str) -> str | None:

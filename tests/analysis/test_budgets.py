@@ -33,7 +33,7 @@ def _spent(data, project=None, model=None, until=AS_OF):
         if is_llm(s)
         and date(2026, 11, 1) <= s.start_time.date() <= until
         and (project is None or s.project == project)
-        and (model is None or model in (s.model, s.request_model))
+        and (model is None or model in (s.model, s.response_model))
     )
 
 

@@ -21,19 +21,20 @@ def _expected_scores(groups):
             sum(priced) / len(priced) if priced else None,
             percentile([c.duration_ms for c in calls], 0.95),
         )
-    worst_cost = max((c for _, c, _ in stats.values() if c is not None), default=0.0)
-    worst_p95 = max(p for _, _, p in stats.values())
+    named = {key: stat for key, stat in stats.items() if key is not None}  # the unnamed group is not scored
+    worst_cost = max((c for _, c, _ in named.values() if c is not None), default=0.0)
+    worst_p95 = max(p for _, _, p in named.values())
     return {
         key: 100 * (0.5 * s + 0.25 * ((1 - c / worst_cost) if c is not None else 0.0) + 0.25 * (1 - p / worst_p95))
-        for key, (s, c, p) in stats.items()
-    }
+        for key, (s, c, p) in named.items()
+    } | ({None: None} if None in stats else {})
 
 
 @pytest.mark.parametrize(
     ("by", "key"),
     [
-        ("model", lambda s: s.request_model),
-        ("response_model", lambda s: s.model),
+        ("model", lambda s: s.model),
+        ("response_model", lambda s: s.response_model),
         ("run_config.temperature", lambda s: run_config(s, "temperature")),
         ("run_config.max_retries", lambda s: run_config(s, "max_retries")),
     ],
@@ -53,8 +54,8 @@ def test_groups_and_scores_match_the_records(loaded, by, key):
         assert row.cost_per_call == (pytest.approx(sum(priced) / len(priced)) if priced else None)
         assert row.p95_ms == pytest.approx(percentile([c.duration_ms for c in calls], 0.95), abs=1e-3)
         assert row.input_tokens == sum(c.input_tokens or 0 for c in calls)
-        assert row.score == pytest.approx(scores[row.key], abs=1e-4)
-    best = max(scores, key=scores.get)
+        assert row.score == (None if row.key is None else pytest.approx(scores[row.key], abs=1e-4))
+    best = max((k for k in scores if k is not None), key=scores.get)
     assert [r.key for r in rows if r.best] == [best]
     assert rows[0].key == best  # best first
 

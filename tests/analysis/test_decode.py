@@ -26,20 +26,22 @@ def _request(spans: list[dict], resource: dict | None = None) -> bytes:
         "scopeSpans": [{"scope": {"name": "some.instrumentation"}, "spans": spans}]}]})
 
 
-#: (producer, attributes) -> expected typed columns
+#: (producer, attributes) -> expected typed columns (cost_usd: what the producer wrote, or priced at ingest)
 PRODUCERS = [
-    ("openllmetry", {"gen_ai.system": "openai", "gen_ai.request.model": "gpt-4o", "gen_ai.response.model": "gpt-4o-2024",
+    ("openllmetry", {"gen_ai.system": "OpenAI", "gen_ai.request.model": "gpt-4o", "gen_ai.response.model": "gpt-4o-2024",
                      "gen_ai.usage.prompt_tokens": 120, "gen_ai.usage.completion_tokens": 30, "llm.request.type": "chat"},
-     ("openai", "gpt-4o-2024", 120, 30, None, "chat")),
+     ("openai", "gpt-4o", "gpt-4o-2024", 120, 30, "ingest", "chat", "llm_call")),
     ("openlit", {"gen_ai.system": "anthropic", "gen_ai.request.model": "claude", "gen_ai.usage.input_tokens": 10,
                  "gen_ai.usage.output_tokens": 5, "gen_ai.usage.cost": 0.25, "gen_ai.operation.name": "chat"},
-     ("anthropic", "claude", 10, 5, 0.25, "chat")),
-    ("openinference", {"llm.provider": "openai", "llm.model_name": "gpt-4o-mini", "llm.token_count.prompt": 7,
-                       "llm.token_count.completion": 3, "llm.cost.total": 0.001},
-     ("openai", "gpt-4o-mini", 7, 3, 0.001, None)),
+     ("anthropic", "claude", None, 10, 5, "producer", "chat", "llm_call")),
+    ("openinference", {"llm.provider": "openai", "llm.model_name": "gpt-4o-mini-2024-07-18",
+                       "llm.invocation_parameters": '{"model": "gpt-4o-mini", "temperature": 0}',
+                       "llm.token_count.prompt": 7, "llm.token_count.completion": 3, "llm.cost.total": 0.001,
+                       "openinference.span.kind": "LLM"},
+     ("openai", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", 7, 3, "producer", None, "llm_call")),
     ("other", {"gen_ai.provider.name": "x", "gen_ai.request.model": "m", "llm.usage.prompt_tokens": "11",
                "llm.usage.completion_tokens": 2.0, "operation.cost": "0.5", "gen_ai.usage.cost.amount": 0.75},
-     ("x", "m", 11, 2, 0.75, None)),
+     ("x", "m", None, 11, 2, "producer", None, None)),
 ]
 
 
@@ -50,8 +52,8 @@ def test_other_producers_spellings_fill_typed_columns(store: TraceStore, tmp_pat
     path.write_bytes(_request([_span("00f067aa0ba902b7", attributes)]) + b"\n")
     report = store.ingest(path)
     assert report.bad_lines == []
-    assert store.query("SELECT provider, model, input_tokens, output_tokens, cost_usd, operation FROM spans") == [
-        expected]
+    assert store.query("SELECT provider, model, response_model, input_tokens, output_tokens, cost_source, operation, "
+                       "otel_kind FROM spans") == [expected]
 
 
 def test_spelling_table_names_each_attribute_once() -> None:

@@ -72,3 +72,59 @@ def test_evaluation_name_and_time_filters(loaded):
     assert all_rows.rated > row.rated
     later = quality(store, None, Filters.of(since="2030-01-01"))
     assert later == []
+
+
+# --- the evaluated model, not the grader's ------------------------------------------------
+
+def _grader_trace(tmp_path, *, event_on: str, event_attrs: dict | None = None):
+    """chat -> generate -> answer call (gpt-4o), then grade -> judge call (gpt-4o-mini) + evaluation."""
+    import orjson
+    from otel_llm_analysis import TraceStore
+    from tests.support.synthetic import key_values
+
+    t0 = 1_764_000_000_000_000_000
+    ms = 1_000_000
+    spans = {  # name: (span id, parent, start ms, end ms, attributes)
+        "chat": ("0000000000000001", "", 0, 100, {"otel_llm.kind": "chat"}),
+        "generate": ("0000000000000002", "0000000000000001", 1, 40, {"otel_llm.kind": "graph_node"}),
+        "answer": ("0000000000000003", "0000000000000002", 2, 39, {
+            "otel_llm.kind": "llm_call", "gen_ai.request.model": "gpt-4o", "gen_ai.response.id": "resp-answer"}),
+        "grade": ("0000000000000004", "0000000000000001", 50, 90, {"otel_llm.kind": "graph_node"}),
+        "judge": ("0000000000000005", "0000000000000004", 51, 80, {
+            "otel_llm.kind": "llm_call", "gen_ai.request.model": "gpt-4o-mini", "gen_ai.response.id": "resp-judge"}),
+    }
+    out = []
+    for name, (sid, parent, start, end, attrs) in spans.items():
+        span = {"traceId": "5" * 32, "spanId": sid, "parentSpanId": parent, "name": name, "kind": 1,
+                "startTimeUnixNano": str(t0 + start * ms), "endTimeUnixNano": str(t0 + end * ms),
+                "attributes": key_values(attrs)}
+        if name == event_on:
+            span["events"] = [{"timeUnixNano": str(t0 + (end - 1) * ms), "name": "gen_ai.evaluation.result",
+                               "attributes": key_values({"gen_ai.evaluation.name": "relevance",
+                                                         "gen_ai.evaluation.score.label": "pass",
+                                                         **(event_attrs or {})})}]
+        out.append(span)
+    path = tmp_path / "traces.jsonl"
+    path.write_bytes(orjson.dumps({"resourceSpans": [{"resource": {"attributes": key_values({"service.name": "s"})},
+                                                      "scopeSpans": [{"scope": {"name": "otel_llm"}, "spans": out}]}]})
+                     + b"\n")
+    store = TraceStore(":memory:")
+    store.ingest(path)
+    return store
+
+
+@pytest.mark.parametrize(
+    ("event_on", "event_attrs", "credited"),
+    [
+        ("grade", None, "gpt-4o"),  # the demo's grade node: its judge call is the grader's
+        ("chat", None, "gpt-4o-mini"),  # a turn-level check: the turn's last call before it
+        ("chat", {"gen_ai.response.id": "resp-answer"}, "gpt-4o"),  # named by response id
+        ("answer", None, "gpt-4o"),  # on the evaluated call itself (the semconv way)
+        ("judge", {"gen_ai.response.id": "resp-answer"}, "gpt-4o"),
+    ],
+)
+def test_quality_by_model_credits_the_evaluated_model(tmp_path, event_on, event_attrs, credited):
+    store = _grader_trace(tmp_path, event_on=event_on, event_attrs=event_attrs)
+    rows = quality(store, "model")
+    assert [(r.key, r.passed) for r in rows] == [(credited, 1)]
+    store.close()

@@ -80,8 +80,8 @@ def test_totals_match_the_records(loaded):
 @pytest.mark.parametrize(
     ("by", "key"),
     [
-        ("model", lambda s: s.request_model),
-        ("response_model", lambda s: s.model),
+        ("model", lambda s: s.model),
+        ("response_model", lambda s: s.response_model),
         ("project", lambda s: s.project),
         ("service", lambda s: s.service_name),
         ("provider", lambda s: s.provider),

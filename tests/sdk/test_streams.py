@@ -437,3 +437,53 @@ async def test_async_generator_athrow_unhandled_propagates_same_object(cap):
     span = cap.span("fragile")
     assert span.attributes[sc.ERROR_TYPE] == "KeyError"
     assert span.attributes[sc.OTEL_LLM_STREAM_COMPLETE] is False
+
+
+class DualProxy:
+    """Like OpenLLMetry's ChatStream (a wrapt ObjectProxy): one class with both
+    ``__next__`` and ``__anext__``, wrapping a sync or an async stream."""
+
+    def __init__(self, wrapped: Any) -> None:
+        self.__wrapped__ = wrapped
+
+    def __iter__(self) -> "DualProxy":
+        return self
+
+    def __next__(self) -> Any:
+        return next(self.__wrapped__)
+
+    def __aiter__(self) -> "DualProxy":
+        return self
+
+    async def __anext__(self) -> Any:
+        return await self.__wrapped__.__anext__()
+
+
+def test_a_proxy_with_both_protocols_around_a_sync_stream_stays_iterable():
+    with capture() as cap:
+
+        @otel_llm.llm_call(model="m")
+        def ask() -> DualProxy:
+            return DualProxy(ProviderStream(openai_chunks("hi")))
+
+        chunks = list(ask())  # was: TypeError: 'AsyncStreamProxy' object is not iterable
+    assert len(chunks) == len(openai_chunks("hi"))
+    (span,) = cap.spans()
+    assert span.attributes[sc.OTEL_LLM_STREAM_COMPLETE] is True
+
+
+async def test_a_proxy_with_both_protocols_around_an_async_stream_stays_async():
+    async def chunks():
+        for chunk in openai_chunks("hi"):
+            yield chunk
+
+    with capture() as cap:
+
+        @otel_llm.llm_call(model="m")
+        async def ask() -> DualProxy:
+            return DualProxy(chunks())
+
+        got = [c async for c in await ask()]
+    assert len(got) == len(openai_chunks("hi"))
+    (span,) = cap.spans()
+    assert span.attributes[sc.OTEL_LLM_STREAM_COMPLETE] is True

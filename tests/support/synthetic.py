@@ -128,11 +128,13 @@ class SpanRecord:
     attributes: dict[str, Any] = field(default_factory=dict)
     resource: dict[str, Any] = field(default_factory=dict)
     events: list[EventRecord] = field(default_factory=list)
+    #: a peer instrumentor's span of a call otel-llm's span also describes (not a call of its own)
+    nested: bool = False
 
     @property
     def model(self) -> str | None:
-        """Response model, else request model (the table's ``model`` column)."""
-        return self.response_model or self.request_model
+        """The model asked for: request model, else response model (the table's ``model`` column)."""
+        return self.request_model or self.response_model
 
     @property
     def start_time(self) -> datetime:
@@ -266,9 +268,10 @@ def spans_request(spans: Sequence[SpanRecord]) -> dict[str, Any]:
 class _Gen:
     """Builds traces one at a time from one seeded ``random.Random``."""
 
-    def __init__(self, rng: random.Random, error_rate: float) -> None:
+    def __init__(self, rng: random.Random, error_rate: float, peer_spans: bool = False) -> None:
         self.rng = rng
         self.error_rate = error_rate
+        self.peer_spans = peer_spans
         self.users = [f"u-{i:03d}" for i in range(40)]
         self.conversations: dict[str, list[str]] = {u: [] for u in self.users}
         self.resources = {
@@ -361,7 +364,35 @@ class _Gen:
                 node.attributes[semconv.ERROR_TYPE] = call.error_type
         else:
             self._evaluate(chat)
+        if self.peer_spans:
+            spans += [self._peer_span(s) for s in spans if s.otel_kind == semconv.KIND_LLM_CALL]
         return spans
+
+    @staticmethod
+    def _peer_span(call: SpanRecord) -> SpanRecord:
+        """OpenInference's span of the same call, inside ours: tokens, models, no cost.
+
+        Built without the generator's random numbers, so the rest of the data is
+        the same with and without peer spans.
+        """
+        peer = SpanRecord(
+            trace_id=call.trace_id, span_id=call.span_id[::-1], parent_span_id=call.span_id, name="ChatCompletion",
+            span_kind="INTERNAL", service_name=call.service_name, project=call.project,
+            otel_kind=semconv.KIND_LLM_CALL, start_ns=call.start_ns + 1000, end_ns=call.end_ns - 1000,
+            status_code=call.status_code, provider=call.provider, request_model=call.request_model,
+            response_model=call.response_model, input_tokens=call.input_tokens, output_tokens=call.output_tokens,
+            resource=call.resource, nested=True,
+        )
+        peer.attributes = {
+            "openinference.span.kind": "LLM", "llm.provider": call.provider,
+            "llm.invocation_parameters": orjson.dumps({"model": call.request_model}).decode(),
+        }
+        if call.response_model:
+            peer.attributes["llm.model_name"] = call.response_model
+        if call.input_tokens is not None:
+            peer.attributes["llm.token_count.prompt"] = call.input_tokens
+            peer.attributes["llm.token_count.completion"] = call.output_tokens
+        return peer
 
     def _node(self, node: str, parent: SpanRecord, start_ns: int, base: dict[str, Any]) -> SpanRecord:
         return SpanRecord(
@@ -474,7 +505,7 @@ def _logs_for(trace: list[SpanRecord], rng: random.Random) -> list[LogRecord]:
                      f"turn started for user {chat.user_id} in conversation {chat.conversation_id}",
                      chat.trace_id, chat.span_id, chat.service_name, {"code.function": "answer_question"})]
     for span in trace:
-        if span.otel_kind == semconv.KIND_LLM_CALL and span.status_code == 2:
+        if span.otel_kind == semconv.KIND_LLM_CALL and span.status_code == 2 and not span.nested:
             out.append(LogRecord(span.end_ns, 17, "ERROR", f"LLM call failed: {span.status_message}",
                                  span.trace_id, span.span_id, span.service_name,
                                  {"error.type": span.error_type or ""}))
@@ -509,7 +540,7 @@ class _MetricState:
         self.durations: dict[tuple[str, str], list[float]] = defaultdict(list)
 
     def observe(self, span: SpanRecord) -> None:
-        if span.otel_kind != semconv.KIND_LLM_CALL:
+        if span.otel_kind != semconv.KIND_LLM_CALL or span.nested:
             return
         key = (span.service_name, span.request_model or "")
         self.durations[key].append(span.duration_ms / 1000)
@@ -604,6 +635,7 @@ def generate(
     spikes: Mapping[int, float] | None = None,
     rotate_lines: int | None = None,
     keep_records: bool = True,
+    peer_spans: bool = False,
 ) -> SyntheticData:
     """Write ``traces.jsonl``, ``metrics.jsonl`` and ``logs.jsonl`` under ``out_dir``.
 
@@ -612,11 +644,14 @@ def generate(
     multiplier, for planting anomalies. ``rotate_lines`` rotates each file like
     the collector (``traces-<timestamp>-size.jsonl``). The same arguments always write
     the same bytes. ``keep_records=False`` returns counts only (benchmark scale).
+    ``peer_spans`` adds, inside every LLM call, the span a peer instrumentor
+    (OpenInference) writes for the same call (``SpanRecord.nested``); everything
+    else is unchanged, so every call figure must come out the same.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
-    gen = _Gen(rng, error_rate)
+    gen = _Gen(rng, error_rate, peer_spans)
     starts = _trace_starts(rng, traces, end, days, spikes or {})
     writers = {s: _LineWriter(out, s, rotate_lines) for s in ("traces", "metrics", "logs")}
     data = SyntheticData(files=[], spans=[], metric_points=[], logs=[])

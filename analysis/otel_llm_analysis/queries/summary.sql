@@ -1,40 +1,48 @@
--- Summary of spans grouped by one dimension ({key}); {where} restricts the spans.
--- Tokens and cost are summed over LLM calls only, so a producer that also rolls
--- usage up onto parent spans is not counted twice. Error rate and latency describe
--- the group's "unit": its LLM calls when it has any, else all of its spans (so
--- `--by node` gives node latency and `--by model` call latency). Latency here is
--- the calls'; span_latency.sql fills in the groups without calls, so the common
--- case sorts durations once.
+-- Summary grouped by one dimension ({key}); {where} restricts the rows.
+-- Spans, traces, turns and failed spans count the `spans` table; LLM calls,
+-- tokens, cost and call latency count `llm_calls` (one row per model call:
+-- a call two producers traced, one span inside the other, counts once; see
+-- views.sql). Producers that also roll usage up onto parent spans are thus not
+-- counted twice either. Error rate and latency describe the group's "unit": its
+-- LLM calls when it has any, else all of its spans (so `--by node` gives node
+-- latency and `--by model` call latency). Latency here is the calls';
+-- span_latency.sql fills in the groups without calls, so the common case sorts
+-- durations once. {count_spans} is FALSE when only call figures are wanted
+-- (compare): the spans half is then skipped.
 WITH base AS (
-    SELECT
-        {key} AS key,
-        trace_id,
-        duration_ms,
-        {is_error} AS is_error,
-        {is_llm} AS is_llm,
-        {is_turn} AS is_turn,
-        input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
-        cost_usd
+    SELECT {key} AS key, trace_id, FALSE AS is_call, {is_turn} AS is_turn, {is_error} AS is_error,
+           NULL::DOUBLE AS duration_ms, NULL::BIGINT AS input_tokens, NULL::BIGINT AS output_tokens,
+           NULL::BIGINT AS cache_read_tokens, NULL::BIGINT AS cache_write_tokens, NULL::BIGINT AS reasoning_tokens,
+           NULL::DOUBLE AS cost_usd, NULL::VARCHAR AS cost_source
     FROM spans
+    WHERE {where} AND {count_spans}
+    UNION ALL
+    SELECT {key} AS key, trace_id, TRUE AS is_call, FALSE AS is_turn, {is_error} AS is_error,
+           duration_ms, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
+           cost_usd, cost_source
+    FROM llm_calls
     WHERE {where}
 ), grouped AS (
     SELECT
         key,
-        count(*) AS spans,
+        count(*) FILTER (WHERE NOT is_call) AS spans,
         count(DISTINCT trace_id) AS traces,
-        count(*) FILTER (WHERE is_llm) AS llm_calls,
+        count(*) FILTER (WHERE is_call) AS llm_calls,
         count(*) FILTER (WHERE is_turn) AS turns,
-        count(*) FILTER (WHERE is_llm AND is_error) AS failed_calls,
-        count(*) FILTER (WHERE is_error) AS error_spans,
-        coalesce(sum(input_tokens) FILTER (WHERE is_llm), 0) AS input_tokens,
-        coalesce(sum(output_tokens) FILTER (WHERE is_llm), 0) AS output_tokens,
-        coalesce(sum(cache_read_tokens) FILTER (WHERE is_llm), 0) AS cache_read_tokens,
-        coalesce(sum(cache_write_tokens) FILTER (WHERE is_llm), 0) AS cache_write_tokens,
-        coalesce(sum(reasoning_tokens) FILTER (WHERE is_llm), 0) AS reasoning_tokens,
-        coalesce(sum(cost_usd) FILTER (WHERE is_llm), 0.0) AS cost_usd,
-        count(cost_usd) FILTER (WHERE is_llm) AS priced_calls,
-        count(cost_usd) FILTER (WHERE is_llm AND NOT is_error) AS priced_successes,
-        quantile_cont(duration_ms, [0.5, 0.95, 0.99]) FILTER (WHERE is_llm) AS latency
+        count(*) FILTER (WHERE is_call AND is_error) AS failed_calls,
+        count(*) FILTER (WHERE NOT is_call AND is_error) AS error_spans,
+        coalesce(sum(input_tokens), 0) AS input_tokens,
+        coalesce(sum(output_tokens), 0) AS output_tokens,
+        coalesce(sum(cache_read_tokens), 0) AS cache_read_tokens,
+        coalesce(sum(cache_write_tokens), 0) AS cache_write_tokens,
+        coalesce(sum(reasoning_tokens), 0) AS reasoning_tokens,
+        coalesce(sum(cost_usd), 0.0) AS cost_usd,
+        coalesce(sum(cost_usd) FILTER (WHERE cost_source = 'ingest'), 0.0) AS estimated_cost_usd,
+        count(cost_usd) AS priced_calls,
+        count(cost_usd) FILTER (WHERE NOT is_error) AS priced_successes,
+        count(*) FILTER (WHERE is_call AND cost_usd IS NULL
+                         AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)) AS unpriced_calls,
+        quantile_cont(duration_ms, [0.5, 0.95, 0.99]) AS latency
     FROM base
     GROUP BY key
 )
@@ -42,7 +50,7 @@ SELECT
     key,
     spans, traces, llm_calls, turns, failed_calls, error_spans,
     input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
-    cost_usd, priced_calls, priced_successes,
+    cost_usd, estimated_cost_usd, priced_calls, priced_successes, unpriced_calls,
     CASE WHEN llm_calls > 0 THEN failed_calls / llm_calls ELSE error_spans / spans END AS error_rate,
     latency,
     cost_usd / nullif(sum(cost_usd) OVER (), 0) AS cost_share

@@ -1,6 +1,6 @@
 -- LLM calls per {period} between $start (inclusive) and $end (exclusive), with
 -- every period present: periods without calls get zeros, not gaps, so charts and
--- spike detection see quiet days as quiet. Only LLM calls are counted.
+-- spike detection see quiet days as quiet. Calls are `llm_calls` rows.
 WITH periods AS (
     SELECT range AS period FROM range($start, $end, INTERVAL 1 {period})
 ), calls AS (
@@ -12,8 +12,8 @@ WITH periods AS (
         coalesce(sum(cost_usd), 0.0) AS cost_usd,
         count(*) FILTER (WHERE {is_error}) AS errors,
         quantile_cont(duration_ms, 0.95) AS p95_ms
-    FROM spans
-    WHERE {is_llm} AND {where}
+    FROM llm_calls
+    WHERE {where}
     GROUP BY 1
 )
 SELECT

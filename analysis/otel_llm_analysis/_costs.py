@@ -1,0 +1,118 @@
+"""Pricing at ingest: LLM spans that carry tokens but no usable cost get one.
+
+OpenLLMetry and OpenInference write tokens and no cost; OpenLIT writes
+``gen_ai.usage.cost = 0`` when it has no price (ingest treats that as no cost,
+see ``_producers.cost_sql``). Those calls are priced here from the same source
+and with the same arithmetic as otel-llm's SDK: ``otel_llm.pricing.PriceBook``
+(the user's pricing file or dict over the bundled genai-prices snapshot), so a
+call costs the same whether the SDK or the ingest priced it. Each priced row
+records ``cost_source = 'ingest'`` and the table in ``cost_table``; a model
+neither table knows keeps a NULL cost and is counted in the report, never
+priced at 0.
+
+Every ingest retries the calls still without a cost, so adding a model to the
+pricing file and ingesting again prices the calls already stored. Prices are
+today's (the rate in force when the PriceBook resolves the model), as in the
+SDK; a model's later price change does not re-price stored calls.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Mapping
+
+import duckdb
+import pyarrow as pa
+
+from otel_llm import semconv
+from otel_llm._usage import Usage
+from otel_llm.pricing import PriceBook
+
+__all__ = ["PricingReport", "price_calls"]
+
+#: Spans priced at ingest: LLM spans with token counts and no usable cost.
+_NEEDS_PRICE = (f"otel_kind = '{semconv.KIND_LLM_CALL}' AND cost_usd IS NULL "
+                "AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)")
+_UNNAMED = "(no model)"
+
+
+@dataclass
+class PricingReport:
+    """What pricing at ingest did: calls priced, and the calls still without a price by model."""
+
+    priced: int = 0
+    tables: list[str] = field(default_factory=list)  # the price tables used (user, genai-prices@x)
+    unpriced: dict[str, int] = field(default_factory=dict)  # model -> calls with tokens and no price
+
+    def summary(self) -> str:
+        """One line for humans; empty when there was nothing to price."""
+        parts = []
+        if self.priced:
+            parts.append(f"priced {self.priced} call(s) at ingest ({', '.join(self.tables)})")
+        if self.unpriced:
+            models = ", ".join(f"{m} ({n})" for m, n in sorted(self.unpriced.items(), key=lambda i: (-i[1], i[0])))
+            parts.append(f"{sum(self.unpriced.values())} call(s) with tokens have no price: {models} "
+                         "(add them with --pricing FILE)")
+        return "; ".join(parts)
+
+
+@contextmanager
+def _quiet_pricing_log() -> Iterator[None]:
+    """PriceBook warns per unknown model with SDK advice; ingest reports those models itself."""
+    log = logging.getLogger("otel_llm.pricing")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
+def price_calls(con: duckdb.DuckDBPyConnection, book: PriceBook) -> PricingReport:
+    """Price every stored LLM span that has tokens and no cost; report the ones that stay unpriced."""
+    report = PricingReport()
+    groups = con.execute(
+        f"SELECT provider, response_model, request_model, count(*) FROM span_rows WHERE {_NEEDS_PRICE} GROUP BY ALL"
+    ).fetchall()
+    priceable: list[tuple[Any, ...]] = []
+    with _quiet_pricing_log():
+        for provider, response_model, request_model, calls in groups:
+            rates = next((r for m in (response_model, request_model) if m
+                          for r in [book.rates(m, provider)] if r is not None), None)
+            if rates is None:
+                name = response_model or request_model or _UNNAMED
+                report.unpriced[name] = report.unpriced.get(name, 0) + calls
+            else:
+                priceable.append((provider, response_model, request_model, rates))
+    if not priceable:
+        return report
+    columns: dict[str, list[Any]] = {"trace_id": [], "span_id": [], "cost_usd": [], "cost_table": []}
+    for provider, response_model, request_model, rates in priceable:
+        rows = con.execute(
+            f"SELECT trace_id, span_id, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens "
+            f"FROM span_rows WHERE {_NEEDS_PRICE} AND provider IS NOT DISTINCT FROM $provider "
+            "AND response_model IS NOT DISTINCT FROM $response AND request_model IS NOT DISTINCT FROM $request",
+            {"provider": provider, "response": response_model, "request": request_model},
+        ).fetchall()
+        for trace_id, span_id, inp, out, cache_read, cache_write in rows:
+            usage = Usage(input_tokens=inp, output_tokens=out, cache_read_tokens=cache_read,
+                          cache_write_tokens=cache_write)
+            columns["trace_id"].append(trace_id)
+            columns["span_id"].append(span_id)
+            columns["cost_usd"].append(rates.price(usage))
+            columns["cost_table"].append(rates.source)
+        if rates.source not in report.tables:
+            report.tables.append(rates.source)
+    con.register("_ingest_prices", pa.table(columns))
+    try:
+        con.execute(
+            "UPDATE span_rows SET cost_usd = p.cost_usd, cost_source = 'ingest', cost_table = p.cost_table "
+            "FROM _ingest_prices p WHERE span_rows.trace_id = p.trace_id AND span_rows.span_id = p.span_id"
+        )
+    finally:
+        con.unregister("_ingest_prices")
+    report.priced = len(columns["trace_id"])
+    return report
+

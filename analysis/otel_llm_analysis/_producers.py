@@ -1,0 +1,172 @@
+"""Other producers' vocabularies mapped onto otel-llm's, as data.
+
+Spans from OpenLLMetry, OpenLIT, OpenInference and upstream GenAI
+instrumentations name the same things differently: a span's kind
+(``openinference.span.kind = LLM``, ``traceloop.span.kind = tool``,
+``gen_ai.operation.name = execute_tool``), a provider (``OpenAI``, ``azure``,
+``azure.ai.openai``), a requested model (OpenInference keeps it inside the
+``llm.invocation_parameters`` JSON), and whether a cost attribute can be trusted
+(OpenLIT writes ``gen_ai.usage.cost = 0`` when it has no price).
+
+Why data plus SQL builders: every engine that stores spans must derive the same
+columns (DuckDB at ingest; views over the collector's ClickHouse tables). The
+tables below are the one definition; the ``*_sql`` functions turn them into
+plain SQL ``CASE``/``coalesce`` expressions over an attribute ``lookup``
+(``name -> SQL expression of that attribute's text, NULL when absent``) that
+any engine can supply.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping
+
+from otel_llm import semconv
+
+__all__ = [
+    "COST_SOURCES",
+    "KIND_SOURCES",
+    "LLM_CALL",
+    "PROVIDER_NAMES",
+    "REQUEST_MODEL_JSON",
+    "attribute_names",
+    "cost_rank_sql",
+    "cost_sql",
+    "kind_sql",
+    "provider_sql",
+    "request_model_sql",
+]
+
+Lookup = Callable[[str], str]
+
+LLM_CALL = semconv.KIND_LLM_CALL
+_VECTOR_OP = semconv.KIND_VECTOR_OP
+_GRAPH_NODE = semconv.KIND_GRAPH_NODE
+#: Tool and agent kinds: the values the SDK writes for ``@tool`` / ``@agent``
+#: (GenAI semconv operations ``execute_tool`` / ``invoke_agent``).
+TOOL = "tool"
+AGENT = "agent"
+
+#: Where a span's kind is read from, in order; the first attribute whose value
+#: maps wins. ``None`` means the value is already one of ours (``otel_llm.kind``).
+#: Values without an equivalent (OpenInference RERANKER, GUARDRAIL, EVALUATOR,
+#: PROMPT; traceloop ``workflow``; ``create_agent``) map to nothing, and the
+#: next attribute is tried; a span no entry maps has no kind (NULL).
+KIND_SOURCES: tuple[tuple[str, Mapping[str, str] | None], ...] = (
+    (semconv.OTEL_LLM_KIND, None),
+    ("openinference.span.kind", {
+        "LLM": LLM_CALL, "EMBEDDING": LLM_CALL, "RETRIEVER": _VECTOR_OP,
+        "TOOL": TOOL, "AGENT": AGENT, "CHAIN": _GRAPH_NODE,
+    }),
+    ("traceloop.span.kind", {"task": _GRAPH_NODE, "agent": AGENT, "tool": TOOL}),
+    (semconv.GEN_AI_OPERATION_NAME, {
+        "chat": LLM_CALL, "text_completion": LLM_CALL, "generate_content": LLM_CALL,
+        "embeddings": LLM_CALL, "completion": LLM_CALL,
+        "execute_tool": TOOL, "invoke_agent": AGENT,
+    }),
+    ("llm.request.type", {"chat": LLM_CALL, "completion": LLM_CALL, "embedding": LLM_CALL}),
+)
+
+#: Provider spellings of other producers (compared lower-cased) -> the GenAI
+#: semconv ``gen_ai.provider.name`` value. A name not listed is kept lower-cased
+#: (``OpenAI`` -> ``openai``, ``Anthropic`` -> ``anthropic``).
+PROVIDER_NAMES: Mapping[str, str] = {
+    "azure": "azure.ai.openai",
+    "azure_openai": "azure.ai.openai",
+    "azureopenai": "azure.ai.openai",
+    "az.ai.openai": "azure.ai.openai",
+    "az.ai.inference": "azure.ai.inference",
+    "azure_ai_inference": "azure.ai.inference",
+    "aws": "aws.bedrock",
+    "bedrock": "aws.bedrock",
+    "aws_bedrock": "aws.bedrock",
+    "amazon_bedrock": "aws.bedrock",
+    "google": "gcp.gen_ai",
+    "google_genai": "gcp.gen_ai",
+    "gemini": "gcp.gemini",
+    "vertexai": "gcp.vertex_ai",
+    "vertex_ai": "gcp.vertex_ai",
+    "mistral": "mistral_ai",
+    "mistralai": "mistral_ai",
+    "xai": "x_ai",
+    "x-ai": "x_ai",
+    "watsonx": "ibm.watsonx.ai",
+    "ibm": "ibm.watsonx.ai",
+}
+
+#: (attribute holding a JSON object, key of the requested model in it): where
+#: OpenInference keeps the model asked for (its ``llm.model_name`` /
+#: ``embedding.model_name`` is the model that answered).
+REQUEST_MODEL_JSON: tuple[tuple[str, str], ...] = (
+    ("llm.invocation_parameters", "model"),
+    ("embedding.invocation_parameters", "model"),
+)
+
+#: ``cost_source`` values, best first: which span's cost wins when two spans
+#: describe one model call (``llm_calls``), and what ``summary`` calls estimated.
+#: ``sdk``: otel-llm's SDK priced the call (``otel_llm.cost.source`` names the
+#: table); ``producer``: another producer's cost attribute; ``ingest``: otel-llm
+#: priced the tokens at ingest (``cost_table`` names the table).
+COST_SOURCES: tuple[str, ...] = ("sdk", "producer", "ingest")
+
+
+def attribute_names() -> tuple[str, ...]:
+    """Every attribute the builders below may read (for an engine's fast "has any" test)."""
+    names = [name for name, _ in KIND_SOURCES]
+    names += [name for name, _ in REQUEST_MODEL_JSON]
+    names.append(semconv.OTEL_LLM_COST_SOURCE)
+    return tuple(dict.fromkeys(names))
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _case(expr: str, mapping: Mapping[str, str]) -> str:
+    whens = " ".join(f"WHEN {_quote(k)} THEN {_quote(v)}" for k, v in mapping.items())
+    return f"CASE {expr} {whens} END"
+
+
+def kind_sql(lookup: Lookup) -> str:
+    """Our kind of a span (``llm_call``, ``vector_op``, ``tool``, ...) from :data:`KIND_SOURCES`."""
+    parts = [lookup(name) if mapping is None else _case(lookup(name), mapping) for name, mapping in KIND_SOURCES]
+    return f"coalesce({', '.join(parts)})"
+
+
+def provider_sql(raw: str) -> str:
+    """The semconv provider name for a raw provider expression (:data:`PROVIDER_NAMES`)."""
+    key = f"lower(trim({raw}))"
+    return f"coalesce({_case(key, PROVIDER_NAMES)}, {key})"
+
+
+def request_model_sql(lookup: Lookup, spelled: str,
+                      json_string: Callable[[str, str], str] = lambda expr, key: f"json_extract_string({expr}, '$.{key}')",
+                      ) -> str:
+    """The requested model: the spelled attribute (``spelled``), else :data:`REQUEST_MODEL_JSON`."""
+    parts = [spelled, *(json_string(f"TRY_CAST({lookup(name)} AS JSON)", key) for name, key in REQUEST_MODEL_JSON)]
+    return f"coalesce({', '.join(parts)})"
+
+
+def cost_rank_sql(source: str) -> str:
+    """Rank of a ``cost_source`` expression by :data:`COST_SOURCES` (1 best; no cost last)."""
+    whens = " ".join(f"WHEN {_quote(name)} THEN {rank}" for rank, name in enumerate(COST_SOURCES, 1))
+    return f"CASE {source} {whens} ELSE {len(COST_SOURCES) + 1} END"
+
+
+def cost_sql(lookup: Lookup, raw_cost: str, input_tokens: str, output_tokens: str) -> dict[str, str]:
+    """``cost_usd``, ``cost_source`` and ``cost_table`` expressions from a span's own attributes.
+
+    A cost attribute is usable when it is a finite number >= 0, and - unless
+    otel-llm's SDK wrote it (``otel_llm.cost.source`` beside it: a user price of
+    0 is a real price) - not 0 on a call that has tokens: OpenLIT writes 0 when
+    it has no price, and a call with tokens is not free. An unusable cost is
+    NULL here; ingest then prices the tokens (``_costs``).
+    """
+    table = lookup(semconv.OTEL_LLM_COST_SOURCE)
+    tokens = f"coalesce({input_tokens}, 0) + coalesce({output_tokens}, 0)"
+    usable = (f"({raw_cost} IS NOT NULL AND isfinite({raw_cost}) AND {raw_cost} >= 0 "
+              f"AND ({table} IS NOT NULL OR {raw_cost} > 0 OR {tokens} = 0))")
+    return {
+        "cost_usd": f"CASE WHEN {usable} THEN {raw_cost} END",
+        "cost_source": f"CASE WHEN {usable} THEN CASE WHEN {table} IS NOT NULL THEN 'sdk' ELSE 'producer' END END",
+        "cost_table": f"CASE WHEN {usable} THEN {table} END",
+    }
