@@ -215,17 +215,22 @@ class PriceBook:
     threads resolving the same model at once store equal values.
     """
 
-    def __init__(self, user: Mapping[str, ModelRates] | None = None, use_genai_prices: bool = True) -> None:
+    def __init__(self, user: Mapping[str, ModelRates] | None = None, use_genai_prices: bool = True,
+                 *, notify_unknown: bool = True) -> None:
         self._user = dict(user or {})
         self._use_genai = use_genai_prices
+        # An app is told once per unknown model on stderr; the analysis passes False
+        # because its ingest report names those models itself.
+        self._notify_unknown = notify_unknown
         self._cache: dict[tuple[str | None, str], ModelRates | None] = {}
         self._warned: set[str] = set()
         self._warned_cost: set[str] = set()
         self._source = f"genai-prices@{_version()}"
 
     @classmethod
-    def load(cls, pricing: Mapping[str, Any] | str | os.PathLike[str] | None) -> "PriceBook":
-        return cls(_user_rates(pricing))
+    def load(cls, pricing: Mapping[str, Any] | str | os.PathLike[str] | None, *,
+             notify_unknown: bool = True) -> "PriceBook":
+        return cls(_user_rates(pricing), notify_unknown=notify_unknown)
 
     def rates(self, model: str | None, provider: str | None = None) -> ModelRates | None:
         """The cached rates of a model, resolving them on first use; ``None`` when unknown."""
@@ -238,7 +243,7 @@ class PriceBook:
             pass
         found = self._resolve(model, provider)
         self._cache[key] = found
-        if found is None and model not in self._warned:
+        if found is None and self._notify_unknown and model not in self._warned:
             self._warned.add(model)
             _notices.notice(  # on the console whatever the logging setup
                 f"no price for model {model!r} (provider {provider!r}); its calls get no cost. "

@@ -18,10 +18,8 @@ SDK; a model's later price change does not re-price stored calls.
 
 from __future__ import annotations
 
-import logging
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
 import duckdb
 import pyarrow as pa
@@ -58,18 +56,6 @@ class PricingReport:
         return "; ".join(parts)
 
 
-@contextmanager
-def _quiet_pricing_log() -> Iterator[None]:
-    """PriceBook warns per unknown model with SDK advice; ingest reports those models itself."""
-    log = logging.getLogger("otel_llm.pricing")
-    level = log.level
-    log.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        log.setLevel(level)
-
-
 def price_calls(con: duckdb.DuckDBPyConnection, book: PriceBook) -> PricingReport:
     """Price every stored LLM span that has tokens and no cost; report the ones that stay unpriced."""
     report = PricingReport()
@@ -77,15 +63,14 @@ def price_calls(con: duckdb.DuckDBPyConnection, book: PriceBook) -> PricingRepor
         f"SELECT provider, response_model, request_model, count(*) FROM span_rows WHERE {_NEEDS_PRICE} GROUP BY ALL"
     ).fetchall()
     priceable: list[tuple[Any, ...]] = []
-    with _quiet_pricing_log():
-        for provider, response_model, request_model, calls in groups:
-            rates = next((r for m in (response_model, request_model) if m
-                          for r in [book.rates(m, provider)] if r is not None), None)
-            if rates is None:
-                name = response_model or request_model or _UNNAMED
-                report.unpriced[name] = report.unpriced.get(name, 0) + calls
-            else:
-                priceable.append((provider, response_model, request_model, rates))
+    for provider, response_model, request_model, calls in groups:
+        rates = next((r for m in (response_model, request_model) if m
+                      for r in [book.rates(m, provider)] if r is not None), None)
+        if rates is None:
+            name = response_model or request_model or _UNNAMED
+            report.unpriced[name] = report.unpriced.get(name, 0) + calls
+        else:
+            priceable.append((provider, response_model, request_model, rates))
     if not priceable:
         return report
     columns: dict[str, list[Any]] = {"trace_id": [], "span_id": [], "cost_usd": [], "cost_table": []}

@@ -38,7 +38,7 @@ BY_HELP = ("model (as requested), response_model (dated), project, service, prov
 
 # --- ingest -----------------------------------------------------------------------
 
-def _paths_exist(paths: List[str]) -> None:
+def _paths_exist(paths: List[str], **_options: Any) -> None:
     """Missing paths and paths that hold no data files are one line, before the store is touched."""
     from otel_llm_analysis._sources import SourceError, expand
 

@@ -112,7 +112,7 @@ class TraceStore:
             raise StoreError(f"no pricing file at {os.fspath(pricing)}")
         from otel_llm.pricing import PriceBook
 
-        book = PriceBook.load(pricing)
+        book = PriceBook.load(pricing, notify_unknown=False)  # the ingest report names unpriced models
         specs = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
         from otel_llm_analysis._sources import SourceError
 
