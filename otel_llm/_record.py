@@ -13,7 +13,7 @@ import logging
 from opentelemetry import trace
 from opentelemetry.util.types import AttributeValue
 
-from otel_llm import _runtime, semconv
+from otel_llm import _notices, _runtime, semconv
 from otel_llm._core import current_usage_sink
 from otel_llm._guard import guarded
 from otel_llm._usage import Usage, token_count
@@ -22,6 +22,7 @@ __all__ = ["record_evaluation", "record_usage"]
 
 _log = logging.getLogger("otel_llm")
 _outside_logged = False
+_bad_model_said = False
 
 
 @guarded("record.usage", None)
@@ -37,9 +38,10 @@ def record_usage(
 
     ``input_tokens`` counts *all* input tokens, cached ones included; ``model``
     is the model that actually answered (priced instead of the requested one).
-    A count that is not an integer in 0..2**63-1 is dropped with a warning
-    (see ``_usage.token_count``). Outside an llm_call this is a no-op (logged
-    once at debug level).
+    A count that is not an integer in 0..2**63-1 is dropped with a notice on
+    stderr (see ``_usage.token_count``), as is a ``model`` that is not a
+    non-empty string. Outside an llm_call this is a no-op (logged once at debug
+    level: nothing is lost, the call simply has no span to take the counts).
     """
     global _outside_logged
     call = current_usage_sink()
@@ -63,13 +65,16 @@ def record_usage(
 
 
 def _model_name(model: object) -> str | None:
-    """``model`` if it is a non-empty string; anything else is dropped with a warning."""
+    """``model`` if it is a non-empty string; anything else is dropped (said once on stderr)."""
+    global _bad_model_said
     if model is None or (isinstance(model, str) and model):
         return model
-    _log.warning(
-        "otel-llm: record_usage(model=...) ignored: the model must be a non-empty string, got a %s",
-        type(model).__name__,
-    )
+    if not _bad_model_said:
+        _bad_model_said = True
+        _notices.notice(
+            f"record_usage(model=...) ignored: the model must be a non-empty string, got a {type(model).__name__}; "
+            "the call is priced as the requested model, further such values are not reported"
+        )
     return None
 
 

@@ -52,6 +52,7 @@ __all__ = [
     "ReadableLogRecord",
     "SendResult",
     "check",
+    "click_exception_class",
     "encode_logs_json",
     "encode_logs_proto_size",
     "exporter_endpoint",
@@ -320,6 +321,18 @@ def grpc_span_sender() -> type:
     return GrpcSpanSender
 
 
+# --- Click as Typer runs it ----------------------------------------------------------------
+def click_exception_class() -> type[Exception]:
+    """The base class of the usage errors a Typer app raises (bad option, missing argument, unknown command).
+
+    Typer runs a copy of Click vendored as ``typer._click``, not the ``click``
+    package, so only this class catches them.
+    """
+    from typer._click.exceptions import ClickException
+
+    return ClickException
+
+
 # --- the check ---------------------------------------------------------------------------
 def _expect(problems: list[str], what: str, condition: Callable[[], bool]) -> None:
     try:
@@ -348,6 +361,8 @@ def check() -> list[str]:
     _expect(problems, "multiprocessing.util register_after_fork/Finalize/_exit_function",
             lambda: all(hasattr(_module("multiprocessing.util"), n)
                         for n in ("register_after_fork", "Finalize", "_exit_function", "_run_after_forkers")))
+    _expect(problems, "typer._click.exceptions.ClickException with show() and exit_code",
+            lambda: callable(click_exception_class().show) and hasattr(click_exception_class(), "exit_code"))
     _expect(problems, "ReadWriteLogRecord fields log_record/resource/instrumentation_scope/limits",
             lambda: {"log_record", "resource", "instrumentation_scope", "limits"}
             <= set(ReadWriteLogRecord.__dataclass_fields__))

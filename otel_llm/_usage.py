@@ -26,14 +26,14 @@ What counts as a token count (:func:`token_count`, also used by
 that claims to be a number but is not such a count — negative, fractional,
 NaN, infinite, a bool, a numeric string, beyond int64 — is *dropped*: the
 field stays unknown, :attr:`Usage.dropped` names it (the span carries it as
-``otel_llm.usage.dropped``) and the first drop of each field logs one
-warning. Values that are not numbers at all (a mock, a nested object) are a
-shape we do not read, not a bad count: ignored without a warning.
+``otel_llm.usage.dropped``) and the first drop of each field is one notice on
+stderr (:mod:`otel_llm._notices`: a person hears of dropped data whatever the
+logging setup). Values that are not numbers at all (a mock, a nested object)
+are a shape we do not read, not a bad count: ignored without a notice.
 """
 
 from __future__ import annotations
 
-import logging
 import math
 import numbers
 from collections.abc import Mapping
@@ -41,15 +41,15 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from otel_llm import _notices
 from otel_llm._guard import internal_error
 
 __all__ = ["INT64_MAX", "Usage", "extract_usage", "token_count"]
 
-_log = logging.getLogger("otel_llm")
 _SCALARS = (str, bytes, bytearray, int, float, bool, type(None))
 _MISSING = object()
 INT64_MAX = 2**63 - 1  # OTLP carries int attributes and histogram sums as int64/double
-_warned: set[str] = set()  # fields whose first dropped value was already logged
+_warned: set[str] = set()  # fields whose first dropped value was already said
 
 
 @dataclass(slots=True)
@@ -140,18 +140,16 @@ def _checked_count(value: Any, field: str, dropped: list[str], strict: bool) -> 
     dropped.append(field)
     if field not in _warned:
         _warned.add(field)
-        _log.warning(
-            "otel-llm: dropped an invalid token count %s=%s (a count is an integer in 0..2**63-1); "
-            "spans with a dropped count name it in otel_llm.usage.dropped, further drops of %s are not logged",
-            field,
-            _shown(value),
-            field,
+        _notices.notice(
+            f"dropped an invalid token count {field}={_shown(value)} (a count is an integer in 0..2**63-1); "
+            f"spans with a dropped count name it in otel_llm.usage.dropped, further drops of {field} are not "
+            "reported"
         )
     return None
 
 
 def _shown(value: Any) -> str:
-    """A short ``repr`` for a warning; the app's ``__repr__`` may raise or be huge."""
+    """A short ``repr`` for a notice; the app's ``__repr__`` may raise or be huge."""
     try:
         text = repr(value)
     except Exception:  # noqa: BLE001 — the app's __repr__ failed: not our fault

@@ -51,10 +51,10 @@ def run(args: Sequence[str] | None = None) -> int:
 
 
 def _one_line_error(exc: Exception) -> int:
-    from typer._click import exceptions as click_exceptions  # Click as vendored by Typer
+    from otel_llm._upstream import click_exception_class
 
-    if isinstance(exc, click_exceptions.ClickException):  # bad option, missing argument, unknown command
-        exc.show()
+    if isinstance(exc, click_exception_class()):  # bad option, missing argument, unknown command
+        exc.show()  # type: ignore[attr-defined]
         return exc.exit_code
     if isinstance(exc, typer.Abort):
         typer.echo("aborted", err=True)

@@ -28,17 +28,19 @@ Sanity bound: a cost is never negative, NaN or above :data:`MAX_CALL_COST_USD`
 $600 per million output tokens, so a long-context call with a long answer
 costs tens of dollars; a thousand dollars for one call means a wrong price
 unit (per token instead of per million) or a corrupt token count. Such a call
-gets no cost (its tokens are kept) and one warning per model says why.
+gets no cost (its tokens are kept) and one notice per model on stderr says why
+(:mod:`otel_llm._notices`, as for a model without a price: a cost dropped is
+said whatever the logging setup).
 
-Faults: a bad user price file or entry is the user's to fix (one warning
-each, the rest loads); anything else failing here is otel-llm's own fault and
-goes through the internal-error guard.
+Faults: a bad user price file or entry is the user's to fix (one notice on
+stderr each, the rest loads: its calls would otherwise go unpriced or priced
+otherwise without a word); anything else failing here is otel-llm's own fault
+and goes through the internal-error guard.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 from collections.abc import Mapping
@@ -53,7 +55,6 @@ from otel_llm._usage import Usage
 
 __all__ = ["Cost", "MAX_CALL_COST_USD", "ModelRates", "PriceBook"]
 
-_log = logging.getLogger("otel_llm.pricing")
 _PER_MILLION = 1_000_000.0
 MAX_CALL_COST_USD = 1000.0  # above this for one call, the price or the count is wrong (module docstring)
 _USER_KEYS = ("input", "output", "cache_read", "cache_write")
@@ -189,7 +190,7 @@ def _user_rates(pricing: Mapping[str, Any] | str | os.PathLike[str] | None) -> d
     try:
         data = _load_mapping(pricing)
     except (OSError, ValueError, TypeError) as exc:  # the user's file: reported, not raised
-        _log.warning("otel-llm: could not load pricing %r: %s", pricing, exc)
+        _notices.notice(f"could not load pricing {pricing!r}: {exc}; only the bundled prices apply")
         return {}
     rates: dict[str, ModelRates] = {}
     for model, entry in data.items():
@@ -204,7 +205,7 @@ def _user_rates(pricing: Mapping[str, Any] | str | os.PathLike[str] | None) -> d
                 raise ValueError("needs at least input or output")
             rates[_normalise(str(model))] = ModelRates(source="user", **parsed)
         except (TypeError, ValueError) as exc:
-            _log.warning("otel-llm: ignoring pricing entry %r: %s", model, exc)
+            _notices.notice(f"ignoring pricing entry {model!r}: {exc}")
     return rates
 
 
@@ -273,15 +274,11 @@ class PriceBook:
         if key in self._warned_cost:
             return
         self._warned_cost.add(key)
-        _log.warning(
-            "otel-llm: dropped the cost of a call of model %r: %r USD is outside 0..%s USD for one call "
-            "(input_tokens=%s, output_tokens=%s). Check the price unit (USD per 1M tokens) and the token "
-            "counts; the call keeps its tokens, further such calls of this model are not logged.",
-            model,
-            usd,
-            MAX_CALL_COST_USD,
-            usage.input_tokens,
-            usage.output_tokens,
+        _notices.notice(
+            f"dropped the cost of a call of model {model!r}: {usd!r} USD is outside 0..{MAX_CALL_COST_USD} USD "
+            f"for one call (input_tokens={usage.input_tokens}, output_tokens={usage.output_tokens}). Check the "
+            "price unit (USD per 1M tokens) and the token counts; the call keeps its tokens, further such calls "
+            "of this model are not reported."
         )
 
     def _resolve(self, model: str, provider: str | None) -> ModelRates | None:

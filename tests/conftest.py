@@ -3,6 +3,10 @@
 Our own suite runs with otel-llm's internal errors raised (``_guard``), in this
 process and in the apps the tests start, so a bug of ours fails a test instead
 of being logged and swallowed as it is in production.
+
+``dataset``, the generated telemetry files the analysis and web tests read, is
+made once per session here: they are read-only inputs (a test that edits files
+copies them first).
 """
 
 from __future__ import annotations
@@ -12,7 +16,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.synthetic import SyntheticData, generate
+
 os.environ["OTEL_LLM_RAISE_INTERNAL_ERRORS"] = "1"
+
+
+@pytest.fixture(scope="session")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> SyntheticData:
+    """~150 chat turns (~750 spans) over 60 days (to 2026-11-20) in 3 projects and 7 models, with traces,
+    metrics and logs; seed 7."""
+    return generate(tmp_path_factory.mktemp("dataset"), seed=7, traces=150, spans_per_line=32)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

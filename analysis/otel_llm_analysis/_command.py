@@ -187,17 +187,20 @@ def require_analysis_extra() -> None:
 
 
 @contextmanager
-def open_store(db: str, *, read_only: bool = True) -> Iterator[Any]:
+def open_store(db: str, *, read_only: bool = True, or_pass: str = "") -> Iterator[Any]:
     """The TraceStore at ``db``, closed after; the usual mistakes are one line.
 
     Analyses open the file read-only, so they never change it and run beside each
-    other; only ``ingest`` opens it for writing (creating it and its directory).
+    other; only ``ingest`` (and ``serve --watch``) opens it for writing, creating
+    it and its directory. ``or_pass`` names the command's own way to fill a
+    missing store (``--ingest PATH``), offered beside ``otel-llm ingest``.
     """
     require_analysis_extra()
     from otel_llm_analysis.store import StoreError, TraceStore
 
     if read_only and db != ":memory:" and not Path(db).exists():
-        raise fail(f"no database at {db}; run `otel-llm ingest PATH... --db {db}` first")
+        alternative = f", or pass {or_pass}" if or_pass else ""
+        raise fail(f"no database at {db}; run `otel-llm ingest PATH... --db {db}` first{alternative}")
     try:
         if not read_only and db != ":memory:":
             Path(db).parent.mkdir(parents=True, exist_ok=True)

@@ -91,8 +91,9 @@ def expand(specs: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """Files named by ``specs``: plain paths, globs, or directories (their data files).
 
     Raises :class:`SourceError` (one line, no traceback material) for a path that
-    does not exist or a glob that matches nothing. Backups sort before the live
-    file of the same signal (oldest data first), otherwise by name.
+    does not exist, cannot be looked at (a name too long, no permission) or a
+    glob that matches nothing. Backups sort before the live file of the same
+    signal (oldest data first), otherwise by name.
     """
     found: dict[Path, None] = {}
     for spec in specs:
@@ -105,17 +106,25 @@ def expand(specs: Iterable[str | os.PathLike[str]]) -> list[Path]:
         else:
             candidates = [Path(text)]
         for path in candidates:
-            if path.is_dir():
-                for child in sorted(path.rglob("*")):
-                    if child.is_file() and child.name.endswith(_DATA_SUFFIXES):
-                        found[child] = None
-            elif path.is_file():
-                found[path] = None
-            elif not path.exists():
-                raise SourceError(f"no such file or directory: {path}")
-            else:
-                raise SourceError(f"not a regular file: {path}")
+            try:
+                _add(path, found)
+            except OSError as exc:  # is_dir()/is_file() ignore only "missing": ENAMETOOLONG, EACCES... get here
+                raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
     return sorted(found, key=_read_order)
+
+
+def _add(path: Path, found: dict[Path, None]) -> None:
+    """Add ``path`` (a data file, or a directory's data files) to ``found``."""
+    if path.is_dir():
+        for child in sorted(path.rglob("*")):
+            if child.is_file() and child.name.endswith(_DATA_SUFFIXES):
+                found[child] = None
+    elif path.is_file():
+        found[path] = None
+    elif not path.exists():
+        raise SourceError(f"no such file or directory: {path}")
+    else:
+        raise SourceError(f"not a regular file: {path}")
 
 
 def _read_order(path: Path) -> tuple[str, int, str]:

@@ -15,7 +15,7 @@ from typing import Iterator
 import pytest
 
 from otel_llm_analysis import TraceStore
-from tests.support.synthetic import SyntheticData, generate
+from tests.support.synthetic import SyntheticData
 
 
 @pytest.fixture
@@ -26,12 +26,6 @@ def store() -> Iterator[TraceStore]:
         yield s
     finally:
         s.close()
-
-
-@pytest.fixture(scope="session")
-def dataset(tmp_path_factory: pytest.TempPathFactory) -> SyntheticData:
-    """~150 chat turns (~750 spans) over 60 days with traces, metrics and logs; seed 7."""
-    return generate(tmp_path_factory.mktemp("dataset"), seed=7, traces=150, spans_per_line=32)
 
 
 @pytest.fixture

@@ -7,6 +7,11 @@ this process), in-process there through :func:`otel_llm.cli.run`, with
 ``OTEL_LLM_RAISE_INTERNAL_ERRORS=1``: an unexpected exception escapes ``run``
 and is reported with its traceback, failing the test. A rejected value must
 come back as one ``error:`` line (ours) or Click's one-line ``Error:``.
+
+A command that accepts its values may run until stopped: ``serve``. The driver
+stops its server as Ctrl+C would, once it listens (on a port of the OS's
+choosing, ``--port 0``, so no run holds a fixed port): it got that far because
+every value was accepted, and the run counts like any other that exits 0.
 """
 
 from __future__ import annotations
@@ -27,7 +32,16 @@ from tests.support import synthetic
 
 _DRIVER = r"""
 import contextlib, io, json, sys, traceback
+import uvicorn
 from otel_llm.cli import run
+
+listen = uvicorn.Server.startup
+
+async def startup(self, sockets=None):
+    await listen(self, sockets=sockets)
+    self.should_exit = True  # listening: stop as Ctrl+C would
+
+uvicorn.Server.startup = startup
 results = []
 for args in json.loads(sys.argv[1]):
     out, err = io.StringIO(), io.StringIO()
@@ -86,7 +100,7 @@ def _bad_values(param: Any, world: dict[str, Path]) -> list[str]:
         return [str(world["root"] / "existing.csv"), str(world["root"] / "garbage.duckdb"), "/proc/x/y.duckdb",
                 str(world["root"] / "empty")]
     if annotation is Path or name == "paths":
-        return ["/proc/x", "/nonexistent/dir/file.json", str(world["root"] / "empty"), ""]
+        return ["/proc/x", "/nonexistent/dir/file.json", str(world["root"] / "empty"), "", "x" * 300]
     if name == "query":
         return ["SELEC 1", "SELECT * FROM nosuch", "", "SELECT 1/0", "COPY spans TO '/proc/x'"]
     return ["", "nosuch", "1000000000d", "2026-13-45", "run_config.bad key", "\u2028", "x" * 5000]
@@ -101,6 +115,7 @@ def _baseline(path: tuple[str, ...], world: dict[str, Path]) -> tuple[list[str],
         ("budget",): ([], ["--monthly", "50", *db]),
         ("export",): (["spans"], ["--out", str(world["root"] / "export"), *db]),
         ("demo",): ([], ["--turns", "1", "--latency-scale", "0", "--output-dir", str(world["root"] / "demo")]),
+        ("serve",): ([], ["--port", "0", *db]),
     }.get(path, ([], db if "--db" in _option_names(COMMANDS[path]) else []))
 
 
@@ -184,6 +199,16 @@ def _check(result: dict[str, Any]) -> None:
     (["budget", "--monthly", "50", "--project", "nosuch"], 2, "no data for project nosuch"),
     (["summary", "--model", "nosuch"], 2, "no data for model nosuch"),
     (["demo", "--output-dir", "/proc/x", "--turns", "1"], 1, "cannot create /proc/x"),
+    (["report", "--out", "/proc/x"], 1, "cannot write /proc/x"),
+    (["report", "--monthly", "inf"], 2, "not a finite number"),
+    (["serve", "--port", "0", "--host", ""], 2, "--host"),
+    (["serve", "--port", "0", "--host", "no.such.host.invalid"], 1, "cannot listen on no.such.host.invalid"),
+    (["serve", "--port", "0", "--watch", ""], 2, "--watch"),
+    (["serve", "--port", "0", "--interval", "inf"], 2, "not a finite number"),
+    (["serve", "--port", "0", "--monthly", "inf"], 2, "not a finite number"),
+    (["serve", "--port", "0", "--compare", "nosuch"], 2, "unknown dimension 'nosuch'"),
+    (["serve", "--port", "0", "--project", "nosuch"], 2, "no data for project nosuch"),
+    (["ingest", "x" * 300], 1, "File name too long"),
 ])
 def test_reported_inputs(args: list[str], code: int, message: str, world: dict[str, Path]) -> None:
     full = args if args[0] == "demo" else [*args, "--db", str(world["db"])]

@@ -1,12 +1,16 @@
 """A small app for the delivery tests, run as a subprocess (clean logging and exit paths).
 
     python delivery_app.py OUTPUT_DIR [--spans N] [--full traces,metrics,logs] [--log-file F]
-        [--app-handler] [--unpriced MODEL] [--app-warning TEXT]
+        [--app-handler] [--silence-root] [--unpriced MODEL] [--app-warning TEXT] [--usage JSON]
+        [--record-model JSON]
 
 ``--full`` turns the named files into links to ``/dev/full`` (every write fails
 with ENOSPC: a full disk). ``--log-file`` configures the app's logging to a
 file *before* ``configure()``; ``--app-handler`` gives the root logger a stderr
-handler of the app's own.
+handler of the app's own; ``--silence-root`` sets the root logger above CRITICAL
+with a handler that prints nothing (so Python's last-resort handler stays quiet
+too). ``--usage`` is the usage each call returns; ``--record-model`` is passed
+to ``record_usage(model=...)`` inside each call.
 """
 
 from __future__ import annotations
@@ -34,6 +38,9 @@ def main() -> None:
     p.add_argument("--app-handler", action="store_true")
     p.add_argument("--unpriced", default="")
     p.add_argument("--app-warning", default="")
+    p.add_argument("--silence-root", action="store_true")
+    p.add_argument("--usage", type=json.loads, default={"prompt_tokens": 10, "completion_tokens": 5})
+    p.add_argument("--record-model", type=json.loads, default=None)
     p.add_argument("--then-sleep", type=float, default=0.0, help="seconds to wait after the spans")
     p.add_argument("--more", type=int, default=0, help="spans ended after the wait")
     p.add_argument("--sigkill", action="store_true", help="end by SIGKILL (no flush, no atexit)")
@@ -45,6 +52,9 @@ def main() -> None:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("APP %(message)s"))
         logging.getLogger().addHandler(handler)
+    if args.silence_root:
+        logging.getLogger().addHandler(logging.NullHandler())
+        logging.getLogger().setLevel(logging.CRITICAL + 1)
     for name in filter(None, args.full.split(",")):
         args.output_dir.mkdir(parents=True, exist_ok=True)
         (args.output_dir / f"{name}.jsonl").symlink_to("/dev/full")
@@ -58,7 +68,9 @@ def main() -> None:
     def call(i: int) -> dict:
         ctx = trace.get_current_span().get_span_context()
         ended.append([format(ctx.trace_id, "032x"), format(ctx.span_id, "016x")])
-        return {"model": model, "usage": {"prompt_tokens": 10, "completion_tokens": 5}}
+        if args.record_model is not None:
+            otel_llm.record_usage(model=args.record_model)
+        return {"model": model, "usage": args.usage}
 
     for i in range(args.spans):
         call(i)

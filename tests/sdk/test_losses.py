@@ -98,6 +98,27 @@ def test_unknown_price_reaches_stderr_and_never_the_logs_bridge(tmp_path: Path) 
     assert not logs.exists() or "no-such-model-xyz" not in logs.read_text()
 
 
+@pytest.mark.parametrize("logging_setup", [[], ["--silence-root"]], ids=["no-logging-config", "root-logger-silenced"])
+def test_dropped_counts_models_and_costs_reach_stderr_once_and_never_the_logs_bridge(
+    tmp_path: Path, logging_setup: list[str]
+) -> None:
+    """A bad token count, a model name that is not a string, a cost past the sanity bound: each said once."""
+    usage = {"prompt_tokens": 10**12, "completion_tokens": -3}  # 10**12 tokens of gpt-4o: $2.5M for one call
+    proc = run_app(tmp_path / "out", "--spans", "3", "--usage", json.dumps(usage), "--record-model", "123",
+                   *logging_setup)
+    assert proc.returncode == 0, proc.stderr
+    said = {
+        "dropped an invalid token count output_tokens=-3": 1,
+        "record_usage(model=...) ignored": 1,
+        "dropped the cost of a call of model 'gpt-4o'": 1,
+    }
+    lines = proc.stderr.splitlines()
+    assert {words: sum(line.startswith(f"otel-llm: {words}") for line in lines) for words in said} == said, proc.stderr
+    logs = tmp_path / "out" / "logs.jsonl"
+    exported = logs.read_text() if logs.exists() else ""
+    assert not [words for words in ("invalid token count", "record_usage", "dropped the cost") if words in exported]
+
+
 def test_notices_count_per_incident_and_feed_the_metric(capsys: pytest.CaptureFixture[str]) -> None:
     _notices._reset_for_tests()
     reader = InMemoryMetricReader()

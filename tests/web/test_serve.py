@@ -217,3 +217,26 @@ def test_serve_command_errors_are_one_line(tmp_path: Path) -> None:
         "error: not a time: 'soonish' (use ISO like 2026-11-01 or relative like 7d)"]
     for result in (missing, nowhere, bad):
         assert "Traceback" not in result.stderr
+
+
+def test_port_0_serves_on_a_free_port_and_announces_it(db: Path, tmp_path: Path) -> None:
+    """``--port 0`` asks the OS for a free port; the address printed is the one that answers."""
+    import subprocess
+
+    from tests.web.conftest import OTEL_LLM, Server, wait_until_serving
+
+    log = tmp_path / "serve.log"
+    process = subprocess.Popen([OTEL_LLM, "serve", "--db", str(db), "--port", "0"], stdout=log.open("wb"),
+                               stderr=subprocess.STDOUT)
+    server = Server(process, "", tmp_path, log)
+    try:
+        deadline = time.monotonic() + 120
+        while "otel-llm dashboard on " not in log.read_text() and process.poll() is None:
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        url = log.read_text().split("otel-llm dashboard on ", 1)[1].split("/ ", 1)[0]
+        assert url.startswith("http://127.0.0.1:") and not url.endswith(":0"), log.read_text()
+        wait_until_serving(process, url)
+        assert httpx.get(f"{url}/api/status", timeout=10).json()["spans"] > 0
+    finally:
+        server.stop()

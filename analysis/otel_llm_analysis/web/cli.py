@@ -2,18 +2,24 @@
 
 Both can ingest first (``report --ingest DIR``, ``serve --watch DIR``) through the
 ``ingest`` command itself, so they show the same progress bar and summary. Errors a
-user can fix are one line on stderr and exit 1 (2 for usage), never a traceback.
+user can fix are one line on stderr and exit 1 (2 for usage), never a traceback:
+the store, the error line and the number checks are ``_command``'s, as for every
+analysis command, and every value is checked before the work starts (a report
+can take minutes; a server runs until stopped).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import importlib.util
+import os
 from pathlib import Path
 from typing import Any, List, Optional
 
 import typer
 
-from otel_llm_analysis._command import DB_ENV, DEFAULT_DB
+from otel_llm_analysis._command import DB_ENV, DEFAULT_DB, check_known, fail, finite, open_store, positive
 
 BUDGET_FILES = ("budgets.yaml", "budgets.yml", "budgets.json")
 
@@ -22,15 +28,10 @@ SinceOption = typer.Option(None, "--since", help="Start (inclusive): ISO date/ti
 UntilOption = typer.Option(None, "--until", help="End (exclusive): ISO date/time or relative.")
 ProjectOption = typer.Option(None, "--project", help="Only this project.")
 ModelOption = typer.Option(None, "--model", help="Only this model.")
-MonthlyOption = typer.Option(None, "--monthly", help="An overall monthly budget in USD.")
+MonthlyOption = typer.Option(None, "--monthly", callback=positive, help="An overall monthly budget in USD.")
 BudgetsOption = typer.Option(None, "--budgets", help="Budgets YAML/JSON file (default: budgets.yaml beside --db).")
 CompareOption = typer.Option([], "--compare", help="Groupings to compare (default: model, run_config.temperature, "
                                                   "run_config.max_retries); repeatable.")
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -40,15 +41,18 @@ def _one_line(exc: BaseException) -> str:
 
 def _query(db: str, since: Optional[str], until: Optional[str], project: Optional[str], model: Optional[str],
            monthly: Optional[float], budgets_file: Optional[Path], compare: List[str]) -> Any:
-    """The views' query from the options; bad dates or budgets are usage errors."""
+    """The views' query from the options; bad dates, groupings or budgets are usage errors."""
     from otel_llm_analysis import Filters
+    from otel_llm_analysis._filters import dimension_sql
     from otel_llm_analysis.budgets import Budget, load_budgets
     from otel_llm_analysis.web.views import DEFAULT_COMPARE, Query
 
     try:
         filters = Filters.of(since, until, project=project, model=model)
+        for by in compare:
+            dimension_sql(by)  # refuses an unknown grouping before any work is done
     except ValueError as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(str(exc), 2) from None
     plan = []
     if budgets_file is None and db != ":memory:":
         budgets_file = next((Path(db).parent / n for n in BUDGET_FILES if (Path(db).parent / n).is_file()), None)
@@ -56,10 +60,8 @@ def _query(db: str, since: Optional[str], until: Optional[str], project: Optiona
         try:
             plan += load_budgets(budgets_file)
         except (OSError, ValueError) as exc:
-            raise _fail(f"cannot read budgets from {budgets_file}: {_one_line(exc)}", 2) from None
+            raise fail(f"cannot read budgets from {budgets_file}: {_one_line(exc)}", 2) from None
     if monthly is not None:
-        if monthly <= 0:
-            raise _fail("--monthly must be positive", 2)
         plan.append(Budget(monthly))
     return Query(filters=filters, budgets=tuple(plan), compare_by=tuple(compare) or DEFAULT_COMPARE)
 
@@ -71,19 +73,14 @@ def _ingest(paths: List[str], db: str) -> None:
     ingest(paths=paths, db=db, fmt=None, out=None)
 
 
-def _open(db: str, *, read_only: bool, ingest_option: str) -> Any:
-    if importlib.util.find_spec("duckdb") is None:
-        raise _fail("the report needs DuckDB: install otel-llm[analysis]", 2)
-    if read_only and db != ":memory:" and not Path(db).exists():
-        raise _fail(f"no database at {db}; run `otel-llm ingest PATH... --db {db}` or pass {ingest_option}")
-    from otel_llm_analysis.store import TraceStore
-
-    from otel_llm_analysis.store import StoreError
-
+def _writable(out: Path) -> None:
+    """Refuse an ``--out`` that cannot be written before the report is computed (minutes on a big store)."""
     try:
-        return TraceStore(db, read_only=read_only)
-    except StoreError as exc:
-        raise _fail(str(exc)) from None
+        if out.is_dir():
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise fail(f"cannot write {out}: {exc.strerror or exc}") from None
 
 
 def report(
@@ -107,10 +104,10 @@ def report(
     from otel_llm_analysis.web.static import build_report, write_report
 
     query = _query(db, since, until, project, model, monthly, budgets_file, compare)
+    _writable(out)
     if ingest:
         _ingest(ingest, db)
     console = Console(stderr=True)
-    store = _open(db, read_only=True, ingest_option="--ingest PATH")
 
     def planned(lattice: Any) -> None:
         if not lattice.combined:
@@ -121,17 +118,17 @@ def report(
             console.print(f"not selectable in the report (too many combinations): {', '.join(left_out)}",
                           highlight=False)
 
-    try:
+    with open_store(db, or_pass="--ingest PATH") as store:
+        check_known(store, query.filters)
         with console.status("computing the report's views") as status:
             def progress(done: int, total: int) -> None:
                 status.update(f"computing the report's views: {done}/{total} filter combinations")
 
             page = build_report(store, query, source=db, max_states=max_views, on_plan=planned, on_state=progress)
-    except ValueError as exc:  # an unknown --compare grouping
-        raise _fail(str(exc), 2) from None
-    finally:
-        store.close()
-    path = write_report(out, page)
+    try:
+        path = write_report(out, page)
+    except OSError as exc:
+        raise fail(f"cannot write {out}: {exc.strerror or exc}") from None
     size = path.stat().st_size
     typer.echo(f"wrote {path} ({size / 1024:,.0f} KiB); open it in a browser, no server needed")
 
@@ -139,9 +136,10 @@ def report(
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; anything but loopback exposes your "
                                                           "telemetry to the network."),
-    port: int = typer.Option(8765, "--port", min=0, max=65535),
+    port: int = typer.Option(8765, "--port", min=0, max=65535, help="0 takes a free port (the URL shown says which)."),
     watch: List[str] = typer.Option([], "--watch", help="Ingest this directory's files as they grow; repeatable."),
-    interval: float = typer.Option(1.0, "--interval", min=0.1, help="Seconds between checks of --watch."),
+    interval: float = typer.Option(1.0, "--interval", min=0.1, callback=finite,
+                                   help="Seconds between checks of --watch."),
     since: Optional[str] = SinceOption,
     until: Optional[str] = UntilOption,
     project: Optional[str] = ProjectOption,
@@ -153,19 +151,36 @@ def serve(
 ) -> None:
     """Serve the report's views live on http://127.0.0.1:8765, refreshing as data arrives (needs the web extra)."""
     if importlib.util.find_spec("fastapi") is None or importlib.util.find_spec("uvicorn") is None:
-        raise _fail("the dashboard needs its web server: pip install 'otel-llm[web]'", 2)
-    from otel_llm_analysis.web.server import run
+        raise fail("the dashboard needs its web server: pip install 'otel-llm[web]'", 2)
+    from otel_llm_analysis.web.server import listen, run
 
     query = _query(db, since, until, project, model, monthly, budgets_file, compare)
-    missing = [p for p in watch if not Path(p).is_dir()]
+    if not host.strip():
+        raise fail("--host needs an address: 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)", 2)
+    missing = [p for p in watch if not _is_dir(p)]
     if missing:
-        raise _fail(f"--watch needs an existing directory: {', '.join(missing)} (create it, or start the app first)", 2)
-    if watch:
-        if db != ":memory:":
-            Path(db).parent.mkdir(parents=True, exist_ok=True)
-        _ingest(watch, db)  # the backlog, with the progress bar; then incrementally while serving
-    store = _open(db, read_only=not watch, ingest_option="--watch DIR")
-    run(store, query, host=host, port=port, watch=watch, interval=interval, source=db)
+        raise fail(f"--watch needs an existing directory: {', '.join(map(repr, missing))} "
+                   "(create it, or start the app first)", 2)
+    with contextlib.ExitStack() as stack:
+        if not watch:  # a fixed store: missing, or lacking the project or model asked for, is said first
+            store = stack.enter_context(open_store(db, or_pass="--watch DIR"))
+            check_known(store, query.filters)
+        try:
+            listener = stack.enter_context(contextlib.closing(listen(host, port)))
+        except OSError as exc:  # before the backlog is ingested: a bad host or a port in use is said at once
+            raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        if watch:
+            _ingest(watch, db)  # the backlog, with the progress bar; then incrementally while serving
+            store = stack.enter_context(open_store(db, read_only=False))
+        run(store, query, listener, host=host, watch=watch, interval=interval, source=db)
+
+
+def _is_dir(path: str) -> bool:
+    """``path`` names a directory; ``""`` (which Python reads as ".") and unreadable names do not."""
+    try:
+        return bool(path) and Path(path).is_dir()
+    except OSError:  # a name too long, a component without permission
+        return False
 
 
 def register(app: typer.Typer) -> None:

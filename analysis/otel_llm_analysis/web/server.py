@@ -15,6 +15,7 @@ reaches SQL except as a bound parameter (the analyses' rule).
 from __future__ import annotations
 
 import re
+import socket
 from dataclasses import replace
 from typing import Annotated, Any, Callable, Literal, Optional, Sequence
 
@@ -173,9 +174,35 @@ def create_app(live: LiveStore, base: Query, *, source: str = "", refresh_ms: in
     return app
 
 
-def run(store: Any, query: Query, *, host: str = "127.0.0.1", port: int = 8765, watch: Sequence[str] = (),
+def listen(host: str, port: int) -> socket.socket:
+    """A TCP socket listening on ``host``:``port`` (0: a free port the OS picks).
+
+    Bound here rather than by uvicorn so that a host that does not resolve or a
+    port in use is an ``OSError`` before anything starts, and so that the URL
+    announced names the port actually taken.
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+    except UnicodeError as exc:  # the IDNA codec refuses the name (a label too long, a control character)
+        raise OSError(f"not a host name ({exc})") from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)  # uvicorn's default backlog
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def run(store: Any, query: Query, listener: socket.socket, *, host: str = "127.0.0.1", watch: Sequence[str] = (),
         interval: float = 1.0, source: str = "") -> None:
-    """Serve until interrupted; the watcher (if any) ingests in the background meanwhile."""
+    """Serve on ``listener`` (see :func:`listen`; ``host`` is how the URL names it) until interrupted.
+
+    The watcher (if any) ingests in the background meanwhile.
+    """
     import uvicorn
 
     def announce(report: Any) -> None:
@@ -187,12 +214,13 @@ def run(store: Any, query: Query, *, host: str = "127.0.0.1", port: int = 8765, 
     app = create_app(live, query, source=source)
     live.start()
     shown = f"[{host}]" if ":" in host else host
+    port = listener.getsockname()[1]
     print(f"otel-llm dashboard on http://{shown}:{port}/ (Ctrl+C to stop)"
           + (f"; watching {', '.join(watch)}" if watch else ""), flush=True)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[listener])
     finally:
         live.stop()
 
 
-__all__ = ["create_app", "run"]
+__all__ = ["create_app", "listen", "run"]
