@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
@@ -33,10 +33,11 @@ from otel_llm._guard import internal_error
 from otel_llm.context import current_session
 
 if TYPE_CHECKING:
+    from otel_llm._metrics import Instruments
     from otel_llm._runtime import Runtime
     from otel_llm._usage import Usage
 
-__all__ = ["Call", "ENCLOSING_NODE_KEY", "Kind", "current_usage_sink", "open_call", "USAGE_SINK_KEY"]
+__all__ = ["Call", "ChunkObserver", "ENCLOSING_NODE_KEY", "Kind", "current_usage_sink", "open_call", "USAGE_SINK_KEY"]
 
 # The innermost call that accepts ``record_usage`` (an llm_call), kept in the
 # OpenTelemetry context so it follows threads and tasks like the span does.
@@ -46,6 +47,9 @@ USAGE_SINK_KEY = otel_context.create_key("otel_llm.usage_sink")
 # inside it (an llm_call in "generate" carries ``otel_llm.graph.node=generate``),
 # so cost and tokens can be summed per node without walking the span tree.
 ENCLOSING_NODE_KEY = otel_context.create_key("otel_llm.graph_node")
+
+# What a stream's items go through, chosen by the kind on the first item.
+ChunkObserver = Callable[[Any], None]
 
 # Ways to stop that are not failures: a closed generator, a cancelled task.
 NOT_FAILURES: tuple[type[BaseException], ...] = (GeneratorExit, asyncio.CancelledError)
@@ -91,17 +95,34 @@ class Kind:
     def on_result(self, call: "Call", value: Any) -> None:
         """The function returned ``value`` (not a stream)."""
 
-    def on_first_chunk(self, call: "Call") -> None:
-        """A returned stream produced its first item."""
+    def on_first_chunk(self, call: "Call", item: Any) -> ChunkObserver | None:
+        """A returned stream produced its first ``item``: decide, once per stream, what each item needs.
 
-    def on_chunk(self, call: "Call", chunk: Any) -> None:
-        """A returned stream produced ``chunk``."""
+        Returns the callable every item (this one included) is passed to, or
+        ``None`` when the kind needs nothing per item. Per-item work is on the
+        caller's hot path: keep it to a check and a store.
+        """
+        return None
 
     def on_error(self, call: "Call", exc: BaseException) -> None:
         """The function (or its stream) raised ``exc``; the core has recorded it."""
 
     def on_end(self, call: "Call") -> None:
-        """Last chance before the span ends: roll-ups, metrics."""
+        """Last chance before the span ends: span attributes and roll-ups (no metrics here)."""
+
+    def record_metrics(self, call: "Call", instruments: "Instruments") -> None:
+        """Record this call's metric points; runs *off* the caller's thread, after the span ended.
+
+        ``call`` is final by then: ``duration()``, ``first_chunk_s``,
+        ``error_type``, ``usage`` and the kind's ``extra`` state no longer change.
+        """
+
+    # Whether calls of this kind are handed to the metric thread at all (set per subclass).
+    records_metrics: bool = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.records_metrics = cls.record_metrics is not Kind.record_metrics
 
 
 class Call:
@@ -114,12 +135,14 @@ class Call:
         "ctx",
         "token",
         "started",
+        "elapsed",
+        "first_chunk_s",
         "usage",
         "chunks",
         "error_type",
         "extra",
-        "_usage_lock",
-        "_end_once",
+        "_lock",
+        "_ended",
     )
 
     def __init__(self, kind: Kind, runtime: "Runtime", span: Span) -> None:
@@ -129,22 +152,24 @@ class Call:
         self.ctx: otel_context.Context | None = None
         self.token: object | None = None
         self.started = time.perf_counter()
+        self.elapsed: float | None = None  # seconds, fixed when the call ends
+        self.first_chunk_s: float | None = None  # seconds to a stream's first item
         self.usage: Usage | None = None
         self.chunks: int | None = None  # None: not a stream
         self.error_type: str | None = None
         self.extra: Any = None  # per-kind state (e.g. the chat turn)
-        self._usage_lock = threading.Lock()
-        self._end_once = threading.Lock()  # acquired once, never released
+        self._lock = threading.Lock()  # usage folds from other threads; the end-once flag
+        self._ended = False
 
     # --- usage ------------------------------------------------------------
     def add_usage(self, usage: "Usage") -> None:
         """Fold ``usage`` in; its known fields win (later chunks, ``record_usage``)."""
-        with self._usage_lock:
+        with self._lock:
             self.usage = usage if self.usage is None else self.usage.merged(usage)
 
     def add_result_usage(self, usage: "Usage") -> None:
-        """Fold in usage read from the return value; already-recorded fields win."""
-        with self._usage_lock:
+        """Fold in usage read from the return value or stream; already-recorded fields win."""
+        with self._lock:
             self.usage = usage if self.usage is None else usage.merged(self.usage)
 
     # --- outcomes -----------------------------------------------------------
@@ -193,23 +218,23 @@ class Call:
             internal_error("core.fail", internal)
 
     # --- streams ----------------------------------------------------------
-    def chunk(self, item: Any) -> None:
-        """A stream item passed through to the caller."""
+    def first_chunk(self, item: Any) -> ChunkObserver | None:
+        """A stream's first item arrived: note when, and ask the kind what each item needs."""
+        self.first_chunk_s = time.perf_counter() - self.started
         try:
-            self.chunks = (self.chunks or 0) + 1
-            if self.chunks == 1:
-                self.kind.on_first_chunk(self)
-            self.kind.on_chunk(self, item)
+            return self.kind.on_first_chunk(self, item)
         except Exception as exc:  # noqa: BLE001
-            internal_error("core.chunk", exc)
+            internal_error("core.first_chunk", exc)
+            return None
 
-    def end_stream(self, complete: bool, exc: BaseException | None = None) -> None:
-        """The stream stopped (exhausted, closed, failed, cancelled or collected)."""
-        if self._end_once.locked():
+    def end_stream(self, complete: bool, chunks: int, exc: BaseException | None = None) -> None:
+        """The stream stopped (exhausted, closed, failed, cancelled or collected) after ``chunks`` items."""
+        if self._ended:
             return
         try:
+            self.chunks = chunks
             self.span.set_attribute(semconv.OTEL_LLM_STREAM_COMPLETE, complete)
-            self.span.set_attribute(semconv.OTEL_LLM_STREAM_CHUNKS, self.chunks or 0)
+            self.span.set_attribute(semconv.OTEL_LLM_STREAM_CHUNKS, chunks)
             if exc is not None:
                 self.record_failure(exc)
         except Exception as internal:  # noqa: BLE001
@@ -219,22 +244,32 @@ class Call:
 
     @property
     def ended(self) -> bool:
-        return self._end_once.locked()
+        return self._ended
 
     def end(self) -> None:
-        """Run the kind's roll-ups and end the span — only the first time."""
-        if not self._end_once.acquire(blocking=False):
-            return
+        """Run the kind's roll-ups, end the span, hand the metrics on — only the first time."""
+        with self._lock:
+            if self._ended:
+                return
+            self._ended = True
+        self.elapsed = time.perf_counter() - self.started
         try:
             self.kind.on_end(self)
         except Exception as exc:  # noqa: BLE001
             internal_error("core.end", exc)
         finally:
             self.span.end()
+            if self.kind.records_metrics:
+                self.runtime.instruments.submit(self)
+
+    def record_metrics(self, instruments: "Instruments") -> None:
+        """On the metric thread (see ``_metrics``): the kind records this call's points."""
+        self.kind.record_metrics(self, instruments)
 
     def duration(self) -> float:
-        """Seconds since the call started (for duration metrics)."""
-        return time.perf_counter() - self.started
+        """Seconds from the start of the call to its end (or to now, while it runs)."""
+        elapsed = self.elapsed
+        return time.perf_counter() - self.started if elapsed is None else elapsed
 
     def _detach(self) -> None:
         token, self.token = self.token, None

@@ -18,7 +18,10 @@ from opentelemetry.trace import SpanKind
 from opentelemetry.util.types import AttributeValue
 
 from otel_llm import semconv
-from otel_llm._core import ENCLOSING_NODE_KEY, USAGE_SINK_KEY, Call, Kind
+from otel_llm._core import ENCLOSING_NODE_KEY, USAGE_SINK_KEY, Call, ChunkObserver, Kind
+from otel_llm._guard import internal_error
+from otel_llm._metrics import Instruments
+from otel_llm._stream_usage import StreamUsage, reader_for
 from otel_llm._usage import Usage, extract_usage
 
 __all__ = ["ChatKind", "GraphNodeKind", "LLMCallKind", "Turn", "VectorOpKind", "REQUEST_PARAMS"]
@@ -117,6 +120,11 @@ class _ChatState:
         self.turn = Turn()
         self.reply: list[str] = []
 
+    def add_reply_piece(self, chunk: Any) -> None:
+        """Per streamed item: text pieces make up the assistant's message."""
+        if isinstance(chunk, str):
+            self.reply.append(chunk)
+
 
 class ChatKind(Kind):
     """One span per chat turn: conversation id, messages, the turn's roll-up."""
@@ -165,9 +173,8 @@ class ChatKind(Kind):
         if isinstance(value, str):
             _message_event(call, _ASSISTANT, value)
 
-    def on_chunk(self, call: Call, chunk: Any) -> None:
-        if isinstance(chunk, str):
-            call.extra.reply.append(chunk)
+    def on_first_chunk(self, call: Call, item: Any) -> ChunkObserver:
+        return call.extra.add_reply_piece
 
     def on_end(self, call: Call) -> None:
         state: _ChatState = call.extra
@@ -200,9 +207,9 @@ class GraphNodeKind(Kind):
             keys = sorted(str(k) for k in value)
             call.span.add_event(semconv.EVENT_GRAPH_STATE_UPDATE, {semconv.EVENT_ATTR_STATE_KEYS: keys})
 
-    def on_end(self, call: Call) -> None:
-        call.runtime.instruments.graph_node_duration.record(
-            call.duration(), _with_error(self._metric_attributes, call)
+    def record_metrics(self, call: Call, instruments: Instruments) -> None:
+        instruments.graph_node_duration.record(
+            call.duration(), _with_error(self._metric_attributes, call), call.ctx
         )
 
 
@@ -224,23 +231,31 @@ class VectorOpKind(Kind):
         if hasattr(type(value), "__len__"):
             call.span.set_attribute(semconv.DB_RESPONSE_RETURNED_ROWS, len(value))
 
-    def on_end(self, call: Call) -> None:
-        call.runtime.instruments.vector_operations.add(1, _with_error(self._metric_attributes, call))
+    def record_metrics(self, call: Call, instruments: Instruments) -> None:
+        instruments.vector_operations.add(1, _with_error(self._metric_attributes, call), call.ctx)
 
 
 class _LLMState:
-    """Per-call state of an llm_call: its chat turn and the captured completion."""
+    """Per-call state of an llm_call: its chat turn, cost, stream reader and captured completion."""
 
-    __slots__ = ("turn", "response_text", "parts")
+    __slots__ = ("turn", "cost", "stream", "response_text", "parts")
 
     def __init__(self, turn: Turn | None) -> None:
         self.turn = turn
+        self.cost: float | None = None  # USD, when priced (the span's gen_ai.usage.cost)
+        self.stream: StreamUsage | None = None  # where a returned stream's usage is read
         self.response_text: str | None = None
         self.parts: list[str] = []  # streamed completion text, kept only with capture on
 
 
 class LLMCallKind(Kind):
-    """One model call: gen_ai.* request/response, usage, cost, events, metrics."""
+    """One model call: gen_ai.* request/response, usage, cost, metrics.
+
+    Events: ``llm.first_token`` on streams (its time is the TTFT the analysis
+    reads); ``llm.request`` / ``llm.response`` only with content capture on,
+    when they carry the prompt and the completion — everything else they used
+    to repeat (model, finish reasons, error type) is on the span already.
+    """
 
     kind = semconv.KIND_LLM_CALL
     span_kind = SpanKind.CLIENT
@@ -260,6 +275,10 @@ class LLMCallKind(Kind):
             },
             {REQUEST_PARAMS[k]: v for k, v in params.items()},
         )
+        self._token_attributes = {
+            token_type: {**self._metric_attributes, semconv.GEN_AI_TOKEN_TYPE: token_type}
+            for token_type in ("input", "output")
+        }
         self._request_event = _without_none({semconv.GEN_AI_REQUEST_MODEL: model})
 
     def enter(self, call: Call, ctx: otel_context.Context) -> otel_context.Context:
@@ -267,14 +286,13 @@ class LLMCallKind(Kind):
         return otel_context.set_value(USAGE_SINK_KEY, call, ctx)
 
     def on_start(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        attrs = dict(self._request_event)
         content = call.runtime.content
-        if content.capture:
-            prompt = args[0] if len(args) == 1 and not kwargs else {"args": list(args), **kwargs}
-            captured = content.text(prompt)
-            if captured is not None:
-                attrs[semconv.EVENT_ATTR_CONTENT] = captured
-        call.span.add_event(semconv.EVENT_LLM_REQUEST, attrs)
+        if not content.capture:
+            return
+        prompt = args[0] if len(args) == 1 and not kwargs else {"args": list(args), **kwargs}
+        captured = content.text(prompt)
+        if captured is not None:
+            call.span.add_event(semconv.EVENT_LLM_REQUEST, {**self._request_event, semconv.EVENT_ATTR_CONTENT: captured})
 
     def on_result(self, call: Call, value: Any) -> None:
         usage = extract_usage(value)
@@ -284,76 +302,88 @@ class LLMCallKind(Kind):
             text = _completion_text(value)
             call.extra.response_text = call.runtime.content.text(value if text is None else text)
 
-    def on_first_chunk(self, call: Call) -> None:
+    def on_first_chunk(self, call: Call, item: Any) -> ChunkObserver:
         call.span.add_event(semconv.EVENT_LLM_FIRST_TOKEN)
-        call.runtime.instruments.time_to_first_chunk.record(call.duration(), self._metric_attributes)
+        state: _LLMState = call.extra
+        reader = state.stream = reader_for(item)
+        if not call.runtime.content.capture:
+            return reader
+        parts = state.parts
 
-    def on_chunk(self, call: Call, chunk: Any) -> None:
-        usage = extract_usage(chunk)
-        if usage is not None:
-            call.add_usage(usage)
-        if call.runtime.content.capture:
+        def read_and_capture(chunk: Any) -> None:
+            reader(chunk)
             piece = _completion_text(chunk)
             if piece:
-                call.extra.parts.append(piece)
+                parts.append(piece)
 
-    def on_error(self, call: Call, exc: BaseException) -> None:
-        call.span.add_event(semconv.EVENT_LLM_ERROR, {semconv.ERROR_TYPE: call.error_type or ""})
+        return read_and_capture
 
     def on_end(self, call: Call) -> None:
-        usage = call.usage
         state: _LLMState = call.extra
+        if state.stream is not None:
+            found = state.stream.result()
+            if found is not None:
+                call.add_result_usage(found)  # record_usage() inside the stream wins
+        usage = call.usage
         if state.parts and state.response_text is None:
             state.response_text = call.runtime.content.text("".join(state.parts))
-        if call.error_type is None:
+        if call.error_type is None and state.response_text is not None:
             self._response_event(call, usage, state.response_text)
-        cost = self._record_usage(call, usage) if usage is not None else None
+        if usage is not None:
+            state.cost = self._set_usage(call, usage)
         if state.turn is not None:
-            state.turn.add(usage, cost)
-        call.runtime.instruments.operation_duration.record(
-            call.duration(), _with_error(self._metric_attributes, call)
-        )
+            state.turn.add(usage, state.cost)
+
+    def record_metrics(self, call: Call, instruments: Instruments) -> None:
+        state: _LLMState = call.extra
+        ctx, attributes = call.ctx, self._metric_attributes
+        usage = call.usage
+        if usage is not None:
+            for token_type, count in (("input", usage.input_tokens), ("output", usage.output_tokens)):
+                if count is not None:
+                    instruments.token_usage.record(count, self._token_attributes[token_type], ctx)
+        if state.cost is not None:
+            instruments.cost.add(state.cost, attributes, ctx)
+        if call.first_chunk_s is not None:
+            instruments.time_to_first_chunk.record(call.first_chunk_s, attributes, ctx)
+        instruments.operation_duration.record(call.duration(), _with_error(attributes, call), ctx)
 
     @staticmethod
-    def _response_event(call: Call, usage: Usage | None, text: str | None) -> None:
-        """``llm.response``: finish reasons when known, the completion text only if captured."""
-        attrs: dict[str, AttributeValue] = {}
+    def _response_event(call: Call, usage: Usage | None, text: str) -> None:
+        """``llm.response`` with the captured completion text (and finish reasons when known)."""
+        attrs: dict[str, AttributeValue] = {semconv.EVENT_ATTR_CONTENT: text}
         if usage is not None and usage.finish_reasons:
             attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = usage.finish_reasons
-        if text is not None:
-            attrs[semconv.EVENT_ATTR_CONTENT] = text
         call.span.add_event(semconv.EVENT_LLM_RESPONSE, attrs)
 
-    def _record_usage(self, call: Call, usage: Usage) -> float | None:
-        """Usage attributes, ``llm.response`` event, token metrics and cost; returns USD."""
-        span, instruments = call.span, call.runtime.instruments
-        span.set_attributes(
-            _without_none(
-                {
-                    semconv.GEN_AI_USAGE_INPUT_TOKENS: usage.input_tokens,
-                    semconv.GEN_AI_USAGE_OUTPUT_TOKENS: usage.output_tokens,
-                    semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: usage.cache_read_tokens,
-                    semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: usage.cache_write_tokens,
-                    semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: usage.reasoning_tokens,
-                    semconv.GEN_AI_RESPONSE_MODEL: usage.response_model,
-                    semconv.GEN_AI_RESPONSE_ID: usage.response_id,
-                    semconv.GEN_AI_RESPONSE_FINISH_REASONS: usage.finish_reasons or None,
-                }
-            )
-        )
-        metric_attrs = self._metric_attributes
-        for token_type, count in (("input", usage.input_tokens), ("output", usage.output_tokens)):
-            if count is not None:
-                instruments.token_usage.record(count, {**metric_attrs, semconv.GEN_AI_TOKEN_TYPE: token_type})
-        if usage.input_tokens is None and usage.output_tokens is None:
-            return None
-        priced = call.runtime.prices.cost(usage.response_model or self.model, usage, self.provider)
-        if priced is None:
-            return None
-        span.set_attribute(semconv.GEN_AI_USAGE_COST, float(priced.usd))
-        span.set_attribute(semconv.OTEL_LLM_COST_SOURCE, priced.source)
-        instruments.cost.add(priced.usd, metric_attrs)
-        return float(priced.usd)
+    def _set_usage(self, call: Call, usage: Usage) -> float | None:
+        """Usage and cost attributes on the span (one call); returns the cost in USD when priced."""
+        attrs: dict[str, AttributeValue] = {}
+        for name, value in (
+            (semconv.GEN_AI_USAGE_INPUT_TOKENS, usage.input_tokens),
+            (semconv.GEN_AI_USAGE_OUTPUT_TOKENS, usage.output_tokens),
+            (semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cache_read_tokens),
+            (semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, usage.cache_write_tokens),
+            (semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoning_tokens),
+            (semconv.GEN_AI_RESPONSE_MODEL, usage.response_model),
+            (semconv.GEN_AI_RESPONSE_ID, usage.response_id),
+        ):
+            if value is not None:
+                attrs[name] = value
+        if usage.finish_reasons:
+            attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = usage.finish_reasons
+        usd = None
+        if usage.input_tokens is not None or usage.output_tokens is not None:
+            try:
+                priced = call.runtime.prices.cost(usage.response_model or self.model, usage, self.provider)
+                if priced is not None:
+                    usd = float(priced.usd)
+                    attrs[semconv.GEN_AI_USAGE_COST] = usd
+                    attrs[semconv.OTEL_LLM_COST_SOURCE] = priced.source
+            except Exception as exc:  # noqa: BLE001 — a pricing fault costs the cost, not the tokens
+                internal_error("kinds.cost", exc)
+        call.span.set_attributes(attrs)
+        return usd
 
 
 def _field(obj: Any, name: str) -> Any:

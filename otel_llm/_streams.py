@@ -34,22 +34,30 @@ from opentelemetry import context as otel_context
 from otel_llm._guard import internal_error
 
 if TYPE_CHECKING:
-    from otel_llm._core import Call
+    from otel_llm._core import Call, ChunkObserver
 
 __all__ = ["AsyncStreamProxy", "SyncStreamProxy", "wrap", "wrap_if_stream"]
 
 
-_OWN = frozenset({"_inner", "_call"})
+_OWN = frozenset({"_inner", "_call", "_next", "_count", "_observe"})
 
 
 class _StreamProxy:
-    """State and outcome handling shared by the sync and async proxies."""
+    """State and outcome handling shared by the sync and async proxies.
 
-    __slots__ = ("_inner", "_call")
+    Per item the proxy does two things on the caller's thread: count it, and
+    pass it to the observer the call's kind chose on the first item (``None``
+    when the kind needs nothing per item). Everything else waits for the end.
+    """
 
-    def __init__(self, inner: Any, call: "Call") -> None:
+    __slots__ = ("_inner", "_call", "_next", "_count", "_observe")
+
+    def __init__(self, inner: Any, call: "Call", step: Callable[[], Any]) -> None:
         self._inner = inner
         self._call = call
+        self._next = step  # the inner iterator's own __next__ / __anext__, looked up once
+        self._count = 0
+        self._observe: ChunkObserver | None = None
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for names the proxy lacks: forward to the provider object.
@@ -61,18 +69,26 @@ class _StreamProxy:
         return f"<otel_llm stream proxy of {self._inner!r}>"
 
     def _item(self, item: Any) -> Any:
-        self._call.chunk(item)
+        count = self._count = self._count + 1
+        if count == 1:
+            self._observe = self._call.first_chunk(item)
+        observe = self._observe
+        if observe is not None:
+            try:
+                observe(item)
+            except Exception as exc:  # noqa: BLE001
+                internal_error("streams.chunk", exc)
         return item
 
     def _stopped(self, exc: BaseException) -> None:
         """The inner iterator raised: exhaustion completes, anything else fails."""
         if isinstance(exc, (StopIteration, StopAsyncIteration)):
-            self._call.end_stream(complete=True)
+            self._call.end_stream(True, self._count)
         else:
-            self._call.end_stream(complete=False, exc=exc)
+            self._call.end_stream(False, self._count, exc)
 
     def _closed(self) -> None:
-        self._call.end_stream(complete=False)
+        self._call.end_stream(False, self._count)
 
     def __del__(self) -> None:
         # Abandoned (``break``, dropped, collected): end the span if nothing else did.
@@ -85,7 +101,7 @@ class _StreamProxy:
 
     def _abandon(self) -> None:
         try:
-            self._call.end_stream(complete=False)
+            self._call.end_stream(False, self._count)
         except Exception as exc:  # noqa: BLE001 — never raise our errors from __del__
             internal_error("streams.gc", exc)
 
@@ -94,6 +110,9 @@ class SyncStreamProxy(_StreamProxy):
     """Stands in for a generator or sync provider stream."""
 
     __slots__ = ()
+
+    def __init__(self, inner: Any, call: "Call") -> None:
+        super().__init__(inner, call, inner.__next__)
 
     def __iter__(self) -> "SyncStreamProxy":
         return self
@@ -110,6 +129,17 @@ class SyncStreamProxy(_StreamProxy):
         else:
             super()._abandon()
 
+    def __next__(self) -> Any:
+        token = otel_context.attach(self._call.ctx)  # type: ignore[arg-type]
+        try:
+            item = self._next()
+        except BaseException as exc:
+            otel_context.detach(token)
+            self._stopped(exc)
+            raise
+        otel_context.detach(token)
+        return self._item(item)
+
     def _step(self, op: Callable[..., Any], *args: Any) -> Any:
         token = otel_context.attach(self._call.ctx)  # type: ignore[arg-type]
         try:
@@ -120,9 +150,6 @@ class SyncStreamProxy(_StreamProxy):
             raise
         otel_context.detach(token)
         return self._item(item)
-
-    def __next__(self) -> Any:
-        return self._step(self._inner.__next__)
 
     def send(self, value: Any) -> Any:
         return self._step(self._inner.send, value)
@@ -164,8 +191,22 @@ class AsyncStreamProxy(_StreamProxy):
 
     __slots__ = ()
 
+    def __init__(self, inner: Any, call: "Call") -> None:
+        super().__init__(inner, call, inner.__anext__)
+
     def __aiter__(self) -> "AsyncStreamProxy":
         return self
+
+    async def __anext__(self) -> Any:
+        token = otel_context.attach(self._call.ctx)  # type: ignore[arg-type]
+        try:
+            item = await self._next()
+        except BaseException as exc:  # includes CancelledError: the task was cancelled
+            otel_context.detach(token)
+            self._stopped(exc)
+            raise
+        otel_context.detach(token)
+        return self._item(item)
 
     async def _step(self, op: Callable[..., Any], *args: Any) -> Any:
         token = otel_context.attach(self._call.ctx)  # type: ignore[arg-type]
@@ -177,9 +218,6 @@ class AsyncStreamProxy(_StreamProxy):
             raise
         otel_context.detach(token)
         return self._item(item)
-
-    async def __anext__(self) -> Any:
-        return await self._step(self._inner.__anext__)
 
     async def asend(self, value: Any) -> Any:
         return await self._step(self._inner.asend, value)
@@ -231,10 +269,25 @@ def wrap_if_stream(value: Any, call: "Call") -> _StreamProxy | None:
 
     Iterators only (``__next__``/``__anext__``): iterables such as lists, dicts
     or pydantic models are results, not streams. Open files are not streams.
+    Decided once per type: on a pydantic class a missing attribute costs a
+    metaclass ``__getattr__``, and this runs on every decorated call.
     """
     tp = type(value)
+    proxy = _PROXY_FOR.get(tp, _UNKNOWN)
+    if proxy is _UNKNOWN:
+        proxy = _PROXY_FOR[tp] = _proxy_class(tp)
+    return None if proxy is None else proxy(value, call)
+
+
+def _proxy_class(tp: type) -> type[_StreamProxy] | None:
     if hasattr(tp, "__anext__"):
-        return AsyncStreamProxy(value, call)
-    if hasattr(tp, "__next__") and not isinstance(value, io.IOBase):
-        return SyncStreamProxy(value, call)
+        return AsyncStreamProxy
+    if hasattr(tp, "__next__") and not issubclass(tp, io.IOBase):
+        return SyncStreamProxy
     return None
+
+
+_UNKNOWN: Any = object()
+# Which proxy each returned type gets (None: not a stream). Types are few, and a
+# class's shape does not change, so the map only grows by the app's result types.
+_PROXY_FOR: dict[type, type[_StreamProxy] | None] = {}
