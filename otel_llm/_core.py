@@ -13,6 +13,12 @@ A :class:`Call` is one execution of a decorated function:
 Every step runs behind the internal-error guard: setup faults make the wrapper
 call the function bare, post-processing faults are logged and the result
 returned.
+
+What runs on the caller's thread is what the span needs: its attributes,
+usage and cost. Metric points do not: ``end`` hands the finished call to the
+runtime's :class:`~otel_llm._metrics.Instruments`, and the kind's
+``record_metrics`` runs later on otel-llm's metric thread (or at the next
+collection), from the call's final state.
 """
 
 from __future__ import annotations
@@ -291,11 +297,11 @@ def open_call(kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any], attach:
         runtime = _runtime.current()
         # A runtime that records nothing (exporter="none" without providers of
         # the user's, or no-op providers) makes the wrapper call the function
-        # bare: "off" must cost next to nothing. ``enabled`` defaults to on.
-        if getattr(runtime, "enabled", True) is False:
+        # bare: "off" must cost next to nothing.
+        if not runtime.enabled:
             return None
         parent = otel_context.get_current()
-        node = otel_context.get_value(ENCLOSING_NODE_KEY, parent)
+        node = parent.get(ENCLOSING_NODE_KEY)  # a Context is a read-only dict
         # The kind's own attributes win: a nested graph node names itself.
         attributes = {**node, **kind.attributes} if node else dict(kind.attributes)
         project = runtime.settings.project

@@ -47,15 +47,15 @@ from opentelemetry.metrics import CallbackOptions, Counter, Histogram, Meter, No
 from otel_llm import semconv
 from otel_llm._guard import internal_error
 
-__all__ = ["DRAIN_INTERVAL_S", "Instruments", "PendingMetrics"]
+__all__ = ["DRAIN_INTERVAL_S", "HIGH_WATER", "Instruments", "PendingMetrics"]
 
 # How long a point may wait on the queue when nobody collects: short enough to
 # bound the queue's memory, long enough that the thread costs nothing when idle.
 DRAIN_INTERVAL_S = 0.2
-
-# The observable instrument whose callback drains the queue at every collection.
-# It never reports a value, so no reader ever exports it.
-_DRAIN_INSTRUMENT = "otel_llm.metrics.drain"
+# Pending calls beyond which the submitting thread records the backlog itself: a
+# CPU-bound loop can outrun the metric thread (both share the GIL), and the
+# queue holds each call (and its span) until it is recorded. Never drops a point.
+HIGH_WATER = 4096
 
 
 class PendingMetrics(Protocol):
@@ -119,15 +119,21 @@ class Instruments:
             instruments.submit = _discard  # type: ignore[method-assign]  # nothing would ever be recorded
             return instruments
         meter.create_observable_gauge(
-            _DRAIN_INSTRUMENT, callbacks=[instruments._drain_at_collection],
+            semconv.METRIC_PENDING_DRAIN, callbacks=[instruments._drain_at_collection],
             description="Records otel-llm's pending metric points before each collection; reports nothing",
         )
         _drainer.register(instruments)
         return instruments
 
     def submit(self, item: PendingMetrics) -> None:
-        """Hand ``item``'s points to the recording thread (the only metric work on the caller's thread)."""
-        self._pending.append(item)
+        """Hand ``item``'s points to the recording thread (the only metric work on the caller's thread).
+
+        Past ``HIGH_WATER`` pending items the caller records the backlog itself.
+        """
+        pending = self._pending
+        pending.append(item)
+        if len(pending) > HIGH_WATER:
+            self.drain()
 
     def drain(self) -> None:
         """Record every pending item's points now, in the order they were submitted."""

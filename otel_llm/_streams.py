@@ -13,6 +13,11 @@ Generator functions keep their kind: ``_wrap`` makes the wrapper a generator
 the way Python closes any generator (async ones via the event loop's asyncgen
 hooks). Provider stream objects are handed to the caller as the proxy itself.
 
+Per item, on the caller's hot path, the proxy counts the item and hands it to
+the observer the call's kind chose on the *first* item (for an llm_call, the
+reader of where that provider puts usage: ``_stream_usage``); usage, cost and
+the span's stream attributes are settled once, when the stream stops.
+
 Context: each step (``next``/``send``/``throw``/``close``) runs with the span's
 context attached *only for that step* and detached before the item is handed
 to the caller, so children created in the generator body nest under the span

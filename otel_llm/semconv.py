@@ -102,6 +102,9 @@ METRIC_TIME_TO_FIRST_CHUNK: Final = "gen_ai.client.operation.time_to_first_chunk
 METRIC_COST: Final = "otel_llm.cost"  # counter, USD
 METRIC_VECTOR_OPERATIONS: Final = "otel_llm.vector.operations"  # counter, {operation}
 METRIC_GRAPH_NODE_DURATION: Final = "otel_llm.graph.node.duration"  # histogram, s
+# An observable instrument whose callback records pending points before each collection;
+# it never reports a value, so it is never exported (see _metrics).
+METRIC_PENDING_DRAIN: Final = "otel_llm.metrics.drain"
 
 # Bucket boundaries recommended by the GenAI metrics semantic conventions.
 TOKEN_USAGE_BUCKETS: Final = (

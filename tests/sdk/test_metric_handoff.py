@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +20,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, TraceIdRatioBased
 
 import otel_llm
-from otel_llm import _runtime
+from otel_llm import _metrics, _runtime
 from otel_llm import semconv as sc
 from otel_llm.testing import Capture
 
@@ -204,3 +205,48 @@ def cap() -> Iterator[Capture]:
         yield capture
     finally:
         capture.stop()
+
+
+def test_a_forked_child_records_its_own_points_on_its_own_thread(cap):
+    @otel_llm.graph_node("in-child")
+    def node() -> int:
+        return 1
+
+    node()  # the parent's point, pending or recorded: never the child's to record
+    pid = os.fork()
+    if pid == 0:  # the child: only os._exit leaves it, with a code the parent reads
+        code = 1
+        try:
+            pending = _runtime.current().instruments._pending
+            start = len(pending)
+            for _ in range(20):
+                node()
+            # start == 0: the parent's queue was not inherited; drained: the child has a metric thread
+            code = 0 if start == 0 and wait_until(lambda: not pending) else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    (point,) = cap.metrics()[sc.METRIC_GRAPH_NODE_DURATION]
+    assert point.count == 1  # the child's 20 calls are the child's
+
+
+class Counted:
+    """A pending item that counts how often its points were recorded."""
+
+    recorded = 0
+
+    def record_metrics(self, instruments: Any) -> None:
+        Counted.recorded += 1
+
+
+def test_a_backlog_past_the_high_water_mark_is_recorded_by_the_caller(cap):
+    queue = dataclasses.replace(_runtime.current().instruments)  # a queue no metric thread drains
+    Counted.recorded = 0
+    high = []
+    for _ in range(3 * _metrics.HIGH_WATER):
+        queue.submit(Counted())
+        high.append(len(queue._pending))
+    assert max(high) <= _metrics.HIGH_WATER + 1  # bounded memory
+    queue.drain()
+    assert Counted.recorded == 3 * _metrics.HIGH_WATER  # and nothing dropped
