@@ -15,10 +15,10 @@ call the function bare, post-processing faults are logged and the result
 returned.
 
 What runs on the caller's thread is what the span needs: its attributes,
-usage and cost. Metric points do not: ``end`` hands the finished call to the
-runtime's :class:`~otel_llm._metrics.Instruments`, and the kind's
-``record_metrics`` runs later on otel-llm's metric thread (or at the next
-collection), from the call's final state.
+usage and cost. Metric points do not: ``end`` takes the kind's
+``metric_values`` (a small tuple) and hands them to the runtime's
+:class:`~otel_llm._metrics.Instruments`; the kind's ``record_metrics`` runs
+later on otel-llm's metric thread (or at the next collection).
 """
 
 from __future__ import annotations
@@ -43,7 +43,9 @@ if TYPE_CHECKING:
     from otel_llm._runtime import Runtime
     from otel_llm._usage import Usage
 
-__all__ = ["Call", "ChunkObserver", "ENCLOSING_NODE_KEY", "Kind", "current_usage_sink", "open_call", "USAGE_SINK_KEY"]
+__all__ = [
+    "Call", "ChunkObserver", "ENCLOSING_NODE_KEY", "Kind", "USAGE_SINK_KEY", "UsageSink", "current_usage_sink", "open_call",
+]
 
 # The innermost call that accepts ``record_usage`` (an llm_call), kept in the
 # OpenTelemetry context so it follows threads and tasks like the span does.
@@ -116,19 +118,53 @@ class Kind:
     def on_end(self, call: "Call") -> None:
         """Last chance before the span ends: span attributes and roll-ups (no metrics here)."""
 
-    def record_metrics(self, call: "Call", instruments: "Instruments") -> None:
-        """Record this call's metric points; runs *off* the caller's thread, after the span ended.
+    def metric_values(self, call: "Call") -> Any:
+        """The few values this call's metric points need, taken as it ends (``None``: no points).
 
-        ``call`` is final by then: ``duration()``, ``first_chunk_s``,
-        ``error_type``, ``usage`` and the kind's ``extra`` state no longer change.
+        Runs on the caller's thread: return a small immutable value (a tuple of
+        numbers, strings and ``call.span_context()``), not the call — the
+        queue keeps it until the metric thread records it.
         """
+        return None
 
-    # Whether calls of this kind are handed to the metric thread at all (set per subclass).
-    records_metrics: bool = False
+    def record_metrics(self, values: Any, instruments: "Instruments") -> None:
+        """Record one call's points from its ``metric_values``; runs *off* the caller's thread."""
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        cls.records_metrics = cls.record_metrics is not Kind.record_metrics
+
+class UsageSink:
+    """The part of a call other threads may touch: its usage and whether it ended.
+
+    Kept in the OpenTelemetry context (``USAGE_SINK_KEY``) so ``record_usage``
+    finds the innermost llm_call from any thread or task it started. Separate
+    from the :class:`Call` so the context never refers back to the call (no
+    reference cycle: a finished call is freed at once, not by the cycle
+    collector).
+    """
+
+    __slots__ = ("usage", "ended", "_lock")
+
+    def __init__(self) -> None:
+        self.usage: Usage | None = None
+        self.ended = False
+        self._lock = threading.Lock()
+
+    def add_usage(self, usage: "Usage") -> None:
+        """Fold ``usage`` in; its known fields win (``record_usage``, later values)."""
+        with self._lock:
+            self.usage = usage if self.usage is None else self.usage.merged(usage)
+
+    def add_result_usage(self, usage: "Usage") -> None:
+        """Fold in usage read from the return value or stream; already-recorded fields win."""
+        with self._lock:
+            self.usage = usage if self.usage is None else usage.merged(self.usage)
+
+    def close(self) -> bool:
+        """Mark the call ended; ``True`` only the first time (the end-once flag)."""
+        with self._lock:
+            if self.ended:
+                return False
+            self.ended = True
+            return True
 
 
 class Call:
@@ -143,12 +179,10 @@ class Call:
         "started",
         "elapsed",
         "first_chunk_s",
-        "usage",
+        "sink",
         "chunks",
         "error_type",
         "extra",
-        "_lock",
-        "_ended",
     )
 
     def __init__(self, kind: Kind, runtime: "Runtime", span: Span) -> None:
@@ -160,23 +194,27 @@ class Call:
         self.started = time.perf_counter()
         self.elapsed: float | None = None  # seconds, fixed when the call ends
         self.first_chunk_s: float | None = None  # seconds to a stream's first item
-        self.usage: Usage | None = None
+        self.sink = UsageSink()
         self.chunks: int | None = None  # None: not a stream
         self.error_type: str | None = None
         self.extra: Any = None  # per-kind state (e.g. the chat turn)
-        self._lock = threading.Lock()  # usage folds from other threads; the end-once flag
-        self._ended = False
 
     # --- usage ------------------------------------------------------------
+    @property
+    def usage(self) -> "Usage | None":
+        return self.sink.usage
+
     def add_usage(self, usage: "Usage") -> None:
         """Fold ``usage`` in; its known fields win (later chunks, ``record_usage``)."""
-        with self._lock:
-            self.usage = usage if self.usage is None else self.usage.merged(usage)
+        self.sink.add_usage(usage)
 
     def add_result_usage(self, usage: "Usage") -> None:
         """Fold in usage read from the return value or stream; already-recorded fields win."""
-        with self._lock:
-            self.usage = usage if self.usage is None else usage.merged(self.usage)
+        self.sink.add_result_usage(usage)
+
+    def span_context(self) -> Any:
+        """The span's ids, for metric exemplars (what ``metric_values`` may keep of the span)."""
+        return self.span.get_span_context()
 
     # --- outcomes -----------------------------------------------------------
     def finish(self, result: Any) -> Any:
@@ -235,7 +273,7 @@ class Call:
 
     def end_stream(self, complete: bool, chunks: int, exc: BaseException | None = None) -> None:
         """The stream stopped (exhausted, closed, failed, cancelled or collected) after ``chunks`` items."""
-        if self._ended:
+        if self.sink.ended:
             return
         try:
             self.chunks = chunks
@@ -250,27 +288,26 @@ class Call:
 
     @property
     def ended(self) -> bool:
-        return self._ended
+        return self.sink.ended
 
     def end(self) -> None:
-        """Run the kind's roll-ups, end the span, hand the metrics on — only the first time."""
-        with self._lock:
-            if self._ended:
-                return
-            self._ended = True
+        """Run the kind's roll-ups, end the span, hand the metric values on — only the first time."""
+        if not self.sink.close():
+            return
         self.elapsed = time.perf_counter() - self.started
+        kind = self.kind
         try:
-            self.kind.on_end(self)
+            kind.on_end(self)
         except Exception as exc:  # noqa: BLE001
             internal_error("core.end", exc)
         finally:
             self.span.end()
-            if self.kind.records_metrics:
-                self.runtime.instruments.submit(self)
-
-    def record_metrics(self, instruments: "Instruments") -> None:
-        """On the metric thread (see ``_metrics``): the kind records this call's points."""
-        self.kind.record_metrics(self, instruments)
+        try:
+            values = kind.metric_values(self)
+            if values is not None:
+                self.runtime.instruments.submit(kind.record_metrics, values)
+        except Exception as exc:  # noqa: BLE001
+            internal_error("core.metrics", exc)
 
     def duration(self) -> float:
         """Seconds from the start of the call to its end (or to now, while it runs)."""
@@ -329,6 +366,6 @@ def open_call(kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any], attach:
         return None
 
 
-def current_usage_sink() -> Call | None:
-    """The innermost active llm_call in this context, if any."""
+def current_usage_sink() -> UsageSink | None:
+    """The usage sink of the innermost active llm_call in this context, if any."""
     return otel_context.get_value(USAGE_SINK_KEY)  # type: ignore[return-value]

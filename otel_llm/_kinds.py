@@ -20,7 +20,7 @@ from opentelemetry.util.types import AttributeValue
 from otel_llm import semconv
 from otel_llm._core import ENCLOSING_NODE_KEY, USAGE_SINK_KEY, Call, ChunkObserver, Kind
 from otel_llm._guard import internal_error
-from otel_llm._metrics import Instruments
+from otel_llm._metrics import Instruments, exemplar_context
 from otel_llm._stream_usage import StreamUsage, reader_for
 from otel_llm._usage import Usage, extract_usage
 
@@ -58,11 +58,11 @@ def _static_attributes(
     return {semconv.OTEL_LLM_KIND: kind, **metric, **_without_none(extra or {})}, metric
 
 
-def _with_error(attrs: Mapping[str, AttributeValue], call: Call) -> Mapping[str, AttributeValue]:
+def _with_error(attrs: Mapping[str, AttributeValue], error_type: str | None) -> Mapping[str, AttributeValue]:
     """Metric attributes, plus ``error.type`` when the call failed."""
-    if call.error_type is None:
+    if error_type is None:
         return attrs
-    return {**attrs, semconv.ERROR_TYPE: call.error_type}
+    return {**attrs, semconv.ERROR_TYPE: error_type}
 
 
 def _message_event(call: Call, role: str, text: str) -> None:
@@ -207,9 +207,13 @@ class GraphNodeKind(Kind):
             keys = sorted(str(k) for k in value)
             call.span.add_event(semconv.EVENT_GRAPH_STATE_UPDATE, {semconv.EVENT_ATTR_STATE_KEYS: keys})
 
-    def record_metrics(self, call: Call, instruments: Instruments) -> None:
+    def metric_values(self, call: Call) -> tuple[float, str | None, Any]:
+        return call.duration(), call.error_type, call.span_context()
+
+    def record_metrics(self, values: tuple[float, str | None, Any], instruments: Instruments) -> None:
+        duration, error, span_context = values
         instruments.graph_node_duration.record(
-            call.duration(), _with_error(self._metric_attributes, call), call.ctx
+            duration, _with_error(self._metric_attributes, error), exemplar_context(span_context)
         )
 
 
@@ -231,8 +235,18 @@ class VectorOpKind(Kind):
         if hasattr(type(value), "__len__"):
             call.span.set_attribute(semconv.DB_RESPONSE_RETURNED_ROWS, len(value))
 
-    def record_metrics(self, call: Call, instruments: Instruments) -> None:
-        instruments.vector_operations.add(1, _with_error(self._metric_attributes, call), call.ctx)
+    def metric_values(self, call: Call) -> tuple[str | None, Any]:
+        return call.error_type, call.span_context()
+
+    def record_metrics(self, values: tuple[str | None, Any], instruments: Instruments) -> None:
+        error, span_context = values
+        instruments.vector_operations.add(1, _with_error(self._metric_attributes, error), exemplar_context(span_context))
+
+
+# What an llm_call's metric points need, taken as it ends: (duration, first_chunk_s,
+# error_type, input_tokens, output_tokens, cost, span_context). A plain tuple: it is
+# built on the caller's thread for every call.
+_LLMPoints = tuple[float, "float | None", "str | None", "int | None", "int | None", "float | None", Any]
 
 
 class _LLMState:
@@ -283,7 +297,7 @@ class LLMCallKind(Kind):
 
     def enter(self, call: Call, ctx: otel_context.Context) -> otel_context.Context:
         call.extra = _LLMState(otel_context.get_value(_TURN_KEY, ctx))  # type: ignore[arg-type]
-        return otel_context.set_value(USAGE_SINK_KEY, call, ctx)
+        return otel_context.set_value(USAGE_SINK_KEY, call.sink, ctx)
 
     def on_start(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         content = call.runtime.content
@@ -334,19 +348,26 @@ class LLMCallKind(Kind):
         if state.turn is not None:
             state.turn.add(usage, state.cost)
 
-    def record_metrics(self, call: Call, instruments: Instruments) -> None:
-        state: _LLMState = call.extra
-        ctx, attributes = call.ctx, self._metric_attributes
+    def metric_values(self, call: Call) -> _LLMPoints:
         usage = call.usage
-        if usage is not None:
-            for token_type, count in (("input", usage.input_tokens), ("output", usage.output_tokens)):
-                if count is not None:
-                    instruments.token_usage.record(count, self._token_attributes[token_type], ctx)
-        if state.cost is not None:
-            instruments.cost.add(state.cost, attributes, ctx)
-        if call.first_chunk_s is not None:
-            instruments.time_to_first_chunk.record(call.first_chunk_s, attributes, ctx)
-        instruments.operation_duration.record(call.duration(), _with_error(attributes, call), ctx)
+        return (
+            call.duration(), call.first_chunk_s, call.error_type,
+            None if usage is None else usage.input_tokens, None if usage is None else usage.output_tokens,
+            call.extra.cost, call.span_context(),
+        )
+
+    def record_metrics(self, values: _LLMPoints, instruments: Instruments) -> None:
+        duration, first_chunk_s, error_type, input_tokens, output_tokens, cost, span_context = values
+        ctx, attributes = exemplar_context(span_context), self._metric_attributes
+        if input_tokens is not None:
+            instruments.token_usage.record(input_tokens, self._token_attributes["input"], ctx)
+        if output_tokens is not None:
+            instruments.token_usage.record(output_tokens, self._token_attributes["output"], ctx)
+        if cost is not None:
+            instruments.cost.add(cost, attributes, ctx)
+        if first_chunk_s is not None:
+            instruments.time_to_first_chunk.record(first_chunk_s, attributes, ctx)
+        instruments.operation_duration.record(duration, _with_error(attributes, error_type), ctx)
 
     @staticmethod
     def _response_event(call: Call, usage: Usage | None, text: str) -> None:

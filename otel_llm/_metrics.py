@@ -4,9 +4,9 @@ Why a hand-off: recording one point in the OpenTelemetry SDK costs several
 microseconds (attribute validation, hashing, a lock, an exemplar offer), as
 much as the whole span of a decorated call. A call therefore does only what
 must happen in it — the span and its attributes — and, when it ends, appends
-itself to :class:`Instruments`' queue (``deque.append``: atomic under the GIL,
-no lock, a fraction of a microsecond). Its points are computed and recorded
-later, by whichever comes first:
+the few values its points need (a small tuple) to :class:`Instruments`' queue
+(``deque.append``: atomic under the GIL, no lock, a fraction of a
+microsecond). The points are recorded later, by whichever comes first:
 
 * a daemon thread that drains every live queue every ``DRAIN_INTERVAL_S``;
 * any collection by any reader of the meter's provider: an observable
@@ -14,17 +14,20 @@ later, by whichever comes first:
   it reads the synchronous instruments. So ``otel_llm.flush()``/``shutdown()``
   (they flush the meter provider), a periodic export and an
   ``InMemoryMetricReader.get_metrics_data()`` all see every call that ended
-  before them — exact, not eventually.
+  before them — exact, not eventually;
+* the caller itself, when more than ``HIGH_WATER`` calls are pending (a
+  CPU-bound loop can outrun the thread: memory stays bounded, nothing drops).
 
 One lock serialises drains, so a collection waits for points the thread has
-taken but not yet recorded. The queue holds the calls themselves, not their
-spans, so sampling does not change a single point. Points carry the call's own
-context, so exemplars link to its span.
+taken but not yet recorded. The values come from the calls, not from their
+spans, so sampling does not change a single point; they keep the span's ids,
+so exemplars link to the call's span (:func:`exemplar_context`). Values, not
+calls, wait in the queue: a finished call and its span are freed at once.
 
-Extending: a kind records its points in ``Kind.record_metrics`` (run on the
-draining thread); anything else that has points to record hands an object with
-a ``record_metrics(instruments)`` method to :meth:`Instruments.submit`. A new
-instrument is one field here and one line in :meth:`Instruments.create`.
+Extending: a kind returns its values from ``Kind.metric_values`` and records
+them in ``Kind.record_metrics`` (run on the draining thread); anything else
+with points to record calls :meth:`Instruments.submit` with a recorder and its
+values. A new instrument is one field here and one line in ``_build``.
 
 Attribute sets recorded on these instruments stay low-cardinality: operation,
 provider, model, kind-specific names and ``error.type`` — never conversation,
@@ -38,16 +41,19 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any
 
+from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.metrics import CallbackOptions, Counter, Histogram, Meter, NoOpMeter, Observation
+from opentelemetry.trace import NonRecordingSpan, SpanContext
 
 from otel_llm import semconv
 from otel_llm._guard import internal_error
 
-__all__ = ["DRAIN_INTERVAL_S", "HIGH_WATER", "Instruments", "PendingMetrics"]
+__all__ = ["DRAIN_INTERVAL_S", "HIGH_WATER", "Instruments", "Recorder", "exemplar_context"]
 
 # How long a point may wait on the queue when nobody collects: short enough to
 # bound the queue's memory, long enough that the thread costs nothing when idle.
@@ -58,10 +64,8 @@ DRAIN_INTERVAL_S = 0.2
 HIGH_WATER = 4096
 
 
-class PendingMetrics(Protocol):
-    """Something whose metric points are recorded off the caller's thread (a ``Call``)."""
-
-    def record_metrics(self, instruments: "Instruments") -> None: ...
+# Records the points of one item from its values, on the draining thread.
+Recorder = Callable[[Any, "Instruments"], None]
 
 
 @dataclass(eq=False)
@@ -74,7 +78,7 @@ class Instruments:
     cost: Counter
     vector_operations: Counter
     graph_node_duration: Histogram
-    _pending: deque[PendingMetrics] = field(default_factory=deque, init=False, repr=False)
+    _pending: deque[tuple[Recorder, Any]] = field(default_factory=deque, init=False, repr=False)
     _drain_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @classmethod
@@ -125,13 +129,15 @@ class Instruments:
         _drainer.register(instruments)
         return instruments
 
-    def submit(self, item: PendingMetrics) -> None:
-        """Hand ``item``'s points to the recording thread (the only metric work on the caller's thread).
+    def submit(self, record: Recorder, values: Any) -> None:
+        """Have ``record(values, instruments)`` run on the recording thread.
 
-        Past ``HIGH_WATER`` pending items the caller records the backlog itself.
+        The only metric work on the caller's thread. ``values`` should be small
+        and immutable (the queue keeps it alive until it is recorded). Past
+        ``HIGH_WATER`` pending items the caller records the backlog itself.
         """
         pending = self._pending
-        pending.append(item)
+        pending.append((record, values))
         if len(pending) > HIGH_WATER:
             self.drain()
 
@@ -140,9 +146,9 @@ class Instruments:
         with self._drain_lock:
             pop = self._pending.popleft
             while self._pending:
-                item = pop()
+                record, values = pop()
                 try:
-                    item.record_metrics(self)
+                    record(values, self)
                 except Exception as exc:  # noqa: BLE001
                     internal_error("metrics.record", exc)
 
@@ -163,8 +169,19 @@ _per_meter: "weakref.WeakKeyDictionary[Meter, Instruments]" = weakref.WeakKeyDic
 _per_meter_lock = threading.Lock()
 
 
-def _discard(item: PendingMetrics) -> None:
+def _discard(record: Recorder, values: Any) -> None:
     """``submit`` on a no-op meter: there is nothing to record to."""
+
+
+def exemplar_context(span_context: SpanContext | None) -> Context | None:
+    """The context a point is recorded in, so an exemplar links to its call's span.
+
+    Off the caller's thread the current span is nobody's; without a context the
+    SDK samples no exemplar, as it would for an unsampled span.
+    """
+    if span_context is None or not span_context.trace_flags.sampled:
+        return None
+    return trace.set_span_in_context(NonRecordingSpan(span_context))
 
 
 def _histogram(meter: Meter, name: str, unit: str, description: str, buckets: Sequence[float]) -> Histogram:

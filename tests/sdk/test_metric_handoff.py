@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import json
 import os
 import threading
@@ -20,7 +21,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, TraceIdRatioBased
 
 import otel_llm
-from otel_llm import _metrics, _runtime
+from otel_llm import _core, _metrics, _runtime
 from otel_llm import semconv as sc
 from otel_llm.testing import Capture
 
@@ -231,22 +232,31 @@ def test_a_forked_child_records_its_own_points_on_its_own_thread(cap):
     assert point.count == 1  # the child's 20 calls are the child's
 
 
-class Counted:
-    """A pending item that counts how often its points were recorded."""
-
-    recorded = 0
-
-    def record_metrics(self, instruments: Any) -> None:
-        Counted.recorded += 1
-
-
 def test_a_backlog_past_the_high_water_mark_is_recorded_by_the_caller(cap):
     queue = dataclasses.replace(_runtime.current().instruments)  # a queue no metric thread drains
-    Counted.recorded = 0
+    recorded: list[int] = []
     high = []
-    for _ in range(3 * _metrics.HIGH_WATER):
-        queue.submit(Counted())
+    for i in range(3 * _metrics.HIGH_WATER):
+        queue.submit(lambda values, instruments: recorded.append(values), i)
         high.append(len(queue._pending))
     assert max(high) <= _metrics.HIGH_WATER + 1  # bounded memory
     queue.drain()
-    assert Counted.recorded == 3 * _metrics.HIGH_WATER  # and nothing dropped
+    assert recorded == list(range(3 * _metrics.HIGH_WATER))  # nothing dropped, in order
+
+
+def test_a_finished_call_is_freed_without_the_cycle_collector(cap):
+    """Calls are not kept for their metrics, and nothing refers back to them: refcounting frees them."""
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def ask() -> dict[str, Any]:
+        return response(3, 4)
+
+    gc.disable()
+    try:
+        ask()
+        calls = [o for o in gc.get_objects() if type(o) is _core.Call]
+    finally:
+        gc.enable()
+    assert calls == []
+    (point,) = [p for p in cap.metrics()[sc.METRIC_TOKEN_USAGE] if p.attributes[sc.GEN_AI_TOKEN_TYPE] == "input"]
+    assert point.sum == 3
