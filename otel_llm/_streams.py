@@ -18,10 +18,12 @@ the observer the call's kind chose on the *first* item (for an llm_call, the
 reader of where that provider puts usage: ``_stream_usage``); usage, cost and
 the span's stream attributes are settled once, when the stream stops.
 
-Context: each step (``next``/``send``/``throw``/``close``) runs with the span's
-context attached *only for that step* and detached before the item is handed
-to the caller, so children created in the generator body nest under the span
-while nothing leaks into the caller's code between items.
+Context: each step of a generator (``next``/``send``/``throw``/``close``)
+runs with the span's context attached *only for that step* and detached
+before the item is handed to the caller, so children created in the generator
+body nest under the span while nothing leaks into the caller's code between
+items. A provider's stream object runs no code of the app's, so its steps run
+as they are (a context switch per chunk is a third of the proxy's cost).
 
 Provider streams are detected by shape (``__next__``/``__anext__`` on the
 type), without importing any provider SDK; other attributes (``.response``,
@@ -31,7 +33,7 @@ type), without importing any provider SDK; other attributes (``.response``,
 from __future__ import annotations
 
 import io
-from types import GeneratorType, TracebackType
+from types import AsyncGeneratorType, GeneratorType, TracebackType
 from typing import TYPE_CHECKING, Any, Callable
 
 from opentelemetry import context as otel_context
@@ -44,7 +46,7 @@ if TYPE_CHECKING:
 __all__ = ["AsyncStreamProxy", "SyncStreamProxy", "wrap", "wrap_if_stream"]
 
 
-_OWN = frozenset({"_inner", "_call", "_next", "_count", "_observe"})
+_OWN = frozenset({"_inner", "_call", "_ctx", "_next", "_count", "_observe"})
 
 
 class _StreamProxy:
@@ -55,11 +57,14 @@ class _StreamProxy:
     when the kind needs nothing per item). Everything else waits for the end.
     """
 
-    __slots__ = ("_inner", "_call", "_next", "_count", "_observe")
+    __slots__ = ("_inner", "_call", "_ctx", "_next", "_count", "_observe")
 
     def __init__(self, inner: Any, call: "Call", step: Callable[[], Any]) -> None:
         self._inner = inner
         self._call = call
+        # A generator's steps run the app's code: in the span's context. A provider's
+        # iterator (OpenAI's, Anthropic's Stream) runs none of it: no context switch.
+        self._ctx = call.ctx if isinstance(inner, (GeneratorType, AsyncGeneratorType)) else None
         self._next = step  # the inner iterator's own __next__ / __anext__, looked up once
         self._count = 0
         self._observe: ChunkObserver | None = None
@@ -135,25 +140,20 @@ class SyncStreamProxy(_StreamProxy):
             super()._abandon()
 
     def __next__(self) -> Any:
-        token = otel_context.attach(self._call.ctx)  # type: ignore[arg-type]
-        try:
-            item = self._next()
-        except BaseException as exc:
-            otel_context.detach(token)
-            self._stopped(exc)
-            raise
-        otel_context.detach(token)
-        return self._item(item)
+        return self._step(self._next)
 
     def _step(self, op: Callable[..., Any], *args: Any) -> Any:
-        token = otel_context.attach(self._call.ctx)  # type: ignore[arg-type]
+        ctx = self._ctx
+        token = None if ctx is None else otel_context.attach(ctx)
         try:
             item = op(*args)
         except BaseException as exc:
-            otel_context.detach(token)
+            if token is not None:
+                otel_context.detach(token)
             self._stopped(exc)
             raise
-        otel_context.detach(token)
+        if token is not None:
+            otel_context.detach(token)
         return self._item(item)
 
     def send(self, value: Any) -> Any:
@@ -202,26 +202,21 @@ class AsyncStreamProxy(_StreamProxy):
     def __aiter__(self) -> "AsyncStreamProxy":
         return self
 
-    async def __anext__(self) -> Any:
-        token = otel_context.attach(self._call.ctx)  # type: ignore[arg-type]
-        try:
-            item = await self._next()
-        except BaseException as exc:  # includes CancelledError: the task was cancelled
-            otel_context.detach(token)
-            self._stopped(exc)
-            raise
-        otel_context.detach(token)
-        return self._item(item)
+    def __anext__(self) -> Any:
+        return self._step(self._next)  # the step's coroutine is what the caller awaits
 
     async def _step(self, op: Callable[..., Any], *args: Any) -> Any:
-        token = otel_context.attach(self._call.ctx)  # type: ignore[arg-type]
+        ctx = self._ctx
+        token = None if ctx is None else otel_context.attach(ctx)
         try:
             item = await op(*args)
         except BaseException as exc:  # includes CancelledError: the task was cancelled
-            otel_context.detach(token)
+            if token is not None:
+                otel_context.detach(token)
             self._stopped(exc)
             raise
-        otel_context.detach(token)
+        if token is not None:
+            otel_context.detach(token)
         return self._item(item)
 
     async def asend(self, value: Any) -> Any:

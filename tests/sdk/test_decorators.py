@@ -80,32 +80,29 @@ def test_unknown_model_gets_no_cost_attribute_never_zero(cap, response):
     assert sc.OTEL_LLM_COST_SOURCE not in attrs
 
 
-def test_llm_call_without_capture_has_no_events_that_repeat_the_span(cap, response):
+@pytest.mark.parametrize(
+    ("capture", "events"),
+    [
+        ("cap", {}),  # model and finish reasons are attributes: nothing to repeat in an event
+        ("cap_content", {
+            sc.EVENT_LLM_REQUEST: {sc.GEN_AI_REQUEST_MODEL: "test-model", sc.EVENT_ATTR_CONTENT: "hi"},
+            sc.EVENT_LLM_RESPONSE: {sc.EVENT_ATTR_CONTENT: "hi there", sc.GEN_AI_RESPONSE_FINISH_REASONS: ("length",)},
+        }),
+    ],
+)
+def test_llm_call_events_only_carry_the_captured_prompt_and_completion(request, response, capture, events):
+    cap = request.getfixturevalue(capture)
+
     @otel_llm.llm_call(model="test-model", provider="openai")
     def ask(prompt: str) -> dict:
         return response(finish="length")
 
     ask("hi")
     span = cap.span("chat test-model")
-    assert span.events == ()  # model and finish reasons are attributes: nothing to repeat
+    assert {e.name: dict(e.attributes) for e in span.events} == events
+    assert [e.name for e in span.events] == list(events)  # request before response
     assert span.attributes[sc.GEN_AI_REQUEST_MODEL] == "test-model"
     assert span.attributes[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ("length",)
-
-
-def test_llm_call_events_carry_the_captured_prompt_and_completion(cap_content, response):
-    @otel_llm.llm_call(model="test-model", provider="openai")
-    def ask(prompt: str) -> dict:
-        return response(finish="length")
-
-    ask("hi")
-    span = cap_content.span("chat test-model")
-    assert [e.name for e in span.events] == [sc.EVENT_LLM_REQUEST, sc.EVENT_LLM_RESPONSE]
-    assert _events(span, sc.EVENT_LLM_REQUEST) == [
-        {sc.GEN_AI_REQUEST_MODEL: "test-model", sc.EVENT_ATTR_CONTENT: "hi"}
-    ]
-    assert _events(span, sc.EVENT_LLM_RESPONSE) == [
-        {sc.EVENT_ATTR_CONTENT: "hi there", sc.GEN_AI_RESPONSE_FINISH_REASONS: ("length",)}
-    ]
 
 
 def test_llm_call_failure_records_exception_and_error_type(cap):

@@ -23,9 +23,8 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, TraceIdRatioBased
 import otel_llm
 from otel_llm import _core, _metrics, _runtime
 from otel_llm import semconv as sc
-from otel_llm.testing import Capture
 
-PRICING = {"test-model": {"input": 1.0, "output": 2.0}}
+from tests.sdk.conftest import PRICING  # test-model: 1 USD per 1M input tokens, 2 per 1M output
 
 
 def response(n_in: int, n_out: int) -> dict[str, Any]:
@@ -197,15 +196,6 @@ def _token_totals(path: Path) -> dict[str, tuple[int, int]]:
                                  if "stringValue" in a["value"]}
                         totals[attrs[sc.GEN_AI_TOKEN_TYPE]] = (int(point["count"]), int(point["sum"]))
     return totals
-
-
-@pytest.fixture
-def cap() -> Iterator[Capture]:
-    capture = Capture(pricing=PRICING).start()
-    try:
-        yield capture
-    finally:
-        capture.stop()
 
 
 def test_a_forked_child_records_its_own_points_on_its_own_thread(cap):

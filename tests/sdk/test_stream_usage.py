@@ -21,6 +21,7 @@ import otel_llm
 from otel_llm import _usage
 from otel_llm import semconv as sc
 from otel_llm.testing import Capture
+from tests.sdk.test_streams import AsyncProviderStream, ProviderStream
 
 PRICING = {
     "gpt-4o-mini": {"input": 1.0, "output": 2.0, "cache_read": 0.5},
@@ -54,42 +55,6 @@ def openai_chunks(text: str, include_usage: bool = True) -> list[ChatCompletionC
     return [ChatCompletionChunk.model_validate(row) for row in rows]
 
 
-class Stream:
-    """The shape of ``openai.Stream`` / ``anthropic.Stream``: an iterator with ``close()``."""
-
-    def __init__(self, items: list[Any]) -> None:
-        self._it = iter(items)
-
-    def __iter__(self) -> "Stream":
-        return self
-
-    def __next__(self) -> Any:
-        return next(self._it)
-
-    def close(self) -> None:
-        pass
-
-
-class AsyncStream:
-    """The shape of ``openai.AsyncStream``."""
-
-    def __init__(self, items: list[Any]) -> None:
-        self._it = iter(items)
-
-    def __aiter__(self) -> "AsyncStream":
-        return self
-
-    async def __anext__(self) -> Any:
-        await asyncio.sleep(0)
-        try:
-            return next(self._it)
-        except StopIteration:
-            raise StopAsyncIteration from None
-
-    async def close(self) -> None:
-        pass
-
-
 def _llm_span(cap: Capture) -> Any:
     (span,) = [s for s in cap.spans() if s.attributes.get(sc.OTEL_LLM_KIND) == sc.KIND_LLM_CALL]
     return span
@@ -111,8 +76,8 @@ def _assert_openai_stream(cap: Capture, chunks: int) -> None:
 
 def test_openai_stream_usage_from_the_final_chunk(cap):
     @otel_llm.llm_call(model="gpt-4o-mini", provider="openai")
-    def ask() -> Stream:
-        return Stream(openai_chunks("hello"))
+    def ask() -> ProviderStream:
+        return ProviderStream(openai_chunks("hello"))
 
     assert "".join(c.choices[0].delta.content or "" for c in ask() if c.choices) == "hello"
     _assert_openai_stream(cap, chunks=8)
@@ -120,8 +85,8 @@ def test_openai_stream_usage_from_the_final_chunk(cap):
 
 async def test_openai_async_stream_usage_from_the_final_chunk(cap):
     @otel_llm.llm_call(model="gpt-4o-mini", provider="openai")
-    async def ask() -> AsyncStream:
-        return AsyncStream(openai_chunks("hello"))
+    async def ask() -> AsyncProviderStream:
+        return AsyncProviderStream(openai_chunks("hello"))
 
     assert len([c async for c in await ask()]) == 8
     _assert_openai_stream(cap, chunks=8)
@@ -129,8 +94,8 @@ async def test_openai_async_stream_usage_from_the_final_chunk(cap):
 
 def test_openai_stream_without_include_usage_still_has_model_id_and_finish_reason(cap):
     @otel_llm.llm_call(model="gpt-4o-mini", provider="openai")
-    def ask() -> Stream:
-        return Stream(openai_chunks("hi", include_usage=False))
+    def ask() -> ProviderStream:
+        return ProviderStream(openai_chunks("hi", include_usage=False))
 
     list(ask())
     attrs = _llm_span(cap).attributes
@@ -149,8 +114,8 @@ def test_openai_stream_of_two_choices_keeps_both_finish_reasons(cap):
     ]
 
     @otel_llm.llm_call(model="gpt-4o-mini", provider="openai")
-    def ask() -> Stream:
-        return Stream([ChatCompletionChunk.model_validate(r) for r in rows])
+    def ask() -> ProviderStream:
+        return ProviderStream([ChatCompletionChunk.model_validate(r) for r in rows])
 
     list(ask())
     assert _llm_span(cap).attributes[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ("stop", "length")
@@ -180,8 +145,8 @@ def anthropic_events() -> list[Any]:
 
 def test_anthropic_stream_usage_from_message_start_and_message_delta(cap):
     @otel_llm.llm_call(model="claude-sonnet-4-5", provider="anthropic")
-    def ask() -> Stream:
-        return Stream(anthropic_events())
+    def ask() -> ProviderStream:
+        return ProviderStream(anthropic_events())
 
     assert len(list(ask())) == 5
     attrs = _llm_span(cap).attributes
@@ -248,8 +213,8 @@ def test_openai_responses_stream_usage_from_response_completed(cap):
     ]
 
     @otel_llm.llm_call(model="gpt-4.1-mini", provider="openai", operation="responses")
-    def ask() -> Stream:
-        return Stream(events)
+    def ask() -> ProviderStream:
+        return ProviderStream(events)
 
     assert len(list(ask())) == 4
     attrs = _llm_span(cap).attributes
@@ -298,8 +263,8 @@ def test_middle_chunks_cost_two_attribute_reads(cap):
     chunks = [CountingChunk(c) for c in openai_chunks("a long answer")]
 
     @otel_llm.llm_call(model="gpt-4o-mini", provider="openai")
-    def ask() -> Stream:
-        return Stream(chunks)
+    def ask() -> ProviderStream:
+        return ProviderStream(chunks)
 
     stream = iter(ask())
     next(stream)  # the first chunk: its shape is recognised here
