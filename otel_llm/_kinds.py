@@ -267,8 +267,8 @@ class LLMCallKind(Kind):
 
     Events: ``llm.first_token`` on streams (its time is the TTFT the analysis
     reads); ``llm.request`` / ``llm.response`` only with content capture on,
-    when they carry the prompt and the completion — everything else they used
-    to repeat (model, finish reasons, error type) is on the span already.
+    when they carry the prompt and the completion: the rest such events could
+    say (model, finish reasons, error type) is on the span already.
     """
 
     kind = semconv.KIND_LLM_CALL
