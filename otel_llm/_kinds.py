@@ -20,7 +20,7 @@ from opentelemetry.util.types import AttributeValue
 from otel_llm import semconv
 from otel_llm._core import ENCLOSING_NODE_KEY, USAGE_SINK_KEY, Call, ChunkObserver, Kind
 from otel_llm._guard import internal_error
-from otel_llm._metrics import Instruments, exemplar_context
+from otel_llm._metrics import NO_EXEMPLAR, Instruments, exemplar_context
 from otel_llm._stream_usage import StreamUsage, reader_for
 from otel_llm._usage import Usage, extract_usage
 
@@ -235,12 +235,12 @@ class VectorOpKind(Kind):
         if hasattr(type(value), "__len__"):
             call.span.set_attribute(semconv.DB_RESPONSE_RETURNED_ROWS, len(value))
 
-    def metric_values(self, call: Call) -> tuple[str | None, Any]:
-        return call.error_type, call.span_context()
+    def metric_values(self, call: Call) -> tuple[str | None]:
+        return (call.error_type,)
 
-    def record_metrics(self, values: tuple[str | None, Any], instruments: Instruments) -> None:
-        error, span_context = values
-        instruments.vector_operations.add(1, _with_error(self._metric_attributes, error), exemplar_context(span_context))
+    def record_metrics(self, values: tuple[str | None], instruments: Instruments) -> None:
+        (error,) = values
+        instruments.vector_operations.add(1, _with_error(self._metric_attributes, error), NO_EXEMPLAR)
 
 
 # What an llm_call's metric points need, taken as it ends: (duration, first_chunk_s,
@@ -358,13 +358,14 @@ class LLMCallKind(Kind):
 
     def record_metrics(self, values: _LLMPoints, instruments: Instruments) -> None:
         duration, first_chunk_s, error_type, input_tokens, output_tokens, cost, span_context = values
-        ctx, attributes = exemplar_context(span_context), self._metric_attributes
+        attributes = self._metric_attributes
         if input_tokens is not None:
-            instruments.token_usage.record(input_tokens, self._token_attributes["input"], ctx)
+            instruments.token_usage.record(input_tokens, self._token_attributes["input"], NO_EXEMPLAR)
         if output_tokens is not None:
-            instruments.token_usage.record(output_tokens, self._token_attributes["output"], ctx)
+            instruments.token_usage.record(output_tokens, self._token_attributes["output"], NO_EXEMPLAR)
         if cost is not None:
-            instruments.cost.add(cost, attributes, ctx)
+            instruments.cost.add(cost, attributes, NO_EXEMPLAR)
+        ctx = exemplar_context(span_context)  # latency points link to the call's span
         if first_chunk_s is not None:
             instruments.time_to_first_chunk.record(first_chunk_s, attributes, ctx)
         instruments.operation_duration.record(duration, _with_error(attributes, error_type), ctx)

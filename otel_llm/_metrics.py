@@ -16,13 +16,16 @@ microsecond). The points are recorded later, by whichever comes first:
   ``InMemoryMetricReader.get_metrics_data()`` all see every call that ended
   before them — exact, not eventually;
 * the caller itself, when more than ``HIGH_WATER`` calls are pending (a
-  CPU-bound loop can outrun the thread: memory stays bounded, nothing drops).
+  CPU-bound loop can outrun the thread: memory stays bounded, nothing drops);
+  the thread is woken early at ``WAKE_AT`` so that rarely happens.
 
 One lock serialises drains, so a collection waits for points the thread has
 taken but not yet recorded. The values come from the calls, not from their
 spans, so sampling does not change a single point; they keep the span's ids,
-so exemplars link to the call's span (:func:`exemplar_context`). Values, not
-calls, wait in the queue: a finished call and its span are freed at once.
+so the duration histograms' exemplars link to the call's span
+(:func:`exemplar_context`; counts of tokens and cost go without, an exemplar
+offer costs as much as half a point). Values, not calls, wait in the queue: a
+finished call and its span are freed at once.
 
 Extending: a kind returns its values from ``Kind.metric_values`` and records
 them in ``Kind.record_metrics`` (run on the draining thread); anything else
@@ -38,7 +41,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
@@ -48,20 +50,22 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.metrics import CallbackOptions, Counter, Histogram, Meter, NoOpMeter, Observation
-from opentelemetry.trace import NonRecordingSpan, SpanContext
+from opentelemetry.trace import INVALID_SPAN, NonRecordingSpan, SpanContext
 
 from otel_llm import semconv
 from otel_llm._guard import internal_error
 
-__all__ = ["DRAIN_INTERVAL_S", "HIGH_WATER", "Instruments", "Recorder", "exemplar_context"]
+__all__ = ["DRAIN_INTERVAL_S", "HIGH_WATER", "NO_EXEMPLAR", "WAKE_AT", "Instruments", "Recorder", "exemplar_context"]
 
 # How long a point may wait on the queue when nobody collects: short enough to
 # bound the queue's memory, long enough that the thread costs nothing when idle.
 DRAIN_INTERVAL_S = 0.2
-# Pending calls beyond which the submitting thread records the backlog itself: a
-# CPU-bound loop can outrun the metric thread (both share the GIL), and the
-# queue holds each call (and its span) until it is recorded. Never drops a point.
-HIGH_WATER = 4096
+# Pending items at which the metric thread is woken early, rather than at its next tick.
+WAKE_AT = 1024
+# Pending items beyond which the submitting thread records the backlog itself: a
+# CPU-bound loop can outrun the metric thread (both share the GIL). Bounds the
+# queue's memory (about half a kilobyte an item); never drops a point.
+HIGH_WATER = 16384
 
 
 # Records the points of one item from its values, on the draining thread.
@@ -138,7 +142,10 @@ class Instruments:
         """
         pending = self._pending
         pending.append((record, values))
-        if len(pending) > HIGH_WATER:
+        backlog = len(pending)
+        if backlog == WAKE_AT:
+            _drainer.wake()
+        elif backlog > HIGH_WATER:
             self.drain()
 
     def drain(self) -> None:
@@ -173,15 +180,20 @@ def _discard(record: Recorder, values: Any) -> None:
     """``submit`` on a no-op meter: there is nothing to record to."""
 
 
-def exemplar_context(span_context: SpanContext | None) -> Context | None:
+def exemplar_context(span_context: SpanContext | None) -> Context:
     """The context a point is recorded in, so an exemplar links to its call's span.
 
-    Off the caller's thread the current span is nobody's; without a context the
-    SDK samples no exemplar, as it would for an unsampled span.
+    Never the current context: points are recorded on whichever thread drains,
+    and that thread's current span (if any) is not the call's.
     """
     if span_context is None or not span_context.trace_flags.sampled:
-        return None
+        return NO_EXEMPLAR
     return trace.set_span_in_context(NonRecordingSpan(span_context))
+
+
+# The context of a point that takes no exemplar (an empty Context would make the
+# SDK fall back to the current one).
+NO_EXEMPLAR: Context = trace.set_span_in_context(INVALID_SPAN)
 
 
 def _histogram(meter: Meter, name: str, unit: str, description: str, buckets: Sequence[float]) -> Histogram:
@@ -201,7 +213,12 @@ class _Drainer:
     def __init__(self) -> None:
         self._queues: weakref.WeakSet[Instruments] = weakref.WeakSet()
         self._lock = threading.Lock()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        """Drain now rather than at the next tick (a queue is filling up)."""
+        self._wake.set()
 
     def register(self, instruments: Instruments) -> None:
         with self._lock:
@@ -215,7 +232,8 @@ class _Drainer:
 
     def _run(self) -> None:
         while True:
-            time.sleep(DRAIN_INTERVAL_S)
+            self._wake.wait(DRAIN_INTERVAL_S)
+            self._wake.clear()
             with self._lock:
                 queues = list(self._queues)
             for instruments in queues:
@@ -225,6 +243,7 @@ class _Drainer:
     def after_fork_in_child(self) -> None:
         """The thread did not survive the fork: fresh locks, a new thread if anything is registered."""
         self._lock = threading.Lock()
+        self._wake = threading.Event()
         self._thread = None
         queues = list(self._queues)
         for instruments in queues:

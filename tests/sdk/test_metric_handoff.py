@@ -250,3 +250,17 @@ def test_a_finished_call_is_freed_without_the_cycle_collector(cap):
     assert calls == []
     (point,) = [p for p in cap.metrics()[sc.METRIC_TOKEN_USAGE] if p.attributes[sc.GEN_AI_TOKEN_TYPE] == "input"]
     assert point.sum == 3
+
+
+def test_latency_exemplars_link_to_the_calls_own_span(cap):
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def ask() -> dict[str, Any]:
+        return response(3, 4)
+
+    with cap.tracer_provider.get_tracer("app").start_as_current_span("request"):
+        ask()
+        points = cap.metrics()  # collected inside another span: the points keep their own
+    own = cap.span("chat test-model").context
+    (duration,) = points[sc.METRIC_OPERATION_DURATION]
+    assert [(e.trace_id, e.span_id) for e in duration.exemplars] == [(own.trace_id, own.span_id)]
+    assert not any(p.exemplars for p in points[sc.METRIC_TOKEN_USAGE] + points[sc.METRIC_COST])
