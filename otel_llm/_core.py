@@ -344,7 +344,7 @@ def open_call(kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any], attach:
         project = runtime.settings.project
         if project:
             attributes[semconv.OTEL_LLM_PROJECT] = project
-        session = current_session()
+        session = current_session(parent)
         if session is not None:
             attributes.update(session.attributes)
         extra = kind.call_attributes(args, kwargs)

@@ -296,7 +296,7 @@ class LLMCallKind(Kind):
         self._request_event = _without_none({semconv.GEN_AI_REQUEST_MODEL: model})
 
     def enter(self, call: Call, ctx: otel_context.Context) -> otel_context.Context:
-        call.extra = _LLMState(otel_context.get_value(_TURN_KEY, ctx))  # type: ignore[arg-type]
+        call.extra = _LLMState(ctx.get(_TURN_KEY))  # type: ignore[arg-type]
         return otel_context.set_value(USAGE_SINK_KEY, call.sink, ctx)
 
     def on_start(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
@@ -311,7 +311,7 @@ class LLMCallKind(Kind):
     def on_result(self, call: Call, value: Any) -> None:
         usage = extract_usage(value)
         if usage is not None:
-            call.add_result_usage(usage)
+            call.sink.add_result_usage(usage)
         if call.runtime.content.capture:
             text = _completion_text(value)
             call.extra.response_text = call.runtime.content.text(value if text is None else text)
@@ -338,7 +338,7 @@ class LLMCallKind(Kind):
             found = state.stream.result()
             if found is not None:
                 call.add_result_usage(found)  # record_usage() inside the stream wins
-        usage = call.usage
+        usage = call.sink.usage
         if state.parts and state.response_text is None:
             state.response_text = call.runtime.content.text("".join(state.parts))
         if call.error_type is None and state.response_text is not None:
@@ -349,7 +349,7 @@ class LLMCallKind(Kind):
             state.turn.add(usage, state.cost)
 
     def metric_values(self, call: Call) -> _LLMPoints:
-        usage = call.usage
+        usage = call.sink.usage
         return (
             call.duration(), call.first_chunk_s, call.error_type,
             None if usage is None else usage.input_tokens, None if usage is None else usage.output_tokens,

@@ -211,15 +211,13 @@ def _declared_tokens(u: Any, shape: _Shape) -> Usage:
     return Usage(
         input_tokens=_int(getattr(u, shape.input, None)),
         output_tokens=_int(getattr(u, shape.output, None)),
-        cache_read_tokens=_nested(u, shape.cache_read),
-        cache_write_tokens=_nested(u, shape.cache_write),
-        reasoning_tokens=_nested(u, shape.reasoning),
+        cache_read_tokens=None if shape.cache_read is None else _nested(u, shape.cache_read),
+        cache_write_tokens=None if shape.cache_write is None else _nested(u, shape.cache_write),
+        reasoning_tokens=None if shape.reasoning is None else _nested(u, shape.reasoning),
     )
 
 
-def _nested(u: Any, path: tuple[str, ...] | None) -> int | None:
-    if path is None:
-        return None
+def _nested(u: Any, path: tuple[str, ...]) -> int | None:
     return _int(_get(getattr(u, path[0], None), path[1]))
 
 
@@ -330,7 +328,8 @@ def _planned(value: Any, plan: _Plan) -> Usage | None:
     usage_obj = getattr(value, plan.usage, None)
     if usage_obj is None:
         return None
-    result = _tokens(usage_obj)
+    shape = _declared_shape(type(usage_obj))
+    result = _declared_tokens(usage_obj, shape) if shape else _tokens(usage_obj)
     result.response_model = (_str(value.model) if plan.model else None) or _model(value)
     result.response_id = _str(value.id if plan.id else _get(value, "id"))
     choices = value.choices if plan.choices else None
