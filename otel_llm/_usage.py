@@ -209,11 +209,11 @@ def _declares(fields: Any, shape: _Shape) -> bool:
 def _declared_tokens(u: Any, shape: _Shape) -> Usage:
     """``_tokens`` for a pydantic usage object whose class declares ``shape``'s fields: read directly."""
     return Usage(
-        input_tokens=_int(getattr(u, shape.input, None)),
-        output_tokens=_int(getattr(u, shape.output, None)),
-        cache_read_tokens=None if shape.cache_read is None else _nested(u, shape.cache_read),
-        cache_write_tokens=None if shape.cache_write is None else _nested(u, shape.cache_write),
-        reasoning_tokens=None if shape.reasoning is None else _nested(u, shape.reasoning),
+        _int(getattr(u, shape.input, None)),
+        _int(getattr(u, shape.output, None)),
+        None if shape.cache_read is None else _nested(u, shape.cache_read),
+        None if shape.cache_write is None else _nested(u, shape.cache_write),
+        None if shape.reasoning is None else _nested(u, shape.reasoning),
     )
 
 
@@ -328,20 +328,22 @@ def _planned(value: Any, plan: _Plan) -> Usage | None:
     usage_obj = getattr(value, plan.usage, None)
     if usage_obj is None:
         return None
-    shape = _declared_shape(type(usage_obj))
+    shape = _SHAPE_OF.get(type(usage_obj)) or _declared_shape(type(usage_obj))
     result = _declared_tokens(usage_obj, shape) if shape else _tokens(usage_obj)
     result.response_model = (_str(value.model) if plan.model else None) or _model(value)
     result.response_id = _str(value.id if plan.id else _get(value, "id"))
     choices = value.choices if plan.choices else None
     reasons = _choice_reasons(choices) if isinstance(choices, (list, tuple)) else ()
     result.finish_reasons = reasons or _finish_reasons(value)
+    if result.input_tokens is not None or result.output_tokens is not None:
+        return result
     return None if result.is_empty() else result
 
 
 def _extract(value: Any) -> Usage | None:
     tp = type(value)
-    if tp is not dict:
-        plan = _plan(tp)
+    if tp is not dict and tp not in _PLANS:
+        plan = _plan(tp)  # first object of its class: plan the class, then read it the planned way
         if plan is not None:
             result = _planned(value, plan)
             if result is not None:
@@ -362,9 +364,14 @@ def _extract(value: Any) -> Usage | None:
 
 def extract_usage(value: object) -> Usage | None:
     """Usage found in ``value`` (a response, stream chunk or usage dict), else ``None``. Never raises."""
-    if isinstance(value, _SCALARS):
-        return None
     try:
+        plan = _PLANS.get(type(value))  # a known provider class: the common case, first
+        if plan is not None:
+            found = _planned(value, plan)
+            if found is not None:
+                return found
+        if isinstance(value, _SCALARS):
+            return None
         return _extract(value)
     except Exception:  # noqa: BLE001 — a hostile __getattr__ must not break the caller
         return None
