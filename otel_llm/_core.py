@@ -93,6 +93,13 @@ class Kind:
         """Attributes that depend on this call's arguments (known before the span starts)."""
         return None
 
+    # Whether a subclass has call_attributes at all: kinds without them skip the call.
+    has_call_attributes: bool = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.has_call_attributes = cls.call_attributes is not Kind.call_attributes
+
     def enter(self, call: "Call", ctx: otel_context.Context) -> otel_context.Context:
         """Add this kind's values to the context its span runs in."""
         return ctx
@@ -347,9 +354,10 @@ def open_call(kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any], attach:
         session = current_session(parent)
         if session is not None:
             attributes.update(session.attributes)
-        extra = kind.call_attributes(args, kwargs)
-        if extra:
-            attributes.update(extra)
+        if kind.has_call_attributes:
+            extra = kind.call_attributes(args, kwargs)
+            if extra:
+                attributes.update(extra)
         span = runtime.tracer.start_span(
             kind.span_name, context=parent, kind=kind.span_kind, attributes=attributes
         )

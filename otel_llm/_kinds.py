@@ -349,11 +349,11 @@ class LLMCallKind(Kind):
             state.turn.add(usage, state.cost)
 
     def metric_values(self, call: Call) -> _LLMPoints:
-        usage = call.sink.usage
+        usage = call.sink.usage  # the call has ended: its elapsed time is fixed
         return (
-            call.duration(), call.first_chunk_s, call.error_type,
+            call.elapsed, call.first_chunk_s, call.error_type,
             None if usage is None else usage.input_tokens, None if usage is None else usage.output_tokens,
-            call.extra.cost, call.span_context(),
+            call.extra.cost, call.span.get_span_context(),
         )
 
     def record_metrics(self, values: _LLMPoints, instruments: Instruments) -> None:
