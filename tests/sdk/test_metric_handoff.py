@@ -71,6 +71,41 @@ def test_points_are_recorded_after_the_call_off_its_thread(cap):
     assert not any(on_caller for spy in spies.values() for _, on_caller in spy.points)
 
 
+def test_tool_points_are_recorded_after_the_call_off_its_thread(cap):
+    """A tool's duration and count, by name and outcome, are recorded like an llm_call's: later, elsewhere."""
+    in_call = threading.Event()
+    rt = _runtime.current()
+    spies = {name: SpyInstrument(in_call) for name in ("tool_duration", "tool_calls")}
+    instruments = dataclasses.replace(rt.instruments, **spies)
+    saved = _runtime._swap(dataclasses.replace(rt, instruments=instruments), None)
+    try:
+
+        @otel_llm.tool("search_web")
+        def search(query: str) -> str:
+            if query == "boom":
+                raise TimeoutError(query)
+            return "found"
+
+        @otel_llm.agent("planner")
+        def plan() -> None:
+            search("q")
+            with contextlib.suppress(TimeoutError):
+                search("boom")
+
+        in_call.set()
+        plan()
+        in_call.clear()
+    finally:
+        _runtime._swap(*saved)
+    assert all(not spy.points for spy in spies.values())  # nothing recorded inside the calls
+    instruments.drain()
+    assert [amount for amount, _ in spies["tool_calls"].points] == [1, 1]
+    assert len(spies["tool_duration"].points) == 2
+    assert not any(on_caller for spy in spies.values() for _, on_caller in spy.points)
+    (agent,) = [s for s in cap.spans() if s.name == "invoke_agent planner"]
+    assert agent.attributes[sc.OTEL_LLM_AGENT_TOOL_CALLS] == 2  # the roll-up is the span's: set in the call
+
+
 def test_the_metric_thread_drains_without_any_collection(cap):
     @otel_llm.graph_node("n")
     def node() -> int:
@@ -235,21 +270,57 @@ def test_a_backlog_past_the_high_water_mark_is_recorded_by_the_caller(cap):
 
 
 def test_a_finished_call_is_freed_without_the_cycle_collector(cap):
-    """Calls are not kept for their metrics, and nothing refers back to them: refcounting frees them."""
+    """Calls are not kept for their metrics, and nothing refers back to them: refcounting frees them.
+
+    Every kind, nested as an agent runs them (roll-ups, tool-call linkage,
+    attempts, a stream), so none of them adds a reference cycle.
+    """
 
     @otel_llm.llm_call(model="test-model", provider="openai")
     def ask() -> dict[str, Any]:
-        return response(3, 4)
+        return {**response(3, 4), "choices": [{"finish_reason": "tool_calls", "message": {"tool_calls": [
+            {"id": "call_1", "type": "function", "function": {"name": "lookup", "arguments": "{}"}}]}}]}
+
+    @otel_llm.tool
+    def lookup(call: dict[str, Any]) -> str:
+        return "ok"
+
+    @otel_llm.vector_op("search", collection="docs")
+    def search() -> list[int]:
+        return [1]
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def stream():
+        yield "a"
+        yield response(1, 1)
+
+    @otel_llm.graph_node("node")
+    def node() -> None:
+        search()
+        list(stream())
+
+    @otel_llm.agent("planner")
+    def plan() -> None:
+        message = ask()["choices"][0]["message"]
+        with otel_llm.attempt(1):
+            lookup(message["tool_calls"][0])
+        node()
+
+    @otel_llm.chat
+    def turn(question: str) -> str:
+        plan()
+        return "answer"
 
     gc.disable()
     try:
-        ask()
+        turn("q")
         calls = [o for o in gc.get_objects() if type(o) is _core.Call]
     finally:
         gc.enable()
     assert calls == []
+    assert cap.span("execute_tool lookup").links  # the linkage ran
     (point,) = [p for p in cap.metrics()[sc.METRIC_TOKEN_USAGE] if p.attributes[sc.GEN_AI_TOKEN_TYPE] == "input"]
-    assert point.sum == 3
+    assert point.sum == 4
 
 
 def test_latency_exemplars_link_to_the_calls_own_span(cap):
