@@ -35,6 +35,7 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
 from otel_llm import _runtime, _streams, semconv
+from otel_llm._attempts import ATTEMPT_KEY, attempt_number
 from otel_llm._guard import internal_error
 from otel_llm.context import current_session
 
@@ -88,6 +89,10 @@ class Kind:
     span_name: str = ""
     span_kind: SpanKind = SpanKind.INTERNAL
     attributes: Mapping[str, AttributeValue] = {}
+
+    # Whether a span of this kind started directly inside an ``otel_llm.attempt()``
+    # block is that attempt (it then carries ``otel_llm.attempt``; see ``_attempts``).
+    attempts: bool = False
 
     def call_attributes(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Mapping[str, AttributeValue] | None:
         """Attributes that depend on this call's arguments (known before the span starts)."""
@@ -355,6 +360,10 @@ def open_call(kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any], attach:
         session = current_session(parent)
         if session is not None:
             attributes.update(session.attributes)
+        if kind.attempts and ATTEMPT_KEY in parent:  # inside an otel_llm.attempt() block
+            number = attempt_number(parent)
+            if number is not None:
+                attributes[semconv.OTEL_LLM_ATTEMPT] = number
         if kind.has_call_attributes:
             extra = kind.call_attributes(args, kwargs)
             if extra:

@@ -21,7 +21,6 @@ from opentelemetry.trace import SpanKind
 from opentelemetry.util.types import AttributeValue
 
 from otel_llm import _rollup, _toolcalls, semconv
-from otel_llm._attempts import attempt_attributes
 from otel_llm._core import ENCLOSING_NODE_KEY, USAGE_SINK_KEY, Call, ChunkObserver, Kind
 from otel_llm._guard import internal_error
 from otel_llm._metrics import NO_EXEMPLAR, Instruments, exemplar_context
@@ -264,6 +263,7 @@ class LLMCallKind(Kind):
 
     kind = semconv.KIND_LLM_CALL
     span_kind = SpanKind.CLIENT
+    attempts = True
 
     def __init__(
         self, model: str | None, provider: str | None, operation: str, params: Mapping[str, Any]
@@ -286,11 +286,8 @@ class LLMCallKind(Kind):
         }
         self._request_event = _without_none({semconv.GEN_AI_REQUEST_MODEL: model})
 
-    def call_attributes(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Mapping[str, AttributeValue] | None:
-        return attempt_attributes()
-
     def enter(self, call: Call, ctx: otel_context.Context) -> otel_context.Context:
-        call.extra = _LLMState(_rollup.current_rollup(ctx))
+        call.extra = _LLMState(ctx.get(_rollup.ROLLUP_KEY))  # type: ignore[arg-type]  # a Context is a dict
         return otel_context.set_value(USAGE_SINK_KEY, call.sink, ctx)
 
     def on_start(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
@@ -466,6 +463,7 @@ class ToolKind(Kind):
     """
 
     kind = semconv.KIND_TOOL
+    attempts = True
 
     def __init__(
         self,
@@ -491,9 +489,6 @@ class ToolKind(Kind):
         first = next(iter(params), None)
         # Not the tool's arguments: the instance or class of a method, and the call id itself.
         self._not_arguments = {first if first in _SELF_NAMES else None, call_id_arg} - {None}
-
-    def call_attributes(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Mapping[str, AttributeValue] | None:
-        return attempt_attributes()
 
     def enter(self, call: Call, ctx: otel_context.Context) -> otel_context.Context:
         call.extra = _ToolState(_rollup.current_rollup(ctx), self._metric_attributes, call.runtime.content.max_chars)
@@ -577,6 +572,7 @@ class AgentKind(Kind):
     """
 
     kind = semconv.KIND_AGENT
+    attempts = True
 
     def __init__(self, name: str, agent_id: str | None, description: str | None) -> None:
         self.span_name = f"{semconv.OPERATION_INVOKE_AGENT} {name}"
@@ -587,9 +583,6 @@ class AgentKind(Kind):
             {semconv.GEN_AI_AGENT_DESCRIPTION: description},
         )
         self._inherited = _without_none(identity)
-
-    def call_attributes(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Mapping[str, AttributeValue] | None:
-        return attempt_attributes()
 
     def enter(self, call: Call, ctx: otel_context.Context) -> otel_context.Context:
         outer = otel_context.get_value(ENCLOSING_NODE_KEY, ctx)
