@@ -274,20 +274,32 @@ def _declares(fields: Any, shape: _Shape) -> bool:
 
 
 def _declared_tokens(u: Any, shape: _Shape) -> Usage:
-    """``_tokens`` for a pydantic usage object whose class declares ``shape``'s fields: read directly."""
-    dropped: list[str] = []
-    return Usage(
-        token_count(getattr(u, shape.input, None), "input_tokens", dropped),
-        token_count(getattr(u, shape.output, None), "output_tokens", dropped),
-        None if shape.cache_read is None else _nested(u, shape.cache_read, "cache_read_tokens", dropped),
-        None if shape.cache_write is None else _nested(u, shape.cache_write, "cache_write_tokens", dropped),
-        None if shape.reasoning is None else _nested(u, shape.reasoning, "reasoning_tokens", dropped),
-        dropped=tuple(dropped),
+    """``_tokens`` for a pydantic usage object whose class declares ``shape``'s fields: read directly.
+
+    Counts that are plain ints in range (what providers send) are taken as
+    they are; any other value sends all five through :func:`token_count`.
+    """
+    values = (
+        getattr(u, shape.input, None),
+        getattr(u, shape.output, None),
+        None if shape.cache_read is None else _nested(u, shape.cache_read),
+        None if shape.cache_write is None else _nested(u, shape.cache_write),
+        None if shape.reasoning is None else _nested(u, shape.reasoning),
     )
+    for value in values:
+        if value is not None and (type(value) is not int or not 0 <= value <= INT64_MAX):
+            dropped: list[str] = []
+            counts = [token_count(v, name, dropped) for v, name in zip(values, _TOKEN_FIELDS)]
+            return Usage(*counts, dropped=tuple(dropped))
+    return Usage(*values)
 
 
-def _nested(u: Any, path: tuple[str, ...], field: str, dropped: list[str]) -> int | None:
-    return token_count(_get(getattr(u, path[0], None), path[1]), field, dropped)
+# The token fields of Usage, in order (the names token_count reports a dropped value under).
+_TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens")
+
+
+def _nested(u: Any, path: tuple[str, ...]) -> Any:
+    return _get(getattr(u, path[0], None), path[1])
 
 
 def _tokens(u: Any) -> Usage:
