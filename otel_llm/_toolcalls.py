@@ -98,7 +98,8 @@ def requested(value: Any) -> tuple[ToolCallRef, ...]:
     if plan is not None and plan.choices:
         choices = value.choices
         if choices is not None:
-            return _refs(_choice_calls(choices))
+            candidates = _declared_choice_calls(choices)
+            return _refs(candidates) if candidates else ()
     if isinstance(value, _SCALARS):
         return ()
     choices = _get(value, "choices")
@@ -116,8 +117,21 @@ def requested(value: Any) -> tuple[ToolCallRef, ...]:
 def _choice_calls(choices: Any) -> list[Any]:
     """The tool calls of every choice's message (OpenAI chat completions)."""
     found: list[Any] = []
-    for choice in _list(choices):
+    for choice in choices if isinstance(choices, (list, tuple)) else ():
         calls = _get(_get(choice, "message"), "tool_calls")
+        if calls:
+            found += _list(calls)
+    return found
+
+
+def _declared_choice_calls(choices: Any) -> list[Any]:
+    """``_choice_calls`` for the choices of a planned chat completion class: its choice and
+    message classes declare ``message`` and ``tool_calls``, so they are read as plain
+    attributes (dicts as dicts), without probing."""
+    found: list[Any] = []
+    for choice in choices if isinstance(choices, (list, tuple)) else ():
+        message = choice.get("message") if type(choice) is dict else getattr(choice, "message", None)
+        calls = message.get("tool_calls") if type(message) is dict else getattr(message, "tool_calls", None)
         if calls:
             found += _list(calls)
     return found
@@ -125,8 +139,6 @@ def _choice_calls(choices: Any) -> list[Any]:
 
 def _refs(candidates: list[Any]) -> tuple[ToolCallRef, ...]:
     """The tool calls among ``candidates``, by id: one call listed twice counts once."""
-    if not candidates:
-        return ()
     refs: dict[str, ToolCallRef] = {}
     for candidate in candidates:
         ref = received(candidate) or _langchain_call(candidate)
