@@ -26,15 +26,15 @@ from types import TracebackType
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.util.types import AttributeValue
 
 from otel_llm import semconv
 from otel_llm._guard import internal_error
 
-__all__ = ["attempt", "attempt_attributes"]
+__all__ = ["ATTEMPT_KEY", "attempt", "attempt_number"]
 
 _log = logging.getLogger("otel_llm")
-_ATTEMPT_KEY = otel_context.create_key("otel_llm.attempt")
+# The innermost attempt block: (its number, the span id of the span it was entered in).
+ATTEMPT_KEY = otel_context.create_key("otel_llm.attempt")
 
 
 def _span_id(ctx: otel_context.Context | None) -> int:
@@ -70,7 +70,7 @@ class attempt:  # noqa: N801 — public API name is lower-case, like ``session``
             ctx = otel_context.get_current()
             self._span = trace.get_current_span(ctx)
             value = (self._number, _span_id(ctx))
-            self._token = otel_context.attach(otel_context.set_value(_ATTEMPT_KEY, value, ctx))
+            self._token = otel_context.attach(otel_context.set_value(ATTEMPT_KEY, value, ctx))
         except Exception as exc:  # noqa: BLE001 — our fault: the app's block still runs
             internal_error("attempts.enter", exc)
         return self._number
@@ -101,16 +101,15 @@ class attempt:  # noqa: N801 — public API name is lower-case, like ``session``
         self.__exit__(exc_type, exc, tb)
 
 
-def attempt_attributes() -> dict[str, AttributeValue] | None:
-    """``{otel_llm.attempt: n}`` for a span about to start in the current context, else ``None``.
+def attempt_number(parent: otel_context.Context) -> int | None:
+    """The attempt a span about to start in ``parent`` is, else ``None``.
 
     Only a span whose parent is the span the ``attempt`` block was entered in
-    is the attempt itself.
+    is the attempt itself. Runs for every llm_call, tool and agent: outside any
+    block it is one lookup in ``parent``.
     """
-    value = otel_context.get_value(_ATTEMPT_KEY)
+    value = parent.get(ATTEMPT_KEY)  # a Context is a read-only dict
     if value is None:
         return None
-    number, owner = value  # type: ignore[misc]
-    if _span_id(None) != owner:
-        return None
-    return {semconv.OTEL_LLM_ATTEMPT: number}
+    number, owner = value
+    return number if _span_id(parent) == owner else None

@@ -13,6 +13,12 @@ A :class:`Call` is one execution of a decorated function:
 Every step runs behind the internal-error guard: setup faults make the wrapper
 call the function bare, post-processing faults are logged and the result
 returned.
+
+What runs on the caller's thread is what the span needs: its attributes,
+usage and cost. Metric points do not: ``end`` takes the kind's
+``metric_values`` (a small tuple) and hands them to the runtime's
+:class:`~otel_llm._metrics.Instruments`; the kind's ``record_metrics`` runs
+later on otel-llm's metric thread (or at the next collection).
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
@@ -29,14 +35,18 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
 from otel_llm import _runtime, _streams, semconv
+from otel_llm._attempts import ATTEMPT_KEY, attempt_number
 from otel_llm._guard import internal_error
 from otel_llm.context import current_session
 
 if TYPE_CHECKING:
+    from otel_llm._metrics import Instruments
     from otel_llm._runtime import Runtime
     from otel_llm._usage import Usage
 
-__all__ = ["Call", "ENCLOSING_NODE_KEY", "Kind", "current_usage_sink", "open_call", "USAGE_SINK_KEY"]
+__all__ = [
+    "Call", "ChunkObserver", "ENCLOSING_NODE_KEY", "Kind", "USAGE_SINK_KEY", "UsageSink", "current_usage_sink", "open_call",
+]
 
 # The innermost call that accepts ``record_usage`` (an llm_call), kept in the
 # OpenTelemetry context so it follows threads and tasks like the span does.
@@ -46,6 +56,9 @@ USAGE_SINK_KEY = otel_context.create_key("otel_llm.usage_sink")
 # inside it (an llm_call in "generate" carries ``otel_llm.graph.node=generate``),
 # so cost and tokens can be summed per node without walking the span tree.
 ENCLOSING_NODE_KEY = otel_context.create_key("otel_llm.graph_node")
+
+# What a stream's items go through, chosen by the kind on the first item.
+ChunkObserver = Callable[[Any], None]
 
 # Ways to stop that are not failures: a closed generator, a cancelled task.
 NOT_FAILURES: tuple[type[BaseException], ...] = (GeneratorExit, asyncio.CancelledError)
@@ -77,9 +90,20 @@ class Kind:
     span_kind: SpanKind = SpanKind.INTERNAL
     attributes: Mapping[str, AttributeValue] = {}
 
+    # Whether a span of this kind started directly inside an ``otel_llm.attempt()``
+    # block is that attempt (it then carries ``otel_llm.attempt``; see ``_attempts``).
+    attempts: bool = False
+
     def call_attributes(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Mapping[str, AttributeValue] | None:
         """Attributes that depend on this call's arguments (known before the span starts)."""
         return None
+
+    # Whether a subclass has call_attributes at all: kinds without them skip the call.
+    has_call_attributes: bool = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.has_call_attributes = cls.call_attributes is not Kind.call_attributes
 
     def enter(self, call: "Call", ctx: otel_context.Context) -> otel_context.Context:
         """Add this kind's values to the context its span runs in."""
@@ -91,17 +115,68 @@ class Kind:
     def on_result(self, call: "Call", value: Any) -> None:
         """The function returned ``value`` (not a stream)."""
 
-    def on_first_chunk(self, call: "Call") -> None:
-        """A returned stream produced its first item."""
+    def on_first_chunk(self, call: "Call", item: Any) -> ChunkObserver | None:
+        """A returned stream produced its first ``item``: decide, once per stream, what each item needs.
 
-    def on_chunk(self, call: "Call", chunk: Any) -> None:
-        """A returned stream produced ``chunk``."""
+        Returns the callable every item (this one included) is passed to, or
+        ``None`` when the kind needs nothing per item. Per-item work is on the
+        caller's hot path: keep it to a check and a store.
+        """
+        return None
 
     def on_error(self, call: "Call", exc: BaseException) -> None:
         """The function (or its stream) raised ``exc``; the core has recorded it."""
 
     def on_end(self, call: "Call") -> None:
-        """Last chance before the span ends: roll-ups, metrics."""
+        """Last chance before the span ends: span attributes and roll-ups (no metrics here)."""
+
+    def metric_values(self, call: "Call") -> Any:
+        """The few values this call's metric points need, taken as it ends (``None``: no points).
+
+        Runs on the caller's thread: return a small immutable value (a tuple of
+        numbers, strings and ``call.span_context()``), not the call — the
+        queue keeps it until the metric thread records it.
+        """
+        return None
+
+    def record_metrics(self, values: Any, instruments: "Instruments") -> None:
+        """Record one call's points from its ``metric_values``; runs *off* the caller's thread."""
+
+
+class UsageSink:
+    """The part of a call other threads may touch: its usage and whether it ended.
+
+    Kept in the OpenTelemetry context (``USAGE_SINK_KEY``) so ``record_usage``
+    finds the innermost llm_call from any thread or task it started. Separate
+    from the :class:`Call` so the context never refers back to the call (no
+    reference cycle: a finished call is freed at once, not by the cycle
+    collector).
+    """
+
+    __slots__ = ("usage", "ended", "_lock")
+
+    def __init__(self) -> None:
+        self.usage: Usage | None = None
+        self.ended = False
+        self._lock = threading.Lock()
+
+    def add_usage(self, usage: "Usage") -> None:
+        """Fold ``usage`` in; its known fields win (``record_usage``, later values)."""
+        with self._lock:
+            self.usage = usage if self.usage is None else self.usage.merged(usage)
+
+    def add_result_usage(self, usage: "Usage") -> None:
+        """Fold in usage read from the return value or stream; already-recorded fields win."""
+        with self._lock:
+            self.usage = usage if self.usage is None else usage.merged(self.usage)
+
+    def close(self) -> bool:
+        """Mark the call ended; ``True`` only the first time (the end-once flag)."""
+        with self._lock:
+            if self.ended:
+                return False
+            self.ended = True
+            return True
 
 
 class Call:
@@ -114,12 +189,12 @@ class Call:
         "ctx",
         "token",
         "started",
-        "usage",
+        "elapsed",
+        "first_chunk_s",
+        "sink",
         "chunks",
         "error_type",
         "extra",
-        "_usage_lock",
-        "_end_once",
     )
 
     def __init__(self, kind: Kind, runtime: "Runtime", span: Span) -> None:
@@ -129,23 +204,29 @@ class Call:
         self.ctx: otel_context.Context | None = None
         self.token: object | None = None
         self.started = time.perf_counter()
-        self.usage: Usage | None = None
+        self.elapsed: float | None = None  # seconds, fixed when the call ends
+        self.first_chunk_s: float | None = None  # seconds to a stream's first item
+        self.sink = UsageSink()
         self.chunks: int | None = None  # None: not a stream
         self.error_type: str | None = None
         self.extra: Any = None  # per-kind state (e.g. the chat turn)
-        self._usage_lock = threading.Lock()
-        self._end_once = threading.Lock()  # acquired once, never released
 
     # --- usage ------------------------------------------------------------
+    @property
+    def usage(self) -> "Usage | None":
+        return self.sink.usage
+
     def add_usage(self, usage: "Usage") -> None:
         """Fold ``usage`` in; its known fields win (later chunks, ``record_usage``)."""
-        with self._usage_lock:
-            self.usage = usage if self.usage is None else self.usage.merged(usage)
+        self.sink.add_usage(usage)
 
     def add_result_usage(self, usage: "Usage") -> None:
-        """Fold in usage read from the return value; already-recorded fields win."""
-        with self._usage_lock:
-            self.usage = usage if self.usage is None else usage.merged(self.usage)
+        """Fold in usage read from the return value or stream; already-recorded fields win."""
+        self.sink.add_result_usage(usage)
+
+    def span_context(self) -> Any:
+        """The span's ids, for metric exemplars (what ``metric_values`` may keep of the span)."""
+        return self.span.get_span_context()
 
     # --- outcomes -----------------------------------------------------------
     def finish(self, result: Any) -> Any:
@@ -194,23 +275,23 @@ class Call:
             internal_error("core.fail", internal)
 
     # --- streams ----------------------------------------------------------
-    def chunk(self, item: Any) -> None:
-        """A stream item passed through to the caller."""
+    def first_chunk(self, item: Any) -> ChunkObserver | None:
+        """A stream's first item arrived: note when, and ask the kind what each item needs."""
+        self.first_chunk_s = time.perf_counter() - self.started
         try:
-            self.chunks = (self.chunks or 0) + 1
-            if self.chunks == 1:
-                self.kind.on_first_chunk(self)
-            self.kind.on_chunk(self, item)
+            return self.kind.on_first_chunk(self, item)
         except Exception as exc:  # noqa: BLE001
-            internal_error("core.chunk", exc)
+            internal_error("core.first_chunk", exc)
+            return None
 
-    def end_stream(self, complete: bool, exc: BaseException | None = None) -> None:
-        """The stream stopped (exhausted, closed, failed, cancelled or collected)."""
-        if self._end_once.locked():
+    def end_stream(self, complete: bool, chunks: int, exc: BaseException | None = None) -> None:
+        """The stream stopped (exhausted, closed, failed, cancelled or collected) after ``chunks`` items."""
+        if self.sink.ended:
             return
         try:
+            self.chunks = chunks
             self.span.set_attribute(semconv.OTEL_LLM_STREAM_COMPLETE, complete)
-            self.span.set_attribute(semconv.OTEL_LLM_STREAM_CHUNKS, self.chunks or 0)
+            self.span.set_attribute(semconv.OTEL_LLM_STREAM_CHUNKS, chunks)
             if exc is not None:
                 self.record_failure(exc)
         except Exception as internal:  # noqa: BLE001
@@ -220,22 +301,31 @@ class Call:
 
     @property
     def ended(self) -> bool:
-        return self._end_once.locked()
+        return self.sink.ended
 
     def end(self) -> None:
-        """Run the kind's roll-ups and end the span — only the first time."""
-        if not self._end_once.acquire(blocking=False):
+        """Run the kind's roll-ups, end the span, hand the metric values on — only the first time."""
+        if not self.sink.close():
             return
+        self.elapsed = time.perf_counter() - self.started
+        kind = self.kind
         try:
-            self.kind.on_end(self)
+            kind.on_end(self)
         except Exception as exc:  # noqa: BLE001
             internal_error("core.end", exc)
         finally:
             self.span.end()
+        try:
+            values = kind.metric_values(self)
+            if values is not None:
+                self.runtime.instruments.submit(kind.record_metrics, values)
+        except Exception as exc:  # noqa: BLE001
+            internal_error("core.metrics", exc)
 
     def duration(self) -> float:
-        """Seconds since the call started (for duration metrics)."""
-        return time.perf_counter() - self.started
+        """Seconds from the start of the call to its end (or to now, while it runs)."""
+        elapsed = self.elapsed
+        return time.perf_counter() - self.started if elapsed is None else elapsed
 
     def _detach(self) -> None:
         token, self.token = self.token, None
@@ -257,22 +347,27 @@ def open_call(kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any], attach:
         runtime = _runtime.current()
         # A runtime that records nothing (exporter="none" without providers of
         # the user's, or no-op providers) makes the wrapper call the function
-        # bare: "off" must cost next to nothing. ``enabled`` defaults to on.
-        if getattr(runtime, "enabled", True) is False:
+        # bare: "off" must cost next to nothing.
+        if not runtime.enabled:
             return None
         parent = otel_context.get_current()
-        node = otel_context.get_value(ENCLOSING_NODE_KEY, parent)
+        node = parent.get(ENCLOSING_NODE_KEY)  # a Context is a read-only dict
         # The kind's own attributes win: a nested graph node names itself.
         attributes = {**node, **kind.attributes} if node else dict(kind.attributes)
         project = runtime.settings.project
         if project:
             attributes[semconv.OTEL_LLM_PROJECT] = project
-        session = current_session()
+        session = current_session(parent)
         if session is not None:
             attributes.update(session.attributes)
-        extra = kind.call_attributes(args, kwargs)
-        if extra:
-            attributes.update(extra)
+        if kind.attempts and ATTEMPT_KEY in parent:  # inside an otel_llm.attempt() block
+            number = attempt_number(parent)
+            if number is not None:
+                attributes[semconv.OTEL_LLM_ATTEMPT] = number
+        if kind.has_call_attributes:
+            extra = kind.call_attributes(args, kwargs)
+            if extra:
+                attributes.update(extra)
         span = runtime.tracer.start_span(
             kind.span_name, context=parent, kind=kind.span_kind, attributes=attributes
         )
@@ -289,6 +384,6 @@ def open_call(kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any], attach:
         return None
 
 
-def current_usage_sink() -> Call | None:
-    """The innermost active llm_call in this context, if any."""
+def current_usage_sink() -> UsageSink | None:
+    """The usage sink of the innermost active llm_call in this context, if any."""
     return otel_context.get_value(USAGE_SINK_KEY)  # type: ignore[return-value]

@@ -4,6 +4,10 @@ Why here and not in ``_core``: each kind is a name, a span kind, a static
 attribute set and a few hooks; the lifecycle itself is shared. A kind object is
 built once per decorated function, so everything static (span name, attribute
 dicts, metric attribute sets) is computed at decoration time, not per call.
+
+What a kind does on the caller's thread is what its span needs; its metric
+points are a small tuple (``metric_values``) recorded later, off that thread
+(``record_metrics``, see ``_metrics``).
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ from opentelemetry.trace import SpanKind
 from opentelemetry.util.types import AttributeValue
 
 from otel_llm import _rollup, _toolcalls, semconv
-from otel_llm._attempts import attempt_attributes
-from otel_llm._core import ENCLOSING_NODE_KEY, USAGE_SINK_KEY, Call, Kind
+from otel_llm._core import ENCLOSING_NODE_KEY, USAGE_SINK_KEY, Call, ChunkObserver, Kind
+from otel_llm._guard import internal_error
+from otel_llm._metrics import NO_EXEMPLAR, Instruments, exemplar_context
 from otel_llm._rollup import RollUp
+from otel_llm._stream_usage import StreamUsage, reader_for
 from otel_llm._usage import Usage, extract_usage
 from otel_llm._wrap import callable_name
 
@@ -65,11 +71,11 @@ def _static_attributes(
     return {semconv.OTEL_LLM_KIND: kind, **metric, **_without_none(extra or {})}, metric
 
 
-def _with_error(attrs: Mapping[str, AttributeValue], call: Call) -> Mapping[str, AttributeValue]:
+def _with_error(attrs: Mapping[str, AttributeValue], error_type: str | None) -> Mapping[str, AttributeValue]:
     """Metric attributes, plus ``error.type`` when the call failed."""
-    if call.error_type is None:
+    if error_type is None:
         return attrs
-    return {**attrs, semconv.ERROR_TYPE: call.error_type}
+    return {**attrs, semconv.ERROR_TYPE: error_type}
 
 
 def _message_event(call: Call, role: str, text: str) -> None:
@@ -115,6 +121,11 @@ class _ChatState:
         self.rollup = rollup
         self.reply: list[str] = []
 
+    def add_reply_piece(self, chunk: Any) -> None:
+        """Per streamed item: text pieces make up the assistant's message."""
+        if isinstance(chunk, str):
+            self.reply.append(chunk)
+
 
 class ChatKind(Kind):
     """One span per chat turn: conversation id, messages, the turn's roll-up."""
@@ -152,9 +163,8 @@ class ChatKind(Kind):
         if isinstance(value, str):
             _message_event(call, _ASSISTANT, value)
 
-    def on_chunk(self, call: Call, chunk: Any) -> None:
-        if isinstance(chunk, str):
-            call.extra.reply.append(chunk)
+    def on_first_chunk(self, call: Call, item: Any) -> ChunkObserver:
+        return call.extra.add_reply_piece
 
     def on_end(self, call: Call) -> None:
         state: _ChatState = call.extra
@@ -187,9 +197,13 @@ class GraphNodeKind(Kind):
             keys = sorted(str(k) for k in value)
             call.span.add_event(semconv.EVENT_GRAPH_STATE_UPDATE, {semconv.EVENT_ATTR_STATE_KEYS: keys})
 
-    def on_end(self, call: Call) -> None:
-        call.runtime.instruments.graph_node_duration.record(
-            call.duration(), _with_error(self._metric_attributes, call)
+    def metric_values(self, call: Call) -> tuple[float, str | None, Any]:
+        return call.duration(), call.error_type, call.span_context()
+
+    def record_metrics(self, values: tuple[float, str | None, Any], instruments: Instruments) -> None:
+        duration, error, span_context = values
+        instruments.graph_node_duration.record(
+            duration, _with_error(self._metric_attributes, error), exemplar_context(span_context)
         )
 
 
@@ -211,26 +225,45 @@ class VectorOpKind(Kind):
         if hasattr(type(value), "__len__"):
             call.span.set_attribute(semconv.DB_RESPONSE_RETURNED_ROWS, len(value))
 
-    def on_end(self, call: Call) -> None:
-        call.runtime.instruments.vector_operations.add(1, _with_error(self._metric_attributes, call))
+    def metric_values(self, call: Call) -> tuple[str | None]:
+        return (call.error_type,)
+
+    def record_metrics(self, values: tuple[str | None], instruments: Instruments) -> None:
+        (error,) = values
+        instruments.vector_operations.add(1, _with_error(self._metric_attributes, error), NO_EXEMPLAR)
+
+
+# What an llm_call's metric points need, taken as it ends: (duration, first_chunk_s,
+# error_type, input_tokens, output_tokens, cost, span_context). A plain tuple: it is
+# built on the caller's thread for every call.
+_LLMPoints = tuple[float, "float | None", "str | None", "int | None", "int | None", "float | None", Any]
 
 
 class _LLMState:
-    """Per-call state of an llm_call: the enclosing roll-up and the captured completion."""
+    """Per-call state of an llm_call: the enclosing roll-up, cost, stream reader and captured completion."""
 
-    __slots__ = ("rollup", "response_text", "parts")
+    __slots__ = ("rollup", "cost", "stream", "response_text", "parts")
 
     def __init__(self, rollup: RollUp | None) -> None:
         self.rollup = rollup
+        self.cost: float | None = None  # USD, when priced (the span's gen_ai.usage.cost)
+        self.stream: StreamUsage | None = None  # where a returned stream's usage is read
         self.response_text: str | None = None
         self.parts: list[str] = []  # streamed completion text, kept only with capture on
 
 
 class LLMCallKind(Kind):
-    """One model call: gen_ai.* request/response, usage, cost, events, metrics."""
+    """One model call: gen_ai.* request/response, usage, cost, metrics.
+
+    Events: ``llm.first_token`` on streams (its time is the TTFT the analysis
+    reads); ``llm.request`` / ``llm.response`` only with content capture on,
+    when they carry the prompt and the completion: the rest such events could
+    say (model, finish reasons, error type) is on the span already.
+    """
 
     kind = semconv.KIND_LLM_CALL
     span_kind = SpanKind.CLIENT
+    attempts = True
 
     def __init__(
         self, model: str | None, provider: str | None, operation: str, params: Mapping[str, Any]
@@ -247,111 +280,133 @@ class LLMCallKind(Kind):
             },
             {REQUEST_PARAMS[k]: v for k, v in params.items()},
         )
+        self._token_attributes = {
+            token_type: {**self._metric_attributes, semconv.GEN_AI_TOKEN_TYPE: token_type}
+            for token_type in ("input", "output")
+        }
         self._request_event = _without_none({semconv.GEN_AI_REQUEST_MODEL: model})
 
-    def call_attributes(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Mapping[str, AttributeValue] | None:
-        return attempt_attributes()
-
     def enter(self, call: Call, ctx: otel_context.Context) -> otel_context.Context:
-        call.extra = _LLMState(_rollup.current_rollup(ctx))
-        return otel_context.set_value(USAGE_SINK_KEY, call, ctx)
+        call.extra = _LLMState(ctx.get(_rollup.ROLLUP_KEY))  # type: ignore[arg-type]  # a Context is a dict
+        return otel_context.set_value(USAGE_SINK_KEY, call.sink, ctx)
 
     def on_start(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        attrs = dict(self._request_event)
         content = call.runtime.content
-        if content.capture:
-            prompt = args[0] if len(args) == 1 and not kwargs else {"args": list(args), **kwargs}
-            captured = content.text(prompt)
-            if captured is not None:
-                attrs[semconv.EVENT_ATTR_CONTENT] = captured
-        call.span.add_event(semconv.EVENT_LLM_REQUEST, attrs)
+        if not content.capture:
+            return
+        prompt = args[0] if len(args) == 1 and not kwargs else {"args": list(args), **kwargs}
+        captured = content.text(prompt)
+        if captured is not None:
+            call.span.add_event(semconv.EVENT_LLM_REQUEST, {**self._request_event, semconv.EVENT_ATTR_CONTENT: captured})
 
     def on_result(self, call: Call, value: Any) -> None:
         usage = extract_usage(value)
         if usage is not None:
-            call.add_result_usage(usage)
+            call.sink.add_result_usage(usage)
         _remember_tool_calls(call, value)
         if call.runtime.content.capture:
             text = _completion_text(value)
             call.extra.response_text = call.runtime.content.text(value if text is None else text)
 
-    def on_first_chunk(self, call: Call) -> None:
+    def on_first_chunk(self, call: Call, item: Any) -> ChunkObserver:
         call.span.add_event(semconv.EVENT_LLM_FIRST_TOKEN)
-        call.runtime.instruments.time_to_first_chunk.record(call.duration(), self._metric_attributes)
+        state: _LLMState = call.extra
+        reader = state.stream = reader_for(item)
+        if not call.runtime.content.capture:
+            return reader
+        parts = state.parts
 
-    def on_chunk(self, call: Call, chunk: Any) -> None:
-        usage = extract_usage(chunk)
-        if usage is not None:
-            call.add_usage(usage)
-        if call.runtime.content.capture:
+        def read_and_capture(chunk: Any) -> None:
+            reader(chunk)
             piece = _completion_text(chunk)
             if piece:
-                call.extra.parts.append(piece)
+                parts.append(piece)
 
-    def on_error(self, call: Call, exc: BaseException) -> None:
-        call.span.add_event(semconv.EVENT_LLM_ERROR, {semconv.ERROR_TYPE: call.error_type or ""})
+        return read_and_capture
 
     def on_end(self, call: Call) -> None:
-        usage = call.usage
         state: _LLMState = call.extra
+        if state.stream is not None:
+            found = state.stream.result()
+            if found is not None:
+                call.add_result_usage(found)  # record_usage() inside the stream wins
+        usage = call.sink.usage
         if state.parts and state.response_text is None:
             state.response_text = call.runtime.content.text("".join(state.parts))
-        if call.error_type is None:
+        if call.error_type is None and state.response_text is not None:
             self._response_event(call, usage, state.response_text)
-        cost = self._record_usage(call, usage) if usage is not None else None
+        if usage is not None:
+            state.cost = self._set_usage(call, usage)
         if state.rollup is not None:
-            state.rollup.add_llm_call(usage, cost)
-        call.runtime.instruments.operation_duration.record(
-            call.duration(), _with_error(self._metric_attributes, call)
+            state.rollup.add_llm_call(usage, state.cost)
+
+    def metric_values(self, call: Call) -> _LLMPoints:
+        usage = call.sink.usage  # the call has ended: its elapsed time is fixed
+        return (
+            call.elapsed, call.first_chunk_s, call.error_type,
+            None if usage is None else usage.input_tokens, None if usage is None else usage.output_tokens,
+            call.extra.cost, call.span.get_span_context(),
         )
+
+    def record_metrics(self, values: _LLMPoints, instruments: Instruments) -> None:
+        duration, first_chunk_s, error_type, input_tokens, output_tokens, cost, span_context = values
+        attributes = self._metric_attributes
+        if input_tokens is not None:
+            instruments.token_usage.record(input_tokens, self._token_attributes["input"], NO_EXEMPLAR)
+        if output_tokens is not None:
+            instruments.token_usage.record(output_tokens, self._token_attributes["output"], NO_EXEMPLAR)
+        if cost is not None:
+            instruments.cost.add(cost, attributes, NO_EXEMPLAR)
+        ctx = exemplar_context(span_context)  # latency points link to the call's span
+        if first_chunk_s is not None:
+            instruments.time_to_first_chunk.record(first_chunk_s, attributes, ctx)
+        instruments.operation_duration.record(duration, _with_error(attributes, error_type), ctx)
 
     @staticmethod
-    def _response_event(call: Call, usage: Usage | None, text: str | None) -> None:
-        """``llm.response``: finish reasons when known, the completion text only if captured."""
-        attrs: dict[str, AttributeValue] = {}
+    def _response_event(call: Call, usage: Usage | None, text: str) -> None:
+        """``llm.response`` with the captured completion text (and finish reasons when known)."""
+        attrs: dict[str, AttributeValue] = {semconv.EVENT_ATTR_CONTENT: text}
         if usage is not None and usage.finish_reasons:
             attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = usage.finish_reasons
-        if text is not None:
-            attrs[semconv.EVENT_ATTR_CONTENT] = text
         call.span.add_event(semconv.EVENT_LLM_RESPONSE, attrs)
 
-    def _record_usage(self, call: Call, usage: Usage) -> float | None:
-        """Usage attributes, ``llm.response`` event, token metrics and cost; returns USD."""
-        span, instruments = call.span, call.runtime.instruments
-        span.set_attributes(
-            _without_none(
-                {
-                    semconv.GEN_AI_USAGE_INPUT_TOKENS: usage.input_tokens,
-                    semconv.GEN_AI_USAGE_OUTPUT_TOKENS: usage.output_tokens,
-                    semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: usage.cache_read_tokens,
-                    semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: usage.cache_write_tokens,
-                    semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: usage.reasoning_tokens,
-                    semconv.GEN_AI_RESPONSE_MODEL: usage.response_model,
-                    semconv.GEN_AI_RESPONSE_ID: usage.response_id,
-                    semconv.GEN_AI_RESPONSE_FINISH_REASONS: usage.finish_reasons or None,
-                    semconv.OTEL_LLM_USAGE_DROPPED: usage.dropped or None,
-                }
-            )
-        )
-        metric_attrs = self._metric_attributes
-        for token_type, count in (("input", usage.input_tokens), ("output", usage.output_tokens)):
-            if count is not None:
-                instruments.token_usage.record(count, {**metric_attrs, semconv.GEN_AI_TOKEN_TYPE: token_type})
-        if usage.input_tokens is None and usage.output_tokens is None:
-            return None
-        priced = call.runtime.prices.cost(usage.response_model or self.model, usage, self.provider)
-        if priced is None:
-            return None
-        span.set_attribute(semconv.GEN_AI_USAGE_COST, float(priced.usd))
-        span.set_attribute(semconv.OTEL_LLM_COST_SOURCE, priced.source)
-        instruments.cost.add(priced.usd, metric_attrs)
-        return float(priced.usd)
+    def _set_usage(self, call: Call, usage: Usage) -> float | None:
+        """Usage and cost attributes on the span (one call); returns the cost in USD when priced."""
+        attrs: dict[str, AttributeValue] = {}
+        for name, value in (
+            (semconv.GEN_AI_USAGE_INPUT_TOKENS, usage.input_tokens),
+            (semconv.GEN_AI_USAGE_OUTPUT_TOKENS, usage.output_tokens),
+            (semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cache_read_tokens),
+            (semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, usage.cache_write_tokens),
+            (semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoning_tokens),
+            (semconv.GEN_AI_RESPONSE_MODEL, usage.response_model),
+            (semconv.GEN_AI_RESPONSE_ID, usage.response_id),
+        ):
+            if value is not None:
+                attrs[name] = value
+        if usage.finish_reasons:
+            attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = usage.finish_reasons
+        if usage.dropped:
+            attrs[semconv.OTEL_LLM_USAGE_DROPPED] = usage.dropped
+        usd = None
+        if usage.input_tokens is not None or usage.output_tokens is not None:
+            try:
+                priced = call.runtime.prices.cost(usage.response_model or self.model, usage, self.provider)
+                if priced is not None:
+                    usd = float(priced.usd)
+                    attrs[semconv.GEN_AI_USAGE_COST] = usd
+                    attrs[semconv.OTEL_LLM_COST_SOURCE] = priced.source
+            except Exception as exc:  # noqa: BLE001 — a pricing fault costs the cost, not the tokens
+                internal_error("kinds.cost", exc)
+        call.span.set_attributes(attrs)
+        return usd
 
 
 def _remember_tool_calls(call: Call, response: Any) -> None:
     """List the tool call ids a response asks for on its span, and remember them for the tool spans."""
-    ids = [ref.id for ref in _toolcalls.requested(response)]
-    if ids:
+    refs = _toolcalls.requested(response)
+    if refs:
+        ids = [ref.id for ref in refs]
         call.span.set_attribute(semconv.OTEL_LLM_RESPONSE_TOOL_CALL_IDS, ids)
         _toolcalls.ORIGINS.remember(ids, call.span.get_span_context())
 
@@ -379,12 +434,20 @@ def _completion_text(value: Any) -> str | None:
 class _ToolState:
     """Per-call state of a tool: enclosing roll-up, metric attributes, streamed result if captured."""
 
-    __slots__ = ("rollup", "metric_attributes", "parts")
+    __slots__ = ("rollup", "metric_attributes", "parts", "max_parts")
 
-    def __init__(self, rollup: RollUp | None, metric_attributes: Mapping[str, AttributeValue], capture: bool) -> None:
+    def __init__(self, rollup: RollUp | None, metric_attributes: Mapping[str, AttributeValue], max_parts: int) -> None:
         self.rollup = rollup
         self.metric_attributes = metric_attributes
-        self.parts: list[Any] | None = [] if capture else None
+        self.parts: list[Any] = []
+        self.max_parts = max_parts
+
+    def add_part(self, chunk: Any) -> None:
+        """Per streamed item, with capture on: at most ``max_parts`` items (each renders to one
+        char or more), so the bounded text is complete up to its truncation."""
+        parts = self.parts
+        if len(parts) < self.max_parts:
+            parts.append(chunk)
 
 
 class ToolKind(Kind):
@@ -400,6 +463,7 @@ class ToolKind(Kind):
     """
 
     kind = semconv.KIND_TOOL
+    attempts = True
 
     def __init__(
         self,
@@ -426,11 +490,8 @@ class ToolKind(Kind):
         # Not the tool's arguments: the instance or class of a method, and the call id itself.
         self._not_arguments = {first if first in _SELF_NAMES else None, call_id_arg} - {None}
 
-    def call_attributes(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Mapping[str, AttributeValue] | None:
-        return attempt_attributes()
-
     def enter(self, call: Call, ctx: otel_context.Context) -> otel_context.Context:
-        call.extra = _ToolState(_rollup.current_rollup(ctx), self._metric_attributes, call.runtime.content.capture)
+        call.extra = _ToolState(_rollup.current_rollup(ctx), self._metric_attributes, call.runtime.content.max_chars)
         return ctx
 
     def on_start(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
@@ -477,12 +538,9 @@ class ToolKind(Kind):
         if text is not None:
             call.span.set_attribute(semconv.GEN_AI_TOOL_CALL_RESULT, text)
 
-    def on_chunk(self, call: Call, chunk: Any) -> None:
-        parts = call.extra.parts
-        # Captured only; at most max_chars items (each renders to one char or more), so the
-        # bounded text is complete up to its truncation.
-        if parts is not None and len(parts) < call.runtime.content.max_chars:
-            parts.append(chunk)
+    def on_first_chunk(self, call: Call, item: Any) -> ChunkObserver | None:
+        # The streamed result is kept only to be captured: without capture, nothing per item.
+        return call.extra.add_part if call.runtime.content.capture else None
 
     def on_end(self, call: Call) -> None:
         state: _ToolState = call.extra
@@ -491,14 +549,18 @@ class ToolKind(Kind):
             self.on_result(call, whole)
         if state.rollup is not None:
             state.rollup.add_tool_call()
-        self._record_metrics(call, _with_error(state.metric_attributes, call))
 
-    @staticmethod
-    def _record_metrics(call: Call, attributes: Mapping[str, AttributeValue]) -> None:
+    def metric_values(self, call: Call) -> tuple[float, str | None, Mapping[str, AttributeValue], Any]:
+        return call.duration(), call.error_type, call.extra.metric_attributes, call.span_context()
+
+    def record_metrics(
+        self, values: tuple[float, str | None, Mapping[str, AttributeValue], Any], instruments: Instruments
+    ) -> None:
         """Tool duration and count, by tool name and outcome (``error.type`` when it failed)."""
-        instruments = call.runtime.instruments
-        instruments.tool_duration.record(call.duration(), attributes)
-        instruments.tool_calls.add(1, attributes)
+        duration, error, metric_attributes, span_context = values
+        attributes = _with_error(metric_attributes, error)
+        instruments.tool_duration.record(duration, attributes, exemplar_context(span_context))
+        instruments.tool_calls.add(1, attributes, NO_EXEMPLAR)
 
 
 class AgentKind(Kind):
@@ -510,6 +572,7 @@ class AgentKind(Kind):
     """
 
     kind = semconv.KIND_AGENT
+    attempts = True
 
     def __init__(self, name: str, agent_id: str | None, description: str | None) -> None:
         self.span_name = f"{semconv.OPERATION_INVOKE_AGENT} {name}"
@@ -520,9 +583,6 @@ class AgentKind(Kind):
             {semconv.GEN_AI_AGENT_DESCRIPTION: description},
         )
         self._inherited = _without_none(identity)
-
-    def call_attributes(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Mapping[str, AttributeValue] | None:
-        return attempt_attributes()
 
     def enter(self, call: Call, ctx: otel_context.Context) -> otel_context.Context:
         outer = otel_context.get_value(ENCLOSING_NODE_KEY, ctx)

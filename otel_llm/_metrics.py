@@ -1,31 +1,80 @@
-"""The metric instruments, created once per meter.
+"""The metric instruments, and the hand-off that records their points off the caller's thread.
 
-Why a frozen bundle: creating an instrument takes a lock in the SDK; creating
-them per call would be slow and, with a changing meter, leak. ``configure()``
-builds one :class:`Instruments` for its meter and keeps it in the ``Runtime``;
-the hot path only calls ``record``/``add``. Names, units and bucket boundaries
-come from ``semconv`` (the GenAI metrics conventions' recommended buckets).
+Why a hand-off: recording one point in the OpenTelemetry SDK costs several
+microseconds (attribute validation, hashing, a lock, an exemplar offer), as
+much as the whole span of a decorated call. A call therefore does only what
+must happen in it — the span and its attributes — and, when it ends, appends
+the few values its points need (a small tuple) to :class:`Instruments`' queue
+(``deque.append``: atomic under the GIL, no lock, a fraction of a
+microsecond). The points are recorded later, by whichever comes first:
+
+* a daemon thread that drains every live queue every ``DRAIN_INTERVAL_S``;
+* any collection by any reader of the meter's provider: an observable
+  instrument whose callback drains the queue, and the SDK runs callbacks before
+  it reads the synchronous instruments. So ``otel_llm.flush()``/``shutdown()``
+  (they flush the meter provider), a periodic export and an
+  ``InMemoryMetricReader.get_metrics_data()`` all see every call that ended
+  before them — exact, not eventually;
+* the caller itself, when more than ``HIGH_WATER`` calls are pending (a
+  CPU-bound loop can outrun the thread: memory stays bounded, nothing drops);
+  the thread is woken early at ``WAKE_AT`` so that rarely happens.
+
+One lock serialises drains, so a collection waits for points the thread has
+taken but not yet recorded. The values come from the calls, not from their
+spans, so sampling does not change a single point; they keep the span's ids,
+so the duration histograms' exemplars link to the call's span
+(:func:`exemplar_context`; counts of tokens and cost go without, an exemplar
+offer costs as much as half a point). Values, not calls, wait in the queue: a
+finished call and its span are freed at once.
+
+Extending: a kind returns its values from ``Kind.metric_values`` and records
+them in ``Kind.record_metrics`` (run on the draining thread); anything else
+with points to record calls :meth:`Instruments.submit` with a recorder and its
+values. A new instrument is one field here and one line in ``_build``.
 
 Attribute sets recorded on these instruments stay low-cardinality: operation,
 provider, model, kind-specific names and ``error.type`` — never conversation,
-user or response ids.
+user or response ids. Names, units and bucket boundaries come from ``semconv``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import os
+import threading
+import weakref
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-from opentelemetry.metrics import Counter, Histogram, Meter
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.metrics import CallbackOptions, Counter, Histogram, Meter, NoOpMeter, Observation
+from opentelemetry.trace import INVALID_SPAN, NonRecordingSpan, SpanContext
 
 from otel_llm import semconv
+from otel_llm._guard import internal_error
 
-__all__ = ["Instruments"]
+__all__ = ["DRAIN_INTERVAL_S", "HIGH_WATER", "NO_EXEMPLAR", "WAKE_AT", "Instruments", "Recorder", "exemplar_context"]
+
+# How long a point may wait on the queue when nobody collects: short enough to
+# bound the queue's memory, long enough that the thread costs nothing when idle.
+DRAIN_INTERVAL_S = 0.2
+# Pending items at which the metric thread is woken early, rather than at its next tick.
+WAKE_AT = 1024
+# Pending items beyond which the submitting thread records the backlog itself: a
+# CPU-bound loop can outrun the metric thread (both share the GIL). Bounds the
+# queue's memory (about half a kilobyte an item); never drops a point.
+HIGH_WATER = 16384
 
 
-@dataclass(frozen=True)
+# Records the points of one item from its values, on the draining thread.
+Recorder = Callable[[Any, "Instruments"], None]
+
+
+@dataclass(eq=False)
 class Instruments:
-    """Every instrument otel-llm records to."""
+    """Every instrument otel-llm records to, and the queue of points not yet recorded."""
 
     token_usage: Histogram
     operation_duration: Histogram
@@ -35,11 +84,27 @@ class Instruments:
     graph_node_duration: Histogram
     tool_duration: Histogram
     tool_calls: Counter
+    _pending: deque[tuple[Recorder, Any]] = field(default_factory=deque, init=False, repr=False)
+    _drain_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @classmethod
     def create(cls, meter: Meter) -> "Instruments":
-        """Create the instruments on ``meter`` (works on the global proxy meter too)."""
-        return cls(
+        """The instruments on ``meter`` (works on the global proxy meter too); one set per meter.
+
+        A meter hands back its existing instrument for a name it already has —
+        the drain instrument's callback included — so every ``configure()`` on
+        the same providers shares one queue, drained by that one callback.
+        """
+        with _per_meter_lock:
+            known = _per_meter.get(meter)
+            if known is None:
+                known = cls._build(meter)
+                _per_meter[meter] = known
+            return known
+
+    @classmethod
+    def _build(cls, meter: Meter) -> "Instruments":
+        instruments = cls(
             token_usage=_histogram(
                 meter, semconv.METRIC_TOKEN_USAGE, "{token}",
                 "Tokens used per LLM call, by gen_ai.token.type", semconv.TOKEN_USAGE_BUCKETS,
@@ -66,6 +131,77 @@ class Instruments:
                 semconv.METRIC_TOOL_CALLS, unit="{call}", description="Tool calls, by tool name and error.type"
             ),
         )
+        if isinstance(meter, NoOpMeter):
+            instruments.submit = _discard  # type: ignore[method-assign]  # nothing would ever be recorded
+            return instruments
+        meter.create_observable_gauge(
+            semconv.METRIC_PENDING_DRAIN, callbacks=[instruments._drain_at_collection],
+            description="Records otel-llm's pending metric points before each collection; reports nothing",
+        )
+        _drainer.register(instruments)
+        return instruments
+
+    def submit(self, record: Recorder, values: Any) -> None:
+        """Have ``record(values, instruments)`` run on the recording thread.
+
+        The only metric work on the caller's thread. ``values`` should be small
+        and immutable (the queue keeps it alive until it is recorded). Past
+        ``HIGH_WATER`` pending items the caller records the backlog itself.
+        """
+        pending = self._pending
+        pending.append((record, values))
+        backlog = len(pending)
+        if backlog == WAKE_AT:
+            _drainer.wake()
+        elif backlog > HIGH_WATER:
+            self.drain()
+
+    def drain(self) -> None:
+        """Record every pending item's points now, in the order they were submitted."""
+        with self._drain_lock:
+            pop = self._pending.popleft
+            while self._pending:
+                record, values = pop()
+                try:
+                    record(values, self)
+                except Exception as exc:  # noqa: BLE001
+                    internal_error("metrics.record", exc)
+
+    def _drain_at_collection(self, options: CallbackOptions) -> Iterable[Observation]:
+        self.drain()
+        return ()
+
+    def _after_fork(self) -> None:
+        # The parent's drain thread may have held the lock at fork time; in the
+        # child nobody will release it. The queue's items were ended before the
+        # fork and are the parent's to record: the child starts empty.
+        self._drain_lock = threading.Lock()
+        self._pending.clear()
+
+
+# One Instruments per meter, for as long as the meter lives (the value never refers to its key).
+_per_meter: "weakref.WeakKeyDictionary[Meter, Instruments]" = weakref.WeakKeyDictionary()
+_per_meter_lock = threading.Lock()
+
+
+def _discard(record: Recorder, values: Any) -> None:
+    """``submit`` on a no-op meter: there is nothing to record to."""
+
+
+def exemplar_context(span_context: SpanContext | None) -> Context:
+    """The context a point is recorded in, so an exemplar links to its call's span.
+
+    Never the current context: points are recorded on whichever thread drains,
+    and that thread's current span (if any) is not the call's.
+    """
+    if span_context is None or not span_context.trace_flags.sampled:
+        return NO_EXEMPLAR
+    return trace.set_span_in_context(NonRecordingSpan(span_context))
+
+
+# The context of a point that takes no exemplar (an empty Context would make the
+# SDK fall back to the current one).
+NO_EXEMPLAR: Context = trace.set_span_in_context(INVALID_SPAN)
 
 
 def _histogram(meter: Meter, name: str, unit: str, description: str, buckets: Sequence[float]) -> Histogram:
@@ -73,3 +209,65 @@ def _histogram(meter: Meter, name: str, unit: str, description: str, buckets: Se
     return meter.create_histogram(
         name, unit=unit, description=description, explicit_bucket_boundaries_advisory=buckets
     )
+
+
+class _Drainer:
+    """One daemon thread per process that drains every live :class:`Instruments` periodically.
+
+    Weak references only: instruments of a replaced runtime are drained while
+    their meter provider lives (its collections drain them too) and then go away.
+    """
+
+    def __init__(self) -> None:
+        self._queues: weakref.WeakSet[Instruments] = weakref.WeakSet()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        """Drain now rather than at the next tick (a queue is filling up)."""
+        self._wake.set()
+
+    def register(self, instruments: Instruments) -> None:
+        with self._lock:
+            self._queues.add(instruments)
+            if self._thread is None or not self._thread.is_alive():
+                self._start()
+
+    def _start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="otel-llm-metrics", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(DRAIN_INTERVAL_S)
+            self._wake.clear()
+            with self._lock:
+                queues = list(self._queues)
+            for instruments in queues:
+                instruments.drain()
+            del queues
+
+    def after_fork_in_child(self) -> None:
+        """The thread did not survive the fork: fresh locks, a new thread if anything is registered."""
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread = None
+        queues = list(self._queues)
+        for instruments in queues:
+            instruments._after_fork()
+        if queues:
+            self._start()
+
+
+_drainer = _Drainer()
+
+
+def _after_fork_in_child() -> None:
+    global _per_meter_lock
+    _per_meter_lock = threading.Lock()
+    _drainer.after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -44,8 +44,8 @@ def record_usage(
     level: nothing is lost, the call simply has no span to take the counts).
     """
     global _outside_logged
-    call = current_usage_sink()
-    if call is None or call.ended:
+    sink = current_usage_sink()
+    if sink is None or sink.ended:
         if not _outside_logged:
             _outside_logged = True
             _log.debug("otel_llm.record_usage called outside an llm_call; ignored")
@@ -61,7 +61,7 @@ def record_usage(
             ("reasoning_tokens", reasoning_tokens),
         )
     }
-    call.add_usage(Usage(**counts, response_model=_model_name(model), dropped=tuple(dropped)))
+    sink.add_usage(Usage(**counts, response_model=_model_name(model), dropped=tuple(dropped)))
 
 
 def _model_name(model: object) -> str | None:

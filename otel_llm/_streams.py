@@ -13,10 +13,17 @@ Generator functions keep their kind: ``_wrap`` makes the wrapper a generator
 the way Python closes any generator (async ones via the event loop's asyncgen
 hooks). Provider stream objects are handed to the caller as the proxy itself.
 
-Context: each step (``next``/``send``/``throw``/``close``) runs with the span's
-context attached *only for that step* and detached before the item is handed
-to the caller, so children created in the generator body nest under the span
-while nothing leaks into the caller's code between items.
+Per item, on the caller's hot path, the proxy counts the item and hands it to
+the observer the call's kind chose on the *first* item (for an llm_call, the
+reader of where that provider puts usage: ``_stream_usage``); usage, cost and
+the span's stream attributes are settled once, when the stream stops.
+
+Context: each step of a generator (``next``/``send``/``throw``/``close``)
+runs with the span's context attached *only for that step* and detached
+before the item is handed to the caller, so children created in the generator
+body nest under the span while nothing leaks into the caller's code between
+items. A provider's stream object runs no code of the app's, so its steps run
+as they are (a context switch per chunk is a third of the proxy's cost).
 
 Provider streams are detected by shape (``__next__``/``__anext__`` on the
 type), without importing any provider SDK; other attributes (``.response``,
@@ -26,7 +33,7 @@ type), without importing any provider SDK; other attributes (``.response``,
 from __future__ import annotations
 
 import io
-from types import GeneratorType, TracebackType
+from types import AsyncGeneratorType, GeneratorType, TracebackType
 from typing import TYPE_CHECKING, Any, Callable
 
 from opentelemetry import context as otel_context
@@ -34,22 +41,33 @@ from opentelemetry import context as otel_context
 from otel_llm._guard import internal_error
 
 if TYPE_CHECKING:
-    from otel_llm._core import Call
+    from otel_llm._core import Call, ChunkObserver
 
 __all__ = ["AsyncStreamProxy", "SyncStreamProxy", "wrap", "wrap_if_stream"]
 
 
-_OWN = frozenset({"_inner", "_call"})
+_OWN = frozenset({"_inner", "_call", "_ctx", "_next", "_count", "_observe"})
 
 
 class _StreamProxy:
-    """State and outcome handling shared by the sync and async proxies."""
+    """State and outcome handling shared by the sync and async proxies.
 
-    __slots__ = ("_inner", "_call")
+    Per item the proxy does two things on the caller's thread: count it, and
+    pass it to the observer the call's kind chose on the first item (``None``
+    when the kind needs nothing per item). Everything else waits for the end.
+    """
 
-    def __init__(self, inner: Any, call: "Call") -> None:
+    __slots__ = ("_inner", "_call", "_ctx", "_next", "_count", "_observe")
+
+    def __init__(self, inner: Any, call: "Call", step: Callable[[], Any]) -> None:
         self._inner = inner
         self._call = call
+        # A generator's steps run the app's code: in the span's context. A provider's
+        # iterator (OpenAI's, Anthropic's Stream) runs none of it: no context switch.
+        self._ctx = call.ctx if isinstance(inner, (GeneratorType, AsyncGeneratorType)) else None
+        self._next = step  # the inner iterator's own __next__ / __anext__, looked up once
+        self._count = 0
+        self._observe: ChunkObserver | None = None
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for names the proxy lacks: forward to the provider object.
@@ -61,18 +79,26 @@ class _StreamProxy:
         return f"<otel_llm stream proxy of {self._inner!r}>"
 
     def _item(self, item: Any) -> Any:
-        self._call.chunk(item)
+        count = self._count = self._count + 1
+        if count == 1:
+            self._observe = self._call.first_chunk(item)
+        observe = self._observe
+        if observe is not None:
+            try:
+                observe(item)
+            except Exception as exc:  # noqa: BLE001
+                internal_error("streams.chunk", exc)
         return item
 
     def _stopped(self, exc: BaseException) -> None:
         """The inner iterator raised: exhaustion completes, anything else fails."""
         if isinstance(exc, (StopIteration, StopAsyncIteration)):
-            self._call.end_stream(complete=True)
+            self._call.end_stream(True, self._count)
         else:
-            self._call.end_stream(complete=False, exc=exc)
+            self._call.end_stream(False, self._count, exc)
 
     def _closed(self) -> None:
-        self._call.end_stream(complete=False)
+        self._call.end_stream(False, self._count)
 
     def __del__(self) -> None:
         # Abandoned (``break``, dropped, collected): end the span if nothing else did.
@@ -85,7 +111,7 @@ class _StreamProxy:
 
     def _abandon(self) -> None:
         try:
-            self._call.end_stream(complete=False)
+            self._call.end_stream(False, self._count)
         except Exception as exc:  # noqa: BLE001 — never raise our errors from __del__
             internal_error("streams.gc", exc)
 
@@ -94,6 +120,9 @@ class SyncStreamProxy(_StreamProxy):
     """Stands in for a generator or sync provider stream."""
 
     __slots__ = ()
+
+    def __init__(self, inner: Any, call: "Call") -> None:
+        super().__init__(inner, call, inner.__next__)
 
     def __iter__(self) -> "SyncStreamProxy":
         return self
@@ -110,19 +139,22 @@ class SyncStreamProxy(_StreamProxy):
         else:
             super()._abandon()
 
+    def __next__(self) -> Any:
+        return self._step(self._next)
+
     def _step(self, op: Callable[..., Any], *args: Any) -> Any:
-        token = otel_context.attach(self._call.ctx)  # type: ignore[arg-type]
+        ctx = self._ctx
+        token = None if ctx is None else otel_context.attach(ctx)
         try:
             item = op(*args)
         except BaseException as exc:
-            otel_context.detach(token)
+            if token is not None:
+                otel_context.detach(token)
             self._stopped(exc)
             raise
-        otel_context.detach(token)
+        if token is not None:
+            otel_context.detach(token)
         return self._item(item)
-
-    def __next__(self) -> Any:
-        return self._step(self._inner.__next__)
 
     def send(self, value: Any) -> Any:
         return self._step(self._inner.send, value)
@@ -164,22 +196,28 @@ class AsyncStreamProxy(_StreamProxy):
 
     __slots__ = ()
 
+    def __init__(self, inner: Any, call: "Call") -> None:
+        super().__init__(inner, call, inner.__anext__)
+
     def __aiter__(self) -> "AsyncStreamProxy":
         return self
 
+    def __anext__(self) -> Any:
+        return self._step(self._next)  # the step's coroutine is what the caller awaits
+
     async def _step(self, op: Callable[..., Any], *args: Any) -> Any:
-        token = otel_context.attach(self._call.ctx)  # type: ignore[arg-type]
+        ctx = self._ctx
+        token = None if ctx is None else otel_context.attach(ctx)
         try:
             item = await op(*args)
         except BaseException as exc:  # includes CancelledError: the task was cancelled
-            otel_context.detach(token)
+            if token is not None:
+                otel_context.detach(token)
             self._stopped(exc)
             raise
-        otel_context.detach(token)
+        if token is not None:
+            otel_context.detach(token)
         return self._item(item)
-
-    async def __anext__(self) -> Any:
-        return await self._step(self._inner.__anext__)
 
     async def asend(self, value: Any) -> Any:
         return await self._step(self._inner.asend, value)
@@ -231,14 +269,36 @@ def wrap_if_stream(value: Any, call: "Call") -> _StreamProxy | None:
 
     Iterators only (``__next__``/``__anext__``): iterables such as lists, dicts
     or pydantic models are results, not streams. Open files are not streams.
+    Decided once per type: on a pydantic class a missing attribute costs a
+    metaclass ``__getattr__``, and this runs on every decorated call. Only a
+    type with both protocols is decided per value (see :data:`_EITHER`).
     """
     tp = type(value)
-    if hasattr(tp, "__anext__") and hasattr(tp, "__next__"):
+    proxy = _PROXY_FOR.get(tp, _UNKNOWN)
+    if proxy is _UNKNOWN:
+        proxy = _PROXY_FOR[tp] = _proxy_class(tp)
+    if proxy is _EITHER:
         # One proxy class for both kinds (OpenLLMetry's ChatStream, a wrapt
         # ObjectProxy): the stream it wraps tells which one this is.
-        tp = type(getattr(value, "__wrapped__", value))
+        proxy = _proxy_class(type(getattr(value, "__wrapped__", value)), either=AsyncStreamProxy)
+    return None if proxy is None else proxy(value, call)
+
+
+_UNKNOWN: Any = object()
+# A type with both ``__next__`` and ``__anext__``: sync or async depends on the value it wraps.
+_EITHER: Any = object()
+
+
+def _proxy_class(tp: type, either: Any = _EITHER) -> Any:
+    """The proxy class for values of ``tp``; ``either`` for a type with both protocols; ``None``: not a stream."""
     if hasattr(tp, "__anext__"):
-        return AsyncStreamProxy(value, call)
-    if hasattr(tp, "__next__") and not isinstance(value, io.IOBase):
-        return SyncStreamProxy(value, call)
+        return either if hasattr(tp, "__next__") else AsyncStreamProxy
+    if hasattr(tp, "__next__") and not issubclass(tp, io.IOBase):
+        return SyncStreamProxy
     return None
+
+
+# Which proxy each returned type gets (None: not a stream; _EITHER: decided per value).
+# Types are few, and a class's shape does not change, so the map only grows by the
+# app's result types.
+_PROXY_FOR: dict[type, Any] = {}

@@ -40,7 +40,7 @@ from typing import Any, NamedTuple
 
 from opentelemetry.trace import SpanContext
 
-from otel_llm._usage import _get
+from otel_llm._usage import _get, _plan
 
 __all__ = ["ORIGINS", "ToolCallRef", "received", "requested"]
 
@@ -87,22 +87,59 @@ def received(value: Any) -> ToolCallRef | None:
 def requested(value: Any) -> tuple[ToolCallRef, ...]:
     """The tool calls a model response asks for, in order (``()`` when none or unknown shape).
 
-    Runs on every llm_call result, so the shape is decided with as few failed
-    lookups as possible (a miss on a pydantic response object is slow): an
-    OpenAI chat completion is known by ``choices`` and read without a miss.
+    Runs on every llm_call result, so it reads as little as it can. A pydantic
+    chat completion class — ``_usage``'s once-per-class plan says it declares
+    ``choices`` — is read along that field, with no probing; other values are
+    probed by shape, an OpenAI chat completion known by ``choices`` first (a
+    miss on a pydantic object is slow). A response that asks for no tool call
+    stops there.
     """
+    plan = _plan(type(value))
+    if plan is not None and plan.choices:
+        choices = value.choices
+        if choices is not None:
+            candidates = _declared_choice_calls(choices)
+            return _refs(candidates) if candidates else ()
     if isinstance(value, _SCALARS):
         return ()
     choices = _get(value, "choices")
     if choices is not None:  # OpenAI chat completions
-        candidates = [c for choice in _list(choices) for c in _list(_get(_get(choice, "message"), "tool_calls"))]
+        candidates = _choice_calls(choices)
     else:
         calls = _get(value, "tool_calls")  # LangChain AIMessage, an OpenAI message
         if calls is not None:
             candidates = _list(calls)
         else:  # Anthropic content blocks, else OpenAI responses-API output items
             candidates = _list(_get(value, "content")) or _list(_get(value, "output"))
-    refs: dict[str, ToolCallRef] = {}  # by id: one call listed twice counts once
+    return _refs(candidates)
+
+
+def _choice_calls(choices: Any) -> list[Any]:
+    """The tool calls of every choice's message (OpenAI chat completions)."""
+    found: list[Any] = []
+    for choice in choices if isinstance(choices, (list, tuple)) else ():
+        calls = _get(_get(choice, "message"), "tool_calls")
+        if calls:
+            found += _list(calls)
+    return found
+
+
+def _declared_choice_calls(choices: Any) -> list[Any]:
+    """``_choice_calls`` for the choices of a planned chat completion class: its choice and
+    message classes declare ``message`` and ``tool_calls``, so they are read as plain
+    attributes (dicts as dicts), without probing."""
+    found: list[Any] = []
+    for choice in choices if isinstance(choices, (list, tuple)) else ():
+        message = choice.get("message") if type(choice) is dict else getattr(choice, "message", None)
+        calls = message.get("tool_calls") if type(message) is dict else getattr(message, "tool_calls", None)
+        if calls:
+            found += _list(calls)
+    return found
+
+
+def _refs(candidates: list[Any]) -> tuple[ToolCallRef, ...]:
+    """The tool calls among ``candidates``, by id: one call listed twice counts once."""
+    refs: dict[str, ToolCallRef] = {}
     for candidate in candidates:
         ref = received(candidate) or _langchain_call(candidate)
         if ref is not None and ref.id not in refs:

@@ -80,10 +80,17 @@ class Usage:
         return out
 
     def is_empty(self) -> bool:
-        return self == _EMPTY
-
-
-_EMPTY = Usage()
+        return (
+            self.input_tokens is None
+            and self.output_tokens is None
+            and self.cache_read_tokens is None
+            and self.cache_write_tokens is None
+            and self.reasoning_tokens is None
+            and self.response_model is None
+            and self.response_id is None
+            and not self.finish_reasons
+            and not self.dropped
+        )
 
 
 def _get(obj: Any, key: str) -> Any:
@@ -91,18 +98,43 @@ def _get(obj: Any, key: str) -> Any:
 
     Ordered for speed (this runs on every decorated LLM call): plain dicts
     first, then attributes, and the slower ``Mapping`` ABC check only on a miss.
+    Pydantic models (OpenAI, Anthropic, LangChain objects) answer a *missing*
+    attribute through a Python ``__getattr__`` that costs ~2 µs; most keys
+    probed here are missing, so for them a name that is neither a declared
+    field, an extra field nor a class attribute is known absent without asking.
     """
-    if type(obj) is dict:
+    tp = type(obj)
+    if tp is dict:
         return obj.get(key)
     if obj is None:
         return None
     try:
+        fields = getattr(tp, "__pydantic_fields__", None)
+        if fields is not None:  # a pydantic model is never a Mapping
+            if key in fields:
+                return getattr(obj, key, None)
+            extra = getattr(obj, "__pydantic_extra__", None)
+            if extra and key in extra:
+                return extra[key]
+            # Neither a field nor an extra: a property or computed field, or absent.
+            return getattr(obj, key, None) if _class_has(tp, key) else None
         value = getattr(obj, key, None)
         if value is None and isinstance(obj, Mapping):
             return obj.get(key)
     except Exception:  # noqa: BLE001 — the app's object raised in its own __getattr__/get: not our fault
         return None
     return value
+
+
+_CLASS_NAMES: dict[tuple[type, str], bool] = {}
+
+
+def _class_has(tp: type, key: str) -> bool:
+    """``hasattr(tp, key)``, remembered: on a pydantic class a miss costs a metaclass ``__getattr__``."""
+    known = _CLASS_NAMES.get((tp, key))
+    if known is None:
+        known = _CLASS_NAMES[(tp, key)] = hasattr(tp, key)
+    return known
 
 
 def _has(obj: Any, key: str) -> bool:
@@ -202,21 +234,92 @@ def _at(obj: Any, path: tuple[str, ...] | None, field: str, dropped: list[str]) 
     return token_count(obj, field, dropped)
 
 
+def _shape_of(u: Any) -> _Shape | None:
+    """The first shape whose markers ``u`` has (``None``: Anthropic's or a bare pair)."""
+    for shape in _SHAPES:
+        if _has(u, shape.markers[0]) or _has(u, shape.markers[1]):
+            return shape
+    return None
+
+
+def _declared_shape(tp: type) -> _Shape | None | bool:
+    """The shape of a pydantic usage class, decided from its declared fields once.
+
+    ``False`` when the class cannot decide it alone (no declared fields, or
+    extra fields allowed and no shape declared): its objects are probed one by one.
+    """
+    known = _SHAPE_OF.get(tp, _MISSING)
+    if known is _MISSING:
+        fields = getattr(tp, "__pydantic_fields__", None)
+        known = False
+        if fields is not None:
+            # Declared in full (markers and the fields read): its objects are read directly.
+            known = next((s for s in _SHAPES if _declares(fields, s)), None)
+            if known is None and (getattr(tp, "model_config", None) or {}).get("extra") == "allow":
+                known = False  # an extra field could carry a shape's marker
+        _SHAPE_OF[tp] = known
+    return known  # type: ignore[return-value]
+
+
+_SHAPE_OF: dict[type, Any] = {}
+
+
+def _declares(fields: Any, shape: _Shape) -> bool:
+    paths = (shape.cache_read, shape.cache_write, shape.reasoning)
+    return (shape.markers[0] in fields or shape.markers[1] in fields) and all(
+        name in fields for name in (shape.input, shape.output, *(p[0] for p in paths if p))
+    )
+
+
+def _declared_tokens(u: Any, shape: _Shape) -> Usage:
+    """``_tokens`` for a pydantic usage object whose class declares ``shape``'s fields: read directly.
+
+    Counts that are plain ints in range (what providers send) are taken as
+    they are; any other value sends all five through :func:`token_count`.
+    """
+    values = (
+        getattr(u, shape.input, None),
+        getattr(u, shape.output, None),
+        None if shape.cache_read is None else _nested(u, shape.cache_read),
+        None if shape.cache_write is None else _nested(u, shape.cache_write),
+        None if shape.reasoning is None else _nested(u, shape.reasoning),
+    )
+    for value in values:
+        if value is not None and (type(value) is not int or not 0 <= value <= INT64_MAX):
+            dropped: list[str] = []
+            counts = [token_count(v, name, dropped) for v, name in zip(values, _TOKEN_FIELDS)]
+            return Usage(*counts, dropped=tuple(dropped))
+    return Usage(*values)
+
+
+# The token fields of Usage, in order (the names token_count reports a dropped value under).
+_TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens")
+
+
+def _nested(u: Any, path: tuple[str, ...]) -> Any:
+    return _get(getattr(u, path[0], None), path[1])
+
+
 def _tokens(u: Any) -> Usage:
     """Token counts from one usage object/dict, whatever its provider's shape."""
+    shape = _declared_shape(type(u))
+    if shape:
+        return _declared_tokens(u, shape)
     if u is None or isinstance(u, _SCALARS):
         return Usage()
     dropped: list[str] = []
-    for markers, inp, out, cache_read, cache_write, reasoning in _SHAPES:
-        if any(_has(u, m) for m in markers):
-            return Usage(
-                input_tokens=token_count(_get(u, inp), "input_tokens", dropped),
-                output_tokens=token_count(_get(u, out), "output_tokens", dropped),
-                cache_read_tokens=_at(u, cache_read, "cache_read_tokens", dropped),
-                cache_write_tokens=_at(u, cache_write, "cache_write_tokens", dropped),
-                reasoning_tokens=_at(u, reasoning, "reasoning_tokens", dropped),
-                dropped=tuple(dropped),
-            )
+    if shape is False:
+        shape = _shape_of(u)
+    if shape is not None:
+        _markers, inp, out, cache_read, cache_write, reasoning = shape
+        return Usage(
+            input_tokens=token_count(_get(u, inp), "input_tokens", dropped),
+            output_tokens=token_count(_get(u, out), "output_tokens", dropped),
+            cache_read_tokens=_at(u, cache_read, "cache_read_tokens", dropped),
+            cache_write_tokens=_at(u, cache_write, "cache_write_tokens", dropped),
+            reasoning_tokens=_at(u, reasoning, "reasoning_tokens", dropped),
+            dropped=tuple(dropped),
+        )
     # Anthropic (input excludes cache) — or a bare {input_tokens, output_tokens}, same meaning.
     raw_input = token_count(_get(u, "input_tokens"), "input_tokens", dropped)
     cache_read_n = token_count(_get(u, "cache_read_input_tokens"), "cache_read_tokens", dropped)
@@ -242,7 +345,7 @@ def _looks_like_usage(value: Any) -> bool:
 def _finish_reasons(value: Any) -> tuple[str, ...]:
     choices = _get(value, "choices")
     if isinstance(choices, (list, tuple)):
-        reasons = tuple(r for r in (_str(_get(c, "finish_reason")) for c in choices) if r)
+        reasons = _choice_reasons(choices)
         if reasons:
             return reasons
     for holder in (value, _get(value, "delta")):  # Anthropic message / message_delta event
@@ -257,6 +360,15 @@ def _finish_reasons(value: Any) -> tuple[str, ...]:
     return (reason,) if reason else ()
 
 
+def _choice_reasons(choices: list[Any] | tuple[Any, ...]) -> tuple[str, ...]:
+    reasons = []
+    for choice in choices:
+        reason = _get(choice, "finish_reason")
+        if type(reason) is str and reason:
+            reasons.append(reason)
+    return tuple(reasons)
+
+
 def _model(value: Any) -> str | None:
     model = _str(_get(value, "model"))
     if model:
@@ -265,7 +377,62 @@ def _model(value: Any) -> str | None:
     return _str(_get(meta, "model_name")) or _str(_get(meta, "model"))
 
 
+class _Plan(NamedTuple):
+    """Where a pydantic response class keeps its facts, from its declared fields."""
+
+    usage: str  # the field holding the usage object
+    model: bool  # ``model`` declared
+    id: bool  # ``id`` declared
+    choices: bool  # ``choices`` declared (finish reasons per choice)
+
+
+def _plan(tp: type) -> _Plan | None:
+    """The plan of a pydantic response class, once per class; ``None``: probe its objects."""
+    known = _PLANS.get(tp, _MISSING)
+    if known is _MISSING:
+        fields = getattr(tp, "__pydantic_fields__", None)
+        known = None
+        # A declared ``type`` may be an Anthropic stream event (``message_start`` nests the message).
+        if fields is not None and "type" not in fields:
+            usage = next((name for name in ("usage", "usage_metadata") if name in fields), None)
+            if usage is not None:
+                known = _Plan(usage, "model" in fields, "id" in fields, "choices" in fields)
+        _PLANS[tp] = known
+    return known  # type: ignore[return-value]
+
+
+_PLANS: dict[type, Any] = {}
+
+
+def _planned(value: Any, plan: _Plan) -> Usage | None:
+    """``_extract`` for a planned pydantic response with usage: declared fields read directly.
+
+    Same result as the probing path (tested side by side); ``None`` when the
+    object has no usage, so the probing path decides.
+    """
+    usage_obj = getattr(value, plan.usage, None)
+    if usage_obj is None:
+        return None
+    shape = _SHAPE_OF.get(type(usage_obj)) or _declared_shape(type(usage_obj))
+    result = _declared_tokens(usage_obj, shape) if shape else _tokens(usage_obj)
+    result.response_model = (_str(value.model) if plan.model else None) or _model(value)
+    result.response_id = _str(value.id if plan.id else _get(value, "id"))
+    choices = value.choices if plan.choices else None
+    reasons = _choice_reasons(choices) if isinstance(choices, (list, tuple)) else ()
+    result.finish_reasons = reasons or _finish_reasons(value)
+    if result.input_tokens is not None or result.output_tokens is not None:
+        return result
+    return None if result.is_empty() else result
+
+
 def _extract(value: Any) -> Usage | None:
+    tp = type(value)
+    if tp is not dict and tp not in _PLANS:
+        plan = _plan(tp)  # first object of its class: plan the class, then read it the planned way
+        if plan is not None:
+            result = _planned(value, plan)
+            if result is not None:
+                return result
     if _get(value, "type") == "message_start":  # Anthropic stream: the message is nested
         value = _get(value, "message")
     usage_obj = _get(value, "usage")
@@ -287,9 +454,14 @@ def extract_usage(value: object) -> Usage | None:
     treats that as "absent". Anything else raised here is otel-llm's own fault
     and goes through the guard.
     """
-    if isinstance(value, _SCALARS):
-        return None
     try:
+        plan = _PLANS.get(type(value))  # a known provider class: the common case, first
+        if plan is not None:
+            found = _planned(value, plan)
+            if found is not None:
+                return found
+        if isinstance(value, _SCALARS):
+            return None
         return _extract(value)
     except Exception as exc:  # noqa: BLE001 — our fault: logged once (raised in our tests)
         internal_error("usage.extract", exc)

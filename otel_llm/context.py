@@ -71,9 +71,11 @@ def _attributes(
 _EMPTY = Session()
 
 
-def current_session() -> Session | None:
-    """The active session, or ``None`` outside any ``session()`` block."""
-    return otel_context.get_value(_SESSION_KEY)  # type: ignore[return-value]
+def current_session(ctx: otel_context.Context | None = None) -> Session | None:
+    """The session active in ``ctx`` (default: the current context), or ``None`` outside any."""
+    if ctx is None:
+        return otel_context.get_value(_SESSION_KEY)  # type: ignore[return-value]
+    return ctx.get(_SESSION_KEY)  # type: ignore[return-value]
 
 
 class session:  # noqa: N801 — public API name is lower-case by design

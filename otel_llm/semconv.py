@@ -142,6 +142,9 @@ METRIC_TOOL_CALLS: Final = "otel_llm.tool.calls"  # counter, {call}; by tool nam
 # observable counter, {item}: telemetry otel-llm could not deliver, by otel_llm.signal and error.type
 METRIC_TELEMETRY_DROPPED: Final = "otel_llm.telemetry.dropped"
 METRIC_PROCESS_MEMORY_USAGE: Final = "process.memory.usage"  # bytes (process_metrics=True, system-metrics)
+# An observable instrument whose callback records pending points before each collection;
+# it never reports a value, so it is never exported (see _metrics).
+METRIC_PENDING_DRAIN: Final = "otel_llm.metrics.drain"
 
 # Bucket boundaries recommended by the GenAI metrics semantic conventions.
 TOKEN_USAGE_BUCKETS: Final = (

@@ -15,7 +15,7 @@ from openai.types.chat import ChatCompletion
 from opentelemetry.trace import SpanKind, StatusCode
 
 import otel_llm
-from otel_llm import _toolcalls
+from otel_llm import _toolcalls, _usage
 from otel_llm import semconv as sc
 from otel_llm._toolcalls import ToolCallRef
 
@@ -259,6 +259,23 @@ def test_the_tool_span_links_to_the_model_call_that_asked_for_it(cap):
 )
 def test_requested_tool_calls_of_other_response_shapes(response, ids):
     assert [r.id for r in _toolcalls.requested(response)] == ids
+
+
+@pytest.mark.parametrize("calls", [(("call_a", "s", {}), ("call_b", "t", {"q": 1})), ()], ids=["tool-calls", "none"])
+def test_a_chat_completion_class_is_read_along_its_plan_as_probing_reads_it(calls):
+    """The once-per-class plan (``choices`` declared) gives what probing the object gives."""
+    value = _completion(*calls)
+    assert _usage._plan(type(value)).choices
+    planned = _toolcalls.requested(value)
+    saved = dict(_usage._PLANS)
+    _usage._PLANS[type(value)] = None  # no plan for the class: the probing path
+    try:
+        probed = _toolcalls.requested(value)
+    finally:
+        _usage._PLANS.clear()
+        _usage._PLANS.update(saved)
+    assert planned == probed
+    assert [(r.id, r.name) for r in planned] == [(i, n) for i, n, _ in calls]
 
 
 def test_the_origin_registry_is_bounded():

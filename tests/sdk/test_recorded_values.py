@@ -71,6 +71,25 @@ def test_an_invalid_count_in_a_return_value_is_dropped(cap, capsys, bad):
     assert span.attributes[sc.GEN_AI_USAGE_COST] == pytest.approx(10e-6)
 
 
+@pytest.mark.parametrize("bad", [-1, 2**63, 10**40, 1.5], ids=repr)
+def test_an_invalid_count_in_a_provider_object_read_along_its_class_plan_is_dropped(caplog, bad):
+    """Real OpenAI objects are read along their declared fields, not probed: the same rule applies there."""
+    from openai.types.chat import ChatCompletion
+    from openai.types.completion_usage import CompletionTokensDetails, CompletionUsage
+
+    usage = CompletionUsage.model_construct(  # as a provider could send it: no validation on the way
+        prompt_tokens=10, completion_tokens=bad, total_tokens=0,
+        completion_tokens_details=CompletionTokensDetails.model_construct(reasoning_tokens=bad),
+    )
+    response = ChatCompletion.model_construct(id="r", model="test-model", choices=[], usage=usage)
+    assert _usage._plan(type(response)) is not None and _usage._declared_shape(type(usage))
+    with caplog.at_level(logging.WARNING):
+        found = extract_usage(response)
+    assert (found.input_tokens, found.output_tokens, found.reasoning_tokens) == (10, None, None)
+    assert found.dropped == ("output_tokens", "reasoning_tokens")
+    assert len(_warnings(caplog)) == 2
+
+
 @pytest.mark.parametrize(
     "good, expected",
     [(0, 0), (2**63 - 1, 2**63 - 1), (12.0, 12), (Decimal("7"), 7), (Fraction(8, 1), 8)],

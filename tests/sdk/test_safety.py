@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import otel_llm
-from otel_llm import _guard, _kinds, _runtime
+from otel_llm import _guard, _kinds, _runtime, _stream_usage
 from otel_llm import semconv as sc
 
 
@@ -135,14 +135,36 @@ def test_failing_price_book_is_swallowed(cap, caplog, swallow, monkeypatch, resp
     assert sc.GEN_AI_USAGE_COST not in spans[0].attributes
 
 
+class _FailingReader(_stream_usage.StreamUsage):
+    def __call__(self, chunk: Any) -> None:
+        raise RuntimeError("otel-llm bug")
+
+    def result(self) -> None:
+        return None
+
+
 def test_failing_chunk_accounting_keeps_the_stream_flowing(cap, caplog, swallow, monkeypatch):
-    monkeypatch.setattr(_kinds, "extract_usage", _boom)
+    monkeypatch.setattr(_kinds, "reader_for", lambda first: _FailingReader())  # fails on every chunk
 
     @otel_llm.llm_call(model="test-model", provider="openai")
     def stream():
         yield from ["a", "b", "c"]
 
     assert list(stream()) == ["a", "b", "c"]
+    assert len(internal_errors(caplog)) == 1  # once per site, not per chunk
+    attrs = cap.span("chat test-model").attributes
+    assert attrs[sc.OTEL_LLM_STREAM_COMPLETE] is True
+    assert attrs[sc.OTEL_LLM_STREAM_CHUNKS] == 3
+
+
+def test_failing_stream_usage_read_at_the_end_still_ends_the_span(cap, caplog, swallow, monkeypatch):
+    monkeypatch.setattr(_stream_usage, "extract_usage", _boom)
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def stream():
+        yield from [{"usage": {"prompt_tokens": 1}}]
+
+    assert len(list(stream())) == 1
     assert len(internal_errors(caplog)) == 1
     assert cap.span("chat test-model").attributes[sc.OTEL_LLM_STREAM_COMPLETE] is True
 
@@ -152,7 +174,7 @@ class _BrokenHistogram:
         raise RuntimeError("meter down")
 
 
-def test_failing_metric_instrument_still_ends_the_span(cap, caplog, swallow):
+def test_failing_metric_instrument_loses_only_its_own_points(cap, caplog, swallow):
     rt = _runtime.current()
     broken = dataclasses.replace(rt.instruments, graph_node_duration=_BrokenHistogram())
     saved = _runtime._swap(dataclasses.replace(rt, instruments=broken), None)
@@ -162,11 +184,19 @@ def test_failing_metric_instrument_still_ends_the_span(cap, caplog, swallow):
         def node() -> int:
             return 7
 
+        @otel_llm.vector_op("search")
+        def search() -> list[int]:
+            return [1]
+
         assert node() == 7
+        assert search() == [1]
     finally:
         _runtime._swap(*saved)
+    assert len(cap.spans()) == 2  # recorded off the caller's thread: the spans never waited
+    broken.drain()
     assert len(internal_errors(caplog)) == 1
-    assert len(cap.spans()) == 1
+    (point,) = cap.metrics()[sc.METRIC_VECTOR_OPERATIONS]  # the next call's point still recorded
+    assert point.value == 1
 
 
 # --- zone 1: setup faults -> the function runs bare ------------------------------------

@@ -1,0 +1,195 @@
+"""Where a stream's usage lives: one reader per stream shape, chosen on its first chunk.
+
+Why readers: probing every chunk with the full ``extract_usage`` costs tens of
+microseconds per chunk on pydantic objects (a dozen failed attribute lookups),
+for data that providers put in one known place. The shape of a stream does not
+change between its chunks, so it is recognised once, on the first chunk, and
+each later chunk costs one or two attribute reads and a comparison:
+
+* OpenAI chat completion chunks (``choices``): ``usage`` on the final chunk
+  (``stream_options={"include_usage": True}``), each choice's
+  ``finish_reason`` on its last chunk, model and id on every chunk.
+* OpenAI Responses API events (``type`` ``response.*``): everything on the
+  ``response`` of ``response.completed`` (``.incomplete``, ``.failed``).
+* Anthropic message events (``type`` ``message_start`` ...): ``message_start``
+  (model, id, input and cache tokens) and ``message_delta`` (stop reason,
+  cumulative output tokens).
+* LangChain message chunks (``usage_metadata``): counts on some chunks, *added*
+  across chunks as LangChain itself adds them when it merges chunks; model and
+  finish reason in ``response_metadata``.
+* Anything else — text, a generator's own dicts — the last chunk, read once
+  when the stream ends (where a generator puts a final usage object).
+
+The chunk that carries usage goes through the one ``extract_usage`` once, so
+stream and non-stream values are read, normalised and validated alike.
+Readers see chunks of one stream only, in order, on the iterating thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from otel_llm._usage import Usage, extract_usage
+
+__all__ = ["StreamUsage", "reader_for"]
+
+_ANTHROPIC_EVENTS = frozenset({
+    "message_start", "message_delta", "message_stop",
+    "content_block_start", "content_block_delta", "content_block_stop", "ping", "error",
+})
+_ANTHROPIC_USAGE_EVENTS = frozenset({"message_start", "message_delta"})
+_RESPONSES_FINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
+
+Getter = Callable[[Any, str, Any], Any]  # getattr, or dict.get for dict chunks
+
+
+def _merge(known: Usage | None, found: Usage | None) -> Usage | None:
+    """``found``'s known fields win over ``known``'s (a later chunk is more complete)."""
+    if found is None:
+        return known
+    return found if known is None else known.merged(found)
+
+
+class StreamUsage:
+    """Reads one stream's usage: called with each chunk, asked for the result at the end."""
+
+    __slots__ = ()
+
+    def __call__(self, chunk: Any) -> None:
+        raise NotImplementedError
+
+    def result(self) -> Usage | None:
+        """Usage, model, id and finish reasons of the stream so far (``None``: nothing found)."""
+        raise NotImplementedError
+
+
+class _LastChunk(StreamUsage):
+    """Unknown shapes: whatever the last chunk says."""
+
+    __slots__ = ("_last",)
+
+    def __init__(self) -> None:
+        self._last: Any = None
+
+    def __call__(self, chunk: Any) -> None:
+        self._last = chunk
+
+    def result(self) -> Usage | None:
+        return extract_usage(self._last)
+
+
+class _OpenAIChatChunks(StreamUsage):
+    """``chat.completion.chunk``: the usage chunk, each choice's finish reason, the last chunk."""
+
+    __slots__ = ("_get", "_usage_chunk", "_reasons", "_last")
+
+    def __init__(self, get: Getter) -> None:
+        self._get = get
+        self._usage_chunk: Any = None
+        self._reasons: dict[Any, str] = {}
+        self._last: Any = None
+
+    def __call__(self, chunk: Any) -> None:
+        get = self._get
+        if get(chunk, "usage", None) is not None:
+            self._usage_chunk = chunk
+        for choice in get(chunk, "choices", None) or ():
+            reason = get(choice, "finish_reason", None)
+            if reason is not None:
+                self._reasons[get(choice, "index", None)] = reason
+        self._last = chunk
+
+    def result(self) -> Usage | None:
+        usage = extract_usage(self._last)  # model and id (every chunk has them)
+        if self._usage_chunk is not None and self._usage_chunk is not self._last:
+            usage = _merge(usage, extract_usage(self._usage_chunk))
+        if self._reasons:
+            reasons = tuple(r for r in self._reasons.values() if isinstance(r, str) and r)
+            if reasons:
+                usage = usage or Usage()
+                usage.finish_reasons = reasons
+        return usage
+
+
+class _TypedEvents(StreamUsage):
+    """Event streams (``type`` on each event): only the events that carry usage are read."""
+
+    __slots__ = ("_get", "_usage", "_wanted", "_unwrap")
+
+    def __init__(self, get: Getter, wanted: frozenset[str], unwrap: str | None) -> None:
+        self._get = get
+        self._usage: Usage | None = None
+        self._wanted = wanted
+        self._unwrap = unwrap  # the field holding the payload to read (Responses: "response")
+
+    def __call__(self, chunk: Any) -> None:
+        if self._get(chunk, "type", None) in self._wanted:
+            payload = chunk if self._unwrap is None else self._get(chunk, self._unwrap, None)
+            self._usage = _merge(self._usage, extract_usage(payload))
+
+    def result(self) -> Usage | None:
+        return self._usage
+
+
+class _LangChainChunks(StreamUsage):
+    """``AIMessageChunk``: usage_metadata summed over chunks, response_metadata merged."""
+
+    __slots__ = ("_get", "_usage", "_meta")
+
+    def __init__(self, get: Getter) -> None:
+        self._get = get
+        self._usage: dict[str, Any] | None = None
+        self._meta: dict[str, Any] = {}
+
+    def __call__(self, chunk: Any) -> None:
+        get = self._get
+        usage = get(chunk, "usage_metadata", None)
+        if usage:
+            self._usage = _added(self._usage or {}, usage)
+        meta = get(chunk, "response_metadata", None)
+        if meta:
+            self._meta.update(meta)
+
+    def result(self) -> Usage | None:
+        return extract_usage({"usage_metadata": self._usage, "response_metadata": self._meta})
+
+
+def _added(total: Mapping[str, Any], more: Mapping[str, Any]) -> dict[str, Any]:
+    """Nested token counts added key by key (LangChain's ``add_usage``)."""
+    out = dict(total)
+    for key, value in more.items():
+        mine = out.get(key)
+        if isinstance(value, Mapping):
+            out[key] = _added(mine if isinstance(mine, Mapping) else {}, value)
+        elif type(value) is int and (mine is None or type(mine) is int):
+            out[key] = (mine or 0) + value
+        else:
+            out[key] = value
+    return out
+
+
+def _getter(first: Any) -> Getter:
+    return dict.get if isinstance(first, dict) else getattr  # type: ignore[return-value]
+
+
+def _has(first: Any, name: str) -> bool:
+    return name in first if isinstance(first, dict) else hasattr(first, name)
+
+
+def reader_for(first: Any) -> StreamUsage:
+    """The reader for the stream whose first chunk is ``first``."""
+    if isinstance(first, (str, bytes, bytearray)) or first is None:
+        return _LastChunk()
+    get = _getter(first)
+    event = get(first, "type", None) if _has(first, "type") else None
+    if isinstance(event, str):
+        if event in _ANTHROPIC_EVENTS:
+            return _TypedEvents(get, _ANTHROPIC_USAGE_EVENTS, None)
+        if event.startswith("response."):
+            return _TypedEvents(get, _RESPONSES_FINAL_EVENTS, "response")
+    if _has(first, "choices"):
+        return _OpenAIChatChunks(get)
+    if _has(first, "usage_metadata") and _has(first, "response_metadata"):
+        return _LangChainChunks(get)
+    return _LastChunk()

@@ -1,0 +1,312 @@
+"""Streams of real provider objects: usage read where each provider puts it, decided on the first chunk.
+
+The chunk objects are the provider SDKs' own classes (``openai``, ``anthropic``,
+``langchain_core``), built from the JSON their APIs send, so the tests see the
+attribute layout otel-llm meets in an app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from anthropic.types import RawContentBlockDeltaEvent, RawMessageDeltaEvent, RawMessageStartEvent, RawMessageStopEvent
+from langchain_core.messages import AIMessageChunk
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
+from openai.types.responses import ResponseCompletedEvent, ResponseCreatedEvent, ResponseTextDeltaEvent
+
+import otel_llm
+from otel_llm import _usage
+from otel_llm import semconv as sc
+from otel_llm.testing import Capture
+from tests.sdk.test_streams import AsyncProviderStream, ProviderStream
+
+PRICING = {
+    "gpt-4o-mini": {"input": 1.0, "output": 2.0, "cache_read": 0.5},
+    "claude-sonnet-4-5": {"input": 1.0, "output": 2.0, "cache_read": 0.5, "cache_write": 1.5},
+    "gpt-4.1-mini": {"input": 1.0, "output": 2.0, "cache_read": 0.5},
+}
+BASE = {"id": "chatcmpl-9", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini-2024-07-18"}
+
+
+@pytest.fixture
+def cap() -> Iterator[Capture]:
+    capture = Capture(pricing=PRICING).start()
+    try:
+        yield capture
+    finally:
+        capture.stop()
+
+
+def openai_chunks(text: str, include_usage: bool = True) -> list[ChatCompletionChunk]:
+    """What the API streams for ``stream=True`` (and ``stream_options={"include_usage": True}``)."""
+    rows: list[dict[str, Any]] = [
+        {**BASE, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}
+    ]
+    rows += [{**BASE, "choices": [{"index": 0, "delta": {"content": ch}, "finish_reason": None}]} for ch in text]
+    rows.append({**BASE, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    if include_usage:
+        rows.append({**BASE, "choices": [], "usage": {
+            "prompt_tokens": 1200, "completion_tokens": len(text), "total_tokens": 1200 + len(text),
+            "prompt_tokens_details": {"cached_tokens": 1024}, "completion_tokens_details": {"reasoning_tokens": 0},
+        }})
+    return [ChatCompletionChunk.model_validate(row) for row in rows]
+
+
+def _llm_span(cap: Capture) -> Any:
+    (span,) = [s for s in cap.spans() if s.attributes.get(sc.OTEL_LLM_KIND) == sc.KIND_LLM_CALL]
+    return span
+
+
+def _assert_openai_stream(cap: Capture, chunks: int) -> None:
+    attrs = _llm_span(cap).attributes
+    assert attrs[sc.OTEL_LLM_STREAM_CHUNKS] == chunks
+    assert attrs[sc.GEN_AI_USAGE_INPUT_TOKENS] == 1200
+    assert attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS] == 5
+    assert attrs[sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] == 1024
+    assert attrs[sc.GEN_AI_RESPONSE_MODEL] == "gpt-4o-mini-2024-07-18"
+    assert attrs[sc.GEN_AI_RESPONSE_ID] == "chatcmpl-9"
+    assert attrs[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ("stop",)
+    assert attrs[sc.GEN_AI_USAGE_COST] == pytest.approx((176 * 1.0 + 1024 * 0.5 + 5 * 2.0) / 1e6)
+    (tokens,) = [p for p in cap.metrics()[sc.METRIC_TOKEN_USAGE] if p.attributes[sc.GEN_AI_TOKEN_TYPE] == "input"]
+    assert (tokens.count, tokens.sum) == (1, 1200)
+
+
+def test_openai_stream_usage_from_the_final_chunk(cap):
+    @otel_llm.llm_call(model="gpt-4o-mini", provider="openai")
+    def ask() -> ProviderStream:
+        return ProviderStream(openai_chunks("hello"))
+
+    assert "".join(c.choices[0].delta.content or "" for c in ask() if c.choices) == "hello"
+    _assert_openai_stream(cap, chunks=8)
+
+
+async def test_openai_async_stream_usage_from_the_final_chunk(cap):
+    @otel_llm.llm_call(model="gpt-4o-mini", provider="openai")
+    async def ask() -> AsyncProviderStream:
+        return AsyncProviderStream(openai_chunks("hello"))
+
+    assert len([c async for c in await ask()]) == 8
+    _assert_openai_stream(cap, chunks=8)
+
+
+def test_openai_stream_without_include_usage_still_has_model_id_and_finish_reason(cap):
+    @otel_llm.llm_call(model="gpt-4o-mini", provider="openai")
+    def ask() -> ProviderStream:
+        return ProviderStream(openai_chunks("hi", include_usage=False))
+
+    list(ask())
+    attrs = _llm_span(cap).attributes
+    assert attrs[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ("stop",)
+    assert attrs[sc.GEN_AI_RESPONSE_MODEL] == "gpt-4o-mini-2024-07-18"
+    assert sc.GEN_AI_USAGE_INPUT_TOKENS not in attrs
+    assert sc.METRIC_TOKEN_USAGE not in cap.metrics()
+
+
+def test_openai_stream_of_two_choices_keeps_both_finish_reasons(cap):
+    rows = [
+        {**BASE, "choices": [{"index": 0, "delta": {"content": "a"}, "finish_reason": None}]},
+        {**BASE, "choices": [{"index": 1, "delta": {"content": "b"}, "finish_reason": None}]},
+        {**BASE, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
+        {**BASE, "choices": [{"index": 1, "delta": {}, "finish_reason": "length"}]},
+    ]
+
+    @otel_llm.llm_call(model="gpt-4o-mini", provider="openai")
+    def ask() -> ProviderStream:
+        return ProviderStream([ChatCompletionChunk.model_validate(r) for r in rows])
+
+    list(ask())
+    assert _llm_span(cap).attributes[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ("stop", "length")
+
+
+def anthropic_events() -> list[Any]:
+    """Anthropic's message stream: start (input and cache tokens), deltas, message_delta (output), stop."""
+    return [
+        RawMessageStartEvent.model_validate({"type": "message_start", "message": {
+            "id": "msg_01", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5", "content": [],
+            "stop_reason": None, "stop_sequence": None,
+            "usage": {"input_tokens": 25, "output_tokens": 1, "cache_read_input_tokens": 100,
+                      "cache_creation_input_tokens": 10},
+        }}),
+        *[
+            RawContentBlockDeltaEvent.model_validate(
+                {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": t}})
+            for t in ("Hel", "lo")
+        ],
+        RawMessageDeltaEvent.model_validate({
+            "type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+            "usage": {"output_tokens": 15},
+        }),
+        RawMessageStopEvent.model_validate({"type": "message_stop"}),
+    ]
+
+
+def test_anthropic_stream_usage_from_message_start_and_message_delta(cap):
+    @otel_llm.llm_call(model="claude-sonnet-4-5", provider="anthropic")
+    def ask() -> ProviderStream:
+        return ProviderStream(anthropic_events())
+
+    assert len(list(ask())) == 5
+    attrs = _llm_span(cap).attributes
+    assert attrs[sc.GEN_AI_USAGE_INPUT_TOKENS] == 135  # 25 uncached + 100 read + 10 written
+    assert attrs[sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] == 100
+    assert attrs[sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] == 10
+    assert attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS] == 15  # message_delta's count, not message_start's 1
+    assert attrs[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ("end_turn",)
+    assert attrs[sc.GEN_AI_RESPONSE_MODEL] == "claude-sonnet-4-5"
+    assert attrs[sc.GEN_AI_RESPONSE_ID] == "msg_01"
+    assert attrs[sc.GEN_AI_USAGE_COST] == pytest.approx((25 + 100 * 0.5 + 10 * 1.5 + 15 * 2.0) / 1e6)
+
+
+def test_langchain_chunks_add_their_usage_like_langchain_does(cap):
+    """``AIMessageChunk`` usage is per chunk (input on the first, output on the last): it adds up."""
+    chunks = [
+        AIMessageChunk(content="", usage_metadata={
+            "input_tokens": 135, "output_tokens": 0, "total_tokens": 135,
+            "input_token_details": {"cache_read": 100, "cache_creation": 10}},
+            response_metadata={"model_name": "claude-sonnet-4-5"}, id="run-1"),
+        AIMessageChunk(content="Hel", id="run-1"),
+        AIMessageChunk(content="lo", id="run-1"),
+        AIMessageChunk(content="", usage_metadata={"input_tokens": 0, "output_tokens": 15, "total_tokens": 15},
+                       response_metadata={"stop_reason": "end_turn"}, id="run-1"),
+    ]
+    merged = chunks[0] + chunks[1] + chunks[2] + chunks[3]  # LangChain's own view of the stream
+    assert merged.usage_metadata["input_tokens"] == 135 and merged.usage_metadata["output_tokens"] == 15
+
+    @otel_llm.llm_call(model="claude-sonnet-4-5", provider="anthropic")
+    def ask():
+        yield from chunks
+
+    assert "".join(c.content for c in ask()) == "Hello"
+    attrs = _llm_span(cap).attributes
+    assert attrs[sc.GEN_AI_USAGE_INPUT_TOKENS] == 135
+    assert attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS] == 15
+    assert attrs[sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] == 100
+    assert attrs[sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] == 10
+    assert attrs[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ("end_turn",)
+    assert attrs[sc.GEN_AI_RESPONSE_MODEL] == "claude-sonnet-4-5"
+
+
+def response(status: str, usage: dict[str, Any] | None) -> dict[str, Any]:
+    return {"id": "resp_7", "object": "response", "created_at": 1, "model": "gpt-4.1-mini-2025-04-14",
+            "output": [], "parallel_tool_calls": True, "tool_choice": "auto", "tools": [], "status": status,
+            "usage": usage}
+
+
+def test_openai_responses_stream_usage_from_response_completed(cap):
+    usage = {"input_tokens": 100, "output_tokens": 20, "total_tokens": 120,
+             "input_tokens_details": {"cached_tokens": 64, "cache_write_tokens": 0},
+             "output_tokens_details": {"reasoning_tokens": 5}}
+    events = [
+        ResponseCreatedEvent.model_validate(
+            {"type": "response.created", "sequence_number": 0, "response": response("in_progress", None)}),
+        *[
+            ResponseTextDeltaEvent.model_validate({"type": "response.output_text.delta", "sequence_number": i,
+                                                   "item_id": "msg_1", "output_index": 0, "content_index": 0,
+                                                   "delta": t, "logprobs": []})
+            for i, t in enumerate(("Hel", "lo"), start=1)
+        ],
+        ResponseCompletedEvent.model_validate(
+            {"type": "response.completed", "sequence_number": 3, "response": response("completed", usage)}),
+    ]
+
+    @otel_llm.llm_call(model="gpt-4.1-mini", provider="openai", operation="responses")
+    def ask() -> ProviderStream:
+        return ProviderStream(events)
+
+    assert len(list(ask())) == 4
+    attrs = _llm_span(cap).attributes
+    assert attrs[sc.GEN_AI_USAGE_INPUT_TOKENS] == 100
+    assert attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS] == 20
+    assert attrs[sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] == 64
+    assert attrs[sc.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] == 5
+    assert attrs[sc.GEN_AI_RESPONSE_ID] == "resp_7"
+    assert attrs[sc.GEN_AI_USAGE_COST] == pytest.approx((36 + 64 * 0.5 + 20 * 2.0) / 1e6)
+
+
+def test_a_generator_yielding_its_own_usage_last(cap):
+    @otel_llm.llm_call(model="gpt-4o-mini", provider="openai")
+    def ask():
+        yield "Hel"
+        yield "lo"
+        yield {"usage": {"prompt_tokens": 7, "completion_tokens": 2}, "model": "gpt-4o-mini"}
+
+    assert len(list(ask())) == 3
+    attrs = _llm_span(cap).attributes
+    assert (attrs[sc.GEN_AI_USAGE_INPUT_TOKENS], attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS]) == (7, 2)
+
+
+# --- per-chunk work: the shape is decided once, later chunks are barely touched -----------
+
+
+class CountingChunk:
+    """An OpenAI-shaped chunk that counts every attribute read of otel-llm (and of the test)."""
+
+    reads = 0
+
+    def __init__(self, source: ChatCompletionChunk) -> None:
+        object.__setattr__(self, "_source", source)
+
+    def __getattribute__(self, name: str) -> Any:
+        if not name.startswith("__") and name != "_source":
+            CountingChunk.reads += 1
+        return object.__getattribute__(self, name)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(object.__getattribute__(self, "_source"), name)
+
+
+def test_middle_chunks_cost_two_attribute_reads(cap):
+    """Probing every chunk for usage read ~20 attributes per chunk (most of them missing)."""
+    chunks = [CountingChunk(c) for c in openai_chunks("a long answer")]
+
+    @otel_llm.llm_call(model="gpt-4o-mini", provider="openai")
+    def ask() -> ProviderStream:
+        return ProviderStream(chunks)
+
+    stream = iter(ask())
+    next(stream)  # the first chunk: its shape is recognised here
+    per_chunk = []
+    for _ in range(10):  # text deltas: no usage, no finish reason
+        before = CountingChunk.reads
+        next(stream)
+        per_chunk.append(CountingChunk.reads - before)
+    list(stream)
+    assert per_chunk == [2] * 10  # .usage and .choices
+    assert _llm_span(cap).attributes[sc.GEN_AI_USAGE_INPUT_TOKENS] == 1200
+
+
+# --- plain results: the planned read of a pydantic class equals the probing read ---------------
+
+
+@pytest.mark.parametrize("value", [
+    ChatCompletion.model_validate({
+        "id": "c1", "object": "chat.completion", "created": 1, "model": "gpt-4o-mini-2024-07-18",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "x"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15,
+                  "prompt_tokens_details": {"cached_tokens": 8}, "completion_tokens_details": {"reasoning_tokens": 1}},
+    }),
+    ChatCompletion.model_validate({
+        "id": "c2", "object": "chat.completion", "created": 1, "model": "m", "choices": [],
+        "usage": {"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15},
+    }),
+    ChatCompletion.model_validate({"id": "c3", "object": "chat.completion", "created": 1, "model": "m", "choices": []}),
+    *openai_chunks("ab"),
+], ids=lambda v: f"{type(v).__name__}-{v.id}")
+def test_planned_extraction_equals_probing(value):
+    assert _usage._plan(type(value)) is not None
+    assert _usage.extract_usage(value) == _usage_by_probing(value)
+
+
+def _usage_by_probing(value: Any) -> _usage.Usage | None:
+    """The generic reader alone (no per-class plan)."""
+    saved = dict(_usage._PLANS)
+    _usage._PLANS.clear()
+    _usage._PLANS[type(value)] = None
+    try:
+        return _usage.extract_usage(value)
+    finally:
+        _usage._PLANS.clear()
+        _usage._PLANS.update(saved)
