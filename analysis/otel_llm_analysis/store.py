@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import duckdb
 
+from otel_llm_analysis._rows import create_tables
 from otel_llm_analysis.ingest import IngestReport, ingest
 
 __all__ = ["StoreError", "TraceStore"]
@@ -26,7 +27,8 @@ class StoreError(Exception):
 
 
 def schema_sql() -> str:
-    """The DDL of every table and view (``schema.sql``, shipped in the package)."""
+    """The views and bookkeeping table (``schema.sql``, shipped in the package); the tables
+    of rows come from ``_rows.create_tables``, which runs first."""
     return resources.files("otel_llm_analysis").joinpath("schema.sql").read_text(encoding="utf-8")
 
 
@@ -58,6 +60,7 @@ class TraceStore:
             raise StoreError(f"cannot open database {self.path}: {_one_line(exc)}") from None
         if not read_only:
             try:
+                create_tables(self._con)
                 self._con.execute(schema_sql())
             except duckdb.Error as exc:
                 self._con.close()
