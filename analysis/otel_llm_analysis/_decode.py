@@ -518,6 +518,7 @@ def _append_metrics(resource_metrics: list[Any], batch: Batch, report: Callable[
                     monotonic = getattr(data, "isMonotonic", None)
                     for pi, p in enumerate(data.dataPoints):
                         where_p = f"{where_m}.{field_name}.dataPoints[{pi}]"
+                        ordinal = batch.count("points")
                         values = _point_values(kind, p)
                         for column in _POINT_VALUES:
                             cols[column].append(values.get(column))
@@ -535,7 +536,7 @@ def _append_metrics(resource_metrics: list[Any], batch: Batch, report: Callable[
                         cols["resource_id"].append(rid)
                         cols["flags"].append(p.flags)
                         cols["attrs"].append(p.attributes)
-                        cols["exemplars"].append(_exemplars(p, metric.name, batch, report, where_p))
+                        cols["exemplars"].append(_exemplars(p, ordinal, metric.name, batch, report, where_p))
                         cols["source_file"].append(batch.source_id)
                         cols["line"].append(batch.line_no)
 
@@ -560,14 +561,14 @@ def _point_values(kind: str, p: Any) -> dict[str, Any]:
     return values
 
 
-def _exemplars(point: Any, metric_name: str, batch: Batch, report: Callable[..., None], where: str) -> str:
+def _exemplars(point: Any, ordinal: int, metric_name: str, batch: Batch, report: Callable[..., None],
+               where: str) -> str:
     """Stage a point's exemplars (they follow their point into ``metric_exemplars``); returns their JSON
     text, part of what makes the point distinct ("" when it has none)."""
     exemplars = getattr(point, "exemplars", None)
     if not exemplars:
         return ""
     cols = batch.cols["exemplars"]
-    ordinal = batch.count("points")
     for i, ex in enumerate(exemplars):
         here = f"{where}.exemplars[{i}]"
         value = ex.asDouble if ex.asDouble is not None else ex.asInt

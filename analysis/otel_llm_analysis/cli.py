@@ -139,6 +139,13 @@ def _guard(fn: Any, *args: Any, **kwargs: Any) -> Any:
 # --- ingest -------------------------------------------------------------------
 
 
+#: ``otel-llm ingest`` exit code when everything readable loaded but some input did not (see the listed problems).
+INGEST_PROBLEMS_EXIT = 3
+INGEST_EPILOG = ("Exit codes: 0 loaded, no problems; 1 nothing loaded (a missing path, an unusable database); "
+                 f"{INGEST_PROBLEMS_EXIT} loaded with problems: every readable line is in, and each line, item or "
+                 "value that is not is listed with file:line and reason.")
+
+
 def ingest(
     paths: List[str] = typer.Argument(..., help="Files, directories or globs of traces/metrics/logs JSONL."),
     db: str = DbOption,
@@ -167,6 +174,8 @@ def ingest(
     console.print(report.summary(), highlight=False)
     for problem in report.bad_lines:
         console.print(f"[red]bad line[/red] {problem}", highlight=False, markup=True, soft_wrap=True)
+    if report.bad_lines:
+        raise typer.Exit(INGEST_PROBLEMS_EXIT)
 
 
 def _matches(spec: str) -> bool:
@@ -565,7 +574,7 @@ def _result_rows(store: Any, result: Result, filters: Any, *, by: Optional[str],
 
 def register(app: typer.Typer) -> None:
     """Add the analysis commands (ingest, summary, trends, budget, ...) to the root ``app``."""
-    app.command("ingest")(ingest)
+    app.command("ingest", epilog=INGEST_EPILOG)(ingest)
     app.command("summary")(summary)
     app.command("trends")(trends)
     app.command("budget", epilog=BUDGET_EPILOG)(budget)
