@@ -108,17 +108,9 @@ class Batch:
         raw = bytes(resource.attributes) if resource is not None else b""
         rid = self._resource_ids.get(raw)
         if rid is None:
-            if resource is not None:
-                self._not_kept_resource(resource)
             rid = self._resource_ids[raw] = len(self.resources)
             self.resources.append(_text(raw))
         return rid
-
-    def _not_kept_resource(self, resource: Any) -> None:
-        if resource.droppedAttributesCount:
-            self.not_kept["resource dropped-attribute counts"] += 1
-        if resource.entityRefs and bytes(resource.entityRefs) not in (b"[]", b"null"):
-            self.not_kept["resource entity references"] += 1
 
 
 def _text(raw: bytes | msgspec.Raw) -> str:
@@ -347,11 +339,17 @@ def _scope(holder: Any, batch: Batch) -> tuple[str, str, str]:
 
 
 def _resource(holder: Any, batch: Batch, report: Callable[..., None], where: str) -> int:
+    """The interned id of a resource; counts what no table keeps."""
     if holder.schemaUrl:
         batch.not_kept["resource schema URLs"] += 1
     resource = holder.resource
-    if resource is not None and resource.attributes and memoryview(resource.attributes)[0] != _OPEN_BRACKET:
-        resource.attributes = _attrs(resource.attributes, report, f"{where}.resource")
+    if resource is not None:
+        if resource.attributes and memoryview(resource.attributes)[0] != _OPEN_BRACKET:
+            resource.attributes = _attrs(resource.attributes, report, f"{where}.resource")
+        if resource.droppedAttributesCount:
+            batch.not_kept["resource dropped-attribute counts"] += 1
+        if resource.entityRefs and bytes(resource.entityRefs) not in (b"[]", b"null"):
+            batch.not_kept["resource entity references"] += 1
     return batch.resource_id(resource)
 
 
@@ -403,8 +401,7 @@ def _append_spans(resource_spans: list[Any], batch: Batch, report: Callable[...,
             ttft: list[int | None] = [None] * count
             for i, span_events in enumerate(fields[_S["events"]]):
                 if span_events:
-                    ttft[i] = _append_events(spans[i], first + i, tids[i], sids[i], batch, report,
-                                             f"{where}.spans[{index[i]}]")
+                    ttft[i] = _append_events(spans[i], first + i, tids[i], sids[i], batch)
             cols["ttft_ns"] += ttft
             for i, span_links in enumerate(fields[_S["links"]]):
                 if span_links:
@@ -424,12 +421,11 @@ _COPIED = (("name", "name"), ("kind", "kind"), ("start_ns", "startTimeUnixNano")
            ("attrs", "attributes"))
 
 
-def _append_events(span: Any, ordinal: int, trace_id: str, span_id: str, batch: Batch,
-                   report: Callable[..., None], where: str) -> int | None:
+def _append_events(span: Any, ordinal: int, trace_id: str, span_id: str, batch: Batch) -> int | None:
     """Events of one span; returns its time to first token (ns) when it has an ``llm.first_token``."""
     ev = batch.cols["events"]
     first_token = None
-    for i, event in enumerate(span.events):
+    for event in span.events:
         ev["span_ord"].append(ordinal)
         ev["trace_id"].append(trace_id)
         ev["span_id"].append(span_id)

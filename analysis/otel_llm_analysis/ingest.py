@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import duckdb
 import pyarrow as pa
@@ -44,7 +44,7 @@ from otel_llm_analysis import _statements as sql
 from otel_llm_analysis._decode import Batch, Problem, decode_line
 from otel_llm_analysis._ledger import Ledger, Read
 from otel_llm_analysis._rows import TABLES
-from otel_llm_analysis._sources import FileChanged, FileInfo, Reader, SourceError, expand, stat_file
+from otel_llm_analysis._sources import FileChanged, FileInfo, Reader, Record, SourceError, expand, stat_file
 from otel_llm_analysis._spellings import SPELLINGS
 
 __all__ = ["FileReport", "IngestReport", "ingest", "SourceError"]
@@ -488,6 +488,14 @@ class _Pipeline:
                 pass
 
 
+def _read(reader: Reader, failed: list[Exception]) -> Iterator[Record]:
+    """The reader's records; a failure to *read* (not one of the caller's) ends them into ``failed``."""
+    try:
+        yield from reader
+    except (FileChanged, OSError) as exc:
+        failed.append(exc)
+
+
 class _Loader:
     """Reads files into batches that span files, submitting each when it is full."""
 
@@ -503,27 +511,31 @@ class _Loader:
         file_report = FileReport(str(info.path), info.format, plan.status)
         self.report.files.append(file_report)
         if plan.status == "unchanged" and info.format == "zstd":
-            return  # a stream's size and mtime are all there is to compare without decompressing it
+            # A stream's size and mtime are all there is to compare without decompressing it.
+            self.reads.append(Read(info, plan.offset, plan.line_no, plan.tail))
+            return
         reader = Reader(info, plan.offset, plan.line_no, plan.tail)
         batch = self.batch
         batch.start_file(str(info.path))
         previous = None
-        try:
-            for record in reader:
-                if record.data is not None:
-                    decode_line(record.data, batch, record.line_no)
-                else:
-                    batch.problems.append(Problem(batch.source, record.line_no, record.error or "unreadable"))
-                if self.on_progress is not None:
-                    self.on_progress(record.end_offset - (reader.offset if previous is None else previous))
-                previous = record.end_offset
-                if batch.rows >= self.batch_rows:
-                    self._submit()
-                    batch = self.batch
-                    batch.start_file(str(info.path))
-        except FileChanged as exc:
+        failed: list[Exception] = []
+        for record in _read(reader, failed):
+            if record.data is not None:
+                decode_line(record.data, batch, record.line_no)
+            else:
+                batch.problems.append(Problem(batch.source, record.line_no, record.error or "unreadable"))
+            if self.on_progress is not None:
+                self.on_progress(record.end_offset - (reader.offset if previous is None else previous))
+            previous = record.end_offset
+            if batch.rows >= self.batch_rows:
+                self._submit()
+                batch = self.batch
+                batch.start_file(str(info.path))
+        if failed:  # replaced, removed or unreadable since it was listed: the next run reads it
             file_report.status = "skipped"
-            batch.problems.append(Problem(str(info.path), 0, str(exc)))
+            exc = failed[0]
+            reason = str(exc) if isinstance(exc, FileChanged) else f"cannot read: {exc}; it is read next run"
+            self.batch.problems.append(Problem(str(info.path), 0, reason))
             return
         if not reader.resumed and plan.offset:
             file_report.status = "rewritten"
@@ -552,14 +564,21 @@ def ingest(
 ) -> IngestReport:
     """Load every new complete line of the files named by ``specs`` into ``con``'s tables.
 
-    Raises :class:`SourceError` before loading anything when a path is missing.
-    Bad input never raises: it is reported in ``IngestReport.bad_lines`` with
-    file, line and reason, and the rest loads. ``on_progress`` receives byte
+    Raises :class:`SourceError` before loading anything when a path named in
+    ``specs`` is missing. Bad input never raises: it is reported in
+    ``IngestReport.bad_lines`` with file, line and reason, and the rest loads; so
+    is a file that vanishes or cannot be read once listed (line 0). ``on_progress`` receives byte
     counts as lines are consumed (for progress bars).
     """
     started = time.perf_counter()
-    infos = [stat_file(p) for p in expand(specs)]
     report = IngestReport()
+    infos = []
+    for path in expand(specs):
+        try:
+            infos.append(stat_file(path))
+        except SourceError as exc:  # listed, then removed (a rotation's clean-up) or unreadable
+            report.files.append(FileReport(str(path), "", "skipped"))
+            report.bad_lines.append(Problem(str(path), 0, str(exc)))
     ledger = Ledger(con)
     # Row order inside a table carries no meaning here; letting DuckDB write in
     # parallel is what keeps inserts off the critical path.
@@ -597,7 +616,7 @@ def ingest(
         con.execute(f"SET threads = {int(threads)}")
         if on_disk:
             con.execute(restore_limit)
-    order = {str(info.path): i for i, info in enumerate(infos)}
+    order = {str(f.path): i for i, f in enumerate(report.files)}
     report.bad_lines.sort(key=lambda p: (order.get(p.path, -1), p.line))
     report.seconds = time.perf_counter() - started
     return report

@@ -197,13 +197,15 @@ def test_what_no_table_keeps_is_counted_in_the_report(store: TraceStore, tmp_pat
                    scope={"name": "lib", "attributes": key_values({"a": 1}), "droppedAttributesCount": 1})
     spans["resourceSpans"][0]["schemaUrl"] = "https://opentelemetry.io/schemas/1.30.0"
     spans["resourceSpans"][0]["resource"]["droppedAttributesCount"] = 2
+    spans["resourceSpans"][0]["resource"]["entityRefs"] = [{"type": "service", "idKeys": ["service.name"]}]
     metrics = _metrics({"name": "g", "metadata": key_values({"m": "x"}),
                         "gauge": {"dataPoints": [{"timeUnixNano": T0, "asInt": "1"}]}})
     report = store.ingest(_write(tmp_path / "mixed.jsonl", spans, spans, metrics))
     assert report.bad_lines == []
     assert report.not_kept == {
         "scope schema URLs": 2, "resource schema URLs": 2, "scope attribute lists": 2,
-        "scope dropped-attribute counts": 2, "resource dropped-attribute counts": 1, "metric metadata lists": 1}
+        "scope dropped-attribute counts": 2, "resource dropped-attribute counts": 2, "resource entity references": 2,
+        "metric metadata lists": 1}
     assert "; not kept: " in report.summary() and "2 resource schema URLs" in report.summary()
 
 

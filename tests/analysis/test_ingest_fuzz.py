@@ -163,7 +163,7 @@ def test_mutants_never_stop_an_ingest_and_good_lines_load(seed_lines: list[bytes
 
 def _first_failing(seed_lines: list[bytes], tmp_path: Path) -> str:
     """Replays the cases one by one into fresh stores: the first whose mutant raises."""
-    for case, name, original, mutant in mutants(SEED, seed_lines, CASES):
+    for case, name, _, mutant in mutants(SEED, seed_lines, CASES):
         path = tmp_path / f"case-{case}.jsonl"
         path.write_bytes(mutant + b"\n")
         try:
