@@ -70,9 +70,10 @@ class Batch:
     """Staged rows of one insert, possibly from many files: column lists per table.
 
     ``resources`` holds each distinct resource attribute list once (per batch);
-    rows refer to it by index, so the resource MAP is built once, not per span.
-    ``sources`` interns file paths the same way (rows hold an index). Call
-    :meth:`start_file` before decoding a file's lines.
+    ``contexts`` what the rows of one scope of one line share (file, line,
+    resource, scope: ``_rows.CONTEXT``). Rows refer to both by index, so the
+    resource MAP is built once, not per span, and a row stages one int for all
+    of it. Call :meth:`start_file` before decoding a file's lines.
     """
 
     def __init__(self) -> None:
@@ -80,9 +81,9 @@ class Batch:
             name: {column: [] for column in table.staged_names} for name, table in TABLES.items()}
         self.resources: list[str] = []
         self._resource_ids: dict[bytes, int] = {}
-        self.sources: list[str] = []
+        self.contexts: list[tuple[Any, ...]] = []
+        self._context_ids: dict[tuple[Any, ...], int] = {}
         self.source = ""
-        self.source_id = -1
         self.problems: list[Problem] = []
         self.not_kept: Counter[str] = Counter()
         self.lines = 0  # lines decoded into this batch
@@ -90,8 +91,15 @@ class Batch:
 
     def start_file(self, path: str) -> None:
         self.source = path
-        self.source_id = len(self.sources)
-        self.sources.append(path)
+
+    def context(self, resource_id: int, scope: tuple[str, str, str]) -> int:
+        """The id of (this file, this line, ``resource_id``, ``scope``) for the rows about to be added."""
+        key = (self.source, self.line_no, resource_id, *scope)
+        ctx = self._context_ids.get(key)
+        if ctx is None:
+            ctx = self._context_ids[key] = len(self.contexts)
+            self.contexts.append(key)
+        return ctx
 
     def count(self, table: str) -> int:
         return len(next(iter(self.cols[table].values())))
@@ -370,12 +378,11 @@ def _append_spans(resource_spans: list[Any], batch: Batch, report: Callable[...,
     """Spans of one line. Their attribute lists are checked when staged (``ingest._joined_strings``):
     a first-byte test per span here cost more than all the other fields together."""
     cols = batch.cols["spans"]
-    line_no = batch.line_no
     for ri, rs in enumerate(resource_spans):
         rid = _resource(rs, batch, report, f"$.resourceSpans[{ri}]")
         for si, ss in enumerate(rs.scopeSpans):
             spans = ss.spans
-            scope_name, scope_version, _ = _scope(ss, batch)
+            scope = _scope(ss, batch)
             if not spans:
                 continue
             where = f"$.resourceSpans[{ri}].scopeSpans[{si}]"
@@ -407,11 +414,7 @@ def _append_spans(resource_spans: list[Any], batch: Batch, report: Callable[...,
                 if span_links:
                     _append_links(span_links, first + i, tids[i], sids[i], batch, report,
                                   f"{where}.spans[{index[i]}]")
-            cols["scope_name"] += [scope_name] * count
-            cols["scope_version"] += [scope_version] * count
-            cols["resource_id"] += [rid] * count
-            cols["source_file"] += [batch.source_id] * count
-            cols["line"] += [line_no] * count
+            cols["ctx"] += [batch.context(rid, scope)] * count
 
 
 #: Staged span column <- span field, copied as decoded.
@@ -501,7 +504,7 @@ def _append_metrics(resource_metrics: list[Any], batch: Batch, report: Callable[
         where_r = f"$.resourceMetrics[{ri}]"
         rid = _resource(rm, batch, report, where_r)
         for si, sm in enumerate(rm.scopeMetrics):
-            scope_name, scope_version, scope_attrs = _scope(sm, batch)
+            ctx = batch.context(rid, _scope(sm, batch))
             for mi, metric in enumerate(sm.metrics):
                 where_m = f"{where_r}.scopeMetrics[{si}].metrics[{mi}]"
                 if metric.metadata and bytes(metric.metadata) not in (b"[]", b"null"):
@@ -526,15 +529,10 @@ def _append_metrics(resource_metrics: list[Any], batch: Batch, report: Callable[
                         cols["unit"].append(metric.unit)
                         cols["temporality"].append(temporality)
                         cols["is_monotonic"].append(monotonic)
-                        cols["scope_name"].append(scope_name)
-                        cols["scope_version"].append(scope_version)
-                        cols["scope_attrs"].append(scope_attrs)
-                        cols["resource_id"].append(rid)
+                        cols["ctx"].append(ctx)
                         cols["flags"].append(p.flags)
                         cols["attrs"].append(p.attributes)
                         cols["exemplars"].append(_exemplars(p, ordinal, metric.name, batch, report, where_p))
-                        cols["source_file"].append(batch.source_id)
-                        cols["line"].append(batch.line_no)
 
 
 def _point_values(kind: str, p: Any) -> dict[str, Any]:
@@ -587,7 +585,7 @@ def _append_logs(resource_logs: list[Any], batch: Batch, report: Callable[..., N
         where_r = f"$.resourceLogs[{ri}]"
         rid = _resource(rl, batch, report, where_r)
         for si, sl in enumerate(rl.scopeLogs):
-            scope_name, scope_version, scope_attrs = _scope(sl, batch)
+            ctx = batch.context(rid, _scope(sl, batch))
             for li, rec in enumerate(sl.logRecords):
                 where = f"{where_r}.scopeLogs[{si}].logRecords[{li}]"
                 cols["time_ns"].append(rec.timeUnixNano)
@@ -599,14 +597,9 @@ def _append_logs(resource_logs: list[Any], batch: Batch, report: Callable[..., N
                 cols["span_id"].append(_optional_id(rec.spanId, 8, report, where, "span id"))
                 cols["flags"].append(rec.flags)
                 cols["event_name"].append(rec.eventName)
-                cols["scope_name"].append(scope_name)
-                cols["scope_version"].append(scope_version)
-                cols["scope_attrs"].append(scope_attrs)
-                cols["resource_id"].append(rid)
+                cols["ctx"].append(ctx)
                 cols["dropped_attributes_count"].append(rec.droppedAttributesCount)
                 cols["attrs"].append(rec.attributes)
-                cols["source_file"].append(batch.source_id)
-                cols["line"].append(batch.line_no)
 
 
 def _body(raw: msgspec.Raw, report: Callable[..., None], where: str) -> str | None:

@@ -5,7 +5,8 @@ the decoder's column lists, the Arrow schemas and the insert SQL) and the copies
 drifted. Here each table is two lists, and everything else is derived:
 
 * **staged** columns - what :mod:`._decode` appends per row, with their Arrow
-  types: the decoder's column lists and the Arrow schema handed to DuckDB.
+  types: the decoder's column lists and the Arrow schema handed to DuckDB
+  (plus :data:`CONTEXT`, what the rows of one scope of one line share).
 * **stored** columns - name, SQL type, the SQL expression that computes the
   value from a staged row (see :mod:`.ingest` for the names each statement
   offers: the staged columns, ``k``/``v`` attribute lists, ``has_other``,
@@ -30,6 +31,7 @@ from otel_llm import semconv
 from otel_llm_analysis._spellings import SPELLINGS
 
 __all__ = [
+    "CONTEXT",
     "SPAN_KINDS",
     "Column",
     "TABLES",
@@ -147,10 +149,14 @@ _JSON = pa.large_string()  # raw attribute JSON: one buffer per batch may pass 2
 _I32 = pa.int32()
 _I64 = pa.int64()
 _F64 = pa.float64()
-_SOURCE = pa.dictionary(pa.int32(), pa.string())  # the file, interned per batch
 
-#: Staged by every table that stores rows from files: where each row came from.
-_PROVENANCE: tuple[tuple[str, pa.DataType], ...] = (("source_file", _SOURCE), ("line", _I32))
+#: What rows of one scope of one line share, staged once per batch (``_b_ctx``) and
+#: referred to by each row's ``ctx``: where the rows came from, their resource
+#: (``_b_res``) and their instrumentation scope. One int per row instead of six.
+CONTEXT: tuple[tuple[str, pa.DataType], ...] = (
+    ("ctx", _I32), ("source_file", _TEXT), ("line", _I32), ("resource_id", _I32), ("scope_name", _TEXT),
+    ("scope_version", _TEXT), ("scope_attrs", _JSON),
+)
 
 
 # --- spans -------------------------------------------------------------------------
@@ -160,9 +166,9 @@ SPANS = Table(
     staged=(
         ("trace_id", _TEXT), ("span_id", _TEXT), ("parent_span_id", _TEXT), ("name", _TEXT), ("kind", _I32),
         ("start_ns", _I64), ("end_ns", _I64), ("status_code", _I32), ("status_message", _TEXT),
-        ("scope_name", _TEXT), ("scope_version", _TEXT), ("trace_state", _TEXT), ("flags", _I64),
-        ("dropped_attributes_count", _I64), ("dropped_events_count", _I64), ("dropped_links_count", _I64),
-        ("resource_id", _I32), ("attrs", _JSON), ("ttft_ns", _I64), *_PROVENANCE,
+        ("trace_state", _TEXT), ("flags", _I64), ("dropped_attributes_count", _I64),
+        ("dropped_events_count", _I64), ("dropped_links_count", _I64), ("ctx", _I32), ("attrs", _JSON),
+        ("ttft_ns", _I64),
     ),
     stored=(
         Column("trace_id", "VARCHAR NOT NULL", "trace_id"),
@@ -283,13 +289,11 @@ POINTS = Table(
     staged=(
         ("time_ns", _I64), ("start_ns", _I64), ("metric_name", _TEXT), ("description", _TEXT),
         ("metric_type", _TEXT), ("unit", _TEXT), ("temporality", _TEXT), ("is_monotonic", pa.bool_()),
-        ("scope_name", _TEXT), ("scope_version", _TEXT), ("scope_attrs", _JSON), ("resource_id", _I32),
-        ("attrs", _JSON), ("flags", _I64), ("value", _F64), ("count", _I64), ("sum", _F64), ("min", _F64),
+        ("ctx", _I32), ("attrs", _JSON), ("flags", _I64), ("value", _F64), ("count", _I64), ("sum", _F64), ("min", _F64),
         ("max", _F64), ("bucket_counts", pa.list_(_I64)), ("explicit_bounds", pa.list_(_F64)), ("scale", _I32),
         ("zero_count", _I64), ("zero_threshold", _F64), ("positive_offset", _I32),
         ("positive_bucket_counts", pa.list_(_I64)), ("negative_offset", _I32),
         ("negative_bucket_counts", pa.list_(_I64)), ("quantile_values", _QUANTILES), ("exemplars", _JSON),
-        *_PROVENANCE,
     ),
     stored=(
         Column("time", "TIMESTAMP", ts("time_ns")),
@@ -350,8 +354,7 @@ LOGS = Table(
     staged=(
         ("time_ns", _I64), ("observed_ns", _I64), ("severity_number", _I32), ("severity_text", _TEXT),
         ("body", _JSON), ("trace_id", _TEXT), ("span_id", _TEXT), ("flags", _I64), ("event_name", _TEXT),
-        ("scope_name", _TEXT), ("scope_version", _TEXT), ("scope_attrs", _JSON), ("resource_id", _I32),
-        ("dropped_attributes_count", _I64), ("attrs", _JSON), *_PROVENANCE,
+        ("ctx", _I32), ("dropped_attributes_count", _I64), ("attrs", _JSON),
     ),
     stored=(
         Column("time", "TIMESTAMP", f"{ts('coalesce(nullif(time_ns, 0), observed_ns)')}",

@@ -106,6 +106,12 @@ _RESOURCES = f"""res AS (
     FROM {kv_from("(SELECT resource_id, attrs, attrs AS resource_text FROM _b_res)")}
 )"""
 
+
+def _in_context(rows: str) -> str:
+    """``rows`` (with ``ctx``) joined to their context (file, line, scope) and resource MAP."""
+    return (f"(SELECT b.*, c.* EXCLUDE (ctx), res.resource_attributes, res.resource_text "
+            f"FROM {rows} b JOIN _b_ctx c USING (ctx) JOIN res USING (resource_id))")
+
 # --- spans, their events and links -----------------------------------------------------
 
 NEW_SPANS = """
@@ -131,11 +137,9 @@ INSERT INTO span_rows BY NAME
 WITH {_RESOURCES}
 SELECT
     {SPANS.select_list()}
-FROM (SELECT *{_RAW} FROM (SELECT *, {_HAS_OTHER} FROM (
-    SELECT b.*, res.resource_attributes
-    FROM {kv_from("(SELECT * FROM _b_spans WHERE ord IN (SELECT ord FROM _new_spans))")} b
-    JOIN res USING (resource_id)
-)))
+FROM (SELECT *{_RAW} FROM (SELECT *, {_HAS_OTHER} FROM
+    {_in_context(kv_from("(SELECT * FROM _b_spans WHERE ord IN (SELECT ord FROM _new_spans))"))}
+))
 """
 
 #: This batch's rows with a typed attribute present but unreadable (a token count
@@ -143,10 +147,11 @@ FROM (SELECT *{_RAW} FROM (SELECT *, {_HAS_OTHER} FROM (
 #: whose ``unreadable_columns`` are all NULL are skipped on their statistics, and
 #: the few rows left are matched to this batch's new spans.
 UNREADABLE_SPANS = """
-SELECT b.source_file, b.line, s.span_id, s.unreadable_columns, s.attr_keys, s.attr_values
+SELECT c.source_file, c.line, s.span_id, s.unreadable_columns, s.attr_keys, s.attr_values
 FROM (SELECT trace_id, span_id, unreadable_columns, attr_keys, attr_values
       FROM span_rows WHERE unreadable_columns IS NOT NULL) s
 JOIN _b_spans b ON b.trace_id = s.trace_id AND b.span_id = s.span_id
+JOIN _b_ctx c USING (ctx)
 WHERE b.ord IN (SELECT ord FROM _new_spans)
 """
 
@@ -164,19 +169,20 @@ INSERT_LINKS = _following(LINKS, "links")
 
 # --- logs and metric points (+ exemplars) ----------------------------------------------
 
-#: Staged columns that are bookkeeping, not content: left out of the content key.
-_NOT_CONTENT = frozenset({"resource_id", "source_file", "line", "attrs"})
+#: What a row's key hashes besides its own staged values: its scope, attributes and resource
+#: (not where it was read: the same record in two files is one record).
+_CONTEXT_CONTENT = ("scope_name", "scope_version", "scope_attrs", "attrs_text", "resource_text")
 
 
 def _stage_keyed(table: Table, kind: str) -> str:
     """First occurrence per content key of the batch's rows, minus those already stored."""
-    content = [f"b.{name}" for name in table.staged_names if name not in _NOT_CONTENT]
+    content = [name for name in table.staged_names if name not in ("ctx", "attrs")] + list(_CONTEXT_CONTENT)
     return f"""
 CREATE OR REPLACE TEMP TABLE _stage_{kind} AS
 WITH {_RESOURCES},
 keyed AS (
-    SELECT b.*, res.resource_attributes, hash({", ".join(content)}, b.attrs_text, res.resource_text) AS row_key
-    FROM {kv_from(f"(SELECT *, attrs AS attrs_text FROM _b_{kind})")} b JOIN res USING (resource_id)
+    SELECT *, hash({", ".join(content)}) AS row_key
+    FROM {_in_context(kv_from(f"(SELECT *, attrs AS attrs_text FROM _b_{kind})"))}
 ), fresh AS (SELECT min(ord) AS ord FROM keyed GROUP BY row_key)
 SELECT k.* FROM keyed k JOIN fresh USING (ord)
 WHERE NOT EXISTS (SELECT 1 FROM {table.name} t WHERE t.row_key = k.row_key)

@@ -33,17 +33,17 @@ from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import accumulate
-from operator import itemgetter
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from otel_llm_analysis import _statements as sql
 from otel_llm_analysis._decode import Batch, Problem, decode_line
 from otel_llm_analysis._ledger import Ledger, Read
-from otel_llm_analysis._rows import TABLES
+from otel_llm_analysis._rows import CONTEXT, TABLES
 from otel_llm_analysis._sources import FileChanged, FileInfo, Reader, Record, SourceError, expand, stat_file
 from otel_llm_analysis._spellings import SPELLINGS
 
@@ -132,64 +132,51 @@ class IngestReport:
 # --- staging: column lists -> Arrow ----------------------------------------------------
 
 
-_EMPTY_LIST = b"[]"
-_OPEN_BRACKET = ord("[")
-
-
 def _joined_strings(items: list[Any], on_bad: Callable[[int, bytes], None]) -> pa.Array:
     """Raw attribute JSON slices -> one Arrow string array: one C-level join, no per-item str objects.
 
     Absent lists become ``[]``. A value that is not a JSON array (the typed
     decoder skipped over it unchecked) is handed to ``on_bad`` and stored as no
-    attributes; ``null`` (the proto3 JSON default) silently so.
+    attributes; ``null`` (the proto3 JSON default) silently so. The check is one
+    vectorised pass over the joined array.
     """
-    lengths = list(map(len, items))
-    if 0 in lengths:
-        items = [item or _EMPTY_LIST for item in items]
-        lengths = list(map(len, items))
     data = b"".join(items)
-    offsets = array("q", accumulate(lengths, initial=0))
-    if items and set(_first_bytes(data, offsets)) != {_OPEN_BRACKET}:
-        items = list(items)
-        for i, start in enumerate(offsets[:-1]):
-            if data[start] != _OPEN_BRACKET:
-                raw = bytes(items[i])
-                if raw != b"null":
-                    on_bad(i, raw)
-                items[i] = _EMPTY_LIST
-        return _joined_strings(items, on_bad)
+    offsets = array("q", accumulate(map(len, items), initial=0))
     arr = pa.LargeStringArray.from_buffers(len(items), pa.py_buffer(offsets), pa.py_buffer(data))
     try:
         arr.validate(full=True)  # UTF-8: the decoder skipped over these bytes without checking
     except pa.ArrowInvalid:
         arr = pa.array([bytes(i).decode("utf-8", "replace") for i in items], pa.large_string())
-    return arr
+    is_list = pc.starts_with(arr, "[")
+    if pc.all(is_list).as_py() is not False:
+        return arr
+    odd = pc.and_(pc.invert(is_list), pc.not_equal(pc.binary_length(arr), 0))
+    for i in pc.indices_nonzero(odd).to_pylist():
+        raw = bytes(items[i])
+        if raw != b"null":
+            on_bad(i, raw)
+    return pc.if_else(is_list, arr, pa.scalar("[]", pa.large_string()))
 
 
-def _first_bytes(data: bytes, offsets: array) -> tuple[int, ...]:
-    """``data[o]`` for each item start, in one C-level call (itemgetter of one index is not a tuple)."""
-    starts = offsets[:-1]
-    return (data[starts[0]],) if len(starts) == 1 else itemgetter(*starts)(data)
-
-
-def _arrow(kind: str, columns: dict[str, list[Any]], sources: pa.Array,
-           on_bad: Callable[[int, bytes], None]) -> pa.Table:
-    schema = TABLES[kind].arrow_schema()
-    arrays = []
-    for f in schema:
-        values = columns[f.name]
-        if f.name == "attrs":
-            arrays.append(_joined_strings(values, on_bad))
-        elif f.name == "source_file":
-            arrays.append(pa.DictionaryArray.from_arrays(pa.array(values, pa.int32()), sources))
-        else:
-            arrays.append(pa.array(values, f.type))
+def _arrow(schema: pa.Schema, columns: dict[str, list[Any]], on_bad: Callable[[int, bytes], None]) -> pa.Table:
+    arrays = [_joined_strings(columns[f.name], on_bad) if f.name == "attrs" else _array(columns[f.name], f.type)
+              for f in schema]
     n = len(arrays[0]) if arrays else 0
     arrays.append(pa.array(range(n), pa.int64()))
     table = pa.Table.from_arrays(arrays, schema=schema.append(pa.field("ord", pa.int64())))
     # Many small record batches: DuckDB scans an Arrow table one batch per task,
     # so a single 100k-row batch would keep the insert on one core.
     return pa.Table.from_batches(table.to_batches(max_chunksize=SCAN_CHUNK_ROWS), table.schema)
+
+
+def _array(values: list[Any], type: pa.DataType) -> pa.Array:
+    """``pa.array``, but a column that holds one empty value throughout (dropped counts of 0,
+    no trace state) is repeated in C rather than converted item by item."""
+    if values and not any(values) and values.count(values[0]) == len(values):
+        if values[0] is None:
+            return pa.nulls(len(values), type)
+        return pa.repeat(pa.scalar(values[0], type), len(values))
+    return pa.array(values, type)
 
 
 def _bad_attributes(batch: Batch, kind: str) -> Callable[[int, bytes], None]:
@@ -215,7 +202,8 @@ def _bad_attributes(batch: Batch, kind: str) -> Callable[[int, bytes], None]:
             what = f"metric {row['metric_name'][i]!r} point"
         else:
             what = "log record"
-        return batch.sources[row["source_file"][i]], row["line"][i], what
+        path, line = batch.contexts[row["ctx"][i]][:2]
+        return path, line, what
 
     def report(i: int, raw: bytes) -> None:
         path, line, where = located(i)
@@ -271,16 +259,21 @@ class _SpanKeys:
         return repeat
 
 
+_NO_CONTEXT = pa.schema(CONTEXT).empty_table()
+
+
 def _stage(batch: Batch, reads: list[Read], keys: _SpanKeys) -> _Staged:
     """Column lists -> Arrow. Runs on the decoding thread so the insert threads only run SQL."""
     spans = batch.cols["spans"]
     repeats = keys.repeats(spans["trace_id"], spans["span_id"]) if batch.spans else False
-    sources = pa.array(batch.sources, pa.string())
     tables = {"res": pa.table({"resource_id": pa.array(range(len(batch.resources)), pa.int32()),
-                               "attrs": pa.array(batch.resources, pa.string())})}
+                               "attrs": pa.array(batch.resources, pa.string())}),
+              "ctx": pa.Table.from_arrays([pa.array(range(len(batch.contexts)), pa.int32()),
+                                           *(pa.array(c, t) for c, (_, t) in zip(zip(*batch.contexts), CONTEXT[1:]))],
+                                          schema=pa.schema(CONTEXT)) if batch.contexts else _NO_CONTEXT}
     for kind, columns in batch.cols.items():
         if batch.count(kind):
-            tables[kind] = _arrow(kind, columns, sources, _bad_attributes(batch, kind))
+            tables[kind] = _arrow(TABLES[kind].arrow_schema(), columns, _bad_attributes(batch, kind))
     return _Staged(batch.problems, batch.not_kept, reads, batch.rows, tables,
                    check_stored=repeats or not keys.store_was_empty, repeats_run=repeats,
                    exclusive="points" in tables or "logs" in tables)
