@@ -59,6 +59,10 @@ def test_ingest_lists_bad_lines_and_exits_3_loaded_with_problems(tmp_path):
     with duckdb.connect(db, read_only=True) as con:  # everything readable is in
         assert con.execute("SELECT count(*) FROM spans").fetchone()[0] == len(data.spans)
     assert run("ingest", str(good), "--db", db).exit_code == 0  # nothing new, no problem
+    not_a_database = tmp_path / "other.duckdb"
+    not_a_database.write_bytes(b"not a database" * 100)
+    unusable = run("ingest", str(good), "--db", str(not_a_database))
+    assert unusable.exit_code == 1 and unusable.output.startswith("error: cannot open database")
 
 
 def test_summary_json_equals_the_records(ingested):

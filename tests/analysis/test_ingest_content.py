@@ -232,3 +232,25 @@ def test_a_store_made_before_a_column_existed_gains_it(tmp_path: Path) -> None:
         report = store.ingest(GOLDEN / "collector_traces.jsonl")
         assert report.bad_lines == [] and report.links_added == 1
         assert store.query("SELECT count(*) FROM spans WHERE flags = 256") == [(3,)]
+
+
+def test_the_readme_table_contract_names_only_real_columns(store: TraceStore) -> None:
+    import re
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    contract = readme[readme.index("### Tables (the contract for your SQL)"):readme.index("**Ingest guarantees.**")]
+    tables = {"spans": "spans", "span_events": "span_events", "span_links": "span_links",
+              "metric_points": "metric_points", "metric_exemplars": "metric_exemplars", "logs": "logs"}
+    for row in contract.splitlines():
+        cells = row.split(" | ")
+        name = re.match(r"\| `(\w+)`", row)
+        if not name or name.group(1) not in tables:
+            continue
+        columns = {c for (c,) in store.query("SELECT column_name FROM duckdb_columns() WHERE table_name = ? "
+                                             "UNION SELECT column_name FROM (DESCRIBE spans) WHERE ? = 'spans'",
+                                             [tables[name.group(1)], name.group(1)])}
+        named = {n for group in re.findall(r"`([^`]+)`", cells[-1]) for n in re.split(r"[,/ ]+", group) if n}
+        named -= {"chat", "graph_node", "vector_op", "llm_call", "gauge", "sum", "histogram",
+                  "exponential_histogram", "summary", "gen_ai.evaluation.result", "{quantile", "value}",
+                  "metric_points.row_key", "="}
+        assert named <= columns, (name.group(1), named - columns)
