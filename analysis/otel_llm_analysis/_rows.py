@@ -129,13 +129,15 @@ COUNT = "CASE WHEN TRY_CAST({0} AS BIGINT) >= 0 AND TRY_CAST({0} AS BIGINT) = TR
 NUMBER = "CASE WHEN isfinite(TRY_CAST({0} AS DOUBLE)) THEN TRY_CAST({0} AS DOUBLE) END"
 
 
-def attribute(name: str, sql_type: str = "VARCHAR", doc: str = "", parse: str | None = None) -> Column:
+def attribute(name: str, sql_type: str = "VARCHAR", note: str = "", parse: str | None = None) -> Column:
     """A column read from the first present spelling of attribute ``name`` (see ``SPELLINGS``).
 
-    With ``parse`` (:data:`COUNT`, :data:`NUMBER`), the attribute text is first
-    selected as ``_raw_<name>``; a value present but unreadable is stored as
-    NULL and reported with its file and line.
+    Its note is that spelling (plus ``note``). With ``parse`` (:data:`COUNT`,
+    :data:`NUMBER`), the attribute text is first selected as ``_raw_<name>``; a
+    value present but unreadable is stored as NULL and reported with its file
+    and line.
     """
+    doc = SPELLINGS[name][0] + (f": {note}" if note else "")
     raw = first(name)
     if parse is None:
         return Column(name, sql_type, raw, doc)
@@ -177,19 +179,21 @@ SPANS = Table(
         Column("name", "VARCHAR", "name"),
         Column("span_kind", "VARCHAR", _KIND_CASE, "INTERNAL | SERVER | CLIENT | PRODUCER | CONSUMER | UNSPECIFIED"),
         Column("service_name", "VARCHAR", f"coalesce(resource_attributes['{SERVICE_NAME}'], {first('service_name')})",
-               "resource service.name"),
+               f"{SERVICE_NAME} of the resource (else of the span)"),
         Column("scope_name", "VARCHAR", "nullif(scope_name, '')", "instrumentation scope"),
         Column("project", "VARCHAR",
-               f"coalesce({first('project')}, resource_attributes['{semconv.OTEL_LLM_PROJECT}'])", "otel_llm.project"),
-        attribute("otel_kind", doc="otel_llm.kind: chat | graph_node | vector_op | llm_call"),
+               f"coalesce({first('project')}, resource_attributes['{semconv.OTEL_LLM_PROJECT}'])",
+               f"{semconv.OTEL_LLM_PROJECT}, of the span or its resource"),
+        attribute("otel_kind", note=" | ".join((semconv.KIND_CHAT, semconv.KIND_GRAPH_NODE, semconv.KIND_VECTOR_OP,
+                                                semconv.KIND_LLM_CALL))),
         Column("start_time", "TIMESTAMP", ts("start_ns")),
         Column("end_time", "TIMESTAMP", ts("end_ns")),
         Column("duration_ms", "DOUBLE", "CASE WHEN start_ns > 0 AND end_ns > 0 THEN (end_ns - start_ns) / 1e6 END"),
         Column("status_code", "INTEGER", "status_code", "OTLP: 0 unset, 1 ok, 2 error"),
         Column("status_message", "VARCHAR", "status_message"),
-        attribute("error_type", doc="error.type"),
-        attribute("operation", doc="gen_ai.operation.name"),
-        attribute("provider", doc="gen_ai.provider.name, gen_ai.system, llm.provider"),
+        attribute("error_type"),
+        attribute("operation"),
+        attribute("provider"),
         Column("model", "VARCHAR", f"coalesce({first('response_model')}, {first('request_model')})",
                "response model, else request model"),
         attribute("request_model"),
@@ -205,13 +209,13 @@ SPANS = Table(
                f"WHEN starts_with({_FINISH}, '{{') THEN json_extract_string({_FINISH}, '$.values[*].*') "
                f"WHEN starts_with({_FINISH}, '[') THEN TRY_CAST(json({_FINISH}) AS VARCHAR[]) "
                f"ELSE [{_FINISH}] END"),
-        Column("stream_ttft_ms", "DOUBLE", "ttft_ns / 1e6", "first llm.first_token event - start_time"),
-        attribute("conversation_id", doc="gen_ai.conversation.id"),
-        attribute("user_id", doc="user.id"),
-        attribute("graph_node", doc="otel_llm.graph.node"),
-        attribute("db_system", doc="db.system.name"),
-        attribute("db_operation", doc="db.operation.name"),
-        attribute("db_collection", doc="db.collection.name"),
+        Column("stream_ttft_ms", "DOUBLE", "ttft_ns / 1e6", f"first {semconv.EVENT_LLM_FIRST_TOKEN} event - start_time"),
+        attribute("conversation_id"),
+        attribute("user_id"),
+        attribute("graph_node"),
+        attribute("db_system"),
+        attribute("db_operation"),
+        attribute("db_collection"),
         Column("attr_keys", "VARCHAR[]", "k", "span attributes: names ..."),
         Column("attr_values", "VARCHAR[]", "v", "... and values, aligned, keys unique"),
         Column("resource_attributes", "MAP(VARCHAR, VARCHAR)", "resource_attributes"),
@@ -254,11 +258,11 @@ EVENTS = Table(
         Column("name", "VARCHAR", "name"),
         Column("attributes", "MAP(VARCHAR, VARCHAR)", "map(k, v)"),
         Column("eval_name", "VARCHAR", lookup(semconv.GEN_AI_EVALUATION_NAME),
-               "gen_ai.evaluation.name (gen_ai.evaluation.result events)"),
+               f"{semconv.GEN_AI_EVALUATION_NAME} ({semconv.EVENT_EVALUATION_RESULT} events)"),
         Column("eval_score", "DOUBLE", f"TRY_CAST({lookup(semconv.GEN_AI_EVALUATION_SCORE_VALUE)} AS DOUBLE)",
-               "gen_ai.evaluation.score.value"),
+               semconv.GEN_AI_EVALUATION_SCORE_VALUE),
         Column("eval_label", "VARCHAR", lookup(semconv.GEN_AI_EVALUATION_SCORE_LABEL),
-               "gen_ai.evaluation.score.label: pass | warning | fail | ..."),
+               f"{semconv.GEN_AI_EVALUATION_SCORE_LABEL}: pass | warning | fail | ..."),
         Column("dropped_attributes_count", "BIGINT", "dropped_attributes_count"),
     ),
 )
@@ -389,15 +393,29 @@ def create_tables(con: Any) -> None:
     """Create every table, and add the columns a store made by an older version lacks.
 
     Columns are only ever added (the contract: add, never rename), so an old
-    store keeps its rows and gains the new columns, NULL for its old rows.
+    store keeps its rows and gains the new columns, NULL for its old rows. Each
+    column created gets its note as a comment: ``SELECT column_name, comment
+    FROM duckdb_columns() WHERE table_name = 'span_rows'`` documents the store.
     """
-    con.execute("\n".join(table.ddl() for table in TABLES.values()))
     existing: dict[str, set[str]] = {}
     for table, column in con.execute(
             "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = current_database() "
             "AND schema_name = 'main'").fetchall():
         existing.setdefault(table, set()).add(column)
+    created: list[tuple[str, Column]] = []
+    missing = [table.ddl() for table in TABLES.values() if table.name not in existing]
+    if missing:
+        con.execute("\n".join(missing))
     for table in TABLES.values():
+        have = existing.get(table.name)
+        if have is None:
+            created += [(table.name, c) for c in table.stored]
+            continue
         for c in table.stored:
-            if c.name not in existing.get(table.name, ()):
+            if c.name not in have:
                 con.execute(f"ALTER TABLE {table.name} ADD COLUMN {c.name} {c.sql_type.replace(' NOT NULL', '')}")
+                created.append((table.name, c))
+    comments = [f"COMMENT ON COLUMN {table}.{c.name} IS '{c.doc.replace(chr(39), chr(39) * 2)}';"
+                for table, c in created if c.doc]
+    if comments:
+        con.execute("\n".join(comments))
