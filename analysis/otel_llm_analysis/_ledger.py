@@ -73,13 +73,27 @@ _COLUMNS = ("identity", "head_len", "path", "format", "device", "inode", "size",
 
 
 class Ledger:
-    """The ``ingested_files`` rows of one store, indexed by (device, inode)."""
+    """The ``ingested_files`` rows of the files at hand, indexed by (device, inode).
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+    Only those rows are read: a store that has seen a hundred thousand rotated
+    files costs this run a filtered scan, not a hundred thousand Python objects.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, files: list[FileInfo]) -> None:
         self.con = con
-        rows = con.execute(
-            "SELECT device, inode, identity, head_len, format, size, mtime, bytes_read, lines, tail_digest "
-            "FROM ingested_files ORDER BY ingested_at").fetchall()
+        self.entries: dict[tuple[int, int], _Entry] = {}
+        if not files:
+            return
+        wanted = pa.table({"device": pa.array([f.device for f in files], pa.int64()),
+                           "inode": pa.array([f.inode for f in files], pa.int64())})
+        con.register("_ledger_wanted", wanted)
+        try:
+            rows = con.execute(
+                "SELECT device, inode, identity, head_len, format, size, mtime, bytes_read, lines, tail_digest "
+                "FROM ingested_files WHERE (device, inode) IN (SELECT (device, inode) FROM _ledger_wanted) "
+                "ORDER BY ingested_at").fetchall()
+        finally:
+            con.unregister("_ledger_wanted")
         self.entries = {(r[0], r[1]): _Entry(*r[2:]) for r in rows}  # the latest row per inode wins
 
     def plan(self, info: FileInfo) -> Plan:

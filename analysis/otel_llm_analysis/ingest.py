@@ -572,7 +572,7 @@ def ingest(
         except SourceError as exc:  # listed, then removed (a rotation's clean-up) or unreadable
             report.files.append(FileReport(str(path), "", "skipped"))
             report.bad_lines.append(Problem(str(path), 0, str(exc)))
-    ledger = Ledger(con)
+    ledger = Ledger(con, infos)
     # Row order inside a table carries no meaning here; letting DuckDB write in
     # parallel is what keeps inserts off the critical path.
     (preserve, memory_limit, threads, on_disk) = con.execute(
