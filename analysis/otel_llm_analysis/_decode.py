@@ -509,7 +509,8 @@ def _append_metrics(resource_metrics: list[Any], batch: Batch, report: Callable[
                 data = getattr(metric, field_name)
                 if data is None:
                     continue
-                temporality = _TEMPORALITY.get(getattr(data, "aggregationTemporality", 0))
+                number = getattr(data, "aggregationTemporality", 0)
+                temporality = _TEMPORALITY.get(number, str(number) if number else None)
                 monotonic = getattr(data, "isMonotonic", None)
                 for pi, p in enumerate(data.dataPoints):
                     where_p = f"{where_m}.{field_name}.dataPoints[{pi}]"

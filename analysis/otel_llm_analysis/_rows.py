@@ -145,7 +145,9 @@ def attribute(name: str, sql_type: str = "VARCHAR", note: str = "", parse: str |
 
 
 _FINISH = first("finish_reasons")
-_KIND_CASE = "CASE kind " + " ".join(f"WHEN {k} THEN '{v}'" for k, v in SPAN_KINDS.items()) + " END"
+#: A kind outside the enum keeps its number ('7') rather than turning into NULL.
+_KIND_CASE = ("CASE kind " + " ".join(f"WHEN {k} THEN '{v}'" for k, v in SPAN_KINDS.items())
+              + " ELSE CAST(kind AS VARCHAR) END")
 _TEXT = pa.string()
 _JSON = pa.large_string()  # raw attribute JSON: one buffer per batch may pass 2 GB
 _I32 = pa.int32()
@@ -177,7 +179,8 @@ SPANS = Table(
         Column("span_id", "VARCHAR NOT NULL", "span_id"),
         Column("parent_span_id", "VARCHAR", "parent_span_id"),
         Column("name", "VARCHAR", "name"),
-        Column("span_kind", "VARCHAR", _KIND_CASE, "INTERNAL | SERVER | CLIENT | PRODUCER | CONSUMER | UNSPECIFIED"),
+        Column("span_kind", "VARCHAR", _KIND_CASE,
+               "INTERNAL | SERVER | CLIENT | PRODUCER | CONSUMER | UNSPECIFIED (another number: as sent)"),
         Column("service_name", "VARCHAR", f"coalesce(resource_attributes['{SERVICE_NAME}'], {first('service_name')})",
                f"{SERVICE_NAME} of the resource (else of the span)"),
         Column("scope_name", "VARCHAR", "nullif(scope_name, '')", "instrumentation scope"),
@@ -306,7 +309,7 @@ POINTS = Table(
         Column("metric_type", "VARCHAR", "metric_type",
                "gauge | sum | histogram | exponential_histogram | summary"),
         Column("unit", "VARCHAR", "nullif(unit, '')"),
-        Column("temporality", "VARCHAR", "temporality", "cumulative | delta | NULL"),
+        Column("temporality", "VARCHAR", "temporality", "cumulative | delta | NULL (another number: as sent)"),
         Column("is_monotonic", "BOOLEAN", "is_monotonic"),
         Column("service_name", "VARCHAR", f"resource_attributes['{SERVICE_NAME}']"),
         Column("scope_name", "VARCHAR", "nullif(scope_name, '')"),

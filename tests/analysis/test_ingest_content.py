@@ -65,6 +65,14 @@ def test_links_trace_state_flags_and_dropped_counts_are_stored(store: TraceStore
                        "dropped_links_count FROM spans") == [("1.2", "vendor=1", 769, 3, 4, 5)]
 
 
+def test_enum_numbers_outside_the_enum_are_kept_as_sent(store: TraceStore, tmp_path: Path) -> None:
+    metric = {"name": "c", "sum": {"aggregationTemporality": 7, "dataPoints": [{"timeUnixNano": T0, "asInt": "1"}]}}
+    report = store.ingest(_write(tmp_path / "x.jsonl", _spans(_span("00f067aa0ba902b7", kind=9)), _metrics(metric)))
+    assert report.bad_lines == []
+    assert store.query("SELECT span_kind FROM spans") == [("9",)]
+    assert store.query("SELECT temporality FROM metric_points") == [("7",)]
+
+
 # --- logs ------------------------------------------------------------------------------
 
 
