@@ -28,7 +28,6 @@ __all__ = [
     "LLM_CALL",
     "PROVIDER_NAMES",
     "REQUEST_MODEL_JSON",
-    "attribute_names",
     "cost_rank_sql",
     "cost_sql",
     "kind_sql",
@@ -107,14 +106,6 @@ REQUEST_MODEL_JSON: tuple[tuple[str, str], ...] = (
 #: table); ``producer``: another producer's cost attribute; ``ingest``: otel-llm
 #: priced the tokens at ingest (``cost_table`` names the table).
 COST_SOURCES: tuple[str, ...] = ("sdk", "producer", "ingest")
-
-
-def attribute_names() -> tuple[str, ...]:
-    """Every attribute the builders below may read (for an engine's fast "has any" test)."""
-    names = [name for name, _ in KIND_SOURCES]
-    names += [name for name, _ in REQUEST_MODEL_JSON]
-    names.append(semconv.OTEL_LLM_COST_SOURCE)
-    return tuple(dict.fromkeys(names))
 
 
 def _quote(text: str) -> str:
