@@ -419,32 +419,31 @@ TABLES: Mapping[str, Table] = {
 
 
 def create_tables(con: Any) -> None:
-    """Create every table, and add the columns a store made by an older version lacks.
+    """Create every table, add the columns a store made by an older version lacks, and note them.
 
     Columns are only ever added (the contract: add, never rename), so an old
-    store keeps its rows and gains the new columns, NULL for its old rows. Each
-    column created gets its note as a comment: ``SELECT column_name, comment
-    FROM duckdb_columns() WHERE table_name = 'span_rows'`` documents the store.
+    store keeps its rows and gains the new columns, NULL for its old rows. Every
+    column carries its current note as a comment (set where it differs, so a
+    store made before the notes existed, or under an older meaning, gets them
+    too): ``SELECT column_name, comment FROM duckdb_columns() WHERE table_name =
+    'span_rows'`` documents the store.
     """
-    existing: dict[str, set[str]] = {}
-    for table, column in con.execute(
-            "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = current_database() "
+    existing: dict[str, dict[str, str | None]] = {}
+    for table, column, comment in con.execute(
+            "SELECT table_name, column_name, comment FROM duckdb_columns() WHERE database_name = current_database() "
             "AND schema_name = 'main'").fetchall():
-        existing.setdefault(table, set()).add(column)
-    created: list[tuple[str, Column]] = []
+        existing.setdefault(table, {})[column] = comment
     missing = [table.ddl() for table in TABLES.values() if table.name not in existing]
     if missing:
         con.execute("\n".join(missing))
+    comments = []
     for table in TABLES.values():
-        have = existing.get(table.name)
-        if have is None:
-            created += [(table.name, c) for c in table.stored]
-            continue
+        have = existing.get(table.name, {})
         for c in table.stored:
-            if c.name not in have:
+            if table.name in existing and c.name not in have:
                 con.execute(f"ALTER TABLE {table.name} ADD COLUMN {c.name} {c.sql_type.replace(' NOT NULL', '')}")
-                created.append((table.name, c))
-    comments = [f"COMMENT ON COLUMN {table}.{c.name} IS '{c.doc.replace(chr(39), chr(39) * 2)}';"
-                for table, c in created if c.doc]
+            if have.get(c.name) != (c.doc or None):
+                note = "NULL" if not c.doc else "'" + c.doc.replace("'", "''") + "'"
+                comments.append(f"COMMENT ON COLUMN {table.name}.{c.name} IS {note};")
     if comments:
         con.execute("\n".join(comments))

@@ -243,6 +243,22 @@ def test_a_store_made_before_a_column_existed_gains_it(tmp_path: Path) -> None:
         assert store.query("SELECT count(*) FROM spans WHERE flags = 256") == [(3,)]
 
 
+def test_every_column_comment_is_its_current_note_also_in_a_store_made_by_an_older_version(tmp_path: Path) -> None:
+    db = tmp_path / "old.duckdb"
+    with TraceStore(db):
+        pass
+    con = duckdb.connect(str(db))  # notes as older versions left them: another meaning, or none (SQL comments)
+    con.execute("COMMENT ON COLUMN span_rows.model IS 'response model, else request model'")
+    con.execute("COMMENT ON COLUMN span_rows.cost_usd IS NULL")
+    con.execute("COMMENT ON COLUMN logs.event_name IS NULL")
+    con.close()
+    with TraceStore(db) as store:
+        for table in TABLES.values():
+            comments = store.query("SELECT column_name, comment FROM duckdb_columns() WHERE table_name = ?",
+                                   [table.name])
+            assert comments == [(c.name, c.doc or None) for c in table.stored], table.name
+
+
 def test_the_readme_table_contract_names_only_real_columns(store: TraceStore) -> None:
     import re
 
