@@ -23,14 +23,18 @@
 --     `spans` view exposes both lists too).
 --   * Typed columns are read from the first present spelling of each producer
 --     (otel-llm / GenAI semconv, OpenLLMetry, OpenLIT, OpenInference); the
---     spelling table lives in _spellings.py (SPELLINGS). A value present but
---     unreadable as its column's type (a token count "many") is NULL, and the
---     ingest report names it with file and line.
+--     spelling table lives in _spellings.py (SPELLINGS), and what is mapped
+--     rather than spelled (a span's kind, the provider's semconv name, the
+--     requested model in invocation parameters, a usable cost) in
+--     _producers.py. A value present but unreadable as its column's type (a
+--     token count "many") is NULL, and the ingest report names it with file
+--     and line.
 --   * The tables themselves - span_rows, span_events, span_links,
 --     metric_points, metric_exemplars, logs - are defined once, column by
 --     column with their notes, in _rows.py (TABLES), which creates them before
 --     this file runs (and adds new columns to a store made by an older version).
---     `SELECT * FROM duckdb_columns() WHERE table_name = 'span_rows'` lists them.
+--     Each column's note is its DuckDB comment:
+--     `SELECT column_name, comment FROM duckdb_columns() WHERE table_name = 'span_rows'`.
 --   * No PRIMARY KEY (it makes bulk loads several times slower): ingest keeps
 --     spans unique on (trace_id, span_id) itself (events and links follow their
 --     span), and logs / metric points unique on `row_key`: a hash of everything
