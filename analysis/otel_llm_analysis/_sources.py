@@ -96,7 +96,8 @@ def expand(specs: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """Files named by ``specs``: plain paths, globs, or directories (their data files).
 
     Raises :class:`SourceError` (one line, no traceback material) for a path that
-    does not exist or a glob that matches nothing. Backups sort before the live
+    does not exist, cannot be looked up (a name too long, a directory without
+    permission) or a glob that matches nothing. Backups sort before the live
     file of the same signal (oldest data first), otherwise by name.
     """
     found: dict[Path, None] = {}
@@ -110,17 +111,22 @@ def expand(specs: Iterable[str | os.PathLike[str]]) -> list[Path]:
         else:
             candidates = [Path(text)]
         for path in candidates:
-            if path.is_dir():
-                for child in sorted(path.rglob("*")):
-                    if child.is_file() and child.name.endswith(_DATA_SUFFIXES):
-                        found[child] = None
-            elif path.is_file():
-                found[path] = None
-            elif not path.exists():
-                raise SourceError(f"no such file or directory: {path}")
-            else:
-                raise SourceError(f"not a regular file: {path}")
+            try:
+                found.update(dict.fromkeys(_data_files(path)))
+            except OSError as exc:
+                raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
     return sorted(found, key=_read_order)
+
+
+def _data_files(path: Path) -> list[Path]:
+    """``path`` itself, or the data files under a directory; :class:`SourceError` for anything else."""
+    if path.is_dir():
+        return [child for child in sorted(path.rglob("*")) if child.is_file() and child.name.endswith(_DATA_SUFFIXES)]
+    if path.is_file():
+        return [path]
+    if not path.exists():
+        raise SourceError(f"no such file or directory: {path}")
+    raise SourceError(f"not a regular file: {path}")
 
 
 def _read_order(path: Path) -> tuple[str, int, str]:

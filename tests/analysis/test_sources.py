@@ -61,6 +61,11 @@ def test_expand_directories_globs_and_order(tmp_path: Path) -> None:
         expand([tmp_path / "missing.jsonl"])
 
 
+def test_a_path_the_system_cannot_look_up_is_one_line() -> None:
+    with pytest.raises(SourceError, match="^cannot read x+: File name too long$"):
+        expand(["x" * 3000])
+
+
 def test_sniff_forms() -> None:
     assert sniff_format(b'{"resourceSpans"') == "jsonl"
     assert sniff_format(_native(b"{}\n")[:8]) == "zstd"
