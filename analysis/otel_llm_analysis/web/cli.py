@@ -64,11 +64,21 @@ def _query(db: str, since: Optional[str], until: Optional[str], project: Optiona
     return Query(filters=filters, budgets=tuple(plan), compare_by=tuple(compare) or DEFAULT_COMPARE)
 
 
-def _ingest(paths: List[str], db: str) -> None:
-    """Ingest ``paths`` into ``db`` exactly as ``otel-llm ingest`` does (progress bar, summary, problems)."""
-    from otel_llm_analysis.cli import ingest
+def _ingest(paths: List[str], db: str) -> bool:
+    """Ingest ``paths`` into ``db`` exactly as ``otel-llm ingest`` does (progress bar, summary, problems).
 
-    ingest(paths=paths, db=db, fmt=None, out=None)
+    Returns whether it loaded with problems (listed already): what loaded is
+    still shown, so that is not an exit here; any other exit of the command is.
+    """
+    from otel_llm_analysis.cli import INGEST_PROBLEMS_EXIT, ingest
+
+    try:
+        ingest(paths=paths, db=db, pricing=None, fmt=None, out=None)
+    except typer.Exit as done:
+        if done.exit_code != INGEST_PROBLEMS_EXIT:
+            raise
+        return True
+    return False
 
 
 def _open(db: str, *, read_only: bool, ingest_option: str) -> Any:
@@ -104,11 +114,12 @@ def report(
     """Write one self-contained HTML report (KPIs, budgets, trends, tables, traces) that opens offline."""
     from rich.console import Console
 
+    from otel_llm_analysis.cli import INGEST_PROBLEMS_EXIT
+
     from otel_llm_analysis.web.static import build_report, write_report
 
     query = _query(db, since, until, project, model, monthly, budgets_file, compare)
-    if ingest:
-        _ingest(ingest, db)
+    problems = bool(ingest) and _ingest(ingest, db)
     console = Console(stderr=True)
     store = _open(db, read_only=True, ingest_option="--ingest PATH")
 
@@ -134,6 +145,8 @@ def report(
     path = write_report(out, page)
     size = path.stat().st_size
     typer.echo(f"wrote {path} ({size / 1024:,.0f} KiB); open it in a browser, no server needed")
+    if problems:
+        raise typer.Exit(INGEST_PROBLEMS_EXIT)  # as `otel-llm ingest`: loaded, with the problems listed above
 
 
 def serve(
