@@ -142,7 +142,10 @@ def report(
         raise _fail(str(exc), 2) from None
     finally:
         store.close()
-    path = write_report(out, page)
+    try:
+        path = write_report(out, page)
+    except OSError as exc:  # /proc/x, a directory, no permission
+        raise _fail(f"cannot write the report to {out}: {exc.strerror or exc}") from None
     size = path.stat().st_size
     typer.echo(f"wrote {path} ({size / 1024:,.0f} KiB); open it in a browser, no server needed")
     if problems:
