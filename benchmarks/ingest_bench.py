@@ -1,6 +1,7 @@
 """Ingest speed against the orjson parse-only baseline, measured in the same run.
 
     .venv/bin/python benchmarks/ingest_bench.py [--spans 1000000] [--runs 3] [--data /tmp/otel-llm-bench]
+                                                [--files 4000] [--files-spans 200000]
 
 Generates (once, then reuses) >= ``--spans`` spans of collector-format JSON, 512
 spans per line, with :mod:`tests/support/synthetic.py`. Each measurement runs in
@@ -10,10 +11,14 @@ a fresh child process so its peak RSS is its own:
 * ``ingest``: ``TraceStore(<fresh file>).ingest(traces file)``, as ``otel-llm
   ingest`` does (everything: decode, maps, typed columns, de-duplication,
   bookkeeping, the final checkpoint);
-* summary-style queries on a file store holding the same spans.
+* summary-style queries on a file store holding the same spans;
+* many small files: ``--files-spans`` spans (16 per line) ingested from one file
+  and from the same lines split over ``--files`` files (as the SDK's size
+  rotation leaves them), interleaved: per-file overhead as the ratio of the two.
 
-Prints medians of ``--runs`` runs and the ratio ingest / parse-only.
-Targets: ratio <= 2.0 (goal <= 1.0), peak RSS < 1.5 GB, queries < 100 ms.
+Prints medians of ``--runs`` runs and the ratios ingest / parse-only and
+many files / one file. Targets: ingest <= 2.0x parse-only (goal <= 1.0), peak
+RSS < 1.5 GB, queries < 100 ms; the same spans over 4,000 files <= 2.0x one file.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import argparse
 import json
 import multiprocessing as mp
 import resource
+import shutil
 import statistics
 import sys
 import time
@@ -90,6 +96,33 @@ def _dataset(data_dir: Path, spans: int) -> Path:
     return data_dir / "traces.jsonl"
 
 
+def _split_dataset(data_dir: Path, spans: int, files: int) -> tuple[Path, Path]:
+    """(one file, a directory of ``files`` files) holding the same lines of ``spans`` spans."""
+    one = data_dir / "one" / "traces.jsonl"
+    many = data_dir / f"many-{files}"
+    marker = data_dir / "split.json"
+    wanted = {"spans": spans, "files": files}
+    if marker.exists() and json.loads(marker.read_text()) == wanted and one.exists() and many.is_dir():
+        return one, many
+    from tests.support.synthetic import generate
+
+    source = data_dir / "small-lines"
+    generate(source, seed=43, traces=int(spans / 5.07) + 1, spans_per_line=16, keep_records=False)
+    lines = (source / "traces.jsonl").read_bytes().splitlines(keepends=True)
+    one.parent.mkdir(parents=True, exist_ok=True)
+    one.write_bytes(b"".join(lines))
+    shutil.rmtree(many, ignore_errors=True)
+    many.mkdir()
+    if len(lines) < files:
+        raise SystemExit(f"{len(lines)} lines cannot fill {files} files: raise --files-spans")
+    for k in range(files):  # contiguous, as rotation cuts them; every file gets 1+ lines
+        part = lines[k * len(lines) // files:(k + 1) * len(lines) // files]
+        (many / f"traces-{k:05d}-size.jsonl").write_bytes(b"".join(part))
+    marker.write_text(json.dumps(wanted))
+    print(f"split {len(lines):,} lines over {files:,} files -> {many}", flush=True)
+    return one, many
+
+
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
@@ -135,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=Path("/tmp/otel-llm-bench"))
     parser.add_argument("--queries-only", action="store_true",
                         help="only time the queries, on the store a previous run left in --data")
+    parser.add_argument("--files", type=int, default=4000, help="small files for the per-file overhead (0: skip)")
+    parser.add_argument("--files-spans", type=int, default=200_000, help="spans split over --files files")
     args = parser.parse_args(argv)
     db = args.data / "bench.duckdb"  # the last run's store is kept for the queries below
     if args.queries_only:
@@ -158,7 +193,25 @@ def main(argv: list[str] | None = None) -> int:
     print(f"parse-only (orjson): median {p:.2f}s  ({size_mb / p:,.0f} MB/s), peak RSS {max(rss_parse):,.0f} MB")
     print(f"ingest:              median {i:.2f}s  ({spans / i:,.0f} spans/s), peak RSS {max(rss_ingest):,.0f} MB")
     print(f"ratio ingest / parse-only: {i / p:.2f}x   (target <= 2.0x, goal <= 1.0x)")
+    if args.files:
+        _many_files(args.data / "files", args.files_spans, args.files, args.runs)
     return _time_queries(db)
+
+
+def _many_files(data_dir: Path, spans: int, files: int, runs: int) -> None:
+    """The same spans from one file and from ``files`` files, interleaved: the per-file overhead."""
+    one, many = _split_dataset(data_dir, spans, files)
+    db = data_dir / "files.duckdb"
+    single, split = [], []
+    for run in range(runs):
+        for target, times in ((one, single), (many, split)):
+            db.unlink(missing_ok=True)
+            times.append(_in_child(_ingest, str(target), str(db))[0])
+        print(f"  run {run + 1}: one file {single[-1]:.2f}s  {files:,} files {split[-1]:.2f}s", flush=True)
+    s, m = statistics.median(single), statistics.median(split)
+    print(f"one file:        median {s:.2f}s  ({spans:,} spans)")
+    print(f"{files:,} files:     median {m:.2f}s  ({(m - s) / files * 1000:.2f} ms per file over one file)")
+    print(f"ratio {files:,} files / one file: {m / s:.2f}x   (target <= 2.0x)")
 
 
 def _time_queries(db: Path) -> int:

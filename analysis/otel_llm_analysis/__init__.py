@@ -1,8 +1,10 @@
 """otel-llm analysis: a DuckDB store of OTLP-JSON trace dumps and the analyses on it.
 
 ``TraceStore(path).ingest(paths)`` loads the files the collector (or otel-llm's
-embedded exporter) writes; ``schema.sql`` is the SQL contract. Importing this
-package imports DuckDB only when a store is used.
+embedded exporter) writes. The SQL contract: the tables defined in ``_rows.py``
+(each column's note is its DuckDB comment), the ``spans`` view in ``schema.sql``
+and the other views in ``views.sql``. Importing this package imports DuckDB only
+when a store is used.
 """
 
 from __future__ import annotations

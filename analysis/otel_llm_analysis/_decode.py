@@ -1,91 +1,51 @@
-"""One OTLP-JSON line -> rows appended to column batches. Pure Python, no DuckDB.
+"""One OTLP-JSON line -> rows appended to a :class:`Batch`. Pure Python, no DuckDB.
 
 Why this shape: parsing is the cost that bounds ingest, so each line is decoded
 once by a typed ``msgspec`` decoder straight into structs (no dicts), and only
-the structural fields (ids, times, names, status) are touched in Python.
-Attribute lists stay raw JSON text (``msgspec.Raw``): DuckDB turns them into a
-MAP and reads the typed columns (tokens, cost, model, ...) from it, vectorised
-and on both cores, using the spellings in :data:`SPELLINGS`.
+the structural fields (ids, times, names, status, counts) are touched in
+Python. Attribute lists stay raw JSON text (``msgspec.Raw``): DuckDB turns them
+into key/value lists and reads the typed columns from them (see ``_rows``).
+What a batch stages per table is ``_rows.TABLES[...].staged``.
 
-Bad input never stops a file: a line that fails the strict decoder is retried
-leniently (unknown fields tolerated and reported), then span by span, so one
-wrong-typed span costs that span, not its 511 neighbours. Every problem becomes
-a located :class:`Problem`.
+Bad input never stops a file, and nothing is dropped in silence:
+
+* a line that fails the strict decoder is retried leniently (unknown fields
+  tolerated and reported), then item by item (a span, a metric, a log record),
+  so one wrong-typed span costs that span, not its 511 neighbours;
+* integers are range-checked by the types (a time or count beyond 64 bits is
+  a located problem, not an overflow later);
+* what OTLP sends but no table keeps (schema URLs, scope attributes, ...) is
+  counted in ``Batch.not_kept``;
+* every problem is a :class:`Problem` with file, line and place.
 """
 
-# No `from __future__ import annotations`: msgspec resolves the struct annotations
-# at runtime, and the classes are local to `_types()`.
+from __future__ import annotations
 
 import base64
 import binascii
 import re
-from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
 
 import msgspec
+from msgspec.structs import astuple
+
+from otel_llm._guard import internal_error
+from otel_llm_analysis._otlp import (
+    ENCODER, GENERIC_DECODER, LENIENT, LENIENT_DECODER, STRICT, STRICT_DECODER, lenient_decoder,
+)
+from otel_llm_analysis._rows import TABLES
+from otel_llm_analysis._spellings import FIRST_TOKEN_EVENTS
 
 __all__ = [
-    "SPELLINGS",
-    "SPAN_KINDS",
     "Batch",
     "Problem",
     "decode_line",
 ]
 
-#: column -> attribute names, first present wins (the span's kind, provider
-#: normalisation and the requested model of other producers: ``_producers``). otel-llm / current GenAI semconv
-#: first, then older semconv, OpenLLMetry (``llm.*``, ``gen_ai.usage.*_tokens``),
-#: OpenLIT (``gen_ai.usage.cost``), OpenInference (``llm.token_count.*``,
-#: ``llm.model_name``, ``llm.provider``) and others (``operation.cost``).
-SPELLINGS: Mapping[str, tuple[str, ...]] = {
-    "project": ("otel_llm.project",),
-    "operation": ("gen_ai.operation.name", "llm.request.type"),
-    "provider": ("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system"),
-    # OpenInference's model_name is the model that answered; the one asked for is
-    # in its invocation parameters (``_producers.REQUEST_MODEL_JSON``).
-    "request_model": ("gen_ai.request.model", "llm.request.model", "llm.request.model_name"),
-    "response_model": ("gen_ai.response.model", "llm.response.model", "llm.response.model_name", "llm.model_name",
-                       "embedding.model_name"),
-    "input_tokens": (
-        "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens",
-        "llm.token_count.prompt", "llm.usage.prompt_tokens",
-    ),
-    "output_tokens": (
-        "gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens",
-        "llm.token_count.completion", "llm.usage.completion_tokens",
-    ),
-    "cache_read_tokens": (
-        "gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens",
-        "llm.token_count.prompt_details.cache_read", "llm.usage.cache_read_input_tokens",
-    ),
-    "cache_write_tokens": (
-        "gen_ai.usage.cache_creation.input_tokens", "gen_ai.usage.cache_creation_input_tokens",
-        "llm.token_count.prompt_details.cache_write", "llm.usage.cache_creation_input_tokens",
-    ),
-    "reasoning_tokens": (
-        "gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens",
-        "llm.token_count.completion_details.reasoning", "llm.usage.reasoning_tokens",
-    ),
-    "cost_usd": ("gen_ai.usage.cost", "gen_ai.usage.cost.amount", "llm.cost.total", "operation.cost"),
-    "finish_reasons": ("gen_ai.response.finish_reasons", "llm.response.finish_reason"),
-    "conversation_id": ("gen_ai.conversation.id", "session.id", "gen_ai.session.id"),
-    "user_id": ("user.id", "enduser.id"),
-    "graph_node": ("otel_llm.graph.node", "langgraph.node"),
-    "db_system": ("db.system.name", "db.system"),
-    "db_operation": ("db.operation.name", "db.operation"),
-    "db_collection": ("db.collection.name", "db.vector.collection", "db.collection"),
-    "error_type": ("error.type", "exception.type"),
-    "service_name": ("service.name",),
-}
-
-#: OTLP ``Span.kind`` numbers -> names stored in ``spans.span_kind``.
-SPAN_KINDS: Mapping[int, str] = {
-    0: "UNSPECIFIED", 1: "INTERNAL", 2: "SERVER", 3: "CLIENT", 4: "PRODUCER", 5: "CONSUMER",
-}
-#: Span events that mark a stream's first token: otel-llm's, OpenInference's.
-FIRST_TOKEN_EVENTS = frozenset({"llm.first_token", "First Token Stream Event"})
-_NO_ATTRIBUTES = "[]"
 _EMPTY_LIST = msgspec.Raw(b"[]")
+_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,213 +62,60 @@ class Problem:
         return f"{self.path}:{self.line}{loc}: {self.reason}"
 
 
-# --- OTLP-JSON types ---------------------------------------------------------------
-# Built twice by one factory: ``forbid_unknown_fields`` is a class option, and the
-# strict set is what lets an unknown field be *reported* rather than silently lost.
-_RAW_EMPTY = msgspec.Raw(b"")
-
-
-def _types(forbid: bool) -> dict[str, Any]:
-    # gc=False: decoded requests are trees (nothing here points back up), so the
-    # cycle collector has nothing to find in them; untracked, the millions of
-    # structs of a large file no longer trigger and lengthen its passes (decoding
-    # 1M spans: 2.9 -> 1.9 s).
-    opts = {"forbid_unknown_fields": forbid, "gc": False}
-    Raw = msgspec.Raw
-
-    class AnyValue(msgspec.Struct, **opts):
-        stringValue: str | None = None
-        intValue: int | None = None
-        doubleValue: float | None = None
-        boolValue: bool | None = None
-        arrayValue: Raw = _RAW_EMPTY
-        kvlistValue: Raw = _RAW_EMPTY
-        bytesValue: str | None = None
-
-    class Scope(msgspec.Struct, **opts):
-        name: str = ""
-        version: str = ""
-        attributes: Raw = _RAW_EMPTY
-        droppedAttributesCount: int = 0
-
-    class Resource(msgspec.Struct, **opts):
-        attributes: Raw = _RAW_EMPTY
-        droppedAttributesCount: int = 0
-        entityRefs: Raw = _RAW_EMPTY
-
-    class Status(msgspec.Struct, **opts):
-        code: int = 0
-        message: str = ""
-
-    class Event(msgspec.Struct, **opts):
-        timeUnixNano: int = 0
-        name: str = ""
-        attributes: Raw = _RAW_EMPTY
-        droppedAttributesCount: int = 0
-
-    class Span(msgspec.Struct, **opts):
-        traceId: str
-        spanId: str
-        name: str = ""
-        kind: int = 0
-        parentSpanId: str = ""
-        startTimeUnixNano: int = 0
-        endTimeUnixNano: int = 0
-        attributes: Raw = _RAW_EMPTY
-        events: list[Event] = []
-        status: Status | None = None
-        traceState: str = ""
-        flags: int = 0
-        droppedAttributesCount: int = 0
-        droppedEventsCount: int = 0
-        links: Raw = _RAW_EMPTY
-        droppedLinksCount: int = 0
-
-    class ScopeSpans(msgspec.Struct, **opts):
-        scope: Scope | None = None
-        spans: list[Span] = []
-        schemaUrl: str = ""
-
-    class ResourceSpans(msgspec.Struct, **opts):
-        resource: Resource | None = None
-        scopeSpans: list[ScopeSpans] = []
-        schemaUrl: str = ""
-
-    class NumberPoint(msgspec.Struct, **opts):
-        attributes: Raw = _RAW_EMPTY
-        startTimeUnixNano: int = 0
-        timeUnixNano: int = 0
-        asDouble: float | None = None
-        asInt: int | None = None
-        exemplars: Raw = _RAW_EMPTY
-        flags: int = 0
-
-    class HistogramPoint(msgspec.Struct, **opts):
-        attributes: Raw = _RAW_EMPTY
-        startTimeUnixNano: int = 0
-        timeUnixNano: int = 0
-        count: int = 0
-        sum: float | None = None
-        bucketCounts: list[int] = []
-        explicitBounds: list[float] = []
-        min: float | None = None
-        max: float | None = None
-        exemplars: Raw = _RAW_EMPTY
-        flags: int = 0
-        # exponential histogram / summary fields (kept as raw, counted via count/sum)
-        scale: int = 0
-        zeroCount: int = 0
-        zeroThreshold: float = 0.0
-        positive: Raw = _RAW_EMPTY
-        negative: Raw = _RAW_EMPTY
-        quantileValues: Raw = _RAW_EMPTY
-
-    class NumberData(msgspec.Struct, **opts):
-        dataPoints: list[NumberPoint] = []
-        aggregationTemporality: int = 0
-        isMonotonic: bool | None = None
-
-    class HistogramData(msgspec.Struct, **opts):
-        dataPoints: list[HistogramPoint] = []
-        aggregationTemporality: int = 0
-
-    class Metric(msgspec.Struct, **opts):
-        name: str = ""
-        description: str = ""
-        unit: str = ""
-        gauge: NumberData | None = None
-        sum: NumberData | None = None
-        histogram: HistogramData | None = None
-        exponentialHistogram: HistogramData | None = None
-        summary: HistogramData | None = None
-        metadata: Raw = _RAW_EMPTY
-
-    class ScopeMetrics(msgspec.Struct, **opts):
-        scope: Scope | None = None
-        metrics: list[Metric] = []
-        schemaUrl: str = ""
-
-    class ResourceMetrics(msgspec.Struct, **opts):
-        resource: Resource | None = None
-        scopeMetrics: list[ScopeMetrics] = []
-        schemaUrl: str = ""
-
-    class LogRecord(msgspec.Struct, **opts):
-        timeUnixNano: int = 0
-        observedTimeUnixNano: int = 0
-        severityNumber: int = 0
-        severityText: str = ""
-        body: AnyValue | None = None
-        attributes: Raw = _RAW_EMPTY
-        droppedAttributesCount: int = 0
-        flags: int = 0
-        traceId: str = ""
-        spanId: str = ""
-        eventName: str = ""
-
-    class ScopeLogs(msgspec.Struct, **opts):
-        scope: Scope | None = None
-        logRecords: list[LogRecord] = []
-        schemaUrl: str = ""
-
-    class ResourceLogs(msgspec.Struct, **opts):
-        resource: Resource | None = None
-        scopeLogs: list[ScopeLogs] = []
-        schemaUrl: str = ""
-
-    class Request(msgspec.Struct, **opts):
-        resourceSpans: list[ResourceSpans] = []
-        resourceMetrics: list[ResourceMetrics] = []
-        resourceLogs: list[ResourceLogs] = []
-
-    return {name: obj for name, obj in locals().items() if isinstance(obj, type)}
-
-
-_STRICT = _types(forbid=True)
-_LENIENT = _types(forbid=False)
-# strict=False: int64 as JSON strings ("1700000000000000000") decode into ``int``.
-_STRICT_DECODER = msgspec.json.Decoder(_STRICT["Request"], strict=False)
-_LENIENT_DECODER = msgspec.json.Decoder(_LENIENT["Request"], strict=False)
-_GENERIC_DECODER = msgspec.json.Decoder()
-
-
 # --- batches ------------------------------------------------------------------------
 
 
-@dataclass
 class Batch:
-    """Column lists for one insert. Raw attribute JSON is text; resources are interned.
+    """Staged rows of one insert, possibly from many files: column lists per table.
 
     ``resources`` holds each distinct resource attribute list once (per batch);
-    rows refer to it by index, so the resource MAP is built once, not per span.
+    ``contexts`` what the rows of one scope of one line share (file, line,
+    resource, scope: ``_rows.CONTEXT``). Rows refer to both by index, so the
+    resource MAP is built once, not per span, and a row stages one int for all
+    of it. Call :meth:`start_file` before decoding a file's lines.
     """
 
-    source: str = ""
-    resources: list[str] = field(default_factory=list)
-    _resource_ids: dict[bytes, int] = field(default_factory=dict)
-    # spans
-    span_cols: dict[str, list[Any]] = field(default_factory=lambda: _columns(
-        "trace_id", "span_id", "parent_span_id", "name", "kind", "start_ns", "end_ns",
-        "status_code", "status_message", "scope_name", "resource_id", "attrs", "ttft_ns"))
-    event_cols: dict[str, list[Any]] = field(default_factory=lambda: _columns(
-        "span_ord", "trace_id", "span_id", "time_ns", "name", "attrs"))
-    point_cols: dict[str, list[Any]] = field(default_factory=lambda: _columns(
-        "time_ns", "start_ns", "metric_name", "metric_type", "unit", "temporality", "is_monotonic",
-        "scope_name", "resource_id", "attrs", "value", "count", "sum", "min", "max",
-        "bucket_counts", "explicit_bounds"))
-    log_cols: dict[str, list[Any]] = field(default_factory=lambda: _columns(
-        "time_ns", "severity_number", "severity_text", "body", "trace_id", "span_id",
-        "scope_name", "resource_id", "attrs"))
-    problems: list[Problem] = field(default_factory=list)
-    lines: int = 0
+    def __init__(self) -> None:
+        self.cols: dict[str, dict[str, list[Any]]] = {
+            name: {column: [] for column in table.staged_names} for name, table in TABLES.items()}
+        self.resources: list[str] = []
+        self._resource_ids: dict[bytes, int] = {}
+        self.contexts: list[tuple[Any, ...]] = []
+        self._context_ids: dict[tuple[Any, ...], int] = {}
+        self.source = ""
+        self.problems: list[Problem] = []
+        self.not_kept: Counter[str] = Counter()
+        self.lines = 0  # lines decoded into this batch
+        self.line_no = 0  # the line being decoded, in its file
+
+    def start_file(self, path: str) -> None:
+        self.source = path
+
+    def context(self, resource_id: int, scope: tuple[str, str, str]) -> int:
+        """The id of (this file, this line, ``resource_id``, ``scope``) for the rows about to be added."""
+        key = (self.source, self.line_no, resource_id, *scope)
+        ctx = self._context_ids.get(key)
+        if ctx is None:
+            ctx = self._context_ids[key] = len(self.contexts)
+            self.contexts.append(key)
+        return ctx
+
+    def count(self, table: str) -> int:
+        return len(next(iter(self.cols[table].values())))
+
+    def add(self, table: str, row: dict[str, Any]) -> None:
+        """Append one row; staged columns it does not name are NULL. (Spans and events, the
+        bulk of a file, are appended column by column instead: this costs ~1 us a row.)"""
+        for column, values in self.cols[table].items():
+            values.append(row.get(column))
 
     @property
     def spans(self) -> int:
-        return len(self.span_cols["trace_id"])
+        return self.count("spans")
 
     @property
     def rows(self) -> int:
-        return self.spans + len(self.point_cols["time_ns"]) + len(self.log_cols["time_ns"])
+        return self.spans + self.count("points") + self.count("logs")
 
     def resource_id(self, resource: Any) -> int:
         raw = bytes(resource.attributes) if resource is not None else b""
@@ -319,31 +126,28 @@ class Batch:
         return rid
 
 
-def _columns(*names: str) -> dict[str, list[Any]]:
-    return {n: [] for n in names}
-
-
 def _text(raw: bytes | msgspec.Raw) -> str:
     data = bytes(raw)
-    return data.decode("utf-8", "replace") if data else _NO_ATTRIBUTES
+    return data.decode("utf-8", "replace") if data else "[]"
 
 
 _OPEN_BRACKET = ord("[")
+_OPEN_BRACE = ord("{")
 
 
-def _attrs(raw: msgspec.Raw, report: Callable[..., None], where: str, item: str) -> msgspec.Raw:
-    """Attribute JSON kept as the decoder's zero-copy slice (ingest joins them into one Arrow buffer).
-
-    The typed decoder skips over it unchecked, so a value that is not a KeyValue
-    array (an object, a string) is reported here and stored as no attributes.
-    Hot path: callers test ``memoryview(raw)[0] == _OPEN_BRACKET`` inline first.
-    """
+def _attrs(raw: msgspec.Raw, report: Callable[..., None], where: str) -> msgspec.Raw:
+    """A resource's attribute JSON, checked here (once per line): anything but an array is
+    reported and stored as no attributes. Rows' attribute lists are checked when staged
+    (``ingest._joined_strings``), where one C-level pass does it for a whole batch."""
     if raw and memoryview(raw)[0] == _OPEN_BRACKET:
         return raw
     if raw and bytes(raw) != b"null":
-        report(f"ignored attributes: expected an array, got {bytes(raw)[:40].decode('utf-8', 'replace')}",
-               f"{where}.{item}.attributes")
+        report(f"ignored attributes: expected an array, got {_preview(raw)}", f"{where}.attributes")
     return _EMPTY_LIST
+
+
+def _preview(raw: bytes | msgspec.Raw) -> str:
+    return bytes(raw)[:40].decode("utf-8", "replace")
 
 
 # --- ids ------------------------------------------------------------------------------
@@ -367,22 +171,50 @@ def _normalise_id(value: str, nbytes: int) -> tuple[str | None, str | None]:
     return None, f"invalid id {value[:40]!r} (expected {nbytes * 2} hex digits)"
 
 
+def _optional_id(value: str, nbytes: int, report: Callable[..., None], where: str, what: str) -> str | None:
+    """An id that may be absent (log records, exemplars): a bad one is reported and dropped."""
+    if not value:
+        return None
+    normal, note = _normalise_id(value, nbytes)
+    if normal is None:
+        report(f"dropped {what}: {note}", where)
+    return normal
+
+
 # --- line decoding ----------------------------------------------------------------------
 
 
 def decode_line(line: bytes, batch: Batch, line_no: int) -> None:
-    """Append everything in one export-request line to ``batch``; problems go to ``batch.problems``."""
+    """Append everything in one export-request line to ``batch``; problems go to ``batch.problems``.
+
+    Never raises for any input: what cannot be read is reported with its place.
+    An error of our own (a bug) goes through the internal-error guard, which
+    re-raises under our test suite and otherwise reports the line.
+    """
     batch.lines += 1
+    batch.line_no = line_no
+    if line_no == 1 and line.startswith(_BOM):
+        line = line[len(_BOM):]  # a byte-order mark some editors write; not part of the JSON
     if not line.strip():
         return  # blank lines carry nothing; not worth a report
     report = _reporter(batch, line_no)
     try:
-        request = _STRICT_DECODER.decode(line)
+        _decode(line, batch, report)
+    except RecursionError:
+        report("not loaded: JSON nested deeper than the parser's limit (about 1,000 levels)")
+    except Exception as exc:  # noqa: BLE001 - our own fault: guarded, and the line is still reported
+        internal_error("analysis.decode_line", exc)
+        report(f"not loaded: internal error {type(exc).__name__}: {exc}")
+
+
+def _decode(line: bytes, batch: Batch, report: Callable[..., None]) -> None:
+    try:
+        request = STRICT_DECODER.decode(line)
+    except msgspec.ValidationError as exc:
+        _decode_lenient(line, batch, report, str(exc))
+        return
     except msgspec.DecodeError as exc:
-        if isinstance(exc, msgspec.ValidationError):
-            _decode_lenient(line, batch, report, str(exc))
-        else:
-            report(f"invalid JSON: {exc}")
+        report(f"invalid JSON: {exc}")
         return
     _append_request(request, batch, report)
 
@@ -395,9 +227,12 @@ def _reporter(batch: Batch, line_no: int) -> Callable[..., None]:
 
 def _decode_lenient(line: bytes, batch: Batch, report: Callable[..., None], strict_error: str) -> None:
     try:
-        request = _LENIENT_DECODER.decode(line)
+        request = LENIENT_DECODER.decode(line)
     except msgspec.ValidationError:
         _decode_piecewise(line, batch, report)
+        return
+    except msgspec.DecodeError as exc:  # the strict decoder stopped before the malformed part
+        report(f"invalid JSON: {exc}")
         return
     # Only unknown fields differed: load it all, say which field was ignored.
     report(f"ignored {_lower_first(strict_error)}")
@@ -408,70 +243,88 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
+_PLANS = (
+    ("resourceSpans", "scopeSpans", "spans", "ResourceSpans", "ScopeSpans", "Span"),
+    ("resourceMetrics", "scopeMetrics", "metrics", "ResourceMetrics", "ScopeMetrics", "Metric"),
+    ("resourceLogs", "scopeLogs", "logRecords", "ResourceLogs", "ScopeLogs", "LogRecord"),
+)
+_TOP_KEYS = frozenset(plan[0] for plan in _PLANS)
+
+
 def _decode_piecewise(line: bytes, batch: Batch, report: Callable[..., None]) -> None:
-    """Slow path for a line with a wrong-typed value: convert each item alone, skip the bad ones."""
+    """Slow path for a line with a wrong-typed value: convert each item alone, skip the bad ones.
+
+    Every level is type-checked before it is walked (an int where a list of
+    scopes belongs is reported, not iterated).
+    """
     try:
-        obj = _GENERIC_DECODER.decode(line)
-    except msgspec.DecodeError as exc:  # pragma: no cover - strict decoder already parsed it
+        obj = GENERIC_DECODER.decode(line)
+    except msgspec.DecodeError as exc:
         report(f"invalid JSON: {exc}")
         return
     if not isinstance(obj, dict):
-        report(f"expected a JSON object (an OTLP export request), got {type(obj).__name__}")
+        report(f"expected a JSON object (an OTLP export request), got {_json_type(obj)}")
         return
-    T = _LENIENT
-    plans = (
-        ("resourceSpans", "scopeSpans", "spans", T["ResourceSpans"], T["ScopeSpans"], T["Span"]),
-        ("resourceMetrics", "scopeMetrics", "metrics", T["ResourceMetrics"], T["ScopeMetrics"], T["Metric"]),
-        ("resourceLogs", "scopeLogs", "logRecords", T["ResourceLogs"], T["ScopeLogs"], T["LogRecord"]),
-    )
     for key in obj:
-        if key not in {p[0] for p in plans}:
+        if key not in _TOP_KEYS:
             report(f"ignored unknown field `{key}`", "$")
-    for top, mid, leaf, res_type, scope_type, item_type in plans:
-        resources = obj.get(top) or []
-        if not isinstance(resources, list):
-            report(f"expected an array, got {type(resources).__name__}", f"$.{top}")
-            continue
+    T = LENIENT
+    for top, mid, leaf, res_name, scope_name, item_name in _PLANS:
         rebuilt = []
-        for ri, res in enumerate(resources):
+        for ri, res in _items(obj, top, "$", report):
             where_r = f"$.{top}[{ri}]"
-            if not isinstance(res, dict):
-                report(f"expected an object, got {type(res).__name__}", where_r)
-                continue
             scopes = []
-            for si, scope in enumerate(res.get(mid) or []):
+            for si, scope in _items(res, mid, where_r, report):
                 where_s = f"{where_r}.{mid}[{si}]"
-                if not isinstance(scope, dict):
-                    report(f"expected an object, got {type(scope).__name__}", where_s)
-                    continue
                 items = []
-                for ii, item in enumerate(scope.get(leaf) or []):
-                    try:
-                        items.append(_convert(item, item_type))
-                    except msgspec.ValidationError as exc:
-                        report(f"skipped: {_lower_first(str(exc))}", f"{where_s}.{leaf}[{ii}]")
-                try:
-                    scopes.append(_convert({**scope, leaf: []}, scope_type))
-                    setattr(scopes[-1], leaf, items)
-                except msgspec.ValidationError as exc:
-                    report(f"skipped {len(items)} item(s): {_lower_first(str(exc))}", where_s)
-            try:
-                rebuilt.append(_convert({**res, mid: []}, res_type))
-                setattr(rebuilt[-1], mid, scopes)
-            except msgspec.ValidationError as exc:
-                report(f"skipped resource: {_lower_first(str(exc))}", where_r)
-        _append_request(T["Request"](**{top: rebuilt}), batch, report)
+                for ii, item in _items(scope, leaf, where_s, report):
+                    converted = _convert(item, T[item_name], report, f"{where_s}.{leaf}[{ii}]", "skipped")
+                    if converted is not None:
+                        items.append(converted)
+                shell = _convert({**scope, leaf: []}, T[scope_name], report, where_s, f"skipped {len(items)} item(s)")
+                if shell is not None:
+                    setattr(shell, leaf, items)
+                    scopes.append(shell)
+            shell = _convert({**res, mid: []}, T[res_name], report, where_r, "skipped resource")
+            if shell is not None:
+                setattr(shell, mid, scopes)
+                rebuilt.append(shell)
+        if rebuilt:
+            _append_request(T["Request"](**{top: rebuilt}), batch, report)
 
 
-_DECODERS: dict[type, msgspec.json.Decoder] = {}
+def _items(parent: dict[str, Any], key: str, where: str, report: Callable[..., None]) -> list[tuple[int, Any]]:
+    """(index, object) of the array ``parent[key]``; anything else at any level is reported."""
+    value = parent.get(key)
+    if value is None:
+        return []  # absent or null: the proto3 JSON default, an empty list
+    if not isinstance(value, list):
+        report(f"skipped: expected an array, got {_json_type(value)}", f"{where}.{key}")
+        return []
+    out = []
+    for i, item in enumerate(value):
+        if isinstance(item, dict):
+            out.append((i, item))
+        else:
+            report(f"skipped: expected an object, got {_json_type(item)}", f"{where}.{key}[{i}]")
+    return out
 
 
-def _convert(obj: Any, typ: type) -> Any:
-    """Generic JSON value -> struct, by re-encoding (``msgspec.Raw`` fields need JSON text)."""
-    decoder = _DECODERS.get(typ)
-    if decoder is None:
-        decoder = _DECODERS[typ] = msgspec.json.Decoder(typ, strict=False)
-    return decoder.decode(msgspec.json.encode(obj))
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if value is None:
+        return "null"
+    return {dict: "object", list: "array", str: "str", int: "int"}.get(type(value), "float")
+
+
+def _convert(obj: Any, typ: type, report: Callable[..., None], where: str, what: str) -> Any:
+    """Generic JSON value -> struct, by re-encoding (``msgspec.Raw`` fields need JSON text); None if invalid."""
+    try:
+        return lenient_decoder(typ).decode(ENCODER.encode(obj))
+    except msgspec.DecodeError as exc:
+        report(f"{what}: {_lower_first(str(exc))}", where)
+        return None
 
 
 def _append_request(request: Any, batch: Batch, report: Callable[..., None]) -> None:
@@ -483,76 +336,116 @@ def _append_request(request: Any, batch: Batch, report: Callable[..., None]) -> 
         _append_logs(request.resourceLogs, batch, report)
 
 
+def _scope(holder: Any, batch: Batch) -> tuple[str, str, str]:
+    """(name, version, attribute JSON) of a scope; counts what no table keeps."""
+    if holder.schemaUrl:
+        batch.not_kept["scope schema URLs"] += 1
+    scope = holder.scope
+    if scope is None:
+        return "", "", "[]"
+    if scope.droppedAttributesCount:
+        batch.not_kept["scope dropped-attribute counts"] += 1
+    attrs = bytes(scope.attributes)
+    if attrs and attrs not in (b"[]", b"null"):
+        batch.not_kept["scope attribute lists"] += 1
+    return scope.name, scope.version, _text(attrs if attrs != b"null" else b"")
+
+
+def _resource(holder: Any, batch: Batch, report: Callable[..., None], where: str) -> int:
+    """The interned id of a resource; counts what no table keeps."""
+    if holder.schemaUrl:
+        batch.not_kept["resource schema URLs"] += 1
+    resource = holder.resource
+    if resource is not None:
+        if resource.attributes and memoryview(resource.attributes)[0] != _OPEN_BRACKET:
+            resource.attributes = _attrs(resource.attributes, report, f"{where}.resource")
+        if resource.droppedAttributesCount:
+            batch.not_kept["resource dropped-attribute counts"] += 1
+        if resource.entityRefs and bytes(resource.entityRefs) not in (b"[]", b"null"):
+            batch.not_kept["resource entity references"] += 1
+    return batch.resource_id(resource)
+
+
+def _scopes(resources: list[Any], top: str, mid: str, leaf: str, batch: Batch,
+            report: Callable[..., None]) -> Iterator[tuple[int, str, list[Any]]]:
+    """(context id, JSON path, items) of every scope of every resource of one signal."""
+    for ri, holder in enumerate(resources):
+        where = f"$.{top}[{ri}]"
+        rid = _resource(holder, batch, report, where)
+        for si, scoped in enumerate(getattr(holder, mid)):
+            yield batch.context(rid, _scope(scoped, batch)), f"{where}.{mid}[{si}]", getattr(scoped, leaf)
+
+
 def _ids_ok(ids: list[str], width: int) -> bool:
     """Fast check that every id is ``width`` lowercase hex digits (one regex per line)."""
     joined = "".join(ids).encode()
     return len(joined) == width * len(ids) and _HEX.fullmatch(joined) is not None
 
 
+#: Span fields by name -> position in ``msgspec.structs.astuple(span)``: one C-level
+#: pass turns a scope's spans into columns (a third of the cost of per-field loops).
+_SPAN_FIELD = {name: i for i, name in enumerate(LENIENT["Span"].__struct_fields__)}
+assert _SPAN_FIELD == {name: i for i, name in enumerate(STRICT["Span"].__struct_fields__)}
+_S = _SPAN_FIELD
+
+
 def _append_spans(resource_spans: list[Any], batch: Batch, report: Callable[..., None]) -> None:
-    cols = batch.span_cols
-    ev = batch.event_cols
-    c_tid, c_sid, c_pid, c_name, c_kind = (cols[k] for k in ("trace_id", "span_id", "parent_span_id", "name", "kind"))
-    c_start, c_end, c_code, c_msg = (cols[k] for k in ("start_ns", "end_ns", "status_code", "status_message"))
-    c_scope, c_res, c_attrs, c_ttft = (cols[k] for k in ("scope_name", "resource_id", "attrs", "ttft_ns"))
-    for ri, rs in enumerate(resource_spans):
-        rid = batch.resource_id(rs.resource)
-        for si, ss in enumerate(rs.scopeSpans):
-            spans = ss.spans
-            if not spans:
-                continue
-            scope_name = ss.scope.name if ss.scope is not None else ""
-            where = f"$.resourceSpans[{ri}].scopeSpans[{si}]"
-            first = len(c_tid)
-            tids = [s.traceId for s in spans]
-            sids = [s.spanId for s in spans]
-            pids = [s.parentSpanId for s in spans]
-            if not (_ids_ok(tids, 32) and _ids_ok(sids, 16) and _ids_ok([p for p in pids if p], 16)):
-                keep = _fix_ids(spans, tids, sids, pids, report, where)
-                spans = [spans[i] for i in keep]
-                tids = [tids[i] for i in keep]
-                sids = [sids[i] for i in keep]
-                pids = [pids[i] for i in keep]
-            c_tid += tids
-            c_sid += sids
-            c_pid += [p or None for p in pids]
-            for offset, span in enumerate(spans):
-                c_name.append(span.name)
-                c_kind.append(span.kind)
-                c_start.append(span.startTimeUnixNano)
-                c_end.append(span.endTimeUnixNano)
-                status = span.status
-                if status is None:
-                    c_code.append(0)
-                    c_msg.append(None)
-                else:
-                    c_code.append(status.code)
-                    c_msg.append(status.message or None)
-                raw = span.attributes
-                if not (raw and memoryview(raw)[0] == _OPEN_BRACKET):
-                    raw = _attrs(raw, report, where, f"spans[{offset}]")
-                c_attrs.append(raw)
-                ttft = None
-                if span.events:
-                    ttft = _append_events(span, first + offset, tids[offset], sids[offset], ev, report,
-                                          f"{where}.spans[{offset}]")
-                c_ttft.append(ttft)
-            count = len(spans)
-            c_scope += [scope_name] * count
-            c_res += [rid] * count
+    """Spans of one line. Their attribute lists are checked when staged (``ingest._joined_strings``):
+    a first-byte test per span here cost more than all the other fields together."""
+    cols = batch.cols["spans"]
+    for ctx, where, spans in _scopes(resource_spans, "resourceSpans", "scopeSpans", "spans", batch, report):
+        if not spans:
+            continue
+        fields = list(zip(*map(astuple, spans)))
+        tids, sids, pids = fields[_S["traceId"]], fields[_S["spanId"]], fields[_S["parentSpanId"]]
+        index: list[int] | range = range(len(spans))
+        if not (_ids_ok(tids, 32) and _ids_ok(sids, 16) and _ids_ok([p for p in pids if p], 16)):
+            tids, sids, pids = list(tids), list(sids), list(pids)
+            index = _fix_ids(tids, sids, pids, report, where)
+            fields = [tuple(column[i] for i in index) for column in fields]
+            tids, sids, pids = [tids[i] for i in index], [sids[i] for i in index], [pids[i] for i in index]
+            spans = [spans[i] for i in index]
+        count = len(spans)
+        first = len(cols["trace_id"])
+        cols["trace_id"] += tids
+        cols["span_id"] += sids
+        cols["parent_span_id"] += [p or None for p in pids]
+        for column, name in _COPIED:
+            cols[column] += fields[_S[name]]
+        statuses = fields[_S["status"]]
+        cols["status_code"] += [0 if s is None else s.code for s in statuses]
+        cols["status_message"] += [None if s is None else (s.message or None) for s in statuses]
+        ttft: list[int | None] = [None] * count
+        for i, span_events in enumerate(fields[_S["events"]]):
+            if span_events:
+                ttft[i] = _append_events(spans[i], first + i, tids[i], sids[i], batch)
+        cols["ttft_ns"] += ttft
+        for i, span_links in enumerate(fields[_S["links"]]):
+            if span_links:
+                _append_links(span_links, first + i, tids[i], sids[i], batch, report,
+                              f"{where}.spans[{index[i]}]")
+        cols["ctx"] += [ctx] * count
 
 
-def _append_events(span: Any, ordinal: int, trace_id: str, span_id: str, ev: dict[str, list[Any]],
-                   report: Callable[..., None], where: str) -> int | None:
+#: Staged span column <- span field, copied as decoded.
+_COPIED = (("name", "name"), ("kind", "kind"), ("start_ns", "startTimeUnixNano"), ("end_ns", "endTimeUnixNano"),
+           ("trace_state", "traceState"), ("flags", "flags"), ("dropped_attributes_count", "droppedAttributesCount"),
+           ("dropped_events_count", "droppedEventsCount"), ("dropped_links_count", "droppedLinksCount"),
+           ("attrs", "attributes"))
+
+
+def _append_events(span: Any, ordinal: int, trace_id: str, span_id: str, batch: Batch) -> int | None:
     """Events of one span; returns its time to first token (ns) when it has a first-token event."""
+    ev = batch.cols["events"]
     first_token = None
-    for i, event in enumerate(span.events):
+    for event in span.events:
         ev["span_ord"].append(ordinal)
         ev["trace_id"].append(trace_id)
         ev["span_id"].append(span_id)
         ev["time_ns"].append(event.timeUnixNano)
         ev["name"].append(event.name)
-        ev["attrs"].append(_attrs(event.attributes, report, where, f"events[{i}]"))
+        ev["dropped_attributes_count"].append(event.droppedAttributesCount)
+        ev["attrs"].append(event.attributes)
         if event.name in FIRST_TOKEN_EVENTS and span.startTimeUnixNano:
             delta = event.timeUnixNano - span.startTimeUnixNano
             if first_token is None or delta < first_token:
@@ -560,12 +453,27 @@ def _append_events(span: Any, ordinal: int, trace_id: str, span_id: str, ev: dic
     return first_token
 
 
-def _fix_ids(spans: list[Any], tids: list[str], sids: list[str], pids: list[str],
-             report: Callable[..., None], where: str) -> list[int]:
+def _append_links(links: list[Any], ordinal: int, trace_id: str, span_id: str, batch: Batch,
+                  report: Callable[..., None], where: str) -> None:
+    for i, link in enumerate(links):
+        here = f"{where}.links[{i}]"
+        linked_trace, note_t = _normalise_id(link.traceId, 16)
+        linked_span, note_s = _normalise_id(link.spanId, 8)
+        if linked_trace is None or linked_span is None:
+            report(f"skipped link: {note_t if linked_trace is None else note_s}", here)
+            continue
+        batch.add("links", {
+            "span_ord": ordinal, "trace_id": trace_id, "span_id": span_id, "linked_trace_id": linked_trace,
+            "linked_span_id": linked_span, "trace_state": link.traceState, "flags": link.flags,
+            "dropped_attributes_count": link.droppedAttributesCount, "attrs": link.attributes})
+
+
+def _fix_ids(tids: list[str], sids: list[str], pids: list[str], report: Callable[..., None],
+             where: str) -> list[int]:
     """Normalise ids in place; returns the indexes of spans worth keeping."""
     keep: list[int] = []
     converted = 0
-    for i in range(len(spans)):
+    for i in range(len(tids)):
         tid, note_t = _normalise_id(tids[i], 16)
         sid, note_s = _normalise_id(sids[i], 8)
         pid, note_p = _normalise_id(pids[i], 8) if pids[i] else ("", None)
@@ -582,91 +490,100 @@ def _fix_ids(spans: list[Any], tids: list[str], sids: list[str], pids: list[str]
     return keep
 
 
+# --- metrics --------------------------------------------------------------------------
+
 _TEMPORALITY = {1: "delta", 2: "cumulative"}
+_NUMBER_KINDS = ("gauge", "sum")
+_KINDS = (("gauge", "gauge"), ("sum", "sum"), ("histogram", "histogram"),
+          ("exponentialHistogram", "exponential_histogram"), ("summary", "summary"))
 
 
 def _append_metrics(resource_metrics: list[Any], batch: Batch, report: Callable[..., None]) -> None:
-    cols = batch.point_cols
-    for ri, rm in enumerate(resource_metrics):
-        rid = batch.resource_id(rm.resource)
-        for sm in rm.scopeMetrics:
-            scope_name = sm.scope.name if sm.scope is not None else ""
-            for metric in sm.metrics:
-                for kind, data in (("gauge", metric.gauge), ("sum", metric.sum), ("histogram", metric.histogram),
-                                   ("exponential_histogram", metric.exponentialHistogram),
-                                   ("summary", metric.summary)):
-                    if data is None:
-                        continue
-                    temporality = _TEMPORALITY.get(getattr(data, "aggregationTemporality", 0))
-                    monotonic = getattr(data, "isMonotonic", None)
-                    for p in data.dataPoints:
-                        cols["time_ns"].append(p.timeUnixNano)
-                        cols["start_ns"].append(p.startTimeUnixNano or None)
-                        cols["metric_name"].append(metric.name)
-                        cols["metric_type"].append(kind)
-                        cols["unit"].append(metric.unit or None)
-                        cols["temporality"].append(temporality)
-                        cols["is_monotonic"].append(monotonic)
-                        cols["scope_name"].append(scope_name)
-                        cols["resource_id"].append(rid)
-                        cols["attrs"].append(_attrs(p.attributes, report, f"$.resourceMetrics[{ri}]",
-                                                    f"metric {metric.name!r} point"))
-                        if kind in ("gauge", "sum"):
-                            value = p.asDouble if p.asDouble is not None else p.asInt
-                            cols["value"].append(float(value) if value is not None else None)
-                            for k in ("count", "sum", "min", "max", "bucket_counts", "explicit_bounds"):
-                                cols[k].append(None)
-                        else:
-                            cols["value"].append(None)
-                            cols["count"].append(p.count)
-                            cols["sum"].append(p.sum)
-                            cols["min"].append(p.min)
-                            cols["max"].append(p.max)
-                            cols["bucket_counts"].append(list(p.bucketCounts) if kind == "histogram" else None)
-                            cols["explicit_bounds"].append(list(p.explicitBounds) if kind == "histogram" else None)
+    for ctx, where, metrics in _scopes(resource_metrics, "resourceMetrics", "scopeMetrics", "metrics", batch, report):
+        for mi, metric in enumerate(metrics):
+            where_m = f"{where}.metrics[{mi}]"
+            if metric.metadata and bytes(metric.metadata) not in (b"[]", b"null"):
+                batch.not_kept["metric metadata lists"] += 1
+            for field_name, kind in _KINDS:
+                data = getattr(metric, field_name)
+                if data is None:
+                    continue
+                number = getattr(data, "aggregationTemporality", 0)
+                temporality = _TEMPORALITY.get(number, str(number) if number else None)
+                monotonic = getattr(data, "isMonotonic", None)
+                for pi, p in enumerate(data.dataPoints):
+                    where_p = f"{where_m}.{field_name}.dataPoints[{pi}]"
+                    ordinal = batch.count("points")
+                    exemplars = _exemplars(p, ordinal, metric.name, batch, report, where_p)
+                    batch.add("points", {
+                        **_point_values(kind, p), "time_ns": p.timeUnixNano, "start_ns": p.startTimeUnixNano,
+                        "metric_name": metric.name, "description": metric.description, "metric_type": kind,
+                        "unit": metric.unit, "temporality": temporality, "is_monotonic": monotonic, "ctx": ctx,
+                        "flags": p.flags, "attrs": p.attributes, "exemplars": exemplars})
 
 
-def render_value(value: Any) -> str | None:
-    """An ``AnyValue`` struct as the text stored in maps and log bodies."""
-    if value is None:
-        return None
-    if value.stringValue is not None:
-        return value.stringValue
-    if value.boolValue is not None:
-        return "true" if value.boolValue else "false"
-    if value.intValue is not None:
-        return str(value.intValue)
-    if value.doubleValue is not None:
-        return repr(value.doubleValue)
-    for raw in (value.arrayValue, value.kvlistValue):
-        if raw:
-            return bytes(raw).decode("utf-8", "replace")
-    return value.bytesValue
+def _point_values(kind: str, p: Any) -> dict[str, Any]:
+    """The values of one point of ``kind``; the columns other kinds have stay NULL."""
+    if kind in _NUMBER_KINDS:
+        value = p.asDouble if p.asDouble is not None else p.asInt
+        return {"value": float(value) if value is not None else None}
+    values: dict[str, Any] = {"count": p.count, "sum": p.sum}
+    if kind == "histogram":
+        values.update(min=p.min, max=p.max, bucket_counts=list(p.bucketCounts),
+                      explicit_bounds=list(p.explicitBounds))
+    elif kind == "exponential_histogram":
+        positive, negative = p.positive, p.negative
+        values.update(min=p.min, max=p.max, scale=p.scale, zero_count=p.zeroCount, zero_threshold=p.zeroThreshold,
+                      positive_offset=positive.offset if positive else None,
+                      positive_bucket_counts=list(positive.bucketCounts) if positive else None,
+                      negative_offset=negative.offset if negative else None,
+                      negative_bucket_counts=list(negative.bucketCounts) if negative else None)
+    else:
+        values["quantile_values"] = [{"quantile": q.quantile, "value": q.value} for q in p.quantileValues]
+    return values
+
+
+def _exemplars(point: Any, ordinal: int, metric_name: str, batch: Batch, report: Callable[..., None],
+               where: str) -> str:
+    """Stage a point's exemplars (they follow their point into ``metric_exemplars``); returns their JSON
+    text, part of what makes the point distinct ("" when it has none)."""
+    exemplars = getattr(point, "exemplars", None)
+    if not exemplars:
+        return ""
+    for i, ex in enumerate(exemplars):
+        here = f"{where}.exemplars[{i}]"
+        value = ex.asDouble if ex.asDouble is not None else ex.asInt
+        batch.add("exemplars", {
+            "point_ord": ordinal, "metric_name": metric_name, "time_ns": ex.timeUnixNano,
+            "value": float(value) if value is not None else None,
+            "trace_id": _optional_id(ex.traceId, 16, report, here, "trace id"),
+            "span_id": _optional_id(ex.spanId, 8, report, here, "span id"), "attrs": ex.filteredAttributes})
+    return ENCODER.encode(exemplars).decode("utf-8", "replace")
+
+
+# --- logs -------------------------------------------------------------------------------
 
 
 def _append_logs(resource_logs: list[Any], batch: Batch, report: Callable[..., None]) -> None:
-    cols = batch.log_cols
-    for ri, rl in enumerate(resource_logs):
-        rid = batch.resource_id(rl.resource)
-        for si, sl in enumerate(rl.scopeLogs):
-            scope_name = sl.scope.name if sl.scope is not None else ""
-            for li, rec in enumerate(sl.logRecords):
-                tid = sid = None
-                if rec.traceId:
-                    tid, note = _normalise_id(rec.traceId, 16)
-                    if tid is None:
-                        report(f"dropped trace id: {note}", f"$.resourceLogs[{ri}].scopeLogs[{si}].logRecords[{li}]")
-                if rec.spanId:
-                    sid, note = _normalise_id(rec.spanId, 8)
-                    if sid is None:
-                        report(f"dropped span id: {note}", f"$.resourceLogs[{ri}].scopeLogs[{si}].logRecords[{li}]")
-                cols["time_ns"].append(rec.timeUnixNano or rec.observedTimeUnixNano)
-                cols["severity_number"].append(rec.severityNumber or None)
-                cols["severity_text"].append(rec.severityText or None)
-                cols["body"].append(render_value(rec.body))
-                cols["trace_id"].append(tid)
-                cols["span_id"].append(sid)
-                cols["scope_name"].append(scope_name)
-                cols["resource_id"].append(rid)
-                cols["attrs"].append(_attrs(rec.attributes, report, f"$.resourceLogs[{ri}].scopeLogs[{si}]",
-                                            f"logRecords[{li}]"))
+    for ctx, where_s, records in _scopes(resource_logs, "resourceLogs", "scopeLogs", "logRecords", batch, report):
+        for li, rec in enumerate(records):
+            where = f"{where_s}.logRecords[{li}]"
+            batch.add("logs", {
+                "time_ns": rec.timeUnixNano, "observed_ns": rec.observedTimeUnixNano,
+                "severity_number": rec.severityNumber, "severity_text": rec.severityText,
+                "body": _body(rec.body, report, where),
+                "trace_id": _optional_id(rec.traceId, 16, report, where, "trace id"),
+                "span_id": _optional_id(rec.spanId, 8, report, where, "span id"), "flags": rec.flags,
+                "event_name": rec.eventName, "ctx": ctx, "dropped_attributes_count": rec.droppedAttributesCount,
+                "attrs": rec.attributes})
+
+
+def _body(raw: msgspec.Raw, report: Callable[..., None], where: str) -> str | None:
+    """A log body's AnyValue JSON (rendered in SQL like attribute values); None when absent."""
+    data = bytes(raw)
+    if not data or data == b"null":
+        return None
+    if data[0] != _OPEN_BRACE:
+        report(f"ignored body: expected an AnyValue object, got {_preview(data)}", f"{where}.body")
+        return None
+    return data.decode("utf-8", "replace")

@@ -28,7 +28,6 @@ __all__ = [
     "LLM_CALL",
     "PROVIDER_NAMES",
     "REQUEST_MODEL_JSON",
-    "attribute_names",
     "cost_rank_sql",
     "cost_sql",
     "kind_sql",
@@ -109,14 +108,6 @@ REQUEST_MODEL_JSON: tuple[tuple[str, str], ...] = (
 COST_SOURCES: tuple[str, ...] = ("sdk", "producer", "ingest")
 
 
-def attribute_names() -> tuple[str, ...]:
-    """Every attribute the builders below may read (for an engine's fast "has any" test)."""
-    names = [name for name, _ in KIND_SOURCES]
-    names += [name for name, _ in REQUEST_MODEL_JSON]
-    names.append(semconv.OTEL_LLM_COST_SOURCE)
-    return tuple(dict.fromkeys(names))
-
-
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -138,11 +129,18 @@ def provider_sql(raw: str) -> str:
     return f"coalesce({_case(key, PROVIDER_NAMES)}, {key})"
 
 
+def _duckdb_json_string(text: str, key: str) -> str:
+    return f"json_extract_string(TRY_CAST({text} AS JSON), '$.{key}')"
+
+
 def request_model_sql(lookup: Lookup, spelled: str,
-                      json_string: Callable[[str, str], str] = lambda expr, key: f"json_extract_string({expr}, '$.{key}')",
-                      ) -> str:
-    """The requested model: the spelled attribute (``spelled``), else :data:`REQUEST_MODEL_JSON`."""
-    parts = [spelled, *(json_string(f"TRY_CAST({lookup(name)} AS JSON)", key) for name, key in REQUEST_MODEL_JSON)]
+                      json_string: Callable[[str, str], str] = _duckdb_json_string) -> str:
+    """The requested model: the spelled attribute (``spelled``), else :data:`REQUEST_MODEL_JSON`.
+
+    ``json_string(text, key)`` is the engine's "string at ``key`` of the JSON
+    object in ``text``, NULL when absent or not JSON" (DuckDB's by default).
+    """
+    parts = [spelled, *(json_string(lookup(name), key) for name, key in REQUEST_MODEL_JSON)]
     return f"coalesce({', '.join(parts)})"
 
 

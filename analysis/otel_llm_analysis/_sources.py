@@ -34,19 +34,24 @@ import zstandard
 
 __all__ = [
     "HEAD_BYTES",
+    "TAIL_BYTES",
     "FileChanged",
     "FileInfo",
+    "Reader",
     "Record",
     "SourceError",
+    "digest",
     "expand",
     "head_digest",
-    "read_records",
     "stat_file",
 ]
 
-#: Bytes hashed to recognise a file across renames (a file smaller than this is
-#: hashed whole and re-identified by the same prefix when it has grown).
+#: Bytes hashed at the start of a file (a file smaller than this is hashed whole,
+#: and recognised by the same prefix when it has grown).
 HEAD_BYTES = 4096
+#: Bytes hashed just before the offset a file was read to: with the inode and the
+#: head, the proof that the file is still the one read up to that offset.
+TAIL_BYTES = 4096
 #: Read size; large enough that 512-span lines (hundreds of KB) take few reads.
 CHUNK_BYTES = 8 << 20
 #: A line longer than this is reported and skipped rather than held in memory.
@@ -73,7 +78,7 @@ class FileInfo:
     device: int
     inode: int
     format: str  # "jsonl" | "zstd" | "zstd-framed"
-    identity: str  # head_digest of the first head_len bytes, read when stat'ed
+    identity: str  # digest of the first head_len bytes, read when stat'ed
     head_len: int
 
 
@@ -91,9 +96,9 @@ def expand(specs: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """Files named by ``specs``: plain paths, globs, or directories (their data files).
 
     Raises :class:`SourceError` (one line, no traceback material) for a path that
-    does not exist, cannot be looked at (a name too long, no permission) or a
-    glob that matches nothing. Backups sort before the live file of the same
-    signal (oldest data first), otherwise by name.
+    does not exist, cannot be looked up (a name too long, a directory without
+    permission) or a glob that matches nothing. Backups sort before the live
+    file of the same signal (oldest data first), otherwise by name.
     """
     found: dict[Path, None] = {}
     for spec in specs:
@@ -107,24 +112,21 @@ def expand(specs: Iterable[str | os.PathLike[str]]) -> list[Path]:
             candidates = [Path(text)]
         for path in candidates:
             try:
-                _add(path, found)
-            except OSError as exc:  # is_dir()/is_file() ignore only "missing": ENAMETOOLONG, EACCES... get here
+                found.update(dict.fromkeys(_data_files(path)))
+            except OSError as exc:
                 raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
     return sorted(found, key=_read_order)
 
 
-def _add(path: Path, found: dict[Path, None]) -> None:
-    """Add ``path`` (a data file, or a directory's data files) to ``found``."""
+def _data_files(path: Path) -> list[Path]:
+    """``path`` itself, or the data files under a directory; :class:`SourceError` for anything else."""
     if path.is_dir():
-        for child in sorted(path.rglob("*")):
-            if child.is_file() and child.name.endswith(_DATA_SUFFIXES):
-                found[child] = None
-    elif path.is_file():
-        found[path] = None
-    elif not path.exists():
+        return [child for child in sorted(path.rglob("*")) if child.is_file() and child.name.endswith(_DATA_SUFFIXES)]
+    if path.is_file():
+        return [path]
+    if not path.exists():
         raise SourceError(f"no such file or directory: {path}")
-    else:
-        raise SourceError(f"not a regular file: {path}")
+    raise SourceError(f"not a regular file: {path}")
 
 
 def _read_order(path: Path) -> tuple[str, int, str]:
@@ -149,7 +151,7 @@ def stat_file(path: Path) -> FileInfo:
         device=st.st_dev,
         inode=st.st_ino,
         format=sniff_format(head),
-        identity=hashlib.sha256(head).hexdigest(),
+        identity=digest(head),
         head_len=len(head),
     )
 
@@ -164,30 +166,101 @@ def sniff_format(head: bytes) -> str:
 
 
 def head_digest(path: Path, length: int) -> str:
-    """SHA-256 of the first ``length`` bytes: the file's identity across renames."""
+    """SHA-256 of the first ``length`` bytes: the file's head, checked before resuming it."""
     with path.open("rb") as fh:
-        return hashlib.sha256(fh.read(length)).hexdigest()
+        return digest(fh.read(length))
 
 
-def read_records(info: FileInfo, offset: int = 0, line_no: int = 0) -> Iterator[Record]:
-    """Complete records after ``offset``; a half-written tail is not yielded.
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
-    ``line_no`` is the number of records before ``offset`` so that reports keep
-    the file's real line numbers across incremental runs.
+
+class Reader:
+    """The complete records of one file after a resume point, proven before it is used.
+
+    A resume point (``offset``, ``line_no``, ``tail``) says "this file was read up
+    to ``offset``, and the :data:`TAIL_BYTES` before it hashed to ``tail``". The
+    reader resumes there only if the bytes before ``offset`` still hash to
+    ``tail`` (the caller has already matched the inode and the head); otherwise
+    it reads the file from the start (:attr:`resumed` is then False) and
+    de-duplication drops what was stored before. As records are yielded,
+    :attr:`end_offset` and :attr:`end_line` follow them; afterwards :attr:`tail`
+    is the digest to remember with them.
     """
-    with info.path.open("rb") as fh:
-        if os.fstat(fh.fileno()).st_ino != info.inode:
-            raise FileChanged(f"{info.path} was replaced while ingesting; it will be read next run")
-        if info.format == "zstd-framed":
-            yield from _frames(fh, offset, line_no)
-            return
-        if info.format == "zstd":
-            reader = zstandard.ZstdDecompressor().stream_reader(fh, read_across_frames=True)
-            chunks = _skip(_chunks(reader, tolerate_truncation=True), offset)
-        else:
-            fh.seek(offset)
-            chunks = _chunks(fh, tolerate_truncation=False)
-        yield from _lines(chunks, offset, line_no)
+
+    def __init__(self, info: FileInfo, offset: int = 0, line_no: int = 0, tail: str | None = None) -> None:
+        self.info = info
+        self.offset, self.line_no, self.expected_tail = offset, line_no, tail
+        self.resumed = offset > 0
+        self.end_offset, self.end_line = offset, line_no
+        self.tail: str | None = None
+        self._window: _Window | None = None  # zstd: the stream's bytes before the last record end
+
+    def __iter__(self) -> Iterator[Record]:
+        with self.info.path.open("rb") as fh:
+            if os.fstat(fh.fileno()).st_ino != self.info.inode:
+                raise FileChanged(f"{self.info.path} was replaced while ingesting; it will be read next run")
+            for record in self._records(fh):
+                self.end_offset, self.end_line = record.end_offset, record.line_no
+                yield record
+            if self._window is not None:
+                self.tail = digest(self._window.at_end)
+            else:
+                self.tail = digest(_window(fh, self.end_offset))
+
+    def _restart(self) -> None:
+        self.offset, self.line_no, self.resumed = 0, 0, False
+        self.end_offset, self.end_line = 0, 0
+
+    def _records(self, fh: BinaryIO) -> Iterator[Record]:
+        if self.info.format == "zstd":
+            return self._stream(fh)
+        if self.offset and digest(_window(fh, self.offset)) != self.expected_tail:
+            self._restart()
+        if self.info.format == "zstd-framed":
+            return _frames(fh, self.offset, self.line_no)
+        fh.seek(self.offset)
+        return _lines(_chunks(fh, tolerate_truncation=False), self.offset, self.line_no)
+
+    def _stream(self, fh: BinaryIO) -> Iterator[Record]:
+        """A zstd stream cannot seek: decompress up to the offset, checking the tail on the way."""
+        self._window = _Window()
+        chunks = _decompressed(fh)
+        if self.offset:
+            chunks, skipped = _skip(chunks, self.offset, self._window)
+            if skipped != self.offset or digest(self._window.at_end) != self.expected_tail:
+                self._restart()
+                fh.seek(0)
+                self._window = _Window()
+                chunks = _decompressed(fh)
+        yield from _lines(chunks, self.offset, self.line_no, self._window)
+
+
+def _decompressed(fh: BinaryIO) -> Iterator[bytes]:
+    return _chunks(zstandard.ZstdDecompressor().stream_reader(fh, read_across_frames=True), tolerate_truncation=True)
+
+
+def _window(fh: BinaryIO, end: int) -> bytes:
+    """The :data:`TAIL_BYTES` before ``end`` (fewer at the start of a file)."""
+    start = max(0, end - TAIL_BYTES)
+    return os.pread(fh.fileno(), end - start, start)
+
+
+class _Window:
+    """The last :data:`TAIL_BYTES` of a stream before its last complete record, kept as chunks pass."""
+
+    def __init__(self) -> None:
+        self.recent = b""  # the last TAIL_BYTES of everything read so far
+        self.at_end = b""  # the TAIL_BYTES before the last record end seen
+
+    def feed(self, chunk: bytes, record_end: int) -> None:
+        """``chunk`` was read; ``record_end`` (0 if none) is the index just past its last record."""
+        if record_end:
+            if record_end >= TAIL_BYTES:
+                self.at_end = chunk[record_end - TAIL_BYTES:record_end]
+            else:
+                self.at_end = (self.recent + chunk[:record_end])[-TAIL_BYTES:]
+        self.recent = (self.recent + chunk[-TAIL_BYTES:])[-TAIL_BYTES:]
 
 
 def _chunks(fh: BinaryIO, *, tolerate_truncation: bool) -> Iterator[bytes]:
@@ -203,22 +276,34 @@ def _chunks(fh: BinaryIO, *, tolerate_truncation: bool) -> Iterator[bytes]:
         yield chunk
 
 
-def _skip(chunks: Iterator[bytes], offset: int) -> Iterator[bytes]:
-    """Drop the first ``offset`` bytes (a zstd stream cannot seek)."""
+def _skip(chunks: Iterator[bytes], offset: int, window: _Window) -> tuple[Iterator[bytes], int]:
+    """Drop the first ``offset`` bytes (fewer if the stream is shorter); the rest of the stream and
+    how many bytes were dropped. ``window`` ends at the offset (a record end)."""
     remaining = offset
     for chunk in chunks:
         if remaining >= len(chunk):
             remaining -= len(chunk)
+            window.feed(chunk, len(chunk))
             continue
-        yield chunk[remaining:] if remaining else chunk
-        remaining = 0
+        window.feed(chunk[:remaining], remaining)
+        rest = chunk[remaining:] if remaining else chunk
+        return _prepend(rest, chunks), offset
+    return iter(()), offset - remaining
 
 
-def _lines(chunks: Iterable[bytes], offset: int, line_no: int) -> Iterator[Record]:
+def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    if first:
+        yield first
+    yield from rest
+
+
+def _lines(chunks: Iterable[bytes], offset: int, line_no: int, window: _Window | None = None) -> Iterator[Record]:
     pending: list[bytes] = []
     pending_len = 0
     position = offset
     for chunk in chunks:
+        if window is not None:
+            window.feed(chunk, chunk.rfind(b"\n") + 1)
         start = 0
         while True:
             newline = chunk.find(b"\n", start)
@@ -246,8 +331,6 @@ def _lines(chunks: Iterable[bytes], offset: int, line_no: int) -> Iterator[Recor
             line_no += 1
             yield Record(line_no, data, position, error)
             start = newline + 1
-
-
 def _frames(fh: BinaryIO, offset: int, line_no: int) -> Iterator[Record]:
     decompressor = zstandard.ZstdDecompressor()
     fh.seek(offset)

@@ -51,6 +51,13 @@ def _paths_exist(paths: List[str], **_options: Any) -> None:
                    "(*.jsonl, *.json or .zst files from the collector or the SDK)")
 
 
+#: ``otel-llm ingest`` exit code when everything readable loaded but some input did not (see the listed problems).
+INGEST_PROBLEMS_EXIT = 3
+INGEST_EPILOG = ("Exit codes: 0 loaded, no problems; 1 nothing loaded (a missing path, an unusable database); "
+                 f"{INGEST_PROBLEMS_EXIT} loaded with problems: every readable line is in, and each line, item or "
+                 "value that is not is listed with file:line and reason.")
+
+
 @analysis_command(filters=(), writes=True, before=_paths_exist)
 def ingest(store: Any, filters: Any,
            paths: List[str] = typer.Argument(..., help="Files, directories or globs of OTLP-JSON lines "
@@ -79,9 +86,13 @@ def ingest(store: Any, filters: Any,
         headline = f"nothing new in {where}: its {len(files)} file(s) were read before"
     else:
         headline = f"{where}: {report.summary()}"
-    problems = [f"bad line {problem}" for problem in report.bad_lines]
-    return Result([report], "ingest", notes=problems,
-                  show=lambda console: console.print(headline, highlight=False, soft_wrap=True))
+
+    def show(console: Any) -> None:
+        # Not wrapped by Rich: each problem stays one line, its file:line intact for the terminal to link.
+        for line in [headline, *(f"bad line {problem}" for problem in report.bad_lines)]:
+            console.print(line, highlight=False, soft_wrap=True)
+
+    return Result([report], "ingest", show=show, exit_code=INGEST_PROBLEMS_EXIT if report.bad_lines else 0)
 
 
 # --- analyses ---------------------------------------------------------------------
@@ -351,7 +362,7 @@ def export(
 
 def register(app: typer.Typer) -> None:
     """Add the analysis commands (ingest, summary, trends, budget, ...) to the root ``app``."""
-    app.command("ingest")(ingest)
+    app.command("ingest", epilog=INGEST_EPILOG)(ingest)
     app.command("summary")(summary)
     app.command("trends")(trends)
     app.command("budget", epilog=BUDGET_EPILOG)(budget)

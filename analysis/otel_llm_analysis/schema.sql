@@ -23,58 +23,23 @@
 --     `spans` view exposes both lists too).
 --   * Typed columns are read from the first present spelling of each producer
 --     (otel-llm / GenAI semconv, OpenLLMetry, OpenLIT, OpenInference); the
---     spelling table lives in _decode.py (SPELLINGS).
+--     spelling table lives in _spellings.py (SPELLINGS), and what is mapped
+--     rather than spelled (a span's kind, the provider's semconv name, the
+--     requested model in invocation parameters, a usable cost) in
+--     _producers.py. A value present but unreadable as its column's type (a
+--     token count "many") is NULL, and the ingest report names it with file
+--     and line.
+--   * The tables themselves - span_rows, span_events, span_links,
+--     metric_points, metric_exemplars, logs - are defined once, column by
+--     column with their notes, in _rows.py (TABLES), which creates them before
+--     this file runs (and adds new columns to a store made by an older version).
+--     Each column's note is its DuckDB comment:
+--     `SELECT column_name, comment FROM duckdb_columns() WHERE table_name = 'span_rows'`.
 --   * No PRIMARY KEY (it makes bulk loads several times slower): ingest keeps
---     spans unique on (trace_id, span_id) itself, and logs / metric points unique
---     on `row_key` (a hash of their content).
-
-CREATE TABLE IF NOT EXISTS span_rows (
-    trace_id            VARCHAR NOT NULL,
-    span_id             VARCHAR NOT NULL,
-    parent_span_id      VARCHAR,
-    name                VARCHAR,
-    span_kind           VARCHAR,      -- INTERNAL | SERVER | CLIENT | PRODUCER | CONSUMER | UNSPECIFIED
-    service_name        VARCHAR,      -- resource service.name
-    scope_name          VARCHAR,      -- instrumentation scope
-    project             VARCHAR,      -- otel_llm.project
-    otel_kind           VARCHAR,      -- chat | graph_node | vector_op | llm_call | tool | agent: otel_llm.kind,
-                                      -- else mapped from the producer's kind (_producers.KIND_SOURCES)
-    start_time          TIMESTAMP,
-    end_time            TIMESTAMP,
-    duration_ms         DOUBLE,
-    status_code         INTEGER,      -- OTLP: 0 unset, 1 ok, 2 error
-    status_message      VARCHAR,
-    error_type          VARCHAR,      -- error.type
-    operation           VARCHAR,      -- gen_ai.operation.name
-    provider            VARCHAR,      -- gen_ai.provider.name, gen_ai.system, llm.provider, as the semconv
-                                      -- value (OpenAI, azure -> openai, azure.ai.openai: _producers.PROVIDER_NAMES)
-    model               VARCHAR,      -- the model asked for: request model, else response model
-    request_model       VARCHAR,
-    response_model      VARCHAR,
-    input_tokens        BIGINT,       -- all input tokens, cached included
-    output_tokens       BIGINT,       -- reasoning included
-    cache_read_tokens   BIGINT,
-    cache_write_tokens  BIGINT,
-    reasoning_tokens    BIGINT,
-    cost_usd            DOUBLE,       -- NULL when unknown, never a made-up 0 (see cost_source)
-    cost_source         VARCHAR,      -- sdk | producer | ingest | NULL (no cost): who priced the call
-    cost_table          VARCHAR,      -- the price table: user | genai-prices@<version> (sdk, ingest)
-    finish_reasons      VARCHAR[],
-    stream_ttft_ms      DOUBLE,       -- first llm.first_token event - start_time
-    conversation_id     VARCHAR,      -- gen_ai.conversation.id
-    user_id             VARCHAR,      -- user.id
-    graph_node          VARCHAR,      -- otel_llm.graph.node
-    db_system           VARCHAR,      -- db.system.name
-    db_operation        VARCHAR,      -- db.operation.name
-    db_collection       VARCHAR,      -- db.collection.name
-    wrapper_span_id     VARCHAR,      -- LLM spans: the LLM span this one sits directly in (derived after
-                                      -- each ingest, see _nesting.py; llm_calls counts such a pair once)
-    wrapped_calls       INTEGER,      -- LLM spans: how many LLM spans sit directly in this one (derived)
-    attr_keys           VARCHAR[],    -- span attributes: names ...
-    attr_values         VARCHAR[],    -- ... and values, aligned, keys unique
-    resource_attributes MAP(VARCHAR, VARCHAR),
-    source_file         VARCHAR
-);
+--     spans unique on (trace_id, span_id) itself (events and links follow their
+--     span), and logs / metric points unique on `row_key`: a hash of everything
+--     that makes two records differ (time, body, event name, scope, attributes,
+--     resource, ...; exemplars follow their point through `point_key`).
 
 CREATE OR REPLACE VIEW spans AS
 SELECT * EXCLUDE (attr_keys, attr_values, resource_attributes, source_file),
@@ -82,59 +47,14 @@ SELECT * EXCLUDE (attr_keys, attr_values, resource_attributes, source_file),
        resource_attributes, attr_keys, attr_values, source_file
 FROM span_rows;
 
-CREATE TABLE IF NOT EXISTS span_events (
-    trace_id    VARCHAR NOT NULL,
-    span_id     VARCHAR NOT NULL,
-    time        TIMESTAMP,
-    name        VARCHAR,
-    attributes  MAP(VARCHAR, VARCHAR),
-    eval_name   VARCHAR,              -- gen_ai.evaluation.name (gen_ai.evaluation.result events)
-    eval_score  DOUBLE,               -- gen_ai.evaluation.score.value
-    eval_label  VARCHAR               -- gen_ai.evaluation.score.label: pass | warning | fail | ...
-);
-
-CREATE TABLE IF NOT EXISTS metric_points (
-    time            TIMESTAMP,
-    start_time      TIMESTAMP,
-    metric_name     VARCHAR,
-    metric_type     VARCHAR,          -- gauge | sum | histogram | exponential_histogram | summary
-    unit            VARCHAR,
-    temporality     VARCHAR,          -- cumulative | delta | NULL
-    is_monotonic    BOOLEAN,
-    service_name    VARCHAR,
-    scope_name      VARCHAR,
-    attributes      MAP(VARCHAR, VARCHAR),   -- the point's own
-    resource_attributes MAP(VARCHAR, VARCHAR),
-    value           DOUBLE,           -- gauge / sum
-    count           BIGINT,           -- histogram / summary
-    sum             DOUBLE,
-    min             DOUBLE,
-    max             DOUBLE,
-    bucket_counts   BIGINT[],         -- histogram: len(explicit_bounds) + 1 buckets
-    explicit_bounds DOUBLE[],
-    row_key         UBIGINT,          -- content hash used for de-duplication
-    source_file     VARCHAR
-);
-
-CREATE TABLE IF NOT EXISTS logs (
-    time            TIMESTAMP,        -- timeUnixNano, else observedTimeUnixNano
-    severity_number INTEGER,
-    severity_text   VARCHAR,
-    body            VARCHAR,
-    trace_id        VARCHAR,
-    span_id         VARCHAR,
-    service_name    VARCHAR,
-    attributes      MAP(VARCHAR, VARCHAR),
-    resource_attributes MAP(VARCHAR, VARCHAR),
-    row_key         UBIGINT,
-    source_file     VARCHAR
-);
-
--- What ingest has read. A file is known by `identity` (hash of its first
--- `head_len` bytes), not by its path, so a rotated backup (renamed) is resumed
--- at `bytes_read` instead of re-read, and a copy of a read file adds nothing.
+-- What ingest has read, one row per file (device, inode). A file is resumed at
+-- `bytes_read` only while it provably is the file read up to there: the same
+-- inode (a rename keeps it: rotated backups resume), the same first `head_len`
+-- bytes (`identity`) and the same `tail_digest` of the bytes just before
+-- `bytes_read`. Anything else (a copy, a file rewritten in place) is read from
+-- the start, and de-duplication drops what is already stored.
 CREATE TABLE IF NOT EXISTS ingested_files (
-    identity    VARCHAR NOT NULL,
+    identity    VARCHAR NOT NULL,     -- SHA-256 of the first head_len bytes
     head_len    BIGINT NOT NULL,
     path        VARCHAR,              -- where it was last seen
     format      VARCHAR,              -- jsonl | zstd | zstd-framed
@@ -146,5 +66,6 @@ CREATE TABLE IF NOT EXISTS ingested_files (
     mtime       TIMESTAMP,
     ingested_at TIMESTAMP
 );
+ALTER TABLE ingested_files ADD COLUMN IF NOT EXISTS tail_digest VARCHAR;  -- SHA-256 of the 4 KB before bytes_read
 
 -- The views (llm_calls, evaluations, daily_usage, trace_summary) are in views.sql.

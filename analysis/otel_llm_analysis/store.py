@@ -19,8 +19,9 @@ import duckdb
 from otel_llm import semconv
 from otel_llm_analysis import _sandbox
 from otel_llm_analysis._costs import price_calls
-from otel_llm_analysis._producers import cost_rank_sql
 from otel_llm_analysis._nesting import refresh_nesting
+from otel_llm_analysis._producers import cost_rank_sql
+from otel_llm_analysis._rows import create_tables
 from otel_llm_analysis.ingest import IngestReport, ingest
 
 __all__ = ["StoreError", "TraceStore"]
@@ -35,7 +36,8 @@ class StoreError(Exception):
 
 
 def schema_sql() -> str:
-    """The DDL of every table and view (``schema.sql`` then ``views.sql``, shipped in the package)."""
+    """The views and bookkeeping table (``schema.sql`` then ``views.sql``, shipped in the package);
+    the tables of rows come from ``_rows.create_tables``, which runs first."""
     package = resources.files("otel_llm_analysis")
     views = package.joinpath("views.sql").read_text(encoding="utf-8").format(
         llm_call=semconv.KIND_LLM_CALL, evaluation_event=semconv.EVENT_EVALUATION_RESULT,
@@ -77,6 +79,7 @@ class TraceStore:
                              "otel-llm.duckdb")
         if not read_only:
             try:
+                create_tables(self._con)
                 self._con.execute(schema_sql())
             except duckdb.Error as exc:
                 self._con.close()

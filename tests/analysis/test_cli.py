@@ -47,12 +47,22 @@ def test_ingest_reports_counts_and_rejects_missing_files(ingested, tmp_path):
     assert missing.output.strip().splitlines() == [f"error: no such file or directory: {tmp_path / 'nope.jsonl'}"]
 
 
-def test_ingest_lists_bad_lines(tmp_path):
-    path = tmp_path / "traces.jsonl"
-    path.write_text('{"resourceSpans": []}\nnot json at all\n')
-    result = run("ingest", str(path), "--db", str(tmp_path / "bad.duckdb"))
-    assert result.exit_code == 0, result.output
-    assert f"{path}:2" in result.output
+def test_ingest_lists_bad_lines_and_exits_3_loaded_with_problems(tmp_path):
+    bad = tmp_path / "traces-bad.jsonl"
+    bad.write_text('{"resourceSpans": []}\nnot json at all\n{"resourceSpans": 7}\n')
+    data = synthetic.generate(tmp_path / "data", seed=5, traces=3)
+    good = next(f for f in data.files if f.name == "traces.jsonl")
+    db = str(tmp_path / "bad.duckdb")
+    result = run("ingest", str(bad), str(good), "--db", db)
+    assert result.exit_code == 3, result.output
+    assert f"{bad}:2" in result.output and f"{bad}:3" in result.output
+    with duckdb.connect(db, read_only=True) as con:  # everything readable is in
+        assert con.execute("SELECT count(*) FROM spans").fetchone()[0] == len(data.spans)
+    assert run("ingest", str(good), "--db", db).exit_code == 0  # nothing new, no problem
+    not_a_database = tmp_path / "other.duckdb"
+    not_a_database.write_bytes(b"not a database" * 100)
+    unusable = run("ingest", str(good), "--db", str(not_a_database))
+    assert unusable.exit_code == 1 and unusable.output.startswith("error: cannot open database")
 
 
 def test_summary_json_equals_the_records(ingested):

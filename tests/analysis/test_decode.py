@@ -8,7 +8,8 @@ import orjson
 import pytest
 
 from otel_llm_analysis import TraceStore
-from otel_llm_analysis._decode import SPELLINGS, Batch, decode_line
+from otel_llm_analysis._decode import Batch, decode_line
+from otel_llm_analysis._spellings import SPELLINGS
 from tests.support.synthetic import key_values
 
 TRACE = "0af7651916cd43dd8448eb211c80319c"
@@ -94,12 +95,13 @@ def test_odd_entries_take_the_slow_path_and_stay_aligned(store: TraceStore, tmp_
 
 
 def test_upper_case_hex_ids_are_lowered(tmp_path: Path) -> None:
-    batch = Batch(source="f")
+    batch = Batch()
+    batch.start_file("f")
     decode_line(orjson.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [
         {"traceId": TRACE.upper(), "spanId": "00F067AA0BA902B7", "parentSpanId": ""}]}]}]}), batch, 1)
-    assert batch.span_cols["trace_id"] == [TRACE]
-    assert batch.span_cols["span_id"] == ["00f067aa0ba902b7"]
-    assert batch.span_cols["parent_span_id"] == [None]
+    assert batch.cols["spans"]["trace_id"] == [TRACE]
+    assert batch.cols["spans"]["span_id"] == ["00f067aa0ba902b7"]
+    assert batch.cols["spans"]["parent_span_id"] == [None]
     assert batch.problems == []
 
 

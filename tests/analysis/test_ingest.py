@@ -379,3 +379,21 @@ def test_duplicates_across_concurrent_batches_on_a_non_empty_store(store: TraceS
     assert store.query("SELECT count(*), count(DISTINCT (trace_id, span_id)) FROM span_rows")[0] == (
         len(dataset.spans), len(dataset.spans))
     assert store.query("SELECT count(*) FROM span_events")[0][0] == len(dataset.events)
+
+
+def test_a_file_removed_after_it_was_listed_is_a_problem_not_an_abort(store: TraceStore, copy_dataset: Path,
+                                                                       dataset: SyntheticData) -> None:
+    """A rotation's clean-up (max_backups) may delete a backup while ingest reads another file."""
+    logs, traces = copy_dataset / "logs.jsonl", copy_dataset / "traces.jsonl"
+    state = {"done": False}
+
+    def remove_traces(_: int) -> None:
+        if not state["done"]:
+            state["done"] = True
+            traces.unlink()
+
+    report = store.ingest([logs, traces], on_progress=remove_traces)
+    assert report.logs_added == len(dataset.logs)
+    assert [(Path(f.path).name, f.status) for f in report.files] == [("logs.jsonl", "new"), ("traces.jsonl", "skipped")]
+    (problem,) = report.bad_lines
+    assert (problem.path, problem.line) == (str(traces), 0) and "cannot read" in problem.reason

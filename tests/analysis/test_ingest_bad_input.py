@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 
 import orjson
@@ -156,7 +157,7 @@ def test_attributes_that_are_not_a_list_are_reported(store: TraceStore, tmp_path
     report = store.ingest(path)
     assert report.spans_added == 10
     (problem,) = report.bad_lines
-    assert (problem.line, problem.where) == (1, "$.resourceSpans[0].scopeSpans[0].spans[6].attributes")
+    assert (problem.line, problem.where) == (1, f"span {span['spanId']}: attributes")
     assert store.query("SELECT attr_keys FROM spans WHERE span_id = ?", [span["spanId"]]) == [([],)]
 
 
@@ -171,3 +172,139 @@ def test_invalid_utf8_inside_attributes_is_replaced_not_fatal(store: TraceStore,
     assert report.spans_added == 20
     assert store.query("SELECT attributes['broken'] FROM spans WHERE span_id = ?", [span["spanId"]]) == [
         ("ab\ufffdcd",)]
+
+
+# --- inputs that used to stop the whole run -------------------------------------------------
+
+
+@pytest.fixture
+def good_file(tmp_path: Path, chunks: list) -> Path:
+    """Another file in the same run: it must load whatever the bad one holds."""
+    return _write(tmp_path / "traces-good.jsonl", [_line(chunks[2])])
+
+
+def _only_span(request: dict) -> dict:
+    return request["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
+
+
+HUGE = [("startTimeUnixNano", str(2**64 + 5)), ("endTimeUnixNano", 2**70), ("status.code", 2**40),
+        ("kind", -(2**40)), ("flags", 2**33), ("droppedAttributesCount", -1)]
+
+
+@pytest.mark.parametrize("field, value", HUGE, ids=[f for f, _ in HUGE])
+def test_integers_out_of_range_cost_their_span_only(store: TraceStore, tmp_path: Path, chunks: list,
+                                                   good_file: Path, field: str, value: object) -> None:
+    request = _line(chunks[0])
+    span = request["resourceSpans"][0]["scopeSpans"][0]["spans"][4]
+    if field == "status.code":
+        span["status"] = {"code": value}
+    else:
+        span[field] = value
+    path = tmp_path / "traces.jsonl"
+    path.write_bytes(json.dumps(request).encode() + b"\n" + orjson.dumps(_line(chunks[1])) + b"\n")
+    report = store.ingest([path, good_file])
+    assert report.spans_added == 29
+    (problem,) = report.bad_lines
+    assert (problem.path, problem.line, problem.where) == (str(path), 1, "$.resourceSpans[0].scopeSpans[0].spans[4]")
+    assert field.split(".")[-1] in problem.reason
+
+
+WRONG = [(level, value) for level in ("scopeSpans", "spans", "attributes", "resource.attributes", "events")
+         for value in (7, True, "text", None, 2.5)]
+
+
+@pytest.mark.parametrize("level, value", WRONG, ids=[f"{lv}={v!r}" for lv, v in WRONG])
+def test_a_wrong_type_at_any_level_is_located_and_the_rest_loads(store: TraceStore, tmp_path: Path, chunks: list,
+                                                                 good_file: Path, level: str, value: object) -> None:
+    request = _line(chunks[0])
+    resource_spans = request["resourceSpans"][0]
+    if level == "scopeSpans":
+        resource_spans["scopeSpans"] = value
+        expected_spans, where = 0, "$.resourceSpans[0].scopeSpans"
+    elif level == "spans":
+        resource_spans["scopeSpans"][0]["spans"] = value
+        expected_spans, where = 0, "$.resourceSpans[0].scopeSpans[0].spans"
+    elif level == "resource.attributes":
+        resource_spans["resource"]["attributes"] = value
+        expected_spans, where = 10, "$.resourceSpans[0].resource.attributes"
+    else:
+        _only_span(request)[level] = value
+        expected_spans = 10 if level == "attributes" or value is None else 9
+        where = ("span" if level == "attributes" else "$.resourceSpans[0].scopeSpans[0].spans[0]")
+    path = _write(tmp_path / "traces.jsonl", [request, _line(chunks[1])])
+    report = store.ingest([path, good_file])
+    assert report.spans_added == expected_spans + 20
+    if value is None:  # null is proto3 JSON's "default": an empty list, nothing to report
+        assert report.bad_lines == []
+        return
+    (problem,) = report.bad_lines
+    assert (problem.path, problem.line) == (str(path), 1)
+    assert problem.where.startswith(where), problem
+
+
+@pytest.mark.parametrize("depth", [1_000, 5_000, 100_000])
+def test_json_nested_deeper_than_the_parser_goes_is_one_located_problem(store: TraceStore, tmp_path: Path,
+                                                                       chunks: list, good_file: Path,
+                                                                       depth: int) -> None:
+    request = _line(chunks[0])
+    _only_span(request)["attributes"].append({"key": "deep", "value": {"stringValue": "MARK"}})
+    deep = orjson.dumps(request).replace(b'"MARK"', b"[" * depth + b"]" * depth)
+    path = _write(tmp_path / "traces.jsonl", [_line(chunks[1]), deep])
+    report = store.ingest([path, good_file])
+    assert report.spans_added == 20
+    (problem,) = report.bad_lines
+    assert (problem.path, problem.line) == (str(path), 2) and "nested" in problem.reason
+
+
+def test_a_flipped_key_then_malformed_json_is_a_located_problem(store: TraceStore, tmp_path: Path, chunks: list,
+                                                               good_file: Path) -> None:
+    """The strict decoder stops at the unknown key; the lenient one must not fail on what follows."""
+    line = orjson.dumps(_line(chunks[0])).replace(b'"kind"', b'"kine"', 1)  # an optional field's key
+    path = _write(tmp_path / "traces.jsonl", [line[:-25], _line(chunks[1])])
+    report = store.ingest([path, good_file])
+    assert report.spans_added == 20
+    (problem,) = report.bad_lines
+    assert (problem.path, problem.line) == (str(path), 1) and "invalid JSON" in problem.reason
+
+
+def test_a_byte_order_mark_does_not_cost_the_first_line(store: TraceStore, tmp_path: Path, chunks: list) -> None:
+    path = tmp_path / "traces.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + orjson.dumps(_line(chunks[0])) + b"\n" + orjson.dumps(_line(chunks[1])) + b"\n")
+    report = store.ingest(path)
+    assert (report.spans_added, report.bad_lines) == (20, [])
+
+
+TOKENS = [("abc", "stringValue"), (1.5, "doubleValue"), ("-3", "intValue"), (str(2**70), "intValue"),
+          (True, "boolValue"), ("1e400", "stringValue")]
+
+
+@pytest.mark.parametrize("value, member", TOKENS, ids=[f"{m}={v}" for v, m in TOKENS])
+def test_an_unreadable_token_count_is_reported_not_a_silent_null(store: TraceStore, tmp_path: Path, chunks: list,
+                                                                 value: object, member: str) -> None:
+    request = _line(chunks[0])
+    span = _only_span(request)
+    span["attributes"] = [a for a in span["attributes"] if a["key"] != "gen_ai.usage.output_tokens"]
+    span["attributes"].append({"key": "gen_ai.usage.output_tokens", "value": {member: value}})
+    path = _write(tmp_path / "traces.jsonl", [_line(chunks[1]), request])
+    report = store.ingest(path)
+    assert report.spans_added == 20
+    (problem,) = report.bad_lines
+    assert (problem.path, problem.line, problem.where) == (str(path), 2, f"span {span['spanId']}")
+    assert "output_tokens" in problem.reason and "gen_ai.usage.output_tokens" in problem.reason
+    assert store.query("SELECT output_tokens, unreadable_columns FROM spans WHERE span_id = ?", [span["spanId"]]) == [
+        (None, ["output_tokens"])]
+
+
+def test_readable_spellings_of_counts_and_an_unreadable_cost(store: TraceStore, tmp_path: Path, chunks: list) -> None:
+    request = _line(chunks[0])
+    spans = request["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    for span, value in zip(spans, ({"stringValue": "12"}, {"doubleValue": 12.0}, {"intValue": 12}, {"intValue": "12"})):
+        span["attributes"] = [a for a in span["attributes"] if not a["key"].startswith("gen_ai.usage.")]
+        span["attributes"].append({"key": "gen_ai.usage.input_tokens", "value": value})
+    spans[5]["attributes"] = [a for a in spans[5]["attributes"] if a["key"] != "gen_ai.usage.cost"] + [
+        {"key": "gen_ai.usage.cost", "value": {"doubleValue": "NaN"}}]
+    report = store.ingest(_write(tmp_path / "traces.jsonl", [request]))
+    assert store.query("SELECT input_tokens FROM spans WHERE span_id IN (?, ?, ?, ?)",
+                       [s["spanId"] for s in spans[:4]]) == [(12,)] * 4
+    (problem,) = report.bad_lines
+    assert "cost_usd" in problem.reason and "NaN" in problem.reason

@@ -9,7 +9,7 @@ import pytest
 import zstandard
 
 from otel_llm_analysis import TraceStore
-from otel_llm_analysis._sources import SourceError, expand, read_records, sniff_format, stat_file
+from otel_llm_analysis._sources import Reader, SourceError, expand, sniff_format, stat_file
 from tests.support.synthetic import SyntheticData
 
 LINES = [b'{"a": %d}' % i for i in range(1, 8)]
@@ -28,6 +28,27 @@ def _framed(messages: list[bytes]) -> bytes:
     return out
 
 
+def _tail_at(info, offset: int) -> str:  # type: ignore[no-untyped-def]
+    """The tail digest a full read stopping at ``offset`` would have remembered."""
+    reader = Reader(info)
+    for record in reader:
+        if record.end_offset == offset:
+            break
+    truncated = info.path.with_name(info.path.name + ".upto")
+    data = info.path.read_bytes()
+    if info.format == "zstd":
+        import io
+        plain = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data), read_across_frames=True).read()
+        truncated.write_bytes(_native(plain[:offset]))
+    else:
+        truncated.write_bytes(data[:offset])
+    partial = Reader(stat_file(truncated))
+    list(partial)
+    truncated.unlink()
+    assert partial.tail is not None
+    return partial.tail
+
+
 def test_expand_directories_globs_and_order(tmp_path: Path) -> None:
     for name in ("traces.jsonl", "traces-2026-11-25T10-00-00.000-size.jsonl", "traces-2026-11-24T10-00-00.000.jsonl",
                  "logs.jsonl", "notes.txt", "metrics.jsonl.zst"):
@@ -38,6 +59,11 @@ def test_expand_directories_globs_and_order(tmp_path: Path) -> None:
     assert [p.name for p in expand([str(tmp_path / "traces*.jsonl")])][-1] == "traces.jsonl"
     with pytest.raises(SourceError, match="no such file"):
         expand([tmp_path / "missing.jsonl"])
+
+
+def test_a_path_the_system_cannot_look_up_is_one_line() -> None:
+    with pytest.raises(SourceError, match="^cannot read x+: File name too long$"):
+        expand(["x" * 3000])
 
 
 def test_sniff_forms() -> None:
@@ -57,17 +83,21 @@ def test_records_resume_at_offset_with_line_numbers(tmp_path: Path, form: str) -
         path.write_bytes(_framed(LINES))
     info = stat_file(path)
     assert info.format == form
-    records = list(read_records(info))
+    records = list(Reader(info))
     assert [r.data for r in records] == LINES
     assert [r.line_no for r in records] == list(range(1, 8))
-    resumed = list(read_records(info, records[2].end_offset, records[2].line_no))
+    first = Reader(info)
+    three = [r for _, r in zip(range(3), first)]
+    tail = _tail_at(info, three[-1].end_offset)
+    resumed = Reader(info, three[-1].end_offset, three[-1].line_no, tail)
     assert [(r.line_no, r.data) for r in resumed] == list(zip(range(4, 8), LINES[3:]))
+    assert resumed.resumed
 
 
 def test_half_written_tail_is_not_yielded(tmp_path: Path) -> None:
     path = tmp_path / "f.jsonl"
     path.write_bytes(b"\n".join(LINES[:3]) + b"\n" + LINES[3][:4])
-    records = list(read_records(stat_file(path)))
+    records = list(Reader(stat_file(path)))
     assert [r.data for r in records] == LINES[:3]
     assert records[-1].end_offset == len(b"\n".join(LINES[:3])) + 1
 
@@ -76,11 +106,11 @@ def test_half_written_frame_and_stream_are_not_yielded(tmp_path: Path) -> None:
     framed = tmp_path / "framed"
     whole = _framed(LINES[:3])
     framed.write_bytes(whole + _framed([LINES[3]])[:-3])
-    assert [r.data for r in read_records(stat_file(framed))] == LINES[:3]
+    assert [r.data for r in Reader(stat_file(framed))] == LINES[:3]
     stream = tmp_path / "stream.zst"
     compressed = _native(b"\n".join(LINES) + b"\n")
     stream.write_bytes(compressed[: len(compressed) - 6])
-    got = [r.data for r in read_records(stat_file(stream))]
+    got = [r.data for r in Reader(stat_file(stream))]
     assert got == LINES[: len(got)]  # a prefix: whatever decompresses completely, nothing invented
 
 
@@ -91,7 +121,7 @@ def test_corrupt_frame_is_reported_and_the_next_one_read(tmp_path: Path) -> None
     broken = bytearray(frames)
     broken[4 + first_len - 5] ^= 0xFF  # one content byte: the frame checksum no longer matches
     path.write_bytes(bytes(broken))
-    records = list(read_records(stat_file(path)))
+    records = list(Reader(stat_file(path)))
     assert records[0].data is None and "zstd" in (records[0].error or "")
     assert [r.data for r in records[1:]] == LINES[1:3]
 

@@ -1,21 +1,26 @@
 """The ``spans`` view over the exporter's otel_traces, generated from the spelling table.
 
-Every spelling of every column in ``_decode.SPELLINGS`` is tried alone on a span
+Every spelling of every column in ``_spellings.SPELLINGS`` is tried alone on a span
 (as the exporter stores it: a Map of strings) and must come out typed in its
-column; the first spelling wins over later ones; a time filter on ``start_time``
-must reach ClickHouse's partition and ordering key.
+column; the first spelling wins over later ones; the producers' kinds, provider
+names and requested models (``_producers``) come out as DuckDB's ingest derives
+them; a time filter on ``start_time`` must reach ClickHouse's partition and
+ordering key.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import chdb.session
 import pytest
 
 from otel_llm.collector import exporter_sql_dir
-from otel_llm_analysis._decode import SPELLINGS
+from otel_llm_analysis import TraceStore
+from otel_llm_analysis._producers import KIND_SOURCES
+from otel_llm_analysis._spellings import SPELLINGS
 from otel_llm_analysis.clickhouse import TRACES_TABLE, ExporterSchema
 from otel_llm_analysis.clickhouse._views import spans_view
 
@@ -92,9 +97,9 @@ def test_the_first_spelling_wins(chdb_session: chdb.session.Session, spans_db: s
 
 def test_span_basics_and_model_fallback(chdb_session: chdb.session.Session, spans_db: str) -> None:
     insert(chdb_session, spans_db, "s1", {"gen_ai.request.model": "gpt-4o", "gen_ai.response.model": "gpt-4o-2024"})
-    insert(chdb_session, spans_db, "s2", {"gen_ai.request.model": "gpt-4o"})
+    insert(chdb_session, spans_db, "s2", {"gen_ai.response.model": "gpt-4o-2024"})
     rows = select(chdb_session, spans_db, "model, span_kind, status_code, duration_ms, parent_span_id")
-    assert [r["model"] for r in rows] == ["gpt-4o-2024", "gpt-4o"]
+    assert [r["model"] for r in rows] == ["gpt-4o", "gpt-4o-2024"]  # the model asked for, else the one that answered
     assert rows[0] | {"model": None} == {"span_id": "s1", "model": None, "span_kind": "CLIENT", "status_code": 2,
                                         "duration_ms": 2.5, "parent_span_id": None}
 
@@ -106,3 +111,34 @@ def test_a_start_time_filter_uses_the_partition_and_the_ordering_key(chdb_sessio
                               "WHERE start_time >= '2026-11-30 00:00:00'", "TSVRaw").bytes().decode()
     assert "Condition: (toDate(Timestamp) in [" in plan, plan
     assert "Condition: (toDateTime(Timestamp) in [" in plan, plan
+
+
+#: Spans of other producers whose kind, provider and models are mapped, not spelled (``_producers``).
+MAPPED = [
+    *({name: value} for name, mapping in KIND_SOURCES if mapping for value in mapping),
+    {"openinference.span.kind": "GUARDRAIL", "gen_ai.operation.name": "chat"},  # unmapped: the next source
+    {"otel_llm.kind": "llm_call", "openinference.span.kind": "TOOL"},
+    {"gen_ai.system": " OpenAI ", "llm.model_name": "gpt-4o-mini-2024-07-18",
+     "llm.invocation_parameters": '{"model": "gpt-4o-mini", "temperature": 0}'},
+    {"llm.provider": "azure", "embedding.model_name": "text-embedding-3-small",
+     "embedding.invocation_parameters": '{"model": "text-embedding-3-small"}'},
+    {"gen_ai.provider.name": "Mistral", "llm.invocation_parameters": "not json"},
+    {"gen_ai.request.model": "asked", "llm.invocation_parameters": '{"model": "in params"}'},
+]
+_MAPPED_COLUMNS = ("otel_kind", "provider", "model", "request_model", "response_model")
+
+
+def test_producer_mappings_equal_duckdbs(chdb_session: chdb.session.Session, spans_db: str, tmp_path: Path) -> None:
+    spans = []
+    for i, attributes in enumerate(MAPPED):
+        span_id = f"{i + 1:016x}"
+        insert(chdb_session, spans_db, span_id, attributes)
+        spans.append({"traceId": "0" * 31 + "1", "spanId": span_id, "name": "op",
+                      "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in attributes.items()]})
+    path = tmp_path / "traces.jsonl"
+    path.write_text(json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]}) + "\n")
+    with TraceStore(":memory:") as store:
+        assert store.ingest(path).bad_lines == []
+        expected = [dict(zip(("span_id", *_MAPPED_COLUMNS), row)) for row in
+                    store.query(f"SELECT span_id, {', '.join(_MAPPED_COLUMNS)} FROM spans ORDER BY span_id")]
+    assert select(chdb_session, spans_db, ", ".join(_MAPPED_COLUMNS)) == expected

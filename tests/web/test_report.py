@@ -218,6 +218,19 @@ def test_report_ingests_first_with_the_ingest_summary(data_dir: Path, api: Trace
         assert totals(store).spans == spans
 
 
+def test_report_over_input_with_a_bad_line_is_written_and_exits_loaded_with_problems(tmp_path: Path) -> None:
+    generate(tmp_path / "data", seed=3, traces=6)
+    bad = tmp_path / "data" / "broken" / "traces.jsonl"
+    bad.parent.mkdir()
+    bad.write_text('{"resourceSpans": [oops\n')
+    out = tmp_path / "r.html"
+    result = cli("report", "--ingest", str(tmp_path / "data"), "--db", str(tmp_path / "p.duckdb"), "-o", str(out),
+                 check=False)
+    assert result.returncode == 3, result  # as `otel-llm ingest`: loaded, with the problems listed
+    assert f"bad line {bad}:1" in result.stdout and out.stat().st_size > 10_000
+    assert "pricing" not in result.stderr, result.stderr  # the ingest's own defaults, none made up by the caller
+
+
 HOSTILE = "<!--<script></script><script>window.pwned=1</script><img src=x onerror=window.pwned=2>"
 
 

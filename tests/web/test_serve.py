@@ -205,6 +205,19 @@ def test_a_bad_line_in_the_watched_directory_is_reported_not_dropped_silently(gr
     assert f"bad line {bad}:1" in log, log
 
 
+def test_serve_starts_over_a_backlog_with_a_bad_line_and_lists_it(tmp_path: Path) -> None:
+    generate(tmp_path / "data", seed=3, traces=6)
+    bad = tmp_path / "data" / "broken" / "traces.jsonl"
+    bad.parent.mkdir()
+    bad.write_text('{"resourceSpans": [oops\n')
+    running = start_server(tmp_path, tmp_path / "data")  # fails unless it answers
+    try:
+        assert httpx.get(running.url + "/api/status").json()["spans"] > 0
+        assert f"bad line {running.watch / 'broken' / 'traces.jsonl'}:1" in running.log.read_text()
+    finally:
+        running.stop()
+
+
 def test_serve_command_errors_are_one_line(tmp_path: Path) -> None:
     from tests.web.conftest import cli
 

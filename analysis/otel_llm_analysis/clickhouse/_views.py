@@ -2,9 +2,11 @@
 
 DuckDB derives the typed span columns (model, provider, tokens, cost, kind,
 node, …) at ingest, from the first present spelling of each column in
-:data:`otel_llm_analysis._decode.SPELLINGS`. On ClickHouse the rows arrive from
-the collector's exporter, so the same derivation is a view, generated here from
-the same spelling table: a producer's new spelling added there reaches both engines.
+:data:`otel_llm_analysis._spellings.SPELLINGS` and the producers' mappings in
+:mod:`otel_llm_analysis._producers` (kind, provider name, requested model). On
+ClickHouse the rows arrive from the collector's exporter, so the same derivation
+is a view, generated here from the same tables: a producer's new spelling or
+kind added there reaches both engines.
 
 Written for ClickHouse's strengths: time columns are the table's own
 ``Timestamp`` (so a filter on ``start_time`` prunes the ``toDate(Timestamp)``
@@ -20,15 +22,17 @@ cannot be NULL).
 
 from __future__ import annotations
 
-from otel_llm_analysis._decode import FIRST_TOKEN_EVENT, SPELLINGS
+from otel_llm_analysis import _producers
+from otel_llm_analysis._spellings import FIRST_TOKEN_EVENTS, SPELLINGS
 from otel_llm_analysis.clickhouse._ddl import TRACES_TABLE
 
 #: How a SPELLINGS column is typed (DuckDB: ingest.py's TRY_CASTs); text otherwise.
 _INTEGER = {"input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens"}
 _FLOAT = {"cost_usd"}
 _LIST = {"finish_reasons"}
-#: Columns whose expression is not a plain "first spelling" (combined with resource data).
-_SPECIAL = {"service_name", "project"}
+#: Columns whose expression is not a plain "first spelling" (combined with resource data,
+#: or mapped by ``_producers``).
+_SPECIAL = {"service_name", "project", "provider", "request_model"}
 
 
 def first_present(column: str, attributes: str = "SpanAttributes") -> str:
@@ -40,6 +44,16 @@ def first_present(column: str, attributes: str = "SpanAttributes") -> str:
     branches = ", ".join(f"mapContains({attributes}, {_quote(name)}), {attributes}[{_quote(name)}]"
                          for name in SPELLINGS[column])
     return f"multiIf({branches}, NULL)"
+
+
+def _attribute(name: str) -> str:
+    """One span attribute's text, NULL when absent (the ``lookup`` of ``_producers``' builders)."""
+    return f"multiIf(mapContains(SpanAttributes, {_quote(name)}), SpanAttributes[{_quote(name)}], NULL)"
+
+
+def _json_string(text: str, key: str) -> str:
+    """The string at ``key`` of the JSON object in ``text``; NULL when absent or not JSON."""
+    return f"nullIf(JSONExtractString({text}, {_quote(key)}), '')"
 
 
 def _typed(column: str) -> str:
@@ -58,7 +72,9 @@ def _typed(column: str) -> str:
 def spans_view(database: str, *, name: str = "spans", source: str = TRACES_TABLE) -> str:
     """``CREATE OR REPLACE VIEW database.name`` with the ``spans`` contract's columns over ``source``."""
     derived = ",\n    ".join(f"{_typed(column)} AS {column}" for column in SPELLINGS if column not in _SPECIAL)
-    ttft = (f"arrayFilter((t, n) -> n = {_quote(FIRST_TOKEN_EVENT)}, Events.Timestamp, Events.Name)")
+    events = ", ".join(_quote(name) for name in FIRST_TOKEN_EVENTS)
+    ttft = f"arrayFilter((t, n) -> n IN ({events}), Events.Timestamp, Events.Name)"
+    request_model = _producers.request_model_sql(_attribute, first_present("request_model"), _json_string)
     return f"""CREATE OR REPLACE VIEW `{database}`.`{name}` AS
 SELECT
     TraceId AS trace_id,
@@ -74,8 +90,11 @@ SELECT
     Duration / 1e6 AS duration_ms,
     multiIf(StatusCode = 'Error', 2, StatusCode = 'Ok', 1, 0) AS status_code,
     nullIf(StatusMessage, '') AS status_message,
+    {_producers.kind_sql(_attribute)} AS otel_kind,
     {derived},
-    coalesce(response_model, request_model) AS model,
+    {_producers.provider_sql(first_present('provider'))} AS provider,
+    {request_model} AS request_model,
+    coalesce(request_model, response_model) AS model,
     if(notEmpty({ttft}), arrayMin(arrayMap(t -> dateDiff('nanosecond', Timestamp, t), {ttft})) / 1e6, NULL)
         AS stream_ttft_ms,
     SpanAttributes AS attributes,

@@ -66,11 +66,21 @@ def _query(db: str, since: Optional[str], until: Optional[str], project: Optiona
     return Query(filters=filters, budgets=tuple(plan), compare_by=tuple(compare) or DEFAULT_COMPARE)
 
 
-def _ingest(paths: List[str], db: str) -> None:
-    """Ingest ``paths`` into ``db`` exactly as ``otel-llm ingest`` does (progress bar, summary, problems)."""
-    from otel_llm_analysis.cli import ingest
+def _ingest(paths: List[str], db: str) -> bool:
+    """Ingest ``paths`` into ``db`` exactly as ``otel-llm ingest`` does (progress bar, summary, problems).
 
-    ingest(paths=paths, db=db, fmt=None, out=None)
+    Returns whether it loaded with problems (listed already): what loaded is
+    still shown, so that is not an exit here; any other exit of the command is.
+    """
+    from otel_llm_analysis.cli import INGEST_PROBLEMS_EXIT, ingest
+
+    try:
+        ingest(paths=paths, db=db, pricing=None, fmt=None, out=None)
+    except typer.Exit as done:
+        if done.exit_code != INGEST_PROBLEMS_EXIT:
+            raise
+        return True
+    return False
 
 
 def _writable(out: Path) -> None:
@@ -101,12 +111,13 @@ def report(
     """Write one self-contained HTML report (KPIs, budgets, trends, tables, traces) that opens offline."""
     from rich.console import Console
 
+    from otel_llm_analysis.cli import INGEST_PROBLEMS_EXIT
+
     from otel_llm_analysis.web.static import build_report, write_report
 
     query = _query(db, since, until, project, model, monthly, budgets_file, compare)
     _writable(out)
-    if ingest:
-        _ingest(ingest, db)
+    problems = bool(ingest) and _ingest(ingest, db)
     console = Console(stderr=True)
 
     def planned(lattice: Any) -> None:
@@ -131,6 +142,8 @@ def report(
         raise fail(f"cannot write {out}: {exc.strerror or exc}") from None
     size = path.stat().st_size
     typer.echo(f"wrote {path} ({size / 1024:,.0f} KiB); open it in a browser, no server needed")
+    if problems:
+        raise typer.Exit(INGEST_PROBLEMS_EXIT)  # as `otel-llm ingest`: loaded, with the problems listed above
 
 
 def serve(

@@ -1,0 +1,449 @@
+"""The shape of every stored row, defined once: what the decoder stages and what a table stores.
+
+Why one table of columns: a row's shape used to be written four times (the DDL,
+the decoder's column lists, the Arrow schemas and the insert SQL) and the copies
+drifted. Here each table is two lists, and everything else is derived:
+
+* **staged** columns - what :mod:`._decode` appends per row, with their Arrow
+  types: the decoder's column lists and the Arrow schema handed to DuckDB
+  (plus :data:`CONTEXT`, what the rows of one scope of one line share).
+* **stored** columns - name, SQL type, the SQL expression that computes the
+  value from a staged row (see :mod:`.ingest` for the names each statement
+  offers: the staged columns, ``k``/``v`` attribute lists, ``has_other``,
+  ``resource_attributes``, ``row_key``), and a note: the ``CREATE TABLE``,
+  the columns an older store lacks, and the insert's select list.
+
+Adding a column is one line in a ``stored`` list (plus, for a value the decoder
+does not stage yet, one staged column and the line in ``_decode`` that fills it).
+A typed column read from an attribute (:func:`attribute`) with a ``parse``
+also reports every value it cannot read, instead of storing a silent NULL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import pyarrow as pa
+from opentelemetry.semconv.attributes.service_attributes import SERVICE_NAME
+
+from otel_llm import semconv
+from otel_llm_analysis import _producers
+from otel_llm_analysis._spellings import FIRST_TOKEN_EVENTS, SPELLINGS
+
+__all__ = [
+    "CONTEXT",
+    "SPAN_KINDS",
+    "Column",
+    "TABLES",
+    "Table",
+    "attribute",
+    "create_tables",
+    "first",
+    "lookup",
+    "ts",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One stored column. ``expr`` is SQL over the staged row. Typed attributes only:
+    ``raw`` is the attribute text (selected as ``_raw_<name>`` first) and ``parsed``
+    its typed value, NULL when unreadable, so a value present but unreadable is
+    reported; ``expr`` is ``parsed`` unless the column derives more from it
+    (``cost_usd`` keeps only a usable cost)."""
+
+    name: str
+    sql_type: str
+    expr: str
+    doc: str = ""
+    raw: str | None = None
+    parsed: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A stored table and the staged rows it is computed from."""
+
+    name: str
+    staged: tuple[tuple[str, pa.DataType], ...]
+    stored: tuple[Column, ...]
+
+    @property
+    def staged_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.staged)
+
+    def arrow_schema(self) -> pa.Schema:
+        return pa.schema(list(self.staged))
+
+    def ddl(self) -> str:
+        """``CREATE TABLE IF NOT EXISTS`` with every stored column and its note."""
+        width = max(len(c.name) for c in self.stored)
+        lines = []
+        for i, c in enumerate(self.stored):
+            line = f"    {c.name:<{width}} {c.sql_type}{',' if i < len(self.stored) - 1 else ''}"
+            lines.append(f"{line:<56} -- {c.doc}" if c.doc else line)
+        return f"CREATE TABLE IF NOT EXISTS {self.name} (\n" + "\n".join(lines) + "\n);"
+
+    def select_list(self) -> str:
+        """``expr AS name, ...`` for the insert (``INSERT ... BY NAME``)."""
+        return ",\n    ".join(f"{c.expr} AS {c.name}" for c in self.stored)
+
+    def checked(self) -> tuple[Column, ...]:
+        """Columns whose unreadable values are reported (typed attributes with a parse)."""
+        return tuple(c for c in self.stored if c.parsed is not None)
+
+
+#: OTLP ``Span.kind`` numbers -> names stored in ``spans.span_kind``.
+SPAN_KINDS: Mapping[int, str] = {
+    0: "UNSPECIFIED", 1: "INTERNAL", 2: "SERVER", 3: "CLIENT", 4: "PRODUCER", 5: "CONSUMER",
+}
+
+
+# --- expressions --------------------------------------------------------------------
+
+
+def lookup(name: str) -> str:
+    """The value of attribute ``name`` from the row's aligned key/value lists (NULL if absent)."""
+    return f"v[list_position(k, '{name}')]"
+
+
+def ts(ns: str) -> str:
+    """Nanoseconds since the epoch -> TIMESTAMP (microseconds); 0 (unset) -> NULL."""
+    return f"CASE WHEN {ns} > 0 THEN make_timestamp({ns} // 1000) END"
+
+
+def first(column: str) -> str:
+    """The first present spelling of ``column`` (``_spellings.SPELLINGS``) from the k/v lists.
+
+    Rows carrying none of the other spellings (all of otel-llm's own spans) look
+    up only the first one: half the work (``has_other``, see ``_statements``).
+    """
+    names = [lookup(name) for name in SPELLINGS[column]]
+    if len(names) == 1:
+        return names[0]
+    return f"CASE WHEN has_other THEN coalesce({', '.join(names)}) ELSE {names[0]} END"
+
+
+#: Parsers for typed attributes: ``{}`` is the attribute text; NULL means "cannot read".
+#: A count is a non-negative integer ("12", 12, 12.0; not 12.5, -1, "abc", 1e30).
+COUNT = "CASE WHEN TRY_CAST({0} AS BIGINT) >= 0 AND TRY_CAST({0} AS BIGINT) = TRY_CAST({0} AS DOUBLE) " \
+        "THEN TRY_CAST({0} AS BIGINT) END"
+#: A finite number (NaN and infinities would poison every sum they enter).
+NUMBER = "CASE WHEN isfinite(TRY_CAST({0} AS DOUBLE)) THEN TRY_CAST({0} AS DOUBLE) END"
+
+
+def attribute(name: str, sql_type: str = "VARCHAR", note: str = "", parse: str | None = None) -> Column:
+    """A column read from the first present spelling of attribute ``name`` (see ``SPELLINGS``).
+
+    Its note is that spelling (plus ``note``). With ``parse`` (:data:`COUNT`,
+    :data:`NUMBER`), the attribute text is first selected as ``_raw_<name>``; a
+    value present but unreadable is stored as NULL and reported with its file
+    and line.
+    """
+    doc = SPELLINGS[name][0] + (f": {note}" if note else "")
+    raw = first(name)
+    if parse is None:
+        return Column(name, sql_type, raw, doc)
+    parsed = parse.format(f"_raw_{name}")
+    return Column(name, sql_type, parsed, doc, raw=raw, parsed=parsed)
+
+
+_FINISH = first("finish_reasons")
+#: The model asked for: its spelled attribute, else the producer's invocation parameters.
+_REQUEST_MODEL = _producers.request_model_sql(lookup, first("request_model"))
+_INPUT_TOKENS = attribute("input_tokens", "BIGINT", "all input tokens, cached included", COUNT)
+_OUTPUT_TOKENS = attribute("output_tokens", "BIGINT", "reasoning included", COUNT)
+_COST_USD = attribute("cost_usd", "DOUBLE", "NULL when unknown, never a made-up 0 (see cost_source)", NUMBER)
+#: ``cost_usd``, ``cost_source``, ``cost_table``: the span's own cost when usable, else NULL
+#: (then priced after ingest by ``_costs``); see ``_producers.cost_sql``.
+_COST = _producers.cost_sql(lookup, _COST_USD.parsed, _INPUT_TOKENS.parsed, _OUTPUT_TOKENS.parsed)
+#: A kind outside the enum keeps its number ('7') rather than turning into NULL.
+_KIND_CASE = ("CASE kind " + " ".join(f"WHEN {k} THEN '{v}'" for k, v in SPAN_KINDS.items())
+              + " ELSE CAST(kind AS VARCHAR) END")
+_TEXT = pa.string()
+_JSON = pa.large_string()  # raw attribute JSON: one buffer per batch may pass 2 GB
+_I32 = pa.int32()
+_I64 = pa.int64()
+_F64 = pa.float64()
+
+#: What rows of one scope of one line share, staged once per batch (``_b_ctx``) and
+#: referred to by each row's ``ctx``: where the rows came from, their resource
+#: (``_b_res``) and their instrumentation scope. One int per row instead of six.
+CONTEXT: tuple[tuple[str, pa.DataType], ...] = (
+    ("ctx", _I32), ("source_file", _TEXT), ("line", _I32), ("resource_id", _I32), ("scope_name", _TEXT),
+    ("scope_version", _TEXT), ("scope_attrs", _JSON),
+)
+
+
+# --- spans -------------------------------------------------------------------------
+
+SPANS = Table(
+    "span_rows",
+    staged=(
+        ("trace_id", _TEXT), ("span_id", _TEXT), ("parent_span_id", _TEXT), ("name", _TEXT), ("kind", _I32),
+        ("start_ns", _I64), ("end_ns", _I64), ("status_code", _I32), ("status_message", _TEXT),
+        ("trace_state", _TEXT), ("flags", _I64), ("dropped_attributes_count", _I64),
+        ("dropped_events_count", _I64), ("dropped_links_count", _I64), ("ctx", _I32), ("attrs", _JSON),
+        ("ttft_ns", _I64),
+    ),
+    stored=(
+        Column("trace_id", "VARCHAR NOT NULL", "trace_id"),
+        Column("span_id", "VARCHAR NOT NULL", "span_id"),
+        Column("parent_span_id", "VARCHAR", "parent_span_id"),
+        Column("name", "VARCHAR", "name"),
+        Column("span_kind", "VARCHAR", _KIND_CASE,
+               "INTERNAL | SERVER | CLIENT | PRODUCER | CONSUMER | UNSPECIFIED (another number: as sent)"),
+        Column("service_name", "VARCHAR", f"coalesce(resource_attributes['{SERVICE_NAME}'], {first('service_name')})",
+               f"{SERVICE_NAME} of the resource (else of the span)"),
+        Column("scope_name", "VARCHAR", "nullif(scope_name, '')", "instrumentation scope"),
+        Column("project", "VARCHAR",
+               f"coalesce({first('project')}, resource_attributes['{semconv.OTEL_LLM_PROJECT}'])",
+               f"{semconv.OTEL_LLM_PROJECT}, of the span or its resource"),
+        Column("otel_kind", "VARCHAR", _producers.kind_sql(lookup),
+               " | ".join((semconv.KIND_CHAT, semconv.KIND_GRAPH_NODE, semconv.KIND_VECTOR_OP, semconv.KIND_LLM_CALL,
+                           semconv.KIND_TOOL, semconv.KIND_AGENT))
+               + f": {semconv.OTEL_LLM_KIND}, else mapped from the producer's kind (_producers.KIND_SOURCES)"),
+        Column("start_time", "TIMESTAMP", ts("start_ns")),
+        Column("end_time", "TIMESTAMP", ts("end_ns")),
+        Column("duration_ms", "DOUBLE", "CASE WHEN start_ns > 0 AND end_ns > 0 THEN (end_ns - start_ns) / 1e6 END"),
+        Column("status_code", "INTEGER", "status_code", "OTLP: 0 unset, 1 ok, 2 error"),
+        Column("status_message", "VARCHAR", "status_message"),
+        attribute("error_type"),
+        attribute("operation"),
+        Column("provider", "VARCHAR", _producers.provider_sql(first("provider")),
+               f"{SPELLINGS['provider'][0]}, as the semconv value (OpenAI -> openai, "
+               f"azure -> {_producers.PROVIDER_NAMES['azure']}: _producers.PROVIDER_NAMES)"),
+        Column("model", "VARCHAR", f"coalesce({_REQUEST_MODEL}, {first('response_model')})",
+               "the model asked for: request_model, else response_model"),
+        Column("request_model", "VARCHAR", _REQUEST_MODEL,
+               f"{SPELLINGS['request_model'][0]}, else the producer's invocation parameters"),
+        attribute("response_model", note="the model that answered"),
+        _INPUT_TOKENS,
+        _OUTPUT_TOKENS,
+        attribute("cache_read_tokens", "BIGINT", parse=COUNT),
+        attribute("cache_write_tokens", "BIGINT", parse=COUNT),
+        attribute("reasoning_tokens", "BIGINT", parse=COUNT),
+        Column("cost_usd", "DOUBLE", _COST["cost_usd"], _COST_USD.doc, raw=_COST_USD.raw, parsed=_COST_USD.parsed),
+        Column("cost_source", "VARCHAR", _COST["cost_source"],
+               " | ".join(_producers.COST_SOURCES) + " | NULL (no cost): who priced the call"),
+        Column("cost_table", "VARCHAR", _COST["cost_table"],
+               "the price table: user | genai-prices@<version> (sdk, ingest)"),
+        Column("finish_reasons", "VARCHAR[]",
+               f"CASE WHEN {_FINISH} IS NULL THEN NULL "
+               f"WHEN starts_with({_FINISH}, '{{') THEN json_extract_string({_FINISH}, '$.values[*].*') "
+               f"WHEN starts_with({_FINISH}, '[') THEN TRY_CAST(json({_FINISH}) AS VARCHAR[]) "
+               f"ELSE [{_FINISH}] END"),
+        Column("stream_ttft_ms", "DOUBLE", "ttft_ns / 1e6",
+               f"first first-token event ({' / '.join(FIRST_TOKEN_EVENTS)}) - start_time"),
+        attribute("conversation_id"),
+        attribute("user_id"),
+        attribute("graph_node"),
+        attribute("db_system"),
+        attribute("db_operation"),
+        attribute("db_collection"),
+        Column("wrapper_span_id", "VARCHAR", "NULL", "LLM spans: the LLM span this one sits directly in "
+               "(derived after each ingest, see _nesting.py; llm_calls counts such a pair once)"),
+        Column("wrapped_calls", "INTEGER", "NULL", "LLM spans: how many LLM spans sit directly in this one (derived)"),
+        Column("attr_keys", "VARCHAR[]", "k", "span attributes: names ..."),
+        Column("attr_values", "VARCHAR[]", "v", "... and values, aligned, keys unique"),
+        Column("resource_attributes", "MAP(VARCHAR, VARCHAR)", "resource_attributes"),
+        Column("source_file", "VARCHAR", "source_file"),
+        Column("scope_version", "VARCHAR", "nullif(scope_version, '')"),
+        Column("trace_state", "VARCHAR", "nullif(trace_state, '')", "W3C tracestate"),
+        Column("flags", "BIGINT", "flags", "W3C trace flags (bits 0-7) and parent-is-remote (bits 8-9)"),
+        Column("dropped_attributes_count", "BIGINT", "dropped_attributes_count",
+               "attributes the producer dropped (its limits)"),
+        Column("dropped_events_count", "BIGINT", "dropped_events_count"),
+        Column("dropped_links_count", "BIGINT", "dropped_links_count"),
+    ),
+)
+
+
+def _with_unreadable(table: Table) -> Table:
+    """``table`` plus ``unreadable_columns``: the typed columns of a row left NULL because
+    their attribute was present but unreadable (the value itself stays in the attributes)."""
+    checked = table.checked()
+    failed = [f"(_raw_{c.name} IS NOT NULL AND {c.parsed} IS NULL)" for c in checked]
+    names = ", ".join(f"CASE WHEN {cond} THEN '{c.name}' END" for cond, c in zip(failed, checked))
+    expr = f"CASE WHEN {' OR '.join(failed)} THEN list_filter([{names}], lambda x: x IS NOT NULL) END"
+    column = Column("unreadable_columns", "VARCHAR[]", expr,
+                    "typed columns left NULL: their attribute's value was unreadable (see attributes)")
+    return Table(table.name, table.staged, (*table.stored, column))
+
+
+SPANS = _with_unreadable(SPANS)
+
+# --- span events and links: stored when their span is new --------------------------
+
+EVENTS = Table(
+    "span_events",
+    staged=(("span_ord", _I64), ("trace_id", _TEXT), ("span_id", _TEXT), ("time_ns", _I64), ("name", _TEXT),
+            ("dropped_attributes_count", _I64), ("attrs", _JSON)),
+    stored=(
+        Column("trace_id", "VARCHAR NOT NULL", "trace_id"),
+        Column("span_id", "VARCHAR NOT NULL", "span_id"),
+        Column("time", "TIMESTAMP", ts("time_ns")),
+        Column("name", "VARCHAR", "name"),
+        Column("attributes", "MAP(VARCHAR, VARCHAR)", "map(k, v)"),
+        Column("eval_name", "VARCHAR", lookup(semconv.GEN_AI_EVALUATION_NAME),
+               f"{semconv.GEN_AI_EVALUATION_NAME} ({semconv.EVENT_EVALUATION_RESULT} events)"),
+        Column("eval_score", "DOUBLE", f"TRY_CAST({lookup(semconv.GEN_AI_EVALUATION_SCORE_VALUE)} AS DOUBLE)",
+               semconv.GEN_AI_EVALUATION_SCORE_VALUE),
+        Column("eval_label", "VARCHAR", lookup(semconv.GEN_AI_EVALUATION_SCORE_LABEL),
+               f"{semconv.GEN_AI_EVALUATION_SCORE_LABEL}: pass | warning | fail | ..."),
+        Column("dropped_attributes_count", "BIGINT", "dropped_attributes_count"),
+    ),
+)
+
+LINKS = Table(
+    "span_links",
+    staged=(("span_ord", _I64), ("trace_id", _TEXT), ("span_id", _TEXT), ("linked_trace_id", _TEXT),
+            ("linked_span_id", _TEXT), ("trace_state", _TEXT), ("flags", _I64),
+            ("dropped_attributes_count", _I64), ("attrs", _JSON)),
+    stored=(
+        Column("trace_id", "VARCHAR NOT NULL", "trace_id", "the span that holds the link"),
+        Column("span_id", "VARCHAR NOT NULL", "span_id"),
+        Column("linked_trace_id", "VARCHAR NOT NULL", "linked_trace_id", "the span it links to"),
+        Column("linked_span_id", "VARCHAR NOT NULL", "linked_span_id"),
+        Column("linked_trace_state", "VARCHAR", "nullif(trace_state, '')"),
+        Column("flags", "BIGINT", "flags"),
+        Column("attributes", "MAP(VARCHAR, VARCHAR)", "map(k, v)"),
+        Column("dropped_attributes_count", "BIGINT", "dropped_attributes_count"),
+    ),
+)
+
+# --- metric points and their exemplars ------------------------------------------------
+
+_QUANTILES = pa.list_(pa.struct([("quantile", _F64), ("value", _F64)]))
+
+POINTS = Table(
+    "metric_points",
+    staged=(
+        ("time_ns", _I64), ("start_ns", _I64), ("metric_name", _TEXT), ("description", _TEXT),
+        ("metric_type", _TEXT), ("unit", _TEXT), ("temporality", _TEXT), ("is_monotonic", pa.bool_()),
+        ("ctx", _I32), ("attrs", _JSON), ("flags", _I64), ("value", _F64), ("count", _I64), ("sum", _F64), ("min", _F64),
+        ("max", _F64), ("bucket_counts", pa.list_(_I64)), ("explicit_bounds", pa.list_(_F64)), ("scale", _I32),
+        ("zero_count", _I64), ("zero_threshold", _F64), ("positive_offset", _I32),
+        ("positive_bucket_counts", pa.list_(_I64)), ("negative_offset", _I32),
+        ("negative_bucket_counts", pa.list_(_I64)), ("quantile_values", _QUANTILES), ("exemplars", _JSON),
+    ),
+    stored=(
+        Column("time", "TIMESTAMP", ts("time_ns")),
+        Column("start_time", "TIMESTAMP", ts("start_ns")),
+        Column("metric_name", "VARCHAR", "metric_name"),
+        Column("metric_type", "VARCHAR", "metric_type",
+               "gauge | sum | histogram | exponential_histogram | summary"),
+        Column("unit", "VARCHAR", "nullif(unit, '')"),
+        Column("temporality", "VARCHAR", "temporality", "cumulative | delta | NULL (another number: as sent)"),
+        Column("is_monotonic", "BOOLEAN", "is_monotonic"),
+        Column("service_name", "VARCHAR", f"resource_attributes['{SERVICE_NAME}']"),
+        Column("scope_name", "VARCHAR", "nullif(scope_name, '')"),
+        Column("attributes", "MAP(VARCHAR, VARCHAR)", "map(k, v)", "the point's own"),
+        Column("resource_attributes", "MAP(VARCHAR, VARCHAR)", "resource_attributes"),
+        Column("value", "DOUBLE", "value", "gauge / sum"),
+        Column("count", "BIGINT", "count", "histogram / exponential_histogram / summary"),
+        Column("sum", "DOUBLE", "sum"),
+        Column("min", "DOUBLE", "min"),
+        Column("max", "DOUBLE", "max"),
+        Column("bucket_counts", "BIGINT[]", "bucket_counts", "histogram: len(explicit_bounds) + 1 buckets"),
+        Column("explicit_bounds", "DOUBLE[]", "explicit_bounds"),
+        Column("row_key", "UBIGINT", "row_key", "hash of everything the point holds: de-duplication"),
+        Column("source_file", "VARCHAR", "source_file"),
+        Column("description", "VARCHAR", "nullif(description, '')"),
+        Column("scope_version", "VARCHAR", "nullif(scope_version, '')"),
+        Column("flags", "BIGINT", "flags", "1 = no recorded value"),
+        Column("scale", "INTEGER", "scale", "exponential_histogram: base = 2^(2^-scale)"),
+        Column("zero_count", "BIGINT", "zero_count", "exponential_histogram: values within zero_threshold of 0"),
+        Column("zero_threshold", "DOUBLE", "zero_threshold"),
+        Column("positive_offset", "INTEGER", "positive_offset",
+               "exponential_histogram: bucket i counts (base^(offset+i), base^(offset+i+1)]"),
+        Column("positive_bucket_counts", "BIGINT[]", "positive_bucket_counts"),
+        Column("negative_offset", "INTEGER", "negative_offset"),
+        Column("negative_bucket_counts", "BIGINT[]", "negative_bucket_counts"),
+        Column("quantile_values", "STRUCT(quantile DOUBLE, value DOUBLE)[]", "quantile_values", "summary"),
+    ),
+)
+
+EXEMPLARS = Table(
+    "metric_exemplars",
+    staged=(("point_ord", _I64), ("metric_name", _TEXT), ("time_ns", _I64), ("value", _F64),
+            ("trace_id", _TEXT), ("span_id", _TEXT), ("attrs", _JSON)),
+    stored=(
+        Column("point_key", "UBIGINT", "point_key", "metric_points.row_key of the point it belongs to"),
+        Column("metric_name", "VARCHAR", "metric_name"),
+        Column("time", "TIMESTAMP", ts("time_ns")),
+        Column("value", "DOUBLE", "value"),
+        Column("trace_id", "VARCHAR", "trace_id", "the span it was recorded in, if any"),
+        Column("span_id", "VARCHAR", "span_id"),
+        Column("attributes", "MAP(VARCHAR, VARCHAR)", "map(k, v)", "filtered attributes"),
+    ),
+)
+
+# --- logs ----------------------------------------------------------------------------
+
+LOGS = Table(
+    "logs",
+    staged=(
+        ("time_ns", _I64), ("observed_ns", _I64), ("severity_number", _I32), ("severity_text", _TEXT),
+        ("body", _JSON), ("trace_id", _TEXT), ("span_id", _TEXT), ("flags", _I64), ("event_name", _TEXT),
+        ("ctx", _I32), ("dropped_attributes_count", _I64), ("attrs", _JSON),
+    ),
+    stored=(
+        Column("time", "TIMESTAMP", f"{ts('coalesce(nullif(time_ns, 0), observed_ns)')}",
+               "timeUnixNano, else observedTimeUnixNano"),
+        Column("severity_number", "INTEGER", "nullif(severity_number, 0)"),
+        Column("severity_text", "VARCHAR", "nullif(severity_text, '')"),
+        Column("body", "VARCHAR", "json_extract_string(body, '$.*')[1]",
+               "text of the body's value, rendered as attribute values are"),
+        Column("trace_id", "VARCHAR", "trace_id"),
+        Column("span_id", "VARCHAR", "span_id"),
+        Column("service_name", "VARCHAR", f"resource_attributes['{SERVICE_NAME}']"),
+        Column("attributes", "MAP(VARCHAR, VARCHAR)", "map(k, v)"),
+        Column("resource_attributes", "MAP(VARCHAR, VARCHAR)", "resource_attributes"),
+        Column("row_key", "UBIGINT", "row_key", "hash of everything the record holds: de-duplication"),
+        Column("source_file", "VARCHAR", "source_file"),
+        Column("event_name", "VARCHAR", "nullif(event_name, '')", "the record is an event of this name"),
+        Column("observed_time", "TIMESTAMP", ts("observed_ns")),
+        Column("flags", "BIGINT", "flags", "W3C trace flags"),
+        Column("scope_name", "VARCHAR", "nullif(scope_name, '')"),
+        Column("scope_version", "VARCHAR", "nullif(scope_version, '')"),
+        Column("dropped_attributes_count", "BIGINT", "dropped_attributes_count"),
+    ),
+)
+
+#: Every table, by the short name ingest stages it under (``_b_<name>``).
+TABLES: Mapping[str, Table] = {
+    "spans": SPANS, "events": EVENTS, "links": LINKS, "points": POINTS, "exemplars": EXEMPLARS, "logs": LOGS,
+}
+
+
+def create_tables(con: Any) -> None:
+    """Create every table, add the columns a store made by an older version lacks, and note them.
+
+    Columns are only ever added (the contract: add, never rename), so an old
+    store keeps its rows and gains the new columns, NULL for its old rows. Every
+    column carries its current note as a comment (set where it differs, so a
+    store made before the notes existed, or under an older meaning, gets them
+    too): ``SELECT column_name, comment FROM duckdb_columns() WHERE table_name =
+    'span_rows'`` documents the store.
+    """
+    existing: dict[str, dict[str, str | None]] = {}
+    for table, column, comment in con.execute(
+            "SELECT table_name, column_name, comment FROM duckdb_columns() WHERE database_name = current_database() "
+            "AND schema_name = 'main'").fetchall():
+        existing.setdefault(table, {})[column] = comment
+    missing = [table.ddl() for table in TABLES.values() if table.name not in existing]
+    if missing:
+        con.execute("\n".join(missing))
+    comments = []
+    for table in TABLES.values():
+        have = existing.get(table.name, {})
+        for c in table.stored:
+            if table.name in existing and c.name not in have:
+                con.execute(f"ALTER TABLE {table.name} ADD COLUMN {c.name} {c.sql_type.replace(' NOT NULL', '')}")
+            if have.get(c.name) != (c.doc or None):
+                note = "NULL" if not c.doc else "'" + c.doc.replace("'", "''") + "'"
+                comments.append(f"COMMENT ON COLUMN {table.name}.{c.name} IS {note};")
+    if comments:
+        con.execute("\n".join(comments))

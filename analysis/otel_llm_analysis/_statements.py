@@ -1,0 +1,207 @@
+"""The SQL that turns one staged batch (Arrow tables ``_b_<kind>``) into stored rows.
+
+Everything table-specific comes from ``_rows``: the insert's select lists, the
+columns hashed into a content key, the typed columns whose unreadable values
+are reported. This module holds the plumbing those expressions run on:
+
+* **Attribute lists** become two aligned lists, keys ``k`` and values ``v``, with
+  JSON path wildcards (no per-entry lambdas: several times faster). A value is
+  the text of its single AnyValue member: strings as-is, ints '42', doubles as
+  written ('0.7'), bools 'true'; arrays / kvlists stay OTLP JSON text
+  ('{"values":[{"stringValue":"stop"}]}'). An entry that is not one-key-one-value
+  (an empty AnyValue, a missing key) would misalign the lists, so such rows take
+  the slower per-entry path instead.
+* **Resources** are staged once per batch (``_b_res``) and their MAP built once.
+* **De-duplication**: spans on (trace_id, span_id) - first occurrence in the
+  batch, anti-joined against ``span_rows``; events and links follow their span.
+  Logs and metric points on ``row_key``, a hash of every staged value that can
+  make two records differ (scope and event name included); exemplars follow
+  their point.
+"""
+
+from __future__ import annotations
+
+from otel_llm_analysis._rows import EVENTS, EXEMPLARS, LINKS, LOGS, POINTS, SPANS, Table
+from otel_llm_analysis._spellings import SPELLINGS
+
+__all__ = [
+    "INSERT_EVENTS",
+    "INSERT_LINKS",
+    "INSERT_SPANS",
+    "NEW_SPANS",
+    "NEW_SPANS_UNSEEN",
+    "ROW_PLANS",
+    "UNREADABLE_SPANS",
+]
+
+_ANY_VALUE = (
+    '{"stringValue":"VARCHAR","intValue":"VARCHAR","doubleValue":"JSON","boolValue":"BOOLEAN",'
+    '"bytesValue":"VARCHAR","kvlistValue":"JSON","arrayValue":"JSON"}'
+)
+_KEY_VALUES = f'[{{"key":"VARCHAR","value":{_ANY_VALUE}}}]'
+
+
+def _slow_entries(column: str) -> str:
+    """Per-entry fallback: list of {k, v} structs, entries without a text key dropped."""
+    value = ("coalesce(kv.value.stringValue, kv.value.intValue, CAST(kv.value.doubleValue AS VARCHAR), "
+             "CAST(kv.value.boolValue AS VARCHAR), CAST(kv.value.arrayValue AS VARCHAR), "
+             "CAST(kv.value.kvlistValue AS VARCHAR), kv.value.bytesValue)")
+    return (f"list_transform(list_filter(json_transform({column}, '{_KEY_VALUES}'), lambda kv: kv.key IS NOT NULL), "
+            f"lambda kv: {{'k': kv.key, 'v': {value}}})")
+
+
+def kv_parse(column: str) -> str:
+    """Inner SELECT items: raw key list, value list and entry count of an OTLP KeyValue JSON array."""
+    # json_array_length measured cheaper (and is exact) than counting `"value":` in the text.
+    return (f"json_extract_string({column}, '$[*].key') AS k0, json_extract_string({column}, '$[*].value.*') AS v0, "
+            f"json_array_length({column}) AS n0")
+
+
+def kv_columns(column: str) -> str:
+    """Outer SELECT items ``k1`` and ``v1`` (over :func:`kv_parse`): aligned keys and values.
+
+    Both lists must have one item per entry; otherwise (an empty value, a missing
+    key) the row is re-read entry by entry so no value lands on the wrong key.
+    """
+    slow = _slow_entries(column)
+    aligned = "len(k0) = n0 AND len(v0) = n0"
+    return (f"CASE WHEN {aligned} THEN k0 ELSE list_transform({slow}, lambda e: e.k) END AS k1, "
+            f"CASE WHEN {aligned} THEN v0 ELSE list_transform({slow}, lambda e: e.v) END AS v1")
+
+
+#: SELECT item ``uniq`` over ``k1``: true when the row's keys are unique and
+#: none is NULL. Tested once per row on 64-bit key hashes: two ``list_unique``
+#: calls on the strings were ~20% of the spans statement. A hash collision only
+#: sends that row to the exact path of :data:`UNIQUE_KV`; ``hash(NULL)`` is not
+#: NULL, hence the separate count of non-NULL keys.
+UNIQUE_TEST = "list_unique(list_transform(k1, lambda x: hash(x))) = len(k1) AND list_count(k1) = len(k1) AS uniq"
+
+#: Outer SELECT items ``k`` and ``v`` over ``k1``/``v1``/``uniq``: keys unique (a
+#: repeated key keeps its last value, NULL keys dropped), so a MAP can always be built.
+UNIQUE_KV = (
+    "CASE WHEN uniq THEN k1 "
+    "ELSE list_filter(k1, lambda x, i: x IS NOT NULL AND NOT list_contains(k1[i + 1:], x)) END AS k, "
+    "CASE WHEN uniq THEN v1 "
+    "ELSE list_filter(v1, lambda x, i: k1[i] IS NOT NULL AND NOT list_contains(k1[i + 1:], k1[i])) END AS v"
+)
+
+
+def kv_from(source: str, column: str = "attrs") -> str:
+    """``SELECT *, k, v FROM source``: the source's rows with their attribute lists (``column`` dropped)."""
+    return (f"(SELECT * EXCLUDE (k1, v1, uniq), {UNIQUE_KV} FROM (SELECT *, {UNIQUE_TEST} FROM ("
+            f"SELECT * EXCLUDE ({column}, k0, v0, n0), {kv_columns(column)} FROM ("
+            f"SELECT *, {kv_parse(column)} FROM {source}))))")
+
+
+#: Every spelling but the first of each column. Rows carrying none of them (all
+#: of otel-llm's own spans) look up only the first spelling: half the work.
+#: Tested key by key against a constant IN list: ``list_has_any`` with the same
+#: constants measured slower (it hashes both lists per row).
+_OTHER_SPELLINGS = [name for names in SPELLINGS.values() for name in names[1:]]
+_HAS_OTHER = ("list_bool_or(list_transform(k, lambda x: x IN ("
+              + ", ".join(f"'{n}'" for n in _OTHER_SPELLINGS) + "))) AS has_other")
+
+_RESOURCES = f"""res AS (
+    SELECT resource_id, map(k, v) AS resource_attributes, resource_text
+    FROM {kv_from("(SELECT resource_id, attrs, attrs AS resource_text FROM _b_res)")}
+)"""
+
+
+def _in_context(rows: str) -> str:
+    """``rows`` (with ``ctx``) joined to their context (file, line, scope) and resource MAP."""
+    return (f"(SELECT b.*, c.* EXCLUDE (ctx), res.resource_attributes, res.resource_text "
+            f"FROM {rows} b JOIN _b_ctx c USING (ctx) JOIN res USING (resource_id))")
+
+# --- spans, their events and links -----------------------------------------------------
+
+NEW_SPANS = """
+CREATE OR REPLACE TEMP TABLE _new_spans AS
+SELECT f.ord FROM (SELECT min(ord) AS ord FROM _b_spans GROUP BY trace_id, span_id) f JOIN _b_spans b USING (ord)
+WHERE NOT EXISTS (SELECT 1 FROM span_rows s WHERE s.trace_id = b.trace_id AND s.span_id = b.span_id)
+"""
+#: The same without the anti-join, for a batch that cannot repeat a stored span
+#: (see ``ingest._SpanKeys``): probing the whole table per batch was ~10% of a large load.
+NEW_SPANS_UNSEEN = """
+CREATE OR REPLACE TEMP TABLE _new_spans AS
+SELECT min(ord) AS ord FROM _b_spans GROUP BY trace_id, span_id
+"""
+
+_CHECKED = SPANS.checked()
+_RAW = "".join(f", {c.raw} AS _raw_{c.name}" for c in _CHECKED)
+
+#: The new spans, typed. A typed attribute's text is selected first as
+#: ``_raw_<column>``, so the row can say which values it could not read
+#: (``unreadable_columns``) without a second parse of its attributes.
+INSERT_SPANS = f"""
+INSERT INTO span_rows BY NAME
+WITH {_RESOURCES}
+SELECT
+    {SPANS.select_list()}
+FROM (SELECT *{_RAW} FROM (SELECT *, {_HAS_OTHER} FROM
+    {_in_context(kv_from("(SELECT * FROM _b_spans WHERE ord IN (SELECT ord FROM _new_spans))"))}
+))
+"""
+
+#: This batch's rows with a typed attribute present but unreadable (a token count
+#: of "many", a cost of NaN), for the ingest report. Cheap on any store: row groups
+#: whose ``unreadable_columns`` are all NULL are skipped on their statistics, and
+#: the few rows left are matched to this batch's new spans.
+UNREADABLE_SPANS = """
+SELECT c.source_file, c.line, s.span_id, s.unreadable_columns, s.attr_keys, s.attr_values
+FROM (SELECT trace_id, span_id, unreadable_columns, attr_keys, attr_values
+      FROM span_rows WHERE unreadable_columns IS NOT NULL) s
+JOIN _b_spans b ON b.trace_id = s.trace_id AND b.span_id = s.span_id
+JOIN _b_ctx c USING (ctx)
+WHERE b.ord IN (SELECT ord FROM _new_spans)
+"""
+
+
+def _following(table: Table, kind: str) -> str:
+    return f"""
+INSERT INTO {table.name} BY NAME
+SELECT {table.select_list()}
+FROM {kv_from(f"(SELECT * FROM _b_{kind} WHERE span_ord IN (SELECT ord FROM _new_spans))")}
+"""
+
+
+INSERT_EVENTS = _following(EVENTS, "events")
+INSERT_LINKS = _following(LINKS, "links")
+
+# --- logs and metric points (+ exemplars) ----------------------------------------------
+
+#: What a row's key hashes besides its own staged values: its scope, attributes and resource
+#: (not where it was read: the same record in two files is one record).
+_CONTEXT_CONTENT = ("scope_name", "scope_version", "scope_attrs", "attrs_text", "resource_text")
+
+
+def _stage_keyed(table: Table, kind: str) -> str:
+    """First occurrence per content key of the batch's rows, minus those already stored."""
+    content = [name for name in table.staged_names if name not in ("ctx", "attrs")] + list(_CONTEXT_CONTENT)
+    return f"""
+CREATE OR REPLACE TEMP TABLE _stage_{kind} AS
+WITH {_RESOURCES},
+keyed AS (
+    SELECT *, hash({", ".join(content)}) AS row_key
+    FROM {_in_context(kv_from(f"(SELECT *, attrs AS attrs_text FROM _b_{kind})"))}
+), fresh AS (SELECT min(ord) AS ord FROM keyed GROUP BY row_key)
+SELECT k.* FROM keyed k JOIN fresh USING (ord)
+WHERE NOT EXISTS (SELECT 1 FROM {table.name} t WHERE t.row_key = k.row_key)
+"""
+
+
+def _insert_staged(table: Table, kind: str) -> str:
+    return f"INSERT INTO {table.name} BY NAME SELECT {table.select_list()} FROM _stage_{kind}"
+
+
+_INSERT_EXEMPLARS = f"""
+INSERT INTO {EXEMPLARS.name} BY NAME
+SELECT {EXEMPLARS.select_list()}
+FROM (SELECT e.*, p.row_key AS point_key
+      FROM {kv_from("_b_exemplars")} e JOIN (SELECT ord, row_key FROM _stage_points) p ON e.point_ord = p.ord)
+"""
+
+#: Per-signal plans for content-keyed rows: (kind, staging SQL, insert SQL, follow-up inserts by staged kind).
+ROW_PLANS: tuple[tuple[str, str, str, dict[str, str]], ...] = (
+    ("points", _stage_keyed(POINTS, "points"), _insert_staged(POINTS, "points"), {"exemplars": _INSERT_EXEMPLARS}),
+    ("logs", _stage_keyed(LOGS, "logs"), _insert_staged(LOGS, "logs"), {}),
+)
