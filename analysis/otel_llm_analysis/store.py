@@ -50,6 +50,16 @@ def _one_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
+def _require_file(path: Path, what: str) -> None:
+    """A :class:`StoreError` unless ``path`` is a regular file (a name too long or unreadable says so too)."""
+    try:
+        found = path.is_file()
+    except OSError as exc:  # is_file() hides only "missing": ENAMETOOLONG, EACCES... get here
+        raise StoreError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    if not found:
+        raise StoreError(f"no {what} at {path}")
+
+
 class TraceStore:
     """A DuckDB database of spans, span events, metric points and logs.
 
@@ -111,8 +121,8 @@ class TraceStore:
             raise StoreError(f"{self.path} is open read-only; ingest needs a writable store")
         if pricing is None:
             pricing = os.environ.get(PRICING_ENV) or None
-        if isinstance(pricing, (str, os.PathLike)) and not Path(pricing).is_file():
-            raise StoreError(f"no pricing file at {os.fspath(pricing)}")
+        if isinstance(pricing, (str, os.PathLike)):
+            _require_file(Path(pricing), "pricing file")
         from otel_llm.pricing import PriceBook
 
         book = PriceBook.load(pricing, notify_unknown=False)  # the ingest report names unpriced models
