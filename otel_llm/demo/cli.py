@@ -10,6 +10,9 @@ hands the files to the DuckDB analysis (``_analysis_report``, when the
 from __future__ import annotations
 
 import math
+import os
+import shutil
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -160,6 +163,22 @@ def _short(path: Path) -> str:
     return text if len(text) <= 40 else "…" + text[-39:]
 
 
+def _activation_hint() -> str | None:
+    """``source …/activate`` when the ``otel-llm`` on PATH is not this one (a venv not activated)."""
+    bin_dir = Path(sys.executable).parent
+    found = shutil.which("otel-llm")
+    if found is not None and Path(found).resolve().parent == bin_dir.resolve():
+        return None
+    activate = bin_dir / "activate"
+    if not activate.is_file():
+        return None
+    try:
+        shown = os.path.relpath(activate)
+    except ValueError:  # another drive
+        shown = str(activate)
+    return f"source {shown if len(shown) < len(str(activate)) else activate}"
+
+
 def _print_next_steps(console: Console, shown_dir: Path) -> None:
     """What to run next: the commands this installation has, each with what it shows."""
     from otel_llm.cli import app
@@ -170,6 +189,9 @@ def _print_next_steps(console: Console, shown_dir: Path) -> None:
     console.print()
     console.print("[bold]Next[/bold] (the analysis commands read " f"{shown_dir / 'otel-llm.duckdb'}):",
                   highlight=False, soft_wrap=True)
+    activate = _activation_hint()
+    if activate:
+        console.print(f"  first, in this shell: {activate}", highlight=False, soft_wrap=True)
     wide = max(len(command) for command, _ in steps)
     for command, what in steps:
         if wide + len(what) + 6 <= console.width:
