@@ -1,0 +1,64 @@
+"""The pieces the agents, tools and retries views are built from, and how the analyses call them.
+
+Why here: ``views.sql`` defines ``span_scopes``, ``tool_calls``,
+``agent_invocations``, ``retry_attempts``, ``retry_loops`` and ``turns`` once,
+as table macros ``<view>_in(since, until)`` (the views are the macros over the
+whole store). Their SQL reads names that live elsewhere - span kinds and
+attribute names in ``otel_llm.semconv``, how each producer names a tool or an
+agent in ``_producers`` - and :func:`view_parameters` fills them in, so no name
+is retyped in SQL. :func:`macro_call` is how an analysis reads one of them for
+its filters: the time window goes to the macro (which then walks only the traces
+in it), the rest of the filters to the ``WHERE`` clause.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from otel_llm import semconv
+from otel_llm_analysis._filters import Filters
+from otel_llm_analysis._producers import AGENT, TOOL, entity_name_sql
+
+__all__ = ["macro_call", "view_parameters"]
+
+
+def _attribute(alias: str) -> Any:
+    """``name -> SQL`` reading a span attribute of the row aliased ``alias`` ("" for none)."""
+    prefix = f"{alias}." if alias else ""
+    return lambda name: f"{prefix}attr_values[list_position({prefix}attr_keys, '{name}')]"
+
+
+def view_parameters() -> dict[str, str]:
+    """The ``{name}`` parameters of the agents, tools and retries part of ``views.sql``."""
+    params = {
+        "chat": semconv.KIND_CHAT,
+        "agent": semconv.KIND_AGENT,
+        "tool": semconv.KIND_TOOL,
+        "attempt": semconv.OTEL_LLM_ATTEMPT,
+        "gave_up": semconv.RETRY_GAVE_UP,
+        "succeeded": semconv.RETRY_SUCCEEDED,
+    }
+    for alias in ("t", "u", "turn"):  # what a turn's span is (a superset: the join on rowid decides)
+        params[f"is_turn_{alias}"] = f"({alias}.otel_kind = '{semconv.KIND_CHAT}' OR {alias}.parent_span_id IS NULL)"
+    for alias in ("", "s", "a"):
+        read = _attribute(alias)
+        suffix = f"_{alias}" if alias else ""
+        name = f"{alias}.name" if alias else "name"
+        params[f"tool_name{suffix}"] = entity_name_sql(TOOL, read, name)
+        params[f"agent_name{suffix}"] = entity_name_sql(AGENT, read, name)
+        params[f"tool_type{suffix}"] = read(semconv.GEN_AI_TOOL_TYPE)
+        params[f"tool_call_id{suffix}"] = read(semconv.GEN_AI_TOOL_CALL_ID)
+        params[f"agent_id{suffix}"] = read(semconv.GEN_AI_AGENT_ID)
+        params[f"attempt{suffix or '_value'}"] = read(semconv.OTEL_LLM_ATTEMPT)
+    return params
+
+
+def macro_call(macro: str, filters: Filters) -> tuple[str, str, dict[str, Any]]:
+    """``FROM`` source, ``WHERE`` clause and parameters to read ``macro`` under ``filters``.
+
+    The window is handed to the macro; project, service and model become the
+    ``WHERE`` clause over the rows it returns (``filters.where``).
+    """
+    where, params = filters.where()
+    params = {**params, "since": filters.since, "until": filters.until}
+    return f"{macro}($since, $until)", where, params
