@@ -398,8 +398,10 @@ class _Gen:
         The planner asks its model which tools to run, runs each in a retry loop
         (up to the turn's ``max_retries`` retries; a loop that gives up is
         caught, the agent carries on), sometimes hands part of the work to a
-        nested ``researcher`` agent, then asks its model for the answer. A failed
-        model call fails the agent, the node and the turn. Now and then the node
+        nested ``researcher`` agent (retried the same way when it fails: the
+        model calls of a failed try cost money), then asks its model for the
+        answer. A failed model call fails its agent; a failed planner fails the
+        node and the turn. Now and then the node
         also calls ``get_time`` itself, outside any agent. ``producer`` picks
         whose attributes the tool and agent spans carry (``AGENT_PRODUCERS``);
         the model calls are otel-llm's.
@@ -440,7 +442,7 @@ class _Gen:
         inside: list[SpanRecord] = []
         t = start_ns + rng.randint(10_000, 100_000)
         failure = None
-        last_loop: SpanRecord | None = None
+        last_try: SpanRecord | None = None  # the last try of the last retry loop run here
         for step in ("plan", "answer"):
             call = self._llm_call(agent, t, base, inherited, *model)
             call.graph_node = "act"
@@ -454,20 +456,26 @@ class _Gen:
             for tool in rng.sample(sorted(TOOLS), rng.randint(1, 2)):
                 tries, t = self._tool_loop(tool, agent, t, base, inherited, producer)
                 inside += tries
-                last_loop = tries[-1]
-            if depth == 0 and rng.random() < 0.3:
-                nested, nested_inside, nested_failure = self._agent(
-                    "researcher", agent, t, base, common, model, producer, depth + 1)
-                inside += [nested, *nested_inside]
-                t = nested.end_ns + rng.randint(10_000, 100_000)
+                last_try = tries[-1]
+            if depth == 0 and rng.random() < 0.3:  # hand part of the work to a researcher, retried when it fails
+                for attempt in range(1, base["max_retries"] + 2):
+                    nested, nested_inside, nested_failure = self._agent(
+                        "researcher", agent, t, base, common, model, producer, depth + 1)
+                    if producer == "otel_llm":
+                        nested.attempt = nested.attributes[semconv.OTEL_LLM_ATTEMPT] = attempt
+                    inside += [nested, *nested_inside]
+                    last_try = nested
+                    t = nested.end_ns + rng.randint(10_000, 100_000)
+                    if nested_failure is None:
+                        break
                 if nested_failure is not None:
                     failure = nested_failure
                     break
         agent.end_ns = t
-        if producer == "otel_llm" and last_loop is not None:  # the SDK: the last loop's outcome on its span
-            agent.attributes[semconv.OTEL_LLM_RETRY_ATTEMPTS] = last_loop.attempt
+        if producer == "otel_llm" and last_try is not None:  # the SDK: the last loop's outcome on its span
+            agent.attributes[semconv.OTEL_LLM_RETRY_ATTEMPTS] = last_try.attempt
             agent.attributes[semconv.OTEL_LLM_RETRY_OUTCOME] = (
-                semconv.RETRY_GAVE_UP if last_loop.status_code == 2 else semconv.RETRY_SUCCEEDED)
+                semconv.RETRY_GAVE_UP if last_try.status_code == 2 else semconv.RETRY_SUCCEEDED)
         if failure is not None:
             agent.status_code, agent.status_message, agent.error_type = 2, failure.status_message, failure.error_type
             agent.attributes[semconv.ERROR_TYPE] = failure.error_type
