@@ -163,8 +163,9 @@ GROUP BY trace_id;
 -- What a span runs inside is found by walking each trace's tree down from its
 -- roots (a span without a parent, or whose parent was never stored):
 --   * turn: the nearest enclosing-or-self chat span; in a trace without any chat
---     span (an agent or graph run traced by another producer), its root span
---     (the span without a parent) stands for the turn;
+--     span that called a model, a tool or an agent (a run of an agent or graph
+--     traced by another producer), its root span (the span without a parent)
+--     stands for the turn; other traces (indexing jobs) have no turn;
 --   * agents: every agent span it runs in, itself included (agent_name: the
 --     innermost one's);
 --   * graph_node: its own, else the nearest enclosing span's;
@@ -188,13 +189,15 @@ WITH RECURSIVE picked AS MATERIALIZED (
     SELECT s.rowid AS r, p.rowid AS parent_r, s.trace_id, s.span_id, s.otel_kind, s.status_code, s.graph_node,
            TRY_CAST({attempt_s} AS INTEGER) AS attempt,
            CASE WHEN s.otel_kind = '{agent}' THEN {agent_name_s} END AS agent_name,
-           s.parent_span_id IS NULL AS top,
-           s.trace_id IN (SELECT trace_id FROM span_rows WHERE otel_kind = '{chat}') AS has_chat
+           -- the root of a run: a trace that called a model, a tool or an agent without any chat span
+           s.parent_span_id IS NULL AND s.trace_id IN (
+               SELECT trace_id FROM span_rows WHERE otel_kind IN ('{llm_call}', '{tool}', '{agent}')
+               EXCEPT SELECT trace_id FROM span_rows WHERE otel_kind = '{chat}') AS run_root
     FROM span_rows s LEFT JOIN span_rows p ON p.trace_id = s.trace_id AND p.span_id = s.parent_span_id
     WHERE (since IS NULL AND until IS NULL) OR s.trace_id IN (SELECT trace_id FROM traces_in(since, until))
 ), walk AS (
     SELECT r, trace_id, span_id, otel_kind, status_code, attempt, 0 AS depth, r AS root_r,
-           CASE WHEN otel_kind = '{chat}' OR (top AND NOT has_chat) THEN r END AS turn_r,
+           CASE WHEN otel_kind = '{chat}' OR run_root THEN r END AS turn_r,
            CASE WHEN otel_kind = '{agent}' THEN [r] ELSE []::BIGINT[] END AS agent_rs,
            agent_name, graph_node,
            CASE WHEN attempt >= 1 THEN [r] ELSE []::BIGINT[] END AS try_rs

@@ -24,6 +24,7 @@ class Tree:
         self.spans = list(spans)
         self.by_id = {(s.trace_id, s.span_id): s for s in spans}
         self.chat_traces = {s.trace_id for s in spans if s.otel_kind == "chat"}
+        self.work_traces = {s.trace_id for s in spans if s.otel_kind in ("llm_call", "tool", "agent")}
         self.children: dict[tuple[str, str], list[SpanRecord]] = defaultdict(list)
         for s in spans:
             if s.parent_span_id:
@@ -40,13 +41,14 @@ class Tree:
             current = self.parent(current)
 
     def turn(self, span: SpanRecord) -> SpanRecord | None:
-        """The nearest chat span at or above; in a trace without one, the root (if it has no parent)."""
+        """The nearest chat span at or above; in a trace without one that did LLM work, the root (without a parent)."""
         chain = list(self.up(span))
         for s in chain:
             if s.otel_kind == "chat":
                 return s
         top = chain[-1]
-        return top if span.trace_id not in self.chat_traces and top.parent_span_id is None else None
+        run = span.trace_id in self.work_traces and span.trace_id not in self.chat_traces
+        return top if run and top.parent_span_id is None else None
 
     def agents(self, span: SpanRecord) -> list[SpanRecord]:
         """The agent spans at or above ``span``, innermost first."""

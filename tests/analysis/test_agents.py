@@ -166,10 +166,14 @@ def test_other_producers_tool_and_agent_spans_count_the_same(tmp_path: Path, loa
 
 
 def test_orphans_and_turns_without_a_chat_span(tmp_path: Path) -> None:
-    """A tree without a chat span: its root is the turn. A tool whose parent never arrived: counted, no turn."""
-    def span(span_id: str, parent: str | None, kind: str, name: str, start: int, end: int, **attrs: Any) -> Any:
+    """A run without a chat span: its root is the turn. A tool whose parent never arrived: counted, no turn.
+
+    A trace that did no LLM work (an indexing job) is no turn.
+    """
+    def span(span_id: str, parent: str | None, kind: str, name: str, start: int, end: int, trace: str = "a",
+             **attrs: Any) -> Any:
         return synthetic.SpanRecord(
-            trace_id="a" * 32, span_id=span_id, parent_span_id=parent, name=name, span_kind="INTERNAL",
+            trace_id=trace * 32, span_id=span_id, parent_span_id=parent, name=name, span_kind="INTERNAL",
             service_name="svc", project="p", otel_kind=kind, start_ns=start, end_ns=end, attributes=attrs)
 
     t0 = 1_790_000_000 * 10**9
@@ -180,6 +184,8 @@ def test_orphans_and_turns_without_a_chat_span(tmp_path: Path) -> None:
              **{"traceloop.span.kind": "tool", "traceloop.entity.name": "lookup"}),
         span("3" * 16, "9" * 16, "tool", "lookup", t0 + 4_000_000, t0 + 5_000_000,
              **{"openinference.span.kind": "TOOL", "tool.name": "lookup"}),
+        span("4" * 16, None, "vector_op", "insert docs", t0, t0 + 9_000_000, trace="b",
+             **{"otel_llm.kind": "vector_op"}),
     ]
     path = tmp_path / "traces.jsonl"
     import orjson

@@ -95,9 +95,13 @@ def watched(browser: Any) -> Iterator[Watched]:
 
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """~150 chat turns over 60 days (to 2026-11-20) in 3 projects and 7 models, with logs; seed 7."""
+    """~150 chat turns over 60 days (to 2026-11-20) in 3 projects and 7 models, with logs; seed 7.
+
+    Half the turns end with an agent step (agents, tools, retried tries), so the tools, agents and retries
+    tables have rows.
+    """
     out = tmp_path_factory.mktemp("web-data")
-    generate(out, seed=7, traces=150, spans_per_line=32)
+    generate(out, seed=7, traces=150, spans_per_line=32, agents="otel_llm")
     return out
 
 
