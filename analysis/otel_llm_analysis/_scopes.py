@@ -16,10 +16,10 @@ from __future__ import annotations
 from typing import Any
 
 from otel_llm import semconv
-from otel_llm_analysis._filters import Filters
+from otel_llm_analysis._filters import Filters, fetch_dicts
 from otel_llm_analysis._producers import AGENT, TOOL, entity_name_sql
 
-__all__ = ["macro_call", "view_parameters"]
+__all__ = ["fetch", "macro_call", "view_parameters"]
 
 
 def _attribute(alias: str) -> Any:
@@ -51,6 +51,26 @@ def view_parameters() -> dict[str, str]:
         params[f"agent_id{suffix}"] = read(semconv.GEN_AI_AGENT_ID)
         params[f"attempt{suffix or '_value'}"] = read(semconv.OTEL_LLM_ATTEMPT)
     return params
+
+
+def fetch(store: Any, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows of ``sql`` over the macros; a store made before they existed gets a one-line :class:`StoreError`.
+
+    Views and macros are created when a store is opened for writing, so a store
+    last written by an older otel-llm, opened read-only, lacks them until the
+    next ``otel-llm ingest``.
+    """
+    import duckdb
+
+    from otel_llm_analysis.store import StoreError
+
+    try:
+        return fetch_dicts(store, sql, params)
+    except duckdb.CatalogException as exc:
+        if "_in does not exist" not in str(exc):
+            raise
+        raise StoreError("this store predates the agents, tools and retries views: run `otel-llm ingest` on its "
+                         "data once more (nothing is read twice; opening it for writing adds them)") from None
 
 
 def macro_call(macro: str, filters: Filters) -> tuple[str, str, dict[str, Any]]:

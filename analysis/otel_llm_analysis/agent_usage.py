@@ -27,8 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from otel_llm_analysis._filters import Filters, as_rows, fetch_dicts, load_query, ratio
-from otel_llm_analysis._scopes import macro_call
+from otel_llm_analysis._filters import Filters, as_rows, load_query, ratio
+from otel_llm_analysis._scopes import fetch, macro_call
 
 __all__ = ["AgentRow", "agents"]
 
@@ -70,7 +70,7 @@ def agents(store: Any, filters: Filters | None = None) -> list[AgentRow]:
         raise ValueError("agents have no model: filter by time, project or service")
     source, where, params = macro_call("agent_invocations_in", filters)
     rows = []
-    for d in fetch_dicts(store, load_query("agents").format(source=source, where=where), params):
+    for d in fetch(store, load_query("agents").format(source=source, where=where), params):
         n = d["invocations"]
         d["p50_ms"], d["p95_ms"] = d.pop("latency") or (None, None)
         if not d["priced_calls"]:

@@ -32,8 +32,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from otel_llm_analysis._filters import Filters, as_rows, dimension_sql, fetch_dicts, load_query, ratio
-from otel_llm_analysis._scopes import macro_call
+from otel_llm_analysis._filters import Filters, as_rows, dimension_sql, load_query, ratio
+from otel_llm_analysis._scopes import fetch, macro_call
 
 __all__ = ["RetryRow", "retries"]
 
@@ -78,7 +78,7 @@ def retries(store: Any, by: str | None = None, filters: Filters | None = None) -
     source, where, params = macro_call("turns_in", filters)
     sql = load_query("retries").format(key=dimension_sql(by), source=source, where=where)
     rows = []
-    for d in fetch_dicts(store, sql, params):
+    for d in fetch(store, sql, params):
         d["p50_turn_ms"], d["p95_turn_ms"] = d.pop("latency") or (None, None)
         if d["cost_usd"] is not None and d["retry_cost_usd"] is None:  # retried tries made no priced call
             d["retry_cost_usd"] = 0.0

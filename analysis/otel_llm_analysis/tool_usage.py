@@ -26,8 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from otel_llm_analysis._filters import Filters, as_rows, fetch_dicts, load_query
-from otel_llm_analysis._scopes import macro_call
+from otel_llm_analysis._filters import Filters, as_rows, load_query
+from otel_llm_analysis._scopes import fetch, macro_call
 
 __all__ = ["ToolRow", "ToolOrder", "tools"]
 
@@ -76,7 +76,7 @@ def tools(store: Any, filters: Filters | None = None, *, order: ToolOrder = "p95
         raise ValueError("tools have no model: filter by time, project or service")
     source, where, params = macro_call("tool_calls_in", filters)
     rows = []
-    for d in fetch_dicts(store, load_query("tools").format(source=source, where=where), params):
+    for d in fetch(store, load_query("tools").format(source=source, where=where), params):
         d["p50_ms"], d["p95_ms"] = d.pop("latency") or (None, None)
         rows.extend(as_rows(ToolRow, [d]))
     return sorted(rows, key=_sort_key(order))

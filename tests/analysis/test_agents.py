@@ -213,3 +213,29 @@ def test_model_filter_is_refused_for_tools_and_agents(loaded) -> None:
     for analysis in (tools, agents):
         with pytest.raises(ValueError, match="no model"):
             analysis(store, Filters(model="gpt-4o"))
+
+
+def test_a_store_from_before_the_views_says_how_to_add_them(tmp_path: Path) -> None:
+    """Views are created when a store is opened for writing: an older store, read-only, lacks them - one line."""
+    import duckdb
+
+    from otel_llm_analysis import StoreError
+    from tests.analysis.test_agents_cli import run
+
+    path = tmp_path / "old.duckdb"
+    TraceStore(str(path)).close()
+    with duckdb.connect(str(path)) as con:  # what a store written by an older otel-llm has: no such macros
+        for (name,) in con.execute("SELECT function_name FROM duckdb_functions() WHERE function_type = 'table_macro' "
+                                   "AND function_name LIKE '%\\_in' ESCAPE '\\'").fetchall():
+            view = name[:-3]
+            con.execute(f"DROP VIEW IF EXISTS {view}")
+            con.execute(f"DROP MACRO TABLE {name}")
+    with TraceStore(str(path), read_only=True) as old:
+        for analysis in (tools, agents, retries):
+            with pytest.raises(StoreError, match="otel-llm ingest"):
+                analysis(old)
+    result = run("tools", "--db", str(path))
+    assert result.exit_code == 1 and "predates" in result.output and "Traceback" not in result.output
+    TraceStore(str(path)).close()  # opened for writing: the views are back
+    with TraceStore(str(path), read_only=True) as upgraded:
+        assert tools(upgraded) == []

@@ -88,3 +88,29 @@ def test_report_compare_shows_turn_success_against_attempts(watched: Watched, re
         for column in ("turns", "turn_success_rate", "first_time_right_rate", "mean_attempts", "mean_turn_ms"):
             assert same(table[key][column], getattr(row, column)), (key, column)
     watched.assert_clean(report.as_uri())
+
+
+def test_tools_agents_and_retries_endpoints_answer_with_the_api_rows(api: TraceStore) -> None:
+    """``/api/tools``, ``/api/agents``, ``/api/retries``: the same rows, filtered; a model filter leaves tools alone."""
+    from fastapi.testclient import TestClient
+
+    from otel_llm_analysis.web.live import LiveStore
+    from otel_llm_analysis.web.server import create_app
+    from otel_llm_analysis.web.views import Query
+
+    client = TestClient(create_app(LiveStore(api), Query()))
+    spec = client.get("/openapi.json").json()
+    for name in ("tools", "agents", "retries"):
+        assert f"/api/{name}" in spec["paths"] and f"/api/export/{name}.{{fmt}}" in spec["paths"]
+    support = Filters(project="support")
+    served = client.get("/api/tools", params={"project": "support"}).json()["rows"]
+    assert [(r["tool"], r["calls"]) for r in served] == [(r.tool, r.calls) for r in tools(api, support)]
+    served = client.get("/api/tools", params={"model": "gpt-4o"}).json()["rows"]  # tools have no model
+    assert [(r["tool"], r["calls"]) for r in served] == [(r.tool, r.calls) for r in tools(api)]
+    served = client.get("/api/agents", params={"since": "2026-11-01"}).json()["rows"]
+    november = agents(api, Filters.of("2026-11-01"))
+    assert [(r["agent"], r["invocations"], r["success_rate"]) for r in served] == [
+        (r.agent, r.invocations, r.success_rate) for r in november] and november
+    rows = client.get("/api/retries").json()["rows"]
+    assert rows[-1]["key"] == "all projects" and rows[-1]["turns"] == retries(api)[0].turns
+    assert client.get("/api/export/tools.csv").text.splitlines()[0].startswith("tool,calls")
