@@ -13,13 +13,15 @@ in it), the rest of the filters to the ``WHERE`` clause.
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 from otel_llm import semconv
 from otel_llm_analysis._filters import Filters, fetch_dicts
 from otel_llm_analysis._producers import AGENT, TOOL, entity_name_sql
 
-__all__ = ["fetch", "macro_call", "view_parameters"]
+__all__ = ["fetch", "macro_call", "materialized", "view_parameters"]
 
 
 def _attribute(alias: str) -> Any:
@@ -54,7 +56,31 @@ def view_parameters() -> dict[str, str]:
 
 
 def fetch(store: Any, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    """Rows of ``sql`` over the macros; a store made before they existed gets a one-line :class:`StoreError`.
+    """Rows of ``sql`` over the macros (as dicts); see :func:`_run` for a store older than them."""
+    return _run(lambda: fetch_dicts(store, sql, params))
+
+
+@contextmanager
+def materialized(store: Any, sql: str, params: dict[str, Any]) -> Iterator[str]:
+    """A temporary table holding the rows of ``sql`` (its name), dropped after.
+
+    For analyses that group the same rows several ways (``retries_by``): the
+    macros walk the span trees once, not once per grouping. Temporary tables
+    live in the connection's own memory, so this works on a read-only store.
+    """
+    from otel_llm_analysis._filters import connection
+
+    name = f"otel_llm_rows_{uuid.uuid4().hex}"
+    con = connection(store)
+    _run(lambda: con.execute(f"CREATE TEMP TABLE {name} AS {sql}", params))
+    try:
+        yield name
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def _run(action: Callable[[], Any]) -> Any:
+    """``action()``; a store made before the macros existed gets a one-line :class:`StoreError`.
 
     Views and macros are created when a store is opened for writing, so a store
     last written by an older otel-llm, opened read-only, lacks them until the
@@ -65,9 +91,9 @@ def fetch(store: Any, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     from otel_llm_analysis.store import StoreError
 
     try:
-        return fetch_dicts(store, sql, params)
+        return action()
     except duckdb.CatalogException as exc:
-        if "_in does not exist" not in str(exc):
+        if "_in does not exist" not in str(exc) and "_of does not exist" not in str(exc):
             raise
         raise StoreError("this store predates the agents, tools and retries views: run `otel-llm ingest` on its "
                          "data once more (nothing is read twice; opening it for writing adds them)") from None

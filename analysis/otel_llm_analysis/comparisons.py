@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 from otel_llm_analysis._filters import Filters
-from otel_llm_analysis.retry_outcomes import retries
+from otel_llm_analysis.retry_outcomes import RetryRow, retries
 from otel_llm_analysis.summaries import summary
 
 DEFAULT_WEIGHTS = (0.5, 0.25, 0.25)
@@ -68,13 +68,18 @@ def compare(
     *,
     min_calls: int = 1,
     weights: Sequence[float] = DEFAULT_WEIGHTS,
+    turns: Sequence[RetryRow] | None = None,
 ) -> list[ComparisonRow]:
     """Compare groups of LLM calls by ``by`` (``model``, ``run_config.<key>``, ...), best first.
 
-    The score weighs the calls' figures; each row also carries its turns'.
+    The score weighs the calls' figures; each row also carries its turns' -
+    ``turns``, when given, are ``retries(store, by, filters)`` computed already
+    (``retries_by`` computes them for several groupings at once).
     """
     filters = filters or Filters()
-    turns = {t.key: t for t in retries(store, by, replace(filters, calls_only=False))}
+    if turns is None:
+        turns = retries(store, by, replace(filters, calls_only=False))
+    by_key = {t.key: t for t in turns}
     rows = [
         ComparisonRow(
             key=s.key,
@@ -92,7 +97,7 @@ def compare(
         if s.llm_calls > 0
     ]
     for row in rows:
-        turn = turns.get(row.key)
+        turn = by_key.get(row.key)
         if turn is not None:
             row.turns, row.turn_success_rate = turn.turns, turn.success_rate
             row.first_time_right_rate, row.mean_attempts = turn.first_time_right_rate, turn.mean_attempts

@@ -30,12 +30,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 from otel_llm_analysis._filters import Filters, as_rows, dimension_sql, load_query, ratio
-from otel_llm_analysis._scopes import fetch, macro_call
+from otel_llm_analysis._scopes import fetch, macro_call, materialized
 
-__all__ = ["RetryRow", "retries"]
+__all__ = ["RetryRow", "retries", "retries_by"]
 
 
 @dataclass(slots=True)
@@ -74,11 +74,24 @@ def retries(store: Any, by: str | None = None, filters: Filters | None = None) -
     call's (``model``, ``provider``). Rows are ordered by key, numbers as numbers
     (``run_config.max_retries`` 1, 3, 10), the group without a value last.
     """
+    return retries_by(store, [by], filters)[by]
+
+
+def retries_by(store: Any, bys: Sequence[str | None], filters: Filters | None = None
+               ) -> dict[str | None, list[RetryRow]]:
+    """:func:`retries` for several groupings of the same turns, whose traces are walked once."""
     filters = filters or Filters()
     source, where, params = macro_call("turns_in", filters)
-    sql = load_query("retries").format(key=dimension_sql(by), source=source, where=where)
+    keys = {by: dimension_sql(by) for by in dict.fromkeys(bys)}  # an unknown dimension fails before any work
+    if len(keys) == 1:
+        return {by: _grouped(store, key, source, where, params) for by, key in keys.items()}
+    with materialized(store, f"SELECT * FROM {source} WHERE {where}", params) as turns:
+        return {by: _grouped(store, key, turns, "TRUE", {}) for by, key in keys.items()}
+
+
+def _grouped(store: Any, key: str, source: str, where: str, params: dict[str, Any]) -> list[RetryRow]:
     rows = []
-    for d in fetch(store, sql, params):
+    for d in fetch(store, load_query("retries").format(key=key, source=source, where=where), params):
         d["p50_turn_ms"], d["p95_turn_ms"] = d.pop("latency") or (None, None)
         if d["cost_usd"] is not None and d["retry_cost_usd"] is None:  # retried tries made no priced call
             d["retry_cost_usd"] = 0.0

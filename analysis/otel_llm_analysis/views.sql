@@ -158,7 +158,9 @@ GROUP BY trace_id;
 -- retry_attempts, retry_loops, turns. Each is also a table macro
 -- `<view>_in(since, until)` that reads only the traces with a span starting in
 -- [since, until) (NULL: open) and returns the rows starting there; the view is
--- the macro over the whole store, the analyses call the macros.
+-- the macro over the whole store, the analyses call the macros. The macros
+-- named `*_of(table, ...)` take the rows a query already computed (by the name
+-- of its CTE), so one query walks its traces once.
 --
 -- What a span runs inside is found by walking each trace's tree down from its
 -- roots (a span without a parent, or whose parent was never stored):
@@ -169,7 +171,8 @@ GROUP BY trace_id;
 --   * agents: every agent span it runs in, itself included (agent_name: the
 --     innermost one's);
 --   * graph_node: its own, else the nearest enclosing span's;
---   * tries: every span marked otel_llm.attempt it runs in, itself included.
+--   * tries: every model call, tool call or agent invocation marked
+--     otel_llm.attempt it runs in, itself included.
 -- The walk and the helpers marked "by row" work on span_rows' rowid (an integer
 -- join is several times faster than one on two ids); rowids are only compared
 -- within one query, never stored. A join to a turn's span row also states what
@@ -178,25 +181,39 @@ GROUP BY trace_id;
 -- turns. Tool and agent names come from any producer's attributes, else from
 -- the span name (_producers.ENTITY_NAMES).
 
-CREATE OR REPLACE MACRO traces_in(since, until) AS TABLE
+-- The traces with a span starting in [since, until), of one of `kinds` (NULL: any).
+CREATE OR REPLACE MACRO traces_in(since, until, kinds) AS TABLE
 SELECT DISTINCT trace_id FROM span_rows
-WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until);
+WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until)
+  AND (kinds IS NULL OR list_contains(kinds, otel_kind));
 
--- By row: each span (r: its rowid; its ids, kind, status and attempt number) and
--- its scopes (*_r: the rowids of its root, turn, agents and tries).
-CREATE OR REPLACE MACRO span_scope_rows_in(since, until) AS TABLE
+-- By row: each span of the traces with a span starting in [since, until) of
+-- one of `kinds` (NULL: any; tool_calls_in walks only traces with tools)
+-- (r: its rowid; its ids, kind, status, times; for a try its attempt number,
+-- what it tries and its tool call id) and its scopes (*_r: the rowids of its
+-- root, turn, agents and tries).
+CREATE OR REPLACE MACRO span_scope_rows_in(since, until, kinds) AS TABLE
 WITH RECURSIVE picked AS MATERIALIZED (
-    SELECT s.rowid AS r, p.rowid AS parent_r, s.trace_id, s.span_id, s.otel_kind, s.status_code, s.graph_node,
-           TRY_CAST({attempt_s} AS INTEGER) AS attempt,
+    SELECT s.rowid AS r, p.rowid AS parent_r, s.trace_id, s.span_id, s.parent_span_id, s.otel_kind, s.status_code,
+           s.start_time, s.end_time, s.duration_ms, s.graph_node,
+           CASE WHEN s.otel_kind IN ('{llm_call}', '{tool}', '{agent}') THEN TRY_CAST({attempt_s} AS INTEGER) END
+               AS attempt,
            CASE WHEN s.otel_kind = '{agent}' THEN {agent_name_s} END AS agent_name,
+           -- what a try tries, and its tool call (tells loops apart)
+           CASE WHEN list_contains(s.attr_keys, '{attempt}') THEN
+               CASE s.otel_kind WHEN '{llm_call}' THEN s.model WHEN '{tool}' THEN {tool_name_s}
+                                WHEN '{agent}' THEN {agent_name_s} END END AS target,
+           CASE WHEN s.otel_kind = '{tool}' THEN {tool_call_id_s} END AS tool_call_id,
            -- the root of a run: a trace that called a model, a tool or an agent without any chat span
            s.parent_span_id IS NULL AND s.trace_id IN (
                SELECT trace_id FROM span_rows WHERE otel_kind IN ('{llm_call}', '{tool}', '{agent}')
                EXCEPT SELECT trace_id FROM span_rows WHERE otel_kind = '{chat}') AS run_root
     FROM span_rows s LEFT JOIN span_rows p ON p.trace_id = s.trace_id AND p.span_id = s.parent_span_id
-    WHERE (since IS NULL AND until IS NULL) OR s.trace_id IN (SELECT trace_id FROM traces_in(since, until))
+    WHERE (since IS NULL AND until IS NULL AND kinds IS NULL)
+       OR s.trace_id IN (SELECT trace_id FROM traces_in(since, until, kinds))
 ), walk AS (
-    SELECT r, trace_id, span_id, otel_kind, status_code, attempt, 0 AS depth, r AS root_r,
+    SELECT r, trace_id, span_id, parent_span_id, otel_kind, status_code, start_time, end_time, duration_ms, attempt,
+           target, tool_call_id, 0 AS depth, r AS root_r,
            CASE WHEN otel_kind = '{chat}' OR run_root THEN r END AS turn_r,
            CASE WHEN otel_kind = '{agent}' THEN [r] ELSE []::BIGINT[] END AS agent_rs,
            agent_name, graph_node,
@@ -204,7 +221,8 @@ WITH RECURSIVE picked AS MATERIALIZED (
     FROM picked
     WHERE parent_r IS NULL
     UNION ALL
-    SELECT c.r, c.trace_id, c.span_id, c.otel_kind, c.status_code, c.attempt, w.depth + 1, w.root_r,
+    SELECT c.r, c.trace_id, c.span_id, c.parent_span_id, c.otel_kind, c.status_code, c.start_time, c.end_time,
+           c.duration_ms, c.attempt, c.target, c.tool_call_id, w.depth + 1, w.root_r,
            CASE WHEN c.otel_kind = '{chat}' THEN c.r ELSE w.turn_r END,
            CASE WHEN c.otel_kind = '{agent}' THEN list_append(w.agent_rs, c.r) ELSE w.agent_rs END,
            coalesce(c.agent_name, w.agent_name),
@@ -213,15 +231,15 @@ WITH RECURSIVE picked AS MATERIALIZED (
     FROM walk w JOIN picked c ON c.parent_r = w.r
     WHERE w.depth < 1000
 )
-SELECT r, trace_id, span_id, otel_kind, status_code, attempt, depth, root_r, turn_r,
-       agent_rs, agent_rs[-1] AS agent_r, agent_name, graph_node, try_rs
+SELECT r, trace_id, span_id, parent_span_id, otel_kind, status_code, start_time, end_time, duration_ms, attempt,
+       target, tool_call_id, depth, root_r, turn_r, agent_rs, agent_rs[-1] AS agent_r, agent_name, graph_node, try_rs
 FROM walk;
 
 CREATE OR REPLACE MACRO span_scopes_in(since, until) AS TABLE
 SELECT x.trace_id, x.span_id, x.depth, root.span_id AS root_span_id, turn.span_id AS turn_span_id,
        agent.span_id AS agent_span_id, x.agent_name, x.graph_node, len(x.agent_rs) AS agent_depth,
        try.span_id AS attempt_span_id
-FROM span_scope_rows_in(since, until) x
+FROM span_scope_rows_in(since, until, NULL) x
 JOIN span_rows root ON root.rowid = x.root_r
 LEFT JOIN span_rows turn ON turn.rowid = x.turn_r AND {is_turn_turn}
 LEFT JOIN span_rows agent ON agent.rowid = x.agent_r
@@ -243,65 +261,59 @@ SELECT s.trace_id, s.span_id, s.parent_span_id,
        coalesce(s.conversation_id, t.conversation_id) AS conversation_id, coalesce(s.user_id, t.user_id) AS user_id,
        s.attr_keys, s.attr_values
 FROM span_rows s
-LEFT JOIN span_scope_rows_in(since, until) x ON x.r = s.rowid
+LEFT JOIN span_scope_rows_in(since, until, ['{tool}']) x ON x.r = s.rowid
 LEFT JOIN span_rows t ON t.rowid = x.turn_r AND {is_turn_t}
 LEFT JOIN span_rows agent ON agent.rowid = x.agent_r
 WHERE s.otel_kind = '{tool}' AND (since IS NULL OR s.start_time >= since) AND (until IS NULL OR s.start_time < until);
 
 CREATE OR REPLACE VIEW tool_calls AS SELECT * FROM tool_calls_in(NULL, NULL);
 
--- By row: each try of a retry loop (a span marked otel_llm.attempt). The tries of
--- one loop share a parent (the span running the loop) and, for tools, a tool
--- call id; a new loop starts where the attempt number does not go up (loops run
--- one after another under one parent start again at 1). Loops running at the
--- same time under one parent (threads) are told apart only by tool call ids.
--- loop_r is the loop's first try; is_last marks its final try, whose status is
--- the loop's outcome.
-CREATE OR REPLACE MACRO retry_try_rows_in(since, until) AS TABLE
-WITH tries AS (
-    SELECT rowid AS r, trace_id, span_id, parent_span_id, otel_kind, start_time, end_time, duration_ms, status_code,
-           CASE otel_kind WHEN '{llm_call}' THEN model WHEN '{tool}' THEN {tool_name} WHEN '{agent}' THEN {agent_name}
-                ELSE name END AS target,
-           {tool_call_id} AS tool_call_id,
-           TRY_CAST({attempt_value} AS INTEGER) AS attempt
-    FROM span_rows
-    WHERE list_contains(attr_keys, '{attempt}')
-      AND ((since IS NULL AND until IS NULL) OR trace_id IN (SELECT trace_id FROM traces_in(since, until)))
-), starts AS (
+-- By row: each try of a retry loop (a span marked otel_llm.attempt) among the
+-- rows of table `scopes` (span_scope_rows_in: a query walks its traces once and
+-- hands the rows to the macros that need them). The tries of one loop share a
+-- parent (the span running the loop) and, for tools, a tool call id; a new loop
+-- starts where the attempt number does not go up (loops run one after another
+-- under one parent start again at 1). Loops running at the same time under one
+-- parent (threads) are told apart only by tool call ids. loop_r is the loop's
+-- first try; is_last marks its final try, whose status is the loop's outcome.
+CREATE OR REPLACE MACRO retry_tries_of(scopes) AS TABLE
+WITH starts AS (
     SELECT *, CASE WHEN attempt > lag(attempt) OVER loop THEN 0 ELSE 1 END AS starts_loop
-    FROM tries
+    FROM query_table(scopes)
     WHERE attempt >= 1
     WINDOW loop AS (PARTITION BY trace_id, parent_span_id, tool_call_id ORDER BY start_time, attempt, span_id)
 )
-SELECT * EXCLUDE (starts_loop),
+SELECT r, trace_id, span_id, parent_span_id, otel_kind, target, tool_call_id, attempt, start_time, end_time,
+       duration_ms, status_code,
        last_value(CASE WHEN starts_loop = 1 THEN r END IGNORE NULLS) OVER (loop ROWS UNBOUNDED PRECEDING) AS loop_r,
        coalesce(lead(starts_loop) OVER loop, 1) = 1 AS is_last
 FROM starts
 WINDOW loop AS (PARTITION BY trace_id, parent_span_id, tool_call_id ORDER BY start_time, attempt, span_id);
 
 CREATE OR REPLACE MACRO retry_attempts_in(since, until) AS TABLE
+WITH scopes AS MATERIALIZED (
+    SELECT * FROM span_scope_rows_in(since, until, NULL)
+)
 SELECT a.trace_id, a.span_id, a.parent_span_id, a.otel_kind, a.target, a.tool_call_id, a.attempt,
        a.start_time, a.end_time, a.duration_ms, a.status_code, first.span_id AS loop_span_id, a.is_last
-FROM retry_try_rows_in(since, until) a JOIN span_rows first ON first.rowid = a.loop_r
+FROM retry_tries_of(scopes) a JOIN span_rows first ON first.rowid = a.loop_r
 WHERE (since IS NULL OR a.start_time >= since) AND (until IS NULL OR a.start_time < until);
 
 CREATE OR REPLACE VIEW retry_attempts AS SELECT * FROM retry_attempts_in(NULL, NULL);
 
--- By row: one row per retry loop: its tries, the number of its last attempt, its
--- outcome (succeeded: the last try did not fail; gave_up: it did), its time
+-- By row: one row per retry loop of the tries in table `tries` (rows of
+-- retry_tries_of) whose scopes are in table `scopes`: its tries, the number of
+-- its last attempt, its outcome (succeeded: the last try did not fail; gave_up:
+-- it did), its time
 -- (first try's start to last try's end; retry_ms: to the last try's start, the
 -- time the retries added) and the LLM calls made in its tries (a try that is a
 -- call included): cost_usd, and retry_cost_usd the part made in tries before
 -- the last. turn_r and agent_rs: the turn and the agents running the loop (a
 -- retried agent does not run its own loop).
-CREATE OR REPLACE MACRO retry_loop_rows_in(since, until) AS TABLE
-WITH tries AS MATERIALIZED (
-    SELECT * FROM retry_try_rows_in(since, until)
-), scopes AS MATERIALIZED (
-    SELECT * FROM span_scope_rows_in(since, until)
-), calls AS (  -- the LLM calls made in each try
+CREATE OR REPLACE MACRO retry_loops_of(tries, scopes) AS TABLE
+WITH calls AS (  -- the LLM calls made in each try
     SELECT x.try_r AS r, count(*) AS llm_calls, sum(c.cost_usd) AS cost_usd
-    FROM (SELECT trace_id, span_id, unnest(try_rs) AS try_r FROM scopes WHERE len(try_rs) > 0) x
+    FROM (SELECT trace_id, span_id, unnest(try_rs) AS try_r FROM query_table(scopes) WHERE len(try_rs) > 0) x
     JOIN llm_calls c ON c.trace_id = x.trace_id AND c.span_id = x.span_id
     GROUP BY x.try_r
 )
@@ -322,20 +334,25 @@ SELECT a.loop_r,
        sum(c.cost_usd) FILTER (WHERE NOT a.is_last) AS retry_cost_usd,
        any_value(x.turn_r) FILTER (WHERE a.r = a.loop_r) AS turn_r,
        any_value(list_filter(x.agent_rs, lambda id: id != a.r)) FILTER (WHERE a.r = a.loop_r) AS agent_rs
-FROM tries a
+FROM query_table(tries) a
 LEFT JOIN calls c ON c.r = a.r
-LEFT JOIN scopes x ON x.r = a.r
-GROUP BY a.loop_r
-HAVING (since IS NULL OR min(a.start_time) >= since) AND (until IS NULL OR min(a.start_time) < until);
+LEFT JOIN query_table(scopes) x ON x.r = a.r
+GROUP BY a.loop_r;
 
 CREATE OR REPLACE MACRO retry_loops_in(since, until) AS TABLE
+WITH scopes AS MATERIALIZED (
+    SELECT * FROM span_scope_rows_in(since, until, NULL)
+), tries AS MATERIALIZED (
+    SELECT * FROM retry_tries_of(scopes)
+)
 SELECT l.trace_id, first.span_id AS loop_span_id, l.parent_span_id, l.otel_kind, l.target, l.tries, l.attempts,
        l.outcome, l.start_time, l.end_time, l.duration_ms, l.retry_ms, l.llm_calls, l.cost_usd, l.retry_cost_usd,
        turn.span_id AS turn_span_id, agent.span_id AS agent_span_id
-FROM retry_loop_rows_in(since, until) l
+FROM retry_loops_of(tries, scopes) l
 JOIN span_rows first ON first.rowid = l.loop_r
 LEFT JOIN span_rows turn ON turn.rowid = l.turn_r AND {is_turn_turn}
-LEFT JOIN span_rows agent ON agent.rowid = l.agent_rs[-1];
+LEFT JOIN span_rows agent ON agent.rowid = l.agent_rs[-1]
+WHERE (since IS NULL OR l.start_time >= since) AND (until IS NULL OR l.start_time < until);
 
 CREATE OR REPLACE VIEW retry_loops AS SELECT * FROM retry_loops_in(NULL, NULL);
 
@@ -346,7 +363,9 @@ CREATE OR REPLACE VIEW retry_loops AS SELECT * FROM retry_loops_in(NULL, NULL);
 -- gave up. succeeded: it did not fail and no retry loop inside it gave up.
 CREATE OR REPLACE MACRO agent_invocations_in(since, until) AS TABLE
 WITH scopes AS MATERIALIZED (
-    SELECT * FROM span_scope_rows_in(since, until)
+    SELECT * FROM span_scope_rows_in(since, until, ['{agent}'])
+), tries AS MATERIALIZED (
+    SELECT * FROM retry_tries_of(scopes)
 ), inside AS MATERIALIZED (  -- every span inside an agent, once per agent it runs in
     SELECT trace_id, span_id, otel_kind, status_code, unnest(agent_rs) AS agent_r
     FROM scopes WHERE len(agent_rs) > 0
@@ -362,7 +381,7 @@ WITH scopes AS MATERIALIZED (
     GROUP BY agent_r
 ), loops AS (
     SELECT agent_r, count(*) AS retry_loops, count(*) FILTER (WHERE outcome = '{gave_up}') AS gave_up_loops
-    FROM (SELECT outcome, unnest(agent_rs) AS agent_r FROM retry_loop_rows_in(since, until))
+    FROM (SELECT outcome, unnest(agent_rs) AS agent_r FROM retry_loops_of(tries, scopes))
     GROUP BY agent_r
 )
 SELECT a.trace_id, a.span_id, a.parent_span_id, {agent_name_a} AS agent_name, {agent_id_a} AS agent_id,
@@ -399,9 +418,9 @@ CREATE OR REPLACE VIEW agent_invocations AS SELECT * FROM agent_invocations_in(N
 --   first_time_right: it succeeded and nothing in it was retried.
 CREATE OR REPLACE MACRO turns_in(since, until) AS TABLE
 WITH scopes AS MATERIALIZED (
-    SELECT r, turn_r, trace_id, span_id, otel_kind, status_code, attempt
-    FROM span_scope_rows_in(since, until)
-    WHERE turn_r IS NOT NULL
+    SELECT * FROM span_scope_rows_in(since, until, NULL)
+), tries AS MATERIALIZED (
+    SELECT * FROM retry_tries_of(scopes)
 ), calls AS (
     SELECT x.turn_r, count(*) AS llm_calls, count(*) FILTER (WHERE c.status_code = 2) AS failed_calls,
            coalesce(sum(c.input_tokens), 0) AS input_tokens, coalesce(sum(c.output_tokens), 0) AS output_tokens,
@@ -409,6 +428,7 @@ WITH scopes AS MATERIALIZED (
            arg_min(c.model, c.start_time) AS model, arg_min(c.response_model, c.start_time) AS response_model,
            arg_min(c.provider, c.start_time) AS provider
     FROM llm_calls c JOIN scopes x ON x.trace_id = c.trace_id AND x.span_id = c.span_id
+    WHERE x.turn_r IS NOT NULL
     GROUP BY x.turn_r
 ), inside AS (
     SELECT turn_r,
@@ -417,12 +437,13 @@ WITH scopes AS MATERIALIZED (
            count(*) FILTER (WHERE otel_kind = '{agent}') AS agent_invocations,
            count(*) FILTER (WHERE attempt >= 2) AS retries
     FROM scopes
+    WHERE turn_r IS NOT NULL
     GROUP BY turn_r
 ), loops AS (
     SELECT turn_r, count(*) AS retry_loops, count(*) FILTER (WHERE outcome = '{gave_up}') AS gave_up_loops,
            list(attempts ORDER BY start_time) AS loop_attempts, max(attempts) AS max_attempts,
            sum(retry_ms) AS retry_ms, sum(retry_cost_usd) AS retry_cost_usd
-    FROM retry_loop_rows_in(since, until)
+    FROM retry_loops_of(tries, scopes)
     WHERE turn_r IS NOT NULL
     GROUP BY turn_r
 )

@@ -302,8 +302,9 @@ SCORE_NOTE = (
 def compare_view(store: Any, query: Query) -> dict[str, Any]:
     """Model vs model and run-config vs run-config, each with its best group; groups of one are left out."""
     groups = []
+    turns = retry_outcomes.retries_by(store, query.compare_by, query.filters)  # the turns walked once for all
     for by in query.compare_by:
-        rows = comparisons.compare(store, by, query.filters)
+        rows = comparisons.compare(store, by, query.filters, turns=turns[by])
         if len([r for r in rows if r.key is not None]) >= 2:
             groups.append({"by": by, "rows": _shown(rows, COMPARE_COLUMNS)})
     return {"groups": groups, "note": SCORE_NOTE}
@@ -365,8 +366,8 @@ RETRY_COLUMNS = (
 
 def retries_view(store: Any, query: Query) -> dict[str, Any]:
     """Retry figures of the turns per project and overall (``otel_llm_analysis.retries``)."""
-    rows = _shown(retry_outcomes.retries(store, "project", query.filters), RETRY_COLUMNS)
-    overall = _shown(retry_outcomes.retries(store, None, query.filters), RETRY_COLUMNS)
+    grouped = retry_outcomes.retries_by(store, ["project", None], query.filters)
+    rows, overall = _shown(grouped["project"], RETRY_COLUMNS), _shown(grouped[None], RETRY_COLUMNS)
     for record in overall:
         record["key"] = "all projects"
     return {"rows": [r for r in rows if r["key"] is not None] + overall}
