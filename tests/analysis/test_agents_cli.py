@@ -122,3 +122,15 @@ def test_unknown_project_is_an_error(ingested) -> None:
     for command in ("tools", "agents", "retries"):
         result = run(command, "--project", "nosuch", "--db", db)
         assert result.exit_code == 2 and "nosuch" in result.output, (command, result.output)
+
+
+def test_the_views_answer_your_own_sql(ingested) -> None:
+    """`otel-llm sql` (read-only sandbox) reads the views and the windowed macros."""
+    db, tree = ingested
+    result = run("sql", "SELECT tool_name, count(*) AS n FROM tool_calls GROUP BY ALL", "-f", "json", "--db", db)
+    assert result.exit_code == 0, result.output
+    assert {r["tool_name"]: r["n"] for r in json.loads(result.output)} == {
+        name: t["calls"] for name, t in truth.tools(tree).items()}
+    result = run("sql", "SELECT count(*) AS n FROM turns_in(NULL, NULL) WHERE first_time_right", "-f", "json",
+                 "--db", db)
+    assert json.loads(result.output)[0]["n"] == truth.retries(tree)[None]["first_time_right"]
