@@ -18,10 +18,10 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
 from otel_llm import semconv
-from otel_llm_analysis._filters import Filters, fetch_dicts
+from otel_llm_analysis._filters import Filters, fetch_dicts, load_query
 from otel_llm_analysis._producers import AGENT, TOOL, entity_name_sql
 
-__all__ = ["fetch", "macro_call", "materialized", "view_parameters"]
+__all__ = ["fetch", "macro_call", "materialized", "per_name", "view_parameters"]
 
 
 def _attribute(alias: str) -> Any:
@@ -97,6 +97,22 @@ def _run(action: Callable[[], Any]) -> Any:
             raise
         raise StoreError("this store predates the agents, tools and retries views: run `otel-llm ingest` on its "
                          "data once more (nothing is read twice; opening it for writing adds them)") from None
+
+
+def per_name(store: Any, macro: str, query: str, filters: Filters | None, unit: str) -> list[dict[str, Any]]:
+    """The rows of ``queries/<query>.sql`` over ``macro`` under ``filters``, ``latency`` split into p50_ms/p95_ms.
+
+    For the analyses of tool calls and agent invocations, which have no model of
+    their own: ``filters.model`` is refused (a ``ValueError`` naming ``unit``).
+    """
+    filters = filters or Filters()
+    if filters.model is not None:
+        raise ValueError(f"{unit} have no model: filter by time, project or service")
+    source, where, params = macro_call(macro, filters)
+    rows = fetch(store, load_query(query).format(source=source, where=where), params)
+    for d in rows:
+        d["p50_ms"], d["p95_ms"] = d.pop("latency") or (None, None)
+    return rows
 
 
 def macro_call(macro: str, filters: Filters) -> tuple[str, str, dict[str, Any]]:

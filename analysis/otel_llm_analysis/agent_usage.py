@@ -27,8 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from otel_llm_analysis._filters import Filters, as_rows, load_query, ratio
-from otel_llm_analysis._scopes import fetch, macro_call
+from otel_llm_analysis._filters import Filters, as_rows, ratio
+from otel_llm_analysis._scopes import per_name
 
 __all__ = ["AgentRow", "agents"]
 
@@ -65,14 +65,9 @@ def agents(store: Any, filters: Filters | None = None) -> list[AgentRow]:
 
     ``filters.model`` is refused: an agent invocation has no model of its own.
     """
-    filters = filters or Filters()
-    if filters.model is not None:
-        raise ValueError("agents have no model: filter by time, project or service")
-    source, where, params = macro_call("agent_invocations_in", filters)
     rows = []
-    for d in fetch(store, load_query("agents").format(source=source, where=where), params):
+    for d in per_name(store, "agent_invocations_in", "agents", filters, "agents"):
         n = d["invocations"]
-        d["p50_ms"], d["p95_ms"] = d.pop("latency") or (None, None)
         if not d["priced_calls"]:
             d["cost_usd"] = None
         d.update(

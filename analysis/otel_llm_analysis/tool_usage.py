@@ -26,8 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from otel_llm_analysis._filters import Filters, as_rows, load_query
-from otel_llm_analysis._scopes import fetch, macro_call
+from otel_llm_analysis._filters import Filters, as_rows
+from otel_llm_analysis._scopes import per_name
 
 __all__ = ["ToolRow", "ToolOrder", "tools"]
 
@@ -71,12 +71,5 @@ def tools(store: Any, filters: Filters | None = None, *, order: ToolOrder = "p95
 
     ``filters.model`` is refused: a tool call has no model of its own.
     """
-    filters = filters or Filters()
-    if filters.model is not None:
-        raise ValueError("tools have no model: filter by time, project or service")
-    source, where, params = macro_call("tool_calls_in", filters)
-    rows = []
-    for d in fetch(store, load_query("tools").format(source=source, where=where), params):
-        d["p50_ms"], d["p95_ms"] = d.pop("latency") or (None, None)
-        rows.extend(as_rows(ToolRow, [d]))
+    rows = as_rows(ToolRow, per_name(store, "tool_calls_in", "tools", filters, "tools"))
     return sorted(rows, key=_sort_key(order))

@@ -265,14 +265,20 @@ QUALITY_COLUMNS = (
 )
 
 
+def _with_total(groups: Sequence[Any], total: Sequence[Any], columns: Sequence[Column], label: str
+                ) -> list[dict[str, Any]]:
+    """A table's rows per group, then the overall row keyed ``label``."""
+    rows = _shown(groups, columns)
+    for record in _shown(total, columns):
+        record["key"] = label
+        rows.append(record)
+    return rows
+
+
 def evaluations_view(store: Any, query: Query) -> dict[str, Any]:
     """Evaluation outcomes per model and overall (pass rate = pass / (pass + warning + fail))."""
-    overall = qa.quality(store, None, query.filters)
-    rows = _shown(qa.quality(store, "model", query.filters), QUALITY_COLUMNS)
-    for record in _shown(overall, QUALITY_COLUMNS):
-        record["key"] = "all models"
-        rows.append(record)
-    return {"rows": rows}
+    groups, total = qa.quality(store, "model", query.filters), qa.quality(store, None, query.filters)
+    return {"rows": _with_total(groups, total, QUALITY_COLUMNS, "all models")}
 
 
 COMPARE_COLUMNS = (
@@ -367,10 +373,8 @@ RETRY_COLUMNS = (
 def retries_view(store: Any, query: Query) -> dict[str, Any]:
     """Retry figures of the turns per project and overall (``otel_llm_analysis.retries``)."""
     grouped = retry_outcomes.retries_by(store, ["project", None], query.filters)
-    rows, overall = _shown(grouped["project"], RETRY_COLUMNS), _shown(grouped[None], RETRY_COLUMNS)
-    for record in overall:
-        record["key"] = "all projects"
-    return {"rows": [r for r in rows if r["key"] is not None] + overall}
+    projects = [row for row in grouped["project"] if row.key is not None]
+    return {"rows": _with_total(projects, grouped[None], RETRY_COLUMNS, "all projects")}
 
 
 TRACE_COLUMNS = (
