@@ -72,6 +72,7 @@ KIND_SOURCES: tuple[tuple[str, Mapping[str, str] | None], ...] = (
 #: in order, then the span name without the affixes producers put around it
 #: (``execute_tool search_web``, OpenLLMetry's ``search_web.tool``; OpenInference's
 #: decorators name the span after the tool or agent and write ``tool.name`` only).
+#: Read by the views when a query runs, not at ingest (so not in :func:`attribute_names`).
 ENTITY_NAMES: Mapping[str, tuple[tuple[str, ...], tuple[str, str]]] = {
     TOOL: ((semconv.GEN_AI_TOOL_NAME, "tool.name", "traceloop.entity.name"),
            (f"{semconv.OPERATION_EXECUTE_TOOL} ", ".tool")),
@@ -148,7 +149,8 @@ def kind_sql(lookup: Lookup) -> str:
 def entity_name_sql(kind: str, lookup: Lookup, span_name: str) -> str:
     """The name of a ``tool`` or ``agent`` span (:data:`ENTITY_NAMES`): its attributes, else its span name."""
     attributes, (prefix, suffix) = ENTITY_NAMES[kind]
-    stripped = (f"CASE WHEN starts_with({span_name}, {_quote(prefix)}) THEN {span_name}[{len(prefix) + 1}:] "
+    stripped = (f"CASE WHEN starts_with({span_name}, {_quote(prefix)}) AND length({span_name}) > {len(prefix)} "
+                f"THEN {span_name}[{len(prefix) + 1}:] "
                 f"WHEN ends_with({span_name}, {_quote(suffix)}) AND length({span_name}) > {len(suffix)} "
                 f"THEN {span_name}[:-{len(suffix) + 1}] ELSE {span_name} END")
     return f"coalesce({', '.join(lookup(name) for name in attributes)}, {stripped})"

@@ -239,3 +239,28 @@ def test_a_store_from_before_the_views_says_how_to_add_them(tmp_path: Path) -> N
     TraceStore(str(path)).close()  # opened for writing: the views are back
     with TraceStore(str(path), read_only=True) as upgraded:
         assert tools(upgraded) == []
+
+
+@pytest.mark.parametrize("kind, attributes, span_name, expected", [
+    ("tool", {"gen_ai.tool.name": "search_web"}, "execute_tool other", "search_web"),
+    ("tool", {"tool.name": "lookup"}, "lookup", "lookup"),  # OpenInference
+    ("tool", {"traceloop.entity.name": "get_weather"}, "get_weather.tool", "get_weather"),  # OpenLLMetry
+    ("tool", {}, "execute_tool search_web", "search_web"),
+    ("tool", {}, "search_web.tool", "search_web"),
+    ("tool", {}, "execute_tool ", "execute_tool "),  # nothing after the prefix: the span name stays
+    ("tool", {}, ".tool", ".tool"),
+    ("agent", {"gen_ai.agent.name": "planner"}, "invoke_agent x", "planner"),
+    ("agent", {}, "invoke_agent planner", "planner"),
+    ("agent", {}, "planner.agent", "planner"),
+    ("agent", {}, "assistant", "assistant"),  # OpenInference's decorator: the span is named after the agent
+])
+def test_tool_and_agent_names_of_every_producer(kind: str, attributes: dict[str, str], span_name: str,
+                                                expected: str) -> None:
+    import duckdb
+
+    from otel_llm_analysis._producers import entity_name_sql
+
+    lookup = lambda name: "$" + {k: f"a{i}" for i, k in enumerate(attributes)}.get(name, "none")  # noqa: E731
+    params = {"none": None, "name": span_name, **{f"a{i}": v for i, v in enumerate(attributes.values())}}
+    sql = f"SELECT {entity_name_sql(kind, lookup, '$name')}"
+    assert duckdb.execute(sql, params).fetchone()[0] == expected
