@@ -269,11 +269,15 @@ def analysis_command(
             if before is not None:
                 before(**options)
             with open_store(db, read_only=not writes) as store:
+                from otel_llm_analysis.store import StoreError
+
                 check_known(store, chosen)
                 try:
                     result = fn(store, chosen, **options)
                 except ValueError as exc:
                     raise typer.BadParameter(str(exc)) from None
+                except StoreError as exc:  # the store cannot answer (one line, e.g. an old store)
+                    raise fail(str(exc)) from None
             emit(result, output, out)
             if result.exit_code:
                 raise typer.Exit(result.exit_code)

@@ -28,8 +28,10 @@ __all__ = [
     "LLM_CALL",
     "PROVIDER_NAMES",
     "REQUEST_MODEL_JSON",
+    "ENTITY_NAMES",
     "cost_rank_sql",
     "cost_sql",
+    "entity_name_sql",
     "kind_sql",
     "provider_sql",
     "request_model_sql",
@@ -64,6 +66,18 @@ KIND_SOURCES: tuple[tuple[str, Mapping[str, str] | None], ...] = (
     }),
     ("llm.request.type", {"chat": LLM_CALL, "completion": LLM_CALL, "embedding": LLM_CALL}),
 )
+
+#: Where the name of a tool or an agent is read from, per kind: the attributes
+#: in order, then the span name without the affixes producers put around it
+#: (``execute_tool search_web``, OpenLLMetry's ``search_web.tool``; OpenInference's
+#: decorators name the span after the tool or agent and write ``tool.name`` only).
+#: Read by the views when a query runs, not at ingest.
+ENTITY_NAMES: Mapping[str, tuple[tuple[str, ...], tuple[str, str]]] = {
+    TOOL: ((semconv.GEN_AI_TOOL_NAME, "tool.name", "traceloop.entity.name"),
+           (f"{semconv.OPERATION_EXECUTE_TOOL} ", ".tool")),
+    AGENT: ((semconv.GEN_AI_AGENT_NAME, "agent.name", "traceloop.entity.name"),
+            (f"{semconv.OPERATION_INVOKE_AGENT} ", ".agent")),
+}
 
 #: Provider spellings of other producers (compared lower-cased) -> the GenAI
 #: semconv ``gen_ai.provider.name`` value. A name not listed is kept lower-cased
@@ -121,6 +135,16 @@ def kind_sql(lookup: Lookup) -> str:
     """Our kind of a span (``llm_call``, ``vector_op``, ``tool``, ...) from :data:`KIND_SOURCES`."""
     parts = [lookup(name) if mapping is None else _case(lookup(name), mapping) for name, mapping in KIND_SOURCES]
     return f"coalesce({', '.join(parts)})"
+
+
+def entity_name_sql(kind: str, lookup: Lookup, span_name: str) -> str:
+    """The name of a ``tool`` or ``agent`` span (:data:`ENTITY_NAMES`): its attributes, else its span name."""
+    attributes, (prefix, suffix) = ENTITY_NAMES[kind]
+    stripped = (f"CASE WHEN starts_with({span_name}, {_quote(prefix)}) AND length({span_name}) > {len(prefix)} "
+                f"THEN {span_name}[{len(prefix) + 1}:] "
+                f"WHEN ends_with({span_name}, {_quote(suffix)}) AND length({span_name}) > {len(suffix)} "
+                f"THEN {span_name}[:-{len(suffix) + 1}] ELSE {span_name} END")
+    return f"coalesce({', '.join(lookup(name) for name in attributes)}, {stripped})"
 
 
 def provider_sql(raw: str) -> str:

@@ -1,4 +1,4 @@
-"""The analysis commands of ``otel-llm``: ingest, summary, trends, budget, check, compare, ...
+"""The analysis commands of ``otel-llm``: ingest, summary, trends, budget, check, compare, tools, ...
 
 Each command is thin: it declares its own options, calls the public API of
 ``otel_llm_analysis`` and returns a :class:`~otel_llm_analysis._command.Result`;
@@ -250,15 +250,84 @@ def compare(
     by: str = typer.Option("model", "--by", help="model or run_config.<key> (any --by of summary)."),
     min_calls: int = typer.Option(1, "--min-calls", min=1, max=1_000_000_000, help="Calls a group needs to be named best."),
 ) -> Result:
-    """Calls, success rate, mean cost, p95 latency and a 0-100 score per group; the best is marked.
+    """Calls, success rate, mean cost, p95 latency and a 0-100 score per group; the best is marked; then the turns.
 
-    score = 50 x success rate + 25 x (1 - cost / the highest cost) + 25 x (1 - p95 / the highest p95).
+    score = 50 x success rate + 25 x (1 - cost / the highest cost) + 25 x (1 - p95 / the highest p95), of the calls.
+
+    Beneath: the turns' success (no error, no retry loop gave up), first-time-right, attempts and duration.
     """
     from otel_llm_analysis import comparisons
 
     rows = comparisons.compare(store, by, filters, min_calls=min_calls)
-    return Result(rows, f"compare by {by}", ["key", "calls", "success_rate", "cost_per_call", "p95_ms", "score",
-                                             "best", "tokens_per_call"], {"key": by})
+    rename = {"key": _key_header(by)}
+    result = Result(rows, f"compare by {by}", COMPARE_COLUMNS, rename)
+    if any(row.turns for row in rows):  # the turns' table beneath: success against attempts and duration
+        turns = Result(rows, f"turns by {by}", COMPARE_TURN_COLUMNS, rename)
+
+        def show(console: Any) -> None:
+            _show_rows(console, result)
+            _show_rows(console, turns)
+        result.show = show
+    return result
+
+
+COMPARE_COLUMNS = ["key", "calls", "success_rate", "cost_per_call", "p95_ms", "score", "best", "tokens_per_call"]
+#: Shown as a second table on a terminal (json, csv and parquet have every field in one row).
+COMPARE_TURN_COLUMNS = ["key", "turns", "turn_success_rate", "first_time_right_rate", "mean_attempts",
+                        "mean_turn_ms", "p95_turn_ms"]
+
+
+def _key_header(by: str) -> str:
+    """The key column's header: the dimension, a run_config key without its prefix (narrow terminals)."""
+    return by[len("run_config."):] if by.startswith("run_config.") else by
+
+
+ToolOrderChoice = choices("ToolOrderChoice", "p95", "errors", "calls", "time_share")
+
+
+@analysis_command(filters=("since", "until", "project"))
+def tools(
+    store: Any,
+    filters: Any,
+    order: ToolOrderChoice = typer.Option(ToolOrderChoice.p95, "--sort",
+                                          help="p95 (slowest first), errors (most failing first), calls or "
+                                               "time_share (share of their turns' time)."),
+) -> Result:
+    """Per tool: calls, error rate, p50/p95 latency, share of the turn's time, calls per turn, who calls it."""
+    from otel_llm_analysis import tool_usage
+
+    return Result(tool_usage.tools(store, filters, order=order.value), "tools", TOOL_COLUMNS)
+
+
+TOOL_COLUMNS = ["tool", "calls", "error_rate", "p50_ms", "p95_ms", "time_share", "calls_per_turn", "retries",
+                "agents", "nodes", "turns"]
+
+
+@analysis_command(filters=("since", "until", "project"))
+def agents(store: Any, filters: Any) -> Result:
+    """Per agent: invocations, success rate, model and tool calls, tokens and cost per invocation."""
+    from otel_llm_analysis import agent_usage
+
+    return Result(agent_usage.agents(store, filters), "agents", AGENT_COLUMNS)
+
+
+AGENT_COLUMNS = ["agent", "invocations", "success_rate", "llm_calls_per_invocation", "tool_calls_per_invocation",
+                 "tokens_per_invocation", "cost_per_invocation", "p95_ms", "failed", "gave_up"]
+
+
+@analysis_command()
+def retries(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--by", help=BY_HELP)) -> Result:
+    """First-time-right and success rate of turns, attempts per retry loop, the cost and time of retries."""
+    from otel_llm_analysis import retry_outcomes
+
+    rows = retry_outcomes.retries(store, by, filters)
+    columns = RETRY_COLUMNS if by else RETRY_COLUMNS[1:]
+    return Result(rows, "retries" + (f" by {by}" if by else ""), columns,
+                  {"key": _key_header(by or ""), "attempts": "loops by attempts"})
+
+
+RETRY_COLUMNS = ["key", "turns", "success_rate", "first_time_right_rate", "mean_attempts", "mean_turn_ms",
+                 "retry_time_share", "retry_cost_usd", "gave_up", "attempts", "p95_turn_ms"]
 
 
 @analysis_command(filters=("since", "until", "project"))
@@ -368,6 +437,9 @@ def register(app: typer.Typer) -> None:
     app.command("budget", epilog=BUDGET_EPILOG)(budget)
     app.command("check", epilog=CHECK_EPILOG)(check)
     app.command("compare")(compare)
+    app.command("tools")(tools)
+    app.command("agents")(agents)
+    app.command("retries")(retries)
     app.command("quality")(quality)
     app.command("logs")(logs)
     app.command("traces")(traces)

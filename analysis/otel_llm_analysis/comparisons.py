@@ -2,7 +2,12 @@
 
 Each group's figures are its LLM calls' (the same definitions as the summary,
 which this module reuses): calls, success rate, mean cost per call, p95 latency,
-tokens.
+tokens - and its turns' (``retry_outcomes``, the same definitions as ``otel-llm
+retries``): turns, the share that succeeded and that were first-time-right, the
+mean attempts of their retry loops, and their mean and p95 duration. A call
+that fails and is retried lowers the calls' success rate; whether the turn got
+its answer in the end is the turns' success rate - what ``--by
+run_config.max_retries`` weighs against attempts and duration.
 
 **Score** (0..100, higher is better), over the groups eligible for "best" (a
 named group with at least ``min_calls`` calls)::
@@ -25,6 +30,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 from otel_llm_analysis._filters import Filters
+from otel_llm_analysis.retry_outcomes import RetryRow, retries
 from otel_llm_analysis.summaries import summary
 
 DEFAULT_WEIGHTS = (0.5, 0.25, 0.25)
@@ -46,6 +52,13 @@ class ComparisonRow:
     tokens_per_call: float
     score: float | None = None
     best: bool = False
+    #: the group's turns (None: it has none)
+    turns: int = 0
+    turn_success_rate: float | None = None
+    first_time_right_rate: float | None = None
+    mean_attempts: float | None = None
+    mean_turn_ms: float | None = None
+    p95_turn_ms: float | None = None
 
 
 def compare(
@@ -55,8 +68,18 @@ def compare(
     *,
     min_calls: int = 1,
     weights: Sequence[float] = DEFAULT_WEIGHTS,
+    turns: Sequence[RetryRow] | None = None,
 ) -> list[ComparisonRow]:
-    """Compare groups of LLM calls by ``by`` (``model``, ``run_config.<key>``, ...), best first."""
+    """Compare groups of LLM calls by ``by`` (``model``, ``run_config.<key>``, ...), best first.
+
+    The score weighs the calls' figures; each row also carries its turns' -
+    ``turns``, when given, are ``retries(store, by, filters)`` computed already
+    (``retries_by`` computes them for several groupings at once).
+    """
+    filters = filters or Filters()
+    if turns is None:
+        turns = retries(store, by, replace(filters, calls_only=False))
+    by_key = {t.key: t for t in turns}
     rows = [
         ComparisonRow(
             key=s.key,
@@ -70,9 +93,15 @@ def compare(
             output_tokens=s.output_tokens,
             tokens_per_call=(s.input_tokens + s.output_tokens) / s.llm_calls,
         )
-        for s in summary(store, by, replace(filters or Filters(), calls_only=True))
+        for s in summary(store, by, replace(filters, calls_only=True))
         if s.llm_calls > 0
     ]
+    for row in rows:
+        turn = by_key.get(row.key)
+        if turn is not None:
+            row.turns, row.turn_success_rate = turn.turns, turn.success_rate
+            row.first_time_right_rate, row.mean_attempts = turn.first_time_right_rate, turn.mean_attempts
+            row.mean_turn_ms, row.p95_turn_ms = turn.mean_turn_ms, turn.p95_turn_ms
     score(rows, min_calls=min_calls, weights=weights)
     return sorted(rows, key=lambda r: (r.score is None, -(r.score or 0.0), -r.calls, str(r.key)))
 

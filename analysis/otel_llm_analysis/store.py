@@ -22,6 +22,7 @@ from otel_llm_analysis._costs import price_calls
 from otel_llm_analysis._nesting import refresh_nesting
 from otel_llm_analysis._producers import cost_rank_sql
 from otel_llm_analysis._rows import create_tables
+from otel_llm_analysis._scopes import view_parameters
 from otel_llm_analysis.ingest import IngestReport, ingest
 
 __all__ = ["StoreError", "TraceStore"]
@@ -41,7 +42,8 @@ def schema_sql() -> str:
     package = resources.files("otel_llm_analysis")
     views = package.joinpath("views.sql").read_text(encoding="utf-8").format(
         llm_call=semconv.KIND_LLM_CALL, evaluation_event=semconv.EVENT_EVALUATION_RESULT,
-        outer_cost_rank=cost_rank_sql("w.cost_source"), inner_cost_rank=cost_rank_sql("c.cost_source"))
+        outer_cost_rank=cost_rank_sql("w.cost_source"), inner_cost_rank=cost_rank_sql("c.cost_source"),
+        **view_parameters())
     return package.joinpath("schema.sql").read_text(encoding="utf-8") + "\n" + views
 
 

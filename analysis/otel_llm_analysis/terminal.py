@@ -58,6 +58,20 @@ HEADERS: Mapping[str, str] = {
     "duration_ms": "duration ms",
     "pass_rate": "pass rate",
     "not_run": "not run",
+    "turn_success_rate": "turn success",
+    "first_time_right_rate": "first-time right",
+    "mean_attempts": "attempts",
+    "mean_turn_ms": "turn ms",
+    "p95_turn_ms": "turn p95 ms",
+    "calls_per_turn": "calls/turn",
+    "time_share": "turn time",
+    "retry_time_share": "retry time",
+    "retry_cost_usd": "retry cost",
+    "llm_calls_per_invocation": "calls/inv",
+    "tool_calls_per_invocation": "tools/inv",
+    "tokens_per_invocation": "tok/inv",
+    "cost_per_invocation": "$/inv",
+    "gave_up": "gave up",
 }
 
 #: Text longer than this folds onto more lines instead of widening its column.

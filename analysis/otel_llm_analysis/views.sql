@@ -152,3 +152,319 @@ SELECT trace_id,
        coalesce(any_value(errors), 0) AS errors
 FROM (SELECT * FROM trace_spans UNION ALL BY NAME SELECT * FROM trace_calls)
 GROUP BY trace_id;
+
+-- ---------------------------------------------------------------------------
+-- Agents, tools and retries: span_scopes, tool_calls, agent_invocations,
+-- retry_attempts, retry_loops, turns. Each is also a table macro
+-- `<view>_in(since, until)` that reads only the traces with a span starting in
+-- [since, until) (NULL: open) and returns the rows starting there; the view is
+-- the macro over the whole store, the analyses call the macros. The macros
+-- named `*_of(table, ...)` take the rows a query already computed (by the name
+-- of its CTE), so one query walks its traces once.
+--
+-- What a span runs inside is found by walking each trace's tree down from its
+-- roots (a span without a parent, or whose parent was never stored):
+--   * turn: the nearest enclosing-or-self chat span; in a trace without any chat
+--     span that called a model, a tool or an agent (a run of an agent or graph
+--     traced by another producer), its root span (the span without a parent)
+--     stands for the turn; other traces (indexing jobs) have no turn;
+--   * agents: every agent span it runs in, itself included (agent_name: the
+--     innermost one's);
+--   * graph_node: its own, else the nearest enclosing span's;
+--   * tries: every model call, tool call or agent invocation marked
+--     otel_llm.attempt it runs in, itself included.
+-- The walk and the helpers marked "by row" work on span_rows' rowid (an integer
+-- join is several times faster than one on two ids); rowids are only compared
+-- within one query, never stored. A join to a turn's span row also states what
+-- a turn span is (a chat span or a span without a parent): the planner cannot
+-- estimate the walk's size and would otherwise hash every span to find a few
+-- turns. Tool and agent names come from any producer's attributes, else from
+-- the span name (_producers.ENTITY_NAMES).
+
+-- The traces with a span starting in [since, until), of one of `kinds` (NULL: any).
+CREATE OR REPLACE MACRO traces_in(since, until, kinds) AS TABLE
+SELECT DISTINCT trace_id FROM span_rows
+WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until)
+  AND (kinds IS NULL OR list_contains(kinds, otel_kind));
+
+-- By row: each span of the traces with a span starting in [since, until) of
+-- one of `kinds` (NULL: any; tool_calls_in walks only traces with tools)
+-- (r: its rowid; its ids, kind, status, times; for a try its attempt number,
+-- what it tries and its tool call id) and its scopes (*_r: the rowids of its
+-- root, turn, agents and tries).
+CREATE OR REPLACE MACRO span_scope_rows_in(since, until, kinds) AS TABLE
+WITH RECURSIVE picked AS MATERIALIZED (
+    SELECT s.rowid AS r, p.rowid AS parent_r, s.trace_id, s.span_id, s.parent_span_id, s.otel_kind, s.status_code,
+           s.start_time, s.end_time, s.duration_ms, s.graph_node,
+           CASE WHEN s.otel_kind IN ('{llm_call}', '{tool}', '{agent}') THEN TRY_CAST({attempt_s} AS INTEGER) END
+               AS attempt,
+           CASE WHEN s.otel_kind = '{agent}' THEN {agent_name_s} END AS agent_name,
+           -- what a try tries, and its tool call (tells loops apart)
+           CASE WHEN list_contains(s.attr_keys, '{attempt}') THEN
+               CASE s.otel_kind WHEN '{llm_call}' THEN s.model WHEN '{tool}' THEN {tool_name_s}
+                                WHEN '{agent}' THEN {agent_name_s} END END AS target,
+           CASE WHEN s.otel_kind = '{tool}' THEN {tool_call_id_s} END AS tool_call_id,
+           -- the root of a run: a trace that called a model, a tool or an agent without any chat span
+           s.parent_span_id IS NULL AND s.trace_id IN (
+               SELECT trace_id FROM span_rows WHERE otel_kind IN ('{llm_call}', '{tool}', '{agent}')
+               EXCEPT SELECT trace_id FROM span_rows WHERE otel_kind = '{chat}') AS run_root
+    FROM span_rows s LEFT JOIN span_rows p ON p.trace_id = s.trace_id AND p.span_id = s.parent_span_id
+    WHERE (since IS NULL AND until IS NULL AND kinds IS NULL)
+       OR s.trace_id IN (SELECT trace_id FROM traces_in(since, until, kinds))
+), walk AS (
+    SELECT r, trace_id, span_id, parent_span_id, otel_kind, status_code, start_time, end_time, duration_ms, attempt,
+           target, tool_call_id, 0 AS depth, r AS root_r,
+           CASE WHEN otel_kind = '{chat}' OR run_root THEN r END AS turn_r,
+           CASE WHEN otel_kind = '{agent}' THEN [r] ELSE []::BIGINT[] END AS agent_rs,
+           agent_name, graph_node,
+           CASE WHEN attempt >= 1 THEN [r] ELSE []::BIGINT[] END AS try_rs
+    FROM picked
+    WHERE parent_r IS NULL
+    UNION ALL
+    SELECT c.r, c.trace_id, c.span_id, c.parent_span_id, c.otel_kind, c.status_code, c.start_time, c.end_time,
+           c.duration_ms, c.attempt, c.target, c.tool_call_id, w.depth + 1, w.root_r,
+           CASE WHEN c.otel_kind = '{chat}' THEN c.r ELSE w.turn_r END,
+           CASE WHEN c.otel_kind = '{agent}' THEN list_append(w.agent_rs, c.r) ELSE w.agent_rs END,
+           coalesce(c.agent_name, w.agent_name),
+           coalesce(c.graph_node, w.graph_node),
+           CASE WHEN c.attempt >= 1 THEN list_append(w.try_rs, c.r) ELSE w.try_rs END
+    FROM walk w JOIN picked c ON c.parent_r = w.r
+    WHERE w.depth < 1000
+)
+SELECT r, trace_id, span_id, parent_span_id, otel_kind, status_code, start_time, end_time, duration_ms, attempt,
+       target, tool_call_id, depth, root_r, turn_r, agent_rs, agent_rs[-1] AS agent_r, agent_name, graph_node, try_rs
+FROM walk;
+
+CREATE OR REPLACE MACRO span_scopes_in(since, until) AS TABLE
+SELECT x.trace_id, x.span_id, x.depth, root.span_id AS root_span_id, turn.span_id AS turn_span_id,
+       agent.span_id AS agent_span_id, x.agent_name, x.graph_node, len(x.agent_rs) AS agent_depth,
+       try.span_id AS attempt_span_id
+FROM span_scope_rows_in(since, until, NULL) x
+JOIN span_rows root ON root.rowid = x.root_r
+LEFT JOIN span_rows turn ON turn.rowid = x.turn_r AND {is_turn_turn}
+LEFT JOIN span_rows agent ON agent.rowid = x.agent_r
+LEFT JOIN span_rows try ON try.rowid = x.try_rs[-1];
+
+CREATE OR REPLACE VIEW span_scopes AS SELECT * FROM span_scopes_in(NULL, NULL);
+
+-- One row per tool call (span of kind tool), with the agent, graph node and turn
+-- it ran in; a tool span without a project (user, conversation) of its own
+-- takes its turn's.
+CREATE OR REPLACE MACRO tool_calls_in(since, until) AS TABLE
+SELECT s.trace_id, s.span_id, s.parent_span_id,
+       {tool_name_s} AS tool_name, {tool_type_s} AS tool_type, {tool_call_id_s} AS tool_call_id,
+       TRY_CAST({attempt_s} AS INTEGER) AS attempt,
+       s.start_time, s.end_time, s.duration_ms, s.status_code, s.status_message, s.error_type,
+       x.agent_name, agent.span_id AS agent_span_id, x.graph_node,
+       t.span_id AS turn_span_id, t.duration_ms AS turn_duration_ms,
+       coalesce(s.project, t.project) AS project, s.service_name,
+       coalesce(s.conversation_id, t.conversation_id) AS conversation_id, coalesce(s.user_id, t.user_id) AS user_id,
+       s.attr_keys, s.attr_values
+FROM span_rows s
+LEFT JOIN span_scope_rows_in(since, until, ['{tool}']) x ON x.r = s.rowid
+LEFT JOIN span_rows t ON t.rowid = x.turn_r AND {is_turn_t}
+LEFT JOIN span_rows agent ON agent.rowid = x.agent_r
+WHERE s.otel_kind = '{tool}' AND (since IS NULL OR s.start_time >= since) AND (until IS NULL OR s.start_time < until);
+
+CREATE OR REPLACE VIEW tool_calls AS SELECT * FROM tool_calls_in(NULL, NULL);
+
+-- By row: each try of a retry loop (a span marked otel_llm.attempt) among the
+-- rows of table `scopes` (span_scope_rows_in: a query walks its traces once and
+-- hands the rows to the macros that need them). The tries of one loop share a
+-- parent (the span running the loop) and, for tools, a tool call id; a new loop
+-- starts where the attempt number does not go up (loops run one after another
+-- under one parent start again at 1). Loops running at the same time under one
+-- parent (threads) are told apart only by tool call ids. loop_r is the loop's
+-- first try; is_last marks its final try, whose status is the loop's outcome.
+CREATE OR REPLACE MACRO retry_tries_of(scopes) AS TABLE
+WITH starts AS (
+    SELECT *, CASE WHEN attempt > lag(attempt) OVER loop THEN 0 ELSE 1 END AS starts_loop
+    FROM query_table(scopes)
+    WHERE attempt >= 1
+    WINDOW loop AS (PARTITION BY trace_id, parent_span_id, tool_call_id ORDER BY start_time, attempt, span_id)
+)
+SELECT r, trace_id, span_id, parent_span_id, otel_kind, target, tool_call_id, attempt, start_time, end_time,
+       duration_ms, status_code,
+       last_value(CASE WHEN starts_loop = 1 THEN r END IGNORE NULLS) OVER (loop ROWS UNBOUNDED PRECEDING) AS loop_r,
+       coalesce(lead(starts_loop) OVER loop, 1) = 1 AS is_last
+FROM starts
+WINDOW loop AS (PARTITION BY trace_id, parent_span_id, tool_call_id ORDER BY start_time, attempt, span_id);
+
+CREATE OR REPLACE MACRO retry_attempts_in(since, until) AS TABLE
+WITH scopes AS MATERIALIZED (
+    SELECT * FROM span_scope_rows_in(since, until, NULL)
+)
+SELECT a.trace_id, a.span_id, a.parent_span_id, a.otel_kind, a.target, a.tool_call_id, a.attempt,
+       a.start_time, a.end_time, a.duration_ms, a.status_code, first.span_id AS loop_span_id, a.is_last
+FROM retry_tries_of(scopes) a JOIN span_rows first ON first.rowid = a.loop_r
+WHERE (since IS NULL OR a.start_time >= since) AND (until IS NULL OR a.start_time < until);
+
+CREATE OR REPLACE VIEW retry_attempts AS SELECT * FROM retry_attempts_in(NULL, NULL);
+
+-- By row: one row per retry loop of the tries in table `tries` (rows of
+-- retry_tries_of) whose scopes are in table `scopes`: its tries, the number of
+-- its last attempt, its outcome (succeeded: the last try did not fail; gave_up:
+-- it did), its time
+-- (first try's start to last try's end; retry_ms: to the last try's start, the
+-- time the retries added) and the LLM calls made in its tries (a try that is a
+-- call included): cost_usd, and retry_cost_usd the part made in tries before
+-- the last. turn_r and agent_rs: the turn and the agents running the loop (a
+-- retried agent does not run its own loop).
+CREATE OR REPLACE MACRO retry_loops_of(tries, scopes) AS TABLE
+WITH calls AS (  -- the LLM calls made in each try
+    SELECT x.try_r AS r, count(*) AS llm_calls, sum(c.cost_usd) AS cost_usd
+    FROM (SELECT trace_id, span_id, unnest(try_rs) AS try_r FROM query_table(scopes) WHERE len(try_rs) > 0) x
+    JOIN llm_calls c ON c.trace_id = x.trace_id AND c.span_id = x.span_id
+    GROUP BY x.try_r
+)
+SELECT a.loop_r,
+       any_value(a.trace_id) AS trace_id,
+       any_value(a.parent_span_id) AS parent_span_id,
+       arg_min(a.otel_kind, a.start_time) AS otel_kind,
+       arg_min(a.target, a.start_time) AS target,
+       count(*) AS tries,
+       max(a.attempt) FILTER (WHERE a.is_last) AS attempts,
+       CASE WHEN bool_or(a.is_last AND a.status_code = 2) THEN '{gave_up}' ELSE '{succeeded}' END AS outcome,
+       min(a.start_time) AS start_time,
+       max(a.end_time) AS end_time,
+       date_diff('microsecond', min(a.start_time), max(a.end_time)) / 1000.0 AS duration_ms,
+       date_diff('microsecond', min(a.start_time), max(a.start_time) FILTER (WHERE a.is_last)) / 1000.0 AS retry_ms,
+       coalesce(sum(c.llm_calls), 0) AS llm_calls,
+       sum(c.cost_usd) AS cost_usd,
+       sum(c.cost_usd) FILTER (WHERE NOT a.is_last) AS retry_cost_usd,
+       any_value(x.turn_r) FILTER (WHERE a.r = a.loop_r) AS turn_r,
+       any_value(list_filter(x.agent_rs, lambda id: id != a.r)) FILTER (WHERE a.r = a.loop_r) AS agent_rs
+FROM query_table(tries) a
+LEFT JOIN calls c ON c.r = a.r
+LEFT JOIN query_table(scopes) x ON x.r = a.r
+GROUP BY a.loop_r;
+
+CREATE OR REPLACE MACRO retry_loops_in(since, until) AS TABLE
+WITH scopes AS MATERIALIZED (
+    SELECT * FROM span_scope_rows_in(since, until, NULL)
+), tries AS MATERIALIZED (
+    SELECT * FROM retry_tries_of(scopes)
+)
+SELECT l.trace_id, first.span_id AS loop_span_id, l.parent_span_id, l.otel_kind, l.target, l.tries, l.attempts,
+       l.outcome, l.start_time, l.end_time, l.duration_ms, l.retry_ms, l.llm_calls, l.cost_usd, l.retry_cost_usd,
+       turn.span_id AS turn_span_id, agent.span_id AS agent_span_id
+FROM retry_loops_of(tries, scopes) l
+JOIN span_rows first ON first.rowid = l.loop_r
+LEFT JOIN span_rows turn ON turn.rowid = l.turn_r AND {is_turn_turn}
+LEFT JOIN span_rows agent ON agent.rowid = l.agent_rs[-1]
+WHERE (since IS NULL OR l.start_time >= since) AND (until IS NULL OR l.start_time < until);
+
+CREATE OR REPLACE VIEW retry_loops AS SELECT * FROM retry_loops_in(NULL, NULL);
+
+-- One row per agent invocation (span of kind agent), with everything made
+-- inside it, nested agents' work included (as the SDK's otel_llm.agent.*
+-- roll-ups): LLM calls (each model call once, from llm_calls), tokens, cost
+-- (NULL when none of its calls has one), tool calls, retry loops and those that
+-- gave up. succeeded: it did not fail and no retry loop inside it gave up.
+CREATE OR REPLACE MACRO agent_invocations_in(since, until) AS TABLE
+WITH scopes AS MATERIALIZED (
+    SELECT * FROM span_scope_rows_in(since, until, ['{agent}'])
+), tries AS MATERIALIZED (
+    SELECT * FROM retry_tries_of(scopes)
+), inside AS MATERIALIZED (  -- every span inside an agent, once per agent it runs in
+    SELECT trace_id, span_id, otel_kind, status_code, unnest(agent_rs) AS agent_r
+    FROM scopes WHERE len(agent_rs) > 0
+), calls AS (
+    SELECT i.agent_r, count(*) AS llm_calls, count(*) FILTER (WHERE c.status_code = 2) AS failed_calls,
+           coalesce(sum(c.input_tokens), 0) AS input_tokens, coalesce(sum(c.output_tokens), 0) AS output_tokens,
+           sum(c.cost_usd) AS cost_usd, count(c.cost_usd) AS priced_calls
+    FROM inside i JOIN llm_calls c ON c.trace_id = i.trace_id AND c.span_id = i.span_id
+    GROUP BY i.agent_r
+), tools AS (
+    SELECT agent_r, count(*) AS tool_calls, count(*) FILTER (WHERE status_code = 2) AS failed_tool_calls
+    FROM inside WHERE otel_kind = '{tool}'
+    GROUP BY agent_r
+), loops AS (
+    SELECT agent_r, count(*) AS retry_loops, count(*) FILTER (WHERE outcome = '{gave_up}') AS gave_up_loops
+    FROM (SELECT outcome, unnest(agent_rs) AS agent_r FROM retry_loops_of(tries, scopes))
+    GROUP BY agent_r
+)
+SELECT a.trace_id, a.span_id, a.parent_span_id, {agent_name_a} AS agent_name, {agent_id_a} AS agent_id,
+       outer_agent.span_id AS parent_agent_span_id,
+       a.start_time, a.end_time, a.duration_ms, a.status_code, a.status_message, a.error_type,
+       coalesce(c.llm_calls, 0) AS llm_calls, coalesce(c.failed_calls, 0) AS failed_calls,
+       coalesce(c.input_tokens, 0) AS input_tokens, coalesce(c.output_tokens, 0) AS output_tokens,
+       c.cost_usd, coalesce(c.priced_calls, 0) AS priced_calls,
+       coalesce(t.tool_calls, 0) AS tool_calls, coalesce(t.failed_tool_calls, 0) AS failed_tool_calls,
+       coalesce(l.retry_loops, 0) AS retry_loops, coalesce(l.gave_up_loops, 0) AS gave_up_loops,
+       a.status_code IS DISTINCT FROM 2 AND coalesce(l.gave_up_loops, 0) = 0 AS succeeded,
+       x.graph_node, u.span_id AS turn_span_id,
+       coalesce(a.project, u.project) AS project, a.service_name,
+       coalesce(a.conversation_id, u.conversation_id) AS conversation_id, coalesce(a.user_id, u.user_id) AS user_id,
+       a.attr_keys, a.attr_values
+FROM span_rows a
+LEFT JOIN scopes x ON x.r = a.rowid
+LEFT JOIN span_rows u ON u.rowid = x.turn_r AND {is_turn_u}
+LEFT JOIN span_rows outer_agent ON outer_agent.rowid = x.agent_rs[-2]
+LEFT JOIN calls c ON c.agent_r = a.rowid
+LEFT JOIN tools t ON t.agent_r = a.rowid
+LEFT JOIN loops l ON l.agent_r = a.rowid
+WHERE a.otel_kind = '{agent}' AND (since IS NULL OR a.start_time >= since) AND (until IS NULL OR a.start_time < until);
+
+CREATE OR REPLACE VIEW agent_invocations AS SELECT * FROM agent_invocations_in(NULL, NULL);
+
+-- One row per turn (see above), with what was done inside it: LLM calls,
+-- tokens, cost, the model of its first call, tool calls, agent invocations,
+-- retries (tries numbered 2 or more), retry loops and those that gave up, the
+-- attempts each loop took (loop_attempts, in order) and the highest, and the
+-- time and cost the retries added.
+--   succeeded:        the turn did not fail and no retry loop inside it gave up
+--                     (an app that catches a loop's failure still went without its result);
+--   first_time_right: it succeeded and nothing in it was retried.
+CREATE OR REPLACE MACRO turns_in(since, until) AS TABLE
+WITH scopes AS MATERIALIZED (
+    SELECT * FROM span_scope_rows_in(since, until, NULL)
+), tries AS MATERIALIZED (
+    SELECT * FROM retry_tries_of(scopes)
+), calls AS (
+    SELECT x.turn_r, count(*) AS llm_calls, count(*) FILTER (WHERE c.status_code = 2) AS failed_calls,
+           coalesce(sum(c.input_tokens), 0) AS input_tokens, coalesce(sum(c.output_tokens), 0) AS output_tokens,
+           sum(c.cost_usd) AS cost_usd, count(c.cost_usd) AS priced_calls,
+           arg_min(c.model, c.start_time) AS model, arg_min(c.response_model, c.start_time) AS response_model,
+           arg_min(c.provider, c.start_time) AS provider
+    FROM llm_calls c JOIN scopes x ON x.trace_id = c.trace_id AND x.span_id = c.span_id
+    WHERE x.turn_r IS NOT NULL
+    GROUP BY x.turn_r
+), inside AS (
+    SELECT turn_r,
+           count(*) FILTER (WHERE otel_kind = '{tool}') AS tool_calls,
+           count(*) FILTER (WHERE otel_kind = '{tool}' AND status_code = 2) AS failed_tool_calls,
+           count(*) FILTER (WHERE otel_kind = '{agent}') AS agent_invocations,
+           count(*) FILTER (WHERE attempt >= 2) AS retries
+    FROM scopes
+    WHERE turn_r IS NOT NULL
+    GROUP BY turn_r
+), loops AS (
+    SELECT turn_r, count(*) AS retry_loops, count(*) FILTER (WHERE outcome = '{gave_up}') AS gave_up_loops,
+           list(attempts ORDER BY start_time) AS loop_attempts, max(attempts) AS max_attempts,
+           sum(retry_ms) AS retry_ms, sum(retry_cost_usd) AS retry_cost_usd
+    FROM retry_loops_of(tries, scopes)
+    WHERE turn_r IS NOT NULL
+    GROUP BY turn_r
+)
+SELECT t.trace_id, t.span_id, t.name, t.otel_kind = '{chat}' AS is_chat,
+       t.start_time, t.end_time, t.duration_ms, t.status_code, t.status_message, t.error_type,
+       t.project, t.service_name, t.conversation_id, t.user_id, t.otel_kind, t.graph_node, t.operation, t.db_collection,
+       c.model, c.response_model, c.provider,
+       coalesce(c.llm_calls, 0) AS llm_calls, coalesce(c.failed_calls, 0) AS failed_calls,
+       coalesce(c.input_tokens, 0) AS input_tokens, coalesce(c.output_tokens, 0) AS output_tokens,
+       c.cost_usd, coalesce(c.priced_calls, 0) AS priced_calls,
+       i.tool_calls, i.failed_tool_calls, i.agent_invocations, i.retries,
+       coalesce(l.retry_loops, 0) AS retry_loops, coalesce(l.gave_up_loops, 0) AS gave_up_loops,
+       coalesce(l.loop_attempts, []::INTEGER[]) AS loop_attempts, l.max_attempts,
+       coalesce(l.retry_ms, 0.0) AS retry_ms, l.retry_cost_usd,
+       t.status_code IS DISTINCT FROM 2 AND coalesce(l.gave_up_loops, 0) = 0 AS succeeded,
+       t.status_code IS DISTINCT FROM 2 AND coalesce(l.gave_up_loops, 0) = 0 AND i.retries = 0 AS first_time_right,
+       t.attr_keys, t.attr_values
+FROM span_rows t
+JOIN inside i ON i.turn_r = t.rowid
+LEFT JOIN calls c ON c.turn_r = i.turn_r
+LEFT JOIN loops l ON l.turn_r = i.turn_r
+WHERE {is_turn_t} AND (since IS NULL OR t.start_time >= since) AND (until IS NULL OR t.start_time < until);
+
+CREATE OR REPLACE VIEW turns AS SELECT * FROM turns_in(NULL, NULL);

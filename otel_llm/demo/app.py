@@ -1,12 +1,16 @@
-"""The demo's RAG chat app: classify -> retrieve -> generate -> grade, fully traced.
+"""The demo's RAG chat app: classify -> retrieve -> [research] -> generate -> grade, fully traced.
 
 Why this shape: it is the smallest app that exercises every span kind the way a
 real one would. Each chat turn runs inside ``otel_llm.session`` (thread, user,
-run configuration) and is one ``@otel_llm.chat`` span; the four steps are
+run configuration) and is one ``@otel_llm.chat`` span; the steps are
 ``@otel_llm.graph_node`` children; retrieval is a ``@otel_llm.vector_op``
 search; every model request is an ``@otel_llm.llm_call`` on a deterministic
-OpenAI-shaped client (``fake_llm``) — some streamed, some failing and retried,
-one model missing from every price table. The grade step records an
+OpenAI-shaped client (``fake_llm``) — some streamed, some failing and retried
+(each try numbered with ``otel_llm.attempt``), one model missing from every
+price table. When the knowledge base has little on a question, the research
+step runs an ``@otel_llm.agent`` whose model asks for two ``@otel_llm.tool``
+functions: a web search that times out now and then and is retried up to the
+turn's ``max_retries``, and a changelog lookup. The grade step records an
 evaluation; a few ``logging`` warnings and errors are written inside spans.
 
 The app counts what it does in a :class:`DemoSummary`, so the tests can compare
@@ -19,6 +23,7 @@ import functools
 import json
 import logging
 import random
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -30,6 +35,7 @@ from otel_llm.demo.corpus import CHITCHAT, DOCUMENTS, OUT_OF_SCOPE, QUESTIONS
 from otel_llm.demo.fake_llm import RETRYABLE_ERRORS, FakeOpenAI
 from otel_llm.demo.vector_store import InMemoryVectorStore
 
+_WORD = re.compile(r"[a-z0-9_]{4,}")  # words the changelog lookup matches on
 log = logging.getLogger("rag_demo")  # the app's logger, bridged to logs.jsonl
 log.addHandler(logging.NullHandler())  # its warnings are demo data for logs.jsonl, not console output
 
@@ -38,9 +44,12 @@ PROVIDER = "openai"
 CLASSIFY_MODEL = "gpt-4.1-nano"
 GENERATE_MODEL = "gpt-4o-mini"  # the API answers with gpt-4o-mini-2024-07-18
 GRADE_MODEL = "acme-grader-1"  # self-hosted judge: in no price table, so no cost
-CLASSIFY_MAX_TOKENS, GENERATE_MAX_TOKENS, GRADE_MAX_TOKENS = 4, 90, 12
+RESEARCH_MODEL = "gpt-4.1-nano"  # the researcher agent plans with the small model
+CLASSIFY_MAX_TOKENS, GENERATE_MAX_TOKENS, GRADE_MAX_TOKENS, RESEARCH_MAX_TOKENS = 4, 90, 12, 120
 STREAM_EVERY = 5  # every 5th turn streams its answer, starting with the first
 EXTRA_FAILURE_RATE = 0.02  # besides the one guaranteed failure, per request
+RESEARCH_BELOW = 2  # fewer knowledge-base excerpts than this: the researcher looks elsewhere
+SEARCH_TIMEOUT_RATE = 0.3  # each search_web try times out with this probability
 
 SYSTEM_ANSWER = (
     "You are the otel-llm documentation assistant. Answer the user's question in two or "
@@ -55,6 +64,20 @@ SYSTEM_CLASSIFY = (
 )
 SYSTEM_GRADE = (
     'Grade the answer\'s relevance to the question from 0 to 1. Reply as JSON: {"score": x}.'
+)
+SYSTEM_RESEARCH = (
+    "You are a research agent. The knowledge base had little on the user's question: call the "
+    "tools to look elsewhere, then sum up what they found in a sentence or two."
+)
+TOOL_SPECS: tuple[dict[str, Any], ...] = tuple(
+    {"type": "function", "function": {
+        "name": name, "description": description,
+        "parameters": {"type": "object", "properties": {arg: {"type": "string"}}, "required": [arg]},
+    }}
+    for name, arg, description in (
+        ("search_web", "query", "Search the public web."),
+        ("lookup_changelog", "topic", "Search otel-llm's changelog."),
+    )
 )
 
 
@@ -103,6 +126,9 @@ class DemoSummary:
     llm_calls: Counter[str] = field(default_factory=Counter)  # request model -> calls
     failed_llm_calls: int = 0
     streamed_llm_calls: int = 0  # successful streamed requests
+    tool_calls: Counter[str] = field(default_factory=Counter)  # tool -> calls (tries)
+    failed_tool_calls: int = 0  # tries that timed out
+    tool_gave_up: int = 0  # tool retry loops whose every try timed out
     evaluations: Counter[str] = field(default_factory=Counter)  # label -> count
     log_records: int = 0  # warnings and errors the app logged inside spans
 
@@ -159,12 +185,53 @@ def _completion(model: str, temperature: float, max_tokens: int, stream: bool) -
     extra: dict[str, Any] = {"stream": True, "stream_options": {"include_usage": True}} if stream else {}
 
     @otel_llm.llm_call(model=model, provider=PROVIDER, temperature=temperature, max_tokens=max_tokens)
-    def complete(client: FakeOpenAI, messages: Sequence[Mapping[str, str]]) -> Any:
+    def complete(client: FakeOpenAI, messages: Sequence[Mapping[str, Any]], tools: Any = None) -> Any:
+        offered = {"tools": list(tools)} if tools else {}
         return client.chat.completions.create(
-            model=model, messages=messages, temperature=temperature, max_tokens=max_tokens, **extra
+            model=model, messages=messages, temperature=temperature, max_tokens=max_tokens, **extra, **offered
         )
 
     return complete
+
+
+class ResearchTools:
+    """The researcher's tools: a web search that times out now and then, and the changelog.
+
+    Each receives the model's tool call id as ``tool_call_id``, so its span
+    carries the id and links to the model call that asked for it.
+    """
+
+    def __init__(self, summary: DemoSummary, seed: int, latency_scale: float) -> None:
+        self._summary = summary
+        self._rng = random.Random(f"tools-{seed}")
+        self._latency = latency_scale
+
+    @otel_llm.tool("search_web", description="Search the public web (a remote service that sometimes times out)")
+    def search_web(self, query: str, tool_call_id: str) -> str:
+        self._count("search_web")
+        self._sleep(8)
+        if self._rng.random() < SEARCH_TIMEOUT_RATE:
+            self._sleep(25)
+            self._summary.failed_tool_calls += 1
+            raise TimeoutError("search_web: no answer within 25 ms")
+        words = " ".join(query.split()[:4])
+        return f"Web: {self._rng.randint(2, 9)} forum threads discuss '{words}'."
+
+    @otel_llm.tool("lookup_changelog", description="Search otel-llm's changelog")
+    def lookup_changelog(self, topic: str, tool_call_id: str) -> str:
+        self._count("lookup_changelog")
+        self._sleep(2)
+        words = set(_WORD.findall(topic.lower()))
+        overlap, title = max((len(words & set(_WORD.findall(d.text.lower()))), d.title) for d in DOCUMENTS)
+        return f"Changelog: see '{title}'." if overlap >= 3 else "Changelog: nothing on this topic."
+
+    def _count(self, tool: str) -> None:
+        self._summary.spans["tool"] += 1
+        self._summary.tool_calls[tool] += 1
+
+    def _sleep(self, milliseconds: float) -> None:
+        if self._latency > 0:
+            time.sleep(milliseconds * self._latency / 1000)
 
 
 class RagApp:
@@ -172,13 +239,18 @@ class RagApp:
 
     def __init__(
         self, client: FakeOpenAI, store: InMemoryVectorStore, summary: DemoSummary,
-        latency_scale: float = 1.0,
+        latency_scale: float = 1.0, *, research_client: FakeOpenAI | None = None,
+        tools: ResearchTools | None = None,
     ) -> None:
         self._client = client
         self._store = store
         self._summary = summary
         self._latency = latency_scale
         self._history: dict[str, list[dict[str, str]]] = {}
+        # The researcher's model is a second deployment whose client retries by itself (its own max_retries):
+        # the agent's span then holds one retry loop of the app's, the search's, as attempt() expects.
+        self._research_client = research_client or client
+        self._tools = tools or ResearchTools(summary, 0, latency_scale)
 
     # -- the chat turn (one span) and its graph -------------------------------
     @otel_llm.chat(thread_id_arg="thread_id")
@@ -191,6 +263,8 @@ class RagApp:
         state.update(self.classify(state))
         if state["intent"] == "question":
             state.update(self.retrieve(state))
+            if len(state["documents"]) < RESEARCH_BELOW:
+                state.update(self.research(state))
         state.update(self.generate(state))
         state.update(self.grade(state))
         history = self._history.setdefault(thread_id, [])
@@ -221,12 +295,59 @@ class RagApp:
             )
         return {"documents": [h.document for h in hits]}
 
+    @otel_llm.graph_node("research", graph=GRAPH)
+    def research(self, state: Mapping[str, Any]) -> dict[str, Any]:
+        """The knowledge base had too little: let the researcher agent look elsewhere."""
+        self._count_node("research")
+        return {"notes": self.researcher(state["message"], state["config"])}
+
+    @otel_llm.agent("researcher", description="Looks beyond the knowledge base with two tools")
+    def researcher(self, question: str, config: RunConfig) -> str:
+        """Ask the model which tools to call, run them, and have it sum up their results."""
+        self._summary.spans["agent"] += 1
+        messages: list[dict[str, Any]] = [
+            {"role": "system", "content": SYSTEM_RESEARCH}, {"role": "user", "content": question},
+        ]
+        message = self._ask_researcher(messages, TOOL_SPECS).choices[0].message
+        calls = message.tool_calls or []
+        messages.append({"role": "assistant", "content": None, "tool_calls": [
+            {"id": c.id, "type": "function", "function": {"name": c.function.name, "arguments": c.function.arguments}}
+            for c in calls
+        ]})
+        for call in calls:
+            messages.append({"role": "tool", "tool_call_id": call.id, "content": self._run_tool(call, config)})
+        return self._ask_researcher(messages).choices[0].message.content
+
+    def _ask_researcher(self, messages: Sequence[Mapping[str, Any]], tools: Any = None) -> Any:
+        self._summary.spans["llm_call"] += 1
+        self._summary.llm_calls[RESEARCH_MODEL] += 1
+        return _completion(RESEARCH_MODEL, 0.0, RESEARCH_MAX_TOKENS, False)(self._research_client, messages, tools)
+
+    def _run_tool(self, call: Any, config: RunConfig) -> str:
+        """Run one tool call; the web search is retried on timeouts, up to the turn's max_retries."""
+        arguments = json.loads(call.function.arguments)
+        if call.function.name == "lookup_changelog":
+            return self._tools.lookup_changelog(arguments["topic"], tool_call_id=call.id)
+        for attempt in range(1, config.max_retries + 2):
+            try:
+                with otel_llm.attempt(attempt):
+                    return self._tools.search_web(arguments["query"], tool_call_id=call.id)
+            except TimeoutError:
+                if attempt > config.max_retries:
+                    self._summary.tool_gave_up += 1
+                    self._log(logging.WARNING, "search_web gave up after %d attempts", attempt)
+                    return "Web: unavailable."
+                if self._latency > 0:
+                    time.sleep(0.005 * 2 ** (attempt - 1) * self._latency)  # exponential backoff
+        raise AssertionError("unreachable")
+
     @otel_llm.graph_node("generate", graph=GRAPH)
     def generate(self, state: Mapping[str, Any]) -> dict[str, Any]:
         """Answer from the retrieved excerpts and the thread's history."""
         self._count_node("generate")
         config: RunConfig = state["config"]
-        excerpts = "\n".join(f"- {d.text}" for d in state.get("documents", ()))
+        found = [d.text for d in state.get("documents", ())] + ([state["notes"]] if state.get("notes") else [])
+        excerpts = "\n".join(f"- {text}" for text in found)
         user = f"Knowledge base excerpts:\n{excerpts}\n\nQuestion: {state['message']}"
         messages = [
             {"role": "system", "content": SYSTEM_ANSWER},
@@ -274,7 +395,8 @@ class RagApp:
             self._summary.spans["llm_call"] += 1
             self._summary.llm_calls[model] += 1
             try:
-                response = call(self._client, messages)
+                with otel_llm.attempt(attempt + 1):
+                    response = call(self._client, messages)
                 self._summary.streamed_llm_calls += stream
                 return response
             except RETRYABLE_ERRORS as exc:
@@ -314,10 +436,12 @@ def run(turns: int, seed: int, latency_scale: float = 1.0) -> DemoSummary:
     summary = DemoSummary()
     plans = plan_turns(turns, seed)
     client = FakeOpenAI(seed, failing_requests=plan_failures(turns, seed), latency_scale=latency_scale)
+    research_client = FakeOpenAI(seed + 1, latency_scale=latency_scale)
     store = InMemoryVectorStore()
     store.add(DOCUMENTS)
     summary.spans["vector_op"] += 1
-    app = RagApp(client, store, summary, latency_scale)
+    tools = ResearchTools(summary, seed, latency_scale)
+    app = RagApp(client, store, summary, latency_scale, research_client=research_client, tools=tools)
     for plan in plans:
         with otel_llm.session(
             thread_id=plan.thread_id, user_id=plan.user_id, run_config=plan.config.as_attributes()

@@ -33,6 +33,8 @@ SIGNALS = ("traces", "metrics", "logs")
 
 NEXT_STEPS: tuple[tuple[str, str], ...] = (
     ("otel-llm summary --by node", "cost, tokens and latency per graph node"),
+    ("otel-llm tools", "the researcher's tools: calls, timeouts, latency"),
+    ("otel-llm retries --by run_config.max_retries", "success against attempts"),
     ("otel-llm traces --top 3 --tree", "the costliest turns, span by span"),
     ("otel-llm report", "the same as one HTML file to open or mail"),
     ("otel-llm serve --watch {data}", "a live dashboard while an app writes"),
@@ -98,7 +100,10 @@ def _print_run(
     kinds = Counter(s["attributes"].get(semconv.OTEL_LLM_KIND, "other") for s in spans)
     say(console, [f"[bold]rag-demo[/]: {_n(summary.turns, 'turn')} in {_n(summary.threads, 'thread')}",
          f"{_n(summary.users, 'user')}", f"{elapsed:.2f} s"], ", ")
-    say(console, [f"{len(spans)} spans written (" + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) + ")"])
+    listing = [f"{n} {k}," for k, n in sorted(kinds.items())]  # phrases a narrow terminal may break between
+    if listing:
+        listing[0], listing[-1] = "(" + listing[0], listing[-1][:-1] + ")"
+    say(console, [f"{len(spans)} spans written", *listing], " ")
     files = [(str(shown_dir / f"{name}.jsonl"), output_dir / f"{name}.jsonl") for name in SIGNALS]
     wide = max(len(shown) for shown, _ in files)
     for shown, path in files:
@@ -108,6 +113,10 @@ def _print_run(
     say(console, [f"{_n(summary.failed_llm_calls, 'failed LLM call')} retried",
          f"{summary.streamed_llm_calls} answers streamed", f"answers graded: {labels}",
          f"{_n(summary.log_records, 'app log record')}"], "; ")
+    if summary.spans["agent"]:
+        say(console, [f"researcher agent in {_n(summary.spans['agent'], 'turn')}",
+             f"{_n(sum(summary.tool_calls.values()), 'tool call')}",
+             f"{summary.failed_tool_calls} search timeouts retried ({summary.tool_gave_up} gave up)"], "; ")
 
 
 def _n(count: int, noun: str) -> str:

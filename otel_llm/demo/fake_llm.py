@@ -10,7 +10,12 @@ the seed and the call order, never on the clock, so a run can be reproduced.
 
 Behaviour is chosen from the system prompt, like a model following
 instructions: "classify" prompts get an intent label, "grade" prompts a JSON
-score, anything else an answer stitched from the context in the user message.
+score, "research" prompts notes from the tool results before them, anything
+else an answer stitched from the context in the user message. A request that
+offers ``tools`` (OpenAI's function tools) and has no tool result yet is
+answered like a model that wants them: one tool call per tool
+(``message.tool_calls``, ``finish_reason="tool_calls"``), each tool's required
+argument filled with the user's message.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import SimpleNamespace
+from typing import Any
 
 # Request model -> the dated snapshot the API reports back (what OpenAI does).
 RESPONSE_MODELS: Mapping[str, str] = {
@@ -79,9 +85,23 @@ class CompletionUsage:
 
 
 @dataclass(frozen=True, slots=True)
+class Function:
+    name: str
+    arguments: str  # JSON, as the API sends it
+
+
+@dataclass(frozen=True, slots=True)
+class ChatCompletionMessageToolCall:
+    id: str
+    function: Function
+    type: str = "function"
+
+
+@dataclass(frozen=True, slots=True)
 class ChatCompletionMessage:
-    content: str
+    content: str | None
     role: str = "assistant"
+    tool_calls: list[ChatCompletionMessageToolCall] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +145,7 @@ class ChatCompletionChunk:
 
 
 # --- the client ------------------------------------------------------------------
-Message = Mapping[str, str]
+Message = Mapping[str, Any]
 _WORDS = re.compile(r"[a-z0-9_]+")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _GREETINGS = frozenset("hi hello hey thanks thank great who".split())
@@ -137,7 +157,9 @@ def count_tokens(text: str) -> int:
 
 
 def _message_tokens(message: Message) -> int:
-    return 4 + count_tokens(message.get("content", ""))  # per-message framing
+    calls = message.get("tool_calls")
+    text = (message.get("content") or "") + (json.dumps(calls) if calls else "")
+    return 4 + count_tokens(text)  # per-message framing
 
 
 class FakeOpenAI:
@@ -177,15 +199,19 @@ class FakeOpenAI:
         max_tokens: int | None = None,
         stream: bool = False,
         stream_options: Mapping[str, bool] | None = None,
+        tools: Sequence[Mapping[str, Any]] | None = None,
     ) -> ChatCompletion | Iterator[ChatCompletionChunk]:
         """Answer ``messages`` like the Chat Completions API (or raise, if scheduled)."""
         index = self._requests
         self._requests += 1
         if index in self._failing:
             self._fail(model)
-        content = self._respond(messages, temperature)
         prompt_tokens = sum(_message_tokens(m) for m in messages) + 3
         cached = self._cached_tokens(model, messages)
+        tool_calls = self._tool_calls(index, messages, tools)
+        if tool_calls and not stream:
+            return self._asking_for_tools(index, model, tool_calls, prompt_tokens, cached)
+        content = self._respond(messages, temperature)
         completion_tokens = count_tokens(content)
         finish_reason = "stop"
         if max_tokens is not None and completion_tokens > max_tokens:
@@ -216,6 +242,38 @@ class FakeOpenAI:
         )
 
     # -- internals -----------------------------------------------------------
+    def _tool_calls(
+        self, index: int, messages: Sequence[Message], tools: Sequence[Mapping[str, Any]] | None
+    ) -> list[ChatCompletionMessageToolCall]:
+        """One call per offered function tool, until the conversation holds a tool result."""
+        if not tools or any(m.get("role") == "tool" for m in messages):
+            return []
+        question = (messages[-1].get("content") or "") if messages else ""
+        calls = []
+        for n, tool in enumerate(t["function"] for t in tools if t.get("type") == "function"):
+            required = tool.get("parameters", {}).get("required", [])
+            arguments = json.dumps({name: question for name in required[:1]})
+            calls.append(ChatCompletionMessageToolCall(
+                f"call_{self._seed:x}{index:05d}{n}", Function(tool["name"], arguments)))
+        return calls
+
+    def _asking_for_tools(
+        self, index: int, model: str, calls: list[ChatCompletionMessageToolCall], prompt_tokens: int, cached: int
+    ) -> ChatCompletion:
+        completion_tokens = count_tokens(json.dumps([[c.function.name, c.function.arguments] for c in calls]))
+        self._sleep(2.0 + 0.01 * prompt_tokens + 0.02 * completion_tokens)
+        return ChatCompletion(
+            id=f"chatcmpl-{self._seed:x}{index:06d}",
+            model=RESPONSE_MODELS.get(model, model),
+            created=_CREATED_BASE + index,
+            choices=[Choice(0, ChatCompletionMessage(None, tool_calls=calls), "tool_calls")],
+            usage=CompletionUsage(
+                prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
+                total_tokens=prompt_tokens + completion_tokens,
+                prompt_tokens_details=PromptTokensDetails(cached_tokens=cached),
+            ),
+        )
+
     def _fail(self, model: str) -> None:
         if self._rng.random() < 0.5:
             self._sleep(3.0)
@@ -252,7 +310,16 @@ class FakeOpenAI:
             return self._classify(user)
         if "grade" in system:
             return self._grade(user, temperature)
+        if "research" in system:
+            return self._notes(messages)
         return self._answer(user, temperature)
+
+    @staticmethod
+    def _notes(messages: Sequence[Message]) -> str:
+        """What the tools found, as a research agent would sum it up."""
+        found = [m.get("content") or "" for m in messages if m.get("role") == "tool"]
+        useful = [text for text in found if text and "nothing" not in text and "unavailable" not in text]
+        return " ".join(useful) if useful else "The tools found nothing more on this."
 
     def _classify(self, text: str) -> str:
         words = set(_WORDS.findall(text.lower()))

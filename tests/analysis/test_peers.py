@@ -151,3 +151,25 @@ def test_openinference_kinds_map_onto_ours(recorded, tmp_path):
         # its streamed call's "First Token Stream Event" gives time to first token
         (ttft,) = store.query("SELECT count(stream_ttft_ms) FROM spans WHERE name = 'ChatCompletion'")[0]
         assert ttft >= 2
+
+
+def test_openinference_agent_and_tool_count_in_tools_agents_and_retries(recorded, tmp_path):
+    """OpenInference's own AGENT and TOOL spans, inside an otel-llm chat turn, in `tools`, `agents`, `retries`.
+
+    The agent's LLM call is the peer instrumentor's span of a real ``openai`` request (the wire's tokens); the
+    agent and tool spans carry no project: they take their turn's.
+    """
+    from otel_llm_analysis import Filters, agents, retries, tools
+
+    wire = [w for w in _wire(recorded["openinference"]) if w["scenario"] == "agent"]
+    with _store(tmp_path, recorded["openinference"] / "traces.jsonl") as store:
+        (tool,) = tools(store, Filters(project="peers"))
+        assert (tool.tool, tool.calls, tool.errors, tool.turns, tool.agents) == ("lookup_weather", 1, 0, 1, "assistant")
+        (agent,) = agents(store, Filters(project="peers"))
+        assert (agent.agent, agent.invocations, agent.llm_calls, agent.tool_calls) == ("assistant", 1, len(wire), 1)
+        assert agent.input_tokens == sum(w["input_tokens"] for w in wire)
+        assert agent.output_tokens == sum(w["output_tokens"] for w in wire)
+        assert agent.success_rate == 1.0
+        (turns,) = retries(store)
+        assert turns.turns == len({w["scenario"] for w in _wire(recorded["openinference"])})  # one chat turn each
+        assert turns.loops == 0 and turns.first_time_right_rate == 1.0

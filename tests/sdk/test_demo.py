@@ -148,7 +148,11 @@ def test_graph_nests_under_the_chat_turn(run: DemoRun) -> None:
         assert node["attrs"][semconv.OTEL_LLM_GRAPH_NAME] == "rag"
         assert node["traceId"] == by_id[node["parentSpanId"]]["traceId"]
     for call in run.kind("llm_call"):
-        assert parent_kind(call) == "graph_node"
+        assert parent_kind(call) in ("graph_node", "agent")
+    for agent in run.kind("agent"):
+        assert by_id[agent["parentSpanId"]]["attrs"][semconv.OTEL_LLM_GRAPH_NODE] == "research"
+    for tool in run.kind("tool"):
+        assert parent_kind(tool) == "agent"
     searches = [s for s in run.kind("vector_op") if s["attrs"][semconv.DB_OPERATION_NAME] == "search"]
     assert len(searches) == run.summary["nodes"]["retrieve"]
     for search in searches:
@@ -182,6 +186,65 @@ def test_failed_attempt_is_an_error_span_followed_by_a_successful_retry(run: Dem
         ]
         assert retries, "every failed attempt is retried under the same graph node"
     assert len(run.kind("chat")) == TURNS  # no turn failed: the retries recovered
+    agents = {a["spanId"] for a in run.kind("agent")}
+    for span in run.kind("llm_call"):  # a node's tries are numbered; the researcher's client retries by itself
+        assert (semconv.OTEL_LLM_ATTEMPT not in span["attrs"]) == (span["parentSpanId"] in agents)
+    for span in failed:
+        assert any(s["attrs"].get(semconv.OTEL_LLM_ATTEMPT) == span["attrs"][semconv.OTEL_LLM_ATTEMPT] + 1
+                   for s in run.kind("llm_call") if s.get("parentSpanId") == span["parentSpanId"])
+
+
+def test_researcher_agent_calls_tools_the_model_asked_for_and_retries_the_flaky_one(run: DemoRun) -> None:
+    """The research step: an agent, its model's tool calls, the tools linked to them, numbered retries."""
+    agents, tools = run.kind("agent"), run.kind("tool")
+    assert len(agents) == run.summary["spans"]["agent"] >= 1
+    assert Counter(t["attrs"][semconv.GEN_AI_TOOL_NAME] for t in tools) == Counter(run.summary["tool_calls"])
+    by_id = {s["spanId"]: s for s in run.spans}
+    for agent in agents:
+        assert agent["name"] == "invoke_agent researcher"
+        inside = [s for s in run.spans if s.get("parentSpanId") == agent["spanId"]]
+        calls = sorted((s for s in inside if s["attrs"][semconv.OTEL_LLM_KIND] == "llm_call"),
+                       key=lambda s: int(s["startTimeUnixNano"]))
+        asked = calls[0]["attrs"][semconv.OTEL_LLM_RESPONSE_TOOL_CALL_IDS]
+        mine = [s for s in inside if s["attrs"][semconv.OTEL_LLM_KIND] == "tool"]
+        assert {t["attrs"][semconv.GEN_AI_TOOL_CALL_ID] for t in mine} == set(asked)
+        for tool in mine:  # each links to the model call that asked for it
+            assert [link["spanId"] for link in tool.get("links", [])] == [calls[0]["spanId"]]
+        assert agent["attrs"][semconv.OTEL_LLM_AGENT_TOOL_CALLS] == len(mine)
+        assert agent["attrs"][semconv.OTEL_LLM_AGENT_LLM_CALLS] == len(calls) == 2
+        searches = sorted((t for t in mine if t["attrs"][semconv.GEN_AI_TOOL_NAME] == "search_web"),
+                          key=lambda s: int(s["startTimeUnixNano"]))
+        assert [t["attrs"][semconv.OTEL_LLM_ATTEMPT] for t in searches] == list(range(1, len(searches) + 1))
+        assert all(t["status"].get("code") == ERROR for t in searches[:-1])
+        max_retries = agent["attrs"]["otel_llm.run_config.max_retries"]
+        assert len(searches) <= max_retries + 1
+        outcome = agent["attrs"][semconv.OTEL_LLM_RETRY_OUTCOME]
+        assert outcome == ("gave_up" if searches[-1]["status"].get("code") == ERROR else "succeeded")
+        assert agent["attrs"][semconv.OTEL_LLM_RETRY_ATTEMPTS] == len(searches)
+        assert by_id[agent["parentSpanId"]]["name"] == "research"
+    timeouts = [t for t in tools if t["status"].get("code") == ERROR]
+    assert len(timeouts) == run.summary["failed_tool_calls"] >= 1
+    assert all(t["attrs"][semconv.ERROR_TYPE] == "TimeoutError" for t in timeouts)
+
+
+def test_the_analysis_of_the_demo_counts_its_tools_agents_and_retries(run: DemoRun) -> None:
+    """What `otel-llm tools`, `agents` and `retries` read from the demo's database is what the demo did."""
+    from otel_llm_analysis import TraceStore, agents, retries, tools
+
+    with TraceStore(str(run.out / "otel-llm.duckdb"), read_only=True) as store:
+        rows = {r.tool: r for r in tools(store)}
+        assert {name: r.calls for name, r in rows.items()} == dict(run.summary["tool_calls"])
+        assert rows["search_web"].errors == run.summary["failed_tool_calls"]
+        assert rows["search_web"].agents == rows["lookup_changelog"].agents == "researcher"
+        assert rows["search_web"].nodes == "research"
+        (researcher,) = agents(store)
+        assert researcher.invocations == run.summary["spans"]["agent"]
+        assert researcher.llm_calls_per_invocation == 2
+        overall = retries(store)[0]
+        assert overall.turns == TURNS
+        assert overall.gave_up == run.summary["tool_gave_up"]
+        assert overall.retries == run.summary["failed_llm_calls"] + run.summary["failed_tool_calls"] - \
+            run.summary["tool_gave_up"]
 
 
 def test_streamed_answers_record_first_token_and_completion(run: DemoRun) -> None:

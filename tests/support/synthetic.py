@@ -67,6 +67,10 @@ ERRORS = (
     ("BadRequestError", "Invalid 'messages[{idx}].content': string too long"),
 )
 EVAL_NAMES = ("relevance", "faithfulness")
+#: The agent step's tools and how often one try of each fails (retried up to the turn's max_retries).
+TOOLS: Mapping[str, float] = {"search_web": 0.3, "get_weather": 0.05, "run_sql": 0.15}
+#: Who wrote the agent step's tool and agent spans: ``generate(agents=...)``.
+AGENT_PRODUCERS = ("otel_llm", "openinference", "openllmetry")
 SPAN_KIND_NAMES = {1: "INTERNAL", 2: "SERVER", 3: "CLIENT"}
 
 
@@ -130,6 +134,11 @@ class SpanRecord:
     events: list[EventRecord] = field(default_factory=list)
     #: a peer instrumentor's span of a call otel-llm's span also describes (not a call of its own)
     nested: bool = False
+    #: tool and agent spans: the tool's or agent's name, whichever producer's attributes carry it
+    tool_name: str | None = None
+    agent_name: str | None = None
+    #: ``otel_llm.attempt`` when the span is one try of a retry loop (otel-llm's shape only)
+    attempt: int | None = None
 
     @property
     def model(self) -> str | None:
@@ -268,10 +277,16 @@ def spans_request(spans: Sequence[SpanRecord]) -> dict[str, Any]:
 class _Gen:
     """Builds traces one at a time from one seeded ``random.Random``."""
 
-    def __init__(self, rng: random.Random, error_rate: float, peer_spans: bool = False) -> None:
+    def __init__(self, rng: random.Random, error_rate: float, peer_spans: bool = False,
+                 agents: str | None = None, agent_rng: random.Random | None = None) -> None:
         self.rng = rng
         self.error_rate = error_rate
         self.peer_spans = peer_spans
+        if agents is not None and agents not in AGENT_PRODUCERS:
+            raise ValueError(f"agents={agents!r}: choose one of {', '.join(AGENT_PRODUCERS)}")
+        self.agents = agents
+        # The agent step draws from its own generator, so the rest of the data is the same with or without it.
+        self.agent_gen = _Gen(agent_rng, error_rate) if agents is not None and agent_rng is not None else None
         self.users = [f"u-{i:03d}" for i in range(40)]
         self.conversations: dict[str, list[str]] = {u: [] for u in self.users}
         self.resources = {
@@ -344,6 +359,7 @@ class _Gen:
         failed = False
         for attempt in range(max_retries + 1):
             call = self._llm_call(generate, t, base, common, provider, req_model, resp_model, temperature)
+            call.attempt = call.attributes[semconv.OTEL_LLM_ATTEMPT] = attempt + 1  # with otel_llm.attempt(n)
             spans.append(call)
             t = call.end_ns + rng.randint(1_000_000, 50_000_000)
             failed = call.status_code == 2
@@ -357,6 +373,8 @@ class _Gen:
             if node.graph_node:
                 node.attributes[semconv.OTEL_LLM_GRAPH_NODE] = node.graph_node
                 node.attributes[semconv.OTEL_LLM_GRAPH_NAME] = "rag"
+        generate.attributes[semconv.OTEL_LLM_RETRY_ATTEMPTS] = call.attempt
+        generate.attributes[semconv.OTEL_LLM_RETRY_OUTCOME] = semconv.RETRY_GAVE_UP if failed else semconv.RETRY_SUCCEEDED
         if failed:
             for node in (generate, chat):
                 node.status_code, node.status_message = 2, call.status_message
@@ -364,9 +382,130 @@ class _Gen:
                 node.attributes[semconv.ERROR_TYPE] = call.error_type
         else:
             self._evaluate(chat)
+            if self.agent_gen is not None:
+                spans += self.agent_gen.agent_step(chat, base, common, (provider, req_model, resp_model, temperature),
+                                                   self.agents or "otel_llm")
         if self.peer_spans:
             spans += [self._peer_span(s) for s in spans if s.otel_kind == semconv.KIND_LLM_CALL]
         return spans
+
+    # --- the agent step (generate(agents=...)) ---------------------------------------
+
+    def agent_step(self, chat: SpanRecord, base: dict[str, Any], common: dict[str, Any],
+                   model: tuple[str, str, str | None, float], producer: str) -> list[SpanRecord]:
+        """Half the turns end with an ``act`` node running the ``planner`` agent; ``chat`` is stretched to hold it.
+
+        The planner asks its model which tools to run, runs each in a retry loop
+        (up to the turn's ``max_retries`` retries; a loop that gives up is
+        caught, the agent carries on), sometimes hands part of the work to a
+        nested ``researcher`` agent (retried the same way when it fails: the
+        model calls of a failed try cost money), then asks its model for the
+        answer. A failed model call fails its agent; a failed planner fails the
+        node and the turn. Now and then the node
+        also calls ``get_time`` itself, outside any agent. ``producer`` picks
+        whose attributes the tool and agent spans carry (``AGENT_PRODUCERS``);
+        the model calls are otel-llm's.
+        """
+        rng = self.rng
+        if rng.random() >= 0.5:
+            return []
+        act = self._node("act", chat, chat.end_ns + rng.randint(10_000, 200_000), base)
+        act.attributes = {semconv.OTEL_LLM_KIND: act.otel_kind, **common, semconv.OTEL_LLM_GRAPH_NODE: "act",
+                          semconv.OTEL_LLM_GRAPH_NAME: "rag"}
+        spans = [act]
+        t = act.start_ns + rng.randint(10_000, 100_000)
+        if rng.random() < 0.2:
+            tools, t = self._tool_loop("get_time", act, t, base, common, producer)
+            spans += tools
+        planner, inside, failure = self._agent("planner", act, t, base, common, model, producer, depth=0)
+        spans += [planner, *inside]
+        act.end_ns = planner.end_ns + rng.randint(10_000, 100_000)
+        chat.end_ns = act.end_ns + rng.randint(100_000, 1_000_000)
+        if failure is not None:
+            for span in (act, chat):
+                span.status_code, span.status_message, span.error_type = 2, failure.status_message, failure.error_type
+                span.attributes[semconv.ERROR_TYPE] = failure.error_type
+        return spans
+
+    def _agent(self, name: str, parent: SpanRecord, start_ns: int, base: dict[str, Any], common: dict[str, Any],
+               model: tuple[str, str, str | None, float], producer: str, depth: int
+               ) -> tuple[SpanRecord, list[SpanRecord], SpanRecord | None]:
+        """One agent invocation: ask, run tools, answer. Returns the agent, the spans inside, a failed call."""
+        rng = self.rng
+        agent = SpanRecord(
+            span_id=self.hex_id(64), parent_span_id=parent.span_id, name=name, span_kind="INTERNAL",
+            otel_kind=semconv.KIND_AGENT, start_ns=start_ns, end_ns=0, graph_node="act", agent_name=name, **base,
+        )
+        agent.name, agent.attributes = _agent_shape(agent, name, common, producer)
+        inherited = {**common, semconv.OTEL_LLM_GRAPH_NODE: "act", semconv.OTEL_LLM_GRAPH_NAME: "rag",
+                     semconv.GEN_AI_AGENT_NAME: name}
+        inside: list[SpanRecord] = []
+        t = start_ns + rng.randint(10_000, 100_000)
+        failure = None
+        last_try: SpanRecord | None = None  # the last try of the last retry loop run here
+        for step in ("plan", "answer"):
+            call = self._llm_call(agent, t, base, inherited, *model)
+            call.graph_node = "act"
+            inside.append(call)
+            t = call.end_ns + rng.randint(10_000, 100_000)
+            if call.status_code == 2:
+                failure = call
+                break
+            if step == "answer":
+                break
+            for tool in rng.sample(sorted(TOOLS), rng.randint(1, 2)):
+                tries, t = self._tool_loop(tool, agent, t, base, inherited, producer)
+                inside += tries
+                last_try = tries[-1]
+            if depth == 0 and rng.random() < 0.3:  # hand part of the work to a researcher, retried when it fails
+                for attempt in range(1, base["max_retries"] + 2):
+                    nested, nested_inside, nested_failure = self._agent(
+                        "researcher", agent, t, base, common, model, producer, depth + 1)
+                    if producer == "otel_llm":
+                        nested.attempt = nested.attributes[semconv.OTEL_LLM_ATTEMPT] = attempt
+                    inside += [nested, *nested_inside]
+                    last_try = nested
+                    t = nested.end_ns + rng.randint(10_000, 100_000)
+                    if nested_failure is None:
+                        break
+                if nested_failure is not None:
+                    failure = nested_failure
+                    break
+        agent.end_ns = t
+        if producer == "otel_llm" and last_try is not None:  # the SDK: the last loop's outcome on its span
+            agent.attributes[semconv.OTEL_LLM_RETRY_ATTEMPTS] = last_try.attempt
+            agent.attributes[semconv.OTEL_LLM_RETRY_OUTCOME] = (
+                semconv.RETRY_GAVE_UP if last_try.status_code == 2 else semconv.RETRY_SUCCEEDED)
+        if failure is not None:
+            agent.status_code, agent.status_message, agent.error_type = 2, failure.status_message, failure.error_type
+            agent.attributes[semconv.ERROR_TYPE] = failure.error_type
+        return agent, inside, failure
+
+    def _tool_loop(self, tool: str, parent: SpanRecord, start_ns: int, base: dict[str, Any],
+                   common: dict[str, Any], producer: str) -> tuple[list[SpanRecord], int]:
+        """One tool call tried up to ``max_retries + 1`` times; returns its tries and the time after them."""
+        rng = self.rng
+        call_id = f"call_{self.hex_id(64)[:12]}"
+        tries: list[SpanRecord] = []
+        t = start_ns
+        for attempt in range(1, base["max_retries"] + 2):
+            duration = int(rng.lognormvariate(0, 0.8) * {"search_web": 400, "run_sql": 120}.get(tool, 15) * 1e6)
+            span = SpanRecord(
+                span_id=self.hex_id(64), parent_span_id=parent.span_id, name=tool, span_kind="INTERNAL",
+                otel_kind=semconv.KIND_TOOL, start_ns=t, end_ns=t + duration, graph_node="act", tool_name=tool,
+                **base,
+            )
+            span.name, span.attributes = _tool_shape(span, tool, call_id, common, producer)
+            if producer == "otel_llm":
+                span.attempt = span.attributes[semconv.OTEL_LLM_ATTEMPT] = attempt
+            tries.append(span)
+            t = span.end_ns + rng.randint(1_000_000, 20_000_000)  # backoff
+            if rng.random() >= TOOLS.get(tool, 0.0):
+                break
+            span.status_code, span.error_type = 2, "TimeoutError"
+            span.status_message = f"TimeoutError: {tool} timed out"
+            span.attributes[semconv.ERROR_TYPE] = "TimeoutError"
+        return tries, t
 
     @staticmethod
     def _peer_span(call: SpanRecord) -> SpanRecord:
@@ -477,6 +616,33 @@ class _Gen:
              semconv.GEN_AI_EVALUATION_SCORE_LABEL: label},
             eval_name=name, eval_score=score, eval_label=label,
         ))
+
+
+def _agent_shape(agent: SpanRecord, name: str, common: dict[str, Any], producer: str
+                 ) -> tuple[str, dict[str, Any]]:
+    """An agent span's name and attributes as ``producer`` writes them."""
+    if producer == "openinference":
+        return name, {"openinference.span.kind": "AGENT"}  # as OITracer.agent writes it: the name is the span's
+    if producer == "openllmetry":
+        return f"{name}.agent", {"traceloop.span.kind": "agent", "traceloop.entity.name": name}
+    return f"invoke_agent {name}", {
+        semconv.OTEL_LLM_KIND: semconv.KIND_AGENT, **common, semconv.GEN_AI_OPERATION_NAME: "invoke_agent",
+        semconv.GEN_AI_AGENT_NAME: name, semconv.OTEL_LLM_GRAPH_NODE: "act", semconv.OTEL_LLM_GRAPH_NAME: "rag",
+    }
+
+
+def _tool_shape(span: SpanRecord, tool: str, call_id: str, common: dict[str, Any], producer: str
+                ) -> tuple[str, dict[str, Any]]:
+    """A tool span's name and attributes as ``producer`` writes them (``common`` holds the inherited ones)."""
+    if producer == "openinference":
+        return tool, {"openinference.span.kind": "TOOL", "tool.name": tool}
+    if producer == "openllmetry":
+        return f"{tool}.tool", {"traceloop.span.kind": "tool", "traceloop.entity.name": tool}
+    return f"execute_tool {tool}", {
+        semconv.OTEL_LLM_KIND: semconv.KIND_TOOL, **common, semconv.GEN_AI_OPERATION_NAME: "execute_tool",
+        semconv.GEN_AI_TOOL_NAME: tool, semconv.GEN_AI_TOOL_CALL_ID: call_id, semconv.GEN_AI_TOOL_TYPE: "function",
+        semconv.OTEL_LLM_GRAPH_NODE: "act", semconv.OTEL_LLM_GRAPH_NAME: "rag",
+    }
 
 
 def _naive_utc(ns: int) -> datetime:
@@ -636,6 +802,7 @@ def generate(
     rotate_lines: int | None = None,
     keep_records: bool = True,
     peer_spans: bool = False,
+    agents: str | None = None,
 ) -> SyntheticData:
     """Write ``traces.jsonl``, ``metrics.jsonl`` and ``logs.jsonl`` under ``out_dir``.
 
@@ -647,11 +814,15 @@ def generate(
     ``peer_spans`` adds, inside every LLM call, the span a peer instrumentor
     (OpenInference) writes for the same call (``SpanRecord.nested``); everything
     else is unchanged, so every call figure must come out the same.
+    ``agents`` (one of ``AGENT_PRODUCERS``) ends half the turns with an agent
+    step (``_Gen.agent_step``: agents, tools, retried tool calls) whose tool
+    and agent spans carry that producer's attributes; it draws from its own
+    random generator, so every other span is the same as without it.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
-    gen = _Gen(rng, error_rate, peer_spans)
+    gen = _Gen(rng, error_rate, peer_spans, agents, random.Random(f"agents-{seed}"))
     starts = _trace_starts(rng, traces, end, days, spikes or {})
     writers = {s: _LineWriter(out, s, rotate_lines) for s in ("traces", "metrics", "logs")}
     data = SyntheticData(files=[], spans=[], metric_points=[], logs=[])

@@ -23,7 +23,7 @@ from typing import Any, Iterator
 import pytest
 
 from otel_llm_analysis import Budget, TraceStore, budget_status
-from tests.support.synthetic import SyntheticData
+from tests.support.synthetic import generate
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -94,9 +94,15 @@ def watched(browser: Any) -> Iterator[Watched]:
 
 
 @pytest.fixture(scope="session")
-def data_dir(dataset: SyntheticData) -> Path:
-    """The session's generated files (``tests/conftest.py``), as the directory the commands read."""
-    return dataset.files[0].parent
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """~150 chat turns over 60 days (to 2026-11-20) in 3 projects and 7 models, with logs; seed 7.
+
+    Half the turns end with an agent step (agents, tools, retried tries), so the tools, agents and retries
+    tables have rows.
+    """
+    out = tmp_path_factory.mktemp("web-data")
+    generate(out, seed=7, traces=150, spans_per_line=32, agents="otel_llm")
+    return out
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Callable, Literal, Mapping, Sequence
 
+from otel_llm_analysis import agent_usage, retry_outcomes, tool_usage
 from otel_llm_analysis import budgets as budgets_api
 from otel_llm_analysis import comparisons, logs, qa, summaries, traces, trends
 from otel_llm_analysis import Filters
@@ -264,14 +265,20 @@ QUALITY_COLUMNS = (
 )
 
 
+def _with_total(groups: Sequence[Any], total: Sequence[Any], columns: Sequence[Column], label: str
+                ) -> list[dict[str, Any]]:
+    """A table's rows per group, then the overall row keyed ``label``."""
+    rows = _shown(groups, columns)
+    for record in _shown(total, columns):
+        record["key"] = label
+        rows.append(record)
+    return rows
+
+
 def evaluations_view(store: Any, query: Query) -> dict[str, Any]:
     """Evaluation outcomes per model and overall (pass rate = pass / (pass + warning + fail))."""
-    overall = qa.quality(store, None, query.filters)
-    rows = _shown(qa.quality(store, "model", query.filters), QUALITY_COLUMNS)
-    for record in _shown(overall, QUALITY_COLUMNS):
-        record["key"] = "all models"
-        rows.append(record)
-    return {"rows": rows}
+    groups, total = qa.quality(store, "model", query.filters), qa.quality(store, None, query.filters)
+    return {"rows": _with_total(groups, total, QUALITY_COLUMNS, "all models")}
 
 
 COMPARE_COLUMNS = (
@@ -282,23 +289,92 @@ COMPARE_COLUMNS = (
     Column("tokens_per_call", "Tokens / call", "num"),
     Column("score", "Score", "num"),
     Column("best", "Best", "bool"),
+    Column("turns", "Turns", "int"),
+    Column("turn_success_rate", "Turn success", "pct"),
+    Column("first_time_right_rate", "First-time right", "pct"),
+    Column("mean_attempts", "Attempts / retry loop", "num"),
+    Column("mean_turn_ms", "Mean turn", "ms"),
 )
 SCORE_NOTE = (
     "Score (0-100, higher is better) = 100 x (0.5 x success rate + 0.25 x (1 - cost per call / worst cost per call) "
     "+ 0.25 x (1 - p95 / worst p95)), over the groups shown; cost and latency are measured against the worst group, "
     "so the cheapest and fastest group is not rewarded for absolute size. Unknown cost or latency scores 0 for that "
-    "term. Ties go to the group with more calls."
+    "term. Ties go to the group with more calls. The score weighs the LLM calls; the turn columns say how the "
+    "group's turns ended: succeeded (no error, no retry loop gave up), first-time right (and nothing retried), "
+    "the attempts per retry loop and the mean turn duration."
 )
 
 
 def compare_view(store: Any, query: Query) -> dict[str, Any]:
     """Model vs model and run-config vs run-config, each with its best group; groups of one are left out."""
     groups = []
+    turns = retry_outcomes.retries_by(store, query.compare_by, query.filters)  # the turns walked once for all
     for by in query.compare_by:
-        rows = comparisons.compare(store, by, query.filters)
+        rows = comparisons.compare(store, by, query.filters, turns=turns[by])
         if len([r for r in rows if r.key is not None]) >= 2:
             groups.append({"by": by, "rows": _shown(rows, COMPARE_COLUMNS)})
     return {"groups": groups, "note": SCORE_NOTE}
+
+
+def _no_model(query: Query) -> Filters:
+    """The query's filters without the model: tool calls and agent invocations have none of their own."""
+    return replace(query.filters, model=None)
+
+
+TOOL_COLUMNS = (
+    Column("calls", "Calls", "int"),
+    Column("error_rate", "Error rate", "pct"),
+    Column("p50_ms", "p50 ms", "ms"),
+    Column("p95_ms", "p95 ms", "ms"),
+    Column("time_share", "Share of turn time", "pct"),
+    Column("calls_per_turn", "Calls / turn", "num"),
+    Column("retries", "Retries", "int"),
+    Column("agents", "Called by agents"),
+    Column("nodes", "In graph nodes"),
+)
+
+
+def tools_view(store: Any, query: Query) -> dict[str, Any]:
+    """Per tool, slowest first (``otel_llm_analysis.tools``)."""
+    return {"rows": _shown(tool_usage.tools(store, _no_model(query)), TOOL_COLUMNS, "tool")}
+
+
+AGENT_COLUMNS = (
+    Column("invocations", "Invocations", "int"),
+    Column("success_rate", "Success rate", "pct"),
+    Column("llm_calls_per_invocation", "LLM calls / invocation", "num"),
+    Column("tool_calls_per_invocation", "Tool calls / invocation", "num"),
+    Column("tokens_per_invocation", "Tokens / invocation", "num"),
+    Column("cost_per_invocation", "Cost / invocation", "usd"),
+    Column("p95_ms", "p95 ms", "ms"),
+    Column("failed", "Failed", "int"),
+    Column("gave_up", "A retry gave up", "int"),
+)
+
+
+def agents_view(store: Any, query: Query) -> dict[str, Any]:
+    """Per agent, most invoked first (``otel_llm_analysis.agents``)."""
+    return {"rows": _shown(agent_usage.agents(store, _no_model(query)), AGENT_COLUMNS, "agent")}
+
+
+RETRY_COLUMNS = (
+    Column("turns", "Turns", "int"),
+    Column("success_rate", "Succeeded", "pct"),
+    Column("first_time_right_rate", "First-time right", "pct"),
+    Column("retried_turns", "Turns with retries", "int"),
+    Column("mean_attempts", "Attempts / retry loop", "num"),
+    Column("attempts", "Loops by attempts (n:loops)"),
+    Column("gave_up", "Loops that gave up", "int"),
+    Column("retry_cost_usd", "Cost of retries", "usd"),
+    Column("retry_time_share", "Time retrying", "pct"),
+)
+
+
+def retries_view(store: Any, query: Query) -> dict[str, Any]:
+    """Retry figures of the turns per project and overall (``otel_llm_analysis.retries``)."""
+    grouped = retry_outcomes.retries_by(store, ["project", None], query.filters)
+    projects = [row for row in grouped["project"] if row.key is not None]
+    return {"rows": _with_total(projects, grouped[None], RETRY_COLUMNS, "all projects")}
 
 
 TRACE_COLUMNS = (
@@ -361,6 +437,16 @@ VIEWS: Mapping[str, View] = {v.name: v for v in (
     View("evaluations", "Evaluations", evaluations_view, QUALITY_COLUMNS, Column("key", "Model"),
          "Pass rate = pass / (pass + warning + fail); 'not evaluated' counts turns with LLM calls but no evaluation."),
     View("compare", "Comparisons", compare_view, COMPARE_COLUMNS, note=SCORE_NOTE),
+    View("tools", "Tools", tools_view, TOOL_COLUMNS, Column("tool", "Tool"),
+         "Slowest first. Share of turn time: the tool's time in the turns that called it / their duration "
+         "(parallel calls can add up to more than 100 %). Retries: tries numbered 2 or more.",
+         filtered_by=("dates", "project")),
+    View("agents", "Agents", agents_view, AGENT_COLUMNS, Column("agent", "Agent"),
+         "Per invocation: everything made inside it, nested agents' work included. Success: the invocation "
+         "did not fail and no retry loop inside it gave up.", filtered_by=("dates", "project")),
+    View("retries", "Retries", retries_view, RETRY_COLUMNS, Column("key", "Project"),
+         "A turn succeeded when it did not fail and no retry loop inside it gave up; it was first-time right "
+         "when, besides, nothing in it was retried. Cost and time of retries: the tries before each loop's last."),
     View("traces", "Traces", traces_view, TRACE_COLUMNS, Column("trace_id", "Trace")),
     View("logs", "Log error patterns", logs_view, LOG_COLUMNS[1:], LOG_COLUMNS[0],
          "ERROR and FATAL records grouped by message with values masked; logs carry no project or model, "

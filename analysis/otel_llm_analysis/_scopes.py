@@ -1,0 +1,126 @@
+"""The pieces the agents, tools and retries views are built from, and how the analyses call them.
+
+Why here: ``views.sql`` defines ``span_scopes``, ``tool_calls``,
+``agent_invocations``, ``retry_attempts``, ``retry_loops`` and ``turns`` once,
+as table macros ``<view>_in(since, until)`` (the views are the macros over the
+whole store). Their SQL reads names that live elsewhere - span kinds and
+attribute names in ``otel_llm.semconv``, how each producer names a tool or an
+agent in ``_producers`` - and :func:`view_parameters` fills them in, so no name
+is retyped in SQL. :func:`macro_call` is how an analysis reads one of them for
+its filters: the time window goes to the macro (which then walks only the traces
+in it), the rest of the filters to the ``WHERE`` clause.
+"""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
+
+from otel_llm import semconv
+from otel_llm_analysis._filters import Filters, fetch_dicts, load_query
+from otel_llm_analysis._producers import AGENT, TOOL, entity_name_sql
+
+__all__ = ["fetch", "macro_call", "materialized", "per_name", "view_parameters"]
+
+
+def _attribute(alias: str) -> Any:
+    """``name -> SQL`` reading a span attribute of the row aliased ``alias`` ("" for none)."""
+    prefix = f"{alias}." if alias else ""
+    return lambda name: f"{prefix}attr_values[list_position({prefix}attr_keys, '{name}')]"
+
+
+def view_parameters() -> dict[str, str]:
+    """The ``{name}`` parameters of the agents, tools and retries part of ``views.sql``."""
+    params = {
+        "chat": semconv.KIND_CHAT,
+        "agent": semconv.KIND_AGENT,
+        "tool": semconv.KIND_TOOL,
+        "attempt": semconv.OTEL_LLM_ATTEMPT,
+        "gave_up": semconv.RETRY_GAVE_UP,
+        "succeeded": semconv.RETRY_SUCCEEDED,
+    }
+    for alias in ("t", "u", "turn"):  # what a turn's span is (a superset: the join on rowid decides)
+        params[f"is_turn_{alias}"] = f"({alias}.otel_kind = '{semconv.KIND_CHAT}' OR {alias}.parent_span_id IS NULL)"
+    for alias in ("", "s", "a"):
+        read = _attribute(alias)
+        suffix = f"_{alias}" if alias else ""
+        name = f"{alias}.name" if alias else "name"
+        params[f"tool_name{suffix}"] = entity_name_sql(TOOL, read, name)
+        params[f"agent_name{suffix}"] = entity_name_sql(AGENT, read, name)
+        params[f"tool_type{suffix}"] = read(semconv.GEN_AI_TOOL_TYPE)
+        params[f"tool_call_id{suffix}"] = read(semconv.GEN_AI_TOOL_CALL_ID)
+        params[f"agent_id{suffix}"] = read(semconv.GEN_AI_AGENT_ID)
+        params[f"attempt{suffix or '_value'}"] = read(semconv.OTEL_LLM_ATTEMPT)
+    return params
+
+
+def fetch(store: Any, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows of ``sql`` over the macros (as dicts); see :func:`_run` for a store older than them."""
+    return _run(lambda: fetch_dicts(store, sql, params))
+
+
+@contextmanager
+def materialized(store: Any, sql: str, params: dict[str, Any]) -> Iterator[str]:
+    """A temporary table holding the rows of ``sql`` (its name), dropped after.
+
+    For analyses that group the same rows several ways (``retries_by``): the
+    macros walk the span trees once, not once per grouping. Temporary tables
+    live in the connection's own memory, so this works on a read-only store.
+    """
+    from otel_llm_analysis._filters import connection
+
+    name = f"otel_llm_rows_{uuid.uuid4().hex}"
+    con = connection(store)
+    _run(lambda: con.execute(f"CREATE TEMP TABLE {name} AS {sql}", params))
+    try:
+        yield name
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def _run(action: Callable[[], Any]) -> Any:
+    """``action()``; a store made before the macros existed gets a one-line :class:`StoreError`.
+
+    Views and macros are created when a store is opened for writing, so a store
+    last written by an older otel-llm, opened read-only, lacks them until the
+    next ``otel-llm ingest``.
+    """
+    import duckdb
+
+    from otel_llm_analysis.store import StoreError
+
+    try:
+        return action()
+    except duckdb.CatalogException as exc:
+        if "_in does not exist" not in str(exc) and "_of does not exist" not in str(exc):
+            raise
+        raise StoreError("this store predates the agents, tools and retries views: run `otel-llm ingest` on its "
+                         "data once more (nothing is read twice; opening it for writing adds them)") from None
+
+
+def per_name(store: Any, macro: str, query: str, filters: Filters | None, unit: str) -> list[dict[str, Any]]:
+    """The rows of ``queries/<query>.sql`` over ``macro`` under ``filters``, ``latency`` split into p50_ms/p95_ms.
+
+    For the analyses of tool calls and agent invocations, which have no model of
+    their own: ``filters.model`` is refused (a ``ValueError`` naming ``unit``).
+    """
+    filters = filters or Filters()
+    if filters.model is not None:
+        raise ValueError(f"{unit} have no model: filter by time, project or service")
+    source, where, params = macro_call(macro, filters)
+    rows = fetch(store, load_query(query).format(source=source, where=where), params)
+    for d in rows:
+        d["p50_ms"], d["p95_ms"] = d.pop("latency") or (None, None)
+    return rows
+
+
+def macro_call(macro: str, filters: Filters) -> tuple[str, str, dict[str, Any]]:
+    """``FROM`` source, ``WHERE`` clause and parameters to read ``macro`` under ``filters``.
+
+    The window is handed to the macro; project, service and model become the
+    ``WHERE`` clause over the rows it returns (``filters.where``).
+    """
+    where, params = filters.where()
+    params = {**params, "since": filters.since, "until": filters.until}
+    return f"{macro}($since, $until)", where, params

@@ -1,0 +1,33 @@
+-- Turns grouped by {key}: the turns of {source} (turns_in, views.sql) that
+-- {where} keeps. succeeded / first_time_right are the view's; the attempts
+-- distribution counts the retry loops of the group's turns by the attempts
+-- each took (attempt_values[i] attempts: attempt_loops[i] loops).
+WITH turns AS (
+    SELECT {key} AS key, * FROM {source} WHERE {where}
+), groups AS (
+    SELECT key,
+           count(*) AS turns,
+           count(*) FILTER (WHERE succeeded) AS succeeded,
+           count(*) FILTER (WHERE first_time_right) AS first_time_right,
+           count(*) FILTER (WHERE retries > 0) AS retried_turns,
+           sum(retries) AS retries,
+           sum(retry_loops) AS loops,
+           sum(gave_up_loops) AS gave_up,
+           sum(cost_usd) AS cost_usd,
+           sum(retry_cost_usd) AS retry_cost_usd,
+           sum(duration_ms) AS turn_ms,
+           sum(retry_ms) AS retry_ms,
+           avg(duration_ms) AS mean_turn_ms,
+           quantile_cont(duration_ms, [0.5, 0.95]) AS latency
+    FROM turns
+    GROUP BY key
+), attempts AS (
+    SELECT key, attempts, count(*) AS loops
+    FROM (SELECT key, unnest(loop_attempts) AS attempts FROM turns)
+    GROUP BY ALL
+)
+SELECT g.*,
+       list(a.attempts ORDER BY a.attempts) FILTER (WHERE a.attempts IS NOT NULL) AS attempt_values,
+       list(a.loops ORDER BY a.attempts) FILTER (WHERE a.attempts IS NOT NULL) AS attempt_loops
+FROM groups g LEFT JOIN attempts a ON a.key IS NOT DISTINCT FROM g.key
+GROUP BY ALL
