@@ -47,7 +47,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from otel_llm import _notices
 from otel_llm._guard import internal_error
@@ -74,9 +74,8 @@ _PROVIDER_IDS = {
 _DATED = re.compile(r"(?:[-@]\d{4}-\d{2}-\d{2}|[-@]\d{8})$")
 
 
-@dataclass(frozen=True)
-class Cost:
-    """The price of one call in USD and where the rate came from."""
+class Cost(NamedTuple):
+    """The price of one call in USD and where the rate came from (a tuple: built on every priced call)."""
 
     usd: float
     source: str  # "user" | "genai-prices@<version>"
@@ -90,6 +89,8 @@ class _Rate:
     tiers: tuple[tuple[int, float], ...] = ()
 
     def at(self, total_input: int) -> float:
+        if not self.tiers:
+            return self.base
         for start, rate in reversed(self.tiers):
             if total_input > start:
                 return rate
