@@ -311,8 +311,7 @@ class Call:
             return
         try:
             self.chunks = chunks
-            self.span.set_attribute(semconv.OTEL_LLM_STREAM_COMPLETE, complete)
-            self.span.set_attribute(semconv.OTEL_LLM_STREAM_CHUNKS, chunks)
+            self.span.set_attributes({semconv.OTEL_LLM_STREAM_COMPLETE: complete, semconv.OTEL_LLM_STREAM_CHUNKS: chunks})
             if exc is not None:
                 self.record_failure(exc)
         except Exception as internal:  # noqa: BLE001

@@ -36,9 +36,10 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from otel_llm import _notices
@@ -280,9 +281,9 @@ def _declared_tokens(u: Any, shape: _Shape) -> Usage:
     values = (
         getattr(u, shape.input, None),
         getattr(u, shape.output, None),
-        None if shape.cache_read is None else _nested(u, shape.cache_read),
-        None if shape.cache_write is None else _nested(u, shape.cache_write),
-        None if shape.reasoning is None else _nested(u, shape.reasoning),
+        _nested(u, shape.cache_read),
+        _nested(u, shape.cache_write),
+        _nested(u, shape.reasoning),
     )
     for value in values:
         if value is not None and (type(value) is not int or not 0 <= value <= INT64_MAX):
@@ -296,8 +297,12 @@ def _declared_tokens(u: Any, shape: _Shape) -> Usage:
 _TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens")
 
 
-def _nested(u: Any, path: tuple[str, ...]) -> Any:
-    return _get(getattr(u, path[0], None), path[1])
+def _nested(u: Any, path: tuple[str, ...] | None) -> Any:
+    """``u.a.b`` for ``path`` ``(a, b)``; ``None`` when the shape has no such path or ``u.a`` is unset."""
+    if path is None:
+        return None
+    inner = getattr(u, path[0], None)
+    return None if inner is None else _get(inner, path[1])
 
 
 def _tokens(u: Any) -> Usage:
@@ -384,6 +389,9 @@ class _Plan(NamedTuple):
     model: bool  # ``model`` declared
     id: bool  # ``id`` declared
     choices: bool  # ``choices`` declared (finish reasons per choice)
+    # All four declared (an OpenAI chat completion): one C-level read of
+    # (usage, model, id, choices) instead of four lookups.
+    read_all: Callable[[Any], tuple[Any, Any, Any, Any]] | None = None
 
 
 def _plan(tp: type) -> _Plan | None:
@@ -396,7 +404,9 @@ def _plan(tp: type) -> _Plan | None:
         if fields is not None and "type" not in fields:
             usage = next((name for name in ("usage", "usage_metadata") if name in fields), None)
             if usage is not None:
-                known = _Plan(usage, "model" in fields, "id" in fields, "choices" in fields)
+                declared = ("model" in fields, "id" in fields, "choices" in fields)
+                read_all = attrgetter(usage, "model", "id", "choices") if all(declared) else None
+                known = _Plan(usage, *declared, read_all)
         _PLANS[tp] = known
     return known  # type: ignore[return-value]
 
@@ -410,14 +420,27 @@ def _planned(value: Any, plan: _Plan) -> Usage | None:
     Same result as the probing path (tested side by side); ``None`` when the
     object has no usage, so the probing path decides.
     """
-    usage_obj = getattr(value, plan.usage, None)
+    read_all = plan.read_all
+    if read_all is not None:
+        try:
+            usage_obj, model, response_id, choices = read_all(value)
+        except AttributeError:  # a declared field left unset (``model_construct``): read one by one
+            read_all = None
+    if read_all is None:
+        usage_obj = getattr(value, plan.usage, None)
+        if usage_obj is None:
+            return None
+        model = value.model if plan.model else None
+        response_id = value.id if plan.id else _get(value, "id")
+        choices = value.choices if plan.choices else None
     if usage_obj is None:
         return None
-    shape = _SHAPE_OF.get(type(usage_obj)) or _declared_shape(type(usage_obj))
+    shape = _SHAPE_OF.get(type(usage_obj), _MISSING)
+    if shape is _MISSING:
+        shape = _declared_shape(type(usage_obj))
     result = _declared_tokens(usage_obj, shape) if shape else _tokens(usage_obj)
-    result.response_model = (_str(value.model) if plan.model else None) or _model(value)
-    result.response_id = _str(value.id if plan.id else _get(value, "id"))
-    choices = value.choices if plan.choices else None
+    result.response_model = model if type(model) is str and model else _model(value)
+    result.response_id = response_id if type(response_id) is str and response_id else None
     reasons = _choice_reasons(choices) if isinstance(choices, (list, tuple)) else ()
     result.finish_reasons = reasons or _finish_reasons(value)
     if result.input_tokens is not None or result.output_tokens is not None:
