@@ -208,9 +208,25 @@ class _Shape(NamedTuple):
     cache_read: tuple[str, ...] | None
     cache_write: tuple[str, ...] | None
     reasoning: tuple[str, ...] | None
+    # Reads (input, output, and the objects holding the three nested counts) from an
+    # object of a class that declares them (see ``_declared_tokens``); a path the
+    # shape lacks reads the input count again, in its place.
+    heads: Callable[[Any], tuple[Any, ...]]
 
 
-_SHAPES: tuple[_Shape, ...] = tuple(_Shape(*row) for row in (
+def _shape(
+    markers: tuple[str, ...],
+    input: str,  # noqa: A002 — the field's name
+    output: str,
+    cache_read: tuple[str, ...] | None,
+    cache_write: tuple[str, ...] | None,
+    reasoning: tuple[str, ...] | None,
+) -> _Shape:
+    holders = (p[0] if p else input for p in (cache_read, cache_write, reasoning))
+    return _Shape(markers, input, output, cache_read, cache_write, reasoning, attrgetter(input, output, *holders))
+
+
+_SHAPES: tuple[_Shape, ...] = tuple(_shape(*row) for row in (
     (  # OpenAI chat completions
         ("prompt_tokens", "completion_tokens"), "prompt_tokens", "completion_tokens",
         ("prompt_tokens_details", "cached_tokens"), None, ("completion_tokens_details", "reasoning_tokens"),
@@ -278,12 +294,20 @@ def _declared_tokens(u: Any, shape: _Shape) -> Usage:
     Counts that are plain ints in range (what providers send) are taken as
     they are; any other value sends all five through :func:`token_count`.
     """
+    try:
+        inp, out, read_in, write_in, reasoning_in = shape.heads(u)  # one C-level pass
+    except AttributeError:  # a declared field left unset (``model_construct``)
+        inp, out = getattr(u, shape.input, None), getattr(u, shape.output, None)
+        read_in, write_in, reasoning_in = (
+            getattr(u, p[0], None) if p else None for p in (shape.cache_read, shape.cache_write, shape.reasoning)
+        )
+    read, write, reasoning = shape.cache_read, shape.cache_write, shape.reasoning
     values = (
-        getattr(u, shape.input, None),
-        getattr(u, shape.output, None),
-        _nested(u, shape.cache_read),
-        _nested(u, shape.cache_write),
-        _nested(u, shape.reasoning),
+        inp,
+        out,
+        None if read is None or read_in is None else _get(read_in, read[1]),
+        None if write is None or write_in is None else _get(write_in, write[1]),
+        None if reasoning is None or reasoning_in is None else _get(reasoning_in, reasoning[1]),
     )
     for value in values:
         if value is not None and (type(value) is not int or not 0 <= value <= INT64_MAX):
@@ -297,14 +321,6 @@ def _declared_tokens(u: Any, shape: _Shape) -> Usage:
 _TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens")
 
 
-def _nested(u: Any, path: tuple[str, ...] | None) -> Any:
-    """``u.a.b`` for ``path`` ``(a, b)``; ``None`` when the shape has no such path or ``u.a`` is unset."""
-    if path is None:
-        return None
-    inner = getattr(u, path[0], None)
-    return None if inner is None else _get(inner, path[1])
-
-
 def _tokens(u: Any) -> Usage:
     """Token counts from one usage object/dict, whatever its provider's shape."""
     shape = _declared_shape(type(u))
@@ -316,7 +332,7 @@ def _tokens(u: Any) -> Usage:
     if shape is False:
         shape = _shape_of(u)
     if shape is not None:
-        _markers, inp, out, cache_read, cache_write, reasoning = shape
+        _markers, inp, out, cache_read, cache_write, reasoning, _heads = shape
         return Usage(
             input_tokens=token_count(_get(u, inp), "input_tokens", dropped),
             output_tokens=token_count(_get(u, out), "output_tokens", dropped),
@@ -430,9 +446,9 @@ def _planned(value: Any, plan: _Plan) -> Usage | None:
         usage_obj = getattr(value, plan.usage, None)
         if usage_obj is None:
             return None
-        model = value.model if plan.model else None
-        response_id = value.id if plan.id else _get(value, "id")
-        choices = value.choices if plan.choices else None
+        model = getattr(value, "model", None) if plan.model else None
+        response_id = getattr(value, "id", None) if plan.id else _get(value, "id")
+        choices = getattr(value, "choices", None) if plan.choices else None
     if usage_obj is None:
         return None
     shape = _SHAPE_OF.get(type(usage_obj), _MISSING)
