@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from types import MappingProxyType
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +38,7 @@ from opentelemetry.util.types import AttributeValue
 from otel_llm import _runtime, _streams, semconv
 from otel_llm._attempts import ATTEMPT_KEY, attempt_number
 from otel_llm._guard import internal_error
-from otel_llm.context import current_session
+from otel_llm.context import Session, current_session
 
 if TYPE_CHECKING:
     from otel_llm._metrics import Instruments
@@ -104,6 +105,26 @@ class Kind:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.has_call_attributes = cls.call_attributes is not Kind.call_attributes
+
+    # (project, attributes): the kind's attributes with the configured project, kept
+    # for the project they were built for (``configure()`` may change it).
+    _with_project: tuple[str | None, Mapping[str, AttributeValue]] | None = None
+
+    def static_attributes(self, project: str | None) -> Mapping[str, AttributeValue]:
+        """The attributes every span of this kind starts with: the kind's own and the project.
+
+        Built once per project, not per call, and read-only: the tracer copies
+        them into the span, so the same mapping serves every call.
+        """
+        known = self._with_project
+        if known is not None and known[0] == project:
+            return known[1]
+        attributes = dict(self.attributes)
+        if project:
+            attributes[semconv.OTEL_LLM_PROJECT] = project
+        frozen = MappingProxyType(attributes)
+        self._with_project = (project, frozen)
+        return frozen
 
     def enter(self, call: "Call", ctx: otel_context.Context) -> otel_context.Context:
         """Add this kind's values to the context its span runs in."""
@@ -290,8 +311,7 @@ class Call:
             return
         try:
             self.chunks = chunks
-            self.span.set_attribute(semconv.OTEL_LLM_STREAM_COMPLETE, complete)
-            self.span.set_attribute(semconv.OTEL_LLM_STREAM_CHUNKS, chunks)
+            self.span.set_attributes({semconv.OTEL_LLM_STREAM_COMPLETE: complete, semconv.OTEL_LLM_STREAM_CHUNKS: chunks})
             if exc is not None:
                 self.record_failure(exc)
         except Exception as internal:  # noqa: BLE001
@@ -351,23 +371,12 @@ def open_call(kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any], attach:
         if not runtime.enabled:
             return None
         parent = otel_context.get_current()
+        attributes = kind.static_attributes(runtime.settings.project)
         node = parent.get(ENCLOSING_NODE_KEY)  # a Context is a read-only dict
-        # The kind's own attributes win: a nested graph node names itself.
-        attributes = {**node, **kind.attributes} if node else dict(kind.attributes)
-        project = runtime.settings.project
-        if project:
-            attributes[semconv.OTEL_LLM_PROJECT] = project
         session = current_session(parent)
-        if session is not None:
-            attributes.update(session.attributes)
-        if kind.attempts and ATTEMPT_KEY in parent:  # inside an otel_llm.attempt() block
-            number = attempt_number(parent)
-            if number is not None:
-                attributes[semconv.OTEL_LLM_ATTEMPT] = number
-        if kind.has_call_attributes:
-            extra = kind.call_attributes(args, kwargs)
-            if extra:
-                attributes.update(extra)
+        # Most calls run outside graph nodes, sessions and attempts: the static mapping as it is.
+        if node or session is not None or kind.has_call_attributes or (kind.attempts and ATTEMPT_KEY in parent):
+            attributes = _call_attributes(kind, attributes, parent, node, session, args, kwargs)
         span = runtime.tracer.start_span(
             kind.span_name, context=parent, kind=kind.span_kind, attributes=attributes
         )
@@ -382,6 +391,34 @@ def open_call(kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any], attach:
             span.end()
         internal_error("core.start", exc)
         return None
+
+
+def _call_attributes(
+    kind: Kind,
+    static: Mapping[str, AttributeValue],
+    parent: otel_context.Context,
+    node: Mapping[str, AttributeValue] | None,
+    session: Session | None,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> dict[str, AttributeValue]:
+    """A span's attributes inside a graph node, session or attempt, or from the call's arguments.
+
+    The kind's own attributes win over the enclosing node's (a nested graph
+    node names itself); the session's, the attempt's and the call's are added.
+    """
+    attributes = {**node, **static} if node else dict(static)
+    if session is not None:
+        attributes.update(session.attributes)
+    if kind.attempts and ATTEMPT_KEY in parent:  # inside an otel_llm.attempt() block
+        number = attempt_number(parent)
+        if number is not None:
+            attributes[semconv.OTEL_LLM_ATTEMPT] = number
+    if kind.has_call_attributes:
+        extra = kind.call_attributes(args, kwargs)
+        if extra:
+            attributes.update(extra)
+    return attributes
 
 
 def current_usage_sink() -> UsageSink | None:

@@ -233,6 +233,17 @@ class VectorOpKind(Kind):
         instruments.vector_operations.add(1, _with_error(self._metric_attributes, error), NO_EXEMPLAR)
 
 
+# Span attribute <- Usage field, for the fields set when known.
+_USAGE_ATTRIBUTES: tuple[tuple[str, str], ...] = (
+    (semconv.GEN_AI_USAGE_INPUT_TOKENS, "input_tokens"),
+    (semconv.GEN_AI_USAGE_OUTPUT_TOKENS, "output_tokens"),
+    (semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, "cache_read_tokens"),
+    (semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, "cache_write_tokens"),
+    (semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, "reasoning_tokens"),
+    (semconv.GEN_AI_RESPONSE_MODEL, "response_model"),
+    (semconv.GEN_AI_RESPONSE_ID, "response_id"),
+)
+
 # What an llm_call's metric points need, taken as it ends: (duration, first_chunk_s,
 # error_type, input_tokens, output_tokens, cost, span_context). A plain tuple: it is
 # built on the caller's thread for every call.
@@ -373,15 +384,8 @@ class LLMCallKind(Kind):
     def _set_usage(self, call: Call, usage: Usage) -> float | None:
         """Usage and cost attributes on the span (one call); returns the cost in USD when priced."""
         attrs: dict[str, AttributeValue] = {}
-        for name, value in (
-            (semconv.GEN_AI_USAGE_INPUT_TOKENS, usage.input_tokens),
-            (semconv.GEN_AI_USAGE_OUTPUT_TOKENS, usage.output_tokens),
-            (semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cache_read_tokens),
-            (semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, usage.cache_write_tokens),
-            (semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoning_tokens),
-            (semconv.GEN_AI_RESPONSE_MODEL, usage.response_model),
-            (semconv.GEN_AI_RESPONSE_ID, usage.response_id),
-        ):
+        for name, field in _USAGE_ATTRIBUTES:
+            value = getattr(usage, field)
             if value is not None:
                 attrs[name] = value
         if usage.finish_reasons:

@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from otel_llm._usage import Usage, extract_usage
+from otel_llm._usage import Usage, _get, extract_usage
 
 __all__ = ["StreamUsage", "reader_for"]
 
@@ -182,7 +182,9 @@ def reader_for(first: Any) -> StreamUsage:
     if isinstance(first, (str, bytes, bytearray)) or first is None:
         return _LastChunk()
     get = _getter(first)
-    event = get(first, "type", None) if _has(first, "type") else None
+    # ``_get``, not ``hasattr``: on a pydantic chunk without ``type`` (OpenAI's) a miss
+    # through the model's ``__getattr__`` costs microseconds; ``_get`` knows it absent.
+    event = _get(first, "type")
     if isinstance(event, str):
         if event in _ANTHROPIC_EVENTS:
             return _TypedEvents(get, _ANTHROPIC_USAGE_EVENTS, None)

@@ -36,9 +36,10 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from otel_llm import _notices
@@ -207,9 +208,25 @@ class _Shape(NamedTuple):
     cache_read: tuple[str, ...] | None
     cache_write: tuple[str, ...] | None
     reasoning: tuple[str, ...] | None
+    # Reads (input, output, and the objects holding the three nested counts) from an
+    # object of a class that declares them (see ``_declared_tokens``); a path the
+    # shape lacks reads the input count again, in its place.
+    heads: Callable[[Any], tuple[Any, ...]]
 
 
-_SHAPES: tuple[_Shape, ...] = tuple(_Shape(*row) for row in (
+def _shape(
+    markers: tuple[str, ...],
+    input: str,  # noqa: A002 — the field's name
+    output: str,
+    cache_read: tuple[str, ...] | None,
+    cache_write: tuple[str, ...] | None,
+    reasoning: tuple[str, ...] | None,
+) -> _Shape:
+    holders = (p[0] if p else input for p in (cache_read, cache_write, reasoning))
+    return _Shape(markers, input, output, cache_read, cache_write, reasoning, attrgetter(input, output, *holders))
+
+
+_SHAPES: tuple[_Shape, ...] = tuple(_shape(*row) for row in (
     (  # OpenAI chat completions
         ("prompt_tokens", "completion_tokens"), "prompt_tokens", "completion_tokens",
         ("prompt_tokens_details", "cached_tokens"), None, ("completion_tokens_details", "reasoning_tokens"),
@@ -277,12 +294,20 @@ def _declared_tokens(u: Any, shape: _Shape) -> Usage:
     Counts that are plain ints in range (what providers send) are taken as
     they are; any other value sends all five through :func:`token_count`.
     """
+    try:
+        inp, out, read_in, write_in, reasoning_in = shape.heads(u)  # one C-level pass
+    except AttributeError:  # a declared field left unset (``model_construct``)
+        inp, out = getattr(u, shape.input, None), getattr(u, shape.output, None)
+        read_in, write_in, reasoning_in = (
+            getattr(u, p[0], None) if p else None for p in (shape.cache_read, shape.cache_write, shape.reasoning)
+        )
+    read, write, reasoning = shape.cache_read, shape.cache_write, shape.reasoning
     values = (
-        getattr(u, shape.input, None),
-        getattr(u, shape.output, None),
-        None if shape.cache_read is None else _nested(u, shape.cache_read),
-        None if shape.cache_write is None else _nested(u, shape.cache_write),
-        None if shape.reasoning is None else _nested(u, shape.reasoning),
+        inp,
+        out,
+        None if read is None or read_in is None else _get(read_in, read[1]),
+        None if write is None or write_in is None else _get(write_in, write[1]),
+        None if reasoning is None or reasoning_in is None else _get(reasoning_in, reasoning[1]),
     )
     for value in values:
         if value is not None and (type(value) is not int or not 0 <= value <= INT64_MAX):
@@ -296,10 +321,6 @@ def _declared_tokens(u: Any, shape: _Shape) -> Usage:
 _TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens")
 
 
-def _nested(u: Any, path: tuple[str, ...]) -> Any:
-    return _get(getattr(u, path[0], None), path[1])
-
-
 def _tokens(u: Any) -> Usage:
     """Token counts from one usage object/dict, whatever its provider's shape."""
     shape = _declared_shape(type(u))
@@ -311,7 +332,7 @@ def _tokens(u: Any) -> Usage:
     if shape is False:
         shape = _shape_of(u)
     if shape is not None:
-        _markers, inp, out, cache_read, cache_write, reasoning = shape
+        _markers, inp, out, cache_read, cache_write, reasoning, _heads = shape
         return Usage(
             input_tokens=token_count(_get(u, inp), "input_tokens", dropped),
             output_tokens=token_count(_get(u, out), "output_tokens", dropped),
@@ -384,6 +405,9 @@ class _Plan(NamedTuple):
     model: bool  # ``model`` declared
     id: bool  # ``id`` declared
     choices: bool  # ``choices`` declared (finish reasons per choice)
+    # All four declared (an OpenAI chat completion): one C-level read of
+    # (usage, model, id, choices) instead of four lookups.
+    read_all: Callable[[Any], tuple[Any, Any, Any, Any]] | None = None
 
 
 def _plan(tp: type) -> _Plan | None:
@@ -396,7 +420,9 @@ def _plan(tp: type) -> _Plan | None:
         if fields is not None and "type" not in fields:
             usage = next((name for name in ("usage", "usage_metadata") if name in fields), None)
             if usage is not None:
-                known = _Plan(usage, "model" in fields, "id" in fields, "choices" in fields)
+                declared = ("model" in fields, "id" in fields, "choices" in fields)
+                read_all = attrgetter(usage, "model", "id", "choices") if all(declared) else None
+                known = _Plan(usage, *declared, read_all)
         _PLANS[tp] = known
     return known  # type: ignore[return-value]
 
@@ -410,14 +436,27 @@ def _planned(value: Any, plan: _Plan) -> Usage | None:
     Same result as the probing path (tested side by side); ``None`` when the
     object has no usage, so the probing path decides.
     """
-    usage_obj = getattr(value, plan.usage, None)
+    read_all = plan.read_all
+    if read_all is not None:
+        try:
+            usage_obj, model, response_id, choices = read_all(value)
+        except AttributeError:  # a declared field left unset (``model_construct``): read one by one
+            read_all = None
+    if read_all is None:
+        usage_obj = getattr(value, plan.usage, None)
+        if usage_obj is None:
+            return None
+        model = getattr(value, "model", None) if plan.model else None
+        response_id = getattr(value, "id", None) if plan.id else _get(value, "id")
+        choices = getattr(value, "choices", None) if plan.choices else None
     if usage_obj is None:
         return None
-    shape = _SHAPE_OF.get(type(usage_obj)) or _declared_shape(type(usage_obj))
+    shape = _SHAPE_OF.get(type(usage_obj), _MISSING)
+    if shape is _MISSING:
+        shape = _declared_shape(type(usage_obj))
     result = _declared_tokens(usage_obj, shape) if shape else _tokens(usage_obj)
-    result.response_model = (_str(value.model) if plan.model else None) or _model(value)
-    result.response_id = _str(value.id if plan.id else _get(value, "id"))
-    choices = value.choices if plan.choices else None
+    result.response_model = model if type(model) is str and model else _model(value)
+    result.response_id = response_id if type(response_id) is str and response_id else None
     reasons = _choice_reasons(choices) if isinstance(choices, (list, tuple)) else ()
     result.finish_reasons = reasons or _finish_reasons(value)
     if result.input_tokens is not None or result.output_tokens is not None:

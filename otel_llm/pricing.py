@@ -47,7 +47,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from otel_llm import _notices
 from otel_llm._guard import internal_error
@@ -74,9 +74,8 @@ _PROVIDER_IDS = {
 _DATED = re.compile(r"(?:[-@]\d{4}-\d{2}-\d{2}|[-@]\d{8})$")
 
 
-@dataclass(frozen=True)
-class Cost:
-    """The price of one call in USD and where the rate came from."""
+class Cost(NamedTuple):
+    """The price of one call in USD and where the rate came from (a tuple: built on every priced call)."""
 
     usd: float
     source: str  # "user" | "genai-prices@<version>"
@@ -90,6 +89,8 @@ class _Rate:
     tiers: tuple[tuple[int, float], ...] = ()
 
     def at(self, total_input: int) -> float:
+        if not self.tiers:
+            return self.base
         for start, rate in reversed(self.tiers):
             if total_input > start:
                 return rate
@@ -106,11 +107,29 @@ class ModelRates:
     cache_write: _Rate | None
     source: str
 
+    def __post_init__(self) -> None:
+        # No tiered rate (most models): (input, cache read, cache write, output) USD per
+        # token, so pricing a call is four products; an unpriced part costs 0.
+        rates = (self.input, self.cache_read, self.cache_write, self.output)
+        flat = None
+        if not any(rate is not None and rate.tiers for rate in rates):
+            base = self.input.base if self.input is not None else None
+            flat = (
+                base or 0.0,
+                0.0 if base is None else (self.cache_read.base if self.cache_read else base),
+                0.0 if base is None else (self.cache_write.base if self.cache_write else base),
+                self.output.base if self.output is not None else 0.0,
+            )
+        object.__setattr__(self, "_flat", flat)
+
     def price(self, usage: Usage) -> float:
         total_in = usage.input_tokens or 0
         read = usage.cache_read_tokens or 0
         write = usage.cache_write_tokens or 0
         uncached = max(total_in - read - write, 0)
+        flat: tuple[float, float, float, float] | None = self._flat  # type: ignore[attr-defined]
+        if flat is not None:
+            return uncached * flat[0] + read * flat[1] + write * flat[2] + (usage.output_tokens or 0) * flat[3]
         usd = 0.0
         if self.input is not None:
             rate = self.input.at(total_in)

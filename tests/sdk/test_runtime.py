@@ -254,3 +254,18 @@ def test_configure_arguments_reach_the_runtime(monkeypatch: pytest.MonkeyPatch) 
         assert _runtime.current().content.text("secret") is None  # the argument beats the env
     with pytest.raises(TypeError, match="unknown setting"):
         otel_llm.configure(exporter="none", max_content_char=5)  # typo: loud
+
+
+def test_each_call_carries_the_project_configured_when_it_runs() -> None:
+    """A decorated function keeps its static attributes between calls, but the project is the current one."""
+
+    @otel_llm.llm_call(model="m", provider="openai")
+    def call() -> str:
+        return "ok"
+
+    projects = []
+    for project in ("first", "second", None, "first"):
+        with capture(project=project) as cap:
+            call()
+        projects.append(cap.span("chat m").attributes.get("otel_llm.project"))  # type: ignore[union-attr]
+    assert projects == ["first", "second", None, "first"]

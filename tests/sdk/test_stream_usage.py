@@ -15,6 +15,7 @@ import pytest
 from anthropic.types import RawContentBlockDeltaEvent, RawMessageDeltaEvent, RawMessageStartEvent, RawMessageStopEvent
 from langchain_core.messages import AIMessageChunk
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
+from openai.types.completion_usage import CompletionUsage
 from openai.types.responses import ResponseCompletedEvent, ResponseCreatedEvent, ResponseTextDeltaEvent
 
 import otel_llm
@@ -293,6 +294,8 @@ def test_middle_chunks_cost_two_attribute_reads(cap):
         "usage": {"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15},
     }),
     ChatCompletion.model_validate({"id": "c3", "object": "chat.completion", "created": 1, "model": "m", "choices": []}),
+    # Built without validation, declared fields left unset: read as absent, as probing reads them.
+    ChatCompletion.model_construct(id="c4", choices=[], usage=CompletionUsage.model_construct(prompt_tokens=12)),
     *openai_chunks("ab"),
 ], ids=lambda v: f"{type(v).__name__}-{v.id}")
 def test_planned_extraction_equals_probing(value):
