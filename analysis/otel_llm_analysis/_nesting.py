@@ -16,7 +16,8 @@ yet paired that started since then, and LLM spans still open since then (a
 wrapper is open when its child starts, and a child starts after its wrapper
 did). Those are constant time bounds, which DuckDB checks against each row
 group's min/max: the refresh reads the new data's period, not the store. The
-bounds allow :data:`MARGIN_NS` of clock difference. A store refreshed this way for
+bounds allow :data:`MARGIN_NS` of clock difference; stored spans without a time
+always take part, and spans read without a start time pair over the whole store. A store refreshed this way for
 the first time (``ingest_state`` holds no ``nesting`` entry) is derived in full once.
 """
 
@@ -38,10 +39,17 @@ _LLM = f"otel_kind = '{semconv.KIND_LLM_CALL}'"
 
 
 def _bounds(since_ns: int | None, undated: bool) -> tuple[str, str]:
-    """(child predicate, wrapper predicate) on ``span_rows`` for an incremental refresh."""
-    since = None if since_ns is None else since_ns - MARGIN_NS
-    undated = undated or since is None
-    return window("start_time", since, undated=undated), window("end_time", since, undated=undated)
+    """(child predicate, wrapper predicate) on ``span_rows`` for an incremental refresh.
+
+    A span read without a start time may pair with a stored span of any time, so
+    then both sides are the whole store (such spans are rare: every exported span
+    has its times). Stored spans without a time always take part: DuckDB skips
+    the row groups whose statistics say they hold none.
+    """
+    if undated or since_ns is None:
+        return "TRUE", "TRUE"
+    since = since_ns - MARGIN_NS
+    return window("start_time", since, undated=True), window("end_time", since, undated=True)
 
 
 def _statements(child: str, wrapper: str) -> tuple[str, ...]:

@@ -139,3 +139,29 @@ def test_a_new_pricing_file_prices_old_calls_and_the_same_one_only_new_calls(sto
         0, {"unknown-model-x": 1}, False)
     assert store.query("SELECT span_id, cost_usd, cost_source FROM spans ORDER BY 1") == [
         ("00000000000000b1", 2.0, "ingest"), ("00000000000000b2", 2.0, "ingest"), ("00000000000000b3", None, None)]
+
+
+def _nested_line(span_id: str, parent: str, start_ns: int, end_ns: int, peer: bool) -> bytes:
+    attrs = ({"openinference.span.kind": "LLM", "llm.model_name": "gpt-4o-mini", "llm.token_count.prompt": 5}
+             if peer else {"otel_llm.kind": "llm_call", "gen_ai.request.model": "gpt-4o-mini"})
+    span = {"traceId": "ef" * 16, "spanId": span_id, "parentSpanId": parent, "name": "call", "kind": 3,
+            "startTimeUnixNano": str(start_ns), "endTimeUnixNano": str(end_ns), "attributes": key_values(attrs)}
+    return orjson.dumps({"resourceSpans": [{"resource": {"attributes": []},
+                                            "scopeSpans": [{"scope": {"name": "x"}, "spans": [span]}]}]}) + b"\n"
+
+
+@pytest.mark.parametrize("missing", ["wrapper end", "wrapper start", "call start"])
+def test_a_call_and_its_wrapper_pair_across_ingests_when_one_lacks_a_time(tmp_path: Path, missing: str) -> None:
+    t = 1_764_000_000 * 10**9
+    wrapper = _nested_line("00000000000000c1", "", 0 if missing == "wrapper start" else t,
+                           0 if missing == "wrapper end" else t + 10**9, peer=False)
+    call = _nested_line("00000000000000c2", "00000000000000c1", 0 if missing == "call start" else t + 1000,
+                        t + 10**9 - 1000, peer=True)
+    for first, second in ((wrapper, call), (call, wrapper)):
+        with TraceStore(":memory:") as store:
+            store.ingest(_write(tmp_path / "first.jsonl", [first]))
+            store.ingest(_write(tmp_path / "later.jsonl", [_call_line("00000000000000c3", t + 90 * 86_400 * 10**9,
+                                                                      "gpt-4o-mini")]))
+            store.ingest(_write(tmp_path / "second.jsonl", [second]))
+            assert _nesting(store) == [("00000000000000c1", None, 1), ("00000000000000c2", "00000000000000c1", None)]
+            assert store.query("SELECT count(*) FROM llm_calls WHERE trace_id = ?", ["ef" * 16]) == [(1,)]
