@@ -38,6 +38,14 @@ def _write(path: Path, lines: list[bytes]) -> Path:
     return path
 
 
+def _span_line(trace: str, span_id: str, start_ns: int, end_ns: int, attrs: dict, parent: str = "") -> bytes:
+    """One export-request line holding one span."""
+    span = {"traceId": trace * 16, "spanId": span_id, "parentSpanId": parent, "name": "s", "kind": 3,
+            "startTimeUnixNano": str(start_ns), "endTimeUnixNano": str(end_ns), "attributes": key_values(attrs)}
+    return orjson.dumps({"resourceSpans": [{"resource": {"attributes": []},
+                                            "scopeSpans": [{"scope": {"name": "x"}, "spans": [span]}]}]}) + b"\n"
+
+
 def test_a_resend_months_after_the_original_is_dropped_and_counted(store: TraceStore, tmp_path: Path) -> None:
     old = generate(tmp_path / "old", spans_per_line=8, **OLD)
     new = generate(tmp_path / "new", spans_per_line=8, **NEW)
@@ -66,15 +74,12 @@ def test_a_resend_months_after_the_original_is_dropped_and_counted(store: TraceS
 
 
 def test_a_resent_span_without_a_start_time_is_dropped_next_to_dated_ones(store: TraceStore, tmp_path: Path) -> None:
-    def line(span_id: str, start: str) -> bytes:
-        span = {"traceId": "ab" * 16, "spanId": span_id, "name": "s", "kind": 1, "startTimeUnixNano": start,
-                "endTimeUnixNano": start, "attributes": key_values({"otel_llm.kind": "chat"})}
-        return orjson.dumps({"resourceSpans": [{"resource": {"attributes": []},
-                                                "scopeSpans": [{"scope": {"name": "x"}, "spans": [span]}]}]}) + b"\n"
+    def line(span_id: str, start: int) -> bytes:
+        return _span_line("ab", span_id, start, start, {"otel_llm.kind": "chat"})
 
-    undated = line("00000000000000a1", "0")
-    store.ingest(_write(tmp_path / "a.jsonl", [undated, line("00000000000000a2", "1764000000000000000")]))
-    report = store.ingest(_write(tmp_path / "b.jsonl", [line("00000000000000a3", "1764000000000000000"), undated]))
+    undated = line("00000000000000a1", 0)
+    store.ingest(_write(tmp_path / "a.jsonl", [undated, line("00000000000000a2", 1_764_000_000 * 10**9)]))
+    report = store.ingest(_write(tmp_path / "b.jsonl", [line("00000000000000a3", 1_764_000_000 * 10**9), undated]))
     assert (report.spans_added, report.duplicates_skipped) == (1, 1)
     assert store.query("SELECT count(*), count(start_time) FROM span_rows") == [(3, 2)]
 
@@ -113,12 +118,9 @@ def test_calls_and_their_wrappers_in_different_ingests_pair_as_in_one(tmp_path: 
 
 
 def _call_line(span_id: str, start_ns: int, model: str) -> bytes:
-    span = {"traceId": "cd" * 16, "spanId": span_id, "name": "chat", "kind": 3, "startTimeUnixNano": str(start_ns),
-            "endTimeUnixNano": str(start_ns + 10**9),
-            "attributes": key_values({"otel_llm.kind": "llm_call", "gen_ai.request.model": model,
-                                      "gen_ai.usage.input_tokens": 10**6, "gen_ai.usage.output_tokens": 0})}
-    return orjson.dumps({"resourceSpans": [{"resource": {"attributes": []},
-                                            "scopeSpans": [{"scope": {"name": "x"}, "spans": [span]}]}]}) + b"\n"
+    return _span_line("cd", span_id, start_ns, start_ns + 10**9,
+                      {"otel_llm.kind": "llm_call", "gen_ai.request.model": model,
+                       "gen_ai.usage.input_tokens": 10**6, "gen_ai.usage.output_tokens": 0})
 
 
 def test_a_new_pricing_file_prices_old_calls_and_the_same_one_only_new_calls(store: TraceStore,
@@ -144,10 +146,7 @@ def test_a_new_pricing_file_prices_old_calls_and_the_same_one_only_new_calls(sto
 def _nested_line(span_id: str, parent: str, start_ns: int, end_ns: int, peer: bool) -> bytes:
     attrs = ({"openinference.span.kind": "LLM", "llm.model_name": "gpt-4o-mini", "llm.token_count.prompt": 5}
              if peer else {"otel_llm.kind": "llm_call", "gen_ai.request.model": "gpt-4o-mini"})
-    span = {"traceId": "ef" * 16, "spanId": span_id, "parentSpanId": parent, "name": "call", "kind": 3,
-            "startTimeUnixNano": str(start_ns), "endTimeUnixNano": str(end_ns), "attributes": key_values(attrs)}
-    return orjson.dumps({"resourceSpans": [{"resource": {"attributes": []},
-                                            "scopeSpans": [{"scope": {"name": "x"}, "spans": [span]}]}]}) + b"\n"
+    return _span_line("ef", span_id, start_ns, end_ns, attrs, parent)
 
 
 @pytest.mark.parametrize("missing", ["wrapper end", "wrapper start", "call start"])
