@@ -17,8 +17,9 @@ wrapper is open when its child starts, and a child starts after its wrapper
 did). Those are constant time bounds, which DuckDB checks against each row
 group's min/max: the refresh reads the new data's period, not the store. The
 bounds allow :data:`MARGIN_NS` of clock difference; stored spans without a time
-always take part, and spans read without a start time pair over the whole store. A store refreshed this way for
-the first time (``ingest_state`` holds no ``nesting`` entry) is derived in full once.
+always take part, and spans read without a start time pair over the whole store.
+A store refreshed this way for the first time (``ingest_state`` holds no
+``nesting`` entry) is derived in full once.
 """
 
 from __future__ import annotations
