@@ -78,8 +78,10 @@ def refresh_nesting(con: duckdb.DuckDBPyConnection, since_ns: int | None = None,
     ``undated_spans``); nothing read, nothing to do. A store never refreshed
     incrementally is derived in full. Returns how many LLM spans were newly paired.
     """
-    full = not con.execute("SELECT count(*) FROM ingest_state WHERE name = ? AND value = ?",
-                           [_STATE, _VERSION]).fetchone()[0]
+    # fetchall: a result left half-read blocks the connection's next register()
+    ((done,),) = con.execute("SELECT count(*) FROM ingest_state WHERE name = ? AND value = ?",
+                             [_STATE, _VERSION]).fetchall()
+    full = not done
     if not full and since_ns is None and not undated:
         return 0
     con.execute("BEGIN TRANSACTION")
@@ -92,7 +94,7 @@ def refresh_nesting(con: duckdb.DuckDBPyConnection, since_ns: int | None = None,
             child, wrapper = _bounds(since_ns, undated)
         create, *updates = _statements(child, wrapper)
         con.execute(create)
-        (count,) = con.execute("SELECT count(*) FROM _llm_pairs").fetchone()
+        ((count,),) = con.execute("SELECT count(*) FROM _llm_pairs").fetchall()
         if count:
             for statement in updates:
                 con.execute(statement)

@@ -164,3 +164,13 @@ def test_a_call_and_its_wrapper_pair_across_ingests_when_one_lacks_a_time(tmp_pa
             store.ingest(_write(tmp_path / "second.jsonl", [second]))
             assert _nesting(store) == [("00000000000000c1", None, 1), ("00000000000000c2", "00000000000000c1", None)]
             assert store.query("SELECT count(*) FROM llm_calls WHERE trace_id = ?", ["ef" * 16]) == [(1,)]
+
+
+def test_ingests_with_nothing_new_in_between_leave_the_store_usable(store: TraceStore, tmp_path: Path) -> None:
+    first = _write(tmp_path / "a.jsonl", [_call_line("00000000000000d1", 1_764_000_000 * 10**9, "gpt-4o-mini")])
+    store.ingest(first)
+    assert store.ingest(first).spans_added == 0  # nothing new: no pricing, no pairing to do
+    report = store.ingest(_write(tmp_path / "b.jsonl", [_call_line("00000000000000d2", 1_764_000_001 * 10**9,
+                                                                    "gpt-4o-mini")]))
+    assert report.spans_added == 1
+    assert store.query("SELECT count(*) FROM spans") == [(2,)]
