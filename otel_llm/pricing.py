@@ -40,6 +40,7 @@ and goes through the internal-error guard.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -251,6 +252,12 @@ class PriceBook:
     def load(cls, pricing: Mapping[str, Any] | str | os.PathLike[str] | None, *,
              notify_unknown: bool = True) -> "PriceBook":
         return cls(_user_rates(pricing), notify_unknown=notify_unknown)
+
+    def fingerprint(self) -> str:
+        """What this book's prices are made of (the user's rates, the genai-prices version):
+        two books with the same fingerprint price every call alike."""
+        text = repr((sorted(self._user.items()), self._use_genai, self._source))
+        return hashlib.sha256(text.encode()).hexdigest()
 
     def rates(self, model: str | None, provider: str | None = None) -> ModelRates | None:
         """The cached rates of a model, resolving them on first use; ``None`` when unknown."""

@@ -10,10 +10,15 @@ records ``cost_source = 'ingest'`` and the table in ``cost_table``; a model
 neither table knows keeps a NULL cost and is counted in the report, never
 priced at 0.
 
-Every ingest retries the calls still without a cost, so adding a model to the
-pricing file and ingesting again prices the calls already stored. Prices are
-today's (the rate in force when the PriceBook resolves the model), as in the
-SDK; a model's later price change does not re-price stored calls.
+Which calls an ingest looks at: those among the spans it read (from their
+earliest start on) while the price tables are the ones the store was last
+priced with; every stored call still without a cost when they changed
+(``PriceBook.fingerprint``, kept in ``ingest_state``), so adding a model to the
+pricing file and ingesting again prices the calls already stored. A call left
+unpriced by the same tables stays unpriced, so the first rule loses nothing and
+keeps an ingest's cost that of its new data. Prices are today's (the rate in
+force when the PriceBook resolves the model), as in the SDK; a model's later
+price change does not re-price stored calls.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import pyarrow as pa
 from otel_llm import semconv
 from otel_llm._usage import Usage
 from otel_llm.pricing import PriceBook
+from otel_llm_analysis._rows import window
 
 __all__ = ["PricingReport", "price_calls"]
 
@@ -42,7 +48,10 @@ class PricingReport:
 
     priced: int = 0
     tables: list[str] = field(default_factory=list)  # the price tables used (user, genai-prices@x)
-    unpriced: dict[str, int] = field(default_factory=dict)  # model -> calls with tokens and no price
+    #: model -> calls with tokens and no price, among the calls looked at: those the
+    #: ingest read, or every stored one when the price tables changed (``whole_store``)
+    unpriced: dict[str, int] = field(default_factory=dict)
+    whole_store: bool = False
 
     def summary(self) -> str:
         """One line for humans; empty when there was nothing to price."""
@@ -56,11 +65,27 @@ class PricingReport:
         return "; ".join(parts)
 
 
-def price_calls(con: duckdb.DuckDBPyConnection, book: PriceBook) -> PricingReport:
-    """Price every stored LLM span that has tokens and no cost; report the ones that stay unpriced."""
-    report = PricingReport()
+_STATE = "pricing"
+
+
+def price_calls(con: duckdb.DuckDBPyConnection, book: PriceBook, since_ns: int | None = None,
+                undated: bool = False) -> PricingReport:
+    """Price the LLM spans that have tokens and no cost; report the ones that stay unpriced.
+
+    ``since_ns`` / ``undated`` describe the spans the ingest read
+    (``IngestReport.first_start_ns`` / ``undated_spans``); they are the ones
+    looked at unless ``book`` differs from the tables the store was last priced
+    with, when every stored call is.
+    """
+    fingerprint = book.fingerprint()
+    rows = con.execute("SELECT value FROM ingest_state WHERE name = ?", [_STATE]).fetchall()
+    report = PricingReport(whole_store=rows != [(fingerprint,)])
+    scope = "TRUE" if report.whole_store else window("start_time", since_ns, undated=undated)
+    if scope == "FALSE":
+        return report
+    needs_price = f"{scope} AND {_NEEDS_PRICE}"
     groups = con.execute(
-        f"SELECT provider, response_model, request_model, count(*) FROM span_rows WHERE {_NEEDS_PRICE} GROUP BY ALL"
+        f"SELECT provider, response_model, request_model, count(*) FROM span_rows WHERE {needs_price} GROUP BY ALL"
     ).fetchall()
     priceable: list[tuple[Any, ...]] = []
     for provider, response_model, request_model, calls in groups:
@@ -72,12 +97,13 @@ def price_calls(con: duckdb.DuckDBPyConnection, book: PriceBook) -> PricingRepor
         else:
             priceable.append((provider, response_model, request_model, rates))
     if not priceable:
+        _remember(con, report, fingerprint)
         return report
     columns: dict[str, list[Any]] = {"trace_id": [], "span_id": [], "cost_usd": [], "cost_table": []}
     for provider, response_model, request_model, rates in priceable:
         rows = con.execute(
             f"SELECT trace_id, span_id, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens "
-            f"FROM span_rows WHERE {_NEEDS_PRICE} AND provider IS NOT DISTINCT FROM $provider "
+            f"FROM span_rows WHERE {needs_price} AND provider IS NOT DISTINCT FROM $provider "
             "AND response_model IS NOT DISTINCT FROM $response AND request_model IS NOT DISTINCT FROM $request",
             {"provider": provider, "response": response_model, "request": request_model},
         ).fetchall()
@@ -94,10 +120,18 @@ def price_calls(con: duckdb.DuckDBPyConnection, book: PriceBook) -> PricingRepor
     try:
         con.execute(
             "UPDATE span_rows SET cost_usd = p.cost_usd, cost_source = 'ingest', cost_table = p.cost_table "
-            "FROM _ingest_prices p WHERE span_rows.trace_id = p.trace_id AND span_rows.span_id = p.span_id"
+            f"FROM _ingest_prices p WHERE {scope} AND span_rows.trace_id = p.trace_id AND span_rows.span_id = p.span_id"
         )
     finally:
         con.unregister("_ingest_prices")
     report.priced = len(columns["trace_id"])
+    _remember(con, report, fingerprint)
     return report
+
+
+def _remember(con: duckdb.DuckDBPyConnection, report: PricingReport, fingerprint: str) -> None:
+    """After a whole-store pass: the tables every stored call has now been priced with."""
+    if report.whole_store:
+        con.execute("DELETE FROM ingest_state WHERE name = ?", [_STATE])
+        con.execute("INSERT INTO ingest_state VALUES (?, ?)", [_STATE, fingerprint])
 

@@ -42,6 +42,7 @@ __all__ = [
     "first",
     "lookup",
     "ts",
+    "window",
 ]
 
 
@@ -111,6 +112,25 @@ def lookup(name: str) -> str:
 def ts(ns: str) -> str:
     """Nanoseconds since the epoch -> TIMESTAMP (microseconds); 0 (unset) -> NULL."""
     return f"CASE WHEN {ns} > 0 THEN make_timestamp({ns} // 1000) END"
+
+
+def window(column: str, first_ns: int | None, last_ns: int | None = None, undated: bool = False) -> str:
+    """SQL predicate: the stored TIMESTAMP ``column`` (made by :func:`ts`) lies within a range of times.
+
+    ``first_ns`` / ``last_ns``: the range in ns since the epoch (None: open at
+    that end; both None: no dated row); ``undated``: rows without a time (NULL)
+    count too. The bounds are constants, so DuckDB skips every row group whose
+    min/max (and null count) rule them out: a query bounded this way reads the
+    range's rows, however large the store.
+    """
+    parts = []
+    if first_ns is not None or last_ns is not None:
+        low = f"{column} >= {ts(str(first_ns))}" if first_ns is not None else None
+        high = f"{column} <= {ts(str(last_ns))}" if last_ns is not None else None
+        parts.append(" AND ".join(p for p in (low, high) if p))
+    if undated:
+        parts.append(f"{column} IS NULL")
+    return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
 
 
 def first(column: str) -> str:

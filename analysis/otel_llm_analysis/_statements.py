@@ -12,16 +12,23 @@ are reported. This module holds the plumbing those expressions run on:
   (an empty AnyValue, a missing key) would misalign the lists, so such rows take
   the slower per-entry path instead.
 * **Resources** are staged once per batch (``_b_res``) and their MAP built once.
-* **De-duplication**: spans on (trace_id, span_id) - first occurrence in the
-  batch, anti-joined against ``span_rows``; events and links follow their span.
-  Logs and metric points on ``row_key``, a hash of every staged value that can
-  make two records differ (scope and event name included); exemplars follow
+* **De-duplication**: spans on (trace_id, span_id, start time) - first occurrence
+  in the batch, anti-joined against ``span_rows``; events and links follow their
+  span. Logs and metric points on ``row_key``, a hash of every staged value that
+  can make two records differ (scope and event name included); exemplars follow
   their point.
+* **Cost that depends on the batch, not on the store**: a record sent again is
+  the same bytes, so it has the same time - the start time is part of a span's
+  key, the time part of a log's or point's ``row_key``. The anti-join therefore
+  only reads stored rows whose time lies within the batch's times
+  (``_rows.window``): a constant range DuckDB checks against each row group's
+  min/max, so a batch of new data reads the few row groups of its own period,
+  however many years the store holds.
 """
 
 from __future__ import annotations
 
-from otel_llm_analysis._rows import EVENTS, EXEMPLARS, LINKS, LOGS, POINTS, SPANS, Table
+from otel_llm_analysis._rows import EVENTS, EXEMPLARS, LINKS, LOGS, POINTS, SPANS, Table, ts
 from otel_llm_analysis._spellings import SPELLINGS
 
 __all__ = [
@@ -31,6 +38,7 @@ __all__ = [
     "NEW_SPANS",
     "NEW_SPANS_UNSEEN",
     "ROW_PLANS",
+    "STORED_WINDOW",
     "UNREADABLE_SPANS",
 ]
 
@@ -114,16 +122,24 @@ def _in_context(rows: str) -> str:
 
 # --- spans, their events and links -----------------------------------------------------
 
-NEW_SPANS = """
+#: Where a statement's anti-join reads stored rows: replaced by ``_rows.window``'s predicate.
+STORED_WINDOW = "/*stored window*/TRUE"
+
+
+_START = ts("b.start_ns")
+
+NEW_SPANS = f"""
 CREATE OR REPLACE TEMP TABLE _new_spans AS
-SELECT f.ord FROM (SELECT min(ord) AS ord FROM _b_spans GROUP BY trace_id, span_id) f JOIN _b_spans b USING (ord)
-WHERE NOT EXISTS (SELECT 1 FROM span_rows s WHERE s.trace_id = b.trace_id AND s.span_id = b.span_id)
+SELECT f.ord FROM (SELECT min(ord) AS ord FROM _b_spans GROUP BY trace_id, span_id, {ts("start_ns")}) f
+JOIN _b_spans b USING (ord)
+WHERE NOT EXISTS (SELECT 1 FROM (SELECT trace_id, span_id, start_time FROM span_rows WHERE {STORED_WINDOW}) s
+                  WHERE s.trace_id = b.trace_id AND s.span_id = b.span_id AND s.start_time IS NOT DISTINCT FROM {_START})
 """
 #: The same without the anti-join, for a batch that cannot repeat a stored span
-#: (see ``ingest._SpanKeys``): probing the whole table per batch was ~10% of a large load.
-NEW_SPANS_UNSEEN = """
+#: (see ``ingest._SpanKeys``).
+NEW_SPANS_UNSEEN = f"""
 CREATE OR REPLACE TEMP TABLE _new_spans AS
-SELECT min(ord) AS ord FROM _b_spans GROUP BY trace_id, span_id
+SELECT min(ord) AS ord FROM _b_spans GROUP BY trace_id, span_id, {ts("start_ns")}
 """
 
 _CHECKED = SPANS.checked()
@@ -185,7 +201,7 @@ keyed AS (
     FROM {_in_context(kv_from(f"(SELECT *, attrs AS attrs_text FROM _b_{kind})"))}
 ), fresh AS (SELECT min(ord) AS ord FROM keyed GROUP BY row_key)
 SELECT k.* FROM keyed k JOIN fresh USING (ord)
-WHERE NOT EXISTS (SELECT 1 FROM {table.name} t WHERE t.row_key = k.row_key)
+WHERE NOT EXISTS (SELECT 1 FROM {table.name} t WHERE {STORED_WINDOW} AND t.row_key = k.row_key)
 """
 
 

@@ -13,7 +13,9 @@ Why it is built this way:
   open and a few dictionary look-ups.
 * **De-duplication without a PRIMARY KEY** (which makes DuckDB bulk loads several
   times slower): see ``_statements``. A batch that cannot repeat a stored span
-  skips the anti-join (``_SpanKeys``).
+  skips the anti-join (``_SpanKeys``); any other reads only the stored rows of
+  its own time range (``_statements.window``), so an ingest costs what it reads,
+  not what the store holds.
 * **Attributes in DuckDB.** Lines arrive with attribute lists as raw JSON text;
   SQL turns them into aligned key/value lists and reads the typed columns from
   them (``_rows``) - vectorised, in DuckDB's threads.
@@ -43,7 +45,7 @@ import pyarrow.compute as pc
 from otel_llm_analysis import _statements as sql
 from otel_llm_analysis._decode import Batch, Problem, decode_line
 from otel_llm_analysis._ledger import Ledger, Read
-from otel_llm_analysis._rows import CONTEXT, TABLES
+from otel_llm_analysis._rows import CONTEXT, TABLES, window
 from otel_llm_analysis._sources import FileChanged, FileInfo, Reader, Record, SourceError, expand, stat_file
 from otel_llm_analysis._spellings import SPELLINGS
 
@@ -100,6 +102,11 @@ class IngestReport:
     not_kept: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     pricing: Any = None  # _costs.PricingReport: calls priced at ingest, calls left without a price
+    #: The spans read this run (new or not): the earliest non-zero start (ns since the
+    #: epoch; None when none had one) and whether some had no start time. The store
+    #: derives pricing and nesting for the spans from there on (``_costs``, ``_nesting``).
+    first_start_ns: int | None = None
+    undated_spans: bool = False
 
     @property
     def files_read(self) -> int:
@@ -237,6 +244,10 @@ class _Staged:
     rows: int
     tables: dict[str, pa.Table]
     check_stored: bool = True  # False: no span of this batch can already be in span_rows
+    #: kind -> predicate on the stored rows its anti-join reads (``_statements.window``)
+    windows: dict[str, str] = field(default_factory=dict)
+    #: (earliest, latest non-zero start, any span without one) of the batch's spans
+    span_times: tuple[int | None, int | None, bool] = (None, None, False)
     repeats_run: bool = False  # may repeat spans of an earlier batch of this run: run it after them
     exclusive: bool = False  # logs / metric points: de-duplicated against everything before, so alone
 
@@ -255,30 +266,51 @@ class _SpanKeys:
         self.store_was_empty = store_was_empty
         self.seen: set[int] = set()
 
-    def repeats(self, trace_ids: list[str], span_ids: list[str]) -> bool:
-        hashes = set(map(hash, map(str.__add__, trace_ids, span_ids)))
+    def repeats(self, trace_ids: list[str], span_ids: list[str], starts: list[int]) -> bool:
+        hashes = set(map(hash, zip(trace_ids, span_ids, starts)))
         repeat = not hashes.isdisjoint(self.seen)
         self.seen |= hashes
         return repeat
 
 
 _NO_CONTEXT = pa.schema(CONTEXT).empty_table()
+#: Per kind: the stored time column its anti-join compares, and how a staged row's time is
+#: computed (the same as the stored column's expression in ``_rows``).
+_WINDOWS = {"spans": ("start_time", ("start_ns",)), "points": ("t.time", ("time_ns",)),
+            "logs": ("t.time", ("time_ns", "observed_ns"))}
+
+
+def _times(table: pa.Table, columns: tuple[str, ...]) -> tuple[int | None, int | None, bool]:
+    """(earliest, latest time, any row without one) of a staged table: the first non-zero
+    of ``columns`` per row, as ``_rows.ts`` stores it (0 or less = no time = NULL)."""
+    values = table.column(columns[0])
+    for other in columns[1:]:
+        values = pc.if_else(pc.equal(values, 0), table.column(other), values)
+    dated = pc.if_else(pc.greater(values, 0), values, pa.scalar(None, pa.int64()))
+    bounds = pc.min_max(dated).as_py()
+    return bounds["min"], bounds["max"], dated.null_count > 0
 
 
 def _stage(batch: Batch, reads: list[Read], keys: _SpanKeys) -> _Staged:
     """Column lists -> Arrow. Runs on the decoding thread so the insert threads only run SQL."""
     spans = batch.cols["spans"]
-    repeats = keys.repeats(spans["trace_id"], spans["span_id"]) if batch.spans else False
+    repeats = keys.repeats(spans["trace_id"], spans["span_id"], spans["start_ns"]) if batch.spans else False
     tables = {"res": pa.table({"resource_id": pa.array(range(len(batch.resources)), pa.int32()),
                                "attrs": pa.array(batch.resources, pa.string())}),
               "ctx": pa.Table.from_arrays([pa.array(range(len(batch.contexts)), pa.int32()),
                                            *(pa.array(c, t) for c, (_, t) in zip(zip(*batch.contexts), CONTEXT[1:]))],
                                           schema=pa.schema(CONTEXT)) if batch.contexts else _NO_CONTEXT}
+    windows, times = {}, {}
     for kind, columns in batch.cols.items():
         if batch.count(kind):
             tables[kind] = _arrow(TABLES[kind].arrow_schema(), columns, _bad_attributes(batch, kind))
+            if kind in _WINDOWS:
+                column, staged = _WINDOWS[kind]
+                times[kind] = _times(tables[kind], staged)
+                windows[kind] = window(column, *times[kind])
     return _Staged(batch.problems, batch.not_kept, reads, batch.rows, tables,
-                   check_stored=repeats or not keys.store_was_empty, repeats_run=repeats,
+                   check_stored=repeats or not keys.store_was_empty, windows=windows,
+                   span_times=times.get("spans", (None, None, False)), repeats_run=repeats,
                    exclusive="points" in tables or "logs" in tables)
 
 
@@ -293,7 +325,10 @@ def _insert(con: duckdb.DuckDBPyConnection, staged: _Staged) -> _Counts:
         con.register(f"_b_{kind}", table)
     try:
         if "spans" in staged.tables:
-            con.execute(sql.NEW_SPANS if staged.check_stored else sql.NEW_SPANS_UNSEEN)
+            if staged.check_stored:
+                con.execute(sql.NEW_SPANS.replace(sql.STORED_WINDOW, staged.windows["spans"]))
+            else:
+                con.execute(sql.NEW_SPANS_UNSEEN)
             counts.spans = con.execute(sql.INSERT_SPANS).fetchone()[0]
             counts.problems = _unreadable(con.execute(sql.UNREADABLE_SPANS).fetchall())
             if "events" in staged.tables:
@@ -304,7 +339,7 @@ def _insert(con: duckdb.DuckDBPyConnection, staged: _Staged) -> _Counts:
         for kind, stage, insert, following in sql.ROW_PLANS:
             if kind not in staged.tables:
                 continue
-            con.execute(stage)
+            con.execute(stage.replace(sql.STORED_WINDOW, staged.windows[kind]))
             added = con.execute(insert).fetchone()[0]
             setattr(counts, kind, added)
             counts.duplicates += staged.tables[kind].num_rows - added
@@ -440,6 +475,10 @@ class _Pipeline:
         r.exemplars_added += counts.exemplars
         r.logs_added += counts.logs
         r.duplicates_skipped += counts.duplicates
+        first, _, undated = staged.span_times
+        if first is not None and (r.first_start_ns is None or first < r.first_start_ns):
+            r.first_start_ns = first
+        r.undated_spans = r.undated_spans or undated
         self.done.extend(staged.reads)
         return worker
 

@@ -36,8 +36,8 @@
 --     Each column's note is its DuckDB comment:
 --     `SELECT column_name, comment FROM duckdb_columns() WHERE table_name = 'span_rows'`.
 --   * No PRIMARY KEY (it makes bulk loads several times slower): ingest keeps
---     spans unique on (trace_id, span_id) itself (events and links follow their
---     span), and logs / metric points unique on `row_key`: a hash of everything
+--     spans unique on (trace_id, span_id, start_time) itself (events and links
+--     follow their span), and logs / metric points unique on `row_key`: a hash of everything
 --     that makes two records differ (time, body, event name, scope, attributes,
 --     resource, ...; exemplars follow their point through `point_key`).
 
@@ -67,5 +67,15 @@ CREATE TABLE IF NOT EXISTS ingested_files (
     ingested_at TIMESTAMP
 );
 ALTER TABLE ingested_files ADD COLUMN IF NOT EXISTS tail_digest VARCHAR;  -- SHA-256 of the 4 KB before bytes_read
+
+-- What ingest last derived over the whole store, so later ingests derive only for
+-- the spans they read: 'nesting' = the version of the rule the nesting columns
+-- (wrapper_span_id, wrapped_calls) were derived by; 'pricing' = a fingerprint of
+-- the price tables every stored call without a cost was last priced with (other
+-- tables - a pricing file changed, a new genai-prices - re-price the whole store).
+CREATE TABLE IF NOT EXISTS ingest_state (
+    name  VARCHAR NOT NULL,
+    value VARCHAR
+);
 
 -- The views (llm_calls, evaluations, daily_usage, trace_summary) are in views.sql.

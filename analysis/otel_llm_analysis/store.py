@@ -138,8 +138,8 @@ class TraceStore:
             report = ingest(self._con, specs, **kwargs)
         except SourceError as exc:
             raise StoreError(str(exc)) from None
-        report.pricing = price_calls(self._con, book)
-        refresh_nesting(self._con)
+        report.pricing = price_calls(self._con, book, report.first_start_ns, report.undated_spans)
+        refresh_nesting(self._con, report.first_start_ns, report.undated_spans)
         return report
 
     def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:

@@ -20,8 +20,8 @@
 --     A wrapper around several calls (a retry loop) lends them context only.
 --   * Timing (start, end, duration) is the inner span's: the call on the wire.
 -- Parent and child may come from different files or ingest runs: every ingest
--- derives span_rows.wrapper_span_id / wrapped_calls over the whole store
--- (_nesting.py), so the rule holds whichever half arrived first. Nearly all
+-- pairs the spans it read with the stored ones into span_rows.wrapper_span_id /
+-- wrapped_calls (_nesting.py), so the rule holds whichever half arrived first. Nearly all
 -- calls are not nested: they are read straight from span_rows, and only the
 -- few nested ones are joined with their wrapper.
 
