@@ -173,11 +173,18 @@ GROUP BY trace_id;
 --   * graph_node: its own, else the nearest enclosing span's;
 --   * tries: every model call, tool call or agent invocation marked
 --     otel_llm.attempt it runs in, itself included.
+-- A span whose parent chain never reaches a root (ids in a cycle) runs in
+-- nothing and has no row. The walk runs at ingest, not in every query: after
+-- each ingest _scope_index.refresh_scopes walks again the traces that received
+-- spans (all of each such trace, so a trace whose spans arrive in several runs,
+-- children before parents, ends up as if read at once) and stores the result
+-- in the table span_scope_index; the macros below read it.
 -- The walk and the helpers marked "by row" work on span_rows' rowid (an integer
--- join is several times faster than one on two ids); rowids are only compared
--- within one query, never stored. A join to a turn's span row also states what
--- a turn span is (a chat span or a span without a parent): the planner cannot
--- estimate the walk's size and would otherwise hash every span to find a few
+-- join is several times faster than one on two ids); span_rows only grows (no
+-- row is deleted or moved), and refresh_scopes walks the whole store again if
+-- its row count below the last walk's highest rowid ever changes. A join to a
+-- turn's span row also states what a turn span is (a chat span or a span
+-- without a parent): the planner would otherwise hash every span to find a few
 -- turns. Tool and agent names come from any producer's attributes, else from
 -- the span name (_producers.ENTITY_NAMES).
 
@@ -187,14 +194,25 @@ SELECT DISTINCT trace_id FROM span_rows
 WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until)
   AND (kinds IS NULL OR list_contains(kinds, otel_kind));
 
--- By row: each span of the traces with a span starting in [since, until) of
--- one of `kinds` (NULL: any; tool_calls_in walks only traces with tools)
--- (r: its rowid; its ids, kind, status, times; for a try its attempt number,
--- what it tries and its tool call id) and its scopes (*_r: the rowids of its
--- root, turn, agents and tries).
-CREATE OR REPLACE MACRO span_scope_rows_in(since, until, kinds) AS TABLE
-WITH RECURSIVE picked AS MATERIALIZED (
-    SELECT s.rowid AS r, p.rowid AS parent_r, s.trace_id, s.span_id, s.parent_span_id, s.otel_kind, s.status_code,
+-- By row, one row per span reached by the walk (r: its rowid; its ids, kind,
+-- status, times; for a try its attempt number, what it tries and its tool call
+-- id) and its scopes (*_r: the rowids of its root, turn, agents and tries);
+-- for a try, the retry loop it belongs to (loop_r, is_last: see retry_tries_of).
+CREATE TABLE IF NOT EXISTS span_scope_index (
+    r BIGINT, trace_id VARCHAR, span_id VARCHAR, parent_span_id VARCHAR, otel_kind VARCHAR, status_code INTEGER,
+    start_time TIMESTAMP, end_time TIMESTAMP, duration_ms DOUBLE, attempt INTEGER, target VARCHAR,
+    tool_call_id VARCHAR, depth INTEGER, root_r BIGINT, turn_r BIGINT, agent_rs BIGINT[], agent_name VARCHAR,
+    graph_node VARCHAR, try_rs BIGINT[], loop_r BIGINT, is_last BOOLEAN
+);
+-- How far span_scope_index is up to date: span_rows' highest rowid at the last
+-- walk, and how many span rows there were then.
+CREATE TABLE IF NOT EXISTS span_scope_state (watermark BIGINT, spans BIGINT);
+
+-- The rows of span_scope_index for the traces named in table `traces`
+-- (trace_id), walked from scratch.
+CREATE OR REPLACE MACRO span_scope_walk(traces) AS TABLE
+WITH RECURSIVE own AS MATERIALIZED (
+    SELECT s.rowid AS r, s.trace_id, s.span_id, s.parent_span_id, s.otel_kind, s.status_code,
            s.start_time, s.end_time, s.duration_ms, s.graph_node,
            CASE WHEN s.otel_kind IN ('{llm_call}', '{tool}', '{agent}') THEN TRY_CAST({attempt_s} AS INTEGER) END
                AS attempt,
@@ -203,14 +221,17 @@ WITH RECURSIVE picked AS MATERIALIZED (
            CASE WHEN list_contains(s.attr_keys, '{attempt}') THEN
                CASE s.otel_kind WHEN '{llm_call}' THEN s.model WHEN '{tool}' THEN {tool_name_s}
                                 WHEN '{agent}' THEN {agent_name_s} END END AS target,
-           CASE WHEN s.otel_kind = '{tool}' THEN {tool_call_id_s} END AS tool_call_id,
-           -- the root of a run: a trace that called a model, a tool or an agent without any chat span
-           s.parent_span_id IS NULL AND s.trace_id IN (
-               SELECT trace_id FROM span_rows WHERE otel_kind IN ('{llm_call}', '{tool}', '{agent}')
-               EXCEPT SELECT trace_id FROM span_rows WHERE otel_kind = '{chat}') AS run_root
-    FROM span_rows s LEFT JOIN span_rows p ON p.trace_id = s.trace_id AND p.span_id = s.parent_span_id
-    WHERE (since IS NULL AND until IS NULL AND kinds IS NULL)
-       OR s.trace_id IN (SELECT trace_id FROM traces_in(since, until, kinds))
+           CASE WHEN s.otel_kind = '{tool}' THEN {tool_call_id_s} END AS tool_call_id
+    FROM span_rows s
+    WHERE s.trace_id IN (SELECT trace_id FROM query_table(traces))
+), runs AS (  -- the traces that called a model, a tool or an agent without any chat span
+    SELECT trace_id FROM own
+    GROUP BY trace_id
+    HAVING bool_or(otel_kind IN ('{llm_call}', '{tool}', '{agent}')) AND NOT bool_or(otel_kind = '{chat}')
+), picked AS MATERIALIZED (
+    SELECT s.*, p.r AS parent_r,
+           s.parent_span_id IS NULL AND s.trace_id IN (SELECT trace_id FROM runs) AS run_root
+    FROM own s LEFT JOIN own p ON p.trace_id = s.trace_id AND p.span_id = s.parent_span_id
 ), walk AS (
     SELECT r, trace_id, span_id, parent_span_id, otel_kind, status_code, start_time, end_time, duration_ms, attempt,
            target, tool_call_id, 0 AS depth, r AS root_r,
@@ -230,10 +251,37 @@ WITH RECURSIVE picked AS MATERIALIZED (
            CASE WHEN c.attempt >= 1 THEN list_append(w.try_rs, c.r) ELSE w.try_rs END
     FROM walk w JOIN picked c ON c.parent_r = w.r
     WHERE w.depth < 1000
+), walked AS MATERIALIZED (
+    SELECT * FROM walk
+), starts AS (  -- the tries, and which of them start a retry loop (see retry_tries_of)
+    SELECT r, trace_id, parent_span_id, tool_call_id, start_time, attempt, span_id,
+           CASE WHEN attempt > lag(attempt) OVER loop THEN 0 ELSE 1 END AS starts_loop
+    FROM walked
+    WHERE attempt >= 1
+    WINDOW loop AS (PARTITION BY trace_id, parent_span_id, tool_call_id ORDER BY start_time, attempt, span_id)
+), loops AS (
+    SELECT r,
+           last_value(CASE WHEN starts_loop = 1 THEN r END IGNORE NULLS) OVER (loop ROWS UNBOUNDED PRECEDING)
+               AS loop_r,
+           coalesce(lead(starts_loop) OVER loop, 1) = 1 AS is_last
+    FROM starts
+    WINDOW loop AS (PARTITION BY trace_id, parent_span_id, tool_call_id ORDER BY start_time, attempt, span_id)
 )
+SELECT w.r, w.trace_id, w.span_id, w.parent_span_id, w.otel_kind, w.status_code, w.start_time, w.end_time,
+       w.duration_ms, w.attempt, w.target, w.tool_call_id, w.depth, w.root_r, w.turn_r, w.agent_rs, w.agent_name,
+       w.graph_node, w.try_rs, l.loop_r, l.is_last
+FROM walked w LEFT JOIN loops l ON l.r = w.r;
+
+-- By row: the rows of span_scope_index of the traces with a span starting in
+-- [since, until) of one of `kinds` (NULL: any; tool_calls_in reads only traces
+-- with tools), agent_r the innermost of agent_rs.
+CREATE OR REPLACE MACRO span_scope_rows_in(since, until, kinds) AS TABLE
 SELECT r, trace_id, span_id, parent_span_id, otel_kind, status_code, start_time, end_time, duration_ms, attempt,
-       target, tool_call_id, depth, root_r, turn_r, agent_rs, agent_rs[-1] AS agent_r, agent_name, graph_node, try_rs
-FROM walk;
+       target, tool_call_id, depth, root_r, turn_r, agent_rs, agent_rs[-1] AS agent_r, agent_name, graph_node, try_rs,
+       loop_r, is_last
+FROM span_scope_index
+WHERE (since IS NULL AND until IS NULL AND kinds IS NULL)
+   OR trace_id IN (SELECT trace_id FROM traces_in(since, until, kinds));
 
 CREATE OR REPLACE MACRO span_scopes_in(since, until) AS TABLE
 SELECT x.trace_id, x.span_id, x.depth, root.span_id AS root_span_id, turn.span_id AS turn_span_id,
@@ -269,26 +317,19 @@ WHERE s.otel_kind = '{tool}' AND (since IS NULL OR s.start_time >= since) AND (u
 CREATE OR REPLACE VIEW tool_calls AS SELECT * FROM tool_calls_in(NULL, NULL);
 
 -- By row: each try of a retry loop (a span marked otel_llm.attempt) among the
--- rows of table `scopes` (span_scope_rows_in: a query walks its traces once and
+-- rows of table `scopes` (span_scope_rows_in: a query reads its traces once and
 -- hands the rows to the macros that need them). The tries of one loop share a
 -- parent (the span running the loop) and, for tools, a tool call id; a new loop
 -- starts where the attempt number does not go up (loops run one after another
 -- under one parent start again at 1). Loops running at the same time under one
 -- parent (threads) are told apart only by tool call ids. loop_r is the loop's
--- first try; is_last marks its final try, whose status is the loop's outcome.
+-- first try; is_last marks its final try, whose status is the loop's outcome
+-- (span_scope_walk works both out when it walks a trace).
 CREATE OR REPLACE MACRO retry_tries_of(scopes) AS TABLE
-WITH starts AS (
-    SELECT *, CASE WHEN attempt > lag(attempt) OVER loop THEN 0 ELSE 1 END AS starts_loop
-    FROM query_table(scopes)
-    WHERE attempt >= 1
-    WINDOW loop AS (PARTITION BY trace_id, parent_span_id, tool_call_id ORDER BY start_time, attempt, span_id)
-)
 SELECT r, trace_id, span_id, parent_span_id, otel_kind, target, tool_call_id, attempt, start_time, end_time,
-       duration_ms, status_code,
-       last_value(CASE WHEN starts_loop = 1 THEN r END IGNORE NULLS) OVER (loop ROWS UNBOUNDED PRECEDING) AS loop_r,
-       coalesce(lead(starts_loop) OVER loop, 1) = 1 AS is_last
-FROM starts
-WINDOW loop AS (PARTITION BY trace_id, parent_span_id, tool_call_id ORDER BY start_time, attempt, span_id);
+       duration_ms, status_code, loop_r, is_last
+FROM query_table(scopes)
+WHERE attempt >= 1;
 
 CREATE OR REPLACE MACRO retry_attempts_in(since, until) AS TABLE
 WITH scopes AS MATERIALIZED (
