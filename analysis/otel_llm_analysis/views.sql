@@ -174,16 +174,21 @@ GROUP BY trace_id;
 --   * tries: every model call, tool call or agent invocation marked
 --     otel_llm.attempt it runs in, itself included.
 -- A span whose parent chain never reaches a root (ids in a cycle) runs in
--- nothing and has no row. The walk runs at ingest, not in every query: after
--- each ingest _scope_index.refresh_scopes walks again the traces that received
--- spans (all of each such trace, so a trace whose spans arrive in several runs,
--- children before parents, ends up as if read at once) and stores the result
--- in the table span_scope_index; the macros below read it.
+-- nothing. Walking and summing in every query cost seconds on a million spans,
+-- so it is done at ingest: after each ingest, _scope_index.refresh_scopes
+-- works out again the traces that received spans (all of each such trace, so a
+-- trace whose spans arrive over several runs, children before parents, ends up
+-- as if read at once) with the `*_walk(traces, scopes)` macros below and
+-- replaces their rows in the tables span_scope_index, tool_call_rows,
+-- retry_attempt_rows, retry_loop_rows, agent_invocation_rows and turn_rows,
+-- which the views and `*_in` macros read. Every `*_walk` macro reads the
+-- traces named in table `traces` and their walk (span_scope_walk) in table
+-- `scopes`.
 -- The walk and the helpers marked "by row" work on span_rows' rowid (an integer
 -- join is several times faster than one on two ids); span_rows only grows (no
--- row is deleted or moved), and refresh_scopes walks the whole store again if
--- its row count below the last walk's highest rowid ever changes. A join to a
--- turn's span row also states what a turn span is (a chat span or a span
+-- row is deleted or moved; refresh_scopes works the whole store out again if
+-- its row count below the last refresh's highest rowid ever changes). A join to
+-- a turn's span row also states what a turn span is (a chat span or a span
 -- without a parent): the planner would otherwise hash every span to find a few
 -- turns. Tool and agent names come from any producer's attributes, else from
 -- the span name (_producers.ENTITY_NAMES).
@@ -194,22 +199,16 @@ SELECT DISTINCT trace_id FROM span_rows
 WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until)
   AND (kinds IS NULL OR list_contains(kinds, otel_kind));
 
--- By row, one row per span reached by the walk (r: its rowid; its ids, kind,
--- status, times; for a try its attempt number, what it tries and its tool call
--- id) and its scopes (*_r: the rowids of its root, turn, agents and tries);
--- for a try, the retry loop it belongs to (loop_r, is_last: see retry_tries_of).
-CREATE TABLE IF NOT EXISTS span_scope_index (
-    r BIGINT, trace_id VARCHAR, span_id VARCHAR, parent_span_id VARCHAR, otel_kind VARCHAR, status_code INTEGER,
-    start_time TIMESTAMP, end_time TIMESTAMP, duration_ms DOUBLE, attempt INTEGER, target VARCHAR,
-    tool_call_id VARCHAR, depth INTEGER, root_r BIGINT, turn_r BIGINT, agent_rs BIGINT[], agent_name VARCHAR,
-    graph_node VARCHAR, try_rs BIGINT[], loop_r BIGINT, is_last BOOLEAN
-);
--- How far span_scope_index is up to date: span_rows' highest rowid at the last
--- walk, and how many span rows there were then.
-CREATE TABLE IF NOT EXISTS span_scope_state (watermark BIGINT, spans BIGINT);
+-- How far the tables made by the `*_walk` macros are up to date: span_rows'
+-- highest rowid at the last refresh, how many span rows there were then, and a
+-- digest of the macros that made them (other definitions: all made again).
+CREATE TABLE IF NOT EXISTS span_scope_state (watermark BIGINT, spans BIGINT, definition VARCHAR);
 
--- The rows of span_scope_index for the traces named in table `traces`
--- (trace_id), walked from scratch.
+-- By row, the walk of the traces named in table `traces` (trace_id): one row
+-- per span it reaches (r: its rowid; its ids, kind, status, times; for a try
+-- its attempt number, what it tries and its tool call id), its scopes (*_r: the
+-- rowids of its root, turn, agents - agent_r the innermost - and tries) and,
+-- for a try, the retry loop it belongs to (loop_r, is_last: see retry_tries_of).
 CREATE OR REPLACE MACRO span_scope_walk(traces) AS TABLE
 WITH RECURSIVE own AS MATERIALIZED (
     SELECT s.rowid AS r, s.trace_id, s.span_id, s.parent_span_id, s.otel_kind, s.status_code,
@@ -221,7 +220,9 @@ WITH RECURSIVE own AS MATERIALIZED (
            CASE WHEN list_contains(s.attr_keys, '{attempt}') THEN
                CASE s.otel_kind WHEN '{llm_call}' THEN s.model WHEN '{tool}' THEN {tool_name_s}
                                 WHEN '{agent}' THEN {agent_name_s} END END AS target,
-           CASE WHEN s.otel_kind = '{tool}' THEN {tool_call_id_s} END AS tool_call_id
+           CASE WHEN s.otel_kind = '{tool}' THEN {tool_call_id_s} END AS tool_call_id,
+           -- a call priced after its trace was walked makes the trace walked again
+           CASE WHEN s.otel_kind = '{llm_call}' THEN s.cost_source END AS cost_source
     FROM span_rows s
     WHERE s.trace_id IN (SELECT trace_id FROM query_table(traces))
 ), runs AS (  -- the traces that called a model, a tool or an agent without any chat span
@@ -234,7 +235,7 @@ WITH RECURSIVE own AS MATERIALIZED (
     FROM own s LEFT JOIN own p ON p.trace_id = s.trace_id AND p.span_id = s.parent_span_id
 ), walk AS (
     SELECT r, trace_id, span_id, parent_span_id, otel_kind, status_code, start_time, end_time, duration_ms, attempt,
-           target, tool_call_id, 0 AS depth, r AS root_r,
+           target, tool_call_id, cost_source, 0 AS depth, r AS root_r,
            CASE WHEN otel_kind = '{chat}' OR run_root THEN r END AS turn_r,
            CASE WHEN otel_kind = '{agent}' THEN [r] ELSE []::BIGINT[] END AS agent_rs,
            agent_name, graph_node,
@@ -243,7 +244,7 @@ WITH RECURSIVE own AS MATERIALIZED (
     WHERE parent_r IS NULL
     UNION ALL
     SELECT c.r, c.trace_id, c.span_id, c.parent_span_id, c.otel_kind, c.status_code, c.start_time, c.end_time,
-           c.duration_ms, c.attempt, c.target, c.tool_call_id, w.depth + 1, w.root_r,
+           c.duration_ms, c.attempt, c.target, c.tool_call_id, c.cost_source, w.depth + 1, w.root_r,
            CASE WHEN c.otel_kind = '{chat}' THEN c.r ELSE w.turn_r END,
            CASE WHEN c.otel_kind = '{agent}' THEN list_append(w.agent_rs, c.r) ELSE w.agent_rs END,
            coalesce(c.agent_name, w.agent_name),
@@ -269,36 +270,37 @@ WITH RECURSIVE own AS MATERIALIZED (
 )
 SELECT w.r, w.trace_id, w.span_id, w.parent_span_id, w.otel_kind, w.status_code, w.start_time, w.end_time,
        w.duration_ms, w.attempt, w.target, w.tool_call_id, w.depth, w.root_r, w.turn_r, w.agent_rs, w.agent_name,
-       w.graph_node, w.try_rs, l.loop_r, l.is_last
+       w.graph_node, w.try_rs, l.loop_r, l.is_last, w.cost_source, w.agent_rs[-1] AS agent_r
 FROM walked w LEFT JOIN loops l ON l.r = w.r;
 
--- By row: the rows of span_scope_index of the traces with a span starting in
--- [since, until) of one of `kinds` (NULL: any; tool_calls_in reads only traces
--- with tools), agent_r the innermost of agent_rs.
-CREATE OR REPLACE MACRO span_scope_rows_in(since, until, kinds) AS TABLE
-SELECT r, trace_id, span_id, parent_span_id, otel_kind, status_code, start_time, end_time, duration_ms, attempt,
-       target, tool_call_id, depth, root_r, turn_r, agent_rs, agent_rs[-1] AS agent_r, agent_name, graph_node, try_rs,
-       loop_r, is_last
-FROM span_scope_index
-WHERE (since IS NULL AND until IS NULL AND kinds IS NULL)
-   OR trace_id IN (SELECT trace_id FROM traces_in(since, until, kinds));
+-- By row, what span_scopes needs of the walk (span_scope_index keeps it).
+CREATE OR REPLACE MACRO span_scope_index_walk(traces, scopes) AS TABLE
+SELECT r, depth, root_r, turn_r, agent_r, len(agent_rs) AS agent_depth, agent_name, graph_node,
+       try_rs[-1] AS try_r, cost_source
+FROM query_table(scopes);
+
+CREATE TABLE IF NOT EXISTS span_scope_index AS
+WITH traces AS (SELECT NULL::VARCHAR AS trace_id LIMIT 0), scopes AS (SELECT * FROM span_scope_walk(traces))
+SELECT * FROM span_scope_index_walk(traces, scopes) LIMIT 0;
 
 CREATE OR REPLACE MACRO span_scopes_in(since, until) AS TABLE
-SELECT x.trace_id, x.span_id, x.depth, root.span_id AS root_span_id, turn.span_id AS turn_span_id,
-       agent.span_id AS agent_span_id, x.agent_name, x.graph_node, len(x.agent_rs) AS agent_depth,
+SELECT s.trace_id, s.span_id, x.depth, root.span_id AS root_span_id, turn.span_id AS turn_span_id,
+       agent.span_id AS agent_span_id, x.agent_name, x.graph_node, x.agent_depth,
        try.span_id AS attempt_span_id
-FROM span_scope_rows_in(since, until, NULL) x
+FROM span_scope_index x
+JOIN span_rows s ON s.rowid = x.r
 JOIN span_rows root ON root.rowid = x.root_r
 LEFT JOIN span_rows turn ON turn.rowid = x.turn_r AND {is_turn_turn}
 LEFT JOIN span_rows agent ON agent.rowid = x.agent_r
-LEFT JOIN span_rows try ON try.rowid = x.try_rs[-1];
+LEFT JOIN span_rows try ON try.rowid = x.try_r
+WHERE (since IS NULL AND until IS NULL) OR s.trace_id IN (SELECT trace_id FROM traces_in(since, until, NULL));
 
 CREATE OR REPLACE VIEW span_scopes AS SELECT * FROM span_scopes_in(NULL, NULL);
 
 -- One row per tool call (span of kind tool), with the agent, graph node and turn
 -- it ran in; a tool span without a project (user, conversation) of its own
 -- takes its turn's.
-CREATE OR REPLACE MACRO tool_calls_in(since, until) AS TABLE
+CREATE OR REPLACE MACRO tool_calls_walk(traces, scopes) AS TABLE
 SELECT s.trace_id, s.span_id, s.parent_span_id,
        {tool_name_s} AS tool_name, {tool_type_s} AS tool_type, {tool_call_id_s} AS tool_call_id,
        TRY_CAST({attempt_s} AS INTEGER) AS attempt,
@@ -309,16 +311,20 @@ SELECT s.trace_id, s.span_id, s.parent_span_id,
        coalesce(s.conversation_id, t.conversation_id) AS conversation_id, coalesce(s.user_id, t.user_id) AS user_id,
        s.attr_keys, s.attr_values
 FROM span_rows s
-LEFT JOIN span_scope_rows_in(since, until, ['{tool}']) x ON x.r = s.rowid
+LEFT JOIN query_table(scopes) x ON x.r = s.rowid
 LEFT JOIN span_rows t ON t.rowid = x.turn_r AND {is_turn_t}
 LEFT JOIN span_rows agent ON agent.rowid = x.agent_r
-WHERE s.otel_kind = '{tool}' AND (since IS NULL OR s.start_time >= since) AND (until IS NULL OR s.start_time < until);
+WHERE s.otel_kind = '{tool}' AND s.trace_id IN (SELECT trace_id FROM query_table(traces));
 
+CREATE TABLE IF NOT EXISTS tool_call_rows AS
+WITH traces AS (SELECT NULL::VARCHAR AS trace_id LIMIT 0), scopes AS (SELECT * FROM span_scope_walk(traces))
+SELECT * FROM tool_calls_walk(traces, scopes) LIMIT 0;
+CREATE OR REPLACE MACRO tool_calls_in(since, until) AS TABLE
+SELECT * FROM tool_call_rows WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until);
 CREATE OR REPLACE VIEW tool_calls AS SELECT * FROM tool_calls_in(NULL, NULL);
 
 -- By row: each try of a retry loop (a span marked otel_llm.attempt) among the
--- rows of table `scopes` (span_scope_rows_in: a query reads its traces once and
--- hands the rows to the macros that need them). The tries of one loop share a
+-- rows of table `scopes` (span_scope_walk). The tries of one loop share a
 -- parent (the span running the loop) and, for tools, a tool call id; a new loop
 -- starts where the attempt number does not go up (loops run one after another
 -- under one parent start again at 1). Loops running at the same time under one
@@ -331,15 +337,16 @@ SELECT r, trace_id, span_id, parent_span_id, otel_kind, target, tool_call_id, at
 FROM query_table(scopes)
 WHERE attempt >= 1;
 
-CREATE OR REPLACE MACRO retry_attempts_in(since, until) AS TABLE
-WITH scopes AS MATERIALIZED (
-    SELECT * FROM span_scope_rows_in(since, until, NULL)
-)
+CREATE OR REPLACE MACRO retry_attempts_walk(traces, scopes) AS TABLE
 SELECT a.trace_id, a.span_id, a.parent_span_id, a.otel_kind, a.target, a.tool_call_id, a.attempt,
        a.start_time, a.end_time, a.duration_ms, a.status_code, first.span_id AS loop_span_id, a.is_last
-FROM retry_tries_of(scopes) a JOIN span_rows first ON first.rowid = a.loop_r
-WHERE (since IS NULL OR a.start_time >= since) AND (until IS NULL OR a.start_time < until);
+FROM retry_tries_of(scopes) a JOIN span_rows first ON first.rowid = a.loop_r;
 
+CREATE TABLE IF NOT EXISTS retry_attempt_rows AS
+WITH traces AS (SELECT NULL::VARCHAR AS trace_id LIMIT 0), scopes AS (SELECT * FROM span_scope_walk(traces))
+SELECT * FROM retry_attempts_walk(traces, scopes) LIMIT 0;
+CREATE OR REPLACE MACRO retry_attempts_in(since, until) AS TABLE
+SELECT * FROM retry_attempt_rows WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until);
 CREATE OR REPLACE VIEW retry_attempts AS SELECT * FROM retry_attempts_in(NULL, NULL);
 
 -- By row: one row per retry loop of the tries in table `tries` (rows of
@@ -380,10 +387,8 @@ LEFT JOIN calls c ON c.r = a.r
 LEFT JOIN query_table(scopes) x ON x.r = a.r
 GROUP BY a.loop_r;
 
-CREATE OR REPLACE MACRO retry_loops_in(since, until) AS TABLE
-WITH scopes AS MATERIALIZED (
-    SELECT * FROM span_scope_rows_in(since, until, NULL)
-), tries AS MATERIALIZED (
+CREATE OR REPLACE MACRO retry_loops_walk(traces, scopes) AS TABLE
+WITH tries AS MATERIALIZED (
     SELECT * FROM retry_tries_of(scopes)
 )
 SELECT l.trace_id, first.span_id AS loop_span_id, l.parent_span_id, l.otel_kind, l.target, l.tries, l.attempts,
@@ -392,9 +397,13 @@ SELECT l.trace_id, first.span_id AS loop_span_id, l.parent_span_id, l.otel_kind,
 FROM retry_loops_of(tries, scopes) l
 JOIN span_rows first ON first.rowid = l.loop_r
 LEFT JOIN span_rows turn ON turn.rowid = l.turn_r AND {is_turn_turn}
-LEFT JOIN span_rows agent ON agent.rowid = l.agent_rs[-1]
-WHERE (since IS NULL OR l.start_time >= since) AND (until IS NULL OR l.start_time < until);
+LEFT JOIN span_rows agent ON agent.rowid = l.agent_rs[-1];
 
+CREATE TABLE IF NOT EXISTS retry_loop_rows AS
+WITH traces AS (SELECT NULL::VARCHAR AS trace_id LIMIT 0), scopes AS (SELECT * FROM span_scope_walk(traces))
+SELECT * FROM retry_loops_walk(traces, scopes) LIMIT 0;
+CREATE OR REPLACE MACRO retry_loops_in(since, until) AS TABLE
+SELECT * FROM retry_loop_rows WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until);
 CREATE OR REPLACE VIEW retry_loops AS SELECT * FROM retry_loops_in(NULL, NULL);
 
 -- One row per agent invocation (span of kind agent), with everything made
@@ -402,14 +411,12 @@ CREATE OR REPLACE VIEW retry_loops AS SELECT * FROM retry_loops_in(NULL, NULL);
 -- roll-ups): LLM calls (each model call once, from llm_calls), tokens, cost
 -- (NULL when none of its calls has one), tool calls, retry loops and those that
 -- gave up. succeeded: it did not fail and no retry loop inside it gave up.
-CREATE OR REPLACE MACRO agent_invocations_in(since, until) AS TABLE
-WITH scopes AS MATERIALIZED (
-    SELECT * FROM span_scope_rows_in(since, until, ['{agent}'])
-), tries AS MATERIALIZED (
+CREATE OR REPLACE MACRO agent_invocations_walk(traces, scopes) AS TABLE
+WITH tries AS MATERIALIZED (
     SELECT * FROM retry_tries_of(scopes)
 ), inside AS MATERIALIZED (  -- every span inside an agent, once per agent it runs in
     SELECT trace_id, span_id, otel_kind, status_code, unnest(agent_rs) AS agent_r
-    FROM scopes WHERE len(agent_rs) > 0
+    FROM query_table(scopes) WHERE len(agent_rs) > 0
 ), calls AS (
     SELECT i.agent_r, count(*) AS llm_calls, count(*) FILTER (WHERE c.status_code = 2) AS failed_calls,
            coalesce(sum(c.input_tokens), 0) AS input_tokens, coalesce(sum(c.output_tokens), 0) AS output_tokens,
@@ -439,14 +446,19 @@ SELECT a.trace_id, a.span_id, a.parent_span_id, {agent_name_a} AS agent_name, {a
        coalesce(a.conversation_id, u.conversation_id) AS conversation_id, coalesce(a.user_id, u.user_id) AS user_id,
        a.attr_keys, a.attr_values
 FROM span_rows a
-LEFT JOIN scopes x ON x.r = a.rowid
+LEFT JOIN query_table(scopes) x ON x.r = a.rowid
 LEFT JOIN span_rows u ON u.rowid = x.turn_r AND {is_turn_u}
 LEFT JOIN span_rows outer_agent ON outer_agent.rowid = x.agent_rs[-2]
 LEFT JOIN calls c ON c.agent_r = a.rowid
 LEFT JOIN tools t ON t.agent_r = a.rowid
 LEFT JOIN loops l ON l.agent_r = a.rowid
-WHERE a.otel_kind = '{agent}' AND (since IS NULL OR a.start_time >= since) AND (until IS NULL OR a.start_time < until);
+WHERE a.otel_kind = '{agent}' AND a.trace_id IN (SELECT trace_id FROM query_table(traces));
 
+CREATE TABLE IF NOT EXISTS agent_invocation_rows AS
+WITH traces AS (SELECT NULL::VARCHAR AS trace_id LIMIT 0), scopes AS (SELECT * FROM span_scope_walk(traces))
+SELECT * FROM agent_invocations_walk(traces, scopes) LIMIT 0;
+CREATE OR REPLACE MACRO agent_invocations_in(since, until) AS TABLE
+SELECT * FROM agent_invocation_rows WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until);
 CREATE OR REPLACE VIEW agent_invocations AS SELECT * FROM agent_invocations_in(NULL, NULL);
 
 -- One row per turn (see above), with what was done inside it: LLM calls,
@@ -457,10 +469,8 @@ CREATE OR REPLACE VIEW agent_invocations AS SELECT * FROM agent_invocations_in(N
 --   succeeded:        the turn did not fail and no retry loop inside it gave up
 --                     (an app that catches a loop's failure still went without its result);
 --   first_time_right: it succeeded and nothing in it was retried.
-CREATE OR REPLACE MACRO turns_in(since, until) AS TABLE
-WITH scopes AS MATERIALIZED (
-    SELECT * FROM span_scope_rows_in(since, until, NULL)
-), tries AS MATERIALIZED (
+CREATE OR REPLACE MACRO turns_walk(traces, scopes) AS TABLE
+WITH tries AS MATERIALIZED (
     SELECT * FROM retry_tries_of(scopes)
 ), calls AS (
     SELECT x.turn_r, count(*) AS llm_calls, count(*) FILTER (WHERE c.status_code = 2) AS failed_calls,
@@ -468,7 +478,7 @@ WITH scopes AS MATERIALIZED (
            sum(c.cost_usd) AS cost_usd, count(c.cost_usd) AS priced_calls,
            arg_min(c.model, c.start_time) AS model, arg_min(c.response_model, c.start_time) AS response_model,
            arg_min(c.provider, c.start_time) AS provider
-    FROM llm_calls c JOIN scopes x ON x.trace_id = c.trace_id AND x.span_id = c.span_id
+    FROM llm_calls c JOIN query_table(scopes) x ON x.trace_id = c.trace_id AND x.span_id = c.span_id
     WHERE x.turn_r IS NOT NULL
     GROUP BY x.turn_r
 ), inside AS (
@@ -477,7 +487,7 @@ WITH scopes AS MATERIALIZED (
            count(*) FILTER (WHERE otel_kind = '{tool}' AND status_code = 2) AS failed_tool_calls,
            count(*) FILTER (WHERE otel_kind = '{agent}') AS agent_invocations,
            count(*) FILTER (WHERE attempt >= 2) AS retries
-    FROM scopes
+    FROM query_table(scopes)
     WHERE turn_r IS NOT NULL
     GROUP BY turn_r
 ), loops AS (
@@ -506,6 +516,11 @@ FROM span_rows t
 JOIN inside i ON i.turn_r = t.rowid
 LEFT JOIN calls c ON c.turn_r = i.turn_r
 LEFT JOIN loops l ON l.turn_r = i.turn_r
-WHERE {is_turn_t} AND (since IS NULL OR t.start_time >= since) AND (until IS NULL OR t.start_time < until);
+WHERE {is_turn_t} AND t.trace_id IN (SELECT trace_id FROM query_table(traces));
 
+CREATE TABLE IF NOT EXISTS turn_rows AS
+WITH traces AS (SELECT NULL::VARCHAR AS trace_id LIMIT 0), scopes AS (SELECT * FROM span_scope_walk(traces))
+SELECT * FROM turns_walk(traces, scopes) LIMIT 0;
+CREATE OR REPLACE MACRO turns_in(since, until) AS TABLE
+SELECT * FROM turn_rows WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until);
 CREATE OR REPLACE VIEW turns AS SELECT * FROM turns_in(NULL, NULL);
