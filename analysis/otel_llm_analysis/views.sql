@@ -156,11 +156,10 @@ GROUP BY trace_id;
 -- ---------------------------------------------------------------------------
 -- Agents, tools and retries: span_scopes, tool_calls, agent_invocations,
 -- retry_attempts, retry_loops, turns. Each is also a table macro
--- `<view>_in(since, until)` that reads only the traces with a span starting in
--- [since, until) (NULL: open) and returns the rows starting there; the view is
--- the macro over the whole store, the analyses call the macros. The macros
--- named `*_of(table, ...)` take the rows a query already computed (by the name
--- of its CTE), so one query walks its traces once.
+-- `<view>_in(since, until)` that returns the rows starting in [since, until)
+-- (NULL: open), worked out over their whole traces; the view is the macro over
+-- the whole store, the analyses call the macros. The macros named
+-- `*_of(table, ...)` take rows already computed (by the name of a table or CTE).
 --
 -- What a span runs inside is found by walking each trace's tree down from its
 -- roots (a span without a parent, or whose parent was never stored):
