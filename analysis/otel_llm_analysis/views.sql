@@ -228,35 +228,32 @@ WITH RECURSIVE own AS MATERIALIZED (
     SELECT trace_id FROM own
     GROUP BY trace_id
     HAVING bool_or(otel_kind IN ('{llm_call}', '{tool}', '{agent}')) AND NOT bool_or(otel_kind = '{chat}')
-), picked AS MATERIALIZED (
-    SELECT s.*, p.r AS parent_r,
+), picked AS MATERIALIZED (  -- what the walk needs of each span: narrow rows are hashed faster at every level
+    SELECT s.r, p.r AS parent_r, s.otel_kind, s.attempt >= 1 AS is_try, s.agent_name, s.graph_node,
            s.parent_span_id IS NULL AND s.trace_id IN (SELECT trace_id FROM runs) AS run_root
     FROM own s LEFT JOIN own p ON p.trace_id = s.trace_id AND p.span_id = s.parent_span_id
 ), walk AS (
-    SELECT r, trace_id, span_id, parent_span_id, otel_kind, status_code, start_time, end_time, duration_ms, attempt,
-           target, tool_call_id, cost_source, 0 AS depth, r AS root_r,
+    SELECT r, 0 AS depth, r AS root_r,
            CASE WHEN otel_kind = '{chat}' OR run_root THEN r END AS turn_r,
            CASE WHEN otel_kind = '{agent}' THEN [r] ELSE []::BIGINT[] END AS agent_rs,
            agent_name, graph_node,
-           CASE WHEN attempt >= 1 THEN [r] ELSE []::BIGINT[] END AS try_rs
+           CASE WHEN is_try THEN [r] ELSE []::BIGINT[] END AS try_rs
     FROM picked
     WHERE parent_r IS NULL
     UNION ALL
-    SELECT c.r, c.trace_id, c.span_id, c.parent_span_id, c.otel_kind, c.status_code, c.start_time, c.end_time,
-           c.duration_ms, c.attempt, c.target, c.tool_call_id, c.cost_source, w.depth + 1, w.root_r,
+    SELECT c.r, w.depth + 1, w.root_r,
            CASE WHEN c.otel_kind = '{chat}' THEN c.r ELSE w.turn_r END,
            CASE WHEN c.otel_kind = '{agent}' THEN list_append(w.agent_rs, c.r) ELSE w.agent_rs END,
            coalesce(c.agent_name, w.agent_name),
            coalesce(c.graph_node, w.graph_node),
-           CASE WHEN c.attempt >= 1 THEN list_append(w.try_rs, c.r) ELSE w.try_rs END
+           CASE WHEN c.is_try THEN list_append(w.try_rs, c.r) ELSE w.try_rs END
     FROM walk w JOIN picked c ON c.parent_r = w.r
     WHERE w.depth < 1000
-), walked AS MATERIALIZED (
-    SELECT * FROM walk
-), starts AS (  -- the tries, and which of them start a retry loop (see retry_tries_of)
+), starts AS (  -- the tries, and which of them start a retry loop (see retry_tries_of; the tries of
+               -- one loop share a parent, so the walk reaches all of them or none)
     SELECT r, trace_id, parent_span_id, tool_call_id, start_time, attempt, span_id,
            CASE WHEN attempt > lag(attempt) OVER loop THEN 0 ELSE 1 END AS starts_loop
-    FROM walked
+    FROM own
     WHERE attempt >= 1
     WINDOW loop AS (PARTITION BY trace_id, parent_span_id, tool_call_id ORDER BY start_time, attempt, span_id)
 ), loops AS (
@@ -267,10 +264,10 @@ WITH RECURSIVE own AS MATERIALIZED (
     FROM starts
     WINDOW loop AS (PARTITION BY trace_id, parent_span_id, tool_call_id ORDER BY start_time, attempt, span_id)
 )
-SELECT w.r, w.trace_id, w.span_id, w.parent_span_id, w.otel_kind, w.status_code, w.start_time, w.end_time,
-       w.duration_ms, w.attempt, w.target, w.tool_call_id, w.depth, w.root_r, w.turn_r, w.agent_rs, w.agent_name,
-       w.graph_node, w.try_rs, l.loop_r, l.is_last, w.cost_source, w.agent_rs[-1] AS agent_r
-FROM walked w LEFT JOIN loops l ON l.r = w.r;
+SELECT o.r, o.trace_id, o.span_id, o.parent_span_id, o.otel_kind, o.status_code, o.start_time, o.end_time,
+       o.duration_ms, o.attempt, o.target, o.tool_call_id, w.depth, w.root_r, w.turn_r, w.agent_rs, w.agent_name,
+       w.graph_node, w.try_rs, l.loop_r, l.is_last, o.cost_source, w.agent_rs[-1] AS agent_r
+FROM walk w JOIN own o ON o.r = w.r LEFT JOIN loops l ON l.r = w.r;
 
 -- By row, what span_scopes needs of the walk (span_scope_index keeps it).
 CREATE OR REPLACE MACRO span_scope_index_walk(traces, scopes) AS TABLE
@@ -360,7 +357,8 @@ CREATE OR REPLACE VIEW retry_attempts AS SELECT * FROM retry_attempts_in(NULL, N
 CREATE OR REPLACE MACRO retry_loops_of(tries, scopes) AS TABLE
 WITH calls AS (  -- the LLM calls made in each try
     SELECT x.try_r AS r, count(*) AS llm_calls, sum(c.cost_usd) AS cost_usd
-    FROM (SELECT trace_id, span_id, unnest(try_rs) AS try_r FROM query_table(scopes) WHERE len(try_rs) > 0) x
+    FROM (SELECT trace_id, span_id, unnest(try_rs) AS try_r FROM query_table(scopes)
+          WHERE len(try_rs) > 0 AND otel_kind = '{llm_call}') x
     JOIN llm_calls c ON c.trace_id = x.trace_id AND c.span_id = x.span_id
     GROUP BY x.try_r
 )
@@ -421,6 +419,7 @@ WITH tries AS MATERIALIZED (
            coalesce(sum(c.input_tokens), 0) AS input_tokens, coalesce(sum(c.output_tokens), 0) AS output_tokens,
            sum(c.cost_usd) AS cost_usd, count(c.cost_usd) AS priced_calls
     FROM inside i JOIN llm_calls c ON c.trace_id = i.trace_id AND c.span_id = i.span_id
+    WHERE i.otel_kind = '{llm_call}'
     GROUP BY i.agent_r
 ), tools AS (
     SELECT agent_r, count(*) AS tool_calls, count(*) FILTER (WHERE status_code = 2) AS failed_tool_calls
@@ -478,7 +477,7 @@ WITH tries AS MATERIALIZED (
            arg_min(c.model, c.start_time) AS model, arg_min(c.response_model, c.start_time) AS response_model,
            arg_min(c.provider, c.start_time) AS provider
     FROM llm_calls c JOIN query_table(scopes) x ON x.trace_id = c.trace_id AND x.span_id = c.span_id
-    WHERE x.turn_r IS NOT NULL
+    WHERE x.turn_r IS NOT NULL AND x.otel_kind = '{llm_call}'
     GROUP BY x.turn_r
 ), inside AS (
     SELECT turn_r,
