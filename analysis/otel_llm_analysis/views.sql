@@ -203,6 +203,16 @@ WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < 
 -- digest of the macros that made them (other definitions: all made again).
 CREATE TABLE IF NOT EXISTS span_scope_state (watermark BIGINT, spans BIGINT, definition VARCHAR);
 
+-- By row: the span rows (r: rowid) and the LLM calls of the traces named in
+-- table `traces` (by rowid: a join on the trace ids alone reads every row's
+-- attributes, and an ingest's refresh would read the whole store).
+CREATE OR REPLACE MACRO spans_of(traces) AS TABLE
+SELECT rowid AS r, * FROM span_rows
+WHERE rowid IN (SELECT rowid FROM span_rows WHERE trace_id IN (SELECT trace_id FROM query_table(traces)));
+
+CREATE OR REPLACE MACRO calls_of(traces) AS TABLE
+SELECT * FROM llm_calls WHERE trace_id IN (SELECT trace_id FROM query_table(traces));
+
 -- By row, the walk of the traces named in table `traces` (trace_id): one row
 -- per span it reaches (r: its rowid; its ids, kind, status, times; for a try
 -- its attempt number, what it tries and its tool call id), its scopes (*_r: the
@@ -210,7 +220,7 @@ CREATE TABLE IF NOT EXISTS span_scope_state (watermark BIGINT, spans BIGINT, def
 -- for a try, the retry loop it belongs to (loop_r, is_last: see retry_tries_of).
 CREATE OR REPLACE MACRO span_scope_walk(traces) AS TABLE
 WITH RECURSIVE own AS MATERIALIZED (
-    SELECT s.rowid AS r, s.trace_id, s.span_id, s.parent_span_id, s.otel_kind, s.status_code,
+    SELECT s.r, s.trace_id, s.span_id, s.parent_span_id, s.otel_kind, s.status_code,
            s.start_time, s.end_time, s.duration_ms, s.graph_node,
            CASE WHEN s.otel_kind IN ('{llm_call}', '{tool}', '{agent}') THEN TRY_CAST({attempt_s} AS INTEGER) END
                AS attempt,
@@ -222,8 +232,7 @@ WITH RECURSIVE own AS MATERIALIZED (
            CASE WHEN s.otel_kind = '{tool}' THEN {tool_call_id_s} END AS tool_call_id,
            -- a call priced after its trace was walked makes the trace walked again
            CASE WHEN s.otel_kind = '{llm_call}' THEN s.cost_source END AS cost_source
-    FROM span_rows s  -- by rowid: a join on the trace ids alone reads every row's attributes
-    WHERE s.rowid IN (SELECT rowid FROM span_rows WHERE trace_id IN (SELECT trace_id FROM query_table(traces)))
+    FROM spans_of(traces) s
 ), runs AS (  -- the traces that called a model, a tool or an agent without any chat span
     SELECT trace_id FROM own
     GROUP BY trace_id
@@ -297,10 +306,6 @@ CREATE OR REPLACE VIEW span_scopes AS SELECT * FROM span_scopes_in(NULL, NULL);
 -- it ran in; a tool span without a project (user, conversation) of its own
 -- takes its turn's.
 CREATE OR REPLACE MACRO tool_calls_walk(traces, scopes) AS TABLE
-WITH spans AS NOT MATERIALIZED (  -- the rows of those traces (by rowid: see span_scope_walk)
-    SELECT rowid AS r, * FROM span_rows
-    WHERE rowid IN (SELECT rowid FROM span_rows WHERE trace_id IN (SELECT trace_id FROM query_table(traces)))
-)
 SELECT s.trace_id, s.span_id, s.parent_span_id,
        {tool_name_s} AS tool_name, {tool_type_s} AS tool_type, {tool_call_id_s} AS tool_call_id,
        TRY_CAST({attempt_s} AS INTEGER) AS attempt,
@@ -310,10 +315,10 @@ SELECT s.trace_id, s.span_id, s.parent_span_id,
        coalesce(s.project, t.project) AS project, s.service_name,
        coalesce(s.conversation_id, t.conversation_id) AS conversation_id, coalesce(s.user_id, t.user_id) AS user_id,
        s.attr_keys, s.attr_values
-FROM spans s
+FROM spans_of(traces) s
 LEFT JOIN query_table(scopes) x ON x.r = s.r
-LEFT JOIN spans t ON t.r = x.turn_r AND {is_turn_t}
-LEFT JOIN spans agent ON agent.r = x.agent_r
+LEFT JOIN spans_of(traces) t ON t.r = x.turn_r AND {is_turn_t}
+LEFT JOIN spans_of(traces) agent ON agent.r = x.agent_r
 WHERE s.otel_kind = '{tool}' AND s.trace_id IN (SELECT trace_id FROM query_table(traces));
 
 CREATE TABLE IF NOT EXISTS tool_call_rows AS
@@ -338,13 +343,9 @@ FROM query_table(scopes)
 WHERE attempt >= 1;
 
 CREATE OR REPLACE MACRO retry_attempts_walk(traces, scopes) AS TABLE
-WITH spans AS NOT MATERIALIZED (  -- the rows of those traces (by rowid: see span_scope_walk)
-    SELECT rowid AS r, * FROM span_rows
-    WHERE rowid IN (SELECT rowid FROM span_rows WHERE trace_id IN (SELECT trace_id FROM query_table(traces)))
-)
 SELECT a.trace_id, a.span_id, a.parent_span_id, a.otel_kind, a.target, a.tool_call_id, a.attempt,
        a.start_time, a.end_time, a.duration_ms, a.status_code, first.span_id AS loop_span_id, a.is_last
-FROM retry_tries_of(scopes) a JOIN spans first ON first.r = a.loop_r;
+FROM retry_tries_of(scopes) a JOIN spans_of(traces) first ON first.r = a.loop_r;
 
 CREATE TABLE IF NOT EXISTS retry_attempt_rows AS
 WITH traces AS (SELECT NULL::VARCHAR AS trace_id LIMIT 0), scopes AS (SELECT * FROM span_scope_walk(traces))
@@ -394,19 +395,16 @@ LEFT JOIN query_table(scopes) x ON x.r = a.r
 GROUP BY a.loop_r;
 
 CREATE OR REPLACE MACRO retry_loops_walk(traces, scopes) AS TABLE
-WITH spans AS NOT MATERIALIZED (  -- the rows of those traces (by rowid: see span_scope_walk)
-    SELECT rowid AS r, * FROM span_rows
-    WHERE rowid IN (SELECT rowid FROM span_rows WHERE trace_id IN (SELECT trace_id FROM query_table(traces)))
-), tries AS MATERIALIZED (
+WITH tries AS MATERIALIZED (
     SELECT * FROM retry_tries_of(scopes)
 )
 SELECT l.trace_id, first.span_id AS loop_span_id, l.parent_span_id, l.otel_kind, l.target, l.tries, l.attempts,
        l.outcome, l.start_time, l.end_time, l.duration_ms, l.retry_ms, l.llm_calls, l.cost_usd, l.retry_cost_usd,
        turn.span_id AS turn_span_id, agent.span_id AS agent_span_id
 FROM retry_loops_of(tries, scopes) l
-JOIN spans first ON first.r = l.loop_r
-LEFT JOIN spans turn ON turn.r = l.turn_r AND {is_turn_turn}
-LEFT JOIN spans agent ON agent.r = l.agent_rs[-1];
+JOIN spans_of(traces) first ON first.r = l.loop_r
+LEFT JOIN spans_of(traces) turn ON turn.r = l.turn_r AND {is_turn_turn}
+LEFT JOIN spans_of(traces) agent ON agent.r = l.agent_rs[-1];
 
 CREATE TABLE IF NOT EXISTS retry_loop_rows AS
 WITH traces AS (SELECT NULL::VARCHAR AS trace_id LIMIT 0), scopes AS (SELECT * FROM span_scope_walk(traces))
@@ -421,12 +419,7 @@ CREATE OR REPLACE VIEW retry_loops AS SELECT * FROM retry_loops_in(NULL, NULL);
 -- (NULL when none of its calls has one), tool calls, retry loops and those that
 -- gave up. succeeded: it did not fail and no retry loop inside it gave up.
 CREATE OR REPLACE MACRO agent_invocations_walk(traces, scopes) AS TABLE
-WITH spans AS NOT MATERIALIZED (  -- the rows of those traces (by rowid: see span_scope_walk)
-    SELECT rowid AS r, * FROM span_rows
-    WHERE rowid IN (SELECT rowid FROM span_rows WHERE trace_id IN (SELECT trace_id FROM query_table(traces)))
-), calls_here AS NOT MATERIALIZED (
-    SELECT * FROM llm_calls WHERE trace_id IN (SELECT trace_id FROM query_table(traces))
-), tries AS MATERIALIZED (
+WITH tries AS MATERIALIZED (
     SELECT * FROM retry_tries_of(scopes)
 ), inside AS MATERIALIZED (  -- every span inside an agent, once per agent it runs in
     SELECT trace_id, span_id, otel_kind, status_code, unnest(agent_rs) AS agent_r
@@ -435,7 +428,7 @@ WITH spans AS NOT MATERIALIZED (  -- the rows of those traces (by rowid: see spa
     SELECT i.agent_r, count(*) AS llm_calls, count(*) FILTER (WHERE c.status_code = 2) AS failed_calls,
            coalesce(sum(c.input_tokens), 0) AS input_tokens, coalesce(sum(c.output_tokens), 0) AS output_tokens,
            sum(c.cost_usd) AS cost_usd, count(c.cost_usd) AS priced_calls
-    FROM inside i JOIN calls_here c ON c.trace_id = i.trace_id AND c.span_id = i.span_id
+    FROM inside i JOIN calls_of(traces) c ON c.trace_id = i.trace_id AND c.span_id = i.span_id
     WHERE i.otel_kind = '{llm_call}'
     GROUP BY i.agent_r
 ), tools AS (
@@ -460,10 +453,10 @@ SELECT a.trace_id, a.span_id, a.parent_span_id, {agent_name_a} AS agent_name, {a
        coalesce(a.project, u.project) AS project, a.service_name,
        coalesce(a.conversation_id, u.conversation_id) AS conversation_id, coalesce(a.user_id, u.user_id) AS user_id,
        a.attr_keys, a.attr_values
-FROM spans a
+FROM spans_of(traces) a
 LEFT JOIN query_table(scopes) x ON x.r = a.r
-LEFT JOIN spans u ON u.r = x.turn_r AND {is_turn_u}
-LEFT JOIN spans outer_agent ON outer_agent.r = x.agent_rs[-2]
+LEFT JOIN spans_of(traces) u ON u.r = x.turn_r AND {is_turn_u}
+LEFT JOIN spans_of(traces) outer_agent ON outer_agent.r = x.agent_rs[-2]
 LEFT JOIN calls c ON c.agent_r = a.r
 LEFT JOIN tools t ON t.agent_r = a.r
 LEFT JOIN loops l ON l.agent_r = a.r
@@ -485,12 +478,7 @@ CREATE OR REPLACE VIEW agent_invocations AS SELECT * FROM agent_invocations_in(N
 --                     (an app that catches a loop's failure still went without its result);
 --   first_time_right: it succeeded and nothing in it was retried.
 CREATE OR REPLACE MACRO turns_walk(traces, scopes) AS TABLE
-WITH spans AS NOT MATERIALIZED (  -- the rows of those traces (by rowid: see span_scope_walk)
-    SELECT rowid AS r, * FROM span_rows
-    WHERE rowid IN (SELECT rowid FROM span_rows WHERE trace_id IN (SELECT trace_id FROM query_table(traces)))
-), calls_here AS NOT MATERIALIZED (
-    SELECT * FROM llm_calls WHERE trace_id IN (SELECT trace_id FROM query_table(traces))
-), tries AS MATERIALIZED (
+WITH tries AS MATERIALIZED (
     SELECT * FROM retry_tries_of(scopes)
 ), calls AS (
     SELECT x.turn_r, count(*) AS llm_calls, count(*) FILTER (WHERE c.status_code = 2) AS failed_calls,
@@ -498,7 +486,7 @@ WITH spans AS NOT MATERIALIZED (  -- the rows of those traces (by rowid: see spa
            sum(c.cost_usd) AS cost_usd, count(c.cost_usd) AS priced_calls,
            arg_min(c.model, c.start_time) AS model, arg_min(c.response_model, c.start_time) AS response_model,
            arg_min(c.provider, c.start_time) AS provider
-    FROM calls_here c JOIN query_table(scopes) x ON x.trace_id = c.trace_id AND x.span_id = c.span_id
+    FROM calls_of(traces) c JOIN query_table(scopes) x ON x.trace_id = c.trace_id AND x.span_id = c.span_id
     WHERE x.turn_r IS NOT NULL AND x.otel_kind = '{llm_call}'
     GROUP BY x.turn_r
 ), inside AS (
@@ -532,7 +520,7 @@ SELECT t.trace_id, t.span_id, t.name, t.otel_kind = '{chat}' AS is_chat,
        t.status_code IS DISTINCT FROM 2 AND coalesce(l.gave_up_loops, 0) = 0 AS succeeded,
        t.status_code IS DISTINCT FROM 2 AND coalesce(l.gave_up_loops, 0) = 0 AND i.retries = 0 AS first_time_right,
        t.attr_keys, t.attr_values
-FROM spans t
+FROM spans_of(traces) t
 JOIN inside i ON i.turn_r = t.r
 LEFT JOIN calls c ON c.turn_r = i.turn_r
 LEFT JOIN loops l ON l.turn_r = i.turn_r
