@@ -87,8 +87,11 @@ def _refresh(con: duckdb.DuckDBPyConnection, repriced: bool) -> int:
         (below,) = con.execute("SELECT count(*) FROM span_rows WHERE rowid <= ?", [watermark]).fetchone()
         if below != state[1]:
             watermark = None
-    if watermark is None:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {_TRACES} AS SELECT DISTINCT trace_id FROM span_rows")
+    if watermark is None:  # all made again (the macros' columns may have changed): NULL names every trace
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {_WALK} AS SELECT * FROM span_scope_walk(NULL)")
+        for table, macro in DERIVED:
+            con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {macro}(NULL, '{_WALK}')")
+        (traces,) = con.execute("SELECT count(DISTINCT trace_id) FROM span_rows").fetchone()
     else:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {_TRACES} AS "
                     "SELECT DISTINCT trace_id FROM span_rows WHERE rowid > ?", [watermark])
@@ -97,22 +100,18 @@ def _refresh(con: duckdb.DuckDBPyConnection, repriced: bool) -> int:
                         "JOIN span_rows s ON s.rowid = x.r "
                         f"WHERE s.otel_kind = '{semconv.KIND_LLM_CALL}' AND x.cost_source IS DISTINCT FROM s.cost_source "
                         f"EXCEPT SELECT trace_id FROM {_TRACES}")
-    (traces,) = con.execute(f"SELECT count(*) FROM {_TRACES}").fetchone()
-    if traces or watermark is None:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {_WALK} AS SELECT * FROM span_scope_walk('{_TRACES}')")
-        for table, macro in DERIVED:
-            rows = f"SELECT * FROM {macro}('{_TRACES}', '{_WALK}')"
-            if watermark is None:  # made again: the macros' columns may have changed
-                con.execute(f"CREATE OR REPLACE TABLE {table} AS {rows}")
-                continue
-            if table == "span_scope_index":  # keyed by row: the rows of the spans of those traces
-                con.execute(f"DELETE FROM {table} WHERE r IN (SELECT rowid FROM span_rows "
-                            f"WHERE trace_id IN (SELECT trace_id FROM {_TRACES}))")
-            else:
-                con.execute(f"DELETE FROM {table} WHERE trace_id IN (SELECT trace_id FROM {_TRACES})")
-            con.execute(f"INSERT INTO {table} {rows}")
-        con.execute(f"DROP TABLE {_WALK}")
-    con.execute(f"DROP TABLE {_TRACES}")
+        (traces,) = con.execute(f"SELECT count(*) FROM {_TRACES}").fetchone()
+        if traces:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {_WALK} AS SELECT * FROM span_scope_walk('{_TRACES}')")
+            for table, macro in DERIVED:
+                if table == "span_scope_index":  # keyed by row: the rows of the spans of those traces
+                    con.execute(f"DELETE FROM {table} WHERE r IN (SELECT rowid FROM span_rows "
+                                f"WHERE trace_id IN (SELECT trace_id FROM {_TRACES}))")
+                else:
+                    con.execute(f"DELETE FROM {table} WHERE trace_id IN (SELECT trace_id FROM {_TRACES})")
+                con.execute(f"INSERT INTO {table} SELECT * FROM {macro}('{_TRACES}', '{_WALK}')")
+        con.execute(f"DROP TABLE {_TRACES}")
+    con.execute(f"DROP TABLE IF EXISTS {_WALK}")
     con.execute("DELETE FROM span_scope_state")
     con.execute("INSERT INTO span_scope_state SELECT max(rowid), count(*), ? FROM span_rows", [definition])
     return traces

@@ -181,8 +181,8 @@ GROUP BY trace_id;
 -- replaces their rows in the tables span_scope_index, tool_call_rows,
 -- retry_attempt_rows, retry_loop_rows, agent_invocation_rows and turn_rows,
 -- which the views and `*_in` macros read. Every `*_walk` macro reads the
--- traces named in table `traces` and their walk (span_scope_walk) in table
--- `scopes`.
+-- traces named in table `traces` (NULL: all) and their walk (span_scope_walk)
+-- in table `scopes`.
 -- The walk and the helpers marked "by row" work on span_rows' rowid (an integer
 -- join is several times faster than one on two ids); span_rows only grows (no
 -- row is deleted or moved; refresh_scopes works the whole store out again if
@@ -204,16 +204,27 @@ WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < 
 CREATE TABLE IF NOT EXISTS span_scope_state (watermark BIGINT, spans BIGINT, definition VARCHAR);
 
 -- By row: the span rows (r: rowid) and the LLM calls of the traces named in
--- table `traces` (by rowid: a join on the trace ids alone reads every row's
--- attributes, and an ingest's refresh would read the whole store).
+-- table `traces`, or of all traces when `traces` is NULL (the planner drops the
+-- branch that does not apply; a filter that lets every row through still costs
+-- a join). Spans are joined by rowid: the scan then skips the row groups outside
+-- the rowids joined (a refresh after an ingest reads little more than the new
+-- rows), where a filter on the trace ids would read every row's attributes.
 CREATE OR REPLACE MACRO spans_of(traces) AS TABLE
-SELECT rowid AS r, * FROM span_rows
-WHERE rowid IN (SELECT rowid FROM span_rows WHERE trace_id IN (SELECT trace_id FROM query_table(traces)));
+SELECT rowid AS r, * FROM span_rows WHERE traces IS NULL
+UNION ALL
+SELECT s.rowid AS r, s.*
+FROM (SELECT rowid AS k FROM span_rows
+      WHERE traces IS NOT NULL
+        AND trace_id IN (SELECT trace_id FROM query_table(coalesce(traces, 'span_rows')))) k
+JOIN span_rows s ON s.rowid = k.k;
 
 CREATE OR REPLACE MACRO calls_of(traces) AS TABLE
-SELECT * FROM llm_calls WHERE trace_id IN (SELECT trace_id FROM query_table(traces));
+SELECT * FROM llm_calls WHERE traces IS NULL
+UNION ALL
+SELECT * FROM llm_calls
+WHERE traces IS NOT NULL AND trace_id IN (SELECT trace_id FROM query_table(coalesce(traces, 'span_rows')));
 
--- By row, the walk of the traces named in table `traces` (trace_id): one row
+-- By row, the walk of the traces named in table `traces` (NULL: all): one row
 -- per span it reaches (r: its rowid; its ids, kind, status, times; for a try
 -- its attempt number, what it tries and its tool call id), its scopes (*_r: the
 -- rowids of its root, turn, agents - agent_r the innermost - and tries) and,
@@ -285,8 +296,8 @@ SELECT r, depth, root_r, turn_r, agent_r, len(agent_rs) AS agent_depth, agent_na
 FROM query_table(scopes);
 
 CREATE TABLE IF NOT EXISTS span_scope_index AS
-WITH traces AS (SELECT NULL::VARCHAR AS trace_id LIMIT 0), scopes AS (SELECT * FROM span_scope_walk(traces))
-SELECT * FROM span_scope_index_walk(traces, scopes) LIMIT 0;
+WITH scopes AS (SELECT * FROM span_scope_walk('span_rows'))
+SELECT * FROM span_scope_index_walk('span_rows', scopes) LIMIT 0;
 
 CREATE OR REPLACE MACRO span_scopes_in(since, until) AS TABLE
 SELECT s.trace_id, s.span_id, x.depth, root.span_id AS root_span_id, turn.span_id AS turn_span_id,
@@ -319,11 +330,11 @@ FROM spans_of(traces) s
 LEFT JOIN query_table(scopes) x ON x.r = s.r
 LEFT JOIN spans_of(traces) t ON t.r = x.turn_r AND {is_turn_t}
 LEFT JOIN spans_of(traces) agent ON agent.r = x.agent_r
-WHERE s.otel_kind = '{tool}' AND s.trace_id IN (SELECT trace_id FROM query_table(traces));
+WHERE s.otel_kind = '{tool}';
 
 CREATE TABLE IF NOT EXISTS tool_call_rows AS
-WITH traces AS (SELECT NULL::VARCHAR AS trace_id LIMIT 0), scopes AS (SELECT * FROM span_scope_walk(traces))
-SELECT * FROM tool_calls_walk(traces, scopes) LIMIT 0;
+WITH scopes AS (SELECT * FROM span_scope_walk('span_rows'))
+SELECT * FROM tool_calls_walk('span_rows', scopes) LIMIT 0;
 CREATE OR REPLACE MACRO tool_calls_in(since, until) AS TABLE
 SELECT * FROM tool_call_rows WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until);
 CREATE OR REPLACE VIEW tool_calls AS SELECT * FROM tool_calls_in(NULL, NULL);
@@ -348,8 +359,8 @@ SELECT a.trace_id, a.span_id, a.parent_span_id, a.otel_kind, a.target, a.tool_ca
 FROM retry_tries_of(scopes) a JOIN spans_of(traces) first ON first.r = a.loop_r;
 
 CREATE TABLE IF NOT EXISTS retry_attempt_rows AS
-WITH traces AS (SELECT NULL::VARCHAR AS trace_id LIMIT 0), scopes AS (SELECT * FROM span_scope_walk(traces))
-SELECT * FROM retry_attempts_walk(traces, scopes) LIMIT 0;
+WITH scopes AS (SELECT * FROM span_scope_walk('span_rows'))
+SELECT * FROM retry_attempts_walk('span_rows', scopes) LIMIT 0;
 CREATE OR REPLACE MACRO retry_attempts_in(since, until) AS TABLE
 SELECT * FROM retry_attempt_rows WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until);
 CREATE OR REPLACE VIEW retry_attempts AS SELECT * FROM retry_attempts_in(NULL, NULL);
@@ -407,8 +418,8 @@ LEFT JOIN spans_of(traces) turn ON turn.r = l.turn_r AND {is_turn_turn}
 LEFT JOIN spans_of(traces) agent ON agent.r = l.agent_rs[-1];
 
 CREATE TABLE IF NOT EXISTS retry_loop_rows AS
-WITH traces AS (SELECT NULL::VARCHAR AS trace_id LIMIT 0), scopes AS (SELECT * FROM span_scope_walk(traces))
-SELECT * FROM retry_loops_walk(traces, scopes) LIMIT 0;
+WITH scopes AS (SELECT * FROM span_scope_walk('span_rows'))
+SELECT * FROM retry_loops_walk('span_rows', scopes) LIMIT 0;
 CREATE OR REPLACE MACRO retry_loops_in(since, until) AS TABLE
 SELECT * FROM retry_loop_rows WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until);
 CREATE OR REPLACE VIEW retry_loops AS SELECT * FROM retry_loops_in(NULL, NULL);
@@ -460,11 +471,11 @@ LEFT JOIN spans_of(traces) outer_agent ON outer_agent.r = x.agent_rs[-2]
 LEFT JOIN calls c ON c.agent_r = a.r
 LEFT JOIN tools t ON t.agent_r = a.r
 LEFT JOIN loops l ON l.agent_r = a.r
-WHERE a.otel_kind = '{agent}' AND a.trace_id IN (SELECT trace_id FROM query_table(traces));
+WHERE a.otel_kind = '{agent}';
 
 CREATE TABLE IF NOT EXISTS agent_invocation_rows AS
-WITH traces AS (SELECT NULL::VARCHAR AS trace_id LIMIT 0), scopes AS (SELECT * FROM span_scope_walk(traces))
-SELECT * FROM agent_invocations_walk(traces, scopes) LIMIT 0;
+WITH scopes AS (SELECT * FROM span_scope_walk('span_rows'))
+SELECT * FROM agent_invocations_walk('span_rows', scopes) LIMIT 0;
 CREATE OR REPLACE MACRO agent_invocations_in(since, until) AS TABLE
 SELECT * FROM agent_invocation_rows WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until);
 CREATE OR REPLACE VIEW agent_invocations AS SELECT * FROM agent_invocations_in(NULL, NULL);
@@ -524,11 +535,11 @@ FROM spans_of(traces) t
 JOIN inside i ON i.turn_r = t.r
 LEFT JOIN calls c ON c.turn_r = i.turn_r
 LEFT JOIN loops l ON l.turn_r = i.turn_r
-WHERE {is_turn_t} AND t.trace_id IN (SELECT trace_id FROM query_table(traces));
+WHERE {is_turn_t};
 
 CREATE TABLE IF NOT EXISTS turn_rows AS
-WITH traces AS (SELECT NULL::VARCHAR AS trace_id LIMIT 0), scopes AS (SELECT * FROM span_scope_walk(traces))
-SELECT * FROM turns_walk(traces, scopes) LIMIT 0;
+WITH scopes AS (SELECT * FROM span_scope_walk('span_rows'))
+SELECT * FROM turns_walk('span_rows', scopes) LIMIT 0;
 CREATE OR REPLACE MACRO turns_in(since, until) AS TABLE
 SELECT * FROM turn_rows WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until);
 CREATE OR REPLACE VIEW turns AS SELECT * FROM turns_in(NULL, NULL);
