@@ -3,25 +3,24 @@
 Why here: ``views.sql`` defines ``span_scopes``, ``tool_calls``,
 ``agent_invocations``, ``retry_attempts``, ``retry_loops`` and ``turns`` once,
 as table macros ``<view>_in(since, until)`` (the views are the macros over the
-whole store). Their SQL reads names that live elsewhere - span kinds and
-attribute names in ``otel_llm.semconv``, how each producer names a tool or an
-agent in ``_producers`` - and :func:`view_parameters` fills them in, so no name
-is retyped in SQL. :func:`macro_call` is how an analysis reads one of them for
-its filters: the time window goes to the macro (which then walks only the traces
-in it), the rest of the filters to the ``WHERE`` clause.
+whole store) reading the rows ``_scope_index`` makes per trace at ingest. Their
+SQL reads names that live elsewhere - span kinds and attribute names in
+``otel_llm.semconv``, how each producer names a tool or an agent in
+``_producers`` - and :func:`view_parameters` fills them in, so no name is
+retyped in SQL. :func:`macro_call` is how an analysis reads one of them for its
+filters: the time window goes to the macro, the rest of the filters to the
+``WHERE`` clause.
 """
 
 from __future__ import annotations
 
-import uuid
-from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from otel_llm import semconv
 from otel_llm_analysis._filters import Filters, fetch_dicts, load_query
 from otel_llm_analysis._producers import AGENT, TOOL, entity_name_sql
 
-__all__ = ["fetch", "macro_call", "materialized", "per_name", "view_parameters"]
+__all__ = ["fetch", "macro_call", "per_name", "view_parameters"]
 
 
 def _attribute(alias: str) -> Any:
@@ -58,25 +57,6 @@ def view_parameters() -> dict[str, str]:
 def fetch(store: Any, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     """Rows of ``sql`` over the macros (as dicts); see :func:`_run` for a store older than them."""
     return _run(lambda: fetch_dicts(store, sql, params))
-
-
-@contextmanager
-def materialized(store: Any, sql: str, params: dict[str, Any]) -> Iterator[str]:
-    """A temporary table holding the rows of ``sql`` (its name), dropped after.
-
-    For analyses that group the same rows several ways (``retries_by``): the
-    macros walk the span trees once, not once per grouping. Temporary tables
-    live in the connection's own memory, so this works on a read-only store.
-    """
-    from otel_llm_analysis._filters import connection
-
-    name = f"otel_llm_rows_{uuid.uuid4().hex}"
-    con = connection(store)
-    _run(lambda: con.execute(f"CREATE TEMP TABLE {name} AS {sql}", params))
-    try:
-        yield name
-    finally:
-        con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
 def _run(action: Callable[[], Any]) -> Any:

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from otel_llm_analysis._filters import Filters, as_rows, dimension_sql, load_query, ratio
-from otel_llm_analysis._scopes import fetch, macro_call, materialized
+from otel_llm_analysis._scopes import fetch, macro_call
 
 __all__ = ["RetryRow", "retries", "retries_by"]
 
@@ -79,14 +79,11 @@ def retries(store: Any, by: str | None = None, filters: Filters | None = None) -
 
 def retries_by(store: Any, bys: Sequence[str | None], filters: Filters | None = None
                ) -> dict[str | None, list[RetryRow]]:
-    """:func:`retries` for several groupings of the same turns, whose traces are walked once."""
+    """:func:`retries` for several groupings of the same turns (each a query of ``turn_rows``)."""
     filters = filters or Filters()
     source, where, params = macro_call("turns_in", filters)
     keys = {by: dimension_sql(by) for by in dict.fromkeys(bys)}  # an unknown dimension fails before any work
-    if len(keys) == 1:
-        return {by: _grouped(store, key, source, where, params) for by, key in keys.items()}
-    with materialized(store, f"SELECT * FROM {source} WHERE {where}", params) as turns:
-        return {by: _grouped(store, key, turns, "TRUE", {}) for by, key in keys.items()}
+    return {by: _grouped(store, key, source, where, params) for by, key in keys.items()}
 
 
 def _grouped(store: Any, key: str, source: str, where: str, params: dict[str, Any]) -> list[RetryRow]:

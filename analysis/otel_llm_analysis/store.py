@@ -22,6 +22,7 @@ from otel_llm_analysis._costs import price_calls
 from otel_llm_analysis._nesting import refresh_nesting
 from otel_llm_analysis._producers import cost_rank_sql
 from otel_llm_analysis._rows import create_tables
+from otel_llm_analysis._scope_index import drop_stale, refresh_scopes
 from otel_llm_analysis._scopes import view_parameters
 from otel_llm_analysis.ingest import IngestReport, ingest
 
@@ -92,7 +93,9 @@ class TraceStore:
         if not read_only:
             try:
                 create_tables(self._con)
+                drop_stale(self._con)  # agents/tools/retries rows made by other definitions
                 self._con.execute(schema_sql())
+                refresh_scopes(self._con)  # a store written by an older otel-llm gets its scopes
             except duckdb.Error as exc:
                 self._con.close()
                 raise StoreError(f"cannot create the schema in {self.path}: {_one_line(exc)}") from None
@@ -140,6 +143,7 @@ class TraceStore:
             raise StoreError(str(exc)) from None
         report.pricing = price_calls(self._con, book, report.first_start_ns, report.undated_spans)
         refresh_nesting(self._con, report.first_start_ns, report.undated_spans)
+        refresh_scopes(self._con, repriced=report.pricing.priced > 0)
         return report
 
     def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:

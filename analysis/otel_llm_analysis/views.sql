@@ -156,11 +156,10 @@ GROUP BY trace_id;
 -- ---------------------------------------------------------------------------
 -- Agents, tools and retries: span_scopes, tool_calls, agent_invocations,
 -- retry_attempts, retry_loops, turns. Each is also a table macro
--- `<view>_in(since, until)` that reads only the traces with a span starting in
--- [since, until) (NULL: open) and returns the rows starting there; the view is
--- the macro over the whole store, the analyses call the macros. The macros
--- named `*_of(table, ...)` take the rows a query already computed (by the name
--- of its CTE), so one query walks its traces once.
+-- `<view>_in(since, until)` that returns the rows starting in [since, until)
+-- (NULL: open), worked out over their whole traces; the view is the macro over
+-- the whole store, the analyses call the macros. The macros named
+-- `*_of(table, ...)` take rows already computed (by the name of a table or CTE).
 --
 -- What a span runs inside is found by walking each trace's tree down from its
 -- roots (a span without a parent, or whose parent was never stored):
@@ -173,11 +172,23 @@ GROUP BY trace_id;
 --   * graph_node: its own, else the nearest enclosing span's;
 --   * tries: every model call, tool call or agent invocation marked
 --     otel_llm.attempt it runs in, itself included.
+-- A span whose parent chain never reaches a root (ids in a cycle) runs in
+-- nothing. Walking and summing in every query cost seconds on a million spans,
+-- so it is done at ingest: after each ingest, _scope_index.refresh_scopes
+-- works out again the traces that received spans (all of each such trace, so a
+-- trace whose spans arrive over several runs, children before parents, ends up
+-- as if read at once) with the `*_walk(traces, scopes)` macros below and
+-- replaces their rows in the tables span_scope_index, tool_call_rows,
+-- retry_attempt_rows, retry_loop_rows, agent_invocation_rows and turn_rows,
+-- which the views and `*_in` macros read. Every `*_walk` macro reads the
+-- traces named in table `traces` (NULL: all) and their walk (span_scope_walk)
+-- in table `scopes`.
 -- The walk and the helpers marked "by row" work on span_rows' rowid (an integer
--- join is several times faster than one on two ids); rowids are only compared
--- within one query, never stored. A join to a turn's span row also states what
--- a turn span is (a chat span or a span without a parent): the planner cannot
--- estimate the walk's size and would otherwise hash every span to find a few
+-- join is several times faster than one on two ids); span_rows only grows (no
+-- row is deleted or moved; refresh_scopes works the whole store out again if
+-- its row count below the last refresh's highest rowid ever changes). A join to
+-- a turn's span row also states what a turn span is (a chat span or a span
+-- without a parent): the planner would otherwise hash every span to find a few
 -- turns. Tool and agent names come from any producer's attributes, else from
 -- the span name (_producers.ENTITY_NAMES).
 
@@ -187,14 +198,40 @@ SELECT DISTINCT trace_id FROM span_rows
 WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until)
   AND (kinds IS NULL OR list_contains(kinds, otel_kind));
 
--- By row: each span of the traces with a span starting in [since, until) of
--- one of `kinds` (NULL: any; tool_calls_in walks only traces with tools)
--- (r: its rowid; its ids, kind, status, times; for a try its attempt number,
--- what it tries and its tool call id) and its scopes (*_r: the rowids of its
--- root, turn, agents and tries).
-CREATE OR REPLACE MACRO span_scope_rows_in(since, until, kinds) AS TABLE
-WITH RECURSIVE picked AS MATERIALIZED (
-    SELECT s.rowid AS r, p.rowid AS parent_r, s.trace_id, s.span_id, s.parent_span_id, s.otel_kind, s.status_code,
+-- How far the tables made by the `*_walk` macros are up to date: span_rows'
+-- highest rowid at the last refresh, how many span rows there were then, and a
+-- digest of the macros that made them (other definitions: all made again).
+CREATE TABLE IF NOT EXISTS span_scope_state (watermark BIGINT, spans BIGINT, definition VARCHAR);
+
+-- By row: the span rows (r: rowid) and the LLM calls of the traces named in
+-- table `traces`, or of all traces when `traces` is NULL (the planner drops the
+-- branch that does not apply; a filter that lets every row through still costs
+-- a join). Spans are joined by rowid: the scan then skips the row groups outside
+-- the rowids joined (a refresh after an ingest reads little more than the new
+-- rows), where a filter on the trace ids would read every row's attributes.
+CREATE OR REPLACE MACRO spans_of(traces) AS TABLE
+SELECT rowid AS r, * FROM span_rows WHERE traces IS NULL
+UNION ALL
+SELECT s.rowid AS r, s.*
+FROM (SELECT rowid AS k FROM span_rows
+      WHERE traces IS NOT NULL
+        AND trace_id IN (SELECT trace_id FROM query_table(coalesce(traces, 'span_rows')))) k
+JOIN span_rows s ON s.rowid = k.k;
+
+CREATE OR REPLACE MACRO calls_of(traces) AS TABLE
+SELECT * FROM llm_calls WHERE traces IS NULL
+UNION ALL
+SELECT * FROM llm_calls
+WHERE traces IS NOT NULL AND trace_id IN (SELECT trace_id FROM query_table(coalesce(traces, 'span_rows')));
+
+-- By row, the walk of the traces named in table `traces` (NULL: all): one row
+-- per span it reaches (r: its rowid; its ids, kind, status, times; for a try
+-- its attempt number, what it tries and its tool call id), its scopes (*_r: the
+-- rowids of its root, turn, agents - agent_r the innermost - and tries) and,
+-- for a try, the retry loop it belongs to (loop_r, is_last: see retry_tries_of).
+CREATE OR REPLACE MACRO span_scope_walk(traces) AS TABLE
+WITH RECURSIVE own AS MATERIALIZED (
+    SELECT s.r, s.trace_id, s.span_id, s.parent_span_id, s.otel_kind, s.status_code,
            s.start_time, s.end_time, s.duration_ms, s.graph_node,
            CASE WHEN s.otel_kind IN ('{llm_call}', '{tool}', '{agent}') THEN TRY_CAST({attempt_s} AS INTEGER) END
                AS attempt,
@@ -204,53 +241,82 @@ WITH RECURSIVE picked AS MATERIALIZED (
                CASE s.otel_kind WHEN '{llm_call}' THEN s.model WHEN '{tool}' THEN {tool_name_s}
                                 WHEN '{agent}' THEN {agent_name_s} END END AS target,
            CASE WHEN s.otel_kind = '{tool}' THEN {tool_call_id_s} END AS tool_call_id,
-           -- the root of a run: a trace that called a model, a tool or an agent without any chat span
-           s.parent_span_id IS NULL AND s.trace_id IN (
-               SELECT trace_id FROM span_rows WHERE otel_kind IN ('{llm_call}', '{tool}', '{agent}')
-               EXCEPT SELECT trace_id FROM span_rows WHERE otel_kind = '{chat}') AS run_root
-    FROM span_rows s LEFT JOIN span_rows p ON p.trace_id = s.trace_id AND p.span_id = s.parent_span_id
-    WHERE (since IS NULL AND until IS NULL AND kinds IS NULL)
-       OR s.trace_id IN (SELECT trace_id FROM traces_in(since, until, kinds))
+           -- a call priced after its trace was walked makes the trace walked again
+           CASE WHEN s.otel_kind = '{llm_call}' THEN s.cost_source END AS cost_source
+    FROM spans_of(traces) s
+), runs AS (  -- the traces that called a model, a tool or an agent without any chat span
+    SELECT trace_id FROM own
+    GROUP BY trace_id
+    HAVING bool_or(otel_kind IN ('{llm_call}', '{tool}', '{agent}')) AND NOT bool_or(otel_kind = '{chat}')
+), picked AS MATERIALIZED (  -- what the walk needs of each span: narrow rows are hashed faster at every level
+    SELECT s.r, p.r AS parent_r, s.otel_kind, s.attempt >= 1 AS is_try, s.agent_name, s.graph_node,
+           s.parent_span_id IS NULL AND s.trace_id IN (SELECT trace_id FROM runs) AS run_root
+    FROM own s LEFT JOIN own p ON p.trace_id = s.trace_id AND p.span_id = s.parent_span_id
 ), walk AS (
-    SELECT r, trace_id, span_id, parent_span_id, otel_kind, status_code, start_time, end_time, duration_ms, attempt,
-           target, tool_call_id, 0 AS depth, r AS root_r,
+    SELECT r, 0 AS depth, r AS root_r,
            CASE WHEN otel_kind = '{chat}' OR run_root THEN r END AS turn_r,
            CASE WHEN otel_kind = '{agent}' THEN [r] ELSE []::BIGINT[] END AS agent_rs,
            agent_name, graph_node,
-           CASE WHEN attempt >= 1 THEN [r] ELSE []::BIGINT[] END AS try_rs
+           CASE WHEN is_try THEN [r] ELSE []::BIGINT[] END AS try_rs
     FROM picked
     WHERE parent_r IS NULL
     UNION ALL
-    SELECT c.r, c.trace_id, c.span_id, c.parent_span_id, c.otel_kind, c.status_code, c.start_time, c.end_time,
-           c.duration_ms, c.attempt, c.target, c.tool_call_id, w.depth + 1, w.root_r,
+    SELECT c.r, w.depth + 1, w.root_r,
            CASE WHEN c.otel_kind = '{chat}' THEN c.r ELSE w.turn_r END,
            CASE WHEN c.otel_kind = '{agent}' THEN list_append(w.agent_rs, c.r) ELSE w.agent_rs END,
            coalesce(c.agent_name, w.agent_name),
            coalesce(c.graph_node, w.graph_node),
-           CASE WHEN c.attempt >= 1 THEN list_append(w.try_rs, c.r) ELSE w.try_rs END
+           CASE WHEN c.is_try THEN list_append(w.try_rs, c.r) ELSE w.try_rs END
     FROM walk w JOIN picked c ON c.parent_r = w.r
     WHERE w.depth < 1000
+), starts AS (  -- the tries, and which of them start a retry loop (see retry_tries_of; the tries of
+               -- one loop share a parent, so the walk reaches all of them or none)
+    SELECT r, trace_id, parent_span_id, tool_call_id, start_time, attempt, span_id,
+           CASE WHEN attempt > lag(attempt) OVER loop THEN 0 ELSE 1 END AS starts_loop
+    FROM own
+    WHERE attempt >= 1
+    WINDOW loop AS (PARTITION BY trace_id, parent_span_id, tool_call_id ORDER BY start_time, attempt, span_id)
+), loops AS (
+    SELECT r,
+           last_value(CASE WHEN starts_loop = 1 THEN r END IGNORE NULLS) OVER (loop ROWS UNBOUNDED PRECEDING)
+               AS loop_r,
+           coalesce(lead(starts_loop) OVER loop, 1) = 1 AS is_last
+    FROM starts
+    WINDOW loop AS (PARTITION BY trace_id, parent_span_id, tool_call_id ORDER BY start_time, attempt, span_id)
 )
-SELECT r, trace_id, span_id, parent_span_id, otel_kind, status_code, start_time, end_time, duration_ms, attempt,
-       target, tool_call_id, depth, root_r, turn_r, agent_rs, agent_rs[-1] AS agent_r, agent_name, graph_node, try_rs
-FROM walk;
+SELECT o.r, o.trace_id, o.span_id, o.parent_span_id, o.otel_kind, o.status_code, o.start_time, o.end_time,
+       o.duration_ms, o.attempt, o.target, o.tool_call_id, w.depth, w.root_r, w.turn_r, w.agent_rs, w.agent_name,
+       w.graph_node, w.try_rs, l.loop_r, l.is_last, o.cost_source, w.agent_rs[-1] AS agent_r
+FROM walk w JOIN own o ON o.r = w.r LEFT JOIN loops l ON l.r = w.r;
+
+-- By row, what span_scopes needs of the walk (span_scope_index keeps it).
+CREATE OR REPLACE MACRO span_scope_index_walk(traces, scopes) AS TABLE
+SELECT r, depth, root_r, turn_r, agent_r, len(agent_rs) AS agent_depth, agent_name, graph_node,
+       try_rs[-1] AS try_r, cost_source
+FROM query_table(scopes);
+
+CREATE TABLE IF NOT EXISTS span_scope_index AS
+WITH scopes AS (SELECT * FROM span_scope_walk('span_rows'))
+SELECT * FROM span_scope_index_walk('span_rows', scopes) LIMIT 0;
 
 CREATE OR REPLACE MACRO span_scopes_in(since, until) AS TABLE
-SELECT x.trace_id, x.span_id, x.depth, root.span_id AS root_span_id, turn.span_id AS turn_span_id,
-       agent.span_id AS agent_span_id, x.agent_name, x.graph_node, len(x.agent_rs) AS agent_depth,
+SELECT s.trace_id, s.span_id, x.depth, root.span_id AS root_span_id, turn.span_id AS turn_span_id,
+       agent.span_id AS agent_span_id, x.agent_name, x.graph_node, x.agent_depth,
        try.span_id AS attempt_span_id
-FROM span_scope_rows_in(since, until, NULL) x
+FROM span_scope_index x
+JOIN span_rows s ON s.rowid = x.r
 JOIN span_rows root ON root.rowid = x.root_r
 LEFT JOIN span_rows turn ON turn.rowid = x.turn_r AND {is_turn_turn}
 LEFT JOIN span_rows agent ON agent.rowid = x.agent_r
-LEFT JOIN span_rows try ON try.rowid = x.try_rs[-1];
+LEFT JOIN span_rows try ON try.rowid = x.try_r
+WHERE (since IS NULL AND until IS NULL) OR s.trace_id IN (SELECT trace_id FROM traces_in(since, until, NULL));
 
 CREATE OR REPLACE VIEW span_scopes AS SELECT * FROM span_scopes_in(NULL, NULL);
 
 -- One row per tool call (span of kind tool), with the agent, graph node and turn
 -- it ran in; a tool span without a project (user, conversation) of its own
 -- takes its turn's.
-CREATE OR REPLACE MACRO tool_calls_in(since, until) AS TABLE
+CREATE OR REPLACE MACRO tool_calls_walk(traces, scopes) AS TABLE
 SELECT s.trace_id, s.span_id, s.parent_span_id,
        {tool_name_s} AS tool_name, {tool_type_s} AS tool_type, {tool_call_id_s} AS tool_call_id,
        TRY_CAST({attempt_s} AS INTEGER) AS attempt,
@@ -260,45 +326,43 @@ SELECT s.trace_id, s.span_id, s.parent_span_id,
        coalesce(s.project, t.project) AS project, s.service_name,
        coalesce(s.conversation_id, t.conversation_id) AS conversation_id, coalesce(s.user_id, t.user_id) AS user_id,
        s.attr_keys, s.attr_values
-FROM span_rows s
-LEFT JOIN span_scope_rows_in(since, until, ['{tool}']) x ON x.r = s.rowid
-LEFT JOIN span_rows t ON t.rowid = x.turn_r AND {is_turn_t}
-LEFT JOIN span_rows agent ON agent.rowid = x.agent_r
-WHERE s.otel_kind = '{tool}' AND (since IS NULL OR s.start_time >= since) AND (until IS NULL OR s.start_time < until);
+FROM spans_of(traces) s
+LEFT JOIN query_table(scopes) x ON x.r = s.r
+LEFT JOIN spans_of(traces) t ON t.r = x.turn_r AND {is_turn_t}
+LEFT JOIN spans_of(traces) agent ON agent.r = x.agent_r
+WHERE s.otel_kind = '{tool}';
 
+CREATE TABLE IF NOT EXISTS tool_call_rows AS
+WITH scopes AS (SELECT * FROM span_scope_walk('span_rows'))
+SELECT * FROM tool_calls_walk('span_rows', scopes) LIMIT 0;
+CREATE OR REPLACE MACRO tool_calls_in(since, until) AS TABLE
+SELECT * FROM tool_call_rows WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until);
 CREATE OR REPLACE VIEW tool_calls AS SELECT * FROM tool_calls_in(NULL, NULL);
 
 -- By row: each try of a retry loop (a span marked otel_llm.attempt) among the
--- rows of table `scopes` (span_scope_rows_in: a query walks its traces once and
--- hands the rows to the macros that need them). The tries of one loop share a
+-- rows of table `scopes` (span_scope_walk). The tries of one loop share a
 -- parent (the span running the loop) and, for tools, a tool call id; a new loop
 -- starts where the attempt number does not go up (loops run one after another
 -- under one parent start again at 1). Loops running at the same time under one
 -- parent (threads) are told apart only by tool call ids. loop_r is the loop's
--- first try; is_last marks its final try, whose status is the loop's outcome.
+-- first try; is_last marks its final try, whose status is the loop's outcome
+-- (span_scope_walk works both out when it walks a trace).
 CREATE OR REPLACE MACRO retry_tries_of(scopes) AS TABLE
-WITH starts AS (
-    SELECT *, CASE WHEN attempt > lag(attempt) OVER loop THEN 0 ELSE 1 END AS starts_loop
-    FROM query_table(scopes)
-    WHERE attempt >= 1
-    WINDOW loop AS (PARTITION BY trace_id, parent_span_id, tool_call_id ORDER BY start_time, attempt, span_id)
-)
 SELECT r, trace_id, span_id, parent_span_id, otel_kind, target, tool_call_id, attempt, start_time, end_time,
-       duration_ms, status_code,
-       last_value(CASE WHEN starts_loop = 1 THEN r END IGNORE NULLS) OVER (loop ROWS UNBOUNDED PRECEDING) AS loop_r,
-       coalesce(lead(starts_loop) OVER loop, 1) = 1 AS is_last
-FROM starts
-WINDOW loop AS (PARTITION BY trace_id, parent_span_id, tool_call_id ORDER BY start_time, attempt, span_id);
+       duration_ms, status_code, loop_r, is_last
+FROM query_table(scopes)
+WHERE attempt >= 1;
 
-CREATE OR REPLACE MACRO retry_attempts_in(since, until) AS TABLE
-WITH scopes AS MATERIALIZED (
-    SELECT * FROM span_scope_rows_in(since, until, NULL)
-)
+CREATE OR REPLACE MACRO retry_attempts_walk(traces, scopes) AS TABLE
 SELECT a.trace_id, a.span_id, a.parent_span_id, a.otel_kind, a.target, a.tool_call_id, a.attempt,
        a.start_time, a.end_time, a.duration_ms, a.status_code, first.span_id AS loop_span_id, a.is_last
-FROM retry_tries_of(scopes) a JOIN span_rows first ON first.rowid = a.loop_r
-WHERE (since IS NULL OR a.start_time >= since) AND (until IS NULL OR a.start_time < until);
+FROM retry_tries_of(scopes) a JOIN spans_of(traces) first ON first.r = a.loop_r;
 
+CREATE TABLE IF NOT EXISTS retry_attempt_rows AS
+WITH scopes AS (SELECT * FROM span_scope_walk('span_rows'))
+SELECT * FROM retry_attempts_walk('span_rows', scopes) LIMIT 0;
+CREATE OR REPLACE MACRO retry_attempts_in(since, until) AS TABLE
+SELECT * FROM retry_attempt_rows WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until);
 CREATE OR REPLACE VIEW retry_attempts AS SELECT * FROM retry_attempts_in(NULL, NULL);
 
 -- By row: one row per retry loop of the tries in table `tries` (rows of
@@ -313,8 +377,10 @@ CREATE OR REPLACE VIEW retry_attempts AS SELECT * FROM retry_attempts_in(NULL, N
 CREATE OR REPLACE MACRO retry_loops_of(tries, scopes) AS TABLE
 WITH calls AS (  -- the LLM calls made in each try
     SELECT x.try_r AS r, count(*) AS llm_calls, sum(c.cost_usd) AS cost_usd
-    FROM (SELECT trace_id, span_id, unnest(try_rs) AS try_r FROM query_table(scopes) WHERE len(try_rs) > 0) x
+    FROM (SELECT trace_id, span_id, unnest(try_rs) AS try_r FROM query_table(scopes)
+          WHERE len(try_rs) > 0 AND otel_kind = '{llm_call}') x
     JOIN llm_calls c ON c.trace_id = x.trace_id AND c.span_id = x.span_id
+    WHERE c.trace_id IN (SELECT trace_id FROM query_table(scopes))
     GROUP BY x.try_r
 )
 SELECT a.loop_r,
@@ -339,21 +405,23 @@ LEFT JOIN calls c ON c.r = a.r
 LEFT JOIN query_table(scopes) x ON x.r = a.r
 GROUP BY a.loop_r;
 
-CREATE OR REPLACE MACRO retry_loops_in(since, until) AS TABLE
-WITH scopes AS MATERIALIZED (
-    SELECT * FROM span_scope_rows_in(since, until, NULL)
-), tries AS MATERIALIZED (
+CREATE OR REPLACE MACRO retry_loops_walk(traces, scopes) AS TABLE
+WITH tries AS MATERIALIZED (
     SELECT * FROM retry_tries_of(scopes)
 )
 SELECT l.trace_id, first.span_id AS loop_span_id, l.parent_span_id, l.otel_kind, l.target, l.tries, l.attempts,
        l.outcome, l.start_time, l.end_time, l.duration_ms, l.retry_ms, l.llm_calls, l.cost_usd, l.retry_cost_usd,
        turn.span_id AS turn_span_id, agent.span_id AS agent_span_id
 FROM retry_loops_of(tries, scopes) l
-JOIN span_rows first ON first.rowid = l.loop_r
-LEFT JOIN span_rows turn ON turn.rowid = l.turn_r AND {is_turn_turn}
-LEFT JOIN span_rows agent ON agent.rowid = l.agent_rs[-1]
-WHERE (since IS NULL OR l.start_time >= since) AND (until IS NULL OR l.start_time < until);
+JOIN spans_of(traces) first ON first.r = l.loop_r
+LEFT JOIN spans_of(traces) turn ON turn.r = l.turn_r AND {is_turn_turn}
+LEFT JOIN spans_of(traces) agent ON agent.r = l.agent_rs[-1];
 
+CREATE TABLE IF NOT EXISTS retry_loop_rows AS
+WITH scopes AS (SELECT * FROM span_scope_walk('span_rows'))
+SELECT * FROM retry_loops_walk('span_rows', scopes) LIMIT 0;
+CREATE OR REPLACE MACRO retry_loops_in(since, until) AS TABLE
+SELECT * FROM retry_loop_rows WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until);
 CREATE OR REPLACE VIEW retry_loops AS SELECT * FROM retry_loops_in(NULL, NULL);
 
 -- One row per agent invocation (span of kind agent), with everything made
@@ -361,19 +429,18 @@ CREATE OR REPLACE VIEW retry_loops AS SELECT * FROM retry_loops_in(NULL, NULL);
 -- roll-ups): LLM calls (each model call once, from llm_calls), tokens, cost
 -- (NULL when none of its calls has one), tool calls, retry loops and those that
 -- gave up. succeeded: it did not fail and no retry loop inside it gave up.
-CREATE OR REPLACE MACRO agent_invocations_in(since, until) AS TABLE
-WITH scopes AS MATERIALIZED (
-    SELECT * FROM span_scope_rows_in(since, until, ['{agent}'])
-), tries AS MATERIALIZED (
+CREATE OR REPLACE MACRO agent_invocations_walk(traces, scopes) AS TABLE
+WITH tries AS MATERIALIZED (
     SELECT * FROM retry_tries_of(scopes)
 ), inside AS MATERIALIZED (  -- every span inside an agent, once per agent it runs in
     SELECT trace_id, span_id, otel_kind, status_code, unnest(agent_rs) AS agent_r
-    FROM scopes WHERE len(agent_rs) > 0
+    FROM query_table(scopes) WHERE len(agent_rs) > 0
 ), calls AS (
     SELECT i.agent_r, count(*) AS llm_calls, count(*) FILTER (WHERE c.status_code = 2) AS failed_calls,
            coalesce(sum(c.input_tokens), 0) AS input_tokens, coalesce(sum(c.output_tokens), 0) AS output_tokens,
            sum(c.cost_usd) AS cost_usd, count(c.cost_usd) AS priced_calls
-    FROM inside i JOIN llm_calls c ON c.trace_id = i.trace_id AND c.span_id = i.span_id
+    FROM inside i JOIN calls_of(traces) c ON c.trace_id = i.trace_id AND c.span_id = i.span_id
+    WHERE i.otel_kind = '{llm_call}'
     GROUP BY i.agent_r
 ), tools AS (
     SELECT agent_r, count(*) AS tool_calls, count(*) FILTER (WHERE status_code = 2) AS failed_tool_calls
@@ -397,15 +464,20 @@ SELECT a.trace_id, a.span_id, a.parent_span_id, {agent_name_a} AS agent_name, {a
        coalesce(a.project, u.project) AS project, a.service_name,
        coalesce(a.conversation_id, u.conversation_id) AS conversation_id, coalesce(a.user_id, u.user_id) AS user_id,
        a.attr_keys, a.attr_values
-FROM span_rows a
-LEFT JOIN scopes x ON x.r = a.rowid
-LEFT JOIN span_rows u ON u.rowid = x.turn_r AND {is_turn_u}
-LEFT JOIN span_rows outer_agent ON outer_agent.rowid = x.agent_rs[-2]
-LEFT JOIN calls c ON c.agent_r = a.rowid
-LEFT JOIN tools t ON t.agent_r = a.rowid
-LEFT JOIN loops l ON l.agent_r = a.rowid
-WHERE a.otel_kind = '{agent}' AND (since IS NULL OR a.start_time >= since) AND (until IS NULL OR a.start_time < until);
+FROM spans_of(traces) a
+LEFT JOIN query_table(scopes) x ON x.r = a.r
+LEFT JOIN spans_of(traces) u ON u.r = x.turn_r AND {is_turn_u}
+LEFT JOIN spans_of(traces) outer_agent ON outer_agent.r = x.agent_rs[-2]
+LEFT JOIN calls c ON c.agent_r = a.r
+LEFT JOIN tools t ON t.agent_r = a.r
+LEFT JOIN loops l ON l.agent_r = a.r
+WHERE a.otel_kind = '{agent}';
 
+CREATE TABLE IF NOT EXISTS agent_invocation_rows AS
+WITH scopes AS (SELECT * FROM span_scope_walk('span_rows'))
+SELECT * FROM agent_invocations_walk('span_rows', scopes) LIMIT 0;
+CREATE OR REPLACE MACRO agent_invocations_in(since, until) AS TABLE
+SELECT * FROM agent_invocation_rows WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until);
 CREATE OR REPLACE VIEW agent_invocations AS SELECT * FROM agent_invocations_in(NULL, NULL);
 
 -- One row per turn (see above), with what was done inside it: LLM calls,
@@ -416,10 +488,8 @@ CREATE OR REPLACE VIEW agent_invocations AS SELECT * FROM agent_invocations_in(N
 --   succeeded:        the turn did not fail and no retry loop inside it gave up
 --                     (an app that catches a loop's failure still went without its result);
 --   first_time_right: it succeeded and nothing in it was retried.
-CREATE OR REPLACE MACRO turns_in(since, until) AS TABLE
-WITH scopes AS MATERIALIZED (
-    SELECT * FROM span_scope_rows_in(since, until, NULL)
-), tries AS MATERIALIZED (
+CREATE OR REPLACE MACRO turns_walk(traces, scopes) AS TABLE
+WITH tries AS MATERIALIZED (
     SELECT * FROM retry_tries_of(scopes)
 ), calls AS (
     SELECT x.turn_r, count(*) AS llm_calls, count(*) FILTER (WHERE c.status_code = 2) AS failed_calls,
@@ -427,8 +497,8 @@ WITH scopes AS MATERIALIZED (
            sum(c.cost_usd) AS cost_usd, count(c.cost_usd) AS priced_calls,
            arg_min(c.model, c.start_time) AS model, arg_min(c.response_model, c.start_time) AS response_model,
            arg_min(c.provider, c.start_time) AS provider
-    FROM llm_calls c JOIN scopes x ON x.trace_id = c.trace_id AND x.span_id = c.span_id
-    WHERE x.turn_r IS NOT NULL
+    FROM calls_of(traces) c JOIN query_table(scopes) x ON x.trace_id = c.trace_id AND x.span_id = c.span_id
+    WHERE x.turn_r IS NOT NULL AND x.otel_kind = '{llm_call}'
     GROUP BY x.turn_r
 ), inside AS (
     SELECT turn_r,
@@ -436,7 +506,7 @@ WITH scopes AS MATERIALIZED (
            count(*) FILTER (WHERE otel_kind = '{tool}' AND status_code = 2) AS failed_tool_calls,
            count(*) FILTER (WHERE otel_kind = '{agent}') AS agent_invocations,
            count(*) FILTER (WHERE attempt >= 2) AS retries
-    FROM scopes
+    FROM query_table(scopes)
     WHERE turn_r IS NOT NULL
     GROUP BY turn_r
 ), loops AS (
@@ -461,10 +531,15 @@ SELECT t.trace_id, t.span_id, t.name, t.otel_kind = '{chat}' AS is_chat,
        t.status_code IS DISTINCT FROM 2 AND coalesce(l.gave_up_loops, 0) = 0 AS succeeded,
        t.status_code IS DISTINCT FROM 2 AND coalesce(l.gave_up_loops, 0) = 0 AND i.retries = 0 AS first_time_right,
        t.attr_keys, t.attr_values
-FROM span_rows t
-JOIN inside i ON i.turn_r = t.rowid
+FROM spans_of(traces) t
+JOIN inside i ON i.turn_r = t.r
 LEFT JOIN calls c ON c.turn_r = i.turn_r
 LEFT JOIN loops l ON l.turn_r = i.turn_r
-WHERE {is_turn_t} AND (since IS NULL OR t.start_time >= since) AND (until IS NULL OR t.start_time < until);
+WHERE {is_turn_t};
 
+CREATE TABLE IF NOT EXISTS turn_rows AS
+WITH scopes AS (SELECT * FROM span_scope_walk('span_rows'))
+SELECT * FROM turns_walk('span_rows', scopes) LIMIT 0;
+CREATE OR REPLACE MACRO turns_in(since, until) AS TABLE
+SELECT * FROM turn_rows WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until);
 CREATE OR REPLACE VIEW turns AS SELECT * FROM turns_in(NULL, NULL);
