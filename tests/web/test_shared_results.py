@@ -1,4 +1,4 @@
-"""The report's shared analysis results equal the public API's, view by view, for every embedded combination.
+"""Shared analysis results equal the public API's: the report's for every embedded combination, the dashboard's per data version.
 
 The static report computes its filter combinations with shared results
 (``web.shared.Shared``: repeated calls once, each date range's turns walked once
@@ -11,14 +11,17 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import orjson
 
 from otel_llm_analysis import Filters, TraceStore, load_budgets, quality
 from otel_llm_analysis.web.choices import choices, range_filters
+from otel_llm_analysis.web.live import LiveStore
 from otel_llm_analysis.web.static import collect, columnar, plan, state_key
 from otel_llm_analysis.web.views import QUALITY_COLUMNS, VIEWS, Query, with_window
+from tests.support.synthetic import generate
 from tests.web.conftest import AS_OF, MONTH
 
 
@@ -45,6 +48,10 @@ def _same(embedded: Any, expected: Any, where: str) -> None:
         assert embedded == expected, (where, embedded, expected)
 
 
+#: the views whose results a build shares or derives (the others call the API exactly as the dashboard does)
+SHARING_VIEWS = ("summary", "trends", "evaluations", "compare", "retries")
+
+
 def _assert_every_combination_equals_the_api(store: TraceStore, query: Query, max_states: int) -> int:
     lattice = plan(store, query.filters, choices(store, query.filters), max_states)
     data = collect(store, query, lattice)
@@ -53,8 +60,8 @@ def _assert_every_combination_equals_the_api(store: TraceStore, query: Query, ma
         fresh = with_window(store, replace(query, filters=range_filters(query.filters, choice, project or None,
                                                                         model or None)))
         slots = data["states"][state_key(choice.key, project, model)]
-        for name, view in VIEWS.items():
-            _same(pool[slots[name]], _plain(view.compute(store, fresh)), f"{choice.key}/{project}/{model}/{name}")
+        for name in SHARING_VIEWS:
+            _same(pool[slots[name]], _plain(VIEWS[name].compute(store, fresh)), f"{choice.key}/{project}/{model}/{name}")
         # the evaluations' overall row, added up from the models' rows, is quality()'s own overall row
         overall = [row for row in VIEWS["evaluations"].compute(store, fresh)["rows"] if row["key"] == "all models"]
         expected = [{"key": "all models", **{c.key: getattr(r, c.key) for c in QUALITY_COLUMNS}}
@@ -70,7 +77,32 @@ def test_every_embedded_view_equals_the_api_for_every_combination(api: TraceStor
 
 
 def test_combined_project_and_model_views_equal_the_api(api: TraceStore) -> None:
-    week = Query(filters=Filters.of("2026-11-13", "2026-11-20"))
+    week = Query(filters=Filters.of("2026-11-13", "2026-11-20", project="support"))  # one project: fewer combinations
     lattice = plan(api, week.filters, choices(api, week.filters), 80)
     assert lattice.combined and any(project and model for _, project, model in lattice.states)
     assert _assert_every_combination_equals_the_api(api, week, 80) == len(lattice.states)
+
+
+def test_dashboard_requests_share_results_until_an_ingest_adds_data(tmp_path: Path) -> None:
+    """Requests of one data version share results; after an ingest adds spans, the views show the new data."""
+    watch = tmp_path / "watch"
+    generate(watch / "first", seed=11, traces=30, spans_per_line=16, agents="otel_llm")
+    live = LiveStore(TraceStore(tmp_path / "live.duckdb"), [str(watch)])
+    try:
+        live.ingest_once()
+        with live.sharing() as (store, shared):
+            before = VIEWS["retries"].compute(store, Query(shared=shared))
+        with live.sharing() as (store, again):
+            assert again is shared and shared.windows == 1  # the turns walked once for both requests
+            assert VIEWS["compare"].compute(store, Query(shared=again))["groups"]
+            assert shared.windows == 1
+        generate(tmp_path / "second", seed=12, traces=30, spans_per_line=16, agents="otel_llm")
+        (tmp_path / "second").rename(watch / "second")
+        live.ingest_once()
+        with live.sharing() as (store, fresh):
+            assert fresh is not shared
+            after = VIEWS["retries"].compute(store, Query(shared=fresh))
+            assert _plain(after) == _plain(VIEWS["retries"].compute(store, Query()))
+        assert after != before
+    finally:
+        live.stop()

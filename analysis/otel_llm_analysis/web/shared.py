@@ -12,8 +12,9 @@ table, which every combination of that range reads with its own project and
 model filter through the ``retries`` analysis's own grouping query.
 
 The store does not change during a build (the report reads a snapshot), so a
-remembered result is the result. The live dashboard computes each request afresh
-and uses no :class:`Shared`.
+remembered result is the result. The live dashboard keeps one :class:`Shared` per
+version of its data (``live.LiveStore.sharing``) and starts a new one when an
+ingest adds rows.
 """
 
 from __future__ import annotations
@@ -63,9 +64,21 @@ class Shared:
             self._turns[window] = table
         return self._turns[window]
 
+    @property
+    def windows(self) -> int:
+        """Date windows whose turns are kept (one temporary table each)."""
+        return len(self._turns)
+
+    @property
+    def results(self) -> int:
+        """Analysis results kept."""
+        return len(self._results)
+
     def close(self) -> None:
-        """Drop the temporary tables."""
+        """Drop the temporary tables and forget every result."""
         self._tables.close()
+        self._turns.clear()
+        self._results.clear()
 
     def __enter__(self) -> "Shared":
         return self

@@ -224,18 +224,18 @@ def trends_view(store: Any, query: Query) -> dict[str, Any]:
     since, until = window
     period = query.period or auto_period(since, until)
     bounded = replace(filters, since=since, until=until)
-    points = trends.series(store, period, bounded)
+    points = _call(query, trends.series, store, period, bounded)  # in a build: also a model's own chart
     models = [row.key for row in summaries.summary(store, "model", replace(bounded, calls_only=True))
               if row.llm_calls and row.cost_usd]
     cost_by_model = []
     for index, model in enumerate(models[:STACKED_MODELS]):
-        per_model = trends.series(store, period, replace(bounded, model=model))
+        per_model = _call(query, trends.series, store, period, replace(bounded, model=model))
         cost_by_model.append({"model": model, "color": PALETTE[index], "cost_usd": [p.cost_usd for p in per_model]})
     if len(models) > STACKED_MODELS:
         stacked = [sum(values) for values in zip(*(s["cost_usd"] for s in cost_by_model))]
         cost_by_model.append({"model": f"{len(models) - STACKED_MODELS} other models", "color": "#999999",
                               "cost_usd": [max(0.0, p.cost_usd - top) for p, top in zip(points, stacked)]})
-    daily = points if period == "day" else trends.series(store, "day", bounded)
+    daily = points if period == "day" else _call(query, trends.series, store, "day", bounded)
     found = [s for metric in ("cost_usd", "error_rate") for s in trends.detect_spikes(daily, metric)]
     month = (until - timedelta(microseconds=1)).date()
     unbounded = replace(filters, since=None, until=None)  # the forecast reads its own month, whatever the range
