@@ -83,8 +83,7 @@ def endpoints(db: Path, rounds: int) -> None:
                 seconds, response = timed(lambda: client.get(f"/api/{name}"))
                 assert response.status_code == 200, (name, response.status_code, response.text[:200])
                 times[name].append(seconds)
-            with live.sharing() as (_, shared):
-                shared.close()  # its temporary tables, before the next round's dashboard
+            live.release()  # its temporary tables, before the next round's dashboard
     baseline = statistics.median(times.pop("summary()"))
     print(f"dashboard endpoints (median of {rounds}; one summary() {baseline * 1000:.0f} ms):", flush=True)
     for name, values in sorted(times.items(), key=lambda item: -statistics.median(item[1])):

@@ -67,6 +67,13 @@ class LiveStore:
                 self._shared, self._shared_version = Shared(), self.version
             yield self.store, self._shared
 
+    def release(self) -> None:
+        """Drop the requests' shared results (their temporary tables); the store stays open."""
+        with self._lock:
+            if self._shared is not None:
+                self._shared.close()
+                self._shared = None
+
     def ingest_once(self) -> Any:
         """Ingest what was appended to the watched directories since the last call."""
         with self._lock:
@@ -101,9 +108,8 @@ class LiveStore:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=60)
+        self.release()
         with self._lock:
-            if self._shared is not None:
-                self._shared.close()
             self.store.close()
 
 
