@@ -98,7 +98,14 @@ def test_tools_agents_and_retries_endpoints_answer_with_the_api_rows(api: TraceS
     from otel_llm_analysis.web.server import create_app
     from otel_llm_analysis.web.views import Query
 
-    client = TestClient(create_app(LiveStore(api), Query()))
+    live = LiveStore(api)  # the session's store: released, not stopped, at the end
+    try:
+        _endpoints_answer_with_the_api_rows(TestClient(create_app(live, Query())), api)
+    finally:
+        live.release()
+
+
+def _endpoints_answer_with_the_api_rows(client: Any, api: TraceStore) -> None:
     spec = client.get("/openapi.json").json()
     for name in ("tools", "agents", "retries"):
         assert f"/api/{name}" in spec["paths"] and f"/api/export/{name}.{{fmt}}" in spec["paths"]

@@ -10,7 +10,11 @@ process cannot ingest into the same file while the dashboard runs — that is wh
 ``--watch`` is for.
 
 ``version`` grows whenever an ingest adds rows; pages poll ``/api/status`` and
-reload their views when it changes.
+reload their views when it changes. Between two versions the data is the same, so
+the requests of one version share their analysis results (``shared.Shared``: a page
+load asks for the compare and retries views with the same filters, and both read
+one walk of the turns); a new version, or more than a few date windows asked for,
+starts afresh.
 """
 
 from __future__ import annotations
@@ -21,6 +25,11 @@ from typing import Any, Callable, Iterator, Sequence
 
 from otel_llm._guard import internal_error
 from otel_llm_analysis.store import StoreError
+from otel_llm_analysis.web.shared import Shared
+
+#: date windows whose walked turns (each a temporary table), and analysis results, one version keeps
+#: before starting afresh: a long-running dashboard asked for many filters holds a bounded amount
+SHARED_WINDOWS, SHARED_RESULTS = 8, 2000
 
 
 class LiveStore:
@@ -38,12 +47,32 @@ class LiveStore:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._shared: Shared | None = None
+        self._shared_version = -1
 
     @contextmanager
     def reading(self) -> Iterator[Any]:
         """The store, for one request's analyses (waits while an ingest batch runs)."""
         with self._lock:
             yield self.store
+
+    @contextmanager
+    def sharing(self) -> Iterator[tuple[Any, Shared]]:
+        """The store and the analysis results shared by the requests of its current version."""
+        with self._lock:
+            if self._shared is None or self._shared_version != self.version or self._shared.windows > SHARED_WINDOWS \
+                    or self._shared.results > SHARED_RESULTS:
+                if self._shared is not None:
+                    self._shared.close()
+                self._shared, self._shared_version = Shared(), self.version
+            yield self.store, self._shared
+
+    def release(self) -> None:
+        """Drop the requests' shared results (their temporary tables); the store stays open."""
+        with self._lock:
+            if self._shared is not None:
+                self._shared.close()
+                self._shared = None
 
     def ingest_once(self) -> Any:
         """Ingest what was appended to the watched directories since the last call."""
@@ -79,6 +108,7 @@ class LiveStore:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=60)
+        self.release()
         with self._lock:
             self.store.close()
 

@@ -98,9 +98,9 @@ def create_app(live: LiveStore, base: Query, *, source: str = "", refresh_ms: in
         return replace(base.filters, **given)
 
     def run(name: str, query: Query) -> Any:
-        with live.reading() as store:
+        with live.sharing() as (store, shared):
             try:
-                return VIEWS[name].compute(store, query)
+                return VIEWS[name].compute(store, replace(query, shared=shared))
             except ValueError as exc:  # an unknown grouping, a bad month: the analyses' own messages
                 raise _bad(str(exc)) from None
 

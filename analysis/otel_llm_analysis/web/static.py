@@ -28,6 +28,7 @@ import orjson
 from otel_llm_analysis import Filters, summaries
 from otel_llm_analysis.web import assets
 from otel_llm_analysis.web.choices import ALL, Choices, DateRange, choices, range_filters
+from otel_llm_analysis.web.shared import Shared
 from otel_llm_analysis.web.views import VIEWS, Query, describe, with_window
 
 DEFAULT_MAX_STATES = 60
@@ -55,8 +56,12 @@ def state_key(range_key: str, project: str, model: str) -> str:
     return orjson.dumps([range_key, project, model]).decode()
 
 
-def plan(store: Any, base: Filters, offered: Choices, max_states: int) -> Lattice:
-    """Pick the combinations to embed (see the module doc)."""
+def plan(store: Any, base: Filters, offered: Choices, max_states: int, shared: Shared | None = None) -> Lattice:
+    """Pick the combinations to embed (see the module doc).
+
+    With ``shared``, the per-project summaries it reads to leave out empty
+    combinations are kept for the views (they are those combinations' project tables).
+    """
     projects, models = list(offered.projects), list(offered.models)
     ranges = offered.ranges
     combined = len(ranges) * (len(projects) + 1) * (len(models) + 1) <= max_states
@@ -68,7 +73,7 @@ def plan(store: Any, base: Filters, offered: Choices, max_states: int) -> Lattic
                       tuple(p for p in offered.projects if p not in projects),
                       tuple(m for m in offered.models if m not in models))
     for choice in ranges:
-        present = _present(store, base, choice, combined, projects, models)
+        present = _present(store, base, choice, combined, projects, models, shared or Shared())
         for project, model in itertools.product([ALL, *projects], [ALL, *models]):
             if not combined and project and model:
                 continue
@@ -78,11 +83,11 @@ def plan(store: Any, base: Filters, offered: Choices, max_states: int) -> Lattic
 
 
 def _present(store: Any, base: Filters, choice: DateRange, combined: bool, projects: list[str],
-             models: list[str]) -> set[tuple[str, str]]:
+             models: list[str], shared: Shared) -> set[tuple[str, str]]:
     """(project, model) pairs with spans in the range, so empty combinations are not embedded."""
     present: set[tuple[str, str]] = set()
     for model in [ALL, *models]:
-        rows = summaries.summary(store, "project", range_filters(base, choice, None, model or None))
+        rows = shared.call(summaries.summary, store, "project", range_filters(base, choice, None, model or None))
         keys = {r.key for r in rows if r.spans}
         if keys:
             present.add((ALL, model))
@@ -109,7 +114,20 @@ def columnar(value: Any) -> Any:
 
 def collect(store: Any, base_query: Query, lattice: Lattice,
             on_state: Callable[[int, int], None] | None = None) -> dict[str, Any]:
-    """Every embedded combination's views, each distinct view stored once."""
+    """Every embedded combination's views, each distinct view stored once.
+
+    The views of all combinations share their analysis results (``shared.Shared``,
+    the query's or a new one): a call repeated with the same arguments runs once,
+    and the turns of each date range are walked once for all its projects and models.
+    """
+    if base_query.shared is not None:
+        return _collect(store, base_query, lattice, on_state)
+    with Shared() as shared:
+        return _collect(store, replace(base_query, shared=shared), lattice, on_state)
+
+
+def _collect(store: Any, base_query: Query, lattice: Lattice,
+             on_state: Callable[[int, int], None] | None) -> dict[str, Any]:
     pool: list[Any] = []
     index: dict[bytes, int] = {}
     cache: dict[tuple[Any, ...], int] = {}
@@ -148,12 +166,13 @@ def build_report(store: Any, query: Query | None = None, *, source: str = "", ma
     ``on_plan`` hears which filter combinations will be embedded (and which
     projects and models were left out), ``on_state`` each one computed.
     """
-    query = query or Query()
-    offered = choices(store, query.filters)
-    lattice = plan(store, query.filters, offered, max_states)
-    if on_plan:
-        on_plan(lattice)
-    data = collect(store, query, lattice, on_state)
+    with Shared() as shared:
+        query = replace(query or Query(), shared=shared)
+        offered = choices(store, query.filters)
+        lattice = plan(store, query.filters, offered, max_states, shared)
+        if on_plan:
+            on_plan(lattice)
+        data = collect(store, query, lattice, on_state)
     meta = {
         "mode": "static",
         "source": source,

@@ -21,6 +21,7 @@ from otel_llm_analysis import agent_usage, retry_outcomes, tool_usage
 from otel_llm_analysis import budgets as budgets_api
 from otel_llm_analysis import comparisons, logs, qa, summaries, traces, trends
 from otel_llm_analysis import Filters
+from otel_llm_analysis._filters import ratio
 from otel_llm_analysis.export import to_records
 
 Period = Literal["hour", "day", "week"]
@@ -51,6 +52,8 @@ class Query:
     log_limit: int = 20
     #: the filters' window with open ends closed by the data (``with_window`` resolves it once for all views)
     window: tuple[datetime, datetime] | None = None
+    #: results shared by the views of one report build (``shared.Shared``); None computes every call afresh
+    shared: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,20 @@ def _window(store: Any, query: Query) -> tuple[datetime, datetime] | None:
     return query.window or resolved_window(store, query.filters)
 
 
+def _call(query: Query, function: Callable[..., Any], store: Any, *args: Any) -> Any:
+    """``function(store, *args)``, through the build's shared results when the query has them."""
+    if query.shared is None:
+        return function(store, *args)
+    return query.shared.call(function, store, *args)
+
+
+def _retries_by(store: Any, query: Query, bys: Sequence[str | None]) -> dict[str | None, Any]:
+    """``retries_by`` for the query's filters, through the build's shared turns when the query has them."""
+    if query.shared is None:
+        return retry_outcomes.retries_by(store, bys, query.filters)
+    return query.shared.retries_by(store, bys, query.filters)
+
+
 def _table(rows: Sequence[Any]) -> list[dict[str, Any]]:
     return to_records(rows)
 
@@ -138,26 +155,48 @@ KPIS: tuple[Column, ...] = (
 )
 
 
-def _kpi_values(store: Any, filters: Filters) -> dict[str, Any]:
-    total = summaries.totals(store, filters)
-    first = summaries.time_to_first_token(store, None, filters)
+def _kpi_values(store: Any, query: Query, filters: Filters) -> dict[str, Any]:
+    total, first = _project_kpis(store, query, filters) or (
+        _call(query, summaries.totals, store, filters), _call(query, summaries.time_to_first_token, store, None, filters))
     values = {c.key: getattr(total, c.key, None) for c in KPIS}
     values["total_tokens"] = total.total_tokens
     values["ttft_p95_ms"] = first[0].p95_ms if first else None
     return values
 
 
+def _project_kpis(store: Any, query: Query, filters: Filters) -> tuple[Any, list[Any]] | None:
+    """In a report build, one project's totals and time to first token, read off the rows per project.
+
+    The summary and the time to first token grouped by project compute each
+    project's row exactly as the same analysis filtered to that project does,
+    and a build needs the rows per project anyway (the projects table), so each
+    project's cards cost no query of their own. Not for a project without LLM
+    calls in the window (grouped, its latency is its spans'; filtered, the
+    overall row has none) nor one without spans there: those are computed.
+    """
+    if query.shared is None or filters.project is None:
+        return None
+    everyone = replace(filters, project=None)
+    row = next((r for r in _call(query, summaries.summary, store, "project", everyone) if r.key == filters.project),
+               None)
+    if row is None or not row.llm_calls:
+        return None
+    first = [r for r in _call(query, summaries.time_to_first_token, store, "project", everyone)
+             if r.key == filters.project]
+    return row, first
+
+
 def kpi_view(store: Any, query: Query) -> dict[str, Any]:
     """KPI cards with the change against the previous period of the same length."""
     filters = query.filters
-    current = _kpi_values(store, filters)
+    current = _kpi_values(store, query, filters)
     window = _window(store, query)
     previous: dict[str, Any] = {}
     previous_window = None
     if window is not None:
         since, until = window
         previous_window = (since - (until - since), since)
-        previous = _kpi_values(store, replace(filters, since=previous_window[0], until=previous_window[1]))
+        previous = _kpi_values(store, query, replace(filters, since=previous_window[0], until=previous_window[1]))
     cards = []
     for column in KPIS:
         value, before = current.get(column.key), previous.get(column.key)
@@ -185,23 +224,24 @@ def trends_view(store: Any, query: Query) -> dict[str, Any]:
     since, until = window
     period = query.period or auto_period(since, until)
     bounded = replace(filters, since=since, until=until)
-    points = trends.series(store, period, bounded)
+    points = _call(query, trends.series, store, period, bounded)  # in a build: also a model's own chart
     models = [row.key for row in summaries.summary(store, "model", replace(bounded, calls_only=True))
               if row.llm_calls and row.cost_usd]
     cost_by_model = []
     for index, model in enumerate(models[:STACKED_MODELS]):
-        per_model = trends.series(store, period, replace(bounded, model=model))
+        per_model = _call(query, trends.series, store, period, replace(bounded, model=model))
         cost_by_model.append({"model": model, "color": PALETTE[index], "cost_usd": [p.cost_usd for p in per_model]})
     if len(models) > STACKED_MODELS:
         stacked = [sum(values) for values in zip(*(s["cost_usd"] for s in cost_by_model))]
         cost_by_model.append({"model": f"{len(models) - STACKED_MODELS} other models", "color": "#999999",
                               "cost_usd": [max(0.0, p.cost_usd - top) for p, top in zip(points, stacked)]})
-    daily = points if period == "day" else trends.series(store, "day", bounded)
+    daily = points if period == "day" else _call(query, trends.series, store, "day", bounded)
     found = [s for metric in ("cost_usd", "error_rate") for s in trends.detect_spikes(daily, metric)]
     month = (until - timedelta(microseconds=1)).date()
-    forecast = trends.forecast_month_end(store, month, month, filters)
+    unbounded = replace(filters, since=None, until=None)  # the forecast reads its own month, whatever the range
+    forecast = _call(query, trends.forecast_month_end, store, month, month, unbounded)
     first, _, as_of = trends.month_window(month, month)
-    month_days = trends.daily_costs(store, first, as_of, filters)
+    month_days = _call(query, trends.daily_costs, store, first, as_of, unbounded)
     return {
         "period": period,
         "points": _table(points),
@@ -248,7 +288,7 @@ def summary_table(by: str) -> Callable[[Any, Query], Any]:
     """A per-``by`` summary table (calls, cost and share, tokens, errors, latency)."""
 
     def compute(store: Any, query: Query) -> dict[str, Any]:
-        return {"rows": _shown(summaries.summary(store, by, query.filters), SUMMARY_COLUMNS)}
+        return {"rows": _shown(_call(query, summaries.summary, store, by, query.filters), SUMMARY_COLUMNS)}
 
     compute.__doc__ = f"Summary rows grouped by {by}."
     return compute
@@ -276,9 +316,25 @@ def _with_total(groups: Sequence[Any], total: Sequence[Any], columns: Sequence[C
 
 
 def evaluations_view(store: Any, query: Query) -> dict[str, Any]:
-    """Evaluation outcomes per model and overall (pass rate = pass / (pass + warning + fail))."""
-    groups, total = qa.quality(store, "model", query.filters), qa.quality(store, None, query.filters)
-    return {"rows": _with_total(groups, total, QUALITY_COLUMNS, "all models")}
+    """Evaluation outcomes per model and overall (pass rate = pass / (pass + warning + fail)).
+
+    The overall row adds up the models' rows: each evaluated output (and each
+    turn not evaluated) is credited to exactly one model or to none, so the
+    counts of ``quality(by=None)`` are their sums (one query instead of two).
+    """
+    groups = qa.quality(store, "model", query.filters)
+    return {"rows": _with_total(groups, _quality_total(groups), QUALITY_COLUMNS, "all models")}
+
+
+def _quality_total(groups: Sequence[qa.QualityRow]) -> list[qa.QualityRow]:
+    """The one overall row of ``qa.quality(by=None)``, from the rows per model (none when there are none)."""
+    if not groups:
+        return []
+    counts = {name: sum(getattr(row, name) for row in groups)
+              for name in ("passed", "warning", "failed", "errored", "other", "not_run")}
+    total = qa.QualityRow(key=None, **counts)
+    total.pass_rate = ratio(total.passed, total.rated)
+    return [total]
 
 
 COMPARE_COLUMNS = (
@@ -308,7 +364,7 @@ SCORE_NOTE = (
 def compare_view(store: Any, query: Query) -> dict[str, Any]:
     """Model vs model and run-config vs run-config, each with its best group; groups of one are left out."""
     groups = []
-    turns = retry_outcomes.retries_by(store, query.compare_by, query.filters)  # the turns walked once for all
+    turns = _retries_by(store, query, query.compare_by)  # the turns walked once for all
     for by in query.compare_by:
         rows = comparisons.compare(store, by, query.filters, turns=turns[by])
         if len([r for r in rows if r.key is not None]) >= 2:
@@ -372,7 +428,7 @@ RETRY_COLUMNS = (
 
 def retries_view(store: Any, query: Query) -> dict[str, Any]:
     """Retry figures of the turns per project and overall (``otel_llm_analysis.retries``)."""
-    grouped = retry_outcomes.retries_by(store, ["project", None], query.filters)
+    grouped = _retries_by(store, query, ["project", None])
     projects = [row for row in grouped["project"] if row.key is not None]
     return {"rows": _with_total(projects, grouped[None], RETRY_COLUMNS, "all projects")}
 
