@@ -14,6 +14,8 @@ dialect with the few constructs it gets wrong for these queries overridden
   ``'g'``: ``replaceRegexpOne``);
 * ``range(start, end, INTERVAL n unit)`` (a table of times) -> a subquery of
   ``arrayJoin`` over the times; ``date_trunc`` stays a time (not a ``Date``);
+* ``array_agg`` / ``array_sort`` / ``flatten`` -> ``groupArray`` (NULLs left out) /
+  ``arraySort`` / ``arrayFlatten`` (SQLGlot keeps DuckDB's names);
 * ``list_position(l, x)`` -> ``nullIf(indexOf(l, x), 0)`` (NULL when absent, as DuckDB);
 * ``CAST(… AS TIMESTAMP)`` -> ``DateTime64(6)`` (SQLGlot writes ``DateTime``,
   which silently drops sub-second time);
@@ -97,6 +99,9 @@ class ClickHouse(_ClickHouse):
             exp.RegexpReplace: _regexp_replace,
             exp.Anonymous: _anonymous,
             exp.GenerateSeries: _series,
+            exp.ArraySort: lambda self, e: self.func("arraySort", e.this),
+            exp.ArrayAgg: lambda self, e: self.func("groupArray", e.this),
+            exp.Flatten: lambda self, e: self.func("arrayFlatten", e.this),
             exp.TimestampTrunc: _truncate,
         }
         TYPE_MAPPING = {**_ClickHouse.Generator.TYPE_MAPPING, exp.DataType.Type.TIMESTAMP: "DateTime64(6)",

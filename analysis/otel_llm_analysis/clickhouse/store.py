@@ -80,6 +80,9 @@ class _Connection:
 
             internal_error("clickhouse.transpile", exc)
             raise ClickHouseError(f"this analysis cannot run on ClickHouse: {one_line(exc)}") from None
+        if sql.lstrip().upper().startswith("COPY"):
+            raise Unsupported("writing files (DuckDB's COPY) does not run on ClickHouse: export from a DuckDB "
+                              "store, or query ClickHouse with `otel-llm sql --db URL … --out FILE`")
         macro = next((name for name in _TABLE_MACROS if name in sql), None)
         if macro is not None:
             raise Unsupported(f"this analysis walks span trees with DuckDB table macros ({macro}), which do not "

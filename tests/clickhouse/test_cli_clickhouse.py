@@ -1,0 +1,66 @@
+"""``otel-llm <analysis> --db clickhouse://…``: the same table as on DuckDB, and one line for what cannot run.
+
+The commands run as a user runs them (the Typer app), against chdb behind
+ClickHouse's HTTP interface, over data loaded by ``otel-llm load`` from the same
+files a DuckDB store ingested.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from typer.testing import CliRunner
+
+from otel_llm.cli import app
+from tests.support.clickhouse_http import ChdbHttpServer
+from tests.support.synthetic import generate
+
+
+def run(*args: str) -> Any:
+    return CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
+
+
+@pytest.fixture(scope="module")
+def dbs(tmp_path_factory: pytest.TempPathFactory, clickhouse_http: ChdbHttpServer) -> Iterator[tuple[str, str]]:
+    root = tmp_path_factory.mktemp("cli")
+    generate(root / "files", traces=40, peer_spans=True, seed=5)
+    duck = str(root / "otel.duckdb")
+    assert run("ingest", str(root / "files"), "--db", duck).exit_code == 0
+    url = f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/otel_cli"
+    assert run("load", str(root / "files"), "--to", url).exit_code == 0
+    yield duck, url
+
+
+@pytest.mark.parametrize("command", [
+    ["summary"], ["summary", "--by", "model"], ["summary", "--by", "day", "--since", "2026-10-01"],
+    ["check", "--max-error-rate", "0.5"], ["budget", "--monthly", "100", "--month", "2026-11"],
+    ["logs", "--search", "timeout"], ["logs", "--patterns"], ["traces", "--top", "3"],
+    ["quality"], ["trends", "--period", "week"],
+])
+def test_the_command_prints_the_same_on_clickhouse(dbs: tuple[str, str], command: list[str]) -> None:
+    duck, url = dbs
+    on_duck, on_clickhouse = run(*command, "--db", duck), run(*command, "--db", url)
+    assert on_duck.exit_code == on_clickhouse.exit_code, on_clickhouse.output
+    assert on_clickhouse.output == on_duck.output
+
+
+def test_sql_is_read_only_on_clickhouse(dbs: tuple[str, str]) -> None:
+    _, url = dbs
+    counted = run("sql", "SELECT count() AS n FROM llm_calls", "--db", url, "--format", "json")
+    assert counted.exit_code == 0 and '"n"' in counted.output
+    refused = run("sql", "DROP TABLE otel_traces", "--db", url)
+    assert refused.exit_code == 1 and "refused: only queries run here" in refused.output
+    assert run("sql", "SELECT count() AS n FROM otel_traces", "--db", url).exit_code == 0  # still there
+
+
+def test_what_needs_duckdb_says_so_in_one_line(dbs: tuple[str, str], tmp_path: Path) -> None:
+    _, url = dbs
+    for command in (["tools"], ["agents"], ["retries"], ["compare"]):
+        result = run(*command, "--db", url)
+        assert result.exit_code == 2, (command, result.output)
+        assert result.output.startswith("error: ") and len(result.output.strip().splitlines()) == 1
+        assert "DuckDB" in result.output and "Traceback" not in result.output
+    unreachable = run("summary", "--db", "clickhouse://default@127.0.0.1:9/otel")
+    assert unreachable.exit_code == 1 and "cannot reach ClickHouse" in unreachable.output
