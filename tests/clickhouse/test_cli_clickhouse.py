@@ -36,7 +36,7 @@ def dbs(tmp_path_factory: pytest.TempPathFactory, clickhouse_http: ChdbHttpServe
 @pytest.mark.parametrize("command", [
     ["summary"], ["summary", "--by", "model"], ["summary", "--by", "day", "--since", "2026-10-01"],
     ["check", "--max-error-rate", "0.5"], ["budget", "--monthly", "100", "--month", "2026-11"],
-    ["logs", "--search", "timeout"], ["logs", "--patterns"], ["traces", "--top", "3"],
+    ["logs", "--search", "timeout"], ["logs", "--patterns"], ["traces", "--top", "3", "--tree"],
     ["quality"], ["trends", "--period", "week"],
 ])
 def test_the_command_prints_the_same_on_clickhouse(dbs: tuple[str, str], command: list[str]) -> None:

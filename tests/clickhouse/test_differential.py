@@ -86,14 +86,13 @@ ANALYSES: dict[str, Callable[[Any], Any]] = {
     "check": lambda s: alerts.check(s, alerts.Thresholds(p95_latency_ms=100, error_rate=0.01, p95_time_to_first_token_ms=10, peak_memory_mb=1, cost_usd=0.01), WINDOW),
     "compare (call figures)": lambda s: comparisons.compare(s, "model", turns=[]),
     "quality": lambda s: qa.quality(s, None),
+    "quality by model": lambda s: qa.quality(s, "model"),
     "logs": lambda s: logs.search_logs(s, None, None, None, None, 1000),
     "logs search": lambda s: logs.search_logs(s, "timeout", "WARN", datetime(2026, 10, 1), None, 1000),
     "log patterns": lambda s: logs.log_patterns(s, "ERROR", None, None, None, 100),
-    # the trees' spans without a cost of their own stay unpriced on ClickHouse (no pricing after the fact)
-    "top traces by cost": lambda s: [dataclasses.replace(r, tree=[n.span_id for n in r.tree])
-                                     for r in traces.top_traces(s, 20, "cost")],
-    "top traces by duration": lambda s: [dataclasses.replace(r, tree=[n.span_id for n in r.tree])
-                                         for r in traces.top_traces(s, 20, "duration", WINDOW)],
+    "top traces by cost": lambda s: traces.top_traces(s, 20, "cost"),
+    "top traces by duration": lambda s: traces.top_traces(s, 20, "duration", WINDOW),
+
 }
 
 

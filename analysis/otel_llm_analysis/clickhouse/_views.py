@@ -24,11 +24,15 @@ from __future__ import annotations
 
 import re
 from importlib import resources
+from typing import Optional, Sequence
+
+from otel_llm.pricing import PriceBook
 
 from otel_llm import semconv
 from otel_llm_analysis import _producers
 from otel_llm_analysis._spellings import FIRST_TOKEN_EVENTS, SPELLINGS
 from otel_llm_analysis.clickhouse._ddl import LOGS_TABLE, METRICS_TABLES, TRACES_TABLE
+from otel_llm_analysis.clickhouse._pricing import priced_sql
 
 #: How a SPELLINGS column is typed (DuckDB: ingest.py's TRY_CASTs); text otherwise.
 _INTEGER = {"input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens"}
@@ -73,15 +77,34 @@ def _typed(column: str) -> str:
     return value
 
 
-def spans_view(database: str, *, name: str = "spans", source: str = TRACES_TABLE) -> str:
-    """``CREATE OR REPLACE VIEW database.name`` with the ``spans`` contract's columns over ``source``."""
+#: What needs a price: (provider, response model, requested model) groups, and the book that prices them.
+Pricing = tuple[Sequence[tuple[Optional[str], Optional[str], Optional[str]]], PriceBook]
+
+#: The groups of spans that need a price (``_pricing``), read from a ``spans`` view made without pricing.
+PRICE_GROUPS = ("SELECT provider, response_model, request_model FROM `{db}`.spans WHERE otel_kind = 'llm_call' "
+                "AND cost_usd IS NULL AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL) "
+                "GROUP BY provider, response_model, request_model")
+
+
+def spans_view(database: str, *, name: str = "spans", source: str = TRACES_TABLE,
+               pricing: Pricing | None = None) -> str:
+    """``CREATE OR REPLACE VIEW database.name`` with the ``spans`` contract's columns over ``source``;
+    with ``pricing``, the spans that need a price are priced as DuckDB's ingest prices them."""
     derived = ",\n    ".join(f"{_typed(column)} AS {column}" for column in SPELLINGS if column not in _SPECIAL)
     events = ", ".join(_quote(name) for name in FIRST_TOKEN_EVENTS)
     ttft = f"arrayFilter((t, n) -> n IN ({events}), Events.Timestamp, Events.Name)"
     request_model = _producers.request_model_sql(_attribute, first_present("request_model"), _json_string)
     # the span's own cost when usable, by the rule of _producers.cost_sql (ClickHouse spells isfinite isFinite)
-    cost = {name: sql.replace("isfinite(", "isFinite(") for name, sql in _producers.cost_sql(
+    own = {column: sql.replace("isfinite(", "isFinite(") for column, sql in _producers.cost_sql(
         _attribute, _typed("cost_usd"), _typed("input_tokens"), _typed("output_tokens")).items()}
+    if pricing is None:
+        cost = own
+    else:
+        priced, table = priced_sql(*pricing, own_cost=own["cost_usd"])
+        cost = {"cost_usd": f"coalesce({own['cost_usd']}, {priced})",
+                "cost_source": f"multiIf({own['cost_usd']} IS NOT NULL, {own['cost_source']}, "
+                               f"({priced}) IS NOT NULL, 'ingest', NULL)",
+                "cost_table": f"if({own['cost_usd']} IS NOT NULL, {own['cost_table']}, {table})"}
     return f"""CREATE OR REPLACE VIEW `{database}`.`{name}` AS
 SELECT
     TraceId AS trace_id,
@@ -119,7 +142,8 @@ def _quote(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def view_statements(database: str, tables: set[str] | frozenset[str] = frozenset()) -> list[str]:
+def view_statements(database: str, tables: set[str] | frozenset[str] = frozenset(),
+                    pricing: Pricing | None = None) -> list[str]:
     """Every view the analyses read, in dependency order: ``spans``, then ``views_clickhouse.sql``
     (``llm_calls``, ``span_events``, ``logs``, ``metric_points``, ``evaluations``, ``daily_usage``,
     ``trace_summary``, …) with the database and semconv names filled in. ``tables`` are the tables
@@ -135,7 +159,7 @@ def view_statements(database: str, tables: set[str] | frozenset[str] = frozenset
                          inner_cost_rank=_producers.cost_rank_sql("cost_source"),
                          gauge=METRICS_TABLES["gauge"], sum=METRICS_TABLES["sum"],
                          histogram=METRICS_TABLES["histogram"])
-    statements = [spans_view(database)]
+    statements = [spans_view(database, pricing=pricing)]
     statements += [part.strip() for part in re.split(r";[ \t]*$", filled, flags=re.M)
                    if part.strip() and not _only_comments(part)]
     return statements

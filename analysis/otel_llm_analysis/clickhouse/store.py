@@ -15,6 +15,7 @@ runs them with the server's ``readonly`` setting.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
 from typing import Any, Mapping, Sequence
 
@@ -22,7 +23,7 @@ from sqlglot import exp
 
 from otel_llm_analysis.clickhouse._client import ClickHouseError, ClickHouseURL, connect, one_line
 from otel_llm_analysis.clickhouse._dialect import transpile
-from otel_llm_analysis.clickhouse._views import view_statements
+from otel_llm_analysis.clickhouse._views import PRICE_GROUPS, spans_view, view_statements
 
 __all__ = ["ClickHouseStore", "Unsupported"]
 
@@ -103,6 +104,15 @@ class _Connection:
         self.client.close()
 
 
+def _price_book(pricing: Mapping[str, Any] | str | os.PathLike[str] | None) -> Any:
+    """The PriceBook DuckDB's ingest would use: ``pricing``, else ``$OTEL_LLM_PRICING``, over genai-prices."""
+    from otel_llm.pricing import PriceBook
+    from otel_llm_analysis.store import PRICING_ENV
+
+    return PriceBook.load(pricing if pricing is not None else (os.environ.get(PRICING_ENV) or None),
+                          notify_unknown=False)
+
+
 def _server_message(exc: BaseException) -> str:
     """ClickHouse's own message (``Code: 62. DB::Exception: …``), one line, without the driver's wrapping."""
     text = str(exc)
@@ -115,12 +125,15 @@ class ClickHouseStore:
 
     The database holds the collector exporter's tables (``otel_traces``,
     ``otel_logs``, ``otel_metrics_*``; created by the exporter or by
-    ``otel-llm load``). Opening it creates the analysis views beside them.
+    ``otel-llm load``). Opening it creates the analysis views beside them, pricing the LLM
+    spans that carry tokens and no usable cost with ``pricing`` (as ``TraceStore.ingest``:
+    a dict or JSON/YAML file, default ``$OTEL_LLM_PRICING``, over genai-prices; ``_pricing``).
     """
 
     read_only = True
 
-    def __init__(self, url: str | ClickHouseURL, *, client: Any = None) -> None:
+    def __init__(self, url: str | ClickHouseURL, *, client: Any = None,
+                 pricing: Mapping[str, Any] | str | os.PathLike[str] | None = None) -> None:
         self.url = url if isinstance(url, ClickHouseURL) else ClickHouseURL.parse(url)
         self.path = str(self.url)
         client = client or connect(self.url)
@@ -132,7 +145,9 @@ class ClickHouseStore:
             raise ClickHouseError(f"no otel_traces table in {self.url}: start the collector with --clickhouse, "
                                   "or run `otel-llm load FILES --to` this URL")
         try:
-            for statement in view_statements(self.url.database, tables):
+            client.command(spans_view(self.url.database))
+            groups = [tuple(row) for row in client.query(PRICE_GROUPS.format(db=self.url.database)).result_rows]
+            for statement in view_statements(self.url.database, tables, (groups, _price_book(pricing))):
                 client.command(statement)
         except Exception as exc:  # noqa: BLE001 - the driver's error, as one line
             client.close()
