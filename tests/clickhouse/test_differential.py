@@ -85,6 +85,7 @@ ANALYSES: dict[str, Callable[[Any], Any]] = {
         month="2026-11", as_of=date(2026, 11, 20)),
     "check": lambda s: alerts.check(s, alerts.Thresholds(p95_latency_ms=100, error_rate=0.01, p95_time_to_first_token_ms=10, peak_memory_mb=1, cost_usd=0.01), WINDOW),
     "compare (call figures)": lambda s: comparisons.compare(s, "model", turns=[]),
+    "compare by run_config": lambda s: comparisons.compare(s, "run_config.max_retries", turns=[]),
     "quality": lambda s: qa.quality(s, None),
     "quality by model": lambda s: qa.quality(s, "model"),
     "logs": lambda s: logs.search_logs(s, None, None, None, None, 1000),

@@ -131,6 +131,8 @@ class ClickHouseStore:
     """
 
     read_only = True
+    #: tools, agents, retries (and compare's turn figures) walk span trees with DuckDB table macros
+    walks_span_trees = False
 
     def __init__(self, url: str | ClickHouseURL, *, client: Any = None,
                  pricing: Mapping[str, Any] | str | os.PathLike[str] | None = None) -> None:
