@@ -8,10 +8,16 @@
 -- span_rows: what DuckDB's views.sql and the shared queries call the base rows.
 CREATE OR REPLACE VIEW `{db}`.span_rows AS SELECT * FROM `{db}`.spans;
 
--- LLM spans with LLM spans directly inside them (wrappers, views.sql's rule), their
--- figures prefixed w_ for llm_calls.
+-- The LLM spans with LLM spans directly inside them (wrappers, views.sql's rule) and how many:
+-- one light pass (ids and kind only), read as a set by the views below.
+CREATE OR REPLACE VIEW `{db}`.llm_parents AS
+SELECT trace_id, parent_span_id AS span_id, count() AS wrapped_calls FROM `{db}`.spans
+WHERE otel_kind = '{llm_call}' AND parent_span_id IS NOT NULL
+GROUP BY trace_id, parent_span_id;
+
+-- The wrappers' figures, prefixed w_, for the calls inside them (llm_calls).
 CREATE OR REPLACE VIEW `{db}`.llm_wrappers AS
-SELECT w.trace_id AS trace_id, w.span_id AS span_id, inner_calls.n AS wrapped_calls,
+SELECT w.trace_id AS trace_id, w.span_id AS span_id, parents.wrapped_calls AS wrapped_calls,
        w.project AS w_project, w.conversation_id AS w_conversation_id, w.user_id AS w_user_id,
        w.graph_node AS w_graph_node, w.attributes AS w_attributes, w.status_code AS w_status_code,
        w.status_message AS w_status_message, w.error_type AS w_error_type, w.stream_ttft_ms AS w_stream_ttft_ms,
@@ -21,10 +27,9 @@ SELECT w.trace_id AS trace_id, w.span_id AS span_id, inner_calls.n AS wrapped_ca
        w.reasoning_tokens AS w_reasoning_tokens, w.cost_usd AS w_cost_usd, w.cost_source AS w_cost_source,
        w.cost_table AS w_cost_table, w.finish_reasons AS w_finish_reasons
 FROM `{db}`.spans AS w
-INNER JOIN (SELECT trace_id, parent_span_id AS span_id, count() AS n FROM `{db}`.spans
-            WHERE otel_kind = '{llm_call}' AND parent_span_id IS NOT NULL GROUP BY trace_id, parent_span_id)
-    AS inner_calls ON inner_calls.trace_id = w.trace_id AND inner_calls.span_id = w.span_id
-WHERE w.otel_kind = '{llm_call}';
+INNER JOIN `{db}`.llm_parents AS parents ON parents.trace_id = w.trace_id AND parents.span_id = w.span_id
+WHERE (w.trace_id, w.span_id) IN (SELECT trace_id, span_id FROM `{db}`.llm_parents)  -- before the join: few rows
+  AND w.otel_kind = '{llm_call}';
 
 -- One row per model call: an LLM span that wraps none; inside a wrapper it takes the
 -- wrapper's context, and around exactly one call the better-ranked cost (views.sql).
@@ -69,7 +74,7 @@ FROM (
     FROM `{db}`.spans AS c
     LEFT JOIN `{db}`.llm_wrappers AS w ON w.trace_id = c.trace_id AND w.span_id = c.parent_span_id
     WHERE c.otel_kind = '{llm_call}'
-      AND (c.trace_id, c.span_id) NOT IN (SELECT trace_id, span_id FROM `{db}`.llm_wrappers)
+      AND (c.trace_id, c.span_id) NOT IN (SELECT trace_id, span_id FROM `{db}`.llm_parents)
     SETTINGS join_use_nulls = 1
 );
 
