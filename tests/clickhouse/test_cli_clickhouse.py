@@ -66,3 +66,16 @@ def test_what_needs_duckdb_says_so_in_one_line(dbs: tuple[str, str], tmp_path: P
     assert compared.exit_code == 0 and "compare by model" in compared.output and "turns by" not in compared.output
     unreachable = run("summary", "--db", "clickhouse://default@127.0.0.1:9/otel")
     assert unreachable.exit_code == 1 and "cannot reach ClickHouse" in unreachable.output
+
+
+def test_report_and_the_environment_variable(dbs: tuple[str, str], tmp_path: Path) -> None:
+    duck, url = dbs
+    on_duck = run("report", "--db", duck, "--max-views", "1", "--out", str(tmp_path / "duck.html"))
+    on_clickhouse = CliRunner().invoke(app, ["report", "--max-views", "1", "--out", str(tmp_path / "ch.html")],
+                                       env={"COLUMNS": "200", "OTEL_LLM_DB": url})
+    assert on_duck.exit_code == 0 and on_clickhouse.exit_code == 0, on_clickhouse.output
+    page = (tmp_path / "ch.html").read_text()
+    assert "Needs a DuckDB store" in page  # the tree views say why they are empty
+    budget = CliRunner().invoke(app, ["budget", "--monthly", "500", "--month", "2026-11"],
+                                env={"COLUMNS": "200", "OTEL_LLM_DB": url})
+    assert budget.output == run("budget", "--monthly", "500", "--month", "2026-11", "--db", duck).output
