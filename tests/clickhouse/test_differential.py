@@ -5,9 +5,9 @@ every LLM call, errors, streams, evaluations, logs, metrics) are ingested into a
 DuckDB store and loaded (``otel-llm load``) into ClickHouse — chdb behind its HTTP
 interface, read by :class:`ClickHouseStore` through clickhouse-connect, the code
 that talks to a server. Each public analysis then runs on both; results must be
-equal: counts, ids, keys and times exactly, percentiles exactly (both engines'
-exact linear-interpolation quantiles), sums of floats to 1e-9 relative (the
-engines add in different orders).
+equal: counts, ids, keys and times exactly; percentiles by both engines' exact
+linear-interpolation quantiles, and sums, to 1e-9 relative (the engines round
+the interpolation's last bit and add in their own orders).
 """
 
 from __future__ import annotations
