@@ -88,3 +88,9 @@ def test_parameters_are_bound_as_quoted_literals(engines: tuple[Any, _Connection
               "names": ["a-1 b-22", "c-333", "x'y"], "limit": 5.5}
     assert clickhouse.execute(sql, params).fetchall() == duck.execute(sql, params).fetchall() == [(2,)]
     assert "'it''s -- not '' sql'" in transpile(sql, params)[0]
+
+
+def test_one_attribute_from_the_aligned_lists_is_a_map_lookup() -> None:
+    sql = "SELECT s.attr_values[list_position(s.attr_keys, 'otel_llm.run_config.x')] AS v FROM spans AS s"
+    assert transpile(sql) == ["SELECT multiIf(mapContains(s.attributes, 'otel_llm.run_config.x'), "
+                              "s.attributes['otel_llm.run_config.x'], NULL) AS v FROM spans AS s"]

@@ -16,6 +16,8 @@ dialect with the few constructs it gets wrong for these queries overridden
   ``arrayJoin`` over the times; ``date_trunc`` stays a time (not a ``Date``);
 * ``array_agg`` / ``array_sort`` / ``flatten`` -> ``groupArray`` (NULLs left out) /
   ``arraySort`` / ``arrayFlatten`` (SQLGlot keeps DuckDB's names);
+* ``attr_values[list_position(attr_keys, 'k')]`` (one attribute from the aligned lists) ->
+  ``attributes['k']`` (a map lookup, NULL when absent);
 * ``list_position(l, x)`` -> ``nullIf(indexOf(l, x), 0)`` (NULL when absent, as DuckDB);
 * ``CAST(… AS TIMESTAMP)`` -> ``DateTime64(6)`` (SQLGlot writes ``DateTime``,
   which silently drops sub-second time);
@@ -82,6 +84,21 @@ def _truncate(self: Any, expression: exp.TimestampTrunc) -> str:
     return f"toDateTime64(dateTrunc('{expression.unit.name.lower()}', {self.sql(expression, 'this')}), 6)"
 
 
+def _bracket(self: Any, expression: exp.Bracket) -> str:
+    """``attr_values[list_position(attr_keys, 'k')]`` (DuckDB's fast read of one attribute from the
+    aligned lists) is a map lookup here: ``attributes['k']``, NULL when absent."""
+    index = expression.expressions[0] if len(expression.expressions) == 1 else None
+    values = expression.this
+    if (isinstance(values, exp.Column) and values.name == "attr_values" and isinstance(index, exp.Anonymous)
+            and index.name.lower() == "list_position" and len(index.expressions) == 2
+            and isinstance(index.expressions[0], exp.Column) and index.expressions[0].name == "attr_keys"
+            and index.expressions[0].table == values.table):
+        attributes = self.sql(exp.column("attributes", table=values.table or None))
+        key = self.sql(index.expressions[1])
+        return f"multiIf(mapContains({attributes}, {key}), {attributes}[{key}], NULL)"
+    return _ClickHouse.Generator.bracket_sql(self, expression)
+
+
 def _anonymous(self: Any, expression: exp.Anonymous) -> str:
     if expression.name.lower() == "list_position":
         return f"nullIf({self.func('indexOf', *expression.expressions)}, 0)"
@@ -98,6 +115,7 @@ class ClickHouse(_ClickHouse):
             exp.Filter: _filter,
             exp.RegexpReplace: _regexp_replace,
             exp.Anonymous: _anonymous,
+            exp.Bracket: _bracket,
             exp.GenerateSeries: _series,
             exp.ArraySort: lambda self, e: self.func("arraySort", e.this),
             exp.ArrayAgg: lambda self, e: self.func("groupArray", e.this),
