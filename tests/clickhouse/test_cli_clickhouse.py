@@ -79,3 +79,33 @@ def test_report_and_the_environment_variable(dbs: tuple[str, str], tmp_path: Pat
     budget = CliRunner().invoke(app, ["budget", "--monthly", "500", "--month", "2026-11"],
                                 env={"COLUMNS": "200", "OTEL_LLM_DB": url})
     assert budget.output == run("budget", "--monthly", "500", "--month", "2026-11", "--db", duck).output
+
+
+def test_serve_answers_from_clickhouse(dbs: tuple[str, str], tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    import httpx
+
+    from otel_llm_analysis import Filters, totals
+    from otel_llm_analysis.store import TraceStore
+    from tests.collector.conftest import free_port
+    from tests.web.conftest import wait_until_serving
+
+    duck, url = dbs
+    port = free_port()
+    log = tmp_path / "serve.log"
+    process = subprocess.Popen([str(Path(sys.executable).parent / "otel-llm"), "serve", "--db", url, "--port", str(port)],
+                               stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    try:
+        wait_until_serving(process, f"http://127.0.0.1:{port}")
+        with TraceStore(duck, read_only=True) as store:
+            spans = totals(store, Filters()).spans
+        assert httpx.get(f"http://127.0.0.1:{port}/api/status", timeout=60).json()["spans"] == spans
+        summary = httpx.get(f"http://127.0.0.1:{port}/api/summary", timeout=120)
+        assert summary.status_code == 200, summary.text
+        tools = httpx.get(f"http://127.0.0.1:{port}/api/tools", timeout=60).json()
+        assert tools["rows"] == [] and "Needs a DuckDB store" in tools["note"]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
