@@ -62,6 +62,9 @@ def test_what_needs_duckdb_says_so_in_one_line(dbs: tuple[str, str], tmp_path: P
         assert result.exit_code == 2, (command, result.output)
         assert result.output.startswith("error: ") and len(result.output.strip().splitlines()) == 1
         assert "DuckDB" in result.output and "Traceback" not in result.output
+    generate(tmp_path / "files", traces=1)
+    ingest = run("ingest", str(tmp_path / "files"), "--db", url)
+    assert ingest.exit_code == 2 and "otel-llm load FILES --to URL" in ingest.output
     compared = run("compare", "--db", url)  # the call figures; the turns' table needs DuckDB
     assert compared.exit_code == 0 and "compare by model" in compared.output and "turns by" not in compared.output
     unreachable = run("summary", "--db", "clickhouse://default@127.0.0.1:9/otel")
