@@ -5,7 +5,9 @@ HTTP interface; the real exporter) and to its files. Loading those files into a
 second database must give the same rows in every column the exporter fills from
 data the files hold — attribute values in ``AsString`` form, kinds, statuses,
 durations, events, links, service names — and loading them into the first
-database (where the exporter already delivered them) must add no span.
+database (where the exporter already delivered them) must add no span. And
+``otel-llm summary --db clickhouse://…`` on the exporter's own rows prints the
+table ``otel-llm summary`` prints for a DuckDB store of the collector's files.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from typer.testing import CliRunner
+
+from otel_llm.cli import app as otel_llm_cli
 from otel_llm_analysis.clickhouse import LOGS_TABLE, METRICS_TABLES, TRACES_TABLE
 from otel_llm_analysis.clickhouse._load import load
 from tests.collector.conftest import collector_binary, collector_factory, run_app  # noqa: F401 - fixtures
@@ -65,3 +70,12 @@ def test_loaded_files_equal_what_the_exporter_wrote(collector_factory: Any, clic
 
     again = load([str(collector.data_dir)], f"{url}/{live}")  # the exporter already delivered them
     assert again.spans_added == 0 and again.logs_added == 0 and again.metric_points_added == 0
+
+    # the issue's "done when": summary on what the exporter wrote is the table DuckDB gives for the files
+    duck = str(tmp_path / "otel.duckdb")
+    assert CliRunner().invoke(otel_llm_cli, ["ingest", str(collector.data_dir), "--db", duck]).exit_code == 0
+    for command in (["summary"], ["summary", "--by", "model"]):
+        on_duck = CliRunner().invoke(otel_llm_cli, [*command, "--db", duck], env={"COLUMNS": "200"})
+        on_exporters = CliRunner().invoke(otel_llm_cli, [*command, "--db", f"{url}/{live}"], env={"COLUMNS": "200"})
+        assert on_duck.exit_code == on_exporters.exit_code == 0, on_exporters.output
+        assert on_exporters.output == on_duck.output
