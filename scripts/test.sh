@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_venv.sh
-setup_venv analysis,web,dev,peers
+setup_venv analysis,web,dev,peers,clickhouse
 bash otel_llm/collector/config/build.sh
 source scripts/_chromium.sh
 ensure_chromium

@@ -89,7 +89,8 @@ OUTPUT_OPTIONS: Sequence[inspect.Parameter] = (
             help="table (default), json or csv on stdout; json, csv or parquet with --out "
                  "(default: from the file's suffix)."),
     _option("out", Optional[Path], None, "--out", "-o", help="Write the result to this file instead of stdout."),
-    _option("db", str, DEFAULT_DB, "--db", envvar=DB_ENV, help=f"DuckDB file of the store (env {DB_ENV})."),
+    _option("db", str, DEFAULT_DB, "--db", envvar=DB_ENV,
+            help=f"DuckDB file of the store, or clickhouse://user:pass@host:8123/database (env {DB_ENV})."),
 )
 
 
@@ -196,6 +197,10 @@ def open_store(db: str, *, read_only: bool = True, or_pass: str = "") -> Iterato
     missing store (``--ingest PATH``), offered beside ``otel-llm ingest``.
     """
     require_analysis_extra()
+    if db.split("://", 1)[0].lower() in ("clickhouse", "clickhouses") and "://" in db:
+        with _clickhouse_store(db, read_only) as store:
+            yield store
+        return
     from otel_llm_analysis.store import StoreError, TraceStore
 
     if read_only and db != ":memory:" and not Path(db).exists():
@@ -211,6 +216,34 @@ def open_store(db: str, *, read_only: bool = True, or_pass: str = "") -> Iterato
         raise fail(f"cannot create {db}: {exc.strerror or exc}") from None
     try:
         yield store
+    finally:
+        store.close()
+
+
+@contextmanager
+def _clickhouse_store(url: str, read_only: bool) -> Iterator[Any]:
+    """``--db clickhouse://…``: the analyses on ClickHouse (``otel_llm_analysis.clickhouse.store``). The
+    store's refusals (an analysis that needs DuckDB, a server error) are one line each."""
+    if not read_only:
+        raise fail("a ClickHouse store is filled by the collector (--clickhouse) or `otel-llm load FILES --to URL`",
+                   2)
+    try:
+        from otel_llm_analysis.clickhouse.store import ClickHouseError, ClickHouseStore, Unsupported
+    except ImportError as exc:
+        raise fail(f"--db clickhouse:// needs the clickhouse extra: install otel-llm[clickhouse] ({exc.name})",
+                   2) from None
+    try:
+        store = ClickHouseStore(url)
+    except ValueError as exc:
+        raise fail(str(exc), 2) from None
+    except ClickHouseError as exc:
+        raise fail(str(exc)) from None
+    try:
+        yield store
+    except Unsupported as exc:
+        raise fail(str(exc), 2) from None
+    except ClickHouseError as exc:
+        raise fail(str(exc)) from None
     finally:
         store.close()
 

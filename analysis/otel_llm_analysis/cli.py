@@ -445,6 +445,9 @@ def register(app: typer.Typer) -> None:
     app.command("traces")(traces)
     app.command("sql")(sql)
     app.command("export")(export)
+    from otel_llm_analysis.clickhouse.command import LOAD_EPILOG, load
+
+    app.command("load", epilog=LOAD_EPILOG)(load)
     from otel_llm_analysis.web.cli import register as register_web  # report, serve
 
     register_web(app)

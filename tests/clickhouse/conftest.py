@@ -12,6 +12,8 @@ from collections.abc import Iterator
 import chdb.session
 import pytest
 
+from tests.support.clickhouse_http import ChdbHttpServer
+
 _names = itertools.count()
 
 
@@ -28,3 +30,16 @@ def chdb_session() -> Iterator[chdb.session.Session]:
 def database() -> str:
     """A database name no other test uses."""
     return f"otel_test_{next(_names)}"
+
+
+@pytest.fixture(scope="session")
+def clickhouse_http(chdb_session: chdb.session.Session) -> Iterator[ChdbHttpServer]:
+    """The same engine behind ClickHouse's HTTP interface: what clickhouse-connect (``--db``/``--to``) talks to."""
+    with ChdbHttpServer(chdb_session) as server:
+        yield server
+
+
+@pytest.fixture
+def clickhouse_url(clickhouse_http: ChdbHttpServer, database: str) -> str:
+    """``clickhouse://…/<a fresh database>`` on the HTTP stand-in."""
+    return f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/{database}"

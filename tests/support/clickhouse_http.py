@@ -11,7 +11,9 @@ every statement in one chdb session:
 * DDL and queries (the SQL in the request body) -> chdb, the result in the request's
   ``default_format`` (TabSeparated when absent, as a server does; the driver asks Native);
 * inserts (``query=INSERT … FORMAT Native`` in the URL, Native blocks as the body,
-  chunked) -> the blocks are inserted through chdb's ``file(…, 'Native')``.
+  chunked; or, as clickhouse-connect sends them, the statement and a newline before
+  the blocks in the body) -> the blocks are inserted through chdb's ``file(…, 'Native')``;
+* the request's ``database`` parameter is the statement's current database.
 
 A statement chdb rejects answers HTTP 500 with ClickHouse's message, as a server
 would. ``down()``/``up()`` simulate an outage (the port refuses connections).
@@ -125,9 +127,12 @@ class ChdbHttpServer:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
-    def run(self, sql: str, data: bytes | None, default_format: str = "TabSeparated") -> bytes:
-        """One request: an insert with Native data, the hello, or a statement -> its result."""
+    def run(self, sql: str, data: bytes | None, default_format: str = "TabSeparated", database: str = "") -> bytes:
+        """One request: an insert with Native data, the hello, or a statement -> its result.
+        ``database`` (the request's ``database`` parameter, as clickhouse-connect sends it) is the
+        current database of the statement, as on a server."""
         with self._lock:
+            self.session.query(f"USE `{database or 'default'}`")
             if sql.strip() == _HELLO:
                 version = self.session.query("SELECT version()", "TSVRaw").bytes().decode().strip()
                 return hello_block(version, 0, "UTC")
@@ -176,11 +181,16 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._body()
         if "query" in params:
             sql, data = params["query"][0], body
+        elif body[:6].upper() == b"INSERT" and b"\n" in body:
+            # clickhouse-connect: the statement, a newline, then the Native data, all in the body
+            statement, data = body.split(b"\n", 1)
+            sql = statement.decode()
         else:
             sql, data = body.decode(), None
         default_format = params.get("default_format", ["TabSeparated"])[0]
+        database = params.get("database", [""])[0]
         try:
-            payload, status = self.backend.run(sql, data, default_format), 200
+            payload, status = self.backend.run(sql, data, default_format, database), 200
         except Exception as exc:  # noqa: BLE001 — a server answers any failure with its message
             payload, status = str(exc).encode(), 500
         self.send_response(status)

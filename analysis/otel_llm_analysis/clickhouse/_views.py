@@ -22,9 +22,17 @@ cannot be NULL).
 
 from __future__ import annotations
 
+import re
+from importlib import resources
+from typing import Optional, Sequence
+
+from otel_llm.pricing import PriceBook
+
+from otel_llm import semconv
 from otel_llm_analysis import _producers
 from otel_llm_analysis._spellings import FIRST_TOKEN_EVENTS, SPELLINGS
-from otel_llm_analysis.clickhouse._ddl import TRACES_TABLE
+from otel_llm_analysis.clickhouse._ddl import LOGS_TABLE, METRICS_TABLES, TRACES_TABLE
+from otel_llm_analysis.clickhouse._pricing import priced_sql
 
 #: How a SPELLINGS column is typed (DuckDB: ingest.py's TRY_CASTs); text otherwise.
 _INTEGER = {"input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens"}
@@ -32,7 +40,7 @@ _FLOAT = {"cost_usd"}
 _LIST = {"finish_reasons"}
 #: Columns whose expression is not a plain "first spelling" (combined with resource data,
 #: or mapped by ``_producers``).
-_SPECIAL = {"service_name", "project", "provider", "request_model"}
+_SPECIAL = {"service_name", "project", "provider", "request_model", "cost_usd"}
 
 
 def first_present(column: str, attributes: str = "SpanAttributes") -> str:
@@ -69,12 +77,34 @@ def _typed(column: str) -> str:
     return value
 
 
-def spans_view(database: str, *, name: str = "spans", source: str = TRACES_TABLE) -> str:
-    """``CREATE OR REPLACE VIEW database.name`` with the ``spans`` contract's columns over ``source``."""
+#: What needs a price: (provider, response model, requested model) groups, and the book that prices them.
+Pricing = tuple[Sequence[tuple[Optional[str], Optional[str], Optional[str]]], PriceBook]
+
+#: The groups of spans that need a price (``_pricing``), read from a ``spans`` view made without pricing.
+PRICE_GROUPS = ("SELECT provider, response_model, request_model FROM `{db}`.spans WHERE otel_kind = 'llm_call' "
+                "AND cost_usd IS NULL AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL) "
+                "GROUP BY provider, response_model, request_model")
+
+
+def spans_view(database: str, *, name: str = "spans", source: str = TRACES_TABLE,
+               pricing: Pricing | None = None) -> str:
+    """``CREATE OR REPLACE VIEW database.name`` with the ``spans`` contract's columns over ``source``;
+    with ``pricing``, the spans that need a price are priced as DuckDB's ingest prices them."""
     derived = ",\n    ".join(f"{_typed(column)} AS {column}" for column in SPELLINGS if column not in _SPECIAL)
     events = ", ".join(_quote(name) for name in FIRST_TOKEN_EVENTS)
     ttft = f"arrayFilter((t, n) -> n IN ({events}), Events.Timestamp, Events.Name)"
     request_model = _producers.request_model_sql(_attribute, first_present("request_model"), _json_string)
+    # the span's own cost when usable, by the rule of _producers.cost_sql (ClickHouse spells isfinite isFinite)
+    own = {column: sql.replace("isfinite(", "isFinite(") for column, sql in _producers.cost_sql(
+        _attribute, _typed("cost_usd"), _typed("input_tokens"), _typed("output_tokens")).items()}
+    if pricing is None:
+        cost = own
+    else:
+        priced, table = priced_sql(*pricing, own_cost=own["cost_usd"])
+        cost = {"cost_usd": f"coalesce({own['cost_usd']}, {priced})",
+                "cost_source": f"multiIf({own['cost_usd']} IS NOT NULL, {own['cost_source']}, "
+                               f"({priced}) IS NOT NULL, 'ingest', NULL)",
+                "cost_table": f"if({own['cost_usd']} IS NOT NULL, {own['cost_table']}, {table})"}
     return f"""CREATE OR REPLACE VIEW `{database}`.`{name}` AS
 SELECT
     TraceId AS trace_id,
@@ -92,6 +122,9 @@ SELECT
     nullIf(StatusMessage, '') AS status_message,
     {_producers.kind_sql(_attribute)} AS otel_kind,
     {derived},
+    {cost["cost_usd"]} AS cost_usd,
+    {cost["cost_source"]} AS cost_source,
+    {cost["cost_table"]} AS cost_table,
     {_producers.provider_sql(first_present('provider'))} AS provider,
     {request_model} AS request_model,
     coalesce(request_model, response_model) AS model,
@@ -107,3 +140,30 @@ FROM `{database}`.`{source}`"""
 def _quote(text: str) -> str:
     """A ClickHouse string literal."""
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def view_statements(database: str, tables: set[str] | frozenset[str] = frozenset(),
+                    pricing: Pricing | None = None) -> list[str]:
+    """Every view the analyses read, in dependency order: ``spans``, then ``views_clickhouse.sql``
+    (``llm_calls``, ``span_events``, ``logs``, ``metric_points``, ``evaluations``, ``daily_usage``,
+    ``trace_summary``, …) with the database and semconv names filled in. ``tables`` are the tables
+    present: metric tables the database lacks are left out of ``metric_points``."""
+    text = resources.files("otel_llm_analysis.clickhouse").joinpath("views_clickhouse.sql").read_text("utf-8")
+    metric_parts = [f"SELECT '{kind}' AS metric_type, * FROM `{database}`.`{table}`"
+                    for kind, table in METRICS_TABLES.items() if not tables or table in tables]
+    filled = text.format(db=database, traces=TRACES_TABLE, logs=LOGS_TABLE, llm_call=semconv.KIND_LLM_CALL,
+                         evaluation_event=semconv.EVENT_EVALUATION_RESULT,
+                         eval_name=semconv.GEN_AI_EVALUATION_NAME, eval_score=semconv.GEN_AI_EVALUATION_SCORE_VALUE,
+                         eval_label=semconv.GEN_AI_EVALUATION_SCORE_LABEL,
+                         outer_cost_rank=_producers.cost_rank_sql("w_cost_source"),
+                         inner_cost_rank=_producers.cost_rank_sql("cost_source"),
+                         gauge=METRICS_TABLES["gauge"], sum=METRICS_TABLES["sum"],
+                         histogram=METRICS_TABLES["histogram"])
+    statements = [spans_view(database, pricing=pricing)]
+    statements += [part.strip() for part in re.split(r";[ \t]*$", filled, flags=re.M)
+                   if part.strip() and not _only_comments(part)]
+    return statements
+
+
+def _only_comments(text: str) -> bool:
+    return all(not line.strip() or line.strip().startswith("--") for line in text.splitlines())

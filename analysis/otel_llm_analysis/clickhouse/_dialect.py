@@ -1,0 +1,176 @@
+"""The analyses' one SQL text (DuckDB's) on ClickHouse: SQLGlot's transpiler plus the overrides it needs.
+
+Every analysis is written once, in DuckDB SQL (``queries/*.sql``, ``views.sql``
+and the fragments of ``_filters``). On ClickHouse the same text is parsed by
+SQLGlot as DuckDB and written by :class:`ClickHouse`, SQLGlot's ClickHouse
+dialect with the few constructs it gets wrong for these queries overridden
+(docs/clickhouse.md lists what SQLGlot does unaided):
+
+* ``quantile_cont(x, q)`` / ``quantile_cont(x, [q, …])`` -> ``quantileExactInclusive(q)(x)`` /
+  ``quantilesExactInclusive(q, …)(x)``: the same exact, linearly interpolated
+  percentile as DuckDB's (numpy's default), not an estimate; over no values NULL
+  (several: ``[]``), as DuckDB, not NaN; with ``FILTER (WHERE c)`` the ``…If`` combinator;
+* ``regexp_replace(s, p, r, 'g')`` -> ``replaceRegexpAll(s, p, r)`` (without
+  ``'g'``: ``replaceRegexpOne``);
+* ``range(start, end, INTERVAL n unit)`` (a table of times) -> a subquery of
+  ``arrayJoin`` over the times; ``date_trunc`` stays a time (not a ``Date``);
+* ``array_agg`` / ``array_sort`` / ``flatten`` -> ``groupArray`` (NULLs left out) /
+  ``arraySort`` / ``arrayFlatten`` (SQLGlot keeps DuckDB's names);
+* ``attr_values[list_position(attr_keys, 'k')]`` (one attribute from the aligned lists) ->
+  ``attributes['k']`` (a map lookup, NULL when absent);
+* ``list_position(l, x)`` -> ``nullIf(indexOf(l, x), 0)`` (NULL when absent, as DuckDB);
+* ``CAST(… AS TIMESTAMP)`` -> ``DateTime64(6)`` (SQLGlot writes ``DateTime``,
+  which silently drops sub-second time);
+* query parameters (``$name``, ``?``) -> literals of their bound values
+  (:func:`bind`), quoted by SQLGlot: the HTTP interface's typed parameters
+  would need a type per use, and a literal is what the server's planner sees
+  best (a time filter on ``Timestamp`` prunes partitions either way).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from functools import lru_cache
+from typing import Any, Mapping, Sequence
+
+from sqlglot import exp, parse
+from sqlglot.dialects.clickhouse import ClickHouse as _ClickHouse
+
+__all__ = ["ClickHouse", "bind", "transpile"]
+
+
+def _quantile(self: Any, expression: exp.PercentileCont, condition: exp.Expression | None = None) -> str:
+    """Exact quantile(s), NULL (one) / ``[]`` (several; ClickHouse arrays cannot be NULL) over no values,
+    as DuckDB answers, where ClickHouse would answer NaN. ``condition``: the aggregate's FILTER."""
+    fractions = expression.expression
+    many = isinstance(fractions, exp.Array)
+    values = ", ".join(self.sql(v) for v in (fractions.expressions if many else [fractions]))
+    name = "quantilesExactInclusive" if many else "quantileExactInclusive"
+    column = self.sql(expression, "this")
+    if condition is not None:
+        where = self.sql(condition)
+        name, arguments, counted = f"{name}If", f"{column}, {where}", f"countIf({column}, {where})"
+    else:
+        arguments, counted = column, f"count({column})"
+    return f"if({counted} = 0, {'[]' if many else 'NULL'}, {name}({values})({arguments}))"
+
+
+def _filter(self: Any, expression: exp.Filter) -> str:
+    if isinstance(expression.this, exp.PercentileCont):
+        return _quantile(self, expression.this, expression.expression.this)
+    return _ClickHouse.Generator.filter_sql(self, expression)
+
+
+def _regexp_replace(self: Any, expression: exp.RegexpReplace) -> str:
+    modifiers = expression.args.get("modifiers")
+    every = modifiers is not None and "g" in modifiers.name
+    name = "replaceRegexpAll" if every else "replaceRegexpOne"
+    return self.func(name, expression.this, expression.expression, expression.args.get("replacement"))
+
+
+def _series(self: Any, expression: exp.GenerateSeries) -> str:
+    """DuckDB's ``range(start, end, INTERVAL n unit)`` table (one column, ``range``; end excluded) as a
+    subquery: ClickHouse's ``numbers``/``range`` count integers, not times."""
+    start, end = self.sql(expression, "start"), self.sql(expression, "end")
+    step = expression.args["step"]
+    unit, size = step.unit.name.lower(), step.this.name
+    times = (f"arrayMap(i -> {start} + toInterval{unit.capitalize()}(i * {size}), "
+             f"range(toUInt64(greatest(dateDiff('{unit}', {start}, {end}), 0) + 1)))")
+    return f"(SELECT arrayJoin(arrayFilter(t -> t < {end}, {times})) AS range)"
+
+
+def _truncate(self: Any, expression: exp.TimestampTrunc) -> str:
+    """``date_trunc(unit, t)`` stays a time (DuckDB's type); ClickHouse's dateTrunc gives a Date for a day or week."""
+    return f"toDateTime64(dateTrunc('{expression.unit.name.lower()}', {self.sql(expression, 'this')}), 6)"
+
+
+def _bracket(self: Any, expression: exp.Bracket) -> str:
+    """``attr_values[list_position(attr_keys, 'k')]`` (DuckDB's fast read of one attribute from the
+    aligned lists) is a map lookup here: ``attributes['k']``, NULL when absent."""
+    index = expression.expressions[0] if len(expression.expressions) == 1 else None
+    values = expression.this
+    if (isinstance(values, exp.Column) and values.name == "attr_values" and isinstance(index, exp.Anonymous)
+            and index.name.lower() == "list_position" and len(index.expressions) == 2
+            and isinstance(index.expressions[0], exp.Column) and index.expressions[0].name == "attr_keys"
+            and index.expressions[0].table == values.table):
+        attributes = self.sql(exp.column("attributes", table=values.table or None))
+        key = self.sql(index.expressions[1])
+        return f"multiIf(mapContains({attributes}, {key}), {attributes}[{key}], NULL)"
+    return _ClickHouse.Generator.bracket_sql(self, expression)
+
+
+def _anonymous(self: Any, expression: exp.Anonymous) -> str:
+    if expression.name.lower() == "list_position":
+        return f"nullIf({self.func('indexOf', *expression.expressions)}, 0)"
+    return _ClickHouse.Generator.anonymous_sql(self, expression)
+
+
+class ClickHouse(_ClickHouse):
+    """SQLGlot's ClickHouse dialect, plus the overrides listed in this module's docstring."""
+
+    class Generator(_ClickHouse.Generator):
+        TRANSFORMS = {
+            **_ClickHouse.Generator.TRANSFORMS,
+            exp.PercentileCont: _quantile,
+            exp.Filter: _filter,
+            exp.RegexpReplace: _regexp_replace,
+            exp.Anonymous: _anonymous,
+            exp.Bracket: _bracket,
+            exp.GenerateSeries: _series,
+            exp.ArraySort: lambda self, e: self.func("arraySort", e.this),
+            exp.ArrayAgg: lambda self, e: self.func("groupArray", e.this),
+            exp.Flatten: lambda self, e: self.func("arrayFlatten", e.this),
+            exp.TimestampTrunc: _truncate,
+        }
+        TYPE_MAPPING = {**_ClickHouse.Generator.TYPE_MAPPING, exp.DataType.Type.TIMESTAMP: "DateTime64(6)",
+                        exp.DataType.Type.TIMESTAMPNTZ: "DateTime64(6)"}
+
+
+def _literal(value: Any) -> exp.Expression:
+    """A Python value bound to a query as a ClickHouse literal."""
+    if value is None:
+        return exp.Null()
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, (int, float)):
+        return exp.Literal.number(repr(value) if isinstance(value, float) else str(value))
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), exp.DataType.build("TIMESTAMP"))
+    if isinstance(value, date):
+        return exp.cast(exp.Literal.string(value.isoformat()), exp.DataType.build("DATE"))
+    if isinstance(value, (list, tuple)):
+        return exp.Array(expressions=[_literal(v) for v in value])
+    return exp.Literal.string(str(value))
+
+
+def bind(tree: exp.Expression, params: Mapping[str, Any] | Sequence[Any] | None) -> exp.Expression:
+    """``tree`` with every ``$name`` / ``?`` replaced by the literal of its value (a copy)."""
+    if not params:
+        return tree
+    tree = tree.copy()
+    positional = list(params) if not isinstance(params, Mapping) else None
+    index = 0
+    for node in list(tree.find_all(exp.Placeholder, exp.Parameter)):
+        name = node.name
+        if positional is not None and name in ("", "?"):
+            value, index = positional[index], index + 1
+        elif positional is not None:
+            value = positional[int(name) - 1]
+        else:
+            if name not in params:  # type: ignore[operator]
+                raise ValueError(f"no value for query parameter ${name}")
+            value = params[name]  # type: ignore[index]
+        node.replace(_literal(value))
+    return tree
+
+
+@lru_cache(maxsize=512)
+def _parse(sql: str) -> tuple[exp.Expression, ...]:
+    return tuple(statement for statement in parse(sql, read="duckdb") if statement is not None)
+
+
+def transpile(sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None) -> list[str]:
+    """DuckDB ``sql`` (one or more statements) as ClickHouse SQL, its parameters bound as literals."""
+    return [bind(statement, params).sql(dialect=ClickHouse) for statement in _parse(sql)]

@@ -1,0 +1,206 @@
+"""``ClickHouseStore``: the analyses over a ClickHouse database of the collector's exporter, as over DuckDB.
+
+Every analysis reads its store through one seam, ``connection(store).execute(sql,
+params)`` with DuckDB cursor semantics (``description``, ``fetchall``). Here that
+connection transpiles the analysis's DuckDB SQL to ClickHouse (:mod:`._dialect`)
+and runs it with clickhouse-connect over HTTP; the ``spans`` contract and the
+other views the analyses read are ClickHouse views over the exporter's tables
+(:mod:`._views`), created in the database when the store opens. So an analysis
+is written once, and ``--db clickhouse://…`` changes the engine, not the tool.
+
+Read-only: the store creates its views (``CREATE OR REPLACE VIEW``, idempotent)
+and otherwise only reads; :meth:`ClickHouseStore.sql` accepts queries only and
+runs them with the server's ``readonly`` setting.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from typing import Any, Mapping, Sequence
+
+from sqlglot import exp
+
+from otel_llm_analysis.clickhouse._client import ClickHouseError, ClickHouseURL, connect, one_line
+from otel_llm_analysis.clickhouse._dialect import transpile
+from otel_llm_analysis.clickhouse._views import PRICE_GROUPS, spans_view, view_statements
+
+__all__ = ["ClickHouseStore", "Unsupported"]
+
+#: DuckDB table macros of views.sql (recursive span-tree walks): no ClickHouse counterpart yet.
+_TABLE_MACROS = ("turns_in(", "tool_calls_in(", "agent_invocations_in(", "retry_attempts_in(", "retry_loops_in(",
+                 "span_scopes_in(", "span_scope_rows_in(", "_of(")
+#: Appended to every analysis query: a SELECT alias never hides a column of the same name
+#: (DuckDB's rule; ClickHouse's default lets ``sum(x) AS x`` shadow ``x`` everywhere). As a
+#: clause, not an HTTP setting, so the statement run is the whole truth.
+_SETTINGS = " SETTINGS prefer_column_name_to_alias = 1"
+
+
+class Unsupported(Exception):
+    """An analysis that does not run on ClickHouse (yet); the message is one line."""
+
+
+def _naive(value: Any) -> Any:
+    """Times as the DuckDB store returns them: naive UTC."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+    if isinstance(value, list):
+        return [_naive(v) for v in value]
+    return value
+
+
+class _Cursor:
+    """The result of one statement, shaped like a DuckDB cursor."""
+
+    def __init__(self, names: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+        self.description = [(name, None, None, None, None, None, None) for name in names]
+        self._rows = rows
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        rows, self._rows = self._rows, []
+        return rows
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        return self._rows.pop(0) if self._rows else None
+
+
+class _Connection:
+    """``execute(duckdb_sql, params)`` on ClickHouse: transpiled, bound, run; the last statement's rows."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.statements: list[str] = []  # every ClickHouse statement run (tests read what ran)
+
+    def execute(self, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None) -> _Cursor:
+        from clickhouse_connect.driver.exceptions import ClickHouseError as DriverError
+
+        try:
+            statements = transpile(sql, params)
+        except Exception as exc:  # noqa: BLE001 - a query SQLGlot cannot read: the analysis cannot run here
+            from otel_llm._guard import internal_error
+
+            internal_error("clickhouse.transpile", exc)
+            raise ClickHouseError(f"this analysis cannot run on ClickHouse: {one_line(exc)}") from None
+        if sql.lstrip().upper().startswith("COPY"):
+            raise Unsupported("writing files (DuckDB's COPY) does not run on ClickHouse: export from a DuckDB "
+                              "store, or query ClickHouse with `otel-llm sql --db URL … --out FILE`")
+        macro = next((name for name in _TABLE_MACROS if name in sql), None)
+        if macro is not None:
+            raise Unsupported(f"this analysis walks span trees with DuckDB table macros ({macro}), which do not "
+                              "run on ClickHouse yet: use a DuckDB store (otel-llm ingest)")
+        cursor = _Cursor([], [])
+        for statement in statements:
+            statement += _SETTINGS
+            self.statements.append(statement)
+            try:
+                result = self.client.query(statement)
+            except DriverError as exc:
+                raise ClickHouseError(_server_message(exc)) from None
+            rows = [tuple(_naive(v) for v in row) for row in result.result_rows]
+            cursor = _Cursor(result.column_names, rows)
+        return cursor
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _price_book(pricing: Mapping[str, Any] | str | os.PathLike[str] | None) -> Any:
+    """The PriceBook DuckDB's ingest would use: ``pricing``, else ``$OTEL_LLM_PRICING``, over genai-prices."""
+    from otel_llm.pricing import PriceBook
+    from otel_llm_analysis.store import PRICING_ENV
+
+    return PriceBook.load(pricing if pricing is not None else (os.environ.get(PRICING_ENV) or None),
+                          notify_unknown=False)
+
+
+def _server_message(exc: BaseException) -> str:
+    """ClickHouse's own message (``Code: 62. DB::Exception: …``), one line, without the driver's wrapping."""
+    text = str(exc)
+    start = text.find("Code: ")
+    return one_line(Exception(text[start:] if start >= 0 else text))
+
+
+class ClickHouseStore:
+    """The analyses' store on ClickHouse: ``ClickHouseStore("clickhouse://user:pass@host:8123/otel")``.
+
+    The database holds the collector exporter's tables (``otel_traces``,
+    ``otel_logs``, ``otel_metrics_*``; created by the exporter or by
+    ``otel-llm load``). Opening it creates the analysis views beside them, pricing the LLM
+    spans that carry tokens and no usable cost with ``pricing`` (as ``TraceStore.ingest``:
+    a dict or JSON/YAML file, default ``$OTEL_LLM_PRICING``, over genai-prices; ``_pricing``).
+    """
+
+    read_only = True
+    #: tools, agents, retries (and compare's turn figures) walk span trees with DuckDB table macros
+    walks_span_trees = False
+
+    def __init__(self, url: str | ClickHouseURL, *, client: Any = None,
+                 pricing: Mapping[str, Any] | str | os.PathLike[str] | None = None) -> None:
+        self.url = url if isinstance(url, ClickHouseURL) else ClickHouseURL.parse(url)
+        self.path = str(self.url)
+        client = client or connect(self.url)
+        self._con = _Connection(client)
+        tables = {row[0] for row in self._con.client.query(
+            f"SELECT name FROM system.tables WHERE database = '{self.url.database}'").result_rows}
+        if "otel_traces" not in tables:
+            client.close()
+            raise ClickHouseError(f"no otel_traces table in {self.url}: start the collector with --clickhouse, "
+                                  "or run `otel-llm load FILES --to` this URL")
+        try:
+            client.command(spans_view(self.url.database))
+            groups = [tuple(row) for row in client.query(PRICE_GROUPS.format(db=self.url.database)).result_rows]
+            for statement in view_statements(self.url.database, tables, (groups, _price_book(pricing))):
+                client.command(statement)
+        except Exception as exc:  # noqa: BLE001 - the driver's error, as one line
+            client.close()
+            raise ClickHouseError(f"cannot create the analysis views in {self.url}: {_server_message(exc)}") from None
+        client.database = self.url.database
+
+    @property
+    def connection(self) -> _Connection:
+        """What the analyses run their (DuckDB) SQL on."""
+        return self._con
+
+    def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        return self._con.execute(sql, params).fetchall()
+
+    def query_columns(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+                      ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        cursor = self._con.execute(sql, params)
+        return [d[0] for d in cursor.description], cursor.fetchall()
+
+    def sql(self, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+            ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Your own SQL, read-only: one query (SELECT / WITH / DESCRIBE / SHOW / EXPLAIN) in ClickHouse's
+        own dialect, run with the server's ``readonly = 1`` (no writes, no settings changes)."""
+        from clickhouse_connect.driver.exceptions import ClickHouseError as DriverError
+        from sqlglot import parse
+        from sqlglot.errors import ParseError
+
+        try:
+            statements = [s for s in parse(query, read="clickhouse") if s is not None]
+        except ParseError as exc:
+            raise ClickHouseError(f"cannot read the query: {one_line(exc)}") from None
+        if len(statements) != 1:
+            raise ClickHouseError("give exactly one query")
+        if not isinstance(statements[0], (exp.Query, exp.Describe, exp.Show)) and not (
+                isinstance(statements[0], exp.Command) and statements[0].name.upper() in ("EXPLAIN", "SHOW", "DESCRIBE")):
+            raise ClickHouseError(f"refused: only queries run here, not {type(statements[0]).__name__.upper()}")
+        try:
+            result = self._con.client.query(query, parameters=params, settings={"readonly": 1})
+        except DriverError as exc:
+            raise ClickHouseError(_server_message(exc)) from None
+        return list(result.column_names), [tuple(_naive(v) for v in row) for row in result.result_rows]
+
+    def ingest(self, *_args: Any, **_kwargs: Any) -> Any:
+        raise ClickHouseError("a ClickHouse store is filled by the collector or `otel-llm load FILES --to URL`, "
+                              "not by ingest")
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> "ClickHouseStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

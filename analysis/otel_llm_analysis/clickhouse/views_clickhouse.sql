@@ -1,0 +1,151 @@
+-- The analysis views on ClickHouse, beside the exporter's tables: the same names,
+-- columns and rules as DuckDB's views.sql (read it for what each view means),
+-- written for ClickHouse where the DuckDB text does not transpile (UNION BY NAME,
+-- EXCLUDE, list lambdas). `spans` itself is generated from the spelling data
+-- (_views.spans_view). Names in braces are filled by _views.view_statements.
+-- Joins set join_use_nulls = 1, so a missing side is NULL as in DuckDB.
+
+-- span_rows: what DuckDB's views.sql and the shared queries call the base rows.
+CREATE OR REPLACE VIEW `{db}`.span_rows AS SELECT * FROM `{db}`.spans;
+
+-- The LLM spans with LLM spans directly inside them (wrappers, views.sql's rule) and how many:
+-- one light pass (ids and kind only), read as a set by the views below.
+CREATE OR REPLACE VIEW `{db}`.llm_parents AS
+SELECT trace_id, parent_span_id AS span_id, count() AS wrapped_calls FROM `{db}`.spans
+WHERE otel_kind = '{llm_call}' AND parent_span_id IS NOT NULL
+GROUP BY trace_id, parent_span_id;
+
+-- The wrappers' figures, prefixed w_, for the calls inside them (llm_calls).
+CREATE OR REPLACE VIEW `{db}`.llm_wrappers AS
+SELECT w.trace_id AS trace_id, w.span_id AS span_id, parents.wrapped_calls AS wrapped_calls,
+       w.project AS w_project, w.conversation_id AS w_conversation_id, w.user_id AS w_user_id,
+       w.graph_node AS w_graph_node, w.attributes AS w_attributes, w.status_code AS w_status_code,
+       w.status_message AS w_status_message, w.error_type AS w_error_type, w.stream_ttft_ms AS w_stream_ttft_ms,
+       w.operation AS w_operation, w.provider AS w_provider, w.model AS w_model, w.request_model AS w_request_model,
+       w.response_model AS w_response_model, w.input_tokens AS w_input_tokens, w.output_tokens AS w_output_tokens,
+       w.cache_read_tokens AS w_cache_read_tokens, w.cache_write_tokens AS w_cache_write_tokens,
+       w.reasoning_tokens AS w_reasoning_tokens, w.cost_usd AS w_cost_usd, w.cost_source AS w_cost_source,
+       w.cost_table AS w_cost_table, w.finish_reasons AS w_finish_reasons
+FROM `{db}`.spans AS w
+INNER JOIN `{db}`.llm_parents AS parents ON parents.trace_id = w.trace_id AND parents.span_id = w.span_id
+WHERE (w.trace_id, w.span_id) IN (SELECT trace_id, span_id FROM `{db}`.llm_parents)  -- before the join: few rows
+  AND w.otel_kind = '{llm_call}';
+
+-- One row per model call: an LLM span that wraps none; inside a wrapper it takes the
+-- wrapper's context, and around exactly one call the better-ranked cost (views.sql).
+CREATE OR REPLACE VIEW `{db}`.llm_calls AS
+SELECT * EXCEPT (single, outer_wins, trace_id_w, span_id_w, wrapped_calls, w_project, w_conversation_id, w_user_id,
+                 w_graph_node, w_attributes, w_status_code, w_status_message, w_error_type, w_stream_ttft_ms,
+                 w_operation, w_provider, w_model, w_request_model, w_response_model, w_input_tokens,
+                 w_output_tokens, w_cache_read_tokens, w_cache_write_tokens, w_reasoning_tokens, w_cost_usd,
+                 w_cost_source, w_cost_table, w_finish_reasons)
+    REPLACE (
+        multiIf(outer_wins, coalesce(w_operation, operation), single, coalesce(operation, w_operation), operation) AS operation,
+        multiIf(outer_wins, coalesce(w_provider, provider), single, coalesce(provider, w_provider), provider) AS provider,
+        multiIf(outer_wins, coalesce(w_model, model), single, coalesce(model, w_model), model) AS model,
+        multiIf(outer_wins, coalesce(w_request_model, request_model), single, coalesce(request_model, w_request_model), request_model) AS request_model,
+        multiIf(outer_wins, coalesce(w_response_model, response_model), single, coalesce(response_model, w_response_model), response_model) AS response_model,
+        multiIf(outer_wins, coalesce(w_input_tokens, input_tokens), single, coalesce(input_tokens, w_input_tokens), input_tokens) AS input_tokens,
+        multiIf(outer_wins, coalesce(w_output_tokens, output_tokens), single, coalesce(output_tokens, w_output_tokens), output_tokens) AS output_tokens,
+        multiIf(outer_wins, coalesce(w_cache_read_tokens, cache_read_tokens), single, coalesce(cache_read_tokens, w_cache_read_tokens), cache_read_tokens) AS cache_read_tokens,
+        multiIf(outer_wins, coalesce(w_cache_write_tokens, cache_write_tokens), single, coalesce(cache_write_tokens, w_cache_write_tokens), cache_write_tokens) AS cache_write_tokens,
+        multiIf(outer_wins, coalesce(w_reasoning_tokens, reasoning_tokens), single, coalesce(reasoning_tokens, w_reasoning_tokens), reasoning_tokens) AS reasoning_tokens,
+        if(outer_wins, w_cost_usd, cost_usd) AS cost_usd,
+        if(outer_wins, w_cost_source, cost_source) AS cost_source,
+        if(outer_wins, w_cost_table, cost_table) AS cost_table,
+        multiIf(outer_wins AND notEmpty(w_finish_reasons), w_finish_reasons, single AND empty(finish_reasons), w_finish_reasons, finish_reasons) AS finish_reasons,
+        if(single, greatest(status_code, w_status_code), status_code) AS status_code,
+        if(single, coalesce(status_message, w_status_message), status_message) AS status_message,
+        if(single, coalesce(error_type, w_error_type), error_type) AS error_type,
+        if(single, coalesce(stream_ttft_ms, w_stream_ttft_ms), stream_ttft_ms) AS stream_ttft_ms,
+        coalesce(project, w_project) AS project,
+        coalesce(conversation_id, w_conversation_id) AS conversation_id,
+        coalesce(user_id, w_user_id) AS user_id,
+        coalesce(graph_node, w_graph_node) AS graph_node,
+        mapUpdate(w_attributes, attributes) AS attributes,
+        mapKeys(mapUpdate(w_attributes, attributes)) AS attr_keys,
+        mapValues(mapUpdate(w_attributes, attributes)) AS attr_values
+    ),
+    span_id_w AS wrapper_span_id
+FROM (
+    SELECT c.*, w.trace_id AS trace_id_w, w.span_id AS span_id_w, w.* EXCEPT (trace_id, span_id),
+           coalesce(w.wrapped_calls = 1, false) AS single,
+           coalesce(w.wrapped_calls = 1 AND {outer_cost_rank} < {inner_cost_rank}, false) AS outer_wins
+    FROM `{db}`.spans AS c
+    LEFT JOIN `{db}`.llm_wrappers AS w ON w.trace_id = c.trace_id AND w.span_id = c.parent_span_id
+    WHERE c.otel_kind = '{llm_call}'
+      AND (c.trace_id, c.span_id) NOT IN (SELECT trace_id, span_id FROM `{db}`.llm_parents)
+    SETTINGS join_use_nulls = 1
+);
+
+CREATE OR REPLACE VIEW `{db}`.span_events AS
+SELECT TraceId AS trace_id, SpanId AS span_id, e.1 AS time, toString(e.2) AS name, e.3 AS attributes,
+       multiIf(mapContains(e.3, '{eval_name}'), e.3['{eval_name}'], NULL) AS eval_name,
+       toFloat64OrNull(multiIf(mapContains(e.3, '{eval_score}'), e.3['{eval_score}'], NULL)) AS eval_score,
+       multiIf(mapContains(e.3, '{eval_label}'), e.3['{eval_label}'], NULL) AS eval_label
+FROM `{db}`.`{traces}`
+ARRAY JOIN arrayZip(`Events.Timestamp`, `Events.Name`, `Events.Attributes`) AS e;
+
+CREATE OR REPLACE VIEW `{db}`.evaluations AS
+SELECT e.trace_id AS trace_id, e.span_id AS span_id, e.time AS time, e.eval_name AS eval_name,
+       e.eval_score AS eval_score, e.eval_label AS eval_label, s.project AS project, s.model AS model,
+       s.service_name AS service_name, s.conversation_id AS conversation_id, s.user_id AS user_id,
+       s.attributes AS span_attributes
+FROM `{db}`.span_events AS e LEFT JOIN `{db}`.spans AS s ON s.trace_id = e.trace_id AND s.span_id = e.span_id
+WHERE e.name = '{evaluation_event}'
+SETTINGS join_use_nulls = 1;
+
+CREATE OR REPLACE VIEW `{db}`.logs AS
+SELECT Timestamp AS time, nullIf(toInt32(SeverityNumber), 0) AS severity_number,
+       nullIf(SeverityText, '') AS severity_text, Body AS body, nullIf(TraceId, '') AS trace_id,
+       nullIf(SpanId, '') AS span_id, nullIf(ServiceName, '') AS service_name, LogAttributes AS attributes,
+       ResourceAttributes AS resource_attributes, nullIf(EventName, '') AS event_name,
+       nullIf(ScopeName, '') AS scope_name, nullIf(ScopeVersion, '') AS scope_version
+FROM `{db}`.`{logs}`;
+
+CREATE OR REPLACE VIEW `{db}`.metric_points AS
+SELECT TimeUnix AS time, StartTimeUnix AS start_time, MetricName AS metric_name, 'gauge' AS metric_type,
+       nullIf(MetricUnit, '') AS unit, nullIf(ServiceName, '') AS service_name, Attributes AS attributes,
+       ResourceAttributes AS resource_attributes, Value AS value, CAST(NULL AS Nullable(Int64)) AS count,
+       CAST(NULL AS Nullable(Float64)) AS sum
+FROM `{db}`.`{gauge}`
+UNION ALL
+SELECT TimeUnix, StartTimeUnix, MetricName, 'sum', nullIf(MetricUnit, ''), nullIf(ServiceName, ''), Attributes,
+       ResourceAttributes, Value, NULL, NULL
+FROM `{db}`.`{sum}`
+UNION ALL
+SELECT TimeUnix, StartTimeUnix, MetricName, 'histogram', nullIf(MetricUnit, ''), nullIf(ServiceName, ''),
+       Attributes, ResourceAttributes, NULL, toInt64(Count), Sum
+FROM `{db}`.`{histogram}`;
+
+CREATE OR REPLACE VIEW `{db}`.daily_usage AS
+SELECT toDate(t) AS day, project, model, count() AS calls, countIf(status_code = 2) AS failed_calls,
+       coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(output_tokens), 0) AS output_tokens,
+       sum(cost) AS cost_usd, sumIf(cost, cost_source = 'ingest') AS estimated_cost_usd,
+       count(cost) AS priced_calls, quantileExactInclusive(0.95)(duration_ms) AS p95_ms
+FROM (SELECT start_time AS t, project, model, status_code, input_tokens, output_tokens, cost_usd AS cost,
+             cost_source, duration_ms FROM `{db}`.llm_calls)
+GROUP BY day, project, model;
+
+CREATE OR REPLACE VIEW `{db}`.trace_calls AS
+SELECT trace_id, count() AS llm_calls,
+       sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)) AS tokens, sum(cost) AS cost_usd
+FROM (SELECT trace_id, input_tokens, output_tokens, cost_usd AS cost FROM `{db}`.llm_calls)
+GROUP BY trace_id;
+
+CREATE OR REPLACE VIEW `{db}`.trace_spans AS
+SELECT trace_id,
+       coalesce(argMinIf(name, t, parent_span_id IS NULL), argMin(name, t)) AS root_name,
+       any(project) AS project, min(t) AS start_time,
+       dateDiff('microsecond', min(t), max(e)) / 1000.0 AS duration_ms,
+       count() AS spans, countIf(status_code = 2) AS errors
+FROM (SELECT trace_id, name, parent_span_id, project, start_time AS t, end_time AS e, status_code
+      FROM `{db}`.spans)
+GROUP BY trace_id;
+
+CREATE OR REPLACE VIEW `{db}`.trace_summary AS
+SELECT s.trace_id AS trace_id, s.root_name AS root_name, s.project AS project, s.start_time AS start_time,
+       s.duration_ms AS duration_ms, s.spans AS spans, coalesce(c.llm_calls, 0) AS llm_calls,
+       coalesce(c.tokens, 0) AS tokens, c.cost_usd AS cost_usd, s.errors AS errors
+FROM `{db}`.trace_spans AS s LEFT JOIN `{db}`.trace_calls AS c ON c.trace_id = s.trace_id
+SETTINGS join_use_nulls = 1

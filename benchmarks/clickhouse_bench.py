@@ -1,0 +1,91 @@
+"""The public analyses on ClickHouse (chdb) and DuckDB over the same spans, and ``load`` against ``ingest``.
+
+    .venv/bin/python benchmarks/clickhouse_bench.py                     # 160k traces (~1M spans)
+    .venv/bin/python benchmarks/clickhouse_bench.py --traces 20000 --rounds 3   # a quick look
+
+One generated data set (``tests/support/synthetic.py``) is ingested into a DuckDB
+store and loaded (``otel-llm load``) into ClickHouse — chdb, the ClickHouse engine
+in process, behind its HTTP interface (``tests/support/clickhouse_http.py``), read
+through ``ClickHouseStore`` and clickhouse-connect as a server would be. Then each
+analysis runs on both engines, interleaved, ``--rounds`` times; the table gives the
+medians and the ratio ClickHouse / DuckDB. Load and ingest are timed once each, on
+the same files. Both engines share the machine with this Python process (and chdb
+answers through a one-threaded HTTP stand-in), so the ClickHouse figures are an
+upper bound for a server; ratios measured in one run are what to compare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from otel_llm_analysis import alerts, logs, summaries, traces, trends  # noqa: E402
+from otel_llm_analysis._filters import Filters  # noqa: E402
+from otel_llm_analysis.clickhouse import load  # noqa: E402
+from otel_llm_analysis.clickhouse.store import ClickHouseStore  # noqa: E402
+from otel_llm_analysis.store import TraceStore  # noqa: E402
+from tests.support.clickhouse_http import ChdbHttpServer  # noqa: E402
+from tests.support.synthetic import generate  # noqa: E402
+
+ANALYSES: dict[str, Callable[[Any], Any]] = {
+    "summary": lambda s: summaries.summary(s, None),
+    "summary --by model": lambda s: summaries.summary(s, "model"),
+    "summary --by day (a month)": lambda s: summaries.summary(s, "day", Filters.of("2026-10-01", "2026-11-01")),
+    "trends --period day": lambda s: trends.series(s, "day"),
+    "budget forecast": lambda s: trends.forecast_month_end(s, "2026-11", as_of=date(2026, 11, 20)),
+    "check": lambda s: alerts.check(s),
+    "traces --top 10": lambda s: traces.top_traces(s, 10, "cost"),
+    "logs --patterns": lambda s: logs.log_patterns(s, "ERROR", None, None, None, 50),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--traces", type=int, default=160_000, help="chat turns (~6 spans each)")
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="ch-bench-") as tmp:
+        files = Path(tmp) / "files"
+        data = generate(files, traces=args.traces, keep_records=False)
+        print(f"{data.span_count:,} spans in {len(data.files)} files; load average {os.getloadavg()[0]:.2f}")
+        duck_path = Path(tmp) / "bench.duckdb"
+        started = time.perf_counter()
+        with TraceStore(duck_path) as store:
+            store.ingest([files])
+        ingest_s = time.perf_counter() - started
+        with ChdbHttpServer() as server:
+            url = f"clickhouse://default@127.0.0.1:{server.port}/bench"
+            started = time.perf_counter()
+            report = load([files], url)
+            load_s = time.perf_counter() - started
+            assert report.spans_added == data.span_count, report.summary()
+            print(f"DuckDB ingest {ingest_s:.1f} s, ClickHouse load {load_s:.1f} s "
+                  f"(load / ingest {load_s / ingest_s:.2f})")
+            duck, ch = TraceStore(duck_path, read_only=True), ClickHouseStore(url)
+            times: dict[str, dict[str, list[float]]] = {name: {"duckdb": [], "clickhouse": []} for name in ANALYSES}
+            for _ in range(args.rounds):
+                for name, run in ANALYSES.items():
+                    for engine, store in (("duckdb", duck), ("clickhouse", ch)):
+                        started = time.perf_counter()
+                        run(store)
+                        times[name][engine].append(time.perf_counter() - started)
+            print(f"\n{'analysis':30} {'DuckDB ms':>10} {'chdb ms':>10} {'ratio':>7}   (medians of {args.rounds})")
+            for name, by_engine in times.items():
+                d, c = statistics.median(by_engine["duckdb"]) * 1e3, statistics.median(by_engine["clickhouse"]) * 1e3
+                print(f"{name:30} {d:10.1f} {c:10.1f} {c / d:7.2f}")
+            print(f"\nload average {os.getloadavg()[0]:.2f}")
+            duck.close()
+            ch.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+"""``otel-llm <analysis> --db clickhouse://…``: the same table as on DuckDB, and one line for what cannot run.
+
+The commands run as a user runs them (the Typer app), against chdb behind
+ClickHouse's HTTP interface, over data loaded by ``otel-llm load`` from the same
+files a DuckDB store ingested.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from typer.testing import CliRunner
+
+from otel_llm.cli import app
+from tests.support.clickhouse_http import ChdbHttpServer
+from tests.support.synthetic import generate
+
+
+def run(*args: str) -> Any:
+    return CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
+
+
+@pytest.fixture(scope="module")
+def dbs(tmp_path_factory: pytest.TempPathFactory, clickhouse_http: ChdbHttpServer) -> Iterator[tuple[str, str]]:
+    root = tmp_path_factory.mktemp("cli")
+    generate(root / "files", traces=40, peer_spans=True, seed=5)
+    duck = str(root / "otel.duckdb")
+    assert run("ingest", str(root / "files"), "--db", duck).exit_code == 0
+    url = f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/otel_cli"
+    assert run("load", str(root / "files"), "--to", url).exit_code == 0
+    yield duck, url
+
+
+@pytest.mark.parametrize("command", [
+    ["summary"], ["summary", "--by", "model"], ["summary", "--by", "day", "--since", "2026-10-01"],
+    ["check", "--max-error-rate", "0.5"], ["budget", "--monthly", "100", "--month", "2026-11"],
+    ["logs", "--search", "timeout"], ["logs", "--patterns"], ["traces", "--top", "3", "--tree"],
+    ["quality"], ["trends", "--period", "week"],
+])
+def test_the_command_prints_the_same_on_clickhouse(dbs: tuple[str, str], command: list[str]) -> None:
+    duck, url = dbs
+    on_duck, on_clickhouse = run(*command, "--db", duck), run(*command, "--db", url)
+    assert on_duck.exit_code == on_clickhouse.exit_code, on_clickhouse.output
+    assert on_clickhouse.output == on_duck.output
+
+
+def test_sql_is_read_only_on_clickhouse(dbs: tuple[str, str]) -> None:
+    _, url = dbs
+    counted = run("sql", "SELECT count() AS n FROM llm_calls", "--db", url, "--format", "json")
+    assert counted.exit_code == 0 and '"n"' in counted.output
+    refused = run("sql", "DROP TABLE otel_traces", "--db", url)
+    assert refused.exit_code == 1 and "refused: only queries run here" in refused.output
+    assert run("sql", "SELECT count() AS n FROM otel_traces", "--db", url).exit_code == 0  # still there
+
+
+def test_what_needs_duckdb_says_so_in_one_line(dbs: tuple[str, str], tmp_path: Path) -> None:
+    _, url = dbs
+    for command in (["tools"], ["agents"], ["retries"]):
+        result = run(*command, "--db", url)
+        assert result.exit_code == 2, (command, result.output)
+        assert result.output.startswith("error: ") and len(result.output.strip().splitlines()) == 1
+        assert "DuckDB" in result.output and "Traceback" not in result.output
+    generate(tmp_path / "files", traces=1)
+    ingest = run("ingest", str(tmp_path / "files"), "--db", url)
+    assert ingest.exit_code == 2 and "otel-llm load FILES --to URL" in ingest.output
+    compared = run("compare", "--db", url)  # the call figures; the turns' table needs DuckDB
+    assert compared.exit_code == 0 and "compare by model" in compared.output and "turns by" not in compared.output
+    unreachable = run("summary", "--db", "clickhouse://default@127.0.0.1:9/otel")
+    assert unreachable.exit_code == 1 and "cannot reach ClickHouse" in unreachable.output
+
+
+def test_report_and_the_environment_variable(dbs: tuple[str, str], tmp_path: Path) -> None:
+    duck, url = dbs
+    on_duck = run("report", "--db", duck, "--max-views", "1", "--out", str(tmp_path / "duck.html"))
+    on_clickhouse = CliRunner().invoke(app, ["report", "--max-views", "1", "--out", str(tmp_path / "ch.html")],
+                                       env={"COLUMNS": "200", "OTEL_LLM_DB": url})
+    assert on_duck.exit_code == 0 and on_clickhouse.exit_code == 0, on_clickhouse.output
+    page = (tmp_path / "ch.html").read_text()
+    assert "Needs a DuckDB store" in page  # the tree views say why they are empty
+    budget = CliRunner().invoke(app, ["budget", "--monthly", "500", "--month", "2026-11"],
+                                env={"COLUMNS": "200", "OTEL_LLM_DB": url})
+    assert budget.output == run("budget", "--monthly", "500", "--month", "2026-11", "--db", duck).output
+
+
+def test_serve_answers_from_clickhouse(dbs: tuple[str, str], tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    import httpx
+
+    from otel_llm_analysis import Filters, totals
+    from otel_llm_analysis.store import TraceStore
+    from tests.collector.conftest import free_port
+    from tests.web.conftest import wait_until_serving
+
+    duck, url = dbs
+    port = free_port()
+    log = tmp_path / "serve.log"
+    process = subprocess.Popen([str(Path(sys.executable).parent / "otel-llm"), "serve", "--db", url, "--port", str(port)],
+                               stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    try:
+        wait_until_serving(process, f"http://127.0.0.1:{port}")
+        with TraceStore(duck, read_only=True) as store:
+            spans = totals(store, Filters()).spans
+        assert httpx.get(f"http://127.0.0.1:{port}/api/status", timeout=60).json()["spans"] == spans
+        summary = httpx.get(f"http://127.0.0.1:{port}/api/summary", timeout=120)
+        assert summary.status_code == 200, summary.text
+        tools = httpx.get(f"http://127.0.0.1:{port}/api/tools", timeout=60).json()
+        assert tools["rows"] == [] and "Needs a DuckDB store" in tools["note"]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -1,0 +1,90 @@
+"""``otel-llm load FILES --to clickhouse://…`` over ClickHouse's HTTP interface (chdb behind the stand-in).
+
+The command runs as a user runs it (Typer app, clickhouse-connect over HTTP) on
+the generated data of the analysis tests: every span, log record and metric
+point arrives, a second run adds nothing, bad lines are located as ``ingest``
+locates them while the rest loads, and the usual mistakes are one line.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+from otel_llm.cli import app as root_app
+from otel_llm_analysis.clickhouse import load
+from tests.support.clickhouse_http import ChdbHttpServer
+from tests.support.synthetic import generate
+
+
+def run(*args: str) -> Any:
+    return CliRunner().invoke(root_app, list(args), env={"COLUMNS": "200"})
+
+
+def count(server: ChdbHttpServer, database: str, table: str) -> int:
+    return int(json.loads(server.query(f"SELECT count() AS n FROM `{database}`.`{table}`"))["n"])
+
+
+def test_load_puts_every_span_record_and_point_in_the_exporters_tables_once(
+        tmp_path: Path, clickhouse_http: ChdbHttpServer, clickhouse_url: str, database: str) -> None:
+    data = generate(tmp_path / "dump", traces=60, peer_spans=True, agents="openinference")
+    first = run("load", str(tmp_path / "dump"), "--to", clickhouse_url)
+    assert first.exit_code == 0, first.output
+    assert f"+{len(data.spans)} spans" in first.output and f"+{len(data.logs)} logs" in first.output
+    assert count(clickhouse_http, database, "otel_traces") == len(data.spans)
+    assert count(clickhouse_http, database, "otel_logs") == len(data.logs)
+    points = sum(count(clickhouse_http, database, t) for t in
+                 ("otel_metrics_sum", "otel_metrics_gauge", "otel_metrics_histogram",
+                  "otel_metrics_exponential_histogram", "otel_metrics_summary"))
+    assert points == len(data.metric_points)
+    stored = {(r["TraceId"], r["SpanId"]) for r in map(json.loads, clickhouse_http.query(
+        f"SELECT TraceId, SpanId FROM `{database}`.otel_traces").splitlines())}
+    assert stored == {(s.trace_id, s.span_id) for s in data.spans}
+
+    again = run("load", str(tmp_path / "dump"), "--to", clickhouse_url)
+    assert again.exit_code == 0, again.output
+    assert "+0 spans" in again.output and "+0 metric points" in again.output and "+0 logs" in again.output
+    assert count(clickhouse_http, database, "otel_traces") == len(data.spans)
+    assert count(clickhouse_http, database, "otel_logs") == len(data.logs)
+
+
+def test_bad_lines_are_located_and_the_rest_loads(tmp_path: Path, clickhouse_http: ChdbHttpServer,
+                                                  clickhouse_url: str, database: str) -> None:
+    data = generate(tmp_path / "dump", traces=10)
+    traces = next(p for p in data.files if p.name.startswith("traces"))
+    lines = traces.read_bytes().splitlines(keepends=True)
+    bad = tmp_path / "dump" / "traces-bad.jsonl"
+    bad.write_bytes(lines[0] + b'{"resourceSpans": [oops\n' + b'{"resourceSpans": 7}\n')
+    result = run("load", str(tmp_path / "dump"), "--to", clickhouse_url)
+    assert result.exit_code == 3, result.output
+    assert f"bad line {bad}:2: invalid JSON" in result.output
+    assert f"bad line {bad}:3" in result.output
+    # the good first line of the bad file repeats spans of traces.jsonl: loaded once
+    assert count(clickhouse_http, database, "otel_traces") == len(data.spans)
+
+
+def test_the_python_api_returns_the_ingest_report(tmp_path: Path, clickhouse_http: ChdbHttpServer,
+                                                  clickhouse_url: str, database: str) -> None:
+    data = generate(tmp_path / "dump", traces=5)
+    report = load([tmp_path / "dump"], clickhouse_url)
+    assert (report.spans_added, report.logs_added, report.bad_lines) == (len(data.spans), len(data.logs), [])
+    assert load(tmp_path / "dump", clickhouse_url).duplicates_skipped == (
+        len(data.spans) + len(data.logs) + len(data.metric_points))
+
+
+def test_mistakes_are_one_line(tmp_path: Path, clickhouse_url: str) -> None:
+    generate(tmp_path / "dump", traces=2)
+    wrong_scheme = run("load", str(tmp_path / "dump"), "--to", "postgres://localhost/otel")
+    assert wrong_scheme.exit_code == 2 and "not a ClickHouse URL" in wrong_scheme.output
+    missing = run("load", str(tmp_path / "nothing-here"), "--to", clickhouse_url)
+    assert missing.exit_code == 1 and "Traceback" not in missing.output
+    assert missing.output.startswith("error: ") and len(missing.output.strip().splitlines()) == 1
+    closed = run("load", str(tmp_path / "dump"), "--to", "clickhouse://default@127.0.0.1:9/otel")
+    assert closed.exit_code == 1 and "cannot reach ClickHouse at clickhouse://default@127.0.0.1:9/otel" in closed.output
+    secret = run("load", str(tmp_path / "dump"), "--to", "clickhouse://me:s3cret@127.0.0.1:9/otel")
+    assert "s3cret" not in secret.output and "me:***@" in secret.output
+
+
