@@ -1,8 +1,7 @@
 """Shared analysis results equal the public API's: the report's for every embedded combination, the dashboard's per data version.
 
 The static report computes its filter combinations with shared results
-(``web.shared.Shared``: repeated calls once, each date range's turns walked once
-and then filtered per project and model). Here every combination's embedded views
+(``web.shared.Shared``: each repeated call once). Here every combination's embedded views
 are compared with the same views computed afresh through the analysis API.
 """
 
@@ -93,7 +92,7 @@ def test_dashboard_requests_share_results_until_an_ingest_adds_data(tmp_path: Pa
         with live.sharing() as (store, shared):
             before = VIEWS["retries"].compute(store, Query(shared=shared))
         with live.sharing() as (store, again):
-            assert again is shared and shared.windows == 1  # the turns walked once for both requests
+            assert again is shared and shared.windows == 1  # one version's results serve both requests
             assert VIEWS["compare"].compute(store, Query(shared=again))["groups"]
             assert shared.windows == 1
         generate(tmp_path / "second", seed=12, traces=30, spans_per_line=16, agents="otel_llm")

@@ -13,7 +13,7 @@ process cannot ingest into the same file while the dashboard runs — that is wh
 reload their views when it changes. Between two versions the data is the same, so
 the requests of one version share their analysis results (``shared.Shared``: a page
 load asks for the compare and retries views with the same filters, and both read
-one walk of the turns); a new version, or more than a few date windows asked for,
+the same turn figures); a new version, or more than a few date windows asked for,
 starts afresh.
 """
 
@@ -27,7 +27,7 @@ from otel_llm._guard import internal_error
 from otel_llm_analysis.store import StoreError
 from otel_llm_analysis.web.shared import Shared
 
-#: date windows whose walked turns (each a temporary table), and analysis results, one version keeps
+#: date windows and analysis results one version keeps
 #: before starting afresh: a long-running dashboard asked for many filters holds a bounded amount
 SHARED_WINDOWS, SHARED_RESULTS = 8, 2000
 
@@ -68,7 +68,7 @@ class LiveStore:
             yield self.store, self._shared
 
     def release(self) -> None:
-        """Drop the requests' shared results (their temporary tables); the store stays open."""
+        """Drop the requests' shared results; the store stays open."""
         with self._lock:
             if self._shared is not None:
                 self._shared.close()
