@@ -23,7 +23,7 @@ from opentelemetry.util.types import AttributeValue
 from otel_llm import _rollup, _toolcalls, semconv
 from otel_llm._core import ENCLOSING_NODE_KEY, USAGE_SINK_KEY, Call, ChunkObserver, Kind
 from otel_llm._guard import internal_error
-from otel_llm._metrics import NO_EXEMPLAR, Instruments, exemplar_context
+from otel_llm._metrics import NO_EXEMPLAR, Instruments, exemplar_context, with_error
 from otel_llm._rollup import RollUp
 from otel_llm._stream_usage import StreamUsage, reader_for
 from otel_llm._usage import Usage, extract_usage
@@ -69,13 +69,6 @@ def _static_attributes(
     """
     metric = _without_none(identity)
     return {semconv.OTEL_LLM_KIND: kind, **metric, **_without_none(extra or {})}, metric
-
-
-def _with_error(attrs: Mapping[str, AttributeValue], error_type: str | None) -> Mapping[str, AttributeValue]:
-    """Metric attributes, plus ``error.type`` when the call failed."""
-    if error_type is None:
-        return attrs
-    return {**attrs, semconv.ERROR_TYPE: error_type}
 
 
 def _message_event(call: Call, role: str, text: str) -> None:
@@ -203,7 +196,7 @@ class GraphNodeKind(Kind):
     def record_metrics(self, values: tuple[float, str | None, Any], instruments: Instruments) -> None:
         duration, error, span_context = values
         instruments.graph_node_duration.record(
-            duration, _with_error(self._metric_attributes, error), exemplar_context(span_context)
+            duration, with_error(self._metric_attributes, error), exemplar_context(span_context)
         )
 
 
@@ -230,7 +223,7 @@ class VectorOpKind(Kind):
 
     def record_metrics(self, values: tuple[str | None], instruments: Instruments) -> None:
         (error,) = values
-        instruments.vector_operations.add(1, _with_error(self._metric_attributes, error), NO_EXEMPLAR)
+        instruments.add(instruments.vector_operations, 1, self._metric_attributes, error)
 
 
 # Span attribute <- Usage field, for the fields set when known.
@@ -367,11 +360,11 @@ class LLMCallKind(Kind):
         if output_tokens is not None:
             instruments.token_usage.record(output_tokens, self._token_attributes["output"], NO_EXEMPLAR)
         if cost is not None:
-            instruments.cost.add(cost, attributes, NO_EXEMPLAR)
+            instruments.add(instruments.cost, cost, attributes)
         ctx = exemplar_context(span_context)  # latency points link to the call's span
         if first_chunk_s is not None:
             instruments.time_to_first_chunk.record(first_chunk_s, attributes, ctx)
-        instruments.operation_duration.record(duration, _with_error(attributes, error_type), ctx)
+        instruments.operation_duration.record(duration, with_error(attributes, error_type), ctx)
 
     @staticmethod
     def _response_event(call: Call, usage: Usage | None, text: str) -> None:
@@ -562,9 +555,8 @@ class ToolKind(Kind):
     ) -> None:
         """Tool duration and count, by tool name and outcome (``error.type`` when it failed)."""
         duration, error, metric_attributes, span_context = values
-        attributes = _with_error(metric_attributes, error)
-        instruments.tool_duration.record(duration, attributes, exemplar_context(span_context))
-        instruments.tool_calls.add(1, attributes, NO_EXEMPLAR)
+        instruments.tool_duration.record(duration, with_error(metric_attributes, error), exemplar_context(span_context))
+        instruments.add(instruments.tool_calls, 1, metric_attributes, error)
 
 
 class AgentKind(Kind):
