@@ -6,7 +6,18 @@ much as the whole span of a decorated call. A call therefore does only what
 must happen in it — the span and its attributes — and, when it ends, appends
 the few values its points need (a small tuple) to :class:`Instruments`' queue
 (``deque.append``: atomic under the GIL, no lock, a fraction of a
-microsecond). The points are recorded later, by whichever comes first:
+microsecond).
+
+The queued items are flat tuples of numbers and strings — their recorder
+named by its index (:func:`recorder_index`), attribute sets by theirs
+(:func:`attribute_set`), the span by its ids in one int
+(:func:`exemplar_ids`) — so the garbage collector stops tracking them while
+they are young. Thousands of pending items that referred to spans, kinds or
+bound methods would be tracked containers that survive into the older
+generations, and each full collection they trigger walks the app's whole
+heap: a cost the caller would pay in its own thread.
+
+The points are recorded later, by whichever comes first:
 
 * any collection by any reader of the meter's provider: an observable
   instrument whose callback drains the queue, and the SDK runs callbacks before
@@ -39,10 +50,14 @@ offer costs as much as half a point). Values, not calls, wait in the queue: a
 finished call and its span are freed at once.
 
 Extending: a kind returns its values from ``Kind.metric_values`` and records
-them in ``Kind.record_metrics`` (run on the draining thread; counters through
-:meth:`Instruments.add`); anything else with points to record calls
-:meth:`Instruments.submit` with a recorder and its values. A new instrument
-is one field here and one line in ``_build``.
+them in its static ``Kind.record_metrics`` (run on the draining thread;
+counters through :meth:`Instruments.add`, attributes through
+:func:`point_attributes`); the values carry what the recorder needs, the
+kind's attribute sets included, so a kind that is gone by the
+time its calls' points are recorded loses none of them. Anything else with
+points to record calls :meth:`Instruments.submit` with a module-level
+recorder function and its values. A new instrument is one field here and one
+line in ``_build``.
 
 Attribute sets recorded on these instruments stay low-cardinality: operation,
 provider, model, kind-specific names and ``error.type`` — never conversation,
@@ -63,15 +78,16 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.metrics import CallbackOptions, Counter, Histogram, Meter, NoOpMeter, Observation
-from opentelemetry.trace import INVALID_SPAN, NonRecordingSpan, SpanContext
+from opentelemetry.trace import INVALID_SPAN, NonRecordingSpan, SpanContext, TraceFlags
 from opentelemetry.util.types import AttributeValue
 
 from otel_llm import semconv
 from otel_llm._guard import internal_error
 
 __all__ = [
-    "BUSY_SHARE", "DRAIN_INTERVAL_S", "HIGH_WATER", "NO_EXEMPLAR", "WAKE_AT", "Instruments", "Recorder",
-    "exemplar_context", "with_error",
+    "BUSY_SHARE", "DRAIN_INTERVAL_S", "HIGH_WATER", "NO_EXEMPLAR", "WAKE_AT", "ExemplarIds", "Instruments",
+    "AttributeSet", "Recorder", "attribute_set", "exemplar_context", "exemplar_ids", "point_attributes",
+    "recorder_index",
 ]
 
 # How often the metric thread looks at the queue (and at how busy the process is).
@@ -90,6 +106,72 @@ HIGH_WATER = 2 * WAKE_AT
 # Records the points of one item from its values, on the draining thread.
 Recorder = Callable[[Any, "Instruments"], None]
 
+# A sampled span's trace and span ids in one int (``trace_id << 64 | span_id``),
+# for an exemplar; 0: no exemplar.
+ExemplarIds = int
+
+# Every recorder ever submitted, by index: a queued item names its recorder by a
+# small int. Recorders are module-level functions (a kind's static
+# ``record_metrics``), a handful per process, so the list stays that small.
+# ``_registry_lock`` guards this registry and the attribute sets'.
+_recorders: list[Recorder] = []
+_recorder_indexes: dict[Recorder, int] = {}
+_registry_lock = threading.Lock()
+
+
+def recorder_index(record: Recorder) -> int:
+    """The index items name ``record`` by (registered on its first use)."""
+    index = _recorder_indexes.get(record)
+    if index is None:
+        with _registry_lock:
+            index = _recorder_indexes.get(record)
+            if index is None:
+                index = len(_recorders)
+                _recorders.append(record)
+                _recorder_indexes[record] = index
+    return index
+
+
+# An attribute set as queued items carry it: its index in ``_attribute_sets``. A
+# dict, even of strings, would keep the item tracked by the garbage collector, and
+# so would a long-lived tuple the collector has not yet looked at.
+AttributeSet = int
+
+# Every attribute set registered, by index, and the index of each by content.
+# Metric attribute sets are low-cardinality by design (operation, provider, model,
+# kind-specific names), so the registry stays small.
+_attribute_sets: list[Mapping[str, AttributeValue]] = []
+_attribute_set_indexes: dict[tuple[tuple[str, AttributeValue], ...], AttributeSet] = {}
+# (set, error.type) -> the set's attributes with error.type: built once each.
+_with_errors: dict[tuple[AttributeSet, str], Mapping[str, AttributeValue]] = {}
+
+
+def attribute_set(attributes: Mapping[str, AttributeValue]) -> AttributeSet:
+    """The index queued items name ``attributes`` by (registered on first use; build it once per kind)."""
+    key = tuple(attributes.items())
+    index = _attribute_set_indexes.get(key)
+    if index is None:
+        with _registry_lock:
+            index = _attribute_set_indexes.get(key)
+            if index is None:
+                index = len(_attribute_sets)
+                _attribute_sets.append(dict(attributes))
+                _attribute_set_indexes[key] = index
+    return index
+
+
+def point_attributes(index: AttributeSet, error_type: str | None = None) -> Mapping[str, AttributeValue]:
+    """The attributes of a point: the set's, plus ``error.type`` when the call failed.
+
+    One dict per set and error type, reused for every point (the SDK copies what it keeps).
+    """
+    if error_type is None:
+        return _attribute_sets[index]
+    found = _with_errors.get((index, error_type))
+    if found is None:
+        found = _with_errors[(index, error_type)] = {**_attribute_sets[index], semconv.ERROR_TYPE: error_type}
+    return found
+
 
 @dataclass(eq=False)
 class Instruments:
@@ -103,10 +185,10 @@ class Instruments:
     graph_node_duration: Histogram
     tool_duration: Histogram
     tool_calls: Counter
-    _pending: deque[tuple[Recorder, Any]] = field(default_factory=deque, init=False, repr=False)
+    _pending: deque[tuple[int, Any]] = field(default_factory=deque, init=False, repr=False)  # (recorder, values)
     _drain_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     # Counter increments of the drain under way, summed: (counter, attributes, error.type) -> sum.
-    _sums: dict[tuple[int, int, str | None], list[Any]] = field(default_factory=dict, init=False, repr=False)
+    _sums: dict[tuple[int, AttributeSet, str | None], list[Any]] = field(default_factory=dict, init=False, repr=False)
 
     @classmethod
     def create(cls, meter: Meter) -> "Instruments":
@@ -165,48 +247,49 @@ class Instruments:
     def submit(self, record: Recorder, values: Any) -> None:
         """Have ``record(values, instruments)`` run on the recording thread.
 
-        The only metric work on the caller's thread. ``values`` should be small
-        and immutable (the queue keeps it alive until it is recorded). Past
-        ``HIGH_WATER`` pending items the caller records the backlog itself.
+        The only metric work on the caller's thread. ``record`` is a
+        module-level function (see :func:`recorder_index`); ``values`` a small
+        tuple of numbers, strings and attribute dicts of strings (the queue
+        keeps it until it is recorded, untracked by the garbage collector).
+        Past ``HIGH_WATER`` pending items the caller records the backlog itself.
         """
+        index = _recorder_indexes.get(record)
+        if index is None:
+            index = recorder_index(record)
         pending = self._pending
-        pending.append((record, values))
+        pending.append((index, values))
         backlog = len(pending)
         if backlog == WAKE_AT:
             _drainer.wake()
         elif backlog > HIGH_WATER:
             self.drain()
 
-    def add(
-        self, counter: Counter, amount: float, attributes: Mapping[str, AttributeValue], error_type: str | None = None
-    ) -> None:
-        """Add ``amount`` to ``counter`` (``attributes`` plus ``error.type`` when given), from a recorder.
+    def add(self, counter: Counter, amount: float, attributes: AttributeSet, error_type: str | None = None) -> None:
+        """Add ``amount`` to ``counter`` (the ``attributes`` set plus ``error.type`` when given), from a recorder.
 
-        Summed per counter, attribute mapping and error type over the drain
-        under way, and added once when it ends: one SDK point instead of one
-        per call. ``attributes`` must not change while the drain runs (a
-        kind's own attribute mapping never does). Called outside a drain it
-        adds at once.
+        Summed per counter, attribute set and error type over the drain under
+        way, and added once when it ends: one SDK point instead of one per
+        call. Called outside a drain it adds at once.
         """
-        key = (id(counter), id(attributes), error_type)
+        key = (id(counter), attributes, error_type)
         sums = self._sums
         entry = sums.get(key)
         if entry is not None:
             entry[3] += amount
         elif self._drain_lock.locked():
-            # The entry keeps counter and attributes alive, so their ids stay theirs for the drain.
+            # The entry keeps the counter alive, so its id stays its own for the drain.
             sums[key] = [counter, attributes, error_type, amount]
         else:
-            counter.add(amount, with_error(attributes, error_type), NO_EXEMPLAR)
+            counter.add(amount, point_attributes(attributes, error_type), NO_EXEMPLAR)
 
     def drain(self) -> None:
         """Record every pending item's points now: histogram values in submission order, counter sums at the end."""
         with self._drain_lock:
-            pop = self._pending.popleft
+            pop, recorders = self._pending.popleft, _recorders
             while self._pending:
-                record, values = pop()
+                index, values = pop()
                 try:
-                    record(values, self)
+                    recorders[index](values, self)
                 except Exception as exc:  # noqa: BLE001
                     internal_error("metrics.record", exc)
             self._add_sums()
@@ -215,7 +298,7 @@ class Instruments:
         sums, self._sums = self._sums, {}
         for counter, attributes, error_type, total in sums.values():
             try:
-                counter.add(total, with_error(attributes, error_type), NO_EXEMPLAR)
+                counter.add(total, point_attributes(attributes, error_type), NO_EXEMPLAR)
             except Exception as exc:  # noqa: BLE001
                 internal_error("metrics.record", exc)
 
@@ -241,22 +324,29 @@ def _discard(record: Recorder, values: Any) -> None:
     """``submit`` on a no-op meter: there is nothing to record to."""
 
 
-def with_error(attributes: Mapping[str, AttributeValue], error_type: str | None) -> Mapping[str, AttributeValue]:
-    """A point's attributes: ``attributes``, plus ``error.type`` when the call failed."""
-    if error_type is None:
-        return attributes
-    return {**attributes, semconv.ERROR_TYPE: error_type}
+def exemplar_ids(span_context: SpanContext) -> ExemplarIds:
+    """What a queued item keeps of its call's span: its ids when sampled (an exemplar may link to it)."""
+    if not span_context.trace_flags.sampled:
+        return 0
+    return span_context.trace_id << 64 | span_context.span_id
 
 
-def exemplar_context(span_context: SpanContext | None) -> Context:
+def exemplar_context(ids: ExemplarIds) -> Context:
     """The context a point is recorded in, so an exemplar links to its call's span.
 
     Never the current context: points are recorded on whichever thread drains,
     and that thread's current span (if any) is not the call's.
     """
-    if span_context is None or not span_context.trace_flags.sampled:
+    if not ids:
         return NO_EXEMPLAR
-    return trace.set_span_in_context(NonRecordingSpan(span_context))
+    span = NonRecordingSpan(SpanContext(ids >> 64, ids & _SPAN_ID_MASK, False, _SAMPLED))
+    return trace.set_span_in_context(span)
+
+
+_SPAN_ID_MASK = (1 << 64) - 1
+
+
+_SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 
 
 # The context of a point that takes no exemplar (an empty Context would make the
@@ -350,8 +440,9 @@ _drainer = _Drainer()
 
 
 def _after_fork_in_child() -> None:
-    global _per_meter_lock
+    global _per_meter_lock, _registry_lock
     _per_meter_lock = threading.Lock()
+    _registry_lock = threading.Lock()
     _drainer.after_fork_in_child()
 
 

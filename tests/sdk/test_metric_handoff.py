@@ -418,3 +418,53 @@ def test_the_metric_thread_drains_when_the_process_idles_not_while_it_is_busy(ca
     assert not tick(app_cpu=0.6 * _metrics.DRAIN_INTERVAL_S)
     assert tick(app_cpu=0.0)
     assert recorded == [1, 2, 3]
+
+
+def test_pending_points_are_left_alone_by_the_garbage_collector(cap):
+    """Queued items are flat tuples of numbers and strings: the collector stops tracking them while young.
+
+    Pending items that referred to spans, kinds or bound methods would be
+    tracked containers surviving into the old generation, and the full
+    collections they trigger would walk the app's whole heap from its thread.
+    """
+    rt = _runtime.current()
+    instruments = dataclasses.replace(rt.instruments)  # a queue no metric thread drains
+    saved = _runtime._swap(dataclasses.replace(rt, instruments=instruments), None)
+    try:
+
+        @otel_llm.llm_call(model="test-model", provider="openai")
+        def ask() -> dict[str, Any]:
+            return response(3, 4)
+
+        @otel_llm.llm_call(model="test-model", provider="openai")
+        def stream():
+            yield "a"
+            yield response(1, 1)
+
+        @otel_llm.tool
+        def lookup(call: dict[str, Any]) -> str:
+            raise TimeoutError("slow")
+
+        @otel_llm.vector_op("search", collection="docs")
+        def search() -> list[int]:
+            return [1]
+
+        @otel_llm.graph_node("node")
+        def node() -> None:
+            ask()
+            list(stream())
+            search()
+            with contextlib.suppress(TimeoutError):
+                lookup({"id": "call_1", "type": "function", "function": {"name": "fetch", "arguments": "{}"}})
+
+        node()
+    finally:
+        _runtime._swap(*saved)
+    pending = list(instruments._pending)
+    assert len(pending) == 5
+    del saved
+    gc.collect()
+    gc.collect()  # twice: a collection may look at an item before the values it holds
+    assert [gc.is_tracked(item) for item in pending] == [False] * 5
+    instruments.drain()  # and the items still record every point
+    assert cap.metrics()[sc.METRIC_TOOL_CALLS][0].attributes[sc.GEN_AI_TOOL_NAME] == "fetch"
