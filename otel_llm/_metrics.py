@@ -99,7 +99,7 @@ BUSY_SHARE = 0.1
 WAKE_AT = 16384
 # Pending items beyond which the submitting thread records the backlog itself: a
 # CPU-bound loop can outrun the metric thread (both share the GIL). Bounds the
-# queue's memory (about half a kilobyte an item: 8 MiB at WAKE_AT); never drops a point.
+# queue's memory (under 300 bytes an llm_call item: about 4.5 MiB at WAKE_AT); never drops a point.
 HIGH_WATER = 2 * WAKE_AT
 
 
