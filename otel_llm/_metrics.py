@@ -248,9 +248,9 @@ class Instruments:
         """Have ``record(values, instruments)`` run on the recording thread.
 
         The only metric work on the caller's thread. ``record`` is a
-        module-level function (see :func:`recorder_index`); ``values`` a small
-        tuple of numbers, strings and attribute dicts of strings (the queue
-        keeps it until it is recorded, untracked by the garbage collector).
+        module-level function (see :func:`recorder_index`); ``values`` a flat
+        tuple of numbers and strings, attribute sets by index (the queue keeps
+        it until it is recorded, untracked by the garbage collector).
         Past ``HIGH_WATER`` pending items the caller records the backlog itself.
         """
         index = _recorder_indexes.get(record)
@@ -344,8 +344,6 @@ def exemplar_context(ids: ExemplarIds) -> Context:
 
 
 _SPAN_ID_MASK = (1 << 64) - 1
-
-
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 
 
