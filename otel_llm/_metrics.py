@@ -110,26 +110,36 @@ Recorder = Callable[[Any, "Instruments"], None]
 # for an exemplar; 0: no exemplar.
 ExemplarIds = int
 
-# Every recorder ever submitted, by index: a queued item names its recorder by a
-# small int. Recorders are module-level functions (a kind's static
-# ``record_metrics``), a handful per process, so the list stays that small.
-# ``_registry_lock`` guards this registry and the attribute sets'.
-_recorders: list[Recorder] = []
-_recorder_indexes: dict[Recorder, int] = {}
-_registry_lock = threading.Lock()
+class _Registry:
+    """Values by a small int that queued items name them by, registered on first use; never shrinks."""
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+        self._indexes: dict[Any, int] = {}
+        self.lock = threading.Lock()
+
+    def index(self, key: Any, value: Any) -> int:
+        """The index of ``key`` (hashable), registering ``value`` under it the first time."""
+        index = self._indexes.get(key)
+        if index is None:
+            with self.lock:
+                index = self._indexes.get(key)
+                if index is None:
+                    index = len(self.values)
+                    self.values.append(value)
+                    self._indexes[key] = index
+        return index
+
+
+# Every recorder ever submitted: a queued item names its recorder by its index.
+# Recorders are module-level functions (a kind's static ``record_metrics``), a
+# handful per process, so the registry stays that small.
+_recorders = _Registry()
 
 
 def recorder_index(record: Recorder) -> int:
     """The index items name ``record`` by (registered on its first use)."""
-    index = _recorder_indexes.get(record)
-    if index is None:
-        with _registry_lock:
-            index = _recorder_indexes.get(record)
-            if index is None:
-                index = len(_recorders)
-                _recorders.append(record)
-                _recorder_indexes[record] = index
-    return index
+    return _recorders.index(record, record)
 
 
 # An attribute set as queued items carry it: its index in ``_attribute_sets``. A
@@ -137,27 +147,17 @@ def recorder_index(record: Recorder) -> int:
 # so would a long-lived tuple the collector has not yet looked at.
 AttributeSet = int
 
-# Every attribute set registered, by index, and the index of each by content.
-# Metric attribute sets are low-cardinality by design (operation, provider, model,
-# kind-specific names), so the registry stays small.
-_attribute_sets: list[Mapping[str, AttributeValue]] = []
-_attribute_set_indexes: dict[tuple[tuple[str, AttributeValue], ...], AttributeSet] = {}
+# Every attribute set registered, by content. Metric attribute sets are
+# low-cardinality by design (operation, provider, model, kind-specific names),
+# so the registry stays small.
+_attribute_sets = _Registry()
 # (set, error.type) -> the set's attributes with error.type: built once each.
 _with_errors: dict[tuple[AttributeSet, str], Mapping[str, AttributeValue]] = {}
 
 
 def attribute_set(attributes: Mapping[str, AttributeValue]) -> AttributeSet:
     """The index queued items name ``attributes`` by (registered on first use; build it once per kind)."""
-    key = tuple(attributes.items())
-    index = _attribute_set_indexes.get(key)
-    if index is None:
-        with _registry_lock:
-            index = _attribute_set_indexes.get(key)
-            if index is None:
-                index = len(_attribute_sets)
-                _attribute_sets.append(dict(attributes))
-                _attribute_set_indexes[key] = index
-    return index
+    return _attribute_sets.index(tuple(attributes.items()), dict(attributes))
 
 
 def point_attributes(index: AttributeSet, error_type: str | None = None) -> Mapping[str, AttributeValue]:
@@ -165,11 +165,12 @@ def point_attributes(index: AttributeSet, error_type: str | None = None) -> Mapp
 
     One dict per set and error type, reused for every point (the SDK copies what it keeps).
     """
+    attributes = _attribute_sets.values[index]
     if error_type is None:
-        return _attribute_sets[index]
+        return attributes
     found = _with_errors.get((index, error_type))
     if found is None:
-        found = _with_errors[(index, error_type)] = {**_attribute_sets[index], semconv.ERROR_TYPE: error_type}
+        found = _with_errors[(index, error_type)] = {**attributes, semconv.ERROR_TYPE: error_type}
     return found
 
 
@@ -253,9 +254,7 @@ class Instruments:
         it until it is recorded, untracked by the garbage collector).
         Past ``HIGH_WATER`` pending items the caller records the backlog itself.
         """
-        index = _recorder_indexes.get(record)
-        if index is None:
-            index = recorder_index(record)
+        index = _recorders.index(record, record)
         pending = self._pending
         pending.append((index, values))
         backlog = len(pending)
@@ -285,7 +284,7 @@ class Instruments:
     def drain(self) -> None:
         """Record every pending item's points now: histogram values in submission order, counter sums at the end."""
         with self._drain_lock:
-            pop, recorders = self._pending.popleft, _recorders
+            pop, recorders = self._pending.popleft, _recorders.values
             while self._pending:
                 index, values = pop()
                 try:
@@ -438,9 +437,10 @@ _drainer = _Drainer()
 
 
 def _after_fork_in_child() -> None:
-    global _per_meter_lock, _registry_lock
+    global _per_meter_lock
     _per_meter_lock = threading.Lock()
-    _registry_lock = threading.Lock()
+    _recorders.lock = threading.Lock()
+    _attribute_sets.lock = threading.Lock()
     _drainer.after_fork_in_child()
 
 
