@@ -43,9 +43,10 @@ usage) for context.
 
 Clocks: the caller's own CPU time (``time.thread_time_ns``) is what a call
 costs the thread that makes it, and is not inflated by other processes on a
-shared machine; metric points recorded on otel-llm's background thread show
-up separately as *off-thread* CPU per call (process CPU minus the caller's),
-so nothing moved off the hot path goes uncounted. Rounds are interleaved (the
+shared machine; metric points recorded away from the calls — on otel-llm's
+background thread, or by the collection that ends each batch (a busy process
+leaves them to it) — show up separately as *off-thread* CPU per call (process
+CPU minus the caller's), so nothing moved off the hot path goes uncounted. Rounds are interleaved (the
 order rotates and reverses every round); figures are medians of per-round
 values, ratios medians of per-round ratios.
 

@@ -38,10 +38,11 @@ from opentelemetry.util.types import AttributeValue
 from otel_llm import _runtime, _streams, semconv
 from otel_llm._attempts import ATTEMPT_KEY, attempt_number
 from otel_llm._guard import internal_error
+from otel_llm._metrics import exemplar_ids
 from otel_llm.context import Session, current_session
 
 if TYPE_CHECKING:
-    from otel_llm._metrics import Instruments
+    from otel_llm._metrics import ExemplarIds, Instruments
     from otel_llm._runtime import Runtime
     from otel_llm._usage import Usage
 
@@ -154,14 +155,17 @@ class Kind:
     def metric_values(self, call: "Call") -> Any:
         """The few values this call's metric points need, taken as it ends (``None``: no points).
 
-        Runs on the caller's thread: return a small immutable value (a tuple of
-        numbers, strings and ``call.span_context()``), not the call — the
-        queue keeps it until the metric thread records it.
+        Runs on the caller's thread: return a flat tuple of numbers and strings
+        — the kind's attribute sets by index (``_metrics.attribute_set``), the
+        span as ``call.exemplar()`` — nothing that refers to the call, its span
+        or the kind (the queue keeps the tuple until the metric thread records
+        it, untracked by the garbage collector; see ``_metrics``).
         """
         return None
 
-    def record_metrics(self, values: Any, instruments: "Instruments") -> None:
-        """Record one call's points from its ``metric_values``; runs *off* the caller's thread."""
+    @staticmethod
+    def record_metrics(values: Any, instruments: "Instruments") -> None:
+        """Record one call's points from its ``metric_values`` alone; runs *off* the caller's thread."""
 
 
 class UsageSink:
@@ -245,9 +249,9 @@ class Call:
         """Fold in usage read from the return value or stream; already-recorded fields win."""
         self.sink.add_result_usage(usage)
 
-    def span_context(self) -> Any:
-        """The span's ids, for metric exemplars (what ``metric_values`` may keep of the span)."""
-        return self.span.get_span_context()
+    def exemplar(self) -> "ExemplarIds":
+        """The span's ids when sampled, for metric exemplars (what ``metric_values`` may keep of the span; 0: none)."""
+        return exemplar_ids(self.span.get_span_context())
 
     # --- outcomes -----------------------------------------------------------
     def finish(self, result: Any) -> Any:

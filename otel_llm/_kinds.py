@@ -23,7 +23,9 @@ from opentelemetry.util.types import AttributeValue
 from otel_llm import _rollup, _toolcalls, semconv
 from otel_llm._core import ENCLOSING_NODE_KEY, USAGE_SINK_KEY, Call, ChunkObserver, Kind
 from otel_llm._guard import internal_error
-from otel_llm._metrics import NO_EXEMPLAR, Instruments, exemplar_context
+from otel_llm._metrics import (
+    NO_EXEMPLAR, AttributeSet, ExemplarIds, Instruments, attribute_set, exemplar_context, point_attributes,
+)
 from otel_llm._rollup import RollUp
 from otel_llm._stream_usage import StreamUsage, reader_for
 from otel_llm._usage import Usage, extract_usage
@@ -69,13 +71,6 @@ def _static_attributes(
     """
     metric = _without_none(identity)
     return {semconv.OTEL_LLM_KIND: kind, **metric, **_without_none(extra or {})}, metric
-
-
-def _with_error(attrs: Mapping[str, AttributeValue], error_type: str | None) -> Mapping[str, AttributeValue]:
-    """Metric attributes, plus ``error.type`` when the call failed."""
-    if error_type is None:
-        return attrs
-    return {**attrs, semconv.ERROR_TYPE: error_type}
 
 
 def _message_event(call: Call, role: str, text: str) -> None:
@@ -183,6 +178,7 @@ class GraphNodeKind(Kind):
         self.attributes, self._metric_attributes = _static_attributes(
             self.kind, {semconv.OTEL_LLM_GRAPH_NODE: node, semconv.OTEL_LLM_GRAPH_NAME: graph}
         )
+        self._metric_set = attribute_set(self._metric_attributes)
         self._inherited = _without_none({semconv.OTEL_LLM_GRAPH_NODE: node, semconv.OTEL_LLM_GRAPH_NAME: graph})
 
     def enter(self, call: Call, ctx: otel_context.Context) -> otel_context.Context:
@@ -197,14 +193,13 @@ class GraphNodeKind(Kind):
             keys = sorted(str(k) for k in value)
             call.span.add_event(semconv.EVENT_GRAPH_STATE_UPDATE, {semconv.EVENT_ATTR_STATE_KEYS: keys})
 
-    def metric_values(self, call: Call) -> tuple[float, str | None, Any]:
-        return call.duration(), call.error_type, call.span_context()
+    def metric_values(self, call: Call) -> tuple[float, str | None, AttributeSet, ExemplarIds]:
+        return call.duration(), call.error_type, self._metric_set, call.exemplar()
 
-    def record_metrics(self, values: tuple[float, str | None, Any], instruments: Instruments) -> None:
-        duration, error, span_context = values
-        instruments.graph_node_duration.record(
-            duration, _with_error(self._metric_attributes, error), exemplar_context(span_context)
-        )
+    @staticmethod
+    def record_metrics(values: tuple[float, str | None, AttributeSet, ExemplarIds], instruments: Instruments) -> None:
+        duration, error, attributes, exemplar = values
+        instruments.graph_node_duration.record(duration, point_attributes(attributes, error), exemplar_context(exemplar))
 
 
 class VectorOpKind(Kind):
@@ -220,17 +215,19 @@ class VectorOpKind(Kind):
             {semconv.DB_SYSTEM_NAME: db_system, semconv.DB_OPERATION_NAME: op, semconv.DB_COLLECTION_NAME: collection},
             {semconv.GEN_AI_REQUEST_TOP_K: top_k},
         )
+        self._metric_set = attribute_set(self._metric_attributes)
 
     def on_result(self, call: Call, value: Any) -> None:
         if hasattr(type(value), "__len__"):
             call.span.set_attribute(semconv.DB_RESPONSE_RETURNED_ROWS, len(value))
 
-    def metric_values(self, call: Call) -> tuple[str | None]:
-        return (call.error_type,)
+    def metric_values(self, call: Call) -> tuple[str | None, AttributeSet]:
+        return call.error_type, self._metric_set
 
-    def record_metrics(self, values: tuple[str | None], instruments: Instruments) -> None:
-        (error,) = values
-        instruments.vector_operations.add(1, _with_error(self._metric_attributes, error), NO_EXEMPLAR)
+    @staticmethod
+    def record_metrics(values: tuple[str | None, AttributeSet], instruments: Instruments) -> None:
+        error, attributes = values
+        instruments.add(instruments.vector_operations, 1, attributes, error)
 
 
 # Span attribute <- Usage field, for the fields set when known.
@@ -245,9 +242,13 @@ _USAGE_ATTRIBUTES: tuple[tuple[str, str], ...] = (
 )
 
 # What an llm_call's metric points need, taken as it ends: (duration, first_chunk_s,
-# error_type, input_tokens, output_tokens, cost, span_context). A plain tuple: it is
-# built on the caller's thread for every call.
-_LLMPoints = tuple[float, "float | None", "str | None", "int | None", "int | None", "float | None", Any]
+# error_type, input_tokens, output_tokens, cost, exemplar, and the attribute sets of
+# the call's points, of its input tokens' and of its output tokens'). A flat tuple:
+# it is built on the caller's thread for every call.
+_LLMPoints = tuple[
+    float, "float | None", "str | None", "int | None", "int | None", "float | None", ExemplarIds,
+    AttributeSet, AttributeSet, AttributeSet,
+]
 
 
 class _LLMState:
@@ -291,10 +292,9 @@ class LLMCallKind(Kind):
             },
             {REQUEST_PARAMS[k]: v for k, v in params.items()},
         )
-        self._token_attributes = {
-            token_type: {**self._metric_attributes, semconv.GEN_AI_TOKEN_TYPE: token_type}
-            for token_type in ("input", "output")
-        }
+        self._call_set = attribute_set(self._metric_attributes)
+        self._input_set = attribute_set({**self._metric_attributes, semconv.GEN_AI_TOKEN_TYPE: "input"})
+        self._output_set = attribute_set({**self._metric_attributes, semconv.GEN_AI_TOKEN_TYPE: "output"})
         self._request_event = _without_none({semconv.GEN_AI_REQUEST_MODEL: model})
 
     def enter(self, call: Call, ctx: otel_context.Context) -> otel_context.Context:
@@ -356,22 +356,25 @@ class LLMCallKind(Kind):
         return (
             call.elapsed, call.first_chunk_s, call.error_type,
             None if usage is None else usage.input_tokens, None if usage is None else usage.output_tokens,
-            call.extra.cost, call.span.get_span_context(),
+            call.extra.cost, call.exemplar(), self._call_set, self._input_set, self._output_set,
         )
 
-    def record_metrics(self, values: _LLMPoints, instruments: Instruments) -> None:
-        duration, first_chunk_s, error_type, input_tokens, output_tokens, cost, span_context = values
-        attributes = self._metric_attributes
+    @staticmethod
+    def record_metrics(values: _LLMPoints, instruments: Instruments) -> None:
+        duration, first_chunk_s, error_type, input_tokens, output_tokens, cost, exemplar, call_set, input_set, output_set = (
+            values
+        )
         if input_tokens is not None:
-            instruments.token_usage.record(input_tokens, self._token_attributes["input"], NO_EXEMPLAR)
+            instruments.token_usage.record(input_tokens, point_attributes(input_set), NO_EXEMPLAR)
         if output_tokens is not None:
-            instruments.token_usage.record(output_tokens, self._token_attributes["output"], NO_EXEMPLAR)
+            instruments.token_usage.record(output_tokens, point_attributes(output_set), NO_EXEMPLAR)
         if cost is not None:
-            instruments.cost.add(cost, attributes, NO_EXEMPLAR)
-        ctx = exemplar_context(span_context)  # latency points link to the call's span
+            instruments.add(instruments.cost, cost, call_set)
+        attributes = point_attributes(call_set)
+        ctx = exemplar_context(exemplar)  # latency points link to the call's span
         if first_chunk_s is not None:
             instruments.time_to_first_chunk.record(first_chunk_s, attributes, ctx)
-        instruments.operation_duration.record(duration, _with_error(attributes, error_type), ctx)
+        instruments.operation_duration.record(duration, point_attributes(call_set, error_type), ctx)
 
     @staticmethod
     def _response_event(call: Call, usage: Usage | None, text: str) -> None:
@@ -436,13 +439,13 @@ def _completion_text(value: Any) -> str | None:
 
 
 class _ToolState:
-    """Per-call state of a tool: enclosing roll-up, metric attributes, streamed result if captured."""
+    """Per-call state of a tool: enclosing roll-up, metric attribute set, streamed result if captured."""
 
-    __slots__ = ("rollup", "metric_attributes", "parts", "max_parts")
+    __slots__ = ("rollup", "metric_set", "parts", "max_parts")
 
-    def __init__(self, rollup: RollUp | None, metric_attributes: Mapping[str, AttributeValue], max_parts: int) -> None:
+    def __init__(self, rollup: RollUp | None, metric_set: AttributeSet, max_parts: int) -> None:
         self.rollup = rollup
-        self.metric_attributes = metric_attributes
+        self.metric_set = metric_set
         self.parts: list[Any] = []
         self.max_parts = max_parts
 
@@ -485,6 +488,7 @@ class ToolKind(Kind):
             {semconv.GEN_AI_OPERATION_NAME: semconv.OPERATION_EXECUTE_TOOL, semconv.GEN_AI_TOOL_NAME: self.name},
             {semconv.GEN_AI_TOOL_TYPE: tool_type, semconv.GEN_AI_TOOL_DESCRIPTION: description},
         )
+        self._metric_set = attribute_set(self._metric_attributes)
         self._binder = _Binder(fn)
         params = self._binder.parameters
         if call_id_arg is None and "tool_call_id" in params:
@@ -495,7 +499,7 @@ class ToolKind(Kind):
         self._not_arguments = {first if first in _SELF_NAMES else None, call_id_arg} - {None}
 
     def enter(self, call: Call, ctx: otel_context.Context) -> otel_context.Context:
-        call.extra = _ToolState(_rollup.current_rollup(ctx), self._metric_attributes, call.runtime.content.max_chars)
+        call.extra = _ToolState(_rollup.current_rollup(ctx), self._metric_set, call.runtime.content.max_chars)
         return ctx
 
     def on_start(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
@@ -508,7 +512,7 @@ class ToolKind(Kind):
             if ref.name and not self._named and ref.name != self.name:
                 span.update_name(f"{semconv.OPERATION_EXECUTE_TOOL} {ref.name}")
                 span.set_attribute(semconv.GEN_AI_TOOL_NAME, ref.name)
-                call.extra.metric_attributes = {**self._metric_attributes, semconv.GEN_AI_TOOL_NAME: ref.name}
+                call.extra.metric_set = attribute_set({**self._metric_attributes, semconv.GEN_AI_TOOL_NAME: ref.name})
             origin = _toolcalls.ORIGINS.origin(ref.id)
             if origin is not None:
                 span.add_link(origin, {semconv.GEN_AI_TOOL_CALL_ID: ref.id})
@@ -554,17 +558,15 @@ class ToolKind(Kind):
         if state.rollup is not None:
             state.rollup.add_tool_call()
 
-    def metric_values(self, call: Call) -> tuple[float, str | None, Mapping[str, AttributeValue], Any]:
-        return call.duration(), call.error_type, call.extra.metric_attributes, call.span_context()
+    def metric_values(self, call: Call) -> tuple[float, str | None, AttributeSet, ExemplarIds]:
+        return call.duration(), call.error_type, call.extra.metric_set, call.exemplar()
 
-    def record_metrics(
-        self, values: tuple[float, str | None, Mapping[str, AttributeValue], Any], instruments: Instruments
-    ) -> None:
+    @staticmethod
+    def record_metrics(values: tuple[float, str | None, AttributeSet, ExemplarIds], instruments: Instruments) -> None:
         """Tool duration and count, by tool name and outcome (``error.type`` when it failed)."""
-        duration, error, metric_attributes, span_context = values
-        attributes = _with_error(metric_attributes, error)
-        instruments.tool_duration.record(duration, attributes, exemplar_context(span_context))
-        instruments.tool_calls.add(1, attributes, NO_EXEMPLAR)
+        duration, error, attributes, exemplar = values
+        instruments.tool_duration.record(duration, point_attributes(attributes, error), exemplar_context(exemplar))
+        instruments.add(instruments.tool_calls, 1, attributes, error)
 
 
 class AgentKind(Kind):

@@ -335,3 +335,136 @@ def test_latency_exemplars_link_to_the_calls_own_span(cap):
     (duration,) = points[sc.METRIC_OPERATION_DURATION]
     assert [(e.trace_id, e.span_id) for e in duration.exemplars] == [(own.trace_id, own.span_id)]
     assert not any(p.exemplars for p in points[sc.METRIC_TOKEN_USAGE] + points[sc.METRIC_COST])
+
+
+class SpyCounter:
+    """A counter that keeps each ``add``: (amount, attributes)."""
+
+    def __init__(self) -> None:
+        self.adds: list[tuple[float, dict[str, Any]]] = []
+
+    def add(self, amount: float, attributes: Any = None, context: Any = None) -> None:
+        self.adds.append((amount, dict(attributes or {})))
+
+
+def test_a_drain_adds_each_counter_once_per_attribute_set_and_outcome(cap):
+    """Counter points are sums: many calls' increments reach the SDK as one add per attribute set."""
+    rt = _runtime.current()
+    spies = {"cost": SpyCounter(), "vector_operations": SpyCounter()}
+    instruments = dataclasses.replace(rt.instruments, **spies)
+    saved = _runtime._swap(dataclasses.replace(rt, instruments=instruments), None)
+    try:
+
+        @otel_llm.llm_call(model="test-model", provider="openai")
+        def ask(n: int) -> dict[str, Any]:
+            return response(n * 1_000_000, 0)
+
+        @otel_llm.vector_op("search", collection="docs")
+        def search(fail: bool) -> list[int]:
+            if fail:
+                raise TimeoutError("slow")
+            return [1]
+
+        for n in (1, 2, 3):
+            ask(n)
+        for fail in (False, True, False, True, False):
+            with contextlib.suppress(TimeoutError):
+                search(fail)
+    finally:
+        _runtime._swap(*saved)
+    instruments.drain()
+    assert [amount for amount, _ in spies["cost"].adds] == [pytest.approx(6.0)]
+    by_outcome = {attrs.get(sc.ERROR_TYPE): amount for amount, attrs in spies["vector_operations"].adds}
+    assert by_outcome == {None: 3, "TimeoutError": 2}
+    assert len(spies["vector_operations"].adds) == 2
+    instruments.drain()  # the sums went with their drain
+    assert len(spies["cost"].adds) == 1
+
+
+def test_the_metric_thread_drains_when_the_process_idles_not_while_it_is_busy(cap):
+    """A tick drains when the process used under BUSY_SHARE of a core (its own drains not counted) or when woken."""
+    clock = {"cpu": 0.0, "thread": 0.0, "wall": 0.0}
+
+    class Clocked(_metrics._Drainer):
+        process_cpu = staticmethod(lambda: clock["cpu"])
+        thread_cpu = staticmethod(lambda: clock["thread"])
+        wall = staticmethod(lambda: clock["wall"])
+
+    drainer = Clocked()
+    queue = dataclasses.replace(_runtime.current().instruments)  # a queue no metric thread drains
+    drainer._queues.add(queue)
+    recorded: list[int] = []
+
+    def record(values: int, instruments: Any) -> None:
+        recorded.append(values)
+        clock["cpu"] += 0.15  # recording costs CPU: the drain's own, charged to the thread
+        clock["thread"] += 0.15
+
+    def tick(app_cpu: float, woken: bool = False) -> bool:
+        clock["wall"] += _metrics.DRAIN_INTERVAL_S
+        clock["cpu"] += app_cpu
+        return drainer.tick(woken)
+
+    queue.submit(record, 1)
+    assert not tick(app_cpu=0.9 * _metrics.DRAIN_INTERVAL_S)  # busy: the points wait
+    assert recorded == [] and len(queue._pending) == 1
+    assert tick(app_cpu=0.9 * _metrics.DRAIN_INTERVAL_S, woken=True)  # WAKE_AT reached: drained anyway
+    assert recorded == [1]
+    queue.submit(record, 2)
+    # The last drain's 0.15 s is the thread's own: the app itself used only 0.01 s, so this tick is idle.
+    assert tick(app_cpu=0.01)
+    assert recorded == [1, 2]
+    queue.submit(record, 3)
+    assert not tick(app_cpu=0.6 * _metrics.DRAIN_INTERVAL_S)
+    assert tick(app_cpu=0.0)
+    assert recorded == [1, 2, 3]
+
+
+def test_pending_points_are_left_alone_by_the_garbage_collector(cap):
+    """Queued items are flat tuples of numbers and strings: the collector stops tracking them while young.
+
+    Pending items that referred to spans, kinds or bound methods would be
+    tracked containers surviving into the old generation, and the full
+    collections they trigger would walk the app's whole heap from its thread.
+    """
+    rt = _runtime.current()
+    instruments = dataclasses.replace(rt.instruments)  # a queue no metric thread drains
+    saved = _runtime._swap(dataclasses.replace(rt, instruments=instruments), None)
+    try:
+
+        @otel_llm.llm_call(model="test-model", provider="openai")
+        def ask() -> dict[str, Any]:
+            return response(3, 4)
+
+        @otel_llm.llm_call(model="test-model", provider="openai")
+        def stream():
+            yield "a"
+            yield response(1, 1)
+
+        @otel_llm.tool
+        def lookup(call: dict[str, Any]) -> str:
+            raise TimeoutError("slow")
+
+        @otel_llm.vector_op("search", collection="docs")
+        def search() -> list[int]:
+            return [1]
+
+        @otel_llm.graph_node("node")
+        def node() -> None:
+            ask()
+            list(stream())
+            search()
+            with contextlib.suppress(TimeoutError):
+                lookup({"id": "call_1", "type": "function", "function": {"name": "fetch", "arguments": "{}"}})
+
+        node()
+    finally:
+        _runtime._swap(*saved)
+    pending = list(instruments._pending)
+    assert len(pending) == 5
+    del saved
+    gc.collect()
+    gc.collect()  # twice: a collection may look at an item before the values it holds
+    assert [gc.is_tracked(item) for item in pending] == [False] * 5
+    instruments.drain()  # and the items still record every point
+    assert cap.metrics()[sc.METRIC_TOOL_CALLS][0].attributes[sc.GEN_AI_TOOL_NAME] == "fetch"
