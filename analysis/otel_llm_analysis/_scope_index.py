@@ -6,9 +6,9 @@ walk down each trace's span tree - and then per-turn and per-agent sums over
 it. Done in every query that cost seconds on a million spans, while a trace's
 rows only change when spans of that trace arrive (or one of its calls is priced).
 So after each ingest :func:`refresh_scopes` works out again only the traces
-that received spans: ``views.sql``'s ``*_walk(traces)`` macros over all of each
-such trace's spans, stored or new, replace those traces' rows of
-``span_scope_index`` (the walk), ``tool_call_rows``, ``retry_attempt_rows``,
+that received spans: ``views.sql``'s ``*_walk(spans, scopes, calls)`` macros
+over all of each such trace's spans, stored or new, replace those traces' rows
+of ``span_scope_index`` (the walk), ``tool_call_rows``, ``retry_attempt_rows``,
 ``retry_loop_rows``, ``agent_invocation_rows`` and ``turn_rows``, which the
 views and ``*_in(since, until)`` macros read. A trace whose spans arrive over
 several runs, children before parents, is worked out whole each time it grows,
@@ -20,6 +20,16 @@ only appends, so the spans above the last refresh's highest rowid
 when that cannot be trusted - the rows at or below it are no longer as many as
 then (a store rewritten by other means) - or when the macros are not the ones
 that made the tables (another otel-llm version; the digest in the state row).
+
+Why the refresh reads so little: a trace's stored spans start between the first
+and last start its last refresh saw (``span_scope_traces``), and every row made
+from them starts there too. So the touched traces' spans, their calls and their
+old rows are read through constant time ranges (and, for the walk, rowid
+ranges), which DuckDB checks against each row group's min/max: a refresh reads
+the new data's period and the periods of older traces it grew, not the store.
+The derived tables are kept in the order of those columns so the ranges skip
+their row groups too. One scan remains, of ``span_scope_traces``'s integer trace
+hashes (a row per trace and refresh), to find the touched traces' periods.
 """
 
 from __future__ import annotations
@@ -30,31 +40,46 @@ from importlib import resources
 import duckdb
 
 from otel_llm import semconv
+from otel_llm_analysis._rows import window
 
-__all__ = ["DERIVED", "drop_stale", "refresh_scopes"]
+__all__ = ["DERIVED", "TRACES", "definition", "drop_stale", "refresh_scopes"]
 
-#: (table, the macro that makes its rows for the traces in a table), in the order they are made
+#: (table, the macro that makes its rows, the column its rows are kept in order of), in the order they are made
 DERIVED = (
-    ("span_scope_index", "span_scope_index_walk"),
-    ("tool_call_rows", "tool_calls_walk"),
-    ("retry_attempt_rows", "retry_attempts_walk"),
-    ("retry_loop_rows", "retry_loops_walk"),
-    ("agent_invocation_rows", "agent_invocations_walk"),
-    ("turn_rows", "turns_walk"),
+    ("span_scope_index", "span_scope_index_walk", "r"),
+    ("tool_call_rows", "tool_calls_walk", "start_time"),
+    ("retry_attempt_rows", "retry_attempts_walk", "start_time"),
+    ("retry_loop_rows", "retry_loops_walk", "start_time"),
+    ("agent_invocation_rows", "agent_invocations_walk", "start_time"),
+    ("turn_rows", "turns_walk", "start_time"),
 )
-_TRACES, _WALK = "_otel_llm_scope_traces", "_otel_llm_scope_walk"  # temporary, while refreshing
+#: When the spans of each trace worked out so far start: where a later refresh finds them
+TRACES = "span_scope_traces"
+#: At most this many ranges bound a refresh's reads (the closest ones are merged beyond it)
+MAX_RANGES = 16
+# temporary, while refreshing: the touched traces, their span rows, LLM calls and walk
+_TRACES, _SPANS, _CALLS, _WALK = ("_otel_llm_scope_traces", "_otel_llm_scope_spans", "_otel_llm_scope_calls",
+                                  "_otel_llm_scope_walk")
+_LLM = f"otel_kind = '{semconv.KIND_LLM_CALL}'"
 
 
-def refresh_scopes(con: duckdb.DuckDBPyConnection, *, repriced: bool = False) -> int:
+def refresh_scopes(con: duckdb.DuckDBPyConnection, *, repriced: bool = False, priced_since_ns: int | None = None,
+                   priced_undated: bool = False) -> int:
     """Bring the derived tables up to date in one transaction; returns how many traces were worked out.
 
     ``repriced``: calls already stored may have been priced since the last
     refresh (``_costs.price_calls`` priced some), so the traces whose calls'
-    ``cost_source`` changed are worked out again too.
+    ``cost_source`` changed are worked out again too. ``priced_since_ns`` /
+    ``priced_undated``: where pricing looked - the calls starting at or after
+    it, and those without a time (``None``: anywhere, as after a whole-store pass).
     """
     con.execute("BEGIN TRANSACTION")
     try:
-        walked = _refresh(con, repriced)
+        priced = None
+        if repriced:
+            priced = ("TRUE" if priced_since_ns is None
+                      else window("start_time", priced_since_ns, undated=priced_undated))
+        walked = _refresh(con, priced)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -73,51 +98,132 @@ def drop_stale(con: duckdb.DuckDBPyConnection) -> None:
     if not columns:
         return
     state = con.execute("SELECT definition FROM span_scope_state").fetchone() if "definition" in columns else None
-    if state is None or state[0] != _definition():
-        for table, _ in DERIVED:
+    if state is None or state[0] != definition():
+        for table, *_ in DERIVED:
             con.execute(f"DROP TABLE IF EXISTS {table}")
+        con.execute(f"DROP TABLE IF EXISTS {TRACES}")
         con.execute("DROP TABLE span_scope_state")
 
 
-def _refresh(con: duckdb.DuckDBPyConnection, repriced: bool) -> int:
-    definition = _definition()
+def _refresh(con: duckdb.DuckDBPyConnection, priced: str | None) -> int:
+    """Work out the traces that received spans (or had calls priced where ``priced`` says), or all of them."""
+    made_by = definition()
     state = con.execute("SELECT watermark, spans, definition FROM span_scope_state").fetchone()
-    watermark = state[0] if state and state[2] == definition else None
-    if watermark is not None:
-        (below,) = con.execute("SELECT count(*) FROM span_rows WHERE rowid <= ?", [watermark]).fetchone()
-        if below != state[1]:
-            watermark = None
-    if watermark is None:  # all made again (the macros' columns may have changed): NULL names every trace
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {_WALK} AS SELECT * FROM span_scope_walk(NULL)")
-        for table, macro in DERIVED:
-            con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {macro}(NULL, '{_WALK}')")
-        (traces,) = con.execute("SELECT count(DISTINCT trace_id) FROM span_rows").fetchone()
+    watermark = state[0] if state and state[2] == made_by else None
+    # the rows at or below the watermark: all rows but those above it (rowid bounds skip the older row groups)
+    above = -1 if watermark is None else int(watermark)
+    ((spans, above, highest),) = con.execute(
+        f"SELECT (SELECT count(*) FROM span_rows), count(*), max(rowid) FROM span_rows WHERE rowid > {above}"
+    ).fetchall()
+    if watermark is not None and spans - above != state[1]:
+        watermark = None
+    if watermark is None:
+        traces = _make_all(con)
+        ((highest,),) = con.execute("SELECT max(rowid) FROM span_rows").fetchall()
     else:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {_TRACES} AS "
-                    "SELECT DISTINCT trace_id FROM span_rows WHERE rowid > ?", [watermark])
-        if repriced:
-            con.execute(f"INSERT INTO {_TRACES} SELECT DISTINCT s.trace_id FROM span_scope_index x "
-                        "JOIN span_rows s ON s.rowid = x.r "
-                        f"WHERE s.otel_kind = '{semconv.KIND_LLM_CALL}' AND x.cost_source IS DISTINCT FROM s.cost_source "
-                        f"EXCEPT SELECT trace_id FROM {_TRACES}")
-        (traces,) = con.execute(f"SELECT count(*) FROM {_TRACES}").fetchone()
-        if traces:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {_WALK} AS SELECT * FROM span_scope_walk('{_TRACES}')")
-            for table, macro in DERIVED:
-                if table == "span_scope_index":  # keyed by row: the rows of the spans of those traces
-                    con.execute(f"DELETE FROM {table} WHERE r IN (SELECT rowid FROM span_rows "
-                                f"WHERE trace_id IN (SELECT trace_id FROM {_TRACES}))")
-                else:
-                    con.execute(f"DELETE FROM {table} WHERE trace_id IN (SELECT trace_id FROM {_TRACES})")
-                con.execute(f"INSERT INTO {table} SELECT * FROM {macro}('{_TRACES}', '{_WALK}')")
-        con.execute(f"DROP TABLE {_TRACES}")
-    con.execute(f"DROP TABLE IF EXISTS {_WALK}")
+        traces = _make_touched(con, watermark, priced)
+        highest = watermark if highest is None else highest
     con.execute("DELETE FROM span_scope_state")
-    con.execute("INSERT INTO span_scope_state SELECT max(rowid), count(*), ? FROM span_rows", [definition])
+    con.execute("INSERT INTO span_scope_state VALUES (?, ?, ?)", [highest, spans, made_by])
     return traces
 
 
-def _definition() -> str:
+def _make_all(con: duckdb.DuckDBPyConnection) -> int:
+    """All made again (the macros' columns may have changed): every span, every call."""
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {_SPANS} AS SELECT rowid AS r, * FROM span_rows")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {_CALLS} AS SELECT * FROM llm_calls")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_WALK} AS SELECT * FROM span_scope_walk('{_SPANS}')")
+    for table, macro, order in DERIVED:
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS "
+                    f"SELECT * FROM {macro}('{_SPANS}', '{_WALK}', '{_CALLS}') ORDER BY {order}")
+    con.execute(f"CREATE OR REPLACE TABLE {TRACES} AS SELECT hash(trace_id) AS trace_hash, min(start_time) AS "
+                "first_start, max(start_time) AS last_start FROM span_rows GROUP BY trace_id ORDER BY first_start")
+    ((traces,),) = con.execute(f"SELECT count(*) FROM {TRACES}").fetchall()
+    con.execute(f"DROP TABLE {_WALK}")
+    con.execute(f"DROP VIEW {_SPANS}")
+    con.execute(f"DROP VIEW {_CALLS}")
+    return traces
+
+
+def _make_touched(con: duckdb.DuckDBPyConnection, watermark: int, priced: str | None) -> int:
+    """Work out again the traces with spans above ``watermark`` or, with ``priced``, a call priced since their walk.
+
+    Each such trace's spans are found within its period (its new spans', and
+    the stored ones' from ``span_scope_traces``), and its old rows with them.
+    """
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_TRACES} AS SELECT trace_id, min(start_time) AS first_start, "
+                f"max(start_time) AS last_start FROM span_rows WHERE rowid > {int(watermark)} GROUP BY trace_id")
+    if priced is not None:
+        # the walk keeps each call's cost_source: the stored calls where pricing looked whose source changed since
+        calls = f"SELECT rowid AS k, trace_id, cost_source FROM span_rows WHERE {priced} AND {_LLM} " \
+                f"AND rowid <= {int(watermark)}"
+        ((low, high),) = con.execute(f"SELECT min(k), max(k) FROM ({calls})").fetchall()
+        if low is not None:
+            con.execute(f"INSERT INTO {_TRACES} SELECT DISTINCT s.trace_id, NULL, NULL "
+                        f"FROM span_scope_index x JOIN ({calls}) s ON s.k = x.r "
+                        f"WHERE x.r BETWEEN {low} AND {high} AND x.cost_source IS DISTINCT FROM s.cost_source "
+                        f"AND s.trace_id NOT IN (SELECT trace_id FROM {_TRACES})")
+    ((traces,),) = con.execute(f"SELECT count(*) FROM {_TRACES}").fetchall()
+    if traces:
+        _walk_touched(con)
+    con.execute(f"DROP TABLE {_TRACES}")
+    return traces
+
+
+def _walk_touched(con: duckdb.DuckDBPyConnection) -> None:
+    """Replace the rows of the traces in the temporary table of touched traces, reading their periods only."""
+    periods = con.execute(
+        f"SELECT epoch_us(least(t.first_start, e.first_start)), epoch_us(greatest(t.last_start, e.last_start)) "
+        f"FROM {_TRACES} t LEFT JOIN (SELECT trace_hash, min(first_start) AS first_start, "
+        f"max(last_start) AS last_start FROM {TRACES} WHERE trace_hash IN (SELECT hash(trace_id) FROM {_TRACES}) "
+        "GROUP BY trace_hash) e "
+        "ON e.trace_hash = hash(t.trace_id)"
+    ).fetchall()
+    when = _within("start_time", [(lo, hi) for lo, hi in periods if lo is not None], "make_timestamp({})",
+                   undated=True)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_SPANS} AS SELECT rowid AS r, * FROM span_rows "
+                f"WHERE {when} AND trace_id IN (SELECT trace_id FROM {_TRACES})")
+    # a view: each macro reads the few columns of the calls it needs
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {_CALLS} AS SELECT * FROM llm_calls_of('{_SPANS}')")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_WALK} AS SELECT * FROM span_scope_walk('{_SPANS}')")
+    rows = _within("r", con.execute(f"SELECT min(r), max(r) FROM {_SPANS} GROUP BY trace_id").fetchall(), "{}")
+    for table, macro, order in DERIVED:
+        if order == "r":  # keyed by row: the rows of the spans of those traces
+            con.execute(f"DELETE FROM {table} WHERE {rows} AND r IN (SELECT r FROM {_SPANS})")
+        else:
+            con.execute(f"DELETE FROM {table} WHERE {when} AND trace_id IN (SELECT trace_id FROM {_TRACES})")
+        con.execute(f"INSERT INTO {table} SELECT * FROM {macro}('{_SPANS}', '{_WALK}', '{_CALLS}') ORDER BY {order}")
+    con.execute(f"INSERT INTO {TRACES} SELECT hash(trace_id), min(start_time), max(start_time) FROM {_SPANS} "
+                "GROUP BY trace_id ORDER BY 2")
+    con.execute(f"DROP VIEW {_CALLS}")
+    con.execute(f"DROP TABLE {_WALK}")
+    con.execute(f"DROP TABLE {_SPANS}")
+
+
+def _within(column: str, ranges: list[tuple[int, int]], literal: str, undated: bool = False) -> str:
+    """SQL predicate: ``column`` lies in one of ``ranges`` (inclusive; merged to at most :data:`MAX_RANGES`).
+
+    ``literal`` formats a bound as SQL; ``undated``: NULL counts too. The bounds
+    are constants, so DuckDB skips the row groups whose min/max rule them all out.
+    """
+    merged: list[list[int]] = []
+    for lo, hi in sorted(ranges):
+        if merged and lo <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    while len(merged) > MAX_RANGES:  # close the smallest gaps first
+        gaps = sorted(range(len(merged) - 1), key=lambda i: merged[i + 1][0] - merged[i][1])[:len(merged) - MAX_RANGES]
+        for i in sorted(gaps, reverse=True):
+            merged[i][1] = merged[i + 1][1]
+            del merged[i + 1]
+    parts = [f"{column} BETWEEN {literal.format(lo)} AND {literal.format(hi)}" for lo, hi in merged]
+    if undated:
+        parts.append(f"{column} IS NULL")
+    return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
+
+
+def definition() -> str:
     """A digest of ``views.sql`` and the names filled into it: the definitions the derived tables come from."""
     from otel_llm_analysis._scopes import view_parameters
 

@@ -143,7 +143,9 @@ class TraceStore:
             raise StoreError(str(exc)) from None
         report.pricing = price_calls(self._con, book, report.first_start_ns, report.undated_spans)
         refresh_nesting(self._con, report.first_start_ns, report.undated_spans)
-        refresh_scopes(self._con, repriced=report.pricing.priced > 0)
+        refresh_scopes(self._con, repriced=report.pricing.priced > 0,
+                       priced_since_ns=None if report.pricing.whole_store else report.first_start_ns,
+                       priced_undated=report.undated_spans)
         return report
 
     def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:

@@ -24,11 +24,14 @@
 -- wrapped_calls (_nesting.py), so the rule holds whichever half arrived first. Nearly all
 -- calls are not nested: they are read straight from span_rows, and only the
 -- few nested ones are joined with their wrapper.
+-- llm_calls_of(spans) is the same over the span rows in table `spans` (whole
+-- traces: a wrapper is in its call's trace), so the agents' refresh below works
+-- out the calls of the traces an ingest touched without reading the store.
 
-CREATE OR REPLACE VIEW llm_calls AS
+CREATE OR REPLACE MACRO llm_calls_of(spans) AS TABLE
 SELECT * EXCLUDE (wrapped_calls, attr_keys, attr_values, resource_attributes, source_file),
        map(attr_keys, attr_values) AS attributes, resource_attributes, attr_keys, attr_values, source_file
-FROM span_rows
+FROM query_table(spans)
 WHERE otel_kind = '{llm_call}' AND wrapper_span_id IS NULL AND wrapped_calls IS NULL
 UNION ALL BY NAME
 SELECT * EXCLUDE (single, outer_wins, keys, vals, w_project, w_conversation_id, w_user_id, w_graph_node,
@@ -81,11 +84,13 @@ FROM (
            list_concat(c.attr_keys, list_filter(w.attr_keys, lambda k: NOT list_contains(c.attr_keys, k))) AS keys,
            list_concat(c.attr_values, list_filter(w.attr_values,
                                                   lambda v, i: NOT list_contains(c.attr_keys, w.attr_keys[i]))) AS vals
-    FROM span_rows c
-    JOIN span_rows w ON w.trace_id = c.trace_id AND w.span_id = c.wrapper_span_id
+    FROM query_table(spans) c
+    JOIN query_table(spans) w ON w.trace_id = c.trace_id AND w.span_id = c.wrapper_span_id
     WHERE c.otel_kind = '{llm_call}' AND c.wrapper_span_id IS NOT NULL AND c.wrapped_calls IS NULL
       AND w.wrapped_calls IS NOT NULL
 );
+
+CREATE OR REPLACE VIEW llm_calls AS SELECT * FROM llm_calls_of(span_rows);
 
 -- Evaluation results (gen_ai.evaluation.result events) with the span they sit on.
 CREATE OR REPLACE VIEW evaluations AS
@@ -177,12 +182,14 @@ GROUP BY trace_id;
 -- so it is done at ingest: after each ingest, _scope_index.refresh_scopes
 -- works out again the traces that received spans (all of each such trace, so a
 -- trace whose spans arrive over several runs, children before parents, ends up
--- as if read at once) with the `*_walk(traces, scopes)` macros below and
+-- as if read at once) with the `*_walk(spans, scopes, calls)` macros below and
 -- replaces their rows in the tables span_scope_index, tool_call_rows,
 -- retry_attempt_rows, retry_loop_rows, agent_invocation_rows and turn_rows,
 -- which the views and `*_in` macros read. Every `*_walk` macro reads the
--- traces named in table `traces` (NULL: all) and their walk (span_scope_walk)
--- in table `scopes`.
+-- span rows of the traces it works out from table `spans` (r: the rowid, then
+-- span_rows' columns), their walk (span_scope_walk) from table `scopes` and
+-- their LLM calls (llm_calls_of the same rows) from table `calls`: the whole
+-- store, or the rows refresh_scopes picked for the traces an ingest touched.
 -- The walk and the helpers marked "by row" work on span_rows' rowid (an integer
 -- join is several times faster than one on two ids); span_rows only grows (no
 -- row is deleted or moved; refresh_scopes works the whole store out again if
@@ -203,33 +210,21 @@ WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < 
 -- digest of the macros that made them (other definitions: all made again).
 CREATE TABLE IF NOT EXISTS span_scope_state (watermark BIGINT, spans BIGINT, definition VARCHAR);
 
--- By row: the span rows (r: rowid) and the LLM calls of the traces named in
--- table `traces`, or of all traces when `traces` is NULL (the planner drops the
--- branch that does not apply; a filter that lets every row through still costs
--- a join). Spans are joined by rowid: the scan then skips the row groups outside
--- the rowids joined (a refresh after an ingest reads little more than the new
--- rows), where a filter on the trace ids would read every row's attributes.
-CREATE OR REPLACE MACRO spans_of(traces) AS TABLE
-SELECT rowid AS r, * FROM span_rows WHERE traces IS NULL
-UNION ALL
-SELECT s.rowid AS r, s.*
-FROM (SELECT rowid AS k FROM span_rows
-      WHERE traces IS NOT NULL
-        AND trace_id IN (SELECT trace_id FROM query_table(coalesce(traces, 'span_rows')))) k
-JOIN span_rows s ON s.rowid = k.k;
+-- When the spans of each trace worked out so far start (first and last start
+-- time; a row per refresh that walked the trace, the latest the widest), by a
+-- hash of its trace id: where a refresh finds a trace's stored spans when more
+-- of them arrive, and the rows made from them (every such row starts within its
+-- trace's span). Traces whose ids share a hash share their periods: wider, so
+-- still holding every span (the spans read are then picked by trace id).
+CREATE TABLE IF NOT EXISTS span_scope_traces AS
+SELECT hash(trace_id) AS trace_hash, start_time AS first_start, start_time AS last_start FROM span_rows LIMIT 0;
 
-CREATE OR REPLACE MACRO calls_of(traces) AS TABLE
-SELECT * FROM llm_calls WHERE traces IS NULL
-UNION ALL
-SELECT * FROM llm_calls
-WHERE traces IS NOT NULL AND trace_id IN (SELECT trace_id FROM query_table(coalesce(traces, 'span_rows')));
-
--- By row, the walk of the traces named in table `traces` (NULL: all): one row
+-- By row, the walk of the span rows in table `spans` (whole traces): one row
 -- per span it reaches (r: its rowid; its ids, kind, status, times; for a try
 -- its attempt number, what it tries and its tool call id), its scopes (*_r: the
 -- rowids of its root, turn, agents - agent_r the innermost - and tries) and,
 -- for a try, the retry loop it belongs to (loop_r, is_last: see retry_tries_of).
-CREATE OR REPLACE MACRO span_scope_walk(traces) AS TABLE
+CREATE OR REPLACE MACRO span_scope_walk(spans) AS TABLE
 WITH RECURSIVE own AS MATERIALIZED (
     SELECT s.r, s.trace_id, s.span_id, s.parent_span_id, s.otel_kind, s.status_code,
            s.start_time, s.end_time, s.duration_ms, s.graph_node,
@@ -243,7 +238,7 @@ WITH RECURSIVE own AS MATERIALIZED (
            CASE WHEN s.otel_kind = '{tool}' THEN {tool_call_id_s} END AS tool_call_id,
            -- a call priced after its trace was walked makes the trace walked again
            CASE WHEN s.otel_kind = '{llm_call}' THEN s.cost_source END AS cost_source
-    FROM spans_of(traces) s
+    FROM query_table(spans) s
 ), runs AS (  -- the traces that called a model, a tool or an agent without any chat span
     SELECT trace_id FROM own
     GROUP BY trace_id
@@ -290,14 +285,14 @@ SELECT o.r, o.trace_id, o.span_id, o.parent_span_id, o.otel_kind, o.status_code,
 FROM walk w JOIN own o ON o.r = w.r LEFT JOIN loops l ON l.r = w.r;
 
 -- By row, what span_scopes needs of the walk (span_scope_index keeps it).
-CREATE OR REPLACE MACRO span_scope_index_walk(traces, scopes) AS TABLE
+CREATE OR REPLACE MACRO span_scope_index_walk(spans, scopes, calls) AS TABLE
 SELECT r, depth, root_r, turn_r, agent_r, len(agent_rs) AS agent_depth, agent_name, graph_node,
        try_rs[-1] AS try_r, cost_source
 FROM query_table(scopes);
 
 CREATE TABLE IF NOT EXISTS span_scope_index AS
-WITH scopes AS (SELECT * FROM span_scope_walk('span_rows'))
-SELECT * FROM span_scope_index_walk('span_rows', scopes) LIMIT 0;
+WITH spans AS (SELECT rowid AS r, * FROM span_rows), scopes AS (SELECT * FROM span_scope_walk(spans))
+SELECT * FROM span_scope_index_walk(spans, scopes, llm_calls) LIMIT 0;
 
 CREATE OR REPLACE MACRO span_scopes_in(since, until) AS TABLE
 SELECT s.trace_id, s.span_id, x.depth, root.span_id AS root_span_id, turn.span_id AS turn_span_id,
@@ -316,7 +311,7 @@ CREATE OR REPLACE VIEW span_scopes AS SELECT * FROM span_scopes_in(NULL, NULL);
 -- One row per tool call (span of kind tool), with the agent, graph node and turn
 -- it ran in; a tool span without a project (user, conversation) of its own
 -- takes its turn's.
-CREATE OR REPLACE MACRO tool_calls_walk(traces, scopes) AS TABLE
+CREATE OR REPLACE MACRO tool_calls_walk(spans, scopes, calls) AS TABLE
 SELECT s.trace_id, s.span_id, s.parent_span_id,
        {tool_name_s} AS tool_name, {tool_type_s} AS tool_type, {tool_call_id_s} AS tool_call_id,
        TRY_CAST({attempt_s} AS INTEGER) AS attempt,
@@ -326,15 +321,15 @@ SELECT s.trace_id, s.span_id, s.parent_span_id,
        coalesce(s.project, t.project) AS project, s.service_name,
        coalesce(s.conversation_id, t.conversation_id) AS conversation_id, coalesce(s.user_id, t.user_id) AS user_id,
        s.attr_keys, s.attr_values
-FROM spans_of(traces) s
+FROM query_table(spans) s
 LEFT JOIN query_table(scopes) x ON x.r = s.r
-LEFT JOIN spans_of(traces) t ON t.r = x.turn_r AND {is_turn_t}
-LEFT JOIN spans_of(traces) agent ON agent.r = x.agent_r
+LEFT JOIN query_table(spans) t ON t.r = x.turn_r AND {is_turn_t}
+LEFT JOIN query_table(spans) agent ON agent.r = x.agent_r
 WHERE s.otel_kind = '{tool}';
 
 CREATE TABLE IF NOT EXISTS tool_call_rows AS
-WITH scopes AS (SELECT * FROM span_scope_walk('span_rows'))
-SELECT * FROM tool_calls_walk('span_rows', scopes) LIMIT 0;
+WITH spans AS (SELECT rowid AS r, * FROM span_rows), scopes AS (SELECT * FROM span_scope_walk(spans))
+SELECT * FROM tool_calls_walk(spans, scopes, llm_calls) LIMIT 0;
 CREATE OR REPLACE MACRO tool_calls_in(since, until) AS TABLE
 SELECT * FROM tool_call_rows WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until);
 CREATE OR REPLACE VIEW tool_calls AS SELECT * FROM tool_calls_in(NULL, NULL);
@@ -353,20 +348,21 @@ SELECT r, trace_id, span_id, parent_span_id, otel_kind, target, tool_call_id, at
 FROM query_table(scopes)
 WHERE attempt >= 1;
 
-CREATE OR REPLACE MACRO retry_attempts_walk(traces, scopes) AS TABLE
+CREATE OR REPLACE MACRO retry_attempts_walk(spans, scopes, calls) AS TABLE
 SELECT a.trace_id, a.span_id, a.parent_span_id, a.otel_kind, a.target, a.tool_call_id, a.attempt,
        a.start_time, a.end_time, a.duration_ms, a.status_code, first.span_id AS loop_span_id, a.is_last
-FROM retry_tries_of(scopes) a JOIN spans_of(traces) first ON first.r = a.loop_r;
+FROM retry_tries_of(scopes) a JOIN query_table(spans) first ON first.r = a.loop_r;
 
 CREATE TABLE IF NOT EXISTS retry_attempt_rows AS
-WITH scopes AS (SELECT * FROM span_scope_walk('span_rows'))
-SELECT * FROM retry_attempts_walk('span_rows', scopes) LIMIT 0;
+WITH spans AS (SELECT rowid AS r, * FROM span_rows), scopes AS (SELECT * FROM span_scope_walk(spans))
+SELECT * FROM retry_attempts_walk(spans, scopes, llm_calls) LIMIT 0;
 CREATE OR REPLACE MACRO retry_attempts_in(since, until) AS TABLE
 SELECT * FROM retry_attempt_rows WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until);
 CREATE OR REPLACE VIEW retry_attempts AS SELECT * FROM retry_attempts_in(NULL, NULL);
 
 -- By row: one row per retry loop of the tries in table `tries` (rows of
--- retry_tries_of) whose scopes are in table `scopes`: its tries, the number of
+-- retry_tries_of) whose scopes are in table `scopes` and LLM calls in table
+-- `calls`: its tries, the number of
 -- its last attempt, its outcome (succeeded: the last try did not fail; gave_up:
 -- it did), its time
 -- (first try's start to last try's end; retry_ms: to the last try's start, the
@@ -374,13 +370,12 @@ CREATE OR REPLACE VIEW retry_attempts AS SELECT * FROM retry_attempts_in(NULL, N
 -- call included): cost_usd, and retry_cost_usd the part made in tries before
 -- the last. turn_r and agent_rs: the turn and the agents running the loop (a
 -- retried agent does not run its own loop).
-CREATE OR REPLACE MACRO retry_loops_of(tries, scopes) AS TABLE
+CREATE OR REPLACE MACRO retry_loops_of(tries, scopes, calls) AS TABLE
 WITH calls AS (  -- the LLM calls made in each try
     SELECT x.try_r AS r, count(*) AS llm_calls, sum(c.cost_usd) AS cost_usd
     FROM (SELECT trace_id, span_id, unnest(try_rs) AS try_r FROM query_table(scopes)
           WHERE len(try_rs) > 0 AND otel_kind = '{llm_call}') x
-    JOIN llm_calls c ON c.trace_id = x.trace_id AND c.span_id = x.span_id
-    WHERE c.trace_id IN (SELECT trace_id FROM query_table(scopes))
+    JOIN query_table(calls) c ON c.trace_id = x.trace_id AND c.span_id = x.span_id
     GROUP BY x.try_r
 )
 SELECT a.loop_r,
@@ -405,21 +400,21 @@ LEFT JOIN calls c ON c.r = a.r
 LEFT JOIN query_table(scopes) x ON x.r = a.r
 GROUP BY a.loop_r;
 
-CREATE OR REPLACE MACRO retry_loops_walk(traces, scopes) AS TABLE
+CREATE OR REPLACE MACRO retry_loops_walk(spans, scopes, calls) AS TABLE
 WITH tries AS MATERIALIZED (
     SELECT * FROM retry_tries_of(scopes)
 )
 SELECT l.trace_id, first.span_id AS loop_span_id, l.parent_span_id, l.otel_kind, l.target, l.tries, l.attempts,
        l.outcome, l.start_time, l.end_time, l.duration_ms, l.retry_ms, l.llm_calls, l.cost_usd, l.retry_cost_usd,
        turn.span_id AS turn_span_id, agent.span_id AS agent_span_id
-FROM retry_loops_of(tries, scopes) l
-JOIN spans_of(traces) first ON first.r = l.loop_r
-LEFT JOIN spans_of(traces) turn ON turn.r = l.turn_r AND {is_turn_turn}
-LEFT JOIN spans_of(traces) agent ON agent.r = l.agent_rs[-1];
+FROM retry_loops_of(tries, scopes, calls) l
+JOIN query_table(spans) first ON first.r = l.loop_r
+LEFT JOIN query_table(spans) turn ON turn.r = l.turn_r AND {is_turn_turn}
+LEFT JOIN query_table(spans) agent ON agent.r = l.agent_rs[-1];
 
 CREATE TABLE IF NOT EXISTS retry_loop_rows AS
-WITH scopes AS (SELECT * FROM span_scope_walk('span_rows'))
-SELECT * FROM retry_loops_walk('span_rows', scopes) LIMIT 0;
+WITH spans AS (SELECT rowid AS r, * FROM span_rows), scopes AS (SELECT * FROM span_scope_walk(spans))
+SELECT * FROM retry_loops_walk(spans, scopes, llm_calls) LIMIT 0;
 CREATE OR REPLACE MACRO retry_loops_in(since, until) AS TABLE
 SELECT * FROM retry_loop_rows WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until);
 CREATE OR REPLACE VIEW retry_loops AS SELECT * FROM retry_loops_in(NULL, NULL);
@@ -429,7 +424,7 @@ CREATE OR REPLACE VIEW retry_loops AS SELECT * FROM retry_loops_in(NULL, NULL);
 -- roll-ups): LLM calls (each model call once, from llm_calls), tokens, cost
 -- (NULL when none of its calls has one), tool calls, retry loops and those that
 -- gave up. succeeded: it did not fail and no retry loop inside it gave up.
-CREATE OR REPLACE MACRO agent_invocations_walk(traces, scopes) AS TABLE
+CREATE OR REPLACE MACRO agent_invocations_walk(spans, scopes, calls) AS TABLE
 WITH tries AS MATERIALIZED (
     SELECT * FROM retry_tries_of(scopes)
 ), inside AS MATERIALIZED (  -- every span inside an agent, once per agent it runs in
@@ -439,7 +434,7 @@ WITH tries AS MATERIALIZED (
     SELECT i.agent_r, count(*) AS llm_calls, count(*) FILTER (WHERE c.status_code = 2) AS failed_calls,
            coalesce(sum(c.input_tokens), 0) AS input_tokens, coalesce(sum(c.output_tokens), 0) AS output_tokens,
            sum(c.cost_usd) AS cost_usd, count(c.cost_usd) AS priced_calls
-    FROM inside i JOIN calls_of(traces) c ON c.trace_id = i.trace_id AND c.span_id = i.span_id
+    FROM inside i JOIN query_table(calls) c ON c.trace_id = i.trace_id AND c.span_id = i.span_id
     WHERE i.otel_kind = '{llm_call}'
     GROUP BY i.agent_r
 ), tools AS (
@@ -448,7 +443,7 @@ WITH tries AS MATERIALIZED (
     GROUP BY agent_r
 ), loops AS (
     SELECT agent_r, count(*) AS retry_loops, count(*) FILTER (WHERE outcome = '{gave_up}') AS gave_up_loops
-    FROM (SELECT outcome, unnest(agent_rs) AS agent_r FROM retry_loops_of(tries, scopes))
+    FROM (SELECT outcome, unnest(agent_rs) AS agent_r FROM retry_loops_of(tries, scopes, calls))
     GROUP BY agent_r
 )
 SELECT a.trace_id, a.span_id, a.parent_span_id, {agent_name_a} AS agent_name, {agent_id_a} AS agent_id,
@@ -464,18 +459,18 @@ SELECT a.trace_id, a.span_id, a.parent_span_id, {agent_name_a} AS agent_name, {a
        coalesce(a.project, u.project) AS project, a.service_name,
        coalesce(a.conversation_id, u.conversation_id) AS conversation_id, coalesce(a.user_id, u.user_id) AS user_id,
        a.attr_keys, a.attr_values
-FROM spans_of(traces) a
+FROM query_table(spans) a
 LEFT JOIN query_table(scopes) x ON x.r = a.r
-LEFT JOIN spans_of(traces) u ON u.r = x.turn_r AND {is_turn_u}
-LEFT JOIN spans_of(traces) outer_agent ON outer_agent.r = x.agent_rs[-2]
+LEFT JOIN query_table(spans) u ON u.r = x.turn_r AND {is_turn_u}
+LEFT JOIN query_table(spans) outer_agent ON outer_agent.r = x.agent_rs[-2]
 LEFT JOIN calls c ON c.agent_r = a.r
 LEFT JOIN tools t ON t.agent_r = a.r
 LEFT JOIN loops l ON l.agent_r = a.r
 WHERE a.otel_kind = '{agent}';
 
 CREATE TABLE IF NOT EXISTS agent_invocation_rows AS
-WITH scopes AS (SELECT * FROM span_scope_walk('span_rows'))
-SELECT * FROM agent_invocations_walk('span_rows', scopes) LIMIT 0;
+WITH spans AS (SELECT rowid AS r, * FROM span_rows), scopes AS (SELECT * FROM span_scope_walk(spans))
+SELECT * FROM agent_invocations_walk(spans, scopes, llm_calls) LIMIT 0;
 CREATE OR REPLACE MACRO agent_invocations_in(since, until) AS TABLE
 SELECT * FROM agent_invocation_rows WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until);
 CREATE OR REPLACE VIEW agent_invocations AS SELECT * FROM agent_invocations_in(NULL, NULL);
@@ -488,7 +483,7 @@ CREATE OR REPLACE VIEW agent_invocations AS SELECT * FROM agent_invocations_in(N
 --   succeeded:        the turn did not fail and no retry loop inside it gave up
 --                     (an app that catches a loop's failure still went without its result);
 --   first_time_right: it succeeded and nothing in it was retried.
-CREATE OR REPLACE MACRO turns_walk(traces, scopes) AS TABLE
+CREATE OR REPLACE MACRO turns_walk(spans, scopes, calls) AS TABLE
 WITH tries AS MATERIALIZED (
     SELECT * FROM retry_tries_of(scopes)
 ), calls AS (
@@ -497,7 +492,7 @@ WITH tries AS MATERIALIZED (
            sum(c.cost_usd) AS cost_usd, count(c.cost_usd) AS priced_calls,
            arg_min(c.model, c.start_time) AS model, arg_min(c.response_model, c.start_time) AS response_model,
            arg_min(c.provider, c.start_time) AS provider
-    FROM calls_of(traces) c JOIN query_table(scopes) x ON x.trace_id = c.trace_id AND x.span_id = c.span_id
+    FROM query_table(calls) c JOIN query_table(scopes) x ON x.trace_id = c.trace_id AND x.span_id = c.span_id
     WHERE x.turn_r IS NOT NULL AND x.otel_kind = '{llm_call}'
     GROUP BY x.turn_r
 ), inside AS (
@@ -513,7 +508,7 @@ WITH tries AS MATERIALIZED (
     SELECT turn_r, count(*) AS retry_loops, count(*) FILTER (WHERE outcome = '{gave_up}') AS gave_up_loops,
            list(attempts ORDER BY start_time) AS loop_attempts, max(attempts) AS max_attempts,
            sum(retry_ms) AS retry_ms, sum(retry_cost_usd) AS retry_cost_usd
-    FROM retry_loops_of(tries, scopes)
+    FROM retry_loops_of(tries, scopes, calls)
     WHERE turn_r IS NOT NULL
     GROUP BY turn_r
 )
@@ -531,15 +526,15 @@ SELECT t.trace_id, t.span_id, t.name, t.otel_kind = '{chat}' AS is_chat,
        t.status_code IS DISTINCT FROM 2 AND coalesce(l.gave_up_loops, 0) = 0 AS succeeded,
        t.status_code IS DISTINCT FROM 2 AND coalesce(l.gave_up_loops, 0) = 0 AND i.retries = 0 AS first_time_right,
        t.attr_keys, t.attr_values
-FROM spans_of(traces) t
+FROM query_table(spans) t
 JOIN inside i ON i.turn_r = t.r
 LEFT JOIN calls c ON c.turn_r = i.turn_r
 LEFT JOIN loops l ON l.turn_r = i.turn_r
 WHERE {is_turn_t};
 
 CREATE TABLE IF NOT EXISTS turn_rows AS
-WITH scopes AS (SELECT * FROM span_scope_walk('span_rows'))
-SELECT * FROM turns_walk('span_rows', scopes) LIMIT 0;
+WITH spans AS (SELECT rowid AS r, * FROM span_rows), scopes AS (SELECT * FROM span_scope_walk(spans))
+SELECT * FROM turns_walk(spans, scopes, llm_calls) LIMIT 0;
 CREATE OR REPLACE MACRO turns_in(since, until) AS TABLE
 SELECT * FROM turn_rows WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until);
 CREATE OR REPLACE VIEW turns AS SELECT * FROM turns_in(NULL, NULL);

@@ -133,6 +133,55 @@ def test_tables_made_by_other_definitions_or_a_rewritten_store_are_made_again(tm
             assert _rows(reopened, view) == expected[view], view
 
 
+def test_a_trace_grown_days_after_its_first_spans_gives_the_rows_of_one_ingest(tmp_path: Path) -> None:
+    """A refresh finds a grown trace's stored spans by their period, however far from the new data's.
+
+    An agent's tool is tried on day 0 and again on day 5, a model call inside
+    the agent on each day; the day-5 spans arrive in a later ingest with an
+    unrelated trace. The retry loop, the agent's and the turn's figures must be
+    those of one ingest of everything (the first ingest's rows for the trace,
+    made without the day-5 spans, must go).
+    """
+    day = 86_400_000
+    first = [
+        _span("1" * 16, None, "chat", "chat", 0, 6 * day),
+        _span("2" * 16, "1" * 16, "agent", "invoke_agent a", 1, 6 * day - 1, **{"gen_ai.agent.name": "a"}),
+        _failed(_span("3" * 16, "2" * 16, "tool", "execute_tool t", 2, 3,
+                      **{"gen_ai.tool.name": "t", "otel_llm.attempt": 1})),
+        _call("4" * 16, "2" * 16, 4, 5),
+    ]
+    later = [
+        _span("5" * 16, "2" * 16, "tool", "execute_tool t", 5 * day, 5 * day + 1,
+              **{"gen_ai.tool.name": "t", "otel_llm.attempt": 2}),
+        _call("6" * 16, "2" * 16, 5 * day + 2, 5 * day + 3),
+        _span("7" * 16, None, "chat", "chat", 5 * day, 5 * day + 9, trace="b"),
+        _call("8" * 16, "7" * 16, 5 * day + 1, 5 * day + 8, trace="b"),
+    ]
+    with TraceStore(str(tmp_path / "once.duckdb")) as once:
+        once.ingest([str(_write(tmp_path / "all.jsonl", first + later))])
+        expected = {view: _rows(once, view) for view in VIEWS}
+    with TraceStore(str(tmp_path / "steps.duckdb")) as store:
+        store.ingest([str(_write(tmp_path / "first.jsonl", first))])
+        store.ingest([str(_write(tmp_path / "later.jsonl", later))])
+        for view in VIEWS:
+            assert _rows(store, view) == expected[view], view
+        assert store.query("SELECT tries, attempts, outcome FROM retry_loops") == [(2, 2, "succeeded")]
+        assert store.query("SELECT llm_calls, tool_calls, retry_loops FROM agent_invocations") == [(2, 2, 1)]
+        assert store.query("SELECT llm_calls, tool_calls FROM turns WHERE trace_id = ?", ["a" * 32]) == [(2, 2)]
+
+
+def _failed(span: synthetic.SpanRecord) -> synthetic.SpanRecord:
+    span.status_code = 2
+    return span
+
+
+def _call(span_id: str, parent: str, start_ms: int, end_ms: int, trace: str = "a") -> synthetic.SpanRecord:
+    """A model call with tokens and a cost."""
+    return _span(span_id, parent, "llm_call", "chat gpt-4o-mini", start_ms, end_ms, trace=trace, **{
+        "gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai", "gen_ai.request.model": "gpt-4o-mini",
+        "gen_ai.usage.input_tokens": 10, "gen_ai.usage.output_tokens": 5})
+
+
 def _span(span_id: str, parent: str | None, kind: str, name: str, start_ms: int, end_ms: int, trace: str = "a",
           **attributes: Any) -> synthetic.SpanRecord:
     """A span as otel-llm's SDK writes it (``otel_llm.kind``), times in ms after a fixed start."""
