@@ -21,7 +21,8 @@ a fresh child process so its peak RSS is its own:
 * ``store-only``: the rows that ingest stored (spans and their events), read
   back into Arrow untimed, then inserted into a fresh store and checkpointed:
   what DuckDB needs to store this table shape from ready-made columns,
-  whatever parses the file - the floor under any ingest into these tables;
+  whatever parses the file - the floor under any ingest into these tables (its
+  peak RSS holds the Arrow copy of every row: not comparable with the others');
 * summary-style queries on a file store holding the same spans;
 * many small files: ``--files-spans`` spans (16 per line) ingested from one file
   and from the same lines split over ``--files`` files (as the SDK's size
