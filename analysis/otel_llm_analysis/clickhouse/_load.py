@@ -38,6 +38,7 @@ from otel_llm_analysis.clickhouse._ddl import LOGS_TABLE, METRICS_TABLES, TRACES
 from otel_llm_analysis.clickhouse._exporter_rows import (
     LOG_COLUMNS, METRIC_COLUMNS, SPAN_COLUMNS, fit_times, log_rows, metric_rows, span_rows,
 )
+from otel_llm_analysis.clickhouse._span_table import ensure_span_table
 from otel_llm_analysis.ingest import FileReport, IngestReport
 
 __all__ = ["BATCH_ROWS", "load"]
@@ -133,6 +134,12 @@ class _Loader:
                                       "or load without --no-create")
             for statement in schema.statements():  # IF NOT EXISTS: the exporter's own tables stay as they are
                 self.command(statement)
+        from clickhouse_connect.driver.exceptions import ClickHouseError as DriverError
+
+        try:
+            ensure_span_table(self.client, self.database)  # the derived span rows, filled as spans arrive
+        except DriverError as exc:
+            raise ClickHouseError(f"ClickHouse refused the derived span table: {one_line(exc)}") from None
         for table in tables:
             described = self.client.query(f"DESCRIBE TABLE {self._q(table)}").result_rows
             self.types[table] = {row[0]: row[1] for row in described}
