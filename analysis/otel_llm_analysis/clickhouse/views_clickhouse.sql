@@ -8,20 +8,18 @@
 -- span_rows: what DuckDB's views.sql and the shared queries call the base rows.
 CREATE OR REPLACE VIEW `{db}`.span_rows AS SELECT * FROM `{db}`.spans;
 
--- The traces in which an LLM span sits directly inside another (a peer instrumentor's span in
--- an @llm_call, a wrapper around retries): one light pass over the LLM spans' ids. Only the
--- calls of these traces need the nesting rule below; the others are read as they are.
-CREATE OR REPLACE VIEW `{db}`.llm_nested_traces AS
-SELECT trace_id FROM `{db}`.spans WHERE otel_kind = '{llm_call}'
-GROUP BY trace_id HAVING hasAny(groupArray(span_id), groupArray(parent_span_id));
+-- Every LLM span with where it sits among its trace's LLM spans (a window over the trace,
+-- no join): wraps = an LLM span is directly inside it (a wrapper, views.sql's rule, not a
+-- call); nested = its parent is an LLM span (its wrapper); siblings = the LLM spans under
+-- its parent (for a nested call, the wrapper's count of calls).
+CREATE OR REPLACE VIEW `{db}`.llm_span_nesting AS
+SELECT *, has(groupArray(parent_span_id) OVER trace, span_id) AS wraps,
+       has(groupArray(span_id) OVER trace, ifNull(parent_span_id, '')) AS nested,
+       count() OVER (PARTITION BY trace_id, parent_span_id) AS siblings
+FROM `{db}`.spans WHERE otel_kind = '{llm_call}'
+WINDOW trace AS (PARTITION BY trace_id);
 
--- The LLM spans of those traces: the few rows the nesting rule is worked out on.
-CREATE OR REPLACE VIEW `{db}`.llm_nested_spans AS
-SELECT * FROM `{db}`.spans
-WHERE otel_kind = '{llm_call}' AND trace_id IN (SELECT trace_id FROM `{db}`.llm_nested_traces);
-
--- The wrappers' figures, prefixed w_, for the calls inside them (llm_calls): any LLM span of a
--- nested trace, since an LLM span with a call inside it is a wrapper.
+-- The wrappers' figures, prefixed w_, for the calls inside them (llm_calls).
 CREATE OR REPLACE VIEW `{db}`.llm_wrappers AS
 SELECT trace_id, span_id, project AS w_project, conversation_id AS w_conversation_id, user_id AS w_user_id,
        graph_node AS w_graph_node, attributes AS w_attributes, status_code AS w_status_code,
@@ -31,17 +29,12 @@ SELECT trace_id, span_id, project AS w_project, conversation_id AS w_conversatio
        cache_read_tokens AS w_cache_read_tokens, cache_write_tokens AS w_cache_write_tokens,
        reasoning_tokens AS w_reasoning_tokens, cost_usd AS w_cost_usd, cost_source AS w_cost_source,
        cost_table AS w_cost_table, finish_reasons AS w_finish_reasons
-FROM `{db}`.llm_nested_spans;
+FROM `{db}`.llm_span_nesting WHERE wraps;
 
 -- One row per model call: an LLM span that wraps none; inside a wrapper it takes the
 -- wrapper's context, and around exactly one call the better-ranked cost (views.sql).
--- Nearly all calls are in traces without nesting: they are read straight from `spans` (the
--- first part); only the calls of llm_nested_traces are paired with their wrappers (the second).
 CREATE OR REPLACE VIEW `{db}`.llm_calls AS
-SELECT *, CAST(NULL AS Nullable(String)) AS wrapper_span_id FROM `{db}`.spans
-WHERE otel_kind = '{llm_call}' AND trace_id NOT IN (SELECT trace_id FROM `{db}`.llm_nested_traces)
-UNION ALL
-SELECT * EXCEPT (single, outer_wins, trace_id_w, span_id_w, siblings, w_project, w_conversation_id, w_user_id,
+SELECT * EXCEPT (single, outer_wins, trace_id_w, span_id_w, nested, siblings, w_project, w_conversation_id, w_user_id,
                  w_graph_node, w_attributes, w_status_code, w_status_message, w_error_type, w_stream_ttft_ms,
                  w_operation, w_provider, w_model, w_request_model, w_response_model, w_input_tokens,
                  w_output_tokens, w_cache_read_tokens, w_cache_write_tokens, w_reasoning_tokens, w_cost_usd,
@@ -75,16 +68,10 @@ SELECT * EXCEPT (single, outer_wins, trace_id_w, span_id_w, siblings, w_project,
     ),
     span_id_w AS wrapper_span_id
 FROM (
-    -- siblings: the LLM spans under the call's parent (the wrapper's count of calls); wraps: the
-    -- span has an LLM span inside it, so it is a wrapper, not a call. Both from the trace's few
-    -- LLM spans (a window), so the nested traces are read once here and once for the wrappers.
     SELECT c.* EXCEPT (wraps), w.trace_id AS trace_id_w, w.span_id AS span_id_w, w.* EXCEPT (trace_id, span_id),
-           coalesce(w.span_id IS NOT NULL AND c.siblings = 1, false) AS single,
-           coalesce(w.span_id IS NOT NULL AND c.siblings = 1 AND {outer_cost_rank} < {inner_cost_rank}, false)
-               AS outer_wins
-    FROM (SELECT *, count() OVER (PARTITION BY trace_id, parent_span_id) AS siblings,
-                 has(groupArray(parent_span_id) OVER (PARTITION BY trace_id), span_id) AS wraps
-          FROM `{db}`.llm_nested_spans) AS c
+           c.nested AND c.siblings = 1 AS single,
+           coalesce(c.nested AND c.siblings = 1 AND {outer_cost_rank} < {inner_cost_rank}, false) AS outer_wins
+    FROM `{db}`.llm_span_nesting AS c
     LEFT JOIN `{db}`.llm_wrappers AS w ON w.trace_id = c.trace_id AND w.span_id = c.parent_span_id
     WHERE NOT c.wraps
     SETTINGS join_use_nulls = 1
