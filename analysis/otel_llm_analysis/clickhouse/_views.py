@@ -1,18 +1,22 @@
-"""The ``spans`` contract as a ClickHouse view over the exporter's ``otel_traces``.
+"""The ``spans`` contract on ClickHouse: derived at insert from the exporter's ``otel_traces``.
 
 DuckDB derives the typed span columns (model, provider, tokens, cost, kind,
 node, …) at ingest, from the first present spelling of each column in
 :data:`otel_llm_analysis._spellings.SPELLINGS` and the producers' mappings in
 :mod:`otel_llm_analysis._producers` (kind, provider name, requested model). On
 ClickHouse the rows arrive from the collector's exporter, so the same derivation
-is a view, generated here from the same tables: a producer's new spelling or
-kind added there reaches both engines.
+is a SELECT over ``otel_traces`` (:func:`span_table_select`), generated here from
+the same tables — a producer's new spelling or kind added there reaches both
+engines — and run once per span as it arrives, by a materialized view into the
+span table (:mod:`._span_table`). The ``spans`` view (:func:`spans_view`) reads
+that table and adds what may change after insert: the price of calls without a
+usable cost (:mod:`._pricing`).
 
-Written for ClickHouse's strengths: time columns are the table's own
-``Timestamp`` (so a filter on ``start_time`` prunes the ``toDate(Timestamp)``
-partitions and uses the ordering key), and attributes are map lookups
+Written for ClickHouse's strengths: the span table is partitioned by day and
+ordered by ``start_time`` (so a time filter prunes partitions and uses the
+ordering key), and the derivation reads attributes with map lookups
 (``mapContains``/``m[key]``, the exporter's ``Map(LowCardinality(String), String)``),
-never JSON parsing — except ``finish_reasons``, one short array value.
+never JSON parsing — except ``finish_reasons``, one short array value, once per span.
 
 Where the engines' values differ by construction (documented in docs/clickhouse.md):
 attribute text is the exporter's ``AsString`` (arrays as ``["stop"]``, doubles in
