@@ -88,3 +88,21 @@ def test_mistakes_are_one_line(tmp_path: Path, clickhouse_url: str) -> None:
     assert "s3cret" not in secret.output and "me:***@" in secret.output
 
 
+
+
+def test_many_small_batches_load_the_same_rows_and_the_derived_span_rows(
+        tmp_path: Path, clickhouse_http: ChdbHttpServer, clickhouse_url: str, database: str) -> None:
+    """Batches go to the server while the next is decoded: with many of them, every row still
+    arrives once, with its derived span row, and the problems keep their file order."""
+    from otel_llm_analysis.clickhouse._views import span_table_name
+
+    data = generate(tmp_path / "dump", traces=40, peer_spans=True)
+    traces = next(p for p in data.files if p.name.startswith("traces"))
+    bad = tmp_path / "dump" / "traces-bad.jsonl"
+    bad.write_bytes(traces.read_bytes().splitlines(keepends=True)[0] + b"oops\n{}\n[\n")
+    report = load([tmp_path / "dump"], clickhouse_url, batch_rows=7)
+    assert (report.spans_added, report.logs_added, report.metric_points_added) == (
+        len(data.spans), len(data.logs), len(data.metric_points))
+    assert [(p.path, p.line) for p in report.bad_lines] == [(str(bad), 2), (str(bad), 4)]
+    assert count(clickhouse_http, database, "otel_traces") == len(data.spans)
+    assert count(clickhouse_http, database, span_table_name()) == len(data.spans)

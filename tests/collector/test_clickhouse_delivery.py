@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from otel_llm_analysis.clickhouse import LOGS_TABLE, METRICS_TABLES, TRACES_TABLE, ExporterSchema
-from otel_llm_analysis.clickhouse._views import spans_view
+from otel_llm_analysis.clickhouse.store import ClickHouseStore
 from tests.support.clickhouse_http import ChdbHttpServer
 
 from .conftest import Collector, run_app
@@ -109,7 +109,8 @@ def test_the_spans_view_reads_an_apps_spans_as_the_app_recorded_them(
     assert wait_for(clickhouse, f"SELECT count() AS n FROM `{database}`.{TRACES_TABLE}", len(truth)) == len(truth)
     collector.stop()
 
-    clickhouse.query(spans_view(database))
+    # opening the store derives the span table from the rows the exporter wrote (a backfill) and makes the views
+    ClickHouseStore(f"clickhouse://default@127.0.0.1:{clickhouse.port}/{database}").close()
     view = {(r["trace_id"], r["span_id"]): r for r in rows(
         clickhouse, f"SELECT trace_id, span_id, parent_span_id, name, otel_kind, request_model, input_tokens, "
                     f"output_tokens, cost_usd, graph_node, db_system FROM `{database}`.spans")}

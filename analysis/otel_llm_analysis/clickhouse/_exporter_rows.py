@@ -67,16 +67,29 @@ METRIC_COLUMNS = {kind: _METRIC_COMMON + own for kind, own in _METRIC_OWN.items(
 _decode_json = msgspec.json.Decoder().decode
 
 
+class _KeyValue(msgspec.Struct):
+    """One OTLP-JSON key/value, its value left as JSON text (converted once per distinct text)."""
+
+    key: Any = None
+    value: msgspec.Raw = msgspec.Raw(b"")
+
+
+_decode_key_values = msgspec.json.Decoder(list[_KeyValue]).decode
+
+
 class _Maps:
     """Attribute lists (raw OTLP JSON) -> ``{key: AsString(value)}``, each distinct list once.
 
-    A list that is not a JSON array of key/values is reported once with its place
-    and read as empty (the span, record or point is still loaded).
+    Values repeat far more than whole lists (a model name, a token count), so each
+    distinct value text is converted once too. A list that is not a JSON array of
+    key/values is reported once with its place and read as empty (the span, record
+    or point is still loaded).
     """
 
     def __init__(self, batch: Batch) -> None:
         self.batch = batch
         self._cache: dict[bytes, dict[str, str]] = {}
+        self._values: dict[bytes, str] = {}
 
     def of(self, raw: Any, ctx: int, what: str) -> dict[str, str]:
         data = bytes(raw) if raw is not None else b""
@@ -86,18 +99,32 @@ class _Maps:
         out: dict[str, str] = {}
         if data and data not in (b"[]", b"null"):
             try:
-                items = _decode_json(data)
-            except msgspec.DecodeError as exc:
-                items = exc
-            if not isinstance(items, list):
-                self._report(ctx, f"ignored {what}: not a JSON array of key/values")
-                items = []
-            for item in items:
-                if isinstance(item, dict) and isinstance(item.get("key"), str):
-                    out[item["key"]] = as_string(item.get("value"))  # a repeated key: the last, as a Go map
+                pairs = [(item.key, bytes(item.value)) for item in _decode_key_values(data)]
+            except msgspec.DecodeError:  # not a list of objects: read generically below, as the decoder would
+                pairs = self._generic(data, ctx, what)
+            values = self._values
+            for key, value in pairs:
+                if isinstance(key, str):
+                    text = values.get(value)
+                    if text is None:
+                        text = values[value] = as_string(_decode_json(value)) if value else ""
+                    out[key] = text  # a repeated key: the last, as a Go map
         out = dict(sorted(out.items()))  # the map's order as the exporter's driver writes it: by key
         self._cache[data] = out
         return out
+
+    def _generic(self, data: bytes, ctx: int, what: str) -> list[tuple[Any, bytes]]:
+        """The key/values of a list the typed decoder refused: its objects' keys and values; a text
+        that is no JSON array is reported and read as empty."""
+        try:
+            items = _decode_json(data)
+        except msgspec.DecodeError as exc:
+            items = exc
+        if not isinstance(items, list):
+            self._report(ctx, f"ignored {what}: not a JSON array of key/values")
+            return []
+        return [(item["key"], msgspec.json.encode(item.get("value")) if "value" in item else b"")
+                for item in items if isinstance(item, dict) and isinstance(item.get("key"), str)]
 
     def _report(self, ctx: int, reason: str) -> None:
         source, line = self.batch.contexts[ctx][:2]

@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -38,6 +39,7 @@ from otel_llm_analysis.clickhouse._ddl import LOGS_TABLE, METRICS_TABLES, TRACES
 from otel_llm_analysis.clickhouse._exporter_rows import (
     LOG_COLUMNS, METRIC_COLUMNS, SPAN_COLUMNS, fit_times, log_rows, metric_rows, span_rows,
 )
+from otel_llm_analysis.clickhouse._span_table import ensure_span_table
 from otel_llm_analysis.ingest import FileReport, IngestReport
 
 __all__ = ["BATCH_ROWS", "load"]
@@ -85,7 +87,7 @@ def load(specs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], to: s
                     else:
                         batch.problems.append(Problem(str(path), record.line_no, record.error or "unreadable"))
                     if batch.rows >= batch_rows:
-                        loader.send(batch, report)
+                        loader.send_soon(batch, report)
                         batch = Batch()
                         batch.start_file(str(path))
             except (FileChanged, OSError) as exc:
@@ -93,6 +95,7 @@ def load(specs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], to: s
                 batch.problems.append(Problem(str(path), 0, f"cannot read: {exc}"))
             file_report.lines = reader.end_line
             file_report.bytes = reader.end_offset
+        loader.wait()
         loader.send(batch, report)
     finally:
         loader.close()
@@ -110,6 +113,9 @@ class _Loader:
         self.run = uuid.uuid4().hex[:12]
         self.staged: set[str] = set()
         self.types: dict[str, dict[str, str]] = {}
+        # one batch goes to the server while the next is read and decoded
+        self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="otel-llm-load")
+        self._pending: Future[None] | None = None
 
     def _q(self, table: str) -> str:
         return f"`{self.database}`.`{table}`"
@@ -133,6 +139,12 @@ class _Loader:
                                       "or load without --no-create")
             for statement in schema.statements():  # IF NOT EXISTS: the exporter's own tables stay as they are
                 self.command(statement)
+        from clickhouse_connect.driver.exceptions import ClickHouseError as DriverError
+
+        try:
+            ensure_span_table(self.client, self.database)  # the derived span rows, filled as spans arrive
+        except DriverError as exc:
+            raise ClickHouseError(f"ClickHouse refused the derived span table: {one_line(exc)}") from None
         for table in tables:
             described = self.client.query(f"DESCRIBE TABLE {self._q(table)}").result_rows
             self.types[table] = {row[0]: row[1] for row in described}
@@ -149,6 +161,17 @@ class _Loader:
         else:
             self.command(f"TRUNCATE TABLE {self._q(staging)}")
         return staging
+
+    def send_soon(self, batch: Batch, report: IngestReport) -> None:
+        """:meth:`send` in the background, once the batch sent before is in (its error raised here)."""
+        self.wait()
+        self._pending = self._sender.submit(self.send, batch, report)
+
+    def wait(self) -> None:
+        """Until the batch in flight is in; its error, if any, raised here."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
 
     def send(self, batch: Batch, report: IngestReport) -> None:
         """Insert the batch's rows; count what was new; move its problems into the report."""
@@ -212,6 +235,7 @@ class _Loader:
                 f"(SELECT min({at}) FROM {self._q(staging)}) AND (SELECT max({at}) FROM {self._q(staging)}))")
 
     def close(self) -> None:
+        self._sender.shutdown(wait=True)  # a batch in flight finishes before its staging table goes
         for staging in self.staged:
             try:
                 self.client.command(f"DROP TABLE IF EXISTS {self._q(staging)}")

@@ -1,18 +1,22 @@
-"""The ``spans`` contract as a ClickHouse view over the exporter's ``otel_traces``.
+"""The ``spans`` contract on ClickHouse: derived at insert from the exporter's ``otel_traces``.
 
 DuckDB derives the typed span columns (model, provider, tokens, cost, kind,
 node, …) at ingest, from the first present spelling of each column in
 :data:`otel_llm_analysis._spellings.SPELLINGS` and the producers' mappings in
 :mod:`otel_llm_analysis._producers` (kind, provider name, requested model). On
 ClickHouse the rows arrive from the collector's exporter, so the same derivation
-is a view, generated here from the same tables: a producer's new spelling or
-kind added there reaches both engines.
+is a SELECT over ``otel_traces`` (:func:`span_table_select`), generated here from
+the same tables — a producer's new spelling or kind added there reaches both
+engines — and run once per span as it arrives, by a materialized view into the
+span table (:mod:`._span_table`). The ``spans`` view (:func:`spans_view`) reads
+that table and adds what may change after insert: the price of calls without a
+usable cost (:mod:`._pricing`).
 
-Written for ClickHouse's strengths: time columns are the table's own
-``Timestamp`` (so a filter on ``start_time`` prunes the ``toDate(Timestamp)``
-partitions and uses the ordering key), and attributes are map lookups
+Written for ClickHouse's strengths: the span table is partitioned by day and
+ordered by ``start_time`` (so a time filter prunes partitions and uses the
+ordering key), and the derivation reads attributes with map lookups
 (``mapContains``/``m[key]``, the exporter's ``Map(LowCardinality(String), String)``),
-never JSON parsing — except ``finish_reasons``, one short array value.
+never JSON parsing — except ``finish_reasons``, one short array value, once per span.
 
 Where the engines' values differ by construction (documented in docs/clickhouse.md):
 attribute text is the exporter's ``AsString`` (arrays as ``["stop"]``, doubles in
@@ -22,6 +26,7 @@ cannot be NULL).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from importlib import resources
 from typing import Optional, Sequence
@@ -86,17 +91,75 @@ PRICE_GROUPS = ("SELECT provider, response_model, request_model FROM `{db}`.span
                 "GROUP BY provider, response_model, request_model")
 
 
-def spans_view(database: str, *, name: str = "spans", source: str = TRACES_TABLE,
-               pricing: Pricing | None = None) -> str:
-    """``CREATE OR REPLACE VIEW database.name`` with the ``spans`` contract's columns over ``source``;
-    with ``pricing``, the spans that need a price are priced as DuckDB's ingest prices them."""
-    derived = ",\n    ".join(f"{_typed(column)} AS {column}" for column in SPELLINGS if column not in _SPECIAL)
+#: The table of the derived span columns beside the exporter's ``otel_traces`` (:mod:`._span_table`
+#: creates and fills it); its name ends in a digest of its definition, so a release that derives the
+#: columns differently gets a table of its own instead of rows of two definitions.
+SPAN_TABLE_PREFIX = "otel_llm_spans_v"
+#: The span table's columns that are few distinct words: stored as dictionaries.
+_LOW_CARDINALITY = {"span_kind", "service_name", "scope_name", "project", "otel_kind", "operation", "provider",
+                    "request_model", "response_model", "model", "own_cost_source", "own_cost_table", "graph_node",
+                    "db_system", "db_operation", "db_collection", "error_type"}
+
+
+def _span_columns() -> list[tuple[str, str]]:
+    """``(column, expression over otel_traces)`` of the span table: every ``spans`` column but the
+    priced cost (``own_cost_*``: the span's own usable cost, priced in the view) and the attribute
+    key/value lists (read from ``attributes`` in the view)."""
+    derived = [(column, _typed(column)) for column in SPELLINGS if column not in _SPECIAL]
     events = ", ".join(_quote(name) for name in FIRST_TOKEN_EVENTS)
     ttft = f"arrayFilter((t, n) -> n IN ({events}), Events.Timestamp, Events.Name)"
     request_model = _producers.request_model_sql(_attribute, first_present("request_model"), _json_string)
     # the span's own cost when usable, by the rule of _producers.cost_sql (ClickHouse spells isfinite isFinite)
     own = {column: sql.replace("isfinite(", "isFinite(") for column, sql in _producers.cost_sql(
         _attribute, _typed("cost_usd"), _typed("input_tokens"), _typed("output_tokens")).items()}
+    return [
+        ("trace_id", "TraceId"),
+        ("span_id", "SpanId"),
+        ("parent_span_id", "nullIf(ParentSpanId, '')"),
+        ("name", "SpanName"),
+        ("span_kind", "upper(SpanKind)"),
+        ("service_name", f"coalesce(nullIf(ServiceName, ''), {first_present('service_name')})"),
+        ("scope_name", "nullIf(ScopeName, '')"),
+        ("project", f"coalesce({first_present('project')}, {first_present('project', 'ResourceAttributes')})"),
+        ("start_time", "Timestamp"),
+        ("end_time", "Timestamp + toIntervalNanosecond(Duration)"),
+        ("duration_ms", "Duration / 1e6"),
+        ("status_code", "multiIf(StatusCode = 'Error', 2, StatusCode = 'Ok', 1, 0)"),
+        ("status_message", "nullIf(StatusMessage, '')"),
+        ("otel_kind", _producers.kind_sql(_attribute)),
+        *derived,
+        ("own_cost_usd", own["cost_usd"]),
+        ("own_cost_source", own["cost_source"]),
+        ("own_cost_table", own["cost_table"]),
+        ("provider", _producers.provider_sql(first_present("provider"))),
+        ("request_model", request_model),
+        ("model", "coalesce(request_model, response_model)"),
+        ("stream_ttft_ms", f"if(notEmpty({ttft}), arrayMin(arrayMap(t -> dateDiff('nanosecond', Timestamp, t), "
+                           f"{ttft})) / 1e6, NULL)"),
+        ("attributes", "SpanAttributes"),
+        ("resource_attributes", "ResourceAttributes"),
+    ]
+
+
+def span_table_select(database: str, source: str = TRACES_TABLE) -> str:
+    """The SELECT that derives the span table's rows from ``database.source`` (the materialized
+    view's query, and the backfill's)."""
+    columns = ", ".join(f"toLowCardinality({sql}) AS {name}" if name in _LOW_CARDINALITY else f"{sql} AS {name}"
+                              for name, sql in _span_columns())
+    return f"SELECT {columns} FROM `{database}`.`{source}`"  # one line: an INSERT … SELECT of it too
+
+
+def span_table_name() -> str:
+    """``otel_llm_spans_v<digest of the derivation>``: one table per definition of the derived columns."""
+    digest = hashlib.sha256(span_table_select("{db}").encode()).hexdigest()[:10]
+    return f"{SPAN_TABLE_PREFIX}{digest}"
+
+
+def spans_view(database: str, *, name: str = "spans", pricing: Pricing | None = None) -> str:
+    """``CREATE OR REPLACE VIEW database.name`` with the ``spans`` contract's columns over the span
+    table (:func:`span_table_name`, which must exist: :func:`._span_table.ensure_span_table`); with
+    ``pricing``, the spans that need a price are priced as DuckDB's ingest prices them."""
+    own = {"cost_usd": "own_cost_usd", "cost_source": "own_cost_source", "cost_table": "own_cost_table"}
     if pricing is None:
         cost = own
     else:
@@ -105,36 +168,20 @@ def spans_view(database: str, *, name: str = "spans", source: str = TRACES_TABLE
                 "cost_source": f"multiIf({own['cost_usd']} IS NOT NULL, {own['cost_source']}, "
                                f"({priced}) IS NOT NULL, 'ingest', NULL)",
                 "cost_table": f"if({own['cost_usd']} IS NOT NULL, {own['cost_table']}, {table})"}
+    columns = []
+    for column, _ in _span_columns():
+        if column in ("own_cost_source", "own_cost_table"):
+            continue
+        if column == "own_cost_usd":
+            columns += [f"{cost[c]} AS {c}" for c in ("cost_usd", "cost_source", "cost_table")]
+        else:
+            columns.append(column)
+    columns += ["mapKeys(attributes) AS attr_keys", "mapValues(attributes) AS attr_values"]
+    listed = ",\n    ".join(columns)
     return f"""CREATE OR REPLACE VIEW `{database}`.`{name}` AS
 SELECT
-    TraceId AS trace_id,
-    SpanId AS span_id,
-    nullIf(ParentSpanId, '') AS parent_span_id,
-    SpanName AS name,
-    upper(SpanKind) AS span_kind,
-    coalesce(nullIf(ServiceName, ''), {first_present('service_name')}) AS service_name,
-    nullIf(ScopeName, '') AS scope_name,
-    coalesce({first_present('project')}, {first_present('project', 'ResourceAttributes')}) AS project,
-    Timestamp AS start_time,
-    Timestamp + toIntervalNanosecond(Duration) AS end_time,
-    Duration / 1e6 AS duration_ms,
-    multiIf(StatusCode = 'Error', 2, StatusCode = 'Ok', 1, 0) AS status_code,
-    nullIf(StatusMessage, '') AS status_message,
-    {_producers.kind_sql(_attribute)} AS otel_kind,
-    {derived},
-    {cost["cost_usd"]} AS cost_usd,
-    {cost["cost_source"]} AS cost_source,
-    {cost["cost_table"]} AS cost_table,
-    {_producers.provider_sql(first_present('provider'))} AS provider,
-    {request_model} AS request_model,
-    coalesce(request_model, response_model) AS model,
-    if(notEmpty({ttft}), arrayMin(arrayMap(t -> dateDiff('nanosecond', Timestamp, t), {ttft})) / 1e6, NULL)
-        AS stream_ttft_ms,
-    SpanAttributes AS attributes,
-    ResourceAttributes AS resource_attributes,
-    mapKeys(SpanAttributes) AS attr_keys,
-    mapValues(SpanAttributes) AS attr_values
-FROM `{database}`.`{source}`"""
+    {listed}
+FROM `{database}`.`{span_table_name()}`"""
 
 
 def _quote(text: str) -> str:

@@ -23,6 +23,7 @@ from sqlglot import exp
 
 from otel_llm_analysis.clickhouse._client import ClickHouseError, ClickHouseURL, connect, one_line
 from otel_llm_analysis.clickhouse._dialect import transpile
+from otel_llm_analysis.clickhouse._span_table import ensure_span_table
 from otel_llm_analysis.clickhouse._views import PRICE_GROUPS, spans_view, view_statements
 
 __all__ = ["ClickHouseStore", "Unsupported"]
@@ -147,6 +148,7 @@ class ClickHouseStore:
             raise ClickHouseError(f"no otel_traces table in {self.url}: start the collector with --clickhouse, "
                                   "or run `otel-llm load FILES --to` this URL")
         try:
+            ensure_span_table(client, self.url.database)
             client.command(spans_view(self.url.database))
             groups = [tuple(row) for row in client.query(PRICE_GROUPS.format(db=self.url.database)).result_rows]
             for statement in view_statements(self.url.database, tables, (groups, _price_book(pricing))):

@@ -8,33 +8,33 @@
 -- span_rows: what DuckDB's views.sql and the shared queries call the base rows.
 CREATE OR REPLACE VIEW `{db}`.span_rows AS SELECT * FROM `{db}`.spans;
 
--- The LLM spans with LLM spans directly inside them (wrappers, views.sql's rule) and how many:
--- one light pass (ids and kind only), read as a set by the views below.
-CREATE OR REPLACE VIEW `{db}`.llm_parents AS
-SELECT trace_id, parent_span_id AS span_id, count() AS wrapped_calls FROM `{db}`.spans
-WHERE otel_kind = '{llm_call}' AND parent_span_id IS NOT NULL
-GROUP BY trace_id, parent_span_id;
+-- Every LLM span with where it sits among its trace's LLM spans (a window over the trace,
+-- no join): wraps = an LLM span is directly inside it (a wrapper, views.sql's rule, not a
+-- call); nested = its parent is an LLM span (its wrapper); siblings = the LLM spans under
+-- its parent (for a nested call, the wrapper's count of calls).
+CREATE OR REPLACE VIEW `{db}`.llm_span_nesting AS
+SELECT *, has(groupArray(parent_span_id) OVER trace, span_id) AS wraps,
+       has(groupArray(span_id) OVER trace, ifNull(parent_span_id, '')) AS nested,
+       count() OVER (PARTITION BY trace_id, parent_span_id) AS siblings
+FROM `{db}`.spans WHERE otel_kind = '{llm_call}'
+WINDOW trace AS (PARTITION BY trace_id);
 
 -- The wrappers' figures, prefixed w_, for the calls inside them (llm_calls).
 CREATE OR REPLACE VIEW `{db}`.llm_wrappers AS
-SELECT w.trace_id AS trace_id, w.span_id AS span_id, parents.wrapped_calls AS wrapped_calls,
-       w.project AS w_project, w.conversation_id AS w_conversation_id, w.user_id AS w_user_id,
-       w.graph_node AS w_graph_node, w.attributes AS w_attributes, w.status_code AS w_status_code,
-       w.status_message AS w_status_message, w.error_type AS w_error_type, w.stream_ttft_ms AS w_stream_ttft_ms,
-       w.operation AS w_operation, w.provider AS w_provider, w.model AS w_model, w.request_model AS w_request_model,
-       w.response_model AS w_response_model, w.input_tokens AS w_input_tokens, w.output_tokens AS w_output_tokens,
-       w.cache_read_tokens AS w_cache_read_tokens, w.cache_write_tokens AS w_cache_write_tokens,
-       w.reasoning_tokens AS w_reasoning_tokens, w.cost_usd AS w_cost_usd, w.cost_source AS w_cost_source,
-       w.cost_table AS w_cost_table, w.finish_reasons AS w_finish_reasons
-FROM `{db}`.spans AS w
-INNER JOIN `{db}`.llm_parents AS parents ON parents.trace_id = w.trace_id AND parents.span_id = w.span_id
-WHERE (w.trace_id, w.span_id) IN (SELECT trace_id, span_id FROM `{db}`.llm_parents)  -- before the join: few rows
-  AND w.otel_kind = '{llm_call}';
+SELECT trace_id, span_id, project AS w_project, conversation_id AS w_conversation_id, user_id AS w_user_id,
+       graph_node AS w_graph_node, attributes AS w_attributes, status_code AS w_status_code,
+       status_message AS w_status_message, error_type AS w_error_type, stream_ttft_ms AS w_stream_ttft_ms,
+       operation AS w_operation, provider AS w_provider, model AS w_model, request_model AS w_request_model,
+       response_model AS w_response_model, input_tokens AS w_input_tokens, output_tokens AS w_output_tokens,
+       cache_read_tokens AS w_cache_read_tokens, cache_write_tokens AS w_cache_write_tokens,
+       reasoning_tokens AS w_reasoning_tokens, cost_usd AS w_cost_usd, cost_source AS w_cost_source,
+       cost_table AS w_cost_table, finish_reasons AS w_finish_reasons
+FROM `{db}`.llm_span_nesting WHERE wraps;
 
 -- One row per model call: an LLM span that wraps none; inside a wrapper it takes the
 -- wrapper's context, and around exactly one call the better-ranked cost (views.sql).
 CREATE OR REPLACE VIEW `{db}`.llm_calls AS
-SELECT * EXCEPT (single, outer_wins, trace_id_w, span_id_w, wrapped_calls, w_project, w_conversation_id, w_user_id,
+SELECT * EXCEPT (single, outer_wins, trace_id_w, span_id_w, nested, siblings, w_project, w_conversation_id, w_user_id,
                  w_graph_node, w_attributes, w_status_code, w_status_message, w_error_type, w_stream_ttft_ms,
                  w_operation, w_provider, w_model, w_request_model, w_response_model, w_input_tokens,
                  w_output_tokens, w_cache_read_tokens, w_cache_write_tokens, w_reasoning_tokens, w_cost_usd,
@@ -68,13 +68,12 @@ SELECT * EXCEPT (single, outer_wins, trace_id_w, span_id_w, wrapped_calls, w_pro
     ),
     span_id_w AS wrapper_span_id
 FROM (
-    SELECT c.*, w.trace_id AS trace_id_w, w.span_id AS span_id_w, w.* EXCEPT (trace_id, span_id),
-           coalesce(w.wrapped_calls = 1, false) AS single,
-           coalesce(w.wrapped_calls = 1 AND {outer_cost_rank} < {inner_cost_rank}, false) AS outer_wins
-    FROM `{db}`.spans AS c
+    SELECT c.* EXCEPT (wraps), w.trace_id AS trace_id_w, w.span_id AS span_id_w, w.* EXCEPT (trace_id, span_id),
+           c.nested AND c.siblings = 1 AS single,
+           coalesce(c.nested AND c.siblings = 1 AND {outer_cost_rank} < {inner_cost_rank}, false) AS outer_wins
+    FROM `{db}`.llm_span_nesting AS c
     LEFT JOIN `{db}`.llm_wrappers AS w ON w.trace_id = c.trace_id AND w.span_id = c.parent_span_id
-    WHERE c.otel_kind = '{llm_call}'
-      AND (c.trace_id, c.span_id) NOT IN (SELECT trace_id, span_id FROM `{db}`.llm_parents)
+    WHERE NOT c.wraps
     SETTINGS join_use_nulls = 1
 );
 
