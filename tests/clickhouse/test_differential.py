@@ -23,7 +23,7 @@ import pytest
 from otel_llm_analysis import alerts, budgets, comparisons, logs, qa, summaries, traces, trends
 from otel_llm_analysis._filters import Filters
 from otel_llm_analysis.clickhouse import load
-from otel_llm_analysis.clickhouse.store import ClickHouseStore, Unsupported
+from otel_llm_analysis.clickhouse.store import ClickHouseStore
 from otel_llm_analysis.store import TraceStore
 from tests.support.clickhouse_http import ChdbHttpServer
 from tests.support.synthetic import generate
@@ -118,12 +118,3 @@ def test_time_filters_reach_the_exporters_timestamp(stores: tuple[TraceStore, Cl
     assert "(toDateTime(Timestamp) in [" in plan, plan  # and so does the primary key
     assert "Parts: 26/51" in plan, plan  # the month's parts of the two months' data are read, no others
 
-
-def test_tree_walking_analyses_say_they_need_duckdb(stores: tuple[TraceStore, ClickHouseStore]) -> None:
-    from otel_llm_analysis import agent_usage, retry_outcomes, tool_usage
-
-    _, ch = stores
-    for run in (lambda: tool_usage.tools(ch, Filters()), lambda: agent_usage.agents(ch, Filters()),
-                lambda: retry_outcomes.retries(ch, None, Filters())):
-        with pytest.raises(Unsupported, match="DuckDB table macros"):
-            run()
