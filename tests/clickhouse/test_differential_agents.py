@@ -22,10 +22,9 @@ import orjson
 import pytest
 
 from otel_llm_analysis import Filters, agents, compare, retries, tools
-from otel_llm_analysis.clickhouse import load
 from otel_llm_analysis.clickhouse.store import ClickHouseStore
 from otel_llm_analysis.store import TraceStore
-from tests.clickhouse.test_differential import same
+from tests.clickhouse.test_differential import both_stores, same, same_on_both
 from tests.support import synthetic
 from tests.support.clickhouse_http import ChdbHttpServer
 
@@ -69,14 +68,7 @@ def stores(tmp_path_factory: pytest.TempPathFactory, clickhouse_http: ChdbHttpSe
         synthetic.generate(root / producer, traces=traces, days=20, agents=producer, peer_spans=seed == 0,
                            seed=23 + seed)
     _edge_cases(root / "edge" / "traces.jsonl")
-    duck = TraceStore(":memory:")
-    report = duck.ingest([root])
-    assert report.bad_lines == []
-    url = f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/otel_differential_agents"
-    assert load([root], url).spans_added == report.spans_added
-    with ClickHouseStore(url) as ch:
-        yield duck, ch
-    duck.close()
+    yield from both_stores(root, f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/otel_differential_agents")
 
 
 ANALYSES: dict[str, Callable[[Any], Any]] = {
@@ -96,10 +88,7 @@ ANALYSES: dict[str, Callable[[Any], Any]] = {
 
 @pytest.mark.parametrize("name", list(ANALYSES))
 def test_the_analysis_is_the_same_on_both_engines(stores: tuple[TraceStore, ClickHouseStore], name: str) -> None:
-    duck, ch = stores
-    expected = ANALYSES[name](duck)
-    assert expected, f"{name}: the data must give the analysis something to compute"
-    same(expected, ANALYSES[name](ch))
+    same_on_both(stores, name, ANALYSES[name])
 
 
 def test_compare_has_the_turn_figures(stores: tuple[TraceStore, ClickHouseStore]) -> None:

@@ -7,7 +7,7 @@ ClickHouse database is filled by the collector's exporter, with no ingest step,
 so ``views_scopes_clickhouse.sql`` defines the same views (``span_scopes``,
 ``tool_calls``, ``retry_attempts``, ``retry_loops``, ``agent_invocations``,
 ``turns``; same columns and rules) over the ``spans`` view, the walk down each
-trace's span tree being a recursive query run when they are read.
+trace's span tree being worked out (one pass grouped by trace) when they are read.
 
 What stays written once: the analyses' queries (``queries/tools.sql``,
 ``agents.sql``, ``retries.sql``, transpiled by :mod:`._dialect`), and the

@@ -2,8 +2,8 @@
 -- retry_attempts, retry_loops, agent_invocations, turns - the same names, columns and
 -- rules as DuckDB's views.sql (read it for what each means). DuckDB works the walk
 -- out at ingest and keeps it in tables; here rows arrive from the collector's
--- exporter with no ingest step, so the walk is a recursive query over the `spans`
--- view, run when an analysis reads these views. Spans are keyed by (trace_id,
+-- exporter with no ingest step, so the walk is a query (one pass grouped by trace)
+-- run when an analysis reads these views. Spans are keyed by (trace_id,
 -- span_id) where DuckDB uses span_rows' rowid. The analyses' `<view>_in(since,
 -- until)` calls read these views through _scope_views.windowed.
 -- Names in braces are filled by _scope_views.statements: semconv names, and the
@@ -11,11 +11,7 @@
 -- transpiled by _dialect). Joins set join_use_nulls = 1 (a missing side is NULL, as
 -- in DuckDB); an array index out of range is guarded (ClickHouse answers '' there).
 
--- One row per span the walk reaches down from the roots (a span without a parent,
--- or whose parent was never stored): its root, turn, agents (innermost last),
--- agent name, graph node and tries (innermost last), and for a try its retry loop
--- (loop_id: the loop's first try; is_last: its final try).
--- What the walk reads of each span at every level, straight from the exporter's table: a
+-- What the walk reads of each span, straight from the exporter's table: a
 -- narrow row is read many times faster than one of the `spans` view (kind and graph node
 -- are the `spans` view's expressions, from the same generator).
 CREATE OR REPLACE VIEW `{db}`.span_tree AS
@@ -26,6 +22,10 @@ SELECT TraceId AS trace_id, SpanId AS span_id, nullIf(ParentSpanId, '') AS paren
        if(otel_kind = '{agent}', {agent_name}, NULL) AS agent_name
 FROM `{db}`.`{traces}`;
 
+-- One row per span whose parent chain reaches a root (a span without a parent, or
+-- whose parent was never stored): its root, turn, agents (innermost last), agent
+-- name, graph node and tries (innermost last), and for a try its retry loop
+-- (loop_id: the loop's first try; is_last: its final try).
 CREATE OR REPLACE VIEW `{db}`.span_scope_walk AS
 WITH own AS MATERIALIZED (
     SELECT s.trace_id AS trace_id, s.span_id AS span_id, s.parent_span_id AS parent_span_id,
@@ -62,31 +62,38 @@ SELECT o.trace_id AS trace_id, o.span_id AS span_id, o.parent_span_id AS parent_
        w.agent_name AS agent_name, w.graph_node AS graph_node, w.try_ids AS try_ids,
        if(empty(w.agent_ids), NULL, w.agent_ids[-1]) AS agent_id,
        l.loop_id AS loop_id, l.is_last AS is_last
-FROM (  -- recursive: down from the roots (the CTEs of a recursive WITH cannot be MATERIALIZED)
-    WITH RECURSIVE walk AS (
-        SELECT trace_id, span_id, toUInt32(0) AS depth, span_id AS root_id,
-               if(otel_kind = '{chat}' OR (parent_span_id IS NULL AND trace_id IN (
-                      -- the traces that called a model, a tool or an agent without any chat span
-                      SELECT trace_id FROM `{db}`.span_tree GROUP BY trace_id
-                      HAVING max(otel_kind IN ('{llm_call}', '{tool}', '{agent}')) AND NOT max(otel_kind = '{chat}'))),
-                  span_id, NULL) AS turn_id,
-               if(otel_kind = '{agent}', [span_id], CAST([] AS Array(String))) AS agent_ids,
-               agent_name, graph_node,
-               if(is_try, [span_id], CAST([] AS Array(String))) AS try_ids
-        FROM `{db}`.span_tree
-        WHERE parent_span_id IS NULL  -- a root: no parent, or one never stored
-           OR (trace_id, parent_span_id) NOT IN (SELECT trace_id, span_id FROM `{db}`.span_tree)
-        UNION ALL
-        SELECT c.trace_id, c.span_id, toUInt32(w.depth + 1), w.root_id,
-               if(c.otel_kind = '{chat}', c.span_id, w.turn_id),
-               if(c.otel_kind = '{agent}', arrayPushBack(w.agent_ids, c.span_id), w.agent_ids),
-               coalesce(c.agent_name, w.agent_name),
-               coalesce(c.graph_node, w.graph_node),
-               if(c.is_try, arrayPushBack(w.try_ids, c.span_id), w.try_ids)
-        FROM walk AS w INNER JOIN `{db}`.span_tree AS c ON c.trace_id = w.trace_id AND c.parent_span_id = w.span_id
-        WHERE w.depth < 1000
+FROM (  -- each span's chain up to its trace's root (span indexes in the trace's arrays), and what lies on it
+    SELECT trace_id, ids[i] AS span_id, toUInt32(length(chain) - 1) AS depth, ids[chain[-1]] AS root_id,
+           multiIf(has(arrayMap(j -> kinds[j] = '{chat}', chain), true),
+                   ids[arrayFirst(j -> kinds[j] = '{chat}', chain)],
+                   run AND parents[chain[-1]] IS NULL, ids[chain[-1]], NULL) AS turn_id,
+           arrayReverse(arrayMap(j -> ids[j], arrayFilter(j -> kinds[j] = '{agent}', chain))) AS agent_ids,
+           if(has(arrayMap(j -> names[j] IS NOT NULL, chain), true),
+              names[arrayFirst(j -> names[j] IS NOT NULL, chain)], NULL) AS agent_name,
+           if(has(arrayMap(j -> nodes[j] IS NOT NULL, chain), true),
+              nodes[arrayFirst(j -> nodes[j] IS NOT NULL, chain)], NULL) AS graph_node,
+           arrayReverse(arrayMap(j -> ids[j], arrayFilter(j -> tries[j], chain))) AS try_ids
+    FROM (
+        SELECT trace_id, ids, parents, kinds, tries, names, nodes, run, i,
+               -- up from span i while the parent is stored; a chain longer than the trace is a cycle
+               arrayFold((chain, step) -> if(up[chain[-1]] = 0 OR length(chain) > length(ids), chain,
+                                             arrayPushBack(chain, up[chain[-1]])),
+                         range(least(length(ids), 1001)), [toUInt64(i)]) AS chain,
+               up
+        FROM (
+            SELECT trace_id, arrayMap(t -> t.1, rows) AS ids, arrayMap(t -> t.2, rows) AS parents,
+                   arrayMap(t -> t.3, rows) AS kinds, arrayMap(t -> t.4, rows) AS tries,
+                   arrayMap(t -> t.5, rows) AS names, arrayMap(t -> t.6, rows) AS nodes,
+                   arrayMap(p -> indexOf(ids, p), parents) AS up,
+                   -- a trace that called a model, a tool or an agent without any chat span: its root is the turn
+                   hasAny(kinds, ['{llm_call}', '{tool}', '{agent}']) AND NOT has(kinds, '{chat}') AS run
+            FROM (SELECT trace_id, groupArray((span_id, parent_span_id, otel_kind, is_try, agent_name, graph_node))
+                               AS rows
+                  FROM `{db}`.span_tree GROUP BY trace_id)
+        )
+        ARRAY JOIN arrayEnumerate(ids) AS i
     )
-    SELECT * FROM walk
+    WHERE up[chain[-1]] = 0  -- the chain reached a root: a span in a parent cycle runs in nothing
 ) AS w
 INNER JOIN own AS o ON o.trace_id = w.trace_id AND o.span_id = w.span_id
 LEFT JOIN loops AS l ON l.trace_id = w.trace_id AND l.span_id = w.span_id
