@@ -413,7 +413,8 @@ def export(
     table: TableChoice = typer.Argument(TableChoice.spans, help="The table to export: spans."),
     out: Path = typer.Option(..., "--out", "-o", help="Directory to write, one folder per day."),
     fmt: ExportFormat = typer.Option(ExportFormat.parquet, "--format", "-f", help="parquet, csv or json files."),
-    db: str = typer.Option(DEFAULT_DB, "--db", envvar=DB_ENV, help=f"DuckDB file of the store (env {DB_ENV})."),
+    db: str = typer.Option(DEFAULT_DB, "--db", envvar=DB_ENV,
+                           help=f"DuckDB file of the store, or clickhouse://… (env {DB_ENV})."),
 ) -> None:
     """Write a whole table as files partitioned by day (DIR/day=YYYY-MM-DD/...).
 

@@ -77,8 +77,8 @@ def compare(
     (``retries_by`` computes them for several groupings at once).
     """
     filters = filters or Filters()
-    if turns is None:  # a store that cannot walk span trees (ClickHouse) gives the call figures only
-        turns = retries(store, by, replace(filters, calls_only=False)) if getattr(store, "walks_span_trees", True) else []
+    if turns is None:
+        turns = retries(store, by, replace(filters, calls_only=False))
     by_key = {t.key: t for t in turns}
     rows = [
         ComparisonRow(

@@ -109,11 +109,15 @@ def export_spans(store: Any, out_dir: str | Path, fmt: Format = "parquet") -> Pa
 
     Hive partitioning by day lets DuckDB, Spark or pandas read one day without
     touching the rest (``read_parquet('dir/**/*.parquet', hive_partitioning=true)``).
+    A store on another engine (ClickHouse) writes the same files its own way
+    (its ``export_spans``).
     """
     from otel_llm_analysis._filters import connection
 
     if fmt not in ("parquet", "csv", "json"):
         raise ValueError(f"format must be json, csv or parquet, not {fmt!r}")
+    if hasattr(store, "export_spans"):
+        return store.export_spans(out_dir, fmt)
     path = Path(out_dir)
     path.mkdir(parents=True, exist_ok=True)
     connection(store).execute(

@@ -23,7 +23,7 @@ import pytest
 from otel_llm_analysis import alerts, budgets, comparisons, logs, qa, summaries, traces, trends
 from otel_llm_analysis._filters import Filters
 from otel_llm_analysis.clickhouse import load
-from otel_llm_analysis.clickhouse.store import ClickHouseStore, Unsupported
+from otel_llm_analysis.clickhouse.store import ClickHouseStore
 from otel_llm_analysis.store import TraceStore
 from tests.support.clickhouse_http import ChdbHttpServer
 from tests.support.synthetic import generate
@@ -36,10 +36,14 @@ def stores(tmp_path_factory: pytest.TempPathFactory, clickhouse_http: ChdbHttpSe
            ) -> Iterator[tuple[TraceStore, ClickHouseStore]]:
     root = tmp_path_factory.mktemp("differential")
     generate(root / "otel_llm", traces=150, peer_spans=True, seed=3)
+    yield from both_stores(root, f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/otel_differential")
+
+
+def both_stores(root: Path, url: str) -> Iterator[tuple[TraceStore, ClickHouseStore]]:
+    """The files under ``root`` ingested into an in-memory DuckDB store and loaded into ClickHouse at ``url``."""
     duck = TraceStore(":memory:")
     report = duck.ingest([root])
     assert report.bad_lines == []
-    url = f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/otel_differential"
     assert load([root], url).spans_added == report.spans_added
     with ClickHouseStore(url) as ch:
         yield duck, ch
@@ -97,12 +101,17 @@ ANALYSES: dict[str, Callable[[Any], Any]] = {
 }
 
 
+def same_on_both(stores: tuple[TraceStore, ClickHouseStore], name: str, analysis: Callable[[Any], Any]) -> None:
+    """``analysis`` gives something on DuckDB, and the same on ClickHouse."""
+    duck, ch = stores
+    expected = analysis(duck)
+    assert expected, f"{name}: the data must give the analysis something to compute"
+    same(expected, analysis(ch))
+
+
 @pytest.mark.parametrize("name", list(ANALYSES))
 def test_the_analysis_is_the_same_on_both_engines(stores: tuple[TraceStore, ClickHouseStore], name: str) -> None:
-    duck, ch = stores
-    expected = ANALYSES[name](duck)
-    assert expected, f"{name}: the data must give the analysis something to compute"
-    same(expected, ANALYSES[name](ch))
+    same_on_both(stores, name, ANALYSES[name])
 
 
 def test_time_filters_reach_the_span_tables_partitions_and_ordering_key(
@@ -120,12 +129,3 @@ def test_time_filters_reach_the_span_tables_partitions_and_ordering_key(
     assert "Parts: 26/51" in plan, plan  # the month's parts of the two months' data are read, no others
     assert "JSONExtract" not in ran and "SpanAttributes" not in ran  # typed columns, no attribute parsing
 
-
-def test_tree_walking_analyses_say_they_need_duckdb(stores: tuple[TraceStore, ClickHouseStore]) -> None:
-    from otel_llm_analysis import agent_usage, retry_outcomes, tool_usage
-
-    _, ch = stores
-    for run in (lambda: tool_usage.tools(ch, Filters()), lambda: agent_usage.agents(ch, Filters()),
-                lambda: retry_outcomes.retries(ch, None, Filters())):
-        with pytest.raises(Unsupported, match="DuckDB table macros"):
-            run()

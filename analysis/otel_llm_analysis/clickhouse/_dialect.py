@@ -15,10 +15,18 @@ dialect with the few constructs it gets wrong for these queries overridden
 * ``range(start, end, INTERVAL n unit)`` (a table of times) -> a subquery of
   ``arrayJoin`` over the times; ``date_trunc`` stays a time (not a ``Date``);
 * ``array_agg`` / ``array_sort`` / ``flatten`` -> ``groupArray`` (NULLs left out) /
-  ``arraySort`` / ``arrayFlatten`` (SQLGlot keeps DuckDB's names);
+  ``arraySort`` / ``arrayFlatten`` (SQLGlot keeps DuckDB's names); ``list(x ORDER BY k)``
+  (``FILTER (WHERE c)``) -> the ``x`` of ``groupArray[If]((k, x))`` sorted by ``k``;
+* ``string_agg([DISTINCT] x, sep ORDER BY x)`` -> ``arrayStringConcat`` of the sorted
+  ``groupArray`` (``groupUniqArray``), NULL over no values as DuckDB (SQLGlot writes a
+  ``groupConcat`` with ``ORDER BY`` inside, which ClickHouse cannot read);
 * ``attr_values[list_position(attr_keys, 'k')]`` (one attribute from the aligned lists) ->
   ``attributes['k']`` (a map lookup, NULL when absent);
 * ``list_position(l, x)`` -> ``nullIf(indexOf(l, x), 0)`` (NULL when absent, as DuckDB);
+* ``TRY_CAST(x AS T)`` -> ``accurateCastOrNull(x, 'T')`` (SQLGlot writes a ``CAST`` to
+  ``Nullable(T)``, which fails on text that is no ``T`` where DuckDB answers NULL);
+* ``s[a:b]`` of a string (1-based, ends included, a negative end counts from the end) ->
+  ``substringUTF8`` (the only slices of the analyses' SQL are of names);
 * ``CAST(… AS TIMESTAMP)`` -> ``DateTime64(6)`` (SQLGlot writes ``DateTime``,
   which silently drops sub-second time);
 * query parameters (``$name``, ``?``) -> literals of their bound values
@@ -55,9 +63,46 @@ def _quantile(self: Any, expression: exp.PercentileCont, condition: exp.Expressi
     return f"if({counted} = 0, {'[]' if many else 'NULL'}, {name}({values})({arguments}))"
 
 
+def _ordered_list(self: Any, expression: exp.ArrayAgg, condition: exp.Expression | None = None) -> str:
+    """``list(x ORDER BY k [DESC])`` (``FILTER (WHERE c)``): the pairs (k, x) gathered, sorted by k, the x kept."""
+    order = expression.this
+    if not isinstance(order, exp.Order):
+        return self.func("groupArray", order) if condition is None else self.func("groupArrayIf", order, condition)
+    if len(order.expressions) != 1:
+        raise ValueError("list(... ORDER BY) with more than one key")
+    key = order.expressions[0]
+    pairs = f"({self.sql(key, 'this')}, {self.sql(order, 'this')})"
+    gathered = f"groupArray({pairs})" if condition is None else f"groupArrayIf({pairs}, {self.sql(condition)})"
+    sort = "arrayReverseSort" if key.args.get("desc") else "arraySort"
+    return f"arrayMap(p -> p.2, {sort}(p -> p.1, {gathered}))"
+
+
+def _string_agg(self: Any, expression: exp.GroupConcat) -> str:
+    """``string_agg([DISTINCT] x, sep [ORDER BY x])``; NULL over no values (ClickHouse would answer '')."""
+    value, ordered = expression.this, False
+    if isinstance(value, exp.Order):
+        keys = value.expressions
+        value = value.this
+        inner = value.expressions[0] if isinstance(value, exp.Distinct) else value
+        if len(keys) != 1 or keys[0].this != inner or keys[0].args.get("desc"):
+            raise ValueError("string_agg ordered by anything but its value, ascending")
+        ordered = True
+    if isinstance(value, exp.Distinct):
+        values = f"groupUniqArray({self.sql(value.expressions[0])})"
+        ordered = True  # groupUniqArray's order is arbitrary: sorted, as DuckDB's DISTINCT reads best
+    else:
+        values = f"groupArray({self.sql(value)})"
+    if ordered:
+        values = f"arraySort({values})"
+    separator = self.sql(expression, "separator") or "','"
+    return f"if(empty({values}), NULL, arrayStringConcat({values}, {separator}))"
+
+
 def _filter(self: Any, expression: exp.Filter) -> str:
     if isinstance(expression.this, exp.PercentileCont):
         return _quantile(self, expression.this, expression.expression.this)
+    if isinstance(expression.this, exp.ArrayAgg):
+        return _ordered_list(self, expression.this, expression.expression.this)
     return _ClickHouse.Generator.filter_sql(self, expression)
 
 
@@ -96,7 +141,31 @@ def _bracket(self: Any, expression: exp.Bracket) -> str:
         attributes = self.sql(exp.column("attributes", table=values.table or None))
         key = self.sql(index.expressions[1])
         return f"multiIf(mapContains({attributes}, {key}), {attributes}[{key}], NULL)"
+    sliced = _slice(self, expression)
+    if sliced is not None:
+        return sliced
     return _ClickHouse.Generator.bracket_sql(self, expression)
+
+
+def _slice(self: Any, expression: exp.Bracket) -> str | None:
+    """``s[a:b]`` (DuckDB string slicing; literal bounds) as ``substringUTF8``, else None."""
+    if len(expression.expressions) != 1 or not isinstance(expression.expressions[0], exp.Slice):
+        return None
+    bounds = expression.expressions[0]
+    text = self.sql(expression, "this")
+    start, end = bounds.this, bounds.expression
+    first = int(start.to_py()) if start is not None else 1
+    if end is None:
+        return f"substringUTF8({text}, {first})"
+    last = int(end.to_py())
+    stop = f"lengthUTF8({text}) + {last + 1}" if last < 0 else str(last)
+    return f"substringUTF8({text}, {first}, greatest({stop} - {first - 1}, 0))"
+
+
+def _try_cast(self: Any, expression: exp.TryCast) -> str:
+    to = self.sql(expression, "to")
+    to = to[len("Nullable("):-1] if to.startswith("Nullable(") else to  # the result is Nullable anyway
+    return f"accurateCastOrNull({self.sql(expression, 'this')}, '{to}')"
 
 
 def _anonymous(self: Any, expression: exp.Anonymous) -> str:
@@ -118,9 +187,11 @@ class ClickHouse(_ClickHouse):
             exp.Bracket: _bracket,
             exp.GenerateSeries: _series,
             exp.ArraySort: lambda self, e: self.func("arraySort", e.this),
-            exp.ArrayAgg: lambda self, e: self.func("groupArray", e.this),
+            exp.ArrayAgg: _ordered_list,
+            exp.GroupConcat: _string_agg,
             exp.Flatten: lambda self, e: self.func("arrayFlatten", e.this),
             exp.TimestampTrunc: _truncate,
+            exp.TryCast: _try_cast,
         }
         TYPE_MAPPING = {**_ClickHouse.Generator.TYPE_MAPPING, exp.DataType.Type.TIMESTAMP: "DateTime64(6)",
                         exp.DataType.Type.TIMESTAMPNTZ: "DateTime64(6)"}
@@ -173,4 +244,6 @@ def _parse(sql: str) -> tuple[exp.Expression, ...]:
 
 def transpile(sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None) -> list[str]:
     """DuckDB ``sql`` (one or more statements) as ClickHouse SQL, its parameters bound as literals."""
-    return [bind(statement, params).sql(dialect=ClickHouse) for statement in _parse(sql)]
+    from otel_llm_analysis.clickhouse._scope_views import windowed
+
+    return [windowed(bind(statement, params)).sql(dialect=ClickHouse) for statement in _parse(sql)]

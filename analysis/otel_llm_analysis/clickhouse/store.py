@@ -24,17 +24,16 @@ from sqlglot import exp
 from otel_llm_analysis.clickhouse._client import ClickHouseError, ClickHouseURL, connect, one_line
 from otel_llm_analysis.clickhouse._dialect import transpile
 from otel_llm_analysis.clickhouse._span_table import ensure_span_table
+from otel_llm_analysis.clickhouse._scope_views import statements as scope_view_statements
 from otel_llm_analysis.clickhouse._views import PRICE_GROUPS, spans_view, view_statements
 
 __all__ = ["ClickHouseStore", "Unsupported"]
 
-#: DuckDB table macros of views.sql (recursive span-tree walks): no ClickHouse counterpart yet.
-_TABLE_MACROS = ("turns_in(", "tool_calls_in(", "agent_invocations_in(", "retry_attempts_in(", "retry_loops_in(",
-                 "span_scopes_in(", "span_scope_rows_in(", "_of(")
 #: Appended to every analysis query: a SELECT alias never hides a column of the same name
-#: (DuckDB's rule; ClickHouse's default lets ``sum(x) AS x`` shadow ``x`` everywhere). As a
+#: (DuckDB's rule; ClickHouse's default lets ``sum(x) AS x`` shadow ``x`` everywhere), and the
+#: missing side of an outer join is NULL (DuckDB's; ClickHouse's default fills in 0 / ''). As a
 #: clause, not an HTTP setting, so the statement run is the whole truth.
-_SETTINGS = " SETTINGS prefer_column_name_to_alias = 1"
+_SETTINGS = " SETTINGS prefer_column_name_to_alias = 1, join_use_nulls = 1"
 
 
 class Unsupported(Exception):
@@ -83,12 +82,8 @@ class _Connection:
             internal_error("clickhouse.transpile", exc)
             raise ClickHouseError(f"this analysis cannot run on ClickHouse: {one_line(exc)}") from None
         if sql.lstrip().upper().startswith("COPY"):
-            raise Unsupported("writing files (DuckDB's COPY) does not run on ClickHouse: export from a DuckDB "
-                              "store, or query ClickHouse with `otel-llm sql --db URL … --out FILE`")
-        macro = next((name for name in _TABLE_MACROS if name in sql), None)
-        if macro is not None:
-            raise Unsupported(f"this analysis walks span trees with DuckDB table macros ({macro}), which do not "
-                              "run on ClickHouse yet: use a DuckDB store (otel-llm ingest)")
+            raise Unsupported("writing files with DuckDB's COPY does not run on ClickHouse: use `otel-llm export "
+                              "--db URL`, or query ClickHouse with `otel-llm sql --db URL … --out FILE`")
         cursor = _Cursor([], [])
         for statement in statements:
             statement += _SETTINGS
@@ -132,8 +127,6 @@ class ClickHouseStore:
     """
 
     read_only = True
-    #: tools, agents, retries (and compare's turn figures) walk span trees with DuckDB table macros
-    walks_span_trees = False
 
     def __init__(self, url: str | ClickHouseURL, *, client: Any = None,
                  pricing: Mapping[str, Any] | str | os.PathLike[str] | None = None) -> None:
@@ -151,7 +144,8 @@ class ClickHouseStore:
             ensure_span_table(client, self.url.database)
             client.command(spans_view(self.url.database))
             groups = [tuple(row) for row in client.query(PRICE_GROUPS.format(db=self.url.database)).result_rows]
-            for statement in view_statements(self.url.database, tables, (groups, _price_book(pricing))):
+            for statement in [*view_statements(self.url.database, tables, (groups, _price_book(pricing))),
+                              *scope_view_statements(self.url.database)]:
                 client.command(statement)
         except Exception as exc:  # noqa: BLE001 - the driver's error, as one line
             client.close()
@@ -193,6 +187,18 @@ class ClickHouseStore:
         except DriverError as exc:
             raise ClickHouseError(_server_message(exc)) from None
         return list(result.column_names), [tuple(_naive(v) for v in row) for row in result.result_rows]
+
+    def export_spans(self, out_dir: str | os.PathLike[str], fmt: str = "parquet") -> Any:
+        """The ``spans`` table as files under ``out_dir/day=YYYY-MM-DD/``, as a DuckDB store exports it
+        (:mod:`._export`)."""
+        from clickhouse_connect.driver.exceptions import ClickHouseError as DriverError
+
+        from otel_llm_analysis.clickhouse._export import export_spans
+
+        try:
+            return export_spans(self._con.client, self.url.database, out_dir, fmt)
+        except DriverError as exc:
+            raise ClickHouseError(_server_message(exc)) from None
 
     def ingest(self, *_args: Any, **_kwargs: Any) -> Any:
         raise ClickHouseError("a ClickHouse store is filled by the collector or `otel-llm load FILES --to URL`, "

@@ -364,8 +364,7 @@ SCORE_NOTE = (
 def compare_view(store: Any, query: Query) -> dict[str, Any]:
     """Model vs model and run-config vs run-config, each with its best group; groups of one are left out."""
     groups = []
-    turns = (_retries_by(store, query, query.compare_by)  # the turns walked once for all
-             if _walks(store) else {by: [] for by in query.compare_by})
+    turns = _retries_by(store, query, query.compare_by)  # the turns walked once for all
     for by in query.compare_by:
         rows = comparisons.compare(store, by, query.filters, turns=turns[by])
         if len([r for r in rows if r.key is not None]) >= 2:
@@ -391,18 +390,8 @@ TOOL_COLUMNS = (
 )
 
 
-#: On a store that cannot walk span trees (ClickHouse: DuckDB table macros) the tree views are empty, saying why.
-_NEEDS_DUCKDB = {"rows": [], "note": "Needs a DuckDB store: this view walks span trees with DuckDB table macros."}
-
-
-def _walks(store: Any) -> bool:
-    return getattr(store, "walks_span_trees", True)
-
-
 def tools_view(store: Any, query: Query) -> dict[str, Any]:
     """Per tool, slowest first (``otel_llm_analysis.tools``)."""
-    if not _walks(store):
-        return dict(_NEEDS_DUCKDB)
     return {"rows": _shown(tool_usage.tools(store, _no_model(query)), TOOL_COLUMNS, "tool")}
 
 
@@ -421,8 +410,6 @@ AGENT_COLUMNS = (
 
 def agents_view(store: Any, query: Query) -> dict[str, Any]:
     """Per agent, most invoked first (``otel_llm_analysis.agents``)."""
-    if not _walks(store):
-        return dict(_NEEDS_DUCKDB)
     return {"rows": _shown(agent_usage.agents(store, _no_model(query)), AGENT_COLUMNS, "agent")}
 
 
@@ -441,8 +428,6 @@ RETRY_COLUMNS = (
 
 def retries_view(store: Any, query: Query) -> dict[str, Any]:
     """Retry figures of the turns per project and overall (``otel_llm_analysis.retries``)."""
-    if not _walks(store):
-        return dict(_NEEDS_DUCKDB)
     grouped = _retries_by(store, query, ["project", None])
     projects = [row for row in grouped["project"] if row.key is not None]
     return {"rows": _with_total(projects, grouped[None], RETRY_COLUMNS, "all projects")}

@@ -1,0 +1,82 @@
+"""``otel-llm export --db clickhouse://…`` writes the files a DuckDB store's export writes for the same data.
+
+The same generated files (with a peer instrumentor's span nested in every LLM
+call, so the nesting columns are filled) are ingested into DuckDB and loaded
+into chdb behind ClickHouse's HTTP interface; ``export`` runs on both, as a
+user runs it, in each format. Compared: the day folders and file names, the
+columns with their types, and every row - but the values the exporter keeps
+differently by construction (docs/clickhouse.md): attribute text and order
+(``AsString``, keys sorted), and what it does not store (trace flags, dropped
+counts, the source file, unreadable attribute names), which are NULL.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from otel_llm.cli import app
+from tests.support.clickhouse_http import ChdbHttpServer
+from tests.support.synthetic import generate
+
+#: Columns whose values differ by construction (see the module's docstring).
+DIFFERENT = {"attributes", "resource_attributes", "attr_keys", "attr_values", "source_file", "flags",
+             "dropped_attributes_count", "dropped_events_count", "dropped_links_count", "unreadable_columns"}
+READERS = {"parquet": "read_parquet", "csv": "read_csv", "json": "read_json"}
+
+
+def run(*args: str) -> Any:
+    return CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
+
+
+@pytest.fixture(scope="module")
+def dbs(tmp_path_factory: pytest.TempPathFactory, clickhouse_http: ChdbHttpServer) -> Iterator[tuple[str, str]]:
+    root = tmp_path_factory.mktemp("export")
+    generate(root / "files", traces=30, peer_spans=True, seed=11, days=5)
+    duck = str(root / "otel.duckdb")
+    assert run("ingest", str(root / "files"), "--db", duck).exit_code == 0
+    url = f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/otel_export"
+    assert run("load", str(root / "files"), "--to", url).exit_code == 0
+    yield duck, url
+
+
+def _files(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv", "json"])
+def test_export_writes_what_duckdb_writes(dbs: tuple[str, str], tmp_path: Path, fmt: str) -> None:
+    duck, url = dbs
+    results = {name: run("export", "spans", "--db", db, "--out", str(tmp_path / name), "--format", fmt)
+               for name, db in (("duckdb", duck), ("clickhouse", url))}
+    for name, result in results.items():
+        assert result.exit_code == 0, (name, result.output)
+        assert result.output == f"wrote spans as {fmt} to {tmp_path / name}/day=*/\n"
+    assert _files(tmp_path / "clickhouse") == _files(tmp_path / "duckdb")
+    assert len(_files(tmp_path / "duckdb")) >= 5  # a folder per day
+
+    with duckdb.connect() as con:
+        def read(name: str) -> tuple[list[tuple[str, str]], list[tuple[Any, ...]]]:
+            source = f"{READERS[fmt]}('{tmp_path / name}/**/*.{fmt}', hive_partitioning = true)"
+            columns = [(c, t) for c, t, *_ in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+            kept = ", ".join(f'"{c}"' for c, _ in columns if c not in DIFFERENT)
+            return columns, con.execute(f"SELECT {kept} FROM {source} ORDER BY trace_id, span_id").fetchall()
+
+        (duck_columns, duck_rows), (ch_columns, ch_rows) = read("duckdb"), read("clickhouse")
+        # the same names; the same types, but where a text format leaves them to guessing (a column NULL
+        # throughout reads back as text from the one, as a number from the other)
+        assert [c for c, _ in ch_columns] == [c for c, _ in duck_columns]
+        assert [t for c, t in ch_columns if fmt == "parquet" or c not in DIFFERENT] == \
+            [t for c, t in duck_columns if fmt == "parquet" or c not in DIFFERENT]
+        assert ch_rows == duck_rows
+        nested = con.execute(f"SELECT count(*) FROM {READERS[fmt]}('{tmp_path / 'clickhouse'}/**/*.{fmt}') "
+                             "WHERE wrapper_span_id IS NOT NULL").fetchone()
+        assert nested[0] > 0  # the nesting columns are filled, not left NULL
+    for name in DIFFERENT - {"source_file", "flags", "dropped_attributes_count", "dropped_events_count",
+                             "dropped_links_count", "unreadable_columns"}:
+        assert any(c == name for c, _ in ch_columns)
+
