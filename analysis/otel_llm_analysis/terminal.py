@@ -111,6 +111,10 @@ def format_value(name: str, value: Any) -> str:
 
 
 def _money(value: float) -> str:
+    """Dollars to print. Rounded to 12 significant digits first: a sum's last bits depend
+    on the order its terms were added (DuckDB and ClickHouse add them in different orders),
+    and must not flip a printed digit at a rounding boundary."""
+    value = float(f"{value:.12g}")
     if value == 0:
         return "$0"
     if abs(value) < 0.01:  # per-call costs are fractions of a cent

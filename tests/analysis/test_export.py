@@ -89,3 +89,10 @@ def test_arrow_table_of_a_result(loaded):
 def test_empty_result_cannot_be_written_as_parquet(tmp_path):
     with pytest.raises(ValueError, match="no rows"):
         export_rows([], "parquet", tmp_path / "x.parquet")
+
+
+def test_money_prints_the_same_whatever_order_a_sum_was_added_in():
+    from otel_llm_analysis.terminal import _money
+    one_order, other_order = 0.0443125 / 5, 0.044312500000000005 / 5  # DuckDB's and ClickHouse's day sums
+    assert one_order != other_order
+    assert _money(one_order) == _money(other_order)
