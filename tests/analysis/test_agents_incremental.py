@@ -21,7 +21,7 @@ from otel_llm_analysis import TraceStore, agents, retries, tools
 from otel_llm_analysis._scope_index import refresh_scopes
 from tests.support import synthetic
 
-VIEWS = ("span_scopes", "tool_calls", "agent_invocations", "retry_attempts", "retry_loops", "turns")
+VIEWS = ("span_scopes", "tool_calls", "agent_invocations", "retry_attempts", "retry_loops", "turns", "qa_subjects")
 T0 = 1_790_000_000 * 10**9
 
 
