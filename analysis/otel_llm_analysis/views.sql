@@ -564,41 +564,44 @@ CREATE OR REPLACE VIEW turns AS SELECT * FROM turns_in(NULL, NULL);
 -- evaluations and the stored ones of the traces it touched (no store scan).
 CREATE OR REPLACE MACRO qa_subjects_walk(spans, scopes, calls, events) AS TABLE
 WITH calls AS MATERIALIZED (
-    SELECT trace_id, span_id, wrapper_span_id, start_time, end_time, model,
-           attr_values[list_position(attr_keys, '{response_id}')] AS response_id
+    SELECT trace_id, span_id, wrapper_span_id, start_time, end_time, model
     FROM query_table(calls)
     WHERE model IS NOT NULL
 ), evals AS MATERIALIZED (
     SELECT row_number() OVER () AS eid, v.trace_id, v.span_id, v.time, v.eval_name, v.eval_label, v.response_id,
-           s.otel_kind, s.start_time
+           s.otel_kind = '{chat}' AS on_turn, s.start_time
     FROM query_table(events) v JOIN query_table(spans) s ON s.trace_id = v.trace_id AND s.span_id = v.span_id
-), named AS (
+), named AS (  -- the calls named by response id (read only in the traces of evaluations that name one)
     SELECT v.eid, arg_max(c.model, c.end_time) AS model
-    FROM evals v JOIN calls c ON c.trace_id = v.trace_id AND c.response_id = v.response_id
+    FROM evals v JOIN query_table(calls) c ON c.trace_id = v.trace_id AND v.response_id IS NOT NULL
+    WHERE c.attr_values[list_position(c.attr_keys, '{response_id}')] = v.response_id AND c.model IS NOT NULL
+    GROUP BY v.eid
+), credited AS (
+    SELECT v.eid,
+           coalesce(
+               arg_max(c.model, c.end_time) FILTER (WHERE v.span_id IN (c.span_id, c.wrapper_span_id)),
+               CASE WHEN bool_or(v.on_turn)
+                    THEN arg_max(c.model, c.end_time) FILTER (WHERE c.start_time >= v.start_time
+                                                                AND c.end_time <= v.time)
+                    ELSE coalesce(
+                        arg_max(c.model, c.end_time) FILTER (WHERE c.end_time <= v.start_time),
+                        arg_max(c.model, c.end_time) FILTER (WHERE c.start_time >= v.start_time
+                                                               AND c.end_time <= v.time))
+               END) AS model
+    FROM evals v JOIN calls c ON c.trace_id = v.trace_id
     GROUP BY v.eid
 )
-SELECT any_value(v.trace_id) AS trace_id, any_value(v.span_id) AS span_id, any_value(v.start_time) AS start_time,
-       TRUE AS is_evaluation, any_value(v.time) AS time, any_value(v.eval_name) AS eval_name,
-       any_value(v.eval_label) AS eval_label, any_value(v.response_id) AS response_id,
-       coalesce(
-           any_value(n.model),
-           arg_max(c.model, c.end_time) FILTER (WHERE v.span_id IN (c.span_id, c.wrapper_span_id)),
-           CASE WHEN any_value(v.otel_kind) = '{chat}'
-                THEN arg_max(c.model, c.end_time) FILTER (WHERE c.start_time >= v.start_time AND c.end_time <= v.time)
-                ELSE coalesce(
-                    arg_max(c.model, c.end_time) FILTER (WHERE c.end_time <= v.start_time),
-                    arg_max(c.model, c.end_time) FILTER (WHERE c.start_time >= v.start_time AND c.end_time <= v.time))
-           END) AS credited_model
+SELECT v.trace_id, v.span_id, v.start_time, TRUE AS is_evaluation, v.time, v.eval_name, v.eval_label, v.response_id,
+       coalesce(n.model, c.model) AS credited_model
 FROM evals v
 LEFT JOIN named n ON n.eid = v.eid
-LEFT JOIN calls c ON c.trace_id = v.trace_id
-GROUP BY v.eid
+LEFT JOIN credited c ON c.eid = v.eid
 UNION ALL
-SELECT s.trace_id, s.span_id, any_value(s.start_time), FALSE, NULL, NULL, NULL, NULL,
+SELECT any_value(s.trace_id), any_value(s.span_id), any_value(s.start_time), FALSE, NULL, NULL, NULL, NULL,
        arg_max(c.model, c.end_time) FILTER (WHERE c.start_time >= s.start_time AND c.end_time <= s.end_time)
 FROM query_table(spans) s JOIN calls c ON c.trace_id = s.trace_id
 WHERE s.otel_kind = '{chat}'
-GROUP BY s.trace_id, s.span_id;
+GROUP BY s.r;
 
 -- The evaluations (as span_events holds them) that qa_subjects_walk reads from table `events`.
 CREATE OR REPLACE MACRO qa_evaluations_of(events) AS TABLE
