@@ -74,10 +74,10 @@ def _run(action: Callable[[], Any]) -> Any:
     try:
         return action()
     except duckdb.CatalogException as exc:
-        if "_in does not exist" not in str(exc) and "_of does not exist" not in str(exc):
+        if not any(f"{name} does not exist" in str(exc) for name in ("_in", "_of", "qa_subjects")):
             raise
-        raise StoreError("this store predates the agents, tools and retries views: run `otel-llm ingest` on its "
-                         "data once more (nothing is read twice; opening it for writing adds them)") from None
+        raise StoreError("this store predates the agents, tools, retries and quality views: run `otel-llm ingest` "
+                         "on its data once more (nothing is read twice; opening it for writing adds them)") from None
 
 
 def per_name(store: Any, macro: str, query: str, filters: Filters | None, unit: str) -> list[dict[str, Any]]:

@@ -22,7 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from otel_llm_analysis._filters import Filters, as_rows, dimension_sql, fetch_dicts, load_query, ratio
+from otel_llm_analysis._filters import Filters, as_rows, dimension_sql, load_query, ratio
+from otel_llm_analysis._scopes import fetch
 
 
 @dataclass(slots=True)
@@ -60,7 +61,7 @@ def quality(
         evaluation_filter = "e.eval_name = $evaluation"
         params = {**params, "evaluation": evaluation}
     sql = load_query("quality").format(key=key, spans=spans, where=where, evaluation_filter=evaluation_filter)
-    rows = as_rows(QualityRow, fetch_dicts(store, sql, params))
+    rows = as_rows(QualityRow, fetch(store, sql, params))
     for row in rows:
         row.pass_rate = ratio(row.passed, row.rated)
     return rows

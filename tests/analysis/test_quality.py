@@ -145,3 +145,20 @@ def test_a_later_ingest_adding_calls_and_evaluations_to_stored_turns_moves_their
         assert _subjects(store) == _subjects(once)
         assert [r for r in quality(store, "model")] == [r for r in quality(once, "model")]
         assert refresh_scopes(store.connection) == 0
+
+
+def test_a_store_from_before_the_stored_rows_says_how_to_add_them(tmp_path):
+    """A store last written by an older otel-llm, opened read-only, lacks qa_subjects: one line, then fixed."""
+    import duckdb
+    from otel_llm_analysis import StoreError, TraceStore
+
+    path = tmp_path / "old.duckdb"
+    with TraceStore(str(path)) as store:
+        store.ingest(trace_file(tmp_path / "t.jsonl", GRADED, event_on="chat"))
+    with duckdb.connect(str(path)) as con:
+        con.execute("DROP VIEW qa_subjects")
+    with TraceStore(str(path), read_only=True) as old, pytest.raises(StoreError, match="otel-llm ingest"):
+        quality(old, "model")
+    TraceStore(str(path)).close()  # opened for writing: the view is back
+    with TraceStore(str(path), read_only=True) as upgraded:
+        assert [(r.key, r.passed) for r in quality(upgraded, "model")] == [("gpt-4o-mini", 1)]
