@@ -9,17 +9,21 @@ So after each ingest :func:`refresh_scopes` works out again only the traces
 that received spans: ``views.sql``'s ``*_walk(spans, scopes, calls)`` macros
 over all of each such trace's spans, stored or new, replace those traces' rows
 of ``span_scope_index`` (the walk), ``tool_call_rows``, ``retry_attempt_rows``,
-``retry_loop_rows``, ``agent_invocation_rows`` and ``turn_rows``, which the
-views and ``*_in(since, until)`` macros read. A trace whose spans arrive over
-several runs, children before parents, is worked out whole each time it grows,
-so it ends up as if read at once.
+``retry_loop_rows``, ``agent_invocation_rows``, ``turn_rows`` and
+``qa_subject_rows`` (quality's: the model each evaluation rates, each turn's
+answer), which the views and ``*_in(since, until)`` macros read. A trace whose
+spans arrive over several runs, children before parents, is worked out whole
+each time it grows, so it ends up as if read at once.
 
 What changed since the last refresh is told by ``span_rows``' rowids: ingest
 only appends, so the spans above the last refresh's highest rowid
-(``span_scope_state``) are the new ones. The whole store is worked out again
-when that cannot be trusted - the rows at or below it are no longer as many as
-then (a store rewritten by other means) - or when the macros are not the ones
-that made the tables (another otel-llm version; the digest in the state row).
+(``span_scope_state``) are the new ones; so are the ``span_events`` rows above
+its events watermark (an event is stored with its span), which with the
+evaluations ``qa_subject_rows`` keeps are a touched trace's evaluations. The
+whole store is worked out again when that cannot be trusted - the rows at or
+below a watermark are no longer as many as then (a store rewritten by other
+means) - or when the macros are not the ones that made the tables (another
+otel-llm version; the digest in the state row).
 
 Why the refresh reads so little: a trace's stored spans start between the first
 and last start its last refresh saw (``span_scope_traces``), and every row made
