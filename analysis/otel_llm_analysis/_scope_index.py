@@ -9,17 +9,21 @@ So after each ingest :func:`refresh_scopes` works out again only the traces
 that received spans: ``views.sql``'s ``*_walk(spans, scopes, calls)`` macros
 over all of each such trace's spans, stored or new, replace those traces' rows
 of ``span_scope_index`` (the walk), ``tool_call_rows``, ``retry_attempt_rows``,
-``retry_loop_rows``, ``agent_invocation_rows`` and ``turn_rows``, which the
-views and ``*_in(since, until)`` macros read. A trace whose spans arrive over
-several runs, children before parents, is worked out whole each time it grows,
-so it ends up as if read at once.
+``retry_loop_rows``, ``agent_invocation_rows``, ``turn_rows`` and
+``qa_subject_rows`` (quality's: the model each evaluation rates, each turn's
+answer), which the views and ``*_in(since, until)`` macros read. A trace whose
+spans arrive over several runs, children before parents, is worked out whole
+each time it grows, so it ends up as if read at once.
 
 What changed since the last refresh is told by ``span_rows``' rowids: ingest
 only appends, so the spans above the last refresh's highest rowid
-(``span_scope_state``) are the new ones. The whole store is worked out again
-when that cannot be trusted - the rows at or below it are no longer as many as
-then (a store rewritten by other means) - or when the macros are not the ones
-that made the tables (another otel-llm version; the digest in the state row).
+(``span_scope_state``) are the new ones; so are the ``span_events`` rows above
+its events watermark (an event is stored with its span), which with the
+evaluations ``qa_subject_rows`` keeps are a touched trace's evaluations. The
+whole store is worked out again when that cannot be trusted - the rows at or
+below a watermark are no longer as many as then (a store rewritten by other
+means) - or when the macros are not the ones that made the tables (another
+otel-llm version; the digest in the state row).
 
 Why the refresh reads so little: a trace's stored spans start between the first
 and last start its last refresh saw (``span_scope_traces``), and every row made
@@ -52,14 +56,18 @@ DERIVED = (
     ("retry_loop_rows", "retry_loops_walk", "start_time"),
     ("agent_invocation_rows", "agent_invocations_walk", "start_time"),
     ("turn_rows", "turns_walk", "start_time"),
+    ("qa_subject_rows", "qa_subjects_walk", "start_time"),
 )
+#: The derived table made from evaluations too: its macro reads them from a fourth table
+QA = "qa_subject_rows"
 #: When the spans of each trace worked out so far start: where a later refresh finds them
 TRACES = "span_scope_traces"
 #: At most this many ranges bound a refresh's reads (the closest ones are merged beyond it)
 MAX_RANGES = 16
-# temporary, while refreshing: the touched traces, their span rows, LLM calls and walk
-_TRACES, _SPANS, _CALLS, _WALK = ("_otel_llm_scope_traces", "_otel_llm_scope_spans", "_otel_llm_scope_calls",
-                                  "_otel_llm_scope_walk")
+# temporary, while refreshing: the touched traces, their span rows, LLM calls, walk and evaluations, new events
+_TRACES, _SPANS, _CALLS, _WALK, _EVALS, _EVENTS = (
+    "_otel_llm_scope_traces", "_otel_llm_scope_spans", "_otel_llm_scope_calls", "_otel_llm_scope_walk",
+    "_otel_llm_scope_evaluations", "_otel_llm_scope_events")
 _LLM = f"otel_kind = '{semconv.KIND_LLM_CALL}'"
 
 
@@ -108,24 +116,39 @@ def drop_stale(con: duckdb.DuckDBPyConnection) -> None:
 def _refresh(con: duckdb.DuckDBPyConnection, priced: str | None) -> int:
     """Work out the traces that received spans (or had calls priced where ``priced`` says), or all of them."""
     made_by = definition()
-    state = con.execute("SELECT watermark, spans, definition FROM span_scope_state").fetchone()
+    state = con.execute(
+        "SELECT watermark, spans, definition, events_watermark, events FROM span_scope_state").fetchone()
     watermark = state[0] if state and state[2] == made_by else None
-    # the rows at or below the watermark: all rows but those above it (rowid bounds skip the older row groups)
-    above = -1 if watermark is None else int(watermark)
-    ((spans, above, highest),) = con.execute(
-        f"SELECT (SELECT count(*) FROM span_rows), count(*), max(rowid) FROM span_rows WHERE rowid > {above}"
-    ).fetchall()
-    if watermark is not None and spans - above != state[1]:
+    events_watermark = -1 if watermark is None or state[3] is None else int(state[3])
+    # the rows at or below the watermarks: all rows but those above them (rowid bounds skip the older row groups)
+    spans, highest = _counted(con, "span_rows", -1 if watermark is None else int(watermark), state, 1)
+    events, events_highest = _counted(con, "span_events", events_watermark, state, 4)
+    if spans is None or events is None:
         watermark = None
     if watermark is None:
         traces = _make_all(con)
-        ((highest,),) = con.execute("SELECT max(rowid) FROM span_rows").fetchall()
+        spans, highest = _counted(con, "span_rows", -1, None, 1)
+        events, events_highest = _counted(con, "span_events", -1, None, 4)
     else:
-        traces = _make_touched(con, watermark, priced)
+        traces = _make_touched(con, watermark, events_watermark, priced)
         highest = watermark if highest is None else highest
+        events_highest = events_watermark if events_highest is None else events_highest
     con.execute("DELETE FROM span_scope_state")
-    con.execute("INSERT INTO span_scope_state VALUES (?, ?, ?)", [highest, spans, made_by])
+    con.execute("INSERT INTO span_scope_state VALUES (?, ?, ?, ?, ?)",
+                [highest, spans, made_by, events_highest, events])
     return traces
+
+
+def _counted(con: duckdb.DuckDBPyConnection, table: str, watermark: int, state: tuple | None,
+             field: int) -> tuple[int | None, int | None]:
+    """``table``'s row count and highest rowid above ``watermark``; the count is ``None`` when the rows at or
+    below the watermark are no longer as many as ``state[field]`` says (``state`` None: not checked)."""
+    ((rows, above, highest),) = con.execute(
+        f"SELECT (SELECT count(*) FROM {table}), count(*), max(rowid) FROM {table} WHERE rowid > {watermark}"
+    ).fetchall()
+    if state is not None and rows - above != state[field]:
+        return None, highest
+    return rows, highest
 
 
 def _make_all(con: duckdb.DuckDBPyConnection) -> int:
@@ -133,23 +156,31 @@ def _make_all(con: duckdb.DuckDBPyConnection) -> int:
     con.execute(f"CREATE OR REPLACE TEMP VIEW {_SPANS} AS SELECT rowid AS r, * FROM span_rows")
     con.execute(f"CREATE OR REPLACE TEMP VIEW {_CALLS} AS SELECT * FROM llm_calls")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_WALK} AS SELECT * FROM span_scope_walk('{_SPANS}')")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {_EVALS} AS SELECT * FROM qa_evaluations_of(span_events)")
     for table, macro, order in DERIVED:
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS "
-                    f"SELECT * FROM {macro}('{_SPANS}', '{_WALK}', '{_CALLS}') ORDER BY {order}")
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {macro}({_arguments(table)}) ORDER BY {order}")
     con.execute(f"CREATE OR REPLACE TABLE {TRACES} AS SELECT hash(trace_id) AS trace_hash, min(start_time) AS "
                 "first_start, max(start_time) AS last_start FROM span_rows GROUP BY trace_id ORDER BY first_start")
     ((traces,),) = con.execute(f"SELECT count(*) FROM {TRACES}").fetchall()
     con.execute(f"DROP TABLE {_WALK}")
+    con.execute(f"DROP VIEW {_EVALS}")
     con.execute(f"DROP VIEW {_SPANS}")
     con.execute(f"DROP VIEW {_CALLS}")
     return traces
 
 
-def _make_touched(con: duckdb.DuckDBPyConnection, watermark: int, priced: str | None) -> int:
+def _arguments(table: str) -> str:
+    """The tables the macro making ``table``'s rows reads (the evaluations too, for :data:`QA`)."""
+    return f"'{_SPANS}', '{_WALK}', '{_CALLS}'" + (f", '{_EVALS}'" if table == QA else "")
+
+
+def _make_touched(con: duckdb.DuckDBPyConnection, watermark: int, events_watermark: int, priced: str | None) -> int:
     """Work out again the traces with spans above ``watermark`` or, with ``priced``, a call priced since their walk.
 
     Each such trace's spans are found within its period (its new spans', and
-    the stored ones' from ``span_scope_traces``), and its old rows with them.
+    the stored ones' from ``span_scope_traces``), and its old rows with them;
+    its evaluations are the events above ``events_watermark`` (an event is
+    stored with its span, so in a touched trace) and those its rows kept.
     """
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_TRACES} AS SELECT trace_id, min(start_time) AS first_start, "
                 f"max(start_time) AS last_start FROM span_rows WHERE rowid > {int(watermark)} GROUP BY trace_id")
@@ -165,12 +196,12 @@ def _make_touched(con: duckdb.DuckDBPyConnection, watermark: int, priced: str | 
                         f"AND s.trace_id NOT IN (SELECT trace_id FROM {_TRACES})")
     ((traces,),) = con.execute(f"SELECT count(*) FROM {_TRACES}").fetchall()
     if traces:
-        _walk_touched(con)
+        _walk_touched(con, events_watermark)
     con.execute(f"DROP TABLE {_TRACES}")
     return traces
 
 
-def _walk_touched(con: duckdb.DuckDBPyConnection) -> None:
+def _walk_touched(con: duckdb.DuckDBPyConnection, events_watermark: int) -> None:
     """Replace the rows of the traces in the temporary table of touched traces, reading their periods only."""
     periods = con.execute(
         f"SELECT epoch_us(least(t.first_start, e.first_start)), epoch_us(greatest(t.last_start, e.last_start)) "
@@ -187,15 +218,22 @@ def _walk_touched(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE OR REPLACE TEMP VIEW {_CALLS} AS SELECT * FROM llm_calls_of('{_SPANS}')")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_WALK} AS SELECT * FROM span_scope_walk('{_SPANS}')")
     rows = _within("r", con.execute(f"SELECT min(r), max(r) FROM {_SPANS} GROUP BY trace_id").fetchall(), "{}")
+    # the evaluations of those traces: the new ones, and those their stored rows keep (before these go)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {_EVENTS} AS SELECT * FROM span_events WHERE rowid > {events_watermark}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_EVALS} AS SELECT * FROM qa_evaluations_of('{_EVENTS}') "
+                f"UNION ALL BY NAME SELECT trace_id, span_id, time, eval_name, eval_label, response_id FROM {QA} "
+                f"WHERE {when} AND is_evaluation AND trace_id IN (SELECT trace_id FROM {_TRACES})")
+    con.execute(f"DROP VIEW {_EVENTS}")
     for table, macro, order in DERIVED:
         if order == "r":  # keyed by row: the rows of the spans of those traces
             con.execute(f"DELETE FROM {table} WHERE {rows} AND r IN (SELECT r FROM {_SPANS})")
         else:
             con.execute(f"DELETE FROM {table} WHERE {when} AND trace_id IN (SELECT trace_id FROM {_TRACES})")
-        con.execute(f"INSERT INTO {table} SELECT * FROM {macro}('{_SPANS}', '{_WALK}', '{_CALLS}') ORDER BY {order}")
+        con.execute(f"INSERT INTO {table} SELECT * FROM {macro}({_arguments(table)}) ORDER BY {order}")
     con.execute(f"INSERT INTO {TRACES} SELECT hash(trace_id), min(start_time), max(start_time) FROM {_SPANS} "
                 "GROUP BY trace_id ORDER BY 2")
     con.execute(f"DROP VIEW {_CALLS}")
+    con.execute(f"DROP TABLE {_EVALS}")
     con.execute(f"DROP TABLE {_WALK}")
     con.execute(f"DROP TABLE {_SPANS}")
 

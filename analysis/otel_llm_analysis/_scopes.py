@@ -38,6 +38,7 @@ def view_parameters() -> dict[str, str]:
         "attempt": semconv.OTEL_LLM_ATTEMPT,
         "gave_up": semconv.RETRY_GAVE_UP,
         "succeeded": semconv.RETRY_SUCCEEDED,
+        "response_id": semconv.GEN_AI_RESPONSE_ID,
     }
     for alias in ("t", "u", "turn"):  # what a turn's span is (a superset: the join on rowid decides)
         params[f"is_turn_{alias}"] = f"({alias}.otel_kind = '{semconv.KIND_CHAT}' OR {alias}.parent_span_id IS NULL)"
@@ -73,10 +74,10 @@ def _run(action: Callable[[], Any]) -> Any:
     try:
         return action()
     except duckdb.CatalogException as exc:
-        if "_in does not exist" not in str(exc) and "_of does not exist" not in str(exc):
+        if not any(f"{name} does not exist" in str(exc) for name in ("_in", "_of", "qa_subjects")):
             raise
-        raise StoreError("this store predates the agents, tools and retries views: run `otel-llm ingest` on its "
-                         "data once more (nothing is read twice; opening it for writing adds them)") from None
+        raise StoreError("this store predates the agents, tools, retries and quality views: run `otel-llm ingest` "
+                         "on its data once more (nothing is read twice; opening it for writing adds them)") from None
 
 
 def per_name(store: Any, macro: str, query: str, filters: Filters | None, unit: str) -> list[dict[str, Any]]:

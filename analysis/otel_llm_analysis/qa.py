@@ -13,7 +13,8 @@ fail/failed/failure/bad -> fail, error/errored -> error, anything else -> other.
   the LLM call the event names by ``gen_ai.response.id``; the evaluated span
   when it is an LLM call; for a turn, its last call before the evaluation; for
   an evaluation step (a grade node running its own judge call), the last call
-  that ended before the step started (``queries/quality.sql``).
+  that ended before the step started. Worked out once per evaluation and turn
+  at ingest (``views.sql``'s ``qa_subjects``); ``queries/quality.sql`` counts them.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from otel_llm import semconv
-from otel_llm_analysis._filters import Filters, as_rows, dimension_sql, fetch_dicts, load_query, ratio
+from otel_llm_analysis._filters import Filters, as_rows, dimension_sql, load_query, ratio
+from otel_llm_analysis._scopes import fetch
 
 
 @dataclass(slots=True)
@@ -51,17 +52,16 @@ def quality(
     ``evaluation`` keeps only events of that ``gen_ai.evaluation.name``.
     """
     where, params = (filters or Filters()).where("s")
-    key, group = dimension_sql(by, "s"), "span_key"
-    if by == "model":
-        key, group = "NULL", "credited_model"
+    key = "e.credited_model" if by == "model" else dimension_sql(by, "s")
+    # the evaluated span (or turn) is read only when the key or the filters need it
+    spans = "" if by in (None, "model") and where == "TRUE" else \
+        "JOIN spans s ON s.trace_id = e.trace_id AND s.span_id = e.span_id"
     evaluation_filter = "TRUE"
     if evaluation is not None:
         evaluation_filter = "e.eval_name = $evaluation"
         params = {**params, "evaluation": evaluation}
-    sql = load_query("quality").format(key=key, group=group, where=where, evaluation_filter=evaluation_filter,
-                                       evaluation_event=semconv.EVENT_EVALUATION_RESULT,
-                                       response_id=semconv.GEN_AI_RESPONSE_ID, turn=semconv.KIND_CHAT)
-    rows = as_rows(QualityRow, fetch_dicts(store, sql, params))
+    sql = load_query("quality").format(key=key, spans=spans, where=where, evaluation_filter=evaluation_filter)
+    rows = as_rows(QualityRow, fetch(store, sql, params))
     for row in rows:
         row.pass_rate = ratio(row.passed, row.rated)
     return rows

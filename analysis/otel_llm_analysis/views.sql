@@ -207,8 +207,10 @@ WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < 
 
 -- How far the tables made by the `*_walk` macros are up to date: span_rows'
 -- highest rowid at the last refresh, how many span rows there were then, and a
--- digest of the macros that made them (other definitions: all made again).
-CREATE TABLE IF NOT EXISTS span_scope_state (watermark BIGINT, spans BIGINT, definition VARCHAR);
+-- digest of the macros that made them (other definitions: all made again); the
+-- same two figures of span_events (events_watermark, events).
+CREATE TABLE IF NOT EXISTS span_scope_state (watermark BIGINT, spans BIGINT, definition VARCHAR,
+                                             events_watermark BIGINT, events BIGINT);
 
 -- When the spans of each trace worked out so far start (first and last start
 -- time; a row per refresh that walked the trace, the latest the widest), by a
@@ -538,3 +540,77 @@ SELECT * FROM turns_walk(spans, scopes, llm_calls) LIMIT 0;
 CREATE OR REPLACE MACRO turns_in(since, until) AS TABLE
 SELECT * FROM turn_rows WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until);
 CREATE OR REPLACE VIEW turns AS SELECT * FROM turns_in(NULL, NULL);
+
+-- ---------------------------------------------------------------------------
+-- Quality: what each evaluation rates, and the turns nobody rated. One row per
+-- evaluation (a {evaluation_event} event) of table `events` (its trace_id,
+-- span_id, time, eval_name, eval_label and response_id: the {response_id} it
+-- names) on a span of table `spans`, and one per chat turn of a trace that
+-- called a model (a call with a model in table `calls`): its trace and span,
+-- the span's start_time, the evaluation's columns (NULL on a turn's row) and
+-- credited_model, the model whose output was rated - never a grader's own call.
+-- For an evaluation, in this order:
+--   1. the LLM call whose {response_id} the evaluation names;
+--   2. the evaluated span itself, when it is an LLM call (or wraps one);
+--   3. the span is a turn: the last LLM call that started in it and ended
+--      before the evaluation (the turn's answer);
+--   4. any other span is an evaluation step (a grader runs its own calls inside
+--      it): the last LLM call of the trace that ended before that step started,
+--      else the last call that started in it and ended before the evaluation.
+-- For a turn: its answer, the last LLM call that started and ended within it.
+-- "Last" is by end time; "in" is by time, not by the span tree (a producer's
+-- calls need not be the turn's children). queries/quality.sql counts the rows;
+-- refresh_scopes keeps them in qa_subject_rows, reading an ingest's new
+-- evaluations and the stored ones of the traces it touched (no store scan).
+CREATE OR REPLACE MACRO qa_subjects_walk(spans, scopes, calls, events) AS TABLE
+WITH calls AS MATERIALIZED (
+    SELECT trace_id, span_id, wrapper_span_id, start_time, end_time, model
+    FROM query_table(calls)
+    WHERE model IS NOT NULL
+), evals AS MATERIALIZED (
+    SELECT row_number() OVER () AS eid, v.trace_id, v.span_id, v.time, v.eval_name, v.eval_label, v.response_id,
+           s.otel_kind = '{chat}' AS on_turn, s.start_time
+    FROM query_table(events) v JOIN query_table(spans) s ON s.trace_id = v.trace_id AND s.span_id = v.span_id
+), named AS (  -- the calls named by response id (read only in the traces of evaluations that name one)
+    SELECT v.eid, arg_max(c.model, c.end_time) AS model
+    FROM evals v JOIN query_table(calls) c ON c.trace_id = v.trace_id AND v.response_id IS NOT NULL
+    WHERE c.attr_values[list_position(c.attr_keys, '{response_id}')] = v.response_id AND c.model IS NOT NULL
+    GROUP BY v.eid
+), credited AS (
+    SELECT v.eid,
+           coalesce(
+               arg_max(c.model, c.end_time) FILTER (WHERE v.span_id IN (c.span_id, c.wrapper_span_id)),
+               CASE WHEN bool_or(v.on_turn)
+                    THEN arg_max(c.model, c.end_time) FILTER (WHERE c.start_time >= v.start_time
+                                                                AND c.end_time <= v.time)
+                    ELSE coalesce(
+                        arg_max(c.model, c.end_time) FILTER (WHERE c.end_time <= v.start_time),
+                        arg_max(c.model, c.end_time) FILTER (WHERE c.start_time >= v.start_time
+                                                               AND c.end_time <= v.time))
+               END) AS model
+    FROM evals v JOIN calls c ON c.trace_id = v.trace_id
+    GROUP BY v.eid
+)
+SELECT v.trace_id, v.span_id, v.start_time, TRUE AS is_evaluation, v.time, v.eval_name, v.eval_label, v.response_id,
+       coalesce(n.model, c.model) AS credited_model
+FROM evals v
+LEFT JOIN named n ON n.eid = v.eid
+LEFT JOIN credited c ON c.eid = v.eid
+UNION ALL
+SELECT any_value(s.trace_id), any_value(s.span_id), any_value(s.start_time), FALSE, NULL, NULL, NULL, NULL,
+       arg_max(c.model, c.end_time) FILTER (WHERE c.start_time >= s.start_time AND c.end_time <= s.end_time)
+FROM query_table(spans) s JOIN calls c ON c.trace_id = s.trace_id
+WHERE s.otel_kind = '{chat}'
+GROUP BY s.r;
+
+-- The evaluations (as span_events holds them) that qa_subjects_walk reads from table `events`.
+CREATE OR REPLACE MACRO qa_evaluations_of(events) AS TABLE
+SELECT trace_id, span_id, time, eval_name, eval_label, attributes['{response_id}'] AS response_id
+FROM query_table(events)
+WHERE name = '{evaluation_event}';
+
+CREATE TABLE IF NOT EXISTS qa_subject_rows AS
+WITH spans AS (SELECT rowid AS r, * FROM span_rows), scopes AS (SELECT * FROM span_scope_walk(spans)),
+     events AS (SELECT * FROM qa_evaluations_of(span_events))
+SELECT * FROM qa_subjects_walk(spans, scopes, llm_calls, events) LIMIT 0;
+CREATE OR REPLACE VIEW qa_subjects AS SELECT * FROM qa_subject_rows;

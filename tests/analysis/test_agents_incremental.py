@@ -21,7 +21,7 @@ from otel_llm_analysis import TraceStore, agents, retries, tools
 from otel_llm_analysis._scope_index import refresh_scopes
 from tests.support import synthetic
 
-VIEWS = ("span_scopes", "tool_calls", "agent_invocations", "retry_attempts", "retry_loops", "turns")
+VIEWS = ("span_scopes", "tool_calls", "agent_invocations", "retry_attempts", "retry_loops", "turns", "qa_subjects")
 T0 = 1_790_000_000 * 10**9
 
 
@@ -131,6 +131,10 @@ def test_tables_made_by_other_definitions_or_a_rewritten_store_are_made_again(tm
         assert refresh_scopes(reopened.connection) == len({s.trace_id for s in data.spans})
         for view in VIEWS:
             assert _rows(reopened, view) == expected[view], view
+        reopened.query("DELETE FROM qa_subject_rows")
+        reopened.query("UPDATE span_scope_state SET events = events - 1")  # span events no longer as counted
+        assert refresh_scopes(reopened.connection) == len({s.trace_id for s in data.spans})
+        assert _rows(reopened, "qa_subjects") == expected["qa_subjects"]
 
 
 def test_a_trace_grown_days_after_its_first_spans_gives_the_rows_of_one_ingest(tmp_path: Path) -> None:

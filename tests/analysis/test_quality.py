@@ -10,6 +10,7 @@ from otel_llm_analysis._filters import Filters
 from otel_llm_analysis.qa import quality
 
 from _ground_truth import is_llm, run_config, store_fixture
+from tests.support.graded_trace import GRADED, trace_file
 
 
 loaded = store_fixture(seed=29, traces=180)
@@ -77,39 +78,11 @@ def test_evaluation_name_and_time_filters(loaded):
 # --- the evaluated model, not the grader's ------------------------------------------------
 
 def _grader_trace(tmp_path, *, event_on: str, event_attrs: dict | None = None):
-    """chat -> generate -> answer call (gpt-4o), then grade -> judge call (gpt-4o-mini) + evaluation."""
-    import orjson
+    """A store holding :data:`GRADED` with a passing evaluation on ``event_on``."""
     from otel_llm_analysis import TraceStore
-    from tests.support.synthetic import key_values
 
-    t0 = 1_764_000_000_000_000_000
-    ms = 1_000_000
-    spans = {  # name: (span id, parent, start ms, end ms, attributes)
-        "chat": ("0000000000000001", "", 0, 100, {"otel_llm.kind": "chat"}),
-        "generate": ("0000000000000002", "0000000000000001", 1, 40, {"otel_llm.kind": "graph_node"}),
-        "answer": ("0000000000000003", "0000000000000002", 2, 39, {
-            "otel_llm.kind": "llm_call", "gen_ai.request.model": "gpt-4o", "gen_ai.response.id": "resp-answer"}),
-        "grade": ("0000000000000004", "0000000000000001", 50, 90, {"otel_llm.kind": "graph_node"}),
-        "judge": ("0000000000000005", "0000000000000004", 51, 80, {
-            "otel_llm.kind": "llm_call", "gen_ai.request.model": "gpt-4o-mini", "gen_ai.response.id": "resp-judge"}),
-    }
-    out = []
-    for name, (sid, parent, start, end, attrs) in spans.items():
-        span = {"traceId": "5" * 32, "spanId": sid, "parentSpanId": parent, "name": name, "kind": 1,
-                "startTimeUnixNano": str(t0 + start * ms), "endTimeUnixNano": str(t0 + end * ms),
-                "attributes": key_values(attrs)}
-        if name == event_on:
-            span["events"] = [{"timeUnixNano": str(t0 + (end - 1) * ms), "name": "gen_ai.evaluation.result",
-                               "attributes": key_values({"gen_ai.evaluation.name": "relevance",
-                                                         "gen_ai.evaluation.score.label": "pass",
-                                                         **(event_attrs or {})})}]
-        out.append(span)
-    path = tmp_path / "traces.jsonl"
-    path.write_bytes(orjson.dumps({"resourceSpans": [{"resource": {"attributes": key_values({"service.name": "s"})},
-                                                      "scopeSpans": [{"scope": {"name": "otel_llm"}, "spans": out}]}]})
-                     + b"\n")
     store = TraceStore(":memory:")
-    store.ingest(path)
+    store.ingest(trace_file(tmp_path / "traces.jsonl", GRADED, event_on=event_on, event_attrs=event_attrs))
     return store
 
 
@@ -128,3 +101,64 @@ def test_quality_by_model_credits_the_evaluated_model(tmp_path, event_on, event_
     rows = quality(store, "model")
     assert [(r.key, r.passed) for r in rows] == [(credited, 1)]
     store.close()
+
+
+# --- worked out at ingest: one stored row per evaluation and per turn ---------------------
+
+def _subjects(store):
+    return sorted(store.query("SELECT trace_id, span_id, is_evaluation, eval_name, eval_label, credited_model "
+                              "FROM qa_subjects"), key=repr)
+
+
+def test_each_evaluation_and_turn_is_stored_with_the_model_it_rates(tmp_path):
+    store = _grader_trace(tmp_path, event_on="grade")
+    trace, (chat, grade) = "5" * 32, (GRADED["chat"][0], GRADED["grade"][0])
+    assert _subjects(store) == [
+        (trace, chat, False, None, None, "gpt-4o-mini"),  # the turn's answer: its last call (here the judge's)
+        (trace, grade, True, "relevance", "pass", "gpt-4o"),  # the grade step rates the call before it
+    ]
+    store.close()
+
+
+def test_a_later_ingest_adding_calls_and_evaluations_to_stored_turns_moves_their_answers(tmp_path):
+    """Trace 5 is rated on its turn, trace 6 not yet; a later ingest adds a call to both turns (and a
+    grade step with its evaluation to trace 6): the stored rows are worked out again, as one read gives."""
+    from otel_llm_analysis import TraceStore
+    from otel_llm_analysis._scope_index import refresh_scopes
+
+    first = {name: GRADED[name] for name in ("chat", "generate", "answer")}
+    late = {"late": ("0000000000000006", GRADED["chat"][0], 60, 70, {
+        "otel_llm.kind": "llm_call", "gen_ai.request.model": "o4-mini"})}
+    files = [trace_file(tmp_path / "1a.jsonl", first, trace="5", event_on="chat"),
+             trace_file(tmp_path / "1b.jsonl", first, trace="6")]
+    later = [trace_file(tmp_path / "2a.jsonl", late, trace="5"),
+             trace_file(tmp_path / "2b.jsonl", {**late, "grade": GRADED["grade"]}, trace="6", event_on="grade")]
+    with TraceStore(str(tmp_path / "parts.duckdb")) as store, TraceStore(":memory:") as once:
+        store.ingest(files)
+        assert [(r.key, r.passed, r.not_run) for r in quality(store, "model")] == [("gpt-4o", 1, 1)]
+        store.ingest(later)
+        # trace 5's turn now answers with the later call (it ended before the evaluation); trace 6's
+        # grade step rates the call that ended before it started, and its turn is no longer "not run"
+        assert [(r.key, r.passed, r.not_run) for r in quality(store, "model")] == [("gpt-4o", 1, 0),
+                                                                                    ("o4-mini", 1, 0)]
+        once.ingest([*files, *later])
+        assert _subjects(store) == _subjects(once)
+        assert [r for r in quality(store, "model")] == [r for r in quality(once, "model")]
+        assert refresh_scopes(store.connection) == 0
+
+
+def test_a_store_from_before_the_stored_rows_says_how_to_add_them(tmp_path):
+    """A store last written by an older otel-llm, opened read-only, lacks qa_subjects: one line, then fixed."""
+    import duckdb
+    from otel_llm_analysis import StoreError, TraceStore
+
+    path = tmp_path / "old.duckdb"
+    with TraceStore(str(path)) as store:
+        store.ingest(trace_file(tmp_path / "t.jsonl", GRADED, event_on="chat"))
+    with duckdb.connect(str(path)) as con:
+        con.execute("DROP VIEW qa_subjects")
+    with TraceStore(str(path), read_only=True) as old, pytest.raises(StoreError, match="otel-llm ingest"):
+        quality(old, "model")
+    TraceStore(str(path)).close()  # opened for writing: the view is back
+    with TraceStore(str(path), read_only=True) as upgraded:
+        assert [(r.key, r.passed) for r in quality(upgraded, "model")] == [("gpt-4o-mini", 1)]

@@ -267,3 +267,49 @@ INNER JOIN inside AS i ON i.trace_id = t.trace_id AND i.turn_id = t.span_id
 LEFT JOIN calls AS c ON c.trace_id = i.trace_id AND c.turn_id = i.turn_id
 LEFT JOIN loops AS l ON l.trace_id = i.trace_id AND l.turn_id = i.turn_id
 SETTINGS join_use_nulls = 1;
+
+-- One row per evaluation and per chat turn of a trace that called a model, with the
+-- model whose output it rates (views.sql: qa_subjects_walk, its rules and columns).
+CREATE OR REPLACE VIEW `{db}`.qa_subjects AS
+WITH calls AS MATERIALIZED (
+    SELECT trace_id, span_id, wrapper_span_id, start_time, end_time, model,
+           if(mapContains(attributes, '{response_id}'), attributes['{response_id}'], NULL) AS response_id
+    FROM `{db}`.llm_calls
+    WHERE model IS NOT NULL
+), evals AS MATERIALIZED (
+    SELECT row_number() OVER () AS eid, v.trace_id AS trace_id, v.span_id AS span_id, v.time AS time,
+           v.eval_name AS eval_name, v.eval_label AS eval_label,
+           if(mapContains(v.attributes, '{response_id}'), v.attributes['{response_id}'], NULL) AS response_id,
+           s.otel_kind AS otel_kind, s.start_time AS start_time
+    FROM `{db}`.span_events AS v
+    INNER JOIN `{db}`.spans AS s ON s.trace_id = v.trace_id AND s.span_id = v.span_id
+    WHERE v.name = '{evaluation_event}'
+), named AS (
+    SELECT v.eid AS eid, argMax(c.model, c.end_time) AS model
+    FROM evals AS v INNER JOIN calls AS c ON c.trace_id = v.trace_id AND c.response_id = v.response_id
+    GROUP BY v.eid
+)
+SELECT any(v.trace_id) AS trace_id, any(v.span_id) AS span_id, any(v.start_time) AS start_time,
+       true AS is_evaluation, any(v.time) AS time, any(v.eval_name) AS eval_name,
+       any(v.eval_label) AS eval_label, any(v.response_id) AS response_id,
+       coalesce(
+           any(n.model),
+           argMaxIf(c.model, c.end_time, v.span_id = c.span_id OR v.span_id = c.wrapper_span_id),
+           if(any(v.otel_kind) = '{chat}',
+              argMaxIf(c.model, c.end_time, c.start_time >= v.start_time AND c.end_time <= v.time),
+              coalesce(argMaxIf(c.model, c.end_time, c.end_time <= v.start_time),
+                       argMaxIf(c.model, c.end_time, c.start_time >= v.start_time AND c.end_time <= v.time))))
+           AS credited_model
+FROM evals AS v
+LEFT JOIN named AS n ON n.eid = v.eid
+LEFT JOIN calls AS c ON c.trace_id = v.trace_id
+GROUP BY v.eid
+UNION ALL
+SELECT s.trace_id AS trace_id, s.span_id AS span_id, any(s.start_time) AS start_time, false AS is_evaluation,
+       NULL AS time, NULL AS eval_name, NULL AS eval_label, NULL AS response_id,
+       argMaxIf(c.model, c.end_time, c.start_time >= s.start_time AND c.end_time <= s.end_time) AS credited_model
+FROM `{db}`.spans AS s
+INNER JOIN calls AS c ON c.trace_id = s.trace_id
+WHERE s.otel_kind = '{chat}'
+GROUP BY s.trace_id, s.span_id
+SETTINGS join_use_nulls = 1;
