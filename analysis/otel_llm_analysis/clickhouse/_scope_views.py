@@ -60,21 +60,25 @@ def statements(database: str) -> list[str]:
     return split_views(database, text.format(db=database, **_parameters(), **window_parameters()))
 
 
-def _value(bound: exp.Expression) -> exp.Expression:
-    """A bound parameter (``_dialect.bind``'s literal) as a view parameter's value: NULL or its text."""
+def _value(bound: exp.Expression) -> exp.Expression | None:
+    """A bound parameter (``_dialect.bind``'s literal) as a view parameter's value: NULL or its text;
+    None for anything else (a view's parameters are values, not expressions)."""
     if isinstance(bound, exp.Null) or (isinstance(bound, exp.Literal) and bound.is_string):
         return bound.copy()
     if isinstance(bound, exp.Cast) and isinstance(bound.this, exp.Literal) and bound.this.is_string:
         return bound.this.copy()
-    raise ValueError(f"a time window bound must be a value, not {bound.sql()}")
+    return None
 
 
 def _window_view(view: str, since: exp.Expression, until: exp.Expression, alias: exp.Expression | None
                  ) -> exp.Table:
     """``<view>_in(since = …, until = …) AS alias``: the view with the window's parameters."""
+    values = {"since": _value(since), "until": _value(until)}
+    for name, value in values.items():
+        if value is None:
+            raise ValueError(f"the window's {name} must be a value, not {(since, until)[name == 'until'].sql()}")
     call = exp.Anonymous(this=f"{view}_in", expressions=[
-        exp.EQ(this=exp.column("since"), expression=_value(since)),
-        exp.EQ(this=exp.column("until"), expression=_value(until))])
+        exp.EQ(this=exp.column(name), expression=value) for name, value in values.items()])
     return exp.Table(this=call, alias=alias or exp.TableAlias(this=exp.to_identifier(view)))
 
 
@@ -87,7 +91,7 @@ def _time_bounds(where: exp.Expression | None, alias: str) -> tuple[exp.Expressi
     for condition in where.this.flatten() if isinstance(where.this, exp.And) else [where.this]:
         if (isinstance(condition, (exp.GTE, exp.LT)) and isinstance(condition.this, exp.Column)
                 and condition.this.name == "start_time" and condition.this.table in ("", alias)
-                and not condition.expression.find(exp.Column)):
+                and _value(condition.expression) is not None):
             found.setdefault(type(condition), condition.expression)
     if not found:
         return None
