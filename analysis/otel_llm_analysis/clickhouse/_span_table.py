@@ -77,13 +77,16 @@ def _trace_times_select(database: str) -> str:
 
 def trace_times_statements(database: str, ttl: str = "") -> list[str]:
     """CREATE TABLE of each trace's first and last span start, and its materialized view over
-    ``otel_traces``, both ``IF NOT EXISTS``; ``ttl`` as in :func:`span_table_statements`, on the last start."""
+    ``otel_traces``, both ``IF NOT EXISTS``; ``ttl`` as in :func:`span_table_statements`, on the last start.
+    Partitioned by day like the span table, whole days dropped by the TTL: a row leaves with the day
+    of its last span, so no stored span loses its trace's times."""
     keep = " TTL " + re.sub(r"\bTimestamp\b", "last_start", ttl) if ttl else ""
     return [
         f"CREATE TABLE IF NOT EXISTS `{database}`.`{TRACE_TIMES_TABLE}` (trace_id String, "
         "first_start SimpleAggregateFunction(min, DateTime64(9)), "
         "last_start SimpleAggregateFunction(max, DateTime64(9))) "
-        f"ENGINE = AggregatingMergeTree ORDER BY trace_id{keep}",
+        f"ENGINE = AggregatingMergeTree PARTITION BY toDate(last_start) ORDER BY trace_id{keep} "
+        "SETTINGS ttl_only_drop_parts = 1",
         f"CREATE MATERIALIZED VIEW IF NOT EXISTS `{database}`.`{_mv_name(TRACE_TIMES_TABLE)}` "
         f"TO `{database}`.`{TRACE_TIMES_TABLE}` AS {_trace_times_select(database)}",
     ]

@@ -19,18 +19,30 @@ CREATE OR REPLACE VIEW `{db}`.window_traces AS
 SELECT DISTINCT trace_id FROM `{db}`.spans
 WHERE NOT ({since} IS NULL AND {until} IS NULL) AND start_time >= {from_since} AND start_time < {to_until};
 
--- Every span of the traces with a span starting in [since, until) (both NULL: every span):
--- a trace that straddles a bound is read whole, so parents and wrappers resolve as over the
--- whole store. Its spans are read between the first and the last start of those traces
--- (`{trace_times}`), so the read stays on the ordering key: the window's granules and the
--- straddling traces', not the whole store.
+-- The traces whose spans' starts overlap [since, until) (each trace's first and last start,
+-- `{trace_times}`): those with a span starting in it, and the few whose spans start only
+-- before and after it; none when both bounds are NULL. A view whose rows start in the
+-- window may read these: the others' rows start outside it.
+CREATE OR REPLACE VIEW `{db}`.window_trace_times AS
+SELECT trace_id, min(first_start) AS first, max(last_start) AS last FROM `{db}`.`{trace_times}`
+WHERE NOT ({since} IS NULL AND {until} IS NULL)
+GROUP BY trace_id
+HAVING min(first_start) < {to_until} AND max(last_start) >= {from_since};
+
+-- Every span of the traces of window_trace_times (both bounds NULL: every span): a trace
+-- that straddles a bound is read whole, so parents and wrappers resolve as over the whole
+-- store. Its spans are read between the first and the last start of those traces, so the
+-- read stays on the ordering key: the window's granules and the straddling traces', not
+-- the whole store; a window holding every trace reads them without a list of traces.
 CREATE OR REPLACE VIEW `{db}`.window_spans AS
-WITH (SELECT (min(first_start), max(last_start)) FROM `{db}`.`{trace_times}`
-      WHERE trace_id IN (SELECT trace_id FROM `{db}`.window_traces({window}))) AS reach
+WITH (SELECT (minIf(first, inside), maxIf(last, inside), countIf(inside) = count())
+      FROM (SELECT min(first_start) AS first, max(last_start) AS last,
+                   first < {to_until} AND last >= {from_since} AS inside
+            FROM `{db}`.`{trace_times}` WHERE NOT ({since} IS NULL AND {until} IS NULL) GROUP BY trace_id)) AS reach
 SELECT * FROM `{db}`.spans
 WHERE ({since} IS NULL AND {until} IS NULL)
    OR (start_time >= reach.1 AND start_time <= reach.2
-       AND trace_id IN (SELECT trace_id FROM `{db}`.window_traces({window})));
+       AND (reach.3 OR trace_id IN (SELECT trace_id FROM `{db}`.window_trace_times({window}))));
 
 -- The LLM spans with LLM spans directly inside them (wrappers, views.sql's rule: not calls),
 -- with how many (wrapped_calls) and their figures, prefixed w_, for the calls inside them.
@@ -51,7 +63,7 @@ INNER JOIN (SELECT trace_id, parent_span_id, count() AS calls FROM `{db}`.window
             GROUP BY trace_id, parent_span_id) AS n
     ON n.trace_id = w.trace_id AND n.parent_span_id = w.span_id;
 
--- One row per model call of the traces with a span starting in [since, until): an LLM span
+-- One row per model call of the traces of window_spans: an LLM span
 -- that wraps none; inside a wrapper it takes the wrapper's context, and around exactly one
 -- call the better-ranked cost (views.sql). llm_calls_in: those starting in the window.
 CREATE OR REPLACE VIEW `{db}`.window_llm_calls AS

@@ -6,7 +6,7 @@
 -- run when an analysis reads these views. Spans are keyed by (trace_id,
 -- span_id) where DuckDB uses span_rows' rowid. Each view is a view with parameters,
 -- `<view>_in(since = …, until = …)`, as views_clickhouse.sql's llm_calls_in: the rows
--- starting in the window, worked out over the traces with a span starting in it
+-- starting in the window, worked out over the traces whose spans' starts overlap it
 -- (window_spans: read whole, also the spans outside the window), so a window's
 -- query walks its traces, not the whole store; `<view>` is the whole store. The
 -- analyses' `<view>_in(since, until)` calls become these through _scope_views.windowed.
@@ -104,7 +104,8 @@ CREATE OR REPLACE VIEW `{db}`.span_scopes_in AS
 SELECT trace_id, span_id, depth, root_id AS root_span_id, turn_id AS turn_span_id, agent_id AS agent_span_id,
        agent_name, graph_node, length(agent_ids) AS agent_depth,
        if(empty(try_ids), NULL, try_ids[-1]) AS attempt_span_id
-FROM `{db}`.span_scope_walk_in({window});
+FROM `{db}`.span_scope_walk_in({window})
+WHERE ({since} IS NULL AND {until} IS NULL) OR trace_id IN (SELECT trace_id FROM `{db}`.window_traces({window}));
 
 CREATE OR REPLACE VIEW `{db}`.tool_calls_in AS
 SELECT s.trace_id AS trace_id, s.span_id AS span_id, s.parent_span_id AS parent_span_id,
