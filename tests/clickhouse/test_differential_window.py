@@ -25,11 +25,10 @@ import orjson
 import pytest
 
 from otel_llm_analysis import Filters, agents, compare, retries, summaries, tools, trends
-from otel_llm_analysis.clickhouse import load
 from otel_llm_analysis.clickhouse._views import span_table_name
 from otel_llm_analysis.clickhouse.store import ClickHouseStore
 from otel_llm_analysis.store import TraceStore
-from tests.clickhouse.test_differential import same, same_on_both
+from tests.clickhouse.test_differential import both_stores, same, same_on_both
 from tests.clickhouse.test_differential_agents import VIEWS
 from tests.support import synthetic
 from tests.support.clickhouse_http import ChdbHttpServer
@@ -77,15 +76,8 @@ def straddling_data(root: Path) -> tuple[Path, Path]:
 def stores(tmp_path_factory: pytest.TempPathFactory, clickhouse_http: ChdbHttpServer
            ) -> Iterator[tuple[TraceStore, ClickHouseStore]]:
     first, late = straddling_data(tmp_path_factory.mktemp("differential_window"))
-    url = f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/otel_differential_window"
-    duck = TraceStore(":memory:")
-    for folder in (first, late):
-        report = duck.ingest([folder])
-        assert report.bad_lines == []
-        assert load([folder], url).spans_added == report.spans_added
-    with ClickHouseStore(url) as ch:
-        yield duck, ch
-    duck.close()
+    yield from both_stores(first, f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/otel_differential_window",
+                           late)
 
 
 def _params(window: Filters) -> dict[str, Any]:

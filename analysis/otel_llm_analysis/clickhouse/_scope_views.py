@@ -8,18 +8,22 @@ so ``views_scopes_clickhouse.sql`` defines the same views (``span_scopes``,
 ``tool_calls``, ``retry_attempts``, ``retry_loops``, ``agent_invocations``,
 ``turns``; same columns and rules) over the ``spans`` view, the walk down each
 trace's span tree being worked out (one pass grouped by trace) when they are read.
+Each is a view with the window as parameters, ``<view>_in(since = …, until = …)``,
+that walks only the traces of the window (``window_spans``, views_clickhouse.sql),
+beside ``<view>``, the whole store.
 
 What stays written once: the analyses' queries (``queries/tools.sql``,
 ``agents.sql``, ``retries.sql``, transpiled by :mod:`._dialect`), and the
 names of tools and agents and the attempt number - the DuckDB expressions of
 :func:`otel_llm_analysis._scopes.view_parameters`, transpiled into the views.
 :func:`windowed` turns the analyses' ``<view>_in(since, until)`` calls into
-the rows of the view that start in the window, as DuckDB's macros return them.
+those views with the window's values (the rows starting in the window, as DuckDB's
+macros return them), and a read of ``llm_calls`` with a time window into
+``llm_calls_in`` of that window.
 """
 
 from __future__ import annotations
 
-import re
 from importlib import resources
 
 from sqlglot import exp
