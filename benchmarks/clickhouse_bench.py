@@ -1,6 +1,6 @@
 """The public analyses on ClickHouse (chdb) and DuckDB over the same spans, and ``load`` against ``ingest``.
 
-    .venv/bin/python benchmarks/clickhouse_bench.py                     # 200k traces (~1M spans)
+    .venv/bin/python benchmarks/clickhouse_bench.py                     # 120k traces (~1M spans)
     .venv/bin/python benchmarks/clickhouse_bench.py --traces 20000 --rounds 3   # a quick look
 
 One generated data set (``tests/support/synthetic.py``) is ingested into a DuckDB
@@ -31,13 +31,16 @@ from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from otel_llm_analysis import alerts, logs, summaries, traces, trends  # noqa: E402
+from otel_llm_analysis import agents, alerts, logs, retries, summaries, tools, traces, trends  # noqa: E402
 from otel_llm_analysis._filters import Filters  # noqa: E402
 from otel_llm_analysis.clickhouse import load  # noqa: E402
 from otel_llm_analysis.clickhouse.store import ClickHouseStore  # noqa: E402
 from otel_llm_analysis.store import TraceStore  # noqa: E402
 from tests.support.clickhouse_http import ChdbHttpServer  # noqa: E402
 from tests.support.synthetic import generate  # noqa: E402
+
+#: The generated data ends on 2026-11-20: its last week, about a ninth of the 60 days' spans.
+LAST_WEEK = Filters.of("2026-11-13", "2026-11-20")
 
 ANALYSES: dict[str, Callable[[Any], Any]] = {
     "summary": lambda s: summaries.summary(s, None),
@@ -48,17 +51,22 @@ ANALYSES: dict[str, Callable[[Any], Any]] = {
     "check": lambda s: alerts.check(s),
     "traces --top 10": lambda s: traces.top_traces(s, 10, "cost"),
     "logs --patterns": lambda s: logs.log_patterns(s, "ERROR", None, None, None, 50),
+    "tools (last 7 days)": lambda s: tools(s, LAST_WEEK),
+    "agents (last 7 days)": lambda s: agents(s, LAST_WEEK),
+    "retries (last 7 days)": lambda s: retries(s, None, LAST_WEEK),
+    "agents (whole store)": lambda s: agents(s),
 }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--traces", type=int, default=200_000, help="chat turns (~5 spans each)")
+    parser.add_argument("--traces", type=int, default=120_000,
+                        help="chat turns (~8.5 spans each: half end with an agent step, for tools/agents/retries)")
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ch-bench-") as tmp:
         files = Path(tmp) / "files"
-        data = generate(files, traces=args.traces, keep_records=False)
+        data = generate(files, traces=args.traces, keep_records=False, agents="otel_llm")
         print(f"{data.span_count:,} spans in {len(data.files)} files; load average {os.getloadavg()[0]:.2f}")
         duck_path = Path(tmp) / "bench.duckdb"
         started = time.perf_counter()

@@ -39,12 +39,14 @@ def stores(tmp_path_factory: pytest.TempPathFactory, clickhouse_http: ChdbHttpSe
     yield from both_stores(root, f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/otel_differential")
 
 
-def both_stores(root: Path, url: str) -> Iterator[tuple[TraceStore, ClickHouseStore]]:
-    """The files under ``root`` ingested into an in-memory DuckDB store and loaded into ClickHouse at ``url``."""
+def both_stores(root: Path, url: str, *later: Path) -> Iterator[tuple[TraceStore, ClickHouseStore]]:
+    """The files under ``root`` ingested into an in-memory DuckDB store and loaded into ClickHouse at ``url``;
+    then those under each of ``later``, in turn (one more ingest and load each)."""
     duck = TraceStore(":memory:")
-    report = duck.ingest([root])
-    assert report.bad_lines == []
-    assert load([root], url).spans_added == report.spans_added
+    for folder in (root, *later):
+        report = duck.ingest([folder])
+        assert report.bad_lines == []
+        assert load([folder], url).spans_added == report.spans_added
     with ClickHouseStore(url) as ch:
         yield duck, ch
     duck.close()

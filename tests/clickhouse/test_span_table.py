@@ -13,8 +13,9 @@ import pytest
 
 from otel_llm.collector import exporter_sql_dir
 from otel_llm_analysis.clickhouse import TRACES_TABLE, ExporterSchema
-from otel_llm_analysis.clickhouse._span_table import COMPLETE, ensure_span_table, span_table_statements
-from otel_llm_analysis.clickhouse._views import span_table_name
+from otel_llm_analysis.clickhouse._span_table import (COMPLETE, ensure_span_table, span_table_statements,
+                                                      trace_times_statements)
+from otel_llm_analysis.clickhouse._views import TRACE_TIMES_TABLE, span_table_name
 from tests.support.chdb_client import SessionClient
 
 
@@ -24,8 +25,9 @@ def create(session: chdb.session.Session, database: str, ttl_seconds: int = 0) -
     return SessionClient(session)
 
 
-def insert(session: chdb.session.Session, database: str, span_ids: list[str]) -> None:
-    values = ", ".join(f"('2026-11-30 12:00:00', 't', '{span_id}', 'op', 'Client', 'svc', "
+def insert(session: chdb.session.Session, database: str, span_ids: list[str], at: str = "2026-11-30 12:00:00",
+           trace: str = "t") -> None:
+    values = ", ".join(f"('{at}', '{trace}', '{span_id}', 'op', 'Client', 'svc', "
                        f"map('gen_ai.request.model', 'gpt-4o', 'gen_ai.usage.input_tokens', '7'), 1000, 'Ok')"
                        for span_id in span_ids)
     session.query(f"INSERT INTO `{database}`.{TRACES_TABLE} (Timestamp, TraceId, SpanId, SpanName, SpanKind, "
@@ -85,15 +87,40 @@ def test_the_table_of_another_derivation_is_dropped(chdb_session: chdb.session.S
     assert {span_table_name(), f"{span_table_name()}_mv"} <= names
 
 
-@pytest.mark.parametrize(("ttl_seconds", "expected"), [(3 * 86400, "TTL toDateTime(start_time) + toIntervalDay(3)"),
+def trace_times(session: chdb.session.Session, database: str) -> list[tuple[str, str, str]]:
+    return sorted((trace, str(first), str(last)) for trace, first, last in SessionClient(session).query(
+        f"SELECT trace_id, toString(toDateTime(min(first_start))), toString(toDateTime(max(last_start))) "
+        f"FROM `{database}`.{TRACE_TIMES_TABLE} "
+        "GROUP BY trace_id").result_rows)
+
+
+def test_each_traces_first_and_last_start_are_kept_as_its_spans_arrive(chdb_session: chdb.session.Session,
+                                                                      database: str) -> None:
+    client = create(chdb_session, database)
+    insert(chdb_session, database, ["a"], at="2026-11-30 12:00:00")  # stored before otel-llm looked
+    insert(chdb_session, database, ["x"], at="2026-11-02 08:00:00", trace="u")
+    for statement in trace_times_statements(database):  # table and view made, backfill never ran
+        chdb_session.query(statement)
+    insert(chdb_session, database, ["b"], at="2026-11-29 23:00:00")  # counted by the view, and again below
+    ensure_span_table(client, database)
+    assert trace_times(chdb_session, database) == [("t", "2026-11-29 23:00:00", "2026-11-30 12:00:00"),
+                                                   ("u", "2026-11-02 08:00:00", "2026-11-02 08:00:00")]
+    insert(chdb_session, database, ["c"], at="2026-12-01 01:00:00")  # a late span widens its trace's times
+    insert(chdb_session, database, ["d"], at="2026-11-28 00:00:00")
+    assert trace_times(chdb_session, database)[0] == ("t", "2026-11-28 00:00:00", "2026-12-01 01:00:00")
+
+
+@pytest.mark.parametrize(("ttl_seconds", "expected"), [(3 * 86400, "TTL toDateTime({time}) + toIntervalDay(3)"),
                                                         (0, None)])
-def test_the_span_table_keeps_the_exporters_ttl(chdb_session: chdb.session.Session, database: str,
-                                                ttl_seconds: int, expected: str | None) -> None:
+def test_the_span_and_trace_times_tables_keep_the_exporters_ttl(chdb_session: chdb.session.Session, database: str,
+                                                                ttl_seconds: int, expected: str | None) -> None:
     client = create(chdb_session, database, ttl_seconds)
     ensure_span_table(client, database)
-    (engine,), = client.query(f"SELECT engine_full FROM system.tables WHERE database = '{database}' "
-                              f"AND name = '{span_table_name()}'").result_rows
-    if expected is None:
-        assert "TTL" not in engine, engine
-    else:
-        assert expected in engine, engine
+    for table, time in ((span_table_name(), "start_time"), (TRACE_TIMES_TABLE, "last_start")):
+        (engine,), = client.query(f"SELECT engine_full FROM system.tables WHERE database = '{database}' "
+                                  f"AND name = '{table}'").result_rows
+        if expected is None:
+            assert "TTL" not in engine, engine
+        else:
+            assert expected.format(time=time) in engine, engine
+            assert f"PARTITION BY toDate({time})" in engine and "ttl_only_drop_parts = 1" in engine, engine

@@ -10,7 +10,7 @@ formatting are those of a DuckDB export of the same data.
 The columns are DuckDB's ``spans`` (read from an empty in-memory store: the row
 shape of ``_rows`` and ``schema.sql``, not a copy of it). ClickHouse's ``spans``
 view gives the contract's columns; the LLM nesting columns come from
-``llm_span_nesting`` and ``llm_wrappers`` (views_clickhouse.sql), the scope version and trace state from
+``llm_wrappers`` (views_clickhouse.sql), the scope version and trace state from
 the exporter's table; what the exporter does not store (trace flags, dropped
 counts, the source file, unreadable attribute names) is NULL. Attribute text is
 the exporter's (``AsString``: arrays as plain JSON), as docs/clickhouse.md says.
@@ -68,8 +68,7 @@ def select_sql(database: str, columns: list[tuple[str, str]], available: set[str
             expression = _FROM_ELSEWHERE.get(name, "NULL")
         parts.append(f"{expression} AS `{name}`")
     return (f"SELECT {', '.join(parts)}\nFROM `{database}`.spans AS s\n"
-            f"LEFT JOIN (SELECT trace_id, parent_span_id AS span_id, count() AS wrapped_calls "
-            f"FROM `{database}`.llm_span_nesting WHERE nested GROUP BY trace_id, parent_span_id) AS wrapping "
+            f"LEFT JOIN (SELECT trace_id, span_id, wrapped_calls FROM `{database}`.llm_wrappers) AS wrapping "
             "ON wrapping.trace_id = s.trace_id AND wrapping.span_id = s.span_id\n"
             f"LEFT JOIN `{database}`.llm_wrappers AS wrapper ON wrapper.trace_id = s.trace_id "
             "AND wrapper.span_id = s.parent_span_id\n"

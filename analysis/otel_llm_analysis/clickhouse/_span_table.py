@@ -22,6 +22,16 @@ release that derives the columns differently uses a new table (its name carries 
 digest of the derivation); the older ones are dropped once the new one is complete.
 Two stores opening one database for the first time at the same moment may both
 backfill and so store some spans twice.
+
+Beside it, the trace times table (:data:`._views.TRACE_TIMES_TABLE`): each
+trace's first and last span start, kept by a second materialized view over
+``otel_traces`` (an ``AggregatingMergeTree`` ordered by trace id; a span arriving
+late only widens its trace's times). An analysis of a time window reads the traces
+with a span in it and then all their spans, some of which may start outside it;
+their times bound that read on the span table's ordering key, so it touches the
+window's granules and those of the traces straddling it, not the whole store.
+Min and max do not mind a row counted twice, so its backfill may overlap the
+materialized view's first inserts.
 """
 
 from __future__ import annotations
@@ -30,9 +40,10 @@ import re
 from typing import Any
 
 from otel_llm_analysis.clickhouse._ddl import TRACES_TABLE
-from otel_llm_analysis.clickhouse._views import SPAN_TABLE_PREFIX, span_table_name, span_table_select
+from otel_llm_analysis.clickhouse._views import (SPAN_TABLE_PREFIX, TRACE_TIMES_TABLE, span_table_name,
+                                                 span_table_select)
 
-__all__ = ["COMPLETE", "ensure_span_table", "span_table_statements"]
+__all__ = ["COMPLETE", "ensure_span_table", "span_table_statements", "trace_times_statements"]
 
 #: The span table's comment once every span stored before its materialized view existed is in it.
 COMPLETE = "otel-llm: complete"
@@ -59,6 +70,28 @@ def span_table_statements(database: str, ttl: str = "") -> list[str]:
     ]
 
 
+def _trace_times_select(database: str) -> str:
+    return (f"SELECT TraceId AS trace_id, min(Timestamp) AS first_start, max(Timestamp) AS last_start "
+            f"FROM `{database}`.`{TRACES_TABLE}` GROUP BY TraceId")  # one line: an INSERT … SELECT of it too
+
+
+def trace_times_statements(database: str, ttl: str = "") -> list[str]:
+    """CREATE TABLE of each trace's first and last span start, and its materialized view over
+    ``otel_traces``, both ``IF NOT EXISTS``; ``ttl`` as in :func:`span_table_statements`, on the last start.
+    Partitioned by day like the span table, whole days dropped by the TTL: a row leaves with the day
+    of its last span, so no stored span loses its trace's times."""
+    keep = " TTL " + re.sub(r"\bTimestamp\b", "last_start", ttl) if ttl else ""
+    return [
+        f"CREATE TABLE IF NOT EXISTS `{database}`.`{TRACE_TIMES_TABLE}` (trace_id String, "
+        "first_start SimpleAggregateFunction(min, DateTime64(9)), "
+        "last_start SimpleAggregateFunction(max, DateTime64(9))) "
+        f"ENGINE = AggregatingMergeTree PARTITION BY toDate(last_start) ORDER BY trace_id{keep} "
+        "SETTINGS ttl_only_drop_parts = 1",
+        f"CREATE MATERIALIZED VIEW IF NOT EXISTS `{database}`.`{_mv_name(TRACE_TIMES_TABLE)}` "
+        f"TO `{database}`.`{TRACE_TIMES_TABLE}` AS {_trace_times_select(database)}",
+    ]
+
+
 def backfill_statement(database: str) -> str:
     """Copy the stored spans the span table lacks (by trace and span id) into it."""
     table = span_table_name()
@@ -66,17 +99,28 @@ def backfill_statement(database: str) -> str:
             f"WHERE (TraceId, SpanId) NOT IN (SELECT trace_id, span_id FROM `{database}`.`{table}`)")
 
 
+def _complete(tables: dict[str, tuple[str, str]], table: str) -> bool:
+    return tables.get(table, ("", ""))[1] == COMPLETE and _mv_name(table) in tables
+
+
 def ensure_span_table(client: Any, database: str) -> str:
-    """Make the span table and its materialized view in ``database`` if missing, backfill it once, drop
-    the tables of other derivations; returns the table's name. ``client``: clickhouse-connect's
-    (``command``, ``query(…).result_rows``) or anything with those two methods."""
+    """Make the span table and the trace times table with their materialized views in ``database`` if
+    missing, backfill each once, drop the tables of other derivations; returns the span table's name.
+    ``client``: clickhouse-connect's (``command``, ``query(…).result_rows``) or anything with those two
+    methods."""
     table = span_table_name()
     tables = {name: (engine, comment) for name, engine, comment in client.query(
         f"SELECT name, engine_full, comment FROM system.tables WHERE database = '{database}'").result_rows}
-    if tables.get(table, (None, None))[1] == COMPLETE and _mv_name(table) in tables:
+    found = _TTL.search(tables.get(TRACES_TABLE, ("", ""))[0] or "")
+    ttl = found.group(1).strip() if found else ""
+    if not _complete(tables, TRACE_TIMES_TABLE):
+        for statement in trace_times_statements(database, ttl):
+            client.command(statement)
+        client.command(f"INSERT INTO `{database}`.`{TRACE_TIMES_TABLE}` {_trace_times_select(database)}")
+        client.command(f"ALTER TABLE `{database}`.`{TRACE_TIMES_TABLE}` MODIFY COMMENT '{COMPLETE}'")
+    if _complete(tables, table):
         return table
-    ttl = _TTL.search(tables.get(TRACES_TABLE, ("", ""))[0] or "")
-    for statement in span_table_statements(database, ttl.group(1).strip() if ttl else ""):
+    for statement in span_table_statements(database, ttl):
         client.command(statement)
     client.command(backfill_statement(database))
     client.command(f"ALTER TABLE `{database}`.`{table}` MODIFY COMMENT '{COMPLETE}'")

@@ -95,6 +95,8 @@ PRICE_GROUPS = ("SELECT provider, response_model, request_model FROM `{db}`.span
 #: creates and fills it); its name ends in a digest of its definition, so a release that derives the
 #: columns differently gets a table of its own instead of rows of two definitions.
 SPAN_TABLE_PREFIX = "otel_llm_spans_v"
+#: Each trace's first and last span start (:mod:`._span_table`): what bounds the read of a window's traces.
+TRACE_TIMES_TABLE = "otel_llm_trace_times"
 #: The span table's columns that are few distinct words: stored as dictionaries.
 _LOW_CARDINALITY = {"span_kind", "service_name", "scope_name", "project", "otel_kind", "operation", "provider",
                     "request_model", "response_model", "model", "own_cost_source", "own_cost_table", "graph_node",
@@ -205,10 +207,43 @@ def view_statements(database: str, tables: set[str] | frozenset[str] = frozenset
                          outer_cost_rank=_producers.cost_rank_sql("w_cost_source"),
                          inner_cost_rank=_producers.cost_rank_sql("cost_source"),
                          gauge=METRICS_TABLES["gauge"], sum=METRICS_TABLES["sum"],
-                         histogram=METRICS_TABLES["histogram"])
-    statements = [spans_view(database, pricing=pricing)]
-    statements += [part.strip() for part in re.split(r";[ \t]*$", filled, flags=re.M)
-                   if part.strip() and not _only_comments(part)]
+                         histogram=METRICS_TABLES["histogram"], **window_parameters())
+    return [spans_view(database, pricing=pricing), *split_views(database, filled)]
+
+
+#: The window of the views with parameters (``<view>_in``): ClickHouse query parameters, NULL for open.
+SINCE, UNTIL = "{since:Nullable(DateTime64(9))}", "{until:Nullable(DateTime64(9))}"
+#: The far ends of the span table's ``DateTime64(9)``, for an open bound.
+_EARLIEST, _LATEST = "toDateTime64(0, 9)", "toDateTime64('2262-01-01 00:00:00', 9)"
+
+
+def window_parameters() -> dict[str, str]:
+    """The ``{name}`` values the view files use for the window: ``since``/``until`` (the parameters),
+    ``window`` (passes them on: ``other_in({window})``), ``from_since``/``to_until`` (the bounds, an open
+    one at the far end of time) and ``trace_times`` (the table of each trace's first and last start)."""
+    return {"since": SINCE, "until": UNTIL, "window": f"since = {SINCE}, until = {UNTIL}",
+            "from_since": f"coalesce({SINCE}, {_EARLIEST})", "to_until": f"coalesce({UNTIL}, {_LATEST})",
+            "trace_times": TRACE_TIMES_TABLE}
+
+
+_WINDOWED_VIEW = re.compile(r"^CREATE OR REPLACE VIEW `(?P<db>[^`]+)`\.(?P<name>\w+)_in AS\b")
+
+
+def split_views(database: str, text: str) -> list[str]:
+    """The statements of a filled view file, each ``<view>_in`` (a view with the window's parameters)
+    followed by ``<view>``, the same over the whole store (both bounds NULL)."""
+    statements = []
+    for part in re.split(r";[ \t]*$", text, flags=re.M):
+        part = part.strip()
+        if not part or _only_comments(part):
+            continue
+        statements.append(part)
+        windowed = _WINDOWED_VIEW.search("\n".join(line for line in part.splitlines()
+                                                    if not line.lstrip().startswith("--")))
+        if windowed:
+            name = windowed.group("name")
+            statements.append(f"CREATE OR REPLACE VIEW `{database}`.{name} AS "
+                              f"SELECT * FROM `{database}`.{name}_in(since = NULL, until = NULL)")
     return statements
 
 

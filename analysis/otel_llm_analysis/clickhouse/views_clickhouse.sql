@@ -8,33 +8,66 @@
 -- span_rows: what DuckDB's views.sql and the shared queries call the base rows.
 CREATE OR REPLACE VIEW `{db}`.span_rows AS SELECT * FROM `{db}`.spans;
 
--- Every LLM span with where it sits among its trace's LLM spans (a window over the trace,
--- no join): wraps = an LLM span is directly inside it (a wrapper, views.sql's rule, not a
--- call); nested = its parent is an LLM span (its wrapper); siblings = the LLM spans under
--- its parent (for a nested call, the wrapper's count of calls).
-CREATE OR REPLACE VIEW `{db}`.llm_span_nesting AS
-SELECT *, has(groupArray(parent_span_id) OVER trace, span_id) AS wraps,
-       has(groupArray(span_id) OVER trace, ifNull(parent_span_id, '')) AS nested,
-       count() OVER (PARTITION BY trace_id, parent_span_id) AS siblings
-FROM `{db}`.spans WHERE otel_kind = '{llm_call}'
-WINDOW trace AS (PARTITION BY trace_id);
+-- Views named `<view>_in` take the window of DuckDB's `<view>_in(since, until)` macros as
+-- parameters: `<view>_in(since = '2026-11-13 00:00:00', until = NULL)` (NULL: open); their
+-- rows are those starting in [since, until), worked out over the whole traces they belong to.
+-- `<view>` is `<view>_in` with both bounds NULL, the whole store (made by _views.view_statements).
 
--- The wrappers' figures, prefixed w_, for the calls inside them (llm_calls).
-CREATE OR REPLACE VIEW `{db}`.llm_wrappers AS
-SELECT trace_id, span_id, project AS w_project, conversation_id AS w_conversation_id, user_id AS w_user_id,
-       graph_node AS w_graph_node, attributes AS w_attributes, status_code AS w_status_code,
-       status_message AS w_status_message, error_type AS w_error_type, stream_ttft_ms AS w_stream_ttft_ms,
-       operation AS w_operation, provider AS w_provider, model AS w_model, request_model AS w_request_model,
-       response_model AS w_response_model, input_tokens AS w_input_tokens, output_tokens AS w_output_tokens,
-       cache_read_tokens AS w_cache_read_tokens, cache_write_tokens AS w_cache_write_tokens,
-       reasoning_tokens AS w_reasoning_tokens, cost_usd AS w_cost_usd, cost_source AS w_cost_source,
-       cost_table AS w_cost_table, finish_reasons AS w_finish_reasons
-FROM `{db}`.llm_span_nesting WHERE wraps;
+-- The traces with a span starting in [since, until): none when both bounds are NULL (the
+-- whole store needs no list of them). Read on the span table's ordering key.
+CREATE OR REPLACE VIEW `{db}`.window_traces AS
+SELECT DISTINCT trace_id FROM `{db}`.spans
+WHERE NOT ({since} IS NULL AND {until} IS NULL) AND start_time >= {from_since} AND start_time < {to_until};
 
--- One row per model call: an LLM span that wraps none; inside a wrapper it takes the
--- wrapper's context, and around exactly one call the better-ranked cost (views.sql).
-CREATE OR REPLACE VIEW `{db}`.llm_calls AS
-SELECT * EXCEPT (single, outer_wins, trace_id_w, span_id_w, nested, siblings, w_project, w_conversation_id, w_user_id,
+-- The traces whose spans' starts overlap [since, until) (each trace's first and last start,
+-- `{trace_times}`): those with a span starting in it, and the few whose spans start only
+-- before and after it; none when both bounds are NULL. A view whose rows start in the
+-- window may read these: the others' rows start outside it.
+CREATE OR REPLACE VIEW `{db}`.window_trace_times AS
+SELECT trace_id, min(first_start) AS first, max(last_start) AS last FROM `{db}`.`{trace_times}`
+WHERE NOT ({since} IS NULL AND {until} IS NULL)
+GROUP BY trace_id
+HAVING min(first_start) < {to_until} AND max(last_start) >= {from_since};
+
+-- Every span of the traces of window_trace_times (both bounds NULL: every span): a trace
+-- that straddles a bound is read whole, so parents and wrappers resolve as over the whole
+-- store. Its spans are read between the first and the last start of those traces, so the
+-- read stays on the ordering key: the window's granules and the straddling traces', not
+-- the whole store; a window holding every trace reads them without a list of traces.
+CREATE OR REPLACE VIEW `{db}`.window_spans AS
+WITH (SELECT (minIf(first, inside), maxIf(last, inside), countIf(inside) = count())
+      FROM (SELECT min(first_start) AS first, max(last_start) AS last,
+                   first < {to_until} AND last >= {from_since} AS inside
+            FROM `{db}`.`{trace_times}` WHERE NOT ({since} IS NULL AND {until} IS NULL) GROUP BY trace_id)) AS reach
+SELECT * FROM `{db}`.spans
+WHERE ({since} IS NULL AND {until} IS NULL)
+   OR (start_time >= reach.1 AND start_time <= reach.2
+       AND (reach.3 OR trace_id IN (SELECT trace_id FROM `{db}`.window_trace_times({window}))));
+
+-- The LLM spans with LLM spans directly inside them (wrappers, views.sql's rule: not calls),
+-- with how many (wrapped_calls) and their figures, prefixed w_, for the calls inside them.
+-- A join on (trace, parent) over the window's traces: a wrapper is in its calls' trace.
+CREATE OR REPLACE VIEW `{db}`.llm_wrappers_in AS
+SELECT w.trace_id AS trace_id, w.span_id AS span_id, n.calls AS wrapped_calls, w.project AS w_project,
+       w.conversation_id AS w_conversation_id, w.user_id AS w_user_id,
+       w.graph_node AS w_graph_node, w.attributes AS w_attributes, w.status_code AS w_status_code,
+       w.status_message AS w_status_message, w.error_type AS w_error_type, w.stream_ttft_ms AS w_stream_ttft_ms,
+       w.operation AS w_operation, w.provider AS w_provider, w.model AS w_model, w.request_model AS w_request_model,
+       w.response_model AS w_response_model, w.input_tokens AS w_input_tokens, w.output_tokens AS w_output_tokens,
+       w.cache_read_tokens AS w_cache_read_tokens, w.cache_write_tokens AS w_cache_write_tokens,
+       w.reasoning_tokens AS w_reasoning_tokens, w.cost_usd AS w_cost_usd, w.cost_source AS w_cost_source,
+       w.cost_table AS w_cost_table, w.finish_reasons AS w_finish_reasons
+FROM (SELECT * FROM `{db}`.window_spans({window}) WHERE otel_kind = '{llm_call}') AS w
+INNER JOIN (SELECT trace_id, parent_span_id, count() AS calls FROM `{db}`.window_spans({window})
+            WHERE otel_kind = '{llm_call}' AND parent_span_id IS NOT NULL
+            GROUP BY trace_id, parent_span_id) AS n
+    ON n.trace_id = w.trace_id AND n.parent_span_id = w.span_id;
+
+-- One row per model call of the traces of window_spans: an LLM span
+-- that wraps none; inside a wrapper it takes the wrapper's context, and around exactly one
+-- call the better-ranked cost (views.sql). llm_calls_in: those starting in the window.
+CREATE OR REPLACE VIEW `{db}`.window_llm_calls AS
+SELECT * EXCEPT (single, outer_wins, trace_id_w, span_id_w, wrapped_calls, w_project, w_conversation_id, w_user_id,
                  w_graph_node, w_attributes, w_status_code, w_status_message, w_error_type, w_stream_ttft_ms,
                  w_operation, w_provider, w_model, w_request_model, w_response_model, w_input_tokens,
                  w_output_tokens, w_cache_read_tokens, w_cache_write_tokens, w_reasoning_tokens, w_cost_usd,
@@ -68,14 +101,20 @@ SELECT * EXCEPT (single, outer_wins, trace_id_w, span_id_w, nested, siblings, w_
     ),
     span_id_w AS wrapper_span_id
 FROM (
-    SELECT c.* EXCEPT (wraps), w.trace_id AS trace_id_w, w.span_id AS span_id_w, w.* EXCEPT (trace_id, span_id),
-           c.nested AND c.siblings = 1 AS single,
-           coalesce(c.nested AND c.siblings = 1 AND {outer_cost_rank} < {inner_cost_rank}, false) AS outer_wins
-    FROM `{db}`.llm_span_nesting AS c
-    LEFT JOIN `{db}`.llm_wrappers AS w ON w.trace_id = c.trace_id AND w.span_id = c.parent_span_id
-    WHERE NOT c.wraps
+    SELECT c.*, w.trace_id AS trace_id_w, w.span_id AS span_id_w, w.* EXCEPT (trace_id, span_id),
+           coalesce(w.wrapped_calls = 1, false) AS single,
+           coalesce(w.wrapped_calls = 1 AND {outer_cost_rank} < {inner_cost_rank}, false) AS outer_wins
+    FROM (SELECT * FROM `{db}`.window_spans({window})
+          WHERE otel_kind = '{llm_call}'
+            AND (trace_id, span_id) NOT IN (SELECT trace_id, assumeNotNull(parent_span_id)
+                                            FROM `{db}`.window_spans({window})
+                                            WHERE otel_kind = '{llm_call}' AND parent_span_id IS NOT NULL)) AS c
+    LEFT JOIN `{db}`.llm_wrappers_in({window}) AS w ON w.trace_id = c.trace_id AND w.span_id = c.parent_span_id
     SETTINGS join_use_nulls = 1
 );
+
+CREATE OR REPLACE VIEW `{db}`.llm_calls_in AS
+SELECT * FROM `{db}`.window_llm_calls({window}) WHERE start_time >= {from_since} AND start_time < {to_until};
 
 CREATE OR REPLACE VIEW `{db}`.span_events AS
 SELECT TraceId AS trace_id, SpanId AS span_id, e.1 AS time, toString(e.2) AS name, e.3 AS attributes,

@@ -4,29 +4,29 @@
 -- out at ingest and keeps it in tables; here rows arrive from the collector's
 -- exporter with no ingest step, so the walk is a query (one pass grouped by trace)
 -- run when an analysis reads these views. Spans are keyed by (trace_id,
--- span_id) where DuckDB uses span_rows' rowid. The analyses' `<view>_in(since,
--- until)` calls read these views through _scope_views.windowed.
+-- span_id) where DuckDB uses span_rows' rowid. Each view is a view with parameters,
+-- `<view>_in(since = …, until = …)`, as views_clickhouse.sql's llm_calls_in: the rows
+-- starting in the window, worked out over the traces whose spans' starts overlap it
+-- (window_spans: read whole, also the spans outside the window), so a window's
+-- query walks its traces, not the whole store; `<view>` is the whole store. The
+-- analyses' `<view>_in(since, until)` calls become these through _scope_views.windowed.
 -- Names in braces are filled by _scope_views.statements: semconv names, and the
 -- tool / agent name and attempt expressions of _scopes.view_parameters (DuckDB SQL,
 -- transpiled by _dialect). Joins set join_use_nulls = 1 (a missing side is NULL, as
 -- in DuckDB); an array index out of range is guarded (ClickHouse answers '' there).
 
--- What the walk reads of each span, straight from the exporter's table: a
--- narrow row is read many times faster than one of the `spans` view (kind and graph node
--- are the `spans` view's expressions, from the same generator).
-CREATE OR REPLACE VIEW `{db}`.span_tree AS
-SELECT TraceId AS trace_id, SpanId AS span_id, nullIf(ParentSpanId, '') AS parent_span_id,
-       SpanAttributes AS attributes, SpanName AS name,
-       {otel_kind} AS otel_kind, {graph_node} AS graph_node,
+-- What the walk reads of each span: a narrow row of the span table's stored columns.
+CREATE OR REPLACE VIEW `{db}`.span_tree_in AS
+SELECT trace_id, span_id, parent_span_id, attributes, name, otel_kind, graph_node,
        otel_kind IN ('{llm_call}', '{tool}', '{agent}') AND coalesce({attempt_int} >= 1, false) AS is_try,
        if(otel_kind = '{agent}', {agent_name}, NULL) AS agent_name
-FROM `{db}`.`{traces}`;
+FROM `{db}`.window_spans({window});
 
 -- One row per span whose parent chain reaches a root (a span without a parent, or
 -- whose parent was never stored): its root, turn, agents (innermost last), agent
 -- name, graph node and tries (innermost last), and for a try its retry loop
 -- (loop_id: the loop's first try; is_last: its final try).
-CREATE OR REPLACE VIEW `{db}`.span_scope_walk AS
+CREATE OR REPLACE VIEW `{db}`.span_scope_walk_in AS
 WITH own AS MATERIALIZED (
     SELECT s.trace_id AS trace_id, s.span_id AS span_id, s.parent_span_id AS parent_span_id,
            s.otel_kind AS otel_kind, s.status_code AS status_code, s.start_time AS start_time,
@@ -37,7 +37,7 @@ WITH own AS MATERIALIZED (
               multiIf(s.otel_kind = '{llm_call}', s.model, s.otel_kind = '{tool}', {tool_name_s},
                       s.otel_kind = '{agent}', {agent_name_s}, NULL), NULL) AS target,
            if(s.otel_kind = '{tool}', {tool_call_id_s}, NULL) AS tool_call_id
-    FROM `{db}`.spans AS s
+    FROM `{db}`.window_spans({window}) AS s
 ), starts AS (  -- the tries, and which of them start a retry loop (views.sql: retry_tries_of)
     SELECT trace_id, span_id,
            if(attempt > lagInFrame(attempt) OVER loop, 0, 1) AS starts_loop
@@ -89,7 +89,7 @@ FROM (  -- each span's chain up to its trace's root (span indexes in the trace's
                    hasAny(kinds, ['{llm_call}', '{tool}', '{agent}']) AND NOT has(kinds, '{chat}') AS run
             FROM (SELECT trace_id, groupArray((span_id, parent_span_id, otel_kind, is_try, agent_name, graph_node))
                                AS rows
-                  FROM `{db}`.span_tree GROUP BY trace_id)
+                  FROM `{db}`.span_tree_in({window}) GROUP BY trace_id)
         )
         ARRAY JOIN arrayEnumerate(ids) AS i
     )
@@ -99,13 +99,15 @@ INNER JOIN own AS o ON o.trace_id = w.trace_id AND o.span_id = w.span_id
 LEFT JOIN loops AS l ON l.trace_id = w.trace_id AND l.span_id = w.span_id
 SETTINGS join_use_nulls = 1;
 
-CREATE OR REPLACE VIEW `{db}`.span_scopes AS
+-- Every span of the traces with a span starting in the window (views.sql's span_scopes_in).
+CREATE OR REPLACE VIEW `{db}`.span_scopes_in AS
 SELECT trace_id, span_id, depth, root_id AS root_span_id, turn_id AS turn_span_id, agent_id AS agent_span_id,
        agent_name, graph_node, length(agent_ids) AS agent_depth,
        if(empty(try_ids), NULL, try_ids[-1]) AS attempt_span_id
-FROM `{db}`.span_scope_walk;
+FROM `{db}`.span_scope_walk_in({window})
+WHERE ({since} IS NULL AND {until} IS NULL) OR trace_id IN (SELECT trace_id FROM `{db}`.window_traces({window}));
 
-CREATE OR REPLACE VIEW `{db}`.tool_calls AS
+CREATE OR REPLACE VIEW `{db}`.tool_calls_in AS
 SELECT s.trace_id AS trace_id, s.span_id AS span_id, s.parent_span_id AS parent_span_id,
        {tool_name_s} AS tool_name, {tool_type_s} AS tool_type, {tool_call_id_s} AS tool_call_id,
        {attempt_int_s} AS attempt,
@@ -116,26 +118,26 @@ SELECT s.trace_id AS trace_id, s.span_id AS span_id, s.parent_span_id AS parent_
        coalesce(s.project, t.project) AS project, s.service_name AS service_name,
        coalesce(s.conversation_id, t.conversation_id) AS conversation_id, coalesce(s.user_id, t.user_id) AS user_id,
        s.attributes AS attributes, s.attr_keys AS attr_keys, s.attr_values AS attr_values
-FROM `{db}`.spans AS s
-LEFT JOIN `{db}`.span_scope_walk AS x ON x.trace_id = s.trace_id AND x.span_id = s.span_id
-LEFT JOIN `{db}`.spans AS t ON t.trace_id = x.trace_id AND t.span_id = x.turn_id
-WHERE s.otel_kind = '{tool}'
+FROM `{db}`.window_spans({window}) AS s
+LEFT JOIN `{db}`.span_scope_walk_in({window}) AS x ON x.trace_id = s.trace_id AND x.span_id = s.span_id
+LEFT JOIN `{db}`.window_spans({window}) AS t ON t.trace_id = x.trace_id AND t.span_id = x.turn_id
+WHERE s.otel_kind = '{tool}' AND s.start_time >= {from_since} AND s.start_time < {to_until}
 SETTINGS join_use_nulls = 1;
 
-CREATE OR REPLACE VIEW `{db}`.retry_attempts AS
+CREATE OR REPLACE VIEW `{db}`.retry_attempts_in AS
 SELECT trace_id, span_id, parent_span_id, otel_kind, target, tool_call_id, attempt, start_time, end_time,
        duration_ms, status_code, loop_id AS loop_span_id, is_last
-FROM `{db}`.span_scope_walk
-WHERE attempt >= 1;
+FROM `{db}`.span_scope_walk_in({window})
+WHERE attempt >= 1 AND start_time >= {from_since} AND start_time < {to_until};
 
 -- One row per retry loop (views.sql: retry_loops_of), with the turn and the agents running it.
-CREATE OR REPLACE VIEW `{db}`.retry_loop_scopes AS
+CREATE OR REPLACE VIEW `{db}`.retry_loop_scopes_in AS
 WITH walk AS MATERIALIZED (
-    SELECT * FROM `{db}`.span_scope_walk WHERE notEmpty(try_ids)
+    SELECT * FROM `{db}`.span_scope_walk_in({window}) WHERE notEmpty(try_ids)
 ), calls AS (  -- the LLM calls made in each try
     SELECT x.trace_id AS trace_id, x.try_id AS try_id, count() AS llm_calls, sum(c.cost_usd) AS cost_usd
     FROM (SELECT trace_id, span_id, arrayJoin(try_ids) AS try_id FROM walk WHERE otel_kind = '{llm_call}') AS x
-    INNER JOIN `{db}`.llm_calls AS c ON c.trace_id = x.trace_id AND c.span_id = x.span_id
+    INNER JOIN `{db}`.window_llm_calls({window}) AS c ON c.trace_id = x.trace_id AND c.span_id = x.span_id
     GROUP BY x.trace_id, x.try_id
 )
 SELECT a.trace_id AS trace_id, a.loop_id AS loop_span_id,
@@ -159,15 +161,16 @@ LEFT JOIN calls AS c ON c.trace_id = a.trace_id AND c.try_id = a.span_id
 GROUP BY a.trace_id, a.loop_id
 SETTINGS join_use_nulls = 1;
 
-CREATE OR REPLACE VIEW `{db}`.retry_loops AS
+CREATE OR REPLACE VIEW `{db}`.retry_loops_in AS
 SELECT trace_id, loop_span_id, parent_span_id, otel_kind, target, tries, attempts, outcome, start_time, end_time,
        duration_ms, retry_ms, llm_calls, cost_usd, retry_cost_usd, turn_span_id,
        if(empty(agent_ids), NULL, agent_ids[-1]) AS agent_span_id
-FROM `{db}`.retry_loop_scopes;
+FROM `{db}`.retry_loop_scopes_in({window})
+WHERE start_time >= {from_since} AND start_time < {to_until};
 
-CREATE OR REPLACE VIEW `{db}`.agent_invocations AS
+CREATE OR REPLACE VIEW `{db}`.agent_invocations_in AS
 WITH walk AS MATERIALIZED (
-    SELECT * FROM `{db}`.span_scope_walk WHERE notEmpty(agent_ids)
+    SELECT * FROM `{db}`.span_scope_walk_in({window}) WHERE notEmpty(agent_ids)
 ), inside AS (  -- every span inside an agent, once per agent it runs in
     SELECT trace_id, span_id, otel_kind, status_code, arrayJoin(agent_ids) AS agent_id FROM walk
 ), calls AS (
@@ -175,7 +178,8 @@ WITH walk AS MATERIALIZED (
            countIf(c.status_code = 2) AS failed_calls,
            coalesce(sum(c.input_tokens), 0) AS input_tokens, coalesce(sum(c.output_tokens), 0) AS output_tokens,
            sum(c.cost_usd) AS cost_usd, count(c.cost_usd) AS priced_calls
-    FROM inside AS i INNER JOIN `{db}`.llm_calls AS c ON c.trace_id = i.trace_id AND c.span_id = i.span_id
+    FROM inside AS i INNER JOIN `{db}`.window_llm_calls({window}) AS c
+        ON c.trace_id = i.trace_id AND c.span_id = i.span_id
     WHERE i.otel_kind = '{llm_call}'
     GROUP BY i.trace_id, i.agent_id
 ), tools AS (
@@ -184,7 +188,7 @@ WITH walk AS MATERIALIZED (
     GROUP BY trace_id, agent_id
 ), loops AS (
     SELECT trace_id, agent_id, count() AS retry_loops, countIf(outcome = '{gave_up}') AS gave_up_loops
-    FROM (SELECT trace_id, outcome, arrayJoin(agent_ids) AS agent_id FROM `{db}`.retry_loop_scopes)
+    FROM (SELECT trace_id, outcome, arrayJoin(agent_ids) AS agent_id FROM `{db}`.retry_loop_scopes_in({window}))
     GROUP BY trace_id, agent_id
 )
 SELECT a.trace_id AS trace_id, a.span_id AS span_id, a.parent_span_id AS parent_span_id,
@@ -202,18 +206,18 @@ SELECT a.trace_id AS trace_id, a.span_id AS span_id, a.parent_span_id AS parent_
        coalesce(a.project, u.project) AS project, a.service_name AS service_name,
        coalesce(a.conversation_id, u.conversation_id) AS conversation_id, coalesce(a.user_id, u.user_id) AS user_id,
        a.attributes AS attributes, a.attr_keys AS attr_keys, a.attr_values AS attr_values
-FROM `{db}`.spans AS a
+FROM `{db}`.window_spans({window}) AS a
 LEFT JOIN walk AS x ON x.trace_id = a.trace_id AND x.span_id = a.span_id
-LEFT JOIN `{db}`.spans AS u ON u.trace_id = x.trace_id AND u.span_id = x.turn_id
+LEFT JOIN `{db}`.window_spans({window}) AS u ON u.trace_id = x.trace_id AND u.span_id = x.turn_id
 LEFT JOIN calls AS c ON c.trace_id = a.trace_id AND c.agent_id = a.span_id
 LEFT JOIN tools AS t ON t.trace_id = a.trace_id AND t.agent_id = a.span_id
 LEFT JOIN loops AS l ON l.trace_id = a.trace_id AND l.agent_id = a.span_id
-WHERE a.otel_kind = '{agent}'
+WHERE a.otel_kind = '{agent}' AND a.start_time >= {from_since} AND a.start_time < {to_until}
 SETTINGS join_use_nulls = 1;
 
-CREATE OR REPLACE VIEW `{db}`.turns AS
+CREATE OR REPLACE VIEW `{db}`.turns_in AS
 WITH walk AS MATERIALIZED (
-    SELECT trace_id, span_id, otel_kind, status_code, attempt, turn_id FROM `{db}`.span_scope_walk
+    SELECT trace_id, span_id, otel_kind, status_code, attempt, turn_id FROM `{db}`.span_scope_walk_in({window})
     WHERE turn_id IS NOT NULL
 ), calls AS (
     SELECT x.trace_id AS trace_id, x.turn_id AS turn_id, count() AS llm_calls,
@@ -222,7 +226,7 @@ WITH walk AS MATERIALIZED (
            sum(c.cost_usd) AS cost_usd, count(c.cost_usd) AS priced_calls,
            argMin(c.model, c.start_time) AS model, argMin(c.response_model, c.start_time) AS response_model,
            argMin(c.provider, c.start_time) AS provider
-    FROM `{db}`.llm_calls AS c
+    FROM `{db}`.window_llm_calls({window}) AS c
     INNER JOIN walk AS x ON x.trace_id = c.trace_id AND x.span_id = c.span_id
     WHERE x.otel_kind = '{llm_call}'
     GROUP BY x.trace_id, x.turn_id
@@ -239,7 +243,7 @@ WITH walk AS MATERIALIZED (
            countIf(outcome = '{gave_up}') AS gave_up_loops,
            arrayMap(p -> p.2, arraySort(p -> p.1, groupArray((start_time, attempts)))) AS loop_attempts,
            max(attempts) AS max_attempts, sum(retry_ms) AS retry_ms, sum(retry_cost_usd) AS retry_cost_usd
-    FROM `{db}`.retry_loop_scopes
+    FROM `{db}`.retry_loop_scopes_in({window})
     WHERE turn_span_id IS NOT NULL
     GROUP BY trace_id, turn_span_id
 )
@@ -262,10 +266,11 @@ SELECT t.trace_id AS trace_id, t.span_id AS span_id, t.name AS name, t.otel_kind
        t.status_code != 2 AND coalesce(l.gave_up_loops, 0) = 0 AS succeeded,
        t.status_code != 2 AND coalesce(l.gave_up_loops, 0) = 0 AND i.retries = 0 AS first_time_right,
        t.attributes AS attributes, t.attr_keys AS attr_keys, t.attr_values AS attr_values
-FROM `{db}`.spans AS t
+FROM `{db}`.window_spans({window}) AS t
 INNER JOIN inside AS i ON i.trace_id = t.trace_id AND i.turn_id = t.span_id
 LEFT JOIN calls AS c ON c.trace_id = i.trace_id AND c.turn_id = i.turn_id
 LEFT JOIN loops AS l ON l.trace_id = i.trace_id AND l.turn_id = i.turn_id
+WHERE t.start_time >= {from_since} AND t.start_time < {to_until}
 SETTINGS join_use_nulls = 1;
 
 -- One row per evaluation and per chat turn of a trace that called a model, with the
