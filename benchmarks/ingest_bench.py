@@ -229,10 +229,10 @@ def _store_only(source_db: str, db: str, out: "mp.Queue[Result]") -> None:
     """Insert the rows an ingest stored, from Arrow columns, into a fresh store: the storage floor."""
     import duckdb
 
-    from otel_llm_analysis._rows import EVENTS, SPANS, create_tables
+    from otel_llm_analysis._rows import EVENTS, RESOURCES, SPANS, create_tables
 
     with duckdb.connect(source_db, read_only=True) as source:
-        tables = {t.name: source.sql(f"SELECT * FROM {t.name}").to_arrow_table() for t in (SPANS, EVENTS)}
+        tables = {t.name: source.sql(f"SELECT * FROM {t.name}").to_arrow_table() for t in (SPANS, EVENTS, RESOURCES)}
     Path(db).unlink(missing_ok=True)
     con = duckdb.connect(db)
     create_tables(con)

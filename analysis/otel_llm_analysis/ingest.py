@@ -436,6 +436,8 @@ class _Pipeline:
                  workers: int = WORKERS) -> None:
         self.report = report
         self.ledger = ledger
+        self.con = con
+        self.resources_seen: set[str] = set()  # attribute texts of the resources stored this run
         ((stored,),) = con.execute("SELECT count(*) FROM (SELECT 1 FROM span_rows LIMIT 1)").fetchall()
         self.keys = _SpanKeys(store_was_empty=stored == 0)
         self.workers = [_Worker(con) for _ in range(workers)]
@@ -445,6 +447,9 @@ class _Pipeline:
 
     def submit(self, batch: Batch, reads: list[Read]) -> None:
         staged = _stage(batch, reads, self.keys)  # Arrow conversion while earlier batches insert
+        if not self.resources_seen.issuperset(batch.resources):
+            self._store_resources(staged.tables["res"])
+            self.resources_seen.update(batch.resources)
         del batch
         if staged.repeats_run or staged.exclusive:
             self.flush()
@@ -452,6 +457,18 @@ class _Pipeline:
         self.pending.append((self.pool.submit(worker.insert, staged), staged, worker))
         if staged.exclusive:
             self.flush()
+
+    def _store_resources(self, resources: pa.Table) -> None:
+        """Store the batch's new resources, committed before any of its rows refers to them.
+
+        On the caller's connection, one batch at a time: a resource is stored once
+        even when batches insert side by side.
+        """
+        self.con.register("_b_res", resources)
+        try:
+            self.con.execute(sql.INSERT_RESOURCES)
+        finally:
+            self.con.unregister("_b_res")
 
     def _free_worker(self) -> _Worker:
         busy = [w for _, _, w in self.pending]

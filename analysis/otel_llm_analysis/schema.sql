@@ -29,8 +29,13 @@
 --     _producers.py. A value present but unreadable as its column's type (a
 --     token count "many") is NULL, and the ingest report names it with file
 --     and line.
+--   * Each resource is stored once, in `resources` (resource_key, resource_attributes);
+--     span_rows keeps its key (a MAP per span cost ~40% of the span insert), and
+--     `spans` / `llm_calls` join it back as `resource_attributes`. A store made by
+--     an older version, with the MAP on every span, is converted when opened for
+--     writing (_rows.create_tables).
 --   * The tables themselves - span_rows, span_events, span_links,
---     metric_points, metric_exemplars, logs - are defined once, column by
+--     metric_points, metric_exemplars, logs, resources - are defined once, column by
 --     column with their notes, in _rows.py (TABLES), which creates them before
 --     this file runs (and adds new columns to a store made by an older version).
 --     Each column's note is its DuckDB comment:
@@ -42,10 +47,10 @@
 --     resource, ...; exemplars follow their point through `point_key`).
 
 CREATE OR REPLACE VIEW spans AS
-SELECT * EXCLUDE (attr_keys, attr_values, resource_attributes, source_file),
-       map(attr_keys, attr_values) AS attributes,
-       resource_attributes, attr_keys, attr_values, source_file
-FROM span_rows;
+SELECT s.* EXCLUDE (attr_keys, attr_values, resource_key, source_file),
+       map(s.attr_keys, s.attr_values) AS attributes,
+       r.resource_attributes, s.attr_keys, s.attr_values, s.source_file
+FROM span_rows s LEFT JOIN resources r ON r.resource_key = s.resource_key;
 
 -- What ingest has read, one row per file (device, inode). A file is resumed at
 -- `bytes_read` only while it provably is the file read up to there: the same

@@ -279,3 +279,90 @@ def test_the_readme_table_contract_names_only_real_columns(store: TraceStore) ->
                   "exponential_histogram", "summary", "gen_ai.evaluation.result", "{quantile", "value}",
                   "metric_points.row_key", "=", "OpenAI", "openai", *COST_SOURCES, "genai-prices@<version>", "user"}
         assert named <= columns, (name.group(1), named - columns)
+
+
+# --- resources: stored once each --------------------------------------------------------
+
+
+def _resource_spans(resource: Any, *spans: dict[str, Any]) -> dict[str, Any]:
+    return {"resource": resource, "scopeSpans": [{"scope": {"name": "lib"}, "spans": list(spans)}]}
+
+
+def test_each_resource_is_stored_once_across_lines_files_and_ingests(store: TraceStore, tmp_path: Path) -> None:
+    web = {"attributes": key_values({"service.name": "web", "host.name": "h1"})}
+    worker = {"attributes": key_values({"service.name": "worker", "otel_llm.project": "p"})}
+    spaced = {"attributes": orjson.loads(orjson.dumps(web["attributes"], option=orjson.OPT_INDENT_2))}
+    first = _write(tmp_path / "a.jsonl", {"resourceSpans": [_resource_spans(web, _span("0000000000000001")),
+                                                            _resource_spans(worker, _span("0000000000000002"))]},
+                   {"resourceSpans": [_resource_spans(web, _span("0000000000000003"))]})
+    assert store.ingest(first).spans_added == 3
+    second = _write(tmp_path / "b.jsonl", {"resourceSpans": [_resource_spans(spaced, _span("0000000000000004"))]})
+    third = _write(tmp_path / "c.jsonl", {"resourceSpans": [_resource_spans(worker, _span("0000000000000005"))]})
+    assert store.ingest([second, third]).spans_added == 2
+    assert store.query("SELECT count(*) FROM resources") == [(2,)]
+    assert store.query("SELECT span_id, service_name, project, resource_attributes FROM spans ORDER BY span_id") == [
+        ("0000000000000001", "web", None, {"service.name": "web", "host.name": "h1"}),
+        ("0000000000000002", "worker", "p", {"service.name": "worker", "otel_llm.project": "p"}),
+        ("0000000000000003", "web", None, {"service.name": "web", "host.name": "h1"}),
+        ("0000000000000004", "web", None, {"service.name": "web", "host.name": "h1"}),
+        ("0000000000000005", "worker", "p", {"service.name": "worker", "otel_llm.project": "p"}),
+    ]
+
+
+def test_odd_resources_are_stored_once_each_as_what_their_spans_showed_before(store: TraceStore,
+                                                                              tmp_path: Path) -> None:
+    repeated = {"attributes": key_values({"service.name": "old"}) + key_values({"service.name": "new"})}
+    not_a_list = {"attributes": {"service.name": "x"}}
+    path = _write(tmp_path / "t.jsonl", {"resourceSpans": [
+        _resource_spans(repeated, _span("0000000000000001")),
+        _resource_spans(not_a_list, _span("0000000000000002")),
+        _resource_spans(None, _span("0000000000000003")),
+        {"scopeSpans": [{"spans": [_span("0000000000000004")]}]},
+    ]})
+    report = store.ingest(path)
+    assert report.spans_added == 4
+    assert [p.where for p in report.bad_lines] == ["$.resourceSpans[1].resource.attributes"]
+    assert store.query("SELECT span_id, service_name, resource_attributes FROM spans ORDER BY span_id") == [
+        ("0000000000000001", "new", {"service.name": "new"}),
+        ("0000000000000002", None, {}),
+        ("0000000000000003", None, {}),
+        ("0000000000000004", None, {}),
+    ]
+    assert store.query("SELECT count(*) FROM resources") == [(2,)]  # {service.name: new} and {}
+
+
+def _answers(store: TraceStore) -> dict[str, list[tuple[Any, ...]]]:
+    return {view: store.query(f"SELECT * FROM {view} ORDER BY ALL")
+            for view in ("spans", "llm_calls", "tool_calls", "logs", "metric_points", "trace_summary")}
+
+
+def test_a_store_made_with_a_resource_map_on_every_span_is_converted_and_answers_the_same(tmp_path: Path) -> None:
+    from tests.support.synthetic import generate
+
+    generate(tmp_path / "data", seed=3, traces=60, peer_spans=True, agents="otel_llm", keep_records=False)
+    db = tmp_path / "old.duckdb"
+    with TraceStore(db) as store:
+        store.ingest([tmp_path / "data", GOLDEN / "collector_traces.jsonl"])
+        before = _answers(store)
+        (resources,) = store.query("SELECT count(*) FROM resources")[0]
+    con = duckdb.connect(str(db))  # as an older version left it: each span's resource MAP on the span
+    con.execute("ALTER TABLE span_rows ADD COLUMN resource_attributes MAP(VARCHAR, VARCHAR)")
+    con.execute("UPDATE span_rows SET resource_attributes = r.resource_attributes FROM resources r "
+                "WHERE r.resource_key = span_rows.resource_key")
+    con.execute("DROP VIEW spans CASCADE; DROP VIEW llm_calls CASCADE")
+    con.execute("ALTER TABLE span_rows DROP COLUMN resource_key")
+    con.execute("DROP TABLE resources")
+    con.execute("CREATE VIEW spans AS SELECT * EXCLUDE (attr_keys, attr_values, resource_attributes, source_file), "
+                "map(attr_keys, attr_values) AS attributes, resource_attributes, attr_keys, attr_values, source_file "
+                "FROM span_rows")
+    con.close()
+    with TraceStore(db) as store:
+        assert "resource_attributes" not in [r[0] for r in store.query("DESCRIBE span_rows")]
+        assert store.query("SELECT count(*), count(resource_key) FROM span_rows")[0] == (len(before["spans"]),) * 2
+        assert store.query("SELECT count(*) FROM resources") == [(resources,)]
+        assert _answers(store) == before
+        again = tmp_path / "again.jsonl"  # a copy: read again, its resource found under the converted key
+        again.write_bytes((GOLDEN / "collector_traces.jsonl").read_bytes())
+        report = store.ingest(again)
+        assert report.duplicates_skipped == 3 and report.spans_added == 0
+        assert store.query("SELECT count(*) FROM resources") == [(resources,)]
