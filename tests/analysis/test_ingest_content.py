@@ -13,7 +13,7 @@ import pytest
 
 from otel_llm_analysis import TraceStore
 from otel_llm_analysis._producers import COST_SOURCES
-from otel_llm_analysis._rows import TABLES
+from otel_llm_analysis._rows import STORED
 from tests.support.synthetic import key_values
 
 GOLDEN = Path(__file__).resolve().parents[1] / "sdk" / "golden"
@@ -222,7 +222,7 @@ def test_what_no_table_keeps_is_counted_in_the_report(store: TraceStore, tmp_pat
 
 
 def test_each_table_in_the_store_has_exactly_the_columns_of_its_definition(store: TraceStore) -> None:
-    for table in TABLES.values():
+    for table in STORED:
         rows = store.query("SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ?", [table.name])
         assert [r[0] for r in rows] == [c.name for c in table.stored], table.name
 
@@ -253,7 +253,7 @@ def test_every_column_comment_is_its_current_note_also_in_a_store_made_by_an_old
     con.execute("COMMENT ON COLUMN logs.event_name IS NULL")
     con.close()
     with TraceStore(db) as store:
-        for table in TABLES.values():
+        for table in STORED:
             comments = store.query("SELECT column_name, comment FROM duckdb_columns() WHERE table_name = ?",
                                    [table.name])
             assert comments == [(c.name, c.doc or None) for c in table.stored], table.name
@@ -265,7 +265,8 @@ def test_the_readme_table_contract_names_only_real_columns(store: TraceStore) ->
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     contract = readme[readme.index("### Tables (the contract for your SQL)"):readme.index("**Ingest guarantees.**")]
     tables = {"spans": "spans", "span_events": "span_events", "span_links": "span_links",
-              "metric_points": "metric_points", "metric_exemplars": "metric_exemplars", "logs": "logs"}
+              "metric_points": "metric_points", "metric_exemplars": "metric_exemplars", "logs": "logs",
+              "resources": "resources"}
     for row in contract.splitlines():
         cells = row.split(" | ")
         name = re.match(r"\| `(\w+)`", row)
