@@ -194,7 +194,7 @@ _F64 = pa.float64()
 #: referred to by each row's ``ctx``: where the rows came from, their resource
 #: (``_b_res``) and their instrumentation scope. One int per row instead of six.
 CONTEXT: tuple[tuple[str, pa.DataType], ...] = (
-    ("ctx", _I32), ("source_file", _TEXT), ("line", _I32), ("resource_id", _I32), ("scope_name", _TEXT),
+    ("ctx", _I32), ("source_file", _TEXT), ("line", _I32), ("res_ord", _I32), ("scope_name", _TEXT),
     ("scope_version", _TEXT), ("scope_attrs", _JSON),
 )
 
@@ -270,8 +270,8 @@ SPANS = Table(
         Column("wrapped_calls", "INTEGER", "NULL", "LLM spans: how many LLM spans sit directly in this one (derived)"),
         Column("attr_keys", "VARCHAR[]", "k", "span attributes: names ..."),
         Column("attr_values", "VARCHAR[]", "v", "... and values, aligned, keys unique"),
-        Column("resource_key", "UBIGINT", "resource_key",
-               "the span's resource: resources.resource_key (the spans view joins its resource_attributes)"),
+        Column("resource_id", "INTEGER", "resource_id",
+               "the span's resource: resources.resource_id (the spans view shows its resource_attributes)"),
         Column("source_file", "VARCHAR", "source_file"),
         Column("scope_version", "VARCHAR", "nullif(scope_version, '')"),
         Column("trace_state", "VARCHAR", "nullif(trace_state, '')", "W3C tracestate"),
@@ -441,23 +441,23 @@ TABLES: Mapping[str, Table] = {
     "spans": SPANS, "events": EVENTS, "links": LINKS, "points": POINTS, "exemplars": EXEMPLARS, "logs": LOGS,
 }
 
-# --- resources: stored once each, spans refer to them by key -------------------------------
+# --- resources: stored once each, spans refer to them by number ----------------------------
 
 
-def resource_key(keys: str, values: str) -> str:
-    """SQL: a resource's key, a hash of its (unique) attribute names and values in order.
+def resource_hash(keys: str, values: str) -> str:
+    """SQL: what finds a resource again, a hash of its (unique) attribute names and values in order.
 
-    The same attributes give the same key whichever file, batch or run they come
-    from, so each resource is stored once. Spans carry only the key: a MAP per
-    span cost ~40% of the span insert, and nearly every span of a process shares
-    its resource.
+    The same attributes give the same hash whichever file, batch or run they
+    come from, so each resource is stored once. Spans carry only its number: a
+    MAP per span cost ~40% of the span insert, and nearly every span of a
+    process shares its resource.
     """
     return f"hash({keys}, {values})"
 
 
 #: Computed once per resource of a batch (``_b_res``, over its ``k``/``v`` lists), joined to its rows.
 RESOURCE_VALUES: Mapping[str, str] = {
-    "resource_key": resource_key("k", "v"),
+    "resource_hash": resource_hash("k", "v"),
     "resource_attributes": "map(k, v)",
     "resource_service": lookup(SERVICE_NAME),
     "resource_project": lookup(semconv.OTEL_LLM_PROJECT),
@@ -465,9 +465,12 @@ RESOURCE_VALUES: Mapping[str, str] = {
 
 RESOURCES = Table(
     "resources",
-    staged=(("resource_id", _I32), ("attrs", _TEXT)),
+    staged=(("res_ord", _I32), ("attrs", _TEXT)),
     stored=(
-        Column("resource_key", "UBIGINT NOT NULL", "resource_key", "span_rows.resource_key of its spans"),
+        Column("resource_id", "INTEGER NOT NULL", "resource_id",
+               "1, 2, 3, ... without gaps (see resource_attributes_of in schema.sql): span_rows.resource_id"),
+        Column("resource_hash", "UBIGINT NOT NULL", "resource_hash",
+               "hash of its attribute names and values: the same resource is found again, not stored twice"),
         Column("resource_attributes", "MAP(VARCHAR, VARCHAR)", "resource_attributes",
                "service.name, deployment.environment.name, host.name, ..."),
     ),
@@ -514,26 +517,28 @@ def _store_resources_once(con: Any) -> None:
     """Move the resource MAP a store made by an older version keeps on every span into ``resources``.
 
     One transaction: each distinct resource (of its spans, logs and metric
-    points, as ingest stores every resource it reads) is stored once under its key (the
-    key :data:`RESOURCE_VALUES` gives it at ingest, so later ingests of the same
-    resource find it), every span gets its resource's key, and the per-span
-    column is dropped. The ``spans`` view shows the same ``resource_attributes``
-    before and after.
+    points, as ingest stores every resource it reads) is stored once, numbered
+    and under the hash ingest finds it by, every span gets its resource's
+    number, and the per-span column is dropped. The ``spans`` view shows the
+    same ``resource_attributes`` before and after.
     """
-    key = resource_key("map_keys(resource_attributes)", "map_values(resource_attributes)")
+    key = resource_hash("map_keys(resource_attributes)", "map_values(resource_attributes)")
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(f"""
             INSERT INTO {RESOURCES.name} BY NAME
-            SELECT key AS resource_key, any_value(resource_attributes) AS resource_attributes
-            FROM (SELECT {key} AS key, resource_attributes
+            SELECT (SELECT coalesce(max(resource_id), 0) FROM {RESOURCES.name}) + row_number() OVER (ORDER BY h)
+                       AS resource_id,
+                   h AS resource_hash, any_value(resource_attributes) AS resource_attributes
+            FROM (SELECT {key} AS h, resource_attributes
                   FROM (SELECT resource_attributes FROM {SPANS.name} UNION ALL
                         SELECT resource_attributes FROM {LOGS.name} UNION ALL
                         SELECT resource_attributes FROM {POINTS.name})
                   WHERE resource_attributes IS NOT NULL)
-            WHERE key NOT IN (SELECT resource_key FROM {RESOURCES.name})
-            GROUP BY key""")
-        con.execute(f"UPDATE {SPANS.name} SET resource_key = {key} WHERE resource_attributes IS NOT NULL")
+            WHERE h NOT IN (SELECT resource_hash FROM {RESOURCES.name})
+            GROUP BY h""")
+        con.execute(f"UPDATE {SPANS.name} SET resource_id = r.resource_id FROM {RESOURCES.name} r "
+                    f"WHERE r.resource_hash = {key.replace('resource_attributes', f'{SPANS.name}.resource_attributes')}")
         con.execute(f"ALTER TABLE {SPANS.name} DROP COLUMN resource_attributes")
     except BaseException:
         con.execute("ROLLBACK")

@@ -12,8 +12,8 @@ are reported. This module holds the plumbing those expressions run on:
   (an empty AnyValue, a missing key) would misalign the lists, so such rows take
   the slower per-entry path instead.
 * **Resources** are staged once per batch (``_b_res``); what their rows take from
-  them (key, MAP, service, project) is computed once per resource, and each
-  resource is stored once in ``resources`` (spans refer to it by key).
+  them (hash, MAP, service, project) is computed once per resource, and each
+  resource is stored once in ``resources`` (spans refer to it by number).
 * **De-duplication**: spans on (trace_id, span_id, start time) - first occurrence
   in the batch, anti-joined against ``span_rows``; events and links follow their
   span. Logs and metric points on ``row_key``, a hash of every staged value that
@@ -39,6 +39,7 @@ __all__ = [
     "INSERT_EVENTS",
     "INSERT_LINKS",
     "INSERT_RESOURCES",
+    "RESOURCE_IDS",
     "INSERT_SPANS",
     "NEW_SPANS",
     "NEW_SPANS_UNSEEN",
@@ -115,28 +116,40 @@ _OTHER_SPELLINGS = [name for names in SPELLINGS.values() for name in names[1:]]
 _HAS_OTHER = ("list_bool_or(list_transform(k, lambda x: list_contains(["
               + ", ".join(f"'{n}'" for n in _OTHER_SPELLINGS) + "], x))) AS has_other")
 
-_RESOURCES = f"""res AS (
-    SELECT resource_id, resource_text, {", ".join(f"{expr} AS {name}" for name, expr in RESOURCE_VALUES.items())}
-    FROM {kv_from("(SELECT resource_id, attrs, attrs AS resource_text FROM _b_res)")}
+def _resources(columns: str = "*") -> str:
+    """CTE ``res``: the batch's resources (``_b_res``) with what their rows take from them
+    (``_rows.RESOURCE_VALUES``: hash, MAP, service, project), computed once per resource."""
+    return f"""res AS (
+    SELECT {columns}, resource_text, {", ".join(f"{expr} AS {name}" for name, expr in RESOURCE_VALUES.items())}
+    FROM {kv_from("(SELECT *, attrs AS resource_text FROM _b_res)")}
 )"""
 
 
+_RESOURCES = _resources("res_ord, resource_id")
+
+
 def _in_context(rows: str) -> str:
-    """``rows`` (with ``ctx``) joined to their context (file, line, scope) and what their resource
-    gives them (``_rows.RESOURCE_VALUES``: its key, MAP, service, project; computed once per resource)."""
-    return (f"(SELECT b.*, c.* EXCLUDE (ctx), res.* EXCLUDE (resource_id) "
-            f"FROM {rows} b JOIN _b_ctx c USING (ctx) JOIN res USING (resource_id))")
+    """``rows`` (with ``ctx``) joined to their context (file, line, scope) and their resource."""
+    return (f"(SELECT b.*, c.* EXCLUDE (ctx), res.* EXCLUDE (res_ord) "
+            f"FROM {rows} b JOIN _b_ctx c USING (ctx) JOIN res USING (res_ord))")
 
 
-#: The batch's resources not stored yet, stored once each (``_rows.RESOURCES``). Run
-#: before the batch's rows, on one connection, so that each resource is stored once
-#: and committed before any span refers to it.
+#: The resources of ``_b_res`` (``res_ord``, ``attrs``) not stored yet, each stored once
+#: and numbered on from the highest number (``_rows.RESOURCES``); then every one's
+#: number. Run on one connection before any row refers to them (see ``ingest``).
 INSERT_RESOURCES = f"""
 INSERT INTO {RESOURCES.name} BY NAME
-WITH {_RESOURCES}
-SELECT resource_key, any_value(resource_attributes) AS resource_attributes FROM res
-WHERE resource_key NOT IN (SELECT resource_key FROM {RESOURCES.name})
-GROUP BY resource_key
+WITH {_resources("res_ord")}
+SELECT (SELECT coalesce(max(resource_id), 0) FROM {RESOURCES.name})
+       + row_number() OVER (ORDER BY min(res_ord)) AS resource_id,
+       resource_hash, any_value(resource_attributes) AS resource_attributes
+FROM res
+WHERE resource_hash NOT IN (SELECT resource_hash FROM {RESOURCES.name})
+GROUP BY resource_hash
+"""
+RESOURCE_IDS = f"""
+WITH {_resources("res_ord")}
+SELECT res_ord, r.resource_id FROM res JOIN {RESOURCES.name} r USING (resource_hash) ORDER BY res_ord
 """
 
 # --- spans, their events and links -----------------------------------------------------

@@ -300,7 +300,8 @@ def test_each_resource_is_stored_once_across_lines_files_and_ingests(store: Trac
     second = _write(tmp_path / "b.jsonl", {"resourceSpans": [_resource_spans(spaced, _span("0000000000000004"))]})
     third = _write(tmp_path / "c.jsonl", {"resourceSpans": [_resource_spans(worker, _span("0000000000000005"))]})
     assert store.ingest([second, third]).spans_added == 2
-    assert store.query("SELECT count(*) FROM resources") == [(2,)]
+    assert store.query("SELECT resource_id, resource_attributes['service.name'] FROM resources ORDER BY 1") == [
+        (1, "web"), (2, "worker")]  # numbered without gaps, in the order first read
     assert store.query("SELECT span_id, service_name, project, resource_attributes FROM spans ORDER BY span_id") == [
         ("0000000000000001", "web", None, {"service.name": "web", "host.name": "h1"}),
         ("0000000000000002", "worker", "p", {"service.name": "worker", "otel_llm.project": "p"}),
@@ -349,9 +350,9 @@ def test_a_store_made_with_a_resource_map_on_every_span_is_converted_and_answers
     con = duckdb.connect(str(db))  # as an older version left it: each span's resource MAP on the span
     con.execute("ALTER TABLE span_rows ADD COLUMN resource_attributes MAP(VARCHAR, VARCHAR)")
     con.execute("UPDATE span_rows SET resource_attributes = r.resource_attributes FROM resources r "
-                "WHERE r.resource_key = span_rows.resource_key")
+                "WHERE r.resource_id = span_rows.resource_id")
     con.execute("DROP VIEW spans CASCADE; DROP VIEW llm_calls CASCADE")
-    con.execute("ALTER TABLE span_rows DROP COLUMN resource_key")
+    con.execute("ALTER TABLE span_rows DROP COLUMN resource_id")
     con.execute("DROP TABLE resources")
     con.execute("CREATE VIEW spans AS SELECT * EXCLUDE (attr_keys, attr_values, resource_attributes, source_file), "
                 "map(attr_keys, attr_values) AS attributes, resource_attributes, attr_keys, attr_values, source_file "
@@ -359,8 +360,9 @@ def test_a_store_made_with_a_resource_map_on_every_span_is_converted_and_answers
     con.close()
     with TraceStore(db) as store:
         assert "resource_attributes" not in [r[0] for r in store.query("DESCRIBE span_rows")]
-        assert store.query("SELECT count(*), count(resource_key) FROM span_rows")[0] == (len(before["spans"]),) * 2
-        assert store.query("SELECT count(*) FROM resources") == [(resources,)]
+        assert store.query("SELECT count(*), count(resource_id) FROM span_rows")[0] == (len(before["spans"]),) * 2
+        assert store.query("SELECT count(*), min(resource_id), max(resource_id) FROM resources") == [
+            (resources, 1, resources)]
         assert _answers(store) == before
         again = tmp_path / "again.jsonl"  # a copy: read again, its resource found under the converted key
         again.write_bytes((GOLDEN / "collector_traces.jsonl").read_bytes())
