@@ -18,7 +18,7 @@ a fresh child process so its peak RSS is its own:
   ingest`` does (everything: decode, maps, typed columns, de-duplication,
   bookkeeping, pricing, the agents' scopes refresh, the final checkpoint); the
   scopes refresh is also timed on its own, and the ingest shown without it;
-* ``store-only``: the rows that ingest stored (spans and their events), read
+* ``store-only``: the rows that ingest stored (spans, their events, resources), read
   back into Arrow untimed, then inserted into a fresh store and checkpointed:
   what DuckDB needs to store this table shape from ready-made columns,
   whatever parses the file - the floor under any ingest into these tables (its
