@@ -18,7 +18,7 @@ a fresh child process so its peak RSS is its own:
   ingest`` does (everything: decode, maps, typed columns, de-duplication,
   bookkeeping, pricing, the agents' scopes refresh, the final checkpoint); the
   scopes refresh is also timed on its own, and the ingest shown without it;
-* ``store-only``: the rows that ingest stored (spans and their events), read
+* ``store-only``: the rows that ingest stored (spans, their events, resources), read
   back into Arrow untimed, then inserted into a fresh store and checkpointed:
   what DuckDB needs to store this table shape from ready-made columns,
   whatever parses the file - the floor under any ingest into these tables (its
@@ -229,10 +229,10 @@ def _store_only(source_db: str, db: str, out: "mp.Queue[Result]") -> None:
     """Insert the rows an ingest stored, from Arrow columns, into a fresh store: the storage floor."""
     import duckdb
 
-    from otel_llm_analysis._rows import EVENTS, SPANS, create_tables
+    from otel_llm_analysis._rows import EVENTS, RESOURCES, SPANS, create_tables
 
     with duckdb.connect(source_db, read_only=True) as source:
-        tables = {t.name: source.sql(f"SELECT * FROM {t.name}").to_arrow_table() for t in (SPANS, EVENTS)}
+        tables = {t.name: source.sql(f"SELECT * FROM {t.name}").to_arrow_table() for t in (SPANS, EVENTS, RESOURCES)}
     Path(db).unlink(missing_ok=True)
     con = duckdb.connect(db)
     create_tables(con)

@@ -195,7 +195,7 @@ def decode_line(line: bytes, batch: Batch, line_no: int) -> None:
     batch.line_no = line_no
     if line_no == 1 and line.startswith(_BOM):
         line = line[len(_BOM):]  # a byte-order mark some editors write; not part of the JSON
-    if not line.strip():
+    if not line or line.isspace():  # (not strip(): that copies the whole line)
         return  # blank lines carry nothing; not worth a report
     report = _reporter(batch, line_no)
     try:

@@ -295,7 +295,7 @@ def _stage(batch: Batch, reads: list[Read], keys: _SpanKeys) -> _Staged:
     """Column lists -> Arrow. Runs on the decoding thread so the insert threads only run SQL."""
     spans = batch.cols["spans"]
     repeats = keys.repeats(spans["trace_id"], spans["span_id"], spans["start_ns"]) if batch.spans else False
-    tables = {"res": pa.table({"resource_id": pa.array(range(len(batch.resources)), pa.int32()),
+    tables = {"res": pa.table({"res_ord": pa.array(range(len(batch.resources)), pa.int32()),
                                "attrs": pa.array(batch.resources, pa.string())}),
               "ctx": pa.Table.from_arrays([pa.array(range(len(batch.contexts)), pa.int32()),
                                            *(pa.array(c, t) for c, (_, t) in zip(zip(*batch.contexts), CONTEXT[1:]))],
@@ -436,6 +436,8 @@ class _Pipeline:
                  workers: int = WORKERS) -> None:
         self.report = report
         self.ledger = ledger
+        self.con = con
+        self.resource_ids: dict[str, int] = {}  # attribute text -> number, of the resources met this run
         ((stored,),) = con.execute("SELECT count(*) FROM (SELECT 1 FROM span_rows LIMIT 1)").fetchall()
         self.keys = _SpanKeys(store_was_empty=stored == 0)
         self.workers = [_Worker(con) for _ in range(workers)]
@@ -445,6 +447,9 @@ class _Pipeline:
 
     def submit(self, batch: Batch, reads: list[Read]) -> None:
         staged = _stage(batch, reads, self.keys)  # Arrow conversion while earlier batches insert
+        res = staged.tables["res"]
+        staged.tables["res"] = res.append_column("resource_id", pa.array(self._resource_ids(batch.resources, res),
+                                                                         pa.int32()))
         del batch
         if staged.repeats_run or staged.exclusive:
             self.flush()
@@ -452,6 +457,25 @@ class _Pipeline:
         self.pending.append((self.pool.submit(worker.insert, staged), staged, worker))
         if staged.exclusive:
             self.flush()
+
+    def _resource_ids(self, texts: list[str], staged: pa.Table) -> list[int]:
+        """The stored number of each of a batch's resources (attribute texts), storing the new ones.
+
+        On the caller's connection, one batch at a time and committed before the
+        batch's rows are inserted: each resource is stored once, even when batches
+        insert side by side, and a span never refers to a resource not stored.
+        Resources already seen this run cost a dictionary look-up.
+        """
+        unseen = [i for i, text in enumerate(texts) if text not in self.resource_ids]
+        if unseen:
+            self.con.register("_b_res", staged.take(unseen))
+            try:
+                self.con.execute(sql.INSERT_RESOURCES)
+                for res_ord, resource_id in self.con.execute(sql.RESOURCE_IDS).fetchall():
+                    self.resource_ids[texts[res_ord]] = resource_id
+            finally:
+                self.con.unregister("_b_res")
+        return [self.resource_ids[text] for text in texts]
 
     def _free_worker(self) -> _Worker:
         busy = [w for _, _, w in self.pending]

@@ -29,8 +29,14 @@
 --     _producers.py. A value present but unreadable as its column's type (a
 --     token count "many") is NULL, and the ingest report names it with file
 --     and line.
+--   * Each resource is stored once, in `resources` (resource_id, resource_hash,
+--     resource_attributes); span_rows keeps its number (a MAP per span cost ~40% of
+--     the span insert), and `spans` / `llm_calls` show it as `resource_attributes`
+--     (resource_attributes_of below). A store made by
+--     an older version, with the MAP on every span, is converted when opened for
+--     writing (_rows.create_tables).
 --   * The tables themselves - span_rows, span_events, span_links,
---     metric_points, metric_exemplars, logs - are defined once, column by
+--     metric_points, metric_exemplars, logs, resources - are defined once, column by
 --     column with their notes, in _rows.py (TABLES), which creates them before
 --     this file runs (and adds new columns to a store made by an older version).
 --     Each column's note is its DuckDB comment:
@@ -41,10 +47,18 @@
 --     that makes two records differ (time, body, event name, scope, attributes,
 --     resource, ...; exemplars follow their point through `point_key`).
 
+-- The attributes of resource number `id` (span_rows.resource_id): one list of every
+-- resource, made once per query, indexed by number. Free for a query that does not
+-- read it (a join would cost every query over spans ~10 ms per 1M spans: DuckDB does
+-- not drop an unused join), and no dearer than a join for one that does. It is why
+-- resources are numbered 1, 2, 3, ... without gaps.
+CREATE OR REPLACE MACRO resource_attributes_of(id) AS
+    (SELECT list(resource_attributes ORDER BY resource_id) FROM resources)[id];
+
 CREATE OR REPLACE VIEW spans AS
-SELECT * EXCLUDE (attr_keys, attr_values, resource_attributes, source_file),
+SELECT * EXCLUDE (attr_keys, attr_values, resource_id, source_file),
        map(attr_keys, attr_values) AS attributes,
-       resource_attributes, attr_keys, attr_values, source_file
+       resource_attributes_of(resource_id) AS resource_attributes, attr_keys, attr_values, source_file
 FROM span_rows;
 
 -- What ingest has read, one row per file (device, inode). A file is resumed at

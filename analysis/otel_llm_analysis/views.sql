@@ -29,8 +29,11 @@
 -- out the calls of the traces an ingest touched without reading the store.
 
 CREATE OR REPLACE MACRO llm_calls_of(spans) AS TABLE
-SELECT * EXCLUDE (wrapped_calls, attr_keys, attr_values, resource_attributes, source_file),
-       map(attr_keys, attr_values) AS attributes, resource_attributes, attr_keys, attr_values, source_file
+SELECT * EXCLUDE (resource_id, attr_keys, attr_values, source_file),
+       resource_attributes_of(resource_id) AS resource_attributes, attr_keys, attr_values, source_file
+FROM (
+SELECT * EXCLUDE (wrapped_calls, attr_keys, attr_values, resource_id, source_file),
+       map(attr_keys, attr_values) AS attributes, resource_id, attr_keys, attr_values, source_file
 FROM query_table(spans)
 WHERE otel_kind = '{llm_call}' AND wrapper_span_id IS NULL AND wrapped_calls IS NULL
 UNION ALL BY NAME
@@ -39,7 +42,7 @@ SELECT * EXCLUDE (single, outer_wins, keys, vals, w_project, w_conversation_id, 
                   w_operation, w_provider, w_model, w_request_model, w_response_model, w_input_tokens,
                   w_output_tokens, w_cache_read_tokens, w_cache_write_tokens, w_reasoning_tokens, w_cost_usd,
                   w_cost_source, w_cost_table, w_finish_reasons, wrapped_calls, attr_keys, attr_values,
-                  resource_attributes, source_file)
+                  resource_id, source_file)
     REPLACE (
         -- what was called and what it cost: the winning span first, the other fills gaps
         CASE WHEN outer_wins THEN coalesce(w_operation, operation) WHEN single THEN coalesce(operation, w_operation) ELSE operation END AS operation,
@@ -67,7 +70,7 @@ SELECT * EXCLUDE (single, outer_wins, keys, vals, w_project, w_conversation_id, 
         coalesce(user_id, w_user_id) AS user_id,
         coalesce(graph_node, w_graph_node) AS graph_node
     ),
-    map(keys, vals) AS attributes, resource_attributes, keys AS attr_keys, vals AS attr_values, source_file
+    map(keys, vals) AS attributes, resource_id, keys AS attr_keys, vals AS attr_values, source_file
 FROM (
     SELECT c.*,
            w.wrapped_calls = 1 AS single,
@@ -88,7 +91,7 @@ FROM (
     JOIN query_table(spans) w ON w.trace_id = c.trace_id AND w.span_id = c.wrapper_span_id
     WHERE c.otel_kind = '{llm_call}' AND c.wrapper_span_id IS NOT NULL AND c.wrapped_calls IS NULL
       AND w.wrapped_calls IS NOT NULL
-);
+));
 
 CREATE OR REPLACE VIEW llm_calls AS SELECT * FROM llm_calls_of(span_rows);
 

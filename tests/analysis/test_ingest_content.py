@@ -13,7 +13,7 @@ import pytest
 
 from otel_llm_analysis import TraceStore
 from otel_llm_analysis._producers import COST_SOURCES
-from otel_llm_analysis._rows import TABLES
+from otel_llm_analysis._rows import STORED
 from tests.support.synthetic import key_values
 
 GOLDEN = Path(__file__).resolve().parents[1] / "sdk" / "golden"
@@ -222,7 +222,7 @@ def test_what_no_table_keeps_is_counted_in_the_report(store: TraceStore, tmp_pat
 
 
 def test_each_table_in_the_store_has_exactly_the_columns_of_its_definition(store: TraceStore) -> None:
-    for table in TABLES.values():
+    for table in STORED:
         rows = store.query("SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ?", [table.name])
         assert [r[0] for r in rows] == [c.name for c in table.stored], table.name
 
@@ -253,7 +253,7 @@ def test_every_column_comment_is_its_current_note_also_in_a_store_made_by_an_old
     con.execute("COMMENT ON COLUMN logs.event_name IS NULL")
     con.close()
     with TraceStore(db) as store:
-        for table in TABLES.values():
+        for table in STORED:
             comments = store.query("SELECT column_name, comment FROM duckdb_columns() WHERE table_name = ?",
                                    [table.name])
             assert comments == [(c.name, c.doc or None) for c in table.stored], table.name
@@ -265,7 +265,8 @@ def test_the_readme_table_contract_names_only_real_columns(store: TraceStore) ->
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     contract = readme[readme.index("### Tables (the contract for your SQL)"):readme.index("**Ingest guarantees.**")]
     tables = {"spans": "spans", "span_events": "span_events", "span_links": "span_links",
-              "metric_points": "metric_points", "metric_exemplars": "metric_exemplars", "logs": "logs"}
+              "metric_points": "metric_points", "metric_exemplars": "metric_exemplars", "logs": "logs",
+              "resources": "resources"}
     for row in contract.splitlines():
         cells = row.split(" | ")
         name = re.match(r"\| `(\w+)`", row)
@@ -279,3 +280,92 @@ def test_the_readme_table_contract_names_only_real_columns(store: TraceStore) ->
                   "exponential_histogram", "summary", "gen_ai.evaluation.result", "{quantile", "value}",
                   "metric_points.row_key", "=", "OpenAI", "openai", *COST_SOURCES, "genai-prices@<version>", "user"}
         assert named <= columns, (name.group(1), named - columns)
+
+
+# --- resources: stored once each --------------------------------------------------------
+
+
+def _resource_spans(resource: Any, *spans: dict[str, Any]) -> dict[str, Any]:
+    return {"resource": resource, "scopeSpans": [{"scope": {"name": "lib"}, "spans": list(spans)}]}
+
+
+def test_each_resource_is_stored_once_across_lines_files_and_ingests(store: TraceStore, tmp_path: Path) -> None:
+    web = {"attributes": key_values({"service.name": "web", "host.name": "h1"})}
+    worker = {"attributes": key_values({"service.name": "worker", "otel_llm.project": "p"})}
+    spaced = {"attributes": orjson.loads(orjson.dumps(web["attributes"], option=orjson.OPT_INDENT_2))}
+    first = _write(tmp_path / "a.jsonl", {"resourceSpans": [_resource_spans(web, _span("0000000000000001")),
+                                                            _resource_spans(worker, _span("0000000000000002"))]},
+                   {"resourceSpans": [_resource_spans(web, _span("0000000000000003"))]})
+    assert store.ingest(first).spans_added == 3
+    second = _write(tmp_path / "b.jsonl", {"resourceSpans": [_resource_spans(spaced, _span("0000000000000004"))]})
+    third = _write(tmp_path / "c.jsonl", {"resourceSpans": [_resource_spans(worker, _span("0000000000000005"))]})
+    assert store.ingest([second, third]).spans_added == 2
+    assert store.query("SELECT resource_id, resource_attributes['service.name'] FROM resources ORDER BY 1") == [
+        (1, "web"), (2, "worker")]  # numbered without gaps, in the order first read
+    assert store.query("SELECT span_id, service_name, project, resource_attributes FROM spans ORDER BY span_id") == [
+        ("0000000000000001", "web", None, {"service.name": "web", "host.name": "h1"}),
+        ("0000000000000002", "worker", "p", {"service.name": "worker", "otel_llm.project": "p"}),
+        ("0000000000000003", "web", None, {"service.name": "web", "host.name": "h1"}),
+        ("0000000000000004", "web", None, {"service.name": "web", "host.name": "h1"}),
+        ("0000000000000005", "worker", "p", {"service.name": "worker", "otel_llm.project": "p"}),
+    ]
+
+
+def test_odd_resources_are_stored_once_each_as_what_their_spans_showed_before(store: TraceStore,
+                                                                              tmp_path: Path) -> None:
+    repeated = {"attributes": key_values({"service.name": "old"}) + key_values({"service.name": "new"})}
+    not_a_list = {"attributes": {"service.name": "x"}}
+    path = _write(tmp_path / "t.jsonl", {"resourceSpans": [
+        _resource_spans(repeated, _span("0000000000000001")),
+        _resource_spans(not_a_list, _span("0000000000000002")),
+        _resource_spans(None, _span("0000000000000003")),
+        {"scopeSpans": [{"spans": [_span("0000000000000004")]}]},
+    ]})
+    report = store.ingest(path)
+    assert report.spans_added == 4
+    assert [p.where for p in report.bad_lines] == ["$.resourceSpans[1].resource.attributes"]
+    assert store.query("SELECT span_id, service_name, resource_attributes FROM spans ORDER BY span_id") == [
+        ("0000000000000001", "new", {"service.name": "new"}),
+        ("0000000000000002", None, {}),
+        ("0000000000000003", None, {}),
+        ("0000000000000004", None, {}),
+    ]
+    assert store.query("SELECT count(*) FROM resources") == [(2,)]  # {service.name: new} and {}
+
+
+def _answers(store: TraceStore) -> dict[str, list[tuple[Any, ...]]]:
+    return {view: store.query(f"SELECT * FROM {view} ORDER BY ALL")
+            for view in ("spans", "llm_calls", "tool_calls", "logs", "metric_points", "trace_summary")}
+
+
+def test_a_store_made_with_a_resource_map_on_every_span_is_converted_and_answers_the_same(tmp_path: Path) -> None:
+    from tests.support.synthetic import generate
+
+    generate(tmp_path / "data", seed=3, traces=60, peer_spans=True, agents="otel_llm", keep_records=False)
+    db = tmp_path / "old.duckdb"
+    with TraceStore(db) as store:
+        store.ingest([tmp_path / "data", GOLDEN / "collector_traces.jsonl"])
+        before = _answers(store)
+        (resources,) = store.query("SELECT count(*) FROM resources")[0]
+    con = duckdb.connect(str(db))  # as an older version left it: each span's resource MAP on the span
+    con.execute("ALTER TABLE span_rows ADD COLUMN resource_attributes MAP(VARCHAR, VARCHAR)")
+    con.execute("UPDATE span_rows SET resource_attributes = r.resource_attributes FROM resources r "
+                "WHERE r.resource_id = span_rows.resource_id")
+    con.execute("DROP VIEW spans CASCADE; DROP VIEW llm_calls CASCADE")
+    con.execute("ALTER TABLE span_rows DROP COLUMN resource_id")
+    con.execute("DROP TABLE resources")
+    con.execute("CREATE VIEW spans AS SELECT * EXCLUDE (attr_keys, attr_values, resource_attributes, source_file), "
+                "map(attr_keys, attr_values) AS attributes, resource_attributes, attr_keys, attr_values, source_file "
+                "FROM span_rows")
+    con.close()
+    with TraceStore(db) as store:
+        assert "resource_attributes" not in [r[0] for r in store.query("DESCRIBE span_rows")]
+        assert store.query("SELECT count(*), count(resource_id) FROM span_rows")[0] == (len(before["spans"]),) * 2
+        assert store.query("SELECT count(*), min(resource_id), max(resource_id) FROM resources") == [
+            (resources, 1, resources)]
+        assert _answers(store) == before
+        again = tmp_path / "again.jsonl"  # a copy: read again, its resource found under the converted key
+        again.write_bytes((GOLDEN / "collector_traces.jsonl").read_bytes())
+        report = store.ingest(again)
+        assert report.duplicates_skipped == 3 and report.spans_added == 0
+        assert store.query("SELECT count(*) FROM resources") == [(resources,)]
