@@ -129,6 +129,8 @@ def _big_store(data: Path, small: Path, small_spans: int, spans: int) -> Path:
             con.execute(f"INSERT INTO {table} ({', '.join(columns)}) "
                         f"SELECT {_shifted(table, columns, copy)} FROM src.{table}")
         con.execute("CHECKPOINT")
+    # every copy's spans name the same resources by the same numbers
+    con.execute("INSERT INTO resources SELECT * FROM src.resources")
     con.execute("INSERT INTO ingested_files SELECT * FROM src.ingested_files")
     # what the history's ingest derived over its whole store holds for every copy too
     con.execute("INSERT INTO ingest_state SELECT * FROM src.ingest_state")
@@ -217,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     args.data.mkdir(parents=True, exist_ok=True)
     new = _generate(args.data / "new", args.new, seed=43, days=1, end=HISTORY_END + timedelta(days=1))
     small = _small_store(args.data, args.small)
-    big = _big_store(args.data, small, args.small, args.big)
+    # copied from the small store in this otel-llm's table shape (an older cached one is converted first)
+    big = _big_store(args.data, _current(small), args.small, args.big)
     stores = {"small": _current(small), "big": _current(big)}
     work = args.data / f"work-{os.getpid()}.duckdb"  # several people may run this on one --data
     results: dict[str, list[dict[str, Any]]] = {name: [] for name in stores}
