@@ -135,6 +135,7 @@ class _Registry:
 # Recorders are module-level functions (a kind's static ``record_metrics``), a
 # handful per process, so the registry stays that small.
 _recorders = _Registry()
+_recorder_indexes = _recorders._indexes  # read directly by ``submit``, once per call
 
 
 def recorder_index(record: Recorder) -> int:
@@ -254,7 +255,9 @@ class Instruments:
         it until it is recorded, untracked by the garbage collector).
         Past ``HIGH_WATER`` pending items the caller records the backlog itself.
         """
-        index = _recorders.index(record, record)
+        index = _recorder_indexes.get(record)
+        if index is None:  # the recorder's first item
+            index = _recorders.index(record, record)
         pending = self._pending
         pending.append((index, values))
         backlog = len(pending)
@@ -324,10 +327,15 @@ def _discard(record: Recorder, values: Any) -> None:
 
 
 def exemplar_ids(span_context: SpanContext) -> ExemplarIds:
-    """What a queued item keeps of its call's span: its ids when sampled (an exemplar may link to it)."""
-    if not span_context.trace_flags.sampled:
+    """What a queued item keeps of its call's span: its ids when sampled (an exemplar may link to it).
+
+    A ``SpanContext`` is a tuple ``(trace_id, span_id, is_remote, trace_flags, ...)``;
+    read by index, as its own properties do, without their three Python calls
+    (this runs once per call, on the caller's thread).
+    """
+    if not span_context[3] & _SAMPLED:
         return 0
-    return span_context.trace_id << 64 | span_context.span_id
+    return span_context[0] << 64 | span_context[1]
 
 
 def exemplar_context(ids: ExemplarIds) -> Context:

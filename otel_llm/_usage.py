@@ -103,6 +103,7 @@ def _get(obj: Any, key: str) -> Any:
     attribute through a Python ``__getattr__`` that costs ~2 µs; most keys
     probed here are missing, so for them a name that is neither a declared
     field, an extra field nor a class attribute is known absent without asking.
+    A class's declared fields are looked up once (:func:`_declared_fields`).
     """
     tp = type(obj)
     if tp is dict:
@@ -110,7 +111,9 @@ def _get(obj: Any, key: str) -> Any:
     if obj is None:
         return None
     try:
-        fields = getattr(tp, "__pydantic_fields__", None)
+        fields = _FIELDS.get(tp, _MISSING)
+        if fields is _MISSING:
+            fields = _declared_fields(tp)
         if fields is not None:  # a pydantic model is never a Mapping
             if key in fields:
                 return getattr(obj, key, None)
@@ -128,6 +131,15 @@ def _get(obj: Any, key: str) -> Any:
 
 
 _CLASS_NAMES: dict[tuple[type, str], bool] = {}
+# class -> its pydantic ``__pydantic_fields__`` (``None``: not a pydantic model). Reading
+# the attribute goes through pydantic's metaclass; a dict lookup is a third of that.
+_FIELDS: dict[type, Any] = {}
+
+
+def _declared_fields(tp: type) -> Any:
+    """The declared fields of a pydantic class (``None`` for any other class), remembered."""
+    fields = _FIELDS[tp] = getattr(tp, "__pydantic_fields__", None)
+    return fields
 
 
 def _class_has(tp: type, key: str) -> bool:
@@ -262,8 +274,10 @@ def _shape_of(u: Any) -> _Shape | None:
 def _declared_shape(tp: type) -> _Shape | None | bool:
     """The shape of a pydantic usage class, decided from its declared fields once.
 
-    ``False`` when the class cannot decide it alone (no declared fields, or
-    extra fields allowed and no shape declared): its objects are probed one by one.
+    ``False`` when the class cannot decide it alone (no declared fields, a
+    shape's marker declared without all the fields that shape reads, or extra
+    fields allowed and no shape declared): its objects are probed one by one.
+    ``None`` only when no shape's marker can be there: Anthropic's layout or a bare pair.
     """
     known = _SHAPE_OF.get(tp, _MISSING)
     if known is _MISSING:
@@ -272,8 +286,11 @@ def _declared_shape(tp: type) -> _Shape | None | bool:
         if fields is not None:
             # Declared in full (markers and the fields read): its objects are read directly.
             known = next((s for s in _SHAPES if _declares(fields, s)), None)
-            if known is None and (getattr(tp, "model_config", None) or {}).get("extra") == "allow":
-                known = False  # an extra field could carry a shape's marker
+            if known is None and (
+                (getattr(tp, "model_config", None) or {}).get("extra") == "allow"  # an extra could be a marker
+                or any(marker in fields for s in _SHAPES for marker in s.markers)  # a shape declared in part
+            ):
+                known = False
         _SHAPE_OF[tp] = known
     return known  # type: ignore[return-value]
 
@@ -382,6 +399,10 @@ def _finish_reasons(value: Any) -> tuple[str, ...]:
 
 
 def _choice_reasons(choices: list[Any] | tuple[Any, ...]) -> tuple[str, ...]:
+    """The non-empty string ``finish_reason`` of each choice, in order."""
+    if len(choices) == 1:  # the common case (n=1): no list to build
+        reason = _get(choices[0], "finish_reason")
+        return (reason,) if type(reason) is str and reason else ()
     reasons = []
     for choice in choices:
         reason = _get(choice, "finish_reason")

@@ -71,6 +71,8 @@ _PROVIDER_IDS = {
     "x_ai": "x-ai",
     "mistral_ai": "mistral",
 }
+# A (provider, model) not in a PriceBook's cache yet (``None`` there means "no price").
+_UNRESOLVED: Any = object()
 # Date suffixes providers append to a model family: -2024-08-06, -20241022, @20241022.
 _DATED = re.compile(r"(?:[-@]\d{4}-\d{2}-\d{2}|[-@]\d{8})$")
 
@@ -283,7 +285,10 @@ class PriceBook:
         if usage.input_tokens is None and usage.output_tokens is None:
             return None
         try:
-            rates = self.rates(model, provider)
+            # The cache first (every call after a model's first): no call into ``rates``.
+            rates = self._cache.get((provider, model), _UNRESOLVED)
+            if rates is _UNRESOLVED:
+                rates = self.rates(model, provider)
             if rates is None:
                 return None
             usd = rates.price(usage)

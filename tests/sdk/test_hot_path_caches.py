@@ -1,0 +1,189 @@
+"""What the hot path remembers between calls never outlives what it was learnt from.
+
+A decorated llm_call remembers, per class, where a response keeps its usage
+(``_usage``: declared fields, plans, shapes) and, per PriceBook, each model's
+resolved rates (``pricing``). These tests change what was learnt — prices
+registered after a first call, a new response class with another layout, a
+class that is not a pydantic model — and check the next call reads the new truth.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from anthropic.types import Message
+from openai.types.chat import ChatCompletion
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.trace import SpanContext, TraceFlags
+from pydantic import BaseModel, ConfigDict
+
+import otel_llm
+from otel_llm import _metrics, _runtime, _usage
+from otel_llm import semconv as sc
+from otel_llm._usage import Usage, extract_usage
+from otel_llm.pricing import PriceBook
+from otel_llm.testing import Capture
+
+
+def _llm_span(cap: Capture, n: int = -1) -> Any:
+    return [s for s in cap.spans() if s.attributes.get(sc.OTEL_LLM_KIND) == sc.KIND_LLM_CALL][n]
+
+
+def _chat_completion(model: str, prompt: int = 1000, completion: int = 100) -> ChatCompletion:
+    return ChatCompletion.model_validate({
+        "id": "c", "object": "chat.completion", "created": 1, "model": model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "x"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
+    })
+
+
+# --- prices -----------------------------------------------------------------------------------
+
+
+def test_a_price_registered_after_a_first_call_prices_the_next_call(capsys: pytest.CaptureFixture[str]) -> None:
+    model = "house-model-registered-late"
+
+    @otel_llm.llm_call(model=model, provider="openai")
+    def ask() -> ChatCompletion:
+        return _chat_completion(model)
+
+    with Capture(project="p") as cap:
+        ask()
+        ask()  # the unknown model is remembered as unpriced...
+        assert sc.GEN_AI_USAGE_COST not in _llm_span(cap).attributes
+        assert "no price for model" in capsys.readouterr().err
+        # ... until the app registers a price: the next call uses it.
+        _runtime.configure(tracer_provider=cap.tracer_provider, meter_provider=cap.meter_provider,
+                           exporter="none", pricing={model: {"input": 2.0, "output": 10.0}})
+        ask()
+        span = _llm_span(cap)
+        assert span.attributes[sc.GEN_AI_USAGE_COST] == pytest.approx(1000 * 2e-6 + 100 * 10e-6)
+        assert span.attributes[sc.OTEL_LLM_COST_SOURCE] == "user"
+        # An override of a bundled price wins over the rate the earlier calls used.
+        _runtime.configure(tracer_provider=cap.tracer_provider, meter_provider=cap.meter_provider,
+                           exporter="none", pricing={model: {"input": 4.0, "output": 10.0}})
+        ask()
+        assert _llm_span(cap).attributes[sc.GEN_AI_USAGE_COST] == pytest.approx(1000 * 4e-6 + 100 * 10e-6)
+
+
+def test_cost_from_the_cache_equals_the_first_resolution() -> None:
+    book = PriceBook.load({"m": {"input": 1.0, "output": 2.0, "cache_read": 0.5}})
+    usage = Usage(input_tokens=1000, output_tokens=10, cache_read_tokens=400)
+    first, again = book.cost("m", usage, "openai"), book.cost("m", usage, "openai")
+    assert first == again == (600e-6 + 400 * 0.5e-6 + 20e-6, "user")
+    assert book.cost("unknown-model-for-cache", usage) is None
+    assert book.cost("unknown-model-for-cache", usage) is None  # remembered as unknown, still None
+
+
+# --- response classes -------------------------------------------------------------------------
+
+
+class _AnthropicLikeUsage(BaseModel):
+    input_tokens: int
+    output_tokens: int
+    cache_read_input_tokens: int | None = None
+
+
+class _HouseResponse(BaseModel):
+    """A provider class otel-llm has never seen: Anthropic's usage layout under ``usage``."""
+
+    id: str
+    model: str
+    usage: _AnthropicLikeUsage
+    stop_reason: str | None = None
+
+
+class _HouseDetails(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class _ExtraUsage(BaseModel):
+    """OpenAI's field names, but the cached count only as an extra field of the details object."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    prompt_tokens_details: _HouseDetails | None = None
+
+
+class _ExtraResponse(BaseModel):
+    id: str
+    model: str
+    usage: _ExtraUsage
+
+
+class _PlainDetails:
+    """Not a pydantic model: read by attribute."""
+
+    def __init__(self, cached_tokens: int) -> None:
+        self.cached_tokens = cached_tokens
+
+
+@pytest.mark.parametrize("value, expected", [
+    (_HouseResponse(id="h1", model="house", stop_reason="end_turn",
+                    usage=_AnthropicLikeUsage(input_tokens=10, output_tokens=3, cache_read_input_tokens=90)),
+     Usage(input_tokens=100, output_tokens=3, cache_read_tokens=90, response_model="house", response_id="h1",
+           finish_reasons=("end_turn",))),
+    (_ExtraResponse(id="e1", model="x", usage=_ExtraUsage(
+        prompt_tokens=50, completion_tokens=5, prompt_tokens_details=_HouseDetails(cached_tokens=20))),
+     Usage(input_tokens=50, output_tokens=5, cache_read_tokens=20, response_model="x", response_id="e1")),
+    ({"id": "d1", "model": "x", "usage": {"prompt_tokens": 7, "completion_tokens": 2,
+                                          "prompt_tokens_details": _PlainDetails(4)}},
+     Usage(input_tokens=7, output_tokens=2, cache_read_tokens=4, response_model="x", response_id="d1")),
+], ids=["anthropic-layout-class", "extra-field-details", "plain-object-details"])
+def test_a_new_response_class_is_read_by_its_own_layout(value: Any, expected: Usage) -> None:
+    """Each read after an OpenAI response, twice (the second from what the first call learnt)."""
+    assert extract_usage(_chat_completion("gpt-4o-mini", 12, 3)).input_tokens == 12
+    assert extract_usage(value) == expected
+    assert extract_usage(value) == expected
+
+
+def test_anthropic_message_after_openai_keeps_its_normalisation() -> None:
+    message = Message.model_validate({
+        "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+        "content": [{"type": "text", "text": "hi"}], "stop_reason": "end_turn", "stop_sequence": None,
+        "usage": {"input_tokens": 10, "output_tokens": 4, "cache_read_input_tokens": 100,
+                  "cache_creation_input_tokens": 5},
+    })
+    extract_usage(_chat_completion("gpt-4o-mini"))
+    for _ in range(2):
+        found = extract_usage(message)
+        assert found is not None
+        assert (found.input_tokens, found.output_tokens, found.cache_read_tokens, found.cache_write_tokens) == (
+            115, 4, 100, 5)
+        assert found.finish_reasons == ("end_turn",)
+
+
+@pytest.mark.parametrize("choices, reasons", [
+    ([{"finish_reason": "stop"}], ("stop",)),
+    ([{"finish_reason": ""}], ()),
+    ([{"finish_reason": None}], ()),
+    ([{"finish_reason": "length"}, {"finish_reason": "stop"}], ("length", "stop")),
+    ([], ()),
+])
+def test_finish_reasons_of_one_and_many_choices(choices: list[Any], reasons: tuple[str, ...]) -> None:
+    value = {"id": "r", "model": "m", "choices": choices, "usage": {"prompt_tokens": 1, "completion_tokens": 1}}
+    found = extract_usage(value)
+    assert found is not None and found.finish_reasons == reasons
+
+
+# --- exemplar ids -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flags", [TraceFlags(TraceFlags.SAMPLED), TraceFlags(TraceFlags.DEFAULT), TraceFlags(0x03)])
+def test_exemplar_ids_match_the_span_context_properties(flags: TraceFlags) -> None:
+    ctx = SpanContext(0xABC << 64 | 7, 0x1234, False, flags)
+    expected = ctx.trace_id << 64 | ctx.span_id if ctx.trace_flags.sampled else 0
+    assert _metrics.exemplar_ids(ctx) == expected
+    span = TracerProvider().get_tracer("t").start_span("s")
+    real = span.get_span_context()
+    assert _metrics.exemplar_ids(real) == (real.trace_id << 64 | real.span_id)
+
+
+def test_declared_fields_are_remembered_per_class() -> None:
+    value = _HouseResponse(id="h2", model="house",
+                           usage=_AnthropicLikeUsage(input_tokens=1, output_tokens=1))
+    _usage._get(value, "model")
+    assert _usage._FIELDS[_HouseResponse] is _HouseResponse.__pydantic_fields__
+    _usage._get(_PlainDetails(1), "cached_tokens")
+    assert _usage._FIELDS[_PlainDetails] is None
