@@ -94,6 +94,19 @@ def test_garbage_ids_skip_the_span(store: TraceStore, tmp_path: Path, chunks: li
     assert problem.where.endswith("spans[4]") and "not-an-id" in problem.reason
 
 
+def test_a_short_id_beside_a_long_one_skips_both_spans(store: TraceStore, tmp_path: Path, chunks: list) -> None:
+    # 31 + 33 hex digits: the ids of one scope add up to the right length, yet neither is an id.
+    request = _line(chunks[0])
+    spans = request["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    short, long = spans[1]["spanId"][:-1], spans[6]["spanId"] + "a"
+    spans[1]["spanId"], spans[6]["spanId"] = short, long
+    path = _write(tmp_path / "traces.jsonl", [request])
+    report = store.ingest(path)
+    assert report.spans_added == 8
+    assert sorted(p.where[-8:] for p in report.bad_lines) == ["spans[1]", "spans[6]"]
+    assert store.query("SELECT count(*) FROM spans WHERE span_id IN (?, ?)", [short, long]) == [(0,)]
+
+
 def test_line_larger_than_16_mb_loads(store: TraceStore, tmp_path: Path, chunks: list) -> None:
     request = _line(chunks[0])
     big = "x" * (17 << 20)
