@@ -523,6 +523,8 @@ def _store_resources_once(con: Any) -> None:
     same ``resource_attributes`` before and after.
     """
     key = resource_hash("map_keys(resource_attributes)", "map_values(resource_attributes)")
+    span_key = resource_hash(f"map_keys({SPANS.name}.resource_attributes)",
+                             f"map_values({SPANS.name}.resource_attributes)")
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(f"""
@@ -538,7 +540,7 @@ def _store_resources_once(con: Any) -> None:
             WHERE h NOT IN (SELECT resource_hash FROM {RESOURCES.name})
             GROUP BY h""")
         con.execute(f"UPDATE {SPANS.name} SET resource_id = r.resource_id FROM {RESOURCES.name} r "
-                    f"WHERE r.resource_hash = {key.replace('resource_attributes', f'{SPANS.name}.resource_attributes')}")
+                    f"WHERE r.resource_hash = {span_key}")
         con.execute(f"ALTER TABLE {SPANS.name} DROP COLUMN resource_attributes")
     except BaseException:
         con.execute("ROLLBACK")

@@ -52,8 +52,8 @@ def _parameters() -> dict[str, str]:
     params["agent_name"] = transpile(f"SELECT {duckdb['agent_name']}")[0].removeprefix("SELECT ")
     params.update(llm_call=semconv.KIND_LLM_CALL, tool=semconv.KIND_TOOL, agent=semconv.KIND_AGENT,
                   chat=semconv.KIND_CHAT, attempt=semconv.OTEL_LLM_ATTEMPT, gave_up=semconv.RETRY_GAVE_UP,
-                  succeeded=semconv.RETRY_SUCCEEDED)
-    params.update(evaluation_event=semconv.EVENT_EVALUATION_RESULT, response_id=semconv.GEN_AI_RESPONSE_ID)
+                  succeeded=semconv.RETRY_SUCCEEDED, evaluation_event=semconv.EVENT_EVALUATION_RESULT,
+                  response_id=semconv.GEN_AI_RESPONSE_ID)
     return params
 
 
