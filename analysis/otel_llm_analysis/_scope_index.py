@@ -154,7 +154,8 @@ def _counted(con: duckdb.DuckDBPyConnection, table: str, watermark: int, state: 
 def _make_all(con: duckdb.DuckDBPyConnection) -> int:
     """All made again (the macros' columns may have changed): every span, every call."""
     con.execute(f"CREATE OR REPLACE TEMP VIEW {_SPANS} AS SELECT rowid AS r, * FROM span_rows")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {_CALLS} AS SELECT * FROM llm_calls")
+    # a view: each macro reads the few columns of the calls it needs (with their rowid r, as the walk's rows)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {_CALLS} AS SELECT * FROM llm_calls_of('{_SPANS}')")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_WALK} AS SELECT * FROM span_scope_walk('{_SPANS}')")
     con.execute(f"CREATE OR REPLACE TEMP VIEW {_EVALS} AS SELECT * FROM qa_evaluations_of(span_events)")
     for table, macro, order in DERIVED:

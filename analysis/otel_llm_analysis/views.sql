@@ -225,24 +225,19 @@ CREATE TABLE IF NOT EXISTS span_scope_traces AS
 SELECT hash(trace_id) AS trace_hash, start_time AS first_start, start_time AS last_start FROM span_rows LIMIT 0;
 
 -- By row, the walk of the span rows in table `spans` (whole traces): one row
--- per span it reaches (r: its rowid; its ids, kind, status, times; for a try
--- its attempt number, what it tries and its tool call id), its scopes (*_r: the
--- rowids of its root, turn, agents - agent_r the innermost - and tries) and,
--- for a try, the retry loop it belongs to (loop_r, is_last: see retry_tries_of).
+-- per span it reaches (r: its rowid; its kind and status; its attempt number),
+-- its scopes (*_r: the rowids of its root, turn, agents - agent_r the innermost
+-- - and tries) and, for a try only, its ids and times, what it tries, its tool
+-- call id and the retry loop it belongs to (loop_r, is_last: see
+-- retry_tries_of). The ids of other spans stay out: the tables made from the
+-- walk join it with `spans` and `calls` by rowid, and narrow rows are what make
+-- it cheap (every span of the store passes through it on a first ingest).
 CREATE OR REPLACE MACRO span_scope_walk(spans) AS TABLE
 WITH RECURSIVE own AS MATERIALIZED (
-    SELECT s.r, s.trace_id, s.span_id, s.parent_span_id, s.otel_kind, s.status_code,
-           s.start_time, s.end_time, s.duration_ms, s.graph_node,
+    SELECT s.r, s.trace_id, s.span_id, s.parent_span_id, s.otel_kind, s.graph_node,
            CASE WHEN s.otel_kind IN ('{llm_call}', '{tool}', '{agent}') THEN TRY_CAST({attempt_s} AS INTEGER) END
                AS attempt,
-           CASE WHEN s.otel_kind = '{agent}' THEN {agent_name_s} END AS agent_name,
-           -- what a try tries, and its tool call (tells loops apart)
-           CASE WHEN list_contains(s.attr_keys, '{attempt}') THEN
-               CASE s.otel_kind WHEN '{llm_call}' THEN s.model WHEN '{tool}' THEN {tool_name_s}
-                                WHEN '{agent}' THEN {agent_name_s} END END AS target,
-           CASE WHEN s.otel_kind = '{tool}' THEN {tool_call_id_s} END AS tool_call_id,
-           -- a call priced after its trace was walked makes the trace walked again
-           CASE WHEN s.otel_kind = '{llm_call}' THEN s.cost_source END AS cost_source
+           CASE WHEN s.otel_kind = '{agent}' THEN {agent_name_s} END AS agent_name
     FROM query_table(spans) s
 ), runs AS (  -- the traces that called a model, a tool or an agent without any chat span
     SELECT trace_id FROM own
@@ -269,25 +264,39 @@ WITH RECURSIVE own AS MATERIALIZED (
            CASE WHEN c.is_try THEN list_append(w.try_rs, c.r) ELSE w.try_rs END
     FROM walk w JOIN picked c ON c.parent_r = w.r
     WHERE w.depth < 1000
-), starts AS (  -- the tries, and which of them start a retry loop (see retry_tries_of; the tries of
-               -- one loop share a parent, so the walk reaches all of them or none)
-    SELECT r, trace_id, parent_span_id, tool_call_id, start_time, attempt, span_id,
-           CASE WHEN attempt > lag(attempt) OVER loop THEN 0 ELSE 1 END AS starts_loop
-    FROM own
-    WHERE attempt >= 1
+), tries AS MATERIALIZED (  -- the tries, what each tries and its tool call (tells loops apart)
+    SELECT s.r, s.trace_id, s.span_id, s.parent_span_id, s.start_time, s.end_time, s.duration_ms,
+           CASE s.otel_kind WHEN '{llm_call}' THEN s.model WHEN '{tool}' THEN {tool_name_s}
+                            WHEN '{agent}' THEN {agent_name_s} END AS target,
+           CASE WHEN s.otel_kind = '{tool}' THEN {tool_call_id_s} END AS tool_call_id,
+           TRY_CAST({attempt_s} AS INTEGER) AS attempt
+    FROM query_table(spans) s
+    WHERE s.otel_kind IN ('{llm_call}', '{tool}', '{agent}') AND TRY_CAST({attempt_s} AS INTEGER) >= 1
+), starts AS (  -- which tries start a retry loop (see retry_tries_of; the tries of one loop share a
+               -- parent, so the walk reaches all of them or none)
+    SELECT *, CASE WHEN attempt > lag(attempt) OVER loop THEN 0 ELSE 1 END AS starts_loop
+    FROM tries
     WINDOW loop AS (PARTITION BY trace_id, parent_span_id, tool_call_id ORDER BY start_time, attempt, span_id)
 ), loops AS (
-    SELECT r,
+    SELECT * EXCLUDE (starts_loop, attempt),
            last_value(CASE WHEN starts_loop = 1 THEN r END IGNORE NULLS) OVER (loop ROWS UNBOUNDED PRECEDING)
                AS loop_r,
            coalesce(lead(starts_loop) OVER loop, 1) = 1 AS is_last
     FROM starts
     WINDOW loop AS (PARTITION BY trace_id, parent_span_id, tool_call_id ORDER BY start_time, attempt, span_id)
+), kinds AS (  -- what the tables made from the walk read of every span
+    SELECT r, otel_kind, status_code,
+           CASE WHEN otel_kind IN ('{llm_call}', '{tool}', '{agent}') THEN TRY_CAST({attempt_value} AS INTEGER) END
+               AS attempt,
+           -- a call priced after its trace was walked makes the trace walked again
+           CASE WHEN otel_kind = '{llm_call}' THEN cost_source END AS cost_source
+    FROM query_table(spans)
 )
-SELECT o.r, o.trace_id, o.span_id, o.parent_span_id, o.otel_kind, o.status_code, o.start_time, o.end_time,
-       o.duration_ms, o.attempt, o.target, o.tool_call_id, w.depth, w.root_r, w.turn_r, w.agent_rs, w.agent_name,
-       w.graph_node, w.try_rs, l.loop_r, l.is_last, o.cost_source, w.agent_rs[-1] AS agent_r
-FROM walk w JOIN own o ON o.r = w.r LEFT JOIN loops l ON l.r = w.r;
+SELECT w.r, k.otel_kind, k.status_code, k.attempt, w.depth, w.root_r, w.turn_r, w.agent_rs, w.agent_name,
+       w.graph_node, w.try_rs, k.cost_source, w.agent_rs[-1] AS agent_r,
+       l.trace_id, l.span_id, l.parent_span_id, l.start_time, l.end_time, l.duration_ms, l.target, l.tool_call_id,
+       l.loop_r, l.is_last
+FROM walk w JOIN kinds k ON k.r = w.r LEFT JOIN loops l ON l.r = w.r;
 
 -- By row, what span_scopes needs of the walk (span_scope_index keeps it).
 CREATE OR REPLACE MACRO span_scope_index_walk(spans, scopes, calls) AS TABLE
@@ -296,8 +305,9 @@ SELECT r, depth, root_r, turn_r, agent_r, len(agent_rs) AS agent_depth, agent_na
 FROM query_table(scopes);
 
 CREATE TABLE IF NOT EXISTS span_scope_index AS
-WITH spans AS (SELECT rowid AS r, * FROM span_rows), scopes AS (SELECT * FROM span_scope_walk(spans))
-SELECT * FROM span_scope_index_walk(spans, scopes, llm_calls) LIMIT 0;
+WITH spans AS (SELECT rowid AS r, * FROM span_rows), scopes AS (SELECT * FROM span_scope_walk(spans)),
+     call_rows AS (SELECT * FROM llm_calls_of(spans))
+SELECT * FROM span_scope_index_walk(spans, scopes, call_rows) LIMIT 0;
 
 CREATE OR REPLACE MACRO span_scopes_in(since, until) AS TABLE
 SELECT s.trace_id, s.span_id, x.depth, root.span_id AS root_span_id, turn.span_id AS turn_span_id,
@@ -333,8 +343,9 @@ LEFT JOIN query_table(spans) agent ON agent.r = x.agent_r
 WHERE s.otel_kind = '{tool}';
 
 CREATE TABLE IF NOT EXISTS tool_call_rows AS
-WITH spans AS (SELECT rowid AS r, * FROM span_rows), scopes AS (SELECT * FROM span_scope_walk(spans))
-SELECT * FROM tool_calls_walk(spans, scopes, llm_calls) LIMIT 0;
+WITH spans AS (SELECT rowid AS r, * FROM span_rows), scopes AS (SELECT * FROM span_scope_walk(spans)),
+     call_rows AS (SELECT * FROM llm_calls_of(spans))
+SELECT * FROM tool_calls_walk(spans, scopes, call_rows) LIMIT 0;
 CREATE OR REPLACE MACRO tool_calls_in(since, until) AS TABLE
 SELECT * FROM tool_call_rows WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until);
 CREATE OR REPLACE VIEW tool_calls AS SELECT * FROM tool_calls_in(NULL, NULL);
@@ -359,8 +370,9 @@ SELECT a.trace_id, a.span_id, a.parent_span_id, a.otel_kind, a.target, a.tool_ca
 FROM retry_tries_of(scopes) a JOIN query_table(spans) first ON first.r = a.loop_r;
 
 CREATE TABLE IF NOT EXISTS retry_attempt_rows AS
-WITH spans AS (SELECT rowid AS r, * FROM span_rows), scopes AS (SELECT * FROM span_scope_walk(spans))
-SELECT * FROM retry_attempts_walk(spans, scopes, llm_calls) LIMIT 0;
+WITH spans AS (SELECT rowid AS r, * FROM span_rows), scopes AS (SELECT * FROM span_scope_walk(spans)),
+     call_rows AS (SELECT * FROM llm_calls_of(spans))
+SELECT * FROM retry_attempts_walk(spans, scopes, call_rows) LIMIT 0;
 CREATE OR REPLACE MACRO retry_attempts_in(since, until) AS TABLE
 SELECT * FROM retry_attempt_rows WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until);
 CREATE OR REPLACE VIEW retry_attempts AS SELECT * FROM retry_attempts_in(NULL, NULL);
@@ -378,9 +390,9 @@ CREATE OR REPLACE VIEW retry_attempts AS SELECT * FROM retry_attempts_in(NULL, N
 CREATE OR REPLACE MACRO retry_loops_of(tries, scopes, calls) AS TABLE
 WITH calls AS (  -- the LLM calls made in each try
     SELECT x.try_r AS r, count(*) AS llm_calls, sum(c.cost_usd) AS cost_usd
-    FROM (SELECT trace_id, span_id, unnest(try_rs) AS try_r FROM query_table(scopes)
+    FROM (SELECT r, unnest(try_rs) AS try_r FROM query_table(scopes)
           WHERE len(try_rs) > 0 AND otel_kind = '{llm_call}') x
-    JOIN query_table(calls) c ON c.trace_id = x.trace_id AND c.span_id = x.span_id
+    JOIN query_table(calls) c ON c.r = x.r
     GROUP BY x.try_r
 )
 SELECT a.loop_r,
@@ -418,8 +430,9 @@ LEFT JOIN query_table(spans) turn ON turn.r = l.turn_r AND {is_turn_turn}
 LEFT JOIN query_table(spans) agent ON agent.r = l.agent_rs[-1];
 
 CREATE TABLE IF NOT EXISTS retry_loop_rows AS
-WITH spans AS (SELECT rowid AS r, * FROM span_rows), scopes AS (SELECT * FROM span_scope_walk(spans))
-SELECT * FROM retry_loops_walk(spans, scopes, llm_calls) LIMIT 0;
+WITH spans AS (SELECT rowid AS r, * FROM span_rows), scopes AS (SELECT * FROM span_scope_walk(spans)),
+     call_rows AS (SELECT * FROM llm_calls_of(spans))
+SELECT * FROM retry_loops_walk(spans, scopes, call_rows) LIMIT 0;
 CREATE OR REPLACE MACRO retry_loops_in(since, until) AS TABLE
 SELECT * FROM retry_loop_rows WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until);
 CREATE OR REPLACE VIEW retry_loops AS SELECT * FROM retry_loops_in(NULL, NULL);
@@ -433,13 +446,13 @@ CREATE OR REPLACE MACRO agent_invocations_walk(spans, scopes, calls) AS TABLE
 WITH tries AS MATERIALIZED (
     SELECT * FROM retry_tries_of(scopes)
 ), inside AS MATERIALIZED (  -- every span inside an agent, once per agent it runs in
-    SELECT trace_id, span_id, otel_kind, status_code, unnest(agent_rs) AS agent_r
+    SELECT r, otel_kind, status_code, unnest(agent_rs) AS agent_r
     FROM query_table(scopes) WHERE len(agent_rs) > 0
 ), calls AS (
     SELECT i.agent_r, count(*) AS llm_calls, count(*) FILTER (WHERE c.status_code = 2) AS failed_calls,
            coalesce(sum(c.input_tokens), 0) AS input_tokens, coalesce(sum(c.output_tokens), 0) AS output_tokens,
            sum(c.cost_usd) AS cost_usd, count(c.cost_usd) AS priced_calls
-    FROM inside i JOIN query_table(calls) c ON c.trace_id = i.trace_id AND c.span_id = i.span_id
+    FROM inside i JOIN query_table(calls) c ON c.r = i.r
     WHERE i.otel_kind = '{llm_call}'
     GROUP BY i.agent_r
 ), tools AS (
@@ -474,8 +487,9 @@ LEFT JOIN loops l ON l.agent_r = a.r
 WHERE a.otel_kind = '{agent}';
 
 CREATE TABLE IF NOT EXISTS agent_invocation_rows AS
-WITH spans AS (SELECT rowid AS r, * FROM span_rows), scopes AS (SELECT * FROM span_scope_walk(spans))
-SELECT * FROM agent_invocations_walk(spans, scopes, llm_calls) LIMIT 0;
+WITH spans AS (SELECT rowid AS r, * FROM span_rows), scopes AS (SELECT * FROM span_scope_walk(spans)),
+     call_rows AS (SELECT * FROM llm_calls_of(spans))
+SELECT * FROM agent_invocations_walk(spans, scopes, call_rows) LIMIT 0;
 CREATE OR REPLACE MACRO agent_invocations_in(since, until) AS TABLE
 SELECT * FROM agent_invocation_rows WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until);
 CREATE OR REPLACE VIEW agent_invocations AS SELECT * FROM agent_invocations_in(NULL, NULL);
@@ -497,7 +511,7 @@ WITH tries AS MATERIALIZED (
            sum(c.cost_usd) AS cost_usd, count(c.cost_usd) AS priced_calls,
            arg_min(c.model, c.start_time) AS model, arg_min(c.response_model, c.start_time) AS response_model,
            arg_min(c.provider, c.start_time) AS provider
-    FROM query_table(calls) c JOIN query_table(scopes) x ON x.trace_id = c.trace_id AND x.span_id = c.span_id
+    FROM query_table(calls) c JOIN query_table(scopes) x ON x.r = c.r
     WHERE x.turn_r IS NOT NULL AND x.otel_kind = '{llm_call}'
     GROUP BY x.turn_r
 ), inside AS (
@@ -538,8 +552,9 @@ LEFT JOIN loops l ON l.turn_r = i.turn_r
 WHERE {is_turn_t};
 
 CREATE TABLE IF NOT EXISTS turn_rows AS
-WITH spans AS (SELECT rowid AS r, * FROM span_rows), scopes AS (SELECT * FROM span_scope_walk(spans))
-SELECT * FROM turns_walk(spans, scopes, llm_calls) LIMIT 0;
+WITH spans AS (SELECT rowid AS r, * FROM span_rows), scopes AS (SELECT * FROM span_scope_walk(spans)),
+     call_rows AS (SELECT * FROM llm_calls_of(spans))
+SELECT * FROM turns_walk(spans, scopes, call_rows) LIMIT 0;
 CREATE OR REPLACE MACRO turns_in(since, until) AS TABLE
 SELECT * FROM turn_rows WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until);
 CREATE OR REPLACE VIEW turns AS SELECT * FROM turns_in(NULL, NULL);
@@ -614,6 +629,7 @@ WHERE name = '{evaluation_event}';
 
 CREATE TABLE IF NOT EXISTS qa_subject_rows AS
 WITH spans AS (SELECT rowid AS r, * FROM span_rows), scopes AS (SELECT * FROM span_scope_walk(spans)),
+     call_rows AS (SELECT * FROM llm_calls_of(spans)),
      events AS (SELECT * FROM qa_evaluations_of(span_events))
-SELECT * FROM qa_subjects_walk(spans, scopes, llm_calls, events) LIMIT 0;
+SELECT * FROM qa_subjects_walk(spans, scopes, call_rows, events) LIMIT 0;
 CREATE OR REPLACE VIEW qa_subjects AS SELECT * FROM qa_subject_rows;
