@@ -58,6 +58,14 @@ DERIVED = (
     ("turn_rows", "turns_walk", "start_time"),
     ("qa_subject_rows", "qa_subjects_walk", "start_time"),
 )
+#: What a derived table's rows are made from, where most traces have none: its macro makes no rows
+#: without one (a tool span; an agent span; a try, a walked span numbered by ``otel_llm.attempt``)
+MADE_FROM = {
+    "tool_call_rows": "tools",
+    "agent_invocation_rows": "agents",
+    "retry_attempt_rows": "tries",
+    "retry_loop_rows": "tries",
+}
 #: The derived table made from evaluations too: its macro reads them from a fourth table
 QA = "qa_subject_rows"
 #: When the spans of each trace worked out so far start: where a later refresh finds them
@@ -158,8 +166,10 @@ def _make_all(con: duckdb.DuckDBPyConnection) -> int:
     con.execute(f"CREATE OR REPLACE TEMP VIEW {_CALLS} AS SELECT * FROM llm_calls_of('{_SPANS}')")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_WALK} AS SELECT * FROM span_scope_walk('{_SPANS}')")
     con.execute(f"CREATE OR REPLACE TEMP VIEW {_EVALS} AS SELECT * FROM qa_evaluations_of(span_events)")
+    present = _present(con)
     for table, macro, order in DERIVED:
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {macro}({_arguments(table)}) ORDER BY {order}")
+        rows = f"ORDER BY {order}" if present.get(MADE_FROM.get(table), True) else "LIMIT 0"
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {macro}({_arguments(table)}) {rows}")
     con.execute(f"CREATE OR REPLACE TABLE {TRACES} AS SELECT hash(trace_id) AS trace_hash, min(start_time) AS "
                 "first_start, max(start_time) AS last_start FROM span_rows GROUP BY trace_id ORDER BY first_start")
     ((traces,),) = con.execute(f"SELECT count(*) FROM {TRACES}").fetchall()
@@ -225,18 +235,33 @@ def _walk_touched(con: duckdb.DuckDBPyConnection, events_watermark: int) -> None
                 f"UNION ALL BY NAME SELECT trace_id, span_id, time, eval_name, eval_label, response_id FROM {QA} "
                 f"WHERE {when} AND is_evaluation AND trace_id IN (SELECT trace_id FROM {_TRACES})")
     con.execute(f"DROP VIEW {_EVENTS}")
+    present = _present(con)
     for table, macro, order in DERIVED:
         if order == "r":  # keyed by row: the rows of the spans of those traces
             con.execute(f"DELETE FROM {table} WHERE {rows} AND r IN (SELECT r FROM {_SPANS})")
         else:
             con.execute(f"DELETE FROM {table} WHERE {when} AND trace_id IN (SELECT trace_id FROM {_TRACES})")
-        con.execute(f"INSERT INTO {table} SELECT * FROM {macro}({_arguments(table)}) ORDER BY {order}")
+        if present.get(MADE_FROM.get(table), True):
+            con.execute(f"INSERT INTO {table} SELECT * FROM {macro}({_arguments(table)}) ORDER BY {order}")
     con.execute(f"INSERT INTO {TRACES} SELECT hash(trace_id), min(start_time), max(start_time) FROM {_SPANS} "
                 "GROUP BY trace_id ORDER BY 2")
     con.execute(f"DROP VIEW {_CALLS}")
     con.execute(f"DROP TABLE {_EVALS}")
     con.execute(f"DROP TABLE {_WALK}")
     con.execute(f"DROP TABLE {_SPANS}")
+
+
+def _present(con: duckdb.DuckDBPyConnection) -> dict[str, bool]:
+    """Whether the spans being worked out hold what each :data:`MADE_FROM` table's rows are made from.
+
+    Two narrow scans (kinds of the spans, attempts of the walk) spare the
+    macros that would make no rows - most stores have no agents or retries.
+    """
+    ((tools, agents),) = con.execute(
+        f"SELECT coalesce(bool_or(otel_kind = '{semconv.KIND_TOOL}'), FALSE), "
+        f"coalesce(bool_or(otel_kind = '{semconv.KIND_AGENT}'), FALSE) FROM {_SPANS}").fetchall()
+    ((tries,),) = con.execute(f"SELECT count(*) > 0 FROM {_WALK} WHERE attempt >= 1").fetchall()
+    return {"tools": tools, "agents": agents, "tries": tries}
 
 
 def _within(column: str, ranges: list[tuple[int, int]], literal: str, undated: bool = False) -> str:

@@ -234,18 +234,20 @@ SELECT hash(trace_id) AS trace_hash, start_time AS first_start, start_time AS la
 -- it cheap (every span of the store passes through it on a first ingest).
 CREATE OR REPLACE MACRO span_scope_walk(spans) AS TABLE
 WITH RECURSIVE own AS MATERIALIZED (
-    SELECT s.r, s.trace_id, s.span_id, s.parent_span_id, s.otel_kind, s.graph_node,
+    SELECT s.r, s.trace_id, s.span_id, s.parent_span_id, s.otel_kind, s.status_code, s.graph_node,
            CASE WHEN s.otel_kind IN ('{llm_call}', '{tool}', '{agent}') THEN TRY_CAST({attempt_s} AS INTEGER) END
                AS attempt,
-           CASE WHEN s.otel_kind = '{agent}' THEN {agent_name_s} END AS agent_name
+           CASE WHEN s.otel_kind = '{agent}' THEN {agent_name_s} END AS agent_name,
+           -- a call priced after its trace was walked makes the trace walked again
+           CASE WHEN s.otel_kind = '{llm_call}' THEN s.cost_source END AS cost_source
     FROM query_table(spans) s
 ), runs AS (  -- the traces that called a model, a tool or an agent without any chat span
     SELECT trace_id FROM own
     GROUP BY trace_id
     HAVING bool_or(otel_kind IN ('{llm_call}', '{tool}', '{agent}')) AND NOT bool_or(otel_kind = '{chat}')
 ), picked AS MATERIALIZED (  -- what the walk needs of each span: narrow rows are hashed faster at every level
-    SELECT s.r, p.r AS parent_r, s.otel_kind, s.attempt >= 1 AS is_try, s.agent_name, s.graph_node,
-           s.parent_span_id IS NULL AND s.trace_id IN (SELECT trace_id FROM runs) AS run_root
+    SELECT s.r, p.r AS parent_r, s.otel_kind, s.status_code, s.attempt, s.attempt >= 1 AS is_try, s.agent_name,
+           s.graph_node, s.cost_source, s.parent_span_id IS NULL AND s.trace_id IN (SELECT trace_id FROM runs) AS run_root
     FROM own s LEFT JOIN own p ON p.trace_id = s.trace_id AND p.span_id = s.parent_span_id
 ), walk AS (
     SELECT r, 0 AS depth, r AS root_r,
@@ -270,8 +272,7 @@ WITH RECURSIVE own AS MATERIALIZED (
                             WHEN '{agent}' THEN {agent_name_s} END AS target,
            CASE WHEN s.otel_kind = '{tool}' THEN {tool_call_id_s} END AS tool_call_id,
            TRY_CAST({attempt_s} AS INTEGER) AS attempt
-    FROM query_table(spans) s
-    WHERE s.otel_kind IN ('{llm_call}', '{tool}', '{agent}') AND TRY_CAST({attempt_s} AS INTEGER) >= 1
+    FROM query_table(spans) s SEMI JOIN own t ON t.r = s.r AND t.attempt >= 1
 ), starts AS (  -- which tries start a retry loop (see retry_tries_of; the tries of one loop share a
                -- parent, so the walk reaches all of them or none)
     SELECT *, CASE WHEN attempt > lag(attempt) OVER loop THEN 0 ELSE 1 END AS starts_loop
@@ -284,19 +285,12 @@ WITH RECURSIVE own AS MATERIALIZED (
            coalesce(lead(starts_loop) OVER loop, 1) = 1 AS is_last
     FROM starts
     WINDOW loop AS (PARTITION BY trace_id, parent_span_id, tool_call_id ORDER BY start_time, attempt, span_id)
-), kinds AS (  -- what the tables made from the walk read of every span
-    SELECT r, otel_kind, status_code,
-           CASE WHEN otel_kind IN ('{llm_call}', '{tool}', '{agent}') THEN TRY_CAST({attempt_value} AS INTEGER) END
-               AS attempt,
-           -- a call priced after its trace was walked makes the trace walked again
-           CASE WHEN otel_kind = '{llm_call}' THEN cost_source END AS cost_source
-    FROM query_table(spans)
 )
 SELECT w.r, k.otel_kind, k.status_code, k.attempt, w.depth, w.root_r, w.turn_r, w.agent_rs, w.agent_name,
        w.graph_node, w.try_rs, k.cost_source, w.agent_rs[-1] AS agent_r,
        l.trace_id, l.span_id, l.parent_span_id, l.start_time, l.end_time, l.duration_ms, l.target, l.tool_call_id,
        l.loop_r, l.is_last
-FROM walk w JOIN kinds k ON k.r = w.r LEFT JOIN loops l ON l.r = w.r;
+FROM walk w JOIN picked k ON k.r = w.r LEFT JOIN loops l ON l.r = w.r;
 
 -- By row, what span_scopes needs of the walk (span_scope_index keeps it).
 CREATE OR REPLACE MACRO span_scope_index_walk(spans, scopes, calls) AS TABLE
