@@ -254,7 +254,8 @@ WITH RECURSIVE own AS MATERIALIZED (
            CASE WHEN otel_kind = '{chat}' OR run_root THEN r END AS turn_r,
            CASE WHEN otel_kind = '{agent}' THEN [r] ELSE []::BIGINT[] END AS agent_rs,
            agent_name, graph_node,
-           CASE WHEN is_try THEN [r] ELSE []::BIGINT[] END AS try_rs
+           CASE WHEN is_try THEN [r] ELSE []::BIGINT[] END AS try_rs,
+           otel_kind, status_code, attempt, cost_source
     FROM picked
     WHERE parent_r IS NULL
     UNION ALL
@@ -263,7 +264,8 @@ WITH RECURSIVE own AS MATERIALIZED (
            CASE WHEN c.otel_kind = '{agent}' THEN list_append(w.agent_rs, c.r) ELSE w.agent_rs END,
            coalesce(c.agent_name, w.agent_name),
            coalesce(c.graph_node, w.graph_node),
-           CASE WHEN c.is_try THEN list_append(w.try_rs, c.r) ELSE w.try_rs END
+           CASE WHEN c.is_try THEN list_append(w.try_rs, c.r) ELSE w.try_rs END,
+           c.otel_kind, c.status_code, c.attempt, c.cost_source
     FROM walk w JOIN picked c ON c.parent_r = w.r
     WHERE w.depth < 1000
 ), tries AS MATERIALIZED (  -- the tries, what each tries and its tool call (tells loops apart)
@@ -286,11 +288,11 @@ WITH RECURSIVE own AS MATERIALIZED (
     FROM starts
     WINDOW loop AS (PARTITION BY trace_id, parent_span_id, tool_call_id ORDER BY start_time, attempt, span_id)
 )
-SELECT w.r, k.otel_kind, k.status_code, k.attempt, w.depth, w.root_r, w.turn_r, w.agent_rs, w.agent_name,
-       w.graph_node, w.try_rs, k.cost_source, w.agent_rs[-1] AS agent_r,
+SELECT w.r, w.otel_kind, w.status_code, w.attempt, w.depth, w.root_r, w.turn_r, w.agent_rs, w.agent_name,
+       w.graph_node, w.try_rs, w.cost_source, w.agent_rs[-1] AS agent_r,
        l.trace_id, l.span_id, l.parent_span_id, l.start_time, l.end_time, l.duration_ms, l.target, l.tool_call_id,
        l.loop_r, l.is_last
-FROM walk w JOIN picked k ON k.r = w.r LEFT JOIN loops l ON l.r = w.r;
+FROM walk w LEFT JOIN loops l ON l.r = w.r;
 
 -- By row, what span_scopes needs of the walk (span_scope_index keeps it).
 CREATE OR REPLACE MACRO span_scope_index_walk(spans, scopes, calls) AS TABLE
