@@ -510,14 +510,16 @@ WITH tries AS MATERIALIZED (
     FROM query_table(calls) c JOIN query_table(scopes) x ON x.r = c.r
     WHERE x.turn_r IS NOT NULL AND x.otel_kind = '{llm_call}'
     GROUP BY x.turn_r
-), inside AS (
+), reached AS (  -- the turns the walk reached: a turn's own span is its own turn
+    SELECT r AS turn_r FROM query_table(scopes) WHERE turn_r = r
+), inside AS (  -- the tools, agents and retries inside them (none in most turns)
     SELECT turn_r,
            count(*) FILTER (WHERE otel_kind = '{tool}') AS tool_calls,
            count(*) FILTER (WHERE otel_kind = '{tool}' AND status_code = 2) AS failed_tool_calls,
            count(*) FILTER (WHERE otel_kind = '{agent}') AS agent_invocations,
            count(*) FILTER (WHERE attempt >= 2) AS retries
     FROM query_table(scopes)
-    WHERE turn_r IS NOT NULL
+    WHERE turn_r IS NOT NULL AND (otel_kind IN ('{tool}', '{agent}') OR attempt >= 2)
     GROUP BY turn_r
 ), loops AS (
     SELECT turn_r, count(*) AS retry_loops, count(*) FILTER (WHERE outcome = '{gave_up}') AS gave_up_loops,
@@ -534,17 +536,19 @@ SELECT t.trace_id, t.span_id, t.name, t.otel_kind = '{chat}' AS is_chat,
        coalesce(c.llm_calls, 0) AS llm_calls, coalesce(c.failed_calls, 0) AS failed_calls,
        coalesce(c.input_tokens, 0) AS input_tokens, coalesce(c.output_tokens, 0) AS output_tokens,
        c.cost_usd, coalesce(c.priced_calls, 0) AS priced_calls,
-       i.tool_calls, i.failed_tool_calls, i.agent_invocations, i.retries,
+       coalesce(i.tool_calls, 0) AS tool_calls, coalesce(i.failed_tool_calls, 0) AS failed_tool_calls,
+       coalesce(i.agent_invocations, 0) AS agent_invocations, coalesce(i.retries, 0) AS retries,
        coalesce(l.retry_loops, 0) AS retry_loops, coalesce(l.gave_up_loops, 0) AS gave_up_loops,
        coalesce(l.loop_attempts, []::INTEGER[]) AS loop_attempts, l.max_attempts,
        coalesce(l.retry_ms, 0.0) AS retry_ms, l.retry_cost_usd,
        t.status_code IS DISTINCT FROM 2 AND coalesce(l.gave_up_loops, 0) = 0 AS succeeded,
-       t.status_code IS DISTINCT FROM 2 AND coalesce(l.gave_up_loops, 0) = 0 AND i.retries = 0 AS first_time_right,
+       t.status_code IS DISTINCT FROM 2 AND coalesce(l.gave_up_loops, 0) = 0 AND coalesce(i.retries, 0) = 0 AS first_time_right,
        t.attr_keys, t.attr_values
 FROM query_table(spans) t
-JOIN inside i ON i.turn_r = t.r
-LEFT JOIN calls c ON c.turn_r = i.turn_r
-LEFT JOIN loops l ON l.turn_r = i.turn_r
+JOIN reached u ON u.turn_r = t.r
+LEFT JOIN inside i ON i.turn_r = u.turn_r
+LEFT JOIN calls c ON c.turn_r = u.turn_r
+LEFT JOIN loops l ON l.turn_r = u.turn_r
 WHERE {is_turn_t};
 
 CREATE TABLE IF NOT EXISTS turn_rows AS
