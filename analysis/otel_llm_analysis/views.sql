@@ -233,7 +233,7 @@ SELECT hash(trace_id) AS trace_hash, start_time AS first_start, start_time AS la
 -- walk join it with `spans` and `calls` by rowid, and narrow rows are what make
 -- it cheap (every span of the store passes through it on a first ingest).
 CREATE OR REPLACE MACRO span_scope_walk(spans) AS TABLE
-WITH RECURSIVE own AS MATERIALIZED (
+WITH RECURSIVE own AS NOT MATERIALIZED (  -- inlined: each reader scans only the columns it needs
     SELECT s.r, s.trace_id, s.span_id, s.parent_span_id, s.otel_kind, s.status_code, s.graph_node,
            CASE WHEN s.otel_kind IN ('{llm_call}', '{tool}', '{agent}') THEN TRY_CAST({attempt_s} AS INTEGER) END
                AS attempt,
