@@ -34,6 +34,12 @@ the new data's period and the periods of older traces it grew, not the store.
 The derived tables are kept in the order of those columns so the ranges skip
 their row groups too. One scan remains, of ``span_scope_traces``'s integer trace
 hashes (a row per trace and refresh), to find the touched traces' periods.
+
+Why it computes little: every span of a first ingest passes through the walk,
+so the walk's rows are narrow (rowids, kind, status, scopes; ids and times for
+tries only) and the tables made from it join it, and the calls, by rowid; and a
+table made from tool spans, agent spans or tries is not worked out at all when
+the spans being worked out hold none (:data:`MADE_FROM`).
 """
 
 from __future__ import annotations
@@ -58,8 +64,8 @@ DERIVED = (
     ("turn_rows", "turns_walk", "start_time"),
     ("qa_subject_rows", "qa_subjects_walk", "start_time"),
 )
-#: What a derived table's rows are made from, where most traces have none: its macro makes no rows
-#: without one (a tool span; an agent span; a try, a walked span numbered by ``otel_llm.attempt``)
+#: What each of these tables' rows need, which most traces lack: without one among the spans worked
+#: out, its macro makes no rows (a tool span; an agent span; a try: a walked span with an attempt number)
 MADE_FROM = {
     "tool_call_rows": "tools",
     "agent_invocation_rows": "agents",
