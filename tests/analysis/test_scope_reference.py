@@ -3,8 +3,9 @@
 ``_scope_reference.sql`` holds the agents, tools, retries and quality macros
 before the refresh was made cheaper (a walk over every span's full row, calls
 joined by ids), renamed ``reference_*``. Over the whole store, they make the
-rows each derived table must hold - after one ingest, and after data arriving
-over several ingests (traces growing, worked out again alone). Tables are
+rows each derived table must hold - after one ingest, after data arriving over
+several ingests (traces growing, worked out again alone), and for odd trees
+(cycles, orphans, runs without a chat span, loops under a missing parent). Tables are
 compared as multisets of rows, every column; floating-point sums are compared
 to 12 decimals (DuckDB adds them in no fixed order, so two runs of the same
 macro may differ in the last bit).
@@ -13,8 +14,10 @@ macro may differ in the last bit).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import orjson
 import pytest
 
 from otel_llm import semconv
@@ -22,6 +25,7 @@ from otel_llm_analysis import TraceStore
 from otel_llm_analysis._producers import cost_rank_sql
 from otel_llm_analysis._scope_index import DERIVED, QA
 from otel_llm_analysis._scopes import view_parameters
+from tests.support import synthetic
 from tests.support.synthetic import generate
 
 REFERENCE = Path(__file__).with_name("_scope_reference.sql")
@@ -108,3 +112,50 @@ def test_a_store_without_agents_tools_or_retries_makes_the_reference_rows(tmp_pa
         counts = _assert_as_reference(store)
     assert counts["tool_call_rows"] == counts["agent_invocation_rows"] == 0
     assert counts["turn_rows"] > 0 and counts["span_scope_index"] > 0
+
+
+def _span(span_id: str, parent: str | None, kind: str, start_ms: int, end_ms: int, trace: str = "a",
+          status: int = 0, **attributes: Any) -> synthetic.SpanRecord:
+    """A span as otel-llm's SDK writes it, times in ms after a fixed start."""
+    t0 = 1_790_000_000 * 10**9
+    return synthetic.SpanRecord(
+        trace_id=trace * 32, span_id=span_id, parent_span_id=parent, name=f"{kind} {span_id[:2]}",
+        span_kind="INTERNAL", service_name="svc", project="p", otel_kind=kind, start_ns=t0 + start_ms * 10**6,
+        end_ns=t0 + end_ms * 10**6, status_code=status, request_model="m" if kind == "llm_call" else None,
+        response_model="m" if kind == "llm_call" else None, attributes={"otel_llm.kind": kind, **attributes})
+
+
+def test_odd_trees_make_the_reference_rows(tmp_path: Path) -> None:
+    """Cycles, a span its own parent, orphans, a run without a chat span, loops under a missing parent,
+    nested agents with retried tools and calls, a trace with no LLM work: the same rows as the reference."""
+    tool, agent, attempt = {"gen_ai.tool.name": "t"}, {"gen_ai.agent.name": "a"}, "otel_llm.attempt"
+    spans = [
+        # a turn: an agent in an agent, a tool tried three times (the last fails), a call tried twice
+        _span("a1" * 8, None, "chat", 0, 100),
+        _span("a2" * 8, "a1" * 8, "agent", 1, 90, **agent),
+        _span("a3" * 8, "a2" * 8, "agent", 2, 80, **{"gen_ai.agent.name": "inner"}),
+        *(_span(f"b{i}" * 8, "a3" * 8, "tool", 3 + i, 4 + i, status=2 if i == 3 else 0,
+                **{**tool, attempt: str(i), "gen_ai.tool.call.id": "c1"}) for i in (1, 2, 3)),
+        *(_span(f"c{i}" * 8, "a3" * 8, "llm_call", 10 + i, 11 + i, **{attempt: str(i)}) for i in (1, 2)),
+        _span("d1" * 8, "a1" * 8, "llm_call", 95, 99),
+        # parents in a cycle, a span its own parent
+        _span("e1" * 8, "e2" * 8, "agent", 0, 10, trace="b", **agent),
+        _span("e2" * 8, "e1" * 8, "tool", 1, 2, trace="b", **tool),
+        _span("e3" * 8, "e3" * 8, "tool", 3, 4, trace="b", **{**tool, attempt: "1"}),
+        # a run without a chat span, an orphan whose parent never arrived, tries under a missing parent
+        _span("f1" * 8, None, "agent", 0, 50, trace="c", **agent),
+        _span("f2" * 8, "f1" * 8, "llm_call", 1, 5, trace="c"),
+        _span("f3" * 8, "99" * 8, "tool", 6, 7, trace="c", **tool),
+        *(_span(f"f{3 + i}" * 8, "98" * 8, "tool", 8 + i, 9 + i, trace="c", **{**tool, attempt: str(i)})
+          for i in (1, 2)),
+        # no LLM work: no turn
+        _span("0a" * 8, None, "vector_op", 0, 9, trace="d"),
+    ]
+    path = tmp_path / "odd.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(synthetic.spans_request([s])) + b"\n" for s in spans))
+    with TraceStore(tmp_path / "store.duckdb") as store:
+        store.ingest([path])
+        counts = _assert_as_reference(store)
+    # 15 walked spans (3 in a cycle are not), two turns (the chat, the run's root), 3 loops, 4 agents
+    assert (counts["span_scope_index"], counts["turn_rows"], counts["retry_loop_rows"],
+            counts["agent_invocation_rows"]) == (15, 2, 3, 4), counts
