@@ -34,6 +34,12 @@ the new data's period and the periods of older traces it grew, not the store.
 The derived tables are kept in the order of those columns so the ranges skip
 their row groups too. One scan remains, of ``span_scope_traces``'s integer trace
 hashes (a row per trace and refresh), to find the touched traces' periods.
+
+Why it computes little: every span of a first ingest passes through the walk,
+so the walk's rows are narrow (rowids, kind, status, scopes; ids and times for
+tries only) and the tables made from it join it, and the calls, by rowid; and a
+table made from tool spans, agent spans or tries is not worked out at all when
+the spans being worked out hold none (:data:`MADE_FROM`).
 """
 
 from __future__ import annotations
@@ -58,6 +64,14 @@ DERIVED = (
     ("turn_rows", "turns_walk", "start_time"),
     ("qa_subject_rows", "qa_subjects_walk", "start_time"),
 )
+#: What each of these tables' rows need, which most traces lack: without one among the spans worked
+#: out, its macro makes no rows (a tool span; an agent span; a try: a walked span with an attempt number)
+MADE_FROM = {
+    "tool_call_rows": "tools",
+    "agent_invocation_rows": "agents",
+    "retry_attempt_rows": "tries",
+    "retry_loop_rows": "tries",
+}
 #: The derived table made from evaluations too: its macro reads them from a fourth table
 QA = "qa_subject_rows"
 #: When the spans of each trace worked out so far start: where a later refresh finds them
@@ -154,11 +168,14 @@ def _counted(con: duckdb.DuckDBPyConnection, table: str, watermark: int, state: 
 def _make_all(con: duckdb.DuckDBPyConnection) -> int:
     """All made again (the macros' columns may have changed): every span, every call."""
     con.execute(f"CREATE OR REPLACE TEMP VIEW {_SPANS} AS SELECT rowid AS r, * FROM span_rows")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {_CALLS} AS SELECT * FROM llm_calls")
+    # a view: each macro reads the few columns of the calls it needs (with their rowid r, as the walk's rows)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {_CALLS} AS SELECT * FROM llm_calls_of('{_SPANS}')")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_WALK} AS SELECT * FROM span_scope_walk('{_SPANS}')")
     con.execute(f"CREATE OR REPLACE TEMP VIEW {_EVALS} AS SELECT * FROM qa_evaluations_of(span_events)")
+    present = _present(con)
     for table, macro, order in DERIVED:
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {macro}({_arguments(table)}) ORDER BY {order}")
+        rows = f"ORDER BY {order}" if present.get(MADE_FROM.get(table), True) else "LIMIT 0"
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {macro}({_arguments(table)}) {rows}")
     con.execute(f"CREATE OR REPLACE TABLE {TRACES} AS SELECT hash(trace_id) AS trace_hash, min(start_time) AS "
                 "first_start, max(start_time) AS last_start FROM span_rows GROUP BY trace_id ORDER BY first_start")
     ((traces,),) = con.execute(f"SELECT count(*) FROM {TRACES}").fetchall()
@@ -224,18 +241,33 @@ def _walk_touched(con: duckdb.DuckDBPyConnection, events_watermark: int) -> None
                 f"UNION ALL BY NAME SELECT trace_id, span_id, time, eval_name, eval_label, response_id FROM {QA} "
                 f"WHERE {when} AND is_evaluation AND trace_id IN (SELECT trace_id FROM {_TRACES})")
     con.execute(f"DROP VIEW {_EVENTS}")
+    present = _present(con)
     for table, macro, order in DERIVED:
         if order == "r":  # keyed by row: the rows of the spans of those traces
             con.execute(f"DELETE FROM {table} WHERE {rows} AND r IN (SELECT r FROM {_SPANS})")
         else:
             con.execute(f"DELETE FROM {table} WHERE {when} AND trace_id IN (SELECT trace_id FROM {_TRACES})")
-        con.execute(f"INSERT INTO {table} SELECT * FROM {macro}({_arguments(table)}) ORDER BY {order}")
+        if present.get(MADE_FROM.get(table), True):
+            con.execute(f"INSERT INTO {table} SELECT * FROM {macro}({_arguments(table)}) ORDER BY {order}")
     con.execute(f"INSERT INTO {TRACES} SELECT hash(trace_id), min(start_time), max(start_time) FROM {_SPANS} "
                 "GROUP BY trace_id ORDER BY 2")
     con.execute(f"DROP VIEW {_CALLS}")
     con.execute(f"DROP TABLE {_EVALS}")
     con.execute(f"DROP TABLE {_WALK}")
     con.execute(f"DROP TABLE {_SPANS}")
+
+
+def _present(con: duckdb.DuckDBPyConnection) -> dict[str, bool]:
+    """Whether the spans being worked out hold what each :data:`MADE_FROM` table's rows are made from.
+
+    Two narrow scans (kinds of the spans, attempts of the walk) spare the
+    macros that would make no rows - most stores have no agents or retries.
+    """
+    ((tools, agents),) = con.execute(
+        f"SELECT coalesce(bool_or(otel_kind = '{semconv.KIND_TOOL}'), FALSE), "
+        f"coalesce(bool_or(otel_kind = '{semconv.KIND_AGENT}'), FALSE) FROM {_SPANS}").fetchall()
+    ((tries,),) = con.execute(f"SELECT count(*) > 0 FROM {_WALK} WHERE attempt >= 1").fetchall()
+    return {"tools": tools, "agents": agents, "tries": tries}
 
 
 def _within(column: str, ranges: list[tuple[int, int]], literal: str, undated: bool = False) -> str:

@@ -225,22 +225,19 @@ CREATE TABLE IF NOT EXISTS span_scope_traces AS
 SELECT hash(trace_id) AS trace_hash, start_time AS first_start, start_time AS last_start FROM span_rows LIMIT 0;
 
 -- By row, the walk of the span rows in table `spans` (whole traces): one row
--- per span it reaches (r: its rowid; its ids, kind, status, times; for a try
--- its attempt number, what it tries and its tool call id), its scopes (*_r: the
--- rowids of its root, turn, agents - agent_r the innermost - and tries) and,
--- for a try, the retry loop it belongs to (loop_r, is_last: see retry_tries_of).
+-- per span it reaches (r: its rowid; its kind and status; its attempt number),
+-- its scopes (*_r: the rowids of its root, turn, agents - agent_r the innermost
+-- - and tries) and, for a try only, its ids and times, what it tries, its tool
+-- call id and the retry loop it belongs to (loop_r, is_last: see
+-- retry_tries_of). The ids of other spans stay out: the tables made from the
+-- walk join it with `spans` and `calls` by rowid, and narrow rows are what make
+-- it cheap (every span of the store passes through it on a first ingest).
 CREATE OR REPLACE MACRO span_scope_walk(spans) AS TABLE
-WITH RECURSIVE own AS MATERIALIZED (
-    SELECT s.r, s.trace_id, s.span_id, s.parent_span_id, s.otel_kind, s.status_code,
-           s.start_time, s.end_time, s.duration_ms, s.graph_node,
+WITH RECURSIVE own AS NOT MATERIALIZED (  -- inlined: each reader scans only the columns it needs
+    SELECT s.r, s.trace_id, s.span_id, s.parent_span_id, s.otel_kind, s.status_code, s.graph_node,
            CASE WHEN s.otel_kind IN ('{llm_call}', '{tool}', '{agent}') THEN TRY_CAST({attempt_s} AS INTEGER) END
                AS attempt,
            CASE WHEN s.otel_kind = '{agent}' THEN {agent_name_s} END AS agent_name,
-           -- what a try tries, and its tool call (tells loops apart)
-           CASE WHEN list_contains(s.attr_keys, '{attempt}') THEN
-               CASE s.otel_kind WHEN '{llm_call}' THEN s.model WHEN '{tool}' THEN {tool_name_s}
-                                WHEN '{agent}' THEN {agent_name_s} END END AS target,
-           CASE WHEN s.otel_kind = '{tool}' THEN {tool_call_id_s} END AS tool_call_id,
            -- a call priced after its trace was walked makes the trace walked again
            CASE WHEN s.otel_kind = '{llm_call}' THEN s.cost_source END AS cost_source
     FROM query_table(spans) s
@@ -249,15 +246,16 @@ WITH RECURSIVE own AS MATERIALIZED (
     GROUP BY trace_id
     HAVING bool_or(otel_kind IN ('{llm_call}', '{tool}', '{agent}')) AND NOT bool_or(otel_kind = '{chat}')
 ), picked AS MATERIALIZED (  -- what the walk needs of each span: narrow rows are hashed faster at every level
-    SELECT s.r, p.r AS parent_r, s.otel_kind, s.attempt >= 1 AS is_try, s.agent_name, s.graph_node,
-           s.parent_span_id IS NULL AND s.trace_id IN (SELECT trace_id FROM runs) AS run_root
+    SELECT s.r, p.r AS parent_r, s.otel_kind, s.status_code, s.attempt, s.attempt >= 1 AS is_try, s.agent_name,
+           s.graph_node, s.cost_source, s.parent_span_id IS NULL AND s.trace_id IN (SELECT trace_id FROM runs) AS run_root
     FROM own s LEFT JOIN own p ON p.trace_id = s.trace_id AND p.span_id = s.parent_span_id
 ), walk AS (
     SELECT r, 0 AS depth, r AS root_r,
            CASE WHEN otel_kind = '{chat}' OR run_root THEN r END AS turn_r,
            CASE WHEN otel_kind = '{agent}' THEN [r] ELSE []::BIGINT[] END AS agent_rs,
            agent_name, graph_node,
-           CASE WHEN is_try THEN [r] ELSE []::BIGINT[] END AS try_rs
+           CASE WHEN is_try THEN [r] ELSE []::BIGINT[] END AS try_rs,
+           otel_kind, status_code, attempt, cost_source
     FROM picked
     WHERE parent_r IS NULL
     UNION ALL
@@ -266,28 +264,35 @@ WITH RECURSIVE own AS MATERIALIZED (
            CASE WHEN c.otel_kind = '{agent}' THEN list_append(w.agent_rs, c.r) ELSE w.agent_rs END,
            coalesce(c.agent_name, w.agent_name),
            coalesce(c.graph_node, w.graph_node),
-           CASE WHEN c.is_try THEN list_append(w.try_rs, c.r) ELSE w.try_rs END
+           CASE WHEN c.is_try THEN list_append(w.try_rs, c.r) ELSE w.try_rs END,
+           c.otel_kind, c.status_code, c.attempt, c.cost_source
     FROM walk w JOIN picked c ON c.parent_r = w.r
     WHERE w.depth < 1000
-), starts AS (  -- the tries, and which of them start a retry loop (see retry_tries_of; the tries of
-               -- one loop share a parent, so the walk reaches all of them or none)
-    SELECT r, trace_id, parent_span_id, tool_call_id, start_time, attempt, span_id,
-           CASE WHEN attempt > lag(attempt) OVER loop THEN 0 ELSE 1 END AS starts_loop
-    FROM own
-    WHERE attempt >= 1
+), tries AS MATERIALIZED (  -- the tries, what each tries and its tool call (tells loops apart)
+    SELECT s.r, s.trace_id, s.span_id, s.parent_span_id, s.start_time, s.end_time, s.duration_ms,
+           CASE s.otel_kind WHEN '{llm_call}' THEN s.model WHEN '{tool}' THEN {tool_name_s}
+                            WHEN '{agent}' THEN {agent_name_s} END AS target,
+           CASE WHEN s.otel_kind = '{tool}' THEN {tool_call_id_s} END AS tool_call_id,
+           TRY_CAST({attempt_s} AS INTEGER) AS attempt
+    FROM query_table(spans) s SEMI JOIN own t ON t.r = s.r AND t.attempt >= 1
+), starts AS (  -- which tries start a retry loop (see retry_tries_of; the tries of one loop share a
+               -- parent, so the walk reaches all of them or none)
+    SELECT *, CASE WHEN attempt > lag(attempt) OVER loop THEN 0 ELSE 1 END AS starts_loop
+    FROM tries
     WINDOW loop AS (PARTITION BY trace_id, parent_span_id, tool_call_id ORDER BY start_time, attempt, span_id)
 ), loops AS (
-    SELECT r,
+    SELECT * EXCLUDE (starts_loop, attempt),
            last_value(CASE WHEN starts_loop = 1 THEN r END IGNORE NULLS) OVER (loop ROWS UNBOUNDED PRECEDING)
                AS loop_r,
            coalesce(lead(starts_loop) OVER loop, 1) = 1 AS is_last
     FROM starts
     WINDOW loop AS (PARTITION BY trace_id, parent_span_id, tool_call_id ORDER BY start_time, attempt, span_id)
 )
-SELECT o.r, o.trace_id, o.span_id, o.parent_span_id, o.otel_kind, o.status_code, o.start_time, o.end_time,
-       o.duration_ms, o.attempt, o.target, o.tool_call_id, w.depth, w.root_r, w.turn_r, w.agent_rs, w.agent_name,
-       w.graph_node, w.try_rs, l.loop_r, l.is_last, o.cost_source, w.agent_rs[-1] AS agent_r
-FROM walk w JOIN own o ON o.r = w.r LEFT JOIN loops l ON l.r = w.r;
+SELECT w.r, w.otel_kind, w.status_code, w.attempt, w.depth, w.root_r, w.turn_r, w.agent_rs, w.agent_name,
+       w.graph_node, w.try_rs, w.cost_source, w.agent_rs[-1] AS agent_r,
+       l.trace_id, l.span_id, l.parent_span_id, l.start_time, l.end_time, l.duration_ms, l.target, l.tool_call_id,
+       l.loop_r, l.is_last
+FROM walk w LEFT JOIN loops l ON l.r = w.r;
 
 -- By row, what span_scopes needs of the walk (span_scope_index keeps it).
 CREATE OR REPLACE MACRO span_scope_index_walk(spans, scopes, calls) AS TABLE
@@ -296,8 +301,9 @@ SELECT r, depth, root_r, turn_r, agent_r, len(agent_rs) AS agent_depth, agent_na
 FROM query_table(scopes);
 
 CREATE TABLE IF NOT EXISTS span_scope_index AS
-WITH spans AS (SELECT rowid AS r, * FROM span_rows), scopes AS (SELECT * FROM span_scope_walk(spans))
-SELECT * FROM span_scope_index_walk(spans, scopes, llm_calls) LIMIT 0;
+WITH spans AS (SELECT rowid AS r, * FROM span_rows), scopes AS (SELECT * FROM span_scope_walk(spans)),
+     call_rows AS (SELECT * FROM llm_calls_of(spans))
+SELECT * FROM span_scope_index_walk(spans, scopes, call_rows) LIMIT 0;
 
 CREATE OR REPLACE MACRO span_scopes_in(since, until) AS TABLE
 SELECT s.trace_id, s.span_id, x.depth, root.span_id AS root_span_id, turn.span_id AS turn_span_id,
@@ -333,8 +339,9 @@ LEFT JOIN query_table(spans) agent ON agent.r = x.agent_r
 WHERE s.otel_kind = '{tool}';
 
 CREATE TABLE IF NOT EXISTS tool_call_rows AS
-WITH spans AS (SELECT rowid AS r, * FROM span_rows), scopes AS (SELECT * FROM span_scope_walk(spans))
-SELECT * FROM tool_calls_walk(spans, scopes, llm_calls) LIMIT 0;
+WITH spans AS (SELECT rowid AS r, * FROM span_rows), scopes AS (SELECT * FROM span_scope_walk(spans)),
+     call_rows AS (SELECT * FROM llm_calls_of(spans))
+SELECT * FROM tool_calls_walk(spans, scopes, call_rows) LIMIT 0;
 CREATE OR REPLACE MACRO tool_calls_in(since, until) AS TABLE
 SELECT * FROM tool_call_rows WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until);
 CREATE OR REPLACE VIEW tool_calls AS SELECT * FROM tool_calls_in(NULL, NULL);
@@ -359,8 +366,9 @@ SELECT a.trace_id, a.span_id, a.parent_span_id, a.otel_kind, a.target, a.tool_ca
 FROM retry_tries_of(scopes) a JOIN query_table(spans) first ON first.r = a.loop_r;
 
 CREATE TABLE IF NOT EXISTS retry_attempt_rows AS
-WITH spans AS (SELECT rowid AS r, * FROM span_rows), scopes AS (SELECT * FROM span_scope_walk(spans))
-SELECT * FROM retry_attempts_walk(spans, scopes, llm_calls) LIMIT 0;
+WITH spans AS (SELECT rowid AS r, * FROM span_rows), scopes AS (SELECT * FROM span_scope_walk(spans)),
+     call_rows AS (SELECT * FROM llm_calls_of(spans))
+SELECT * FROM retry_attempts_walk(spans, scopes, call_rows) LIMIT 0;
 CREATE OR REPLACE MACRO retry_attempts_in(since, until) AS TABLE
 SELECT * FROM retry_attempt_rows WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until);
 CREATE OR REPLACE VIEW retry_attempts AS SELECT * FROM retry_attempts_in(NULL, NULL);
@@ -378,9 +386,9 @@ CREATE OR REPLACE VIEW retry_attempts AS SELECT * FROM retry_attempts_in(NULL, N
 CREATE OR REPLACE MACRO retry_loops_of(tries, scopes, calls) AS TABLE
 WITH calls AS (  -- the LLM calls made in each try
     SELECT x.try_r AS r, count(*) AS llm_calls, sum(c.cost_usd) AS cost_usd
-    FROM (SELECT trace_id, span_id, unnest(try_rs) AS try_r FROM query_table(scopes)
+    FROM (SELECT r, unnest(try_rs) AS try_r FROM query_table(scopes)
           WHERE len(try_rs) > 0 AND otel_kind = '{llm_call}') x
-    JOIN query_table(calls) c ON c.trace_id = x.trace_id AND c.span_id = x.span_id
+    JOIN query_table(calls) c ON c.r = x.r
     GROUP BY x.try_r
 )
 SELECT a.loop_r,
@@ -418,8 +426,9 @@ LEFT JOIN query_table(spans) turn ON turn.r = l.turn_r AND {is_turn_turn}
 LEFT JOIN query_table(spans) agent ON agent.r = l.agent_rs[-1];
 
 CREATE TABLE IF NOT EXISTS retry_loop_rows AS
-WITH spans AS (SELECT rowid AS r, * FROM span_rows), scopes AS (SELECT * FROM span_scope_walk(spans))
-SELECT * FROM retry_loops_walk(spans, scopes, llm_calls) LIMIT 0;
+WITH spans AS (SELECT rowid AS r, * FROM span_rows), scopes AS (SELECT * FROM span_scope_walk(spans)),
+     call_rows AS (SELECT * FROM llm_calls_of(spans))
+SELECT * FROM retry_loops_walk(spans, scopes, call_rows) LIMIT 0;
 CREATE OR REPLACE MACRO retry_loops_in(since, until) AS TABLE
 SELECT * FROM retry_loop_rows WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until);
 CREATE OR REPLACE VIEW retry_loops AS SELECT * FROM retry_loops_in(NULL, NULL);
@@ -433,13 +442,13 @@ CREATE OR REPLACE MACRO agent_invocations_walk(spans, scopes, calls) AS TABLE
 WITH tries AS MATERIALIZED (
     SELECT * FROM retry_tries_of(scopes)
 ), inside AS MATERIALIZED (  -- every span inside an agent, once per agent it runs in
-    SELECT trace_id, span_id, otel_kind, status_code, unnest(agent_rs) AS agent_r
+    SELECT r, otel_kind, status_code, unnest(agent_rs) AS agent_r
     FROM query_table(scopes) WHERE len(agent_rs) > 0
 ), calls AS (
     SELECT i.agent_r, count(*) AS llm_calls, count(*) FILTER (WHERE c.status_code = 2) AS failed_calls,
            coalesce(sum(c.input_tokens), 0) AS input_tokens, coalesce(sum(c.output_tokens), 0) AS output_tokens,
            sum(c.cost_usd) AS cost_usd, count(c.cost_usd) AS priced_calls
-    FROM inside i JOIN query_table(calls) c ON c.trace_id = i.trace_id AND c.span_id = i.span_id
+    FROM inside i JOIN query_table(calls) c ON c.r = i.r
     WHERE i.otel_kind = '{llm_call}'
     GROUP BY i.agent_r
 ), tools AS (
@@ -474,8 +483,9 @@ LEFT JOIN loops l ON l.agent_r = a.r
 WHERE a.otel_kind = '{agent}';
 
 CREATE TABLE IF NOT EXISTS agent_invocation_rows AS
-WITH spans AS (SELECT rowid AS r, * FROM span_rows), scopes AS (SELECT * FROM span_scope_walk(spans))
-SELECT * FROM agent_invocations_walk(spans, scopes, llm_calls) LIMIT 0;
+WITH spans AS (SELECT rowid AS r, * FROM span_rows), scopes AS (SELECT * FROM span_scope_walk(spans)),
+     call_rows AS (SELECT * FROM llm_calls_of(spans))
+SELECT * FROM agent_invocations_walk(spans, scopes, call_rows) LIMIT 0;
 CREATE OR REPLACE MACRO agent_invocations_in(since, until) AS TABLE
 SELECT * FROM agent_invocation_rows WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until);
 CREATE OR REPLACE VIEW agent_invocations AS SELECT * FROM agent_invocations_in(NULL, NULL);
@@ -497,17 +507,19 @@ WITH tries AS MATERIALIZED (
            sum(c.cost_usd) AS cost_usd, count(c.cost_usd) AS priced_calls,
            arg_min(c.model, c.start_time) AS model, arg_min(c.response_model, c.start_time) AS response_model,
            arg_min(c.provider, c.start_time) AS provider
-    FROM query_table(calls) c JOIN query_table(scopes) x ON x.trace_id = c.trace_id AND x.span_id = c.span_id
+    FROM query_table(calls) c JOIN query_table(scopes) x ON x.r = c.r
     WHERE x.turn_r IS NOT NULL AND x.otel_kind = '{llm_call}'
     GROUP BY x.turn_r
-), inside AS (
+), reached AS (  -- the turns the walk reached: a turn's own span is its own turn
+    SELECT r AS turn_r FROM query_table(scopes) WHERE turn_r = r
+), inside AS (  -- the tools, agents and retries inside them (none in most turns)
     SELECT turn_r,
            count(*) FILTER (WHERE otel_kind = '{tool}') AS tool_calls,
            count(*) FILTER (WHERE otel_kind = '{tool}' AND status_code = 2) AS failed_tool_calls,
            count(*) FILTER (WHERE otel_kind = '{agent}') AS agent_invocations,
            count(*) FILTER (WHERE attempt >= 2) AS retries
     FROM query_table(scopes)
-    WHERE turn_r IS NOT NULL
+    WHERE turn_r IS NOT NULL AND (otel_kind IN ('{tool}', '{agent}') OR attempt >= 2)
     GROUP BY turn_r
 ), loops AS (
     SELECT turn_r, count(*) AS retry_loops, count(*) FILTER (WHERE outcome = '{gave_up}') AS gave_up_loops,
@@ -524,22 +536,25 @@ SELECT t.trace_id, t.span_id, t.name, t.otel_kind = '{chat}' AS is_chat,
        coalesce(c.llm_calls, 0) AS llm_calls, coalesce(c.failed_calls, 0) AS failed_calls,
        coalesce(c.input_tokens, 0) AS input_tokens, coalesce(c.output_tokens, 0) AS output_tokens,
        c.cost_usd, coalesce(c.priced_calls, 0) AS priced_calls,
-       i.tool_calls, i.failed_tool_calls, i.agent_invocations, i.retries,
+       coalesce(i.tool_calls, 0) AS tool_calls, coalesce(i.failed_tool_calls, 0) AS failed_tool_calls,
+       coalesce(i.agent_invocations, 0) AS agent_invocations, coalesce(i.retries, 0) AS retries,
        coalesce(l.retry_loops, 0) AS retry_loops, coalesce(l.gave_up_loops, 0) AS gave_up_loops,
        coalesce(l.loop_attempts, []::INTEGER[]) AS loop_attempts, l.max_attempts,
        coalesce(l.retry_ms, 0.0) AS retry_ms, l.retry_cost_usd,
        t.status_code IS DISTINCT FROM 2 AND coalesce(l.gave_up_loops, 0) = 0 AS succeeded,
-       t.status_code IS DISTINCT FROM 2 AND coalesce(l.gave_up_loops, 0) = 0 AND i.retries = 0 AS first_time_right,
+       t.status_code IS DISTINCT FROM 2 AND coalesce(l.gave_up_loops, 0) = 0 AND coalesce(i.retries, 0) = 0 AS first_time_right,
        t.attr_keys, t.attr_values
 FROM query_table(spans) t
-JOIN inside i ON i.turn_r = t.r
-LEFT JOIN calls c ON c.turn_r = i.turn_r
-LEFT JOIN loops l ON l.turn_r = i.turn_r
+JOIN reached u ON u.turn_r = t.r
+LEFT JOIN inside i ON i.turn_r = u.turn_r
+LEFT JOIN calls c ON c.turn_r = u.turn_r
+LEFT JOIN loops l ON l.turn_r = u.turn_r
 WHERE {is_turn_t};
 
 CREATE TABLE IF NOT EXISTS turn_rows AS
-WITH spans AS (SELECT rowid AS r, * FROM span_rows), scopes AS (SELECT * FROM span_scope_walk(spans))
-SELECT * FROM turns_walk(spans, scopes, llm_calls) LIMIT 0;
+WITH spans AS (SELECT rowid AS r, * FROM span_rows), scopes AS (SELECT * FROM span_scope_walk(spans)),
+     call_rows AS (SELECT * FROM llm_calls_of(spans))
+SELECT * FROM turns_walk(spans, scopes, call_rows) LIMIT 0;
 CREATE OR REPLACE MACRO turns_in(since, until) AS TABLE
 SELECT * FROM turn_rows WHERE (since IS NULL OR start_time >= since) AND (until IS NULL OR start_time < until);
 CREATE OR REPLACE VIEW turns AS SELECT * FROM turns_in(NULL, NULL);
@@ -614,6 +629,7 @@ WHERE name = '{evaluation_event}';
 
 CREATE TABLE IF NOT EXISTS qa_subject_rows AS
 WITH spans AS (SELECT rowid AS r, * FROM span_rows), scopes AS (SELECT * FROM span_scope_walk(spans)),
+     call_rows AS (SELECT * FROM llm_calls_of(spans)),
      events AS (SELECT * FROM qa_evaluations_of(span_events))
-SELECT * FROM qa_subjects_walk(spans, scopes, llm_calls, events) LIMIT 0;
+SELECT * FROM qa_subjects_walk(spans, scopes, call_rows, events) LIMIT 0;
 CREATE OR REPLACE VIEW qa_subjects AS SELECT * FROM qa_subject_rows;
