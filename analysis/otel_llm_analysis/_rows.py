@@ -35,6 +35,7 @@ __all__ = [
     "CONTEXT",
     "SPAN_KINDS",
     "Column",
+    "POSITION",
     "TABLES",
     "RESOURCES",
     "RESOURCE_VALUES",
@@ -107,9 +108,15 @@ SPAN_KINDS: Mapping[int, str] = {
 # --- expressions --------------------------------------------------------------------
 
 
+#: SQL: where attribute ``{}`` sits in the row's key list ``k`` (1-based; NULL when absent).
+#: The span insert finds these in its select list and computes them once per distinct key
+#: list instead of once per row (``_statements.by_key_list``).
+POSITION = "list_position(k, '{}')"
+
+
 def lookup(name: str) -> str:
     """The value of attribute ``name`` from the row's aligned key/value lists (NULL if absent)."""
-    return f"v[list_position(k, '{name}')]"
+    return f"v[{POSITION.format(name)}]"
 
 
 def ts(ns: str) -> str:

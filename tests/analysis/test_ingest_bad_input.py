@@ -150,6 +150,40 @@ def test_repeated_attribute_keys_keep_the_last_value(store: TraceStore, tmp_path
                        [span["spanId"]]) == [(len(span["attributes"]) - 1,) * 2]
 
 
+def test_spans_sharing_a_key_list_each_keep_their_own_values(store: TraceStore, tmp_path: Path,
+                                                             chunks: list) -> None:
+    """Typed columns and attributes are read per span even where spans share their attribute
+    names (positions are worked out once per key list): repeated keys, a null key, no attributes."""
+    request = _line(chunks[0])
+    spans = request["resourceSpans"][0]["scopeSpans"][0]["spans"]
+
+    def odd(tokens: str, value: str) -> list:
+        return [{"key": "note", "value": {"stringValue": "replaced"}},
+                {"key": None, "value": {"stringValue": "no name"}},
+                {"key": "gen_ai.usage.input_tokens", "value": {"intValue": tokens}},
+                {"key": "note", "value": {"stringValue": value}}]
+
+    spans[0]["attributes"] = odd("5", "a")
+    spans[1]["attributes"] = odd("7", "b")
+    spans[2]["attributes"] = odd("many", "c")
+    spans[3]["attributes"] = []
+    spans[4].pop("attributes", None)
+    path = _write(tmp_path / "traces.jsonl", [request])
+    report = store.ingest(path)
+    assert report.spans_added == 10
+    rows = store.query("SELECT span_id, input_tokens, attr_keys, attr_values FROM span_rows WHERE span_id IN "
+                       "(?, ?, ?, ?, ?) ORDER BY span_id", [s["spanId"] for s in spans[:5]])
+    keys = ["gen_ai.usage.input_tokens", "note"]
+    assert sorted(rows) == sorted([
+        (spans[0]["spanId"], 5, keys, ["5", "a"]),
+        (spans[1]["spanId"], 7, keys, ["7", "b"]),
+        (spans[2]["spanId"], None, keys, ["many", "c"]),
+        (spans[3]["spanId"], None, [], []),
+        (spans[4]["spanId"], None, [], []),
+    ])
+    assert [(p.line, p.where) for p in report.bad_lines] == [(1, f"span {spans[2]['spanId']}")]
+
+
 def test_every_problem_is_located_in_one_mixed_file(store: TraceStore, tmp_path: Path, chunks: list) -> None:
     wrong = _line(chunks[1])
     wrong["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["startTimeUnixNano"] = "yesterday"
