@@ -45,7 +45,7 @@ from typing import Any, NamedTuple
 from otel_llm import _notices
 from otel_llm._guard import internal_error
 
-__all__ = ["INT64_MAX", "Usage", "extract_usage", "token_count"]
+__all__ = ["INT64_MAX", "Usage", "extract_usage", "read_response", "token_count"]
 
 _SCALARS = (str, bytes, bytearray, int, float, bool, type(None))
 _MISSING = object()
@@ -224,6 +224,8 @@ class _Shape(NamedTuple):
     # object of a class that declares them (see ``_declared_tokens``); a path the
     # shape lacks reads the input count again, in its place.
     heads: Callable[[Any], tuple[Any, ...]]
+    # The key of each nested count (cache read, cache write, reasoning) in its holder; None: not in the shape.
+    leaves: tuple[str | None, str | None, str | None]
 
 
 def _shape(
@@ -234,8 +236,12 @@ def _shape(
     cache_write: tuple[str, ...] | None,
     reasoning: tuple[str, ...] | None,
 ) -> _Shape:
-    holders = (p[0] if p else input for p in (cache_read, cache_write, reasoning))
-    return _Shape(markers, input, output, cache_read, cache_write, reasoning, attrgetter(input, output, *holders))
+    paths = (cache_read, cache_write, reasoning)
+    holders = (p[0] if p else input for p in paths)
+    leaves = tuple(p[1] if p else None for p in paths)
+    return _Shape(
+        markers, input, output, cache_read, cache_write, reasoning, attrgetter(input, output, *holders), leaves,  # type: ignore[arg-type]
+    )
 
 
 _SHAPES: tuple[_Shape, ...] = tuple(_shape(*row) for row in (
@@ -318,13 +324,13 @@ def _declared_tokens(u: Any, shape: _Shape) -> Usage:
         read_in, write_in, reasoning_in = (
             getattr(u, p[0], None) if p else None for p in (shape.cache_read, shape.cache_write, shape.reasoning)
         )
-    read, write, reasoning = shape.cache_read, shape.cache_write, shape.reasoning
+    read, write, reasoning = shape.leaves
     values = (
         inp,
         out,
-        None if read is None or read_in is None else _get(read_in, read[1]),
-        None if write is None or write_in is None else _get(write_in, write[1]),
-        None if reasoning is None or reasoning_in is None else _get(reasoning_in, reasoning[1]),
+        None if read is None or read_in is None else _leaf(read_in, read),
+        None if write is None or write_in is None else _leaf(write_in, write),
+        None if reasoning is None or reasoning_in is None else _leaf(reasoning_in, reasoning),
     )
     for value in values:
         if value is not None and (type(value) is not int or not 0 <= value <= INT64_MAX):
@@ -332,6 +338,14 @@ def _declared_tokens(u: Any, shape: _Shape) -> Usage:
             counts = [token_count(v, name, dropped) for v, name in zip(values, _TOKEN_FIELDS)]
             return Usage(*counts, dropped=tuple(dropped))
     return Usage(*values)
+
+
+def _leaf(holder: Any, key: str) -> Any:
+    """``_get(holder, key)`` for a details object: a plain attribute read when its class declares ``key``."""
+    fields = _FIELDS.get(type(holder))
+    if fields is not None and key in fields:
+        return getattr(holder, key, None)
+    return _get(holder, key)
 
 
 # The token fields of Usage, in order (the names token_count reports a dropped value under).
@@ -349,7 +363,7 @@ def _tokens(u: Any) -> Usage:
     if shape is False:
         shape = _shape_of(u)
     if shape is not None:
-        _markers, inp, out, cache_read, cache_write, reasoning, _heads = shape
+        _markers, inp, out, cache_read, cache_write, reasoning, _heads, _leaves = shape
         return Usage(
             input_tokens=token_count(_get(u, inp), "input_tokens", dropped),
             output_tokens=token_count(_get(u, out), "output_tokens", dropped),
@@ -451,11 +465,13 @@ def _plan(tp: type) -> _Plan | None:
 _PLANS: dict[type, Any] = {}
 
 
-def _planned(value: Any, plan: _Plan) -> Usage | None:
+def _planned(value: Any, plan: _Plan) -> tuple[Usage | None, list[Any] | None]:
     """``_extract`` for a planned pydantic response with usage: declared fields read directly.
 
     Same result as the probing path (tested side by side); ``None`` when the
-    object has no usage, so the probing path decides.
+    object has no usage, so the probing path decides. Second: the tool calls of
+    the response's choices, found in the same pass as their finish reasons
+    (``None``: not read; ``_toolcalls.requested`` looks for them).
     """
     read_all = plan.read_all
     if read_all is not None:
@@ -466,23 +482,51 @@ def _planned(value: Any, plan: _Plan) -> Usage | None:
     if read_all is None:
         usage_obj = getattr(value, plan.usage, None)
         if usage_obj is None:
-            return None
+            return None, None
         model = getattr(value, "model", None) if plan.model else None
         response_id = getattr(value, "id", None) if plan.id else _get(value, "id")
         choices = getattr(value, "choices", None) if plan.choices else None
     if usage_obj is None:
-        return None
+        return None, None
     shape = _SHAPE_OF.get(type(usage_obj), _MISSING)
     if shape is _MISSING:
         shape = _declared_shape(type(usage_obj))
     result = _declared_tokens(usage_obj, shape) if shape else _tokens(usage_obj)
     result.response_model = model if type(model) is str and model else _model(value)
     result.response_id = response_id if type(response_id) is str and response_id else None
-    reasons = _choice_reasons(choices) if isinstance(choices, (list, tuple)) else ()
+    if isinstance(choices, (list, tuple)):
+        reasons, calls = _choice_facts(choices)
+    else:
+        reasons, calls = (), None
     result.finish_reasons = reasons or _finish_reasons(value)
-    if result.input_tokens is not None or result.output_tokens is not None:
-        return result
-    return None if result.is_empty() else result
+    if result.input_tokens is None and result.output_tokens is None and result.is_empty():
+        return None, None
+    return result, calls
+
+
+# What a pydantic choice of a chat completion holds: its finish reason and message.
+_REASON_AND_MESSAGE = attrgetter("finish_reason", "message")
+
+
+def _choice_facts(choices: list[Any] | tuple[Any, ...]) -> tuple[tuple[str, ...], list[Any]]:
+    """The non-empty string ``finish_reason`` of each choice, and the tool calls of their messages, in one pass."""
+    reasons: tuple[str, ...] = ()
+    calls: list[Any] = []
+    for choice in choices:
+        if type(choice) is dict:
+            reason, message = choice.get("finish_reason"), choice.get("message")
+        else:
+            try:
+                reason, message = _REASON_AND_MESSAGE(choice)
+            except Exception:  # noqa: BLE001 — not declared, or the app's object raised: read as _get reads
+                reason, message = _get(choice, "finish_reason"), _get(choice, "message")
+        if type(reason) is str and reason:
+            reasons += (reason,)
+        if message is not None:
+            found = message.get("tool_calls") if type(message) is dict else _get(message, "tool_calls")
+            if found and isinstance(found, (list, tuple)):
+                calls += found
+    return reasons, calls
 
 
 def _extract(value: Any) -> Usage | None:
@@ -490,7 +534,7 @@ def _extract(value: Any) -> Usage | None:
     if tp is not dict and tp not in _PLANS:
         plan = _plan(tp)  # first object of its class: plan the class, then read it the planned way
         if plan is not None:
-            result = _planned(value, plan)
+            result = _planned(value, plan)[0]
             if result is not None:
                 return result
     if _get(value, "type") == "message_start":  # Anthropic stream: the message is nested
@@ -514,15 +558,24 @@ def extract_usage(value: object) -> Usage | None:
     treats that as "absent". Anything else raised here is otel-llm's own fault
     and goes through the guard.
     """
+    return read_response(value)[0]
+
+
+def read_response(value: object) -> tuple[Usage | None, list[Any] | None]:
+    """:func:`extract_usage`, and the tool calls of a chat completion's choices when read on the way.
+
+    The second value is ``None`` when they were not read (another shape, or
+    no usage): ``_toolcalls.requested`` then looks for them. Never raises.
+    """
     try:
         plan = _PLANS.get(type(value))  # a known provider class: the common case, first
         if plan is not None:
             found = _planned(value, plan)
-            if found is not None:
+            if found[0] is not None:
                 return found
         if isinstance(value, _SCALARS):
-            return None
-        return _extract(value)
+            return None, None
+        return _extract(value), None
     except Exception as exc:  # noqa: BLE001 — our fault: logged once (raised in our tests)
         internal_error("usage.extract", exc)
-        return None
+        return None, None
