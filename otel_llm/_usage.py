@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from decimal import Decimal
@@ -443,6 +444,108 @@ class _Plan(NamedTuple):
     # All four declared (an OpenAI chat completion): one C-level read of
     # (usage, model, id, choices) instead of four lookups.
     read_all: Callable[[Any], tuple[Any, Any, Any, Any]] | None = None
+    # The whole layout declared, down to the choices' messages (see ``_Layout``).
+    layout: "_Layout | None" = None
+
+
+class _Layout(NamedTuple):
+    """A chat completion class read in a few C-level passes: the classes it declares, all the way down.
+
+    From the declared fields (and their annotations) of the response class,
+    its usage class (with a declared shape), the classes holding the nested
+    counts, its choice class and the choice's message class. An object whose
+    parts are of exactly these classes, with plain int counts in range, a
+    model name and one choice with a finish reason — what a provider's chat
+    completion is — is read by :func:`_read_layout` without probing; any other
+    object goes the general way (:func:`_planned`), with the same result.
+    """
+
+    read_all: Callable[[Any], tuple[Any, Any, Any, Any]]  # (usage, model, id, choices)
+    usage_class: type
+    heads: Callable[[Any], tuple[Any, ...]]  # the usage shape's ``heads``
+    holders: tuple[type | None, type | None, type | None]  # the class of each count holder (None: not in the shape)
+    leaves: tuple[str | None, str | None, str | None]  # the count's key in each holder
+    choice_class: type
+    message_class: type
+
+
+def _declared_class(owner: type, name: str, keys: tuple[str, ...]) -> type | None:
+    """The pydantic class the field ``name`` of ``owner`` holds (``X``, ``X | None``, ``list[X]``) if it declares ``keys``."""
+    info = (getattr(owner, "__pydantic_fields__", None) or {}).get(name)
+    annotation = getattr(info, "annotation", None)
+    for candidate in (annotation, *typing.get_args(annotation)):
+        fields = getattr(candidate, "__pydantic_fields__", None) if isinstance(candidate, type) else None
+        if fields is not None and all(key in fields for key in keys):
+            return candidate
+    return None
+
+
+def _layout(tp: type, usage: str) -> _Layout | None:
+    """The layout of a planned response class, when every class down to the messages is declared; else ``None``."""
+    usage_class = _declared_class(tp, usage, ())
+    shape = _declared_shape(usage_class) if usage_class is not None else None
+    choice_class = _declared_class(tp, "choices", ("finish_reason", "message"))
+    message_class = _declared_class(choice_class, "message", ("tool_calls",)) if choice_class else None
+    if not shape or message_class is None:
+        return None
+    paths = (shape.cache_read, shape.cache_write, shape.reasoning)
+    holders = tuple(_declared_class(usage_class, p[0], (p[1],)) if p else None for p in paths)
+    if any(p and holder is None for p, holder in zip(paths, holders)):
+        return None  # a nested count whose holder class is not declared: the general path reads it
+    return _Layout(
+        attrgetter(usage, "model", "id", "choices"), usage_class, shape.heads, holders, shape.leaves,  # type: ignore[arg-type]
+        choice_class, message_class,
+    )
+
+
+def _read_layout(value: Any, layout: _Layout) -> tuple[Usage, list[Any]] | None:
+    """``_planned`` for an object of the usual layout (see :class:`_Layout`); ``None``: read it the general way.
+
+    Runs on the caller's thread for every decorated call that returns a chat
+    completion: every check is a type identity or a range, every read one
+    C-level pass.
+    """
+    try:
+        usage_obj, model, response_id, choices = layout.read_all(value)
+        if (
+            type(usage_obj) is not layout.usage_class or type(model) is not str or not model
+            or type(choices) is not list or len(choices) != 1 or type(choices[0]) is not layout.choice_class
+        ):
+            return None
+        inp, out, read_in, write_in, reasoning_in = layout.heads(usage_obj)
+        reason, message = _REASON_AND_MESSAGE(choices[0])
+        if (
+            type(inp) is not int or type(out) is not int or inp < 0 or out < 0 or inp > INT64_MAX
+            or out > INT64_MAX or type(reason) is not str or not reason or type(message) is not layout.message_class
+        ):
+            return None
+        read_class, write_class, reasoning_class = layout.holders
+        read = write = reasoning = None
+        if read_class is not None and read_in is not None:
+            if type(read_in) is not read_class:
+                return None
+            read = getattr(read_in, layout.leaves[0])  # type: ignore[arg-type]
+            if read is not None and (type(read) is not int or read < 0 or read > INT64_MAX):
+                return None
+        if write_class is not None and write_in is not None:
+            if type(write_in) is not write_class:
+                return None
+            write = getattr(write_in, layout.leaves[1])  # type: ignore[arg-type]
+            if write is not None and (type(write) is not int or write < 0 or write > INT64_MAX):
+                return None
+        if reasoning_class is not None and reasoning_in is not None:
+            if type(reasoning_in) is not reasoning_class:
+                return None
+            reasoning = getattr(reasoning_in, layout.leaves[2])  # type: ignore[arg-type]
+            if reasoning is not None and (type(reasoning) is not int or reasoning < 0 or reasoning > INT64_MAX):
+                return None
+        calls = message.tool_calls
+    except AttributeError:  # a declared field left unset (``model_construct``): the general path reads it
+        return None
+    return Usage(
+        inp, out, read, write, reasoning, model, response_id if type(response_id) is str and response_id else None,
+        (reason,),
+    ), (list(calls) if calls and isinstance(calls, (list, tuple)) else [])
 
 
 def _plan(tp: type) -> _Plan | None:
@@ -457,7 +560,7 @@ def _plan(tp: type) -> _Plan | None:
             if usage is not None:
                 declared = ("model" in fields, "id" in fields, "choices" in fields)
                 read_all = attrgetter(usage, "model", "id", "choices") if all(declared) else None
-                known = _Plan(usage, *declared, read_all)
+                known = _Plan(usage, *declared, read_all, _layout(tp, usage) if read_all is not None else None)
         _PLANS[tp] = known
     return known  # type: ignore[return-value]
 
@@ -570,6 +673,11 @@ def read_response(value: object) -> tuple[Usage | None, list[Any] | None]:
     try:
         plan = _PLANS.get(type(value))  # a known provider class: the common case, first
         if plan is not None:
+            layout = plan.layout
+            if layout is not None:
+                usual = _read_layout(value, layout)
+                if usual is not None:
+                    return usual
             found = _planned(value, plan)
             if found[0] is not None:
                 return found
