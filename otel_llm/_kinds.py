@@ -261,7 +261,7 @@ class _LLMState:
         self.cost: float | None = None  # USD, when priced (the span's gen_ai.usage.cost)
         self.stream: StreamUsage | None = None  # where a returned stream's usage is read
         self.response_text: str | None = None
-        self.parts: list[str] = []  # streamed completion text, kept only with capture on
+        self.parts: list[str] | None = None  # streamed completion text, kept only with capture on
 
 
 class LLMCallKind(Kind):
@@ -326,7 +326,8 @@ class LLMCallKind(Kind):
         reader = state.stream = reader_for(item)
         if not call.runtime.content.capture:
             return reader
-        parts = state.parts
+        parts: list[str] = []
+        state.parts = parts
 
         def read_and_capture(chunk: Any) -> None:
             reader(chunk)
