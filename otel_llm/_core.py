@@ -184,11 +184,14 @@ class UsageSink:
     collector).
     """
 
-    __slots__ = ("usage", "ended", "_lock")
+    __slots__ = ("usage", "ended", "result", "_lock")
 
     def __init__(self) -> None:
         self.usage: Usage | None = None
         self.ended = False
+        # Usage read from the function's return value, folded in when the call ends (``close``):
+        # only the call's own thread sets it, so it needs no lock of its own.
+        self.result: Usage | None = None
         self._lock = threading.Lock()
 
     def add_usage(self, usage: "Usage") -> None:
@@ -202,11 +205,14 @@ class UsageSink:
             self.usage = usage if self.usage is None else usage.merged(self.usage)
 
     def close(self) -> bool:
-        """Mark the call ended; ``True`` only the first time (the end-once flag)."""
+        """Mark the call ended, folding in ``result`` (recorded fields win); ``True`` only the first time."""
         with self._lock:
             if self.ended:
                 return False
             self.ended = True
+            result = self.result
+            if result is not None:
+                self.usage = result if self.usage is None else result.merged(self.usage)
             return True
 
 

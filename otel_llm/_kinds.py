@@ -312,8 +312,7 @@ class LLMCallKind(Kind):
 
     def on_result(self, call: Call, value: Any) -> None:
         usage, tool_calls = read_response(value)
-        if usage is not None:
-            call.sink.add_result_usage(usage)
+        call.sink.result = usage  # folded in as the call ends (one lock for both)
         if tool_calls is None or tool_calls:  # [] : the response's choices asked for none
             _remember_tool_calls(call, value, tool_calls)
         if call.runtime.content.capture:
