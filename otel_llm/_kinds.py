@@ -234,11 +234,18 @@ class VectorOpKind(Kind):
         instruments.add(instruments.vector_operations, 1, attributes, error)
 
 
-# What ``_set_usage`` reads of a Usage, in one C-level call: the five token counts, the
-# response model and id (each a span attribute when known), finish reasons and dropped fields.
+# What ``_set_usage`` reads of a Usage, in one C-level call, and the span attribute of each:
+# the five token counts, the response model and id (each when known), finish reasons and
+# dropped fields (when there are any).
 _USAGE_FIELDS = attrgetter(
     "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
     "response_model", "response_id", "finish_reasons", "dropped",
+)
+_USAGE_ATTRIBUTES = (
+    semconv.GEN_AI_USAGE_INPUT_TOKENS, semconv.GEN_AI_USAGE_OUTPUT_TOKENS, semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+    semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+    semconv.GEN_AI_RESPONSE_MODEL, semconv.GEN_AI_RESPONSE_ID, semconv.GEN_AI_RESPONSE_FINISH_REASONS,
+    semconv.OTEL_LLM_USAGE_DROPPED,
 )
 
 # What an llm_call's metric points need, taken as it ends: (its recorder, duration,
@@ -391,26 +398,12 @@ class LLMCallKind(Kind):
 
     def _set_usage(self, call: Call, usage: Usage) -> float | None:
         """Usage and cost attributes on the span (one call); returns the cost in USD when priced."""
-        inp, out, read, write, reasoning, model, response_id, reasons, dropped = _USAGE_FIELDS(usage)
+        values = _USAGE_FIELDS(usage)
         attrs: dict[str, AttributeValue] = {}
-        if inp is not None:
-            attrs[semconv.GEN_AI_USAGE_INPUT_TOKENS] = inp
-        if out is not None:
-            attrs[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] = out
-        if read is not None:
-            attrs[semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = read
-        if write is not None:
-            attrs[semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = write
-        if reasoning is not None:
-            attrs[semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = reasoning
-        if model is not None:
-            attrs[semconv.GEN_AI_RESPONSE_MODEL] = model
-        if response_id is not None:
-            attrs[semconv.GEN_AI_RESPONSE_ID] = response_id
-        if reasons:
-            attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = reasons
-        if dropped:
-            attrs[semconv.OTEL_LLM_USAGE_DROPPED] = dropped
+        for name, value in zip(_USAGE_ATTRIBUTES, values):
+            if value is not None and value != ():  # known counts and names; finish reasons, dropped fields if any
+                attrs[name] = value
+        inp, out, model = values[0], values[1], values[5]
         usd = None
         if inp is not None or out is not None:
             try:

@@ -498,6 +498,21 @@ def _layout(tp: type, usage: str) -> _Layout | None:
     )
 
 
+# What ``_held_count`` says of a count a layout cannot read: the general path reads the object.
+_NOT_USUAL: Any = object()
+
+
+def _held_count(holder: Any, holder_class: type | None, key: str | None) -> Any:
+    """The count ``key`` of ``holder`` (a layout's count holder), ``None`` when the shape has no such count,
+    or ``_NOT_USUAL`` when the holder is not of ``holder_class`` or the count not a plain int in range."""
+    if holder_class is None:
+        return None
+    if type(holder) is not holder_class:
+        return _NOT_USUAL
+    count = getattr(holder, key)  # type: ignore[arg-type]
+    return count if count is None or (type(count) is int and 0 <= count <= INT64_MAX) else _NOT_USUAL
+
+
 def _read_layout(value: Any, layout: _Layout) -> tuple[Usage, list[Any]] | None:
     """``_planned`` for an object of the usual layout (see :class:`_Layout`); ``None``: read it the general way.
 
@@ -520,25 +535,12 @@ def _read_layout(value: Any, layout: _Layout) -> tuple[Usage, list[Any]] | None:
         ):
             return None
         read_class, write_class, reasoning_class = layout.holders
-        read = write = reasoning = None
-        if read_class is not None and read_in is not None:
-            if type(read_in) is not read_class:
-                return None
-            read = getattr(read_in, layout.leaves[0])  # type: ignore[arg-type]
-            if read is not None and (type(read) is not int or read < 0 or read > INT64_MAX):
-                return None
-        if write_class is not None and write_in is not None:
-            if type(write_in) is not write_class:
-                return None
-            write = getattr(write_in, layout.leaves[1])  # type: ignore[arg-type]
-            if write is not None and (type(write) is not int or write < 0 or write > INT64_MAX):
-                return None
-        if reasoning_class is not None and reasoning_in is not None:
-            if type(reasoning_in) is not reasoning_class:
-                return None
-            reasoning = getattr(reasoning_in, layout.leaves[2])  # type: ignore[arg-type]
-            if reasoning is not None and (type(reasoning) is not int or reasoning < 0 or reasoning > INT64_MAX):
-                return None
+        read_key, write_key, reasoning_key = layout.leaves
+        read = None if read_in is None else _held_count(read_in, read_class, read_key)
+        write = None if write_in is None else _held_count(write_in, write_class, write_key)
+        reasoning = None if reasoning_in is None else _held_count(reasoning_in, reasoning_class, reasoning_key)
+        if read is _NOT_USUAL or write is _NOT_USUAL or reasoning is _NOT_USUAL:
+            return None
         calls = message.tool_calls
     except AttributeError:  # a declared field left unset (``model_construct``): the general path reads it
         return None
