@@ -234,18 +234,16 @@ class VectorOpKind(Kind):
         instruments.add(instruments.vector_operations, 1, attributes, error)
 
 
-# What ``_set_usage`` reads of a Usage, in one C-level call, and the span attribute of each:
-# the five token counts, the response model and id (each when known), finish reasons and
-# dropped fields (when there are any).
+# What ``_set_usage`` reads of a Usage in one C-level call, and the span attribute each is
+# when known: the five token counts, the response model and id.
 _USAGE_FIELDS = attrgetter(
     "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
-    "response_model", "response_id", "finish_reasons", "dropped",
+    "response_model", "response_id",
 )
 _USAGE_ATTRIBUTES = (
     semconv.GEN_AI_USAGE_INPUT_TOKENS, semconv.GEN_AI_USAGE_OUTPUT_TOKENS, semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
     semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
-    semconv.GEN_AI_RESPONSE_MODEL, semconv.GEN_AI_RESPONSE_ID, semconv.GEN_AI_RESPONSE_FINISH_REASONS,
-    semconv.OTEL_LLM_USAGE_DROPPED,
+    semconv.GEN_AI_RESPONSE_MODEL, semconv.GEN_AI_RESPONSE_ID,
 )
 
 # What an llm_call's metric points need, taken as it ends: (its recorder, duration,
@@ -401,8 +399,12 @@ class LLMCallKind(Kind):
         values = _USAGE_FIELDS(usage)
         attrs: dict[str, AttributeValue] = {}
         for name, value in zip(_USAGE_ATTRIBUTES, values):
-            if value is not None and value != ():  # known counts and names; finish reasons, dropped fields if any
+            if value is not None:
                 attrs[name] = value
+        if usage.finish_reasons:
+            attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = usage.finish_reasons
+        if usage.dropped:
+            attrs[semconv.OTEL_LLM_USAGE_DROPPED] = usage.dropped
         inp, out, model = values[0], values[1], values[5]
         usd = None
         if inp is not None or out is not None:

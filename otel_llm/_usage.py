@@ -513,6 +513,10 @@ def _held_count(holder: Any, holder_class: type | None, key: str | None) -> Any:
     return count if count is None or (type(count) is int and 0 <= count <= INT64_MAX) else _NOT_USUAL
 
 
+# The tool calls of a message that asks for none (shared: nothing appends to it).
+_NO_CALLS: list[Any] = []
+
+
 def _read_layout(value: Any, layout: _Layout) -> tuple[Usage, list[Any]] | None:
     """``_planned`` for an object of the usual layout (see :class:`_Layout`); ``None``: read it the general way.
 
@@ -547,7 +551,7 @@ def _read_layout(value: Any, layout: _Layout) -> tuple[Usage, list[Any]] | None:
     return Usage(
         inp, out, read, write, reasoning, model, response_id if type(response_id) is str and response_id else None,
         (reason,),
-    ), (list(calls) if calls and isinstance(calls, (list, tuple)) else [])
+    ), (calls if type(calls) is list else list(calls) if calls and isinstance(calls, tuple) else _NO_CALLS)
 
 
 def _plan(tp: type) -> _Plan | None:
