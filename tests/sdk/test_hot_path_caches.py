@@ -25,6 +25,8 @@ from otel_llm import semconv as sc
 from otel_llm._usage import Usage, extract_usage
 from otel_llm.pricing import PriceBook
 from otel_llm.testing import Capture
+from tests.sdk.test_pricing import TABLE as PRICE_TABLE
+from tests.sdk.test_pricing import USER as PRICE_USER
 
 
 def _llm_span(cap: Capture, n: int = -1) -> Any:
@@ -277,3 +279,19 @@ def test_a_class_without_a_declared_layout_has_none() -> None:
     """Usage under an undeclared shape (a bare pydantic class, no choices declared) is read without a layout."""
     _usage.read_response(_HouseResponse(id="h3", model="house", usage=_AnthropicLikeUsage(input_tokens=1, output_tokens=1)))
     assert _usage._PLANS[_HouseResponse].layout is None
+
+
+@pytest.mark.parametrize(("model", "provider", "usage"), [
+    *((row[0], row[1], row[2]) for row in PRICE_TABLE),
+    ("gpt-4o", "openai", Usage(100, 10, 300)),  # more cache reads than input: the uncached part is 0, not negative
+    ("gpt-4o", "openai", Usage(output_tokens=10)),
+])
+def test_the_flat_rate_cache_prices_every_call_as_its_rates_do(model: str, provider: str | None, usage: Usage) -> None:
+    """A model without tiers is priced from ``_flat_cache`` after its first call: to the bit what its rates say."""
+    book = PriceBook.load(PRICE_USER)
+    first, again = book.cost(model, usage, provider), book.cost(model, usage, provider)
+    rates = book.rates(model, provider)
+    assert rates is not None and first is not None
+    assert first == again == (rates.price(usage), rates.source)
+    tiered = any(r is not None and r.tiers for r in (rates.input, rates.output, rates.cache_read, rates.cache_write))
+    assert ((provider, model) in book._flat_cache) is not tiered
