@@ -304,7 +304,7 @@ class LLMCallKind(Kind):
 
     def enter(self, call: Call, ctx: otel_context.Context) -> otel_context.Context:
         call.extra = _LLMState(ctx.get(_rollup.ROLLUP_KEY))  # type: ignore[arg-type]  # a Context is a dict
-        return otel_context.set_value(USAGE_SINK_KEY, call.sink, ctx)
+        return otel_context.Context({**ctx, USAGE_SINK_KEY: call.sink})  # what set_value makes, one call less
 
     def on_start(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         content = call.runtime.content
