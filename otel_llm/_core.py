@@ -38,7 +38,7 @@ from opentelemetry.util.types import AttributeValue
 from otel_llm import _runtime, _streams, semconv
 from otel_llm._attempts import ATTEMPT_KEY, attempt_number
 from otel_llm._guard import internal_error
-from otel_llm._metrics import exemplar_ids
+from otel_llm._metrics import exemplar_ids, recorder_index
 from otel_llm.context import Session, current_session
 
 if TYPE_CHECKING:
@@ -106,6 +106,8 @@ class Kind:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.has_call_attributes = cls.call_attributes is not Kind.call_attributes
+        if cls.record_metrics is not Kind.record_metrics:
+            cls.metric_recorder = recorder_index(cls.record_metrics)
 
     # (project, attributes): the kind's attributes with the configured project, kept
     # for the project they were built for (``configure()`` may change it).
@@ -152,20 +154,24 @@ class Kind:
     def on_end(self, call: "Call") -> None:
         """Last chance before the span ends: span attributes and roll-ups (no metrics here)."""
 
-    def metric_values(self, call: "Call") -> Any:
-        """The few values this call's metric points need, taken as it ends (``None``: no points).
+    def metric_values(self, call: "Call") -> tuple[Any, ...] | None:
+        """The item this call's metric points are recorded from, taken as it ends (``None``: no points).
 
-        Runs on the caller's thread: return a flat tuple of numbers and strings
-        — the kind's attribute sets by index (``_metrics.attribute_set``), the
-        span as ``call.exemplar()`` — nothing that refers to the call, its span
-        or the kind (the queue keeps the tuple until the metric thread records
-        it, untracked by the garbage collector; see ``_metrics``).
+        Runs on the caller's thread: return one flat tuple — the kind's
+        ``metric_recorder`` first, then numbers and strings: the kind's
+        attribute sets by index (``_metrics.attribute_set``), the span as
+        ``call.exemplar()`` — nothing that refers to the call, its span or the
+        kind (the queue keeps the tuple until the metric thread records it,
+        untracked by the garbage collector; see ``_metrics``).
         """
         return None
 
     @staticmethod
     def record_metrics(values: Any, instruments: "Instruments") -> None:
-        """Record one call's points from its ``metric_values`` alone; runs *off* the caller's thread."""
+        """Record one call's points from its ``metric_values`` item alone; runs *off* the caller's thread."""
+
+    # The index the kind's items name ``record_metrics`` by (``_metrics.recorder_index``), set per subclass.
+    metric_recorder: int = -1
 
 
 class UsageSink:
@@ -178,11 +184,14 @@ class UsageSink:
     collector).
     """
 
-    __slots__ = ("usage", "ended", "_lock")
+    __slots__ = ("usage", "ended", "result", "_lock")
 
     def __init__(self) -> None:
         self.usage: Usage | None = None
         self.ended = False
+        # Usage read from the function's return value, folded in when the call ends (``close``):
+        # only the call's own thread sets it, so it needs no lock of its own.
+        self.result: Usage | None = None
         self._lock = threading.Lock()
 
     def add_usage(self, usage: "Usage") -> None:
@@ -196,11 +205,14 @@ class UsageSink:
             self.usage = usage if self.usage is None else usage.merged(self.usage)
 
     def close(self) -> bool:
-        """Mark the call ended; ``True`` only the first time (the end-once flag)."""
+        """Mark the call ended, folding in ``result`` (recorded fields win); ``True`` only the first time."""
         with self._lock:
             if self.ended:
                 return False
             self.ended = True
+            result = self.result
+            if result is not None:
+                self.usage = result if self.usage is None else result.merged(self.usage)
             return True
 
 
@@ -256,7 +268,9 @@ class Call:
     # --- outcomes -----------------------------------------------------------
     def finish(self, result: Any) -> Any:
         """Zone 3: the function returned. Returns ``result`` or a stream proxy of it."""
-        self._detach()
+        token, self.token = self.token, None
+        if token is not None:
+            otel_context.detach(token)  # type: ignore[arg-type]
         proxy = None
         try:
             proxy = _streams.wrap_if_stream(result, self)
@@ -340,9 +354,9 @@ class Call:
         finally:
             self.span.end()
         try:
-            values = kind.metric_values(self)
-            if values is not None:
-                self.runtime.instruments.submit(kind.record_metrics, values)
+            item = kind.metric_values(self)
+            if item is not None:
+                self.runtime.instruments.submit(item)
         except Exception as exc:  # noqa: BLE001
             internal_error("core.metrics", exc)
 
@@ -375,7 +389,9 @@ def open_call(kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any], attach:
         if not runtime.enabled:
             return None
         parent = otel_context.get_current()
-        attributes = kind.static_attributes(runtime.settings.project)
+        project = runtime.settings.project
+        known = kind._with_project  # static_attributes' cache, read here first (one call less per call)
+        attributes = known[1] if known is not None and known[0] == project else kind.static_attributes(project)
         node = parent.get(ENCLOSING_NODE_KEY)  # a Context is a read-only dict
         session = current_session(parent)
         # Most calls run outside graph nodes, sessions and attempts: the static mapping as it is.

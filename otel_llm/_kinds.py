@@ -13,6 +13,7 @@ points are a small tuple (``metric_values``) recorded later, off that thread
 from __future__ import annotations
 
 import inspect
+from operator import attrgetter
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -24,11 +25,12 @@ from otel_llm import _rollup, _toolcalls, semconv
 from otel_llm._core import ENCLOSING_NODE_KEY, USAGE_SINK_KEY, Call, ChunkObserver, Kind
 from otel_llm._guard import internal_error
 from otel_llm._metrics import (
-    NO_EXEMPLAR, AttributeSet, ExemplarIds, Instruments, attribute_set, exemplar_context, point_attributes,
+    NO_EXEMPLAR, AttributeSet, ExemplarIds, Instruments, attribute_set, exemplar_context, exemplar_ids,
+    point_attributes,
 )
 from otel_llm._rollup import RollUp
 from otel_llm._stream_usage import StreamUsage, reader_for
-from otel_llm._usage import Usage, extract_usage
+from otel_llm._usage import Usage, read_response
 from otel_llm._wrap import callable_name
 
 __all__ = [
@@ -193,12 +195,14 @@ class GraphNodeKind(Kind):
             keys = sorted(str(k) for k in value)
             call.span.add_event(semconv.EVENT_GRAPH_STATE_UPDATE, {semconv.EVENT_ATTR_STATE_KEYS: keys})
 
-    def metric_values(self, call: Call) -> tuple[float, str | None, AttributeSet, ExemplarIds]:
-        return call.duration(), call.error_type, self._metric_set, call.exemplar()
+    def metric_values(self, call: Call) -> tuple[int, float, str | None, AttributeSet, ExemplarIds]:
+        return self.metric_recorder, call.duration(), call.error_type, self._metric_set, call.exemplar()
 
     @staticmethod
-    def record_metrics(values: tuple[float, str | None, AttributeSet, ExemplarIds], instruments: Instruments) -> None:
-        duration, error, attributes, exemplar = values
+    def record_metrics(
+        values: tuple[int, float, str | None, AttributeSet, ExemplarIds], instruments: Instruments
+    ) -> None:
+        _, duration, error, attributes, exemplar = values
         instruments.graph_node_duration.record(duration, point_attributes(attributes, error), exemplar_context(exemplar))
 
 
@@ -221,32 +225,33 @@ class VectorOpKind(Kind):
         if hasattr(type(value), "__len__"):
             call.span.set_attribute(semconv.DB_RESPONSE_RETURNED_ROWS, len(value))
 
-    def metric_values(self, call: Call) -> tuple[str | None, AttributeSet]:
-        return call.error_type, self._metric_set
+    def metric_values(self, call: Call) -> tuple[int, str | None, AttributeSet]:
+        return self.metric_recorder, call.error_type, self._metric_set
 
     @staticmethod
-    def record_metrics(values: tuple[str | None, AttributeSet], instruments: Instruments) -> None:
-        error, attributes = values
+    def record_metrics(values: tuple[int, str | None, AttributeSet], instruments: Instruments) -> None:
+        _, error, attributes = values
         instruments.add(instruments.vector_operations, 1, attributes, error)
 
 
-# Span attribute <- Usage field, for the fields set when known.
-_USAGE_ATTRIBUTES: tuple[tuple[str, str], ...] = (
-    (semconv.GEN_AI_USAGE_INPUT_TOKENS, "input_tokens"),
-    (semconv.GEN_AI_USAGE_OUTPUT_TOKENS, "output_tokens"),
-    (semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, "cache_read_tokens"),
-    (semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, "cache_write_tokens"),
-    (semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, "reasoning_tokens"),
-    (semconv.GEN_AI_RESPONSE_MODEL, "response_model"),
-    (semconv.GEN_AI_RESPONSE_ID, "response_id"),
+# What ``_set_usage`` reads of a Usage in one C-level call, and the span attribute each is
+# when known: the five token counts, the response model and id.
+_USAGE_FIELDS = attrgetter(
+    "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
+    "response_model", "response_id",
+)
+_USAGE_ATTRIBUTES = (
+    semconv.GEN_AI_USAGE_INPUT_TOKENS, semconv.GEN_AI_USAGE_OUTPUT_TOKENS, semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+    semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+    semconv.GEN_AI_RESPONSE_MODEL, semconv.GEN_AI_RESPONSE_ID,
 )
 
-# What an llm_call's metric points need, taken as it ends: (duration, first_chunk_s,
-# error_type, input_tokens, output_tokens, cost, exemplar, and the attribute sets of
-# the call's points, of its input tokens' and of its output tokens'). A flat tuple:
-# it is built on the caller's thread for every call.
+# What an llm_call's metric points need, taken as it ends: (its recorder, duration,
+# first_chunk_s, error_type, input_tokens, output_tokens, cost, exemplar, and the
+# attribute sets of the call's points, of its input tokens' and of its output tokens').
+# A flat tuple: it is built on the caller's thread for every call.
 _LLMPoints = tuple[
-    float, "float | None", "str | None", "int | None", "int | None", "float | None", ExemplarIds,
+    int, float, "float | None", "str | None", "int | None", "int | None", "float | None", ExemplarIds,
     AttributeSet, AttributeSet, AttributeSet,
 ]
 
@@ -261,7 +266,7 @@ class _LLMState:
         self.cost: float | None = None  # USD, when priced (the span's gen_ai.usage.cost)
         self.stream: StreamUsage | None = None  # where a returned stream's usage is read
         self.response_text: str | None = None
-        self.parts: list[str] = []  # streamed completion text, kept only with capture on
+        self.parts: list[str] | None = None  # streamed completion text, kept only with capture on
 
 
 class LLMCallKind(Kind):
@@ -299,7 +304,7 @@ class LLMCallKind(Kind):
 
     def enter(self, call: Call, ctx: otel_context.Context) -> otel_context.Context:
         call.extra = _LLMState(ctx.get(_rollup.ROLLUP_KEY))  # type: ignore[arg-type]  # a Context is a dict
-        return otel_context.set_value(USAGE_SINK_KEY, call.sink, ctx)
+        return otel_context.Context({**ctx, USAGE_SINK_KEY: call.sink})  # what set_value makes, one call less
 
     def on_start(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         content = call.runtime.content
@@ -311,10 +316,10 @@ class LLMCallKind(Kind):
             call.span.add_event(semconv.EVENT_LLM_REQUEST, {**self._request_event, semconv.EVENT_ATTR_CONTENT: captured})
 
     def on_result(self, call: Call, value: Any) -> None:
-        usage = extract_usage(value)
-        if usage is not None:
-            call.sink.add_result_usage(usage)
-        _remember_tool_calls(call, value)
+        usage, tool_calls = read_response(value)
+        call.sink.result = usage  # folded in as the call ends (one lock for both)
+        if tool_calls is None or tool_calls:  # [] : the response's choices asked for none
+            _remember_tool_calls(call, value, tool_calls)
         if call.runtime.content.capture:
             text = _completion_text(value)
             call.extra.response_text = call.runtime.content.text(value if text is None else text)
@@ -325,7 +330,8 @@ class LLMCallKind(Kind):
         reader = state.stream = reader_for(item)
         if not call.runtime.content.capture:
             return reader
-        parts = state.parts
+        parts: list[str] = []
+        state.parts = parts
 
         def read_and_capture(chunk: Any) -> None:
             reader(chunk)
@@ -353,17 +359,21 @@ class LLMCallKind(Kind):
 
     def metric_values(self, call: Call) -> _LLMPoints:
         usage = call.sink.usage  # the call has ended: its elapsed time is fixed
+        exemplar = exemplar_ids(call.span.get_span_context())
+        if usage is None:
+            return (
+                self.metric_recorder, call.elapsed, call.first_chunk_s, call.error_type, None, None, None, exemplar,
+                self._call_set, self._input_set, self._output_set,
+            )
         return (
-            call.elapsed, call.first_chunk_s, call.error_type,
-            None if usage is None else usage.input_tokens, None if usage is None else usage.output_tokens,
-            call.extra.cost, call.exemplar(), self._call_set, self._input_set, self._output_set,
+            self.metric_recorder, call.elapsed, call.first_chunk_s, call.error_type, usage.input_tokens,
+            usage.output_tokens, call.extra.cost, exemplar, self._call_set, self._input_set, self._output_set,
         )
 
     @staticmethod
     def record_metrics(values: _LLMPoints, instruments: Instruments) -> None:
-        duration, first_chunk_s, error_type, input_tokens, output_tokens, cost, exemplar, call_set, input_set, output_set = (
-            values
-        )
+        (_, duration, first_chunk_s, error_type, input_tokens, output_tokens, cost, exemplar, call_set, input_set,
+         output_set) = values
         if input_tokens is not None:
             instruments.token_usage.record(input_tokens, point_attributes(input_set), NO_EXEMPLAR)
         if output_tokens is not None:
@@ -386,32 +396,36 @@ class LLMCallKind(Kind):
 
     def _set_usage(self, call: Call, usage: Usage) -> float | None:
         """Usage and cost attributes on the span (one call); returns the cost in USD when priced."""
+        values = _USAGE_FIELDS(usage)
         attrs: dict[str, AttributeValue] = {}
-        for name, field in _USAGE_ATTRIBUTES:
-            value = getattr(usage, field)
+        for name, value in zip(_USAGE_ATTRIBUTES, values):
             if value is not None:
                 attrs[name] = value
         if usage.finish_reasons:
             attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = usage.finish_reasons
         if usage.dropped:
             attrs[semconv.OTEL_LLM_USAGE_DROPPED] = usage.dropped
+        inp, out, model = values[0], values[1], values[5]
         usd = None
-        if usage.input_tokens is not None or usage.output_tokens is not None:
+        if inp is not None or out is not None:
             try:
-                priced = call.runtime.prices.cost(usage.response_model or self.model, usage, self.provider)
+                priced = call.runtime.prices.cost(model or self.model, usage, self.provider)
                 if priced is not None:
-                    usd = float(priced.usd)
-                    attrs[semconv.GEN_AI_USAGE_COST] = usd
-                    attrs[semconv.OTEL_LLM_COST_SOURCE] = priced.source
+                    usd = attrs[semconv.GEN_AI_USAGE_COST] = float(priced[0])
+                    attrs[semconv.OTEL_LLM_COST_SOURCE] = priced[1]
             except Exception as exc:  # noqa: BLE001 — a pricing fault costs the cost, not the tokens
                 internal_error("kinds.cost", exc)
         call.span.set_attributes(attrs)
         return usd
 
 
-def _remember_tool_calls(call: Call, response: Any) -> None:
-    """List the tool call ids a response asks for on its span, and remember them for the tool spans."""
-    refs = _toolcalls.requested(response)
+def _remember_tool_calls(call: Call, response: Any, candidates: list[Any] | None) -> None:
+    """List the tool call ids a response asks for on its span, and remember them for the tool spans.
+
+    ``candidates``: the tool calls already found while reading the response's usage
+    (``_usage.read_response``); ``None``: look for them in ``response``.
+    """
+    refs = _toolcalls.requested(response) if candidates is None else _toolcalls.refs_among(candidates)
     if refs:
         ids = [ref.id for ref in refs]
         call.span.set_attribute(semconv.OTEL_LLM_RESPONSE_TOOL_CALL_IDS, ids)
@@ -558,13 +572,15 @@ class ToolKind(Kind):
         if state.rollup is not None:
             state.rollup.add_tool_call()
 
-    def metric_values(self, call: Call) -> tuple[float, str | None, AttributeSet, ExemplarIds]:
-        return call.duration(), call.error_type, call.extra.metric_set, call.exemplar()
+    def metric_values(self, call: Call) -> tuple[int, float, str | None, AttributeSet, ExemplarIds]:
+        return self.metric_recorder, call.duration(), call.error_type, call.extra.metric_set, call.exemplar()
 
     @staticmethod
-    def record_metrics(values: tuple[float, str | None, AttributeSet, ExemplarIds], instruments: Instruments) -> None:
+    def record_metrics(
+        values: tuple[int, float, str | None, AttributeSet, ExemplarIds], instruments: Instruments
+    ) -> None:
         """Tool duration and count, by tool name and outcome (``error.type`` when it failed)."""
-        duration, error, attributes, exemplar = values
+        _, duration, error, attributes, exemplar = values
         instruments.tool_duration.record(duration, point_attributes(attributes, error), exemplar_context(exemplar))
         instruments.add(instruments.tool_calls, 1, attributes, error)
 

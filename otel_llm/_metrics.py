@@ -49,15 +49,16 @@ so the duration histograms' exemplars link to the call's span
 offer costs as much as half a point). Values, not calls, wait in the queue: a
 finished call and its span are freed at once.
 
-Extending: a kind returns its values from ``Kind.metric_values`` and records
-them in its static ``Kind.record_metrics`` (run on the draining thread;
-counters through :meth:`Instruments.add`, attributes through
+Extending: a kind returns its item from ``Kind.metric_values`` — its
+``metric_recorder`` index first, then the values — and records it in its
+static ``Kind.record_metrics`` (run on the draining thread, which unpacks
+the item; counters through :meth:`Instruments.add`, attributes through
 :func:`point_attributes`); the values carry what the recorder needs, the
-kind's attribute sets included, so a kind that is gone by the
-time its calls' points are recorded loses none of them. Anything else with
-points to record calls :meth:`Instruments.submit` with a module-level
-recorder function and its values. A new instrument is one field here and one
-line in ``_build``.
+kind's attribute sets included, so a kind that is gone by the time its
+calls' points are recorded loses none of them. Anything else with points to
+record calls :meth:`Instruments.submit` with one such tuple, its first value
+the :func:`recorder_index` of a module-level recorder function. A new
+instrument is one field here and one line in ``_build``.
 
 Attribute sets recorded on these instruments stay low-cardinality: operation,
 provider, model, kind-specific names and ``error.type`` — never conversation,
@@ -103,7 +104,7 @@ WAKE_AT = 16384
 HIGH_WATER = 2 * WAKE_AT
 
 
-# Records the points of one item from its values, on the draining thread.
+# Records the points of one queued item (its recorder's index, then its values), on the draining thread.
 Recorder = Callable[[Any, "Instruments"], None]
 
 # A sampled span's trace and span ids in one int (``trace_id << 64 | span_id``),
@@ -135,11 +136,10 @@ class _Registry:
 # Recorders are module-level functions (a kind's static ``record_metrics``), a
 # handful per process, so the registry stays that small.
 _recorders = _Registry()
-_recorder_indexes = _recorders._indexes  # read directly by ``submit``, once per call
 
 
 def recorder_index(record: Recorder) -> int:
-    """The index items name ``record`` by (registered on its first use)."""
+    """The index items name ``record`` by, as their first value (registered on its first use; look it up once)."""
     return _recorders.index(record, record)
 
 
@@ -187,7 +187,7 @@ class Instruments:
     graph_node_duration: Histogram
     tool_duration: Histogram
     tool_calls: Counter
-    _pending: deque[tuple[int, Any]] = field(default_factory=deque, init=False, repr=False)  # (recorder, values)
+    _pending: deque[tuple[Any, ...]] = field(default_factory=deque, init=False, repr=False)  # (recorder, *values)
     _drain_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     # Counter increments of the drain under way, summed: (counter, attributes, error.type) -> sum.
     _sums: dict[tuple[int, AttributeSet, str | None], list[Any]] = field(default_factory=dict, init=False, repr=False)
@@ -246,20 +246,19 @@ class Instruments:
         _drainer.register(instruments)
         return instruments
 
-    def submit(self, record: Recorder, values: Any) -> None:
-        """Have ``record(values, instruments)`` run on the recording thread.
+    def submit(self, item: tuple[Any, ...]) -> None:
+        """Have the recorder ``item[0]`` names record ``item`` on the recording thread.
 
-        The only metric work on the caller's thread. ``record`` is a
-        module-level function (see :func:`recorder_index`); ``values`` a flat
-        tuple of numbers and strings, attribute sets by index (the queue keeps
-        it until it is recorded, untracked by the garbage collector).
-        Past ``HIGH_WATER`` pending items the caller records the backlog itself.
+        The only metric work on the caller's thread: one tuple appended.
+        ``item[0]`` is the index of a module-level recorder function (see
+        :func:`recorder_index`), which receives the whole ``item`` and
+        unpacks it; the rest is flat numbers and strings, attribute sets by
+        index (the queue keeps the item until it is recorded, untracked by
+        the garbage collector). Past ``HIGH_WATER`` pending items the caller
+        records the backlog itself.
         """
-        index = _recorder_indexes.get(record)
-        if index is None:  # the recorder's first item
-            index = _recorders.index(record, record)
         pending = self._pending
-        pending.append((index, values))
+        pending.append(item)
         backlog = len(pending)
         if backlog == WAKE_AT:
             _drainer.wake()
@@ -289,9 +288,9 @@ class Instruments:
         with self._drain_lock:
             pop, recorders = self._pending.popleft, _recorders.values
             while self._pending:
-                index, values = pop()
+                item = pop()
                 try:
-                    recorders[index](values, self)
+                    recorders[item[0]](item, self)
                 except Exception as exc:  # noqa: BLE001
                     internal_error("metrics.record", exc)
             self._add_sums()
@@ -322,7 +321,7 @@ _per_meter: "weakref.WeakKeyDictionary[Meter, Instruments]" = weakref.WeakKeyDic
 _per_meter_lock = threading.Lock()
 
 
-def _discard(record: Recorder, values: Any) -> None:
+def _discard(item: tuple[Any, ...]) -> None:
     """``submit`` on a no-op meter: there is nothing to record to."""
 
 

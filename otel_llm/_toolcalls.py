@@ -42,7 +42,7 @@ from opentelemetry.trace import SpanContext
 
 from otel_llm._usage import _get, _plan
 
-__all__ = ["ORIGINS", "ToolCallRef", "received", "requested"]
+__all__ = ["ORIGINS", "ToolCallRef", "received", "refs_among", "requested"]
 
 _SCALARS = (str, bytes, bytearray, int, float, bool, type(None))
 
@@ -99,7 +99,7 @@ def requested(value: Any) -> tuple[ToolCallRef, ...]:
         choices = value.choices
         if choices is not None:
             candidates = _declared_choice_calls(choices)
-            return _refs(candidates) if candidates else ()
+            return refs_among(candidates) if candidates else ()
     if isinstance(value, _SCALARS):
         return ()
     choices = _get(value, "choices")
@@ -111,7 +111,7 @@ def requested(value: Any) -> tuple[ToolCallRef, ...]:
             candidates = _list(calls)
         else:  # Anthropic content blocks, else OpenAI responses-API output items
             candidates = _list(_get(value, "content")) or _list(_get(value, "output"))
-    return _refs(candidates)
+    return refs_among(candidates)
 
 
 def _choice_calls(choices: Any) -> list[Any]:
@@ -137,8 +137,12 @@ def _declared_choice_calls(choices: Any) -> list[Any]:
     return found
 
 
-def _refs(candidates: list[Any]) -> tuple[ToolCallRef, ...]:
-    """The tool calls among ``candidates``, by id: one call listed twice counts once."""
+def refs_among(candidates: list[Any]) -> tuple[ToolCallRef, ...]:
+    """The tool calls among ``candidates``, by id: one call listed twice counts once.
+
+    Also what an llm_call uses when ``_usage.read_response`` found the
+    candidates while reading the finish reasons of a chat completion's choices.
+    """
     refs: dict[str, ToolCallRef] = {}
     for candidate in candidates:
         ref = received(candidate) or _langchain_call(candidate)

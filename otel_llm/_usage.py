@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from decimal import Decimal
@@ -45,7 +46,7 @@ from typing import Any, NamedTuple
 from otel_llm import _notices
 from otel_llm._guard import internal_error
 
-__all__ = ["INT64_MAX", "Usage", "extract_usage", "token_count"]
+__all__ = ["INT64_MAX", "Usage", "extract_usage", "read_response", "token_count"]
 
 _SCALARS = (str, bytes, bytearray, int, float, bool, type(None))
 _MISSING = object()
@@ -224,6 +225,8 @@ class _Shape(NamedTuple):
     # object of a class that declares them (see ``_declared_tokens``); a path the
     # shape lacks reads the input count again, in its place.
     heads: Callable[[Any], tuple[Any, ...]]
+    # The key of each nested count (cache read, cache write, reasoning) in its holder; None: not in the shape.
+    leaves: tuple[str | None, str | None, str | None]
 
 
 def _shape(
@@ -234,8 +237,12 @@ def _shape(
     cache_write: tuple[str, ...] | None,
     reasoning: tuple[str, ...] | None,
 ) -> _Shape:
-    holders = (p[0] if p else input for p in (cache_read, cache_write, reasoning))
-    return _Shape(markers, input, output, cache_read, cache_write, reasoning, attrgetter(input, output, *holders))
+    paths = (cache_read, cache_write, reasoning)
+    holders = (p[0] if p else input for p in paths)
+    leaves = tuple(p[1] if p else None for p in paths)
+    return _Shape(
+        markers, input, output, cache_read, cache_write, reasoning, attrgetter(input, output, *holders), leaves,  # type: ignore[arg-type]
+    )
 
 
 _SHAPES: tuple[_Shape, ...] = tuple(_shape(*row) for row in (
@@ -318,13 +325,13 @@ def _declared_tokens(u: Any, shape: _Shape) -> Usage:
         read_in, write_in, reasoning_in = (
             getattr(u, p[0], None) if p else None for p in (shape.cache_read, shape.cache_write, shape.reasoning)
         )
-    read, write, reasoning = shape.cache_read, shape.cache_write, shape.reasoning
+    read, write, reasoning = shape.leaves
     values = (
         inp,
         out,
-        None if read is None or read_in is None else _get(read_in, read[1]),
-        None if write is None or write_in is None else _get(write_in, write[1]),
-        None if reasoning is None or reasoning_in is None else _get(reasoning_in, reasoning[1]),
+        None if read is None or read_in is None else _leaf(read_in, read),
+        None if write is None or write_in is None else _leaf(write_in, write),
+        None if reasoning is None or reasoning_in is None else _leaf(reasoning_in, reasoning),
     )
     for value in values:
         if value is not None and (type(value) is not int or not 0 <= value <= INT64_MAX):
@@ -332,6 +339,14 @@ def _declared_tokens(u: Any, shape: _Shape) -> Usage:
             counts = [token_count(v, name, dropped) for v, name in zip(values, _TOKEN_FIELDS)]
             return Usage(*counts, dropped=tuple(dropped))
     return Usage(*values)
+
+
+def _leaf(holder: Any, key: str) -> Any:
+    """``_get(holder, key)`` for a details object: a plain attribute read when its class declares ``key``."""
+    fields = _FIELDS.get(type(holder))
+    if fields is not None and key in fields:
+        return getattr(holder, key, None)
+    return _get(holder, key)
 
 
 # The token fields of Usage, in order (the names token_count reports a dropped value under).
@@ -349,7 +364,7 @@ def _tokens(u: Any) -> Usage:
     if shape is False:
         shape = _shape_of(u)
     if shape is not None:
-        _markers, inp, out, cache_read, cache_write, reasoning, _heads = shape
+        _markers, inp, out, cache_read, cache_write, reasoning, _heads, _leaves = shape
         return Usage(
             input_tokens=token_count(_get(u, inp), "input_tokens", dropped),
             output_tokens=token_count(_get(u, out), "output_tokens", dropped),
@@ -429,6 +444,114 @@ class _Plan(NamedTuple):
     # All four declared (an OpenAI chat completion): one C-level read of
     # (usage, model, id, choices) instead of four lookups.
     read_all: Callable[[Any], tuple[Any, Any, Any, Any]] | None = None
+    # The whole layout declared, down to the choices' messages (see ``_Layout``).
+    layout: "_Layout | None" = None
+
+
+class _Layout(NamedTuple):
+    """A chat completion class read in a few C-level passes: the classes it declares, all the way down.
+
+    From the declared fields (and their annotations) of the response class,
+    its usage class (with a declared shape), the classes holding the nested
+    counts, its choice class and the choice's message class. An object whose
+    parts are of exactly these classes, with plain int counts in range, a
+    model name and one choice with a finish reason — what a provider's chat
+    completion is — is read by :func:`_read_layout` without probing; any other
+    object goes the general way (:func:`_planned`), with the same result.
+    """
+
+    read_all: Callable[[Any], tuple[Any, Any, Any, Any]]  # (usage, model, id, choices)
+    usage_class: type
+    heads: Callable[[Any], tuple[Any, ...]]  # the usage shape's ``heads``
+    holders: tuple[type | None, type | None, type | None]  # the class of each count holder (None: not in the shape)
+    leaves: tuple[str | None, str | None, str | None]  # the count's key in each holder
+    choice_class: type
+    message_class: type
+
+
+def _declared_class(owner: type, name: str, keys: tuple[str, ...]) -> type | None:
+    """The pydantic class the field ``name`` of ``owner`` holds (``X``, ``X | None``, ``list[X]``) if it declares ``keys``."""
+    info = (getattr(owner, "__pydantic_fields__", None) or {}).get(name)
+    annotation = getattr(info, "annotation", None)
+    for candidate in (annotation, *typing.get_args(annotation)):
+        fields = getattr(candidate, "__pydantic_fields__", None) if isinstance(candidate, type) else None
+        if fields is not None and all(key in fields for key in keys):
+            return candidate
+    return None
+
+
+def _layout(tp: type, usage: str) -> _Layout | None:
+    """The layout of a planned response class, when every class down to the messages is declared; else ``None``."""
+    usage_class = _declared_class(tp, usage, ())
+    shape = _declared_shape(usage_class) if usage_class is not None else None
+    choice_class = _declared_class(tp, "choices", ("finish_reason", "message"))
+    message_class = _declared_class(choice_class, "message", ("tool_calls",)) if choice_class else None
+    if not shape or message_class is None:
+        return None
+    paths = (shape.cache_read, shape.cache_write, shape.reasoning)
+    holders = tuple(_declared_class(usage_class, p[0], (p[1],)) if p else None for p in paths)
+    if any(p and holder is None for p, holder in zip(paths, holders)):
+        return None  # a nested count whose holder class is not declared: the general path reads it
+    return _Layout(
+        attrgetter(usage, "model", "id", "choices"), usage_class, shape.heads, holders, shape.leaves,  # type: ignore[arg-type]
+        choice_class, message_class,
+    )
+
+
+# What ``_held_count`` says of a count a layout cannot read: the general path reads the object.
+_NOT_USUAL: Any = object()
+
+
+def _held_count(holder: Any, holder_class: type | None, key: str | None) -> Any:
+    """The count ``key`` of ``holder`` (a layout's count holder), ``None`` when the shape has no such count,
+    or ``_NOT_USUAL`` when the holder is not of ``holder_class`` or the count not a plain int in range."""
+    if holder_class is None:
+        return None
+    if type(holder) is not holder_class:
+        return _NOT_USUAL
+    count = getattr(holder, key)  # type: ignore[arg-type]
+    return count if count is None or (type(count) is int and 0 <= count <= INT64_MAX) else _NOT_USUAL
+
+
+# The tool calls of a message that asks for none (shared: nothing appends to it).
+_NO_CALLS: list[Any] = []
+
+
+def _read_layout(value: Any, layout: _Layout) -> tuple[Usage, list[Any]] | None:
+    """``_planned`` for an object of the usual layout (see :class:`_Layout`); ``None``: read it the general way.
+
+    Runs on the caller's thread for every decorated call that returns a chat
+    completion: every check is a type identity or a range, every read one
+    C-level pass.
+    """
+    try:
+        usage_obj, model, response_id, choices = layout.read_all(value)
+        if (
+            type(usage_obj) is not layout.usage_class or type(model) is not str or not model
+            or type(choices) is not list or len(choices) != 1 or type(choices[0]) is not layout.choice_class
+        ):
+            return None
+        inp, out, read_in, write_in, reasoning_in = layout.heads(usage_obj)
+        reason, message = _REASON_AND_MESSAGE(choices[0])
+        if (
+            type(inp) is not int or type(out) is not int or inp < 0 or out < 0 or inp > INT64_MAX
+            or out > INT64_MAX or type(reason) is not str or not reason or type(message) is not layout.message_class
+        ):
+            return None
+        read_class, write_class, reasoning_class = layout.holders
+        read_key, write_key, reasoning_key = layout.leaves
+        read = None if read_in is None else _held_count(read_in, read_class, read_key)
+        write = None if write_in is None else _held_count(write_in, write_class, write_key)
+        reasoning = None if reasoning_in is None else _held_count(reasoning_in, reasoning_class, reasoning_key)
+        if read is _NOT_USUAL or write is _NOT_USUAL or reasoning is _NOT_USUAL:
+            return None
+        calls = message.tool_calls
+    except AttributeError:  # a declared field left unset (``model_construct``): the general path reads it
+        return None
+    return Usage(
+        inp, out, read, write, reasoning, model, response_id if type(response_id) is str and response_id else None,
+        (reason,),
+    ), (calls if type(calls) is list else list(calls) if calls and isinstance(calls, tuple) else _NO_CALLS)
 
 
 def _plan(tp: type) -> _Plan | None:
@@ -443,7 +566,7 @@ def _plan(tp: type) -> _Plan | None:
             if usage is not None:
                 declared = ("model" in fields, "id" in fields, "choices" in fields)
                 read_all = attrgetter(usage, "model", "id", "choices") if all(declared) else None
-                known = _Plan(usage, *declared, read_all)
+                known = _Plan(usage, *declared, read_all, _layout(tp, usage) if read_all is not None else None)
         _PLANS[tp] = known
     return known  # type: ignore[return-value]
 
@@ -451,11 +574,13 @@ def _plan(tp: type) -> _Plan | None:
 _PLANS: dict[type, Any] = {}
 
 
-def _planned(value: Any, plan: _Plan) -> Usage | None:
+def _planned(value: Any, plan: _Plan) -> tuple[Usage | None, list[Any] | None]:
     """``_extract`` for a planned pydantic response with usage: declared fields read directly.
 
     Same result as the probing path (tested side by side); ``None`` when the
-    object has no usage, so the probing path decides.
+    object has no usage, so the probing path decides. Second: the tool calls of
+    the response's choices, found in the same pass as their finish reasons
+    (``None``: not read; ``_toolcalls.requested`` looks for them).
     """
     read_all = plan.read_all
     if read_all is not None:
@@ -466,23 +591,51 @@ def _planned(value: Any, plan: _Plan) -> Usage | None:
     if read_all is None:
         usage_obj = getattr(value, plan.usage, None)
         if usage_obj is None:
-            return None
+            return None, None
         model = getattr(value, "model", None) if plan.model else None
         response_id = getattr(value, "id", None) if plan.id else _get(value, "id")
         choices = getattr(value, "choices", None) if plan.choices else None
     if usage_obj is None:
-        return None
+        return None, None
     shape = _SHAPE_OF.get(type(usage_obj), _MISSING)
     if shape is _MISSING:
         shape = _declared_shape(type(usage_obj))
     result = _declared_tokens(usage_obj, shape) if shape else _tokens(usage_obj)
     result.response_model = model if type(model) is str and model else _model(value)
     result.response_id = response_id if type(response_id) is str and response_id else None
-    reasons = _choice_reasons(choices) if isinstance(choices, (list, tuple)) else ()
+    if isinstance(choices, (list, tuple)):
+        reasons, calls = _choice_facts(choices)
+    else:
+        reasons, calls = (), None
     result.finish_reasons = reasons or _finish_reasons(value)
-    if result.input_tokens is not None or result.output_tokens is not None:
-        return result
-    return None if result.is_empty() else result
+    if result.input_tokens is None and result.output_tokens is None and result.is_empty():
+        return None, None
+    return result, calls
+
+
+# What a pydantic choice of a chat completion holds: its finish reason and message.
+_REASON_AND_MESSAGE = attrgetter("finish_reason", "message")
+
+
+def _choice_facts(choices: list[Any] | tuple[Any, ...]) -> tuple[tuple[str, ...], list[Any]]:
+    """The non-empty string ``finish_reason`` of each choice, and the tool calls of their messages, in one pass."""
+    reasons: tuple[str, ...] = ()
+    calls: list[Any] = []
+    for choice in choices:
+        if type(choice) is dict:
+            reason, message = choice.get("finish_reason"), choice.get("message")
+        else:
+            try:
+                reason, message = _REASON_AND_MESSAGE(choice)
+            except Exception:  # noqa: BLE001 — not declared, or the app's object raised: read as _get reads
+                reason, message = _get(choice, "finish_reason"), _get(choice, "message")
+        if type(reason) is str and reason:
+            reasons += (reason,)
+        if message is not None:
+            found = message.get("tool_calls") if type(message) is dict else _get(message, "tool_calls")
+            if found and isinstance(found, (list, tuple)):
+                calls += found
+    return reasons, calls
 
 
 def _extract(value: Any) -> Usage | None:
@@ -490,7 +643,7 @@ def _extract(value: Any) -> Usage | None:
     if tp is not dict and tp not in _PLANS:
         plan = _plan(tp)  # first object of its class: plan the class, then read it the planned way
         if plan is not None:
-            result = _planned(value, plan)
+            result = _planned(value, plan)[0]
             if result is not None:
                 return result
     if _get(value, "type") == "message_start":  # Anthropic stream: the message is nested
@@ -514,15 +667,29 @@ def extract_usage(value: object) -> Usage | None:
     treats that as "absent". Anything else raised here is otel-llm's own fault
     and goes through the guard.
     """
+    return read_response(value)[0]
+
+
+def read_response(value: object) -> tuple[Usage | None, list[Any] | None]:
+    """:func:`extract_usage`, and the tool calls of a chat completion's choices when read on the way.
+
+    The second value is ``None`` when they were not read (another shape, or
+    no usage): ``_toolcalls.requested`` then looks for them. Never raises.
+    """
     try:
         plan = _PLANS.get(type(value))  # a known provider class: the common case, first
         if plan is not None:
+            layout = plan.layout
+            if layout is not None:
+                usual = _read_layout(value, layout)
+                if usual is not None:
+                    return usual
             found = _planned(value, plan)
-            if found is not None:
+            if found[0] is not None:
                 return found
         if isinstance(value, _SCALARS):
-            return None
-        return _extract(value)
+            return None, None
+        return _extract(value), None
     except Exception as exc:  # noqa: BLE001 — our fault: logged once (raised in our tests)
         internal_error("usage.extract", exc)
-        return None
+        return None, None

@@ -84,6 +84,10 @@ class Cost(NamedTuple):
     source: str  # "user" | "genai-prices@<version>"
 
 
+# ``Cost(usd, source)`` without the Python-level ``__new__`` of a NamedTuple: the same tuple, built in C.
+_new_cost = tuple.__new__
+
+
 @dataclass(frozen=True)
 class _Rate:
     """USD per token, with optional (threshold, rate) tiers chosen by total input tokens."""
@@ -126,13 +130,13 @@ class ModelRates:
         object.__setattr__(self, "_flat", flat)
 
     def price(self, usage: Usage) -> float:
+        flat: _FlatRates | None = self._flat  # type: ignore[attr-defined]
+        if flat is not None:
+            return _flat_price(flat, usage)
         total_in = usage.input_tokens or 0
         read = usage.cache_read_tokens or 0
         write = usage.cache_write_tokens or 0
         uncached = max(total_in - read - write, 0)
-        flat: tuple[float, float, float, float] | None = self._flat  # type: ignore[attr-defined]
-        if flat is not None:
-            return uncached * flat[0] + read * flat[1] + write * flat[2] + (usage.output_tokens or 0) * flat[3]
         usd = 0.0
         if self.input is not None:
             rate = self.input.at(total_in)
@@ -142,6 +146,21 @@ class ModelRates:
         if self.output is not None:
             usd += (usage.output_tokens or 0) * self.output.at(total_in)
         return usd
+
+
+# A model's untiered rates, USD per token: (input, cache read, cache write, output).
+_FlatRates = tuple[float, float, float, float]
+
+
+def _flat_price(flat: _FlatRates, usage: Usage) -> float:
+    """The cost of ``usage`` at untiered rates: uncached input, cache reads, cache writes, output — in that order
+    (the analysis prices stored calls with the same terms in the same order, so both agree to the last bit)."""
+    read = usage.cache_read_tokens or 0
+    write = usage.cache_write_tokens or 0
+    uncached = (usage.input_tokens or 0) - read - write
+    if uncached < 0:
+        uncached = 0
+    return uncached * flat[0] + read * flat[1] + write * flat[2] + (usage.output_tokens or 0) * flat[3]
 
 
 def _version() -> str:
@@ -246,6 +265,8 @@ class PriceBook:
         # because its ingest report names those models itself.
         self._notify_unknown = notify_unknown
         self._cache: dict[tuple[str | None, str], ModelRates | None] = {}
+        # The untiered models of ``_cache`` (provider, model) -> (their rates, source): what ``cost`` reads.
+        self._flat_cache: dict[tuple[str | None, str], tuple[_FlatRates, str]] = {}
         self._warned: set[str] = set()
         self._warned_cost: set[str] = set()
         self._source = f"genai-prices@{_version()}"
@@ -272,6 +293,8 @@ class PriceBook:
             pass
         found = self._resolve(model, provider)
         self._cache[key] = found
+        if found is not None and found._flat is not None:  # type: ignore[attr-defined]
+            self._flat_cache[key] = (found._flat, found.source)  # type: ignore[attr-defined]
         if found is None and self._notify_unknown and model not in self._warned:
             self._warned.add(model)
             _notices.notice(  # on the console whatever the logging setup
@@ -281,24 +304,34 @@ class PriceBook:
         return found
 
     def cost(self, model: str | None, usage: Usage, provider: str | None = None) -> Cost | None:
-        """Cost of one call, or ``None`` (unknown model, no token counts, or not sane). Never raises."""
+        """Cost of one call, or ``None`` (unknown model, no token counts, or not sane). Never raises.
+
+        Runs on every priced call: a model with untiered rates (most) is one
+        dict hit in ``_flat_cache`` and four products; the rest go through
+        :meth:`rates` and :meth:`ModelRates.price`.
+        """
         if usage.input_tokens is None and usage.output_tokens is None:
             return None
         try:
-            # The cache first (every call after a model's first): no call into ``rates``.
-            rates = self._cache.get((provider, model), _UNRESOLVED)
-            if rates is _UNRESOLVED:
-                rates = self.rates(model, provider)
-            if rates is None:
-                return None
-            usd = rates.price(usage)
+            flat = self._flat_cache.get((provider, model))
+            if flat is not None:
+                usd = _flat_price(flat[0], usage)
+                source = flat[1]
+            else:
+                rates = self._cache.get((provider, model), _UNRESOLVED)
+                if rates is _UNRESOLVED:
+                    rates = self.rates(model, provider)
+                if rates is None:
+                    return None
+                usd = rates.price(usage)
+                source = rates.source
         except Exception as exc:  # noqa: BLE001 — our fault: logged once (raised in our tests)
             internal_error("pricing.cost", exc)
             return None
         if not 0.0 <= usd <= MAX_CALL_COST_USD:  # also false for NaN
             self._warn_insane(model, usd, usage)
             return None
-        return Cost(usd, rates.source)
+        return _new_cost(Cost, (usd, source))
 
     def _warn_insane(self, model: str | None, usd: float, usage: Usage) -> None:
         key = str(model)

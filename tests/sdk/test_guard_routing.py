@@ -57,6 +57,7 @@ def test_a_hostile_response_object_is_not_our_fault_in_either_mode():
 
 def test_a_bug_in_price_arithmetic_fails_our_tests(monkeypatch):
     monkeypatch.setattr(pricing.ModelRates, "price", _bug)
+    monkeypatch.setattr(pricing, "_flat_price", _bug)  # the arithmetic of untiered rates, cached per model
     book = pricing.PriceBook.load({"m": {"input": 1.0}})
     with pytest.raises(OurBug):
         book.cost("m", Usage(input_tokens=1))
@@ -64,6 +65,7 @@ def test_a_bug_in_price_arithmetic_fails_our_tests(monkeypatch):
 
 def test_a_bug_in_price_arithmetic_is_one_internal_error_in_production(monkeypatch, caplog):
     monkeypatch.setattr(pricing.ModelRates, "price", _bug)
+    monkeypatch.setattr(pricing, "_flat_price", _bug)  # the arithmetic of untiered rates, cached per model
     book = pricing.PriceBook.load({"m": {"input": 1.0}})
     with _guard.swallowing(), caplog.at_level(logging.WARNING):
         assert book.cost("m", Usage(input_tokens=1)) is None

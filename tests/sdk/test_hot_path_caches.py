@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from anthropic.types import Message
 from openai.types.chat import ChatCompletion
+from openai.types.completion_usage import CompletionUsage
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanContext, TraceFlags
 from pydantic import BaseModel, ConfigDict
@@ -24,6 +25,8 @@ from otel_llm import semconv as sc
 from otel_llm._usage import Usage, extract_usage
 from otel_llm.pricing import PriceBook
 from otel_llm.testing import Capture
+from tests.sdk.test_pricing import TABLE as PRICE_TABLE
+from tests.sdk.test_pricing import USER as PRICE_USER
 
 
 def _llm_span(cap: Capture, n: int = -1) -> Any:
@@ -187,3 +190,108 @@ def test_declared_fields_are_remembered_per_class() -> None:
     assert _usage._FIELDS[_HouseResponse] is _HouseResponse.__pydantic_fields__
     _usage._get(_PlainDetails(1), "cached_tokens")
     assert _usage._FIELDS[_PlainDetails] is None
+
+
+# --- declared layouts -------------------------------------------------------------------------
+
+
+def _completion_dict(**changes: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "id": "cc", "object": "chat.completion", "created": 1, "model": "gpt-4o-mini",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "x"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 1000, "completion_tokens": 100, "total_tokens": 1100},
+    }
+    base.update(changes)
+    return base
+
+
+def _assigned(value: Any, **fields: Any) -> Any:
+    """``value`` with ``fields`` set without validation (an app may build or patch its objects so)."""
+    for name, field_value in fields.items():
+        setattr(value, name, field_value)
+    return value
+
+
+class _HouseCompletion(ChatCompletion):
+    """A subclass of OpenAI's class (as wrappers define): a class of its own, read by its own layout."""
+
+
+_TOOL_CALL = {"id": "call_1", "type": "function", "function": {"name": "search", "arguments": "{}"}}
+_LAYOUT_CASES: list[tuple[str, Any, bool]] = [
+    ("plain", ChatCompletion.model_validate(_completion_dict()), True),
+    ("details", ChatCompletion.model_validate(_completion_dict(usage={
+        "prompt_tokens": 1000, "completion_tokens": 100, "total_tokens": 1100,
+        "prompt_tokens_details": {"cached_tokens": 600}, "completion_tokens_details": {"reasoning_tokens": 40}})), True),
+    ("tool-calls", ChatCompletion.model_validate(_completion_dict(choices=[{
+        "index": 0, "finish_reason": "tool_calls",
+        "message": {"role": "assistant", "content": None, "tool_calls": [_TOOL_CALL]}}])), True),
+    ("subclass", _HouseCompletion.model_validate(_completion_dict()), True),
+    ("two-choices", ChatCompletion.model_validate(_completion_dict(choices=[
+        {"index": 0, "message": {"role": "assistant", "content": "x"}, "finish_reason": "length"},
+        {"index": 1, "message": {"role": "assistant", "content": "y", "tool_calls": [_TOOL_CALL]},
+         "finish_reason": "tool_calls"}])), False),
+    ("no-choices", ChatCompletion.model_validate(_completion_dict(choices=[])), False),
+    ("empty-model", ChatCompletion.model_validate(_completion_dict(model="")), False),
+    ("no-usage", ChatCompletion.model_validate(_completion_dict(usage=None)), False),
+    # Built without validation: unset fields, counts that are not plain ints in range, dicts in place of objects.
+    ("unset-count", ChatCompletion.model_construct(**{**_completion_dict(), "usage": CompletionUsage.model_construct(
+        prompt_tokens=5)}), False),
+    ("negative-count", ChatCompletion.model_construct(**{**_completion_dict(), "usage": CompletionUsage.model_construct(
+        prompt_tokens=-5, completion_tokens=2, total_tokens=0)}), False),
+    ("float-count", ChatCompletion.model_construct(**{**_completion_dict(), "usage": CompletionUsage.model_construct(
+        prompt_tokens=12.0, completion_tokens=2, total_tokens=0)}), False),
+    ("usage-dict", _assigned(ChatCompletion.model_validate(_completion_dict()), usage={
+        "prompt_tokens": 9, "completion_tokens": 2, "prompt_tokens_details": {"cached_tokens": 4}}), False),
+    ("details-dict", _assigned(ChatCompletion.model_validate(_completion_dict()), usage=_assigned(
+        CompletionUsage(prompt_tokens=9, completion_tokens=2, total_tokens=11), prompt_tokens_details={"cached_tokens": 4})),
+     False),
+    ("choice-dict", _assigned(ChatCompletion.model_validate(_completion_dict()), choices=[
+        {"finish_reason": "stop", "message": {"tool_calls": [_TOOL_CALL]}}]), False),
+]
+
+
+@pytest.mark.parametrize("value, usual", [(v, u) for _, v, u in _LAYOUT_CASES], ids=[c[0] for c in _LAYOUT_CASES])
+def test_a_declared_layout_reads_what_the_general_path_reads(value: Any, usual: bool) -> None:
+    """The once-per-class layout gives the usage and tool calls the general (and the probing) path gives.
+
+    ``usual``: the object is of the layout, so it is read along it; any other
+    object falls through to the general path.
+    """
+    from otel_llm import _toolcalls
+
+    _usage.read_response(value)  # the first object of its class plans the class
+    plan = _usage._PLANS[type(value)]
+    assert plan.layout is not None
+    assert (_usage._read_layout(value, plan.layout) is not None) == usual
+    found, calls = _usage.read_response(value)
+    _usage._PLANS[type(value)] = plan._replace(layout=None)  # the general path alone
+    try:
+        general, general_calls = _usage.read_response(value)
+    finally:
+        _usage._PLANS[type(value)] = plan
+    assert found == general
+    probed_calls = _toolcalls.requested(value)
+    for these in (calls, general_calls):
+        assert (probed_calls if these is None else _toolcalls.refs_among(these)) == probed_calls
+
+
+def test_a_class_without_a_declared_layout_has_none() -> None:
+    """Usage under an undeclared shape (a bare pydantic class, no choices declared) is read without a layout."""
+    _usage.read_response(_HouseResponse(id="h3", model="house", usage=_AnthropicLikeUsage(input_tokens=1, output_tokens=1)))
+    assert _usage._PLANS[_HouseResponse].layout is None
+
+
+@pytest.mark.parametrize(("model", "provider", "usage"), [
+    *((row[0], row[1], row[2]) for row in PRICE_TABLE),
+    ("gpt-4o", "openai", Usage(100, 10, 300)),  # more cache reads than input: the uncached part is 0, not negative
+    ("gpt-4o", "openai", Usage(output_tokens=10)),
+])
+def test_the_flat_rate_cache_prices_every_call_as_its_rates_do(model: str, provider: str | None, usage: Usage) -> None:
+    """A model without tiers is priced from ``_flat_cache`` after its first call: to the bit what its rates say."""
+    book = PriceBook.load(PRICE_USER)
+    first, again = book.cost(model, usage, provider), book.cost(model, usage, provider)
+    rates = book.rates(model, provider)
+    assert rates is not None and first is not None
+    assert first == again == (rates.price(usage), rates.source)
+    tiered = any(r is not None and r.tiers for r in (rates.input, rates.output, rates.cache_read, rates.cache_write))
+    assert ((provider, model) in book._flat_cache) is not tiered

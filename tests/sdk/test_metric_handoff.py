@@ -257,12 +257,18 @@ def test_a_forked_child_records_its_own_points_on_its_own_thread(cap):
     assert point.count == 1  # the child's 20 calls are the child's
 
 
+def _record_second(item: tuple[int, int, list[int]], instruments: Any) -> None:
+    """A module-level recorder: appends the item's value to the list the item carries."""
+    item[2].append(item[1])
+
+
 def test_a_backlog_past_the_high_water_mark_is_recorded_by_the_caller(cap):
     queue = dataclasses.replace(_runtime.current().instruments)  # a queue no metric thread drains
     recorded: list[int] = []
     high = []
+    recorder = _metrics.recorder_index(_record_second)
     for i in range(3 * _metrics.HIGH_WATER):
-        queue.submit(lambda values, instruments: recorded.append(values), i)
+        queue.submit((recorder, i, recorded))
         high.append(len(queue._pending))
     assert max(high) <= _metrics.HIGH_WATER + 1  # bounded memory
     queue.drain()
@@ -395,8 +401,8 @@ def test_the_metric_thread_drains_when_the_process_idles_not_while_it_is_busy(ca
     drainer._queues.add(queue)
     recorded: list[int] = []
 
-    def record(values: int, instruments: Any) -> None:
-        recorded.append(values)
+    def record(item: tuple[int, int], instruments: Any) -> None:
+        recorded.append(item[1])
         clock["cpu"] += 0.15  # recording costs CPU: the drain's own, charged to the thread
         clock["thread"] += 0.15
 
@@ -405,16 +411,16 @@ def test_the_metric_thread_drains_when_the_process_idles_not_while_it_is_busy(ca
         clock["cpu"] += app_cpu
         return drainer.tick(woken)
 
-    queue.submit(record, 1)
+    queue.submit((_metrics.recorder_index(record), 1))
     assert not tick(app_cpu=0.9 * _metrics.DRAIN_INTERVAL_S)  # busy: the points wait
     assert recorded == [] and len(queue._pending) == 1
     assert tick(app_cpu=0.9 * _metrics.DRAIN_INTERVAL_S, woken=True)  # WAKE_AT reached: drained anyway
     assert recorded == [1]
-    queue.submit(record, 2)
+    queue.submit((_metrics.recorder_index(record), 2))
     # The last drain's 0.15 s is the thread's own: the app itself used only 0.01 s, so this tick is idle.
     assert tick(app_cpu=0.01)
     assert recorded == [1, 2]
-    queue.submit(record, 3)
+    queue.submit((_metrics.recorder_index(record), 3))
     assert not tick(app_cpu=0.6 * _metrics.DRAIN_INTERVAL_S)
     assert tick(app_cpu=0.0)
     assert recorded == [1, 2, 3]

@@ -105,7 +105,7 @@ def _boom(*args: Any, **kwargs: Any) -> Any:
 
 
 def test_failing_usage_extractor_is_swallowed_and_logged_once(cap, caplog, swallow, monkeypatch, response):
-    monkeypatch.setattr(_kinds, "extract_usage", _boom)
+    monkeypatch.setattr(_kinds, "read_response", _boom)
 
     @otel_llm.llm_call(model="test-model", provider="openai")
     def ask() -> dict:
@@ -253,7 +253,7 @@ def test_record_functions_never_raise(cap, caplog, swallow, monkeypatch):
 
 
 def test_in_our_suite_internal_faults_reraise(cap, monkeypatch, response):
-    monkeypatch.setattr(_kinds, "extract_usage", _boom)
+    monkeypatch.setattr(_kinds, "read_response", _boom)
 
     @otel_llm.llm_call(model="test-model", provider="openai")
     def ask() -> dict:
@@ -268,7 +268,7 @@ def test_an_apps_own_pytest_run_gets_production_behaviour(cap, caplog, monkeypat
     """Running under pytest is not a reason to raise: only our suite's explicit switch is."""
     monkeypatch.delenv(_guard.RAISE_ENV, raising=False)
     assert "PYTEST_CURRENT_TEST" in os.environ
-    monkeypatch.setattr(_kinds, "extract_usage", _boom)
+    monkeypatch.setattr(_kinds, "read_response", _boom)
     _guard._seen.clear()
 
     @otel_llm.llm_call(model="test-model", provider="openai")
