@@ -40,7 +40,7 @@ from typing import Any, NamedTuple
 
 from opentelemetry.trace import SpanContext
 
-from otel_llm._usage import _get, _plan
+from otel_llm._usage import _choice_facts, _get, _plan
 
 __all__ = ["ORIGINS", "ToolCallRef", "received", "refs_among", "requested"]
 
@@ -98,7 +98,8 @@ def requested(value: Any) -> tuple[ToolCallRef, ...]:
     if plan is not None and plan.choices:
         choices = value.choices
         if choices is not None:
-            candidates = _declared_choice_calls(choices)
+            # the same pass over the choices that reads their finish reasons (``_usage``)
+            candidates = _choice_facts(choices)[1] if isinstance(choices, (list, tuple)) else []
             return refs_among(candidates) if candidates else ()
     if isinstance(value, _SCALARS):
         return ()
@@ -119,19 +120,6 @@ def _choice_calls(choices: Any) -> list[Any]:
     found: list[Any] = []
     for choice in choices if isinstance(choices, (list, tuple)) else ():
         calls = _get(_get(choice, "message"), "tool_calls")
-        if calls:
-            found += _list(calls)
-    return found
-
-
-def _declared_choice_calls(choices: Any) -> list[Any]:
-    """``_choice_calls`` for the choices of a planned chat completion class: its choice and
-    message classes declare ``message`` and ``tool_calls``, so they are read as plain
-    attributes (dicts as dicts), without probing."""
-    found: list[Any] = []
-    for choice in choices if isinstance(choices, (list, tuple)) else ():
-        message = choice.get("message") if type(choice) is dict else getattr(choice, "message", None)
-        calls = message.get("tool_calls") if type(message) is dict else getattr(message, "tool_calls", None)
         if calls:
             found += _list(calls)
     return found
