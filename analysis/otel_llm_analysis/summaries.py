@@ -88,7 +88,8 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None) -
     filters = filters or Filters()
     where, params = filters.where()
     parts = dict(key=dimension_sql(by), where=where, is_llm_span=IS_LLM_SPAN, is_turn=IS_TURN, is_error=IS_ERROR,
-                 count_spans="FALSE" if filters.calls_only else "TRUE")
+                 count_spans="FALSE" if filters.calls_only else "TRUE",
+                 call_traces="count(DISTINCT trace_id)" if filters.calls_only else "NULL::BIGINT")
     groups = fetch_dicts(store, load_query("summary").format(**parts), params)
     if any(not d["llm_calls"] and d["key"] is not None for d in groups):  # their latency is their spans'
         span_latency = {d["key"]: d["latency"] for d in

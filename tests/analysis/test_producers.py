@@ -7,6 +7,7 @@ tables), so a wrong table entry fails a test.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
-from otel_llm_analysis import TraceStore, summary, totals
+from otel_llm_analysis import Filters, TraceStore, summary, totals
 from otel_llm_analysis.store import StoreError
 from tests.support.synthetic import key_values
 
@@ -254,6 +255,20 @@ def test_our_span_inside_a_peer_span_is_one_call_too(store, tmp_path):
     _ingest(store, tmp_path, [ROOT, _peer(1, ROOT["id"]), _ours(2, parent=_sid(1), **SDK_COST)])
     assert store.query("SELECT span_id, wrapper_span_id, cost_source, project FROM llm_calls") == [
         (_sid(2), _sid(1), "sdk", "p")]
+
+
+@pytest.mark.parametrize("calls_only", [False, True])
+@pytest.mark.parametrize("by", ["project", "run_config.temperature"])
+def test_a_call_whose_group_comes_from_a_wrapper_outside_the_window_counts_its_trace(store, tmp_path, by,
+                                                                                     calls_only):
+    # the wrapper (ours: project, run config) starts before the window, the peer call inside it: the call's row
+    # takes its group from the wrapper, and no span in the window has that group, yet the call has a trace
+    _ingest(store, tmp_path, [ROOT, _ours(1, **SDK_COST), _peer(2, _sid(1))])
+    since = datetime.fromtimestamp(1_764_000_000 + 2e-6, timezone.utc)  # the peer's start (3rd span: +2 us)
+    rows = {r.key: r for r in summary(store, by=by, filters=Filters(since=since, calls_only=calls_only))}
+    key = "p" if by == "project" else "0.2"
+    assert (rows[key].llm_calls, rows[key].traces, rows[key].spans) == (1, 1, 0)
+    assert rows[key].cost_usd == 0.5
 
 
 def test_a_wrapper_around_several_calls_lends_context_only(store, tmp_path):

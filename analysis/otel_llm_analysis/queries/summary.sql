@@ -9,28 +9,37 @@
 -- span_latency.sql fills in the groups without calls, so the common case sorts
 -- durations once. {count_spans} is FALSE when only call figures are wanted
 -- (compare): the spans half is then skipped.
-WITH base AS (
-    SELECT {key} AS key, trace_id, FALSE AS is_call, {is_turn} AS is_turn, {is_error} AS is_error,
-           NULL::DOUBLE AS duration_ms, NULL::BIGINT AS input_tokens, NULL::BIGINT AS output_tokens,
-           NULL::BIGINT AS cache_read_tokens, NULL::BIGINT AS cache_write_tokens, NULL::BIGINT AS reasoning_tokens,
-           NULL::DOUBLE AS cost_usd, NULL::VARCHAR AS cost_source
-    FROM spans
-    WHERE {where} AND {count_spans}
-    UNION ALL
-    SELECT {key} AS key, trace_id, TRUE AS is_call, FALSE AS is_turn, {is_error} AS is_error,
-           duration_ms, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
-           cost_usd, cost_source
-    FROM llm_calls
-    WHERE {where}
-), grouped AS (
+--
+-- The two halves are grouped apart (span_groups: a few counts over every span;
+-- call_groups: the sums over the calls) and joined by key, so the wide call
+-- columns are not carried through every span row. A group's traces are those
+-- of its spans and of its calls: a call read straight from its span
+-- (wrapper_span_id IS NULL) is that span's row, so its trace is already among
+-- the spans'; only calls that took columns from a wrapper (whose group can
+-- differ from any span's in the window) add their (key, trace) pairs. When the
+-- spans half is skipped, call_groups counts the calls' traces itself.
+WITH span_groups AS (
+    SELECT key,
+           count(*) FILTER (WHERE NOT is_call) AS spans,
+           count(DISTINCT trace_id) AS traces,
+           count(*) FILTER (WHERE is_turn) AS turns,
+           count(*) FILTER (WHERE NOT is_call AND is_error) AS error_spans
+    FROM (
+        SELECT {key} AS key, trace_id, FALSE AS is_call, {is_turn} AS is_turn, {is_error} AS is_error
+        FROM spans
+        WHERE {where} AND {count_spans}
+        UNION ALL
+        SELECT {key} AS key, trace_id, TRUE AS is_call, FALSE AS is_turn, FALSE AS is_error
+        FROM llm_calls
+        WHERE {where} AND {count_spans} AND wrapper_span_id IS NOT NULL
+    )
+    GROUP BY key
+), call_groups AS (
     SELECT
-        key,
-        count(*) FILTER (WHERE NOT is_call) AS spans,
-        count(DISTINCT trace_id) AS traces,
-        count(*) FILTER (WHERE is_call) AS llm_calls,
-        count(*) FILTER (WHERE is_turn) AS turns,
-        count(*) FILTER (WHERE is_call AND is_error) AS failed_calls,
-        count(*) FILTER (WHERE NOT is_call AND is_error) AS error_spans,
+        {key} AS key,
+        count(*) AS llm_calls,
+        {call_traces} AS traces,
+        count(*) FILTER (WHERE {is_error}) AS failed_calls,
         coalesce(sum(input_tokens), 0) AS input_tokens,
         coalesce(sum(output_tokens), 0) AS output_tokens,
         coalesce(sum(cache_read_tokens), 0) AS cache_read_tokens,
@@ -39,12 +48,23 @@ WITH base AS (
         coalesce(sum(cost_usd), 0.0) AS cost_usd,
         coalesce(sum(cost_usd) FILTER (WHERE cost_source = 'ingest'), 0.0) AS estimated_cost_usd,
         count(cost_usd) AS priced_calls,
-        count(cost_usd) FILTER (WHERE NOT is_error) AS priced_successes,
-        count(*) FILTER (WHERE is_call AND cost_usd IS NULL
+        count(cost_usd) FILTER (WHERE NOT {is_error}) AS priced_successes,
+        count(*) FILTER (WHERE cost_usd IS NULL
                          AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)) AS unpriced_calls,
         quantile_cont(duration_ms, [0.5, 0.95, 0.99]) AS latency
-    FROM base
-    GROUP BY key
+    FROM llm_calls
+    WHERE {where}
+    GROUP BY 1
+), grouped AS (
+    SELECT coalesce(s.key, c.key) AS key,
+        coalesce(s.spans, 0) AS spans, coalesce(s.traces, c.traces, 0) AS traces, coalesce(c.llm_calls, 0) AS llm_calls,
+        coalesce(s.turns, 0) AS turns, coalesce(c.failed_calls, 0) AS failed_calls, coalesce(s.error_spans, 0) AS error_spans,
+        coalesce(c.input_tokens, 0) AS input_tokens, coalesce(c.output_tokens, 0) AS output_tokens,
+        coalesce(c.cache_read_tokens, 0) AS cache_read_tokens, coalesce(c.cache_write_tokens, 0) AS cache_write_tokens,
+        coalesce(c.reasoning_tokens, 0) AS reasoning_tokens, coalesce(c.cost_usd, 0.0) AS cost_usd,
+        coalesce(c.estimated_cost_usd, 0.0) AS estimated_cost_usd, coalesce(c.priced_calls, 0) AS priced_calls,
+        coalesce(c.priced_successes, 0) AS priced_successes, coalesce(c.unpriced_calls, 0) AS unpriced_calls, c.latency
+    FROM span_groups s FULL JOIN call_groups c ON s.key IS NOT DISTINCT FROM c.key
 )
 SELECT
     key,
