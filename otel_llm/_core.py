@@ -312,7 +312,8 @@ class Call:
             otel_context.detach(token)  # type: ignore[arg-type]
         proxy = None
         try:
-            proxy = _streams.wrap_if_stream(result, self)
+            if type(result) not in _streams.NOT_STREAMS:  # most results: a type already known not to be one
+                proxy = _streams.wrap_if_stream(result, self)
             if proxy is None:
                 self.kind.on_result(self, result)
         except Exception as exc:  # noqa: BLE001
@@ -441,7 +442,10 @@ def open_call(kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any], attach:
         )
         call = Call(kind, runtime, span)
         values = kind.enter(call, parent)
-        call.ctx = _context_of(span, parent, values)
+        if SPAN_KEY is not None:  # the call's context in one copy: the parent's, the span, the kind's values
+            call.ctx = otel_context.Context({**parent, SPAN_KEY: span, **values} if values else {**parent, SPAN_KEY: span})
+        else:
+            call.ctx = _context_via_api(span, parent, values)
         kind.on_start(call, args, kwargs)
         if attach:
             call.token = otel_context.attach(call.ctx)
@@ -453,12 +457,10 @@ def open_call(kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any], attach:
         return None
 
 
-def _context_of(span: Span, parent: otel_context.Context, values: Mapping[str, object] | None) -> otel_context.Context:
-    """``parent`` with ``span`` current and the kind's ``values``: one new context, one copy."""
-    if SPAN_KEY is None:
-        parent = trace.set_span_in_context(span, parent)
-        return otel_context.Context({**parent, **values}) if values else parent
-    return otel_context.Context({**parent, SPAN_KEY: span, **values} if values else {**parent, SPAN_KEY: span})
+def _context_via_api(span: Span, parent: otel_context.Context, values: Mapping[str, object] | None) -> otel_context.Context:
+    """``parent`` with ``span`` current and the kind's ``values``, when the span key is not known."""
+    with_span = trace.set_span_in_context(span, parent)
+    return otel_context.Context({**with_span, **values}) if values else with_span
 
 
 def _call_attributes(
