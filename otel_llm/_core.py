@@ -437,9 +437,8 @@ def open_call(kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any], attach:
         # Most calls run outside graph nodes, sessions and attempts: the static mapping as it is.
         if node or session is not None or kind.has_call_attributes or (kind.attempts and ATTEMPT_KEY in parent):
             attributes = _call_attributes(kind, attributes, parent, node, session, args, kwargs)
-        span = runtime.tracer.start_span(
-            kind.span_name, context=parent, kind=kind.span_kind, attributes=attributes
-        )
+        # (name, context, kind, attributes): the API's order, passed by position (keywords cost more).
+        span = runtime.tracer.start_span(kind.span_name, parent, kind.span_kind, attributes)
         call = Call(kind, runtime, span)
         values = kind.enter(call, parent)
         if SPAN_KEY is not None:  # the call's context in one copy: the parent's, the span, the kind's values
