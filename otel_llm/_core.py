@@ -24,6 +24,7 @@ later on otel-llm's metric thread (or at the next collection).
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from types import MappingProxyType
@@ -32,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace import INVALID_SPAN_CONTEXT, NonRecordingSpan, Span, SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
 from otel_llm import _runtime, _streams, semconv
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
     from otel_llm._usage import Usage
 
 __all__ = [
-    "Call", "ChunkObserver", "ENCLOSING_NODE_KEY", "Kind", "USAGE_SINK_KEY", "UsageSink", "current_usage_sink", "open_call",
+    "Call", "ChunkObserver", "ENCLOSING_NODE_KEY", "Kind", "SPAN_KEY", "USAGE_SINK_KEY", "UsageSink", "current_usage_sink", "open_call",
 ]
 
 # The innermost call that accepts ``record_usage`` (an llm_call), kept in the
@@ -58,6 +59,26 @@ USAGE_SINK_KEY = otel_context.create_key("otel_llm.usage_sink")
 # inside it (an llm_call in "generate" carries ``otel_llm.graph.node=generate``),
 # so cost and tokens can be summed per node without walking the span tree.
 ENCLOSING_NODE_KEY = otel_context.create_key("otel_llm.graph_node")
+
+
+def _span_key() -> str | None:
+    """The context key OpenTelemetry keeps the current span under, learnt from its public API.
+
+    ``trace.set_span_in_context`` on an empty context makes a context of one
+    entry: the span under that key. Knowing the key, ``open_call`` builds a
+    call's context (the span and the kind's values) in one copy instead of
+    one per value. ``None`` if a later OpenTelemetry keeps the span otherwise:
+    ``open_call`` then goes through ``set_span_in_context``.
+    """
+    span = NonRecordingSpan(INVALID_SPAN_CONTEXT)
+    probe = trace.set_span_in_context(span, otel_context.Context())
+    key = next(iter(probe), None)
+    if len(probe) != 1 or key is None or trace.get_current_span(otel_context.Context({key: span})) is not span:
+        return None
+    return key
+
+
+SPAN_KEY = _span_key()
 
 # What a stream's items go through, chosen by the kind on the first item.
 ChunkObserver = Callable[[Any], None]
@@ -129,9 +150,13 @@ class Kind:
         self._with_project = (project, frozen)
         return frozen
 
-    def enter(self, call: "Call", ctx: otel_context.Context) -> otel_context.Context:
-        """Add this kind's values to the context its span runs in."""
-        return ctx
+    def enter(self, call: "Call", parent: otel_context.Context) -> Mapping[str, object] | None:
+        """The values this kind adds to the context its span runs in (``parent``: the context it starts in).
+
+        The core builds that context once, from ``parent``, the span and these
+        values (one copy of the context per call, not one per value).
+        """
+        return None
 
     def on_start(self, call: "Call", args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         """Span started: add request-side events."""
@@ -174,6 +199,21 @@ class Kind:
     metric_recorder: int = -1
 
 
+# One lock for every usage sink: each holds it for a few bytecodes (a merge at most), and a
+# lock of its own would be allocated on every call. A forked child gets a new one: another
+# thread of the parent may have held it at the fork, and nobody would release it there.
+_sink_lock = threading.Lock()
+
+
+def _new_sink_lock() -> None:
+    global _sink_lock
+    _sink_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_sink_lock)
+
+
 class UsageSink:
     """The part of a call other threads may touch: its usage and whether it ended.
 
@@ -184,7 +224,7 @@ class UsageSink:
     collector).
     """
 
-    __slots__ = ("usage", "ended", "result", "_lock")
+    __slots__ = ("usage", "ended", "result")
 
     def __init__(self) -> None:
         self.usage: Usage | None = None
@@ -192,21 +232,20 @@ class UsageSink:
         # Usage read from the function's return value, folded in when the call ends (``close``):
         # only the call's own thread sets it, so it needs no lock of its own.
         self.result: Usage | None = None
-        self._lock = threading.Lock()
 
     def add_usage(self, usage: "Usage") -> None:
         """Fold ``usage`` in; its known fields win (``record_usage``, later values)."""
-        with self._lock:
+        with _sink_lock:
             self.usage = usage if self.usage is None else self.usage.merged(usage)
 
     def add_result_usage(self, usage: "Usage") -> None:
         """Fold in usage read from the return value or stream; already-recorded fields win."""
-        with self._lock:
+        with _sink_lock:
             self.usage = usage if self.usage is None else usage.merged(self.usage)
 
     def close(self) -> bool:
         """Mark the call ended, folding in ``result`` (recorded fields win); ``True`` only the first time."""
-        with self._lock:
+        with _sink_lock:
             if self.ended:
                 return False
             self.ended = True
@@ -273,7 +312,8 @@ class Call:
             otel_context.detach(token)  # type: ignore[arg-type]
         proxy = None
         try:
-            proxy = _streams.wrap_if_stream(result, self)
+            if type(result) not in _streams.NOT_STREAMS:  # most results: a type already known not to be one
+                proxy = _streams.wrap_if_stream(result, self)
             if proxy is None:
                 self.kind.on_result(self, result)
         except Exception as exc:  # noqa: BLE001
@@ -397,11 +437,14 @@ def open_call(kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any], attach:
         # Most calls run outside graph nodes, sessions and attempts: the static mapping as it is.
         if node or session is not None or kind.has_call_attributes or (kind.attempts and ATTEMPT_KEY in parent):
             attributes = _call_attributes(kind, attributes, parent, node, session, args, kwargs)
-        span = runtime.tracer.start_span(
-            kind.span_name, context=parent, kind=kind.span_kind, attributes=attributes
-        )
+        # (name, context, kind, attributes): the API's order, passed by position (keywords cost more).
+        span = runtime.tracer.start_span(kind.span_name, parent, kind.span_kind, attributes)
         call = Call(kind, runtime, span)
-        call.ctx = kind.enter(call, trace.set_span_in_context(span, parent))
+        values = kind.enter(call, parent)
+        if SPAN_KEY is not None:  # the call's context in one copy: the parent's, the span, the kind's values
+            call.ctx = otel_context.Context({**parent, SPAN_KEY: span, **values} if values else {**parent, SPAN_KEY: span})
+        else:
+            call.ctx = _context_via_api(span, parent, values)
         kind.on_start(call, args, kwargs)
         if attach:
             call.token = otel_context.attach(call.ctx)
@@ -411,6 +454,12 @@ def open_call(kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any], attach:
             span.end()
         internal_error("core.start", exc)
         return None
+
+
+def _context_via_api(span: Span, parent: otel_context.Context, values: Mapping[str, object] | None) -> otel_context.Context:
+    """``parent`` with ``span`` current and the kind's ``values``, when the span key is not known."""
+    with_span = trace.set_span_in_context(span, parent)
+    return otel_context.Context({**with_span, **values}) if values else with_span
 
 
 def _call_attributes(

@@ -75,6 +75,12 @@ def _static_attributes(
     return {semconv.OTEL_LLM_KIND: kind, **metric, **_without_none(extra or {})}, metric
 
 
+def _inherited(parent: otel_context.Context, own: Mapping[str, AttributeValue]) -> Mapping[str, AttributeValue]:
+    """What spans inside a graph node or agent inherit: the enclosing node's attributes, ``own`` winning."""
+    outer = parent.get(ENCLOSING_NODE_KEY)  # a Context is a read-only dict
+    return {**outer, **own} if outer else own  # type: ignore[dict-item]
+
+
 def _message_event(call: Call, role: str, text: str) -> None:
     """A ``chat.message`` event: role and length always, the text only if captured."""
     attrs: dict[str, AttributeValue] = {semconv.EVENT_ATTR_ROLE: role, semconv.EVENT_ATTR_LENGTH: len(text)}
@@ -144,10 +150,10 @@ class ChatKind(Kind):
         thread_id = self._binder.bind(args, kwargs).get(self._thread_id_arg)
         return None if thread_id is None else {semconv.GEN_AI_CONVERSATION_ID: str(thread_id)}
 
-    def enter(self, call: Call, ctx: otel_context.Context) -> otel_context.Context:
-        rollup, ctx = _rollup.opened(ctx)
+    def enter(self, call: Call, parent: otel_context.Context) -> Mapping[str, object]:
+        rollup, values = _rollup.opened(parent)
         call.extra = _ChatState(rollup)
-        return ctx
+        return values
 
     def on_start(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         # The user's message: the first string argument that is not the thread id.
@@ -183,12 +189,10 @@ class GraphNodeKind(Kind):
         self._metric_set = attribute_set(self._metric_attributes)
         self._inherited = _without_none({semconv.OTEL_LLM_GRAPH_NODE: node, semconv.OTEL_LLM_GRAPH_NAME: graph})
 
-    def enter(self, call: Call, ctx: otel_context.Context) -> otel_context.Context:
+    def enter(self, call: Call, parent: otel_context.Context) -> Mapping[str, object]:
         # Spans started inside this node (its LLM calls, vector ops) carry its name;
         # a nested node without a graph name of its own stays in its parent's graph.
-        outer = otel_context.get_value(ENCLOSING_NODE_KEY, ctx)
-        inherited = {**outer, **self._inherited} if outer else self._inherited  # type: ignore[dict-item]
-        return otel_context.set_value(ENCLOSING_NODE_KEY, inherited, ctx)
+        return {ENCLOSING_NODE_KEY: _inherited(parent, self._inherited)}
 
     def on_result(self, call: Call, value: Any) -> None:
         if isinstance(value, Mapping):
@@ -240,7 +244,7 @@ _USAGE_FIELDS = attrgetter(
     "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
     "response_model", "response_id",
 )
-_USAGE_ATTRIBUTES = (
+_INPUT, _OUTPUT, _CACHE_READ, _CACHE_WRITE, _REASONING, _RESPONSE_MODEL, _RESPONSE_ID = (
     semconv.GEN_AI_USAGE_INPUT_TOKENS, semconv.GEN_AI_USAGE_OUTPUT_TOKENS, semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
     semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
     semconv.GEN_AI_RESPONSE_MODEL, semconv.GEN_AI_RESPONSE_ID,
@@ -302,9 +306,9 @@ class LLMCallKind(Kind):
         self._output_set = attribute_set({**self._metric_attributes, semconv.GEN_AI_TOKEN_TYPE: "output"})
         self._request_event = _without_none({semconv.GEN_AI_REQUEST_MODEL: model})
 
-    def enter(self, call: Call, ctx: otel_context.Context) -> otel_context.Context:
-        call.extra = _LLMState(ctx.get(_rollup.ROLLUP_KEY))  # type: ignore[arg-type]  # a Context is a dict
-        return otel_context.Context({**ctx, USAGE_SINK_KEY: call.sink})  # what set_value makes, one call less
+    def enter(self, call: Call, parent: otel_context.Context) -> Mapping[str, object]:
+        call.extra = _LLMState(parent.get(_rollup.ROLLUP_KEY))  # type: ignore[arg-type]  # a Context is a dict
+        return {USAGE_SINK_KEY: call.sink}
 
     def on_start(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         content = call.runtime.content
@@ -396,16 +400,27 @@ class LLMCallKind(Kind):
 
     def _set_usage(self, call: Call, usage: Usage) -> float | None:
         """Usage and cost attributes on the span (one call); returns the cost in USD when priced."""
-        values = _USAGE_FIELDS(usage)
+        inp, out, read, write, reasoning, model, response_id = _USAGE_FIELDS(usage)
+        # One test per field, unrolled: a loop over the names costs twice as much, on every call.
         attrs: dict[str, AttributeValue] = {}
-        for name, value in zip(_USAGE_ATTRIBUTES, values):
-            if value is not None:
-                attrs[name] = value
+        if inp is not None:
+            attrs[_INPUT] = inp
+        if out is not None:
+            attrs[_OUTPUT] = out
+        if read is not None:
+            attrs[_CACHE_READ] = read
+        if write is not None:
+            attrs[_CACHE_WRITE] = write
+        if reasoning is not None:
+            attrs[_REASONING] = reasoning
+        if model is not None:
+            attrs[_RESPONSE_MODEL] = model
+        if response_id is not None:
+            attrs[_RESPONSE_ID] = response_id
         if usage.finish_reasons:
             attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = usage.finish_reasons
         if usage.dropped:
             attrs[semconv.OTEL_LLM_USAGE_DROPPED] = usage.dropped
-        inp, out, model = values[0], values[1], values[5]
         usd = None
         if inp is not None or out is not None:
             try:
@@ -512,9 +527,8 @@ class ToolKind(Kind):
         # Not the tool's arguments: the instance or class of a method, and the call id itself.
         self._not_arguments = {first if first in _SELF_NAMES else None, call_id_arg} - {None}
 
-    def enter(self, call: Call, ctx: otel_context.Context) -> otel_context.Context:
-        call.extra = _ToolState(_rollup.current_rollup(ctx), self._metric_set, call.runtime.content.max_chars)
-        return ctx
+    def enter(self, call: Call, parent: otel_context.Context) -> None:
+        call.extra = _ToolState(_rollup.current_rollup(parent), self._metric_set, call.runtime.content.max_chars)
 
     def on_start(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         capture = call.runtime.content.capture
@@ -606,11 +620,9 @@ class AgentKind(Kind):
         )
         self._inherited = _without_none(identity)
 
-    def enter(self, call: Call, ctx: otel_context.Context) -> otel_context.Context:
-        outer = otel_context.get_value(ENCLOSING_NODE_KEY, ctx)
-        inherited = {**outer, **self._inherited} if outer else self._inherited  # type: ignore[dict-item]
-        call.extra, ctx = _rollup.opened(otel_context.set_value(ENCLOSING_NODE_KEY, inherited, ctx))
-        return ctx
+    def enter(self, call: Call, parent: otel_context.Context) -> Mapping[str, object]:
+        call.extra, values = _rollup.opened(parent)
+        return {ENCLOSING_NODE_KEY: _inherited(parent, self._inherited), **values}
 
     def on_end(self, call: Call) -> None:
         call.span.set_attributes(call.extra.attributes(_rollup.AGENT))

@@ -110,7 +110,7 @@ def current_rollup(ctx: otel_context.Context | None = None) -> RollUp | None:
     return otel_context.get_value(ROLLUP_KEY, ctx)  # type: ignore[return-value]
 
 
-def opened(ctx: otel_context.Context) -> tuple[RollUp, otel_context.Context]:
-    """A new roll-up inside whatever ``ctx`` holds, and ``ctx`` with it as the innermost."""
-    rollup = RollUp(current_rollup(ctx))
-    return rollup, otel_context.set_value(ROLLUP_KEY, rollup, ctx)
+def opened(parent: otel_context.Context) -> tuple[RollUp, dict[str, RollUp]]:
+    """A new roll-up inside whatever ``parent`` holds, and the context value that makes it the innermost."""
+    rollup = RollUp(current_rollup(parent))
+    return rollup, {ROLLUP_KEY: rollup}

@@ -43,7 +43,7 @@ from otel_llm._guard import internal_error
 if TYPE_CHECKING:
     from otel_llm._core import Call, ChunkObserver
 
-__all__ = ["AsyncStreamProxy", "SyncStreamProxy", "wrap", "wrap_if_stream"]
+__all__ = ["NOT_STREAMS", "AsyncStreamProxy", "SyncStreamProxy", "wrap", "wrap_if_stream"]
 
 
 _OWN = frozenset({"_inner", "_call", "_ctx", "_next", "_count", "_observe"})
@@ -277,6 +277,8 @@ def wrap_if_stream(value: Any, call: "Call") -> _StreamProxy | None:
     proxy = _PROXY_FOR.get(tp, _UNKNOWN)
     if proxy is _UNKNOWN:
         proxy = _PROXY_FOR[tp] = _proxy_class(tp)
+        if proxy is None:
+            NOT_STREAMS.add(tp)
     if proxy is _EITHER:
         # One proxy class for both kinds (OpenLLMetry's ChatStream, a wrapt
         # ObjectProxy): the stream it wraps tells which one this is.
@@ -302,3 +304,7 @@ def _proxy_class(tp: type, either: Any = _EITHER) -> Any:
 # Types are few, and a class's shape does not change, so the map only grows by the
 # app's result types.
 _PROXY_FOR: dict[type, Any] = {}
+
+# The types ``_PROXY_FOR`` maps to ``None``: a caller may skip ``wrap_if_stream`` for their values
+# (one set lookup instead of a call, on every decorated call's result).
+NOT_STREAMS: set[type] = set()

@@ -503,10 +503,8 @@ _NOT_USUAL: Any = object()
 
 
 def _held_count(holder: Any, holder_class: type | None, key: str | None) -> Any:
-    """The count ``key`` of ``holder`` (a layout's count holder), ``None`` when the shape has no such count,
+    """The count ``key`` of ``holder`` (a layout's count holder, of a count the shape has),
     or ``_NOT_USUAL`` when the holder is not of ``holder_class`` or the count not a plain int in range."""
-    if holder_class is None:
-        return None
     if type(holder) is not holder_class:
         return _NOT_USUAL
     count = getattr(holder, key)  # type: ignore[arg-type]
@@ -540,9 +538,13 @@ def _read_layout(value: Any, layout: _Layout) -> tuple[Usage, list[Any]] | None:
             return None
         read_class, write_class, reasoning_class = layout.holders
         read_key, write_key, reasoning_key = layout.leaves
-        read = None if read_in is None else _held_count(read_in, read_class, read_key)
-        write = None if write_in is None else _held_count(write_in, write_class, write_key)
-        reasoning = None if reasoning_in is None else _held_count(reasoning_in, reasoning_class, reasoning_key)
+        # A count the shape does not have (no holder class) is None, without a call.
+        read = None if read_in is None or read_class is None else _held_count(read_in, read_class, read_key)
+        write = None if write_in is None or write_class is None else _held_count(write_in, write_class, write_key)
+        reasoning = (
+            None if reasoning_in is None or reasoning_class is None
+            else _held_count(reasoning_in, reasoning_class, reasoning_key)
+        )
         if read is _NOT_USUAL or write is _NOT_USUAL or reasoning is _NOT_USUAL:
             return None
         calls = message.tool_calls

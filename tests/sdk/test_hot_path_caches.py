@@ -15,12 +15,14 @@ import pytest
 from anthropic.types import Message
 from openai.types.chat import ChatCompletion
 from openai.types.completion_usage import CompletionUsage
+from opentelemetry import trace
+from opentelemetry.context import Context, attach, create_key, detach, get_value, set_value
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.trace import SpanContext, TraceFlags
+from opentelemetry.trace import INVALID_SPAN, NonRecordingSpan, SpanContext, TraceFlags
 from pydantic import BaseModel, ConfigDict
 
 import otel_llm
-from otel_llm import _metrics, _runtime, _usage
+from otel_llm import _core, _metrics, _runtime, _usage
 from otel_llm import semconv as sc
 from otel_llm._usage import Usage, extract_usage
 from otel_llm.pricing import PriceBook
@@ -295,3 +297,58 @@ def test_the_flat_rate_cache_prices_every_call_as_its_rates_do(model: str, provi
     assert first == again == (rates.price(usage), rates.source)
     tiered = any(r is not None and r.tiers for r in (rates.input, rates.output, rates.cache_read, rates.cache_write))
     assert ((provider, model) in book._flat_cache) is not tiered
+
+
+# --- the context a call runs in ---------------------------------------------------------------
+
+
+def test_the_learnt_span_key_is_where_opentelemetry_keeps_the_current_span() -> None:
+    span = NonRecordingSpan(SpanContext(1, 2, False))
+    assert _core.SPAN_KEY is not None
+    assert trace.set_span_in_context(span, Context()) == Context({_core.SPAN_KEY: span})
+
+
+@pytest.mark.parametrize("span_key", ["learnt", "unknown"])
+def test_a_call_runs_in_its_span_with_its_kinds_values_and_everything_outside(
+    span_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One context per call, built from the parent, the span and the kind's values (with the span key
+    learnt, or through ``set_span_in_context`` when OpenTelemetry keeps the span some other way)."""
+    if span_key == "unknown":
+        monkeypatch.setattr(_core, "SPAN_KEY", None)
+    outside = create_key("app.value")
+    seen: dict[str, Any] = {}
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def ask() -> str:
+        seen["llm span"] = trace.get_current_span().get_span_context().span_id
+        seen["app value"] = get_value(outside)
+        otel_llm.record_usage(input_tokens=7, output_tokens=3)  # finds this call's usage sink
+        return "plain text"
+
+    @otel_llm.agent("planner")
+    def plan() -> str:
+        seen["agent span"] = trace.get_current_span().get_span_context().span_id
+        return ask()
+
+    @otel_llm.graph_node("decide", graph="g")
+    def decide() -> str:
+        return plan()
+
+    with Capture(project="p", pricing={"test-model": {"input": 1.0, "output": 2.0}}) as cap:
+        token = attach(set_value(outside, "kept"))
+        try:
+            with otel_llm.session(thread_id="t-1"):
+                decide()
+            assert get_value(outside) == "kept"  # the app's context is back as it was
+            assert trace.get_current_span() is INVALID_SPAN
+        finally:
+            detach(token)
+        llm, agent, node = _llm_span(cap), cap.span("invoke_agent planner"), cap.span("decide")
+    assert seen == {"llm span": llm.context.span_id, "agent span": agent.context.span_id, "app value": "kept"}
+    assert llm.parent.span_id == agent.context.span_id and agent.parent.span_id == node.context.span_id
+    assert llm.attributes[sc.GEN_AI_USAGE_INPUT_TOKENS] == 7
+    assert llm.attributes[sc.OTEL_LLM_GRAPH_NODE] == "decide" and llm.attributes[sc.GEN_AI_AGENT_NAME] == "planner"
+    assert llm.attributes[sc.GEN_AI_CONVERSATION_ID] == "t-1"
+    assert agent.attributes[sc.OTEL_LLM_AGENT_LLM_CALLS] == 1 and agent.attributes[sc.OTEL_LLM_AGENT_INPUT_TOKENS] == 7
+    assert agent.attributes[sc.OTEL_LLM_GRAPH_NODE] == "decide"

@@ -257,6 +257,30 @@ def test_a_forked_child_records_its_own_points_on_its_own_thread(cap):
     assert point.count == 1  # the child's 20 calls are the child's
 
 
+def test_a_child_forked_while_another_thread_ends_a_call_can_end_its_own(cap):
+    """Usage sinks share one lock: a child forked while it was held (by a call ending in another
+    thread of the parent) gets a fresh one, or its first llm_call would wait for ever."""
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def ask() -> dict[str, Any]:
+        return response(3, 4)
+
+    with _core._sink_lock:  # as if a call were ending in another thread at the fork
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                ended = []
+                worker = threading.Thread(target=lambda: ended.append(ask()), daemon=True)
+                worker.start()
+                worker.join(5)
+                code = 0 if ended else 2
+            finally:
+                os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
 def _record_second(item: tuple[int, int, list[int]], instruments: Any) -> None:
     """A module-level recorder: appends the item's value to the list the item carries."""
     item[2].append(item[1])

@@ -11,7 +11,7 @@ import pytest
 from opentelemetry import trace
 
 import otel_llm
-from otel_llm import _runtime
+from otel_llm import _runtime, _streams
 from otel_llm import semconv as sc
 from otel_llm.testing import capture
 
@@ -486,3 +486,27 @@ async def test_a_proxy_with_both_protocols_around_an_async_stream_stays_async():
     assert len(got) == len(openai_chunks("hi"))
     (span,) = cap.spans()
     assert span.attributes[sc.OTEL_LLM_STREAM_COMPLETE] is True
+
+
+def test_results_of_a_class_known_not_to_stream_and_streams_alternate(cap):
+    """The per-class answer "not a stream" skips the check for that class only: every stream is still
+    proxied, whichever results came before it, and a non-stream is returned as it is."""
+    results: list[Any] = []
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def ask() -> Any:
+        return results.pop()
+
+    def gen() -> Any:
+        yield from openai_chunks("ab")
+
+    plain = {"id": "r", "model": "test-model", "choices": [], "usage": {"prompt_tokens": 1, "completion_tokens": 1}}
+    for stream in (ProviderStream(openai_chunks("ab")), iter(openai_chunks("ab")), gen()):
+        results[:] = [stream, plain, plain]  # popped from the end: two plain results, then the stream
+        assert ask() is plain and ask() is plain
+        proxy = ask()
+        assert proxy is not stream and list(proxy) == openai_chunks("ab")
+    assert dict in _streams.NOT_STREAMS
+    assert not {ProviderStream, type(iter([])), type(gen())} & _streams.NOT_STREAMS
+    chunked = [s.attributes.get(sc.OTEL_LLM_STREAM_CHUNKS) for s in cap.spans()]
+    assert chunked == [None, None, 4] * 3
