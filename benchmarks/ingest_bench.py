@@ -17,8 +17,8 @@ a fresh child process so its peak RSS is its own:
 * ``ingest``: ``TraceStore(<fresh file>).ingest(traces file)``, as ``otel-llm
   ingest`` does (everything: decode, maps, typed columns, de-duplication,
   bookkeeping, pricing, the agents' scopes refresh, the final checkpoint); the
-  scopes refresh is also timed on its own, and the ingest shown without it (the checkpoint of the
-  ingest's rows that runs beside the refresh counted in, as if it ran at the close, serially);
+  scopes refresh is also timed on its own, and the ingest shown without it (the refresh's time
+  includes the checkpoint of the ingest's rows that runs beside it, on DuckDB's threads);
 * ``store-only``: the rows that ingest stored (spans, their events, resources), read
   back into Arrow untimed, then inserted into a fresh store and checkpointed:
   what DuckDB needs to store this table shape from ready-made columns,
@@ -202,18 +202,13 @@ def _chdb(path: str, db: str, out: "mp.Queue[Result]") -> None:
     out.put((elapsed, used, _peak_rss_mb(), spans, {}))
 
 
-#: The checkpoint of the ingest's rows that runs beside the scopes refresh (``_scope_index._checkpoint``):
-#: the ingest's work, counted back into "ingest w/o scopes" (without a refresh it would run at the close).
-CHECKPOINT_BESIDE = "checkpoint beside the refresh"
-
-
 def _ingest(path: str, db: str, out: "mp.Queue[Result]") -> None:
-    from otel_llm_analysis import TraceStore, _scope_index, store as store_module
+    from otel_llm_analysis import TraceStore, store as store_module
 
     parts: dict[str, tuple[float, float]] = {}
-    refresh, checkpoint = store_module.refresh_scopes, _scope_index._checkpoint
+    refresh = store_module.refresh_scopes
 
-    def timed_refresh(*args: Any, **kwargs: Any) -> Any:  # runs alone on the calling thread (and its checkpoint's)
+    def timed_refresh(*args: Any, **kwargs: Any) -> Any:  # runs alone on the calling thread
         started, cpu = time.perf_counter(), time.process_time()
         try:
             return refresh(*args, **kwargs)
@@ -221,17 +216,7 @@ def _ingest(path: str, db: str, out: "mp.Queue[Result]") -> None:
             wall, used = parts.get("scopes refresh", (0.0, 0.0))
             parts["scopes refresh"] = (wall + time.perf_counter() - started, used + time.process_time() - cpu)
 
-    def timed_checkpoint(con: Any, merge: bool = True) -> bool:
-        started, cpu = time.perf_counter(), time.thread_time()
-        try:
-            return checkpoint(con, merge)
-        finally:
-            if merge:
-                wall, used = parts.get(CHECKPOINT_BESIDE, (0.0, 0.0))
-                parts[CHECKPOINT_BESIDE] = (wall + time.perf_counter() - started, used + time.thread_time() - cpu)
-
     store_module.refresh_scopes = timed_refresh
-    _scope_index._checkpoint = timed_checkpoint
     store = TraceStore(db)
     started, cpu = time.perf_counter(), time.process_time()
     report = store.ingest(path)
@@ -265,11 +250,10 @@ def _store_only(source_db: str, db: str, out: "mp.Queue[Result]") -> None:
     out.put((elapsed, used, _peak_rss_mb(), tables[SPANS.name].num_rows, {}))
 
 
-def _without(result: Result, part: str, but: str | None = None) -> Result:
-    """``result`` less the wall and CPU time of one of its timed parts (but not of ``but``, which ran inside it)."""
+def _without(result: Result, part: str) -> Result:
+    """``result`` less the wall and CPU time of one of its timed parts."""
     wall, used = result[4].get(part, (0.0, 0.0))
-    kept_wall, kept_used = result[4].get(but, (0.0, 0.0)) if but else (0.0, 0.0)
-    return (result[0] - wall + kept_wall, result[1] - used + kept_used, result[2], result[3], {})
+    return (result[0] - wall, result[1] - used, result[2], result[3], {})
 
 
 def _in_child(target, *args) -> Result:  # type: ignore[no-untyped-def]
@@ -312,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
         db.unlink(missing_ok=True)
         ingested = _in_child(_ingest, str(path), str(db))
         results["ingest"].append(ingested)
-        results["ingest w/o scopes"].append(_without(ingested, "scopes refresh", but=CHECKPOINT_BESIDE))
+        results["ingest w/o scopes"].append(_without(ingested, "scopes refresh"))
         results["store-only"].append(_in_child(_store_only, str(db), str(args.data / "store-only.duckdb")))
         print(f"  run {run + 1}: " + "  ".join(f"{name} {rs[-1][0]:.2f}s" for name, rs in results.items())
               + f"   load average {_load()}", flush=True)
