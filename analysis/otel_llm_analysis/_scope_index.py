@@ -45,6 +45,7 @@ the spans being worked out hold none (:data:`MADE_FROM`).
 from __future__ import annotations
 
 import hashlib
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 
@@ -103,7 +104,13 @@ def refresh_scopes(con: duckdb.DuckDBPyConnection, *, repriced: bool = False, pr
     cursor = con.cursor()
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="otel-llm-checkpoint") as pool:
-            beside = pool.submit(_checkpoint, cursor) if _spans_arrived(con) else None
+            beside = None
+            if _spans_arrived(con):
+                issued = threading.Event()
+                beside = pool.submit(_checkpoint, cursor, issued=issued)
+                # handed to DuckDB before the refresh creates a table, which would make DuckDB refuse it
+                while not issued.wait(0.01) and not beside.done():
+                    pass
             con.execute("BEGIN TRANSACTION")
             try:
                 walked = _refresh(con, priced)
@@ -126,7 +133,7 @@ def _spans_arrived(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(arrived)
 
 
-def _checkpoint(con: duckdb.DuckDBPyConnection, merge: bool = True) -> bool:
+def _checkpoint(con: duckdb.DuckDBPyConnection, merge: bool = True, issued: threading.Event | None = None) -> bool:
     """Write what is committed into the database file; False when DuckDB cannot checkpoint now.
 
     Why beside the refresh: what an ingest committed - with it one step of
@@ -142,12 +149,15 @@ def _checkpoint(con: duckdb.DuckDBPyConnection, merge: bool = True) -> bool:
     left, as before, to the next checkpoint, so a run merges no more than it
     did when the close wrote everything. A checkpoint cannot start while another
     transaction has created or dropped a table; then what it would have written
-    is written at a later one (at the latest when the store closes).
+    is written at a later one (at the latest when the store closes). ``issued`` is
+    set as the checkpoint is handed to DuckDB.
     """
     if not merge:
         ((tasks,),) = con.execute("SELECT current_setting('max_vacuum_tasks')").fetchall()
         con.execute("SET max_vacuum_tasks = 0")
     try:
+        if issued is not None:
+            issued.set()
         con.execute("CHECKPOINT")
     except duckdb.TransactionException:
         return False

@@ -95,3 +95,21 @@ def test_a_checkpoint_refused_leaves_the_ingest_whole(tmp_path: Path, data: synt
     with TraceStore(str(path), read_only=True) as reopened:
         assert reopened.query("SELECT count(*) FROM span_rows") == [(len(data.spans),)]
         assert reopened.query("SELECT count(*) FROM span_scope_index") == [(len(data.spans),)]
+
+
+def test_a_checkpoint_that_fails_to_start_is_raised_after_the_refresh(tmp_path: Path, data: synthetic.SyntheticData,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from otel_llm_analysis import _scope_index
+
+    def broken(con: Any, merge: bool = True, issued: threading.Event | None = None) -> bool:
+        raise RuntimeError("no checkpoint")  # before the refresh is told it was handed to DuckDB
+
+    with TraceStore(str(tmp_path / "store.duckdb")) as store:
+        store.ingest([str(p) for p in data.files])
+        store.connection.execute("DELETE FROM span_scope_state")
+        monkeypatch.setattr(_scope_index, "_checkpoint", broken)
+        with pytest.raises(RuntimeError, match="no checkpoint"):  # the refresh neither waits for it forever ...
+            refresh_scopes(store.connection)
+        # ... nor loses its own work
+        assert store.query("SELECT count(*) FROM span_scope_index") == [(len(data.spans),)]
+        assert refresh_scopes(store.connection) == 0
