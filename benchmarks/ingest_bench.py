@@ -17,7 +17,8 @@ a fresh child process so its peak RSS is its own:
 * ``ingest``: ``TraceStore(<fresh file>).ingest(traces file)``, as ``otel-llm
   ingest`` does (everything: decode, maps, typed columns, de-duplication,
   bookkeeping, pricing, the agents' scopes refresh, the final checkpoint); the
-  scopes refresh is also timed on its own, and the ingest shown without it;
+  scopes refresh is also timed on its own, and the ingest shown without it (the refresh's time
+  includes the checkpoint of the ingest's rows that runs beside it, on DuckDB's threads);
 * ``store-only``: the rows that ingest stored (spans, their events, resources), read
   back into Arrow untimed, then inserted into a fresh store and checkpointed:
   what DuckDB needs to store this table shape from ready-made columns,

@@ -45,6 +45,8 @@ the spans being worked out hold none (:data:`MADE_FROM`).
 from __future__ import annotations
 
 import hashlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 
 import duckdb
@@ -95,18 +97,74 @@ def refresh_scopes(con: duckdb.DuckDBPyConnection, *, repriced: bool = False, pr
     ``priced_undated``: where pricing looked - the calls starting at or after
     it, and those without a time (``None``: anywhere, as after a whole-store pass).
     """
-    con.execute("BEGIN TRANSACTION")
+    priced = None
+    if repriced:
+        priced = ("TRUE" if priced_since_ns is None
+                  else window("start_time", priced_since_ns, undated=priced_undated))
+    cursor = con.cursor()
     try:
-        priced = None
-        if repriced:
-            priced = ("TRUE" if priced_since_ns is None
-                      else window("start_time", priced_since_ns, undated=priced_undated))
-        walked = _refresh(con, priced)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="otel-llm-checkpoint") as pool:
+            beside = None
+            if _spans_arrived(con):
+                issued = threading.Event()
+                beside = pool.submit(_checkpoint, cursor, issued=issued)
+                # handed to DuckDB before the refresh creates a table, which would make DuckDB refuse it
+                while not issued.wait(0.01) and not beside.done():
+                    pass
+            con.execute("BEGIN TRANSACTION")
+            try:
+                walked = _refresh(con, priced)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        if beside is not None and beside.result():
+            _checkpoint(con, merge=False)
+    finally:
+        cursor.close()
     return walked
+
+
+def _spans_arrived(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether span rows were stored since the last refresh (or the store has spans and no refresh state)."""
+    ((arrived,),) = con.execute(
+        "SELECT EXISTS (SELECT 1 FROM span_rows WHERE rowid > "
+        "coalesce((SELECT max(watermark) FROM span_scope_state), -1))").fetchall()
+    return bool(arrived)
+
+
+def _checkpoint(con: duckdb.DuckDBPyConnection, merge: bool = True, issued: threading.Event | None = None) -> bool:
+    """Write what is committed into the database file; False when DuckDB cannot checkpoint now.
+
+    Why beside the refresh: what an ingest committed - with it one step of
+    merging the partly filled row groups each insert transaction leaves,
+    several hundred thousand span rows rewritten on a million (about a
+    second) - would otherwise be written when the store closes, on the
+    caller's thread after the refresh. On a second cursor it takes the other
+    core while the refresh walks the traces: DuckDB lets a checkpoint run beside
+    a transaction that reads and inserts, holds the refresh's first new table
+    back until it is done, and keeps every rowid (row groups are merged in
+    order, nothing is deleted), so the rowids the walk stores stay right. The
+    refresh's own tables are then written with ``merge=False``: merging is
+    left, as before, to the next checkpoint, so a run merges no more than it
+    did when the close wrote everything. A checkpoint cannot start while another
+    transaction has created or dropped a table; then what it would have written
+    is written at a later one (at the latest when the store closes). ``issued`` is
+    set as the checkpoint is handed to DuckDB.
+    """
+    if not merge:
+        ((tasks,),) = con.execute("SELECT current_setting('max_vacuum_tasks')").fetchall()
+        con.execute("SET max_vacuum_tasks = 0")
+    try:
+        if issued is not None:
+            issued.set()
+        con.execute("CHECKPOINT")
+    except duckdb.TransactionException:
+        return False
+    finally:
+        if not merge:
+            con.execute(f"SET max_vacuum_tasks = {int(tasks)}")
+    return True
 
 
 def drop_stale(con: duckdb.DuckDBPyConnection) -> None:

@@ -1,0 +1,115 @@
+"""An ingest's rows are written into the database file beside the scopes refresh, not when the store closes.
+
+``_scope_index.refresh_scopes`` checkpoints what the ingest committed on a
+second cursor while its own transaction walks the traces, then writes its own
+tables: the close has nothing left to write, and a checkpoint DuckDB refuses
+(another transaction created a table) costs nothing but the overlap.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from otel_llm_analysis import TraceStore
+from otel_llm_analysis._scope_index import refresh_scopes
+from tests.support import synthetic
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> synthetic.SyntheticData:
+    return synthetic.generate(tmp_path_factory.mktemp("checkpoint"), seed=11, traces=60, days=2, agents="otel_llm")
+
+
+def _wal(path: Path) -> int:
+    wal = Path(f"{path}.wal")
+    return wal.stat().st_size if wal.exists() else 0
+
+
+def test_an_ingest_leaves_nothing_for_the_close_to_write(tmp_path: Path, data: synthetic.SyntheticData) -> None:
+    path = tmp_path / "store.duckdb"
+    with TraceStore(str(path)) as store:
+        ((vacuum_tasks,),) = store.query("SELECT current_setting('max_vacuum_tasks')")
+        report = store.ingest([str(p) for p in data.files])
+        assert report.spans_added == len(data.spans)
+        assert _wal(path) == 0  # the ingest's rows and the refresh's tables are in the file already
+        assert store.query("SELECT current_setting('max_vacuum_tasks')") == [(vacuum_tasks,)]
+        walked = store.query("SELECT count(*) FROM span_scope_index")
+    with TraceStore(str(path), read_only=True) as reopened:
+        assert reopened.query("SELECT count(*) FROM span_rows") == [(len(data.spans),)]
+        assert reopened.query("SELECT count(*) FROM span_scope_index") == walked
+
+
+class _Recording:
+    """A connection whose statements, and those of the cursors it hands out, are logged in order."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, log: list[tuple[str, str]], who: str = "refresh") -> None:
+        self._con, self._log, self._who = con, log, who
+        self._lock = threading.Lock()
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        with self._lock:
+            self._log.append((self._who, " ".join(sql.split())))
+        return self._con.execute(sql, *args)
+
+    def cursor(self) -> _Recording:
+        return _Recording(self._con.cursor(), self._log, "cursor")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+
+def test_the_ingests_rows_are_checkpointed_while_the_refresh_walks(tmp_path: Path, data: synthetic.SyntheticData) -> None:
+    with TraceStore(str(tmp_path / "store.duckdb")) as store:
+        con = store.connection
+        ((vacuum_tasks,),) = con.execute("SELECT current_setting('max_vacuum_tasks')").fetchall()
+        store.ingest([str(p) for p in data.files])
+        con.execute("DELETE FROM span_scope_state")  # everything to be worked out again, as after an ingest
+        log: list[tuple[str, str]] = []
+        assert refresh_scopes(_Recording(con, log)) > 0
+        commit = log.index(("refresh", "COMMIT"))
+        # a second cursor checkpoints what is committed, issued before the refresh commits ...
+        assert ("cursor", "CHECKPOINT") in log[:commit]
+        # ... and the refresh's own tables are written after its commit, without merging row groups again
+        assert log[commit + 1:] == [("refresh", "SELECT current_setting('max_vacuum_tasks')"),
+                                    ("refresh", "SET max_vacuum_tasks = 0"), ("refresh", "CHECKPOINT"),
+                                    ("refresh", f"SET max_vacuum_tasks = {vacuum_tasks}")]
+
+
+def test_a_checkpoint_refused_leaves_the_ingest_whole(tmp_path: Path, data: synthetic.SyntheticData) -> None:
+    path = tmp_path / "store.duckdb"
+    with TraceStore(str(path)) as store:
+        other = store.connection.cursor()
+        other.execute("BEGIN TRANSACTION")
+        other.execute("CREATE TABLE elsewhere (a INTEGER)")  # DuckDB refuses a checkpoint while this is open
+        report = store.ingest([str(p) for p in data.files])
+        assert report.spans_added == len(data.spans) and not report.problems
+        assert store.query("SELECT count(*) FROM span_scope_index") == [(len(data.spans),)]
+        assert _wal(path) > 0  # nothing could be written yet: the close writes it
+        other.execute("ROLLBACK")
+        other.close()
+    with TraceStore(str(path), read_only=True) as reopened:
+        assert reopened.query("SELECT count(*) FROM span_rows") == [(len(data.spans),)]
+        assert reopened.query("SELECT count(*) FROM span_scope_index") == [(len(data.spans),)]
+
+
+def test_a_checkpoint_that_fails_to_start_is_raised_after_the_refresh(tmp_path: Path, data: synthetic.SyntheticData,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from otel_llm_analysis import _scope_index
+
+    def broken(con: Any, merge: bool = True, issued: threading.Event | None = None) -> bool:
+        raise RuntimeError("no checkpoint")  # before the refresh is told it was handed to DuckDB
+
+    with TraceStore(str(tmp_path / "store.duckdb")) as store:
+        store.ingest([str(p) for p in data.files])
+        store.connection.execute("DELETE FROM span_scope_state")
+        monkeypatch.setattr(_scope_index, "_checkpoint", broken)
+        with pytest.raises(RuntimeError, match="no checkpoint"):  # the refresh neither waits for it forever ...
+            refresh_scopes(store.connection)
+        # ... nor loses its own work
+        assert store.query("SELECT count(*) FROM span_scope_index") == [(len(data.spans),)]
+        assert refresh_scopes(store.connection) == 0
