@@ -118,8 +118,8 @@ def refresh_scopes(con: duckdb.DuckDBPyConnection, *, repriced: bool = False, pr
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
-        if beside is not None and beside.result():
-            _checkpoint(con, merge=False)
+        if beside is not None:  # refused beside the refresh (a race DuckDB may lose): the full one now, as the close would
+            _checkpoint(con, merge=not beside.result())
     finally:
         cursor.close()
     return walked
@@ -148,9 +148,11 @@ def _checkpoint(con: duckdb.DuckDBPyConnection, merge: bool = True, issued: thre
     refresh's own tables are then written with ``merge=False``: merging is
     left, as before, to the next checkpoint, so a run merges no more than it
     did when the close wrote everything. A checkpoint cannot start while another
-    transaction has created or dropped a table; then what it would have written
-    is written at a later one (at the latest when the store closes). ``issued`` is
-    set as the checkpoint is handed to DuckDB.
+    transaction has created or dropped a table (the refresh's, when it gets
+    there first on a busy machine): then ``refresh_scopes`` runs the whole
+    checkpoint, merge included, after its commit, and if another connection's
+    transaction still holds one, the close writes it. ``issued`` is set as the
+    checkpoint is handed to DuckDB.
     """
     if not merge:
         ((tasks,),) = con.execute("SELECT current_setting('max_vacuum_tasks')").fetchall()
