@@ -273,8 +273,8 @@ WITH RECURSIVE own AS NOT MATERIALIZED (  -- inlined: each reader scans only the
            CASE s.otel_kind WHEN '{llm_call}' THEN s.model WHEN '{tool}' THEN {tool_name_s}
                             WHEN '{agent}' THEN {agent_name_s} END AS target,
            CASE WHEN s.otel_kind = '{tool}' THEN {tool_call_id_s} END AS tool_call_id,
-           TRY_CAST({attempt_s} AS INTEGER) AS attempt
-    FROM query_table(spans) s SEMI JOIN own t ON t.r = s.r AND t.attempt >= 1
+           t.attempt
+    FROM query_table(spans) s JOIN own t ON t.r = s.r AND t.attempt >= 1
 ), starts AS (  -- which tries start a retry loop (see retry_tries_of; the tries of one loop share a
                -- parent, so the walk reaches all of them or none)
     SELECT *, CASE WHEN attempt > lag(attempt) OVER loop THEN 0 ELSE 1 END AS starts_loop
