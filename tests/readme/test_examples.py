@@ -250,18 +250,19 @@ def test_quickstart_install_line_brings_every_module_app_py_imports() -> None:
 
     readme = [b for b in ALL if b.document.name == "README.md"]
     app = next(b for b in readme if b.options.get("file") == "app.py")
+    install = _install_line(readme, app.line)
     roots = []
-    for arg in _install_line(readme, app.line):
+    for arg in install:
         if arg.startswith("-"):
             continue
         name, _, extras = arg.partition("[")
         roots.append(("otel-llm" if name in {".", "./"} else name, set(extras.rstrip("]").split(",")) - {""}))
     installed = _closure(roots)
-    modules = {alias.name.split(".")[0] for node in ast.walk(ast.parse(app.text))
-               if isinstance(node, ast.Import) for alias in node.names}
-    modules |= {node.module.split(".")[0] for node in ast.walk(ast.parse(app.text))
+    nodes = list(ast.walk(ast.parse(app.text)))
+    modules = {alias.name.split(".")[0] for node in nodes if isinstance(node, ast.Import) for alias in node.names}
+    modules |= {node.module.split(".")[0] for node in nodes
                 if isinstance(node, ast.ImportFrom) and node.module and not node.level}
     providers = metadata.packages_distributions()
     for module in sorted(modules - set(sys.stdlib_module_names)):
         dists = {canonicalize_name(d) for d in providers.get(module, [])}
-        assert dists & installed, f"app.py imports {module} ({sorted(dists)}), which `pip install {' '.join(_install_line(readme, app.line))}` does not bring"
+        assert dists & installed, f"app.py imports {module} ({sorted(dists)}), which `pip install {' '.join(install)}` does not bring"
