@@ -502,7 +502,7 @@ def _layout(tp: type, usage: str) -> _Layout | None:
 _NOT_USUAL: Any = object()
 
 
-def _held_count(holder: Any, holder_class: type | None, key: str | None) -> Any:
+def _held_count(holder: Any, holder_class: type, key: str | None) -> Any:
     """The count ``key`` of ``holder`` (a layout's count holder, of a count the shape has),
     or ``_NOT_USUAL`` when the holder is not of ``holder_class`` or the count not a plain int in range."""
     if type(holder) is not holder_class:
