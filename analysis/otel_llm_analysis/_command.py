@@ -24,6 +24,7 @@ import importlib.util
 import inspect
 import math
 import sys
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -201,7 +202,7 @@ def open_store(db: str, *, read_only: bool = True, or_pass: str = "") -> Iterato
         with _clickhouse_store(db, read_only) as store:
             yield store
         return
-    from otel_llm_analysis.store import StoreError, TraceStore
+    from otel_llm_analysis.store import StoreError, TraceStore, UnfinishedIngest
 
     if read_only and db != ":memory:" and not Path(db).exists():
         alternative = f", or pass {or_pass}" if or_pass else ""
@@ -209,11 +210,15 @@ def open_store(db: str, *, read_only: bool = True, or_pass: str = "") -> Iterato
     try:
         if not read_only and db != ":memory:":
             Path(db).parent.mkdir(parents=True, exist_ok=True)
-        store = TraceStore(db, read_only=read_only)
+        with warnings.catch_warnings():  # said below as a note, once, without a Python warning's location
+            warnings.simplefilter("ignore", UnfinishedIngest)
+            store = TraceStore(db, read_only=read_only)
     except StoreError as exc:
         raise fail(str(exc)) from None
     except OSError as exc:
         raise fail(f"cannot create {db}: {exc.strerror or exc}") from None
+    if read_only and store.unfinished:  # a writing command (ingest) finishes it, and its report says so
+        typer.echo(f"note: {store.unfinished}", err=True)
     try:
         yield store
     finally:

@@ -107,6 +107,9 @@ class IngestReport:
     #: derives pricing and nesting for the spans from there on (``_costs``, ``_nesting``).
     first_start_ns: int | None = None
     undated_spans: bool = False
+    #: Spans an earlier ingest stored and was interrupted before pricing, pairing and the
+    #: agents' tables were worked out for them; this run finished them (``_unfinished``).
+    finished_spans: int = 0
 
     @property
     def files_read(self) -> int:
@@ -134,6 +137,8 @@ class IngestReport:
                 f"{self.duplicates_skipped} duplicate(s) skipped, {len(self.bad_lines)} problem(s)")
         if self.not_kept:
             text += "; not kept: " + ", ".join(f"{n} {what}" for what, n in sorted(self.not_kept.items()))
+        if self.finished_spans:
+            text += f"; finished {self.finished_spans} span(s) an interrupted ingest left"
         text += f" in {self.seconds:.2f}s"
         priced = self.pricing.summary() if self.pricing is not None else ""
         return f"{text}; {priced}" if priced else text

@@ -86,7 +86,9 @@ ALTER TABLE ingested_files ADD COLUMN IF NOT EXISTS tail_digest VARCHAR;  -- SHA
 -- the spans they read: 'nesting' = the version of the rule the nesting columns
 -- (wrapper_span_id, wrapped_calls) were derived by; 'pricing' = a fingerprint of
 -- the price tables every stored call without a cost was last priced with (other
--- tables - a pricing file changed, a new genai-prices - re-price the whole store).
+-- tables - a pricing file changed, a new genai-prices - re-price the whole store);
+-- 'unfinished_ingest' = the highest span rowid before an ingest that has not yet
+-- priced, paired and walked the rows it stored (an interrupted one: _unfinished.py).
 CREATE TABLE IF NOT EXISTS ingest_state (
     name  VARCHAR NOT NULL,
     value VARCHAR

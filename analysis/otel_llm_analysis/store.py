@@ -10,6 +10,7 @@ itself refuses to write through).
 from __future__ import annotations
 
 import os
+import warnings
 from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -17,7 +18,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import duckdb
 
 from otel_llm import semconv
-from otel_llm_analysis import _sandbox
+from otel_llm_analysis import _sandbox, _unfinished
 from otel_llm_analysis._costs import price_calls
 from otel_llm_analysis._nesting import refresh_nesting
 from otel_llm_analysis._producers import cost_rank_sql
@@ -26,7 +27,7 @@ from otel_llm_analysis._scope_index import drop_stale, refresh_scopes
 from otel_llm_analysis._scopes import view_parameters
 from otel_llm_analysis.ingest import IngestReport, ingest
 
-__all__ = ["StoreError", "TraceStore"]
+__all__ = ["StoreError", "TraceStore", "UnfinishedIngest"]
 
 #: The pricing file ingest uses when none is given: the SDK's variable, so one
 #: file prices calls alike at run time and at ingest.
@@ -35,6 +36,11 @@ PRICING_ENV = "OTEL_LLM_PRICING"
 
 class StoreError(Exception):
     """The database cannot be opened or used; the message is one line, fit for a CLI."""
+
+
+class UnfinishedIngest(UserWarning):
+    """Warned when a store opens holding spans an interrupted ingest stored without what depends on
+    them (prices, the pairing of calls traced twice, the agents' tables); the next ingest finishes them."""
 
 
 def schema_sql() -> str:
@@ -99,6 +105,12 @@ class TraceStore:
             except duckdb.Error as exc:
                 self._con.close()
                 raise StoreError(f"cannot create the schema in {self.path}: {_one_line(exc)}") from None
+        #: One line when an interrupted ingest left spans to finish (see ``_unfinished``), else None.
+        self.unfinished: str | None = None
+        spans = _unfinished.stored_since(self._con)
+        if spans:
+            self.unfinished = _unfinished.message(self.path, spans)
+            warnings.warn(self.unfinished, UnfinishedIngest, stacklevel=2)
 
     def _backed_by_file(self) -> bool:
         """True when the connection's main database is a file (not DuckDB's in-memory stand-in)."""
@@ -137,15 +149,23 @@ class TraceStore:
         kwargs: dict[str, Any] = {"on_progress": on_progress}
         if batch_rows:
             kwargs["batch_rows"] = batch_rows
+        begun = _unfinished.begin(self._con)  # before any row is committed
         try:
             report = ingest(self._con, specs, **kwargs)
-        except SourceError as exc:
-            raise StoreError(str(exc)) from None
-        report.pricing = price_calls(self._con, book, report.first_start_ns, report.undated_spans)
-        refresh_nesting(self._con, report.first_start_ns, report.undated_spans)
+        except BaseException as exc:
+            _unfinished.discard_if_empty(self._con, begun)
+            if isinstance(exc, SourceError):
+                raise StoreError(str(exc)) from None
+            raise
+        # what depends on the rows, for the spans read now and any an interrupted ingest left
+        first, undated, left = _unfinished.window(self._con, begun, report.first_start_ns, report.undated_spans)
+        report.finished_spans = max(left - report.spans_added, 0)
+        report.pricing = price_calls(self._con, book, first, undated)
+        refresh_nesting(self._con, first, undated)
+        _unfinished.done(self._con)  # before the refresh, whose checkpoint then writes it too
         refresh_scopes(self._con, repriced=report.pricing.priced > 0,
-                       priced_since_ns=None if report.pricing.whole_store else report.first_start_ns,
-                       priced_undated=report.undated_spans)
+                       priced_since_ns=None if report.pricing.whole_store else first, priced_undated=undated)
+        self.unfinished = None
         return report
 
     def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
