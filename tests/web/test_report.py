@@ -289,3 +289,26 @@ def test_report_reads_budgets_yaml_beside_the_database(watched: Watched, db: Pat
     shown = page.eval_on_selector_all("[data-budget]", "els => els.map(e => [e.dataset.budget, e.dataset.status])")
     assert [name for name, _ in shown] == ["overall", "project=support"]
     watched.assert_clean(out.as_uri())
+
+
+def test_report_of_a_store_an_interrupted_ingest_left_says_its_figures_can_be_off(
+        watched: Watched, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import otel_llm_analysis.store as store_module
+
+    data = generate(tmp_path / "data", seed=9, traces=20, days=2, peer_spans=True)
+    db = tmp_path / "store.duckdb"
+
+    def stop(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    with TraceStore(db) as store:
+        monkeypatch.setattr(store_module, "refresh_nesting", stop)  # stopped after its rows were committed
+        with pytest.raises(KeyboardInterrupt):
+            store.ingest([str(p) for p in data.files])
+    out = tmp_path / "report.html"
+    result = cli("report", "--db", str(db), "-o", str(out))
+    assert "note: an ingest into" in result.stderr
+    page = open_report(watched, out)
+    note = page.locator("#filter-note").inner_text()
+    assert note.startswith("Incomplete: an ingest into") and "interrupted" in note and "otel-llm ingest" in note
+    watched.assert_clean(out.as_uri())

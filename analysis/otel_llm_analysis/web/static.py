@@ -183,6 +183,7 @@ def build_report(store: Any, query: Query | None = None, *, source: str = "", ma
         "combined": lattice.combined,
         "omitted": {"projects": list(lattice.omitted_projects), "models": list(lattice.omitted_models)},
         "views": describe(),
+        "unfinished": getattr(store, "unfinished", None),  # an interrupted ingest's rows: figures can be off
     }
     return render_page("otel-llm report", {"meta": meta, **data})
 

@@ -559,6 +559,7 @@
     fillSelect("f-project", choices.projects, null, "all projects");
     fillSelect("f-model", choices.models, null, "all models");
     var note = [];
+    if (META.unfinished) note.push("Incomplete: " + META.unfinished + ".");
     if (!LIVE && !META.combined && choices.projects.length && choices.models.length) note.push("Pick a project or a model (this report holds each alone, not combined: narrow it with otel-llm report --project).");
     if (!LIVE && META.omitted && (META.omitted.projects.length || META.omitted.models.length)) {
       note.push("Not selectable here (the report would grow too large): " + META.omitted.projects.concat(META.omitted.models).join(", ") + ".");
