@@ -54,7 +54,7 @@ import duckdb
 from otel_llm import semconv
 from otel_llm_analysis._rows import window
 
-__all__ = ["DERIVED", "TRACES", "definition", "drop_stale", "refresh_scopes"]
+__all__ = ["DERIVED", "TRACES", "definition", "drop_stale", "made_by_another_version", "refresh_scopes"]
 
 #: (table, the macro that makes its rows, the column its rows are kept in order of), in the order they are made
 DERIVED = (
@@ -185,6 +185,18 @@ def drop_stale(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute(f"DROP TABLE IF EXISTS {TRACES}")
         con.execute("DROP TABLE span_scope_state")
+
+
+def made_by_another_version(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the derived tables (and the views beside them) were last made from another ``views.sql``.
+
+    A writable open makes them again (:func:`drop_stale`); a read-only one reads them as they are.
+    """
+    try:
+        rows = con.execute("SELECT definition FROM span_scope_state").fetchall()
+    except duckdb.CatalogException:  # older than the derived tables: nothing of them to read
+        return False
+    return bool(rows) and rows[0][0] != definition()
 
 
 def _refresh(con: duckdb.DuckDBPyConnection, priced: str | None) -> int:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-__all__ = ["NAME", "Window", "begin", "discard_if_empty", "done", "message", "stored_since", "window"]
+__all__ = ["NAME", "Window", "another_version", "begin", "discard_if_empty", "done", "message", "stored_since", "window"]
 
 #: The ``ingest_state`` row: value = the highest span rowid before the unfinished ingest (-1: none).
 NAME = "unfinished_ingest"
@@ -57,6 +57,13 @@ def message(path: str, spans: int) -> str:
     return (f"an ingest into {path} was interrupted after storing {spans} span(s): their prices, the pairing of "
             "calls traced twice and the agents' tables are not worked out, so calls and costs can be off until "
             "the next ingest finishes them (run `otel-llm ingest` again)")
+
+
+def another_version(path: str) -> str:
+    """One line for a store last set up by another otel-llm, opened read-only (which cannot set it up)."""
+    return (f"{path} was last set up by another version of otel-llm: its views and the agents' tables follow "
+            "that version's definitions, so figures can differ until the next ingest sets it up again "
+            "(run `otel-llm ingest` again)")
 
 
 @dataclass(frozen=True, slots=True)

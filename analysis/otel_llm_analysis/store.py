@@ -23,7 +23,7 @@ from otel_llm_analysis._costs import price_calls
 from otel_llm_analysis._nesting import refresh_nesting
 from otel_llm_analysis._producers import cost_rank_sql
 from otel_llm_analysis._rows import create_tables
-from otel_llm_analysis._scope_index import drop_stale, refresh_scopes
+from otel_llm_analysis._scope_index import drop_stale, made_by_another_version, refresh_scopes
 from otel_llm_analysis._scopes import view_parameters
 from otel_llm_analysis.ingest import IngestReport, ingest
 
@@ -40,7 +40,8 @@ class StoreError(Exception):
 
 class UnfinishedIngest(UserWarning):
     """Warned when a store opens holding spans an interrupted ingest stored without what depends on
-    them (prices, the pairing of calls traced twice, the agents' tables); the next ingest finishes them."""
+    them (prices, the pairing of calls traced twice, the agents' tables), or opens read-only after
+    another version of otel-llm set it up; the next ingest finishes or redoes them."""
 
 
 def schema_sql() -> str:
@@ -105,11 +106,15 @@ class TraceStore:
             except duckdb.Error as exc:
                 self._con.close()
                 raise StoreError(f"cannot create the schema in {self.path}: {_one_line(exc)}") from None
-        #: One line when an interrupted ingest left spans to finish (see ``_unfinished``), else None.
+        #: One line when the store's figures can be off until the next ingest, else None: an interrupted
+        #: ingest left spans to finish (``_unfinished``), or, read-only, another version last set it up.
         self.unfinished: str | None = None
         spans = _unfinished.stored_since(self._con)
         if spans:
             self.unfinished = _unfinished.message(self.path, spans)
+        elif read_only and made_by_another_version(self._con):
+            self.unfinished = _unfinished.another_version(self.path)
+        if self.unfinished:
             warnings.warn(self.unfinished, UnfinishedIngest, stacklevel=2)
 
     def _backed_by_file(self) -> bool:

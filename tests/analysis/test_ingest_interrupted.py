@@ -165,3 +165,26 @@ def test_the_cli_says_a_store_is_unfinished_in_one_line(tmp_path: Path, earlier:
     notes = [line for line in result.stderr.splitlines() if "interrupted" in line]
     assert len(notes) == 1 and notes[0].startswith("note: ") and "otel-llm ingest" in notes[0]
     assert "Warning" not in result.stderr  # said once, as a note, not as a Python warning too
+
+
+def test_a_store_another_version_set_up_says_so_when_read_until_the_next_ingest(
+        tmp_path: Path, earlier: list[str]) -> None:
+    path = str(tmp_path / "store.duckdb")
+    _begun(path, earlier)
+    with TraceStore(path) as store:  # as an older otel-llm would have left it
+        store.query("UPDATE span_scope_state SET definition = 'another'")
+    with pytest.warns(UnfinishedIngest, match="another version of otel-llm") as said:
+        reader = TraceStore(path, read_only=True)
+    with reader:
+        assert reader.unfinished == str(said[0].message)
+    app = typer.Typer()
+    register(app)
+    result = CliRunner().invoke(app, ["summary", "--db", path])
+    assert result.exit_code == 0 and result.stderr.count("note: ") == 1
+    assert "another version of otel-llm" in result.stderr and "otel-llm ingest" in result.stderr
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnfinishedIngest)
+        with TraceStore(path) as writer:  # a writable open sets it up again (the ingest opens so)
+            assert writer.unfinished is None
+        with TraceStore(path, read_only=True) as reader:
+            assert reader.unfinished is None
