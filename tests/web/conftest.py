@@ -210,3 +210,22 @@ def server(data_dir: Path, budgets_file: Path, tmp_path_factory: pytest.TempPath
         yield running
     finally:
         running.stop()
+
+
+def interrupted_store(tmp: Path, where: str) -> Path:
+    """A store whose ingest stopped at ``where`` (a step of ``TraceStore.ingest``) after committing its rows."""
+    import otel_llm_analysis.store as store_module
+    from otel_llm_analysis import TraceStore
+    from tests.support.synthetic import generate
+
+    data = generate(tmp / "data", seed=9, traces=20, days=2, peer_spans=True)
+    db = tmp / "store.duckdb"
+
+    def stop(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    with TraceStore(db) as store, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(store_module, where, stop)
+        with pytest.raises(KeyboardInterrupt):
+            store.ingest([str(p) for p in data.files])
+    return db

@@ -29,7 +29,7 @@ from tests.web._pages import (
     table_rows,
     wait_render,
 )
-from tests.web.conftest import ARTIFACTS, AS_OF, MONTH, Watched, cli
+from tests.web.conftest import ARTIFACTS, AS_OF, MONTH, Watched, cli, interrupted_store
 
 
 def open_report(watched: Watched, path: Path) -> Any:
@@ -292,19 +292,8 @@ def test_report_reads_budgets_yaml_beside_the_database(watched: Watched, db: Pat
 
 
 def test_report_of_a_store_an_interrupted_ingest_left_says_its_figures_can_be_off(
-        watched: Watched, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import otel_llm_analysis.store as store_module
-
-    data = generate(tmp_path / "data", seed=9, traces=20, days=2, peer_spans=True)
-    db = tmp_path / "store.duckdb"
-
-    def stop(*args: object, **kwargs: object) -> None:
-        raise KeyboardInterrupt
-
-    with TraceStore(db) as store:
-        monkeypatch.setattr(store_module, "refresh_nesting", stop)  # stopped after its rows were committed
-        with pytest.raises(KeyboardInterrupt):
-            store.ingest([str(p) for p in data.files])
+        watched: Watched, tmp_path: Path) -> None:
+    db = interrupted_store(tmp_path, "refresh_nesting")
     out = tmp_path / "report.html"
     result = cli("report", "--db", str(db), "-o", str(out))
     assert "note: an ingest into" in result.stderr

@@ -256,22 +256,12 @@ def test_port_0_serves_on_a_free_port_and_announces_it(db: Path, tmp_path: Path)
 
 
 def test_dashboard_over_a_store_an_interrupted_ingest_left_says_its_figures_can_be_off(
-        watched: Watched, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        watched: Watched, tmp_path: Path) -> None:
     import subprocess
 
-    import otel_llm_analysis.store as store_module
-    from tests.web.conftest import OTEL_LLM, free_port, wait_until_serving
+    from tests.web.conftest import OTEL_LLM, free_port, interrupted_store, wait_until_serving
 
-    data = generate(tmp_path / "data", seed=9, traces=20, days=2, peer_spans=True)
-    db = tmp_path / "store.duckdb"
-
-    def stop(*args: object, **kwargs: object) -> None:
-        raise KeyboardInterrupt
-
-    with TraceStore(db) as store:
-        monkeypatch.setattr(store_module, "price_calls", stop)  # stopped after its rows were committed
-        with pytest.raises(KeyboardInterrupt):
-            store.ingest([str(p) for p in data.files])
+    db = interrupted_store(tmp_path, "price_calls")
     port, log = free_port(), tmp_path / "serve.log"
     process = subprocess.Popen([OTEL_LLM, "serve", "--db", str(db), "--port", str(port)], stdout=log.open("wb"),
                                stderr=subprocess.STDOUT)
