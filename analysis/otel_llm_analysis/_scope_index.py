@@ -54,7 +54,7 @@ import duckdb
 from otel_llm import semconv
 from otel_llm_analysis._rows import window
 
-__all__ = ["DERIVED", "TRACES", "definition", "drop_stale", "made_by_another_version", "refresh_scopes"]
+__all__ = ["DERIVED", "TRACES", "definition", "drop_stale", "made_by_another_version", "refresh_scopes", "walked_to"]
 
 #: (table, the macro that makes its rows, the column its rows are kept in order of), in the order they are made
 DERIVED = (
@@ -125,11 +125,20 @@ def refresh_scopes(con: duckdb.DuckDBPyConnection, *, repriced: bool = False, pr
     return walked
 
 
+def walked_to(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The highest span rowid the derived tables were worked out to (-1: none yet; None: a store
+    older than them, opened read-only)."""
+    try:
+        ((watermark,),) = con.execute("SELECT coalesce(max(watermark), -1) FROM span_scope_state").fetchall()
+    except duckdb.CatalogException:
+        return None
+    return int(watermark)
+
+
 def _spans_arrived(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether span rows were stored since the last refresh (or the store has spans and no refresh state)."""
-    ((arrived,),) = con.execute(
-        "SELECT EXISTS (SELECT 1 FROM span_rows WHERE rowid > "
-        "coalesce((SELECT max(watermark) FROM span_scope_state), -1))").fetchall()
+    ((arrived,),) = con.execute("SELECT EXISTS (SELECT 1 FROM span_rows WHERE rowid > ?)",
+                                [walked_to(con)]).fetchall()
     return bool(arrived)
 
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from otel_llm_analysis._scope_index import walked_to
+
 __all__ = ["NAME", "Window", "another_version", "begin", "discard_if_empty", "done", "message", "stored_since", "window"]
 
 #: The ``ingest_state`` row: value = the highest span rowid before the unfinished ingest (-1: none).
@@ -34,18 +36,9 @@ def _marker(con: duckdb.DuckDBPyConnection) -> int | None:
     return int(rows[0][0]) if rows else None
 
 
-def _walked(con: duckdb.DuckDBPyConnection) -> int | None:
-    """The highest span rowid the agents' tables were worked out to (None: a store too old to tell)."""
-    try:
-        ((watermark,),) = con.execute("SELECT coalesce(max(watermark), -1) FROM span_scope_state").fetchall()
-    except duckdb.CatalogException:
-        return None
-    return int(watermark)
-
-
 def stored_since(con: duckdb.DuckDBPyConnection) -> int:
     """How many span rows an unfinished ingest left without what depends on them (0: none)."""
-    bounds = [rowid for rowid in (_marker(con), _walked(con)) if rowid is not None]
+    bounds = [rowid for rowid in (_marker(con), walked_to(con)) if rowid is not None]
     if not bounds:
         return 0
     ((spans,),) = con.execute("SELECT count(*) FROM span_rows WHERE rowid > ?", [min(bounds)]).fetchall()
