@@ -93,7 +93,7 @@ def compare(
             output_tokens=s.output_tokens,
             tokens_per_call=(s.input_tokens + s.output_tokens) / s.llm_calls,
         )
-        for s in summary(store, by, replace(filters, calls_only=True))
+        for s in summary(store, by, replace(filters, calls_only=True), traces=False)
         if s.llm_calls > 0
     ]
     for row in rows:

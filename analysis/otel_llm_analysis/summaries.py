@@ -77,19 +77,24 @@ class SummaryRow:
         return self.input_tokens + self.output_tokens
 
 
-def summary(store: Any, by: str | None = None, filters: Filters | None = None) -> list[SummaryRow]:
+def summary(store: Any, by: str | None = None, filters: Filters | None = None, *,
+            traces: bool = True) -> list[SummaryRow]:
     """Summary rows grouped by ``by`` (see ``_filters.DIMENSIONS``); one row when ``by`` is None.
 
     Rows are ordered by cost, then span count. ``cost_share`` is the group's share
     of the cost of all rows returned (per model: the model's share of the spend).
     With ``filters.calls_only`` only call figures are computed (spans, turns
-    and failed spans are 0).
+    and failed spans are 0). ``traces=False`` skips counting each group's
+    distinct traces (``traces`` is then 0 and ``cost_per_trace`` None) for callers
+    that do not show them: it is the query's dearest figure (about a third of
+    ``compare``'s call figures on 1M spans).
     """
     filters = filters or Filters()
     where, params = filters.where()
+    distinct = "count(DISTINCT trace_id)" if traces else "0::BIGINT"
     parts = dict(key=dimension_sql(by), where=where, is_llm_span=IS_LLM_SPAN, is_turn=IS_TURN, is_error=IS_ERROR,
-                 count_spans="FALSE" if filters.calls_only else "TRUE",
-                 call_traces="count(DISTINCT trace_id)" if filters.calls_only else "NULL::BIGINT")
+                 count_spans="FALSE" if filters.calls_only else "TRUE", span_traces=distinct,
+                 call_traces=distinct if filters.calls_only else "NULL::BIGINT")
     groups = fetch_dicts(store, load_query("summary").format(**parts), params)
     if any(not d["llm_calls"] and d["key"] is not None for d in groups):  # their latency is their spans'
         span_latency = {d["key"]: d["latency"] for d in

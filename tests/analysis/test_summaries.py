@@ -109,6 +109,21 @@ def test_grouped_rows_match_the_records(loaded, by, key):
         assert close(rows[name].cost_share, share, abs_=1e-9)
 
 
+@pytest.mark.parametrize("calls_only", [False, True])
+@pytest.mark.parametrize("by", ["model", "run_config.max_retries", None])
+def test_without_traces_every_other_figure_is_the_same(loaded, by, calls_only):
+    """``traces=False`` (compare, the dashboard's model lists) skips the distinct trace count, nothing else."""
+    store, _ = loaded
+    filters = Filters(calls_only=calls_only)
+    full = {row.key: row for row in summary(store, by, filters)}
+    lean = {row.key: row for row in summary(store, by, filters, traces=False)}
+    assert set(lean) == set(full) and all(row.traces > 0 for row in full.values())
+    for key, row in lean.items():
+        assert (row.traces, row.cost_per_trace) == (0, None)
+        expected = {name: getattr(full[key], name) for name in row.__slots__ if name not in ("traces", "cost_per_trace")}
+        assert {name: getattr(row, name) for name in expected} == expected
+
+
 def test_cost_share_per_model_sums_to_one_and_orders_by_cost(loaded):
     store, _ = loaded
     rows = summary(store, "model")

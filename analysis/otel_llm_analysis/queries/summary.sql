@@ -8,7 +8,9 @@
 -- latency and `--by model` call latency). Latency here is the calls';
 -- span_latency.sql fills in the groups without calls, so the common case sorts
 -- durations once. {count_spans} is FALSE when only call figures are wanted
--- (compare): the spans half is then skipped.
+-- (compare): the spans half is then skipped. {span_traces} / {call_traces} count
+-- the group's distinct traces, or are a constant when the caller does not show
+-- them: a distinct count over (key, trace) pairs is the dearest figure here.
 --
 -- The two halves are grouped apart (span_groups: a few counts over every span;
 -- call_groups: the sums over the calls) and joined by key, so the wide call
@@ -21,7 +23,7 @@
 WITH span_groups AS (
     SELECT key,
            count(*) FILTER (WHERE NOT is_call) AS spans,
-           count(DISTINCT trace_id) AS traces,
+           {span_traces} AS traces,
            count(*) FILTER (WHERE is_turn) AS turns,
            count(*) FILTER (WHERE NOT is_call AND is_error) AS error_spans
     FROM (

@@ -72,7 +72,7 @@ def choices(store: Any, base: Filters) -> Choices:
     """Date ranges of the data's window, projects by cost, models (as requested) by cost."""
     window = resolved_window(store, base)
     projects = [r.key for r in summaries.summary(store, "project", base) if r.key is not None]
-    models = [r.key for r in summaries.summary(store, "model", replace(base, calls_only=True))
+    models = [r.key for r in summaries.summary(store, "model", replace(base, calls_only=True), traces=False)
               if r.key is not None and r.llm_calls]
     return Choices(tuple(date_ranges(base, window)), tuple(projects), tuple(models))
 

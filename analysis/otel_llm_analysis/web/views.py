@@ -225,7 +225,7 @@ def trends_view(store: Any, query: Query) -> dict[str, Any]:
     period = query.period or auto_period(since, until)
     bounded = replace(filters, since=since, until=until)
     points = _call(query, trends.series, store, period, bounded)  # in a build: also a model's own chart
-    models = [row.key for row in summaries.summary(store, "model", replace(bounded, calls_only=True))
+    models = [row.key for row in summaries.summary(store, "model", replace(bounded, calls_only=True), traces=False)
               if row.llm_calls and row.cost_usd]
     cost_by_model = []
     for index, model in enumerate(models[:STACKED_MODELS]):
