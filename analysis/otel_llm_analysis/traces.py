@@ -12,11 +12,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Sequence
 
-from otel_llm_analysis._filters import Filters, as_rows, fetch_dicts, load_query
+import duckdb
+
+from otel_llm_analysis._filters import Filters, as_rows, connection, fetch_dicts, load_query
 
 RankBy = Literal["cost", "duration"]
 #: ranking measure: a column of a per-trace view
 _RANK = {"cost": ("trace_calls", "cost_usd"), "duration": ("trace_spans", "duration_ms")}
+#: what a tree shows of each span
+_TREE_COLUMNS = ("span_id, parent_span_id, name, otel_kind, start_time, duration_ms, status_code, status_message, "
+                 "model, input_tokens, output_tokens, cost_usd")
 
 
 @dataclass(slots=True)
@@ -59,7 +64,7 @@ def top_traces(store: Any, top: int = 10, by: RankBy = "cost", filters: Filters 
     """The ``top`` traces by ``cost`` (their LLM calls') or ``duration`` (wall time), with trees.
 
     A trace is a candidate when one of its spans matches ``filters``; its figures
-    are the whole trace's (the ``trace_summary`` view).
+    are the whole trace's (the ``trace_summary`` view's definition).
     """
     if by not in _RANK:
         raise ValueError(f"rank traces by cost or duration, not {by!r}")
@@ -68,12 +73,20 @@ def top_traces(store: Any, top: int = 10, by: RankBy = "cost", filters: Filters 
     candidates = "TRUE" if where == "TRUE" else f"trace_id IN (SELECT trace_id FROM spans WHERE {where})"
     sql = load_query("top_traces").format(order=by, ranking=ranking, measure=measure, candidates=candidates)
     ids = [d["trace_id"] for d in fetch_dicts(store, sql, {**params, "top": top})]
-    # The ranked traces' rows, filtered by a constant list (list_contains) that
-    # DuckDB pushes into both halves of the view: a join with the ranking was 4x slower.
-    details = {d["trace_id"]: d for d in
-               fetch_dicts(store, "SELECT * FROM trace_summary WHERE list_contains($ids, trace_id)", {"ids": ids})}
+    if not ids:
+        return []
+    if _reads_rows_by_rowid(store):
+        tree = "{" + ", ".join(f"{c}: {c}" for c in _TREE_COLUMNS.split(", ")) + "}"
+        details = {d["trace_id"]: d for d in
+                   fetch_dicts(store, load_query("ranked_traces").format(tree=tree), {"ids": ids})}
+        trees = {trace_id: _preorder(details[trace_id].pop("tree")) for trace_id in details}
+    else:
+        # The ranked traces' rows, filtered by a constant list (list_contains) that
+        # the engine pushes into both halves of the view: a join with the ranking was 4x slower.
+        details = {d["trace_id"]: d for d in fetch_dicts(
+            store, "SELECT * FROM trace_summary WHERE list_contains($ids, trace_id)", {"ids": ids})}
+        trees = span_trees(store, ids)
     rows = as_rows(TraceRow, [details[i] for i in ids])
-    trees = span_trees(store, [r.trace_id for r in rows])
     for row in rows:
         row.tree = trees.get(row.trace_id, [])
         row.depth = max((node.depth for node in row.tree), default=0)
@@ -84,17 +97,25 @@ def span_trees(store: Any, trace_ids: Sequence[str]) -> dict[str, list[SpanNode]
     """Pre-order span trees of the given traces."""
     if not trace_ids:
         return {}
-    spans = fetch_dicts(
-        store,
-        "SELECT trace_id, span_id, parent_span_id, name, otel_kind, start_time, duration_ms, status_code, "
-        "status_message, model, input_tokens, output_tokens, cost_usd FROM spans "
-        "WHERE list_contains($ids, trace_id) ORDER BY start_time, span_id",
-        {"ids": list(trace_ids)},
-    )
+    spans = fetch_dicts(store, f"SELECT trace_id, {_TREE_COLUMNS} FROM spans "
+                               "WHERE list_contains($ids, trace_id) ORDER BY start_time, span_id",
+                        {"ids": list(trace_ids)})
     by_trace: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for span in spans:
         by_trace[span.pop("trace_id")].append(span)
     return {trace_id: _preorder(members) for trace_id, members in by_trace.items()}
+
+
+def _reads_rows_by_rowid(store: Any) -> bool:
+    """Whether the store is DuckDB, where the ranked traces' spans are read once, by rowid.
+
+    Filtering a million spans by ten trace ids costs every column read (the span
+    ids' decompression most), twice (summary rows, then trees); finding the rows'
+    rowids by trace id, then reading the rows by rowid, reads only the row groups
+    holding them (``queries/ranked_traces.sql``). ClickHouse has no rowid: there
+    the summary rows and the trees are filtered by trace id.
+    """
+    return isinstance(connection(store), duckdb.DuckDBPyConnection)
 
 
 def _preorder(spans: list[dict[str, Any]]) -> list[SpanNode]:

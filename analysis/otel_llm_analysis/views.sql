@@ -124,16 +124,20 @@ GROUP BY ALL;
 -- One row per trace: root (the span without a parent, else the earliest), wall
 -- time from first start to last end, spans, failed spans (trace_spans), and
 -- its LLM calls' count, tokens and cost (trace_calls; cost NULL when none of
--- them has a cost). top_traces ranks on one half, then reads trace_summary.
-CREATE OR REPLACE VIEW trace_calls AS
+-- them has a cost). top_traces ranks on one half, then reads the ranked
+-- traces' rows. Each view is its macro over the whole store; the macros
+-- `trace_*_of(spans_in)` give the same rows over the whole traces in table
+-- `spans_in` (top_traces reads a few traces' span rows once, then works out
+-- their trace_summary rows and their trees from them).
+CREATE OR REPLACE MACRO trace_calls_of(spans_in) AS TABLE
 SELECT trace_id,
        count(*) AS llm_calls,
        sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)) AS tokens,
        sum(cost_usd) AS cost_usd
-FROM llm_calls
+FROM llm_calls_of(spans_in)
 GROUP BY trace_id;
 
-CREATE OR REPLACE VIEW trace_spans AS
+CREATE OR REPLACE MACRO trace_spans_of(spans_in) AS TABLE
 SELECT trace_id,
        coalesce(arg_min(name, start_time) FILTER (WHERE parent_span_id IS NULL),
                 arg_min(name, start_time)) AS root_name,
@@ -142,12 +146,12 @@ SELECT trace_id,
        date_diff('microsecond', min(start_time), max(end_time)) / 1000.0 AS duration_ms,
        count(*) AS spans,
        count(*) FILTER (WHERE status_code = 2) AS errors
-FROM span_rows
+FROM query_table(spans_in)
 GROUP BY trace_id;
 
 -- The two halves side by side (a union grouped by trace, not a join: a filter on
 -- trace_id then reaches both halves' scans).
-CREATE OR REPLACE VIEW trace_summary AS
+CREATE OR REPLACE MACRO trace_summary_of(spans_in) AS TABLE
 SELECT trace_id,
        any_value(root_name) AS root_name,
        any_value(project) AS project,
@@ -158,8 +162,12 @@ SELECT trace_id,
        coalesce(any_value(tokens), 0) AS tokens,
        any_value(cost_usd) AS cost_usd,
        coalesce(any_value(errors), 0) AS errors
-FROM (SELECT * FROM trace_spans UNION ALL BY NAME SELECT * FROM trace_calls)
+FROM (SELECT * FROM trace_spans_of(spans_in) UNION ALL BY NAME SELECT * FROM trace_calls_of(spans_in))
 GROUP BY trace_id;
+
+CREATE OR REPLACE VIEW trace_calls AS SELECT * FROM trace_calls_of(span_rows);
+CREATE OR REPLACE VIEW trace_spans AS SELECT * FROM trace_spans_of(span_rows);
+CREATE OR REPLACE VIEW trace_summary AS SELECT * FROM trace_summary_of(span_rows);
 
 -- ---------------------------------------------------------------------------
 -- Agents, tools and retries: span_scopes, tool_calls, agent_invocations,

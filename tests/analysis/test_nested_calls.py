@@ -12,6 +12,7 @@ from dataclasses import asdict
 import pytest
 
 from otel_llm_analysis import compare, quality, series, summary, top_traces, totals
+from otel_llm_analysis import traces
 
 from _ground_truth import is_llm, load
 
@@ -81,3 +82,15 @@ def test_every_other_call_analysis_agrees(pair):
     strip = lambda rows: [(r.trace_id, r.llm_calls, r.tokens, r.cost_usd) for r in rows]  # noqa: E731
     assert strip(top_traces(nested, 5, "cost")) == strip(top_traces(plain, 5, "cost"))
     assert totals(nested).spans == totals(plain).spans + totals(plain).llm_calls  # spans are still spans
+
+
+@pytest.mark.parametrize("by", ["cost", "duration"])
+def test_ranked_traces_read_by_rowid_are_the_views_rows(pair, by, monkeypatch):
+    """DuckDB reads the ranked traces' rows once, by rowid; filtering the views by trace id gives the same."""
+    plain, _, nested, _ = pair
+    for store in (plain, nested):  # nested: wrappers lend their calls tokens, cost and context
+        by_rowid = top_traces(store, 8, by)
+        monkeypatch.setattr(traces, "_reads_rows_by_rowid", lambda _store: False)
+        by_views = top_traces(store, 8, by)
+        monkeypatch.undo()
+        assert by_rowid == by_views and len(by_rowid) == 8 and all(row.tree for row in by_rowid)
