@@ -75,10 +75,8 @@ def top_traces(store: Any, top: int = 10, by: RankBy = "cost", filters: Filters 
     ids = [d["trace_id"] for d in fetch_dicts(store, sql, {**params, "top": top})]
     if not ids:
         return []
-    if _reads_rows_by_rowid(store):
-        tree = "{" + ", ".join(f"{c}: {c}" for c in _TREE_COLUMNS.split(", ")) + "}"
-        details = {d["trace_id"]: d for d in
-                   fetch_dicts(store, load_query("ranked_traces").format(tree=tree), {"ids": ids})}
+    details = _read_by_rowid(store, ids)
+    if details is not None:
         trees = {trace_id: _preorder(details[trace_id].pop("tree")) for trace_id in details}
     else:
         # The ranked traces' rows, filtered by a constant list (list_contains) that
@@ -106,16 +104,24 @@ def span_trees(store: Any, trace_ids: Sequence[str]) -> dict[str, list[SpanNode]
     return {trace_id: _preorder(members) for trace_id, members in by_trace.items()}
 
 
-def _reads_rows_by_rowid(store: Any) -> bool:
-    """Whether the store is DuckDB, where the ranked traces' spans are read once, by rowid.
+def _read_by_rowid(store: Any, ids: list[str]) -> dict[str, dict[str, Any]] | None:
+    """On DuckDB, the traces' ``trace_summary`` rows, each with its ``tree`` of span dicts.
 
     Filtering a million spans by ten trace ids costs every column read (the span
     ids' decompression most), twice (summary rows, then trees); finding the rows'
     rowids by trace id, then reading the rows by rowid, reads only the row groups
-    holding them (``queries/ranked_traces.sql``). ClickHouse has no rowid: there
-    the summary rows and the trees are filtered by trace id.
+    holding them, once (``queries/ranked_traces.sql``). None elsewhere: ClickHouse
+    has no rowid, and a store set up by an older otel-llm and opened read-only has
+    no ``trace_summary_of``; the caller then filters the views by trace id.
     """
-    return isinstance(connection(store), duckdb.DuckDBPyConnection)
+    if not isinstance(connection(store), duckdb.DuckDBPyConnection):
+        return None
+    tree = "{" + ", ".join(f"{c}: {c}" for c in _TREE_COLUMNS.split(", ")) + "}"
+    try:
+        rows = fetch_dicts(store, load_query("ranked_traces").format(tree=tree), {"ids": ids})
+    except duckdb.CatalogException:
+        return None
+    return {d["trace_id"]: d for d in rows}
 
 
 def _preorder(spans: list[dict[str, Any]]) -> list[SpanNode]:

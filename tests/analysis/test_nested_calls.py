@@ -90,7 +90,8 @@ def test_ranked_traces_read_by_rowid_are_the_views_rows(pair, by, monkeypatch):
     plain, _, nested, _ = pair
     for store in (plain, nested):  # nested: wrappers lend their calls tokens, cost and context
         by_rowid = top_traces(store, 8, by)
-        monkeypatch.setattr(traces, "_reads_rows_by_rowid", lambda _store: False)
+        assert traces._read_by_rowid(store, [by_rowid[0].trace_id]) is not None  # this store takes the rowid path
+        monkeypatch.setattr(traces, "_read_by_rowid", lambda _store, _ids: None)
         by_views = top_traces(store, 8, by)
         monkeypatch.undo()
         assert by_rowid == by_views and len(by_rowid) == 8 and all(row.tree for row in by_rowid)

@@ -6,6 +6,9 @@ from collections import defaultdict
 
 import pytest
 
+import duckdb
+
+from otel_llm_analysis import TraceStore
 from otel_llm_analysis.traces import span_trees, top_traces
 
 from _ground_truth import is_llm, store_fixture
@@ -84,3 +87,21 @@ def test_orphans_become_roots(tmp_path):
              duration_ms=1.0, status_code=0, model=None, input_tokens=None, output_tokens=None, cost_usd=None),
     ]
     assert [(n.name, n.depth) for n in _preorder(spans)] == [("orphan", 1), ("child", 2), ("self-parent", 1)]
+
+
+def test_a_store_an_older_version_set_up_ranks_the_same_when_read_only(loaded, tmp_path):
+    """Opened read-only, a store keeps the views its last writer made: without ``trace_summary_of`` (older
+    versions), top_traces reads the views instead of failing."""
+    store, _ = loaded
+    expected = top_traces(store, 6, "cost") + top_traces(store, 6, "duration")
+    store.close()
+    con = duckdb.connect(str(tmp_path / "analysis.duckdb"))
+    for view in ("trace_summary", "trace_spans", "trace_calls"):  # the views as rows, the macros gone
+        con.execute(f"CREATE TABLE {view}_kept AS SELECT * FROM {view}")
+    for view in ("trace_summary", "trace_spans", "trace_calls"):
+        con.execute(f"DROP VIEW {view}")
+        con.execute(f"DROP MACRO TABLE {view}_of")
+        con.execute(f"CREATE VIEW {view} AS SELECT * FROM {view}_kept")
+    con.close()
+    with TraceStore(str(tmp_path / "analysis.duckdb"), read_only=True) as old:
+        assert top_traces(old, 6, "cost") + top_traces(old, 6, "duration") == expected
