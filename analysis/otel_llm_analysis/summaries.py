@@ -24,8 +24,11 @@ Definitions (the README repeats them; ``_filters`` holds the SQL):
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
+
+import duckdb
 
 from otel_llm_analysis._filters import (
     IS_ERROR,
@@ -33,11 +36,19 @@ from otel_llm_analysis._filters import (
     IS_TURN,
     Filters,
     as_rows,
+    connection,
     dimension_sql,
     fetch_dicts,
     load_query,
     ratio,
 )
+
+#: Dimensions whose groups are spans that are not LLM calls (graph nodes, span
+#: kinds, vector collections): their latency always needs span_latency.sql, which
+#: on DuckDB then runs beside the summary query, on its own cursor. Each query
+#: alone leaves the second core idle in its single-threaded parts (each group's
+#: quantiles): summary(by=node) on 1M spans 115 -> 84 ms.
+_SPAN_DIMENSIONS = frozenset({"node", "kind", "collection"})
 
 @dataclass(slots=True)
 class SummaryRow:
@@ -95,10 +106,18 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None, *
     parts = dict(key=dimension_sql(by), where=where, is_llm_span=IS_LLM_SPAN, is_turn=IS_TURN, is_error=IS_ERROR,
                  count_spans="FALSE" if filters.calls_only else "TRUE", span_traces=distinct,
                  call_traces=distinct if filters.calls_only else "NULL::BIGINT")
-    groups = fetch_dicts(store, load_query("summary").format(**parts), params)
+    summary_sql, latency_sql = load_query("summary").format(**parts), load_query("span_latency").format(**parts)
+    con = connection(store)
+    if by in _SPAN_DIMENSIONS and isinstance(con, duckdb.DuckDBPyConnection):
+        with ThreadPoolExecutor(1) as pool:
+            beside = pool.submit(_span_latency_on, con.cursor(), latency_sql, params)
+            groups = fetch_dicts(con, summary_sql, params)
+            span_latency = beside.result()
+    else:
+        groups, span_latency = fetch_dicts(con, summary_sql, params), None
     if any(not d["llm_calls"] and d["key"] is not None for d in groups):  # their latency is their spans'
-        span_latency = {d["key"]: d["latency"] for d in
-                        fetch_dicts(store, load_query("span_latency").format(**parts), params)}
+        if span_latency is None:
+            span_latency = _span_latency(con, latency_sql, params)
         for d in groups:
             if not d["llm_calls"]:
                 d["latency"] = span_latency.get(d["key"])
@@ -120,6 +139,19 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None, *
         )
         rows.extend(as_rows(SummaryRow, [d]))
     return rows
+
+
+def _span_latency(con: Any, sql: str, params: dict[str, Any]) -> dict[Any, Any]:
+    """Latency percentiles of each group's spans that are not LLM calls, by key (``span_latency.sql``)."""
+    return {d["key"]: d["latency"] for d in fetch_dicts(con, sql, params)}
+
+
+def _span_latency_on(cursor: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> dict[Any, Any]:
+    """:func:`_span_latency` on a cursor of its own (run in another thread), closed after."""
+    try:
+        return _span_latency(cursor, sql, params)
+    finally:
+        cursor.close()
 
 
 def totals(store: Any, filters: Filters | None = None) -> SummaryRow:
