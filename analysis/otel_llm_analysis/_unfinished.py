@@ -22,7 +22,8 @@ import duckdb
 
 from otel_llm_analysis._scope_index import walked_to
 
-__all__ = ["NAME", "Window", "another_version", "begin", "discard_if_empty", "done", "message", "stored_since", "window"]
+__all__ = ["NAME", "Window", "another_version", "begin", "discard_if_empty", "done", "left", "message", "stored_since",
+           "window"]
 
 #: The ``ingest_state`` row: value = the highest span rowid before the unfinished ingest (-1: none).
 NAME = "unfinished_ingest"
@@ -50,6 +51,16 @@ def message(path: str, spans: int) -> str:
     return (f"an ingest into {path} was interrupted after storing {spans} span(s): their prices, the pairing of "
             "calls traced twice and the agents' tables are not worked out, so calls and costs can be off until "
             "the next ingest finishes them (run `otel-llm ingest` again)")
+
+
+def left(con: duckdb.DuckDBPyConnection, path: str) -> str | None:
+    """After a failed ingest: :func:`message` when it left span rows to finish, else None. Best effort (a
+    connection the failure left unusable says nothing: the next open counts them)."""
+    try:
+        spans = stored_since(con)
+    except duckdb.Error:
+        return None
+    return message(path, spans) if spans else None
 
 
 def another_version(path: str) -> str:

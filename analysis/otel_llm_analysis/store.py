@@ -157,19 +157,21 @@ class TraceStore:
         begun = _unfinished.begin(self._con)  # before any row is committed
         try:
             report = ingest(self._con, specs, **kwargs)
+            # what depends on the rows, for the spans read now and any an interrupted ingest left
+            first, undated, left = _unfinished.window(self._con, begun, report.first_start_ns, report.undated_spans)
+            report.finished_spans = max(left - report.spans_added, 0)
+            report.pricing = price_calls(self._con, book, first, undated)
+            refresh_nesting(self._con, first, undated)
+            _unfinished.done(self._con)  # before the refresh, whose checkpoint then writes it too
+            refresh_scopes(self._con, repriced=report.pricing.priced > 0,
+                           priced_since_ns=None if report.pricing.whole_store else first, priced_undated=undated)
         except BaseException as exc:
             _unfinished.discard_if_empty(self._con, begun)
+            # a failure after rows were committed leaves them to the next ingest: say so meanwhile
+            self.unfinished = _unfinished.left(self._con, self.path)
             if isinstance(exc, SourceError):
                 raise StoreError(str(exc)) from None
             raise
-        # what depends on the rows, for the spans read now and any an interrupted ingest left
-        first, undated, left = _unfinished.window(self._con, begun, report.first_start_ns, report.undated_spans)
-        report.finished_spans = max(left - report.spans_added, 0)
-        report.pricing = price_calls(self._con, book, first, undated)
-        refresh_nesting(self._con, first, undated)
-        _unfinished.done(self._con)  # before the refresh, whose checkpoint then writes it too
-        refresh_scopes(self._con, repriced=report.pricing.priced > 0,
-                       priced_since_ns=None if report.pricing.whole_store else first, priced_undated=undated)
         self.unfinished = None
         return report
 

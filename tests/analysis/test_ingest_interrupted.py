@@ -78,6 +78,8 @@ def test_the_next_ingest_finishes_what_an_interrupted_one_committed(
         _interrupt(patch, where)
         with pytest.raises(KeyboardInterrupt):
             store.ingest(files)
+        # the store that ingested says so itself (a live dashboard keeps it open and shows it)
+        assert store.unfinished is not None and f"after storing {len(data.spans)} span(s)" in store.unfinished
     # the rows are stored; what depends on them is not worked out yet, and every store opened says so
     with pytest.warns(UnfinishedIngest, match="interrupted") as said:
         reader = TraceStore(path, read_only=True)
@@ -126,6 +128,7 @@ def test_an_ingest_stopped_between_its_commits_is_finished_by_the_next(
             store.ingest(files, on_progress=stop_midway, batch_rows=64)
         ((stored,),) = store.query(f"SELECT count(*) - {before} FROM span_rows")
         assert 0 < stored < len(data.spans)
+        assert f"after storing {stored} span(s)" in (store.unfinished or "")
     with pytest.warns(UnfinishedIngest, match=f"{stored} span"):
         TraceStore(path, read_only=True).close()
     with pytest.warns(UnfinishedIngest), TraceStore(path) as store:
@@ -142,6 +145,7 @@ def test_a_failed_ingest_that_stored_nothing_leaves_nothing_to_finish(tmp_path: 
         store.ingest([str(data.files[0])])
         with pytest.raises(store_module.StoreError):
             store.ingest([str(tmp_path / "missing.jsonl")])
+        assert store.unfinished is None
     with warnings.catch_warnings():
         warnings.simplefilter("error", UnfinishedIngest)
         with TraceStore(path, read_only=True) as reader:
