@@ -269,9 +269,41 @@ def test_dashboard_over_a_store_an_interrupted_ingest_left_says_its_figures_can_
     try:
         wait_until_serving(process, server.url)
         assert "note: an ingest into" in log.read_text()
+        assert httpx.get(server.url + "/api/status").json()["unfinished"].startswith("an ingest into")
         page = open_dashboard(watched, server)
         note = page.locator("#filter-note").inner_text()
         assert note.startswith("Incomplete: an ingest into") and "interrupted" in note
         watched.assert_clean(server.url + "/")
     finally:
         server.stop()
+
+
+def test_the_page_follows_the_status_it_polls_for_an_unfinished_store_and_a_failing_watcher(
+        watched: Watched, growing_server: Server) -> None:
+    """A watcher's ingest that fails after committing rows leaves the store unfinished until its next round,
+    and a watcher can keep failing (a directory removed): the page says both as /api/status reports them, in
+    place. The server's replies are the real ones; the test rewrites two of their fields, as a failing round
+    would set them (a real mid-ingest failure cannot be timed from outside)."""
+    import json
+
+    status: dict[str, Any] = {}
+
+    def rewritten(route: Any) -> None:
+        reply = route.fetch()
+        route.fulfill(response=reply, json={**reply.json(), **status})
+
+    page = watched.page
+    page.route("**/api/status", rewritten)
+    open_dashboard(watched, growing_server)
+    assert page.locator("#filter-note").inner_text() == ""
+    status.update(unfinished="an ingest into live.duckdb was interrupted after storing 12 span(s): ...",
+                  last_error="no such directory: gone")
+    page.wait_for_function("() => document.getElementById('filter-note').textContent.startsWith('Incomplete: ')",
+                           timeout=30_000)
+    page.wait_for_function("() => document.getElementById('live-status').textContent.includes("
+                           + json.dumps("watching failed: no such directory: gone") + ")", timeout=30_000)
+    status.update(unfinished=None, last_error=None)
+    page.wait_for_function("() => document.getElementById('filter-note').textContent === ''", timeout=30_000)
+    page.wait_for_function("() => !document.getElementById('live-status').textContent.includes('failed')",
+                           timeout=30_000)
+    watched.assert_clean(growing_server.url + "/")

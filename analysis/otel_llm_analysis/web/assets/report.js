@@ -606,7 +606,11 @@
   function poll() {
     fetch("api/status").then(function (r) { return r.json(); }).then(function (status) {
       document.getElementById("live-status").textContent = "live · " + group(status.spans, 0) + " spans · checked " +
-        new Date().toLocaleTimeString();
+        new Date().toLocaleTimeString() + (status.last_error ? " · watching failed: " + status.last_error : "");
+      if ((status.unfinished || null) !== (META.unfinished || null)) {  // an ingest left rows, or finished them
+        META.unfinished = status.unfinished || null;
+        fillChoices();
+      }
       if (version !== null && status.version !== version) {
         fetch("api/choices").then(function (r) { return r.json(); }).then(function (c) { choices = c; fillChoices(); refresh(); });
       }
