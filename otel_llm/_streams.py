@@ -25,6 +25,9 @@ body nest under the span while nothing leaks into the caller's code between
 items. A provider's stream object runs no code of the app's, so its steps run
 as they are (a context switch per chunk is a third of the proxy's cost).
 
+A provider's stream manager (``client.messages.stream(...)``) gets a manager
+proxy whose ``with`` block the span covers (:class:`_ManagerProxy`).
+
 Provider streams are detected by shape (``__next__``/``__anext__`` on the
 type), without importing any provider SDK; other attributes (``.response``,
 ``.close`` of an ``AsyncStream``...) are forwarded to the wrapped object.
@@ -43,7 +46,9 @@ from otel_llm._guard import internal_error
 if TYPE_CHECKING:
     from otel_llm._core import Call, ChunkObserver
 
-__all__ = ["NOT_STREAMS", "AsyncStreamProxy", "SyncStreamProxy", "wrap", "wrap_if_stream"]
+__all__ = [
+    "NOT_STREAMS", "AsyncManagerProxy", "AsyncStreamProxy", "SyncManagerProxy", "SyncStreamProxy", "wrap", "wrap_if_stream",
+]
 
 
 _OWN = frozenset({"_inner", "_call", "_ctx", "_next", "_count", "_observe"})
@@ -257,6 +262,120 @@ class AsyncStreamProxy(_StreamProxy):
             self._closed()
 
 
+class _ManagerProxy:
+    """Stands in for a provider's stream manager until its stream has been read.
+
+    ``client.chat.completions.stream(...)``, ``client.responses.stream(...)``,
+    ``client.messages.stream(...)`` (and their async twins) return a manager:
+    the HTTP request starts when it is entered, and the app reads the stream in
+    the ``with`` block — by events, ``text_stream`` or ``get_final_*()``. The
+    helper stream the manager hands out reads the provider's raw stream
+    (``_raw_stream``, the same ``Stream`` that ``create(stream=True)`` returns)
+    and accumulates it; the raw stream is put behind a stream proxy, so every way
+    of reading passes each raw chunk through it once (usage, first chunk) and its
+    exhaustion completes the span. Leaving the block (or dropping a manager never
+    entered) ends the span if the stream has not. A helper stream without
+    ``_raw_stream`` is handed out behind the proxy itself.
+    """
+
+    __slots__ = ("_inner", "_call", "_stream")
+
+    def __init__(self, inner: Any, call: "Call") -> None:
+        self._inner = inner
+        self._call = call
+        self._stream: _StreamProxy | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _MANAGER_OWN:  # unset slot (half-built proxy): no recursion via _inner
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+    def __repr__(self) -> str:
+        return f"<otel_llm stream manager proxy of {self._inner!r}>"
+
+    def _entered(self, stream: Any) -> Any:
+        """Put the helper ``stream``'s raw stream (or the helper itself) behind a stream proxy."""
+        raw = getattr(stream, "_raw_stream", None)
+        if raw is not None and _proxy_class(type(raw)) is not None:
+            self._stream = proxy = wrap(raw, self._call)
+            stream._raw_stream = proxy
+            return stream
+        self._stream = proxy = wrap(stream, self._call)
+        return proxy
+
+    def _end(self) -> None:
+        """The block was left: end the span unless the stream already did."""
+        stream = self._stream
+        if stream is not None:
+            stream._closed()
+        else:
+            self._call.end_stream(False, 0)
+
+    def __del__(self) -> None:
+        try:
+            call = self._call
+        except AttributeError:  # __init__ never ran
+            return
+        if not call.ended:
+            try:
+                self._end()
+            except Exception as exc:  # noqa: BLE001 — never raise our errors from __del__
+                internal_error("streams.gc", exc)
+
+
+class SyncManagerProxy(_ManagerProxy):
+    """Stands in for a sync stream manager (``with client.messages.stream(...) as stream``)."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> Any:
+        token = otel_context.attach(self._call.ctx)  # type: ignore[arg-type]  # the request nests in the span
+        try:
+            stream = self._inner.__enter__()
+        except BaseException as exc:
+            otel_context.detach(token)
+            self._call.fail(exc)
+            raise
+        otel_context.detach(token)
+        return self._entered(stream)
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> Any:
+        try:
+            return self._inner.__exit__(exc_type, exc, tb)
+        finally:
+            self._end()
+
+
+class AsyncManagerProxy(_ManagerProxy):
+    """Stands in for an async stream manager (``async with client.messages.stream(...) as stream``)."""
+
+    __slots__ = ()
+
+    async def __aenter__(self) -> Any:
+        token = otel_context.attach(self._call.ctx)  # type: ignore[arg-type]
+        try:
+            stream = await self._inner.__aenter__()
+        except BaseException as exc:
+            otel_context.detach(token)
+            self._call.fail(exc)
+            raise
+        otel_context.detach(token)
+        return self._entered(stream)
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> Any:
+        try:
+            return await self._inner.__aexit__(exc_type, exc, tb)
+        finally:
+            self._end()
+
+
+_MANAGER_OWN = frozenset({"_inner", "_call", "_stream"})
+
+
 def wrap(iterator: Any, call: "Call") -> _StreamProxy:
     """Proxy for a generator / async generator the decorated function produced."""
     if hasattr(type(iterator), "__anext__"):
@@ -264,11 +383,13 @@ def wrap(iterator: Any, call: "Call") -> _StreamProxy:
     return SyncStreamProxy(iterator, call)
 
 
-def wrap_if_stream(value: Any, call: "Call") -> _StreamProxy | None:
-    """A proxy when ``value`` is an iterator or async iterator (a stream), else ``None``.
+def wrap_if_stream(value: Any, call: "Call") -> _StreamProxy | _ManagerProxy | None:
+    """A proxy when ``value`` is an iterator or async iterator (a stream) or a provider's stream manager, else ``None``.
 
     Iterators only (``__next__``/``__anext__``): iterables such as lists, dicts
-    or pydantic models are results, not streams. Open files are not streams.
+    or pydantic models are results, not streams. A stream manager is a type
+    named ``…StreamManager`` with ``__enter__``/``__aenter__`` (see
+    :class:`_ManagerProxy`). Open files are not streams.
     Decided once per type: on a pydantic class a missing attribute costs a
     metaclass ``__getattr__``, and this runs on every decorated call. Only a
     type with both protocols is decided per value (see :data:`_EITHER`).
@@ -297,6 +418,11 @@ def _proxy_class(tp: type, either: Any = _EITHER) -> Any:
         return either if hasattr(tp, "__next__") else AsyncStreamProxy
     if hasattr(tp, "__next__") and not issubclass(tp, io.IOBase):
         return SyncStreamProxy
+    if tp.__name__.endswith("StreamManager"):  # a provider's streaming helper (OpenAI's, Anthropic's)
+        if hasattr(tp, "__aenter__"):
+            return AsyncManagerProxy
+        if hasattr(tp, "__enter__"):
+            return SyncManagerProxy
     return None
 
 
