@@ -6,8 +6,9 @@ last-resort handler (WARNING and above, to stderr) only when no handler at all
 was found for it — so a lone bridge handler would silence an application that
 never configured logging. The bridge therefore hands such records to
 ``logging.lastResort`` itself: the console shows exactly what it showed
-without otel-llm. (``logging.basicConfig()`` does nothing once the root logger
-has a handler: call it before ``configure()``.)
+without otel-llm. ``logging.basicConfig()``, which does nothing once the root
+logger has a handler, is made to see through the bridge (see
+:func:`_sees_through_bridges`), so it may be called before or after ``configure()``.
 
 Why the SDK's own ``LoggingHandler``: it already translates a ``LogRecord``
 (severity, body, code location, exception) and stamps the trace and span ids
@@ -30,6 +31,7 @@ logging configuration (the root logger defaults to WARNING).
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import warnings
@@ -107,10 +109,43 @@ def _only_bridges_handle(record: logging.LogRecord) -> bool:
     return True
 
 
+def _sees_through_bridges(basic_config: Callable[..., None]) -> Callable[..., None]:
+    """``logging.basicConfig`` as if no bridge were on the root logger.
+
+    ``basicConfig()`` does nothing once the root logger has a handler, so an app
+    that calls it after ``configure()`` (configure at import, logging set up in
+    ``main``) would lose its console output. The bridges are taken off for the
+    call and put back after it (also after ``force=True``, which would close
+    them): what ``basicConfig`` sets up is exactly what it sets up without
+    otel-llm. Upstream's SDK does the same for its own logging handler.
+    """
+
+    @functools.wraps(basic_config)
+    def basicConfig(**kwargs: Any) -> None:  # noqa: N802 — the stdlib's name
+        root = logging.getLogger()
+        bridges = [h for h in root.handlers if isinstance(h, _BridgeHandler)]
+        for bridge in bridges:
+            root.removeHandler(bridge)
+        try:
+            basic_config(**kwargs)
+        finally:
+            for bridge in bridges:
+                root.addHandler(bridge)
+
+    basicConfig._otel_llm_bridges = True  # type: ignore[attr-defined]
+    return basicConfig
+
+
 def attach_logging(provider: LoggerProvider, logger: logging.Logger | None = None) -> Callable[[], None]:
-    """Attach the bridge to ``logger`` (the root logger by default); returns the detach function."""
+    """Attach the bridge to ``logger`` (the root logger by default); returns the detach function.
+
+    On the root logger, ``logging.basicConfig`` is made to see through the
+    bridges (once per process; it is unchanged while no bridge is attached).
+    """
     target = logger if logger is not None else logging.getLogger()
     handler = _BridgeHandler(provider)
+    if target is logging.getLogger() and not getattr(logging.basicConfig, "_otel_llm_bridges", False):
+        logging.basicConfig = _sees_through_bridges(logging.basicConfig)  # type: ignore[assignment]
     target.addHandler(handler)
 
     def detach() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Iterator
@@ -130,3 +132,32 @@ def test_configure_bridges_root_logging_into_logs_jsonl(tmp_path: Path) -> None:
     records = [r for r in log_records(tmp_path / "logs.jsonl") if r["body"] == {"stringValue": "answer graded pass"}]
     assert len(records) == 1
     assert records[0]["traceId"] == format(span.get_span_context().trace_id, "032x")
+
+
+BASIC_CONFIG_AFTER_CONFIGURE = """
+import logging, sys
+import otel_llm
+if sys.argv[2] == "traced":
+    otel_llm.configure(output_dir=sys.argv[1])
+logging.basicConfig(level=logging.INFO, format="APP %(levelname)s %(name)s %(message)s")
+logging.getLogger("app").info("started")
+logging.getLogger("app").warning("careful")
+"""
+
+
+def test_basic_config_after_configure_prints_what_it_prints_without_otel_llm(tmp_path: Path) -> None:
+    """``configure()`` at import, ``logging.basicConfig()`` in main: the app's console is the same."""
+
+    def run(mode: str) -> str:
+        proc = subprocess.run(
+            [sys.executable, "-c", BASIC_CONFIG_AFTER_CONFIGURE, str(tmp_path / mode), mode],
+            capture_output=True, text=True, timeout=60,
+        )
+        assert proc.returncode == 0, proc.stderr
+        return proc.stderr
+
+    plain = run("plain")
+    assert plain.splitlines() == ["APP INFO app started", "APP WARNING app careful"]
+    assert run("traced") == plain
+    bodies = [r["body"]["stringValue"] for r in log_records(tmp_path / "traced" / "logs.jsonl")]
+    assert bodies == ["started", "careful"]  # and the bridge still exports both
