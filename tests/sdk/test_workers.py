@@ -8,6 +8,7 @@ through as it ends, so no way of leaving — ``close()/join()``, ``os._exit``,
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -41,10 +42,10 @@ def test_every_span_a_worker_ended_is_in_the_file(tmp_path: Path, scenario: str)
     assert "lost" not in proc.stderr, proc.stderr
 
 
-def calls_counted(out: Path) -> int:
+def calls_counted(files: list[Path]) -> int:
     """Model calls in ``gen_ai.client.operation.duration``: each process's last cumulative count, summed."""
     last: dict[tuple[str, str], int] = {}
-    for line in (out / "metrics.jsonl").read_text().splitlines():
+    for line in (line for path in files for line in path.read_text().splitlines()):
         for rm in json.loads(line)["resourceMetrics"]:
             instance = next(a["value"]["stringValue"] for a in rm["resource"]["attributes"]
                             if a["key"] == "service.instance.id")
@@ -63,4 +64,15 @@ def test_every_call_a_worker_made_is_in_the_metrics_when_it_exits_normally(tmp_p
     proc = subprocess.run([sys.executable, str(APP), scenario, str(tmp_path), "8", "50"],
                           capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stderr
-    assert calls_counted(tmp_path) == 400
+    assert calls_counted([tmp_path / "metrics.jsonl"]) == 400
+
+
+def test_with_otlp_a_worker_spools_its_metric_points_and_never_sends_them(tmp_path: Path) -> None:
+    """As for spans: a worker keeps its points in the spool (the parent or the next process replays
+    them) and never waits on the network — with the collector down, a send would hold up its exit."""
+    env = {**os.environ, "OTEL_LLM_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9"}
+    proc = subprocess.run([sys.executable, str(APP), "pool-fork-close-join", str(tmp_path), "8", "50"],
+                          capture_output=True, text=True, timeout=240, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "/v1/metrics; metric points are spooled" not in proc.stderr  # said by a send that failed
+    assert calls_counted([p for p in (tmp_path / "spool" / "metrics").iterdir() if not p.name.startswith(".")]) == 400
