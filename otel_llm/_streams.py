@@ -26,7 +26,9 @@ items. A provider's stream object runs no code of the app's, so its steps run
 as they are (a context switch per chunk is a third of the proxy's cost).
 
 A provider's stream manager (``client.messages.stream(...)``) gets a manager
-proxy whose ``with`` block the span covers (:class:`_ManagerProxy`).
+proxy whose ``with`` block the span covers (:class:`_ManagerProxy`); a
+coroutine a sync function returned, a coroutine the span covers the awaiting of
+(:func:`_awaited`).
 
 Provider streams are detected by shape (``__next__``/``__anext__`` on the
 type), without importing any provider SDK; other attributes (``.response``,
@@ -36,7 +38,7 @@ type), without importing any provider SDK; other attributes (``.response``,
 from __future__ import annotations
 
 import io
-from types import AsyncGeneratorType, GeneratorType, TracebackType
+from types import AsyncGeneratorType, CoroutineType, GeneratorType, TracebackType
 from typing import TYPE_CHECKING, Any, Callable
 
 from opentelemetry import context as otel_context
@@ -376,6 +378,26 @@ class AsyncManagerProxy(_ManagerProxy):
 _MANAGER_OWN = frozenset({"_inner", "_call", "_stream"})
 
 
+async def _awaited(coroutine: Any, call: "Call") -> Any:
+    """Stands in for a coroutine a sync function returned: the call is the awaited work.
+
+    ``def ask(): return async_client.chat.completions.create(...)`` runs the
+    request only when the caller awaits what it returned. This coroutine awaits
+    it with the span current (the request's spans nest under it) and finishes
+    the call with its result (usage, a stream proxy) or its exception, like an
+    ``async def`` would. Never awaited, the span never ends, as the work never runs.
+    """
+    token = otel_context.attach(call.ctx)  # type: ignore[arg-type]
+    try:
+        result = await coroutine
+    except BaseException as exc:
+        otel_context.detach(token)
+        call.fail(exc)
+        raise
+    otel_context.detach(token)
+    return call.finish(result)
+
+
 def wrap(iterator: Any, call: "Call") -> _StreamProxy:
     """Proxy for a generator / async generator the decorated function produced."""
     if hasattr(type(iterator), "__anext__"):
@@ -383,8 +405,9 @@ def wrap(iterator: Any, call: "Call") -> _StreamProxy:
     return SyncStreamProxy(iterator, call)
 
 
-def wrap_if_stream(value: Any, call: "Call") -> _StreamProxy | _ManagerProxy | None:
-    """A proxy when ``value`` is an iterator or async iterator (a stream) or a provider's stream manager, else ``None``.
+def wrap_if_stream(value: Any, call: "Call") -> Any:
+    """A proxy when ``value`` is an iterator or async iterator (a stream), a provider's stream manager
+    or a coroutine (:func:`_awaited`), else ``None``.
 
     Iterators only (``__next__``/``__anext__``): iterables such as lists, dicts
     or pydantic models are results, not streams. A stream manager is a type
@@ -414,6 +437,8 @@ _EITHER: Any = object()
 
 def _proxy_class(tp: type, either: Any = _EITHER) -> Any:
     """The proxy class for values of ``tp``; ``either`` for a type with both protocols; ``None``: not a stream."""
+    if tp is CoroutineType:  # a sync function's returned coroutine: the call runs when it is awaited
+        return _awaited
     if hasattr(tp, "__anext__"):
         return either if hasattr(tp, "__next__") else AsyncStreamProxy
     if hasattr(tp, "__next__") and not issubclass(tp, io.IOBase):
