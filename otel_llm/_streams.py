@@ -443,6 +443,8 @@ def _proxy_class(tp: type, either: Any = _EITHER) -> Any:
         return either if hasattr(tp, "__next__") else AsyncStreamProxy
     if hasattr(tp, "__next__") and not issubclass(tp, io.IOBase):
         return SyncStreamProxy
+    if issubclass(tp, _ManagerProxy):  # a decorated call's manager returned by another: nested spans, both cover it
+        return tp
     if tp.__name__.endswith("StreamManager"):  # a provider's streaming helper (OpenAI's, Anthropic's)
         if hasattr(tp, "__aenter__"):
             return AsyncManagerProxy

@@ -72,3 +72,21 @@ async def test_a_returned_coroutine_that_raises_fails_the_span_and_the_caller_ge
     call = cap.span("chat test-model")
     assert call.status.status_code is StatusCode.ERROR
     assert call.attributes[sc.ERROR_TYPE] == "AuthenticationError"
+
+
+async def test_a_chat_turn_returning_the_calls_coroutine_rolls_it_up(cap):
+    client = _client()
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def ask() -> Any:
+        return client.chat.completions.create(model="test-model", messages=[])
+
+    @otel_llm.chat
+    def answer(question: str) -> Any:
+        return ask()
+
+    await answer("hi")
+    turn, call = cap.span("chat_turn answer"), cap.span("chat test-model")
+    assert call.parent.span_id == turn.context.span_id
+    assert turn.attributes[sc.OTEL_LLM_TURN_LLM_CALLS] == 1
+    assert turn.attributes[sc.OTEL_LLM_TURN_INPUT_TOKENS] == 12

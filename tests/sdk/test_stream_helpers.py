@@ -219,3 +219,25 @@ async def test_async_anthropic_stream_helper_final_message(cap):
     async with ask() as stream:
         assert (await stream.get_final_message()).usage.output_tokens == 15
     _assert_anthropic(cap)
+
+
+def test_a_chat_turn_returning_the_helper_rolls_up_its_call(cap):
+    """The turn ends after the call it returned: its roll-up counts the call's tokens."""
+    client = openai_client()
+
+    @otel_llm.llm_call(model="gpt-4o-mini", provider="openai")
+    def ask():
+        return client.chat.completions.stream(model="gpt-4o-mini", messages=MESSAGES, stream_options={"include_usage": True})
+
+    @otel_llm.chat
+    def answer(question: str):
+        return ask()
+
+    with answer("hi") as stream:
+        stream.until_done()
+    turn = cap.span("chat_turn answer")
+    call = cap.span("chat gpt-4o-mini")
+    assert call.parent.span_id == turn.context.span_id
+    assert turn.end_time >= call.end_time
+    assert turn.attributes[sc.OTEL_LLM_TURN_LLM_CALLS] == 1
+    assert turn.attributes[sc.OTEL_LLM_TURN_INPUT_TOKENS] == 120
