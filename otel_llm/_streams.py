@@ -38,6 +38,8 @@ type), without importing any provider SDK; other attributes (``.response``,
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import AsyncGeneratorType, CoroutineType, GeneratorType, TracebackType
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -53,10 +55,38 @@ __all__ = [
 ]
 
 
-_OWN = frozenset({"_inner", "_call", "_ctx", "_next", "_count", "_observe"})
+class _Forwarding:
+    """Stands in for ``_inner``: every attribute the proxy lacks is the inner object's."""
+
+    __slots__ = ("_inner", "_call")
+
+    # The proxy's own slots: while one is unset (a half-built proxy) its lookup must not recurse via ``_inner``.
+    _own: frozenset[str] = frozenset({"_inner", "_call"})
+    _what = "proxy"
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names the proxy lacks: forward to the provider object.
+        if name in self._own:
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+    def __repr__(self) -> str:
+        return f"<otel_llm {self._what} of {self._inner!r}>"
+
+    def __del__(self) -> None:
+        # Abandoned (``break``, dropped, collected, never entered): end the span if nothing else did.
+        try:
+            call = self._call
+        except AttributeError:  # __init__ never ran
+            return
+        if not call.ended:
+            self._abandon()
+
+    def _abandon(self) -> None:
+        """End the span of an abandoned proxy; never raises (it runs from ``__del__``)."""
 
 
-class _StreamProxy:
+class _StreamProxy(_Forwarding):
     """State and outcome handling shared by the sync and async proxies.
 
     Per item the proxy does two things on the caller's thread: count it, and
@@ -64,7 +94,9 @@ class _StreamProxy:
     when the kind needs nothing per item). Everything else waits for the end.
     """
 
-    __slots__ = ("_inner", "_call", "_ctx", "_next", "_count", "_observe")
+    __slots__ = ("_ctx", "_next", "_count", "_observe")
+    _own = frozenset({"_inner", "_call", "_ctx", "_next", "_count", "_observe"})
+    _what = "stream proxy"
 
     def __init__(self, inner: Any, call: "Call", step: Callable[[], Any]) -> None:
         self._inner = inner
@@ -75,15 +107,6 @@ class _StreamProxy:
         self._next = step  # the inner iterator's own __next__ / __anext__, looked up once
         self._count = 0
         self._observe: ChunkObserver | None = None
-
-    def __getattr__(self, name: str) -> Any:
-        # Only reached for names the proxy lacks: forward to the provider object.
-        if name in _OWN:  # unset slot (half-built proxy): no recursion via _inner
-            raise AttributeError(name)
-        return getattr(self._inner, name)
-
-    def __repr__(self) -> str:
-        return f"<otel_llm stream proxy of {self._inner!r}>"
 
     def _item(self, item: Any) -> Any:
         count = self._count = self._count + 1
@@ -106,15 +129,6 @@ class _StreamProxy:
 
     def _closed(self) -> None:
         self._call.end_stream(False, self._count)
-
-    def __del__(self) -> None:
-        # Abandoned (``break``, dropped, collected): end the span if nothing else did.
-        try:
-            call = self._call
-        except AttributeError:  # __init__ never ran
-            return
-        if not call.ended:
-            self._abandon()
 
     def _abandon(self) -> None:
         try:
@@ -264,7 +278,7 @@ class AsyncStreamProxy(_StreamProxy):
             self._closed()
 
 
-class _ManagerProxy:
+class _ManagerProxy(_Forwarding):
     """Stands in for a provider's stream manager until its stream has been read.
 
     ``client.chat.completions.stream(...)``, ``client.responses.stream(...)``,
@@ -280,20 +294,14 @@ class _ManagerProxy:
     ``_raw_stream`` is handed out behind the proxy itself.
     """
 
-    __slots__ = ("_inner", "_call", "_stream")
+    __slots__ = ("_stream",)
+    _own = frozenset({"_inner", "_call", "_stream"})
+    _what = "stream manager proxy"
 
     def __init__(self, inner: Any, call: "Call") -> None:
         self._inner = inner
         self._call = call
         self._stream: _StreamProxy | None = None
-
-    def __getattr__(self, name: str) -> Any:
-        if name in _MANAGER_OWN:  # unset slot (half-built proxy): no recursion via _inner
-            raise AttributeError(name)
-        return getattr(self._inner, name)
-
-    def __repr__(self) -> str:
-        return f"<otel_llm stream manager proxy of {self._inner!r}>"
 
     def _entered(self, stream: Any) -> Any:
         """Put the helper ``stream``'s raw stream (or the helper itself) behind a stream proxy."""
@@ -313,16 +321,24 @@ class _ManagerProxy:
         else:
             self._call.end_stream(False, 0)
 
-    def __del__(self) -> None:
+    def _abandon(self) -> None:
         try:
-            call = self._call
-        except AttributeError:  # __init__ never ran
-            return
-        if not call.ended:
-            try:
-                self._end()
-            except Exception as exc:  # noqa: BLE001 — never raise our errors from __del__
-                internal_error("streams.gc", exc)
+            self._end()
+        except Exception as exc:  # noqa: BLE001 — never raise our errors from __del__
+            internal_error("streams.gc", exc)
+
+
+@contextmanager
+def _entering(call: "Call") -> Iterator[None]:
+    """Run the block with the call's span current; an exception it raises fails the call and propagates."""
+    token = otel_context.attach(call.ctx)  # type: ignore[arg-type]
+    try:
+        yield
+    except BaseException as exc:
+        call.fail(exc)
+        raise
+    finally:
+        otel_context.detach(token)
 
 
 class SyncManagerProxy(_ManagerProxy):
@@ -331,14 +347,8 @@ class SyncManagerProxy(_ManagerProxy):
     __slots__ = ()
 
     def __enter__(self) -> Any:
-        token = otel_context.attach(self._call.ctx)  # type: ignore[arg-type]  # the request nests in the span
-        try:
+        with _entering(self._call):  # the request nests in the span
             stream = self._inner.__enter__()
-        except BaseException as exc:
-            otel_context.detach(token)
-            self._call.fail(exc)
-            raise
-        otel_context.detach(token)
         return self._entered(stream)
 
     def __exit__(
@@ -356,14 +366,8 @@ class AsyncManagerProxy(_ManagerProxy):
     __slots__ = ()
 
     async def __aenter__(self) -> Any:
-        token = otel_context.attach(self._call.ctx)  # type: ignore[arg-type]
-        try:
+        with _entering(self._call):
             stream = await self._inner.__aenter__()
-        except BaseException as exc:
-            otel_context.detach(token)
-            self._call.fail(exc)
-            raise
-        otel_context.detach(token)
         return self._entered(stream)
 
     async def __aexit__(
@@ -375,9 +379,6 @@ class AsyncManagerProxy(_ManagerProxy):
             self._end()
 
 
-_MANAGER_OWN = frozenset({"_inner", "_call", "_stream"})
-
-
 async def _awaited(coroutine: Any, call: "Call") -> Any:
     """Stands in for a coroutine a sync function returned: the call is the awaited work.
 
@@ -387,14 +388,8 @@ async def _awaited(coroutine: Any, call: "Call") -> Any:
     the call with its result (usage, a stream proxy) or its exception, like an
     ``async def`` would. Never awaited, the span never ends, as the work never runs.
     """
-    token = otel_context.attach(call.ctx)  # type: ignore[arg-type]
-    try:
+    with _entering(call):
         result = await coroutine
-    except BaseException as exc:
-        otel_context.detach(token)
-        call.fail(exc)
-        raise
-    otel_context.detach(token)
     return call.finish(result)
 
 

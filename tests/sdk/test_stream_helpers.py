@@ -12,7 +12,6 @@ APIs' server-sent events.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import anthropic
@@ -24,8 +23,8 @@ from opentelemetry.trace import StatusCode
 import otel_llm
 from otel_llm import semconv as sc
 from otel_llm.testing import Capture
+from tests.sdk.test_stream_usage import cap  # noqa: F401 — the fixture: gpt-4o-mini and claude-sonnet-4-5 at $1/$2 per 1M
 
-PRICING = {"gpt-4o-mini": {"input": 1.0, "output": 2.0}, "claude-sonnet-4-5": {"input": 1.0, "output": 2.0}}
 BASE = {"id": "chatcmpl-9", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini"}
 OPENAI_EVENTS = [
     {**BASE, "choices": [{"index": 0, "delta": {"role": "assistant", "content": "Hel"}, "finish_reason": None}]},
@@ -83,13 +82,14 @@ def async_anthropic_client() -> anthropic.AsyncAnthropic:
 MESSAGES = [{"role": "user", "content": "hi"}]
 
 
-@pytest.fixture
-def cap() -> Iterator[Capture]:
-    capture = Capture(pricing=PRICING).start()
-    try:
-        yield capture
-    finally:
-        capture.stop()
+def openai_helper_call(client: openai.OpenAI) -> Any:
+    """A decorated function returning ``client.chat.completions.stream(...)``."""
+
+    @otel_llm.llm_call(model="gpt-4o-mini", provider="openai")
+    def ask():
+        return client.chat.completions.stream(model="gpt-4o-mini", messages=MESSAGES, stream_options={"include_usage": True})
+
+    return ask
 
 
 def _one_call(cap: Capture) -> Any:
@@ -127,11 +127,7 @@ def _assert_anthropic(cap: Capture) -> None:
 
 
 def test_openai_stream_helper_iterated_for_its_events(cap):
-    client = openai_client()
-
-    @otel_llm.llm_call(model="gpt-4o-mini", provider="openai")
-    def ask():
-        return client.chat.completions.stream(model="gpt-4o-mini", messages=MESSAGES, stream_options={"include_usage": True})
+    ask = openai_helper_call(openai_client())
 
     with ask() as stream:
         assert cap.spans() == []  # the request runs inside the with block: the call is not over
@@ -141,11 +137,7 @@ def test_openai_stream_helper_iterated_for_its_events(cap):
 
 
 def test_openai_stream_helper_final_completion(cap):
-    client = openai_client()
-
-    @otel_llm.llm_call(model="gpt-4o-mini", provider="openai")
-    def ask():
-        return client.chat.completions.stream(model="gpt-4o-mini", messages=MESSAGES, stream_options={"include_usage": True})
+    ask = openai_helper_call(openai_client())
 
     with ask() as stream:
         assert stream.get_final_completion().choices[0].message.content == "Hello"
@@ -153,11 +145,7 @@ def test_openai_stream_helper_final_completion(cap):
 
 
 def test_openai_stream_helper_left_early_ends_once_at_exit(cap):
-    client = openai_client()
-
-    @otel_llm.llm_call(model="gpt-4o-mini", provider="openai")
-    def ask():
-        return client.chat.completions.stream(model="gpt-4o-mini", messages=MESSAGES, stream_options={"include_usage": True})
+    ask = openai_helper_call(openai_client())
 
     with ask() as stream:
         for _event in stream:
@@ -223,11 +211,7 @@ async def test_async_anthropic_stream_helper_final_message(cap):
 
 def test_a_chat_turn_returning_the_helper_rolls_up_its_call(cap):
     """The turn ends after the call it returned: its roll-up counts the call's tokens."""
-    client = openai_client()
-
-    @otel_llm.llm_call(model="gpt-4o-mini", provider="openai")
-    def ask():
-        return client.chat.completions.stream(model="gpt-4o-mini", messages=MESSAGES, stream_options={"include_usage": True})
+    ask = openai_helper_call(openai_client())
 
     @otel_llm.chat
     def answer(question: str):
