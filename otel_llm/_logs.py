@@ -132,7 +132,7 @@ def _sees_through_bridges(basic_config: Callable[..., None]) -> Callable[..., No
             for bridge in bridges:
                 root.addHandler(bridge)
 
-    basicConfig._otel_llm_bridges = True  # type: ignore[attr-defined]
+    basicConfig.otel_llm_sees_through_bridges = True  # type: ignore[attr-defined]
     return basicConfig
 
 
@@ -144,7 +144,7 @@ def attach_logging(provider: LoggerProvider, logger: logging.Logger | None = Non
     """
     target = logger if logger is not None else logging.getLogger()
     handler = _BridgeHandler(provider)
-    if target is logging.getLogger() and not getattr(logging.basicConfig, "_otel_llm_bridges", False):
+    if target is logging.getLogger() and not getattr(logging.basicConfig, "otel_llm_sees_through_bridges", False):
         logging.basicConfig = _sees_through_bridges(logging.basicConfig)  # type: ignore[assignment]
     target.addHandler(handler)
 

@@ -305,10 +305,12 @@ class _ManagerProxy(_Forwarding):
 
     def _entered(self, stream: Any) -> Any:
         """Put the helper ``stream``'s raw stream (or the helper itself) behind a stream proxy."""
-        raw = getattr(stream, "_raw_stream", None)
+        from otel_llm import _upstream  # the SDK's modules: imported on the first stream manager, not with otel_llm
+
+        raw = _upstream.helper_raw_stream(stream)
         if raw is not None and _proxy_class(type(raw)) is not None:
             self._stream = proxy = wrap(raw, self._call)
-            stream._raw_stream = proxy
+            _upstream.replace_helper_raw_stream(stream, proxy)
             return stream
         self._stream = proxy = wrap(stream, self._call)
         return proxy
