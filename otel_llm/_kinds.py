@@ -452,7 +452,8 @@ def _field(obj: Any, name: str) -> Any:
 
 
 def _completion_text(value: Any) -> str | None:
-    """The text of a response or stream chunk (OpenAI ``message``/``delta``, ``.content``), else None."""
+    """The text of a response or stream chunk (OpenAI ``message``/``delta``, ``.content``, the text
+    delta events of Anthropic and of the Responses API), else None."""
     if isinstance(value, str):
         return value
     try:
@@ -462,9 +463,22 @@ def _completion_text(value: Any) -> str | None:
             text = _field(_field(first, "message") or _field(first, "delta"), "content")
         else:
             text = _field(value, "content")
+            if text is None:
+                text = _event_text(value)
     except (AttributeError, KeyError, IndexError, TypeError):
         return None
     return text if isinstance(text, str) else None
+
+
+def _event_text(event: Any) -> Any:
+    """The text an event of a provider's event stream adds to the completion (tool-call JSON and
+    thinking deltas are not completion text)."""
+    kind = _field(event, "type")
+    if kind == "content_block_delta":  # Anthropic: a text_delta's .text (input_json_delta has none)
+        return _field(_field(event, "delta"), "text")
+    if kind == "response.output_text.delta":  # the Responses API
+        return _field(event, "delta")
+    return None
 
 
 class _ToolState:

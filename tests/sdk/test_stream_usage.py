@@ -222,11 +222,12 @@ def response(status: str, usage: dict[str, Any] | None) -> dict[str, Any]:
             "usage": usage}
 
 
-def test_openai_responses_stream_usage_from_response_completed(cap):
+def responses_events() -> list[Any]:
+    """A Responses API stream: created, two text deltas, completed (with usage)."""
     usage = {"input_tokens": 100, "output_tokens": 20, "total_tokens": 120,
              "input_tokens_details": {"cached_tokens": 64, "cache_write_tokens": 0},
              "output_tokens_details": {"reasoning_tokens": 5}}
-    events = [
+    return [
         ResponseCreatedEvent.model_validate(
             {"type": "response.created", "sequence_number": 0, "response": response("in_progress", None)}),
         *[
@@ -239,9 +240,11 @@ def test_openai_responses_stream_usage_from_response_completed(cap):
             {"type": "response.completed", "sequence_number": 3, "response": response("completed", usage)}),
     ]
 
+
+def test_openai_responses_stream_usage_from_response_completed(cap):
     @otel_llm.llm_call(model="gpt-4.1-mini", provider="openai", operation="responses")
     def ask() -> ProviderStream:
-        return ProviderStream(events)
+        return ProviderStream(responses_events())
 
     assert len(list(ask())) == 4
     attrs = _llm_span(cap).attributes
@@ -339,3 +342,18 @@ def _usage_by_probing(value: Any) -> _usage.Usage | None:
     finally:
         _usage._PLANS.clear()
         _usage._PLANS.update(saved)
+
+
+@pytest.mark.parametrize("events", [anthropic_events, responses_events], ids=["anthropic", "openai-responses"])
+def test_streamed_event_text_is_the_captured_completion(events):
+    """With capture on, the completion of an event stream is its text deltas (not its tool-call JSON)."""
+    with Capture(pricing=PRICING, capture_content=True, redact=lambda t: t.replace("lo", "**")) as cap:
+
+        @otel_llm.llm_call(model="some-model", provider="x")
+        def ask() -> ProviderStream:
+            return ProviderStream(events())
+
+        list(ask())
+        span = _llm_span(cap)
+    (reply,) = [e for e in span.events if e.name == sc.EVENT_LLM_RESPONSE]
+    assert reply.attributes[sc.EVENT_ATTR_CONTENT] == "Hel**"
