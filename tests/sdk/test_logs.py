@@ -134,24 +134,34 @@ def test_configure_bridges_root_logging_into_logs_jsonl(tmp_path: Path) -> None:
     assert records[0]["traceId"] == format(span.get_span_context().trace_id, "032x")
 
 
-BASIC_CONFIG_AFTER_CONFIGURE = """
-import logging, sys
+APP_AFTER_CONFIGURE = """
+import logging, logging.config, sys
 import otel_llm
 if sys.argv[2] == "traced":
     otel_llm.configure(output_dir=sys.argv[1])
-logging.basicConfig(level=logging.INFO, format="APP %(levelname)s %(name)s %(message)s")
+SETUP
 logging.getLogger("app").info("started")
 logging.getLogger("app").warning("careful")
 """
+LOGGING_SETUPS = {
+    "basicConfig": 'logging.basicConfig(level=logging.INFO, format="APP %(levelname)s %(name)s %(message)s")',
+    "dictConfig": (
+        'logging.config.dictConfig({"version": 1, "formatters": {"f": {"format": "APP %(levelname)s %(name)s %(message)s"}},'
+        ' "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "f"}},'
+        ' "root": {"handlers": ["console"], "level": "INFO"}})'
+    ),
+}
 
 
-def test_basic_config_after_configure_prints_what_it_prints_without_otel_llm(tmp_path: Path) -> None:
-    """``configure()`` at import, ``logging.basicConfig()`` in main: the app's console is the same."""
+@pytest.mark.parametrize("setup", LOGGING_SETUPS.values(), ids=LOGGING_SETUPS.keys())
+def test_logging_set_up_after_configure_prints_what_it_prints_without_otel_llm(tmp_path: Path, setup: str) -> None:
+    """``configure()`` at import, logging set up in ``main`` (or by a framework such as Django's
+    ``dictConfig``): the app's console is the same, and the bridge still exports every record."""
+    code = APP_AFTER_CONFIGURE.replace("SETUP", setup)
 
     def run(mode: str) -> str:
         proc = subprocess.run(
-            [sys.executable, "-c", BASIC_CONFIG_AFTER_CONFIGURE, str(tmp_path / mode), mode],
-            capture_output=True, text=True, timeout=60,
+            [sys.executable, "-c", code, str(tmp_path / mode), mode], capture_output=True, text=True, timeout=60,
         )
         assert proc.returncode == 0, proc.stderr
         return proc.stderr
@@ -160,4 +170,4 @@ def test_basic_config_after_configure_prints_what_it_prints_without_otel_llm(tmp
     assert plain.splitlines() == ["APP INFO app started", "APP WARNING app careful"]
     assert run("traced") == plain
     bodies = [r["body"]["stringValue"] for r in log_records(tmp_path / "traced" / "logs.jsonl")]
-    assert bodies == ["started", "careful"]  # and the bridge still exports both
+    assert bodies == ["started", "careful"]
