@@ -38,6 +38,7 @@ type), without importing any provider SDK; other attributes (``.response``,
 from __future__ import annotations
 
 import io
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import AsyncGeneratorType, CoroutineType, GeneratorType, TracebackType
@@ -395,6 +396,20 @@ async def _awaited(coroutine: Any, call: "Call") -> Any:
     return call.finish(result)
 
 
+def _awaiting(coroutine: Any, call: "Call") -> Any:
+    """:func:`_awaited` for ``coroutine``, which Python names as the app's own when it is never awaited.
+
+    Dropped unawaited, the stand-in carries the app coroutine's name into
+    Python's "was never awaited" warning and closes the app's coroutine (a
+    closed coroutine is not warned about): the app sees the one warning it saw
+    without otel-llm.
+    """
+    stand_in = _awaited(coroutine, call)
+    stand_in.__name__, stand_in.__qualname__ = coroutine.__name__, coroutine.__qualname__
+    weakref.finalize(stand_in, coroutine.close)
+    return stand_in
+
+
 def wrap(iterator: Any, call: "Call") -> _StreamProxy:
     """Proxy for a generator / async generator the decorated function produced."""
     if hasattr(type(iterator), "__anext__"):
@@ -404,7 +419,7 @@ def wrap(iterator: Any, call: "Call") -> _StreamProxy:
 
 def wrap_if_stream(value: Any, call: "Call") -> Any:
     """A proxy when ``value`` is an iterator or async iterator (a stream), a provider's stream manager
-    or a coroutine (:func:`_awaited`), else ``None``.
+    or a coroutine (:func:`_awaiting`), else ``None``.
 
     Iterators only (``__next__``/``__anext__``): iterables such as lists, dicts
     or pydantic models are results, not streams. A stream manager is a type
@@ -435,7 +450,7 @@ _EITHER: Any = object()
 def _proxy_class(tp: type, either: Any = _EITHER) -> Any:
     """The proxy class for values of ``tp``; ``either`` for a type with both protocols; ``None``: not a stream."""
     if tp is CoroutineType:  # a sync function's returned coroutine: the call runs when it is awaited
-        return _awaited
+        return _awaiting
     if hasattr(tp, "__anext__"):
         return either if hasattr(tp, "__next__") else AsyncStreamProxy
     if hasattr(tp, "__next__") and not issubclass(tp, io.IOBase):

@@ -10,7 +10,8 @@ gets what the coroutine returns, or its exception, unchanged.
 from __future__ import annotations
 
 import asyncio
-import json
+import gc
+import warnings
 from typing import Any
 
 import httpx
@@ -90,3 +91,27 @@ async def test_a_chat_turn_returning_the_calls_coroutine_rolls_it_up(cap):
     assert call.parent.span_id == turn.context.span_id
     assert turn.attributes[sc.OTEL_LLM_TURN_LLM_CALLS] == 1
     assert turn.attributes[sc.OTEL_LLM_TURN_INPUT_TOKENS] == 12
+
+
+def _never_awaited_warnings(fn: Any) -> list[str]:
+    """The warnings Python gives when what ``fn()`` returned is dropped without being awaited."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pending = fn()
+        del pending
+        gc.collect()
+    return [str(w.message) for w in caught]
+
+
+def test_a_returned_coroutine_never_awaited_warns_as_it_would_undecorated(cap):
+    async def work() -> dict:
+        return COMPLETION
+
+    def ask() -> Any:
+        return work()
+
+    plain = _never_awaited_warnings(ask)
+    assert plain == ["coroutine 'test_a_returned_coroutine_never_awaited_warns_as_it_would_undecorated.<locals>.work' "
+                     "was never awaited"]
+    assert _never_awaited_warnings(otel_llm.llm_call(model="test-model")(ask)) == plain
+    assert cap.spans() == []  # the work never ran
