@@ -44,15 +44,45 @@ ANTHROPIC_EVENTS = [
     {"type": "message_stop"},
 ]
 
+_MESSAGE = {"type": "message", "id": "msg_1", "status": "completed", "role": "assistant",
+            "content": [{"type": "output_text", "text": "Hello", "annotations": []}]}
+
+
+def _response(status: str, usage: dict[str, Any] | None, output: list[Any]) -> dict[str, Any]:
+    return {"id": "resp_7", "object": "response", "created_at": 1, "model": "gpt-4o-mini", "output": output,
+            "parallel_tool_calls": True, "tool_choice": "auto", "tools": [], "status": status, "usage": usage}
+
+
+RESPONSES_EVENTS = [
+    {"type": "response.created", "sequence_number": 0, "response": _response("in_progress", None, [])},
+    {"type": "response.output_item.added", "sequence_number": 1, "output_index": 0,
+     "item": {**_MESSAGE, "status": "in_progress", "content": []}},
+    {"type": "response.content_part.added", "sequence_number": 2, "item_id": "msg_1", "output_index": 0,
+     "content_index": 0, "part": {"type": "output_text", "text": "", "annotations": []}},
+    {"type": "response.output_text.delta", "sequence_number": 3, "item_id": "msg_1", "output_index": 0,
+     "content_index": 0, "delta": "Hello", "logprobs": []},
+    {"type": "response.completed", "sequence_number": 4, "response": _response("completed", {
+        "input_tokens": 120, "output_tokens": 2, "total_tokens": 122, "input_tokens_details": {"cached_tokens": 0},
+        "output_tokens_details": {"reasoning_tokens": 0}}, [_MESSAGE])},
+]
+
 
 def _openai_sse(request: httpx.Request) -> httpx.Response:
     body = "".join(f"data: {json.dumps(e)}\n\n" for e in OPENAI_EVENTS) + "data: [DONE]\n\n"
     return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body.encode())
 
 
-def _anthropic_sse(request: httpx.Request) -> httpx.Response:
-    body = "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in ANTHROPIC_EVENTS)
-    return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body.encode())
+def _typed_sse(events: list[dict[str, Any]]) -> Any:
+    """A transport handler serving ``events`` as server-sent events named by their ``type``."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        body = "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events)
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body.encode())
+
+    return handle
+
+
+_anthropic_sse = _typed_sse(ANTHROPIC_EVENTS)
 
 
 def _unauthorized(request: httpx.Request) -> httpx.Response:
@@ -225,3 +255,18 @@ def test_a_chat_turn_returning_the_helper_rolls_up_its_call(cap):
     assert turn.end_time >= call.end_time
     assert turn.attributes[sc.OTEL_LLM_TURN_LLM_CALLS] == 1
     assert turn.attributes[sc.OTEL_LLM_TURN_INPUT_TOKENS] == 120
+
+
+def test_openai_responses_stream_helper(cap):
+    client = openai_client(_typed_sse(RESPONSES_EVENTS))
+
+    @otel_llm.llm_call(model="gpt-4o-mini", provider="openai", operation="responses")
+    def ask():
+        return client.responses.stream(model="gpt-4o-mini", input="hi")
+
+    with ask() as stream:
+        assert stream.get_final_response().output_text == "Hello"
+    attrs = _one_call(cap).attributes
+    assert (attrs[sc.GEN_AI_USAGE_INPUT_TOKENS], attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS]) == (120, 2)
+    assert attrs[sc.OTEL_LLM_STREAM_COMPLETE] is True
+    assert attrs[sc.OTEL_LLM_STREAM_CHUNKS] == len(RESPONSES_EVENTS)
