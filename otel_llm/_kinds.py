@@ -210,6 +210,20 @@ class GraphNodeKind(Kind):
         instruments.graph_node_duration.record(duration, point_attributes(attributes, error), exemplar_context(exemplar))
 
 
+def _returned_rows(value: Any) -> int | None:
+    """The rows a vector store operation returned: the length of a list (any sized result); of a
+    mapping, the length of its ``ids`` (Chroma's ``QueryResult`` holds one list per query text, its
+    ``GetResult`` one list) — never its number of keys; ``None`` when that cannot be told."""
+    if isinstance(value, Mapping):
+        ids = value.get("ids")
+        if not isinstance(ids, (list, tuple)):
+            return None
+        if ids and all(isinstance(per_query, (list, tuple)) for per_query in ids):
+            return sum(len(per_query) for per_query in ids)
+        return len(ids)
+    return len(value) if hasattr(type(value), "__len__") else None
+
+
 class VectorOpKind(Kind):
     """A vector store operation: db.* names, top_k, returned rows, a counter."""
 
@@ -226,8 +240,9 @@ class VectorOpKind(Kind):
         self._metric_set = attribute_set(self._metric_attributes)
 
     def on_result(self, call: Call, value: Any) -> None:
-        if hasattr(type(value), "__len__"):
-            call.span.set_attribute(semconv.DB_RESPONSE_RETURNED_ROWS, len(value))
+        rows = _returned_rows(value)
+        if rows is not None:
+            call.span.set_attribute(semconv.DB_RESPONSE_RETURNED_ROWS, rows)
 
     def metric_values(self, call: Call) -> tuple[int, str | None, AttributeSet]:
         return self.metric_recorder, call.error_type, self._metric_set

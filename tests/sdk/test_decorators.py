@@ -207,6 +207,28 @@ def test_vector_op_attributes_and_returned_rows(cap):
     assert attrs[sc.DB_RESPONSE_RETURNED_ROWS] == 3
 
 
+CHROMA_QUERY = {  # what chromadb's collection.query(query_texts=[two texts], n_results=3) returns: ids per query
+    "ids": [["a", "b", "c"], ["d", "e", "f"]], "distances": [[0.1, 0.2, 0.3], [0.1, 0.2, 0.3]],
+    "documents": [["A", "B", "C"], ["D", "E", "F"]], "metadatas": [[{}, {}, {}], [{}, {}, {}]],
+    "embeddings": None, "uris": None, "data": None, "included": ["metadatas", "documents", "distances"],
+}
+CHROMA_GET = {"ids": ["a", "b", "c", "d"], "documents": ["A", "B", "C", "D"], "metadatas": [{}, {}, {}, {}],
+              "embeddings": None, "uris": None, "data": None, "included": ["metadatas", "documents"]}
+
+
+@pytest.mark.parametrize(("result", "rows"), [(CHROMA_QUERY, 6), (CHROMA_GET, 4), ({"status": "ok"}, None)],
+                         ids=["chroma-query", "chroma-get", "other-mapping"])
+def test_vector_op_rows_of_a_mapping_are_its_ids_not_its_keys(cap, result, rows):
+    """A result mapping (Chroma's QueryResult and GetResult are dicts) returns the rows its ``ids`` list."""
+
+    @otel_llm.vector_op("search", collection="docs", db_system="chroma")
+    def search() -> dict:
+        return result
+
+    assert search() is result
+    assert cap.span("search docs").attributes.get(sc.DB_RESPONSE_RETURNED_ROWS) == rows
+
+
 def test_vector_op_without_length_has_no_rows_and_no_top_k(cap):
     @otel_llm.vector_op("upsert", collection="docs", db_system="qdrant")
     def upsert() -> None:
