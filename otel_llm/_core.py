@@ -224,11 +224,15 @@ class UsageSink:
     collector).
     """
 
-    __slots__ = ("usage", "ended", "result")
+    __slots__ = ("usage", "ended", "result", "span", "wrapper")
 
     def __init__(self) -> None:
         self.usage: Usage | None = None
         self.ended = False
+        # The llm_call's span, and whether another llm_call started directly inside it: then that
+        # one is the model call, and this one only wraps it (its tokens and cost are not counted again).
+        self.span: Span | None = None
+        self.wrapper = False
         # Usage read from the function's return value, folded in when the call ends (``close``):
         # only the call's own thread sets it, so it needs no lock of its own.
         self.result: Usage | None = None

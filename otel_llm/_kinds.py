@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from opentelemetry import context as otel_context
+from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from opentelemetry.util.types import AttributeValue
 
@@ -322,7 +323,13 @@ class LLMCallKind(Kind):
         self._request_event = _without_none({semconv.GEN_AI_REQUEST_MODEL: model})
 
     def enter(self, call: Call, parent: otel_context.Context) -> Mapping[str, object]:
-        call.extra = _LLMState(parent.get(_rollup.ROLLUP_KEY))  # type: ignore[arg-type]  # a Context is a dict
+        outer = parent.get(USAGE_SINK_KEY)  # type: ignore[arg-type]  # a Context is a dict
+        if outer is not None and outer.span is trace.get_current_span(parent):
+            # Directly inside another llm_call (a retrying or logging wrapper): this is the model
+            # call, counted once, as the analysis counts it; the outer one only wraps it.
+            outer.wrapper = True
+        call.sink.span = call.span
+        call.extra = _LLMState(parent.get(_rollup.ROLLUP_KEY))  # type: ignore[arg-type]
         return {USAGE_SINK_KEY: call.sink}
 
     def on_start(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
@@ -373,13 +380,13 @@ class LLMCallKind(Kind):
             self._response_event(call, usage, state.response_text)
         if usage is not None:
             state.cost = self._set_usage(call, usage)
-        if state.rollup is not None:
+        if state.rollup is not None and not call.sink.wrapper:
             state.rollup.add_llm_call(usage, state.cost)
 
     def metric_values(self, call: Call) -> _LLMPoints:
         usage = call.sink.usage  # the call has ended: its elapsed time is fixed
         exemplar = exemplar_ids(call.span.get_span_context())
-        if usage is None:
+        if usage is None or call.sink.wrapper:  # a wrapper's tokens and cost are its inner call's
             return (
                 self.metric_recorder, call.elapsed, call.first_chunk_s, call.error_type, None, None, None, exemplar,
                 self._call_set, self._input_set, self._output_set,

@@ -357,6 +357,35 @@ def test_chat_turn_rolls_up_child_llm_calls(cap, response):
     assert turn.attributes[sc.OTEL_LLM_KIND] == sc.KIND_CHAT
 
 
+def test_an_llm_call_around_another_is_one_model_call_in_roll_ups_and_metrics(cap, response):
+    """``@llm_call`` around a function that calls another ``@llm_call`` (a retrying or logging
+    wrapper): one model call, as the analysis counts it — the turn and the token and cost metrics
+    count the inner call once, not its wrapper again."""
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def call_api() -> dict:
+        return response(input_tokens=10, output_tokens=5)
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def ask() -> dict:
+        return call_api()
+
+    @otel_llm.chat
+    def answer(question: str) -> str:
+        ask()
+        return "a"
+
+    answer("q")
+    turn = cap.span("chat_turn answer").attributes
+    assert (turn[sc.OTEL_LLM_TURN_LLM_CALLS], turn[sc.OTEL_LLM_TURN_INPUT_TOKENS]) == (1, 10)
+    assert turn[sc.OTEL_LLM_TURN_COST] == pytest.approx((10 * 1.0 + 5 * 2.0) / 1e6)
+    metrics = cap.metrics()
+    assert sorted(p.sum for p in metrics[sc.METRIC_TOKEN_USAGE]) == [5, 10]
+    assert [p.value for p in metrics[sc.METRIC_COST]] == [pytest.approx((10 * 1.0 + 5 * 2.0) / 1e6)]
+    for name in ("chat test-model",):  # both spans keep what they saw (the analysis pairs them)
+        assert all(s.attributes[sc.GEN_AI_USAGE_INPUT_TOKENS] == 10 for s in cap.spans() if s.name == name)
+
+
 def test_two_turns_do_not_share_a_roll_up(cap, response):
     @otel_llm.llm_call(model="test-model", provider="openai")
     def ask() -> dict:
