@@ -30,6 +30,8 @@ from otel_llm import semconv
 __all__ = ["ContentPolicy", "render"]
 
 _log = logging.getLogger("otel_llm.content")
+# The fields every LogRecord has (and the two ``Formatter`` adds); any other field came from ``extra=``.
+_LOG_RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 _REDACT_FAILED = "[redaction failed]"
 _RENDER_FAILED = "[unrenderable {type}]"
 
@@ -113,7 +115,8 @@ class ContentPolicy:
 
         A copy, because the same record object goes on to the app's other
         handlers, which must print what they always printed. The message is
-        formatted, then redacted; an attached exception becomes redacted
+        formatted, then redacted, and so are the string fields ``extra=`` added
+        (the bridge exports them as attributes); an attached exception becomes redacted
         ``exception.*`` attributes (the bridge exports the record's extra
         attributes as log attributes) instead of ``exc_info``.
         """
@@ -122,6 +125,9 @@ class ContentPolicy:
         redacted = copy.copy(record)
         redacted.msg = self.scrub(_message_text(record))
         redacted.args = None
+        for key, value in record.__dict__.items():  # ``extra={...}`` fields: exported as attributes
+            if key not in _LOG_RECORD_FIELDS:
+                redacted.__dict__[key] = self._scrub_value(value)
         if record.exc_info and record.exc_info[1] is not None:
             exc = record.exc_info[1]
             redacted.__dict__[semconv.EXCEPTION_TYPE] = type(exc).__name__
@@ -130,6 +136,14 @@ class ContentPolicy:
         redacted.exc_text = None
         redacted.stack_info = None
         return redacted
+
+    def _scrub_value(self, value: object) -> object:
+        """A log record's extra field through the hook: strings and the strings of a list or tuple."""
+        if isinstance(value, str):
+            return self.scrub(value)
+        if isinstance(value, (list, tuple)):
+            return type(value)(self.scrub(v) if isinstance(v, str) else v for v in value)
+        return value
 
     def truncate(self, text: str) -> str:
         if len(text) <= self.max_chars:

@@ -23,7 +23,6 @@ later on otel-llm's metric thread (or at the next collection).
 
 from __future__ import annotations
 
-import asyncio
 import os
 import threading
 import time
@@ -82,9 +81,6 @@ SPAN_KEY = _span_key()
 
 # What a stream's items go through, chosen by the kind on the first item.
 ChunkObserver = Callable[[Any], None]
-
-# Ways to stop that are not failures: a closed generator, a cancelled task.
-NOT_FAILURES: tuple[type[BaseException], ...] = (GeneratorExit, asyncio.CancelledError)
 
 
 def error_type(exc: BaseException) -> str:
@@ -224,11 +220,15 @@ class UsageSink:
     collector).
     """
 
-    __slots__ = ("usage", "ended", "result")
+    __slots__ = ("usage", "ended", "result", "span", "wrapper")
 
     def __init__(self) -> None:
         self.usage: Usage | None = None
         self.ended = False
+        # The llm_call's span, and whether another llm_call started directly inside it: then that
+        # one is the model call, and this one only wraps it (its tokens and cost are not counted again).
+        self.span: Span | None = None
+        self.wrapper = False
         # Usage read from the function's return value, folded in when the call ends (``close``):
         # only the call's own thread sets it, so it needs no lock of its own.
         self.result: Usage | None = None
@@ -336,8 +336,10 @@ class Call:
             self.end()
 
     def record_failure(self, exc: BaseException) -> None:
-        """ERROR status, ``exception`` event, ``error.type``; cancellation is not a failure."""
-        if isinstance(exc, NOT_FAILURES):
+        """ERROR status, ``exception`` event, ``error.type``; only an ``Exception`` is a failure
+        (not a closed generator, a cancelled task, Ctrl-C or ``sys.exit()``), as upstream's
+        ``use_span`` records only those."""
+        if not isinstance(exc, Exception):
             return
         try:
             self.error_type = error_type(exc)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from opentelemetry import context as otel_context
+from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from opentelemetry.util.types import AttributeValue
 
@@ -210,6 +211,20 @@ class GraphNodeKind(Kind):
         instruments.graph_node_duration.record(duration, point_attributes(attributes, error), exemplar_context(exemplar))
 
 
+def _returned_rows(value: Any) -> int | None:
+    """The rows a vector store operation returned: the length of a list (any sized result); of a
+    mapping, the length of its ``ids`` (Chroma's ``QueryResult`` holds one list per query text, its
+    ``GetResult`` one list) — never its number of keys; ``None`` when that cannot be told."""
+    if isinstance(value, Mapping):
+        ids = value.get("ids")
+        if not isinstance(ids, (list, tuple)):
+            return None
+        if ids and all(isinstance(per_query, (list, tuple)) for per_query in ids):
+            return sum(len(per_query) for per_query in ids)
+        return len(ids)
+    return len(value) if hasattr(type(value), "__len__") else None
+
+
 class VectorOpKind(Kind):
     """A vector store operation: db.* names, top_k, returned rows, a counter."""
 
@@ -226,8 +241,9 @@ class VectorOpKind(Kind):
         self._metric_set = attribute_set(self._metric_attributes)
 
     def on_result(self, call: Call, value: Any) -> None:
-        if hasattr(type(value), "__len__"):
-            call.span.set_attribute(semconv.DB_RESPONSE_RETURNED_ROWS, len(value))
+        rows = _returned_rows(value)
+        if rows is not None:
+            call.span.set_attribute(semconv.DB_RESPONSE_RETURNED_ROWS, rows)
 
     def metric_values(self, call: Call) -> tuple[int, str | None, AttributeSet]:
         return self.metric_recorder, call.error_type, self._metric_set
@@ -307,7 +323,13 @@ class LLMCallKind(Kind):
         self._request_event = _without_none({semconv.GEN_AI_REQUEST_MODEL: model})
 
     def enter(self, call: Call, parent: otel_context.Context) -> Mapping[str, object]:
-        call.extra = _LLMState(parent.get(_rollup.ROLLUP_KEY))  # type: ignore[arg-type]  # a Context is a dict
+        outer = parent.get(USAGE_SINK_KEY)  # type: ignore[arg-type]  # a Context is a dict
+        if outer is not None and outer.span is trace.get_current_span(parent):
+            # Directly inside another llm_call (a retrying or logging wrapper): this is the model
+            # call, counted once, as the analysis counts it; the outer one only wraps it.
+            outer.wrapper = True
+        call.sink.span = call.span
+        call.extra = _LLMState(parent.get(_rollup.ROLLUP_KEY))  # type: ignore[arg-type]
         return {USAGE_SINK_KEY: call.sink}
 
     def on_start(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
@@ -358,13 +380,13 @@ class LLMCallKind(Kind):
             self._response_event(call, usage, state.response_text)
         if usage is not None:
             state.cost = self._set_usage(call, usage)
-        if state.rollup is not None:
+        if state.rollup is not None and not call.sink.wrapper:
             state.rollup.add_llm_call(usage, state.cost)
 
     def metric_values(self, call: Call) -> _LLMPoints:
         usage = call.sink.usage  # the call has ended: its elapsed time is fixed
         exemplar = exemplar_ids(call.span.get_span_context())
-        if usage is None:
+        if usage is None or call.sink.wrapper:  # a wrapper's tokens and cost are its inner call's
             return (
                 self.metric_recorder, call.elapsed, call.first_chunk_s, call.error_type, None, None, None, exemplar,
                 self._call_set, self._input_set, self._output_set,
@@ -452,7 +474,8 @@ def _field(obj: Any, name: str) -> Any:
 
 
 def _completion_text(value: Any) -> str | None:
-    """The text of a response or stream chunk (OpenAI ``message``/``delta``, ``.content``), else None."""
+    """The text of a response or stream chunk (OpenAI ``message``/``delta``, ``.content``, the text
+    delta events of Anthropic and of the Responses API), else None."""
     if isinstance(value, str):
         return value
     try:
@@ -462,9 +485,22 @@ def _completion_text(value: Any) -> str | None:
             text = _field(_field(first, "message") or _field(first, "delta"), "content")
         else:
             text = _field(value, "content")
+            if text is None:
+                text = _event_text(value)
     except (AttributeError, KeyError, IndexError, TypeError):
         return None
     return text if isinstance(text, str) else None
+
+
+def _event_text(event: Any) -> Any:
+    """The text an event of a provider's event stream adds to the completion (tool-call JSON and
+    thinking deltas are not completion text)."""
+    kind = _field(event, "type")
+    if kind == "content_block_delta":  # Anthropic: a text_delta's .text (input_json_delta has none)
+        return _field(_field(event, "delta"), "text")
+    if kind == "response.output_text.delta":  # the Responses API
+        return _field(event, "delta")
+    return None
 
 
 class _ToolState:

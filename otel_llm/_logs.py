@@ -6,8 +6,11 @@ last-resort handler (WARNING and above, to stderr) only when no handler at all
 was found for it — so a lone bridge handler would silence an application that
 never configured logging. The bridge therefore hands such records to
 ``logging.lastResort`` itself: the console shows exactly what it showed
-without otel-llm. (``logging.basicConfig()`` does nothing once the root logger
-has a handler: call it before ``configure()``.)
+without otel-llm. ``logging.basicConfig()`` (which does nothing once the root
+logger has a handler) and ``dictConfig``/``fileConfig`` (which remove the root
+logger's handlers) are made to see through the bridge (see
+:func:`_sees_through_bridges`), so the app may set up logging before or after
+``configure()``.
 
 Why the SDK's own ``LoggingHandler``: it already translates a ``LogRecord``
 (severity, body, code location, exception) and stamps the trace and span ids
@@ -30,6 +33,7 @@ logging configuration (the root logger defaults to WARNING).
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import warnings
@@ -107,10 +111,63 @@ def _only_bridges_handle(record: logging.LogRecord) -> bool:
     return True
 
 
+def _sees_through_bridges(configure: Callable[..., Any]) -> Callable[..., Any]:
+    """A logging-configuration function (``basicConfig``, ``dictConfig``, ``fileConfig``) run as if
+    no bridge were on the root logger, the bridges kept on it after.
+
+    ``basicConfig()`` does nothing once the root logger has a handler, so an app
+    that calls it after ``configure()`` (configure at import, logging set up in
+    ``main``) would lose its console output; ``dictConfig``/``fileConfig`` with a
+    root section remove the root logger's handlers, so the export of the app's
+    records would stop without a word (Django configures logging that way at
+    startup). The bridges are taken off for the call and put back after it:
+    what the app's configuration sets up is exactly what it sets up without
+    otel-llm, and the records keep reaching ``logs.jsonl``. Upstream's SDK does
+    the same for its own handler and ``basicConfig``.
+    """
+
+    @functools.wraps(configure)
+    def through_bridges(*args: Any, **kwargs: Any) -> Any:
+        root = logging.getLogger()
+        bridges = [h for h in root.handlers if isinstance(h, _BridgeHandler)]
+        for bridge in bridges:
+            root.removeHandler(bridge)
+        try:
+            return configure(*args, **kwargs)
+        finally:
+            for bridge in bridges:
+                root.addHandler(bridge)
+
+    through_bridges.otel_llm_sees_through_bridges = True  # type: ignore[attr-defined]
+    return through_bridges
+
+
+def _configurers() -> list[tuple[Any, str]]:
+    """Where the standard library's logging-configuration functions live: (module, name)."""
+    import logging.config
+
+    return [(logging, "basicConfig"), (logging.config, "dictConfig"), (logging.config, "fileConfig")]
+
+
+def _see_through_bridges() -> None:
+    """Make each logging-configuration function see through the bridges (once per process)."""
+    for module, name in _configurers():
+        configure = getattr(module, name)
+        if not getattr(configure, "otel_llm_sees_through_bridges", False):
+            setattr(module, name, _sees_through_bridges(configure))
+
+
 def attach_logging(provider: LoggerProvider, logger: logging.Logger | None = None) -> Callable[[], None]:
-    """Attach the bridge to ``logger`` (the root logger by default); returns the detach function."""
+    """Attach the bridge to ``logger`` (the root logger by default); returns the detach function.
+
+    On the root logger, the logging-configuration functions are made to see
+    through the bridges (:func:`_sees_through_bridges`; once per process, and
+    unchanged while no bridge is attached).
+    """
     target = logger if logger is not None else logging.getLogger()
     handler = _BridgeHandler(provider)
+    if target is logging.getLogger():
+        _see_through_bridges()
     target.addHandler(handler)
 
     def detach() -> None:

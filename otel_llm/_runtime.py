@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Mapping
@@ -177,6 +178,7 @@ def configure(
         if previous is not None:
             previous.shutdown(previous_budget)
         _register_atexit()
+        _register_worker_exit_flush()
         _instrument_threads()
 
 
@@ -228,6 +230,33 @@ def _register_atexit() -> None:
     if not _atexit_registered:
         atexit.register(shutdown)
         _atexit_registered = True
+
+
+_worker_exit_registered = False
+
+
+def _register_worker_exit_flush() -> None:
+    """Flush the providers when a forked ``multiprocessing`` worker ends normally; registered once.
+
+    Such a worker leaves through ``os._exit``: no ``atexit``, so no
+    ``shutdown()``. Its spans and log records are written through or flushed by
+    their processors (``exporters._batching``), but the metric points it
+    recorded sit in its copy of the meter provider until a periodic export that
+    never comes. ``close()/join()`` and an executor's end run the worker's
+    ``multiprocessing`` finalizers, where :func:`flush` exports them. (A bare
+    ``os.fork()`` child ending in ``os._exit`` runs nothing at all.)
+    """
+    global _worker_exit_registered
+    if _worker_exit_registered or not hasattr(os, "register_at_fork"):
+        return
+    from otel_llm import _upstream
+
+    os.register_at_fork(after_in_child=lambda: _upstream.on_multiprocessing_worker_exit(_flush_at_worker_exit))
+    _worker_exit_registered = True
+
+
+def _flush_at_worker_exit() -> None:
+    flush()
 
 
 def _instrument_threads() -> None:

@@ -38,6 +38,17 @@ def _parse_bool(raw: str) -> bool:
     raise ValueError(f"not a boolean: {raw!r}")
 
 
+# opentelemetry-util-genai's values of OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT (its
+# ContentCapturingMode): where the content goes is otel-llm's to decide, whether it is captured is the user's.
+_CAPTURE_MODES = {"span_only": True, "event_only": True, "span_and_event": True, "no_content": False}
+
+
+def _parse_capture(raw: str) -> bool:
+    """A boolean, or one of upstream's content capturing modes."""
+    mode = _CAPTURE_MODES.get(raw.strip().lower())
+    return _parse_bool(raw) if mode is None else mode
+
+
 def _parse_choice(choices: tuple[str, ...]) -> Callable[[str], str]:
     def parse(raw: str) -> str:
         value = raw.strip().lower()
@@ -101,7 +112,7 @@ class Settings:
     )
     pricing: Any = field(default=None, metadata=_env("OTEL_LLM_PRICING", _parse_str))
     capture_content: bool = field(
-        default=False, metadata=_env("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", _parse_bool)
+        default=False, metadata=_env("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", _parse_capture)
     )
     redact: Callable[[str], str] | None = None
     max_content_chars: int = field(

@@ -13,7 +13,8 @@ each later chunk costs one or two attribute reads and a comparison:
   ``response`` of ``response.completed`` (``.incomplete``, ``.failed``).
 * Anthropic message events (``type`` ``message_start`` ...): ``message_start``
   (model, id, input and cache tokens) and ``message_delta`` (stop reason,
-  cumulative output tokens).
+  cumulative counts: those it carries replace ``message_start``'s, field by
+  field, as the anthropic SDK accumulates them).
 * LangChain message chunks (``usage_metadata``): counts on some chunks, *added*
   across chunks as LangChain itself adds them when it merges chunks; model and
   finish reason in ``response_metadata``.
@@ -38,7 +39,6 @@ _ANTHROPIC_EVENTS = frozenset({
     "message_start", "message_delta", "message_stop",
     "content_block_start", "content_block_delta", "content_block_stop", "ping", "error",
 })
-_ANTHROPIC_USAGE_EVENTS = frozenset({"message_start", "message_delta"})
 _RESPONSES_FINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
 
 Getter = Callable[[Any, str, Any], Any]  # getattr, or dict.get for dict chunks
@@ -132,6 +132,57 @@ class _TypedEvents(StreamUsage):
         return self._usage
 
 
+# The counts of an Anthropic ``usage``: cumulative on ``message_delta``, each one present or not.
+_ANTHROPIC_COUNTS = ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
+
+
+class _AnthropicEvents(StreamUsage):
+    """Anthropic message events, accumulated the way the anthropic SDK accumulates them.
+
+    ``message_start`` carries the message (model, id, input and cache counts);
+    each ``message_delta`` carries cumulative counts, but not always all of
+    them — a field it lacks keeps the value it had. The raw counts are kept per
+    field and read (Anthropic's input excludes the cache) once, at the end: a
+    delta's ``input_tokens`` alone must not drop the cached tokens from the input.
+    """
+
+    __slots__ = ("_message", "_counts", "_stop_reason")
+
+    def __init__(self) -> None:
+        self._message: Any = None
+        self._counts: dict[str, Any] = {}
+        self._stop_reason: Any = None
+
+    def __call__(self, chunk: Any) -> None:
+        kind = _get(chunk, "type")
+        if kind == "message_start":
+            self._message = _get(chunk, "message")
+            self._take(_get(self._message, "usage"))
+        elif kind == "message_delta":
+            self._take(_get(chunk, "usage"))
+            reason = _get(_get(chunk, "delta"), "stop_reason")
+            if reason is not None:
+                self._stop_reason = reason
+
+    def _take(self, usage: Any) -> None:
+        if usage is None:
+            return
+        counts = self._counts
+        for name in _ANTHROPIC_COUNTS:
+            value = _get(usage, name)
+            if value is not None:
+                counts[name] = value
+
+    def result(self) -> Usage | None:
+        message = self._message
+        return extract_usage({
+            "id": _get(message, "id"),
+            "model": _get(message, "model"),
+            "stop_reason": self._stop_reason if self._stop_reason is not None else _get(message, "stop_reason"),
+            "usage": self._counts or None,
+        })
+
+
 class _LangChainChunks(StreamUsage):
     """``AIMessageChunk``: usage_metadata summed over chunks, response_metadata merged."""
 
@@ -187,7 +238,7 @@ def reader_for(first: Any) -> StreamUsage:
     event = _get(first, "type")
     if isinstance(event, str):
         if event in _ANTHROPIC_EVENTS:
-            return _TypedEvents(get, _ANTHROPIC_USAGE_EVENTS, None)
+            return _AnthropicEvents()
         if event.startswith("response."):
             return _TypedEvents(get, _RESPONSES_FINAL_EVENTS, "response")
     if _has(first, "choices"):

@@ -25,6 +25,11 @@ body nest under the span while nothing leaks into the caller's code between
 items. A provider's stream object runs no code of the app's, so its steps run
 as they are (a context switch per chunk is a third of the proxy's cost).
 
+A provider's stream manager (``client.messages.stream(...)``) gets a manager
+proxy whose ``with`` block the span covers (:class:`_ManagerProxy`); a
+coroutine a sync function returned, a coroutine the span covers the awaiting of
+(:func:`_awaited`).
+
 Provider streams are detected by shape (``__next__``/``__anext__`` on the
 type), without importing any provider SDK; other attributes (``.response``,
 ``.close`` of an ``AsyncStream``...) are forwarded to the wrapped object.
@@ -33,7 +38,10 @@ type), without importing any provider SDK; other attributes (``.response``,
 from __future__ import annotations
 
 import io
-from types import AsyncGeneratorType, GeneratorType, TracebackType
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import AsyncGeneratorType, CoroutineType, GeneratorType, TracebackType
 from typing import TYPE_CHECKING, Any, Callable
 
 from opentelemetry import context as otel_context
@@ -43,13 +51,43 @@ from otel_llm._guard import internal_error
 if TYPE_CHECKING:
     from otel_llm._core import Call, ChunkObserver
 
-__all__ = ["NOT_STREAMS", "AsyncStreamProxy", "SyncStreamProxy", "wrap", "wrap_if_stream"]
+__all__ = [
+    "NOT_STREAMS", "AsyncManagerProxy", "AsyncStreamProxy", "SyncManagerProxy", "SyncStreamProxy", "wrap", "wrap_if_stream",
+]
 
 
-_OWN = frozenset({"_inner", "_call", "_ctx", "_next", "_count", "_observe"})
+class _Forwarding:
+    """Stands in for ``_inner``: every attribute the proxy lacks is the inner object's."""
+
+    __slots__ = ("_inner", "_call")
+
+    # The proxy's own slots: while one is unset (a half-built proxy) its lookup must not recurse via ``_inner``.
+    _own: frozenset[str] = frozenset({"_inner", "_call"})
+    _what = "proxy"
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names the proxy lacks: forward to the provider object.
+        if name in self._own:
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+    def __repr__(self) -> str:
+        return f"<otel_llm {self._what} of {self._inner!r}>"
+
+    def __del__(self) -> None:
+        # Abandoned (``break``, dropped, collected, never entered): end the span if nothing else did.
+        try:
+            call = self._call
+        except AttributeError:  # __init__ never ran
+            return
+        if not call.ended:
+            self._abandon()
+
+    def _abandon(self) -> None:
+        """End the span of an abandoned proxy; never raises (it runs from ``__del__``)."""
 
 
-class _StreamProxy:
+class _StreamProxy(_Forwarding):
     """State and outcome handling shared by the sync and async proxies.
 
     Per item the proxy does two things on the caller's thread: count it, and
@@ -57,7 +95,9 @@ class _StreamProxy:
     when the kind needs nothing per item). Everything else waits for the end.
     """
 
-    __slots__ = ("_inner", "_call", "_ctx", "_next", "_count", "_observe")
+    __slots__ = ("_ctx", "_next", "_count", "_observe")
+    _own = frozenset({"_inner", "_call", "_ctx", "_next", "_count", "_observe"})
+    _what = "stream proxy"
 
     def __init__(self, inner: Any, call: "Call", step: Callable[[], Any]) -> None:
         self._inner = inner
@@ -68,15 +108,6 @@ class _StreamProxy:
         self._next = step  # the inner iterator's own __next__ / __anext__, looked up once
         self._count = 0
         self._observe: ChunkObserver | None = None
-
-    def __getattr__(self, name: str) -> Any:
-        # Only reached for names the proxy lacks: forward to the provider object.
-        if name in _OWN:  # unset slot (half-built proxy): no recursion via _inner
-            raise AttributeError(name)
-        return getattr(self._inner, name)
-
-    def __repr__(self) -> str:
-        return f"<otel_llm stream proxy of {self._inner!r}>"
 
     def _item(self, item: Any) -> Any:
         count = self._count = self._count + 1
@@ -99,15 +130,6 @@ class _StreamProxy:
 
     def _closed(self) -> None:
         self._call.end_stream(False, self._count)
-
-    def __del__(self) -> None:
-        # Abandoned (``break``, dropped, collected): end the span if nothing else did.
-        try:
-            call = self._call
-        except AttributeError:  # __init__ never ran
-            return
-        if not call.ended:
-            self._abandon()
 
     def _abandon(self) -> None:
         try:
@@ -257,6 +279,137 @@ class AsyncStreamProxy(_StreamProxy):
             self._closed()
 
 
+class _ManagerProxy(_Forwarding):
+    """Stands in for a provider's stream manager until its stream has been read.
+
+    ``client.chat.completions.stream(...)``, ``client.responses.stream(...)``,
+    ``client.messages.stream(...)`` (and their async twins) return a manager:
+    the HTTP request starts when it is entered, and the app reads the stream in
+    the ``with`` block — by events, ``text_stream`` or ``get_final_*()``. The
+    helper stream the manager hands out reads the provider's raw stream
+    (``_raw_stream``, the same ``Stream`` that ``create(stream=True)`` returns)
+    and accumulates it; the raw stream is put behind a stream proxy, so every way
+    of reading passes each raw chunk through it once (usage, first chunk) and its
+    exhaustion completes the span. Leaving the block (or dropping a manager never
+    entered) ends the span if the stream has not. A helper stream without
+    ``_raw_stream`` is handed out behind the proxy itself.
+    """
+
+    __slots__ = ("_stream",)
+    _own = frozenset({"_inner", "_call", "_stream"})
+    _what = "stream manager proxy"
+
+    def __init__(self, inner: Any, call: "Call") -> None:
+        self._inner = inner
+        self._call = call
+        self._stream: _StreamProxy | None = None
+
+    def _entered(self, stream: Any) -> Any:
+        """Put the helper ``stream``'s raw stream (or the helper itself) behind a stream proxy."""
+        from otel_llm import _upstream  # the SDK's modules: imported on the first stream manager, not with otel_llm
+
+        raw = _upstream.helper_raw_stream(stream)
+        if raw is not None and _proxy_class(type(raw)) is not None:
+            self._stream = proxy = wrap(raw, self._call)
+            _upstream.replace_helper_raw_stream(stream, proxy)
+            return stream
+        self._stream = proxy = wrap(stream, self._call)
+        return proxy
+
+    def _end(self) -> None:
+        """The block was left: end the span unless the stream already did."""
+        stream = self._stream
+        if stream is not None:
+            stream._closed()
+        else:
+            self._call.end_stream(False, 0)
+
+    def _abandon(self) -> None:
+        try:
+            self._end()
+        except Exception as exc:  # noqa: BLE001 — never raise our errors from __del__
+            internal_error("streams.gc", exc)
+
+
+@contextmanager
+def _entering(call: "Call") -> Iterator[None]:
+    """Run the block with the call's span current; an exception it raises fails the call and propagates."""
+    token = otel_context.attach(call.ctx)  # type: ignore[arg-type]
+    try:
+        yield
+    except BaseException as exc:
+        call.fail(exc)
+        raise
+    finally:
+        otel_context.detach(token)
+
+
+class SyncManagerProxy(_ManagerProxy):
+    """Stands in for a sync stream manager (``with client.messages.stream(...) as stream``)."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> Any:
+        with _entering(self._call):  # the request nests in the span
+            stream = self._inner.__enter__()
+        return self._entered(stream)
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> Any:
+        try:
+            return self._inner.__exit__(exc_type, exc, tb)
+        finally:
+            self._end()
+
+
+class AsyncManagerProxy(_ManagerProxy):
+    """Stands in for an async stream manager (``async with client.messages.stream(...) as stream``)."""
+
+    __slots__ = ()
+
+    async def __aenter__(self) -> Any:
+        with _entering(self._call):
+            stream = await self._inner.__aenter__()
+        return self._entered(stream)
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> Any:
+        try:
+            return await self._inner.__aexit__(exc_type, exc, tb)
+        finally:
+            self._end()
+
+
+async def _awaited(coroutine: Any, call: "Call") -> Any:
+    """Stands in for a coroutine a sync function returned: the call is the awaited work.
+
+    ``def ask(): return async_client.chat.completions.create(...)`` runs the
+    request only when the caller awaits what it returned. This coroutine awaits
+    it with the span current (the request's spans nest under it) and finishes
+    the call with its result (usage, a stream proxy) or its exception, like an
+    ``async def`` would. Never awaited, the span never ends, as the work never runs.
+    """
+    with _entering(call):
+        result = await coroutine
+    return call.finish(result)
+
+
+def _awaiting(coroutine: Any, call: "Call") -> Any:
+    """:func:`_awaited` for ``coroutine``, which Python names as the app's own when it is never awaited.
+
+    Dropped unawaited, the stand-in carries the app coroutine's name into
+    Python's "was never awaited" warning and closes the app's coroutine (a
+    closed coroutine is not warned about): the app sees the one warning it saw
+    without otel-llm.
+    """
+    stand_in = _awaited(coroutine, call)
+    stand_in.__name__, stand_in.__qualname__ = coroutine.__name__, coroutine.__qualname__
+    weakref.finalize(stand_in, coroutine.close)
+    return stand_in
+
+
 def wrap(iterator: Any, call: "Call") -> _StreamProxy:
     """Proxy for a generator / async generator the decorated function produced."""
     if hasattr(type(iterator), "__anext__"):
@@ -264,11 +417,14 @@ def wrap(iterator: Any, call: "Call") -> _StreamProxy:
     return SyncStreamProxy(iterator, call)
 
 
-def wrap_if_stream(value: Any, call: "Call") -> _StreamProxy | None:
-    """A proxy when ``value`` is an iterator or async iterator (a stream), else ``None``.
+def wrap_if_stream(value: Any, call: "Call") -> Any:
+    """A proxy when ``value`` is an iterator or async iterator (a stream), a provider's stream manager
+    or a coroutine (:func:`_awaiting`), else ``None``.
 
     Iterators only (``__next__``/``__anext__``): iterables such as lists, dicts
-    or pydantic models are results, not streams. Open files are not streams.
+    or pydantic models are results, not streams. A stream manager is a type
+    named ``…StreamManager`` with ``__enter__``/``__aenter__`` (see
+    :class:`_ManagerProxy`). Open files are not streams.
     Decided once per type: on a pydantic class a missing attribute costs a
     metaclass ``__getattr__``, and this runs on every decorated call. Only a
     type with both protocols is decided per value (see :data:`_EITHER`).
@@ -293,10 +449,19 @@ _EITHER: Any = object()
 
 def _proxy_class(tp: type, either: Any = _EITHER) -> Any:
     """The proxy class for values of ``tp``; ``either`` for a type with both protocols; ``None``: not a stream."""
+    if tp is CoroutineType:  # a sync function's returned coroutine: the call runs when it is awaited
+        return _awaiting
     if hasattr(tp, "__anext__"):
         return either if hasattr(tp, "__next__") else AsyncStreamProxy
     if hasattr(tp, "__next__") and not issubclass(tp, io.IOBase):
         return SyncStreamProxy
+    if issubclass(tp, _ManagerProxy):  # a decorated call's manager returned by another: nested spans, both cover it
+        return tp
+    if tp.__name__.endswith("StreamManager"):  # a provider's streaming helper (OpenAI's, Anthropic's)
+        if hasattr(tp, "__aenter__"):
+            return AsyncManagerProxy
+        if hasattr(tp, "__enter__"):
+            return SyncManagerProxy
     return None
 
 

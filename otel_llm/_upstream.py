@@ -58,11 +58,13 @@ __all__ = [
     "exporter_endpoint",
     "global_provider",
     "grpc_span_sender",
+    "helper_raw_stream",
     "http_span_sender",
     "install_global_provider",
     "logs_api",
     "on_multiprocessing_worker_exit",
     "readable_log_record",
+    "replace_helper_raw_stream",
     "metric_exporter_preferences",
     "otlp_log_exporter_class",
     "reset_global_providers",
@@ -331,6 +333,23 @@ def click_exception_class() -> type[Exception]:
     from typer._click.exceptions import ClickException
 
     return ClickException
+
+
+# --- provider SDKs' streaming helpers -------------------------------------------------------
+# The helper streams ``client.chat.completions.stream(...)``, ``client.responses.stream(...)``
+# and ``client.messages.stream(...)`` hand out (openai's ChatCompletionStream and
+# ResponseStream, anthropic's MessageStream and BetaMessageStream, and their async twins;
+# checked with openai 2.54 and anthropic 0.125) keep the raw ``Stream`` they read as
+# ``_raw_stream`` and start reading it on their first iteration. otel-llm depends on
+# neither SDK: another layout is simply not found (``None``).
+def helper_raw_stream(stream: Any) -> Any | None:
+    """The raw provider stream the streaming helper ``stream`` reads, or ``None``."""
+    return getattr(stream, "_raw_stream", None)
+
+
+def replace_helper_raw_stream(stream: Any, raw: Any) -> None:
+    """Have the streaming helper ``stream`` read ``raw`` instead (before it is first iterated)."""
+    stream._raw_stream = raw
 
 
 # --- the check ---------------------------------------------------------------------------

@@ -79,7 +79,8 @@ def vector_op(
     db_system: str | None = None,
     top_k: int | None = None,
 ) -> Any:
-    """A vector store operation (``search``, ``upsert``...); rows counted from ``len(result)``.
+    """A vector store operation (``search``, ``upsert``...); rows counted from ``len(result)``
+    (of a mapping such as Chroma's results, from its ``ids``).
 
     Bare ``@vector_op`` names the operation after the function.
     """

@@ -64,6 +64,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from otel_llm import _notices, _upstream
 from otel_llm._guard import internal_error
 from otel_llm._upstream import LogRecordExporter, LogRecordExportResult, ReadableLogRecord
+from otel_llm.exporters._batching import in_worker_process
 from otel_llm.exporters._jsonl import JsonlWriter, encode_line
 from otel_llm.exporters._messages import logs_message, metric_points, metrics_message, spans_message
 from otel_llm.exporters._replay_http import Outcome, headers_for, line_items, merged, mergeable, post, replay_url
@@ -590,6 +591,11 @@ class SpooledMetricExporter(_SpooledExporter, MetricExporter):
         _SpooledExporter.__init__(self, inner, signal, spool_dir, max_bytes, max_request_bytes)
 
     def export(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> MetricExportResult:
+        if self._spool is not None and in_worker_process():
+            # A worker keeps its points in the spool as it keeps its spans (``_batching``): the process
+            # that started it, or the next one, replays them. It never waits on the network: with the
+            # collector down, its exit flush would hold up ``Pool.join()`` for the whole retry budget.
+            return self.success if self._spool.keep(metrics_data) else self.failure
         return self._export(metrics_data)
 
 

@@ -207,6 +207,28 @@ def test_vector_op_attributes_and_returned_rows(cap):
     assert attrs[sc.DB_RESPONSE_RETURNED_ROWS] == 3
 
 
+CHROMA_QUERY = {  # what chromadb's collection.query(query_texts=[two texts], n_results=3) returns: ids per query
+    "ids": [["a", "b", "c"], ["d", "e", "f"]], "distances": [[0.1, 0.2, 0.3], [0.1, 0.2, 0.3]],
+    "documents": [["A", "B", "C"], ["D", "E", "F"]], "metadatas": [[{}, {}, {}], [{}, {}, {}]],
+    "embeddings": None, "uris": None, "data": None, "included": ["metadatas", "documents", "distances"],
+}
+CHROMA_GET = {"ids": ["a", "b", "c", "d"], "documents": ["A", "B", "C", "D"], "metadatas": [{}, {}, {}, {}],
+              "embeddings": None, "uris": None, "data": None, "included": ["metadatas", "documents"]}
+
+
+@pytest.mark.parametrize(("result", "rows"), [(CHROMA_QUERY, 6), (CHROMA_GET, 4), ({"status": "ok"}, None)],
+                         ids=["chroma-query", "chroma-get", "other-mapping"])
+def test_vector_op_rows_of_a_mapping_are_its_ids_not_its_keys(cap, result, rows):
+    """A result mapping (Chroma's QueryResult and GetResult are dicts) returns the rows its ``ids`` list."""
+
+    @otel_llm.vector_op("search", collection="docs", db_system="chroma")
+    def search() -> dict:
+        return result
+
+    assert search() is result
+    assert cap.span("search docs").attributes.get(sc.DB_RESPONSE_RETURNED_ROWS) == rows
+
+
 def test_vector_op_without_length_has_no_rows_and_no_top_k(cap):
     @otel_llm.vector_op("upsert", collection="docs", db_system="qdrant")
     def upsert() -> None:
@@ -333,6 +355,35 @@ def test_chat_turn_rolls_up_child_llm_calls(cap, response):
     assert turn.attributes[sc.OTEL_LLM_TURN_COST] == pytest.approx(1.4 + 0.5)
     assert turn.attributes[sc.GEN_AI_CONVERSATION_ID] == "c-1"
     assert turn.attributes[sc.OTEL_LLM_KIND] == sc.KIND_CHAT
+
+
+def test_an_llm_call_around_another_is_one_model_call_in_roll_ups_and_metrics(cap, response):
+    """``@llm_call`` around a function that calls another ``@llm_call`` (a retrying or logging
+    wrapper): one model call, as the analysis counts it — the turn and the token and cost metrics
+    count the inner call once, not its wrapper again."""
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def call_api() -> dict:
+        return response(input_tokens=10, output_tokens=5)
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def ask() -> dict:
+        return call_api()
+
+    @otel_llm.chat
+    def answer(question: str) -> str:
+        ask()
+        return "a"
+
+    answer("q")
+    turn = cap.span("chat_turn answer").attributes
+    assert (turn[sc.OTEL_LLM_TURN_LLM_CALLS], turn[sc.OTEL_LLM_TURN_INPUT_TOKENS]) == (1, 10)
+    assert turn[sc.OTEL_LLM_TURN_COST] == pytest.approx((10 * 1.0 + 5 * 2.0) / 1e6)
+    metrics = cap.metrics()
+    assert sorted(p.sum for p in metrics[sc.METRIC_TOKEN_USAGE]) == [5, 10]
+    assert [p.value for p in metrics[sc.METRIC_COST]] == [pytest.approx((10 * 1.0 + 5 * 2.0) / 1e6)]
+    for name in ("chat test-model",):  # both spans keep what they saw (the analysis pairs them)
+        assert all(s.attributes[sc.GEN_AI_USAGE_INPUT_TOKENS] == 10 for s in cap.spans() if s.name == name)
 
 
 def test_two_turns_do_not_share_a_roll_up(cap, response):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Iterator
@@ -130,3 +132,42 @@ def test_configure_bridges_root_logging_into_logs_jsonl(tmp_path: Path) -> None:
     records = [r for r in log_records(tmp_path / "logs.jsonl") if r["body"] == {"stringValue": "answer graded pass"}]
     assert len(records) == 1
     assert records[0]["traceId"] == format(span.get_span_context().trace_id, "032x")
+
+
+APP_AFTER_CONFIGURE = """
+import logging, logging.config, sys
+import otel_llm
+if sys.argv[2] == "traced":
+    otel_llm.configure(output_dir=sys.argv[1])
+SETUP
+logging.getLogger("app").info("started")
+logging.getLogger("app").warning("careful")
+"""
+LOGGING_SETUPS = {
+    "basicConfig": 'logging.basicConfig(level=logging.INFO, format="APP %(levelname)s %(name)s %(message)s")',
+    "dictConfig": (
+        'logging.config.dictConfig({"version": 1, "formatters": {"f": {"format": "APP %(levelname)s %(name)s %(message)s"}},'
+        ' "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "f"}},'
+        ' "root": {"handlers": ["console"], "level": "INFO"}})'
+    ),
+}
+
+
+@pytest.mark.parametrize("setup", LOGGING_SETUPS.values(), ids=LOGGING_SETUPS.keys())
+def test_logging_set_up_after_configure_prints_what_it_prints_without_otel_llm(tmp_path: Path, setup: str) -> None:
+    """``configure()`` at import, logging set up in ``main`` (or by a framework such as Django's
+    ``dictConfig``): the app's console is the same, and the bridge still exports every record."""
+    code = APP_AFTER_CONFIGURE.replace("SETUP", setup)
+
+    def run(mode: str) -> str:
+        proc = subprocess.run(
+            [sys.executable, "-c", code, str(tmp_path / mode), mode], capture_output=True, text=True, timeout=60,
+        )
+        assert proc.returncode == 0, proc.stderr
+        return proc.stderr
+
+    plain = run("plain")
+    assert plain.splitlines() == ["APP INFO app started", "APP WARNING app careful"]
+    assert run("traced") == plain
+    bodies = [r["body"]["stringValue"] for r in log_records(tmp_path / "traced" / "logs.jsonl")]
+    assert bodies == ["started", "careful"]

@@ -141,3 +141,26 @@ def test_bridged_log_bodies_and_exceptions_are_redacted_and_the_app_prints_as_be
     printed = console.getvalue()  # the app's own handler: unchanged, secret and traceback included
     assert f"WARNING login for ann with {SECRET}" in printed
     assert f"ValueError: bad password {SECRET}" in printed
+
+
+def test_bridged_log_extra_attributes_are_redacted_and_the_app_prints_as_before(cap_redact, app_logger):
+    """``extra={...}`` fields become log attributes: app text like the body, so redacted like it."""
+    logger, console = app_logger
+    console.truncate(0)
+    logger.handlers[0].setFormatter(logging.Formatter("%(levelname)s %(message)s query=%(query)s"))
+    memory = InMemoryLogRecordExporter()
+    provider = LoggerProvider()
+    provider.add_log_record_processor(SimpleLogRecordProcessor(memory))
+    detach = _logs.attach_logging(provider, logger)
+    try:
+        logger.warning("lookup failed", extra={"query": f"password {SECRET}", "tags": ["login", SECRET], "tries": 3})
+    finally:
+        detach()
+        provider.shutdown()
+
+    (record,) = (r.log_record for r in memory.get_finished_logs())
+    assert record.attributes["query"] == "password [REDACTED]"
+    assert list(record.attributes["tags"]) == ["login", "[REDACTED]"]
+    assert record.attributes["tries"] == 3
+    assert not any(SECRET in str(v) for v in record.attributes.values())
+    assert f"WARNING lookup failed query=password {SECRET}" in console.getvalue()  # the app's handler: unchanged

@@ -15,6 +15,7 @@ import traceback
 from typing import Any
 
 import pytest
+from opentelemetry.trace import StatusCode
 
 import otel_llm
 from otel_llm import _guard, _kinds, _runtime, _stream_usage
@@ -347,3 +348,22 @@ def test_user_exception_with_a_broken_str_still_propagates_untouched(cap):
         {sc.EXCEPTION_TYPE: "UnprintableError"}
     ]
     assert span.end_time is not None
+
+
+@pytest.mark.parametrize("exit_by", [SystemExit(0), SystemExit(None), KeyboardInterrupt()],
+                         ids=["sys.exit(0)", "sys.exit()", "ctrl-c"])
+def test_leaving_the_process_is_not_a_failed_call(cap, exit_by):
+    """As upstream's ``use_span`` does, only an ``Exception`` fails a span: ``sys.exit(0)`` in a decorated
+    ``main`` is a success and Ctrl-C an interruption — no ERROR status, ``error.type`` or error metric."""
+
+    @otel_llm.agent("main")
+    def main() -> None:
+        raise exit_by
+
+    with pytest.raises(type(exit_by)) as info:
+        main()
+    assert info.value is exit_by
+    span = cap.span("invoke_agent main")
+    assert span.status.status_code is StatusCode.UNSET
+    assert sc.ERROR_TYPE not in span.attributes
+    assert [e.name for e in span.events] == []

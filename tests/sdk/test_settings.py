@@ -43,6 +43,16 @@ def test_env_beats_default(field: str, env_name: str, raw: str, expected: object
     assert getattr(Settings.resolve(env={env_name: raw}), field) == expected
 
 
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("SPAN_AND_EVENT", True), ("span_only", True), ("EVENT_ONLY", True), ("NO_CONTENT", False)])
+def test_capture_content_accepts_upstream_genai_modes(raw: str, expected: bool) -> None:
+    """opentelemetry-util-genai's values of the same variable (its ContentCapturingMode) mean what they say there."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # not a malformed value
+        s = Settings.resolve(env={"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": raw})
+    assert s.capture_content is expected
+
+
 def test_argument_beats_env() -> None:
     env = {"OTEL_SERVICE_NAME": "from-env", "OTEL_LLM_EXPORTER": "console", "OTEL_LLM_PROJECT": "env-p",
            "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true"}

@@ -161,6 +161,32 @@ def test_anthropic_stream_usage_from_message_start_and_message_delta(cap):
     assert attrs[sc.GEN_AI_USAGE_COST] == pytest.approx((25 + 100 * 0.5 + 10 * 1.5 + 15 * 2.0) / 1e6)
 
 
+@pytest.mark.parametrize("delta_usage", [
+    {"input_tokens": 25, "output_tokens": 15},
+    {"input_tokens": 25, "cache_read_input_tokens": 100, "output_tokens": 15},
+    {"input_tokens": 25, "cache_read_input_tokens": 100, "cache_creation_input_tokens": 10, "output_tokens": 15},
+], ids=["input-only", "no-cache-creation", "all-fields"])
+def test_anthropic_message_delta_counts_replace_only_the_fields_it_carries(cap, delta_usage):
+    """``message_delta`` usage is cumulative and may carry some input fields without the others (as seen
+    from the API and gateways): a field it lacks keeps ``message_start``'s value, as the anthropic SDK's
+    own accumulation does — the cached tokens are not dropped from the input."""
+    events = anthropic_events()
+    events[3] = RawMessageDeltaEvent.model_validate({
+        "type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None}, "usage": delta_usage})
+
+    @otel_llm.llm_call(model="claude-sonnet-4-5", provider="anthropic")
+    def ask() -> ProviderStream:
+        return ProviderStream(events)
+
+    list(ask())
+    attrs = _llm_span(cap).attributes
+    assert attrs[sc.GEN_AI_USAGE_INPUT_TOKENS] == 135  # 25 uncached + 100 read + 10 written
+    assert attrs[sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] == 100
+    assert attrs[sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] == 10
+    assert attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS] == 15
+    assert attrs[sc.GEN_AI_USAGE_COST] == pytest.approx((25 + 100 * 0.5 + 10 * 1.5 + 15 * 2.0) / 1e6)
+
+
 def test_langchain_chunks_add_their_usage_like_langchain_does(cap):
     """``AIMessageChunk`` usage is per chunk (input on the first, output on the last): it adds up."""
     chunks = [
@@ -196,11 +222,12 @@ def response(status: str, usage: dict[str, Any] | None) -> dict[str, Any]:
             "usage": usage}
 
 
-def test_openai_responses_stream_usage_from_response_completed(cap):
+def responses_events() -> list[Any]:
+    """A Responses API stream: created, two text deltas, completed (with usage)."""
     usage = {"input_tokens": 100, "output_tokens": 20, "total_tokens": 120,
              "input_tokens_details": {"cached_tokens": 64, "cache_write_tokens": 0},
              "output_tokens_details": {"reasoning_tokens": 5}}
-    events = [
+    return [
         ResponseCreatedEvent.model_validate(
             {"type": "response.created", "sequence_number": 0, "response": response("in_progress", None)}),
         *[
@@ -213,9 +240,11 @@ def test_openai_responses_stream_usage_from_response_completed(cap):
             {"type": "response.completed", "sequence_number": 3, "response": response("completed", usage)}),
     ]
 
+
+def test_openai_responses_stream_usage_from_response_completed(cap):
     @otel_llm.llm_call(model="gpt-4.1-mini", provider="openai", operation="responses")
     def ask() -> ProviderStream:
-        return ProviderStream(events)
+        return ProviderStream(responses_events())
 
     assert len(list(ask())) == 4
     attrs = _llm_span(cap).attributes
@@ -313,3 +342,18 @@ def _usage_by_probing(value: Any) -> _usage.Usage | None:
     finally:
         _usage._PLANS.clear()
         _usage._PLANS.update(saved)
+
+
+@pytest.mark.parametrize("events", [anthropic_events, responses_events], ids=["anthropic", "openai-responses"])
+def test_streamed_event_text_is_the_captured_completion(events):
+    """With capture on, the completion of an event stream is its text deltas (not its tool-call JSON)."""
+    with Capture(pricing=PRICING, capture_content=True, redact=lambda t: t.replace("lo", "**")) as cap:
+
+        @otel_llm.llm_call(model="some-model", provider="x")
+        def ask() -> ProviderStream:
+            return ProviderStream(events())
+
+        list(ask())
+        span = _llm_span(cap)
+    (reply,) = [e for e in span.events if e.name == sc.EVENT_LLM_RESPONSE]
+    assert reply.attributes[sc.EVENT_ATTR_CONTENT] == "Hel**"

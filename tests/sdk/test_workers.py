@@ -8,6 +8,7 @@ through as it ends, so no way of leaving — ``close()/join()``, ``os._exit``,
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -39,3 +40,39 @@ def test_every_span_a_worker_ended_is_in_the_file(tmp_path: Path, scenario: str)
     missing = ended - written_ids(tmp_path)
     assert not missing, f"{len(missing)} of {len(ended)} spans ended in workers are not in traces.jsonl"
     assert "lost" not in proc.stderr, proc.stderr
+
+
+def calls_counted(files: list[Path]) -> int:
+    """Model calls in ``gen_ai.client.operation.duration``: each process's last cumulative count, summed."""
+    last: dict[tuple[str, str], int] = {}
+    for line in (line for path in files for line in path.read_text().splitlines()):
+        for rm in json.loads(line)["resourceMetrics"]:
+            instance = next(a["value"]["stringValue"] for a in rm["resource"]["attributes"]
+                            if a["key"] == "service.instance.id")
+            for sm in rm["scopeMetrics"]:
+                for metric in sm["metrics"]:
+                    if metric["name"] == "gen_ai.client.operation.duration":
+                        for point in metric["histogram"]["dataPoints"]:
+                            key = (instance, point["startTimeUnixNano"])
+                            last[key] = max(last.get(key, 0), int(point["count"]))
+    return sum(last.values())
+
+
+@pytest.mark.parametrize("scenario", ["pool-fork-close-join", "pool-spawn-close-join", "executor-fork", "executor-spawn"])
+def test_every_call_a_worker_made_is_in_the_metrics_when_it_exits_normally(tmp_path: Path, scenario: str) -> None:
+    """A worker leaving by ``close()/join()`` or an executor's end exports the metric points it recorded."""
+    proc = subprocess.run([sys.executable, str(APP), scenario, str(tmp_path), "8", "50"],
+                          capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr
+    assert calls_counted([tmp_path / "metrics.jsonl"]) == 400
+
+
+def test_with_otlp_a_worker_spools_its_metric_points_and_never_sends_them(tmp_path: Path) -> None:
+    """As for spans: a worker keeps its points in the spool (the parent or the next process replays
+    them) and never waits on the network — with the collector down, a send would hold up its exit."""
+    env = {**os.environ, "OTEL_LLM_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9"}
+    proc = subprocess.run([sys.executable, str(APP), "pool-fork-close-join", str(tmp_path), "8", "50"],
+                          capture_output=True, text=True, timeout=240, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "/v1/metrics; metric points are spooled" not in proc.stderr  # said by a send that failed
+    assert calls_counted([p for p in (tmp_path / "spool" / "metrics").iterdir() if not p.name.startswith(".")]) == 400
