@@ -26,6 +26,11 @@ handler are not exported.
 
 The user's ``redact`` hook applies to what is exported (message and
 exception text), on a copy: the app's other handlers print the record as ever.
+Model-provider clients (``openai``, ``anthropic``, ``botocore``...) log each
+request's body at DEBUG, prompts included: while content capture is off (the
+default) those records are not exported - capture off must mean no prompt text
+leaves the process through otel-llm - and the first one left out is said once
+on stderr.
 
 The handler has level NOTSET: which records arrive is the application's
 logging configuration (the root logger defaults to WARNING).
@@ -42,7 +47,7 @@ from typing import Any, Callable
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from opentelemetry.sdk.resources import Resource
 
-from otel_llm import _runtime
+from otel_llm import _notices, _runtime
 from otel_llm._guard import internal_error
 from otel_llm._upstream import LoggerProvider, LoggingHandler
 
@@ -50,6 +55,10 @@ __all__ = ["attach_logging", "logger_provider_for"]
 
 # Loggers whose records would describe (or cause) an export: never exported themselves.
 _EXCLUDED_PREFIXES = ("opentelemetry", "otel_llm", "urllib3", "grpc")
+# Model-provider clients, whose DEBUG records carry request bodies (prompts): exported only with capture on.
+_CLIENT_PREFIXES = ("openai", "anthropic", "google_genai", "google.genai", "botocore", "cohere", "mistralai", "groq",
+                    "litellm", "langchain", "llama_index")
+_said_left_out = False
 
 
 def logger_provider_for(resource: Resource, processor: Any) -> LoggerProvider:
@@ -61,6 +70,19 @@ def logger_provider_for(resource: Resource, processor: Any) -> LoggerProvider:
 
 def _excluded(name: str) -> bool:
     return any(name == p or name.startswith(p + ".") for p in _EXCLUDED_PREFIXES)
+
+
+def _prompt_bearing(record: logging.LogRecord, capture: bool) -> bool:
+    """A provider client's DEBUG record while capture is off (its request body holds the prompt)."""
+    global _said_left_out
+    if capture or record.levelno >= logging.INFO or not any(
+            record.name == p or record.name.startswith(p + ".") for p in _CLIENT_PREFIXES):
+        return False
+    if not _said_left_out:
+        _said_left_out = True
+        _notices.notice(f"left {record.name}'s DEBUG records out of the exported logs: model clients log request "
+                        "bodies (prompts) at DEBUG, and content capture is off (capture_content=True exports them)")
+    return True
 
 
 class _BridgeHandler(LoggingHandler):
@@ -88,7 +110,9 @@ class _BridgeHandler(LoggingHandler):
             return
         self._inside.active = True
         try:
-            super().emit(_runtime.current().content.log_record(record))  # redacted copy, if a hook is set
+            content = _runtime.current().content
+            if not _prompt_bearing(record, content.capture):
+                super().emit(content.log_record(record))  # redacted copy, if a hook is set
         except Exception as exc:  # noqa: BLE001 — logging must never fail because of telemetry
             internal_error("logs bridge: emit", exc)
         finally:

@@ -171,3 +171,46 @@ def test_logging_set_up_after_configure_prints_what_it_prints_without_otel_llm(t
     assert run("traced") == plain
     bodies = [r["body"]["stringValue"] for r in log_records(tmp_path / "traced" / "logs.jsonl")]
     assert bodies == ["started", "careful"]
+
+
+APP_WITH_CLIENT_DEBUG_LOGS = """
+import logging, sys
+import httpx, openai
+import otel_llm
+otel_llm.configure(output_dir=sys.argv[1])
+logging.basicConfig(level=logging.DEBUG, format="APP %(name)s %(message)s")  # the app turns on DEBUG everywhere
+
+def reply(request):
+    return httpx.Response(200, json={"id": "c1", "object": "chat.completion", "created": 1, "model": "gpt-4o",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "ANSWER-TEXT"}}],
+        "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}})
+
+client = openai.OpenAI(api_key="k", http_client=httpx.Client(transport=httpx.MockTransport(reply)))
+
+@otel_llm.llm_call(model="gpt-4o", provider="openai")
+def ask():
+    return client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "SECRET-PROMPT-TEXT"}])
+
+ask()
+logging.getLogger("app").debug("the app's own debug line")
+"""
+
+
+@pytest.mark.parametrize("capture", ["false", "true"])
+def test_provider_clients_debug_logs_carry_prompts_and_are_exported_only_with_capture_on(
+        tmp_path: Path, capture: str) -> None:
+    """openai's (anthropic's, botocore's...) DEBUG records hold the request body, prompts included: with
+    content capture off the bridge leaves them out of logs.jsonl; the app's console prints them as ever."""
+    import os
+
+    env = {**os.environ, "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": capture}
+    proc = subprocess.run([sys.executable, "-c", APP_WITH_CLIENT_DEBUG_LOGS, str(tmp_path)], capture_output=True,
+                          text=True, timeout=60, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "SECRET-PROMPT-TEXT" in proc.stderr  # the app asked for DEBUG: its console shows the request
+    exported = (tmp_path / "logs.jsonl").read_text()
+    assert ("SECRET-PROMPT-TEXT" in exported) == (capture == "true")
+    said = [line for line in proc.stderr.splitlines() if line.startswith("otel-llm: left openai")]
+    assert len(said) == (1 if capture == "false" else 0)  # said once, not per record
+    bodies = [r["body"].get("stringValue") for r in log_records(tmp_path / "logs.jsonl")]
+    assert "the app's own debug line" in bodies  # the app's own records are exported either way
