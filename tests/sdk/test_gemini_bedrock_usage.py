@@ -274,14 +274,16 @@ def test_bedrock_converse_stream_usage_from_its_metadata_event(cap):
     assert _llm_span(cap).attributes[sc.OTEL_LLM_STREAM_CHUNKS] == 5
 
 
+@pytest.mark.parametrize("provider", ["aws.bedrock", None], ids=["aws.bedrock", "no-provider"])
 @pytest.mark.parametrize("model", [
     "anthropic.claude-3-5-sonnet-20240620-v1:0", "us.anthropic.claude-3-5-sonnet-20240620-v1:0",
     "eu.anthropic.claude-3-5-sonnet-20240620-v1:0",
 ])
-def test_bedrock_model_ids_get_their_models_price(model):
-    """genai-prices' AWS prices: a Bedrock model id (with or without its region prefix) is priced as its model."""
+def test_bedrock_model_ids_get_their_models_price(model, provider):
+    """genai-prices' AWS prices: a Bedrock model id (with or without its region prefix) is priced as its
+    model, also when the call names no provider (the id says it is Bedrock's)."""
     book = PriceBook.load(None)
-    bedrock = book.rates(model, "aws.bedrock")
+    bedrock = book.rates(model, provider)
     anthropic = book.rates("claude-3-5-sonnet-20240620", "anthropic")
     assert bedrock is not None and anthropic is not None
     assert (bedrock.input, bedrock.output) == (anthropic.input, anthropic.output)
