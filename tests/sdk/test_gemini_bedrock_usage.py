@@ -202,6 +202,8 @@ def _event(kind: str, payload: dict[str, Any]) -> bytes:
 class _RawBody:
     """The raw body botocore reads a response from."""
 
+    closed: list["_RawBody"] = []
+
     def __init__(self, data: bytes) -> None:
         self._data = data
 
@@ -211,6 +213,9 @@ class _RawBody:
     def read(self, amt: int | None = None) -> bytes:
         data, self._data = self._data, b""
         return data
+
+    def close(self) -> None:
+        _RawBody.closed.append(self)
 
 
 def _bedrock_send(request: Any, **_: Any) -> AWSResponse:
@@ -272,6 +277,49 @@ def test_bedrock_converse_stream_usage_from_its_metadata_event(cap):
     assert text == "Hello!"
     _assert_bedrock(cap)
     assert _llm_span(cap).attributes[sc.OTEL_LLM_STREAM_CHUNKS] == 5
+
+
+def test_bedrock_converse_stream_returned_as_boto3_gives_it(cap):
+    """``return client.converse_stream(...)``: the span covers the dict's ``stream``, where the usage arrives."""
+    client = bedrock_client()
+
+    @otel_llm.llm_call(model=BEDROCK_MODEL, provider="aws.bedrock")
+    def ask() -> Any:
+        return client.converse_stream(modelId=BEDROCK_MODEL, messages=MESSAGES)
+
+    response = ask()
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert not [s for s in cap.spans() if s.attributes.get(sc.OTEL_LLM_KIND) == sc.KIND_LLM_CALL]  # still open
+    events = list(response["stream"])
+    assert [next(iter(e)) for e in events] == [
+        "messageStart", "contentBlockDelta", "contentBlockStop", "messageStop", "metadata"]
+    _assert_bedrock(cap)
+    assert _llm_span(cap).attributes[sc.OTEL_LLM_STREAM_CHUNKS] == 5
+    assert _llm_span(cap).attributes[sc.OTEL_LLM_STREAM_COMPLETE] is True
+
+
+def test_bedrock_event_stream_returned_alone(cap):
+    client = bedrock_client()
+
+    @otel_llm.llm_call(model=BEDROCK_MODEL, provider="aws.bedrock")
+    def ask() -> Any:
+        return client.converse_stream(modelId=BEDROCK_MODEL, messages=MESSAGES)["stream"]
+
+    stream = ask()
+    assert len(list(stream)) == 5
+    _assert_bedrock(cap)
+    _RawBody.closed.clear()
+    stream.close()  # the EventStream's own close (of its HTTP body), through the proxy
+    assert len(_RawBody.closed) == 1
+
+
+def test_a_dict_result_with_another_stream_key_is_a_result(cap):
+    @otel_llm.llm_call(model=BEDROCK_MODEL, provider="aws.bedrock")
+    def ask() -> Any:
+        return {"stream": [1, 2], "usage": {"inputTokens": 3, "outputTokens": 4}}
+
+    assert ask() == {"stream": [1, 2], "usage": {"inputTokens": 3, "outputTokens": 4}}
+    assert _llm_span(cap).attributes[sc.GEN_AI_USAGE_INPUT_TOKENS] == 3
 
 
 @pytest.mark.parametrize("provider", ["aws.bedrock", None], ids=["aws.bedrock", "no-provider"])
