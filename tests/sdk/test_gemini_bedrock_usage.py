@@ -39,11 +39,8 @@ PRICING = {
 
 @pytest.fixture
 def cap() -> Iterator[Capture]:
-    capture = Capture(pricing=PRICING).start()
-    try:
+    with Capture(pricing=PRICING) as capture:
         yield capture
-    finally:
-        capture.stop()
 
 
 def _llm_span(cap: Capture) -> Any:
