@@ -413,10 +413,10 @@ def _gemini_tokens(u: Any, dropped: list[str]) -> Usage:
     billed as input; genai-prices counts them alike). Gemini leaves out a count
     that is zero, so either part of a sum may be absent.
     """
-    candidates = token_count(_get(u, "candidates_token_count"), "output_tokens", dropped)
-    thoughts = token_count(_get(u, "thoughts_token_count"), "reasoning_tokens", dropped)
     prompt = token_count(_get(u, "prompt_token_count"), "input_tokens", dropped)
     tool_prompt = token_count(_get(u, "tool_use_prompt_token_count"), "input_tokens", dropped)
+    candidates = token_count(_get(u, "candidates_token_count"), "output_tokens", dropped)
+    thoughts = token_count(_get(u, "thoughts_token_count"), "reasoning_tokens", dropped)
     return Usage(
         input_tokens=_bounded(_sum(prompt, tool_prompt), "input_tokens", dropped),
         output_tokens=_bounded(_sum(candidates, thoughts), "output_tokens", dropped),

@@ -151,6 +151,10 @@ def test_unknown_shapes_give_none_and_never_raise(value: Any) -> None:
     [
         ({"usage": {"prompt_tokens": "many", "completion_tokens": -1}}, ("input_tokens", "output_tokens")),
         ({"usage": {"input_tokens": True}}, ("input_tokens",)),
+        ({"usage_metadata": {"prompt_token_count": "many", "candidates_token_count": -1}},
+         ("input_tokens", "output_tokens")),
+        ({"usage": {"inputTokens": True, "outputTokens": 2**63}}, ("input_tokens", "output_tokens")),
+        ({"usage_metadata": {"prompt_token_count": 2**63 - 1, "tool_use_prompt_token_count": 1}}, ("input_tokens",)),
     ],
     ids=repr,
 )
