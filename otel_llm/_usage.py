@@ -509,6 +509,8 @@ class _Plan(NamedTuple):
     read_all: Callable[[Any], tuple[Any, Any, Any, Any]] | None = None
     # The whole layout declared, down to the choices' messages (see ``_Layout``).
     layout: "_Layout | None" = None
+    # A provider's own layout read by its own function (Gemini's: ``_gemini_response``).
+    reader: Callable[[Any], tuple["Usage | None", None]] | None = None
 
 
 class _Layout(NamedTuple):
@@ -628,7 +630,9 @@ def _plan(tp: type) -> _Plan | None:
         # A declared ``type`` may be an Anthropic stream event (``message_start`` nests the message).
         if fields is not None and "type" not in fields:
             usage = next((name for name in ("usage", "usage_metadata") if name in fields), None)
-            if usage is not None:
+            if usage == "usage_metadata" and all(name in fields for name in _GEMINI_FIELDS):
+                known = _Plan(usage, False, False, False, reader=_gemini_response)
+            elif usage is not None:
                 declared = ("model" in fields, "id" in fields, "choices" in fields)
                 read_all = attrgetter(usage, "model", "id", "choices") if all(declared) else None
                 known = _Plan(usage, *declared, read_all, _layout(tp, usage) if read_all is not None else None)
@@ -647,6 +651,8 @@ def _planned(value: Any, plan: _Plan) -> tuple[Usage | None, list[Any] | None]:
     the response's choices, found in the same pass as their finish reasons
     (``None``: not read; ``_toolcalls.requested`` looks for them).
     """
+    if plan.reader is not None:
+        return plan.reader(value)
     read_all = plan.read_all
     if read_all is not None:
         try:
@@ -676,6 +682,27 @@ def _planned(value: Any, plan: _Plan) -> tuple[Usage | None, list[Any] | None]:
     if result.input_tokens is None and result.output_tokens is None and result.is_empty():
         return None, None
     return result, calls
+
+
+# What google-genai's ``GenerateContentResponse`` declares: usage, model, id, candidates.
+_GEMINI_FIELDS = ("usage_metadata", "model_version", "response_id", "candidates")
+_GEMINI_READ = attrgetter(*_GEMINI_FIELDS)
+
+
+def _gemini_response(value: Any) -> tuple[Usage | None, None]:
+    """``_planned`` for a Gemini response: its declared fields read in one pass, as the probing path reads them."""
+    try:
+        usage_obj, model, response_id, candidates = _GEMINI_READ(value)
+    except AttributeError:  # a declared field left unset (``model_construct``): the probing path reads it
+        return None, None
+    if usage_obj is None:
+        return None, None
+    result = _tokens(usage_obj)
+    result.response_model = _str(model)
+    result.response_id = _str(response_id)
+    if isinstance(candidates, (list, tuple)):
+        result.finish_reasons = tuple(r for r in (_name(_get(c, "finish_reason")) for c in candidates) if r)
+    return (None if result.is_empty() else result), None
 
 
 # What a pydantic choice of a chat completion holds: its finish reason and message.
