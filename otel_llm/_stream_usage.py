@@ -18,6 +18,11 @@ each later chunk costs one or two attribute reads and a comparison:
 * LangChain message chunks (``usage_metadata``): counts on some chunks, *added*
   across chunks as LangChain itself adds them when it merges chunks; model and
   finish reason in ``response_metadata``.
+* Gemini ``GenerateContentResponse`` chunks (``usage_metadata`` and
+  ``candidates``): running counts, so the last chunk that carries usage holds
+  the totals; the finish reason on the last chunk.
+* Bedrock ``converse_stream`` events (dicts, the first ``messageStart``): the
+  stop reason on ``messageStop``, the counts on the ``metadata`` event.
 * Anything else — text, a generator's own dicts — the last chunk, read once
   when the stream ends (where a generator puts a final usage object).
 
@@ -101,15 +106,67 @@ class _OpenAIChatChunks(StreamUsage):
         self._last = chunk
 
     def result(self) -> Usage | None:
-        usage = extract_usage(self._last)  # model and id (every chunk has them)
-        if self._usage_chunk is not None and self._usage_chunk is not self._last:
-            usage = _merge(usage, extract_usage(self._usage_chunk))
+        usage = _last_and_usage_chunk(self._last, self._usage_chunk)
         if self._reasons:
             reasons = tuple(r for r in self._reasons.values() if isinstance(r, str) and r)
             if reasons:
                 usage = usage or Usage()
                 usage.finish_reasons = reasons
         return usage
+
+
+def _last_and_usage_chunk(last: Any, usage_chunk: Any) -> Usage | None:
+    """What the last chunk says (model, id, finish reasons), with the counts of the last chunk that had usage."""
+    usage = extract_usage(last)
+    if usage_chunk is not None and usage_chunk is not last:
+        usage = _merge(usage, extract_usage(usage_chunk))
+    return usage
+
+
+class _GeminiChunks(StreamUsage):
+    """google-genai ``GenerateContentResponse`` chunks: running ``usage_metadata``, the totals on the last.
+
+    Each chunk's usage is the stream's so far (not a delta), so the last chunk
+    that carries one holds the totals; the last chunk holds the finish reasons.
+    """
+
+    __slots__ = ("_get", "_usage_chunk", "_last")
+
+    def __init__(self, get: Getter) -> None:
+        self._get = get
+        self._usage_chunk: Any = None
+        self._last: Any = None
+
+    def __call__(self, chunk: Any) -> None:
+        if self._get(chunk, "usage_metadata", None) is not None:
+            self._usage_chunk = chunk
+        self._last = chunk
+
+    def result(self) -> Usage | None:
+        return _last_and_usage_chunk(self._last, self._usage_chunk)
+
+
+class _BedrockEvents(StreamUsage):
+    """Bedrock ``converse_stream`` events, one-key dicts: ``messageStop`` (stop reason), ``metadata`` (usage)."""
+
+    __slots__ = ("_usage", "_stop_reason")
+
+    def __init__(self) -> None:
+        self._usage: Any = None
+        self._stop_reason: Any = None
+
+    def __call__(self, chunk: Any) -> None:
+        if type(chunk) is not dict:
+            return
+        stop = chunk.get("messageStop")
+        if stop is not None:
+            self._stop_reason = _get(stop, "stopReason")
+        meta = chunk.get("metadata")
+        if meta is not None:
+            self._usage = _get(meta, "usage")
+
+    def result(self) -> Usage | None:
+        return extract_usage({"usage": self._usage, "stopReason": self._stop_reason})
 
 
 class _TypedEvents(StreamUsage):
@@ -243,6 +300,11 @@ def reader_for(first: Any) -> StreamUsage:
             return _TypedEvents(get, _RESPONSES_FINAL_EVENTS, "response")
     if _has(first, "choices"):
         return _OpenAIChatChunks(get)
-    if _has(first, "usage_metadata") and _has(first, "response_metadata"):
-        return _LangChainChunks(get)
+    if _has(first, "usage_metadata"):
+        if _has(first, "response_metadata"):
+            return _LangChainChunks(get)
+        if _has(first, "candidates"):
+            return _GeminiChunks(get)
+    if type(first) is dict and "messageStart" in first:
+        return _BedrockEvents()
     return _LastChunk()

@@ -424,7 +424,8 @@ def wrap_if_stream(value: Any, call: "Call") -> Any:
     Iterators only (``__next__``/``__anext__``): iterables such as lists, dicts
     or pydantic models are results, not streams. A stream manager is a type
     named ``…StreamManager`` with ``__enter__``/``__aenter__`` (see
-    :class:`_ManagerProxy`). Open files are not streams.
+    :class:`_ManagerProxy`). botocore's ``EventStream``, an iterable, is one
+    (:class:`EventStreamProxy`), also in the dict boto3 returns it in. Open files are not streams.
     Decided once per type: on a pydantic class a missing attribute costs a
     metaclass ``__getattr__``, and this runs on every decorated call. Only a
     type with both protocols is decided per value (see :data:`_EITHER`).
@@ -462,7 +463,38 @@ def _proxy_class(tp: type, either: Any = _EITHER) -> Any:
             return AsyncManagerProxy
         if hasattr(tp, "__enter__"):
             return SyncManagerProxy
+    if _is_event_stream(tp):
+        return EventStreamProxy
+    if tp is dict:  # decided per value: boto3's streaming result holds its stream
+        return _holding_event_stream
     return None
+
+
+def _is_event_stream(tp: type) -> bool:
+    """botocore's ``EventStream`` (Bedrock ``converse_stream``...), known by name: botocore is not imported."""
+    return tp.__name__ == "EventStream" and tp.__module__ == "botocore.eventstream"
+
+
+class EventStreamProxy(SyncStreamProxy):
+    """Stands in for botocore's ``EventStream``: an iterable, not an iterator, so its iterator's steps are taken."""
+
+    __slots__ = ()
+
+    def __init__(self, inner: Any, call: "Call") -> None:
+        _StreamProxy.__init__(self, inner, call, iter(inner).__next__)
+
+
+def _holding_event_stream(value: dict[Any, Any], call: "Call") -> dict[Any, Any] | None:
+    """boto3's streaming result (``{"stream": EventStream, "ResponseMetadata": ...}``) with its stream proxied.
+
+    The span then covers the stream, where Bedrock's usage arrives. The app's
+    dict is kept (its ``stream`` replaced in place); any other dict is a result: ``None``.
+    """
+    stream = value.get("stream")
+    if stream is None or not _is_event_stream(type(stream)):
+        return None
+    value["stream"] = EventStreamProxy(stream, call)
+    return value
 
 
 # Which proxy each returned type gets (None: not a stream; _EITHER: decided per value).

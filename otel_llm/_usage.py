@@ -373,25 +373,70 @@ def _tokens(u: Any) -> Usage:
             reasoning_tokens=_at(u, reasoning, "reasoning_tokens", dropped),
             dropped=tuple(dropped),
         )
-    # Anthropic (input excludes cache) — or a bare {input_tokens, output_tokens}, same meaning.
-    raw_input = token_count(_get(u, "input_tokens"), "input_tokens", dropped)
-    cache_read_n = token_count(_get(u, "cache_read_input_tokens"), "cache_read_tokens", dropped)
-    cache_write_n = token_count(_get(u, "cache_creation_input_tokens"), "cache_write_tokens", dropped)
-    total_input = _sum(raw_input, cache_read_n, cache_write_n) if raw_input is not None else None
-    if total_input is not None and total_input > INT64_MAX:
-        total_input = token_count(total_input, "input_tokens", dropped)
+    raw_input = _get(u, "input_tokens")
+    if raw_input is None and _get(u, "output_tokens") is None:
+        if _has(u, "prompt_token_count") or _has(u, "candidates_token_count"):
+            return _gemini_tokens(u, dropped)
+        if _has(u, "inputTokens") or _has(u, "outputTokens"):  # Bedrock Converse
+            return _cache_excluded(
+                u, _get(u, "inputTokens"), "outputTokens", "cacheReadInputTokens", "cacheWriteInputTokens", dropped,
+            )
+    # Anthropic — or a bare {input_tokens, output_tokens}, same meaning.
+    return _cache_excluded(
+        u, raw_input, "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", dropped,
+    )
+
+
+def _cache_excluded(
+    u: Any, raw_input: Any, output: str, cache_read: str, cache_write: str, dropped: list[str],
+) -> Usage:
+    """A layout whose input count *excludes* cache reads and writes (Anthropic, Bedrock): they are added to it."""
+    raw_input = token_count(raw_input, "input_tokens", dropped)
+    cache_read_n = token_count(_get(u, cache_read), "cache_read_tokens", dropped)
+    cache_write_n = token_count(_get(u, cache_write), "cache_write_tokens", dropped)
+    total_input = _bounded(_sum(raw_input, cache_read_n, cache_write_n) if raw_input is not None else None,
+                           "input_tokens", dropped)
     return Usage(
         input_tokens=total_input,
-        output_tokens=token_count(_get(u, "output_tokens"), "output_tokens", dropped),
+        output_tokens=token_count(_get(u, output), "output_tokens", dropped),
         cache_read_tokens=cache_read_n,
         cache_write_tokens=cache_write_n,
         dropped=tuple(dropped),
     )
 
 
+def _gemini_tokens(u: Any, dropped: list[str]) -> Usage:
+    """Gemini's ``usage_metadata``: the prompt count includes the cached tokens; the output ones exclude thoughts.
+
+    Output is candidates + thoughts (reasoning included, as OpenAI counts it),
+    input the prompt plus the tool-use prompt (tool results Gemini reads back,
+    billed as input; genai-prices counts them alike). Gemini leaves out a count
+    that is zero, so either part of a sum may be absent.
+    """
+    prompt = token_count(_get(u, "prompt_token_count"), "input_tokens", dropped)
+    tool_prompt = token_count(_get(u, "tool_use_prompt_token_count"), "input_tokens", dropped)
+    candidates = token_count(_get(u, "candidates_token_count"), "output_tokens", dropped)
+    thoughts = token_count(_get(u, "thoughts_token_count"), "reasoning_tokens", dropped)
+    return Usage(
+        input_tokens=_bounded(_sum(prompt, tool_prompt), "input_tokens", dropped),
+        output_tokens=_bounded(_sum(candidates, thoughts), "output_tokens", dropped),
+        cache_read_tokens=token_count(_get(u, "cached_content_token_count"), "cache_read_tokens", dropped),
+        reasoning_tokens=thoughts,
+        dropped=tuple(dropped),
+    )
+
+
+def _bounded(total: int | None, field: str, dropped: list[str]) -> int | None:
+    """A sum of valid counts, dropped (and said) when it passes int64."""
+    return token_count(total, field, dropped) if total is not None and total > INT64_MAX else total
+
+
 def _looks_like_usage(value: Any) -> bool:
     return any(
-        _has(value, k) for k in ("prompt_tokens", "completion_tokens", "input_tokens", "output_tokens")
+        _has(value, k) for k in (
+            "prompt_tokens", "completion_tokens", "input_tokens", "output_tokens",
+            "prompt_token_count", "candidates_token_count", "inputTokens", "outputTokens",  # Gemini, Bedrock
+        )
     )
 
 
@@ -410,7 +455,20 @@ def _finish_reasons(value: Any) -> tuple[str, ...]:
     if reason:
         return (reason,)
     reason = _str(_get(_get(value, "incomplete_details"), "reason"))  # OpenAI responses API
+    if reason:
+        return (reason,)
+    candidates = _get(value, "candidates")  # Gemini: a FinishReason enum per candidate
+    if isinstance(candidates, (list, tuple)):
+        reasons = tuple(r for r in (_name(_get(c, "finish_reason")) for c in candidates) if r)
+        if reasons:
+            return reasons
+    reason = _str(_get(value, "stopReason"))  # Bedrock Converse
     return (reason,) if reason else ()
+
+
+def _name(value: Any) -> str | None:
+    """A non-empty string, or the string value of an enum member (google-genai's ``FinishReason.STOP``: "STOP")."""
+    return _str(value) or _str(_get(value, "value"))
 
 
 def _choice_reasons(choices: list[Any] | tuple[Any, ...]) -> tuple[str, ...]:
@@ -426,12 +484,17 @@ def _choice_reasons(choices: list[Any] | tuple[Any, ...]) -> tuple[str, ...]:
     return tuple(reasons)
 
 
+def _response_id(value: Any) -> str | None:
+    """The id of a response that has no ``id``: Gemini's ``response_id``."""
+    return _str(_get(value, "response_id"))
+
+
 def _model(value: Any) -> str | None:
     model = _str(_get(value, "model"))
     if model:
         return model
     meta = _get(value, "response_metadata")  # LangChain AIMessage
-    return _str(_get(meta, "model_name")) or _str(_get(meta, "model"))
+    return _str(_get(meta, "model_name")) or _str(_get(meta, "model")) or _str(_get(value, "model_version"))  # Gemini
 
 
 class _Plan(NamedTuple):
@@ -446,6 +509,8 @@ class _Plan(NamedTuple):
     read_all: Callable[[Any], tuple[Any, Any, Any, Any]] | None = None
     # The whole layout declared, down to the choices' messages (see ``_Layout``).
     layout: "_Layout | None" = None
+    # A provider's own layout read by its own function (Gemini's: ``_gemini_response``).
+    reader: Callable[[Any], tuple["Usage | None", None]] | None = None
 
 
 class _Layout(NamedTuple):
@@ -565,7 +630,9 @@ def _plan(tp: type) -> _Plan | None:
         # A declared ``type`` may be an Anthropic stream event (``message_start`` nests the message).
         if fields is not None and "type" not in fields:
             usage = next((name for name in ("usage", "usage_metadata") if name in fields), None)
-            if usage is not None:
+            if usage == "usage_metadata" and all(name in fields for name in _GEMINI_FIELDS):
+                known = _Plan(usage, False, False, False, reader=_gemini_response)
+            elif usage is not None:
                 declared = ("model" in fields, "id" in fields, "choices" in fields)
                 read_all = attrgetter(usage, "model", "id", "choices") if all(declared) else None
                 known = _Plan(usage, *declared, read_all, _layout(tp, usage) if read_all is not None else None)
@@ -584,6 +651,8 @@ def _planned(value: Any, plan: _Plan) -> tuple[Usage | None, list[Any] | None]:
     the response's choices, found in the same pass as their finish reasons
     (``None``: not read; ``_toolcalls.requested`` looks for them).
     """
+    if plan.reader is not None:
+        return plan.reader(value)
     read_all = plan.read_all
     if read_all is not None:
         try:
@@ -604,7 +673,7 @@ def _planned(value: Any, plan: _Plan) -> tuple[Usage | None, list[Any] | None]:
         shape = _declared_shape(type(usage_obj))
     result = _declared_tokens(usage_obj, shape) if shape else _tokens(usage_obj)
     result.response_model = model if type(model) is str and model else _model(value)
-    result.response_id = response_id if type(response_id) is str and response_id else None
+    result.response_id = response_id if type(response_id) is str and response_id else _response_id(value)
     if isinstance(choices, (list, tuple)):
         reasons, calls = _choice_facts(choices)
     else:
@@ -613,6 +682,27 @@ def _planned(value: Any, plan: _Plan) -> tuple[Usage | None, list[Any] | None]:
     if result.input_tokens is None and result.output_tokens is None and result.is_empty():
         return None, None
     return result, calls
+
+
+# What google-genai's ``GenerateContentResponse`` declares: usage, model, id, candidates.
+_GEMINI_FIELDS = ("usage_metadata", "model_version", "response_id", "candidates")
+_GEMINI_READ = attrgetter(*_GEMINI_FIELDS)
+
+
+def _gemini_response(value: Any) -> tuple[Usage | None, None]:
+    """``_planned`` for a Gemini response: its declared fields read in one pass, as the probing path reads them."""
+    try:
+        usage_obj, model, response_id, candidates = _GEMINI_READ(value)
+    except AttributeError:  # a declared field left unset (``model_construct``): the probing path reads it
+        return None, None
+    if usage_obj is None:
+        return None, None
+    result = _tokens(usage_obj)
+    result.response_model = _str(model)
+    result.response_id = _str(response_id)
+    if isinstance(candidates, (list, tuple)):
+        result.finish_reasons = tuple(r for r in (_name(_get(c, "finish_reason")) for c in candidates) if r)
+    return (None if result.is_empty() else result), None
 
 
 # What a pydantic choice of a chat completion holds: its finish reason and message.
@@ -657,7 +747,7 @@ def _extract(value: Any) -> Usage | None:
         usage_obj = value  # a bare usage dict or object
     result = _tokens(usage_obj)
     result.response_model = _model(value)
-    result.response_id = _str(_get(value, "id"))
+    result.response_id = _str(_get(value, "id")) or _response_id(value)
     result.finish_reasons = _finish_reasons(value)
     return None if result.is_empty() else result
 

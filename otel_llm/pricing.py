@@ -75,6 +75,14 @@ _PROVIDER_IDS = {
 _UNRESOLVED: Any = object()
 # Date suffixes providers append to a model family: -2024-08-06, -20241022, @20241022.
 _DATED = re.compile(r"(?:[-@]\d{4}-\d{2}-\d{2}|[-@]\d{8})$")
+# An AWS Bedrock model id (``anthropic.claude-…-v1:0``, with an optional cross-region prefix
+# ``us.``/``eu.``/``apac.``/``global.``…): a vendor and a dot no other provider's names start with.
+# Priced by genai-prices' AWS entries only, so such an id is looked up there even when the
+# call names no provider (or another one).
+_BEDROCK_ID = re.compile(
+    r"^(?:[a-z]{2,6}(?:-[a-z]+)?\.)?"
+    r"(?:anthropic|amazon|meta|mistral|cohere|ai21|deepseek|qwen|openai|writer|twelvelabs|stability)\."
+)
 
 
 class Cost(NamedTuple):
@@ -362,7 +370,8 @@ class PriceBook:
             return None
         snapshot = data_snapshot.get_snapshot()
         provider_id = _PROVIDER_IDS.get(provider, provider) if provider else None
-        for pid in dict.fromkeys((provider_id, None)):
+        bedrock = ("aws",) if _BEDROCK_ID.match(model) else ()
+        for pid in dict.fromkeys((provider_id, None, *bedrock)):
             try:
                 _, info = snapshot.find_provider_model(model, None, pid, None)
             except LookupError:  # genai-prices' way of saying "no such model"

@@ -506,7 +506,7 @@ def test_results_of_a_class_known_not_to_stream_and_streams_alternate(cap):
         assert ask() is plain and ask() is plain
         proxy = ask()
         assert proxy is not stream and list(proxy) == openai_chunks("ab")
-    assert dict in _streams.NOT_STREAMS
+    # (dict is not among them: a dict is decided per value, as boto3's streaming result holds its stream)
     assert not {ProviderStream, type(iter([])), type(gen())} & _streams.NOT_STREAMS
     chunked = [s.attributes.get(sc.OTEL_LLM_STREAM_CHUNKS) for s in cap.spans()]
     assert chunked == [None, None, 4] * 3

@@ -44,6 +44,20 @@ LANGCHAIN_MESSAGE = {
                        "input_token_details": {"cache_read": 300, "cache_creation": 20},
                        "output_token_details": {"reasoning": 10}},
 }
+# google-genai's response as ``model_dump()`` gives it (its objects: tests/sdk/test_gemini_bedrock_usage.py).
+GEMINI = {
+    "response_id": "g-1", "model_version": "gemini-2.5-pro",
+    "candidates": [{"index": 0, "finish_reason": "STOP"}, {"index": 1, "finish_reason": "MAX_TOKENS"}],
+    "usage_metadata": {"prompt_token_count": 1000, "candidates_token_count": 200, "thoughts_token_count": 50,
+                       "cached_content_token_count": 400, "tool_use_prompt_token_count": 30,
+                       "total_token_count": 1280},
+}
+# boto3's bedrock-runtime converse() result: camelCase, input excludes the cache.
+BEDROCK = {
+    "output": {"message": {"role": "assistant", "content": [{"text": "hi"}]}}, "stopReason": "max_tokens",
+    "usage": {"inputTokens": 100, "outputTokens": 40, "totalTokens": 840,
+              "cacheReadInputTokens": 500, "cacheWriteInputTokens": 200},
+}
 OPENAI_CHUNK_MID = {"id": "c1", "model": "gpt-4o", "choices": [{"index": 0, "delta": {"content": "x"},
                                                                    "finish_reason": None}]}
 OPENAI_CHUNK_FINISH = {"id": "c1", "model": "gpt-4o", "choices": [{"index": 0, "delta": {},
@@ -66,6 +80,14 @@ TABLE = [
     ("bare-openai-usage", OPENAI_CHAT["usage"], Usage(1000, 200, 400, None, 50)),
     ("bare-anthropic-usage", ANTHROPIC["usage"], Usage(800, 40, 500, 200)),
     ("bare-input-output", {"input_tokens": 5, "output_tokens": 6}, Usage(5, 6)),
+    # Gemini: input = prompt (cache included) + tool-use prompt; output = candidates + thoughts.
+    ("gemini", GEMINI, Usage(1030, 250, 400, None, 50, "gemini-2.5-pro", "g-1", ("STOP", "MAX_TOKENS"))),
+    ("gemini-usage-metadata", GEMINI["usage_metadata"], Usage(1030, 250, 400, None, 50)),
+    ("gemini-thoughts-only", {"usage_metadata": {"prompt_token_count": 7, "thoughts_token_count": 9}},
+     Usage(7, 9, reasoning_tokens=9)),
+    # Bedrock Converse: inputTokens excludes the cache, normalised to 100 + 500 + 200.
+    ("bedrock-converse", BEDROCK, Usage(800, 40, 500, 200, finish_reasons=("max_tokens",))),
+    ("bare-bedrock-usage", BEDROCK["usage"], Usage(800, 40, 500, 200)),
     ("chunk-middle", OPENAI_CHUNK_MID, Usage(response_model="gpt-4o", response_id="c1")),
     ("chunk-finish", OPENAI_CHUNK_FINISH, Usage(response_model="gpt-4o", response_id="c1",
                                                 finish_reasons=("stop",))),
@@ -129,6 +151,10 @@ def test_unknown_shapes_give_none_and_never_raise(value: Any) -> None:
     [
         ({"usage": {"prompt_tokens": "many", "completion_tokens": -1}}, ("input_tokens", "output_tokens")),
         ({"usage": {"input_tokens": True}}, ("input_tokens",)),
+        ({"usage_metadata": {"prompt_token_count": "many", "candidates_token_count": -1}},
+         ("input_tokens", "output_tokens")),
+        ({"usage": {"inputTokens": True, "outputTokens": 2**63}}, ("input_tokens", "output_tokens")),
+        ({"usage_metadata": {"prompt_token_count": 2**63 - 1, "tool_use_prompt_token_count": 1}}, ("input_tokens",)),
     ],
     ids=repr,
 )

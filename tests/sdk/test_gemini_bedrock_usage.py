@@ -1,0 +1,334 @@
+"""Google Gemini (``google-genai``) and AWS Bedrock Converse (``boto3``) calls: tokens, cost, stream usage.
+
+The real clients run against a mock transport, so otel-llm meets the objects
+an app gets: google-genai's pydantic ``GenerateContentResponse`` (an httpx
+``MockTransport`` answers its requests, SSE for streams) and boto3's plain
+dicts (a ``before-send`` hook answers botocore's request with the JSON, or
+the binary event stream, Bedrock sends; botocore parses it as it parses AWS's).
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+import struct
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+from botocore.awsrequest import AWSResponse
+from google import genai
+from google.genai import types
+
+import otel_llm
+from otel_llm import _usage
+from otel_llm import semconv as sc
+from otel_llm._usage import Usage, extract_usage
+from otel_llm.pricing import PriceBook
+from otel_llm.testing import Capture
+from tests.sdk.test_stream_usage import _usage_by_probing
+
+BEDROCK_MODEL = "us.anthropic.claude-3-5-sonnet-20240620-v1:0"
+PRICING = {
+    "gemini-2.5-flash": {"input": 1.0, "output": 2.0, "cache_read": 0.5},
+    BEDROCK_MODEL: {"input": 1.0, "output": 2.0, "cache_read": 0.5, "cache_write": 1.5},
+}
+
+
+@pytest.fixture
+def cap() -> Iterator[Capture]:
+    with Capture(pricing=PRICING) as capture:
+        yield capture
+
+
+def _llm_span(cap: Capture) -> Any:
+    (span,) = [s for s in cap.spans() if s.attributes.get(sc.OTEL_LLM_KIND) == sc.KIND_LLM_CALL]
+    return span
+
+
+# --- Gemini -----------------------------------------------------------------------------------
+
+GEMINI_USAGE = {"promptTokenCount": 1200, "candidatesTokenCount": 40, "thoughtsTokenCount": 60,
+                "cachedContentTokenCount": 1024, "totalTokenCount": 1300}
+
+
+def _gemini_body(text: str, usage: dict[str, Any], finish: str | None = "STOP") -> dict[str, Any]:
+    candidate: dict[str, Any] = {"content": {"role": "model", "parts": [{"text": text}]}, "index": 0}
+    if finish:
+        candidate["finishReason"] = finish
+    return {"candidates": [candidate], "usageMetadata": usage, "modelVersion": "gemini-2.5-flash",
+            "responseId": "resp-g1"}
+
+
+def _gemini_handler(request: httpx.Request) -> httpx.Response:
+    """The Gemini API: one JSON response, or SSE chunks whose running usage ends in the totals."""
+    if ":streamGenerateContent" in request.url.path:
+        chunks = [
+            _gemini_body("Hel", {"promptTokenCount": 1200, "candidatesTokenCount": 1}, finish=None),
+            _gemini_body("lo", {"promptTokenCount": 1200, "candidatesTokenCount": 2}, finish=None),
+            _gemini_body("!", GEMINI_USAGE),
+        ]
+        sse = "".join(f"data: {json.dumps(c)}\r\n\r\n" for c in chunks)
+        return httpx.Response(200, content=sse.encode(), headers={"content-type": "text/event-stream"})
+    return httpx.Response(200, json=_gemini_body("Hello!", GEMINI_USAGE))
+
+
+def gemini_client() -> genai.Client:
+    transport = {"transport": httpx.MockTransport(_gemini_handler)}
+    return genai.Client(api_key="test-key", http_options=types.HttpOptions(
+        client_args=transport, async_client_args={"transport": httpx.MockTransport(_gemini_handler)},
+    ))
+
+
+def _assert_gemini(cap: Capture, chunks: int | None = None) -> None:
+    attrs = _llm_span(cap).attributes
+    assert attrs[sc.GEN_AI_USAGE_INPUT_TOKENS] == 1200  # prompt_token_count: cached tokens included
+    assert attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS] == 100  # candidates 40 + thoughts 60
+    assert attrs[sc.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] == 60
+    assert attrs[sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] == 1024
+    assert sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS not in attrs
+    assert attrs[sc.GEN_AI_RESPONSE_MODEL] == "gemini-2.5-flash"
+    assert attrs[sc.GEN_AI_RESPONSE_ID] == "resp-g1"
+    assert attrs[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ("STOP",)
+    assert attrs[sc.GEN_AI_USAGE_COST] == pytest.approx(((1200 - 1024) * 1.0 + 1024 * 0.5 + 100 * 2.0) / 1e6)
+    if chunks is not None:
+        assert attrs[sc.OTEL_LLM_STREAM_CHUNKS] == chunks
+    (tokens,) = [p for p in cap.metrics()[sc.METRIC_TOKEN_USAGE] if p.attributes[sc.GEN_AI_TOKEN_TYPE] == "output"]
+    assert (tokens.count, tokens.sum) == (1, 100)
+
+
+def test_gemini_generate_content(cap):
+    client = gemini_client()
+
+    @otel_llm.llm_call(model="gemini-2.5-flash", provider="gcp.gemini")
+    def ask() -> Any:
+        return client.models.generate_content(model="gemini-2.5-flash", contents="hi")
+
+    assert ask().text == "Hello!"
+    _assert_gemini(cap)
+
+
+async def test_gemini_async_generate_content(cap):
+    client = gemini_client()
+
+    @otel_llm.llm_call(model="gemini-2.5-flash", provider="gcp.gemini")
+    async def ask() -> Any:
+        return await client.aio.models.generate_content(model="gemini-2.5-flash", contents="hi")
+
+    assert (await ask()).text == "Hello!"
+    _assert_gemini(cap)
+
+
+def test_gemini_stream_usage_from_its_last_chunk(cap):
+    client = gemini_client()
+
+    @otel_llm.llm_call(model="gemini-2.5-flash", provider="gcp.gemini")
+    def ask() -> Any:
+        return client.models.generate_content_stream(model="gemini-2.5-flash", contents="hi")
+
+    assert "".join(chunk.text for chunk in ask()) == "Hello!"
+    _assert_gemini(cap, chunks=3)
+
+
+async def test_gemini_async_stream_usage_from_its_last_chunk(cap):
+    client = gemini_client()
+
+    @otel_llm.llm_call(model="gemini-2.5-flash", provider="gcp.gemini")
+    def ask() -> Any:  # returns client.aio's coroutine: the span covers its awaiting and the stream
+        return client.aio.models.generate_content_stream(model="gemini-2.5-flash", contents="hi")
+
+    assert "".join([chunk.text async for chunk in await ask()]) == "Hello!"
+    _assert_gemini(cap, chunks=3)
+
+
+def test_gemini_stream_whose_last_chunk_has_no_usage_keeps_the_last_counts(cap):
+    """A last chunk without ``usage_metadata`` (a trailing chunk) does not lose the totals before it."""
+    client = gemini_client()  # kept: a dropped client closes its connection
+    response = client.models.generate_content(model="gemini-2.5-flash", contents="hi")
+    tail = response.model_copy(update={"usage_metadata": None})
+
+    @otel_llm.llm_call(model="gemini-2.5-flash", provider="gcp.gemini")
+    def ask() -> Any:
+        yield from (response, tail)
+
+    list(ask())
+    _assert_gemini(cap, chunks=2)
+
+
+def test_gemini_dumped_response_dict_reads_alike():
+    """``response.model_dump()`` (snake_case dict): the same usage as the object."""
+    client = gemini_client()  # kept: a dropped client closes its connection
+    response = client.models.generate_content(model="gemini-2.5-flash", contents="hi")
+    expected = Usage(1200, 100, 1024, None, 60, "gemini-2.5-flash", "resp-g1", ("STOP",))
+    assert extract_usage(response) == expected
+    assert extract_usage(response.model_dump()) == expected
+
+
+def test_gemini_planned_read_equals_probing():
+    """google-genai's response class is read through its per-class plan; the generic reader agrees."""
+    client = gemini_client()
+    response = client.models.generate_content(model="gemini-2.5-flash", contents="hi")
+    assert _usage._plan(type(response)) is not None
+    planned = _usage.extract_usage(response)
+    assert planned is not None and planned == _usage_by_probing(response)
+
+
+# --- Bedrock Converse -------------------------------------------------------------------------
+
+BEDROCK_USAGE = {"inputTokens": 100, "outputTokens": 40, "totalTokens": 840,
+                 "cacheReadInputTokens": 500, "cacheWriteInputTokens": 200}
+
+
+def _event_header(name: str, value: str) -> bytes:
+    key, text = name.encode(), value.encode()
+    return struct.pack("B", len(key)) + key + b"\x07" + struct.pack(">H", len(text)) + text  # 7: string
+
+
+def _event(kind: str, payload: dict[str, Any]) -> bytes:
+    """One message of AWS's binary event stream (``application/vnd.amazon.eventstream``)."""
+    headers = b"".join(_event_header(k, v) for k, v in (
+        (":event-type", kind), (":content-type", "application/json"), (":message-type", "event")))
+    body = json.dumps(payload).encode()
+    prelude = struct.pack(">II", 16 + len(headers) + len(body), len(headers))
+    message = prelude + struct.pack(">I", binascii.crc32(prelude)) + headers + body
+    return message + struct.pack(">I", binascii.crc32(message))
+
+
+class _RawBody:
+    """The raw body botocore reads a response from."""
+
+    closed: list["_RawBody"] = []
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def stream(self, amt: int | None = None, decode_content: bool | None = None) -> Iterator[bytes]:
+        yield self.read()
+
+    def read(self, amt: int | None = None) -> bytes:
+        data, self._data = self._data, b""
+        return data
+
+    def close(self) -> None:
+        _RawBody.closed.append(self)
+
+
+def _bedrock_send(request: Any, **_: Any) -> AWSResponse:
+    if request.url.endswith("/converse-stream"):
+        data = b"".join([
+            _event("messageStart", {"role": "assistant"}),
+            _event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": "Hello!"}}),
+            _event("contentBlockStop", {"contentBlockIndex": 0}),
+            _event("messageStop", {"stopReason": "end_turn"}),
+            _event("metadata", {"usage": BEDROCK_USAGE, "metrics": {"latencyMs": 12}}),
+        ])
+        return AWSResponse(request.url, 200, {"content-type": "application/vnd.amazon.eventstream"}, _RawBody(data))
+    body = {"output": {"message": {"role": "assistant", "content": [{"text": "Hello!"}]}},
+            "stopReason": "end_turn", "usage": BEDROCK_USAGE, "metrics": {"latencyMs": 12}}
+    return AWSResponse(request.url, 200, {"content-type": "application/json"}, _RawBody(json.dumps(body).encode()))
+
+
+def bedrock_client() -> Any:
+    client = boto3.client("bedrock-runtime", region_name="us-east-1",
+                          aws_access_key_id="test", aws_secret_access_key="test")
+    client.meta.events.register("before-send.bedrock-runtime.*", _bedrock_send)
+    return client
+
+
+MESSAGES = [{"role": "user", "content": [{"text": "hi"}]}]
+
+
+def _assert_bedrock(cap: Capture) -> None:
+    attrs = _llm_span(cap).attributes
+    assert attrs[sc.GEN_AI_USAGE_INPUT_TOKENS] == 800  # inputTokens excludes the cache: 100 + 500 + 200
+    assert attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS] == 40
+    assert attrs[sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] == 500
+    assert attrs[sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] == 200
+    assert attrs[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ("end_turn",)
+    assert attrs[sc.GEN_AI_USAGE_COST] == pytest.approx((100 * 1.0 + 500 * 0.5 + 200 * 1.5 + 40 * 2.0) / 1e6)
+    (tokens,) = [p for p in cap.metrics()[sc.METRIC_TOKEN_USAGE] if p.attributes[sc.GEN_AI_TOKEN_TYPE] == "input"]
+    assert (tokens.count, tokens.sum) == (1, 800)
+
+
+def test_bedrock_converse(cap):
+    client = bedrock_client()
+
+    @otel_llm.llm_call(model=BEDROCK_MODEL, provider="aws.bedrock")
+    def ask() -> Any:
+        return client.converse(modelId=BEDROCK_MODEL, messages=MESSAGES)
+
+    assert ask()["output"]["message"]["content"][0]["text"] == "Hello!"
+    _assert_bedrock(cap)
+
+
+def test_bedrock_converse_stream_usage_from_its_metadata_event(cap):
+    client = bedrock_client()
+
+    @otel_llm.llm_call(model=BEDROCK_MODEL, provider="aws.bedrock")
+    def ask() -> Any:
+        yield from client.converse_stream(modelId=BEDROCK_MODEL, messages=MESSAGES)["stream"]
+
+    text = "".join(e["contentBlockDelta"]["delta"]["text"] for e in ask() if "contentBlockDelta" in e)
+    assert text == "Hello!"
+    _assert_bedrock(cap)
+    assert _llm_span(cap).attributes[sc.OTEL_LLM_STREAM_CHUNKS] == 5
+
+
+def test_bedrock_converse_stream_returned_as_boto3_gives_it(cap):
+    """``return client.converse_stream(...)``: the span covers the dict's ``stream``, where the usage arrives."""
+    client = bedrock_client()
+
+    @otel_llm.llm_call(model=BEDROCK_MODEL, provider="aws.bedrock")
+    def ask() -> Any:
+        return client.converse_stream(modelId=BEDROCK_MODEL, messages=MESSAGES)
+
+    response = ask()
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert not [s for s in cap.spans() if s.attributes.get(sc.OTEL_LLM_KIND) == sc.KIND_LLM_CALL]  # still open
+    events = list(response["stream"])
+    assert [next(iter(e)) for e in events] == [
+        "messageStart", "contentBlockDelta", "contentBlockStop", "messageStop", "metadata"]
+    _assert_bedrock(cap)
+    assert _llm_span(cap).attributes[sc.OTEL_LLM_STREAM_CHUNKS] == 5
+    assert _llm_span(cap).attributes[sc.OTEL_LLM_STREAM_COMPLETE] is True
+
+
+def test_bedrock_event_stream_returned_alone(cap):
+    client = bedrock_client()
+
+    @otel_llm.llm_call(model=BEDROCK_MODEL, provider="aws.bedrock")
+    def ask() -> Any:
+        return client.converse_stream(modelId=BEDROCK_MODEL, messages=MESSAGES)["stream"]
+
+    stream = ask()
+    assert len(list(stream)) == 5
+    _assert_bedrock(cap)
+    _RawBody.closed.clear()
+    stream.close()  # the EventStream's own close (of its HTTP body), through the proxy
+    assert len(_RawBody.closed) == 1
+
+
+def test_a_dict_result_with_another_stream_key_is_a_result(cap):
+    @otel_llm.llm_call(model=BEDROCK_MODEL, provider="aws.bedrock")
+    def ask() -> Any:
+        return {"stream": [1, 2], "usage": {"inputTokens": 3, "outputTokens": 4}}
+
+    assert ask() == {"stream": [1, 2], "usage": {"inputTokens": 3, "outputTokens": 4}}
+    assert _llm_span(cap).attributes[sc.GEN_AI_USAGE_INPUT_TOKENS] == 3
+
+
+@pytest.mark.parametrize("provider", ["aws.bedrock", None], ids=["aws.bedrock", "no-provider"])
+@pytest.mark.parametrize("model", [
+    "anthropic.claude-3-5-sonnet-20240620-v1:0", "us.anthropic.claude-3-5-sonnet-20240620-v1:0",
+    "eu.anthropic.claude-3-5-sonnet-20240620-v1:0",
+])
+def test_bedrock_model_ids_get_their_models_price(model, provider):
+    """genai-prices' AWS prices: a Bedrock model id (with or without its region prefix) is priced as its
+    model, also when the call names no provider (the id says it is Bedrock's)."""
+    book = PriceBook.load(None)
+    bedrock = book.rates(model, provider)
+    anthropic = book.rates("claude-3-5-sonnet-20240620", "anthropic")
+    assert bedrock is not None and anthropic is not None
+    assert (bedrock.input, bedrock.output) == (anthropic.input, anthropic.output)
