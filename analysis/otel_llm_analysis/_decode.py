@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import operator
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -424,6 +425,7 @@ def _append_spans(resource_spans: list[Any], batch: Batch, report: Callable[...,
         cols["parent_span_id"] += [p or None for p in pids]
         for column, name in _COPIED:
             cols[column] += fields[_S[name]]
+        _drop_backward_ends(cols["end_ns"], first, fields, index, report, where)
         statuses = fields[_S["status"]]
         cols["status_code"] += [0 if s is None else s.code for s in statuses]
         cols["status_message"] += [None if s is None else (s.message or None) for s in statuses]
@@ -437,6 +439,21 @@ def _append_spans(resource_spans: list[Any], batch: Batch, report: Callable[...,
                 _append_links(span_links, first + i, tids[i], sids[i], batch, report,
                               f"{where}.spans[{index[i]}]")
         cols["ctx"] += [ctx] * count
+
+
+def _drop_backward_ends(ends: list[int], first: int, fields: list[Any], index: list[int] | range,
+                        report: Callable[..., None], where: str) -> None:
+    """An end before its start (a producer's clock stepped back) is no duration: a negative
+    latency would drag percentiles and a trace's wall time below zero. The end is left unset
+    (``end_time`` and ``duration_ms`` NULL), the span kept and reported."""
+    starts, stops = fields[_S["startTimeUnixNano"]], fields[_S["endTimeUnixNano"]]
+    if not any(map(operator.lt, stops, starts)):
+        return
+    for i, (start, end) in enumerate(zip(starts, stops)):
+        if 0 < end < start:
+            ends[first + i] = 0
+            report(f"end time left empty: endTimeUnixNano {end} is {(start - end) / 1e9:g} s before "
+                   f"startTimeUnixNano {start}", f"{where}.spans[{index[i]}]")
 
 
 #: Staged span column <- span field, copied as decoded.

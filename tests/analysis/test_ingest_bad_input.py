@@ -355,3 +355,36 @@ def test_readable_spellings_of_counts_and_an_unreadable_cost(store: TraceStore, 
                        [s["spanId"] for s in spans[:4]]) == [(12,)] * 4
     (problem,) = report.bad_lines
     assert "cost_usd" in problem.reason and "NaN" in problem.reason
+
+
+def test_a_span_ending_before_it_starts_has_no_duration_and_is_reported(store: TraceStore, tmp_path: Path) -> None:
+    """A clock step in the producer (end before start) would be a negative latency: it must not pull
+    p50 below zero or make a trace's wall time negative. Its start stays; its end and duration are
+    left empty and the span is named with its file and line."""
+    from otel_llm_analysis import summary, top_traces
+
+    start = 1_764_590_400_000_000_000
+    chat = {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o"}
+
+    def span(trace: str, span_id: str, begin: int, end: int) -> dict:
+        return {"traceId": trace * 32, "spanId": span_id * 16, "name": "chat gpt-4o", "kind": 3,
+                "startTimeUnixNano": str(begin), "endTimeUnixNano": str(end),
+                "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in chat.items()]}
+
+    good = [span("a", "1", start, start + 1_000_000_000), span("b", "2", start, start + 3_000_000_000)]
+    backwards = span("c", "3", start + 60_000_000_000, start)
+    resource = {"attributes": [{"key": "service.name", "value": {"stringValue": "svc"}}]}
+    lines = [{"resourceSpans": [{"resource": resource, "scopeSpans": [{"spans": spans}]}]}
+             for spans in (good, [backwards])]
+    path = _write(tmp_path / "traces.jsonl", lines)
+    report = store.ingest(path)
+    assert report.spans_added == 3
+    (problem,) = report.bad_lines
+    assert (problem.path, problem.line) == (str(path), 2)
+    assert problem.where.endswith("spans[0]") and "before" in problem.reason
+    assert store.query("SELECT start_time IS NOT NULL, end_time, duration_ms FROM spans WHERE span_id = ?",
+                       [backwards["spanId"]]) == [(True, None, None)]
+    (totals,) = summary(store)
+    assert totals.llm_calls == 3
+    assert (totals.p50_ms, totals.p95_ms) == (2000.0, pytest.approx(2900.0))
+    assert all(t.duration_ms is None or t.duration_ms >= 0 for t in top_traces(store, 5, by="duration"))
