@@ -121,12 +121,28 @@ def expand(specs: Iterable[str | os.PathLike[str]]) -> list[Path]:
 def _data_files(path: Path) -> list[Path]:
     """``path`` itself, or the data files under a directory; :class:`SourceError` for anything else."""
     if path.is_dir():
-        return [child for child in sorted(path.rglob("*")) if child.is_file() and child.name.endswith(_DATA_SUFFIXES)]
+        return _walk(path)
     if path.is_file():
         return [path]
     if not path.exists():
         raise SourceError(f"no such file or directory: {path}")
     raise SourceError(f"not a regular file: {path}")
+
+
+def _walk(root: Path) -> list[Path]:
+    """The data files under ``root``, following linked directories (an archive linked into the
+    data dir is data too: ``Path.rglob`` skipped it in silence), each directory once, so a
+    link loop ends."""
+    seen: set[tuple[int, int]] = set()
+    found = []
+    for directory, subdirs, names in os.walk(root, followlinks=True):
+        st = os.stat(directory)
+        if (st.st_dev, st.st_ino) in seen:
+            subdirs.clear()
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        found += [Path(directory, name) for name in names if name.endswith(_DATA_SUFFIXES)]
+    return sorted(p for p in found if p.is_file())
 
 
 def _read_order(path: Path) -> tuple[str, int, str]:

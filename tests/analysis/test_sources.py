@@ -173,3 +173,25 @@ def test_native_stream_that_grows_is_resumed(tmp_path: Path, dataset: SyntheticD
         assert (first.files[0].lines, second.files[0].lines) == (half, len(lines) - half)
         assert second.duplicates_skipped == 0
         assert store.query("SELECT count(*) FROM spans")[0][0] == len(dataset.spans)
+
+
+def test_a_linked_directory_is_read_and_a_link_loop_ends(tmp_path: Path, dataset: SyntheticData) -> None:
+    """``otel-data/archive -> /mnt/old-otel`` is a common layout: its files are data like any other.
+    A directory linked into itself is walked once."""
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    live = tmp_path / "otel-data"
+    live.mkdir()
+    (archive / "traces-2026-11-24T10-00-00.000-size.jsonl").write_bytes(b"{}\n")
+    (live / "traces.jsonl").write_bytes(b"{}\n")
+    (live / "archive").symlink_to(archive, target_is_directory=True)
+    (archive / "loop").symlink_to(archive, target_is_directory=True)
+    assert [p.relative_to(live).as_posix() for p in expand([live])] == [
+        "archive/traces-2026-11-24T10-00-00.000-size.jsonl", "traces.jsonl"]
+
+    traces = next(p for p in dataset.files if p.name == "traces.jsonl")
+    (archive / "traces-2026-11-24T10-00-00.000-size.jsonl").write_bytes(traces.read_bytes())
+    with TraceStore(":memory:") as store:
+        report = store.ingest(live)
+        assert report.spans_added == len(dataset.spans)
+        assert store.query("SELECT count(*) FROM spans")[0][0] == len(dataset.spans)
