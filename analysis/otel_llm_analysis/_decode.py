@@ -36,8 +36,9 @@ from otel_llm._guard import internal_error
 from otel_llm_analysis._otlp import (
     ENCODER, GENERIC_DECODER, LENIENT, LENIENT_DECODER, STRICT, STRICT_DECODER, lenient_decoder,
 )
+from otel_llm_analysis._producers import LLM_CALL as KIND_LLM_CALL, kind_of
 from otel_llm_analysis._rows import TABLES
-from otel_llm_analysis._spellings import FIRST_TOKEN_EVENTS
+from otel_llm_analysis._spellings import FIRST_TOKEN_EVENTS, SPELLINGS, TOTAL_TOKENS
 
 __all__ = [
     "Batch",
@@ -426,6 +427,7 @@ def _append_spans(resource_spans: list[Any], batch: Batch, report: Callable[...,
         for column, name in _COPIED:
             cols[column] += fields[_S[name]]
         _drop_backward_ends(cols["end_ns"], first, fields, index, report, where)
+        _report_total_only_usage(fields[_S["attributes"]], index, report, where)
         statuses = fields[_S["status"]]
         cols["status_code"] += [0 if s is None else s.code for s in statuses]
         cols["status_message"] += [None if s is None else (s.message or None) for s in statuses]
@@ -454,6 +456,39 @@ def _drop_backward_ends(ends: list[int], first: int, fields: list[Any], index: l
             ends[first + i] = 0
             report(f"end time left empty: endTimeUnixNano {end} is {(start - end) / 1e9:g} s before "
                    f"startTimeUnixNano {start}", f"{where}.spans[{index[i]}]")
+
+
+#: The attribute keys, as they appear in the raw attribute JSON, of a total token count and of
+#: the input/output counts that make it readable.
+_TOTAL_KEYS = tuple(b'"%s"' % name.encode() for name in TOTAL_TOKENS)
+_SPLIT_KEYS = tuple(b'"%s"' % name.encode() for column in ("input_tokens", "output_tokens")
+                    for name in SPELLINGS[column])
+
+
+def _report_total_only_usage(attributes: tuple[Any, ...], index: list[int] | range,
+                             report: Callable[..., None], where: str) -> None:
+    """Report spans whose usage is only a total: their tokens and cost stay unknown, and saying
+    so beats a call of 0 tokens. One search of the scope's joined attributes finds the rare scope
+    that holds a total at all."""
+    joined = b"".join(attributes)
+    if not any(key in joined for key in _TOTAL_KEYS):
+        return
+    for i, raw in enumerate(attributes):
+        text = bytes(raw)
+        total = next((key for key in _TOTAL_KEYS if key in text), None)
+        if total is not None and not any(key in text for key in _SPLIT_KEYS) and _is_model_call(text):
+            report(f"input_tokens and output_tokens left empty: usage given only as a total ({total.decode()}), "
+                   "which cannot be split or priced", f"{where}.spans[{index[i]}]")
+
+
+def _is_model_call(attributes: bytes) -> bool:
+    """Whether a span's raw attribute list makes it a model call (``_producers.kind_of``)."""
+    try:
+        items = msgspec.json.decode(attributes)
+        values = {item["key"]: item["value"].get("stringValue") for item in items}
+    except (msgspec.DecodeError, TypeError, KeyError, AttributeError):
+        return False  # not an attribute list: reported where the attributes are staged
+    return kind_of(values) == KIND_LLM_CALL
 
 
 #: Staged span column <- span field, copied as decoded.
