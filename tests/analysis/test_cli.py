@@ -255,3 +255,20 @@ def test_print_report_names_unpriced_models_whatever_their_brackets(tmp_path):
     text = console.export_text()
     (line,) = [line for line in text.splitlines() if "no price known" in line]
     assert set(line.split(": no price known")[0].split(", ")) == set(models)
+
+
+def test_ingest_lists_bad_lines_whose_text_looks_like_markup(tmp_path):
+    """A reported value is the producer's text: ``[/oops]`` ended the ingest command with exit 1 and
+    a markup error instead of its list of bad lines (after the rows were stored)."""
+    import orjson
+
+    start = 1_764_590_400_000_000_000
+    span = {"traceId": "a" * 32, "spanId": "1" * 16, "name": "chat", "kind": 3,
+            "startTimeUnixNano": str(start), "endTimeUnixNano": str(start + 10**9),
+            "attributes": [{"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}},
+                           {"key": "gen_ai.usage.cost", "value": {"stringValue": "[/oops] [bold]"}}]}
+    path = tmp_path / "traces.jsonl"
+    path.write_bytes(orjson.dumps({"resourceSpans": [{"resource": {}, "scopeSpans": [{"spans": [span]}]}]}) + b"\n")
+    result = run("ingest", str(path), "--db", str(tmp_path / "s.duckdb"))
+    assert result.exit_code == 3, result.output
+    assert f"bad line {path}:1" in result.output and "'[/oops] [bold]' is not a finite number" in result.output
