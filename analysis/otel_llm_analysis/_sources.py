@@ -30,6 +30,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator
 
+import msgspec
 import zstandard
 
 __all__ = [
@@ -235,8 +236,11 @@ class Reader:
             self._restart()
         if self.info.format == "zstd-framed":
             return _frames(fh, self.offset, self.line_no)
-        fh.seek(self.offset)
-        return _lines(_chunks(fh, tolerate_truncation=False), self.offset, self.line_no)
+        offset = self.offset
+        if offset and os.pread(fh.fileno(), 1, offset - 1) != b"\n" and os.pread(fh.fileno(), 1, offset) == b"\n":
+            offset += 1  # the newline that ends the complete last line an earlier run read without one
+        fh.seek(offset)
+        return _lines(_chunks(fh, tolerate_truncation=False), offset, self.line_no, complete_tail=True)
 
     def _stream(self, fh: BinaryIO) -> Iterator[Record]:
         """A zstd stream cannot seek: decompress up to the offset, checking the tail on the way."""
@@ -313,7 +317,11 @@ def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
     yield from rest
 
 
-def _lines(chunks: Iterable[bytes], offset: int, line_no: int, window: _Window | None = None) -> Iterator[Record]:
+def _lines(chunks: Iterable[bytes], offset: int, line_no: int, window: _Window | None = None,
+           complete_tail: bool = False) -> Iterator[Record]:
+    """The ``\\n``-terminated lines of ``chunks``. With ``complete_tail``, a last line without its
+    newline that is a whole JSON document is a record too: files from other tools often end so,
+    and no prefix of a JSON object is one, so a line still being written is never taken."""
     pending: list[bytes] = []
     pending_len = 0
     position = offset
@@ -347,6 +355,20 @@ def _lines(chunks: Iterable[bytes], offset: int, line_no: int, window: _Window |
             line_no += 1
             yield Record(line_no, data, position, error)
             start = newline + 1
+    if complete_tail and pending and pending_len <= MAX_LINE_BYTES:
+        data = b"".join(pending)
+        if _whole_json(data):
+            yield Record(line_no + 1, data, position + pending_len)
+
+
+def _whole_json(data: bytes) -> bool:
+    try:
+        msgspec.json.decode(data)
+    except (msgspec.DecodeError, RecursionError):
+        return False
+    return bool(data.strip())
+
+
 def _frames(fh: BinaryIO, offset: int, line_no: int) -> Iterator[Record]:
     decompressor = zstandard.ZstdDecompressor()
     fh.seek(offset)

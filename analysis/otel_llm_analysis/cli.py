@@ -83,7 +83,7 @@ def ingest(store: Any, filters: Any,
         except StoreError as exc:
             raise fail(str(exc)) from None
     where = ", ".join(paths)
-    if report.lines_read == 0 and not report.bad_lines:
+    if report.lines_read == 0 and not report.bad_lines and not any(f.partial_tail for f in report.files):
         headline = f"nothing new in {where}: its {len(files)} file(s) were read before"
     else:
         headline = f"{where}: {report.summary()}"

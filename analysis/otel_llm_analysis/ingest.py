@@ -81,6 +81,7 @@ class FileReport:
     lines: int = 0  # complete lines (frames) read this run
     bytes: int = 0  # bytes consumed this run (decompressed for zstd)
     partial_tail: bool = False  # a half-written last line was left for the next run
+    tail_bytes: int = 0  # its length so far
 
 
 @dataclass
@@ -139,6 +140,9 @@ class IngestReport:
             text += "; not kept: " + ", ".join(f"{n} {what}" for what, n in sorted(self.not_kept.items()))
         if self.finished_spans:
             text += f"; finished {self.finished_spans} span(s) an interrupted ingest left"
+        waiting = [f"{f.path} ({f.tail_bytes} bytes)" for f in self.files if f.partial_tail]
+        if waiting:
+            text += "; last line not ended, left for the next run: " + ", ".join(waiting)
         text += f" in {self.seconds:.2f}s"
         priced = self.pricing.summary() if self.pricing is not None else ""
         return f"{text}; {priced}" if priced else text
@@ -611,6 +615,7 @@ class _Loader:
         file_report.lines = reader.end_line - reader.line_no
         file_report.bytes = reader.end_offset - reader.offset
         file_report.partial_tail = info.format != "zstd" and reader.end_offset < info.size
+        file_report.tail_bytes = info.size - reader.end_offset if file_report.partial_tail else 0
         self.reads.append(Read(info, reader.end_offset, reader.end_line, reader.tail))
 
     def _submit(self) -> None:
