@@ -25,8 +25,10 @@ import base64
 import binascii
 import operator
 import re
+import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
 import msgspec
@@ -427,6 +429,7 @@ def _append_spans(resource_spans: list[Any], batch: Batch, report: Callable[...,
         for column, name in _COPIED:
             cols[column] += fields[_S[name]]
         _drop_backward_ends(cols["end_ns"], first, fields, index, report, where)
+        _report_future_starts(fields[_S["startTimeUnixNano"]], index, report, where)
         _report_total_only_usage(fields[_S["attributes"]], index, report, where)
         statuses = fields[_S["status"]]
         cols["status_code"] += [0 if s is None else s.code for s in statuses]
@@ -456,6 +459,25 @@ def _drop_backward_ends(ends: list[int], first: int, fields: list[Any], index: l
             ends[first + i] = 0
             report(f"end time left empty: endTimeUnixNano {end} is {(start - end) / 1e9:g} s before "
                    f"startTimeUnixNano {start}", f"{where}.spans[{index[i]}]")
+
+
+#: How far after the ingest a span may start before it is named (clocks of hosts drift by
+#: seconds, a wrong timezone by hours; a day more is a producer's clock or unit error).
+FUTURE_SLACK_NS = 86_400 * 10**9
+
+
+def _report_future_starts(starts: tuple[int, ...], index: list[int] | range,
+                          report: Callable[..., None], where: str) -> None:
+    """Name spans that start more than :data:`FUTURE_SLACK_NS` after now: kept as sent, but one
+    such span stretches every time series to its date, so the user must learn where it is."""
+    limit = time.time_ns() + FUTURE_SLACK_NS
+    if max(starts, default=0) <= limit:
+        return
+    for i, start in enumerate(starts):
+        if start > limit:
+            when = datetime.fromtimestamp(start / 1e9, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            report(f"kept, but dated in the future: startTimeUnixNano {start} is {when} "
+                   "(a producer's clock or time unit?)", f"{where}.spans[{index[i]}]")
 
 
 #: The attribute keys, as they appear in the raw attribute JSON, of a total token count and of

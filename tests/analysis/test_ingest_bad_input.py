@@ -388,3 +388,25 @@ def test_a_span_ending_before_it_starts_has_no_duration_and_is_reported(store: T
     assert totals.llm_calls == 3
     assert (totals.p50_ms, totals.p95_ms) == (2000.0, pytest.approx(2900.0))
     assert all(t.duration_ms is None or t.duration_ms >= 0 for t in top_traces(store, 5, by="duration"))
+
+
+def test_a_span_dated_in_the_future_is_kept_and_reported(store: TraceStore, tmp_path: Path) -> None:
+    """A start time centuries ahead (a producer's clock, or microseconds read as nanoseconds the
+    other way round) stretched ``trends`` over 84,000 zero-filled days without a word: it is now
+    named with its file, line and span. The span is kept as sent."""
+    now = 1_764_590_400_000_000_000
+    far = 9_000_000_000_000_000_000  # 2255-03-14
+
+    def span(span_id: str, start: int) -> dict:
+        return {"traceId": span_id * 32, "spanId": span_id * 16, "name": "chat", "kind": 3,
+                "startTimeUnixNano": str(start), "endTimeUnixNano": str(start + 10**9),
+                "attributes": [{"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}}]}
+
+    resource = {"attributes": [{"key": "service.name", "value": {"stringValue": "svc"}}]}
+    line = {"resourceSpans": [{"resource": resource, "scopeSpans": [{"spans": [span("a", now), span("b", far)]}]}]}
+    path = _write(tmp_path / "traces.jsonl", [line])
+    report = store.ingest(path)
+    assert report.spans_added == 2
+    (problem,) = report.bad_lines
+    assert (problem.path, problem.line) == (str(path), 1)
+    assert problem.where.endswith("spans[1]") and "2255-03-14" in problem.reason and "future" in problem.reason
