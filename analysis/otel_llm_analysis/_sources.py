@@ -24,6 +24,7 @@ from __future__ import annotations
 import glob
 import hashlib
 import os
+import re
 import struct
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -59,6 +60,11 @@ CHUNK_BYTES = 8 << 20
 MAX_LINE_BYTES = 1 << 30
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _DATA_SUFFIXES = (".jsonl", ".json", ".zst", ".zstd", ".jsonl.zst", ".json.zst")
+#: A data file logrotate renamed: ``traces.jsonl.1`` (its content decides the form).
+_ROTATED_COPY = re.compile(r"\.(?:jsonl|json|zst|zstd)\.([0-9]{1,6})$")
+#: Names of files that hold a signal: under a directory, one with ``.json`` in its name that is
+#: not a data file (``traces.jsonl.2.gz``) is reported.
+_SIGNAL_NAMES = tuple(f"{signal}{sep}" for signal in ("traces", "metrics", "logs") for sep in ".-")
 
 
 class SourceError(Exception):
@@ -93,10 +99,11 @@ class Record:
     error: str | None = None
 
 
-def expand(specs: Iterable[str | os.PathLike[str]]) -> list[Path]:
+def expand(specs: Iterable[str | os.PathLike[str]], unread: list[Path] | None = None) -> list[Path]:
     """Files named by ``specs``: plain paths, globs, or directories (their data files).
 
-    Raises :class:`SourceError` (one line, no traceback material) for a path that
+    Files under a directory named for a signal that are not data files (a
+    ``traces.jsonl.2.gz``) are appended to ``unread``, so they can be reported. Raises :class:`SourceError` (one line, no traceback material) for a path that
     does not exist, cannot be looked up (a name too long, a directory without
     permission) or a glob that matches nothing. Backups sort before the live
     file of the same signal (oldest data first), otherwise by name.
@@ -113,16 +120,16 @@ def expand(specs: Iterable[str | os.PathLike[str]]) -> list[Path]:
             candidates = [Path(text)]
         for path in candidates:
             try:
-                found.update(dict.fromkeys(_data_files(path)))
+                found.update(dict.fromkeys(_data_files(path, unread)))
             except OSError as exc:
                 raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
     return sorted(found, key=_read_order)
 
 
-def _data_files(path: Path) -> list[Path]:
+def _data_files(path: Path, unread: list[Path] | None = None) -> list[Path]:
     """``path`` itself, or the data files under a directory; :class:`SourceError` for anything else."""
     if path.is_dir():
-        return _walk(path)
+        return _walk(path, unread if unread is not None else [])
     if path.is_file():
         return [path]
     if not path.exists():
@@ -130,26 +137,35 @@ def _data_files(path: Path) -> list[Path]:
     raise SourceError(f"not a regular file: {path}")
 
 
-def _walk(root: Path) -> list[Path]:
+def _walk(root: Path, unread: list[Path]) -> list[Path]:
     """The data files under ``root``, following linked directories (an archive linked into the
     data dir is data too: ``Path.rglob`` skipped it in silence), each directory once, so a
-    link loop ends."""
+    link loop ends. Other files named for a signal go to ``unread``."""
     seen: set[tuple[int, int]] = set()
-    found = []
+    found, others = [], []
     for directory, subdirs, names in os.walk(root, followlinks=True):
         st = os.stat(directory)
         if (st.st_dev, st.st_ino) in seen:
             subdirs.clear()
             continue
         seen.add((st.st_dev, st.st_ino))
-        found += [Path(directory, name) for name in names if name.endswith(_DATA_SUFFIXES)]
+        for name in names:
+            if name.endswith(_DATA_SUFFIXES) or _ROTATED_COPY.search(name):
+                found.append(Path(directory, name))
+            elif name.startswith(_SIGNAL_NAMES) and ".json" in name:  # not the spool's .dead-letter
+                others.append(Path(directory, name))
+    unread += sorted(p for p in others if p.is_file())
     return sorted(p for p in found if p.is_file())
 
 
 def _read_order(path: Path) -> tuple[str, int, str]:
-    """``traces-<ts>.jsonl`` (rotated, older) before ``traces.jsonl`` (live)."""
+    """``traces-<ts>.jsonl`` (rotated, older) before ``traces.jsonl`` (live); logrotate's
+    ``traces.jsonl.2`` before ``traces.jsonl.1`` before the live file."""
     stem = path.name.split(".", 1)[0]
     signal, _, stamp = stem.partition("-")
+    copy = _ROTATED_COPY.search(path.name)
+    if copy and not stamp:
+        stamp = f"~{10**9 - int(copy.group(1)):010d}"
     return (str(path.parent / signal), 0 if stamp else 1, stamp)
 
 

@@ -627,6 +627,13 @@ class _Loader:
         self._submit()
 
 
+#: Why a file named for a signal was not read (``_sources.expand``'s ``unread``), by "is gzip".
+_UNREAD_REASON = {
+    True: "not read: gzip-compressed (gunzip it, or rotate with the collector's zstd, to ingest it)",
+    False: "not read: not a data file name (.jsonl, .json, .zst, or logrotate's .jsonl.N)",
+}
+
+
 def ingest(
     con: duckdb.DuckDBPyConnection,
     specs: Iterable[str | Path],
@@ -645,12 +652,16 @@ def ingest(
     started = time.perf_counter()
     report = IngestReport()
     infos = []
-    for path in expand(specs):
+    unread: list[Path] = []
+    for path in expand(specs, unread):
         try:
             infos.append(stat_file(path))
         except SourceError as exc:  # listed, then removed (a rotation's clean-up) or unreadable
             report.files.append(FileReport(str(path), "", "skipped"))
             report.bad_lines.append(Problem(str(path), 0, str(exc)))
+    for path in unread:
+        report.files.append(FileReport(str(path), "", "skipped"))
+        report.bad_lines.append(Problem(str(path), 0, _UNREAD_REASON[path.suffix == ".gz"]))
     ledger = Ledger(con, infos)
     # Row order inside a table carries no meaning here; letting DuckDB write in
     # parallel is what keeps inserts off the critical path.

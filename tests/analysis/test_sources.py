@@ -195,3 +195,25 @@ def test_a_linked_directory_is_read_and_a_link_loop_ends(tmp_path: Path, dataset
         report = store.ingest(live)
         assert report.spans_added == len(dataset.spans)
         assert store.query("SELECT count(*) FROM spans")[0][0] == len(dataset.spans)
+
+
+def test_logrotated_files_are_read_and_other_signal_files_named(tmp_path: Path, dataset: SyntheticData) -> None:
+    """logrotate keeps ``traces.jsonl.1`` (and compresses older ones to ``traces.jsonl.2.gz``):
+    a directory ingest skipped both without a word. The numbered copy is OTLP-JSON lines and
+    loads; a file named for a signal that cannot be read is reported; other files stay quiet."""
+    data = tmp_path / "otel-data"
+    data.mkdir()
+    lines = next(p for p in dataset.files if p.name == "traces.jsonl").read_bytes().splitlines(keepends=True)
+    half = len(lines) // 2
+    (data / "traces.jsonl.1").write_bytes(b"".join(lines[:half]))
+    (data / "traces.jsonl").write_bytes(b"".join(lines[half:]))
+    (data / "traces.jsonl.2.gz").write_bytes(b"\x1f\x8b\x08\x00")
+    (data / "notes.txt").write_bytes(b"hello\n")
+    (data / "otel-llm.duckdb").write_bytes(b"")
+    (data / "traces.dead-letter").write_bytes(b"{}\n")  # the spool's: deliberately not data
+    with TraceStore(":memory:") as store:
+        report = store.ingest(data)
+        assert store.query("SELECT count(*) FROM spans")[0][0] == len(dataset.spans)
+    (problem,) = report.bad_lines
+    assert (problem.path, problem.line) == (str(data / "traces.jsonl.2.gz"), 0)
+    assert "not read" in problem.reason and "gzip" in problem.reason
