@@ -58,6 +58,10 @@ TAIL_BYTES = 4096
 CHUNK_BYTES = 8 << 20
 #: A line longer than this is reported and skipped rather than held in memory.
 MAX_LINE_BYTES = 1 << 30
+#: A file up to this size may be one JSON document over several lines (see ``_document``).
+MAX_DOCUMENT_BYTES = 1 << 28
+#: The UTF-8 byte-order mark some editors put first (the decoder skips it too).
+BOM = b"\xef\xbb\xbf"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _DATA_SUFFIXES = (".jsonl", ".json", ".zst", ".zstd", ".jsonl.zst", ".json.zst")
 #: A data file logrotate renamed: ``traces.jsonl.1`` (its content decides the form).
@@ -256,6 +260,11 @@ class Reader:
         if offset and os.pread(fh.fileno(), 1, offset - 1) != b"\n" and os.pread(fh.fileno(), 1, offset) == b"\n":
             offset += 1  # the newline that ends the complete last line an earlier run read without one
         fh.seek(offset)
+        if not offset and self.info.size <= MAX_DOCUMENT_BYTES:
+            document = _document(fh)
+            if document is not None:
+                return iter([Record(1, document, len(document))])
+            fh.seek(0)
         return _lines(_chunks(fh, tolerate_truncation=False), offset, self.line_no, complete_tail=True)
 
     def _stream(self, fh: BinaryIO) -> Iterator[Record]:
@@ -375,6 +384,18 @@ def _lines(chunks: Iterable[bytes], offset: int, line_no: int, window: _Window |
         data = b"".join(pending)
         if _whole_json(data):
             yield Record(line_no + 1, data, position + pending_len)
+
+
+def _document(fh: BinaryIO) -> bytes | None:
+    """The whole file when it is one JSON document over several lines (OTLP JSON pretty-printed,
+    as the OpenTelemetry examples are), else None: JSON lines. Only a first line that opens a
+    structure and closes none (``{``, ``{"resourceSpans": [``) is worth reading the file for."""
+    first = fh.readline(TAIL_BYTES)
+    opened = first.removeprefix(BOM).strip()
+    if not first.endswith(b"\n") or not opened.endswith((b"{", b"[")) or b"}" in opened:
+        return None
+    data = first + fh.read()
+    return data if _whole_json(data.removeprefix(BOM)) else None
 
 
 def _whole_json(data: bytes) -> bool:

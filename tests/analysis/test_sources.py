@@ -217,3 +217,24 @@ def test_logrotated_files_are_read_and_other_signal_files_named(tmp_path: Path, 
     (problem,) = report.bad_lines
     assert (problem.path, problem.line) == (str(data / "traces.jsonl.2.gz"), 0)
     assert "not read" in problem.reason and "gzip" in problem.reason
+
+
+def test_a_pretty_printed_otlp_json_document_loads_as_one_request(tmp_path: Path, dataset: SyntheticData) -> None:
+    """OTLP JSON as the OpenTelemetry examples and many exporters' "save as" write it: one indented
+    document over many lines. It loaded nothing and reported each of its lines as invalid JSON."""
+    import json
+
+    first = next(p for p in dataset.files if p.name == "traces.jsonl").read_bytes().splitlines()[0]
+    request = json.loads(first)
+    path = tmp_path / "export.json"
+    path.write_text("\ufeff" + json.dumps(request, indent=2) + "\n", "utf-8")
+    with TraceStore(":memory:") as store:
+        report = store.ingest(path)
+        assert report.bad_lines == []
+        assert report.spans_added == first.count(b'"spanId"') > 0
+        again = store.ingest(path)
+        assert (again.lines_read, again.spans_added, again.bad_lines) == (0, 0, [])
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(request, indent=2)[:-40], "utf-8")
+    with TraceStore(":memory:") as store:  # not a whole document: its lines are reported as before
+        assert store.ingest(broken).bad_lines
