@@ -40,6 +40,7 @@ from otel_llm_analysis._otlp import (
 )
 from otel_llm_analysis._producers import LLM_CALL as KIND_LLM_CALL, kind_of
 from otel_llm_analysis._rows import TABLES
+from otel_llm_analysis._sources import BOM
 from otel_llm_analysis._spellings import FIRST_TOKEN_EVENTS, SPELLINGS, TOTAL_TOKENS
 
 __all__ = [
@@ -49,7 +50,6 @@ __all__ = [
 ]
 
 _EMPTY_LIST = msgspec.Raw(b"[]")
-_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,8 +197,8 @@ def decode_line(line: bytes, batch: Batch, line_no: int) -> None:
     """
     batch.lines += 1
     batch.line_no = line_no
-    if line_no == 1 and line.startswith(_BOM):
-        line = line[len(_BOM):]  # a byte-order mark some editors write; not part of the JSON
+    if line.startswith(BOM):  # a mark some editors write first (mid-file where files were joined)
+        line = line[len(BOM):]
     if not line or line.isspace():  # (not strip(): that copies the whole line)
         return  # blank lines carry nothing; not worth a report
     report = _reporter(batch, line_no)

@@ -410,3 +410,12 @@ def test_a_span_dated_in_the_future_is_kept_and_reported(store: TraceStore, tmp_
     (problem,) = report.bad_lines
     assert (problem.path, problem.line) == (str(path), 1)
     assert problem.where.endswith("spans[1]") and "2255-03-14" in problem.reason and "future" in problem.reason
+
+
+def test_a_byte_order_mark_where_two_files_were_joined_does_not_cost_that_line(store: TraceStore, tmp_path: Path,
+                                                                               chunks: list) -> None:
+    """``cat a.jsonl b.jsonl > all.jsonl`` where ``b`` began with a byte-order mark puts the mark mid-file."""
+    path = tmp_path / "traces.jsonl"
+    path.write_bytes(orjson.dumps(_line(chunks[0])) + b"\n" + b"\xef\xbb\xbf" + orjson.dumps(_line(chunks[1])) + b"\n")
+    report = store.ingest(path)
+    assert (report.spans_added, report.bad_lines) == (20, [])
