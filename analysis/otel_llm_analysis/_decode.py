@@ -438,6 +438,10 @@ def _append_spans(resource_spans: list[Any], batch: Batch, report: Callable[...,
         for i, span_events in enumerate(fields[_S["events"]]):
             if span_events:
                 ttft[i] = _append_events(spans[i], first + i, tids[i], sids[i], batch)
+                if ttft[i] is not None and ttft[i] < 0:  # a clock step, or an unset (0) event time
+                    report(f"time to first token left empty: the first-token event is {-ttft[i] / 1e9:g} s "
+                           "before its span's start", f"{where}.spans[{index[i]}]")
+                    ttft[i] = None
         cols["ttft_ns"] += ttft
         for i, span_links in enumerate(fields[_S["links"]]):
             if span_links:

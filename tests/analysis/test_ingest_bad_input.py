@@ -419,3 +419,29 @@ def test_a_byte_order_mark_where_two_files_were_joined_does_not_cost_that_line(s
     path.write_bytes(orjson.dumps(_line(chunks[0])) + b"\n" + b"\xef\xbb\xbf" + orjson.dumps(_line(chunks[1])) + b"\n")
     report = store.ingest(path)
     assert (report.spans_added, report.bad_lines) == (20, [])
+
+
+def test_a_first_token_before_its_span_starts_gives_no_time_to_first_token(store: TraceStore, tmp_path: Path) -> None:
+    """A first-token event dated before its span (a clock step, or a time of 0 = unset) made a
+    negative time to first token that pulled the p50 below zero in silence."""
+    from otel_llm_analysis.summaries import time_to_first_token
+
+    start = 1_764_590_400_000_000_000
+
+    def span(n: int, first_token_ns: int) -> dict:
+        return {"traceId": f"{n:032x}", "spanId": f"{n:016x}", "name": "chat", "kind": 3,
+                "startTimeUnixNano": str(start), "endTimeUnixNano": str(start + 2 * 10**9),
+                "attributes": [{"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}}],
+                "events": [{"name": "llm.first_token", "timeUnixNano": str(first_token_ns)}]}
+
+    spans = [span(1, start + 300_000_000), span(2, start + 500_000_000), span(3, start - 10**9), span(4, 0)]
+    line = {"resourceSpans": [{"resource": {}, "scopeSpans": [{"spans": spans}]}]}
+    path = _write(tmp_path / "traces.jsonl", [line])
+    report = store.ingest(path)
+    assert report.spans_added == 4
+    assert sorted(p.where[-8:] for p in report.bad_lines) == ["spans[2]", "spans[3]"]
+    assert all("first" in p.reason and "before" in p.reason for p in report.bad_lines)
+    assert store.query("SELECT span_id, stream_ttft_ms FROM spans ORDER BY span_id") == [
+        (f"{1:016x}", 300.0), (f"{2:016x}", 500.0), (f"{3:016x}", None), (f"{4:016x}", None)]
+    (row,) = time_to_first_token(store)
+    assert (row.streams, row.p50_ms) == (2, pytest.approx(400.0))
