@@ -176,13 +176,14 @@ def _normalise_id(value: str, nbytes: int) -> tuple[str | None, str | None]:
 
 
 def _optional_id(value: str, nbytes: int, report: Callable[..., None], where: str, what: str) -> str | None:
-    """An id that may be absent (log records, exemplars): a bad one is reported and dropped."""
+    """An id that may be absent (log records, exemplars): a bad one is reported and dropped; the
+    W3C invalid id (all zeros: "outside any span", as several SDKs write it) is absent too."""
     if not value:
         return None
     normal, note = _normalise_id(value, nbytes)
     if normal is None:
         report(f"dropped {what}: {note}", where)
-    return normal
+    return None if normal is not None and not normal.strip("0") else normal
 
 
 # --- line decoding ----------------------------------------------------------------------

@@ -109,3 +109,19 @@ def test_severity_given_only_as_text_in_other_producers_words(tmp_path):
         warn_up = {r.severity_text for r in search_logs(store, severity="WARN", limit=100)}
         assert warn_up == {text for text, n in texts.items() if n >= 13}
     assert severity_number("critical") == 21
+
+
+def test_all_zero_ids_mean_no_trace(tmp_path):
+    """The W3C invalid (all-zero) trace and span ids are how several SDKs write "logged outside
+    any span": such a record belongs to no trace, and is no pattern's example trace."""
+    start = 1_764_590_400_000_000_000
+    records = [{"timeUnixNano": str(start + i), "severityNumber": 17, "body": {"stringValue": "boom"},
+                "traceId": "0" * 32, "spanId": "0" * 16} for i in range(2)]
+    path = tmp_path / "logs.jsonl"
+    path.write_bytes(orjson.dumps({"resourceLogs": [{"resource": {}, "scopeLogs": [{"logRecords": records}]}]}) + b"\n")
+    with TraceStore(":memory:") as store:
+        report = store.ingest(path)
+        assert (report.logs_added, report.bad_lines) == (2, [])
+        assert store.query("SELECT count(*) FROM logs WHERE trace_id IS NULL AND span_id IS NULL")[0][0] == 2
+        (pattern,) = log_patterns(store)
+        assert pattern.example_trace_id is None
