@@ -382,6 +382,8 @@ def _scopes(resources: list[Any], top: str, mid: str, leaf: str, batch: Batch,
 
 
 _HEX_DIGITS = b"0123456789abcdef"
+#: The W3C invalid span id: some converters write it as the parent of a root.
+_NO_SPAN = "0" * 16
 
 
 def _ids_ok(ids: list[str], width: int) -> bool:
@@ -426,7 +428,7 @@ def _append_spans(resource_spans: list[Any], batch: Batch, report: Callable[...,
         first = len(cols["trace_id"])
         cols["trace_id"] += tids
         cols["span_id"] += sids
-        cols["parent_span_id"] += [p or None for p in pids]
+        cols["parent_span_id"] += [None if not p or p == _NO_SPAN else p for p in pids]
         for column, name in _COPIED:
             cols[column] += fields[_S[name]]
         _drop_backward_ends(cols["end_ns"], first, fields, index, report, where)

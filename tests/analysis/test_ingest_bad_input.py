@@ -445,3 +445,16 @@ def test_a_first_token_before_its_span_starts_gives_no_time_to_first_token(store
         (f"{1:016x}", 300.0), (f"{2:016x}", 500.0), (f"{3:016x}", None), (f"{4:016x}", None)]
     (row,) = time_to_first_token(store)
     assert (row.streams, row.p50_ms) == (2, pytest.approx(400.0))
+
+
+def test_an_all_zero_parent_id_marks_a_root(store: TraceStore, tmp_path: Path) -> None:
+    """Some converters write the W3C invalid id (zeros) instead of leaving the parent out: the span
+    is a root, not the child of a span 000…0 that never comes."""
+    start = 1_764_590_400_000_000_000
+    root = {"traceId": "a" * 32, "spanId": "1" * 16, "parentSpanId": "0" * 16, "name": "handle", "kind": 2,
+            "startTimeUnixNano": str(start), "endTimeUnixNano": str(start + 10**9)}
+    child = {**root, "spanId": "2" * 16, "parentSpanId": "1" * 16, "name": "step", "kind": 1}
+    report = store.ingest(_write(tmp_path / "traces.jsonl",
+                                 [{"resourceSpans": [{"resource": {}, "scopeSpans": [{"spans": [root, child]}]}]}]))
+    assert (report.spans_added, report.bad_lines) == (2, [])
+    assert store.query("SELECT span_id FROM spans WHERE parent_span_id IS NULL") == [("1" * 16,)]
