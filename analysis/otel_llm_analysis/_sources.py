@@ -144,7 +144,7 @@ def _data_files(path: Path, unread: list[Path] | None = None) -> list[Path]:
 def _walk(root: Path, unread: list[Path]) -> list[Path]:
     """The data files under ``root``, following linked directories (an archive linked into the
     data dir is data too: ``Path.rglob`` skipped it in silence), each directory once, so a
-    link loop ends. Other files named for a signal go to ``unread``."""
+    link loop ends. Other files named for a signal, and links to nothing, go to ``unread``."""
     seen: set[tuple[int, int]] = set()
     found, others = [], []
     for directory, subdirs, names in os.walk(root, followlinks=True):
@@ -159,6 +159,7 @@ def _walk(root: Path, unread: list[Path]) -> list[Path]:
             elif name.startswith(_SIGNAL_NAMES) and ".json" in name:  # not the spool's .dead-letter
                 others.append(Path(directory, name))
     unread += sorted(p for p in others if p.is_file())
+    unread += sorted(p for p in found if p.is_symlink() and not p.exists())  # a link to nothing
     return sorted(p for p in found if p.is_file())
 
 

@@ -627,11 +627,13 @@ class _Loader:
         self._submit()
 
 
-#: Why a file named for a signal was not read (``_sources.expand``'s ``unread``), by "is gzip".
-_UNREAD_REASON = {
-    True: "not read: gzip-compressed (gunzip it, or rotate with the collector's zstd, to ingest it)",
-    False: "not read: not a data file name (.jsonl, .json, .zst, or logrotate's .jsonl.N)",
-}
+def _unread_reason(path: Path) -> str:
+    """Why a file under a directory was not read (``_sources.expand``'s ``unread``)."""
+    if path.is_symlink() and not path.exists():
+        return f"not read: a link to nothing ({os.readlink(path)})"
+    if path.suffix == ".gz":
+        return "not read: gzip-compressed (gunzip it, or rotate with the collector's zstd, to ingest it)"
+    return "not read: not a data file name (.jsonl, .json, .zst, or logrotate's .jsonl.N)"
 
 
 def ingest(
@@ -661,7 +663,7 @@ def ingest(
             report.bad_lines.append(Problem(str(path), 0, str(exc)))
     for path in unread:
         report.files.append(FileReport(str(path), "", "skipped"))
-        report.bad_lines.append(Problem(str(path), 0, _UNREAD_REASON[path.suffix == ".gz"]))
+        report.bad_lines.append(Problem(str(path), 0, _unread_reason(path)))
     ledger = Ledger(con, infos)
     # Row order inside a table carries no meaning here; letting DuckDB write in
     # parallel is what keeps inserts off the critical path.

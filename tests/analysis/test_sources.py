@@ -238,3 +238,17 @@ def test_a_pretty_printed_otlp_json_document_loads_as_one_request(tmp_path: Path
     broken.write_text(json.dumps(request, indent=2)[:-40], "utf-8")
     with TraceStore(":memory:") as store:  # not a whole document: its lines are reported as before
         assert store.ingest(broken).bad_lines
+
+
+def test_a_link_to_a_vanished_file_is_named(tmp_path: Path) -> None:
+    """``otel-data/traces-old.jsonl -> /mnt/archive/…`` with the archive unmounted: the data is not
+    there, and the report says so instead of skipping the name in silence."""
+    data = tmp_path / "otel-data"
+    data.mkdir()
+    (data / "traces.jsonl").write_bytes(b"")
+    (data / "traces-old.jsonl").symlink_to(tmp_path / "unmounted" / "traces.jsonl")
+    with TraceStore(":memory:") as store:
+        report = store.ingest(data)
+    (problem,) = report.bad_lines
+    assert (problem.path, problem.line) == (str(data / "traces-old.jsonl"), 0)
+    assert "link" in problem.reason and str(tmp_path / "unmounted") in problem.reason
