@@ -23,9 +23,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import operator
 import re
+import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
 import msgspec
@@ -35,8 +38,10 @@ from otel_llm._guard import internal_error
 from otel_llm_analysis._otlp import (
     ENCODER, GENERIC_DECODER, LENIENT, LENIENT_DECODER, STRICT, STRICT_DECODER, lenient_decoder,
 )
+from otel_llm_analysis._producers import LLM_CALL as KIND_LLM_CALL, kind_of
 from otel_llm_analysis._rows import TABLES
-from otel_llm_analysis._spellings import FIRST_TOKEN_EVENTS
+from otel_llm_analysis._sources import BOM
+from otel_llm_analysis._spellings import FIRST_TOKEN_EVENTS, SPELLINGS, TOTAL_TOKENS
 
 __all__ = [
     "Batch",
@@ -45,7 +50,6 @@ __all__ = [
 ]
 
 _EMPTY_LIST = msgspec.Raw(b"[]")
-_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,13 +176,14 @@ def _normalise_id(value: str, nbytes: int) -> tuple[str | None, str | None]:
 
 
 def _optional_id(value: str, nbytes: int, report: Callable[..., None], where: str, what: str) -> str | None:
-    """An id that may be absent (log records, exemplars): a bad one is reported and dropped."""
+    """An id that may be absent (log records, exemplars): a bad one is reported and dropped; the
+    W3C invalid id (all zeros: "outside any span", as several SDKs write it) is absent too."""
     if not value:
         return None
     normal, note = _normalise_id(value, nbytes)
     if normal is None:
         report(f"dropped {what}: {note}", where)
-    return normal
+    return None if normal is not None and not normal.strip("0") else normal
 
 
 # --- line decoding ----------------------------------------------------------------------
@@ -193,8 +198,8 @@ def decode_line(line: bytes, batch: Batch, line_no: int) -> None:
     """
     batch.lines += 1
     batch.line_no = line_no
-    if line_no == 1 and line.startswith(_BOM):
-        line = line[len(_BOM):]  # a byte-order mark some editors write; not part of the JSON
+    if line.startswith(BOM):  # a mark some editors write first (mid-file where files were joined)
+        line = line[len(BOM):]
     if not line or line.isspace():  # (not strip(): that copies the whole line)
         return  # blank lines carry nothing; not worth a report
     report = _reporter(batch, line_no)
@@ -377,6 +382,8 @@ def _scopes(resources: list[Any], top: str, mid: str, leaf: str, batch: Batch,
 
 
 _HEX_DIGITS = b"0123456789abcdef"
+#: The W3C invalid span id: some converters write it as the parent of a root.
+_NO_SPAN = "0" * 16
 
 
 def _ids_ok(ids: list[str], width: int) -> bool:
@@ -421,9 +428,12 @@ def _append_spans(resource_spans: list[Any], batch: Batch, report: Callable[...,
         first = len(cols["trace_id"])
         cols["trace_id"] += tids
         cols["span_id"] += sids
-        cols["parent_span_id"] += [p or None for p in pids]
+        cols["parent_span_id"] += [None if not p or p == _NO_SPAN else p for p in pids]
         for column, name in _COPIED:
             cols[column] += fields[_S[name]]
+        _drop_backward_ends(cols["end_ns"], first, fields, index, report, where)
+        _report_future_starts(fields[_S["startTimeUnixNano"]], index, report, where)
+        _report_total_only_usage(fields[_S["attributes"]], index, report, where)
         statuses = fields[_S["status"]]
         cols["status_code"] += [0 if s is None else s.code for s in statuses]
         cols["status_message"] += [None if s is None else (s.message or None) for s in statuses]
@@ -431,12 +441,83 @@ def _append_spans(resource_spans: list[Any], batch: Batch, report: Callable[...,
         for i, span_events in enumerate(fields[_S["events"]]):
             if span_events:
                 ttft[i] = _append_events(spans[i], first + i, tids[i], sids[i], batch)
+                if ttft[i] is not None and ttft[i] < 0:  # a clock step, or an unset (0) event time
+                    report(f"time to first token left empty: the first-token event is {-ttft[i] / 1e9:g} s "
+                           "before its span's start", f"{where}.spans[{index[i]}]")
+                    ttft[i] = None
         cols["ttft_ns"] += ttft
         for i, span_links in enumerate(fields[_S["links"]]):
             if span_links:
                 _append_links(span_links, first + i, tids[i], sids[i], batch, report,
                               f"{where}.spans[{index[i]}]")
         cols["ctx"] += [ctx] * count
+
+
+def _drop_backward_ends(ends: list[int], first: int, fields: list[Any], index: list[int] | range,
+                        report: Callable[..., None], where: str) -> None:
+    """An end before its start (a producer's clock stepped back) is no duration: a negative
+    latency would drag percentiles and a trace's wall time below zero. The end is left unset
+    (``end_time`` and ``duration_ms`` NULL), the span kept and reported."""
+    starts, stops = fields[_S["startTimeUnixNano"]], fields[_S["endTimeUnixNano"]]
+    if not any(map(operator.lt, stops, starts)):
+        return
+    for i, (start, end) in enumerate(zip(starts, stops)):
+        if 0 < end < start:
+            ends[first + i] = 0
+            report(f"end time left empty: endTimeUnixNano {end} is {(start - end) / 1e9:g} s before "
+                   f"startTimeUnixNano {start}", f"{where}.spans[{index[i]}]")
+
+
+#: How far after the ingest a span may start before it is named (clocks of hosts drift by
+#: seconds, a wrong timezone by hours; a day more is a producer's clock or unit error).
+FUTURE_SLACK_NS = 86_400 * 10**9
+
+
+def _report_future_starts(starts: tuple[int, ...], index: list[int] | range,
+                          report: Callable[..., None], where: str) -> None:
+    """Name spans that start more than :data:`FUTURE_SLACK_NS` after now: kept as sent, but one
+    such span stretches every time series to its date, so the user must learn where it is."""
+    limit = time.time_ns() + FUTURE_SLACK_NS
+    if max(starts, default=0) <= limit:
+        return
+    for i, start in enumerate(starts):
+        if start > limit:
+            when = datetime.fromtimestamp(start / 1e9, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            report(f"kept, but dated in the future: startTimeUnixNano {start} is {when} "
+                   "(a producer's clock or time unit?)", f"{where}.spans[{index[i]}]")
+
+
+#: The attribute keys, as they appear in the raw attribute JSON, of a total token count and of
+#: the input/output counts that make it readable.
+_TOTAL_KEYS = tuple(b'"%s"' % name.encode() for name in TOTAL_TOKENS)
+_SPLIT_KEYS = tuple(b'"%s"' % name.encode() for column in ("input_tokens", "output_tokens")
+                    for name in SPELLINGS[column])
+
+
+def _report_total_only_usage(attributes: tuple[Any, ...], index: list[int] | range,
+                             report: Callable[..., None], where: str) -> None:
+    """Report spans whose usage is only a total: their tokens and cost stay unknown, and saying
+    so beats a call of 0 tokens. One search of the scope's joined attributes finds the rare scope
+    that holds a total at all."""
+    joined = b"".join(attributes)
+    if not any(key in joined for key in _TOTAL_KEYS):
+        return
+    for i, raw in enumerate(attributes):
+        text = bytes(raw)
+        total = next((key for key in _TOTAL_KEYS if key in text), None)
+        if total is not None and not any(key in text for key in _SPLIT_KEYS) and _is_model_call(text):
+            report(f"input_tokens and output_tokens left empty: usage given only as a total ({total.decode()}), "
+                   "which cannot be split or priced", f"{where}.spans[{index[i]}]")
+
+
+def _is_model_call(attributes: bytes) -> bool:
+    """Whether a span's raw attribute list makes it a model call (``_producers.kind_of``)."""
+    try:
+        items = msgspec.json.decode(attributes)
+        values = {item["key"]: item["value"].get("stringValue") for item in items}
+    except (msgspec.DecodeError, TypeError, KeyError, AttributeError):
+        return False  # not an attribute list: reported where the attributes are staged
+    return kind_of(values) == KIND_LLM_CALL
 
 
 #: Staged span column <- span field, copied as decoded.

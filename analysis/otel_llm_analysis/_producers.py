@@ -18,7 +18,7 @@ any engine can supply.
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
 from otel_llm import semconv
 
@@ -32,6 +32,7 @@ __all__ = [
     "cost_rank_sql",
     "cost_sql",
     "entity_name_sql",
+    "kind_of",
     "kind_sql",
     "provider_sql",
     "request_model_sql",
@@ -135,6 +136,15 @@ def kind_sql(lookup: Lookup) -> str:
     """Our kind of a span (``llm_call``, ``vector_op``, ``tool``, ...) from :data:`KIND_SOURCES`."""
     parts = [lookup(name) if mapping is None else _case(lookup(name), mapping) for name, mapping in KIND_SOURCES]
     return f"coalesce({', '.join(parts)})"
+
+
+def kind_of(attributes: Mapping[str, Any]) -> str | None:
+    """:func:`kind_sql` for one span's attributes in Python (the decoder's rare checks)."""
+    for name, mapping in KIND_SOURCES:
+        value = attributes.get(name)
+        if value is not None and (found := value if mapping is None else mapping.get(value)) is not None:
+            return str(found)
+    return None
 
 
 def entity_name_sql(kind: str, lookup: Lookup, span_name: str) -> str:

@@ -24,12 +24,14 @@ from __future__ import annotations
 import glob
 import hashlib
 import os
+import re
 import struct
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator
 
+import msgspec
 import zstandard
 
 __all__ = [
@@ -56,8 +58,17 @@ TAIL_BYTES = 4096
 CHUNK_BYTES = 8 << 20
 #: A line longer than this is reported and skipped rather than held in memory.
 MAX_LINE_BYTES = 1 << 30
+#: A file up to this size may be one JSON document over several lines (see ``_document``).
+MAX_DOCUMENT_BYTES = 1 << 28
+#: The UTF-8 byte-order mark some editors put first (the decoder skips it too).
+BOM = b"\xef\xbb\xbf"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _DATA_SUFFIXES = (".jsonl", ".json", ".zst", ".zstd", ".jsonl.zst", ".json.zst")
+#: A data file logrotate renamed: ``traces.jsonl.1`` (its content decides the form).
+_ROTATED_COPY = re.compile(r"\.(?:jsonl|json|zst|zstd)\.([0-9]{1,6})$")
+#: Names of files that hold a signal: under a directory, one with ``.json`` in its name that is
+#: not a data file (``traces.jsonl.2.gz``) is reported.
+_SIGNAL_NAMES = tuple(f"{signal}{sep}" for signal in ("traces", "metrics", "logs") for sep in ".-")
 
 
 class SourceError(Exception):
@@ -92,10 +103,11 @@ class Record:
     error: str | None = None
 
 
-def expand(specs: Iterable[str | os.PathLike[str]]) -> list[Path]:
+def expand(specs: Iterable[str | os.PathLike[str]], unread: list[Path] | None = None) -> list[Path]:
     """Files named by ``specs``: plain paths, globs, or directories (their data files).
 
-    Raises :class:`SourceError` (one line, no traceback material) for a path that
+    Files under a directory named for a signal that are not data files (a
+    ``traces.jsonl.2.gz``) are appended to ``unread``, so they can be reported. Raises :class:`SourceError` (one line, no traceback material) for a path that
     does not exist, cannot be looked up (a name too long, a directory without
     permission) or a glob that matches nothing. Backups sort before the live
     file of the same signal (oldest data first), otherwise by name.
@@ -112,16 +124,16 @@ def expand(specs: Iterable[str | os.PathLike[str]]) -> list[Path]:
             candidates = [Path(text)]
         for path in candidates:
             try:
-                found.update(dict.fromkeys(_data_files(path)))
+                found.update(dict.fromkeys(_data_files(path, unread)))
             except OSError as exc:
                 raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
     return sorted(found, key=_read_order)
 
 
-def _data_files(path: Path) -> list[Path]:
+def _data_files(path: Path, unread: list[Path] | None = None) -> list[Path]:
     """``path`` itself, or the data files under a directory; :class:`SourceError` for anything else."""
     if path.is_dir():
-        return [child for child in sorted(path.rglob("*")) if child.is_file() and child.name.endswith(_DATA_SUFFIXES)]
+        return _walk(path, unread if unread is not None else [])
     if path.is_file():
         return [path]
     if not path.exists():
@@ -129,10 +141,36 @@ def _data_files(path: Path) -> list[Path]:
     raise SourceError(f"not a regular file: {path}")
 
 
+def _walk(root: Path, unread: list[Path]) -> list[Path]:
+    """The data files under ``root``, following linked directories (an archive linked into the
+    data dir is data too: ``Path.rglob`` skipped it in silence), each directory once, so a
+    link loop ends. Other files named for a signal, and links to nothing, go to ``unread``."""
+    seen: set[tuple[int, int]] = set()
+    found, others = [], []
+    for directory, subdirs, names in os.walk(root, followlinks=True):
+        st = os.stat(directory)
+        if (st.st_dev, st.st_ino) in seen:
+            subdirs.clear()
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        for name in names:
+            if name.endswith(_DATA_SUFFIXES) or _ROTATED_COPY.search(name):
+                found.append(Path(directory, name))
+            elif name.startswith(_SIGNAL_NAMES) and ".json" in name:  # not the spool's .dead-letter
+                others.append(Path(directory, name))
+    unread += sorted(p for p in others if p.is_file())
+    unread += sorted(p for p in found if p.is_symlink() and not p.exists())  # a link to nothing
+    return sorted(p for p in found if p.is_file())
+
+
 def _read_order(path: Path) -> tuple[str, int, str]:
-    """``traces-<ts>.jsonl`` (rotated, older) before ``traces.jsonl`` (live)."""
+    """``traces-<ts>.jsonl`` (rotated, older) before ``traces.jsonl`` (live); logrotate's
+    ``traces.jsonl.2`` before ``traces.jsonl.1`` before the live file."""
     stem = path.name.split(".", 1)[0]
     signal, _, stamp = stem.partition("-")
+    copy = _ROTATED_COPY.search(path.name)
+    if copy and not stamp:
+        stamp = f"~{10**9 - int(copy.group(1)):010d}"
     return (str(path.parent / signal), 0 if stamp else 1, stamp)
 
 
@@ -219,8 +257,16 @@ class Reader:
             self._restart()
         if self.info.format == "zstd-framed":
             return _frames(fh, self.offset, self.line_no)
-        fh.seek(self.offset)
-        return _lines(_chunks(fh, tolerate_truncation=False), self.offset, self.line_no)
+        offset = self.offset
+        if offset and os.pread(fh.fileno(), 1, offset - 1) != b"\n" and os.pread(fh.fileno(), 1, offset) == b"\n":
+            offset += 1  # the newline that ends the complete last line an earlier run read without one
+        fh.seek(offset)
+        if not offset and self.info.size <= MAX_DOCUMENT_BYTES:
+            document = _document(fh)
+            if document is not None:
+                return iter([Record(1, document, len(document))])
+            fh.seek(0)
+        return _lines(_chunks(fh, tolerate_truncation=False), offset, self.line_no, complete_tail=True)
 
     def _stream(self, fh: BinaryIO) -> Iterator[Record]:
         """A zstd stream cannot seek: decompress up to the offset, checking the tail on the way."""
@@ -297,7 +343,11 @@ def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
     yield from rest
 
 
-def _lines(chunks: Iterable[bytes], offset: int, line_no: int, window: _Window | None = None) -> Iterator[Record]:
+def _lines(chunks: Iterable[bytes], offset: int, line_no: int, window: _Window | None = None,
+           complete_tail: bool = False) -> Iterator[Record]:
+    """The ``\\n``-terminated lines of ``chunks``. With ``complete_tail``, a last line without its
+    newline that is a whole JSON document is a record too: files from other tools often end so,
+    and no prefix of a JSON object is one, so a line still being written is never taken."""
     pending: list[bytes] = []
     pending_len = 0
     position = offset
@@ -331,6 +381,32 @@ def _lines(chunks: Iterable[bytes], offset: int, line_no: int, window: _Window |
             line_no += 1
             yield Record(line_no, data, position, error)
             start = newline + 1
+    if complete_tail and pending and pending_len <= MAX_LINE_BYTES:
+        data = b"".join(pending)
+        if _whole_json(data):
+            yield Record(line_no + 1, data, position + pending_len)
+
+
+def _document(fh: BinaryIO) -> bytes | None:
+    """The whole file when it is one JSON document over several lines (OTLP JSON pretty-printed,
+    as the OpenTelemetry examples are), else None: JSON lines. Only a first line that opens a
+    structure and closes none (``{``, ``{"resourceSpans": [``) is worth reading the file for."""
+    first = fh.readline(TAIL_BYTES)
+    opened = first.removeprefix(BOM).strip()
+    if not first.endswith(b"\n") or not opened.endswith((b"{", b"[")) or b"}" in opened:
+        return None
+    data = first + fh.read()
+    return data if _whole_json(data.removeprefix(BOM)) else None
+
+
+def _whole_json(data: bytes) -> bool:
+    try:
+        msgspec.json.decode(data)
+    except (msgspec.DecodeError, RecursionError):
+        return False
+    return bool(data.strip())
+
+
 def _frames(fh: BinaryIO, offset: int, line_no: int) -> Iterator[Record]:
     decompressor = zstandard.ZstdDecompressor()
     fh.seek(offset)

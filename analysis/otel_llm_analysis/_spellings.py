@@ -15,7 +15,7 @@ from opentelemetry.semconv.attributes.service_attributes import SERVICE_NAME
 
 from otel_llm import semconv
 
-__all__ = ["FIRST_TOKEN_EVENTS", "SPELLINGS"]
+__all__ = ["FIRST_TOKEN_EVENTS", "SPELLINGS", "TOTAL_TOKENS"]
 
 #: column -> attribute names, first present wins. otel-llm / current GenAI semconv
 #: first, then older semconv, OpenLLMetry (``llm.*``, ``gen_ai.usage.*_tokens``),
@@ -68,3 +68,8 @@ SPELLINGS: Mapping[str, tuple[str, ...]] = {
 #: Span events that mark a stream's first token (``spans.stream_ttft_ms``):
 #: otel-llm's, OpenInference's.
 FIRST_TOKEN_EVENTS: tuple[str, ...] = (semconv.EVENT_LLM_FIRST_TOKEN, "First Token Stream Event")
+
+#: Usage given as one total (OpenLLMetry, OpenInference, OpenLIT): no column keeps it, since a
+#: total can be neither split into input and output nor priced; a call sending only a total
+#: is reported at ingest (``_decode``), not counted as 0 tokens in silence.
+TOTAL_TOKENS: tuple[str, ...] = ("llm.usage.total_tokens", "llm.token_count.total", "gen_ai.usage.total_tokens")

@@ -54,13 +54,19 @@ class CheckRow:
 
 
 def _peak_memory_mb(store: Any, filters: Filters) -> float | None:
-    """Largest process memory point in the window (metric points carry ``time``, not spans' ``start_time``)."""
+    """Largest process memory point in the window (metric points carry ``time``, not spans' ``start_time``),
+    of the services that ran the project's spans in it when a project is asked for."""
     window, params = time_window("time", filters.since, filters.until)
     clauses = ["metric_name = $metric", *window]
     params["metric"] = MEMORY_METRIC
     if filters.service is not None:
         clauses.append("service_name = $service")
         params["service"] = filters.service
+    if filters.project is not None:  # points carry no project: the services that ran its spans then
+        span_window, _ = time_window("start_time", filters.since, filters.until)
+        clauses.append("service_name IN (SELECT DISTINCT service_name FROM spans WHERE "
+                       + " AND ".join(["project = $project", *span_window]) + ")")
+        params["project"] = filters.project
     rows = fetch_dicts(store, f"SELECT max(value) AS peak FROM metric_points WHERE {' AND '.join(clauses)}", params)
     peak = rows[0]["peak"] if rows else None
     return None if peak is None else peak / (1024 * 1024)

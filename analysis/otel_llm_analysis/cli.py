@@ -70,6 +70,7 @@ def ingest(store: Any, filters: Any,
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
     from otel_llm_analysis._command import console_for_stdout
+    from otel_llm_analysis import terminal
     from otel_llm_analysis._sources import expand
     from otel_llm_analysis.store import StoreError
 
@@ -82,15 +83,16 @@ def ingest(store: Any, filters: Any,
         except StoreError as exc:
             raise fail(str(exc)) from None
     where = ", ".join(paths)
-    if report.lines_read == 0 and not report.bad_lines:
+    if report.lines_read == 0 and not report.bad_lines and not any(f.partial_tail for f in report.files):
         headline = f"nothing new in {where}: its {len(files)} file(s) were read before"
     else:
         headline = f"{where}: {report.summary()}"
 
     def show(console: Any) -> None:
         # Not wrapped by Rich: each problem stays one line, its file:line intact for the terminal to link.
+        # Not markup either: paths and reported values are the producer's text.
         for line in [headline, *(f"bad line {problem}" for problem in report.bad_lines)]:
-            console.print(line, highlight=False, soft_wrap=True)
+            console.print(terminal.visible(line), highlight=False, soft_wrap=True, markup=False)
 
     return Result([report], "ingest", show=show, exit_code=INGEST_PROBLEMS_EXIT if report.bad_lines else 0)
 

@@ -49,22 +49,44 @@ def to_json(rows: Iterable[Any]) -> bytes:
 
 
 def to_csv(rows: Iterable[Any]) -> str:
-    """CSV with a header; ``None`` is an empty cell, times are ISO 8601."""
+    """CSV with a header; ``None`` is an empty cell, times are ISO 8601, text a spreadsheet would
+    run as a formula starts with a quote (:data:`FORMULA_START`)."""
     records = flat_records(rows)
     out = io.StringIO()
     if not records:
         return ""
-    writer = csv.DictWriter(out, fieldnames=list(records[0]), lineterminator="\n")
+    # CRLF (RFC 4180): Python's writer quotes a value holding a CR only when CR ends its lines,
+    # and an unquoted CR splits the row in a spreadsheet.
+    writer = csv.DictWriter(out, fieldnames=list(records[0]), lineterminator="\r\n")
     writer.writeheader()
     for record in records:
         writer.writerow({k: _cell(v) for k, v in record.items()})
     return out.getvalue()
 
 
+#: First characters that make a spreadsheet read a cell as a formula ("CSV injection"):
+#: a span, project or user name from the app must open as the text it is.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: Any) -> Any:
     if isinstance(value, (datetime, date)):
         return value.isoformat()
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value  # the mark spreadsheets read as "text", and hide
     return "" if value is None else value
+
+
+def _csv_safe_columns(con: Any, relation: str) -> str:
+    """The select list of ``relation`` with its text columns marked as :func:`_cell` marks them."""
+    starts = ", ".join(f"chr({ord(c)})" for c in FORMULA_START)
+    columns = []
+    for name, sql_type, *_ in con.execute(f"DESCRIBE {relation}").fetchall():
+        ident = '"' + name.replace('"', '""') + '"'
+        if sql_type == "VARCHAR":
+            ident = f"CASE WHEN left({ident}, 1) IN ({starts}) THEN chr(39) || {ident} ELSE {ident} END AS {ident}"
+        columns.append(ident)
+    return ", ".join(columns)
 
 
 def to_arrow(rows: Iterable[Any]) -> Any:
@@ -120,8 +142,10 @@ def export_spans(store: Any, out_dir: str | Path, fmt: Format = "parquet") -> Pa
         return store.export_spans(out_dir, fmt)
     path = Path(out_dir)
     path.mkdir(parents=True, exist_ok=True)
-    connection(store).execute(
-        f"COPY (SELECT *, CAST(start_time AS DATE) AS day FROM spans) TO {_literal(path)} "
+    con = connection(store)
+    columns = _csv_safe_columns(con, "spans") if fmt == "csv" else "*"
+    con.execute(
+        f"COPY (SELECT {columns}, CAST(start_time AS DATE) AS day FROM spans) TO {_literal(path)} "
         f"(FORMAT {fmt}, PARTITION_BY (day), OVERWRITE_OR_IGNORE)"
     )
     return path

@@ -81,6 +81,7 @@ class FileReport:
     lines: int = 0  # complete lines (frames) read this run
     bytes: int = 0  # bytes consumed this run (decompressed for zstd)
     partial_tail: bool = False  # a half-written last line was left for the next run
+    tail_bytes: int = 0  # its length so far
 
 
 @dataclass
@@ -139,6 +140,9 @@ class IngestReport:
             text += "; not kept: " + ", ".join(f"{n} {what}" for what, n in sorted(self.not_kept.items()))
         if self.finished_spans:
             text += f"; finished {self.finished_spans} span(s) an interrupted ingest left"
+        waiting = [f"{f.path} ({f.tail_bytes} bytes)" for f in self.files if f.partial_tail]
+        if waiting:
+            text += "; last line not ended, left for the next run: " + ", ".join(waiting)
         text += f" in {self.seconds:.2f}s"
         priced = self.pricing.summary() if self.pricing is not None else ""
         return f"{text}; {priced}" if priced else text
@@ -611,6 +615,7 @@ class _Loader:
         file_report.lines = reader.end_line - reader.line_no
         file_report.bytes = reader.end_offset - reader.offset
         file_report.partial_tail = info.format != "zstd" and reader.end_offset < info.size
+        file_report.tail_bytes = info.size - reader.end_offset if file_report.partial_tail else 0
         self.reads.append(Read(info, reader.end_offset, reader.end_line, reader.tail))
 
     def _submit(self) -> None:
@@ -620,6 +625,15 @@ class _Loader:
 
     def finish(self) -> None:
         self._submit()
+
+
+def _unread_reason(path: Path) -> str:
+    """Why a file under a directory was not read (``_sources.expand``'s ``unread``)."""
+    if path.is_symlink() and not path.exists():
+        return f"not read: a link to nothing ({os.readlink(path)})"
+    if path.suffix == ".gz":
+        return "not read: gzip-compressed (gunzip it, or rotate with the collector's zstd, to ingest it)"
+    return "not read: not a data file name (.jsonl, .json, .zst, or logrotate's .jsonl.N)"
 
 
 def ingest(
@@ -640,12 +654,16 @@ def ingest(
     started = time.perf_counter()
     report = IngestReport()
     infos = []
-    for path in expand(specs):
+    unread: list[Path] = []
+    for path in expand(specs, unread):
         try:
             infos.append(stat_file(path))
         except SourceError as exc:  # listed, then removed (a rotation's clean-up) or unreadable
             report.files.append(FileReport(str(path), "", "skipped"))
             report.bad_lines.append(Problem(str(path), 0, str(exc)))
+    for path in unread:
+        report.files.append(FileReport(str(path), "", "skipped"))
+        report.bad_lines.append(Problem(str(path), 0, _unread_reason(path)))
     ledger = Ledger(con, infos)
     # Row order inside a table carries no meaning here; letting DuckDB write in
     # parallel is what keeps inserts off the critical path.

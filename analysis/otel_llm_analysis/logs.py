@@ -19,7 +19,18 @@ from typing import Any
 
 from otel_llm_analysis._filters import as_rows, fetch_dicts, load_query, parse_time, time_window
 
-SEVERITY_NUMBERS = {"TRACE": 1, "DEBUG": 5, "INFO": 9, "WARN": 13, "WARNING": 13, "ERROR": 17, "FATAL": 21}
+#: The log data model's short names (TRACE 1 .. FATAL 21), the levels you filter by.
+SEVERITY_LEVELS = {"TRACE": 1, "DEBUG": 5, "INFO": 9, "WARN": 13, "ERROR": 17, "FATAL": 21}
+#: Every severity text read as a number when a producer sent only the text: the short
+#: names and their TRACE2..FATAL4 steps, and the words of the data model's mapping
+#: appendix (Python, .NET, syslog, java.util.logging), upper-cased.
+SEVERITY_NUMBERS = {
+    **SEVERITY_LEVELS,
+    **{f"{name}{step}": number + step - 1 for name, number in SEVERITY_LEVELS.items() for step in (2, 3, 4)},
+    "WARNING": 13, "CRITICAL": 21, "CRIT": 21, "EMERG": 21, "EMERGENCY": 21, "ALERT": 21, "PANIC": 19, "DPANIC": 18,
+    "ERR": 17, "SEVERE": 17, "NOTICE": 10, "INFORMATION": 9, "INFORMATIONAL": 9, "VERBOSE": 1,
+    "FINEST": 1, "FINER": 5, "FINE": 6, "CONFIG": 7,
+}
 
 #: Severity number, from the text when the producer left the number out.
 SEVERITY_SQL = (
@@ -53,7 +64,7 @@ def severity_number(level: str | int | None) -> int | None:
     try:
         return SEVERITY_NUMBERS[level.strip().upper()]
     except KeyError:
-        raise ValueError(f"unknown severity {level!r}; use one of {', '.join(SEVERITY_NUMBERS)}") from None
+        raise ValueError(f"unknown severity {level!r}; use one of {', '.join(SEVERITY_LEVELS)}") from None
 
 
 def _where(text: str | None, severity: str | int | None, since: Any, until: Any) -> tuple[str, dict[str, Any]]:

@@ -15,7 +15,7 @@ from otel_llm_analysis.budgets import Budget, budget_status
 from otel_llm_analysis._catalog import catalog
 from otel_llm_analysis.qa import quality
 from otel_llm_analysis.summaries import summary, time_to_first_token, totals
-from otel_llm_analysis.terminal import STATUS_STYLE, format_value, say, table
+from otel_llm_analysis.terminal import STATUS_STYLE, format_value, say, table, visible
 
 __all__ = ["MODEL_COLUMNS", "print_report"]
 
@@ -30,6 +30,8 @@ def print_report(store: Any, console: Any = None, *, monthly_budget: float | Non
     The budget month defaults to the month of the newest span, so a report on old
     files shows their month rather than an empty current one.
     """
+    from rich.markup import escape
+
     if console is None:
         from rich.console import Console
 
@@ -55,7 +57,7 @@ def print_report(store: Any, console: Any = None, *, monthly_budget: float | Non
     if models:
         console.print()
         table(models, "cost by model", MODEL_COLUMNS, width=width, rename={"key": "model"}).print(console)
-        unpriced = [str(row.key) for row in models if row.cost_usd is None]
+        unpriced = [escape(visible(str(row.key))) for row in models if row.cost_usd is None]  # say() reads markup
         if unpriced:
             say(console, [f"{', '.join(unpriced)}: no price known, so no cost (never a silent $0)"])
 

@@ -12,12 +12,13 @@ trailing columns hidden, with a line that names them and says how to see them.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from otel_llm_analysis.export import flat_records
 
-__all__ = ["STATUS_STYLE", "Table", "flow", "say", "format_value", "header", "kv_table", "span_tree", "table"]
+__all__ = ["STATUS_STYLE", "Table", "flow", "say", "format_value", "header", "kv_table", "span_tree", "table", "visible"]
 
 #: Colours of a gate's status (budgets and checks), readable without colour too.
 STATUS_STYLE: Mapping[str, str] = {
@@ -78,6 +79,18 @@ HEADERS: Mapping[str, str] = {
 FOLD_AT = 40
 
 
+#: Characters a terminal obeys rather than shows: C0/C1 controls (escape sequences, newlines,
+#: tabs, bells) and the bidi embeddings, overrides and isolates that reorder what follows.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """``text`` with the characters a terminal would obey shown as escapes (``\\x1b``, ``\\n``):
+    names and messages come from the traced app and its producers, and must neither recolour
+    or clear the screen nor fake a row."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 def header(name: str, rename: Mapping[str, str] | None = None) -> str:
     """The column header of a field: ``rename`` first, then :data:`HEADERS`, else the name spaced."""
     if rename and name in rename:
@@ -107,7 +120,7 @@ def format_value(name: str, value: Any) -> str:
         return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
     if isinstance(value, int):
         return f"{value:,}"
-    return str(value)
+    return visible(str(value))
 
 
 def _money(value: float) -> str:
@@ -223,13 +236,14 @@ def span_tree(row: Any) -> Any:
     from rich.markup import escape
     from rich.tree import Tree
 
-    root = Tree(f"[bold]{row.trace_id}[/bold] {escape(row.root_name or '')} ({format_value('cost_usd', row.cost_usd)})")
+    root = Tree(f"[bold]{row.trace_id}[/bold] {escape(visible(row.root_name or ''))} "
+                f"({format_value('cost_usd', row.cost_usd)})")
     stack: list[Any] = [root]
     for node in row.tree:
         del stack[node.depth:]
-        parts = [escape(node.name), f"{format_value('duration_ms', node.duration_ms)} ms"]
+        parts = [escape(visible(node.name)), f"{format_value('duration_ms', node.duration_ms)} ms"]
         if node.model:
-            parts.append(escape(node.model))
+            parts.append(escape(visible(node.model)))
         if node.input_tokens or node.output_tokens:
             parts.append(f"{(node.input_tokens or 0) + (node.output_tokens or 0):,} tok")
         if node.cost_usd is not None:
@@ -239,7 +253,7 @@ def span_tree(row: Any) -> Any:
             message = (getattr(node, "status_message", None) or "").strip().split("\n")[0]
             if len(message) > 60:
                 message = message[:59] + "…"
-            label = f"[red]✗ error[/red] {label}" + (f" [red]({escape(message)})[/red]" if message else "")
+            label = f"[red]✗ error[/red] {label}" + (f" [red]({escape(visible(message))})[/red]" if message else "")
         stack.append(stack[-1].add(label))
     return root
 

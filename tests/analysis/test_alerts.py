@@ -95,3 +95,32 @@ def test_cli_exit_codes(loaded, tmp_path: Path):
     failing = runner.invoke(_app(), ["check", "--db", db, "--max-p95-ms", "0.001"])
     assert failing.exit_code == 1
     assert "Exit codes" in runner.invoke(_app(), ["check", "--help"]).output
+
+
+def test_peak_memory_of_a_project_is_its_services_not_every_process(tmp_path):
+    """Metric points carry no project; a project's services do. ``check --project small`` must not
+    fail on another project's process memory (it did: the peak was every service's)."""
+    import orjson
+
+    start = 1_764_590_400_000_000_000
+
+    def service(name: str, project: str, memory_bytes: float, n: int) -> dict:
+        resource = {"attributes": [{"key": "service.name", "value": {"stringValue": name}}]}
+        span = {"traceId": f"{n:032x}", "spanId": f"{n:016x}", "name": "chat", "kind": 3,
+                "startTimeUnixNano": str(start), "endTimeUnixNano": str(start + 10**8),
+                "attributes": [{"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}},
+                               {"key": "otel_llm.project", "value": {"stringValue": project}}]}
+        metric = {"name": MEMORY_METRIC, "unit": "By",
+                  "gauge": {"dataPoints": [{"timeUnixNano": str(start + 10**9), "asDouble": memory_bytes}]}}
+        return {"spans": {"resourceSpans": [{"resource": resource, "scopeSpans": [{"spans": [span]}]}]},
+                "metrics": {"resourceMetrics": [{"resource": resource, "scopeMetrics": [{"metrics": [metric]}]}]}}
+
+    small, big = service("svc-small", "small", 100 * 2**20, 1), service("svc-big", "big", 900 * 2**20, 2)
+    (tmp_path / "traces.jsonl").write_bytes(b"".join(orjson.dumps(s["spans"]) + b"\n" for s in (small, big)))
+    (tmp_path / "metrics.jsonl").write_bytes(b"".join(orjson.dumps(s["metrics"]) + b"\n" for s in (small, big)))
+    with TraceStore(":memory:") as store:
+        assert store.ingest(tmp_path).bad_lines == []
+        limits = Thresholds(None, None, None, 500.0, None)
+        assert [(r.observed, r.status) for r in check(store, limits, Filters(project="small"))] == [(100.0, "ok")]
+        assert [(r.observed, r.status) for r in check(store, limits, Filters(project="big"))] == [(900.0, "breached")]
+        assert [r.observed for r in check(store, limits)] == [900.0]

@@ -227,3 +227,48 @@ def test_every_analysis_command_takes_db_and_format(tmp_path):
         assert run("summary", "--by", "model", "--format", fmt, "--db", db).exit_code == 0
     refused = run("export", "spans", "--format", "table", "--out", str(tmp_path / "x"), "--db", db)
     assert refused.exit_code == 2 and "table" in refused.output
+
+
+def test_print_report_names_unpriced_models_whatever_their_brackets(tmp_path):
+    """Model names are the producer's text: ``acme[/v2]`` stopped the report with a markup error,
+    ``acme [beta] x`` lost its ``[beta]``."""
+    import orjson
+    from rich.console import Console
+
+    from otel_llm_analysis.report import print_report
+    from otel_llm_analysis.store import TraceStore
+
+    models = ["acme[/v2]", "acme [beta] x"]
+    start = 1_764_590_400_000_000_000
+    spans = [{"traceId": f"{i + 1:032x}", "spanId": f"{i + 1:016x}", "name": "chat", "kind": 3,
+              "startTimeUnixNano": str(start), "endTimeUnixNano": str(start + 10**9),
+              "attributes": [{"key": k, "value": v} for k, v in (
+                  ("gen_ai.operation.name", {"stringValue": "chat"}), ("gen_ai.request.model", {"stringValue": model}),
+                  ("gen_ai.usage.input_tokens", {"intValue": "10"}), ("gen_ai.usage.output_tokens", {"intValue": "5"}))]}
+             for i, model in enumerate(models)]
+    path = tmp_path / "traces.jsonl"
+    path.write_bytes(orjson.dumps({"resourceSpans": [{"resource": {}, "scopeSpans": [{"spans": spans}]}]}) + b"\n")
+    with TraceStore(str(tmp_path / "s.duckdb")) as store:
+        store.ingest(path)
+        console = Console(width=160, record=True, file=open("/dev/null", "w"))
+        print_report(store, console)
+    text = console.export_text()
+    (line,) = [line for line in text.splitlines() if "no price known" in line]
+    assert set(line.split(": no price known")[0].split(", ")) == set(models)
+
+
+def test_ingest_lists_bad_lines_whose_text_looks_like_markup(tmp_path):
+    """A reported value is the producer's text: ``[/oops]`` ended the ingest command with exit 1 and
+    a markup error instead of its list of bad lines (after the rows were stored)."""
+    import orjson
+
+    start = 1_764_590_400_000_000_000
+    span = {"traceId": "a" * 32, "spanId": "1" * 16, "name": "chat", "kind": 3,
+            "startTimeUnixNano": str(start), "endTimeUnixNano": str(start + 10**9),
+            "attributes": [{"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}},
+                           {"key": "gen_ai.usage.cost", "value": {"stringValue": "[/oops] [bold]"}}]}
+    path = tmp_path / "traces.jsonl"
+    path.write_bytes(orjson.dumps({"resourceSpans": [{"resource": {}, "scopeSpans": [{"spans": [span]}]}]}) + b"\n")
+    result = run("ingest", str(path), "--db", str(tmp_path / "s.duckdb"))
+    assert result.exit_code == 3, result.output
+    assert f"bad line {path}:1" in result.output and "'[/oops] [bold]' is not a finite number" in result.output

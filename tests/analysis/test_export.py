@@ -96,3 +96,53 @@ def test_money_prints_the_same_whatever_order_a_sum_was_added_in():
     one_order, other_order = 0.0443125 / 5, 0.044312500000000005 / 5  # DuckDB's and ClickHouse's day sums
     assert one_order != other_order
     assert _money(one_order) == _money(other_order)
+
+
+def _span(span_id: str, name: str, project: str) -> dict:
+    """One chat span of its own trace whose name and project are spreadsheet formulas."""
+    start = 1_764_590_400_000_000_000
+    attrs = {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o", "otel_llm.project": project}
+    return {"traceId": span_id * 2, "spanId": span_id, "name": name, "kind": 3,
+            "startTimeUnixNano": str(start), "endTimeUnixNano": str(start + 10**9),
+            "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in attrs.items()]}
+
+
+FORMULAS = ("=HYPERLINK(\"http://evil.example\",\"x\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
+            "\t=1+1", "\r=1+1")
+
+
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_quoted(tmp_path):
+    """A span or project name from the app starting with = + - @ (or a tab/CR before one) is text in
+    every CSV we write - results on stdout, --out files and the exported spans table - not a formula."""
+    from typer.testing import CliRunner
+    import typer
+    from otel_llm_analysis.cli import register
+
+    spans = [_span(f"{i + 1:016x}", name, name) for i, name in enumerate(FORMULAS)]
+    request = {"resourceSpans": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "=svc"}}]},
+                                  "scopeSpans": [{"scope": {"name": "probe"}, "spans": spans}]}]}
+    data = tmp_path / "traces.jsonl"
+    data.write_bytes(orjson.dumps(request) + b"\n")
+    app = typer.Typer()
+    register(app)
+    db = str(tmp_path / "s.duckdb")
+    assert CliRunner().invoke(app, ["ingest", str(data), "--db", db]).exit_code == 0
+
+    def cells(text: str) -> list[str]:
+        return [cell for row in csv.reader(io.StringIO(text, newline="")) for cell in row]
+
+    stdout = CliRunner().invoke(app, ["summary", "--by", "project", "--format", "csv", "--db", db])
+    out = tmp_path / "projects.csv"
+    assert CliRunner().invoke(app, ["summary", "--by", "project", "--out", str(out), "--db", db]).exit_code == 0
+    spans_dir = tmp_path / "spans"
+    assert CliRunner().invoke(app, ["export", "spans", "--format", "csv", "--out", str(spans_dir),
+                                    "--db", db]).exit_code == 0
+    exported = "".join(p.read_bytes().decode() for p in sorted(spans_dir.rglob("*.csv")))
+    for text in (stdout.output, out.read_bytes().decode(), exported):
+        texts = cells(text)
+        assert not [c for c in texts if c[:1] in ("=", "+", "-", "@", "\t", "\r")], text
+        for name in FORMULAS:  # kept whole, behind the quote a spreadsheet hides
+            assert "'" + name in texts
+    assert "'=svc" in cells(exported)
+    # numbers stay numbers: a negative figure is not text
+    assert to_csv([{"delta": -1.5, "name": "-x"}]) == "delta,name\r\n-1.5,'-x\r\n"

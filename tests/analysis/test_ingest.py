@@ -184,6 +184,40 @@ def test_half_written_last_line_is_left_for_the_next_run(store: TraceStore, copy
     assert store.query("SELECT count(*) FROM spans")[0][0] == len(dataset.spans)
 
 
+def test_a_complete_last_line_without_a_newline_loads_and_what_follows_keeps_its_line_numbers(
+        store: TraceStore, copy_dataset: Path, dataset: SyntheticData) -> None:
+    """Files from other tools (``json.dump``, ``curl -o``) often end without a newline. A last line
+    that is a whole JSON document is complete: it loads now, not never (it was left "for the next
+    run" and the file then said "read before"). Appended lines keep their numbers."""
+    path = copy_dataset / "traces.jsonl"
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join(lines[:-1]) + lines[-1].rstrip(b"\n"))
+    first = store.ingest(path)
+    assert (first.bad_lines, first.files[0].partial_tail) == ([], False)
+    assert store.query("SELECT count(*) FROM spans")[0][0] == len(dataset.spans)
+    with path.open("ab") as fh:
+        fh.write(b"\n" + b"not json\n")
+    second = store.ingest(path)
+    assert [(p.line, p.reason[:12]) for p in second.bad_lines] == [(len(lines) + 1, "invalid JSON")]
+    assert second.spans_added == 0 and second.files[0].lines == 1
+
+
+def test_a_half_written_last_line_is_named_not_called_read_before(copy_dataset: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+    import typer
+    from otel_llm_analysis.cli import register
+
+    path = copy_dataset / "traces.jsonl"
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(lines[0][:100])
+    app = typer.Typer()
+    register(app)
+    result = CliRunner().invoke(app, ["ingest", str(path), "--db", str(tmp_path / "s.duckdb")])
+    assert result.exit_code == 0, result.output
+    assert "read before" not in result.output
+    assert f"last line not ended, left for the next run: {path} (100 bytes)" in " ".join(result.output.split())
+
+
 def test_rotation_between_ingests_is_neither_reread_nor_lost(store: TraceStore, copy_dataset: Path,
                                                               dataset: SyntheticData) -> None:
     live = copy_dataset / "traces.jsonl"

@@ -355,3 +355,106 @@ def test_readable_spellings_of_counts_and_an_unreadable_cost(store: TraceStore, 
                        [s["spanId"] for s in spans[:4]]) == [(12,)] * 4
     (problem,) = report.bad_lines
     assert "cost_usd" in problem.reason and "NaN" in problem.reason
+
+
+def test_a_span_ending_before_it_starts_has_no_duration_and_is_reported(store: TraceStore, tmp_path: Path) -> None:
+    """A clock step in the producer (end before start) would be a negative latency: it must not pull
+    p50 below zero or make a trace's wall time negative. Its start stays; its end and duration are
+    left empty and the span is named with its file and line."""
+    from otel_llm_analysis import summary, top_traces
+
+    start = 1_764_590_400_000_000_000
+    chat = {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o"}
+
+    def span(trace: str, span_id: str, begin: int, end: int) -> dict:
+        return {"traceId": trace * 32, "spanId": span_id * 16, "name": "chat gpt-4o", "kind": 3,
+                "startTimeUnixNano": str(begin), "endTimeUnixNano": str(end),
+                "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in chat.items()]}
+
+    good = [span("a", "1", start, start + 1_000_000_000), span("b", "2", start, start + 3_000_000_000)]
+    backwards = span("c", "3", start + 60_000_000_000, start)
+    resource = {"attributes": [{"key": "service.name", "value": {"stringValue": "svc"}}]}
+    lines = [{"resourceSpans": [{"resource": resource, "scopeSpans": [{"spans": spans}]}]}
+             for spans in (good, [backwards])]
+    path = _write(tmp_path / "traces.jsonl", lines)
+    report = store.ingest(path)
+    assert report.spans_added == 3
+    (problem,) = report.bad_lines
+    assert (problem.path, problem.line) == (str(path), 2)
+    assert problem.where.endswith("spans[0]") and "before" in problem.reason
+    assert store.query("SELECT start_time IS NOT NULL, end_time, duration_ms FROM spans WHERE span_id = ?",
+                       [backwards["spanId"]]) == [(True, None, None)]
+    (totals,) = summary(store)
+    assert totals.llm_calls == 3
+    assert (totals.p50_ms, totals.p95_ms) == (2000.0, pytest.approx(2900.0))
+    assert all(t.duration_ms is None or t.duration_ms >= 0 for t in top_traces(store, 5, by="duration"))
+
+
+def test_a_span_dated_in_the_future_is_kept_and_reported(store: TraceStore, tmp_path: Path) -> None:
+    """A start time centuries ahead (a producer's clock, or microseconds read as nanoseconds the
+    other way round) stretched ``trends`` over 84,000 zero-filled days without a word: it is now
+    named with its file, line and span. The span is kept as sent."""
+    now = 1_764_590_400_000_000_000
+    far = 9_000_000_000_000_000_000  # 2255-03-14
+
+    def span(span_id: str, start: int) -> dict:
+        return {"traceId": span_id * 32, "spanId": span_id * 16, "name": "chat", "kind": 3,
+                "startTimeUnixNano": str(start), "endTimeUnixNano": str(start + 10**9),
+                "attributes": [{"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}}]}
+
+    resource = {"attributes": [{"key": "service.name", "value": {"stringValue": "svc"}}]}
+    line = {"resourceSpans": [{"resource": resource, "scopeSpans": [{"spans": [span("a", now), span("b", far)]}]}]}
+    path = _write(tmp_path / "traces.jsonl", [line])
+    report = store.ingest(path)
+    assert report.spans_added == 2
+    (problem,) = report.bad_lines
+    assert (problem.path, problem.line) == (str(path), 1)
+    assert problem.where.endswith("spans[1]") and "2255-03-14" in problem.reason and "future" in problem.reason
+
+
+def test_a_byte_order_mark_where_two_files_were_joined_does_not_cost_that_line(store: TraceStore, tmp_path: Path,
+                                                                               chunks: list) -> None:
+    """``cat a.jsonl b.jsonl > all.jsonl`` where ``b`` began with a byte-order mark puts the mark mid-file."""
+    path = tmp_path / "traces.jsonl"
+    path.write_bytes(orjson.dumps(_line(chunks[0])) + b"\n" + b"\xef\xbb\xbf" + orjson.dumps(_line(chunks[1])) + b"\n")
+    report = store.ingest(path)
+    assert (report.spans_added, report.bad_lines) == (20, [])
+
+
+def test_a_first_token_before_its_span_starts_gives_no_time_to_first_token(store: TraceStore, tmp_path: Path) -> None:
+    """A first-token event dated before its span (a clock step, or a time of 0 = unset) made a
+    negative time to first token that pulled the p50 below zero in silence."""
+    from otel_llm_analysis.summaries import time_to_first_token
+
+    start = 1_764_590_400_000_000_000
+
+    def span(n: int, first_token_ns: int) -> dict:
+        return {"traceId": f"{n:032x}", "spanId": f"{n:016x}", "name": "chat", "kind": 3,
+                "startTimeUnixNano": str(start), "endTimeUnixNano": str(start + 2 * 10**9),
+                "attributes": [{"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}}],
+                "events": [{"name": "llm.first_token", "timeUnixNano": str(first_token_ns)}]}
+
+    spans = [span(1, start + 300_000_000), span(2, start + 500_000_000), span(3, start - 10**9), span(4, 0)]
+    line = {"resourceSpans": [{"resource": {}, "scopeSpans": [{"spans": spans}]}]}
+    path = _write(tmp_path / "traces.jsonl", [line])
+    report = store.ingest(path)
+    assert report.spans_added == 4
+    assert sorted(p.where[-8:] for p in report.bad_lines) == ["spans[2]", "spans[3]"]
+    assert all("first" in p.reason and "before" in p.reason for p in report.bad_lines)
+    assert store.query("SELECT span_id, stream_ttft_ms FROM spans ORDER BY span_id") == [
+        (f"{1:016x}", 300.0), (f"{2:016x}", 500.0), (f"{3:016x}", None), (f"{4:016x}", None)]
+    (row,) = time_to_first_token(store)
+    assert (row.streams, row.p50_ms) == (2, pytest.approx(400.0))
+
+
+def test_an_all_zero_parent_id_marks_a_root(store: TraceStore, tmp_path: Path) -> None:
+    """Some converters write the W3C invalid id (zeros) instead of leaving the parent out: the span
+    is a root, not the child of a span 000…0 that never comes."""
+    start = 1_764_590_400_000_000_000
+    root = {"traceId": "a" * 32, "spanId": "1" * 16, "parentSpanId": "0" * 16, "name": "handle", "kind": 2,
+            "startTimeUnixNano": str(start), "endTimeUnixNano": str(start + 10**9)}
+    child = {**root, "spanId": "2" * 16, "parentSpanId": "1" * 16, "name": "step", "kind": 1}
+    report = store.ingest(_write(tmp_path / "traces.jsonl",
+                                 [{"resourceSpans": [{"resource": {}, "scopeSpans": [{"spans": [root, child]}]}]}]))
+    assert (report.spans_added, report.bad_lines) == (2, [])
+    assert store.query("SELECT span_id FROM spans WHERE parent_span_id IS NULL") == [("1" * 16,)]

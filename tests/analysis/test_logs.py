@@ -86,3 +86,42 @@ def test_masks_uuids_hex_ids_quotes_and_numbers(tmp_path):
     }
     assert rows["retry <num> of gpt-4o failed for span <hex>"].example_trace_id == f"{3:032x}"
     store.close()
+
+
+def test_severity_given_only_as_text_in_other_producers_words(tmp_path):
+    """Producers that send only ``severityText`` use their own words: Python's CRITICAL, .NET's
+    Critical/Information, syslog's err/crit/emerg/notice, Java's SEVERE, the data model's ERROR2.
+    A record ``--severity ERROR`` should find must not vanish from it (``logs --patterns`` too)."""
+    texts = {"CRITICAL": 21, "Critical": 21, "crit": 21, "emerg": 21, "alert": 21, "FATAL3": 23, "err": 17,
+             "SEVERE": 17, "ERROR2": 18, "Warning": 13, "WARN4": 16, "Information": 9, "notice": 10, "INFO": 9,
+             "FINE": 6, "debug": 5}
+    start = 1_764_590_400_000_000_000
+    records = [{"timeUnixNano": str(start + i * 10**9), "severityText": text,
+                "body": {"stringValue": f"record {i} said {text}"}} for i, text in enumerate(texts)]
+    path = tmp_path / "logs.jsonl"
+    path.write_bytes(orjson.dumps({"resourceLogs": [{"resource": {"attributes": []},
+                                                     "scopeLogs": [{"logRecords": records}]}]}) + b"\n")
+    with TraceStore(":memory:") as store:
+        assert store.ingest(path).logs_added == len(texts)
+        found = {r.severity_text: r.severity_number for r in search_logs(store, severity="ERROR", limit=100)}
+        assert found == {text: n for text, n in texts.items() if n >= 17}
+        assert sum(p.count for p in log_patterns(store)) == len(found)
+        warn_up = {r.severity_text for r in search_logs(store, severity="WARN", limit=100)}
+        assert warn_up == {text for text, n in texts.items() if n >= 13}
+    assert severity_number("critical") == 21
+
+
+def test_all_zero_ids_mean_no_trace(tmp_path):
+    """The W3C invalid (all-zero) trace and span ids are how several SDKs write "logged outside
+    any span": such a record belongs to no trace, and is no pattern's example trace."""
+    start = 1_764_590_400_000_000_000
+    records = [{"timeUnixNano": str(start + i), "severityNumber": 17, "body": {"stringValue": "boom"},
+                "traceId": "0" * 32, "spanId": "0" * 16} for i in range(2)]
+    path = tmp_path / "logs.jsonl"
+    path.write_bytes(orjson.dumps({"resourceLogs": [{"resource": {}, "scopeLogs": [{"logRecords": records}]}]}) + b"\n")
+    with TraceStore(":memory:") as store:
+        report = store.ingest(path)
+        assert (report.logs_added, report.bad_lines) == (2, [])
+        assert store.query("SELECT count(*) FROM logs WHERE trace_id IS NULL AND span_id IS NULL")[0][0] == 2
+        (pattern,) = log_patterns(store)
+        assert pattern.example_trace_id is None

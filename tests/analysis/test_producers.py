@@ -289,3 +289,28 @@ def test_a_failed_wrapper_marks_its_single_call_failed(store, tmp_path):
 def test_llm_spans_without_nesting_are_all_calls(store, tmp_path):
     _ingest(store, tmp_path, [ROOT, _ours(1, **SDK_COST), _peer(2, ROOT["id"])])
     assert store.query("SELECT count(*), count(wrapper_span_id) FROM llm_calls") == [(2, 0)]
+
+
+TOTALS = ["llm.usage.total_tokens", "llm.token_count.total", "gen_ai.usage.total_tokens"]
+
+
+@pytest.mark.parametrize("total", TOTALS)
+def test_usage_given_only_as_a_total_is_reported_not_a_silent_zero(store, tmp_path, total):
+    """A producer that sends only a total (no input/output split) used tokens nobody can price or
+    split: the call is reported with its file, line and span, rather than counted as 0 tokens in
+    silence. A total beside the split is ordinary and says nothing."""
+    only_total = {"id": _sid(1), "attrs": {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o-mini",
+                                            total: 500}}
+    with_split = _call(2, **{total: 1100})
+    path = tmp_path / "traces.jsonl"
+    path.write_bytes(_line([only_total, with_split]) + b"\n")
+    report = store.ingest(path)
+    (problem,) = report.bad_lines
+    assert (problem.path, problem.line) == (str(path), 1)
+    assert problem.where.endswith("spans[0]") and total in problem.reason and "total" in problem.reason
+    assert totals(store).llm_calls == 2
+
+
+def test_a_total_on_a_span_that_is_no_model_call_says_nothing(store, tmp_path):
+    chain = {"id": _sid(1), "attrs": {"openinference.span.kind": "CHAIN", "llm.token_count.total": 900}}
+    _ingest(store, tmp_path, [chain, _call(2)])

@@ -173,3 +173,82 @@ def test_native_stream_that_grows_is_resumed(tmp_path: Path, dataset: SyntheticD
         assert (first.files[0].lines, second.files[0].lines) == (half, len(lines) - half)
         assert second.duplicates_skipped == 0
         assert store.query("SELECT count(*) FROM spans")[0][0] == len(dataset.spans)
+
+
+def test_a_linked_directory_is_read_and_a_link_loop_ends(tmp_path: Path, dataset: SyntheticData) -> None:
+    """``otel-data/archive -> /mnt/old-otel`` is a common layout: its files are data like any other.
+    A directory linked into itself is walked once."""
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    live = tmp_path / "otel-data"
+    live.mkdir()
+    (archive / "traces-2026-11-24T10-00-00.000-size.jsonl").write_bytes(b"{}\n")
+    (live / "traces.jsonl").write_bytes(b"{}\n")
+    (live / "archive").symlink_to(archive, target_is_directory=True)
+    (archive / "loop").symlink_to(archive, target_is_directory=True)
+    assert [p.relative_to(live).as_posix() for p in expand([live])] == [
+        "archive/traces-2026-11-24T10-00-00.000-size.jsonl", "traces.jsonl"]
+
+    traces = next(p for p in dataset.files if p.name == "traces.jsonl")
+    (archive / "traces-2026-11-24T10-00-00.000-size.jsonl").write_bytes(traces.read_bytes())
+    with TraceStore(":memory:") as store:
+        report = store.ingest(live)
+        assert report.spans_added == len(dataset.spans)
+        assert store.query("SELECT count(*) FROM spans")[0][0] == len(dataset.spans)
+
+
+def test_logrotated_files_are_read_and_other_signal_files_named(tmp_path: Path, dataset: SyntheticData) -> None:
+    """logrotate keeps ``traces.jsonl.1`` (and compresses older ones to ``traces.jsonl.2.gz``):
+    a directory ingest skipped both without a word. The numbered copy is OTLP-JSON lines and
+    loads; a file named for a signal that cannot be read is reported; other files stay quiet."""
+    data = tmp_path / "otel-data"
+    data.mkdir()
+    lines = next(p for p in dataset.files if p.name == "traces.jsonl").read_bytes().splitlines(keepends=True)
+    half = len(lines) // 2
+    (data / "traces.jsonl.1").write_bytes(b"".join(lines[:half]))
+    (data / "traces.jsonl").write_bytes(b"".join(lines[half:]))
+    (data / "traces.jsonl.2.gz").write_bytes(b"\x1f\x8b\x08\x00")
+    (data / "notes.txt").write_bytes(b"hello\n")
+    (data / "otel-llm.duckdb").write_bytes(b"")
+    (data / "traces.dead-letter").write_bytes(b"{}\n")  # the spool's: deliberately not data
+    with TraceStore(":memory:") as store:
+        report = store.ingest(data)
+        assert store.query("SELECT count(*) FROM spans")[0][0] == len(dataset.spans)
+    (problem,) = report.bad_lines
+    assert (problem.path, problem.line) == (str(data / "traces.jsonl.2.gz"), 0)
+    assert "not read" in problem.reason and "gzip" in problem.reason
+
+
+def test_a_pretty_printed_otlp_json_document_loads_as_one_request(tmp_path: Path, dataset: SyntheticData) -> None:
+    """OTLP JSON as the OpenTelemetry examples and many exporters' "save as" write it: one indented
+    document over many lines. It loaded nothing and reported each of its lines as invalid JSON."""
+    import json
+
+    first = next(p for p in dataset.files if p.name == "traces.jsonl").read_bytes().splitlines()[0]
+    request = json.loads(first)
+    path = tmp_path / "export.json"
+    path.write_text("\ufeff" + json.dumps(request, indent=2) + "\n", "utf-8")
+    with TraceStore(":memory:") as store:
+        report = store.ingest(path)
+        assert report.bad_lines == []
+        assert report.spans_added == first.count(b'"spanId"') > 0
+        again = store.ingest(path)
+        assert (again.lines_read, again.spans_added, again.bad_lines) == (0, 0, [])
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(request, indent=2)[:-40], "utf-8")
+    with TraceStore(":memory:") as store:  # not a whole document: its lines are reported as before
+        assert store.ingest(broken).bad_lines
+
+
+def test_a_link_to_a_vanished_file_is_named(tmp_path: Path) -> None:
+    """``otel-data/traces-old.jsonl -> /mnt/archive/…`` with the archive unmounted: the data is not
+    there, and the report says so instead of skipping the name in silence."""
+    data = tmp_path / "otel-data"
+    data.mkdir()
+    (data / "traces.jsonl").write_bytes(b"")
+    (data / "traces-old.jsonl").symlink_to(tmp_path / "unmounted" / "traces.jsonl")
+    with TraceStore(":memory:") as store:
+        report = store.ingest(data)
+    (problem,) = report.bad_lines
+    assert (problem.path, problem.line) == (str(data / "traces-old.jsonl"), 0)
+    assert "link" in problem.reason and str(tmp_path / "unmounted") in problem.reason

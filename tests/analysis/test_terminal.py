@@ -58,3 +58,35 @@ def test_tree_marks_failed_spans(loaded):
         text = _text(terminal.span_tree(row), 200)
         failed = sum(1 for node in row.tree if node.status_code == 2)
         assert text.count("✗ error") == failed >= 1
+
+
+def test_control_characters_from_the_data_are_shown_not_obeyed(tmp_path):
+    """A model or span name is the producer's text: an escape sequence in it must not recolour or
+    clear the user's terminal, a newline must not fake a row, a bidi override must not reorder
+    what follows. They print as visible escapes, in tables and in span trees."""
+    import orjson
+    import typer
+    from typer.testing import CliRunner
+    from otel_llm_analysis.cli import register
+
+    names = ["\x1b[2J\x1b[31mred\x1b[0m", "gpt-4o\nINJECTED ROW", "abc\u202edcba", "tab\there\x07"]
+    start = 1_764_590_400_000_000_000
+    spans = [{"traceId": f"{i + 1:032x}", "spanId": f"{i + 1:016x}", "name": name, "kind": 3,
+              "startTimeUnixNano": str(start), "endTimeUnixNano": str(start + 10**9), "status": {"code": 2},
+              "attributes": [{"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}},
+                             {"key": "gen_ai.request.model", "value": {"stringValue": name}}]}
+             for i, name in enumerate(names)]
+    path = tmp_path / "traces.jsonl"
+    path.write_bytes(orjson.dumps({"resourceSpans": [{"resource": {}, "scopeSpans": [{"spans": spans}]}]}) + b"\n")
+    app = typer.Typer()
+    register(app)
+    db = str(tmp_path / "s.duckdb")
+    assert CliRunner().invoke(app, ["ingest", str(path), "--db", db]).exit_code == 0
+    for args in (["summary", "--by", "model"], ["traces", "--tree"]):
+        result = CliRunner().invoke(app, [*args, "--db", db], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, result.output
+        out = result.output
+        assert not {"\x1b", "\x07", "\u202e", "\t"} & set(out), repr(out)
+        assert not any(line.lstrip().startswith("INJECTED") for line in out.splitlines()), out
+        for shown in (r"\x1b[2J\x1b[31mred\x1b[0m", r"gpt-4o\nINJECTED ROW", r"abc\u202edcba", r"tab\there\x07"):
+            assert shown in out, (shown, out)

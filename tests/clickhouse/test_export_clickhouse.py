@@ -27,6 +27,13 @@ from tests.support.synthetic import generate
 DIFFERENT = {"attributes", "resource_attributes", "attr_keys", "attr_values", "source_file", "flags",
              "dropped_attributes_count", "dropped_events_count", "dropped_links_count", "unreadable_columns"}
 READERS = {"parquet": "read_parquet", "csv": "read_csv", "json": "read_json"}
+#: A span whose name and project a spreadsheet would run as formulas: both stores' CSV mark them as text.
+FORMULA_SPAN = (
+    '{"resourceSpans": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "svc"}}]}, '
+    '"scopeSpans": [{"spans": [{"traceId": "fa000000000000000000000000000001", "spanId": "fa00000000000001", '
+    '"name": "=HYPERLINK(\\"http://x\\")", "kind": 3, "startTimeUnixNano": "1764590400000000000", '
+    '"endTimeUnixNano": "1764590401000000000", "attributes": [{"key": "otel_llm.project", '
+    '"value": {"stringValue": "+cmd"}}]}]}]}]}')
 
 
 def run(*args: str) -> Any:
@@ -37,6 +44,7 @@ def run(*args: str) -> Any:
 def dbs(tmp_path_factory: pytest.TempPathFactory, clickhouse_http: ChdbHttpServer) -> Iterator[tuple[str, str]]:
     root = tmp_path_factory.mktemp("export")
     generate(root / "files", traces=30, peer_spans=True, seed=11, days=5)
+    (root / "files" / "traces-formula.jsonl").write_text(FORMULA_SPAN + "\n")
     duck = str(root / "otel.duckdb")
     assert run("ingest", str(root / "files"), "--db", duck).exit_code == 0
     url = f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/otel_export"
@@ -73,6 +81,10 @@ def test_export_writes_what_duckdb_writes(dbs: tuple[str, str], tmp_path: Path, 
         assert [t for c, t in ch_columns if fmt == "parquet" or c not in DIFFERENT] == \
             [t for c, t in duck_columns if fmt == "parquet" or c not in DIFFERENT]
         assert ch_rows == duck_rows
+        if fmt == "csv":
+            marked = con.execute(f"SELECT name, project FROM read_csv('{tmp_path / 'clickhouse'}/**/*.csv') "
+                                 "WHERE span_id = 'fa00000000000001'").fetchall()
+            assert marked == [("'=HYPERLINK(\"http://x\")", "'+cmd")]
         nested = con.execute(f"SELECT count(*) FROM {READERS[fmt]}('{tmp_path / 'clickhouse'}/**/*.{fmt}') "
                              "WHERE wrapper_span_id IS NOT NULL").fetchone()
         assert nested[0] > 0  # the nesting columns are filled, not left NULL

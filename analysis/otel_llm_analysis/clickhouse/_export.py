@@ -85,7 +85,7 @@ def export_spans(client: Any, database: str, out_dir: str | Path, fmt: str) -> P
     import duckdb
     import pyarrow as pa
 
-    from otel_llm_analysis.export import _literal
+    from otel_llm_analysis.export import _csv_safe_columns, _literal
 
     if fmt not in ("parquet", "csv", "json"):
         raise ValueError(f"format must be json, csv or parquet, not {fmt!r}")
@@ -103,6 +103,8 @@ def export_spans(client: Any, database: str, out_dir: str | Path, fmt: str) -> P
         rows = pa.RecordBatchReader.from_batches(first.schema, itertools.chain([first], batches))
         with duckdb.connect() as con:
             con.register("clickhouse_spans", rows)
-            con.execute(f"COPY (SELECT *, CAST(start_time AS DATE) AS day FROM (SELECT {typed} FROM clickhouse_spans)) "
+            con.execute(f"CREATE TEMP VIEW typed_spans AS SELECT {typed} FROM clickhouse_spans")
+            selected = _csv_safe_columns(con, "typed_spans") if fmt == "csv" else "*"
+            con.execute(f"COPY (SELECT {selected}, CAST(start_time AS DATE) AS day FROM typed_spans) "
                         f"TO {_literal(path)} (FORMAT {fmt}, PARTITION_BY (day), OVERWRITE_OR_IGNORE)")
     return path
