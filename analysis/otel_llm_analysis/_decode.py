@@ -91,6 +91,8 @@ class Batch:
         self.not_kept: Counter[str] = Counter()
         self.lines = 0  # lines decoded into this batch
         self.line_no = 0  # the line being decoded, in its file
+        # whether the line being decoded may hold a total token count (see _report_total_only_usage)
+        self.may_hold_totals = True
 
     def start_file(self, path: str) -> None:
         self.source = path
@@ -213,6 +215,9 @@ def decode_line(line: bytes, batch: Batch, line_no: int) -> None:
 
 
 def _decode(line: bytes, batch: Batch, report: Callable[..., None]) -> None:
+    # every key of a total count holds "total": one search of the line spares the scopes of
+    # nearly every line the search of their attributes (their joining alone was ~2.5 % of ingest)
+    batch.may_hold_totals = _TOTAL_WORD in line
     try:
         request = STRICT_DECODER.decode(line)
     except msgspec.ValidationError as exc:
@@ -433,7 +438,8 @@ def _append_spans(resource_spans: list[Any], batch: Batch, report: Callable[...,
             cols[column] += fields[_S[name]]
         _drop_backward_ends(cols["end_ns"], first, fields, index, report, where)
         _report_future_starts(fields[_S["startTimeUnixNano"]], index, report, where)
-        _report_total_only_usage(fields[_S["attributes"]], index, report, where)
+        if batch.may_hold_totals:
+            _report_total_only_usage(fields[_S["attributes"]], index, report, where)
         statuses = fields[_S["status"]]
         cols["status_code"] += [0 if s is None else s.code for s in statuses]
         cols["status_message"] += [None if s is None else (s.message or None) for s in statuses]
@@ -487,6 +493,8 @@ def _report_future_starts(starts: tuple[int, ...], index: list[int] | range,
                    "(a producer's clock or time unit?)", f"{where}.spans[{index[i]}]")
 
 
+#: What every key of a total token count (``TOTAL_TOKENS``) holds; the tests report each spelling.
+_TOTAL_WORD = b"total"
 #: The attribute keys, as they appear in the raw attribute JSON, of a total token count and of
 #: the input/output counts that make it readable.
 _TOTAL_KEYS = tuple(b'"%s"' % name.encode() for name in TOTAL_TOKENS)
