@@ -425,6 +425,8 @@ def export(
     from otel_llm_analysis import export as exporter
 
     with open_store(db) as store:
+        if not store.query("SELECT count(*) FROM spans")[0][0]:  # DuckDB's COPY would write nothing, silently
+            raise fail("nothing to write: the store has no spans (run `otel-llm ingest PATH` first)")
         try:
             path = exporter.export_spans(store, out, fmt.value)
         except OSError as exc:

@@ -156,6 +156,17 @@ def test_results_written_with_out_and_spans_exported(ingested, tmp_path):
     assert n == len(data.spans)
 
 
+@pytest.mark.parametrize("fmt", ["parquet", "csv", "json"])
+def test_exporting_a_store_without_spans_says_nothing_was_written(tmp_path, fmt):
+    from otel_llm_analysis import TraceStore
+
+    db = str(tmp_path / "empty.duckdb")
+    TraceStore(db).close()
+    result = run("export", "spans", "--format", fmt, "--out", str(tmp_path / "spans"), "--db", db)
+    assert result.exit_code == 1 and "nothing to write: the store has no spans" in result.output
+    assert "wrote" not in result.output and not list((tmp_path / "spans").rglob("*.*"))
+
+
 def test_missing_or_unreadable_database_is_one_line(tmp_path):
     result = run("summary", "--db", str(tmp_path / "none.duckdb"))
     assert result.exit_code == 1
