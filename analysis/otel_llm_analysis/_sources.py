@@ -144,10 +144,12 @@ def _data_files(path: Path, unread: list[Path] | None = None) -> list[Path]:
 def _walk(root: Path, unread: list[Path]) -> list[Path]:
     """The data files under ``root``, following linked directories (an archive linked into the
     data dir is data too: ``Path.rglob`` skipped it in silence), each directory once, so a
-    link loop ends. Other files named for a signal, and links to nothing, go to ``unread``."""
+    link loop ends. Other files named for a signal, links to nothing and directories that cannot
+    be listed (``os.walk`` would pass over them in silence) go to ``unread``."""
     seen: set[tuple[int, int]] = set()
-    found, others = [], []
-    for directory, subdirs, names in os.walk(root, followlinks=True):
+    found, others, unlisted = [], [], []
+    for directory, subdirs, names in os.walk(root, followlinks=True,
+                                             onerror=lambda exc: unlisted.append(Path(exc.filename))):
         st = os.stat(directory)
         if (st.st_dev, st.st_ino) in seen:
             subdirs.clear()
@@ -160,6 +162,7 @@ def _walk(root: Path, unread: list[Path]) -> list[Path]:
                 others.append(Path(directory, name))
     unread += sorted(p for p in others if p.is_file())
     unread += sorted(p for p in found if p.is_symlink() and not p.exists())  # a link to nothing
+    unread += unlisted
     return sorted(p for p in found if p.is_file())
 
 

@@ -631,6 +631,12 @@ def _unread_reason(path: Path) -> str:
     """Why a file under a directory was not read (``_sources.expand``'s ``unread``)."""
     if path.is_symlink() and not path.exists():
         return f"not read: a link to nothing ({os.readlink(path)})"
+    if path.is_dir():
+        try:
+            os.scandir(path).close()
+        except OSError as exc:
+            return f"not read: a directory that cannot be listed ({exc.strerror or exc}), nor anything under it"
+        return "not read: a directory that could not be listed while ingest walked it"
     if path.suffix == ".gz":
         return "not read: gzip-compressed (gunzip it, or rotate with the collector's zstd, to ingest it)"
     return "not read: not a data file name (.jsonl, .json, .zst, or logrotate's .jsonl.N)"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import struct
 from pathlib import Path
+from typing import Any
 
 import pytest
 import zstandard
@@ -252,3 +254,26 @@ def test_a_link_to_a_vanished_file_is_named(tmp_path: Path) -> None:
     (problem,) = report.bad_lines
     assert (problem.path, problem.line) == (str(data / "traces-old.jsonl"), 0)
     assert "link" in problem.reason and str(tmp_path / "unmounted") in problem.reason
+
+
+def test_a_directory_that_cannot_be_listed_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A subdirectory the ingest's user may not list (an archive restored with other permissions):
+    its files are not read, and the report says which directory and why. The tests run as root, whom
+    permissions do not stop, so listing that directory is made to fail as it fails for another user."""
+    data = tmp_path / "otel-data"
+    (data / "archive").mkdir(parents=True)
+    (data / "traces.jsonl").write_bytes(b"")
+    (data / "archive" / "traces.jsonl").write_bytes(b"")
+    listed = os.scandir
+
+    def scandir(path: Any = ".") -> Any:
+        if Path(path) == data / "archive":
+            raise PermissionError(13, "Permission denied", str(path))
+        return listed(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with TraceStore(":memory:") as store:
+        report = store.ingest(data)
+    (problem,) = report.bad_lines
+    assert (problem.path, problem.line) == (str(data / "archive"), 0)
+    assert "cannot be listed (Permission denied)" in problem.reason
