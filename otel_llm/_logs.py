@@ -68,15 +68,19 @@ def logger_provider_for(resource: Resource, processor: Any) -> LoggerProvider:
     return provider
 
 
+def _under(name: str, prefixes: tuple[str, ...]) -> bool:
+    """Whether logger ``name`` is one of ``prefixes`` or a child of one."""
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
 def _excluded(name: str) -> bool:
-    return any(name == p or name.startswith(p + ".") for p in _EXCLUDED_PREFIXES)
+    return _under(name, _EXCLUDED_PREFIXES)
 
 
 def _prompt_bearing(record: logging.LogRecord, capture: bool) -> bool:
     """A provider client's DEBUG record while capture is off (its request body holds the prompt)."""
     global _said_left_out
-    if capture or record.levelno >= logging.INFO or not any(
-            record.name == p or record.name.startswith(p + ".") for p in _CLIENT_PREFIXES):
+    if capture or record.levelno >= logging.INFO or not _under(record.name, _CLIENT_PREFIXES):
         return False
     if not _said_left_out:
         _said_left_out = True
