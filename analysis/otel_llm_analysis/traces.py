@@ -8,7 +8,7 @@ root of its own subtree instead of disappearing.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Literal, Sequence
 
@@ -19,9 +19,6 @@ from otel_llm_analysis._filters import Filters, as_rows, connection, fetch_dicts
 RankBy = Literal["cost", "duration"]
 #: ranking measure: a column of a per-trace view
 _RANK = {"cost": ("trace_calls", "cost_usd"), "duration": ("trace_spans", "duration_ms")}
-#: what a tree shows of each span
-_TREE_COLUMNS = ("span_id, parent_span_id, name, otel_kind, start_time, duration_ms, status_code, status_message, "
-                 "model, input_tokens, output_tokens, cost_usd")
 
 
 @dataclass(slots=True)
@@ -41,6 +38,12 @@ class SpanNode:
     output_tokens: int | None
     cost_usd: float | None
     status_message: str | None = None  # why a failed span (status_code 2) failed
+
+
+#: What a tree shows of each span: the columns of :class:`SpanNode` (its depth comes from the walk).
+_TREE_COLUMNS = tuple(f.name for f in fields(SpanNode) if f.name != "depth")
+#: The same as a DuckDB struct of each span (``queries/ranked_traces.sql``).
+_TREE_STRUCT = "{" + ", ".join(f"{c}: {c}" for c in _TREE_COLUMNS) + "}"
 
 
 @dataclass(slots=True)
@@ -95,7 +98,7 @@ def span_trees(store: Any, trace_ids: Sequence[str]) -> dict[str, list[SpanNode]
     """Pre-order span trees of the given traces."""
     if not trace_ids:
         return {}
-    spans = fetch_dicts(store, f"SELECT trace_id, {_TREE_COLUMNS} FROM spans "
+    spans = fetch_dicts(store, f"SELECT trace_id, {', '.join(_TREE_COLUMNS)} FROM spans "
                                "WHERE list_contains($ids, trace_id) ORDER BY start_time, span_id",
                         {"ids": list(trace_ids)})
     by_trace: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -116,9 +119,8 @@ def _read_by_rowid(store: Any, ids: list[str]) -> dict[str, dict[str, Any]] | No
     """
     if not isinstance(connection(store), duckdb.DuckDBPyConnection):
         return None
-    tree = "{" + ", ".join(f"{c}: {c}" for c in _TREE_COLUMNS.split(", ")) + "}"
     try:
-        rows = fetch_dicts(store, load_query("ranked_traces").format(tree=tree), {"ids": ids})
+        rows = fetch_dicts(store, load_query("ranked_traces").format(tree=_TREE_STRUCT), {"ids": ids})
     except duckdb.CatalogException:
         return None
     return {d["trace_id"]: d for d in rows}
