@@ -5,8 +5,9 @@ commands (DuckDB) and the collector commands register themselves here and
 import their heavy dependencies only when one of them runs.
 
 No input prints a traceback: usage errors are Click's one-line messages, the
-commands turn the mistakes they know into ``error: ...`` lines, and anything
-else becomes one line saying it is otel-llm's fault (with
+commands turn the mistakes they know into ``error: ...`` lines, a module of an
+optional extra that is not installed names the extra to install (exit 2), and
+anything else becomes one line saying it is otel-llm's fault (with
 ``OTEL_LLM_RAISE_INTERNAL_ERRORS=1``, as in otel-llm's own tests, the traceback
 is shown instead, so such a bug fails a test).
 """
@@ -18,6 +19,7 @@ from typing import Sequence
 
 import typer
 
+from otel_llm._extras import extra_providing, missing_extra_message
 from otel_llm._guard import RAISE_ENV, reraise_requested
 from otel_llm.collector.cli import app as collector_app
 from otel_llm.demo.cli import demo
@@ -59,6 +61,9 @@ def _one_line_error(exc: Exception) -> int:
     if isinstance(exc, typer.Abort):
         typer.echo("aborted", err=True)
         return 1
+    if isinstance(exc, ModuleNotFoundError) and (extra := extra_providing(exc.name)):
+        typer.echo(f"error: {missing_extra_message(extra, exc.name)}", err=True)
+        return 2
     if reraise_requested():
         raise exc
     lines = str(exc).strip().splitlines()

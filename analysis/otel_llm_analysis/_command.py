@@ -185,7 +185,9 @@ def console_for_stdout() -> Any:
 def require_analysis_extra() -> None:
     """Exit 2 with the install line when DuckDB (the ``[analysis]`` extra) is missing."""
     if importlib.util.find_spec("duckdb") is None:
-        raise fail("the analysis commands need DuckDB: install otel-llm[analysis]", 2)
+        from otel_llm._extras import missing_extra_message
+
+        raise fail(missing_extra_message("analysis", "duckdb"), 2)
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -202,7 +203,51 @@ def test_cli_imports_without_duckdb_and_says_what_to_install(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     code, message = out.split("\n", 1)
-    assert code == "2" and "install otel-llm[analysis]" in message
+    assert code == "2" and "pip install 'otel-llm[analysis]'" in message
+
+
+@pytest.mark.parametrize(("module", "args"), [
+    ("msgspec", ["ingest", "data", "--db", "new.duckdb"]),  # DuckDB installed, another module of the extra not: was "otel-llm failed"
+    ("orjson", ["report", "--db", "x.duckdb"]),
+    ("yaml", ["budget", "--file", "budgets.yaml", "--db", "x.duckdb"]),
+])
+def test_a_missing_module_of_an_extra_names_the_install_line(tmp_path, module, args):
+    """``pip install otel-llm`` then an analysis command: a module of the extra that is not installed
+    is the user's install to complete (one line, exit 2), never "otel-llm failed"."""
+    synthetic.generate(tmp_path / "data", seed=1, traces=2)
+    (tmp_path / "budgets.yaml").write_text("- {monthly_usd: 50}\n")
+    assert run("ingest", str(tmp_path / "data"), "--db", str(tmp_path / "x.duckdb")).exit_code == 0
+    script = (f"import sys; sys.modules[{module!r}] = None\n"
+              "from otel_llm.cli import run\n"
+              f"sys.exit(run({args!r}))\n")
+    env = {k: v for k, v in os.environ.items() if k != "OTEL_LLM_RAISE_INTERNAL_ERRORS"}
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        f"error: this command needs otel-llm's analysis extra ({module!r} is not installed): "
+        "pip install 'otel-llm[analysis]'"], proc.stderr
+
+
+def test_a_missing_module_of_otel_llm_itself_is_still_its_own_fault(tmp_path):
+    """Only modules of the commands' extras are the user's install to complete; any other is a bug."""
+    synthetic.generate(tmp_path / "data", seed=1, traces=2)
+    assert run("ingest", str(tmp_path / "data"), "--db", str(tmp_path / "x.duckdb")).exit_code == 0
+    script = ("import sys; sys.modules['otel_llm_analysis.summaries'] = None\n"
+              "from otel_llm.cli import run\n"
+              "sys.exit(run(['summary', '--db', 'x.duckdb']))\n")
+    env = {k: v for k, v in os.environ.items() if k != "OTEL_LLM_RAISE_INTERNAL_ERRORS"}
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert proc.returncode == 1 and "error: otel-llm failed (ModuleNotFoundError" in proc.stderr, proc.stderr
+    assert "extra" not in proc.stderr, proc.stderr
+
+
+def test_the_extras_are_read_from_the_package_metadata():
+    """Import names of the commands' extras (pyproject.toml), not of the test-only ones (dev, peers)."""
+    from otel_llm._extras import extra_providing
+
+    assert [extra_providing(m) for m in ("duckdb", "yaml", "pyarrow.compute", "fastapi", "clickhouse_connect")] == [
+        "analysis", "analysis", "analysis", "web", "clickhouse"]
+    assert [extra_providing(m) for m in ("openai", "pytest", "otel_llm_analysis", None)] == [None] * 4
 
 
 def test_print_report(ingested):
