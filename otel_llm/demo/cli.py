@@ -150,8 +150,8 @@ def _analysis_report(output_dir: Path, shown_dir: Path, console: Console, monthl
         from otel_llm_analysis.report import print_report
     except ImportError:
         console.print(_cost_table(model_rows(read_spans(output_dir / "traces.jsonl"))))
-        console.print("Install otel-llm[analysis] to analyse them: otel-llm ingest "
-                      f"{shown_dir}", highlight=False, soft_wrap=True)
+        console.print(f"To analyse them: pip install 'otel-llm[analysis]', then: otel-llm ingest {shown_dir}",
+                      markup=False, highlight=False, soft_wrap=True)
         return False
     db = output_dir / "otel-llm.duckdb"
     try:

@@ -464,3 +464,16 @@ def test_demo_script_shows_no_installer_noise(tmp_path: Path) -> None:
              if not line.startswith("setting up .venv with otel-llm[")]
     assert noise == [], proc.stderr
     assert proc.stdout.startswith("rag-demo: 2 turns")
+
+
+def test_without_the_analysis_extra_the_demo_says_what_to_install(tmp_path: Path) -> None:
+    """``pip install otel-llm`` (no extra), then ``otel-llm demo``: the run's cost table from the file,
+    then the install line as a user types it (Rich markup once swallowed ``[analysis]``)."""
+    script = ("import sys; sys.modules['duckdb'] = None\n"
+              "from otel_llm.cli import main; main()\n")
+    proc = subprocess.run([sys.executable, "-c", script, "demo", "--turns", "1", "--output-dir", str(tmp_path),
+                           "--latency-scale", "0"], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "COLUMNS": "200"})
+    assert proc.returncode == 0, proc.stderr
+    assert "gpt-4o-mini" in proc.stdout and not (tmp_path / "otel-llm.duckdb").exists()
+    assert f"pip install 'otel-llm[analysis]', then: otel-llm ingest {tmp_path}" in proc.stdout, proc.stdout
