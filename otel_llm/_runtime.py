@@ -21,7 +21,7 @@ from opentelemetry import metrics, trace
 from opentelemetry.metrics import Meter
 from opentelemetry.trace import Tracer
 
-from otel_llm import _notices
+from otel_llm import _notices, semconv
 from otel_llm._guard import internal_error
 from otel_llm._content import ContentPolicy
 from otel_llm._settings import Settings
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["Runtime", "configure", "current", "flush", "shutdown"]
 
 _log = logging.getLogger("otel_llm")
-SCOPE = "otel_llm"
+SCOPE = semconv.INSTRUMENTATION_SCOPE
 
 
 def _scope_version() -> str:

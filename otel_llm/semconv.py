@@ -131,6 +131,9 @@ CONTENT_ATTRIBUTES: Final = (
 )
 
 # --- metrics -------------------------------------------------------------------
+# The instrumentation scope of otel-llm's tracer and meter: how the analysis tells its own spans and
+# points from a peer instrumentor's.
+INSTRUMENTATION_SCOPE: Final = "otel_llm"
 METRIC_TOKEN_USAGE: Final = "gen_ai.client.token.usage"  # histogram, {token}
 METRIC_OPERATION_DURATION: Final = "gen_ai.client.operation.duration"  # histogram, s
 METRIC_TIME_TO_FIRST_CHUNK: Final = "gen_ai.client.operation.time_to_first_chunk"  # histogram, s

@@ -221,6 +221,8 @@ def open_store(db: str, *, read_only: bool = True, or_pass: str = "") -> Iterato
         raise fail(f"cannot create {db}: {exc.strerror or exc}") from None
     if read_only and store.unfinished:  # a writing command (ingest) finishes it, and its report says so
         typer.echo(f"note: {store.unfinished}", err=True)
+    if read_only and store.span_coverage:  # ingest says it after its report
+        typer.echo(f"note: {store.span_coverage}", err=True)
     try:
         yield store
     finally:

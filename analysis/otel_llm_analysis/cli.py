@@ -82,6 +82,8 @@ def ingest(store: Any, filters: Any,
             report = store.ingest(paths, on_progress=lambda n: bar.advance(task, n), pricing=pricing)
         except StoreError as exc:
             raise fail(str(exc)) from None
+    if store.span_coverage:  # said by every analysis command too
+        typer.echo(f"note: {store.span_coverage}", err=True)
     where = ", ".join(paths)
     if report.lines_read == 0 and not report.bad_lines and not any(f.partial_tail for f in report.files):
         headline = f"nothing new in {where}: its {len(files)} file(s) were read before"

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import duckdb
 
 from otel_llm import semconv
-from otel_llm_analysis import _sandbox, _unfinished
+from otel_llm_analysis import _coverage, _sandbox, _unfinished
 from otel_llm_analysis._costs import price_calls
 from otel_llm_analysis._nesting import refresh_nesting
 from otel_llm_analysis._producers import cost_rank_sql
@@ -116,6 +116,9 @@ class TraceStore:
             self.unfinished = _unfinished.another_version(self.path)
         if self.unfinished:
             warnings.warn(self.unfinished, UnfinishedIngest, stacklevel=2)
+        #: One line when the spans hold fewer of otel-llm's LLM calls than its metrics counted (a trace
+        #: sampler, trace files not ingested, spans lost): the analyses then cover a part (``_coverage``).
+        self.span_coverage: str | None = _coverage.note(self._con, self.path)
 
     def _backed_by_file(self) -> bool:
         """True when the connection's main database is a file (not DuckDB's in-memory stand-in)."""
@@ -173,6 +176,7 @@ class TraceStore:
                 raise StoreError(str(exc)) from None
             raise
         self.unfinished = None
+        self.span_coverage = _coverage.note(self._con, self.path)
         return report
 
     def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:

@@ -120,10 +120,10 @@ def create_app(live: LiveStore, base: Query, *, source: str = "", refresh_ms: in
     def page() -> HTMLResponse:
         with live.reading() as store:
             offered = choices(store, base.filters).as_json()
-            unfinished = getattr(store, "unfinished", None)
+            unfinished, coverage = getattr(store, "unfinished", None), getattr(store, "span_coverage", None)
         meta = {"mode": "live", "source": source, "views": describe(), "choices": offered, "combined": True,
                 "refresh_ms": refresh_ms, "filters": {k: getattr(base.filters, k) for k in FILTER_PARAMS},
-                "unfinished": unfinished}
+                "unfinished": unfinished, "span_coverage": coverage}
         return HTMLResponse(render_page("otel-llm dashboard", {"meta": meta}, live=True))
 
     @app.get("/api/status", dependencies=[Depends(_only(()))], summary="What the page polls to refresh")
@@ -132,9 +132,9 @@ def create_app(live: LiveStore, base: Query, *, source: str = "", refresh_ms: in
 
         with live.reading() as store:
             spans = totals(store, base.filters).spans
-            unfinished = getattr(store, "unfinished", None)
+            unfinished, coverage = getattr(store, "unfinished", None), getattr(store, "span_coverage", None)
         return {"version": live.version, "spans": spans, "watching": live.watch, "last_ingest": live.last_ingest,
-                "last_error": live.last_error, "unfinished": unfinished}
+                "last_error": live.last_error, "unfinished": unfinished, "span_coverage": coverage}
 
     @app.get("/api/choices", dependencies=[Depends(_only(()))], summary="Date ranges, projects and models")
     def filter_choices() -> dict[str, Any]:

@@ -184,6 +184,7 @@ def build_report(store: Any, query: Query | None = None, *, source: str = "", ma
         "omitted": {"projects": list(lattice.omitted_projects), "models": list(lattice.omitted_models)},
         "views": describe(),
         "unfinished": getattr(store, "unfinished", None),  # an interrupted ingest's rows: figures can be off
+        "span_coverage": getattr(store, "span_coverage", None),  # spans hold fewer calls than metrics counted
     }
     return render_page("otel-llm report", {"meta": meta, **data})
 

@@ -560,6 +560,7 @@
     fillSelect("f-model", choices.models, null, "all models");
     var note = [];
     if (META.unfinished) note.push("Incomplete: " + META.unfinished + ".");
+    if (META.span_coverage) note.push("Part of the calls: " + META.span_coverage + ".");
     if (!LIVE && !META.combined && choices.projects.length && choices.models.length) note.push("Pick a project or a model (this report holds each alone, not combined: narrow it with otel-llm report --project).");
     if (!LIVE && META.omitted && (META.omitted.projects.length || META.omitted.models.length)) {
       note.push("Not selectable here (the report would grow too large): " + META.omitted.projects.concat(META.omitted.models).join(", ") + ".");
@@ -607,8 +608,10 @@
     fetch("api/status").then(function (r) { return r.json(); }).then(function (status) {
       document.getElementById("live-status").textContent = "live · " + group(status.spans, 0) + " spans · checked " +
         new Date().toLocaleTimeString() + (status.last_error ? " · watching failed: " + status.last_error : "");
-      if ((status.unfinished || null) !== (META.unfinished || null)) {  // an ingest left rows, or finished them
+      if ((status.unfinished || null) !== (META.unfinished || null) ||  // an ingest left rows, or finished them
+          (status.span_coverage || null) !== (META.span_coverage || null)) {  // or read the spans metrics counted
         META.unfinished = status.unfinished || null;
+        META.span_coverage = status.span_coverage || null;
         fillChoices();
       }
       if (version !== null && status.version !== version) {

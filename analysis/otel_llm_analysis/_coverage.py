@@ -1,0 +1,59 @@
+"""Whether the stored spans hold every LLM call that otel-llm's own metrics counted.
+
+Why: every call, token and cost figure of the analyses is read from spans, and
+spans can be fewer than the calls made: a trace sampler (``OTEL_TRACES_SAMPLER``,
+a ratio at scale), trace files not ingested, spans lost on the way. otel-llm
+records its metric points from the calls themselves, whatever the sampler (see
+the README's "Metrics"): its ``gen_ai.client.operation.duration`` histogram
+counts one point per ``@llm_call`` span, wrappers included, exactly as its
+``llm_call`` spans count. So the two counts are compared and, when the spans
+hold fewer, every analysis says so instead of showing a part as the whole.
+
+Only otel-llm's own instrumentation scope is compared: a peer instrumentor's
+metrics and spans follow rules of their own. Cumulative histogram series (one
+per process, attribute set and start time) count their last point; delta series
+add theirs up.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from otel_llm import semconv
+
+__all__ = ["COUNTS", "note"]
+
+#: (otel-llm's llm_call spans, the calls its operation-duration metric counted).
+COUNTS = """
+WITH metric_calls AS (
+    SELECT coalesce(sum(calls), 0) AS calls FROM (
+        SELECT CASE WHEN any_value(temporality) = 'delta' THEN sum(count) ELSE max(count) END AS calls
+        FROM metric_points
+        WHERE metric_name = $metric AND scope_name = $scope
+        GROUP BY resource_attributes, attributes, start_time, temporality
+    )
+)
+SELECT CASE WHEN calls > 0
+            THEN (SELECT count(*) FROM span_rows WHERE scope_name = $scope AND otel_kind = $kind) END,
+       calls
+FROM metric_calls
+"""
+_PARAMS = {"scope": semconv.INSTRUMENTATION_SCOPE, "metric": semconv.METRIC_OPERATION_DURATION,
+           "kind": semconv.KIND_LLM_CALL}
+
+
+def note(con: duckdb.DuckDBPyConnection, path: str) -> str | None:
+    """One line when the store's spans hold fewer of otel-llm's LLM calls than its metrics counted, else None.
+
+    About 3 ms on a store of 1M spans; a store without these columns (made by an
+    older version, opened read-only) says nothing.
+    """
+    try:
+        ((spans, calls),) = con.execute(COUNTS, _PARAMS).fetchall()
+    except duckdb.Error:
+        return None
+    if spans is None or spans >= calls:
+        return None
+    return (f"the spans in {path} hold {spans:,} of the {int(calls):,} LLM calls otel-llm's metrics counted "
+            "(traces sampled, trace files not ingested, or spans lost): calls, tokens and cost here cover "
+            f"those {spans:,} only")
