@@ -19,8 +19,9 @@ each later chunk costs one or two attribute reads and a comparison:
   across chunks as LangChain itself adds them when it merges chunks; model and
   finish reason in ``response_metadata``.
 * Gemini ``GenerateContentResponse`` chunks (``usage_metadata`` and
-  ``candidates``): running counts, so the last chunk that carries usage holds
-  the totals; the finish reason on the last chunk.
+  ``candidates``), or the dicts of its REST API's SSE stream (``usageMetadata``
+  or ``modelVersion``, and ``candidates``): running counts, so the last chunk
+  that carries usage holds the totals; the finish reason on the last chunk.
 * Bedrock ``converse_stream`` events (dicts, the first ``messageStart``): the
   stop reason on ``messageStop``, the counts on the ``metadata`` event.
 * Anything else — text, a generator's own dicts — the last chunk, read once
@@ -124,21 +125,23 @@ def _last_and_usage_chunk(last: Any, usage_chunk: Any) -> Usage | None:
 
 
 class _GeminiChunks(StreamUsage):
-    """google-genai ``GenerateContentResponse`` chunks: running ``usage_metadata``, the totals on the last.
+    """Gemini chunks: running usage (``usage_metadata``, ``usageMetadata`` in REST JSON), the totals on the last.
 
     Each chunk's usage is the stream's so far (not a delta), so the last chunk
     that carries one holds the totals; the last chunk holds the finish reasons.
+    ``key``, the usage field's spelling, is decided on the first chunk.
     """
 
-    __slots__ = ("_get", "_usage_chunk", "_last")
+    __slots__ = ("_get", "_key", "_usage_chunk", "_last")
 
-    def __init__(self, get: Getter) -> None:
+    def __init__(self, get: Getter, key: str) -> None:
         self._get = get
+        self._key = key
         self._usage_chunk: Any = None
         self._last: Any = None
 
     def __call__(self, chunk: Any) -> None:
-        if self._get(chunk, "usage_metadata", None) is not None:
+        if self._get(chunk, self._key, None) is not None:
             self._usage_chunk = chunk
         self._last = chunk
 
@@ -304,7 +307,9 @@ def reader_for(first: Any) -> StreamUsage:
         if _has(first, "response_metadata"):
             return _LangChainChunks(get)
         if _has(first, "candidates"):
-            return _GeminiChunks(get)
+            return _GeminiChunks(get, "usage_metadata")
+    if type(first) is dict and "candidates" in first and ("usageMetadata" in first or "modelVersion" in first):
+        return _GeminiChunks(get, "usageMetadata")  # Gemini's REST API, its SSE lines parsed
     if type(first) is dict and "messageStart" in first:
         return _BedrockEvents()
     return _LastChunk()

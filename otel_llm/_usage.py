@@ -16,6 +16,9 @@ Shapes understood:
 * Anthropic messages: ``usage.input_tokens`` *excludes* cache reads and
   writes; it is normalised so ``input_tokens`` includes them (the semconv
   meaning). Stream events ``message_start`` / ``message_delta`` are unwrapped.
+* Gemini ``usage_metadata`` (google-genai objects, their ``model_dump()``) and
+  its REST API's JSON (``usageMetadata: {promptTokenCount, ...}``,
+  ``modelVersion``, ``responseId``, ``candidates[i].finishReason``).
 * LangChain ``usage_metadata`` (on an ``AIMessage`` or as the value itself):
   ``input_tokens`` (cache included), ``input_token_details.cache_read`` /
   ``cache_creation``, ``output_token_details.reasoning``.
@@ -376,7 +379,9 @@ def _tokens(u: Any) -> Usage:
     raw_input = _get(u, "input_tokens")
     if raw_input is None and _get(u, "output_tokens") is None:
         if _has(u, "prompt_token_count") or _has(u, "candidates_token_count"):
-            return _gemini_tokens(u, dropped)
+            return _gemini_tokens(u, _GEMINI_COUNTS, dropped)
+        if _has(u, "promptTokenCount") or _has(u, "candidatesTokenCount"):  # Gemini's REST JSON
+            return _gemini_tokens(u, _GEMINI_REST_COUNTS, dropped)
         if _has(u, "inputTokens") or _has(u, "outputTokens"):  # Bedrock Converse
             return _cache_excluded(
                 u, _get(u, "inputTokens"), "outputTokens", "cacheReadInputTokens", "cacheWriteInputTokens", dropped,
@@ -405,22 +410,44 @@ def _cache_excluded(
     )
 
 
-def _gemini_tokens(u: Any, dropped: list[str]) -> Usage:
-    """Gemini's ``usage_metadata``: the prompt count includes the cached tokens; the output ones exclude thoughts.
+class _GeminiCounts(NamedTuple):
+    """The names of Gemini's usage counts in one spelling."""
+
+    prompt: str
+    tool_prompt: str
+    candidates: str
+    thoughts: str
+    cached: str
+
+
+# google-genai's objects (and their ``model_dump()``), and the REST API's JSON (``usageMetadata``).
+_GEMINI_COUNTS = _GeminiCounts(
+    "prompt_token_count", "tool_use_prompt_token_count", "candidates_token_count", "thoughts_token_count",
+    "cached_content_token_count",
+)
+_GEMINI_REST_COUNTS = _GeminiCounts(
+    "promptTokenCount", "toolUsePromptTokenCount", "candidatesTokenCount", "thoughtsTokenCount",
+    "cachedContentTokenCount",
+)
+
+
+def _gemini_tokens(u: Any, names: _GeminiCounts, dropped: list[str]) -> Usage:
+    """Gemini's usage (``names``: its spelling): the prompt count includes the cached tokens; the output ones
+    exclude thoughts.
 
     Output is candidates + thoughts (reasoning included, as OpenAI counts it),
     input the prompt plus the tool-use prompt (tool results Gemini reads back,
     billed as input; genai-prices counts them alike). Gemini leaves out a count
     that is zero, so either part of a sum may be absent.
     """
-    prompt = token_count(_get(u, "prompt_token_count"), "input_tokens", dropped)
-    tool_prompt = token_count(_get(u, "tool_use_prompt_token_count"), "input_tokens", dropped)
-    candidates = token_count(_get(u, "candidates_token_count"), "output_tokens", dropped)
-    thoughts = token_count(_get(u, "thoughts_token_count"), "reasoning_tokens", dropped)
+    prompt = token_count(_get(u, names.prompt), "input_tokens", dropped)
+    tool_prompt = token_count(_get(u, names.tool_prompt), "input_tokens", dropped)
+    candidates = token_count(_get(u, names.candidates), "output_tokens", dropped)
+    thoughts = token_count(_get(u, names.thoughts), "reasoning_tokens", dropped)
     return Usage(
         input_tokens=_bounded(_sum(prompt, tool_prompt), "input_tokens", dropped),
         output_tokens=_bounded(_sum(candidates, thoughts), "output_tokens", dropped),
-        cache_read_tokens=token_count(_get(u, "cached_content_token_count"), "cache_read_tokens", dropped),
+        cache_read_tokens=token_count(_get(u, names.cached), "cache_read_tokens", dropped),
         reasoning_tokens=thoughts,
         dropped=tuple(dropped),
     )
@@ -436,6 +463,7 @@ def _looks_like_usage(value: Any) -> bool:
         _has(value, k) for k in (
             "prompt_tokens", "completion_tokens", "input_tokens", "output_tokens",
             "prompt_token_count", "candidates_token_count", "inputTokens", "outputTokens",  # Gemini, Bedrock
+            "promptTokenCount", "candidatesTokenCount",  # Gemini's REST JSON
         )
     )
 
@@ -457,13 +485,18 @@ def _finish_reasons(value: Any) -> tuple[str, ...]:
     reason = _str(_get(_get(value, "incomplete_details"), "reason"))  # OpenAI responses API
     if reason:
         return (reason,)
-    candidates = _get(value, "candidates")  # Gemini: a FinishReason enum per candidate
+    candidates = _get(value, "candidates")  # Gemini: a FinishReason enum per candidate (a string in REST JSON)
     if isinstance(candidates, (list, tuple)):
-        reasons = tuple(r for r in (_name(_get(c, "finish_reason")) for c in candidates) if r)
+        reasons = tuple(r for r in (_candidate_reason(c) for c in candidates) if r)
         if reasons:
             return reasons
     reason = _str(_get(value, "stopReason"))  # Bedrock Converse
     return (reason,) if reason else ()
+
+
+def _candidate_reason(candidate: Any) -> str | None:
+    """A Gemini candidate's finish reason: google-genai's ``finish_reason``, the REST JSON's ``finishReason``."""
+    return _name(_get(candidate, "finish_reason")) or _name(_get(candidate, "finishReason"))
 
 
 def _name(value: Any) -> str | None:
@@ -485,8 +518,8 @@ def _choice_reasons(choices: list[Any] | tuple[Any, ...]) -> tuple[str, ...]:
 
 
 def _response_id(value: Any) -> str | None:
-    """The id of a response that has no ``id``: Gemini's ``response_id``."""
-    return _str(_get(value, "response_id"))
+    """The id of a response that has no ``id``: Gemini's ``response_id`` (``responseId`` in its REST JSON)."""
+    return _str(_get(value, "response_id")) or _str(_get(value, "responseId"))
 
 
 def _model(value: Any) -> str | None:
@@ -494,7 +527,10 @@ def _model(value: Any) -> str | None:
     if model:
         return model
     meta = _get(value, "response_metadata")  # LangChain AIMessage
-    return _str(_get(meta, "model_name")) or _str(_get(meta, "model")) or _str(_get(value, "model_version"))  # Gemini
+    return (
+        _str(_get(meta, "model_name")) or _str(_get(meta, "model"))
+        or _str(_get(value, "model_version")) or _str(_get(value, "modelVersion"))  # Gemini: object, REST JSON
+    )
 
 
 class _Plan(NamedTuple):
@@ -701,7 +737,7 @@ def _gemini_response(value: Any) -> tuple[Usage | None, None]:
     result.response_model = _str(model)
     result.response_id = _str(response_id)
     if isinstance(candidates, (list, tuple)):
-        result.finish_reasons = tuple(r for r in (_name(_get(c, "finish_reason")) for c in candidates) if r)
+        result.finish_reasons = tuple(r for r in (_candidate_reason(c) for c in candidates) if r)
     return (None if result.is_empty() else result), None
 
 
@@ -742,7 +778,9 @@ def _extract(value: Any) -> Usage | None:
         value = _get(value, "message")
     usage_obj = _get(value, "usage")
     if usage_obj is None:
-        usage_obj = _get(value, "usage_metadata")  # LangChain AIMessage
+        usage_obj = _get(value, "usage_metadata")  # LangChain AIMessage, Gemini
+        if usage_obj is None:
+            usage_obj = _get(value, "usageMetadata")  # Gemini's REST JSON
     if usage_obj is None and _looks_like_usage(value):
         usage_obj = value  # a bare usage dict or object
     result = _tokens(usage_obj)

@@ -175,6 +175,47 @@ def test_gemini_planned_read_equals_probing():
     assert planned is not None and planned == _usage_by_probing(response)
 
 
+def _gemini_rest(path: str) -> httpx.Response:
+    """The app's own call of Gemini's REST API (no google-genai): httpx against the same API."""
+    http = httpx.Client(transport=httpx.MockTransport(_gemini_handler))
+    return http.post(f"https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:{path}",
+                     json={"contents": [{"parts": [{"text": "hi"}]}]})
+
+
+def test_gemini_rest_json_dict(cap):
+    """The REST API's camelCase JSON (``usageMetadata``, ``modelVersion``...) returned as a dict is read."""
+
+    @otel_llm.llm_call(model="gemini-2.5-flash", provider="gcp.gemini")
+    def ask() -> dict[str, Any]:
+        return _gemini_rest("generateContent").json()
+
+    assert ask()["candidates"][0]["content"]["parts"][0]["text"] == "Hello!"
+    _assert_gemini(cap)
+
+
+def test_gemini_rest_sse_chunks(cap):
+    """The REST API's SSE stream, each ``data:`` line parsed to a dict and yielded: the last usage is the total."""
+
+    @otel_llm.llm_call(model="gemini-2.5-flash", provider="gcp.gemini")
+    def ask() -> Iterator[dict[str, Any]]:
+        for line in _gemini_rest("streamGenerateContent?alt=sse").iter_lines():
+            if line.startswith("data: "):
+                yield json.loads(line[len("data: "):])
+
+    assert "".join(c["candidates"][0]["content"]["parts"][0]["text"] for c in ask()) == "Hello!"
+    _assert_gemini(cap, chunks=3)
+
+
+def test_gemini_camel_case_dict_reads_as_the_response_object():
+    """``model_dump(by_alias=True)`` / the REST JSON: the same usage as google-genai's object."""
+    client = gemini_client()  # kept: a dropped client closes its connection
+    response = client.models.generate_content(model="gemini-2.5-flash", contents="hi")
+    camel = response.model_dump(by_alias=True, exclude_none=True)
+    assert "usageMetadata" in camel
+    assert extract_usage(camel) == extract_usage(response)
+    assert extract_usage(camel["usageMetadata"]) == extract_usage(response.usage_metadata)
+
+
 # --- Bedrock Converse -------------------------------------------------------------------------
 
 BEDROCK_USAGE = {"inputTokens": 100, "outputTokens": 40, "totalTokens": 840,
