@@ -24,6 +24,8 @@ each later chunk costs one or two attribute reads and a comparison:
   that carries usage holds the totals; the finish reason on the last chunk.
 * Bedrock ``converse_stream`` events (dicts, the first ``messageStart``): the
   stop reason on ``messageStop``, the counts on the ``metadata`` event.
+* Bedrock ``invoke_model_with_response_stream`` events (dicts, ``chunk``):
+  the counts in the last chunk's ``amazon-bedrock-invocationMetrics``.
 * Anything else — text, a generator's own dicts — the last chunk, read once
   when the stream ends (where a generator puts a final usage object).
 
@@ -34,6 +36,7 @@ Readers see chunks of one stream only, in order, on the iterating thread.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -170,6 +173,26 @@ class _BedrockEvents(StreamUsage):
 
     def result(self) -> Usage | None:
         return extract_usage({"usage": self._usage, "stopReason": self._stop_reason})
+
+
+class _BedrockInvokeChunks(_LastChunk):
+    """Bedrock ``invoke_model_with_response_stream`` events (``{"chunk": {"bytes": b"<model JSON>"}}``).
+
+    The counts are in the last chunk's ``amazon-bedrock-invocationMetrics``:
+    only that chunk's JSON is parsed, once, at the end (per chunk: one store).
+    """
+
+    __slots__ = ()
+
+    def result(self) -> Usage | None:
+        data = _get(_get(self._last, "chunk"), "bytes")
+        if not isinstance(data, (bytes, bytearray, str)):
+            return None
+        try:
+            payload = json.loads(data)
+        except ValueError:  # not JSON (or not UTF-8): the model's data, not a shape we read
+            return None
+        return extract_usage(payload) if type(payload) is dict else None
 
 
 class _TypedEvents(StreamUsage):
@@ -312,4 +335,6 @@ def reader_for(first: Any) -> StreamUsage:
         return _GeminiChunks(get, "usageMetadata")  # Gemini's REST API, its SSE lines parsed
     if type(first) is dict and "messageStart" in first:
         return _BedrockEvents()
+    if type(first) is dict and "chunk" in first:
+        return _BedrockInvokeChunks()
     return _LastChunk()

@@ -484,17 +484,23 @@ class EventStreamProxy(SyncStreamProxy):
         _StreamProxy.__init__(self, inner, call, iter(inner).__next__)
 
 
+# Where boto3's streaming results hold their EventStream: ``converse_stream``'s
+# ``stream``, ``invoke_model_with_response_stream``'s ``body``.
+_EVENT_STREAM_KEYS = ("stream", "body")
+
+
 def _holding_event_stream(value: dict[Any, Any], call: "Call") -> dict[Any, Any] | None:
     """boto3's streaming result (``{"stream": EventStream, "ResponseMetadata": ...}``) with its stream proxied.
 
     The span then covers the stream, where Bedrock's usage arrives. The app's
-    dict is kept (its ``stream`` replaced in place); any other dict is a result: ``None``.
+    dict is kept (its stream replaced in place); any other dict is a result: ``None``.
     """
-    stream = value.get("stream")
-    if stream is None or not _is_event_stream(type(stream)):
-        return None
-    value["stream"] = EventStreamProxy(stream, call)
-    return value
+    for key in _EVENT_STREAM_KEYS:
+        stream = value.get(key)
+        if stream is not None and _is_event_stream(type(stream)):
+            value[key] = EventStreamProxy(stream, call)
+            return value
+    return None
 
 
 # Which proxy each returned type gets (None: not a stream; _EITHER: decided per value).

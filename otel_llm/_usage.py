@@ -19,6 +19,10 @@ Shapes understood:
 * Gemini ``usage_metadata`` (google-genai objects, their ``model_dump()``) and
   its REST API's JSON (``usageMetadata: {promptTokenCount, ...}``,
   ``modelVersion``, ``responseId``, ``candidates[i].finishReason``).
+* Bedrock: Converse's ``usage.inputTokens`` (cache excluded, as Anthropic's);
+  InvokeModel's ``x-amzn-bedrock-*-token-count`` headers in boto3's
+  ``ResponseMetadata`` and the ``amazon-bedrock-invocationMetrics`` of a
+  streamed chunk's JSON, read as Converse's.
 * LangChain ``usage_metadata`` (on an ``AIMessage`` or as the value itself):
   ``input_tokens`` (cache included), ``input_token_details.cache_read`` /
   ``cache_creation``, ``output_token_details.reasoning``.
@@ -468,6 +472,51 @@ def _looks_like_usage(value: Any) -> bool:
     )
 
 
+# Bedrock InvokeModel's counts, named as Converse names them (the input excludes the cache in both):
+# in the response headers (botocore lowercases their names), and in the invocation metrics
+# on the last chunk of InvokeModelWithResponseStream.
+_BEDROCK_HEADER_COUNTS = (
+    ("x-amzn-bedrock-input-token-count", "inputTokens"),
+    ("x-amzn-bedrock-output-token-count", "outputTokens"),
+    ("x-amzn-bedrock-cache-read-input-token-count", "cacheReadInputTokens"),
+    ("x-amzn-bedrock-cache-write-input-token-count", "cacheWriteInputTokens"),
+)
+_BEDROCK_METRIC_COUNTS = (
+    ("inputTokenCount", "inputTokens"),
+    ("outputTokenCount", "outputTokens"),
+    ("cacheReadInputTokenCount", "cacheReadInputTokens"),
+    ("cacheWriteInputTokenCount", "cacheWriteInputTokens"),
+)
+_BEDROCK_INVOCATION_METRICS = "amazon-bedrock-invocationMetrics"
+
+
+def _bedrock_invoke_usage(value: dict[Any, Any]) -> dict[str, Any] | None:
+    """Bedrock InvokeModel's counts as a Converse usage dict (``None``: none there).
+
+    From boto3's result, the headers (``ResponseMetadata.HTTPHeaders``): the
+    body, a stream the app reads once, is never touched. From a streamed
+    chunk's model JSON, its ``amazon-bedrock-invocationMetrics``. A header is
+    text: one of ASCII digits is the count, any other value goes on to
+    :func:`token_count`, which drops it (and names it).
+    """
+    metrics = value.get(_BEDROCK_INVOCATION_METRICS)
+    if isinstance(metrics, Mapping):
+        return _renamed(metrics, _BEDROCK_METRIC_COUNTS)
+    meta = value.get("ResponseMetadata")
+    headers = meta.get("HTTPHeaders") if type(meta) is dict else None
+    return _renamed(headers, _BEDROCK_HEADER_COUNTS) if isinstance(headers, Mapping) else None
+
+
+def _renamed(source: Mapping[Any, Any], names: tuple[tuple[str, str], ...]) -> dict[str, Any] | None:
+    """The counts of ``source`` under their Converse names, header text as numbers; ``None``: none there."""
+    found = {}
+    for name, converse in names:
+        raw = source.get(name)
+        if raw is not None:
+            found[converse] = int(raw) if type(raw) is str and raw.isascii() and raw.isdigit() else raw
+    return found or None
+
+
 def _finish_reasons(value: Any) -> tuple[str, ...]:
     choices = _get(value, "choices")
     if isinstance(choices, (list, tuple)):
@@ -781,6 +830,8 @@ def _extract(value: Any) -> Usage | None:
         usage_obj = _get(value, "usage_metadata")  # LangChain AIMessage, Gemini
         if usage_obj is None:
             usage_obj = _get(value, "usageMetadata")  # Gemini's REST JSON
+            if usage_obj is None and type(value) is dict:
+                usage_obj = _bedrock_invoke_usage(value)
     if usage_obj is None and _looks_like_usage(value):
         usage_obj = value  # a bare usage dict or object
     result = _tokens(usage_obj)

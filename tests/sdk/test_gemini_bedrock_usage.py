@@ -9,6 +9,8 @@ the binary event stream, Bedrock sends; botocore parses it as it parses AWS's).
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import binascii
 import json
 import struct
@@ -256,7 +258,41 @@ class _RawBody:
         _RawBody.closed.append(self)
 
 
+# InvokeModel (Anthropic's own body on Bedrock): the counts Bedrock puts in the headers, excluding the cache.
+INVOKE_HEADERS = {
+    "content-type": "application/json", "X-Amzn-Bedrock-Input-Token-Count": "100",
+    "X-Amzn-Bedrock-Output-Token-Count": "40", "X-Amzn-Bedrock-Cache-Read-Input-Token-Count": "500",
+    "X-Amzn-Bedrock-Cache-Write-Input-Token-Count": "200", "X-Amzn-Bedrock-Invocation-Latency": "12",
+}
+INVOKE_BODY = {
+    "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-3-5-sonnet-20240620",
+    "content": [{"type": "text", "text": "Hello!"}], "stop_reason": "end_turn",
+    "usage": {"input_tokens": 100, "output_tokens": 40, "cache_read_input_tokens": 500,
+              "cache_creation_input_tokens": 200},
+}
+INVOKE_STREAM_EVENTS = [
+    {"type": "message_start", "message": {"id": "msg_1", "model": "claude-3-5-sonnet-20240620",
+                                          "usage": {"input_tokens": 100, "output_tokens": 1}}},
+    {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Hel"}},
+    {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "lo!"}},
+    {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 40}},
+    {"type": "message_stop", "amazon-bedrock-invocationMetrics": {
+        "inputTokenCount": 100, "outputTokenCount": 40, "invocationLatency": 12, "firstByteLatency": 5,
+        "cacheReadInputTokenCount": 500, "cacheWriteInputTokenCount": 200}},
+]
+
+
+def _invoke_chunk(payload: dict[str, Any]) -> bytes:
+    """One ``chunk`` event of InvokeModelWithResponseStream: the model's JSON, base64 in the event's JSON."""
+    return _event("chunk", {"bytes": base64.b64encode(json.dumps(payload).encode()).decode()})
+
+
 def _bedrock_send(request: Any, **_: Any) -> AWSResponse:
+    if request.url.endswith("/invoke"):
+        return AWSResponse(request.url, 200, INVOKE_HEADERS, _RawBody(json.dumps(INVOKE_BODY).encode()))
+    if request.url.endswith("/invoke-with-response-stream"):
+        data = b"".join(_invoke_chunk(e) for e in INVOKE_STREAM_EVENTS)
+        return AWSResponse(request.url, 200, {"content-type": "application/vnd.amazon.eventstream"}, _RawBody(data))
     if request.url.endswith("/converse-stream"):
         data = b"".join([
             _event("messageStart", {"role": "assistant"}),
@@ -349,6 +385,90 @@ def test_bedrock_event_stream_returned_alone(cap):
     _RawBody.closed.clear()
     stream.close()  # the EventStream's own close (of its HTTP body), through the proxy
     assert len(_RawBody.closed) == 1
+
+
+INVOKE_REQUEST = json.dumps({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 100,
+                             "messages": [{"role": "user", "content": "hi"}]})
+
+
+def _assert_invoke(cap: Capture) -> None:
+    """InvokeModel's counts: the same as Converse's, stop reason aside (it is in the body, not read)."""
+    attrs = _llm_span(cap).attributes
+    assert attrs[sc.GEN_AI_USAGE_INPUT_TOKENS] == 800  # the input header excludes the cache: 100 + 500 + 200
+    assert attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS] == 40
+    assert attrs[sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] == 500
+    assert attrs[sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] == 200
+    assert attrs[sc.GEN_AI_USAGE_COST] == pytest.approx((100 * 1.0 + 500 * 0.5 + 200 * 1.5 + 40 * 2.0) / 1e6)
+    (tokens,) = [p for p in cap.metrics()[sc.METRIC_TOKEN_USAGE] if p.attributes[sc.GEN_AI_TOKEN_TYPE] == "input"]
+    assert (tokens.count, tokens.sum) == (1, 800)
+
+
+def test_bedrock_invoke_model_tokens_from_its_headers_body_left_unread(cap):
+    client = bedrock_client()
+
+    @otel_llm.llm_call(model=BEDROCK_MODEL, provider="aws.bedrock")
+    def ask() -> Any:
+        return client.invoke_model(modelId=BEDROCK_MODEL, body=INVOKE_REQUEST)
+
+    response = ask()
+    _assert_invoke(cap)
+    assert json.loads(response["body"].read()) == INVOKE_BODY  # the app's body: still all there
+
+
+async def test_bedrock_invoke_model_from_an_async_function(cap):
+    """aioboto3-style: an ``async def`` awaiting a client that returns the same dict."""
+    client = bedrock_client()
+
+    @otel_llm.llm_call(model=BEDROCK_MODEL, provider="aws.bedrock")
+    async def ask() -> Any:
+        return await asyncio.to_thread(client.invoke_model, modelId=BEDROCK_MODEL, body=INVOKE_REQUEST)
+
+    response = await ask()
+    _assert_invoke(cap)
+    assert json.loads(response["body"].read()) == INVOKE_BODY
+
+
+def test_bedrock_invoke_model_header_that_is_not_a_count_is_dropped_and_named(cap):
+    client = bedrock_client()
+
+    @otel_llm.llm_call(model=BEDROCK_MODEL, provider="aws.bedrock")
+    def ask() -> Any:
+        response = client.invoke_model(modelId=BEDROCK_MODEL, body=INVOKE_REQUEST)
+        response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-bedrock-output-token-count"] = "4x"
+        return response
+
+    ask()
+    attrs = _llm_span(cap).attributes
+    assert attrs[sc.GEN_AI_USAGE_INPUT_TOKENS] == 800
+    assert sc.GEN_AI_USAGE_OUTPUT_TOKENS not in attrs
+    assert attrs[sc.OTEL_LLM_USAGE_DROPPED] == ("output_tokens",)
+
+
+def test_bedrock_invoke_model_with_response_stream_returned_as_boto3_gives_it(cap):
+    """The span covers the dict's ``body`` stream; its last chunk's invocation metrics are the counts."""
+    client = bedrock_client()
+
+    @otel_llm.llm_call(model=BEDROCK_MODEL, provider="aws.bedrock")
+    def ask() -> Any:
+        return client.invoke_model_with_response_stream(modelId=BEDROCK_MODEL, body=INVOKE_REQUEST)
+
+    response = ask()
+    assert not [s for s in cap.spans() if s.attributes.get(sc.OTEL_LLM_KIND) == sc.KIND_LLM_CALL]  # still open
+    events = [json.loads(e["chunk"]["bytes"]) for e in response["body"]]
+    assert events == INVOKE_STREAM_EVENTS
+    _assert_invoke(cap)
+    assert _llm_span(cap).attributes[sc.OTEL_LLM_STREAM_CHUNKS] == 5
+
+
+def test_bedrock_invoke_stream_chunks_yielded_by_a_generator(cap):
+    client = bedrock_client()
+
+    @otel_llm.llm_call(model=BEDROCK_MODEL, provider="aws.bedrock")
+    def ask() -> Any:
+        yield from client.invoke_model_with_response_stream(modelId=BEDROCK_MODEL, body=INVOKE_REQUEST)["body"]
+
+    assert len(list(ask())) == 5
+    _assert_invoke(cap)
 
 
 def test_a_dict_result_with_another_stream_key_is_a_result(cap):
