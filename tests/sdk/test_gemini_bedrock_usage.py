@@ -493,3 +493,63 @@ def test_bedrock_model_ids_get_their_models_price(model, provider):
     anthropic = book.rates("claude-3-5-sonnet-20240620", "anthropic")
     assert bedrock is not None and anthropic is not None
     assert (bedrock.input, bedrock.output) == (anthropic.input, anthropic.output)
+
+
+# --- streamed completion text, with capture on ------------------------------------------------
+
+
+_KEPT: list[Any] = []  # clients kept while their streams are read: a dropped google-genai client closes
+
+
+def _gemini_stream() -> Any:
+    _KEPT.append(gemini_client())
+    return _KEPT[-1].models.generate_content_stream(model="gemini-2.5-flash", contents="hi")
+
+
+def _gemini_rest_stream() -> Iterator[dict[str, Any]]:
+    for line in _gemini_rest("streamGenerateContent?alt=sse").iter_lines():
+        if line.startswith("data: "):
+            yield json.loads(line[len("data: "):])
+
+
+def _converse_stream() -> Any:
+    return bedrock_client().converse_stream(modelId=BEDROCK_MODEL, messages=MESSAGES)
+
+
+def _invoke_stream() -> Any:
+    return bedrock_client().invoke_model_with_response_stream(modelId=BEDROCK_MODEL, body=INVOKE_REQUEST)
+
+
+@pytest.mark.parametrize("stream", [_gemini_stream, _gemini_rest_stream, _converse_stream, _invoke_stream],
+                         ids=["gemini", "gemini-rest", "bedrock-converse", "bedrock-invoke"])
+@pytest.mark.parametrize("capture_content", [True, False], ids=["capture", "no-capture"])
+def test_streamed_completion_text_is_captured_and_redacted(stream, capture_content):
+    """With capture on, a Gemini or Bedrock stream's text is the captured completion, through the redact hook;
+    off (the default), no completion is recorded."""
+    with Capture(pricing=PRICING, capture_content=capture_content, redact=lambda t: t.replace("lo", "**")) as cap:
+
+        @otel_llm.llm_call(model=BEDROCK_MODEL, provider="x")
+        def ask() -> Any:
+            return stream()
+
+        response = ask()
+        for _ in response["stream"] if isinstance(response, dict) and "stream" in response else (
+                response["body"] if isinstance(response, dict) else response):
+            pass
+        span = _llm_span(cap)
+    replies = [e.attributes[sc.EVENT_ATTR_CONTENT] for e in span.events if e.name == sc.EVENT_LLM_RESPONSE]
+    assert replies == (["Hel**!"] if capture_content else [])
+
+
+def test_gemini_thought_parts_are_not_completion_text(cap_content):
+    """A Gemini part marked ``thought`` is the model's reasoning, not the completion."""
+    chunk = {"candidates": [{"content": {"parts": [{"text": "pondering", "thought": True}, {"text": "Hi"}]}}],
+             "modelVersion": "gemini-2.5-flash"}
+
+    @otel_llm.llm_call(model="gemini-2.5-flash", provider="gcp.gemini")
+    def ask() -> Iterator[dict[str, Any]]:
+        yield chunk
+
+    list(ask())
+    (span,) = cap_content.spans()
+    assert [e.attributes[sc.EVENT_ATTR_CONTENT] for e in span.events if e.name == sc.EVENT_LLM_RESPONSE] == ["Hi"]
