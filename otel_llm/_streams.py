@@ -465,6 +465,10 @@ def _proxy_class(tp: type, either: Any = _EITHER) -> Any:
             return SyncManagerProxy
     if _is_event_stream(tp):
         return EventStreamProxy
+    if tp.__name__.endswith(("ResponseContextManager", "APIResponse")):  # with_streaming_response, with_raw_response
+        from otel_llm import _raw_responses  # imports this module: imported on the first such type
+
+        return _raw_responses.proxy_class(tp)
     if tp is dict:  # decided per value: boto3's streaming result holds its stream
         return _holding_event_stream
     return None
