@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import anthropic
 import httpx
 import openai
 
@@ -159,3 +160,21 @@ async def test_async_with_raw_response(cap):
     raw = await ask()
     _assert_tokens(cap)
     assert raw.parse().usage.prompt_tokens == 120
+
+
+def test_anthropic_with_raw_response(cap):
+    """anthropic's client has the same wrappers: its raw message is read as its message is."""
+    message = {"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+               "content": [{"type": "text", "text": "Hello"}], "stop_reason": "end_turn", "stop_sequence": None,
+               "usage": {"input_tokens": 20, "output_tokens": 2, "cache_read_input_tokens": 100}}
+    http = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200, json=message)))
+    client = anthropic.Anthropic(api_key="k", base_url="http://llm.test", http_client=http, max_retries=0)
+
+    @otel_llm.llm_call(model="claude-sonnet-4-5", provider="anthropic")
+    def ask() -> Any:
+        return client.messages.with_raw_response.create(model="claude-sonnet-4-5", max_tokens=10, messages=MESSAGES)
+
+    assert ask().parse().content[0].text == "Hello"
+    attrs = _one_span(cap).attributes
+    assert (attrs[sc.GEN_AI_USAGE_INPUT_TOKENS], attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS]) == (120, 2)
+    assert attrs[sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] == 100
