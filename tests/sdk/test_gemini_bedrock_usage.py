@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import boto3
+import botocore.eventstream
 import httpx
 import pytest
 from botocore.awsrequest import AWSResponse
@@ -553,3 +554,83 @@ def test_gemini_thought_parts_are_not_completion_text(cap_content):
     list(ask())
     (span,) = cap_content.spans()
     assert [e.attributes[sc.EVENT_ATTR_CONTENT] for e in span.events if e.name == sc.EVENT_LLM_RESPONSE] == ["Hi"]
+
+
+# --- aioboto3 (aiobotocore) streams ---------------------------------------------------------------
+# aiobotocore is not a dependency here: its ``AioEventStream`` is rebuilt below as aiobotocore
+# defines it (a botocore ``EventStream`` subclass whose ``__aiter__`` returns the async generator
+# its ``__anext__`` makes), over the event stream botocore itself parses.
+
+
+class AioEventStream(botocore.eventstream.EventStream):
+    """aiobotocore's ``AioEventStream``, as aiobotocore writes it."""
+
+    async def _create_raw_event_generator(self) -> Any:
+        buffer = botocore.eventstream.EventStreamBuffer()
+        async for chunk, _ in self._raw_stream.content.iter_chunks():
+            buffer.add_data(chunk)
+            for event in buffer:
+                yield event
+
+    def __iter__(self) -> Any:
+        raise NotImplementedError("Use async-for instead")
+
+    def __aiter__(self) -> Any:
+        return self.__anext__()
+
+    async def __anext__(self) -> Any:  # an async generator, as in aiobotocore
+        async for event in self._event_generator:
+            parsed_event = self._parse_event(event)
+            if parsed_event:
+                yield parsed_event
+
+
+AioEventStream.__module__ = "aiobotocore.eventstream"
+
+
+class _AiohttpContent:
+    """aiohttp's ``StreamReader`` as aiobotocore reads it: ``iter_chunks()`` of (bytes, end of chunk)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    async def iter_chunks(self) -> Any:
+        yield self._data, True
+
+
+async def _aio_converse_stream() -> dict[str, Any]:
+    """What aioboto3's ``await client.converse_stream(...)`` returns: boto3's dict, its stream an AioEventStream."""
+    response = bedrock_client().converse_stream(modelId=BEDROCK_MODEL, messages=MESSAGES)
+    sync = response["stream"]
+    data = b"".join([
+        _event("messageStart", {"role": "assistant"}),
+        _event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": "Hello!"}}),
+        _event("messageStop", {"stopReason": "end_turn"}),
+        _event("metadata", {"usage": BEDROCK_USAGE, "metrics": {"latencyMs": 12}}),
+    ])
+    raw = type("AiohttpResponse", (), {"content": _AiohttpContent(data)})()
+    response["stream"] = AioEventStream(raw, sync._output_shape, sync._parser, sync._operation_name)
+    return response
+
+
+async def test_aioboto3_converse_stream_returned_alone(cap):
+    """``return (await client.converse_stream(...))["stream"]``: iterated with ``async for`` as without otel-llm."""
+
+    @otel_llm.llm_call(model=BEDROCK_MODEL, provider="aws.bedrock")
+    async def ask() -> Any:
+        return (await _aio_converse_stream())["stream"]
+
+    events = [e async for e in await ask()]
+    assert [next(iter(e)) for e in events] == ["messageStart", "contentBlockDelta", "messageStop", "metadata"]
+    _assert_bedrock(cap)
+
+
+async def test_aioboto3_converse_stream_returned_as_it_gives_it(cap):
+    @otel_llm.llm_call(model=BEDROCK_MODEL, provider="aws.bedrock")
+    async def ask() -> Any:
+        return await _aio_converse_stream()
+
+    response = await ask()
+    assert len([e async for e in response["stream"]]) == 4
+    _assert_bedrock(cap)
+    assert _llm_span(cap).attributes[sc.OTEL_LLM_STREAM_CHUNKS] == 4
