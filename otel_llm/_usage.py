@@ -12,7 +12,8 @@ Shapes understood:
   ``completion_tokens_details.reasoning_tokens``; stream chunks carry
   ``choices[i].finish_reason`` and, on the last chunk, ``usage``.
 * OpenAI responses API: ``usage.input_tokens/output_tokens``,
-  ``input_tokens_details.cached_tokens``, ``output_tokens_details.reasoning_tokens``.
+  ``input_tokens_details.cached_tokens`` / ``cache_write_tokens``,
+  ``output_tokens_details.reasoning_tokens``.
 * Anthropic messages: ``usage.input_tokens`` *excludes* cache reads and
   writes; it is normalised so ``input_tokens`` includes them (the semconv
   meaning). Stream events ``message_start`` / ``message_delta`` are unwrapped.
@@ -262,9 +263,10 @@ _SHAPES: tuple[_Shape, ...] = tuple(_shape(*row) for row in (
         ("input_token_details", "cache_read"), ("input_token_details", "cache_creation"),
         ("output_token_details", "reasoning"),
     ),
-    (  # OpenAI responses API
+    (  # OpenAI responses API (cache reads and writes both part of its input_tokens)
         ("input_tokens_details", "output_tokens_details"), "input_tokens", "output_tokens",
-        ("input_tokens_details", "cached_tokens"), None, ("output_tokens_details", "reasoning_tokens"),
+        ("input_tokens_details", "cached_tokens"), ("input_tokens_details", "cache_write_tokens"),
+        ("output_tokens_details", "reasoning_tokens"),
     ),
 ))
 

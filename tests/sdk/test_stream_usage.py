@@ -16,7 +16,7 @@ from anthropic.types import RawContentBlockDeltaEvent, RawMessageDeltaEvent, Raw
 from langchain_core.messages import AIMessageChunk
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from openai.types.completion_usage import CompletionUsage
-from openai.types.responses import ResponseCompletedEvent, ResponseCreatedEvent, ResponseTextDeltaEvent
+from openai.types.responses import Response, ResponseCompletedEvent, ResponseCreatedEvent, ResponseTextDeltaEvent
 
 import otel_llm
 from otel_llm import _usage
@@ -254,6 +254,33 @@ def test_openai_responses_stream_usage_from_response_completed(cap):
     assert attrs[sc.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] == 5
     assert attrs[sc.GEN_AI_RESPONSE_ID] == "resp_7"
     assert attrs[sc.GEN_AI_USAGE_COST] == pytest.approx((36 + 64 * 0.5 + 20 * 2.0) / 1e6)
+
+
+def test_openai_responses_cache_writes_are_counted():
+    """The Responses API's ``input_tokens_details.cache_write_tokens`` (part of ``input_tokens``) are the
+    call's cache writes, priced as such — read from the object, its dict, and its stream alike."""
+    usage = {"input_tokens": 1000, "output_tokens": 20, "total_tokens": 1020,
+             "input_tokens_details": {"cached_tokens": 600, "cache_write_tokens": 300},
+             "output_tokens_details": {"reasoning_tokens": 0}}
+    completed = Response.model_validate(response("completed", usage))
+    pricing = {"gpt-4.1-mini": {"input": 1.0, "output": 2.0, "cache_read": 0.5, "cache_write": 1.5}}
+    events = [ResponseCompletedEvent.model_validate(
+        {"type": "response.completed", "sequence_number": 0, "response": response("completed", usage)})]
+    for returned in (lambda: completed, lambda: completed.model_dump(), lambda: ProviderStream(list(events))):
+        with Capture(pricing=pricing) as cap:
+
+            @otel_llm.llm_call(model="gpt-4.1-mini", provider="openai", operation="responses")
+            def ask() -> Any:
+                return returned()
+
+            result = ask()
+            if not isinstance(result, (Response, dict)):  # the stream's proxy
+                list(result)
+            attrs = _llm_span(cap).attributes
+        assert attrs[sc.GEN_AI_USAGE_INPUT_TOKENS] == 1000
+        assert attrs[sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] == 600
+        assert attrs[sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] == 300
+        assert attrs[sc.GEN_AI_USAGE_COST] == pytest.approx((100 + 600 * 0.5 + 300 * 1.5 + 20 * 2.0) / 1e6)
 
 
 def test_a_generator_yielding_its_own_usage_last(cap):
