@@ -40,7 +40,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from otel_llm._usage import Usage, _get, extract_usage
+from otel_llm._usage import RESPONSES_FINAL_EVENTS, Usage, _get, extract_usage
 
 __all__ = ["StreamUsage", "reader_for"]
 
@@ -48,7 +48,6 @@ _ANTHROPIC_EVENTS = frozenset({
     "message_start", "message_delta", "message_stop",
     "content_block_start", "content_block_delta", "content_block_stop", "ping", "error",
 })
-_RESPONSES_FINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
 
 Getter = Callable[[Any, str, Any], Any]  # getattr, or dict.get for dict chunks
 
@@ -323,7 +322,7 @@ def reader_for(first: Any) -> StreamUsage:
         if event in _ANTHROPIC_EVENTS:
             return _AnthropicEvents()
         if event.startswith("response."):
-            return _TypedEvents(get, _RESPONSES_FINAL_EVENTS, "response")
+            return _TypedEvents(get, RESPONSES_FINAL_EVENTS, "response")
     if _has(first, "choices"):
         return _OpenAIChatChunks(get)
     if _has(first, "usage_metadata"):

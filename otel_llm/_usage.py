@@ -54,7 +54,7 @@ from typing import Any, NamedTuple
 from otel_llm import _notices
 from otel_llm._guard import internal_error
 
-__all__ = ["INT64_MAX", "Usage", "extract_usage", "read_response", "token_count"]
+__all__ = ["INT64_MAX", "RESPONSES_FINAL_EVENTS", "Usage", "extract_usage", "read_response", "token_count"]
 
 _SCALARS = (str, bytes, bytearray, int, float, bool, type(None))
 _MISSING = object()
@@ -459,6 +459,10 @@ def _gemini_tokens(u: Any, names: _GeminiCounts, dropped: list[str]) -> Usage:
     )
 
 
+# The Responses API's last stream events: each carries the whole response, usage included.
+RESPONSES_FINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
+
+
 def _bounded(total: int | None, field: str, dropped: list[str]) -> int | None:
     """A sum of valid counts, dropped (and said) when it passes int64."""
     return token_count(total, field, dropped) if total is not None and total > INT64_MAX else total
@@ -825,8 +829,11 @@ def _extract(value: Any) -> Usage | None:
             result = _planned(value, plan)[0]
             if result is not None:
                 return result
-    if _get(value, "type") == "message_start":  # Anthropic stream: the message is nested
+    event = _get(value, "type")
+    if event == "message_start":  # Anthropic stream: the message is nested
         value = _get(value, "message")
+    elif type(event) is str and event in RESPONSES_FINAL_EVENTS:  # Responses API stream: the response is nested
+        value = _get(value, "response")
     usage_obj = _get(value, "usage")
     if usage_obj is None:
         usage_obj = _get(value, "usage_metadata")  # LangChain AIMessage, Gemini

@@ -283,6 +283,31 @@ def test_openai_responses_cache_writes_are_counted():
         assert attrs[sc.GEN_AI_USAGE_COST] == pytest.approx((100 + 600 * 0.5 + 300 * 1.5 + 20 * 2.0) / 1e6)
 
 
+def test_a_responses_completed_event_returned_or_yielded_last_is_read(cap):
+    """The Responses API's ``response.completed`` event carries the response: returned by a function that
+    read the stream itself, or yielded last by a generator that streamed the text first, its usage is read."""
+    completed = responses_events()[-1]
+
+    @otel_llm.llm_call(model="gpt-4.1-mini", provider="openai", operation="responses")
+    def ask() -> Any:
+        return completed
+
+    @otel_llm.llm_call(model="gpt-4.1-mini", provider="openai", operation="responses")
+    def stream() -> Any:
+        yield "Hel"
+        yield "lo"
+        yield completed
+
+    assert ask() is completed
+    assert list(stream())[-1] is completed
+    for span in cap.spans():
+        attrs = span.attributes
+        assert (attrs[sc.GEN_AI_USAGE_INPUT_TOKENS], attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS]) == (100, 20)
+        assert attrs[sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] == 64
+        assert attrs[sc.GEN_AI_RESPONSE_ID] == "resp_7"
+    assert len(cap.spans()) == 2
+
+
 def test_a_generator_yielding_its_own_usage_last(cap):
     @otel_llm.llm_call(model="gpt-4o-mini", provider="openai")
     def ask():
