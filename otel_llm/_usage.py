@@ -23,7 +23,8 @@ Shapes understood:
 * Bedrock: Converse's ``usage.inputTokens`` (cache excluded, as Anthropic's);
   InvokeModel's ``x-amzn-bedrock-*-token-count`` headers in boto3's
   ``ResponseMetadata`` and the ``amazon-bedrock-invocationMetrics`` of a
-  streamed chunk's JSON, read as Converse's.
+  streamed chunk's JSON, read as Converse's. Meta Llama's InvokeModel body:
+  ``prompt_token_count`` / ``generation_token_count``.
 * LangChain ``usage_metadata`` (on an ``AIMessage`` or as the value itself):
   ``input_tokens`` (cache included), ``input_token_details.cache_read`` /
   ``cache_creation``, ``output_token_details.reasoning``.
@@ -384,6 +385,12 @@ def _tokens(u: Any) -> Usage:
         )
     raw_input = _get(u, "input_tokens")
     if raw_input is None and _get(u, "output_tokens") is None:
+        if _has(u, "generation_token_count"):  # Meta Llama's body on Bedrock: no cache, no reasoning
+            return Usage(
+                input_tokens=token_count(_get(u, "prompt_token_count"), "input_tokens", dropped),
+                output_tokens=token_count(_get(u, "generation_token_count"), "output_tokens", dropped),
+                dropped=tuple(dropped),
+            )
         if _has(u, "prompt_token_count") or _has(u, "candidates_token_count"):
             return _gemini_tokens(u, _GEMINI_COUNTS, dropped)
         if _has(u, "promptTokenCount") or _has(u, "candidatesTokenCount"):  # Gemini's REST JSON

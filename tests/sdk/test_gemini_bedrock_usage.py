@@ -472,6 +472,21 @@ def test_bedrock_invoke_stream_chunks_yielded_by_a_generator(cap):
     _assert_invoke(cap)
 
 
+def test_bedrock_llama_body_returned_as_a_dict(cap):
+    """Meta Llama's InvokeModel body (``prompt_token_count``, ``generation_token_count``), parsed and returned:
+    both counts read (its prompt count is not Gemini's, whose output is ``candidates_token_count``)."""
+    body = {"generation": "Hello!", "prompt_token_count": 12, "generation_token_count": 3, "stop_reason": "stop"}
+
+    @otel_llm.llm_call(model="meta.llama3-70b-instruct-v1:0", provider="aws.bedrock")
+    def ask() -> dict[str, Any]:
+        return dict(body)
+
+    assert ask() == body
+    attrs = _llm_span(cap).attributes
+    assert (attrs[sc.GEN_AI_USAGE_INPUT_TOKENS], attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS]) == (12, 3)
+    assert attrs[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ("stop",)
+
+
 def test_a_dict_result_with_another_stream_key_is_a_result(cap):
     @otel_llm.llm_call(model=BEDROCK_MODEL, provider="aws.bedrock")
     def ask() -> Any:
