@@ -24,12 +24,13 @@ provider SDK is imported).
 
 from __future__ import annotations
 
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from otel_llm import semconv
 from otel_llm._guard import internal_error
-from otel_llm._streams import _entering, _Forwarding, _proxy_class, _StreamProxy, wrap
+from otel_llm._streams import (
+    AsyncManagerProxy, SyncManagerProxy, _Forwarding, _ManagerProxy, _proxy_class, _StreamProxy, wrap,
+)
 
 if TYPE_CHECKING:
     from otel_llm._core import Call
@@ -91,6 +92,8 @@ class ResponseProxy(_Forwarding):
         finally:
             call.end()
 
+    _closed = end  # the name a stream manager proxy ends what it handed out by
+
     def _abandon(self) -> None:
         try:
             self.end()
@@ -110,71 +113,40 @@ class AsyncResponseProxy(ResponseProxy):
         return self._given(await self._inner.json(*args, **kwargs))
 
 
-class _ResponseManagerProxy(_Forwarding):
-    """Stands in for ``with_streaming_response``'s context manager: its ``with`` block is the call."""
+class _ResponseManager:
+    """What a ``with_streaming_response`` manager proxy adds to a stream manager proxy: its response.
 
-    __slots__ = ("_response",)
-    _own = frozenset({"_inner", "_call", "_response"})
+    The ``with`` block is the call, as for a stream manager (:class:`SyncManagerProxy`);
+    the response it hands out stands behind a :class:`ResponseProxy` (kept where a stream
+    manager keeps its stream: leaving the block ends it). A manager never entered sent no
+    request: its usage is unobserved.
+    """
+
+    __slots__ = ()
     _what = "response manager proxy"
+    _response_proxy: type[ResponseProxy] = ResponseProxy
 
-    def __init__(self, inner: Any, call: "Call") -> None:
-        self._inner = inner
-        self._call = call
-        self._response: ResponseProxy | None = None
+    def _entered(self: Any, response: Any) -> Any:
+        self._stream = proxy = self._response_proxy(response, self._call)
+        return proxy
 
-    def _end(self) -> None:
-        response = self._response
-        if response is not None:
-            response.end()
-        elif not self._call.ended:
+    def _end(self: Any) -> None:
+        if self._stream is None and not self._call.ended:
             self._call.span.set_attribute(semconv.OTEL_LLM_USAGE_UNOBSERVED, UNOBSERVED)
-            self._call.end()
-
-    def _abandon(self) -> None:
-        try:
-            self._end()
-        except Exception as exc:  # noqa: BLE001 — never raise our errors from __del__
-            internal_error("raw_responses.gc", exc)
+        _ManagerProxy._end(self)
 
 
-class SyncResponseManagerProxy(_ResponseManagerProxy):
+class SyncResponseManagerProxy(_ResponseManager, SyncManagerProxy):
     """``with ask() as response:`` where ``ask`` returned ``with_streaming_response.create(...)``."""
 
     __slots__ = ()
 
-    def __enter__(self) -> Any:
-        with _entering(self._call):  # the request nests in the span
-            response = self._inner.__enter__()
-        self._response = proxy = ResponseProxy(response, self._call)
-        return proxy
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> Any:
-        try:
-            return self._inner.__exit__(exc_type, exc, tb)
-        finally:
-            self._end()
-
-
-class AsyncResponseManagerProxy(_ResponseManagerProxy):
+class AsyncResponseManagerProxy(_ResponseManager, AsyncManagerProxy):
     """``async with ask() as response:`` where ``ask`` returned an async client's ``with_streaming_response.create(...)``."""
 
     __slots__ = ()
-
-    async def __aenter__(self) -> Any:
-        with _entering(self._call):
-            response = await self._inner.__aenter__()
-        self._response = proxy = AsyncResponseProxy(response, self._call)
-        return proxy
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> Any:
-        try:
-            return await self._inner.__aexit__(exc_type, exc, tb)
-        finally:
-            self._end()
+    _response_proxy = AsyncResponseProxy
 
 
 def _raw_response(value: Any, call: "Call") -> Any:

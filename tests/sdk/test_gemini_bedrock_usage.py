@@ -318,13 +318,14 @@ def bedrock_client() -> Any:
 MESSAGES = [{"role": "user", "content": [{"text": "hi"}]}]
 
 
-def _assert_bedrock(cap: Capture) -> None:
+def _assert_bedrock(cap: Capture, finish: str | None = "end_turn") -> None:
+    """Bedrock's counts (Converse's, or InvokeModel's: its stop reason, ``finish=None``, is in the body, not read)."""
     attrs = _llm_span(cap).attributes
     assert attrs[sc.GEN_AI_USAGE_INPUT_TOKENS] == 800  # inputTokens excludes the cache: 100 + 500 + 200
     assert attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS] == 40
     assert attrs[sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] == 500
     assert attrs[sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] == 200
-    assert attrs[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ("end_turn",)
+    assert attrs.get(sc.GEN_AI_RESPONSE_FINISH_REASONS) == ((finish,) if finish else None)
     assert attrs[sc.GEN_AI_USAGE_COST] == pytest.approx((100 * 1.0 + 500 * 0.5 + 200 * 1.5 + 40 * 2.0) / 1e6)
     (tokens,) = [p for p in cap.metrics()[sc.METRIC_TOKEN_USAGE] if p.attributes[sc.GEN_AI_TOKEN_TYPE] == "input"]
     assert (tokens.count, tokens.sum) == (1, 800)
@@ -354,21 +355,29 @@ def test_bedrock_converse_stream_usage_from_its_metadata_event(cap):
     assert _llm_span(cap).attributes[sc.OTEL_LLM_STREAM_CHUNKS] == 5
 
 
-def test_bedrock_converse_stream_returned_as_boto3_gives_it(cap):
-    """``return client.converse_stream(...)``: the span covers the dict's ``stream``, where the usage arrives."""
+@pytest.mark.parametrize("operation, key, finish", [
+    ("converse_stream", "stream", "end_turn"), ("invoke_model_with_response_stream", "body", None),
+])
+def test_bedrock_stream_returned_as_boto3_gives_it(cap, operation, key, finish):
+    """``return client.converse_stream(...)`` (or ``invoke_model_with_response_stream``): the span covers the
+    dict's ``stream`` (``body``), where the usage arrives (the ``metadata`` event, the last chunk's metrics)."""
     client = bedrock_client()
+    request = {"messages": MESSAGES} if operation == "converse_stream" else {"body": INVOKE_REQUEST}
 
     @otel_llm.llm_call(model=BEDROCK_MODEL, provider="aws.bedrock")
     def ask() -> Any:
-        return client.converse_stream(modelId=BEDROCK_MODEL, messages=MESSAGES)
+        return getattr(client, operation)(modelId=BEDROCK_MODEL, **request)
 
     response = ask()
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
     assert not [s for s in cap.spans() if s.attributes.get(sc.OTEL_LLM_KIND) == sc.KIND_LLM_CALL]  # still open
-    events = list(response["stream"])
-    assert [next(iter(e)) for e in events] == [
-        "messageStart", "contentBlockDelta", "contentBlockStop", "messageStop", "metadata"]
-    _assert_bedrock(cap)
+    events = list(response[key])
+    if key == "stream":
+        assert [next(iter(e)) for e in events] == [
+            "messageStart", "contentBlockDelta", "contentBlockStop", "messageStop", "metadata"]
+    else:
+        assert [json.loads(e["chunk"]["bytes"]) for e in events] == INVOKE_STREAM_EVENTS
+    _assert_bedrock(cap, finish)
     assert _llm_span(cap).attributes[sc.OTEL_LLM_STREAM_CHUNKS] == 5
     assert _llm_span(cap).attributes[sc.OTEL_LLM_STREAM_COMPLETE] is True
 
@@ -392,18 +401,6 @@ INVOKE_REQUEST = json.dumps({"anthropic_version": "bedrock-2023-05-31", "max_tok
                              "messages": [{"role": "user", "content": "hi"}]})
 
 
-def _assert_invoke(cap: Capture) -> None:
-    """InvokeModel's counts: the same as Converse's, stop reason aside (it is in the body, not read)."""
-    attrs = _llm_span(cap).attributes
-    assert attrs[sc.GEN_AI_USAGE_INPUT_TOKENS] == 800  # the input header excludes the cache: 100 + 500 + 200
-    assert attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS] == 40
-    assert attrs[sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] == 500
-    assert attrs[sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] == 200
-    assert attrs[sc.GEN_AI_USAGE_COST] == pytest.approx((100 * 1.0 + 500 * 0.5 + 200 * 1.5 + 40 * 2.0) / 1e6)
-    (tokens,) = [p for p in cap.metrics()[sc.METRIC_TOKEN_USAGE] if p.attributes[sc.GEN_AI_TOKEN_TYPE] == "input"]
-    assert (tokens.count, tokens.sum) == (1, 800)
-
-
 def test_bedrock_invoke_model_tokens_from_its_headers_body_left_unread(cap):
     client = bedrock_client()
 
@@ -412,7 +409,7 @@ def test_bedrock_invoke_model_tokens_from_its_headers_body_left_unread(cap):
         return client.invoke_model(modelId=BEDROCK_MODEL, body=INVOKE_REQUEST)
 
     response = ask()
-    _assert_invoke(cap)
+    _assert_bedrock(cap, finish=None)
     assert json.loads(response["body"].read()) == INVOKE_BODY  # the app's body: still all there
 
 
@@ -425,7 +422,7 @@ async def test_bedrock_invoke_model_from_an_async_function(cap):
         return await asyncio.to_thread(client.invoke_model, modelId=BEDROCK_MODEL, body=INVOKE_REQUEST)
 
     response = await ask()
-    _assert_invoke(cap)
+    _assert_bedrock(cap, finish=None)
     assert json.loads(response["body"].read()) == INVOKE_BODY
 
 
@@ -445,22 +442,6 @@ def test_bedrock_invoke_model_header_that_is_not_a_count_is_dropped_and_named(ca
     assert attrs[sc.OTEL_LLM_USAGE_DROPPED] == ("output_tokens",)
 
 
-def test_bedrock_invoke_model_with_response_stream_returned_as_boto3_gives_it(cap):
-    """The span covers the dict's ``body`` stream; its last chunk's invocation metrics are the counts."""
-    client = bedrock_client()
-
-    @otel_llm.llm_call(model=BEDROCK_MODEL, provider="aws.bedrock")
-    def ask() -> Any:
-        return client.invoke_model_with_response_stream(modelId=BEDROCK_MODEL, body=INVOKE_REQUEST)
-
-    response = ask()
-    assert not [s for s in cap.spans() if s.attributes.get(sc.OTEL_LLM_KIND) == sc.KIND_LLM_CALL]  # still open
-    events = [json.loads(e["chunk"]["bytes"]) for e in response["body"]]
-    assert events == INVOKE_STREAM_EVENTS
-    _assert_invoke(cap)
-    assert _llm_span(cap).attributes[sc.OTEL_LLM_STREAM_CHUNKS] == 5
-
-
 def test_bedrock_invoke_stream_chunks_yielded_by_a_generator(cap):
     client = bedrock_client()
 
@@ -469,7 +450,7 @@ def test_bedrock_invoke_stream_chunks_yielded_by_a_generator(cap):
         yield from client.invoke_model_with_response_stream(modelId=BEDROCK_MODEL, body=INVOKE_REQUEST)["body"]
 
     assert len(list(ask())) == 5
-    _assert_invoke(cap)
+    _assert_bedrock(cap, finish=None)
 
 
 def test_bedrock_llama_body_returned_as_a_dict(cap):

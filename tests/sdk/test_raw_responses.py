@@ -52,13 +52,20 @@ def _assert_tokens(cap: Capture) -> None:
     assert (tokens.count, tokens.sum) == (1, 120)
 
 
-def test_with_raw_response(cap):
+def _ask(wrapper: str, stream: bool = False) -> Any:
+    """A decorated function returning ``client.chat.completions.<wrapper>.create(...)`` (of a stream if ``stream``)."""
     client = openai_client(_completion)
+    extra: dict[str, Any] = {"stream": True, "stream_options": {"include_usage": True}} if stream else {}
 
     @otel_llm.llm_call(model="gpt-4o-mini", provider="openai")
     def ask() -> Any:
-        return client.chat.completions.with_raw_response.create(model="gpt-4o-mini", messages=MESSAGES)
+        return getattr(client.chat.completions, wrapper).create(model="gpt-4o-mini", messages=MESSAGES, **extra)
 
+    return ask
+
+
+def test_with_raw_response(cap):
+    ask = _ask("with_raw_response")
     raw = ask()
     _assert_tokens(cap)  # the span ended with the call: its body was read
     assert raw.headers["content-type"] == "application/json"
@@ -67,13 +74,7 @@ def test_with_raw_response(cap):
 
 
 def test_with_raw_response_of_a_stream(cap):
-    client = openai_client(_completion)
-
-    @otel_llm.llm_call(model="gpt-4o-mini", provider="openai")
-    def ask() -> Any:
-        return client.chat.completions.with_raw_response.create(
-            model="gpt-4o-mini", messages=MESSAGES, stream=True, stream_options={"include_usage": True})
-
+    ask = _ask("with_raw_response", stream=True)
     raw = ask()
     assert raw.headers["content-type"] == "text/event-stream"
     assert "".join(c.choices[0].delta.content or "" for c in raw.parse() if c.choices) == "Hello"
@@ -82,12 +83,7 @@ def test_with_raw_response_of_a_stream(cap):
 
 
 def test_with_streaming_response_parsed(cap):
-    client = openai_client(_completion)
-
-    @otel_llm.llm_call(model="gpt-4o-mini", provider="openai")
-    def ask() -> Any:
-        return client.chat.completions.with_streaming_response.create(model="gpt-4o-mini", messages=MESSAGES)
-
+    ask = _ask("with_streaming_response")
     with ask() as response:
         assert response.headers["content-type"] == "application/json"
         assert response.parse().choices[0].message.content == "Hello"
@@ -96,25 +92,14 @@ def test_with_streaming_response_parsed(cap):
 
 
 def test_with_streaming_response_of_a_stream_parsed(cap):
-    client = openai_client(_completion)
-
-    @otel_llm.llm_call(model="gpt-4o-mini", provider="openai")
-    def ask() -> Any:
-        return client.chat.completions.with_streaming_response.create(
-            model="gpt-4o-mini", messages=MESSAGES, stream=True, stream_options={"include_usage": True})
-
+    ask = _ask("with_streaming_response", stream=True)
     with ask() as response:
         assert "".join(c.choices[0].delta.content or "" for c in response.parse() if c.choices) == "Hello"
     _assert_tokens(cap)
 
 
 def test_with_streaming_response_read_as_json(cap):
-    client = openai_client(_completion)
-
-    @otel_llm.llm_call(model="gpt-4o-mini", provider="openai")
-    def ask() -> Any:
-        return client.chat.completions.with_streaming_response.create(model="gpt-4o-mini", messages=MESSAGES)
-
+    ask = _ask("with_streaming_response")
     with ask() as response:
         assert response.json() == COMPLETION
     _assert_tokens(cap)
@@ -122,12 +107,7 @@ def test_with_streaming_response_read_as_json(cap):
 
 def test_with_streaming_response_read_line_by_line_says_usage_unobserved(cap):
     """The app reads the raw lines itself: otel-llm cannot see the usage, and says so instead of a zero."""
-    client = openai_client(_completion)
-
-    @otel_llm.llm_call(model="gpt-4o-mini", provider="openai")
-    def ask() -> Any:
-        return client.chat.completions.with_streaming_response.create(model="gpt-4o-mini", messages=MESSAGES)
-
+    ask = _ask("with_streaming_response")
     with ask() as response:
         assert json.loads("".join(response.iter_lines())) == COMPLETION
     attrs = _one_span(cap).attributes
