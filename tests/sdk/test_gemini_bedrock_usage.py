@@ -630,3 +630,21 @@ async def test_aioboto3_converse_stream_returned_as_it_gives_it(cap):
     assert len([e async for e in response["stream"]]) == 4
     _assert_bedrock(cap)
     assert _llm_span(cap).attributes[sc.OTEL_LLM_STREAM_CHUNKS] == 4
+
+
+@pytest.mark.parametrize("call", [
+    lambda: _KEPT[-1].models.generate_content(model="gemini-2.5-flash", contents="hi"),
+    lambda: _gemini_rest("generateContent").json(),
+    lambda: bedrock_client().converse(modelId=BEDROCK_MODEL, messages=MESSAGES),
+], ids=["gemini", "gemini-rest", "bedrock-converse"])
+def test_completion_text_is_captured_not_the_whole_response(cap_content, call):
+    """With capture on, a Gemini or Bedrock Converse response's completion is its text, as an OpenAI one's is."""
+    _KEPT.append(gemini_client())
+
+    @otel_llm.llm_call(model=BEDROCK_MODEL, provider="x")
+    def ask() -> Any:
+        return call()
+
+    ask()
+    (span,) = cap_content.spans()
+    assert [e.attributes[sc.EVENT_ATTR_CONTENT] for e in span.events if e.name == sc.EVENT_LLM_RESPONSE] == ["Hello!"]
