@@ -6,6 +6,7 @@ usage readers (``_usage``, ``_stream_usage``) stay free of it. Read by shape,
 without importing any provider SDK, and never raising:
 
 * OpenAI chat completions and chunks: ``choices[0].message``/``delta`` ``.content``;
+  the completions API's ``choices[0].text``;
   anything with a string ``content`` (LangChain messages).
 * Anthropic ``content_block_delta`` text deltas; Responses API ``response.output_text.delta``.
 * Gemini (google-genai objects and REST JSON alike): the text parts of the
@@ -39,6 +40,8 @@ def completion_text(value: Any) -> str | None:
         if choices:
             first = choices[0]
             text = _field(_field(first, "message") or _field(first, "delta"), "content")
+            if text is None:
+                text = _field(first, "text")  # the (legacy) completions API
         else:
             text = _field(value, "content")
             if text is None:

@@ -270,3 +270,34 @@ def test_openai_responses_stream_helper(cap):
     assert (attrs[sc.GEN_AI_USAGE_INPUT_TOKENS], attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS]) == (120, 2)
     assert attrs[sc.OTEL_LLM_STREAM_COMPLETE] is True
     assert attrs[sc.OTEL_LLM_STREAM_CHUNKS] == len(RESPONSES_EVENTS)
+
+
+def _legacy_completion(request: httpx.Request) -> httpx.Response:
+    """OpenAI's (legacy) completions API: ``choices[0].text``, whole or as server-sent chunks."""
+    def body(text: str, finish: str | None) -> dict[str, Any]:
+        return {"id": "cmpl-1", "object": "text_completion", "created": 1, "model": "gpt-4o-mini",
+                "choices": [{"index": 0, "text": text, "finish_reason": finish, "logprobs": None}]}
+
+    if json.loads(request.content).get("stream"):
+        sse = "".join(f"data: {json.dumps(body(t, f))}\n\n" for t, f in (("a se", None), ("cret", "stop")))
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=(sse + "data: [DONE]\n\n").encode())
+    return httpx.Response(200, json={**body("a secret", "stop"),
+                                     "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}})
+
+
+@pytest.mark.parametrize("stream", [True, False], ids=["stream", "whole"])
+def test_legacy_completions_text_is_the_captured_completion(stream):
+    """With capture on, a completions API answer's ``choices[0].text`` is the captured (redacted) completion."""
+    client = openai_client(_legacy_completion)
+    with Capture(capture_content=True, redact=lambda t: t.replace("secret", "[REDACTED]")) as cap:
+
+        @otel_llm.llm_call(model="gpt-4o-mini", provider="openai", operation="text_completion")
+        def ask() -> Any:
+            return client.completions.create(model="gpt-4o-mini", prompt="say it", stream=stream)
+
+        result = ask()
+        if stream:
+            assert "".join(c.choices[0].text for c in result) == "a secret"
+        (span,) = cap.spans()
+    (reply,) = [e for e in span.events if e.name == sc.EVENT_LLM_RESPONSE]
+    assert reply.attributes[sc.EVENT_ATTR_CONTENT] == "a [REDACTED]"
