@@ -8,7 +8,8 @@ without importing any provider SDK, and never raising:
 * OpenAI chat completions and chunks: ``choices[0].message``/``delta`` ``.content``;
   the completions API's ``choices[0].text``;
   anything with a string ``content`` (LangChain messages).
-* Anthropic ``content_block_delta`` text deltas; Responses API ``response.output_text.delta``.
+* Anthropic messages (and LangChain's) whose ``content`` is a list of blocks: the text blocks;
+  Anthropic ``content_block_delta`` text deltas; Responses API ``response.output_text.delta``.
 * Gemini (google-genai objects and REST JSON alike): the text parts of the
   first candidate's ``content.parts``, thought parts left out.
 * Bedrock: Converse's ``output.message.content[].text``, ``converse_stream``'s
@@ -44,7 +45,9 @@ def completion_text(value: Any) -> str | None:
                 text = _field(first, "text")  # the (legacy) completions API
         else:
             text = _field(value, "content")
-            if text is None:
+            if isinstance(text, (list, tuple)):  # Anthropic's message, LangChain's: content blocks
+                text = _blocks_text(text)
+            elif text is None:
                 text = _event_text(value)
             if text is None:
                 text = _gemini_text(_field(value, "candidates"))
@@ -71,9 +74,24 @@ def _gemini_text(candidates: Any) -> str | None:
     if not candidates or not isinstance(candidates, (list, tuple)):
         return None
     parts = _field(_field(candidates[0], "content"), "parts")
-    if not parts or not isinstance(parts, (list, tuple)):
-        return None
-    texts = [t for p in parts if not _field(p, "thought") and isinstance(t := _field(p, "text"), str)]
+    return _blocks_text(parts) if isinstance(parts, (list, tuple)) else None
+
+
+def _blocks_text(blocks: list[Any] | tuple[Any, ...]) -> str | None:
+    """The text of a list of content blocks, joined; ``None`` when none has text.
+
+    A block is a string, or has a string ``text`` and no ``type`` other than
+    ``"text"`` (Anthropic's and LangChain's typed blocks, Bedrock's and
+    Gemini's untyped ones); Gemini's ``thought`` parts are reasoning, left out.
+    """
+    texts = []
+    for block in blocks:
+        if isinstance(block, str):
+            texts.append(block)
+            continue
+        text = _field(block, "text")
+        if isinstance(text, str) and _field(block, "type") in (None, "text") and not _field(block, "thought"):
+            texts.append(text)
     return "".join(texts) if texts else None
 
 
@@ -85,10 +103,7 @@ def _bedrock_text(value: Mapping[Any, Any]) -> str | None:
     output = value.get("output")
     if output is not None:
         blocks = _field(_field(output, "message"), "content")
-        if isinstance(blocks, (list, tuple)):
-            texts = [t for b in blocks if isinstance(t := _field(b, "text"), str)]
-            return "".join(texts) if texts else None
-        return None
+        return _blocks_text(blocks) if isinstance(blocks, (list, tuple)) else None
     data = _field(value.get("chunk"), "bytes")
     if isinstance(data, (bytes, bytearray, str)):
         try:

@@ -301,3 +301,24 @@ def test_legacy_completions_text_is_the_captured_completion(stream):
         (span,) = cap.spans()
     (reply,) = [e for e in span.events if e.name == sc.EVENT_LLM_RESPONSE]
     assert reply.attributes[sc.EVENT_ATTR_CONTENT] == "a [REDACTED]"
+
+
+def test_anthropic_message_text_is_the_captured_completion():
+    """An Anthropic message's ``content`` is a list of blocks: its text blocks are the completion (not its
+    tool-use block, nor the message's repr)."""
+    message = {"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+               "content": [{"type": "text", "text": "a secret"},
+                           {"type": "tool_use", "id": "toolu_1", "name": "lookup", "input": {"q": "x"}}],
+               "stop_reason": "tool_use", "stop_sequence": None, "usage": {"input_tokens": 5, "output_tokens": 2}}
+    http = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200, json=message)))
+    client = anthropic.Anthropic(api_key="k", base_url="http://llm.test", http_client=http, max_retries=0)
+    with Capture(capture_content=True, redact=lambda t: t.replace("secret", "[REDACTED]")) as cap:
+
+        @otel_llm.llm_call(model="claude-sonnet-4-5", provider="anthropic")
+        def ask() -> Any:
+            return client.messages.create(model="claude-sonnet-4-5", max_tokens=10, messages=MESSAGES)
+
+        ask()
+        (span,) = cap.spans()
+    (reply,) = [e for e in span.events if e.name == sc.EVENT_LLM_RESPONSE]
+    assert reply.attributes[sc.EVENT_ATTR_CONTENT] == "a [REDACTED]"
