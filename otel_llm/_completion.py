@@ -9,7 +9,8 @@ without importing any provider SDK, and never raising:
   the completions API's ``choices[0].text``;
   anything with a string ``content`` (LangChain messages).
 * Anthropic messages (and LangChain's) whose ``content`` is a list of blocks: the text blocks;
-  Anthropic ``content_block_delta`` text deltas; Responses API ``response.output_text.delta``.
+  Anthropic ``content_block_delta`` text deltas; the Responses API's messages' ``output_text``
+  blocks and its ``response.output_text.delta`` events.
 * Gemini (google-genai objects and REST JSON alike): the text parts of the
   first candidate's ``content.parts``, thought parts left out.
 * Bedrock: Converse's ``output.message.content[].text``, ``converse_stream``'s
@@ -26,6 +27,9 @@ from collections.abc import Mapping
 from typing import Any
 
 __all__ = ["completion_text"]
+
+# The types of content blocks that hold completion text (None: an untyped block, Gemini's or Bedrock's).
+_TEXT_BLOCKS = (None, "text", "output_text")
 
 
 def _field(obj: Any, name: str) -> Any:
@@ -51,6 +55,8 @@ def completion_text(value: Any) -> str | None:
                 text = _event_text(value)
             if text is None:
                 text = _gemini_text(_field(value, "candidates"))
+            if text is None:
+                text = _responses_text(_field(value, "output"))
             if text is None and isinstance(value, Mapping):
                 text = _bedrock_text(value)
     except (AttributeError, KeyError, IndexError, TypeError):
@@ -77,6 +83,18 @@ def _gemini_text(candidates: Any) -> str | None:
     return _blocks_text(parts) if isinstance(parts, (list, tuple)) else None
 
 
+def _responses_text(output: Any) -> str | None:
+    """The text of a Responses API response's ``output``: its messages' ``output_text`` blocks, joined."""
+    if not isinstance(output, (list, tuple)):
+        return None  # Bedrock Converse's ``output`` is a mapping: read by _bedrock_text
+    texts = [
+        text for item in output
+        if _field(item, "type") == "message" and isinstance(blocks := _field(item, "content"), (list, tuple))
+        and (text := _blocks_text(blocks)) is not None
+    ]
+    return "".join(texts) if texts else None
+
+
 def _blocks_text(blocks: list[Any] | tuple[Any, ...]) -> str | None:
     """The text of a list of content blocks, joined; ``None`` when none has text.
 
@@ -90,7 +108,7 @@ def _blocks_text(blocks: list[Any] | tuple[Any, ...]) -> str | None:
             texts.append(block)
             continue
         text = _field(block, "text")
-        if isinstance(text, str) and _field(block, "type") in (None, "text") and not _field(block, "thought"):
+        if isinstance(text, str) and _field(block, "type") in _TEXT_BLOCKS and not _field(block, "thought"):
             texts.append(text)
     return "".join(texts) if texts else None
 

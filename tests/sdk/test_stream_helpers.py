@@ -322,3 +322,22 @@ def test_anthropic_message_text_is_the_captured_completion():
         (span,) = cap.spans()
     (reply,) = [e for e in span.events if e.name == sc.EVENT_LLM_RESPONSE]
     assert reply.attributes[sc.EVENT_ATTR_CONTENT] == "a [REDACTED]"
+
+
+def test_openai_response_output_text_is_the_captured_completion():
+    """A Responses API response (not streamed): its message's ``output_text`` is the completion, not its repr."""
+    body = _response("completed", {"input_tokens": 5, "output_tokens": 1, "total_tokens": 6,
+                                   "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+                                   "output_tokens_details": {"reasoning_tokens": 0}},
+                     [{"type": "reasoning", "id": "rs_1", "summary": []}, _MESSAGE])
+    client = openai_client(lambda request: httpx.Response(200, json=body))
+    with Capture(capture_content=True) as cap:
+
+        @otel_llm.llm_call(model="gpt-4o-mini", provider="openai", operation="responses")
+        def ask() -> Any:
+            return client.responses.create(model="gpt-4o-mini", input="hi")
+
+        assert ask().output_text == "Hello"
+        (span,) = cap.spans()
+    (reply,) = [e for e in span.events if e.name == sc.EVENT_LLM_RESPONSE]
+    assert reply.attributes[sc.EVENT_ATTR_CONTENT] == "Hello"
