@@ -157,13 +157,15 @@ def _raw_response(value: Any, call: "Call") -> Any:
     returns that same object. A parsed stream: the response stands behind a
     :class:`ResponseProxy` (its ``parse()`` gives the stream behind a stream
     proxy). Anything else is the call's result: the call ends here and the
-    response is given back unchanged. ``None`` (the call ends as any result
-    does) when it cannot be parsed: the app's own ``parse()`` will raise it.
+    response is given back unchanged. One that cannot be parsed (the app's own
+    ``parse()`` raises it again) ends the call too, its usage unobserved.
     """
     try:
         parsed = value.parse()
     except Exception:  # noqa: BLE001 — raised again by the app's parse(), where the app expects it
-        return None
+        call.span.set_attribute(semconv.OTEL_LLM_USAGE_UNOBSERVED, UNOBSERVED)
+        call.end()
+        return value
     if _is_stream(parsed):
         return ResponseProxy(value, call)
     try:

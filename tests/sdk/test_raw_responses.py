@@ -18,6 +18,7 @@ from typing import Any
 import anthropic
 import httpx
 import openai
+import pytest
 
 import otel_llm
 from otel_llm import semconv as sc
@@ -158,3 +159,26 @@ def test_anthropic_with_raw_response(cap):
     attrs = _one_span(cap).attributes
     assert (attrs[sc.GEN_AI_USAGE_INPUT_TOKENS], attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS]) == (120, 2)
     assert attrs[sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] == 100
+
+
+def test_with_raw_response_that_cannot_be_parsed_says_usage_unobserved(cap):
+    """``with_raw_response.parse(response_format=...)`` whose answer does not fit the format: the app's own
+    ``parse()`` raises (as without otel-llm), and the span says its usage was not observed."""
+    from pydantic import BaseModel
+
+    class Answer(BaseModel):
+        value: int
+
+    client = openai_client(_completion)
+
+    @otel_llm.llm_call(model="gpt-4o-mini", provider="openai")
+    def ask() -> Any:
+        return client.chat.completions.with_raw_response.parse(
+            model="gpt-4o-mini", messages=MESSAGES, response_format=Answer)
+
+    raw = ask()
+    attrs = _one_span(cap).attributes
+    assert attrs[sc.OTEL_LLM_USAGE_UNOBSERVED] == "response not parsed"
+    assert sc.GEN_AI_USAGE_INPUT_TOKENS not in attrs
+    with pytest.raises(Exception, match="validation error|Invalid JSON"):
+        raw.parse()
