@@ -25,6 +25,8 @@ Shapes understood:
   ``ResponseMetadata`` and the ``amazon-bedrock-invocationMetrics`` of a
   streamed chunk's JSON, read as Converse's. Meta Llama's InvokeModel body:
   ``prompt_token_count`` / ``generation_token_count``.
+* Ollama's API (and its python client's responses): ``prompt_eval_count`` /
+  ``eval_count`` and ``done_reason`` on the response (a stream's last line).
 * LangChain ``usage_metadata`` (on an ``AIMessage`` or as the value itself):
   ``input_tokens`` (cache included), ``input_token_details.cache_read`` /
   ``cache_creation``, ``output_token_details.reasoning``.
@@ -385,12 +387,13 @@ def _tokens(u: Any) -> Usage:
         )
     raw_input = _get(u, "input_tokens")
     if raw_input is None and _get(u, "output_tokens") is None:
-        if _has(u, "generation_token_count"):  # Meta Llama's body on Bedrock: no cache, no reasoning
-            return Usage(
-                input_tokens=token_count(_get(u, "prompt_token_count"), "input_tokens", dropped),
-                output_tokens=token_count(_get(u, "generation_token_count"), "output_tokens", dropped),
-                dropped=tuple(dropped),
-            )
+        for inp, out in _PAIRS:
+            if _has(u, out):
+                return Usage(
+                    input_tokens=token_count(_get(u, inp), "input_tokens", dropped),
+                    output_tokens=token_count(_get(u, out), "output_tokens", dropped),
+                    dropped=tuple(dropped),
+                )
         if _has(u, "prompt_token_count") or _has(u, "candidates_token_count"):
             return _gemini_tokens(u, _GEMINI_COUNTS, dropped)
         if _has(u, "promptTokenCount") or _has(u, "candidatesTokenCount"):  # Gemini's REST JSON
@@ -403,6 +406,11 @@ def _tokens(u: Any) -> Usage:
     return _cache_excluded(
         u, raw_input, "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", dropped,
     )
+
+
+# Layouts that are a bare (input, output) pair, no cache or reasoning, known by their output's
+# name: Meta Llama's InvokeModel body on Bedrock (whose prompt count is named as Gemini's), Ollama's API.
+_PAIRS = (("prompt_token_count", "generation_token_count"), ("prompt_eval_count", "eval_count"))
 
 
 def _cache_excluded(
@@ -481,6 +489,7 @@ def _looks_like_usage(value: Any) -> bool:
             "prompt_tokens", "completion_tokens", "input_tokens", "output_tokens",
             "prompt_token_count", "candidates_token_count", "inputTokens", "outputTokens",  # Gemini, Bedrock
             "promptTokenCount", "candidatesTokenCount",  # Gemini's REST JSON
+            "eval_count",  # Ollama
         )
     )
 
@@ -552,7 +561,7 @@ def _finish_reasons(value: Any) -> tuple[str, ...]:
         reasons = tuple(r for r in (_candidate_reason(c) for c in candidates) if r)
         if reasons:
             return reasons
-    reason = _str(_get(value, "stopReason"))  # Bedrock Converse
+    reason = _str(_get(value, "stopReason")) or _str(_get(value, "done_reason"))  # Bedrock Converse, Ollama
     return (reason,) if reason else ()
 
 

@@ -308,6 +308,22 @@ def test_a_responses_completed_event_returned_or_yielded_last_is_read(cap):
     assert len(cap.spans()) == 2
 
 
+def test_ollama_ndjson_stream_counts_from_its_last_line(cap):
+    """Ollama's /api/chat stream, its NDJSON lines parsed and yielded: the last (``done``) line has the counts."""
+    lines = [{"model": "llama3.2", "message": {"role": "assistant", "content": t}, "done": False} for t in ("Hel", "lo")]
+    lines.append({"model": "llama3.2", "message": {"role": "assistant", "content": ""}, "done": True,
+                  "done_reason": "stop", "prompt_eval_count": 26, "eval_count": 2})
+
+    @otel_llm.llm_call(model="llama3.2", provider="ollama")
+    def ask() -> Any:
+        yield from lines
+
+    assert len(list(ask())) == 3
+    attrs = _llm_span(cap).attributes
+    assert (attrs[sc.GEN_AI_USAGE_INPUT_TOKENS], attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS]) == (26, 2)
+    assert attrs[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ("stop",)
+
+
 def test_a_generator_yielding_its_own_usage_last(cap):
     @otel_llm.llm_call(model="gpt-4o-mini", provider="openai")
     def ask():
