@@ -11,6 +11,7 @@ without importing any provider SDK, and never raising:
 * Anthropic messages (and LangChain's) whose ``content`` is a list of blocks: the text blocks;
   Anthropic ``content_block_delta`` text deltas; the Responses API's messages' ``output_text``
   blocks and its ``response.output_text.delta`` events.
+* A response's string ``message.content`` (Ollama's chat API, each of its stream lines).
 * Gemini (google-genai objects and REST JSON alike): the text parts of the
   first candidate's ``content.parts``, thought parts left out.
 * Bedrock: Converse's ``output.message.content[].text``, ``converse_stream``'s
@@ -54,6 +55,8 @@ def completion_text(value: Any) -> str | None:
             elif text is None:
                 text = _event_text(value)
             if text is None:
+                text = _message_text(_field(value, "message"))
+            if text is None:
                 text = _gemini_text(_field(value, "candidates"))
             if text is None:
                 text = _responses_text(_field(value, "output"))
@@ -73,6 +76,14 @@ def _event_text(event: Any) -> Any:
     if kind == "response.output_text.delta":  # the Responses API
         return _field(event, "delta")
     return None
+
+
+def _message_text(message: Any) -> str | None:
+    """A response's ``message.content`` when it is a string (Ollama's chat API and its stream lines)."""
+    if message is None:
+        return None
+    text = _field(message, "content")
+    return text if isinstance(text, str) else None
 
 
 def _gemini_text(candidates: Any) -> str | None:

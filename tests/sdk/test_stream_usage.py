@@ -324,6 +324,27 @@ def test_ollama_ndjson_stream_counts_from_its_last_line(cap):
     assert attrs[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ("stop",)
 
 
+def test_ollama_message_text_is_the_captured_completion():
+    """With capture on, Ollama's ``message.content`` is the completion, streamed line by line or whole."""
+    lines = [{"model": "llama3.2", "message": {"role": "assistant", "content": t}, "done": t == "!"}
+             for t in ("Hel", "lo", "!")]
+    with Capture(capture_content=True) as cap:
+
+        @otel_llm.llm_call(model="llama3.2", provider="ollama")
+        def stream() -> Any:
+            yield from lines
+
+        @otel_llm.llm_call(model="llama3.2", provider="ollama")
+        def whole() -> Any:
+            return {"model": "llama3.2", "message": {"role": "assistant", "content": "Hello!"}, "done": True}
+
+        list(stream())
+        whole()
+        spans = cap.spans()
+    replies = [e.attributes[sc.EVENT_ATTR_CONTENT] for s in spans for e in s.events if e.name == sc.EVENT_LLM_RESPONSE]
+    assert replies == ["Hello!", "Hello!"]
+
+
 def test_a_generator_yielding_its_own_usage_last(cap):
     @otel_llm.llm_call(model="gpt-4o-mini", provider="openai")
     def ask():
