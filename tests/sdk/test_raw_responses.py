@@ -182,3 +182,18 @@ def test_with_raw_response_that_cannot_be_parsed_says_usage_unobserved(cap):
     assert sc.GEN_AI_USAGE_INPUT_TOKENS not in attrs
     with pytest.raises(Exception, match="validation error|Invalid JSON"):
         raw.parse()
+
+
+async def test_async_with_raw_response_of_a_stream(cap):
+    http = httpx.AsyncClient(transport=httpx.MockTransport(_completion))
+    client = openai.AsyncOpenAI(api_key="k", base_url="http://llm.test/v1", http_client=http, max_retries=0)
+
+    @otel_llm.llm_call(model="gpt-4o-mini", provider="openai")
+    async def ask() -> Any:
+        return await client.chat.completions.with_raw_response.create(
+            model="gpt-4o-mini", messages=MESSAGES, stream=True, stream_options={"include_usage": True})
+
+    raw = await ask()
+    assert not cap.spans()  # the stream is the call
+    assert "".join([c.choices[0].delta.content or "" async for c in raw.parse() if c.choices]) == "Hello"
+    _assert_tokens(cap)
