@@ -23,6 +23,7 @@ from opentelemetry.trace import SpanKind
 from opentelemetry.util.types import AttributeValue
 
 from otel_llm import _rollup, _toolcalls, semconv
+from otel_llm._completion import completion_text
 from otel_llm._core import ENCLOSING_NODE_KEY, USAGE_SINK_KEY, Call, ChunkObserver, Kind
 from otel_llm._guard import internal_error
 from otel_llm._metrics import (
@@ -347,7 +348,7 @@ class LLMCallKind(Kind):
         if tool_calls is None or tool_calls:  # [] : the response's choices asked for none
             _remember_tool_calls(call, value, tool_calls)
         if call.runtime.content.capture:
-            text = _completion_text(value)
+            text = completion_text(value)
             call.extra.response_text = call.runtime.content.text(value if text is None else text)
 
     def on_first_chunk(self, call: Call, item: Any) -> ChunkObserver:
@@ -361,7 +362,7 @@ class LLMCallKind(Kind):
 
         def read_and_capture(chunk: Any) -> None:
             reader(chunk)
-            piece = _completion_text(chunk)
+            piece = completion_text(chunk)
             if piece:
                 parts.append(piece)
 
@@ -467,40 +468,6 @@ def _remember_tool_calls(call: Call, response: Any, candidates: list[Any] | None
         ids = [ref.id for ref in refs]
         call.span.set_attribute(semconv.OTEL_LLM_RESPONSE_TOOL_CALL_IDS, ids)
         _toolcalls.ORIGINS.remember(ids, call.span.get_span_context())
-
-
-def _field(obj: Any, name: str) -> Any:
-    return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
-
-
-def _completion_text(value: Any) -> str | None:
-    """The text of a response or stream chunk (OpenAI ``message``/``delta``, ``.content``, the text
-    delta events of Anthropic and of the Responses API), else None."""
-    if isinstance(value, str):
-        return value
-    try:
-        choices = _field(value, "choices")
-        if choices:
-            first = choices[0]
-            text = _field(_field(first, "message") or _field(first, "delta"), "content")
-        else:
-            text = _field(value, "content")
-            if text is None:
-                text = _event_text(value)
-    except (AttributeError, KeyError, IndexError, TypeError):
-        return None
-    return text if isinstance(text, str) else None
-
-
-def _event_text(event: Any) -> Any:
-    """The text an event of a provider's event stream adds to the completion (tool-call JSON and
-    thinking deltas are not completion text)."""
-    kind = _field(event, "type")
-    if kind == "content_block_delta":  # Anthropic: a text_delta's .text (input_json_delta has none)
-        return _field(_field(event, "delta"), "text")
-    if kind == "response.output_text.delta":  # the Responses API
-        return _field(event, "delta")
-    return None
 
 
 class _ToolState:

@@ -19,10 +19,13 @@ each later chunk costs one or two attribute reads and a comparison:
   across chunks as LangChain itself adds them when it merges chunks; model and
   finish reason in ``response_metadata``.
 * Gemini ``GenerateContentResponse`` chunks (``usage_metadata`` and
-  ``candidates``): running counts, so the last chunk that carries usage holds
-  the totals; the finish reason on the last chunk.
+  ``candidates``), or the dicts of its REST API's SSE stream (``usageMetadata``
+  or ``modelVersion``, and ``candidates``): running counts, so the last chunk
+  that carries usage holds the totals; the finish reason on the last chunk.
 * Bedrock ``converse_stream`` events (dicts, the first ``messageStart``): the
   stop reason on ``messageStop``, the counts on the ``metadata`` event.
+* Bedrock ``invoke_model_with_response_stream`` events (dicts, ``chunk``):
+  the counts in the last chunk's ``amazon-bedrock-invocationMetrics``.
 * Anything else — text, a generator's own dicts — the last chunk, read once
   when the stream ends (where a generator puts a final usage object).
 
@@ -33,10 +36,11 @@ Readers see chunks of one stream only, in order, on the iterating thread.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from otel_llm._usage import Usage, _get, extract_usage
+from otel_llm._usage import RESPONSES_FINAL_EVENTS, Usage, _get, extract_usage
 
 __all__ = ["StreamUsage", "reader_for"]
 
@@ -44,7 +48,6 @@ _ANTHROPIC_EVENTS = frozenset({
     "message_start", "message_delta", "message_stop",
     "content_block_start", "content_block_delta", "content_block_stop", "ping", "error",
 })
-_RESPONSES_FINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
 
 Getter = Callable[[Any, str, Any], Any]  # getattr, or dict.get for dict chunks
 
@@ -124,21 +127,23 @@ def _last_and_usage_chunk(last: Any, usage_chunk: Any) -> Usage | None:
 
 
 class _GeminiChunks(StreamUsage):
-    """google-genai ``GenerateContentResponse`` chunks: running ``usage_metadata``, the totals on the last.
+    """Gemini chunks: running usage (``usage_metadata``, ``usageMetadata`` in REST JSON), the totals on the last.
 
     Each chunk's usage is the stream's so far (not a delta), so the last chunk
     that carries one holds the totals; the last chunk holds the finish reasons.
+    ``key``, the usage field's spelling, is decided on the first chunk.
     """
 
-    __slots__ = ("_get", "_usage_chunk", "_last")
+    __slots__ = ("_get", "_key", "_usage_chunk", "_last")
 
-    def __init__(self, get: Getter) -> None:
+    def __init__(self, get: Getter, key: str) -> None:
         self._get = get
+        self._key = key
         self._usage_chunk: Any = None
         self._last: Any = None
 
     def __call__(self, chunk: Any) -> None:
-        if self._get(chunk, "usage_metadata", None) is not None:
+        if self._get(chunk, self._key, None) is not None:
             self._usage_chunk = chunk
         self._last = chunk
 
@@ -167,6 +172,26 @@ class _BedrockEvents(StreamUsage):
 
     def result(self) -> Usage | None:
         return extract_usage({"usage": self._usage, "stopReason": self._stop_reason})
+
+
+class _BedrockInvokeChunks(_LastChunk):
+    """Bedrock ``invoke_model_with_response_stream`` events (``{"chunk": {"bytes": b"<model JSON>"}}``).
+
+    The counts are in the last chunk's ``amazon-bedrock-invocationMetrics``:
+    only that chunk's JSON is parsed, once, at the end (per chunk: one store).
+    """
+
+    __slots__ = ()
+
+    def result(self) -> Usage | None:
+        data = _get(_get(self._last, "chunk"), "bytes")
+        if not isinstance(data, (bytes, bytearray, str)):
+            return None
+        try:
+            payload = json.loads(data)
+        except ValueError:  # not JSON (or not UTF-8): the model's data, not a shape we read
+            return None
+        return extract_usage(payload) if type(payload) is dict else None
 
 
 class _TypedEvents(StreamUsage):
@@ -297,14 +322,18 @@ def reader_for(first: Any) -> StreamUsage:
         if event in _ANTHROPIC_EVENTS:
             return _AnthropicEvents()
         if event.startswith("response."):
-            return _TypedEvents(get, _RESPONSES_FINAL_EVENTS, "response")
+            return _TypedEvents(get, RESPONSES_FINAL_EVENTS, "response")
     if _has(first, "choices"):
         return _OpenAIChatChunks(get)
     if _has(first, "usage_metadata"):
         if _has(first, "response_metadata"):
             return _LangChainChunks(get)
         if _has(first, "candidates"):
-            return _GeminiChunks(get)
+            return _GeminiChunks(get, "usage_metadata")
+    if type(first) is dict and "candidates" in first and ("usageMetadata" in first or "modelVersion" in first):
+        return _GeminiChunks(get, "usageMetadata")  # Gemini's REST API, its SSE lines parsed
     if type(first) is dict and "messageStart" in first:
         return _BedrockEvents()
+    if type(first) is dict and "chunk" in first:
+        return _BedrockInvokeChunks()
     return _LastChunk()

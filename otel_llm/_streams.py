@@ -425,7 +425,8 @@ def wrap_if_stream(value: Any, call: "Call") -> Any:
     or pydantic models are results, not streams. A stream manager is a type
     named ``…StreamManager`` with ``__enter__``/``__aenter__`` (see
     :class:`_ManagerProxy`). botocore's ``EventStream``, an iterable, is one
-    (:class:`EventStreamProxy`), also in the dict boto3 returns it in. Open files are not streams.
+    (:class:`EventStreamProxy`), and so is aiobotocore's ``AioEventStream``
+    (:class:`AsyncEventStreamProxy`), also in the dict boto3 returns it in. Open files are not streams.
     Decided once per type: on a pydantic class a missing attribute costs a
     metaclass ``__getattr__``, and this runs on every decorated call. Only a
     type with both protocols is decided per value (see :data:`_EITHER`).
@@ -452,6 +453,9 @@ def _proxy_class(tp: type, either: Any = _EITHER) -> Any:
     """The proxy class for values of ``tp``; ``either`` for a type with both protocols; ``None``: not a stream."""
     if tp is CoroutineType:  # a sync function's returned coroutine: the call runs when it is awaited
         return _awaiting
+    event_stream = _event_stream_proxy(tp)  # before the protocols: aiobotocore's ``__anext__`` is no step
+    if event_stream is not None:
+        return event_stream
     if hasattr(tp, "__anext__"):
         return either if hasattr(tp, "__next__") else AsyncStreamProxy
     if hasattr(tp, "__next__") and not issubclass(tp, io.IOBase):
@@ -463,16 +467,23 @@ def _proxy_class(tp: type, either: Any = _EITHER) -> Any:
             return AsyncManagerProxy
         if hasattr(tp, "__enter__"):
             return SyncManagerProxy
-    if _is_event_stream(tp):
-        return EventStreamProxy
+    if tp.__name__.endswith(("ResponseContextManager", "APIResponse")):  # with_streaming_response, with_raw_response
+        from otel_llm import _raw_responses  # imports this module: imported on the first such type
+
+        return _raw_responses.proxy_class(tp)
     if tp is dict:  # decided per value: boto3's streaming result holds its stream
         return _holding_event_stream
     return None
 
 
-def _is_event_stream(tp: type) -> bool:
-    """botocore's ``EventStream`` (Bedrock ``converse_stream``...), known by name: botocore is not imported."""
-    return tp.__name__ == "EventStream" and tp.__module__ == "botocore.eventstream"
+def _event_stream_proxy(tp: type) -> "type[_StreamProxy] | None":
+    """The proxy of botocore's ``EventStream`` (Bedrock ``converse_stream``...) or aiobotocore's
+    ``AioEventStream`` (aioboto3's), known by name (neither is imported); ``None`` for any other type."""
+    if tp.__name__ == "EventStream" and tp.__module__ == "botocore.eventstream":
+        return EventStreamProxy
+    if tp.__name__ == "AioEventStream" and tp.__module__ == "aiobotocore.eventstream":
+        return AsyncEventStreamProxy
+    return None
 
 
 class EventStreamProxy(SyncStreamProxy):
@@ -484,17 +495,34 @@ class EventStreamProxy(SyncStreamProxy):
         _StreamProxy.__init__(self, inner, call, iter(inner).__next__)
 
 
+# Where boto3's streaming results hold their EventStream: ``converse_stream``'s
+# ``stream``, ``invoke_model_with_response_stream``'s ``body``.
+_EVENT_STREAM_KEYS = ("stream", "body")
+
+
+class AsyncEventStreamProxy(AsyncStreamProxy):
+    """Stands in for aiobotocore's ``AioEventStream``: its ``__aiter__`` gives an async generator (its
+    ``__anext__`` makes one, awaiting nothing), whose steps are taken."""
+
+    __slots__ = ()
+
+    def __init__(self, inner: Any, call: "Call") -> None:
+        _StreamProxy.__init__(self, inner, call, inner.__aiter__().__anext__)
+
+
 def _holding_event_stream(value: dict[Any, Any], call: "Call") -> dict[Any, Any] | None:
     """boto3's streaming result (``{"stream": EventStream, "ResponseMetadata": ...}``) with its stream proxied.
 
     The span then covers the stream, where Bedrock's usage arrives. The app's
-    dict is kept (its ``stream`` replaced in place); any other dict is a result: ``None``.
+    dict is kept (its stream replaced in place); any other dict is a result: ``None``.
     """
-    stream = value.get("stream")
-    if stream is None or not _is_event_stream(type(stream)):
-        return None
-    value["stream"] = EventStreamProxy(stream, call)
-    return value
+    for key in _EVENT_STREAM_KEYS:
+        stream = value.get(key)
+        proxy = None if stream is None else _event_stream_proxy(type(stream))
+        if proxy is not None:
+            value[key] = proxy(stream, call)
+            return value
+    return None
 
 
 # Which proxy each returned type gets (None: not a stream; _EITHER: decided per value).

@@ -12,10 +12,21 @@ Shapes understood:
   ``completion_tokens_details.reasoning_tokens``; stream chunks carry
   ``choices[i].finish_reason`` and, on the last chunk, ``usage``.
 * OpenAI responses API: ``usage.input_tokens/output_tokens``,
-  ``input_tokens_details.cached_tokens``, ``output_tokens_details.reasoning_tokens``.
+  ``input_tokens_details.cached_tokens`` / ``cache_write_tokens``,
+  ``output_tokens_details.reasoning_tokens``.
 * Anthropic messages: ``usage.input_tokens`` *excludes* cache reads and
   writes; it is normalised so ``input_tokens`` includes them (the semconv
   meaning). Stream events ``message_start`` / ``message_delta`` are unwrapped.
+* Gemini ``usage_metadata`` (google-genai objects, their ``model_dump()``) and
+  its REST API's JSON (``usageMetadata: {promptTokenCount, ...}``,
+  ``modelVersion``, ``responseId``, ``candidates[i].finishReason``).
+* Bedrock: Converse's ``usage.inputTokens`` (cache excluded, as Anthropic's);
+  InvokeModel's ``x-amzn-bedrock-*-token-count`` headers in boto3's
+  ``ResponseMetadata`` and the ``amazon-bedrock-invocationMetrics`` of a
+  streamed chunk's JSON, read as Converse's. Meta Llama's InvokeModel body:
+  ``prompt_token_count`` / ``generation_token_count``.
+* Ollama's API (and its python client's responses): ``prompt_eval_count`` /
+  ``eval_count`` and ``done_reason`` on the response (a stream's last line).
 * LangChain ``usage_metadata`` (on an ``AIMessage`` or as the value itself):
   ``input_tokens`` (cache included), ``input_token_details.cache_read`` /
   ``cache_creation``, ``output_token_details.reasoning``.
@@ -46,7 +57,7 @@ from typing import Any, NamedTuple
 from otel_llm import _notices
 from otel_llm._guard import internal_error
 
-__all__ = ["INT64_MAX", "Usage", "extract_usage", "read_response", "token_count"]
+__all__ = ["INT64_MAX", "RESPONSES_FINAL_EVENTS", "Usage", "extract_usage", "read_response", "token_count"]
 
 _SCALARS = (str, bytes, bytearray, int, float, bool, type(None))
 _MISSING = object()
@@ -255,9 +266,10 @@ _SHAPES: tuple[_Shape, ...] = tuple(_shape(*row) for row in (
         ("input_token_details", "cache_read"), ("input_token_details", "cache_creation"),
         ("output_token_details", "reasoning"),
     ),
-    (  # OpenAI responses API
+    (  # OpenAI responses API (cache reads and writes both part of its input_tokens)
         ("input_tokens_details", "output_tokens_details"), "input_tokens", "output_tokens",
-        ("input_tokens_details", "cached_tokens"), None, ("output_tokens_details", "reasoning_tokens"),
+        ("input_tokens_details", "cached_tokens"), ("input_tokens_details", "cache_write_tokens"),
+        ("output_tokens_details", "reasoning_tokens"),
     ),
 ))
 
@@ -375,8 +387,17 @@ def _tokens(u: Any) -> Usage:
         )
     raw_input = _get(u, "input_tokens")
     if raw_input is None and _get(u, "output_tokens") is None:
+        for inp, out in _PAIRS:
+            if _has(u, out):
+                return Usage(
+                    input_tokens=token_count(_get(u, inp), "input_tokens", dropped),
+                    output_tokens=token_count(_get(u, out), "output_tokens", dropped),
+                    dropped=tuple(dropped),
+                )
         if _has(u, "prompt_token_count") or _has(u, "candidates_token_count"):
-            return _gemini_tokens(u, dropped)
+            return _gemini_tokens(u, _GEMINI_COUNTS, dropped)
+        if _has(u, "promptTokenCount") or _has(u, "candidatesTokenCount"):  # Gemini's REST JSON
+            return _gemini_tokens(u, _GEMINI_REST_COUNTS, dropped)
         if _has(u, "inputTokens") or _has(u, "outputTokens"):  # Bedrock Converse
             return _cache_excluded(
                 u, _get(u, "inputTokens"), "outputTokens", "cacheReadInputTokens", "cacheWriteInputTokens", dropped,
@@ -385,6 +406,11 @@ def _tokens(u: Any) -> Usage:
     return _cache_excluded(
         u, raw_input, "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", dropped,
     )
+
+
+# Layouts that are a bare (input, output) pair, no cache or reasoning, known by their output's
+# name: Meta Llama's InvokeModel body on Bedrock (whose prompt count is named as Gemini's), Ollama's API.
+_PAIRS = (("prompt_token_count", "generation_token_count"), ("prompt_eval_count", "eval_count"))
 
 
 def _cache_excluded(
@@ -405,25 +431,51 @@ def _cache_excluded(
     )
 
 
-def _gemini_tokens(u: Any, dropped: list[str]) -> Usage:
-    """Gemini's ``usage_metadata``: the prompt count includes the cached tokens; the output ones exclude thoughts.
+class _GeminiCounts(NamedTuple):
+    """The names of Gemini's usage counts in one spelling."""
+
+    prompt: str
+    tool_prompt: str
+    candidates: str
+    thoughts: str
+    cached: str
+
+
+# google-genai's objects (and their ``model_dump()``), and the REST API's JSON (``usageMetadata``).
+_GEMINI_COUNTS = _GeminiCounts(
+    "prompt_token_count", "tool_use_prompt_token_count", "candidates_token_count", "thoughts_token_count",
+    "cached_content_token_count",
+)
+_GEMINI_REST_COUNTS = _GeminiCounts(
+    "promptTokenCount", "toolUsePromptTokenCount", "candidatesTokenCount", "thoughtsTokenCount",
+    "cachedContentTokenCount",
+)
+
+
+def _gemini_tokens(u: Any, names: _GeminiCounts, dropped: list[str]) -> Usage:
+    """Gemini's usage (``names``: its spelling): the prompt count includes the cached tokens; the output ones
+    exclude thoughts.
 
     Output is candidates + thoughts (reasoning included, as OpenAI counts it),
     input the prompt plus the tool-use prompt (tool results Gemini reads back,
     billed as input; genai-prices counts them alike). Gemini leaves out a count
     that is zero, so either part of a sum may be absent.
     """
-    prompt = token_count(_get(u, "prompt_token_count"), "input_tokens", dropped)
-    tool_prompt = token_count(_get(u, "tool_use_prompt_token_count"), "input_tokens", dropped)
-    candidates = token_count(_get(u, "candidates_token_count"), "output_tokens", dropped)
-    thoughts = token_count(_get(u, "thoughts_token_count"), "reasoning_tokens", dropped)
+    prompt = token_count(_get(u, names.prompt), "input_tokens", dropped)
+    tool_prompt = token_count(_get(u, names.tool_prompt), "input_tokens", dropped)
+    candidates = token_count(_get(u, names.candidates), "output_tokens", dropped)
+    thoughts = token_count(_get(u, names.thoughts), "reasoning_tokens", dropped)
     return Usage(
         input_tokens=_bounded(_sum(prompt, tool_prompt), "input_tokens", dropped),
         output_tokens=_bounded(_sum(candidates, thoughts), "output_tokens", dropped),
-        cache_read_tokens=token_count(_get(u, "cached_content_token_count"), "cache_read_tokens", dropped),
+        cache_read_tokens=token_count(_get(u, names.cached), "cache_read_tokens", dropped),
         reasoning_tokens=thoughts,
         dropped=tuple(dropped),
     )
+
+
+# The Responses API's last stream events: each carries the whole response, usage included.
+RESPONSES_FINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
 
 
 def _bounded(total: int | None, field: str, dropped: list[str]) -> int | None:
@@ -436,8 +488,55 @@ def _looks_like_usage(value: Any) -> bool:
         _has(value, k) for k in (
             "prompt_tokens", "completion_tokens", "input_tokens", "output_tokens",
             "prompt_token_count", "candidates_token_count", "inputTokens", "outputTokens",  # Gemini, Bedrock
+            "promptTokenCount", "candidatesTokenCount",  # Gemini's REST JSON
+            "eval_count",  # Ollama
         )
     )
+
+
+# Bedrock InvokeModel's counts, named as Converse names them (the input excludes the cache in both):
+# in the response headers (botocore lowercases their names), and in the invocation metrics
+# on the last chunk of InvokeModelWithResponseStream.
+_BEDROCK_HEADER_COUNTS = (
+    ("x-amzn-bedrock-input-token-count", "inputTokens"),
+    ("x-amzn-bedrock-output-token-count", "outputTokens"),
+    ("x-amzn-bedrock-cache-read-input-token-count", "cacheReadInputTokens"),
+    ("x-amzn-bedrock-cache-write-input-token-count", "cacheWriteInputTokens"),
+)
+_BEDROCK_METRIC_COUNTS = (
+    ("inputTokenCount", "inputTokens"),
+    ("outputTokenCount", "outputTokens"),
+    ("cacheReadInputTokenCount", "cacheReadInputTokens"),
+    ("cacheWriteInputTokenCount", "cacheWriteInputTokens"),
+)
+_BEDROCK_INVOCATION_METRICS = "amazon-bedrock-invocationMetrics"
+
+
+def _bedrock_invoke_usage(value: dict[Any, Any]) -> dict[str, Any] | None:
+    """Bedrock InvokeModel's counts as a Converse usage dict (``None``: none there).
+
+    From boto3's result, the headers (``ResponseMetadata.HTTPHeaders``): the
+    body, a stream the app reads once, is never touched. From a streamed
+    chunk's model JSON, its ``amazon-bedrock-invocationMetrics``. A header is
+    text: one of ASCII digits is the count, any other value goes on to
+    :func:`token_count`, which drops it (and names it).
+    """
+    metrics = value.get(_BEDROCK_INVOCATION_METRICS)
+    if isinstance(metrics, Mapping):
+        return _renamed(metrics, _BEDROCK_METRIC_COUNTS)
+    meta = value.get("ResponseMetadata")
+    headers = meta.get("HTTPHeaders") if type(meta) is dict else None
+    return _renamed(headers, _BEDROCK_HEADER_COUNTS) if isinstance(headers, Mapping) else None
+
+
+def _renamed(source: Mapping[Any, Any], names: tuple[tuple[str, str], ...]) -> dict[str, Any] | None:
+    """The counts of ``source`` under their Converse names, header text as numbers; ``None``: none there."""
+    found = {}
+    for name, converse in names:
+        raw = source.get(name)
+        if raw is not None:
+            found[converse] = int(raw) if type(raw) is str and raw.isascii() and raw.isdigit() else raw
+    return found or None
 
 
 def _finish_reasons(value: Any) -> tuple[str, ...]:
@@ -457,13 +556,18 @@ def _finish_reasons(value: Any) -> tuple[str, ...]:
     reason = _str(_get(_get(value, "incomplete_details"), "reason"))  # OpenAI responses API
     if reason:
         return (reason,)
-    candidates = _get(value, "candidates")  # Gemini: a FinishReason enum per candidate
+    candidates = _get(value, "candidates")  # Gemini: a FinishReason enum per candidate (a string in REST JSON)
     if isinstance(candidates, (list, tuple)):
-        reasons = tuple(r for r in (_name(_get(c, "finish_reason")) for c in candidates) if r)
+        reasons = tuple(r for r in (_candidate_reason(c) for c in candidates) if r)
         if reasons:
             return reasons
-    reason = _str(_get(value, "stopReason"))  # Bedrock Converse
+    reason = _str(_get(value, "stopReason")) or _str(_get(value, "done_reason"))  # Bedrock Converse, Ollama
     return (reason,) if reason else ()
+
+
+def _candidate_reason(candidate: Any) -> str | None:
+    """A Gemini candidate's finish reason: google-genai's ``finish_reason``, the REST JSON's ``finishReason``."""
+    return _name(_get(candidate, "finish_reason")) or _name(_get(candidate, "finishReason"))
 
 
 def _name(value: Any) -> str | None:
@@ -485,8 +589,8 @@ def _choice_reasons(choices: list[Any] | tuple[Any, ...]) -> tuple[str, ...]:
 
 
 def _response_id(value: Any) -> str | None:
-    """The id of a response that has no ``id``: Gemini's ``response_id``."""
-    return _str(_get(value, "response_id"))
+    """The id of a response that has no ``id``: Gemini's ``response_id`` (``responseId`` in its REST JSON)."""
+    return _str(_get(value, "response_id")) or _str(_get(value, "responseId"))
 
 
 def _model(value: Any) -> str | None:
@@ -494,7 +598,10 @@ def _model(value: Any) -> str | None:
     if model:
         return model
     meta = _get(value, "response_metadata")  # LangChain AIMessage
-    return _str(_get(meta, "model_name")) or _str(_get(meta, "model")) or _str(_get(value, "model_version"))  # Gemini
+    return (
+        _str(_get(meta, "model_name")) or _str(_get(meta, "model"))
+        or _str(_get(value, "model_version")) or _str(_get(value, "modelVersion"))  # Gemini: object, REST JSON
+    )
 
 
 class _Plan(NamedTuple):
@@ -701,7 +808,7 @@ def _gemini_response(value: Any) -> tuple[Usage | None, None]:
     result.response_model = _str(model)
     result.response_id = _str(response_id)
     if isinstance(candidates, (list, tuple)):
-        result.finish_reasons = tuple(r for r in (_name(_get(c, "finish_reason")) for c in candidates) if r)
+        result.finish_reasons = tuple(r for r in (_candidate_reason(c) for c in candidates) if r)
     return (None if result.is_empty() else result), None
 
 
@@ -738,11 +845,18 @@ def _extract(value: Any) -> Usage | None:
             result = _planned(value, plan)[0]
             if result is not None:
                 return result
-    if _get(value, "type") == "message_start":  # Anthropic stream: the message is nested
+    event = _get(value, "type")
+    if event == "message_start":  # Anthropic stream: the message is nested
         value = _get(value, "message")
+    elif type(event) is str and event in RESPONSES_FINAL_EVENTS:  # Responses API stream: the response is nested
+        value = _get(value, "response")
     usage_obj = _get(value, "usage")
     if usage_obj is None:
-        usage_obj = _get(value, "usage_metadata")  # LangChain AIMessage
+        usage_obj = _get(value, "usage_metadata")  # LangChain AIMessage, Gemini
+        if usage_obj is None:
+            usage_obj = _get(value, "usageMetadata")  # Gemini's REST JSON
+            if usage_obj is None and type(value) is dict:
+                usage_obj = _bedrock_invoke_usage(value)
     if usage_obj is None and _looks_like_usage(value):
         usage_obj = value  # a bare usage dict or object
     result = _tokens(usage_obj)

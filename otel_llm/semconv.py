@@ -19,6 +19,8 @@ OTEL_LLM_COST_SOURCE: Final = "otel_llm.cost.source"  # user | genai-prices@<ver
 OTEL_LLM_GRAPH_NODE: Final = "otel_llm.graph.node"  # the node a span is, or runs inside (inherited)
 OTEL_LLM_GRAPH_NAME: Final = "otel_llm.graph.name"  # inherited like the node
 OTEL_LLM_USAGE_DROPPED: Final = "otel_llm.usage.dropped"  # token fields whose value was invalid, dropped
+# Why a call has no usage: the app read the response in a way otel-llm cannot see (raw response wrappers).
+OTEL_LLM_USAGE_UNOBSERVED: Final = "otel_llm.usage.unobserved"
 OTEL_LLM_STREAM_COMPLETE: Final = "otel_llm.stream.complete"
 OTEL_LLM_STREAM_CHUNKS: Final = "otel_llm.stream.chunks"
 OTEL_LLM_TURN_INPUT_TOKENS: Final = "otel_llm.turn.input_tokens"

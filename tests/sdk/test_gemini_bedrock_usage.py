@@ -9,6 +9,8 @@ the binary event stream, Bedrock sends; botocore parses it as it parses AWS's).
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import binascii
 import json
 import struct
@@ -16,6 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import boto3
+import botocore.eventstream
 import httpx
 import pytest
 from botocore.awsrequest import AWSResponse
@@ -175,6 +178,47 @@ def test_gemini_planned_read_equals_probing():
     assert planned is not None and planned == _usage_by_probing(response)
 
 
+def _gemini_rest(path: str) -> httpx.Response:
+    """The app's own call of Gemini's REST API (no google-genai): httpx against the same API."""
+    http = httpx.Client(transport=httpx.MockTransport(_gemini_handler))
+    return http.post(f"https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:{path}",
+                     json={"contents": [{"parts": [{"text": "hi"}]}]})
+
+
+def test_gemini_rest_json_dict(cap):
+    """The REST API's camelCase JSON (``usageMetadata``, ``modelVersion``...) returned as a dict is read."""
+
+    @otel_llm.llm_call(model="gemini-2.5-flash", provider="gcp.gemini")
+    def ask() -> dict[str, Any]:
+        return _gemini_rest("generateContent").json()
+
+    assert ask()["candidates"][0]["content"]["parts"][0]["text"] == "Hello!"
+    _assert_gemini(cap)
+
+
+def test_gemini_rest_sse_chunks(cap):
+    """The REST API's SSE stream, each ``data:`` line parsed to a dict and yielded: the last usage is the total."""
+
+    @otel_llm.llm_call(model="gemini-2.5-flash", provider="gcp.gemini")
+    def ask() -> Iterator[dict[str, Any]]:
+        for line in _gemini_rest("streamGenerateContent?alt=sse").iter_lines():
+            if line.startswith("data: "):
+                yield json.loads(line[len("data: "):])
+
+    assert "".join(c["candidates"][0]["content"]["parts"][0]["text"] for c in ask()) == "Hello!"
+    _assert_gemini(cap, chunks=3)
+
+
+def test_gemini_camel_case_dict_reads_as_the_response_object():
+    """``model_dump(by_alias=True)`` / the REST JSON: the same usage as google-genai's object."""
+    client = gemini_client()  # kept: a dropped client closes its connection
+    response = client.models.generate_content(model="gemini-2.5-flash", contents="hi")
+    camel = response.model_dump(by_alias=True, exclude_none=True)
+    assert "usageMetadata" in camel
+    assert extract_usage(camel) == extract_usage(response)
+    assert extract_usage(camel["usageMetadata"]) == extract_usage(response.usage_metadata)
+
+
 # --- Bedrock Converse -------------------------------------------------------------------------
 
 BEDROCK_USAGE = {"inputTokens": 100, "outputTokens": 40, "totalTokens": 840,
@@ -215,7 +259,41 @@ class _RawBody:
         _RawBody.closed.append(self)
 
 
+# InvokeModel (Anthropic's own body on Bedrock): the counts Bedrock puts in the headers, excluding the cache.
+INVOKE_HEADERS = {
+    "content-type": "application/json", "X-Amzn-Bedrock-Input-Token-Count": "100",
+    "X-Amzn-Bedrock-Output-Token-Count": "40", "X-Amzn-Bedrock-Cache-Read-Input-Token-Count": "500",
+    "X-Amzn-Bedrock-Cache-Write-Input-Token-Count": "200", "X-Amzn-Bedrock-Invocation-Latency": "12",
+}
+INVOKE_BODY = {
+    "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-3-5-sonnet-20240620",
+    "content": [{"type": "text", "text": "Hello!"}], "stop_reason": "end_turn",
+    "usage": {"input_tokens": 100, "output_tokens": 40, "cache_read_input_tokens": 500,
+              "cache_creation_input_tokens": 200},
+}
+INVOKE_STREAM_EVENTS = [
+    {"type": "message_start", "message": {"id": "msg_1", "model": "claude-3-5-sonnet-20240620",
+                                          "usage": {"input_tokens": 100, "output_tokens": 1}}},
+    {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Hel"}},
+    {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "lo!"}},
+    {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 40}},
+    {"type": "message_stop", "amazon-bedrock-invocationMetrics": {
+        "inputTokenCount": 100, "outputTokenCount": 40, "invocationLatency": 12, "firstByteLatency": 5,
+        "cacheReadInputTokenCount": 500, "cacheWriteInputTokenCount": 200}},
+]
+
+
+def _invoke_chunk(payload: dict[str, Any]) -> bytes:
+    """One ``chunk`` event of InvokeModelWithResponseStream: the model's JSON, base64 in the event's JSON."""
+    return _event("chunk", {"bytes": base64.b64encode(json.dumps(payload).encode()).decode()})
+
+
 def _bedrock_send(request: Any, **_: Any) -> AWSResponse:
+    if request.url.endswith("/invoke"):
+        return AWSResponse(request.url, 200, INVOKE_HEADERS, _RawBody(json.dumps(INVOKE_BODY).encode()))
+    if request.url.endswith("/invoke-with-response-stream"):
+        data = b"".join(_invoke_chunk(e) for e in INVOKE_STREAM_EVENTS)
+        return AWSResponse(request.url, 200, {"content-type": "application/vnd.amazon.eventstream"}, _RawBody(data))
     if request.url.endswith("/converse-stream"):
         data = b"".join([
             _event("messageStart", {"role": "assistant"}),
@@ -240,13 +318,14 @@ def bedrock_client() -> Any:
 MESSAGES = [{"role": "user", "content": [{"text": "hi"}]}]
 
 
-def _assert_bedrock(cap: Capture) -> None:
+def _assert_bedrock(cap: Capture, finish: str | None = "end_turn") -> None:
+    """Bedrock's counts (Converse's, or InvokeModel's: its stop reason, ``finish=None``, is in the body, not read)."""
     attrs = _llm_span(cap).attributes
     assert attrs[sc.GEN_AI_USAGE_INPUT_TOKENS] == 800  # inputTokens excludes the cache: 100 + 500 + 200
     assert attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS] == 40
     assert attrs[sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] == 500
     assert attrs[sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] == 200
-    assert attrs[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ("end_turn",)
+    assert attrs.get(sc.GEN_AI_RESPONSE_FINISH_REASONS) == ((finish,) if finish else None)
     assert attrs[sc.GEN_AI_USAGE_COST] == pytest.approx((100 * 1.0 + 500 * 0.5 + 200 * 1.5 + 40 * 2.0) / 1e6)
     (tokens,) = [p for p in cap.metrics()[sc.METRIC_TOKEN_USAGE] if p.attributes[sc.GEN_AI_TOKEN_TYPE] == "input"]
     assert (tokens.count, tokens.sum) == (1, 800)
@@ -276,21 +355,29 @@ def test_bedrock_converse_stream_usage_from_its_metadata_event(cap):
     assert _llm_span(cap).attributes[sc.OTEL_LLM_STREAM_CHUNKS] == 5
 
 
-def test_bedrock_converse_stream_returned_as_boto3_gives_it(cap):
-    """``return client.converse_stream(...)``: the span covers the dict's ``stream``, where the usage arrives."""
+@pytest.mark.parametrize("operation, key, finish", [
+    ("converse_stream", "stream", "end_turn"), ("invoke_model_with_response_stream", "body", None),
+])
+def test_bedrock_stream_returned_as_boto3_gives_it(cap, operation, key, finish):
+    """``return client.converse_stream(...)`` (or ``invoke_model_with_response_stream``): the span covers the
+    dict's ``stream`` (``body``), where the usage arrives (the ``metadata`` event, the last chunk's metrics)."""
     client = bedrock_client()
+    request = {"messages": MESSAGES} if operation == "converse_stream" else {"body": INVOKE_REQUEST}
 
     @otel_llm.llm_call(model=BEDROCK_MODEL, provider="aws.bedrock")
     def ask() -> Any:
-        return client.converse_stream(modelId=BEDROCK_MODEL, messages=MESSAGES)
+        return getattr(client, operation)(modelId=BEDROCK_MODEL, **request)
 
     response = ask()
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
     assert not [s for s in cap.spans() if s.attributes.get(sc.OTEL_LLM_KIND) == sc.KIND_LLM_CALL]  # still open
-    events = list(response["stream"])
-    assert [next(iter(e)) for e in events] == [
-        "messageStart", "contentBlockDelta", "contentBlockStop", "messageStop", "metadata"]
-    _assert_bedrock(cap)
+    events = list(response[key])
+    if key == "stream":
+        assert [next(iter(e)) for e in events] == [
+            "messageStart", "contentBlockDelta", "contentBlockStop", "messageStop", "metadata"]
+    else:
+        assert [json.loads(e["chunk"]["bytes"]) for e in events] == INVOKE_STREAM_EVENTS
+    _assert_bedrock(cap, finish)
     assert _llm_span(cap).attributes[sc.OTEL_LLM_STREAM_CHUNKS] == 5
     assert _llm_span(cap).attributes[sc.OTEL_LLM_STREAM_COMPLETE] is True
 
@@ -308,6 +395,77 @@ def test_bedrock_event_stream_returned_alone(cap):
     _RawBody.closed.clear()
     stream.close()  # the EventStream's own close (of its HTTP body), through the proxy
     assert len(_RawBody.closed) == 1
+
+
+INVOKE_REQUEST = json.dumps({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 100,
+                             "messages": [{"role": "user", "content": "hi"}]})
+
+
+def test_bedrock_invoke_model_tokens_from_its_headers_body_left_unread(cap):
+    client = bedrock_client()
+
+    @otel_llm.llm_call(model=BEDROCK_MODEL, provider="aws.bedrock")
+    def ask() -> Any:
+        return client.invoke_model(modelId=BEDROCK_MODEL, body=INVOKE_REQUEST)
+
+    response = ask()
+    _assert_bedrock(cap, finish=None)
+    assert json.loads(response["body"].read()) == INVOKE_BODY  # the app's body: still all there
+
+
+async def test_bedrock_invoke_model_from_an_async_function(cap):
+    """aioboto3-style: an ``async def`` awaiting a client that returns the same dict."""
+    client = bedrock_client()
+
+    @otel_llm.llm_call(model=BEDROCK_MODEL, provider="aws.bedrock")
+    async def ask() -> Any:
+        return await asyncio.to_thread(client.invoke_model, modelId=BEDROCK_MODEL, body=INVOKE_REQUEST)
+
+    response = await ask()
+    _assert_bedrock(cap, finish=None)
+    assert json.loads(response["body"].read()) == INVOKE_BODY
+
+
+def test_bedrock_invoke_model_header_that_is_not_a_count_is_dropped_and_named(cap):
+    client = bedrock_client()
+
+    @otel_llm.llm_call(model=BEDROCK_MODEL, provider="aws.bedrock")
+    def ask() -> Any:
+        response = client.invoke_model(modelId=BEDROCK_MODEL, body=INVOKE_REQUEST)
+        response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-bedrock-output-token-count"] = "4x"
+        return response
+
+    ask()
+    attrs = _llm_span(cap).attributes
+    assert attrs[sc.GEN_AI_USAGE_INPUT_TOKENS] == 800
+    assert sc.GEN_AI_USAGE_OUTPUT_TOKENS not in attrs
+    assert attrs[sc.OTEL_LLM_USAGE_DROPPED] == ("output_tokens",)
+
+
+def test_bedrock_invoke_stream_chunks_yielded_by_a_generator(cap):
+    client = bedrock_client()
+
+    @otel_llm.llm_call(model=BEDROCK_MODEL, provider="aws.bedrock")
+    def ask() -> Any:
+        yield from client.invoke_model_with_response_stream(modelId=BEDROCK_MODEL, body=INVOKE_REQUEST)["body"]
+
+    assert len(list(ask())) == 5
+    _assert_bedrock(cap, finish=None)
+
+
+def test_bedrock_llama_body_returned_as_a_dict(cap):
+    """Meta Llama's InvokeModel body (``prompt_token_count``, ``generation_token_count``), parsed and returned:
+    both counts read (its prompt count is not Gemini's, whose output is ``candidates_token_count``)."""
+    body = {"generation": "Hello!", "prompt_token_count": 12, "generation_token_count": 3, "stop_reason": "stop"}
+
+    @otel_llm.llm_call(model="meta.llama3-70b-instruct-v1:0", provider="aws.bedrock")
+    def ask() -> dict[str, Any]:
+        return dict(body)
+
+    assert ask() == body
+    attrs = _llm_span(cap).attributes
+    assert (attrs[sc.GEN_AI_USAGE_INPUT_TOKENS], attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS]) == (12, 3)
+    assert attrs[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ("stop",)
 
 
 def test_a_dict_result_with_another_stream_key_is_a_result(cap):
@@ -332,3 +490,161 @@ def test_bedrock_model_ids_get_their_models_price(model, provider):
     anthropic = book.rates("claude-3-5-sonnet-20240620", "anthropic")
     assert bedrock is not None and anthropic is not None
     assert (bedrock.input, bedrock.output) == (anthropic.input, anthropic.output)
+
+
+# --- streamed completion text, with capture on ------------------------------------------------
+
+
+_KEPT: list[Any] = []  # clients kept while their streams are read: a dropped google-genai client closes
+
+
+def _gemini_stream() -> Any:
+    _KEPT.append(gemini_client())
+    return _KEPT[-1].models.generate_content_stream(model="gemini-2.5-flash", contents="hi")
+
+
+def _gemini_rest_stream() -> Iterator[dict[str, Any]]:
+    for line in _gemini_rest("streamGenerateContent?alt=sse").iter_lines():
+        if line.startswith("data: "):
+            yield json.loads(line[len("data: "):])
+
+
+def _converse_stream() -> Any:
+    return bedrock_client().converse_stream(modelId=BEDROCK_MODEL, messages=MESSAGES)
+
+
+def _invoke_stream() -> Any:
+    return bedrock_client().invoke_model_with_response_stream(modelId=BEDROCK_MODEL, body=INVOKE_REQUEST)
+
+
+@pytest.mark.parametrize("stream", [_gemini_stream, _gemini_rest_stream, _converse_stream, _invoke_stream],
+                         ids=["gemini", "gemini-rest", "bedrock-converse", "bedrock-invoke"])
+@pytest.mark.parametrize("capture_content", [True, False], ids=["capture", "no-capture"])
+def test_streamed_completion_text_is_captured_and_redacted(stream, capture_content):
+    """With capture on, a Gemini or Bedrock stream's text is the captured completion, through the redact hook;
+    off (the default), no completion is recorded."""
+    with Capture(pricing=PRICING, capture_content=capture_content, redact=lambda t: t.replace("lo", "**")) as cap:
+
+        @otel_llm.llm_call(model=BEDROCK_MODEL, provider="x")
+        def ask() -> Any:
+            return stream()
+
+        response = ask()
+        for _ in response["stream"] if isinstance(response, dict) and "stream" in response else (
+                response["body"] if isinstance(response, dict) else response):
+            pass
+        span = _llm_span(cap)
+    replies = [e.attributes[sc.EVENT_ATTR_CONTENT] for e in span.events if e.name == sc.EVENT_LLM_RESPONSE]
+    assert replies == (["Hel**!"] if capture_content else [])
+
+
+def test_gemini_thought_parts_are_not_completion_text(cap_content):
+    """A Gemini part marked ``thought`` is the model's reasoning, not the completion."""
+    chunk = {"candidates": [{"content": {"parts": [{"text": "pondering", "thought": True}, {"text": "Hi"}]}}],
+             "modelVersion": "gemini-2.5-flash"}
+
+    @otel_llm.llm_call(model="gemini-2.5-flash", provider="gcp.gemini")
+    def ask() -> Iterator[dict[str, Any]]:
+        yield chunk
+
+    list(ask())
+    (span,) = cap_content.spans()
+    assert [e.attributes[sc.EVENT_ATTR_CONTENT] for e in span.events if e.name == sc.EVENT_LLM_RESPONSE] == ["Hi"]
+
+
+# --- aioboto3 (aiobotocore) streams ---------------------------------------------------------------
+# aiobotocore is not a dependency here: its ``AioEventStream`` is rebuilt below as aiobotocore
+# defines it (a botocore ``EventStream`` subclass whose ``__aiter__`` returns the async generator
+# its ``__anext__`` makes), over the event stream botocore itself parses.
+
+
+class AioEventStream(botocore.eventstream.EventStream):
+    """aiobotocore's ``AioEventStream``, as aiobotocore writes it."""
+
+    async def _create_raw_event_generator(self) -> Any:
+        buffer = botocore.eventstream.EventStreamBuffer()
+        async for chunk, _ in self._raw_stream.content.iter_chunks():
+            buffer.add_data(chunk)
+            for event in buffer:
+                yield event
+
+    def __iter__(self) -> Any:
+        raise NotImplementedError("Use async-for instead")
+
+    def __aiter__(self) -> Any:
+        return self.__anext__()
+
+    async def __anext__(self) -> Any:  # an async generator, as in aiobotocore
+        async for event in self._event_generator:
+            parsed_event = self._parse_event(event)
+            if parsed_event:
+                yield parsed_event
+
+
+AioEventStream.__module__ = "aiobotocore.eventstream"
+
+
+class _AiohttpContent:
+    """aiohttp's ``StreamReader`` as aiobotocore reads it: ``iter_chunks()`` of (bytes, end of chunk)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    async def iter_chunks(self) -> Any:
+        yield self._data, True
+
+
+async def _aio_converse_stream() -> dict[str, Any]:
+    """What aioboto3's ``await client.converse_stream(...)`` returns: boto3's dict, its stream an AioEventStream."""
+    response = bedrock_client().converse_stream(modelId=BEDROCK_MODEL, messages=MESSAGES)
+    sync = response["stream"]
+    data = b"".join([
+        _event("messageStart", {"role": "assistant"}),
+        _event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": "Hello!"}}),
+        _event("messageStop", {"stopReason": "end_turn"}),
+        _event("metadata", {"usage": BEDROCK_USAGE, "metrics": {"latencyMs": 12}}),
+    ])
+    raw = type("AiohttpResponse", (), {"content": _AiohttpContent(data)})()
+    response["stream"] = AioEventStream(raw, sync._output_shape, sync._parser, sync._operation_name)
+    return response
+
+
+async def test_aioboto3_converse_stream_returned_alone(cap):
+    """``return (await client.converse_stream(...))["stream"]``: iterated with ``async for`` as without otel-llm."""
+
+    @otel_llm.llm_call(model=BEDROCK_MODEL, provider="aws.bedrock")
+    async def ask() -> Any:
+        return (await _aio_converse_stream())["stream"]
+
+    events = [e async for e in await ask()]
+    assert [next(iter(e)) for e in events] == ["messageStart", "contentBlockDelta", "messageStop", "metadata"]
+    _assert_bedrock(cap)
+
+
+async def test_aioboto3_converse_stream_returned_as_it_gives_it(cap):
+    @otel_llm.llm_call(model=BEDROCK_MODEL, provider="aws.bedrock")
+    async def ask() -> Any:
+        return await _aio_converse_stream()
+
+    response = await ask()
+    assert len([e async for e in response["stream"]]) == 4
+    _assert_bedrock(cap)
+    assert _llm_span(cap).attributes[sc.OTEL_LLM_STREAM_CHUNKS] == 4
+
+
+@pytest.mark.parametrize("call", [
+    lambda: _KEPT[-1].models.generate_content(model="gemini-2.5-flash", contents="hi"),
+    lambda: _gemini_rest("generateContent").json(),
+    lambda: bedrock_client().converse(modelId=BEDROCK_MODEL, messages=MESSAGES),
+], ids=["gemini", "gemini-rest", "bedrock-converse"])
+def test_completion_text_is_captured_not_the_whole_response(cap_content, call):
+    """With capture on, a Gemini or Bedrock Converse response's completion is its text, as an OpenAI one's is."""
+    _KEPT.append(gemini_client())
+
+    @otel_llm.llm_call(model=BEDROCK_MODEL, provider="x")
+    def ask() -> Any:
+        return call()
+
+    ask()
+    (span,) = cap_content.spans()
+    assert [e.attributes[sc.EVENT_ATTR_CONTENT] for e in span.events if e.name == sc.EVENT_LLM_RESPONSE] == ["Hello!"]

@@ -270,3 +270,74 @@ def test_openai_responses_stream_helper(cap):
     assert (attrs[sc.GEN_AI_USAGE_INPUT_TOKENS], attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS]) == (120, 2)
     assert attrs[sc.OTEL_LLM_STREAM_COMPLETE] is True
     assert attrs[sc.OTEL_LLM_STREAM_CHUNKS] == len(RESPONSES_EVENTS)
+
+
+def _legacy_completion(request: httpx.Request) -> httpx.Response:
+    """OpenAI's (legacy) completions API: ``choices[0].text``, whole or as server-sent chunks."""
+    def body(text: str, finish: str | None) -> dict[str, Any]:
+        return {"id": "cmpl-1", "object": "text_completion", "created": 1, "model": "gpt-4o-mini",
+                "choices": [{"index": 0, "text": text, "finish_reason": finish, "logprobs": None}]}
+
+    if json.loads(request.content).get("stream"):
+        sse = "".join(f"data: {json.dumps(body(t, f))}\n\n" for t, f in (("a se", None), ("cret", "stop")))
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=(sse + "data: [DONE]\n\n").encode())
+    return httpx.Response(200, json={**body("a secret", "stop"),
+                                     "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}})
+
+
+@pytest.mark.parametrize("stream", [True, False], ids=["stream", "whole"])
+def test_legacy_completions_text_is_the_captured_completion(stream):
+    """With capture on, a completions API answer's ``choices[0].text`` is the captured (redacted) completion."""
+    client = openai_client(_legacy_completion)
+    with Capture(capture_content=True, redact=lambda t: t.replace("secret", "[REDACTED]")) as cap:
+
+        @otel_llm.llm_call(model="gpt-4o-mini", provider="openai", operation="text_completion")
+        def ask() -> Any:
+            return client.completions.create(model="gpt-4o-mini", prompt="say it", stream=stream)
+
+        result = ask()
+        if stream:
+            assert "".join(c.choices[0].text for c in result) == "a secret"
+        (span,) = cap.spans()
+    (reply,) = [e for e in span.events if e.name == sc.EVENT_LLM_RESPONSE]
+    assert reply.attributes[sc.EVENT_ATTR_CONTENT] == "a [REDACTED]"
+
+
+def test_anthropic_message_text_is_the_captured_completion():
+    """An Anthropic message's ``content`` is a list of blocks: its text blocks are the completion (not its
+    tool-use block, nor the message's repr)."""
+    message = {"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+               "content": [{"type": "text", "text": "a secret"},
+                           {"type": "tool_use", "id": "toolu_1", "name": "lookup", "input": {"q": "x"}}],
+               "stop_reason": "tool_use", "stop_sequence": None, "usage": {"input_tokens": 5, "output_tokens": 2}}
+    http = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200, json=message)))
+    client = anthropic.Anthropic(api_key="k", base_url="http://llm.test", http_client=http, max_retries=0)
+    with Capture(capture_content=True, redact=lambda t: t.replace("secret", "[REDACTED]")) as cap:
+
+        @otel_llm.llm_call(model="claude-sonnet-4-5", provider="anthropic")
+        def ask() -> Any:
+            return client.messages.create(model="claude-sonnet-4-5", max_tokens=10, messages=MESSAGES)
+
+        ask()
+        (span,) = cap.spans()
+    (reply,) = [e for e in span.events if e.name == sc.EVENT_LLM_RESPONSE]
+    assert reply.attributes[sc.EVENT_ATTR_CONTENT] == "a [REDACTED]"
+
+
+def test_openai_response_output_text_is_the_captured_completion():
+    """A Responses API response (not streamed): its message's ``output_text`` is the completion, not its repr."""
+    body = _response("completed", {"input_tokens": 5, "output_tokens": 1, "total_tokens": 6,
+                                   "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+                                   "output_tokens_details": {"reasoning_tokens": 0}},
+                     [{"type": "reasoning", "id": "rs_1", "summary": []}, _MESSAGE])
+    client = openai_client(lambda request: httpx.Response(200, json=body))
+    with Capture(capture_content=True) as cap:
+
+        @otel_llm.llm_call(model="gpt-4o-mini", provider="openai", operation="responses")
+        def ask() -> Any:
+            return client.responses.create(model="gpt-4o-mini", input="hi")
+
+        assert ask().output_text == "Hello"
+        (span,) = cap.spans()
+    (reply,) = [e for e in span.events if e.name == sc.EVENT_LLM_RESPONSE]
+    assert reply.attributes[sc.EVENT_ATTR_CONTENT] == "Hello"

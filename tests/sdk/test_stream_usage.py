@@ -16,7 +16,7 @@ from anthropic.types import RawContentBlockDeltaEvent, RawMessageDeltaEvent, Raw
 from langchain_core.messages import AIMessageChunk
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from openai.types.completion_usage import CompletionUsage
-from openai.types.responses import ResponseCompletedEvent, ResponseCreatedEvent, ResponseTextDeltaEvent
+from openai.types.responses import Response, ResponseCompletedEvent, ResponseCreatedEvent, ResponseTextDeltaEvent
 
 import otel_llm
 from otel_llm import _usage
@@ -254,6 +254,95 @@ def test_openai_responses_stream_usage_from_response_completed(cap):
     assert attrs[sc.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] == 5
     assert attrs[sc.GEN_AI_RESPONSE_ID] == "resp_7"
     assert attrs[sc.GEN_AI_USAGE_COST] == pytest.approx((36 + 64 * 0.5 + 20 * 2.0) / 1e6)
+
+
+def test_openai_responses_cache_writes_are_counted():
+    """The Responses API's ``input_tokens_details.cache_write_tokens`` (part of ``input_tokens``) are the
+    call's cache writes, priced as such — read from the object, its dict, and its stream alike."""
+    usage = {"input_tokens": 1000, "output_tokens": 20, "total_tokens": 1020,
+             "input_tokens_details": {"cached_tokens": 600, "cache_write_tokens": 300},
+             "output_tokens_details": {"reasoning_tokens": 0}}
+    completed = Response.model_validate(response("completed", usage))
+    pricing = {"gpt-4.1-mini": {"input": 1.0, "output": 2.0, "cache_read": 0.5, "cache_write": 1.5}}
+    events = [ResponseCompletedEvent.model_validate(
+        {"type": "response.completed", "sequence_number": 0, "response": response("completed", usage)})]
+    for returned in (lambda: completed, lambda: completed.model_dump(), lambda: ProviderStream(list(events))):
+        with Capture(pricing=pricing) as cap:
+
+            @otel_llm.llm_call(model="gpt-4.1-mini", provider="openai", operation="responses")
+            def ask() -> Any:
+                return returned()
+
+            result = ask()
+            if not isinstance(result, (Response, dict)):  # the stream's proxy
+                list(result)
+            attrs = _llm_span(cap).attributes
+        assert attrs[sc.GEN_AI_USAGE_INPUT_TOKENS] == 1000
+        assert attrs[sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] == 600
+        assert attrs[sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] == 300
+        assert attrs[sc.GEN_AI_USAGE_COST] == pytest.approx((100 + 600 * 0.5 + 300 * 1.5 + 20 * 2.0) / 1e6)
+
+
+def test_a_responses_completed_event_returned_or_yielded_last_is_read(cap):
+    """The Responses API's ``response.completed`` event carries the response: returned by a function that
+    read the stream itself, or yielded last by a generator that streamed the text first, its usage is read."""
+    completed = responses_events()[-1]
+
+    @otel_llm.llm_call(model="gpt-4.1-mini", provider="openai", operation="responses")
+    def ask() -> Any:
+        return completed
+
+    @otel_llm.llm_call(model="gpt-4.1-mini", provider="openai", operation="responses")
+    def stream() -> Any:
+        yield "Hel"
+        yield "lo"
+        yield completed
+
+    assert ask() is completed
+    assert list(stream())[-1] is completed
+    for span in cap.spans():
+        attrs = span.attributes
+        assert (attrs[sc.GEN_AI_USAGE_INPUT_TOKENS], attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS]) == (100, 20)
+        assert attrs[sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] == 64
+        assert attrs[sc.GEN_AI_RESPONSE_ID] == "resp_7"
+    assert len(cap.spans()) == 2
+
+
+def test_ollama_ndjson_stream_counts_from_its_last_line(cap):
+    """Ollama's /api/chat stream, its NDJSON lines parsed and yielded: the last (``done``) line has the counts."""
+    lines = [{"model": "llama3.2", "message": {"role": "assistant", "content": t}, "done": False} for t in ("Hel", "lo")]
+    lines.append({"model": "llama3.2", "message": {"role": "assistant", "content": ""}, "done": True,
+                  "done_reason": "stop", "prompt_eval_count": 26, "eval_count": 2})
+
+    @otel_llm.llm_call(model="llama3.2", provider="ollama")
+    def ask() -> Any:
+        yield from lines
+
+    assert len(list(ask())) == 3
+    attrs = _llm_span(cap).attributes
+    assert (attrs[sc.GEN_AI_USAGE_INPUT_TOKENS], attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS]) == (26, 2)
+    assert attrs[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ("stop",)
+
+
+def test_ollama_message_text_is_the_captured_completion():
+    """With capture on, Ollama's ``message.content`` is the completion, streamed line by line or whole."""
+    lines = [{"model": "llama3.2", "message": {"role": "assistant", "content": t}, "done": t == "!"}
+             for t in ("Hel", "lo", "!")]
+    with Capture(capture_content=True) as cap:
+
+        @otel_llm.llm_call(model="llama3.2", provider="ollama")
+        def stream() -> Any:
+            yield from lines
+
+        @otel_llm.llm_call(model="llama3.2", provider="ollama")
+        def whole() -> Any:
+            return {"model": "llama3.2", "message": {"role": "assistant", "content": "Hello!"}, "done": True}
+
+        list(stream())
+        whole()
+        spans = cap.spans()
+    replies = [e.attributes[sc.EVENT_ATTR_CONTENT] for s in spans for e in s.events if e.name == sc.EVENT_LLM_RESPONSE]
+    assert replies == ["Hello!", "Hello!"]
 
 
 def test_a_generator_yielding_its_own_usage_last(cap):

@@ -58,6 +58,11 @@ BEDROCK = {
     "usage": {"inputTokens": 100, "outputTokens": 40, "totalTokens": 840,
               "cacheReadInputTokens": 500, "cacheWriteInputTokens": 200},
 }
+# Ollama's own API (/api/chat, /api/generate; its python client's ChatResponse alike): counts at the top.
+OLLAMA = {
+    "model": "llama3.2", "created_at": "2026-01-01T00:00:00Z", "message": {"role": "assistant", "content": "hi"},
+    "done": True, "done_reason": "stop", "total_duration": 5_000_000, "prompt_eval_count": 26, "eval_count": 298,
+}
 OPENAI_CHUNK_MID = {"id": "c1", "model": "gpt-4o", "choices": [{"index": 0, "delta": {"content": "x"},
                                                                    "finish_reason": None}]}
 OPENAI_CHUNK_FINISH = {"id": "c1", "model": "gpt-4o", "choices": [{"index": 0, "delta": {},
@@ -88,6 +93,7 @@ TABLE = [
     # Bedrock Converse: inputTokens excludes the cache, normalised to 100 + 500 + 200.
     ("bedrock-converse", BEDROCK, Usage(800, 40, 500, 200, finish_reasons=("max_tokens",))),
     ("bare-bedrock-usage", BEDROCK["usage"], Usage(800, 40, 500, 200)),
+    ("ollama", OLLAMA, Usage(26, 298, response_model="llama3.2", finish_reasons=("stop",))),
     ("chunk-middle", OPENAI_CHUNK_MID, Usage(response_model="gpt-4o", response_id="c1")),
     ("chunk-finish", OPENAI_CHUNK_FINISH, Usage(response_model="gpt-4o", response_id="c1",
                                                 finish_reasons=("stop",))),
