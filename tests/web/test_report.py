@@ -13,6 +13,7 @@ import pytest
 from otel_llm_analysis import Filters, TraceStore, budget_status, load_budgets, summary, top_traces, totals
 from otel_llm_analysis.web.choices import choices
 from otel_llm_analysis.web.static import plan
+from tests.support.sampled import sampled_runs
 from tests.support.synthetic import generate
 from tests.web._pages import (
     api_kpis,
@@ -300,4 +301,17 @@ def test_report_of_a_store_an_interrupted_ingest_left_says_its_figures_can_be_of
     page = open_report(watched, out)
     note = page.locator("#filter-note").inner_text()
     assert note.startswith("Incomplete: an ingest into") and "interrupted" in note and "otel-llm ingest" in note
+    watched.assert_clean(out.as_uri())
+
+
+def test_report_of_a_store_whose_spans_miss_sampled_calls_says_what_its_figures_cover(
+        watched: Watched, tmp_path: Path) -> None:
+    sampled_runs(tmp_path / "data", kept=1, dropped=1)
+    db, out = tmp_path / "sampled.duckdb", tmp_path / "report.html"
+    cli("ingest", str(tmp_path / "data"), "--db", str(db))
+    result = cli("report", "--db", str(db), "-o", str(out))
+    assert "hold 2 of the 4 LLM calls otel-llm's metrics counted" in result.stderr
+    page = open_report(watched, out)
+    note = page.locator("#filter-note").inner_text()
+    assert note.startswith(f"Part of the calls: the spans in {db} hold 2 of the 4 LLM calls"), note
     watched.assert_clean(out.as_uri())
