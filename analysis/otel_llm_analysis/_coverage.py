@@ -17,6 +17,8 @@ add theirs up.
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
 
 from otel_llm import semconv
@@ -42,15 +44,17 @@ _PARAMS = {"scope": semconv.INSTRUMENTATION_SCOPE, "metric": semconv.METRIC_OPER
            "kind": semconv.KIND_LLM_CALL}
 
 
-def note(con: duckdb.DuckDBPyConnection, path: str) -> str | None:
+def note(con: Any, path: str, unreadable: tuple[type[BaseException], ...] = (duckdb.Error,)) -> str | None:
     """One line when the store's spans hold fewer of otel-llm's LLM calls than its metrics counted, else None.
 
-    About 3 ms on a store of 1M spans; a store without these columns (made by an
-    older version, opened read-only) says nothing.
+    ``con`` runs DuckDB SQL: a DuckDB connection, or the ClickHouse store's
+    (which transpiles it; its ``unreadable`` errors are its own). About 3 ms on
+    a DuckDB store of 1M spans. A store that cannot answer (made by an older
+    version and opened read-only, no metric tables) says nothing.
     """
     try:
         ((spans, calls),) = con.execute(COUNTS, _PARAMS).fetchall()
-    except duckdb.Error:
+    except unreadable:
         return None
     if spans is None or spans >= calls:
         return None

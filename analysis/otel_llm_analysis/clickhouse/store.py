@@ -21,6 +21,7 @@ from typing import Any, Mapping, Sequence
 
 from sqlglot import exp
 
+from otel_llm_analysis import _coverage
 from otel_llm_analysis.clickhouse._client import ClickHouseError, ClickHouseURL, connect, one_line
 from otel_llm_analysis.clickhouse._dialect import transpile
 from otel_llm_analysis.clickhouse._span_table import ensure_span_table
@@ -151,6 +152,9 @@ class ClickHouseStore:
             client.close()
             raise ClickHouseError(f"cannot create the analysis views in {self.url}: {_server_message(exc)}") from None
         client.database = self.url.database
+        #: As on DuckDB (``TraceStore.span_coverage``): one line when the spans hold fewer of otel-llm's LLM
+        #: calls than its metrics counted, else None.
+        self.span_coverage: str | None = _coverage.note(self._con, self.path, (ClickHouseError,))
 
     @property
     def connection(self) -> _Connection:

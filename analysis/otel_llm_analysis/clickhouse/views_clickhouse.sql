@@ -145,15 +145,18 @@ CREATE OR REPLACE VIEW `{db}`.metric_points AS
 SELECT TimeUnix AS time, StartTimeUnix AS start_time, MetricName AS metric_name, 'gauge' AS metric_type,
        nullIf(MetricUnit, '') AS unit, nullIf(ServiceName, '') AS service_name, Attributes AS attributes,
        ResourceAttributes AS resource_attributes, Value AS value, CAST(NULL AS Nullable(Int64)) AS count,
-       CAST(NULL AS Nullable(Float64)) AS sum
+       CAST(NULL AS Nullable(Float64)) AS sum, nullIf(ScopeName, '') AS scope_name,
+       CAST(NULL AS Nullable(String)) AS temporality
 FROM `{db}`.`{gauge}`
 UNION ALL
 SELECT TimeUnix, StartTimeUnix, MetricName, 'sum', nullIf(MetricUnit, ''), nullIf(ServiceName, ''), Attributes,
-       ResourceAttributes, Value, NULL, NULL
+       ResourceAttributes, Value, NULL, NULL, nullIf(ScopeName, ''),
+       multiIf(AggregationTemporality = 1, 'delta', AggregationTemporality = 2, 'cumulative', NULL)
 FROM `{db}`.`{sum}`
 UNION ALL
 SELECT TimeUnix, StartTimeUnix, MetricName, 'histogram', nullIf(MetricUnit, ''), nullIf(ServiceName, ''),
-       Attributes, ResourceAttributes, NULL, toInt64(Count), Sum
+       Attributes, ResourceAttributes, NULL, toInt64(Count), Sum, nullIf(ScopeName, ''),
+       multiIf(AggregationTemporality = 1, 'delta', AggregationTemporality = 2, 'cumulative', NULL)
 FROM `{db}`.`{histogram}`;
 
 CREATE OR REPLACE VIEW `{db}`.daily_usage AS
