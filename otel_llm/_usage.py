@@ -11,6 +11,8 @@ Shapes understood:
   ``prompt_tokens_details.cached_tokens``,
   ``completion_tokens_details.reasoning_tokens``; stream chunks carry
   ``choices[i].finish_reason`` and, on the last chunk, ``usage``.
+  OpenAI-compatible providers' additions to it: DeepSeek's
+  ``prompt_cache_hit_tokens`` (cache reads) and ``prompt_cache_miss_tokens``.
 * OpenAI responses API: ``usage.input_tokens/output_tokens``,
   ``input_tokens_details.cached_tokens`` / ``cache_write_tokens``,
   ``output_tokens_details.reasoning_tokens``.
@@ -238,6 +240,8 @@ class _Shape(NamedTuple):
     heads: Callable[[Any], tuple[Any, ...]]
     # The key of each nested count (cache read, cache write, reasoning) in its holder; None: not in the shape.
     leaves: tuple[str | None, str | None, str | None]
+    # Reads what providers speaking this shape add to it (see ``_openai_additions``); None: nothing.
+    added: Callable[[Any, Usage], Usage] | None = None
 
 
 def _shape(
@@ -247,19 +251,45 @@ def _shape(
     cache_read: tuple[str, ...] | None,
     cache_write: tuple[str, ...] | None,
     reasoning: tuple[str, ...] | None,
+    added: Callable[[Any, Usage], Usage] | None = None,
 ) -> _Shape:
     paths = (cache_read, cache_write, reasoning)
     holders = (p[0] if p else input for p in paths)
     leaves = tuple(p[1] if p else None for p in paths)
     return _Shape(
         markers, input, output, cache_read, cache_write, reasoning, attrgetter(input, output, *holders), leaves,  # type: ignore[arg-type]
+        added,
     )
 
 
+def _openai_additions(u: Any, found: Usage) -> Usage:
+    """``found`` (read as OpenAI's chat usage) completed with what OpenAI-compatible providers add to ``u``.
+
+    Their ``prompt_tokens`` includes the cache, as OpenAI's does; only counts
+    OpenAI's own fields left unknown are taken. DeepSeek:
+    ``prompt_cache_hit_tokens`` are cache reads (``prompt_cache_miss_tokens``
+    the rest of the input).
+    """
+    dropped: list[str] = []
+    if found.cache_read_tokens is None:
+        found.cache_read_tokens = token_count(_get(u, "prompt_cache_hit_tokens"), "cache_read_tokens", dropped)
+    if found.input_tokens is None and found.cache_read_tokens is not None:
+        miss = token_count(_get(u, "prompt_cache_miss_tokens"), "input_tokens", dropped)
+        if miss is not None:
+            found.input_tokens = _bounded(found.cache_read_tokens + miss, "input_tokens", dropped)
+    if dropped:
+        found.dropped = tuple(dict.fromkeys(found.dropped + tuple(dropped)))
+    return found
+
+
+# The names ``_openai_additions`` reads: a usage class declaring one is read through it too.
+_OPENAI_ADDED = ("prompt_cache_hit_tokens", "prompt_cache_miss_tokens")
+
 _SHAPES: tuple[_Shape, ...] = tuple(_shape(*row) for row in (
-    (  # OpenAI chat completions
+    (  # OpenAI chat completions (and the OpenAI-compatible APIs: DeepSeek, ...)
         ("prompt_tokens", "completion_tokens"), "prompt_tokens", "completion_tokens",
         ("prompt_tokens_details", "cached_tokens"), None, ("completion_tokens_details", "reasoning_tokens"),
+        _openai_additions,
     ),
     (  # LangChain usage_metadata
         ("input_token_details", "output_token_details"), "input_tokens", "output_tokens",
@@ -345,12 +375,30 @@ def _declared_tokens(u: Any, shape: _Shape) -> Usage:
         None if write is None or write_in is None else _leaf(write_in, write),
         None if reasoning is None or reasoning_in is None else _leaf(reasoning_in, reasoning),
     )
+    found = None
     for value in values:
         if value is not None and (type(value) is not int or not 0 <= value <= INT64_MAX):
             dropped: list[str] = []
             counts = [token_count(v, name, dropped) for v, name in zip(values, _TOKEN_FIELDS)]
-            return Usage(*counts, dropped=tuple(dropped))
-    return Usage(*values)
+            found = Usage(*counts, dropped=tuple(dropped))
+            break
+    if found is None:
+        found = Usage(*values)
+    if shape.added is not None and (getattr(u, "__pydantic_extra__", None) or _declares_added(type(u))):
+        found = shape.added(u, found)
+    return found
+
+
+_DECLARES_ADDED: dict[type, bool] = {}
+
+
+def _declares_added(tp: type) -> bool:
+    """Whether a pydantic usage class declares a field an OpenAI-compatible provider adds, remembered."""
+    known = _DECLARES_ADDED.get(tp)
+    if known is None:
+        fields = getattr(tp, "__pydantic_fields__", None) or {}
+        known = _DECLARES_ADDED[tp] = any(name in fields for name in _OPENAI_ADDED)
+    return known
 
 
 def _leaf(holder: Any, key: str) -> Any:
@@ -376,8 +424,8 @@ def _tokens(u: Any) -> Usage:
     if shape is False:
         shape = _shape_of(u)
     if shape is not None:
-        _markers, inp, out, cache_read, cache_write, reasoning, _heads, _leaves = shape
-        return Usage(
+        _markers, inp, out, cache_read, cache_write, reasoning, _heads, _leaves, added = shape
+        found = Usage(
             input_tokens=token_count(_get(u, inp), "input_tokens", dropped),
             output_tokens=token_count(_get(u, out), "output_tokens", dropped),
             cache_read_tokens=_at(u, cache_read, "cache_read_tokens", dropped),
@@ -385,6 +433,7 @@ def _tokens(u: Any) -> Usage:
             reasoning_tokens=_at(u, reasoning, "reasoning_tokens", dropped),
             dropped=tuple(dropped),
         )
+        return found if added is None else added(u, found)
     raw_input = _get(u, "input_tokens")
     if raw_input is None and _get(u, "output_tokens") is None:
         for inp, out in _PAIRS:
@@ -634,7 +683,9 @@ class _Layout(NamedTuple):
 
     read_all: Callable[[Any], tuple[Any, Any, Any, Any]]  # (usage, model, id, choices)
     usage_class: type
-    heads: Callable[[Any], tuple[Any, ...]]  # the usage shape's ``heads``
+    # The usage shape's ``heads``, then the usage's pydantic extras: fields a provider added
+    # (DeepSeek's, a gateway's) send the object the general way, which reads them.
+    heads: Callable[[Any], tuple[Any, ...]]
     holders: tuple[type | None, type | None, type | None]  # the class of each count holder (None: not in the shape)
     leaves: tuple[str | None, str | None, str | None]  # the count's key in each holder
     choice_class: type
@@ -664,8 +715,11 @@ def _layout(tp: type, usage: str) -> _Layout | None:
     holders = tuple(_declared_class(usage_class, p[0], (p[1],)) if p else None for p in paths)
     if any(p and holder is None for p, holder in zip(paths, holders)):
         return None  # a nested count whose holder class is not declared: the general path reads it
+    if _declares_added(usage_class):
+        return None  # a provider's own usage class: the general path reads what it adds
+    heads = attrgetter(shape.input, shape.output, *(p[0] if p else shape.input for p in paths), "__pydantic_extra__")
     return _Layout(
-        attrgetter(usage, "model", "id", "choices"), usage_class, shape.heads, holders, shape.leaves,  # type: ignore[arg-type]
+        attrgetter(usage, "model", "id", "choices"), usage_class, heads, holders, shape.leaves,  # type: ignore[arg-type]
         choice_class, message_class,
     )
 
@@ -701,10 +755,10 @@ def _read_layout(value: Any, layout: _Layout) -> tuple[Usage, list[Any]] | None:
             or type(choices) is not list or len(choices) != 1 or type(choices[0]) is not layout.choice_class
         ):
             return None
-        inp, out, read_in, write_in, reasoning_in = layout.heads(usage_obj)
+        inp, out, read_in, write_in, reasoning_in, added = layout.heads(usage_obj)
         reason, message = _REASON_AND_MESSAGE(choices[0])
         if (
-            type(inp) is not int or type(out) is not int or inp < 0 or out < 0 or inp > INT64_MAX
+            added or type(inp) is not int or type(out) is not int or inp < 0 or out < 0 or inp > INT64_MAX
             or out > INT64_MAX or type(reason) is not str or not reason or type(message) is not layout.message_class
         ):
             return None

@@ -1,0 +1,60 @@
+"""OpenAI-compatible providers and gateways: what they add to OpenAI's usage is read.
+
+DeepSeek, litellm (over Anthropic), OpenRouter and others answer in OpenAI's
+chat completion shape, with their own extra fields on ``usage``. Each is read
+from a dict, from attribute objects, and from a real ``openai`` object carrying
+the extra fields (how the openai SDK hands a compatible provider's answer back:
+its pydantic models keep unknown fields as extras).
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace as NS
+from typing import Any
+
+import pytest
+from openai.types.chat import ChatCompletion
+
+from otel_llm._usage import Usage, extract_usage
+
+
+def ns(value: Any) -> Any:
+    """The same data as attribute objects."""
+    if isinstance(value, dict):
+        return NS(**{k: ns(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return [ns(v) for v in value]
+    return value
+
+
+def chat(usage: dict[str, Any], model: str = "deepseek-chat") -> dict[str, Any]:
+    """A chat completion (one choice) with ``usage``."""
+    return {
+        "id": "cc-1", "object": "chat.completion", "created": 1, "model": model,
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "hi"}}],
+        "usage": usage,
+    }
+
+
+def forms(value: dict[str, Any]) -> list[Any]:
+    """``value`` as a dict, as attribute objects, and as the openai SDK's ChatCompletion (twice: its class's
+    first object plans the class, the next is read along the plan)."""
+    return [value, ns(value), ChatCompletion.model_validate(value), ChatCompletion.model_validate(value)]
+
+
+# DeepSeek: prompt_tokens = prompt_cache_hit_tokens + prompt_cache_miss_tokens.
+DEEPSEEK = chat({"prompt_tokens": 1300, "completion_tokens": 40, "total_tokens": 1340,
+                 "prompt_cache_hit_tokens": 1000, "prompt_cache_miss_tokens": 300})
+
+
+@pytest.mark.parametrize("value", forms(DEEPSEEK), ids=["dict", "object", "openai-first", "openai-planned"])
+def test_deepseek_cache_hits_are_cache_reads(value: Any) -> None:
+    assert extract_usage(value) == Usage(1300, 40, 1000, None, None, "deepseek-chat", "cc-1", ("stop",))
+
+
+def test_deepseek_bare_usage_and_counts_without_prompt_tokens() -> None:
+    assert extract_usage({"usage": {"prompt_tokens": 1300, "completion_tokens": 40,
+                                    "prompt_cache_hit_tokens": 1000}}) == Usage(1300, 40, 1000)
+    # Only the split given: the input is its sum.
+    assert extract_usage({"prompt_cache_hit_tokens": 1000, "prompt_cache_miss_tokens": 300,
+                          "completion_tokens": 40}) == Usage(1300, 40, 1000)
