@@ -12,7 +12,8 @@ Shapes understood:
   ``completion_tokens_details.reasoning_tokens``; stream chunks carry
   ``choices[i].finish_reason`` and, on the last chunk, ``usage``.
   OpenAI-compatible providers' additions to it: DeepSeek's
-  ``prompt_cache_hit_tokens`` (cache reads) and ``prompt_cache_miss_tokens``.
+  ``prompt_cache_hit_tokens`` (cache reads) and ``prompt_cache_miss_tokens``;
+  litellm's Anthropic cache counts (``cache_creation_input_tokens``, ...).
 * OpenAI responses API: ``usage.input_tokens/output_tokens``,
   ``input_tokens_details.cached_tokens`` / ``cache_write_tokens``,
   ``output_tokens_details.reasoning_tokens``.
@@ -268,11 +269,21 @@ def _openai_additions(u: Any, found: Usage) -> Usage:
     Their ``prompt_tokens`` includes the cache, as OpenAI's does; only counts
     OpenAI's own fields left unknown are taken. DeepSeek:
     ``prompt_cache_hit_tokens`` are cache reads (``prompt_cache_miss_tokens``
-    the rest of the input).
+    the rest of the input). litellm (over Anthropic, whose cache it adds to
+    ``prompt_tokens``): Anthropic's ``cache_creation_input_tokens`` /
+    ``cache_read_input_tokens`` kept on its Usage, or the writes as
+    ``prompt_tokens_details.cache_creation_tokens``.
     """
     dropped: list[str] = []
     if found.cache_read_tokens is None:
-        found.cache_read_tokens = token_count(_get(u, "prompt_cache_hit_tokens"), "cache_read_tokens", dropped)
+        found.cache_read_tokens = token_count(
+            _first(u, "prompt_cache_hit_tokens", "cache_read_input_tokens"), "cache_read_tokens", dropped,
+        )
+    if found.cache_write_tokens is None:
+        write = _get(u, "cache_creation_input_tokens")
+        if write is None:
+            write = _get(_get(u, "prompt_tokens_details"), "cache_creation_tokens")
+        found.cache_write_tokens = token_count(write, "cache_write_tokens", dropped)
     if found.input_tokens is None and found.cache_read_tokens is not None:
         miss = token_count(_get(u, "prompt_cache_miss_tokens"), "input_tokens", dropped)
         if miss is not None:
@@ -282,8 +293,21 @@ def _openai_additions(u: Any, found: Usage) -> Usage:
     return found
 
 
-# The names ``_openai_additions`` reads: a usage class declaring one is read through it too.
-_OPENAI_ADDED = ("prompt_cache_hit_tokens", "prompt_cache_miss_tokens")
+def _first(u: Any, *keys: str) -> Any:
+    """The value of the first of ``keys`` that ``u`` has (``None``: none)."""
+    for key in keys:
+        value = _get(u, key)
+        if value is not None:
+            return value
+    return None
+
+
+# The names ``_openai_additions`` reads: a usage class declaring one (or whose prompt_tokens_details
+# class declares one) is read through it too.
+_OPENAI_ADDED = (
+    "prompt_cache_hit_tokens", "prompt_cache_miss_tokens", "cache_creation_input_tokens", "cache_read_input_tokens",
+    "cache_creation_tokens",
+)
 
 _SHAPES: tuple[_Shape, ...] = tuple(_shape(*row) for row in (
     (  # OpenAI chat completions (and the OpenAI-compatible APIs: DeepSeek, ...)
@@ -396,8 +420,10 @@ def _declares_added(tp: type) -> bool:
     """Whether a pydantic usage class declares a field an OpenAI-compatible provider adds, remembered."""
     known = _DECLARES_ADDED.get(tp)
     if known is None:
-        fields = getattr(tp, "__pydantic_fields__", None) or {}
-        known = _DECLARES_ADDED[tp] = any(name in fields for name in _OPENAI_ADDED)
+        details = _declared_class(tp, "prompt_tokens_details", ())
+        known = _DECLARES_ADDED[tp] = any(
+            name in (getattr(cls, "__pydantic_fields__", None) or {}) for cls in (tp, details) for name in _OPENAI_ADDED
+        )
     return known
 
 

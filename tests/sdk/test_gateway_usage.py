@@ -13,7 +13,10 @@ from types import SimpleNamespace as NS
 from typing import Any
 
 import pytest
+from openai.types import CompletionUsage
 from openai.types.chat import ChatCompletion
+from openai.types.completion_usage import PromptTokensDetails
+from pydantic import BaseModel
 
 from otel_llm._usage import Usage, extract_usage
 
@@ -58,3 +61,58 @@ def test_deepseek_bare_usage_and_counts_without_prompt_tokens() -> None:
     # Only the split given: the input is its sum.
     assert extract_usage({"prompt_cache_hit_tokens": 1000, "prompt_cache_miss_tokens": 300,
                           "completion_tokens": 40}) == Usage(1300, 40, 1000)
+
+
+# litellm over Anthropic: its Usage (a subclass of openai's CompletionUsage) counts the cache in
+# prompt_tokens (input 200 + cache reads 1000 + cache writes 300), reads in prompt_tokens_details,
+# and keeps Anthropic's cache_creation_input_tokens / cache_read_input_tokens as extra fields.
+class LiteLLMCacheCreationDetails(BaseModel):
+    """litellm's ``CacheCreationTokenDetails``."""
+
+    ephemeral_5m_input_tokens: int | None = None
+    ephemeral_1h_input_tokens: int | None = None
+
+
+class LiteLLMPromptDetails(PromptTokensDetails):
+    """litellm's ``PromptTokensDetailsWrapper`` (its fields that matter here)."""
+
+    text_tokens: int | None = None
+    cache_creation_tokens: int | None = None
+    cache_creation_token_details: LiteLLMCacheCreationDetails | None = None
+
+
+class LiteLLMUsage(CompletionUsage):
+    """litellm's ``Usage``: openai's class, its details wrapped; Anthropic's counts set as extras."""
+
+    prompt_tokens_details: LiteLLMPromptDetails | None = None  # type: ignore[assignment]
+
+
+class LiteLLMResponse(ChatCompletion):
+    """litellm's ``ModelResponse``, as far as its usage goes."""
+
+    usage: LiteLLMUsage | None = None  # type: ignore[assignment]
+
+
+LITELLM_USAGE = {"prompt_tokens": 1500, "completion_tokens": 40, "total_tokens": 1540,
+                 "prompt_tokens_details": {"cached_tokens": 1000, "cache_creation_tokens": 300},
+                 "cache_creation_input_tokens": 300, "cache_read_input_tokens": 1000}
+LITELLM = chat(LITELLM_USAGE, model="claude-sonnet-4-5-20250929")
+LITELLM_EXPECTED = Usage(1500, 40, 1000, 300, None, "claude-sonnet-4-5-20250929", "cc-1", ("stop",))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [*forms(LITELLM), LiteLLMResponse.model_validate(LITELLM), LiteLLMResponse.model_validate(LITELLM)],
+    ids=["dict", "object", "openai-first", "openai-planned", "litellm-first", "litellm-planned"],
+)
+def test_litellm_anthropic_cache_writes_are_cache_writes(value: Any) -> None:
+    assert extract_usage(value) == LITELLM_EXPECTED
+
+
+@pytest.mark.parametrize("usage", [
+    {k: v for k, v in LITELLM_USAGE.items() if k != "cache_creation_input_tokens"},  # in the details only
+    {k: v for k, v in LITELLM_USAGE.items() if k != "prompt_tokens_details"},  # top level only
+], ids=["details", "top-level"])
+def test_litellm_cache_counts_wherever_it_puts_them(usage: dict[str, Any]) -> None:
+    assert extract_usage(LiteLLMUsage.model_validate(usage)) == Usage(1500, 40, 1000, 300)
+    assert extract_usage({"usage": usage}) == Usage(1500, 40, 1000, 300)
