@@ -444,6 +444,9 @@ class LLMCallKind(Kind):
             attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = usage.finish_reasons
         if usage.dropped:
             attrs[semconv.OTEL_LLM_USAGE_DROPPED] = usage.dropped
+        write_1h = usage.cache_write_1h_tokens
+        if write_1h is not None:
+            attrs[semconv.OTEL_LLM_USAGE_CACHE_CREATION_1H_INPUT_TOKENS] = write_1h
         usd = None
         if inp is not None or out is not None:
             try:
@@ -451,6 +454,10 @@ class LLMCallKind(Kind):
                 if priced is not None:
                     usd = attrs[semconv.GEN_AI_USAGE_COST] = float(priced[0])
                     attrs[semconv.OTEL_LLM_COST_SOURCE] = priced[1]
+                    if write_1h:
+                        note = call.runtime.prices.cost_note(model or self.model, usage, self.provider)
+                        if note is not None:
+                            attrs[semconv.OTEL_LLM_COST_NOTE] = note
             except Exception as exc:  # noqa: BLE001 — a pricing fault costs the cost, not the tokens
                 internal_error("kinds.cost", exc)
         call.span.set_attributes(attrs)

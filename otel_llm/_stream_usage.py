@@ -215,7 +215,10 @@ class _TypedEvents(StreamUsage):
 
 
 # The counts of an Anthropic ``usage``: cumulative on ``message_delta``, each one present or not.
-_ANTHROPIC_COUNTS = ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
+_ANTHROPIC_COUNTS = (
+    "input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens",
+    "cache_creation",  # the writes by how long they are kept (1 hour, 5 minutes)
+)
 
 
 class _AnthropicEvents(StreamUsage):

@@ -19,7 +19,8 @@ Shapes understood:
   ``output_tokens_details.reasoning_tokens``.
 * Anthropic messages: ``usage.input_tokens`` *excludes* cache reads and
   writes; it is normalised so ``input_tokens`` includes them (the semconv
-  meaning). Stream events ``message_start`` / ``message_delta`` are unwrapped.
+  meaning). Of the writes, ``cache_creation.ephemeral_1h_input_tokens`` are
+  the 1-hour ones. Stream events ``message_start`` / ``message_delta`` are unwrapped.
 * Gemini ``usage_metadata`` (google-genai objects, their ``model_dump()``) and
   its REST API's JSON (``usageMetadata: {promptTokenCount, ...}``,
   ``modelVersion``, ``responseId``, ``candidates[i].finishReason``).
@@ -32,7 +33,8 @@ Shapes understood:
   ``eval_count`` and ``done_reason`` on the response (a stream's last line).
 * LangChain ``usage_metadata`` (on an ``AIMessage`` or as the value itself):
   ``input_tokens`` (cache included), ``input_token_details.cache_read`` /
-  ``cache_creation``, ``output_token_details.reasoning``.
+  ``cache_creation``, ``output_token_details.reasoning``; of the writes,
+  ``input_token_details.ephemeral_1h_input_tokens`` (langchain-anthropic's).
 
 What counts as a token count (:func:`token_count`, also used by
 ``record_usage``): an integer of any numeric type (``int``, ``numpy.int64``,
@@ -81,6 +83,8 @@ class Usage:
     response_id: str | None = None
     finish_reasons: tuple[str, ...] = ()
     dropped: tuple[str, ...] = ()  # fields whose value was not a valid token count
+    # Of the cache writes, those kept for an hour (Anthropic's ``ephemeral_1h``): billed at their own rate.
+    cache_write_1h_tokens: int | None = None
 
     def merged(self, other: "Usage") -> "Usage":
         """A new Usage where ``other``'s known fields win (used to fold stream chunks)."""
@@ -102,6 +106,7 @@ class Usage:
             and self.cache_read_tokens is None
             and self.cache_write_tokens is None
             and self.reasoning_tokens is None
+            and self.cache_write_1h_tokens is None
             and self.response_model is None
             and self.response_id is None
             and not self.finish_reasons
@@ -272,7 +277,8 @@ def _openai_additions(u: Any, found: Usage) -> Usage:
     the rest of the input). litellm (over Anthropic, whose cache it adds to
     ``prompt_tokens``): Anthropic's ``cache_creation_input_tokens`` /
     ``cache_read_input_tokens`` kept on its Usage, or the writes as
-    ``prompt_tokens_details.cache_creation_tokens``.
+    ``prompt_tokens_details.cache_creation_tokens`` (the 1-hour ones in its
+    ``cache_creation_token_details``).
     """
     dropped: list[str] = []
     if found.cache_read_tokens is None:
@@ -284,6 +290,11 @@ def _openai_additions(u: Any, found: Usage) -> Usage:
         if write is None:
             write = _get(_get(u, "prompt_tokens_details"), "cache_creation_tokens")
         found.cache_write_tokens = token_count(write, "cache_write_tokens", dropped)
+    if found.cache_write_tokens:
+        found.cache_write_1h_tokens = token_count(
+            _get(_get(_get(u, "prompt_tokens_details"), "cache_creation_token_details"), _ANTHROPIC_1H),
+            "cache_write_1h_tokens", dropped,
+        )
     if found.input_tokens is None and found.cache_read_tokens is not None:
         miss = token_count(_get(u, "prompt_cache_miss_tokens"), "input_tokens", dropped)
         if miss is not None:
@@ -309,6 +320,23 @@ _OPENAI_ADDED = (
     "cache_creation_tokens",
 )
 
+# Anthropic's name of the cache writes kept for an hour (in ``usage.cache_creation``; litellm's and
+# LangChain's copies of it keep the name).
+_ANTHROPIC_1H = "ephemeral_1h_input_tokens"
+
+
+def _langchain_additions(u: Any, found: Usage) -> Usage:
+    """``found`` (LangChain's usage_metadata) with langchain-anthropic's 1-hour cache writes."""
+    if found.cache_write_tokens:
+        dropped: list[str] = []
+        found.cache_write_1h_tokens = token_count(
+            _get(_get(u, "input_token_details"), _ANTHROPIC_1H), "cache_write_1h_tokens", dropped,
+        )
+        if dropped:
+            found.dropped = tuple(dict.fromkeys(found.dropped + tuple(dropped)))
+    return found
+
+
 _SHAPES: tuple[_Shape, ...] = tuple(_shape(*row) for row in (
     (  # OpenAI chat completions (and the OpenAI-compatible APIs: DeepSeek, ...)
         ("prompt_tokens", "completion_tokens"), "prompt_tokens", "completion_tokens",
@@ -318,7 +346,7 @@ _SHAPES: tuple[_Shape, ...] = tuple(_shape(*row) for row in (
     (  # LangChain usage_metadata
         ("input_token_details", "output_token_details"), "input_tokens", "output_tokens",
         ("input_token_details", "cache_read"), ("input_token_details", "cache_creation"),
-        ("output_token_details", "reasoning"),
+        ("output_token_details", "reasoning"), _langchain_additions,
     ),
     (  # OpenAI responses API (cache reads and writes both part of its input_tokens)
         ("input_tokens_details", "output_tokens_details"), "input_tokens", "output_tokens",
@@ -478,9 +506,16 @@ def _tokens(u: Any) -> Usage:
                 u, _get(u, "inputTokens"), "outputTokens", "cacheReadInputTokens", "cacheWriteInputTokens", dropped,
             )
     # Anthropic — or a bare {input_tokens, output_tokens}, same meaning.
-    return _cache_excluded(
+    found = _cache_excluded(
         u, raw_input, "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", dropped,
     )
+    if found.cache_write_tokens:
+        found.cache_write_1h_tokens = token_count(
+            _get(_get(u, "cache_creation"), _ANTHROPIC_1H), "cache_write_1h_tokens", dropped,
+        )
+        if dropped:
+            found.dropped = tuple(dict.fromkeys(dropped))
+    return found
 
 
 # Layouts that are a bare (input, output) pair, no cache or reasoning, known by their output's

@@ -1,7 +1,8 @@
 """Pure pricing: (model, usage) -> cost in USD, or ``None`` when the model is unknown.
 
 Where prices come from: the user's ``pricing`` (a dict, or a JSON/YAML file;
-USD per 1M tokens: ``input``, ``output``, ``cache_read``, ``cache_write``)
+USD per 1M tokens: ``input``, ``output``, ``cache_read``, ``cache_write``,
+``cache_write_1h``)
 merged over the bundled snapshot of `genai-prices` (auto-update stays off, so
 costs are reproducible offline). User entries win.
 
@@ -21,7 +22,10 @@ ignored: otel-llm only knows tokens.
 Arithmetic: uncached input = input − cache_read − cache_write at the input
 rate; cache reads and writes at their own rates (the input rate when the model
 has none); output (reasoning included) at the output rate. Cached tokens are
-thus priced once, at the cache rate.
+thus priced once, at the cache rate. Cache writes kept for an hour (Anthropic's
+1-hour TTL, ``Usage.cache_write_1h_tokens``) are priced at the model's 1-hour
+write rate (genai-prices' ``cache_write_1h_mtok``); a model without one prices
+them at its cache-write rate, and :meth:`PriceBook.cost_note` says so.
 
 Sanity bound: a cost is never negative, NaN or above :data:`MAX_CALL_COST_USD`
 ($1,000) for one call. The most expensive models listed today charge about
@@ -58,7 +62,7 @@ __all__ = ["Cost", "MAX_CALL_COST_USD", "ModelRates", "PriceBook"]
 
 _PER_MILLION = 1_000_000.0
 MAX_CALL_COST_USD = 1000.0  # above this for one call, the price or the count is wrong (module docstring)
-_USER_KEYS = ("input", "output", "cache_read", "cache_write")
+_USER_KEYS = ("input", "output", "cache_read", "cache_write", "cache_write_1h")
 
 # gen_ai.provider.name (semconv) -> genai-prices provider id, where they differ.
 _PROVIDER_IDS = {
@@ -121,19 +125,22 @@ class ModelRates:
     cache_read: _Rate | None
     cache_write: _Rate | None
     source: str
+    cache_write_1h: _Rate | None = None  # writes kept for an hour; None: priced as ``cache_write``
 
     def __post_init__(self) -> None:
-        # No tiered rate (most models): (input, cache read, cache write, output) USD per
-        # token, so pricing a call is four products; an unpriced part costs 0.
-        rates = (self.input, self.cache_read, self.cache_write, self.output)
+        # No tiered rate (most models): (input, cache read, cache write, output, 1-hour cache write)
+        # USD per token, so pricing a call is four products (five with 1-hour writes); an unpriced part costs 0.
+        rates = (self.input, self.cache_read, self.cache_write, self.output, self.cache_write_1h)
         flat = None
         if not any(rate is not None and rate.tiers for rate in rates):
             base = self.input.base if self.input is not None else None
+            write = 0.0 if base is None else (self.cache_write.base if self.cache_write else base)
             flat = (
                 base or 0.0,
                 0.0 if base is None else (self.cache_read.base if self.cache_read else base),
-                0.0 if base is None else (self.cache_write.base if self.cache_write else base),
+                write,
                 self.output.base if self.output is not None else 0.0,
+                self.cache_write_1h.base if self.cache_write_1h and base is not None else write,
             )
         object.__setattr__(self, "_flat", flat)
 
@@ -145,19 +152,23 @@ class ModelRates:
         read = usage.cache_read_tokens or 0
         write = usage.cache_write_tokens or 0
         uncached = max(total_in - read - write, 0)
+        write_1h = min(usage.cache_write_1h_tokens or 0, write)
         usd = 0.0
         if self.input is not None:
             rate = self.input.at(total_in)
+            write_rate = self.cache_write.at(total_in) if self.cache_write else rate
             usd += uncached * rate
             usd += read * (self.cache_read.at(total_in) if self.cache_read else rate)
-            usd += write * (self.cache_write.at(total_in) if self.cache_write else rate)
+            usd += (write - write_1h) * write_rate
+            if write_1h:
+                usd += write_1h * (self.cache_write_1h.at(total_in) if self.cache_write_1h else write_rate)
         if self.output is not None:
             usd += (usage.output_tokens or 0) * self.output.at(total_in)
         return usd
 
 
-# A model's untiered rates, USD per token: (input, cache read, cache write, output).
-_FlatRates = tuple[float, float, float, float]
+# A model's untiered rates, USD per token: (input, cache read, cache write, output, 1-hour cache write).
+_FlatRates = tuple[float, float, float, float, float]
 
 
 def _flat_price(flat: _FlatRates, usage: Usage) -> float:
@@ -168,6 +179,11 @@ def _flat_price(flat: _FlatRates, usage: Usage) -> float:
     uncached = (usage.input_tokens or 0) - read - write
     if uncached < 0:
         uncached = 0
+    write_1h = usage.cache_write_1h_tokens
+    if write_1h:  # of the writes, those kept for an hour, at their own rate
+        write_1h = min(write_1h, write)
+        return (uncached * flat[0] + read * flat[1] + (write - write_1h) * flat[2] + write_1h * flat[4]
+                + (usage.output_tokens or 0) * flat[3])
     return uncached * flat[0] + read * flat[1] + write * flat[2] + (usage.output_tokens or 0) * flat[3]
 
 
@@ -341,6 +357,17 @@ class PriceBook:
             return None
         return _new_cost(Cost, (usd, source))
 
+    def cost_note(self, model: str | None, usage: Usage, provider: str | None = None) -> str | None:
+        """What :meth:`cost` could not price as billed for this call (``None``: nothing). Called only for a
+        call with 1-hour cache writes: a model without a 1-hour write rate priced them at its cache-write rate."""
+        if not usage.cache_write_1h_tokens:
+            return None
+        rates = self._cache.get((provider, model))
+        if rates is None or rates.cache_write_1h is not None:
+            return None
+        return ("1-hour cache writes priced at the 5-minute cache-write rate: the price table has no 1-hour rate "
+                f"for {model!r} ({rates.source})")
+
     def _warn_insane(self, model: str | None, usd: float, usage: Usage) -> None:
         key = str(model)
         if key in self._warned_cost:
@@ -382,6 +409,7 @@ class PriceBook:
                 output=_rate_from_genai(getattr(prices, "output_mtok", None)),
                 cache_read=_rate_from_genai(getattr(prices, "cache_read_mtok", None)),
                 cache_write=_rate_from_genai(getattr(prices, "cache_write_mtok", None)),
+                cache_write_1h=_rate_from_genai(getattr(prices, "cache_write_1h_mtok", None)),
                 source=self._source,
             )
             if rates.input is None and rates.output is None:
