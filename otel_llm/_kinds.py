@@ -448,7 +448,11 @@ class LLMCallKind(Kind):
         if write_1h is not None:
             attrs[semconv.OTEL_LLM_USAGE_CACHE_CREATION_1H_INPUT_TOKENS] = write_1h
         usd = None
-        if inp is not None or out is not None:
+        billed = usage.billed_cost
+        if billed is not None:  # the provider's own bill, read from its response
+            usd = attrs[semconv.GEN_AI_USAGE_COST] = billed
+            attrs[semconv.OTEL_LLM_COST_SOURCE] = usage.billed_cost_source or "response"
+        elif inp is not None or out is not None:
             try:
                 priced = call.runtime.prices.cost(model or self.model, usage, self.provider)
                 if priced is not None:

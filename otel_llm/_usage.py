@@ -13,7 +13,8 @@ Shapes understood:
   ``choices[i].finish_reason`` and, on the last chunk, ``usage``.
   OpenAI-compatible providers' additions to it: DeepSeek's
   ``prompt_cache_hit_tokens`` (cache reads) and ``prompt_cache_miss_tokens``;
-  litellm's Anthropic cache counts (``cache_creation_input_tokens``, ...).
+  litellm's Anthropic cache counts (``cache_creation_input_tokens``, ...);
+  a billed cost in USD (OpenRouter's ``cost``, see :func:`_billed_cost`).
 * OpenAI responses API: ``usage.input_tokens/output_tokens``,
   ``input_tokens_details.cached_tokens`` / ``cache_write_tokens``,
   ``output_tokens_details.reasoning_tokens``.
@@ -85,6 +86,10 @@ class Usage:
     dropped: tuple[str, ...] = ()  # fields whose value was not a valid token count
     # Of the cache writes, those kept for an hour (Anthropic's ``ephemeral_1h``): billed at their own rate.
     cache_write_1h_tokens: int | None = None
+    # The call's cost in USD as the provider billed it in its response (OpenRouter's usage.cost), and
+    # where in the response it was read: the span's cost then, rather than a pricing of its tokens.
+    billed_cost: float | None = None
+    billed_cost_source: str | None = None
 
     def merged(self, other: "Usage") -> "Usage":
         """A new Usage where ``other``'s known fields win (used to fold stream chunks)."""
@@ -107,6 +112,7 @@ class Usage:
             and self.cache_write_tokens is None
             and self.reasoning_tokens is None
             and self.cache_write_1h_tokens is None
+            and self.billed_cost is None
             and self.response_model is None
             and self.response_id is None
             and not self.finish_reasons
@@ -299,9 +305,43 @@ def _openai_additions(u: Any, found: Usage) -> Usage:
         miss = token_count(_get(u, "prompt_cache_miss_tokens"), "input_tokens", dropped)
         if miss is not None:
             found.input_tokens = _bounded(found.cache_read_tokens + miss, "input_tokens", dropped)
+    _billed_cost(u, found, dropped)
     if dropped:
         found.dropped = tuple(dict.fromkeys(found.dropped + tuple(dropped)))
     return found
+
+
+def _billed_cost(u: Any, found: Usage, dropped: list[str]) -> None:
+    """The provider's bill for the call in ``u`` (a usage), set on ``found``; an amount that is not one is dropped.
+
+    OpenRouter: ``cost`` is what it charged (credits, which are USD); with the
+    user's own provider key (``is_byok``) that is its fee, and the provider
+    bills ``cost_details.upstream_inference_cost`` on top, so both are the call's cost.
+    """
+    raw = _get(u, "cost")
+    if raw is None:
+        return
+    cost = _amount(raw)
+    if cost is None:
+        if isinstance(raw, (numbers.Number, Decimal, str, bytes)):  # claims to be an amount: said
+            dropped.append("billed_cost")
+        return  # not a number at all (a mock, an object): a shape we don't read
+    source = "response:usage.cost"
+    if _get(u, "is_byok") is True:
+        upstream = _amount(_get(_get(u, "cost_details"), "upstream_inference_cost"))
+        if upstream is not None:
+            cost += upstream
+            source = "response:usage.cost+cost_details.upstream_inference_cost"
+    found.billed_cost = cost
+    found.billed_cost_source = source
+
+
+def _amount(value: Any) -> float | None:
+    """``value`` as an amount of money: a finite real number >= 0 (not a bool, not text); else ``None``."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, Decimal)):
+        return None
+    amount = float(value)
+    return amount if math.isfinite(amount) and amount >= 0 else None
 
 
 def _first(u: Any, *keys: str) -> Any:
@@ -317,7 +357,7 @@ def _first(u: Any, *keys: str) -> Any:
 # class declares one) is read through it too.
 _OPENAI_ADDED = (
     "prompt_cache_hit_tokens", "prompt_cache_miss_tokens", "cache_creation_input_tokens", "cache_read_input_tokens",
-    "cache_creation_tokens",
+    "cache_creation_tokens", "cost",
 )
 
 # Anthropic's name of the cache writes kept for an hour (in ``usage.cache_creation``; litellm's and

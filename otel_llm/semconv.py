@@ -15,7 +15,8 @@ from typing import Final
 OTEL_LLM_KIND: Final = "otel_llm.kind"  # chat | graph_node | vector_op | llm_call | tool | agent
 OTEL_LLM_PROJECT: Final = "otel_llm.project"
 OTEL_LLM_RUN_CONFIG_PREFIX: Final = "otel_llm.run_config."
-OTEL_LLM_COST_SOURCE: Final = "otel_llm.cost.source"  # user | genai-prices@<version>
+# user | genai-prices@<version> | response:<where> (the provider's bill in its response: response:usage.cost)
+OTEL_LLM_COST_SOURCE: Final = "otel_llm.cost.source"
 OTEL_LLM_GRAPH_NODE: Final = "otel_llm.graph.node"  # the node a span is, or runs inside (inherited)
 OTEL_LLM_GRAPH_NAME: Final = "otel_llm.graph.name"  # inherited like the node
 OTEL_LLM_USAGE_DROPPED: Final = "otel_llm.usage.dropped"  # token fields whose value was invalid, dropped
