@@ -8,7 +8,9 @@ each later chunk costs one or two attribute reads and a comparison:
 
 * OpenAI chat completion chunks (``choices``): ``usage`` on the final chunk
   (``stream_options={"include_usage": True}``), each choice's
-  ``finish_reason`` on its last chunk, model and id on every chunk.
+  ``finish_reason`` on its last chunk, model and id on every chunk. Groq
+  puts the usage in ``x_groq.usage`` of its last chunk: read there, at the
+  end, when no chunk had a ``usage``.
 * OpenAI Responses API events (``type`` ``response.*``): everything on the
   ``response`` of ``response.completed`` (``.incomplete``, ``.failed``).
 * Anthropic message events (``type`` ``message_start`` ...): ``message_start``
@@ -90,13 +92,14 @@ class _LastChunk(StreamUsage):
 class _OpenAIChatChunks(StreamUsage):
     """``chat.completion.chunk``: the usage chunk, each choice's finish reason, the last chunk."""
 
-    __slots__ = ("_get", "_usage_chunk", "_reasons", "_last")
+    __slots__ = ("_get", "_usage_chunk", "_reasons", "_last", "_finish_chunk")
 
     def __init__(self, get: Getter) -> None:
         self._get = get
         self._usage_chunk: Any = None
         self._reasons: dict[Any, str] = {}
         self._last: Any = None
+        self._finish_chunk: Any = None  # the last chunk with a finish reason (Groq's usage may be on it)
 
     def __call__(self, chunk: Any) -> None:
         get = self._get
@@ -106,10 +109,17 @@ class _OpenAIChatChunks(StreamUsage):
             reason = get(choice, "finish_reason", None)
             if reason is not None:
                 self._reasons[get(choice, "index", None)] = reason
+                self._finish_chunk = chunk
         self._last = chunk
 
     def result(self) -> Usage | None:
-        usage = _last_and_usage_chunk(self._last, self._usage_chunk)
+        usage_chunk = self._usage_chunk
+        if usage_chunk is None:  # Groq: on its last chunk, in x_groq
+            usage_chunk = next((
+                {"usage": found} for c in (self._last, self._finish_chunk)
+                for found in (_get(_get(c, "x_groq"), "usage"),) if found is not None
+            ), None)
+        usage = _last_and_usage_chunk(self._last, usage_chunk)
         if self._reasons:
             reasons = tuple(r for r in self._reasons.values() if isinstance(r, str) and r)
             if reasons:

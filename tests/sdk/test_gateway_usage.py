@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 from openai.types import CompletionUsage
-from openai.types.chat import ChatCompletion
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from openai.types.completion_usage import PromptTokensDetails
 from pydantic import BaseModel
 
+from otel_llm._stream_usage import reader_for
 from otel_llm._usage import Usage, extract_usage
 
 
@@ -116,3 +117,27 @@ def test_litellm_anthropic_cache_writes_are_cache_writes(value: Any) -> None:
 def test_litellm_cache_counts_wherever_it_puts_them(usage: dict[str, Any]) -> None:
     assert extract_usage(LiteLLMUsage.model_validate(usage)) == Usage(1500, 40, 1000, 300)
     assert extract_usage({"usage": usage}) == Usage(1500, 40, 1000, 300)
+
+
+def _groq_chunks() -> list[dict[str, Any]]:
+    """A Groq stream: the usage on the last chunk's ``x_groq`` (its own ``usage`` absent)."""
+    base = {"id": "chatcmpl-g", "object": "chat.completion.chunk", "created": 1, "model": "llama-3.1-8b-instant"}
+    return [
+        {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": "hi"}, "finish_reason": None}],
+         "x_groq": {"id": "req_1"}},
+        {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+         "x_groq": {"id": "req_1", "usage": {"prompt_tokens": 40, "completion_tokens": 9, "total_tokens": 49,
+                                             "queue_time": 0.01, "prompt_time": 0.002}}},
+    ]
+
+
+@pytest.mark.parametrize("as_openai", [False, True], ids=["dict", "openai-chunks"])
+def test_groq_stream_usage_in_x_groq_is_read(as_openai: bool) -> None:
+    chunks: list[Any] = _groq_chunks()
+    if as_openai:
+        chunks = [ChatCompletionChunk.model_validate(c) for c in chunks]
+    reader = reader_for(chunks[0])
+    for chunk in chunks:
+        reader(chunk)
+    assert reader.result() == Usage(40, 9, response_model="llama-3.1-8b-instant", response_id="chatcmpl-g",
+                                    finish_reasons=("stop",))
