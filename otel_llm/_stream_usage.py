@@ -28,6 +28,8 @@ each later chunk costs one or two attribute reads and a comparison:
   stop reason on ``messageStop``, the counts on the ``metadata`` event.
 * Bedrock ``invoke_model_with_response_stream`` events (dicts, ``chunk``):
   the counts in the last chunk's ``amazon-bedrock-invocationMetrics``.
+* Chunks that wrap such a chunk in ``data`` (mistralai's ``CompletionEvent``,
+  whose ``data`` is an OpenAI-shaped chunk): the wrapped chunks are read.
 * Anything else — text, a generator's own dicts — the last chunk, read once
   when the stream ends (where a generator puts a final usage object).
 
@@ -301,6 +303,22 @@ class _LangChainChunks(StreamUsage):
         return extract_usage({"usage_metadata": self._usage, "response_metadata": self._meta})
 
 
+class _Unwrapped(StreamUsage):
+    """Chunks wrapping the provider's chunk in ``data`` (mistralai's ``CompletionEvent``): ``inner`` reads ``data``."""
+
+    __slots__ = ("_get", "_inner")
+
+    def __init__(self, get: Getter, inner: StreamUsage) -> None:
+        self._get = get
+        self._inner = inner
+
+    def __call__(self, chunk: Any) -> None:
+        self._inner(self._get(chunk, "data", None))
+
+    def result(self) -> Usage | None:
+        return self._inner.result()
+
+
 def _added(total: Mapping[str, Any], more: Mapping[str, Any]) -> dict[str, Any]:
     """Nested token counts added key by key (LangChain's ``add_usage``)."""
     out = dict(total)
@@ -349,4 +367,7 @@ def reader_for(first: Any) -> StreamUsage:
         return _BedrockEvents()
     if type(first) is dict and "chunk" in first:
         return _BedrockInvokeChunks()
+    data = _get(first, "data")
+    if data is not None and not isinstance(data, (str, bytes, bytearray)) and _has(data, "choices"):
+        return _Unwrapped(get, reader_for(data))
     return _LastChunk()

@@ -18,8 +18,12 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from openai.types.completion_usage import PromptTokensDetails
 from pydantic import BaseModel
 
+import otel_llm
+from otel_llm import semconv as sc
+
 from otel_llm._stream_usage import reader_for
 from otel_llm._usage import Usage, extract_usage
+from otel_llm.testing import Capture
 
 
 def ns(value: Any) -> Any:
@@ -141,3 +145,68 @@ def test_groq_stream_usage_in_x_groq_is_read(as_openai: bool) -> None:
         reader(chunk)
     assert reader.result() == Usage(40, 9, response_model="llama-3.1-8b-instant", response_id="chatcmpl-g",
                                     finish_reasons=("stop",))
+
+
+# mistralai (v1): its stream yields CompletionEvent objects whose ``data`` is the chunk, OpenAI-shaped.
+class MistralUsageInfo(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class MistralDelta(BaseModel):
+    role: str | None = None
+    content: str | None = None
+
+
+class MistralChoice(BaseModel):
+    index: int
+    delta: MistralDelta
+    finish_reason: str | None = None
+
+
+class MistralChunk(BaseModel):
+    id: str
+    object: str | None = None
+    created: int | None = None
+    model: str
+    usage: MistralUsageInfo | None = None
+    choices: list[MistralChoice]
+
+
+class MistralEvent(BaseModel):
+    """mistralai's ``CompletionEvent``."""
+
+    data: MistralChunk
+
+
+def _mistral_events() -> list[MistralEvent]:
+    def event(**fields: Any) -> MistralEvent:
+        return MistralEvent(data=MistralChunk(id="m-1", model="mistral-small-latest", **fields))
+
+    return [
+        event(choices=[{"index": 0, "delta": {"role": "assistant", "content": "Bon"}}]),
+        event(choices=[{"index": 0, "delta": {"content": "jour"}, "finish_reason": "stop"}],
+              usage={"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15}),
+    ]
+
+
+def test_mistral_stream_events_are_read_through_their_data() -> None:
+    events = _mistral_events()
+    reader = reader_for(events[0])
+    for event in events:
+        reader(event)
+    assert reader.result() == Usage(12, 3, response_model="mistral-small-latest", response_id="m-1",
+                                    finish_reasons=("stop",))
+
+
+def test_a_mistral_stream_call_has_its_tokens_and_cost() -> None:
+    @otel_llm.llm_call(provider="mistral_ai")
+    def ask() -> Any:
+        return iter(_mistral_events())
+
+    with Capture(project="p") as cap:
+        assert [e.data.id for e in ask()] == ["m-1", "m-1"]
+    span = [s for s in cap.spans() if s.attributes.get(sc.OTEL_LLM_KIND) == sc.KIND_LLM_CALL][-1]
+    assert (span.attributes[sc.GEN_AI_USAGE_INPUT_TOKENS], span.attributes[sc.GEN_AI_USAGE_OUTPUT_TOKENS]) == (12, 3)
+    assert span.attributes[sc.GEN_AI_USAGE_COST] > 0
