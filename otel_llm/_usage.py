@@ -32,6 +32,9 @@ Shapes understood:
   ``prompt_token_count`` / ``generation_token_count``.
 * Ollama's API (and its python client's responses): ``prompt_eval_count`` /
   ``eval_count`` and ``done_reason`` on the response (a stream's last line).
+* Cohere v2: ``usage.billed_units.input_tokens/output_tokens`` (what is
+  billed; ``usage.tokens`` when absent), ``finish_reason`` at the top; its
+  stream's ``message-end`` event holds both in its ``delta``.
 * LangChain ``usage_metadata`` (on an ``AIMessage`` or as the value itself):
   ``input_tokens`` (cache included), ``input_token_details.cache_read`` /
   ``cache_creation``, ``output_token_details.reasoning``; of the writes,
@@ -545,6 +548,11 @@ def _tokens(u: Any) -> Usage:
             return _cache_excluded(
                 u, _get(u, "inputTokens"), "outputTokens", "cacheReadInputTokens", "cacheWriteInputTokens", dropped,
             )
+        for counts in (_get(u, "billed_units"), _get(u, "tokens")):  # Cohere v2: billed, else seen by the model
+            if counts is not None and not isinstance(counts, _SCALARS) and (
+                _has(counts, "input_tokens") or _has(counts, "output_tokens")
+            ):
+                return _tokens(counts)
     # Anthropic — or a bare {input_tokens, output_tokens}, same meaning.
     found = _cache_excluded(
         u, raw_input, "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", dropped,
@@ -699,6 +707,9 @@ def _finish_reasons(value: Any) -> tuple[str, ...]:
         reason = _str(_get(holder, "stop_reason"))
         if reason:
             return (reason,)
+    reason = _str(_get(value, "finish_reason"))  # Cohere v2
+    if reason:
+        return (reason,)
     meta = _get(value, "response_metadata")  # LangChain AIMessage
     reason = _str(_get(meta, "finish_reason")) or _str(_get(meta, "stop_reason"))
     if reason:
@@ -1003,6 +1014,8 @@ def _extract(value: Any) -> Usage | None:
     event = _get(value, "type")
     if event == "message_start":  # Anthropic stream: the message is nested
         value = _get(value, "message")
+    elif event == "message-end":  # Cohere v2 stream: usage and finish reason in its delta
+        value = _get(value, "delta")
     elif type(event) is str and event in RESPONSES_FINAL_EVENTS:  # Responses API stream: the response is nested
         value = _get(value, "response")
     usage_obj = _get(value, "usage")

@@ -210,3 +210,27 @@ def test_a_mistral_stream_call_has_its_tokens_and_cost() -> None:
     span = [s for s in cap.spans() if s.attributes.get(sc.OTEL_LLM_KIND) == sc.KIND_LLM_CALL][-1]
     assert (span.attributes[sc.GEN_AI_USAGE_INPUT_TOKENS], span.attributes[sc.GEN_AI_USAGE_OUTPUT_TOKENS]) == (12, 3)
     assert span.attributes[sc.GEN_AI_USAGE_COST] > 0
+
+
+# Cohere v2 (cohere.ClientV2.chat): counts under usage.billed_units (what is billed, floats in its SDK)
+# and usage.tokens (what the model saw); the finish reason at the top; streamed, both on message-end's delta.
+COHERE = {"id": "co-1", "finish_reason": "COMPLETE",
+          "message": {"role": "assistant", "content": [{"type": "text", "text": "hi"}]},
+          "usage": {"billed_units": {"input_tokens": 17.0, "output_tokens": 5.0},
+                    "tokens": {"input_tokens": 210.0, "output_tokens": 5.0}}}
+
+
+@pytest.mark.parametrize("value", [COHERE, ns(COHERE)], ids=["dict", "object"])
+def test_cohere_v2_billed_units_are_the_tokens(value: Any) -> None:
+    assert extract_usage(value) == Usage(17, 5, response_id="co-1", finish_reasons=("COMPLETE",))
+
+
+def test_cohere_v2_stream_ends_with_its_usage() -> None:
+    events = [{"type": "message-start", "id": "co-2", "delta": {"message": {"role": "assistant"}}},
+              {"type": "content-delta", "index": 0, "delta": {"message": {"content": {"text": "hi"}}}},
+              {"type": "message-end", "delta": {"finish_reason": "MAX_TOKENS", "usage": COHERE["usage"]}}]
+    for chunks in (events, ns(events)):
+        reader = reader_for(chunks[0])
+        for event in chunks:
+            reader(event)
+        assert reader.result() == Usage(17, 5, finish_reasons=("MAX_TOKENS",))
