@@ -444,15 +444,17 @@ class LLMCallKind(Kind):
             attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = usage.finish_reasons
         if usage.dropped:
             attrs[semconv.OTEL_LLM_USAGE_DROPPED] = usage.dropped
-        write_1h = usage.cache_write_1h_tokens
-        if write_1h is not None:
-            attrs[semconv.OTEL_LLM_USAGE_CACHE_CREATION_1H_INPUT_TOKENS] = write_1h
+        billing = usage.billing
+        write_1h = None
         usd = None
-        billed = usage.billed_cost
-        if billed is not None:  # the provider's own bill, read from its response
-            usd = attrs[semconv.GEN_AI_USAGE_COST] = billed
-            attrs[semconv.OTEL_LLM_COST_SOURCE] = usage.billed_cost_source or "response"
-        elif inp is not None or out is not None:
+        if billing is not None:  # rare: 1-hour cache writes, the provider's own bill
+            write_1h = billing.cache_write_1h_tokens
+            if write_1h is not None:
+                attrs[semconv.OTEL_LLM_USAGE_CACHE_CREATION_1H_INPUT_TOKENS] = write_1h
+            if billing.cost_usd is not None:  # the provider's bill, read from its response
+                usd = attrs[semconv.GEN_AI_USAGE_COST] = billing.cost_usd
+                attrs[semconv.OTEL_LLM_COST_SOURCE] = billing.cost_source or "response"
+        if usd is None and (inp is not None or out is not None):
             try:
                 priced = call.runtime.prices.cost(model or self.model, usage, self.provider)
                 if priced is not None:

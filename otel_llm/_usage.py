@@ -58,7 +58,7 @@ import math
 import numbers
 import typing
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from decimal import Decimal
 from operator import attrgetter
 from typing import Any, NamedTuple
@@ -66,12 +66,34 @@ from typing import Any, NamedTuple
 from otel_llm import _notices
 from otel_llm._guard import internal_error
 
-__all__ = ["INT64_MAX", "RESPONSES_FINAL_EVENTS", "Usage", "extract_usage", "read_response", "token_count"]
+__all__ = ["INT64_MAX", "RESPONSES_FINAL_EVENTS", "Billing", "Usage", "extract_usage", "read_response", "token_count"]
 
 _SCALARS = (str, bytes, bytearray, int, float, bool, type(None))
 _MISSING = object()
 INT64_MAX = 2**63 - 1  # OTLP carries int attributes and histogram sums as int64/double
 _warned: set[str] = set()  # fields whose first dropped value was already said
+
+
+@dataclass(frozen=True, slots=True)
+class Billing:
+    """Facts of a call that its token counts and rates alone do not price right."""
+
+    # Of the cache writes, those kept for an hour (Anthropic's ``ephemeral_1h``): billed at their own rate.
+    cache_write_1h_tokens: int | None = None
+    # The call's cost in USD as the provider billed it in its response (OpenRouter's usage.cost), and
+    # where in the response it was read: the span's cost then, rather than a pricing of its tokens.
+    cost_usd: float | None = None
+    cost_source: str | None = None
+
+
+_NO_BILLING = Billing()
+
+
+def _bill(found: Usage, **facts: Any) -> None:
+    """``found.billing`` with ``facts`` (those not ``None``) set."""
+    known = {name: value for name, value in facts.items() if value is not None}
+    if known:
+        found.billing = replace(found.billing or _NO_BILLING, **known)
 
 
 @dataclass(slots=True)
@@ -87,12 +109,9 @@ class Usage:
     response_id: str | None = None
     finish_reasons: tuple[str, ...] = ()
     dropped: tuple[str, ...] = ()  # fields whose value was not a valid token count
-    # Of the cache writes, those kept for an hour (Anthropic's ``ephemeral_1h``): billed at their own rate.
-    cache_write_1h_tokens: int | None = None
-    # The call's cost in USD as the provider billed it in its response (OpenRouter's usage.cost), and
-    # where in the response it was read: the span's cost then, rather than a pricing of its tokens.
-    billed_cost: float | None = None
-    billed_cost_source: str | None = None
+    # What the provider bills apart from the token rates (None for most calls: one field, so building
+    # a Usage on the hot path costs one store for all of them).
+    billing: Billing | None = None
 
     def merged(self, other: "Usage") -> "Usage":
         """A new Usage where ``other``'s known fields win (used to fold stream chunks)."""
@@ -114,8 +133,7 @@ class Usage:
             and self.cache_read_tokens is None
             and self.cache_write_tokens is None
             and self.reasoning_tokens is None
-            and self.cache_write_1h_tokens is None
-            and self.billed_cost is None
+            and self.billing is None
             and self.response_model is None
             and self.response_id is None
             and not self.finish_reasons
@@ -300,10 +318,10 @@ def _openai_additions(u: Any, found: Usage) -> Usage:
             write = _get(_get(u, "prompt_tokens_details"), "cache_creation_tokens")
         found.cache_write_tokens = token_count(write, "cache_write_tokens", dropped)
     if found.cache_write_tokens:
-        found.cache_write_1h_tokens = token_count(
+        _bill(found, cache_write_1h_tokens=token_count(
             _get(_get(_get(u, "prompt_tokens_details"), "cache_creation_token_details"), _ANTHROPIC_1H),
             "cache_write_1h_tokens", dropped,
-        )
+        ))
     if found.input_tokens is None and found.cache_read_tokens is not None:
         miss = token_count(_get(u, "prompt_cache_miss_tokens"), "input_tokens", dropped)
         if miss is not None:
@@ -335,8 +353,7 @@ def _billed_cost(u: Any, found: Usage, dropped: list[str]) -> None:
         if upstream is not None:
             cost += upstream
             source = "response:usage.cost+cost_details.upstream_inference_cost"
-    found.billed_cost = cost
-    found.billed_cost_source = source
+    _bill(found, cost_usd=cost, cost_source=source)
 
 
 def _amount(value: Any) -> float | None:
@@ -372,9 +389,9 @@ def _langchain_additions(u: Any, found: Usage) -> Usage:
     """``found`` (LangChain's usage_metadata) with langchain-anthropic's 1-hour cache writes."""
     if found.cache_write_tokens:
         dropped: list[str] = []
-        found.cache_write_1h_tokens = token_count(
+        _bill(found, cache_write_1h_tokens=token_count(
             _get(_get(u, "input_token_details"), _ANTHROPIC_1H), "cache_write_1h_tokens", dropped,
-        )
+        ))
         if dropped:
             found.dropped = tuple(dict.fromkeys(found.dropped + tuple(dropped)))
     return found
@@ -558,9 +575,9 @@ def _tokens(u: Any) -> Usage:
         u, raw_input, "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", dropped,
     )
     if found.cache_write_tokens:
-        found.cache_write_1h_tokens = token_count(
+        _bill(found, cache_write_1h_tokens=token_count(
             _get(_get(u, "cache_creation"), _ANTHROPIC_1H), "cache_write_1h_tokens", dropped,
-        )
+        ))
         if dropped:
             found.dropped = tuple(dict.fromkeys(dropped))
     return found
@@ -860,22 +877,24 @@ def _read_layout(value: Any, layout: _Layout) -> tuple[Usage, list[Any]] | None:
     completion: every check is a type identity or a range, every read one
     C-level pass.
     """
+    # The layout's parts in one unpacking (a NamedTuple's attributes are a lookup each).
+    read_all, usage_class, heads, holders, leaves, choice_class, message_class = layout
     try:
-        usage_obj, model, response_id, choices = layout.read_all(value)
+        usage_obj, model, response_id, choices = read_all(value)
         if (
-            type(usage_obj) is not layout.usage_class or type(model) is not str or not model
-            or type(choices) is not list or len(choices) != 1 or type(choices[0]) is not layout.choice_class
+            type(usage_obj) is not usage_class or type(model) is not str or not model
+            or type(choices) is not list or len(choices) != 1 or type(choices[0]) is not choice_class
         ):
             return None
-        inp, out, read_in, write_in, reasoning_in, added = layout.heads(usage_obj)
+        inp, out, read_in, write_in, reasoning_in, added = heads(usage_obj)
         reason, message = _REASON_AND_MESSAGE(choices[0])
         if (
             added or type(inp) is not int or type(out) is not int or inp < 0 or out < 0 or inp > INT64_MAX
-            or out > INT64_MAX or type(reason) is not str or not reason or type(message) is not layout.message_class
+            or out > INT64_MAX or type(reason) is not str or not reason or type(message) is not message_class
         ):
             return None
-        read_class, write_class, reasoning_class = layout.holders
-        read_key, write_key, reasoning_key = layout.leaves
+        read_class, write_class, reasoning_class = holders
+        read_key, write_key, reasoning_key = leaves
         # A count the shape does not have (no holder class) is None, without a call.
         read = None if read_in is None or read_class is None else _held_count(read_in, read_class, read_key)
         write = None if write_in is None or write_class is None else _held_count(write_in, write_class, write_key)

@@ -23,7 +23,7 @@ Arithmetic: uncached input = input − cache_read − cache_write at the input
 rate; cache reads and writes at their own rates (the input rate when the model
 has none); output (reasoning included) at the output rate. Cached tokens are
 thus priced once, at the cache rate. Cache writes kept for an hour (Anthropic's
-1-hour TTL, ``Usage.cache_write_1h_tokens``) are priced at the model's 1-hour
+1-hour TTL, ``Usage.billing.cache_write_1h_tokens``) are priced at the model's 1-hour
 write rate (genai-prices' ``cache_write_1h_mtok``); a model without one prices
 them at its cache-write rate, and :meth:`PriceBook.cost_note` says so.
 
@@ -152,7 +152,8 @@ class ModelRates:
         read = usage.cache_read_tokens or 0
         write = usage.cache_write_tokens or 0
         uncached = max(total_in - read - write, 0)
-        write_1h = min(usage.cache_write_1h_tokens or 0, write)
+        billing = usage.billing
+        write_1h = min(billing.cache_write_1h_tokens or 0, write) if billing is not None else 0
         usd = 0.0
         if self.input is not None:
             rate = self.input.at(total_in)
@@ -179,9 +180,9 @@ def _flat_price(flat: _FlatRates, usage: Usage) -> float:
     uncached = (usage.input_tokens or 0) - read - write
     if uncached < 0:
         uncached = 0
-    write_1h = usage.cache_write_1h_tokens
-    if write_1h:  # of the writes, those kept for an hour, at their own rate
-        write_1h = min(write_1h, write)
+    billing = usage.billing
+    if billing is not None and billing.cache_write_1h_tokens:  # of the writes, those kept for an hour, at their rate
+        write_1h = min(billing.cache_write_1h_tokens, write)
         return (uncached * flat[0] + read * flat[1] + (write - write_1h) * flat[2] + write_1h * flat[4]
                 + (usage.output_tokens or 0) * flat[3])
     return uncached * flat[0] + read * flat[1] + write * flat[2] + (usage.output_tokens or 0) * flat[3]
@@ -360,7 +361,7 @@ class PriceBook:
     def cost_note(self, model: str | None, usage: Usage, provider: str | None = None) -> str | None:
         """What :meth:`cost` could not price as billed for this call (``None``: nothing). Called only for a
         call with 1-hour cache writes: a model without a 1-hour write rate priced them at its cache-write rate."""
-        if not usage.cache_write_1h_tokens:
+        if usage.billing is None or not usage.billing.cache_write_1h_tokens:
             return None
         rates = self._cache.get((provider, model))
         if rates is None or rates.cache_write_1h is not None:

@@ -14,7 +14,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 import otel_llm
 from otel_llm import semconv as sc
-from otel_llm._usage import extract_usage
+from otel_llm._usage import Billing, extract_usage
 from otel_llm.testing import Capture
 from tests.sdk.test_gateway_usage import chat, forms
 
@@ -28,20 +28,21 @@ OPENROUTER = chat(OPENROUTER_USAGE, model="openai/gpt-4o")
 def test_openrouter_cost_is_read(value: Any) -> None:
     usage = extract_usage(value)
     assert usage is not None
-    assert (usage.input_tokens, usage.billed_cost, usage.billed_cost_source) == (194, 0.00095, "response:usage.cost")
+    assert usage.input_tokens == 194 and usage.billing == Billing(cost_usd=0.00095, cost_source="response:usage.cost")
 
 
 def test_byok_cost_adds_the_upstream_bill() -> None:
     usage = extract_usage({"usage": {**OPENROUTER_USAGE, "cost": 0.0001, "is_byok": True,
                                      "cost_details": {"upstream_inference_cost": 0.002}}})
-    assert usage is not None and usage.billed_cost == pytest.approx(0.0021)
-    assert usage.billed_cost_source == "response:usage.cost+cost_details.upstream_inference_cost"
+    assert usage is not None and usage.billing is not None
+    assert usage.billing.cost_usd == pytest.approx(0.0021)
+    assert usage.billing.cost_source == "response:usage.cost+cost_details.upstream_inference_cost"
 
 
 @pytest.mark.parametrize("cost", [-1.0, float("nan"), True, "0.1"])
 def test_a_cost_that_is_not_an_amount_is_dropped_and_said(cost: Any) -> None:
     usage = extract_usage({"usage": {"prompt_tokens": 1, "completion_tokens": 1, "cost": cost}})
-    assert usage is not None and usage.billed_cost is None and "billed_cost" in usage.dropped
+    assert usage is not None and usage.billing is None and "billed_cost" in usage.dropped
 
 
 def _span(cap: Capture) -> Any:

@@ -16,7 +16,7 @@ from anthropic.types import Message
 import otel_llm
 from otel_llm import semconv as sc
 from otel_llm._stream_usage import reader_for
-from otel_llm._usage import Usage, extract_usage
+from otel_llm._usage import Billing, Usage, extract_usage
 from otel_llm.pricing import PriceBook
 from otel_llm.testing import Capture
 from tests.sdk.test_gateway_usage import LITELLM_USAGE, LiteLLMUsage
@@ -27,7 +27,7 @@ ANTHROPIC_USAGE = {"input_tokens": 100, "output_tokens": 40, "cache_read_input_t
                    "cache_creation": {"ephemeral_1h_input_tokens": 200, "ephemeral_5m_input_tokens": 100}}
 ANTHROPIC = {"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
              "content": [{"type": "text", "text": "hi"}], "stop_reason": "end_turn", "usage": ANTHROPIC_USAGE}
-EXPECTED = Usage(900, 40, 500, 300, None, "claude-sonnet-4-5", "msg_1", ("end_turn",), cache_write_1h_tokens=200)
+EXPECTED = Usage(900, 40, 500, 300, None, "claude-sonnet-4-5", "msg_1", ("end_turn",), billing=Billing(cache_write_1h_tokens=200))
 
 
 @pytest.mark.parametrize("value", [ANTHROPIC, Message.model_validate(ANTHROPIC), Message.model_validate(ANTHROPIC)],
@@ -50,10 +50,10 @@ def test_litellm_and_langchain_1h_cache_writes() -> None:
     usage = {**LITELLM_USAGE, "prompt_tokens_details": {
         "cached_tokens": 1000, "cache_creation_tokens": 300,
         "cache_creation_token_details": {"ephemeral_5m_input_tokens": 100, "ephemeral_1h_input_tokens": 200}}}
-    assert extract_usage(LiteLLMUsage.model_validate(usage)) == Usage(1500, 40, 1000, 300, cache_write_1h_tokens=200)
+    assert extract_usage(LiteLLMUsage.model_validate(usage)) == Usage(1500, 40, 1000, 300, billing=Billing(cache_write_1h_tokens=200))
     langchain = {"input_tokens": 900, "output_tokens": 40, "input_token_details": {
         "cache_read": 500, "cache_creation": 300, "ephemeral_1h_input_tokens": 200, "ephemeral_5m_input_tokens": 100}}
-    assert extract_usage(langchain) == Usage(900, 40, 500, 300, cache_write_1h_tokens=200)
+    assert extract_usage(langchain) == Usage(900, 40, 500, 300, billing=Billing(cache_write_1h_tokens=200))
 
 
 def test_1h_cache_writes_are_priced_at_the_1h_rate() -> None:
