@@ -12,6 +12,11 @@ through genai-prices' data lookup (``find_provider_model`` + ``get_prices``,
 which also maps dated names such as ``gpt-4o-2024-08-06`` to their family) and
 the per-token rates are cached; a span then costs four multiplications.
 
+A ``vendor/model`` id (OpenRouter's and litellm's naming, e.g.
+``anthropic/claude-sonnet-4.5``) that the call's provider does not list is
+priced at the vendor's own list price (``claude-sonnet-4.5`` by Anthropic),
+else at OpenRouter's listing of the id.
+
 Tiered prices (e.g. long-context rates) are handled like genai-prices does:
 the tier is chosen by the call's *total* input tokens and applies to all of
 that call's tokens (the "cliff" model). Time-conditional prices (off-peak
@@ -75,6 +80,8 @@ _PROVIDER_IDS = {
     "x_ai": "x-ai",
     "mistral_ai": "mistral",
 }
+# The vendor prefix of a litellm model id (``gemini/gemini-2.5-pro``) -> genai-prices provider id, where they differ.
+_VENDOR_IDS = {"gemini": "google", "vertex_ai": "google", "bedrock": "aws", "xai": "x-ai", "mistralai": "mistral"}
 # A (provider, model) not in a PriceBook's cache yet (``None`` there means "no price").
 _UNRESOLVED: Any = object()
 # Date suffixes providers append to a model family: -2024-08-06, -20241022, @20241022.
@@ -399,9 +406,16 @@ class PriceBook:
         snapshot = data_snapshot.get_snapshot()
         provider_id = _PROVIDER_IDS.get(provider, provider) if provider else None
         bedrock = ("aws",) if _BEDROCK_ID.match(model) else ()
-        for pid in dict.fromkeys((provider_id, None, *bedrock)):
+        lookups = [(model, pid) for pid in dict.fromkeys((provider_id, None, *bedrock))]
+        vendor, slash, name = model.partition("/")
+        if slash and name and "/" not in name:
+            # A vendor/model id (OpenRouter's, litellm's), named so whichever client sent it: the
+            # vendor's own list price, else OpenRouter's listing of the id (it passes vendors' prices on).
+            pid = _VENDOR_IDS.get(vendor) or _PROVIDER_IDS.get(vendor, vendor)
+            lookups += [(name, pid), (model, "openrouter")]
+        for model_ref, pid in lookups:
             try:
-                _, info = snapshot.find_provider_model(model, None, pid, None)
+                _, info = snapshot.find_provider_model(model_ref, None, pid, None)
             except LookupError:  # genai-prices' way of saying "no such model"
                 continue
             prices = info.get_prices(datetime.now(tz=timezone.utc))
