@@ -34,7 +34,8 @@ Shapes understood:
   ``eval_count`` and ``done_reason`` on the response (a stream's last line).
 * Cohere v2: ``usage.billed_units.input_tokens/output_tokens`` (what is
   billed; ``usage.tokens`` when absent), ``finish_reason`` at the top; its
-  stream's ``message-end`` event holds both in its ``delta``.
+  stream's ``message-end`` event holds both in its ``delta``. Cohere v1: the
+  same counts under ``meta``; its stream's ``stream-end`` holds the response.
 * LangChain ``usage_metadata`` (on an ``AIMessage`` or as the value itself):
   ``input_tokens`` (cache included), ``input_token_details.cache_read`` /
   ``cache_creation``, ``output_token_details.reasoning``; of the writes,
@@ -1037,11 +1038,17 @@ def _extract(value: Any) -> Usage | None:
         value = _get(value, "delta")
     elif type(event) is str and event in RESPONSES_FINAL_EVENTS:  # Responses API stream: the response is nested
         value = _get(value, "response")
+    elif event is None and _get(value, "event_type") == "stream-end":  # Cohere v1 stream: the response is nested
+        value = _get(value, "response")
     usage_obj = _get(value, "usage")
     if usage_obj is None:
         usage_obj = _get(value, "usage_metadata")  # LangChain AIMessage, Gemini
         if usage_obj is None:
             usage_obj = _get(value, "usageMetadata")  # Gemini's REST JSON
+            if usage_obj is None:
+                meta = _get(value, "meta")  # Cohere v1: its counts under meta
+                if meta is not None and (_has(meta, "billed_units") or _has(meta, "tokens")):
+                    usage_obj = meta
             if usage_obj is None and type(value) is dict:
                 usage_obj = _bedrock_invoke_usage(value)
     if usage_obj is None and _looks_like_usage(value):

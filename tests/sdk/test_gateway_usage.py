@@ -234,3 +234,16 @@ def test_cohere_v2_stream_ends_with_its_usage() -> None:
         for event in chunks:
             reader(event)
         assert reader.result() == Usage(17, 5, finish_reasons=("MAX_TOKENS",))
+
+
+# Cohere v1 (cohere.Client.chat): the same counts under meta; streamed, stream-end's response holds them.
+COHERE_V1 = {"text": "hi", "generation_id": "g-1", "finish_reason": "COMPLETE",
+             "meta": {"api_version": {"version": "1"}, "billed_units": {"input_tokens": 17.0, "output_tokens": 5.0},
+                      "tokens": {"input_tokens": 210.0, "output_tokens": 5.0}}}
+
+
+@pytest.mark.parametrize("value", [COHERE_V1, ns(COHERE_V1), {"event_type": "stream-end", "is_finished": True,
+                                                                "finish_reason": "COMPLETE", "response": COHERE_V1}],
+                         ids=["dict", "object", "stream-end"])
+def test_cohere_v1_meta_billed_units_are_the_tokens(value: Any) -> None:
+    assert extract_usage(value) == Usage(17, 5, finish_reasons=("COMPLETE",))
