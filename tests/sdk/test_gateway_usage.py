@@ -9,7 +9,6 @@ its pydantic models keep unknown fields as extras).
 
 from __future__ import annotations
 
-from types import SimpleNamespace as NS
 from typing import Any
 
 import pytest
@@ -24,15 +23,7 @@ from otel_llm import semconv as sc
 from otel_llm._stream_usage import reader_for
 from otel_llm._usage import Usage, extract_usage
 from otel_llm.testing import Capture
-
-
-def ns(value: Any) -> Any:
-    """The same data as attribute objects."""
-    if isinstance(value, dict):
-        return NS(**{k: ns(v) for k, v in value.items()})
-    if isinstance(value, list):
-        return [ns(v) for v in value]
-    return value
+from tests.sdk.test_usage import ns
 
 
 def chat(usage: dict[str, Any], model: str = "deepseek-chat") -> dict[str, Any]:
