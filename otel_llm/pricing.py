@@ -300,6 +300,7 @@ class PriceBook:
         # The untiered models of ``_cache`` (provider, model) -> (their rates, source): what ``cost`` reads.
         self._flat_cache: dict[tuple[str | None, str], tuple[_FlatRates, str]] = {}
         self._warned: set[str] = set()
+        self._warned_no_model = False
         self._warned_cost: set[str] = set()
         self._source = f"genai-prices@{_version()}"
 
@@ -317,6 +318,12 @@ class PriceBook:
     def rates(self, model: str | None, provider: str | None = None) -> ModelRates | None:
         """The cached rates of a model, resolving them on first use; ``None`` when unknown."""
         if not model:
+            if self._notify_unknown and not self._warned_no_model:
+                self._warned_no_model = True
+                _notices.notice(  # a call with tokens and no model name (Cohere answers without one)
+                    "a call with tokens names no model (neither its response nor its decorator): it gets no cost. "
+                    "Name it with @otel_llm.llm_call(model=...)."
+                )
             return None
         key = (provider, model)
         try:

@@ -75,3 +75,18 @@ def test_a_streamed_call_costs_what_its_last_chunk_billed() -> None:
         assert len(list(ask())) == 2
     attrs = _span(cap).attributes
     assert (attrs[sc.GEN_AI_USAGE_COST], attrs[sc.OTEL_LLM_COST_SOURCE]) == (0.00095, "response:usage.cost")
+
+
+def test_a_call_with_tokens_and_no_model_anywhere_says_why_it_has_no_cost(capsys: pytest.CaptureFixture[str]) -> None:
+    """Cohere v2 answers without a model name: a bare ``@llm_call`` has tokens and no model to price."""
+    @otel_llm.llm_call
+    def ask() -> dict[str, Any]:
+        return {"id": "co-1", "finish_reason": "COMPLETE",
+                "usage": {"billed_units": {"input_tokens": 17.0, "output_tokens": 5.0}}}
+
+    with Capture(project="p") as cap:
+        ask()
+        ask()
+    assert sc.GEN_AI_USAGE_COST not in _span(cap).attributes
+    said = [line for line in capsys.readouterr().err.splitlines() if "no model" in line]
+    assert len(said) == 1 and "llm_call(model=" in said[0]
