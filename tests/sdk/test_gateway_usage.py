@@ -20,6 +20,7 @@ from pydantic import BaseModel
 import otel_llm
 from otel_llm import semconv as sc
 
+from otel_llm._completion import completion_text
 from otel_llm._stream_usage import reader_for
 from otel_llm._usage import Usage, extract_usage
 from otel_llm.testing import Capture
@@ -238,3 +239,16 @@ COHERE_V1 = {"text": "hi", "generation_id": "g-1", "finish_reason": "COMPLETE",
                          ids=["dict", "object", "stream-end"])
 def test_cohere_v1_meta_billed_units_are_the_tokens(value: Any) -> None:
     assert extract_usage(value) == Usage(17, 5, finish_reasons=("COMPLETE",))
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (COHERE, "hi"),  # v2: message.content blocks
+    ({"type": "content-delta", "index": 0, "delta": {"message": {"content": {"text": "Bon"}}}}, "Bon"),  # v2 stream
+    (COHERE_V1, "hi"),  # v1: text
+    ({"event_type": "text-generation", "text": "jour", "is_finished": False}, "jour"),  # v1 stream
+    (_mistral_events()[0], "Bon"),  # mistralai stream event: its data's delta
+], ids=["cohere-v2", "cohere-v2-delta", "cohere-v1", "cohere-v1-stream", "mistral-event"])
+def test_captured_completion_text_of_cohere_and_mistral(value: Any, text: str) -> None:
+    assert completion_text(value) == text
+    if isinstance(value, dict):
+        assert completion_text(ns(value)) == text
