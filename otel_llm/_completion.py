@@ -11,7 +11,10 @@ without importing any provider SDK, and never raising:
 * Anthropic messages (and LangChain's) whose ``content`` is a list of blocks: the text blocks;
   Anthropic ``content_block_delta`` text deltas; the Responses API's messages' ``output_text``
   blocks and its ``response.output_text.delta`` events.
-* A response's string ``message.content`` (Ollama's chat API, each of its stream lines).
+* A response's string ``message.content`` (Ollama's chat API, each of its stream lines),
+  or its blocks (Cohere v2); Cohere v2's ``content-delta`` events, Cohere v1's
+  ``text`` (a response's, a ``text-generation`` event's).
+* mistralai's stream events: their ``data``, an OpenAI-shaped chunk.
 * Gemini (google-genai objects and REST JSON alike): the text parts of the
   first candidate's ``content.parts``, thought parts left out.
 * Bedrock: Converse's ``output.message.content[].text``, ``converse_stream``'s
@@ -62,6 +65,10 @@ def completion_text(value: Any) -> str | None:
                 text = _responses_text(_field(value, "output"))
             if text is None and isinstance(value, Mapping):
                 text = _bedrock_text(value)
+            if text is None:
+                text = _wrapped_text(_field(value, "data"))
+            if text is None:
+                text = _field(value, "text")  # Cohere v1: a response's, a text-generation event's
     except (AttributeError, KeyError, IndexError, TypeError):
         return None
     return text if isinstance(text, str) else None
@@ -75,14 +82,25 @@ def _event_text(event: Any) -> Any:
         return _field(_field(event, "delta"), "text")
     if kind == "response.output_text.delta":  # the Responses API
         return _field(event, "delta")
+    if kind == "content-delta":  # Cohere v2
+        return _field(_field(_field(_field(event, "delta"), "message"), "content"), "text")
     return None
 
 
+def _wrapped_text(data: Any) -> str | None:
+    """The text of a chunk wrapped in an event's ``data`` (mistralai's ``CompletionEvent``)."""
+    if data is None or isinstance(data, (str, bytes, bytearray)) or not _field(data, "choices"):
+        return None
+    return completion_text(data)
+
+
 def _message_text(message: Any) -> str | None:
-    """A response's ``message.content`` when it is a string (Ollama's chat API and its stream lines)."""
+    """A response's ``message.content``: a string (Ollama's chat API and its stream lines) or blocks (Cohere v2)."""
     if message is None:
         return None
     text = _field(message, "content")
+    if isinstance(text, (list, tuple)):
+        return _blocks_text(text)
     return text if isinstance(text, str) else None
 
 

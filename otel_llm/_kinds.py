@@ -444,13 +444,26 @@ class LLMCallKind(Kind):
             attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = usage.finish_reasons
         if usage.dropped:
             attrs[semconv.OTEL_LLM_USAGE_DROPPED] = usage.dropped
+        billing = usage.billing
+        write_1h = None
         usd = None
-        if inp is not None or out is not None:
+        if billing is not None:  # rare: 1-hour cache writes, the provider's own bill
+            write_1h = billing.cache_write_1h_tokens
+            if write_1h is not None:
+                attrs[semconv.OTEL_LLM_USAGE_CACHE_CREATION_1H_INPUT_TOKENS] = write_1h
+            if billing.cost_usd is not None:  # the provider's bill, read from its response
+                usd = attrs[semconv.GEN_AI_USAGE_COST] = billing.cost_usd
+                attrs[semconv.OTEL_LLM_COST_SOURCE] = billing.cost_source or "response"
+        if usd is None and (inp is not None or out is not None):
             try:
                 priced = call.runtime.prices.cost(model or self.model, usage, self.provider)
                 if priced is not None:
                     usd = attrs[semconv.GEN_AI_USAGE_COST] = float(priced[0])
                     attrs[semconv.OTEL_LLM_COST_SOURCE] = priced[1]
+                    if write_1h:
+                        note = call.runtime.prices.cost_note(model or self.model, usage, self.provider)
+                        if note is not None:
+                            attrs[semconv.OTEL_LLM_COST_NOTE] = note
             except Exception as exc:  # noqa: BLE001 — a pricing fault costs the cost, not the tokens
                 internal_error("kinds.cost", exc)
         call.span.set_attributes(attrs)

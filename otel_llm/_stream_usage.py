@@ -8,7 +8,9 @@ each later chunk costs one or two attribute reads and a comparison:
 
 * OpenAI chat completion chunks (``choices``): ``usage`` on the final chunk
   (``stream_options={"include_usage": True}``), each choice's
-  ``finish_reason`` on its last chunk, model and id on every chunk.
+  ``finish_reason`` on its last chunk, model and id on every chunk. Groq
+  puts the usage in ``x_groq.usage`` of its last chunk: read there, at the
+  end, when no chunk had a ``usage``.
 * OpenAI Responses API events (``type`` ``response.*``): everything on the
   ``response`` of ``response.completed`` (``.incomplete``, ``.failed``).
 * Anthropic message events (``type`` ``message_start`` ...): ``message_start``
@@ -26,6 +28,8 @@ each later chunk costs one or two attribute reads and a comparison:
   stop reason on ``messageStop``, the counts on the ``metadata`` event.
 * Bedrock ``invoke_model_with_response_stream`` events (dicts, ``chunk``):
   the counts in the last chunk's ``amazon-bedrock-invocationMetrics``.
+* Chunks that wrap such a chunk in ``data`` (mistralai's ``CompletionEvent``,
+  whose ``data`` is an OpenAI-shaped chunk): the wrapped chunks are read.
 * Anything else — text, a generator's own dicts — the last chunk, read once
   when the stream ends (where a generator puts a final usage object).
 
@@ -90,13 +94,14 @@ class _LastChunk(StreamUsage):
 class _OpenAIChatChunks(StreamUsage):
     """``chat.completion.chunk``: the usage chunk, each choice's finish reason, the last chunk."""
 
-    __slots__ = ("_get", "_usage_chunk", "_reasons", "_last")
+    __slots__ = ("_get", "_usage_chunk", "_reasons", "_last", "_finish_chunk")
 
     def __init__(self, get: Getter) -> None:
         self._get = get
         self._usage_chunk: Any = None
         self._reasons: dict[Any, str] = {}
         self._last: Any = None
+        self._finish_chunk: Any = None  # the last chunk with a finish reason (Groq's usage may be on it)
 
     def __call__(self, chunk: Any) -> None:
         get = self._get
@@ -106,10 +111,17 @@ class _OpenAIChatChunks(StreamUsage):
             reason = get(choice, "finish_reason", None)
             if reason is not None:
                 self._reasons[get(choice, "index", None)] = reason
+                self._finish_chunk = chunk
         self._last = chunk
 
     def result(self) -> Usage | None:
-        usage = _last_and_usage_chunk(self._last, self._usage_chunk)
+        usage_chunk = self._usage_chunk
+        if usage_chunk is None:  # Groq: on its last chunk, in x_groq
+            usage_chunk = next((
+                {"usage": found} for c in (self._last, self._finish_chunk)
+                for found in (_get(_get(c, "x_groq"), "usage"),) if found is not None
+            ), None)
+        usage = _last_and_usage_chunk(self._last, usage_chunk)
         if self._reasons:
             reasons = tuple(r for r in self._reasons.values() if isinstance(r, str) and r)
             if reasons:
@@ -215,7 +227,10 @@ class _TypedEvents(StreamUsage):
 
 
 # The counts of an Anthropic ``usage``: cumulative on ``message_delta``, each one present or not.
-_ANTHROPIC_COUNTS = ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
+_ANTHROPIC_COUNTS = (
+    "input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens",
+    "cache_creation",  # the writes by how long they are kept (1 hour, 5 minutes)
+)
 
 
 class _AnthropicEvents(StreamUsage):
@@ -288,6 +303,22 @@ class _LangChainChunks(StreamUsage):
         return extract_usage({"usage_metadata": self._usage, "response_metadata": self._meta})
 
 
+class _Unwrapped(StreamUsage):
+    """Chunks wrapping the provider's chunk in ``data`` (mistralai's ``CompletionEvent``): ``inner`` reads ``data``."""
+
+    __slots__ = ("_get", "_inner")
+
+    def __init__(self, get: Getter, inner: StreamUsage) -> None:
+        self._get = get
+        self._inner = inner
+
+    def __call__(self, chunk: Any) -> None:
+        self._inner(self._get(chunk, "data", None))
+
+    def result(self) -> Usage | None:
+        return self._inner.result()
+
+
 def _added(total: Mapping[str, Any], more: Mapping[str, Any]) -> dict[str, Any]:
     """Nested token counts added key by key (LangChain's ``add_usage``)."""
     out = dict(total)
@@ -336,4 +367,7 @@ def reader_for(first: Any) -> StreamUsage:
         return _BedrockEvents()
     if type(first) is dict and "chunk" in first:
         return _BedrockInvokeChunks()
+    data = _get(first, "data")
+    if data is not None and not isinstance(data, (str, bytes, bytearray)) and _has(data, "choices"):
+        return _Unwrapped(get, reader_for(data))
     return _LastChunk()

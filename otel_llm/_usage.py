@@ -11,12 +11,17 @@ Shapes understood:
   ``prompt_tokens_details.cached_tokens``,
   ``completion_tokens_details.reasoning_tokens``; stream chunks carry
   ``choices[i].finish_reason`` and, on the last chunk, ``usage``.
+  OpenAI-compatible providers' additions to it: DeepSeek's
+  ``prompt_cache_hit_tokens`` (cache reads) and ``prompt_cache_miss_tokens``;
+  litellm's Anthropic cache counts (``cache_creation_input_tokens``, ...);
+  a billed cost in USD (OpenRouter's ``cost``, see :func:`_billed_cost`).
 * OpenAI responses API: ``usage.input_tokens/output_tokens``,
   ``input_tokens_details.cached_tokens`` / ``cache_write_tokens``,
   ``output_tokens_details.reasoning_tokens``.
 * Anthropic messages: ``usage.input_tokens`` *excludes* cache reads and
   writes; it is normalised so ``input_tokens`` includes them (the semconv
-  meaning). Stream events ``message_start`` / ``message_delta`` are unwrapped.
+  meaning). Of the writes, ``cache_creation.ephemeral_1h_input_tokens`` are
+  the 1-hour ones. Stream events ``message_start`` / ``message_delta`` are unwrapped.
 * Gemini ``usage_metadata`` (google-genai objects, their ``model_dump()``) and
   its REST API's JSON (``usageMetadata: {promptTokenCount, ...}``,
   ``modelVersion``, ``responseId``, ``candidates[i].finishReason``).
@@ -27,9 +32,14 @@ Shapes understood:
   ``prompt_token_count`` / ``generation_token_count``.
 * Ollama's API (and its python client's responses): ``prompt_eval_count`` /
   ``eval_count`` and ``done_reason`` on the response (a stream's last line).
+* Cohere v2: ``usage.billed_units.input_tokens/output_tokens`` (what is
+  billed; ``usage.tokens`` when absent), ``finish_reason`` at the top; its
+  stream's ``message-end`` event holds both in its ``delta``. Cohere v1: the
+  same counts under ``meta``; its stream's ``stream-end`` holds the response.
 * LangChain ``usage_metadata`` (on an ``AIMessage`` or as the value itself):
   ``input_tokens`` (cache included), ``input_token_details.cache_read`` /
-  ``cache_creation``, ``output_token_details.reasoning``.
+  ``cache_creation``, ``output_token_details.reasoning``; of the writes,
+  ``input_token_details.ephemeral_1h_input_tokens`` (langchain-anthropic's).
 
 What counts as a token count (:func:`token_count`, also used by
 ``record_usage``): an integer of any numeric type (``int``, ``numpy.int64``,
@@ -49,7 +59,7 @@ import math
 import numbers
 import typing
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from decimal import Decimal
 from operator import attrgetter
 from typing import Any, NamedTuple
@@ -57,12 +67,34 @@ from typing import Any, NamedTuple
 from otel_llm import _notices
 from otel_llm._guard import internal_error
 
-__all__ = ["INT64_MAX", "RESPONSES_FINAL_EVENTS", "Usage", "extract_usage", "read_response", "token_count"]
+__all__ = ["INT64_MAX", "RESPONSES_FINAL_EVENTS", "Billing", "Usage", "extract_usage", "read_response", "token_count"]
 
 _SCALARS = (str, bytes, bytearray, int, float, bool, type(None))
 _MISSING = object()
 INT64_MAX = 2**63 - 1  # OTLP carries int attributes and histogram sums as int64/double
 _warned: set[str] = set()  # fields whose first dropped value was already said
+
+
+@dataclass(frozen=True, slots=True)
+class Billing:
+    """Facts of a call that its token counts and rates alone do not price right."""
+
+    # Of the cache writes, those kept for an hour (Anthropic's ``ephemeral_1h``): billed at their own rate.
+    cache_write_1h_tokens: int | None = None
+    # The call's cost in USD as the provider billed it in its response (OpenRouter's usage.cost), and
+    # where in the response it was read: the span's cost then, rather than a pricing of its tokens.
+    cost_usd: float | None = None
+    cost_source: str | None = None
+
+
+_NO_BILLING = Billing()
+
+
+def _bill(found: Usage, **facts: Any) -> None:
+    """``found.billing`` with ``facts`` (those not ``None``) set."""
+    known = {name: value for name, value in facts.items() if value is not None}
+    if known:
+        found.billing = replace(found.billing or _NO_BILLING, **known)
 
 
 @dataclass(slots=True)
@@ -78,6 +110,9 @@ class Usage:
     response_id: str | None = None
     finish_reasons: tuple[str, ...] = ()
     dropped: tuple[str, ...] = ()  # fields whose value was not a valid token count
+    # What the provider bills apart from the token rates (None for most calls: one field, so building
+    # a Usage on the hot path costs one store for all of them).
+    billing: Billing | None = None
 
     def merged(self, other: "Usage") -> "Usage":
         """A new Usage where ``other``'s known fields win (used to fold stream chunks)."""
@@ -99,6 +134,7 @@ class Usage:
             and self.cache_read_tokens is None
             and self.cache_write_tokens is None
             and self.reasoning_tokens is None
+            and self.billing is None
             and self.response_model is None
             and self.response_id is None
             and not self.finish_reasons
@@ -238,6 +274,8 @@ class _Shape(NamedTuple):
     heads: Callable[[Any], tuple[Any, ...]]
     # The key of each nested count (cache read, cache write, reasoning) in its holder; None: not in the shape.
     leaves: tuple[str | None, str | None, str | None]
+    # Reads what providers speaking this shape add to it (see ``_openai_additions``); None: nothing.
+    added: Callable[[Any, Usage], Usage] | None = None
 
 
 def _shape(
@@ -247,24 +285,129 @@ def _shape(
     cache_read: tuple[str, ...] | None,
     cache_write: tuple[str, ...] | None,
     reasoning: tuple[str, ...] | None,
+    added: Callable[[Any, Usage], Usage] | None = None,
 ) -> _Shape:
     paths = (cache_read, cache_write, reasoning)
     holders = (p[0] if p else input for p in paths)
     leaves = tuple(p[1] if p else None for p in paths)
     return _Shape(
         markers, input, output, cache_read, cache_write, reasoning, attrgetter(input, output, *holders), leaves,  # type: ignore[arg-type]
+        added,
     )
 
 
+def _openai_additions(u: Any, found: Usage) -> Usage:
+    """``found`` (read as OpenAI's chat usage) completed with what OpenAI-compatible providers add to ``u``.
+
+    Their ``prompt_tokens`` includes the cache, as OpenAI's does; only counts
+    OpenAI's own fields left unknown are taken. DeepSeek:
+    ``prompt_cache_hit_tokens`` are cache reads (``prompt_cache_miss_tokens``
+    the rest of the input). litellm (over Anthropic, whose cache it adds to
+    ``prompt_tokens``): Anthropic's ``cache_creation_input_tokens`` /
+    ``cache_read_input_tokens`` kept on its Usage, or the writes as
+    ``prompt_tokens_details.cache_creation_tokens`` (the 1-hour ones in its
+    ``cache_creation_token_details``).
+    """
+    dropped: list[str] = []
+    if found.cache_read_tokens is None:
+        found.cache_read_tokens = token_count(
+            _first(u, "prompt_cache_hit_tokens", "cache_read_input_tokens"), "cache_read_tokens", dropped,
+        )
+    if found.cache_write_tokens is None:
+        write = _get(u, "cache_creation_input_tokens")
+        if write is None:
+            write = _get(_get(u, "prompt_tokens_details"), "cache_creation_tokens")
+        found.cache_write_tokens = token_count(write, "cache_write_tokens", dropped)
+    if found.cache_write_tokens:
+        _bill(found, cache_write_1h_tokens=token_count(
+            _get(_get(_get(u, "prompt_tokens_details"), "cache_creation_token_details"), _ANTHROPIC_1H),
+            "cache_write_1h_tokens", dropped,
+        ))
+    if found.input_tokens is None and found.cache_read_tokens is not None:
+        miss = token_count(_get(u, "prompt_cache_miss_tokens"), "input_tokens", dropped)
+        if miss is not None:
+            found.input_tokens = _bounded(found.cache_read_tokens + miss, "input_tokens", dropped)
+    _billed_cost(u, found, dropped)
+    if dropped:
+        found.dropped = tuple(dict.fromkeys(found.dropped + tuple(dropped)))
+    return found
+
+
+def _billed_cost(u: Any, found: Usage, dropped: list[str]) -> None:
+    """The provider's bill for the call in ``u`` (a usage), set on ``found``; an amount that is not one is dropped.
+
+    OpenRouter: ``cost`` is what it charged (credits, which are USD); with the
+    user's own provider key (``is_byok``) that is its fee, and the provider
+    bills ``cost_details.upstream_inference_cost`` on top, so both are the call's cost.
+    """
+    raw = _get(u, "cost")
+    if raw is None:
+        return
+    cost = _amount(raw)
+    if cost is None:
+        if isinstance(raw, (numbers.Number, Decimal, str, bytes)):  # claims to be an amount: said
+            dropped.append("billed_cost")
+        return  # not a number at all (a mock, an object): a shape we don't read
+    source = "response:usage.cost"
+    if _get(u, "is_byok") is True:
+        upstream = _amount(_get(_get(u, "cost_details"), "upstream_inference_cost"))
+        if upstream is not None:
+            cost += upstream
+            source = "response:usage.cost+cost_details.upstream_inference_cost"
+    _bill(found, cost_usd=cost, cost_source=source)
+
+
+def _amount(value: Any) -> float | None:
+    """``value`` as an amount of money: a finite real number >= 0 (not a bool, not text); else ``None``."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, Decimal)):
+        return None
+    amount = float(value)
+    return amount if math.isfinite(amount) and amount >= 0 else None
+
+
+def _first(u: Any, *keys: str) -> Any:
+    """The value of the first of ``keys`` that ``u`` has (``None``: none)."""
+    for key in keys:
+        value = _get(u, key)
+        if value is not None:
+            return value
+    return None
+
+
+# The names ``_openai_additions`` reads: a usage class declaring one (or whose prompt_tokens_details
+# class declares one) is read through it too.
+_OPENAI_ADDED = (
+    "prompt_cache_hit_tokens", "prompt_cache_miss_tokens", "cache_creation_input_tokens", "cache_read_input_tokens",
+    "cache_creation_tokens", "cost",
+)
+
+# Anthropic's name of the cache writes kept for an hour (in ``usage.cache_creation``; litellm's and
+# LangChain's copies of it keep the name).
+_ANTHROPIC_1H = "ephemeral_1h_input_tokens"
+
+
+def _langchain_additions(u: Any, found: Usage) -> Usage:
+    """``found`` (LangChain's usage_metadata) with langchain-anthropic's 1-hour cache writes."""
+    if found.cache_write_tokens:
+        dropped: list[str] = []
+        _bill(found, cache_write_1h_tokens=token_count(
+            _get(_get(u, "input_token_details"), _ANTHROPIC_1H), "cache_write_1h_tokens", dropped,
+        ))
+        if dropped:
+            found.dropped = tuple(dict.fromkeys(found.dropped + tuple(dropped)))
+    return found
+
+
 _SHAPES: tuple[_Shape, ...] = tuple(_shape(*row) for row in (
-    (  # OpenAI chat completions
+    (  # OpenAI chat completions (and the OpenAI-compatible APIs: DeepSeek, ...)
         ("prompt_tokens", "completion_tokens"), "prompt_tokens", "completion_tokens",
         ("prompt_tokens_details", "cached_tokens"), None, ("completion_tokens_details", "reasoning_tokens"),
+        _openai_additions,
     ),
     (  # LangChain usage_metadata
         ("input_token_details", "output_token_details"), "input_tokens", "output_tokens",
         ("input_token_details", "cache_read"), ("input_token_details", "cache_creation"),
-        ("output_token_details", "reasoning"),
+        ("output_token_details", "reasoning"), _langchain_additions,
     ),
     (  # OpenAI responses API (cache reads and writes both part of its input_tokens)
         ("input_tokens_details", "output_tokens_details"), "input_tokens", "output_tokens",
@@ -345,12 +488,32 @@ def _declared_tokens(u: Any, shape: _Shape) -> Usage:
         None if write is None or write_in is None else _leaf(write_in, write),
         None if reasoning is None or reasoning_in is None else _leaf(reasoning_in, reasoning),
     )
+    found = None
     for value in values:
         if value is not None and (type(value) is not int or not 0 <= value <= INT64_MAX):
             dropped: list[str] = []
             counts = [token_count(v, name, dropped) for v, name in zip(values, _TOKEN_FIELDS)]
-            return Usage(*counts, dropped=tuple(dropped))
-    return Usage(*values)
+            found = Usage(*counts, dropped=tuple(dropped))
+            break
+    if found is None:
+        found = Usage(*values)
+    if shape.added is not None and (getattr(u, "__pydantic_extra__", None) or _declares_added(type(u))):
+        found = shape.added(u, found)
+    return found
+
+
+_DECLARES_ADDED: dict[type, bool] = {}
+
+
+def _declares_added(tp: type) -> bool:
+    """Whether a pydantic usage class declares a field an OpenAI-compatible provider adds, remembered."""
+    known = _DECLARES_ADDED.get(tp)
+    if known is None:
+        details = _declared_class(tp, "prompt_tokens_details", ())
+        known = _DECLARES_ADDED[tp] = any(
+            name in (getattr(cls, "__pydantic_fields__", None) or {}) for cls in (tp, details) for name in _OPENAI_ADDED
+        )
+    return known
 
 
 def _leaf(holder: Any, key: str) -> Any:
@@ -376,8 +539,8 @@ def _tokens(u: Any) -> Usage:
     if shape is False:
         shape = _shape_of(u)
     if shape is not None:
-        _markers, inp, out, cache_read, cache_write, reasoning, _heads, _leaves = shape
-        return Usage(
+        _markers, inp, out, cache_read, cache_write, reasoning, _heads, _leaves, added = shape
+        found = Usage(
             input_tokens=token_count(_get(u, inp), "input_tokens", dropped),
             output_tokens=token_count(_get(u, out), "output_tokens", dropped),
             cache_read_tokens=_at(u, cache_read, "cache_read_tokens", dropped),
@@ -385,6 +548,7 @@ def _tokens(u: Any) -> Usage:
             reasoning_tokens=_at(u, reasoning, "reasoning_tokens", dropped),
             dropped=tuple(dropped),
         )
+        return found if added is None else added(u, found)
     raw_input = _get(u, "input_tokens")
     if raw_input is None and _get(u, "output_tokens") is None:
         for inp, out in _PAIRS:
@@ -402,10 +566,22 @@ def _tokens(u: Any) -> Usage:
             return _cache_excluded(
                 u, _get(u, "inputTokens"), "outputTokens", "cacheReadInputTokens", "cacheWriteInputTokens", dropped,
             )
+        for counts in (_get(u, "billed_units"), _get(u, "tokens")):  # Cohere v2: billed, else seen by the model
+            if counts is not None and not isinstance(counts, _SCALARS) and (
+                _has(counts, "input_tokens") or _has(counts, "output_tokens")
+            ):
+                return _tokens(counts)
     # Anthropic — or a bare {input_tokens, output_tokens}, same meaning.
-    return _cache_excluded(
+    found = _cache_excluded(
         u, raw_input, "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", dropped,
     )
+    if found.cache_write_tokens:
+        _bill(found, cache_write_1h_tokens=token_count(
+            _get(_get(u, "cache_creation"), _ANTHROPIC_1H), "cache_write_1h_tokens", dropped,
+        ))
+        if dropped:
+            found.dropped = tuple(dict.fromkeys(dropped))
+    return found
 
 
 # Layouts that are a bare (input, output) pair, no cache or reasoning, known by their output's
@@ -549,6 +725,9 @@ def _finish_reasons(value: Any) -> tuple[str, ...]:
         reason = _str(_get(holder, "stop_reason"))
         if reason:
             return (reason,)
+    reason = _str(_get(value, "finish_reason"))  # Cohere v2
+    if reason:
+        return (reason,)
     meta = _get(value, "response_metadata")  # LangChain AIMessage
     reason = _str(_get(meta, "finish_reason")) or _str(_get(meta, "stop_reason"))
     if reason:
@@ -634,7 +813,9 @@ class _Layout(NamedTuple):
 
     read_all: Callable[[Any], tuple[Any, Any, Any, Any]]  # (usage, model, id, choices)
     usage_class: type
-    heads: Callable[[Any], tuple[Any, ...]]  # the usage shape's ``heads``
+    # The usage shape's ``heads``, then the usage's pydantic extras: fields a provider added
+    # (DeepSeek's, a gateway's) send the object the general way, which reads them.
+    heads: Callable[[Any], tuple[Any, ...]]
     holders: tuple[type | None, type | None, type | None]  # the class of each count holder (None: not in the shape)
     leaves: tuple[str | None, str | None, str | None]  # the count's key in each holder
     choice_class: type
@@ -664,8 +845,11 @@ def _layout(tp: type, usage: str) -> _Layout | None:
     holders = tuple(_declared_class(usage_class, p[0], (p[1],)) if p else None for p in paths)
     if any(p and holder is None for p, holder in zip(paths, holders)):
         return None  # a nested count whose holder class is not declared: the general path reads it
+    if _declares_added(usage_class):
+        return None  # a provider's own usage class: the general path reads what it adds
+    heads = attrgetter(shape.input, shape.output, *(p[0] if p else shape.input for p in paths), "__pydantic_extra__")
     return _Layout(
-        attrgetter(usage, "model", "id", "choices"), usage_class, shape.heads, holders, shape.leaves,  # type: ignore[arg-type]
+        attrgetter(usage, "model", "id", "choices"), usage_class, heads, holders, shape.leaves,  # type: ignore[arg-type]
         choice_class, message_class,
     )
 
@@ -694,22 +878,24 @@ def _read_layout(value: Any, layout: _Layout) -> tuple[Usage, list[Any]] | None:
     completion: every check is a type identity or a range, every read one
     C-level pass.
     """
+    # The layout's parts in one unpacking (a NamedTuple's attributes are a lookup each).
+    read_all, usage_class, heads, holders, leaves, choice_class, message_class = layout
     try:
-        usage_obj, model, response_id, choices = layout.read_all(value)
+        usage_obj, model, response_id, choices = read_all(value)
         if (
-            type(usage_obj) is not layout.usage_class or type(model) is not str or not model
-            or type(choices) is not list or len(choices) != 1 or type(choices[0]) is not layout.choice_class
+            type(usage_obj) is not usage_class or type(model) is not str or not model
+            or type(choices) is not list or len(choices) != 1 or type(choices[0]) is not choice_class
         ):
             return None
-        inp, out, read_in, write_in, reasoning_in = layout.heads(usage_obj)
+        inp, out, read_in, write_in, reasoning_in, added = heads(usage_obj)
         reason, message = _REASON_AND_MESSAGE(choices[0])
         if (
-            type(inp) is not int or type(out) is not int or inp < 0 or out < 0 or inp > INT64_MAX
-            or out > INT64_MAX or type(reason) is not str or not reason or type(message) is not layout.message_class
+            added or type(inp) is not int or type(out) is not int or inp < 0 or out < 0 or inp > INT64_MAX
+            or out > INT64_MAX or type(reason) is not str or not reason or type(message) is not message_class
         ):
             return None
-        read_class, write_class, reasoning_class = layout.holders
-        read_key, write_key, reasoning_key = layout.leaves
+        read_class, write_class, reasoning_class = holders
+        read_key, write_key, reasoning_key = leaves
         # A count the shape does not have (no holder class) is None, without a call.
         read = None if read_in is None or read_class is None else _held_count(read_in, read_class, read_key)
         write = None if write_in is None or write_class is None else _held_count(write_in, write_class, write_key)
@@ -848,13 +1034,21 @@ def _extract(value: Any) -> Usage | None:
     event = _get(value, "type")
     if event == "message_start":  # Anthropic stream: the message is nested
         value = _get(value, "message")
+    elif event == "message-end":  # Cohere v2 stream: usage and finish reason in its delta
+        value = _get(value, "delta")
     elif type(event) is str and event in RESPONSES_FINAL_EVENTS:  # Responses API stream: the response is nested
+        value = _get(value, "response")
+    elif event is None and _get(value, "event_type") == "stream-end":  # Cohere v1 stream: the response is nested
         value = _get(value, "response")
     usage_obj = _get(value, "usage")
     if usage_obj is None:
         usage_obj = _get(value, "usage_metadata")  # LangChain AIMessage, Gemini
         if usage_obj is None:
             usage_obj = _get(value, "usageMetadata")  # Gemini's REST JSON
+            if usage_obj is None:
+                meta = _get(value, "meta")  # Cohere v1: its counts under meta
+                if meta is not None and (_has(meta, "billed_units") or _has(meta, "tokens")):
+                    usage_obj = meta
             if usage_obj is None and type(value) is dict:
                 usage_obj = _bedrock_invoke_usage(value)
     if usage_obj is None and _looks_like_usage(value):

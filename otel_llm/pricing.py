@@ -1,7 +1,8 @@
 """Pure pricing: (model, usage) -> cost in USD, or ``None`` when the model is unknown.
 
 Where prices come from: the user's ``pricing`` (a dict, or a JSON/YAML file;
-USD per 1M tokens: ``input``, ``output``, ``cache_read``, ``cache_write``)
+USD per 1M tokens: ``input``, ``output``, ``cache_read``, ``cache_write``,
+``cache_write_1h``)
 merged over the bundled snapshot of `genai-prices` (auto-update stays off, so
 costs are reproducible offline). User entries win.
 
@@ -10,6 +11,11 @@ Why we do our own arithmetic: one ``genai_prices.calc_price`` call costs about
 through genai-prices' data lookup (``find_provider_model`` + ``get_prices``,
 which also maps dated names such as ``gpt-4o-2024-08-06`` to their family) and
 the per-token rates are cached; a span then costs four multiplications.
+
+A ``vendor/model`` id (OpenRouter's and litellm's naming, e.g.
+``anthropic/claude-sonnet-4.5``) that the call's provider does not list is
+priced at the vendor's own list price (``claude-sonnet-4.5`` by Anthropic),
+else at OpenRouter's listing of the id.
 
 Tiered prices (e.g. long-context rates) are handled like genai-prices does:
 the tier is chosen by the call's *total* input tokens and applies to all of
@@ -21,7 +27,10 @@ ignored: otel-llm only knows tokens.
 Arithmetic: uncached input = input − cache_read − cache_write at the input
 rate; cache reads and writes at their own rates (the input rate when the model
 has none); output (reasoning included) at the output rate. Cached tokens are
-thus priced once, at the cache rate.
+thus priced once, at the cache rate. Cache writes kept for an hour (Anthropic's
+1-hour TTL, ``Usage.billing.cache_write_1h_tokens``) are priced at the model's 1-hour
+write rate (genai-prices' ``cache_write_1h_mtok``); a model without one prices
+them at its cache-write rate, and :meth:`PriceBook.cost_note` says so.
 
 Sanity bound: a cost is never negative, NaN or above :data:`MAX_CALL_COST_USD`
 ($1,000) for one call. The most expensive models listed today charge about
@@ -58,7 +67,7 @@ __all__ = ["Cost", "MAX_CALL_COST_USD", "ModelRates", "PriceBook"]
 
 _PER_MILLION = 1_000_000.0
 MAX_CALL_COST_USD = 1000.0  # above this for one call, the price or the count is wrong (module docstring)
-_USER_KEYS = ("input", "output", "cache_read", "cache_write")
+_USER_KEYS = ("input", "output", "cache_read", "cache_write", "cache_write_1h")
 
 # gen_ai.provider.name (semconv) -> genai-prices provider id, where they differ.
 _PROVIDER_IDS = {
@@ -71,6 +80,8 @@ _PROVIDER_IDS = {
     "x_ai": "x-ai",
     "mistral_ai": "mistral",
 }
+# The vendor prefix of a litellm model id (``gemini/gemini-2.5-pro``) -> genai-prices provider id, where they differ.
+_VENDOR_IDS = {"gemini": "google", "vertex_ai": "google", "bedrock": "aws", "xai": "x-ai", "mistralai": "mistral"}
 # A (provider, model) not in a PriceBook's cache yet (``None`` there means "no price").
 _UNRESOLVED: Any = object()
 # Date suffixes providers append to a model family: -2024-08-06, -20241022, @20241022.
@@ -121,19 +132,22 @@ class ModelRates:
     cache_read: _Rate | None
     cache_write: _Rate | None
     source: str
+    cache_write_1h: _Rate | None = None  # writes kept for an hour; None: priced as ``cache_write``
 
     def __post_init__(self) -> None:
-        # No tiered rate (most models): (input, cache read, cache write, output) USD per
-        # token, so pricing a call is four products; an unpriced part costs 0.
-        rates = (self.input, self.cache_read, self.cache_write, self.output)
+        # No tiered rate (most models): (input, cache read, cache write, output, 1-hour cache write)
+        # USD per token, so pricing a call is four products (five with 1-hour writes); an unpriced part costs 0.
+        rates = (self.input, self.cache_read, self.cache_write, self.output, self.cache_write_1h)
         flat = None
         if not any(rate is not None and rate.tiers for rate in rates):
             base = self.input.base if self.input is not None else None
+            write = 0.0 if base is None else (self.cache_write.base if self.cache_write else base)
             flat = (
                 base or 0.0,
                 0.0 if base is None else (self.cache_read.base if self.cache_read else base),
-                0.0 if base is None else (self.cache_write.base if self.cache_write else base),
+                write,
                 self.output.base if self.output is not None else 0.0,
+                self.cache_write_1h.base if self.cache_write_1h and base is not None else write,
             )
         object.__setattr__(self, "_flat", flat)
 
@@ -145,19 +159,24 @@ class ModelRates:
         read = usage.cache_read_tokens or 0
         write = usage.cache_write_tokens or 0
         uncached = max(total_in - read - write, 0)
+        billing = usage.billing
+        write_1h = min(billing.cache_write_1h_tokens or 0, write) if billing is not None else 0
         usd = 0.0
         if self.input is not None:
             rate = self.input.at(total_in)
+            write_rate = self.cache_write.at(total_in) if self.cache_write else rate
             usd += uncached * rate
             usd += read * (self.cache_read.at(total_in) if self.cache_read else rate)
-            usd += write * (self.cache_write.at(total_in) if self.cache_write else rate)
+            usd += (write - write_1h) * write_rate
+            if write_1h:
+                usd += write_1h * (self.cache_write_1h.at(total_in) if self.cache_write_1h else write_rate)
         if self.output is not None:
             usd += (usage.output_tokens or 0) * self.output.at(total_in)
         return usd
 
 
-# A model's untiered rates, USD per token: (input, cache read, cache write, output).
-_FlatRates = tuple[float, float, float, float]
+# A model's untiered rates, USD per token: (input, cache read, cache write, output, 1-hour cache write).
+_FlatRates = tuple[float, float, float, float, float]
 
 
 def _flat_price(flat: _FlatRates, usage: Usage) -> float:
@@ -168,6 +187,11 @@ def _flat_price(flat: _FlatRates, usage: Usage) -> float:
     uncached = (usage.input_tokens or 0) - read - write
     if uncached < 0:
         uncached = 0
+    billing = usage.billing
+    if billing is not None and billing.cache_write_1h_tokens:  # of the writes, those kept for an hour, at their rate
+        write_1h = min(billing.cache_write_1h_tokens, write)
+        return (uncached * flat[0] + read * flat[1] + (write - write_1h) * flat[2] + write_1h * flat[4]
+                + (usage.output_tokens or 0) * flat[3])
     return uncached * flat[0] + read * flat[1] + write * flat[2] + (usage.output_tokens or 0) * flat[3]
 
 
@@ -276,6 +300,7 @@ class PriceBook:
         # The untiered models of ``_cache`` (provider, model) -> (their rates, source): what ``cost`` reads.
         self._flat_cache: dict[tuple[str | None, str], tuple[_FlatRates, str]] = {}
         self._warned: set[str] = set()
+        self._warned_no_model = False
         self._warned_cost: set[str] = set()
         self._source = f"genai-prices@{_version()}"
 
@@ -293,6 +318,12 @@ class PriceBook:
     def rates(self, model: str | None, provider: str | None = None) -> ModelRates | None:
         """The cached rates of a model, resolving them on first use; ``None`` when unknown."""
         if not model:
+            if self._notify_unknown and not self._warned_no_model:
+                self._warned_no_model = True
+                _notices.notice(  # a call with tokens and no model name (Cohere answers without one)
+                    "a call with tokens names no model (neither its response nor its decorator): it gets no cost. "
+                    "Name it with @otel_llm.llm_call(model=...)."
+                )
             return None
         key = (provider, model)
         try:
@@ -341,6 +372,17 @@ class PriceBook:
             return None
         return _new_cost(Cost, (usd, source))
 
+    def cost_note(self, model: str | None, usage: Usage, provider: str | None = None) -> str | None:
+        """What :meth:`cost` could not price as billed for this call (``None``: nothing). Called only for a
+        call with 1-hour cache writes: a model without a 1-hour write rate priced them at its cache-write rate."""
+        if usage.billing is None or not usage.billing.cache_write_1h_tokens:
+            return None
+        rates = self._cache.get((provider, model))
+        if rates is None or rates.cache_write_1h is not None:
+            return None
+        return ("1-hour cache writes priced at the 5-minute cache-write rate: the price table has no 1-hour rate "
+                f"for {model!r} ({rates.source})")
+
     def _warn_insane(self, model: str | None, usd: float, usage: Usage) -> None:
         key = str(model)
         if key in self._warned_cost:
@@ -371,9 +413,16 @@ class PriceBook:
         snapshot = data_snapshot.get_snapshot()
         provider_id = _PROVIDER_IDS.get(provider, provider) if provider else None
         bedrock = ("aws",) if _BEDROCK_ID.match(model) else ()
-        for pid in dict.fromkeys((provider_id, None, *bedrock)):
+        lookups = [(model, pid) for pid in dict.fromkeys((provider_id, None, *bedrock))]
+        vendor, slash, name = model.partition("/")
+        if slash and name and "/" not in name:
+            # A vendor/model id (OpenRouter's, litellm's), named so whichever client sent it: the
+            # vendor's own list price, else OpenRouter's listing of the id (it passes vendors' prices on).
+            pid = _VENDOR_IDS.get(vendor) or _PROVIDER_IDS.get(vendor, vendor)
+            lookups += [(name, pid), (model, "openrouter")]
+        for model_ref, pid in lookups:
             try:
-                _, info = snapshot.find_provider_model(model, None, pid, None)
+                _, info = snapshot.find_provider_model(model_ref, None, pid, None)
             except LookupError:  # genai-prices' way of saying "no such model"
                 continue
             prices = info.get_prices(datetime.now(tz=timezone.utc))
@@ -382,6 +431,7 @@ class PriceBook:
                 output=_rate_from_genai(getattr(prices, "output_mtok", None)),
                 cache_read=_rate_from_genai(getattr(prices, "cache_read_mtok", None)),
                 cache_write=_rate_from_genai(getattr(prices, "cache_write_mtok", None)),
+                cache_write_1h=_rate_from_genai(getattr(prices, "cache_write_1h_mtok", None)),
                 source=self._source,
             )
             if rates.input is None and rates.output is None:

@@ -138,3 +138,19 @@ def test_bad_pricing_is_reported_not_raised(tmp_path: Path, capsys: pytest.Captu
     messages = " ".join(line for line in capsys.readouterr().err.splitlines() if line.startswith("otel-llm: "))
     for bad in ("missing.json", "'a'", "'b'", "'c'"):
         assert bad in messages
+
+
+@pytest.mark.parametrize(("model", "provider", "same_as"), [
+    # OpenRouter's (and litellm's) vendor/model ids through the openai client: the vendor's own list price...
+    ("openai/gpt-4o", "openai", ("gpt-4o", "openai")),
+    ("anthropic/claude-sonnet-4.5", "openai", ("claude-sonnet-4-5", "anthropic")),
+    ("anthropic/claude-sonnet-4-5", None, ("claude-sonnet-4-5", "anthropic")),
+    ("gemini/gemini-2.5-flash", "litellm", ("gemini-2.5-flash", "gcp.gemini")),  # litellm's prefix for Google's
+    # ... or, for a vendor genai-prices has no table of, OpenRouter's listing of the id.
+    ("meta-llama/llama-3.3-70b-instruct", "openai", ("meta-llama/llama-3.3-70b-instruct", "openrouter")),
+])
+def test_a_vendor_prefixed_model_id_is_priced(model: str, provider: str | None, same_as: tuple[str, str]) -> None:
+    usage = Usage(10_000, 1_000, 2_000)
+    book = PriceBook.load(None, notify_unknown=False)
+    cost, expected = book.cost(model, usage, provider), book.cost(same_as[0], usage, same_as[1])
+    assert expected is not None and cost == expected
