@@ -179,6 +179,7 @@ def configure(
             previous.shutdown(previous_budget)
         _register_atexit()
         _register_worker_exit_flush()
+        _register_fork_reset()
         _instrument_threads()
 
 
@@ -257,6 +258,38 @@ def _register_worker_exit_flush() -> None:
 
 def _flush_at_worker_exit() -> None:
     flush()
+
+
+_fork_reset_registered = False
+
+
+def _register_fork_reset() -> None:
+    """In a forked child, forget the metric points the parent had aggregated in the meter provider
+    ``configure()`` made (an app's own provider is the app's); registered once.
+
+    Each process counts its own calls: the child's copy of the parent's
+    aggregations, exported under the child's ``service.instance.id``, would
+    count the parent's calls again (``_upstream.forget_metric_points``). The
+    queue of calls not yet recorded is the metric thread's (``_metrics``), which
+    empties it in the child too.
+    """
+    global _fork_reset_registered
+    if _fork_reset_registered or not hasattr(os, "register_at_fork"):
+        return
+    os.register_at_fork(after_in_child=_forget_parent_metric_points)
+    _fork_reset_registered = True
+
+
+def _forget_parent_metric_points() -> None:
+    state = _providers
+    if state is None or not any(p is state.meter_provider for p in state.owned):  # an app's own: left as it is
+        return
+    try:
+        from otel_llm import _upstream
+
+        _upstream.forget_metric_points(state.meter_provider)
+    except Exception as exc:  # noqa: BLE001 — a fork hook must never raise into the app
+        internal_error("runtime: metric points after fork", exc)
 
 
 def _instrument_threads() -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import threading
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -227,6 +228,27 @@ def on_multiprocessing_worker_exit(callback: Callable[[], None]) -> None:
     mp_util.register_after_fork(holder, lambda _: mp_util.Finalize(None, callback, exitpriority=100))
 
 
+def forget_metric_points(meter_provider: Any) -> None:
+    """Drop every point ``meter_provider`` has aggregated so far. Call it in a forked child, right after the fork.
+
+    A forked process holds a copy of the parent's aggregations: exported under
+    the child's own ``service.instance.id``, its cumulative series would count
+    the parent's measurements again in every backend that sums over instances
+    (and its delta series those since the parent's last collection). Emptied,
+    the child's series start at its own first measurement - their start time
+    too - as a fresh process's do. The locks are new: a parent thread may have
+    held one at the fork. A provider of another kind (a no-op, an adopted
+    non-SDK one) is left as it is.
+    """
+    consumer = getattr(meter_provider, "_measurement_consumer", None)
+    for storage in getattr(consumer, "_reader_storages", {}).values():
+        storage._lock = threading.Lock()
+        for matches in storage._instrument_view_instrument_matches.values():
+            for match in matches:
+                match._lock = threading.Lock()
+                match._attributes_aggregation = {}
+
+
 def encode_logs_proto_size(batch: Sequence[ReadableLogRecord]) -> int:
     """Bytes of the ``ExportLogsServiceRequest`` upstream's OTLP log exporters would send for ``batch``."""
     from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
@@ -363,6 +385,23 @@ def _expect(problems: list[str], what: str, condition: Callable[[], bool]) -> No
         problems.append(what)
 
 
+def _metric_state_reachable() -> bool:
+    """An SDK MeterProvider that measured once exposes the state :func:`forget_metric_points` empties."""
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
+    try:
+        provider.get_meter("check").create_counter("c").add(1)
+        storages = provider._measurement_consumer._reader_storages.values()
+        matches = [m for s in storages for ms in s._instrument_view_instrument_matches.values() for m in ms]
+        ok = bool(matches) and all(m._attributes_aggregation and hasattr(m, "_lock") for m in matches)
+        forget_metric_points(provider)
+        return ok and not any(m._attributes_aggregation for m in matches)
+    finally:
+        provider.shutdown()
+
+
 def check() -> list[str]:
     """Every private name above, probed on the installed packages; empty when all are as expected.
 
@@ -405,6 +444,9 @@ def check() -> list[str]:
     _expect(problems, "gRPC exporter _channel/_stub/_client",
             lambda: grpc._channel is not None and grpc._stub is _BytesTraceStub and grpc._client is not None)
     grpc.shutdown()
+
+    _expect(problems, "MeterProvider _measurement_consumer._reader_storages -> _instrument_view_instrument_matches "
+                      "-> _ViewInstrumentMatch._attributes_aggregation/_lock", _metric_state_reachable)
 
     from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 

@@ -67,6 +67,18 @@ def test_every_call_a_worker_made_is_in_the_metrics_when_it_exits_normally(tmp_p
     assert calls_counted([tmp_path / "metrics.jsonl"]) == 400
 
 
+@pytest.mark.parametrize("scenario", ["pool-fork-close-join", "executor-fork"])
+def test_a_forked_worker_counts_only_its_own_calls(tmp_path: Path, scenario: str) -> None:
+    """A forked worker copies the parent's aggregated metric points; exported under the worker's own
+    service.instance.id they counted the parent's calls again (3 parent calls + 400 made 409 with two
+    workers). A worker's series start at its own first call."""
+    env = {**os.environ, "PARENT_CALLS": "3"}
+    proc = subprocess.run([sys.executable, str(APP), scenario, str(tmp_path), "8", "50"],
+                          capture_output=True, text=True, timeout=240, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert calls_counted([tmp_path / "metrics.jsonl"]) == 403
+
+
 def test_with_otlp_a_worker_spools_its_metric_points_and_never_sends_them(tmp_path: Path) -> None:
     """As for spans: a worker keeps its points in the spool (the parent or the next process replays
     them) and never waits on the network — with the collector down, a send would hold up its exit."""

@@ -6,7 +6,8 @@
 (which import this module) configure themselves too. Each task ends
 SPANS_PER_TASK spans and returns their ids; the ids of every span a worker
 ended are written to ``OUTPUT_DIR/ended.json`` — the ground truth that
-``traces.jsonl`` is compared with.
+``traces.jsonl`` is compared with. ``PARENT_CALLS=N`` makes the parent call N
+times (and flush) before it starts any worker.
 """
 
 from __future__ import annotations
@@ -83,5 +84,9 @@ if __name__ == "__main__":
         "executor-spawn": lambda: run_executor("spawn", tasks),
         "bare-fork-os-exit": lambda: run_bare_fork(tasks),
     }
+    for i in range(int(os.environ.get("PARENT_CALLS", "0"))):  # the parent's own calls, before any fork
+        call(-1 - i)
+    if os.environ.get("PARENT_CALLS"):
+        otel_llm.flush()  # recorded and exported: the aggregations a fork copies hold them
     ended = runs[scenario]()
     (OUT / "ended.json").write_text(json.dumps(ended))
