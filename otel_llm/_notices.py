@@ -18,6 +18,7 @@ counter ``semconv.METRIC_TELEMETRY_DROPPED`` (:func:`observe`).
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from collections.abc import Iterable, Iterator
@@ -164,6 +165,20 @@ def observe(meter: Any) -> None:
         unit="{item}",
         description="Telemetry otel-llm could not deliver, by signal and reason (error.type)",
     )
+
+
+def _after_fork_in_child() -> None:
+    """A forked child starts with no incident: the parent's are the parent's to print, tally and export
+    (the child's counter would count them again under its own ``service.instance.id``). The lock is
+    new: a parent thread may have held it at the fork."""
+    global _lock
+    _lock = threading.Lock()
+    _incidents.clear()
+    _closed.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _reset_for_tests() -> None:

@@ -9,6 +9,7 @@ is one below a regular file (it cannot be created, even by root).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -139,6 +140,28 @@ def test_notices_count_per_incident_and_feed_the_metric(capsys: pytest.CaptureFi
     assert [p.value for p in metric.data.data_points] == [31]
     _notices.print_tally()
     assert capsys.readouterr().err == ""  # each loss is tallied once
+    _notices._reset_for_tests()
+
+
+def test_a_forked_child_reports_its_own_losses_not_the_parents(capsys: pytest.CaptureFixture[str]) -> None:
+    """The parent's incidents are the parent's: a child tallied them again at its exit and its
+    ``otel_llm.telemetry.dropped`` counted them again under its own service.instance.id."""
+    _notices._reset_for_tests()
+    _notices.lost("traces", 7, "/x/traces.jsonl", "write_failed", "OSError: disk full")
+    capsys.readouterr()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: what it would report, to the parent, then leave without any exit handler
+        try:
+            os.write(write_end, json.dumps(sorted(_notices.totals().values())).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        child_totals = json.loads(pipe.read())
+    os.waitpid(pid, 0)
+    assert child_totals == []
+    assert list(_notices.totals().values()) == [7]  # the parent keeps its own
     _notices._reset_for_tests()
 
 
