@@ -123,6 +123,15 @@ def format_value(name: str, value: Any) -> str:
     return visible(str(value))
 
 
+def _cell(name: str, record: Mapping[str, Any]) -> str:
+    """One table cell: a cost the row's calls lack for want of a price reads "unpriced", not "-" (nothing)."""
+    value = record.get(name)
+    calls = record.get("llm_calls") or record.get("calls") or 0
+    if value is None and ("cost" in name or "usd" in name) and calls > 0:
+        return "unpriced"
+    return format_value(name, value)
+
+
 def _money(value: float) -> str:
     """Dollars to print. Rounded to 12 significant digits first: a sum's last bits depend
     on the order its terms were added (DuckDB and ClickHouse add them in different orders),
@@ -178,7 +187,7 @@ def table(
 
     records = flat_records(rows)
     names = list(columns) if columns else (list(records[0]) if records else [])
-    cells = {name: [format_value(name, r.get(name)) for r in records] for name in names}
+    cells = {name: [_cell(name, r) for r in records] for name in names}
 
     def build(chosen: Sequence[str]) -> Any:
         result = RichTable(title=title, header_style="bold", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,

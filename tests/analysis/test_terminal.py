@@ -90,3 +90,20 @@ def test_control_characters_from_the_data_are_shown_not_obeyed(tmp_path):
         assert not any(line.lstrip().startswith("INJECTED") for line in out.splitlines()), out
         for shown in (r"\x1b[2J\x1b[31mred\x1b[0m", r"gpt-4o\nINJECTED ROW", r"abc\u202edcba", r"tab\there\x07"):
             assert shown in out, (shown, out)
+
+
+def test_a_cost_unknown_for_lack_of_a_price_reads_unpriced(loaded):
+    """A group of calls whose model has no price has cost None: the table says "unpriced" in each cost
+    column, not "-", which reads as "nothing" (and a group without calls keeps its own figures)."""
+    store, _ = loaded
+    rows = summary(store, "model")
+    unpriced = [row for row in rows if row.llm_calls and row.cost_usd is None]
+    assert unpriced, "the data set has an unpriced model"
+    columns = ["key", "llm_calls", "cost_usd", "cost_share", "cost_per_call"]
+    text = _text(table(rows, None, columns, width=200), 200)
+    for row in rows:
+        line = next(line for line in text.splitlines() if line.split() and line.split()[0] == (row.key or "-"))
+        if row in unpriced:
+            assert line.split()[2:] == ["unpriced"] * 3, line
+        else:
+            assert "unpriced" not in line, line
