@@ -301,3 +301,26 @@ def test_report_of_a_store_an_interrupted_ingest_left_says_its_figures_can_be_of
     note = page.locator("#filter-note").inner_text()
     assert note.startswith("Incomplete: an ingest into") and "interrupted" in note and "otel-llm ingest" in note
     watched.assert_clean(out.as_uri())
+
+
+def test_report_says_unpriced_where_a_cost_is_unknown_never_a_bare_dash(
+        watched: Watched, report: Path, api: TraceStore) -> None:
+    """A model without a price has no cost: its cells say "unpriced", and the cost cards say how many calls
+    their figure leaves out (a total over the priced calls alone must not pass for the whole spend)."""
+    page = open_report(watched, report)
+    unpriced = [row for row in summary(api, "model") if row.llm_calls and row.cost_usd is None]
+    assert unpriced, "the synthetic data has an unpriced model"
+    for row in unpriced:
+        cells = page.locator("#view-models tbody tr", has=page.locator(f"td:text-is('{row.key}')"))
+        for key in ("cost_usd", "cost_share", "cost_per_call"):
+            assert cells.locator(f"td[data-key={key}]").inner_text() == "unpriced", key
+    total = totals(api)
+    assert total.unpriced_calls > 0
+    card = page.locator("[data-kpi=cost_usd]").inner_text()
+    assert f"{total.unpriced_calls} unpriced LLM calls not included" in card, card
+    card = page.locator("[data-kpi=cost_per_call]").inner_text()
+    assert f"per priced call: {total.priced_calls} of {total.llm_calls} LLM calls have a cost" in card, card
+    priced_row = next(row for row in summary(api, "model") if row.cost_usd)
+    cells = page.locator("#view-models tbody tr", has=page.locator(f"td:text-is('{priced_row.key}')"))
+    assert cells.locator("td[data-key=cost_usd]").inner_text().startswith("$")
+    watched.assert_clean(report.as_uri())

@@ -161,6 +161,7 @@ def _kpi_values(store: Any, query: Query, filters: Filters) -> dict[str, Any]:
     values = {c.key: getattr(total, c.key, None) for c in KPIS}
     values["total_tokens"] = total.total_tokens
     values["ttft_p95_ms"] = first[0].p95_ms if first else None
+    values["unpriced_calls"], values["priced_calls"] = total.unpriced_calls, total.priced_calls
     return values
 
 
@@ -187,7 +188,12 @@ def _project_kpis(store: Any, query: Query, filters: Filters) -> tuple[Any, list
 
 
 def kpi_view(store: Any, query: Query) -> dict[str, Any]:
-    """KPI cards with the change against the previous period of the same length."""
+    """KPI cards with the change against the previous period of the same length.
+
+    ``unpriced_calls`` counts the LLM calls with tokens whose model has no price and
+    ``priced_calls`` those with a cost: the cost cards sum and divide over the priced
+    calls only, and the page says how many they leave out.
+    """
     filters = query.filters
     current = _kpi_values(store, query, filters)
     window = _window(store, query)
@@ -207,6 +213,8 @@ def kpi_view(store: Any, query: Query) -> dict[str, Any]:
                       "value": value, "previous": before, "change": change})
     return {
         "cards": cards,
+        "unpriced_calls": current["unpriced_calls"],
+        "priced_calls": current["priced_calls"],
         "window": list(window) if window else None,
         "previous_window": list(previous_window) if previous_window else None,
     }

@@ -55,6 +55,11 @@
     }
     return a.slice(0, 16) + " – " + b.slice(0, 16) + " (exclusive)";
   }
+  function cell(row, column) {  // a cost the row's calls lack (their model has no price) reads "unpriced", not "–"
+    var v = row[column.key], cost = column.format === "usd" || column.format === "usd_1k" || /cost/.test(column.key);
+    if ((v === null || v === undefined) && cost && (row.llm_calls || row.calls || 0) > 0) return "unpriced";
+    return fmt(v, column.format);
+  }
   function fmt(v, format) {
     if (v === null || v === undefined || v === "") return "–";
     switch (format) {
@@ -390,7 +395,7 @@
       var first = el("td", { text: keyLabel(r[opts.key || "key"]) });
       tr.appendChild(first);
       columns.forEach(function (c) {
-        tr.appendChild(el("td", { text: fmt(r[c.key], c.format), cls: c.format === "text" ? "text" : "",
+        tr.appendChild(el("td", { text: cell(r, c), cls: c.format === "text" ? "text" : "",
                                    "data-key": c.key, "data-value": r[c.key] === null || r[c.key] === undefined ? "" : String(r[c.key]) }));
       });
       body.appendChild(tr);
@@ -408,16 +413,25 @@
     });
     var grid = el("div", { cls: "cards" });
     var previous = summary.previous_window ? between(summary.previous_window[0], summary.previous_window[1]) : "";
+    var current = {};
+    summary.cards.forEach(function (c) { current[c.key] = c.value; });
     summary.cards.forEach(function (c) {
       var change = "no earlier data";
       if (c.change !== null && c.change !== undefined) {
         var arrow = c.change > 0 ? "▲ " : c.change < 0 ? "▼ " : "";
         change = arrow + (c.change > 0 ? "+" : "") + (c.change * 100).toFixed(1) + "% vs previous period";
       } else if (c.previous === 0 && c.value) change = "new: none in the previous period";
+      var left = c.format === "usd" || c.format === "usd_1k" ? summary.unpriced_calls || 0 : 0;
+      var made = current.llm_calls || 0, priced = summary.priced_calls || 0;
+      var missing = c.format === "usd" && left ? group(left, 0) + " unpriced LLM call" + (left === 1 ? "" : "s") +
+        " not included (no price known for their model)" :
+        c.format === "usd_1k" && priced < made ? "per priced call: " + group(priced, 0) + " of " + group(made, 0) +
+        " LLM calls have a cost" : "";
       var card = el("div", { cls: "card", "data-kpi": c.key, "data-value": c.value === null ? "" : String(c.value) }, [
         el("div", { cls: "label", text: c.label }),
-        el("div", { cls: "value", text: fmt(c.value, c.format) }),
-        el("div", { cls: "change", text: change, title: "previous: " + fmt(c.previous, c.format) + (previous ? " (" + previous + ")" : "") })]);
+        el("div", { cls: "value", text: c.value === null && left ? "unpriced" : fmt(c.value, c.format) }),
+        el("div", { cls: "change", text: change, title: "previous: " + fmt(c.previous, c.format) + (previous ? " (" + previous + ")" : "") }),
+        missing ? el("div", { cls: "unpriced", text: missing }) : null]);
       grid.appendChild(card);
     });
     s.appendChild(grid);
