@@ -205,6 +205,34 @@ def test_a_bad_line_in_the_watched_directory_is_reported_not_dropped_silently(gr
     assert f"bad line {bad}:1" in log, log
 
 
+def test_a_bad_line_the_watcher_meets_is_shown_on_the_page(watched: Watched, growing_server: Server,
+                                                           tmp_path: Path) -> None:
+    """Someone watching the dashboard, not the server's terminal, is told which line was not loaded and why,
+    and still is after later rounds loaded good data (the bad line is not read again)."""
+    page = open_dashboard(watched, growing_server)
+    page.wait_for_function("() => document.getElementById('live-status').textContent.includes('spans')")
+    bad = growing_server.watch / "broken" / "traces.jsonl"
+    bad.parent.mkdir()
+    bad.write_text('{"resourceSpans": [oops\n')
+    where = f"{bad}:1"
+    page.wait_for_function("w => document.getElementById('live-status').textContent.includes(w)", arg=where,
+                           timeout=30_000)
+    text = page.locator("#live-status").inner_text()
+    assert "1 line not loaded" in text, text
+    status = httpx.get(growing_server.url + "/api/status").json()
+    assert status["problems"] == 1 and status["recent_problems"][0].startswith(where), status
+    generate(tmp_path / "later", seed=4, traces=3)  # a later, clean round keeps the problem shown
+    (tmp_path / "later").rename(growing_server.watch / "later")
+    version = status["version"]
+    for _ in range(300):
+        if httpx.get(growing_server.url + "/api/status").json()["version"] != version:
+            break
+        time.sleep(0.1)
+    page.wait_for_timeout(3000)  # a poll or two
+    assert where in page.locator("#live-status").inner_text()
+    watched.assert_clean(growing_server.url + "/")
+
+
 def test_serve_starts_over_a_backlog_with_a_bad_line_and_lists_it(tmp_path: Path) -> None:
     generate(tmp_path / "data", seed=3, traces=6)
     bad = tmp_path / "data" / "broken" / "traces.jsonl"

@@ -134,7 +134,8 @@ def create_app(live: LiveStore, base: Query, *, source: str = "", refresh_ms: in
             spans = totals(store, base.filters).spans
             unfinished = getattr(store, "unfinished", None)
         return {"version": live.version, "spans": spans, "watching": live.watch, "last_ingest": live.last_ingest,
-                "last_error": live.last_error, "unfinished": unfinished}
+                "last_error": live.last_error, "unfinished": unfinished, "problems": live.problems,
+                "recent_problems": live.recent_problems}
 
     @app.get("/api/choices", dependencies=[Depends(_only(()))], summary="Date ranges, projects and models")
     def filter_choices() -> dict[str, Any]:

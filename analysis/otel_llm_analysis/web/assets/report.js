@@ -619,8 +619,12 @@
 
   function poll() {
     fetch("api/status").then(function (r) { return r.json(); }).then(function (status) {
-      document.getElementById("live-status").textContent = "live · " + group(status.spans, 0) + " spans · checked " +
-        new Date().toLocaleTimeString() + (status.last_error ? " · watching failed: " + status.last_error : "");
+      var said = document.getElementById("live-status"), recent = status.recent_problems || [];
+      said.textContent = "live · " + group(status.spans, 0) + " spans · checked " +
+        new Date().toLocaleTimeString() + (status.last_error ? " · watching failed: " + status.last_error : "") +
+        (status.problems ? " · " + group(status.problems, 0) + " line" + (status.problems === 1 ? "" : "s") +
+         " not loaded, the latest: " + recent[recent.length - 1] : "");
+      if (recent.length) said.title = "not loaded (file:line: reason):\n" + recent.join("\n");
       if ((status.unfinished || null) !== (META.unfinished || null)) {  // an ingest left rows, or finished them
         META.unfinished = status.unfinished || null;
         fillChoices();
