@@ -233,6 +233,44 @@ def test_a_bad_line_the_watcher_meets_is_shown_on_the_page(watched: Watched, gro
     watched.assert_clean(growing_server.url + "/")
 
 
+def test_data_ingested_before_the_first_poll_answers_still_shows(
+        watched: Watched, growing_server: Server, data_dir: Path, tmp_path: Path) -> None:
+    """The page's views are of the data when it loaded; an ingest that lands before its first poll answers
+    is a change too (the page must not take that poll's version as the one it shows)."""
+    held: list[Any] = []
+    holding = [True]
+
+    def status(route: Any) -> None:  # the first poll waits until the data has grown
+        if holding[0]:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page = watched.page
+    page.route("**/api/status", status)
+    open_dashboard(watched, growing_server)
+    more = tmp_path / "more"
+    generate(more, seed=8, traces=10, end=datetime(2026, 11, 20), spans_per_line=16)
+    with TraceStore(":memory:") as truth:
+        truth.ingest([data_dir])
+        assert page_kpis(page)["spans"] == totals(truth).spans
+        truth.ingest([more])
+        expected = totals(truth).spans
+    before = httpx.get(growing_server.url + "/api/status").json()["version"]
+    more.rename(growing_server.watch / "more")
+    for _ in range(300):
+        if httpx.get(growing_server.url + "/api/status").json()["version"] != before:
+            break
+        time.sleep(0.1)
+    holding[0] = False
+    assert held, "the page polled"
+    for route in held:
+        route.continue_()
+    page.wait_for_function("n => document.querySelector('[data-kpi=spans]').dataset.value === String(n)",
+                           arg=expected, timeout=30_000)
+    watched.assert_clean(growing_server.url + "/")
+
+
 def test_serve_starts_over_a_backlog_with_a_bad_line_and_lists_it(tmp_path: Path) -> None:
     generate(tmp_path / "data", seed=3, traces=6)
     bad = tmp_path / "data" / "broken" / "traces.jsonl"

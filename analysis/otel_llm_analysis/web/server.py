@@ -121,9 +121,10 @@ def create_app(live: LiveStore, base: Query, *, source: str = "", refresh_ms: in
         with live.reading() as store:
             offered = choices(store, base.filters).as_json()
             unfinished = getattr(store, "unfinished", None)
-        meta = {"mode": "live", "source": source, "views": describe(), "choices": offered, "combined": True,
-                "refresh_ms": refresh_ms, "filters": {k: getattr(base.filters, k) for k in FILTER_PARAMS},
-                "unfinished": unfinished}
+            version = live.version  # views fetched later are of this data or newer: a poll saying otherwise reloads
+        meta = {"mode": "live", "version": version, "source": source, "views": describe(), "choices": offered,
+                "combined": True, "refresh_ms": refresh_ms,
+                "filters": {k: getattr(base.filters, k) for k in FILTER_PARAMS}, "unfinished": unfinished}
         return HTMLResponse(render_page("otel-llm dashboard", {"meta": meta}, live=True))
 
     @app.get("/api/status", dependencies=[Depends(_only(()))], summary="What the page polls to refresh")

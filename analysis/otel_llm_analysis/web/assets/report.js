@@ -13,7 +13,7 @@
   var filters = { range: "", project: "", model: "", since: "", until: "" };
   var shown = {};
   var choices = META.choices;
-  var version = null;
+  var version = LIVE ? META.version : null;  // the data version the page's first views are of
   var loading = 0;
 
   // --- formatting ---------------------------------------------------------------
