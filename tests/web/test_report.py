@@ -324,3 +324,56 @@ def test_report_says_unpriced_where_a_cost_is_unknown_never_a_bare_dash(
     cells = page.locator("#view-models tbody tr", has=page.locator(f"td:text-is('{priced_row.key}')"))
     assert cells.locator("td[data-key=cost_usd]").inner_text().startswith("$")
     watched.assert_clean(report.as_uri())
+
+
+def _huge_store(tmp_path: Path) -> Path:
+    """Three LLM calls of 12 billion tokens and $12 million each, 34 hours long: figures of a big account."""
+    def value(key: str, v: Any) -> dict[str, Any]:
+        typed = {"stringValue": v} if isinstance(v, str) else {"doubleValue": v} if isinstance(v, float) \
+            else {"intValue": str(v)}
+        return {"key": key, "value": typed}
+
+    start = 1_763_510_400_000_000_000  # 2025-11-19
+    begins = [start + i * 10**9 for i in range(3)]
+    spans = [{"traceId": f"{i + 1:032x}", "spanId": f"{i + 1:016x}", "name": "chat", "kind": 3,
+              "startTimeUnixNano": str(begins[i]), "endTimeUnixNano": str(begins[i] + 123_456_789 * 10**6),
+              "attributes": [value("gen_ai.operation.name", "chat"), value("gen_ai.request.model", "gpt-4o"),
+                             value("gen_ai.usage.input_tokens", 9_876_543_210),
+                             value("gen_ai.usage.output_tokens", 1_234_567_890),
+                             value("gen_ai.usage.cost", 12_345_678.91)]} for i in range(3)]
+    files = tmp_path / "huge"
+    files.mkdir()
+    (files / "traces.jsonl").write_text(json.dumps({"resourceSpans": [{
+        "resource": {"attributes": [value("service.name", "big")]},
+        "scopeSpans": [{"scope": {"name": "otel_llm"}, "spans": spans}]}]}) + "\n")
+    out = tmp_path / "huge.html"
+    cli("report", "--ingest", str(files), "--db", str(tmp_path / "huge.duckdb"), "-o", str(out))
+    return out
+
+
+@pytest.mark.parametrize("width", [360, 1366])
+def test_report_shows_huge_figures_whole_in_the_cards_and_the_chart_axes(
+        watched: Watched, tmp_path: Path, width: int) -> None:
+    """A figure too wide for its card or a y-axis label too wide for the chart's margin was cut off
+    ("$12,345,67" for $12,345,678,910; "0,000,000" for $10,000,000): every figure must show whole."""
+    out = _huge_store(tmp_path)
+    watched.page.set_viewport_size({"width": width, "height": 900})
+    page = open_report(watched, out)
+    cut = page.evaluate("""() => [...document.querySelectorAll('.card')].flatMap(card => {
+        const text = document.createRange();
+        text.selectNodeContents(card.querySelector('.value'));
+        const box = card.getBoundingClientRect(), shown = text.getBoundingClientRect();
+        return shown.right > box.right || shown.left < box.left ? [card.dataset.kpi] : [];
+    })""")
+    assert cut == [], cut
+    assert page.locator("[data-kpi=total_tokens] .value").inner_text().replace("\n", "") == "33,333,333,300"
+    clipped = page.evaluate("""() => [...document.querySelectorAll('[data-chart] svg')].flatMap(chart => {
+        const width = chart.viewBox.baseVal.width;
+        return [...chart.querySelectorAll('.axis text')].filter(t => {
+            const b = t.getBBox();
+            return b.x < 0 || b.x + b.width > width;
+        }).map(t => chart.parentNode.dataset.chart + ': ' + t.textContent);
+    })""")
+    assert clipped == [], clipped
+    watched.screenshot(f"report-huge-{width}")
+    watched.assert_clean(out.as_uri())

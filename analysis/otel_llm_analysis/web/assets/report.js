@@ -187,24 +187,27 @@
   }
   function frame(box, labels, maxY, yfmt, period) {
     var root = svg("svg", { viewBox: "0 0 " + W + " " + H, role: "img" }, box);
-    var iw = W - M.l - M.r, ih = H - M.t - M.b;
+    var ticks = [0, 1, 2, 3, 4].map(function (i) { return yfmt(maxY * i / 4); });
+    // the y labels' margin fits the widest one (11px text: at most 7 units a character), so none is cut
+    var left = Math.max(M.l, 10 + 7 * Math.max.apply(null, ticks.map(function (t) { return t.length; })));
+    var iw = W - left - M.r, ih = H - M.t - M.b;
     var grid = svg("g", { "class": "grid" }, root);
     var axis = svg("g", { "class": "axis" }, root);
     for (var i = 0; i <= 4; i++) {
       var y = M.t + ih - ih * i / 4;
-      svg("line", { x1: M.l, x2: M.l + iw, y1: y, y2: y }, grid);
-      var t = svg("text", { x: M.l - 6, y: y + 4, "text-anchor": "end" }, axis);
-      t.textContent = yfmt(maxY * i / 4);
+      svg("line", { x1: left, x2: left + iw, y1: y, y2: y }, grid);
+      var t = svg("text", { x: left - 6, y: y + 4, "text-anchor": "end" }, axis);
+      t.textContent = ticks[i];
     }
-    svg("line", { x1: M.l, x2: M.l + iw, y1: M.t + ih, y2: M.t + ih }, axis);
+    svg("line", { x1: left, x2: left + iw, y1: M.t + ih, y2: M.t + ih }, axis);
     var n = labels.length, every = Math.max(1, Math.ceil(n / 7));
     for (var j = 0; j < n; j += every) {
-      var x = M.l + iw * (j + 0.5) / n;
+      var x = left + iw * (j + 0.5) / n;
       var lab = svg("text", { x: x, y: M.t + ih + 16, "text-anchor": "middle" }, axis);
       lab.textContent = periodLabel(labels[j], period);
     }
-    return { root: root, x: function (k) { return M.l + iw * k / n; }, bw: iw / n,
-             y: function (v) { return M.t + ih - ih * Math.min(v, maxY) / maxY; }, ih: ih, iw: iw };
+    return { root: root, x: function (k) { return left + iw * k / n; }, bw: iw / n,
+             y: function (v) { return M.t + ih - ih * Math.min(v, maxY) / maxY; }, ih: ih, iw: iw, left: left };
   }
   function legend(box, items) {
     var l = el("div", { cls: "legend" });
@@ -350,11 +353,11 @@
     var lastLabel = -Infinity;
     limits.slice().sort(function (a, b) { return a.monthly_usd - b.monthly_usd; }).forEach(function (b) {
       var y = f.y(b.monthly_usd);
-      var line = svg("line", { x1: M.l, x2: M.l + f.iw, y1: y, y2: y, stroke: "#D55E00", "stroke-width": 1.5,
+      var line = svg("line", { x1: f.left, x2: f.left + f.iw, y1: y, y2: y, stroke: "#D55E00", "stroke-width": 1.5,
                                "stroke-dasharray": "2 3" }, f.root);
       svg("title", {}, line).textContent = b.budget + " budget " + usd(b.monthly_usd);
       if (lastLabel - y >= 13 || lastLabel === -Infinity) {  // labels only where they do not overlap
-        svg("text", { x: M.l + 4, y: y - 4, "text-anchor": "start" }, f.root).textContent =
+        svg("text", { x: f.left + 4, y: y - 4, "text-anchor": "start" }, f.root).textContent =
           b.budget + " budget " + usd(b.monthly_usd);
         lastLabel = y;
       }
@@ -427,9 +430,10 @@
         " not included (no price known for their model)" :
         c.format === "usd_1k" && priced < made ? "per priced call: " + group(priced, 0) + " of " + group(made, 0) +
         " LLM calls have a cost" : "";
+      var shown = c.value === null && left ? "unpriced" : fmt(c.value, c.format);  // a long figure wraps, in smaller type
       var card = el("div", { cls: "card", "data-kpi": c.key, "data-value": c.value === null ? "" : String(c.value) }, [
         el("div", { cls: "label", text: c.label }),
-        el("div", { cls: "value", text: c.value === null && left ? "unpriced" : fmt(c.value, c.format) }),
+        el("div", { cls: "value" + (shown.length > 10 ? " long" : ""), text: shown }),
         el("div", { cls: "change", text: change, title: "previous: " + fmt(c.previous, c.format) + (previous ? " (" + previous + ")" : "") }),
         missing ? el("div", { cls: "unpriced", text: missing }) : null]);
       grid.appendChild(card);
