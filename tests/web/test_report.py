@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -377,3 +377,18 @@ def test_report_shows_huge_figures_whole_in_the_cards_and_the_chart_axes(
     assert clipped == [], clipped
     watched.screenshot(f"report-huge-{width}")
     watched.assert_clean(out.as_uri())
+
+
+def test_report_budgets_say_how_many_unpriced_calls_their_spend_leaves_out(
+        watched: Watched, report: Path, api: TraceStore, budgets_file: Path) -> None:
+    """A budget's spend sums priced calls: calls of a model without a price in the month are not in it,
+    and a budget reading "ok" must say so rather than pass for the whole spend."""
+    page = open_report(watched, report)
+    month = Filters(since=datetime(2026, 11, 1), until=datetime(2026, 11, 20))
+    left_out = totals(api, month).unpriced_calls
+    assert left_out > 0, "the synthetic data has unpriced calls in the budgets' month"
+    details = page.eval_on_selector_all("[data-budget] .detail", "els => els.map(e => e.textContent)")
+    assert len(details) == len(load_budgets(budgets_file))
+    for detail in details:
+        assert f"{left_out} unpriced LLM calls not in the spend" in detail, detail
+    watched.assert_clean(report.as_uri())

@@ -263,7 +263,11 @@ def trends_view(store: Any, query: Query) -> dict[str, Any]:
 
 
 def budgets_view(store: Any, query: Query) -> dict[str, Any]:
-    """Each budget's month so far (ok < 70 % <= warning < 90 % <= critical), projection and run-out day."""
+    """Each budget's month so far (ok < 70 % <= warning < 90 % <= critical), projection and run-out day.
+
+    Each row also counts the month's LLM calls in the budget's scope whose model has no
+    price (``unpriced_calls``): the spend cannot include them.
+    """
     if not query.budgets:
         return {"rows": [], "month": query.budget_month}
     month, as_of = query.budget_month, query.budget_as_of
@@ -273,7 +277,14 @@ def budgets_view(store: Any, query: Query) -> dict[str, Any]:
             as_of = as_of or (window[1] - timedelta(microseconds=1)).date()
             month = as_of.strftime("%Y-%m")
     rows = budgets_api.budget_status(store, query.budgets, month, as_of)
-    return {"rows": _table(rows), "month": rows[0].month, "as_of": rows[0].as_of}
+    first, _, as_of = trends.month_window(rows[0].month, rows[0].as_of)
+    records = _table(rows)
+    for record in records:  # their spend sums priced calls: say how many calls it cannot count
+        spent_in = Filters(since=datetime.combine(first, datetime.min.time()),
+                           until=datetime.combine(as_of + timedelta(days=1), datetime.min.time()),
+                           project=record["project"], model=record["model"])
+        record["unpriced_calls"] = _call(query, summaries.totals, store, spent_in).unpriced_calls
+    return {"rows": records, "month": rows[0].month, "as_of": rows[0].as_of}
 
 
 # --- tables --------------------------------------------------------------------------

@@ -447,7 +447,8 @@
     var rows = budgets.rows || [];
     var s = section("budgets", "Budgets" + (budgets.month ? " — " + budgets.month + (budgets.as_of ? " as of " + budgets.as_of : "") : ""),
                     rows.length ? exportOf([{ key: "monthly_usd" }, { key: "spent" }, { key: "percent_used" }, { key: "status" },
-                                            { key: "projected_month_end" }, { key: "runs_out_on" }], rows, "budget") : null);
+                                            { key: "projected_month_end" }, { key: "runs_out_on" },
+                                            { key: "unpriced_calls" }], rows, "budget") : null);
     if (!rows.length) {
       s.appendChild(el("p", { cls: "empty", text: "No budget set: add --monthly 50 or --budgets budgets.yaml (ok below 70 %, warning 70–90 %, critical from 90 %)." }));
     }
@@ -461,7 +462,9 @@
         bar,
         el("div", { cls: "detail", text: usd(b.spent) + " of " + usd(b.monthly_usd) + " (" + b.percent_used.toFixed(1) +
           "% used) · projected month-end " + usd(b.projected_month_end) + " · " +
-          (b.runs_out_on ? "runs out on " + b.runs_out_on : "does not run out this month") })]);
+          (b.runs_out_on ? "runs out on " + b.runs_out_on : "does not run out this month") +
+          (b.unpriced_calls ? " · " + group(b.unpriced_calls, 0) + " unpriced LLM call" + (b.unpriced_calls === 1 ? "" : "s") +
+           " not in the spend (no price known for their model)" : "") })]);
       s.appendChild(row);
     });
     parent.appendChild(s);
