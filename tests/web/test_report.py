@@ -167,7 +167,7 @@ def test_report_prints_without_controls(watched: Watched, report: Path) -> None:
     page = open_report(watched, report)
     page.emulate_media(media="print")
     assert page.locator("#filters").is_hidden()
-    assert page.locator("h2 .actions").first.is_hidden()
+    assert page.locator(".head .actions").first.is_hidden()
     watched.screenshot("report-print")
     pdf = page.pdf(format="A4")
     assert pdf.startswith(b"%PDF") and len(pdf) > 20_000
@@ -391,4 +391,28 @@ def test_report_budgets_say_how_many_unpriced_calls_their_spend_leaves_out(
     assert len(details) == len(load_budgets(budgets_file))
     for detail in details:
         assert f"{left_out} unpriced LLM calls not in the spend" in detail, detail
+    watched.assert_clean(report.as_uri())
+
+
+def test_report_tables_charts_and_controls_have_names_a_screen_reader_can_say(
+        watched: Watched, report: Path, api: TraceStore) -> None:
+    """Each table is named by its section, each heading is its title alone (not "Per model CSV JSON"),
+    each export button says what it exports, a trace's toggle names its trace and opens from the
+    keyboard, a chart is named by its title, a budget bar by its budget."""
+    page = open_report(watched, report)
+    for title in ("Per project", "Per model", "Log error patterns", "Most expensive traces", "Slowest traces"):
+        assert page.get_by_role("heading", name=title, exact=True).count() == 1, title
+        assert page.get_by_role("table", name=title, exact=True).count() == 1, title
+        for kind in ("CSV", "JSON"):
+            assert page.get_by_role("button", name=f"Download {title} as {kind}", exact=True).count() == 1
+    assert page.get_by_role("img", name="Cost per day, stacked by model", exact=True).count() == 1
+    for name in ("ok", "warning", "critical"):
+        assert page.get_by_role("meter", name=f"{name} budget used", exact=True).count() == 1, name
+    first = top_traces(api, 10, "cost")[0]
+    toggle = page.locator("#view-traces-cost").get_by_role("button", name=f"Span tree of trace {first.trace_id}")
+    toggle.focus()
+    page.keyboard.press("Enter")
+    assert toggle.get_attribute("aria-expanded") == "true"
+    tree = page.locator("#view-traces-cost tr.tree").first
+    assert tree.is_visible() and tree.locator(".span").count() == len(first.tree)
     watched.assert_clean(report.as_uri())

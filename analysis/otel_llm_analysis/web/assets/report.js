@@ -186,7 +186,8 @@
     return period === "hour" ? s.slice(5, 16) : s.slice(5, 10);  // the years are in the page's subtitle
   }
   function frame(box, labels, maxY, yfmt, period) {
-    var root = svg("svg", { viewBox: "0 0 " + W + " " + H, role: "img" }, box);
+    var named = box.querySelector("h3");  // the chart's title names it (not its axis labels run together)
+    var root = svg("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": named ? named.textContent : "" }, box);
     var ticks = [0, 1, 2, 3, 4].map(function (i) { return yfmt(maxY * i / 4); });
     // the y labels' margin fits the widest one (11px text: at most 7 units a character), so none is cut
     var left = Math.max(M.l, 10 + 7 * Math.max.apply(null, ticks.map(function (t) { return t.length; })));
@@ -374,14 +375,18 @@
   function section(name, title, exportRows) {
     var actions = el("span", { cls: "actions" });
     if (exportRows) {
-      var csvButton = el("button", { type: "button", "data-export": name + ".csv", text: "CSV" });
+      var csvButton = el("button", { type: "button", "data-export": name + ".csv", text: "CSV",
+                                     "aria-label": "Download " + title + " as CSV" });
       csvButton.onclick = function () { var e = exportRows(); download(slug() + "-" + name + ".csv", "text/csv", csv(e.columns, e.rows)); };
-      var jsonButton = el("button", { type: "button", "data-export": name + ".json", text: "JSON" });
+      var jsonButton = el("button", { type: "button", "data-export": name + ".json", text: "JSON",
+                                      "aria-label": "Download " + title + " as JSON" });
       jsonButton.onclick = function () { download(slug() + "-" + name + ".json", "application/json", JSON.stringify(exportRows().rows, null, 2)); };
       actions.appendChild(csvButton);
       actions.appendChild(jsonButton);
     }
-    var s = el("section", { id: "view-" + name }, [el("h2", {}, [title, actions])]);
+    // the buttons sit beside the heading, not in it: a heading's name is its title alone
+    var s = el("section", { id: "view-" + name, "aria-labelledby": "title-" + name },
+               [el("div", { cls: "head" }, [el("h2", { id: "title-" + name, text: title }), actions])]);
     var view = VIEWS[name];
     if (view && view.note) s.appendChild(el("p", { cls: "note", text: view.note }));
     return s;
@@ -405,7 +410,8 @@
       if (opts.after) opts.after(tr, r, body, columns.length + 1);
     });
     if (!rows.length) body.appendChild(el("tr", {}, [el("td", { cls: "empty", colspan: columns.length + 1, text: "No data in this range." })]));
-    return el("div", { cls: "table-wrap" }, [el("table", {}, [el("thead", {}, [head]), body])]);
+    return el("div", { cls: "table-wrap" }, [el("table", opts.label ? { "aria-label": opts.label } : {},
+                                                [el("thead", {}, [head]), body])]);
   }
   function exportOf(columns, rows, key) {
     return function () { return { columns: [key || "key"].concat(columns.map(function (c) { return c.key; })), rows: rows }; };
@@ -454,7 +460,8 @@
     }
     rows.forEach(function (b) {
       var symbol = { ok: "✓ ok", warning: "! warning", critical: "✕ critical" }[b.status];
-      var bar = el("div", { cls: "bar", role: "meter", "aria-valuenow": b.percent_used.toFixed(1), "aria-valuemin": "0", "aria-valuemax": "100" },
+      var bar = el("div", { cls: "bar", role: "meter", "aria-label": b.budget + " budget used", "aria-valuenow": b.percent_used.toFixed(1),
+                            "aria-valuetext": b.percent_used.toFixed(1) + "% used", "aria-valuemin": "0", "aria-valuemax": "100" },
                    [el("div", { cls: "fill", style: "width:" + Math.min(100, b.percent_used).toFixed(2) + "%" }),
                     el("div", { cls: "tick", style: "left:70%" }), el("div", { cls: "tick", style: "left:90%" })]);
       var row = el("div", { cls: "budget status-" + b.status, "data-budget": b.budget, "data-status": b.status }, [
@@ -473,7 +480,7 @@
     var view = VIEWS[name];
     var rows = data.rows;
     var s = section(name, view.title, exportOf(view.columns, rows, view.key.key));
-    s.appendChild(table(view.key.label, view.columns, rows, { key: view.key.key }));
+    s.appendChild(table(view.key.label, view.columns, rows, { key: view.key.key, label: view.title }));
     parent.appendChild(s);
   }
   function renderCompare(parent, data) {
@@ -487,7 +494,7 @@
     data.groups.forEach(function (g) {
       var title = g.by === "model" ? "Model vs model" : g.by.replace("run_config.", "Run config: ") + " vs each other";
       s.appendChild(el("h3", { text: title }));
-      s.appendChild(table(g.by, view.columns, g.rows));
+      s.appendChild(table(g.by, view.columns, g.rows, { label: title }));
     });
     parent.appendChild(s);
   }
@@ -511,8 +518,9 @@
       var title = by === "cost" ? "Most expensive traces" : "Slowest traces";
       var s = section("traces-" + by, title, exportOf(view.columns, rows, view.key.key));
       s.appendChild(el("p", { cls: "note", text: "Click ▸ to open a trace's span tree; failed spans are marked ✕." }));
-      s.appendChild(table(view.key.label, view.columns, rows, { key: view.key.key, after: function (tr, r, body, width) {
-        var button = el("button", { cls: "toggle", type: "button", "aria-expanded": "false", text: "▸", title: "show the span tree" });
+      s.appendChild(table(view.key.label, view.columns, rows, { key: view.key.key, label: title, after: function (tr, r, body, width) {
+        var button = el("button", { cls: "toggle", type: "button", "aria-expanded": "false", text: "▸", title: "show the span tree",
+                                    "aria-label": "Span tree of trace " + r.trace_id });
         tr.firstChild.insertBefore(button, tr.firstChild.firstChild);
         tr.firstChild.lastChild.textContent = String(r.trace_id).slice(0, 16) + "…";
         tr.firstChild.title = r.trace_id;
