@@ -416,3 +416,15 @@ def test_report_tables_charts_and_controls_have_names_a_screen_reader_can_say(
     tree = page.locator("#view-traces-cost tr.tree").first
     assert tree.is_visible() and tree.locator(".span").count() == len(first.tree)
     watched.assert_clean(report.as_uri())
+
+
+def test_report_cost_chart_names_the_models_it_cannot_stack_for_lack_of_a_price(
+        watched: Watched, report: Path, api: TraceStore) -> None:
+    """The cost chart stacks the models with a cost; one without a price is not in it, and its legend says so
+    (a model missing from the legend would read as a model that cost nothing)."""
+    page = open_report(watched, report)
+    unpriced = [str(row.key) for row in summary(api, "model") if row.llm_calls and row.cost_usd is None]
+    assert unpriced
+    legend = page.locator("[data-chart=cost] .legend").inner_text()
+    assert f"not in the chart, no price known: {', '.join(unpriced)}" in legend, legend
+    watched.assert_clean(report.as_uri())

@@ -224,17 +224,22 @@ def kpi_view(store: Any, query: Query) -> dict[str, Any]:
 
 
 def trends_view(store: Any, query: Query) -> dict[str, Any]:
-    """Series per period, cost stacked by model, daily spikes, and the month-end forecast."""
+    """Series per period, cost stacked by model, daily spikes, and the month-end forecast.
+
+    ``unpriced_models`` names the models with calls but no price: they have no cost to stack.
+    """
     filters = query.filters
     window = _window(store, query)
     if window is None:
-        return {"period": query.period or "day", "points": [], "cost_by_model": [], "spikes": [], "forecast": None}
+        return {"period": query.period or "day", "points": [], "cost_by_model": [], "unpriced_models": [],
+                "spikes": [], "forecast": None}
     since, until = window
     period = query.period or auto_period(since, until)
     bounded = replace(filters, since=since, until=until)
     points = _call(query, trends.series, store, period, bounded)  # in a build: also a model's own chart
-    models = [row.key for row in summaries.summary(store, "model", replace(bounded, calls_only=True), traces=False)
-              if row.llm_calls and row.cost_usd]
+    by_model = summaries.summary(store, "model", replace(bounded, calls_only=True), traces=False)
+    models = [row.key for row in by_model if row.llm_calls and row.cost_usd]
+    unpriced = [row.key for row in by_model if row.llm_calls and row.cost_usd is None]  # no cost to stack
     cost_by_model = []
     for index, model in enumerate(models[:STACKED_MODELS]):
         per_model = _call(query, trends.series, store, period, replace(bounded, model=model))
@@ -254,6 +259,7 @@ def trends_view(store: Any, query: Query) -> dict[str, Any]:
         "period": period,
         "points": _table(points),
         "cost_by_model": cost_by_model,
+        "unpriced_models": unpriced,
         "spikes": _table(found),
         "forecast": {**to_records([forecast])[0], "daily_costs": month_days},
     }

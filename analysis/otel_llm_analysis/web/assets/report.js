@@ -315,8 +315,10 @@
     if (!pts.length) { wrap.appendChild(el("p", { cls: "empty", text: "No LLM calls in this range." })); return; }
     var costSeries = trends.cost_by_model.map(function (s) { return { name: s.model, color: s.color, values: s.cost_usd }; });
     var costSpikes = spikeIndices(trends, "cost_usd");
+    var unpriced = (trends.unpriced_models || []).map(keyLabel);
     bars(chartBox(wrap, "cost", "Cost per " + period + ", stacked by model"), labels, costSeries,
-         { yfmt: usd, period: period, spikes: costSpikes, extraLegend: costSpikes.length ? [SPIKE] : [] });
+         { yfmt: usd, period: period, spikes: costSpikes, extraLegend: (costSpikes.length ? [SPIKE] : []).concat(
+           unpriced.length ? [{ cls: "none", label: "not in the chart, no price known: " + unpriced.join(", ") }] : []) });
     renderForecast(chartBox(wrap, "forecast", "Spend this month and the month-end forecast"), trends.forecast, budgets);
     bars(chartBox(wrap, "calls", "LLM calls per " + period), labels, [
       { name: "succeeded", color: "#0072B2", values: pts.map(function (p) { return p.calls - p.errors; }) },
