@@ -391,6 +391,12 @@
                [el("div", { cls: "head" }, [el("h2", { id: "title-" + name, text: title }), actions])]);
     var view = VIEWS[name];
     if (view && view.note) s.appendChild(el("p", { cls: "note", text: view.note }));
+    var ignored = ["project", "model"].filter(function (f) { return view && filters[f] && view.filtered_by.indexOf(f) < 0; });
+    if (ignored.length) {  // a filter chosen above that this view's records cannot follow: say so, not in silence
+      s.appendChild(el("p", { cls: "note unfiltered", text: "Not filtered by " + ignored.map(function (f) {
+        return f + " " + filters[f]; }).join(" or ") + ": this section shows the same for every " +
+        ignored.join(" and every ") + "." }));
+    }
     return s;
   }
   function keyLabel(key) { return key === null || key === undefined ? "(none)" : String(key); }
