@@ -188,6 +188,18 @@ def test_dashboard_listens_on_loopback_only_by_default(server: Server) -> None:
     assert f"otel-llm dashboard on {server.url}/" in server.log.read_text()
 
 
+@pytest.mark.parametrize("host", ["attacker.example", "attacker.example:8765", "192.168.1.7"])
+def test_a_loopback_dashboard_refuses_requests_naming_another_host(server: Server, host: str) -> None:
+    """A web page the user visits can point its own domain at 127.0.0.1 (DNS rebinding) and then read the
+    dashboard as same-origin: a loopback dashboard answers only requests addressed to a loopback name."""
+    port = server.url.rsplit(":", 1)[1]
+    for path in ("/", "/api/summary", "/api/status", "/api/export/traces.json"):
+        refused = httpx.get(server.url + path, headers={"Host": host})
+        assert refused.status_code == 400 and "Host" in refused.json()["detail"], (path, refused.text[:200])
+    for name in ("127.0.0.1", "localhost", f"localhost:{port}", f"127.0.0.1:{port}"):
+        assert httpx.get(server.url + "/api/status", headers={"Host": name}).status_code == 200, name
+
+
 def test_a_bad_line_in_the_watched_directory_is_reported_not_dropped_silently(growing_server: Server) -> None:
     before = httpx.get(growing_server.url + "/api/status").json()
     bad = growing_server.watch / "broken" / "traces.jsonl"
