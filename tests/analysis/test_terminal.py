@@ -107,3 +107,25 @@ def test_a_cost_unknown_for_lack_of_a_price_reads_unpriced(loaded):
             assert line.split()[2:] == ["unpriced"] * 3, line
         else:
             assert "unpriced" not in line, line
+
+
+def test_the_report_budget_line_says_how_many_unpriced_calls_its_spend_leaves_out(loaded):
+    """The budget's spend sums priced calls: the closing report's budget line says how many calls of the
+    month it could not count, as the HTML report does."""
+    from datetime import datetime, timedelta
+
+    from otel_llm_analysis import Budget, Filters, budget_status, totals
+    from otel_llm_analysis._catalog import catalog
+    from otel_llm_analysis.report import print_report
+
+    store, _ = loaded
+    month = catalog(store).newest_month
+    status = budget_status(store, [Budget(50.0)], month)[0]
+    first = datetime.strptime(month, "%Y-%m")
+    left_out = totals(store, Filters(since=first, until=datetime.combine(status.as_of + timedelta(days=1),
+                                                                         datetime.min.time()))).unpriced_calls
+    assert left_out > 0, "the data set has unpriced calls in its newest month"
+    console = Console(width=200, record=True, file=open("/dev/null", "w"))
+    print_report(store, console, monthly_budget=50.0)
+    (line,) = [line for line in console.export_text().splitlines() if line.startswith("budget ")]
+    assert f"{left_out} unpriced LLM calls not in the spend" in line, line

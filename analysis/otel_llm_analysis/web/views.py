@@ -283,14 +283,18 @@ def budgets_view(store: Any, query: Query) -> dict[str, Any]:
             as_of = as_of or (window[1] - timedelta(microseconds=1)).date()
             month = as_of.strftime("%Y-%m")
     rows = budgets_api.budget_status(store, query.budgets, month, as_of)
-    first, _, as_of = trends.month_window(rows[0].month, rows[0].as_of)
     records = _table(rows)
-    for record in records:  # their spend sums priced calls: say how many calls it cannot count
-        spent_in = Filters(since=datetime.combine(first, datetime.min.time()),
-                           until=datetime.combine(as_of + timedelta(days=1), datetime.min.time()),
-                           project=record["project"], model=record["model"])
-        record["unpriced_calls"] = _call(query, summaries.totals, store, spent_in).unpriced_calls
+    for row, record in zip(rows, records):  # their spend sums priced calls: say how many calls it cannot count
+        record["unpriced_calls"] = _call(query, summaries.totals, store, budget_filters(row)).unpriced_calls
     return {"rows": records, "month": rows[0].month, "as_of": rows[0].as_of}
+
+
+def budget_filters(status: budgets_api.BudgetStatus) -> Filters:
+    """What a budget's spend covers: its project and model, its month up to its as-of day."""
+    first, _, as_of = trends.month_window(status.month, status.as_of)
+    return Filters(since=datetime.combine(first, datetime.min.time()),
+                   until=datetime.combine(as_of + timedelta(days=1), datetime.min.time()),
+                   project=status.project, model=status.model)
 
 
 # --- tables --------------------------------------------------------------------------
@@ -564,6 +568,6 @@ def describe() -> dict[str, Any]:
     }
 
 
-__all__ = ["DEFAULT_COMPARE", "KPIS", "PALETTE", "Query", "VIEWS", "View", "Column", "auto_period",
+__all__ = ["DEFAULT_COMPARE", "KPIS", "PALETTE", "Query", "VIEWS", "View", "Column", "auto_period", "budget_filters",
            "compute_all", "data_window", "describe", "resolved_window", "table_rows", "trace_detail",
            "with_window"]
