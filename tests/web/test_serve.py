@@ -148,16 +148,35 @@ def growing_server(data_dir: Path, tmp_path: Path) -> Iterator[Server]:
         running.stop()
 
 
-def test_a_file_added_to_the_watched_directory_shows_up_on_the_page(
-        watched: Watched, growing_server: Server, data_dir: Path, tmp_path: Path) -> None:
-    page = open_dashboard(watched, growing_server)
-    more = tmp_path / "more"
-    generate(more, seed=8, traces=40, end=datetime(2026, 11, 20), spans_per_line=16)
+def more_data(page: Any, data_dir: Path, more: Path, traces: int) -> dict[str, float | None]:
+    """Write ``traces`` more traces to ``more`` (not yet watched); the page shows ``data_dir``'s data alone.
+
+    Returns the KPIs of both together, from the analysis API.
+    """
+    generate(more, seed=8, traces=traces, end=datetime(2026, 11, 20), spans_per_line=16)
     with TraceStore(":memory:") as truth:
         truth.ingest([data_dir])
         assert page_kpis(page)["spans"] == totals(truth).spans
         truth.ingest([more])
-        expected = api_kpis(truth, Filters())
+        return api_kpis(truth, Filters())
+
+
+def next_version(server: Server, before: int) -> dict[str, Any]:
+    """``/api/status`` once the watcher's version has moved past ``before`` (or after a bounded wait)."""
+    status = httpx.get(server.url + "/api/status").json()
+    for _ in range(300):
+        if status["version"] != before:
+            break
+        time.sleep(0.1)
+        status = httpx.get(server.url + "/api/status").json()
+    return status
+
+
+def test_a_file_added_to_the_watched_directory_shows_up_on_the_page(
+        watched: Watched, growing_server: Server, data_dir: Path, tmp_path: Path) -> None:
+    page = open_dashboard(watched, growing_server)
+    more = tmp_path / "more"
+    expected = more_data(page, data_dir, more, 40)
     incoming = growing_server.watch / "more"
     shutil.copytree(more, tmp_path / "staging")
     (tmp_path / "staging").rename(incoming)  # the files appear at once, whole
@@ -205,12 +224,7 @@ def test_a_bad_line_in_the_watched_directory_is_reported_not_dropped_silently(gr
     bad = growing_server.watch / "broken" / "traces.jsonl"
     bad.parent.mkdir()
     bad.write_text('{"resourceSpans": [oops\n')
-    status = before
-    for _ in range(300):  # bounded wait for the watcher's next round
-        status = httpx.get(growing_server.url + "/api/status").json()
-        if status["version"] != before["version"]:
-            break
-        time.sleep(0.1)
+    status = next_version(growing_server, before["version"])  # the watcher's next round
     assert "1 problem(s)" in (status["last_ingest"] or ""), status
     assert status["spans"] == before["spans"]
     log = growing_server.log.read_text()
@@ -235,11 +249,7 @@ def test_a_bad_line_the_watcher_meets_is_shown_on_the_page(watched: Watched, gro
     assert status["problems"] == 1 and status["recent_problems"][0].startswith(where), status
     generate(tmp_path / "later", seed=4, traces=3)  # a later, clean round keeps the problem shown
     (tmp_path / "later").rename(growing_server.watch / "later")
-    version = status["version"]
-    for _ in range(300):
-        if httpx.get(growing_server.url + "/api/status").json()["version"] != version:
-            break
-        time.sleep(0.1)
+    next_version(growing_server, status["version"])
     page.wait_for_timeout(3000)  # a poll or two
     assert where in page.locator("#live-status").inner_text()
     watched.assert_clean(growing_server.url + "/")
@@ -262,18 +272,10 @@ def test_data_ingested_before_the_first_poll_answers_still_shows(
     page.route("**/api/status", status)
     open_dashboard(watched, growing_server)
     more = tmp_path / "more"
-    generate(more, seed=8, traces=10, end=datetime(2026, 11, 20), spans_per_line=16)
-    with TraceStore(":memory:") as truth:
-        truth.ingest([data_dir])
-        assert page_kpis(page)["spans"] == totals(truth).spans
-        truth.ingest([more])
-        expected = totals(truth).spans
+    expected = more_data(page, data_dir, more, 10)["spans"]
     before = httpx.get(growing_server.url + "/api/status").json()["version"]
     more.rename(growing_server.watch / "more")
-    for _ in range(300):
-        if httpx.get(growing_server.url + "/api/status").json()["version"] != before:
-            break
-        time.sleep(0.1)
+    next_version(growing_server, before)
     holding[0] = False
     assert held, "the page polled"
     for route in held:
