@@ -298,6 +298,27 @@ def test_serve_starts_over_a_backlog_with_a_bad_line_and_lists_it(tmp_path: Path
         running.stop()
 
 
+def test_serve_starts_watching_a_directory_the_app_has_not_written_to_yet(
+        watched: Watched, data_dir: Path, tmp_path: Path) -> None:
+    """Start the dashboard, then the app: a watched directory without files yet is not an error, and the
+    page shows the data once the app writes it."""
+    (tmp_path / "nothing-yet").mkdir()
+    running = start_server(tmp_path, tmp_path / "nothing-yet")  # fails unless it answers
+    try:
+        page = open_dashboard(watched, running)
+        assert page_kpis(page)["spans"] == 0
+        shutil.copytree(data_dir, tmp_path / "staging")
+        (tmp_path / "staging").rename(running.watch / "app")
+        with TraceStore(":memory:") as truth:
+            truth.ingest([data_dir])
+            expected = totals(truth).spans
+        page.wait_for_function("n => document.querySelector('[data-kpi=spans]').dataset.value === String(n)",
+                               arg=expected, timeout=30_000)
+        watched.assert_clean(running.url + "/")
+    finally:
+        running.stop()
+
+
 def test_serve_command_errors_are_one_line(tmp_path: Path) -> None:
     from tests.web.conftest import cli
 
