@@ -444,3 +444,21 @@ def test_report_says_which_tables_a_chosen_model_does_not_filter(watched: Watche
     choose(page, "#f-model", "")
     assert page.locator(".unfiltered").count() == 0
     watched.assert_clean(report.as_uri())
+
+
+def test_report_names_the_date_ranges_it_leaves_out_to_stay_small(
+        watched: Watched, db: Path, api: TraceStore, tmp_path: Path) -> None:
+    """Beyond --max-views, after projects and models, the last date ranges go: the page's note and the
+    command name them, as they do the projects and models left out."""
+    offered = [r.label for r in choices(api, Filters()).ranges]
+    out = tmp_path / "small.html"
+    result = cli("report", "--db", str(db), "-o", str(out), "--max-views", "3")
+    page = open_report(watched, out)
+    kept = page.eval_on_selector_all("#f-range option", "os => os.map(o => o.textContent)")
+    left_out = [label for label in offered if label not in kept]
+    assert kept == offered[:3] and left_out, (kept, offered)
+    note = page.locator("#filter-note").inner_text()
+    for label in left_out:
+        assert label in note, (label, note)
+        assert label in result.stderr, (label, result.stderr)
+    watched.assert_clean(out.as_uri())

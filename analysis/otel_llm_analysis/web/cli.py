@@ -124,7 +124,7 @@ def report(
         if not lattice.combined:
             console.print(f"{len(lattice.states)} filter combinations: a project or a model can be picked, not both "
                           "(raise --max-views, or narrow with --since/--project)", highlight=False)
-        left_out = [*lattice.omitted_projects, *lattice.omitted_models]
+        left_out = [*lattice.omitted_projects, *lattice.omitted_models, *lattice.omitted_ranges]
         if left_out:
             console.print(f"not selectable in the report (too many combinations): {', '.join(left_out)}",
                           highlight=False)

@@ -598,9 +598,8 @@
     var note = [];
     if (META.unfinished) note.push("Incomplete: " + META.unfinished + ".");
     if (!LIVE && !META.combined && choices.projects.length && choices.models.length) note.push("Pick a project or a model (this report holds each alone, not combined: narrow it with otel-llm report --project).");
-    if (!LIVE && META.omitted && (META.omitted.projects.length || META.omitted.models.length)) {
-      note.push("Not selectable here (the report would grow too large): " + META.omitted.projects.concat(META.omitted.models).join(", ") + ".");
-    }
+    var omitted = META.omitted ? META.omitted.projects.concat(META.omitted.models, META.omitted.ranges || []) : [];
+    if (!LIVE && omitted.length) note.push("Not selectable here (the report would grow too large): " + omitted.join(", ") + ".");
     var f = META.filters || {};
     if (f.project || f.model) note.push("Report limited to " + [f.project && "project " + f.project, f.model && "model " + f.model].filter(Boolean).join(", ") + ".");
     document.getElementById("filter-note").textContent = note.join(" ");
