@@ -462,3 +462,20 @@ def test_report_names_the_date_ranges_it_leaves_out_to_stay_small(
         assert label in note, (label, note)
         assert label in result.stderr, (label, result.stderr)
     watched.assert_clean(out.as_uri())
+
+
+def test_report_span_tree_shows_a_long_span_name_whole(watched: Watched, tmp_path: Path) -> None:
+    """A span's name is cut to what its column holds ('answer_question_for_the_us…'): the tree shows it
+    whole, wrapped, and its figures still beside it."""
+    generate(tmp_path / "data", seed=3, traces=12, spans_per_line=8)
+    long_name = "answer_question_" + "_".join(f"step{i}" for i in range(40))
+    traces = tmp_path / "data" / "traces.jsonl"
+    traces.write_text(traces.read_text().replace('"name":"answer_question"', f'"name":"{long_name}"'))
+    out = tmp_path / "long.html"
+    cli("report", "--ingest", str(tmp_path / "data"), "--db", str(tmp_path / "l.duckdb"), "-o", str(out))
+    page = open_report(watched, out)
+    page.locator("#view-traces-cost button.toggle").first.click()
+    root = page.locator("#view-traces-cost tr.tree .span .n").first
+    assert root.inner_text() == long_name
+    assert root.evaluate("n => n.scrollWidth <= n.clientWidth"), "the name is cut"
+    watched.assert_clean(out.as_uri())
