@@ -80,8 +80,9 @@ FOLD_AT = 40
 
 
 #: Characters a terminal obeys rather than shows: C0/C1 controls (escape sequences, newlines,
-#: tabs, bells) and the bidi embeddings, overrides and isolates that reorder what follows.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+#: tabs, bells), the Unicode line and paragraph separators, and the bidi embeddings, overrides
+#: and isolates that reorder what follows.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def visible(text: str) -> str:

@@ -129,3 +129,16 @@ def test_the_report_budget_line_says_how_many_unpriced_calls_its_spend_leaves_ou
     print_report(store, console, monthly_budget=50.0)
     (line,) = [line for line in console.export_text().splitlines() if line.startswith("budget ")]
     assert f"{left_out} unpriced LLM calls not in the spend" in line, line
+
+
+def test_unicode_line_separators_from_the_data_are_shown_not_obeyed():
+    """U+2028 and U+2029 end a line in Unicode (and in terminals that follow it), and Rich measures them
+    as nothing, so a row holding one is printed out of line with its header: they show as escapes."""
+    from otel_llm_analysis.terminal import visible
+
+    assert visible("gpt-4o\u2028INJECTED\u2029ROW") == r"gpt-4o\u2028INJECTED\u2029ROW"
+    rows = [{"key": "a\u2028b", "llm_calls": 1}, {"key": "plain", "llm_calls": 22}]
+    text = _text(table(rows, None, ["key", "llm_calls"], width=80), 80)
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert r"a\u2028b" in text and "\u2028" not in text, text
+    assert len({len(line.rstrip()) for line in lines[-2:]}) == 1, lines  # the numbers stay in their column
