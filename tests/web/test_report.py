@@ -479,3 +479,29 @@ def test_report_span_tree_shows_a_long_span_name_whole(watched: Watched, tmp_pat
     assert root.inner_text() == long_name
     assert root.evaluate("n => n.scrollWidth <= n.clientWidth"), "the name is cut"
     watched.assert_clean(out.as_uri())
+
+
+@pytest.mark.parametrize("width", [360, 1024])
+def test_report_with_long_model_and_project_names_does_not_scroll_sideways(
+        watched: Watched, tmp_path: Path, width: int) -> None:
+    """A model named by its full resource path grew the Model filter past the screen: the whole page
+    scrolled sideways and the figures sat off screen. The filters fit; the names stay whole in the choices."""
+    model = ("projects/my-gcp-project-name/locations/europe-west4/publishers/google/models/"
+             "gemini-2.5-flash-preview-05-20-tuned-customer-support-v7")
+    project = "a-rather-long-project-name-for-the-customer-support-team-in-europe"
+    generate(tmp_path / "data", seed=3, traces=6, spans_per_line=8)
+    traces = tmp_path / "data" / "traces.jsonl"
+    text = traces.read_text()
+    for old in ("gpt-4o-mini", "search"):
+        assert f'"{old}"' in text, old
+    traces.write_text(text.replace('"gpt-4o-mini"', json.dumps(model)).replace('"search"', json.dumps(project)))
+    out = tmp_path / "long.html"
+    cli("report", "--ingest", str(tmp_path / "data"), "--db", str(tmp_path / "l.duckdb"), "-o", str(out))
+    page = watched.page
+    page.set_viewport_size({"width": width, "height": 800})
+    open_report(watched, out)
+    assert model in page.eval_on_selector_all("#f-model option", "os => os.map(o => o.value)")
+    assert project in page.eval_on_selector_all("#f-project option", "os => os.map(o => o.value)")
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"the page scrolls sideways by {overflow}px"
+    watched.assert_clean(out.as_uri())
