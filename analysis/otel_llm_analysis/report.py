@@ -16,6 +16,7 @@ from otel_llm_analysis._catalog import catalog
 from otel_llm_analysis.qa import quality
 from otel_llm_analysis.summaries import summary, time_to_first_token, totals
 from otel_llm_analysis.terminal import STATUS_STYLE, format_value, say, table, visible
+from otel_llm_analysis.web.views import budget_filters
 
 __all__ = ["MODEL_COLUMNS", "print_report"]
 
@@ -65,8 +66,11 @@ def print_report(store: Any, console: Any = None, *, monthly_budget: float | Non
         month = month or catalog(store).newest_month
         for status in budget_status(store, [Budget(monthly_budget)], month):
             style = STATUS_STYLE.get(status.status, "")
+            left_out = totals(store, budget_filters(status)).unpriced_calls  # the spend sums priced calls only
+            unpriced = [f"{left_out:,} unpriced LLM call{'s' if left_out != 1 else ''} not in the spend"]
             console.print()
             say(console, [f"budget {format_value('monthly_usd', status.monthly_usd)} for {status.month}",
                  f"spent {format_value('spent', status.spent)} ({status.percent_used:.1f}%)",
                  f"[{style}]{status.status}[/]" if style else status.status,
-                 f"month-end ≈ {format_value('projected_month_end', status.projected_month_end)}"])
+                 f"month-end ≈ {format_value('projected_month_end', status.projected_month_end)}",
+                 *(unpriced if left_out else [])])

@@ -80,8 +80,9 @@ FOLD_AT = 40
 
 
 #: Characters a terminal obeys rather than shows: C0/C1 controls (escape sequences, newlines,
-#: tabs, bells) and the bidi embeddings, overrides and isolates that reorder what follows.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+#: tabs, bells), the Unicode line and paragraph separators, and the bidi embeddings, overrides
+#: and isolates that reorder what follows.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def visible(text: str) -> str:
@@ -121,6 +122,15 @@ def format_value(name: str, value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return visible(str(value))
+
+
+def _cell(name: str, record: Mapping[str, Any]) -> str:
+    """One table cell: a cost the row's calls lack for want of a price reads "unpriced", not "-" (nothing)."""
+    value = record.get(name)
+    calls = record.get("llm_calls") or record.get("calls") or 0
+    if value is None and ("cost" in name or "usd" in name) and calls > 0:
+        return "unpriced"
+    return format_value(name, value)
 
 
 def _money(value: float) -> str:
@@ -178,7 +188,7 @@ def table(
 
     records = flat_records(rows)
     names = list(columns) if columns else (list(records[0]) if records else [])
-    cells = {name: [format_value(name, r.get(name)) for r in records] for name in names}
+    cells = {name: [_cell(name, r) for r in records] for name in names}
 
     def build(chosen: Sequence[str]) -> Any:
         result = RichTable(title=title, header_style="bold", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,

@@ -90,3 +90,55 @@ def test_control_characters_from_the_data_are_shown_not_obeyed(tmp_path):
         assert not any(line.lstrip().startswith("INJECTED") for line in out.splitlines()), out
         for shown in (r"\x1b[2J\x1b[31mred\x1b[0m", r"gpt-4o\nINJECTED ROW", r"abc\u202edcba", r"tab\there\x07"):
             assert shown in out, (shown, out)
+
+
+def test_a_cost_unknown_for_lack_of_a_price_reads_unpriced(loaded):
+    """A group of calls whose model has no price has cost None: the table says "unpriced" in each cost
+    column, not "-", which reads as "nothing" (and a group without calls keeps its own figures)."""
+    store, _ = loaded
+    rows = summary(store, "model")
+    unpriced = [row for row in rows if row.llm_calls and row.cost_usd is None]
+    assert unpriced, "the data set has an unpriced model"
+    columns = ["key", "llm_calls", "cost_usd", "cost_share", "cost_per_call"]
+    text = _text(table(rows, None, columns, width=200), 200)
+    for row in rows:
+        line = next(line for line in text.splitlines() if line.split() and line.split()[0] == (row.key or "-"))
+        if row in unpriced:
+            assert line.split()[2:] == ["unpriced"] * 3, line
+        else:
+            assert "unpriced" not in line, line
+
+
+def test_the_report_budget_line_says_how_many_unpriced_calls_its_spend_leaves_out(loaded):
+    """The budget's spend sums priced calls: the closing report's budget line says how many calls of the
+    month it could not count, as the HTML report does."""
+    from datetime import datetime, timedelta
+
+    from otel_llm_analysis import Budget, Filters, budget_status, totals
+    from otel_llm_analysis._catalog import catalog
+    from otel_llm_analysis.report import print_report
+
+    store, _ = loaded
+    month = catalog(store).newest_month
+    status = budget_status(store, [Budget(50.0)], month)[0]
+    first = datetime.strptime(month, "%Y-%m")
+    left_out = totals(store, Filters(since=first, until=datetime.combine(status.as_of + timedelta(days=1),
+                                                                         datetime.min.time()))).unpriced_calls
+    assert left_out > 0, "the data set has unpriced calls in its newest month"
+    console = Console(width=200, record=True, file=open("/dev/null", "w"))
+    print_report(store, console, monthly_budget=50.0)
+    (line,) = [line for line in console.export_text().splitlines() if line.startswith("budget ")]
+    assert f"{left_out} unpriced LLM calls not in the spend" in line, line
+
+
+def test_unicode_line_separators_from_the_data_are_shown_not_obeyed():
+    """U+2028 and U+2029 end a line in Unicode (and in terminals that follow it), and Rich measures them
+    as nothing, so a row holding one is printed out of line with its header: they show as escapes."""
+    from otel_llm_analysis.terminal import visible
+
+    assert visible("gpt-4o\u2028INJECTED\u2029ROW") == r"gpt-4o\u2028INJECTED\u2029ROW"
+    rows = [{"key": "a\u2028b", "llm_calls": 1}, {"key": "plain", "llm_calls": 22}]
+    text = _text(table(rows, None, ["key", "llm_calls"], width=80), 80)
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert r"a\u2028b" in text and "\u2028" not in text, text
+    assert len({len(line.rstrip()) for line in lines[-2:]}) == 1, lines  # the numbers stay in their column

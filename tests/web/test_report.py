@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -168,7 +168,7 @@ def test_report_prints_without_controls(watched: Watched, report: Path) -> None:
     page = open_report(watched, report)
     page.emulate_media(media="print")
     assert page.locator("#filters").is_hidden()
-    assert page.locator("h2 .actions").first.is_hidden()
+    assert page.locator(".head .actions").first.is_hidden()
     watched.screenshot("report-print")
     pdf = page.pdf(format="A4")
     assert pdf.startswith(b"%PDF") and len(pdf) > 20_000
@@ -314,4 +314,208 @@ def test_report_of_a_store_whose_spans_miss_sampled_calls_says_what_its_figures_
     page = open_report(watched, out)
     note = page.locator("#filter-note").inner_text()
     assert note.startswith(f"Part of the calls: the spans in {db} hold 2 of the 4 LLM calls"), note
+    watched.assert_clean(out.as_uri())
+
+
+def test_report_says_unpriced_where_a_cost_is_unknown_never_a_bare_dash(
+        watched: Watched, report: Path, api: TraceStore) -> None:
+    """A model without a price has no cost: its cells say "unpriced", and the cost cards say how many calls
+    their figure leaves out (a total over the priced calls alone must not pass for the whole spend)."""
+    page = open_report(watched, report)
+    unpriced = [row for row in summary(api, "model") if row.llm_calls and row.cost_usd is None]
+    assert unpriced, "the synthetic data has an unpriced model"
+    for row in unpriced:
+        cells = page.locator("#view-models tbody tr", has=page.locator(f"td:text-is('{row.key}')"))
+        for key in ("cost_usd", "cost_share", "cost_per_call"):
+            assert cells.locator(f"td[data-key={key}]").inner_text() == "unpriced", key
+    total = totals(api)
+    assert total.unpriced_calls > 0
+    card = page.locator("[data-kpi=cost_usd]").inner_text()
+    assert f"{total.unpriced_calls} unpriced LLM calls not included" in card, card
+    card = page.locator("[data-kpi=cost_per_call]").inner_text()
+    assert f"per priced call: {total.priced_calls} of {total.llm_calls} LLM calls have a cost" in card, card
+    priced_row = next(row for row in summary(api, "model") if row.cost_usd)
+    cells = page.locator("#view-models tbody tr", has=page.locator(f"td:text-is('{priced_row.key}')"))
+    assert cells.locator("td[data-key=cost_usd]").inner_text().startswith("$")
+    watched.assert_clean(report.as_uri())
+
+
+def _huge_store(tmp_path: Path) -> Path:
+    """Three LLM calls of 12 billion tokens and $12 million each, 34 hours long: figures of a big account."""
+    def value(key: str, v: Any) -> dict[str, Any]:
+        typed = {"stringValue": v} if isinstance(v, str) else {"doubleValue": v} if isinstance(v, float) \
+            else {"intValue": str(v)}
+        return {"key": key, "value": typed}
+
+    start = 1_763_510_400_000_000_000  # 2025-11-19
+    begins = [start + i * 10**9 for i in range(3)]
+    spans = [{"traceId": f"{i + 1:032x}", "spanId": f"{i + 1:016x}", "name": "chat", "kind": 3,
+              "startTimeUnixNano": str(begins[i]), "endTimeUnixNano": str(begins[i] + 123_456_789 * 10**6),
+              "attributes": [value("gen_ai.operation.name", "chat"), value("gen_ai.request.model", "gpt-4o"),
+                             value("gen_ai.usage.input_tokens", 9_876_543_210),
+                             value("gen_ai.usage.output_tokens", 1_234_567_890),
+                             value("gen_ai.usage.cost", 12_345_678.91)]} for i in range(3)]
+    files = tmp_path / "huge"
+    files.mkdir()
+    (files / "traces.jsonl").write_text(json.dumps({"resourceSpans": [{
+        "resource": {"attributes": [value("service.name", "big")]},
+        "scopeSpans": [{"scope": {"name": "otel_llm"}, "spans": spans}]}]}) + "\n")
+    out = tmp_path / "huge.html"
+    cli("report", "--ingest", str(files), "--db", str(tmp_path / "huge.duckdb"), "-o", str(out))
+    return out
+
+
+@pytest.mark.parametrize("width", [360, 1366])
+def test_report_shows_huge_figures_whole_in_the_cards_and_the_chart_axes(
+        watched: Watched, tmp_path: Path, width: int) -> None:
+    """A figure too wide for its card or a y-axis label too wide for the chart's margin was cut off
+    ("$12,345,67" for $12,345,678,910; "0,000,000" for $10,000,000): every figure must show whole."""
+    out = _huge_store(tmp_path)
+    watched.page.set_viewport_size({"width": width, "height": 900})
+    page = open_report(watched, out)
+    cut = page.evaluate("""() => [...document.querySelectorAll('.card')].flatMap(card => {
+        const text = document.createRange();
+        text.selectNodeContents(card.querySelector('.value'));
+        const box = card.getBoundingClientRect(), shown = text.getBoundingClientRect();
+        return shown.right > box.right || shown.left < box.left ? [card.dataset.kpi] : [];
+    })""")
+    assert cut == [], cut
+    assert page.locator("[data-kpi=total_tokens] .value").inner_text().replace("\n", "") == "33,333,333,300"
+    clipped = page.evaluate("""() => [...document.querySelectorAll('[data-chart] svg')].flatMap(chart => {
+        const width = chart.viewBox.baseVal.width;
+        return [...chart.querySelectorAll('.axis text')].filter(t => {
+            const b = t.getBBox();
+            return b.x < 0 || b.x + b.width > width;
+        }).map(t => chart.parentNode.dataset.chart + ': ' + t.textContent);
+    })""")
+    assert clipped == [], clipped
+    watched.screenshot(f"report-huge-{width}")
+    watched.assert_clean(out.as_uri())
+
+
+def test_report_budgets_say_how_many_unpriced_calls_their_spend_leaves_out(
+        watched: Watched, report: Path, api: TraceStore, budgets_file: Path) -> None:
+    """A budget's spend sums priced calls: calls of a model without a price in the month are not in it,
+    and a budget reading "ok" must say so rather than pass for the whole spend."""
+    page = open_report(watched, report)
+    month = Filters(since=datetime(2026, 11, 1), until=datetime(2026, 11, 20))
+    left_out = totals(api, month).unpriced_calls
+    assert left_out > 0, "the synthetic data has unpriced calls in the budgets' month"
+    details = page.eval_on_selector_all("[data-budget] .detail", "els => els.map(e => e.textContent)")
+    assert len(details) == len(load_budgets(budgets_file))
+    for detail in details:
+        assert f"{left_out} unpriced LLM calls not in the spend" in detail, detail
+    watched.assert_clean(report.as_uri())
+
+
+def test_report_tables_charts_and_controls_have_names_a_screen_reader_can_say(
+        watched: Watched, report: Path, api: TraceStore) -> None:
+    """Each table is named by its section, each heading is its title alone (not "Per model CSV JSON"),
+    each export button says what it exports, a trace's toggle names its trace and opens from the
+    keyboard, a chart is named by its title, a budget bar by its budget."""
+    page = open_report(watched, report)
+    for title in ("Per project", "Per model", "Log error patterns", "Most expensive traces", "Slowest traces"):
+        assert page.get_by_role("heading", name=title, exact=True).count() == 1, title
+        assert page.get_by_role("table", name=title, exact=True).count() == 1, title
+        for kind in ("CSV", "JSON"):
+            assert page.get_by_role("button", name=f"Download {title} as {kind}", exact=True).count() == 1
+    assert page.get_by_role("img", name="Cost per day, stacked by model", exact=True).count() == 1
+    for name in ("ok", "warning", "critical"):
+        assert page.get_by_role("meter", name=f"{name} budget used", exact=True).count() == 1, name
+    first = top_traces(api, 10, "cost")[0]
+    toggle = page.locator("#view-traces-cost").get_by_role("button", name=f"Span tree of trace {first.trace_id}")
+    toggle.focus()
+    page.keyboard.press("Enter")
+    assert toggle.get_attribute("aria-expanded") == "true"
+    tree = page.locator("#view-traces-cost tr.tree").first
+    assert tree.is_visible() and tree.locator(".span").count() == len(first.tree)
+    watched.assert_clean(report.as_uri())
+
+
+def test_report_cost_chart_names_the_models_it_cannot_stack_for_lack_of_a_price(
+        watched: Watched, report: Path, api: TraceStore) -> None:
+    """The cost chart stacks the models with a cost; one without a price is not in it, and its legend says so
+    (a model missing from the legend would read as a model that cost nothing)."""
+    page = open_report(watched, report)
+    unpriced = [str(row.key) for row in summary(api, "model") if row.llm_calls and row.cost_usd is None]
+    assert unpriced
+    legend = page.locator("[data-chart=cost] .legend").inner_text()
+    assert f"not in the chart, no price known: {', '.join(unpriced)}" in legend, legend
+    watched.assert_clean(report.as_uri())
+
+
+def test_report_says_which_tables_a_chosen_model_does_not_filter(watched: Watched, report: Path) -> None:
+    """Tool calls, agent invocations, logs and budgets carry no model of their own, so a model chosen
+    above leaves them as they were: each such section says so while a model is chosen, the others do not."""
+    page = open_report(watched, report)
+    assert page.locator(".unfiltered").count() == 0
+    choose(page, "#f-model", "gpt-4o")
+    said = dict(page.eval_on_selector_all(
+        ".unfiltered", "els => els.map(e => [e.closest('section').id, e.textContent])"))
+    assert set(said) == {"view-tools", "view-agents", "view-logs", "view-budgets"}, said
+    assert all(text == "Not filtered by model gpt-4o: this section shows the same for every model."
+               for text in said.values()), said
+    choose(page, "#f-model", "")
+    assert page.locator(".unfiltered").count() == 0
+    watched.assert_clean(report.as_uri())
+
+
+def test_report_names_the_date_ranges_it_leaves_out_to_stay_small(
+        watched: Watched, db: Path, api: TraceStore, tmp_path: Path) -> None:
+    """Beyond --max-views, after projects and models, the last date ranges go: the page's note and the
+    command name them, as they do the projects and models left out."""
+    offered = [r.label for r in choices(api, Filters()).ranges]
+    out = tmp_path / "small.html"
+    result = cli("report", "--db", str(db), "-o", str(out), "--max-views", "3")
+    page = open_report(watched, out)
+    kept = page.eval_on_selector_all("#f-range option", "os => os.map(o => o.textContent)")
+    left_out = [label for label in offered if label not in kept]
+    assert kept == offered[:3] and left_out, (kept, offered)
+    note = page.locator("#filter-note").inner_text()
+    for label in left_out:
+        assert label in note, (label, note)
+        assert label in result.stderr, (label, result.stderr)
+    watched.assert_clean(out.as_uri())
+
+
+def test_report_span_tree_shows_a_long_span_name_whole(watched: Watched, tmp_path: Path) -> None:
+    """A span's name is cut to what its column holds ('answer_question_for_the_us…'): the tree shows it
+    whole, wrapped, and its figures still beside it."""
+    generate(tmp_path / "data", seed=3, traces=12, spans_per_line=8)
+    long_name = "answer_question_" + "_".join(f"step{i}" for i in range(40))
+    traces = tmp_path / "data" / "traces.jsonl"
+    traces.write_text(traces.read_text().replace('"name":"answer_question"', f'"name":"{long_name}"'))
+    out = tmp_path / "long.html"
+    cli("report", "--ingest", str(tmp_path / "data"), "--db", str(tmp_path / "l.duckdb"), "-o", str(out))
+    page = open_report(watched, out)
+    page.locator("#view-traces-cost button.toggle").first.click()
+    root = page.locator("#view-traces-cost tr.tree .span .n").first
+    assert root.inner_text() == long_name
+    assert root.evaluate("n => n.scrollWidth <= n.clientWidth"), "the name is cut"
+    watched.assert_clean(out.as_uri())
+
+
+@pytest.mark.parametrize("width", [360, 1024])
+def test_report_with_long_model_and_project_names_does_not_scroll_sideways(
+        watched: Watched, tmp_path: Path, width: int) -> None:
+    """A model named by its full resource path grew the Model filter past the screen: the whole page
+    scrolled sideways and the figures sat off screen. The filters fit; the names stay whole in the choices."""
+    model = ("projects/my-gcp-project-name/locations/europe-west4/publishers/google/models/"
+             "gemini-2.5-flash-preview-05-20-tuned-customer-support-v7")
+    project = "a-rather-long-project-name-for-the-customer-support-team-in-europe"
+    generate(tmp_path / "data", seed=3, traces=6, spans_per_line=8)
+    traces = tmp_path / "data" / "traces.jsonl"
+    text = traces.read_text()
+    for old in ("gpt-4o-mini", "search"):
+        assert f'"{old}"' in text, old
+    traces.write_text(text.replace('"gpt-4o-mini"', json.dumps(model)).replace('"search"', json.dumps(project)))
+    out = tmp_path / "long.html"
+    cli("report", "--ingest", str(tmp_path / "data"), "--db", str(tmp_path / "l.duckdb"), "-o", str(out))
+    page = watched.page
+    page.set_viewport_size({"width": width, "height": 800})
+    open_report(watched, out)
+    assert model in page.eval_on_selector_all("#f-model option", "os => os.map(o => o.value)")
+    assert project in page.eval_on_selector_all("#f-project option", "os => os.map(o => o.value)")
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"the page scrolls sideways by {overflow}px"
     watched.assert_clean(out.as_uri())

@@ -148,16 +148,35 @@ def growing_server(data_dir: Path, tmp_path: Path) -> Iterator[Server]:
         running.stop()
 
 
-def test_a_file_added_to_the_watched_directory_shows_up_on_the_page(
-        watched: Watched, growing_server: Server, data_dir: Path, tmp_path: Path) -> None:
-    page = open_dashboard(watched, growing_server)
-    more = tmp_path / "more"
-    generate(more, seed=8, traces=40, end=datetime(2026, 11, 20), spans_per_line=16)
+def more_data(page: Any, data_dir: Path, more: Path, traces: int) -> dict[str, float | None]:
+    """Write ``traces`` more traces to ``more`` (not yet watched); the page shows ``data_dir``'s data alone.
+
+    Returns the KPIs of both together, from the analysis API.
+    """
+    generate(more, seed=8, traces=traces, end=datetime(2026, 11, 20), spans_per_line=16)
     with TraceStore(":memory:") as truth:
         truth.ingest([data_dir])
         assert page_kpis(page)["spans"] == totals(truth).spans
         truth.ingest([more])
-        expected = api_kpis(truth, Filters())
+        return api_kpis(truth, Filters())
+
+
+def next_version(server: Server, before: int) -> dict[str, Any]:
+    """``/api/status`` once the watcher's version has moved past ``before`` (or after a bounded wait)."""
+    status = httpx.get(server.url + "/api/status").json()
+    for _ in range(300):
+        if status["version"] != before:
+            break
+        time.sleep(0.1)
+        status = httpx.get(server.url + "/api/status").json()
+    return status
+
+
+def test_a_file_added_to_the_watched_directory_shows_up_on_the_page(
+        watched: Watched, growing_server: Server, data_dir: Path, tmp_path: Path) -> None:
+    page = open_dashboard(watched, growing_server)
+    more = tmp_path / "more"
+    expected = more_data(page, data_dir, more, 40)
     incoming = growing_server.watch / "more"
     shutil.copytree(more, tmp_path / "staging")
     (tmp_path / "staging").rename(incoming)  # the files appear at once, whole
@@ -188,21 +207,82 @@ def test_dashboard_listens_on_loopback_only_by_default(server: Server) -> None:
     assert f"otel-llm dashboard on {server.url}/" in server.log.read_text()
 
 
+@pytest.mark.parametrize("host", ["attacker.example", "attacker.example:8765", "192.168.1.7"])
+def test_a_loopback_dashboard_refuses_requests_naming_another_host(server: Server, host: str) -> None:
+    """A web page the user visits can point its own domain at 127.0.0.1 (DNS rebinding) and then read the
+    dashboard as same-origin: a loopback dashboard answers only requests addressed to a loopback name."""
+    port = server.url.rsplit(":", 1)[1]
+    for path in ("/", "/api/summary", "/api/status", "/api/export/traces.json"):
+        refused = httpx.get(server.url + path, headers={"Host": host})
+        assert refused.status_code == 400 and "Host" in refused.json()["detail"], (path, refused.text[:200])
+    for name in ("127.0.0.1", "localhost", f"localhost:{port}", f"127.0.0.1:{port}"):
+        assert httpx.get(server.url + "/api/status", headers={"Host": name}).status_code == 200, name
+
+
 def test_a_bad_line_in_the_watched_directory_is_reported_not_dropped_silently(growing_server: Server) -> None:
     before = httpx.get(growing_server.url + "/api/status").json()
     bad = growing_server.watch / "broken" / "traces.jsonl"
     bad.parent.mkdir()
     bad.write_text('{"resourceSpans": [oops\n')
-    status = before
-    for _ in range(300):  # bounded wait for the watcher's next round
-        status = httpx.get(growing_server.url + "/api/status").json()
-        if status["version"] != before["version"]:
-            break
-        time.sleep(0.1)
+    status = next_version(growing_server, before["version"])  # the watcher's next round
     assert "1 problem(s)" in (status["last_ingest"] or ""), status
     assert status["spans"] == before["spans"]
     log = growing_server.log.read_text()
     assert f"bad line {bad}:1" in log, log
+
+
+def test_a_bad_line_the_watcher_meets_is_shown_on_the_page(watched: Watched, growing_server: Server,
+                                                           tmp_path: Path) -> None:
+    """Someone watching the dashboard, not the server's terminal, is told which line was not loaded and why,
+    and still is after later rounds loaded good data (the bad line is not read again)."""
+    page = open_dashboard(watched, growing_server)
+    page.wait_for_function("() => document.getElementById('live-status').textContent.includes('spans')")
+    bad = growing_server.watch / "broken" / "traces.jsonl"
+    bad.parent.mkdir()
+    bad.write_text('{"resourceSpans": [oops\n')
+    where = f"{bad}:1"
+    page.wait_for_function("w => document.getElementById('live-status').textContent.includes(w)", arg=where,
+                           timeout=30_000)
+    text = page.locator("#live-status").inner_text()
+    assert "1 line not loaded" in text, text
+    status = httpx.get(growing_server.url + "/api/status").json()
+    assert status["problems"] == 1 and status["recent_problems"][0].startswith(where), status
+    generate(tmp_path / "later", seed=4, traces=3)  # a later, clean round keeps the problem shown
+    (tmp_path / "later").rename(growing_server.watch / "later")
+    next_version(growing_server, status["version"])
+    page.wait_for_timeout(3000)  # a poll or two
+    assert where in page.locator("#live-status").inner_text()
+    watched.assert_clean(growing_server.url + "/")
+
+
+def test_data_ingested_before_the_first_poll_answers_still_shows(
+        watched: Watched, growing_server: Server, data_dir: Path, tmp_path: Path) -> None:
+    """The page's views are of the data when it loaded; an ingest that lands before its first poll answers
+    is a change too (the page must not take that poll's version as the one it shows)."""
+    held: list[Any] = []
+    holding = [True]
+
+    def status(route: Any) -> None:  # the first poll waits until the data has grown
+        if holding[0]:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page = watched.page
+    page.route("**/api/status", status)
+    open_dashboard(watched, growing_server)
+    more = tmp_path / "more"
+    expected = more_data(page, data_dir, more, 10)["spans"]
+    before = httpx.get(growing_server.url + "/api/status").json()["version"]
+    more.rename(growing_server.watch / "more")
+    next_version(growing_server, before)
+    holding[0] = False
+    assert held, "the page polled"
+    for route in held:
+        route.continue_()
+    page.wait_for_function("n => document.querySelector('[data-kpi=spans]').dataset.value === String(n)",
+                           arg=expected, timeout=30_000)
+    watched.assert_clean(growing_server.url + "/")
 
 
 def test_serve_starts_over_a_backlog_with_a_bad_line_and_lists_it(tmp_path: Path) -> None:
@@ -214,6 +294,27 @@ def test_serve_starts_over_a_backlog_with_a_bad_line_and_lists_it(tmp_path: Path
     try:
         assert httpx.get(running.url + "/api/status").json()["spans"] > 0
         assert f"bad line {running.watch / 'broken' / 'traces.jsonl'}:1" in running.log.read_text()
+    finally:
+        running.stop()
+
+
+def test_serve_starts_watching_a_directory_the_app_has_not_written_to_yet(
+        watched: Watched, data_dir: Path, tmp_path: Path) -> None:
+    """Start the dashboard, then the app: a watched directory without files yet is not an error, and the
+    page shows the data once the app writes it."""
+    (tmp_path / "nothing-yet").mkdir()
+    running = start_server(tmp_path, tmp_path / "nothing-yet")  # fails unless it answers
+    try:
+        page = open_dashboard(watched, running)
+        assert page_kpis(page)["spans"] == 0
+        shutil.copytree(data_dir, tmp_path / "staging")
+        (tmp_path / "staging").rename(running.watch / "app")
+        with TraceStore(":memory:") as truth:
+            truth.ingest([data_dir])
+            expected = totals(truth).spans
+        page.wait_for_function("n => document.querySelector('[data-kpi=spans]').dataset.value === String(n)",
+                               arg=expected, timeout=30_000)
+        watched.assert_clean(running.url + "/")
     finally:
         running.stop()
 

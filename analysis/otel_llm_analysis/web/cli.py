@@ -124,7 +124,7 @@ def report(
         if not lattice.combined:
             console.print(f"{len(lattice.states)} filter combinations: a project or a model can be picked, not both "
                           "(raise --max-views, or narrow with --since/--project)", highlight=False)
-        left_out = [*lattice.omitted_projects, *lattice.omitted_models]
+        left_out = [*lattice.omitted_projects, *lattice.omitted_models, *lattice.omitted_ranges]
         if left_out:
             console.print(f"not selectable in the report (too many combinations): {', '.join(left_out)}",
                           highlight=False)
@@ -183,9 +183,22 @@ def serve(
         except OSError as exc:  # before the backlog is ingested: a bad host or a port in use is said at once
             raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
         if watch:
-            _ingest(watch, db)  # the backlog, with the progress bar; then incrementally while serving
+            if _holds_data(watch):  # the backlog, with the progress bar; then incrementally while serving
+                _ingest(watch, db)
+            else:  # the dashboard started before the app: its files are ingested as they appear
+                typer.echo(f"no data files in {', '.join(watch)} yet: watching for them")
             store = stack.enter_context(open_store(db, read_only=False))
         run(store, query, listener, host=host, watch=watch, interval=interval, source=db)
+
+
+def _holds_data(directories: List[str]) -> bool:
+    """Any data file in ``directories`` (the ingest command refuses directories without one)."""
+    from otel_llm_analysis._sources import SourceError, expand
+
+    try:
+        return bool(expand(directories))
+    except SourceError:  # said by the ingest that follows
+        return True
 
 
 def _is_dir(path: str) -> bool:

@@ -10,11 +10,14 @@ process cannot ingest into the same file while the dashboard runs — that is wh
 ``--watch`` is for.
 
 ``version`` grows whenever an ingest adds rows; pages poll ``/api/status`` and
-reload their views when it changes. Between two versions the data is the same, so
-the requests of one version share their analysis results (``shared.Shared``: a page
-load asks for the compare and retries views with the same filters, and both read
-the same turn figures); a new version, or more than a few date windows asked for,
-starts afresh.
+reload their views when it changes. Lines the watcher could not load are counted
+and the latest kept (``problems``, ``recent_problems``): each is read once, so the
+page keeps saying them rather than only the round that met them.
+
+Between two versions the data is the same, so the requests of one version share
+their analysis results (``shared.Shared``: a page load asks for the compare and
+retries views with the same filters, and both read the same turn figures); a new
+version, or more than a few date windows asked for, starts afresh.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from otel_llm._guard import internal_error
 from otel_llm_analysis.store import StoreError
 from otel_llm_analysis.web.shared import Shared
 
+#: problems (file, line, reason) of the watched files kept for the page, newest last; older ones are only counted
+KEPT_PROBLEMS = 20
 #: date windows and analysis results one version keeps
 #: before starting afresh: a long-running dashboard asked for many filters holds a bounded amount
 SHARED_WINDOWS, SHARED_RESULTS = 8, 2000
@@ -43,6 +48,9 @@ class LiveStore:
         self.version = 0
         self.last_ingest: str | None = None
         self.last_error: str | None = None
+        #: lines the watcher could not load since the start (each is read once, so it is said until the end)
+        self.problems = 0
+        self.recent_problems: list[str] = []
         self._on_ingest = on_ingest
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -82,6 +90,8 @@ class LiveStore:
         if added or report.bad_lines:
             self.version += 1
             self.last_ingest = report.summary()
+            self.problems += len(report.bad_lines)
+            self.recent_problems = (self.recent_problems + [str(p) for p in report.bad_lines])[-KEPT_PROBLEMS:]
             if self._on_ingest:
                 self._on_ingest(report)
         return report

@@ -10,14 +10,18 @@ Validation: parameters are typed (FastAPI), dates go through ``Filters.of``,
 groupings through the analyses' own whitelist, unknown parameter names are
 refused — all as 400 with a message naming the parameter, never a 500. No value
 reaches SQL except as a bound parameter (the analyses' rule).
+
+On loopback (the default) the server answers only requests addressed to a
+loopback name (the Host header), so a web page cannot read it through DNS rebinding.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import socket
 from dataclasses import replace
-from typing import Annotated, Any, Callable, Literal, Optional, Sequence
+from typing import Annotated, Any, Awaitable, Callable, Collection, Literal, Optional, Sequence
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Request
 from fastapi import Query as Param
@@ -64,12 +68,49 @@ def _only(allowed: Sequence[str]) -> Callable[[Request], None]:
     return check
 
 
-def create_app(live: LiveStore, base: Query, *, source: str = "", refresh_ms: int = 2000) -> FastAPI:
-    """The ASGI app serving ``live``'s store; ``base`` holds the command line's filters, budgets and groupings."""
+#: the names a request to a loopback dashboard may be addressed to
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def is_loopback(host: str) -> bool:
+    """``host`` (as given to ``--host``) names this machine only."""
+    try:
+        return host.strip("[]") == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def host_name(header: str) -> str:
+    """The name in a Host header, without its port (``[::1]:8765`` -> ``::1``), lower-cased."""
+    if header.startswith("["):
+        return header[1:].split("]", 1)[0].lower()
+    return header.rsplit(":", 1)[0].lower() if header.count(":") == 1 else header.lower()
+
+
+def create_app(live: LiveStore, base: Query, *, source: str = "", refresh_ms: int = 2000,
+               hosts: Collection[str] = ()) -> FastAPI:
+    """The ASGI app serving ``live``'s store; ``base`` holds the command line's filters, budgets and groupings.
+
+    With ``hosts``, a request whose Host header names another host is refused (400):
+    a page in the user's browser could otherwise point its own domain at 127.0.0.1
+    (DNS rebinding) and read a loopback dashboard as its own origin.
+    """
     app = FastAPI(title="otel-llm dashboard", version="1", docs_url=None, redoc_url=None,
                   default_response_class=ORJSONResponse,
                   description="The views of the otel-llm report as JSON. Dates are ISO 8601 (naive = UTC) or "
                               "relative (7d, 24h); since is inclusive, until exclusive.")
+
+    if hosts:
+        allowed = {name.strip("[]").lower() for name in hosts}
+
+        @app.middleware("http")
+        async def addressed_here(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+            header = request.headers.get("host", "")
+            if host_name(header) not in allowed:
+                return JSONResponse(status_code=400, content={
+                    "detail": f"this dashboard answers requests to {', '.join(sorted(allowed))}, "
+                              f"not to Host {header!r}"})
+            return await call_next(request)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -121,9 +162,11 @@ def create_app(live: LiveStore, base: Query, *, source: str = "", refresh_ms: in
         with live.reading() as store:
             offered = choices(store, base.filters).as_json()
             unfinished, coverage = getattr(store, "unfinished", None), getattr(store, "span_coverage", None)
-        meta = {"mode": "live", "source": source, "views": describe(), "choices": offered, "combined": True,
-                "refresh_ms": refresh_ms, "filters": {k: getattr(base.filters, k) for k in FILTER_PARAMS},
-                "unfinished": unfinished, "span_coverage": coverage}
+            version = live.version  # views fetched later are of this data or newer: a poll saying otherwise reloads
+        meta = {"mode": "live", "version": version, "source": source, "views": describe(), "choices": offered,
+                "combined": True, "refresh_ms": refresh_ms,
+                "filters": {k: getattr(base.filters, k) for k in FILTER_PARAMS}, "unfinished": unfinished,
+                "span_coverage": coverage}
         return HTMLResponse(render_page("otel-llm dashboard", {"meta": meta}, live=True))
 
     @app.get("/api/status", dependencies=[Depends(_only(()))], summary="What the page polls to refresh")
@@ -134,7 +177,8 @@ def create_app(live: LiveStore, base: Query, *, source: str = "", refresh_ms: in
             spans = totals(store, base.filters).spans
             unfinished, coverage = getattr(store, "unfinished", None), getattr(store, "span_coverage", None)
         return {"version": live.version, "spans": spans, "watching": live.watch, "last_ingest": live.last_ingest,
-                "last_error": live.last_error, "unfinished": unfinished, "span_coverage": coverage}
+                "last_error": live.last_error, "unfinished": unfinished, "span_coverage": coverage,
+                "problems": live.problems, "recent_problems": live.recent_problems}
 
     @app.get("/api/choices", dependencies=[Depends(_only(()))], summary="Date ranges, projects and models")
     def filter_choices() -> dict[str, Any]:
@@ -214,7 +258,7 @@ def run(store: Any, query: Query, listener: socket.socket, *, host: str = "127.0
             print(f"bad line {problem}", flush=True)
 
     live = LiveStore(store, watch, interval, on_ingest=announce)
-    app = create_app(live, query, source=source)
+    app = create_app(live, query, source=source, hosts=LOOPBACK_NAMES | {host} if is_loopback(host) else ())
     live.start()
     shown = f"[{host}]" if ":" in host else host
     port = listener.getsockname()[1]
@@ -226,4 +270,4 @@ def run(store: Any, query: Query, listener: socket.socket, *, host: str = "127.0
         live.stop()
 
 
-__all__ = ["create_app", "listen", "run"]
+__all__ = ["LOOPBACK_NAMES", "create_app", "host_name", "is_loopback", "listen", "run"]

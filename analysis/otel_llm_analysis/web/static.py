@@ -48,6 +48,8 @@ class Lattice:
     combined: bool
     omitted_projects: tuple[str, ...] = ()
     omitted_models: tuple[str, ...] = ()
+    #: the labels of the date ranges left out (the last ones offered)
+    omitted_ranges: tuple[str, ...] = ()
     states: list[tuple[DateRange, str, str]] = field(default_factory=list)
 
 
@@ -71,7 +73,8 @@ def plan(store: Any, base: Filters, offered: Choices, max_states: int, shared: S
         ranges = ranges[:max(1, max_states // (1 + len(projects) + len(models)))]  # then the last date ranges
     lattice = Lattice(ranges, tuple(projects), tuple(models), combined,
                       tuple(p for p in offered.projects if p not in projects),
-                      tuple(m for m in offered.models if m not in models))
+                      tuple(m for m in offered.models if m not in models),
+                      tuple(r.label for r in offered.ranges[len(ranges):]))
     for choice in ranges:
         present = _present(store, base, choice, combined, projects, models, shared or Shared())
         for project, model in itertools.product([ALL, *projects], [ALL, *models]):
@@ -181,7 +184,8 @@ def build_report(store: Any, query: Query | None = None, *, source: str = "", ma
                     "project": query.filters.project, "model": query.filters.model},
         "choices": Choices(lattice.ranges, lattice.projects, lattice.models).as_json(),
         "combined": lattice.combined,
-        "omitted": {"projects": list(lattice.omitted_projects), "models": list(lattice.omitted_models)},
+        "omitted": {"projects": list(lattice.omitted_projects), "models": list(lattice.omitted_models),
+                    "ranges": list(lattice.omitted_ranges)},
         "views": describe(),
         "unfinished": getattr(store, "unfinished", None),  # an interrupted ingest's rows: figures can be off
         "span_coverage": getattr(store, "span_coverage", None),  # spans hold fewer calls than metrics counted

@@ -161,6 +161,7 @@ def _kpi_values(store: Any, query: Query, filters: Filters) -> dict[str, Any]:
     values = {c.key: getattr(total, c.key, None) for c in KPIS}
     values["total_tokens"] = total.total_tokens
     values["ttft_p95_ms"] = first[0].p95_ms if first else None
+    values["unpriced_calls"], values["priced_calls"] = total.unpriced_calls, total.priced_calls
     return values
 
 
@@ -187,7 +188,12 @@ def _project_kpis(store: Any, query: Query, filters: Filters) -> tuple[Any, list
 
 
 def kpi_view(store: Any, query: Query) -> dict[str, Any]:
-    """KPI cards with the change against the previous period of the same length."""
+    """KPI cards with the change against the previous period of the same length.
+
+    ``unpriced_calls`` counts the LLM calls with tokens whose model has no price and
+    ``priced_calls`` those with a cost: the cost cards sum and divide over the priced
+    calls only, and the page says how many they leave out.
+    """
     filters = query.filters
     current = _kpi_values(store, query, filters)
     window = _window(store, query)
@@ -207,6 +213,8 @@ def kpi_view(store: Any, query: Query) -> dict[str, Any]:
                       "value": value, "previous": before, "change": change})
     return {
         "cards": cards,
+        "unpriced_calls": current["unpriced_calls"],
+        "priced_calls": current["priced_calls"],
         "window": list(window) if window else None,
         "previous_window": list(previous_window) if previous_window else None,
     }
@@ -216,17 +224,22 @@ def kpi_view(store: Any, query: Query) -> dict[str, Any]:
 
 
 def trends_view(store: Any, query: Query) -> dict[str, Any]:
-    """Series per period, cost stacked by model, daily spikes, and the month-end forecast."""
+    """Series per period, cost stacked by model, daily spikes, and the month-end forecast.
+
+    ``unpriced_models`` names the models with calls but no price: they have no cost to stack.
+    """
     filters = query.filters
     window = _window(store, query)
     if window is None:
-        return {"period": query.period or "day", "points": [], "cost_by_model": [], "spikes": [], "forecast": None}
+        return {"period": query.period or "day", "points": [], "cost_by_model": [], "unpriced_models": [],
+                "spikes": [], "forecast": None}
     since, until = window
     period = query.period or auto_period(since, until)
     bounded = replace(filters, since=since, until=until)
     points = _call(query, trends.series, store, period, bounded)  # in a build: also a model's own chart
-    models = [row.key for row in summaries.summary(store, "model", replace(bounded, calls_only=True), traces=False)
-              if row.llm_calls and row.cost_usd]
+    by_model = summaries.summary(store, "model", replace(bounded, calls_only=True), traces=False)
+    models = [row.key for row in by_model if row.llm_calls and row.cost_usd]
+    unpriced = [row.key for row in by_model if row.llm_calls and row.cost_usd is None]  # no cost to stack
     cost_by_model = []
     for index, model in enumerate(models[:STACKED_MODELS]):
         per_model = _call(query, trends.series, store, period, replace(bounded, model=model))
@@ -246,6 +259,7 @@ def trends_view(store: Any, query: Query) -> dict[str, Any]:
         "period": period,
         "points": _table(points),
         "cost_by_model": cost_by_model,
+        "unpriced_models": unpriced,
         "spikes": _table(found),
         "forecast": {**to_records([forecast])[0], "daily_costs": month_days},
     }
@@ -255,7 +269,11 @@ def trends_view(store: Any, query: Query) -> dict[str, Any]:
 
 
 def budgets_view(store: Any, query: Query) -> dict[str, Any]:
-    """Each budget's month so far (ok < 70 % <= warning < 90 % <= critical), projection and run-out day."""
+    """Each budget's month so far (ok < 70 % <= warning < 90 % <= critical), projection and run-out day.
+
+    Each row also counts the month's LLM calls in the budget's scope whose model has no
+    price (``unpriced_calls``): the spend cannot include them.
+    """
     if not query.budgets:
         return {"rows": [], "month": query.budget_month}
     month, as_of = query.budget_month, query.budget_as_of
@@ -265,7 +283,18 @@ def budgets_view(store: Any, query: Query) -> dict[str, Any]:
             as_of = as_of or (window[1] - timedelta(microseconds=1)).date()
             month = as_of.strftime("%Y-%m")
     rows = budgets_api.budget_status(store, query.budgets, month, as_of)
-    return {"rows": _table(rows), "month": rows[0].month, "as_of": rows[0].as_of}
+    records = _table(rows)
+    for row, record in zip(rows, records):  # their spend sums priced calls: say how many calls it cannot count
+        record["unpriced_calls"] = _call(query, summaries.totals, store, budget_filters(row)).unpriced_calls
+    return {"rows": records, "month": rows[0].month, "as_of": rows[0].as_of}
+
+
+def budget_filters(status: budgets_api.BudgetStatus) -> Filters:
+    """What a budget's spend covers: its project and model, its month up to its as-of day."""
+    first, _, as_of = trends.month_window(status.month, status.as_of)
+    return Filters(since=datetime.combine(first, datetime.min.time()),
+                   until=datetime.combine(as_of + timedelta(days=1), datetime.min.time()),
+                   project=status.project, model=status.model)
 
 
 # --- tables --------------------------------------------------------------------------
@@ -539,6 +568,6 @@ def describe() -> dict[str, Any]:
     }
 
 
-__all__ = ["DEFAULT_COMPARE", "KPIS", "PALETTE", "Query", "VIEWS", "View", "Column", "auto_period",
+__all__ = ["DEFAULT_COMPARE", "KPIS", "PALETTE", "Query", "VIEWS", "View", "Column", "auto_period", "budget_filters",
            "compute_all", "data_window", "describe", "resolved_window", "table_rows", "trace_detail",
            "with_window"]

@@ -13,7 +13,7 @@
   var filters = { range: "", project: "", model: "", since: "", until: "" };
   var shown = {};
   var choices = META.choices;
-  var version = null;
+  var version = LIVE ? META.version : null;  // the data version the page's first views are of
   var loading = 0;
 
   // --- formatting ---------------------------------------------------------------
@@ -54,6 +54,11 @@
       return a === b ? a : a + " – " + b;
     }
     return a.slice(0, 16) + " – " + b.slice(0, 16) + " (exclusive)";
+  }
+  function cell(row, column) {  // a cost the row's calls lack (their model has no price) reads "unpriced", not "–"
+    var v = row[column.key], cost = column.format === "usd" || column.format === "usd_1k" || /cost/.test(column.key);
+    if ((v === null || v === undefined) && cost && (row.llm_calls || row.calls || 0) > 0) return "unpriced";
+    return fmt(v, column.format);
   }
   function fmt(v, format) {
     if (v === null || v === undefined || v === "") return "–";
@@ -181,25 +186,29 @@
     return period === "hour" ? s.slice(5, 16) : s.slice(5, 10);  // the years are in the page's subtitle
   }
   function frame(box, labels, maxY, yfmt, period) {
-    var root = svg("svg", { viewBox: "0 0 " + W + " " + H, role: "img" }, box);
-    var iw = W - M.l - M.r, ih = H - M.t - M.b;
+    var named = box.querySelector("h3");  // the chart's title names it (not its axis labels run together)
+    var root = svg("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": named ? named.textContent : "" }, box);
+    var ticks = [0, 1, 2, 3, 4].map(function (i) { return yfmt(maxY * i / 4); });
+    // the y labels' margin fits the widest one (11px text: at most 7 units a character), so none is cut
+    var left = Math.max(M.l, 10 + 7 * Math.max.apply(null, ticks.map(function (t) { return t.length; })));
+    var iw = W - left - M.r, ih = H - M.t - M.b;
     var grid = svg("g", { "class": "grid" }, root);
     var axis = svg("g", { "class": "axis" }, root);
     for (var i = 0; i <= 4; i++) {
       var y = M.t + ih - ih * i / 4;
-      svg("line", { x1: M.l, x2: M.l + iw, y1: y, y2: y }, grid);
-      var t = svg("text", { x: M.l - 6, y: y + 4, "text-anchor": "end" }, axis);
-      t.textContent = yfmt(maxY * i / 4);
+      svg("line", { x1: left, x2: left + iw, y1: y, y2: y }, grid);
+      var t = svg("text", { x: left - 6, y: y + 4, "text-anchor": "end" }, axis);
+      t.textContent = ticks[i];
     }
-    svg("line", { x1: M.l, x2: M.l + iw, y1: M.t + ih, y2: M.t + ih }, axis);
+    svg("line", { x1: left, x2: left + iw, y1: M.t + ih, y2: M.t + ih }, axis);
     var n = labels.length, every = Math.max(1, Math.ceil(n / 7));
     for (var j = 0; j < n; j += every) {
-      var x = M.l + iw * (j + 0.5) / n;
+      var x = left + iw * (j + 0.5) / n;
       var lab = svg("text", { x: x, y: M.t + ih + 16, "text-anchor": "middle" }, axis);
       lab.textContent = periodLabel(labels[j], period);
     }
-    return { root: root, x: function (k) { return M.l + iw * k / n; }, bw: iw / n,
-             y: function (v) { return M.t + ih - ih * Math.min(v, maxY) / maxY; }, ih: ih, iw: iw };
+    return { root: root, x: function (k) { return left + iw * k / n; }, bw: iw / n,
+             y: function (v) { return M.t + ih - ih * Math.min(v, maxY) / maxY; }, ih: ih, iw: iw, left: left };
   }
   function legend(box, items) {
     var l = el("div", { cls: "legend" });
@@ -306,8 +315,10 @@
     if (!pts.length) { wrap.appendChild(el("p", { cls: "empty", text: "No LLM calls in this range." })); return; }
     var costSeries = trends.cost_by_model.map(function (s) { return { name: s.model, color: s.color, values: s.cost_usd }; });
     var costSpikes = spikeIndices(trends, "cost_usd");
+    var unpriced = (trends.unpriced_models || []).map(keyLabel);
     bars(chartBox(wrap, "cost", "Cost per " + period + ", stacked by model"), labels, costSeries,
-         { yfmt: usd, period: period, spikes: costSpikes, extraLegend: costSpikes.length ? [SPIKE] : [] });
+         { yfmt: usd, period: period, spikes: costSpikes, extraLegend: (costSpikes.length ? [SPIKE] : []).concat(
+           unpriced.length ? [{ cls: "none", label: "not in the chart, no price known: " + unpriced.join(", ") }] : []) });
     renderForecast(chartBox(wrap, "forecast", "Spend this month and the month-end forecast"), trends.forecast, budgets);
     bars(chartBox(wrap, "calls", "LLM calls per " + period), labels, [
       { name: "succeeded", color: "#0072B2", values: pts.map(function (p) { return p.calls - p.errors; }) },
@@ -345,11 +356,11 @@
     var lastLabel = -Infinity;
     limits.slice().sort(function (a, b) { return a.monthly_usd - b.monthly_usd; }).forEach(function (b) {
       var y = f.y(b.monthly_usd);
-      var line = svg("line", { x1: M.l, x2: M.l + f.iw, y1: y, y2: y, stroke: "#D55E00", "stroke-width": 1.5,
+      var line = svg("line", { x1: f.left, x2: f.left + f.iw, y1: y, y2: y, stroke: "#D55E00", "stroke-width": 1.5,
                                "stroke-dasharray": "2 3" }, f.root);
       svg("title", {}, line).textContent = b.budget + " budget " + usd(b.monthly_usd);
       if (lastLabel - y >= 13 || lastLabel === -Infinity) {  // labels only where they do not overlap
-        svg("text", { x: M.l + 4, y: y - 4, "text-anchor": "start" }, f.root).textContent =
+        svg("text", { x: f.left + 4, y: y - 4, "text-anchor": "start" }, f.root).textContent =
           b.budget + " budget " + usd(b.monthly_usd);
         lastLabel = y;
       }
@@ -366,16 +377,26 @@
   function section(name, title, exportRows) {
     var actions = el("span", { cls: "actions" });
     if (exportRows) {
-      var csvButton = el("button", { type: "button", "data-export": name + ".csv", text: "CSV" });
+      var csvButton = el("button", { type: "button", "data-export": name + ".csv", text: "CSV",
+                                     "aria-label": "Download " + title + " as CSV" });
       csvButton.onclick = function () { var e = exportRows(); download(slug() + "-" + name + ".csv", "text/csv", csv(e.columns, e.rows)); };
-      var jsonButton = el("button", { type: "button", "data-export": name + ".json", text: "JSON" });
+      var jsonButton = el("button", { type: "button", "data-export": name + ".json", text: "JSON",
+                                      "aria-label": "Download " + title + " as JSON" });
       jsonButton.onclick = function () { download(slug() + "-" + name + ".json", "application/json", JSON.stringify(exportRows().rows, null, 2)); };
       actions.appendChild(csvButton);
       actions.appendChild(jsonButton);
     }
-    var s = el("section", { id: "view-" + name }, [el("h2", {}, [title, actions])]);
+    // the buttons sit beside the heading, not in it: a heading's name is its title alone
+    var s = el("section", { id: "view-" + name, "aria-labelledby": "title-" + name },
+               [el("div", { cls: "head" }, [el("h2", { id: "title-" + name, text: title }), actions])]);
     var view = VIEWS[name];
     if (view && view.note) s.appendChild(el("p", { cls: "note", text: view.note }));
+    var ignored = ["project", "model"].filter(function (f) { return view && filters[f] && view.filtered_by.indexOf(f) < 0; });
+    if (ignored.length) {  // a filter chosen above that this view's records cannot follow: say so, not in silence
+      s.appendChild(el("p", { cls: "note unfiltered", text: "Not filtered by " + ignored.map(function (f) {
+        return f + " " + filters[f]; }).join(" or ") + ": this section shows the same for every " +
+        ignored.join(" and every ") + "." }));
+    }
     return s;
   }
   function keyLabel(key) { return key === null || key === undefined ? "(none)" : String(key); }
@@ -390,14 +411,15 @@
       var first = el("td", { text: keyLabel(r[opts.key || "key"]) });
       tr.appendChild(first);
       columns.forEach(function (c) {
-        tr.appendChild(el("td", { text: fmt(r[c.key], c.format), cls: c.format === "text" ? "text" : "",
+        tr.appendChild(el("td", { text: cell(r, c), cls: c.format === "text" ? "text" : "",
                                    "data-key": c.key, "data-value": r[c.key] === null || r[c.key] === undefined ? "" : String(r[c.key]) }));
       });
       body.appendChild(tr);
       if (opts.after) opts.after(tr, r, body, columns.length + 1);
     });
     if (!rows.length) body.appendChild(el("tr", {}, [el("td", { cls: "empty", colspan: columns.length + 1, text: "No data in this range." })]));
-    return el("div", { cls: "table-wrap" }, [el("table", {}, [el("thead", {}, [head]), body])]);
+    return el("div", { cls: "table-wrap" }, [el("table", opts.label ? { "aria-label": opts.label } : {},
+                                                [el("thead", {}, [head]), body])]);
   }
   function exportOf(columns, rows, key) {
     return function () { return { columns: [key || "key"].concat(columns.map(function (c) { return c.key; })), rows: rows }; };
@@ -408,16 +430,26 @@
     });
     var grid = el("div", { cls: "cards" });
     var previous = summary.previous_window ? between(summary.previous_window[0], summary.previous_window[1]) : "";
+    var current = {};
+    summary.cards.forEach(function (c) { current[c.key] = c.value; });
     summary.cards.forEach(function (c) {
       var change = "no earlier data";
       if (c.change !== null && c.change !== undefined) {
         var arrow = c.change > 0 ? "▲ " : c.change < 0 ? "▼ " : "";
         change = arrow + (c.change > 0 ? "+" : "") + (c.change * 100).toFixed(1) + "% vs previous period";
       } else if (c.previous === 0 && c.value) change = "new: none in the previous period";
+      var left = c.format === "usd" || c.format === "usd_1k" ? summary.unpriced_calls || 0 : 0;
+      var made = current.llm_calls || 0, priced = summary.priced_calls || 0;
+      var missing = c.format === "usd" && left ? group(left, 0) + " unpriced LLM call" + (left === 1 ? "" : "s") +
+        " not included (no price known for their model)" :
+        c.format === "usd_1k" && priced < made ? "per priced call: " + group(priced, 0) + " of " + group(made, 0) +
+        " LLM calls have a cost" : "";
+      var shown = c.value === null && left ? "unpriced" : fmt(c.value, c.format);  // a long figure wraps, in smaller type
       var card = el("div", { cls: "card", "data-kpi": c.key, "data-value": c.value === null ? "" : String(c.value) }, [
         el("div", { cls: "label", text: c.label }),
-        el("div", { cls: "value", text: fmt(c.value, c.format) }),
-        el("div", { cls: "change", text: change, title: "previous: " + fmt(c.previous, c.format) + (previous ? " (" + previous + ")" : "") })]);
+        el("div", { cls: "value" + (shown.length > 10 ? " long" : ""), text: shown }),
+        el("div", { cls: "change", text: change, title: "previous: " + fmt(c.previous, c.format) + (previous ? " (" + previous + ")" : "") }),
+        missing ? el("div", { cls: "unpriced", text: missing }) : null]);
       grid.appendChild(card);
     });
     s.appendChild(grid);
@@ -429,13 +461,15 @@
     var rows = budgets.rows || [];
     var s = section("budgets", "Budgets" + (budgets.month ? " — " + budgets.month + (budgets.as_of ? " as of " + budgets.as_of : "") : ""),
                     rows.length ? exportOf([{ key: "monthly_usd" }, { key: "spent" }, { key: "percent_used" }, { key: "status" },
-                                            { key: "projected_month_end" }, { key: "runs_out_on" }], rows, "budget") : null);
+                                            { key: "projected_month_end" }, { key: "runs_out_on" },
+                                            { key: "unpriced_calls" }], rows, "budget") : null);
     if (!rows.length) {
       s.appendChild(el("p", { cls: "empty", text: "No budget set: add --monthly 50 or --budgets budgets.yaml (ok below 70 %, warning 70–90 %, critical from 90 %)." }));
     }
     rows.forEach(function (b) {
       var symbol = { ok: "✓ ok", warning: "! warning", critical: "✕ critical" }[b.status];
-      var bar = el("div", { cls: "bar", role: "meter", "aria-valuenow": b.percent_used.toFixed(1), "aria-valuemin": "0", "aria-valuemax": "100" },
+      var bar = el("div", { cls: "bar", role: "meter", "aria-label": b.budget + " budget used", "aria-valuenow": b.percent_used.toFixed(1),
+                            "aria-valuetext": b.percent_used.toFixed(1) + "% used", "aria-valuemin": "0", "aria-valuemax": "100" },
                    [el("div", { cls: "fill", style: "width:" + Math.min(100, b.percent_used).toFixed(2) + "%" }),
                     el("div", { cls: "tick", style: "left:70%" }), el("div", { cls: "tick", style: "left:90%" })]);
       var row = el("div", { cls: "budget status-" + b.status, "data-budget": b.budget, "data-status": b.status }, [
@@ -443,7 +477,9 @@
         bar,
         el("div", { cls: "detail", text: usd(b.spent) + " of " + usd(b.monthly_usd) + " (" + b.percent_used.toFixed(1) +
           "% used) · projected month-end " + usd(b.projected_month_end) + " · " +
-          (b.runs_out_on ? "runs out on " + b.runs_out_on : "does not run out this month") })]);
+          (b.runs_out_on ? "runs out on " + b.runs_out_on : "does not run out this month") +
+          (b.unpriced_calls ? " · " + group(b.unpriced_calls, 0) + " unpriced LLM call" + (b.unpriced_calls === 1 ? "" : "s") +
+           " not in the spend (no price known for their model)" : "") })]);
       s.appendChild(row);
     });
     parent.appendChild(s);
@@ -452,7 +488,7 @@
     var view = VIEWS[name];
     var rows = data.rows;
     var s = section(name, view.title, exportOf(view.columns, rows, view.key.key));
-    s.appendChild(table(view.key.label, view.columns, rows, { key: view.key.key }));
+    s.appendChild(table(view.key.label, view.columns, rows, { key: view.key.key, label: view.title }));
     parent.appendChild(s);
   }
   function renderCompare(parent, data) {
@@ -466,7 +502,7 @@
     data.groups.forEach(function (g) {
       var title = g.by === "model" ? "Model vs model" : g.by.replace("run_config.", "Run config: ") + " vs each other";
       s.appendChild(el("h3", { text: title }));
-      s.appendChild(table(g.by, view.columns, g.rows));
+      s.appendChild(table(g.by, view.columns, g.rows, { label: title }));
     });
     parent.appendChild(s);
   }
@@ -490,8 +526,9 @@
       var title = by === "cost" ? "Most expensive traces" : "Slowest traces";
       var s = section("traces-" + by, title, exportOf(view.columns, rows, view.key.key));
       s.appendChild(el("p", { cls: "note", text: "Click ▸ to open a trace's span tree; failed spans are marked ✕." }));
-      s.appendChild(table(view.key.label, view.columns, rows, { key: view.key.key, after: function (tr, r, body, width) {
-        var button = el("button", { cls: "toggle", type: "button", "aria-expanded": "false", text: "▸", title: "show the span tree" });
+      s.appendChild(table(view.key.label, view.columns, rows, { key: view.key.key, label: title, after: function (tr, r, body, width) {
+        var button = el("button", { cls: "toggle", type: "button", "aria-expanded": "false", text: "▸", title: "show the span tree",
+                                    "aria-label": "Span tree of trace " + r.trace_id });
         tr.firstChild.insertBefore(button, tr.firstChild.firstChild);
         tr.firstChild.lastChild.textContent = String(r.trace_id).slice(0, 16) + "…";
         tr.firstChild.title = r.trace_id;
@@ -562,9 +599,8 @@
     if (META.unfinished) note.push("Incomplete: " + META.unfinished + ".");
     if (META.span_coverage) note.push("Part of the calls: " + META.span_coverage + ".");
     if (!LIVE && !META.combined && choices.projects.length && choices.models.length) note.push("Pick a project or a model (this report holds each alone, not combined: narrow it with otel-llm report --project).");
-    if (!LIVE && META.omitted && (META.omitted.projects.length || META.omitted.models.length)) {
-      note.push("Not selectable here (the report would grow too large): " + META.omitted.projects.concat(META.omitted.models).join(", ") + ".");
-    }
+    var omitted = META.omitted ? META.omitted.projects.concat(META.omitted.models, META.omitted.ranges || []) : [];
+    if (!LIVE && omitted.length) note.push("Not selectable here (the report would grow too large): " + omitted.join(", ") + ".");
     var f = META.filters || {};
     if (f.project || f.model) note.push("Report limited to " + [f.project && "project " + f.project, f.model && "model " + f.model].filter(Boolean).join(", ") + ".");
     document.getElementById("filter-note").textContent = note.join(" ");
@@ -606,8 +642,12 @@
 
   function poll() {
     fetch("api/status").then(function (r) { return r.json(); }).then(function (status) {
-      document.getElementById("live-status").textContent = "live · " + group(status.spans, 0) + " spans · checked " +
-        new Date().toLocaleTimeString() + (status.last_error ? " · watching failed: " + status.last_error : "");
+      var said = document.getElementById("live-status"), recent = status.recent_problems || [];
+      said.textContent = "live · " + group(status.spans, 0) + " spans · checked " +
+        new Date().toLocaleTimeString() + (status.last_error ? " · watching failed: " + status.last_error : "") +
+        (status.problems ? " · " + group(status.problems, 0) + " line" + (status.problems === 1 ? "" : "s") +
+         " not loaded, the latest: " + recent[recent.length - 1] : "");
+      if (recent.length) said.title = "not loaded (file:line: reason):\n" + recent.join("\n");
       if ((status.unfinished || null) !== (META.unfinished || null) ||  // an ingest left rows, or finished them
           (status.span_coverage || null) !== (META.span_coverage || null)) {  // or read the spans metrics counted
         META.unfinished = status.unfinished || null;
