@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from datetime import datetime
@@ -10,8 +11,12 @@ from typing import Any, Iterator
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
 from otel_llm_analysis import Filters, TraceStore, top_traces, totals
+from otel_llm_analysis.web.live import LiveStore
+from otel_llm_analysis.web.server import create_app
+from otel_llm_analysis.web.views import Query
 from tests.support.synthetic import generate
 from tests.web._pages import (
     api_kpis,
@@ -113,7 +118,7 @@ def test_trace_endpoint_gives_the_tree_or_404(server: Server, api: TraceStore) -
     ("/api/models", {"period": "day"}, ["unknown query parameter period"]),
     ("/api/export/models.xml", {}, ["fmt", "csv", "json"]),
     ("/api/traces/not-a-trace-id", {}, ["trace_id", "32 lowercase hex"]),
-    ("/api/projects", {"project": "x" * 500}, ["project", "200"]),
+    ("/api/projects", {"project": "x" * 5000}, ["project", "4096"]),
 ])
 def test_bad_query_parameters_get_400_with_a_message(server: Server, path: str, params: dict[str, str],
                                                      words: list[str]) -> None:
@@ -124,6 +129,23 @@ def test_bad_query_parameters_get_400_with_a_message(server: Server, path: str, 
     for word in words:
         assert word in detail, detail
     assert httpx.get(server.url + "/api/status").status_code == 200  # and the server is fine
+
+
+def test_a_long_model_name_the_page_offers_can_be_chosen(tmp_path: Path) -> None:
+    """A model named by its resource path past 200 characters was offered in the Model filter, and
+    choosing it answered 400 ("Could not load" on the page)."""
+    model = "projects/p/locations/europe-west4/publishers/google/models/" + "tuned-" * 40 + "v7"
+    generate(tmp_path / "data", seed=3, traces=6, spans_per_line=8)
+    traces = tmp_path / "data" / "traces.jsonl"
+    traces.write_text(traces.read_text().replace('"gpt-4o-mini"', json.dumps(model)))
+    with TraceStore(tmp_path / "l.duckdb") as store:
+        store.ingest(tmp_path / "data")
+        calls = totals(store, Filters(model=model)).llm_calls
+        client = TestClient(create_app(LiveStore(store), Query()))
+        assert model in client.get("/api/choices").json()["models"]
+        answer = client.get("/api/models", params={"model": model})
+        assert answer.status_code == 200, answer.text
+        assert calls > 0 and [row["llm_calls"] for row in answer.json()["rows"]] == [calls]
 
 
 def test_openapi_describes_every_view_and_export(server: Server) -> None:

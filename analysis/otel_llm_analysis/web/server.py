@@ -68,6 +68,11 @@ def _only(allowed: Sequence[str]) -> Callable[[Request], None]:
     return check
 
 
+#: The longest project or model name a filter takes: a bound on what a request carries, far above real
+#: names (a model named by its cloud resource path runs to ~150 characters), so every name the page
+#: offers can be chosen.
+NAME_MAX = 4096
+
 #: the names a request to a loopback dashboard may be addressed to
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
@@ -126,8 +131,8 @@ def create_app(live: LiveStore, base: Query, *, source: str = "", refresh_ms: in
         since: Annotated[Optional[str], Param(description="Start, inclusive: 2026-11-01, 2026-11-01T08:00 "
                                                           "or 7d.")] = None,
         until: Annotated[Optional[str], Param(description="End, exclusive; same forms as since.")] = None,
-        project: Annotated[Optional[str], Param(max_length=200)] = None,
-        model: Annotated[Optional[str], Param(max_length=200)] = None,
+        project: Annotated[Optional[str], Param(max_length=NAME_MAX)] = None,
+        model: Annotated[Optional[str], Param(max_length=NAME_MAX)] = None,
     ) -> Filters:
         try:
             asked = Filters.of(since, until, project=project, model=model)
