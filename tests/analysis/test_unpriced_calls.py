@@ -1,0 +1,76 @@
+"""Priced and unpriced calls add up: a call whose usage is only a total is unpriced, and its tokens are told.
+
+Ground truth is the list of calls written below: which carry a cost, which carry
+tokens the price tables cannot price, which carry only a total token count
+(OpenLLMetry's ``llm.usage.total_tokens``, OpenInference's ``llm.token_count.total``,
+the GenAI ``gen_ai.usage.total_tokens``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from otel_llm_analysis.store import TraceStore
+from otel_llm_analysis.summaries import summary, totals
+from tests.support import synthetic
+
+_START = 1_763_600_000_000_000_000
+
+
+def _call(number: int, model: str, **attributes: object) -> synthetic.SpanRecord:
+    record = synthetic.SpanRecord(
+        trace_id=f"{number:032x}", span_id=f"{number:016x}", parent_span_id=None, name=f"chat {model}",
+        span_kind="CLIENT", service_name="svc", project="", otel_kind="", start_ns=_START + number * 10**9,
+        end_ns=_START + number * 10**9 + 200_000_000, resource={"service.name": "svc"},
+    )
+    record.attributes = {"gen_ai.operation.name": "chat", "gen_ai.request.model": model, **attributes}
+    return record
+
+
+#: (span, priced, unpriced, total-only tokens or None)
+CALLS = [
+    (_call(1, "gpt-4o", **{"gen_ai.usage.input_tokens": 100, "gen_ai.usage.output_tokens": 20}), True, False, None),
+    (_call(2, "in-house-model", **{"gen_ai.usage.input_tokens": 50, "gen_ai.usage.output_tokens": 5}),
+     False, True, None),
+    (_call(3, "gpt-4o", **{"llm.usage.total_tokens": 321}), False, True, 321),
+    (_call(4, "in-house-model", **{"llm.token_count.total": 77}), False, True, 77),
+    (_call(5, "gpt-4o", **{"gen_ai.usage.total_tokens": 1000}), False, True, 1000),
+    (_call(6, "gpt-4o"), False, False, None),  # no usage at all (a call that failed before an answer)
+]
+
+
+@pytest.fixture
+def loaded(tmp_path: Path):
+    path = tmp_path / "traces.jsonl"
+    path.write_bytes(orjson.dumps(synthetic.spans_request([span for span, *_ in CALLS])) + b"\n")
+    store = TraceStore(str(tmp_path / "store.duckdb"))
+    report = store.ingest([str(path)])
+    assert sum("only as a total" in problem.reason for problem in report.bad_lines) == 3
+    yield store
+    store.close()
+
+
+def _expected(rows):
+    return {
+        "llm_calls": len(rows),
+        "priced_calls": sum(priced for _, priced, _, _ in rows),
+        "unpriced_calls": sum(unpriced for _, _, unpriced, _ in rows),
+        "total_only_calls": sum(total is not None for *_, total in rows),
+        "total_only_tokens": sum(total or 0 for *_, total in rows),
+    }
+
+
+def test_a_call_with_only_a_total_is_an_unpriced_call_and_its_total_is_reported(loaded):
+    row = totals(loaded)
+    assert {name: getattr(row, name) for name in _expected(CALLS)} == _expected(CALLS)
+    assert (row.input_tokens, row.output_tokens) == (150, 25)  # a total is never split into them
+
+
+def test_per_model_the_priced_and_unpriced_calls_are_those_of_the_model(loaded):
+    rows = {row.key: row for row in summary(loaded, "model")}
+    for model in ("gpt-4o", "in-house-model"):
+        mine = [c for c in CALLS if c[0].attributes["gen_ai.request.model"] == model]
+        assert {name: getattr(rows[model], name) for name in _expected(mine)} == _expected(mine), model
