@@ -216,8 +216,14 @@ def budget(
         raise fail("; ".join(dict.fromkeys(problems)), 2)
     day = date.fromisoformat(as_of) if as_of else None
     statuses = analysis.budget_status(store, plan, month, day)
+    from rich.markup import escape
+
+    from otel_llm_analysis.terminal import visible
+
+    notes = [f"{escape(visible(s.budget))}: {s.unpriced_calls} of {s.calls} calls have no price (their model has none, or their "
+             "usage is only a total), so spent leaves them out" for s in statuses if s.unpriced_calls]
     return Result(statuses, f"budgets {statuses[0].month} as of {statuses[0].as_of}", BUDGET_COLUMNS, gate=True,
-                  exit_code=1 if analysis.any_critical(statuses) else 0)
+                  notes=notes, exit_code=1 if analysis.any_critical(statuses) else 0)
 
 
 CHECK_EPILOG = ("Exit codes: 0 no limit crossed (a check without data passes); 1 a limit is crossed, "

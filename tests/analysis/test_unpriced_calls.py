@@ -74,3 +74,37 @@ def test_per_model_the_priced_and_unpriced_calls_are_those_of_the_model(loaded):
     for model in ("gpt-4o", "in-house-model"):
         mine = [c for c in CALLS if c[0].attributes["gen_ai.request.model"] == model]
         assert {name: getattr(rows[model], name) for name in _expected(mine)} == _expected(mine), model
+
+
+def test_a_budget_says_how_many_of_its_calls_its_spend_leaves_out(loaded):
+    from datetime import date
+
+    from otel_llm_analysis.budgets import Budget, budget_status
+
+    month = date(2025, 11, 1)
+    assert all(month <= span.start_time.date() < date(2025, 12, 1) for span, *_ in CALLS)
+    for budget, mine in ((Budget(10.0), CALLS),
+                         (Budget(10.0, model="gpt-4o"), [c for c in CALLS if "gpt-4o" in c[0].name])):
+        status, = budget_status(loaded, [budget], "2025-11")
+        expected = _expected(mine)
+        assert (status.calls, status.priced_calls, status.unpriced_calls) == (
+            expected["llm_calls"], expected["priced_calls"], expected["unpriced_calls"])
+        assert status.spent > 0  # the priced call's cost, and only that
+
+
+def test_the_budget_command_names_the_calls_without_a_price(loaded, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from otel_llm.cli import app
+
+    db = str(tmp_path / "store.duckdb")  # the fixture's store, closed so the command can open it
+    loaded.close()
+    result = CliRunner().invoke(app, ["budget", "--db", db, "--monthly", "10", "--month", "2025-11"])
+    assert result.exit_code == 0, result.output
+    assert "4 of 6 calls have no price" in " ".join(result.output.split()), result.output
+    result = CliRunner().invoke(app, ["budget", "--db", db, "--monthly", "10", "--month", "2025-11",
+                                      "--format", "json"])
+    row, = json.loads(result.stdout)
+    assert (row["calls"], row["priced_calls"], row["unpriced_calls"]) == (6, 1, 4)
