@@ -157,6 +157,14 @@ class Filters:
     #: call figures only: analyses of calls (compare) skip counting the other spans
     calls_only: bool = False
 
+    def __post_init__(self) -> None:
+        """An aware ``since`` / ``until`` becomes the naive UTC the store keeps: bound as it is,
+        DuckDB would compare it with the columns read in the machine's time zone."""
+        for name in ("since", "until"):
+            value = getattr(self, name)
+            if isinstance(value, datetime) and value.tzinfo is not None:
+                object.__setattr__(self, name, parse_time(value))
+
     @classmethod
     def of(cls, since: Any = None, until: Any = None, **equalities: str | None) -> "Filters":
         """Build filters from loose values (strings from the CLI, dates from tests)."""
