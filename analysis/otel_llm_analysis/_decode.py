@@ -244,9 +244,20 @@ def _decode_lenient(line: bytes, batch: Batch, report: Callable[..., None], stri
     except msgspec.DecodeError as exc:  # the strict decoder stopped before the malformed part
         report(f"invalid JSON: {exc}")
         return
+    if not any(b'"%s"' % key.encode() in line for key in _TOP_KEYS):
+        report(_not_a_request(line))
+        return
     # Only unknown fields differed: load it all, say which field was ignored.
     report(f"ignored {_lower_first(strict_error)}")
     _append_request(request, batch, report)
+
+
+def _not_a_request(line: bytes) -> str:
+    """Why a JSON object without any OTLP field loads nothing (a row of a table export, another
+    tool's log line), naming the fields it holds instead."""
+    fields = list(GENERIC_DECODER.decode(line))
+    shown = ", ".join(f"`{name}`" for name in fields[:5]) + (f" and {len(fields) - 5} more" if len(fields) > 5 else "")
+    return (f"not loaded: not an OTLP export request (no {', '.join(plan[0] for plan in _PLANS)}; it holds {shown})")
 
 
 def _lower_first(text: str) -> str:
