@@ -164,6 +164,7 @@ def trends(
               if first_shown is None or s.period >= first_shown]
     notes.append(f"forecast {forecast.month}: spent ${forecast.spent:,.4f} in {forecast.days_elapsed} days, "
                  f"month-end ≈ ${forecast.projected_month_end:,.4f} (least squares over the days so far)")
+    notes += _unpriced_in(store, filters)
     document = [{"series": to_records(points), "changes": to_records(changes), "spikes": to_records(spikes),
                  "forecast": to_records([forecast])[0]}]
     table = Result(shown, title, columns)
@@ -176,6 +177,27 @@ def _show_rows(console: Any, result: Result) -> None:
     from otel_llm_analysis import terminal
 
     terminal.table(result.rows, result.title, result.columns, width=console.width, rename=result.rename).print(console)
+
+
+def _unpriced(unpriced: int, calls: int, label: str | None = None) -> str:
+    """The line saying how many calls a cost shown leaves out (``label``: whose calls, app text)."""
+    from rich.markup import escape
+
+    from otel_llm_analysis.terminal import visible
+
+    where = f"{escape(visible(label))}: " if label is not None else ""
+    return (f"{where}{unpriced} of {calls} calls have no price (their model has none, or their usage is only a "
+            "total), so the cost shown leaves them out")
+
+
+def _unpriced_in(store: Any, filters: Any) -> list[str]:
+    """:func:`_unpriced` for the calls under ``filters``, when any has tokens and no cost."""
+    from dataclasses import replace
+
+    from otel_llm_analysis.summaries import summary
+
+    rows = summary(store, None, replace(filters, calls_only=True), traces=False)
+    return [_unpriced(rows[0].unpriced_calls, rows[0].llm_calls)] if rows and rows[0].unpriced_calls else []
 
 
 BUDGET_EPILOG = ("Exit codes: 0 every budget below 90 % used; 1 a budget is critical (>= 90 %), "
@@ -216,12 +238,7 @@ def budget(
         raise fail("; ".join(dict.fromkeys(problems)), 2)
     day = date.fromisoformat(as_of) if as_of else None
     statuses = analysis.budget_status(store, plan, month, day)
-    from rich.markup import escape
-
-    from otel_llm_analysis.terminal import visible
-
-    notes = [f"{escape(visible(s.budget))}: {s.unpriced_calls} of {s.calls} calls have no price (their model has none, or their "
-             "usage is only a total), so spent leaves them out" for s in statuses if s.unpriced_calls]
+    notes = [_unpriced(s.unpriced_calls, s.calls, s.budget) for s in statuses if s.unpriced_calls]
     return Result(statuses, f"budgets {statuses[0].month} as of {statuses[0].as_of}", BUDGET_COLUMNS, gate=True,
                   notes=notes, exit_code=1 if analysis.any_critical(statuses) else 0)
 
@@ -247,7 +264,8 @@ def check(
 
     limits = alerts.Thresholds(max_p95_ms, max_error_rate, max_ttft_ms, max_memory_mb, max_cost)
     rows = alerts.check(store, limits, filters)
-    return Result(rows, "checks", ["check", "observed", "limit", "status"], gate=True,
+    notes = _unpriced_in(store, filters) if max_cost is not None else []
+    return Result(rows, "checks", ["check", "observed", "limit", "status"], gate=True, notes=notes,
                   exit_code=1 if alerts.any_breached(rows) else 0)
 
 
@@ -268,7 +286,9 @@ def compare(
 
     rows = comparisons.compare(store, by, filters, min_calls=min_calls)
     rename = {"key": _key_header(by)}
-    result = Result(rows, f"compare by {by}", COMPARE_COLUMNS, rename)
+    notes = [_unpriced(row.unpriced_calls, row.calls, "-" if row.key is None else str(row.key))
+             for row in rows if row.unpriced_calls]
+    result = Result(rows, f"compare by {by}", COMPARE_COLUMNS, rename, notes=notes)
     if any(row.turns for row in rows):  # the turns' table beneath: success against attempts and duration
         turns = Result(rows, f"turns by {by}", COMPARE_TURN_COLUMNS, rename)
 
@@ -388,7 +408,7 @@ def traces(
     columns = ["trace_id", measure, "root_name", "llm_calls", "tokens", other, "errors", "depth", "spans",
                "start_time"]
     rows = analysis.top_traces(store, top, by.value, filters)
-    result = Result(rows, f"top {top} traces by {by.value}", columns)
+    result = Result(rows, f"top {top} traces by {by.value}", columns, notes=_unpriced_in(store, filters))
     if tree:
         def show(console: Any) -> None:
             _show_rows(console, result)

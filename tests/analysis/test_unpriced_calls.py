@@ -108,3 +108,31 @@ def test_the_budget_command_names_the_calls_without_a_price(loaded, tmp_path):
                                       "--format", "json"])
     row, = json.loads(result.stdout)
     assert (row["calls"], row["priced_calls"], row["unpriced_calls"]) == (6, 1, 4)
+
+
+def test_compare_rows_count_the_calls_their_cost_per_call_leaves_out(loaded):
+    from otel_llm_analysis.comparisons import compare
+
+    rows = {row.key: row for row in compare(loaded, "model")}
+    for model in ("gpt-4o", "in-house-model"):
+        expected = _expected([c for c in CALLS if c[0].attributes["gen_ai.request.model"] == model])
+        assert (rows[model].priced_calls, rows[model].unpriced_calls) == (
+            expected["priced_calls"], expected["unpriced_calls"]), model
+
+
+@pytest.mark.parametrize("command", [["trends"], ["compare"], ["traces"], ["check", "--max-cost", "5"]])
+def test_commands_that_show_cost_name_the_calls_it_leaves_out(loaded, tmp_path, command):
+    from typer.testing import CliRunner
+
+    from otel_llm.cli import app
+
+    db = str(tmp_path / "store.duckdb")
+    loaded.close()
+    result = CliRunner().invoke(app, [*command, "--db", db], env={"COLUMNS": "200"})
+    assert result.exit_code in (0, 1), result.output
+    text = " ".join(result.output.split())
+    if command == ["compare"]:  # per group: the cost per call is of its priced calls only
+        assert "gpt-4o: 2 of 4 calls have no price" in text, text
+        assert "in-house-model: 2 of 2 calls have no price" in text, text
+    else:
+        assert "4 of 6 calls have no price" in text, text
