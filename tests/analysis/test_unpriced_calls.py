@@ -136,3 +136,12 @@ def test_commands_that_show_cost_name_the_calls_it_leaves_out(loaded, tmp_path, 
         assert "in-house-model: 2 of 2 calls have no price" in text, text
     else:
         assert "4 of 6 calls have no price" in text, text
+
+
+def test_a_trace_counts_the_tokens_of_a_call_that_gave_only_their_total(loaded):
+    from otel_llm_analysis.traces import top_traces
+
+    tokens = {row.trace_id: row.tokens for row in top_traces(loaded, len(CALLS), "duration")}
+    for span, _, _, total in CALLS:
+        split = span.attributes.get("gen_ai.usage.input_tokens", 0) + span.attributes.get("gen_ai.usage.output_tokens", 0)
+        assert tokens[span.trace_id] == (total if total is not None else split), span.trace_id

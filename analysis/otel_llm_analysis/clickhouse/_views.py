@@ -35,8 +35,10 @@ from otel_llm.pricing import PriceBook
 
 from otel_llm import semconv
 from otel_llm_analysis import _producers
+from otel_llm_analysis._filters import TOTAL_ONLY_TOKENS
 from otel_llm_analysis._spellings import FIRST_TOKEN_EVENTS, SPELLINGS
 from otel_llm_analysis.clickhouse._ddl import LOGS_TABLE, METRICS_TABLES, TRACES_TABLE
+from otel_llm_analysis.clickhouse._dialect import transpile
 from otel_llm_analysis.clickhouse._pricing import priced_sql
 
 #: How a SPELLINGS column is typed (DuckDB: ingest.py's TRY_CASTs); text otherwise.
@@ -207,7 +209,9 @@ def view_statements(database: str, tables: set[str] | frozenset[str] = frozenset
                          outer_cost_rank=_producers.cost_rank_sql("w_cost_source"),
                          inner_cost_rank=_producers.cost_rank_sql("cost_source"),
                          gauge=METRICS_TABLES["gauge"], sum=METRICS_TABLES["sum"],
-                         histogram=METRICS_TABLES["histogram"], **window_parameters())
+                         histogram=METRICS_TABLES["histogram"],
+                         total_only_tokens=transpile(f"SELECT {TOTAL_ONLY_TOKENS}")[0].removeprefix("SELECT "),
+                         **window_parameters())
     return [spans_view(database, pricing=pricing), *split_views(database, filled)]
 
 

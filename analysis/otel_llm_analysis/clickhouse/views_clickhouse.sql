@@ -167,8 +167,10 @@ GROUP BY day, project, model;
 
 CREATE OR REPLACE VIEW `{db}`.trace_calls AS
 SELECT trace_id, count() AS llm_calls,
-       sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)) AS tokens, sum(cost) AS cost_usd
-FROM (SELECT trace_id, input_tokens, output_tokens, cost_usd AS cost FROM `{db}`.llm_calls)
+       sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0) + coalesce(total_only, 0)) AS tokens,
+       sum(cost) AS cost_usd
+FROM (SELECT trace_id, input_tokens, output_tokens, {total_only_tokens} AS total_only, cost_usd AS cost
+      FROM `{db}`.llm_calls)
 GROUP BY trace_id;
 
 CREATE OR REPLACE VIEW `{db}`.trace_spans AS
