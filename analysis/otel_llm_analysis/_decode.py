@@ -627,11 +627,24 @@ def _append_metrics(resource_metrics: list[Any], batch: Batch, report: Callable[
                     where_p = f"{where_m}.{field_name}.dataPoints[{pi}]"
                     ordinal = batch.count("points")
                     exemplars = _exemplars(p, ordinal, metric.name, batch, report, where_p)
+                    if kind == "histogram" and p.bucketCounts:
+                        _check_buckets(p, report, where_p)
                     batch.add("points", {
                         **_point_values(kind, p), "time_ns": p.timeUnixNano, "start_ns": p.startTimeUnixNano,
                         "metric_name": metric.name, "description": metric.description, "metric_type": kind,
                         "unit": metric.unit, "temporality": temporality, "is_monotonic": monotonic, "ctx": ctx,
                         "flags": p.flags, "attrs": p.attributes, "exemplars": exemplars})
+
+
+def _check_buckets(p: Any, report: Callable[..., None], where: str) -> None:
+    """Name a histogram point whose buckets contradict its bounds or its count: kept as sent, but a
+    percentile or share read from those buckets would be wrong without a word."""
+    buckets, bounds = p.bucketCounts, p.explicitBounds
+    if len(buckets) != len(bounds) + 1:
+        report(f"kept as sent, but bucketCounts has {len(buckets)} entries for {len(bounds)} explicitBounds "
+               "(OTLP: one more than the bounds)", where)
+    elif p.count is not None and sum(buckets) != p.count:
+        report(f"kept as sent, but count {p.count} is not the sum of bucketCounts ({sum(buckets)})", where)
 
 
 def _point_values(kind: str, p: Any) -> dict[str, Any]:
