@@ -449,6 +449,7 @@ def _append_spans(resource_spans: list[Any], batch: Batch, report: Callable[...,
             cols[column] += fields[_S[name]]
         _drop_backward_ends(cols["end_ns"], first, fields, index, report, where)
         _report_future_starts(fields[_S["startTimeUnixNano"]], index, report, where)
+        _report_undated_starts(fields[_S["startTimeUnixNano"]], index, report, where)
         if batch.may_hold_totals:
             _report_total_only_usage(fields[_S["attributes"]], index, report, where)
         statuses = fields[_S["status"]]
@@ -502,6 +503,22 @@ def _report_future_starts(starts: tuple[int, ...], index: list[int] | range,
             when = datetime.fromtimestamp(start / 1e9, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
             report(f"kept, but dated in the future: startTimeUnixNano {start} is {when} "
                    "(a producer's clock or time unit?)", f"{where}.spans[{index[i]}]")
+
+
+#: Why a record without a time is named: kept, but no time window can find it (a count without a
+#: window includes it, one with a window does not). The record's own field, then the analyses it misses.
+_UNDATED = "kept, but undated: {field}, so no time window ({missed}) finds it"
+
+
+def _report_undated_starts(starts: tuple[int, ...], index: list[int] | range,
+                           report: Callable[..., None], where: str) -> None:
+    """Name spans without a start time (``_UNDATED``)."""
+    if 0 not in starts:
+        return
+    for i, start in enumerate(starts):
+        if not start:
+            report(_UNDATED.format(field="startTimeUnixNano is 0", missed="trends, budgets, --since"),
+                   f"{where}.spans[{index[i]}]")
 
 
 #: What every key of a total token count (``TOTAL_TOKENS``) holds; the tests report each spelling.
@@ -627,6 +644,8 @@ def _append_metrics(resource_metrics: list[Any], batch: Batch, report: Callable[
                     where_p = f"{where_m}.{field_name}.dataPoints[{pi}]"
                     ordinal = batch.count("points")
                     exemplars = _exemplars(p, ordinal, metric.name, batch, report, where_p)
+                    if not p.timeUnixNano:
+                        report(_UNDATED.format(field="timeUnixNano is 0", missed="check, --since"), where_p)
                     if kind == "histogram" and p.bucketCounts:
                         _check_buckets(p, report, where_p)
                     batch.add("points", {
@@ -693,6 +712,9 @@ def _append_logs(resource_logs: list[Any], batch: Batch, report: Callable[..., N
     for ctx, where_s, records in _scopes(resource_logs, "resourceLogs", "scopeLogs", "logRecords", batch, report):
         for li, rec in enumerate(records):
             where = f"{where_s}.logRecords[{li}]"
+            if not rec.timeUnixNano and not rec.observedTimeUnixNano:
+                report(_UNDATED.format(field="neither timeUnixNano nor observedTimeUnixNano is set",
+                                       missed="--since"), where)
             batch.add("logs", {
                 "time_ns": rec.timeUnixNano, "observed_ns": rec.observedTimeUnixNano,
                 "severity_number": rec.severityNumber, "severity_text": rec.severityText,
