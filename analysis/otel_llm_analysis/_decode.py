@@ -633,6 +633,9 @@ def _append_metrics(resource_metrics: list[Any], batch: Batch, report: Callable[
             where_m = f"{where}.metrics[{mi}]"
             if metric.metadata and bytes(metric.metadata) not in (b"[]", b"null"):
                 batch.not_kept["metric metadata lists"] += 1
+            if all(getattr(metric, field_name) is None for field_name, _ in _KINDS):
+                report(f"not loaded: metric `{metric.name}` has no data "
+                       f"({', '.join(name for name, _ in _KINDS[:-1])} or {_KINDS[-1][0]})", where_m)
             for field_name, kind in _KINDS:
                 data = getattr(metric, field_name)
                 if data is None:

@@ -46,3 +46,17 @@ def test_a_histogram_point_with_buckets_that_do_not_add_up_is_kept_and_named(tmp
         (2, where, "kept as sent, but bucketCounts has 2 entries for 3 explicitBounds (OTLP: one more than the bounds)"),
         (3, where, "kept as sent, but count 5 is not the sum of bucketCounts (3)"),
     ]
+
+
+def test_a_metric_without_data_is_named(tmp_path: Path):
+    """A metric with no gauge, sum, histogram, exponential histogram or summary loads nothing: said, not skipped."""
+    path = tmp_path / "metrics.jsonl"
+    request = _request([_point(0, 3, [1, 1, 1], [0.1, 0.5])])
+    request["resourceMetrics"][0]["scopeMetrics"][0]["metrics"].append({"name": "queue.depth", "unit": "1"})
+    path.write_bytes(orjson.dumps(request) + b"\n")
+    with TraceStore(str(tmp_path / "s.duckdb")) as store:
+        report = store.ingest([str(path)])
+        assert store.query("SELECT count(*) FROM metric_points")[0][0] == 1
+    assert [(p.line, p.where, p.reason) for p in report.bad_lines] == [
+        (1, "$.resourceMetrics[0].scopeMetrics[0].metrics[1]",
+         "not loaded: metric `queue.depth` has no data (gauge, sum, histogram, exponentialHistogram or summary)")]
