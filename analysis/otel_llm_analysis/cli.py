@@ -431,7 +431,19 @@ def sql(store: Any, filters: Any,
         names, values = store.sql(query)
     except StoreError as exc:
         raise fail(str(exc)) from None
-    return Result([dict(zip(names, row)) for row in values], "result", names)
+    statements = _statements(query)
+    notes = [f"{statements} statements: only the last one's result is shown"] if statements > 1 else []
+    return Result([dict(zip(names, row)) for row in values], "result", names, notes=notes)
+
+
+def _statements(query: str) -> int:
+    """How many statements ``query`` holds (1 when DuckDB cannot tell: another engine's SQL)."""
+    import duckdb
+
+    try:
+        return len(duckdb.extract_statements(query))
+    except duckdb.Error:
+        return 1
 
 
 ExportFormat = choices("ExportFormat", "parquet", "csv", "json")
