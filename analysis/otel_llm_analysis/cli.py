@@ -110,7 +110,9 @@ def summary(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
     from otel_llm_analysis import summaries, terminal
 
     if by is not None:
-        return Result(summaries.summary(store, by, filters), f"summary by {by}", SUMMARY_COLUMNS, {"key": by})
+        rows = summaries.summary(store, by, filters)
+        notes = _unpriced_groups((row.key, row.unpriced_calls, row.llm_calls) for row in rows)
+        return Result(rows, f"summary by {by}", SUMMARY_COLUMNS, {"key": by}, notes=notes)
     total = summaries.totals(store, filters)
     first = summaries.time_to_first_token(store, None, filters)
     record = {name: value for name, value in _record(total).items() if name not in ("key", "cost_share")}
@@ -188,6 +190,11 @@ def _unpriced(unpriced: int, calls: int, label: str | None = None) -> str:
     where = f"{escape(visible(label))}: " if label is not None else ""
     return (f"{where}{unpriced} of {calls} calls have no price (their model has none, or their usage is only a "
             "total), so the cost shown leaves them out")
+
+
+def _unpriced_groups(groups: Any) -> list[str]:
+    """:func:`_unpriced` for each ``(key, unpriced calls, calls)`` group that has unpriced calls."""
+    return [_unpriced(unpriced, calls, "-" if key is None else str(key)) for key, unpriced, calls in groups if unpriced]
 
 
 def _unpriced_in(store: Any, filters: Any) -> list[str]:
@@ -286,8 +293,7 @@ def compare(
 
     rows = comparisons.compare(store, by, filters, min_calls=min_calls)
     rename = {"key": _key_header(by)}
-    notes = [_unpriced(row.unpriced_calls, row.calls, "-" if row.key is None else str(row.key))
-             for row in rows if row.unpriced_calls]
+    notes = _unpriced_groups((row.key, row.unpriced_calls, row.calls) for row in rows)
     result = Result(rows, f"compare by {by}", COMPARE_COLUMNS, rename, notes=notes)
     if any(row.turns for row in rows):  # the turns' table beneath: success against attempts and duration
         turns = Result(rows, f"turns by {by}", COMPARE_TURN_COLUMNS, rename)

@@ -120,7 +120,8 @@ def test_compare_rows_count_the_calls_their_cost_per_call_leaves_out(loaded):
             expected["priced_calls"], expected["unpriced_calls"]), model
 
 
-@pytest.mark.parametrize("command", [["trends"], ["compare"], ["traces"], ["check", "--max-cost", "5"]])
+@pytest.mark.parametrize("command", [["trends"], ["compare"], ["summary", "--by", "model"], ["traces"],
+                                     ["check", "--max-cost", "5"]])
 def test_commands_that_show_cost_name_the_calls_it_leaves_out(loaded, tmp_path, command):
     from typer.testing import CliRunner
 
@@ -131,7 +132,7 @@ def test_commands_that_show_cost_name_the_calls_it_leaves_out(loaded, tmp_path, 
     result = CliRunner().invoke(app, [*command, "--db", db], env={"COLUMNS": "200"})
     assert result.exit_code in (0, 1), result.output
     text = " ".join(result.output.split())
-    if command == ["compare"]:  # per group: the cost per call is of its priced calls only
+    if command[0] in ("compare", "summary"):  # per group: its cost is of its priced calls only
         assert "gpt-4o: 2 of 4 calls have no price" in text, text
         assert "in-house-model: 2 of 2 calls have no price" in text, text
     else:
