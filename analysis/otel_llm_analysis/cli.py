@@ -342,7 +342,8 @@ def agents(store: Any, filters: Any) -> Result:
     """Per agent: invocations, success rate, model and tool calls, tokens and cost per invocation."""
     from otel_llm_analysis import agent_usage
 
-    return Result(agent_usage.agents(store, filters), "agents", AGENT_COLUMNS)
+    rows = agent_usage.agents(store, filters)
+    return Result(rows, "agents", AGENT_COLUMNS, notes=_unpriced_in(store, filters) if rows else [])
 
 
 AGENT_COLUMNS = ["agent", "invocations", "success_rate", "llm_calls_per_invocation", "tool_calls_per_invocation",
@@ -357,7 +358,8 @@ def retries(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
     rows = retry_outcomes.retries(store, by, filters)
     columns = RETRY_COLUMNS if by else RETRY_COLUMNS[1:]
     return Result(rows, "retries" + (f" by {by}" if by else ""), columns,
-                  {"key": _key_header(by or ""), "attempts": "loops by attempts"})
+                  {"key": _key_header(by or ""), "attempts": "loops by attempts"},
+                  notes=_unpriced_in(store, filters) if rows else [])
 
 
 RETRY_COLUMNS = ["key", "turns", "success_rate", "first_time_right_rate", "mean_attempts", "mean_turn_ms",

@@ -146,3 +146,21 @@ def test_a_trace_counts_the_tokens_of_a_call_that_gave_only_their_total(loaded):
     for span, _, _, total in CALLS:
         split = span.attributes.get("gen_ai.usage.input_tokens", 0) + span.attributes.get("gen_ai.usage.output_tokens", 0)
         assert tokens[span.trace_id] == (total if total is not None else split), span.trace_id
+
+
+@pytest.mark.parametrize("command", [["agents"], ["retries"]])
+def test_agents_and_retries_name_the_calls_their_cost_leaves_out(tmp_path, command):
+    from typer.testing import CliRunner
+
+    from otel_llm.cli import app
+
+    data = synthetic.generate(tmp_path / "data", seed=5, traces=40, days=3, agents="openinference")
+    calls = [s for s in data.spans if s.otel_kind == "llm_call" and not s.nested]
+    unpriced = sum(s.cost_usd is None and (s.input_tokens is not None or s.output_tokens is not None) for s in calls)
+    assert unpriced  # the generator's model without a price
+    db = str(tmp_path / "s.duckdb")
+    with TraceStore(db) as store:
+        store.ingest([str(p) for p in data.files])
+    result = CliRunner().invoke(app, [*command, "--db", db], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert f"{unpriced} of {len(calls)} calls have no price" in " ".join(result.output.split()), result.output
