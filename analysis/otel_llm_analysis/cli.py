@@ -226,8 +226,11 @@ def budget(
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Evaluate as of this day (YYYY-MM-DD)."),
 ) -> Result:
     """Budget status: spent, % used (ok < 70 % <= warning < 90 % <= critical), month-end projection."""
+    from rich.markup import escape
+
     from otel_llm_analysis import budgets as analysis
     from otel_llm_analysis._catalog import catalog
+    from otel_llm_analysis.terminal import visible
 
     plan = []
     if file is not None:
@@ -246,6 +249,8 @@ def budget(
     day = date.fromisoformat(as_of) if as_of else None
     statuses = analysis.budget_status(store, plan, month, day)
     notes = [_unpriced(s.unpriced_calls, s.calls, s.budget) for s in statuses if s.unpriced_calls]
+    notes += [f"{escape(visible(s.budget))}: no LLM call in {s.month} through {s.as_of}, so nothing is spent "
+              "(or the store lacks them)" for s in statuses if not s.calls]
     return Result(statuses, f"budgets {statuses[0].month} as of {statuses[0].as_of}", BUDGET_COLUMNS, gate=True,
                   notes=notes, exit_code=1 if analysis.any_critical(statuses) else 0)
 

@@ -164,3 +164,19 @@ def test_agents_and_retries_name_the_calls_their_cost_leaves_out(tmp_path, comma
     result = CliRunner().invoke(app, [*command, "--db", db], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert f"{unpriced} of {len(calls)} calls have no price" in " ".join(result.output.split()), result.output
+
+
+def test_a_budget_over_a_month_without_calls_says_so(loaded, tmp_path):
+    """$0 spent of no calls at all (the store lacks the month) is said, not shown as a plain 'ok'."""
+    from typer.testing import CliRunner
+
+    from otel_llm.cli import app
+
+    db = str(tmp_path / "store.duckdb")
+    loaded.close()
+    result = CliRunner().invoke(app, ["budget", "--db", db, "--monthly", "10", "--month", "2025-10"],
+                                env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "overall: no LLM call in 2025-10 through 2025-10-31" in " ".join(result.output.split()), result.output
+    november = CliRunner().invoke(app, ["budget", "--db", db, "--monthly", "10", "--month", "2025-11"])
+    assert "no LLM call" not in november.output
