@@ -104,7 +104,8 @@ WHERE e.name = '{evaluation_event}';
 
 -- One row per day, project and model (the model asked for) of LLM calls. cost_usd
 -- is NULL when no call of the group has a cost (never a made-up 0);
--- estimated_cost_usd is the part priced at ingest.
+-- estimated_cost_usd is the part priced at ingest; priced_calls the calls it
+-- sums, unpriced_calls those with tokens and no cost (_filters.IS_UNPRICED).
 CREATE OR REPLACE VIEW daily_usage AS
 SELECT
     CAST(start_time AS DATE) AS day,
@@ -117,7 +118,8 @@ SELECT
     sum(cost_usd) AS cost_usd,
     sum(cost_usd) FILTER (WHERE cost_source = 'ingest') AS estimated_cost_usd,
     count(cost_usd) AS priced_calls,
-    quantile_cont(duration_ms, 0.95) AS p95_ms
+    quantile_cont(duration_ms, 0.95) AS p95_ms,
+    count(*) FILTER (WHERE {is_unpriced}) AS unpriced_calls
 FROM llm_calls
 GROUP BY ALL;
 

@@ -180,3 +180,12 @@ def test_a_budget_over_a_month_without_calls_says_so(loaded, tmp_path):
     assert "overall: no LLM call in 2025-10 through 2025-10-31" in " ".join(result.output.split()), result.output
     november = CliRunner().invoke(app, ["budget", "--db", db, "--monthly", "10", "--month", "2025-11"])
     assert "no LLM call" not in november.output
+
+
+def test_daily_usage_counts_the_unpriced_calls_beside_the_priced(loaded):
+    """SQL over `daily_usage` can tell a cheap day from a day whose calls have no price."""
+    rows = {model: (calls, priced, unpriced) for model, calls, priced, unpriced in loaded.query(
+        "SELECT model, calls, priced_calls, unpriced_calls FROM daily_usage")}
+    for model in ("gpt-4o", "in-house-model"):
+        expected = _expected([c for c in CALLS if c[0].attributes["gen_ai.request.model"] == model])
+        assert rows[model] == (expected["llm_calls"], expected["priced_calls"], expected["unpriced_calls"]), model

@@ -32,5 +32,7 @@ def test_totals_only_calls_and_their_traces_are_the_same_on_both_engines(tmp_pat
                 expected = analysis(duck)
                 assert expected
                 same(expected, analysis(ch))
+            usage = "SELECT model, calls, priced_calls, unpriced_calls FROM daily_usage ORDER BY model"
+            assert [tuple(row) for row in duck.query(usage)] == [tuple(row) for row in ch.query(usage)]
             total, = summaries.summary(ch, None)
             assert (total.unpriced_calls, total.total_only_calls, total.total_only_tokens) == (4, 3, 1398)
