@@ -20,7 +20,9 @@ fail/failed/failure/bad -> fail, error/errored -> error, anything else -> other.
   form; OpenLIT's score API sends one beside its span event, and only the log
   record once the span has ended). Those a span event does not already hold are
   rated too, with the same rules (``queries/log_evaluations.sql``; the model they
-  credit is worked out when asked, by ``qa_subjects_walk`` over their traces).
+  credit is worked out when asked, by ``qa_subjects_walk`` over their traces). One
+  naming a span the store lacks is rated where no span is needed: in the totals,
+  under no model, in no other group.
 """
 
 from __future__ import annotations
@@ -96,8 +98,11 @@ def _subjects(store: Any) -> str:
         response_id=semconv.GEN_AI_RESPONSE_ID)
     if not con.execute(f"SELECT EXISTS ({evaluations})").fetchone()[0]:
         return _SUBJECTS
+    # an evaluation of a span the store lacks counts where no span is needed (no turn, no model: in no group)
     return (f"(SELECT * FROM {_SUBJECTS} UNION ALL BY NAME SELECT * FROM ("
             f"WITH log_evaluations AS ({evaluations}), log_spans AS (SELECT rowid AS r, * FROM span_rows "
             "WHERE trace_id IN (SELECT trace_id FROM log_evaluations)), "
             "log_scopes AS (SELECT * FROM span_scope_walk(log_spans)), log_calls AS (SELECT * FROM llm_calls_of(log_spans)) "
-            "SELECT * FROM qa_subjects_walk(log_spans, log_scopes, log_calls, log_evaluations) WHERE is_evaluation))")
+            "SELECT * FROM qa_subjects_walk(log_spans, log_scopes, log_calls, log_evaluations) WHERE is_evaluation "
+            "UNION ALL BY NAME SELECT *, time AS start_time, TRUE AS is_evaluation FROM log_evaluations v "
+            "WHERE NOT EXISTS (SELECT 1 FROM log_spans s WHERE s.trace_id = v.trace_id AND s.span_id = v.span_id)))")

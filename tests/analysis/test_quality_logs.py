@@ -76,3 +76,21 @@ def test_evaluations_in_logs_are_rated_and_an_evaluation_sent_both_ways_counts_o
     after_by_model = {row.key: row.rated for row in quality(store, "model")}
     assert {k: v - before_by_model.get(k, 0) for k, v in after_by_model.items()
             if v != before_by_model.get(k, 0)} == dict(credited)
+
+
+def test_an_evaluation_of_a_span_the_store_lacks_is_rated_in_the_totals(loaded, tmp_path):
+    """Its span (and so its turn and model) is unknown: it counts where no span is needed, in no group."""
+    store, data = loaded
+    before, = quality(store)
+    before_unnamed = {row.key: row.failed for row in quality(store, "model")}.get(None, 0)
+    missing = synthetic.SpanRecord(trace_id="f" * 32, span_id="e" * 16, parent_span_id=None, name="chat",
+                                   span_kind="INTERNAL", service_name="svc", project="", otel_kind="",
+                                   start_ns=data.spans[0].start_ns, end_ns=data.spans[0].end_ns)
+    path = tmp_path / "logs.jsonl"
+    path.write_bytes(orjson.dumps({"resourceLogs": [{"resource": {"attributes": synthetic.key_values(
+        {"service.name": "svc"})}, "scopeLogs": [{"scope": {"name": "openlit.score"}, "logRecords": [
+            _log_record(missing, "user_feedback", "fail", 0.0)]}]}]}) + b"\n")
+    assert store.ingest([str(path)]).logs_added == 1
+    after, = quality(store)
+    assert (after.failed, after.passed, after.not_run) == (before.failed + 1, before.passed, before.not_run)
+    assert {row.key: row.failed for row in quality(store, "model")}[None] == before_unnamed + 1
