@@ -189,3 +189,21 @@ def test_daily_usage_counts_the_unpriced_calls_beside_the_priced(loaded):
     for model in ("gpt-4o", "in-house-model"):
         expected = _expected([c for c in CALLS if c[0].attributes["gen_ai.request.model"] == model])
         assert rows[model] == (expected["llm_calls"], expected["priced_calls"], expected["unpriced_calls"]), model
+
+
+def test_a_producers_zero_cost_on_a_call_with_only_a_total_is_no_price(tmp_path):
+    """OpenLIT writes a cost of 0 when it has no price; a call whose usage is only a total has
+    tokens, so it is not free: unpriced, like the same 0 on a call with input and output tokens."""
+    spans = [_call(21, "gpt-4o", **{"gen_ai.usage.total_tokens": 500, "gen_ai.usage.cost": 0.0}),
+             _call(22, "gpt-4o", **{"gen_ai.usage.input_tokens": 0, "gen_ai.usage.output_tokens": 0,
+                                    "gen_ai.usage.cost": 0.0}),  # no tokens at all: a real 0
+             _call(23, "gpt-4o", **{"gen_ai.usage.total_tokens": 40, "gen_ai.usage.cost": 0.25})]
+    path = tmp_path / "traces.jsonl"
+    path.write_bytes(orjson.dumps(synthetic.spans_request(spans)) + b"\n")
+    with TraceStore(str(tmp_path / "zero.duckdb")) as store:
+        store.ingest([str(path)])
+        row = totals(store)
+        assert (row.llm_calls, row.priced_calls, row.unpriced_calls, row.total_only_tokens) == (3, 2, 1, 540)
+        assert row.cost_usd == pytest.approx(0.25)
+        costs = dict(store.query("SELECT span_id, cost_usd FROM llm_calls"))
+        assert costs == {spans[0].span_id: None, spans[1].span_id: 0.0, spans[2].span_id: 0.25}
