@@ -2,7 +2,8 @@
 
 OpenLLMetry and OpenInference write tokens and no cost; OpenLIT writes
 ``gen_ai.usage.cost = 0`` when it has no price (ingest treats that as no cost,
-see ``_producers.cost_sql``). Those calls are priced here from the same source
+see ``_producers.cost_sql``; on a call whose usage is only a total, which
+``cost_sql`` cannot see, the pass here does: :data:`_ZERO_ON_A_TOTAL`). Those calls are priced here from the same source
 and with the same arithmetic as otel-llm's SDK: ``otel_llm.pricing.PriceBook``
 (the user's pricing file or dict over the bundled genai-prices snapshot), so a
 call costs the same whether the SDK or the ingest priced it. Each priced row
@@ -32,6 +33,7 @@ import pyarrow as pa
 from otel_llm import semconv
 from otel_llm._usage import Usage
 from otel_llm.pricing import PriceBook
+from otel_llm_analysis._filters import TOTAL_ONLY_TOKENS
 from otel_llm_analysis._rows import window
 
 __all__ = ["PricingReport", "price_calls"]
@@ -40,6 +42,11 @@ __all__ = ["PricingReport", "price_calls"]
 _NEEDS_PRICE = (f"otel_kind = '{semconv.KIND_LLM_CALL}' AND cost_usd IS NULL "
                 "AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)")
 _UNNAMED = "(no model)"
+#: A producer's cost of 0 on an LLM span whose usage is only a total: no price (OpenLIT's 0), as
+#: on a call with input and output tokens, since a call with tokens is not free. The total is no
+#: column, so ``_producers.cost_sql`` took the 0 as the cost of a call without tokens.
+_ZERO_ON_A_TOTAL = (f"otel_kind = '{semconv.KIND_LLM_CALL}' AND cost_usd = 0 AND cost_source = 'producer' "
+                    f"AND {TOTAL_ONLY_TOKENS} > 0")
 
 
 @dataclass
@@ -83,6 +90,8 @@ def price_calls(con: duckdb.DuckDBPyConnection, book: PriceBook, since_ns: int |
     scope = "TRUE" if report.whole_store else window("start_time", since_ns, undated=undated)
     if scope == "FALSE":
         return report
+    con.execute(f"UPDATE span_rows SET cost_usd = NULL, cost_source = NULL, cost_table = NULL "
+                f"WHERE {scope} AND {_ZERO_ON_A_TOTAL}")
     needs_price = f"{scope} AND {_NEEDS_PRICE}"
     groups = con.execute(
         f"SELECT provider, response_model, request_model, count(*) FROM span_rows WHERE {needs_price} GROUP BY ALL"

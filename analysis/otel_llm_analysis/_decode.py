@@ -244,9 +244,20 @@ def _decode_lenient(line: bytes, batch: Batch, report: Callable[..., None], stri
     except msgspec.DecodeError as exc:  # the strict decoder stopped before the malformed part
         report(f"invalid JSON: {exc}")
         return
+    if not any(b'"%s"' % key.encode() in line for key in _TOP_KEYS):
+        report(_not_a_request(line))
+        return
     # Only unknown fields differed: load it all, say which field was ignored.
     report(f"ignored {_lower_first(strict_error)}")
     _append_request(request, batch, report)
+
+
+def _not_a_request(line: bytes) -> str:
+    """Why a JSON object without any OTLP field loads nothing (a row of a table export, another
+    tool's log line), naming the fields it holds instead."""
+    fields = list(GENERIC_DECODER.decode(line))
+    shown = ", ".join(f"`{name}`" for name in fields[:5]) + (f" and {len(fields) - 5} more" if len(fields) > 5 else "")
+    return (f"not loaded: not an OTLP export request (no {', '.join(plan[0] for plan in _PLANS)}; it holds {shown})")
 
 
 def _lower_first(text: str) -> str:
@@ -438,6 +449,7 @@ def _append_spans(resource_spans: list[Any], batch: Batch, report: Callable[...,
             cols[column] += fields[_S[name]]
         _drop_backward_ends(cols["end_ns"], first, fields, index, report, where)
         _report_future_starts(fields[_S["startTimeUnixNano"]], index, report, where)
+        _report_undated_starts(fields[_S["startTimeUnixNano"]], index, report, where)
         if batch.may_hold_totals:
             _report_total_only_usage(fields[_S["attributes"]], index, report, where)
         statuses = fields[_S["status"]]
@@ -491,6 +503,22 @@ def _report_future_starts(starts: tuple[int, ...], index: list[int] | range,
             when = datetime.fromtimestamp(start / 1e9, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
             report(f"kept, but dated in the future: startTimeUnixNano {start} is {when} "
                    "(a producer's clock or time unit?)", f"{where}.spans[{index[i]}]")
+
+
+#: Why a record without a time is named: kept, but no time window can find it (a count without a
+#: window includes it, one with a window does not). The record's own field, then the analyses it misses.
+_UNDATED = "kept, but undated: {field}, so no time window ({missed}) finds it"
+
+
+def _report_undated_starts(starts: tuple[int, ...], index: list[int] | range,
+                           report: Callable[..., None], where: str) -> None:
+    """Name spans without a start time (``_UNDATED``)."""
+    if 0 not in starts:
+        return
+    for i, start in enumerate(starts):
+        if not start:
+            report(_UNDATED.format(field="startTimeUnixNano is 0", missed="trends, budgets, --since"),
+                   f"{where}.spans[{index[i]}]")
 
 
 #: What every key of a total token count (``TOTAL_TOKENS``) holds; the tests report each spelling.
@@ -605,6 +633,9 @@ def _append_metrics(resource_metrics: list[Any], batch: Batch, report: Callable[
             where_m = f"{where}.metrics[{mi}]"
             if metric.metadata and bytes(metric.metadata) not in (b"[]", b"null"):
                 batch.not_kept["metric metadata lists"] += 1
+            if all(getattr(metric, field_name) is None for field_name, _ in _KINDS):
+                report(f"not loaded: metric `{metric.name}` has no data "
+                       f"({', '.join(name for name, _ in _KINDS[:-1])} or {_KINDS[-1][0]})", where_m)
             for field_name, kind in _KINDS:
                 data = getattr(metric, field_name)
                 if data is None:
@@ -616,11 +647,26 @@ def _append_metrics(resource_metrics: list[Any], batch: Batch, report: Callable[
                     where_p = f"{where_m}.{field_name}.dataPoints[{pi}]"
                     ordinal = batch.count("points")
                     exemplars = _exemplars(p, ordinal, metric.name, batch, report, where_p)
+                    if not p.timeUnixNano:
+                        report(_UNDATED.format(field="timeUnixNano is 0", missed="check, --since"), where_p)
+                    if kind == "histogram" and p.bucketCounts:
+                        _check_buckets(p, report, where_p)
                     batch.add("points", {
                         **_point_values(kind, p), "time_ns": p.timeUnixNano, "start_ns": p.startTimeUnixNano,
                         "metric_name": metric.name, "description": metric.description, "metric_type": kind,
                         "unit": metric.unit, "temporality": temporality, "is_monotonic": monotonic, "ctx": ctx,
                         "flags": p.flags, "attrs": p.attributes, "exemplars": exemplars})
+
+
+def _check_buckets(p: Any, report: Callable[..., None], where: str) -> None:
+    """Name a histogram point whose buckets contradict its bounds or its count: kept as sent, but a
+    percentile or share read from those buckets would be wrong without a word."""
+    buckets, bounds = p.bucketCounts, p.explicitBounds
+    if len(buckets) != len(bounds) + 1:
+        report(f"kept as sent, but bucketCounts has {len(buckets)} entries for {len(bounds)} explicitBounds "
+               "(OTLP: one more than the bounds)", where)
+    elif p.count is not None and sum(buckets) != p.count:
+        report(f"kept as sent, but count {p.count} is not the sum of bucketCounts ({sum(buckets)})", where)
 
 
 def _point_values(kind: str, p: Any) -> dict[str, Any]:
@@ -669,6 +715,9 @@ def _append_logs(resource_logs: list[Any], batch: Batch, report: Callable[..., N
     for ctx, where_s, records in _scopes(resource_logs, "resourceLogs", "scopeLogs", "logRecords", batch, report):
         for li, rec in enumerate(records):
             where = f"{where_s}.logRecords[{li}]"
+            if not rec.timeUnixNano and not rec.observedTimeUnixNano:
+                report(_UNDATED.format(field="neither timeUnixNano nor observedTimeUnixNano is set",
+                                       missed="--since"), where)
             batch.add("logs", {
                 "time_ns": rec.timeUnixNano, "observed_ns": rec.observedTimeUnixNano,
                 "severity_number": rec.severityNumber, "severity_text": rec.severityText,

@@ -22,6 +22,7 @@ from importlib import resources
 from typing import Any, Iterable, Mapping, Sequence, TypeVar
 
 from otel_llm import semconv
+from otel_llm_analysis._spellings import TOTAL_TOKENS
 
 #: A span that some producer marked as a model call (``otel_kind`` is mapped from
 #: every producer's kind at ingest). Call figures read the ``llm_calls`` view
@@ -34,6 +35,14 @@ LLM_CALLS = "llm_calls"
 IS_TURN = f"(otel_kind = '{semconv.KIND_CHAT}')"
 #: OTLP status code 2 is ERROR.
 IS_ERROR = "(status_code = 2)"
+#: The total token count of a call whose usage is only a total (no input or output count,
+#: ``_spellings.TOTAL_TOKENS``), else NULL. No column keeps it (a total can be neither split
+#: nor priced), so it is read from the call's attributes, and only for the calls without a split.
+TOTAL_ONLY_TOKENS = ("(CASE WHEN input_tokens IS NULL AND output_tokens IS NULL THEN coalesce("
+                     + ", ".join(f"TRY_CAST(attr_values[list_position(attr_keys, '{name}')] AS BIGINT)"
+                                 for name in TOTAL_TOKENS) + ") END)")
+#: A call that carries tokens but no cost: its model has no price, or its usage is only a total.
+IS_UNPRICED = f"(cost_usd IS NULL AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL OR {TOTAL_ONLY_TOKENS} IS NOT NULL))"
 
 RUN_CONFIG_ATTRIBUTE = semconv.OTEL_LLM_RUN_CONFIG_PREFIX
 _RUN_CONFIG_KEY = re.compile(r"^[A-Za-z0-9_.\-]+$")
@@ -147,6 +156,14 @@ class Filters:
     service: str | None = None
     #: call figures only: analyses of calls (compare) skip counting the other spans
     calls_only: bool = False
+
+    def __post_init__(self) -> None:
+        """An aware ``since`` / ``until`` becomes the naive UTC the store keeps: bound as it is,
+        DuckDB would compare it with the columns read in the machine's time zone."""
+        for name in ("since", "until"):
+            value = getattr(self, name)
+            if isinstance(value, datetime) and value.tzinfo is not None:
+                object.__setattr__(self, name, parse_time(value))
 
     @classmethod
     def of(cls, since: Any = None, until: Any = None, **equalities: str | None) -> "Filters":

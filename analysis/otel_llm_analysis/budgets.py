@@ -9,6 +9,12 @@ spend reached the budget when it already has, else the first day on which
 spent + burn rate x days after as-of reaches it; ``None`` when that is after the
 month's end (or nothing is being spent).
 
+Spent is the cost of the calls that carry one: a call of a model without a
+price, or whose usage is only a total, has none. Each status counts its
+month's ``calls`` (through the as-of day), ``priced_calls`` and
+``unpriced_calls`` (``summaries``' definitions), so a spend that leaves calls
+out says how many.
+
 A budgets file (YAML or JSON) is either a list of budgets or a mapping::
 
     monthly: 50              # overall
@@ -23,11 +29,13 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterable, Literal, Mapping
 
 from otel_llm_analysis._filters import Filters
+from otel_llm_analysis.summaries import summary
 from otel_llm_analysis.trends import daily_costs, month_window
 
 Status = Literal["ok", "warning", "critical"]
@@ -69,6 +77,11 @@ class BudgetStatus:
     burn_rate_per_day: float
     projected_month_end: float
     runs_out_on: date | None
+    #: the month's LLM calls through the as-of day, those whose cost ``spent`` holds, and those
+    #: with tokens but no cost (no price, or usage only as a total): not in ``spent``
+    calls: int = 0
+    priced_calls: int = 0
+    unpriced_calls: int = 0
 
 
 def status_for(percent_used: float) -> Status:
@@ -98,7 +111,10 @@ def budget_status(
     for budget in budgets:
         if not (math.isfinite(budget.monthly_usd) and budget.monthly_usd > 0):
             raise ValueError(f"budget {budget.label!r} must be a positive number of USD, got {budget.monthly_usd}")
-        costs = daily_costs(store, first, as_of, Filters(project=budget.project, model=budget.model))
+        scope = Filters(project=budget.project, model=budget.model)
+        costs = daily_costs(store, first, as_of, scope)
+        calls = _calls(store, replace(scope, since=datetime.combine(first, datetime.min.time()),
+                                      until=datetime.combine(as_of + timedelta(days=1), datetime.min.time())))
         spent = sum(costs)
         burn = spent / len(costs)
         percent = spent / budget.monthly_usd * 100.0
@@ -117,9 +133,18 @@ def budget_status(
                 burn_rate_per_day=burn,
                 projected_month_end=burn * days_in_month,
                 runs_out_on=_runs_out_on(costs, budget.monthly_usd, first, as_of, end, burn),
+                **calls,
             )
         )
     return results
+
+
+def _calls(store: Any, window: Filters) -> dict[str, int]:
+    """The calls in ``window``: all of them, the priced and the unpriced ones."""
+    rows = summary(store, None, replace(window, calls_only=True), traces=False)
+    row = rows[0] if rows else None
+    return {"calls": row.llm_calls if row else 0, "priced_calls": row.priced_calls if row else 0,
+            "unpriced_calls": row.unpriced_calls if row else 0}
 
 
 def _runs_out_on(costs: list[float], limit: float, first: date, as_of: date, end: date, burn: float) -> date | None:

@@ -112,7 +112,9 @@ def summary(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
     from otel_llm_analysis import summaries, terminal
 
     if by is not None:
-        return Result(summaries.summary(store, by, filters), f"summary by {by}", SUMMARY_COLUMNS, {"key": by})
+        rows = summaries.summary(store, by, filters)
+        notes = _unpriced_groups((row.key, row.unpriced_calls, row.llm_calls) for row in rows)
+        return Result(rows, f"summary by {by}", SUMMARY_COLUMNS, {"key": by}, notes=notes)
     total = summaries.totals(store, filters)
     first = summaries.time_to_first_token(store, None, filters)
     record = {name: value for name, value in _record(total).items() if name not in ("key", "cost_share")}
@@ -166,6 +168,7 @@ def trends(
               if first_shown is None or s.period >= first_shown]
     notes.append(f"forecast {forecast.month}: spent ${forecast.spent:,.4f} in {forecast.days_elapsed} days, "
                  f"month-end ≈ ${forecast.projected_month_end:,.4f} (least squares over the days so far)")
+    notes += _unpriced_in(store, filters)
     document = [{"series": to_records(points), "changes": to_records(changes), "spikes": to_records(spikes),
                  "forecast": to_records([forecast])[0]}]
     table = Result(shown, title, columns)
@@ -178,6 +181,32 @@ def _show_rows(console: Any, result: Result) -> None:
     from otel_llm_analysis import terminal
 
     terminal.table(result.rows, result.title, result.columns, width=console.width, rename=result.rename).print(console)
+
+
+def _unpriced(unpriced: int, calls: int, label: str | None = None) -> str:
+    """The line saying how many calls a cost shown leaves out (``label``: whose calls, app text)."""
+    from rich.markup import escape
+
+    from otel_llm_analysis.terminal import visible
+
+    where = f"{escape(visible(label))}: " if label is not None else ""
+    return (f"{where}{unpriced} of {calls} calls have no price (their model has none, or their usage is only a "
+            "total), so the cost shown leaves them out")
+
+
+def _unpriced_groups(groups: Any) -> list[str]:
+    """:func:`_unpriced` for each ``(key, unpriced calls, calls)`` group that has unpriced calls."""
+    return [_unpriced(unpriced, calls, "-" if key is None else str(key)) for key, unpriced, calls in groups if unpriced]
+
+
+def _unpriced_in(store: Any, filters: Any) -> list[str]:
+    """:func:`_unpriced` for the calls under ``filters``, when any has tokens and no cost."""
+    from dataclasses import replace
+
+    from otel_llm_analysis.summaries import summary
+
+    rows = summary(store, None, replace(filters, calls_only=True), traces=False)
+    return [_unpriced(rows[0].unpriced_calls, rows[0].llm_calls)] if rows and rows[0].unpriced_calls else []
 
 
 BUDGET_EPILOG = ("Exit codes: 0 every budget below 90 % used; 1 a budget is critical (>= 90 %), "
@@ -199,8 +228,11 @@ def budget(
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Evaluate as of this day (YYYY-MM-DD)."),
 ) -> Result:
     """Budget status: spent, % used (ok < 70 % <= warning < 90 % <= critical), month-end projection."""
+    from rich.markup import escape
+
     from otel_llm_analysis import budgets as analysis
     from otel_llm_analysis._catalog import catalog
+    from otel_llm_analysis.terminal import visible
 
     plan = []
     if file is not None:
@@ -218,8 +250,11 @@ def budget(
         raise fail("; ".join(dict.fromkeys(problems)), 2)
     day = date.fromisoformat(as_of) if as_of else None
     statuses = analysis.budget_status(store, plan, month, day)
+    notes = [_unpriced(s.unpriced_calls, s.calls, s.budget) for s in statuses if s.unpriced_calls]
+    notes += [f"{escape(visible(s.budget))}: no LLM call in {s.month} through {s.as_of}, so nothing is spent "
+              "(or the store lacks them)" for s in statuses if not s.calls]
     return Result(statuses, f"budgets {statuses[0].month} as of {statuses[0].as_of}", BUDGET_COLUMNS, gate=True,
-                  exit_code=1 if analysis.any_critical(statuses) else 0)
+                  notes=notes, exit_code=1 if analysis.any_critical(statuses) else 0)
 
 
 CHECK_EPILOG = ("Exit codes: 0 no limit crossed (a check without data passes); 1 a limit is crossed, "
@@ -243,7 +278,8 @@ def check(
 
     limits = alerts.Thresholds(max_p95_ms, max_error_rate, max_ttft_ms, max_memory_mb, max_cost)
     rows = alerts.check(store, limits, filters)
-    return Result(rows, "checks", ["check", "observed", "limit", "status"], gate=True,
+    notes = _unpriced_in(store, filters) if max_cost is not None else []
+    return Result(rows, "checks", ["check", "observed", "limit", "status"], gate=True, notes=notes,
                   exit_code=1 if alerts.any_breached(rows) else 0)
 
 
@@ -264,7 +300,8 @@ def compare(
 
     rows = comparisons.compare(store, by, filters, min_calls=min_calls)
     rename = {"key": _key_header(by)}
-    result = Result(rows, f"compare by {by}", COMPARE_COLUMNS, rename)
+    notes = _unpriced_groups((row.key, row.unpriced_calls, row.calls) for row in rows)
+    result = Result(rows, f"compare by {by}", COMPARE_COLUMNS, rename, notes=notes)
     if any(row.turns for row in rows):  # the turns' table beneath: success against attempts and duration
         turns = Result(rows, f"turns by {by}", COMPARE_TURN_COLUMNS, rename)
 
@@ -312,7 +349,8 @@ def agents(store: Any, filters: Any) -> Result:
     """Per agent: invocations, success rate, model and tool calls, tokens and cost per invocation."""
     from otel_llm_analysis import agent_usage
 
-    return Result(agent_usage.agents(store, filters), "agents", AGENT_COLUMNS)
+    rows = agent_usage.agents(store, filters)
+    return Result(rows, "agents", AGENT_COLUMNS, notes=_unpriced_in(store, filters) if rows else [])
 
 
 AGENT_COLUMNS = ["agent", "invocations", "success_rate", "llm_calls_per_invocation", "tool_calls_per_invocation",
@@ -327,7 +365,8 @@ def retries(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
     rows = retry_outcomes.retries(store, by, filters)
     columns = RETRY_COLUMNS if by else RETRY_COLUMNS[1:]
     return Result(rows, "retries" + (f" by {by}" if by else ""), columns,
-                  {"key": _key_header(by or ""), "attempts": "loops by attempts"})
+                  {"key": _key_header(by or ""), "attempts": "loops by attempts"},
+                  notes=_unpriced_in(store, filters) if rows else [])
 
 
 RETRY_COLUMNS = ["key", "turns", "success_rate", "first_time_right_rate", "mean_attempts", "mean_turn_ms",
@@ -384,7 +423,7 @@ def traces(
     columns = ["trace_id", measure, "root_name", "llm_calls", "tokens", other, "errors", "depth", "spans",
                "start_time"]
     rows = analysis.top_traces(store, top, by.value, filters)
-    result = Result(rows, f"top {top} traces by {by.value}", columns)
+    result = Result(rows, f"top {top} traces by {by.value}", columns, notes=_unpriced_in(store, filters))
     if tree:
         def show(console: Any) -> None:
             _show_rows(console, result)
@@ -407,7 +446,19 @@ def sql(store: Any, filters: Any,
         names, values = store.sql(query)
     except StoreError as exc:
         raise fail(str(exc)) from None
-    return Result([dict(zip(names, row)) for row in values], "result", names)
+    statements = _statements(query)
+    notes = [f"{statements} statements: only the last one's result is shown"] if statements > 1 else []
+    return Result([dict(zip(names, row)) for row in values], "result", names, notes=notes)
+
+
+def _statements(query: str) -> int:
+    """How many statements ``query`` holds (1 when DuckDB cannot tell: another engine's SQL)."""
+    import duckdb
+
+    try:
+        return len(duckdb.extract_statements(query))
+    except duckdb.Error:
+        return 1
 
 
 ExportFormat = choices("ExportFormat", "parquet", "csv", "json")

@@ -59,6 +59,9 @@ class ComparisonRow:
     mean_attempts: float | None = None
     mean_turn_ms: float | None = None
     p95_turn_ms: float | None = None
+    #: the calls ``cost_per_call`` is the mean of, and those with tokens but no cost it leaves out
+    priced_calls: int = 0
+    unpriced_calls: int = 0
 
 
 def compare(
@@ -92,6 +95,8 @@ def compare(
             input_tokens=s.input_tokens,
             output_tokens=s.output_tokens,
             tokens_per_call=(s.input_tokens + s.output_tokens) / s.llm_calls,
+            priced_calls=s.priced_calls,
+            unpriced_calls=s.unpriced_calls,
         )
         for s in summary(store, by, replace(filters, calls_only=True), traces=False)
         if s.llm_calls > 0

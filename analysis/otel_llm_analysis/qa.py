@@ -15,6 +15,14 @@ fail/failed/failure/bad -> fail, error/errored -> error, anything else -> other.
   an evaluation step (a grade node running its own judge call), the last call
   that ended before the step started. Worked out once per evaluation and turn
   at ingest (``views.sql``'s ``qa_subjects``); ``queries/quality.sql`` counts them.
+* An evaluation may also come as a log record (``event_name``
+  ``gen_ai.evaluation.result`` naming the rated span: the GenAI semconv's event
+  form; OpenLIT's score API sends one beside its span event, and only the log
+  record once the span has ended). Those a span event does not already hold are
+  rated too, with the same rules (``queries/log_evaluations.sql``; the model they
+  credit is worked out when asked, by ``qa_subjects_walk`` over their traces). One
+  naming a span the store lacks is rated where no span is needed: in the totals,
+  under no model, in no other group.
 """
 
 from __future__ import annotations
@@ -22,8 +30,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from otel_llm_analysis._filters import Filters, as_rows, dimension_sql, load_query, ratio
+import duckdb
+
+from otel_llm import semconv
+from otel_llm_analysis._filters import Filters, as_rows, connection, dimension_sql, load_query, ratio
 from otel_llm_analysis._scopes import fetch
+
+#: What quality reads when no evaluation came as a log record alone: the rows worked out at ingest.
+_SUBJECTS = "qa_subjects"
 
 
 @dataclass(slots=True)
@@ -60,8 +74,35 @@ def quality(
     if evaluation is not None:
         evaluation_filter = "e.eval_name = $evaluation"
         params = {**params, "evaluation": evaluation}
-    sql = load_query("quality").format(key=key, spans=spans, where=where, evaluation_filter=evaluation_filter)
+    sql = load_query("quality").format(key=key, spans=spans, where=where, evaluation_filter=evaluation_filter,
+                                       subjects=_subjects(store))
     rows = as_rows(QualityRow, fetch(store, sql, params))
     for row in rows:
         row.pass_rate = ratio(row.passed, row.rated)
     return rows
+
+
+def _subjects(store: Any) -> str:
+    """The evaluation and turn rows to count: ``qa_subjects``, plus the evaluations only a log record holds.
+
+    Those are few and rare, so their subjects are worked out here over their traces' spans rather
+    than at ingest (a log record may arrive in another run than its span). Read on DuckDB; a
+    ClickHouse store's ``qa_subjects`` view holds span events only.
+    """
+    con = connection(store)
+    if not isinstance(con, duckdb.DuckDBPyConnection):
+        return _SUBJECTS
+    evaluations = load_query("log_evaluations").format(
+        evaluation_event=semconv.EVENT_EVALUATION_RESULT, name=semconv.GEN_AI_EVALUATION_NAME,
+        label=semconv.GEN_AI_EVALUATION_SCORE_LABEL, score=semconv.GEN_AI_EVALUATION_SCORE_VALUE,
+        response_id=semconv.GEN_AI_RESPONSE_ID)
+    if not con.execute(f"SELECT EXISTS ({evaluations})").fetchone()[0]:
+        return _SUBJECTS
+    # an evaluation of a span the store lacks counts where no span is needed (no turn, no model: in no group)
+    return (f"(SELECT * FROM {_SUBJECTS} UNION ALL BY NAME SELECT * FROM ("
+            f"WITH log_evaluations AS ({evaluations}), log_spans AS (SELECT rowid AS r, * FROM span_rows "
+            "WHERE trace_id IN (SELECT trace_id FROM log_evaluations)), "
+            "log_scopes AS (SELECT * FROM span_scope_walk(log_spans)), log_calls AS (SELECT * FROM llm_calls_of(log_spans)) "
+            "SELECT * FROM qa_subjects_walk(log_spans, log_scopes, log_calls, log_evaluations) WHERE is_evaluation "
+            "UNION ALL BY NAME SELECT *, time AS start_time, TRUE AS is_evaluation FROM log_evaluations v "
+            "WHERE NOT EXISTS (SELECT 1 FROM log_spans s WHERE s.trace_id = v.trace_id AND s.span_id = v.span_id)))")

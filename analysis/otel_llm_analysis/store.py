@@ -20,6 +20,7 @@ import duckdb
 from otel_llm import semconv
 from otel_llm_analysis import _coverage, _sandbox, _unfinished
 from otel_llm_analysis._costs import price_calls
+from otel_llm_analysis._filters import IS_UNPRICED, TOTAL_ONLY_TOKENS
 from otel_llm_analysis._nesting import refresh_nesting
 from otel_llm_analysis._producers import cost_rank_sql
 from otel_llm_analysis._rows import create_tables
@@ -51,7 +52,7 @@ def schema_sql() -> str:
     views = package.joinpath("views.sql").read_text(encoding="utf-8").format(
         llm_call=semconv.KIND_LLM_CALL, evaluation_event=semconv.EVENT_EVALUATION_RESULT,
         outer_cost_rank=cost_rank_sql("w.cost_source"), inner_cost_rank=cost_rank_sql("c.cost_source"),
-        **view_parameters())
+        total_only_tokens=TOTAL_ONLY_TOKENS, is_unpriced=IS_UNPRICED, **view_parameters())
     return package.joinpath("schema.sql").read_text(encoding="utf-8") + "\n" + views
 
 

@@ -16,7 +16,10 @@ Definitions (the README repeats them; ``_filters`` holds the SQL):
   covers. A group whose calls all lack a price has cost ``None`` (shown as "-"),
   never ``0``. ``estimated_cost_usd`` is the part priced at ingest (from tokens,
   because the producer wrote no usable cost); ``unpriced_calls`` the calls with
-  tokens whose model has no price.
+  tokens and no cost: their model has no price, or their usage is only a total
+  (``total_only_calls``), which can be neither priced nor split into input and
+  output, so its tokens are summed apart (``total_only_tokens``). A call is
+  priced, unpriced, or carries no usage at all.
 * **cost per call** and **cost per successful call** divide that same cost by the
   same priced calls: all of them, or those that did not fail (failures still cost
   money, so a success costs at least the mean call).
@@ -34,6 +37,8 @@ from otel_llm_analysis._filters import (
     IS_ERROR,
     IS_LLM_SPAN,
     IS_TURN,
+    IS_UNPRICED,
+    TOTAL_ONLY_TOKENS,
     Filters,
     as_rows,
     connection,
@@ -79,8 +84,13 @@ class SummaryRow:
     priced_calls: int = 0
     #: the part of ``cost_usd`` priced at ingest (calls whose producer wrote no usable cost)
     estimated_cost_usd: float | None = None
-    #: calls with tokens but no cost: their model has no price (add it with ``ingest --pricing``)
+    #: calls with tokens but no cost: their model has no price (add it with ``ingest --pricing``),
+    #: or their usage is only a total (``total_only_calls``)
     unpriced_calls: int = 0
+    #: calls whose usage is only a total token count: neither priced nor in the input/output tokens
+    total_only_calls: int = 0
+    #: the tokens of those calls (not in ``input_tokens`` / ``output_tokens`` nor in ``total_tokens``)
+    total_only_tokens: int = 0
 
     @property
     def total_tokens(self) -> int:
@@ -104,6 +114,7 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None, *
     where, params = filters.where()
     distinct = "count(DISTINCT trace_id)" if traces else "0::BIGINT"
     parts = dict(key=dimension_sql(by), where=where, is_llm_span=IS_LLM_SPAN, is_turn=IS_TURN, is_error=IS_ERROR,
+                 is_unpriced=IS_UNPRICED, total_only_tokens=TOTAL_ONLY_TOKENS,
                  count_spans="FALSE" if filters.calls_only else "TRUE", span_traces=distinct,
                  call_traces=distinct if filters.calls_only else "NULL::BIGINT")
     summary_sql, latency_sql = load_query("summary").format(**parts), load_query("span_latency").format(**parts)
@@ -160,7 +171,8 @@ def totals(store: Any, filters: Filters | None = None) -> SummaryRow:
     if rows:
         return rows[0]
     counts = dict.fromkeys(("spans", "traces", "llm_calls", "turns", "failed_calls", "input_tokens", "output_tokens",
-                            "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "unpriced_calls"), 0)
+                            "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "unpriced_calls", "total_only_calls",
+                            "total_only_tokens"), 0)
     ratios = dict.fromkeys(("error_rate", "p50_ms", "p95_ms", "p99_ms", "cost_share", "cost_per_call",
                             "cost_per_turn", "cost_per_trace", "cost_per_success", "tokens_per_turn"))
     return SummaryRow(key=None, cost_usd=0.0, estimated_cost_usd=0.0, **counts, **ratios)

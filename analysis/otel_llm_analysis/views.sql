@@ -104,7 +104,8 @@ WHERE e.name = '{evaluation_event}';
 
 -- One row per day, project and model (the model asked for) of LLM calls. cost_usd
 -- is NULL when no call of the group has a cost (never a made-up 0);
--- estimated_cost_usd is the part priced at ingest.
+-- estimated_cost_usd is the part priced at ingest; priced_calls the calls it
+-- sums, unpriced_calls those with tokens and no cost (_filters.IS_UNPRICED).
 CREATE OR REPLACE VIEW daily_usage AS
 SELECT
     CAST(start_time AS DATE) AS day,
@@ -117,14 +118,16 @@ SELECT
     sum(cost_usd) AS cost_usd,
     sum(cost_usd) FILTER (WHERE cost_source = 'ingest') AS estimated_cost_usd,
     count(cost_usd) AS priced_calls,
-    quantile_cont(duration_ms, 0.95) AS p95_ms
+    quantile_cont(duration_ms, 0.95) AS p95_ms,
+    count(*) FILTER (WHERE {is_unpriced}) AS unpriced_calls
 FROM llm_calls
 GROUP BY ALL;
 
 -- One row per trace: root (the span without a parent, else the earliest), wall
 -- time from first start to last end, spans, failed spans (trace_spans), and
--- its LLM calls' count, tokens and cost (trace_calls; cost NULL when none of
--- them has a cost). top_traces ranks on one half, then reads the ranked
+-- its LLM calls' count, tokens (input plus output; the total of a call that
+-- gave only a total: _filters.TOTAL_ONLY_TOKENS) and cost (trace_calls; cost
+-- NULL when none of them has a cost). top_traces ranks on one half, then reads the ranked
 -- traces' rows. Each view is its macro over the whole store; the macros
 -- `trace_*_of(spans_in)` give the same rows over the whole traces in table
 -- `spans_in` (top_traces reads a few traces' span rows once, then works out
@@ -132,7 +135,7 @@ GROUP BY ALL;
 CREATE OR REPLACE MACRO trace_calls_of(spans_in) AS TABLE
 SELECT trace_id,
        count(*) AS llm_calls,
-       sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)) AS tokens,
+       sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0) + coalesce({total_only_tokens}, 0)) AS tokens,
        sum(cost_usd) AS cost_usd
 FROM llm_calls_of(spans_in)
 GROUP BY trace_id;

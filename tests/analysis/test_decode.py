@@ -98,7 +98,8 @@ def test_upper_case_hex_ids_are_lowered(tmp_path: Path) -> None:
     batch = Batch()
     batch.start_file("f")
     decode_line(orjson.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [
-        {"traceId": TRACE.upper(), "spanId": "00F067AA0BA902B7", "parentSpanId": ""}]}]}]}), batch, 1)
+        {"traceId": TRACE.upper(), "spanId": "00F067AA0BA902B7", "parentSpanId": "",
+         "startTimeUnixNano": "1764000000000000000"}]}]}]}), batch, 1)
     assert batch.cols["spans"]["trace_id"] == [TRACE]
     assert batch.cols["spans"]["span_id"] == ["00f067aa0ba902b7"]
     assert batch.cols["spans"]["parent_span_id"] == [None]

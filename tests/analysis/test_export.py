@@ -146,3 +146,21 @@ def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_quoted(tmp_path):
     assert "'=svc" in cells(exported)
     # numbers stay numbers: a negative figure is not text
     assert to_csv([{"delta": -1.5, "name": "-x"}]) == "delta,name\r\n-1.5,'-x\r\n"
+
+
+def test_ingesting_exported_spans_names_each_line_as_no_otlp_request(loaded, tmp_path):
+    """The export is rows of the spans table, not OTLP: ingest loads nothing from it and says why, line by line."""
+    from otel_llm_analysis.store import TraceStore
+
+    store, data = loaded
+    out = export_spans(store, tmp_path / "exported", "json")
+    files = sorted(out.rglob("*.json"))
+    lines = sum(len(f.read_bytes().splitlines()) for f in files)
+    assert lines == len(data.spans)
+    with TraceStore(str(tmp_path / "again.duckdb")) as again:
+        report = again.ingest([str(out)])
+        assert again.query("SELECT count(*) FROM spans")[0][0] == 0
+    assert len(report.bad_lines) == lines
+    for problem in report.bad_lines:
+        assert problem.reason.startswith("not loaded: not an OTLP export request"), problem
+        assert "`trace_id`" in problem.reason  # what the line holds instead

@@ -138,7 +138,7 @@ def test_producer_mappings_equal_duckdbs(chdb_session: chdb.session.Session, spa
         span_id = f"{i + 1:016x}"
         insert(chdb_session, spans_db, span_id, attributes)
         spans.append({"traceId": "0" * 31 + "1", "spanId": span_id, "name": "op",
-                      "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in attributes.items()]})
+                      "startTimeUnixNano": "1764000000000000000", "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in attributes.items()]})
     path = tmp_path / "traces.jsonl"
     path.write_text(json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]}) + "\n")
     with TraceStore(":memory:") as store:

@@ -35,8 +35,10 @@ from otel_llm.pricing import PriceBook
 
 from otel_llm import semconv
 from otel_llm_analysis import _producers
+from otel_llm_analysis._filters import IS_UNPRICED, TOTAL_ONLY_TOKENS
 from otel_llm_analysis._spellings import FIRST_TOKEN_EVENTS, SPELLINGS
 from otel_llm_analysis.clickhouse._ddl import LOGS_TABLE, METRICS_TABLES, TRACES_TABLE
+from otel_llm_analysis.clickhouse._dialect import transpile
 from otel_llm_analysis.clickhouse._pricing import priced_sql
 
 #: How a SPELLINGS column is typed (DuckDB: ingest.py's TRY_CASTs); text otherwise.
@@ -207,8 +209,15 @@ def view_statements(database: str, tables: set[str] | frozenset[str] = frozenset
                          outer_cost_rank=_producers.cost_rank_sql("w_cost_source"),
                          inner_cost_rank=_producers.cost_rank_sql("cost_source"),
                          gauge=METRICS_TABLES["gauge"], sum=METRICS_TABLES["sum"],
-                         histogram=METRICS_TABLES["histogram"], **window_parameters())
+                         histogram=METRICS_TABLES["histogram"],
+                         total_only_tokens=_clickhouse(TOTAL_ONLY_TOKENS), is_unpriced=_clickhouse(IS_UNPRICED),
+                         **window_parameters())
     return [spans_view(database, pricing=pricing), *split_views(database, filled)]
+
+
+def _clickhouse(expression: str) -> str:
+    """A DuckDB SQL expression of ``_filters`` (over ``llm_calls``' columns) in ClickHouse's SQL."""
+    return transpile(f"SELECT {expression}")[0].removeprefix("SELECT ")
 
 
 #: The window of the views with parameters (``<view>_in``): ClickHouse query parameters, NULL for open.

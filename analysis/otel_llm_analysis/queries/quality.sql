@@ -1,12 +1,13 @@
 -- Evaluation outcomes (gen_ai.evaluation.result events) grouped by a dimension,
 -- plus "QA not run": chat turns in traces that made an LLM call but carry no
--- evaluation (of the asked name) at all. Reads qa_subjects (views.sql): a row per
+-- evaluation (of the asked name) at all. Reads qa_subjects (views.sql), a row per
 -- evaluation and per such turn, with the model whose output it rates
--- (credited_model), worked out at ingest. Rows are grouped by `key`: the
+-- (credited_model), worked out at ingest; with the evaluations sent only as log
+-- records, when there are any, worked out here (qa.py). Rows are grouped by `key`: the
 -- dimension over `s` (the span the evaluation sits on, or the turn: {spans}
 -- joins it only when the key or the filters need it) or the credited model.
 WITH evaluated AS (  -- the traces that carry an evaluation
-    SELECT trace_id FROM qa_subjects e WHERE e.is_evaluation AND {evaluation_filter}
+    SELECT trace_id FROM {subjects} e WHERE e.is_evaluation AND {evaluation_filter}
 ), outcomes AS (
     SELECT {key} AS key,
            CASE
@@ -16,11 +17,11 @@ WITH evaluated AS (  -- the traces that carry an evaluation
                WHEN lower(trim(e.eval_label)) IN ('error', 'errored') THEN 'error'
                ELSE 'other'
            END AS outcome
-    FROM qa_subjects e {spans}
+    FROM {subjects} e {spans}
     WHERE e.is_evaluation AND {evaluation_filter} AND {where}
     UNION ALL
     SELECT {key} AS key, 'not_run' AS outcome
-    FROM qa_subjects e {spans}
+    FROM {subjects} e {spans}
     WHERE NOT e.is_evaluation AND e.trace_id NOT IN (SELECT trace_id FROM evaluated) AND {where}
 )
 SELECT

@@ -51,8 +51,9 @@ WITH span_groups AS (
         coalesce(sum(cost_usd) FILTER (WHERE cost_source = 'ingest'), 0.0) AS estimated_cost_usd,
         count(cost_usd) AS priced_calls,
         count(cost_usd) FILTER (WHERE NOT {is_error}) AS priced_successes,
-        count(*) FILTER (WHERE cost_usd IS NULL
-                         AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)) AS unpriced_calls,
+        count(*) FILTER (WHERE {is_unpriced}) AS unpriced_calls,
+        count({total_only_tokens}) AS total_only_calls,
+        coalesce(sum({total_only_tokens}), 0) AS total_only_tokens,
         quantile_cont(duration_ms, [0.5, 0.95, 0.99]) AS latency
     FROM llm_calls
     WHERE {where}
@@ -65,14 +66,16 @@ WITH span_groups AS (
         coalesce(c.cache_read_tokens, 0) AS cache_read_tokens, coalesce(c.cache_write_tokens, 0) AS cache_write_tokens,
         coalesce(c.reasoning_tokens, 0) AS reasoning_tokens, coalesce(c.cost_usd, 0.0) AS cost_usd,
         coalesce(c.estimated_cost_usd, 0.0) AS estimated_cost_usd, coalesce(c.priced_calls, 0) AS priced_calls,
-        coalesce(c.priced_successes, 0) AS priced_successes, coalesce(c.unpriced_calls, 0) AS unpriced_calls, c.latency
+        coalesce(c.priced_successes, 0) AS priced_successes, coalesce(c.unpriced_calls, 0) AS unpriced_calls,
+        coalesce(c.total_only_calls, 0) AS total_only_calls, coalesce(c.total_only_tokens, 0) AS total_only_tokens,
+        c.latency
     FROM span_groups s FULL JOIN call_groups c ON s.key IS NOT DISTINCT FROM c.key
 )
 SELECT
     key,
     spans, traces, llm_calls, turns, failed_calls, error_spans,
     input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
-    cost_usd, estimated_cost_usd, priced_calls, priced_successes, unpriced_calls,
+    cost_usd, estimated_cost_usd, priced_calls, priced_successes, unpriced_calls, total_only_calls, total_only_tokens,
     CASE WHEN llm_calls > 0 THEN failed_calls / llm_calls ELSE error_spans / spans END AS error_rate,
     latency,
     cost_usd / nullif(sum(cost_usd) OVER (), 0) AS cost_share

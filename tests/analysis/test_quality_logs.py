@@ -1,0 +1,96 @@
+"""Evaluations sent as log records (the GenAI semconv's event form) count like span events, once.
+
+OpenLIT's ``record_evaluation_score`` adds a ``gen_ai.evaluation.result`` span
+event when the rated span is still recording and always emits the same
+evaluation as a log record (``event_name`` = ``gen_ai.evaluation.result``, the
+rated span's trace and span ids); scoring a span that has ended (user feedback,
+a later judge) sends the log record alone. Ground truth: the generator's
+records plus the log records written here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+import orjson
+
+from otel_llm_analysis.qa import quality
+from tests.support import synthetic
+
+from _ground_truth import is_llm, store_fixture
+
+loaded = store_fixture(seed=29, traces=120)
+
+_EVENT = "gen_ai.evaluation.result"
+
+
+def _log_record(span: synthetic.SpanRecord, name: str, label: str, score: float) -> dict:
+    """One evaluation as OpenLIT's score API emits it through the logs API."""
+    attributes = {"gen_ai.evaluation.name": name, "gen_ai.evaluation.score.label": label,
+                  "gen_ai.evaluation.score.value": score}
+    return {"timeUnixNano": str(span.end_ns + 2_000_000_000), "observedTimeUnixNano": str(span.end_ns + 2_000_000_000),
+            "eventName": _EVENT, "body": {"stringValue": ""}, "attributes": synthetic.key_values(attributes),
+            "traceId": span.trace_id, "spanId": span.span_id}
+
+
+def test_evaluations_in_logs_are_rated_and_an_evaluation_sent_both_ways_counts_once(loaded, tmp_path):
+    store, data = loaded
+    traces = defaultdict(list)
+    for span in data.spans:
+        traces[span.trace_id].append(span)
+    unrated = [t for t in traces.values() if any(is_llm(s) for s in t)
+               and not any(e.name == _EVENT for s in t for e in s.events)]
+    rated = [t for t in traces.values() if any(e.name == _EVENT for s in t for e in s.events)]
+    assert len(unrated) >= 4 and rated
+    before, = quality(store)
+    before_by_model = {row.key: row.rated for row in quality(store, "model")}
+    # scored after the turn ended: log records only, on the turn span
+    records, labels = [], Counter()
+    for trace, label in zip(unrated[:4], ("pass", "fail", "pass", "warning")):
+        turn = next(s for s in trace if s.otel_kind == "chat")
+        records.append(_log_record(turn, "user_feedback", label, 1.0))
+        labels[label] += 1
+    # scored while the span recorded: the span event the store holds, and its twin log record
+    twin_span = next(s for s in rated[0] if any(e.name == _EVENT for e in s.events))
+    twin = next(e for e in twin_span.events if e.name == _EVENT)
+    record = _log_record(twin_span, twin.eval_name, twin.eval_label, twin.eval_score)
+    record["timeUnixNano"] = str(twin.time_ns)
+    records.append(record)
+    path = tmp_path / "logs.jsonl"
+    path.write_bytes(orjson.dumps({"resourceLogs": [{"resource": {"attributes": synthetic.key_values(
+        {"service.name": "svc"})}, "scopeLogs": [{"scope": {"name": "openlit.score"}, "logRecords": records}]}]})
+        + b"\n")
+    report = store.ingest([str(path)])
+    assert report.logs_added == len(records) and not report.bad_lines
+    after, = quality(store)
+    assert (after.passed, after.failed, after.warning) == (
+        before.passed + labels["pass"], before.failed + labels["fail"], before.warning + labels["warning"])
+    assert after.not_run == before.not_run - 4
+    # the model a turn's evaluation rates: the turn's last call that ended before the evaluation
+    credited = Counter()
+    for trace in unrated[:4]:
+        turn = next(s for s in trace if s.otel_kind == "chat")
+        calls = [s for s in trace if is_llm(s) and s.model and s.start_ns >= turn.start_ns
+                 and s.end_ns <= turn.end_ns + 2_000_000_000]
+        credited[max(calls, key=lambda s: s.end_ns).model] += 1
+    after_by_model = {row.key: row.rated for row in quality(store, "model")}
+    assert {k: v - before_by_model.get(k, 0) for k, v in after_by_model.items()
+            if v != before_by_model.get(k, 0)} == dict(credited)
+
+
+def test_an_evaluation_of_a_span_the_store_lacks_is_rated_in_the_totals(loaded, tmp_path):
+    """Its span (and so its turn and model) is unknown: it counts where no span is needed, in no group."""
+    store, data = loaded
+    before, = quality(store)
+    before_unnamed = {row.key: row.failed for row in quality(store, "model")}.get(None, 0)
+    missing = synthetic.SpanRecord(trace_id="f" * 32, span_id="e" * 16, parent_span_id=None, name="chat",
+                                   span_kind="INTERNAL", service_name="svc", project="", otel_kind="",
+                                   start_ns=data.spans[0].start_ns, end_ns=data.spans[0].end_ns)
+    path = tmp_path / "logs.jsonl"
+    path.write_bytes(orjson.dumps({"resourceLogs": [{"resource": {"attributes": synthetic.key_values(
+        {"service.name": "svc"})}, "scopeLogs": [{"scope": {"name": "openlit.score"}, "logRecords": [
+            _log_record(missing, "user_feedback", "fail", 0.0)]}]}]}) + b"\n")
+    assert store.ingest([str(path)]).logs_added == 1
+    after, = quality(store)
+    assert (after.failed, after.passed, after.not_run) == (before.failed + 1, before.passed, before.not_run)
+    assert {row.key: row.failed for row in quality(store, "model")}[None] == before_unnamed + 1

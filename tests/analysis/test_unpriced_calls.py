@@ -1,0 +1,209 @@
+"""Priced and unpriced calls add up: a call whose usage is only a total is unpriced, and its tokens are told.
+
+Ground truth is the list of calls written below: which carry a cost, which carry
+tokens the price tables cannot price, which carry only a total token count
+(OpenLLMetry's ``llm.usage.total_tokens``, OpenInference's ``llm.token_count.total``,
+the GenAI ``gen_ai.usage.total_tokens``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from otel_llm_analysis.store import TraceStore
+from otel_llm_analysis.summaries import summary, totals
+from tests.support import synthetic
+
+_START = 1_763_600_000_000_000_000
+
+
+def _call(number: int, model: str, **attributes: object) -> synthetic.SpanRecord:
+    record = synthetic.SpanRecord(
+        trace_id=f"{number:032x}", span_id=f"{number:016x}", parent_span_id=None, name=f"chat {model}",
+        span_kind="CLIENT", service_name="svc", project="", otel_kind="", start_ns=_START + number * 10**9,
+        end_ns=_START + number * 10**9 + 200_000_000, resource={"service.name": "svc"},
+    )
+    record.attributes = {"gen_ai.operation.name": "chat", "gen_ai.request.model": model, **attributes}
+    return record
+
+
+#: (span, priced, unpriced, total-only tokens or None)
+CALLS = [
+    (_call(1, "gpt-4o", **{"gen_ai.usage.input_tokens": 100, "gen_ai.usage.output_tokens": 20}), True, False, None),
+    (_call(2, "in-house-model", **{"gen_ai.usage.input_tokens": 50, "gen_ai.usage.output_tokens": 5}),
+     False, True, None),
+    (_call(3, "gpt-4o", **{"llm.usage.total_tokens": 321}), False, True, 321),
+    (_call(4, "in-house-model", **{"llm.token_count.total": 77}), False, True, 77),
+    (_call(5, "gpt-4o", **{"gen_ai.usage.total_tokens": 1000}), False, True, 1000),
+    (_call(6, "gpt-4o"), False, False, None),  # no usage at all (a call that failed before an answer)
+]
+
+
+@pytest.fixture
+def loaded(tmp_path: Path):
+    path = tmp_path / "traces.jsonl"
+    path.write_bytes(orjson.dumps(synthetic.spans_request([span for span, *_ in CALLS])) + b"\n")
+    store = TraceStore(str(tmp_path / "store.duckdb"))
+    report = store.ingest([str(path)])
+    assert sum("only as a total" in problem.reason for problem in report.bad_lines) == 3
+    yield store
+    store.close()
+
+
+def _expected(rows):
+    return {
+        "llm_calls": len(rows),
+        "priced_calls": sum(priced for _, priced, _, _ in rows),
+        "unpriced_calls": sum(unpriced for _, _, unpriced, _ in rows),
+        "total_only_calls": sum(total is not None for *_, total in rows),
+        "total_only_tokens": sum(total or 0 for *_, total in rows),
+    }
+
+
+def test_a_call_with_only_a_total_is_an_unpriced_call_and_its_total_is_reported(loaded):
+    row = totals(loaded)
+    assert {name: getattr(row, name) for name in _expected(CALLS)} == _expected(CALLS)
+    assert (row.input_tokens, row.output_tokens) == (150, 25)  # a total is never split into them
+
+
+def test_per_model_the_priced_and_unpriced_calls_are_those_of_the_model(loaded):
+    rows = {row.key: row for row in summary(loaded, "model")}
+    for model in ("gpt-4o", "in-house-model"):
+        mine = [c for c in CALLS if c[0].attributes["gen_ai.request.model"] == model]
+        assert {name: getattr(rows[model], name) for name in _expected(mine)} == _expected(mine), model
+
+
+def test_a_budget_says_how_many_of_its_calls_its_spend_leaves_out(loaded):
+    from datetime import date
+
+    from otel_llm_analysis.budgets import Budget, budget_status
+
+    month = date(2025, 11, 1)
+    assert all(month <= span.start_time.date() < date(2025, 12, 1) for span, *_ in CALLS)
+    for budget, mine in ((Budget(10.0), CALLS),
+                         (Budget(10.0, model="gpt-4o"), [c for c in CALLS if "gpt-4o" in c[0].name])):
+        status, = budget_status(loaded, [budget], "2025-11")
+        expected = _expected(mine)
+        assert (status.calls, status.priced_calls, status.unpriced_calls) == (
+            expected["llm_calls"], expected["priced_calls"], expected["unpriced_calls"])
+        assert status.spent > 0  # the priced call's cost, and only that
+
+
+def test_the_budget_command_names_the_calls_without_a_price(loaded, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from otel_llm.cli import app
+
+    db = str(tmp_path / "store.duckdb")  # the fixture's store, closed so the command can open it
+    loaded.close()
+    result = CliRunner().invoke(app, ["budget", "--db", db, "--monthly", "10", "--month", "2025-11"])
+    assert result.exit_code == 0, result.output
+    assert "4 of 6 calls have no price" in " ".join(result.output.split()), result.output
+    result = CliRunner().invoke(app, ["budget", "--db", db, "--monthly", "10", "--month", "2025-11",
+                                      "--format", "json"])
+    row, = json.loads(result.stdout)
+    assert (row["calls"], row["priced_calls"], row["unpriced_calls"]) == (6, 1, 4)
+
+
+def test_compare_rows_count_the_calls_their_cost_per_call_leaves_out(loaded):
+    from otel_llm_analysis.comparisons import compare
+
+    rows = {row.key: row for row in compare(loaded, "model")}
+    for model in ("gpt-4o", "in-house-model"):
+        expected = _expected([c for c in CALLS if c[0].attributes["gen_ai.request.model"] == model])
+        assert (rows[model].priced_calls, rows[model].unpriced_calls) == (
+            expected["priced_calls"], expected["unpriced_calls"]), model
+
+
+@pytest.mark.parametrize("command", [["trends"], ["compare"], ["summary", "--by", "model"], ["traces"],
+                                     ["check", "--max-cost", "5"]])
+def test_commands_that_show_cost_name_the_calls_it_leaves_out(loaded, tmp_path, command):
+    from typer.testing import CliRunner
+
+    from otel_llm.cli import app
+
+    db = str(tmp_path / "store.duckdb")
+    loaded.close()
+    result = CliRunner().invoke(app, [*command, "--db", db], env={"COLUMNS": "200"})
+    assert result.exit_code in (0, 1), result.output
+    text = " ".join(result.output.split())
+    if command[0] in ("compare", "summary"):  # per group: its cost is of its priced calls only
+        assert "gpt-4o: 2 of 4 calls have no price" in text, text
+        assert "in-house-model: 2 of 2 calls have no price" in text, text
+    else:
+        assert "4 of 6 calls have no price" in text, text
+
+
+def test_a_trace_counts_the_tokens_of_a_call_that_gave_only_their_total(loaded):
+    from otel_llm_analysis.traces import top_traces
+
+    tokens = {row.trace_id: row.tokens for row in top_traces(loaded, len(CALLS), "duration")}
+    for span, _, _, total in CALLS:
+        split = span.attributes.get("gen_ai.usage.input_tokens", 0) + span.attributes.get("gen_ai.usage.output_tokens", 0)
+        assert tokens[span.trace_id] == (total if total is not None else split), span.trace_id
+
+
+@pytest.mark.parametrize("command", [["agents"], ["retries"]])
+def test_agents_and_retries_name_the_calls_their_cost_leaves_out(tmp_path, command):
+    from typer.testing import CliRunner
+
+    from otel_llm.cli import app
+
+    data = synthetic.generate(tmp_path / "data", seed=5, traces=40, days=3, agents="openinference")
+    calls = [s for s in data.spans if s.otel_kind == "llm_call" and not s.nested]
+    unpriced = sum(s.cost_usd is None and (s.input_tokens is not None or s.output_tokens is not None) for s in calls)
+    assert unpriced  # the generator's model without a price
+    db = str(tmp_path / "s.duckdb")
+    with TraceStore(db) as store:
+        store.ingest([str(p) for p in data.files])
+    result = CliRunner().invoke(app, [*command, "--db", db], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert f"{unpriced} of {len(calls)} calls have no price" in " ".join(result.output.split()), result.output
+
+
+def test_a_budget_over_a_month_without_calls_says_so(loaded, tmp_path):
+    """$0 spent of no calls at all (the store lacks the month) is said, not shown as a plain 'ok'."""
+    from typer.testing import CliRunner
+
+    from otel_llm.cli import app
+
+    db = str(tmp_path / "store.duckdb")
+    loaded.close()
+    result = CliRunner().invoke(app, ["budget", "--db", db, "--monthly", "10", "--month", "2025-10"],
+                                env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "overall: no LLM call in 2025-10 through 2025-10-31" in " ".join(result.output.split()), result.output
+    november = CliRunner().invoke(app, ["budget", "--db", db, "--monthly", "10", "--month", "2025-11"])
+    assert "no LLM call" not in november.output
+
+
+def test_daily_usage_counts_the_unpriced_calls_beside_the_priced(loaded):
+    """SQL over `daily_usage` can tell a cheap day from a day whose calls have no price."""
+    rows = {model: (calls, priced, unpriced) for model, calls, priced, unpriced in loaded.query(
+        "SELECT model, calls, priced_calls, unpriced_calls FROM daily_usage")}
+    for model in ("gpt-4o", "in-house-model"):
+        expected = _expected([c for c in CALLS if c[0].attributes["gen_ai.request.model"] == model])
+        assert rows[model] == (expected["llm_calls"], expected["priced_calls"], expected["unpriced_calls"]), model
+
+
+def test_a_producers_zero_cost_on_a_call_with_only_a_total_is_no_price(tmp_path):
+    """OpenLIT writes a cost of 0 when it has no price; a call whose usage is only a total has
+    tokens, so it is not free: unpriced, like the same 0 on a call with input and output tokens."""
+    spans = [_call(21, "gpt-4o", **{"gen_ai.usage.total_tokens": 500, "gen_ai.usage.cost": 0.0}),
+             _call(22, "gpt-4o", **{"gen_ai.usage.input_tokens": 0, "gen_ai.usage.output_tokens": 0,
+                                    "gen_ai.usage.cost": 0.0}),  # no tokens at all: a real 0
+             _call(23, "gpt-4o", **{"gen_ai.usage.total_tokens": 40, "gen_ai.usage.cost": 0.25})]
+    path = tmp_path / "traces.jsonl"
+    path.write_bytes(orjson.dumps(synthetic.spans_request(spans)) + b"\n")
+    with TraceStore(str(tmp_path / "zero.duckdb")) as store:
+        store.ingest([str(path)])
+        row = totals(store)
+        assert (row.llm_calls, row.priced_calls, row.unpriced_calls, row.total_only_tokens) == (3, 2, 1, 540)
+        assert row.cost_usd == pytest.approx(0.25)
+        costs = dict(store.query("SELECT span_id, cost_usd FROM llm_calls"))
+        assert costs == {spans[0].span_id: None, spans[1].span_id: 0.0, spans[2].span_id: 0.25}
