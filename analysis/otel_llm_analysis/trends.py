@@ -70,8 +70,10 @@ def series(store: Any, period: Period = "day", filters: Filters | None = None) -
     """Zero-filled series of LLM-call metrics per ``period``.
 
     The window is ``filters.since``/``until`` when given, else the data's first
-    and last call, widened at the start to a whole period (a chart's first day
-    is the whole day); an empty window gives an empty list.
+    and last call; an empty window gives an empty list. Periods are whole (the
+    first is the period holding the window's start), the calls counted are the
+    window's: with a ``since`` inside a period, the first period holds the calls
+    from ``since`` on, as ``summary`` with the same filters counts them.
     """
     if period not in _STEP:
         raise ValueError(f"period must be hour, day or week, not {period!r}")
@@ -86,8 +88,8 @@ def series(store: Any, period: Period = "day", filters: Filters | None = None) -
             return []
         start = start or first
         end = end or last + timedelta(microseconds=1)
+    window = replace(filters, since=filters.since or truncate(start, period), until=end)
     start = truncate(start, period)
-    window = replace(filters, since=start, until=end)
     where, params = window.where()
     sql = load_query("trends").format(period=period, where=where, is_error=IS_ERROR)
     points: list[TrendPoint] = []

@@ -76,6 +76,25 @@ def test_explicit_window_zero_fills_to_its_ends(sparse):
     assert all(p.calls == 0 and p.cost_usd == 0 and p.error_rate is None for p in points)
 
 
+def test_a_since_inside_a_period_counts_what_summary_counts(sparse):
+    """``--since 12:00`` with daily periods: the first day counted that day's calls before noon too, so
+    trends and ``summary --since`` gave two call counts and costs for one window. The first period is
+    labelled by its day and holds only the calls from ``since`` on."""
+    from otel_llm_analysis import totals
+
+    store, data = sparse
+    busiest = max(_daily(data.spans).items(), key=lambda kv: len(kv[1]))[0]
+    calls = sorted(s.start_time for s in data.spans if is_llm(s) and s.start_time.date() == busiest)
+    since = calls[len(calls) // 2]  # inside the day, with calls before it
+    until = datetime.combine(busiest, datetime.min.time()) + timedelta(days=2)
+    window = Filters(since=since, until=until)
+    points = series(store, "day", window)
+    assert points[0].period == datetime.combine(busiest, datetime.min.time())
+    assert points[0].calls == sum(1 for t in calls if t >= since) < len(calls)
+    assert sum(p.calls for p in points) == totals(store, window).llm_calls
+    assert sum(p.cost_usd for p in points) == pytest.approx(totals(store, window).cost_usd or 0)
+
+
 def test_period_over_period_change(sparse):
     store, _ = sparse
     points = series(store, "day")
