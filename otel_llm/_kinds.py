@@ -460,10 +460,8 @@ class LLMCallKind(Kind):
                 if priced is not None:
                     usd = attrs[semconv.GEN_AI_USAGE_COST] = float(priced[0])
                     attrs[semconv.OTEL_LLM_COST_SOURCE] = priced[1]
-                    if write_1h:
-                        note = call.runtime.prices.cost_note(model or self.model, usage, self.provider)
-                        if note is not None:
-                            attrs[semconv.OTEL_LLM_COST_NOTE] = note
+                    if priced[2] is not None:  # what the cost could not price as billed
+                        attrs[semconv.OTEL_LLM_COST_NOTE] = priced[2]
             except Exception as exc:  # noqa: BLE001 — a pricing fault costs the cost, not the tokens
                 internal_error("kinds.cost", exc)
         call.span.set_attributes(attrs)

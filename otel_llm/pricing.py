@@ -30,7 +30,12 @@ has none); output (reasoning included) at the output rate. Cached tokens are
 thus priced once, at the cache rate. Cache writes kept for an hour (Anthropic's
 1-hour TTL, ``Usage.billing.cache_write_1h_tokens``) are priced at the model's 1-hour
 write rate (genai-prices' ``cache_write_1h_mtok``); a model without one prices
-them at its cache-write rate, and :meth:`PriceBook.cost_note` says so.
+them at its cache-write rate, and the cost's ``note`` says so.
+
+OpenAI's service tiers (``Usage.billing.service_tier``: flex, priority, ...)
+are priced at the tier's rates where genai-prices lists them for the model
+(its ``price_variants``); a tier without listed rates is priced at the
+standard rates and the cost's ``note`` says so (the span's ``otel_llm.cost.note``).
 
 Sanity bound: a cost is never negative, NaN or above :data:`MAX_CALL_COST_USD`
 ($1,000) for one call. The most expensive models listed today charge about
@@ -101,6 +106,9 @@ class Cost(NamedTuple):
 
     usd: float
     source: str  # "user" | "genai-prices@<version>"
+    # What the cost could not price as billed (a tier or a 1-hour write without its rate): the span's
+    # otel_llm.cost.note. ``None`` for most calls.
+    note: str | None = None
 
 
 # ``Cost(usd, source)`` without the Python-level ``__new__`` of a NamedTuple: the same tuple, built in C.
@@ -302,6 +310,7 @@ class PriceBook:
         self._warned: set[str] = set()
         self._warned_no_model = False
         self._warned_cost: set[str] = set()
+        self._tiers: dict[tuple[str | None, str, str], ModelRates | None] = {}  # (provider, model, tier)
         self._source = f"genai-prices@{_version()}"
 
     @classmethod
@@ -351,8 +360,9 @@ class PriceBook:
         """
         if usage.input_tokens is None and usage.output_tokens is None:
             return None
+        note = None
         try:
-            flat = self._flat_cache.get((provider, model))
+            flat = self._flat_cache.get((provider, model)) if usage.billing is None else None
             if flat is not None:
                 usd = _flat_price(flat[0], usage)
                 source = flat[1]
@@ -362,7 +372,10 @@ class PriceBook:
                     rates = self.rates(model, provider)
                 if rates is None:
                     return None
-                usd = rates.price(usage)
+                if usage.billing is not None:  # rare: the call was billed apart from the model's standard rates
+                    rates, note = self._billed_rates(model, provider, rates, usage)
+                flat_rates = rates._flat  # type: ignore[attr-defined]
+                usd = _flat_price(flat_rates, usage) if flat_rates is not None else rates.price(usage)
                 source = rates.source
         except Exception as exc:  # noqa: BLE001 — our fault: logged once (raised in our tests)
             internal_error("pricing.cost", exc)
@@ -370,18 +383,42 @@ class PriceBook:
         if not 0.0 <= usd <= MAX_CALL_COST_USD:  # also false for NaN
             self._warn_insane(model, usd, usage)
             return None
-        return _new_cost(Cost, (usd, source))
+        return _new_cost(Cost, (usd, source, note))
 
-    def cost_note(self, model: str | None, usage: Usage, provider: str | None = None) -> str | None:
-        """What :meth:`cost` could not price as billed for this call (``None``: nothing). Called only for a
-        call with 1-hour cache writes: a model without a 1-hour write rate priced them at its cache-write rate."""
-        if usage.billing is None or not usage.billing.cache_write_1h_tokens:
-            return None
-        rates = self._cache.get((provider, model))
-        if rates is None or rates.cache_write_1h is not None:
-            return None
-        return ("1-hour cache writes priced at the 5-minute cache-write rate: the price table has no 1-hour rate "
-                f"for {model!r} ({rates.source})")
+    def _billed_rates(self, model: str | None, provider: str | None, rates: ModelRates,
+                      usage: Usage) -> tuple[ModelRates, str | None]:
+        """The rates that price a call with billing facts (``usage.billing``), and what they could not price
+        as billed (``None``: nothing): the tier's rates where the price table has them, else the standard ones."""
+        billing = usage.billing
+        notes = []
+        tier = billing.service_tier if billing is not None else None
+        if tier and model:
+            tiered = self._tier_rates(model, provider, tier, rates)
+            if tiered is None:
+                notes.append(f"service tier {tier!r} priced at the standard rate: the price table has no {tier!r} "
+                             f"rate for {model!r} ({rates.source})")
+            else:
+                rates = tiered
+        if billing is not None and billing.cache_write_1h_tokens and rates.cache_write_1h is None:
+            notes.append("1-hour cache writes priced at the 5-minute cache-write rate: the price table has no "
+                         f"1-hour rate for {model!r} ({rates.source})")
+        return rates, "; ".join(notes) or None
+
+    def _tier_rates(self, model: str, provider: str | None, tier: str, standard: ModelRates) -> ModelRates | None:
+        """The rates of ``model`` in service tier ``tier`` (genai-prices' ``price_variants``), once per
+        (provider, model, tier); ``None``: none listed (the user's own rates have no tiers)."""
+        key = (provider, model, tier)
+        found = self._tiers.get(key, _UNRESOLVED)
+        if found is _UNRESOLVED:
+            found = None
+            if standard.source != "user" and self._use_genai:
+                info = self._genai_model(_normalise(model), provider)
+                if info is not None and any(
+                    v.when == {"service_tier": tier} and any(vars(v.prices).values()) for v in info.price_variants or ()
+                ):
+                    found = self._genai_rates(info.get_prices(datetime.now(tz=timezone.utc), {"service_tier": tier}))
+            self._tiers[key] = found
+        return found
 
     def _warn_insane(self, model: str | None, usd: float, usage: Usage) -> None:
         key = str(model)
@@ -405,6 +442,22 @@ class PriceBook:
         return self._from_genai(name, provider)
 
     def _from_genai(self, model: str, provider: str | None) -> ModelRates | None:
+        info = self._genai_model(model, provider)
+        return None if info is None else self._genai_rates(info.get_prices(datetime.now(tz=timezone.utc)))
+
+    def _genai_rates(self, prices: Any) -> ModelRates:
+        """genai-prices' ``ModelPrice`` as per-token rates."""
+        return ModelRates(
+            input=_rate_from_genai(getattr(prices, "input_mtok", None)),
+            output=_rate_from_genai(getattr(prices, "output_mtok", None)),
+            cache_read=_rate_from_genai(getattr(prices, "cache_read_mtok", None)),
+            cache_write=_rate_from_genai(getattr(prices, "cache_write_mtok", None)),
+            cache_write_1h=_rate_from_genai(getattr(prices, "cache_write_1h_mtok", None)),
+            source=self._source,
+        )
+
+    def _genai_model(self, model: str, provider: str | None) -> Any:
+        """The genai-prices ``ModelInfo`` that prices ``model`` called through ``provider`` (``None``: none)."""
         try:
             from genai_prices import data_snapshot
         except Exception as exc:  # noqa: BLE001 — a runtime dependency missing: our packaging fault
@@ -426,15 +479,7 @@ class PriceBook:
             except LookupError:  # genai-prices' way of saying "no such model"
                 continue
             prices = info.get_prices(datetime.now(tz=timezone.utc))
-            rates = ModelRates(
-                input=_rate_from_genai(getattr(prices, "input_mtok", None)),
-                output=_rate_from_genai(getattr(prices, "output_mtok", None)),
-                cache_read=_rate_from_genai(getattr(prices, "cache_read_mtok", None)),
-                cache_write=_rate_from_genai(getattr(prices, "cache_write_mtok", None)),
-                cache_write_1h=_rate_from_genai(getattr(prices, "cache_write_1h_mtok", None)),
-                source=self._source,
-            )
-            if rates.input is None and rates.output is None:
+            if getattr(prices, "input_mtok", None) is None and getattr(prices, "output_mtok", None) is None:
                 continue
-            return rates
+            return info
         return None
