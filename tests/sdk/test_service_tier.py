@@ -97,3 +97,11 @@ def test_the_span_cost_is_the_tier_price_or_says_it_is_not(tier: str, noted: boo
     expected = _standard("gpt-5") * (1.0 if noted else 0.5)
     assert attrs[sc.GEN_AI_USAGE_COST] == pytest.approx(expected)
     assert (sc.OTEL_LLM_COST_NOTE in attrs) is noted
+
+
+def test_a_user_price_has_no_tiers_and_says_so() -> None:
+    usage = extract_usage(tiered("flex"))
+    assert usage is not None
+    cost = PriceBook.load({"gpt-5": {"input": 1.0, "output": 2.0}}).cost("gpt-5", usage, "openai")
+    assert cost is not None and cost.usd == pytest.approx(3.0) and cost.source == "user"
+    assert cost.note is not None and "'flex'" in cost.note
