@@ -9,7 +9,9 @@ Shapes understood:
 
 * OpenAI chat completions: ``usage.prompt_tokens/completion_tokens``,
   ``prompt_tokens_details.cached_tokens``,
-  ``completion_tokens_details.reasoning_tokens``; stream chunks carry
+  ``completion_tokens_details.reasoning_tokens``, the ``audio_tokens`` of both
+  details (billed at audio rates) and the response's ``service_tier`` when it
+  is not the standard one (flex, priority: billed at that tier); stream chunks carry
   ``choices[i].finish_reason`` and, on the last chunk, ``usage``.
   OpenAI-compatible providers' additions to it: DeepSeek's
   ``prompt_cache_hit_tokens`` (cache reads) and ``prompt_cache_miss_tokens``;
@@ -88,6 +90,10 @@ class Billing:
     # The service tier that billed the call when it is not the standard one (OpenAI's ``service_tier``:
     # flex, priority, scale), priced at that tier's rates where the price table has them.
     service_tier: str | None = None
+    # Of the input and output tokens, the audio ones (OpenAI's ``*_tokens_details.audio_tokens``): billed at
+    # the model's audio rates.
+    audio_input_tokens: int | None = None
+    audio_output_tokens: int | None = None
 
 
 _NO_BILLING = Billing()
@@ -389,6 +395,20 @@ def _first(u: Any, *keys: str) -> Any:
     return None
 
 
+def _audio(prompt_details: Any, completion_details: Any, found: Usage) -> None:
+    """OpenAI's audio tokens (``audio_tokens`` of ``prompt_tokens_details`` and ``completion_tokens_details``,
+    part of the input and output counts) on ``found.billing``, when either is non-zero."""
+    if prompt_details is None and completion_details is None:
+        return
+    dropped: list[str] = []
+    audio_in = token_count(_get(prompt_details, "audio_tokens"), "audio_input_tokens", dropped)
+    audio_out = token_count(_get(completion_details, "audio_tokens"), "audio_output_tokens", dropped)
+    if audio_in or audio_out:
+        _bill(found, audio_input_tokens=audio_in or None, audio_output_tokens=audio_out or None)
+    if dropped:
+        found.dropped = tuple(dict.fromkeys(found.dropped + tuple(dropped)))
+
+
 # The names ``_openai_additions`` reads: a usage class declaring one (or whose prompt_tokens_details
 # class declares one) is read through it too.
 _OPENAI_ADDED = (
@@ -430,6 +450,8 @@ _SHAPES: tuple[_Shape, ...] = tuple(_shape(*row) for row in (
         ("output_tokens_details", "reasoning_tokens"),
     ),
 ))
+
+_CHAT = _SHAPES[0]  # OpenAI's chat usage: its details may hold audio counts
 
 
 def _at(obj: Any, path: tuple[str, ...] | None, field: str, dropped: list[str]) -> int | None:
@@ -512,6 +534,8 @@ def _declared_tokens(u: Any, shape: _Shape) -> Usage:
             break
     if found is None:
         found = Usage(*values)
+    if shape is _CHAT:
+        _audio(read_in, reasoning_in, found)
     if shape.added is not None and (getattr(u, "__pydantic_extra__", None) or _declares_added(type(u))):
         found = shape.added(u, found)
     return found
@@ -563,6 +587,8 @@ def _tokens(u: Any) -> Usage:
             reasoning_tokens=_at(u, reasoning, "reasoning_tokens", dropped),
             dropped=tuple(dropped),
         )
+        if shape is _CHAT:
+            _audio(_get(u, "prompt_tokens_details"), _get(u, "completion_tokens_details"), found)
         return found if added is None else added(u, found)
     raw_input = _get(u, "input_tokens")
     if raw_input is None and _get(u, "output_tokens") is None:

@@ -2,7 +2,7 @@
 
 Where prices come from: the user's ``pricing`` (a dict, or a JSON/YAML file;
 USD per 1M tokens: ``input``, ``output``, ``cache_read``, ``cache_write``,
-``cache_write_1h``)
+``cache_write_1h``, ``input_audio``, ``output_audio``)
 merged over the bundled snapshot of `genai-prices` (auto-update stays off, so
 costs are reproducible offline). User entries win.
 
@@ -36,6 +36,10 @@ OpenAI's service tiers (``Usage.billing.service_tier``: flex, priority, ...)
 are priced at the tier's rates where genai-prices lists them for the model
 (its ``price_variants``); a tier without listed rates is priced at the
 standard rates and the cost's ``note`` says so (the span's ``otel_llm.cost.note``).
+Audio tokens (``Usage.billing.audio_input_tokens`` / ``audio_output_tokens``, part
+of the input and output counts) are priced at the model's audio rates
+(``input_audio_mtok`` / ``output_audio_mtok``); a model without one prices them
+at its text rate, and the ``note`` says so.
 
 Sanity bound: a cost is never negative, NaN or above :data:`MAX_CALL_COST_USD`
 ($1,000) for one call. The most expensive models listed today charge about
@@ -72,7 +76,7 @@ __all__ = ["Cost", "MAX_CALL_COST_USD", "ModelRates", "PriceBook"]
 
 _PER_MILLION = 1_000_000.0
 MAX_CALL_COST_USD = 1000.0  # above this for one call, the price or the count is wrong (module docstring)
-_USER_KEYS = ("input", "output", "cache_read", "cache_write", "cache_write_1h")
+_USER_KEYS = ("input", "output", "cache_read", "cache_write", "cache_write_1h", "input_audio", "output_audio")
 
 # gen_ai.provider.name (semconv) -> genai-prices provider id, where they differ.
 _PROVIDER_IDS = {
@@ -141,6 +145,8 @@ class ModelRates:
     cache_write: _Rate | None
     source: str
     cache_write_1h: _Rate | None = None  # writes kept for an hour; None: priced as ``cache_write``
+    input_audio: _Rate | None = None  # audio input tokens; None: priced as ``input``
+    output_audio: _Rate | None = None  # audio output tokens; None: priced as ``output``
 
     def __post_init__(self) -> None:
         # No tiered rate (most models): (input, cache read, cache write, output, 1-hour cache write)
@@ -161,25 +167,31 @@ class ModelRates:
 
     def price(self, usage: Usage) -> float:
         flat: _FlatRates | None = self._flat  # type: ignore[attr-defined]
-        if flat is not None:
-            return _flat_price(flat, usage)
+        billing = usage.billing
+        if flat is not None and (billing is None or not (billing.audio_input_tokens or billing.audio_output_tokens)):
+            return _flat_price(flat, usage)  # (audio tokens are priced term by term, below)
         total_in = usage.input_tokens or 0
         read = usage.cache_read_tokens or 0
         write = usage.cache_write_tokens or 0
         uncached = max(total_in - read - write, 0)
-        billing = usage.billing
         write_1h = min(billing.cache_write_1h_tokens or 0, write) if billing is not None else 0
+        # Of the uncached input and of the output, the audio tokens, at the audio rates.
+        audio_in = min(billing.audio_input_tokens or 0, uncached) if billing is not None else 0
+        output = usage.output_tokens or 0
+        audio_out = min(billing.audio_output_tokens or 0, output) if billing is not None else 0
         usd = 0.0
         if self.input is not None:
             rate = self.input.at(total_in)
             write_rate = self.cache_write.at(total_in) if self.cache_write else rate
-            usd += uncached * rate
+            usd += (uncached - audio_in) * rate
+            usd += audio_in * (self.input_audio.at(total_in) if self.input_audio else rate)
             usd += read * (self.cache_read.at(total_in) if self.cache_read else rate)
             usd += (write - write_1h) * write_rate
             if write_1h:
                 usd += write_1h * (self.cache_write_1h.at(total_in) if self.cache_write_1h else write_rate)
         if self.output is not None:
-            usd += (usage.output_tokens or 0) * self.output.at(total_in)
+            rate = self.output.at(total_in)
+            usd += (output - audio_out) * rate + audio_out * (self.output_audio.at(total_in) if self.output_audio else rate)
         return usd
 
 
@@ -374,8 +386,7 @@ class PriceBook:
                     return None
                 if usage.billing is not None:  # rare: the call was billed apart from the model's standard rates
                     rates, note = self._billed_rates(model, provider, rates, usage)
-                flat_rates = rates._flat  # type: ignore[attr-defined]
-                usd = _flat_price(flat_rates, usage) if flat_rates is not None else rates.price(usage)
+                usd = rates.price(usage)
                 source = rates.source
         except Exception as exc:  # noqa: BLE001 — our fault: logged once (raised in our tests)
             internal_error("pricing.cost", exc)
@@ -402,6 +413,13 @@ class PriceBook:
         if billing is not None and billing.cache_write_1h_tokens and rates.cache_write_1h is None:
             notes.append("1-hour cache writes priced at the 5-minute cache-write rate: the price table has no "
                          f"1-hour rate for {model!r} ({rates.source})")
+        for count, rate, what in (
+            (billing.audio_input_tokens if billing else None, rates.input_audio, "input"),
+            (billing.audio_output_tokens if billing else None, rates.output_audio, "output"),
+        ):
+            if count and rate is None:
+                notes.append(f"audio {what} tokens priced at the text {what} rate: the price table has no audio "
+                             f"{what} rate for {model!r} ({rates.source})")
         return rates, "; ".join(notes) or None
 
     def _tier_rates(self, model: str, provider: str | None, tier: str, standard: ModelRates) -> ModelRates | None:
@@ -453,6 +471,8 @@ class PriceBook:
             cache_read=_rate_from_genai(getattr(prices, "cache_read_mtok", None)),
             cache_write=_rate_from_genai(getattr(prices, "cache_write_mtok", None)),
             cache_write_1h=_rate_from_genai(getattr(prices, "cache_write_1h_mtok", None)),
+            input_audio=_rate_from_genai(getattr(prices, "input_audio_mtok", None)),
+            output_audio=_rate_from_genai(getattr(prices, "output_audio_mtok", None)),
             source=self._source,
         )
 
