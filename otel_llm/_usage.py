@@ -144,6 +144,10 @@ class Usage:
                 setattr(out, f.name, theirs or mine)
             elif f.name == "dropped":
                 setattr(out, f.name, tuple(dict.fromkeys(mine + theirs)) if theirs else mine)
+            elif f.name == "billing" and mine is not None and theirs is not None:  # fact by fact, theirs win
+                setattr(out, f.name, replace(mine, **{
+                    b.name: getattr(theirs, b.name) for b in fields(Billing) if getattr(theirs, b.name) is not None
+                }))
             else:
                 setattr(out, f.name, mine if theirs is None else theirs)
         return out

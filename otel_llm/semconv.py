@@ -16,6 +16,7 @@ OTEL_LLM_KIND: Final = "otel_llm.kind"  # chat | graph_node | vector_op | llm_ca
 OTEL_LLM_PROJECT: Final = "otel_llm.project"
 OTEL_LLM_RUN_CONFIG_PREFIX: Final = "otel_llm.run_config."
 # user | genai-prices@<version> | response:<where> (the provider's bill in its response: response:usage.cost)
+# | record_usage (the bill the app passed to otel_llm.record_usage(cost_usd=...))
 OTEL_LLM_COST_SOURCE: Final = "otel_llm.cost.source"
 OTEL_LLM_GRAPH_NODE: Final = "otel_llm.graph.node"  # the node a span is, or runs inside (inherited)
 OTEL_LLM_GRAPH_NAME: Final = "otel_llm.graph.name"  # inherited like the node
