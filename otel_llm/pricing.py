@@ -15,7 +15,10 @@ the per-token rates are cached; a span then costs four multiplications.
 A ``vendor/model`` id (OpenRouter's and litellm's naming, e.g.
 ``anthropic/claude-sonnet-4.5``) that the call's provider does not list is
 priced at the vendor's own list price (``claude-sonnet-4.5`` by Anthropic),
-else at OpenRouter's listing of the id.
+else at OpenRouter's listing of the id. Any other id the call's provider does
+not list is priced at its maker's listing, else at the one provider that lists
+it (Groq's models called through the openai client), and the cost's ``note``
+names that provider; an id several providers list is not priced.
 
 Tiered prices (e.g. long-context rates) are handled like genai-prices does:
 the tier is chosen by the call's *total* input tokens and applies to all of
@@ -147,6 +150,8 @@ class ModelRates:
     cache_write_1h: _Rate | None = None  # writes kept for an hour; None: priced as ``cache_write``
     input_audio: _Rate | None = None  # audio input tokens; None: priced as ``input``
     output_audio: _Rate | None = None  # audio output tokens; None: priced as ``output``
+    # Why these rates are another provider's than the call's (its cost's note); None: the call's own.
+    note: str | None = None
 
     def __post_init__(self) -> None:
         # No tiered rate (most models): (input, cache read, cache write, output, 1-hour cache write)
@@ -353,7 +358,7 @@ class PriceBook:
             pass
         found = self._resolve(model, provider)
         self._cache[key] = found
-        if found is not None and found._flat is not None:  # type: ignore[attr-defined]
+        if found is not None and found._flat is not None and found.note is None:  # type: ignore[attr-defined]
             self._flat_cache[key] = (found._flat, found.source)  # type: ignore[attr-defined]
         if found is None and self._notify_unknown and model not in self._warned:
             self._warned.add(model)
@@ -384,8 +389,10 @@ class PriceBook:
                     rates = self.rates(model, provider)
                 if rates is None:
                     return None
+                note = rates.note
                 if usage.billing is not None:  # rare: the call was billed apart from the model's standard rates
-                    rates, note = self._billed_rates(model, provider, rates, usage)
+                    rates, billed_note = self._billed_rates(model, provider, rates, usage)
+                    note = "; ".join(n for n in (note, billed_note) if n) or None
                 usd = rates.price(usage)
                 source = rates.source
         except Exception as exc:  # noqa: BLE001 — our fault: logged once (raised in our tests)
@@ -430,7 +437,7 @@ class PriceBook:
         if found is _UNRESOLVED:
             found = None
             if standard.source != "user" and self._use_genai:
-                info = self._genai_model(_normalise(model), provider)
+                info = self._genai_model(_normalise(model), provider)[0]
                 if info is not None and any(
                     v.when == {"service_tier": tier} and any(vars(v.prices).values()) for v in info.price_variants or ()
                 ):
@@ -460,10 +467,12 @@ class PriceBook:
         return self._from_genai(name, provider)
 
     def _from_genai(self, model: str, provider: str | None) -> ModelRates | None:
-        info = self._genai_model(model, provider)
-        return None if info is None else self._genai_rates(info.get_prices(datetime.now(tz=timezone.utc)))
+        info, note = self._genai_model(model, provider)
+        if info is None:
+            return None
+        return self._genai_rates(info.get_prices(datetime.now(tz=timezone.utc)), note)
 
-    def _genai_rates(self, prices: Any) -> ModelRates:
+    def _genai_rates(self, prices: Any, note: str | None = None) -> ModelRates:
         """genai-prices' ``ModelPrice`` as per-token rates."""
         return ModelRates(
             input=_rate_from_genai(getattr(prices, "input_mtok", None)),
@@ -474,15 +483,23 @@ class PriceBook:
             input_audio=_rate_from_genai(getattr(prices, "input_audio_mtok", None)),
             output_audio=_rate_from_genai(getattr(prices, "output_audio_mtok", None)),
             source=self._source,
+            note=note,
         )
 
-    def _genai_model(self, model: str, provider: str | None) -> Any:
-        """The genai-prices ``ModelInfo`` that prices ``model`` called through ``provider`` (``None``: none)."""
+    def _genai_model(self, model: str, provider: str | None) -> tuple[Any, str | None]:
+        """The genai-prices ``ModelInfo`` that prices ``model`` called through ``provider`` (``None``: none),
+        and why it is another provider's (``None``: the call's own, or the provider its id names).
+
+        In order: the call's provider; the provider genai-prices matches the id to (the model's maker);
+        a Bedrock id at AWS; a ``vendor/model`` id at its vendor, else OpenRouter; last, the one provider
+        that lists the id (Groq's models called through the openai client). An id listed by several
+        providers, none of them the call's, is not priced: which one billed it is not known.
+        """
         try:
             from genai_prices import data_snapshot
         except Exception as exc:  # noqa: BLE001 — a runtime dependency missing: our packaging fault
             internal_error("pricing.genai_prices", exc)
-            return None
+            return None, None
         snapshot = data_snapshot.get_snapshot()
         provider_id = _PROVIDER_IDS.get(provider, provider) if provider else None
         bedrock = ("aws",) if _BEDROCK_ID.match(model) else ()
@@ -495,11 +512,29 @@ class PriceBook:
             lookups += [(name, pid), (model, "openrouter")]
         for model_ref, pid in lookups:
             try:
-                _, info = snapshot.find_provider_model(model_ref, None, pid, None)
+                found, info = snapshot.find_provider_model(model_ref, None, pid, None)
             except LookupError:  # genai-prices' way of saying "no such model"
                 continue
-            prices = info.get_prices(datetime.now(tz=timezone.utc))
-            if getattr(prices, "input_mtok", None) is None and getattr(prices, "output_mtok", None) is None:
+            if not _priced(info):
                 continue
-            return info
-        return None
+            note = None
+            if pid is None and provider_id is not None and found.id != provider_id:
+                note = _elsewhere(found.id, info.id, provider)
+            return info, note
+        listed = [(p.id, m) for p in snapshot.providers for m in p.models if m.is_match(model) and _priced(m)]
+        if len(listed) == 1:
+            found_id, info = listed[0]
+            return info, _elsewhere(found_id, info.id, provider)
+        return None, None
+
+
+def _priced(info: Any) -> bool:
+    """Whether a genai-prices model has a token price today (an input or output rate)."""
+    prices = info.get_prices(datetime.now(tz=timezone.utc))
+    return getattr(prices, "input_mtok", None) is not None or getattr(prices, "output_mtok", None) is not None
+
+
+def _elsewhere(found_id: str, model_id: str, provider: str | None) -> str:
+    """The note of a call priced at another provider's listing than its own."""
+    return (f"priced as {found_id}'s {model_id!r}: the price table lists no such model for provider {provider!r}"
+            if provider else f"priced as {found_id}'s {model_id!r}, the one provider that lists it")
