@@ -437,6 +437,15 @@ def _langchain_additions(u: Any, found: Usage) -> Usage:
     return found
 
 
+def _responses_additions(u: Any, found: Usage) -> Usage:
+    """``found`` (read as the Responses API's usage) with a gateway's bill in ``u`` (OpenRouter's ``cost``)."""
+    dropped: list[str] = []
+    _billed_cost(u, found, dropped)
+    if dropped:
+        found.dropped = tuple(dict.fromkeys(found.dropped + tuple(dropped)))
+    return found
+
+
 _SHAPES: tuple[_Shape, ...] = tuple(_shape(*row) for row in (
     (  # OpenAI chat completions (and the OpenAI-compatible APIs: DeepSeek, ...)
         ("prompt_tokens", "completion_tokens"), "prompt_tokens", "completion_tokens",
@@ -451,7 +460,7 @@ _SHAPES: tuple[_Shape, ...] = tuple(_shape(*row) for row in (
     (  # OpenAI responses API (cache reads and writes both part of its input_tokens)
         ("input_tokens_details", "output_tokens_details"), "input_tokens", "output_tokens",
         ("input_tokens_details", "cached_tokens"), ("input_tokens_details", "cache_write_tokens"),
-        ("output_tokens_details", "reasoning_tokens"),
+        ("output_tokens_details", "reasoning_tokens"), _responses_additions,
     ),
 ))
 
