@@ -438,10 +438,13 @@ class PriceBook:
             found = None
             if standard.source != "user" and self._use_genai:
                 info = self._genai_model(_normalise(model), provider)[0]
+                now = datetime.now(tz=timezone.utc)
                 if info is not None and any(
-                    v.when == {"service_tier": tier} and any(vars(v.prices).values()) for v in info.price_variants or ()
+                    v.when == {"service_tier": tier} and any(vars(v.prices).values())
+                    and (v.constraint is None or v.constraint.active(now))
+                    for v in info.price_variants or ()
                 ):
-                    found = self._genai_rates(info.get_prices(datetime.now(tz=timezone.utc), {"service_tier": tier}))
+                    found = self._genai_rates(info.get_prices(now, {"service_tier": tier}))
             self._tiers[key] = found
         return found
 
