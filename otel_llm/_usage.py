@@ -851,6 +851,8 @@ class _Plan(NamedTuple):
     layout: "_Layout | None" = None
     # A provider's own layout read by its own function (Gemini's: ``_gemini_response``).
     reader: Callable[[Any], tuple["Usage | None", None]] | None = None
+    # ``service_tier`` declared (OpenAI's responses): read for a tier billed otherwise than the standard one.
+    tier: bool = False
 
 
 class _Layout(NamedTuple):
@@ -1020,7 +1022,8 @@ def _plan(tp: type) -> _Plan | None:
             elif usage is not None:
                 declared = ("model" in fields, "id" in fields, "choices" in fields)
                 read_all = attrgetter(usage, "model", "id", "choices") if all(declared) else None
-                known = _Plan(usage, *declared, read_all, _layout(tp, usage) if read_all is not None else None)
+                known = _Plan(usage, *declared, read_all, _layout(tp, usage) if read_all is not None else None,
+                              tier="service_tier" in fields)
         _PLANS[tp] = known
     return known  # type: ignore[return-value]
 
@@ -1064,7 +1067,8 @@ def _planned(value: Any, plan: _Plan) -> tuple[Usage | None, list[Any] | None]:
     else:
         reasons, calls = (), None
     result.finish_reasons = reasons or _finish_reasons(value)
-    _tier(value, result)
+    if plan.tier:
+        _tier(value, result)
     if result.input_tokens is None and result.output_tokens is None and result.is_empty():
         return None, None
     return result, calls

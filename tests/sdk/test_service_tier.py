@@ -105,3 +105,16 @@ def test_a_user_price_has_no_tiers_and_says_so() -> None:
     cost = PriceBook.load({"gpt-5": {"input": 1.0, "output": 2.0}}).cost("gpt-5", usage, "openai")
     assert cost is not None and cost.usd == pytest.approx(3.0) and cost.source == "user"
     assert cost.note is not None and "'flex'" in cost.note
+
+
+def test_a_responses_api_response_keeps_its_tier() -> None:
+    from openai.types.responses import Response
+
+    from tests.sdk.test_stream_usage import response
+
+    usage = {"input_tokens": 1, "output_tokens": 1, "total_tokens": 2, "output_tokens_details": {"reasoning_tokens": 0},
+             "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0}}
+    body = {**response("completed", usage), "service_tier": "flex"}
+    for value in (body, Response.model_validate(body), Response.model_validate(body)):
+        found = extract_usage(value)
+        assert found is not None and found.billing is not None and found.billing.service_tier == "flex"
