@@ -252,6 +252,7 @@ class _TypedEvents(StreamUsage):
 _ANTHROPIC_COUNTS = (
     "input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens",
     "cache_creation",  # the writes by how long they are kept (1 hour, 5 minutes)
+    "service_tier",  # not a count: the tier that billed the call (message_start's)
 )
 
 

@@ -629,6 +629,7 @@ def _tokens(u: Any) -> Usage:
     found = _cache_excluded(
         u, raw_input, "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", dropped,
     )
+    _tier(u, found)  # Anthropic's usage.service_tier: priority, batch (standard: nothing)
     if found.cache_write_tokens:
         _bill(found, cache_write_1h_tokens=token_count(
             _get(_get(u, "cache_creation"), _ANTHROPIC_1H), "cache_write_1h_tokens", dropped,

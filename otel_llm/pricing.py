@@ -439,12 +439,14 @@ class PriceBook:
             if standard.source != "user" and self._use_genai:
                 info = self._genai_model(_normalise(model), provider)[0]
                 now = datetime.now(tz=timezone.utc)
+                # genai-prices keys batch rates by processing, the others by service tier.
+                context = {"processing": "batch"} if tier == "batch" else {"service_tier": tier}
                 if info is not None and any(
-                    v.when == {"service_tier": tier} and any(vars(v.prices).values())
+                    v.when == context and any(vars(v.prices).values())
                     and (v.constraint is None or v.constraint.active(now))
                     for v in info.price_variants or ()
                 ):
-                    found = self._genai_rates(info.get_prices(now, {"service_tier": tier}))
+                    found = self._genai_rates(info.get_prices(now, context))
             self._tiers[key] = found
         return found
 

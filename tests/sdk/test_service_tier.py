@@ -118,3 +118,45 @@ def test_a_responses_api_response_keeps_its_tier() -> None:
     for value in (body, Response.model_validate(body), Response.model_validate(body)):
         found = extract_usage(value)
         assert found is not None and found.billing is not None and found.billing.service_tier == "flex"
+
+
+# Anthropic says the tier in usage.service_tier: standard, priority, batch (Message Batches, at batch rates).
+CLAUDE = {"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+          "content": [{"type": "text", "text": "hi"}], "stop_reason": "end_turn",
+          "usage": {"input_tokens": 1_000_000, "output_tokens": 1_000_000}}
+
+
+def _claude(tier: str) -> dict[str, Any]:
+    return {**CLAUDE, "usage": {**CLAUDE["usage"], "service_tier": tier}}
+
+
+def test_anthropic_tiers_are_read_and_priced() -> None:
+    from anthropic.types import Message
+
+    book = PriceBook.load(None)
+    standard = book.cost("claude-sonnet-4-5", Usage(1_000_000, 1_000_000), "anthropic")
+    assert standard is not None
+    for value in (_claude("standard"), Message.model_validate(_claude("standard"))):
+        usage = extract_usage(value)
+        assert usage is not None and usage.billing is None
+    for value in (_claude("batch"), Message.model_validate(_claude("batch"))):
+        usage = extract_usage(value)
+        assert usage is not None and usage.billing is not None and usage.billing.service_tier == "batch"
+        cost = book.cost("claude-sonnet-4-5", usage, "anthropic")  # the snapshot's batch rates: half
+        assert cost is not None and cost.usd == pytest.approx(standard.usd / 2) and cost.note is None
+    usage = extract_usage(_claude("priority"))
+    assert usage is not None
+    cost = book.cost("claude-sonnet-4-5", usage, "anthropic")
+    assert cost is not None and cost.usd == pytest.approx(standard.usd) and "'priority'" in (cost.note or "")
+
+
+def test_an_anthropic_stream_keeps_its_tier() -> None:
+    start = {"type": "message_start", "message": {**_claude("priority"), "stop_reason": None,
+                                                  "usage": {"input_tokens": 10, "output_tokens": 1,
+                                                            "service_tier": "priority"}}}
+    delta = {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 5}}
+    reader = reader_for(start)
+    for event in (start, delta):
+        reader(event)
+    usage = reader.result()
+    assert usage is not None and usage.billing is not None and usage.billing.service_tier == "priority"
