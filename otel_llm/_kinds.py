@@ -445,12 +445,14 @@ class LLMCallKind(Kind):
         if usage.dropped:
             attrs[semconv.OTEL_LLM_USAGE_DROPPED] = usage.dropped
         billing = usage.billing
-        write_1h = None
         usd = None
         if billing is not None:  # rare: 1-hour cache writes, the provider's own bill
-            write_1h = billing.cache_write_1h_tokens
-            if write_1h is not None:
-                attrs[semconv.OTEL_LLM_USAGE_CACHE_CREATION_1H_INPUT_TOKENS] = write_1h
+            if billing.cache_write_1h_tokens is not None:
+                attrs[semconv.OTEL_LLM_USAGE_CACHE_CREATION_1H_INPUT_TOKENS] = billing.cache_write_1h_tokens
+            if billing.audio_input_tokens is not None:
+                attrs[semconv.OTEL_LLM_USAGE_AUDIO_INPUT_TOKENS] = billing.audio_input_tokens
+            if billing.audio_output_tokens is not None:
+                attrs[semconv.OTEL_LLM_USAGE_AUDIO_OUTPUT_TOKENS] = billing.audio_output_tokens
             if billing.cost_usd is not None:  # the provider's bill, read from its response
                 usd = attrs[semconv.GEN_AI_USAGE_COST] = billing.cost_usd
                 attrs[semconv.OTEL_LLM_COST_SOURCE] = billing.cost_source or "response"
@@ -460,10 +462,8 @@ class LLMCallKind(Kind):
                 if priced is not None:
                     usd = attrs[semconv.GEN_AI_USAGE_COST] = float(priced[0])
                     attrs[semconv.OTEL_LLM_COST_SOURCE] = priced[1]
-                    if write_1h:
-                        note = call.runtime.prices.cost_note(model or self.model, usage, self.provider)
-                        if note is not None:
-                            attrs[semconv.OTEL_LLM_COST_NOTE] = note
+                    if priced[2] is not None:  # what the cost could not price as billed
+                        attrs[semconv.OTEL_LLM_COST_NOTE] = priced[2]
             except Exception as exc:  # noqa: BLE001 — a pricing fault costs the cost, not the tokens
                 internal_error("kinds.cost", exc)
         call.span.set_attributes(attrs)

@@ -16,13 +16,14 @@ from opentelemetry.util.types import AttributeValue
 from otel_llm import _notices, _runtime, semconv
 from otel_llm._core import current_usage_sink
 from otel_llm._guard import guarded
-from otel_llm._usage import Usage, token_count
+from otel_llm._usage import Billing, Usage, _amount, token_count
 
 __all__ = ["record_evaluation", "record_usage"]
 
 _log = logging.getLogger("otel_llm")
 _outside_logged = False
 _bad_model_said = False
+_bad_cost_said = False
 
 
 @guarded("record.usage", None)
@@ -33,15 +34,23 @@ def record_usage(
     cache_write_tokens: int | None = None,
     reasoning_tokens: int | None = None,
     model: str | None = None,
+    cache_write_1h_tokens: int | None = None,
+    cost_usd: float | None = None,
 ) -> None:
     """Add token counts to the innermost active ``llm_call`` (its values win over the result's).
 
     ``input_tokens`` counts *all* input tokens, cached ones included; ``model``
     is the model that actually answered (priced instead of the requested one).
-    A count that is not an integer in 0..2**63-1 is dropped with a notice on
-    stderr (see ``_usage.token_count``), as is a ``model`` that is not a
-    non-empty string. Outside an llm_call this is a no-op (logged once at debug
-    level: nothing is lost, the call simply has no span to take the counts).
+    ``cache_write_1h_tokens``: of ``cache_write_tokens``, those kept for an
+    hour (Anthropic's 1-hour TTL), priced at the 1-hour write rate.
+    ``cost_usd``: what the provider billed for the call, in USD: the span's
+    cost (``otel_llm.cost.source`` = ``record_usage``) instead of a pricing of
+    its tokens. A count that is not an integer in 0..2**63-1 is dropped with a
+    notice on stderr (see ``_usage.token_count``), as is a ``model`` that is not
+    a non-empty string and a ``cost_usd`` that is not a finite number >= 0 (named
+    ``billed_cost`` in ``otel_llm.usage.dropped``; the call is priced from its
+    tokens). Outside an llm_call this is a no-op (logged once at debug level:
+    nothing is lost, the call simply has no span to take the counts).
     """
     global _outside_logged
     sink = current_usage_sink()
@@ -61,7 +70,30 @@ def record_usage(
             ("reasoning_tokens", reasoning_tokens),
         )
     }
-    sink.add_usage(Usage(**counts, response_model=_model_name(model), dropped=tuple(dropped)))
+    write_1h = token_count(cache_write_1h_tokens, "cache_write_1h_tokens", dropped, strict=True)
+    cost = _billed(cost_usd, dropped)
+    billing = None
+    if write_1h is not None or cost is not None:
+        billing = Billing(cache_write_1h_tokens=write_1h, cost_usd=cost,
+                          cost_source="record_usage" if cost is not None else None)
+    sink.add_usage(Usage(**counts, response_model=_model_name(model), dropped=tuple(dropped), billing=billing))
+
+
+def _billed(cost_usd: object, dropped: list[str]) -> float | None:
+    """``cost_usd`` as an amount in USD; anything else is dropped (named ``billed_cost``, said once on stderr)."""
+    global _bad_cost_said
+    if cost_usd is None:
+        return None
+    cost = _amount(cost_usd)
+    if cost is None:
+        dropped.append("billed_cost")
+        if not _bad_cost_said:
+            _bad_cost_said = True
+            _notices.notice(
+                f"record_usage(cost_usd=...) ignored: a cost is a finite number >= 0 in USD, got {cost_usd!r:.80}; "
+                "the call is priced from its tokens, further such values are not reported"
+            )
+    return cost
 
 
 def _model_name(model: object) -> str | None:

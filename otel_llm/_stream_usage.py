@@ -28,6 +28,8 @@ each later chunk costs one or two attribute reads and a comparison:
   stop reason on ``messageStop``, the counts on the ``metadata`` event.
 * Bedrock ``invoke_model_with_response_stream`` events (dicts, ``chunk``):
   the counts in the last chunk's ``amazon-bedrock-invocationMetrics``.
+* Cohere v2 events (the first ``message-start``, the only one with the
+  response id): the id kept, the rest read on the last event (``message-end``).
 * Chunks that wrap such a chunk in ``data`` (mistralai's ``CompletionEvent``,
   whose ``data`` is an OpenAI-shaped chunk): the wrapped chunks are read.
 * Anything else — text, a generator's own dicts — the last chunk, read once
@@ -89,6 +91,26 @@ class _LastChunk(StreamUsage):
 
     def result(self) -> Usage | None:
         return extract_usage(self._last)
+
+
+class _CohereEvents(_LastChunk):
+    """Cohere v2 stream events: the response id on ``message-start`` (only there), the rest on the last event."""
+
+    __slots__ = ("_id",)
+
+    def __init__(self, first: Any) -> None:
+        super().__init__()
+        found = _get(first, "id")
+        self._id = found if type(found) is str and found else None
+
+    def result(self) -> Usage | None:
+        usage = extract_usage(self._last)
+        if self._id is not None:
+            if usage is None:
+                usage = Usage(response_id=self._id)
+            elif usage.response_id is None:
+                usage.response_id = self._id
+        return usage
 
 
 class _OpenAIChatChunks(StreamUsage):
@@ -230,6 +252,7 @@ class _TypedEvents(StreamUsage):
 _ANTHROPIC_COUNTS = (
     "input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens",
     "cache_creation",  # the writes by how long they are kept (1 hour, 5 minutes)
+    "service_tier",  # not a count: the tier that billed the call (message_start's)
 )
 
 
@@ -350,6 +373,8 @@ def reader_for(first: Any) -> StreamUsage:
     # through the model's ``__getattr__`` costs microseconds; ``_get`` knows it absent.
     event = _get(first, "type")
     if isinstance(event, str):
+        if event == "message-start":  # Cohere v2
+            return _CohereEvents(first)
         if event in _ANTHROPIC_EVENTS:
             return _AnthropicEvents()
         if event.startswith("response."):

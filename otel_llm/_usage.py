@@ -9,7 +9,9 @@ Shapes understood:
 
 * OpenAI chat completions: ``usage.prompt_tokens/completion_tokens``,
   ``prompt_tokens_details.cached_tokens``,
-  ``completion_tokens_details.reasoning_tokens``; stream chunks carry
+  ``completion_tokens_details.reasoning_tokens``, the ``audio_tokens`` of both
+  details (billed at audio rates) and the response's ``service_tier`` when it
+  is not the standard one (flex, priority: billed at that tier); stream chunks carry
   ``choices[i].finish_reason`` and, on the last chunk, ``usage``.
   OpenAI-compatible providers' additions to it: DeepSeek's
   ``prompt_cache_hit_tokens`` (cache reads) and ``prompt_cache_miss_tokens``;
@@ -85,6 +87,13 @@ class Billing:
     # where in the response it was read: the span's cost then, rather than a pricing of its tokens.
     cost_usd: float | None = None
     cost_source: str | None = None
+    # The service tier that billed the call when it is not the standard one (OpenAI's ``service_tier``:
+    # flex, priority, scale), priced at that tier's rates where the price table has them.
+    service_tier: str | None = None
+    # Of the input and output tokens, the audio ones (OpenAI's ``*_tokens_details.audio_tokens``): billed at
+    # the model's audio rates.
+    audio_input_tokens: int | None = None
+    audio_output_tokens: int | None = None
 
 
 _NO_BILLING = Billing()
@@ -95,6 +104,18 @@ def _bill(found: Usage, **facts: Any) -> None:
     known = {name: value for name, value in facts.items() if value is not None}
     if known:
         found.billing = replace(found.billing or _NO_BILLING, **known)
+
+
+# ``service_tier`` values that name the standard rate: OpenAI's default (and the request's auto),
+# Groq's on_demand, Anthropic's standard.
+_STANDARD_TIERS = frozenset({"default", "auto", "on_demand", "standard"})
+
+
+def _tier(value: Any, found: Usage) -> None:
+    """The response's ``service_tier`` (``value``'s), on ``found.billing`` when it is not the standard tier."""
+    tier = _get(value, "service_tier")
+    if type(tier) is str and tier and tier not in _STANDARD_TIERS:
+        _bill(found, service_tier=tier)
 
 
 @dataclass(slots=True)
@@ -123,6 +144,10 @@ class Usage:
                 setattr(out, f.name, theirs or mine)
             elif f.name == "dropped":
                 setattr(out, f.name, tuple(dict.fromkeys(mine + theirs)) if theirs else mine)
+            elif f.name == "billing" and mine is not None and theirs is not None:  # fact by fact, theirs win
+                setattr(out, f.name, replace(mine, **{
+                    b.name: getattr(theirs, b.name) for b in fields(Billing) if getattr(theirs, b.name) is not None
+                }))
             else:
                 setattr(out, f.name, mine if theirs is None else theirs)
         return out
@@ -374,6 +399,20 @@ def _first(u: Any, *keys: str) -> Any:
     return None
 
 
+def _audio(prompt_details: Any, completion_details: Any, found: Usage) -> None:
+    """OpenAI's audio tokens (``audio_tokens`` of ``prompt_tokens_details`` and ``completion_tokens_details``,
+    part of the input and output counts) on ``found.billing``, when either is non-zero."""
+    if prompt_details is None and completion_details is None:
+        return
+    dropped: list[str] = []
+    audio_in = token_count(_get(prompt_details, "audio_tokens"), "audio_input_tokens", dropped)
+    audio_out = token_count(_get(completion_details, "audio_tokens"), "audio_output_tokens", dropped)
+    if audio_in or audio_out:
+        _bill(found, audio_input_tokens=audio_in or None, audio_output_tokens=audio_out or None)
+    if dropped:
+        found.dropped = tuple(dict.fromkeys(found.dropped + tuple(dropped)))
+
+
 # The names ``_openai_additions`` reads: a usage class declaring one (or whose prompt_tokens_details
 # class declares one) is read through it too.
 _OPENAI_ADDED = (
@@ -398,6 +437,15 @@ def _langchain_additions(u: Any, found: Usage) -> Usage:
     return found
 
 
+def _responses_additions(u: Any, found: Usage) -> Usage:
+    """``found`` (read as the Responses API's usage) with a gateway's bill in ``u`` (OpenRouter's ``cost``)."""
+    dropped: list[str] = []
+    _billed_cost(u, found, dropped)
+    if dropped:
+        found.dropped = tuple(dict.fromkeys(found.dropped + tuple(dropped)))
+    return found
+
+
 _SHAPES: tuple[_Shape, ...] = tuple(_shape(*row) for row in (
     (  # OpenAI chat completions (and the OpenAI-compatible APIs: DeepSeek, ...)
         ("prompt_tokens", "completion_tokens"), "prompt_tokens", "completion_tokens",
@@ -412,9 +460,11 @@ _SHAPES: tuple[_Shape, ...] = tuple(_shape(*row) for row in (
     (  # OpenAI responses API (cache reads and writes both part of its input_tokens)
         ("input_tokens_details", "output_tokens_details"), "input_tokens", "output_tokens",
         ("input_tokens_details", "cached_tokens"), ("input_tokens_details", "cache_write_tokens"),
-        ("output_tokens_details", "reasoning_tokens"),
+        ("output_tokens_details", "reasoning_tokens"), _responses_additions,
     ),
 ))
+
+_CHAT = _SHAPES[0]  # OpenAI's chat usage: its details may hold audio counts
 
 
 def _at(obj: Any, path: tuple[str, ...] | None, field: str, dropped: list[str]) -> int | None:
@@ -497,6 +547,8 @@ def _declared_tokens(u: Any, shape: _Shape) -> Usage:
             break
     if found is None:
         found = Usage(*values)
+    if shape is _CHAT:
+        _audio(read_in, reasoning_in, found)
     if shape.added is not None and (getattr(u, "__pydantic_extra__", None) or _declares_added(type(u))):
         found = shape.added(u, found)
     return found
@@ -548,6 +600,8 @@ def _tokens(u: Any) -> Usage:
             reasoning_tokens=_at(u, reasoning, "reasoning_tokens", dropped),
             dropped=tuple(dropped),
         )
+        if shape is _CHAT:
+            _audio(_get(u, "prompt_tokens_details"), _get(u, "completion_tokens_details"), found)
         return found if added is None else added(u, found)
     raw_input = _get(u, "input_tokens")
     if raw_input is None and _get(u, "output_tokens") is None:
@@ -575,6 +629,7 @@ def _tokens(u: Any) -> Usage:
     found = _cache_excluded(
         u, raw_input, "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", dropped,
     )
+    _tier(u, found)  # Anthropic's usage.service_tier: priority, batch (standard: nothing)
     if found.cache_write_tokens:
         _bill(found, cache_write_1h_tokens=token_count(
             _get(_get(u, "cache_creation"), _ANTHROPIC_1H), "cache_write_1h_tokens", dropped,
@@ -797,6 +852,8 @@ class _Plan(NamedTuple):
     layout: "_Layout | None" = None
     # A provider's own layout read by its own function (Gemini's: ``_gemini_response``).
     reader: Callable[[Any], tuple["Usage | None", None]] | None = None
+    # ``service_tier`` declared (OpenAI's responses): read for a tier billed otherwise than the standard one.
+    tier: bool = False
 
 
 class _Layout(NamedTuple):
@@ -811,7 +868,8 @@ class _Layout(NamedTuple):
     object goes the general way (:func:`_planned`), with the same result.
     """
 
-    read_all: Callable[[Any], tuple[Any, Any, Any, Any]]  # (usage, model, id, choices)
+    # (usage, model, id, choices), then the service tier when the class declares one (``tiered``).
+    read_all: Callable[[Any], tuple[Any, ...]]
     usage_class: type
     # The usage shape's ``heads``, then the usage's pydantic extras: fields a provider added
     # (DeepSeek's, a gateway's) send the object the general way, which reads them.
@@ -820,6 +878,11 @@ class _Layout(NamedTuple):
     leaves: tuple[str | None, str | None, str | None]  # the count's key in each holder
     choice_class: type
     message_class: type
+    # The response class declares ``service_tier``: a tier other than the standard one goes the general way.
+    tiered: bool = False
+    # The count holders are OpenAI's details (``cached_tokens`` and ``reasoning_tokens``, each holder
+    # declaring ``audio_tokens``): read by name, and a non-zero audio count goes the general way.
+    audio: bool = False
 
 
 def _declared_class(owner: type, name: str, keys: tuple[str, ...]) -> type | None:
@@ -848,10 +911,20 @@ def _layout(tp: type, usage: str) -> _Layout | None:
     if _declares_added(usage_class):
         return None  # a provider's own usage class: the general path reads what it adds
     heads = attrgetter(shape.input, shape.output, *(p[0] if p else shape.input for p in paths), "__pydantic_extra__")
-    return _Layout(
-        attrgetter(usage, "model", "id", "choices"), usage_class, heads, holders, shape.leaves,  # type: ignore[arg-type]
-        choice_class, message_class,
+    tiered = "service_tier" in (getattr(tp, "__pydantic_fields__", None) or {})
+    read_holder, _, reasoning_holder = holders
+    audio = shape.leaves == _OPENAI_DETAILS and all(
+        cls is not None and "audio_tokens" in (getattr(cls, "__pydantic_fields__", None) or {})
+        for cls in (read_holder, reasoning_holder)
     )
+    return _Layout(
+        attrgetter(usage, "model", "id", "choices", *(("service_tier",) if tiered else ())), usage_class, heads,
+        holders, shape.leaves, choice_class, message_class, tiered, audio,  # type: ignore[arg-type]
+    )
+
+
+# The keys of the counts in OpenAI's chat usage details (cache reads, cache writes, reasoning).
+_OPENAI_DETAILS = ("cached_tokens", None, "reasoning_tokens")
 
 
 # What ``_held_count`` says of a count a layout cannot read: the general path reads the object.
@@ -879,9 +952,15 @@ def _read_layout(value: Any, layout: _Layout) -> tuple[Usage, list[Any]] | None:
     C-level pass.
     """
     # The layout's parts in one unpacking (a NamedTuple's attributes are a lookup each).
-    read_all, usage_class, heads, holders, leaves, choice_class, message_class = layout
+    read_all, usage_class, heads, holders, leaves, choice_class, message_class, tiered, audio = layout
     try:
-        usage_obj, model, response_id, choices = read_all(value)
+        if tiered:
+            usage_obj, model, response_id, choices, tier = read_all(value)
+            # A tier other than the standard one (rare) is billed otherwise: the general path reads it.
+            if tier != "default" and tier is not None and (type(tier) is not str or tier not in _STANDARD_TIERS):
+                return None
+        else:
+            usage_obj, model, response_id, choices = read_all(value)
         if (
             type(usage_obj) is not usage_class or type(model) is not str or not model
             or type(choices) is not list or len(choices) != 1 or type(choices[0]) is not choice_class
@@ -896,14 +975,30 @@ def _read_layout(value: Any, layout: _Layout) -> tuple[Usage, list[Any]] | None:
             return None
         read_class, write_class, reasoning_class = holders
         read_key, write_key, reasoning_key = leaves
-        # A count the shape does not have (no holder class) is None, without a call.
-        read = None if read_in is None or read_class is None else _held_count(read_in, read_class, read_key)
+        read = reasoning = None
+        if audio:
+            # OpenAI's details, read by name (a plain attribute read is half a getattr). Audio tokens (rare)
+            # are billed at audio rates: a non-zero audio count sends the object the general way.
+            if read_in is not None:
+                if type(read_in) is not read_class or read_in.audio_tokens:
+                    return None
+                read = read_in.cached_tokens
+            if reasoning_in is not None:
+                if type(reasoning_in) is not reasoning_class or reasoning_in.audio_tokens:
+                    return None
+                reasoning = reasoning_in.reasoning_tokens
+        else:
+            # A count the shape does not have (no holder class) is None, without a call.
+            if read_in is not None and read_class is not None:
+                read = _held_count(read_in, read_class, read_key)
+            if reasoning_in is not None and reasoning_class is not None:
+                reasoning = _held_count(reasoning_in, reasoning_class, reasoning_key)
         write = None if write_in is None or write_class is None else _held_count(write_in, write_class, write_key)
-        reasoning = (
-            None if reasoning_in is None or reasoning_class is None
-            else _held_count(reasoning_in, reasoning_class, reasoning_key)
-        )
-        if read is _NOT_USUAL or write is _NOT_USUAL or reasoning is _NOT_USUAL:
+        if (
+            write is _NOT_USUAL  # (a _NOT_USUAL read or reasoning count is not an int either)
+            or (read is not None and (type(read) is not int or read < 0 or read > INT64_MAX))
+            or (reasoning is not None and (type(reasoning) is not int or reasoning < 0 or reasoning > INT64_MAX))
+        ):
             return None
         calls = message.tool_calls
     except AttributeError:  # a declared field left unset (``model_construct``): the general path reads it
@@ -928,7 +1023,8 @@ def _plan(tp: type) -> _Plan | None:
             elif usage is not None:
                 declared = ("model" in fields, "id" in fields, "choices" in fields)
                 read_all = attrgetter(usage, "model", "id", "choices") if all(declared) else None
-                known = _Plan(usage, *declared, read_all, _layout(tp, usage) if read_all is not None else None)
+                known = _Plan(usage, *declared, read_all, _layout(tp, usage) if read_all is not None else None,
+                              tier="service_tier" in fields)
         _PLANS[tp] = known
     return known  # type: ignore[return-value]
 
@@ -972,6 +1068,8 @@ def _planned(value: Any, plan: _Plan) -> tuple[Usage | None, list[Any] | None]:
     else:
         reasons, calls = (), None
     result.finish_reasons = reasons or _finish_reasons(value)
+    if plan.tier:
+        _tier(value, result)
     if result.input_tokens is None and result.output_tokens is None and result.is_empty():
         return None, None
     return result, calls
@@ -1057,6 +1155,7 @@ def _extract(value: Any) -> Usage | None:
     result.response_model = _model(value)
     result.response_id = _str(_get(value, "id")) or _response_id(value)
     result.finish_reasons = _finish_reasons(value)
+    _tier(value, result)
     return None if result.is_empty() else result
 
 

@@ -2,7 +2,7 @@
 
 Where prices come from: the user's ``pricing`` (a dict, or a JSON/YAML file;
 USD per 1M tokens: ``input``, ``output``, ``cache_read``, ``cache_write``,
-``cache_write_1h``)
+``cache_write_1h``, ``input_audio``, ``output_audio``)
 merged over the bundled snapshot of `genai-prices` (auto-update stays off, so
 costs are reproducible offline). User entries win.
 
@@ -15,7 +15,10 @@ the per-token rates are cached; a span then costs four multiplications.
 A ``vendor/model`` id (OpenRouter's and litellm's naming, e.g.
 ``anthropic/claude-sonnet-4.5``) that the call's provider does not list is
 priced at the vendor's own list price (``claude-sonnet-4.5`` by Anthropic),
-else at OpenRouter's listing of the id.
+else at OpenRouter's listing of the id. Any other id the call's provider does
+not list is priced at its maker's listing, else at the one provider that lists
+it (Groq's models called through the openai client), and the cost's ``note``
+names that provider; an id several providers list is not priced.
 
 Tiered prices (e.g. long-context rates) are handled like genai-prices does:
 the tier is chosen by the call's *total* input tokens and applies to all of
@@ -30,7 +33,16 @@ has none); output (reasoning included) at the output rate. Cached tokens are
 thus priced once, at the cache rate. Cache writes kept for an hour (Anthropic's
 1-hour TTL, ``Usage.billing.cache_write_1h_tokens``) are priced at the model's 1-hour
 write rate (genai-prices' ``cache_write_1h_mtok``); a model without one prices
-them at its cache-write rate, and :meth:`PriceBook.cost_note` says so.
+them at its cache-write rate, and the cost's ``note`` says so.
+
+OpenAI's service tiers (``Usage.billing.service_tier``: flex, priority, ...)
+are priced at the tier's rates where genai-prices lists them for the model
+(its ``price_variants``); a tier without listed rates is priced at the
+standard rates and the cost's ``note`` says so (the span's ``otel_llm.cost.note``).
+Audio tokens (``Usage.billing.audio_input_tokens`` / ``audio_output_tokens``, part
+of the input and output counts) are priced at the model's audio rates
+(``input_audio_mtok`` / ``output_audio_mtok``); a model without one prices them
+at its text rate, and the ``note`` says so.
 
 Sanity bound: a cost is never negative, NaN or above :data:`MAX_CALL_COST_USD`
 ($1,000) for one call. The most expensive models listed today charge about
@@ -67,7 +79,7 @@ __all__ = ["Cost", "MAX_CALL_COST_USD", "ModelRates", "PriceBook"]
 
 _PER_MILLION = 1_000_000.0
 MAX_CALL_COST_USD = 1000.0  # above this for one call, the price or the count is wrong (module docstring)
-_USER_KEYS = ("input", "output", "cache_read", "cache_write", "cache_write_1h")
+_USER_KEYS = ("input", "output", "cache_read", "cache_write", "cache_write_1h", "input_audio", "output_audio")
 
 # gen_ai.provider.name (semconv) -> genai-prices provider id, where they differ.
 _PROVIDER_IDS = {
@@ -101,6 +113,9 @@ class Cost(NamedTuple):
 
     usd: float
     source: str  # "user" | "genai-prices@<version>"
+    # What the cost could not price as billed (a tier or a 1-hour write without its rate): the span's
+    # otel_llm.cost.note. ``None`` for most calls.
+    note: str | None = None
 
 
 # ``Cost(usd, source)`` without the Python-level ``__new__`` of a NamedTuple: the same tuple, built in C.
@@ -133,6 +148,10 @@ class ModelRates:
     cache_write: _Rate | None
     source: str
     cache_write_1h: _Rate | None = None  # writes kept for an hour; None: priced as ``cache_write``
+    input_audio: _Rate | None = None  # audio input tokens; None: priced as ``input``
+    output_audio: _Rate | None = None  # audio output tokens; None: priced as ``output``
+    # Why these rates are another provider's than the call's (its cost's note); None: the call's own.
+    note: str | None = None
 
     def __post_init__(self) -> None:
         # No tiered rate (most models): (input, cache read, cache write, output, 1-hour cache write)
@@ -153,25 +172,31 @@ class ModelRates:
 
     def price(self, usage: Usage) -> float:
         flat: _FlatRates | None = self._flat  # type: ignore[attr-defined]
-        if flat is not None:
-            return _flat_price(flat, usage)
+        billing = usage.billing
+        if flat is not None and (billing is None or not (billing.audio_input_tokens or billing.audio_output_tokens)):
+            return _flat_price(flat, usage)  # (audio tokens are priced term by term, below)
         total_in = usage.input_tokens or 0
         read = usage.cache_read_tokens or 0
         write = usage.cache_write_tokens or 0
         uncached = max(total_in - read - write, 0)
-        billing = usage.billing
         write_1h = min(billing.cache_write_1h_tokens or 0, write) if billing is not None else 0
+        # Of the uncached input and of the output, the audio tokens, at the audio rates.
+        audio_in = min(billing.audio_input_tokens or 0, uncached) if billing is not None else 0
+        output = usage.output_tokens or 0
+        audio_out = min(billing.audio_output_tokens or 0, output) if billing is not None else 0
         usd = 0.0
         if self.input is not None:
             rate = self.input.at(total_in)
             write_rate = self.cache_write.at(total_in) if self.cache_write else rate
-            usd += uncached * rate
+            usd += (uncached - audio_in) * rate
+            usd += audio_in * (self.input_audio.at(total_in) if self.input_audio else rate)
             usd += read * (self.cache_read.at(total_in) if self.cache_read else rate)
             usd += (write - write_1h) * write_rate
             if write_1h:
                 usd += write_1h * (self.cache_write_1h.at(total_in) if self.cache_write_1h else write_rate)
         if self.output is not None:
-            usd += (usage.output_tokens or 0) * self.output.at(total_in)
+            rate = self.output.at(total_in)
+            usd += (output - audio_out) * rate + audio_out * (self.output_audio.at(total_in) if self.output_audio else rate)
         return usd
 
 
@@ -302,6 +327,7 @@ class PriceBook:
         self._warned: set[str] = set()
         self._warned_no_model = False
         self._warned_cost: set[str] = set()
+        self._tiers: dict[tuple[str | None, str, str], ModelRates | None] = {}  # (provider, model, tier)
         self._source = f"genai-prices@{_version()}"
 
     @classmethod
@@ -332,7 +358,7 @@ class PriceBook:
             pass
         found = self._resolve(model, provider)
         self._cache[key] = found
-        if found is not None and found._flat is not None:  # type: ignore[attr-defined]
+        if found is not None and found._flat is not None and found.note is None:  # type: ignore[attr-defined]
             self._flat_cache[key] = (found._flat, found.source)  # type: ignore[attr-defined]
         if found is None and self._notify_unknown and model not in self._warned:
             self._warned.add(model)
@@ -351,8 +377,9 @@ class PriceBook:
         """
         if usage.input_tokens is None and usage.output_tokens is None:
             return None
+        note = None
         try:
-            flat = self._flat_cache.get((provider, model))
+            flat = self._flat_cache.get((provider, model)) if usage.billing is None else None
             if flat is not None:
                 usd = _flat_price(flat[0], usage)
                 source = flat[1]
@@ -362,6 +389,10 @@ class PriceBook:
                     rates = self.rates(model, provider)
                 if rates is None:
                     return None
+                note = rates.note
+                if usage.billing is not None:  # rare: the call was billed apart from the model's standard rates
+                    rates, billed_note = self._billed_rates(model, provider, rates, usage)
+                    note = "; ".join(n for n in (note, billed_note) if n) or None
                 usd = rates.price(usage)
                 source = rates.source
         except Exception as exc:  # noqa: BLE001 — our fault: logged once (raised in our tests)
@@ -370,18 +401,54 @@ class PriceBook:
         if not 0.0 <= usd <= MAX_CALL_COST_USD:  # also false for NaN
             self._warn_insane(model, usd, usage)
             return None
-        return _new_cost(Cost, (usd, source))
+        return _new_cost(Cost, (usd, source, note))
 
-    def cost_note(self, model: str | None, usage: Usage, provider: str | None = None) -> str | None:
-        """What :meth:`cost` could not price as billed for this call (``None``: nothing). Called only for a
-        call with 1-hour cache writes: a model without a 1-hour write rate priced them at its cache-write rate."""
-        if usage.billing is None or not usage.billing.cache_write_1h_tokens:
-            return None
-        rates = self._cache.get((provider, model))
-        if rates is None or rates.cache_write_1h is not None:
-            return None
-        return ("1-hour cache writes priced at the 5-minute cache-write rate: the price table has no 1-hour rate "
-                f"for {model!r} ({rates.source})")
+    def _billed_rates(self, model: str | None, provider: str | None, rates: ModelRates,
+                      usage: Usage) -> tuple[ModelRates, str | None]:
+        """The rates that price a call with billing facts (``usage.billing``), and what they could not price
+        as billed (``None``: nothing): the tier's rates where the price table has them, else the standard ones."""
+        billing = usage.billing
+        notes = []
+        tier = billing.service_tier if billing is not None else None
+        if tier and model:
+            tiered = self._tier_rates(model, provider, tier, rates)
+            if tiered is None:
+                notes.append(f"service tier {tier!r} priced at the standard rate: the price table has no {tier!r} "
+                             f"rate for {model!r} ({rates.source})")
+            else:
+                rates = tiered
+        if billing is not None and billing.cache_write_1h_tokens and rates.cache_write_1h is None:
+            notes.append("1-hour cache writes priced at the 5-minute cache-write rate: the price table has no "
+                         f"1-hour rate for {model!r} ({rates.source})")
+        for count, rate, what in (
+            (billing.audio_input_tokens if billing else None, rates.input_audio, "input"),
+            (billing.audio_output_tokens if billing else None, rates.output_audio, "output"),
+        ):
+            if count and rate is None:
+                notes.append(f"audio {what} tokens priced at the text {what} rate: the price table has no audio "
+                             f"{what} rate for {model!r} ({rates.source})")
+        return rates, "; ".join(notes) or None
+
+    def _tier_rates(self, model: str, provider: str | None, tier: str, standard: ModelRates) -> ModelRates | None:
+        """The rates of ``model`` in service tier ``tier`` (genai-prices' ``price_variants``), once per
+        (provider, model, tier); ``None``: none listed (the user's own rates have no tiers)."""
+        key = (provider, model, tier)
+        found = self._tiers.get(key, _UNRESOLVED)
+        if found is _UNRESOLVED:
+            found = None
+            if standard.source != "user" and self._use_genai:
+                info = self._genai_model(_normalise(model), provider)[0]
+                now = datetime.now(tz=timezone.utc)
+                # genai-prices keys batch rates by processing, the others by service tier.
+                context = {"processing": "batch"} if tier == "batch" else {"service_tier": tier}
+                if info is not None and any(
+                    v.when == context and any(vars(v.prices).values())
+                    and (v.constraint is None or v.constraint.active(now))
+                    for v in info.price_variants or ()
+                ):
+                    found = self._genai_rates(info.get_prices(now, context))
+            self._tiers[key] = found
+        return found
 
     def _warn_insane(self, model: str | None, usd: float, usage: Usage) -> None:
         key = str(model)
@@ -405,11 +472,39 @@ class PriceBook:
         return self._from_genai(name, provider)
 
     def _from_genai(self, model: str, provider: str | None) -> ModelRates | None:
+        info, note = self._genai_model(model, provider)
+        if info is None:
+            return None
+        return self._genai_rates(info.get_prices(datetime.now(tz=timezone.utc)), note)
+
+    def _genai_rates(self, prices: Any, note: str | None = None) -> ModelRates:
+        """genai-prices' ``ModelPrice`` as per-token rates."""
+        return ModelRates(
+            input=_rate_from_genai(getattr(prices, "input_mtok", None)),
+            output=_rate_from_genai(getattr(prices, "output_mtok", None)),
+            cache_read=_rate_from_genai(getattr(prices, "cache_read_mtok", None)),
+            cache_write=_rate_from_genai(getattr(prices, "cache_write_mtok", None)),
+            cache_write_1h=_rate_from_genai(getattr(prices, "cache_write_1h_mtok", None)),
+            input_audio=_rate_from_genai(getattr(prices, "input_audio_mtok", None)),
+            output_audio=_rate_from_genai(getattr(prices, "output_audio_mtok", None)),
+            source=self._source,
+            note=note,
+        )
+
+    def _genai_model(self, model: str, provider: str | None) -> tuple[Any, str | None]:
+        """The genai-prices ``ModelInfo`` that prices ``model`` called through ``provider`` (``None``: none),
+        and why it is another provider's (``None``: the call's own, or the provider its id names).
+
+        In order: the call's provider; the provider genai-prices matches the id to (the model's maker);
+        a Bedrock id at AWS; a ``vendor/model`` id at its vendor, else OpenRouter; last, the one provider
+        that lists the id (Groq's models called through the openai client). An id listed by several
+        providers, none of them the call's, is not priced: which one billed it is not known.
+        """
         try:
             from genai_prices import data_snapshot
         except Exception as exc:  # noqa: BLE001 — a runtime dependency missing: our packaging fault
             internal_error("pricing.genai_prices", exc)
-            return None
+            return None, None
         snapshot = data_snapshot.get_snapshot()
         provider_id = _PROVIDER_IDS.get(provider, provider) if provider else None
         bedrock = ("aws",) if _BEDROCK_ID.match(model) else ()
@@ -422,19 +517,29 @@ class PriceBook:
             lookups += [(name, pid), (model, "openrouter")]
         for model_ref, pid in lookups:
             try:
-                _, info = snapshot.find_provider_model(model_ref, None, pid, None)
+                found, info = snapshot.find_provider_model(model_ref, None, pid, None)
             except LookupError:  # genai-prices' way of saying "no such model"
                 continue
-            prices = info.get_prices(datetime.now(tz=timezone.utc))
-            rates = ModelRates(
-                input=_rate_from_genai(getattr(prices, "input_mtok", None)),
-                output=_rate_from_genai(getattr(prices, "output_mtok", None)),
-                cache_read=_rate_from_genai(getattr(prices, "cache_read_mtok", None)),
-                cache_write=_rate_from_genai(getattr(prices, "cache_write_mtok", None)),
-                cache_write_1h=_rate_from_genai(getattr(prices, "cache_write_1h_mtok", None)),
-                source=self._source,
-            )
-            if rates.input is None and rates.output is None:
+            if not _priced(info):
                 continue
-            return rates
-        return None
+            note = None
+            if pid is None and provider_id is not None and found.id != provider_id:
+                note = _elsewhere(found.id, info.id, provider)
+            return info, note
+        listed = [(p.id, m) for p in snapshot.providers for m in p.models if m.is_match(model) and _priced(m)]
+        if len(listed) == 1:
+            found_id, info = listed[0]
+            return info, _elsewhere(found_id, info.id, provider)
+        return None, None
+
+
+def _priced(info: Any) -> bool:
+    """Whether a genai-prices model has a token price today (an input or output rate)."""
+    prices = info.get_prices(datetime.now(tz=timezone.utc))
+    return getattr(prices, "input_mtok", None) is not None or getattr(prices, "output_mtok", None) is not None
+
+
+def _elsewhere(found_id: str, model_id: str, provider: str | None) -> str:
+    """The note of a call priced at another provider's listing than its own."""
+    return (f"priced as {found_id}'s {model_id!r}: the price table lists no such model for provider {provider!r}"
+            if provider else f"priced as {found_id}'s {model_id!r}, the one provider that lists it")

@@ -16,12 +16,16 @@ OTEL_LLM_KIND: Final = "otel_llm.kind"  # chat | graph_node | vector_op | llm_ca
 OTEL_LLM_PROJECT: Final = "otel_llm.project"
 OTEL_LLM_RUN_CONFIG_PREFIX: Final = "otel_llm.run_config."
 # user | genai-prices@<version> | response:<where> (the provider's bill in its response: response:usage.cost)
+# | record_usage (the bill the app passed to otel_llm.record_usage(cost_usd=...))
 OTEL_LLM_COST_SOURCE: Final = "otel_llm.cost.source"
 OTEL_LLM_GRAPH_NODE: Final = "otel_llm.graph.node"  # the node a span is, or runs inside (inherited)
 OTEL_LLM_GRAPH_NAME: Final = "otel_llm.graph.name"  # inherited like the node
 OTEL_LLM_USAGE_DROPPED: Final = "otel_llm.usage.dropped"  # token fields whose value was invalid, dropped
 # Of gen_ai.usage.cache_creation.input_tokens, those written to a 1-hour cache (Anthropic bills them higher).
 OTEL_LLM_USAGE_CACHE_CREATION_1H_INPUT_TOKENS: Final = "otel_llm.usage.cache_creation_1h.input_tokens"
+# Of gen_ai.usage.input_tokens / output_tokens, the audio ones (OpenAI bills them at audio rates).
+OTEL_LLM_USAGE_AUDIO_INPUT_TOKENS: Final = "otel_llm.usage.audio.input_tokens"
+OTEL_LLM_USAGE_AUDIO_OUTPUT_TOKENS: Final = "otel_llm.usage.audio.output_tokens"
 # What the cost on a span could not price as billed (e.g. 1-hour cache writes without a 1-hour rate).
 OTEL_LLM_COST_NOTE: Final = "otel_llm.cost.note"
 # Why a call has no usage: the app read the response in a way otel-llm cannot see (raw response wrappers).

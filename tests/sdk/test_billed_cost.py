@@ -90,3 +90,21 @@ def test_a_call_with_tokens_and_no_model_anywhere_says_why_it_has_no_cost(capsys
     assert sc.GEN_AI_USAGE_COST not in _span(cap).attributes
     said = [line for line in capsys.readouterr().err.splitlines() if "no model" in line]
     assert len(said) == 1 and "llm_call(model=" in said[0]
+
+
+RESPONSES_USAGE = {"input_tokens": 100, "output_tokens": 20, "total_tokens": 120,
+                   "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+                   "output_tokens_details": {"reasoning_tokens": 0},
+                   "cost": 0.0007}
+
+
+def test_openrouter_cost_on_a_responses_api_response_is_read() -> None:
+    from openai.types.responses import Response
+
+    from tests.sdk.test_stream_usage import response
+
+    body = {**response("completed", RESPONSES_USAGE), "model": "openai/gpt-4o"}
+    for value in (body, Response.model_validate(body), Response.model_validate(body)):
+        usage = extract_usage(value)
+        assert usage is not None and usage.input_tokens == 100
+        assert usage.billing == Billing(cost_usd=0.0007, cost_source="response:usage.cost")

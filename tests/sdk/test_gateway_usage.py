@@ -225,7 +225,7 @@ def test_cohere_v2_stream_ends_with_its_usage() -> None:
         reader = reader_for(chunks[0])
         for event in chunks:
             reader(event)
-        assert reader.result() == Usage(17, 5, finish_reasons=("MAX_TOKENS",))
+        assert reader.result() == Usage(17, 5, response_id="co-2", finish_reasons=("MAX_TOKENS",))
 
 
 # Cohere v1 (cohere.Client.chat): the same counts under meta; streamed, stream-end's response holds them.

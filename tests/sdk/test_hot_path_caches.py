@@ -76,7 +76,7 @@ def test_cost_from_the_cache_equals_the_first_resolution() -> None:
     book = PriceBook.load({"m": {"input": 1.0, "output": 2.0, "cache_read": 0.5}})
     usage = Usage(input_tokens=1000, output_tokens=10, cache_read_tokens=400)
     first, again = book.cost("m", usage, "openai"), book.cost("m", usage, "openai")
-    assert first == again == (600e-6 + 400 * 0.5e-6 + 20e-6, "user")
+    assert first == again == (600e-6 + 400 * 0.5e-6 + 20e-6, "user", None)
     assert book.cost("unknown-model-for-cache", usage) is None
     assert book.cost("unknown-model-for-cache", usage) is None  # remembered as unknown, still None
 
@@ -294,7 +294,7 @@ def test_the_flat_rate_cache_prices_every_call_as_its_rates_do(model: str, provi
     first, again = book.cost(model, usage, provider), book.cost(model, usage, provider)
     rates = book.rates(model, provider)
     assert rates is not None and first is not None
-    assert first == again == (rates.price(usage), rates.source)
+    assert first == again == (rates.price(usage), rates.source, None)
     tiered = any(r is not None and r.tiers for r in (rates.input, rates.output, rates.cache_read, rates.cache_write))
     assert ((provider, model) in book._flat_cache) is not tiered
 
