@@ -43,6 +43,16 @@ TOTAL_ONLY_TOKENS = ("(CASE WHEN input_tokens IS NULL AND output_tokens IS NULL 
                                  for name in TOTAL_TOKENS) + ") END)")
 #: A call that carries tokens but no cost: its model has no price, or its usage is only a total.
 IS_UNPRICED = f"(cost_usd IS NULL AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL OR {TOTAL_ONLY_TOKENS} IS NOT NULL))"
+#: :data:`IS_UNPRICED` on a store known to hold no call whose usage is only a total (``_total_only``).
+IS_UNPRICED_WITH_SPLIT = "(cost_usd IS NULL AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL))"
+
+
+def total_only_sql(total_only: bool) -> dict[str, str]:
+    """The ``is_unpriced`` and ``total_only_tokens`` parts of a query: reading each call's total, or, on a
+    store known to hold none (``_total_only.may_hold``), the cheap forms that read no attribute list."""
+    if total_only:
+        return {"is_unpriced": IS_UNPRICED, "total_only_tokens": TOTAL_ONLY_TOKENS}
+    return {"is_unpriced": IS_UNPRICED_WITH_SPLIT, "total_only_tokens": "NULL::BIGINT"}
 
 RUN_CONFIG_ATTRIBUTE = semconv.OTEL_LLM_RUN_CONFIG_PREFIX
 _RUN_CONFIG_KEY = re.compile(r"^[A-Za-z0-9_.\-]+$")

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import duckdb
 
 from otel_llm import semconv
-from otel_llm_analysis import _coverage, _sandbox, _unfinished
+from otel_llm_analysis import _coverage, _sandbox, _total_only, _unfinished
 from otel_llm_analysis._costs import price_calls
 from otel_llm_analysis._filters import IS_UNPRICED, TOTAL_ONLY_TOKENS
 from otel_llm_analysis._nesting import refresh_nesting
@@ -104,6 +104,7 @@ class TraceStore:
                 drop_stale(self._con)  # agents/tools/retries rows made by other definitions
                 self._con.execute(schema_sql())
                 refresh_scopes(self._con)  # a store written by an older otel-llm gets its scopes
+                _total_only.look_once(self._con)  # a store filled by another version: looked at once
             except duckdb.Error as exc:
                 self._con.close()
                 raise StoreError(f"cannot create the schema in {self.path}: {_one_line(exc)}") from None
@@ -161,6 +162,7 @@ class TraceStore:
         begun = _unfinished.begin(self._con)  # before any row is committed
         try:
             report = ingest(self._con, specs, **kwargs)
+            _total_only.record(self._con, begun.rowid)
             # what depends on the rows, for the spans read now and any an interrupted ingest left
             first, undated, left = _unfinished.window(self._con, begun, report.first_start_ns, report.undated_spans)
             report.finished_spans = max(left - report.spans_added, 0)

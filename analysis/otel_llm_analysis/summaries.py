@@ -37,8 +37,6 @@ from otel_llm_analysis._filters import (
     IS_ERROR,
     IS_LLM_SPAN,
     IS_TURN,
-    IS_UNPRICED,
-    TOTAL_ONLY_TOKENS,
     Filters,
     as_rows,
     connection,
@@ -46,7 +44,9 @@ from otel_llm_analysis._filters import (
     fetch_dicts,
     load_query,
     ratio,
+    total_only_sql,
 )
+from otel_llm_analysis._total_only import may_hold
 
 #: Dimensions whose groups are spans that are not LLM calls (graph nodes, span
 #: kinds, vector collections): their latency always needs span_latency.sql, which
@@ -114,7 +114,7 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None, *
     where, params = filters.where()
     distinct = "count(DISTINCT trace_id)" if traces else "0::BIGINT"
     parts = dict(key=dimension_sql(by), where=where, is_llm_span=IS_LLM_SPAN, is_turn=IS_TURN, is_error=IS_ERROR,
-                 is_unpriced=IS_UNPRICED, total_only_tokens=TOTAL_ONLY_TOKENS,
+                 **total_only_sql(may_hold(connection(store))),
                  count_spans="FALSE" if filters.calls_only else "TRUE", span_traces=distinct,
                  call_traces=distinct if filters.calls_only else "NULL::BIGINT")
     summary_sql, latency_sql = load_query("summary").format(**parts), load_query("span_latency").format(**parts)

@@ -207,3 +207,35 @@ def test_a_producers_zero_cost_on_a_call_with_only_a_total_is_no_price(tmp_path)
         assert row.cost_usd == pytest.approx(0.25)
         costs = dict(store.query("SELECT span_id, cost_usd FROM llm_calls"))
         assert costs == {spans[0].span_id: None, spans[1].span_id: 0.0, spans[2].span_id: 0.25}
+
+
+def _write(path: Path, calls) -> Path:
+    path.write_bytes(orjson.dumps(synthetic.spans_request([span for span, *_ in calls])) + b"\n")
+    return path
+
+
+def _state(store: TraceStore) -> str | None:
+    from otel_llm_analysis._total_only import NAME
+
+    rows = store.query("SELECT value FROM ingest_state WHERE name = ?", [NAME])
+    return rows[0][0] if rows else None
+
+
+def test_totals_are_read_once_the_store_holds_one_and_an_older_store_is_read_whole(tmp_path):
+    """Reading a call's total scans every call's attribute lists, so a summary skips it on a store known
+    to hold no total-only call: that knowledge must follow each ingest and never hide one."""
+    split = [c for c in CALLS if c[3] is None]
+    store = TraceStore(str(tmp_path / "s.duckdb"))
+    store.ingest([str(_write(tmp_path / "a.jsonl", split))])
+    assert _state(store) == "none"
+    assert totals(store).total_only_calls == 0 and totals(store).unpriced_calls == 1
+    store.ingest([str(_write(tmp_path / "b.jsonl", CALLS))])  # the same calls again, and the total-only ones
+    assert _state(store) == "seen"
+    row = totals(store)
+    assert {name: getattr(row, name) for name in _expected(CALLS)} == _expected(CALLS)
+    store.query("DELETE FROM ingest_state WHERE name = 'total_only_usage'")  # as a store of another version
+    store.close()
+    with TraceStore(str(tmp_path / "s.duckdb"), read_only=True) as older:  # not looked at: read whole
+        assert _state(older) is None and totals(older).total_only_calls == 3
+    with TraceStore(str(tmp_path / "s.duckdb")) as reopened:  # opened for writing: looked at once
+        assert _state(reopened) == "seen" and totals(reopened).total_only_calls == 3
