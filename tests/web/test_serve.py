@@ -307,15 +307,26 @@ def test_data_ingested_before_the_first_poll_answers_still_shows(
     watched.assert_clean(growing_server.url + "/")
 
 
-def test_serve_starts_over_a_backlog_with_a_bad_line_and_lists_it(tmp_path: Path) -> None:
+def test_serve_starts_over_a_backlog_with_a_bad_line_and_lists_it_on_the_terminal_and_the_page(
+        watched: Watched, tmp_path: Path) -> None:
+    """The backlog's bad line is said where the watcher's later ones are: the terminal, /api/status and the
+    page (someone watching the dashboard, not the server's terminal, was told nothing of it)."""
     generate(tmp_path / "data", seed=3, traces=6)
     bad = tmp_path / "data" / "broken" / "traces.jsonl"
     bad.parent.mkdir()
     bad.write_text('{"resourceSpans": [oops\n')
     running = start_server(tmp_path, tmp_path / "data")  # fails unless it answers
     try:
-        assert httpx.get(running.url + "/api/status").json()["spans"] > 0
-        assert f"bad line {running.watch / 'broken' / 'traces.jsonl'}:1" in running.log.read_text()
+        where = f"{running.watch / 'broken' / 'traces.jsonl'}:1"
+        status = httpx.get(running.url + "/api/status").json()
+        assert status["spans"] > 0
+        assert f"bad line {where}" in running.log.read_text()
+        assert status["problems"] == 1 and status["recent_problems"][0].startswith(where), status
+        page = open_dashboard(watched, running)
+        page.wait_for_function("w => document.getElementById('live-status').textContent.includes(w)", arg=where,
+                               timeout=30_000)
+        assert "1 line not loaded" in page.locator("#live-status").inner_text()
+        watched.assert_clean(running.url + "/")
     finally:
         running.stop()
 
