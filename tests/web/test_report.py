@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from otel_llm_analysis import Filters, TraceStore, budget_status, load_budgets, summary, top_traces, totals
+from otel_llm_analysis.budgets import Budget
 from otel_llm_analysis.web.choices import choices
 from otel_llm_analysis.web.static import plan
 from tests.support.sampled import sampled_runs
@@ -540,4 +541,22 @@ def test_report_with_long_model_and_project_names_does_not_scroll_sideways(
     assert project in page.eval_on_selector_all("#f-project option", "os => os.map(o => o.value)")
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"the page scrolls sideways by {overflow}px"
+    watched.assert_clean(out.as_uri())
+
+
+def test_report_budget_bar_over_its_budget_gives_assistive_tech_the_true_percentage(
+        watched: Watched, db: Path, api: TraceStore, tmp_path: Path) -> None:
+    """A budget spent past 100 % had aria-valuenow above aria-valuemax (100), which is invalid ARIA: a screen
+    reader may clamp it to 100 %. The meter's range holds its value, and its text says the true percentage."""
+    spent = budget_status(api, [Budget(1.0)], MONTH, date.fromisoformat(AS_OF))[0].spent
+    over = budget_status(api, [Budget(spent / 2.5)], MONTH, date.fromisoformat(AS_OF))[0]
+    assert over.percent_used > 200
+    out = tmp_path / "over.html"
+    cli("report", "--db", str(db), "-o", str(out), "--max-views", "1", "--monthly", str(spent / 2.5))
+    page = open_report(watched, out)
+    meter = page.get_by_role("meter", name="overall budget used", exact=True)
+    low, now, high = (float(meter.get_attribute(f"aria-value{k}") or "nan") for k in ("min", "now", "max"))
+    assert low <= now <= high, (low, now, high)
+    assert now == pytest.approx(over.percent_used, abs=0.05)
+    assert meter.get_attribute("aria-valuetext") == f"{over.percent_used:.1f}% used"
     watched.assert_clean(out.as_uri())

@@ -472,8 +472,10 @@
     }
     rows.forEach(function (b) {
       var symbol = { ok: "✓ ok", warning: "! warning", critical: "✕ critical" }[b.status];
-      var bar = el("div", { cls: "bar", role: "meter", "aria-label": b.budget + " budget used", "aria-valuenow": b.percent_used.toFixed(1),
-                            "aria-valuetext": b.percent_used.toFixed(1) + "% used", "aria-valuemin": "0", "aria-valuemax": "100" },
+      var used = b.percent_used.toFixed(1);  // past 100 % the meter's range grows to hold it (valuenow ≤ valuemax)
+      var bar = el("div", { cls: "bar", role: "meter", "aria-label": b.budget + " budget used", "aria-valuenow": used,
+                            "aria-valuetext": used + "% used", "aria-valuemin": "0",
+                            "aria-valuemax": b.percent_used > 100 ? used : "100" },
                    [el("div", { cls: "fill", style: "width:" + Math.min(100, b.percent_used).toFixed(2) + "%" }),
                     el("div", { cls: "tick", style: "left:70%" }), el("div", { cls: "tick", style: "left:90%" })]);
       var row = el("div", { cls: "budget status-" + b.status, "data-budget": b.budget, "data-status": b.status }, [
