@@ -16,6 +16,7 @@ from otel_llm_analysis import Filters, TraceStore, budget_status, load_budgets, 
 from otel_llm_analysis.budgets import Budget
 from otel_llm_analysis.web.choices import choices
 from otel_llm_analysis.web.static import plan
+from otel_llm_analysis.web.views import Query, trends_view
 from tests.support.sampled import sampled_runs
 from tests.support.synthetic import generate
 from tests.web._pages import (
@@ -559,4 +560,26 @@ def test_report_budget_bar_over_its_budget_gives_assistive_tech_the_true_percent
     assert low <= now <= high, (low, now, high)
     assert now == pytest.approx(over.percent_used, abs=0.05)
     assert meter.get_attribute("aria-valuetext") == f"{over.percent_used:.1f}% used"
+    watched.assert_clean(out.as_uri())
+
+
+def test_report_count_charts_have_whole_number_ticks(watched: Watched, tmp_path: Path) -> None:
+    """A chart of counts (LLM calls, tokens per period) labelled its y axis 1.3, 2.5, 3.8 when its tallest
+    bar was 5: a count axis has whole, distinct, rising ticks, the top one at least the tallest bar."""
+    generate(tmp_path / "data", seed=3, traces=6)
+    out = tmp_path / "few.html"
+    cli("report", "--db", str(tmp_path / "few.duckdb"), "--ingest", str(tmp_path / "data"), "-o", str(out),
+        "--max-views", "1")
+    page = open_report(watched, out)
+    for chart in ("calls", "tokens"):
+        ticks = page.eval_on_selector_all(f"[data-chart={chart}] svg .axis text",
+                                          "els => els.map(e => e.textContent)")[:5]  # the y axis's, bottom up
+        values = [float(t.replace(",", "").rstrip("kM")) * {"k": 1e3, "M": 1e6}.get(t[-1], 1) for t in ticks]
+        assert all(v == int(v) for v in values), (chart, ticks)
+        assert values == sorted(set(values)) and values[0] == 0, (chart, ticks)
+    with TraceStore(tmp_path / "few.duckdb", read_only=True) as store:
+        tallest = max(p["calls"] for p in trends_view(store, Query())["points"])  # what the chart draws
+    assert 0 < tallest < 10  # small enough that a quarter of the axis is a fraction
+    top = int(page.eval_on_selector_all("[data-chart=calls] svg .axis text", "els => els[4].textContent"))
+    assert top >= tallest
     watched.assert_clean(out.as_uri())

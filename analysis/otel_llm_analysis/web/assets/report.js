@@ -185,6 +185,13 @@
     for (var i = 0; i < steps.length; i++) if (steps[i] * p >= v) return steps[i] * p;
     return 10 * p;
   }
+  // A count axis (calls, tokens): its four steps are whole numbers (1, 2, 2.5 or 5 × 10^k, at least 1), so no
+  // tick reads 1.3 or 2.5 calls and no two ticks round to the same label.
+  function countMax(v) {
+    var step = niceMax(Math.max(v, 0) / 4);
+    if (step % 1) step = step < 1 ? 1 : Math.ceil(step / 5) * 5;  // 2.5 -> 5, 0.5 -> 1
+    return 4 * step;
+  }
   function periodLabel(iso, period) {
     var s = when(iso);
     return period === "hour" ? s.slice(5, 16) : s.slice(5, 10);  // the years are in the page's subtitle
@@ -233,7 +240,8 @@
     var totals = labels.map(function (_, i) {
       return series.reduce(function (s, se) { return s + (se.values[i] || 0); }, 0);
     });
-    var max = niceMax(Math.max.apply(null, totals.concat([0])));
+    var tallest = Math.max.apply(null, totals.concat([0]));
+    var max = opts.counts ? countMax(tallest) : niceMax(tallest);
     var f = frame(box, labels, max, opts.yfmt, opts.period);
     var gap = Math.min(2, f.bw * 0.2);
     labels.forEach(function (label, i) {
@@ -327,12 +335,12 @@
     bars(chartBox(wrap, "calls", "LLM calls per " + period), labels, [
       { name: "succeeded", color: "#0072B2", values: pts.map(function (p) { return p.calls - p.errors; }) },
       { name: "failed", color: "#D55E00", values: pts.map(function (p) { return p.errors; }) }],
-      { yfmt: function (v) { return group(v, v < 10 && v % 1 ? 1 : 0); }, period: period });
+      { yfmt: function (v) { return group(v, 0); }, period: period, counts: true });
     bars(chartBox(wrap, "tokens", "Tokens per " + period), labels, [
       { name: "input", color: "#56B4E9", values: pts.map(function (p) { return p.input_tokens; }) },
       { name: "output", color: "#E69F00", values: pts.map(function (p) { return p.output_tokens; }) }],
       { yfmt: function (v) { return v >= 1e6 ? sig(v / 1e6, 3) + "M" : v >= 1e3 ? sig(v / 1e3, 3) + "k" : group(v, 0); },
-        period: period });
+        period: period, counts: true });
     lines(chartBox(wrap, "p95", "p95 LLM-call latency per " + period), labels,
           [{ name: "p95 latency", color: "#CC79A7", values: pts.map(function (p) { return p.p95_ms; }) }],
           { yfmt: ms, period: period });
