@@ -441,3 +441,18 @@ def test_the_page_follows_the_status_it_polls_for_an_unfinished_store_and_a_fail
     page.wait_for_function("() => !document.getElementById('live-status').textContent.includes('failed')",
                            timeout=30_000)
     watched.assert_clean(growing_server.url + "/")
+
+
+def test_live_status_says_it_counts_the_whole_store_not_the_filtered_page(
+        watched: Watched, server: Server, api: TraceStore) -> None:
+    """With a project picked, the status line's "live · N spans" counted every stored span while the Spans
+    card counted the project's: two span counts on one page, differing in silence. The line says what its
+    figure is, and that figure is the analysis API's for the whole store."""
+    page = open_dashboard(watched, server)
+    choose(page, "#f-project", "summaries")
+    whole, picked = totals(api).spans, totals(api, Filters(project="summaries")).spans
+    assert page_kpis(page)["spans"] == picked != whole
+    said = f"live · {whole:,} spans in the store (all projects and models, every date)"
+    page.wait_for_function("s => document.getElementById('live-status').textContent.startsWith(s)", arg=said,
+                           timeout=30_000)
+    watched.assert_clean(server.url + "/")

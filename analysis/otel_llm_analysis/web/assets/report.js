@@ -654,10 +654,20 @@
     download(slug() + ".json", "application/json", JSON.stringify({ filters: filters, views: shown }, null, 2));
   });
 
+  // What /api/status counts: the stored spans within the command line's filters, whatever the page picks
+  // (the Spans card counts the page's choice), so the status line names that scope.
+  function storeScope() {
+    var f = META.filters || {}, limits = [];
+    if (f.project !== null && f.project !== undefined) limits.push("project " + f.project);
+    if (f.model !== null && f.model !== undefined) limits.push("model " + f.model);
+    if (f.since) limits.push("from " + when(f.since));
+    if (f.until) limits.push("before " + when(f.until));
+    return limits.length ? limits.join(", ") : "all projects and models, every date";
+  }
   function poll() {
     fetch("api/status").then(function (r) { return r.json(); }).then(function (status) {
       var said = document.getElementById("live-status"), recent = status.recent_problems || [];
-      said.textContent = "live · " + group(status.spans, 0) + " spans · checked " +
+      said.textContent = "live · " + group(status.spans, 0) + " spans in the store (" + storeScope() + ") · checked " +
         new Date().toLocaleTimeString() + (status.last_error ? " · watching failed: " + status.last_error : "") +
         (status.problems ? " · " + group(status.problems, 0) + " line" + (status.problems === 1 ? "" : "s") +
          " not loaded, the latest: " + recent[recent.length - 1] : "");
