@@ -583,3 +583,26 @@ def test_report_count_charts_have_whole_number_ticks(watched: Watched, tmp_path:
     top = int(page.eval_on_selector_all("[data-chart=calls] svg .axis text", "els => els[4].textContent"))
     assert top >= tallest
     watched.assert_clean(out.as_uri())
+
+
+def test_report_says_a_project_named_empty_cannot_be_picked_apart_from_all_projects(
+        watched: Watched, tmp_path: Path) -> None:
+    """A project literally named "" was offered as a second option with the value "" of "all projects": two
+    options, one value, and choosing either showed every project. It is not offered; the page says so, and
+    "all projects" still shows the analysis API's totals (its calls included)."""
+    generate(tmp_path / "data", seed=3, traces=12)
+    traces = tmp_path / "data" / "traces.jsonl"
+    traces.write_text(traces.read_text().replace('"summaries"', '""'))
+    out, db = tmp_path / "empty-project.html", tmp_path / "e.duckdb"
+    cli("report", "--db", str(db), "--ingest", str(tmp_path / "data"), "-o", str(out))
+    with TraceStore(db, read_only=True) as store:
+        keys = [row.key for row in summary(store, "project")]
+        expected = api_kpis(store, Filters())
+    assert "" in keys, keys  # the data holds the project named ""
+    page = open_report(watched, out)
+    values = page.eval_on_selector_all("#f-project option", "els => els.map(e => e.value)")
+    assert len(values) == len(set(values)) and values.count("") == 1, values
+    assert sorted(values[1:]) == sorted(k for k in keys if k), values
+    assert 'A project named "" (empty) cannot be picked' in page.locator("#filter-note").inner_text()
+    assert_same_numbers(page_kpis(page), expected)
+    watched.assert_clean(out.as_uri())

@@ -612,6 +612,9 @@
     var note = [];
     if (META.unfinished) note.push("Incomplete: " + META.unfinished + ".");
     if (META.span_coverage) note.push("Part of the calls: " + META.span_coverage + ".");
+    (choices.unnamed || []).forEach(function (what) {  // "" is the value of "all projects" / "all models"
+      note.push("A " + what + ' named "" (empty) cannot be picked: its calls are counted in "all ' + what + 's".');
+    });
     if (!LIVE && !META.combined && choices.projects.length && choices.models.length) note.push("Pick a project or a model (this report holds each alone, not combined: narrow it with otel-llm report --project).");
     var omitted = META.omitted ? META.omitted.projects.concat(META.omitted.models, META.omitted.ranges || []) : [];
     if (!LIVE && omitted.length) note.push("Not selectable here (the report would grow too large): " + omitted.join(", ") + ".");
