@@ -283,6 +283,18 @@ def check_known(store: Any, filters: Any) -> None:
 
 # --- the decorator -------------------------------------------------------------------
 
+class ResultExit(typer.Exit):
+    """The exit of a command whose result asks a non-zero exit code, carrying that result.
+
+    A caller running the command itself (``serve --watch`` ingesting its backlog)
+    reads what was shown, e.g. the problems listed, from ``result``.
+    """
+
+    def __init__(self, result: Result) -> None:
+        super().__init__(result.exit_code)
+        self.result = result
+
+
 def analysis_command(
     *,
     filters: Sequence[str] = ("since", "until", "project", "model"),
@@ -324,7 +336,7 @@ def analysis_command(
                     raise fail(str(exc)) from None
             emit(result, output, out)
             if result.exit_code:
-                raise typer.Exit(result.exit_code)
+                raise ResultExit(result)
 
         parameters = own + shared
         command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]

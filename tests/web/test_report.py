@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 
 from otel_llm_analysis import Filters, TraceStore, budget_status, load_budgets, summary, top_traces, totals
+from otel_llm_analysis.budgets import Budget
 from otel_llm_analysis.web.choices import choices
 from otel_llm_analysis.web.static import plan
+from otel_llm_analysis.web.views import Query, trends_view
 from tests.support.sampled import sampled_runs
 from tests.support.synthetic import generate
 from tests.web._pages import (
@@ -540,4 +542,67 @@ def test_report_with_long_model_and_project_names_does_not_scroll_sideways(
     assert project in page.eval_on_selector_all("#f-project option", "os => os.map(o => o.value)")
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"the page scrolls sideways by {overflow}px"
+    watched.assert_clean(out.as_uri())
+
+
+def test_report_budget_bar_over_its_budget_gives_assistive_tech_the_true_percentage(
+        watched: Watched, db: Path, api: TraceStore, tmp_path: Path) -> None:
+    """A budget spent past 100 % had aria-valuenow above aria-valuemax (100), which is invalid ARIA: a screen
+    reader may clamp it to 100 %. The meter's range holds its value, and its text says the true percentage."""
+    spent = budget_status(api, [Budget(1.0)], MONTH, date.fromisoformat(AS_OF))[0].spent
+    over = budget_status(api, [Budget(spent / 2.5)], MONTH, date.fromisoformat(AS_OF))[0]
+    assert over.percent_used > 200
+    out = tmp_path / "over.html"
+    cli("report", "--db", str(db), "-o", str(out), "--max-views", "1", "--monthly", str(spent / 2.5))
+    page = open_report(watched, out)
+    meter = page.get_by_role("meter", name="overall budget used", exact=True)
+    low, now, high = (float(meter.get_attribute(f"aria-value{k}") or "nan") for k in ("min", "now", "max"))
+    assert low <= now <= high, (low, now, high)
+    assert now == pytest.approx(over.percent_used, abs=0.05)
+    assert meter.get_attribute("aria-valuetext") == f"{over.percent_used:.1f}% used"
+    watched.assert_clean(out.as_uri())
+
+
+def test_report_count_charts_have_whole_number_ticks(watched: Watched, tmp_path: Path) -> None:
+    """A chart of counts (LLM calls, tokens per period) labelled its y axis 1.3, 2.5, 3.8 when its tallest
+    bar was 5: a count axis has whole, distinct, rising ticks, the top one at least the tallest bar."""
+    generate(tmp_path / "data", seed=3, traces=6)
+    out = tmp_path / "few.html"
+    cli("report", "--db", str(tmp_path / "few.duckdb"), "--ingest", str(tmp_path / "data"), "-o", str(out),
+        "--max-views", "1")
+    page = open_report(watched, out)
+    for chart in ("calls", "tokens"):
+        ticks = page.eval_on_selector_all(f"[data-chart={chart}] svg .axis text",
+                                          "els => els.map(e => e.textContent)")[:5]  # the y axis's, bottom up
+        values = [float(t.replace(",", "").rstrip("kM")) * {"k": 1e3, "M": 1e6}.get(t[-1], 1) for t in ticks]
+        assert all(v == int(v) for v in values), (chart, ticks)
+        assert values == sorted(set(values)) and values[0] == 0, (chart, ticks)
+    with TraceStore(tmp_path / "few.duckdb", read_only=True) as store:
+        tallest = max(p["calls"] for p in trends_view(store, Query())["points"])  # what the chart draws
+    assert 0 < tallest < 10  # small enough that a quarter of the axis is a fraction
+    top = int(page.eval_on_selector_all("[data-chart=calls] svg .axis text", "els => els[4].textContent"))
+    assert top >= tallest
+    watched.assert_clean(out.as_uri())
+
+
+def test_report_says_a_project_named_empty_cannot_be_picked_apart_from_all_projects(
+        watched: Watched, tmp_path: Path) -> None:
+    """A project literally named "" was offered as a second option with the value "" of "all projects": two
+    options, one value, and choosing either showed every project. It is not offered; the page says so, and
+    "all projects" still shows the analysis API's totals (its calls included)."""
+    generate(tmp_path / "data", seed=3, traces=12)
+    traces = tmp_path / "data" / "traces.jsonl"
+    traces.write_text(traces.read_text().replace('"summaries"', '""'))
+    out, db = tmp_path / "empty-project.html", tmp_path / "e.duckdb"
+    cli("report", "--db", str(db), "--ingest", str(tmp_path / "data"), "-o", str(out))
+    with TraceStore(db, read_only=True) as store:
+        keys = [row.key for row in summary(store, "project")]
+        expected = api_kpis(store, Filters())
+    assert "" in keys, keys  # the data holds the project named ""
+    page = open_report(watched, out)
+    values = page.eval_on_selector_all("#f-project option", "els => els.map(e => e.value)")
+    assert len(values) == len(set(values)) and values.count("") == 1, values
+    assert sorted(values[1:]) == sorted(k for k in keys if k), values
+    assert 'A project named "" (empty) cannot be picked' in page.locator("#filter-note").inner_text()
+    assert_same_numbers(page_kpis(page), expected)
     watched.assert_clean(out.as_uri())

@@ -307,15 +307,26 @@ def test_data_ingested_before_the_first_poll_answers_still_shows(
     watched.assert_clean(growing_server.url + "/")
 
 
-def test_serve_starts_over_a_backlog_with_a_bad_line_and_lists_it(tmp_path: Path) -> None:
+def test_serve_starts_over_a_backlog_with_a_bad_line_and_lists_it_on_the_terminal_and_the_page(
+        watched: Watched, tmp_path: Path) -> None:
+    """The backlog's bad line is said where the watcher's later ones are: the terminal, /api/status and the
+    page (someone watching the dashboard, not the server's terminal, was told nothing of it)."""
     generate(tmp_path / "data", seed=3, traces=6)
     bad = tmp_path / "data" / "broken" / "traces.jsonl"
     bad.parent.mkdir()
     bad.write_text('{"resourceSpans": [oops\n')
     running = start_server(tmp_path, tmp_path / "data")  # fails unless it answers
     try:
-        assert httpx.get(running.url + "/api/status").json()["spans"] > 0
-        assert f"bad line {running.watch / 'broken' / 'traces.jsonl'}:1" in running.log.read_text()
+        where = f"{running.watch / 'broken' / 'traces.jsonl'}:1"
+        status = httpx.get(running.url + "/api/status").json()
+        assert status["spans"] > 0
+        assert f"bad line {where}" in running.log.read_text()
+        assert status["problems"] == 1 and status["recent_problems"][0].startswith(where), status
+        page = open_dashboard(watched, running)
+        page.wait_for_function("w => document.getElementById('live-status').textContent.includes(w)", arg=where,
+                               timeout=30_000)
+        assert "1 line not loaded" in page.locator("#live-status").inner_text()
+        watched.assert_clean(running.url + "/")
     finally:
         running.stop()
 
@@ -430,3 +441,18 @@ def test_the_page_follows_the_status_it_polls_for_an_unfinished_store_and_a_fail
     page.wait_for_function("() => !document.getElementById('live-status').textContent.includes('failed')",
                            timeout=30_000)
     watched.assert_clean(growing_server.url + "/")
+
+
+def test_live_status_says_it_counts_the_whole_store_not_the_filtered_page(
+        watched: Watched, server: Server, api: TraceStore) -> None:
+    """With a project picked, the status line's "live · N spans" counted every stored span while the Spans
+    card counted the project's: two span counts on one page, differing in silence. The line says what its
+    figure is, and that figure is the analysis API's for the whole store."""
+    page = open_dashboard(watched, server)
+    choose(page, "#f-project", "summaries")
+    whole, picked = totals(api).spans, totals(api, Filters(project="summaries")).spans
+    assert page_kpis(page)["spans"] == picked != whole
+    said = f"live · {whole:,} spans in the store (all projects and models, every date)"
+    page.wait_for_function("s => document.getElementById('live-status').textContent.startsWith(s)", arg=said,
+                           timeout=30_000)
+    watched.assert_clean(server.url + "/")

@@ -32,15 +32,25 @@ class DateRange:
 
 @dataclass(frozen=True)
 class Choices:
+    """What the page's filters offer.
+
+    A project or model named ``""`` is not offered: ``""`` (ALL) is the value of
+    "all projects"/"all models", so the two would be one option. ``unnamed`` says
+    which of "project" and "model" have such a value, for the page to say it
+    cannot be picked (its data is in "all").
+    """
+
     ranges: tuple[DateRange, ...]
     projects: tuple[str, ...]
     models: tuple[str, ...]
+    unnamed: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return {
             "ranges": [{"key": r.key, "label": r.label, "since": r.since, "until": r.until} for r in self.ranges],
             "projects": list(self.projects),
             "models": list(self.models),
+            "unnamed": list(self.unnamed),
         }
 
 
@@ -74,7 +84,9 @@ def choices(store: Any, base: Filters) -> Choices:
     projects = [r.key for r in summaries.summary(store, "project", base) if r.key is not None]
     models = [r.key for r in summaries.summary(store, "model", replace(base, calls_only=True), traces=False)
               if r.key is not None and r.llm_calls]
-    return Choices(tuple(date_ranges(base, window)), tuple(projects), tuple(models))
+    unnamed = tuple(name for name, keys in (("project", projects), ("model", models)) if ALL in keys)
+    return Choices(tuple(date_ranges(base, window)), tuple(k for k in projects if k != ALL),
+                   tuple(k for k in models if k != ALL), unnamed)
 
 
 def range_filters(base: Filters, choice: DateRange, project: str | None, model: str | None) -> Filters:

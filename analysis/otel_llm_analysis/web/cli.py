@@ -66,21 +66,23 @@ def _query(db: str, since: Optional[str], until: Optional[str], project: Optiona
     return Query(filters=filters, budgets=tuple(plan), compare_by=tuple(compare) or DEFAULT_COMPARE)
 
 
-def _ingest(paths: List[str], db: str) -> bool:
+def _ingest(paths: List[str], db: str) -> list[str]:
     """Ingest ``paths`` into ``db`` exactly as ``otel-llm ingest`` does (progress bar, summary, problems).
 
-    Returns whether it loaded with problems (listed already): what loaded is
-    still shown, so that is not an exit here; any other exit of the command is.
+    Returns the problems it met (file:line: reason), listed on the terminal
+    already: what loaded is still shown, so they are not an exit here (the
+    dashboard says them too); any other exit of the command is.
     """
+    from otel_llm_analysis._command import ResultExit
     from otel_llm_analysis.cli import INGEST_PROBLEMS_EXIT, ingest
 
     try:
         ingest(paths=paths, db=db, pricing=None, fmt=None, out=None)
-    except typer.Exit as done:
+    except ResultExit as done:
         if done.exit_code != INGEST_PROBLEMS_EXIT:
             raise
-        return True
-    return False
+        return [str(problem) for report in done.result.rows for problem in report.bad_lines]
+    return []
 
 
 def _writable(out: Path) -> None:
@@ -117,7 +119,7 @@ def report(
 
     query = _query(db, since, until, project, model, monthly, budgets_file, compare)
     _writable(out)
-    problems = bool(ingest) and _ingest(ingest, db)
+    problems = bool(ingest) and bool(_ingest(ingest, db))
     console = Console(stderr=True)
 
     def planned(lattice: Any) -> None:
@@ -182,13 +184,14 @@ def serve(
             listener = stack.enter_context(contextlib.closing(listen(host, port)))
         except OSError as exc:  # before the backlog is ingested: a bad host or a port in use is said at once
             raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        backlog: list[str] = []
         if watch:
             if _holds_data(watch):  # the backlog, with the progress bar; then incrementally while serving
-                _ingest(watch, db)
+                backlog = _ingest(watch, db)
             else:  # the dashboard started before the app: its files are ingested as they appear
                 typer.echo(f"no data files in {', '.join(watch)} yet: watching for them")
             store = stack.enter_context(open_store(db, read_only=False))
-        run(store, query, listener, host=host, watch=watch, interval=interval, source=db)
+        run(store, query, listener, host=host, watch=watch, interval=interval, source=db, problems=backlog)
 
 
 def _holds_data(directories: List[str]) -> bool:

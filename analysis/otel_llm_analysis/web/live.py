@@ -10,9 +10,10 @@ process cannot ingest into the same file while the dashboard runs — that is wh
 ``--watch`` is for.
 
 ``version`` grows whenever an ingest adds rows; pages poll ``/api/status`` and
-reload their views when it changes. Lines the watcher could not load are counted
-and the latest kept (``problems``, ``recent_problems``): each is read once, so the
-page keeps saying them rather than only the round that met them.
+reload their views when it changes. Lines the watcher, or the backlog's ingest
+before it, could not load are counted and the latest kept (``problems``,
+``recent_problems``): each is read once, so the page keeps saying them rather than
+only the round that met them.
 
 Between two versions the data is the same, so the requests of one version share
 their analysis results (``shared.Shared``: a page load asks for the compare and
@@ -48,7 +49,8 @@ class LiveStore:
         self.version = 0
         self.last_ingest: str | None = None
         self.last_error: str | None = None
-        #: lines the watcher could not load since the start (each is read once, so it is said until the end)
+        #: lines the backlog's ingest and the watcher could not load since the start
+        #: (each is read once, so it is said until the end)
         self.problems = 0
         self.recent_problems: list[str] = []
         self._on_ingest = on_ingest
@@ -90,11 +92,19 @@ class LiveStore:
         if added or report.bad_lines:
             self.version += 1
             self.last_ingest = report.summary()
-            self.problems += len(report.bad_lines)
-            self.recent_problems = (self.recent_problems + [str(p) for p in report.bad_lines])[-KEPT_PROBLEMS:]
+            self.note_problems([str(p) for p in report.bad_lines])
             if self._on_ingest:
                 self._on_ingest(report)
         return report
+
+    def note_problems(self, problems: Sequence[str]) -> None:
+        """Count ``problems`` (file:line: reason) and keep the latest for the page.
+
+        The watcher's rounds note theirs; the backlog's ingest, run before the
+        watcher starts, notes its own the same way.
+        """
+        self.problems += len(problems)
+        self.recent_problems = (self.recent_problems + list(problems))[-KEPT_PROBLEMS:]
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):

@@ -250,10 +250,11 @@ def listen(host: str, port: int) -> socket.socket:
 
 
 def run(store: Any, query: Query, listener: socket.socket, *, host: str = "127.0.0.1", watch: Sequence[str] = (),
-        interval: float = 1.0, source: str = "") -> None:
+        interval: float = 1.0, source: str = "", problems: Sequence[str] = ()) -> None:
     """Serve on ``listener`` (see :func:`listen`; ``host`` is how the URL names it) until interrupted.
 
-    The watcher (if any) ingests in the background meanwhile.
+    The watcher (if any) ingests in the background meanwhile. ``problems`` are those
+    the backlog's ingest met (file:line: reason): the page says them as the watcher's.
     """
     import uvicorn
 
@@ -263,6 +264,7 @@ def run(store: Any, query: Query, listener: socket.socket, *, host: str = "127.0
             print(f"bad line {problem}", flush=True)
 
     live = LiveStore(store, watch, interval, on_ingest=announce)
+    live.note_problems(problems)
     app = create_app(live, query, source=source, hosts=LOOPBACK_NAMES | {host} if is_loopback(host) else ())
     live.start()
     shown = f"[{host}]" if ":" in host else host

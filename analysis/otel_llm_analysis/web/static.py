@@ -182,7 +182,7 @@ def build_report(store: Any, query: Query | None = None, *, source: str = "", ma
         "generated": datetime.now(timezone.utc).replace(microsecond=0),
         "filters": {"since": query.filters.since, "until": query.filters.until,
                     "project": query.filters.project, "model": query.filters.model},
-        "choices": Choices(lattice.ranges, lattice.projects, lattice.models).as_json(),
+        "choices": Choices(lattice.ranges, lattice.projects, lattice.models, offered.unnamed).as_json(),
         "combined": lattice.combined,
         "omitted": {"projects": list(lattice.omitted_projects), "models": list(lattice.omitted_models),
                     "ranges": list(lattice.omitted_ranges)},

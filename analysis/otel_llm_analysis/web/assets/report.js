@@ -185,6 +185,13 @@
     for (var i = 0; i < steps.length; i++) if (steps[i] * p >= v) return steps[i] * p;
     return 10 * p;
   }
+  // A count axis (calls, tokens): its four steps are whole numbers (1, 2, 2.5 or 5 × 10^k, at least 1), so no
+  // tick reads 1.3 or 2.5 calls and no two ticks round to the same label.
+  function countMax(v) {
+    var step = niceMax(Math.max(v, 0) / 4);
+    if (step % 1) step = step < 1 ? 1 : Math.ceil(step / 5) * 5;  // 2.5 -> 5, 0.5 -> 1
+    return 4 * step;
+  }
   function periodLabel(iso, period) {
     var s = when(iso);
     return period === "hour" ? s.slice(5, 16) : s.slice(5, 10);  // the years are in the page's subtitle
@@ -233,7 +240,8 @@
     var totals = labels.map(function (_, i) {
       return series.reduce(function (s, se) { return s + (se.values[i] || 0); }, 0);
     });
-    var max = niceMax(Math.max.apply(null, totals.concat([0])));
+    var tallest = Math.max.apply(null, totals.concat([0]));
+    var max = opts.counts ? countMax(tallest) : niceMax(tallest);
     var f = frame(box, labels, max, opts.yfmt, opts.period);
     var gap = Math.min(2, f.bw * 0.2);
     labels.forEach(function (label, i) {
@@ -327,12 +335,12 @@
     bars(chartBox(wrap, "calls", "LLM calls per " + period), labels, [
       { name: "succeeded", color: "#0072B2", values: pts.map(function (p) { return p.calls - p.errors; }) },
       { name: "failed", color: "#D55E00", values: pts.map(function (p) { return p.errors; }) }],
-      { yfmt: function (v) { return group(v, v < 10 && v % 1 ? 1 : 0); }, period: period });
+      { yfmt: function (v) { return group(v, 0); }, period: period, counts: true });
     bars(chartBox(wrap, "tokens", "Tokens per " + period), labels, [
       { name: "input", color: "#56B4E9", values: pts.map(function (p) { return p.input_tokens; }) },
       { name: "output", color: "#E69F00", values: pts.map(function (p) { return p.output_tokens; }) }],
       { yfmt: function (v) { return v >= 1e6 ? sig(v / 1e6, 3) + "M" : v >= 1e3 ? sig(v / 1e3, 3) + "k" : group(v, 0); },
-        period: period });
+        period: period, counts: true });
     lines(chartBox(wrap, "p95", "p95 LLM-call latency per " + period), labels,
           [{ name: "p95 latency", color: "#CC79A7", values: pts.map(function (p) { return p.p95_ms; }) }],
           { yfmt: ms, period: period });
@@ -472,8 +480,10 @@
     }
     rows.forEach(function (b) {
       var symbol = { ok: "✓ ok", warning: "! warning", critical: "✕ critical" }[b.status];
-      var bar = el("div", { cls: "bar", role: "meter", "aria-label": b.budget + " budget used", "aria-valuenow": b.percent_used.toFixed(1),
-                            "aria-valuetext": b.percent_used.toFixed(1) + "% used", "aria-valuemin": "0", "aria-valuemax": "100" },
+      var used = b.percent_used.toFixed(1);  // past 100 % the meter's range grows to hold it (valuenow ≤ valuemax)
+      var bar = el("div", { cls: "bar", role: "meter", "aria-label": b.budget + " budget used", "aria-valuenow": used,
+                            "aria-valuetext": used + "% used", "aria-valuemin": "0",
+                            "aria-valuemax": b.percent_used > 100 ? used : "100" },
                    [el("div", { cls: "fill", style: "width:" + Math.min(100, b.percent_used).toFixed(2) + "%" }),
                     el("div", { cls: "tick", style: "left:70%" }), el("div", { cls: "tick", style: "left:90%" })]);
       var row = el("div", { cls: "budget status-" + b.status, "data-budget": b.budget, "data-status": b.status }, [
@@ -602,6 +612,9 @@
     var note = [];
     if (META.unfinished) note.push("Incomplete: " + META.unfinished + ".");
     if (META.span_coverage) note.push("Part of the calls: " + META.span_coverage + ".");
+    (choices.unnamed || []).forEach(function (what) {  // "" is the value of "all projects" / "all models"
+      note.push("A " + what + ' named "" (empty) cannot be picked: its calls are counted in "all ' + what + 's".');
+    });
     if (!LIVE && !META.combined && choices.projects.length && choices.models.length) note.push("Pick a project or a model (this report holds each alone, not combined: narrow it with otel-llm report --project).");
     var omitted = META.omitted ? META.omitted.projects.concat(META.omitted.models, META.omitted.ranges || []) : [];
     if (!LIVE && omitted.length) note.push("Not selectable here (the report would grow too large): " + omitted.join(", ") + ".");
@@ -644,10 +657,20 @@
     download(slug() + ".json", "application/json", JSON.stringify({ filters: filters, views: shown }, null, 2));
   });
 
+  // What /api/status counts: the stored spans within the command line's filters, whatever the page picks
+  // (the Spans card counts the page's choice), so the status line names that scope.
+  function storeScope() {
+    var f = META.filters || {}, limits = [];
+    if (f.project !== null && f.project !== undefined) limits.push("project " + f.project);
+    if (f.model !== null && f.model !== undefined) limits.push("model " + f.model);
+    if (f.since) limits.push("from " + when(f.since));
+    if (f.until) limits.push("before " + when(f.until));
+    return limits.length ? limits.join(", ") : "all projects and models, every date";
+  }
   function poll() {
     fetch("api/status").then(function (r) { return r.json(); }).then(function (status) {
       var said = document.getElementById("live-status"), recent = status.recent_problems || [];
-      said.textContent = "live · " + group(status.spans, 0) + " spans · checked " +
+      said.textContent = "live · " + group(status.spans, 0) + " spans in the store (" + storeScope() + ") · checked " +
         new Date().toLocaleTimeString() + (status.last_error ? " · watching failed: " + status.last_error : "") +
         (status.problems ? " · " + group(status.problems, 0) + " line" + (status.problems === 1 ? "" : "s") +
          " not loaded, the latest: " + recent[recent.length - 1] : "");
