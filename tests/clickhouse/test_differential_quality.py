@@ -93,13 +93,18 @@ def logged_stores(tmp_path_factory: pytest.TempPathFactory, clickhouse_http: Chd
                   ) -> Iterator[tuple[TraceStore, ClickHouseStore]]:
     root = tmp_path_factory.mktemp("differential_quality_logs")
     for trace, (event_on, attrs) in CASES.items():
+        if trace == "4":  # a scored span event, as OpenLIT's
+            attrs = {"gen_ai.evaluation.score.value": 0.75}
         trace_file(root / f"{trace}.jsonl", GRADED, trace=trace, event_on=event_on, event_attrs=attrs)
+    score = "gen_ai.evaluation.score.value"
     records = [
         _log_evaluation("6", GRADED["chat"][0], 200, "user_feedback", "fail"),  # after the turn ended: the log alone
         _log_evaluation("1", GRADED["grade"][0], 89, "relevance", "pass"),  # the span event's twin: counted once
         _log_evaluation("2", GRADED["judge"][0], 150, "user_feedback", "warning",
                         **{"gen_ai.response.id": "resp-answer"}),  # names the rated call by its response id
         _log_evaluation("9", "e" * 16, 150, "user_feedback", "pass"),  # a span the store lacks: in the totals only
+        _log_evaluation("4", GRADED["answer"][0], 38, "relevance", "pass", **{score: 0.75}),  # the scored twin
+        _log_evaluation("4", GRADED["answer"][0], 60, "relevance", "pass", **{score: 0.5}),  # another score: counted
     ]
     (root / "logs.jsonl").write_bytes(orjson.dumps({"resourceLogs": [{
         "resource": {"attributes": key_values({"service.name": "s"})},
@@ -115,6 +120,6 @@ def test_evaluations_sent_as_log_records_are_rated_the_same_on_both_engines(
 
 def test_the_log_records_evaluations_are_counted(logged_stores: tuple[TraceStore, ClickHouseStore]) -> None:
     total, = qa.quality(logged_stores[1], None)
-    # span events: five passes (traces 1-5) and the one on trace 8's turn is not in this data; logs: a pass on a
-    # missing span, a fail, a warning (the twin of trace 1's event adds nothing); trace 6's turn is rated now
-    assert (total.passed, total.failed, total.warning, total.not_run) == (6, 1, 1, 0)
+    # span events: five passes (traces 1-5); logs: a pass on a missing span, a pass of another score on trace 4's
+    # call, a fail, a warning (the twins of traces 1 and 4's events add nothing); trace 6's turn is rated now
+    assert (total.passed, total.failed, total.warning, total.not_run) == (7, 1, 1, 0)
