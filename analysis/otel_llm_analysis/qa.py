@@ -38,6 +38,8 @@ from otel_llm_analysis._scopes import fetch
 
 #: What quality reads when no evaluation came as a log record alone: the rows worked out at ingest.
 _SUBJECTS = "qa_subjects"
+#: On ClickHouse: ``qa_subjects`` and the evaluations only a log record holds, in one view.
+_CLICKHOUSE_SUBJECTS = "quality_subjects"
 
 
 @dataclass(slots=True)
@@ -87,11 +89,11 @@ def _subjects(store: Any) -> str:
 
     Those are few and rare, so their subjects are worked out here over their traces' spans rather
     than at ingest (a log record may arrive in another run than its span). Read on DuckDB; a
-    ClickHouse store's ``qa_subjects`` view holds span events only.
+    ClickHouse store works them out in its ``quality_subjects`` view (``views_scopes_clickhouse.sql``).
     """
     con = connection(store)
     if not isinstance(con, duckdb.DuckDBPyConnection):
-        return _SUBJECTS
+        return _CLICKHOUSE_SUBJECTS
     evaluations = load_query("log_evaluations").format(
         evaluation_event=semconv.EVENT_EVALUATION_RESULT, name=semconv.GEN_AI_EVALUATION_NAME,
         label=semconv.GEN_AI_EVALUATION_SCORE_LABEL, score=semconv.GEN_AI_EVALUATION_SCORE_VALUE,

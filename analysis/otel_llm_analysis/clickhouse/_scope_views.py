@@ -53,7 +53,8 @@ def _parameters() -> dict[str, str]:
     params.update(llm_call=semconv.KIND_LLM_CALL, tool=semconv.KIND_TOOL, agent=semconv.KIND_AGENT,
                   chat=semconv.KIND_CHAT, attempt=semconv.OTEL_LLM_ATTEMPT, gave_up=semconv.RETRY_GAVE_UP,
                   succeeded=semconv.RETRY_SUCCEEDED, evaluation_event=semconv.EVENT_EVALUATION_RESULT,
-                  response_id=semconv.GEN_AI_RESPONSE_ID)
+                  response_id=semconv.GEN_AI_RESPONSE_ID, eval_name=semconv.GEN_AI_EVALUATION_NAME,
+                  eval_label=semconv.GEN_AI_EVALUATION_SCORE_LABEL, eval_score=semconv.GEN_AI_EVALUATION_SCORE_VALUE)
     return params
 
 

@@ -35,6 +35,7 @@ from otel_llm.pricing import PriceBook
 
 from otel_llm import semconv
 from otel_llm_analysis import _producers
+from otel_llm_analysis._costs import _ZERO_ON_A_TOTAL
 from otel_llm_analysis._filters import IS_UNPRICED, TOTAL_ONLY_TOKENS
 from otel_llm_analysis._spellings import FIRST_TOKEN_EVENTS, SPELLINGS
 from otel_llm_analysis.clickhouse._ddl import LOGS_TABLE, METRICS_TABLES, TRACES_TABLE
@@ -116,6 +117,8 @@ def _span_columns() -> list[tuple[str, str]]:
     # the span's own cost when usable, by the rule of _producers.cost_sql (ClickHouse spells isfinite isFinite)
     own = {column: sql.replace("isfinite(", "isFinite(") for column, sql in _producers.cost_sql(
         _attribute, _typed("cost_usd"), _typed("input_tokens"), _typed("output_tokens")).items()}
+    no_price = _zero_on_a_total(own)
+    own = {column: f"if({no_price}, NULL, {sql})" for column, sql in own.items()}
     return [
         ("trace_id", "TraceId"),
         ("span_id", "SpanId"),
@@ -143,6 +146,16 @@ def _span_columns() -> list[tuple[str, str]]:
         ("attributes", "SpanAttributes"),
         ("resource_attributes", "ResourceAttributes"),
     ]
+
+
+def _zero_on_a_total(own: dict[str, str]) -> str:
+    """DuckDB's ingest rule ``_costs._ZERO_ON_A_TOTAL`` over one ``otel_traces`` row: a producer's cost of
+    0 on an LLM call whose usage is only a total is no price (OpenLIT's 0), so the call stays unpriced.
+    ``own``: the span's own cost columns (``_producers.cost_sql``); the other columns it names
+    (``otel_kind``, the token counts) are the span table's aliases, the total is read from ``SpanAttributes``."""
+    rule = _clickhouse(_ZERO_ON_A_TOTAL)
+    rule = re.sub(r"\battributes\b", "SpanAttributes", rule)
+    return re.sub(r"\b(cost_usd|cost_source)\b", lambda m: f"({own[m.group(1)]})", rule)
 
 
 def span_table_select(database: str, source: str = TRACES_TABLE) -> str:

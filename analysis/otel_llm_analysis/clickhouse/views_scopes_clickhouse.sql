@@ -274,47 +274,78 @@ WHERE t.start_time >= {from_since} AND t.start_time < {to_until}
 SETTINGS join_use_nulls = 1;
 
 -- One row per evaluation and per chat turn of a trace that called a model, with the
--- model whose output it rates (views.sql: qa_subjects_walk, its rules and columns).
-CREATE OR REPLACE VIEW `{db}`.qa_subjects AS
+-- model whose output it rates (views.sql: qa_subjects_walk, its rules and columns), and
+-- from_log: the evaluations sent only as log records (queries/log_evaluations.sql: a
+-- log record whose span event the span already holds is left out), which quality rates
+-- too (qa.py); one naming a span the store lacks credits no model, as on DuckDB.
+CREATE OR REPLACE VIEW `{db}`.quality_subjects AS
 WITH calls AS MATERIALIZED (
     SELECT trace_id, span_id, wrapper_span_id, start_time, end_time, model,
            if(mapContains(attributes, '{response_id}'), attributes['{response_id}'], NULL) AS response_id
     FROM `{db}`.llm_calls
     WHERE model IS NOT NULL
+), logged AS MATERIALIZED (
+    SELECT assumeNotNull(l.trace_id) AS trace_id, assumeNotNull(l.span_id) AS span_id, l.time AS time,
+           if(mapContains(l.attributes, '{eval_name}'), l.attributes['{eval_name}'], NULL) AS eval_name,
+           if(mapContains(l.attributes, '{eval_label}'), l.attributes['{eval_label}'], NULL) AS eval_label,
+           toFloat64OrNull(if(mapContains(l.attributes, '{eval_score}'), l.attributes['{eval_score}'], NULL))
+               AS eval_score,
+           if(mapContains(l.attributes, '{response_id}'), l.attributes['{response_id}'], NULL) AS response_id
+    FROM `{db}`.logs AS l
+    WHERE l.event_name = '{evaluation_event}' AND l.trace_id IS NOT NULL AND l.span_id IS NOT NULL
+), log_evaluations AS (  -- NULL-safe: a NULL name, label or score matches a NULL
+    SELECT trace_id, span_id, time, eval_name, eval_label, response_id FROM logged
+    WHERE (trace_id, span_id, ifNull(eval_name, '\0'), ifNull(eval_label, '\0'), isNull(eval_score),
+           ifNull(eval_score, 0)) NOT IN (
+        SELECT trace_id, span_id, ifNull(eval_name, '\0'), ifNull(eval_label, '\0'), isNull(eval_score),
+               ifNull(eval_score, 0)
+        FROM `{db}`.span_events WHERE name = '{evaluation_event}')
 ), evals AS MATERIALIZED (
     SELECT row_number() OVER () AS eid, v.trace_id AS trace_id, v.span_id AS span_id, v.time AS time,
-           v.eval_name AS eval_name, v.eval_label AS eval_label,
-           if(mapContains(v.attributes, '{response_id}'), v.attributes['{response_id}'], NULL) AS response_id,
-           s.otel_kind AS otel_kind, s.start_time AS start_time
-    FROM `{db}`.span_events AS v
+           v.eval_name AS eval_name, v.eval_label AS eval_label, v.response_id AS response_id,
+           v.from_log AS from_log, s.otel_kind AS otel_kind, s.start_time AS start_time
+    FROM (
+        SELECT trace_id, span_id, time, eval_name, eval_label,
+               if(mapContains(attributes, '{response_id}'), attributes['{response_id}'], NULL) AS response_id,
+               false AS from_log
+        FROM `{db}`.span_events WHERE name = '{evaluation_event}'
+        UNION ALL
+        SELECT trace_id, span_id, time, eval_name, eval_label, response_id, true AS from_log FROM log_evaluations
+    ) AS v
     INNER JOIN `{db}`.spans AS s ON s.trace_id = v.trace_id AND s.span_id = v.span_id
-    WHERE v.name = '{evaluation_event}'
-), named AS (
-    SELECT v.eid AS eid, argMax(c.model, c.end_time) AS model
-    FROM evals AS v INNER JOIN calls AS c ON c.trace_id = v.trace_id AND c.response_id = v.response_id
-    GROUP BY v.eid
-)
+)  -- read once: eid numbers the rows of one reading (the union's order is not fixed)
 SELECT any(v.trace_id) AS trace_id, any(v.span_id) AS span_id, any(v.start_time) AS start_time,
        true AS is_evaluation, any(v.time) AS time, any(v.eval_name) AS eval_name,
        any(v.eval_label) AS eval_label, any(v.response_id) AS response_id,
        coalesce(
-           any(n.model),
+           argMaxIf(c.model, c.end_time, c.response_id = v.response_id),
            argMaxIf(c.model, c.end_time, v.span_id = c.span_id OR v.span_id = c.wrapper_span_id),
            if(any(v.otel_kind) = '{chat}',
               argMaxIf(c.model, c.end_time, c.start_time >= v.start_time AND c.end_time <= v.time),
               coalesce(argMaxIf(c.model, c.end_time, c.end_time <= v.start_time),
                        argMaxIf(c.model, c.end_time, c.start_time >= v.start_time AND c.end_time <= v.time))))
-           AS credited_model
+           AS credited_model,
+       any(v.from_log) AS from_log
 FROM evals AS v
-LEFT JOIN named AS n ON n.eid = v.eid
 LEFT JOIN calls AS c ON c.trace_id = v.trace_id
 GROUP BY v.eid
 UNION ALL
 SELECT s.trace_id AS trace_id, s.span_id AS span_id, any(s.start_time) AS start_time, false AS is_evaluation,
        NULL AS time, NULL AS eval_name, NULL AS eval_label, NULL AS response_id,
-       argMaxIf(c.model, c.end_time, c.start_time >= s.start_time AND c.end_time <= s.end_time) AS credited_model
+       argMaxIf(c.model, c.end_time, c.start_time >= s.start_time AND c.end_time <= s.end_time) AS credited_model,
+       false AS from_log
 FROM `{db}`.spans AS s
 INNER JOIN calls AS c ON c.trace_id = s.trace_id
 WHERE s.otel_kind = '{chat}'
 GROUP BY s.trace_id, s.span_id
+UNION ALL
+SELECT v.trace_id AS trace_id, v.span_id AS span_id, v.time AS start_time, true AS is_evaluation, v.time AS time,
+       v.eval_name AS eval_name, v.eval_label AS eval_label, v.response_id AS response_id,
+       NULL AS credited_model, true AS from_log
+FROM log_evaluations AS v
+WHERE (v.trace_id, v.span_id) NOT IN (SELECT trace_id, span_id FROM `{db}`.spans)
 SETTINGS join_use_nulls = 1;
+
+-- The rows DuckDB's qa_subjects holds (worked out at ingest): those of the evaluations held as span events.
+CREATE OR REPLACE VIEW `{db}`.qa_subjects AS
+SELECT * EXCEPT (from_log) FROM `{db}`.quality_subjects WHERE NOT from_log;
