@@ -41,5 +41,5 @@ def test_an_aware_window_counts_the_calls_of_its_instants(loaded, session_zone):
         first_day = since.replace(hour=0)  # a series starts on a whole period
         assert [p.period for p in points] == [first_day + timedelta(days=i) for i in range(len(points))]
         for point in points:
-            assert point.calls == sum(1 for s in calls if s.start_time < until
+            assert point.calls == sum(1 for s in calls if since <= s.start_time < until  # the window's calls
                                       and point.period <= s.start_time < point.period + timedelta(days=1))
