@@ -34,6 +34,7 @@ from otel_llm import semconv
 from otel_llm._usage import Usage
 from otel_llm.pricing import PriceBook
 from otel_llm_analysis._filters import TOTAL_ONLY_TOKENS
+from otel_llm_analysis import _ingest_state as ingest_state
 from otel_llm_analysis._rows import window
 
 __all__ = ["PricingReport", "price_calls"]
@@ -85,8 +86,7 @@ def price_calls(con: duckdb.DuckDBPyConnection, book: PriceBook, since_ns: int |
     with, when every stored call is.
     """
     fingerprint = book.fingerprint()
-    rows = con.execute("SELECT value FROM ingest_state WHERE name = ?", [_STATE]).fetchall()
-    report = PricingReport(whole_store=rows != [(fingerprint,)])
+    report = PricingReport(whole_store=ingest_state.get(con, _STATE) != fingerprint)
     scope = "TRUE" if report.whole_store else window("start_time", since_ns, undated=undated)
     if scope == "FALSE":
         return report
@@ -141,6 +141,5 @@ def price_calls(con: duckdb.DuckDBPyConnection, book: PriceBook, since_ns: int |
 def _remember(con: duckdb.DuckDBPyConnection, report: PricingReport, fingerprint: str) -> None:
     """After a whole-store pass: the tables every stored call has now been priced with."""
     if report.whole_store:
-        con.execute("DELETE FROM ingest_state WHERE name = ?", [_STATE])
-        con.execute("INSERT INTO ingest_state VALUES (?, ?)", [_STATE, fingerprint])
+        ingest_state.put(con, _STATE, fingerprint)
 

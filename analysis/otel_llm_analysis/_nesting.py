@@ -27,6 +27,7 @@ from __future__ import annotations
 import duckdb
 
 from otel_llm import semconv
+from otel_llm_analysis import _ingest_state as ingest_state
 from otel_llm_analysis._rows import window
 
 __all__ = ["MARGIN_NS", "refresh_nesting"]
@@ -79,9 +80,7 @@ def refresh_nesting(con: duckdb.DuckDBPyConnection, since_ns: int | None = None,
     incrementally is derived in full. Returns how many LLM spans were newly paired.
     """
     # fetchall: a result left half-read blocks the connection's next register()
-    ((done,),) = con.execute("SELECT count(*) FROM ingest_state WHERE name = ? AND value = ?",
-                             [_STATE, _VERSION]).fetchall()
-    full = not done
+    full = ingest_state.get(con, _STATE) != _VERSION
     if not full and since_ns is None and not undated:
         return 0
     con.execute("BEGIN TRANSACTION")
@@ -100,8 +99,7 @@ def refresh_nesting(con: duckdb.DuckDBPyConnection, since_ns: int | None = None,
                 con.execute(statement)
         con.execute("DROP TABLE _llm_pairs")
         if full:
-            con.execute("DELETE FROM ingest_state WHERE name = ?", [_STATE])
-            con.execute("INSERT INTO ingest_state VALUES (?, ?)", [_STATE, _VERSION])
+            ingest_state.put(con, _STATE, _VERSION)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -17,6 +17,7 @@ import duckdb
 
 from otel_llm import semconv
 from otel_llm_analysis._filters import TOTAL_ONLY_TOKENS
+from otel_llm_analysis import _ingest_state as ingest_state
 
 __all__ = ["NAME", "look_once", "may_hold", "record"]
 
@@ -25,33 +26,24 @@ _ANY_ABOVE = (f"SELECT EXISTS (SELECT 1 FROM span_rows WHERE rowid > $after "
               f"AND otel_kind = '{semconv.KIND_LLM_CALL}' AND {TOTAL_ONLY_TOKENS} IS NOT NULL)")
 
 
-def _state(con: duckdb.DuckDBPyConnection) -> str | None:
-    try:
-        rows = con.execute("SELECT value FROM ingest_state WHERE name = ?", [NAME]).fetchall()
-    except duckdb.Error:  # a store made before ingest_state existed
-        return None
-    return rows[0][0] if rows else None
-
-
 def _look(con: duckdb.DuckDBPyConnection, after_rowid: int) -> None:
     ((found,),) = con.execute(_ANY_ABOVE, {"after": after_rowid}).fetchall()
-    con.execute("DELETE FROM ingest_state WHERE name = ?", [NAME])
-    con.execute("INSERT INTO ingest_state VALUES (?, ?)", [NAME, "seen" if found else "none"])
+    ingest_state.put(con, NAME, "seen" if found else "none")
 
 
 def look_once(con: duckdb.DuckDBPyConnection) -> None:
     """On a store opened for writing: look at every stored call, unless this version already did."""
-    if _state(con) is None:
+    if ingest_state.get(con, NAME) is None:
         _look(con, -1)
 
 
 def record(con: duckdb.DuckDBPyConnection, after_rowid: int) -> None:
     """After an ingest stored the span rows above ``after_rowid``: ``seen`` once any of them is such a call."""
-    state = _state(con)
+    state = ingest_state.get(con, NAME)
     if state != "seen":
         _look(con, after_rowid if state == "none" else -1)
 
 
 def may_hold(con: object) -> bool:
     """False only when the store is known to hold no such call (a DuckDB store this version looked at)."""
-    return not isinstance(con, duckdb.DuckDBPyConnection) or _state(con) != "none"
+    return not isinstance(con, duckdb.DuckDBPyConnection) or ingest_state.get(con, NAME) != "none"

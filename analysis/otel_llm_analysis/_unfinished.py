@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from otel_llm_analysis import _ingest_state as ingest_state
 from otel_llm_analysis._scope_index import walked_to
 
 __all__ = ["NAME", "Window", "another_version", "begin", "discard_if_empty", "done", "left", "message", "stored_since",
@@ -30,11 +31,8 @@ NAME = "unfinished_ingest"
 
 
 def _marker(con: duckdb.DuckDBPyConnection) -> int | None:
-    try:
-        rows = con.execute("SELECT value FROM ingest_state WHERE name = ?", [NAME]).fetchall()
-    except duckdb.CatalogException:  # a store made before ingest_state existed
-        return None
-    return int(rows[0][0]) if rows else None
+    value = ingest_state.get(con, NAME)
+    return None if value is None else int(value)
 
 
 def stored_since(con: duckdb.DuckDBPyConnection) -> int:
@@ -84,7 +82,7 @@ def begin(con: duckdb.DuckDBPyConnection) -> Window:
     if marker is not None:
         return Window(marker, earlier=True)
     ((top,),) = con.execute("SELECT coalesce(max(rowid), -1) FROM span_rows").fetchall()
-    con.execute("INSERT INTO ingest_state VALUES (?, ?)", [NAME, str(top)])
+    ingest_state.put(con, NAME, str(top))
     return Window(int(top), earlier=False)
 
 
@@ -114,4 +112,4 @@ def window(con: duckdb.DuckDBPyConnection, begun: Window, first_start_ns: int | 
 
 def done(con: duckdb.DuckDBPyConnection) -> None:
     """The ingest's rows are priced and paired (the agents' tables keep their own watermark)."""
-    con.execute("DELETE FROM ingest_state WHERE name = ?", [NAME])
+    ingest_state.remove(con, NAME)
