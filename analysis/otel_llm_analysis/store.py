@@ -71,6 +71,13 @@ def _require_file(path: Path, what: str) -> None:
         raise StoreError(f"no {what} at {path}")
 
 
+class _Unread:
+    """The mark of a figure not worked out yet (None is an answer)."""
+
+
+_UNREAD = _Unread()
+
+
 class TraceStore:
     """A DuckDB database of spans, span events, metric points and logs.
 
@@ -118,14 +125,23 @@ class TraceStore:
             self.unfinished = _unfinished.another_version(self.path)
         if self.unfinished:
             warnings.warn(self.unfinished, UnfinishedIngest, stacklevel=2)
-        #: One line when the spans hold fewer of otel-llm's LLM calls than its metrics counted (a trace
-        #: sampler, trace files not ingested, spans lost): the analyses then cover a part (``_coverage``).
-        self.span_coverage: str | None = _coverage.note(self._con, self.path)
+        self._span_coverage: str | None | _Unread = _UNREAD
 
     def _backed_by_file(self) -> bool:
         """True when the connection's main database is a file (not DuckDB's in-memory stand-in)."""
         rows = self._con.execute("SELECT file FROM pragma_database_list WHERE name = current_database()").fetchall()
         return bool(rows and rows[0][0])
+
+    @property
+    def span_coverage(self) -> str | None:
+        """One line when the spans hold fewer of otel-llm's LLM calls than its metrics counted (a trace
+        sampler, trace files not ingested, spans lost): the analyses then cover a part (``_coverage``).
+
+        Worked out when first asked for, and again after each :meth:`ingest`.
+        """
+        if isinstance(self._span_coverage, _Unread):
+            self._span_coverage = _coverage.note(self._con, self.path)
+        return self._span_coverage
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -179,7 +195,7 @@ class TraceStore:
                 raise StoreError(str(exc)) from None
             raise
         self.unfinished = None
-        self.span_coverage = _coverage.note(self._con, self.path)
+        self._span_coverage = _UNREAD
         return report
 
     def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
