@@ -10,6 +10,7 @@ itself refuses to write through).
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from importlib import resources
 from pathlib import Path
@@ -71,6 +72,28 @@ def _require_file(path: Path, what: str) -> None:
         raise StoreError(f"no {what} at {path}")
 
 
+def _in_use(path: str, read_only: bool, exc: BaseException) -> str | None:
+    """What to do when another process holds the store's lock (DuckDB: one writer, or readers only), else None.
+
+    A scheduled ``otel-llm ingest`` or ``serve --watch`` holds it while writing,
+    so an analysis run then fails; DuckDB's own words name a lock and a URL,
+    not what the user can do.
+    """
+    found = _LOCK_HELD.search(str(exc))
+    if found is None:
+        return None
+    if read_only:  # only a writer keeps a reader out
+        return (f"{path} is being written by another process (PID {found[1]}: an `otel-llm ingest` or "
+                "`serve --watch`?), and DuckDB lets no other process open a store meanwhile: run this again once "
+                "it is done")
+    return (f"{path} is open in another process (PID {found[1]}), and DuckDB lets a process write a store only "
+            "while no other has it open: run this again once that one is done")
+
+
+#: DuckDB's error when another process holds the file's lock
+_LOCK_HELD = re.compile(r"Could not set lock on file .*Conflicting lock is held in .*\(PID (\d+)\)", re.DOTALL)
+
+
 class _Unread:
     """The mark of a figure not worked out yet (None is an answer)."""
 
@@ -99,7 +122,8 @@ class TraceStore:
         try:
             self._con = duckdb.connect(self.path, read_only=read_only, config=config)
         except (duckdb.Error, OSError) as exc:
-            raise StoreError(f"cannot open database {self.path}: {_one_line(exc)}") from None
+            raise StoreError(_in_use(self.path, read_only, exc) or
+                             f"cannot open database {self.path}: {_one_line(exc)}") from None
         if self.path != ":memory:" and not self._backed_by_file():
             self._con.close()
             raise StoreError(f"{self.path} is not a DuckDB database file (DuckDB reads a .csv, .json or .parquet "
