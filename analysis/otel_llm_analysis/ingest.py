@@ -67,6 +67,14 @@ INGEST_MEMORY_LIMIT = "600MB"
 #: memory until it commits. Measured on 1M spans with two workers: every 500k
 #: rows 1.67 GB peak RSS, every 250k 1.2 GB at the same speed.
 COMMIT_ROWS = 250_000
+#: A value (a row's attribute list, a log body) longer than this makes its batch heavy.
+#: DuckDB's JSON functions need many times a value's size at once: under INGEST_MEMORY_LIMIT
+#: a 16 MiB attribute loaded and a 32 MiB one aborted the whole ingest.
+HEAVY_VALUE_BYTES = 1 << 20
+#: Memory DuckDB may use, beyond INGEST_MEMORY_LIMIT, per byte of a heavy batch's heavy values
+#: (measured: a 60 MiB value needed more than 1 GB and no more than 2 GB). It is a limit, not an
+#: allocation: that 60 MiB line peaked at 0.7 GB of RSS under a 2 GB limit.
+HEAVY_MEMORY_FACTOR = 40
 
 
 @dataclass(slots=True)
@@ -198,8 +206,8 @@ def _array(values: list[Any], type: pa.DataType) -> pa.Array:
     return pa.array(values, type)
 
 
-def _bad_attributes(batch: Batch, kind: str) -> Callable[[int, bytes], None]:
-    """Reports a row's attributes that are not an array, located by file, line and row."""
+def _locator(batch: Batch, kind: str) -> Callable[[int], tuple[str, int, str]]:
+    """``row -> (file, line, which record)`` for the rows of ``kind`` in ``batch``."""
     cols = batch.cols
 
     def located(i: int) -> tuple[str, int, str]:
@@ -223,6 +231,13 @@ def _bad_attributes(batch: Batch, kind: str) -> Callable[[int, bytes], None]:
             what = "log record"
         path, line = batch.contexts[row["ctx"][i]][:2]
         return path, line, what
+
+    return located
+
+
+def _bad_attributes(batch: Batch, kind: str) -> Callable[[int, bytes], None]:
+    """Reports a row's attributes that are not an array, located by file, line and row."""
+    located = _locator(batch, kind)
 
     def report(i: int, raw: bytes) -> None:
         path, line, where = located(i)
@@ -259,6 +274,8 @@ class _Staged:
     span_times: tuple[int | None, int | None, bool] = (None, None, False)
     repeats_run: bool = False  # may repeat spans of an earlier batch of this run: run it after them
     exclusive: bool = False  # logs / metric points: de-duplicated against everything before, so alone
+    #: kind -> its rows holding a value over HEAVY_VALUE_BYTES: (row, bytes, (file, line, which record))
+    heavy: dict[str, list[tuple[int, int, tuple[str, int, str]]]] = field(default_factory=dict)
 
 
 class _SpanKeys:
@@ -323,7 +340,30 @@ def _stage(batch: Batch, reads: list[Read], keys: _SpanKeys) -> _Staged:
     return _Staged(batch.problems, batch.not_kept, reads, batch.rows, tables,
                    check_stored=repeats or not keys.store_was_empty, windows=windows,
                    span_times=times.get("spans", (None, None, False)), repeats_run=repeats,
-                   exclusive="points" in tables or "logs" in tables)
+                   exclusive="points" in tables or "logs" in tables, heavy=_heavy_rows(batch, tables))
+
+
+def _heavy_rows(batch: Batch, tables: dict[str, pa.Table]) -> dict[str, list[tuple[int, int, tuple[str, int, str]]]]:
+    """Per kind, the rows whose longest text value (attributes, log body) exceeds HEAVY_VALUE_BYTES.
+
+    One vectorised length check per text column; rows this long are rare, so
+    locating them (for a report, should DuckDB refuse them) costs nothing.
+    """
+    heavy = {}
+    for kind, table in tables.items():
+        if kind in ("res", "ctx"):
+            continue
+        longest = None
+        for f in table.schema:
+            if pa.types.is_large_string(f.type):
+                lengths = pc.binary_length(table.column(f.name))
+                longest = lengths if longest is None else pc.max_element_wise(longest, lengths)
+        if longest is None or (pc.max(longest).as_py() or 0) <= HEAVY_VALUE_BYTES:
+            continue
+        located = _locator(batch, kind)
+        rows = pc.indices_nonzero(pc.greater(longest, HEAVY_VALUE_BYTES)).to_pylist()
+        heavy[kind] = [(i, longest[i].as_py(), located(i)) for i in rows]
+    return heavy
 
 
 # --- insert: one staged batch on one cursor ------------------------------------------------
@@ -360,7 +400,10 @@ def _insert(con: duckdb.DuckDBPyConnection, staged: _Staged) -> _Counts:
                     setattr(counts, follower, con.execute(statement).fetchone()[0])
     finally:
         for name in names:
-            con.unregister(name)
+            try:
+                con.unregister(name)
+            except duckdb.TransactionException:  # aborted by the failure being raised: kept until replaced
+                pass
     return counts
 
 
@@ -428,6 +471,12 @@ class _Worker:
         self.cursor.execute("BEGIN TRANSACTION")
         self.uncommitted = 0
 
+    def rollback(self) -> None:
+        """Drop what this cursor has not committed (after a failed statement, which aborts it)."""
+        self.cursor.execute("ROLLBACK")
+        self.cursor.execute("BEGIN TRANSACTION")
+        self.uncommitted = 0
+
     def close(self, commit: bool) -> None:
         try:
             self.cursor.execute("COMMIT" if commit else "ROLLBACK")
@@ -445,8 +494,9 @@ class _Pipeline:
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, ledger: Ledger, report: IngestReport,
-                 workers: int = WORKERS) -> None:
+                 workers: int = WORKERS, memory_limit: str | None = None) -> None:
         self.report = report
+        self.memory_limit = memory_limit  # the ingest's DuckDB memory limit, when it set one
         self.ledger = ledger
         self.con = con
         self.resource_ids: dict[str, int] = {}  # attribute text -> number, of the resources met this run
@@ -463,12 +513,45 @@ class _Pipeline:
         staged.tables["res"] = res.append_column("resource_id", pa.array(self._resource_ids(batch.resources, res),
                                                                          pa.int32()))
         del batch
+        if staged.heavy:
+            self._insert_heavy(staged)
+            return
         if staged.repeats_run or staged.exclusive:
             self.flush()
         worker = self._free_worker()
         self.pending.append((self.pool.submit(worker.insert, staged), staged, worker))
         if staged.exclusive:
             self.flush()
+
+    def _insert_heavy(self, staged: _Staged) -> None:
+        """Insert a batch holding values over HEAVY_VALUE_BYTES alone, with the memory they need.
+
+        Alone (everything before it committed, committed at once): should DuckDB
+        still run out of memory, only this batch's transaction is rolled back, and
+        it is inserted again without its heavy rows, each reported with its file,
+        line and size - a captured prompt of tens of MB never stops an ingest.
+        """
+        self.flush()
+        worker = self.workers[0]
+        heavy_bytes = sum(size for rows in staged.heavy.values() for _, size, _ in rows)
+        if self.memory_limit is not None:
+            self.con.execute(f"SET memory_limit = '{_raised_limit(self.memory_limit, heavy_bytes)}'")
+        try:
+            try:
+                counts = worker.insert(staged)
+            except duckdb.OutOfMemoryException:
+                worker.rollback()
+                (limit,) = self.con.execute("SELECT current_setting('memory_limit')").fetchone()
+                staged = _without_heavy(staged, limit)
+                counts = worker.insert(staged)
+            worker.commit()
+        finally:
+            if self.memory_limit is not None:
+                self.con.execute(f"SET memory_limit = '{self.memory_limit}'")
+        done: Future[_Counts] = Future()
+        done.set_result(counts)
+        self.pending.append((done, staged, worker))
+        self.wait()
 
     def _resource_ids(self, texts: list[str], staged: pa.Table) -> list[int]:
         """The stored number of each of a batch's resources (attribute texts), storing the new ones.
@@ -557,6 +640,42 @@ class _Pipeline:
                 worker.close(commit=False)
             except duckdb.Error:  # pragma: no cover - already closed
                 pass
+
+
+def _raised_limit(limit: str, heavy_bytes: int) -> str:
+    """The memory limit for a batch with ``heavy_bytes`` of heavy values: ``limit`` plus
+    HEAVY_MEMORY_FACTOR times as much, at most 80% of the machine's memory (DuckDB's own default)."""
+    base = _MEGABYTE * int(limit.removesuffix("MB"))
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return f"{max(base, min(base + HEAVY_MEMORY_FACTOR * heavy_bytes, physical * 8 // 10)) // _MEGABYTE}MB"
+
+
+_MEGABYTE = 1000 * 1000  # DuckDB's MB
+
+
+def _without_heavy(staged: _Staged, limit: str) -> _Staged:
+    """``staged`` less its heavy rows (and the events and links of heavy spans), each reported."""
+    tables = dict(staged.tables)
+    problems = list(staged.problems)
+    for kind, rows in staged.heavy.items():
+        drop = [i for i, _, _ in rows]
+        keep = pc.invert(pc.is_in(tables[kind].column("ord"), pa.array(drop, pa.int64())))
+        tables[kind] = tables[kind].filter(keep)
+        for i, size, (path, line, what) in rows:
+            followers = ""
+            if kind == "spans":  # its events and links are inserted with it, or not at all
+                held = [f"{n} {follower[:-1]}(s)" for follower in ("events", "links")
+                        if follower in tables and (n := _count(tables, follower, i))]
+                followers = f" (with its {' and '.join(held)})" if held else ""
+            problems.append(Problem(path, line, f"not stored{followers}: it holds a value of {size:,} bytes, more "
+                                                f"than DuckDB could take in {limit} of memory", what))
+    return _Staged(problems, staged.not_kept, staged.reads, staged.rows, tables, staged.check_stored,
+                   staged.windows, staged.span_times, staged.repeats_run, staged.exclusive)
+
+
+def _count(tables: dict[str, pa.Table], kind: str, span_ord: int) -> int:
+    """How many of ``kind``'s staged rows belong to the span at ``span_ord``."""
+    return pc.sum(pc.equal(tables[kind].column("span_ord"), span_ord)).as_py() or 0
 
 
 def _read(reader: Reader, failed: list[Exception]) -> Iterator[Record]:
@@ -689,7 +808,7 @@ def ingest(
     # Rows commit in few, large transactions on the workers' cursors (see
     # COMMIT_ROWS); files are remembered on ``con`` once their rows are in.
     try:
-        pipeline = _Pipeline(con, ledger, report)
+        pipeline = _Pipeline(con, ledger, report, memory_limit=INGEST_MEMORY_LIMIT if on_disk else None)
         try:
             loader = _Loader(pipeline, ledger, report, batch_rows, on_progress)
             for info in infos:

@@ -458,3 +458,51 @@ def test_an_all_zero_parent_id_marks_a_root(store: TraceStore, tmp_path: Path) -
                                  [{"resourceSpans": [{"resource": {}, "scopeSpans": [{"spans": [root, child]}]}]}]))
     assert (report.spans_added, report.bad_lines) == (2, [])
     assert store.query("SELECT span_id FROM spans WHERE parent_span_id IS NULL") == [("1" * 16,)]
+
+
+def _heavy(request: dict, index: int, size: int) -> str:
+    """Give span ``index`` of ``request`` an attribute of ``size`` bytes (a captured prompt with an image)."""
+    value = "x" * size
+    request["resourceSpans"][0]["scopeSpans"][0]["spans"][index]["attributes"].append(
+        {"key": "gen_ai.input.messages", "value": {"stringValue": value}})
+    return value
+
+
+def test_values_of_tens_of_megabytes_load_into_a_file_store(tmp_path: Path, chunks: list) -> None:
+    """A file store ingests under a memory limit (peak RSS); a batch holding values of tens of MB
+    gets the memory DuckDB needs for them, not an aborted ingest."""
+    first, second = _line(chunks[0]), _line(chunks[1])
+    sizes = (_heavy(first, 2, 40 << 20), _heavy(second, 5, 24 << 20))
+    path = _write(tmp_path / "traces.jsonl", [first, second, _line(chunks[2])])
+    with TraceStore(tmp_path / "heavy.duckdb") as store:
+        report = store.ingest(path)
+        assert report.bad_lines == [] and report.spans_added == 30
+        assert sorted(n for (n,) in store.query(
+            "SELECT length(attributes['gen_ai.input.messages']) FROM spans "
+            "WHERE attributes['gen_ai.input.messages'] IS NOT NULL")) == sorted(map(len, sizes))
+
+
+def test_a_value_too_big_for_the_memory_is_one_located_problem(tmp_path: Path, chunks: list,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """When DuckDB cannot take a value even so, only the span holding it is left out - named with its
+    file, line and size - and the rest of its batch and file loads."""
+    from otel_llm_analysis import ingest as ingest_module
+
+    monkeypatch.setattr(ingest_module, "HEAVY_MEMORY_FACTOR", 0)  # no memory beyond the usual limit
+    heavy = _line(chunks[1])
+    _heavy(heavy, 4, 48 << 20)
+    span = heavy["resourceSpans"][0]["scopeSpans"][0]["spans"][4]
+    span_id, at = span["spanId"], span["startTimeUnixNano"]
+    span["events"] = [{"name": "gen_ai.choice", "timeUnixNano": at, "attributes": []}] * 2  # lost with it
+    path = _write(tmp_path / "traces.jsonl", [_line(chunks[0]), heavy, _line(chunks[2])])
+    with TraceStore(tmp_path / "heavy.duckdb") as store:
+        report = store.ingest(path)
+        (problem,) = report.bad_lines
+        assert (problem.path, problem.line, problem.where) == (str(path), 2, f"span {span_id}")
+        size = int(problem.reason.split("a value of ")[1].split(" bytes")[0].replace(",", ""))
+        assert 48 << 20 < size < (48 << 20) + 4096  # the attribute list holding it
+        assert problem.reason == ("not stored (with its 2 event(s)): it holds a value of "
+                                  f"{size:,} bytes, more than DuckDB could take in 572.2 MiB of memory"), problem
+        assert report.spans_added == 29
+        assert store.query("SELECT count(*) FROM spans WHERE span_id = ?", [span_id]) == [(0,)]
+        assert store.query("SELECT count(*) FROM spans")[0][0] == 29
