@@ -805,6 +805,13 @@ def ingest(
         (default_limit,) = con.execute("SELECT current_setting('memory_limit')").fetchone()
         restore_limit = "RESET memory_limit" if memory_limit == default_limit else f"SET memory_limit = '{memory_limit}'"
         con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
+
+    def _restore() -> None:
+        con.execute(f"SET preserve_insertion_order = {bool(preserve)}")
+        con.execute(f"SET threads = {int(threads)}")
+        if on_disk:
+            con.execute(restore_limit)
+
     # Rows commit in few, large transactions on the workers' cursors (see
     # COMMIT_ROWS); files are remembered on ``con`` once their rows are in.
     try:
@@ -821,11 +828,13 @@ def ingest(
             pipeline.abort()
             raise
         pipeline.close()
-    finally:
-        con.execute(f"SET preserve_insertion_order = {bool(preserve)}")
-        con.execute(f"SET threads = {int(threads)}")
-        if on_disk:
-            con.execute(restore_limit)
+    except BaseException:
+        try:
+            _restore()
+        except duckdb.Error:  # the store may not answer after the failure raised (a write to a full disk)
+            pass
+        raise
+    _restore()
     order = {str(f.path): i for i, f in enumerate(report.files)}
     report.bad_lines.sort(key=lambda p: (order.get(p.path, -1), p.line))
     report.seconds = time.perf_counter() - started

@@ -72,6 +72,20 @@ def _require_file(path: Path, what: str) -> None:
         raise StoreError(f"no {what} at {path}")
 
 
+def _write_failure(exc: BaseException) -> str | None:
+    """Why DuckDB could not write the store's files (a full disk: 'No space left on device'), else None.
+
+    DuckDB raises it as whatever failed (a commit, a checkpoint), and may then
+    refuse every statement as 'invalidated': the reason is the user's to read.
+    """
+    found = _WRITE_FAILED.search(str(exc)) if isinstance(exc, duckdb.Error) else None
+    return found[1].strip() if found else None
+
+
+#: DuckDB's words for a write to the database file or its WAL that the system refused
+_WRITE_FAILED = re.compile(r'Could not write (?:all bytes to )?file "[^"]*": ([^\n]+)')
+
+
 def _in_use(path: str, read_only: bool, exc: BaseException) -> str | None:
     """What to do when another process holds the store's lock (DuckDB: one writer, or readers only), else None.
 
@@ -212,9 +226,18 @@ class TraceStore:
             refresh_scopes(self._con, repriced=report.pricing.priced > 0,
                            priced_since_ns=None if report.pricing.whole_store else first, priced_undated=undated)
         except BaseException as exc:
-            _unfinished.discard_if_empty(self._con, begun)
-            # a failure after rows were committed leaves them to the next ingest: say so meanwhile
-            self.unfinished = _unfinished.left(self._con, self.path)
+            unwritten = _write_failure(exc)
+            try:
+                _unfinished.discard_if_empty(self._con, begun)
+                # a failure after rows were committed leaves them to the next ingest: say so meanwhile
+                self.unfinished = _unfinished.left(self._con, self.path)
+            except duckdb.Error:
+                if unwritten is None:
+                    raise
+            if unwritten is not None:
+                raise StoreError(f"cannot write {self.path}: {unwritten} - what this ingest committed before is "
+                                 "kept, and the next `otel-llm ingest` (with room to write) finishes it and loads "
+                                 "the rest; nothing is read twice") from None
             if isinstance(exc, SourceError):
                 raise StoreError(str(exc)) from None
             raise

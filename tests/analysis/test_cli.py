@@ -354,3 +354,37 @@ def test_a_store_another_process_is_writing_says_so_and_when_to_retry(ingested):
     finally:
         holder.stdin.close()
         holder.wait(timeout=30)
+
+
+def _ingest_with_file_size_limit(args: list[str], limit: int) -> subprocess.CompletedProcess[str]:
+    """``otel-llm ingest`` in a process that cannot write files past ``limit`` bytes (as on a full
+    disk: writes fail with EFBIG instead of ENOSPC, and no mount is needed)."""
+    import resource
+    import signal
+
+    def limited() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a failed write, not a killed process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    env = {k: v for k, v in os.environ.items() if k != "OTEL_LLM_RAISE_INTERNAL_ERRORS"}  # as users run it
+    return subprocess.run([sys.executable, "-m", "otel_llm", "ingest", *args], capture_output=True, text=True,
+                          preexec_fn=limited, env=env, timeout=300)
+
+
+def test_a_store_that_cannot_be_written_says_why_and_the_next_ingest_finishes(tmp_path):
+    """A full disk mid-ingest: DuckDB's first error (the write that failed) is what the user reads, not
+    the 'database has been invalidated' that every later statement raises; what was committed is kept
+    and the next ingest, with room, loads the rest - no span twice, none lost."""
+    data = synthetic.generate(tmp_path / "otel-data", seed=11, traces=3000, spans_per_line=64)
+    traces = next(f for f in data.files if f.name == "traces.jsonl")
+    db = tmp_path / "full.duckdb"
+    failed = _ingest_with_file_size_limit([str(traces), "--db", str(db)], 2 << 20)
+    assert failed.returncode == 1, failed
+    assert failed.stderr.strip().splitlines() == [
+        f"error: cannot write {db}: File too large - what this ingest committed before is kept, and the "
+        "next `otel-llm ingest` (with room to write) finishes it and loads the rest; nothing is read twice"]
+    again = run("ingest", str(traces), "--db", str(db))
+    assert again.exit_code == 0, again.output
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*), count(DISTINCT (trace_id, span_id)) FROM spans").fetchone() == (
+            len(data.spans), len(data.spans))
