@@ -24,7 +24,7 @@ from opentelemetry.util.types import AttributeValue
 
 from otel_llm import _rollup, _toolcalls, semconv
 from otel_llm._completion import completion_text
-from otel_llm._core import ENCLOSING_NODE_KEY, USAGE_SINK_KEY, Call, ChunkObserver, Kind
+from otel_llm._core import ENCLOSING_NODE_KEY, USAGE_SINK_KEY, Call, ChunkObserver, Kind, without
 from otel_llm._guard import internal_error
 from otel_llm._metrics import (
     NO_EXEMPLAR, AttributeSet, ExemplarIds, Instruments, attribute_set, exemplar_context, exemplar_ids,
@@ -77,10 +77,13 @@ def _static_attributes(
     return {semconv.OTEL_LLM_KIND: kind, **metric, **_without_none(extra or {})}, metric
 
 
-def _inherited(parent: otel_context.Context, own: Mapping[str, AttributeValue]) -> Mapping[str, AttributeValue]:
-    """What spans inside a graph node or agent inherit: the enclosing node's attributes, ``own`` winning."""
+def _inherited(
+    parent: otel_context.Context, own: Mapping[str, AttributeValue], identity: frozenset[str] = frozenset()
+) -> Mapping[str, AttributeValue]:
+    """What spans inside a graph node or agent inherit: the enclosing node's attributes less
+    ``identity`` (the keys that say which node or agent it is), ``own`` winning."""
     outer = parent.get(ENCLOSING_NODE_KEY)  # a Context is a read-only dict
-    return {**outer, **own} if outer else own  # type: ignore[dict-item]
+    return {**without(outer, identity), **own} if outer else own  # type: ignore[arg-type]
 
 
 def _message_event(call: Call, role: str, text: str) -> None:
@@ -625,6 +628,7 @@ class AgentKind(Kind):
 
     kind = semconv.KIND_AGENT
     attempts = True
+    identity = frozenset({semconv.GEN_AI_AGENT_NAME, semconv.GEN_AI_AGENT_ID})
 
     def __init__(self, name: str, agent_id: str | None, description: str | None) -> None:
         self.span_name = f"{semconv.OPERATION_INVOKE_AGENT} {name}"
@@ -638,7 +642,7 @@ class AgentKind(Kind):
 
     def enter(self, call: Call, parent: otel_context.Context) -> Mapping[str, object]:
         call.extra, values = _rollup.opened(parent)
-        return {ENCLOSING_NODE_KEY: _inherited(parent, self._inherited), **values}
+        return {ENCLOSING_NODE_KEY: _inherited(parent, self._inherited, self.identity), **values}
 
     def on_end(self, call: Call) -> None:
         call.span.set_attributes(call.extra.attributes(_rollup.AGENT))

@@ -382,3 +382,29 @@ async def test_agent_roll_up_across_tasks(cap):
 
     assert await fan_out() == [0, 1, 2, 3, 4]
     assert cap.span("invoke_agent fanout").attributes[sc.OTEL_LLM_AGENT_TOOL_CALLS] == 5
+
+
+def test_an_agent_without_an_id_inside_one_with_an_id_does_not_take_the_outer_id(cap):
+    """Spans inside an agent carry that agent's identity: name *and* id, never the outer agent's id."""
+
+    @otel_llm.tool("search_web")
+    def search(q: str) -> str:
+        return q
+
+    @otel_llm.agent("researcher")
+    def research() -> str:
+        return search("a")
+
+    @otel_llm.agent("planner", id="planner-v2")
+    def plan() -> str:
+        search("b")
+        return research()
+
+    plan()
+    research_span, plan_span = cap.span("invoke_agent researcher"), cap.span("invoke_agent planner")
+    assert plan_span.attributes[sc.GEN_AI_AGENT_ID] == "planner-v2"
+    assert sc.GEN_AI_AGENT_ID not in research_span.attributes
+    tools = {s.parent.span_id: s for s in cap.spans() if s.name == "execute_tool search_web"}
+    inner_tool, outer_tool = tools[research_span.context.span_id], tools[plan_span.context.span_id]
+    assert (inner_tool.attributes[sc.GEN_AI_AGENT_NAME], inner_tool.attributes.get(sc.GEN_AI_AGENT_ID)) == ("researcher", None)
+    assert (outer_tool.attributes[sc.GEN_AI_AGENT_NAME], outer_tool.attributes[sc.GEN_AI_AGENT_ID]) == ("planner", "planner-v2")
