@@ -212,6 +212,44 @@ def test_tool_call_shapes_a_tool_can_receive(value, expected):
     assert _toolcalls.received(value) == expected
 
 
+class _Column:
+    """A data frame column as pandas and numpy have it: ``==`` compares element-wise, its truth is ambiguous."""
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __eq__(self, other: object) -> "_Column":  # type: ignore[override]
+        return _Column()
+
+    def __bool__(self) -> bool:
+        raise ValueError("The truth value of a Series is ambiguous")
+
+
+class _Frame:
+    """A table with a column named ``type``: ``frame.type`` is that column, not a tool-call marker."""
+
+    type = _Column()
+
+    def __len__(self) -> int:
+        return 2
+
+
+def test_a_tool_argument_whose_type_attribute_is_a_column_is_not_a_tool_call(cap):
+    """A data frame with a ``type`` column passed to a tool: the tool span still covers the call and counts."""
+
+    @otel_llm.tool
+    def summarize(frame: _Frame) -> int:
+        return len(frame)
+
+    @otel_llm.agent("analyst")
+    def analyse() -> int:
+        return summarize(_Frame())
+
+    assert _toolcalls.received(_Frame()) is None
+    assert analyse() == 2
+    assert cap.span("invoke_agent analyst").attributes[sc.OTEL_LLM_AGENT_TOOL_CALLS] == 1
+    assert sc.GEN_AI_TOOL_CALL_ID not in cap.span("execute_tool summarize").attributes
+
+
 def test_the_tool_span_links_to_the_model_call_that_asked_for_it(cap):
     @otel_llm.llm_call(model="test-model", provider="openai")
     def plan() -> ChatCompletion:
