@@ -12,6 +12,7 @@ points are a small tuple (``metric_values``) recorded later, off that thread
 
 from __future__ import annotations
 
+import functools
 import inspect
 from operator import attrgetter
 from collections.abc import Callable, Mapping
@@ -280,13 +281,60 @@ _LLMPoints = tuple[
 ]
 
 
+# The argument names a model is asked for by: OpenAI, Anthropic, Gemini, Mistral, Cohere,
+# Ollama, litellm (``model``); boto3's Bedrock Runtime (``modelId``).
+_MODEL_ARGUMENTS = ("model", "modelId")
+# Per bare llm_call, the models whose metric attribute sets are kept; later ones share the
+# call site's sets (the span still names them): a model name from user input cannot grow memory.
+_MAX_MODELS_PER_CALL_SITE = 64
+
+
+def _fixed_model(fn: Any) -> str | None:
+    """The model a ``functools.partial`` fixes (``partial(client.converse, modelId=...)``), if any."""
+    while isinstance(fn, functools.partial):
+        for name in _MODEL_ARGUMENTS:
+            value = fn.keywords.get(name)
+            if isinstance(value, str) and value:
+                return value
+        fn = fn.func
+    return None
+
+
+class _ModelArguments:
+    """Where a bare llm_call's function is given its model: a keyword ``model=`` / ``modelId=``
+    (a client method such as boto3's ``converse(**kwargs)``), or a parameter of that name."""
+
+    __slots__ = ("binder", "positional")
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.binder = _Binder(fn)
+        # Whether the model may come by position: the signature names such a parameter.
+        self.positional = any(name in self.binder.parameters for name in _MODEL_ARGUMENTS)
+
+    def read(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str | None:
+        """The model this call asks for (a non-empty string), else ``None``."""
+        for name in _MODEL_ARGUMENTS:
+            value = kwargs.get(name)
+            if value is not None:
+                return value if isinstance(value, str) and value else None
+        if args and self.positional:
+            bound = self.binder.bind(args, kwargs)
+            for name in _MODEL_ARGUMENTS:
+                value = bound.get(name)
+                if isinstance(value, str) and value:
+                    return value
+        return None
+
+
 class _LLMState:
     """Per-call state of an llm_call: the enclosing roll-up, cost, stream reader and captured completion."""
 
-    __slots__ = ("rollup", "cost", "stream", "response_text", "parts")
+    __slots__ = ("rollup", "cost", "stream", "response_text", "parts", "request_model", "point_sets")
 
     def __init__(self, rollup: RollUp | None) -> None:
         self.rollup = rollup
+        self.request_model: str | None = None  # a bare llm_call's model, read from the call's arguments
+        self.point_sets: tuple[AttributeSet, AttributeSet, AttributeSet] | None = None  # with that model
         self.cost: float | None = None  # USD, when priced (the span's gen_ai.usage.cost)
         self.stream: StreamUsage | None = None  # where a returned stream's usage is read
         self.response_text: str | None = None
@@ -307,10 +355,17 @@ class LLMCallKind(Kind):
     attempts = True
 
     def __init__(
-        self, model: str | None, provider: str | None, operation: str, params: Mapping[str, Any]
+        self,
+        fn: Callable[..., Any],
+        model: str | None,
+        provider: str | None,
+        operation: str,
+        params: Mapping[str, Any],
     ) -> None:
+        model = model or _fixed_model(fn)
         self.model = model
         self.provider = provider
+        self.operation = operation
         self.span_name = f"{operation} {model}" if model else operation
         self.attributes, self._metric_attributes = _static_attributes(
             self.kind,
@@ -321,10 +376,37 @@ class LLMCallKind(Kind):
             },
             {REQUEST_PARAMS[k]: v for k, v in params.items()},
         )
-        self._call_set = attribute_set(self._metric_attributes)
-        self._input_set = attribute_set({**self._metric_attributes, semconv.GEN_AI_TOKEN_TYPE: "input"})
-        self._output_set = attribute_set({**self._metric_attributes, semconv.GEN_AI_TOKEN_TYPE: "output"})
+        self._call_set, self._input_set, self._output_set = self._point_sets(self._metric_attributes)
         self._request_event = _without_none({semconv.GEN_AI_REQUEST_MODEL: model})
+        # Without a model of its own, each call's model is read from its arguments (see ``_requested_model``).
+        self._model_args = _ModelArguments(fn) if model is None else None
+        self._sets_by_model: dict[str, tuple[AttributeSet, AttributeSet, AttributeSet]] = {}
+
+    @staticmethod
+    def _point_sets(metric_attributes: Mapping[str, AttributeValue]) -> tuple[AttributeSet, AttributeSet, AttributeSet]:
+        """The attribute sets of a call's points, of its input tokens' and of its output tokens'."""
+        return (
+            attribute_set(metric_attributes),
+            attribute_set({**metric_attributes, semconv.GEN_AI_TOKEN_TYPE: "input"}),
+            attribute_set({**metric_attributes, semconv.GEN_AI_TOKEN_TYPE: "output"}),
+        )
+
+    def _requested(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        """A bare llm_call: the model this call asked for, from its arguments, on the span, its
+        pricing and its metric points (as a decorator's ``model=`` would be)."""
+        model = self._model_args.read(args, kwargs)  # type: ignore[union-attr]
+        if model is None:
+            return
+        state: _LLMState = call.extra
+        state.request_model = model
+        call.span.update_name(f"{self.operation} {model}")
+        call.span.set_attribute(semconv.GEN_AI_REQUEST_MODEL, model)
+        sets = self._sets_by_model.get(model)
+        if sets is None and len(self._sets_by_model) < _MAX_MODELS_PER_CALL_SITE:
+            sets = self._sets_by_model[model] = self._point_sets(
+                {**self._metric_attributes, semconv.GEN_AI_REQUEST_MODEL: model}
+            )
+        state.point_sets = sets
 
     def enter(self, call: Call, parent: otel_context.Context) -> Mapping[str, object]:
         outer = parent.get(USAGE_SINK_KEY)  # type: ignore[arg-type]  # a Context is a dict
@@ -337,13 +419,17 @@ class LLMCallKind(Kind):
         return {USAGE_SINK_KEY: call.sink}
 
     def on_start(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        if self._model_args is not None:
+            self._requested(call, args, kwargs)
         content = call.runtime.content
         if not content.capture:
             return
         prompt = args[0] if len(args) == 1 and not kwargs else {"args": list(args), **kwargs}
         captured = content.text(prompt)
         if captured is not None:
-            call.span.add_event(semconv.EVENT_LLM_REQUEST, {**self._request_event, semconv.EVENT_ATTR_CONTENT: captured})
+            request_model = call.extra.request_model
+            event = self._request_event if request_model is None else {semconv.GEN_AI_REQUEST_MODEL: request_model}
+            call.span.add_event(semconv.EVENT_LLM_REQUEST, {**event, semconv.EVENT_ATTR_CONTENT: captured})
 
     def on_result(self, call: Call, value: Any) -> None:
         usage, tool_calls = read_response(value)
@@ -390,14 +476,16 @@ class LLMCallKind(Kind):
     def metric_values(self, call: Call) -> _LLMPoints:
         usage = call.sink.usage  # the call has ended: its elapsed time is fixed
         exemplar = exemplar_ids(call.span.get_span_context())
+        state: _LLMState = call.extra
+        call_set, input_set, output_set = state.point_sets or (self._call_set, self._input_set, self._output_set)
         if usage is None or call.sink.wrapper:  # a wrapper's tokens and cost are its inner call's
             return (
                 self.metric_recorder, call.elapsed, call.first_chunk_s, call.error_type, None, None, None, exemplar,
-                self._call_set, self._input_set, self._output_set,
+                call_set, input_set, output_set,
             )
         return (
             self.metric_recorder, call.elapsed, call.first_chunk_s, call.error_type, usage.input_tokens,
-            usage.output_tokens, call.extra.cost, exemplar, self._call_set, self._input_set, self._output_set,
+            usage.output_tokens, state.cost, exemplar, call_set, input_set, output_set,
         )
 
     @staticmethod
@@ -461,7 +549,7 @@ class LLMCallKind(Kind):
                 attrs[semconv.OTEL_LLM_COST_SOURCE] = billing.cost_source or "response"
         if usd is None and (inp is not None or out is not None):
             try:
-                priced = call.runtime.prices.cost(model or self.model, usage, self.provider)
+                priced = call.runtime.prices.cost(model or self.model or call.extra.request_model, usage, self.provider)
                 if priced is not None:
                     usd = attrs[semconv.GEN_AI_USAGE_COST] = float(priced[0])
                     attrs[semconv.OTEL_LLM_COST_SOURCE] = priced[1]
