@@ -575,12 +575,11 @@ def _remember_tool_calls(call: Call, response: Any, candidates: list[Any] | None
 
 
 class _ToolState:
-    """Per-call state of a tool: enclosing roll-up, metric attribute set, streamed result if captured."""
+    """Per-call state of a tool: metric attribute set, streamed result if captured."""
 
-    __slots__ = ("rollup", "metric_set", "parts", "max_parts")
+    __slots__ = ("metric_set", "parts", "max_parts")
 
-    def __init__(self, rollup: RollUp | None, metric_set: AttributeSet, max_parts: int) -> None:
-        self.rollup = rollup
+    def __init__(self, metric_set: AttributeSet, max_parts: int) -> None:
         self.metric_set = metric_set
         self.parts: list[Any] = []
         self.max_parts = max_parts
@@ -635,7 +634,12 @@ class ToolKind(Kind):
         self._not_arguments = {first if first in _SELF_NAMES else None, call_id_arg} - {None}
 
     def enter(self, call: Call, parent: otel_context.Context) -> None:
-        call.extra = _ToolState(_rollup.current_rollup(parent), self._metric_set, call.runtime.content.max_chars)
+        call.extra = _ToolState(self._metric_set, call.runtime.content.max_chars)
+        # Counted as it starts: a tool the agent (or turn) started is one it made, even when it
+        # ends after it (an async generator left by ``break`` is closed later, by the event loop).
+        rollup = _rollup.current_rollup(parent)
+        if rollup is not None:
+            rollup.add_tool_call()
 
     def on_start(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         capture = call.runtime.content.capture
@@ -690,8 +694,6 @@ class ToolKind(Kind):
         if state.parts:
             whole = "".join(state.parts) if all(isinstance(p, str) for p in state.parts) else state.parts
             self.on_result(call, whole)
-        if state.rollup is not None:
-            state.rollup.add_tool_call()
 
     def metric_values(self, call: Call) -> tuple[int, float, str | None, AttributeSet, ExemplarIds]:
         return self.metric_recorder, call.duration(), call.error_type, call.extra.metric_set, call.exemplar()

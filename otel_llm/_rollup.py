@@ -84,7 +84,7 @@ class RollUp:
             rollup = rollup.parent
 
     def add_tool_call(self) -> None:
-        """One tool call ended (whatever its outcome)."""
+        """One tool call started (whatever its outcome)."""
         rollup: RollUp | None = self
         while rollup is not None:
             with rollup._lock:

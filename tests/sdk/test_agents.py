@@ -446,3 +446,26 @@ def test_an_agent_without_an_id_inside_one_with_an_id_does_not_take_the_outer_id
     inner_tool, outer_tool = tools[research_span.context.span_id], tools[plan_span.context.span_id]
     assert (inner_tool.attributes[sc.GEN_AI_AGENT_NAME], inner_tool.attributes.get(sc.GEN_AI_AGENT_ID)) == ("researcher", None)
     assert (outer_tool.attributes[sc.GEN_AI_AGENT_NAME], outer_tool.attributes[sc.GEN_AI_AGENT_ID]) == ("planner", "planner-v2")
+
+
+async def test_an_async_generator_tool_left_by_break_counts_in_its_agent(cap):
+    """``break`` out of an async generator leaves it to the event loop to close, after the agent
+    returned: the tool call still ran inside the agent and counts there (as the analysis counts it)."""
+    import asyncio
+
+    @otel_llm.tool("pages")
+    async def pages():
+        for page in range(3):
+            await asyncio.sleep(0)
+            yield page
+
+    @otel_llm.agent("reader")
+    async def read_first() -> int:
+        async for page in pages():
+            return page
+        return -1
+
+    assert await read_first() == 0
+    await asyncio.sleep(0.01)  # the loop closes the abandoned generator
+    assert cap.span("execute_tool pages").attributes[sc.OTEL_LLM_STREAM_COMPLETE] is False
+    assert cap.span("invoke_agent reader").attributes[sc.OTEL_LLM_AGENT_TOOL_CALLS] == 1
