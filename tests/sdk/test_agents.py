@@ -469,3 +469,43 @@ async def test_an_async_generator_tool_left_by_break_counts_in_its_agent(cap):
     await asyncio.sleep(0.01)  # the loop closes the abandoned generator
     assert cap.span("execute_tool pages").attributes[sc.OTEL_LLM_STREAM_COMPLETE] is False
     assert cap.span("invoke_agent reader").attributes[sc.OTEL_LLM_AGENT_TOOL_CALLS] == 1
+
+
+def test_a_roll_up_says_how_many_of_its_calls_it_could_not_price(cap):
+    """An agent whose model calls are priced only in part: its cost is that part, and says so."""
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def priced() -> ChatCompletion:
+        return _completion(input_tokens=100, output_tokens=10)
+
+    @otel_llm.llm_call(model="no-such-model-anywhere", provider="openai")
+    def unpriced() -> dict[str, Any]:
+        return {"usage": {"prompt_tokens": 50, "completion_tokens": 5}}
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def failed() -> None:
+        raise TimeoutError  # no tokens: nothing to price, not an unpriced call
+
+    @otel_llm.agent("mixed")
+    def mixed() -> None:
+        priced()
+        unpriced()
+        with pytest.raises(TimeoutError):
+            failed()
+
+    @otel_llm.chat
+    def turn(question: str) -> None:
+        mixed()
+        priced()
+
+    turn("go")
+    agent, chat = cap.span("invoke_agent mixed").attributes, cap.span("chat_turn turn").attributes
+    assert agent[sc.OTEL_LLM_AGENT_LLM_CALLS] == 3
+    assert agent[sc.OTEL_LLM_AGENT_COST] == pytest.approx((100 + 10 * 2) * 1e-6)
+    assert agent[sc.OTEL_LLM_AGENT_UNPRICED_CALLS] == 1
+    assert chat[sc.OTEL_LLM_TURN_UNPRICED_CALLS] == 1
+
+    cap.exporter.clear()
+    priced_only = otel_llm.agent("priced_only")(priced)
+    priced_only()
+    assert sc.OTEL_LLM_AGENT_UNPRICED_CALLS not in cap.span("invoke_agent priced_only").attributes
