@@ -238,6 +238,17 @@ class UsageSink:
         # only the call's own thread sets it, so it needs no lock of its own.
         self.result: Usage | None = None
 
+    def wrapped(self) -> bool:
+        """Another llm_call started directly inside this one: mark this one a wrapper.
+
+        ``True`` only for the first such call (the model call this one's own count
+        stands for); later ones are further model calls the wrapper made.
+        """
+        with _sink_lock:
+            first = not self.wrapper
+            self.wrapper = True
+            return first
+
     def add_usage(self, usage: "Usage") -> None:
         """Fold ``usage`` in; its known fields win (``record_usage``, later values)."""
         with _sink_lock:

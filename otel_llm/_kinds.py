@@ -410,12 +410,18 @@ class LLMCallKind(Kind):
 
     def enter(self, call: Call, parent: otel_context.Context) -> Mapping[str, object]:
         outer = parent.get(USAGE_SINK_KEY)  # type: ignore[arg-type]  # a Context is a dict
-        if outer is not None and outer.span is trace.get_current_span(parent):
+        rollup = parent.get(_rollup.ROLLUP_KEY)
+        # Counted as it starts (tokens and cost as it ends): a call the agent or turn started is
+        # one it made, even when it ends after it (an async generator left by ``break``).
+        counted = rollup is not None
+        if outer is not None and outer.span is trace.get_current_span(parent) and outer.wrapped():
             # Directly inside another llm_call (a retrying or logging wrapper): this is the model
-            # call, counted once, as the analysis counts it; the outer one only wraps it.
-            outer.wrapper = True
+            # call, counted once, as the analysis counts it; the outer one's count stands for it.
+            counted = False
+        if counted:
+            rollup.add_llm_call()  # type: ignore[union-attr]
         call.sink.span = call.span
-        call.extra = _LLMState(parent.get(_rollup.ROLLUP_KEY))  # type: ignore[arg-type]
+        call.extra = _LLMState(rollup)  # type: ignore[arg-type]
         return {USAGE_SINK_KEY: call.sink}
 
     def on_start(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
@@ -471,7 +477,7 @@ class LLMCallKind(Kind):
         if usage is not None:
             state.cost = self._set_usage(call, usage)
         if state.rollup is not None and not call.sink.wrapper:
-            state.rollup.add_llm_call(usage, state.cost)
+            state.rollup.add_usage(usage, state.cost)
 
     def metric_values(self, call: Call) -> _LLMPoints:
         usage = call.sink.usage  # the call has ended: its elapsed time is fixed

@@ -76,17 +76,25 @@ class RollUp:
         self.parent = parent
         self._lock = threading.Lock()
 
-    def add_llm_call(self, usage: "Usage | None", cost: float | None) -> None:
-        """One model call ended, with its usage and cost when known."""
-        tokens = usage is not None and (usage.input_tokens is not None or usage.output_tokens is not None)
-        unpriced = cost is None and tokens
+    def add_llm_call(self) -> None:
+        """One model call started (its tokens and cost come as it ends: :meth:`add_usage`)."""
         rollup: RollUp | None = self
         while rollup is not None:
             with rollup._lock:
                 rollup.llm_calls += 1
-                if usage is not None:
-                    rollup.input_tokens += usage.input_tokens or 0
-                    rollup.output_tokens += usage.output_tokens or 0
+            rollup = rollup.parent
+
+    def add_usage(self, usage: "Usage | None", cost: float | None) -> None:
+        """A model call ended, with its usage and cost when known."""
+        if usage is None:
+            return
+        tokens = usage.input_tokens is not None or usage.output_tokens is not None
+        unpriced = cost is None and tokens
+        rollup: RollUp | None = self
+        while rollup is not None:
+            with rollup._lock:
+                rollup.input_tokens += usage.input_tokens or 0
+                rollup.output_tokens += usage.output_tokens or 0
                 if cost is not None:
                     rollup.cost = (rollup.cost or 0.0) + cost
                 elif unpriced:

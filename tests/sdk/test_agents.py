@@ -509,3 +509,52 @@ def test_a_roll_up_says_how_many_of_its_calls_it_could_not_price(cap):
     priced_only = otel_llm.agent("priced_only")(priced)
     priced_only()
     assert sc.OTEL_LLM_AGENT_UNPRICED_CALLS not in cap.span("invoke_agent priced_only").attributes
+
+
+async def test_a_streamed_model_call_left_by_break_counts_in_its_agent(cap):
+    """A model call streamed by an async generator the agent leaves by ``break``: the event loop
+    ends it after the agent returned; it was still made by the agent and counts there."""
+    import asyncio
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    async def stream_answer():
+        for piece in ("Hel", "lo", "STOP", "never read"):
+            await asyncio.sleep(0)
+            yield piece
+
+    @otel_llm.agent("writer")
+    async def write() -> str:
+        text = ""
+        async for piece in stream_answer():
+            if piece == "STOP":
+                break
+            text += piece
+        return text
+
+    assert await write() == "Hello"
+    await asyncio.sleep(0.01)  # the loop closes the abandoned generator
+    assert cap.span("chat test-model").attributes[sc.OTEL_LLM_STREAM_COMPLETE] is False
+    assert cap.span("invoke_agent writer").attributes[sc.OTEL_LLM_AGENT_LLM_CALLS] == 1
+
+
+def test_a_retrying_wrapper_counts_each_model_call_it_made(cap):
+    """``@llm_call`` around a loop that calls the model twice: two model calls, not three, not one."""
+    attempts = iter([TimeoutError(), None])
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def call_api() -> ChatCompletion:
+        failure = next(attempts)
+        if failure is not None:
+            raise failure
+        return _completion(input_tokens=10, output_tokens=5)
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def ask() -> ChatCompletion:
+        try:
+            return call_api()
+        except TimeoutError:
+            return call_api()
+
+    otel_llm.agent("retrier")(ask)()
+    agent = cap.span("invoke_agent retrier").attributes
+    assert (agent[sc.OTEL_LLM_AGENT_LLM_CALLS], agent[sc.OTEL_LLM_AGENT_INPUT_TOKENS]) == (2, 10)
