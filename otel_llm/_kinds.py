@@ -378,7 +378,7 @@ class LLMCallKind(Kind):
         )
         self._call_set, self._input_set, self._output_set = self._point_sets(self._metric_attributes)
         self._request_event = _without_none({semconv.GEN_AI_REQUEST_MODEL: model})
-        # Without a model of its own, each call's model is read from its arguments (see ``_requested_model``).
+        # Without a model of its own, each call's model is read from its arguments (see ``_requested``).
         self._model_args = _ModelArguments(fn) if model is None else None
         self._sets_by_model: dict[str, tuple[AttributeSet, AttributeSet, AttributeSet]] = {}
 
