@@ -568,7 +568,8 @@ class LLMCallKind(Kind):
 
 
 def _remember_tool_calls(call: Call, response: Any, candidates: list[Any] | None) -> None:
-    """List the tool call ids a response asks for on its span, and remember them for the tool spans.
+    """List the tool call ids a response asks for on its span, and remember them for the tool spans
+    (those of the model call itself, not of an llm_call wrapping it).
 
     ``candidates``: the tool calls already found while reading the response's usage
     (``_usage.read_response``); ``None``: look for them in ``response``.
@@ -577,7 +578,8 @@ def _remember_tool_calls(call: Call, response: Any, candidates: list[Any] | None
     if refs:
         ids = [ref.id for ref in refs]
         call.span.set_attribute(semconv.OTEL_LLM_RESPONSE_TOOL_CALL_IDS, ids)
-        _toolcalls.ORIGINS.remember(ids, call.span.get_span_context())
+        if not call.sink.wrapper:  # a wrapper returns its inner call's response: that call asked
+            _toolcalls.ORIGINS.remember(ids, call.span.get_span_context())
 
 
 class _ToolState:

@@ -279,6 +279,31 @@ def test_the_tool_span_links_to_the_model_call_that_asked_for_it(cap):
     assert linked["call_from_elsewhere"] == ()
 
 
+def test_the_tool_span_links_to_the_model_call_not_to_a_wrapper_around_it(cap):
+    """A logging or retrying ``@llm_call`` around the model call returns the same response: the
+    tool links to the model call that asked for it (both spans list the ids)."""
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def call_api() -> ChatCompletion:
+        return _completion(("call_w", "get_weather", {"city": "Oslo"}))
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def ask() -> ChatCompletion:
+        return call_api()
+
+    @otel_llm.tool
+    def run_tool(call: Any) -> str:
+        return "ok"
+
+    run_tool(ask().choices[0].message.tool_calls[0])
+    model = next(s for s in cap.spans() if s.name == "chat test-model" and s.parent is not None)
+    wrapper = next(s for s in cap.spans() if s.name == "chat test-model" and s.parent is None)
+    assert model.parent.span_id == wrapper.context.span_id
+    assert model.attributes[sc.OTEL_LLM_RESPONSE_TOOL_CALL_IDS] == wrapper.attributes[sc.OTEL_LLM_RESPONSE_TOOL_CALL_IDS]
+    (link,) = cap.span("execute_tool get_weather").links
+    assert link.context.span_id == model.context.span_id
+
+
 @pytest.mark.parametrize(
     "response, ids",
     [
