@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Call", "ChunkObserver", "ENCLOSING_NODE_KEY", "Kind", "SPAN_KEY", "USAGE_SINK_KEY", "UsageSink", "current_usage_sink", "open_call",
+    "without",
 ]
 
 # The innermost call that accepts ``record_usage`` (an llm_call), kept in the
@@ -108,6 +109,10 @@ class Kind:
     span_name: str = ""
     span_kind: SpanKind = SpanKind.INTERNAL
     attributes: Mapping[str, AttributeValue] = {}
+
+    # The enclosing node's attributes this kind's spans never inherit: the kind's own identity
+    # (an agent with no id inside one with an id has no id, not its caller's).
+    identity: frozenset[str] = frozenset()
 
     # Whether a span of this kind started directly inside an ``otel_llm.attempt()``
     # block is that attempt (it then carries ``otel_llm.attempt``; see ``_attempts``).
@@ -232,6 +237,17 @@ class UsageSink:
         # Usage read from the function's return value, folded in when the call ends (``close``):
         # only the call's own thread sets it, so it needs no lock of its own.
         self.result: Usage | None = None
+
+    def wrapped(self) -> bool:
+        """Another llm_call started directly inside this one: mark this one a wrapper.
+
+        ``True`` only for the first such call (the model call this one's own count
+        stands for); later ones are further model calls the wrapper made.
+        """
+        with _sink_lock:
+            first = not self.wrapper
+            self.wrapper = True
+            return first
 
     def add_usage(self, usage: "Usage") -> None:
         """Fold ``usage`` in; its known fields win (``record_usage``, later values)."""
@@ -476,9 +492,10 @@ def _call_attributes(
     """A span's attributes inside a graph node, session or attempt, or from the call's arguments.
 
     The kind's own attributes win over the enclosing node's (a nested graph
-    node names itself); the session's, the attempt's and the call's are added.
+    node names itself), and the node's values of the kind's ``identity`` are
+    left out; the session's, the attempt's and the call's are added.
     """
-    attributes = {**node, **static} if node else dict(static)
+    attributes = {**without(node, kind.identity), **static} if node else dict(static)
     if session is not None:
         attributes.update(session.attributes)
     if kind.attempts and ATTEMPT_KEY in parent:  # inside an otel_llm.attempt() block
@@ -490,6 +507,13 @@ def _call_attributes(
         if extra:
             attributes.update(extra)
     return attributes
+
+
+def without(values: Mapping[str, AttributeValue], keys: frozenset[str]) -> Mapping[str, AttributeValue]:
+    """``values`` less ``keys`` (``values`` itself when there is nothing to leave out)."""
+    if not keys or keys.isdisjoint(values):
+        return values
+    return {k: v for k, v in values.items() if k not in keys}
 
 
 def current_usage_sink() -> UsageSink | None:

@@ -12,6 +12,7 @@ points are a small tuple (``metric_values``) recorded later, off that thread
 
 from __future__ import annotations
 
+import functools
 import inspect
 from operator import attrgetter
 from collections.abc import Callable, Mapping
@@ -24,7 +25,7 @@ from opentelemetry.util.types import AttributeValue
 
 from otel_llm import _rollup, _toolcalls, semconv
 from otel_llm._completion import completion_text
-from otel_llm._core import ENCLOSING_NODE_KEY, USAGE_SINK_KEY, Call, ChunkObserver, Kind
+from otel_llm._core import ENCLOSING_NODE_KEY, USAGE_SINK_KEY, Call, ChunkObserver, Kind, without
 from otel_llm._guard import internal_error
 from otel_llm._metrics import (
     NO_EXEMPLAR, AttributeSet, ExemplarIds, Instruments, attribute_set, exemplar_context, exemplar_ids,
@@ -77,10 +78,13 @@ def _static_attributes(
     return {semconv.OTEL_LLM_KIND: kind, **metric, **_without_none(extra or {})}, metric
 
 
-def _inherited(parent: otel_context.Context, own: Mapping[str, AttributeValue]) -> Mapping[str, AttributeValue]:
-    """What spans inside a graph node or agent inherit: the enclosing node's attributes, ``own`` winning."""
+def _inherited(
+    parent: otel_context.Context, own: Mapping[str, AttributeValue], identity: frozenset[str] = frozenset()
+) -> Mapping[str, AttributeValue]:
+    """What spans inside a graph node or agent inherit: the enclosing node's attributes less
+    ``identity`` (the keys that say which node or agent it is), ``own`` winning."""
     outer = parent.get(ENCLOSING_NODE_KEY)  # a Context is a read-only dict
-    return {**outer, **own} if outer else own  # type: ignore[dict-item]
+    return {**without(outer, identity), **own} if outer else own  # type: ignore[arg-type]
 
 
 def _message_event(call: Call, role: str, text: str) -> None:
@@ -277,13 +281,60 @@ _LLMPoints = tuple[
 ]
 
 
+# The argument names a model is asked for by: OpenAI, Anthropic, Gemini, Mistral, Cohere,
+# Ollama, litellm (``model``); boto3's Bedrock Runtime (``modelId``).
+_MODEL_ARGUMENTS = ("model", "modelId")
+# Per bare llm_call, the models whose metric attribute sets are kept; later ones share the
+# call site's sets (the span still names them): a model name from user input cannot grow memory.
+_MAX_MODELS_PER_CALL_SITE = 64
+
+
+def _fixed_model(fn: Any) -> str | None:
+    """The model a ``functools.partial`` fixes (``partial(client.converse, modelId=...)``), if any."""
+    while isinstance(fn, functools.partial):
+        for name in _MODEL_ARGUMENTS:
+            value = fn.keywords.get(name)
+            if isinstance(value, str) and value:
+                return value
+        fn = fn.func
+    return None
+
+
+class _ModelArguments:
+    """Where a bare llm_call's function is given its model: a keyword ``model=`` / ``modelId=``
+    (a client method such as boto3's ``converse(**kwargs)``), or a parameter of that name."""
+
+    __slots__ = ("binder", "positional")
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.binder = _Binder(fn)
+        # Whether the model may come by position: the signature names such a parameter.
+        self.positional = any(name in self.binder.parameters for name in _MODEL_ARGUMENTS)
+
+    def read(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str | None:
+        """The model this call asks for (a non-empty string), else ``None``."""
+        for name in _MODEL_ARGUMENTS:
+            value = kwargs.get(name)
+            if value is not None:
+                return value if isinstance(value, str) and value else None
+        if args and self.positional:
+            bound = self.binder.bind(args, kwargs)
+            for name in _MODEL_ARGUMENTS:
+                value = bound.get(name)
+                if isinstance(value, str) and value:
+                    return value
+        return None
+
+
 class _LLMState:
     """Per-call state of an llm_call: the enclosing roll-up, cost, stream reader and captured completion."""
 
-    __slots__ = ("rollup", "cost", "stream", "response_text", "parts")
+    __slots__ = ("rollup", "cost", "stream", "response_text", "parts", "request_model", "point_sets")
 
     def __init__(self, rollup: RollUp | None) -> None:
         self.rollup = rollup
+        self.request_model: str | None = None  # a bare llm_call's model, read from the call's arguments
+        self.point_sets: tuple[AttributeSet, AttributeSet, AttributeSet] | None = None  # with that model
         self.cost: float | None = None  # USD, when priced (the span's gen_ai.usage.cost)
         self.stream: StreamUsage | None = None  # where a returned stream's usage is read
         self.response_text: str | None = None
@@ -304,10 +355,17 @@ class LLMCallKind(Kind):
     attempts = True
 
     def __init__(
-        self, model: str | None, provider: str | None, operation: str, params: Mapping[str, Any]
+        self,
+        fn: Callable[..., Any],
+        model: str | None,
+        provider: str | None,
+        operation: str,
+        params: Mapping[str, Any],
     ) -> None:
+        model = model or _fixed_model(fn)
         self.model = model
         self.provider = provider
+        self.operation = operation
         self.span_name = f"{operation} {model}" if model else operation
         self.attributes, self._metric_attributes = _static_attributes(
             self.kind,
@@ -318,29 +376,66 @@ class LLMCallKind(Kind):
             },
             {REQUEST_PARAMS[k]: v for k, v in params.items()},
         )
-        self._call_set = attribute_set(self._metric_attributes)
-        self._input_set = attribute_set({**self._metric_attributes, semconv.GEN_AI_TOKEN_TYPE: "input"})
-        self._output_set = attribute_set({**self._metric_attributes, semconv.GEN_AI_TOKEN_TYPE: "output"})
+        self._call_set, self._input_set, self._output_set = self._point_sets(self._metric_attributes)
         self._request_event = _without_none({semconv.GEN_AI_REQUEST_MODEL: model})
+        # Without a model of its own, each call's model is read from its arguments (see ``_requested``).
+        self._model_args = _ModelArguments(fn) if model is None else None
+        self._sets_by_model: dict[str, tuple[AttributeSet, AttributeSet, AttributeSet]] = {}
+
+    @staticmethod
+    def _point_sets(metric_attributes: Mapping[str, AttributeValue]) -> tuple[AttributeSet, AttributeSet, AttributeSet]:
+        """The attribute sets of a call's points, of its input tokens' and of its output tokens'."""
+        return (
+            attribute_set(metric_attributes),
+            attribute_set({**metric_attributes, semconv.GEN_AI_TOKEN_TYPE: "input"}),
+            attribute_set({**metric_attributes, semconv.GEN_AI_TOKEN_TYPE: "output"}),
+        )
+
+    def _requested(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        """A bare llm_call: the model this call asked for, from its arguments, on the span, its
+        pricing and its metric points (as a decorator's ``model=`` would be)."""
+        model = self._model_args.read(args, kwargs)  # type: ignore[union-attr]
+        if model is None:
+            return
+        state: _LLMState = call.extra
+        state.request_model = model
+        call.span.update_name(f"{self.operation} {model}")
+        call.span.set_attribute(semconv.GEN_AI_REQUEST_MODEL, model)
+        sets = self._sets_by_model.get(model)
+        if sets is None and len(self._sets_by_model) < _MAX_MODELS_PER_CALL_SITE:
+            sets = self._sets_by_model[model] = self._point_sets(
+                {**self._metric_attributes, semconv.GEN_AI_REQUEST_MODEL: model}
+            )
+        state.point_sets = sets
 
     def enter(self, call: Call, parent: otel_context.Context) -> Mapping[str, object]:
         outer = parent.get(USAGE_SINK_KEY)  # type: ignore[arg-type]  # a Context is a dict
-        if outer is not None and outer.span is trace.get_current_span(parent):
+        rollup = parent.get(_rollup.ROLLUP_KEY)
+        # Counted as it starts (tokens and cost as it ends): a call the agent or turn started is
+        # one it made, even when it ends after it (an async generator left by ``break``).
+        counted = rollup is not None
+        if outer is not None and outer.span is trace.get_current_span(parent) and outer.wrapped():
             # Directly inside another llm_call (a retrying or logging wrapper): this is the model
-            # call, counted once, as the analysis counts it; the outer one only wraps it.
-            outer.wrapper = True
+            # call, counted once, as the analysis counts it; the outer one's count stands for it.
+            counted = False
+        if counted:
+            rollup.add_llm_call()  # type: ignore[union-attr]
         call.sink.span = call.span
-        call.extra = _LLMState(parent.get(_rollup.ROLLUP_KEY))  # type: ignore[arg-type]
+        call.extra = _LLMState(rollup)  # type: ignore[arg-type]
         return {USAGE_SINK_KEY: call.sink}
 
     def on_start(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        if self._model_args is not None:
+            self._requested(call, args, kwargs)
         content = call.runtime.content
         if not content.capture:
             return
         prompt = args[0] if len(args) == 1 and not kwargs else {"args": list(args), **kwargs}
         captured = content.text(prompt)
         if captured is not None:
-            call.span.add_event(semconv.EVENT_LLM_REQUEST, {**self._request_event, semconv.EVENT_ATTR_CONTENT: captured})
+            request_model = call.extra.request_model
+            event = self._request_event if request_model is None else {semconv.GEN_AI_REQUEST_MODEL: request_model}
+            call.span.add_event(semconv.EVENT_LLM_REQUEST, {**event, semconv.EVENT_ATTR_CONTENT: captured})
 
     def on_result(self, call: Call, value: Any) -> None:
         usage, tool_calls = read_response(value)
@@ -382,19 +477,21 @@ class LLMCallKind(Kind):
         if usage is not None:
             state.cost = self._set_usage(call, usage)
         if state.rollup is not None and not call.sink.wrapper:
-            state.rollup.add_llm_call(usage, state.cost)
+            state.rollup.add_usage(usage, state.cost)
 
     def metric_values(self, call: Call) -> _LLMPoints:
         usage = call.sink.usage  # the call has ended: its elapsed time is fixed
         exemplar = exemplar_ids(call.span.get_span_context())
+        state: _LLMState = call.extra
+        call_set, input_set, output_set = state.point_sets or (self._call_set, self._input_set, self._output_set)
         if usage is None or call.sink.wrapper:  # a wrapper's tokens and cost are its inner call's
             return (
                 self.metric_recorder, call.elapsed, call.first_chunk_s, call.error_type, None, None, None, exemplar,
-                self._call_set, self._input_set, self._output_set,
+                call_set, input_set, output_set,
             )
         return (
             self.metric_recorder, call.elapsed, call.first_chunk_s, call.error_type, usage.input_tokens,
-            usage.output_tokens, call.extra.cost, exemplar, self._call_set, self._input_set, self._output_set,
+            usage.output_tokens, state.cost, exemplar, call_set, input_set, output_set,
         )
 
     @staticmethod
@@ -458,7 +555,7 @@ class LLMCallKind(Kind):
                 attrs[semconv.OTEL_LLM_COST_SOURCE] = billing.cost_source or "response"
         if usd is None and (inp is not None or out is not None):
             try:
-                priced = call.runtime.prices.cost(model or self.model, usage, self.provider)
+                priced = call.runtime.prices.cost(model or self.model or call.extra.request_model, usage, self.provider)
                 if priced is not None:
                     usd = attrs[semconv.GEN_AI_USAGE_COST] = float(priced[0])
                     attrs[semconv.OTEL_LLM_COST_SOURCE] = priced[1]
@@ -471,7 +568,8 @@ class LLMCallKind(Kind):
 
 
 def _remember_tool_calls(call: Call, response: Any, candidates: list[Any] | None) -> None:
-    """List the tool call ids a response asks for on its span, and remember them for the tool spans.
+    """List the tool call ids a response asks for on its span, and remember them for the tool spans
+    (those of the model call itself, not of an llm_call wrapping it).
 
     ``candidates``: the tool calls already found while reading the response's usage
     (``_usage.read_response``); ``None``: look for them in ``response``.
@@ -480,16 +578,16 @@ def _remember_tool_calls(call: Call, response: Any, candidates: list[Any] | None
     if refs:
         ids = [ref.id for ref in refs]
         call.span.set_attribute(semconv.OTEL_LLM_RESPONSE_TOOL_CALL_IDS, ids)
-        _toolcalls.ORIGINS.remember(ids, call.span.get_span_context())
+        if not call.sink.wrapper:  # a wrapper returns its inner call's response: that call asked
+            _toolcalls.ORIGINS.remember(ids, call.span.get_span_context())
 
 
 class _ToolState:
-    """Per-call state of a tool: enclosing roll-up, metric attribute set, streamed result if captured."""
+    """Per-call state of a tool: metric attribute set, streamed result if captured."""
 
-    __slots__ = ("rollup", "metric_set", "parts", "max_parts")
+    __slots__ = ("metric_set", "parts", "max_parts")
 
-    def __init__(self, rollup: RollUp | None, metric_set: AttributeSet, max_parts: int) -> None:
-        self.rollup = rollup
+    def __init__(self, metric_set: AttributeSet, max_parts: int) -> None:
         self.metric_set = metric_set
         self.parts: list[Any] = []
         self.max_parts = max_parts
@@ -544,7 +642,12 @@ class ToolKind(Kind):
         self._not_arguments = {first if first in _SELF_NAMES else None, call_id_arg} - {None}
 
     def enter(self, call: Call, parent: otel_context.Context) -> None:
-        call.extra = _ToolState(_rollup.current_rollup(parent), self._metric_set, call.runtime.content.max_chars)
+        call.extra = _ToolState(self._metric_set, call.runtime.content.max_chars)
+        # Counted as it starts: a tool the agent (or turn) started is one it made, even when it
+        # ends after it (an async generator left by ``break`` is closed later, by the event loop).
+        rollup = _rollup.current_rollup(parent)
+        if rollup is not None:
+            rollup.add_tool_call()
 
     def on_start(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         capture = call.runtime.content.capture
@@ -599,8 +702,6 @@ class ToolKind(Kind):
         if state.parts:
             whole = "".join(state.parts) if all(isinstance(p, str) for p in state.parts) else state.parts
             self.on_result(call, whole)
-        if state.rollup is not None:
-            state.rollup.add_tool_call()
 
     def metric_values(self, call: Call) -> tuple[int, float, str | None, AttributeSet, ExemplarIds]:
         return self.metric_recorder, call.duration(), call.error_type, call.extra.metric_set, call.exemplar()
@@ -625,6 +726,7 @@ class AgentKind(Kind):
 
     kind = semconv.KIND_AGENT
     attempts = True
+    identity = frozenset({semconv.GEN_AI_AGENT_NAME, semconv.GEN_AI_AGENT_ID})
 
     def __init__(self, name: str, agent_id: str | None, description: str | None) -> None:
         self.span_name = f"{semconv.OPERATION_INVOKE_AGENT} {name}"
@@ -638,7 +740,7 @@ class AgentKind(Kind):
 
     def enter(self, call: Call, parent: otel_context.Context) -> Mapping[str, object]:
         call.extra, values = _rollup.opened(parent)
-        return {ENCLOSING_NODE_KEY: _inherited(parent, self._inherited), **values}
+        return {ENCLOSING_NODE_KEY: _inherited(parent, self._inherited, self.identity), **values}
 
     def on_end(self, call: Call) -> None:
         call.span.set_attributes(call.extra.attributes(_rollup.AGENT))

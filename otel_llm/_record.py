@@ -3,12 +3,11 @@
 Why explicit calls: some clients return plain text (usage known only from a
 header or a callback), and quality checks happen after the answer exists.
 Both functions are fire-and-forget: they never raise into the app (``_guard``)
-and do nothing outside a span that can take them.
+and do nothing outside a span that can take them (counts given to
+``record_usage`` there are lost, and stderr says so once).
 """
 
 from __future__ import annotations
-
-import logging
 
 from opentelemetry import trace
 from opentelemetry.util.types import AttributeValue
@@ -20,8 +19,7 @@ from otel_llm._usage import Billing, Usage, _amount, token_count
 
 __all__ = ["record_evaluation", "record_usage"]
 
-_log = logging.getLogger("otel_llm")
-_outside_logged = False
+_outside_said = False
 _bad_model_said = False
 _bad_cost_said = False
 
@@ -49,15 +47,18 @@ def record_usage(
     notice on stderr (see ``_usage.token_count``), as is a ``model`` that is not
     a non-empty string and a ``cost_usd`` that is not a finite number >= 0 (named
     ``billed_cost`` in ``otel_llm.usage.dropped``; the call is priced from its
-    tokens). Outside an llm_call this is a no-op (logged once at debug level:
-    nothing is lost, the call simply has no span to take the counts).
+    tokens). Outside an llm_call (or after it ended) no span can take the
+    counts: they are not recorded, and the first time stderr says so.
     """
-    global _outside_logged
+    global _outside_said
     sink = current_usage_sink()
     if sink is None or sink.ended:
-        if not _outside_logged:
-            _outside_logged = True
-            _log.debug("otel_llm.record_usage called outside an llm_call; ignored")
+        if not _outside_said:
+            _outside_said = True
+            _notices.notice(
+                "otel_llm.record_usage() was called outside any @otel_llm.llm_call (or after it ended): its counts are "
+                "not recorded. Call it inside the decorated model call (said once)."
+            )
         return
     dropped: list[str] = []
     counts = {

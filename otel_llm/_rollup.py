@@ -38,6 +38,7 @@ class RollUpNames(NamedTuple):
     cost: str
     llm_calls: str
     tool_calls: str
+    unpriced_calls: str
 
 
 TURN = RollUpNames(
@@ -46,6 +47,7 @@ TURN = RollUpNames(
     semconv.OTEL_LLM_TURN_COST,
     semconv.OTEL_LLM_TURN_LLM_CALLS,
     semconv.OTEL_LLM_TURN_TOOL_CALLS,
+    semconv.OTEL_LLM_TURN_UNPRICED_CALLS,
 )
 AGENT = RollUpNames(
     semconv.OTEL_LLM_AGENT_INPUT_TOKENS,
@@ -53,13 +55,16 @@ AGENT = RollUpNames(
     semconv.OTEL_LLM_AGENT_COST,
     semconv.OTEL_LLM_AGENT_LLM_CALLS,
     semconv.OTEL_LLM_AGENT_TOOL_CALLS,
+    semconv.OTEL_LLM_AGENT_UNPRICED_CALLS,
 )
 
 
 class RollUp:
     """Running totals of one turn or agent invocation; additions reach every enclosing roll-up."""
 
-    __slots__ = ("input_tokens", "output_tokens", "cost", "llm_calls", "tool_calls", "parent", "_lock")
+    __slots__ = (
+        "input_tokens", "output_tokens", "cost", "llm_calls", "tool_calls", "unpriced_calls", "parent", "_lock",
+    )
 
     def __init__(self, parent: "RollUp | None" = None) -> None:
         self.input_tokens = 0
@@ -67,24 +72,37 @@ class RollUp:
         self.cost: float | None = None  # None: no call was priced
         self.llm_calls = 0
         self.tool_calls = 0
+        self.unpriced_calls = 0  # calls with tokens and no cost: ``cost`` leaves them out
         self.parent = parent
         self._lock = threading.Lock()
 
-    def add_llm_call(self, usage: "Usage | None", cost: float | None) -> None:
-        """One model call ended, with its usage and cost when known."""
+    def add_llm_call(self) -> None:
+        """One model call started (its tokens and cost come as it ends: :meth:`add_usage`)."""
         rollup: RollUp | None = self
         while rollup is not None:
             with rollup._lock:
                 rollup.llm_calls += 1
-                if usage is not None:
-                    rollup.input_tokens += usage.input_tokens or 0
-                    rollup.output_tokens += usage.output_tokens or 0
+            rollup = rollup.parent
+
+    def add_usage(self, usage: "Usage | None", cost: float | None) -> None:
+        """A model call ended, with its usage and cost when known."""
+        if usage is None:
+            return
+        tokens = usage.input_tokens is not None or usage.output_tokens is not None
+        unpriced = cost is None and tokens
+        rollup: RollUp | None = self
+        while rollup is not None:
+            with rollup._lock:
+                rollup.input_tokens += usage.input_tokens or 0
+                rollup.output_tokens += usage.output_tokens or 0
                 if cost is not None:
                     rollup.cost = (rollup.cost or 0.0) + cost
+                elif unpriced:
+                    rollup.unpriced_calls += 1
             rollup = rollup.parent
 
     def add_tool_call(self) -> None:
-        """One tool call ended (whatever its outcome)."""
+        """One tool call started (whatever its outcome)."""
         rollup: RollUp | None = self
         while rollup is not None:
             with rollup._lock:
@@ -92,7 +110,8 @@ class RollUp:
             rollup = rollup.parent
 
     def attributes(self, names: RollUpNames) -> dict[str, AttributeValue]:
-        """The totals as span attributes; no cost attribute when nothing was priced."""
+        """The totals as span attributes; no cost attribute when nothing was priced, and the
+        calls the cost leaves out (tokens, no price) only when there are some."""
         with self._lock:
             attrs: dict[str, AttributeValue] = {
                 names.input_tokens: self.input_tokens,
@@ -102,6 +121,8 @@ class RollUp:
             }
             if self.cost is not None:
                 attrs[names.cost] = self.cost
+            if self.unpriced_calls:
+                attrs[names.unpriced_calls] = self.unpriced_calls
             return attrs
 
 

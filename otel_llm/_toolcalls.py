@@ -68,6 +68,8 @@ def received(value: Any) -> ToolCallRef | None:
     if isinstance(value, _SCALARS):
         return None
     marker = _get(value, "type")
+    if not isinstance(marker, str):  # a data frame's ``type`` column compares element-wise: not a marker
+        return None
     if marker == "tool_call":  # LangChain ToolCall
         call_id, name, arguments = _get(value, "id"), _get(value, "name"), _get(value, "args")
     elif marker == "function_call":  # OpenAI responses API item

@@ -131,8 +131,10 @@ def instrument_threads() -> None:
     """Propagate the OpenTelemetry context (and so sessions, turns, parents) into threads.
 
     Enables the official ``ThreadingInstrumentor`` (``Thread``, ``Timer``,
-    ``ThreadPoolExecutor.submit``) once; idempotent. ``configure()`` calls it.
-    ``asyncio.to_thread`` needs nothing: it copies the whole contextvars context.
+    ``ThreadPoolExecutor.submit``) once, and the same for the tasks of
+    ``multiprocessing.pool.ThreadPool`` (``_thread_pools``); idempotent.
+    ``configure()`` calls it. ``asyncio.to_thread`` needs nothing: it copies the
+    whole contextvars context.
     """
     try:
         from opentelemetry.instrumentation.threading import ThreadingInstrumentor
@@ -142,3 +144,9 @@ def instrument_threads() -> None:
             instrumentor.instrument()
     except Exception as exc:  # noqa: BLE001 — missing or failing instrumentor
         internal_error("context.instrument_threads", exc)
+    try:
+        from otel_llm._thread_pools import propagate_into_thread_pools
+
+        propagate_into_thread_pools()
+    except Exception as exc:  # noqa: BLE001 — a stdlib whose pool is shaped otherwise
+        internal_error("context.thread_pools", exc)

@@ -109,7 +109,9 @@ def llm_call(
     ``max_tokens``, ``top_p``, ``top_k``, ``stop_sequences``,
     ``frequency_penalty``, ``presence_penalty``, ``seed``); unknown ones are
     ignored with a warning rather than breaking the decorated function.
-    Bare ``@llm_call`` takes the model from the response.
+    Without ``model`` the model is the one the call asks for, read from its
+    argument ``model=`` or ``modelId=`` (boto3's Bedrock Runtime) or a
+    ``functools.partial`` fixing one, else the response's.
     """
     unknown = sorted(set(request_params) - set(REQUEST_PARAMS))
     if unknown:
@@ -117,7 +119,7 @@ def llm_call(
     known = {k: v for k, v in request_params.items() if k in REQUEST_PARAMS}
 
     def decorate(f: F) -> F:
-        return instrument(f, lambda target: LLMCallKind(model, provider, operation, known))
+        return instrument(f, lambda target: LLMCallKind(target, model, provider, operation, known))
 
     return decorate(fn) if fn is not None else decorate
 

@@ -347,7 +347,8 @@ class PriceBook:
             if self._notify_unknown and not self._warned_no_model:
                 self._warned_no_model = True
                 _notices.notice(  # a call with tokens and no model name (Cohere answers without one)
-                    "a call with tokens names no model (neither its response nor its decorator): it gets no cost. "
+                    "a call with tokens names no model (neither its response, its decorator nor a model=/modelId= argument): "
+                    "it gets no cost. "
                     "Name it with @otel_llm.llm_call(model=...)."
                 )
             return None

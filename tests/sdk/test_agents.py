@@ -212,6 +212,44 @@ def test_tool_call_shapes_a_tool_can_receive(value, expected):
     assert _toolcalls.received(value) == expected
 
 
+class _Column:
+    """A data frame column as pandas and numpy have it: ``==`` compares element-wise, its truth is ambiguous."""
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __eq__(self, other: object) -> "_Column":  # type: ignore[override]
+        return _Column()
+
+    def __bool__(self) -> bool:
+        raise ValueError("The truth value of a Series is ambiguous")
+
+
+class _Frame:
+    """A table with a column named ``type``: ``frame.type`` is that column, not a tool-call marker."""
+
+    type = _Column()
+
+    def __len__(self) -> int:
+        return 2
+
+
+def test_a_tool_argument_whose_type_attribute_is_a_column_is_not_a_tool_call(cap):
+    """A data frame with a ``type`` column passed to a tool: the tool span still covers the call and counts."""
+
+    @otel_llm.tool
+    def summarize(frame: _Frame) -> int:
+        return len(frame)
+
+    @otel_llm.agent("analyst")
+    def analyse() -> int:
+        return summarize(_Frame())
+
+    assert _toolcalls.received(_Frame()) is None
+    assert analyse() == 2
+    assert cap.span("invoke_agent analyst").attributes[sc.OTEL_LLM_AGENT_TOOL_CALLS] == 1
+    assert sc.GEN_AI_TOOL_CALL_ID not in cap.span("execute_tool summarize").attributes
+
+
 def test_the_tool_span_links_to_the_model_call_that_asked_for_it(cap):
     @otel_llm.llm_call(model="test-model", provider="openai")
     def plan() -> ChatCompletion:
@@ -239,6 +277,31 @@ def test_the_tool_span_links_to_the_model_call_that_asked_for_it(cap):
         assert link.context.trace_id == model.context.trace_id
         assert link.attributes[sc.GEN_AI_TOOL_CALL_ID] == call_id
     assert linked["call_from_elsewhere"] == ()
+
+
+def test_the_tool_span_links_to_the_model_call_not_to_a_wrapper_around_it(cap):
+    """A logging or retrying ``@llm_call`` around the model call returns the same response: the
+    tool links to the model call that asked for it (both spans list the ids)."""
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def call_api() -> ChatCompletion:
+        return _completion(("call_w", "get_weather", {"city": "Oslo"}))
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def ask() -> ChatCompletion:
+        return call_api()
+
+    @otel_llm.tool
+    def run_tool(call: Any) -> str:
+        return "ok"
+
+    run_tool(ask().choices[0].message.tool_calls[0])
+    model = next(s for s in cap.spans() if s.name == "chat test-model" and s.parent is not None)
+    wrapper = next(s for s in cap.spans() if s.name == "chat test-model" and s.parent is None)
+    assert model.parent.span_id == wrapper.context.span_id
+    assert model.attributes[sc.OTEL_LLM_RESPONSE_TOOL_CALL_IDS] == wrapper.attributes[sc.OTEL_LLM_RESPONSE_TOOL_CALL_IDS]
+    (link,) = cap.span("execute_tool get_weather").links
+    assert link.context.span_id == model.context.span_id
 
 
 @pytest.mark.parametrize(
@@ -382,3 +445,141 @@ async def test_agent_roll_up_across_tasks(cap):
 
     assert await fan_out() == [0, 1, 2, 3, 4]
     assert cap.span("invoke_agent fanout").attributes[sc.OTEL_LLM_AGENT_TOOL_CALLS] == 5
+
+
+def test_an_agent_without_an_id_inside_one_with_an_id_does_not_take_the_outer_id(cap):
+    """Spans inside an agent carry that agent's identity: name *and* id, never the outer agent's id."""
+
+    @otel_llm.tool("search_web")
+    def search(q: str) -> str:
+        return q
+
+    @otel_llm.agent("researcher")
+    def research() -> str:
+        return search("a")
+
+    @otel_llm.agent("planner", id="planner-v2")
+    def plan() -> str:
+        search("b")
+        return research()
+
+    plan()
+    research_span, plan_span = cap.span("invoke_agent researcher"), cap.span("invoke_agent planner")
+    assert plan_span.attributes[sc.GEN_AI_AGENT_ID] == "planner-v2"
+    assert sc.GEN_AI_AGENT_ID not in research_span.attributes
+    tools = {s.parent.span_id: s for s in cap.spans() if s.name == "execute_tool search_web"}
+    inner_tool, outer_tool = tools[research_span.context.span_id], tools[plan_span.context.span_id]
+    assert (inner_tool.attributes[sc.GEN_AI_AGENT_NAME], inner_tool.attributes.get(sc.GEN_AI_AGENT_ID)) == ("researcher", None)
+    assert (outer_tool.attributes[sc.GEN_AI_AGENT_NAME], outer_tool.attributes[sc.GEN_AI_AGENT_ID]) == ("planner", "planner-v2")
+
+
+async def test_an_async_generator_tool_left_by_break_counts_in_its_agent(cap):
+    """``break`` out of an async generator leaves it to the event loop to close, after the agent
+    returned: the tool call still ran inside the agent and counts there (as the analysis counts it)."""
+    import asyncio
+
+    @otel_llm.tool("pages")
+    async def pages():
+        for page in range(3):
+            await asyncio.sleep(0)
+            yield page
+
+    @otel_llm.agent("reader")
+    async def read_first() -> int:
+        async for page in pages():
+            return page
+        return -1
+
+    assert await read_first() == 0
+    await asyncio.sleep(0.01)  # the loop closes the abandoned generator
+    assert cap.span("execute_tool pages").attributes[sc.OTEL_LLM_STREAM_COMPLETE] is False
+    assert cap.span("invoke_agent reader").attributes[sc.OTEL_LLM_AGENT_TOOL_CALLS] == 1
+
+
+def test_a_roll_up_says_how_many_of_its_calls_it_could_not_price(cap):
+    """An agent whose model calls are priced only in part: its cost is that part, and says so."""
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def priced() -> ChatCompletion:
+        return _completion(input_tokens=100, output_tokens=10)
+
+    @otel_llm.llm_call(model="no-such-model-anywhere", provider="openai")
+    def unpriced() -> dict[str, Any]:
+        return {"usage": {"prompt_tokens": 50, "completion_tokens": 5}}
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def failed() -> None:
+        raise TimeoutError  # no tokens: nothing to price, not an unpriced call
+
+    @otel_llm.agent("mixed")
+    def mixed() -> None:
+        priced()
+        unpriced()
+        with pytest.raises(TimeoutError):
+            failed()
+
+    @otel_llm.chat
+    def turn(question: str) -> None:
+        mixed()
+        priced()
+
+    turn("go")
+    agent, chat = cap.span("invoke_agent mixed").attributes, cap.span("chat_turn turn").attributes
+    assert agent[sc.OTEL_LLM_AGENT_LLM_CALLS] == 3
+    assert agent[sc.OTEL_LLM_AGENT_COST] == pytest.approx((100 + 10 * 2) * 1e-6)
+    assert agent[sc.OTEL_LLM_AGENT_UNPRICED_CALLS] == 1
+    assert chat[sc.OTEL_LLM_TURN_UNPRICED_CALLS] == 1
+
+    cap.exporter.clear()
+    priced_only = otel_llm.agent("priced_only")(priced)
+    priced_only()
+    assert sc.OTEL_LLM_AGENT_UNPRICED_CALLS not in cap.span("invoke_agent priced_only").attributes
+
+
+async def test_a_streamed_model_call_left_by_break_counts_in_its_agent(cap):
+    """A model call streamed by an async generator the agent leaves by ``break``: the event loop
+    ends it after the agent returned; it was still made by the agent and counts there."""
+    import asyncio
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    async def stream_answer():
+        for piece in ("Hel", "lo", "STOP", "never read"):
+            await asyncio.sleep(0)
+            yield piece
+
+    @otel_llm.agent("writer")
+    async def write() -> str:
+        text = ""
+        async for piece in stream_answer():
+            if piece == "STOP":
+                break
+            text += piece
+        return text
+
+    assert await write() == "Hello"
+    await asyncio.sleep(0.01)  # the loop closes the abandoned generator
+    assert cap.span("chat test-model").attributes[sc.OTEL_LLM_STREAM_COMPLETE] is False
+    assert cap.span("invoke_agent writer").attributes[sc.OTEL_LLM_AGENT_LLM_CALLS] == 1
+
+
+def test_a_retrying_wrapper_counts_each_model_call_it_made(cap):
+    """``@llm_call`` around a loop that calls the model twice: two model calls, not three, not one."""
+    attempts = iter([TimeoutError(), None])
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def call_api() -> ChatCompletion:
+        failure = next(attempts)
+        if failure is not None:
+            raise failure
+        return _completion(input_tokens=10, output_tokens=5)
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def ask() -> ChatCompletion:
+        try:
+            return call_api()
+        except TimeoutError:
+            return call_api()
+
+    otel_llm.agent("retrier")(ask)()
+    agent = cap.span("invoke_agent retrier").attributes
+    assert (agent[sc.OTEL_LLM_AGENT_LLM_CALLS], agent[sc.OTEL_LLM_AGENT_INPUT_TOKENS]) == (2, 10)

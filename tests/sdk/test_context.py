@@ -178,3 +178,25 @@ def test_parallel_llm_calls_in_threads_sum_into_one_turn(cap, workers):
     assert turn.attributes[sc.OTEL_LLM_TURN_LLM_CALLS] == 40
     assert turn.attributes[sc.OTEL_LLM_TURN_INPUT_TOKENS] == sum(range(1, 41))
     assert turn.attributes[sc.OTEL_LLM_TURN_OUTPUT_TOKENS] == 40
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        lambda pool, fn: pool.map(lambda _: fn(), [0]),
+        lambda pool, fn: pool.apply(fn),
+        lambda pool, fn: pool.apply_async(fn).get(),
+        lambda pool, fn: list(pool.imap(lambda _: fn(), [0])),
+        lambda pool, fn: list(pool.imap_unordered(lambda _: fn(), [0])),
+        lambda pool, fn: pool.starmap(lambda _: fn(), [(0,)]),
+    ],
+    ids=["map", "apply", "apply_async", "imap", "imap_unordered", "starmap"],
+)
+def test_multiprocessing_thread_pool(cap, run):
+    """``multiprocessing.pool.ThreadPool`` (``multiprocessing.dummy.Pool``): its threads are made when
+    the pool is, before the turn; each task still runs in the context it was handed over in."""
+    from multiprocessing.pool import ThreadPool
+
+    with ThreadPool(2) as pool:
+        _turn_with_worker(lambda fn: run(pool, fn))
+    _assert_worker_nesting(cap)

@@ -175,6 +175,25 @@ def test_record_usage_outside_llm_call_is_a_noop(cap):
     assert sc.GEN_AI_USAGE_INPUT_TOKENS not in cap.span("plain").attributes
 
 
+def test_record_usage_outside_an_llm_call_says_its_counts_are_not_recorded(cap, capsys, monkeypatch):
+    """Tokens reported in an agent's own body (not inside a model call) have no span to go to:
+    they are lost, and stderr says so once, rather than a debug line nobody sees."""
+    from otel_llm import _record
+
+    monkeypatch.setattr(_record, "_outside_said", False)
+
+    @otel_llm.agent("planner")
+    def plan() -> str:
+        otel_llm.record_usage(input_tokens=120, output_tokens=8)
+        otel_llm.record_usage(input_tokens=30)
+        return "ok"
+
+    assert plan() == "ok"
+    assert cap.span("invoke_agent planner").attributes[sc.OTEL_LLM_AGENT_INPUT_TOKENS] == 0
+    lines = [line for line in capsys.readouterr().err.splitlines() if "record_usage" in line]
+    assert len(lines) == 1 and "not recorded" in lines[0] and "@otel_llm.llm_call" in lines[0]
+
+
 def test_record_usage_model_prices_the_model_that_answered(cap):
     @otel_llm.llm_call(model="router", provider="openai")
     def ask() -> str:

@@ -342,6 +342,42 @@ def test_bedrock_converse(cap):
     _assert_bedrock(cap)
 
 
+def test_bare_llm_call_around_boto3_converse_takes_the_model_from_model_id(cap):
+    """Converse's response names no model: a bare ``@llm_call`` reads the one asked for from ``modelId=``."""
+    converse = otel_llm.llm_call(bedrock_client().converse)  # the client's own method, decorated
+    assert converse(modelId=BEDROCK_MODEL, messages=MESSAGES)["stopReason"] == "end_turn"
+    span = _llm_span(cap)
+    assert span.name == f"chat {BEDROCK_MODEL}"
+    assert span.attributes[sc.GEN_AI_REQUEST_MODEL] == BEDROCK_MODEL
+    _assert_bedrock(cap)
+    (tokens,) = [p for p in cap.metrics()[sc.METRIC_TOKEN_USAGE] if p.attributes[sc.GEN_AI_TOKEN_TYPE] == "input"]
+    assert tokens.attributes[sc.GEN_AI_REQUEST_MODEL] == BEDROCK_MODEL
+
+
+def test_bare_llm_call_takes_the_model_from_a_parameter_named_model(cap):
+    """The app's own function, its model passed by position: read by the parameter's name."""
+    client = bedrock_client()
+
+    @otel_llm.llm_call
+    def ask(model: str, messages: list[Any]) -> Any:
+        return client.converse(modelId=model, messages=messages)
+
+    ask(BEDROCK_MODEL, MESSAGES)
+    assert _llm_span(cap).attributes[sc.GEN_AI_REQUEST_MODEL] == BEDROCK_MODEL
+    _assert_bedrock(cap)
+
+
+def test_a_decorators_model_wins_over_the_model_argument(cap):
+    client = bedrock_client()
+
+    @otel_llm.llm_call(model=BEDROCK_MODEL)
+    def ask(model: str) -> Any:
+        return client.converse(modelId=BEDROCK_MODEL, messages=MESSAGES)
+
+    ask(model="an-alias")
+    assert _llm_span(cap).attributes[sc.GEN_AI_REQUEST_MODEL] == BEDROCK_MODEL
+
+
 def test_bedrock_converse_stream_usage_from_its_metadata_event(cap):
     client = bedrock_client()
 
