@@ -88,7 +88,7 @@ class FileInfo:
     mtime: datetime
     device: int
     inode: int
-    format: str  # "jsonl" | "zstd" | "zstd-framed"
+    format: str  # "jsonl" | "zstd" | "zstd-framed" | "proto" (not read: see ``ingest``)
     identity: str  # digest of the first head_len bytes, read when stat'ed
     head_len: int
 
@@ -203,6 +203,10 @@ def sniff_format(head: bytes) -> str:
         return "zstd"
     if len(head) >= 8 and head[4:8] == ZSTD_MAGIC:
         return "zstd-framed"
+    if len(head) >= 5 and head[0] == 0 and head[4] == 0x0A:
+        # JSON never starts with NUL: a big-endian length under 16 MiB, then protobuf field 1
+        # (resourceSpans / resourceMetrics / resourceLogs) - the file exporter's ``format: proto``
+        return "proto"
     return "jsonl"
 
 

@@ -67,6 +67,9 @@ INGEST_MEMORY_LIMIT = "600MB"
 #: memory until it commits. Measured on 1M spans with two workers: every 500k
 #: rows 1.67 GB peak RSS, every 250k 1.2 GB at the same speed.
 COMMIT_ROWS = 250_000
+#: Said of a file in the collector's protobuf file format, which is not read
+PROTO_NOT_READ = ("not read: the collector's protobuf file format (file exporter `format: proto`); otel-llm reads "
+                  "its JSON: set `format: json`, as collector-config/otelcol.yaml does")
 #: A value (a row's attribute list, a log body) longer than this makes its batch heavy.
 #: DuckDB's JSON functions need many times a value's size at once: under INGEST_MEMORY_LIMIT
 #: a 16 MiB attribute loaded and a 32 MiB one aborted the whole ingest.
@@ -821,6 +824,9 @@ def ingest(
             for info in infos:
                 if info.size == 0:
                     report.files.append(FileReport(str(info.path), info.format, "empty"))
+                elif info.format == "proto":
+                    report.files.append(FileReport(str(info.path), info.format, "skipped"))
+                    report.bad_lines.append(Problem(str(info.path), 0, PROTO_NOT_READ))
                 else:
                     loader.load(info)
             loader.finish()

@@ -506,3 +506,32 @@ def test_a_value_too_big_for_the_memory_is_one_located_problem(tmp_path: Path, c
         assert report.spans_added == 29
         assert store.query("SELECT count(*) FROM spans WHERE span_id = ?", [span_id]) == [(0,)]
         assert store.query("SELECT count(*) FROM spans")[0][0] == 29
+
+
+def test_the_collectors_protobuf_file_format_is_named_not_read_as_bad_json(store: TraceStore, tmp_path: Path,
+                                                                           chunks: list) -> None:
+    """A collector whose file exporter writes ``format: proto`` (4-byte big-endian length, then an
+    ExportTraceServiceRequest): one problem naming the format and the setting, not a bad-JSON line per
+    chance newline in the binary; the file is not remembered, so it is said again until it changes."""
+    import struct
+
+    from google.protobuf import json_format
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    request = json.loads(json.dumps(_line(chunks[0])))
+    for span in request["resourceSpans"][0]["scopeSpans"][0]["spans"]:  # proto-JSON ids are base64
+        for key in ("traceId", "spanId", "parentSpanId"):
+            if span.get(key):
+                span[key] = base64.b64encode(bytes.fromhex(span[key])).decode()
+    message = json_format.ParseDict(request, ExportTraceServiceRequest()).SerializeToString()
+    proto = tmp_path / "proto" / "traces.jsonl"
+    proto.parent.mkdir()
+    proto.write_bytes((struct.pack(">I", len(message)) + message) * 3)
+    good = _write(tmp_path / "traces.jsonl", [_line(chunks[1])])
+    for _ in range(2):
+        report = store.ingest([proto, good])
+        assert [(p.path, p.line, p.reason) for p in report.bad_lines] == [(
+            str(proto), 0, "not read: the collector's protobuf file format (file exporter `format: proto`); "
+                           "otel-llm reads its JSON: set `format: json`, as collector-config/otelcol.yaml does")]
+        assert [f.status for f in report.files if f.path == str(proto)] == ["skipped"]
+    assert store.query("SELECT count(*) FROM spans")[0][0] == 10
