@@ -269,26 +269,39 @@ def _load_mapping(pricing: Mapping[str, Any] | str | os.PathLike[str]) -> Mappin
         try:
             import yaml  # optional: only needed for YAML price files
         except ImportError:
-            raise ValueError(f"{path}: reading YAML price files needs PyYAML (pip install pyyaml)") from None
+            raise ValueError("reading YAML price files needs PyYAML (pip install pyyaml)") from None
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise ValueError(f"{path}: not valid YAML: {exc}") from None
+            raise ValueError(f"not valid YAML{_where(exc)}") from None
     else:
         data = json.loads(text)
     if not isinstance(data, Mapping):
-        raise ValueError(f"{path}: expected a mapping of model -> prices")
+        raise ValueError("expected a mapping of model -> prices")
     return data
 
 
-def _user_rates(pricing: Mapping[str, Any] | str | os.PathLike[str] | None) -> dict[str, ModelRates]:
-    """Parse user pricing; bad entries are reported and skipped, never raised."""
+def _where(exc: Exception) -> str:
+    """`` (line L, column C: problem)`` of a YAML error, on one line (PyYAML's own spans several)."""
+    mark, problem = getattr(exc, "problem_mark", None), getattr(exc, "problem", None)
+    if mark is None:
+        return f" ({problem})" if problem else ""
+    return f" (line {mark.line + 1}, column {mark.column + 1}: {problem})"
+
+
+def _user_rates(pricing: Mapping[str, Any] | str | os.PathLike[str] | None,
+                strict: bool = False) -> dict[str, ModelRates]:
+    """Parse user pricing; bad entries are reported and skipped, never raised (``strict``: the first
+    is raised, as a one-line ``ValueError``, for a command that must not price without them)."""
     if pricing is None:
         return {}
     try:
         data = _load_mapping(pricing)
     except (OSError, ValueError, TypeError) as exc:  # the user's file: reported, not raised
-        _notices.notice(f"could not load pricing {pricing!r}: {exc}; only the bundled prices apply")
+        if strict:
+            raise ValueError(str(exc)) from None
+        what = "pricing" if isinstance(pricing, Mapping) else f"pricing file {pricing}"
+        _notices.notice(f"could not load {what}: {exc}; only the bundled prices apply")
         return {}
     rates: dict[str, ModelRates] = {}
     for model, entry in data.items():
@@ -303,6 +316,8 @@ def _user_rates(pricing: Mapping[str, Any] | str | os.PathLike[str] | None) -> d
                 raise ValueError("needs at least input or output")
             rates[_normalise(str(model))] = ModelRates(source="user", **parsed)
         except (TypeError, ValueError) as exc:
+            if strict:
+                raise ValueError(f"entry {model!r}: {exc}") from None
             _notices.notice(f"ignoring pricing entry {model!r}: {exc}")
     return rates
 
@@ -332,8 +347,11 @@ class PriceBook:
 
     @classmethod
     def load(cls, pricing: Mapping[str, Any] | str | os.PathLike[str] | None, *,
-             notify_unknown: bool = True) -> "PriceBook":
-        return cls(_user_rates(pricing), notify_unknown=notify_unknown)
+             notify_unknown: bool = True, strict: bool = False) -> "PriceBook":
+        """User prices (a mapping or a JSON/YAML file) over genai-prices. What cannot be read is
+        skipped with a notice (an app never stops for it), or with ``strict`` raised as a
+        one-line ``ValueError`` (an ingest must not price without the prices it was given)."""
+        return cls(_user_rates(pricing, strict), notify_unknown=notify_unknown)
 
     def fingerprint(self) -> str:
         """What this book's prices are made of (the user's rates, the genai-prices version):

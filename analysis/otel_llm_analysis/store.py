@@ -206,7 +206,11 @@ class TraceStore:
             _require_file(Path(pricing), "pricing file")
         from otel_llm.pricing import PriceBook
 
-        book = PriceBook.load(pricing, notify_unknown=False)  # the ingest report names unpriced models
+        try:  # the ingest report names unpriced models
+            book = PriceBook.load(pricing, notify_unknown=False, strict=True)
+        except ValueError as exc:
+            what = f"pricing file {pricing}" if isinstance(pricing, (str, os.PathLike)) else "pricing"
+            raise StoreError(f"cannot use {what}: {exc}") from None
         specs = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
         from otel_llm_analysis._sources import SourceError
 

@@ -388,3 +388,24 @@ def test_a_store_that_cannot_be_written_says_why_and_the_next_ingest_finishes(tm
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT count(*), count(DISTINCT (trace_id, span_id)) FROM spans").fetchone() == (
             len(data.spans), len(data.spans))
+
+
+@pytest.mark.parametrize("text, name, reason", [
+    ('{"my-model": {"input": "abc", "output": 2}}', "prices.json", "entry 'my-model': could not convert string to float: 'abc'"),
+    ('{"my-model": {"inptu": 1}}', "prices.json", "entry 'my-model': unknown price keys ['inptu']"),
+    ("my-model: [1, 2", "prices.yaml", "not valid YAML (line 1, column 16: expected ',' or ']', but got '<stream end>')"),
+    ("[1, 2]", "prices.json", "expected a mapping of model -> prices"),
+])
+def test_an_unusable_pricing_file_stops_the_ingest_before_anything_is_priced(tmp_path, text, name, reason):
+    """The SDK skips what it cannot read in a pricing file (it must never stop the app); an ingest told
+    to price with a file stops with one line instead, before storing anything: costs computed without
+    the prices the user asked for would be silently wrong."""
+    data = synthetic.generate(tmp_path / "otel-data", seed=3, traces=5)
+    prices = tmp_path / name
+    prices.write_text(text)
+    db = tmp_path / "priced.duckdb"
+    result = run("ingest", str(data.files[0]), "--db", str(db), "--pricing", str(prices))
+    assert result.exit_code == 1, result.output
+    assert result.output.strip().splitlines() == [f"error: cannot use pricing file {prices}: {reason}"]
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM spans").fetchone() == (0,)
