@@ -75,8 +75,9 @@ def ingest(store: Any, filters: Any,
     from otel_llm_analysis.store import StoreError
 
     files = expand(paths)
+    console = console_for_stdout()
     with Progress(TextColumn("[bold]ingest[/bold]"), BarColumn(), DownloadColumn(), TimeElapsedColumn(),
-                  console=console_for_stdout(), transient=True) as bar:
+                  console=console, transient=True, disable=not console.is_terminal) as bar:  # no bar in a log
         task = bar.add_task("ingest", total=sum(f.stat().st_size for f in files) or None)
         try:
             report = store.ingest(paths, on_progress=lambda n: bar.advance(task, n), pricing=pricing)

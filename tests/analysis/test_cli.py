@@ -409,3 +409,13 @@ def test_an_unusable_pricing_file_stops_the_ingest_before_anything_is_priced(tmp
     assert result.output.strip().splitlines() == [f"error: cannot use pricing file {prices}: {reason}"]
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM spans").fetchone() == (0,)
+
+
+def test_ingest_into_a_log_file_writes_its_report_and_nothing_else(tmp_path):
+    """Run from cron or CI, stdout is a file: no progress bar's leftovers (a blank first line) in it."""
+    data = synthetic.generate(tmp_path / "otel-data", seed=2, traces=3)
+    env = {k: v for k, v in os.environ.items() if k != "OTEL_LLM_RAISE_INTERNAL_ERRORS"}
+    done = subprocess.run([sys.executable, "-m", "otel_llm", "ingest", str(tmp_path / "otel-data"), "--db",
+                           str(tmp_path / "log.duckdb")], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done
+    assert done.stdout.splitlines()[0].startswith(f"{tmp_path / 'otel-data'}: {len(data.files)} file(s)"), done.stdout
