@@ -283,6 +283,27 @@ def check(
                   exit_code=1 if alerts.any_breached(rows) else 0)
 
 
+@analysis_command(filters=("since", "until"))
+def processes(
+    store: Any,
+    filters: Any,
+    period: PeriodChoice = typer.Option(PeriodChoice.hour, "--period", help="hour, day or week."),
+    service: Optional[str] = typer.Option(None, "--service", help="Only this service's processes."),
+) -> Result:
+    """Each process's memory, CPU and threads per period (needs configure(process_metrics=True))."""
+    from dataclasses import replace
+
+    from otel_llm_analysis.processes import process_usage
+
+    rows = process_usage(store, period.value, replace(filters, service=service))
+    notes = [] if rows else ["no process metrics here: the app writes them with configure(process_metrics=True)"]
+    return Result(rows, f"processes per {period.value}", PROCESS_COLUMNS, notes=notes)
+
+
+PROCESS_COLUMNS = ["period", "service", "instance", "peak_memory_mb", "mean_memory_mb", "mean_cpu_utilization",
+                   "peak_threads", "points"]
+
+
 @analysis_command(filters=("since", "until", "project"))
 def compare(
     store: Any,
@@ -494,6 +515,7 @@ def register(app: typer.Typer) -> None:
     app.command("trends")(trends)
     app.command("budget", epilog=BUDGET_EPILOG)(budget)
     app.command("check", epilog=CHECK_EPILOG)(check)
+    app.command("processes")(processes)
     app.command("compare")(compare)
     app.command("tools")(tools)
     app.command("agents")(agents)
