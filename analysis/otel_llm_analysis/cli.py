@@ -417,15 +417,19 @@ def logs(
     severity: Optional[str] = typer.Option(None, "--severity", help="At or above: DEBUG, INFO, WARN, ERROR, FATAL."),
     patterns: bool = typer.Option(False, "--patterns", help="Group messages into patterns (default ERROR and above)."),
     limit: int = typer.Option(50, "--limit", min=1, max=1_000_000, help="At most this many records or patterns."),
+    service: Optional[str] = typer.Option(None, "--service", help="Only this service's records (service.name)."),
+    logger: Optional[str] = typer.Option(None, "--logger", help="Only this logger's records (its scope name)."),
+    trace: Optional[str] = typer.Option(None, "--trace", help="Only the records of this trace id."),
 ) -> Result:
     """Search log records, or group error messages into patterns with counts and first/last seen."""
     from otel_llm_analysis import logs as analysis
 
+    sources = {"service": service, "logger": logger, "trace_id": trace}
     if patterns:
-        rows = analysis.log_patterns(store, severity or "ERROR", search, filters.since, filters.until, limit)
+        rows = analysis.log_patterns(store, severity or "ERROR", search, filters.since, filters.until, limit, **sources)
         return Result(rows, "log patterns", ["pattern", "count", "first_seen", "last_seen", "example_trace_id"])
-    rows = analysis.search_logs(store, search, severity, filters.since, filters.until, limit)
-    return Result(rows, "logs", ["time", "severity_text", "body", "trace_id"])
+    rows = analysis.search_logs(store, search, severity, filters.since, filters.until, limit, **sources)
+    return Result(rows, "logs", ["time", "severity_text", "body", "service_name", "logger", "trace_id"])
 
 
 @analysis_command(filters=("since", "until", "project"))
