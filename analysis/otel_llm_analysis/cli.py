@@ -222,6 +222,8 @@ def budget(
     filters: Any,
     monthly: Optional[float] = typer.Option(None, "--monthly", callback=positive, help="Monthly budget in USD."),
     project: Optional[str] = typer.Option(None, "--project", help="Apply --monthly to this project."),
+    each_project: bool = typer.Option(False, "--each-project",
+                                      help="Apply --monthly to each project with calls in the month."),
     model: Optional[str] = typer.Option(None, "--model", help="Apply --monthly to this model."),
     file: Optional[Path] = typer.Option(None, "--file", help="Budgets YAML/JSON file (see docs/analyses.md)."),
     month: Optional[str] = typer.Option(None, "--month", help="YYYY-MM (default: the current UTC month)."),
@@ -240,8 +242,10 @@ def budget(
             plan += analysis.load_budgets(file)
         except (OSError, ValueError) as exc:
             raise fail(f"cannot read budgets from {file}: {exc}", 2) from None
+    if each_project and (project is not None or monthly is None):
+        raise fail("--each-project applies --monthly to every project: give --monthly, and no --project", 2)
     if monthly is not None:
-        plan.append(analysis.Budget(monthly, project=project, model=model))
+        plan.append(analysis.Budget(monthly, project=project, model=model, each_project=each_project))
     if not plan:
         raise fail("give a budget with --monthly 50 or --file budgets.yaml", 2)
     known = catalog(store)
@@ -250,6 +254,9 @@ def budget(
         raise fail("; ".join(dict.fromkeys(problems)), 2)
     day = date.fromisoformat(as_of) if as_of else None
     statuses = analysis.budget_status(store, plan, month, day)
+    if not statuses:  # only --each-project, and no project has calls in the month
+        return Result([], "budgets", BUDGET_COLUMNS, notes=["no project has LLM calls in the month, so there is "
+                                                            "no project to budget"])
     notes = [_unpriced(s.unpriced_calls, s.calls, s.budget) for s in statuses if s.unpriced_calls]
     notes += [f"{escape(visible(s.budget))}: no LLM call in {s.month} through {s.as_of}, so nothing is spent "
               "(or the store lacks them)" for s in statuses if not s.calls]
