@@ -33,7 +33,7 @@ RankChoice = choices("RankChoice", "cost", "duration")
 TableChoice = choices("TableChoice", "spans")
 
 BY_HELP = ("model (as requested), response_model (dated), project, service, provider, operation, kind, node, "
-           "collection, user, conversation, day, week, hour or run_config.<key>")
+           "collection, db_operation (a vector store's), user, conversation, day, week, hour or run_config.<key>")
 
 
 # --- ingest -----------------------------------------------------------------------

@@ -49,11 +49,11 @@ from otel_llm_analysis._filters import (
 from otel_llm_analysis._total_only import may_hold
 
 #: Dimensions whose groups are spans that are not LLM calls (graph nodes, span
-#: kinds, vector collections): their latency always needs span_latency.sql, which
+#: kinds, vector collections and operations): their latency always needs span_latency.sql, which
 #: on DuckDB then runs beside the summary query, on its own cursor. Each query
 #: alone leaves the second core idle in its single-threaded parts (each group's
 #: quantiles): summary(by=node) on 1M spans 94 -> 83 ms (medians of 80 interleaved calls).
-_SPAN_DIMENSIONS = frozenset({"node", "kind", "collection"})
+_SPAN_DIMENSIONS = frozenset({"node", "kind", "collection", "db_operation"})
 
 @dataclass(slots=True)
 class SummaryRow:

@@ -77,7 +77,7 @@ ANALYSES: dict[str, Callable[[Any], Any]] = {
     "summary in a window": lambda s: summaries.summary(s, None, WINDOW),
     **{f"summary by {by}": (lambda s, by=by: summaries.summary(s, by))
        for by in ("model", "response_model", "project", "service", "provider", "operation", "kind", "node",
-                  "collection", "user", "day", "week", "hour", "run_config.max_retries")},
+                  "collection", "db_operation", "user", "day", "week", "hour", "run_config.max_retries")},
     "summary of a project and model": lambda s: summaries.summary(s, "model", Filters(project="support",
                                                                                       model="gpt-4o")),
     # ordered by streams only: ties come in either order, so compare by key
