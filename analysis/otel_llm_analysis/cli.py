@@ -103,7 +103,7 @@ def ingest(store: Any, filters: Any,
 
 #: Most important first: on a narrow terminal the last ones are hidden (and named).
 SUMMARY_COLUMNS = ["key", "llm_calls", "cost_usd", "cost_share", "estimated_cost_usd", "input_tokens", "output_tokens", "error_rate",
-                   "p95_ms", "cost_per_call", "turns", "traces", "p50_ms"]
+                   "p95_ms", "cost_per_call", "turns", "traces", "p50_ms", "last_seen"]
 
 
 @analysis_command()

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import duckdb
@@ -91,6 +92,8 @@ class SummaryRow:
     total_only_calls: int = 0
     #: the tokens of those calls (not in ``input_tokens`` / ``output_tokens`` nor in ``total_tokens``)
     total_only_tokens: int = 0
+    #: the latest start of the group's spans (its calls' with ``calls_only``): when it last ran
+    last_seen: datetime | None = None
 
     @property
     def total_tokens(self) -> int:
