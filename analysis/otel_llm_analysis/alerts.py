@@ -13,7 +13,9 @@ Observed values, over the window and filters given:
 * ``p95_time_to_first_token_ms``: of streamed calls;
 * ``peak_memory_mb``: the largest ``process.memory.usage`` point the SDK's process
   metrics wrote (``configure(process_metrics=True)``), per service when filtered;
-* ``cost_usd``: the spend in the window (a budget per window, e.g. ``--since 1d``).
+* ``cost_usd``: the spend in the window (a budget per window, e.g. ``--since 1d``);
+* ``pass_rate``: the evaluations' pass rate (``qa.quality``: pass / (pass + warning +
+  fail)), a *floor*: breached when it falls below the limit (QA failure alerts).
 
 A check whose value cannot be observed (no calls, no process metrics) is reported
 with ``status="no data"`` and never fails the gate: absence of data is not a breach.
@@ -41,6 +43,8 @@ class Thresholds:
     p95_time_to_first_token_ms: float | None = None
     peak_memory_mb: float | None = 500.0
     cost_usd: float | None = None
+    #: a floor, not a ceiling: breached below it; None (the default) skips it
+    min_pass_rate: float | None = None
 
 
 @dataclass(slots=True)
@@ -72,6 +76,17 @@ def _peak_memory_mb(store: Any, filters: Filters) -> float | None:
     return None if peak is None else peak / (1024 * 1024)
 
 
+#: Checks whose limit is a floor (observed below it is a breach), by the threshold that holds it.
+_FLOORS = {"pass_rate": "min_pass_rate"}
+
+
+def _pass_rate(store: Any, filters: Filters) -> float | None:
+    from otel_llm_analysis.qa import quality
+
+    rows = quality(store, None, filters)
+    return rows[0].pass_rate if rows else None
+
+
 def _first_token_p95(store: Any, filters: Filters) -> float | None:
     rows = time_to_first_token(store, None, filters)
     return rows[0].p95_ms if rows else None
@@ -87,14 +102,16 @@ def check(store: Any, thresholds: Thresholds = Thresholds(), filters: Filters | 
         "p95_time_to_first_token_ms": lambda: _first_token_p95(store, filters),
         "peak_memory_mb": lambda: _peak_memory_mb(store, filters),
         "cost_usd": lambda: kpis.cost_usd if kpis.llm_calls else None,
+        "pass_rate": lambda: _pass_rate(store, filters),
     }
     rows = []
     for name, observe in observers.items():
-        limit = getattr(thresholds, name)
+        limit = getattr(thresholds, _FLOORS.get(name, name))
         if limit is None:
             continue
         observed = observe()
-        status: Status = "no data" if observed is None else ("breached" if observed > limit else "ok")
+        crossed = observed is not None and (observed < limit if name in _FLOORS else observed > limit)
+        status: Status = "no data" if observed is None else ("breached" if crossed else "ok")
         rows.append(CheckRow(name, observed, float(limit), status))
     return rows
 
