@@ -1,5 +1,5 @@
 """Threshold checks: the usual performance alarms (p95 > 2 s, error rate > 5 %,
-memory > 500 MB) as a gate, the way ``otel-llm budget`` gates on spend.
+memory > 500 MiB) as a gate, the way ``otel-llm budget`` gates on spend.
 
 Why a gate and not a daemon: the data is already in files and DuckDB; a check that
 runs on a schedule or in CI (``otel-llm check --since 1h``, exit 1 when a limit is
@@ -36,7 +36,8 @@ MEMORY_METRIC = semconv.METRIC_PROCESS_MEMORY_USAGE  # bytes, from opentelemetry
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    """Upper limits; ``None`` skips a check. Defaults: p95 2 s, 5 % errors, 500 MB; cost has none."""
+    """Upper limits; ``None`` skips a check. Defaults: p95 2 s, 5 % errors, 500 MiB
+    (``peak_memory_mb`` counts MiB of 1,048,576 bytes); cost has none."""
 
     p95_latency_ms: float | None = 2000.0
     error_rate: float | None = 0.05

@@ -277,12 +277,13 @@ def check(
                                          help="Failed / all LLM calls, 0 to 1."),
     max_ttft_ms: Optional[float] = typer.Option(None, "--max-ttft-ms", callback=positive,
                                                 help="p95 time to first token (ms)."),
-    max_memory_mb: float = typer.Option(500.0, "--max-memory-mb", callback=positive, help="Peak process memory (MB)."),
+    max_memory_mb: float = typer.Option(500.0, "--max-memory-mb", callback=positive,
+                                        help="Peak process memory (MiB: 1,048,576 bytes)."),
     max_cost: Optional[float] = typer.Option(None, "--max-cost", callback=positive, help="Spend in the window (USD)."),
     min_pass_rate: Optional[float] = typer.Option(None, "--min-pass-rate", callback=finite, min=0.0, max=1.0,
                                                   help="Evaluations' pass rate floor, 0 to 1 (QA failure alert)."),
 ) -> Result:
-    """Alert thresholds as a gate: p95 latency > 2 s, error rate > 5 %, memory > 500 MB by default; exit 1 when crossed."""
+    """Alert thresholds as a gate: p95 latency > 2 s, error rate > 5 %, memory > 500 MiB by default; exit 1 when crossed."""
     from otel_llm_analysis import alerts
 
     limits = alerts.Thresholds(max_p95_ms, max_error_rate, max_ttft_ms, max_memory_mb, max_cost, min_pass_rate)
