@@ -400,9 +400,15 @@ class Call:
         return self.sink.ended
 
     def end(self) -> None:
-        """Run the kind's roll-ups, end the span, hand the metric values on — only the first time."""
+        """Run the kind's roll-ups, end the span, hand the metric values on — only the first time.
+
+        The span ends at the time the call ended, taken before the roll-ups: pricing the
+        first call of a model loads the price table (tenths of a second), which is
+        otel-llm's work, not the call's latency.
+        """
         if not self.sink.close():
             return
+        end_ns = time.time_ns()
         self.elapsed = time.perf_counter() - self.started
         kind = self.kind
         try:
@@ -410,7 +416,7 @@ class Call:
         except Exception as exc:  # noqa: BLE001
             internal_error("core.end", exc)
         finally:
-            self.span.end()
+            self.span.end(end_ns)
         try:
             item = kind.metric_values(self)
             if item is not None:

@@ -70,6 +70,7 @@ DIMENSIONS: Mapping[str, str] = {
     "kind": "{p}otel_kind",
     "node": "{p}graph_node",
     "collection": "{p}db_collection",
+    "db_operation": "{p}db_operation",  # a vector store's operation: search, insert, ...
     "user": "{p}user_id",
     "conversation": "{p}conversation_id",
     "hour": "date_trunc('hour', {p}start_time)",

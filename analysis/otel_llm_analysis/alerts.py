@@ -1,5 +1,5 @@
 """Threshold checks: the usual performance alarms (p95 > 2 s, error rate > 5 %,
-memory > 500 MB) as a gate, the way ``otel-llm budget`` gates on spend.
+memory > 500 MiB) as a gate, the way ``otel-llm budget`` gates on spend.
 
 Why a gate and not a daemon: the data is already in files and DuckDB; a check that
 runs on a schedule or in CI (``otel-llm check --since 1h``, exit 1 when a limit is
@@ -13,7 +13,9 @@ Observed values, over the window and filters given:
 * ``p95_time_to_first_token_ms``: of streamed calls;
 * ``peak_memory_mb``: the largest ``process.memory.usage`` point the SDK's process
   metrics wrote (``configure(process_metrics=True)``), per service when filtered;
-* ``cost_usd``: the spend in the window (a budget per window, e.g. ``--since 1d``).
+* ``cost_usd``: the spend in the window (a budget per window, e.g. ``--since 1d``);
+* ``pass_rate``: the evaluations' pass rate (``qa.quality``: pass / (pass + warning +
+  fail)), a *floor*: breached when it falls below the limit (QA failure alerts).
 
 A check whose value cannot be observed (no calls, no process metrics) is reported
 with ``status="no data"`` and never fails the gate: absence of data is not a breach.
@@ -34,13 +36,16 @@ MEMORY_METRIC = semconv.METRIC_PROCESS_MEMORY_USAGE  # bytes, from opentelemetry
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    """Upper limits; ``None`` skips a check. Defaults: p95 2 s, 5 % errors, 500 MB; cost has none."""
+    """Upper limits; ``None`` skips a check. Defaults: p95 2 s, 5 % errors, 500 MiB
+    (``peak_memory_mb`` counts MiB of 1,048,576 bytes); cost has none."""
 
     p95_latency_ms: float | None = 2000.0
     error_rate: float | None = 0.05
     p95_time_to_first_token_ms: float | None = None
     peak_memory_mb: float | None = 500.0
     cost_usd: float | None = None
+    #: a floor, not a ceiling: breached below it; None (the default) skips it
+    min_pass_rate: float | None = None
 
 
 @dataclass(slots=True)
@@ -72,6 +77,17 @@ def _peak_memory_mb(store: Any, filters: Filters) -> float | None:
     return None if peak is None else peak / (1024 * 1024)
 
 
+#: Checks whose limit is a floor (observed below it is a breach), by the threshold that holds it.
+_FLOORS = {"pass_rate": "min_pass_rate"}
+
+
+def _pass_rate(store: Any, filters: Filters) -> float | None:
+    from otel_llm_analysis.qa import quality
+
+    rows = quality(store, None, filters)
+    return rows[0].pass_rate if rows else None
+
+
 def _first_token_p95(store: Any, filters: Filters) -> float | None:
     rows = time_to_first_token(store, None, filters)
     return rows[0].p95_ms if rows else None
@@ -87,14 +103,16 @@ def check(store: Any, thresholds: Thresholds = Thresholds(), filters: Filters | 
         "p95_time_to_first_token_ms": lambda: _first_token_p95(store, filters),
         "peak_memory_mb": lambda: _peak_memory_mb(store, filters),
         "cost_usd": lambda: kpis.cost_usd if kpis.llm_calls else None,
+        "pass_rate": lambda: _pass_rate(store, filters),
     }
     rows = []
     for name, observe in observers.items():
-        limit = getattr(thresholds, name)
+        limit = getattr(thresholds, _FLOORS.get(name, name))
         if limit is None:
             continue
         observed = observe()
-        status: Status = "no data" if observed is None else ("breached" if observed > limit else "ok")
+        crossed = observed is not None and (observed < limit if name in _FLOORS else observed > limit)
+        status: Status = "no data" if observed is None else ("breached" if crossed else "ok")
         rows.append(CheckRow(name, observed, float(limit), status))
     return rows
 

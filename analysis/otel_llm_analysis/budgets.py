@@ -18,6 +18,7 @@ out says how many.
 A budgets file (YAML or JSON) is either a list of budgets or a mapping::
 
     monthly: 50              # overall
+    each_project: 100        # every project with calls in the month, unless it has its own
     projects: {rag-bot: 20}  # per project
     models: {gpt-4o: 10}     # per model
     budgets:                 # or explicitly, optionally both project and model
@@ -34,7 +35,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterable, Literal, Mapping
 
-from otel_llm_analysis._filters import Filters
+from otel_llm_analysis._filters import Filters, fetch_dicts
 from otel_llm_analysis.summaries import summary
 from otel_llm_analysis.trends import daily_costs, month_window
 
@@ -45,12 +46,17 @@ CRITICAL_PERCENT = 90.0
 
 @dataclass(frozen=True, slots=True)
 class Budget:
-    """A monthly limit in USD over all spans, or one project and/or model."""
+    """A monthly limit in USD over all spans, or one project and/or model.
+
+    ``each_project`` makes it a default: :func:`budget_status` gives it, as a budget of
+    its own, to every project with LLM calls in the month that has no project budget.
+    """
 
     monthly_usd: float
     project: str | None = None
     model: str | None = None
     name: str | None = None
+    each_project: bool = False
 
     @property
     def label(self) -> str:
@@ -108,7 +114,7 @@ def budget_status(
     first, end, as_of = month_window(month, as_of)
     days_in_month = (end - first).days
     results = []
-    for budget in budgets:
+    for budget in _each_project(store, list(budgets), first, as_of):
         if not (math.isfinite(budget.monthly_usd) and budget.monthly_usd > 0):
             raise ValueError(f"budget {budget.label!r} must be a positive number of USD, got {budget.monthly_usd}")
         scope = Filters(project=budget.project, model=budget.model)
@@ -137,6 +143,26 @@ def budget_status(
             )
         )
     return results
+
+
+def _each_project(store: Any, budgets: list[Budget], first: date, as_of: date) -> list[Budget]:
+    """``budgets`` with each ``each_project`` default replaced by a budget per project that has LLM calls
+    from ``first`` through ``as_of`` and no project budget of its own (project only, no model) in the list."""
+    if not any(b.each_project for b in budgets):
+        return budgets
+    own = {b.project for b in budgets if b.project is not None and b.model is None and not b.each_project}
+    rows = fetch_dicts(store, "SELECT DISTINCT project FROM llm_calls WHERE project IS NOT NULL "
+                              "AND start_time >= $since AND start_time < $until ORDER BY project",
+                       {"since": datetime.combine(first, datetime.min.time()),
+                        "until": datetime.combine(as_of + timedelta(days=1), datetime.min.time())})
+    projects = [row["project"] for row in rows if row["project"] not in own]
+    expanded: list[Budget] = []
+    for budget in budgets:
+        if budget.each_project:
+            expanded += [Budget(budget.monthly_usd, project=p, model=budget.model) for p in projects]
+        else:
+            expanded.append(budget)
+    return expanded
 
 
 def _calls(store: Any, window: Filters) -> dict[str, int]:
@@ -189,10 +215,12 @@ def parse_budgets(data: Any) -> list[Budget]:
     budgets: list[Budget] = []
     if data.get("monthly") is not None:
         budgets.append(Budget(float(data["monthly"])))
+    if data.get("each_project") is not None:
+        budgets.append(Budget(float(data["each_project"]), each_project=True))
     budgets += [Budget(float(v), project=str(k)) for k, v in (data.get("projects") or {}).items()]
     budgets += [Budget(float(v), model=str(k)) for k, v in (data.get("models") or {}).items()]
     budgets += [_budget(item) for item in data.get("budgets") or []]
-    unknown = set(data) - {"monthly", "projects", "models", "budgets"}
+    unknown = set(data) - {"monthly", "each_project", "projects", "models", "budgets"}
     if unknown:
         raise ValueError(f"unknown keys in budgets file: {', '.join(sorted(unknown))}")
     return budgets

@@ -33,7 +33,7 @@ RankChoice = choices("RankChoice", "cost", "duration")
 TableChoice = choices("TableChoice", "spans")
 
 BY_HELP = ("model (as requested), response_model (dated), project, service, provider, operation, kind, node, "
-           "collection, user, conversation, day, week, hour or run_config.<key>")
+           "collection, db_operation (a vector store's), user, conversation, day, week, hour or run_config.<key>")
 
 
 # --- ingest -----------------------------------------------------------------------
@@ -104,7 +104,7 @@ def ingest(store: Any, filters: Any,
 
 #: Most important first: on a narrow terminal the last ones are hidden (and named).
 SUMMARY_COLUMNS = ["key", "llm_calls", "cost_usd", "cost_share", "estimated_cost_usd", "input_tokens", "output_tokens", "error_rate",
-                   "p95_ms", "cost_per_call", "turns", "traces", "p50_ms"]
+                   "p95_ms", "cost_per_call", "turns", "traces", "p50_ms", "last_seen"]
 
 
 @analysis_command()
@@ -223,6 +223,8 @@ def budget(
     filters: Any,
     monthly: Optional[float] = typer.Option(None, "--monthly", callback=positive, help="Monthly budget in USD."),
     project: Optional[str] = typer.Option(None, "--project", help="Apply --monthly to this project."),
+    each_project: bool = typer.Option(False, "--each-project",
+                                      help="Apply --monthly to each project with calls in the month."),
     model: Optional[str] = typer.Option(None, "--model", help="Apply --monthly to this model."),
     file: Optional[Path] = typer.Option(None, "--file", help="Budgets YAML/JSON file (see docs/analyses.md)."),
     month: Optional[str] = typer.Option(None, "--month", help="YYYY-MM (default: the current UTC month)."),
@@ -241,8 +243,10 @@ def budget(
             plan += analysis.load_budgets(file)
         except (OSError, ValueError) as exc:
             raise fail(f"cannot read budgets from {file}: {exc}", 2) from None
+    if each_project and (project is not None or monthly is None):
+        raise fail("--each-project applies --monthly to every project: give --monthly, and no --project", 2)
     if monthly is not None:
-        plan.append(analysis.Budget(monthly, project=project, model=model))
+        plan.append(analysis.Budget(monthly, project=project, model=model, each_project=each_project))
     if not plan:
         raise fail("give a budget with --monthly 50 or --file budgets.yaml", 2)
     known = catalog(store)
@@ -251,6 +255,9 @@ def budget(
         raise fail("; ".join(dict.fromkeys(problems)), 2)
     day = date.fromisoformat(as_of) if as_of else None
     statuses = analysis.budget_status(store, plan, month, day)
+    if not statuses:  # only --each-project, and no project has calls in the month
+        return Result([], "budgets", BUDGET_COLUMNS, notes=["no project has LLM calls in the month, so there is "
+                                                            "no project to budget"])
     notes = [_unpriced(s.unpriced_calls, s.calls, s.budget) for s in statuses if s.unpriced_calls]
     notes += [f"{escape(visible(s.budget))}: no LLM call in {s.month} through {s.as_of}, so nothing is spent "
               "(or the store lacks them)" for s in statuses if not s.calls]
@@ -271,17 +278,41 @@ def check(
                                          help="Failed / all LLM calls, 0 to 1."),
     max_ttft_ms: Optional[float] = typer.Option(None, "--max-ttft-ms", callback=positive,
                                                 help="p95 time to first token (ms)."),
-    max_memory_mb: float = typer.Option(500.0, "--max-memory-mb", callback=positive, help="Peak process memory (MB)."),
+    max_memory_mb: float = typer.Option(500.0, "--max-memory-mb", callback=positive,
+                                        help="Peak process memory (MiB: 1,048,576 bytes)."),
     max_cost: Optional[float] = typer.Option(None, "--max-cost", callback=positive, help="Spend in the window (USD)."),
+    min_pass_rate: Optional[float] = typer.Option(None, "--min-pass-rate", callback=finite, min=0.0, max=1.0,
+                                                  help="Evaluations' pass rate floor, 0 to 1 (QA failure alert)."),
 ) -> Result:
-    """Alert thresholds as a gate: p95 latency > 2 s, error rate > 5 %, memory > 500 MB by default; exit 1 when crossed."""
+    """Alert thresholds as a gate: p95 latency > 2 s, error rate > 5 %, memory > 500 MiB by default; exit 1 when crossed."""
     from otel_llm_analysis import alerts
 
-    limits = alerts.Thresholds(max_p95_ms, max_error_rate, max_ttft_ms, max_memory_mb, max_cost)
+    limits = alerts.Thresholds(max_p95_ms, max_error_rate, max_ttft_ms, max_memory_mb, max_cost, min_pass_rate)
     rows = alerts.check(store, limits, filters)
     notes = _unpriced_in(store, filters) if max_cost is not None else []
     return Result(rows, "checks", ["check", "observed", "limit", "status"], gate=True, notes=notes,
                   exit_code=1 if alerts.any_breached(rows) else 0)
+
+
+@analysis_command(filters=("since", "until"))
+def processes(
+    store: Any,
+    filters: Any,
+    period: PeriodChoice = typer.Option(PeriodChoice.hour, "--period", help="hour, day or week."),
+    service: Optional[str] = typer.Option(None, "--service", help="Only this service's processes."),
+) -> Result:
+    """Each process's memory, CPU and threads per period (needs configure(process_metrics=True))."""
+    from dataclasses import replace
+
+    from otel_llm_analysis.processes import process_usage
+
+    rows = process_usage(store, period.value, replace(filters, service=service))
+    notes = [] if rows else ["no process metrics here: the app writes them with configure(process_metrics=True)"]
+    return Result(rows, f"processes per {period.value}", PROCESS_COLUMNS, notes=notes)
+
+
+PROCESS_COLUMNS = ["period", "service", "instance", "peak_memory_mb", "mean_memory_mb", "mean_cpu_utilization",
+                   "peak_threads", "points"]
 
 
 @analysis_command(filters=("since", "until", "project"))
@@ -397,15 +428,19 @@ def logs(
     severity: Optional[str] = typer.Option(None, "--severity", help="At or above: DEBUG, INFO, WARN, ERROR, FATAL."),
     patterns: bool = typer.Option(False, "--patterns", help="Group messages into patterns (default ERROR and above)."),
     limit: int = typer.Option(50, "--limit", min=1, max=1_000_000, help="At most this many records or patterns."),
+    service: Optional[str] = typer.Option(None, "--service", help="Only this service's records (service.name)."),
+    logger: Optional[str] = typer.Option(None, "--logger", help="Only this logger's records (its scope name)."),
+    trace: Optional[str] = typer.Option(None, "--trace", help="Only the records of this trace id."),
 ) -> Result:
     """Search log records, or group error messages into patterns with counts and first/last seen."""
     from otel_llm_analysis import logs as analysis
 
+    sources = {"service": service, "logger": logger, "trace_id": trace}
     if patterns:
-        rows = analysis.log_patterns(store, severity or "ERROR", search, filters.since, filters.until, limit)
+        rows = analysis.log_patterns(store, severity or "ERROR", search, filters.since, filters.until, limit, **sources)
         return Result(rows, "log patterns", ["pattern", "count", "first_seen", "last_seen", "example_trace_id"])
-    rows = analysis.search_logs(store, search, severity, filters.since, filters.until, limit)
-    return Result(rows, "logs", ["time", "severity_text", "body", "trace_id"])
+    rows = analysis.search_logs(store, search, severity, filters.since, filters.until, limit, **sources)
+    return Result(rows, "logs", ["time", "severity_text", "body", "service_name", "logger", "trace_id"])
 
 
 @analysis_command(filters=("since", "until", "project"))
@@ -495,6 +530,7 @@ def register(app: typer.Typer) -> None:
     app.command("trends")(trends)
     app.command("budget", epilog=BUDGET_EPILOG)(budget)
     app.command("check", epilog=CHECK_EPILOG)(check)
+    app.command("processes")(processes)
     app.command("compare")(compare)
     app.command("tools")(tools)
     app.command("agents")(agents)

@@ -67,9 +67,19 @@ def severity_number(level: str | int | None) -> int | None:
         raise ValueError(f"unknown severity {level!r}; use one of {', '.join(SEVERITY_LEVELS)}") from None
 
 
-def _where(text: str | None, severity: str | int | None, since: Any, until: Any) -> tuple[str, dict[str, Any]]:
+#: The narrowing keywords of both searches: the record's ``service.name``, its logger
+#: (the instrumentation scope: Python's logger name through the logging bridge) and its trace.
+SOURCE_COLUMNS = {"service": "service_name", "logger": "scope_name", "trace_id": "trace_id"}
+
+
+def _where(text: str | None, severity: str | int | None, since: Any, until: Any,
+           sources: dict[str, str | None]) -> tuple[str, dict[str, Any]]:
     window, params = time_window("time", parse_time(since), parse_time(until))
     clauses = ["TRUE", *window]
+    for name, value in sources.items():
+        if value is not None:
+            clauses.append(f"{SOURCE_COLUMNS[name]} = ${name}")
+            params[name] = value
     if text:
         clauses.append("contains(lower(body), lower($text))")
         params["text"] = text
@@ -91,6 +101,8 @@ class LogRow:
     trace_id: str | None
     span_id: str | None
     service_name: str | None
+    #: the logger that wrote it (its instrumentation scope's name)
+    logger: str | None = None
 
 
 def search_logs(
@@ -100,9 +112,14 @@ def search_logs(
     since: Any = None,
     until: Any = None,
     limit: int = 100,
+    *,
+    service: str | None = None,
+    logger: str | None = None,
+    trace_id: str | None = None,
 ) -> list[LogRow]:
-    """Newest log records containing ``text`` at or above ``severity`` in [since, until)."""
-    where, params = _where(text, severity, since, until)
+    """Newest log records containing ``text`` at or above ``severity`` in [since, until),
+    of one ``service``, ``logger`` or trace when given."""
+    where, params = _where(text, severity, since, until, {"service": service, "logger": logger, "trace_id": trace_id})
     sql = load_query("log_search").format(where=where, severity=SEVERITY_SQL)
     return as_rows(LogRow, fetch_dicts(store, sql, {**params, "limit": limit}))
 
@@ -127,8 +144,13 @@ def log_patterns(
     since: Any = None,
     until: Any = None,
     limit: int = 50,
+    *,
+    service: str | None = None,
+    logger: str | None = None,
+    trace_id: str | None = None,
 ) -> list[LogPattern]:
-    """Message patterns of records at or above ``severity`` (default ERROR), most frequent first."""
-    where, params = _where(text, severity, since, until)
+    """Message patterns of records at or above ``severity`` (default ERROR), most frequent first,
+    of one ``service``, ``logger`` or trace when given."""
+    where, params = _where(text, severity, since, until, {"service": service, "logger": logger, "trace_id": trace_id})
     sql = load_query("log_patterns").format(where=where, severity=SEVERITY_SQL, masked=masked_sql())
     return as_rows(LogPattern, fetch_dicts(store, sql, {**params, "limit": limit}))

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import duckdb
@@ -49,11 +50,11 @@ from otel_llm_analysis._filters import (
 from otel_llm_analysis._total_only import may_hold
 
 #: Dimensions whose groups are spans that are not LLM calls (graph nodes, span
-#: kinds, vector collections): their latency always needs span_latency.sql, which
+#: kinds, vector collections and operations): their latency always needs span_latency.sql, which
 #: on DuckDB then runs beside the summary query, on its own cursor. Each query
 #: alone leaves the second core idle in its single-threaded parts (each group's
 #: quantiles): summary(by=node) on 1M spans 94 -> 83 ms (medians of 80 interleaved calls).
-_SPAN_DIMENSIONS = frozenset({"node", "kind", "collection"})
+_SPAN_DIMENSIONS = frozenset({"node", "kind", "collection", "db_operation"})
 
 @dataclass(slots=True)
 class SummaryRow:
@@ -91,6 +92,8 @@ class SummaryRow:
     total_only_calls: int = 0
     #: the tokens of those calls (not in ``input_tokens`` / ``output_tokens`` nor in ``total_tokens``)
     total_only_tokens: int = 0
+    #: the latest start of the group's spans (its calls' with ``calls_only``): when it last ran
+    last_seen: datetime | None = None
 
     @property
     def total_tokens(self) -> int:

@@ -125,10 +125,14 @@ def format_value(name: str, value: Any) -> str:
 
 
 def _cell(name: str, record: Mapping[str, Any]) -> str:
-    """One table cell: a cost the row's calls lack for want of a price reads "unpriced", not "-" (nothing)."""
+    """One table cell: a cost the row's calls lack for want of a price reads "unpriced", not "-" (nothing).
+
+    A percentage change of a cost (``cost_change_pct``) is None when there is no earlier
+    figure to compare with, which is "-", whatever the row's calls.
+    """
     value = record.get(name)
     calls = record.get("llm_calls") or record.get("calls") or 0
-    if value is None and ("cost" in name or "usd" in name) and calls > 0:
+    if value is None and ("cost" in name or "usd" in name) and not name.endswith("_pct") and calls > 0:
         return "unpriced"
     return format_value(name, value)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -276,7 +277,12 @@ def test_every_analysis_command_takes_db_and_format(tmp_path):
     (report,) = json.loads(ingested.output)
     assert report["spans_added"] == len(data.spans)
     app = typer.main.get_command(_app())
-    for name in ("ingest", "summary", "trends", "budget", "check", "compare", "quality", "logs", "traces", "sql"):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    listed = re.search(r"The analysis commands \(([^)]*)\)\s+all take", readme)
+    assert listed, "the README lists the analysis commands"
+    names = re.findall(r"`([a-z]+)`", listed.group(1))
+    assert {"ingest", "summary", "processes", "tools", "sql"} <= set(names), names
+    for name in names:
         options = {opt for param in app.commands[name].params for opt in getattr(param, "opts", [])}
         assert {"--db", "--format", "--out"} <= options, name
     for fmt in ("csv", "json"):

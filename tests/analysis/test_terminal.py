@@ -142,3 +142,17 @@ def test_unicode_line_separators_from_the_data_are_shown_not_obeyed():
     lines = [line for line in text.splitlines() if line.strip()]
     assert r"a\u2028b" in text and "\u2028" not in text, text
     assert len({len(line.rstrip()) for line in lines[-2:]}) == 1, lines  # the numbers stay in their column
+
+
+def test_a_change_without_a_previous_period_reads_dash_not_unpriced(loaded):
+    """`otel-llm trends`: the first period shown has no period before it to compare with, so its
+    cost change is None; that is "no figure" ("-"), not a cost left out for want of a price."""
+    from otel_llm_analysis.trends import series
+
+    store, _ = loaded
+    points = [p for p in series(store, "day") if p.calls and p.cost_usd is not None]
+    assert points[0].cost_change_pct is None and points[0].calls > 0, "the first day has priced calls"
+    text = _text(table(points, None, ["period", "calls", "cost_usd", "cost_change_pct"], width=200), 200)
+    first = next(line for line in text.splitlines() if line.startswith(f"{points[0].period:%Y-%m-%d}"))
+    assert first.split()[-1] == "-", first
+    assert "unpriced" not in text, text

@@ -77,7 +77,7 @@ ANALYSES: dict[str, Callable[[Any], Any]] = {
     "summary in a window": lambda s: summaries.summary(s, None, WINDOW),
     **{f"summary by {by}": (lambda s, by=by: summaries.summary(s, by))
        for by in ("model", "response_model", "project", "service", "provider", "operation", "kind", "node",
-                  "collection", "user", "day", "week", "hour", "run_config.max_retries")},
+                  "collection", "db_operation", "user", "day", "week", "hour", "run_config.max_retries")},
     "summary of a project and model": lambda s: summaries.summary(s, "model", Filters(project="support",
                                                                                       model="gpt-4o")),
     # ordered by streams only: ties come in either order, so compare by key
@@ -89,7 +89,7 @@ ANALYSES: dict[str, Callable[[Any], Any]] = {
     "budget": lambda s: budgets.budget_status(s, budgets.parse_budgets(
         {"budgets": [{"name": "all", "monthly": 5}, {"name": "gpt", "monthly": 1, "model": "gpt-4o"}]}),
         month="2026-11", as_of=date(2026, 11, 20)),
-    "check": lambda s: alerts.check(s, alerts.Thresholds(p95_latency_ms=100, error_rate=0.01, p95_time_to_first_token_ms=10, peak_memory_mb=1, cost_usd=0.01), WINDOW),
+    "check": lambda s: alerts.check(s, alerts.Thresholds(p95_latency_ms=100, error_rate=0.01, p95_time_to_first_token_ms=10, peak_memory_mb=1, cost_usd=0.01, min_pass_rate=0.5), WINDOW),
     "compare (call figures)": lambda s: comparisons.compare(s, "model", turns=[]),
     "compare by run_config": lambda s: comparisons.compare(s, "run_config.max_retries", turns=[]),
     "quality": lambda s: qa.quality(s, None),

@@ -20,18 +20,20 @@
 -- the spans'; only calls that took columns from a wrapper (whose group can
 -- differ from any span's in the window) add their (key, trace) pairs. When the
 -- spans half is skipped, call_groups counts the calls' traces itself.
+-- last_seen is the latest start of the group's spans and calls (when it last ran).
 WITH span_groups AS (
     SELECT key,
            count(*) FILTER (WHERE NOT is_call) AS spans,
            {span_traces} AS traces,
            count(*) FILTER (WHERE is_turn) AS turns,
-           count(*) FILTER (WHERE NOT is_call AND is_error) AS error_spans
+           count(*) FILTER (WHERE NOT is_call AND is_error) AS error_spans,
+           max(start_time) AS last_seen
     FROM (
-        SELECT {key} AS key, trace_id, FALSE AS is_call, {is_turn} AS is_turn, {is_error} AS is_error
+        SELECT {key} AS key, trace_id, FALSE AS is_call, {is_turn} AS is_turn, {is_error} AS is_error, start_time
         FROM spans
         WHERE {where} AND {count_spans}
         UNION ALL
-        SELECT {key} AS key, trace_id, TRUE AS is_call, FALSE AS is_turn, FALSE AS is_error
+        SELECT {key} AS key, trace_id, TRUE AS is_call, FALSE AS is_turn, FALSE AS is_error, start_time
         FROM llm_calls
         WHERE {where} AND {count_spans} AND wrapper_span_id IS NOT NULL
     )
@@ -54,7 +56,8 @@ WITH span_groups AS (
         count(*) FILTER (WHERE {is_unpriced}) AS unpriced_calls,
         count({total_only_tokens}) AS total_only_calls,
         coalesce(sum({total_only_tokens}), 0) AS total_only_tokens,
-        quantile_cont(duration_ms, [0.5, 0.95, 0.99]) AS latency
+        quantile_cont(duration_ms, [0.5, 0.95, 0.99]) AS latency,
+        max(start_time) AS last_seen
     FROM llm_calls
     WHERE {where}
     GROUP BY 1
@@ -68,7 +71,8 @@ WITH span_groups AS (
         coalesce(c.estimated_cost_usd, 0.0) AS estimated_cost_usd, coalesce(c.priced_calls, 0) AS priced_calls,
         coalesce(c.priced_successes, 0) AS priced_successes, coalesce(c.unpriced_calls, 0) AS unpriced_calls,
         coalesce(c.total_only_calls, 0) AS total_only_calls, coalesce(c.total_only_tokens, 0) AS total_only_tokens,
-        c.latency
+        c.latency,
+        CASE WHEN c.last_seen IS NULL OR s.last_seen > c.last_seen THEN s.last_seen ELSE c.last_seen END AS last_seen
     FROM span_groups s FULL JOIN call_groups c ON s.key IS NOT DISTINCT FROM c.key
 )
 SELECT
@@ -77,7 +81,7 @@ SELECT
     input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
     cost_usd, estimated_cost_usd, priced_calls, priced_successes, unpriced_calls, total_only_calls, total_only_tokens,
     CASE WHEN llm_calls > 0 THEN failed_calls / llm_calls ELSE error_spans / spans END AS error_rate,
-    latency,
+    latency, last_seen,
     cost_usd / nullif(sum(cost_usd) OVER (), 0) AS cost_share
 FROM grouped
 ORDER BY cost_usd DESC, spans DESC, key NULLS LAST
