@@ -75,12 +75,15 @@ def _build_runtime(
     version = _scope_version()
     tracer = (tracer_provider or trace.get_tracer_provider()).get_tracer(SCOPE, version)
     meter = (meter_provider or metrics.get_meter_provider()).get_meter(SCOPE, version)
+    prices = PriceBook.load(settings.pricing)
+    if enabled:
+        prices.load_table()
     return Runtime(
         settings=settings,
         tracer=tracer,
         meter=meter,
         instruments=_instruments(meter),
-        prices=PriceBook.load(settings.pricing),
+        prices=prices,
         content=ContentPolicy(
             capture=settings.capture_content,
             redact=settings.redact,

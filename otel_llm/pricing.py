@@ -353,6 +353,21 @@ class PriceBook:
         one-line ``ValueError`` (an ingest must not price without the prices it was given)."""
         return cls(_user_rates(pricing, strict), notify_unknown=notify_unknown)
 
+    def load_table(self) -> None:
+        """Load genai-prices' table now (60-230 ms, once per process), so no call of the app pays it.
+
+        ``configure()`` calls it: otherwise the first priced call loads it, and an
+        app sees that call take a quarter of a second. Never raises.
+        """
+        if not self._use_genai:
+            return
+        try:
+            from genai_prices import data_snapshot
+
+            data_snapshot.get_snapshot()
+        except Exception as exc:  # noqa: BLE001 — a runtime dependency missing: our packaging fault
+            internal_error("pricing.genai_prices", exc)
+
     def fingerprint(self) -> str:
         """What this book's prices are made of (the user's rates, the genai-prices version):
         two books with the same fingerprint price every call alike."""
