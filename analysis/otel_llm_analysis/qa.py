@@ -2,8 +2,12 @@
 
 An evaluation is a ``gen_ai.evaluation.result`` span event (what
 ``otel_llm.record_evaluation`` emits). Its label is folded case-insensitively:
-pass/passed/ok/success/good -> pass, warning/warn -> warning,
-fail/failed/failure/bad -> fail, error/errored -> error, anything else -> other.
+pass/passed/ok/success/good/true -> pass, warning/warn -> warning,
+fail/failed/failure/bad/false -> fail, error/errored -> error, anything else -> other.
+true/false are boolean verdicts: OpenLIT's ``record_evaluation_score(name, True)``
+sends the label "true" (score 1.0), so a boolean evaluation reads true as the
+good outcome (helpful, correct, thumbs up); one named for a bad outcome
+("toxic": true) needs a label of its own.
 
 * **pass rate** = pass / (pass + warning + fail), as QA dashboards count it
   (errors, other labels and turns without QA are reported, not rated).

@@ -94,3 +94,38 @@ def test_an_evaluation_of_a_span_the_store_lacks_is_rated_in_the_totals(loaded, 
     after, = quality(store)
     assert (after.failed, after.passed, after.not_run) == (before.failed + 1, before.passed, before.not_run)
     assert {row.key: row.failed for row in quality(store, "model")}[None] == before_unnamed + 1
+
+
+def _score_records(scores: list[tuple[str, object]]) -> bytes:
+    """OpenLIT ``record_evaluation_score(name, value)`` log records of a span the store lacks, one per
+    ``(name, value)``: a bool is sent as the score 1.0 / 0.0 with the label "true" / "false"
+    (``openlit.score._normalize_score_value``), a number as a score alone."""
+    span = synthetic.SpanRecord(trace_id="a" * 32, span_id="b" * 16, parent_span_id=None, name="chat",
+                                span_kind="INTERNAL", service_name="svc", project="", otel_kind="",
+                                start_ns=1_764_590_400_000_000_000, end_ns=1_764_590_401_000_000_000)
+    records = []
+    for i, (name, value) in enumerate(scores):
+        record = _log_record(span, name, "", 0.0)
+        record["timeUnixNano"] = str(span.end_ns + i)  # each its own record (same time and text: a resend)
+        attributes = {"gen_ai.evaluation.name": name}
+        if isinstance(value, bool):
+            attributes |= {"gen_ai.evaluation.score.value": 1.0 if value else 0.0,
+                           "gen_ai.evaluation.score.label": "true" if value else "false"}
+        else:
+            attributes["gen_ai.evaluation.score.value"] = value
+        record["attributes"] = synthetic.key_values(attributes)
+        records.append(record)
+    return orjson.dumps({"resourceLogs": [{"resource": {"attributes": synthetic.key_values({"service.name": "svc"})},
+                                           "scopeLogs": [{"scope": {"name": "openlit.score"},
+                                                          "logRecords": records}]}]}) + b"\n"
+
+
+def test_openlit_boolean_scores_are_rated_true_as_pass_and_false_as_fail(store, tmp_path):
+    """``record_evaluation_score("helpful", True)`` is a verdict, not an unknown label: it was
+    counted as "other" and left out of the pass rate."""
+    path = tmp_path / "logs.jsonl"
+    path.write_bytes(_score_records([("helpful", True), ("helpful", True), ("correct", False)]))
+    assert store.ingest([str(path)]).logs_added == 3
+    row, = quality(store)
+    assert (row.passed, row.failed, row.other) == (2, 1, 0)
+    assert row.pass_rate == 2 / 3
