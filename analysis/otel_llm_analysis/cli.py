@@ -380,12 +380,16 @@ def quality(
     by: Optional[str] = typer.Option(None, "--by", help="project, model, day or run_config.<key>."),
     evaluation: Optional[str] = typer.Option(None, "--evaluation", help="Only this gen_ai.evaluation.name."),
 ) -> Result:
-    """Evaluation outcomes: pass / warning / fail, pass rate = pass / (pass + warning + fail), not run."""
+    """Evaluation outcomes: pass / warning / fail, pass rate = pass / (pass + warning + fail), not run.
+
+    errored and other (a score without a label, a label of another word) are counted, not rated.
+    """
     from otel_llm_analysis import qa
 
     rows = qa.quality(store, by, filters, evaluation=evaluation)
     return Result(rows, "quality" + (f" by {by}" if by else ""),
-                  ["key", "passed", "warning", "failed", "pass_rate", "not_run", "errored"], {"key": by or "all"})
+                  ["key", "passed", "warning", "failed", "pass_rate", "not_run", "errored", "other"],
+                  {"key": by or "all"})
 
 
 @analysis_command(filters=("since", "until"))

@@ -129,3 +129,24 @@ def test_openlit_boolean_scores_are_rated_true_as_pass_and_false_as_fail(store, 
     row, = quality(store)
     assert (row.passed, row.failed, row.other) == (2, 1, 0)
     assert row.pass_rate == 2 / 3
+
+
+def test_the_quality_table_shows_the_evaluations_it_cannot_rate(tmp_path):
+    """Scores sent without a label (OpenLIT's ``record_evaluation_score(name, 0.8)``) are counted as
+    "other": the table showed every other count and not that one, so 3 evaluations read as none."""
+    from typer.testing import CliRunner
+
+    from test_cli import _app
+
+    path = tmp_path / "logs.jsonl"
+    path.write_bytes(_score_records([("relevance", 0.8), ("relevance", 0.2), ("helpful", True)]))
+    db = str(tmp_path / "q.duckdb")
+    runner = CliRunner()
+    assert runner.invoke(_app(), ["ingest", "--db", db, str(path)]).exit_code == 0
+    shown = runner.invoke(_app(), ["quality", "--db", db], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    lines = shown.output.splitlines()
+    header = " ".join(line for line in lines[:lines.index(next(x for x in lines if x.startswith("─")))])
+    assert "other" in header.split(), shown.output
+    row = lines[-1].split()
+    assert row[0] == "-" and row[1] == "1" and "2" in row[2:], shown.output  # 1 passed, 2 others
