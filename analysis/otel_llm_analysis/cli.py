@@ -166,7 +166,9 @@ def trends(
     notes += [f"[red]spike[/red] {s.period:%Y-%m-%d} {s.metric} {s.value:.4g} (baseline median "
               f"{s.baseline_median:.4g}, robust z {s.z:.1f})" for s in spikes
               if first_shown is None or s.period >= first_shown]
-    notes.append(f"forecast {forecast.month}: spent ${forecast.spent:,.4f} in {forecast.days_elapsed} days, "
+    began = (f" (from {forecast.data_since}, the store's first data)"
+             if forecast.data_since and forecast.data_since.day > 1 else "")
+    notes.append(f"forecast {forecast.month}: spent ${forecast.spent:,.4f} in {forecast.days_elapsed} days{began}, "
                  f"month-end ≈ ${forecast.projected_month_end:,.4f} (least squares over the days so far)")
     notes += _unpriced_in(store, filters)
     document = [{"series": to_records(points), "changes": to_records(changes), "spikes": to_records(spikes),
@@ -253,6 +255,10 @@ def budget(
     notes = [_unpriced(s.unpriced_calls, s.calls, s.budget) for s in statuses if s.unpriced_calls]
     notes += [f"{escape(visible(s.budget))}: no LLM call in {s.month} through {s.as_of}, so nothing is spent "
               "(or the store lacks them)" for s in statuses if not s.calls]
+    began = statuses[0].data_since
+    if began is not None and began.day > 1:
+        notes.append(f"the store's data begins on {began}: burn rates and projections count the days from then, "
+                     "and spent holds nothing from before")
     return Result(statuses, f"budgets {statuses[0].month} as of {statuses[0].as_of}", BUDGET_COLUMNS, gate=True,
                   notes=notes, exit_code=1 if analysis.any_critical(statuses) else 0)
 

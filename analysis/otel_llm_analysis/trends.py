@@ -13,7 +13,9 @@
   At least ``min_baseline`` (default 3) earlier days are needed to judge a day.
 * **Forecast**: least squares line ``cost = a + b * day`` through the month's
   daily costs so far (day 1 .. as-of day, zero-filled); month-end cost = spent so
-  far + the line's values (floored at 0) for the remaining days.
+  far + the line's values (floored at 0) for the remaining days. A store whose
+  first span falls within the month counts from that day (``data_since``): the
+  days before it are unknown, not days without spend.
 """
 
 from __future__ import annotations
@@ -220,6 +222,8 @@ class Forecast:
     intercept: float
     slope: float
     projected_month_end: float
+    #: the first day counted: the month's first, or the store's first span's day when later
+    data_since: date | None = None
 
 
 def month_window(month: str | date | None, as_of: date | None = None) -> tuple[date, date, date]:
@@ -249,13 +253,23 @@ def daily_costs(store: Any, first: date, as_of: date, filters: Filters | None = 
     return [p.cost_usd for p in series(store, "day", window)]
 
 
+def data_since(store: Any, first: date, as_of: date) -> date:
+    """The day a month's burn rate counts from: ``first``, or the day of the store's first span when
+    the store begins later in the month (up to ``as_of``). The days before the data are unknown,
+    not days without spend: counting them as $0 would project a store begun on the 20th too low."""
+    began = connection(store).execute("SELECT min(start_time) FROM spans").fetchone()[0]
+    day = began.date() if began is not None else first
+    return day if first < day <= as_of else first
+
+
 def forecast_month_end(
     store: Any, month: str | date | None = None, as_of: date | None = None, filters: Filters | None = None
 ) -> Forecast:
-    """Linear forecast of the month's total cost from its days so far."""
+    """Linear forecast of the month's total cost from its days so far (from ``data_since``)."""
     first, end, as_of = month_window(month, as_of)
-    costs = daily_costs(store, first, as_of, filters)
+    since = data_since(store, first, as_of)
+    costs = daily_costs(store, since, as_of, filters)
     intercept, slope = linear_fit(costs)
     days_in_month = (end - first).days
     return Forecast(first.strftime("%Y-%m"), as_of, len(costs), days_in_month, sum(costs),
-                    intercept, slope, forecast_total(costs, days_in_month))
+                    intercept, slope, forecast_total(costs, (end - since).days), since)
