@@ -39,9 +39,18 @@ BY_HELP = ("model (as requested), response_model (dated), project, service, prov
 # --- ingest -----------------------------------------------------------------------
 
 def _paths_exist(paths: List[str], **_options: Any) -> None:
-    """Missing paths and paths that hold no data files are one line, before the store is touched."""
+    """Missing paths, paths that hold no data files and ``otel-llm export`` output are one line, before
+    the store is touched."""
     from otel_llm_analysis._sources import SourceError, expand
+    from otel_llm_analysis.export import span_export_in
 
+    for path in paths:
+        exported = span_export_in(path)
+        if exported is not None:
+            raise fail(f"{path} was written by `otel-llm export` ({exported.name} under {exported.parent.name}): "
+                       "rows of the store's spans table, not OTLP, so it cannot be ingested again; ingest the "
+                       "collector or SDK files it came from, or query it with `duckdb` (read_"
+                       f"{exported.suffix[1:]}('{exported.parent.parent}/*/*{exported.suffix}'))")
     try:
         files = expand(paths)
     except SourceError as exc:

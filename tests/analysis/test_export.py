@@ -164,3 +164,25 @@ def test_ingesting_exported_spans_names_each_line_as_no_otlp_request(loaded, tmp
     for problem in report.bad_lines:
         assert problem.reason.startswith("not loaded: not an OTLP export request"), problem
         assert "`trace_id`" in problem.reason  # what the line holds instead
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "parquet"])
+def test_ingest_of_an_export_says_it_is_one_and_loads_nothing(loaded, tmp_path, fmt):
+    """``otel-llm export`` writes rows of the spans table, not OTLP: ingesting them again printed a bad
+    line per span (json) or "no trace, metric or log files here" (csv, parquet), never that the
+    directory is an export. It is said once, with what to do instead, before the store is touched."""
+    from typer.testing import CliRunner
+
+    from test_cli import _app
+
+    store, _ = loaded
+    out = export_spans(store, tmp_path / "exported", fmt)
+    day = next(out.glob("day=*"))
+    runner = CliRunner()
+    for path in (out, day, next(day.glob("data_*"))):
+        db = tmp_path / f"again-{fmt}.duckdb"
+        done = runner.invoke(_app(), ["ingest", "--db", str(db), str(path)])
+        assert done.exit_code == 1, done.output
+        assert "written by `otel-llm export`" in done.output and "cannot be ingested" in done.output, done.output
+        assert len(done.output.strip().splitlines()) == 1, done.output
+        assert not db.exists()
