@@ -328,3 +328,21 @@ def test_ingest_lists_bad_lines_whose_text_looks_like_markup(tmp_path):
     result = run("ingest", str(path), "--db", str(tmp_path / "s.duckdb"))
     assert result.exit_code == 3, result.output
     assert f"bad line {path}:1" in result.output and "'[/oops] [bold]' is not a finite number" in result.output
+
+
+def test_model_filter_takes_the_dated_response_model_as_its_help_says(ingested):
+    """``--model`` is "the requested, or the dated response model": the dated name was refused with
+    "no data for model" (the list of known models held only the requested names), in every command
+    and in ``budget --model``, though the API and ``summary --by response_model`` count its calls."""
+    db, data = ingested
+    calls = [s for s in data.spans if is_llm(s) and s.response_model and s.response_model != s.model]
+    dated = sorted({s.response_model for s in calls})[0]
+    expected = sum(1 for s in data.spans if is_llm(s) and dated in (s.model, s.response_model))
+    done = run("summary", "--db", db, "--model", dated, "--format", "json")
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output)[0]["llm_calls"] == expected
+    done = run("budget", "--db", db, "--model", dated, "--monthly", "50", "--month", "2026-11", "--format", "json")
+    assert done.exit_code in (0, 1), done.output
+    assert json.loads(done.output)[0]["calls"] == sum(
+        1 for s in data.spans if is_llm(s) and dated in (s.model, s.response_model)
+        and s.start_time.strftime("%Y-%m") == "2026-11")
