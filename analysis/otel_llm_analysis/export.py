@@ -162,13 +162,16 @@ def span_export_in(path: str | Path) -> Path | None:
     one of its files), else ``None``. Such rows are the analysis store's, not OTLP: ingest cannot
     read them back, and says so up front instead of once per row."""
     path = Path(path)
-    if path.is_file():
-        return path if _EXPORTED_DAY.fullmatch(path.parent.name) and _EXPORTED_FILE.fullmatch(path.name) else None
-    if not path.is_dir():
+    try:
+        if path.is_file():
+            return path if _EXPORTED_DAY.fullmatch(path.parent.name) and _EXPORTED_FILE.fullmatch(path.name) else None
+        if not path.is_dir():
+            return None
+        days = [path] if _EXPORTED_DAY.fullmatch(path.name) else \
+            [d for d in path.glob("day=*") if _EXPORTED_DAY.fullmatch(d.name)]
+        return next((f for d in days for f in d.glob("data_*") if _EXPORTED_FILE.fullmatch(f.name)), None)
+    except OSError:  # a name too long, a directory without permission: ingest's own check names it
         return None
-    days = [path] if _EXPORTED_DAY.fullmatch(path.name) else \
-        [d for d in path.glob("day=*") if _EXPORTED_DAY.fullmatch(d.name)]
-    return next((f for d in days for f in d.glob("data_*") if _EXPORTED_FILE.fullmatch(f.name)), None)
 
 
 def _literal(path: Path) -> str:
