@@ -35,7 +35,9 @@ from otel_llm_analysis._filters import (
     fetch_dicts,
     load_query,
     ratio,
+    total_only_sql,
 )
+from otel_llm_analysis._total_only import may_hold
 
 Period = Literal["hour", "day", "week"]
 _STEP = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}
@@ -54,6 +56,9 @@ class TrendPoint:
     error_rate: float | None
     p95_ms: float | None
     cost_change_pct: float | None = None
+    #: the calls ``cost_usd`` holds, and those with tokens but no cost (no price, or usage only as a total)
+    priced_calls: int = 0
+    unpriced_calls: int = 0
 
     @property
     def tokens(self) -> int:
@@ -93,7 +98,8 @@ def series(store: Any, period: Period = "day", filters: Filters | None = None) -
     window = replace(filters, since=filters.since or truncate(start, period), until=end)
     start = truncate(start, period)
     where, params = window.where()
-    sql = load_query("trends").format(period=period, where=where, is_error=IS_ERROR)
+    sql = load_query("trends").format(period=period, where=where, is_error=IS_ERROR,
+                                      **total_only_sql(may_hold(connection(store))))
     points: list[TrendPoint] = []
     for d in fetch_dicts(store, sql, {**params, "start": start, "end": end}):
         point = TrendPoint(error_rate=ratio(d["errors"], d["calls"]), **d)
