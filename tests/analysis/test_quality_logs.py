@@ -150,3 +150,25 @@ def test_the_quality_table_shows_the_evaluations_it_cannot_rate(tmp_path):
     assert "other" in header.split(), shown.output
     row = lines[-1].split()
     assert row[0] == "-" and row[1] == "1" and "2" in row[2:], shown.output  # 1 passed, 2 others
+
+
+def test_a_time_window_keeps_the_evaluations_of_spans_the_store_lacks(loaded, tmp_path):
+    """They count in the totals, and in a window holding their time too: any --since/--until joined
+    the rated spans, so the window dropped every one of them (quality said "no data" on a store of
+    log-record scores alone)."""
+    from datetime import datetime, timedelta
+
+    from otel_llm_analysis._filters import Filters
+
+    store, _ = loaded
+    at = datetime(2025, 12, 1, 12)  # _score_records' span: 2025-12-01 12:00 UTC
+    windows = (Filters.of(since=at - timedelta(days=1)), Filters.of(until=at + timedelta(days=1)),
+               Filters.of(since=at - timedelta(hours=1), until=at + timedelta(hours=1)))
+    before = [{(r.passed, r.failed) for r in quality(store, None, window)} or {(0, 0)} for window in windows]
+    path = tmp_path / "logs.jsonl"
+    path.write_bytes(_score_records([("helpful", True), ("helpful", False)]))  # a span the store lacks
+    assert store.ingest([str(path)]).logs_added == 2
+    for window, ((passed, failed),) in zip(windows, before):
+        row, = quality(store, None, window)
+        assert (row.passed, row.failed) == (passed + 1, failed + 1), window
+    assert quality(store, None, Filters.of(since=at + timedelta(hours=1), until=at + timedelta(hours=2))) == []
