@@ -151,7 +151,10 @@ def trends(
     metric: List[str] = typer.Option([], "--metric", help="Columns to show: " + ", ".join(TREND_METRICS)),
     last: int = typer.Option(45, "--last", min=1, max=1_000_000, help="Table: show the last N periods (json/csv: all)."),
 ) -> Result:
-    """Zero-filled series per period, change vs the previous period, spike days, month-end forecast."""
+    """Zero-filled series per period, change vs the previous period, spike days, month-end forecast.
+
+    The forecast is of the current month, or of the month --until's last day falls in, as of that day.
+    """
     from otel_llm_analysis import trends as analysis
     from otel_llm_analysis.export import to_records
 
@@ -160,7 +163,7 @@ def trends(
         raise ValueError(f"unknown metric {', '.join(unknown)}; choose from {', '.join(TREND_METRICS)}")
     points = analysis.series(store, period.value, filters)
     spikes = analysis.spikes(store, filters=filters)
-    forecast = analysis.forecast_month_end(store, filters=filters)
+    forecast = analysis.forecast_month_end(store, *_forecast_day(filters), filters=filters)
     changes = [c for c in (analysis.period_over_period(points, name) for name in ("cost_usd", "calls")) if c]
     columns = ["period"] + [TREND_METRICS[m] for m in (metric or TREND_METRICS)]
     if "cost_usd" in columns:
@@ -185,6 +188,18 @@ def trends(
     table = Result(shown, title, columns)
     return Result(points, title, columns, notes=notes, document=document,
                   show=lambda console: _show_rows(console, table))
+
+
+def _forecast_day(filters: Any) -> tuple[Any, Any]:
+    """``(month, as_of)`` of the trends forecast: the window's last day when ``--until`` ends it
+    before today (a window in a past month forecasts that month), else the current month's today."""
+    from datetime import datetime, timedelta, timezone
+
+    today = datetime.now(timezone.utc).date()
+    if filters.until is None or filters.until.date() > today:
+        return None, None
+    day = (filters.until - timedelta(microseconds=1)).date()
+    return day, day
 
 
 def _show_rows(console: Any, result: Result) -> None:

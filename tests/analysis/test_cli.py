@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -346,3 +347,22 @@ def test_model_filter_takes_the_dated_response_model_as_its_help_says(ingested):
     assert json.loads(done.output)[0]["calls"] == sum(
         1 for s in data.spans if is_llm(s) and dated in (s.model, s.response_model)
         and s.start_time.strftime("%Y-%m") == "2026-11")
+
+
+def test_trends_forecasts_the_month_its_until_ends_in(ingested):
+    """``trends --until`` in a past month forecast the current month all the same ("spent $0 in 1
+    days" of a month the window leaves out): the forecast is now of the month holding the
+    window's last day, as of that day."""
+    db, data = ingested
+    calls = [s for s in data.spans if is_llm(s)]
+    last = max(s.start_time for s in calls).date()
+    until = last.isoformat()  # exclusive: the window's last day is the day before
+    result = run("trends", "--format", "json", "--db", db, "--until", until)
+    assert result.exit_code == 0, result.output
+    (document,) = json.loads(result.output)
+    forecast = document["forecast"]
+    day = date.fromisoformat(until) - timedelta(days=1)
+    assert (forecast["month"], forecast["as_of"]) == (day.strftime("%Y-%m"), day.isoformat())
+    spent = sum(s.cost_usd or 0.0 for s in calls if s.start_time.date().replace(day=1) == day.replace(day=1)
+                and s.start_time.date() <= day)
+    assert forecast["spent"] == pytest.approx(spent)
