@@ -187,7 +187,7 @@ def trends(
                  "forecast": to_records([forecast])[0]}]
     table = Result(shown, title, columns)
     return Result(points, title, columns, notes=notes, document=document,
-                  show=lambda console: _show_rows(console, table))
+                  show=(lambda console: _show_rows(console, table)) if points else None)
 
 
 def _forecast_day(filters: Any) -> tuple[Any, Any]:

@@ -366,3 +366,16 @@ def test_trends_forecasts_the_month_its_until_ends_in(ingested):
     spent = sum(s.cost_usd or 0.0 for s in calls if s.start_time.date().replace(day=1) == day.replace(day=1)
                 and s.start_time.date() <= day)
     assert forecast["spent"] == pytest.approx(spent)
+
+
+def test_trends_on_a_store_without_calls_says_no_data_like_every_command(tmp_path):
+    """It printed the bare headers of an empty table, where summary --by, compare, traces ... say
+    "<title>: no data"."""
+    db = str(tmp_path / "empty.duckdb")
+    from otel_llm_analysis import TraceStore
+
+    TraceStore(db).close()
+    for command in (["trends"], ["summary", "--by", "model"]):
+        result = run(*command, "--db", db)
+        assert result.exit_code == 0, result.output
+        assert "no data" in result.output.splitlines()[0], result.output
