@@ -225,6 +225,7 @@ class Forecast:
     days_elapsed: int
     days_in_month: int
     spent: float
+    #: the fitted line ``cost = intercept + slope * day``, ``day`` the day of the month (1 = the 1st)
     intercept: float
     slope: float
     projected_month_end: float
@@ -275,7 +276,8 @@ def forecast_month_end(
     first, end, as_of = month_window(month, as_of)
     since = data_since(store, first, as_of)
     costs = daily_costs(store, since, as_of, filters)
-    intercept, slope = linear_fit(costs)
+    intercept, slope = linear_fit(costs)  # over days 1.. from `since`: shifted to days of the month below
     days_in_month = (end - first).days
+    offset = (since - first).days
     return Forecast(first.strftime("%Y-%m"), as_of, len(costs), days_in_month, sum(costs),
-                    intercept, slope, forecast_total(costs, (end - since).days), since)
+                    intercept - slope * offset, slope, forecast_total(costs, (end - since).days), since)

@@ -143,7 +143,7 @@ def test_a_store_that_starts_within_the_month_projects_from_its_first_day(tmp_pa
     budget's projection and the trends forecast say from which day. It was spend / 29 x 30 here."""
     from datetime import datetime
 
-    from otel_llm_analysis.trends import forecast_month_end, forecast_total
+    from otel_llm_analysis.trends import forecast_month_end, forecast_total, linear_fit
 
     from _ground_truth import load
 
@@ -165,6 +165,9 @@ def test_a_store_that_starts_within_the_month_projects_from_its_first_day(tmp_pa
         daily = [sum(s.cost_usd or 0.0 for s in calls if s.start_time.date() == began + timedelta(days=i))
                  for i in range(days)]
         assert forecast.projected_month_end == pytest.approx(forecast_total(daily, days + 1))
+        intercept, slope = linear_fit(daily)  # over days 1.. from `began`; the forecast's line is per day of month
+        assert (forecast.intercept, forecast.slope) == (pytest.approx(intercept - slope * (began.day - 1)),
+                                                        pytest.approx(slope))
     finally:
         store.close()
     from typer.testing import CliRunner
