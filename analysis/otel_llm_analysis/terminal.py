@@ -125,10 +125,11 @@ def format_value(name: str, value: Any) -> str:
 
 
 def _cell(name: str, record: Mapping[str, Any]) -> str:
-    """One table cell: a cost the row's calls lack for want of a price reads "unpriced", not "-" (nothing)."""
+    """One table cell: a cost the row's calls lack for want of a price reads "unpriced", not "-" (nothing).
+    A cost change without a base (the first period, one after $0) is no cost: it stays "-"."""
     value = record.get(name)
     calls = record.get("llm_calls") or record.get("calls") or 0
-    if value is None and ("cost" in name or "usd" in name) and calls > 0:
+    if value is None and ("cost" in name or "usd" in name) and "change" not in name and calls > 0:
         return "unpriced"
     return format_value(name, value)
 

@@ -142,3 +142,15 @@ def test_unicode_line_separators_from_the_data_are_shown_not_obeyed():
     lines = [line for line in text.splitlines() if line.strip()]
     assert r"a\u2028b" in text and "\u2028" not in text, text
     assert len({len(line.rstrip()) for line in lines[-2:]}) == 1, lines  # the numbers stay in their column
+
+
+def test_a_cost_change_without_a_previous_cost_is_not_called_unpriced(loaded):
+    """The trends table's cost change has no value on its first period or after a day of $0 (no
+    base to compare with): that read "unpriced", as if the period's calls had no price."""
+    from otel_llm_analysis.trends import series
+
+    store, _ = loaded
+    points = [p for p in series(store, "day") if p.cost_usd]
+    assert points and points[0].cost_change_pct is None
+    text = _text(table(points[:1], None, ["period", "calls", "cost_usd", "cost_change_pct"], width=200), 200)
+    assert "unpriced" not in text, text
