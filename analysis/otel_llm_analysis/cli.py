@@ -39,11 +39,13 @@ BY_HELP = ("model (as requested), response_model (dated), project, service, prov
 # --- ingest -----------------------------------------------------------------------
 
 def _paths_exist(paths: List[str], **_options: Any) -> None:
-    """Missing paths, paths that hold no data files and ``otel-llm export`` output are one line, before
-    the store is touched."""
+    """Missing or empty paths, paths that hold no data files and ``otel-llm export`` output are one
+    line, before the store is touched."""
     from otel_llm_analysis._sources import SourceError, expand
     from otel_llm_analysis.export import span_export_in
 
+    if any(not path.strip() for path in paths):  # an unset "$DATA_DIR": not the current directory
+        raise fail("an empty path: give a file, directory or glob")
     for path in paths:
         exported = span_export_in(path)
         if exported is not None:

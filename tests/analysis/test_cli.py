@@ -379,3 +379,15 @@ def test_trends_on_a_store_without_calls_says_no_data_like_every_command(tmp_pat
         result = run(*command, "--db", db)
         assert result.exit_code == 0, result.output
         assert "no data" in result.output.splitlines()[0], result.output
+
+
+def test_ingest_of_an_empty_path_is_refused_not_read_as_the_current_directory(tmp_path, monkeypatch):
+    """``otel-llm ingest "$DATA_DIR"`` with the variable unset ingested whatever data files the
+    current directory held, and said it had read ``""``."""
+    data = synthetic.generate(tmp_path / "cwd", seed=5, traces=3)
+    monkeypatch.chdir(data.files[0].parent)
+    db = tmp_path / "empty-path.duckdb"
+    result = run("ingest", "", "--db", str(db))
+    assert result.exit_code == 1, result.output
+    assert result.output.strip().splitlines() == ["error: an empty path: give a file, directory or glob"]
+    assert not db.exists()
