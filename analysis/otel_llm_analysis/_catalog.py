@@ -48,7 +48,7 @@ def catalog(store: Any) -> Catalog:
         store,
         "SELECT count(*) AS spans, min(start_time) AS first_span, max(start_time) AS last_span, "
         "list_sort(list_distinct(list(project))) AS projects, "
-        "list_sort(list_distinct(flatten(list([request_model, model])))) AS models, "
+        "list_sort(list_distinct(flatten(list([request_model, model, response_model])))) AS models, "
         "list_sort(list_distinct(list(service_name))) AS services FROM spans",
     )
     return Catalog(**{k: (v if v is not None else []) if k in ("projects", "models", "services") else v

@@ -11,8 +11,9 @@ Observed values, over the window and filters given:
 * ``p95_latency_ms``: 95th percentile of LLM-call duration (``summaries.totals``);
 * ``error_rate``: failed LLM calls / LLM calls;
 * ``p95_time_to_first_token_ms``: of streamed calls;
-* ``peak_memory_mb``: the largest ``process.memory.usage`` point the SDK's process
+* ``peak_memory_mb``: the largest ``process.memory.usage`` the SDK's process
   metrics wrote (``configure(process_metrics=True)``), per service when filtered;
+  delta points (changes, not levels) are added up per series first;
 * ``cost_usd``: the spend in the window (a budget per window, e.g. ``--since 1d``);
 * ``pass_rate``: the evaluations' pass rate (``qa.quality``: pass / (pass + warning +
   fail)), a *floor*: breached when it falls below the limit (QA failure alerts).
@@ -24,7 +25,7 @@ with ``status="no data"`` and never fails the gate: absence of data is not a bre
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Iterator, Literal
 
 from otel_llm import semconv
 from otel_llm_analysis._filters import Filters, fetch_dicts, time_window
@@ -59,22 +60,46 @@ class CheckRow:
 
 
 def _peak_memory_mb(store: Any, filters: Filters) -> float | None:
-    """Largest process memory point in the window (metric points carry ``time``, not spans' ``start_time``),
-    of the services that ran the project's spans in it when a project is asked for."""
-    window, params = time_window("time", filters.since, filters.until)
-    clauses = ["metric_name = $metric", *window]
-    params["metric"] = MEMORY_METRIC
+    """Largest process memory in the window (metric points carry ``time``, not spans' ``start_time``),
+    of the services that ran the project's spans in it when a project is asked for.
+
+    A gauge or cumulative point is the memory in use; a delta point (a non-monotonic sum some SDKs
+    send with delta temporality) is the change since its series' previous point, so its level is
+    worked out by :func:`_delta_levels`."""
+    clauses, params = ["metric_name = $metric"], {"metric": MEMORY_METRIC}
     if filters.service is not None:
         clauses.append("service_name = $service")
         params["service"] = filters.service
     if filters.project is not None:  # points carry no project: the services that ran its spans then
-        span_window, _ = time_window("start_time", filters.since, filters.until)
+        span_window, span_params = time_window("start_time", filters.since, filters.until)
         clauses.append("service_name IN (SELECT DISTINCT service_name FROM spans WHERE "
                        + " AND ".join(["project = $project", *span_window]) + ")")
-        params["project"] = filters.project
-    rows = fetch_dicts(store, f"SELECT max(value) AS peak FROM metric_points WHERE {' AND '.join(clauses)}", params)
-    peak = rows[0]["peak"] if rows else None
-    return None if peak is None else peak / (1024 * 1024)
+        params.update(span_params, project=filters.project)
+    window, window_params = time_window("time", filters.since, filters.until)
+    params.update(window_params)
+    rows = fetch_dicts(store, "SELECT max(value) AS peak FROM metric_points WHERE "
+                       + " AND ".join([*clauses, "coalesce(temporality, '') <> 'delta'", *window]), params)
+    peaks = [rows[0]["peak"]] if rows and rows[0]["peak"] is not None else []
+    until, _ = time_window("time", None, filters.until)  # a level counts every change before the window
+    sql = ("SELECT time, start_time, resource_attributes, attributes, scope_name, value FROM metric_points WHERE "
+           + " AND ".join([*clauses, "temporality = 'delta'", *until]) + " ORDER BY time")
+    deltas = fetch_dicts(store, sql, {name: value for name, value in params.items() if f"${name}" in sql})
+    peaks += [level for time, level in _delta_levels(deltas) if filters.since is None or time >= filters.since]
+    return max(peaks) / (1024 * 1024) if peaks else None
+
+
+def _delta_levels(points: list[dict[str, Any]]) -> Iterator[tuple[Any, float]]:
+    """``(time, level)`` of each delta point (in time order): its series' running sum. A series is
+    one resource, scope and attribute set; it starts over when a point does not start where the
+    series' previous point ended (a restarted process reports its whole memory as its first change)."""
+    levels: dict[tuple[Any, ...], tuple[Any, float]] = {}  # series -> (end of its last point, level)
+    for p in points:
+        series = tuple(sorted((p["resource_attributes"] or {}).items())) + (p["scope_name"],) \
+            + tuple(sorted((p["attributes"] or {}).items()))
+        ended, level = levels.get(series, (None, 0.0))
+        level = (level if ended is not None and ended == p["start_time"] else 0.0) + (p["value"] or 0.0)
+        levels[series] = (p["time"], level)
+        yield p["time"], level
 
 
 #: Checks whose limit is a floor (observed below it is a breach), by the threshold that holds it.

@@ -4,7 +4,10 @@ Status, a traffic light: ``ok`` below 70 % used, ``warning`` from 70 %
 up to (not including) 90 %, ``critical`` from 90 % (overspent included).
 
 Projection uses the month's *current burn rate*: spent / days elapsed (as-of day
-included) times the days of the month. The run-out day is the day the cumulative
+included) times the days of the month. Days are counted from ``data_since``: the
+month's first day, or the store's first span's day when the store begins later
+in the month (the days before it are unknown, not $0 days), and the projection
+is then the burn rate times the days from that day to the month's end. The run-out day is the day the cumulative
 spend reached the budget when it already has, else the first day on which
 spent + burn rate x days after as-of reaches it; ``None`` when that is after the
 month's end (or nothing is being spent).
@@ -37,7 +40,7 @@ from typing import Any, Iterable, Literal, Mapping
 
 from otel_llm_analysis._filters import Filters, fetch_dicts
 from otel_llm_analysis.summaries import summary
-from otel_llm_analysis.trends import daily_costs, month_window
+from otel_llm_analysis.trends import daily_costs, data_since, month_window
 
 Status = Literal["ok", "warning", "critical"]
 WARNING_PERCENT = 70.0
@@ -88,6 +91,8 @@ class BudgetStatus:
     calls: int = 0
     priced_calls: int = 0
     unpriced_calls: int = 0
+    #: the first day the burn rate counts: the month's first, or the store's first span's day when later
+    data_since: date | None = None
 
 
 def status_for(percent_used: float) -> Status:
@@ -112,7 +117,8 @@ def budget_status(
 ) -> list[BudgetStatus]:
     """Evaluate each budget over ``month`` (``YYYY-MM``, default current) as of ``as_of``."""
     first, end, as_of = month_window(month, as_of)
-    days_in_month = (end - first).days
+    since = data_since(store, first, as_of)
+    elapsed, days_counted = (as_of - since).days + 1, (end - since).days
     results = []
     for budget in _each_project(store, list(budgets), first, as_of):
         if not (math.isfinite(budget.monthly_usd) and budget.monthly_usd > 0):
@@ -122,7 +128,7 @@ def budget_status(
         calls = _calls(store, replace(scope, since=datetime.combine(first, datetime.min.time()),
                                       until=datetime.combine(as_of + timedelta(days=1), datetime.min.time())))
         spent = sum(costs)
-        burn = spent / len(costs)
+        burn = spent / elapsed
         percent = spent / budget.monthly_usd * 100.0
         results.append(
             BudgetStatus(
@@ -137,9 +143,10 @@ def budget_status(
                 percent_used=percent,
                 status=status_for(percent),
                 burn_rate_per_day=burn,
-                projected_month_end=burn * days_in_month,
+                projected_month_end=burn * days_counted,
                 runs_out_on=_runs_out_on(costs, budget.monthly_usd, first, as_of, end, burn),
                 **calls,
+                data_since=since,
             )
         )
     return results

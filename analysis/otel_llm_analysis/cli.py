@@ -39,9 +39,20 @@ BY_HELP = ("model (as requested), response_model (dated), project, service, prov
 # --- ingest -----------------------------------------------------------------------
 
 def _paths_exist(paths: List[str], **_options: Any) -> None:
-    """Missing paths and paths that hold no data files are one line, before the store is touched."""
+    """Missing or empty paths, paths that hold no data files and ``otel-llm export`` output are one
+    line, before the store is touched."""
     from otel_llm_analysis._sources import SourceError, expand
+    from otel_llm_analysis.export import span_export_in
 
+    if any(not path.strip() for path in paths):  # an unset "$DATA_DIR": not the current directory
+        raise fail("an empty path: give a file, directory or glob")
+    for path in paths:
+        exported = span_export_in(path)
+        if exported is not None:
+            raise fail(f"{path} was written by `otel-llm export` ({exported.name} under {exported.parent.name}): "
+                       "rows of the store's spans table, not OTLP, so it cannot be ingested again; ingest the "
+                       "collector or SDK files it came from, or query it with `duckdb` (read_"
+                       f"{exported.suffix[1:]}('{exported.parent.parent}/*/*{exported.suffix}'))")
     try:
         files = expand(paths)
     except SourceError as exc:
@@ -143,7 +154,10 @@ def trends(
     metric: List[str] = typer.Option([], "--metric", help="Columns to show: " + ", ".join(TREND_METRICS)),
     last: int = typer.Option(45, "--last", min=1, max=1_000_000, help="Table: show the last N periods (json/csv: all)."),
 ) -> Result:
-    """Zero-filled series per period, change vs the previous period, spike days, month-end forecast."""
+    """Zero-filled series per period, change vs the previous period, spike days, month-end forecast.
+
+    The forecast is of the current month, or of the month --until's last day falls in, as of that day.
+    """
     from otel_llm_analysis import trends as analysis
     from otel_llm_analysis.export import to_records
 
@@ -152,7 +166,7 @@ def trends(
         raise ValueError(f"unknown metric {', '.join(unknown)}; choose from {', '.join(TREND_METRICS)}")
     points = analysis.series(store, period.value, filters)
     spikes = analysis.spikes(store, filters=filters)
-    forecast = analysis.forecast_month_end(store, filters=filters)
+    forecast = analysis.forecast_month_end(store, *_forecast_day(filters), filters=filters)
     changes = [c for c in (analysis.period_over_period(points, name) for name in ("cost_usd", "calls")) if c]
     columns = ["period"] + [TREND_METRICS[m] for m in (metric or TREND_METRICS)]
     if "cost_usd" in columns:
@@ -167,14 +181,28 @@ def trends(
     notes += [f"[red]spike[/red] {s.period:%Y-%m-%d} {s.metric} {s.value:.4g} (baseline median "
               f"{s.baseline_median:.4g}, robust z {s.z:.1f})" for s in spikes
               if first_shown is None or s.period >= first_shown]
-    notes.append(f"forecast {forecast.month}: spent ${forecast.spent:,.4f} in {forecast.days_elapsed} days, "
+    began = (f" (from {forecast.data_since}, the store's first data)"
+             if forecast.data_since and forecast.data_since.day > 1 else "")
+    notes.append(f"forecast {forecast.month}: spent ${forecast.spent:,.4f} in {forecast.days_elapsed} days{began}, "
                  f"month-end ≈ ${forecast.projected_month_end:,.4f} (least squares over the days so far)")
     notes += _unpriced_in(store, filters)
     document = [{"series": to_records(points), "changes": to_records(changes), "spikes": to_records(spikes),
                  "forecast": to_records([forecast])[0]}]
     table = Result(shown, title, columns)
     return Result(points, title, columns, notes=notes, document=document,
-                  show=lambda console: _show_rows(console, table))
+                  show=(lambda console: _show_rows(console, table)) if points else None)
+
+
+def _forecast_day(filters: Any) -> tuple[Any, Any]:
+    """``(month, as_of)`` of the trends forecast: the window's last day when ``--until`` ends it
+    before today (a window in a past month forecasts that month), else the current month's today."""
+    from datetime import datetime, timedelta, timezone
+
+    today = datetime.now(timezone.utc).date()
+    if filters.until is None or filters.until.date() > today:
+        return None, None
+    day = (filters.until - timedelta(microseconds=1)).date()
+    return day, day
 
 
 def _show_rows(console: Any, result: Result) -> None:
@@ -261,6 +289,10 @@ def budget(
     notes = [_unpriced(s.unpriced_calls, s.calls, s.budget) for s in statuses if s.unpriced_calls]
     notes += [f"{escape(visible(s.budget))}: no LLM call in {s.month} through {s.as_of}, so nothing is spent "
               "(or the store lacks them)" for s in statuses if not s.calls]
+    began = statuses[0].data_since
+    if began is not None and began.day > 1:
+        notes.append(f"the store's data begins on {began}: burn rates and projections count the days from then, "
+                     "and spent holds nothing from before")
     return Result(statuses, f"budgets {statuses[0].month} as of {statuses[0].as_of}", BUDGET_COLUMNS, gate=True,
                   notes=notes, exit_code=1 if analysis.any_critical(statuses) else 0)
 
@@ -412,12 +444,16 @@ def quality(
     by: Optional[str] = typer.Option(None, "--by", help="project, model, day or run_config.<key>."),
     evaluation: Optional[str] = typer.Option(None, "--evaluation", help="Only this gen_ai.evaluation.name."),
 ) -> Result:
-    """Evaluation outcomes: pass / warning / fail, pass rate = pass / (pass + warning + fail), not run."""
+    """Evaluation outcomes: pass / warning / fail, pass rate = pass / (pass + warning + fail), not run.
+
+    errored and other (a score without a label, a label of another word) are counted, not rated.
+    """
     from otel_llm_analysis import qa
 
     rows = qa.quality(store, by, filters, evaluation=evaluation)
     return Result(rows, "quality" + (f" by {by}" if by else ""),
-                  ["key", "passed", "warning", "failed", "pass_rate", "not_run", "errored"], {"key": by or "all"})
+                  ["key", "passed", "warning", "failed", "pass_rate", "not_run", "errored", "other"],
+                  {"key": by or "all"})
 
 
 @analysis_command(filters=("since", "until"))

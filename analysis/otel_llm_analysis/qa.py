@@ -2,8 +2,12 @@
 
 An evaluation is a ``gen_ai.evaluation.result`` span event (what
 ``otel_llm.record_evaluation`` emits). Its label is folded case-insensitively:
-pass/passed/ok/success/good -> pass, warning/warn -> warning,
-fail/failed/failure/bad -> fail, error/errored -> error, anything else -> other.
+pass/passed/ok/success/good/true -> pass, warning/warn -> warning,
+fail/failed/failure/bad/false -> fail, error/errored -> error, anything else -> other.
+true/false are boolean verdicts: OpenLIT's ``record_evaluation_score(name, True)``
+sends the label "true" (score 1.0), so a boolean evaluation reads true as the
+good outcome (helpful, correct, thumbs up); one named for a bad outcome
+("toxic": true) needs a label of its own.
 
 * **pass rate** = pass / (pass + warning + fail), as QA dashboards count it
   (errors, other labels and turns without QA are reported, not rated).
@@ -21,8 +25,9 @@ fail/failed/failure/bad -> fail, error/errored -> error, anything else -> other.
   record once the span has ended). Those a span event does not already hold are
   rated too, with the same rules (``queries/log_evaluations.sql``; the model they
   credit is worked out when asked, by ``qa_subjects_walk`` over their traces). One
-  naming a span the store lacks is rated where no span is needed: in the totals,
-  under no model, in no other group.
+  naming a span the store lacks is rated where no span is needed: in the totals
+  (of a time window holding it too: it is dated by its own time), under no model,
+  in no other group.
 """
 
 from __future__ import annotations
@@ -67,11 +72,16 @@ def quality(
 
     ``evaluation`` keeps only events of that ``gen_ai.evaluation.name``.
     """
-    where, params = (filters or Filters()).where("s")
+    filters = filters or Filters()
     key = "e.credited_model" if by == "model" else dimension_sql(by, "s")
-    # the evaluated span (or turn) is read only when the key or the filters need it
-    spans = "" if by in (None, "model") and where == "TRUE" else \
-        "JOIN spans s ON s.trace_id = e.trace_id AND s.span_id = e.span_id"
+    # The evaluated span (or turn) is read only when the key or the filters need it. A time window
+    # alone reads the rows' own start_time (their span's; an evaluation of a span the store lacks:
+    # its own time), so it keeps those evaluations, which a join would drop.
+    if by in (None, "model") and (filters.project, filters.model, filters.service) == (None, None, None):
+        (where, params), spans = filters.where("e"), ""
+    else:
+        where, params = filters.where("s")
+        spans = "JOIN spans s ON s.trace_id = e.trace_id AND s.span_id = e.span_id"
     evaluation_filter = "TRUE"
     if evaluation is not None:
         evaluation_filter = "e.eval_name = $evaluation"

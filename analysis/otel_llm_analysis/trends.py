@@ -13,7 +13,9 @@
   At least ``min_baseline`` (default 3) earlier days are needed to judge a day.
 * **Forecast**: least squares line ``cost = a + b * day`` through the month's
   daily costs so far (day 1 .. as-of day, zero-filled); month-end cost = spent so
-  far + the line's values (floored at 0) for the remaining days.
+  far + the line's values (floored at 0) for the remaining days. A store whose
+  first span falls within the month counts from that day (``data_since``): the
+  days before it are unknown, not days without spend.
 """
 
 from __future__ import annotations
@@ -33,7 +35,9 @@ from otel_llm_analysis._filters import (
     fetch_dicts,
     load_query,
     ratio,
+    total_only_sql,
 )
+from otel_llm_analysis._total_only import may_hold
 
 Period = Literal["hour", "day", "week"]
 _STEP = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}
@@ -52,6 +56,9 @@ class TrendPoint:
     error_rate: float | None
     p95_ms: float | None
     cost_change_pct: float | None = None
+    #: the calls ``cost_usd`` holds, and those with tokens but no cost (no price, or usage only as a total)
+    priced_calls: int = 0
+    unpriced_calls: int = 0
 
     @property
     def tokens(self) -> int:
@@ -91,7 +98,8 @@ def series(store: Any, period: Period = "day", filters: Filters | None = None) -
     window = replace(filters, since=filters.since or truncate(start, period), until=end)
     start = truncate(start, period)
     where, params = window.where()
-    sql = load_query("trends").format(period=period, where=where, is_error=IS_ERROR)
+    sql = load_query("trends").format(period=period, where=where, is_error=IS_ERROR,
+                                      **total_only_sql(may_hold(connection(store))))
     points: list[TrendPoint] = []
     for d in fetch_dicts(store, sql, {**params, "start": start, "end": end}):
         point = TrendPoint(error_rate=ratio(d["errors"], d["calls"]), **d)
@@ -217,9 +225,12 @@ class Forecast:
     days_elapsed: int
     days_in_month: int
     spent: float
+    #: the fitted line ``cost = intercept + slope * day``, ``day`` the day of the month (1 = the 1st)
     intercept: float
     slope: float
     projected_month_end: float
+    #: the first day counted: the month's first, or the store's first span's day when later
+    data_since: date | None = None
 
 
 def month_window(month: str | date | None, as_of: date | None = None) -> tuple[date, date, date]:
@@ -249,13 +260,24 @@ def daily_costs(store: Any, first: date, as_of: date, filters: Filters | None = 
     return [p.cost_usd for p in series(store, "day", window)]
 
 
+def data_since(store: Any, first: date, as_of: date) -> date:
+    """The day a month's burn rate counts from: ``first``, or the day of the store's first span when
+    the store begins later in the month (up to ``as_of``). The days before the data are unknown,
+    not days without spend: counting them as $0 would project a store begun on the 20th too low."""
+    began = connection(store).execute("SELECT min(start_time) FROM spans").fetchone()[0]
+    day = began.date() if began is not None else first
+    return day if first < day <= as_of else first
+
+
 def forecast_month_end(
     store: Any, month: str | date | None = None, as_of: date | None = None, filters: Filters | None = None
 ) -> Forecast:
-    """Linear forecast of the month's total cost from its days so far."""
+    """Linear forecast of the month's total cost from its days so far (from ``data_since``)."""
     first, end, as_of = month_window(month, as_of)
-    costs = daily_costs(store, first, as_of, filters)
-    intercept, slope = linear_fit(costs)
+    since = data_since(store, first, as_of)
+    costs = daily_costs(store, since, as_of, filters)
+    intercept, slope = linear_fit(costs)  # over days 1.. from `since`: shifted to days of the month below
     days_in_month = (end - first).days
+    offset = (since - first).days
     return Forecast(first.strftime("%Y-%m"), as_of, len(costs), days_in_month, sum(costs),
-                    intercept, slope, forecast_total(costs, days_in_month))
+                    intercept - slope * offset, slope, forecast_total(costs, (end - since).days), since)

@@ -124,3 +124,34 @@ def test_peak_memory_of_a_project_is_its_services_not_every_process(tmp_path):
         assert [(r.observed, r.status) for r in check(store, limits, Filters(project="small"))] == [(100.0, "ok")]
         assert [(r.observed, r.status) for r in check(store, limits, Filters(project="big"))] == [(900.0, "breached")]
         assert [r.observed for r in check(store, limits)] == [900.0]
+
+
+def test_peak_memory_of_delta_points_is_the_level_they_add_up_to(tmp_path):
+    """A delta sum point holds the change since the previous point, not the memory in use: a process
+    at 300, 400 and 350 MB sends +300, +100 and -50 MB. The peak is 400 MB, in a window that starts
+    after the first point too (its level still counts the points before). It was the largest change."""
+    import orjson
+    from datetime import datetime
+
+    start = 1_764_590_400_000_000_000
+    mb = 2**20
+
+    def points(series: str, deltas: list[float]) -> dict:
+        resource = {"attributes": [{"key": "service.name", "value": {"stringValue": "svc"}},
+                                   {"key": "service.instance.id", "value": {"stringValue": series}}]}
+        data = [{"startTimeUnixNano": str(start + i * 60 * 10**9), "timeUnixNano": str(start + (i + 1) * 60 * 10**9),
+                 "asDouble": delta * mb} for i, delta in enumerate(deltas)]
+        metric = {"name": MEMORY_METRIC, "unit": "By",
+                  "sum": {"aggregationTemporality": 1, "isMonotonic": False, "dataPoints": data}}
+        return {"resourceMetrics": [{"resource": resource, "scopeMetrics": [{"metrics": [metric]}]}]}
+
+    lines = [points("a", [300, 100, -50]), points("b", [200, -100, 20])]  # two processes: peaks 400 and 200 MB
+    (tmp_path / "metrics.jsonl").write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+    limits = Thresholds(None, None, None, 390.0, None)
+    with TraceStore(":memory:") as store:
+        assert store.ingest(tmp_path).bad_lines == []
+        assert [(r.observed, r.status) for r in check(store, limits)] == [(400.0, "breached")]
+        after_first = datetime.utcfromtimestamp((start + 90 * 10**9) / 1e9)
+        assert [r.observed for r in check(store, limits, Filters.of(since=after_first))] == [400.0]
+        after_peak = datetime.utcfromtimestamp((start + 150 * 10**9) / 1e9)
+        assert [r.observed for r in check(store, limits, Filters.of(since=after_peak))] == [350.0]

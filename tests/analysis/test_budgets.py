@@ -135,3 +135,47 @@ def test_a_tiny_burn_rate_runs_out_after_the_month_not_after_the_calendar() -> N
     from otel_llm_analysis.budgets import _runs_out_on
 
     assert _runs_out_on([0.0003], 50.0, date(2026, 11, 1), date(2026, 11, 1), date(2026, 12, 1), 1e-9) is None
+
+
+def test_a_store_that_starts_within_the_month_projects_from_its_first_day(tmp_path):
+    """Data from the 21st on: the 20 days before are not $0 days of this app (the store did not
+    hold them), so the burn rate is the spend over the days since the data began, and both the
+    budget's projection and the trends forecast say from which day. It was spend / 29 x 30 here."""
+    from datetime import datetime
+
+    from otel_llm_analysis.trends import forecast_month_end, forecast_total, linear_fit
+
+    from _ground_truth import load
+
+    store, data = load(tmp_path, seed=5, traces=80, days=9, end=datetime(2026, 11, 30))
+    try:
+        as_of = date(2026, 11, 29)
+        calls = [s for s in data.spans if is_llm(s)]
+        began = min(s.start_time for s in data.spans).date()
+        assert began > date(2026, 11, 15)
+        spent = sum(s.cost_usd or 0.0 for s in calls if s.start_time.date() <= as_of)
+        days = (as_of - began).days + 1
+        (result,) = budget_status(store, [Budget(1000.0)], MONTH, as_of)
+        assert result.spent == pytest.approx(spent)
+        assert result.data_since == began
+        assert result.burn_rate_per_day == pytest.approx(spent / days)
+        assert result.projected_month_end == pytest.approx(spent / days * (days + 1))
+        forecast = forecast_month_end(store, MONTH, as_of)
+        assert (forecast.data_since, forecast.days_elapsed, forecast.spent) == (began, days, pytest.approx(spent))
+        daily = [sum(s.cost_usd or 0.0 for s in calls if s.start_time.date() == began + timedelta(days=i))
+                 for i in range(days)]
+        assert forecast.projected_month_end == pytest.approx(forecast_total(daily, days + 1))
+        intercept, slope = linear_fit(daily)  # over days 1.. from `began`; the forecast's line is per day of month
+        assert (forecast.intercept, forecast.slope) == (pytest.approx(intercept - slope * (began.day - 1)),
+                                                        pytest.approx(slope))
+    finally:
+        store.close()
+    from typer.testing import CliRunner
+
+    from test_cli import _app
+
+    db = str(tmp_path / "analysis.duckdb")
+    shown = CliRunner().invoke(_app(), ["budget", "--db", db, "--monthly", "1000", "--month", MONTH,
+                                        "--as-of", str(as_of)], env={"COLUMNS": "300"})
+    assert shown.exit_code == 0, shown.output
+    assert f"data begins on {began}" in shown.output

@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -425,3 +426,65 @@ def test_ingest_into_a_log_file_writes_its_report_and_nothing_else(tmp_path):
                            str(tmp_path / "log.duckdb")], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done
     assert done.stdout.splitlines()[0].startswith(f"{tmp_path / 'otel-data'}: {len(data.files)} file(s)"), done.stdout
+
+
+def test_model_filter_takes_the_dated_response_model_as_its_help_says(ingested):
+    """``--model`` is "the requested, or the dated response model": the dated name was refused with
+    "no data for model" (the list of known models held only the requested names), in every command
+    and in ``budget --model``, though the API and ``summary --by response_model`` count its calls."""
+    db, data = ingested
+    calls = [s for s in data.spans if is_llm(s) and s.response_model and s.response_model != s.model]
+    dated = sorted({s.response_model for s in calls})[0]
+    expected = sum(1 for s in data.spans if is_llm(s) and dated in (s.model, s.response_model))
+    done = run("summary", "--db", db, "--model", dated, "--format", "json")
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output)[0]["llm_calls"] == expected
+    done = run("budget", "--db", db, "--model", dated, "--monthly", "50", "--month", "2026-11", "--format", "json")
+    assert done.exit_code in (0, 1), done.output
+    assert json.loads(done.output)[0]["calls"] == sum(
+        1 for s in data.spans if is_llm(s) and dated in (s.model, s.response_model)
+        and s.start_time.strftime("%Y-%m") == "2026-11")
+
+
+def test_trends_forecasts_the_month_its_until_ends_in(ingested):
+    """``trends --until`` in a past month forecast the current month all the same ("spent $0 in 1
+    days" of a month the window leaves out): the forecast is now of the month holding the
+    window's last day, as of that day."""
+    db, data = ingested
+    calls = [s for s in data.spans if is_llm(s)]
+    last = max(s.start_time for s in calls).date()
+    until = last.isoformat()  # exclusive: the window's last day is the day before
+    result = run("trends", "--format", "json", "--db", db, "--until", until)
+    assert result.exit_code == 0, result.output
+    (document,) = json.loads(result.output)
+    forecast = document["forecast"]
+    day = date.fromisoformat(until) - timedelta(days=1)
+    assert (forecast["month"], forecast["as_of"]) == (day.strftime("%Y-%m"), day.isoformat())
+    spent = sum(s.cost_usd or 0.0 for s in calls if s.start_time.date().replace(day=1) == day.replace(day=1)
+                and s.start_time.date() <= day)
+    assert forecast["spent"] == pytest.approx(spent)
+
+
+def test_trends_on_a_store_without_calls_says_no_data_like_every_command(tmp_path):
+    """It printed the bare headers of an empty table, where summary --by, compare, traces ... say
+    "<title>: no data"."""
+    db = str(tmp_path / "empty.duckdb")
+    from otel_llm_analysis import TraceStore
+
+    TraceStore(db).close()
+    for command in (["trends"], ["summary", "--by", "model"]):
+        result = run(*command, "--db", db)
+        assert result.exit_code == 0, result.output
+        assert "no data" in result.output.splitlines()[0], result.output
+
+
+def test_ingest_of_an_empty_path_is_refused_not_read_as_the_current_directory(tmp_path, monkeypatch):
+    """``otel-llm ingest "$DATA_DIR"`` with the variable unset ingested whatever data files the
+    current directory held, and said it had read ``""``."""
+    data = synthetic.generate(tmp_path / "cwd", seed=5, traces=3)
+    monkeypatch.chdir(data.files[0].parent)
+    db = tmp_path / "empty-path.duckdb"
+    result = run("ingest", "", "--db", str(db))
+    assert result.exit_code == 1, result.output
+    assert result.output.strip().splitlines() == ["error: an empty path: give a file, directory or glob"]
+    assert not db.exists()

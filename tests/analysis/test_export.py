@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 import io
 from collections import Counter
 
@@ -164,3 +165,60 @@ def test_ingesting_exported_spans_names_each_line_as_no_otlp_request(loaded, tmp
     for problem in report.bad_lines:
         assert problem.reason.startswith("not loaded: not an OTLP export request"), problem
         assert "`trace_id`" in problem.reason  # what the line holds instead
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "parquet"])
+def test_ingest_of_an_export_says_it_is_one_and_loads_nothing(loaded, tmp_path, fmt):
+    """``otel-llm export`` writes rows of the spans table, not OTLP: ingesting them again printed a bad
+    line per span (json) or "no trace, metric or log files here" (csv, parquet), never that the
+    directory is an export. It is said once, with what to do instead, before the store is touched."""
+    from typer.testing import CliRunner
+
+    from test_cli import _app
+
+    store, _ = loaded
+    out = export_spans(store, tmp_path / "exported", fmt)
+    day = next(out.glob("day=*"))
+    runner = CliRunner()
+    for path in (out, day, next(day.glob("data_*"))):
+        db = tmp_path / f"again-{fmt}.duckdb"
+        done = runner.invoke(_app(), ["ingest", "--db", str(db), str(path)])
+        assert done.exit_code == 1, done.output
+        assert "written by `otel-llm export`" in done.output and "cannot be ingested" in done.output, done.output
+        assert len(done.output.strip().splitlines()) == 1, done.output
+        assert not db.exists()
+
+
+def test_exported_spans_are_spans_and_the_documented_calls_file_adds_up_to_summary(tmp_path):
+    """A call two producers traced (one span inside the other) is two rows of the export and one
+    call of every analysis: summing the export's LLM spans counts it twice, and nothing said so.
+    The docs say it, and name the command whose file adds up to summary's figures."""
+    from typer.testing import CliRunner
+
+    from otel_llm_analysis.summaries import totals
+    from test_cli import _app
+
+    from _ground_truth import load
+
+    store, data = load(tmp_path, seed=11, traces=40, days=4, peer_spans=True)
+    try:
+        kpis = totals(store)
+        out = export_spans(store, tmp_path / "spans")
+    finally:
+        store.close()
+    with duckdb.connect() as con:
+        llm_spans = con.execute(
+            f"SELECT count(*) FROM read_parquet('{out}/**/*.parquet') WHERE otel_kind = 'llm_call'").fetchone()[0]
+    assert llm_spans > kpis.llm_calls  # the peers' spans are there too
+    docs = " ".join((Path(__file__).resolve().parents[2] / "docs" / "analyses.md").read_text().split())
+    command = 'otel-llm sql "SELECT * FROM llm_calls" --out calls.parquet'
+    assert command in docs and "It holds spans, not calls" in docs
+    calls = tmp_path / "calls.parquet"
+    done = CliRunner().invoke(_app(), ["sql", "SELECT * FROM llm_calls", "--out", str(calls),
+                                       "--db", str(tmp_path / "analysis.duckdb")])
+    assert done.exit_code == 0, done.output
+    with duckdb.connect() as con:
+        count, cost, tokens = con.execute(
+            f"SELECT count(*), sum(cost_usd), sum(input_tokens) FROM read_parquet('{calls}')").fetchone()
+    assert (count, tokens) == (kpis.llm_calls, kpis.input_tokens)
+    assert cost == pytest.approx(kpis.cost_usd)

@@ -239,3 +239,28 @@ def test_totals_are_read_once_the_store_holds_one_and_an_older_store_is_read_who
         assert _state(older) is None and totals(older).total_only_calls == 3
     with TraceStore(str(tmp_path / "s.duckdb")) as reopened:  # opened for writing: looked at once
         assert _state(reopened) == "seen" and totals(reopened).total_only_calls == 3
+
+
+def test_each_trend_period_counts_the_calls_its_cost_leaves_out(loaded, tmp_path):
+    """The trends table's note names the unpriced calls, but a note is not in ``--format csv`` or
+    ``json``: a period's cost there read as the whole spend of its calls. Each period now counts
+    its priced and unpriced calls, as summary and budget rows do."""
+    import csv
+    import io
+
+    from typer.testing import CliRunner
+
+    from otel_llm.cli import app
+    from otel_llm_analysis.trends import series
+
+    expected = _expected(CALLS)
+    (point,) = [p for p in series(loaded, "day") if p.calls]
+    assert (point.calls, point.priced_calls, point.unpriced_calls) == (
+        expected["llm_calls"], expected["priced_calls"], expected["unpriced_calls"])
+    db = str(tmp_path / "store.duckdb")
+    loaded.close()
+    result = CliRunner().invoke(app, ["trends", "--db", db, "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    (row,) = [r for r in csv.DictReader(io.StringIO(result.output)) if r["calls"] != "0"]
+    assert (row["priced_calls"], row["unpriced_calls"]) == (str(expected["priced_calls"]),
+                                                            str(expected["unpriced_calls"]))

@@ -11,9 +11,9 @@ WITH evaluated AS (  -- the traces that carry an evaluation
 ), outcomes AS (
     SELECT {key} AS key,
            CASE
-               WHEN lower(trim(e.eval_label)) IN ('pass', 'passed', 'ok', 'success', 'good') THEN 'pass'
+               WHEN lower(trim(e.eval_label)) IN ('pass', 'passed', 'ok', 'success', 'good', 'true') THEN 'pass'
                WHEN lower(trim(e.eval_label)) IN ('warning', 'warn') THEN 'warning'
-               WHEN lower(trim(e.eval_label)) IN ('fail', 'failed', 'failure', 'bad') THEN 'fail'
+               WHEN lower(trim(e.eval_label)) IN ('fail', 'failed', 'failure', 'bad', 'false') THEN 'fail'
                WHEN lower(trim(e.eval_label)) IN ('error', 'errored') THEN 'error'
                ELSE 'other'
            END AS outcome

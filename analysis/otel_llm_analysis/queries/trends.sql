@@ -1,6 +1,7 @@
 -- LLM calls per {period} between $start (inclusive) and $end (exclusive), with
 -- every period present: periods without calls get zeros, not gaps, so charts and
--- spike detection see quiet days as quiet. Calls are `llm_calls` rows.
+-- spike detection see quiet days as quiet. Calls are `llm_calls` rows; the cost is
+-- of the priced ones, and the unpriced ones (tokens, no price) are counted apart.
 WITH periods AS (
     SELECT range AS period FROM range($start, $end, INTERVAL 1 {period})
 ), calls AS (
@@ -11,6 +12,8 @@ WITH periods AS (
         coalesce(sum(output_tokens), 0) AS output_tokens,
         coalesce(sum(cost_usd), 0.0) AS cost_usd,
         count(*) FILTER (WHERE {is_error}) AS errors,
+        count(cost_usd) AS priced_calls,
+        count(*) FILTER (WHERE {is_unpriced}) AS unpriced_calls,
         quantile_cont(duration_ms, 0.95) AS p95_ms
     FROM llm_calls
     WHERE {where}
@@ -23,7 +26,9 @@ SELECT
     coalesce(c.output_tokens, 0) AS output_tokens,
     coalesce(c.cost_usd, 0.0) AS cost_usd,
     coalesce(c.errors, 0) AS errors,
-    c.p95_ms
+    c.p95_ms,
+    coalesce(c.priced_calls, 0) AS priced_calls,
+    coalesce(c.unpriced_calls, 0) AS unpriced_calls
 FROM periods p
 LEFT JOIN calls c USING (period)
 ORDER BY p.period
