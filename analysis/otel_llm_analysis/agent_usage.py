@@ -10,7 +10,10 @@ Definitions (``docs/analyses.md`` repeats them; the SQL is ``views.sql``'s
 * What an invocation **made** is everything below its span: LLM calls (each
   model call once, as in ``llm_calls``), tokens, cost, tool calls - a nested
   agent's work counts in the agents around it too, as the SDK's
-  ``otel_llm.agent.*`` roll-ups do. Per-invocation figures are means over the
+  ``otel_llm.agent.*`` roll-ups do. An agent's totals count each call once: a
+  recursive invocation (inside one of the same name that the filters keep)
+  counts as an invocation, its work in the outer one's figures only
+  (``same_name_outer_span_id``). Per-invocation figures are means over the
   agent's invocations. **Cost** sums the calls that carry one (``priced_calls``
   of ``llm_calls``); ``None`` when none does, never a made-up 0.
 * **success rate**: invocations that succeeded / invocations, where an

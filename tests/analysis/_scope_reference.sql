@@ -196,9 +196,15 @@ WITH tries AS MATERIALIZED (
     SELECT agent_r, count(*) AS retry_loops, count(*) FILTER (WHERE outcome = '{gave_up}') AS gave_up_loops
     FROM (SELECT outcome, unnest(agent_rs) AS agent_r FROM reference_retry_loops_of(tries, scopes, calls))
     GROUP BY agent_r
+), same_name AS (  -- of the agents around an invocation with its name, the innermost
+    SELECT x.r, arg_max(y.r, list_position(x.agent_rs, y.r)) AS outer_r
+    FROM query_table(scopes) x
+    JOIN query_table(scopes) y ON y.agent_name = x.agent_name AND y.r <> x.r AND list_contains(x.agent_rs, y.r)
+    WHERE x.otel_kind = '{agent}' AND y.otel_kind = '{agent}'
+    GROUP BY x.r
 )
 SELECT a.trace_id, a.span_id, a.parent_span_id, {agent_name_a} AS agent_name, {agent_id_a} AS agent_id,
-       outer_agent.span_id AS parent_agent_span_id,
+       outer_agent.span_id AS parent_agent_span_id, same_agent.span_id AS same_name_outer_span_id,
        a.start_time, a.end_time, a.duration_ms, a.status_code, a.status_message, a.error_type,
        coalesce(c.llm_calls, 0) AS llm_calls, coalesce(c.failed_calls, 0) AS failed_calls,
        coalesce(c.input_tokens, 0) AS input_tokens, coalesce(c.output_tokens, 0) AS output_tokens,
@@ -214,6 +220,8 @@ FROM query_table(spans) a
 LEFT JOIN query_table(scopes) x ON x.r = a.r
 LEFT JOIN query_table(spans) u ON u.r = x.turn_r AND {is_turn_u}
 LEFT JOIN query_table(spans) outer_agent ON outer_agent.r = x.agent_rs[-2]
+LEFT JOIN same_name n ON n.r = a.r
+LEFT JOIN query_table(spans) same_agent ON same_agent.r = n.outer_r
 LEFT JOIN calls c ON c.agent_r = a.r
 LEFT JOIN tools t ON t.agent_r = a.r
 LEFT JOIN loops l ON l.agent_r = a.r

@@ -109,7 +109,8 @@ VIEWS = {
     "retry_loops": "trace_id, loop_span_id, parent_span_id, otel_kind, target, tries, attempts, outcome, start_time, "
                    "end_time, duration_ms, retry_ms, llm_calls, cost_usd, retry_cost_usd, turn_span_id, "
                    "agent_span_id",
-    "agent_invocations": "trace_id, span_id, parent_span_id, agent_name, agent_id, parent_agent_span_id, start_time, "
+    "agent_invocations": "trace_id, span_id, parent_span_id, agent_name, agent_id, parent_agent_span_id, "
+                         "same_name_outer_span_id, start_time, "
                          "end_time, duration_ms, status_code, llm_calls, failed_calls, input_tokens, output_tokens, "
                          "cost_usd, priced_calls, tool_calls, failed_tool_calls, retry_loops, gave_up_loops, "
                          "succeeded, graph_node, turn_span_id, project, service_name, conversation_id, user_id",

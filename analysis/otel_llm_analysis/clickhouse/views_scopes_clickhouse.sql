@@ -59,6 +59,7 @@ SELECT o.trace_id AS trace_id, o.span_id AS span_id, o.parent_span_id AS parent_
        o.status_code AS status_code, o.start_time AS start_time, o.end_time AS end_time,
        o.duration_ms AS duration_ms, o.attempt AS attempt, o.target AS target, o.tool_call_id AS tool_call_id,
        w.depth AS depth, w.root_id AS root_id, w.turn_id AS turn_id, w.agent_ids AS agent_ids,
+       w.agent_names AS agent_names,
        w.agent_name AS agent_name, w.graph_node AS graph_node, w.try_ids AS try_ids,
        if(empty(w.agent_ids), NULL, w.agent_ids[-1]) AS agent_id,
        l.loop_id AS loop_id, l.is_last AS is_last
@@ -68,6 +69,7 @@ FROM (  -- each span's chain up to its trace's root (span indexes in the trace's
                    ids[arrayFirst(j -> kinds[j] = '{chat}', chain)],
                    run AND parents[chain[-1]] IS NULL, ids[chain[-1]], NULL) AS turn_id,
            arrayReverse(arrayMap(j -> ids[j], arrayFilter(j -> kinds[j] = '{agent}', chain))) AS agent_ids,
+           arrayReverse(arrayMap(j -> names[j], arrayFilter(j -> kinds[j] = '{agent}', chain))) AS agent_names,
            if(has(arrayMap(j -> names[j] IS NOT NULL, chain), true),
               names[arrayFirst(j -> names[j] IS NOT NULL, chain)], NULL) AS agent_name,
            if(has(arrayMap(j -> nodes[j] IS NOT NULL, chain), true),
@@ -194,6 +196,10 @@ WITH walk AS MATERIALIZED (
 SELECT a.trace_id AS trace_id, a.span_id AS span_id, a.parent_span_id AS parent_span_id,
        {agent_name_a} AS agent_name, {agent_id_a} AS agent_id,
        if(length(x.agent_ids) >= 2, x.agent_ids[-2], NULL) AS parent_agent_span_id,
+       -- the innermost agent around it with its name (views.sql: same_name_outer_span_id)
+       if(arrayExists(n -> n = x.agent_names[-1], arrayPopBack(x.agent_names)),
+          arrayPopBack(x.agent_ids)[arrayLastIndex(n -> n = x.agent_names[-1], arrayPopBack(x.agent_names))],
+          NULL) AS same_name_outer_span_id,
        a.start_time AS start_time, a.end_time AS end_time, a.duration_ms AS duration_ms,
        a.status_code AS status_code, a.status_message AS status_message, a.error_type AS error_type,
        coalesce(c.llm_calls, 0) AS llm_calls, coalesce(c.failed_calls, 0) AS failed_calls,
