@@ -15,7 +15,12 @@ Definitions (``docs/analyses.md`` repeats them; the SQL is ``views.sql``'s
   counts as an invocation, its work in the outer one's figures only
   (``same_name_outer_span_id``). Per-invocation figures are means over the
   agent's invocations. **Cost** sums the calls that carry one (``priced_calls``
-  of ``llm_calls``); ``None`` when none does, never a made-up 0.
+  of ``llm_calls``); ``None`` when none does, never a made-up 0. The calls it
+  leaves out are said apart: ``unpriced_calls`` carry tokens but no cost (their
+  model has no price, or their usage is only a total), ``unobserved_calls`` carry
+  neither because the SDK could not see their usage (``otel_llm.usage.unobserved``:
+  the app read the raw HTTP response itself) - their tokens are missing from
+  the token figures too, unknown rather than 0.
 * **success rate**: invocations that succeeded / invocations, where an
   invocation succeeded when its span did not fail and no retry loop inside it
   gave up (an agent that catches a failed tool and carries on still went
@@ -60,6 +65,8 @@ class AgentRow:
     output_tokens: int
     cost_usd: float | None
     priced_calls: int
+    unpriced_calls: int
+    unobserved_calls: int
     nodes: str | None
 
 

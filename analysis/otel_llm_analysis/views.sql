@@ -447,8 +447,9 @@ CREATE OR REPLACE VIEW retry_loops AS SELECT * FROM retry_loops_in(NULL, NULL);
 -- One row per agent invocation (span of kind agent), with everything made
 -- inside it, nested agents' work included (as the SDK's otel_llm.agent.*
 -- roll-ups): LLM calls (each model call once, from llm_calls), tokens, cost
--- (NULL when none of its calls has one), tool calls, retry loops and those that
--- gave up. succeeded: it did not fail and no retry loop inside it gave up.
+-- (NULL when none of its calls has one; unpriced_calls: those with tokens and no
+-- cost; unobserved_calls: those whose usage the SDK could not see,
+-- otel_llm.usage.unobserved), tool calls, retry loops and those that gave up. succeeded: it did not fail and no retry loop inside it gave up.
 -- same_name_outer_span_id: the nearest invocation around it with its name (a
 -- recursive agent; NULL: none), whose figures already hold this one's work.
 CREATE OR REPLACE MACRO agent_invocations_walk(spans, scopes, calls) AS TABLE
@@ -460,7 +461,9 @@ WITH tries AS MATERIALIZED (
 ), calls AS (
     SELECT i.agent_r, count(*) AS llm_calls, count(*) FILTER (WHERE c.status_code = 2) AS failed_calls,
            coalesce(sum(c.input_tokens), 0) AS input_tokens, coalesce(sum(c.output_tokens), 0) AS output_tokens,
-           sum(c.cost_usd) AS cost_usd, count(c.cost_usd) AS priced_calls
+           sum(c.cost_usd) AS cost_usd, count(c.cost_usd) AS priced_calls,
+           count(*) FILTER (WHERE {is_unpriced}) AS unpriced_calls,
+           count(*) FILTER (WHERE list_contains(c.attr_keys, '{usage_unobserved}')) AS unobserved_calls
     FROM inside i JOIN query_table(calls) c ON c.r = i.r
     WHERE i.otel_kind = '{llm_call}'
     GROUP BY i.agent_r
@@ -487,6 +490,7 @@ SELECT a.trace_id, a.span_id, a.parent_span_id, {agent_name_a} AS agent_name, {a
        coalesce(c.llm_calls, 0) AS llm_calls, coalesce(c.failed_calls, 0) AS failed_calls,
        coalesce(c.input_tokens, 0) AS input_tokens, coalesce(c.output_tokens, 0) AS output_tokens,
        c.cost_usd, coalesce(c.priced_calls, 0) AS priced_calls,
+       coalesce(c.unpriced_calls, 0) AS unpriced_calls, coalesce(c.unobserved_calls, 0) AS unobserved_calls,
        coalesce(t.tool_calls, 0) AS tool_calls, coalesce(t.failed_tool_calls, 0) AS failed_tool_calls,
        coalesce(l.retry_loops, 0) AS retry_loops, coalesce(l.gave_up_loops, 0) AS gave_up_loops,
        a.status_code IS DISTINCT FROM 2 AND coalesce(l.gave_up_loops, 0) = 0 AS succeeded,

@@ -184,7 +184,10 @@ WITH tries AS MATERIALIZED (
 ), calls AS (
     SELECT i.agent_r, count(*) AS llm_calls, count(*) FILTER (WHERE c.status_code = 2) AS failed_calls,
            coalesce(sum(c.input_tokens), 0) AS input_tokens, coalesce(sum(c.output_tokens), 0) AS output_tokens,
-           sum(c.cost_usd) AS cost_usd, count(c.cost_usd) AS priced_calls
+           sum(c.cost_usd) AS cost_usd, count(c.cost_usd) AS priced_calls,
+           count(*) FILTER (WHERE c.cost_usd IS NULL AND (c.input_tokens IS NOT NULL OR c.output_tokens IS NOT NULL
+                                                          OR {total_only_tokens} IS NOT NULL)) AS unpriced_calls,
+           count(*) FILTER (WHERE c.attributes['{usage_unobserved}'] IS NOT NULL) AS unobserved_calls
     FROM inside i JOIN query_table(calls) c ON c.trace_id = i.trace_id AND c.span_id = i.span_id
     WHERE i.otel_kind = '{llm_call}'
     GROUP BY i.agent_r
@@ -209,6 +212,7 @@ SELECT a.trace_id, a.span_id, a.parent_span_id, {agent_name_a} AS agent_name, {a
        coalesce(c.llm_calls, 0) AS llm_calls, coalesce(c.failed_calls, 0) AS failed_calls,
        coalesce(c.input_tokens, 0) AS input_tokens, coalesce(c.output_tokens, 0) AS output_tokens,
        c.cost_usd, coalesce(c.priced_calls, 0) AS priced_calls,
+       coalesce(c.unpriced_calls, 0) AS unpriced_calls, coalesce(c.unobserved_calls, 0) AS unobserved_calls,
        coalesce(t.tool_calls, 0) AS tool_calls, coalesce(t.failed_tool_calls, 0) AS failed_tool_calls,
        coalesce(l.retry_loops, 0) AS retry_loops, coalesce(l.gave_up_loops, 0) AS gave_up_loops,
        a.status_code IS DISTINCT FROM 2 AND coalesce(l.gave_up_loops, 0) = 0 AS succeeded,

@@ -11,12 +11,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
+import openai
 import pytest
+import typer
+from typer.testing import CliRunner
 
 import otel_llm
 from otel_llm.exporters.file import FileSpanExporter
 from otel_llm.testing import Capture
 from otel_llm_analysis import Filters, TraceStore, agents
+from otel_llm_analysis.cli import register
 
 # USD per 1M tokens: 1 input token costs 1e-6, 1 output token 2e-6.
 PRICING = {"test-model": {"input": 1.0, "output": 2.0}}
@@ -55,6 +60,12 @@ def _ingest(cap: Capture, tmp_path: Path) -> TraceStore:
     report = store.ingest(path)
     assert report.bad_lines == []
     return store
+
+
+def _cli() -> typer.Typer:
+    app = typer.Typer()
+    register(app)
+    return app
 
 
 def _by_name(rows: list[Any], key: str) -> dict[str, Any]:
@@ -109,3 +120,45 @@ def test_an_agent_called_back_through_another_counts_each_call_once(cap: Capture
         "planner": (1, 1, 10), "helper": (1, 2, 20)}
     store.close()
 
+
+def test_calls_without_observed_usage_or_price_are_counted_apart(cap: Capture, tmp_path: Path) -> None:
+    """An agent's call read as raw HTTP lines (usage unobserved) and one of a model without a price are said.
+
+    The agent made 3 calls: one priced, one unpriced (tokens, no price), one whose
+    usage the SDK could not see (``otel_llm.usage.unobserved``) - its tokens and
+    cost are not 0, they are unknown, and ``agents`` says so per agent.
+    """
+    client = openai.OpenAI(api_key="k", base_url="http://llm.test/v1", max_retries=0,
+                           http_client=httpx.Client(transport=httpx.MockTransport(
+                               lambda request: httpx.Response(200, json=_response(120, 2)))))
+
+    @otel_llm.llm_call(provider="openai", model="test-model")
+    def ask_raw() -> Any:
+        return client.chat.completions.with_streaming_response.create(model="test-model", messages=[])
+
+    @otel_llm.llm_call(provider="openai", model="no-price-model")
+    def ask_unpriced() -> dict[str, Any]:
+        return {**_response(7, 1), "model": "no-price-model"}
+
+    @otel_llm.tool("fetch")
+    def fetch() -> None:
+        with ask_raw() as response:
+            "".join(response.iter_lines())  # the app reads the body itself: no usage for the SDK
+
+    @otel_llm.agent("reader")
+    def reader() -> None:
+        fetch()
+        _ask()
+        ask_unpriced()
+
+    reader()
+    store = _ingest(cap, tmp_path)
+    (row,) = agents(store)
+    assert (row.llm_calls, row.priced_calls, row.unpriced_calls, row.unobserved_calls) == (3, 1, 1, 1)
+    assert (row.input_tokens, row.output_tokens) == (17, 6)
+    store.close()
+    result = CliRunner().invoke(_cli(), ["agents", "--db", store.path], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "reader: 1 of 3 calls have no price" in text
+    assert "reader: 1 of 3 calls have no usage observed" in text

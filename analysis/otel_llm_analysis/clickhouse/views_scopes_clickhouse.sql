@@ -179,8 +179,11 @@ WITH walk AS MATERIALIZED (
     SELECT i.trace_id AS trace_id, i.agent_id AS agent_id, count() AS llm_calls,
            countIf(c.status_code = 2) AS failed_calls,
            coalesce(sum(c.input_tokens), 0) AS input_tokens, coalesce(sum(c.output_tokens), 0) AS output_tokens,
-           sum(c.cost_usd) AS cost_usd, count(c.cost_usd) AS priced_calls
-    FROM inside AS i INNER JOIN `{db}`.window_llm_calls({window}) AS c
+           sum(c.cost_usd) AS cost_usd, count(c.cost_usd) AS priced_calls,
+           countIf(c.unpriced) AS unpriced_calls, countIf(c.unobserved) AS unobserved_calls
+    FROM inside AS i
+    INNER JOIN (SELECT *, {is_unpriced} AS unpriced, mapContains(attributes, '{usage_unobserved}') AS unobserved
+                FROM `{db}`.window_llm_calls({window})) AS c
         ON c.trace_id = i.trace_id AND c.span_id = i.span_id
     WHERE i.otel_kind = '{llm_call}'
     GROUP BY i.trace_id, i.agent_id
@@ -205,6 +208,7 @@ SELECT a.trace_id AS trace_id, a.span_id AS span_id, a.parent_span_id AS parent_
        coalesce(c.llm_calls, 0) AS llm_calls, coalesce(c.failed_calls, 0) AS failed_calls,
        coalesce(c.input_tokens, 0) AS input_tokens, coalesce(c.output_tokens, 0) AS output_tokens,
        c.cost_usd AS cost_usd, coalesce(c.priced_calls, 0) AS priced_calls,
+       coalesce(c.unpriced_calls, 0) AS unpriced_calls, coalesce(c.unobserved_calls, 0) AS unobserved_calls,
        coalesce(t.tool_calls, 0) AS tool_calls, coalesce(t.failed_tool_calls, 0) AS failed_tool_calls,
        coalesce(l.retry_loops, 0) AS retry_loops, coalesce(l.gave_up_loops, 0) AS gave_up_loops,
        a.status_code != 2 AND coalesce(l.gave_up_loops, 0) = 0 AS succeeded,

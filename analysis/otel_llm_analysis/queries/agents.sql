@@ -23,6 +23,8 @@ SELECT agent_name AS agent,
        sum(output_tokens) FILTER (WHERE counted) AS output_tokens,
        sum(cost_usd) FILTER (WHERE counted) AS cost_usd,
        sum(priced_calls) FILTER (WHERE counted) AS priced_calls,
+       sum(unpriced_calls) FILTER (WHERE counted) AS unpriced_calls,
+       sum(unobserved_calls) FILTER (WHERE counted) AS unobserved_calls,
        quantile_cont(duration_ms, [0.5, 0.95]) AS latency,
        string_agg(DISTINCT graph_node, ', ' ORDER BY graph_node) AS nodes
 FROM invocations
