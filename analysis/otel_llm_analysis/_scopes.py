@@ -39,6 +39,7 @@ def view_parameters() -> dict[str, str]:
         "gave_up": semconv.RETRY_GAVE_UP,
         "succeeded": semconv.RETRY_SUCCEEDED,
         "response_id": semconv.GEN_AI_RESPONSE_ID,
+        "usage_unobserved": semconv.OTEL_LLM_USAGE_UNOBSERVED,
     }
     for alias in ("t", "u", "turn"):  # what a turn's span is (a superset: the join on rowid decides)
         params[f"is_turn_{alias}"] = f"({alias}.otel_kind = '{semconv.KIND_CHAT}' OR {alias}.parent_span_id IS NULL)"

@@ -10,9 +10,17 @@ Definitions (``docs/analyses.md`` repeats them; the SQL is ``views.sql``'s
 * What an invocation **made** is everything below its span: LLM calls (each
   model call once, as in ``llm_calls``), tokens, cost, tool calls - a nested
   agent's work counts in the agents around it too, as the SDK's
-  ``otel_llm.agent.*`` roll-ups do. Per-invocation figures are means over the
+  ``otel_llm.agent.*`` roll-ups do. An agent's totals count each call once: a
+  recursive invocation (inside one of the same name that the filters keep)
+  counts as an invocation, its work in the outer one's figures only
+  (``same_name_outer_span_id``). Per-invocation figures are means over the
   agent's invocations. **Cost** sums the calls that carry one (``priced_calls``
-  of ``llm_calls``); ``None`` when none does, never a made-up 0.
+  of ``llm_calls``); ``None`` when none does, never a made-up 0. The calls it
+  leaves out are said apart: ``unpriced_calls`` carry tokens but no cost (their
+  model has no price, or their usage is only a total), ``unobserved_calls`` carry
+  neither because the SDK could not see their usage (``otel_llm.usage.unobserved``:
+  the app read the raw HTTP response itself) - their tokens are missing from
+  the token figures too, unknown rather than 0.
 * **success rate**: invocations that succeeded / invocations, where an
   invocation succeeded when its span did not fail and no retry loop inside it
   gave up (an agent that catches a failed tool and carries on still went
@@ -57,6 +65,8 @@ class AgentRow:
     output_tokens: int
     cost_usd: float | None
     priced_calls: int
+    unpriced_calls: int
+    unobserved_calls: int
     nodes: str | None
 
 

@@ -223,6 +223,16 @@ def _unpriced(unpriced: int, calls: int, label: str | None = None) -> str:
             "total), so the cost shown leaves them out")
 
 
+def _unobserved(unobserved: int, calls: int, label: str | None) -> str:
+    """The line saying how many of ``label``'s calls had no usage to read (``otel_llm.usage.unobserved``)."""
+    from rich.markup import escape
+
+    from otel_llm_analysis.terminal import visible
+
+    return (f"{escape(visible('-' if label is None else label))}: {unobserved} of {calls} calls have no usage "
+            "observed (the app read the raw HTTP response itself), so the tokens and cost shown leave them out")
+
+
 def _unpriced_groups(groups: Any) -> list[str]:
     """:func:`_unpriced` for each ``(key, unpriced calls, calls)`` group that has unpriced calls."""
     return [_unpriced(unpriced, calls, "-" if key is None else str(key)) for key, unpriced, calls in groups if unpriced]
@@ -414,7 +424,9 @@ def agents(store: Any, filters: Any) -> Result:
     from otel_llm_analysis import agent_usage
 
     rows = agent_usage.agents(store, filters)
-    return Result(rows, "agents", AGENT_COLUMNS, notes=_unpriced_in(store, filters) if rows else [])
+    notes = _unpriced_groups((row.agent, row.unpriced_calls, row.llm_calls) for row in rows)
+    notes += [_unobserved(row.unobserved_calls, row.llm_calls, row.agent) for row in rows if row.unobserved_calls]
+    return Result(rows, "agents", AGENT_COLUMNS, notes=notes)
 
 
 AGENT_COLUMNS = ["agent", "invocations", "success_rate", "llm_calls_per_invocation", "tool_calls_per_invocation",

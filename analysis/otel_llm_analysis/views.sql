@@ -447,8 +447,11 @@ CREATE OR REPLACE VIEW retry_loops AS SELECT * FROM retry_loops_in(NULL, NULL);
 -- One row per agent invocation (span of kind agent), with everything made
 -- inside it, nested agents' work included (as the SDK's otel_llm.agent.*
 -- roll-ups): LLM calls (each model call once, from llm_calls), tokens, cost
--- (NULL when none of its calls has one), tool calls, retry loops and those that
--- gave up. succeeded: it did not fail and no retry loop inside it gave up.
+-- (NULL when none of its calls has one; unpriced_calls: those with tokens and no
+-- cost; unobserved_calls: those whose usage the SDK could not see,
+-- otel_llm.usage.unobserved), tool calls, retry loops and those that gave up. succeeded: it did not fail and no retry loop inside it gave up.
+-- same_name_outer_span_id: the nearest invocation around it with its name (a
+-- recursive agent; NULL: none), whose figures already hold this one's work.
 CREATE OR REPLACE MACRO agent_invocations_walk(spans, scopes, calls) AS TABLE
 WITH tries AS MATERIALIZED (
     SELECT * FROM retry_tries_of(scopes)
@@ -458,7 +461,9 @@ WITH tries AS MATERIALIZED (
 ), calls AS (
     SELECT i.agent_r, count(*) AS llm_calls, count(*) FILTER (WHERE c.status_code = 2) AS failed_calls,
            coalesce(sum(c.input_tokens), 0) AS input_tokens, coalesce(sum(c.output_tokens), 0) AS output_tokens,
-           sum(c.cost_usd) AS cost_usd, count(c.cost_usd) AS priced_calls
+           sum(c.cost_usd) AS cost_usd, count(c.cost_usd) AS priced_calls,
+           count(*) FILTER (WHERE {is_unpriced}) AS unpriced_calls,
+           count(*) FILTER (WHERE list_contains(c.attr_keys, '{usage_unobserved}')) AS unobserved_calls
     FROM inside i JOIN query_table(calls) c ON c.r = i.r
     WHERE i.otel_kind = '{llm_call}'
     GROUP BY i.agent_r
@@ -470,13 +475,22 @@ WITH tries AS MATERIALIZED (
     SELECT agent_r, count(*) AS retry_loops, count(*) FILTER (WHERE outcome = '{gave_up}') AS gave_up_loops
     FROM (SELECT outcome, unnest(agent_rs) AS agent_r FROM retry_loops_of(tries, scopes, calls))
     GROUP BY agent_r
+), around AS (  -- the agents around each nested invocation, innermost last, and their names
+    SELECT p.r, p.agent_name, p.outer_r, p.i, o.agent_name AS outer_name
+    FROM (SELECT r, agent_name, unnest(agent_rs[:len(agent_rs) - 1]) AS outer_r,
+                 generate_subscripts(agent_rs[:len(agent_rs) - 1], 1) AS i
+          FROM query_table(scopes) WHERE otel_kind = '{agent}' AND len(agent_rs) > 1) p
+    JOIN query_table(scopes) o ON o.r = p.outer_r
+), same_name AS (  -- the nearest invocation of the same name around a recursive one
+    SELECT r, arg_max(outer_r, i) AS outer_r FROM around WHERE outer_name = agent_name GROUP BY r
 )
 SELECT a.trace_id, a.span_id, a.parent_span_id, {agent_name_a} AS agent_name, {agent_id_a} AS agent_id,
-       outer_agent.span_id AS parent_agent_span_id,
+       outer_agent.span_id AS parent_agent_span_id, same_agent.span_id AS same_name_outer_span_id,
        a.start_time, a.end_time, a.duration_ms, a.status_code, a.status_message, a.error_type,
        coalesce(c.llm_calls, 0) AS llm_calls, coalesce(c.failed_calls, 0) AS failed_calls,
        coalesce(c.input_tokens, 0) AS input_tokens, coalesce(c.output_tokens, 0) AS output_tokens,
        c.cost_usd, coalesce(c.priced_calls, 0) AS priced_calls,
+       coalesce(c.unpriced_calls, 0) AS unpriced_calls, coalesce(c.unobserved_calls, 0) AS unobserved_calls,
        coalesce(t.tool_calls, 0) AS tool_calls, coalesce(t.failed_tool_calls, 0) AS failed_tool_calls,
        coalesce(l.retry_loops, 0) AS retry_loops, coalesce(l.gave_up_loops, 0) AS gave_up_loops,
        a.status_code IS DISTINCT FROM 2 AND coalesce(l.gave_up_loops, 0) = 0 AS succeeded,
@@ -488,6 +502,8 @@ FROM query_table(spans) a
 LEFT JOIN query_table(scopes) x ON x.r = a.r
 LEFT JOIN query_table(spans) u ON u.r = x.turn_r AND {is_turn_u}
 LEFT JOIN query_table(spans) outer_agent ON outer_agent.r = x.agent_rs[-2]
+LEFT JOIN same_name n ON n.r = a.r
+LEFT JOIN query_table(spans) same_agent ON same_agent.r = n.outer_r
 LEFT JOIN calls c ON c.agent_r = a.r
 LEFT JOIN tools t ON t.agent_r = a.r
 LEFT JOIN loops l ON l.agent_r = a.r

@@ -184,7 +184,10 @@ WITH tries AS MATERIALIZED (
 ), calls AS (
     SELECT i.agent_r, count(*) AS llm_calls, count(*) FILTER (WHERE c.status_code = 2) AS failed_calls,
            coalesce(sum(c.input_tokens), 0) AS input_tokens, coalesce(sum(c.output_tokens), 0) AS output_tokens,
-           sum(c.cost_usd) AS cost_usd, count(c.cost_usd) AS priced_calls
+           sum(c.cost_usd) AS cost_usd, count(c.cost_usd) AS priced_calls,
+           count(*) FILTER (WHERE c.cost_usd IS NULL AND (c.input_tokens IS NOT NULL OR c.output_tokens IS NOT NULL
+                                                          OR {total_only_tokens} IS NOT NULL)) AS unpriced_calls,
+           count(*) FILTER (WHERE c.attributes['{usage_unobserved}'] IS NOT NULL) AS unobserved_calls
     FROM inside i JOIN query_table(calls) c ON c.trace_id = i.trace_id AND c.span_id = i.span_id
     WHERE i.otel_kind = '{llm_call}'
     GROUP BY i.agent_r
@@ -196,13 +199,20 @@ WITH tries AS MATERIALIZED (
     SELECT agent_r, count(*) AS retry_loops, count(*) FILTER (WHERE outcome = '{gave_up}') AS gave_up_loops
     FROM (SELECT outcome, unnest(agent_rs) AS agent_r FROM reference_retry_loops_of(tries, scopes, calls))
     GROUP BY agent_r
+), same_name AS (  -- of the agents around an invocation with its name, the innermost
+    SELECT x.r, arg_max(y.r, list_position(x.agent_rs, y.r)) AS outer_r
+    FROM query_table(scopes) x
+    JOIN query_table(scopes) y ON y.agent_name = x.agent_name AND y.r <> x.r AND list_contains(x.agent_rs, y.r)
+    WHERE x.otel_kind = '{agent}' AND y.otel_kind = '{agent}'
+    GROUP BY x.r
 )
 SELECT a.trace_id, a.span_id, a.parent_span_id, {agent_name_a} AS agent_name, {agent_id_a} AS agent_id,
-       outer_agent.span_id AS parent_agent_span_id,
+       outer_agent.span_id AS parent_agent_span_id, same_agent.span_id AS same_name_outer_span_id,
        a.start_time, a.end_time, a.duration_ms, a.status_code, a.status_message, a.error_type,
        coalesce(c.llm_calls, 0) AS llm_calls, coalesce(c.failed_calls, 0) AS failed_calls,
        coalesce(c.input_tokens, 0) AS input_tokens, coalesce(c.output_tokens, 0) AS output_tokens,
        c.cost_usd, coalesce(c.priced_calls, 0) AS priced_calls,
+       coalesce(c.unpriced_calls, 0) AS unpriced_calls, coalesce(c.unobserved_calls, 0) AS unobserved_calls,
        coalesce(t.tool_calls, 0) AS tool_calls, coalesce(t.failed_tool_calls, 0) AS failed_tool_calls,
        coalesce(l.retry_loops, 0) AS retry_loops, coalesce(l.gave_up_loops, 0) AS gave_up_loops,
        a.status_code IS DISTINCT FROM 2 AND coalesce(l.gave_up_loops, 0) = 0 AS succeeded,
@@ -214,6 +224,8 @@ FROM query_table(spans) a
 LEFT JOIN query_table(scopes) x ON x.r = a.r
 LEFT JOIN query_table(spans) u ON u.r = x.turn_r AND {is_turn_u}
 LEFT JOIN query_table(spans) outer_agent ON outer_agent.r = x.agent_rs[-2]
+LEFT JOIN same_name n ON n.r = a.r
+LEFT JOIN query_table(spans) same_agent ON same_agent.r = n.outer_r
 LEFT JOIN calls c ON c.agent_r = a.r
 LEFT JOIN tools t ON t.agent_r = a.r
 LEFT JOIN loops l ON l.agent_r = a.r

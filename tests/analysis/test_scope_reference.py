@@ -22,6 +22,7 @@ import pytest
 
 from otel_llm import semconv
 from otel_llm_analysis import TraceStore
+from otel_llm_analysis._filters import TOTAL_ONLY_TOKENS
 from otel_llm_analysis._producers import cost_rank_sql
 from otel_llm_analysis._scope_index import DERIVED, QA
 from otel_llm_analysis._scopes import view_parameters
@@ -36,7 +37,7 @@ def _reference_macros(con: duckdb.DuckDBPyConnection) -> None:
     sql = REFERENCE.read_text(encoding="utf-8").format(
         llm_call=semconv.KIND_LLM_CALL, evaluation_event=semconv.EVENT_EVALUATION_RESULT,
         outer_cost_rank=cost_rank_sql("w.cost_source"), inner_cost_rank=cost_rank_sql("c.cost_source"),
-        **view_parameters())
+        total_only_tokens=TOTAL_ONLY_TOKENS, **view_parameters())
     con.execute(sql.replace("CREATE OR REPLACE MACRO", "CREATE OR REPLACE TEMP MACRO"))
 
 

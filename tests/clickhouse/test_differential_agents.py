@@ -32,7 +32,7 @@ WINDOW = Filters.of("2026-11-05", "2026-11-15")
 
 
 def _edge_cases(path: Path) -> None:
-    """The shapes of ``tests/analysis/test_agents.py``'s edge-case test, and a parent cycle."""
+    """The shapes of ``tests/analysis/test_agents.py``'s edge-case test, a parent cycle and a recursive agent."""
     def span(trace: str, span_id: str, parent: str | None, kind: str, name: str, start: int, end: int,
              **attrs: Any) -> synthetic.SpanRecord:
         return synthetic.SpanRecord(
@@ -55,6 +55,18 @@ def _edge_cases(path: Path) -> None:
              **{"gen_ai.operation.name": "execute_tool"}),
         span("c", "6" * 16, "5" * 16, "agent", "spinner.agent", t0, t0 + 3_000_000,
              **{"traceloop.span.kind": "agent"}),
+        # a recursive agent: an unpriced call, then its inner invocation's call whose usage was not observed
+        span("d", "d1" * 8, None, "agent", "invoke_agent rec", t0, t0 + 10_000_000,
+             **{"otel_llm.kind": "agent", "gen_ai.agent.name": "rec"}),
+        span("d", "d2" * 8, "d1" * 8, "llm_call", "chat no-price-model", t0 + 1_000_000, t0 + 2_000_000,
+             **{"otel_llm.kind": "llm_call", "gen_ai.provider.name": "openai",
+                "gen_ai.request.model": "no-price-model", "gen_ai.usage.input_tokens": 10,
+                "gen_ai.usage.output_tokens": 5}),
+        span("d", "d3" * 8, "d1" * 8, "agent", "invoke_agent rec", t0 + 3_000_000, t0 + 9_000_000,
+             **{"otel_llm.kind": "agent", "gen_ai.agent.name": "rec"}),
+        span("d", "d4" * 8, "d3" * 8, "llm_call", "chat no-price-model", t0 + 4_000_000, t0 + 5_000_000,
+             **{"otel_llm.kind": "llm_call", "gen_ai.provider.name": "openai",
+                "gen_ai.request.model": "no-price-model", "otel_llm.usage.unobserved": "response not parsed"}),
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(orjson.dumps(synthetic.spans_request(spans)) + b"\n")
@@ -109,9 +121,11 @@ VIEWS = {
     "retry_loops": "trace_id, loop_span_id, parent_span_id, otel_kind, target, tries, attempts, outcome, start_time, "
                    "end_time, duration_ms, retry_ms, llm_calls, cost_usd, retry_cost_usd, turn_span_id, "
                    "agent_span_id",
-    "agent_invocations": "trace_id, span_id, parent_span_id, agent_name, agent_id, parent_agent_span_id, start_time, "
+    "agent_invocations": "trace_id, span_id, parent_span_id, agent_name, agent_id, parent_agent_span_id, "
+                         "same_name_outer_span_id, start_time, "
                          "end_time, duration_ms, status_code, llm_calls, failed_calls, input_tokens, output_tokens, "
-                         "cost_usd, priced_calls, tool_calls, failed_tool_calls, retry_loops, gave_up_loops, "
+                         "cost_usd, priced_calls, unpriced_calls, unobserved_calls, tool_calls, failed_tool_calls, "
+                         "retry_loops, gave_up_loops, "
                          "succeeded, graph_node, turn_span_id, project, service_name, conversation_id, user_id",
     "turns": "trace_id, span_id, name, is_chat, start_time, end_time, duration_ms, status_code, project, "
              "service_name, conversation_id, user_id, otel_kind, graph_node, operation, db_collection, model, "
@@ -146,3 +160,11 @@ def test_the_edge_cases_are_counted_as_on_duckdb(stores: tuple[TraceStore, Click
     turns = ch.query("SELECT trace_id, span_id, is_chat FROM turns WHERE trace_id IN ($a, $b, $c)", edge)
     assert turns == [("a" * 32, "1" * 16, False)]
     assert ch.query("SELECT count() FROM span_scopes WHERE trace_id = $c", {"c": "c" * 32}) == [(0,)]
+
+
+def test_a_recursive_agent_counts_each_call_once_on_clickhouse(stores: tuple[TraceStore, ClickHouseStore]) -> None:
+    """rec inside rec: 2 invocations, 2 calls (not 3); the unpriced and the unobserved call are counted apart."""
+    _, ch = stores
+    row = {r.agent: r for r in agents(ch)}["rec"]
+    assert (row.invocations, row.llm_calls, row.input_tokens, row.unpriced_calls, row.unobserved_calls) == (
+        2, 2, 10, 1, 1)

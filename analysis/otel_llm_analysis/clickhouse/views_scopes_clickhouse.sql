@@ -59,6 +59,7 @@ SELECT o.trace_id AS trace_id, o.span_id AS span_id, o.parent_span_id AS parent_
        o.status_code AS status_code, o.start_time AS start_time, o.end_time AS end_time,
        o.duration_ms AS duration_ms, o.attempt AS attempt, o.target AS target, o.tool_call_id AS tool_call_id,
        w.depth AS depth, w.root_id AS root_id, w.turn_id AS turn_id, w.agent_ids AS agent_ids,
+       w.agent_names AS agent_names,
        w.agent_name AS agent_name, w.graph_node AS graph_node, w.try_ids AS try_ids,
        if(empty(w.agent_ids), NULL, w.agent_ids[-1]) AS agent_id,
        l.loop_id AS loop_id, l.is_last AS is_last
@@ -68,6 +69,7 @@ FROM (  -- each span's chain up to its trace's root (span indexes in the trace's
                    ids[arrayFirst(j -> kinds[j] = '{chat}', chain)],
                    run AND parents[chain[-1]] IS NULL, ids[chain[-1]], NULL) AS turn_id,
            arrayReverse(arrayMap(j -> ids[j], arrayFilter(j -> kinds[j] = '{agent}', chain))) AS agent_ids,
+           arrayReverse(arrayMap(j -> names[j], arrayFilter(j -> kinds[j] = '{agent}', chain))) AS agent_names,
            if(has(arrayMap(j -> names[j] IS NOT NULL, chain), true),
               names[arrayFirst(j -> names[j] IS NOT NULL, chain)], NULL) AS agent_name,
            if(has(arrayMap(j -> nodes[j] IS NOT NULL, chain), true),
@@ -177,8 +179,11 @@ WITH walk AS MATERIALIZED (
     SELECT i.trace_id AS trace_id, i.agent_id AS agent_id, count() AS llm_calls,
            countIf(c.status_code = 2) AS failed_calls,
            coalesce(sum(c.input_tokens), 0) AS input_tokens, coalesce(sum(c.output_tokens), 0) AS output_tokens,
-           sum(c.cost_usd) AS cost_usd, count(c.cost_usd) AS priced_calls
-    FROM inside AS i INNER JOIN `{db}`.window_llm_calls({window}) AS c
+           sum(c.cost_usd) AS cost_usd, count(c.cost_usd) AS priced_calls,
+           countIf(c.unpriced) AS unpriced_calls, countIf(c.unobserved) AS unobserved_calls
+    FROM inside AS i
+    INNER JOIN (SELECT *, {is_unpriced} AS unpriced, mapContains(attributes, '{usage_unobserved}') AS unobserved
+                FROM `{db}`.window_llm_calls({window})) AS c
         ON c.trace_id = i.trace_id AND c.span_id = i.span_id
     WHERE i.otel_kind = '{llm_call}'
     GROUP BY i.trace_id, i.agent_id
@@ -194,11 +199,16 @@ WITH walk AS MATERIALIZED (
 SELECT a.trace_id AS trace_id, a.span_id AS span_id, a.parent_span_id AS parent_span_id,
        {agent_name_a} AS agent_name, {agent_id_a} AS agent_id,
        if(length(x.agent_ids) >= 2, x.agent_ids[-2], NULL) AS parent_agent_span_id,
+       -- the innermost agent around it with its name (views.sql: same_name_outer_span_id)
+       if(arrayExists(n -> n = x.agent_names[-1], arrayPopBack(x.agent_names)),
+          arrayPopBack(x.agent_ids)[arrayLastIndex(n -> n = x.agent_names[-1], arrayPopBack(x.agent_names))],
+          NULL) AS same_name_outer_span_id,
        a.start_time AS start_time, a.end_time AS end_time, a.duration_ms AS duration_ms,
        a.status_code AS status_code, a.status_message AS status_message, a.error_type AS error_type,
        coalesce(c.llm_calls, 0) AS llm_calls, coalesce(c.failed_calls, 0) AS failed_calls,
        coalesce(c.input_tokens, 0) AS input_tokens, coalesce(c.output_tokens, 0) AS output_tokens,
        c.cost_usd AS cost_usd, coalesce(c.priced_calls, 0) AS priced_calls,
+       coalesce(c.unpriced_calls, 0) AS unpriced_calls, coalesce(c.unobserved_calls, 0) AS unobserved_calls,
        coalesce(t.tool_calls, 0) AS tool_calls, coalesce(t.failed_tool_calls, 0) AS failed_tool_calls,
        coalesce(l.retry_loops, 0) AS retry_loops, coalesce(l.gave_up_loops, 0) AS gave_up_loops,
        a.status_code != 2 AND coalesce(l.gave_up_loops, 0) = 0 AS succeeded,

@@ -1,22 +1,31 @@
 -- Per agent name: the invocations of {source} (agent_invocations_in, views.sql)
 -- that {where} keeps, and the sums of what was made inside them (nested agents'
--- work counts in the agents around them too). Latency percentiles are over the
--- invocations.
+-- work counts in the agents around them too). A recursive invocation (one
+-- nested in a kept invocation of its own name) counts as an invocation, its work
+-- once: in the outer one's figures, so each call is summed once per name.
+-- Latency percentiles are over the invocations.
+WITH kept AS (
+    SELECT * FROM {source} WHERE {where}
+), invocations AS (
+    SELECT k.*, o.span_id IS NULL AS counted
+    FROM kept k LEFT JOIN kept o ON o.trace_id = k.trace_id AND o.span_id = k.same_name_outer_span_id
+)
 SELECT agent_name AS agent,
        count(*) AS invocations,
        count(*) FILTER (WHERE succeeded) AS succeeded,
        count(*) FILTER (WHERE status_code = 2) AS failed,
        count(*) FILTER (WHERE gave_up_loops > 0) AS gave_up,
-       sum(llm_calls) AS llm_calls,
-       sum(failed_calls) AS failed_calls,
-       sum(tool_calls) AS tool_calls,
-       sum(failed_tool_calls) AS failed_tool_calls,
-       sum(input_tokens) AS input_tokens,
-       sum(output_tokens) AS output_tokens,
-       sum(cost_usd) AS cost_usd,
-       sum(priced_calls) AS priced_calls,
+       sum(llm_calls) FILTER (WHERE counted) AS llm_calls,
+       sum(failed_calls) FILTER (WHERE counted) AS failed_calls,
+       sum(tool_calls) FILTER (WHERE counted) AS tool_calls,
+       sum(failed_tool_calls) FILTER (WHERE counted) AS failed_tool_calls,
+       sum(input_tokens) FILTER (WHERE counted) AS input_tokens,
+       sum(output_tokens) FILTER (WHERE counted) AS output_tokens,
+       sum(cost_usd) FILTER (WHERE counted) AS cost_usd,
+       sum(priced_calls) FILTER (WHERE counted) AS priced_calls,
+       sum(unpriced_calls) FILTER (WHERE counted) AS unpriced_calls,
+       sum(unobserved_calls) FILTER (WHERE counted) AS unobserved_calls,
        quantile_cont(duration_ms, [0.5, 0.95]) AS latency,
        string_agg(DISTINCT graph_node, ', ' ORDER BY graph_node) AS nodes
-FROM {source}
-WHERE {where}
+FROM invocations
 GROUP BY agent_name
