@@ -137,7 +137,6 @@ class SegmentStore:
         self._active: Path | None = None
         self._active_size = 0
         self._opened_at = 0.0
-        directory.mkdir(parents=True, exist_ok=True)
         self._budget = _budget_for(root if root is not None else directory, max_bytes)
         self._budget.stores.add(self)
 
@@ -190,6 +189,9 @@ class SegmentStore:
         return self._fd is not None and self._active_size > 0
 
     def _open_segment(self) -> None:
+        """Open a new segment (raises ``OSError``); the directory is made here, when data first needs it,
+        so a spool that cannot be created costs what it would have kept (counted) and never the app."""
+        self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / f"{time.time_ns():020d}-{os.getpid()}{ACTIVE}"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_EXCL, 0o600)
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -333,7 +335,12 @@ class ReplayLock:
         self._fd: int | None = None
 
     def acquire(self) -> bool:
-        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        """True when this process may replay now; False when another one does, or the lock cannot be made."""
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            return False  # no directory, no segments: nothing to replay (writes report their own failures)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
