@@ -371,7 +371,11 @@ class _Spool:
                 self._wake.clear()
                 if self._stopping:
                     return
-                ok = self._drain_once()
+                try:
+                    ok = self._drain_once()
+                except Exception as exc:  # noqa: BLE001 — the replayer must outlive any one attempt
+                    internal_error("spool: replaying", exc)
+                    ok = False
                 with self._attempts:
                     self._attempt_count += 1
                     self._last_ok = ok

@@ -1,4 +1,4 @@
-"""The spool directory misbehaving under a real app: impossible to create.
+"""The spool directory misbehaving under a real app: deleted while in use, impossible to create.
 
 Real processes (``emitter.py``) and the built collector: what the app ended
 must reach the collector's files once it answers, the app must run and exit
@@ -7,11 +7,53 @@ normally, and no traceback of ours may reach its stderr.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import time
 from pathlib import Path
+
+from otel_llm.exporters._spool_segments import segment_files
 
 from . import _otlp
 from .conftest import Collector, run_app
 from .test_durability import _truth_ids
+
+
+def _wait_for(condition, timeout_s: float) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_the_spool_directory_deleted_while_spooling_keeps_every_span(
+    collector_factory, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    """``rm -rf`` of the spool (a tmp cleaner, a user tidying up) while the collector is down: the spool
+    recreates its directory, keeps what it was writing, and delivers it all when the collector answers."""
+    collector: Collector = collector_factory()  # not started yet: everything is spooled
+    truth_file = tmp_path / "truth.json"
+    spool = tmp_path / "spool"
+    app = run_app(tmp_path, collector, "--turns", "60", "--pace", "0.1", "--truth", str(truth_file),
+                  "--wait-spool-empty", "30", background=True, otlp_timeout_s=1)
+    assert isinstance(app, subprocess.Popen)
+    assert _wait_for(lambda: any(p.stat().st_size for p in segment_files(spool / "traces")), 20), \
+        "the app spools while the collector is down"
+    shutil.rmtree(spool)
+    time.sleep(2.0)  # the app goes on spooling into the vanished directory
+    collector.start()
+    output, _ = app.communicate(timeout=90)
+    collector.stop()
+
+    assert app.returncode == 0, output
+    assert "Traceback" not in output, output
+    truth = _truth_ids(truth_file)
+    written = _otlp.span_ids(_otlp.messages(collector.data_dir, "traces"))
+    assert len(truth) == 60 * 4
+    assert truth - written == set(), f"{len(truth - written)} of {len(truth)} spans lost\n{output}"
+    assert segment_files(spool) == [], "everything replayed"
 
 
 def test_a_spool_directory_that_cannot_be_created_never_stops_the_app(
