@@ -19,7 +19,7 @@ from typing import Any, Callable
 from opentelemetry import metrics, trace
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricExporter, PeriodicExportingMetricReader
-from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.resources import SERVICE_NAME, OTELResourceDetector, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 
@@ -103,8 +103,20 @@ def _quietly(fn: Callable[[], Any]) -> None:
 
 
 def _resource(settings: Settings) -> Resource:
-    """Resource.create also merges OTEL_RESOURCE_ATTRIBUTES; service.name is ours."""
-    return Resource.create({SERVICE_NAME: settings.service_name})
+    """Resource.create also merges OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME.
+
+    service.name: ``configure(service_name=)``, then ``OTEL_SERVICE_NAME`` (both
+    resolved into the settings), then a ``service.name`` in
+    ``OTEL_RESOURCE_ATTRIBUTES`` as the specification says, and only then our
+    default -- which must not hide the one the user set there.
+    """
+    name = settings.service_name
+    if name == _DEFAULT_SERVICE_NAME:
+        name = str(OTELResourceDetector().detect().attributes.get(SERVICE_NAME) or name)
+    return Resource.create({SERVICE_NAME: name})
+
+
+_DEFAULT_SERVICE_NAME = Settings.service_name
 
 
 def _spool(exporter: Any, signal: str, settings: Settings) -> Any:
