@@ -10,11 +10,14 @@ resource entries.
 
 from __future__ import annotations
 
+import email.utils
 import enum
 import json
 import os
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,7 +26,8 @@ from opentelemetry.util.re import parse_env_headers
 from otel_llm import _upstream
 from otel_llm.exporters._sizing import count_items
 
-__all__ = ["Outcome", "headers_for", "line_items", "merged", "mergeable", "post", "replay_url"]
+__all__ = ["BUSY_STATUSES", "Outcome", "Reply", "headers_for", "line_items", "merged", "mergeable", "post",
+           "replay_url", "retry_after"]
 
 DEFAULT_HTTP_PORT = 4318
 REQUEST_TIMEOUT_S = 10.0
@@ -55,25 +59,58 @@ def headers_for(signal: str) -> dict[str, str]:
     return {**headers, "Content-Type": "application/json"}
 
 
+# OTLP/HTTP's throttling answers: the endpoint is up and asks to be called again later.
+BUSY_STATUSES = frozenset({429, 502, 503, 504})
+
+
 class Outcome(enum.Enum):
     DELIVERED = "delivered"
     REFUSED = "refused"  # answered with a permanent refusal: sending again cannot help
-    FAILED = "failed"  # not answered, or a transient refusal: try again later
+    BUSY = "busy"  # answered "not now" (429, 502, 503, 504): the data is fine, send it again later
+    FAILED = "failed"  # not answered, or another failure: try again later
 
 
-def post(url: str, headers: dict[str, str], body: bytes) -> tuple[Outcome, str]:
+@dataclass(frozen=True)
+class Reply:
+    """What one POST came to: the outcome, a short reason, and the server's Retry-After in seconds."""
+
+    outcome: Outcome
+    why: str
+    retry_after_s: float | None = None
+
+
+def post(url: str, headers: dict[str, str], body: bytes) -> Reply:
     """POST one OTLP-JSON request; the outcome and a short reason (status or error)."""
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_S) as response:
             ok = 200 <= response.status < 300
-            return (Outcome.DELIVERED if ok else Outcome.FAILED), f"HTTP {response.status}"
+            return Reply(Outcome.DELIVERED if ok else Outcome.FAILED, f"HTTP {response.status}")
     except urllib.error.HTTPError as error:
-        if 400 <= error.code < 500 and error.code not in (408, 429):
-            return Outcome.REFUSED, f"HTTP {error.code} {error.reason}"
-        return Outcome.FAILED, f"HTTP {error.code}"
+        why = f"HTTP {error.code} {error.reason}"
+        if error.code in BUSY_STATUSES:
+            return Reply(Outcome.BUSY, why, retry_after(error.headers.get("Retry-After")))
+        if 400 <= error.code < 500 and error.code != 408:
+            return Reply(Outcome.REFUSED, why)
+        return Reply(Outcome.FAILED, why)
     except (urllib.error.URLError, OSError) as error:
-        return Outcome.FAILED, str(error)
+        return Reply(Outcome.FAILED, str(error))
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delay-seconds or an HTTP-date; None when absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max((when - datetime.now(timezone.utc)).total_seconds(), 0.0)
 
 
 def _merge_prefix(line: bytes) -> bytes | None:

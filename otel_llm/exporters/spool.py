@@ -27,6 +27,11 @@ log exporter and returns an exporter of the same kind. Guarantees and limits:
   dead-letter file ``<spool_dir>/<signal>.dead-letter`` (OTLP-JSON lines, not
   ``.jsonl`` so no reader takes it for delivered data), announced on stderr
   with a count, and replay goes on with the next one.
+* **Busy is not bad.** An answer of 429, 502, 503 or 504 (a collector whose
+  queue or memory limit is full still answers an empty probe with 200) says
+  nothing about the data: the lines wait in the spool, the replayer honours
+  ``Retry-After`` (up to a minute) and one line on stderr says the endpoint is
+  busy; they never count towards :data:`MAX_LINE_FAILURES`.
 * **Replay speaks OTLP/HTTP JSON** whatever the inner protocol, small lines
   merged into one request (:mod:`._replay_http`): for an HTTP exporter to its
   own URL, for a gRPC exporter to the same host on port 4318;
@@ -67,7 +72,16 @@ from otel_llm._upstream import LogRecordExporter, LogRecordExportResult, Readabl
 from otel_llm.exporters._batching import in_worker_process
 from otel_llm.exporters._jsonl import JsonlWriter, encode_line
 from otel_llm.exporters._messages import logs_message, metric_points, metrics_message, spans_message
-from otel_llm.exporters._replay_http import Outcome, headers_for, line_items, merged, mergeable, post, replay_url
+from otel_llm.exporters._replay_http import (
+    Outcome,
+    Reply,
+    headers_for,
+    line_items,
+    merged,
+    mergeable,
+    post,
+    replay_url,
+)
 from otel_llm.exporters._sizing import DEFAULT_MAX_REQUEST_BYTES, bounded_records
 from otel_llm.exporters._spool_segments import ReplayLock, Segment, SegmentStore
 
@@ -76,6 +90,7 @@ __all__ = ["MAX_LINE_FAILURES", "dead_letter_path", "replay_url", "spooled"]
 MAX_LINE_FAILURES = 5  # a line failing this often while the endpoint answers is set aside
 _PROBE_MIN_S = 0.5
 _PROBE_MAX_S = 5.0
+_RETRY_AFTER_MAX_S = 60.0  # a busy endpoint's Retry-After is honoured up to this; flush and close still try
 _SHUTDOWN_DRAIN_S = 3.0
 _INTERRUPT_RESERVE_S = 0.5  # of the shutdown budget, kept to spool interrupted batches and close
 _MIN_CLOSE_PROBE_S = 0.2
@@ -161,6 +176,8 @@ class _Spool:
         self._deadline: float | None = None
         self._unreachable = False  # the last attempt found nobody answering
         self._has_children = False  # forked workers write through to this spool
+        self._retry_after: float | None = None  # asked by a busy endpoint, for the replayer's next wait
+        self._busy_said = False  # "busy" was said in this outage
         self._init_threading()
         _live.add(self)
         if self._store.pending():  # left over by an earlier process
@@ -364,10 +381,10 @@ class _Spool:
             self._thread.start()
 
     def _replay_loop(self) -> None:
-        delay = _PROBE_MIN_S
+        delay = wait = _PROBE_MIN_S
         with suppress_instrumentation():  # our POSTs are not app traffic
             while not self._stopping:
-                self._wake.wait(delay)
+                self._wake.wait(wait)
                 self._wake.clear()
                 if self._stopping:
                     return
@@ -381,12 +398,14 @@ class _Spool:
                     self._last_ok = ok
                     self._attempts.notify_all()
                 if ok:
-                    delay = _PROBE_MIN_S
+                    delay = wait = _PROBE_MIN_S
                     # Sleep until the next failure, flush or close; with workers
                     # writing to the spool, look for their segments now and then.
                     self._wake.wait(_CHILD_POLL_S if self._has_children else None)
                 else:
                     delay = min(delay * 2, _PROBE_MAX_S)
+                    asked, self._retry_after = self._retry_after, None  # a busy endpoint's Retry-After
+                    wait = max(delay, min(asked or 0.0, _RETRY_AFTER_MAX_S))
 
     def _drain_once(self) -> bool:
         """Replay everything replayable; True when the spool is empty and exports may go direct."""
@@ -399,10 +418,10 @@ class _Spool:
                     return True
             # Probe with an empty request before touching segments, so a down
             # endpoint costs one refused connection, not a sealed segment per probe.
-            if post(self._url, self._headers, b"{}")[0] is Outcome.FAILED:
-                self._unreachable = True
+            probe = self._post(b"{}").outcome
+            self._unreachable = probe is Outcome.FAILED
+            if probe in (Outcome.FAILED, Outcome.BUSY):
                 return False
-            self._unreachable = False
             while not self._stopping:
                 with self._lock:
                     if self._store.writing:
@@ -424,6 +443,19 @@ class _Spool:
             _notices.notice(f"{self._url} answers again; the spooled {_notices.UNITS[self._signal][1]} "
                             "were delivered")
         self._healthy = True
+        self._busy_said = False
+
+    def _post(self, body: bytes) -> Reply:
+        """POST to the endpoint; a busy answer (429, 503, ...) is remembered for the replayer's next wait
+        and said once per outage: the data waits in the spool, it is never set aside for it."""
+        reply = post(self._url, self._headers, body)
+        if reply.outcome is Outcome.BUSY:
+            self._retry_after = reply.retry_after_s
+            if not self._busy_said:
+                self._busy_said = True
+                _notices.notice(f"{self._url} is busy ({reply.why}); spooled {_notices.UNITS[self._signal][1]} "
+                                f"wait in {self._directory} and are sent again later")
+        return reply
 
     def _replay(self, segment: Segment) -> bool:
         """Deliver a segment's lines in order, small consecutive ones merged into one request."""
@@ -447,10 +479,12 @@ class _Spool:
     def _replay_group(self, segment: Segment, group: list[tuple[bytes, int]]) -> bool:
         """POST a group of lines as one request; when that fails or is refused, line by line."""
         if len(group) > 1:
-            outcome, _ = post(self._url, self._headers, merged([line for line, _ in group]))
+            outcome = self._post(merged([line for line, _ in group])).outcome
             if outcome is Outcome.DELIVERED:
                 segment.mark_delivered(group[-1][1])
                 return True
+            if outcome is Outcome.BUSY:
+                return False  # line by line would only be refused the same way
         for line, offset in group:  # one bad line must not hold back (or take down) the others
             if not self._replay_line(segment, line, offset):
                 return False
@@ -458,11 +492,13 @@ class _Spool:
 
     def _replay_line(self, segment: Segment, line: bytes, offset: int) -> bool:
         outcome = self._deliver(line)
+        if outcome is Outcome.BUSY:
+            return False  # not the line's fault: it waits, and does not count towards setting it aside
         if outcome is Outcome.FAILED:
             key = (segment.path.name, offset)
             failures = self._line_failures[key] = self._line_failures.get(key, 0) + 1
             if failures < MAX_LINE_FAILURES:
-                return False  # retried after the backoff; the endpoint may be busy
+                return False  # retried after the backoff: a dropped connection may be the endpoint's hiccup
             del self._line_failures[key]
             self._set_aside(line, line_items(line),
                             f"failed {failures} times in a row while the endpoint answered")
@@ -479,11 +515,11 @@ class _Spool:
             except ValueError:
                 pass  # not JSON: let the endpoint judge it
         for body, items in parts:
-            outcome, why = post(self._url, self._headers, body)
-            if outcome is Outcome.FAILED:
-                return outcome
-            if outcome is Outcome.REFUSED:
-                self._set_aside(body, items if items is not None else line_items(body), why)
+            reply = self._post(body)
+            if reply.outcome in (Outcome.FAILED, Outcome.BUSY):
+                return reply.outcome
+            if reply.outcome is Outcome.REFUSED:
+                self._set_aside(body, items if items is not None else line_items(body), reply.why)
         return Outcome.DELIVERED
 
 def _remaining_bytes(segment: Segment) -> int:
