@@ -263,11 +263,14 @@ class SendResult:
 
     ok: bool
     status: int | None = None
+    reason: str | None = None  # the HTTP reason phrase
 
     @property
-    def refused(self) -> bool:
-        """The endpoint answered and refused for good (4xx other than 408/429): sending again cannot help."""
-        return self.status is not None and 400 <= self.status < 500 and self.status not in (408, 429)
+    def refusal(self) -> str | None:
+        """Why the endpoint refused for good (4xx other than 408/429: sending again cannot help), else None."""
+        if self.status is None or not 400 <= self.status < 500 or self.status in (408, 429):
+            return None
+        return f"HTTP {self.status} {self.reason or ''}".rstrip()
 
 
 @functools.cache
@@ -284,8 +287,8 @@ def http_span_sender() -> type:
                 outcome = self._client.export(request)
                 if not outcome.success:
                     result.error = outcome.error
-                    return SendResult(False, outcome.status_code)
-            return SendResult(True, outcome.status_code)
+                    return SendResult(False, outcome.status_code, outcome.reason)
+            return SendResult(True, outcome.status_code, outcome.reason)
 
         @property
         def is_shut_down(self) -> bool:
@@ -432,8 +435,8 @@ def check() -> list[str]:
     _expect(problems, "HTTP span exporter _shutdown", lambda: http._shutdown is False)
     _expect(problems, "HTTP span exporter _metrics.export_operation",
             lambda: callable(http._metrics.export_operation))
-    _expect(problems, "HTTP client export(bytes) -> _ExportResult(success, status_code, error)",
-            lambda: callable(http._client.export) and {"success", "status_code", "error"} <= set(
+    _expect(problems, "HTTP client export(bytes) -> _ExportResult(success, status_code, reason, error)",
+            lambda: callable(http._client.export) and {"success", "status_code", "reason", "error"} <= set(
                 _module("opentelemetry.exporter.otlp.common.http")._ExportResult.__dataclass_fields__))
     http.shutdown()
 

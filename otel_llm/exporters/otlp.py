@@ -13,8 +13,8 @@ record that does not. Metrics: upstream's ``max_export_batch_size`` (data
 points per request) keeps requests small.
 
 A span batch refused for good by an HTTP endpoint (4xx other than 408/429) is
-marked on the exporter (``refused``), so the spool can set it aside instead of
-retrying it.
+marked on the exporter (``refusal``: the status and reason), so the spool can
+set it aside, saying why, instead of retrying it.
 """
 
 from __future__ import annotations
@@ -47,10 +47,10 @@ class _BoundedSpanExport:
     def __init__(self, *args: Any, max_request_bytes: int | None = DEFAULT_MAX_REQUEST_BYTES, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.max_request_bytes = max_request_bytes
-        self.refused = False  # the last failed batch was refused for good, not merely undelivered
+        self.refusal: str | None = None  # why the last failed batch was refused for good, if it was
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        self.refused = False
+        self.refusal = None
         if self.is_shut_down:
             return SpanExportResult.FAILURE
         try:
@@ -61,7 +61,7 @@ class _BoundedSpanExport:
         for request, count in requests:
             result = self.send(request, count)
             if not result.ok:
-                self.refused = result.refused
+                self.refusal = result.refusal
                 return SpanExportResult.FAILURE
         return SpanExportResult.SUCCESS
 

@@ -157,7 +157,7 @@ class _Spool:
         *,
         signal: str,
         interrupt: Callable[[], None],
-        refused: Callable[[], bool] = lambda: False,
+        refusal: Callable[[], str | None] = lambda: None,
         max_request_bytes: int | None = DEFAULT_MAX_REQUEST_BYTES,
     ) -> None:
         self._send = send
@@ -166,7 +166,7 @@ class _Spool:
         self._headers = headers
         self._signal = signal
         self._interrupt = interrupt  # stops the inner exporter's retries (shuts it down)
-        self._refused = refused  # did the inner exporter's last failure come from a permanent refusal?
+        self._refusal = refusal  # why the inner exporter's last failure was a permanent refusal, if it was
         self._max_request = max_request_bytes
         self._directory = directory
         self._store = SegmentStore(directory, max_bytes, root=directory.parent)
@@ -217,8 +217,9 @@ class _Spool:
         if self._healthy and not self._past_deadline():
             if self._try_send(batch):
                 return True
-            if self._refused():  # refused for good: retrying cannot help, the endpoint is fine
-                return self._set_aside_batch(batch, "refused by the endpoint")
+            why = self._refusal()
+            if why:  # refused for good: retrying cannot help, the endpoint is fine
+                return self._set_aside_batch(batch, why)
         records = self._records(batch)
         if records is None:
             return False
@@ -569,7 +570,7 @@ class _SpooledExporter:
             max_bytes=max_bytes,
             signal=signal,
             interrupt=self._shut_inner_down,
-            refused=lambda: bool(getattr(inner, "refused", False)),
+            refusal=lambda: getattr(inner, "refusal", None),
             max_request_bytes=max_request_bytes,
         )
 

@@ -271,7 +271,7 @@ def test_a_batch_failing_again_and_again_while_the_endpoint_answers_is_set_aside
 
 
 def test_a_direct_export_refused_for_good_is_set_aside_without_stalling(
-    tmp_path: Path, fake_collector: FakeCollector, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, fake_collector: FakeCollector, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The OTLP/HTTP span exporter reports a permanent refusal; the spool keeps exporting directly."""
     from otel_llm.exporters.otlp import HttpSpanExporter
@@ -292,6 +292,8 @@ def test_a_direct_export_refused_for_good_is_set_aside_without_stalling(
     assert segment_files(tmp_path / "spool") == [], "nothing was spooled: the endpoint was up"
     dead = (tmp_path / "spool" / "traces.dead-letter").read_bytes().splitlines()
     assert _otlp.span_ids(json.loads(line) for line in dead) == ids(sent[1])
+    notices = [line for line in capsys.readouterr().err.splitlines() if "refused for good" in line]
+    assert len(notices) == 1 and "HTTP 400 Bad Request" in notices[0], notices  # why, as on replay
 
 
 def test_the_dead_letter_file_is_read_by_otel_llm_ingest_when_named(tmp_path: Path) -> None:
