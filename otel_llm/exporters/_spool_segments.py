@@ -3,7 +3,8 @@
 Layout, per signal: ``<spool_dir>/<signal>/<time_ns>-<pid>.active`` is the
 segment one process appends to; it becomes ``<time_ns>-<pid>.pending`` when
 sealed (size reached, replay wanted, or exporter shut down). Names sort in
-write order, so replay keeps it.
+write order (a stamp never below the newest segment's, whatever the clock
+does), so replay keeps it.
 
 Why segments and not one file: data may be deleted only after it was
 delivered, while other writers keep appending. A replayer therefore works on
@@ -229,9 +230,22 @@ class SegmentStore:
         return self._fd is not None and self._active_size > 0
 
     def _open_segment(self) -> None:
-        path = self.directory / f"{time.time_ns():020d}-{os.getpid()}{ACTIVE}"
+        path = self.directory / f"{self._next_stamp():020d}-{os.getpid()}{ACTIVE}"
         self._fd, self._active, self._active_size = self._create(path), path, 0
         self._opened_at = time.monotonic()
+
+    def _next_stamp(self) -> int:
+        """The new segment's name stamp: the wall clock, but never before a segment already here.
+
+        Names give the replay order and the eviction order; a clock stepped back
+        (NTP, a resumed VM) must not put new data before old.
+        """
+        newest = 0
+        for path in _listdir(self.directory):
+            if path.suffix in (SEALED, ACTIVE):
+                stamp = path.name.split("-", 1)[0]
+                newest = max(newest, int(stamp) if stamp.isdigit() else 0)
+        return max(time.time_ns(), newest + 1)
 
     def _create(self, path: Path) -> int:
         """Create and lock the ``.active`` file ``path`` (raises ``OSError``). The directory is made here,

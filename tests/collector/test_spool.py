@@ -326,3 +326,20 @@ def test_small_spooled_lines_are_replayed_together_in_order(
     assert numbers == list(range(200))
     assert 200 // 70 <= len(fake_collector.received) <= 200 // 40  # ~130-byte lines, 8 KiB requests
     assert max(len(body) for body in fake_collector.received) <= 8 * 1024
+
+
+def test_segments_keep_write_order_when_the_wall_clock_steps_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An NTP step or a resumed VM moves time.time_ns() backwards mid-outage: segments are named by it, and
+    replay (and eviction of the oldest) follow the names -- they must still follow the order of writing."""
+    import otel_llm.exporters._spool_segments as segments
+
+    clock = iter([5_000_000_000_000_000_000, 4_000_000_000_000_000_000, 4_000_000_000_000_000_001,
+                  3_000_000_000_000_000_000])
+    monkeypatch.setattr(segments.time, "time_ns", lambda: next(clock))
+    store = SegmentStore(tmp_path / "traces", max_bytes=1 << 20)
+    for i in range(4):
+        store.append(record(i, size=10))
+        store.seal()  # one segment per record, each named at a different wall-clock time
+    assert replayable_numbers(store) == [0, 1, 2, 3]
