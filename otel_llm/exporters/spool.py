@@ -325,17 +325,17 @@ class _Spool:
         Never waits out an endpoint that is down: the data is already safe on
         disk, and a flush at exit must not hold the process for seconds.
         """
-        if self._store_is_empty():
+        if self._settled():
             return True
         self._start_replayer()
         with self._attempts:
             seen = self._attempt_count
             self._wake.set()
             self._attempts.wait_for(
-                lambda: self._attempt_count > seen and (self._last_ok is False or self._store_is_empty()),
+                lambda: self._attempt_count > seen and (self._last_ok is False or self._settled()),
                 timeout=max(timeout_s, 0),
             )
-        return self._store_is_empty()
+        return self._settled()
 
     def close(self, timeout_s: float = _SHUTDOWN_DRAIN_S) -> None:
         """Try once more to hand the backlog over (see :meth:`flush`), then seal, stop and say what waits.
@@ -369,9 +369,11 @@ class _Spool:
         _notices.notice(f"{why}; {what} spooled to {self._directory}, "
                         "sent by the next process that starts with this spool")
 
-    def _store_is_empty(self) -> bool:
+    def _settled(self) -> bool:
+        """The spool is empty and exports go direct again: the replayer deletes the last segment a moment
+        before it says so, and a flush that answers True in between would see the next batch spooled."""
         with self._lock:
-            return self._store.is_empty()
+            return self._healthy and self._store.is_empty()
 
     # --- the replayer (daemon thread) ------------------------------------------
     def _start_replayer(self) -> None:

@@ -343,3 +343,35 @@ def test_segments_keep_write_order_when_the_wall_clock_steps_back(
         store.append(record(i, size=10))
         store.seal()  # one segment per record, each named at a different wall-clock time
     assert replayable_numbers(store) == [0, 1, 2, 3]
+
+
+def test_a_flush_that_says_delivered_means_the_next_batch_goes_direct(
+    collector: Collector, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """flush() -> True right after the replayer deleted the last segment, before it marked the exporter
+    healthy: the next batch was spooled again (and replayed), not exported. The gap is widened here."""
+    monkeypatch.setenv("OTEL_LLM_SPOOL_REPLAY_ENDPOINT", collector.http_endpoint)
+    from otel_llm.exporters import spool as spool_module
+
+    removed = []
+    original = spool_module._Spool._replay
+
+    def slow_replay(self: Any, segment: Any) -> bool:
+        done = original(self, segment)
+        removed.append(segment)
+        time.sleep(0.5)  # the replayer is between deleting the segment and saying "recovered"
+        return done
+
+    monkeypatch.setattr(spool_module._Spool, "_replay", slow_replay)
+    inner = FlakyInner()
+    exporter = spooled(inner, "traces", tmp_path / "spool", 1 << 20)
+    first, second = batches(2)
+    exporter.export(first)  # fails -> spooled; the replayer delivers it
+    inner.down = False
+    deadline = time.monotonic() + 10
+    while not removed and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert exporter.force_flush(10_000) is True
+    exporter.export(second)
+    exporter.shutdown()
+    assert inner.calls == 2, "after a flush that said everything was delivered, exports go direct"
