@@ -14,6 +14,7 @@ import email.utils
 import enum
 import json
 import os
+import ssl
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -23,11 +24,11 @@ from urllib.parse import urlsplit
 
 from opentelemetry.util.re import parse_env_headers
 
-from otel_llm import _upstream
+from otel_llm import _notices, _upstream
 from otel_llm.exporters._sizing import count_items
 
 __all__ = ["BUSY_STATUSES", "Outcome", "Reply", "headers_for", "line_items", "merged", "mergeable", "post",
-           "replay_url", "retry_after"]
+           "replay_url", "retry_after", "tls_context"]
 
 DEFAULT_HTTP_PORT = 4318
 REQUEST_TIMEOUT_S = 10.0
@@ -79,11 +80,38 @@ class Reply:
     retry_after_s: float | None = None
 
 
-def post(url: str, headers: dict[str, str], body: bytes) -> Reply:
-    """POST one OTLP-JSON request; the outcome and a short reason (status or error)."""
+def tls_context(signal: str) -> ssl.SSLContext | None:
+    """The TLS settings the OTLP exporters read, for replay to an ``https://`` endpoint; None: the defaults.
+
+    ``OTEL_EXPORTER_OTLP_{SIGNAL}_CERTIFICATE`` / ``OTEL_EXPORTER_OTLP_CERTIFICATE``
+    (the CA to trust) and ``..._CLIENT_CERTIFICATE`` / ``..._CLIENT_KEY`` (mutual
+    TLS), the signal's own variable first. Without them a collector behind a
+    private CA answers the exporter but never the replayer. A file that cannot
+    be loaded is said once on stderr; replay then uses the defaults.
+    """
+    def setting(name: str) -> str | None:
+        return (os.environ.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_{name}")
+                or os.environ.get(f"OTEL_EXPORTER_OTLP_{name}") or None)
+
+    ca, cert, key = setting("CERTIFICATE"), setting("CLIENT_CERTIFICATE"), setting("CLIENT_KEY")
+    if not (ca or cert):
+        return None
+    try:
+        context = ssl.create_default_context(cafile=ca)
+        if cert:
+            context.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError, ValueError) as error:
+        _notices.notice(f"spool replay of {signal}: cannot load the OTLP TLS files ({error}); "
+                        "replaying with the system's defaults")
+        return None
+    return context
+
+
+def post(url: str, headers: dict[str, str], body: bytes, tls: ssl.SSLContext | None = None) -> Reply:
+    """POST one OTLP-JSON request (``tls``: see :func:`tls_context`); the outcome and a short reason."""
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_S) as response:
+        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_S, context=tls) as response:
             ok = 200 <= response.status < 300
             return Reply(Outcome.DELIVERED if ok else Outcome.FAILED, f"HTTP {response.status}")
     except urllib.error.HTTPError as error:
