@@ -57,6 +57,7 @@ __all__ = [
     "encode_logs_json",
     "encode_logs_proto_size",
     "exporter_endpoint",
+    "exporter_uses_tls",
     "global_provider",
     "grpc_span_sender",
     "helper_raw_stream",
@@ -162,6 +163,11 @@ def restore_global_providers(saved: list[tuple[str, Any, bool]]) -> None:
 def exporter_endpoint(exporter: Any) -> str:
     """The endpoint an upstream OTLP exporter resolved (URL for HTTP, ``host:port`` for gRPC)."""
     return str(getattr(exporter, "_endpoint", "") or "")
+
+
+def exporter_uses_tls(exporter: Any) -> bool:
+    """Whether a gRPC OTLP exporter resolved a TLS channel (``https://``, or ``OTEL_EXPORTER_OTLP_INSECURE``)."""
+    return getattr(exporter, "_insecure", True) is False
 
 
 def metric_exporter_preferences(exporter: Any) -> dict[str, Any]:
@@ -442,6 +448,7 @@ def check() -> list[str]:
 
     grpc = grpc_span_sender()(endpoint="127.0.0.1:4317", insecure=True)
     _expect(problems, "gRPC span exporter _endpoint", lambda: exporter_endpoint(grpc) == "127.0.0.1:4317")
+    _expect(problems, "gRPC span exporter _insecure", lambda: grpc._insecure is True and not exporter_uses_tls(grpc))
     _expect(problems, "gRPC exporter _export/_translate_data/_count_data",
             lambda: all(callable(getattr(grpc, n, None)) for n in ("_export", "_translate_data", "_count_data")))
     _expect(problems, "gRPC exporter _channel/_stub/_client",

@@ -38,7 +38,8 @@ def replay_url(inner: Any, signal: str) -> str:
     """The OTLP/HTTP URL that spooled ``signal`` lines are POSTed to.
 
     For an HTTP exporter its own URL; for a gRPC exporter the same host on port
-    4318; ``OTEL_LLM_SPOOL_REPLAY_ENDPOINT`` (a base URL) overrides both.
+    4318, over TLS when the exporter uses TLS; ``OTEL_LLM_SPOOL_REPLAY_ENDPOINT``
+    (a base URL) overrides both.
     """
     override = os.environ.get("OTEL_LLM_SPOOL_REPLAY_ENDPOINT")
     if override:
@@ -50,7 +51,8 @@ def replay_url(inner: Any, signal: str) -> str:
     parsed = urlsplit(endpoint if "//" in endpoint else f"//{endpoint}")
     host = parsed.hostname or "localhost"
     host = f"[{host}]" if ":" in host else host
-    return f"http://{host}:{DEFAULT_HTTP_PORT}/v1/{signal}"
+    scheme = "https" if _upstream.exporter_uses_tls(inner) else "http"
+    return f"{scheme}://{host}:{DEFAULT_HTTP_PORT}/v1/{signal}"
 
 
 def headers_for(signal: str) -> dict[str, str]:
