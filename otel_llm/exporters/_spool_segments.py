@@ -34,6 +34,7 @@ and written again under its own name (:meth:`SegmentStore.seal`).
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -174,13 +175,27 @@ class SegmentStore:
             try:
                 if self._fd is None:
                     self._open_segment()
-                os.write(self._fd, line)  # type: ignore[arg-type]
+                written = os.write(self._fd, line)  # type: ignore[arg-type]
+                if written != len(line):  # the disk filled up mid-record
+                    raise OSError(errno.ENOSPC, f"only {written:,} of {len(line):,} bytes could be written")
             except OSError as exc:
+                self._cut_back()
                 self._lost(record, items, "write_failed", f"{type(exc).__name__}: {exc}")
                 return False
             self._active_size += len(line)
             self._budget.total += len(line)
         return True
+
+    def _cut_back(self) -> None:
+        """After a failed write, end the open segment where its last whole record ends (budget lock held):
+        a record cut short must neither pass for kept nor glue onto the next one. If the cut itself fails,
+        the segment is sealed, its torn tail skipped by replay."""
+        if self._fd is None:
+            return
+        try:
+            os.ftruncate(self._fd, self._active_size)
+        except OSError:
+            self.seal()
 
     def seal(self) -> None:
         """Close the segment being written and make it replayable."""
