@@ -205,15 +205,18 @@ def build(
 ) -> Providers:
     """Create what was not passed in; adopted providers are used as they are.
 
+    ``OTEL_SDK_DISABLED=true`` (the specification's off switch) counts as
+    ``exporter="none"``: no exporter, no spool replaying an earlier run's data.
     With ``exporter="none"`` and nothing passed in, otel-llm is *off*: the
     API's no-op providers, nothing installed globally (the application keeps
     the one-time global slot for its own setup), nothing exported, and the
     runtime is marked disabled so decorators call the function bare.
     """
-    if settings.exporter == "none":
+    off = settings.exporter == "none" or _sdk_disabled()
+    if off:
         tracer_provider = tracer_provider if tracer_provider is not None else trace.NoOpTracerProvider()
         meter_provider = meter_provider if meter_provider is not None else metrics.NoOpMeterProvider()
-    make = _EXPORTERS.get(settings.exporter)
+    make = None if off else _EXPORTERS.get(settings.exporter)
     span_exp, metric_exp, log_exp = make(settings) if make else (None, None, None)
     resource = _resource(settings)
     result = Providers(tracer_provider=tracer_provider, meter_provider=meter_provider)
@@ -266,6 +269,11 @@ def build(
         if closer is not None:
             result.closers.append(closer)
     return result
+
+
+def _sdk_disabled() -> bool:
+    """``OTEL_SDK_DISABLED``: only ``true`` (any case) disables, as the specification says."""
+    return os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true"
 
 
 # Every provider we ever made global: only those may be replaced by a later configure().

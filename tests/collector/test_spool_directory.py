@@ -7,8 +7,10 @@ normally, and no traceback of ours may reach its stderr.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -87,3 +89,30 @@ def test_a_spool_directory_that_cannot_be_created_is_reported_when_needed(
     assert "Traceback" not in app.stderr, app.stderr
     spans = len(_truth_ids(tmp_path / "truth.json"))
     assert f"in total {spans} spans lost at {blocker / 'spool' / 'traces'}: writing failed" in app.stderr, app.stderr
+
+
+def test_with_the_sdk_disabled_nothing_is_sent_not_even_the_spool(collector: Collector, tmp_path: Path) -> None:
+    """OTEL_SDK_DISABLED=true (the specification's off switch): an app with data left in its spool by an
+    earlier run must not send it -- or anything -- to a collector that answers."""
+    from otel_llm.exporters._spool_segments import SegmentStore
+
+    from .test_spool import record
+
+    spool = tmp_path / "spool"
+    store = SegmentStore(spool / "traces", max_bytes=1 << 20, root=spool)
+    store.append(record(1, size=100))
+    store.close()  # left by an earlier run
+    script = (
+        "import sys, time, otel_llm\n"
+        "otel_llm.configure(exporter='otlp', endpoint=sys.argv[1], spool_dir=sys.argv[2], logs=True)\n"
+        "otel_llm.tool('lookup')(lambda q: q)('x')\n"
+        "time.sleep(2)\n"  # a replayer would have started at configure() and delivered by now
+        "otel_llm.shutdown()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "PYTEST_"))}
+    app = subprocess.run([sys.executable, "-c", script, collector.http_endpoint, str(spool)], capture_output=True,
+                         text=True, timeout=60, env={**env, "OTEL_SDK_DISABLED": "true"})
+    collector.stop()
+    assert app.returncode == 0, app.stdout + app.stderr
+    assert _otlp.messages(collector.data_dir, "traces") == [], "a disabled SDK sends nothing"
+    assert len(segment_files(spool / "traces")) == 1, "the spool waits for an enabled run"
