@@ -45,9 +45,9 @@ def replay_url(inner: Any, signal: str) -> str:
     if override:
         return f"{override.rstrip('/')}/v1/{signal}"
     endpoint = _upstream.exporter_endpoint(inner)
-    if endpoint.startswith(("http://", "https://")) and endpoint.rstrip("/").endswith(f"/v1/{signal}"):
-        return endpoint  # an OTLP/HTTP exporter: its own URL
-    # A gRPC exporter keeps "host:port"; the collector's HTTP receiver sits beside it.
+    if endpoint.startswith(("http://", "https://")):
+        return endpoint  # an OTLP/HTTP exporter: its own URL, whatever its path (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)
+    # A gRPC exporter keeps "host:port" (upstream strips the scheme); the collector's HTTP receiver sits beside it.
     parsed = urlsplit(endpoint if "//" in endpoint else f"//{endpoint}")
     host = parsed.hostname or "localhost"
     host = f"[{host}]" if ":" in host else host

@@ -112,6 +112,9 @@ def test_replay_url(monkeypatch: pytest.MonkeyPatch) -> None:
     grpc = GrpcSpanExporter(endpoint="http://collector.local:4317", insecure=True)
     assert replay_url(http, "traces") == "http://127.0.0.1:5555/v1/traces"
     assert replay_url(grpc, "traces") == "http://collector.local:4318/v1/traces"
+    gateway = HttpSpanExporter(endpoint="https://gateway.example/otlp/traces")  # a signal URL of any path
+    assert replay_url(gateway, "traces") == "https://gateway.example/otlp/traces"
+    gateway.shutdown()
     tls = GrpcSpanExporter(endpoint="https://collector.local:4317")  # a TLS collector: replay keeps TLS
     assert replay_url(tls, "traces") == "https://collector.local:4318/v1/traces"
     monkeypatch.setenv("OTEL_LLM_SPOOL_REPLAY_ENDPOINT", "http://127.0.0.1:9999/")
