@@ -218,7 +218,8 @@ class _Spool:
     # --- the exporter path (caller's / batch processor's thread) ---------------
     def export(self, batch: Any) -> bool:
         """Deliver, spool or set aside ``batch``; False only when it was neither sent nor kept."""
-        if self._healthy and not self._past_deadline():
+        tried = self._healthy and not self._past_deadline()
+        if tried:
             if self._try_send(batch):
                 return True
             why = self._refusal()
@@ -228,8 +229,16 @@ class _Spool:
         if records is None:
             return False
         with self._lock:
-            first_failure, self._healthy = self._healthy, False
+            # Only a failed attempt opens an outage: a batch that merely found one (and the replayer
+            # recovered while it was encoded) joins the spool and is replayed, saying nothing false.
+            first_failure = tried and self._healthy
+            if tried:
+                self._healthy = False
             kept = all([self._store.append(line, items) for line, items in records])
+            idle_replayer = not tried and self._healthy  # it recovered: it sleeps until woken
+        if idle_replayer:
+            self._start_replayer()
+            self._wake.set()
         if first_failure:  # later batches must not cut the replayer's probe backoff short
             if not self._past_deadline():
                 self._unreachable = True

@@ -381,3 +381,38 @@ def test_a_flush_that_says_delivered_means_the_next_batch_goes_direct(
     exporter.export(second)
     exporter.shutdown()
     assert inner.calls == 2, "after a flush that said everything was delivered, exports go direct"
+
+
+def test_a_batch_spooled_while_the_replayer_recovers_says_nothing_false(
+    tmp_path: Path, fake_collector: FakeCollector, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A batch that found the exporter unhealthy is encoded for the spool; if the replayer recovers meanwhile,
+    that batch used to reopen the outage: a second, false "collector unreachable" and a detour via the spool."""
+    import threading
+
+    from otel_llm.exporters import spool as spool_module
+
+    monkeypatch.setenv("OTEL_LLM_SPOOL_REPLAY_ENDPOINT", fake_collector.url)
+    inner = FlakyInner()
+    exporter = spooled(inner, "traces", tmp_path / "spool", 1 << 20)
+    first, second = batches(2)
+    exporter.export(first)  # fails: spooled, the outage is said once
+    core = exporter._spool
+    original = core._records
+    encoding = threading.Event()
+
+    def slow_records(batch: Any) -> Any:
+        encoding.set()
+        time.sleep(0.5)  # the replayer delivers the backlog and recovers meanwhile
+        return original(batch)
+
+    monkeypatch.setattr(core, "_records", slow_records)
+    monkeypatch.setattr(spool_module, "_PROBE_MIN_S", 0.01)
+    inner.down = False
+    exporter.export(second)
+    assert encoding.is_set()
+    assert exporter.force_flush(10_000) is True
+    exporter.shutdown()
+    err = capsys.readouterr().err
+    assert err.count("collector unreachable") == 1, err
+    assert _otlp.span_ids(json.loads(body) for body in fake_collector.received) == ids(first) | ids(second)
