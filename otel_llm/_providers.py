@@ -19,7 +19,7 @@ from typing import Any, Callable
 from opentelemetry import metrics, trace
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricExporter, PeriodicExportingMetricReader
-from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.resources import SERVICE_NAME, OTELResourceDetector, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 
@@ -103,8 +103,20 @@ def _quietly(fn: Callable[[], Any]) -> None:
 
 
 def _resource(settings: Settings) -> Resource:
-    """Resource.create also merges OTEL_RESOURCE_ATTRIBUTES; service.name is ours."""
-    return Resource.create({SERVICE_NAME: settings.service_name})
+    """Resource.create also merges OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME.
+
+    service.name: ``configure(service_name=)``, then ``OTEL_SERVICE_NAME`` (both
+    resolved into the settings), then a ``service.name`` in
+    ``OTEL_RESOURCE_ATTRIBUTES`` as the specification says, and only then our
+    default -- which must not hide the one the user set there.
+    """
+    name = settings.service_name
+    if name == _DEFAULT_SERVICE_NAME:
+        name = str(OTELResourceDetector().detect().attributes.get(SERVICE_NAME) or name)
+    return Resource.create({SERVICE_NAME: name})
+
+
+_DEFAULT_SERVICE_NAME = Settings.service_name
 
 
 def _spool(exporter: Any, signal: str, settings: Settings) -> Any:
@@ -193,15 +205,18 @@ def build(
 ) -> Providers:
     """Create what was not passed in; adopted providers are used as they are.
 
+    ``OTEL_SDK_DISABLED=true`` (the specification's off switch) counts as
+    ``exporter="none"``: no exporter, no spool replaying an earlier run's data.
     With ``exporter="none"`` and nothing passed in, otel-llm is *off*: the
     API's no-op providers, nothing installed globally (the application keeps
     the one-time global slot for its own setup), nothing exported, and the
     runtime is marked disabled so decorators call the function bare.
     """
-    if settings.exporter == "none":
+    off = settings.exporter == "none" or _sdk_disabled()
+    if off:
         tracer_provider = tracer_provider if tracer_provider is not None else trace.NoOpTracerProvider()
         meter_provider = meter_provider if meter_provider is not None else metrics.NoOpMeterProvider()
-    make = _EXPORTERS.get(settings.exporter)
+    make = None if off else _EXPORTERS.get(settings.exporter)
     span_exp, metric_exp, log_exp = make(settings) if make else (None, None, None)
     resource = _resource(settings)
     result = Providers(tracer_provider=tracer_provider, meter_provider=meter_provider)
@@ -254,6 +269,11 @@ def build(
         if closer is not None:
             result.closers.append(closer)
     return result
+
+
+def _sdk_disabled() -> bool:
+    """``OTEL_SDK_DISABLED``: only ``true`` (any case) disables, as the specification says."""
+    return os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true"
 
 
 # Every provider we ever made global: only those may be replaced by a later configure().

@@ -13,6 +13,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import signal
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Mapping
@@ -181,6 +182,7 @@ def configure(
         if previous is not None:
             previous.shutdown(previous_budget)
         _register_atexit()
+        _register_sigterm_flush()
         _register_worker_exit_flush()
         _register_fork_reset()
         _instrument_threads()
@@ -234,6 +236,48 @@ def _register_atexit() -> None:
     if not _atexit_registered:
         atexit.register(shutdown)
         _atexit_registered = True
+
+
+_sigterm_pid: int | None = None  # the process whose SIGTERM handler is ours
+
+
+def _register_sigterm_flush() -> None:
+    """Flush before a SIGTERM ends the process, when the app left SIGTERM at its default; once per process.
+
+    Why: SIGTERM is how containers and services are stopped (``docker stop``,
+    ``kubectl delete pod``, systemd), and its default action ends the process
+    without ``atexit`` -- the spans of the last second, still in the export
+    queue, were lost without a word. The handler runs :func:`shutdown` (bounded
+    by ``shutdown_timeout_s``), restores the default and sends SIGTERM again, so
+    the process still ends by the signal with the same exit status. A handler the
+    app sets (before or after) is the app's: we never replace one, and a later
+    one replaces ours. Only the main thread may set handlers; elsewhere nothing
+    is done.
+    """
+    global _sigterm_pid
+    if _sigterm_pid == os.getpid() or threading.current_thread() is not threading.main_thread():
+        return
+    try:
+        if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+            return
+        signal.signal(signal.SIGTERM, _flush_then_terminate)
+    except (ValueError, OSError, AttributeError) as exc:  # no SIGTERM here (an embedded interpreter)
+        _log.debug("otel-llm: SIGTERM flush not installed: %s", exc)
+        return
+    _sigterm_pid = os.getpid()
+
+
+def _flush_then_terminate(signum: int, frame: Any) -> None:
+    """SIGTERM: shut down (in a thread, waited for within the budget), then end by the signal as before."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process at once
+    if os.getpid() == _sigterm_pid:  # a forked worker inherits the handler: it ends at once, as it did
+        settings = _runtime.settings if _runtime is not None else None
+        budget = settings.shutdown_timeout_s if settings is not None else Settings.shutdown_timeout_s
+        # A thread, not this frame: the interrupted code may hold a lock the flush needs.
+        closing = threading.Thread(target=shutdown, name="otel-llm-sigterm", daemon=True)
+        closing.start()
+        closing.join(budget + 1)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 _worker_exit_registered = False

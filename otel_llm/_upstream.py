@@ -57,6 +57,7 @@ __all__ = [
     "encode_logs_json",
     "encode_logs_proto_size",
     "exporter_endpoint",
+    "exporter_uses_tls",
     "global_provider",
     "grpc_span_sender",
     "helper_raw_stream",
@@ -164,6 +165,11 @@ def exporter_endpoint(exporter: Any) -> str:
     return str(getattr(exporter, "_endpoint", "") or "")
 
 
+def exporter_uses_tls(exporter: Any) -> bool:
+    """Whether a gRPC OTLP exporter resolved a TLS channel (``https://``, or ``OTEL_EXPORTER_OTLP_INSECURE``)."""
+    return getattr(exporter, "_insecure", True) is False
+
+
 def metric_exporter_preferences(exporter: Any) -> dict[str, Any]:
     """``preferred_temporality``/``preferred_aggregation`` of a metric exporter, to copy onto a wrapper."""
     return {
@@ -263,11 +269,14 @@ class SendResult:
 
     ok: bool
     status: int | None = None
+    reason: str | None = None  # the HTTP reason phrase
 
     @property
-    def refused(self) -> bool:
-        """The endpoint answered and refused for good (4xx other than 408/429): sending again cannot help."""
-        return self.status is not None and 400 <= self.status < 500 and self.status not in (408, 429)
+    def refusal(self) -> str | None:
+        """Why the endpoint refused for good (4xx other than 408/429: sending again cannot help), else None."""
+        if self.status is None or not 400 <= self.status < 500 or self.status in (408, 429):
+            return None
+        return f"HTTP {self.status} {self.reason or ''}".rstrip()
 
 
 @functools.cache
@@ -284,8 +293,8 @@ def http_span_sender() -> type:
                 outcome = self._client.export(request)
                 if not outcome.success:
                     result.error = outcome.error
-                    return SendResult(False, outcome.status_code)
-            return SendResult(True, outcome.status_code)
+                    return SendResult(False, outcome.status_code, outcome.reason)
+            return SendResult(True, outcome.status_code, outcome.reason)
 
         @property
         def is_shut_down(self) -> bool:
@@ -432,13 +441,14 @@ def check() -> list[str]:
     _expect(problems, "HTTP span exporter _shutdown", lambda: http._shutdown is False)
     _expect(problems, "HTTP span exporter _metrics.export_operation",
             lambda: callable(http._metrics.export_operation))
-    _expect(problems, "HTTP client export(bytes) -> _ExportResult(success, status_code, error)",
-            lambda: callable(http._client.export) and {"success", "status_code", "error"} <= set(
+    _expect(problems, "HTTP client export(bytes) -> _ExportResult(success, status_code, reason, error)",
+            lambda: callable(http._client.export) and {"success", "status_code", "reason", "error"} <= set(
                 _module("opentelemetry.exporter.otlp.common.http")._ExportResult.__dataclass_fields__))
     http.shutdown()
 
     grpc = grpc_span_sender()(endpoint="127.0.0.1:4317", insecure=True)
     _expect(problems, "gRPC span exporter _endpoint", lambda: exporter_endpoint(grpc) == "127.0.0.1:4317")
+    _expect(problems, "gRPC span exporter _insecure", lambda: grpc._insecure is True and not exporter_uses_tls(grpc))
     _expect(problems, "gRPC exporter _export/_translate_data/_count_data",
             lambda: all(callable(getattr(grpc, n, None)) for n in ("_export", "_translate_data", "_count_data")))
     _expect(problems, "gRPC exporter _channel/_stub/_client",

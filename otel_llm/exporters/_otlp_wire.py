@@ -24,7 +24,7 @@ from typing import Any
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanContext, SpanKind
 
-from otel_llm.exporters._sizing import shrink_span
+from otel_llm.exporters._sizing import shrink_span, utf8
 
 _KIND = {SpanKind.INTERNAL: 1, SpanKind.SERVER: 2, SpanKind.CLIENT: 3, SpanKind.PRODUCER: 4, SpanKind.CONSUMER: 5}
 _HAS_IS_REMOTE, _IS_REMOTE = 0x100, 0x200
@@ -60,7 +60,7 @@ def _any_value(value: Any) -> bytes:
     if isinstance(value, bool):
         return b"\x10\x01" if value else b"\x10\x00"
     if isinstance(value, str):
-        return _len(b"\x0a", value.encode("utf-8"))
+        return _len(b"\x0a", utf8(value))
     if isinstance(value, int):
         return b"\x18" + _varint(value & 0xFFFFFFFFFFFFFFFF)
     if isinstance(value, float):
@@ -75,7 +75,7 @@ def _any_value(value: Any) -> bytes:
 
 
 def _key_value(key: str, value: Any) -> bytes:
-    return _len(b"\x0a", key.encode("utf-8")) + _len(b"\x12", _any_value(value))
+    return _len(b"\x0a", utf8(key)) + _len(b"\x12", _any_value(value))
 
 
 def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
@@ -116,10 +116,10 @@ def _span(span: ReadableSpan) -> bytes:
         b"\x12\x08", ctx.span_id.to_bytes(8, "big"),
     ]
     if ctx.trace_state:
-        parts.append(_len(b"\x1a", ",".join(f"{k}={v}" for k, v in ctx.trace_state.items()).encode()))
+        parts.append(_len(b"\x1a", utf8(",".join(f"{k}={v}" for k, v in ctx.trace_state.items()))))
     if span.parent is not None:
         parts += (b"\x22\x08", span.parent.span_id.to_bytes(8, "big"))
-    parts += (_len(b"\x2a", span.name.encode("utf-8")), b"\x30", _SMALL[_KIND[span.kind]])
+    parts += (_len(b"\x2a", utf8(span.name)), b"\x30", _SMALL[_KIND[span.kind]])
     if span.start_time:
         parts += (b"\x39", _pack_fixed64(span.start_time))
     if span.end_time:
@@ -127,7 +127,7 @@ def _span(span: ReadableSpan) -> bytes:
     parts.append(_attributes(b"\x4a", span.attributes))
     parts.append(_uint(b"\x50", span.dropped_attributes))
     for event in span.events:
-        body = (b"\x09" + _pack_fixed64(event.timestamp) if event.timestamp else b"") + _len(b"\x12", event.name.encode("utf-8"))
+        body = (b"\x09" + _pack_fixed64(event.timestamp) if event.timestamp else b"") + _len(b"\x12", utf8(event.name))
         body += _attributes(b"\x1a", event.attributes) + _uint(b"\x20", event.dropped_attributes)
         parts.append(_len(b"\x5a", body))
     parts.append(_uint(b"\x60", span.dropped_events))
@@ -139,7 +139,7 @@ def _span(span: ReadableSpan) -> bytes:
     parts.append(_uint(b"\x70", span.dropped_links))
     status = span.status
     if status is not None:
-        body = _len(b"\x12", status.description.encode("utf-8")) if status.description else b""
+        body = _len(b"\x12", utf8(status.description)) if status.description else b""
         body += _uint(b"\x18", status.status_code.value)
         parts.append(_len(b"\x7a", body))
     parts += (b"\x85\x01", _pack_fixed32(_flags(span.parent)))
@@ -153,9 +153,9 @@ def _resource(resource: Any) -> bytes:
 def _scope(scope: Any) -> bytes:
     if scope is None:
         return b""
-    body = _len(b"\x0a", scope.name.encode("utf-8")) if scope.name else b""
+    body = _len(b"\x0a", utf8(scope.name)) if scope.name else b""
     if scope.version:
-        body += _len(b"\x12", scope.version.encode("utf-8"))
+        body += _len(b"\x12", utf8(scope.version))
     return body + _attributes(b"\x1a", scope.attributes)
 
 
@@ -222,9 +222,9 @@ def _request(encoded_spans: Sequence[tuple[Any, Any, bytes]]) -> bytes:
         for scope, encoded in scopes.items():
             scope_body = _len(b"\x0a", _scope(scope)) + b"".join(encoded)
             if scope is not None and scope.schema_url:
-                scope_body += _len(b"\x1a", scope.schema_url.encode("utf-8"))
+                scope_body += _len(b"\x1a", utf8(scope.schema_url))
             body.append(_len(b"\x12", scope_body))
         if resource.schema_url:
-            body.append(_len(b"\x1a", resource.schema_url.encode("utf-8")))
+            body.append(_len(b"\x1a", utf8(resource.schema_url)))
         out.append(_len(b"\x0a", b"".join(body)))
     return b"".join(out)

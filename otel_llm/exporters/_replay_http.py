@@ -10,20 +10,25 @@ resource entries.
 
 from __future__ import annotations
 
+import email.utils
 import enum
 import json
 import os
+import ssl
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
 from opentelemetry.util.re import parse_env_headers
 
-from otel_llm import _upstream
+from otel_llm import _notices, _upstream
 from otel_llm.exporters._sizing import count_items
 
-__all__ = ["Outcome", "headers_for", "line_items", "merged", "mergeable", "post", "replay_url"]
+__all__ = ["BUSY_STATUSES", "Outcome", "Reply", "headers_for", "line_items", "merged", "mergeable", "post",
+           "replay_url", "retry_after", "tls_context"]
 
 DEFAULT_HTTP_PORT = 4318
 REQUEST_TIMEOUT_S = 10.0
@@ -33,19 +38,21 @@ def replay_url(inner: Any, signal: str) -> str:
     """The OTLP/HTTP URL that spooled ``signal`` lines are POSTed to.
 
     For an HTTP exporter its own URL; for a gRPC exporter the same host on port
-    4318; ``OTEL_LLM_SPOOL_REPLAY_ENDPOINT`` (a base URL) overrides both.
+    4318, over TLS when the exporter uses TLS; ``OTEL_LLM_SPOOL_REPLAY_ENDPOINT``
+    (a base URL) overrides both.
     """
     override = os.environ.get("OTEL_LLM_SPOOL_REPLAY_ENDPOINT")
     if override:
         return f"{override.rstrip('/')}/v1/{signal}"
     endpoint = _upstream.exporter_endpoint(inner)
-    if endpoint.startswith(("http://", "https://")) and endpoint.rstrip("/").endswith(f"/v1/{signal}"):
-        return endpoint  # an OTLP/HTTP exporter: its own URL
-    # A gRPC exporter keeps "host:port"; the collector's HTTP receiver sits beside it.
+    if endpoint.startswith(("http://", "https://")):
+        return endpoint  # an OTLP/HTTP exporter: its own URL, whatever its path (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)
+    # A gRPC exporter keeps "host:port" (upstream strips the scheme); the collector's HTTP receiver sits beside it.
     parsed = urlsplit(endpoint if "//" in endpoint else f"//{endpoint}")
     host = parsed.hostname or "localhost"
     host = f"[{host}]" if ":" in host else host
-    return f"http://{host}:{DEFAULT_HTTP_PORT}/v1/{signal}"
+    scheme = "https" if _upstream.exporter_uses_tls(inner) else "http"
+    return f"{scheme}://{host}:{DEFAULT_HTTP_PORT}/v1/{signal}"
 
 
 def headers_for(signal: str) -> dict[str, str]:
@@ -55,25 +62,85 @@ def headers_for(signal: str) -> dict[str, str]:
     return {**headers, "Content-Type": "application/json"}
 
 
+# OTLP/HTTP's throttling answers: the endpoint is up and asks to be called again later.
+BUSY_STATUSES = frozenset({429, 502, 503, 504})
+
+
 class Outcome(enum.Enum):
     DELIVERED = "delivered"
     REFUSED = "refused"  # answered with a permanent refusal: sending again cannot help
-    FAILED = "failed"  # not answered, or a transient refusal: try again later
+    BUSY = "busy"  # answered "not now" (429, 502, 503, 504): the data is fine, send it again later
+    FAILED = "failed"  # not answered, or another failure: try again later
 
 
-def post(url: str, headers: dict[str, str], body: bytes) -> tuple[Outcome, str]:
-    """POST one OTLP-JSON request; the outcome and a short reason (status or error)."""
+@dataclass(frozen=True)
+class Reply:
+    """What one POST came to: the outcome, a short reason, and the server's Retry-After in seconds."""
+
+    outcome: Outcome
+    why: str
+    retry_after_s: float | None = None
+
+
+def tls_context(signal: str) -> ssl.SSLContext | None:
+    """The TLS settings the OTLP exporters read, for replay to an ``https://`` endpoint; None: the defaults.
+
+    ``OTEL_EXPORTER_OTLP_{SIGNAL}_CERTIFICATE`` / ``OTEL_EXPORTER_OTLP_CERTIFICATE``
+    (the CA to trust) and ``..._CLIENT_CERTIFICATE`` / ``..._CLIENT_KEY`` (mutual
+    TLS), the signal's own variable first. Without them a collector behind a
+    private CA answers the exporter but never the replayer. A file that cannot
+    be loaded is said once on stderr; replay then uses the defaults.
+    """
+    def setting(name: str) -> str | None:
+        return (os.environ.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_{name}")
+                or os.environ.get(f"OTEL_EXPORTER_OTLP_{name}") or None)
+
+    ca, cert, key = setting("CERTIFICATE"), setting("CLIENT_CERTIFICATE"), setting("CLIENT_KEY")
+    if not (ca or cert):
+        return None
+    try:
+        context = ssl.create_default_context(cafile=ca)
+        if cert:
+            context.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError, ValueError) as error:
+        _notices.notice(f"spool replay of {signal}: cannot load the OTLP TLS files ({error}); "
+                        "replaying with the system's defaults")
+        return None
+    return context
+
+
+def post(url: str, headers: dict[str, str], body: bytes, tls: ssl.SSLContext | None = None) -> Reply:
+    """POST one OTLP-JSON request (``tls``: see :func:`tls_context`); the outcome and a short reason."""
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_S) as response:
+        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_S, context=tls) as response:
             ok = 200 <= response.status < 300
-            return (Outcome.DELIVERED if ok else Outcome.FAILED), f"HTTP {response.status}"
+            return Reply(Outcome.DELIVERED if ok else Outcome.FAILED, f"HTTP {response.status}")
     except urllib.error.HTTPError as error:
-        if 400 <= error.code < 500 and error.code not in (408, 429):
-            return Outcome.REFUSED, f"HTTP {error.code} {error.reason}"
-        return Outcome.FAILED, f"HTTP {error.code}"
+        why = f"HTTP {error.code} {error.reason}"
+        if error.code in BUSY_STATUSES:
+            return Reply(Outcome.BUSY, why, retry_after(error.headers.get("Retry-After")))
+        if 400 <= error.code < 500 and error.code != 408:
+            return Reply(Outcome.REFUSED, why)
+        return Reply(Outcome.FAILED, why)
     except (urllib.error.URLError, OSError) as error:
-        return Outcome.FAILED, str(error)
+        return Reply(Outcome.FAILED, str(error))
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delay-seconds or an HTTP-date; None when absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max((when - datetime.now(timezone.utc)).total_seconds(), 0.0)
 
 
 def _merge_prefix(line: bytes) -> bytes | None:

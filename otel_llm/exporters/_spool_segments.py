@@ -3,7 +3,8 @@
 Layout, per signal: ``<spool_dir>/<signal>/<time_ns>-<pid>.active`` is the
 segment one process appends to; it becomes ``<time_ns>-<pid>.pending`` when
 sealed (size reached, replay wanted, or exporter shut down). Names sort in
-write order, so replay keeps it.
+write order (a stamp never below the newest segment's, whatever the clock
+does), so replay keeps it.
 
 Why segments and not one file: data may be deleted only after it was
 delivered, while other writers keep appending. A replayer therefore works on
@@ -24,10 +25,16 @@ which replay skips. A writer holds an exclusive ``flock`` on its ``.active``
 file for as long as it has it open; an ``.active`` segment nobody holds a lock
 on belongs to a process that died, and is replayed like a sealed one. One
 replayer at a time (across processes) holds ``.replay.lock``.
+
+Deleted while in use: directories are made when a segment is opened, so a
+spool removed by hand (or never creatable) costs nothing until data needs it;
+the segment being written when it went is read back through its descriptor
+and written again under its own name (:meth:`SegmentStore.seal`).
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -54,8 +61,12 @@ class Segment:
     offset: int
 
     def lines(self) -> Iterator[tuple[bytes, int]]:
-        """Undelivered complete lines with the offset just past each one."""
-        with self.path.open("rb") as f:
+        """Undelivered complete lines with the offset just past each one (none once the file is gone)."""
+        try:
+            f = self.path.open("rb")
+        except FileNotFoundError:  # deleted meanwhile: by hand, or by a full spool making room (counted there)
+            return
+        with f:
             f.seek(self.offset)
             position = self.offset
             for line in f:
@@ -137,7 +148,6 @@ class SegmentStore:
         self._active: Path | None = None
         self._active_size = 0
         self._opened_at = 0.0
-        directory.mkdir(parents=True, exist_ok=True)
         self._budget = _budget_for(root if root is not None else directory, max_bytes)
         self._budget.stores.add(self)
 
@@ -157,32 +167,77 @@ class SegmentStore:
             return False
         with self._budget.lock:
             if self._fd is not None and (self._active_size + len(line) > self.segment_bytes or (
-                    max_age_s is not None and time.monotonic() - self._opened_at > max_age_s)):
-                self.seal()
+                    max_age_s is not None and time.monotonic() - self._opened_at > max_age_s)
+                    or not os.path.exists(self._active or "")):
+                self.seal()  # a segment deleted from under us is rescued there
             if self._budget.total + len(line) > self.max_bytes:
                 self._make_room(len(line))
             try:
                 if self._fd is None:
                     self._open_segment()
-                os.write(self._fd, line)  # type: ignore[arg-type]
+                written = os.write(self._fd, line)  # type: ignore[arg-type]
+                if written != len(line):  # the disk filled up mid-record
+                    raise OSError(errno.ENOSPC, f"only {written:,} of {len(line):,} bytes could be written")
             except OSError as exc:
+                self._cut_back()
                 self._lost(record, items, "write_failed", f"{type(exc).__name__}: {exc}")
                 return False
             self._active_size += len(line)
             self._budget.total += len(line)
         return True
 
+    def _cut_back(self) -> None:
+        """After a failed write, end the open segment where its last whole record ends (budget lock held):
+        a record cut short must neither pass for kept nor glue onto the next one. If the cut itself fails,
+        the segment is sealed, its torn tail skipped by replay."""
+        if self._fd is None:
+            return
+        try:
+            os.ftruncate(self._fd, self._active_size)
+        except OSError:
+            self.seal()
+
     def seal(self) -> None:
         """Close the segment being written and make it replayable."""
         with self._budget.lock:
             if self._fd is None or self._active is None:
                 return
-            sealed = self._active.with_suffix(SEALED)
+            fd, active, size = self._fd, self._active, self._active_size
+            self._fd, self._active, self._active_size = None, None, 0
             try:
-                os.rename(self._active, sealed)
+                os.rename(active, active.with_suffix(SEALED))
+            except FileNotFoundError:
+                self._rescue(fd, size, active)
+            except OSError:
+                pass  # left as an .active nobody locks: replayed as a dead writer's segment
             finally:
-                os.close(self._fd)  # releases the flock
-                self._fd, self._active, self._active_size = None, None, 0
+                os.close(fd)  # releases the flock
+
+    def _rescue(self, fd: int, size: int, gone: Path) -> None:
+        """Our open segment was deleted (its directory removed while in use): what it holds is still
+        readable through ``fd``, so write it again under its own name (its place in the replay order),
+        sealed; if that fails, count it lost."""
+        data = b""
+        made = False
+        try:
+            data = os.pread(fd, size, 0)
+            if not data:
+                return
+            fresh_fd = self._create(gone)
+            made = True
+            try:
+                os.write(fresh_fd, data)
+                os.rename(gone, gone.with_suffix(SEALED))
+            finally:
+                os.close(fresh_fd)
+        except OSError as exc:
+            if made:
+                gone.unlink(missing_ok=True)
+            self._budget.total = max(self._budget.total - size, 0)
+            items = sum(_items_in(line) for line in data.split(b"\n") if line.strip())
+            _notices.lost(self._signal, items, str(self.directory), "write_failed",
+                          f"{gone.name} was deleted while in use and could not be written again: "
+                          f"{type(exc).__name__}: {exc}")
 
     @property
     def writing(self) -> bool:
@@ -190,11 +245,32 @@ class SegmentStore:
         return self._fd is not None and self._active_size > 0
 
     def _open_segment(self) -> None:
-        path = self.directory / f"{time.time_ns():020d}-{os.getpid()}{ACTIVE}"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_EXCL, 0o600)
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        self._fd, self._active, self._active_size = fd, path, 0
+        path = self.directory / f"{self._next_stamp():020d}-{os.getpid()}{ACTIVE}"
+        self._fd, self._active, self._active_size = self._create(path), path, 0
         self._opened_at = time.monotonic()
+
+    def _next_stamp(self) -> int:
+        """The new segment's name stamp: the wall clock, but never before a segment already here.
+
+        Names give the replay order and the eviction order; a clock stepped back
+        (NTP, a resumed VM) must not put new data before old.
+        """
+        newest = 0
+        for path in _listdir(self.directory):
+            if path.suffix in (SEALED, ACTIVE):
+                stamp = path.name.split("-", 1)[0]
+                newest = max(newest, int(stamp) if stamp.isdigit() else 0)
+        return max(time.time_ns(), newest + 1)
+
+    def _create(self, path: Path) -> int:
+        """Create and lock the ``.active`` file ``path`` (raises ``OSError``). The directory is made here,
+        when data first needs it: a spool that cannot be created costs what it would have kept (counted),
+        never the app; one deleted while in use is made again."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        # O_RDWR: a segment deleted while open is still read back through this descriptor (``_rescue``).
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_EXCL, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return fd
 
     def _drop_open_segment(self) -> None:
         """Forget the open segment (budget lock held): after it was evicted, or in a forked child."""
@@ -333,7 +409,12 @@ class ReplayLock:
         self._fd: int | None = None
 
     def acquire(self) -> bool:
-        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        """True when this process may replay now; False when another one does, or the lock cannot be made."""
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            return False  # no directory, no segments: nothing to replay (writes report their own failures)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -13,14 +13,14 @@ record that does not. Metrics: upstream's ``max_export_batch_size`` (data
 points per request) keeps requests small.
 
 A span batch refused for good by an HTTP endpoint (4xx other than 408/429) is
-marked on the exporter (``refused``), so the spool can set it aside instead of
-retrying it.
+marked on the exporter (``refusal``: the status and reason), so the spool can
+set it aside, saying why, instead of retrying it.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
@@ -30,7 +30,7 @@ from otel_llm import _upstream
 from otel_llm._guard import internal_error
 from otel_llm._upstream import LogRecordExporter, LogRecordExportResult, ReadableLogRecord
 from otel_llm.exporters._otlp_wire import encode_span_requests
-from otel_llm.exporters._sizing import DEFAULT_MAX_REQUEST_BYTES, cut_longest
+from otel_llm.exporters._sizing import DEFAULT_MAX_REQUEST_BYTES, cut_longest, well_formed
 
 __all__ = ["METRIC_POINTS_PER_REQUEST", "BoundedLogExporter", "GrpcSpanExporter", "HttpSpanExporter"]
 
@@ -47,10 +47,10 @@ class _BoundedSpanExport:
     def __init__(self, *args: Any, max_request_bytes: int | None = DEFAULT_MAX_REQUEST_BYTES, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.max_request_bytes = max_request_bytes
-        self.refused = False  # the last failed batch was refused for good, not merely undelivered
+        self.refusal: str | None = None  # why the last failed batch was refused for good, if it was
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        self.refused = False
+        self.refusal = None
         if self.is_shut_down:
             return SpanExportResult.FAILURE
         try:
@@ -61,7 +61,7 @@ class _BoundedSpanExport:
         for request, count in requests:
             result = self.send(request, count)
             if not result.ok:
-                self.refused = result.refused
+                self.refusal = result.refusal
                 return SpanExportResult.FAILURE
         return SpanExportResult.SUCCESS
 
@@ -82,7 +82,8 @@ class BoundedLogExporter(LogRecordExporter):
         self.max_request_bytes = max_request_bytes
 
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
-        ok = all(self.inner.export(part) == LogRecordExportResult.SUCCESS for part in self._parts(list(batch)))
+        records = [_well_formed_record(record) for record in batch]
+        ok = all(self.inner.export(part) == LogRecordExportResult.SUCCESS for part in self._parts(records))
         return LogRecordExportResult.SUCCESS if ok else LogRecordExportResult.FAILURE
 
     def _parts(self, batch: list[ReadableLogRecord]) -> list[list[ReadableLogRecord]]:
@@ -115,6 +116,46 @@ def _surely_fits(batch: Sequence[ReadableLogRecord], limit: int) -> bool:
         if estimate > limit:
             return False
     return True
+
+
+def _well_formed_record(record: ReadableLogRecord) -> ReadableLogRecord:
+    """``record``, or a copy whose body and attributes hold no lone surrogate (see ``_sizing.well_formed``):
+    upstream's protobuf encoder raises on one, failing the whole batch."""
+    log = record.log_record
+    if not (_malformed(log.body) or any(_malformed(v) for v in (log.attributes or {}).values())):
+        return record
+    fixed = copy.copy(log)
+    fixed.body = _well_formed_value(log.body)
+    fixed.attributes = {k: _well_formed_value(v) for k, v in (log.attributes or {}).items()}
+    return ReadableLogRecord(log_record=fixed, resource=record.resource,
+                             instrumentation_scope=record.instrumentation_scope, limits=record.limits)
+
+
+def _malformed(value: Any) -> bool:
+    """Whether ``value`` (an AnyValue: text, bytes, number, sequence, mapping) holds text UTF-8 cannot carry."""
+    if isinstance(value, str):
+        if value.isascii():
+            return False
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, (list, tuple)):
+        return any(_malformed(v) for v in value)
+    if isinstance(value, Mapping):
+        return any(_malformed(k) or _malformed(v) for k, v in value.items())
+    return False
+
+
+def _well_formed_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return well_formed(value)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_well_formed_value(v) for v in value)
+    if isinstance(value, Mapping):
+        return {well_formed(str(k)): _well_formed_value(v) for k, v in value.items()}
+    return value
 
 
 def _shrink_log_record(record: ReadableLogRecord, limit: int) -> ReadableLogRecord:

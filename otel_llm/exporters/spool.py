@@ -27,12 +27,19 @@ log exporter and returns an exporter of the same kind. Guarantees and limits:
   dead-letter file ``<spool_dir>/<signal>.dead-letter`` (OTLP-JSON lines, not
   ``.jsonl`` so no reader takes it for delivered data), announced on stderr
   with a count, and replay goes on with the next one.
+* **Busy is not bad.** An answer of 429, 502, 503 or 504 (a collector whose
+  queue or memory limit is full still answers an empty probe with 200) says
+  nothing about the data: the lines wait in the spool, the replayer honours
+  ``Retry-After`` (up to a minute) and one line on stderr says the endpoint is
+  busy; they never count towards :data:`MAX_LINE_FAILURES`.
 * **Replay speaks OTLP/HTTP JSON** whatever the inner protocol, small lines
   merged into one request (:mod:`._replay_http`): for an HTTP exporter to its
   own URL, for a gRPC exporter to the same host on port 4318;
   ``OTEL_LLM_SPOOL_REPLAY_ENDPOINT`` (a base URL such as
   ``http://127.0.0.1:4318``) overrides both. Headers come from
-  ``OTEL_EXPORTER_OTLP_HEADERS`` / ``OTEL_EXPORTER_OTLP_{SIGNAL}_HEADERS``.
+  ``OTEL_EXPORTER_OTLP_HEADERS`` / ``OTEL_EXPORTER_OTLP_{SIGNAL}_HEADERS``, TLS
+  files (a private CA, mutual TLS) from ``OTEL_EXPORTER_OTLP_{,SIGNAL_}CERTIFICATE``,
+  ``..._CLIENT_CERTIFICATE`` and ``..._CLIENT_KEY``, as the exporters read them.
 * **Bounded.** At most ``max_bytes`` on disk for the whole spool (all
   signals); when full the oldest data is deleted and counted as lost.
   ``max_bytes <= 0`` turns the spool off: failed batches are then counted as
@@ -67,7 +74,17 @@ from otel_llm._upstream import LogRecordExporter, LogRecordExportResult, Readabl
 from otel_llm.exporters._batching import in_worker_process
 from otel_llm.exporters._jsonl import JsonlWriter, encode_line
 from otel_llm.exporters._messages import logs_message, metric_points, metrics_message, spans_message
-from otel_llm.exporters._replay_http import Outcome, headers_for, line_items, merged, mergeable, post, replay_url
+from otel_llm.exporters._replay_http import (
+    Outcome,
+    Reply,
+    headers_for,
+    line_items,
+    merged,
+    mergeable,
+    post,
+    replay_url,
+    tls_context,
+)
 from otel_llm.exporters._sizing import DEFAULT_MAX_REQUEST_BYTES, bounded_records
 from otel_llm.exporters._spool_segments import ReplayLock, Segment, SegmentStore
 
@@ -76,6 +93,7 @@ __all__ = ["MAX_LINE_FAILURES", "dead_letter_path", "replay_url", "spooled"]
 MAX_LINE_FAILURES = 5  # a line failing this often while the endpoint answers is set aside
 _PROBE_MIN_S = 0.5
 _PROBE_MAX_S = 5.0
+_RETRY_AFTER_MAX_S = 60.0  # a busy endpoint's Retry-After is honoured up to this; flush and close still try
 _SHUTDOWN_DRAIN_S = 3.0
 _INTERRUPT_RESERVE_S = 0.5  # of the shutdown budget, kept to spool interrupted batches and close
 _MIN_CLOSE_PROBE_S = 0.2
@@ -142,16 +160,17 @@ class _Spool:
         *,
         signal: str,
         interrupt: Callable[[], None],
-        refused: Callable[[], bool] = lambda: False,
+        refusal: Callable[[], str | None] = lambda: None,
         max_request_bytes: int | None = DEFAULT_MAX_REQUEST_BYTES,
     ) -> None:
         self._send = send
         self._encode = encode
         self._url = url
         self._headers = headers
+        self._tls = tls_context(signal) if url.startswith("https://") else None
         self._signal = signal
         self._interrupt = interrupt  # stops the inner exporter's retries (shuts it down)
-        self._refused = refused  # did the inner exporter's last failure come from a permanent refusal?
+        self._refusal = refusal  # why the inner exporter's last failure was a permanent refusal, if it was
         self._max_request = max_request_bytes
         self._directory = directory
         self._store = SegmentStore(directory, max_bytes, root=directory.parent)
@@ -161,6 +180,8 @@ class _Spool:
         self._deadline: float | None = None
         self._unreachable = False  # the last attempt found nobody answering
         self._has_children = False  # forked workers write through to this spool
+        self._retry_after: float | None = None  # asked by a busy endpoint, for the replayer's next wait
+        self._busy_said = False  # "busy" was said in this outage
         self._init_threading()
         _live.add(self)
         if self._store.pending():  # left over by an earlier process
@@ -197,17 +218,27 @@ class _Spool:
     # --- the exporter path (caller's / batch processor's thread) ---------------
     def export(self, batch: Any) -> bool:
         """Deliver, spool or set aside ``batch``; False only when it was neither sent nor kept."""
-        if self._healthy and not self._past_deadline():
+        tried = self._healthy and not self._past_deadline()
+        if tried:
             if self._try_send(batch):
                 return True
-            if self._refused():  # refused for good: retrying cannot help, the endpoint is fine
-                return self._set_aside_batch(batch, "refused by the endpoint")
+            why = self._refusal()
+            if why:  # refused for good: retrying cannot help, the endpoint is fine
+                return self._set_aside_batch(batch, why)
         records = self._records(batch)
         if records is None:
             return False
         with self._lock:
-            first_failure, self._healthy = self._healthy, False
+            # Only a failed attempt opens an outage: a batch that merely found one (and the replayer
+            # recovered while it was encoded) joins the spool and is replayed, saying nothing false.
+            first_failure = tried and self._healthy
+            if tried:
+                self._healthy = False
             kept = all([self._store.append(line, items) for line, items in records])
+            idle_replayer = not tried and self._healthy  # it recovered: it sleeps until woken
+        if idle_replayer:
+            self._start_replayer()
+            self._wake.set()
         if first_failure:  # later batches must not cut the replayer's probe backoff short
             if not self._past_deadline():
                 self._unreachable = True
@@ -307,17 +338,17 @@ class _Spool:
         Never waits out an endpoint that is down: the data is already safe on
         disk, and a flush at exit must not hold the process for seconds.
         """
-        if self._store_is_empty():
+        if self._settled():
             return True
         self._start_replayer()
         with self._attempts:
             seen = self._attempt_count
             self._wake.set()
             self._attempts.wait_for(
-                lambda: self._attempt_count > seen and (self._last_ok is False or self._store_is_empty()),
+                lambda: self._attempt_count > seen and (self._last_ok is False or self._settled()),
                 timeout=max(timeout_s, 0),
             )
-        return self._store_is_empty()
+        return self._settled()
 
     def close(self, timeout_s: float = _SHUTDOWN_DRAIN_S) -> None:
         """Try once more to hand the backlog over (see :meth:`flush`), then seal, stop and say what waits.
@@ -351,9 +382,11 @@ class _Spool:
         _notices.notice(f"{why}; {what} spooled to {self._directory}, "
                         "sent by the next process that starts with this spool")
 
-    def _store_is_empty(self) -> bool:
+    def _settled(self) -> bool:
+        """The spool is empty and exports go direct again: the replayer deletes the last segment a moment
+        before it says so, and a flush that answers True in between would see the next batch spooled."""
         with self._lock:
-            return self._store.is_empty()
+            return self._healthy and self._store.is_empty()
 
     # --- the replayer (daemon thread) ------------------------------------------
     def _start_replayer(self) -> None:
@@ -364,25 +397,31 @@ class _Spool:
             self._thread.start()
 
     def _replay_loop(self) -> None:
-        delay = _PROBE_MIN_S
+        delay = wait = _PROBE_MIN_S
         with suppress_instrumentation():  # our POSTs are not app traffic
             while not self._stopping:
-                self._wake.wait(delay)
+                self._wake.wait(wait)
                 self._wake.clear()
                 if self._stopping:
                     return
-                ok = self._drain_once()
+                try:
+                    ok = self._drain_once()
+                except Exception as exc:  # noqa: BLE001 — the replayer must outlive any one attempt
+                    internal_error("spool: replaying", exc)
+                    ok = False
                 with self._attempts:
                     self._attempt_count += 1
                     self._last_ok = ok
                     self._attempts.notify_all()
                 if ok:
-                    delay = _PROBE_MIN_S
+                    delay = wait = _PROBE_MIN_S
                     # Sleep until the next failure, flush or close; with workers
                     # writing to the spool, look for their segments now and then.
                     self._wake.wait(_CHILD_POLL_S if self._has_children else None)
                 else:
                     delay = min(delay * 2, _PROBE_MAX_S)
+                    asked, self._retry_after = self._retry_after, None  # a busy endpoint's Retry-After
+                    wait = max(delay, min(asked or 0.0, _RETRY_AFTER_MAX_S))
 
     def _drain_once(self) -> bool:
         """Replay everything replayable; True when the spool is empty and exports may go direct."""
@@ -395,10 +434,10 @@ class _Spool:
                     return True
             # Probe with an empty request before touching segments, so a down
             # endpoint costs one refused connection, not a sealed segment per probe.
-            if post(self._url, self._headers, b"{}")[0] is Outcome.FAILED:
-                self._unreachable = True
+            probe = self._post(b"{}").outcome
+            self._unreachable = probe is Outcome.FAILED
+            if probe in (Outcome.FAILED, Outcome.BUSY):
                 return False
-            self._unreachable = False
             while not self._stopping:
                 with self._lock:
                     if self._store.writing:
@@ -420,6 +459,19 @@ class _Spool:
             _notices.notice(f"{self._url} answers again; the spooled {_notices.UNITS[self._signal][1]} "
                             "were delivered")
         self._healthy = True
+        self._busy_said = False
+
+    def _post(self, body: bytes) -> Reply:
+        """POST to the endpoint; a busy answer (429, 503, ...) is remembered for the replayer's next wait
+        and said once per outage: the data waits in the spool, it is never set aside for it."""
+        reply = post(self._url, self._headers, body, self._tls)
+        if reply.outcome is Outcome.BUSY:
+            self._retry_after = reply.retry_after_s
+            if not self._busy_said:
+                self._busy_said = True
+                _notices.notice(f"{self._url} is busy ({reply.why}); spooled {_notices.UNITS[self._signal][1]} "
+                                f"wait in {self._directory} and are sent again later")
+        return reply
 
     def _replay(self, segment: Segment) -> bool:
         """Deliver a segment's lines in order, small consecutive ones merged into one request."""
@@ -443,10 +495,12 @@ class _Spool:
     def _replay_group(self, segment: Segment, group: list[tuple[bytes, int]]) -> bool:
         """POST a group of lines as one request; when that fails or is refused, line by line."""
         if len(group) > 1:
-            outcome, _ = post(self._url, self._headers, merged([line for line, _ in group]))
+            outcome = self._post(merged([line for line, _ in group])).outcome
             if outcome is Outcome.DELIVERED:
                 segment.mark_delivered(group[-1][1])
                 return True
+            if outcome is Outcome.BUSY:
+                return False  # line by line would only be refused the same way
         for line, offset in group:  # one bad line must not hold back (or take down) the others
             if not self._replay_line(segment, line, offset):
                 return False
@@ -454,11 +508,13 @@ class _Spool:
 
     def _replay_line(self, segment: Segment, line: bytes, offset: int) -> bool:
         outcome = self._deliver(line)
+        if outcome is Outcome.BUSY:
+            return False  # not the line's fault: it waits, and does not count towards setting it aside
         if outcome is Outcome.FAILED:
             key = (segment.path.name, offset)
             failures = self._line_failures[key] = self._line_failures.get(key, 0) + 1
             if failures < MAX_LINE_FAILURES:
-                return False  # retried after the backoff; the endpoint may be busy
+                return False  # retried after the backoff: a dropped connection may be the endpoint's hiccup
             del self._line_failures[key]
             self._set_aside(line, line_items(line),
                             f"failed {failures} times in a row while the endpoint answered")
@@ -475,11 +531,11 @@ class _Spool:
             except ValueError:
                 pass  # not JSON: let the endpoint judge it
         for body, items in parts:
-            outcome, why = post(self._url, self._headers, body)
-            if outcome is Outcome.FAILED:
-                return outcome
-            if outcome is Outcome.REFUSED:
-                self._set_aside(body, items if items is not None else line_items(body), why)
+            reply = self._post(body)
+            if reply.outcome in (Outcome.FAILED, Outcome.BUSY):
+                return reply.outcome
+            if reply.outcome is Outcome.REFUSED:
+                self._set_aside(body, items if items is not None else line_items(body), reply.why)
         return Outcome.DELIVERED
 
 def _remaining_bytes(segment: Segment) -> int:
@@ -529,7 +585,7 @@ class _SpooledExporter:
             max_bytes=max_bytes,
             signal=signal,
             interrupt=self._shut_inner_down,
-            refused=lambda: bool(getattr(inner, "refused", False)),
+            refusal=lambda: getattr(inner, "refusal", None),
             max_request_bytes=max_request_bytes,
         )
 

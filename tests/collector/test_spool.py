@@ -112,8 +112,14 @@ def test_replay_url(monkeypatch: pytest.MonkeyPatch) -> None:
     grpc = GrpcSpanExporter(endpoint="http://collector.local:4317", insecure=True)
     assert replay_url(http, "traces") == "http://127.0.0.1:5555/v1/traces"
     assert replay_url(grpc, "traces") == "http://collector.local:4318/v1/traces"
+    gateway = HttpSpanExporter(endpoint="https://gateway.example/otlp/traces")  # a signal URL of any path
+    assert replay_url(gateway, "traces") == "https://gateway.example/otlp/traces"
+    gateway.shutdown()
+    tls = GrpcSpanExporter(endpoint="https://collector.local:4317")  # a TLS collector: replay keeps TLS
+    assert replay_url(tls, "traces") == "https://collector.local:4318/v1/traces"
     monkeypatch.setenv("OTEL_LLM_SPOOL_REPLAY_ENDPOINT", "http://127.0.0.1:9999/")
     assert replay_url(grpc, "logs") == "http://127.0.0.1:9999/v1/logs"
+    tls.shutdown()
     grpc.shutdown()
     http.shutdown()
 
@@ -271,7 +277,7 @@ def test_a_batch_failing_again_and_again_while_the_endpoint_answers_is_set_aside
 
 
 def test_a_direct_export_refused_for_good_is_set_aside_without_stalling(
-    tmp_path: Path, fake_collector: FakeCollector, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, fake_collector: FakeCollector, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The OTLP/HTTP span exporter reports a permanent refusal; the spool keeps exporting directly."""
     from otel_llm.exporters.otlp import HttpSpanExporter
@@ -292,6 +298,8 @@ def test_a_direct_export_refused_for_good_is_set_aside_without_stalling(
     assert segment_files(tmp_path / "spool") == [], "nothing was spooled: the endpoint was up"
     dead = (tmp_path / "spool" / "traces.dead-letter").read_bytes().splitlines()
     assert _otlp.span_ids(json.loads(line) for line in dead) == ids(sent[1])
+    notices = [line for line in capsys.readouterr().err.splitlines() if "refused for good" in line]
+    assert len(notices) == 1 and "HTTP 400 Bad Request" in notices[0], notices  # why, as on replay
 
 
 def test_the_dead_letter_file_is_read_by_otel_llm_ingest_when_named(tmp_path: Path) -> None:
@@ -324,3 +332,87 @@ def test_small_spooled_lines_are_replayed_together_in_order(
     assert numbers == list(range(200))
     assert 200 // 70 <= len(fake_collector.received) <= 200 // 40  # ~130-byte lines, 8 KiB requests
     assert max(len(body) for body in fake_collector.received) <= 8 * 1024
+
+
+def test_segments_keep_write_order_when_the_wall_clock_steps_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An NTP step or a resumed VM moves time.time_ns() backwards mid-outage: segments are named by it, and
+    replay (and eviction of the oldest) follow the names -- they must still follow the order of writing."""
+    import otel_llm.exporters._spool_segments as segments
+
+    clock = iter([5_000_000_000_000_000_000, 4_000_000_000_000_000_000, 4_000_000_000_000_000_001,
+                  3_000_000_000_000_000_000])
+    monkeypatch.setattr(segments.time, "time_ns", lambda: next(clock))
+    store = SegmentStore(tmp_path / "traces", max_bytes=1 << 20)
+    for i in range(4):
+        store.append(record(i, size=10))
+        store.seal()  # one segment per record, each named at a different wall-clock time
+    assert replayable_numbers(store) == [0, 1, 2, 3]
+
+
+def test_a_flush_that_says_delivered_means_the_next_batch_goes_direct(
+    collector: Collector, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """flush() -> True right after the replayer deleted the last segment, before it marked the exporter
+    healthy: the next batch was spooled again (and replayed), not exported. The gap is widened here."""
+    monkeypatch.setenv("OTEL_LLM_SPOOL_REPLAY_ENDPOINT", collector.http_endpoint)
+    from otel_llm.exporters import spool as spool_module
+
+    removed = []
+    original = spool_module._Spool._replay
+
+    def slow_replay(self: Any, segment: Any) -> bool:
+        done = original(self, segment)
+        removed.append(segment)
+        time.sleep(0.5)  # the replayer is between deleting the segment and saying "recovered"
+        return done
+
+    monkeypatch.setattr(spool_module._Spool, "_replay", slow_replay)
+    inner = FlakyInner()
+    exporter = spooled(inner, "traces", tmp_path / "spool", 1 << 20)
+    first, second = batches(2)
+    exporter.export(first)  # fails -> spooled; the replayer delivers it
+    inner.down = False
+    deadline = time.monotonic() + 10
+    while not removed and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert exporter.force_flush(10_000) is True
+    exporter.export(second)
+    exporter.shutdown()
+    assert inner.calls == 2, "after a flush that said everything was delivered, exports go direct"
+
+
+def test_a_batch_spooled_while_the_replayer_recovers_says_nothing_false(
+    tmp_path: Path, fake_collector: FakeCollector, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A batch that found the exporter unhealthy is encoded for the spool; if the replayer recovers meanwhile,
+    that batch used to reopen the outage: a second, false "collector unreachable" and a detour via the spool."""
+    import threading
+
+    from otel_llm.exporters import spool as spool_module
+
+    monkeypatch.setenv("OTEL_LLM_SPOOL_REPLAY_ENDPOINT", fake_collector.url)
+    inner = FlakyInner()
+    exporter = spooled(inner, "traces", tmp_path / "spool", 1 << 20)
+    first, second = batches(2)
+    exporter.export(first)  # fails: spooled, the outage is said once
+    core = exporter._spool
+    original = core._records
+    encoding = threading.Event()
+
+    def slow_records(batch: Any) -> Any:
+        encoding.set()
+        time.sleep(0.5)  # the replayer delivers the backlog and recovers meanwhile
+        return original(batch)
+
+    monkeypatch.setattr(core, "_records", slow_records)
+    monkeypatch.setattr(spool_module, "_PROBE_MIN_S", 0.01)
+    inner.down = False
+    exporter.export(second)
+    assert encoding.is_set()
+    assert exporter.force_flush(10_000) is True
+    exporter.shutdown()
+    err = capsys.readouterr().err
+    assert err.count("collector unreachable") == 1, err
+    assert _otlp.span_ids(json.loads(body) for body in fake_collector.received) == ids(first) | ids(second)

@@ -2,7 +2,7 @@
 
     python delivery_app.py OUTPUT_DIR [--spans N] [--full traces,metrics,logs] [--log-file F]
         [--app-handler] [--silence-root] [--unpriced MODEL] [--app-warning TEXT] [--usage JSON]
-        [--record-model JSON]
+        [--record-model JSON] [--then-sleep S] [--more N] [--sigkill | --sigterm]
 
 ``--full`` turns the named files into links to ``/dev/full`` (every write fails
 with ENOSPC: a full disk). ``--log-file`` configures the app's logging to a
@@ -44,6 +44,8 @@ def main() -> None:
     p.add_argument("--then-sleep", type=float, default=0.0, help="seconds to wait after the spans")
     p.add_argument("--more", type=int, default=0, help="spans ended after the wait")
     p.add_argument("--sigkill", action="store_true", help="end by SIGKILL (no flush, no atexit)")
+    p.add_argument("--sigterm", action="store_true", help="end by SIGTERM (docker stop, kubectl delete pod)")
+    p.add_argument("--app-sigterm-exit", type=int, help="the app's own SIGTERM handler: sys.exit(CODE)")
     args = p.parse_args()
 
     if args.log_file:
@@ -59,6 +61,8 @@ def main() -> None:
         args.output_dir.mkdir(parents=True, exist_ok=True)
         (args.output_dir / f"{name}.jsonl").symlink_to("/dev/full")
 
+    if args.app_sigterm_exit is not None:
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(args.app_sigterm_exit))
     otel_llm.configure(output_dir=args.output_dir, service_name="delivery-app")
     model = args.unpriced or "gpt-4o"
 
@@ -84,6 +88,11 @@ def main() -> None:
             call(i)
     if args.sigkill:
         os.kill(os.getpid(), signal.SIGKILL)
+    if args.sigterm:
+        args.output_dir.mkdir(parents=True, exist_ok=True)
+        (args.output_dir / "ended.json").write_text(json.dumps(ended))
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(30)  # the signal ends the process during this wait
 
 
 if __name__ == "__main__":

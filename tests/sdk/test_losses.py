@@ -28,6 +28,16 @@ def run_app(out: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, str(APP), str(out), *args], capture_output=True, text=True, timeout=120)
 
 
+def written_span_ids(out: Path) -> set[tuple[str, str]]:
+    """(trace id, span id) of every span in ``out/traces.jsonl``."""
+    written: set[tuple[str, str]] = set()
+    for line in (out / "traces.jsonl").read_text().splitlines():
+        for rs in json.loads(line)["resourceSpans"]:
+            for ss in rs["scopeSpans"]:
+                written |= {(s["traceId"], s["spanId"]) for s in ss["spans"]}
+    return written
+
+
 def metric_points(path: Path, name: str) -> list[dict[str, Any]]:
     points = []
     for line in path.read_text().splitlines():
@@ -171,9 +181,21 @@ def test_app_killed_loses_at_most_the_spans_of_its_last_second(tmp_path: Path) -
     proc = run_app(out, "--spans", "300", "--then-sleep", "2.5", "--more", "50", "--sigkill")
     assert proc.returncode == -9
     before = {tuple(i) for i in json.loads((out / "ended-before.json").read_text())}
-    written = set()
-    for line in (out / "traces.jsonl").read_text().splitlines():
-        for rs in json.loads(line)["resourceSpans"]:
-            for ss in rs["scopeSpans"]:
-                written |= {(s["traceId"], s["spanId"]) for s in ss["spans"]}
+    written = written_span_ids(out)
     assert len(before) == 300 and before <= written  # ended 2.5 s before the kill: on disk
+
+
+@pytest.mark.parametrize(("app_handler", "exit_status"), [([], -15), (["--app-sigterm-exit", "7"], 7)],
+                         ids=["default-sigterm", "apps-own-handler"])
+def test_app_stopped_by_sigterm_writes_every_span_it_ended_and_still_dies_by_the_signal(
+    tmp_path: Path, app_handler: list[str], exit_status: int
+) -> None:
+    """SIGTERM (docker stop, kubectl delete pod, systemd) skips atexit: the spans of the last second sat in
+    the export queue and were lost without a word. Now they are written; the exit status stays SIGTERM's,
+    and an app's own SIGTERM handler is kept (it exits, so atexit flushes)."""
+    out = tmp_path / "out"
+    proc = run_app(out, "--spans", "300", "--sigterm", *app_handler)
+    assert proc.returncode == exit_status, proc.stderr
+    ended = {tuple(i) for i in json.loads((out / "ended.json").read_text())}
+    written = written_span_ids(out)
+    assert len(ended) == 300 and ended <= written, f"{len(ended - written)} of 300 spans lost"
