@@ -651,6 +651,8 @@ def _append_metrics(resource_metrics: list[Any], batch: Batch, report: Callable[
                         report(_UNDATED.format(field="timeUnixNano is 0", missed="check, --since"), where_p)
                     if kind == "histogram" and p.bucketCounts:
                         _check_buckets(p, report, where_p)
+                    elif kind == "exponential_histogram":
+                        _check_exponential_count(p, report, where_p)
                     batch.add("points", {
                         **_point_values(kind, p), "time_ns": p.timeUnixNano, "start_ns": p.startTimeUnixNano,
                         "metric_name": metric.name, "description": metric.description, "metric_type": kind,
@@ -667,6 +669,17 @@ def _check_buckets(p: Any, report: Callable[..., None], where: str) -> None:
                "(OTLP: one more than the bounds)", where)
     elif p.count is not None and sum(buckets) != p.count:
         report(f"kept as sent, but count {p.count} is not the sum of bucketCounts ({sum(buckets)})", where)
+
+
+def _check_exponential_count(p: Any, report: Callable[..., None], where: str) -> None:
+    """Name an exponential histogram point whose count is not its zero count plus its buckets
+    (kept as sent: a percentile or share read from those buckets would be wrong without a word)."""
+    if p.count is None or (p.positive is None and p.negative is None and not p.zeroCount):
+        return  # no buckets at all (count and sum only): nothing to contradict, as for explicit ones
+    held = (p.zeroCount or 0) + sum(sum(b.bucketCounts) for b in (p.positive, p.negative) if b is not None)
+    if held != p.count:
+        report(f"kept as sent, but count {p.count} is not zeroCount + the positive and negative bucketCounts "
+               f"({held})", where)
 
 
 def _point_values(kind: str, p: Any) -> dict[str, Any]:

@@ -60,3 +60,30 @@ def test_a_metric_without_data_is_named(tmp_path: Path):
     assert [(p.line, p.where, p.reason) for p in report.bad_lines] == [
         (1, "$.resourceMetrics[0].scopeMetrics[0].metrics[1]",
          "not loaded: metric `queue.depth` has no data (gauge, sum, histogram, exponentialHistogram or summary)")]
+
+
+def test_an_exponential_histogram_point_whose_count_is_not_its_buckets_is_kept_and_named(tmp_path: Path):
+    """OTLP: an exponential histogram's count is its zero count plus every positive and negative bucket."""
+    def point(offset: int, count: int, zero: int, positive: list[int], negative: list[int] | None = None) -> dict:
+        p = {"timeUnixNano": str(_T + offset), "count": str(count), "sum": 3.0, "scale": 2, "zeroCount": str(zero),
+             "positive": {"offset": -3, "bucketCounts": [str(b) for b in positive]}}
+        if negative is not None:
+            p["negative"] = {"offset": 0, "bucketCounts": [str(b) for b in negative]}
+        return p
+
+    def request(p: dict) -> dict:
+        return {"resourceMetrics": [{"resource": {}, "scopeMetrics": [{"metrics": [
+            {"name": "d", "exponentialHistogram": {"aggregationTemporality": 2, "dataPoints": [p]}}]}]}]}
+
+    path = tmp_path / "metrics.jsonl"
+    lines = [request(point(0, 6, 1, [2, 3])), request(point(1, 10, 1, [2, 3])),
+             request(point(2, 8, 0, [2, 3], [3])), request(point(3, 7, 0, [2, 3], [3]))]
+    path.write_bytes(b"\n".join(orjson.dumps(line) for line in lines) + b"\n")
+    with TraceStore(str(tmp_path / "s.duckdb")) as store:
+        report = store.ingest([str(path)])
+        assert store.query("SELECT count(*) FROM metric_points")[0][0] == 4  # every point kept
+    where = "$.resourceMetrics[0].scopeMetrics[0].metrics[0].exponentialHistogram.dataPoints[0]"
+    assert sorted((p.line, p.where, p.reason) for p in report.bad_lines) == [
+        (2, where, "kept as sent, but count 10 is not zeroCount + the positive and negative bucketCounts (6)"),
+        (4, where, "kept as sent, but count 7 is not zeroCount + the positive and negative bucketCounts (8)"),
+    ]
