@@ -38,7 +38,8 @@ CALLS = [
     (_call(3, "gpt-4o", **{"llm.usage.total_tokens": 321}), False, True, 321),
     (_call(4, "in-house-model", **{"llm.token_count.total": 77}), False, True, 77),
     (_call(5, "gpt-4o", **{"gen_ai.usage.total_tokens": 1000}), False, True, 1000),
-    (_call(6, "gpt-4o"), False, False, None),  # no usage at all (a call that failed before an answer)
+    # no usage at all: a call that failed before an answer, or whose raw HTTP response the app read itself
+    (_call(6, "gpt-4o", **{"otel_llm.usage.unobserved": "response not parsed"}), False, False, None),
 ]
 
 
@@ -60,6 +61,7 @@ def _expected(rows):
         "unpriced_calls": sum(unpriced for _, _, unpriced, _ in rows),
         "total_only_calls": sum(total is not None for *_, total in rows),
         "total_only_tokens": sum(total or 0 for *_, total in rows),
+        "no_usage_calls": sum(not priced and not unpriced for _, priced, unpriced, _ in rows),
     }
 
 
@@ -67,6 +69,7 @@ def test_a_call_with_only_a_total_is_an_unpriced_call_and_its_total_is_reported(
     row = totals(loaded)
     assert {name: getattr(row, name) for name in _expected(CALLS)} == _expected(CALLS)
     assert (row.input_tokens, row.output_tokens) == (150, 25)  # a total is never split into them
+    assert row.llm_calls == row.priced_calls + row.unpriced_calls + row.no_usage_calls  # every call is one of them
 
 
 def test_per_model_the_priced_and_unpriced_calls_are_those_of_the_model(loaded):
@@ -163,7 +166,17 @@ def test_agents_and_retries_name_the_calls_their_cost_leaves_out(tmp_path, comma
         store.ingest([str(p) for p in data.files])
     result = CliRunner().invoke(app, [*command, "--db", db], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    assert f"{unpriced} of {len(calls)} calls have no price" in " ".join(result.output.split()), result.output
+    text = " ".join(result.output.split())
+    if command == ["retries"]:
+        assert f"{unpriced} of {len(calls)} calls have no price" in text, result.output
+        return
+    from otel_llm_analysis.agent_usage import agents
+
+    with TraceStore(db, read_only=True) as store:  # each agent's own calls: a note per agent that has some
+        rows = [row for row in agents(store) if row.unpriced_calls]
+    assert rows and sum(row.unpriced_calls for row in rows) <= unpriced
+    for row in rows:
+        assert f"{row.agent}: {row.unpriced_calls} of {row.llm_calls} calls have no price" in text, result.output
 
 
 def test_a_budget_over_a_month_without_calls_says_so(loaded, tmp_path):
