@@ -10,6 +10,9 @@ files a DuckDB store ingested.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -113,3 +116,21 @@ def test_serve_answers_from_clickhouse(dbs: tuple[str, str], tmp_path: Path) -> 
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.mark.parametrize("module", ["clickhouse_connect", "sqlglot"])
+@pytest.mark.parametrize("args", [["summary", "--db", "clickhouse://default@127.0.0.1:9/otel"],
+                                  ["load", ".", "--to", "clickhouse://default@127.0.0.1:9/otel"]])
+def test_without_the_clickhouse_extra_each_command_says_the_one_install_line(
+        tmp_path: Path, module: str, args: list[str]) -> None:
+    """``pip install otel-llm[analysis]`` then ``--db``/``--to clickhouse://``: the same line (exit 2) as any
+    other command's missing extra (``otel_llm._extras``), never "otel-llm failed" nor a wording of its own."""
+    from otel_llm._extras import missing_extra_message
+
+    script = (f"import sys; sys.modules[{module!r}] = None\n"
+              "from otel_llm.cli import run\n"
+              f"sys.exit(run({args!r}))\n")
+    env = {k: v for k, v in os.environ.items() if k != "OTEL_LLM_RAISE_INTERNAL_ERRORS"}
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert (proc.returncode, proc.stderr.strip().splitlines()) == (
+        2, [f"error: {missing_extra_message('clickhouse', module)}"]), proc.stderr
