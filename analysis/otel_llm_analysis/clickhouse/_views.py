@@ -72,13 +72,22 @@ def _json_string(text: str, key: str) -> str:
     return f"nullIf(JSONExtractString({text}, {_quote(key)}), '')"
 
 
+def number_text(value: str) -> str:
+    """``value`` (text) as DuckDB's casts to a number read it: surrounding whitespace trimmed, a ``_``
+    between two digits dropped (``'1_000'``); NULL for any other ``_``. ClickHouse's ``toFloat64OrNull``
+    takes neither, so a count or cost DuckDB reads would be NULL here."""
+    trimmed = f"replaceRegexpAll({value}, '^[[:space:]]+|[[:space:]]+$', '')"
+    return f"if(match({trimmed}, '(^|[^0-9])_|_([^0-9]|$)'), NULL, replaceAll({trimmed}, '_', ''))"
+
+
 def _typed(column: str) -> str:
     value = first_present(column)
     if column in _INTEGER:
-        # '12', '12.0' -> 12 as DuckDB's TRY_CAST(TRY_CAST(v AS DOUBLE) AS BIGINT); out of range -> NULL
-        return f"accurateCastOrNull(toFloat64OrNull({value}), 'Int64')"
+        # as DuckDB's _rows.COUNT: a non-negative integer ('12', '12.0' -> 12; '12.5', '-1', '1e30' -> NULL)
+        number = f"toFloat64OrNull({number_text(value)})"
+        return f"if({number} >= 0, accurateCastOrNull({number}, 'Int64'), NULL)"
     if column in _FLOAT:
-        return f"toFloat64OrNull({value})"
+        return f"toFloat64OrNull({number_text(value)})"
     if column in _LIST:
         return (f"multiIf({value} IS NULL, CAST([] AS Array(String)), startsWith({value}, '['), "
                 f"JSONExtract(assumeNotNull({value}), 'Array(String)'), [assumeNotNull({value})])")
