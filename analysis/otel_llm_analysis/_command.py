@@ -180,6 +180,11 @@ def console_for_stdout() -> Any:
     return Console()
 
 
+def note(line: str) -> None:
+    """Say ``note: line`` on stderr (what the command's output, on stdout, does not show)."""
+    typer.echo(f"note: {line}", err=True)
+
+
 def missing_extra(exc: ImportError) -> BaseException:
     """What to raise for ``exc``: exit 2 with :func:`otel_llm._extras.missing_extra_message` when the
     missing module is one of a command extra's (the user's install to complete), else ``exc`` itself."""
@@ -252,7 +257,7 @@ def _clickhouse_store(url: str, read_only: bool) -> Iterator[Any]:
     except ImportError as exc:
         raise missing_extra(exc) from None
     try:
-        store = ClickHouseStore(url)
+        store = ClickHouseStore(url, progress=note)  # a rebuild of its span table says how it goes
     except ImportError as exc:
         raise missing_extra(exc) from None
     except ValueError as exc:

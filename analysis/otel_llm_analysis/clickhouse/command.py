@@ -12,7 +12,7 @@ from typing import Any, List
 
 import typer
 
-from otel_llm_analysis._command import fail, missing_extra
+from otel_llm_analysis._command import fail, missing_extra, note
 
 __all__ = ["LOAD_EPILOG", "URL_ENV", "load"]
 
@@ -48,7 +48,7 @@ def load(
     from otel_llm.collector import ExporterSqlMissing
 
     try:
-        report = run(paths, target, create=create)
+        report = run(paths, target, create=create, progress=note)
     except ImportError as exc:
         raise missing_extra(exc) from None
     except (SourceError, ClickHouseError, ExporterSqlMissing) as exc:
