@@ -31,6 +31,9 @@ CALLS: list[tuple[Any, Any, Any]] = [
     (12.0, 3, None), ("-0", "3", None), ("0x10", "3", None), (10, 5, " 0.5"), (10, 5, "1_0.25"), (10, 5, "NaN"),
     (10, 5, "-0.5"), (10, 5, "\t0.125 "), (10, 5, "1__0"), (10, 5, 0.25),
 ]
+#: Usage given only as a total (read by the analyses, ``_filters.TOTAL_ONLY_TOKENS``: DuckDB's
+#: ``TRY_CAST(… AS BIGINT)``, which rounds a decimal half away from zero)
+TOTALS: list[Any] = ["1234.0", " 1234 ", "1_234", "12.5", "-12.5", "1e3", "1234", 1234, "abc"]
 
 
 @pytest.fixture(scope="module")
@@ -38,10 +41,13 @@ def stores(tmp_path_factory: pytest.TempPathFactory, clickhouse_http: ChdbHttpSe
            ) -> Iterator[tuple[TraceStore, ClickHouseStore]]:
     root = tmp_path_factory.mktemp("differential_numbers")
     spans = []
-    for i, (input_tokens, output_tokens, cost) in enumerate(CALLS, 1):
+    calls: list[dict[str, Any]] = [
+        {"gen_ai.usage.input_tokens": input_tokens, "gen_ai.usage.output_tokens": output_tokens,
+         **({"gen_ai.usage.cost": cost} if cost is not None else {})} for input_tokens, output_tokens, cost in CALLS]
+    calls += [{"llm.usage.total_tokens": total} for total in TOTALS]
+    for i, usage in enumerate(calls, 1):
         attributes = {"gen_ai.request.model": "gpt-4o", "gen_ai.system": "openai", "gen_ai.operation.name": "chat",
-                      "gen_ai.usage.input_tokens": input_tokens, "gen_ai.usage.output_tokens": output_tokens,
-                      **({"gen_ai.usage.cost": cost} if cost is not None else {})}
+                      **usage}
         spans.append({"traceId": f"{i:032x}", "spanId": f"{i:016x}", "name": "chat gpt-4o", "kind": 3,
                       "startTimeUnixNano": str(T0 + i * 10**9), "endTimeUnixNano": str(T0 + i * 10**9 + 10**8),
                       "attributes": key_values(attributes)})
@@ -63,3 +69,11 @@ def test_each_calls_tokens_and_cost_read_the_same_on_both_engines(
 
 def test_the_summary_is_the_same_on_both_engines(stores: tuple[TraceStore, ClickHouseStore]) -> None:
     same_on_both(stores, "summary", lambda s: summaries.summary(s, None))
+
+
+def test_usage_given_only_as_a_total_counts_the_same_on_both_engines(
+        stores: tuple[TraceStore, ClickHouseStore]) -> None:
+    duck, ch = (summaries.summary(store, None)[0] for store in stores)
+    # DuckDB's reading: 1234 five times, 13, -13 (a negative total is DuckDB's to refuse, not ClickHouse's), 1000
+    assert (duck.total_only_calls, duck.total_only_tokens) == (8, 5 * 1234 + 13 - 13 + 1000)
+    assert (ch.total_only_calls, ch.total_only_tokens) == (duck.total_only_calls, duck.total_only_tokens)

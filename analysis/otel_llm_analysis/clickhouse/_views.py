@@ -39,7 +39,7 @@ from otel_llm_analysis._costs import _ZERO_ON_A_TOTAL
 from otel_llm_analysis._filters import IS_UNPRICED, TOTAL_ONLY_TOKENS
 from otel_llm_analysis._spellings import FIRST_TOKEN_EVENTS, SPELLINGS
 from otel_llm_analysis.clickhouse._ddl import LOGS_TABLE, METRICS_TABLES, TRACES_TABLE
-from otel_llm_analysis.clickhouse._dialect import transpile
+from otel_llm_analysis.clickhouse._dialect import number_text, transpile
 from otel_llm_analysis.clickhouse._pricing import priced_sql
 
 #: How a SPELLINGS column is typed (DuckDB: ingest.py's TRY_CASTs); text otherwise.
@@ -70,14 +70,6 @@ def _attribute(name: str) -> str:
 def _json_string(text: str, key: str) -> str:
     """The string at ``key`` of the JSON object in ``text``; NULL when absent or not JSON."""
     return f"nullIf(JSONExtractString({text}, {_quote(key)}), '')"
-
-
-def number_text(value: str) -> str:
-    """``value`` (text) as DuckDB's casts to a number read it: surrounding whitespace trimmed, a ``_``
-    between two digits dropped (``'1_000'``); NULL for any other ``_``. ClickHouse's ``toFloat64OrNull``
-    takes neither, so a count or cost DuckDB reads would be NULL here."""
-    trimmed = f"replaceRegexpAll({value}, '^[[:space:]]+|[[:space:]]+$', '')"
-    return f"if(match({trimmed}, '(^|[^0-9])_|_([^0-9]|$)'), NULL, replaceAll({trimmed}, '_', ''))"
 
 
 def _typed(column: str) -> str:
