@@ -123,8 +123,8 @@ def test_time_filters_reach_the_span_tables_partitions_and_ordering_key(
     _, ch = stores
     summaries.summary(ch, "model", WINDOW)
     ran = ch.connection.statements[-1]
-    window = ("start_time >= CAST('2026-10-01 00:00:00' AS Nullable(DateTime64(6))) AND start_time < "
-              "CAST('2026-11-01 00:00:00' AS Nullable(DateTime64(6)))")
+    window = ("start_time >= CAST('2026-10-01 00:00:00' AS Nullable(DateTime64(6, 'UTC'))) AND start_time < "
+              "CAST('2026-11-01 00:00:00' AS Nullable(DateTime64(6, 'UTC')))")
     assert window in ran
     plan = "\n".join(row[0] for row in ch.connection.client.query(
         f"EXPLAIN indexes = 1 SELECT sum(duration_ms) FROM spans WHERE {window}").result_rows)

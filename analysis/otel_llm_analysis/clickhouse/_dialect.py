@@ -29,8 +29,9 @@ dialect with the few constructs it gets wrong for these queries overridden
   integer, a decimal or exponent rounded half away from zero: ``'12.5'`` -> 13, ``'1e3'`` -> 1000);
 * ``s[a:b]`` of a string (1-based, ends included, a negative end counts from the end) ->
   ``substringUTF8`` (the only slices of the analyses' SQL are of names);
-* ``CAST(… AS TIMESTAMP)`` -> ``DateTime64(6)`` (SQLGlot writes ``DateTime``,
-  which silently drops sub-second time);
+* ``CAST(… AS TIMESTAMP)`` -> ``DateTime64(6, 'UTC')`` (SQLGlot writes ``DateTime``,
+  which silently drops sub-second time; a time without its zone would be read in the
+  server's, where DuckDB's store is naive UTC);
 * query parameters (``$name``, ``?``) -> literals of their bound values
   (:func:`bind`), quoted by SQLGlot: the HTTP interface's typed parameters
   would need a type per use, and a literal is what the server's planner sees
@@ -139,7 +140,7 @@ def _series(self: Any, expression: exp.GenerateSeries) -> str:
 
 def _truncate(self: Any, expression: exp.TimestampTrunc) -> str:
     """``date_trunc(unit, t)`` stays a time (DuckDB's type); ClickHouse's dateTrunc gives a Date for a day or week."""
-    return f"toDateTime64(dateTrunc('{expression.unit.name.lower()}', {self.sql(expression, 'this')}), 6)"
+    return f"toDateTime64(dateTrunc('{expression.unit.name.lower()}', {self.sql(expression, 'this')}), 6, 'UTC')"
 
 
 def _bracket(self: Any, expression: exp.Bracket) -> str:
@@ -213,8 +214,8 @@ class ClickHouse(_ClickHouse):
             exp.TimestampTrunc: _truncate,
             exp.TryCast: _try_cast,
         }
-        TYPE_MAPPING = {**_ClickHouse.Generator.TYPE_MAPPING, exp.DataType.Type.TIMESTAMP: "DateTime64(6)",
-                        exp.DataType.Type.TIMESTAMPNTZ: "DateTime64(6)"}
+        TYPE_MAPPING = {**_ClickHouse.Generator.TYPE_MAPPING, exp.DataType.Type.TIMESTAMP: "DateTime64(6, 'UTC')",
+                        exp.DataType.Type.TIMESTAMPNTZ: "DateTime64(6, 'UTC')"}
 
 
 def _literal(value: Any) -> exp.Expression:

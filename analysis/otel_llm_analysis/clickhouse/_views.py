@@ -129,8 +129,8 @@ def _span_columns() -> list[tuple[str, str]]:
         ("service_name", f"coalesce(nullIf(ServiceName, ''), {first_present('service_name')})"),
         ("scope_name", "nullIf(ScopeName, '')"),
         ("project", f"coalesce({first_present('project')}, {first_present('project', 'ResourceAttributes')})"),
-        ("start_time", "Timestamp"),
-        ("end_time", "Timestamp + toIntervalNanosecond(Duration)"),
+        ("start_time", "toTimeZone(Timestamp, 'UTC')"),  # UTC, as DuckDB's store, whatever the server's zone
+        ("end_time", "toTimeZone(Timestamp + toIntervalNanosecond(Duration), 'UTC')"),
         ("duration_ms", "Duration / 1e6"),
         ("status_code", "multiIf(StatusCode = 'Error', 2, StatusCode = 'Ok', 1, 0)"),
         ("status_message", "nullIf(StatusMessage, '')"),
@@ -235,9 +235,9 @@ def _clickhouse(expression: str) -> str:
 
 
 #: The window of the views with parameters (``<view>_in``): ClickHouse query parameters, NULL for open.
-SINCE, UNTIL = "{since:Nullable(DateTime64(9))}", "{until:Nullable(DateTime64(9))}"
+SINCE, UNTIL = "{since:Nullable(DateTime64(9, 'UTC'))}", "{until:Nullable(DateTime64(9, 'UTC'))}"
 #: The far ends of the span table's ``DateTime64(9)``, for an open bound.
-_EARLIEST, _LATEST = "toDateTime64(0, 9)", "toDateTime64('2262-01-01 00:00:00', 9)"
+_EARLIEST, _LATEST = "toDateTime64(0, 9, 'UTC')", "toDateTime64('2262-01-01 00:00:00', 9, 'UTC')"
 
 
 def window_parameters() -> dict[str, str]:
