@@ -180,6 +180,20 @@ def console_for_stdout() -> Any:
     return Console()
 
 
+def note(line: str) -> None:
+    """Say ``note: line`` on stderr (what the command's output, on stdout, does not show)."""
+    typer.echo(f"note: {line}", err=True)
+
+
+def missing_extra(exc: ImportError) -> BaseException:
+    """What to raise for ``exc``: exit 2 with :func:`otel_llm._extras.missing_extra_message` when the
+    missing module is one of a command extra's (the user's install to complete), else ``exc`` itself."""
+    from otel_llm._extras import extra_providing, missing_extra_message
+
+    extra = extra_providing(exc.name)
+    return fail(missing_extra_message(extra, exc.name or ""), 2) if extra else exc
+
+
 # --- the store -----------------------------------------------------------------------
 
 def require_analysis_extra() -> None:
@@ -241,10 +255,11 @@ def _clickhouse_store(url: str, read_only: bool) -> Iterator[Any]:
     try:
         from otel_llm_analysis.clickhouse.store import ClickHouseError, ClickHouseStore, Unsupported
     except ImportError as exc:
-        raise fail(f"--db clickhouse:// needs the clickhouse extra: install otel-llm[clickhouse] ({exc.name})",
-                   2) from None
+        raise missing_extra(exc) from None
     try:
-        store = ClickHouseStore(url)
+        store = ClickHouseStore(url, progress=note)  # a rebuild of its span table says how it goes
+    except ImportError as exc:
+        raise missing_extra(exc) from None
     except ValueError as exc:
         raise fail(str(exc), 2) from None
     except ClickHouseError as exc:

@@ -10,6 +10,9 @@ files a DuckDB store ingested.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -113,3 +116,46 @@ def test_serve_answers_from_clickhouse(dbs: tuple[str, str], tmp_path: Path) -> 
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.mark.parametrize("module", ["clickhouse_connect", "sqlglot"])
+@pytest.mark.parametrize("args", [["summary", "--db", "clickhouse://default@127.0.0.1:9/otel"],
+                                  ["load", ".", "--to", "clickhouse://default@127.0.0.1:9/otel"]])
+def test_without_the_clickhouse_extra_each_command_says_the_one_install_line(
+        tmp_path: Path, module: str, args: list[str]) -> None:
+    """``pip install otel-llm[analysis]`` then ``--db``/``--to clickhouse://``: the same line (exit 2) as any
+    other command's missing extra (``otel_llm._extras``), never "otel-llm failed" nor a wording of its own."""
+    from otel_llm._extras import missing_extra_message
+
+    script = (f"import sys; sys.modules[{module!r}] = None\n"
+              "from otel_llm.cli import run\n"
+              f"sys.exit(run({args!r}))\n")
+    env = {k: v for k, v in os.environ.items() if k != "OTEL_LLM_RAISE_INTERNAL_ERRORS"}
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert (proc.returncode, proc.stderr.strip().splitlines()) == (
+        2, [f"error: {missing_extra_message('clickhouse', module)}"]), proc.stderr
+
+
+def test_the_first_analysis_after_an_upgrade_says_it_rebuilds_the_span_table(
+        clickhouse_url: str, tmp_path: Path) -> None:
+    """A release that derives the span columns differently rebuilds the span table from every stored span
+    on its first open (minutes on a big store): the command says so on stderr as it goes, its output is
+    the same, and the next command says nothing."""
+    from otel_llm_analysis.clickhouse._views import span_table_name
+
+    generate(tmp_path / "files", traces=3)
+    assert run("load", str(tmp_path / "files"), "--to", clickhouse_url).exit_code == 0
+    before = run("summary", "--db", clickhouse_url)
+    database, table = clickhouse_url.rsplit("/", 1)[1], span_table_name()
+    assert run("sql", f"SELECT count() FROM {table}", "--db", clickhouse_url).exit_code == 0
+    from otel_llm_analysis.clickhouse.store import ClickHouseStore
+
+    with ClickHouseStore(clickhouse_url) as store:  # as the release before left it: another derivation's table
+        store.connection.client.command(f"RENAME TABLE `{database}`.`{table}` TO `{database}`.otel_llm_spans_v0")
+        store.connection.client.command(f"DROP VIEW `{database}`.`{table}_mv`")
+    after = run("summary", "--db", clickhouse_url)
+    assert after.exit_code == 0 and after.stdout == before.stdout
+    notes = after.stderr.splitlines()
+    assert notes[0].startswith(f"note: building otel-llm's span table ({table}) from the ") and len(notes) >= 2
+    assert notes[-1].startswith("note: span table: ") and notes[-1].endswith(", done"), notes
+    assert run("summary", "--db", clickhouse_url).stderr == ""

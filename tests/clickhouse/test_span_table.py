@@ -124,3 +124,33 @@ def test_the_span_and_trace_times_tables_keep_the_exporters_ttl(chdb_session: ch
         else:
             assert expected.format(time=time) in engine, engine
             assert f"PARTITION BY toDate({time})" in engine and "ttl_only_drop_parts = 1" in engine, engine
+
+
+def test_a_rebuild_after_an_upgrade_says_what_it_does_as_it_goes(chdb_session: chdb.session.Session,
+                                                                 database: str) -> None:
+    """A release that derives the columns differently rebuilds the span table from every stored span: on a
+    big store that takes minutes (200k spans: about 5 s with chdb on 2 shared cores), so the store says so
+    first and then how far it got, day by day, and says nothing when there is nothing to build."""
+    client = create(chdb_session, database)
+    insert(chdb_session, database, ["a", "b"], at="2026-11-28 12:00:00")
+    insert(chdb_session, database, ["c"], at="2026-11-29 12:00:00")
+    insert(chdb_session, database, ["d"], at="2026-11-30 12:00:00")
+    old = "otel_llm_spans_v0000000000"  # the table of the release before
+    chdb_session.query(f"CREATE TABLE `{database}`.{old} (span_id String) ENGINE = MergeTree ORDER BY span_id")
+    said: list[str] = []
+    ensure_span_table(client, database, progress=said.append)
+    assert said[0] == (f"building otel-llm's span table ({span_table_name()}) from the 4 spans stored in "
+                       f"{database} (once, after an upgrade or on the first look; analyses wait for it)")
+    assert said[1:] == ["span table: 2 of 4 spans (2026-11-28)", "span table: 3 of 4 spans (2026-11-29)",
+                        "span table: 4 of 4 spans (2026-11-30), done"]
+    assert [row[0] for row in derived(chdb_session, database)] == ["a", "b", "c", "d"]
+    said.clear()
+    ensure_span_table(client, database, progress=said.append)
+    assert said == []
+
+
+def test_a_first_look_at_an_empty_database_builds_in_silence(chdb_session: chdb.session.Session,
+                                                             database: str) -> None:
+    said: list[str] = []
+    ensure_span_table(create(chdb_session, database), database, progress=said.append)
+    assert said == [] and derived(chdb_session, database) == []

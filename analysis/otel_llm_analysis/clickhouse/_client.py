@@ -86,13 +86,17 @@ class ClickHouseURL:
 
 def connect(url: str | ClickHouseURL, *, select: bool = True) -> Any:
     """A ``clickhouse-connect`` client for ``url`` (its database selected); :class:`ClickHouseError` when
-    the server cannot be reached, and exit-2 material (``ImportError`` text) without the extra."""
+    the server cannot be reached; without the extra, ``ModuleNotFoundError`` (its ``name`` the missing
+    module) saying :func:`otel_llm._extras.missing_extra_message`'s install line."""
     target = url if isinstance(url, ClickHouseURL) else ClickHouseURL.parse(url)
     try:
         import clickhouse_connect
         from clickhouse_connect.driver.exceptions import ClickHouseError as DriverError
-    except ImportError:
-        raise ImportError("ClickHouse needs the clickhouse extra: install otel-llm[clickhouse]") from None
+    except ImportError as exc:
+        from otel_llm._extras import missing_extra_message
+
+        raise ModuleNotFoundError(missing_extra_message("clickhouse", exc.name or "clickhouse_connect"),
+                                  name=exc.name) from None
     try:
         return clickhouse_connect.get_client(
             host=target.host, port=target.port, username=target.username, password=target.password,

@@ -24,11 +24,14 @@ dialect with the few constructs it gets wrong for these queries overridden
   ``attributes['k']`` (a map lookup, NULL when absent);
 * ``list_position(l, x)`` -> ``nullIf(indexOf(l, x), 0)`` (NULL when absent, as DuckDB);
 * ``TRY_CAST(x AS T)`` -> ``accurateCastOrNull(x, 'T')`` (SQLGlot writes a ``CAST`` to
-  ``Nullable(T)``, which fails on text that is no ``T`` where DuckDB answers NULL);
+  ``Nullable(T)``, which fails on text that is no ``T`` where DuckDB answers NULL); to a
+  number, what that cast cannot read is read as DuckDB reads it (:func:`number_text`; to an
+  integer, a decimal or exponent rounded half away from zero: ``'12.5'`` -> 13, ``'1e3'`` -> 1000);
 * ``s[a:b]`` of a string (1-based, ends included, a negative end counts from the end) ->
   ``substringUTF8`` (the only slices of the analyses' SQL are of names);
-* ``CAST(… AS TIMESTAMP)`` -> ``DateTime64(6)`` (SQLGlot writes ``DateTime``,
-  which silently drops sub-second time);
+* ``CAST(… AS TIMESTAMP)`` -> ``DateTime64(6, 'UTC')`` (SQLGlot writes ``DateTime``,
+  which silently drops sub-second time; a time without its zone would be read in the
+  server's, where DuckDB's store is naive UTC);
 * query parameters (``$name``, ``?``) -> literals of their bound values
   (:func:`bind`), quoted by SQLGlot: the HTTP interface's typed parameters
   would need a type per use, and a literal is what the server's planner sees
@@ -44,7 +47,18 @@ from typing import Any, Mapping, Sequence
 from sqlglot import exp, parse
 from sqlglot.dialects.clickhouse import ClickHouse as _ClickHouse
 
-__all__ = ["ClickHouse", "bind", "transpile"]
+__all__ = ["ClickHouse", "bind", "number_text", "transpile"]
+
+#: ClickHouse's integer types DuckDB's INTEGER / BIGINT (and kin) are written as.
+_INTEGERS = ("Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64")
+
+
+def number_text(value: str) -> str:
+    """``value`` (text) as DuckDB's casts to a number read it: surrounding whitespace trimmed, a ``_``
+    between two digits dropped (``'1_000'``); NULL for any other ``_``. ClickHouse's ``toFloat64OrNull``
+    and ``accurateCastOrNull`` take neither, so a number DuckDB reads would be NULL there."""
+    trimmed = f"replaceRegexpAll({value}, '^[[:space:]]+|[[:space:]]+$', '')"
+    return f"if(match({trimmed}, '(^|[^0-9])_|_([^0-9]|$)'), NULL, replaceAll({trimmed}, '_', ''))"
 
 
 def _quantile(self: Any, expression: exp.PercentileCont, condition: exp.Expression | None = None) -> str:
@@ -126,7 +140,7 @@ def _series(self: Any, expression: exp.GenerateSeries) -> str:
 
 def _truncate(self: Any, expression: exp.TimestampTrunc) -> str:
     """``date_trunc(unit, t)`` stays a time (DuckDB's type); ClickHouse's dateTrunc gives a Date for a day or week."""
-    return f"toDateTime64(dateTrunc('{expression.unit.name.lower()}', {self.sql(expression, 'this')}), 6)"
+    return f"toDateTime64(dateTrunc('{expression.unit.name.lower()}', {self.sql(expression, 'this')}), 6, 'UTC')"
 
 
 def _bracket(self: Any, expression: exp.Bracket) -> str:
@@ -165,7 +179,14 @@ def _slice(self: Any, expression: exp.Bracket) -> str | None:
 def _try_cast(self: Any, expression: exp.TryCast) -> str:
     to = self.sql(expression, "to")
     to = to[len("Nullable("):-1] if to.startswith("Nullable(") else to  # the result is Nullable anyway
-    return f"accurateCastOrNull({self.sql(expression, 'this')}, '{to}')"
+    value = self.sql(expression, "this")
+    cast = f"accurateCastOrNull({value}, '{to}')"
+    if to != "Float64" and to not in _INTEGERS:
+        return cast
+    number = f"toFloat64OrNull({number_text(f'toString({value})')})"  # DuckDB's reading, when the cast fails
+    if to != "Float64":
+        number = f"accurateCastOrNull(sign({number}) * floor(abs({number}) + 0.5), '{to}')"
+    return f"if(isNotNull({cast}), {cast}, {number})"  # if, not coalesce: the reading runs only when needed
 
 
 def _anonymous(self: Any, expression: exp.Anonymous) -> str:
@@ -193,8 +214,8 @@ class ClickHouse(_ClickHouse):
             exp.TimestampTrunc: _truncate,
             exp.TryCast: _try_cast,
         }
-        TYPE_MAPPING = {**_ClickHouse.Generator.TYPE_MAPPING, exp.DataType.Type.TIMESTAMP: "DateTime64(6)",
-                        exp.DataType.Type.TIMESTAMPNTZ: "DateTime64(6)"}
+        TYPE_MAPPING = {**_ClickHouse.Generator.TYPE_MAPPING, exp.DataType.Type.TIMESTAMP: "DateTime64(6, 'UTC')",
+                        exp.DataType.Type.TIMESTAMPNTZ: "DateTime64(6, 'UTC')"}
 
 
 def _literal(value: Any) -> exp.Expression:

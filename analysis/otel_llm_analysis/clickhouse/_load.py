@@ -28,7 +28,7 @@ import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import msgspec
 
@@ -50,20 +50,21 @@ BATCH_ROWS = 50_000
 
 def load(specs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], to: str | ClickHouseURL, *,
          client: Any = None, create: bool = True, batch_rows: int = BATCH_ROWS,
-         schema: ExporterSchema | None = None) -> IngestReport:
+         schema: ExporterSchema | None = None, progress: Callable[[str], None] | None = None) -> IngestReport:
     """Load the files (paths, globs, directories) named by ``specs`` into the ClickHouse database at ``to``.
 
     Returns the ingest's report: rows added, duplicates skipped, every bad line
     located. Raises :class:`SourceError` for a path that does not exist (before
     loading anything) and :class:`ClickHouseError` when the server refuses.
-    ``create=False`` requires the tables to exist (made by the exporter).
+    ``create=False`` requires the tables to exist (made by the exporter). ``progress`` hears how a
+    (re)build of the derived span table goes (:func:`._span_table.ensure_span_table`).
     """
     target = to if isinstance(to, ClickHouseURL) else ClickHouseURL.parse(to)
     started = time.perf_counter()
     paths = expand([specs] if isinstance(specs, (str, os.PathLike)) else list(specs))
     client = client or connect(target, select=False)
     loader = _Loader(client, target.database)
-    loader.prepare(create, schema or ExporterSchema(database=target.database))
+    loader.prepare(create, schema or ExporterSchema(database=target.database), progress)
     report = IngestReport()
     batch = Batch()
     try:
@@ -128,7 +129,7 @@ class _Loader:
         except DriverError as exc:
             raise ClickHouseError(f"ClickHouse refused a statement of the load: {one_line(exc)}") from None
 
-    def prepare(self, create: bool, schema: ExporterSchema) -> None:
+    def prepare(self, create: bool, schema: ExporterSchema, progress: Callable[[str], None] | None = None) -> None:
         tables = [TRACES_TABLE, LOGS_TABLE, *METRICS_TABLES.values()]
         existing = set(self.client.query(
             f"SELECT name FROM system.tables WHERE database = '{self.database}'").result_columns[0] if self._database_exists() else [])
@@ -142,7 +143,7 @@ class _Loader:
         from clickhouse_connect.driver.exceptions import ClickHouseError as DriverError
 
         try:
-            ensure_span_table(self.client, self.database)  # the derived span rows, filled as spans arrive
+            ensure_span_table(self.client, self.database, progress)  # the derived span rows, filled as spans arrive
         except DriverError as exc:
             raise ClickHouseError(f"ClickHouse refused the derived span table: {one_line(exc)}") from None
         for table in tables:

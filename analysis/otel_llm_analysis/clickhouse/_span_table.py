@@ -17,7 +17,8 @@ materialized view are ours, beside them (``IF NOT EXISTS``). A database the
 collector filled before otel-llm first looked at it gets the rows of the spans
 already stored (a backfill, once): the materialized view is created first, then
 every stored span the table lacks is copied, then the table's comment marks it
-complete; an interrupted backfill is finished by the next store that opens. A
+complete; an interrupted backfill is finished by the next store that opens. The backfill
+goes one day's partition at a time and says how far it got (a rebuild of a big store takes minutes). A
 release that derives the columns differently uses a new table (its name carries a
 digest of the derivation); the older ones are dropped once the new one is complete.
 Two stores opening one database for the first time at the same moment may both
@@ -37,7 +38,7 @@ materialized view's first inserts.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Callable, Optional
 
 from otel_llm_analysis.clickhouse._ddl import TRACES_TABLE
 from otel_llm_analysis.clickhouse._views import (SPAN_TABLE_PREFIX, TRACE_TIMES_TABLE, span_table_name,
@@ -92,22 +93,47 @@ def trace_times_statements(database: str, ttl: str = "") -> list[str]:
     ]
 
 
-def backfill_statement(database: str) -> str:
-    """Copy the stored spans the span table lacks (by trace and span id) into it."""
+def backfill_statement(database: str, day: str) -> str:
+    """Copy the spans stored on ``day`` (``YYYY-MM-DD``) that the span table lacks (by trace and span id)
+    into it; one day's partition at a time, so each statement reads and checks one day."""
     table = span_table_name()
     return (f"INSERT INTO `{database}`.`{table}` {span_table_select(database)} "
-            f"WHERE (TraceId, SpanId) NOT IN (SELECT trace_id, span_id FROM `{database}`.`{table}`)")
+            f"WHERE toDate(Timestamp) = toDate('{day}') AND (TraceId, SpanId) NOT IN (SELECT trace_id, span_id "
+            f"FROM `{database}`.`{table}` WHERE toDate(start_time) = toDate('{day}'))")
+
+
+def _backfill(client: Any, database: str, progress: Optional[Callable[[str], None]]) -> None:
+    """Fill the span table from the spans stored before its materialized view, day by day. A rebuild reads
+    every stored span (minutes on a big store), so ``progress`` hears a first line saying so, then the
+    spans done after each day that adds a tenth of them or more, and after the last; nothing for an
+    empty database."""
+    days = [(str(day), int(count)) for day, count in client.query(
+        f"SELECT toString(toDate(Timestamp)) AS day, count() FROM `{database}`.`{TRACES_TABLE}` "
+        "GROUP BY day ORDER BY day").result_rows]
+    total = sum(count for _, count in days)
+    say = progress if progress is not None and total else (lambda _line: None)
+    say(f"building otel-llm's span table ({span_table_name()}) from the {total} spans stored in {database} "
+        "(once, after an upgrade or on the first look; analyses wait for it)")
+    done = reported = 0
+    for i, (day, count) in enumerate(days):
+        client.command(backfill_statement(database, day))
+        done += count
+        if i == len(days) - 1:
+            say(f"span table: {done} of {total} spans ({day}), done")
+        elif (done - reported) * 10 >= total:
+            say(f"span table: {done} of {total} spans ({day})")
+            reported = done
 
 
 def _complete(tables: dict[str, tuple[str, str]], table: str) -> bool:
     return tables.get(table, ("", ""))[1] == COMPLETE and _mv_name(table) in tables
 
 
-def ensure_span_table(client: Any, database: str) -> str:
+def ensure_span_table(client: Any, database: str, progress: Optional[Callable[[str], None]] = None) -> str:
     """Make the span table and the trace times table with their materialized views in ``database`` if
     missing, backfill each once, drop the tables of other derivations; returns the span table's name.
     ``client``: clickhouse-connect's (``command``, ``query(…).result_rows``) or anything with those two
-    methods."""
+    methods; ``progress``: told how a backfill goes, one line at a time (:func:`_backfill`)."""
     table = span_table_name()
     tables = {name: (engine, comment) for name, engine, comment in client.query(
         f"SELECT name, engine_full, comment FROM system.tables WHERE database = '{database}'").result_rows}
@@ -122,7 +148,7 @@ def ensure_span_table(client: Any, database: str) -> str:
         return table
     for statement in span_table_statements(database, ttl):
         client.command(statement)
-    client.command(backfill_statement(database))
+    _backfill(client, database, progress)
     client.command(f"ALTER TABLE `{database}`.`{table}` MODIFY COMMENT '{COMPLETE}'")
     for name in tables:
         if name.startswith(SPAN_TABLE_PREFIX) and name not in (table, _mv_name(table)) and not name.endswith("_mv"):

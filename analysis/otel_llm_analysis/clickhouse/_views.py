@@ -39,7 +39,7 @@ from otel_llm_analysis._costs import _ZERO_ON_A_TOTAL
 from otel_llm_analysis._filters import IS_UNPRICED, TOTAL_ONLY_TOKENS
 from otel_llm_analysis._spellings import FIRST_TOKEN_EVENTS, SPELLINGS
 from otel_llm_analysis.clickhouse._ddl import LOGS_TABLE, METRICS_TABLES, TRACES_TABLE
-from otel_llm_analysis.clickhouse._dialect import transpile
+from otel_llm_analysis.clickhouse._dialect import number_text, transpile
 from otel_llm_analysis.clickhouse._pricing import priced_sql
 
 #: How a SPELLINGS column is typed (DuckDB: ingest.py's TRY_CASTs); text otherwise.
@@ -75,10 +75,11 @@ def _json_string(text: str, key: str) -> str:
 def _typed(column: str) -> str:
     value = first_present(column)
     if column in _INTEGER:
-        # '12', '12.0' -> 12 as DuckDB's TRY_CAST(TRY_CAST(v AS DOUBLE) AS BIGINT); out of range -> NULL
-        return f"accurateCastOrNull(toFloat64OrNull({value}), 'Int64')"
+        # as DuckDB's _rows.COUNT: a non-negative integer ('12', '12.0' -> 12; '12.5', '-1', '1e30' -> NULL)
+        number = f"toFloat64OrNull({number_text(value)})"
+        return f"if({number} >= 0, accurateCastOrNull({number}, 'Int64'), NULL)"
     if column in _FLOAT:
-        return f"toFloat64OrNull({value})"
+        return f"toFloat64OrNull({number_text(value)})"
     if column in _LIST:
         return (f"multiIf({value} IS NULL, CAST([] AS Array(String)), startsWith({value}, '['), "
                 f"JSONExtract(assumeNotNull({value}), 'Array(String)'), [assumeNotNull({value})])")
@@ -128,8 +129,8 @@ def _span_columns() -> list[tuple[str, str]]:
         ("service_name", f"coalesce(nullIf(ServiceName, ''), {first_present('service_name')})"),
         ("scope_name", "nullIf(ScopeName, '')"),
         ("project", f"coalesce({first_present('project')}, {first_present('project', 'ResourceAttributes')})"),
-        ("start_time", "Timestamp"),
-        ("end_time", "Timestamp + toIntervalNanosecond(Duration)"),
+        ("start_time", "toTimeZone(Timestamp, 'UTC')"),  # UTC, as DuckDB's store, whatever the server's zone
+        ("end_time", "toTimeZone(Timestamp + toIntervalNanosecond(Duration), 'UTC')"),
         ("duration_ms", "Duration / 1e6"),
         ("status_code", "multiIf(StatusCode = 'Error', 2, StatusCode = 'Ok', 1, 0)"),
         ("status_message", "nullIf(StatusMessage, '')"),
@@ -234,9 +235,9 @@ def _clickhouse(expression: str) -> str:
 
 
 #: The window of the views with parameters (``<view>_in``): ClickHouse query parameters, NULL for open.
-SINCE, UNTIL = "{since:Nullable(DateTime64(9))}", "{until:Nullable(DateTime64(9))}"
+SINCE, UNTIL = "{since:Nullable(DateTime64(9, 'UTC'))}", "{until:Nullable(DateTime64(9, 'UTC'))}"
 #: The far ends of the span table's ``DateTime64(9)``, for an open bound.
-_EARLIEST, _LATEST = "toDateTime64(0, 9)", "toDateTime64('2262-01-01 00:00:00', 9)"
+_EARLIEST, _LATEST = "toDateTime64(0, 9, 'UTC')", "toDateTime64('2262-01-01 00:00:00', 9, 'UTC')"
 
 
 def window_parameters() -> dict[str, str]:

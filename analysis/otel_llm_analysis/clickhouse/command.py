@@ -12,7 +12,7 @@ from typing import Any, List
 
 import typer
 
-from otel_llm_analysis._command import fail
+from otel_llm_analysis._command import fail, missing_extra, note
 
 __all__ = ["LOAD_EPILOG", "URL_ENV", "load"]
 
@@ -44,13 +44,13 @@ def load(
     try:
         from otel_llm_analysis.clickhouse._load import load as run
     except ImportError as exc:
-        raise fail(f"otel-llm load needs the clickhouse extra: install otel-llm[clickhouse] ({exc.name})", 2) from None
+        raise missing_extra(exc) from None
     from otel_llm.collector import ExporterSqlMissing
 
     try:
-        report = run(paths, target, create=create)
+        report = run(paths, target, create=create, progress=note)
     except ImportError as exc:
-        raise fail(str(exc), 2) from None
+        raise missing_extra(exc) from None
     except (SourceError, ClickHouseError, ExporterSqlMissing) as exc:
         raise fail(str(exc)) from None
     console = console_for_stdout()

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timezone
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from sqlglot import exp
 
@@ -125,12 +125,15 @@ class ClickHouseStore:
     ``otel-llm load``). Opening it creates the analysis views beside them, pricing the LLM
     spans that carry tokens and no usable cost with ``pricing`` (as ``TraceStore.ingest``:
     a dict or JSON/YAML file, default ``$OTEL_LLM_PRICING``, over genai-prices; ``_pricing``).
+    ``progress`` hears how a (re)build of the derived span table goes, a line at a time: the first open
+    after an upgrade reads every stored span (:func:`._span_table.ensure_span_table`).
     """
 
     read_only = True
 
     def __init__(self, url: str | ClickHouseURL, *, client: Any = None,
-                 pricing: Mapping[str, Any] | str | os.PathLike[str] | None = None) -> None:
+                 pricing: Mapping[str, Any] | str | os.PathLike[str] | None = None,
+                 progress: Callable[[str], None] | None = None) -> None:
         self.url = url if isinstance(url, ClickHouseURL) else ClickHouseURL.parse(url)
         self.path = str(self.url)
         client = client or connect(self.url)
@@ -142,7 +145,7 @@ class ClickHouseStore:
             raise ClickHouseError(f"no otel_traces table in {self.url}: start the collector with --clickhouse, "
                                   "or run `otel-llm load FILES --to` this URL")
         try:
-            ensure_span_table(client, self.url.database)
+            ensure_span_table(client, self.url.database, progress)
             client.command(spans_view(self.url.database))
             groups = [tuple(row) for row in client.query(PRICE_GROUPS.format(db=self.url.database)).result_rows]
             for statement in [*view_statements(self.url.database, tables, (groups, _price_book(pricing))),

@@ -117,7 +117,7 @@ CREATE OR REPLACE VIEW `{db}`.llm_calls_in AS
 SELECT * FROM `{db}`.window_llm_calls({window}) WHERE start_time >= {from_since} AND start_time < {to_until};
 
 CREATE OR REPLACE VIEW `{db}`.span_events AS
-SELECT TraceId AS trace_id, SpanId AS span_id, e.1 AS time, toString(e.2) AS name, e.3 AS attributes,
+SELECT TraceId AS trace_id, SpanId AS span_id, toTimeZone(e.1, 'UTC') AS time, toString(e.2) AS name, e.3 AS attributes,
        multiIf(mapContains(e.3, '{eval_name}'), e.3['{eval_name}'], NULL) AS eval_name,
        toFloat64OrNull(multiIf(mapContains(e.3, '{eval_score}'), e.3['{eval_score}'], NULL)) AS eval_score,
        multiIf(mapContains(e.3, '{eval_label}'), e.3['{eval_label}'], NULL) AS eval_label
@@ -134,7 +134,7 @@ WHERE e.name = '{evaluation_event}'
 SETTINGS join_use_nulls = 1;
 
 CREATE OR REPLACE VIEW `{db}`.logs AS
-SELECT Timestamp AS time, nullIf(toInt32(SeverityNumber), 0) AS severity_number,
+SELECT toTimeZone(Timestamp, 'UTC') AS time, nullIf(toInt32(SeverityNumber), 0) AS severity_number,
        nullIf(SeverityText, '') AS severity_text, Body AS body, nullIf(TraceId, '') AS trace_id,
        nullIf(SpanId, '') AS span_id, nullIf(ServiceName, '') AS service_name, LogAttributes AS attributes,
        ResourceAttributes AS resource_attributes, nullIf(EventName, '') AS event_name,
@@ -142,19 +142,19 @@ SELECT Timestamp AS time, nullIf(toInt32(SeverityNumber), 0) AS severity_number,
 FROM `{db}`.`{logs}`;
 
 CREATE OR REPLACE VIEW `{db}`.metric_points AS
-SELECT TimeUnix AS time, StartTimeUnix AS start_time, MetricName AS metric_name, 'gauge' AS metric_type,
+SELECT toTimeZone(TimeUnix, 'UTC') AS time, toTimeZone(StartTimeUnix, 'UTC') AS start_time, MetricName AS metric_name, 'gauge' AS metric_type,
        nullIf(MetricUnit, '') AS unit, nullIf(ServiceName, '') AS service_name, Attributes AS attributes,
        ResourceAttributes AS resource_attributes, Value AS value, CAST(NULL AS Nullable(Int64)) AS count,
        CAST(NULL AS Nullable(Float64)) AS sum, nullIf(ScopeName, '') AS scope_name,
        CAST(NULL AS Nullable(String)) AS temporality
 FROM `{db}`.`{gauge}`
 UNION ALL
-SELECT TimeUnix, StartTimeUnix, MetricName, 'sum', nullIf(MetricUnit, ''), nullIf(ServiceName, ''), Attributes,
+SELECT toTimeZone(TimeUnix, 'UTC'), toTimeZone(StartTimeUnix, 'UTC'), MetricName, 'sum', nullIf(MetricUnit, ''), nullIf(ServiceName, ''), Attributes,
        ResourceAttributes, Value, NULL, NULL, nullIf(ScopeName, ''),
        multiIf(AggregationTemporality = 1, 'delta', AggregationTemporality = 2, 'cumulative', NULL)
 FROM `{db}`.`{sum}`
 UNION ALL
-SELECT TimeUnix, StartTimeUnix, MetricName, 'histogram', nullIf(MetricUnit, ''), nullIf(ServiceName, ''),
+SELECT toTimeZone(TimeUnix, 'UTC'), toTimeZone(StartTimeUnix, 'UTC'), MetricName, 'histogram', nullIf(MetricUnit, ''), nullIf(ServiceName, ''),
        Attributes, ResourceAttributes, NULL, toInt64(Count), Sum, nullIf(ScopeName, ''),
        multiIf(AggregationTemporality = 1, 'delta', AggregationTemporality = 2, 'cumulative', NULL)
 FROM `{db}`.`{histogram}`;

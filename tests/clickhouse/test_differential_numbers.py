@@ -1,0 +1,79 @@
+"""Token counts and costs written as text read as the same numbers on DuckDB and on ClickHouse.
+
+DuckDB's ingest reads a count with ``TRY_CAST`` (``_rows.COUNT``: a non-negative
+integer) and a cost as a finite number (``_rows.NUMBER``); DuckDB's cast trims
+surrounding whitespace and takes ``_`` between digits. The span table on
+ClickHouse must read each text the same way, else a move of store changes the
+totals: a negative count summed, a padded one or a cost with digit separators
+dropped (and the call then priced from its tokens instead).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+import orjson
+import pytest
+
+from otel_llm_analysis import summaries
+from otel_llm_analysis.clickhouse.store import ClickHouseStore
+from otel_llm_analysis.store import TraceStore
+from tests.clickhouse.test_differential import both_stores, same, same_on_both
+from tests.support.clickhouse_http import ChdbHttpServer
+from tests.support.synthetic import key_values
+
+T0 = 1_790_000_000_000_000_000
+#: (input tokens, output tokens, cost) as a producer may write them
+CALLS: list[tuple[Any, Any, Any]] = [
+    ("-5", "3", None), (" 12", "3", None), ("12 ", "\t4\n", None), ("1_000", "3", None), ("1__0", "3", None),
+    ("_1", "1_", None), ("12.5", "3", None), ("1e30", "3", None), ("NaN", "3", None), ("+7", "12e0", None),
+    (12.0, 3, None), ("-0", "3", None), ("0x10", "3", None), (10, 5, " 0.5"), (10, 5, "1_0.25"), (10, 5, "NaN"),
+    (10, 5, "-0.5"), (10, 5, "\t0.125 "), (10, 5, "1__0"), (10, 5, 0.25),
+]
+#: Usage given only as a total (read by the analyses, ``_filters.TOTAL_ONLY_TOKENS``: DuckDB's
+#: ``TRY_CAST(… AS BIGINT)``, which rounds a decimal half away from zero)
+TOTALS: list[Any] = ["1234.0", " 1234 ", "1_234", "12.5", "-12.5", "1e3", "1234", 1234, "abc"]
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory: pytest.TempPathFactory, clickhouse_http: ChdbHttpServer
+           ) -> Iterator[tuple[TraceStore, ClickHouseStore]]:
+    root = tmp_path_factory.mktemp("differential_numbers")
+    spans = []
+    calls: list[dict[str, Any]] = [
+        {"gen_ai.usage.input_tokens": input_tokens, "gen_ai.usage.output_tokens": output_tokens,
+         **({"gen_ai.usage.cost": cost} if cost is not None else {})} for input_tokens, output_tokens, cost in CALLS]
+    calls += [{"llm.usage.total_tokens": total} for total in TOTALS]
+    for i, usage in enumerate(calls, 1):
+        attributes = {"gen_ai.request.model": "gpt-4o", "gen_ai.system": "openai", "gen_ai.operation.name": "chat",
+                      **usage}
+        spans.append({"traceId": f"{i:032x}", "spanId": f"{i:016x}", "name": "chat gpt-4o", "kind": 3,
+                      "startTimeUnixNano": str(T0 + i * 10**9), "endTimeUnixNano": str(T0 + i * 10**9 + 10**8),
+                      "attributes": key_values(attributes)})
+    (root / "calls.jsonl").write_bytes(orjson.dumps({"resourceSpans": [{
+        "resource": {"attributes": key_values({"service.name": "s"})},
+        "scopeSpans": [{"scope": {"name": "producer"}, "spans": spans}]}]}) + b"\n")
+    yield from both_stores(root, f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/otel_numbers",
+                           bad_lines_allowed=True)
+
+
+def test_each_calls_tokens_and_cost_read_the_same_on_both_engines(
+        stores: tuple[TraceStore, ClickHouseStore]) -> None:
+    sql = ("SELECT span_id, input_tokens, output_tokens, cost_usd, cost_source FROM spans "
+           "WHERE otel_kind = 'llm_call' ORDER BY span_id")
+    duck, ch = (store.query(sql) for store in stores)
+    assert [row[1:3] for row in duck[:4]] == [(None, 3), (12, 3), (12, 4), (1000, 3)]  # DuckDB's reading
+    same(duck, ch)
+
+
+def test_the_summary_is_the_same_on_both_engines(stores: tuple[TraceStore, ClickHouseStore]) -> None:
+    same_on_both(stores, "summary", lambda s: summaries.summary(s, None))
+
+
+def test_usage_given_only_as_a_total_counts_the_same_on_both_engines(
+        stores: tuple[TraceStore, ClickHouseStore]) -> None:
+    duck, ch = (summaries.summary(store, None)[0] for store in stores)
+    # DuckDB's reading: 1234 five times, 13, -13 (a negative total is DuckDB's to refuse, not ClickHouse's), 1000
+    assert (duck.total_only_calls, duck.total_only_tokens) == (8, 5 * 1234 + 13 - 13 + 1000)
+    assert (ch.total_only_calls, ch.total_only_tokens) == (duck.total_only_calls, duck.total_only_tokens)
