@@ -194,9 +194,9 @@ def cost_sql(lookup: Lookup, raw_cost: str, input_tokens: str, output_tokens: st
     NULL here; ingest then prices the tokens (``_costs``).
     """
     table = lookup(semconv.OTEL_LLM_COST_SOURCE)
-    tokens = f"coalesce({input_tokens}, 0) + coalesce({output_tokens}, 0)"
+    no_tokens = f"(coalesce({input_tokens}, 0) = 0 AND coalesce({output_tokens}, 0) = 0)"  # counts are >= 0
     usable = (f"({raw_cost} IS NOT NULL AND isfinite({raw_cost}) AND {raw_cost} >= 0 "
-              f"AND ({table} IS NOT NULL OR {raw_cost} > 0 OR {tokens} = 0))")
+              f"AND ({table} IS NOT NULL OR {raw_cost} > 0 OR {no_tokens}))")
     return {
         "cost_usd": f"CASE WHEN {usable} THEN {raw_cost} END",
         "cost_source": f"CASE WHEN {usable} THEN CASE WHEN {table} IS NOT NULL THEN 'sdk' ELSE 'producer' END END",

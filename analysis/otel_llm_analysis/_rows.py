@@ -156,9 +156,10 @@ def first(column: str) -> str:
 
 
 #: Parsers for typed attributes: ``{}`` is the attribute text; NULL means "cannot read".
-#: A count is a non-negative integer ("12", 12, 12.0; not 12.5, -1, "abc", 1e30).
-COUNT = "CASE WHEN TRY_CAST({0} AS BIGINT) >= 0 AND TRY_CAST({0} AS BIGINT) = TRY_CAST({0} AS DOUBLE) " \
-        "THEN TRY_CAST({0} AS BIGINT) END"
+#: A count is a non-negative integer up to 2**53 ("12", 12, 12.0; not 12.5, -1, "abc", 1e30, 2**63-1):
+#: beyond that a double (and the report's JSON) no longer holds it exactly, and sums overflow.
+COUNT = "CASE WHEN TRY_CAST({0} AS BIGINT) BETWEEN 0 AND 9007199254740992 " \
+        "AND TRY_CAST({0} AS BIGINT) = TRY_CAST({0} AS DOUBLE) THEN TRY_CAST({0} AS BIGINT) END"
 #: A finite number (NaN and infinities would poison every sum they enter).
 NUMBER = "CASE WHEN isfinite(TRY_CAST({0} AS DOUBLE)) THEN TRY_CAST({0} AS DOUBLE) END"
 

@@ -419,7 +419,7 @@ def _unreadable(rows: list[tuple[Any, ...]]) -> list[Problem]:
             name = present[0]  # the spelling the column was read from (see ``_rows.first``)
             value = values[keys.index(name)]
             problems.append(Problem(source, line, f"{column} left empty: {name} = {value[:40]!r} is not "
-                                                  f"{_EXPECTED.get(column, 'a non-negative integer')}",
+                                                  f"{_EXPECTED.get(column, 'a non-negative integer up to 2**53')}",
                                     f"span {span_id}"))
     return problems
 

@@ -535,3 +535,24 @@ def test_the_collectors_protobuf_file_format_is_named_not_read_as_bad_json(store
                            "otel-llm reads its JSON: set `format: json`, as collector-config/otelcol.yaml does")]
         assert [f.status for f in report.files if f.path == str(proto)] == ["skipped"]
     assert store.query("SELECT count(*) FROM spans")[0][0] == 10
+
+
+def test_a_token_count_too_big_to_add_up_costs_only_that_value(store: TraceStore, tmp_path: Path,
+                                                              chunks: list) -> None:
+    """A count of 2**63-1 input tokens (a producer's overflow or a sentinel) failed the whole ingest
+    (INT64 overflow adding it to the output tokens) and would fail every sum after: a count beyond
+    2**53 - beyond what a double or the report's JSON holds exactly - is unreadable, reported, and
+    the rest of the span, its line and its file load."""
+    request = _line(chunks[0])
+    span = request["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
+    span["attributes"] += [{"key": "gen_ai.usage.input_tokens", "value": {"stringValue": str(2**63 - 1)}},
+                           {"key": "gen_ai.usage.output_tokens", "value": {"intValue": "1"}}]
+    path = _write(tmp_path / "traces.jsonl", [request, _line(chunks[1])])
+    report = store.ingest(path)
+    assert report.spans_added == 20
+    assert [(p.line, p.reason) for p in report.bad_lines] == [
+        (1, f"input_tokens left empty: gen_ai.usage.input_tokens = '{2**63 - 1}' is not a non-negative integer "
+            "up to 2**53")]
+    assert store.query("SELECT input_tokens, output_tokens FROM spans WHERE span_id = ?", [span["spanId"]]) == [
+        (None, 1)]
+    assert store.query("SELECT count(*) FROM spans WHERE input_tokens = 2 ** 53 - 1") == [(0,)]
