@@ -127,6 +127,34 @@ def test_report_exports_download_and_parse(watched: Watched, report: Path, api: 
     watched.assert_clean(report.as_uri())
 
 
+def test_report_downloads_the_per_1k_calls_cost_its_tables_and_cards_show(
+        watched: Watched, report: Path, api: TraceStore, tmp_path: Path) -> None:
+    """The tables show "Cost / 1k calls" (the cost per call x 1,000); their CSV and JSON downloads held the cost
+    per call under the same table, and the cards' CSV paired the label "Cost per 1k calls" with the per-call
+    value: a figure read off the file was 1,000 times the page's. The downloads say per 1k calls and hold it."""
+    page = open_report(watched, report)
+    expected = {key: row for key, row in api_table(api, "model", Filters()).items()}
+    for name in ("models.csv", "models.json"):
+        path = download(page, f"[data-export='{name}']", tmp_path)
+        rows = read_csv(path) if name.endswith(".csv") else read_json(path)
+        assert "cost_per_call" not in rows[0] and "cost_per_1k_calls" in rows[0], (name, list(rows[0]))
+        for row in rows:
+            per_call = expected[row["key"] or "(none)"].cost_per_call
+            got = row["cost_per_1k_calls"]
+            if per_call is None:
+                assert got in ("", None), (name, row)
+            else:
+                assert float(got) == pytest.approx(per_call * 1000, rel=1e-9), (name, row)
+    cards = {row["key"]: row for row in read_csv(download(page, "[data-export='summary.csv']", tmp_path))}
+    assert "cost_per_call" not in cards
+    card = cards["cost_per_1k_calls"]
+    assert card["label"] == "Cost per 1k calls"
+    assert float(card["value"]) == pytest.approx(totals(api).cost_per_call * 1000, rel=1e-9)
+    compare = read_csv(download(page, "[data-export='compare.csv']", tmp_path))
+    assert compare and "cost_per_1k_calls" in compare[0] and "cost_per_call" not in compare[0]
+    watched.assert_clean(report.as_uri())
+
+
 def test_report_budget_bars_are_coloured_by_status_with_projection(
         watched: Watched, report: Path, api: TraceStore, budgets_file: Path) -> None:
     page = open_report(watched, report)

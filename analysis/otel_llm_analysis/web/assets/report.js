@@ -433,12 +433,29 @@
     return el("div", { cls: "table-wrap" }, [el("table", opts.label ? { "aria-label": opts.label } : {},
                                                 [el("thead", {}, [head]), body])]);
   }
+  // A per-call cost is shown per 1,000 calls (format usd_1k): a download holds the figure shown, named for it
+  // (cost_per_call -> cost_per_1k_calls), so a number read off the file is the page's.
+  function exportName(column) {
+    return column.format === "usd_1k" ? column.key.replace(/_per_call$/, "") + "_per_1k_calls" : column.key;
+  }
+  function exportValue(v, format) { return format === "usd_1k" && typeof v === "number" ? v * 1000 : v; }
+  function exported(columns, rows, lead) {  // lead: the identifying fields, copied as they are
+    return { columns: lead.concat(columns.map(exportName)), rows: rows.map(function (r) {
+      var out = {};
+      lead.forEach(function (k) { out[k] = r[k]; });
+      columns.forEach(function (c) { out[exportName(c)] = exportValue(r[c.key], c.format); });
+      return out;
+    }) };
+  }
   function exportOf(columns, rows, key) {
-    return function () { return { columns: [key || "key"].concat(columns.map(function (c) { return c.key; })), rows: rows }; };
+    return function () { return exported(columns, rows, [key || "key"]); };
   }
   function renderKpis(parent, summary) {
     var s = section("summary", "Key figures", function () {
-      return { columns: ["key", "label", "value", "previous", "change"], rows: summary.cards };
+      return { columns: ["key", "label", "value", "previous", "change"], rows: summary.cards.map(function (c) {
+        return { key: exportName(c), label: c.label, value: exportValue(c.value, c.format),
+                 previous: exportValue(c.previous, c.format), change: c.change };
+      }) };
     });
     var grid = el("div", { cls: "cards" });
     var previous = summary.previous_window ? between(summary.previous_window[0], summary.previous_window[1]) : "";
@@ -466,7 +483,7 @@
     });
     s.appendChild(grid);
     s.appendChild(el("p", { cls: "note", text: "Change is against the previous period of the same length" +
-      (previous ? " (" + previous + ")" : "") + ". Per-call costs are shown per 1,000 calls; tokens and cost count LLM calls only." }));
+      (previous ? " (" + previous + ")" : "") + ". Per-call costs are shown per 1,000 calls (and downloaded so, as cost_per_1k_calls); tokens and cost count LLM calls only." }));
     parent.appendChild(s);
   }
   function renderBudgets(parent, budgets) {
@@ -510,7 +527,7 @@
     var s = section("compare", view.title, function () {
       var rows = [];
       data.groups.forEach(function (g) { g.rows.forEach(function (r) { rows.push(Object.assign({ by: g.by }, r)); }); });
-      return { columns: ["by", "key"].concat(view.columns.map(function (c) { return c.key; })), rows: rows };
+      return exported(view.columns, rows, ["by", "key"]);
     });
     if (!data.groups.length) s.appendChild(el("p", { cls: "empty", text: "Nothing to compare: every grouping has a single group in this range." }));
     data.groups.forEach(function (g) {
