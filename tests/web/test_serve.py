@@ -148,6 +148,49 @@ def test_a_long_model_name_the_page_offers_can_be_chosen(tmp_path: Path) -> None
         assert calls > 0 and [row["llm_calls"] for row in answer.json()["rows"]] == [calls]
 
 
+def _unnamed_project_store(tmp_path: Path, named: bool) -> Path:
+    """A small store; with ``named``, the project "summaries" renamed "" (a project literally named empty)."""
+    generate(tmp_path / "data", seed=3, traces=12, spans_per_line=8)
+    traces = tmp_path / "data" / "traces.jsonl"
+    if named:
+        traces.write_text(traces.read_text().replace('"summaries"', '""'))
+    db = tmp_path / "p.duckdb"
+    with TraceStore(db) as store:
+        store.ingest(tmp_path / "data")
+    return db
+
+
+@pytest.mark.parametrize("path", ["/api/summary", "/api/export/models.csv"])
+@pytest.mark.parametrize("params", [{"project": ""}, {"project": "nosuch"}, {"model": ""}, {"model": "nosuch"}])
+def test_a_filter_naming_nothing_in_the_store_is_said_not_answered_with_zeros(
+        tmp_path: Path, path: str, params: dict[str, str]) -> None:
+    """``/api/summary?project=`` (an empty project, as a form leaves it) and ``?project=nosuch`` answered 200
+    with 0 spans and $0: a typo read as "no spend". ``otel-llm summary --project nosuch`` says the store has
+    no such project and exits 2; the API says it too (404), naming what the store has."""
+    db = _unnamed_project_store(tmp_path, named=False)
+    with TraceStore(db, read_only=True) as store:
+        client = TestClient(create_app(LiveStore(store), Query()))
+        answer = client.get(path, params=params)
+        assert answer.status_code == 404, answer.text
+        (kind, value), = params.items()
+        detail = answer.json()["detail"]
+        assert f"no data for {kind}" in detail and ("search" in detail if kind == "project" else "gpt-4o" in detail)
+        if not value:
+            assert "leave it out" in detail, detail
+        assert client.get(path).status_code == 200
+
+
+def test_a_project_named_empty_is_answered_for_project_empty(tmp_path: Path) -> None:
+    """A store that does hold a project named "" answers ``?project=`` with that project's figures (the CLI's
+    ``--project ""``), not the zeros of an unknown project."""
+    db = _unnamed_project_store(tmp_path, named=True)
+    with TraceStore(db, read_only=True) as store:
+        client = TestClient(create_app(LiveStore(store), Query()))
+        cards = {c["key"]: c["value"] for c in client.get("/api/summary", params={"project": ""}).json()["cards"]}
+        expected = totals(store, Filters(project=""))
+        assert expected.llm_calls > 0 and cards["llm_calls"] == expected.llm_calls and cards["spans"] == expected.spans
+
+
 def test_openapi_describes_every_view_and_export(server: Server) -> None:
     spec = httpx.get(server.url + "/openapi.json").json()
     paths = set(spec["paths"])
