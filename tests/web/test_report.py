@@ -11,10 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from otel_llm_analysis import Filters, TraceStore, budget_status, load_budgets, summary, top_traces, totals
 from otel_llm_analysis.budgets import Budget
+from otel_llm_analysis.traces import span_trees
 from otel_llm_analysis.web.choices import choices
+from otel_llm_analysis.web.live import LiveStore
+from otel_llm_analysis.web.server import create_app
 from otel_llm_analysis.web.static import plan
 from otel_llm_analysis.web.views import Query, trends_view
 from tests.support.sampled import sampled_runs
@@ -633,4 +637,55 @@ def test_report_says_a_project_named_empty_cannot_be_picked_apart_from_all_proje
     assert sorted(values[1:]) == sorted(k for k in keys if k), values
     assert 'A project named "" (empty) cannot be picked' in page.locator("#filter-note").inner_text()
     assert_same_numbers(page_kpis(page), expected)
+    watched.assert_clean(out.as_uri())
+
+
+def _wide_trace_data(out: Path, children: int) -> str:
+    """Synthetic data plus ``children`` copies of one LLM call in its trace (a long agent loop); the trace's id."""
+    generate(out, seed=3, traces=6, days=2, spans_per_line=8)
+    traces = out / "traces.jsonl"
+    for line in traces.read_text().splitlines():
+        for resource in json.loads(line)["resourceSpans"]:
+            for scope in resource["scopeSpans"]:
+                calls = [s for s in scope["spans"] if s.get("parentSpanId") and {"key": "otel_llm.kind", "value": {
+                    "stringValue": "llm_call"}} in s["attributes"]]
+                if calls:
+                    call = calls[0]
+                    copies = [{**call, "spanId": f"{0xabc000000000 + i:016x}"} for i in range(children)]
+                    batch = {"resourceSpans": [{"resource": resource["resource"],
+                                                "scopeSpans": [{"scope": scope["scope"], "spans": copies}]}]}
+                    with traces.open("a") as file:
+                        file.write(json.dumps(batch) + "\n")
+                    return str(call["traceId"])
+    raise AssertionError("no LLM call in the synthetic data")
+
+
+def test_report_embeds_a_bounded_span_tree_of_a_huge_trace_and_says_what_it_leaves_out(
+        watched: Watched, tmp_path: Path) -> None:
+    """A trace of thousands of spans (an agent loop) was embedded whole in the report, for each ranking it
+    topped: 40,000 spans made a 4 MB file that took 12 s to open, and the dashboard's /api/traces sent them
+    all on every load. The tree is cut to its first TREE_MAX spans in pre-order; the page says how many the
+    trace has and where the whole tree is, and the file no longer grows with the trace."""
+    from otel_llm_analysis.web.views import TREE_MAX
+
+    sizes, trace_id = {}, ""
+    for children in (1500, 4500):
+        data = tmp_path / f"data-{children}"
+        trace_id = _wide_trace_data(data, children)
+        db, out = tmp_path / f"wide-{children}.duckdb", tmp_path / f"wide-{children}.html"
+        cli("report", "--ingest", str(data), "--db", str(db), "-o", str(out), "--max-views", "4")
+        sizes[children] = out.stat().st_size
+    assert sizes[4500] - sizes[1500] < 3000 * 10, sizes  # an embedded span takes ~100 bytes
+    with TraceStore(db, read_only=True) as store:
+        total = len(span_trees(store, [trace_id])[trace_id])
+        assert total > 4500
+        client = TestClient(create_app(LiveStore(store), Query()))
+        served = client.get("/api/traces").json()
+        assert len(served["trees"][trace_id]) == TREE_MAX and served["tree_spans"][trace_id] == total
+        assert len(client.get(f"/api/traces/{trace_id}").json()) == total  # the whole tree, asked for by id
+    page = open_report(watched, out)
+    page.locator(f"button[aria-label='Span tree of trace {trace_id}']").first.click()
+    tree = page.locator("tr.tree:not([hidden])")
+    assert tree.locator(".span").count() == TREE_MAX
+    assert f"the first {TREE_MAX:,} of its {total:,} spans" in tree.inner_text()
     watched.assert_clean(out.as_uri())

@@ -475,12 +475,25 @@ TRACE_COLUMNS = (
 )
 
 
+#: Spans of a trace's tree a page holds: a trace of an agent loop can have tens of thousands, and the
+#: report embeds (the dashboard sends) the tree of every trace listed. The first ones in pre-order keep
+#: their nesting whole; the whole tree is ``/api/traces/{trace_id}`` or ``otel-llm traces --tree``.
+TREE_MAX = 300
+
+
 def traces_view(store: Any, query: Query) -> dict[str, Any]:
-    """The most expensive and the slowest traces; ``trees`` maps each one's id to its span tree (pre-order)."""
-    out: dict[str, Any] = {"trees": {}}
+    """The most expensive and the slowest traces; ``trees`` maps each one's id to its span tree (pre-order).
+
+    A tree longer than :data:`TREE_MAX` spans holds its first ``TREE_MAX``; ``tree_spans`` maps such a
+    trace's id to its number of spans, for the page to say how many it does not show.
+    """
+    out: dict[str, Any] = {"trees": {}, "tree_spans": {}}
     for by in ("cost", "duration"):
         rows = traces.top_traces(store, query.top, by, query.filters)  # type: ignore[arg-type]
-        out["trees"].update((row.trace_id, _table(row.tree)) for row in rows)
+        for row in rows:
+            out["trees"][row.trace_id] = _table(row.tree[:TREE_MAX])
+            if len(row.tree) > TREE_MAX:
+                out["tree_spans"][row.trace_id] = len(row.tree)
         out[by] = _shown(rows, TRACE_COLUMNS, "trace_id")
     return out
 
@@ -568,6 +581,6 @@ def describe() -> dict[str, Any]:
     }
 
 
-__all__ = ["DEFAULT_COMPARE", "KPIS", "PALETTE", "Query", "VIEWS", "View", "Column", "auto_period", "budget_filters",
+__all__ = ["DEFAULT_COMPARE", "KPIS", "PALETTE", "Query", "TREE_MAX", "VIEWS", "View", "Column", "auto_period", "budget_filters",
            "compute_all", "data_window", "describe", "resolved_window", "table_rows", "trace_detail",
            "with_window"]

@@ -550,6 +550,23 @@
       el("span", { cls: "m", text: bits.join(" · ") })]);
     return line;
   }
+  // One trace's span lines. A long tree holds its first spans only (views.TREE_MAX, in pre-order): say how many
+  // the trace has and where the whole tree is.
+  function spanTree(data, traceId) {
+    var tree = data.trees ? data.trees[traceId] || [] : (DATA.trees[traceId] || []).map(function (values) {
+      var node = {};
+      DATA.tree_fields.forEach(function (f, i) { node[f] = values[i]; });
+      return node;
+    });
+    var box = el("div", {}, tree.map(spanLine));
+    var total = (data.tree_spans || {})[traceId];
+    if (total) {
+      box.appendChild(el("p", { cls: "note", text: "Showing the first " + group(tree.length, 0) + " of its " +
+        group(total, 0) + " spans; the whole tree: " + (LIVE ? "api/traces/" + traceId + " or " : "") +
+        "otel-llm traces --tree with the same filters." }));
+    }
+    return box;
+  }
   function renderTraces(parent, data) {
     var view = VIEWS.traces;
     ["cost", "duration"].forEach(function (by) {
@@ -563,14 +580,10 @@
         tr.firstChild.insertBefore(button, tr.firstChild.firstChild);
         tr.firstChild.lastChild.textContent = String(r.trace_id).slice(0, 16) + "…";
         tr.firstChild.title = r.trace_id;
-        var tree = data.trees ? data.trees[r.trace_id] || [] : (DATA.trees[r.trace_id] || []).map(function (values) {
-          var node = {};
-          DATA.tree_fields.forEach(function (f, i) { node[f] = values[i]; });
-          return node;
-        });
-        var detail = el("tr", { cls: "tree", hidden: "" }, [el("td", { colspan: width }, tree.map(spanLine))]);
+        var detail = el("tr", { cls: "tree", hidden: "" }, [el("td", { colspan: width })]);
         body.appendChild(detail);
         button.onclick = function () {
+          if (!detail.firstChild.firstChild) detail.firstChild.appendChild(spanTree(data, r.trace_id));  // drawn when opened
           var open = detail.hasAttribute("hidden");
           if (open) detail.removeAttribute("hidden"); else detail.setAttribute("hidden", "");
           button.textContent = open ? "▾" : "▸";
