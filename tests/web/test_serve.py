@@ -83,6 +83,29 @@ def test_dashboard_filters_query_the_server_for_the_filtered_range(
     watched.assert_clean(server.url + "/")
 
 
+def test_dashboard_says_its_figures_are_of_the_old_filters_while_the_new_ones_load(
+        watched: Watched, server: Server, api: TraceStore) -> None:
+    """On a million spans the views of a new filter take seconds to come; meanwhile the page showed the
+    previous filter's figures under the new choice, unmarked. It marks them as being replaced (busy,
+    dimmed, "updating" said) until the new ones are drawn."""
+    page = open_dashboard(watched, server)
+    held: list[Any] = []
+    page.route("**/api/summary?*", lambda route: held.append(route))
+    page.select_option("#f-range", "2026-10")
+    page.wait_for_function("() => document.getElementById('app').getAttribute('aria-busy') === 'true'",
+                           timeout=5_000)
+    assert "updating" in page.locator("#busy").inner_text()
+    assert float(page.eval_on_selector("#app", "e => getComputedStyle(e).opacity")) < 1
+    before = renders(page)
+    for route in held:
+        route.continue_()
+    page.unroute("**/api/summary?*")
+    wait_render(page, before)
+    assert page.get_attribute("#app", "aria-busy") == "false" and page.locator("#busy").inner_text() == ""
+    assert_same_numbers(page_kpis(page), api_kpis(api, range_filters(page, "2026-10")))
+    watched.assert_clean(server.url + "/")
+
+
 def test_dashboard_exports_download_and_parse(watched: Watched, server: Server, api: TraceStore,
                                               tmp_path: Path) -> None:
     page = open_dashboard(watched, server)

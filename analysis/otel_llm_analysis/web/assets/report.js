@@ -652,13 +652,24 @@
     if (f.project || f.model) note.push("Report limited to " + [f.project && "project " + f.project, f.model && "model " + f.model].filter(Boolean).join(", ") + ".");
     document.getElementById("filter-note").textContent = note.join(" ");
   }
+  // While the views of new filters load (seconds on a big store), the figures shown are the previous filters':
+  // the page says so (busy, dimmed, "updating") until the new ones are drawn or fail.
+  function busy(on) {
+    document.getElementById("app").setAttribute("aria-busy", String(on));
+    document.getElementById("busy").textContent = on ? "updating the figures for the filters chosen…" : "";
+  }
   function refresh() {
     var ticket = ++loading;
+    busy(true);
     return getViews().then(function (views) {
-      if (ticket === loading) render(views);
+      if (ticket !== loading) return;
+      render(views);
+      busy(false);
     }).catch(function (err) {
+      if (ticket !== loading) return;
       document.getElementById("app").textContent = "";
       document.getElementById("app").appendChild(el("p", { cls: "empty", text: "Could not load: " + err.message }));
+      busy(false);
     });
   }
   function onFilter(event) {
