@@ -689,3 +689,19 @@ def test_report_embeds_a_bounded_span_tree_of_a_huge_trace_and_says_what_it_leav
     assert tree.locator(".span").count() == TREE_MAX
     assert f"the first {TREE_MAX:,} of its {total:,} spans" in tree.inner_text()
     watched.assert_clean(out.as_uri())
+
+
+def test_report_date_presets_name_the_days_they_cover_not_a_time_before_now(
+        watched: Watched, report: Path, api: TraceStore) -> None:
+    """"last 24 hours" on the page was the data's last calendar day (2026-11-19, twelve days before the
+    report was made) while ``otel-llm summary --since 24h`` counts back from now: the same words, other
+    figures. Each preset names the days it covers (the data's last ones) and equals the CLI's
+    ``--since FIRST --until DAY-AFTER-LAST``."""
+    page = open_report(watched, report)
+    labels = dict(page.eval_on_selector_all("#f-range option", "els => els.map(e => [e.value, e.textContent])"))
+    expected = {"24h": "last day of the data: 2026-11-19", "7d": "last 7 days of the data: 2026-11-13 – 2026-11-19",
+                "30d": "last 30 days of the data: 2026-10-21 – 2026-11-19"}
+    assert {key: labels[key] for key in expected} == expected
+    choose(page, "#f-range", "7d")
+    assert_same_numbers(page_kpis(page), api_kpis(api, Filters.of("2026-11-13", "2026-11-20")))
+    watched.assert_clean(report.as_uri())
