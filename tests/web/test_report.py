@@ -705,3 +705,18 @@ def test_report_date_presets_name_the_days_they_cover_not_a_time_before_now(
     choose(page, "#f-range", "7d")
     assert_same_numbers(page_kpis(page), api_kpis(api, Filters.of("2026-11-13", "2026-11-20")))
     watched.assert_clean(report.as_uri())
+
+
+def test_report_time_columns_say_their_times_are_utc(watched: Watched, report: Path, api: TraceStore) -> None:
+    """A trace's start and a log pattern's first and last seen read "2026-11-19 14:03:22" with no zone, in a
+    page whose date filters are UTC days: a reader east or west of UTC took them for local time. The
+    headers say UTC, and the times are the API's."""
+    page = open_report(watched, report)
+    for view, labels in (("traces-cost", ["Start (UTC)"]), ("logs", ["First seen (UTC)", "Last seen (UTC)"])):
+        headers = page.eval_on_selector_all(f"#view-{view} th", "els => els.map(e => e.textContent)")
+        for label in labels:
+            assert label in headers, (view, headers)
+    first = top_traces(api, 1)[0]
+    cell = page.locator("#view-traces-cost tbody tr").first.locator("td[data-key=start_time]").inner_text()
+    assert cell == first.start_time.strftime("%Y-%m-%d %H:%M:%S"), (cell, first.start_time)
+    watched.assert_clean(report.as_uri())

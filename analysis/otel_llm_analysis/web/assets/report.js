@@ -415,7 +415,8 @@
   function table(keyTitle, columns, rows, opts) {
     opts = opts || {};
     var head = el("tr", {}, [el("th", { text: keyTitle })].concat(columns.map(function (c) {
-      return el("th", { text: c.label, cls: c.format === "text" ? "text" : "" });
+      // times are UTC (as the date filters' days): a header says so, not to be read as local time
+      return el("th", { text: c.label + (c.format === "time" ? " (UTC)" : ""), cls: c.format === "text" ? "text" : "" });
     })));
     var body = el("tbody");
     rows.forEach(function (r) {
