@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from otel_llm_analysis import Filters, TraceStore, budget_status, load_budgets, summary, top_traces, totals
 from otel_llm_analysis.budgets import Budget
 from otel_llm_analysis.traces import span_trees
+from otel_llm_analysis.trends import series as trend_series
 from otel_llm_analysis.web.choices import choices
 from otel_llm_analysis.web.live import LiveStore
 from otel_llm_analysis.web.server import create_app
@@ -719,4 +720,35 @@ def test_report_time_columns_say_their_times_are_utc(watched: Watched, report: P
     first = top_traces(api, 1)[0]
     cell = page.locator("#view-traces-cost tbody tr").first.locator("td[data-key=start_time]").inner_text()
     assert cell == first.start_time.strftime("%Y-%m-%d %H:%M:%S"), (cell, first.start_time)
+    watched.assert_clean(report.as_uri())
+
+
+def test_report_trends_figures_are_a_table_too_for_the_keyboard_and_the_csv(
+        watched: Watched, report: Path, api: TraceStore, tmp_path: Path) -> None:
+    """The trend charts' figures (calls, failures, cost, tokens, p95 per period) could only be read by
+    hovering a mouse over a bar: not with the keyboard, not by a screen reader, not downloaded. They are a
+    table as well (behind a keyboard-reachable disclosure) with CSV and JSON buttons, equal to the API's
+    series."""
+    page = open_report(watched, report)
+    window = page.evaluate("JSON.parse(document.getElementById('otel-llm-data').textContent).meta.choices.ranges")
+    whole = next(r for r in window if r["key"] == "")
+    assert whole["since"] is None  # the whole window: the views close it with the data's days
+    points = {p.period.strftime("%Y-%m-%d"): p for p in trend_series(api, "day", Filters())}
+    summary_toggle = page.locator("#view-trends details summary")
+    summary_toggle.focus()
+    page.keyboard.press("Enter")
+    rows = page.eval_on_selector_all(
+        "#view-trends details tbody tr",
+        "trs => trs.map(tr => [tr.cells[0].textContent, Object.fromEntries([...tr.querySelectorAll('td[data-key]')]"
+        ".map(td => [td.dataset.key, td.dataset.value]))])")
+    assert page.locator("#view-trends details tbody tr").first.is_visible()
+    shown = {day: values for day, values in rows if int(values["calls"] or 0)}
+    assert set(shown) == {day for day, p in points.items() if p.calls}
+    for day, values in shown.items():
+        point = points[day]
+        assert int(values["calls"]) == point.calls and int(values["errors"]) == point.errors
+        assert float(values["cost_usd"]) == pytest.approx(point.cost_usd, rel=1e-9)
+        assert int(values["input_tokens"]) == point.input_tokens
+    exported = read_csv(download(page, "[data-export='trends.csv']", tmp_path))
+    assert sum(int(r["calls"]) for r in exported) == totals(api).llm_calls
     watched.assert_clean(report.as_uri())

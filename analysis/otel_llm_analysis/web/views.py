@@ -222,6 +222,17 @@ def kpi_view(store: Any, query: Query) -> dict[str, Any]:
 
 # --- trends --------------------------------------------------------------------------
 
+#: The figures the trend charts draw, per period: the page also shows them as a table (and downloads them).
+TREND_COLUMNS = (
+    Column("calls", "LLM calls", "int"),
+    Column("errors", "Failed", "int"),
+    Column("error_rate", "Error rate", "pct"),
+    Column("cost_usd", "Cost (priced calls)", "usd"),
+    Column("input_tokens", "Input tokens", "int"),
+    Column("output_tokens", "Output tokens", "int"),
+    Column("p95_ms", "p95 ms", "ms"),
+)
+
 
 def trends_view(store: Any, query: Query) -> dict[str, Any]:
     """Series per period, cost stacked by model, daily spikes, and the month-end forecast.
@@ -521,7 +532,7 @@ def logs_view(store: Any, query: Query) -> dict[str, Any]:
 
 VIEWS: Mapping[str, View] = {v.name: v for v in (
     View("summary", "Key figures", kpi_view, KPIS),
-    View("trends", "Trends", trends_view),
+    View("trends", "Trends", trends_view, TREND_COLUMNS, Column("period", "Period (UTC)", "time")),
     View("budgets", "Budgets", budgets_view, filtered_by=("dates",),
          note="Each budget covers its own project and model, for the month of the range's end."),
     View("projects", "Per project", summary_table("project"), SUMMARY_COLUMNS, Column("key", "Project")),
@@ -575,7 +586,7 @@ def describe() -> dict[str, Any]:
     """The views' titles, notes and table columns, for the page to render tables generically."""
     return {
         name: {"title": view.title, "note": view.note,
-               "filtered_by": list(view.filtered_by), "key": {"key": view.key.key, "label": view.key.label},
+               "filtered_by": list(view.filtered_by), "key": {"key": view.key.key, "label": view.key.label, "format": view.key.format},
                "columns": [{"key": c.key, "label": c.label, "format": c.format} for c in view.columns]}
         for name, view in VIEWS.items()
     }

@@ -344,6 +344,12 @@
     lines(chartBox(wrap, "p95", "p95 LLM-call latency per " + period), labels,
           [{ name: "p95 latency", color: "#CC79A7", values: pts.map(function (p) { return p.p95_ms; }) }],
           { yfmt: ms, period: period });
+    // the charts' figures as a table: readable with the keyboard and by a screen reader, not by hovering only
+    var view = VIEWS.trends, figures = el("details", { cls: "figures" }, [
+      el("summary", { text: "The charts' figures per " + period + " as a table" })]);
+    figures.appendChild(table(view.key.label, view.columns, pts, { key: view.key.key, keyFormat: view.key.format,
+                                                                   label: "Trends per " + period }));
+    parent.appendChild(figures);
     var errSpikes = spikeIndices(trends, "error_rate");
     lines(chartBox(wrap, "error_rate", "Error rate per " + period), labels,
           [{ name: "failed / all LLM calls", color: "#D55E00", values: pts.map(function (p) { return p.error_rate; }) }],
@@ -421,7 +427,8 @@
     var body = el("tbody");
     rows.forEach(function (r) {
       var tr = el("tr", { cls: (r.best ? "best " : "") + (r[opts.key || "key"] === null ? "none" : "") });
-      var first = el("td", { text: keyLabel(r[opts.key || "key"]) });
+      var id = r[opts.key || "key"];
+      var first = el("td", { text: opts.keyFormat && id !== null && id !== undefined ? fmt(id, opts.keyFormat) : keyLabel(id) });
       tr.appendChild(first);
       columns.forEach(function (c) {
         tr.appendChild(el("td", { text: cell(r, c), cls: c.format === "text" ? "text" : "",
@@ -606,7 +613,7 @@
     }
     renderKpis(app, views.summary);
     renderBudgets(app, views.budgets);
-    var t = section("trends", "Trends");
+    var t = section("trends", "Trends", exportOf(VIEWS.trends.columns, views.trends.points, VIEWS.trends.key.key));
     renderTrends(t, views.trends, views.budgets);
     app.appendChild(t);
     ["projects", "models", "operations", "nodes", "collections", "evaluations"].forEach(function (name) {
