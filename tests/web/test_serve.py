@@ -106,6 +106,21 @@ def test_dashboard_says_its_figures_are_of_the_old_filters_while_the_new_ones_lo
     watched.assert_clean(server.url + "/")
 
 
+def test_dashboard_date_inputs_say_their_days_are_utc(watched: Watched, server: Server, api: TraceStore) -> None:
+    """The From and To days typed in are UTC days (``since``/``until`` naive = UTC), and a reader west of UTC
+    took them for local days: the labels say UTC, and the figures are the API's for those UTC days."""
+    page = open_dashboard(watched, server)
+    labels = page.eval_on_selector_all("label.live-only", "els => els.map(e => e.textContent.trim())")
+    assert labels == ["From (UTC day)", "To (UTC day, inclusive)"], labels
+    before = renders(page)
+    page.fill("#f-since", "2026-11-02")
+    page.fill("#f-until", "2026-11-03")
+    page.dispatch_event("#f-until", "change")
+    wait_render(page, before)
+    assert_same_numbers(page_kpis(page), api_kpis(api, Filters.of("2026-11-02", "2026-11-04")))
+    watched.assert_clean(server.url + "/")
+
+
 def test_dashboard_exports_download_and_parse(watched: Watched, server: Server, api: TraceStore,
                                               tmp_path: Path) -> None:
     page = open_dashboard(watched, server)
