@@ -11,10 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from otel_llm_analysis import Filters, TraceStore, budget_status, load_budgets, summary, top_traces, totals
 from otel_llm_analysis.budgets import Budget
+from otel_llm_analysis.traces import span_trees
+from otel_llm_analysis.trends import series as trend_series
 from otel_llm_analysis.web.choices import choices
+from otel_llm_analysis.web.live import LiveStore
+from otel_llm_analysis.web.server import create_app
 from otel_llm_analysis.web.static import plan
 from otel_llm_analysis.web.views import Query, trends_view
 from tests.support.sampled import sampled_runs
@@ -124,6 +129,34 @@ def test_report_exports_download_and_parse(watched: Watched, report: Path, api: 
     assert everything["filters"]["range"] == "30d"
     cards = {c["key"]: c["value"] for c in everything["views"]["summary"]["cards"]}
     assert_same_numbers({k: cards[k] for k in cards}, api_kpis(api, filters))
+    watched.assert_clean(report.as_uri())
+
+
+def test_report_downloads_the_per_1k_calls_cost_its_tables_and_cards_show(
+        watched: Watched, report: Path, api: TraceStore, tmp_path: Path) -> None:
+    """The tables show "Cost / 1k calls" (the cost per call x 1,000); their CSV and JSON downloads held the cost
+    per call under the same table, and the cards' CSV paired the label "Cost per 1k calls" with the per-call
+    value: a figure read off the file was 1,000 times the page's. The downloads say per 1k calls and hold it."""
+    page = open_report(watched, report)
+    expected = {key: row for key, row in api_table(api, "model", Filters()).items()}
+    for name in ("models.csv", "models.json"):
+        path = download(page, f"[data-export='{name}']", tmp_path)
+        rows = read_csv(path) if name.endswith(".csv") else read_json(path)
+        assert "cost_per_call" not in rows[0] and "cost_per_1k_calls" in rows[0], (name, list(rows[0]))
+        for row in rows:
+            per_call = expected[row["key"] or "(none)"].cost_per_call
+            got = row["cost_per_1k_calls"]
+            if per_call is None:
+                assert got in ("", None), (name, row)
+            else:
+                assert float(got) == pytest.approx(per_call * 1000, rel=1e-9), (name, row)
+    cards = {row["key"]: row for row in read_csv(download(page, "[data-export='summary.csv']", tmp_path))}
+    assert "cost_per_call" not in cards
+    card = cards["cost_per_1k_calls"]
+    assert card["label"] == "Cost per 1k calls"
+    assert float(card["value"]) == pytest.approx(totals(api).cost_per_call * 1000, rel=1e-9)
+    compare = read_csv(download(page, "[data-export='compare.csv']", tmp_path))
+    assert compare and "cost_per_1k_calls" in compare[0] and "cost_per_call" not in compare[0]
     watched.assert_clean(report.as_uri())
 
 
@@ -606,3 +639,116 @@ def test_report_says_a_project_named_empty_cannot_be_picked_apart_from_all_proje
     assert 'A project named "" (empty) cannot be picked' in page.locator("#filter-note").inner_text()
     assert_same_numbers(page_kpis(page), expected)
     watched.assert_clean(out.as_uri())
+
+
+def _wide_trace_data(out: Path, children: int) -> str:
+    """Synthetic data plus ``children`` copies of one LLM call in its trace (a long agent loop); the trace's id."""
+    generate(out, seed=3, traces=6, days=2, spans_per_line=8)
+    traces = out / "traces.jsonl"
+    for line in traces.read_text().splitlines():
+        for resource in json.loads(line)["resourceSpans"]:
+            for scope in resource["scopeSpans"]:
+                calls = [s for s in scope["spans"] if s.get("parentSpanId") and {"key": "otel_llm.kind", "value": {
+                    "stringValue": "llm_call"}} in s["attributes"]]
+                if calls:
+                    call = calls[0]
+                    copies = [{**call, "spanId": f"{0xabc000000000 + i:016x}"} for i in range(children)]
+                    batch = {"resourceSpans": [{"resource": resource["resource"],
+                                                "scopeSpans": [{"scope": scope["scope"], "spans": copies}]}]}
+                    with traces.open("a") as file:
+                        file.write(json.dumps(batch) + "\n")
+                    return str(call["traceId"])
+    raise AssertionError("no LLM call in the synthetic data")
+
+
+def test_report_embeds_a_bounded_span_tree_of_a_huge_trace_and_says_what_it_leaves_out(
+        watched: Watched, tmp_path: Path) -> None:
+    """A trace of thousands of spans (an agent loop) was embedded whole in the report, for each ranking it
+    topped: 40,000 spans made a 4 MB file that took 12 s to open, and the dashboard's /api/traces sent them
+    all on every load. The tree is cut to its first TREE_MAX spans in pre-order; the page says how many the
+    trace has and where the whole tree is, and the file no longer grows with the trace."""
+    from otel_llm_analysis.web.views import TREE_MAX
+
+    sizes, trace_id = {}, ""
+    for children in (1500, 4500):
+        data = tmp_path / f"data-{children}"
+        trace_id = _wide_trace_data(data, children)
+        db, out = tmp_path / f"wide-{children}.duckdb", tmp_path / f"wide-{children}.html"
+        cli("report", "--ingest", str(data), "--db", str(db), "-o", str(out), "--max-views", "4")
+        sizes[children] = out.stat().st_size
+    assert sizes[4500] - sizes[1500] < 3000 * 10, sizes  # an embedded span takes ~100 bytes
+    with TraceStore(db, read_only=True) as store:
+        total = len(span_trees(store, [trace_id])[trace_id])
+        assert total > 4500
+        client = TestClient(create_app(LiveStore(store), Query()))
+        served = client.get("/api/traces").json()
+        assert len(served["trees"][trace_id]) == TREE_MAX and served["tree_spans"][trace_id] == total
+        assert len(client.get(f"/api/traces/{trace_id}").json()) == total  # the whole tree, asked for by id
+    page = open_report(watched, out)
+    page.locator(f"button[aria-label='Span tree of trace {trace_id}']").first.click()
+    tree = page.locator("tr.tree:not([hidden])")
+    assert tree.locator(".span").count() == TREE_MAX
+    assert f"the first {TREE_MAX:,} of its {total:,} spans" in tree.inner_text()
+    watched.assert_clean(out.as_uri())
+
+
+def test_report_date_presets_name_the_days_they_cover_not_a_time_before_now(
+        watched: Watched, report: Path, api: TraceStore) -> None:
+    """"last 24 hours" on the page was the data's last calendar day (2026-11-19, twelve days before the
+    report was made) while ``otel-llm summary --since 24h`` counts back from now: the same words, other
+    figures. Each preset names the days it covers (the data's last ones) and equals the CLI's
+    ``--since FIRST --until DAY-AFTER-LAST``."""
+    page = open_report(watched, report)
+    labels = dict(page.eval_on_selector_all("#f-range option", "els => els.map(e => [e.value, e.textContent])"))
+    expected = {"24h": "last day of the data: 2026-11-19", "7d": "last 7 days of the data: 2026-11-13 – 2026-11-19",
+                "30d": "last 30 days of the data: 2026-10-21 – 2026-11-19"}
+    assert {key: labels[key] for key in expected} == expected
+    choose(page, "#f-range", "7d")
+    assert_same_numbers(page_kpis(page), api_kpis(api, Filters.of("2026-11-13", "2026-11-20")))
+    watched.assert_clean(report.as_uri())
+
+
+def test_report_time_columns_say_their_times_are_utc(watched: Watched, report: Path, api: TraceStore) -> None:
+    """A trace's start and a log pattern's first and last seen read "2026-11-19 14:03:22" with no zone, in a
+    page whose date filters are UTC days: a reader east or west of UTC took them for local time. The
+    headers say UTC, and the times are the API's."""
+    page = open_report(watched, report)
+    for view, labels in (("traces-cost", ["Start (UTC)"]), ("logs", ["First seen (UTC)", "Last seen (UTC)"])):
+        headers = page.eval_on_selector_all(f"#view-{view} th", "els => els.map(e => e.textContent)")
+        for label in labels:
+            assert label in headers, (view, headers)
+    first = top_traces(api, 1)[0]
+    cell = page.locator("#view-traces-cost tbody tr").first.locator("td[data-key=start_time]").inner_text()
+    assert cell == first.start_time.strftime("%Y-%m-%d %H:%M:%S"), (cell, first.start_time)
+    watched.assert_clean(report.as_uri())
+
+
+def test_report_trends_figures_are_a_table_too_for_the_keyboard_and_the_csv(
+        watched: Watched, report: Path, api: TraceStore, tmp_path: Path) -> None:
+    """The trend charts' figures (calls, failures, cost, tokens, p95 per period) could only be read by
+    hovering a mouse over a bar: not with the keyboard, not by a screen reader, not downloaded. They are a
+    table as well (behind a keyboard-reachable disclosure) with CSV and JSON buttons, equal to the API's
+    series."""
+    page = open_report(watched, report)
+    window = page.evaluate("JSON.parse(document.getElementById('otel-llm-data').textContent).meta.choices.ranges")
+    whole = next(r for r in window if r["key"] == "")
+    assert whole["since"] is None  # the whole window: the views close it with the data's days
+    points = {p.period.strftime("%Y-%m-%d"): p for p in trend_series(api, "day", Filters())}
+    summary_toggle = page.locator("#view-trends details summary")
+    summary_toggle.focus()
+    page.keyboard.press("Enter")
+    rows = page.eval_on_selector_all(
+        "#view-trends details tbody tr",
+        "trs => trs.map(tr => [tr.cells[0].textContent, Object.fromEntries([...tr.querySelectorAll('td[data-key]')]"
+        ".map(td => [td.dataset.key, td.dataset.value]))])")
+    assert page.locator("#view-trends details tbody tr").first.is_visible()
+    shown = {day: values for day, values in rows if int(values["calls"] or 0)}
+    assert set(shown) == {day for day, p in points.items() if p.calls}
+    for day, values in shown.items():
+        point = points[day]
+        assert int(values["calls"]) == point.calls and int(values["errors"]) == point.errors
+        assert float(values["cost_usd"]) == pytest.approx(point.cost_usd, rel=1e-9)
+        assert int(values["input_tokens"]) == point.input_tokens
+    exported = read_csv(download(page, "[data-export='trends.csv']", tmp_path))
+    assert sum(int(r["calls"]) for r in exported) == totals(api).llm_calls
+    watched.assert_clean(report.as_uri())

@@ -83,6 +83,44 @@ def test_dashboard_filters_query_the_server_for_the_filtered_range(
     watched.assert_clean(server.url + "/")
 
 
+def test_dashboard_says_its_figures_are_of_the_old_filters_while_the_new_ones_load(
+        watched: Watched, server: Server, api: TraceStore) -> None:
+    """On a million spans the views of a new filter take seconds to come; meanwhile the page showed the
+    previous filter's figures under the new choice, unmarked. It marks them as being replaced (busy,
+    dimmed, "updating" said) until the new ones are drawn."""
+    page = open_dashboard(watched, server)
+    held: list[Any] = []
+    page.route("**/api/summary?*", lambda route: held.append(route))
+    page.select_option("#f-range", "2026-10")
+    page.wait_for_function("() => document.getElementById('app').getAttribute('aria-busy') === 'true'",
+                           timeout=5_000)
+    assert "updating" in page.locator("#busy").inner_text()
+    assert float(page.eval_on_selector("#app", "e => getComputedStyle(e).opacity")) < 1
+    before = renders(page)
+    for route in held:
+        route.continue_()
+    page.unroute("**/api/summary?*")
+    wait_render(page, before)
+    assert page.get_attribute("#app", "aria-busy") == "false" and page.locator("#busy").inner_text() == ""
+    assert_same_numbers(page_kpis(page), api_kpis(api, range_filters(page, "2026-10")))
+    watched.assert_clean(server.url + "/")
+
+
+def test_dashboard_date_inputs_say_their_days_are_utc(watched: Watched, server: Server, api: TraceStore) -> None:
+    """The From and To days typed in are UTC days (``since``/``until`` naive = UTC), and a reader west of UTC
+    took them for local days: the labels say UTC, and the figures are the API's for those UTC days."""
+    page = open_dashboard(watched, server)
+    labels = page.eval_on_selector_all("label.live-only", "els => els.map(e => e.textContent.trim())")
+    assert labels == ["From (UTC day)", "To (UTC day, inclusive)"], labels
+    before = renders(page)
+    page.fill("#f-since", "2026-11-02")
+    page.fill("#f-until", "2026-11-03")
+    page.dispatch_event("#f-until", "change")
+    wait_render(page, before)
+    assert_same_numbers(page_kpis(page), api_kpis(api, Filters.of("2026-11-02", "2026-11-04")))
+    watched.assert_clean(server.url + "/")
+
+
 def test_dashboard_exports_download_and_parse(watched: Watched, server: Server, api: TraceStore,
                                               tmp_path: Path) -> None:
     page = open_dashboard(watched, server)
@@ -146,6 +184,49 @@ def test_a_long_model_name_the_page_offers_can_be_chosen(tmp_path: Path) -> None
         answer = client.get("/api/models", params={"model": model})
         assert answer.status_code == 200, answer.text
         assert calls > 0 and [row["llm_calls"] for row in answer.json()["rows"]] == [calls]
+
+
+def _unnamed_project_store(tmp_path: Path, named: bool) -> Path:
+    """A small store; with ``named``, the project "summaries" renamed "" (a project literally named empty)."""
+    generate(tmp_path / "data", seed=3, traces=12, spans_per_line=8)
+    traces = tmp_path / "data" / "traces.jsonl"
+    if named:
+        traces.write_text(traces.read_text().replace('"summaries"', '""'))
+    db = tmp_path / "p.duckdb"
+    with TraceStore(db) as store:
+        store.ingest(tmp_path / "data")
+    return db
+
+
+@pytest.mark.parametrize("path", ["/api/summary", "/api/export/models.csv"])
+@pytest.mark.parametrize("params", [{"project": ""}, {"project": "nosuch"}, {"model": ""}, {"model": "nosuch"}])
+def test_a_filter_naming_nothing_in_the_store_is_said_not_answered_with_zeros(
+        tmp_path: Path, path: str, params: dict[str, str]) -> None:
+    """``/api/summary?project=`` (an empty project, as a form leaves it) and ``?project=nosuch`` answered 200
+    with 0 spans and $0: a typo read as "no spend". ``otel-llm summary --project nosuch`` says the store has
+    no such project and exits 2; the API says it too (404), naming what the store has."""
+    db = _unnamed_project_store(tmp_path, named=False)
+    with TraceStore(db, read_only=True) as store:
+        client = TestClient(create_app(LiveStore(store), Query()))
+        answer = client.get(path, params=params)
+        assert answer.status_code == 404, answer.text
+        (kind, value), = params.items()
+        detail = answer.json()["detail"]
+        assert f"no data for {kind}" in detail and ("search" in detail if kind == "project" else "gpt-4o" in detail)
+        if not value:
+            assert "leave it out" in detail, detail
+        assert client.get(path).status_code == 200
+
+
+def test_a_project_named_empty_is_answered_for_project_empty(tmp_path: Path) -> None:
+    """A store that does hold a project named "" answers ``?project=`` with that project's figures (the CLI's
+    ``--project ""``), not the zeros of an unknown project."""
+    db = _unnamed_project_store(tmp_path, named=True)
+    with TraceStore(db, read_only=True) as store:
+        client = TestClient(create_app(LiveStore(store), Query()))
+        cards = {c["key"]: c["value"] for c in client.get("/api/summary", params={"project": ""}).json()["cards"]}
+        expected = totals(store, Filters(project=""))
+        assert expected.llm_calls > 0 and cards["llm_calls"] == expected.llm_calls and cards["spans"] == expected.spans
 
 
 def test_openapi_describes_every_view_and_export(server: Server) -> None:

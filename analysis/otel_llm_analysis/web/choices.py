@@ -5,6 +5,11 @@ in advance by the analysis API (a percentile cannot be re-added from daily parts
 so it offers the ranges people ask for — the whole window, the last day, week and
 30 days, each calendar month — rather than any two dates. The live dashboard offers
 the same presets and also takes any ``since``/``until``.
+
+The last day, week and 30 days are the data's (ending with its last day), not
+counted back from now as ``--since 24h`` is: a report on last month's files would
+otherwise show nothing. Their labels name the days they cover, so they are not
+read as the CLI's relative times.
 """
 
 from __future__ import annotations
@@ -65,7 +70,10 @@ def date_ranges(base: Filters, window: tuple[datetime, datetime] | None) -> list
                                ("7d", "last 7 days", timedelta(days=7)),
                                ("30d", "last 30 days", timedelta(days=30))):
         if until - since > length:
-            ranges.append(DateRange(key, label, until - length, until))
+            start = until - length
+            if key == "24h" and _midnight(start) and _midnight(until):
+                label = "last day"
+            ranges.append(DateRange(key, f"{label} of the data: {covered(start, until)}", start, until))
     months = []
     month = datetime(since.year, since.month, 1)
     while month < until:
@@ -76,6 +84,18 @@ def date_ranges(base: Filters, window: tuple[datetime, datetime] | None) -> list
     if len(months) > 1:
         ranges.extend(months)
     return ranges
+
+
+def _midnight(moment: datetime) -> bool:
+    return moment.time() == datetime.min.time()
+
+
+def covered(since: datetime, until: datetime) -> str:
+    """What ``[since, until)`` covers, as people read it: whole days inclusive, else the times (UTC)."""
+    if _midnight(since) and _midnight(until):
+        first, last = since.date(), (until - timedelta(days=1)).date()
+        return first.isoformat() if first == last else f"{first} – {last}"
+    return f"{since:%Y-%m-%d %H:%M} – {until:%Y-%m-%d %H:%M} UTC (exclusive)"
 
 
 def choices(store: Any, base: Filters) -> Choices:
@@ -95,4 +115,4 @@ def range_filters(base: Filters, choice: DateRange, project: str | None, model: 
                    project=project or base.project, model=model or base.model)
 
 
-__all__ = ["ALL", "Choices", "DateRange", "choices", "date_ranges", "range_filters"]
+__all__ = ["ALL", "Choices", "DateRange", "choices", "covered", "date_ranges", "range_filters"]

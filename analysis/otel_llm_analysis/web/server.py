@@ -8,8 +8,10 @@ is off: it would load its script from a CDN).
 
 Validation: parameters are typed (FastAPI), dates go through ``Filters.of``,
 groupings through the analyses' own whitelist, unknown parameter names are
-refused — all as 400 with a message naming the parameter, never a 500. No value
-reaches SQL except as a bound parameter (the analyses' rule).
+refused — all as 400 with a message naming the parameter, never a 500. A project or
+model the store does not hold (``project=`` empty included, unless a project is named
+so) is a 404 naming those it holds, as the CLI refuses it: never a page of zeros that
+reads as "no spend". No value reaches SQL except as a bound parameter (the analyses' rule).
 
 On loopback (the default) the server answers only requests addressed to a
 loopback name (the Host header), so a web page cannot read it through DNS rebinding.
@@ -29,6 +31,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from otel_llm_analysis import Filters
+from otel_llm_analysis._catalog import catalog
 from otel_llm_analysis.export import to_csv, to_json
 from otel_llm_analysis.store import StoreError
 from otel_llm_analysis.web.choices import choices
@@ -140,6 +143,13 @@ def create_app(live: LiveStore, base: Query, *, source: str = "", refresh_ms: in
             raise _bad(str(exc)) from None
         if asked.since and asked.until and asked.since >= asked.until:
             raise _bad(f"since ({since}) must be before until ({until})")
+        if asked.project is not None or asked.model is not None:
+            with live.sharing() as (store, shared):
+                problem = shared.call(catalog, store).unknown(project=asked.project, model=asked.model)
+            if problem:  # as `otel-llm summary --project nosuch`: said, never answered with $0
+                empty = [name for name in ("project", "model") if getattr(asked, name) == ""]
+                raise HTTPException(status_code=404, detail=problem + "".join(
+                    f"; {name}= is empty: to see every {name}, leave it out" for name in empty))
         given = {k: getattr(asked, k) for k in FILTER_PARAMS if getattr(asked, k) is not None}
         return replace(base.filters, **given)
 

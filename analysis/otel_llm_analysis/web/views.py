@@ -222,6 +222,17 @@ def kpi_view(store: Any, query: Query) -> dict[str, Any]:
 
 # --- trends --------------------------------------------------------------------------
 
+#: The figures the trend charts draw, per period: the page also shows them as a table (and downloads them).
+TREND_COLUMNS = (
+    Column("calls", "LLM calls", "int"),
+    Column("errors", "Failed", "int"),
+    Column("error_rate", "Error rate", "pct"),
+    Column("cost_usd", "Cost (priced calls)", "usd"),
+    Column("input_tokens", "Input tokens", "int"),
+    Column("output_tokens", "Output tokens", "int"),
+    Column("p95_ms", "p95 ms", "ms"),
+)
+
 
 def trends_view(store: Any, query: Query) -> dict[str, Any]:
     """Series per period, cost stacked by model, daily spikes, and the month-end forecast.
@@ -475,12 +486,25 @@ TRACE_COLUMNS = (
 )
 
 
+#: Spans of a trace's tree a page holds: a trace of an agent loop can have tens of thousands, and the
+#: report embeds (the dashboard sends) the tree of every trace listed. The first ones in pre-order keep
+#: their nesting whole; the whole tree is ``/api/traces/{trace_id}`` or ``otel-llm traces --tree``.
+TREE_MAX = 300
+
+
 def traces_view(store: Any, query: Query) -> dict[str, Any]:
-    """The most expensive and the slowest traces; ``trees`` maps each one's id to its span tree (pre-order)."""
-    out: dict[str, Any] = {"trees": {}}
+    """The most expensive and the slowest traces; ``trees`` maps each one's id to its span tree (pre-order).
+
+    A tree longer than :data:`TREE_MAX` spans holds its first ``TREE_MAX``; ``tree_spans`` maps such a
+    trace's id to its number of spans, for the page to say how many it does not show.
+    """
+    out: dict[str, Any] = {"trees": {}, "tree_spans": {}}
     for by in ("cost", "duration"):
         rows = traces.top_traces(store, query.top, by, query.filters)  # type: ignore[arg-type]
-        out["trees"].update((row.trace_id, _table(row.tree)) for row in rows)
+        for row in rows:
+            out["trees"][row.trace_id] = _table(row.tree[:TREE_MAX])
+            if len(row.tree) > TREE_MAX:
+                out["tree_spans"][row.trace_id] = len(row.tree)
         out[by] = _shown(rows, TRACE_COLUMNS, "trace_id")
     return out
 
@@ -508,7 +532,7 @@ def logs_view(store: Any, query: Query) -> dict[str, Any]:
 
 VIEWS: Mapping[str, View] = {v.name: v for v in (
     View("summary", "Key figures", kpi_view, KPIS),
-    View("trends", "Trends", trends_view),
+    View("trends", "Trends", trends_view, TREND_COLUMNS, Column("period", "Period (UTC)", "time")),
     View("budgets", "Budgets", budgets_view, filtered_by=("dates",),
          note="Each budget covers its own project and model, for the month of the range's end."),
     View("projects", "Per project", summary_table("project"), SUMMARY_COLUMNS, Column("key", "Project")),
@@ -562,12 +586,12 @@ def describe() -> dict[str, Any]:
     """The views' titles, notes and table columns, for the page to render tables generically."""
     return {
         name: {"title": view.title, "note": view.note,
-               "filtered_by": list(view.filtered_by), "key": {"key": view.key.key, "label": view.key.label},
+               "filtered_by": list(view.filtered_by), "key": {"key": view.key.key, "label": view.key.label, "format": view.key.format},
                "columns": [{"key": c.key, "label": c.label, "format": c.format} for c in view.columns]}
         for name, view in VIEWS.items()
     }
 
 
-__all__ = ["DEFAULT_COMPARE", "KPIS", "PALETTE", "Query", "VIEWS", "View", "Column", "auto_period", "budget_filters",
+__all__ = ["DEFAULT_COMPARE", "KPIS", "PALETTE", "Query", "TREE_MAX", "VIEWS", "View", "Column", "auto_period", "budget_filters",
            "compute_all", "data_window", "describe", "resolved_window", "table_rows", "trace_detail",
            "with_window"]

@@ -344,6 +344,12 @@
     lines(chartBox(wrap, "p95", "p95 LLM-call latency per " + period), labels,
           [{ name: "p95 latency", color: "#CC79A7", values: pts.map(function (p) { return p.p95_ms; }) }],
           { yfmt: ms, period: period });
+    // the charts' figures as a table: readable with the keyboard and by a screen reader, not by hovering only
+    var view = VIEWS.trends, figures = el("details", { cls: "figures" }, [
+      el("summary", { text: "The charts' figures per " + period + " as a table" })]);
+    figures.appendChild(table(view.key.label, view.columns, pts, { key: view.key.key, keyFormat: view.key.format,
+                                                                   label: "Trends per " + period }));
+    parent.appendChild(figures);
     var errSpikes = spikeIndices(trends, "error_rate");
     lines(chartBox(wrap, "error_rate", "Error rate per " + period), labels,
           [{ name: "failed / all LLM calls", color: "#D55E00", values: pts.map(function (p) { return p.error_rate; }) }],
@@ -415,12 +421,14 @@
   function table(keyTitle, columns, rows, opts) {
     opts = opts || {};
     var head = el("tr", {}, [el("th", { text: keyTitle })].concat(columns.map(function (c) {
-      return el("th", { text: c.label, cls: c.format === "text" ? "text" : "" });
+      // times are UTC (as the date filters' days): a header says so, not to be read as local time
+      return el("th", { text: c.label + (c.format === "time" ? " (UTC)" : ""), cls: c.format === "text" ? "text" : "" });
     })));
     var body = el("tbody");
     rows.forEach(function (r) {
       var tr = el("tr", { cls: (r.best ? "best " : "") + (r[opts.key || "key"] === null ? "none" : "") });
-      var first = el("td", { text: keyLabel(r[opts.key || "key"]) });
+      var id = r[opts.key || "key"];
+      var first = el("td", { text: opts.keyFormat && id !== null && id !== undefined ? fmt(id, opts.keyFormat) : keyLabel(id) });
       tr.appendChild(first);
       columns.forEach(function (c) {
         tr.appendChild(el("td", { text: cell(r, c), cls: c.format === "text" ? "text" : "",
@@ -433,12 +441,29 @@
     return el("div", { cls: "table-wrap" }, [el("table", opts.label ? { "aria-label": opts.label } : {},
                                                 [el("thead", {}, [head]), body])]);
   }
+  // A per-call cost is shown per 1,000 calls (format usd_1k): a download holds the figure shown, named for it
+  // (cost_per_call -> cost_per_1k_calls), so a number read off the file is the page's.
+  function exportName(column) {
+    return column.format === "usd_1k" ? column.key.replace(/_per_call$/, "") + "_per_1k_calls" : column.key;
+  }
+  function exportValue(v, format) { return format === "usd_1k" && typeof v === "number" ? v * 1000 : v; }
+  function exported(columns, rows, lead) {  // lead: the identifying fields, copied as they are
+    return { columns: lead.concat(columns.map(exportName)), rows: rows.map(function (r) {
+      var out = {};
+      lead.forEach(function (k) { out[k] = r[k]; });
+      columns.forEach(function (c) { out[exportName(c)] = exportValue(r[c.key], c.format); });
+      return out;
+    }) };
+  }
   function exportOf(columns, rows, key) {
-    return function () { return { columns: [key || "key"].concat(columns.map(function (c) { return c.key; })), rows: rows }; };
+    return function () { return exported(columns, rows, [key || "key"]); };
   }
   function renderKpis(parent, summary) {
     var s = section("summary", "Key figures", function () {
-      return { columns: ["key", "label", "value", "previous", "change"], rows: summary.cards };
+      return { columns: ["key", "label", "value", "previous", "change"], rows: summary.cards.map(function (c) {
+        return { key: exportName(c), label: c.label, value: exportValue(c.value, c.format),
+                 previous: exportValue(c.previous, c.format), change: c.change };
+      }) };
     });
     var grid = el("div", { cls: "cards" });
     var previous = summary.previous_window ? between(summary.previous_window[0], summary.previous_window[1]) : "";
@@ -466,7 +491,7 @@
     });
     s.appendChild(grid);
     s.appendChild(el("p", { cls: "note", text: "Change is against the previous period of the same length" +
-      (previous ? " (" + previous + ")" : "") + ". Per-call costs are shown per 1,000 calls; tokens and cost count LLM calls only." }));
+      (previous ? " (" + previous + ")" : "") + ". Per-call costs are shown per 1,000 calls (and downloaded so, as cost_per_1k_calls); tokens and cost count LLM calls only." }));
     parent.appendChild(s);
   }
   function renderBudgets(parent, budgets) {
@@ -510,7 +535,7 @@
     var s = section("compare", view.title, function () {
       var rows = [];
       data.groups.forEach(function (g) { g.rows.forEach(function (r) { rows.push(Object.assign({ by: g.by }, r)); }); });
-      return { columns: ["by", "key"].concat(view.columns.map(function (c) { return c.key; })), rows: rows };
+      return exported(view.columns, rows, ["by", "key"]);
     });
     if (!data.groups.length) s.appendChild(el("p", { cls: "empty", text: "Nothing to compare: every grouping has a single group in this range." }));
     data.groups.forEach(function (g) {
@@ -533,6 +558,23 @@
       el("span", { cls: "m", text: bits.join(" · ") })]);
     return line;
   }
+  // One trace's span lines. A long tree holds its first spans only (views.TREE_MAX, in pre-order): say how many
+  // the trace has and where the whole tree is.
+  function spanTree(data, traceId) {
+    var tree = data.trees ? data.trees[traceId] || [] : (DATA.trees[traceId] || []).map(function (values) {
+      var node = {};
+      DATA.tree_fields.forEach(function (f, i) { node[f] = values[i]; });
+      return node;
+    });
+    var box = el("div", {}, tree.map(spanLine));
+    var total = (data.tree_spans || {})[traceId];
+    if (total) {
+      box.appendChild(el("p", { cls: "note", text: "Showing the first " + group(tree.length, 0) + " of its " +
+        group(total, 0) + " spans; the whole tree: " + (LIVE ? "api/traces/" + traceId + " or " : "") +
+        "otel-llm traces --tree with the same filters." }));
+    }
+    return box;
+  }
   function renderTraces(parent, data) {
     var view = VIEWS.traces;
     ["cost", "duration"].forEach(function (by) {
@@ -546,14 +588,10 @@
         tr.firstChild.insertBefore(button, tr.firstChild.firstChild);
         tr.firstChild.lastChild.textContent = String(r.trace_id).slice(0, 16) + "…";
         tr.firstChild.title = r.trace_id;
-        var tree = data.trees ? data.trees[r.trace_id] || [] : (DATA.trees[r.trace_id] || []).map(function (values) {
-          var node = {};
-          DATA.tree_fields.forEach(function (f, i) { node[f] = values[i]; });
-          return node;
-        });
-        var detail = el("tr", { cls: "tree", hidden: "" }, [el("td", { colspan: width }, tree.map(spanLine))]);
+        var detail = el("tr", { cls: "tree", hidden: "" }, [el("td", { colspan: width })]);
         body.appendChild(detail);
         button.onclick = function () {
+          if (!detail.firstChild.firstChild) detail.firstChild.appendChild(spanTree(data, r.trace_id));  // drawn when opened
           var open = detail.hasAttribute("hidden");
           if (open) detail.removeAttribute("hidden"); else detail.setAttribute("hidden", "");
           button.textContent = open ? "▾" : "▸";
@@ -575,7 +613,7 @@
     }
     renderKpis(app, views.summary);
     renderBudgets(app, views.budgets);
-    var t = section("trends", "Trends");
+    var t = section("trends", "Trends", exportOf(VIEWS.trends.columns, views.trends.points, VIEWS.trends.key.key));
     renderTrends(t, views.trends, views.budgets);
     app.appendChild(t);
     ["projects", "models", "operations", "nodes", "collections", "evaluations"].forEach(function (name) {
@@ -622,13 +660,24 @@
     if (f.project || f.model) note.push("Report limited to " + [f.project && "project " + f.project, f.model && "model " + f.model].filter(Boolean).join(", ") + ".");
     document.getElementById("filter-note").textContent = note.join(" ");
   }
+  // While the views of new filters load (seconds on a big store), the figures shown are the previous filters':
+  // the page says so (busy, dimmed, "updating") until the new ones are drawn or fail.
+  function busy(on) {
+    document.getElementById("app").setAttribute("aria-busy", String(on));
+    document.getElementById("busy").textContent = on ? "updating the figures for the filters chosen…" : "";
+  }
   function refresh() {
     var ticket = ++loading;
+    busy(true);
     return getViews().then(function (views) {
-      if (ticket === loading) render(views);
+      if (ticket !== loading) return;
+      render(views);
+      busy(false);
     }).catch(function (err) {
+      if (ticket !== loading) return;
       document.getElementById("app").textContent = "";
       document.getElementById("app").appendChild(el("p", { cls: "empty", text: "Could not load: " + err.message }));
+      busy(false);
     });
   }
   function onFilter(event) {
