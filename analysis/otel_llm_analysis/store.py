@@ -72,6 +72,28 @@ def _require_file(path: Path, what: str) -> None:
         raise StoreError(f"no {what} at {path}")
 
 
+def price_book(pricing: Mapping[str, Any] | str | os.PathLike[str] | None) -> Any:
+    """The PriceBook an analysis prices with: ``pricing`` (a dict or a JSON/YAML file), else
+    ``$OTEL_LLM_PRICING``, over genai-prices. Unknown models are left to the caller's report.
+
+    Raises :class:`StoreError` (one line) for a missing file or one it cannot use - not JSON/YAML,
+    an entry with a price that is not a number or an unknown key: the SDK skips such an entry (an
+    app never stops for it), but an analysis priced without the prices it was given would be
+    silently wrong.
+    """
+    if pricing is None:
+        pricing = os.environ.get(PRICING_ENV) or None
+    if isinstance(pricing, (str, os.PathLike)):
+        _require_file(Path(pricing), "pricing file")
+    from otel_llm.pricing import PriceBook
+
+    try:
+        return PriceBook.load(pricing, notify_unknown=False, strict=True)
+    except ValueError as exc:
+        what = f"pricing file {pricing}" if isinstance(pricing, (str, os.PathLike)) else "pricing"
+        raise StoreError(f"cannot use {what}: {exc}") from None
+
+
 def _write_failure(exc: BaseException) -> str | None:
     """Why DuckDB could not write the store's files (a full disk: 'No space left on device'), else None.
 
@@ -200,17 +222,7 @@ class TraceStore:
         """
         if self.read_only:
             raise StoreError(f"{self.path} is open read-only; ingest needs a writable store")
-        if pricing is None:
-            pricing = os.environ.get(PRICING_ENV) or None
-        if isinstance(pricing, (str, os.PathLike)):
-            _require_file(Path(pricing), "pricing file")
-        from otel_llm.pricing import PriceBook
-
-        try:  # the ingest report names unpriced models
-            book = PriceBook.load(pricing, notify_unknown=False, strict=True)
-        except ValueError as exc:
-            what = f"pricing file {pricing}" if isinstance(pricing, (str, os.PathLike)) else "pricing"
-            raise StoreError(f"cannot use {what}: {exc}") from None
+        book = price_book(pricing)
         specs = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
         from otel_llm_analysis._sources import SourceError
 

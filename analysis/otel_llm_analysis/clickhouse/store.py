@@ -102,12 +102,13 @@ class _Connection:
 
 
 def _price_book(pricing: Mapping[str, Any] | str | os.PathLike[str] | None) -> Any:
-    """The PriceBook DuckDB's ingest would use: ``pricing``, else ``$OTEL_LLM_PRICING``, over genai-prices."""
-    from otel_llm.pricing import PriceBook
-    from otel_llm_analysis.store import PRICING_ENV
+    """The PriceBook DuckDB's ingest would use (``store.price_book``); what it refuses, as one line."""
+    from otel_llm_analysis.store import StoreError, price_book
 
-    return PriceBook.load(pricing if pricing is not None else (os.environ.get(PRICING_ENV) or None),
-                          notify_unknown=False)
+    try:
+        return price_book(pricing)
+    except StoreError as exc:
+        raise ClickHouseError(str(exc)) from None
 
 
 def _server_message(exc: BaseException) -> str:
@@ -145,10 +146,15 @@ class ClickHouseStore:
             raise ClickHouseError(f"no otel_traces table in {self.url}: start the collector with --clickhouse, "
                                   "or run `otel-llm load FILES --to` this URL")
         try:
+            book = _price_book(pricing)
+        except ClickHouseError:
+            client.close()
+            raise
+        try:
             ensure_span_table(client, self.url.database, progress)
             client.command(spans_view(self.url.database))
             groups = [tuple(row) for row in client.query(PRICE_GROUPS.format(db=self.url.database)).result_rows]
-            for statement in [*view_statements(self.url.database, tables, (groups, _price_book(pricing))),
+            for statement in [*view_statements(self.url.database, tables, (groups, book)),
                               *scope_view_statements(self.url.database)]:
                 client.command(statement)
         except Exception as exc:  # noqa: BLE001 - the driver's error, as one line
