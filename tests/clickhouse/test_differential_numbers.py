@@ -30,6 +30,7 @@ CALLS: list[tuple[Any, Any, Any]] = [
     ("_1", "1_", None), ("12.5", "3", None), ("1e30", "3", None), ("NaN", "3", None), ("+7", "12e0", None),
     (12.0, 3, None), ("-0", "3", None), ("0x10", "3", None), (10, 5, " 0.5"), (10, 5, "1_0.25"), (10, 5, "NaN"),
     (10, 5, "-0.5"), (10, 5, "\t0.125 "), (10, 5, "1__0"), (10, 5, 0.25),
+    (str(2**63 - 1), "1", None), (str(2**53), "1", None), (str(2**53 + 2), "1", None),  # beyond 2**53: no count
 ]
 #: Usage given only as a total (read by the analyses, ``_filters.TOTAL_ONLY_TOKENS``: DuckDB's
 #: ``TRY_CAST(… AS BIGINT)``, which rounds a decimal half away from zero)

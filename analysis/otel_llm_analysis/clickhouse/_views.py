@@ -75,9 +75,10 @@ def _json_string(text: str, key: str) -> str:
 def _typed(column: str) -> str:
     value = first_present(column)
     if column in _INTEGER:
-        # as DuckDB's _rows.COUNT: a non-negative integer ('12', '12.0' -> 12; '12.5', '-1', '1e30' -> NULL)
+        # as DuckDB's _rows.COUNT: a non-negative integer up to 2**53 ('12', '12.0' -> 12; '12.5', '-1',
+        # '1e30', 2**63-1 -> NULL)
         number = f"toFloat64OrNull({number_text(value)})"
-        return f"if({number} >= 0, accurateCastOrNull({number}, 'Int64'), NULL)"
+        return f"if({number} BETWEEN 0 AND 9007199254740992, accurateCastOrNull({number}, 'Int64'), NULL)"
     if column in _FLOAT:
         return f"toFloat64OrNull({number_text(value)})"
     if column in _LIST:
