@@ -29,10 +29,12 @@ import struct
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator
+from typing import BinaryIO, Callable, Iterable, Iterator
 
 import msgspec
 import zstandard
+
+from otel_llm_analysis import _proto
 
 __all__ = [
     "HEAD_BYTES",
@@ -63,9 +65,9 @@ MAX_DOCUMENT_BYTES = 1 << 28
 #: The UTF-8 byte-order mark some editors put first (the decoder skips it too).
 BOM = b"\xef\xbb\xbf"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-_DATA_SUFFIXES = (".jsonl", ".json", ".zst", ".zstd", ".jsonl.zst", ".json.zst")
+_DATA_SUFFIXES = (".jsonl", ".json", ".zst", ".zstd", ".jsonl.zst", ".json.zst", ".pb", ".binpb")
 #: A data file logrotate renamed: ``traces.jsonl.1`` (its content decides the form).
-_ROTATED_COPY = re.compile(r"\.(?:jsonl|json|zst|zstd)\.([0-9]{1,6})$")
+_ROTATED_COPY = re.compile(r"\.(?:jsonl|json|zst|zstd|pb|binpb)\.([0-9]{1,6})$")
 #: Names of files that hold a signal: under a directory, one with ``.json`` in its name that is
 #: not a data file (``traces.jsonl.2.gz``) is reported.
 _SIGNAL_NAMES = tuple(f"{signal}{sep}" for signal in ("traces", "metrics", "logs") for sep in ".-")
@@ -88,7 +90,7 @@ class FileInfo:
     mtime: datetime
     device: int
     inode: int
-    format: str  # "jsonl" | "zstd" | "zstd-framed" | "proto" (not read: see ``ingest``)
+    format: str  # "jsonl" | "zstd" | "zstd-framed" | "proto" (the collector's ``format: proto``: ``_proto``)
     identity: str  # digest of the first head_len bytes, read when stat'ed
     head_len: int
 
@@ -262,8 +264,8 @@ class Reader:
             return self._stream(fh)
         if self.offset and digest(_window(fh, self.offset)) != self.expected_tail:
             self._restart()
-        if self.info.format == "zstd-framed":
-            return _frames(fh, self.offset, self.line_no)
+        if self.info.format in ("zstd-framed", "proto"):
+            return _frames(fh, self.offset, self.line_no, _unpacked(self.info))
         offset = self.offset
         if offset and os.pread(fh.fileno(), 1, offset - 1) != b"\n" and os.pread(fh.fileno(), 1, offset) == b"\n":
             offset += 1  # the newline that ends the complete last line an earlier run read without one
@@ -414,8 +416,27 @@ def _whole_json(data: bytes) -> bool:
     return bool(data.strip())
 
 
-def _frames(fh: BinaryIO, offset: int, line_no: int) -> Iterator[Record]:
+def _unpacked(info: FileInfo) -> Callable[[bytes], bytes]:
+    """How one frame of a framed file becomes a line for the decoder: decompressed (``zstd-framed``),
+    and turned from protobuf to OTLP JSON when it holds the collector's ``format: proto``
+    (``_proto``; JSON starts with ``{``, a protobuf request with its first field's tag, 0x0A)."""
+    signal = _proto.signal_of(info.path)
     decompressor = zstandard.ZstdDecompressor()
+
+    def unpack(frame: bytes) -> bytes:
+        if info.format == "zstd-framed":
+            try:
+                frame = decompressor.decompress(frame, max_output_size=MAX_LINE_BYTES)
+            except zstandard.ZstdError as exc:
+                raise _proto.FrameError(f"corrupt zstd frame: {exc}") from None
+        if signal is not None and frame[:1] == b"\x0a":
+            return _proto.to_json(frame, signal)
+        return frame
+
+    return unpack
+
+
+def _frames(fh: BinaryIO, offset: int, line_no: int, unpack: Callable[[bytes], bytes]) -> Iterator[Record]:
     fh.seek(offset)
     position = offset
     while True:
@@ -429,8 +450,8 @@ def _frames(fh: BinaryIO, offset: int, line_no: int) -> Iterator[Record]:
         position += 4 + length
         line_no += 1
         try:
-            data: bytes | None = decompressor.decompress(frame, max_output_size=MAX_LINE_BYTES)
-        except zstandard.ZstdError as exc:
-            yield Record(line_no, None, position, f"corrupt zstd frame: {exc}")
+            data = unpack(frame)
+        except _proto.FrameError as exc:
+            yield Record(line_no, None, position, str(exc))
             continue
         yield Record(line_no, data, position)

@@ -42,7 +42,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from otel_llm_analysis import _statements as sql
+from otel_llm_analysis import _proto, _statements as sql
 from otel_llm_analysis._decode import Batch, Problem, decode_line
 from otel_llm_analysis._ledger import Ledger, Read
 from otel_llm_analysis._rows import CONTEXT, TABLES, window
@@ -67,9 +67,10 @@ INGEST_MEMORY_LIMIT = "600MB"
 #: memory until it commits. Measured on 1M spans with two workers: every 500k
 #: rows 1.67 GB peak RSS, every 250k 1.2 GB at the same speed.
 COMMIT_ROWS = 250_000
-#: Said of a file in the collector's protobuf file format, which is not read
-PROTO_NOT_READ = ("not read: the collector's protobuf file format (file exporter `format: proto`); otel-llm reads "
-                  "its JSON: set `format: json`, as collector-config/otelcol.yaml does")
+#: Said of a file in the collector's protobuf file format whose name does not say its signal (``_proto``)
+PROTO_NOT_READ = ("not read: a file in the collector's protobuf format (file exporter `format: proto`) whose name "
+                  "says no signal: name it for its traces, metrics or logs (traces.pb), as the collector's "
+                  "configuration does")
 #: A value (a row's attribute list, a log body) longer than this makes its batch heavy.
 #: DuckDB's JSON functions need many times a value's size at once: under INGEST_MEMORY_LIMIT
 #: a 16 MiB attribute loaded and a 32 MiB one aborted the whole ingest.
@@ -824,7 +825,7 @@ def ingest(
             for info in infos:
                 if info.size == 0:
                     report.files.append(FileReport(str(info.path), info.format, "empty"))
-                elif info.format == "proto":
+                elif info.format == "proto" and _proto.signal_of(info.path) is None:
                     report.files.append(FileReport(str(info.path), info.format, "skipped"))
                     report.bad_lines.append(Problem(str(info.path), 0, PROTO_NOT_READ))
                 else:

@@ -508,11 +508,11 @@ def test_a_value_too_big_for_the_memory_is_one_located_problem(tmp_path: Path, c
         assert store.query("SELECT count(*) FROM spans")[0][0] == 29
 
 
-def test_the_collectors_protobuf_file_format_is_named_not_read_as_bad_json(store: TraceStore, tmp_path: Path,
-                                                                           chunks: list) -> None:
-    """A collector whose file exporter writes ``format: proto`` (4-byte big-endian length, then an
-    ExportTraceServiceRequest): one problem naming the format and the setting, not a bad-JSON line per
-    chance newline in the binary; the file is not remembered, so it is said again until it changes."""
+def test_a_protobuf_file_whose_name_says_no_signal_is_named_not_read_as_bad_json(store: TraceStore, tmp_path: Path,
+                                                                                chunks: list) -> None:
+    """The collector's ``format: proto`` files load (tests/analysis/test_ingest_proto.py), their signal
+    told by their name; one whose name says none is one problem naming what to do, not a bad-JSON line
+    per chance newline in the binary, and is said again until it is renamed."""
     import struct
 
     from google.protobuf import json_format
@@ -524,18 +524,21 @@ def test_the_collectors_protobuf_file_format_is_named_not_read_as_bad_json(store
             if span.get(key):
                 span[key] = base64.b64encode(bytes.fromhex(span[key])).decode()
     message = json_format.ParseDict(request, ExportTraceServiceRequest()).SerializeToString()
-    proto = tmp_path / "proto" / "traces.jsonl"
+    proto = tmp_path / "proto" / "export.jsonl"
     proto.parent.mkdir()
     proto.write_bytes((struct.pack(">I", len(message)) + message) * 3)
     good = _write(tmp_path / "traces.jsonl", [_line(chunks[1])])
     for _ in range(2):
         report = store.ingest([proto, good])
         assert [(p.path, p.line, p.reason) for p in report.bad_lines] == [(
-            str(proto), 0, "not read: the collector's protobuf file format (file exporter `format: proto`); "
-                           "otel-llm reads its JSON: set `format: json`, as collector-config/otelcol.yaml does")]
+            str(proto), 0, "not read: a file in the collector's protobuf format (file exporter `format: proto`) "
+                           "whose name says no signal: name it for its traces, metrics or logs (traces.pb), as "
+                           "the collector's configuration does")]
         assert [f.status for f in report.files if f.path == str(proto)] == ["skipped"]
     assert store.query("SELECT count(*) FROM spans")[0][0] == 10
-
+    renamed = proto.rename(proto.with_name("traces-export.pb"))
+    report = store.ingest([renamed])
+    assert report.bad_lines == [] and store.query("SELECT count(*) FROM spans")[0][0] == 20
 
 def test_a_token_count_too_big_to_add_up_costs_only_that_value(store: TraceStore, tmp_path: Path,
                                                               chunks: list) -> None:
