@@ -61,7 +61,8 @@ SCAN_CHUNK_ROWS = 4096
 #: on disk, so a small buffer pool costs nothing in speed and keeps peak RSS
 #: near 1 GB for 1M spans (1.4 GB without). Not applied to ``:memory:`` stores,
 #: whose data lives in that pool.
-INGEST_MEMORY_LIMIT = "600MB"
+INGEST_MEMORY_MB = 600  # DuckDB's MB: 1000 * 1000 bytes
+INGEST_MEMORY_LIMIT = f"{INGEST_MEMORY_MB}MB"
 #: Rows per commit, per worker. Fewer commits are cheaper (a commit per batch
 #: cost ~10% of the whole ingest), but DuckDB keeps a transaction's rows in
 #: memory until it commits. Measured on 1M spans with two workers: every 500k
@@ -498,9 +499,9 @@ class _Pipeline:
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, ledger: Ledger, report: IngestReport,
-                 workers: int = WORKERS, memory_limit: str | None = None) -> None:
+                 workers: int = WORKERS, memory_mb: int | None = None) -> None:
         self.report = report
-        self.memory_limit = memory_limit  # the ingest's DuckDB memory limit, when it set one
+        self.memory_mb = memory_mb  # the ingest's DuckDB memory limit (MB), when it set one
         self.ledger = ledger
         self.con = con
         self.resource_ids: dict[str, int] = {}  # attribute text -> number, of the resources met this run
@@ -538,8 +539,8 @@ class _Pipeline:
         self.flush()
         worker = self.workers[0]
         heavy_bytes = sum(size for rows in staged.heavy.values() for _, size, _ in rows)
-        if self.memory_limit is not None:
-            self.con.execute(f"SET memory_limit = '{_raised_limit(self.memory_limit, heavy_bytes)}'")
+        if self.memory_mb is not None:
+            self.con.execute(f"SET memory_limit = '{_raised_mb(self.memory_mb, heavy_bytes)}MB'")
         try:
             try:
                 counts = worker.insert(staged)
@@ -550,8 +551,8 @@ class _Pipeline:
                 counts = worker.insert(staged)
             worker.commit()
         finally:
-            if self.memory_limit is not None:
-                self.con.execute(f"SET memory_limit = '{self.memory_limit}'")
+            if self.memory_mb is not None:
+                self.con.execute(f"SET memory_limit = '{self.memory_mb}MB'")
         done: Future[_Counts] = Future()
         done.set_result(counts)
         self.pending.append((done, staged, worker))
@@ -646,12 +647,11 @@ class _Pipeline:
                 pass
 
 
-def _raised_limit(limit: str, heavy_bytes: int) -> str:
-    """The memory limit for a batch with ``heavy_bytes`` of heavy values: ``limit`` plus
+def _raised_mb(limit_mb: int, heavy_bytes: int) -> int:
+    """The memory limit (MB) for a batch with ``heavy_bytes`` of heavy values: ``limit_mb`` plus
     HEAVY_MEMORY_FACTOR times as much, at most 80% of the machine's memory (DuckDB's own default)."""
-    base = _MEGABYTE * int(limit.removesuffix("MB"))
-    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    return f"{max(base, min(base + HEAVY_MEMORY_FACTOR * heavy_bytes, physical * 8 // 10)) // _MEGABYTE}MB"
+    physical_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // _MEGABYTE
+    return max(limit_mb, min(limit_mb + HEAVY_MEMORY_FACTOR * heavy_bytes // _MEGABYTE, physical_mb * 8 // 10))
 
 
 _MEGABYTE = 1000 * 1000  # DuckDB's MB
@@ -819,7 +819,7 @@ def ingest(
     # Rows commit in few, large transactions on the workers' cursors (see
     # COMMIT_ROWS); files are remembered on ``con`` once their rows are in.
     try:
-        pipeline = _Pipeline(con, ledger, report, memory_limit=INGEST_MEMORY_LIMIT if on_disk else None)
+        pipeline = _Pipeline(con, ledger, report, memory_mb=INGEST_MEMORY_MB if on_disk else None)
         try:
             loader = _Loader(pipeline, ledger, report, batch_rows, on_progress)
             for info in infos:
