@@ -42,6 +42,8 @@ __all__ = [
     "FileChanged",
     "FileInfo",
     "Reader",
+    "EXPORTED_DAY",
+    "EXPORTED_FILE",
     "Record",
     "SourceError",
     "digest",
@@ -70,6 +72,10 @@ _DATA_SUFFIXES = (".jsonl", ".json", ".zst", ".zstd", ".jsonl.zst", ".json.zst",
 _ROTATED_COPY = re.compile(r"\.(?:jsonl|json|zst|zstd|pb|binpb)\.([0-9]{1,6})$")
 #: Names of files that hold a signal: under a directory, one with ``.json`` in its name that is
 #: not a data file (``traces.jsonl.2.gz``) is reported.
+#: What ``otel-llm export`` writes (DuckDB's partitioned ``COPY``): ``day=YYYY-MM-DD/data_N.<format>``,
+#: rows of a store's spans table - not OTLP, so a directory walk leaves them (:func:`expand`'s ``exports``).
+EXPORTED_FILE = re.compile(r"data_\d+\.(?:parquet|csv|json)")
+EXPORTED_DAY = re.compile(r"day=\d{4}-\d{2}-\d{2}")
 _SIGNAL_NAMES = tuple(f"{signal}{sep}" for signal in ("traces", "metrics", "logs") for sep in ".-")
 
 
@@ -105,11 +111,14 @@ class Record:
     error: str | None = None
 
 
-def expand(specs: Iterable[str | os.PathLike[str]], unread: list[Path] | None = None) -> list[Path]:
+def expand(specs: Iterable[str | os.PathLike[str]], unread: list[Path] | None = None,
+           exports: list[Path] | None = None) -> list[Path]:
     """Files named by ``specs``: plain paths, globs, or directories (their data files).
 
     Files under a directory named for a signal that are not data files (a
-    ``traces.jsonl.2.gz``) are appended to ``unread``, so they can be reported. Raises :class:`SourceError` (one line, no traceback material) for a path that
+    ``traces.jsonl.2.gz``) are appended to ``unread``, so they can be reported;
+    ``otel-llm export`` directories met on the way (the store's rows, not OTLP:
+    an export kept in the data directory) to ``exports``, each once. Raises :class:`SourceError` (one line, no traceback material) for a path that
     does not exist, cannot be looked up (a name too long, a directory without
     permission) or a glob that matches nothing. Backups sort before the live
     file of the same signal (oldest data first), otherwise by name.
@@ -126,16 +135,16 @@ def expand(specs: Iterable[str | os.PathLike[str]], unread: list[Path] | None = 
             candidates = [Path(text)]
         for path in candidates:
             try:
-                found.update(dict.fromkeys(_data_files(path, unread)))
+                found.update(dict.fromkeys(_data_files(path, unread, exports)))
             except OSError as exc:
                 raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
     return sorted(found, key=_read_order)
 
 
-def _data_files(path: Path, unread: list[Path] | None = None) -> list[Path]:
+def _data_files(path: Path, unread: list[Path] | None = None, exports: list[Path] | None = None) -> list[Path]:
     """``path`` itself, or the data files under a directory; :class:`SourceError` for anything else."""
     if path.is_dir():
-        return _walk(path, unread if unread is not None else [])
+        return _walk(path, unread if unread is not None else [], exports if exports is not None else [])
     if path.is_file():
         return [path]
     if not path.exists():
@@ -143,11 +152,12 @@ def _data_files(path: Path, unread: list[Path] | None = None) -> list[Path]:
     raise SourceError(f"not a regular file: {path}")
 
 
-def _walk(root: Path, unread: list[Path]) -> list[Path]:
+def _walk(root: Path, unread: list[Path], exports: list[Path]) -> list[Path]:
     """The data files under ``root``, following linked directories (an archive linked into the
     data dir is data too: ``Path.rglob`` skipped it in silence), each directory once, so a
     link loop ends. Other files named for a signal, links to nothing and directories that cannot
-    be listed (``os.walk`` would pass over them in silence) go to ``unread``."""
+    be listed (``os.walk`` would pass over them in silence) go to ``unread``; the day
+    directories of an ``otel-llm export`` are left, their export directory added to ``exports``."""
     seen: set[tuple[int, int]] = set()
     found, others, unlisted = [], [], []
     for directory, subdirs, names in os.walk(root, followlinks=True,
@@ -157,6 +167,12 @@ def _walk(root: Path, unread: list[Path]) -> list[Path]:
             subdirs.clear()
             continue
         seen.add((st.st_dev, st.st_ino))
+        if EXPORTED_DAY.fullmatch(os.path.basename(directory)) and any(EXPORTED_FILE.fullmatch(n) for n in names):
+            export = Path(directory).parent
+            if export not in exports:
+                exports.append(export)
+            subdirs.clear()
+            continue
         for name in names:
             if name.endswith(_DATA_SUFFIXES) or _ROTATED_COPY.search(name):
                 found.append(Path(directory, name))

@@ -12,10 +12,11 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterable, Literal, Mapping, Sequence
+
+from otel_llm_analysis._sources import EXPORTED_DAY, EXPORTED_FILE
 
 Format = Literal["json", "csv", "parquet"]
 
@@ -152,11 +153,6 @@ def export_spans(store: Any, out_dir: str | Path, fmt: Format = "parquet") -> Pa
     return path
 
 
-#: The files :func:`export_spans` writes (DuckDB's partitioned ``COPY``): ``day=YYYY-MM-DD/data_N.<format>``.
-_EXPORTED_FILE = re.compile(r"data_\d+\.(?:parquet|csv|json)")
-_EXPORTED_DAY = re.compile(r"day=\d{4}-\d{2}-\d{2}")
-
-
 def span_export_in(path: str | Path) -> Path | None:
     """A file of an :func:`export_spans` directory at ``path`` (the directory, one of its days, or
     one of its files), else ``None``. Such rows are the analysis store's, not OTLP: ingest cannot
@@ -164,12 +160,12 @@ def span_export_in(path: str | Path) -> Path | None:
     path = Path(path)
     try:
         if path.is_file():
-            return path if _EXPORTED_DAY.fullmatch(path.parent.name) and _EXPORTED_FILE.fullmatch(path.name) else None
+            return path if EXPORTED_DAY.fullmatch(path.parent.name) and EXPORTED_FILE.fullmatch(path.name) else None
         if not path.is_dir():
             return None
-        days = [path] if _EXPORTED_DAY.fullmatch(path.name) else \
-            [d for d in path.glob("day=*") if _EXPORTED_DAY.fullmatch(d.name)]
-        return next((f for d in days for f in d.glob("data_*") if _EXPORTED_FILE.fullmatch(f.name)), None)
+        days = [path] if EXPORTED_DAY.fullmatch(path.name) else \
+            [d for d in path.glob("day=*") if EXPORTED_DAY.fullmatch(d.name)]
+        return next((f for d in days for f in d.glob("data_*") if EXPORTED_FILE.fullmatch(f.name)), None)
     except OSError:  # a name too long, a directory without permission: ingest's own check names it
         return None
 

@@ -124,6 +124,9 @@ class IngestReport:
     #: Spans an earlier ingest stored and was interrupted before pricing, pairing and the
     #: agents' tables were worked out for them; this run finished them (``_unfinished``).
     finished_spans: int = 0
+    #: ``otel-llm export`` directories found under a directory ingested (an export kept in the
+    #: data directory): rows of a store, not OTLP, so not read - named once each, not per row.
+    skipped_exports: list[str] = field(default_factory=list)
 
     @property
     def files_read(self) -> int:
@@ -153,6 +156,9 @@ class IngestReport:
             text += "; not kept: " + ", ".join(f"{n} {what}" for what, n in sorted(self.not_kept.items()))
         if self.finished_spans:
             text += f"; finished {self.finished_spans} span(s) an interrupted ingest left"
+        if self.skipped_exports:
+            text += ("; skipped `otel-llm export` output (rows of a store, not OTLP): "
+                     + ", ".join(self.skipped_exports))
         waiting = [f"{f.path} ({f.tail_bytes} bytes)" for f in self.files if f.partial_tail]
         if waiting:
             text += "; last line not ended, left for the next run: " + ", ".join(waiting)
@@ -765,6 +771,31 @@ def _unread_reason(path: Path) -> str:
     return "not read: not a data file name (.jsonl, .json, .zst, or logrotate's .jsonl.N)"
 
 
+def listed_files(specs: Iterable[str | Path], report: IngestReport) -> list[FileInfo]:
+    """The files ``specs`` name (``_sources.expand``), each looked at once, for any engine's load.
+
+    What is not read is in ``report``: a file gone or unreadable since it was
+    listed, and a file under a directory that is not data (a ``.gz`` backup, a
+    link to nothing, a directory that cannot be listed) - each a problem at line
+    0 - and the ``otel-llm export`` directories the walk left, named once each.
+    Raises :class:`SourceError` for a path named in ``specs`` that is missing.
+    """
+    infos = []
+    unread: list[Path] = []
+    exports: list[Path] = []
+    for path in expand(specs, unread, exports):
+        try:
+            infos.append(stat_file(path))
+        except SourceError as exc:  # listed, then removed (a rotation's clean-up) or unreadable
+            report.files.append(FileReport(str(path), "", "skipped"))
+            report.bad_lines.append(Problem(str(path), 0, str(exc)))
+    for path in unread:
+        report.files.append(FileReport(str(path), "", "skipped"))
+        report.bad_lines.append(Problem(str(path), 0, _unread_reason(path)))
+    report.skipped_exports = [str(path) for path in exports]
+    return infos
+
+
 def ingest(
     con: duckdb.DuckDBPyConnection,
     specs: Iterable[str | Path],
@@ -782,17 +813,7 @@ def ingest(
     """
     started = time.perf_counter()
     report = IngestReport()
-    infos = []
-    unread: list[Path] = []
-    for path in expand(specs, unread):
-        try:
-            infos.append(stat_file(path))
-        except SourceError as exc:  # listed, then removed (a rotation's clean-up) or unreadable
-            report.files.append(FileReport(str(path), "", "skipped"))
-            report.bad_lines.append(Problem(str(path), 0, str(exc)))
-    for path in unread:
-        report.files.append(FileReport(str(path), "", "skipped"))
-        report.bad_lines.append(Problem(str(path), 0, _unread_reason(path)))
+    infos = listed_files(specs, report)
     ledger = Ledger(con, infos)
     # Row order inside a table carries no meaning here; letting DuckDB write in
     # parallel is what keeps inserts off the critical path.

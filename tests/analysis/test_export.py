@@ -150,7 +150,8 @@ def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_quoted(tmp_path):
 
 
 def test_ingesting_exported_spans_names_each_line_as_no_otlp_request(loaded, tmp_path):
-    """The export is rows of the spans table, not OTLP: ingest loads nothing from it and says why, line by line."""
+    """The export is rows of the spans table, not OTLP: ingest given one of its files loads nothing
+    from it and says why, line by line."""
     from otel_llm_analysis.store import TraceStore
 
     store, data = loaded
@@ -159,12 +160,38 @@ def test_ingesting_exported_spans_names_each_line_as_no_otlp_request(loaded, tmp
     lines = sum(len(f.read_bytes().splitlines()) for f in files)
     assert lines == len(data.spans)
     with TraceStore(str(tmp_path / "again.duckdb")) as again:
-        report = again.ingest([str(out)])
+        report = again.ingest([str(f) for f in files])
         assert again.query("SELECT count(*) FROM spans")[0][0] == 0
     assert len(report.bad_lines) == lines
     for problem in report.bad_lines:
         assert problem.reason.startswith("not loaded: not an OTLP export request"), problem
         assert "`trace_id`" in problem.reason  # what the line holds instead
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "parquet"])
+def test_an_export_inside_the_data_directory_is_skipped_and_named_once(loaded, tmp_path, fmt):
+    """``otel-llm export --out ./otel-data/exports``, then the usual ``otel-llm ingest ./otel-data``:
+    the export's JSON rows were read as data and each printed a bad line (one per exported span,
+    exit 3). The export is the store's own rows: the walk leaves it, and the report names it once;
+    the collector's files beside it load as before."""
+    from typer.testing import CliRunner
+
+    from otel_llm_analysis.store import TraceStore
+    from test_cli import _app
+
+    store, data = loaded
+    source = tmp_path / "otel-data"  # the collector's files the store was loaded from
+    export_spans(store, source / "exports", fmt)
+    with TraceStore(str(tmp_path / f"walk-{fmt}.duckdb")) as again:
+        report = again.ingest([str(source)])
+        assert again.query("SELECT count(*) FROM spans")[0][0] == len(data.spans)
+    assert report.bad_lines == []
+    assert report.skipped_exports == [str(source / "exports")]
+    assert "skipped `otel-llm export` output (rows of a store, not OTLP): " + str(source / "exports") \
+        in report.summary()
+    done = CliRunner().invoke(_app(), ["ingest", "--db", str(tmp_path / f"cli-{fmt}.duckdb"), str(source)])
+    assert done.exit_code == 0, done.output
+    assert done.output.count(str(source / "exports")) == 1, done.output
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "parquet"])

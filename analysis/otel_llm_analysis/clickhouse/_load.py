@@ -33,14 +33,14 @@ from typing import Any, Callable, Iterable
 import msgspec
 
 from otel_llm_analysis._decode import Batch, Problem, decode_line
-from otel_llm_analysis._sources import FileChanged, Reader, SourceError, expand, stat_file
+from otel_llm_analysis._sources import FileChanged, Reader
 from otel_llm_analysis.clickhouse._client import ClickHouseError, ClickHouseURL, connect, one_line
 from otel_llm_analysis.clickhouse._ddl import LOGS_TABLE, METRICS_TABLES, TRACES_TABLE, ExporterSchema
 from otel_llm_analysis.clickhouse._exporter_rows import (
     LOG_COLUMNS, METRIC_COLUMNS, SPAN_COLUMNS, fit_times, log_rows, metric_rows, span_rows,
 )
 from otel_llm_analysis.clickhouse._span_table import ensure_span_table
-from otel_llm_analysis.ingest import FileReport, IngestReport
+from otel_llm_analysis.ingest import FileReport, IngestReport, listed_files
 
 __all__ = ["BATCH_ROWS", "load"]
 
@@ -61,20 +61,15 @@ def load(specs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], to: s
     """
     target = to if isinstance(to, ClickHouseURL) else ClickHouseURL.parse(to)
     started = time.perf_counter()
-    paths = expand([specs] if isinstance(specs, (str, os.PathLike)) else list(specs))
+    report = IngestReport()
+    infos = listed_files([specs] if isinstance(specs, (str, os.PathLike)) else list(specs), report)
     client = client or connect(target, select=False)
     loader = _Loader(client, target.database)
     loader.prepare(create, schema or ExporterSchema(database=target.database), progress)
-    report = IngestReport()
     batch = Batch()
     try:
-        for path in paths:
-            try:
-                info = stat_file(path)
-            except SourceError as exc:
-                report.files.append(FileReport(str(path), "", "skipped"))
-                report.bad_lines.append(Problem(str(path), 0, str(exc)))
-                continue
+        for info in infos:
+            path = info.path
             file_report = FileReport(str(path), info.format, "new" if info.size else "empty")
             report.files.append(file_report)
             if not info.size:
