@@ -775,9 +775,10 @@ def listed_files(specs: Iterable[str | Path], report: IngestReport) -> list[File
     """The files ``specs`` name (``_sources.expand``), each looked at once, for any engine's load.
 
     What is not read is in ``report``: a file gone or unreadable since it was
-    listed, and a file under a directory that is not data (a ``.gz`` backup, a
-    link to nothing, a directory that cannot be listed) - each a problem at line
-    0 - and the ``otel-llm export`` directories the walk left, named once each.
+    listed, a file under a directory that is not data (a ``.gz`` backup, a link
+    to nothing, a directory that cannot be listed), a protobuf file whose name
+    says no signal - each a problem at line 0 - and the ``otel-llm export``
+    directories the walk left, named once each.
     Raises :class:`SourceError` for a path named in ``specs`` that is missing.
     """
     infos = []
@@ -785,10 +786,16 @@ def listed_files(specs: Iterable[str | Path], report: IngestReport) -> list[File
     exports: list[Path] = []
     for path in expand(specs, unread, exports):
         try:
-            infos.append(stat_file(path))
+            info = stat_file(path)
         except SourceError as exc:  # listed, then removed (a rotation's clean-up) or unreadable
             report.files.append(FileReport(str(path), "", "skipped"))
             report.bad_lines.append(Problem(str(path), 0, str(exc)))
+            continue
+        if info.format == "proto" and _proto.signal_of(path) is None:  # said at each run until renamed
+            report.files.append(FileReport(str(path), info.format, "skipped"))
+            report.bad_lines.append(Problem(str(path), 0, PROTO_NOT_READ))
+            continue
+        infos.append(info)
     for path in unread:
         report.files.append(FileReport(str(path), "", "skipped"))
         report.bad_lines.append(Problem(str(path), 0, _unread_reason(path)))
@@ -846,9 +853,6 @@ def ingest(
             for info in infos:
                 if info.size == 0:
                     report.files.append(FileReport(str(info.path), info.format, "empty"))
-                elif info.format == "proto" and _proto.signal_of(info.path) is None:
-                    report.files.append(FileReport(str(info.path), info.format, "skipped"))
-                    report.bad_lines.append(Problem(str(info.path), 0, PROTO_NOT_READ))
                 else:
                     loader.load(info)
             loader.finish()

@@ -7,47 +7,15 @@ the same spans with the same ids, calls, tokens and cost, metric points and logs
 
 from __future__ import annotations
 
-import base64
 import struct
 from pathlib import Path
 
-import orjson
 import zstandard
-from google.protobuf import json_format
-from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
-from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from otel_llm_analysis.store import TraceStore
 from otel_llm_analysis.summaries import totals
 from tests.support import synthetic
-
-_MESSAGES = {"traces": ExportTraceServiceRequest, "metrics": ExportMetricsServiceRequest,
-             "logs": ExportLogsServiceRequest}
-_IDS = ("traceId", "spanId", "parentSpanId")
-
-
-def _base64_ids(node: object) -> None:
-    """OTLP JSON's hex ids as protobuf's JSON mapping writes bytes (base64), in place."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in _IDS and isinstance(value, str) and value:
-                node[key] = base64.b64encode(bytes.fromhex(value)).decode()
-            else:
-                _base64_ids(value)
-    elif isinstance(node, list):
-        for item in node:
-            _base64_ids(item)
-
-
-def _frames(json_file: Path, signal: str) -> list[bytes]:
-    frames = []
-    for line in json_file.read_bytes().splitlines():
-        request = orjson.loads(line)
-        _base64_ids(request)
-        message = json_format.ParseDict(request, _MESSAGES[signal]()).SerializeToString()
-        frames.append(struct.pack(">I", len(message)) + message)
-    return frames
+from tests.support.otlp_proto import SIGNALS, frames
 
 
 def _snapshot(store: TraceStore) -> tuple:
@@ -62,8 +30,8 @@ def test_protobuf_files_load_as_their_json_does(tmp_path: Path) -> None:
     data = synthetic.generate(tmp_path / "json", seed=21, traces=40, days=3)
     proto = tmp_path / "proto"
     proto.mkdir()
-    for signal in _MESSAGES:
-        (proto / f"{signal}.pb").write_bytes(b"".join(_frames(tmp_path / "json" / f"{signal}.jsonl", signal)))
+    for signal in SIGNALS:
+        (proto / f"{signal}.pb").write_bytes(b"".join(frames(tmp_path / "json" / f"{signal}.jsonl", signal)))
     with TraceStore(str(tmp_path / "json.duckdb")) as from_json, TraceStore(str(tmp_path / "proto.duckdb")) as from_proto:
         assert from_json.ingest([str(f) for f in data.files]).bad_lines == []
         report = from_proto.ingest([str(proto)])
@@ -75,9 +43,9 @@ def test_compressed_protobuf_frames_and_a_half_written_last_frame(tmp_path: Path
     """``format: proto`` with ``compression: zstd`` (each frame compressed); a frame still being
     written is left for the next run, which reads it once complete."""
     data = synthetic.generate(tmp_path / "json", seed=22, traces=10, days=2, spans_per_line=8)
-    frames = _frames(tmp_path / "json" / "traces.jsonl", "traces")
+    framed = frames(tmp_path / "json" / "traces.jsonl", "traces")
     compress = zstandard.ZstdCompressor().compress
-    packed = [struct.pack(">I", len(c)) + c for c in (compress(f[4:]) for f in frames)]
+    packed = [struct.pack(">I", len(c)) + c for c in (compress(f[4:]) for f in framed)]
     path = tmp_path / "traces.pb"
     path.write_bytes(b"".join(packed[:-1]) + packed[-1][:7])
     with TraceStore(str(tmp_path / "s.duckdb")) as store:

@@ -87,6 +87,27 @@ def test_what_a_directory_holds_but_is_not_read_is_said_as_ingest_says_it(
     assert count(clickhouse_http, database, "otel_traces") == len(data.spans)
 
 
+def test_the_collectors_protobuf_files_load_and_one_not_named_for_a_signal_is_said_once(
+        tmp_path: Path, clickhouse_http: ChdbHttpServer, clickhouse_url: str, database: str) -> None:
+    """The file exporter's ``format: proto`` loads into ClickHouse as into DuckDB; a file whose name
+    says no signal was read frame by frame as bad JSON (a problem per frame), ingest names it once."""
+    from otel_llm_analysis.ingest import PROTO_NOT_READ
+    from tests.support.otlp_proto import SIGNALS, frames
+
+    data = generate(tmp_path / "json", traces=8)
+    proto = tmp_path / "proto"
+    proto.mkdir()
+    for signal in SIGNALS:
+        (proto / f"{signal}.pb").write_bytes(b"".join(frames(tmp_path / "json" / f"{signal}.jsonl", signal)))
+    unnamed = proto / "export.pb"
+    unnamed.write_bytes(b"".join(frames(tmp_path / "json" / "traces.jsonl", "traces")))
+    report = load([proto], clickhouse_url)
+    assert [str(p) for p in report.bad_lines] == [f"{unnamed}:0: {PROTO_NOT_READ}"]
+    assert (report.spans_added, report.logs_added, report.metric_points_added) == (
+        len(data.spans), len(data.logs), len(data.metric_points))
+    assert count(clickhouse_http, database, "otel_traces") == len(data.spans)
+
+
 def test_the_python_api_returns_the_ingest_report(tmp_path: Path, clickhouse_http: ChdbHttpServer,
                                                   clickhouse_url: str, database: str) -> None:
     data = generate(tmp_path / "dump", traces=5)
