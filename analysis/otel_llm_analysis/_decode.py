@@ -144,7 +144,7 @@ _OPEN_BRACE = ord("{")
 def _attrs(raw: msgspec.Raw, report: Callable[..., None], where: str) -> msgspec.Raw:
     """A resource's attribute JSON, checked here (once per line): anything but an array is
     reported and stored as no attributes. Rows' attribute lists are checked when staged
-    (``ingest._joined_strings``), where one C-level pass does it for a whole batch."""
+    (``_staging._joined_strings``), where one C-level pass does it for a whole batch."""
     if raw and memoryview(raw)[0] == _OPEN_BRACKET:
         return raw
     if raw and bytes(raw) != b"null":
@@ -425,7 +425,7 @@ _S = _SPAN_FIELD
 
 
 def _append_spans(resource_spans: list[Any], batch: Batch, report: Callable[..., None]) -> None:
-    """Spans of one line. Their attribute lists are checked when staged (``ingest._joined_strings``):
+    """Spans of one line. Their attribute lists are checked when staged (``_staging._joined_strings``):
     a first-byte test per span here cost more than all the other fields together."""
     cols = batch.cols["spans"]
     for ctx, where, spans in _scopes(resource_spans, "resourceSpans", "scopeSpans", "spans", batch, report):

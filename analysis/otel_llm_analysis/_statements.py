@@ -211,7 +211,7 @@ WHERE NOT EXISTS (SELECT 1 FROM (SELECT trace_id, span_id, start_time FROM span_
                   WHERE s.trace_id = b.trace_id AND s.span_id = b.span_id AND s.start_time IS NOT DISTINCT FROM {_START})
 """
 #: The same without the anti-join, for a batch that cannot repeat a stored span
-#: (see ``ingest._SpanKeys``).
+#: (see ``_staging.SpanKeys``).
 NEW_SPANS_UNSEEN = f"""
 CREATE OR REPLACE TEMP TABLE _new_spans AS
 SELECT min(ord) AS ord FROM _b_spans GROUP BY trace_id, span_id, {ts("start_ns")}
