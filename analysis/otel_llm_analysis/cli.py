@@ -588,6 +588,9 @@ def register(app: typer.Typer) -> None:
     app.command("traces")(traces)
     app.command("sql")(sql)
     app.command("export")(export)
+    from otel_llm_analysis.retention_command import PRUNE_EPILOG, prune
+
+    app.command("prune", epilog=PRUNE_EPILOG)(prune)
     from otel_llm_analysis.clickhouse.command import LOAD_EPILOG, load
 
     app.command("load", epilog=LOAD_EPILOG)(load)
