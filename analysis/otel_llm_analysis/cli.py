@@ -479,11 +479,15 @@ def logs(
     service: Optional[str] = typer.Option(None, "--service", help="Only this service's records (service.name)."),
     logger: Optional[str] = typer.Option(None, "--logger", help="Only this logger's records (its scope name)."),
     trace: Optional[str] = typer.Option(None, "--trace", help="Only the records of this trace id."),
+    grep: Optional[str] = typer.Option(None, "--grep", help="Only bodies matching this regular expression (RE2)."),
+    ignore_case: bool = typer.Option(False, "--ignore-case", "-i", help="--grep ignores case."),
 ) -> Result:
     """Search log records, or group error messages into patterns with counts and first/last seen."""
     from otel_llm_analysis import logs as analysis
 
-    sources = {"service": service, "logger": logger, "trace_id": trace}
+    if ignore_case and grep is None:
+        raise ValueError("--ignore-case applies to --grep: give --grep PATTERN (--search already ignores case)")
+    sources = {"service": service, "logger": logger, "trace_id": trace, "pattern": grep, "ignore_case": ignore_case}
     if patterns:
         rows = analysis.log_patterns(store, severity or "ERROR", search, filters.since, filters.until, limit, **sources)
         return Result(rows, "log patterns", ["pattern", "count", "first_seen", "last_seen", "example_trace_id"])
