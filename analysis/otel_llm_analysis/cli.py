@@ -595,6 +595,9 @@ def register(app: typer.Typer) -> None:
     from otel_llm_analysis.retention_command import PRUNE_EPILOG, prune
 
     app.command("prune", epilog=PRUNE_EPILOG)(prune)
+    from otel_llm_analysis.running_command import running
+
+    app.command("running")(running)
     from otel_llm_analysis.clickhouse.command import LOAD_EPILOG, load
 
     app.command("load", epilog=LOAD_EPILOG)(load)
