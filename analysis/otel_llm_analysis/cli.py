@@ -325,11 +325,14 @@ def check(
     max_cost: Optional[float] = typer.Option(None, "--max-cost", callback=positive, help="Spend in the window (USD)."),
     min_pass_rate: Optional[float] = typer.Option(None, "--min-pass-rate", callback=finite, min=0.0, max=1.0,
                                                   help="Evaluations' pass rate floor, 0 to 1 (QA failure alert)."),
+    max_cpu: Optional[float] = typer.Option(None, "--max-cpu", callback=finite, min=0.0, max=1.0,
+                                            help="Peak process CPU utilization, 0 to 1 (share of all CPUs)."),
 ) -> Result:
     """Alert thresholds as a gate: p95 latency > 2 s, error rate > 5 %, memory > 500 MiB by default; exit 1 when crossed."""
     from otel_llm_analysis import alerts
 
-    limits = alerts.Thresholds(max_p95_ms, max_error_rate, max_ttft_ms, max_memory_mb, max_cost, min_pass_rate)
+    limits = alerts.Thresholds(max_p95_ms, max_error_rate, max_ttft_ms, max_memory_mb, max_cost, min_pass_rate,
+                               peak_cpu_utilization=max_cpu)
     rows = alerts.check(store, limits, filters)
     notes = _unpriced_in(store, filters) if max_cost is not None else []
     return Result(rows, "checks", ["check", "observed", "limit", "status"], gate=True, notes=notes,
