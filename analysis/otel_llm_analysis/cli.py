@@ -601,6 +601,9 @@ def register(app: typer.Typer) -> None:
     from otel_llm_analysis.running_command import running
 
     app.command("running")(running)
+    from otel_llm_analysis.queries_command import queries
+
+    app.command("queries")(queries)
     from otel_llm_analysis.clickhouse.command import LOAD_EPILOG, load
 
     app.command("load", epilog=LOAD_EPILOG)(load)
