@@ -604,6 +604,9 @@ def register(app: typer.Typer) -> None:
     from otel_llm_analysis.queries_command import queries
 
     app.command("queries")(queries)
+    from otel_llm_analysis.sessions_command import sessions
+
+    app.command("sessions")(sessions)
     from otel_llm_analysis.clickhouse.command import LOAD_EPILOG, load
 
     app.command("load", epilog=LOAD_EPILOG)(load)
