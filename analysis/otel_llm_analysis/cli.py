@@ -607,6 +607,9 @@ def register(app: typer.Typer) -> None:
     from otel_llm_analysis.sessions_command import sessions
 
     app.command("sessions")(sessions)
+    from otel_llm_analysis.recommend_command import recommend
+
+    app.command("recommend")(recommend)
     from otel_llm_analysis.clickhouse.command import LOAD_EPILOG, load
 
     app.command("load", epilog=LOAD_EPILOG)(load)
