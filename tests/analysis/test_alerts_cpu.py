@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-import typer
-from typer.testing import CliRunner
-
-from otel_llm_analysis.cli import register
+from tests.support.app_store import cli as run, ingest, run_app
 
 APP = """
 import time
@@ -24,12 +18,6 @@ while time.perf_counter() < end:
     n += 1
 otel_llm.shutdown()
 """
-
-
-def run(*args: str):
-    app = typer.Typer()
-    register(app)
-    return CliRunner().invoke(app, list(args))
 
 
 def _peak_cpu(metrics: Path) -> float:
@@ -46,13 +34,8 @@ def _peak_cpu(metrics: Path) -> float:
 @pytest.fixture(scope="module")
 def busy(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, float]:
     root = tmp_path_factory.mktemp("cpu")
-    out = root / "otel-data"
-    done = subprocess.run([sys.executable, "-c", APP], cwd=root, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "OTEL_LLM_OUTPUT_DIR": str(out)})
-    assert done.returncode == 0, done.stderr
-    db = str(root / "store.duckdb")
-    assert run("ingest", str(out), "--db", db).exit_code == 0
-    return db, _peak_cpu(out / "metrics.jsonl")
+    out = run_app(root, APP)
+    return ingest(root, out), _peak_cpu(out / "metrics.jsonl")
 
 
 def _cpu_row(result) -> dict:

@@ -8,21 +8,12 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
-import typer
-from typer.testing import CliRunner
 
-from otel_llm_analysis.cli import register
+from tests.support.app_store import cli as run
 from tests.support import synthetic
-
-
-def run(*args: str) -> Any:
-    app = typer.Typer()
-    register(app)
-    return CliRunner().invoke(app, list(args))
 
 
 @pytest.fixture(scope="module")

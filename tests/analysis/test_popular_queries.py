@@ -7,18 +7,10 @@ one's messages are counted, the second's are said to carry no text.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections import Counter
-from pathlib import Path
-from typing import Any
 
 import pytest
-import typer
-from typer.testing import CliRunner
-
-from otel_llm_analysis.cli import register
+from tests.support.app_store import cli as run, ingest, run_app
 
 QUESTIONS = ["What is my balance?", "  what IS my   balance? ", "Reset my password", "What is my balance?",
              "reset my password", "Card 4111 is lost", "Opening hours?"]
@@ -40,24 +32,12 @@ otel_llm.shutdown()
 """
 
 
-def run(*args: str) -> Any:
-    app = typer.Typer()
-    register(app)
-    return CliRunner().invoke(app, list(args))
-
-
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> str:
     root = tmp_path_factory.mktemp("queries")
-    out = root / "otel-data"
     for service, capture in (("helpdesk", "capture"), ("private", "off")):
-        done = subprocess.run([sys.executable, "-c", APP, service, capture, json.dumps(QUESTIONS)], cwd=root,
-                              capture_output=True, text=True, timeout=120,
-                              env={**os.environ, "OTEL_LLM_OUTPUT_DIR": str(out)})
-        assert done.returncode == 0, done.stderr
-    db = str(root / "store.duckdb")
-    assert run("ingest", str(out), "--db", db).exit_code == 0
-    return db
+        out = run_app(root, APP, service, capture, json.dumps(QUESTIONS))
+    return ingest(root, out)
 
 
 def test_the_most_frequent_messages_folded_by_case_and_spaces(store: str) -> None:

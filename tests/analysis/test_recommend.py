@@ -12,21 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import typer
-from typer.testing import CliRunner
 
 from otel_llm._usage import Usage
-from otel_llm_analysis.cli import register
+from tests.support.app_store import cli as run
 from otel_llm_analysis.store import price_book
 from tests.support import synthetic
 
 from _ground_truth import is_llm
-
-
-def run(*args: str) -> Any:
-    app = typer.Typer()
-    register(app)
-    return CliRunner().invoke(app, list(args))
 
 
 @pytest.fixture(scope="module")

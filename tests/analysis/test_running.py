@@ -8,18 +8,12 @@ another finishes its calls. The store is built by ``otel-llm ingest``.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import typer
-from typer.testing import CliRunner
-
-from otel_llm_analysis.cli import register
+from tests.support.app_store import cli as run, ingest, run_app
 
 APP = """
 import os, sys, threading
@@ -53,24 +47,12 @@ otel_llm.shutdown()
 """
 
 
-def run(*args: str) -> Any:
-    app = typer.Typer()
-    register(app)
-    return CliRunner().invoke(app, list(args))
-
-
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> str:
     root = tmp_path_factory.mktemp("running")
-    out = root / "otel-data"
     for service, calls, how in (("killed-worker", 3, "killed"), ("finished-worker", 2, "finished")):
-        done = subprocess.run([sys.executable, "-c", APP, service, str(calls), how], cwd=root, capture_output=True,
-                              text=True, timeout=120, env={**os.environ, "OTEL_LLM_OUTPUT_DIR": str(out)})
-        assert done.returncode == 0, done.stderr
-    db = str(root / "store.duckdb")
-    ingested = run("ingest", str(out), "--db", db)
-    assert ingested.exit_code == 0, ingested.output
-    return db
+        out = run_app(root, APP, service, str(calls), how)
+    return ingest(root, out)
 
 
 def _rows(*args: str) -> list[dict[str, Any]]:

@@ -7,18 +7,12 @@ conversation ids and times, its memory points), not from the store.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import typer
-from typer.testing import CliRunner
-
-from otel_llm_analysis.cli import register
+from tests.support.app_store import cli as run, ingest, run_app
 
 APP = """
 import time
@@ -40,12 +34,6 @@ time.sleep(0.3)
 answer("hello again", thread_id="light", megabytes=1)
 otel_llm.shutdown()
 """
-
-
-def run(*args: str) -> Any:
-    app = typer.Typer()
-    register(app)
-    return CliRunner().invoke(app, list(args))
 
 
 def _value(attribute: dict) -> Any:
@@ -85,13 +73,8 @@ def _expected(out: Path) -> dict[str, dict[str, float]]:
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, dict[str, float]]]:
     root = tmp_path_factory.mktemp("sessions")
-    out = root / "otel-data"
-    done = subprocess.run([sys.executable, "-c", APP], cwd=root, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "OTEL_LLM_OUTPUT_DIR": str(out)})
-    assert done.returncode == 0, done.stderr
-    db = str(root / "store.duckdb")
-    assert run("ingest", str(out), "--db", db).exit_code == 0
-    return db, _expected(out)
+    out = run_app(root, APP)
+    return ingest(root, out), _expected(out)
 
 
 def test_each_session_shows_its_process_memory_while_it_ran(store: Any) -> None:
