@@ -29,6 +29,8 @@ def recommend(
     from otel_llm_analysis.recommendations import cheaper_models
     from otel_llm_analysis.store import price_book
 
+    if any(not name.strip() for name in candidate):
+        raise ValueError("--candidate names a model: it cannot be empty")
     advice = cheaper_models(store, price_book(pricing), filters, candidates=candidate, per_model=per_model)
     notes = [f"{model}: no price in the table, so not compared (add it with --pricing FILE)"
              for model in advice.unpriced_models]

@@ -54,6 +54,8 @@ def prune(
     output = _output_format(fmt, out)
     if "://" in db:
         raise fail("prune works on a DuckDB store; a ClickHouse store keeps data by its tables' TTL", 2)
+    if not Path(db).exists():  # a writable open would create an empty store and report nothing removed
+        raise fail(f"no database at {db}; nothing to prune")
     with open_store(db, read_only=dry_run) as store:
         try:
             report = retention.prune(store, cutoff, dry_run=dry_run)

@@ -32,12 +32,15 @@ def running(
     from otel_llm_analysis._filters import parse_time
 
     reference = datetime_now()
+    wrong = ValueError(f"--stale-after {stale_after!r}: give a duration like 5m, 1h or 2d")
+    if not stale_after.strip()[-1:].isalpha():
+        raise wrong
     try:
         stale = reference - parse_time(stale_after, now=reference)  # type: ignore[operator]
     except ValueError as exc:
         raise ValueError(f"--stale-after: {exc}") from None
-    if stale <= timedelta(0) or not stale_after.strip()[-1:].isalpha():
-        raise ValueError(f"--stale-after {stale_after!r}: give a duration like 5m, 1h or 2d")
+    if stale <= timedelta(0):
+        raise wrong
     rows = analysis.running(store, until=filters.until, now=filters.until or reference, stale_after=stale)
     notes = []
     if not analysis.reporting_processes(store, until=filters.until):

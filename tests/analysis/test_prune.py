@@ -161,6 +161,9 @@ def test_usage_errors_and_a_store_another_process_holds(ingested: Any) -> None:
     assert run("prune", "--older-than", "30d", "--before", "2026-01-01", "--db", db).exit_code == 2
     assert run("prune", "--older-than", "30", "--db", db).exit_code == 2
     assert run("prune", "--older-than", "30d", "--db", "clickhouse://localhost/db").exit_code == 2
+    missing = run("prune", "--older-than", "30d", "--db", db + ".missing")
+    assert missing.exit_code == 1 and "no database at" in missing.output
+    assert not Path(db + ".missing").exists()
     holder = subprocess.Popen(
         [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('held', flush=True); "
                                "sys.stdin.read()", db],

@@ -79,6 +79,7 @@ def test_a_candidate_from_your_prices_and_the_models_without_a_price(ingested: A
     assert [(r["model"], r["alternative"]) for r in rows] == [(m, a) for m, a, *_ in expected]
     assert {r["alternative"] for r in rows} == {"tiny-model"}
     assert all(r["alternative_success_rate"] is None for r in rows)  # no calls of it here
+    assert run("recommend", "--db", db, "--candidate", " ").exit_code == 2
     table = run("recommend", "--db", db)
     unpriced = {s.model for s in data.spans if is_llm(s) and s.model} - {
         m for m in {s.model for s in data.spans if is_llm(s) and s.model} if price_book(None).rates(m) is not None}

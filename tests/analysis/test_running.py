@@ -84,6 +84,7 @@ def test_before_any_export_nothing_is_running_and_bad_durations_are_usage_errors
     assert _rows("--db", store, "--until", as_of) == []  # --until is exclusive: before the only export
     assert run("running", "--db", store, "--stale-after", "soon").exit_code == 2
     assert run("running", "--db", store, "--stale-after", "5").exit_code == 2
+    assert run("running", "--db", store, "--stale-after", "").exit_code == 2
 
 
 def test_a_store_without_the_metric_says_where_it_comes_from(tmp_path: Path) -> None:
