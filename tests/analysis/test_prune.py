@@ -93,6 +93,9 @@ def test_dry_run_counts_what_would_go_and_changes_nothing(ingested: Any) -> None
     assert rows["span_rows"]["kept"] == sum(s.trace_id in kept for s in data.spans) > 0
     assert rows["logs"]["removed"] == sum(_time(r.time_ns) < cutoff for r in data.logs) > 0
     assert rows["metric_points"]["removed"] == sum(_time(p.time_ns) < cutoff for p in data.metric_points) > 0
+    written = Path(db).parent / "prune.csv"
+    assert run("prune", "--before", cutoff.isoformat(), "--dry-run", "--db", db, "--out", str(written)).exit_code == 0
+    assert written.read_text().splitlines()[1] == f"span_rows,spans,{rows['span_rows']['removed']},{rows['span_rows']['kept']}"
     assert {t: _count(db, t) for t in before} == before
 
 
