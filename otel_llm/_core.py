@@ -35,7 +35,7 @@ from opentelemetry import trace
 from opentelemetry.trace import INVALID_SPAN_CONTEXT, NonRecordingSpan, Span, SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
-from otel_llm import _runtime, _streams, semconv
+from otel_llm import _active, _runtime, _streams, semconv
 from otel_llm._attempts import ATTEMPT_KEY, attempt_number
 from otel_llm._guard import internal_error
 from otel_llm._metrics import exemplar_ids, recorder_index
@@ -287,6 +287,7 @@ class Call:
         "chunks",
         "error_type",
         "extra",
+        "running",
     )
 
     def __init__(self, kind: Kind, runtime: "Runtime", span: Span) -> None:
@@ -302,6 +303,7 @@ class Call:
         self.chunks: int | None = None  # None: not a stream
         self.error_type: str | None = None
         self.extra: Any = None  # per-kind state (e.g. the chat turn)
+        self.running: list[None] | None = None  # counted in _active while it runs
 
     # --- usage ------------------------------------------------------------
     @property
@@ -409,6 +411,8 @@ class Call:
         if not self.sink.close():
             return
         end_ns = time.time_ns()
+        if self.running is not None:
+            _active.ended(self.running)
         self.elapsed = time.perf_counter() - self.started
         kind = self.kind
         try:
@@ -472,6 +476,7 @@ def open_call(kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any], attach:
         kind.on_start(call, args, kwargs)
         if attach:
             call.token = otel_context.attach(call.ctx)
+        call.running = _active.started(kind.kind, kind.span_name)
         return call
     except Exception as exc:  # noqa: BLE001
         if span is not None:

@@ -82,7 +82,7 @@ from opentelemetry.metrics import CallbackOptions, Counter, Histogram, Meter, No
 from opentelemetry.trace import INVALID_SPAN, NonRecordingSpan, SpanContext, TraceFlags
 from opentelemetry.util.types import AttributeValue
 
-from otel_llm import semconv
+from otel_llm import _active, semconv
 from otel_llm._guard import internal_error
 
 __all__ = [
@@ -239,6 +239,7 @@ class Instruments:
         if isinstance(meter, NoOpMeter):
             instruments.submit = _discard  # type: ignore[method-assign]  # nothing would ever be recorded
             return instruments
+        _active.observe(meter)  # what is running now
         meter.create_observable_gauge(
             semconv.METRIC_PENDING_DRAIN, callbacks=[instruments._drain_at_collection],
             description="Records otel-llm's pending metric points before each collection; reports nothing",

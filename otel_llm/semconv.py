@@ -158,6 +158,10 @@ METRIC_TOOL_DURATION: Final = "otel_llm.tool.duration"  # histogram, s; by tool 
 METRIC_TOOL_CALLS: Final = "otel_llm.tool.calls"  # counter, {call}; by tool name and error.type
 # observable counter, {item}: telemetry otel-llm could not deliver, by otel_llm.signal and error.type
 METRIC_TELEMETRY_DROPPED: Final = "otel_llm.telemetry.dropped"
+# observable up-down counter, {call}: decorated calls started and not ended (what is running now, _active),
+# by otel_llm.kind and OTEL_LLM_SPAN_NAME (the span's name)
+METRIC_ACTIVE: Final = "otel_llm.active"
+OTEL_LLM_SPAN_NAME: Final = "otel_llm.span.name"
 METRIC_PROCESS_MEMORY_USAGE: Final = "process.memory.usage"  # bytes (process_metrics=True, system-metrics)
 # An observable instrument whose callback records pending points before each collection;
 # it never reports a value, so it is never exported (see _metrics).

@@ -15,6 +15,8 @@ Observed values, over the window and filters given:
   metrics wrote (``configure(process_metrics=True)``), per service when filtered;
   delta points (changes, not levels) are added up per series first;
 * ``cost_usd``: the spend in the window (a budget per window, e.g. ``--since 1d``);
+* ``peak_cpu_utilization``: the largest ``process.cpu.utilization`` point (a process's
+  share of all the machine's CPUs over one collection interval, 0 to 1), scoped as memory;
 * ``pass_rate``: the evaluations' pass rate (``qa.quality``: pass / (pass + warning +
   fail)), a *floor*: breached when it falls below the limit (QA failure alerts).
 
@@ -33,6 +35,7 @@ from otel_llm_analysis.summaries import time_to_first_token, totals
 
 Status = Literal["ok", "breached", "no data"]
 MEMORY_METRIC = semconv.METRIC_PROCESS_MEMORY_USAGE  # bytes, from opentelemetry-instrumentation-system-metrics
+CPU_METRIC = "process.cpu.utilization"  # a share of all CPUs, 0 to 1, from the same instrumentation
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,8 @@ class Thresholds:
     cost_usd: float | None = None
     #: a floor, not a ceiling: breached below it; None (the default) skips it
     min_pass_rate: float | None = None
+    #: the highest process CPU utilization (0 to 1: a share of all the machine's CPUs); None skips it
+    peak_cpu_utilization: float | None = None
 
 
 @dataclass(slots=True)
@@ -59,6 +64,31 @@ class CheckRow:
     status: Status
 
 
+def _process_points(metric: str, filters: Filters) -> tuple[list[str], dict[str, Any]]:
+    """SQL clauses and parameters selecting ``metric``'s points of the filtered service, or of the services
+    that ran the project's spans in the window when a project is asked for (points carry no project)."""
+    clauses, params = ["metric_name = $metric"], {"metric": metric}
+    if filters.service is not None:
+        clauses.append("service_name = $service")
+        params["service"] = filters.service
+    if filters.project is not None:
+        span_window, span_params = time_window("start_time", filters.since, filters.until)
+        clauses.append("service_name IN (SELECT DISTINCT service_name FROM spans WHERE "
+                       + " AND ".join(["project = $project", *span_window]) + ")")
+        params.update(span_params, project=filters.project)
+    return clauses, params
+
+
+def _peak_cpu(store: Any, filters: Filters) -> float | None:
+    """The highest ``process.cpu.utilization`` point in the window: a process's share of all the machine's
+    CPUs over one collection interval (0 to 1, as the system-metrics instrumentation reports it)."""
+    clauses, params = _process_points(CPU_METRIC, filters)
+    window, window_params = time_window("time", filters.since, filters.until)
+    rows = fetch_dicts(store, "SELECT max(value) AS peak FROM metric_points WHERE "
+                       + " AND ".join([*clauses, *window]), {**params, **window_params})
+    return rows[0]["peak"] if rows else None
+
+
 def _peak_memory_mb(store: Any, filters: Filters) -> float | None:
     """Largest process memory in the window (metric points carry ``time``, not spans' ``start_time``),
     of the services that ran the project's spans in it when a project is asked for.
@@ -66,15 +96,7 @@ def _peak_memory_mb(store: Any, filters: Filters) -> float | None:
     A gauge or cumulative point is the memory in use; a delta point (a non-monotonic sum some SDKs
     send with delta temporality) is the change since its series' previous point, so its level is
     worked out by :func:`_delta_levels`."""
-    clauses, params = ["metric_name = $metric"], {"metric": MEMORY_METRIC}
-    if filters.service is not None:
-        clauses.append("service_name = $service")
-        params["service"] = filters.service
-    if filters.project is not None:  # points carry no project: the services that ran its spans then
-        span_window, span_params = time_window("start_time", filters.since, filters.until)
-        clauses.append("service_name IN (SELECT DISTINCT service_name FROM spans WHERE "
-                       + " AND ".join(["project = $project", *span_window]) + ")")
-        params.update(span_params, project=filters.project)
+    clauses, params = _process_points(MEMORY_METRIC, filters)
     window, window_params = time_window("time", filters.since, filters.until)
     params.update(window_params)
     rows = fetch_dicts(store, "SELECT max(value) AS peak FROM metric_points WHERE "
@@ -129,6 +151,7 @@ def check(store: Any, thresholds: Thresholds = Thresholds(), filters: Filters | 
         "peak_memory_mb": lambda: _peak_memory_mb(store, filters),
         "cost_usd": lambda: kpis.cost_usd if kpis.llm_calls else None,
         "pass_rate": lambda: _pass_rate(store, filters),
+        "peak_cpu_utilization": lambda: _peak_cpu(store, filters),
     }
     rows = []
     for name, observe in observers.items():

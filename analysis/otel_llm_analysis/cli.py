@@ -325,11 +325,14 @@ def check(
     max_cost: Optional[float] = typer.Option(None, "--max-cost", callback=positive, help="Spend in the window (USD)."),
     min_pass_rate: Optional[float] = typer.Option(None, "--min-pass-rate", callback=finite, min=0.0, max=1.0,
                                                   help="Evaluations' pass rate floor, 0 to 1 (QA failure alert)."),
+    max_cpu: Optional[float] = typer.Option(None, "--max-cpu", callback=finite, min=0.0, max=1.0,
+                                            help="Peak process CPU utilization, 0 to 1 (share of all CPUs)."),
 ) -> Result:
     """Alert thresholds as a gate: p95 latency > 2 s, error rate > 5 %, memory > 500 MiB by default; exit 1 when crossed."""
     from otel_llm_analysis import alerts
 
-    limits = alerts.Thresholds(max_p95_ms, max_error_rate, max_ttft_ms, max_memory_mb, max_cost, min_pass_rate)
+    limits = alerts.Thresholds(max_p95_ms, max_error_rate, max_ttft_ms, max_memory_mb, max_cost, min_pass_rate,
+                               peak_cpu_utilization=max_cpu)
     rows = alerts.check(store, limits, filters)
     notes = _unpriced_in(store, filters) if max_cost is not None else []
     return Result(rows, "checks", ["check", "observed", "limit", "status"], gate=True, notes=notes,
@@ -479,11 +482,15 @@ def logs(
     service: Optional[str] = typer.Option(None, "--service", help="Only this service's records (service.name)."),
     logger: Optional[str] = typer.Option(None, "--logger", help="Only this logger's records (its scope name)."),
     trace: Optional[str] = typer.Option(None, "--trace", help="Only the records of this trace id."),
+    grep: Optional[str] = typer.Option(None, "--grep", help="Only bodies matching this regular expression (RE2)."),
+    ignore_case: bool = typer.Option(False, "--ignore-case", "-i", help="--grep ignores case."),
 ) -> Result:
     """Search log records, or group error messages into patterns with counts and first/last seen."""
     from otel_llm_analysis import logs as analysis
 
-    sources = {"service": service, "logger": logger, "trace_id": trace}
+    if ignore_case and grep is None:
+        raise ValueError("--ignore-case applies to --grep: give --grep PATTERN (--search already ignores case)")
+    sources = {"service": service, "logger": logger, "trace_id": trace, "pattern": grep, "ignore_case": ignore_case}
     if patterns:
         rows = analysis.log_patterns(store, severity or "ERROR", search, filters.since, filters.until, limit, **sources)
         return Result(rows, "log patterns", ["pattern", "count", "first_seen", "last_seen", "example_trace_id"])
@@ -588,6 +595,21 @@ def register(app: typer.Typer) -> None:
     app.command("traces")(traces)
     app.command("sql")(sql)
     app.command("export")(export)
+    from otel_llm_analysis.retention_command import PRUNE_EPILOG, prune
+
+    app.command("prune", epilog=PRUNE_EPILOG)(prune)
+    from otel_llm_analysis.running_command import running
+
+    app.command("running")(running)
+    from otel_llm_analysis.queries_command import queries
+
+    app.command("queries")(queries)
+    from otel_llm_analysis.sessions_command import sessions
+
+    app.command("sessions")(sessions)
+    from otel_llm_analysis.recommend_command import recommend
+
+    app.command("recommend")(recommend)
     from otel_llm_analysis.clickhouse.command import LOAD_EPILOG, load
 
     app.command("load", epilog=LOAD_EPILOG)(load)

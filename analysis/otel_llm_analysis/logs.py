@@ -3,7 +3,9 @@
 Severity follows OpenTelemetry's numbers (TRACE 1, DEBUG 5, INFO 9, WARN 13,
 ERROR 17, FATAL 21); a filter keeps records *at or above* the level. Records
 without a number are ranked by their text. Text search is case-insensitive
-substring search over the body.
+substring search over the body; ``pattern`` is a regular expression (RE2 syntax,
+as DuckDB and ClickHouse read it) found anywhere in the body, case-sensitive
+unless ``ignore_case``.
 
 Patterns mask, in this order: quoted values ('..' or "..") -> ``<str>``, UUIDs ->
 ``<uuid>``, runs of 8+ digits -> ``<num>``, hex ids (``0x..`` or 8+ hex digits) ->
@@ -72,10 +74,30 @@ def severity_number(level: str | int | None) -> int | None:
 SOURCE_COLUMNS = {"service": "service_name", "logger": "scope_name", "trace_id": "trace_id"}
 
 
+def regex(pattern: str, ignore_case: bool = False) -> str:
+    """``pattern`` checked as an RE2 regular expression (``(?i)`` before it for ``ignore_case``).
+
+    Raises ValueError naming the mistake, before any query runs.
+    """
+    import duckdb
+
+    expression = f"(?i){pattern}" if ignore_case else pattern
+    with duckdb.connect() as con:
+        try:
+            con.execute("SELECT regexp_matches('', ?)", [expression])
+        except duckdb.Error as exc:
+            reason = str(exc).splitlines()[0].split(": ", 1)[-1]
+            raise ValueError(f"not a regular expression: {pattern!r} ({reason})") from None
+    return expression
+
+
 def _where(text: str | None, severity: str | int | None, since: Any, until: Any,
-           sources: dict[str, str | None]) -> tuple[str, dict[str, Any]]:
+           sources: dict[str, str | None], pattern: str | None = None) -> tuple[str, dict[str, Any]]:
     window, params = time_window("time", parse_time(since), parse_time(until))
     clauses = ["TRUE", *window]
+    if pattern is not None:
+        clauses.append("regexp_matches(coalesce(body, ''), $pattern)")
+        params["pattern"] = pattern
     for name, value in sources.items():
         if value is not None:
             clauses.append(f"{SOURCE_COLUMNS[name]} = ${name}")
@@ -116,10 +138,13 @@ def search_logs(
     service: str | None = None,
     logger: str | None = None,
     trace_id: str | None = None,
+    pattern: str | None = None,
+    ignore_case: bool = False,
 ) -> list[LogRow]:
     """Newest log records containing ``text`` at or above ``severity`` in [since, until),
-    of one ``service``, ``logger`` or trace when given."""
-    where, params = _where(text, severity, since, until, {"service": service, "logger": logger, "trace_id": trace_id})
+    of one ``service``, ``logger`` or trace when given, whose body matches ``pattern`` when given."""
+    where, params = _where(text, severity, since, until, {"service": service, "logger": logger, "trace_id": trace_id},
+                           None if pattern is None else regex(pattern, ignore_case))
     sql = load_query("log_search").format(where=where, severity=SEVERITY_SQL)
     return as_rows(LogRow, fetch_dicts(store, sql, {**params, "limit": limit}))
 
@@ -148,9 +173,12 @@ def log_patterns(
     service: str | None = None,
     logger: str | None = None,
     trace_id: str | None = None,
+    pattern: str | None = None,
+    ignore_case: bool = False,
 ) -> list[LogPattern]:
     """Message patterns of records at or above ``severity`` (default ERROR), most frequent first,
-    of one ``service``, ``logger`` or trace when given."""
-    where, params = _where(text, severity, since, until, {"service": service, "logger": logger, "trace_id": trace_id})
+    of one ``service``, ``logger`` or trace when given, of the bodies matching ``pattern`` when given."""
+    where, params = _where(text, severity, since, until, {"service": service, "logger": logger, "trace_id": trace_id},
+                           None if pattern is None else regex(pattern, ignore_case))
     sql = load_query("log_patterns").format(where=where, severity=SEVERITY_SQL, masked=masked_sql())
     return as_rows(LogPattern, fetch_dicts(store, sql, {**params, "limit": limit}))

@@ -1,0 +1,89 @@
+"""``otel_llm.active``: the decorated calls started and not ended, read through the SDK's metric reader."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+import otel_llm
+from otel_llm import semconv as sc
+
+
+def running(cap: Any) -> dict[tuple[str, str], int]:
+    data = cap.reader.get_metrics_data()
+    found = [m for rm in data.resource_metrics for sm in rm.scope_metrics for m in sm.metrics
+             if m.name == sc.METRIC_ACTIVE]
+    if not found:
+        return {}
+    (metric,) = found
+    assert metric.unit == "{call}" and not metric.data.is_monotonic
+    return {(p.attributes[sc.OTEL_LLM_KIND], p.attributes[sc.OTEL_LLM_SPAN_NAME]): p.value
+            for p in metric.data.data_points if p.value}
+
+
+def test_a_call_counts_while_it_runs_inside_its_agent_and_not_after(cap: Any, response: Any) -> None:
+    inside, release = threading.Event(), threading.Event()
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def ask() -> dict:
+        inside.set()
+        release.wait(10)
+        return response()
+
+    @otel_llm.agent(name="planner")
+    def plan() -> dict:
+        return ask()
+
+    worker = threading.Thread(target=plan)
+    worker.start()
+    try:
+        assert inside.wait(10)
+        assert running(cap) == {("agent", "invoke_agent planner"): 1, ("llm_call", "chat test-model"): 1}
+    finally:
+        release.set()
+        worker.join(10)
+    assert running(cap) == {}
+
+
+def test_failed_calls_and_streams_end_too(cap: Any, response: Any) -> None:
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def broken() -> dict:
+        raise RuntimeError("boom")
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def stream():
+        yield "a"
+        yield "b"
+
+    with pytest.raises(RuntimeError, match="boom"):
+        broken()
+    chunks = stream()
+    assert next(chunks) == "a"
+    assert running(cap) == {("llm_call", "chat test-model"): 1}  # a stream runs until it is consumed
+    assert list(chunks) == ["b"]
+    assert running(cap) == {}
+
+
+def test_many_threads_count_exactly(cap: Any, response: Any) -> None:
+    barrier = threading.Barrier(9)
+    release = threading.Event()
+
+    @otel_llm.tool(name="search")
+    def search() -> str:
+        barrier.wait(10)
+        release.wait(10)
+        return "ok"
+
+    workers = [threading.Thread(target=search) for _ in range(8)]
+    for w in workers:
+        w.start()
+    try:
+        barrier.wait(10)
+        assert running(cap) == {("tool", "execute_tool search"): 8}
+    finally:
+        release.set()
+        for w in workers:
+            w.join(10)
+    assert running(cap) == {}
