@@ -12,7 +12,9 @@ hold fewer, every analysis says so instead of showing a part as the whole.
 Only otel-llm's own instrumentation scope is compared: a peer instrumentor's
 metrics and spans follow rules of their own. Cumulative histogram series (one
 per process, attribute set and start time) count their last point; delta series
-add theirs up.
+add theirs up. A prune (``retention``) removes old spans and points but not what
+a cumulative series counted before the cutoff, so there such a series counts
+only its growth over the points left.
 """
 
 from __future__ import annotations
@@ -22,14 +24,19 @@ from typing import Any
 import duckdb
 
 from otel_llm import semconv
+from otel_llm_analysis.retention import pruned_before
 
 __all__ = ["COUNTS", "note"]
 
-#: (otel-llm's llm_call spans, the calls its operation-duration metric counted).
+#: (otel-llm's llm_call spans, the calls its operation-duration metric counted). ``{cumulative}``: the
+#: calls a cumulative series counted - its highest count, or on a pruned store (:data:`SINCE_PRUNE`)
+#: what it counted across the points left when it began before the cutoff (its count at the first
+#: of them takes in calls whose spans were pruned; what it misses, that point's share, makes the
+#: note say less, never more).
 COUNTS = """
 WITH metric_calls AS (
     SELECT coalesce(sum(calls), 0) AS calls FROM (
-        SELECT CASE WHEN any_value(temporality) = 'delta' THEN sum(count) ELSE max(count) END AS calls
+        SELECT CASE WHEN any_value(temporality) = 'delta' THEN sum(count) ELSE {cumulative} END AS calls
         FROM metric_points
         WHERE metric_name = $metric AND scope_name = $scope
         GROUP BY resource_attributes, attributes, start_time, temporality
@@ -40,6 +47,8 @@ SELECT CASE WHEN calls > 0
        calls
 FROM metric_calls
 """
+#: A cumulative series' calls on a store pruned before ``$pruned`` (``retention``).
+SINCE_PRUNE = "CASE WHEN any_value(start_time) < $pruned THEN max(count) - min(count) ELSE max(count) END"
 _PARAMS = {"scope": semconv.INSTRUMENTATION_SCOPE, "metric": semconv.METRIC_OPERATION_DURATION,
            "kind": semconv.KIND_LLM_CALL}
 
@@ -53,7 +62,12 @@ def note(con: Any, path: str, unreadable: tuple[type[BaseException], ...] = (duc
     version and opened read-only, no metric tables) says nothing.
     """
     try:
-        ((spans, calls),) = con.execute(COUNTS, _PARAMS).fetchall()
+        pruned = pruned_before(con) if isinstance(con, duckdb.DuckDBPyConnection) else None  # DuckDB's alone
+        if pruned is None:
+            query, params = COUNTS.format(cumulative="max(count)"), _PARAMS
+        else:
+            query, params = COUNTS.format(cumulative=SINCE_PRUNE), {**_PARAMS, "pruned": pruned}
+        ((spans, calls),) = con.execute(query, params).fetchall()
     except unreadable:
         return None
     if spans is None or spans >= calls:

@@ -16,7 +16,8 @@ spans arrive over several runs, children before parents, is worked out whole
 each time it grows, so it ends up as if read at once.
 
 What changed since the last refresh is told by ``span_rows``' rowids: ingest
-only appends, so the spans above the last refresh's highest rowid
+only appends (a prune, ``retention``, rewrites the table and clears
+``span_scope_state`` in the same transaction: all is worked out again), so the spans above the last refresh's highest rowid
 (``span_scope_state``) are the new ones; so are the ``span_events`` rows above
 its events watermark (an event is stored with its span), which with the
 evaluations ``qa_subject_rows`` keeps are a touched trace's evaluations. The

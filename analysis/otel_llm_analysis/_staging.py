@@ -137,6 +137,8 @@ class Staged:
     span_times: tuple[int | None, int | None, bool] = (None, None, False)
     repeats_run: bool = False  # may repeat spans of an earlier batch of this run: run it after them
     exclusive: bool = False  # logs / metric points: de-duplicated against everything before, so alone
+    #: A prune's cutoff (microseconds since the epoch): rows older than it are left out (``ingest``)
+    cutoff_us: int | None = None
     #: kind -> its rows holding a value over HEAVY_VALUE_BYTES: (row, bytes, (file, line, which record))
     heavy: dict[str, list[tuple[int, int, tuple[str, int, str]]]] = field(default_factory=dict)
 

@@ -48,6 +48,8 @@ __all__ = [
     "INSERT_SPANS",
     "NEW_SPANS",
     "NEW_SPANS_UNSEEN",
+    "PRUNED_ROWS",
+    "PRUNED_SPANS",
     "ROW_PLANS",
     "STORED_WINDOW",
     "UNREADABLE_SPANS",
@@ -217,6 +219,20 @@ CREATE OR REPLACE TEMP TABLE _new_spans AS
 SELECT min(ord) AS ord FROM _b_spans GROUP BY trace_id, span_id, {ts("start_ns")}
 """
 
+#: The batch's new spans older than a prune's cutoff (``{cutoff_us}``, microseconds since the epoch,
+#: as stored times compare) whose trace has no span at or after it, in the batch or stored: prune
+#: removes whole traces and keeps the straddling ones whole, so these would be a pruned trace
+#: coming back from a file read again (a copy, a restored backup). Left out of ``_new_spans``, so
+#: their events and links stay out too. Undated spans are kept (prune cannot date them either).
+PRUNED_SPANS = """
+DELETE FROM _new_spans WHERE ord IN (
+    SELECT b.ord FROM _b_spans b JOIN _new_spans n USING (ord)
+    WHERE b.start_ns > 0 AND b.start_ns // 1000 < {cutoff_us}
+      AND b.trace_id NOT IN (SELECT trace_id FROM _b_spans WHERE start_ns // 1000 >= {cutoff_us})
+      AND b.trace_id NOT IN (SELECT trace_id FROM span_rows WHERE trace_id IN
+                             (SELECT trace_id FROM _b_spans WHERE start_ns > 0 AND start_ns // 1000 < {cutoff_us})))
+"""
+
 _CHECKED = SPANS.checked()
 _RAW = "".join(f", {c.raw} AS _raw_{c.name}" for c in _CHECKED)
 
@@ -290,6 +306,14 @@ SELECT {EXEMPLARS.select_list()}
 FROM (SELECT e.*, p.row_key AS point_key
       FROM {kv_from("_b_exemplars")} e JOIN (SELECT ord, row_key FROM _stage_points) p ON e.point_ord = p.ord)
 """
+
+#: Per signal, its staged rows (``_stage_<kind>``) older than a prune's cutoff (``{cutoff_us}``), left
+#: out as :data:`PRUNED_SPANS` leaves spans (an exemplar follows its point); the time is the stored one's.
+PRUNED_ROWS = {
+    "points": "DELETE FROM _stage_points WHERE time_ns > 0 AND time_ns // 1000 < {cutoff_us}",
+    "logs": "DELETE FROM _stage_logs WHERE coalesce(nullif(time_ns, 0), observed_ns) > 0 "
+            "AND coalesce(nullif(time_ns, 0), observed_ns) // 1000 < {cutoff_us}",
+}
 
 #: Per-signal plans for content-keyed rows: (kind, staging SQL, insert SQL, follow-up inserts by staged kind).
 ROW_PLANS: tuple[tuple[str, str, str, dict[str, str]], ...] = (

@@ -11,7 +11,9 @@ once prices and pairs are worked out. While it is there, the spans above it are
 what the next ingest must finish. The agents' tables keep their own watermark
 (``span_scope_state``), which every writable open catches up; a store opened
 meanwhile reports the spans above the lower of the two. Rowids only grow here:
-span rows are never deleted, and checkpoints keep them.
+ingest only appends span rows, and checkpoints keep them; a prune (``retention``),
+which rewrites the table and so renumbers them, refuses to run while this mark
+is set and clears the agents' watermark, so nothing relies on the old numbers.
 """
 
 from __future__ import annotations

@@ -28,10 +28,13 @@ Why it is built this way:
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
+from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -44,10 +47,12 @@ from otel_llm_analysis._decode import Batch, Problem, decode_line
 from otel_llm_analysis._ledger import Ledger, Read
 from otel_llm_analysis._sources import FileChanged, FileInfo, Reader, Record, SourceError, expand, stat_file
 from otel_llm_analysis._staging import SpanKeys, Staged, stage_batch
+from otel_llm_analysis.retention import pruned_before
 from otel_llm_analysis._spellings import SPELLINGS
 
 __all__ = ["FileReport", "IngestReport", "ingest", "SourceError"]
 
+_EPOCH = datetime(1970, 1, 1)
 #: Rows (spans + points + logs) per insert: big enough to amortise the anti-join
 #: and the per-statement overhead, small enough to bound memory (two batches,
 #: ~50 MB of input each, are in flight).
@@ -118,6 +123,10 @@ class IngestReport:
     #: ``otel-llm export`` directories found under a directory ingested (an export kept in the
     #: data directory): rows of a store, not OTLP, so not read - named once each, not per row.
     skipped_exports: list[str] = field(default_factory=list)
+    #: The store's prune cutoff (``retention``), and per kind the rows read this run that are older
+    #: (a pruned trace, point or log in a file read again) and were left out, as the prune left them.
+    pruned_before: datetime | None = None
+    older_than_pruned: Counter[str] = field(default_factory=Counter)
 
     @property
     def files_read(self) -> int:
@@ -147,6 +156,10 @@ class IngestReport:
             text += "; not kept: " + ", ".join(f"{n} {what}" for what, n in sorted(self.not_kept.items()))
         if self.finished_spans:
             text += f"; finished {self.finished_spans} span(s) an interrupted ingest left"
+        if any(self.older_than_pruned.values()):
+            older = self.older_than_pruned
+            text += (f"; not stored, older than the store's prune cutoff ({self.pruned_before}): "
+                     f"{older['spans']} span(s), {older['points']} metric point(s), {older['logs']} log record(s)")
         if self.skipped_exports:
             text += ("; skipped `otel-llm export` output (rows of a store, not OTLP): "
                      + ", ".join(self.skipped_exports))
@@ -170,6 +183,8 @@ class _Counts:
     exemplars: int = 0
     logs: int = 0
     duplicates: int = 0
+    #: kind -> rows left out as older than a prune's cutoff (``Staged.cutoff_us``)
+    pruned: Counter[str] = field(default_factory=Counter)
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -185,20 +200,25 @@ def _insert(con: duckdb.DuckDBPyConnection, staged: Staged) -> _Counts:
                 con.execute(sql.NEW_SPANS.replace(sql.STORED_WINDOW, staged.windows["spans"]))
             else:
                 con.execute(sql.NEW_SPANS_UNSEEN)
+            first = staged.span_times[0]
+            if staged.cutoff_us is not None and first is not None and first // 1000 < staged.cutoff_us:
+                counts.pruned["spans"] = con.execute(sql.PRUNED_SPANS.format(cutoff_us=staged.cutoff_us)).fetchone()[0]
             counts.spans = con.execute(sql.INSERT_SPANS).fetchone()[0]
             counts.problems = _unreadable(con.execute(sql.UNREADABLE_SPANS).fetchall())
             if "events" in staged.tables:
                 counts.events = con.execute(sql.INSERT_EVENTS).fetchone()[0]
             if "links" in staged.tables:
                 counts.links = con.execute(sql.INSERT_LINKS).fetchone()[0]
-            counts.duplicates += staged.tables["spans"].num_rows - counts.spans
+            counts.duplicates += staged.tables["spans"].num_rows - counts.spans - counts.pruned["spans"]
         for kind, stage, insert, following in sql.ROW_PLANS:
             if kind not in staged.tables:
                 continue
             con.execute(stage.replace(sql.STORED_WINDOW, staged.windows[kind]))
+            if staged.cutoff_us is not None:
+                counts.pruned[kind] = con.execute(sql.PRUNED_ROWS[kind].format(cutoff_us=staged.cutoff_us)).fetchone()[0]
             added = con.execute(insert).fetchone()[0]
             setattr(counts, kind, added)
-            counts.duplicates += staged.tables[kind].num_rows - added
+            counts.duplicates += staged.tables[kind].num_rows - added - counts.pruned[kind]
             for follower, statement in following.items():
                 if follower in staged.tables:
                     setattr(counts, follower, con.execute(statement).fetchone()[0])
@@ -306,6 +326,9 @@ class _Pipeline:
         self.resource_ids: dict[str, int] = {}  # attribute text -> number, of the resources met this run
         ((stored,),) = con.execute("SELECT count(*) FROM (SELECT 1 FROM span_rows LIMIT 1)").fetchall()
         self.keys = SpanKeys(store_was_empty=stored == 0)
+        cutoff = pruned_before(con)
+        report.pruned_before = cutoff
+        self.cutoff_us = None if cutoff is None else (cutoff - _EPOCH) // timedelta(microseconds=1)
         self.workers = [_Worker(con) for _ in range(workers)]
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="otel-llm-ingest")
         self.pending: list[tuple[Future[_Counts], Staged, _Worker]] = []
@@ -313,6 +336,7 @@ class _Pipeline:
 
     def submit(self, batch: Batch, reads: list[Read]) -> None:
         staged = stage_batch(batch, reads, self.keys)  # Arrow conversion while earlier batches insert
+        staged.cutoff_us = self.cutoff_us
         res = staged.tables["res"]
         staged.tables["res"] = res.append_column("resource_id", pa.array(self._resource_ids(batch.resources, res),
                                                                          pa.int32()))
@@ -398,6 +422,7 @@ class _Pipeline:
         r.exemplars_added += counts.exemplars
         r.logs_added += counts.logs
         r.duplicates_skipped += counts.duplicates
+        r.older_than_pruned.update(counts.pruned)
         first, _, undated = staged.span_times
         if first is not None and (r.first_start_ns is None or first < r.first_start_ns):
             r.first_start_ns = first
@@ -472,8 +497,7 @@ def _without_heavy(staged: Staged, limit: str) -> Staged:
                 followers = f" (with its {' and '.join(held)})" if held else ""
             problems.append(Problem(path, line, f"not stored{followers}: it holds a value of {size:,} bytes, more "
                                                 f"than DuckDB could take in {limit} of memory", what))
-    return Staged(problems, staged.not_kept, staged.reads, staged.rows, tables, staged.check_stored,
-                   staged.windows, staged.span_times, staged.repeats_run, staged.exclusive)
+    return dataclasses.replace(staged, problems=problems, tables=tables, heavy={})
 
 
 def _count(tables: dict[str, pa.Table], kind: str, span_ord: int) -> int:

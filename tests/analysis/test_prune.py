@@ -144,6 +144,48 @@ def test_pruned_data_is_not_ingested_again_and_new_data_is_worked_out(ingested: 
         assert _rows(db, view) == _rows(reference, view), view
 
 
+def test_a_copy_of_the_files_does_not_bring_pruned_data_back(ingested: Any, tmp_path: Path) -> None:
+    """Files read again from the start (a copy, a restored backup) held the pruned traces, points and
+    logs, and ingest stored them all again. Rows older than the cutoff are now left and counted, except
+    the spans of a trace the prune kept (it straddles the cutoff: kept whole, as prune keeps it)."""
+    import dataclasses
+    import shutil
+
+    db, data = ingested
+    cutoff = _straddled(data)
+    assert run("prune", "--before", cutoff.isoformat(), "--db", db).exit_code == 0
+    counts = {t: _count(db, t) for t in ("span_rows", "span_events", "metric_points", "logs")}
+    shutil.copytree(tmp_path / "otel-data", tmp_path / "copy")
+    kept = _kept_traces(data.spans, cutoff)
+    old = [s for s in data.spans if s.trace_id not in kept]
+    straddling = next(s for s in data.spans if s.trace_id in kept and s.start_time < cutoff)
+    late = dataclasses.replace(straddling, span_id="00000000000000aa", events=[])  # a kept trace's late span
+    _write(tmp_path / "copy" / "traces-late.jsonl", [late])
+    again = run("ingest", str(tmp_path / "copy"), "--db", db)
+    assert again.exit_code == 0, again.output
+    points = sum(_time(p.time_ns) < cutoff for p in data.metric_points)
+    logs = sum(_time(r.time_ns) < cutoff for r in data.logs)
+    assert (f"not stored, older than the store's prune cutoff ({cutoff.isoformat(sep=' ')}): "
+            f"{len(old)} span(s), {points} metric point(s), {logs} log record(s)") in again.output, again.output
+    assert {t: _count(db, t) for t in counts} == {**counts, "span_rows": counts["span_rows"] + 1}
+    with duckdb.connect(db, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM span_rows WHERE span_id = '00000000000000aa'").fetchone()[0] == 1
+
+
+def test_a_pruned_store_is_not_said_to_miss_the_spans_of_the_calls_it_pruned(ingested: Any) -> None:
+    """The call-duration histogram's cumulative series count every call since the process started,
+    pruned ones too: after a prune, every analysis said "the spans hold 266 of the 404 LLM calls
+    otel-llm's metrics counted (traces sampled, ...)" of a store that had lost nothing."""
+    db, data = ingested
+    with TraceStore(db) as store:
+        assert store.span_coverage is None
+    assert run("prune", "--before", _straddled(data).isoformat(), "--db", db).exit_code == 0
+    with TraceStore(db, read_only=True) as store:
+        assert store.span_coverage is None, store.span_coverage
+    summary = run("summary", "--db", db)
+    assert "metrics counted" not in summary.output, summary.output
+
+
 def test_older_than_is_relative_to_now_and_a_second_prune_removes_nothing(tmp_path: Path) -> None:
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     data = synthetic.generate(tmp_path / "otel-data", seed=13, traces=60, days=60, end=now)
