@@ -23,6 +23,7 @@ later on otel-llm's metric thread (or at the next collection).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 import time
@@ -82,6 +83,10 @@ SPAN_KEY = _span_key()
 
 # What a stream's items go through, chosen by the kind on the first item.
 ChunkObserver = Callable[[Any], None]
+
+
+# What ends a call as failed: the app's exceptions and the cancellation of its coroutine.
+_FAILURES = (Exception, asyncio.CancelledError)
 
 
 def error_type(exc: BaseException) -> str:
@@ -352,10 +357,14 @@ class Call:
             self.end()
 
     def record_failure(self, exc: BaseException) -> None:
-        """ERROR status, ``exception`` event, ``error.type``; only an ``Exception`` is a failure
-        (not a closed generator, a cancelled task, Ctrl-C or ``sys.exit()``), as upstream's
-        ``use_span`` records only those."""
-        if not isinstance(exc, Exception):
+        """ERROR status, ``exception`` event, ``error.type`` for an ``Exception`` or a cancellation.
+
+        A cancelled coroutine (``asyncio.timeout``, ``wait_for``, ``task.cancel()``)
+        ended by an exception without finishing its work: the recording-errors
+        convention makes that a failure, ``error.type`` ``CancelledError``, the same
+        for every kind. Not failures: a closed generator, Ctrl-C, ``sys.exit()``.
+        """
+        if not isinstance(exc, _FAILURES):
             return
         try:
             self.error_type = error_type(exc)
