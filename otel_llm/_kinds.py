@@ -329,10 +329,11 @@ class _ModelArguments:
 class _LLMState:
     """Per-call state of an llm_call: the enclosing roll-up, cost, stream reader and captured completion."""
 
-    __slots__ = ("rollup", "cost", "stream", "response_text", "parts", "request_model", "point_sets")
+    __slots__ = ("rollup", "counted", "cost", "stream", "response_text", "parts", "request_model", "point_sets")
 
-    def __init__(self, rollup: RollUp | None) -> None:
+    def __init__(self, rollup: RollUp | None, counted: bool) -> None:
         self.rollup = rollup
+        self.counted = counted  # counted in the roll-up as it started: it ends there too
         self.request_model: str | None = None  # a bare llm_call's model, read from the call's arguments
         self.point_sets: tuple[AttributeSet, AttributeSet, AttributeSet] | None = None  # with that model
         self.cost: float | None = None  # USD, when priced (the span's gen_ai.usage.cost)
@@ -421,7 +422,7 @@ class LLMCallKind(Kind):
         if counted:
             rollup.add_llm_call()  # type: ignore[union-attr]
         call.sink.span = call.span
-        call.extra = _LLMState(rollup)  # type: ignore[arg-type]
+        call.extra = _LLMState(rollup, counted)  # type: ignore[arg-type]
         return {USAGE_SINK_KEY: call.sink}
 
     def on_start(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
@@ -476,8 +477,9 @@ class LLMCallKind(Kind):
             self._response_event(call, usage, state.response_text)
         if usage is not None:
             state.cost = self._set_usage(call, usage)
-        if state.rollup is not None and not call.sink.wrapper:
-            state.rollup.add_usage(usage, state.cost)
+        if state.rollup is not None:  # a wrapper's tokens and cost are its inner call's, counted there
+            wrapper = call.sink.wrapper
+            state.rollup.end_llm_call(None if wrapper else usage, None if wrapper else state.cost, state.counted)
 
     def metric_values(self, call: Call) -> _LLMPoints:
         usage = call.sink.usage  # the call has ended: its elapsed time is fixed

@@ -9,6 +9,11 @@ its own totals and the turn shows everything, the agent's included. Summing
 the roll-ups of nested spans therefore counts twice: analysis sums the calls
 themselves; roll-ups are for reading one span.
 
+A model call still running when its turn or agent ends (a stream read after
+the agent returned, a task it left running) ends after the totals were
+written: it is counted in ``unfinished_calls`` then, not left out in silence;
+the roll-ups still open when it ends (a turn around the agent) total it.
+
 Each roll-up has its own lock: calls in several threads may add at once.
 """
 
@@ -39,6 +44,7 @@ class RollUpNames(NamedTuple):
     llm_calls: str
     tool_calls: str
     unpriced_calls: str
+    unfinished_calls: str
 
 
 TURN = RollUpNames(
@@ -48,6 +54,7 @@ TURN = RollUpNames(
     semconv.OTEL_LLM_TURN_LLM_CALLS,
     semconv.OTEL_LLM_TURN_TOOL_CALLS,
     semconv.OTEL_LLM_TURN_UNPRICED_CALLS,
+    semconv.OTEL_LLM_TURN_UNFINISHED_CALLS,
 )
 AGENT = RollUpNames(
     semconv.OTEL_LLM_AGENT_INPUT_TOKENS,
@@ -56,6 +63,7 @@ AGENT = RollUpNames(
     semconv.OTEL_LLM_AGENT_LLM_CALLS,
     semconv.OTEL_LLM_AGENT_TOOL_CALLS,
     semconv.OTEL_LLM_AGENT_UNPRICED_CALLS,
+    semconv.OTEL_LLM_AGENT_UNFINISHED_CALLS,
 )
 
 
@@ -63,7 +71,8 @@ class RollUp:
     """Running totals of one turn or agent invocation; additions reach every enclosing roll-up."""
 
     __slots__ = (
-        "input_tokens", "output_tokens", "cost", "llm_calls", "tool_calls", "unpriced_calls", "parent", "_lock",
+        "input_tokens", "output_tokens", "cost", "llm_calls", "tool_calls", "unpriced_calls", "running", "parent",
+        "_lock",
     )
 
     def __init__(self, parent: "RollUp | None" = None) -> None:
@@ -73,28 +82,34 @@ class RollUp:
         self.llm_calls = 0
         self.tool_calls = 0
         self.unpriced_calls = 0  # calls with tokens and no cost: ``cost`` leaves them out
+        self.running = 0  # model calls started and not ended: at the span's end, its unfinished calls
         self.parent = parent
         self._lock = threading.Lock()
 
     def add_llm_call(self) -> None:
-        """One model call started (its tokens and cost come as it ends: :meth:`add_usage`)."""
+        """One model call started (it ends with :meth:`end_llm_call`)."""
         rollup: RollUp | None = self
         while rollup is not None:
             with rollup._lock:
                 rollup.llm_calls += 1
+                rollup.running += 1
             rollup = rollup.parent
 
-    def add_usage(self, usage: "Usage | None", cost: float | None) -> None:
-        """A model call ended, with its usage and cost when known."""
-        if usage is None:
+    def end_llm_call(self, usage: "Usage | None", cost: float | None, counted: bool) -> None:
+        """A model call ended, with its usage and cost when known (``None``: a wrapper's, which its
+        inner call brought); ``counted``: it was counted as it started (:meth:`add_llm_call`)."""
+        tokens = usage is not None and (usage.input_tokens is not None or usage.output_tokens is not None)
+        if not tokens and not counted and cost is None:
             return
-        tokens = usage.input_tokens is not None or usage.output_tokens is not None
         unpriced = cost is None and tokens
         rollup: RollUp | None = self
         while rollup is not None:
             with rollup._lock:
-                rollup.input_tokens += usage.input_tokens or 0
-                rollup.output_tokens += usage.output_tokens or 0
+                if counted:
+                    rollup.running -= 1
+                if usage is not None:
+                    rollup.input_tokens += usage.input_tokens or 0
+                    rollup.output_tokens += usage.output_tokens or 0
                 if cost is not None:
                     rollup.cost = (rollup.cost or 0.0) + cost
                 elif unpriced:
@@ -111,7 +126,7 @@ class RollUp:
 
     def attributes(self, names: RollUpNames) -> dict[str, AttributeValue]:
         """The totals as span attributes; no cost attribute when nothing was priced, and the
-        calls the cost leaves out (tokens, no price) only when there are some."""
+        calls the totals leave out (tokens and no price; still running) only when there are some."""
         with self._lock:
             attrs: dict[str, AttributeValue] = {
                 names.input_tokens: self.input_tokens,
@@ -123,6 +138,8 @@ class RollUp:
                 attrs[names.cost] = self.cost
             if self.unpriced_calls:
                 attrs[names.unpriced_calls] = self.unpriced_calls
+            if self.running > 0:
+                attrs[names.unfinished_calls] = self.running
             return attrs
 
 

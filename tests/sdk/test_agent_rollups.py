@@ -1,0 +1,120 @@
+"""What an ``@agent``'s (and a chat turn's) roll-up says about the calls it cannot total.
+
+A roll-up is written as its span ends. A model call still running then (a
+stream the app reads after the agent returned, a task the agent left running)
+ends later: its tokens and cost cannot be in the agent's totals, so the agent
+counts it in ``otel_llm.agent.unfinished_calls`` instead of leaving it out in
+silence; the turn around the agent, still open when it ends, totals it.
+Real openai clients over an httpx mock transport.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+import otel_llm
+from otel_llm import semconv as sc
+from tests.sdk.test_stream_helpers import MESSAGES, openai_client
+
+
+def _streaming_ask() -> Any:
+    client = openai_client()
+
+    @otel_llm.llm_call(model="gpt-4o-mini", provider="openai")
+    def ask() -> Any:
+        return client.chat.completions.create(
+            model="gpt-4o-mini", messages=MESSAGES, stream=True, stream_options={"include_usage": True}
+        )
+
+    return ask
+
+
+def test_a_stream_read_after_its_agent_returned_is_counted_unfinished(cap):
+    ask = _streaming_ask()
+
+    @otel_llm.agent("writer")
+    def write() -> dict[str, Any]:
+        return {"answer": ask()}  # a stream inside a dict: the agent's span ends as it returns
+
+    @otel_llm.chat
+    def turn(question: str) -> str:
+        reply = write()
+        return "".join(c.choices[0].delta.content or "" for c in reply["answer"] if c.choices)
+
+    assert turn("hi") == "Hello"
+    agent = cap.span("invoke_agent writer").attributes
+    assert agent[sc.OTEL_LLM_AGENT_LLM_CALLS] == 1
+    assert agent[sc.OTEL_LLM_AGENT_UNFINISHED_CALLS] == 1
+    assert (agent[sc.OTEL_LLM_AGENT_INPUT_TOKENS], agent[sc.OTEL_LLM_AGENT_OUTPUT_TOKENS]) == (0, 0)
+    chat = cap.span("chat_turn turn").attributes  # the turn was still open: it has them
+    assert (chat[sc.OTEL_LLM_TURN_INPUT_TOKENS], chat[sc.OTEL_LLM_TURN_OUTPUT_TOKENS]) == (120, 2)
+    assert sc.OTEL_LLM_TURN_UNFINISHED_CALLS not in chat
+
+
+def test_a_stream_the_agent_returns_is_totalled_by_it(cap):
+    """The agent returns the stream itself: its span ends with the stream, tokens included."""
+    ask = _streaming_ask()
+    write = otel_llm.agent("writer")(lambda: ask())
+    assert "".join(c.choices[0].delta.content or "" for c in write() if c.choices) == "Hello"
+    agent = cap.span("invoke_agent writer").attributes
+    assert (agent[sc.OTEL_LLM_AGENT_INPUT_TOKENS], agent[sc.OTEL_LLM_AGENT_OUTPUT_TOKENS]) == (120, 2)
+    assert sc.OTEL_LLM_AGENT_UNFINISHED_CALLS not in agent
+
+
+async def test_a_model_call_in_a_task_the_agent_left_running_is_counted_unfinished(cap):
+    release = asyncio.Event()
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    async def think() -> dict[str, Any]:
+        await release.wait()
+        return {"model": "test-model", "usage": {"prompt_tokens": 7, "completion_tokens": 3}}
+
+    @otel_llm.agent("dispatcher")
+    async def dispatch() -> asyncio.Task:
+        task = asyncio.ensure_future(think())
+        await asyncio.sleep(0)
+        return task
+
+    task = await dispatch()
+    release.set()
+    await task
+    agent = cap.span("invoke_agent dispatcher").attributes
+    assert agent[sc.OTEL_LLM_AGENT_UNFINISHED_CALLS] == 1
+    assert agent[sc.OTEL_LLM_AGENT_INPUT_TOKENS] == 0
+    assert cap.span("chat test-model").attributes[sc.GEN_AI_USAGE_INPUT_TOKENS] == 7
+
+
+def test_calls_that_ended_inside_are_not_unfinished(cap):
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def think() -> dict[str, Any]:
+        return {"usage": {"prompt_tokens": 7, "completion_tokens": 3}}
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def failing() -> None:
+        raise ValueError("bad request")
+
+    @otel_llm.agent("planner")
+    def plan() -> None:
+        think()
+        with pytest.raises(ValueError):
+            failing()
+
+    plan()
+    assert sc.OTEL_LLM_AGENT_UNFINISHED_CALLS not in cap.span("invoke_agent planner").attributes
+
+
+def test_a_turn_whose_stream_is_read_after_it_returned_counts_it_unfinished(cap):
+    ask = _streaming_ask()
+
+    @otel_llm.chat
+    def turn(question: str) -> dict[str, Any]:
+        return {"answer": ask()}
+
+    reply = turn("hi")
+    assert "".join(c.choices[0].delta.content or "" for c in reply["answer"] if c.choices) == "Hello"
+    chat = cap.span("chat_turn turn").attributes
+    assert (chat[sc.OTEL_LLM_TURN_LLM_CALLS], chat[sc.OTEL_LLM_TURN_UNFINISHED_CALLS]) == (1, 1)
+    assert cap.span("chat gpt-4o-mini").attributes[sc.GEN_AI_USAGE_INPUT_TOKENS] == 120
