@@ -230,11 +230,13 @@ class UsageSink:
     collector).
     """
 
-    __slots__ = ("usage", "ended", "result", "span", "wrapper")
+    __slots__ = ("usage", "ended", "result", "span", "wrapper", "unobserved")
 
     def __init__(self) -> None:
         self.usage: Usage | None = None
         self.ended = False
+        # The app read the response in a way otel-llm cannot see: no usage to total, counted apart.
+        self.unobserved = False
         # The llm_call's span, and whether another llm_call started directly inside it: then that
         # one is the model call, and this one only wraps it (its tokens and cost are not counted again).
         self.span: Span | None = None
@@ -320,6 +322,11 @@ class Call:
     def add_result_usage(self, usage: "Usage") -> None:
         """Fold in usage read from the return value or stream; already-recorded fields win."""
         self.sink.add_result_usage(usage)
+
+    def say_unobserved(self, reason: str) -> None:
+        """The call's usage could not be seen (``reason``): said on its span, counted in its roll-ups."""
+        self.sink.unobserved = True
+        self.span.set_attribute(semconv.OTEL_LLM_USAGE_UNOBSERVED, reason)
 
     def exemplar(self) -> "ExemplarIds":
         """The span's ids when sampled, for metric exemplars (what ``metric_values`` may keep of the span; 0: none)."""

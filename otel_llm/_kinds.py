@@ -479,7 +479,10 @@ class LLMCallKind(Kind):
             state.cost = self._set_usage(call, usage)
         if state.rollup is not None:  # a wrapper's tokens and cost are its inner call's, counted there
             wrapper = call.sink.wrapper
-            state.rollup.end_llm_call(None if wrapper else usage, None if wrapper else state.cost, state.counted)
+            state.rollup.end_llm_call(
+                None if wrapper else usage, None if wrapper else state.cost, state.counted,
+                call.sink.unobserved and not wrapper,
+            )
 
     def metric_values(self, call: Call) -> _LLMPoints:
         usage = call.sink.usage  # the call has ended: its elapsed time is fixed

@@ -45,6 +45,7 @@ class RollUpNames(NamedTuple):
     tool_calls: str
     unpriced_calls: str
     unfinished_calls: str
+    unobserved_calls: str
 
 
 TURN = RollUpNames(
@@ -55,6 +56,7 @@ TURN = RollUpNames(
     semconv.OTEL_LLM_TURN_TOOL_CALLS,
     semconv.OTEL_LLM_TURN_UNPRICED_CALLS,
     semconv.OTEL_LLM_TURN_UNFINISHED_CALLS,
+    semconv.OTEL_LLM_TURN_UNOBSERVED_CALLS,
 )
 AGENT = RollUpNames(
     semconv.OTEL_LLM_AGENT_INPUT_TOKENS,
@@ -64,6 +66,7 @@ AGENT = RollUpNames(
     semconv.OTEL_LLM_AGENT_TOOL_CALLS,
     semconv.OTEL_LLM_AGENT_UNPRICED_CALLS,
     semconv.OTEL_LLM_AGENT_UNFINISHED_CALLS,
+    semconv.OTEL_LLM_AGENT_UNOBSERVED_CALLS,
 )
 
 
@@ -71,7 +74,8 @@ class RollUp:
     """Running totals of one turn or agent invocation; additions reach every enclosing roll-up."""
 
     __slots__ = (
-        "input_tokens", "output_tokens", "cost", "llm_calls", "tool_calls", "unpriced_calls", "running", "parent",
+        "input_tokens", "output_tokens", "cost", "llm_calls", "tool_calls", "unpriced_calls", "unobserved_calls", "running",
+        "parent",
         "_lock",
     )
 
@@ -82,6 +86,7 @@ class RollUp:
         self.llm_calls = 0
         self.tool_calls = 0
         self.unpriced_calls = 0  # calls with tokens and no cost: ``cost`` leaves them out
+        self.unobserved_calls = 0  # calls whose usage could not be seen: no tokens, no cost to add
         self.running = 0  # model calls started and not ended: at the span's end, its unfinished calls
         self.parent = parent
         self._lock = threading.Lock()
@@ -95,11 +100,12 @@ class RollUp:
                 rollup.running += 1
             rollup = rollup.parent
 
-    def end_llm_call(self, usage: "Usage | None", cost: float | None, counted: bool) -> None:
+    def end_llm_call(self, usage: "Usage | None", cost: float | None, counted: bool, unobserved: bool) -> None:
         """A model call ended, with its usage and cost when known (``None``: a wrapper's, which its
-        inner call brought); ``counted``: it was counted as it started (:meth:`add_llm_call`)."""
+        inner call brought); ``counted``: it was counted as it started (:meth:`add_llm_call`);
+        ``unobserved``: its usage could not be seen."""
         tokens = usage is not None and (usage.input_tokens is not None or usage.output_tokens is not None)
-        if not tokens and not counted and cost is None:
+        if not tokens and not counted and cost is None and not unobserved:
             return
         unpriced = cost is None and tokens
         rollup: RollUp | None = self
@@ -114,6 +120,8 @@ class RollUp:
                     rollup.cost = (rollup.cost or 0.0) + cost
                 elif unpriced:
                     rollup.unpriced_calls += 1
+                if unobserved:
+                    rollup.unobserved_calls += 1
             rollup = rollup.parent
 
     def add_tool_call(self) -> None:
@@ -126,7 +134,7 @@ class RollUp:
 
     def attributes(self, names: RollUpNames) -> dict[str, AttributeValue]:
         """The totals as span attributes; no cost attribute when nothing was priced, and the
-        calls the totals leave out (tokens and no price; still running) only when there are some."""
+        calls the totals leave out (tokens and no price; usage not seen; still running) only when there are some."""
         with self._lock:
             attrs: dict[str, AttributeValue] = {
                 names.input_tokens: self.input_tokens,
@@ -138,6 +146,8 @@ class RollUp:
                 attrs[names.cost] = self.cost
             if self.unpriced_calls:
                 attrs[names.unpriced_calls] = self.unpriced_calls
+            if self.unobserved_calls:
+                attrs[names.unobserved_calls] = self.unobserved_calls
             if self.running > 0:
                 attrs[names.unfinished_calls] = self.running
             return attrs

@@ -1,5 +1,9 @@
 """What an ``@agent``'s (and a chat turn's) roll-up says about the calls it cannot total.
 
+A call whose usage otel-llm could not see (``otel_llm.usage.unobserved``: the
+app read the raw response itself) has no tokens to add: the roll-up counts it
+in ``otel_llm.agent.unobserved_calls``, as the analysis counts it per agent.
+
 A roll-up is written as its span ends. A model call still running then (a
 stream the app reads after the agent returned, a task the agent left running)
 ends later: its tokens and cost cannot be in the agent's totals, so the agent
@@ -11,12 +15,15 @@ Real openai clients over an httpx mock transport.
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
+import httpx
 import pytest
 
 import otel_llm
 from otel_llm import semconv as sc
+from tests.sdk.test_raw_responses import COMPLETION
 from tests.sdk.test_stream_helpers import MESSAGES, openai_client
 
 
@@ -118,3 +125,55 @@ def test_a_turn_whose_stream_is_read_after_it_returned_counts_it_unfinished(cap)
     chat = cap.span("chat_turn turn").attributes
     assert (chat[sc.OTEL_LLM_TURN_LLM_CALLS], chat[sc.OTEL_LLM_TURN_UNFINISHED_CALLS]) == (1, 1)
     assert cap.span("chat gpt-4o-mini").attributes[sc.GEN_AI_USAGE_INPUT_TOKENS] == 120
+
+
+def test_an_agent_counts_the_calls_whose_usage_it_could_not_see(cap):
+    """The app reads a ``with_streaming_response`` body line by line: no tokens to total, and the
+    agent (and the turn) say how many such calls their totals leave out, as the analysis does."""
+    client = openai_client(lambda request: httpx.Response(200, json=COMPLETION))
+
+    @otel_llm.llm_call(model="gpt-4o-mini", provider="openai")
+    def ask_raw() -> Any:
+        return client.chat.completions.with_streaming_response.create(model="gpt-4o-mini", messages=MESSAGES)
+
+    @otel_llm.llm_call(model="gpt-4o-mini", provider="openai")
+    def ask() -> Any:
+        return client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+
+    @otel_llm.agent("reader")
+    def read() -> str:
+        with ask_raw() as response:
+            text = "".join(response.iter_lines())
+        ask()
+        return text
+
+    @otel_llm.chat
+    def turn(question: str) -> str:
+        return read()
+
+    assert json.loads(turn("hi")) == COMPLETION
+    agent = cap.span("invoke_agent reader").attributes
+    assert (agent[sc.OTEL_LLM_AGENT_LLM_CALLS], agent[sc.OTEL_LLM_AGENT_UNOBSERVED_CALLS]) == (2, 1)
+    assert agent[sc.OTEL_LLM_AGENT_INPUT_TOKENS] == 120  # the observed call's only
+    assert cap.span("chat_turn turn").attributes[sc.OTEL_LLM_TURN_UNOBSERVED_CALLS] == 1
+
+
+def test_a_raw_response_that_cannot_be_parsed_is_an_unobserved_call_of_its_agent(cap):
+    client = openai_client(
+        lambda request: httpx.Response(200, headers={"content-type": "application/json"}, content=b"not json"))
+
+    @otel_llm.llm_call(model="gpt-4o-mini", provider="openai")
+    def ask() -> Any:
+        return client.chat.completions.with_raw_response.create(model="gpt-4o-mini", messages=MESSAGES)
+
+    raw = otel_llm.agent("reader")(ask)()
+    assert raw.text == "not json"
+    assert cap.span("invoke_agent reader").attributes[sc.OTEL_LLM_AGENT_UNOBSERVED_CALLS] == 1
+
+
+def test_observed_calls_are_not_unobserved(cap):
+    client = openai_client(lambda request: httpx.Response(200, json=COMPLETION))
+    ask = otel_llm.llm_call(model="gpt-4o-mini", provider="openai")(
+        lambda: client.chat.completions.with_raw_response.create(model="gpt-4o-mini", messages=MESSAGES))
+    otel_llm.agent("reader")(ask)()
+    assert sc.OTEL_LLM_AGENT_UNOBSERVED_CALLS not in cap.span("invoke_agent reader").attributes
