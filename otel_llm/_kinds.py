@@ -721,19 +721,60 @@ class ToolKind(Kind):
         instruments.add(instruments.tool_calls, 1, attributes, error)
 
 
+def _owner_name(owner: Any) -> str:
+    """The agent a method runs as: its instance's (or class's) ``name`` when a non-empty string,
+    else the class (``Agent(name="researcher")`` is ``researcher``; ``ResearchAgent()`` is ``ResearchAgent``)."""
+    try:
+        name = getattr(owner, "name", None)
+    except Exception:  # noqa: BLE001 — a property of the app's that raises: the class names it
+        name = None
+    if isinstance(name, str) and name:
+        return name
+    return owner.__name__ if isinstance(owner, type) else type(owner).__name__
+
+
+def _agent_name(fn: Any) -> tuple[str, bool]:
+    """(name, whether each call is named after its first argument) of an agent given no name.
+
+    A method is named after the object it runs on (:func:`_owner_name`): known now
+    for a bound method or a partial fixing ``self``, else per call from ``self``/``cls``;
+    a staticmethod after the class it is defined in; a function after itself.
+    """
+    bound: tuple[Any, ...] = ()
+    target = fn
+    while isinstance(target, functools.partial):
+        bound = target.args + bound
+        target = target.func
+    if inspect.ismethod(target):
+        return _owner_name(target.__self__), False
+    first = next(iter(_Binder(target).parameters), None)
+    if first in _SELF_NAMES and bound:
+        return _owner_name(bound[0]), False
+    path = str(getattr(target, "__qualname__", "")).split(".")
+    defined_in = path[-2] if len(path) > 1 and path[-2] != "<locals>" else None
+    if first in _SELF_NAMES:
+        return defined_in or callable_name(fn), True
+    return defined_in or callable_name(fn), False
+
+
 class AgentKind(Kind):
     """An agent invocation: ``invoke_agent {name}``, rolling up the calls made inside it.
 
     Spans started inside carry the innermost agent's ``gen_ai.agent.name`` (and
     id), inherited like a graph node's name, so tools and model calls can be
-    counted per agent without walking the span tree.
+    counted per agent without walking the span tree. Without a name, a method's
+    agent is named after the object it runs on (see :func:`_agent_name`).
     """
 
     kind = semconv.KIND_AGENT
     attempts = True
     identity = frozenset({semconv.GEN_AI_AGENT_NAME, semconv.GEN_AI_AGENT_ID})
 
-    def __init__(self, name: str, agent_id: str | None, description: str | None) -> None:
+    def __init__(self, fn: Any, name: str | None, agent_id: str | None, description: str | None) -> None:
+        self._per_call = False  # named per call after its ``self``/``cls``
+        if name is None:
+            name, self._per_call = _agent_name(fn)
+        self.name = name
         self.span_name = f"{semconv.OPERATION_INVOKE_AGENT} {name}"
         identity = {semconv.GEN_AI_AGENT_NAME: name, semconv.GEN_AI_AGENT_ID: agent_id}
         self.attributes, _ = _static_attributes(
@@ -746,6 +787,18 @@ class AgentKind(Kind):
     def enter(self, call: Call, parent: otel_context.Context) -> Mapping[str, object]:
         call.extra, values = _rollup.opened(parent)
         return {ENCLOSING_NODE_KEY: _inherited(parent, self._inherited, self.identity), **values}
+
+    def on_start(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        if not self._per_call or not args:
+            return
+        name = _owner_name(args[0])
+        if name == self.name:
+            return
+        call.span.update_name(f"{semconv.OPERATION_INVOKE_AGENT} {name}")
+        call.span.set_attribute(semconv.GEN_AI_AGENT_NAME, name)
+        ctx = call.ctx
+        inherited = {**ctx.get(ENCLOSING_NODE_KEY, {}), semconv.GEN_AI_AGENT_NAME: name}  # type: ignore[union-attr]
+        call.ctx = otel_context.Context({**ctx, ENCLOSING_NODE_KEY: inherited})  # type: ignore[dict-item]
 
     def on_end(self, call: Call) -> None:
         call.span.set_attributes(call.extra.attributes(_rollup.AGENT))
