@@ -22,8 +22,9 @@ of callable a decorator can meet — functions, bound methods,
 ``__call__``) — and ``classmethod``/``staticmethod`` objects in either stacking
 order (the descriptor is unwrapped, its function instrumented, and the same
 descriptor type put back). Decoration never raises: a value that is not
-callable is returned unchanged with a warning, and an internal fault leaves the
-function uninstrumented (through the guard).
+callable, or a class (a function standing in for it would break ``isinstance``
+and subclassing), is returned unchanged with a warning, and an internal fault
+leaves the function uninstrumented (through the guard).
 """
 
 from __future__ import annotations
@@ -86,6 +87,12 @@ def instrument(fn: Any, make_kind: Callable[[Any], Kind]) -> Any:
         return type(fn)(instrument(fn.__func__, make_kind))
     if not callable(fn):
         _log.warning("otel-llm: %r is not callable, so it is left as it is (not instrumented)", fn)
+        return fn
+    if isinstance(fn, type):  # a wrapper function would stand in for the class: isinstance, subclasses break
+        _log.warning(
+            "otel-llm: %s is a class, so it is left as it is (not instrumented): decorate the method that runs it",
+            fn.__qualname__,
+        )
         return fn
     try:
         return wrap(fn, make_kind(fn))

@@ -217,3 +217,27 @@ def test_a_non_callable_is_left_as_it_is_with_a_warning(cap, caplog, make):
     with caplog.at_level(logging.WARNING, logger="otel_llm"):
         assert make()(42) == 42
     assert any("not callable" in r.getMessage() for r in caplog.records)
+
+
+@parametrize_decorators
+def test_a_class_is_left_a_class_with_a_warning(cap, caplog, make):
+    """A decorator on a class would have turned it into a function (``isinstance`` raising,
+    no subclassing, its constructor timed as the call): the class stays as it is, and the
+    warning says to decorate its method."""
+
+    class Agent:
+        kind = "k"
+
+        def __init__(self, x: int) -> None:
+            self.x = x
+
+        @classmethod
+        def make(cls) -> "Agent":
+            return cls(1)
+
+    with caplog.at_level(logging.WARNING, logger="otel_llm"):
+        decorated = make()(Agent)
+    assert decorated is Agent
+    assert isinstance(Agent.make(), Agent)
+    assert any("is a class" in r.getMessage() and "Agent" in r.getMessage() for r in caplog.records)
+    assert cap.spans() == []
