@@ -738,7 +738,8 @@ def _agent_name(fn: Any) -> tuple[str, bool]:
 
     A method is named after the object it runs on (:func:`_owner_name`): known now
     for a bound method or a partial fixing ``self``, else per call from ``self``/``cls``;
-    a staticmethod after the class it is defined in; a function after itself.
+    a callable object after itself, the same way; a staticmethod after the class it is
+    defined in; a function after itself.
     """
     bound: tuple[Any, ...] = ()
     target = fn
@@ -747,6 +748,8 @@ def _agent_name(fn: Any) -> tuple[str, bool]:
         target = target.func
     if inspect.ismethod(target):
         return _owner_name(target.__self__), False
+    if not inspect.isroutine(target) and not isinstance(target, type):  # a callable object: the agent itself
+        return _owner_name(target), False
     first = next(iter(_Binder(target).parameters), None)
     if first in _SELF_NAMES and bound:
         return _owner_name(bound[0]), False

@@ -183,8 +183,8 @@ def agent(
     ``gen_ai.agent.name``. Without a name, an agent is named after its function;
     on a method, after the object it runs on: the instance's ``name`` attribute
     when a non-empty string, else its class (a subclass's, for an inherited
-    method); on a classmethod after the class, on a staticmethod after the
-    class it is defined in.
+    method); a callable object likewise; on a classmethod after the class, on a
+    staticmethod after the class it is defined in.
     """
     if _bare(name):
         return instrument(name, lambda target: AgentKind(target, None, None, None))

@@ -114,3 +114,18 @@ def test_a_plain_function_keeps_its_name(cap):
 
     triage()
     assert _names(cap) == ["triage"]
+
+
+class CallableAgent:
+    def __init__(self, name: str | None = None) -> None:
+        if name is not None:
+            self.name = name
+
+    def __call__(self, question: str) -> str:
+        return question
+
+
+def test_a_callable_object_agent_is_named_as_a_method_agent_is(cap):
+    otel_llm.agent(CallableAgent("triage"))("q")
+    otel_llm.agent(CallableAgent())("q")
+    assert _names(cap) == ["triage", "CallableAgent"]
