@@ -38,6 +38,7 @@ from opentelemetry.util.types import AttributeValue
 
 from otel_llm import _runtime, _streams, semconv
 from otel_llm._attempts import ATTEMPT_KEY, attempt_number
+from otel_llm._content import REDACTING_KEY
 from otel_llm._guard import internal_error
 from otel_llm._metrics import exemplar_ids, recorder_index
 from otel_llm.context import Session, current_session
@@ -469,6 +470,8 @@ def open_call(kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any], attach:
         if not runtime.enabled:
             return None
         parent = otel_context.get_current()
+        if REDACTING_KEY in parent:  # called by the redact hook: otel-llm's work, recorded nowhere
+            return None
         project = runtime.settings.project
         known = kind._with_project  # static_attributes' cache, read here first (one call less per call)
         attributes = known[1] if known is not None and known[0] == project else kind.static_attributes(project)
