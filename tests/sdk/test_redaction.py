@@ -236,3 +236,19 @@ def test_a_redact_hook_that_logs_does_not_export_its_own_records(app_logger):
     bodies = [r.log_record.body for r in memory.get_finished_logs()]
     assert bodies == ["login with [REDACTED]"]
     assert console.getvalue().splitlines() == [f"WARNING login with {SECRET}", "INFO masking 18 chars"]
+
+
+def test_other_instrumentations_record_nothing_of_what_the_redact_hook_does():
+    """What instrumentations ask before recording (``is_instrumentation_enabled``) says no inside the hook."""
+    from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+
+    seen: list[bool] = []
+
+    def mask(text: str) -> str:
+        seen.append(is_instrumentation_enabled())
+        return _mask(text)
+
+    with Capture(capture_content=True, redact=mask):
+        otel_llm.tool("lookup")(lambda query: query)(SECRET)
+    assert seen == [False, False]
+    assert is_instrumentation_enabled()
