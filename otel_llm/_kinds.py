@@ -447,6 +447,13 @@ class LLMCallKind(Kind):
             text = completion_text(value)
             call.extra.response_text = call.runtime.content.text(value if text is None else text)
 
+    def on_error(self, call: Call, exc: BaseException) -> None:
+        # An answer that was billed and then refused by the client (openai's
+        # LengthFinishReasonError: cut at max_tokens) carries it as ``completion``: its usage.
+        completion = getattr(exc, "completion", None)
+        if completion is not None and call.sink.result is None:
+            call.sink.result = read_response(completion)[0]
+
     def on_first_chunk(self, call: Call, item: Any) -> ChunkObserver:
         call.span.add_event(semconv.EVENT_LLM_FIRST_TOKEN)
         state: _LLMState = call.extra
