@@ -179,7 +179,7 @@ class ChatKind(Kind):
         state: _ChatState = call.extra
         if state.reply:  # a streamed answer: one message event for the whole reply
             _message_event(call, _ASSISTANT, "".join(state.reply))
-        call.span.set_attributes(state.rollup.attributes(_rollup.TURN))
+        call.span.set_attributes(state.rollup.close(_rollup.TURN))
 
 
 class GraphNodeKind(Kind):
@@ -421,6 +421,7 @@ class LLMCallKind(Kind):
             counted = False
         if counted:
             rollup.add_llm_call()  # type: ignore[union-attr]
+            _rollup.late(rollup, call.span)
         call.sink.span = call.span
         call.extra = _LLMState(rollup, counted)  # type: ignore[arg-type]
         return {USAGE_SINK_KEY: call.sink}
@@ -660,6 +661,7 @@ class ToolKind(Kind):
         rollup = _rollup.current_rollup(parent)
         if rollup is not None:
             rollup.add_tool_call()
+            _rollup.late(rollup, call.span)
 
     def on_start(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         capture = call.runtime.content.capture
@@ -811,4 +813,4 @@ class AgentKind(Kind):
         call.ctx = otel_context.Context({**ctx, ENCLOSING_NODE_KEY: inherited})  # type: ignore[dict-item]
 
     def on_end(self, call: Call) -> None:
-        call.span.set_attributes(call.extra.attributes(_rollup.AGENT))
+        call.span.set_attributes(call.extra.close(_rollup.AGENT))

@@ -12,7 +12,9 @@ themselves; roll-ups are for reading one span.
 A model call still running when its turn or agent ends (a stream read after
 the agent returned, a task it left running) ends after the totals were
 written: it is counted in ``unfinished_calls`` then, not left out in silence;
-the roll-ups still open when it ends (a turn around the agent) total it.
+the roll-ups still open when it ends (a turn around the agent) total it. A call
+that starts after the span ended (a task it spawned, running on) says so
+itself: ``otel_llm.rollup.late`` on its span (see :func:`late`).
 
 Each roll-up has its own lock: calls in several threads may add at once.
 """
@@ -23,6 +25,7 @@ import threading
 from typing import TYPE_CHECKING, NamedTuple
 
 from opentelemetry import context as otel_context
+from opentelemetry.trace import Span
 from opentelemetry.util.types import AttributeValue
 
 from otel_llm import semconv
@@ -30,7 +33,7 @@ from otel_llm import semconv
 if TYPE_CHECKING:
     from otel_llm._usage import Usage
 
-__all__ = ["AGENT", "ROLLUP_KEY", "RollUp", "RollUpNames", "TURN", "current_rollup", "opened"]
+__all__ = ["AGENT", "ROLLUP_KEY", "RollUp", "RollUpNames", "TURN", "current_rollup", "late", "opened"]
 
 ROLLUP_KEY = otel_context.create_key("otel_llm.rollup")
 
@@ -75,7 +78,7 @@ class RollUp:
 
     __slots__ = (
         "input_tokens", "output_tokens", "cost", "llm_calls", "tool_calls", "unpriced_calls", "unobserved_calls", "running",
-        "parent",
+        "closed", "parent",
         "_lock",
     )
 
@@ -88,6 +91,7 @@ class RollUp:
         self.unpriced_calls = 0  # calls with tokens and no cost: ``cost`` leaves them out
         self.unobserved_calls = 0  # calls whose usage could not be seen: no tokens, no cost to add
         self.running = 0  # model calls started and not ended: at the span's end, its unfinished calls
+        self.closed = False  # its totals were written (its span ended): later additions are not in them
         self.parent = parent
         self._lock = threading.Lock()
 
@@ -132,10 +136,12 @@ class RollUp:
                 rollup.tool_calls += 1
             rollup = rollup.parent
 
-    def attributes(self, names: RollUpNames) -> dict[str, AttributeValue]:
-        """The totals as span attributes; no cost attribute when nothing was priced, and the
-        calls the totals leave out (tokens and no price; usage not seen; still running) only when there are some."""
+    def close(self, names: RollUpNames) -> dict[str, AttributeValue]:
+        """The totals as span attributes, as the span ends; no cost attribute when nothing was priced,
+        and the calls the totals leave out (tokens and no price; usage not seen; still running) only
+        when there are some."""
         with self._lock:
+            self.closed = True
             attrs: dict[str, AttributeValue] = {
                 names.input_tokens: self.input_tokens,
                 names.output_tokens: self.output_tokens,
@@ -151,6 +157,13 @@ class RollUp:
             if self.running > 0:
                 attrs[names.unfinished_calls] = self.running
             return attrs
+
+
+def late(rollup: RollUp | None, span: Span) -> None:
+    """A call starting in ``rollup``: if that roll-up's span has ended, say on ``span`` that the call
+    is not in its totals (the roll-ups around it still open count it as usual)."""
+    if rollup is not None and rollup.closed:
+        span.set_attribute(semconv.OTEL_LLM_ROLLUP_LATE, True)
 
 
 def current_rollup(ctx: otel_context.Context | None = None) -> RollUp | None:

@@ -53,6 +53,9 @@ OTEL_LLM_AGENT_TOOL_CALLS: Final = "otel_llm.agent.tool_calls"
 OTEL_LLM_AGENT_UNPRICED_CALLS: Final = "otel_llm.agent.unpriced_calls"
 OTEL_LLM_AGENT_UNFINISHED_CALLS: Final = "otel_llm.agent.unfinished_calls"
 OTEL_LLM_AGENT_UNOBSERVED_CALLS: Final = "otel_llm.agent.unobserved_calls"
+# On a model or tool call that started inside an agent or turn whose span had already ended (a task
+# it spawned, running on): the call is not in that span's totals (true; absent otherwise).
+OTEL_LLM_ROLLUP_LATE: Final = "otel_llm.rollup.late"
 # Retries: the attempt number of a call started inside ``otel_llm.attempt(n)`` (1 = first try),
 # and on the span enclosing the retry loop, how it ended.
 OTEL_LLM_ATTEMPT: Final = "otel_llm.attempt"

@@ -177,3 +177,36 @@ def test_observed_calls_are_not_unobserved(cap):
         lambda: client.chat.completions.with_raw_response.create(model="gpt-4o-mini", messages=MESSAGES))
     otel_llm.agent("reader")(ask)()
     assert sc.OTEL_LLM_AGENT_UNOBSERVED_CALLS not in cap.span("invoke_agent reader").attributes
+
+
+async def test_a_call_started_after_its_agent_ended_says_it_is_not_in_the_agents_totals(cap):
+    """A task the agent spawned runs on after it returned: its calls are below the agent's span (the
+    analysis counts them there) but started after the agent's totals were written - each says so."""
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    async def think() -> dict[str, Any]:
+        return {"model": "test-model", "usage": {"prompt_tokens": 7, "completion_tokens": 3}}
+
+    @otel_llm.tool("notify")
+    async def notify() -> None:
+        await think()
+
+    @otel_llm.agent("dispatcher")
+    async def dispatch() -> asyncio.Task:
+        await think()
+        return asyncio.ensure_future(notify())  # starts running after the agent returned
+
+    @otel_llm.chat
+    async def turn(question: str) -> None:
+        await (await dispatch())
+
+    await turn("hi")
+    agent = cap.span("invoke_agent dispatcher").attributes
+    assert (agent[sc.OTEL_LLM_AGENT_LLM_CALLS], agent[sc.OTEL_LLM_AGENT_TOOL_CALLS]) == (1, 0)
+    assert sc.OTEL_LLM_AGENT_UNFINISHED_CALLS not in agent
+    first, late = [s.attributes for s in cap.spans() if s.name == "chat test-model"]
+    assert sc.OTEL_LLM_ROLLUP_LATE not in first
+    assert late[sc.OTEL_LLM_ROLLUP_LATE] is True
+    assert cap.span("execute_tool notify").attributes[sc.OTEL_LLM_ROLLUP_LATE] is True
+    chat = cap.span("chat_turn turn").attributes  # the turn was still open: all of it is in its totals
+    assert (chat[sc.OTEL_LLM_TURN_LLM_CALLS], chat[sc.OTEL_LLM_TURN_TOOL_CALLS], chat[sc.OTEL_LLM_TURN_INPUT_TOKENS]) == (2, 1, 14)
