@@ -77,9 +77,8 @@ class RollUp:
     """Running totals of one turn or agent invocation; additions reach every enclosing roll-up."""
 
     __slots__ = (
-        "input_tokens", "output_tokens", "cost", "llm_calls", "tool_calls", "unpriced_calls", "unobserved_calls", "running",
-        "closed", "parent",
-        "_lock",
+        "input_tokens", "output_tokens", "cost", "llm_calls", "tool_calls", "unpriced_calls", "unobserved_calls",
+        "running", "closed", "parent", "_lock",
     )
 
     def __init__(self, parent: "RollUp | None" = None) -> None:
