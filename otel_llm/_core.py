@@ -293,6 +293,7 @@ class Call:
         "first_chunk_s",
         "sink",
         "chunks",
+        "complete",
         "error_type",
         "extra",
     )
@@ -308,6 +309,7 @@ class Call:
         self.first_chunk_s: float | None = None  # seconds to a stream's first item
         self.sink = UsageSink()
         self.chunks: int | None = None  # None: not a stream
+        self.complete = False  # a stream read to its end
         self.error_type: str | None = None
         self.extra: Any = None  # per-kind state (e.g. the chat turn)
 
@@ -404,6 +406,7 @@ class Call:
             return
         try:
             self.chunks = chunks
+            self.complete = complete
             self.span.set_attributes({semconv.OTEL_LLM_STREAM_COMPLETE: complete, semconv.OTEL_LLM_STREAM_CHUNKS: chunks})
             if exc is not None:
                 self.record_failure(exc)

@@ -478,6 +478,11 @@ class LLMCallKind(Kind):
             found = state.stream.result()
             if found is not None:
                 call.add_result_usage(found)  # record_usage() inside the stream wins
+            usage = call.sink.usage
+            if call.complete and (usage is None or (usage.input_tokens is None and usage.output_tokens is None)):
+                missing = state.stream.missing_usage()  # read to its end, and no counts: said, not a silent 0
+                if missing is not None:
+                    call.say_unobserved(missing)
         usage = call.sink.usage
         if state.parts and state.response_text is None:
             state.response_text = call.runtime.content.text("".join(state.parts))

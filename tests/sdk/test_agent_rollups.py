@@ -24,7 +24,7 @@ import pytest
 import otel_llm
 from otel_llm import semconv as sc
 from tests.sdk.test_raw_responses import COMPLETION
-from tests.sdk.test_stream_helpers import MESSAGES, openai_client
+from tests.sdk.test_stream_helpers import MESSAGES, OPENAI_EVENTS, openai_client
 
 
 def _streaming_ask() -> Any:
@@ -210,3 +210,43 @@ async def test_a_call_started_after_its_agent_ended_says_it_is_not_in_the_agents
     assert cap.span("execute_tool notify").attributes[sc.OTEL_LLM_ROLLUP_LATE] is True
     chat = cap.span("chat_turn turn").attributes  # the turn was still open: all of it is in its totals
     assert (chat[sc.OTEL_LLM_TURN_LLM_CALLS], chat[sc.OTEL_LLM_TURN_TOOL_CALLS], chat[sc.OTEL_LLM_TURN_INPUT_TOKENS]) == (2, 1, 14)
+
+
+def _openai_stream_without_usage(request: httpx.Request) -> httpx.Response:
+    """What the API streams without ``stream_options={"include_usage": True}``: no usage chunk."""
+    events = [e for e in OPENAI_EVENTS if not e.get("usage")]
+    body = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
+    return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body.encode())
+
+
+def test_an_openai_stream_read_to_its_end_without_usage_is_an_unobserved_call(cap):
+    """Without ``include_usage`` OpenAI sends no token counts: the answer was billed, its tokens are
+    unknown - said on the span (with what to do) and counted by the agent, not a silent 0."""
+    client = openai_client(_openai_stream_without_usage)
+
+    @otel_llm.llm_call(model="gpt-4o-mini", provider="openai")
+    def ask() -> Any:
+        return client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
+
+    @otel_llm.agent("writer")
+    def write() -> str:
+        return "".join(c.choices[0].delta.content or "" for c in ask() if c.choices)
+
+    assert write() == "Hello"
+    span = cap.span("chat gpt-4o-mini").attributes
+    assert sc.GEN_AI_USAGE_INPUT_TOKENS not in span
+    assert "include_usage" in span[sc.OTEL_LLM_USAGE_UNOBSERVED]
+    assert span[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ("stop",)
+    assert cap.span("invoke_agent writer").attributes[sc.OTEL_LLM_AGENT_UNOBSERVED_CALLS] == 1
+
+
+def test_an_openai_stream_left_before_its_end_is_not_unobserved(cap):
+    """A stream the app stopped reading never reached the usage chunk: incomplete, not unobserved."""
+    client = openai_client(_openai_stream_without_usage)
+    ask = otel_llm.llm_call(model="gpt-4o-mini", provider="openai")(
+        lambda: client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True))
+    for _ in ask():
+        break
+    span = cap.span("chat gpt-4o-mini").attributes
+    assert span[sc.OTEL_LLM_STREAM_COMPLETE] is False
+    assert sc.OTEL_LLM_USAGE_UNOBSERVED not in span
