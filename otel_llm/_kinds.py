@@ -287,6 +287,10 @@ _MODEL_ARGUMENTS = ("model", "modelId")
 # Per bare llm_call, the models whose metric attribute sets are kept; later ones share the
 # call site's sets (the span still names them): a model name from user input cannot grow memory.
 _MAX_MODELS_PER_CALL_SITE = 64
+# Per tool dispatcher, the tool names (chosen by the model) whose metric attribute sets are kept;
+# later ones count under the dispatcher's own name (the span still names them): a model making
+# names up cannot grow memory or metric series.
+_MAX_TOOL_NAMES = 64
 
 
 def _fixed_model(fn: Any) -> str | None:
@@ -650,6 +654,7 @@ class ToolKind(Kind):
             {semconv.GEN_AI_TOOL_TYPE: tool_type, semconv.GEN_AI_TOOL_DESCRIPTION: description},
         )
         self._metric_set = attribute_set(self._metric_attributes)
+        self._sets_by_name: dict[str, AttributeSet] = {}  # by the tool name a received tool call gives
         self._binder = _Binder(fn)
         params = self._binder.parameters
         if call_id_arg is None and "tool_call_id" in params:
@@ -678,7 +683,7 @@ class ToolKind(Kind):
             if ref.name and not self._named and ref.name != self.name:
                 span.update_name(f"{semconv.OPERATION_EXECUTE_TOOL} {ref.name}")
                 span.set_attribute(semconv.GEN_AI_TOOL_NAME, ref.name)
-                call.extra.metric_set = attribute_set({**self._metric_attributes, semconv.GEN_AI_TOOL_NAME: ref.name})
+                call.extra.metric_set = self._named_set(ref.name)
             origin = _toolcalls.ORIGINS.origin(ref.id)
             if origin is not None:
                 span.add_link(origin, {semconv.GEN_AI_TOOL_CALL_ID: ref.id})
@@ -691,6 +696,18 @@ class ToolKind(Kind):
             text = call.runtime.content.text(arguments)
             if text is not None:
                 span.set_attribute(semconv.GEN_AI_TOOL_CALL_ARGUMENTS, text)
+
+    def _named_set(self, name: str) -> AttributeSet:
+        """The metric attribute set of this dispatcher running the tool ``name`` (its own set past
+        :data:`_MAX_TOOL_NAMES` names: the model chooses them)."""
+        found = self._sets_by_name.get(name)
+        if found is None:
+            if len(self._sets_by_name) >= _MAX_TOOL_NAMES:
+                return self._metric_set
+            found = self._sets_by_name[name] = attribute_set(
+                {**self._metric_attributes, semconv.GEN_AI_TOOL_NAME: name}
+            )
+        return found
 
     def _tool_call(
         self, args: tuple[Any, ...], kwargs: dict[str, Any], bound: Mapping[str, Any] | None
