@@ -23,8 +23,10 @@ of callable a decorator can meet — functions, bound methods,
 order (the descriptor is unwrapped, its function instrumented, and the same
 descriptor type put back). Decoration never raises: a value that is not
 callable, or a class (a function standing in for it would break ``isinstance``
-and subclassing), is returned unchanged with a warning, and an internal fault
-leaves the function uninstrumented (through the guard).
+and subclassing), is returned unchanged with a warning; a LangChain tool stays a
+tool, the functions it runs instrumented (other runnables are left as they are,
+with a warning); an internal fault leaves the function uninstrumented (through
+the guard).
 """
 
 from __future__ import annotations
@@ -85,6 +87,8 @@ def instrument(fn: Any, make_kind: Callable[[Any], Kind]) -> Any:
     """Instrument ``fn`` as the kind ``make_kind(fn)`` builds; never raises at decoration."""
     if isinstance(fn, (classmethod, staticmethod)):
         return type(fn)(instrument(fn.__func__, make_kind))
+    if not inspect.isroutine(fn) and callable(getattr(fn, "invoke", None)):
+        return _runnable(fn, make_kind)
     if not callable(fn):
         _log.warning("otel-llm: %r is not callable, so it is left as it is (not instrumented)", fn)
         return fn
@@ -99,6 +103,30 @@ def instrument(fn: Any, make_kind: Callable[[Any], Kind]) -> Any:
     except Exception as exc:  # noqa: BLE001 — an otel-llm fault: the app keeps its function
         internal_error("wrap.instrument", exc)
         return fn
+
+
+# The functions a LangChain tool (``StructuredTool``, ``Tool``) runs: its sync and async function.
+_RUNNABLE_FUNCTIONS = ("func", "coroutine")
+
+
+def _runnable(runnable: Any, make_kind: Callable[[Any], Kind]) -> Any:
+    """A LangChain runnable: the app calls its ``invoke``, not the object, so a function standing in
+    for it would break the app. A tool is copied with the functions it runs instrumented (same
+    name, schema and methods); any other runnable is returned as it is, with a warning."""
+    update = {
+        name: instrument(function, make_kind)
+        for name in _RUNNABLE_FUNCTIONS
+        if callable(function := getattr(runnable, name, None))
+    }
+    copy = getattr(runnable, "model_copy", None)
+    if update and callable(copy):
+        return copy(update=update)
+    _log.warning(
+        "otel-llm: %s is a LangChain runnable, so it is left as it is (not instrumented): decorate the "
+        "function it runs",
+        type(runnable).__name__,
+    )
+    return runnable
 
 
 def wrap(fn: F, kind: Kind) -> F:

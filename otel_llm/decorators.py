@@ -36,8 +36,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _bare(value: Any) -> bool:
-    """Whether a decorator was applied without parentheses (its first argument is the target)."""
-    return callable(value) or isinstance(value, (classmethod, staticmethod))
+    """Whether a decorator was applied without parentheses (its first argument is the target):
+    a callable, a classmethod/staticmethod, or a LangChain runnable (a tool is not callable)."""
+    return (
+        callable(value)
+        or isinstance(value, (classmethod, staticmethod))
+        or callable(getattr(value, "invoke", None))
+    )
 
 
 @overload
