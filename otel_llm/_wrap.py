@@ -88,7 +88,16 @@ def instrument(fn: Any, make_kind: Callable[[Any], Kind]) -> Any:
     if isinstance(fn, (classmethod, staticmethod)):
         return type(fn)(instrument(fn.__func__, make_kind))
     if not inspect.isroutine(fn) and callable(getattr(fn, "invoke", None)):
-        return _runnable(fn, make_kind)
+        tool = _langchain_tool(fn, make_kind)
+        if tool is not None:
+            return tool
+        if not callable(fn):  # the app calls its invoke(): a function standing in for it would break it
+            _log.warning(
+                "otel-llm: %s is a LangChain runnable, so it is left as it is (not instrumented): decorate the "
+                "function it runs",
+                type(fn).__name__,
+            )
+            return fn
     if not callable(fn):
         _log.warning("otel-llm: %r is not callable, so it is left as it is (not instrumented)", fn)
         return fn
@@ -109,24 +118,18 @@ def instrument(fn: Any, make_kind: Callable[[Any], Kind]) -> Any:
 _RUNNABLE_FUNCTIONS = ("func", "coroutine")
 
 
-def _runnable(runnable: Any, make_kind: Callable[[Any], Kind]) -> Any:
-    """A LangChain runnable: the app calls its ``invoke``, not the object, so a function standing in
-    for it would break the app. A tool is copied with the functions it runs instrumented (same
-    name, schema and methods); any other runnable is returned as it is, with a warning."""
+def _langchain_tool(runnable: Any, make_kind: Callable[[Any], Kind]) -> Any:
+    """A copy of a LangChain tool with the functions it runs instrumented (same name, schema and
+    methods: the app calls its ``invoke``), or ``None`` when ``runnable`` is no such tool."""
+    copy = getattr(runnable, "model_copy", None)
+    if not callable(copy):
+        return None
     update = {
         name: instrument(function, make_kind)
         for name in _RUNNABLE_FUNCTIONS
         if callable(function := getattr(runnable, name, None))
     }
-    copy = getattr(runnable, "model_copy", None)
-    if update and callable(copy):
-        return copy(update=update)
-    _log.warning(
-        "otel-llm: %s is a LangChain runnable, so it is left as it is (not instrumented): decorate the "
-        "function it runs",
-        type(runnable).__name__,
-    )
-    return runnable
+    return copy(update=update) if update else None
 
 
 def wrap(fn: F, kind: Kind) -> F:

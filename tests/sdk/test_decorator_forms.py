@@ -279,3 +279,15 @@ def test_another_langchain_runnable_is_left_as_it_is_with_a_warning(cap, caplog)
         assert otel_llm.agent(runnable) is runnable
     assert runnable.invoke(1) == 2
     assert any("runnable" in r.getMessage() for r in caplog.records)
+
+
+def test_a_callable_object_with_an_invoke_method_is_still_instrumented(cap):
+    class Pipeline:
+        def invoke(self, x: int) -> int:
+            return x
+
+        def __call__(self, x: int) -> int:
+            return self.invoke(x) + 1
+
+    assert otel_llm.tool("pipe")(Pipeline())(1) == 2
+    assert [s.name for s in cap.spans()] == ["execute_tool pipe"]
