@@ -25,9 +25,19 @@ import traceback
 from dataclasses import dataclass
 from typing import Callable
 
+from opentelemetry import context as otel_context
+
 from otel_llm import semconv
 
-__all__ = ["ContentPolicy", "render"]
+__all__ = ["REDACTING_KEY", "ContentPolicy", "render"]
+
+# Set in the context the ``redact`` hook runs in. The hook is otel-llm's work, not the app's:
+# a decorated function it calls runs bare (``_core.open_call``), or recording it would copy the
+# very text being redacted and send it through the hook again, without end; OpenTelemetry's
+# "suppress instrumentation" is set too, so other instrumentations (an HTTP client's, a
+# provider's) record nothing of it either.
+REDACTING_KEY = otel_context.create_key("otel_llm.redacting")
+_SUPPRESS_INSTRUMENTATION_KEY = getattr(otel_context, "_SUPPRESS_INSTRUMENTATION_KEY", None)
 
 _log = logging.getLogger("otel_llm.content")
 # The fields every LogRecord has (and the two ``Formatter`` adds); any other field came from ``extra=``.
@@ -87,15 +97,28 @@ class ContentPolicy:
         return text if text is _REDACT_FAILED else self.truncate(text)
 
     def scrub(self, text: str) -> str:
-        """``text`` through the ``redact`` hook (whatever the capture setting). Never raises."""
+        """``text`` through the ``redact`` hook (whatever the capture setting). Never raises.
+
+        The hook runs in a context marked :data:`REDACTING_KEY`; text copied from
+        inside it again (the hook re-entered) is dropped, never recorded unredacted.
+        """
         if self.redact is None:
             return text
+        current = otel_context.get_current()
+        if current.get(REDACTING_KEY):
+            return _REDACT_FAILED
+        values: dict[str, object] = {REDACTING_KEY: True}
+        if _SUPPRESS_INSTRUMENTATION_KEY is not None:
+            values[_SUPPRESS_INSTRUMENTATION_KEY] = True
+        token = otel_context.attach(otel_context.Context({**current, **values}))
         try:
             redacted = self.redact(text)
             return redacted if isinstance(redacted, str) else render(redacted)
         except Exception:  # noqa: BLE001 — the user's hook must not break their call
             _log.warning("otel-llm: redact hook raised; content dropped", exc_info=True)
             return _REDACT_FAILED
+        finally:
+            otel_context.detach(token)
 
     def exception_attributes(self, exc: BaseException) -> dict[str, str] | None:
         """Redacted ``exception.message``/``stacktrace`` for a span's exception event.

@@ -23,6 +23,7 @@ later on otel-llm's metric thread (or at the next collection).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 import time
@@ -37,6 +38,7 @@ from opentelemetry.util.types import AttributeValue
 
 from otel_llm import _active, _runtime, _streams, semconv
 from otel_llm._attempts import ATTEMPT_KEY, attempt_number
+from otel_llm._content import REDACTING_KEY
 from otel_llm._guard import internal_error
 from otel_llm._metrics import exemplar_ids, recorder_index
 from otel_llm.context import Session, current_session
@@ -82,6 +84,10 @@ SPAN_KEY = _span_key()
 
 # What a stream's items go through, chosen by the kind on the first item.
 ChunkObserver = Callable[[Any], None]
+
+
+# What ends a call as failed: the app's exceptions and the cancellation of its coroutine.
+_FAILURES = (Exception, asyncio.CancelledError)
 
 
 def error_type(exc: BaseException) -> str:
@@ -225,11 +231,13 @@ class UsageSink:
     collector).
     """
 
-    __slots__ = ("usage", "ended", "result", "span", "wrapper")
+    __slots__ = ("usage", "ended", "result", "span", "wrapper", "unobserved")
 
     def __init__(self) -> None:
         self.usage: Usage | None = None
         self.ended = False
+        # The app read the response in a way otel-llm cannot see: no usage to total, counted apart.
+        self.unobserved = False
         # The llm_call's span, and whether another llm_call started directly inside it: then that
         # one is the model call, and this one only wraps it (its tokens and cost are not counted again).
         self.span: Span | None = None
@@ -285,6 +293,7 @@ class Call:
         "first_chunk_s",
         "sink",
         "chunks",
+        "complete",
         "error_type",
         "extra",
         "running",
@@ -301,6 +310,7 @@ class Call:
         self.first_chunk_s: float | None = None  # seconds to a stream's first item
         self.sink = UsageSink()
         self.chunks: int | None = None  # None: not a stream
+        self.complete = False  # a stream read to its end
         self.error_type: str | None = None
         self.extra: Any = None  # per-kind state (e.g. the chat turn)
         self.running: list[None] | None = None  # counted in _active while it runs
@@ -317,6 +327,11 @@ class Call:
     def add_result_usage(self, usage: "Usage") -> None:
         """Fold in usage read from the return value or stream; already-recorded fields win."""
         self.sink.add_result_usage(usage)
+
+    def say_unobserved(self, reason: str) -> None:
+        """The call's usage could not be seen (``reason``): said on its span, counted in its roll-ups."""
+        self.sink.unobserved = True
+        self.span.set_attribute(semconv.OTEL_LLM_USAGE_UNOBSERVED, reason)
 
     def exemplar(self) -> "ExemplarIds":
         """The span's ids when sampled, for metric exemplars (what ``metric_values`` may keep of the span; 0: none)."""
@@ -354,10 +369,14 @@ class Call:
             self.end()
 
     def record_failure(self, exc: BaseException) -> None:
-        """ERROR status, ``exception`` event, ``error.type``; only an ``Exception`` is a failure
-        (not a closed generator, a cancelled task, Ctrl-C or ``sys.exit()``), as upstream's
-        ``use_span`` records only those."""
-        if not isinstance(exc, Exception):
+        """ERROR status, ``exception`` event, ``error.type`` for an ``Exception`` or a cancellation.
+
+        A cancelled coroutine (``asyncio.timeout``, ``wait_for``, ``task.cancel()``)
+        ended by an exception without finishing its work: the recording-errors
+        convention makes that a failure, ``error.type`` ``CancelledError``, the same
+        for every kind. Not failures: a closed generator, Ctrl-C, ``sys.exit()``.
+        """
+        if not isinstance(exc, _FAILURES):
             return
         try:
             self.error_type = error_type(exc)
@@ -389,6 +408,7 @@ class Call:
             return
         try:
             self.chunks = chunks
+            self.complete = complete
             self.span.set_attributes({semconv.OTEL_LLM_STREAM_COMPLETE: complete, semconv.OTEL_LLM_STREAM_CHUNKS: chunks})
             if exc is not None:
                 self.record_failure(exc)
@@ -457,6 +477,8 @@ def open_call(kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any], attach:
         if not runtime.enabled:
             return None
         parent = otel_context.get_current()
+        if REDACTING_KEY in parent:  # called by the redact hook: otel-llm's work, recorded nowhere
+            return None
         project = runtime.settings.project
         known = kind._with_project  # static_attributes' cache, read here first (one call less per call)
         attributes = known[1] if known is not None and known[0] == project else kind.static_attributes(project)

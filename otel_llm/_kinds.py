@@ -179,7 +179,7 @@ class ChatKind(Kind):
         state: _ChatState = call.extra
         if state.reply:  # a streamed answer: one message event for the whole reply
             _message_event(call, _ASSISTANT, "".join(state.reply))
-        call.span.set_attributes(state.rollup.attributes(_rollup.TURN))
+        call.span.set_attributes(state.rollup.close(_rollup.TURN))
 
 
 class GraphNodeKind(Kind):
@@ -287,6 +287,10 @@ _MODEL_ARGUMENTS = ("model", "modelId")
 # Per bare llm_call, the models whose metric attribute sets are kept; later ones share the
 # call site's sets (the span still names them): a model name from user input cannot grow memory.
 _MAX_MODELS_PER_CALL_SITE = 64
+# Per tool dispatcher, the tool names (chosen by the model) whose metric attribute sets are kept;
+# later ones count under the dispatcher's own name (the span still names them): a model making
+# names up cannot grow memory or metric series.
+_MAX_TOOL_NAMES = 64
 
 
 def _fixed_model(fn: Any) -> str | None:
@@ -329,10 +333,11 @@ class _ModelArguments:
 class _LLMState:
     """Per-call state of an llm_call: the enclosing roll-up, cost, stream reader and captured completion."""
 
-    __slots__ = ("rollup", "cost", "stream", "response_text", "parts", "request_model", "point_sets")
+    __slots__ = ("rollup", "counted", "cost", "stream", "response_text", "parts", "request_model", "point_sets")
 
-    def __init__(self, rollup: RollUp | None) -> None:
+    def __init__(self, rollup: RollUp | None, counted: bool) -> None:
         self.rollup = rollup
+        self.counted = counted  # counted in the roll-up as it started: it ends there too
         self.request_model: str | None = None  # a bare llm_call's model, read from the call's arguments
         self.point_sets: tuple[AttributeSet, AttributeSet, AttributeSet] | None = None  # with that model
         self.cost: float | None = None  # USD, when priced (the span's gen_ai.usage.cost)
@@ -420,8 +425,9 @@ class LLMCallKind(Kind):
             counted = False
         if counted:
             rollup.add_llm_call()  # type: ignore[union-attr]
+            _rollup.late(rollup, call.span)
         call.sink.span = call.span
-        call.extra = _LLMState(rollup)  # type: ignore[arg-type]
+        call.extra = _LLMState(rollup, counted)  # type: ignore[arg-type]
         return {USAGE_SINK_KEY: call.sink}
 
     def on_start(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
@@ -446,6 +452,13 @@ class LLMCallKind(Kind):
             text = completion_text(value)
             call.extra.response_text = call.runtime.content.text(value if text is None else text)
 
+    def on_error(self, call: Call, exc: BaseException) -> None:
+        # An answer that was billed and then refused by the client (openai's
+        # LengthFinishReasonError: cut at max_tokens) carries it as ``completion``: its usage.
+        completion = getattr(exc, "completion", None)
+        if completion is not None and call.sink.result is None:
+            call.sink.result = read_response(completion)[0]
+
     def on_first_chunk(self, call: Call, item: Any) -> ChunkObserver:
         call.span.add_event(semconv.EVENT_LLM_FIRST_TOKEN)
         state: _LLMState = call.extra
@@ -469,6 +482,11 @@ class LLMCallKind(Kind):
             found = state.stream.result()
             if found is not None:
                 call.add_result_usage(found)  # record_usage() inside the stream wins
+            usage = call.sink.usage
+            if call.complete and (usage is None or (usage.input_tokens is None and usage.output_tokens is None)):
+                missing = state.stream.missing_usage()  # read to its end, and no counts: said, not a silent 0
+                if missing is not None:
+                    call.say_unobserved(missing)
         usage = call.sink.usage
         if state.parts and state.response_text is None:
             state.response_text = call.runtime.content.text("".join(state.parts))
@@ -476,8 +494,12 @@ class LLMCallKind(Kind):
             self._response_event(call, usage, state.response_text)
         if usage is not None:
             state.cost = self._set_usage(call, usage)
-        if state.rollup is not None and not call.sink.wrapper:
-            state.rollup.add_usage(usage, state.cost)
+        if state.rollup is not None:  # a wrapper's tokens and cost are its inner call's, counted there
+            wrapper = call.sink.wrapper
+            state.rollup.end_llm_call(
+                None if wrapper else usage, None if wrapper else state.cost, state.counted,
+                call.sink.unobserved and not wrapper,
+            )
 
     def metric_values(self, call: Call) -> _LLMPoints:
         usage = call.sink.usage  # the call has ended: its elapsed time is fixed
@@ -632,6 +654,7 @@ class ToolKind(Kind):
             {semconv.GEN_AI_TOOL_TYPE: tool_type, semconv.GEN_AI_TOOL_DESCRIPTION: description},
         )
         self._metric_set = attribute_set(self._metric_attributes)
+        self._sets_by_name: dict[str, AttributeSet] = {}  # by the tool name a received tool call gives
         self._binder = _Binder(fn)
         params = self._binder.parameters
         if call_id_arg is None and "tool_call_id" in params:
@@ -648,6 +671,7 @@ class ToolKind(Kind):
         rollup = _rollup.current_rollup(parent)
         if rollup is not None:
             rollup.add_tool_call()
+            _rollup.late(rollup, call.span)
 
     def on_start(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         capture = call.runtime.content.capture
@@ -659,7 +683,7 @@ class ToolKind(Kind):
             if ref.name and not self._named and ref.name != self.name:
                 span.update_name(f"{semconv.OPERATION_EXECUTE_TOOL} {ref.name}")
                 span.set_attribute(semconv.GEN_AI_TOOL_NAME, ref.name)
-                call.extra.metric_set = attribute_set({**self._metric_attributes, semconv.GEN_AI_TOOL_NAME: ref.name})
+                call.extra.metric_set = self._named_set(ref.name)
             origin = _toolcalls.ORIGINS.origin(ref.id)
             if origin is not None:
                 span.add_link(origin, {semconv.GEN_AI_TOOL_CALL_ID: ref.id})
@@ -672,6 +696,18 @@ class ToolKind(Kind):
             text = call.runtime.content.text(arguments)
             if text is not None:
                 span.set_attribute(semconv.GEN_AI_TOOL_CALL_ARGUMENTS, text)
+
+    def _named_set(self, name: str) -> AttributeSet:
+        """The metric attribute set of this dispatcher running the tool ``name`` (its own set past
+        :data:`_MAX_TOOL_NAMES` names: the model chooses them)."""
+        found = self._sets_by_name.get(name)
+        if found is None:
+            if len(self._sets_by_name) >= _MAX_TOOL_NAMES:
+                return self._metric_set
+            found = self._sets_by_name[name] = attribute_set(
+                {**self._metric_attributes, semconv.GEN_AI_TOOL_NAME: name}
+            )
+        return found
 
     def _tool_call(
         self, args: tuple[Any, ...], kwargs: dict[str, Any], bound: Mapping[str, Any] | None
@@ -716,19 +752,63 @@ class ToolKind(Kind):
         instruments.add(instruments.tool_calls, 1, attributes, error)
 
 
+def _owner_name(owner: Any) -> str:
+    """The agent a method runs as: its instance's (or class's) ``name`` when a non-empty string,
+    else the class (``Agent(name="researcher")`` is ``researcher``; ``ResearchAgent()`` is ``ResearchAgent``)."""
+    try:
+        name = getattr(owner, "name", None)
+    except Exception:  # noqa: BLE001 — a property of the app's that raises: the class names it
+        name = None
+    if isinstance(name, str) and name:
+        return name
+    return owner.__name__ if isinstance(owner, type) else type(owner).__name__
+
+
+def _agent_name(fn: Any) -> tuple[str, bool]:
+    """(name, whether each call is named after its first argument) of an agent given no name.
+
+    A method is named after the object it runs on (:func:`_owner_name`): known now
+    for a bound method or a partial fixing ``self``, else per call from ``self``/``cls``;
+    a callable object after itself, the same way; a staticmethod after the class it is
+    defined in; a function after itself.
+    """
+    bound: tuple[Any, ...] = ()
+    target = fn
+    while isinstance(target, functools.partial):
+        bound = target.args + bound
+        target = target.func
+    if inspect.ismethod(target):
+        return _owner_name(target.__self__), False
+    if not inspect.isroutine(target) and not isinstance(target, type):  # a callable object: the agent itself
+        return _owner_name(target), False
+    first = next(iter(_Binder(target).parameters), None)
+    if first in _SELF_NAMES and bound:
+        return _owner_name(bound[0]), False
+    path = str(getattr(target, "__qualname__", "")).split(".")
+    defined_in = path[-2] if len(path) > 1 and path[-2] != "<locals>" else None
+    if first in _SELF_NAMES:
+        return defined_in or callable_name(fn), True
+    return defined_in or callable_name(fn), False
+
+
 class AgentKind(Kind):
     """An agent invocation: ``invoke_agent {name}``, rolling up the calls made inside it.
 
     Spans started inside carry the innermost agent's ``gen_ai.agent.name`` (and
     id), inherited like a graph node's name, so tools and model calls can be
-    counted per agent without walking the span tree.
+    counted per agent without walking the span tree. Without a name, a method's
+    agent is named after the object it runs on (see :func:`_agent_name`).
     """
 
     kind = semconv.KIND_AGENT
     attempts = True
     identity = frozenset({semconv.GEN_AI_AGENT_NAME, semconv.GEN_AI_AGENT_ID})
 
-    def __init__(self, name: str, agent_id: str | None, description: str | None) -> None:
+    def __init__(self, fn: Any, name: str | None, agent_id: str | None, description: str | None) -> None:
+        self._per_call = False  # named per call after its ``self``/``cls``
+        if name is None:
+            name, self._per_call = _agent_name(fn)
+        self.name = name
         self.span_name = f"{semconv.OPERATION_INVOKE_AGENT} {name}"
         identity = {semconv.GEN_AI_AGENT_NAME: name, semconv.GEN_AI_AGENT_ID: agent_id}
         self.attributes, _ = _static_attributes(
@@ -742,5 +822,17 @@ class AgentKind(Kind):
         call.extra, values = _rollup.opened(parent)
         return {ENCLOSING_NODE_KEY: _inherited(parent, self._inherited, self.identity), **values}
 
+    def on_start(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        if not self._per_call or not args:
+            return
+        name = _owner_name(args[0])
+        if name == self.name:
+            return
+        call.span.update_name(f"{semconv.OPERATION_INVOKE_AGENT} {name}")
+        call.span.set_attribute(semconv.GEN_AI_AGENT_NAME, name)
+        ctx = call.ctx
+        inherited = {**ctx.get(ENCLOSING_NODE_KEY, {}), semconv.GEN_AI_AGENT_NAME: name}  # type: ignore[union-attr]
+        call.ctx = otel_context.Context({**ctx, ENCLOSING_NODE_KEY: inherited})  # type: ignore[dict-item]
+
     def on_end(self, call: Call) -> None:
-        call.span.set_attributes(call.extra.attributes(_rollup.AGENT))
+        call.span.set_attributes(call.extra.close(_rollup.AGENT))

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from otel_llm import semconv
 from otel_llm._guard import internal_error
 from otel_llm._streams import (
     AsyncManagerProxy, SyncManagerProxy, _Forwarding, _ManagerProxy, _proxy_class, _StreamProxy, wrap,
@@ -88,7 +87,7 @@ class ResponseProxy(_Forwarding):
             return
         try:
             if not self._observed:
-                call.span.set_attribute(semconv.OTEL_LLM_USAGE_UNOBSERVED, UNOBSERVED)
+                call.say_unobserved(UNOBSERVED)
         finally:
             call.end()
 
@@ -132,7 +131,7 @@ class _ResponseManager:
 
     def _end(self: Any) -> None:
         if self._stream is None and not self._call.ended:
-            self._call.span.set_attribute(semconv.OTEL_LLM_USAGE_UNOBSERVED, UNOBSERVED)
+            self._call.say_unobserved(UNOBSERVED)
         _ManagerProxy._end(self)
 
 
@@ -163,7 +162,7 @@ def _raw_response(value: Any, call: "Call") -> Any:
     try:
         parsed = value.parse()
     except Exception:  # noqa: BLE001 — raised again by the app's parse(), where the app expects it
-        call.span.set_attribute(semconv.OTEL_LLM_USAGE_UNOBSERVED, UNOBSERVED)
+        call.say_unobserved(UNOBSERVED)
         call.end()
         return value
     if _is_stream(parsed):

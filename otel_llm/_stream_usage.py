@@ -48,7 +48,10 @@ from typing import Any
 
 from otel_llm._usage import RESPONSES_FINAL_EVENTS, Usage, _get, extract_usage
 
-__all__ = ["StreamUsage", "reader_for"]
+__all__ = ["NO_CHAT_STREAM_USAGE", "StreamUsage", "reader_for"]
+
+# otel_llm.usage.unobserved of an OpenAI chat stream read to its end without a usage chunk.
+NO_CHAT_STREAM_USAGE = "stream sent no usage: request it with stream_options={'include_usage': True}"
 
 _ANTHROPIC_EVENTS = frozenset({
     "message_start", "message_delta", "message_stop",
@@ -76,6 +79,10 @@ class StreamUsage:
     def result(self) -> Usage | None:
         """Usage, model, id and finish reasons of the stream so far (``None``: nothing found)."""
         raise NotImplementedError
+
+    def missing_usage(self) -> str | None:
+        """Why a stream read to its end carried no token counts, when its provider says why; else ``None``."""
+        return None
 
 
 class _LastChunk(StreamUsage):
@@ -150,6 +157,11 @@ class _OpenAIChatChunks(StreamUsage):
                 usage = usage or Usage()
                 usage.finish_reasons = reasons
         return usage
+
+
+    def missing_usage(self) -> str | None:
+        # OpenAI sends a chat stream's counts only when asked; OpenAI-compatible servers do the same.
+        return NO_CHAT_STREAM_USAGE
 
 
 def _last_and_usage_chunk(last: Any, usage_chunk: Any) -> Usage | None:

@@ -42,6 +42,8 @@ Shapes understood:
   ``input_tokens`` (cache included), ``input_token_details.cache_read`` /
   ``cache_creation``, ``output_token_details.reasoning``; of the writes,
   ``input_token_details.ephemeral_1h_input_tokens`` (langchain-anthropic's).
+  A ``ChatResult``/``LLMResult`` (``generate()``): the provider's own usage in
+  its ``llm_output`` (``token_usage``, ``usage``), read as that provider's.
 
 What counts as a token count (:func:`token_count`, also used by
 ``record_usage``): an integer of any numeric type (``int``, ``numpy.int64``,
@@ -832,10 +834,22 @@ def _model(value: Any) -> str | None:
     if model:
         return model
     meta = _get(value, "response_metadata")  # LangChain AIMessage
+    if meta is None:
+        meta = _get(value, "llm_output")  # LangChain ChatResult / LLMResult
     return (
         _str(_get(meta, "model_name")) or _str(_get(meta, "model"))
         or _str(_get(value, "model_version")) or _str(_get(value, "modelVersion"))  # Gemini: object, REST JSON
     )
+
+
+def _llm_output_usage(value: Any) -> Any:
+    """The provider's usage in a LangChain ``ChatResult``/``LLMResult``'s ``llm_output``, if any:
+    langchain-openai's ``token_usage``, langchain-anthropic's ``usage``."""
+    output = _get(value, "llm_output")
+    if not isinstance(output, Mapping):
+        return None
+    usage = output.get("token_usage")
+    return usage if usage is not None else output.get("usage")
 
 
 class _Plan(NamedTuple):
@@ -1149,6 +1163,8 @@ def _extract(value: Any) -> Usage | None:
                     usage_obj = meta
             if usage_obj is None and type(value) is dict:
                 usage_obj = _bedrock_invoke_usage(value)
+            if usage_obj is None:
+                usage_obj = _llm_output_usage(value)
     if usage_obj is None and _looks_like_usage(value):
         usage_obj = value  # a bare usage dict or object
     result = _tokens(usage_obj)

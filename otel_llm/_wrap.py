@@ -22,8 +22,11 @@ of callable a decorator can meet — functions, bound methods,
 ``__call__``) — and ``classmethod``/``staticmethod`` objects in either stacking
 order (the descriptor is unwrapped, its function instrumented, and the same
 descriptor type put back). Decoration never raises: a value that is not
-callable is returned unchanged with a warning, and an internal fault leaves the
-function uninstrumented (through the guard).
+callable, or a class (a function standing in for it would break ``isinstance``
+and subclassing), is returned unchanged with a warning; a LangChain tool stays a
+tool, the functions it runs instrumented (other runnables are left as they are,
+with a warning); an internal fault leaves the function uninstrumented (through
+the guard).
 """
 
 from __future__ import annotations
@@ -84,14 +87,49 @@ def instrument(fn: Any, make_kind: Callable[[Any], Kind]) -> Any:
     """Instrument ``fn`` as the kind ``make_kind(fn)`` builds; never raises at decoration."""
     if isinstance(fn, (classmethod, staticmethod)):
         return type(fn)(instrument(fn.__func__, make_kind))
+    if not inspect.isroutine(fn) and callable(getattr(fn, "invoke", None)):
+        tool = _langchain_tool(fn, make_kind)
+        if tool is not None:
+            return tool
+        if not callable(fn):  # the app calls its invoke(): a function standing in for it would break it
+            _log.warning(
+                "otel-llm: %s is a LangChain runnable, so it is left as it is (not instrumented): decorate the "
+                "function it runs",
+                type(fn).__name__,
+            )
+            return fn
     if not callable(fn):
         _log.warning("otel-llm: %r is not callable, so it is left as it is (not instrumented)", fn)
+        return fn
+    if isinstance(fn, type):  # a wrapper function would stand in for the class: isinstance, subclasses break
+        _log.warning(
+            "otel-llm: %s is a class, so it is left as it is (not instrumented): decorate the method that runs it",
+            fn.__qualname__,
+        )
         return fn
     try:
         return wrap(fn, make_kind(fn))
     except Exception as exc:  # noqa: BLE001 — an otel-llm fault: the app keeps its function
         internal_error("wrap.instrument", exc)
         return fn
+
+
+# The functions a LangChain tool (``StructuredTool``, ``Tool``) runs: its sync and async function.
+_RUNNABLE_FUNCTIONS = ("func", "coroutine")
+
+
+def _langchain_tool(runnable: Any, make_kind: Callable[[Any], Kind]) -> Any:
+    """A copy of a LangChain tool with the functions it runs instrumented (same name, schema and
+    methods: the app calls its ``invoke``), or ``None`` when ``runnable`` is no such tool."""
+    copy = getattr(runnable, "model_copy", None)
+    if not callable(copy):
+        return None
+    update = {
+        name: instrument(function, make_kind)
+        for name in _RUNNABLE_FUNCTIONS
+        if callable(function := getattr(runnable, name, None))
+    }
+    return copy(update=update) if update else None
 
 
 def wrap(fn: F, kind: Kind) -> F:

@@ -36,8 +36,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _bare(value: Any) -> bool:
-    """Whether a decorator was applied without parentheses (its first argument is the target)."""
-    return callable(value) or isinstance(value, (classmethod, staticmethod))
+    """Whether a decorator was applied without parentheses (its first argument is the target):
+    a callable, a classmethod/staticmethod, or a LangChain runnable (a tool is not callable)."""
+    return (
+        callable(value)
+        or isinstance(value, (classmethod, staticmethod))
+        or callable(getattr(value, "invoke", None))
+    )
 
 
 @overload
@@ -180,12 +185,16 @@ def agent(
     Like a chat turn, the span sums the tokens, cost, model calls and tool
     calls made inside it (``otel_llm.agent.*``; nested agents count in their
     parents too), and every span inside carries the agent's
-    ``gen_ai.agent.name``. Bare ``@agent`` names it after the function.
+    ``gen_ai.agent.name``. Without a name, an agent is named after its function;
+    on a method, after the object it runs on: the instance's ``name`` attribute
+    when a non-empty string, else its class (a subclass's, for an inherited
+    method); a callable object likewise; on a classmethod after the class, on a
+    staticmethod after the class it is defined in.
     """
     if _bare(name):
-        return instrument(name, lambda target: AgentKind(callable_name(target), None, None))
+        return instrument(name, lambda target: AgentKind(target, None, None, None))
 
     def decorate(f: F) -> F:
-        return instrument(f, lambda target: AgentKind(str(name or callable_name(target)), id, description))
+        return instrument(f, lambda target: AgentKind(target, str(name) if name else None, id, description))
 
     return decorate

@@ -39,6 +39,11 @@ OTEL_LLM_TURN_LLM_CALLS: Final = "otel_llm.turn.llm_calls"
 OTEL_LLM_TURN_TOOL_CALLS: Final = "otel_llm.turn.tool_calls"
 # Calls with tokens and no cost inside the turn (only when some): its cost leaves them out.
 OTEL_LLM_TURN_UNPRICED_CALLS: Final = "otel_llm.turn.unpriced_calls"
+# Model calls started inside the turn and still running when it ended (only when some): their
+# tokens and cost are not in its totals (a stream read after it returned, a task it left running).
+OTEL_LLM_TURN_UNFINISHED_CALLS: Final = "otel_llm.turn.unfinished_calls"
+# Model calls inside the turn whose usage was not observed (only when some): no tokens to total.
+OTEL_LLM_TURN_UNOBSERVED_CALLS: Final = "otel_llm.turn.unobserved_calls"
 # An agent invocation's roll-up: like the turn's, everything called inside it (nested agents included).
 OTEL_LLM_AGENT_INPUT_TOKENS: Final = "otel_llm.agent.input_tokens"
 OTEL_LLM_AGENT_OUTPUT_TOKENS: Final = "otel_llm.agent.output_tokens"
@@ -46,6 +51,11 @@ OTEL_LLM_AGENT_COST: Final = "otel_llm.agent.cost"
 OTEL_LLM_AGENT_LLM_CALLS: Final = "otel_llm.agent.llm_calls"
 OTEL_LLM_AGENT_TOOL_CALLS: Final = "otel_llm.agent.tool_calls"
 OTEL_LLM_AGENT_UNPRICED_CALLS: Final = "otel_llm.agent.unpriced_calls"
+OTEL_LLM_AGENT_UNFINISHED_CALLS: Final = "otel_llm.agent.unfinished_calls"
+OTEL_LLM_AGENT_UNOBSERVED_CALLS: Final = "otel_llm.agent.unobserved_calls"
+# On a model or tool call that started inside an agent or turn whose span had already ended (a task
+# it spawned, running on): the call is not in that span's totals (true; absent otherwise).
+OTEL_LLM_ROLLUP_LATE: Final = "otel_llm.rollup.late"
 # Retries: the attempt number of a call started inside ``otel_llm.attempt(n)`` (1 = first try),
 # and on the span enclosing the retry loop, how it ended.
 OTEL_LLM_ATTEMPT: Final = "otel_llm.attempt"

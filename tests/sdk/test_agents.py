@@ -17,6 +17,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 import otel_llm
 from otel_llm import _toolcalls, _usage
 from otel_llm import semconv as sc
+from otel_llm._kinds import _MAX_TOOL_NAMES
 from otel_llm._toolcalls import ToolCallRef
 
 
@@ -189,6 +190,30 @@ def test_a_dispatcher_receiving_an_openai_tool_call_is_named_after_the_called_to
     assert time.attributes[sc.GEN_AI_TOOL_CALL_ID] == "call_2"
     names = {dict(p.attributes)[sc.GEN_AI_TOOL_NAME] for p in cap.metrics()[sc.METRIC_TOOL_CALLS]}
     assert names == {"get_weather", "get_time"}
+
+
+def test_tool_names_the_model_makes_up_cannot_grow_memory_or_metric_series(cap):
+    """The model names the tool a dispatcher runs: a model inventing names (or a prompt injection
+    asking for them) must not grow otel-llm's attribute sets and metric series without bound. The
+    first names of a dispatcher get series of their own; later ones count under the dispatcher's
+    name (their spans still name them)."""
+    from otel_llm import _metrics
+
+    @otel_llm.tool
+    def run_tool(call: dict) -> str:
+        return call["name"]
+
+    for i in range(_MAX_TOOL_NAMES + 40):
+        run_tool({"type": "tool_call", "id": f"c{i}", "name": f"made_up_{i}"})
+    sets_before = len(_metrics._attribute_sets.values)
+    for i in range(200):
+        run_tool({"type": "tool_call", "id": f"d{i}", "name": f"another_{i}"})
+    assert len(_metrics._attribute_sets.values) == sets_before
+    names = {dict(p.attributes)[sc.GEN_AI_TOOL_NAME]: p.value for p in cap.metrics()[sc.METRIC_TOOL_CALLS]}
+    assert len(names) == _MAX_TOOL_NAMES + 1
+    assert names["run_tool"] == 240
+    assert sum(names.values()) == _MAX_TOOL_NAMES + 240
+    assert cap.spans()[-1].name == "execute_tool another_199"
 
 
 @pytest.mark.parametrize(
@@ -559,7 +584,9 @@ async def test_a_streamed_model_call_left_by_break_counts_in_its_agent(cap):
     assert await write() == "Hello"
     await asyncio.sleep(0.01)  # the loop closes the abandoned generator
     assert cap.span("chat test-model").attributes[sc.OTEL_LLM_STREAM_COMPLETE] is False
-    assert cap.span("invoke_agent writer").attributes[sc.OTEL_LLM_AGENT_LLM_CALLS] == 1
+    agent = cap.span("invoke_agent writer").attributes
+    assert agent[sc.OTEL_LLM_AGENT_LLM_CALLS] == 1
+    assert agent[sc.OTEL_LLM_AGENT_UNFINISHED_CALLS] == 1  # it ended after the agent: not in its totals
 
 
 def test_a_retrying_wrapper_counts_each_model_call_it_made(cap):

@@ -143,7 +143,7 @@ def only_span(cap):
     return spans[0]
 
 
-def assert_stream_span(cap, *, complete: bool, chunks: int, error: bool) -> None:
+def assert_stream_span(cap, *, complete: bool, chunks: int, error: bool, error_type: str = "Boom") -> None:
     span = only_span(cap)
     assert span.attributes[sc.OTEL_LLM_STREAM_COMPLETE] is complete
     assert span.attributes[sc.OTEL_LLM_STREAM_CHUNKS] == chunks
@@ -151,7 +151,7 @@ def assert_stream_span(cap, *, complete: bool, chunks: int, error: bool) -> None
     assert span.status.status_code is expected
     assert (sc.ERROR_TYPE in span.attributes) is error
     if error:
-        assert span.attributes[sc.ERROR_TYPE] == "Boom"
+        assert span.attributes[sc.ERROR_TYPE] == error_type
 
 
 async def settle() -> None:
@@ -208,8 +208,8 @@ async def test_async_function_cancelled(cap, kind):
     with pytest.raises(asyncio.CancelledError):
         await task
     span = only_span(cap)
-    assert span.status.status_code is StatusCode.UNSET  # cancellation is not a failure
-    assert sc.ERROR_TYPE not in span.attributes
+    assert span.status.status_code is StatusCode.ERROR  # cancelled: the call did not finish
+    assert span.attributes[sc.ERROR_TYPE] == "CancelledError"
 
 
 # --- sync streams ------------------------------------------------------------------
@@ -330,7 +330,7 @@ async def test_async_stream_task_cancelled(cap, kind, shape):
     with pytest.raises(asyncio.CancelledError):
         await task
     assert seen == ["a"]
-    assert_stream_span(cap, complete=False, chunks=1, error=False)
+    assert_stream_span(cap, complete=False, chunks=1, error=True, error_type="CancelledError")
 
 
 @pytest.mark.parametrize("kind", KINDS)

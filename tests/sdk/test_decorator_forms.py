@@ -217,3 +217,77 @@ def test_a_non_callable_is_left_as_it_is_with_a_warning(cap, caplog, make):
     with caplog.at_level(logging.WARNING, logger="otel_llm"):
         assert make()(42) == 42
     assert any("not callable" in r.getMessage() for r in caplog.records)
+
+
+@parametrize_decorators
+def test_a_class_is_left_a_class_with_a_warning(cap, caplog, make):
+    """A decorator on a class would have turned it into a function (``isinstance`` raising,
+    no subclassing, its constructor timed as the call): the class stays as it is, and the
+    warning says to decorate its method."""
+
+    class Agent:
+        kind = "k"
+
+        def __init__(self, x: int) -> None:
+            self.x = x
+
+        @classmethod
+        def make(cls) -> "Agent":
+            return cls(1)
+
+    with caplog.at_level(logging.WARNING, logger="otel_llm"):
+        decorated = make()(Agent)
+    assert decorated is Agent
+    assert isinstance(Agent.make(), Agent)
+    assert any("is a class" in r.getMessage() and "Agent" in r.getMessage() for r in caplog.records)
+    assert cap.spans() == []
+
+
+@pytest.mark.parametrize("make", [lambda: otel_llm.tool, lambda: otel_llm.tool("lookup")], ids=["tool", "tool(name)"])
+async def test_a_langchain_tool_stays_a_langchain_tool(cap, make):
+    """``@otel_llm.tool`` stacked above LangChain's ``@tool`` had turned the tool into a plain
+    function (``.invoke`` gone). The tool stays a LangChain tool - same name, schema, ``invoke`` -
+    and the function it runs is instrumented."""
+    from langchain_core.tools import BaseTool
+    from langchain_core.tools import tool as langchain_tool
+
+    @make()
+    @langchain_tool("web_search")
+    def search(q: str) -> str:
+        """Search the web."""
+        return f"found {q}"
+
+    @make()
+    @langchain_tool
+    async def fetch(url: str) -> str:
+        """Fetch a page."""
+        return url
+
+    assert isinstance(search, BaseTool) and isinstance(fetch, BaseTool)
+    assert (search.name, search.description, list(search.args)) == ("web_search", "Search the web.", ["q"])
+    assert search.invoke({"q": "otel"}) == "found otel"
+    assert await fetch.ainvoke({"url": "u"}) == "u"
+    tools = [s for s in cap.spans() if s.attributes[sc.OTEL_LLM_KIND] == sc.KIND_TOOL]
+    assert len(tools) == 2
+
+
+def test_another_langchain_runnable_is_left_as_it_is_with_a_warning(cap, caplog):
+    from langchain_core.runnables import RunnableLambda
+
+    runnable = RunnableLambda(lambda x: x + 1)
+    with caplog.at_level(logging.WARNING, logger="otel_llm"):
+        assert otel_llm.agent(runnable) is runnable
+    assert runnable.invoke(1) == 2
+    assert any("runnable" in r.getMessage() for r in caplog.records)
+
+
+def test_a_callable_object_with_an_invoke_method_is_still_instrumented(cap):
+    class Pipeline:
+        def invoke(self, x: int) -> int:
+            return x
+
+        def __call__(self, x: int) -> int:
+            return self.invoke(x) + 1
+
+    assert otel_llm.tool("pipe")(Pipeline())(1) == 2
+    assert [s.name for s in cap.spans()] == ["execute_tool pipe"]

@@ -164,3 +164,91 @@ def test_bridged_log_extra_attributes_are_redacted_and_the_app_prints_as_before(
     assert record.attributes["tries"] == 3
     assert not any(SECRET in str(v) for v in record.attributes.values())
     assert f"WARNING lookup failed query=password {SECRET}" in console.getvalue()  # the app's handler: unchanged
+
+
+class _ModelRedactor:
+    """A redact hook that asks a (decorated) model to mask the text, as a PII scrubber might.
+
+    Bounded: past a few nested uses it answers without the model, so a hook that
+    re-enters otel-llm fails this test instead of recursing without end.
+    """
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.calls = 0
+
+        @otel_llm.llm_call(model="test-model", provider="openai")
+        def pii_model(text: str) -> dict:
+            return {"choices": [{"message": {"content": _mask(text)}}],
+                    "usage": {"prompt_tokens": 1, "completion_tokens": 1}}
+
+        self.model = pii_model
+
+    def __call__(self, text: str) -> str:
+        self.calls += 1
+        if self.depth >= 3:
+            return _mask(text)
+        self.depth += 1
+        try:
+            return self.model(text)["choices"][0]["message"]["content"]
+        finally:
+            self.depth -= 1
+
+
+def test_a_redact_hook_calling_a_decorated_function_runs_it_bare(app_logger):
+    """The hook is otel-llm's work, not the app's: what it calls records nothing (with capture on,
+    recording the hook's own model call would copy the very text being redacted, and redact it
+    again through the hook, without end)."""
+    redactor = _ModelRedactor()
+    with Capture(capture_content=True, redact=redactor) as capture:
+        @otel_llm.tool("lookup")
+        def lookup(query: str) -> str:
+            return f"found {query}"
+
+        assert lookup(f"password {SECRET}") == f"found password {SECRET}"
+        (span,) = capture.spans()
+        assert span.name == "execute_tool lookup"
+        assert span.attributes[sc.GEN_AI_TOOL_CALL_ARGUMENTS] == '{"query": "password [REDACTED]"}'
+        assert span.attributes[sc.GEN_AI_TOOL_CALL_RESULT] == "found password [REDACTED]"
+        assert redactor.calls == 2  # once per text copied: the arguments and the result
+
+
+def test_a_redact_hook_that_logs_does_not_export_its_own_records(app_logger):
+    """A hook that logs what it masked, to a logger the bridge exports: its record is not
+    redacted through the hook again (no recursion), and it is not exported - but the app's
+    own handler prints it as it always would."""
+    logger, console = app_logger
+
+    def noisy_mask(text: str) -> str:
+        logger.info("masking %d chars", len(text))
+        return _mask(text)
+
+    memory = InMemoryLogRecordExporter()
+    provider = LoggerProvider()
+    provider.add_log_record_processor(SimpleLogRecordProcessor(memory))
+    with Capture(capture_content=True, redact=noisy_mask):
+        detach = _logs.attach_logging(provider, logger)
+        try:
+            logger.warning("login with %s", SECRET)
+        finally:
+            detach()
+            provider.shutdown()
+    bodies = [r.log_record.body for r in memory.get_finished_logs()]
+    assert bodies == ["login with [REDACTED]"]
+    assert console.getvalue().splitlines() == [f"WARNING login with {SECRET}", "INFO masking 18 chars"]
+
+
+def test_other_instrumentations_record_nothing_of_what_the_redact_hook_does():
+    """What instrumentations ask before recording (``is_instrumentation_enabled``) says no inside the hook."""
+    from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+
+    seen: list[bool] = []
+
+    def mask(text: str) -> str:
+        seen.append(is_instrumentation_enabled())
+        return _mask(text)
+
+    with Capture(capture_content=True, redact=mask):
+        otel_llm.tool("lookup")(lambda query: query)(SECRET)
+    assert seen == [False, False]
+    assert is_instrumentation_enabled()

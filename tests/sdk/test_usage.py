@@ -7,6 +7,9 @@ from typing import Any
 
 import pytest
 
+import otel_llm
+from otel_llm import semconv as sc
+
 from otel_llm._usage import Usage, extract_usage
 
 
@@ -171,3 +174,31 @@ def test_invalid_counts_give_no_count_but_say_so(value: Any, dropped: tuple[str,
 def test_partial_usage_keeps_known_fields() -> None:
     assert extract_usage({"usage": {"prompt_tokens": 7}}) == Usage(input_tokens=7)
     assert extract_usage({"usage": {"completion_tokens": 3.0}}) == Usage(output_tokens=3)
+
+
+def test_langchain_chat_and_llm_results_are_read_from_their_llm_output(cap) -> None:
+    """``BaseChatModel.generate()`` / ``_generate()`` return an ``LLMResult`` / ``ChatResult``: the
+    provider's usage is in ``llm_output`` (langchain-openai's ``token_usage``, langchain-anthropic's
+    ``usage``, cache excluded as Anthropic counts it)."""
+    from langchain_core.messages import AIMessage
+    from langchain_core.outputs import ChatGeneration, ChatResult, LLMResult
+
+    generation = ChatGeneration(message=AIMessage(content="hi"))
+    openai_like = LLMResult(generations=[[generation]], llm_output={
+        "token_usage": {"prompt_tokens": 10, "completion_tokens": 3, "prompt_tokens_details": {"cached_tokens": 4}},
+        "model_name": "test-model"})
+    anthropic_like = ChatResult(generations=[generation], llm_output={
+        "model": "claude-x", "usage": {"input_tokens": 5, "output_tokens": 2, "cache_read_input_tokens": 20}})
+
+    found = extract_usage(openai_like)
+    assert (found.input_tokens, found.output_tokens, found.cache_read_tokens, found.response_model) == (
+        10, 3, 4, "test-model")
+    found = extract_usage(anthropic_like)
+    assert (found.input_tokens, found.output_tokens, found.cache_read_tokens, found.response_model) == (
+        25, 2, 20, "claude-x")
+    assert extract_usage(ChatResult(generations=[generation], llm_output=None)) is None
+
+    otel_llm.llm_call(provider="openai")(lambda: openai_like)()
+    attributes = cap.spans()[0].attributes
+    assert (attributes[sc.GEN_AI_USAGE_INPUT_TOKENS], attributes[sc.GEN_AI_USAGE_COST]) == (
+        10, pytest.approx((6 * 1 + 4 * 0.5 + 3 * 2) * 1e-6))

@@ -1,0 +1,69 @@
+"""A decorated coroutine cancelled mid-way (``asyncio.timeout``, ``wait_for``, ``task.cancel()``).
+
+The call did not finish: its span says so (status ERROR, ``error.type``
+``CancelledError``), as the OpenTelemetry recording-errors convention asks of an
+operation that ended by an exception, and the same for every kind, so a
+cancelled tool and a cancelled model call read alike. The ``CancelledError``
+itself reaches the caller unchanged: ``asyncio.timeout`` turns it into its
+``TimeoutError`` and the task stays cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from opentelemetry.trace import StatusCode
+
+import otel_llm
+from otel_llm import semconv as sc
+
+
+def _cancelled(span) -> None:
+    assert span.status.status_code is StatusCode.ERROR
+    assert span.attributes[sc.ERROR_TYPE] == "CancelledError"
+    assert span.end_time is not None
+
+
+async def test_a_tool_cut_off_by_asyncio_timeout_is_a_cancelled_tool(cap):
+    @otel_llm.tool("slow_search")
+    async def slow_search(query: str) -> str:
+        await asyncio.sleep(10)
+        return query
+
+    with pytest.raises(TimeoutError):  # asyncio.timeout's own error: the cancellation went through unchanged
+        async with asyncio.timeout(0.01):
+            await slow_search("x")
+    _cancelled(cap.span("execute_tool slow_search"))
+    outcomes = {dict(p.attributes).get(sc.ERROR_TYPE): p.value for p in cap.metrics()[sc.METRIC_TOOL_CALLS]}
+    assert outcomes == {"CancelledError": 1}
+
+
+async def test_a_tool_cut_off_by_wait_for_and_the_model_call_inside_it(cap):
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    async def think() -> None:
+        await asyncio.sleep(10)
+
+    @otel_llm.tool("planner_tool")
+    async def plan() -> None:
+        await think()
+
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(plan(), 0.01)
+    _cancelled(cap.span("execute_tool planner_tool"))
+    _cancelled(cap.span("chat test-model"))
+
+
+async def test_a_cancelled_task_stays_cancelled(cap):
+    @otel_llm.tool("waits")
+    async def waits() -> None:
+        await asyncio.sleep(10)
+
+    task = asyncio.ensure_future(waits())
+    await asyncio.sleep(0.01)
+    task.cancel("stop now")
+    with pytest.raises(asyncio.CancelledError) as info:
+        await task
+    assert task.cancelled()
+    assert info.value.args == ("stop now",)
+    _cancelled(cap.span("execute_tool waits"))
