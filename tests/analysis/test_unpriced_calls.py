@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import json
+
 import orjson
 import pytest
 
@@ -296,3 +298,22 @@ def test_a_total_that_is_not_a_count_is_no_total(tmp_path, value):
 
         tokens = {t.trace_id: t.tokens for t in top_traces(store, 3, "duration")}
         assert tokens == {spans[0].trace_id: 0, spans[1].trace_id: 40, spans[2].trace_id: 12}
+
+
+def test_each_trace_counts_its_priced_and_unpriced_calls(loaded, tmp_path):
+    """A trace whose calls have no price showed no cost, as a free one would: each row now counts the
+    calls its cost sums and those it leaves out, in the table and in json."""
+    from typer.testing import CliRunner
+
+    from otel_llm.cli import app
+
+    db = str(tmp_path / "store.duckdb")
+    loaded.close()
+    result = CliRunner().invoke(app, ["traces", "--db", db, "--top", "10", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = {row["trace_id"]: row for row in json.loads(result.stdout)}
+    for span, priced, unpriced, _ in CALLS:
+        row = rows[span.trace_id]
+        assert (row["llm_calls"], row["priced_calls"], row["unpriced_calls"]) == (1, int(priced), int(unpriced))
+    table = CliRunner().invoke(app, ["traces", "--db", db, "--top", "10"], env={"COLUMNS": "250"})
+    assert "unpriced" in table.output, table.output
