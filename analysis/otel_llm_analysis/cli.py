@@ -186,8 +186,8 @@ def trends(
     notes.append(f"forecast {forecast.month}: spent ${forecast.spent:,.4f} in {forecast.days_elapsed} days{began}, "
                  f"month-end ≈ ${forecast.projected_month_end:,.4f} (least squares over the days so far)")
     notes += _unpriced_in(store, filters)
-    document = [{"series": to_records(points), "changes": to_records(changes), "spikes": to_records(spikes),
-                 "forecast": to_records([forecast])[0]}]
+    document = {"series": to_records(points), "changes": to_records(changes), "spikes": to_records(spikes),
+                "forecast": to_records([forecast])[0]}
     table = Result(shown, title, columns)
     return Result(points, title, columns, notes=notes, document=document,
                   show=(lambda console: _show_rows(console, table)) if points else None)

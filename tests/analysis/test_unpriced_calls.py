@@ -111,7 +111,7 @@ def test_the_budget_command_names_the_calls_without_a_price(loaded, tmp_path):
     assert "4 of 6 calls have no price" in " ".join(result.output.split()), result.output
     result = CliRunner().invoke(app, ["budget", "--db", db, "--monthly", "10", "--month", "2025-11",
                                       "--format", "json"])
-    row, = json.loads(result.stdout)
+    row, = json.loads(result.stdout)["rows"]
     assert (row["calls"], row["priced_calls"], row["unpriced_calls"]) == (6, 1, 4)
 
 
@@ -125,18 +125,30 @@ def test_compare_rows_count_the_calls_their_cost_per_call_leaves_out(loaded):
             expected["priced_calls"], expected["unpriced_calls"]), model
 
 
+@pytest.mark.parametrize("fmt", ["table", "json", "csv"])
 @pytest.mark.parametrize("command", [["trends"], ["compare"], ["summary", "--by", "model"], ["traces"],
                                      ["check", "--max-cost", "5"]])
-def test_commands_that_show_cost_name_the_calls_it_leaves_out(loaded, tmp_path, command):
+def test_commands_that_show_cost_name_the_calls_it_leaves_out(loaded, tmp_path, command, fmt):
+    """In every format: a note follows the table, is the ``notes`` key of the JSON object, and is said
+    on stderr beside CSV (whose stdout stays rows only); json and csv lost them before."""
+    import csv
+    import io
+
     from typer.testing import CliRunner
 
     from otel_llm.cli import app
 
     db = str(tmp_path / "store.duckdb")
     loaded.close()
-    result = CliRunner().invoke(app, [*command, "--db", db], env={"COLUMNS": "200"})
+    result = CliRunner().invoke(app, [*command, "--db", db, "--format", fmt], env={"COLUMNS": "200"})
     assert result.exit_code in (0, 1), result.output
     text = " ".join(result.output.split())
+    if fmt == "json":
+        text = " ".join(json.loads(result.stdout)["notes"])
+    elif fmt == "csv":
+        assert "no price" not in result.stdout and list(csv.DictReader(io.StringIO(result.stdout)))
+        assert all(line.startswith("note: ") for line in result.stderr.splitlines()), result.stderr
+        text = " ".join(result.stderr.split())
     if command[0] in ("compare", "summary"):  # per group: its cost is of its priced calls only
         assert "gpt-4o: 2 of 4 calls have no price" in text, text
         assert "in-house-model: 2 of 2 calls have no price" in text, text
@@ -276,7 +288,7 @@ def test_each_trend_period_counts_the_calls_its_cost_leaves_out(loaded, tmp_path
     loaded.close()
     result = CliRunner().invoke(app, ["trends", "--db", db, "--format", "csv"])
     assert result.exit_code == 0, result.output
-    (row,) = [r for r in csv.DictReader(io.StringIO(result.output)) if r["calls"] != "0"]
+    (row,) = [r for r in csv.DictReader(io.StringIO(result.stdout)) if r["calls"] != "0"]
     assert (row["priced_calls"], row["unpriced_calls"]) == (str(expected["priced_calls"]),
                                                             str(expected["unpriced_calls"]))
 
@@ -311,7 +323,7 @@ def test_each_trace_counts_its_priced_and_unpriced_calls(loaded, tmp_path):
     loaded.close()
     result = CliRunner().invoke(app, ["traces", "--db", db, "--top", "10", "--format", "json"])
     assert result.exit_code == 0, result.output
-    rows = {row["trace_id"]: row for row in json.loads(result.stdout)}
+    rows = {row["trace_id"]: row for row in json.loads(result.stdout)["rows"]}
     for span, priced, unpriced, _ in CALLS:
         row = rows[span.trace_id]
         assert (row["llm_calls"], row["priced_calls"], row["unpriced_calls"]) == (1, int(priced), int(unpriced))
