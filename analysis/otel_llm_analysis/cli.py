@@ -307,8 +307,12 @@ def budget(
                   notes=notes, exit_code=1 if analysis.any_critical(statuses) else 0)
 
 
+#: ``otel-llm check`` exit code when no limit is crossed but a check could not be told (status unknown).
+CHECK_UNKNOWN_EXIT = 3
 CHECK_EPILOG = ("Exit codes: 0 no limit crossed (a check without data passes); 1 a limit is crossed, "
-                "so `otel-llm check --since 1h` can alert from cron or gate a CI job; 2 usage error.")
+                "so `otel-llm check --since 1h` can alert from cron or gate a CI job; 2 usage error; "
+                f"{CHECK_UNKNOWN_EXIT} not checked: a check's value is unknown (--max-cost over calls without a "
+                "price, whose spend is under the limit only as far as it is known).")
 
 
 @analysis_command(filters=("since", "until", "project"))
@@ -332,8 +336,10 @@ def check(
     limits = alerts.Thresholds(max_p95_ms, max_error_rate, max_ttft_ms, max_memory_mb, max_cost, min_pass_rate)
     rows = alerts.check(store, limits, filters)
     notes = _unpriced_in(store, filters) if max_cost is not None else []
-    return Result(rows, "checks", ["check", "observed", "limit", "status"], gate=True, notes=notes,
-                  exit_code=1 if alerts.any_breached(rows) else 0)
+    notes += [f"{row.check}: unknown, the spend cannot be checked against {row.limit:g}: the calls without a "
+              "price may cost anything" for row in rows if row.status == "unknown"]
+    code = 1 if alerts.any_breached(rows) else CHECK_UNKNOWN_EXIT if alerts.any_unknown(rows) else 0
+    return Result(rows, "checks", ["check", "observed", "limit", "status"], gate=True, notes=notes, exit_code=code)
 
 
 @analysis_command(filters=("since", "until"))

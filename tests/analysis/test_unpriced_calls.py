@@ -141,7 +141,7 @@ def test_commands_that_show_cost_name_the_calls_it_leaves_out(loaded, tmp_path, 
     db = str(tmp_path / "store.duckdb")
     loaded.close()
     result = CliRunner().invoke(app, [*command, "--db", db, "--format", fmt], env={"COLUMNS": "200"})
-    assert result.exit_code in (0, 1), result.output
+    assert result.exit_code == (3 if command[0] == "check" else 0), result.output  # check: spend unknown
     text = " ".join(result.output.split())
     if fmt == "json":
         text = " ".join(json.loads(result.stdout)["notes"])
@@ -329,3 +329,37 @@ def test_each_trace_counts_its_priced_and_unpriced_calls(loaded, tmp_path):
         assert (row["llm_calls"], row["priced_calls"], row["unpriced_calls"]) == (1, int(priced), int(unpriced))
     table = CliRunner().invoke(app, ["traces", "--db", db, "--top", "10"], env={"COLUMNS": "250"})
     assert "unpriced" in table.output, table.output
+
+
+def test_check_max_cost_cannot_pass_calls_without_a_price(tmp_path):
+    """``check --max-cost`` over calls none of which has a price passed as "no data" (exit 0): the spend
+    was unknown, not absent. A cost that leaves calls out is a floor: over the limit it is breached
+    (exit 1); under it the check cannot tell, says so and exits 3 (not checked), never 0."""
+    from typer.testing import CliRunner
+
+    from otel_llm.cli import app
+
+    unpriced = [_call(41, "in-house-model", **{"gen_ai.usage.input_tokens": 50, "gen_ai.usage.output_tokens": 5}),
+                _call(42, "gpt-4o", **{"llm.usage.total_tokens": 90})]
+    priced = [_call(43, "gpt-4o", **{"gen_ai.usage.input_tokens": 1000, "gen_ai.usage.output_tokens": 100})]
+    stores = {}
+    for name, spans in (("unpriced", unpriced), ("mixed", unpriced + priced), ("priced", priced)):
+        stores[name] = str(tmp_path / f"{name}.duckdb")
+        with TraceStore(stores[name]) as store:
+            store.ingest([str(_write(tmp_path / f"{name}.jsonl", [(s,) for s in spans]))])
+
+    def cost_check(name, limit):
+        result = CliRunner().invoke(app, ["check", "--db", stores[name], "--max-cost", str(limit),
+                                          "--max-p95-ms", "1e9", "--max-error-rate", "1", "--format", "json"])
+        document = json.loads(result.stdout)
+        (row,) = [r for r in document["rows"] if r["check"] == "cost_usd"]
+        return result.exit_code, row["status"], " ".join(document["notes"])
+
+    code, status, notes = cost_check("unpriced", 5)
+    assert (code, status) == (3, "unknown") and "cannot be checked" in notes, notes
+    code, status, notes = cost_check("mixed", 1000)  # the priced call's cost is far below: still unknown
+    assert (code, status) == (3, "unknown") and "2 of 3 calls have no price" in notes, notes
+    assert cost_check("mixed", 1e-9)[:2] == (1, "breached")  # the priced part alone crosses it
+    assert cost_check("priced", 1000)[:2] == (0, "ok")
+    table = CliRunner().invoke(app, ["check", "--db", stores["unpriced"], "--max-cost", "5"], env={"COLUMNS": "200"})
+    assert table.exit_code == 3 and "unknown" in table.output and "cannot be checked" in table.output, table.output
