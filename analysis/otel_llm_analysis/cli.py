@@ -446,9 +446,21 @@ def retries(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
 
     rows = retry_outcomes.retries(store, by, filters)
     columns = RETRY_COLUMNS if by else RETRY_COLUMNS[1:]
+    notes = _unpriced_in(store, filters) if rows else []
+    notes += [f"{_label(row.key if by else 'retries')}: {row.retry_calls_without_cost} calls made in retried tries "
+              "have no known cost (no price, or no usage observed), so the retry cost shown leaves them out"
+              for row in rows if row.retry_calls_without_cost]
     return Result(rows, "retries" + (f" by {by}" if by else ""), columns,
-                  {"key": _key_header(by or ""), "attempts": "loops by attempts"},
-                  notes=_unpriced_in(store, filters) if rows else [])
+                  {"key": _key_header(by or ""), "attempts": "loops by attempts"}, notes=notes)
+
+
+def _label(key: Any) -> str:
+    """A group's key in a note (app text: escaped, made visible; no key: ``-``)."""
+    from rich.markup import escape
+
+    from otel_llm_analysis.terminal import visible
+
+    return escape(visible("-" if key is None else str(key)))
 
 
 RETRY_COLUMNS = ["key", "turns", "success_rate", "first_time_right_rate", "mean_attempts", "mean_turn_ms",
