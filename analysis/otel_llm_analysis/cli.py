@@ -250,7 +250,8 @@ def _unpriced_in(store: Any, filters: Any) -> list[str]:
 
 BUDGET_EPILOG = ("Exit codes: 0 every budget below 90 % used; 1 a budget is critical (>= 90 %), "
                  "so `otel-llm budget` can gate a CI job; 2 usage error (no budget given, bad file, "
-                 "a project or model the store has no data for).")
+                 "a project or model the store has no data for); 3 a budget's status is unknown: none of its "
+                 "calls has a price, so its spend is not known.")
 BUDGET_COLUMNS = ["budget", "monthly_usd", "spent", "percent_used", "status", "projected_month_end", "runs_out_on",
                   "remaining"]
 
@@ -304,15 +305,16 @@ def budget(
         notes.append(f"the store's data begins on {began}: burn rates and projections count the days from then, "
                      "and spent holds nothing from before")
     return Result(statuses, f"budgets {statuses[0].month} as of {statuses[0].as_of}", BUDGET_COLUMNS, gate=True,
-                  notes=notes, exit_code=1 if analysis.any_critical(statuses) else 0)
+                  notes=notes, exit_code=1 if analysis.any_critical(statuses)
+                  else CHECK_UNKNOWN_EXIT if analysis.any_unknown(statuses) else 0)
 
 
 #: ``otel-llm check`` exit code when no limit is crossed but a check could not be told (status unknown).
 CHECK_UNKNOWN_EXIT = 3
 CHECK_EPILOG = ("Exit codes: 0 no limit crossed (a check without data passes); 1 a limit is crossed, "
                 "so `otel-llm check --since 1h` can alert from cron or gate a CI job; 2 usage error; "
-                f"{CHECK_UNKNOWN_EXIT} not checked: a check's value is unknown (--max-cost over calls without a "
-                "price, whose spend is under the limit only as far as it is known).")
+                f"{CHECK_UNKNOWN_EXIT} not checked: a check's value is unknown (--max-cost over calls none of "
+                "which has a price).")
 
 
 @analysis_command(filters=("since", "until", "project"))

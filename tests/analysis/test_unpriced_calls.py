@@ -141,7 +141,7 @@ def test_commands_that_show_cost_name_the_calls_it_leaves_out(loaded, tmp_path, 
     db = str(tmp_path / "store.duckdb")
     loaded.close()
     result = CliRunner().invoke(app, [*command, "--db", db, "--format", fmt], env={"COLUMNS": "200"})
-    assert result.exit_code == (3 if command[0] == "check" else 0), result.output  # check: spend unknown
+    assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
     if fmt == "json":
         text = " ".join(json.loads(result.stdout)["notes"])
@@ -333,8 +333,8 @@ def test_each_trace_counts_its_priced_and_unpriced_calls(loaded, tmp_path):
 
 def test_check_max_cost_cannot_pass_calls_without_a_price(tmp_path):
     """``check --max-cost`` over calls none of which has a price passed as "no data" (exit 0): the spend
-    was unknown, not absent. A cost that leaves calls out is a floor: over the limit it is breached
-    (exit 1); under it the check cannot tell, says so and exits 3 (not checked), never 0."""
+    was unknown, not absent. It is now "unknown", said in a note, exit 3 (not checked); a spend of which a
+    part is known is checked, and the calls it leaves out named (as ``budget``)."""
     from typer.testing import CliRunner
 
     from otel_llm.cli import app
@@ -357,9 +357,33 @@ def test_check_max_cost_cannot_pass_calls_without_a_price(tmp_path):
 
     code, status, notes = cost_check("unpriced", 5)
     assert (code, status) == (3, "unknown") and "cannot be checked" in notes, notes
-    code, status, notes = cost_check("mixed", 1000)  # the priced call's cost is far below: still unknown
-    assert (code, status) == (3, "unknown") and "2 of 3 calls have no price" in notes, notes
+    code, status, notes = cost_check("mixed", 1000)
+    assert (code, status) == (0, "ok") and "2 of 3 calls have no price" in notes, notes
     assert cost_check("mixed", 1e-9)[:2] == (1, "breached")  # the priced part alone crosses it
     assert cost_check("priced", 1000)[:2] == (0, "ok")
     table = CliRunner().invoke(app, ["check", "--db", stores["unpriced"], "--max-cost", "5"], env={"COLUMNS": "200"})
     assert table.exit_code == 3 and "unknown" in table.output and "cannot be checked" in table.output, table.output
+
+
+def test_a_budget_whose_calls_have_no_price_is_unknown(tmp_path):
+    """A budget over calls none of which has a price showed spent $0, status ok, exit 0: its spend is
+    unknown, so its status is too (exit 3); a budget with a priced call keeps its traffic light."""
+    from typer.testing import CliRunner
+
+    from otel_llm.cli import app
+
+    spans = [_call(51, "in-house-model", **{"gen_ai.usage.input_tokens": 50, "gen_ai.usage.output_tokens": 5}),
+             _call(52, "gpt-4o", **{"gen_ai.usage.input_tokens": 1000, "gen_ai.usage.output_tokens": 100})]
+    db = str(tmp_path / "b.duckdb")
+    with TraceStore(db) as store:
+        store.ingest([str(_write(tmp_path / "b.jsonl", [(s,) for s in spans]))])
+
+    def budget(*args):
+        result = CliRunner().invoke(app, ["budget", "--db", db, "--monthly", "1000", "--month", "2025-11", *args,
+                                          "--format", "json"])
+        (row,) = json.loads(result.stdout)["rows"]
+        return result.exit_code, row["status"], row["unpriced_calls"]
+
+    assert budget("--model", "in-house-model") == (3, "unknown", 1)
+    assert budget("--model", "gpt-4o") == (0, "ok", 0)
+    assert budget() == (0, "ok", 1)  # a spend partly known: checked, its unpriced call named in a note
