@@ -140,9 +140,13 @@ def _output_format(fmt: Any, out: Path | None) -> str:
 
 def plain(note: str) -> str:
     """A note's text without its Rich markup (for JSON and stderr, read by programs)."""
+    from rich.errors import MarkupError
     from rich.text import Text
 
-    return Text.from_markup(note).plain
+    try:
+        return Text.from_markup(note).plain
+    except MarkupError:  # not markup after all: the text as it is
+        return note
 
 
 def json_document(result: Result) -> dict[str, Any]:

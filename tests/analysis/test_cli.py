@@ -488,3 +488,15 @@ def test_ingest_of_an_empty_path_is_refused_not_read_as_the_current_directory(tm
     assert result.exit_code == 1, result.output
     assert result.output.strip().splitlines() == ["error: an empty path: give a file, directory or glob"]
     assert not db.exists()
+
+
+def test_a_note_reaches_json_and_stderr_as_plain_text():
+    """Notes are Rich markup on a terminal; a program reads their text (app text escaped for the terminal
+    comes out as written, and text that is not markup is kept, never an error)."""
+    from rich.markup import escape
+
+    from otel_llm_analysis._command import plain
+
+    assert plain("[red]spike[/red] 2026-11-12") == "spike 2026-11-12"
+    assert plain(escape("agent [/x]") + ": 2 of 3 calls") == "agent [/x]: 2 of 3 calls"
+    assert plain("a [/nope] b") == "a [/nope] b"
