@@ -39,7 +39,7 @@ def busy(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, float]:
 
 
 def _cpu_row(result) -> dict:
-    (row,) = [r for r in json.loads(result.stdout) if r["check"] == "peak_cpu_utilization"]
+    (row,) = [r for r in json.loads(result.stdout)["rows"] if r["check"] == "peak_cpu_utilization"]
     return row
 
 
@@ -53,7 +53,7 @@ def test_max_cpu_breached_below_the_peak_and_ok_above_it(busy) -> None:
     above = run("check", "--max-cpu", "1", "--max-p95-ms", "1e9", "--db", db, "-f", "json")
     assert above.exit_code == 0, above.output
     assert _cpu_row(above)["status"] == "ok"
-    assert all(r["check"] != "peak_cpu_utilization" for r in json.loads(run("check", "--db", db, "-f", "json").stdout))
+    assert all(r["check"] != "peak_cpu_utilization" for r in json.loads(run("check", "--db", db, "-f", "json").stdout)["rows"])
 
 
 def test_max_cpu_without_process_metrics_is_no_data_and_out_of_range_is_a_usage_error(tmp_path: Path, busy) -> None:

@@ -28,7 +28,7 @@ def ingested(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, synthetic.S
 def _bodies(db: str, *args: str) -> list[str]:
     result = run("logs", "--db", db, "-f", "json", "--limit", "100000", *args)
     assert result.exit_code == 0, result.output
-    return sorted(row["body"] for row in json.loads(result.stdout))
+    return sorted(row["body"] for row in json.loads(result.stdout)["rows"])
 
 
 @pytest.mark.parametrize("pattern", [r"Rate limit reached for [a-z0-9.-]+ in organization org-[0-9a-f]+",
@@ -55,7 +55,7 @@ def test_grep_narrows_the_other_filters_and_the_patterns(ingested: Any) -> None:
     assert _bodies(db, "--grep", pattern, "--severity", "ERROR") == sorted(r.body for r in errors)
     result = run("logs", "--db", db, "-f", "json", "--patterns", "--grep", "timed out")
     assert result.exit_code == 0, result.output
-    rows = json.loads(result.stdout)
+    rows = json.loads(result.stdout)["rows"]
     assert [row["pattern"] for row in rows] == [
         "LLM call failed: APITimeoutError: Request timed out after <num> seconds"]
     assert rows[0]["count"] == sum(r.severity_number >= 17 and "timed out" in r.body for r in data.logs)

@@ -43,7 +43,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> str:
 def test_the_most_frequent_messages_folded_by_case_and_spaces(store: str) -> None:
     result = run("queries", "--db", store, "-f", "json")
     assert result.exit_code == 0, result.output
-    rows = json.loads(result.stdout)
+    rows = json.loads(result.stdout)["rows"]
     folded = Counter(" ".join(q.replace("4111", "****").lower().split()) for q in QUESTIONS)
     assert [(" ".join(r["query"].lower().split()), r["turns"]) for r in rows] == sorted(
         folded.items(), key=lambda item: -item[1])[:2] + [(q, n) for q, n in folded.items() if n == 1][::-1]
@@ -61,4 +61,4 @@ def test_messages_without_captured_text_are_counted_apart(store: str) -> None:
     assert table.exit_code == 0, table.output
     assert (f"{len(QUESTIONS)} of {2 * len(QUESTIONS)} user messages carry no text" in
             " ".join(table.output.split()))
-    assert len(json.loads(run("queries", "--db", store, "--top", "1", "-f", "json").stdout)) == 1
+    assert len(json.loads(run("queries", "--db", store, "--top", "1", "-f", "json").stdout)["rows"]) == 1

@@ -87,7 +87,7 @@ def test_dry_run_counts_what_would_go_and_changes_nothing(ingested: Any) -> None
     before = {t: _count(db, t) for t in ("span_rows", "metric_points", "logs")}
     result = run("prune", "--before", cutoff.isoformat(), "--dry-run", "--db", db, "-f", "json")
     assert result.exit_code == 0, result.output
-    rows = {row["table"]: row for row in json.loads(result.stdout)}
+    rows = {row["table"]: row for row in json.loads(result.stdout)["rows"]}
     kept = _kept_traces(data.spans, cutoff)
     assert rows["span_rows"]["removed"] == sum(s.trace_id not in kept for s in data.spans) > 0
     assert rows["span_rows"]["kept"] == sum(s.trace_id in kept for s in data.spans) > 0
@@ -120,8 +120,8 @@ def test_prune_removes_old_data_and_the_derived_views_are_those_of_the_kept_trac
     assert run("ingest", str(_write(tmp_path / "kept.jsonl", kept_spans)), "--db", reference).exit_code == 0
     for view in VIEWS:
         assert _rows(db, view) == _rows(reference, view), view
-    summary = json.loads(run("summary", "--db", db, "-f", "json").stdout)[0]
-    assert summary["llm_calls"] == json.loads(run("summary", "--db", reference, "-f", "json").stdout)[0]["llm_calls"]
+    summary = json.loads(run("summary", "--db", db, "-f", "json").stdout)["rows"][0]
+    assert summary["llm_calls"] == json.loads(run("summary", "--db", reference, "-f", "json").stdout)["rows"][0]["llm_calls"]
 
 
 def test_pruned_data_is_not_ingested_again_and_new_data_is_worked_out(ingested: Any, tmp_path: Path) -> None:
@@ -196,7 +196,7 @@ def test_older_than_is_relative_to_now_and_a_second_prune_removes_nothing(tmp_pa
     cutoff = now - timedelta(days=30)
     kept = _kept_traces(data.spans, cutoff)
     assert _count(db, "span_rows") == sum(s.trace_id in kept for s in data.spans) < len(data.spans)
-    second = json.loads(run("prune", "--older-than", "30d", "--db", db, "-f", "json").stdout)
+    second = json.loads(run("prune", "--older-than", "30d", "--db", db, "-f", "json").stdout)["rows"]
     assert sum(row["removed"] for row in second) == 0
 
 

@@ -58,7 +58,7 @@ def test_each_model_against_the_cheaper_models_in_use(ingested: Any) -> None:
     db, data, _ = ingested
     result = run("recommend", "--db", db, "-f", "json")
     assert result.exit_code == 0, result.output
-    rows = json.loads(result.stdout)
+    rows = json.loads(result.stdout)["rows"]
     expected = _expected(data, price_book(None), [], 3)
     assert expected
     assert [(r["model"], r["alternative"]) for r in rows] == [(m, a) for m, a, *_ in expected]
@@ -74,7 +74,7 @@ def test_a_candidate_from_your_prices_and_the_models_without_a_price(ingested: A
     result = run("recommend", "--db", db, "-f", "json", "--pricing", str(prices), "--candidate", "tiny-model",
                  "--per-model", "1")
     assert result.exit_code == 0, result.output
-    rows = json.loads(result.stdout)
+    rows = json.loads(result.stdout)["rows"]
     expected = _expected(data, price_book(str(prices)), ["tiny-model"], 1)
     assert [(r["model"], r["alternative"]) for r in rows] == [(m, a) for m, a, *_ in expected]
     assert {r["alternative"] for r in rows} == {"tiny-model"}

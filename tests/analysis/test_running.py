@@ -58,7 +58,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> str:
 def _rows(*args: str) -> list[dict[str, Any]]:
     result = run("running", "-f", "json", *args)
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+    return json.loads(result.stdout)["rows"]
 
 
 def test_the_calls_in_flight_at_the_last_export_are_shown_per_process(store: str) -> None:

@@ -81,7 +81,7 @@ def test_each_session_shows_its_process_memory_while_it_ran(store: Any) -> None:
     db, expected = store
     result = run("sessions", "--db", db, "-f", "json")
     assert result.exit_code == 0, result.output
-    rows = {r["conversation"]: r for r in json.loads(result.stdout)}
+    rows = {r["conversation"]: r for r in json.loads(result.stdout)["rows"]}
     assert set(rows) == set(expected) == {"heavy", "light"}
     for conversation, want in expected.items():
         got = rows[conversation]
@@ -90,7 +90,7 @@ def test_each_session_shows_its_process_memory_while_it_ran(store: Any) -> None:
         assert got["growth_mb"] == pytest.approx(want["growth"])
         assert got["service"] == "chatbot"
     assert rows["heavy"]["growth_mb"] > 40, "three turns holding 30 MB each grow the process"
-    assert [r["conversation"] for r in json.loads(run("sessions", "--db", db, "-f", "json", "--top", "1").stdout)] \
+    assert [r["conversation"] for r in json.loads(run("sessions", "--db", db, "-f", "json", "--top", "1").stdout)["rows"]] \
         == ["heavy"]
 
 
