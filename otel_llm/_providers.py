@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from opentelemetry import metrics, trace
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import MetricExporter, PeriodicExportingMetricReader
+from opentelemetry.sdk.metrics.export import MetricExporter
 from opentelemetry.sdk.resources import SERVICE_NAME, OTELResourceDetector, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
@@ -240,7 +240,7 @@ def build(
         readers = []
         if metric_exp is not None:
             readers.append(
-                PeriodicExportingMetricReader(
+                _upstream.periodic_metric_reader()(
                     metric_exp, export_interval_millis=settings.metric_export_interval_ms
                 )
             )

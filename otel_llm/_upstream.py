@@ -65,6 +65,7 @@ __all__ = [
     "install_global_provider",
     "logs_api",
     "on_multiprocessing_worker_exit",
+    "periodic_metric_reader",
     "readable_log_record",
     "replace_helper_raw_stream",
     "metric_exporter_preferences",
@@ -262,6 +263,32 @@ def encode_logs_proto_size(batch: Sequence[ReadableLogRecord]) -> int:
     return encode_logs(batch).ByteSize()
 
 
+@functools.cache
+def periodic_metric_reader() -> type:
+    """Upstream's ``PeriodicExportingMetricReader`` whose shutdown holds in forked children.
+
+    Upstream's at-fork hook starts a new export thread in the child even for a
+    reader already shut down (a configuration replaced by ``configure()``, still
+    reachable through meters the app holds); that thread's "last collection"
+    exported the parent's points into the closed exporter, and every forked
+    worker reported them lost. A reader shut down starts no thread.
+    """
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+
+    class PeriodicMetricReader(PeriodicExportingMetricReader):  # type: ignore[misc]
+        _closed = False
+
+        def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+            self._closed = True
+            super().shutdown(timeout_millis, **kwargs)
+
+        def _at_fork_reinit(self) -> None:
+            if not self._closed:
+                super()._at_fork_reinit()
+
+    return PeriodicMetricReader
+
+
 # --- OTLP span senders: upstream transport, otel-llm's bytes ---------------------------------
 @dataclass(frozen=True)
 class SendResult:
@@ -455,6 +482,9 @@ def check() -> list[str]:
             lambda: grpc._channel is not None and grpc._stub is _BytesTraceStub and grpc._client is not None)
     grpc.shutdown()
 
+    _expect(problems, "PeriodicExportingMetricReader._at_fork_reinit",
+            lambda: callable(getattr(_module("opentelemetry.sdk.metrics.export").PeriodicExportingMetricReader,
+                                     "_at_fork_reinit", None)))
     _expect(problems, "MeterProvider _measurement_consumer._reader_storages -> _instrument_view_instrument_matches "
                       "-> _ViewInstrumentMatch._attributes_aggregation/_lock", _metric_state_reachable)
 
