@@ -159,9 +159,10 @@ def _otlp_exporters(settings: Settings) -> tuple[SpanExporter, MetricExporter, A
     limit = settings.max_request_bytes
     return (
         _spool(OTLPSpanExporter(**_otlp_endpoint(settings, "traces"), max_request_bytes=limit), "traces", settings),
-        _spool(OTLPMetricExporter(**_otlp_endpoint(settings, "metrics"),
-                                  max_export_batch_size=METRIC_POINTS_PER_REQUEST), "metrics", settings),
-        _spool(BoundedLogExporter(OTLPLogExporter(**_otlp_endpoint(settings, "logs")), limit), "logs", settings),
+        _spool(_upstream.watch_refusals(OTLPMetricExporter(**_otlp_endpoint(settings, "metrics"),
+                                  max_export_batch_size=METRIC_POINTS_PER_REQUEST)), "metrics", settings),
+        _spool(BoundedLogExporter(_upstream.watch_refusals(OTLPLogExporter(**_otlp_endpoint(settings, "logs"))),
+                                  limit), "logs", settings),
     )
 
 

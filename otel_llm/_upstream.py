@@ -73,6 +73,7 @@ __all__ = [
     "reset_global_providers",
     "restore_global_providers",
     "temporality_from_env",
+    "watch_refusals",
 ]
 
 # The distributions whose private names this module uses, at the versions checked.
@@ -300,10 +301,44 @@ class SendResult:
 
     @property
     def refusal(self) -> str | None:
-        """Why the endpoint refused for good (4xx other than 408/429: sending again cannot help), else None."""
+        """Why the endpoint refused for good (sending again cannot help), else None."""
         if self.status is None or not 400 <= self.status < 500 or self.status in (408, 429):
             return None
         return f"HTTP {self.status} {self.reason or ''}".rstrip()
+
+
+def watch_refusals(exporter: Any) -> Any:
+    """Give an upstream OTLP log or metric exporter the ``refusal`` attribute our span exporters have.
+
+    After a failed ``export``, ``exporter.refusal`` says why the endpoint refused
+    the batch for good ("HTTP 400 Bad Request");
+    None when it did not answer, was busy, or failed otherwise. The spool reads
+    it to set such a batch aside at once instead of taking the endpoint for
+    unreachable and retrying it. Returns ``exporter``.
+    """
+    def on_refusal(why: str | None) -> None:
+        exporter.refusal = why
+
+    exporter.refusal = None
+    export = exporter.export
+
+    def export_watched(*args: Any, **kwargs: Any) -> Any:
+        exporter.refusal = None
+        return export(*args, **kwargs)
+
+    exporter.export = export_watched
+    if not hasattr(exporter, "_client") or not hasattr(exporter._client, "export"):  # gRPC: not yet
+        return exporter
+    client_export = exporter._client.export
+
+    def client_export_watched(*args: Any, **kwargs: Any) -> Any:
+        result = client_export(*args, **kwargs)
+        if not result.success:
+            on_refusal(SendResult(False, result.status_code, result.reason).refusal)
+        return result
+
+    exporter._client.export = client_export_watched
+    return exporter
 
 
 @functools.cache

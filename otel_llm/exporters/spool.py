@@ -162,8 +162,10 @@ class _Spool:
         interrupt: Callable[[], None],
         refusal: Callable[[], str | None] = lambda: None,
         max_request_bytes: int | None = DEFAULT_MAX_REQUEST_BYTES,
+        endpoint: str | None = None,
     ) -> None:
         self._send = send
+        self._endpoint = endpoint or url  # where direct exports go (a gRPC exporter's host:port)
         self._encode = encode
         self._url = url
         self._headers = headers
@@ -291,13 +293,14 @@ class _Spool:
         records = self._records(batch)
         if records is None:
             return False
-        return all([self._set_aside(line, items, why) for line, items in records])
+        return all([self._set_aside(line, items, why, self._endpoint) for line, items in records])
 
-    def _set_aside(self, line: bytes, items: int, why: str) -> bool:
-        """Append ``line`` to the dead-letter file and say so (once per incident)."""
+    def _set_aside(self, line: bytes, items: int, why: str, refused_by: str | None = None) -> bool:
+        """Append ``line`` to the dead-letter file and say so (once per incident); ``refused_by``: the
+        endpoint that refused it, the replay URL unless given."""
         if not self._dead.append_lines(line + b"\n", items):
             return False  # the writer counted the loss
-        _notices.set_aside(self._signal, items, str(self._dead.path), f"{self._url}: {why}")
+        _notices.set_aside(self._signal, items, str(self._dead.path), f"{refused_by or self._url}: {why}")
         return True
 
     # --- deadline ------------------------------------------------------------------------
@@ -587,6 +590,7 @@ class _SpooledExporter:
             interrupt=self._shut_inner_down,
             refusal=lambda: getattr(inner, "refusal", None),
             max_request_bytes=max_request_bytes,
+            endpoint=_upstream.exporter_endpoint(inner),
         )
 
     def _export(self, batch: Any) -> Any:
@@ -598,7 +602,9 @@ class _SpooledExporter:
             internal_error("spool: the inner exporter raised", exc)
             ok = False
         if not ok:
-            _notices.lost(self.signal, _batch_items(batch), self._url, "send_failed", "no spool configured")
+            why = getattr(self.inner, "refusal", None)
+            _notices.lost(self.signal, _batch_items(batch), _upstream.exporter_endpoint(self.inner) or self._url,
+                          "send_failed", f"{why}; no spool configured" if why else "no spool configured")
         return self.success if ok else self.failure
 
     def set_deadline(self, deadline: float) -> None:
