@@ -120,3 +120,8 @@ def test_http_400_for_logs_and_metrics_reads_as_for_spans(http_endpoint: Refusin
     assert_refused_for_good(done, tmp_path / "spool", "HTTP 400 Bad Request")
     assert http_endpoint.requests <= 6  # each batch asked once: a refusal is not retried
 
+
+def test_grpc_invalid_argument_is_a_refusal_not_an_outage(grpc_endpoint: RefusingGrpcEndpoint, tmp_path: Path) -> None:
+    done = run(grpc_endpoint.url, "grpc", tmp_path, "http://127.0.0.1:9")  # replay would go nowhere
+    assert_refused_for_good(done, tmp_path / "spool", f"{grpc_endpoint.url[len('http://'):]}: gRPC INVALID_ARGUMENT")
+    assert grpc_endpoint.requests <= 6  # each batch asked once: a refusal is not retried
