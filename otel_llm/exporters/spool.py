@@ -39,7 +39,9 @@ log exporter and returns an exporter of the same kind. Guarantees and limits:
   ``http://127.0.0.1:4318``) overrides both. Headers come from
   ``OTEL_EXPORTER_OTLP_HEADERS`` / ``OTEL_EXPORTER_OTLP_{SIGNAL}_HEADERS``, TLS
   files (a private CA, mutual TLS) from ``OTEL_EXPORTER_OTLP_{,SIGNAL_}CERTIFICATE``,
-  ``..._CLIENT_CERTIFICATE`` and ``..._CLIENT_KEY``, as the exporters read them.
+  ``..._CLIENT_CERTIFICATE`` and ``..._CLIENT_KEY``, the request timeout and
+  compression from ``OTEL_EXPORTER_OTLP_{,SIGNAL_}TIMEOUT`` (seconds, as the
+  Python exporters read it) and ``..._COMPRESSION``, as the exporters read them.
 * **Bounded.** At most ``max_bytes`` on disk for the whole spool (all
   signals); when full the oldest data is deleted and counted as lost.
   ``max_bytes <= 0`` turns the spool off: failed batches are then counted as
@@ -83,6 +85,7 @@ from otel_llm.exporters._replay_http import (
     mergeable,
     post,
     replay_url,
+    sending_for,
     tls_context,
 )
 from otel_llm.exporters._sizing import DEFAULT_MAX_REQUEST_BYTES, bounded_records
@@ -170,6 +173,7 @@ class _Spool:
         self._url = url
         self._headers = headers
         self._tls = tls_context(signal) if url.startswith("https://") else None
+        self._sending = sending_for(signal)  # the exporters' timeout and compression
         self._signal = signal
         self._interrupt = interrupt  # stops the inner exporter's retries (shuts it down)
         self._refusal = refusal  # why the inner exporter's last failure was a permanent refusal, if it was
@@ -467,7 +471,7 @@ class _Spool:
     def _post(self, body: bytes) -> Reply:
         """POST to the endpoint; a busy answer (429, 503, ...) is remembered for the replayer's next wait
         and said once per outage: the data waits in the spool, it is never set aside for it."""
-        reply = post(self._url, self._headers, body, self._tls)
+        reply = post(self._url, self._headers, body, self._tls, self._sending)
         if reply.outcome is Outcome.BUSY:
             self._retry_after = reply.retry_after_s
             if not self._busy_said:
