@@ -269,6 +269,10 @@ def build(
         closer = enable_process_metrics(result.meter_provider)
         if closer is not None:
             result.closers.append(closer)
+    if settings.exporter == "otlp" and not off and settings.spool_max_bytes > 0:
+        from otel_llm.exporters._exit_marker import started
+
+        result.owned.append(started(settings.resolved_spool_dir))  # last: removed once all else is closed
     return result
 
 
