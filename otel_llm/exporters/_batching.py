@@ -128,14 +128,31 @@ class _Batcher(Generic[T]):
         self._thread.start()
 
     def force_flush(self, timeout_millis: float = 30_000) -> bool:
-        """Export everything queued before the call; waits at most ``timeout_millis``."""
+        """Export everything queued before the call, then flush the exporter; waits at most ``timeout_millis``.
+
+        True only when the exporter says it holds nothing back either: a spooling
+        exporter answers whether its backlog reached the collector (one replay
+        attempt), not merely whether it took the batch. A worker writing through
+        never waits on the network (its parent replays what it spooled).
+        """
+        deadline = time.monotonic() + max(timeout_millis, 0) / 1000
         with self._cond:
             target = self._queued
-            if self._handled >= target:
-                return True
-            self._flush_wanted = True
-            self._cond.notify_all()
-            return self._cond.wait_for(lambda: self._handled >= target, timeout=max(timeout_millis, 0) / 1000)
+            if self._handled < target:
+                self._flush_wanted = True
+                self._cond.notify_all()
+                if not self._cond.wait_for(lambda: self._handled >= target, timeout=deadline - time.monotonic()):
+                    return False
+        if self.write_through:
+            return True
+        flush = getattr(self.exporter, "force_flush", None)
+        if not callable(flush):
+            return True
+        try:
+            return flush(max(int((deadline - time.monotonic()) * 1000), 0)) is not False
+        except Exception as exc:  # noqa: BLE001 — an exporter's flush must not raise into the app
+            internal_error(f"batching: flushing the {self.signal} exporter", exc)
+            return False
 
     def set_deadline(self, deadline: float) -> None:
         """``shutdown()`` drains until ``deadline`` (``time.monotonic()``), then counts the rest as lost."""
