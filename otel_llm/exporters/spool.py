@@ -248,11 +248,15 @@ class _Spool:
         if first_failure:  # later batches must not cut the replayer's probe backoff short
             if not self._past_deadline():
                 self._unreachable = True
-                _notices.notice(f"collector unreachable at {self._url}; {_notices.UNITS[self._signal][1]} are "
+                _notices.notice(f"collector unreachable at {self._where()}; {_notices.UNITS[self._signal][1]} are "
                                 f"spooled to {self._directory} and sent when it answers again")
             self._start_replayer()
             self._wake.set()
         return kept
+
+    def _where(self) -> str:
+        """The endpoint the app exports to, and the replay URL when it is another (a gRPC exporter's)."""
+        return self._url if self._endpoint in (self._url, "") else f"{self._endpoint} (spool replay: {self._url})"
 
     def keep(self, batch: Any) -> bool:
         """Append ``batch`` to the spool without trying to send it (a worker process's write-through).
@@ -384,7 +388,7 @@ class _Spool:
             what = _notices.amount(self._signal, sum(_items_left(s) for s in waiting))
         else:
             what = f"{size / 2**20:,.0f} MiB of {_notices.UNITS[self._signal][1]}"
-        why = f"collector unreachable at {self._url}" if self._unreachable else (
+        why = f"collector unreachable at {self._where()}" if self._unreachable else (
             f"{self._url} did not take everything within the shutdown budget")
         _notices.notice(f"{why}; {what} spooled to {self._directory}, "
                         "sent by the next process that starts with this spool")
