@@ -82,6 +82,7 @@ class _Batcher(Generic[T]):
         self._queued = 0  # items ever queued
         self._handled = 0  # items exported (or given up) in queue order
         self._in_flight = 0
+        self._exporting: list[T] | None = None  # the batch the export thread is sending now
         self._flush_wanted = False
         self._stop = False
         self._thread: threading.Thread | None = None
@@ -169,12 +170,30 @@ class _Batcher(Generic[T]):
             wait = _LOCAL_WAIT_S if self._local else self._remaining()
             self._cond.wait_for(lambda: self._handled >= self._queued, timeout=wait)
             left = self._queued - self._handled
+            rest = list(self._queue) if left and not self._local else []
+            self._queue.clear() if rest else None
+            exporting = self._exporting
+        left -= self._kept_at_deadline(rest, exporting)
         if left:
             _notices.lost(self.signal, left, self._where, "shutdown", "not exported when the shutdown budget ran out")
         try:
             self.exporter.shutdown()
         except Exception as exc:  # noqa: BLE001 — shutdown must finish
             internal_error("batching: exporter shutdown", exc)
+
+    def _kept_at_deadline(self, rest: list[T], exporting: list[T] | None) -> int:
+        """Items safe in a spool although the deadline came first: the queue's ``rest`` written through
+        to it, and the batch whose send hangs if the spool took it meanwhile. The next process sends them."""
+        kept = 0
+        if rest and self._through is not None:
+            try:
+                kept += len(rest) if self._through(rest) else 0
+            except Exception as exc:  # noqa: BLE001 — counted as lost below instead
+                internal_error("batching: keeping the queue at the deadline", exc)
+        kept_while_sending = getattr(self.exporter, "kept_while_sending", None)
+        if exporting and callable(kept_while_sending) and kept_while_sending(exporting):
+            kept += len(exporting)
+        return kept
 
     def _remaining(self) -> float:
         if self._deadline is None:
@@ -200,8 +219,10 @@ class _Batcher(Generic[T]):
                 recovered, self._dropping = self._dropping, False
             if recovered:
                 _notices.resolved(self.signal, self._where)
+            self._exporting = batch
             self._export(batch)
             with self._cond:
+                self._exporting = None
                 self._handled += len(batch)
                 self._cond.notify_all()
 

@@ -208,6 +208,8 @@ class _Spool:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._in_direct_export = 0
+        self._in_flight: dict[int, Any] = {}  # id -> batch of the direct exports running now
+        self._kept_early: set[int] = set()  # ids of those the deadline's watchdog already spooled
 
     def _after_fork_in_child(self) -> None:
         """A forked child gets fresh locks, no replayer, and a segment of its own."""
@@ -226,7 +228,10 @@ class _Spool:
         """Deliver, spool or set aside ``batch``; False only when it was neither sent nor kept."""
         tried = self._healthy and not self._past_deadline()
         if tried:
-            if self._try_send(batch):
+            sent = self._try_send(batch)
+            kept_early = id(batch) in self._kept_early  # spooled by the deadline's watchdog while the send hung
+            self._kept_early.discard(id(batch))
+            if sent or kept_early:
                 return True
             why = self._refusal()
             if why:  # refused for good: retrying cannot help, the endpoint is fine
@@ -287,15 +292,21 @@ class _Spool:
     def _try_send(self, batch: Any) -> bool:
         watchdog = self._arm_watchdog()
         self._in_direct_export += 1
+        self._in_flight[id(batch)] = batch
         try:
             return bool(self._send(batch))
         except Exception as exc:  # noqa: BLE001 — exporters report failure, they don't raise: a bug
             internal_error("spool: the inner exporter raised", exc)
             return False
         finally:
+            self._in_flight.pop(id(batch), None)
             self._in_direct_export -= 1
             if watchdog is not None:
                 watchdog.cancel()
+
+    def kept_while_sending(self, batch: Any) -> bool:
+        """Whether ``batch``, whose direct export still hangs, was spooled when the deadline came."""
+        return self._in_flight.get(id(batch)) is batch and id(batch) in self._kept_early
 
     def _set_aside_batch(self, batch: Any, why: str) -> bool:
         records = self._records(batch)
@@ -336,11 +347,27 @@ class _Spool:
         return timer
 
     def _interrupt_direct_export(self) -> None:
+        """At the deadline: stop the inner exporter's retries, and spool the batches still being sent.
+
+        An endpoint that accepted the connection and never answers (a hung or
+        stopped collector, a firewall dropping packets) holds the send in a
+        socket read that no shutdown interrupts, up to the exporter's timeout;
+        the process ends first. Spooled now, those batches reach the next
+        process; if the send still succeeds, they arrive twice (at-least-once).
+        """
         if self._in_direct_export:
             try:
                 self._interrupt()
             except Exception as exc:  # noqa: BLE001 — interrupting is best effort; the deadline still holds
                 internal_error("spool: interrupting an export", exc)
+        for key, batch in list(self._in_flight.items()):
+            records = self._records(batch)
+            if records is None:
+                continue
+            with self._lock:
+                self._healthy = False
+                if all([self._store.append(line, items) for line, items in records]):
+                    self._kept_early.add(key)
 
     # --- flush and close -----------------------------------------------------------------
     def flush(self, timeout_s: float) -> bool:
@@ -618,6 +645,10 @@ class _SpooledExporter:
     def set_deadline(self, deadline: float) -> None:
         if self._spool is not None:
             self._spool.set_deadline(deadline)
+
+    def kept_while_sending(self, batch: Any) -> bool:
+        """Whether ``batch``, whose export still hangs at the shutdown deadline, is safe in the spool."""
+        return self._spool is not None and self._spool.kept_while_sending(batch)
 
     @property
     def write_through(self) -> Callable[[Any], bool] | None:
