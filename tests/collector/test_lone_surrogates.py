@@ -42,20 +42,27 @@ otel_llm.shutdown()
 """
 
 
+def run(app: str, collector: Collector, protocol: str, spool: Path) -> str:
+    """Run ``app`` against ``collector``, stop the collector (its files complete); the app's stderr.
+
+    The app ends well, without a traceback, and -- the collector being up -- spools nothing.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "PYTEST_"))}
+    env["OTEL_LLM_SPOOL_REPLAY_ENDPOINT"] = collector.http_endpoint  # gRPC apps: our HTTP port is not 4318
+    done = subprocess.run([sys.executable, "-c", app, collector.endpoint(protocol), protocol, str(spool)],
+                          env=env, capture_output=True, text=True, timeout=60)
+    collector.stop()
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert segment_files(spool) == [], "the collector was up: nothing needed the spool"
+    return done.stderr
+
+
 @pytest.mark.parametrize("protocol", ["http/protobuf", "grpc"])
 def test_a_lone_surrogate_is_delivered_directly_with_a_replacement_character(
     collector: Collector, tmp_path: Path, protocol: str
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "PYTEST_"))}
-    env["OTEL_LLM_SPOOL_REPLAY_ENDPOINT"] = collector.http_endpoint  # gRPC apps: our HTTP port is not 4318
-    spool = tmp_path / "spool"
-    app = subprocess.run([sys.executable, "-c", APP, collector.endpoint(protocol), protocol, str(spool)],
-                         env=env, capture_output=True, text=True, timeout=60)
-    collector.stop()
-    assert app.returncode == 0, app.stderr
-    assert "unreachable" not in app.stderr and "Traceback" not in app.stderr, app.stderr
-    assert "internal error" not in app.stderr.lower(), app.stderr
-    assert segment_files(spool) == [], "the collector was up: nothing needed the spool"
+    stderr = run(APP, collector, protocol, tmp_path / "spool")
+    assert "unreachable" not in stderr and "internal error" not in stderr.lower(), stderr
 
     spans = _otlp.spans(_otlp.messages(collector.data_dir, "traces"))
     queries = [_otlp.attributes(s["attributes"]).get("app.query") for s in spans]
@@ -85,15 +92,8 @@ otel_llm.shutdown()
 def test_a_lone_surrogate_in_metric_and_log_attributes_does_not_fail_the_batch(
     collector: Collector, tmp_path: Path, protocol: str
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "PYTEST_"))}
-    env["OTEL_LLM_SPOOL_REPLAY_ENDPOINT"] = collector.http_endpoint
-    spool = tmp_path / "spool"
-    app = subprocess.run([sys.executable, "-c", METRICS_AND_LOG_ATTRIBUTES_APP, collector.endpoint(protocol),
-                          protocol, str(spool)], env=env, capture_output=True, text=True, timeout=60)
-    collector.stop()
-    assert app.returncode == 0, app.stderr
-    assert "otel-llm" not in app.stderr and "Traceback" not in app.stderr, app.stderr  # nothing lost, nothing said
-    assert segment_files(spool) == [], "the collector was up: nothing needed the spool"
+    stderr = run(METRICS_AND_LOG_ATTRIBUTES_APP, collector, protocol, tmp_path / "spool")
+    assert "otel-llm" not in stderr, stderr  # nothing lost, nothing said
 
     points = [point for message in _otlp.messages(collector.data_dir, "metrics")
               for rm in message["resourceMetrics"] for sm in rm["scopeMetrics"] for m in sm["metrics"]

@@ -10,11 +10,9 @@ dead-letter file, for spans, log records and metric points alike -- never
 
 from __future__ import annotations
 
-import http.server
 import subprocess
 import sys
 import textwrap
-import threading
 from collections.abc import Iterator
 from concurrent import futures
 from pathlib import Path
@@ -22,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import app_env
+from .test_spool import FakeCollector
 
 APP = textwrap.dedent("""
     import logging, sys
@@ -30,37 +29,14 @@ APP = textwrap.dedent("""
     endpoint, protocol, spool = sys.argv[1:4]
     otel_llm.configure(exporter="otlp", endpoint=endpoint, protocol=protocol, spool_dir=spool, logs=True,
                        service_name="refused")
-    logging.getLogger("app").warning("a record the endpoint refuses")
-    metrics.get_meter("app").create_counter("app.requests").add(1)
-    with trace.get_tracer("app").start_as_current_span("a span the endpoint refuses"):
+    logging.getLogger("app").warning("a poison record the endpoint refuses")
+    metrics.get_meter("app").create_counter("app.poison").add(1)
+    with trace.get_tracer("app").start_as_current_span("a poison span the endpoint refuses"):
         pass
     otel_llm.shutdown()
 """)
 
 SIGNALS = {"traces": "span", "logs": "log record", "metrics": "metric point"}
-
-
-class RefusingHttpEndpoint:
-    """OTLP/HTTP on loopback answering 400 Bad Request to every export request (200 to an empty probe)."""
-
-    def __init__(self) -> None:
-        self.requests = 0
-        owner = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 — http.server's naming
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                owner.requests += 1
-                self.send_response(200 if body == b"{}" else 400)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 class RefusingGrpcEndpoint:
@@ -86,10 +62,11 @@ class RefusingGrpcEndpoint:
 
 
 @pytest.fixture
-def http_endpoint() -> Iterator[RefusingHttpEndpoint]:
-    endpoint = RefusingHttpEndpoint()
+def http_endpoint() -> Iterator[FakeCollector]:
+    """Answers 400 Bad Request to every request of the app: each holds the word "poison"."""
+    endpoint = FakeCollector()
     yield endpoint
-    endpoint.server.shutdown()
+    endpoint.close()
 
 
 @pytest.fixture
@@ -115,10 +92,10 @@ def assert_refused_for_good(done: subprocess.CompletedProcess[str], spool: Path,
     assert "answers again" not in done.stderr, done.stderr
 
 
-def test_http_400_for_logs_and_metrics_reads_as_for_spans(http_endpoint: RefusingHttpEndpoint, tmp_path: Path) -> None:
+def test_http_400_for_logs_and_metrics_reads_as_for_spans(http_endpoint: FakeCollector, tmp_path: Path) -> None:
     done = run(http_endpoint.url, "http/protobuf", tmp_path, http_endpoint.url)
     assert_refused_for_good(done, tmp_path / "spool", "HTTP 400 Bad Request")
-    assert http_endpoint.requests <= 6  # each batch asked once: a refusal is not retried
+    assert http_endpoint.requests <= 6 and http_endpoint.received == []  # each batch asked once, none retried
 
 
 def test_grpc_invalid_argument_is_a_refusal_not_an_outage(grpc_endpoint: RefusingGrpcEndpoint, tmp_path: Path) -> None:
