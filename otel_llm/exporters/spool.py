@@ -26,7 +26,9 @@ log exporter and returns an exporter of the same kind. Guarantees and limits:
   :data:`MAX_LINE_FAILURES` times while the endpoint answers, is moved to the
   dead-letter file ``<spool_dir>/<signal>.dead-letter`` (OTLP-JSON lines, not
   ``.jsonl`` so no reader takes it for delivered data), announced on stderr
-  with a count, and replay goes on with the next one.
+  with a count, and replay goes on with the next one. Each dead-letter file
+  holds at most ``max_bytes`` (an endpoint refusing everything, a wrong API
+  key, must not fill the disk); beyond, refused batches are counted as lost.
 * **Busy is not bad.** An answer of 429, 502, 503 or 504 (a collector whose
   queue or memory limit is full still answers an empty probe with 200) says
   nothing about the data: the lines wait in the spool, the replayer honours
@@ -181,6 +183,7 @@ class _Spool:
         self._directory = directory
         self._store = SegmentStore(directory, max_bytes, root=directory.parent)
         self._dead = JsonlWriter(dead_letter_path(directory.parent, signal), lambda lines: None, signal=signal)
+        self._dead_max = max_bytes  # the dead-letter file is bounded as the spool is
         self._replay_lock = ReplayLock(directory)
         self._line_failures: dict[tuple[str, int], int] = {}
         self._deadline: float | None = None
@@ -317,9 +320,17 @@ class _Spool:
     def _set_aside(self, line: bytes, items: int, why: str, refused_by: str | None = None) -> bool:
         """Append ``line`` to the dead-letter file and say so (once per incident); ``refused_by``: the
         endpoint that refused it, the replay URL unless given."""
+        why = f"{refused_by or self._url}: {why}"
+        try:
+            size = self._dead.path.stat().st_size
+        except OSError:
+            size = 0
+        if size + len(line) + 1 > self._dead_max:  # an endpoint refusing everything must not fill the disk
+            _notices.lost(self._signal, items, str(self._dead.path), "dead_letter_full", why)
+            return False
         if not self._dead.append_lines(line + b"\n", items):
             return False  # the writer counted the loss
-        _notices.set_aside(self._signal, items, str(self._dead.path), f"{refused_by or self._url}: {why}")
+        _notices.set_aside(self._signal, items, str(self._dead.path), why)
         return True
 
     # --- deadline ------------------------------------------------------------------------
