@@ -112,11 +112,15 @@ def started(spool_dir: Path) -> Marker:
     record = {"pid": os.getpid(), "started_at": time.time(), "host": host, "boot_id": _boot_id(),
               "start_ticks": _start_ticks(os.getpid())}
     path = directory / f"{os.getpid()}.json"
+    tmp = path.with_suffix(".tmp")
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(record))
         os.replace(tmp, path)
-    except OSError:
-        return Marker(None)  # an unwritable spool: the spool itself says what it cannot keep
+    except OSError:  # an unwritable or full spool: the spool itself says what it cannot keep
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        return Marker(None)
     return Marker(path)
