@@ -182,16 +182,18 @@ class _Batcher(Generic[T]):
             internal_error("batching: exporter shutdown", exc)
 
     def _kept_at_deadline(self, rest: list[T], exporting: list[T] | None) -> int:
-        """Items safe in a spool although the deadline came first: the queue's ``rest`` written through
-        to it, and the batch whose send hangs if the spool took it meanwhile. The next process sends them."""
+        """Items the deadline did not catch in memory: the queue's ``rest`` handed to the spool (kept, or
+        counted lost by it when it cannot write), and the batch whose send hangs once the spool settled it.
+        The next process sends what was kept."""
         kept = 0
         if rest and self._through is not None:
             try:
-                kept += len(rest) if self._through(rest) else 0
-            except Exception as exc:  # noqa: BLE001 — counted as lost below instead
+                self._through(rest)  # a spool that cannot write counts what it loses itself
+                kept += len(rest)
+            except Exception as exc:  # noqa: BLE001 — counted as lost by the caller instead
                 internal_error("batching: keeping the queue at the deadline", exc)
-        kept_while_sending = getattr(self.exporter, "kept_while_sending", None)
-        if exporting and callable(kept_while_sending) and kept_while_sending(exporting):
+        settled_while_sending = getattr(self.exporter, "settled_while_sending", None)
+        if exporting and callable(settled_while_sending) and settled_while_sending(exporting):
             kept += len(exporting)
         return kept
 

@@ -212,7 +212,7 @@ class _Spool:
         self._thread: threading.Thread | None = None
         self._in_direct_export = 0
         self._in_flight: dict[int, Any] = {}  # id -> batch of the direct exports running now
-        self._kept_early: set[int] = set()  # ids of those the deadline's watchdog already spooled
+        self._settled_early: set[int] = set()  # ids of those the deadline's watchdog spooled (or counted lost)
 
     def _after_fork_in_child(self) -> None:
         """A forked child gets fresh locks, no replayer, and a segment of its own."""
@@ -232,9 +232,10 @@ class _Spool:
         tried = self._healthy and not self._past_deadline()
         if tried:
             sent = self._try_send(batch)
-            kept_early = id(batch) in self._kept_early  # spooled by the deadline's watchdog while the send hung
-            self._kept_early.discard(id(batch))
-            if sent or kept_early:
+            with self._lock:  # claimed by the deadline's watchdog, which spools it: not a second time here
+                settled = id(batch) in self._settled_early
+                self._settled_early.discard(id(batch))
+            if sent or settled:
                 return True
             why = self._refusal()
             if why:  # refused for good: retrying cannot help, the endpoint is fine
@@ -295,21 +296,24 @@ class _Spool:
     def _try_send(self, batch: Any) -> bool:
         watchdog = self._arm_watchdog()
         self._in_direct_export += 1
-        self._in_flight[id(batch)] = batch
+        with self._lock:
+            self._in_flight[id(batch)] = batch
         try:
             return bool(self._send(batch))
         except Exception as exc:  # noqa: BLE001 — exporters report failure, they don't raise: a bug
             internal_error("spool: the inner exporter raised", exc)
             return False
         finally:
-            self._in_flight.pop(id(batch), None)
+            with self._lock:
+                self._in_flight.pop(id(batch), None)
             self._in_direct_export -= 1
             if watchdog is not None:
                 watchdog.cancel()
 
-    def kept_while_sending(self, batch: Any) -> bool:
-        """Whether ``batch``, whose direct export still hangs, was spooled when the deadline came."""
-        return self._in_flight.get(id(batch)) is batch and id(batch) in self._kept_early
+    def settled_while_sending(self, batch: Any) -> bool:
+        """Whether ``batch``, whose direct export still hangs, was spooled when the deadline came
+        (or, the spool failing, counted as lost there)."""
+        return self._in_flight.get(id(batch)) is batch and id(batch) in self._settled_early
 
     def _set_aside_batch(self, batch: Any, why: str) -> bool:
         records = self._records(batch)
@@ -365,20 +369,24 @@ class _Spool:
         socket read that no shutdown interrupts, up to the exporter's timeout;
         the process ends first. Spooled now, those batches reach the next
         process; if the send still succeeds, they arrive twice (at-least-once).
+        Each batch is claimed before the send is interrupted, so the failing
+        send never spools it a second time.
         """
+        with self._lock:
+            claimed = [(key, batch) for key, batch in self._in_flight.items() if key not in self._settled_early]
+            self._settled_early.update(key for key, _ in claimed)
+            if claimed:
+                self._healthy = False  # later batches are spooled behind these, in order
+        for _, batch in claimed:
+            records = self._records(batch)  # what cannot be encoded or written is counted as lost
+            with self._lock:
+                for line, items in records or ():
+                    self._store.append(line, items)
         if self._in_direct_export:
             try:
                 self._interrupt()
             except Exception as exc:  # noqa: BLE001 — interrupting is best effort; the deadline still holds
                 internal_error("spool: interrupting an export", exc)
-        for key, batch in list(self._in_flight.items()):
-            records = self._records(batch)
-            if records is None:
-                continue
-            with self._lock:
-                self._healthy = False
-                if all([self._store.append(line, items) for line, items in records]):
-                    self._kept_early.add(key)
 
     # --- flush and close -----------------------------------------------------------------
     def flush(self, timeout_s: float) -> bool:
@@ -479,7 +487,9 @@ class _Spool:
         try:
             with self._lock:
                 if not self._store.writing and not self._store.pending():
-                    self._recovered()
+                    # Nothing to replay (the spool could not keep it, or it was evicted): exports try
+                    # direct again, and nothing is said -- the endpoint was not even asked.
+                    self._recovered(answered=False)
                     return True
             # Probe with an empty request before touching segments, so a down
             # endpoint costs one refused connection, not a sealed segment per probe.
@@ -502,9 +512,9 @@ class _Spool:
         finally:
             self._replay_lock.release()
 
-    def _recovered(self) -> None:
-        """The backlog is delivered (lock held): exports go direct again."""
-        if not self._healthy:
+    def _recovered(self, answered: bool = True) -> None:
+        """The backlog is delivered (lock held): exports go direct again; ``answered``: the endpoint did."""
+        if not self._healthy and answered:
             _notices.notice(f"{self._url} answers again; the spooled {_notices.UNITS[self._signal][1]} "
                             "were delivered")
         self._healthy = True
@@ -657,9 +667,9 @@ class _SpooledExporter:
         if self._spool is not None:
             self._spool.set_deadline(deadline)
 
-    def kept_while_sending(self, batch: Any) -> bool:
-        """Whether ``batch``, whose export still hangs at the shutdown deadline, is safe in the spool."""
-        return self._spool is not None and self._spool.kept_while_sending(batch)
+    def settled_while_sending(self, batch: Any) -> bool:
+        """Whether ``batch``, whose export still hangs at the shutdown deadline, was spooled (or counted lost)."""
+        return self._spool is not None and self._spool.settled_while_sending(batch)
 
     @property
     def write_through(self) -> Callable[[Any], bool] | None:
