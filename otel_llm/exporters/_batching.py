@@ -171,7 +171,8 @@ class _Batcher(Generic[T]):
             self._cond.wait_for(lambda: self._handled >= self._queued, timeout=wait)
             left = self._queued - self._handled
             rest = list(self._queue) if left and not self._local else []
-            self._queue.clear() if rest else None
+            if rest:
+                self._queue.clear()
             exporting = self._exporting
         left -= self._kept_at_deadline(rest, exporting)
         if left:
