@@ -51,6 +51,7 @@ __all__ = [
     "LoggingHandler",
     "ReadWriteLogRecord",
     "ReadableLogRecord",
+    "GRPC_REFUSALS",
     "SendResult",
     "check",
     "click_exception_class",
@@ -59,12 +60,14 @@ __all__ = [
     "exporter_endpoint",
     "exporter_uses_tls",
     "global_provider",
+    "grpc_refusal",
     "grpc_span_sender",
     "helper_raw_stream",
     "http_span_sender",
     "install_global_provider",
     "logs_api",
     "on_multiprocessing_worker_exit",
+    "periodic_metric_reader",
     "readable_log_record",
     "replace_helper_raw_stream",
     "metric_exporter_preferences",
@@ -72,6 +75,7 @@ __all__ = [
     "reset_global_providers",
     "restore_global_providers",
     "temporality_from_env",
+    "watch_refusals",
 ]
 
 # The distributions whose private names this module uses, at the versions checked.
@@ -262,21 +266,125 @@ def encode_logs_proto_size(batch: Sequence[ReadableLogRecord]) -> int:
     return encode_logs(batch).ByteSize()
 
 
+@functools.cache
+def periodic_metric_reader() -> type:
+    """Upstream's ``PeriodicExportingMetricReader`` whose shutdown holds in forked children.
+
+    Upstream's at-fork hook starts a new export thread in the child even for a
+    reader already shut down (a configuration replaced by ``configure()``, still
+    reachable through meters the app holds); that thread's "last collection"
+    exported the parent's points into the closed exporter, and every forked
+    worker reported them lost. A reader shut down starts no thread.
+    """
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+
+    class PeriodicMetricReader(PeriodicExportingMetricReader):  # type: ignore[misc]
+        _closed = False
+
+        def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+            self._closed = True
+            super().shutdown(timeout_millis, **kwargs)
+
+        def _at_fork_reinit(self) -> None:
+            if not self._closed:
+                super()._at_fork_reinit()
+
+    return PeriodicMetricReader
+
+
 # --- OTLP span senders: upstream transport, otel-llm's bytes ---------------------------------
+# gRPC answers that refuse the data for good (the counterparts of HTTP 4xx other than 408/429):
+# the OTLP spec's retryable codes (UNAVAILABLE, RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED, ...) are not here.
+GRPC_REFUSALS = frozenset({"INVALID_ARGUMENT", "FAILED_PRECONDITION", "UNAUTHENTICATED", "PERMISSION_DENIED",
+                           "NOT_FOUND", "ALREADY_EXISTS", "UNIMPLEMENTED"})
+
+
 @dataclass(frozen=True)
 class SendResult:
-    """Outcome of sending one serialized request. ``status`` is the HTTP status when one came back."""
+    """Outcome of sending one serialized request: the HTTP status when one came back, or the gRPC refusal."""
 
     ok: bool
     status: int | None = None
     reason: str | None = None  # the HTTP reason phrase
+    grpc_refusal: str | None = None  # "gRPC INVALID_ARGUMENT: details" when a gRPC endpoint refused for good
 
     @property
     def refusal(self) -> str | None:
-        """Why the endpoint refused for good (4xx other than 408/429: sending again cannot help), else None."""
+        """Why the endpoint refused for good (sending again cannot help), else None."""
+        if self.grpc_refusal:
+            return self.grpc_refusal
         if self.status is None or not 400 <= self.status < 500 or self.status in (408, 429):
             return None
         return f"HTTP {self.status} {self.reason or ''}".rstrip()
+
+
+def grpc_refusal(error: Any) -> str | None:
+    """``"gRPC INVALID_ARGUMENT: details"`` for an ``RpcError`` that refuses the data for good, else None."""
+    try:
+        code, details = error.code().name, error.details()
+    except Exception:  # noqa: BLE001 — not a call's error (a bare RpcError): not a refusal we can name
+        return None
+    if code not in GRPC_REFUSALS:
+        return None
+    return f"gRPC {code}: {details}" if details else f"gRPC {code}"
+
+
+class _RefusalWatchingStub:
+    """A gRPC service stub that tells ``on_refusal`` what a failed ``Export`` came to (refusal text or None)."""
+
+    def __init__(self, stub: Any, on_refusal: Callable[[str | None], None]) -> None:
+        self._stub, self._on_refusal = stub, on_refusal
+
+    def Export(self, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 — the gRPC method's name
+        from grpc import RpcError
+
+        try:
+            return self._stub.Export(*args, **kwargs)
+        except RpcError as error:
+            self._on_refusal(grpc_refusal(error))
+            raise
+
+
+def _watch_grpc_stub(exporter: Any, on_refusal: Callable[[str | None], None]) -> None:
+    """Wrap the stub a gRPC exporter builds its client from (again after each reconnection)."""
+    stub_class = exporter._stub
+    exporter._stub = lambda channel: _RefusalWatchingStub(stub_class(channel), on_refusal)
+    exporter._client = exporter._stub(exporter._channel)
+
+
+def watch_refusals(exporter: Any) -> Any:
+    """Give an upstream OTLP log or metric exporter the ``refusal`` attribute our span exporters have.
+
+    After a failed ``export``, ``exporter.refusal`` says why the endpoint refused
+    the batch for good ("HTTP 400 Bad Request", "gRPC INVALID_ARGUMENT: ...");
+    None when it did not answer, was busy, or failed otherwise. The spool reads
+    it to set such a batch aside at once instead of taking the endpoint for
+    unreachable and retrying it. Returns ``exporter``.
+    """
+    def on_refusal(why: str | None) -> None:
+        exporter.refusal = why
+
+    exporter.refusal = None
+    export = exporter.export
+
+    def export_watched(*args: Any, **kwargs: Any) -> Any:
+        exporter.refusal = None
+        return export(*args, **kwargs)
+
+    exporter.export = export_watched
+    if hasattr(exporter, "_stub"):  # gRPC
+        _watch_grpc_stub(exporter, on_refusal)
+        return exporter
+    client_export = exporter._client.export
+
+    def client_export_watched(*args: Any, **kwargs: Any) -> Any:
+        result = client_export(*args, **kwargs)
+        if not result.success:
+            on_refusal(SendResult(False, result.status_code, result.reason).refusal)
+        return result
+
+    exporter._client.export = client_export_watched
+    return exporter
 
 
 @functools.cache
@@ -336,10 +444,16 @@ def grpc_span_sender() -> type:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._stub = _BytesTraceStub  # reconnection re-creates the client from this too
-            self._client = self._stub(self._channel)
+            self._refused: str | None = None
+            _watch_grpc_stub(self, self._refusing)
+
+        def _refusing(self, why: str | None) -> None:
+            self._refused = why
 
         def send(self, request: bytes, items: int) -> SendResult:
-            return SendResult(self._export(_Serialized(request, items)) == SpanExportResult.SUCCESS)
+            self._refused = None
+            ok = self._export(_Serialized(request, items)) == SpanExportResult.SUCCESS
+            return SendResult(ok, grpc_refusal=None if ok else self._refused)
 
         def _translate_data(self, data: _Serialized) -> bytes:  # type: ignore[override]
             return data.request
@@ -452,9 +566,13 @@ def check() -> list[str]:
     _expect(problems, "gRPC exporter _export/_translate_data/_count_data",
             lambda: all(callable(getattr(grpc, n, None)) for n in ("_export", "_translate_data", "_count_data")))
     _expect(problems, "gRPC exporter _channel/_stub/_client",
-            lambda: grpc._channel is not None and grpc._stub is _BytesTraceStub and grpc._client is not None)
+            lambda: grpc._channel is not None and grpc._client is not None
+            and isinstance(grpc._stub(grpc._channel)._stub, _BytesTraceStub))
     grpc.shutdown()
 
+    _expect(problems, "PeriodicExportingMetricReader._at_fork_reinit",
+            lambda: callable(getattr(_module("opentelemetry.sdk.metrics.export").PeriodicExportingMetricReader,
+                                     "_at_fork_reinit", None)))
     _expect(problems, "MeterProvider _measurement_consumer._reader_storages -> _instrument_view_instrument_matches "
                       "-> _ViewInstrumentMatch._attributes_aggregation/_lock", _metric_state_reachable)
 

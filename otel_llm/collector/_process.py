@@ -311,7 +311,10 @@ def _terminate(pid: int, *, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while is_alive(pid):
         if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:  # it ended between the check and the kill: stopped, as asked
+                return
             deadline = time.monotonic() + 5
         time.sleep(0.05)
 

@@ -82,6 +82,7 @@ class _Batcher(Generic[T]):
         self._queued = 0  # items ever queued
         self._handled = 0  # items exported (or given up) in queue order
         self._in_flight = 0
+        self._exporting: list[T] | None = None  # the batch the export thread is sending now
         self._flush_wanted = False
         self._stop = False
         self._thread: threading.Thread | None = None
@@ -128,14 +129,31 @@ class _Batcher(Generic[T]):
         self._thread.start()
 
     def force_flush(self, timeout_millis: float = 30_000) -> bool:
-        """Export everything queued before the call; waits at most ``timeout_millis``."""
+        """Export everything queued before the call, then flush the exporter; waits at most ``timeout_millis``.
+
+        True only when the exporter says it holds nothing back either: a spooling
+        exporter answers whether its backlog reached the collector (one replay
+        attempt), not merely whether it took the batch. A worker writing through
+        never waits on the network (its parent replays what it spooled).
+        """
+        deadline = time.monotonic() + max(timeout_millis, 0) / 1000
         with self._cond:
             target = self._queued
-            if self._handled >= target:
-                return True
-            self._flush_wanted = True
-            self._cond.notify_all()
-            return self._cond.wait_for(lambda: self._handled >= target, timeout=max(timeout_millis, 0) / 1000)
+            if self._handled < target:
+                self._flush_wanted = True
+                self._cond.notify_all()
+                if not self._cond.wait_for(lambda: self._handled >= target, timeout=deadline - time.monotonic()):
+                    return False
+        if self.write_through:
+            return True
+        flush = getattr(self.exporter, "force_flush", None)
+        if not callable(flush):
+            return True
+        try:
+            return flush(max(int((deadline - time.monotonic()) * 1000), 0)) is not False
+        except Exception as exc:  # noqa: BLE001 — an exporter's flush must not raise into the app
+            internal_error(f"batching: flushing the {self.signal} exporter", exc)
+            return False
 
     def set_deadline(self, deadline: float) -> None:
         """``shutdown()`` drains until ``deadline`` (``time.monotonic()``), then counts the rest as lost."""
@@ -152,12 +170,33 @@ class _Batcher(Generic[T]):
             wait = _LOCAL_WAIT_S if self._local else self._remaining()
             self._cond.wait_for(lambda: self._handled >= self._queued, timeout=wait)
             left = self._queued - self._handled
+            rest = list(self._queue) if left and not self._local else []
+            if rest:
+                self._queue.clear()
+            exporting = self._exporting
+        left -= self._kept_at_deadline(rest, exporting)
         if left:
             _notices.lost(self.signal, left, self._where, "shutdown", "not exported when the shutdown budget ran out")
         try:
             self.exporter.shutdown()
         except Exception as exc:  # noqa: BLE001 — shutdown must finish
             internal_error("batching: exporter shutdown", exc)
+
+    def _kept_at_deadline(self, rest: list[T], exporting: list[T] | None) -> int:
+        """Items the deadline did not catch in memory: the queue's ``rest`` handed to the spool (kept, or
+        counted lost by it when it cannot write), and the batch whose send hangs once the spool settled it.
+        The next process sends what was kept."""
+        kept = 0
+        if rest and self._through is not None:
+            try:
+                self._through(rest)  # a spool that cannot write counts what it loses itself
+                kept += len(rest)
+            except Exception as exc:  # noqa: BLE001 — counted as lost by the caller instead
+                internal_error("batching: keeping the queue at the deadline", exc)
+        settled_while_sending = getattr(self.exporter, "settled_while_sending", None)
+        if exporting and callable(settled_while_sending) and settled_while_sending(exporting):
+            kept += len(exporting)
+        return kept
 
     def _remaining(self) -> float:
         if self._deadline is None:
@@ -183,8 +222,10 @@ class _Batcher(Generic[T]):
                 recovered, self._dropping = self._dropping, False
             if recovered:
                 _notices.resolved(self.signal, self._where)
+            self._exporting = batch
             self._export(batch)
             with self._cond:
+                self._exporting = None
                 self._handled += len(batch)
                 self._cond.notify_all()
 

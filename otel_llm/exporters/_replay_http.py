@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import email.utils
 import enum
+import gzip
 import json
 import os
 import ssl
+import zlib
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -27,8 +29,8 @@ from opentelemetry.util.re import parse_env_headers
 from otel_llm import _notices, _upstream
 from otel_llm.exporters._sizing import count_items
 
-__all__ = ["BUSY_STATUSES", "Outcome", "Reply", "headers_for", "line_items", "merged", "mergeable", "post",
-           "replay_url", "retry_after", "tls_context"]
+__all__ = ["BUSY_STATUSES", "Outcome", "Reply", "Sending", "headers_for", "line_items", "merged", "mergeable",
+           "post", "replay_url", "retry_after", "sending_for", "tls_context"]
 
 DEFAULT_HTTP_PORT = 4318
 REQUEST_TIMEOUT_S = 10.0
@@ -60,6 +62,43 @@ def headers_for(signal: str) -> dict[str, str]:
     headers = parse_env_headers(os.environ.get("OTEL_EXPORTER_OTLP_HEADERS", ""), liberal=True)
     headers.update(parse_env_headers(os.environ.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_HEADERS", ""), liberal=True))
     return {**headers, "Content-Type": "application/json"}
+
+
+_COMPRESSORS = {"gzip": gzip.compress, "deflate": zlib.compress}
+
+
+@dataclass(frozen=True)
+class Sending:
+    """How each replay request is sent: its timeout in seconds and its ``Content-Encoding`` (None: plain)."""
+
+    timeout_s: float = REQUEST_TIMEOUT_S
+    compression: str | None = None
+
+
+def _setting(signal: str, name: str) -> str | None:
+    """``OTEL_EXPORTER_OTLP_{SIGNAL}_{name}``, else ``OTEL_EXPORTER_OTLP_{name}`` (the spec's precedence)."""
+    value = os.environ.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_{name}") or os.environ.get(f"OTEL_EXPORTER_OTLP_{name}")
+    return value.strip() if value and value.strip() else None
+
+
+def sending_for(signal: str) -> Sending:
+    """The timeout and compression the OTLP exporters of this process use for ``signal``.
+
+    ``OTEL_EXPORTER_OTLP_{,SIGNAL_}TIMEOUT`` is read as the Python OTLP exporters
+    read it, in seconds (the spec writes milliseconds; one setting must mean
+    the same to the exporter and to its replay). ``..._COMPRESSION``: ``gzip``,
+    ``deflate`` or ``none``. A value that cannot be used falls back to the default,
+    as the exporters do (they say so in their own warning).
+    """
+    timeout = REQUEST_TIMEOUT_S
+    raw = _setting(signal, "TIMEOUT")
+    if raw is not None:
+        try:
+            timeout = float(raw) if float(raw) > 0 else REQUEST_TIMEOUT_S
+        except ValueError:
+            pass
+    compression = (_setting(signal, "COMPRESSION") or "none").lower()
+    return Sending(timeout, compression if compression in _COMPRESSORS else None)
 
 
 # OTLP/HTTP's throttling answers: the endpoint is up and asks to be called again later.
@@ -109,11 +148,16 @@ def tls_context(signal: str) -> ssl.SSLContext | None:
     return context
 
 
-def post(url: str, headers: dict[str, str], body: bytes, tls: ssl.SSLContext | None = None) -> Reply:
-    """POST one OTLP-JSON request (``tls``: see :func:`tls_context`); the outcome and a short reason."""
+def post(url: str, headers: dict[str, str], body: bytes, tls: ssl.SSLContext | None = None,
+         sending: Sending = Sending()) -> Reply:
+    """POST one OTLP-JSON request (``tls``: see :func:`tls_context`, ``sending``: :func:`sending_for`);
+    the outcome and a short reason."""
+    if sending.compression:
+        body = _COMPRESSORS[sending.compression](body)
+        headers = {**headers, "Content-Encoding": sending.compression}
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_S, context=tls) as response:
+        with urllib.request.urlopen(request, timeout=sending.timeout_s, context=tls) as response:
             ok = 200 <= response.status < 300
             return Reply(Outcome.DELIVERED if ok else Outcome.FAILED, f"HTTP {response.status}")
     except urllib.error.HTTPError as error:

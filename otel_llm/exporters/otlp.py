@@ -20,8 +20,11 @@ set it aside, saying why, instead of retrying it.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult, MetricsData
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExportResult
@@ -32,7 +35,8 @@ from otel_llm._upstream import LogRecordExporter, LogRecordExportResult, Readabl
 from otel_llm.exporters._otlp_wire import encode_span_requests
 from otel_llm.exporters._sizing import DEFAULT_MAX_REQUEST_BYTES, cut_longest, well_formed
 
-__all__ = ["METRIC_POINTS_PER_REQUEST", "BoundedLogExporter", "GrpcSpanExporter", "HttpSpanExporter"]
+__all__ = ["METRIC_POINTS_PER_REQUEST", "BoundedLogExporter", "GrpcSpanExporter", "HttpSpanExporter",
+           "WellFormedMetricExporter"]
 
 # Data points per metric request: a few hundred bytes each, so well under the bound.
 METRIC_POINTS_PER_REQUEST = 1000
@@ -103,6 +107,63 @@ class BoundedLogExporter(LogRecordExporter):
 
     def __getattr__(self, name: str) -> Any:  # the spool reads the inner exporter's endpoint
         return getattr(self.inner, name)
+
+
+class WellFormedMetricExporter(MetricExporter):
+    """Hands ``inner`` (an OTLP metric exporter) points whose attributes hold no lone surrogate.
+
+    Upstream's protobuf encoder raises on one (``str.encode("utf-8")``), failing
+    every point of the batch; such text is replaced with U+FFFD as in spans and
+    logs (see ``_sizing.well_formed``). Same temporality and aggregation as ``inner``.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        super().__init__(**_upstream.metric_exporter_preferences(inner))
+        self.inner = inner
+
+    def export(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> MetricExportResult:
+        return self.inner.export(_well_formed_metrics(metrics_data), timeout_millis=timeout_millis, **kwargs)
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        return self.inner.force_flush(timeout_millis) is not False
+
+    def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+        self.inner.shutdown(timeout_millis=timeout_millis, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:  # the spool reads the inner exporter's endpoint and refusal
+        return getattr(self.inner, name)
+
+
+def _well_formed_metrics(data: MetricsData) -> MetricsData:
+    """``data``, or a copy whose point and exemplar attributes hold no lone surrogate."""
+    points = (point for rm in data.resource_metrics for sm in rm.scope_metrics for metric in sm.metrics
+              for point in getattr(metric.data, "data_points", ()) or ())
+    if not any(_malformed_point(point) for point in points):
+        return data
+
+    def point(p: Any) -> Any:
+        if not _malformed_point(p):
+            return p
+        changes: dict[str, Any] = {"attributes": _well_formed_value(dict(p.attributes or {}))}
+        if getattr(p, "exemplars", None):
+            changes["exemplars"] = [dataclasses.replace(e, filtered_attributes=_well_formed_value(
+                dict(e.filtered_attributes))) if e.filtered_attributes else e for e in p.exemplars]
+        return dataclasses.replace(p, **changes)
+
+    def metric(m: Any) -> Any:
+        if not hasattr(m.data, "data_points"):
+            return m
+        return dataclasses.replace(m, data=dataclasses.replace(m.data, data_points=[point(p) for p in m.data.data_points]))
+
+    return dataclasses.replace(data, resource_metrics=[
+        dataclasses.replace(rm, scope_metrics=[dataclasses.replace(sm, metrics=[metric(m) for m in sm.metrics])
+                                               for sm in rm.scope_metrics])
+        for rm in data.resource_metrics])
+
+
+def _malformed_point(point: Any) -> bool:
+    return _malformed(dict(point.attributes or {})) or any(
+        _malformed(dict(e.filtered_attributes or {})) for e in getattr(point, "exemplars", None) or ())
 
 
 def _surely_fits(batch: Sequence[ReadableLogRecord], limit: int) -> bool:

@@ -26,7 +26,9 @@ log exporter and returns an exporter of the same kind. Guarantees and limits:
   :data:`MAX_LINE_FAILURES` times while the endpoint answers, is moved to the
   dead-letter file ``<spool_dir>/<signal>.dead-letter`` (OTLP-JSON lines, not
   ``.jsonl`` so no reader takes it for delivered data), announced on stderr
-  with a count, and replay goes on with the next one.
+  with a count, and replay goes on with the next one. Each dead-letter file
+  holds at most ``max_bytes`` (an endpoint refusing everything, a wrong API
+  key, must not fill the disk); beyond, refused batches are counted as lost.
 * **Busy is not bad.** An answer of 429, 502, 503 or 504 (a collector whose
   queue or memory limit is full still answers an empty probe with 200) says
   nothing about the data: the lines wait in the spool, the replayer honours
@@ -39,7 +41,9 @@ log exporter and returns an exporter of the same kind. Guarantees and limits:
   ``http://127.0.0.1:4318``) overrides both. Headers come from
   ``OTEL_EXPORTER_OTLP_HEADERS`` / ``OTEL_EXPORTER_OTLP_{SIGNAL}_HEADERS``, TLS
   files (a private CA, mutual TLS) from ``OTEL_EXPORTER_OTLP_{,SIGNAL_}CERTIFICATE``,
-  ``..._CLIENT_CERTIFICATE`` and ``..._CLIENT_KEY``, as the exporters read them.
+  ``..._CLIENT_CERTIFICATE`` and ``..._CLIENT_KEY``, the request timeout and
+  compression from ``OTEL_EXPORTER_OTLP_{,SIGNAL_}TIMEOUT`` (seconds, as the
+  Python exporters read it) and ``..._COMPRESSION``, as the exporters read them.
 * **Bounded.** At most ``max_bytes`` on disk for the whole spool (all
   signals); when full the oldest data is deleted and counted as lost.
   ``max_bytes <= 0`` turns the spool off: failed batches are then counted as
@@ -83,6 +87,7 @@ from otel_llm.exporters._replay_http import (
     mergeable,
     post,
     replay_url,
+    sending_for,
     tls_context,
 )
 from otel_llm.exporters._sizing import DEFAULT_MAX_REQUEST_BYTES, bounded_records
@@ -162,12 +167,15 @@ class _Spool:
         interrupt: Callable[[], None],
         refusal: Callable[[], str | None] = lambda: None,
         max_request_bytes: int | None = DEFAULT_MAX_REQUEST_BYTES,
+        endpoint: str | None = None,
     ) -> None:
         self._send = send
+        self._endpoint = endpoint or url  # where direct exports go (a gRPC exporter's host:port)
         self._encode = encode
         self._url = url
         self._headers = headers
         self._tls = tls_context(signal) if url.startswith("https://") else None
+        self._sending = sending_for(signal)  # the exporters' timeout and compression
         self._signal = signal
         self._interrupt = interrupt  # stops the inner exporter's retries (shuts it down)
         self._refusal = refusal  # why the inner exporter's last failure was a permanent refusal, if it was
@@ -175,6 +183,7 @@ class _Spool:
         self._directory = directory
         self._store = SegmentStore(directory, max_bytes, root=directory.parent)
         self._dead = JsonlWriter(dead_letter_path(directory.parent, signal), lambda lines: None, signal=signal)
+        self._dead_max = max_bytes  # the dead-letter file is bounded as the spool is
         self._replay_lock = ReplayLock(directory)
         self._line_failures: dict[tuple[str, int], int] = {}
         self._deadline: float | None = None
@@ -202,6 +211,8 @@ class _Spool:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._in_direct_export = 0
+        self._in_flight: dict[int, Any] = {}  # id -> batch of the direct exports running now
+        self._settled_early: set[int] = set()  # ids of those the deadline's watchdog spooled (or counted lost)
 
     def _after_fork_in_child(self) -> None:
         """A forked child gets fresh locks, no replayer, and a segment of its own."""
@@ -220,7 +231,11 @@ class _Spool:
         """Deliver, spool or set aside ``batch``; False only when it was neither sent nor kept."""
         tried = self._healthy and not self._past_deadline()
         if tried:
-            if self._try_send(batch):
+            sent = self._try_send(batch)
+            with self._lock:  # claimed by the deadline's watchdog, which spools it: not a second time here
+                settled = id(batch) in self._settled_early
+                self._settled_early.discard(id(batch))
+            if sent or settled:
                 return True
             why = self._refusal()
             if why:  # refused for good: retrying cannot help, the endpoint is fine
@@ -242,11 +257,15 @@ class _Spool:
         if first_failure:  # later batches must not cut the replayer's probe backoff short
             if not self._past_deadline():
                 self._unreachable = True
-                _notices.notice(f"collector unreachable at {self._url}; {_notices.UNITS[self._signal][1]} are "
+                _notices.notice(f"collector unreachable at {self._where()}; {_notices.UNITS[self._signal][1]} are "
                                 f"spooled to {self._directory} and sent when it answers again")
             self._start_replayer()
             self._wake.set()
         return kept
+
+    def _where(self) -> str:
+        """The endpoint the app exports to, and the replay URL when it is another (a gRPC exporter's)."""
+        return self._url if self._endpoint in (self._url, "") else f"{self._endpoint} (spool replay: {self._url})"
 
     def keep(self, batch: Any) -> bool:
         """Append ``batch`` to the spool without trying to send it (a worker process's write-through).
@@ -277,27 +296,45 @@ class _Spool:
     def _try_send(self, batch: Any) -> bool:
         watchdog = self._arm_watchdog()
         self._in_direct_export += 1
+        with self._lock:
+            self._in_flight[id(batch)] = batch
         try:
             return bool(self._send(batch))
         except Exception as exc:  # noqa: BLE001 — exporters report failure, they don't raise: a bug
             internal_error("spool: the inner exporter raised", exc)
             return False
         finally:
+            with self._lock:
+                self._in_flight.pop(id(batch), None)
             self._in_direct_export -= 1
             if watchdog is not None:
                 watchdog.cancel()
+
+    def settled_while_sending(self, batch: Any) -> bool:
+        """Whether ``batch``, whose direct export still hangs, was spooled when the deadline came
+        (or, the spool failing, counted as lost there)."""
+        return self._in_flight.get(id(batch)) is batch and id(batch) in self._settled_early
 
     def _set_aside_batch(self, batch: Any, why: str) -> bool:
         records = self._records(batch)
         if records is None:
             return False
-        return all([self._set_aside(line, items, why) for line, items in records])
+        return all([self._set_aside(line, items, why, self._endpoint) for line, items in records])
 
-    def _set_aside(self, line: bytes, items: int, why: str) -> bool:
-        """Append ``line`` to the dead-letter file and say so (once per incident)."""
+    def _set_aside(self, line: bytes, items: int, why: str, refused_by: str | None = None) -> bool:
+        """Append ``line`` to the dead-letter file and say so (once per incident); ``refused_by``: the
+        endpoint that refused it, the replay URL unless given."""
+        why = f"{refused_by or self._url}: {why}"
+        try:
+            size = self._dead.path.stat().st_size
+        except OSError:
+            size = 0
+        if size + len(line) + 1 > self._dead_max:  # an endpoint refusing everything must not fill the disk
+            _notices.lost(self._signal, items, str(self._dead.path), "dead_letter_full", why)
+            return False
         if not self._dead.append_lines(line + b"\n", items):
             return False  # the writer counted the loss
-        _notices.set_aside(self._signal, items, str(self._dead.path), f"{self._url}: {why}")
+        _notices.set_aside(self._signal, items, str(self._dead.path), why)
         return True
 
     # --- deadline ------------------------------------------------------------------------
@@ -325,6 +362,26 @@ class _Spool:
         return timer
 
     def _interrupt_direct_export(self) -> None:
+        """At the deadline: stop the inner exporter's retries, and spool the batches still being sent.
+
+        An endpoint that accepted the connection and never answers (a hung or
+        stopped collector, a firewall dropping packets) holds the send in a
+        socket read that no shutdown interrupts, up to the exporter's timeout;
+        the process ends first. Spooled now, those batches reach the next
+        process; if the send still succeeds, they arrive twice (at-least-once).
+        Each batch is claimed before the send is interrupted, so the failing
+        send never spools it a second time.
+        """
+        with self._lock:
+            claimed = [(key, batch) for key, batch in self._in_flight.items() if key not in self._settled_early]
+            self._settled_early.update(key for key, _ in claimed)
+            if claimed:
+                self._healthy = False  # later batches are spooled behind these, in order
+        for _, batch in claimed:
+            records = self._records(batch)  # what cannot be encoded or written is counted as lost
+            with self._lock:
+                for line, items in records or ():
+                    self._store.append(line, items)
         if self._in_direct_export:
             try:
                 self._interrupt()
@@ -377,7 +434,7 @@ class _Spool:
             what = _notices.amount(self._signal, sum(_items_left(s) for s in waiting))
         else:
             what = f"{size / 2**20:,.0f} MiB of {_notices.UNITS[self._signal][1]}"
-        why = f"collector unreachable at {self._url}" if self._unreachable else (
+        why = f"collector unreachable at {self._where()}" if self._unreachable else (
             f"{self._url} did not take everything within the shutdown budget")
         _notices.notice(f"{why}; {what} spooled to {self._directory}, "
                         "sent by the next process that starts with this spool")
@@ -430,7 +487,9 @@ class _Spool:
         try:
             with self._lock:
                 if not self._store.writing and not self._store.pending():
-                    self._recovered()
+                    # Nothing to replay (the spool could not keep it, or it was evicted): exports try
+                    # direct again, and nothing is said -- the endpoint was not even asked.
+                    self._recovered(answered=False)
                     return True
             # Probe with an empty request before touching segments, so a down
             # endpoint costs one refused connection, not a sealed segment per probe.
@@ -453,9 +512,9 @@ class _Spool:
         finally:
             self._replay_lock.release()
 
-    def _recovered(self) -> None:
-        """The backlog is delivered (lock held): exports go direct again."""
-        if not self._healthy:
+    def _recovered(self, answered: bool = True) -> None:
+        """The backlog is delivered (lock held): exports go direct again; ``answered``: the endpoint did."""
+        if not self._healthy and answered:
             _notices.notice(f"{self._url} answers again; the spooled {_notices.UNITS[self._signal][1]} "
                             "were delivered")
         self._healthy = True
@@ -464,7 +523,7 @@ class _Spool:
     def _post(self, body: bytes) -> Reply:
         """POST to the endpoint; a busy answer (429, 503, ...) is remembered for the replayer's next wait
         and said once per outage: the data waits in the spool, it is never set aside for it."""
-        reply = post(self._url, self._headers, body, self._tls)
+        reply = post(self._url, self._headers, body, self._tls, self._sending)
         if reply.outcome is Outcome.BUSY:
             self._retry_after = reply.retry_after_s
             if not self._busy_said:
@@ -587,6 +646,7 @@ class _SpooledExporter:
             interrupt=self._shut_inner_down,
             refusal=lambda: getattr(inner, "refusal", None),
             max_request_bytes=max_request_bytes,
+            endpoint=_upstream.exporter_endpoint(inner),
         )
 
     def _export(self, batch: Any) -> Any:
@@ -598,12 +658,18 @@ class _SpooledExporter:
             internal_error("spool: the inner exporter raised", exc)
             ok = False
         if not ok:
-            _notices.lost(self.signal, _batch_items(batch), self._url, "send_failed", "no spool configured")
+            why = getattr(self.inner, "refusal", None)
+            _notices.lost(self.signal, _batch_items(batch), _upstream.exporter_endpoint(self.inner) or self._url,
+                          "send_failed", f"{why}; no spool configured" if why else "no spool configured")
         return self.success if ok else self.failure
 
     def set_deadline(self, deadline: float) -> None:
         if self._spool is not None:
             self._spool.set_deadline(deadline)
+
+    def settled_while_sending(self, batch: Any) -> bool:
+        """Whether ``batch``, whose export still hangs at the shutdown deadline, was spooled (or counted lost)."""
+        return self._spool is not None and self._spool.settled_while_sending(batch)
 
     @property
     def write_through(self) -> Callable[[Any], bool] | None:

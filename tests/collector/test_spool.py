@@ -197,11 +197,13 @@ class FakeCollector:
         import threading
 
         self.received: list[bytes] = []
+        self.requests = 0  # every POST, answered or not
         owner = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 — http.server's naming
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                owner.requests += 1
                 if b"reset" in body:
                     self.close_connection = True
                     return  # no response at all: the client sees the connection drop
