@@ -5,7 +5,7 @@ runtime's timeout) runs no handler at all: the spans, log records and metric
 points still queued in its memory are lost, and nothing could say so then. What
 it had spooled is replayed by the next process; what it had not, the next
 process can at least name. Each process that exports with a spool writes
-``<spool_dir>/running/<pid>.json`` (its pid, start time, host and boot) when it
+``<spool_dir>/running/<pid>.running`` (its pid, start time, host and boot) when it
 starts and removes it when it shuts down; a marker found at start whose process
 is gone is such a death, said once on stderr and removed.
 
@@ -29,6 +29,9 @@ from otel_llm import _notices
 __all__ = ["Marker", "started"]
 
 _DIRECTORY = "running"
+#: A marker's suffix: not a data file's (``.json``), so ``otel-llm ingest`` of a data directory holding
+#: the spool (its default place, ``./otel-data/spool``) does not read markers as telemetry.
+_SUFFIX = ".running"
 
 
 def _boot_id() -> str | None:
@@ -89,7 +92,7 @@ def started(spool_dir: Path) -> Marker:
     directory = Path(spool_dir) / _DIRECTORY
     host = socket.gethostname()
     try:
-        found = sorted(directory.glob("*.json"))
+        found = sorted(directory.glob(f"*{_SUFFIX}"))
     except OSError:
         found = []
     for path in found:
@@ -111,7 +114,7 @@ def started(spool_dir: Path) -> Marker:
                         "still held in memory was lost; what it had spooled is replayed from the spool")
     record = {"pid": os.getpid(), "started_at": time.time(), "host": host, "boot_id": _boot_id(),
               "start_ticks": _start_ticks(os.getpid())}
-    path = directory / f"{os.getpid()}.json"
+    path = directory / f"{os.getpid()}{_SUFFIX}"
     tmp = path.with_suffix(".tmp")
     try:
         directory.mkdir(parents=True, exist_ok=True)

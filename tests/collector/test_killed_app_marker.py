@@ -65,3 +65,21 @@ def test_a_clean_shutdown_leaves_nothing_to_report(tmp_path: Path) -> None:
     run(spool)
     assert "ended without shutting down" not in run(spool)
     assert list((spool / "running").glob("*")) == []
+
+
+def test_a_running_apps_marker_is_not_read_as_data_by_ingest(tmp_path: Path) -> None:
+    """The spool's default place is ``./otel-data/spool``: while an app ran (or after it was killed),
+    ``otel-llm ingest ./otel-data`` read its marker ``spool/running/<pid>.json`` as a data file and
+    reported it as a bad line (exit 3). Markers carry no data-file suffix."""
+    from otel_llm.exporters._exit_marker import started
+    from otel_llm_analysis.store import TraceStore
+
+    (tmp_path / "otel-data").mkdir()
+    (tmp_path / "otel-data" / "traces.jsonl").write_text("")
+    marker = started(tmp_path / "otel-data" / "spool")
+    try:
+        assert marker.path is not None and marker.path.exists()
+        with TraceStore(str(tmp_path / "store.duckdb")) as store:
+            assert store.ingest([str(tmp_path / "otel-data")]).bad_lines == []
+    finally:
+        marker.shutdown()
