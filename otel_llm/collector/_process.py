@@ -205,6 +205,14 @@ def repair_line_ends(data_dir: Path) -> None:
             continue
 
 
+def _make_directory(path: Path, what: str) -> None:
+    """``path`` made if missing; a :class:`CollectorError` naming it when it cannot be (under a file, no permission)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CollectorError(f"cannot create the {what} directory {path}: {exc.strerror or exc}") from None
+
+
 def start(options: CollectorOptions, run_dir: Path, *, timeout_s: float = 30.0) -> CollectorState:
     """Start the collector, wait until it serves, write the pid file; return its state.
 
@@ -217,7 +225,7 @@ def start(options: CollectorOptions, run_dir: Path, *, timeout_s: float = 30.0) 
     """
     binary = find_binary()
     run_dir = run_dir.resolve()  # the pid file's log path must hold from any working directory
-    run_dir.mkdir(parents=True, exist_ok=True)
+    _make_directory(run_dir, "run")
     previous = CollectorState.read(run_dir)
     if previous and is_alive(previous.pid):
         raise CollectorError(f"{BINARY_NAME} already runs (pid {previous.pid}); stop it first")
@@ -236,7 +244,7 @@ def start(options: CollectorOptions, run_dir: Path, *, timeout_s: float = 30.0) 
         where = listens.health_url or ", ".join(listens.probes())
         raise CollectorError(f"something already answers on {where}; "
                              "stop it or choose other endpoints (--health-endpoint, --grpc-endpoint, --http-endpoint)")
-    data_dir.mkdir(parents=True, exist_ok=True)
+    _make_directory(data_dir, "data")
     if options.files:
         repair_line_ends(data_dir)
     log = log_file(run_dir)

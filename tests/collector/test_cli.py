@@ -140,3 +140,18 @@ def test_start_reports_a_config_the_collector_rejects(collector_binary: Path, tm
     result = otel_llm("collector", "start", "--config", str(config), "--run-dir", str(tmp_path / "run"))
     assert result.returncode == 1
     assert "rejects its configuration" in result.stderr and "must specify at least one protocol" in result.stderr
+
+
+@pytest.mark.parametrize("which", ["--data-dir", "--run-dir"])
+def test_start_names_a_directory_it_cannot_create(collector_binary: Path, tmp_path: Path, which: str) -> None:
+    """A data or run directory under a file (a typo, a stale mount): it said "otel-llm failed
+    (NotADirectoryError: ...)" and pointed at a traceback; it is one line naming the directory."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    dirs = {"--data-dir": str(tmp_path / "data"), "--run-dir": str(tmp_path / "run")}
+    dirs[which] = str(blocker / "sub")
+    result = otel_llm("collector", "start", *[x for item in dirs.items() for x in item])
+    assert result.returncode == 1, result.stderr
+    what = "data" if which == "--data-dir" else "run"
+    assert f"cannot create the {what} directory {blocker / 'sub'}: Not a directory" in result.stderr, result.stderr
+    assert "otel-llm failed" not in result.stderr and "Traceback" not in result.stderr
