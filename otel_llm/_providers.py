@@ -192,6 +192,11 @@ _EXPORTERS: dict[str, Callable[[Settings], tuple[SpanExporter, MetricExporter, A
 }
 
 
+#: Under the file exporter's output directory: what otel-llm keeps there that is not telemetry (the
+#: running processes' exit markers); no data file suffix inside, so ``otel-llm ingest`` passes over it.
+MARKER_DIR = ".otel-llm"
+
+
 # Queue sizes, batch sizes and delays of our batching processors; the standard
 # OTEL_BSP_* / OTEL_BLRP_* variables win. The SDK's default span queue (2048)
 # drops spans in any burst faster than the exporter; 32768 bound it to tens of MB.
@@ -269,10 +274,14 @@ def build(
         closer = enable_process_metrics(result.meter_provider)
         if closer is not None:
             result.closers.append(closer)
-    if settings.exporter == "otlp" and not off and settings.spool_max_bytes > 0:
+    if not off and settings.exporter in ("otlp", "file"):
         from otel_llm.exporters._exit_marker import started
 
-        result.owned.append(started(settings.resolved_spool_dir))  # last: removed once all else is closed
+        # last: removed once all else is closed
+        if settings.exporter == "file":
+            result.owned.append(started(Path(settings.output_dir) / MARKER_DIR, spooled=False))
+        elif settings.spool_max_bytes > 0:
+            result.owned.append(started(settings.resolved_spool_dir))
     return result
 
 

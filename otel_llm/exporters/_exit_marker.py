@@ -87,8 +87,12 @@ class Marker:
                 pass
 
 
-def started(spool_dir: Path) -> Marker:
-    """Report the markers of processes that died with this spool, then write this process's marker."""
+def started(spool_dir: Path, *, spooled: bool = True) -> Marker:
+    """Report the markers of processes that died with this spool, then write this process's marker.
+
+    ``spooled=False``: ``spool_dir`` is not a spool but where local files are written (the file
+    exporter's ``output_dir/.otel-llm``): the notice then names that directory and no replay.
+    """
     directory = Path(spool_dir) / _DIRECTORY
     host = socket.gethostname()
     try:
@@ -109,9 +113,11 @@ def started(spool_dir: Path) -> Marker:
         except OSError:
             pass
         when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(float(record.get("started_at", 0))))
-        _notices.notice(f"an earlier process with the spool {spool_dir} (pid {record.get('pid')}, started {when}) "
-                        "ended without shutting down (killed: SIGKILL, out of memory, ...); the telemetry it "
-                        "still held in memory was lost; what it had spooled is replayed from the spool")
+        where = f"with the spool {spool_dir}" if spooled else f"writing to {Path(spool_dir).parent}"
+        _notices.notice(f"an earlier process {where} (pid {record.get('pid')}, started {when}) ended without "
+                        "shutting down (killed: SIGKILL, out of memory, ...); the telemetry it still held in memory "
+                        "was lost" + ("; what it had spooled is replayed from the spool" if spooled else
+                                      " (its last second of spans and log records, its metrics since their last export)"))
     record = {"pid": os.getpid(), "started_at": time.time(), "host": host, "boot_id": _boot_id(),
               "start_ticks": _start_ticks(os.getpid())}
     path = directory / f"{os.getpid()}{_SUFFIX}"

@@ -83,3 +83,42 @@ def test_a_running_apps_marker_is_not_read_as_data_by_ingest(tmp_path: Path) -> 
             assert store.ingest([str(tmp_path / "otel-data")]).bad_lines == []
     finally:
         marker.shutdown()
+
+
+FILE_APP = textwrap.dedent("""
+    import sys, time
+    import otel_llm
+    out, mode = sys.argv[1:3]
+    otel_llm.configure(output_dir=out, service_name="killed")  # the embedded default: local files
+    print("configured", flush=True)
+    if mode == "wait":
+        time.sleep(60)
+    otel_llm.shutdown()
+""")
+
+
+def test_the_file_exporters_next_start_names_the_process_that_was_killed(tmp_path: Path) -> None:
+    """The embedded default (local files) holds up to a second of spans and a metric interval in
+    memory too: a killed app's loss was said by no one. The next start writing the same directory
+    names it, once; the marker is not a data file (``otel-llm ingest`` of the directory is clean)."""
+    from otel_llm_analysis.store import TraceStore
+
+    out = tmp_path / "otel-data"
+
+    def app(mode: str) -> subprocess.Popen[str]:
+        proc = subprocess.Popen([sys.executable, "-c", FILE_APP, str(out), mode], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        assert proc.stdout is not None and proc.stdout.readline() == "configured\n"
+        return proc
+
+    killed = app("wait")
+    os.kill(killed.pid, signal.SIGKILL)
+    killed.wait(timeout=10)
+    _, err = app("exit").communicate(timeout=60)
+    said = [line for line in err.splitlines() if "ended without shutting down" in line]
+    assert len(said) == 1 and f"pid {killed.pid}," in said[0] and str(out) in said[0], err
+    assert "what it had spooled" not in said[0]  # no spool here
+    _, err = app("exit").communicate(timeout=60)
+    assert "ended without shutting down" not in err
+    with TraceStore(str(tmp_path / "store.duckdb")) as store:
+        assert store.ingest([str(out)]).bad_lines == []
