@@ -128,7 +128,35 @@ def test_report_exports_download_and_parse(watched: Watched, report: Path, api: 
     everything = read_json(download(page, "#export-json", tmp_path))
     assert everything["filters"]["range"] == "30d"
     cards = {c["key"]: c["value"] for c in everything["views"]["summary"]["cards"]}
-    assert_same_numbers({k: cards[k] for k in cards}, api_kpis(api, filters))
+    expected_cards = api_kpis(api, filters)
+    expected_cards["cost_per_1k_calls"] = expected_cards.pop("cost_per_call") * 1000  # as the card shows it
+    assert_same_numbers(cards, expected_cards)
+    watched.assert_clean(report.as_uri())
+
+
+def test_report_whole_page_json_holds_the_per_1k_calls_cost_the_cards_and_tables_show(
+        watched: Watched, report: Path, api: TraceStore, tmp_path: Path) -> None:
+    """The header's Export JSON held the card "Cost per 1k calls" with the cost per call as its value, and the
+    tables' "Cost / 1k calls" columns per call too, while each section's own download held the figure shown:
+    a number read off the whole page's file was 1,000 times smaller than the page's. It now holds what the
+    page shows, named ``cost_per_1k_calls``, in the cards and in every table."""
+    page = open_report(watched, report)
+    everything = read_json(download(page, "#export-json", tmp_path))
+    card = next(c for c in everything["views"]["summary"]["cards"] if c["label"] == "Cost per 1k calls")
+    assert card["key"] == "cost_per_1k_calls"
+    assert card["value"] == pytest.approx(totals(api).cost_per_call * 1000, rel=1e-9)
+    shown = float(page.locator("[data-kpi='cost_per_call']").get_attribute("data-value"))
+    assert card["value"] == pytest.approx(shown * 1000, rel=1e-9)  # the card's figure, as its label says
+    models = {row["key"]: row for row in everything["views"]["models"]["rows"]}
+    for key, row in api_table(api, "model", Filters()).items():
+        got = models[None if key == "(none)" else key]
+        assert "cost_per_call" not in got
+        if row.cost_per_call is None:
+            assert got["cost_per_1k_calls"] is None
+        else:
+            assert got["cost_per_1k_calls"] == pytest.approx(row.cost_per_call * 1000, rel=1e-9)
+    for group in everything["views"]["compare"]["groups"]:
+        assert all("cost_per_1k_calls" in r and "cost_per_call" not in r for r in group["rows"]), group
     watched.assert_clean(report.as_uri())
 
 

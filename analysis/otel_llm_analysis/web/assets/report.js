@@ -702,8 +702,30 @@
   ["f-range", "f-project", "f-model", "f-since", "f-until"].forEach(function (id) {
     document.getElementById(id).addEventListener("change", onFilter);
   });
+  // The whole page's download holds what the page shows, as each section's download does: a per-call cost per
+  // 1,000 calls, named cost_per_1k_calls, in the cards and in every table.
+  function asShown(value, perCall) {
+    if (Array.isArray(value)) return value.map(function (v) { return asShown(v, perCall); });
+    if (!value || typeof value !== "object") return value;
+    var out = {};
+    for (var k in value) out[k] = asShown(value[k], perCall);
+    if (out.format === "usd_1k" && "label" in out) {  // a KPI card
+      out.key = exportName(out);
+      out.value = exportValue(out.value, out.format);
+      out.previous = exportValue(out.previous, out.format);
+    }
+    perCall.forEach(function (c) {
+      if (c.key in out) { out[exportName(c)] = exportValue(out[c.key], c.format); delete out[c.key]; }
+    });
+    return out;
+  }
   document.getElementById("export-json").addEventListener("click", function () {
-    download(slug() + ".json", "application/json", JSON.stringify({ filters: filters, views: shown }, null, 2));
+    var views = {};
+    for (var name in shown) {
+      var perCall = ((VIEWS[name] || {}).columns || []).filter(function (c) { return c.format === "usd_1k"; });
+      views[name] = asShown(shown[name], name === "summary" ? [] : perCall);
+    }
+    download(slug() + ".json", "application/json", JSON.stringify({ filters: filters, views: views }, null, 2));
   });
 
   // What /api/status counts: the stored spans within the command line's filters, whatever the page picks
