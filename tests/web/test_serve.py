@@ -537,3 +537,21 @@ def test_live_status_says_it_counts_the_whole_store_not_the_filtered_page(
     page.wait_for_function("s => document.getElementById('live-status').textContent.startsWith(s)", arg=said,
                            timeout=30_000)
     watched.assert_clean(server.url + "/")
+
+
+def test_live_status_says_the_time_it_checked_in_utc(watched: Watched, server: Server) -> None:
+    """The status line said "checked 3:04:05 AM": the browser's local time with no zone named, beside dates
+    and table times that are UTC. It says the time in UTC, and says so."""
+    page = open_dashboard(watched, server)
+    page.wait_for_function("() => document.getElementById('live-status').textContent.includes('checked')",
+                           timeout=30_000)
+    said = page.locator("#live-status").inner_text()
+    import re
+    from datetime import timezone
+
+    found = re.search(r"checked (\d\d):(\d\d):(\d\d) UTC", said)
+    assert found, said
+    now = datetime.now(timezone.utc)
+    checked = now.replace(hour=int(found[1]), minute=int(found[2]), second=int(found[3]), microsecond=0)
+    assert abs((now - checked).total_seconds()) < 120 or abs((now - checked).total_seconds()) > 86_280, (said, now)
+    watched.assert_clean(server.url + "/")
