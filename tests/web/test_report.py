@@ -29,8 +29,10 @@ from tests.web._pages import (
     api_table,
     assert_charts_rendered,
     assert_kpi_text,
+    assert_readable,
     assert_same_numbers,
     choose,
+    contrasts,
     download,
     page_kpis,
     range_filters,
@@ -779,4 +781,22 @@ def test_report_trends_figures_are_a_table_too_for_the_keyboard_and_the_csv(
         assert int(values["input_tokens"]) == point.input_tokens
     exported = read_csv(download(page, "[data-export='trends.csv']", tmp_path))
     assert sum(int(r["calls"]) for r in exported) == totals(api).llm_calls
+    watched.assert_clean(report.as_uri())
+
+
+def test_report_follows_a_dark_colour_scheme_and_stays_readable(watched: Watched, report: Path) -> None:
+    """A browser set to dark mode (prefers-color-scheme: dark) got the white page; the report now turns dark
+    with the system, its text, tables, budget bars and charts (axes, series, legend) still readable
+    (WCAG AA contrast), and light mode keeps the light page."""
+    page = watched.page
+    page.emulate_media(color_scheme="dark")
+    page = open_report(watched, report)
+    page.locator("details.figures summary").first.click()  # the trends' table too
+    found = contrasts(page)
+    assert found["background"] < 0.05, found["background"]
+    assert len([i for i in found["items"] if i[0] == "mark"]) > 20
+    assert_readable(page)
+    watched.screenshot("report-dark")
+    page.emulate_media(color_scheme="light")
+    assert contrasts(page)["background"] > 0.9
     watched.assert_clean(report.as_uri())
