@@ -43,7 +43,8 @@ from otel_llm_analysis.web.views import VIEWS, Query, describe, table_rows, trac
 TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 FILTER_PARAMS = ("since", "until", "project", "model")
 #: what each view accepts besides the filters
-VIEW_PARAMS = {"trends": ("period",), "traces": ("top",), "compare": ("by",), "logs": ("limit",)}
+VIEW_PARAMS = {"trends": ("period",), "traces": ("top",), "compare": ("by",),
+               "logs": ("limit", "service", "logger", "trace_id"), "processes": ("period",)}
 
 
 class ORJSONResponse(JSONResponse):
@@ -176,8 +177,15 @@ def create_app(live: LiveStore, base: Query, *, source: str = "", refresh_ms: in
         by: Annotated[Optional[list[str]], Param(max_length=20, description="Compare: model or run_config.<key>; "
                                                                             "repeatable.")] = None,
         limit: Annotated[int, Param(ge=1, le=1000, description="Logs: patterns to return.")] = base.log_limit,
+        service: Annotated[Optional[str], Param(max_length=NAME_MAX, description="Logs: one service's records "
+                                                                                 "(service.name).")] = None,
+        logger: Annotated[Optional[str], Param(max_length=NAME_MAX, description="Logs: one logger's records "
+                                                                               "(its scope name).")] = None,
+        trace_id: Annotated[Optional[str], Param(pattern="^[0-9a-f]{32}$", description="Logs: one trace's "
+                                                 "records (32 lowercase hex digits).")] = None,
     ) -> dict[str, Any]:
-        chosen: dict[str, Any] = {"period": period, "top": top, "log_limit": limit}
+        chosen: dict[str, Any] = {"period": period, "top": top, "log_limit": limit, "log_service": service,
+                                  "log_logger": logger, "log_trace_id": trace_id}
         if by:
             chosen["compare_by"] = tuple(by)
         return chosen

@@ -19,7 +19,7 @@ from typing import Any, Callable, Literal, Mapping, Sequence
 
 from otel_llm_analysis import agent_usage, retry_outcomes, tool_usage
 from otel_llm_analysis import budgets as budgets_api
-from otel_llm_analysis import comparisons, logs, qa, summaries, traces, trends
+from otel_llm_analysis import comparisons, logs, processes, qa, summaries, traces, trends
 from otel_llm_analysis import Filters
 from otel_llm_analysis._filters import ratio
 from otel_llm_analysis.export import to_records
@@ -50,6 +50,10 @@ class Query:
     budget_month: str | None = None
     budget_as_of: date | None = None
     log_limit: int = 20
+    #: the log patterns' narrowing (``logs.log_patterns``'s service, logger, trace_id), as ``otel-llm logs``'s
+    log_service: str | None = None
+    log_logger: str | None = None
+    log_trace_id: str | None = None
     #: the filters' window with open ends closed by the data (``with_window`` resolves it once for all views)
     window: tuple[datetime, datetime] | None = None
     #: results shared by the views of one report build (``shared.Shared``); None computes every call afresh
@@ -321,6 +325,7 @@ SUMMARY_COLUMNS = (
     Column("p50_ms", "p50 ms", "ms"),
     Column("p95_ms", "p95 ms", "ms"),
     Column("spans", "Spans", "int"),
+    Column("last_seen", "Last seen", "time"),
 )
 
 
@@ -525,9 +530,36 @@ LOG_COLUMNS = (
 
 
 def logs_view(store: Any, query: Query) -> dict[str, Any]:
-    """Error log patterns in the window (logs carry no project or model, so only the dates filter them)."""
-    rows = logs.log_patterns(store, "ERROR", None, query.filters.since, query.filters.until, query.log_limit)
+    """Error log patterns in the window, of one service, logger or trace when the query names them.
+
+    Logs carry no project or model, so only the dates and those three narrow them.
+    """
+    rows = logs.log_patterns(store, "ERROR", None, query.filters.since, query.filters.until, query.log_limit,
+                             service=query.log_service, logger=query.log_logger, trace_id=query.log_trace_id)
     return {"rows": _shown(rows, LOG_COLUMNS[1:], "pattern")}
+
+
+PROCESS_COLUMNS = (
+    Column("service", "Service"),
+    Column("instance", "Process (service.instance.id)"),
+    Column("peak_memory_mb", "Peak memory MiB", "num"),
+    Column("mean_memory_mb", "Mean memory MiB", "num"),
+    Column("mean_cpu_utilization", "Mean CPU", "pct"),
+    Column("peak_threads", "Peak threads", "int"),
+    Column("points", "Memory points", "int"),
+)
+
+
+def processes_view(store: Any, query: Query) -> dict[str, Any]:
+    """Each process's memory, CPU and threads per period (``otel_llm_analysis.process_usage``).
+
+    The period is the trends' (hours, days or weeks by the window); metric points carry no project or
+    model, so only the dates filter them.
+    """
+    window = _window(store, query)
+    period = query.period or (auto_period(*window) if window else "day")
+    rows = processes.process_usage(store, period, query.filters)
+    return {"period": period, "rows": _shown(rows, PROCESS_COLUMNS, "period")}
 
 
 VIEWS: Mapping[str, View] = {v.name: v for v in (
@@ -559,7 +591,13 @@ VIEWS: Mapping[str, View] = {v.name: v for v in (
     View("traces", "Traces", traces_view, TRACE_COLUMNS, Column("trace_id", "Trace")),
     View("logs", "Log error patterns", logs_view, LOG_COLUMNS[1:], LOG_COLUMNS[0],
          "ERROR and FATAL records grouped by message with values masked; logs carry no project or model, "
-         "so only the date range filters them.", filtered_by=("dates",)),
+         "so only the date range filters them; narrow them by service, logger or trace on the dashboard "
+         "(otel-llm serve) or with otel-llm logs --patterns --service/--logger/--trace.", filtered_by=("dates",)),
+    View("processes", "Processes: memory, CPU, threads", processes_view, PROCESS_COLUMNS,
+         Column("period", "Period (UTC)", "time"),
+         "Per process (a service.instance.id of a service) and period, from configure(process_metrics=True): "
+         "peak and mean resident memory, mean CPU utilization, peak threads (otel-llm processes). Metric points "
+         "carry no project or model, so only the date range filters them.", filtered_by=("dates",)),
 )}
 
 

@@ -131,6 +131,11 @@
     if (filters.model) p.set("model", filters.model);
     return p.toString();
   }
+  function viewQuery(name) {  // the filters, and for the logs the service, logger or trace they are narrowed to
+    var p = new URLSearchParams(params());
+    if (name === "logs") for (var k in logSources) if (logSources[k]) p.set(k, logSources[k]);
+    return p.toString();
+  }
   function expand(value) {  // the inverse of static.columnar()
     if (Array.isArray(value)) return value.map(expand);
     if (value && typeof value === "object") {
@@ -160,10 +165,9 @@
       }
       return Promise.resolve(out);
     }
-    var query = params();
     var names = Object.keys(VIEWS);
     return Promise.all(names.map(function (name) {
-      return fetch("api/" + name + (query ? "?" + query : "")).then(function (r) {
+      return fetch("api/" + name + "?" + viewQuery(name)).then(function (r) {
         return r.json().then(function (body) {
           if (!r.ok) throw new Error(body.detail || r.statusText);
           return body;
@@ -527,8 +531,43 @@
     var view = VIEWS[name];
     var rows = data.rows;
     var s = section(name, view.title, exportOf(view.columns, rows, view.key.key));
-    s.appendChild(table(view.key.label, view.columns, rows, { key: view.key.key, label: view.title }));
+    s.appendChild(table(view.key.label, view.columns, rows, { key: view.key.key, keyFormat: view.key.format,
+                                                             label: view.title }));
     parent.appendChild(s);
+    return s;
+  }
+  // Log patterns; on the dashboard, narrowed by service, logger or trace as `otel-llm logs` is (the report
+  // holds the unnarrowed patterns: its note says where to narrow them).
+  var logSources = { service: "", logger: "", trace_id: "" };
+  function renderLogs(parent, data) {
+    var s = renderTable(parent, "logs", data);
+    if (!LIVE) return;
+    var form = el("div", { cls: "filters log-sources" });
+    [["service", "Service"], ["logger", "Logger"], ["trace_id", "Trace id"]].forEach(function (f) {
+      var input = el("input", { type: "search", id: "log-" + f[0], value: logSources[f[0]], "aria-label": "Logs of " + f[1] });
+      input.addEventListener("change", function () {
+        logSources[f[0]] = input.value.trim();
+        busy(true);
+        var ticket = ++loading;
+        fetch("api/logs?" + viewQuery("logs")).then(function (r) {
+          return r.json().then(function (body) { if (!r.ok) throw new Error(body.detail || r.statusText); return body; });
+        }).then(function (body) {
+          if (ticket !== loading) return;
+          shown.logs = body;
+          var holder = el("div");
+          renderLogs(holder, body);
+          s.replaceWith(holder.firstChild);
+          busy(false);
+          window.otelLlmRenders = (window.otelLlmRenders || 0) + 1;
+        }).catch(function (err) {
+          if (ticket !== loading) return;
+          s.appendChild(el("p", { cls: "empty", text: "Could not load: " + err.message }));
+          busy(false);
+        });
+      });
+      form.appendChild(el("label", {}, [f[1] + " ", input]));
+    });
+    s.insertBefore(form, s.querySelector(".table-wrap"));
   }
   function renderCompare(parent, data) {
     var view = VIEWS.compare;
@@ -621,7 +660,7 @@
     });
     renderCompare(app, views.compare);
     renderTraces(app, views.traces);
-    renderTable(app, "logs", views.logs);
+    renderLogs(app, views.logs);
     for (var name in views) {  // views added to the registry later render as plain tables
       if (!document.getElementById("view-" + name) && views[name] && views[name].rows && VIEWS[name]) renderTable(app, name, views[name]);
     }
