@@ -23,6 +23,7 @@ from otel_llm_analysis import comparisons, logs, processes, qa, summaries, trace
 from otel_llm_analysis import Filters
 from otel_llm_analysis._filters import ratio
 from otel_llm_analysis.export import to_records
+from otel_llm_analysis.web.ranked import top_traces_bounded
 
 Period = Literal["hour", "day", "week"]
 #: Colour-blind-safe categorical palette (Okabe & Ito), used for per-model series.
@@ -503,13 +504,10 @@ def traces_view(store: Any, query: Query) -> dict[str, Any]:
     A tree longer than :data:`TREE_MAX` spans holds its first ``TREE_MAX``; ``tree_spans`` maps such a
     trace's id to its number of spans, for the page to say how many it does not show.
     """
-    out: dict[str, Any] = {"trees": {}, "tree_spans": {}}
-    for by in ("cost", "duration"):
-        rows = traces.top_traces(store, query.top, by, query.filters)  # type: ignore[arg-type]
-        for row in rows:
-            out["trees"][row.trace_id] = _table(row.tree[:TREE_MAX])
-            if len(row.tree) > TREE_MAX:
-                out["tree_spans"][row.trace_id] = len(row.tree)
+    found = top_traces_bounded(store, query.top, ("cost", "duration"), query.filters, TREE_MAX)
+    out: dict[str, Any] = {"trees": {trace_id: _table(tree) for trace_id, tree in found.trees.items()},
+                           "tree_spans": found.tree_spans}
+    for by, rows in found.rows.items():
         out[by] = _shown(rows, TRACE_COLUMNS, "trace_id")
     return out
 
