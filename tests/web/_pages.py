@@ -65,13 +65,22 @@ def assert_charts_rendered(page: Any) -> list[str]:
     return names
 
 
-def table_rows(page: Any, view: str) -> dict[str, dict[str, float | None]]:
-    """A table's rows: first cell -> {column key: raw value}."""
+def table_rows(page: Any, view: str) -> dict[str, dict[str, float | str | None]]:
+    """A table's rows: first cell -> {column key: raw value} (a number, else its text: a time, a name)."""
     rows = page.eval_on_selector_all(
         f"#view-{view} tbody tr:not(.tree)",
         "trs => trs.map(tr => [tr.cells[0].textContent, "
         "Object.fromEntries([...tr.querySelectorAll('td[data-key]')].map(td => [td.dataset.key, td.dataset.value]))])")
-    return {key: {k: (float(v) if v else None) for k, v in values.items()} for key, values in rows}
+    return {key: {k: _number(v) for k, v in values.items()} for key, values in rows}
+
+
+def _number(value: str) -> float | str | None:
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return value
 
 
 def api_table(store: Any, by: str, filters: Filters) -> dict[str, dict[str, Any]]:
