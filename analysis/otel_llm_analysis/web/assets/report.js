@@ -153,7 +153,11 @@
     return value;
   }
   var expanded = {};
-  function getViews() {
+  // The views the page draws first, as soon as they come (the cards and the budget bars, at its top): the
+  // dashboard's server answers one request at a time (one store), so the whole page's views take seconds on a
+  // big store, and the charts and tables follow.
+  var FIRST = ["summary", "budgets"];
+  function getViews(names) {
     if (!LIVE) {
       var entry = DATA.states[stateKey()];
       if (!entry) return Promise.resolve(null);
@@ -165,9 +169,9 @@
       }
       return Promise.resolve(out);
     }
-    var names = Object.keys(VIEWS);
     return Promise.all(names.map(function (name) {
-      return fetch("api/" + name + "?" + viewQuery(name)).then(function (r) {
+      var query = viewQuery(name);
+      return fetch("api/" + name + (query ? "?" + query : "")).then(function (r) {
         return r.json().then(function (body) {
           if (!r.ok) throw new Error(body.detail || r.statusText);
           return body;
@@ -641,7 +645,8 @@
     });
   }
 
-  function render(views) {
+  // Draws the views; with ``partial``, those of FIRST only, saying the rest is on its way.
+  function render(views, partial) {
     var app = document.getElementById("app");
     app.textContent = "";
     shown = views || {};
@@ -652,6 +657,11 @@
     }
     renderKpis(app, views.summary);
     renderBudgets(app, views.budgets);
+    if (partial) {
+      app.appendChild(el("p", { cls: "empty", id: "loading-rest", role: "status", text: "Loading the charts and tables…" }));
+      window.otelLlmFirstPaints = (window.otelLlmFirstPaints || 0) + 1;
+      return;
+    }
     var t = section("trends", "Trends", exportOf(VIEWS.trends.columns, views.trends.points, VIEWS.trends.key.key));
     renderTrends(t, views.trends, views.budgets);
     app.appendChild(t);
@@ -708,10 +718,21 @@
   function refresh() {
     var ticket = ++loading;
     busy(true);
-    return getViews().then(function (views) {
-      if (ticket !== loading) return;
-      render(views);
-      busy(false);
+    var all = Object.keys(VIEWS), first = LIVE ? FIRST.filter(function (n) { return all.indexOf(n) >= 0; }) : [];
+    var rest = LIVE ? all.filter(function (n) { return first.indexOf(n) < 0; }) : all;
+    var drawn = first.length ? getViews(first).then(function (views) {
+      if (ticket !== loading) return null;
+      render(views, true);  // the figures shown now are the new filters': not dimmed, the rest said loading
+      document.getElementById("app").setAttribute("aria-busy", "false");
+      return views;
+    }) : Promise.resolve({});
+    return drawn.then(function (firstViews) {  // the rest asked for once the first came: it answers them next
+      if (firstViews === null) return null;
+      return getViews(rest).then(function (views) {
+        if (ticket !== loading) return;
+        render(views && firstViews ? Object.assign({}, firstViews, views) : views);
+        busy(false);
+      });
     }).catch(function (err) {
       if (ticket !== loading) return;
       document.getElementById("app").textContent = "";
