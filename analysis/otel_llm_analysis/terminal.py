@@ -189,6 +189,7 @@ def table(
     from rich import box
     from rich.console import Console
     from rich.table import Table as RichTable
+    from rich.text import Text
 
     records = flat_records(rows)
     names = list(columns) if columns else (list(records[0]) if records else [])
@@ -207,10 +208,9 @@ def table(
                               width=max(longest, title_words, 1))
         for index, record in enumerate(records):
             row = []
-            for name in chosen:
-                text = cells[name][index].replace("[", r"\[")
+            for name in chosen:  # a Text, not markup: a name from the app prints whole, whatever its brackets
                 cell_style = style(name, record.get(name)) if style else None
-                row.append(f"[{cell_style}]{text}[/]" if cell_style else text)
+                row.append(Text(cells[name][index], style=cell_style or ""))
             result.add_row(*row)
         return result
 

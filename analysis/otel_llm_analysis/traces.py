@@ -7,10 +7,11 @@ root of its own subtree instead of disappearing.
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any, Literal, Sequence
+from typing import Any, Iterator, Literal, Sequence
 
 import duckdb
 
@@ -73,13 +74,7 @@ def top_traces(store: Any, top: int = 10, by: RankBy = "cost", filters: Filters 
     A trace is a candidate when one of its spans matches ``filters``; its figures
     are the whole trace's (the ``trace_summary`` view's definition).
     """
-    if by not in _RANK:
-        raise ValueError(f"rank traces by cost or duration, not {by!r}")
-    where, params = (filters or Filters()).where()
-    ranking, measure = _RANK[by]
-    candidates = "TRUE" if where == "TRUE" else f"trace_id IN (SELECT trace_id FROM spans WHERE {where})"
-    sql = load_query("top_traces").format(order=by, ranking=ranking, measure=measure, candidates=candidates)
-    ids = [d["trace_id"] for d in fetch_dicts(store, sql, {**params, "top": top})]
+    ids = ranked_trace_ids(store, top, by, filters)
     if not ids:
         return []
     details = _read_by_rowid(store, ids)
@@ -96,6 +91,17 @@ def top_traces(store: Any, top: int = 10, by: RankBy = "cost", filters: Filters 
         row.tree = trees.get(row.trace_id, [])
         row.depth = max((node.depth for node in row.tree), default=0)
     return rows
+
+
+def ranked_trace_ids(store: Any, top: int = 10, by: RankBy = "cost", filters: Filters | None = None) -> list[str]:
+    """The ids of :func:`top_traces`'s traces, best first, without reading their spans."""
+    if by not in _RANK:
+        raise ValueError(f"rank traces by cost or duration, not {by!r}")
+    where, params = (filters or Filters()).where()
+    ranking, measure = _RANK[by]
+    candidates = "TRUE" if where == "TRUE" else f"trace_id IN (SELECT trace_id FROM spans WHERE {where})"
+    sql = load_query("top_traces").format(order=by, ranking=ranking, measure=measure, candidates=candidates)
+    return [d["trace_id"] for d in fetch_dicts(store, sql, {**params, "top": top})]
 
 
 def span_trees(store: Any, trace_ids: Sequence[str]) -> dict[str, list[SpanNode]]:
@@ -131,21 +137,30 @@ def _read_by_rowid(store: Any, ids: list[str]) -> dict[str, dict[str, Any]] | No
 
 
 def _preorder(spans: list[dict[str, Any]]) -> list[SpanNode]:
-    """Depth-first walk from the roots; spans caught in a parent cycle become roots."""
-    ids = {s["span_id"] for s in spans}
-    children: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
-    for span in spans:  # already ordered by start time
-        parent = span["parent_span_id"]
-        children[parent if parent in ids and parent != span["span_id"] else None].append(span)
-    out: list[SpanNode] = []
+    """The spans (ordered by start time) as tree nodes in :func:`preorder`'s walk."""
+    walk = preorder([(span["span_id"], span["parent_span_id"]) for span in spans])
+    return [SpanNode(depth=depth, **spans[index]) for index, depth in walk]
+
+
+def preorder(links: Sequence[Sequence[Any]]) -> Iterator[tuple[int, int]]:
+    """Depth-first walk of spans given as (span id, parent id, ...), ordered by start time: (index in
+    ``links``, depth) of each span id once, children by start time; spans caught in a parent cycle become roots.
+
+    A generator, so a caller wanting a huge tree's depth and first lines holds no list of all its nodes.
+    """
+    ids = {link[0] for link in links}
+    children: dict[str | None, list[int]] = defaultdict(list)
+    for index, link in enumerate(links):
+        span_id, parent = link[0], link[1]
+        children[parent if parent in ids and parent != span_id else None].append(index)
     seen: set[str] = set()
-    for root in [*children[None], *spans]:
+    for root in itertools.chain(children[None], range(len(links))):
         stack = [(root, 1)]
         while stack:
-            span, depth = stack.pop()
-            if span["span_id"] in seen:
+            index, depth = stack.pop()
+            span_id = links[index][0]
+            if span_id in seen:
                 continue
-            seen.add(span["span_id"])
-            out.append(SpanNode(depth=depth, **span))
-            stack.extend((child, depth + 1) for child in reversed(children[span["span_id"]]))
-    return out
+            seen.add(span_id)
+            yield index, depth
+            stack.extend((child, depth + 1) for child in reversed(children[span_id]))

@@ -65,13 +65,22 @@ def assert_charts_rendered(page: Any) -> list[str]:
     return names
 
 
-def table_rows(page: Any, view: str) -> dict[str, dict[str, float | None]]:
-    """A table's rows: first cell -> {column key: raw value}."""
+def table_rows(page: Any, view: str) -> dict[str, dict[str, float | str | None]]:
+    """A table's rows: first cell -> {column key: raw value} (a number, else its text: a time, a name)."""
     rows = page.eval_on_selector_all(
         f"#view-{view} tbody tr:not(.tree)",
         "trs => trs.map(tr => [tr.cells[0].textContent, "
         "Object.fromEntries([...tr.querySelectorAll('td[data-key]')].map(td => [td.dataset.key, td.dataset.value]))])")
-    return {key: {k: (float(v) if v else None) for k, v in values.items()} for key, values in rows}
+    return {key: {k: _number(v) for k, v in values.items()} for key, values in rows}
+
+
+def _number(value: str) -> float | str | None:
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return value
 
 
 def api_table(store: Any, by: str, filters: Filters) -> dict[str, dict[str, Any]]:
@@ -122,3 +131,43 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 def read_json(path: Path) -> Any:
     return json.loads(path.read_text("utf-8"))
+
+
+#: Contrast (WCAG 2 ratio) of what a page draws against the background it is drawn on: text (its colour),
+#: chart text and marks (fill, else stroke; a line's stroke) and legend swatches, each against its nearest opaque background.
+_CONTRASTS = """() => {
+  const rgb = s => { const m = String(s).match(/[\\d.]+/g); return m ? m.slice(0, 4).map(Number) : null; };
+  const lum = c => { const a = c.slice(0, 3).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 :
+                                                        Math.pow((v + 0.055) / 1.055, 2.4); });
+                     return 0.2126 * a[0] + 0.7152 * a[1] + 0.0722 * a[2]; };
+  const bg = el => { for (let e = el; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor);
+                       if (c && (c.length < 4 || c[3] > 0)) return c; } return [255, 255, 255]; };
+  const ratio = (a, b) => { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); };
+  const out = [];
+  document.querySelectorAll("h1, h2, h3, p, .card .label, .card .value, .card .change, .card .unpriced, th, td, " +
+                            "button, select, input, label, summary, .legend span, .budget .detail, .budget .name")
+    .forEach(e => { if (e.getClientRects().length && e.textContent.trim())
+                      out.push(["text", e.tagName + "." + e.className, ratio(rgb(getComputedStyle(e).color), bg(e))]); });
+  document.querySelectorAll(".chart svg text:not(.spike-mark)").forEach(t => out.push(
+    ["text", "chart " + t.textContent, ratio(rgb(getComputedStyle(t).fill), bg(t.closest(".chart")))]));
+  document.querySelectorAll(".chart svg rect, .chart svg circle, .chart svg path, .chart svg text.spike-mark, " +
+                            ".chart svg > line:not(.grid line)").forEach(m => {
+    const cs = getComputedStyle(m), c = m.tagName !== "line" && cs.fill && cs.fill !== "none" ? cs.fill : cs.stroke;
+    out.push(["mark", m.tagName + " " + c, ratio(rgb(c), bg(m.closest(".chart")))]); });
+  document.querySelectorAll(".legend i:not(.none):not(.spike)").forEach(i => {
+    const cs = getComputedStyle(i), c = i.classList.contains("dash") ? cs.borderTopColor : cs.backgroundColor;
+    out.push(["mark", "legend " + i.parentElement.textContent + " " + c, ratio(rgb(c), bg(i.parentElement))]); });
+  return { background: lum(bg(document.body)), items: out };
+}"""
+
+
+def contrasts(page: Any) -> dict[str, Any]:
+    """The page background's luminance and each drawn item's contrast ratio (see ``_CONTRASTS``)."""
+    return page.evaluate(_CONTRASTS)
+
+
+def assert_readable(page: Any) -> None:
+    """Text at 4.5:1 at least against its background, chart marks and swatches at 3:1 (WCAG 2 AA)."""
+    found = contrasts(page)
+    poor = [(kind, what, round(r, 2)) for kind, what, r in found["items"] if r < (4.5 if kind == "text" else 3)]
+    assert poor == [], poor

@@ -29,8 +29,10 @@ from tests.web._pages import (
     api_table,
     assert_charts_rendered,
     assert_kpi_text,
+    assert_readable,
     assert_same_numbers,
     choose,
+    contrasts,
     download,
     page_kpis,
     range_filters,
@@ -128,7 +130,35 @@ def test_report_exports_download_and_parse(watched: Watched, report: Path, api: 
     everything = read_json(download(page, "#export-json", tmp_path))
     assert everything["filters"]["range"] == "30d"
     cards = {c["key"]: c["value"] for c in everything["views"]["summary"]["cards"]}
-    assert_same_numbers({k: cards[k] for k in cards}, api_kpis(api, filters))
+    expected_cards = api_kpis(api, filters)
+    expected_cards["cost_per_1k_calls"] = expected_cards.pop("cost_per_call") * 1000  # as the card shows it
+    assert_same_numbers(cards, expected_cards)
+    watched.assert_clean(report.as_uri())
+
+
+def test_report_whole_page_json_holds_the_per_1k_calls_cost_the_cards_and_tables_show(
+        watched: Watched, report: Path, api: TraceStore, tmp_path: Path) -> None:
+    """The header's Export JSON held the card "Cost per 1k calls" with the cost per call as its value, and the
+    tables' "Cost / 1k calls" columns per call too, while each section's own download held the figure shown:
+    a number read off the whole page's file was 1,000 times smaller than the page's. It now holds what the
+    page shows, named ``cost_per_1k_calls``, in the cards and in every table."""
+    page = open_report(watched, report)
+    everything = read_json(download(page, "#export-json", tmp_path))
+    card = next(c for c in everything["views"]["summary"]["cards"] if c["label"] == "Cost per 1k calls")
+    assert card["key"] == "cost_per_1k_calls"
+    assert card["value"] == pytest.approx(totals(api).cost_per_call * 1000, rel=1e-9)
+    shown = float(page.locator("[data-kpi='cost_per_call']").get_attribute("data-value"))
+    assert card["value"] == pytest.approx(shown * 1000, rel=1e-9)  # the card's figure, as its label says
+    models = {row["key"]: row for row in everything["views"]["models"]["rows"]}
+    for key, row in api_table(api, "model", Filters()).items():
+        got = models[None if key == "(none)" else key]
+        assert "cost_per_call" not in got
+        if row.cost_per_call is None:
+            assert got["cost_per_1k_calls"] is None
+        else:
+            assert got["cost_per_1k_calls"] == pytest.approx(row.cost_per_call * 1000, rel=1e-9)
+    for group in everything["views"]["compare"]["groups"]:
+        assert all("cost_per_1k_calls" in r and "cost_per_call" not in r for r in group["rows"]), group
     watched.assert_clean(report.as_uri())
 
 
@@ -502,14 +532,14 @@ def test_report_cost_chart_names_the_models_it_cannot_stack_for_lack_of_a_price(
 
 
 def test_report_says_which_tables_a_chosen_model_does_not_filter(watched: Watched, report: Path) -> None:
-    """Tool calls, agent invocations, logs and budgets carry no model of their own, so a model chosen
-    above leaves them as they were: each such section says so while a model is chosen, the others do not."""
+    """Tool calls, agent invocations, logs, budgets and process metrics carry no model of their own, so a model
+    chosen above leaves them as they were: each such section says so while a model is chosen, the others do not."""
     page = open_report(watched, report)
     assert page.locator(".unfiltered").count() == 0
     choose(page, "#f-model", "gpt-4o")
     said = dict(page.eval_on_selector_all(
         ".unfiltered", "els => els.map(e => [e.closest('section').id, e.textContent])"))
-    assert set(said) == {"view-tools", "view-agents", "view-logs", "view-budgets"}, said
+    assert set(said) == {"view-tools", "view-agents", "view-logs", "view-budgets", "view-processes"}, said
     assert all(text == "Not filtered by model gpt-4o: this section shows the same for every model."
                for text in said.values()), said
     choose(page, "#f-model", "")
@@ -751,4 +781,22 @@ def test_report_trends_figures_are_a_table_too_for_the_keyboard_and_the_csv(
         assert int(values["input_tokens"]) == point.input_tokens
     exported = read_csv(download(page, "[data-export='trends.csv']", tmp_path))
     assert sum(int(r["calls"]) for r in exported) == totals(api).llm_calls
+    watched.assert_clean(report.as_uri())
+
+
+def test_report_follows_a_dark_colour_scheme_and_stays_readable(watched: Watched, report: Path) -> None:
+    """A browser set to dark mode (prefers-color-scheme: dark) got the white page; the report now turns dark
+    with the system, its text, tables, budget bars and charts (axes, series, legend) still readable
+    (WCAG AA contrast), and light mode keeps the light page."""
+    page = watched.page
+    page.emulate_media(color_scheme="dark")
+    page = open_report(watched, report)
+    page.locator("details.figures summary").first.click()  # the trends' table too
+    found = contrasts(page)
+    assert found["background"] < 0.05, found["background"]
+    assert len([i for i in found["items"] if i[0] == "mark"]) > 20
+    assert_readable(page)
+    watched.screenshot("report-dark")
+    page.emulate_media(color_scheme="light")
+    assert contrasts(page)["background"] > 0.9
     watched.assert_clean(report.as_uri())

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -13,7 +14,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from otel_llm_analysis import Filters, TraceStore, top_traces, totals
+from otel_llm_analysis import Filters, TraceStore, log_patterns, top_traces, totals
 from otel_llm_analysis.web.live import LiveStore
 from otel_llm_analysis.web.server import create_app
 from otel_llm_analysis.web.views import Query
@@ -536,4 +537,72 @@ def test_live_status_says_it_counts_the_whole_store_not_the_filtered_page(
     said = f"live · {whole:,} spans in the store (all projects and models, every date)"
     page.wait_for_function("s => document.getElementById('live-status').textContent.startsWith(s)", arg=said,
                            timeout=30_000)
+    watched.assert_clean(server.url + "/")
+
+
+def test_live_status_says_the_time_it_checked_in_utc(watched: Watched, server: Server) -> None:
+    """The status line said "checked 3:04:05 AM": the browser's local time with no zone named, beside dates
+    and table times that are UTC. It says the time in UTC, and says so."""
+    page = open_dashboard(watched, server)
+    page.wait_for_function("() => document.getElementById('live-status').textContent.includes('checked')",
+                           timeout=30_000)
+    said = page.locator("#live-status").inner_text()
+    found = re.search(r"checked (\d\d):(\d\d):(\d\d) UTC", said)
+    assert found, said
+    now = datetime.now(timezone.utc)
+    checked = now.replace(hour=int(found[1]), minute=int(found[2]), second=int(found[3]), microsecond=0)
+    assert abs((now - checked).total_seconds()) < 120 or abs((now - checked).total_seconds()) > 86_280, (said, now)
+    watched.assert_clean(server.url + "/")
+
+
+def test_dashboard_logs_narrow_to_a_trace_as_the_cli_does(watched: Watched, server: Server, api: TraceStore) -> None:
+    """The CLI's ``logs --service/--logger/--trace`` had no counterpart on the dashboard: its log patterns were
+    the whole store's. Inputs above the patterns narrow them, with the CLI's answers."""
+    page = open_dashboard(watched, server)
+    everything = log_patterns(api, "ERROR", limit=20)
+    trace_id = everything[0].example_trace_id
+    assert len(everything) > 1
+    before = renders(page)
+    page.fill("#log-trace_id", trace_id)
+    page.press("#log-trace_id", "Enter")
+    wait_render(page, before)
+    expected = log_patterns(api, "ERROR", limit=20, trace_id=trace_id)
+    shown = page.eval_on_selector_all("#view-logs tbody tr", "trs => trs.map(tr => tr.cells[0].textContent)")
+    assert shown == [p.pattern for p in expected] and len(shown) < len(everything), shown
+    choose(page, "#f-range", page.eval_on_selector("#f-range", "s => s.options[1].value"))  # a new date range:
+    assert page.input_value("#log-trace_id") == trace_id  # the narrowing stays, and so do its figures
+    shown = page.eval_on_selector_all("#view-logs tbody tr", "trs => trs.map(tr => tr.cells[0].textContent)")
+    assert set(shown) <= {p.pattern for p in expected} | {"No data in this range."}, shown
+    watched.assert_clean(server.url + "/")
+
+
+def test_dashboard_draws_its_cards_before_the_charts_and_tables_come(
+        watched: Watched, server: Server, api: TraceStore) -> None:
+    """On 1M spans the page's views took ~4 s together (the server answers them one at a time, over one
+    store), and the page drew nothing until the last one came, though its cards need ``/api/summary`` alone.
+    The cards and budgets are drawn as soon as they come, the charts and tables when theirs do."""
+    page = watched.page
+    held: list[Any] = []
+    slow = ("trends", "compare", "traces", "models", "logs")
+
+    def later(url: str) -> bool:
+        return any(f"/api/{name}" in url for name in slow)
+
+    page.route(later, lambda route: held.append(route))
+    page.goto(server.url + "/")
+    page.wait_for_selector("[data-kpi='llm_calls']", timeout=30_000)
+    assert_same_numbers(page_kpis(page), api_kpis(api, Filters()))
+    assert page.locator("[data-budget]").count() == 3  # the budget bars too
+    assert page.locator("[data-chart]").count() == 0 and renders(page) == 0
+    assert "loading the charts and tables" in page.locator("#app").inner_text().lower()
+    for _ in range(300):  # every held request intercepted (each handler runs as its request starts)
+        if len(held) >= len(slow):
+            break
+        page.wait_for_timeout(100)
+    for route in held:
+        route.continue_()
+    page.unroute(later)
+    wait_render(page, 0)
+    assert_charts_rendered(page)
+    assert page.get_attribute("#app", "aria-busy") == "false" and page.locator("#busy").inner_text() == ""
     watched.assert_clean(server.url + "/")

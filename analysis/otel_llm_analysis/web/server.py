@@ -8,7 +8,8 @@ is off: it would load its script from a CDN).
 
 Validation: parameters are typed (FastAPI), dates go through ``Filters.of``,
 groupings through the analyses' own whitelist, unknown parameter names are
-refused — all as 400 with a message naming the parameter, never a 500. A project or
+refused, and so is one given twice (but the repeatable ``by``) — all as 400 with a message naming the
+parameter, never a 500. A path under ``/api/`` no endpoint serves is a 404 naming the endpoints. A project or
 model the store does not hold (``project=`` empty included, unless a project is named
 so) is a 404 naming those it holds, as the CLI refuses it: never a page of zeros that
 reads as "no spend". No value reaches SQL except as a bound parameter (the analyses' rule).
@@ -42,7 +43,8 @@ from otel_llm_analysis.web.views import VIEWS, Query, describe, table_rows, trac
 TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 FILTER_PARAMS = ("since", "until", "project", "model")
 #: what each view accepts besides the filters
-VIEW_PARAMS = {"trends": ("period",), "traces": ("top",), "compare": ("by",), "logs": ("limit",)}
+VIEW_PARAMS = {"trends": ("period",), "traces": ("top",), "compare": ("by",),
+               "logs": ("limit", "service", "logger", "trace_id"), "processes": ("period",)}
 
 
 class ORJSONResponse(JSONResponse):
@@ -58,8 +60,13 @@ def _bad(message: str) -> HTTPException:
     return HTTPException(status_code=400, detail=message)
 
 
+#: the query parameters a request may repeat (each one more value); any other given twice is refused
+REPEATABLE = frozenset({"by"})
+
+
 def _only(allowed: Sequence[str]) -> Callable[[Request], None]:
-    """A dependency refusing query parameters the endpoint does not know (a typo is not silently ignored)."""
+    """A dependency refusing query parameters the endpoint does not know (a typo is not silently ignored),
+    and one given twice that takes one value (the framework would keep the last in silence)."""
     known = set(allowed)
 
     def check(request: Request) -> None:
@@ -67,6 +74,10 @@ def _only(allowed: Sequence[str]) -> Callable[[Request], None]:
         if unknown:
             raise _bad(f"unknown query parameter {', '.join(unknown)}; this endpoint takes: "
                        f"{', '.join(sorted(known)) or 'none'}")
+        for name in sorted(set(request.query_params) - REPEATABLE):
+            given = len(request.query_params.getlist(name))
+            if given > 1:
+                raise _bad(f"{name} given {given} times; it takes one value")
 
     return check
 
@@ -166,8 +177,15 @@ def create_app(live: LiveStore, base: Query, *, source: str = "", refresh_ms: in
         by: Annotated[Optional[list[str]], Param(max_length=20, description="Compare: model or run_config.<key>; "
                                                                             "repeatable.")] = None,
         limit: Annotated[int, Param(ge=1, le=1000, description="Logs: patterns to return.")] = base.log_limit,
+        service: Annotated[Optional[str], Param(max_length=NAME_MAX, description="Logs: one service's records "
+                                                                                 "(service.name).")] = None,
+        logger: Annotated[Optional[str], Param(max_length=NAME_MAX, description="Logs: one logger's records "
+                                                                               "(its scope name).")] = None,
+        trace_id: Annotated[Optional[str], Param(pattern="^[0-9a-f]{32}$", description="Logs: one trace's "
+                                                 "records (32 lowercase hex digits).")] = None,
     ) -> dict[str, Any]:
-        chosen: dict[str, Any] = {"period": period, "top": top, "log_limit": limit}
+        chosen: dict[str, Any] = {"period": period, "top": top, "log_limit": limit, "log_service": service,
+                                  "log_logger": logger, "log_trace_id": trace_id}
         if by:
             chosen["compare_by"] = tuple(by)
         return chosen
@@ -233,6 +251,14 @@ def create_app(live: LiveStore, base: Query, *, source: str = "", refresh_ms: in
 
     for name in VIEWS:
         add_view(name)
+
+    endpoints = ", ".join(["/api/status", "/api/choices", *(f"/api/{name}" for name in VIEWS),
+                           "/api/traces/{trace_id}", "/api/export/{view}.csv|json", "/openapi.json"])
+
+    @app.get("/api/{rest:path}", include_in_schema=False)
+    def unknown(rest: str) -> None:  # registered last: only a path no endpoint serves comes here
+        raise HTTPException(status_code=404, detail=f"no endpoint /api/{rest}; the endpoints: {endpoints}")
+
     return app
 
 

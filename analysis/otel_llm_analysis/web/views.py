@@ -19,10 +19,11 @@ from typing import Any, Callable, Literal, Mapping, Sequence
 
 from otel_llm_analysis import agent_usage, retry_outcomes, tool_usage
 from otel_llm_analysis import budgets as budgets_api
-from otel_llm_analysis import comparisons, logs, qa, summaries, traces, trends
+from otel_llm_analysis import comparisons, logs, processes, qa, summaries, traces, trends
 from otel_llm_analysis import Filters
 from otel_llm_analysis._filters import ratio
 from otel_llm_analysis.export import to_records
+from otel_llm_analysis.web.ranked import top_traces_bounded
 
 Period = Literal["hour", "day", "week"]
 #: Colour-blind-safe categorical palette (Okabe & Ito), used for per-model series.
@@ -50,6 +51,10 @@ class Query:
     budget_month: str | None = None
     budget_as_of: date | None = None
     log_limit: int = 20
+    #: the log patterns' narrowing (``logs.log_patterns``'s service, logger, trace_id), as ``otel-llm logs``'s
+    log_service: str | None = None
+    log_logger: str | None = None
+    log_trace_id: str | None = None
     #: the filters' window with open ends closed by the data (``with_window`` resolves it once for all views)
     window: tuple[datetime, datetime] | None = None
     #: results shared by the views of one report build (``shared.Shared``); None computes every call afresh
@@ -321,6 +326,7 @@ SUMMARY_COLUMNS = (
     Column("p50_ms", "p50 ms", "ms"),
     Column("p95_ms", "p95 ms", "ms"),
     Column("spans", "Spans", "int"),
+    Column("last_seen", "Last seen", "time"),
 )
 
 
@@ -498,13 +504,10 @@ def traces_view(store: Any, query: Query) -> dict[str, Any]:
     A tree longer than :data:`TREE_MAX` spans holds its first ``TREE_MAX``; ``tree_spans`` maps such a
     trace's id to its number of spans, for the page to say how many it does not show.
     """
-    out: dict[str, Any] = {"trees": {}, "tree_spans": {}}
-    for by in ("cost", "duration"):
-        rows = traces.top_traces(store, query.top, by, query.filters)  # type: ignore[arg-type]
-        for row in rows:
-            out["trees"][row.trace_id] = _table(row.tree[:TREE_MAX])
-            if len(row.tree) > TREE_MAX:
-                out["tree_spans"][row.trace_id] = len(row.tree)
+    found = top_traces_bounded(store, query.top, ("cost", "duration"), query.filters, TREE_MAX)
+    out: dict[str, Any] = {"trees": {trace_id: _table(tree) for trace_id, tree in found.trees.items()},
+                           "tree_spans": found.tree_spans}
+    for by, rows in found.rows.items():
         out[by] = _shown(rows, TRACE_COLUMNS, "trace_id")
     return out
 
@@ -525,9 +528,36 @@ LOG_COLUMNS = (
 
 
 def logs_view(store: Any, query: Query) -> dict[str, Any]:
-    """Error log patterns in the window (logs carry no project or model, so only the dates filter them)."""
-    rows = logs.log_patterns(store, "ERROR", None, query.filters.since, query.filters.until, query.log_limit)
+    """Error log patterns in the window, of one service, logger or trace when the query names them.
+
+    Logs carry no project or model, so only the dates and those three narrow them.
+    """
+    rows = logs.log_patterns(store, "ERROR", None, query.filters.since, query.filters.until, query.log_limit,
+                             service=query.log_service, logger=query.log_logger, trace_id=query.log_trace_id)
     return {"rows": _shown(rows, LOG_COLUMNS[1:], "pattern")}
+
+
+PROCESS_COLUMNS = (
+    Column("service", "Service"),
+    Column("instance", "Process (service.instance.id)"),
+    Column("peak_memory_mb", "Peak memory MiB", "num"),
+    Column("mean_memory_mb", "Mean memory MiB", "num"),
+    Column("mean_cpu_utilization", "Mean CPU", "pct"),
+    Column("peak_threads", "Peak threads", "int"),
+    Column("points", "Memory points", "int"),
+)
+
+
+def processes_view(store: Any, query: Query) -> dict[str, Any]:
+    """Each process's memory, CPU and threads per period (``otel_llm_analysis.process_usage``).
+
+    The period is the trends' (hours, days or weeks by the window); metric points carry no project or
+    model, so only the dates filter them.
+    """
+    window = _window(store, query)
+    period = query.period or (auto_period(*window) if window else "day")
+    rows = processes.process_usage(store, period, query.filters)
+    return {"period": period, "rows": _shown(rows, PROCESS_COLUMNS, "period")}
 
 
 VIEWS: Mapping[str, View] = {v.name: v for v in (
@@ -559,7 +589,13 @@ VIEWS: Mapping[str, View] = {v.name: v for v in (
     View("traces", "Traces", traces_view, TRACE_COLUMNS, Column("trace_id", "Trace")),
     View("logs", "Log error patterns", logs_view, LOG_COLUMNS[1:], LOG_COLUMNS[0],
          "ERROR and FATAL records grouped by message with values masked; logs carry no project or model, "
-         "so only the date range filters them.", filtered_by=("dates",)),
+         "so only the date range filters them; narrow them by service, logger or trace on the dashboard "
+         "(otel-llm serve) or with otel-llm logs --patterns --service/--logger/--trace.", filtered_by=("dates",)),
+    View("processes", "Processes: memory, CPU, threads", processes_view, PROCESS_COLUMNS,
+         Column("period", "Period (UTC)", "time"),
+         "Per process (a service.instance.id of a service) and period, from configure(process_metrics=True): "
+         "peak and mean resident memory, mean CPU utilization, peak threads (otel-llm processes). Metric points "
+         "carry no project or model, so only the date range filters them.", filtered_by=("dates",)),
 )}
 
 

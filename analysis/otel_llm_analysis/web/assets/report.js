@@ -131,6 +131,11 @@
     if (filters.model) p.set("model", filters.model);
     return p.toString();
   }
+  function viewQuery(name) {  // the filters, and for the logs the service, logger or trace they are narrowed to
+    var p = new URLSearchParams(params());
+    if (name === "logs") for (var k in logSources) if (logSources[k]) p.set(k, logSources[k]);
+    return p.toString();
+  }
   function expand(value) {  // the inverse of static.columnar()
     if (Array.isArray(value)) return value.map(expand);
     if (value && typeof value === "object") {
@@ -148,7 +153,11 @@
     return value;
   }
   var expanded = {};
-  function getViews() {
+  // The views the page draws first, as soon as they come (the cards and the budget bars, at its top): the
+  // dashboard's server answers one request at a time (one store), so the whole page's views take seconds on a
+  // big store, and the charts and tables follow.
+  var FIRST = ["summary", "budgets"];
+  function getViews(names) {
     if (!LIVE) {
       var entry = DATA.states[stateKey()];
       if (!entry) return Promise.resolve(null);
@@ -160,9 +169,8 @@
       }
       return Promise.resolve(out);
     }
-    var query = params();
-    var names = Object.keys(VIEWS);
     return Promise.all(names.map(function (name) {
+      var query = viewQuery(name);
       return fetch("api/" + name + (query ? "?" + query : "")).then(function (r) {
         return r.json().then(function (body) {
           if (!r.ok) throw new Error(body.detail || r.statusText);
@@ -527,8 +535,43 @@
     var view = VIEWS[name];
     var rows = data.rows;
     var s = section(name, view.title, exportOf(view.columns, rows, view.key.key));
-    s.appendChild(table(view.key.label, view.columns, rows, { key: view.key.key, label: view.title }));
+    s.appendChild(table(view.key.label, view.columns, rows, { key: view.key.key, keyFormat: view.key.format,
+                                                             label: view.title }));
     parent.appendChild(s);
+    return s;
+  }
+  // Log patterns; on the dashboard, narrowed by service, logger or trace as `otel-llm logs` is (the report
+  // holds the unnarrowed patterns: its note says where to narrow them).
+  var logSources = { service: "", logger: "", trace_id: "" };
+  function renderLogs(parent, data) {
+    var s = renderTable(parent, "logs", data);
+    if (!LIVE) return;
+    var form = el("div", { cls: "filters log-sources" });
+    [["service", "Service"], ["logger", "Logger"], ["trace_id", "Trace id"]].forEach(function (f) {
+      var input = el("input", { type: "search", id: "log-" + f[0], value: logSources[f[0]], "aria-label": "Logs of " + f[1] });
+      input.addEventListener("change", function () {
+        logSources[f[0]] = input.value.trim();
+        busy(true);
+        var ticket = ++loading;
+        fetch("api/logs?" + viewQuery("logs")).then(function (r) {
+          return r.json().then(function (body) { if (!r.ok) throw new Error(body.detail || r.statusText); return body; });
+        }).then(function (body) {
+          if (ticket !== loading) return;
+          shown.logs = body;
+          var holder = el("div");
+          renderLogs(holder, body);
+          s.replaceWith(holder.firstChild);
+          busy(false);
+          window.otelLlmRenders = (window.otelLlmRenders || 0) + 1;
+        }).catch(function (err) {
+          if (ticket !== loading) return;
+          s.appendChild(el("p", { cls: "empty", text: "Could not load: " + err.message }));
+          busy(false);
+        });
+      });
+      form.appendChild(el("label", {}, [f[1] + " ", input]));
+    });
+    s.insertBefore(form, s.querySelector(".table-wrap"));
   }
   function renderCompare(parent, data) {
     var view = VIEWS.compare;
@@ -602,7 +645,8 @@
     });
   }
 
-  function render(views) {
+  // Draws the views; with ``partial``, those of FIRST only, saying the rest is on its way.
+  function render(views, partial) {
     var app = document.getElementById("app");
     app.textContent = "";
     shown = views || {};
@@ -613,6 +657,11 @@
     }
     renderKpis(app, views.summary);
     renderBudgets(app, views.budgets);
+    if (partial) {
+      app.appendChild(el("p", { cls: "empty", id: "loading-rest", role: "status", text: "Loading the charts and tables…" }));
+      window.otelLlmFirstPaints = (window.otelLlmFirstPaints || 0) + 1;
+      return;
+    }
     var t = section("trends", "Trends", exportOf(VIEWS.trends.columns, views.trends.points, VIEWS.trends.key.key));
     renderTrends(t, views.trends, views.budgets);
     app.appendChild(t);
@@ -621,7 +670,7 @@
     });
     renderCompare(app, views.compare);
     renderTraces(app, views.traces);
-    renderTable(app, "logs", views.logs);
+    renderLogs(app, views.logs);
     for (var name in views) {  // views added to the registry later render as plain tables
       if (!document.getElementById("view-" + name) && views[name] && views[name].rows && VIEWS[name]) renderTable(app, name, views[name]);
     }
@@ -669,10 +718,21 @@
   function refresh() {
     var ticket = ++loading;
     busy(true);
-    return getViews().then(function (views) {
-      if (ticket !== loading) return;
-      render(views);
-      busy(false);
+    var all = Object.keys(VIEWS), first = LIVE ? FIRST.filter(function (n) { return all.indexOf(n) >= 0; }) : [];
+    var rest = LIVE ? all.filter(function (n) { return first.indexOf(n) < 0; }) : all;
+    var drawn = first.length ? getViews(first).then(function (views) {
+      if (ticket !== loading) return null;
+      render(views, true);  // the figures shown now are the new filters': not dimmed, the rest said loading
+      document.getElementById("app").setAttribute("aria-busy", "false");
+      return views;
+    }) : Promise.resolve({});
+    return drawn.then(function (firstViews) {  // the rest asked for once the first came: it answers them next
+      if (firstViews === null) return null;
+      return getViews(rest).then(function (views) {
+        if (ticket !== loading) return;
+        render(views && firstViews ? Object.assign({}, firstViews, views) : views);
+        busy(false);
+      });
     }).catch(function (err) {
       if (ticket !== loading) return;
       document.getElementById("app").textContent = "";
@@ -702,8 +762,30 @@
   ["f-range", "f-project", "f-model", "f-since", "f-until"].forEach(function (id) {
     document.getElementById(id).addEventListener("change", onFilter);
   });
+  // The whole page's download holds what the page shows, as each section's download does: a per-call cost per
+  // 1,000 calls, named cost_per_1k_calls, in the cards and in every table.
+  function asShown(value, perCall) {
+    if (Array.isArray(value)) return value.map(function (v) { return asShown(v, perCall); });
+    if (!value || typeof value !== "object") return value;
+    var out = {};
+    for (var k in value) out[k] = asShown(value[k], perCall);
+    if (out.format === "usd_1k" && "label" in out) {  // a KPI card
+      out.key = exportName(out);
+      out.value = exportValue(out.value, out.format);
+      out.previous = exportValue(out.previous, out.format);
+    }
+    perCall.forEach(function (c) {
+      if (c.key in out) { out[exportName(c)] = exportValue(out[c.key], c.format); delete out[c.key]; }
+    });
+    return out;
+  }
   document.getElementById("export-json").addEventListener("click", function () {
-    download(slug() + ".json", "application/json", JSON.stringify({ filters: filters, views: shown }, null, 2));
+    var views = {};
+    for (var name in shown) {
+      var perCall = ((VIEWS[name] || {}).columns || []).filter(function (c) { return c.format === "usd_1k"; });
+      views[name] = asShown(shown[name], name === "summary" ? [] : perCall);
+    }
+    download(slug() + ".json", "application/json", JSON.stringify({ filters: filters, views: views }, null, 2));
   });
 
   // What /api/status counts: the stored spans within the command line's filters, whatever the page picks
@@ -720,7 +802,7 @@
     fetch("api/status").then(function (r) { return r.json(); }).then(function (status) {
       var said = document.getElementById("live-status"), recent = status.recent_problems || [];
       said.textContent = "live · " + group(status.spans, 0) + " spans in the store (" + storeScope() + ") · checked " +
-        new Date().toLocaleTimeString() + (status.last_error ? " · watching failed: " + status.last_error : "") +
+        new Date().toISOString().slice(11, 19) + " UTC" + (status.last_error ? " · watching failed: " + status.last_error : "") +
         (status.problems ? " · " + group(status.problems, 0) + " line" + (status.problems === 1 ? "" : "s") +
          " not loaded, the latest: " + recent[recent.length - 1] : "");
       if (recent.length) said.title = "not loaded (file:line: reason):\n" + recent.join("\n");

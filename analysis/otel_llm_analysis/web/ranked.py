@@ -1,0 +1,93 @@
+"""The most expensive and the slowest traces as the page shows them, bounded whatever a trace's size.
+
+Why not ``traces.top_traces`` as it is: it returns each ranked trace's whole span
+tree, so one trace of 100,000 spans (a long agent loop) was read, walked and
+turned into 100,000 objects on every load of the dashboard and for every report
+view that listed it, for the ``limit`` (300) spans the page shows of it. Here a
+trace's figures are its ``trace_summary`` row (aggregated in SQL), and of its
+spans only the ids and parents are read, to find the tree's pre-order and depth;
+the columns a tree line shows are read for its first ``limit`` spans alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Sequence
+
+from otel_llm_analysis import Filters
+from otel_llm_analysis._filters import as_rows, connection, fetch_dicts
+from otel_llm_analysis.traces import RankBy, SpanNode, TraceRow, preorder, ranked_trace_ids
+
+#: the columns of a tree line (``SpanNode``'s but its depth, which the walk gives)
+_NODE_COLUMNS = ("span_id", "parent_span_id", "name", "otel_kind", "start_time", "duration_ms", "status_code",
+                 "model", "input_tokens", "output_tokens", "cost_usd", "status_message")
+
+
+@dataclass
+class Bounded:
+    """Ranked traces per ranking (their ``tree`` left empty, ``depth`` set), the first spans of each one's
+    tree, and the number of spans of each trace whose tree holds more than the limit."""
+
+    rows: dict[str, list[TraceRow]] = field(default_factory=dict)
+    trees: dict[str, list[SpanNode]] = field(default_factory=dict)
+    tree_spans: dict[str, int] = field(default_factory=dict)
+
+
+def top_traces_bounded(store: Any, top: int, rankings: Sequence[RankBy], filters: Filters | None,
+                       limit: int) -> Bounded:
+    """``traces.top_traces(store, top, by, filters)``'s rows and depths for each ranking ``by``, with trees of
+    at most ``limit`` spans; a trace in several rankings is read and walked once."""
+    ranked = {by: ranked_trace_ids(store, top, by, filters) for by in rankings}
+    ids = list(dict.fromkeys(i for found in ranked.values() for i in found))
+    if not ids:
+        return Bounded({by: [] for by in rankings})
+    summaries = {d["trace_id"]: d for d in fetch_dicts(
+        store, "SELECT * FROM trace_summary WHERE list_contains($ids, trace_id)", {"ids": ids})}
+    out = Bounded()
+    depths: dict[str, int] = {}
+    firsts: dict[str, list[tuple[str, int]]] = {}
+    for trace_id, links in _links(store, ids):
+        first, depth, total = [], 0, 0
+        for index, level in preorder(links):  # streamed: only the first ``limit`` kept
+            if total < limit:
+                first.append((links[index][0], level))
+            depth, total = max(depth, level), total + 1
+        firsts[trace_id], depths[trace_id] = first, depth
+        if total > limit:
+            out.tree_spans[trace_id] = total
+    for by, found in ranked.items():
+        out.rows[by] = as_rows(TraceRow, [summaries[i] for i in found if i in summaries])
+        for row in out.rows[by]:
+            row.depth = depths.get(row.trace_id, 0)
+    out.trees = _first_nodes(store, firsts)
+    return out
+
+
+def _links(store: Any, ids: Sequence[str]) -> Iterator[tuple[str, Sequence[tuple[str, str | None, str]]]]:
+    """Each trace's id and spans as (span id, parent id, trace id), by start time: all a walk needs, as the
+    plain tuples read (one list for all the traces, each trace a slice of it)."""
+    rows = connection(store).execute("SELECT span_id, parent_span_id, trace_id FROM spans "
+                                     "WHERE list_contains($ids, trace_id) ORDER BY trace_id, start_time, span_id",
+                                     {"ids": list(ids)}).fetchall()
+    start = 0
+    for end in range(1, len(rows) + 1):
+        if end == len(rows) or rows[end][2] != rows[start][2]:
+            yield rows[start][2], rows[start:end]
+            start = end
+
+
+def _first_nodes(store: Any, walks: dict[str, list[tuple[str, int]]]) -> dict[str, list[SpanNode]]:
+    """The tree lines of the spans ``walks`` names, in its order."""
+    wanted = [span_id for walk in walks.values() for span_id, _ in walk]
+    if not wanted:
+        return {}
+    found = fetch_dicts(store, f"SELECT trace_id, {', '.join(_NODE_COLUMNS)} FROM spans "
+                               "WHERE list_contains($traces, trace_id) AND list_contains($spans, span_id)",
+                        {"traces": list(walks), "spans": wanted})
+    nodes = {(d.pop("trace_id"), d["span_id"]): d for d in found}
+    return {trace_id: [SpanNode(depth=depth, **nodes[(trace_id, span_id)]) for span_id, depth in walk
+                       if (trace_id, span_id) in nodes]
+            for trace_id, walk in walks.items()}
+
+
+__all__ = ["Bounded", "top_traces_bounded"]
