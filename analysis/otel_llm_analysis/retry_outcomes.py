@@ -95,8 +95,8 @@ def retries_by(store: Any, bys: Sequence[str | None], filters: Filters | None = 
 
 def _grouped(store: Any, key: str, source: str, where: str, params: dict[str, Any]) -> list[RetryRow]:
     rows = []
-    unknown = "retry_unknown_cost_calls" if isinstance(connection(store), duckdb.DuckDBPyConnection) else "NULL"
-    sql = load_query("retries").format(key=key, source=source, where=where, retry_unknown_cost_calls=unknown)
+    sql = load_query("retries").format(key=key, source=source, where=where,
+                                       retry_unknown_cost_calls=_unknown_cost_column(store))
     for d in fetch(store, sql, params):
         d["p50_turn_ms"], d["p95_turn_ms"] = d.pop("latency") or (None, None)
         if d["cost_usd"] is not None and d["retry_cost_usd"] is None and d["retry_calls_without_cost"] == 0:
@@ -116,6 +116,17 @@ def _grouped(store: Any, key: str, source: str, where: str, params: dict[str, An
         )
         rows.extend(as_rows(RetryRow, [d]))
     return sorted(rows, key=_key_order)
+
+
+def _unknown_cost_column(store: Any) -> str:
+    """The turns' count of retried calls of unknown cost, or NULL (not counted: None) where the turns lack
+    it - ClickHouse's, and a DuckDB store another version made, opened read-only (its tables as they are)."""
+    con = connection(store)
+    if not isinstance(con, duckdb.DuckDBPyConnection):
+        return "NULL"
+    ((present,),) = con.execute("SELECT count(*) FROM duckdb_columns() WHERE table_name = 'turn_rows' "
+                                "AND column_name = 'retry_unknown_cost_calls'").fetchall()
+    return "retry_unknown_cost_calls" if present else "NULL"
 
 
 def _key_order(row: RetryRow) -> tuple[Any, ...]:

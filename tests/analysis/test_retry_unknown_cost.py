@@ -90,3 +90,16 @@ def test_the_retries_command_says_so_in_every_format(db):
     document = json.loads(CliRunner().invoke(app, ["retries", "--db", db, "--format", "json"]).stdout)
     assert document["rows"][0]["retry_calls_without_cost"] == 2
     assert any("2 calls made in retried tries have no known cost" in n for n in document["notes"])
+
+
+def test_a_store_another_version_made_reads_without_the_count(db):
+    """Opened read-only, a store keeps the tables its last writer made: turns without the count are read,
+    the count unknown (None), never a failed query."""
+    import duckdb
+
+    con = duckdb.connect(db)
+    con.execute("ALTER TABLE turn_rows DROP COLUMN retry_unknown_cost_calls")
+    con.close()
+    with TraceStore(db, read_only=True) as store:
+        (row,) = retries(store)
+    assert row.turns == 4 and row.retry_calls_without_cost is None
