@@ -33,11 +33,11 @@ import pyarrow as pa
 from otel_llm import semconv
 from otel_llm._usage import Usage
 from otel_llm.pricing import PriceBook
-from otel_llm_analysis._filters import TOTAL_ONLY_TOKENS
+from otel_llm_analysis._filters import IS_UNPRICED, TOTAL_ONLY_TOKENS
 from otel_llm_analysis import _ingest_state as ingest_state
 from otel_llm_analysis._rows import window
 
-__all__ = ["PricingReport", "price_calls"]
+__all__ = ["PricingReport", "count_calls", "price_calls"]
 
 #: Spans priced at ingest: LLM spans with token counts and no usable cost.
 _NEEDS_PRICE = (f"otel_kind = '{semconv.KIND_LLM_CALL}' AND cost_usd IS NULL "
@@ -60,6 +60,9 @@ class PricingReport:
     #: ingest read, or every stored one when the price tables changed (``whole_store``)
     unpriced: dict[str, int] = field(default_factory=dict)
     whole_store: bool = False
+    #: Where this pass looked (SQL over span rows) and the spans it priced: what :func:`count_calls` recounts
+    scope: str = field(default="FALSE", repr=False)
+    priced_spans: pa.Table | None = field(default=None, repr=False)
 
     def summary(self) -> str:
         """One line for humans; empty when there was nothing to price."""
@@ -88,6 +91,7 @@ def price_calls(con: duckdb.DuckDBPyConnection, book: PriceBook, since_ns: int |
     fingerprint = book.fingerprint()
     report = PricingReport(whole_store=ingest_state.get(con, _STATE) != fingerprint)
     scope = "TRUE" if report.whole_store else window("start_time", since_ns, undated=undated)
+    report.scope = scope
     if scope == "FALSE":
         return report
     con.execute(f"UPDATE span_rows SET cost_usd = NULL, cost_source = NULL, cost_table = NULL "
@@ -134,8 +138,36 @@ def price_calls(con: duckdb.DuckDBPyConnection, book: PriceBook, since_ns: int |
     finally:
         con.unregister("_ingest_prices")
     report.priced = len(columns["trace_id"])
+    report.priced_spans = pa.table({"trace_id": columns["trace_id"], "span_id": columns["span_id"]})
     _remember(con, report, fingerprint)
     return report
+
+
+def count_calls(con: duckdb.DuckDBPyConnection, report: PricingReport) -> None:
+    """Recount ``report`` in calls as the analyses count them, once the spans are paired (``_nesting``).
+
+    :func:`price_calls` prices every LLM span, both halves of a call two producers
+    traced included, so its counts are spans; the report says calls: those of
+    ``llm_calls`` where the pass looked - priced at ingest when the call's cost is
+    one this pass made (its own span's or its wrapper's), unpriced by the rule of
+    ``summary``'s ``unpriced_calls`` (``_filters.IS_UNPRICED``).
+    """
+    if report.scope == "FALSE":
+        return
+    rows = con.execute(
+        f"SELECT coalesce(response_model, request_model, '{_UNNAMED}'), count(*) FROM llm_calls "
+        f"WHERE {report.scope} AND {IS_UNPRICED} GROUP BY 1").fetchall()
+    report.unpriced = {name: calls for name, calls in rows}
+    if report.priced_spans is None:
+        return
+    con.register("_ingest_priced", report.priced_spans)
+    try:
+        ((report.priced,),) = con.execute(
+            f"SELECT count(*) FROM llm_calls c WHERE {report.scope} AND cost_source = 'ingest' AND EXISTS "
+            "(SELECT 1 FROM _ingest_priced p WHERE p.trace_id = c.trace_id "
+            "AND (p.span_id = c.span_id OR p.span_id = c.wrapper_span_id))").fetchall()
+    finally:
+        con.unregister("_ingest_priced")
 
 
 def _remember(con: duckdb.DuckDBPyConnection, report: PricingReport, fingerprint: str) -> None:

@@ -20,7 +20,7 @@ import duckdb
 
 from otel_llm import semconv
 from otel_llm_analysis import _coverage, _sandbox, _total_only, _unfinished
-from otel_llm_analysis._costs import price_calls
+from otel_llm_analysis._costs import count_calls, price_calls
 from otel_llm_analysis._filters import IS_UNPRICED, TOTAL_ONLY_TOKENS
 from otel_llm_analysis._nesting import refresh_nesting
 from otel_llm_analysis._producers import cost_rank_sql
@@ -238,6 +238,7 @@ class TraceStore:
             report.finished_spans = max(left - report.spans_added, 0)
             report.pricing = price_calls(self._con, book, first, undated)
             refresh_nesting(self._con, first, undated)
+            count_calls(self._con, report.pricing)
             _unfinished.done(self._con)  # before the refresh, whose checkpoint then writes it too
             refresh_scopes(self._con, repriced=report.pricing.priced > 0,
                            priced_since_ns=None if report.pricing.whole_store else first, priced_undated=undated)

@@ -312,3 +312,22 @@ def test_usage_given_only_as_a_total_is_reported_not_a_silent_zero(store, tmp_pa
 def test_a_total_on_a_span_that_is_no_model_call_says_nothing(store, tmp_path):
     chain = {"id": _sid(1), "attrs": {"openinference.span.kind": "CHAIN", "llm.token_count.total": 900}}
     _ingest(store, tmp_path, [chain, _call(2)])
+
+
+def test_ingest_counts_priced_and_unpriced_calls_as_the_analyses_count_calls(tmp_path):
+    """A call two producers traced (the SDK's span around a peer's) is one call in every analysis,
+    but ingest's line counted spans: "priced 266 call(s) ... 66 call(s) with tokens have no price"
+    where summary counts 33 unpriced calls (and the 266 were peer copies whose price lost to the
+    SDK's cost). It counts calls now: the same figures as summary."""
+    from otel_llm_analysis import TraceStore
+    from otel_llm_analysis.summaries import totals
+    from tests.support import synthetic
+
+    data = synthetic.generate(tmp_path / "d", seed=11, traces=150, days=40, agents="otel_llm", peer_spans=True)
+    with TraceStore(str(tmp_path / "s.duckdb")) as store:
+        report = store.ingest([str(p) for p in data.files])
+        row = totals(store)
+        ((from_ingest,),) = store.query("SELECT count(*) FROM llm_calls WHERE cost_source = 'ingest'")
+    assert sum(report.pricing.unpriced.values()) == row.unpriced_calls > 0
+    assert report.pricing.priced == from_ingest
+    assert f"{row.unpriced_calls} call(s) with tokens have no price" in report.summary()
