@@ -35,6 +35,7 @@ import msgspec
 import zstandard
 
 from otel_llm_analysis import _proto
+from otel_llm_analysis.export import EXPORTED_DAY, EXPORTED_FILE
 
 __all__ = [
     "HEAD_BYTES",
@@ -42,8 +43,6 @@ __all__ = [
     "FileChanged",
     "FileInfo",
     "Reader",
-    "EXPORTED_DAY",
-    "EXPORTED_FILE",
     "Record",
     "SourceError",
     "digest",
@@ -72,10 +71,6 @@ _DATA_SUFFIXES = (".jsonl", ".json", ".zst", ".zstd", ".jsonl.zst", ".json.zst",
 _ROTATED_COPY = re.compile(r"\.(?:jsonl|json|zst|zstd|pb|binpb)\.([0-9]{1,6})$")
 #: Names of files that hold a signal: under a directory, one with ``.json`` in its name that is
 #: not a data file (``traces.jsonl.2.gz``) is reported.
-#: What ``otel-llm export`` writes (DuckDB's partitioned ``COPY``): ``day=YYYY-MM-DD/data_N.<format>``,
-#: rows of a store's spans table - not OTLP, so a directory walk leaves them (:func:`expand`'s ``exports``).
-EXPORTED_FILE = re.compile(r"data_\d+\.(?:parquet|csv|json)")
-EXPORTED_DAY = re.compile(r"day=\d{4}-\d{2}-\d{2}")
 _SIGNAL_NAMES = tuple(f"{signal}{sep}" for signal in ("traces", "metrics", "logs") for sep in ".-")
 
 

@@ -12,11 +12,10 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterable, Literal, Mapping, Sequence
-
-from otel_llm_analysis._sources import EXPORTED_DAY, EXPORTED_FILE
 
 Format = Literal["json", "csv", "parquet"]
 
@@ -152,6 +151,12 @@ def export_spans(store: Any, out_dir: str | Path, fmt: Format = "parquet") -> Pa
         f"(FORMAT {fmt}, PARTITION_BY (day), OVERWRITE_OR_IGNORE)"
     )
     return path
+
+
+#: What :func:`export_spans` writes (DuckDB's partitioned ``COPY``): ``day=YYYY-MM-DD/data_N.<format>``, rows
+#: of a store's spans table - not OTLP, so ingest refuses them and its directory walk leaves them (``_sources``).
+EXPORTED_FILE = re.compile(r"data_\d+\.(?:parquet|csv|json)")
+EXPORTED_DAY = re.compile(r"day=\d{4}-\d{2}-\d{2}")
 
 
 def span_export_in(path: str | Path) -> Path | None:
