@@ -47,7 +47,7 @@ from typing import Any, Mapping, Sequence
 from sqlglot import exp, parse
 from sqlglot.dialects.clickhouse import ClickHouse as _ClickHouse
 
-__all__ = ["ClickHouse", "bind", "number_text", "transpile"]
+__all__ = ["ClickHouse", "bind", "number_text", "transpile", "try_cast"]
 
 #: ClickHouse's integer types DuckDB's INTEGER / BIGINT (and kin) are written as.
 _INTEGERS = ("Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64")
@@ -179,7 +179,13 @@ def _slice(self: Any, expression: exp.Bracket) -> str | None:
 def _try_cast(self: Any, expression: exp.TryCast) -> str:
     to = self.sql(expression, "to")
     to = to[len("Nullable("):-1] if to.startswith("Nullable(") else to  # the result is Nullable anyway
-    value = self.sql(expression, "this")
+    return try_cast(self.sql(expression, "this"), to)
+
+
+def try_cast(value: str, to: str) -> str:
+    """DuckDB's ``TRY_CAST(value AS to)`` in ClickHouse SQL; ``value``: a ClickHouse expression, ``to``: a
+    ClickHouse type (``'Float64'``, ``'Int64'``, …). What a view of ours reads as DuckDB's ingest reads it
+    (an evaluation's score) is read with this, the same rule as the transpiled analyses'."""
     cast = f"accurateCastOrNull({value}, '{to}')"
     if to != "Float64" and to not in _INTEGERS:
         return cast

@@ -39,7 +39,7 @@ from otel_llm_analysis._costs import _ZERO_ON_A_TOTAL
 from otel_llm_analysis._filters import IS_UNPRICED, TOTAL_ONLY_TOKENS
 from otel_llm_analysis._spellings import FIRST_TOKEN_EVENTS, SPELLINGS
 from otel_llm_analysis.clickhouse._ddl import LOGS_TABLE, METRICS_TABLES, TRACES_TABLE
-from otel_llm_analysis.clickhouse._dialect import number_text, transpile
+from otel_llm_analysis.clickhouse._dialect import number_text, transpile, try_cast
 from otel_llm_analysis.clickhouse._pricing import priced_sql
 
 #: How a SPELLINGS column is typed (DuckDB: ingest.py's TRY_CASTs); text otherwise.
@@ -219,7 +219,7 @@ def view_statements(database: str, tables: set[str] | frozenset[str] = frozenset
                     for kind, table in METRICS_TABLES.items() if not tables or table in tables]
     filled = text.format(db=database, traces=TRACES_TABLE, logs=LOGS_TABLE, llm_call=semconv.KIND_LLM_CALL,
                          evaluation_event=semconv.EVENT_EVALUATION_RESULT,
-                         eval_name=semconv.GEN_AI_EVALUATION_NAME, eval_score=semconv.GEN_AI_EVALUATION_SCORE_VALUE,
+                         eval_name=semconv.GEN_AI_EVALUATION_NAME, event_eval_score=eval_score("e.3"),
                          eval_label=semconv.GEN_AI_EVALUATION_SCORE_LABEL,
                          outer_cost_rank=_producers.cost_rank_sql("w_cost_source"),
                          inner_cost_rank=_producers.cost_rank_sql("cost_source"),
@@ -228,6 +228,15 @@ def view_statements(database: str, tables: set[str] | frozenset[str] = frozenset
                          total_only_tokens=_clickhouse(TOTAL_ONLY_TOKENS), is_unpriced=_clickhouse(IS_UNPRICED),
                          **window_parameters())
     return [spans_view(database, pricing=pricing), *split_views(database, filled)]
+
+
+def eval_score(attributes: str) -> str:
+    """The evaluation score in the attribute map ``attributes`` (a ClickHouse expression), read as DuckDB's
+    ``span_events.eval_score`` and ``queries/log_evaluations.sql`` read it: ``TRY_CAST(… AS DOUBLE)``
+    (surrounding whitespace trimmed, ``_`` between digits taken); NULL when absent or not a number. A log
+    record is a span event's twin when its score reads the same, so both engines must read it alike."""
+    name = _quote(semconv.GEN_AI_EVALUATION_SCORE_VALUE)
+    return try_cast(f"multiIf(mapContains({attributes}, {name}), {attributes}[{name}], NULL)", "Float64")
 
 
 def _clickhouse(expression: str) -> str:

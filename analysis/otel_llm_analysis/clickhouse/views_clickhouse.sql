@@ -119,7 +119,7 @@ SELECT * FROM `{db}`.window_llm_calls({window}) WHERE start_time >= {from_since}
 CREATE OR REPLACE VIEW `{db}`.span_events AS
 SELECT TraceId AS trace_id, SpanId AS span_id, toTimeZone(e.1, 'UTC') AS time, toString(e.2) AS name, e.3 AS attributes,
        multiIf(mapContains(e.3, '{eval_name}'), e.3['{eval_name}'], NULL) AS eval_name,
-       toFloat64OrNull(multiIf(mapContains(e.3, '{eval_score}'), e.3['{eval_score}'], NULL)) AS eval_score,
+       {event_eval_score} AS eval_score,
        multiIf(mapContains(e.3, '{eval_label}'), e.3['{eval_label}'], NULL) AS eval_label
 FROM `{db}`.`{traces}`
 ARRAY JOIN arrayZip(`Events.Timestamp`, `Events.Name`, `Events.Attributes`) AS e;

@@ -298,8 +298,7 @@ WITH calls AS MATERIALIZED (
     SELECT assumeNotNull(l.trace_id) AS trace_id, assumeNotNull(l.span_id) AS span_id, l.time AS time,
            if(mapContains(l.attributes, '{eval_name}'), l.attributes['{eval_name}'], NULL) AS eval_name,
            if(mapContains(l.attributes, '{eval_label}'), l.attributes['{eval_label}'], NULL) AS eval_label,
-           toFloat64OrNull(if(mapContains(l.attributes, '{eval_score}'), l.attributes['{eval_score}'], NULL))
-               AS eval_score,
+           {log_eval_score} AS eval_score,
            if(mapContains(l.attributes, '{response_id}'), l.attributes['{response_id}'], NULL) AS response_id
     FROM `{db}`.logs AS l
     WHERE l.event_name = '{evaluation_event}' AND l.trace_id IS NOT NULL AND l.span_id IS NOT NULL
