@@ -22,6 +22,7 @@ from importlib import resources
 from typing import Any, Iterable, Mapping, Sequence, TypeVar
 
 from otel_llm import semconv
+from otel_llm_analysis._rows import COUNT
 from otel_llm_analysis._spellings import TOTAL_TOKENS
 
 #: A span that some producer marked as a model call (``otel_kind`` is mapped from
@@ -38,9 +39,11 @@ IS_ERROR = "(status_code = 2)"
 #: The total token count of a call whose usage is only a total (no input or output count,
 #: ``_spellings.TOTAL_TOKENS``), else NULL. No column keeps it (a total can be neither split
 #: nor priced), so it is read from the call's attributes, and only for the calls without a split.
-TOTAL_ONLY_TOKENS = ("(CASE WHEN input_tokens IS NULL AND output_tokens IS NULL THEN coalesce("
-                     + ", ".join(f"TRY_CAST(attr_values[list_position(attr_keys, '{name}')] AS BIGINT)"
-                                 for name in TOTAL_TOKENS) + ") END)")
+#: The first spelling present is read as the split counts are (``_rows.COUNT``: a non-negative
+#: integer up to 2**53): "-12.5" or "abc" is no total, never a rounded -13.
+TOTAL_ONLY_TOKENS = ("(CASE WHEN input_tokens IS NULL AND output_tokens IS NULL THEN "
+                     + COUNT.format("coalesce(" + ", ".join(f"attr_values[list_position(attr_keys, '{name}')]"
+                                                            for name in TOTAL_TOKENS) + ")") + " END)")
 #: A call that carries tokens but no cost: its model has no price, or its usage is only a total.
 IS_UNPRICED = f"(cost_usd IS NULL AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL OR {TOTAL_ONLY_TOKENS} IS NOT NULL))"
 #: :data:`IS_UNPRICED` on a store known to hold no call whose usage is only a total (``_total_only``).

@@ -504,8 +504,8 @@ def traces(
     from otel_llm_analysis import traces as analysis
 
     measure, other = ("cost_usd", "duration_ms") if by is RankChoice.cost else ("duration_ms", "cost_usd")
-    columns = ["trace_id", measure, "root_name", "llm_calls", "tokens", other, "errors", "depth", "spans",
-               "start_time"]
+    columns = ["trace_id", measure, "root_name", "llm_calls", "priced_calls", "unpriced_calls", "tokens", other,
+               "errors", "depth", "spans", "start_time"]
     rows = analysis.top_traces(store, top, by.value, filters)
     result = Result(rows, f"top {top} traces by {by.value}", columns, notes=_unpriced_in(store, filters))
     if tree:

@@ -59,6 +59,10 @@ class TraceRow:
     tokens: int
     cost_usd: float | None  # None when none of its LLM calls has a cost
     errors: int
+    #: the calls ``cost_usd`` sums, and those it leaves out (tokens, no price); None on a store whose
+    #: views predate them (opened read-only) or an engine whose trace views lack them
+    priced_calls: int | None = None
+    unpriced_calls: int | None = None
     depth: int = 0
     tree: list[SpanNode] = field(default_factory=list)
 

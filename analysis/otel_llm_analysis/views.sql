@@ -127,7 +127,9 @@ GROUP BY ALL;
 -- time from first start to last end, spans, failed spans (trace_spans), and
 -- its LLM calls' count, tokens (input plus output; the total of a call that
 -- gave only a total: _filters.TOTAL_ONLY_TOKENS) and cost (trace_calls; cost
--- NULL when none of them has a cost). top_traces ranks on one half, then reads the ranked
+-- NULL when none of them has a cost), with the calls the cost sums (priced_calls)
+-- and those it leaves out (unpriced_calls: tokens, no price; a trace of
+-- unpriced calls is not a free one). top_traces ranks on one half, then reads the ranked
 -- traces' rows. Each view is its macro over the whole store; the macros
 -- `trace_*_of(spans_in)` give the same rows over the whole traces in table
 -- `spans_in` (top_traces reads a few traces' span rows once, then works out
@@ -136,7 +138,9 @@ CREATE OR REPLACE MACRO trace_calls_of(spans_in) AS TABLE
 SELECT trace_id,
        count(*) AS llm_calls,
        sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0) + coalesce({total_only_tokens}, 0)) AS tokens,
-       sum(cost_usd) AS cost_usd
+       sum(cost_usd) AS cost_usd,
+       count(cost_usd) AS priced_calls,
+       count(*) FILTER (WHERE {is_unpriced}) AS unpriced_calls
 FROM llm_calls_of(spans_in)
 GROUP BY trace_id;
 
@@ -164,6 +168,8 @@ SELECT trace_id,
        coalesce(any_value(llm_calls), 0) AS llm_calls,
        coalesce(any_value(tokens), 0) AS tokens,
        any_value(cost_usd) AS cost_usd,
+       coalesce(any_value(priced_calls), 0) AS priced_calls,
+       coalesce(any_value(unpriced_calls), 0) AS unpriced_calls,
        coalesce(any_value(errors), 0) AS errors
 FROM (SELECT * FROM trace_spans_of(spans_in) UNION ALL BY NAME SELECT * FROM trace_calls_of(spans_in))
 GROUP BY trace_id;

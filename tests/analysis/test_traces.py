@@ -55,6 +55,10 @@ def test_top_traces_match_the_records(loaded, by):
         assert row.tokens == sum((s.input_tokens or 0) + (s.output_tokens or 0) for s in spans if is_llm(s))
         priced = [s.cost_usd for s in spans if is_llm(s) and s.cost_usd is not None]
         assert row.cost_usd == (pytest.approx(sum(priced)) if priced else None)  # never a made-up 0
+        assert row.priced_calls == len(priced)  # what the cost sums, and what it leaves out
+        assert row.unpriced_calls == sum(is_llm(s) and s.cost_usd is None and (s.input_tokens is not None or
+                                                                              s.output_tokens is not None)
+                                         for s in spans)
         assert row.errors == sum(s.status_code == 2 for s in spans)
         assert row.depth == _depth(spans) == 3
         wall = (max(s.end_ns for s in spans) // 1000 - min(s.start_ns for s in spans) // 1000) / 1000

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import json
+
 import orjson
 import pytest
 
@@ -277,3 +279,41 @@ def test_each_trend_period_counts_the_calls_its_cost_leaves_out(loaded, tmp_path
     (row,) = [r for r in csv.DictReader(io.StringIO(result.output)) if r["calls"] != "0"]
     assert (row["priced_calls"], row["unpriced_calls"]) == (str(expected["priced_calls"]),
                                                             str(expected["unpriced_calls"]))
+
+
+@pytest.mark.parametrize("value", ["-12.5", -12.5, "12.5", 12.5, "-3", "abc", "1e30", 2**63 - 1])
+def test_a_total_that_is_not_a_count_is_no_total(tmp_path, value):
+    """A total token count is read as the split counts are (``_rows.COUNT``): a non-negative integer up to
+    2**53. "-12.5" was read as -13 (DuckDB rounds a cast to BIGINT) and subtracted from the tokens; now it
+    is no total: the call is one without usage (neither priced nor unpriced), as an unreadable split is."""
+    spans = [_call(31, "gpt-4o", **{"llm.usage.total_tokens": value}),
+             _call(32, "gpt-4o", **{"llm.usage.total_tokens": "40"}),
+             _call(33, "gpt-4o", **{"gen_ai.usage.total_tokens": 12.0})]  # a whole double is a count
+    with TraceStore(str(tmp_path / "bad.duckdb")) as store:
+        store.ingest([str(_write(tmp_path / "bad.jsonl", [(s,) for s in spans]))])
+        row = totals(store)
+        assert (row.llm_calls, row.unpriced_calls, row.total_only_calls, row.total_only_tokens,
+                row.no_usage_calls) == (3, 2, 2, 52, 1)
+        from otel_llm_analysis.traces import top_traces
+
+        tokens = {t.trace_id: t.tokens for t in top_traces(store, 3, "duration")}
+        assert tokens == {spans[0].trace_id: 0, spans[1].trace_id: 40, spans[2].trace_id: 12}
+
+
+def test_each_trace_counts_its_priced_and_unpriced_calls(loaded, tmp_path):
+    """A trace whose calls have no price showed no cost, as a free one would: each row now counts the
+    calls its cost sums and those it leaves out, in the table and in json."""
+    from typer.testing import CliRunner
+
+    from otel_llm.cli import app
+
+    db = str(tmp_path / "store.duckdb")
+    loaded.close()
+    result = CliRunner().invoke(app, ["traces", "--db", db, "--top", "10", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = {row["trace_id"]: row for row in json.loads(result.stdout)}
+    for span, priced, unpriced, _ in CALLS:
+        row = rows[span.trace_id]
+        assert (row["llm_calls"], row["priced_calls"], row["unpriced_calls"]) == (1, int(priced), int(unpriced))
+    table = CliRunner().invoke(app, ["traces", "--db", db, "--top", "10"], env={"COLUMNS": "250"})
+    assert "unpriced" in table.output, table.output
