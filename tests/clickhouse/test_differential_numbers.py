@@ -16,7 +16,7 @@ from typing import Any, Iterator
 import orjson
 import pytest
 
-from otel_llm_analysis import summaries
+from otel_llm_analysis import summaries, traces
 from otel_llm_analysis.clickhouse.store import ClickHouseStore
 from otel_llm_analysis.store import TraceStore
 from tests.clickhouse.test_differential import both_stores, same, same_on_both
@@ -32,9 +32,10 @@ CALLS: list[tuple[Any, Any, Any]] = [
     (10, 5, "-0.5"), (10, 5, "\t0.125 "), (10, 5, "1__0"), (10, 5, 0.25),
     (str(2**63 - 1), "1", None), (str(2**53), "1", None), (str(2**53 + 2), "1", None),  # beyond 2**53: no count
 ]
-#: Usage given only as a total (read by the analyses, ``_filters.TOTAL_ONLY_TOKENS``: DuckDB's
-#: ``TRY_CAST(… AS BIGINT)``, which rounds a decimal half away from zero)
-TOTALS: list[Any] = ["1234.0", " 1234 ", "1_234", "12.5", "-12.5", "1e3", "1234", 1234, "abc"]
+#: Usage given only as a total (read by the analyses, ``_filters.TOTAL_ONLY_TOKENS``: a count as
+#: ``_rows.COUNT`` reads one, a non-negative integer up to 2**53; anything else is no total, never rounded)
+TOTALS: list[Any] = ["1234.0", " 1234 ", "1_234", "12.5", "-12.5", "1e3", "1234", 1234, "abc", "-5", "-0", " 12",
+                     "0x10", "0b1", "+-1", "", "١٢", str(2**53 + 2), "1e30", "NaN", "-inf", 12.5]
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +76,13 @@ def test_the_summary_is_the_same_on_both_engines(stores: tuple[TraceStore, Click
 def test_usage_given_only_as_a_total_counts_the_same_on_both_engines(
         stores: tuple[TraceStore, ClickHouseStore]) -> None:
     duck, ch = (summaries.summary(store, None)[0] for store in stores)
-    # DuckDB's reading: 1234 five times, 13, -13 (a negative total is DuckDB's to refuse, not ClickHouse's), 1000
-    assert (duck.total_only_calls, duck.total_only_tokens) == (8, 5 * 1234 + 13 - 13 + 1000)
-    assert (ch.total_only_calls, ch.total_only_tokens) == (duck.total_only_calls, duck.total_only_tokens)
+    # 1234 five times, 1000, 0 ("-0"), 12; "12.5", "-12.5" and "-5" are no total (not rounded to 13, -13, -5)
+    assert (ch.total_only_calls, ch.total_only_tokens) == (8, 5 * 1234 + 1000 + 0 + 12)
+    assert (duck.total_only_calls, duck.total_only_tokens) == (ch.total_only_calls, ch.total_only_tokens)
+
+
+def test_each_traces_tokens_count_a_total_the_same_on_both_engines(
+        stores: tuple[TraceStore, ClickHouseStore]) -> None:
+    duck, ch = ({row.trace_id: row.tokens for row in traces.top_traces(store, 100, "cost")} for store in stores)
+    assert duck[f"{len(CALLS) + TOTALS.index('-12.5') + 1:032x}"] == 0  # no total: not -13 off the trace's tokens
+    same(duck, ch)
