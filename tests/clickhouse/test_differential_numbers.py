@@ -81,8 +81,11 @@ def test_usage_given_only_as_a_total_counts_the_same_on_both_engines(
     assert (duck.total_only_calls, duck.total_only_tokens) == (ch.total_only_calls, ch.total_only_tokens)
 
 
-def test_each_traces_tokens_count_a_total_the_same_on_both_engines(
+def test_each_traces_tokens_and_calls_count_the_same_on_both_engines(
         stores: tuple[TraceStore, ClickHouseStore]) -> None:
-    duck, ch = ({row.trace_id: row.tokens for row in traces.top_traces(store, 100, "cost")} for store in stores)
-    assert duck[f"{len(CALLS) + TOTALS.index('-12.5') + 1:032x}"] == 0  # no total: not -13 off the trace's tokens
+    """Each trace's tokens (a total included) and the calls its cost sums and leaves out (``trace_summary``)."""
+    duck, ch = ({row.trace_id: (row.tokens, row.priced_calls, row.unpriced_calls)
+                 for row in traces.top_traces(store, 100, "cost")} for store in stores)
+    assert duck[f"{len(CALLS) + TOTALS.index('-12.5') + 1:032x}"][0] == 0  # no total: not -13 off the trace's tokens
+    assert duck[f"{len(CALLS) + TOTALS.index(1234) + 1:032x}"] == (1234, 0, 1)  # a total: unpriced, not free
     same(duck, ch)

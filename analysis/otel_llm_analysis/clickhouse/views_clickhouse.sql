@@ -172,8 +172,9 @@ GROUP BY day, project, model;
 CREATE OR REPLACE VIEW `{db}`.trace_calls AS
 SELECT trace_id, count() AS llm_calls,
        sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0) + coalesce(total_only, 0)) AS tokens,
-       sum(cost) AS cost_usd
-FROM (SELECT trace_id, input_tokens, output_tokens, {total_only_tokens} AS total_only, cost_usd AS cost
+       sum(cost) AS cost_usd, count(cost) AS priced_calls, countIf(unpriced) AS unpriced_calls
+FROM (SELECT trace_id, input_tokens, output_tokens, {total_only_tokens} AS total_only, cost_usd AS cost,
+             {is_unpriced} AS unpriced
       FROM `{db}`.llm_calls)
 GROUP BY trace_id;
 
@@ -190,6 +191,7 @@ GROUP BY trace_id;
 CREATE OR REPLACE VIEW `{db}`.trace_summary AS
 SELECT s.trace_id AS trace_id, s.root_name AS root_name, s.project AS project, s.start_time AS start_time,
        s.duration_ms AS duration_ms, s.spans AS spans, coalesce(c.llm_calls, 0) AS llm_calls,
-       coalesce(c.tokens, 0) AS tokens, c.cost_usd AS cost_usd, s.errors AS errors
+       coalesce(c.tokens, 0) AS tokens, c.cost_usd AS cost_usd, coalesce(c.priced_calls, 0) AS priced_calls,
+       coalesce(c.unpriced_calls, 0) AS unpriced_calls, s.errors AS errors
 FROM `{db}`.trace_spans AS s LEFT JOIN `{db}`.trace_calls AS c ON c.trace_id = s.trace_id
 SETTINGS join_use_nulls = 1
