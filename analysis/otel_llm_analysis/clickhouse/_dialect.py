@@ -22,6 +22,8 @@ dialect with the few constructs it gets wrong for these queries overridden
   ``groupConcat`` with ``ORDER BY`` inside, which ClickHouse cannot read);
 * ``attr_values[list_position(attr_keys, 'k')]`` (one attribute from the aligned lists) ->
   ``attributes['k']`` (a map lookup, NULL when absent);
+* ``m['k']`` (a map's value by a literal key) -> ``multiIf(mapContains(m, 'k'), m['k'], NULL)``: NULL
+  when absent, as DuckDB, where ClickHouse answers ``''`` (``resource_attributes['service.instance.id']``);
 * ``list_position(l, x)`` -> ``nullIf(indexOf(l, x), 0)`` (NULL when absent, as DuckDB);
 * ``TRY_CAST(x AS T)`` -> ``accurateCastOrNull(x, 'T')`` (SQLGlot writes a ``CAST`` to
   ``Nullable(T)``, which fails on text that is no ``T`` where DuckDB answers NULL); to a
@@ -155,6 +157,9 @@ def _bracket(self: Any, expression: exp.Bracket) -> str:
         attributes = self.sql(exp.column("attributes", table=values.table or None))
         key = self.sql(index.expressions[1])
         return f"multiIf(mapContains({attributes}, {key}), {attributes}[{key}], NULL)"
+    if isinstance(index, exp.Literal) and index.is_string:  # m['k'] of a map: NULL when absent, as DuckDB's
+        value, key = self.sql(values), self.sql(index)
+        return f"multiIf(mapContains({value}, {key}), {value}[{key}], NULL)"
     sliced = _slice(self, expression)
     if sliced is not None:
         return sliced
