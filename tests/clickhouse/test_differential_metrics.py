@@ -11,12 +11,14 @@ hour, day and month as on DuckDB; what the analyses report of it must be the sam
 from __future__ import annotations
 
 import calendar
+from datetime import datetime
+from pathlib import Path
 from typing import Any, Iterator
 
 import orjson
 import pytest
 
-from otel_llm_analysis import alerts
+from otel_llm_analysis import alerts, traces
 from otel_llm_analysis._filters import Filters
 from otel_llm_analysis.clickhouse.store import ClickHouseStore
 from otel_llm_analysis.processes import process_usage
@@ -72,16 +74,20 @@ def _requests() -> dict[str, Any]:
     ]}
 
 
+def _spans() -> dict[str, Any]:
+    """One span of the worker, in the last second of October."""
+    return {"resourceSpans": [{"resource": {"attributes": key_values({"service.name": "worker"})}, "scopeSpans": [
+        {"scope": {"name": "s"}, "spans": [{"traceId": "1" * 32, "spanId": "1" * 16, "name": "work", "kind": 1,
+                                            "startTimeUnixNano": str(LAST_SECOND),
+                                            "endTimeUnixNano": str(LAST_SECOND + S), "attributes": []}]}]}]}
+
+
 @pytest.fixture(scope="module")
 def stores(tmp_path_factory: pytest.TempPathFactory, clickhouse_http: ChdbHttpServer
            ) -> Iterator[tuple[TraceStore, ClickHouseStore]]:
     root = tmp_path_factory.mktemp("differential_metrics")
     (root / "metrics.jsonl").write_bytes(orjson.dumps(_requests()) + b"\n")
-    spans = {"resourceSpans": [{"resource": {"attributes": key_values({"service.name": "worker"})}, "scopeSpans": [
-        {"scope": {"name": "s"}, "spans": [{"traceId": "1" * 32, "spanId": "1" * 16, "name": "work", "kind": 1,
-                                            "startTimeUnixNano": str(LAST_SECOND), "endTimeUnixNano": str(LAST_SECOND + S),
-                                            "attributes": []}]}]}]}
-    (root / "spans.jsonl").write_bytes(orjson.dumps(spans) + b"\n")
+    (root / "spans.jsonl").write_bytes(orjson.dumps(_spans()) + b"\n")
     yield from both_stores(root, f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/otel_metrics")
 
 
@@ -111,3 +117,43 @@ def test_peak_memory_is_the_same_on_both_engines(stores: tuple[TraceStore, Click
     assert duck is not None
     assert duck == ch
 
+
+def test_every_kind_of_point_and_its_start_read_the_same_on_both_engines(
+        stores: tuple[TraceStore, ClickHouseStore]) -> None:
+    sql = ("SELECT metric_type, metric_name, count(*) AS points, count(start_time) AS started, "
+           "min(date_trunc('day', time)) AS first_day, max(date_trunc('day', time)) AS last_day "
+           "FROM metric_points GROUP BY metric_type, metric_name ORDER BY metric_type, metric_name")
+    duck, ch = (store.query(sql) for store in stores)
+    assert {row[0] for row in duck} == {"gauge", "sum", "histogram", "exponential_histogram", "summary"}
+    memory = {row[0]: row[2:] for row in duck if row[1] == "process.memory.usage"}
+    assert memory == {"gauge": (3, 0, datetime(2026, 10, 31), datetime(2026, 11, 1)),  # the gauges have no start
+                      "sum": (3, 3, datetime(2026, 10, 31), datetime(2026, 11, 1))}
+    same(duck, ch)
+
+
+def test_a_database_without_log_or_metric_tables_opens_and_has_none(tmp_path: Path, clickhouse_http: ChdbHttpServer,
+                                                                     database: str) -> None:
+    """A collector whose pipelines send ClickHouse only traces creates only the trace tables: the analyses
+    run there, with no logs and no metric points (as a DuckDB store of those spans), where the store
+    could not open (its views read otel_logs)."""
+    from otel_llm.collector import exporter_sql_dir
+    from otel_llm_analysis import logs
+    from otel_llm_analysis.clickhouse import ExporterSchema
+
+    for statement in ExporterSchema(database=database).statements(exporter_sql_dir()):
+        if "otel_logs" not in statement and "otel_metrics" not in statement:
+            clickhouse_http.query(statement)
+    (tmp_path / "spans.jsonl").write_bytes(orjson.dumps(_spans()) + b"\n")
+    clickhouse_http.query(  # the span of _spans() as the exporter stores it
+        f"INSERT INTO `{database}`.otel_traces (Timestamp, TraceId, SpanId, SpanName, SpanKind, ServiceName, "
+        f"Duration, StatusCode) VALUES (fromUnixTimestamp64Nano({LAST_SECOND}), '{'1' * 32}', '{'1' * 16}', 'work', "
+        f"'Internal', 'worker', {S}, 'Unset')")
+    url = f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/{database}"
+    with TraceStore(":memory:") as duck:
+        duck.ingest([tmp_path])
+        with ClickHouseStore(url) as ch:
+            for store in (duck, ch):
+                assert process_usage(store, "day") == [] and alerts._peak_memory_mb(store, Filters()) is None
+                assert logs.search_logs(store, None, None, None, None, 10) == []
+                assert store.query("SELECT count(*) FROM metric_points") == [(0,)]
+            same(traces.top_traces(duck, 5, "duration"), traces.top_traces(ch, 5, "duration"))

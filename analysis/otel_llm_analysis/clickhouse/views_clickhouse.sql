@@ -139,25 +139,9 @@ SELECT toTimeZone(Timestamp, 'UTC') AS time, nullIf(toInt32(SeverityNumber), 0) 
        nullIf(SpanId, '') AS span_id, nullIf(ServiceName, '') AS service_name, LogAttributes AS attributes,
        ResourceAttributes AS resource_attributes, nullIf(EventName, '') AS event_name,
        nullIf(ScopeName, '') AS scope_name, nullIf(ScopeVersion, '') AS scope_version
-FROM `{db}`.`{logs}`;
+FROM {logs};
 
-CREATE OR REPLACE VIEW `{db}`.metric_points AS
-SELECT toTimeZone(TimeUnix, 'UTC') AS time, toTimeZone(StartTimeUnix, 'UTC') AS start_time, MetricName AS metric_name, 'gauge' AS metric_type,
-       nullIf(MetricUnit, '') AS unit, nullIf(ServiceName, '') AS service_name, Attributes AS attributes,
-       ResourceAttributes AS resource_attributes, Value AS value, CAST(NULL AS Nullable(Int64)) AS count,
-       CAST(NULL AS Nullable(Float64)) AS sum, nullIf(ScopeName, '') AS scope_name,
-       CAST(NULL AS Nullable(String)) AS temporality
-FROM `{db}`.`{gauge}`
-UNION ALL
-SELECT toTimeZone(TimeUnix, 'UTC'), toTimeZone(StartTimeUnix, 'UTC'), MetricName, 'sum', nullIf(MetricUnit, ''), nullIf(ServiceName, ''), Attributes,
-       ResourceAttributes, Value, NULL, NULL, nullIf(ScopeName, ''),
-       multiIf(AggregationTemporality = 1, 'delta', AggregationTemporality = 2, 'cumulative', NULL)
-FROM `{db}`.`{sum}`
-UNION ALL
-SELECT toTimeZone(TimeUnix, 'UTC'), toTimeZone(StartTimeUnix, 'UTC'), MetricName, 'histogram', nullIf(MetricUnit, ''), nullIf(ServiceName, ''),
-       Attributes, ResourceAttributes, NULL, toInt64(Count), Sum, nullIf(ScopeName, ''),
-       multiIf(AggregationTemporality = 1, 'delta', AggregationTemporality = 2, 'cumulative', NULL)
-FROM `{db}`.`{histogram}`;
+-- metric_points: made by _views.metric_points_view (one part per metric table the database holds).
 
 CREATE OR REPLACE VIEW `{db}`.daily_usage AS
 SELECT toDate(t) AS day, project, model, count() AS calls, countIf(status_code = 2) AS failed_calls,
