@@ -25,6 +25,8 @@ dialect with the few constructs it gets wrong for these queries overridden
 * ``m['k']`` (a map's value by a literal key) -> ``multiIf(mapContains(m, 'k'), m['k'], NULL)``: NULL
   when absent, as DuckDB, where ClickHouse answers ``''`` (``resource_attributes['service.instance.id']``);
 * ``list_position(l, x)`` -> ``nullIf(indexOf(l, x), 0)`` (NULL when absent, as DuckDB);
+* ``lower``/``upper`` -> ``lowerUTF8``/``upperUTF8``: DuckDB maps every letter (``É`` -> ``é``),
+  ClickHouse's ``lower`` ASCII letters only (a log search for ``échec`` missed ``Échec``);
 * ``TRY_CAST(x AS T)`` -> ``accurateCastOrNull(x, 'T')`` (SQLGlot writes a ``CAST`` to
   ``Nullable(T)``, which fails on text that is no ``T`` where DuckDB answers NULL); to a
   number, what that cast cannot read is read as DuckDB reads it (:func:`number_text`; to an
@@ -224,6 +226,8 @@ class ClickHouse(_ClickHouse):
             exp.Flatten: lambda self, e: self.func("arrayFlatten", e.this),
             exp.TimestampTrunc: _truncate,
             exp.TryCast: _try_cast,
+            exp.Lower: lambda self, e: self.func("lowerUTF8", e.this),
+            exp.Upper: lambda self, e: self.func("upperUTF8", e.this),
         }
         TYPE_MAPPING = {**_ClickHouse.Generator.TYPE_MAPPING, exp.DataType.Type.TIMESTAMP: "DateTime64(6, 'UTC')",
                         exp.DataType.Type.TIMESTAMPNTZ: "DateTime64(6, 'UTC')"}

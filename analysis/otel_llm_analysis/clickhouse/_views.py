@@ -116,8 +116,8 @@ def _span_columns() -> list[tuple[str, str]]:
     events = ", ".join(_quote(name) for name in FIRST_TOKEN_EVENTS)
     ttft = f"arrayFilter((t, n) -> n IN ({events}), Events.Timestamp, Events.Name)"
     request_model = _producers.request_model_sql(_attribute, first_present("request_model"), _json_string)
-    # the span's own cost when usable, by the rule of _producers.cost_sql (ClickHouse spells isfinite isFinite)
-    own = {column: sql.replace("isfinite(", "isFinite(") for column, sql in _producers.cost_sql(
+    # the span's own cost when usable, by the rule of _producers.cost_sql
+    own = {column: _functions(sql) for column, sql in _producers.cost_sql(
         _attribute, _typed("cost_usd"), _typed("input_tokens"), _typed("output_tokens")).items()}
     no_price = _zero_on_a_total(own)
     own = {column: f"if({no_price}, NULL, {sql})" for column, sql in own.items()}
@@ -140,7 +140,7 @@ def _span_columns() -> list[tuple[str, str]]:
         ("own_cost_usd", own["cost_usd"]),
         ("own_cost_source", own["cost_source"]),
         ("own_cost_table", own["cost_table"]),
-        ("provider", _producers.provider_sql(first_present("provider"))),
+        ("provider", _functions(_producers.provider_sql(first_present("provider")))),
         ("request_model", request_model),
         ("model", "coalesce(request_model, response_model)"),
         ("stream_ttft_ms", f"if(notEmpty({ttft}), arrayMin(arrayMap(t -> dateDiff('nanosecond', Timestamp, t), "
@@ -148,6 +148,16 @@ def _span_columns() -> list[tuple[str, str]]:
         ("attributes", "SpanAttributes"),
         ("resource_attributes", "ResourceAttributes"),
     ]
+
+
+#: DuckDB functions of ``_producers``' SQL builders -> ClickHouse's of the same meaning: ``lower`` maps
+#: every letter in DuckDB, ASCII letters only in ClickHouse (``lowerUTF8`` maps them all).
+_FUNCTIONS = {"isfinite": "isFinite", "lower": "lowerUTF8"}
+
+
+def _functions(sql: str) -> str:
+    """``sql`` (DuckDB SQL of ``_producers``, not transpiled) with :data:`_FUNCTIONS` renamed."""
+    return re.sub(r"\b(" + "|".join(_FUNCTIONS) + r")\(", lambda m: _FUNCTIONS[m.group(1)] + "(", sql)
 
 
 def _zero_on_a_total(own: dict[str, str]) -> str:
