@@ -17,6 +17,7 @@ import orjson
 import pytest
 
 from otel_llm_analysis import summaries, traces
+from otel_llm_analysis.clickhouse import load
 from otel_llm_analysis.clickhouse.store import ClickHouseStore
 from otel_llm_analysis.store import TraceStore
 from tests.clickhouse.test_differential import both_stores, same, same_on_both
@@ -42,6 +43,13 @@ TOTALS: list[Any] = ["1234.0", " 1234 ", "1_234", "12.5", "-12.5", "1e3", "1234"
 def stores(tmp_path_factory: pytest.TempPathFactory, clickhouse_http: ChdbHttpServer
            ) -> Iterator[tuple[TraceStore, ClickHouseStore]]:
     root = tmp_path_factory.mktemp("differential_numbers")
+    _write_calls(root)
+    yield from both_stores(root, f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/otel_numbers",
+                           bad_lines_allowed=True)
+
+
+def _write_calls(root: Path) -> None:
+    """:data:`CALLS` and :data:`TOTALS`, a call each, as one collector-format line of ``root/calls.jsonl``."""
     spans = []
     calls: list[dict[str, Any]] = [
         {"gen_ai.usage.input_tokens": input_tokens, "gen_ai.usage.output_tokens": output_tokens,
@@ -56,8 +64,6 @@ def stores(tmp_path_factory: pytest.TempPathFactory, clickhouse_http: ChdbHttpSe
     (root / "calls.jsonl").write_bytes(orjson.dumps({"resourceSpans": [{
         "resource": {"attributes": key_values({"service.name": "s"})},
         "scopeSpans": [{"scope": {"name": "producer"}, "spans": spans}]}]}) + b"\n")
-    yield from both_stores(root, f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/otel_numbers",
-                           bad_lines_allowed=True)
 
 
 def test_each_calls_tokens_and_cost_read_the_same_on_both_engines(
@@ -89,3 +95,16 @@ def test_each_traces_tokens_and_calls_count_the_same_on_both_engines(
     assert duck[f"{len(CALLS) + TOTALS.index('-12.5') + 1:032x}"][0] == 0  # no total: not -13 off the trace's tokens
     assert duck[f"{len(CALLS) + TOTALS.index(1234) + 1:032x}"] == (1234, 0, 1)  # a total: unpriced, not free
     same(duck, ch)
+
+
+def test_load_reports_each_unreadable_count_and_cost_as_ingest_does(tmp_path: Path, clickhouse_url: str) -> None:
+    """A count or cost left empty because its text is no count (no finite number) is said with its file,
+    line and span by ``otel-llm load`` as by ``ingest`` (nothing dropped in silence); a second load, which
+    adds no span, does not say them again."""
+    _write_calls(tmp_path)
+    with TraceStore(":memory:") as duck:
+        expected = sorted(map(str, duck.ingest([tmp_path]).bad_lines))
+    assert any("input_tokens left empty: gen_ai.usage.input_tokens = '-5'" in line for line in expected), expected
+    assert sorted(map(str, load([tmp_path], clickhouse_url).bad_lines)) == expected
+    again = {str(problem) for problem in load([tmp_path], clickhouse_url).bad_lines}
+    assert not {line for line in expected if " at span " in line} & again  # those of the spans it added

@@ -87,6 +87,19 @@ def _typed(column: str) -> str:
     return value
 
 
+def unreadable_sql() -> str:
+    """Over an ``otel_traces`` row: the typed columns (token counts, cost) whose attribute is present but
+    unreadable - left NULL by the span table, as DuckDB's ``_rows`` leaves them (its ``unreadable_columns``):
+    a count that is no non-negative integer up to 2**53, a cost that is no finite number."""
+    checks = []
+    for column in SPELLINGS:
+        if column in _INTEGER or column in _FLOAT:
+            typed = _typed(column)
+            unread = f"({typed}) IS NULL" if column in _INTEGER else f"NOT isFinite(coalesce({typed}, nan))"
+            checks.append(f"if({first_present(column)} IS NOT NULL AND {unread}, {_quote(column)}, '')")
+    return f"arrayFilter(c -> c != '', [{', '.join(checks)}])"
+
+
 #: What needs a price: (provider, response model, requested model) groups, and the book that prices them.
 Pricing = tuple[Sequence[tuple[Optional[str], Optional[str], Optional[str]]], PriceBook]
 
