@@ -101,10 +101,13 @@ OUTPUT_OPTIONS: Sequence[inspect.Parameter] = (
 class Result:
     """What a command hands back to be shown or written.
 
-    ``rows`` is the table and the CSV/Parquet content; ``document`` replaces it in
-    JSON when the result is more than rows (trends: series, spikes, forecast);
-    ``show`` replaces the default table on a terminal; ``notes`` follow the table.
-    ``gate=True`` colours the ``status`` column; ``exit_code`` 1 fails a CI step.
+    ``rows`` is the table and the CSV/Parquet content; ``document`` replaces
+    ``{"rows": ...}`` in JSON when the result is more than rows (trends: series,
+    spikes, forecast); ``show`` replaces the default table on a terminal.
+    ``notes`` (Rich markup) say what the figures leave out: they follow the table,
+    are the ``notes`` key of the JSON object, and go to stderr beside CSV and
+    Parquet (see :func:`emit`). ``gate=True`` colours the ``status`` column;
+    ``exit_code`` 1 fails a CI step.
     """
 
     rows: Sequence[Any]
@@ -112,7 +115,7 @@ class Result:
     columns: Sequence[str] | None = None
     rename: Mapping[str, str] | None = None
     notes: Sequence[str] = ()
-    document: Sequence[Any] | None = None
+    document: Mapping[str, Any] | None = None
     show: Callable[[Any], None] | None = None
     gate: bool = False
     exit_code: int = 0
@@ -135,8 +138,33 @@ def _output_format(fmt: Any, out: Path | None) -> str:
     return chosen
 
 
+def plain(note: str) -> str:
+    """A note's text without its Rich markup (for JSON and stderr, read by programs)."""
+    from rich.errors import MarkupError
+    from rich.text import Text
+
+    try:
+        return Text.from_markup(note).plain
+    except MarkupError:  # not markup after all: the text as it is
+        return note
+
+
+def json_document(result: Result) -> dict[str, Any]:
+    """What ``--format json`` writes: one object, whatever the command, so a program finds the notes
+    (what the figures leave out: unpriced calls, a projection's caveats) under ``notes``, never lost:
+    ``{"rows": [...], "notes": [...]}``, or the result's own ``document`` keys with ``notes``."""
+    from otel_llm_analysis.export import to_records
+
+    body = dict(result.document) if result.document is not None else {"rows": to_records(result.rows)}
+    return {**body, "notes": [plain(line) for line in result.notes]}
+
+
 def emit(result: Result, fmt: str, out: Path | None) -> None:
-    """Show ``result`` on the terminal or write it as ``fmt`` to stdout or ``out``."""
+    """Show ``result`` on the terminal or write it as ``fmt`` to stdout or ``out``.
+
+    JSON is :func:`json_document`; CSV and Parquet hold only rows, so their notes are
+    said on stderr (``note: ...``), where a pipe reading stdout keeps clean CSV.
+    """
     from otel_llm_analysis import export
 
     if fmt == "table":
@@ -151,17 +179,21 @@ def emit(result: Result, fmt: str, out: Path | None) -> None:
             style = _status_style if result.gate else None
             terminal.table(result.rows, result.title, result.columns, width=console.width, rename=result.rename,
                            style=style).print(console)
-        for note in result.notes:
-            console.print(note, highlight=False)
+        for line in result.notes:
+            console.print(line, highlight=False)
         return
-    data = result.document if (fmt == "json" and result.document is not None) else result.rows
+    if fmt != "json":
+        for line in result.notes:
+            note(plain(line))
+    data = result.rows
     if out is None:
-        sys.stdout.write(export.to_json(data).decode() if fmt == "json" else export.to_csv(data))
+        sys.stdout.write(export.to_json(json_document(result)).decode() if fmt == "json"
+                         else export.to_csv(data))
         return
-    if not data:
+    if not data and result.document is None:
         raise fail(f"nothing to write: {result.title} has no rows")
     try:
-        path = export.export_rows(data, fmt, out)
+        path = export.export_rows(json_document(result) if fmt == "json" else data, fmt, out)
     except OSError as exc:
         raise fail(f"cannot write {out}: {exc.strerror or exc}") from None
     typer.echo(f"wrote {len(data)} row(s) of {result.title} to {path}")

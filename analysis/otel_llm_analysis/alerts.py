@@ -20,6 +20,11 @@ Observed values, over the window and filters given:
 
 A check whose value cannot be observed (no calls, no process metrics) is reported
 with ``status="no data"`` and never fails the gate: absence of data is not a breach.
+The cost of calls without a price (tokens, no price: ``unpriced_calls``) is not
+absent but unknown: when no call in the window has a price, the spend check is
+``unknown``, never ``no data`` nor ``ok`` (:func:`any_unknown`: ``otel-llm check``
+exits 3); when some have one, the spend known is checked and the CLI names the
+calls it leaves out (as ``budget``).
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from otel_llm import semconv
 from otel_llm_analysis._filters import Filters, fetch_dicts, time_window
 from otel_llm_analysis.summaries import time_to_first_token, totals
 
-Status = Literal["ok", "breached", "no data"]
+Status = Literal["ok", "breached", "no data", "unknown"]
 MEMORY_METRIC = semconv.METRIC_PROCESS_MEMORY_USAGE  # bytes, from opentelemetry-instrumentation-system-metrics
 
 
@@ -138,6 +143,8 @@ def check(store: Any, thresholds: Thresholds = Thresholds(), filters: Filters | 
         observed = observe()
         crossed = observed is not None and (observed < limit if name in _FLOORS else observed > limit)
         status: Status = "no data" if observed is None else ("breached" if crossed else "ok")
+        if name == "cost_usd" and kpis.unpriced_calls and not kpis.priced_calls:  # a spend not known at all
+            status = "unknown"
         rows.append(CheckRow(name, observed, float(limit), status))
     return rows
 
@@ -145,3 +152,8 @@ def check(store: Any, thresholds: Thresholds = Thresholds(), filters: Filters | 
 def any_breached(rows: list[CheckRow]) -> bool:
     """True when a gate should fail."""
     return any(row.status == "breached" for row in rows)
+
+
+def any_unknown(rows: list[CheckRow]) -> bool:
+    """True when a check could not be told (its value left calls out): the gate is not passed."""
+    return any(row.status == "unknown" for row in rows)

@@ -16,7 +16,10 @@ Spent is the cost of the calls that carry one: a call of a model without a
 price, or whose usage is only a total, has none. Each status counts its
 month's ``calls`` (through the as-of day), ``priced_calls`` and
 ``unpriced_calls`` (``summaries``' definitions), so a spend that leaves calls
-out says how many.
+out says how many. A budget whose calls all lack a cost (none priced, some
+unpriced) has a spend that is unknown, not $0: its status is ``unknown``
+(:func:`any_unknown`: ``otel-llm budget`` exits 3), never ``ok`` - as
+``otel-llm check --max-cost``.
 
 A budgets file (YAML or JSON) is either a list of budgets or a mapping::
 
@@ -42,7 +45,7 @@ from otel_llm_analysis._filters import Filters, fetch_dicts
 from otel_llm_analysis.summaries import summary
 from otel_llm_analysis.trends import daily_costs, data_since, month_window
 
-Status = Literal["ok", "warning", "critical"]
+Status = Literal["ok", "warning", "critical", "unknown"]
 WARNING_PERCENT = 70.0
 CRITICAL_PERCENT = 90.0
 
@@ -141,7 +144,7 @@ def budget_status(
                 spent=spent,
                 remaining=budget.monthly_usd - spent,
                 percent_used=percent,
-                status=status_for(percent),
+                status="unknown" if calls["unpriced_calls"] and not calls["priced_calls"] else status_for(percent),
                 burn_rate_per_day=burn,
                 projected_month_end=burn * days_counted,
                 runs_out_on=_runs_out_on(costs, budget.monthly_usd, first, as_of, end, burn),
@@ -194,6 +197,11 @@ def _runs_out_on(costs: list[float], limit: float, first: date, as_of: date, end
     return as_of + timedelta(days=days)
 
 
+def any_unknown(statuses: Iterable[BudgetStatus]) -> bool:
+    """True when a budget's spend is unknown (its calls have no price): the CLI then exits 3."""
+    return any(s.status == "unknown" for s in statuses)
+
+
 def any_critical(statuses: Iterable[BudgetStatus]) -> bool:
     """True when a budget is critical: the CLI then exits 1 to fail a CI job."""
     return any(s.status == "critical" for s in statuses)
@@ -242,4 +250,4 @@ def _budget(item: Any) -> Budget:
     return Budget(float(item["monthly"]), item.get("project"), item.get("model"), item.get("name"))
 
 
-__all__ = ["Budget", "BudgetStatus", "any_critical", "budget_status", "load_budgets", "parse_budgets", "status_for"]
+__all__ = ["Budget", "BudgetStatus", "any_critical", "any_unknown", "budget_status", "load_budgets", "parse_budgets", "status_for"]

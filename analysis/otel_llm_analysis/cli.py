@@ -186,8 +186,8 @@ def trends(
     notes.append(f"forecast {forecast.month}: spent ${forecast.spent:,.4f} in {forecast.days_elapsed} days{began}, "
                  f"month-end ≈ ${forecast.projected_month_end:,.4f} (least squares over the days so far)")
     notes += _unpriced_in(store, filters)
-    document = [{"series": to_records(points), "changes": to_records(changes), "spikes": to_records(spikes),
-                 "forecast": to_records([forecast])[0]}]
+    document = {"series": to_records(points), "changes": to_records(changes), "spikes": to_records(spikes),
+                "forecast": to_records([forecast])[0]}
     table = Result(shown, title, columns)
     return Result(points, title, columns, notes=notes, document=document,
                   show=(lambda console: _show_rows(console, table)) if points else None)
@@ -250,7 +250,8 @@ def _unpriced_in(store: Any, filters: Any) -> list[str]:
 
 BUDGET_EPILOG = ("Exit codes: 0 every budget below 90 % used; 1 a budget is critical (>= 90 %), "
                  "so `otel-llm budget` can gate a CI job; 2 usage error (no budget given, bad file, "
-                 "a project or model the store has no data for).")
+                 "a project or model the store has no data for); 3 a budget's status is unknown: none of its "
+                 "calls has a price, so its spend is not known.")
 BUDGET_COLUMNS = ["budget", "monthly_usd", "spent", "percent_used", "status", "projected_month_end", "runs_out_on",
                   "remaining"]
 
@@ -304,11 +305,16 @@ def budget(
         notes.append(f"the store's data begins on {began}: burn rates and projections count the days from then, "
                      "and spent holds nothing from before")
     return Result(statuses, f"budgets {statuses[0].month} as of {statuses[0].as_of}", BUDGET_COLUMNS, gate=True,
-                  notes=notes, exit_code=1 if analysis.any_critical(statuses) else 0)
+                  notes=notes, exit_code=1 if analysis.any_critical(statuses)
+                  else CHECK_UNKNOWN_EXIT if analysis.any_unknown(statuses) else 0)
 
 
+#: ``otel-llm check`` exit code when no limit is crossed but a check could not be told (status unknown).
+CHECK_UNKNOWN_EXIT = 3
 CHECK_EPILOG = ("Exit codes: 0 no limit crossed (a check without data passes); 1 a limit is crossed, "
-                "so `otel-llm check --since 1h` can alert from cron or gate a CI job; 2 usage error.")
+                "so `otel-llm check --since 1h` can alert from cron or gate a CI job; 2 usage error; "
+                f"{CHECK_UNKNOWN_EXIT} not checked: a check's value is unknown (--max-cost over calls none of "
+                "which has a price).")
 
 
 @analysis_command(filters=("since", "until", "project"))
@@ -332,8 +338,10 @@ def check(
     limits = alerts.Thresholds(max_p95_ms, max_error_rate, max_ttft_ms, max_memory_mb, max_cost, min_pass_rate)
     rows = alerts.check(store, limits, filters)
     notes = _unpriced_in(store, filters) if max_cost is not None else []
-    return Result(rows, "checks", ["check", "observed", "limit", "status"], gate=True, notes=notes,
-                  exit_code=1 if alerts.any_breached(rows) else 0)
+    notes += [f"{row.check}: unknown, the spend cannot be checked against {row.limit:g}: the calls without a "
+              "price may cost anything" for row in rows if row.status == "unknown"]
+    code = 1 if alerts.any_breached(rows) else CHECK_UNKNOWN_EXIT if alerts.any_unknown(rows) else 0
+    return Result(rows, "checks", ["check", "observed", "limit", "status"], gate=True, notes=notes, exit_code=code)
 
 
 @analysis_command(filters=("since", "until"))
@@ -440,9 +448,21 @@ def retries(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
 
     rows = retry_outcomes.retries(store, by, filters)
     columns = RETRY_COLUMNS if by else RETRY_COLUMNS[1:]
+    notes = _unpriced_in(store, filters) if rows else []
+    notes += [f"{_label(row.key if by else 'retries')}: {row.retry_calls_without_cost} calls made in retried tries "
+              "have no known cost (no price, or no usage observed), so the retry cost shown leaves them out"
+              for row in rows if row.retry_calls_without_cost]
     return Result(rows, "retries" + (f" by {by}" if by else ""), columns,
-                  {"key": _key_header(by or ""), "attempts": "loops by attempts"},
-                  notes=_unpriced_in(store, filters) if rows else [])
+                  {"key": _key_header(by or ""), "attempts": "loops by attempts"}, notes=notes)
+
+
+def _label(key: Any) -> str:
+    """A group's key in a note (app text: escaped, made visible; no key: ``-``)."""
+    from rich.markup import escape
+
+    from otel_llm_analysis.terminal import visible
+
+    return escape(visible("-" if key is None else str(key)))
 
 
 RETRY_COLUMNS = ["key", "turns", "success_rate", "first_time_right_rate", "mean_attempts", "mean_turn_ms",

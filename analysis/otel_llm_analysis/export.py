@@ -38,12 +38,13 @@ def flat_records(rows: Iterable[Any]) -> list[dict[str, Any]]:
     return [{k: v for k, v in r.items() if not isinstance(v, (list, tuple, dict))} for r in to_records(rows)]
 
 
-def to_json(rows: Iterable[Any]) -> bytes:
-    """Indented JSON array; naive timestamps are marked UTC (that is what they are)."""
+def to_json(rows: Iterable[Any] | Mapping[str, Any]) -> bytes:
+    """Indented JSON array of the rows (a mapping: that object as it is); naive timestamps are
+    marked UTC (that is what they are)."""
     import orjson
 
     return orjson.dumps(
-        to_records(rows),
+        dict(rows) if isinstance(rows, Mapping) else to_records(rows),
         option=orjson.OPT_INDENT_2 | orjson.OPT_NAIVE_UTC | orjson.OPT_NON_STR_KEYS,
         default=str,
     ) + b"\n"
@@ -112,8 +113,8 @@ def write_parquet(rows: Iterable[Any], out: str | Path) -> Path:
     return path
 
 
-def export_rows(rows: Sequence[Any], fmt: Format, out: str | Path) -> Path:
-    """Write ``rows`` to ``out`` as ``json``, ``csv`` or ``parquet``."""
+def export_rows(rows: Sequence[Any] | Mapping[str, Any], fmt: Format, out: str | Path) -> Path:
+    """Write ``rows`` to ``out`` as ``json``, ``csv`` or ``parquet`` (JSON: a mapping is written as one object)."""
     path = Path(out)
     if fmt == "parquet":
         return write_parquet(rows, path)

@@ -20,7 +20,10 @@ Definitions (``docs/analyses.md`` repeats them; the SQL is ``views.sql``'s
   (``retry_cost_usd``) and its share of the turns' cost; **time of retries**:
   per loop, from its first try's start to its last try's start (the failed
   tries and the waits between them), summed (``retry_ms``) and as a share of the
-  turns' time.
+  turns' time. ``retry_calls_without_cost`` counts the calls of retried tries
+  whose cost is unknown (no price, or no usage observed), which
+  ``retry_cost_usd`` leaves out: with any, ``retry_cost_usd`` is never a
+  made-up 0 (None on ClickHouse, whose turns do not count them yet).
 
 ``retries(store, by="run_config.max_retries")`` answers "how many retries are
 worth it": success rate against attempts and duration, per setting.
@@ -32,7 +35,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from otel_llm_analysis._filters import Filters, as_rows, dimension_sql, load_query, ratio
+import duckdb
+
+from otel_llm_analysis._filters import Filters, as_rows, connection, dimension_sql, load_query, ratio
 from otel_llm_analysis._scopes import fetch, macro_call
 
 __all__ = ["RetryRow", "retries", "retries_by"]
@@ -57,6 +62,8 @@ class RetryRow:
     #: loops by the attempts they took, ``attempts:loops`` (tables and CSV; JSON also has ``attempt_counts``)
     attempts: str | None
     retry_cost_usd: float | None
+    #: calls of retried tries that ``retry_cost_usd`` leaves out: no price, or no usage observed
+    retry_calls_without_cost: int | None
     retry_cost_share: float | None
     retry_ms: float
     retry_time_share: float | None
@@ -88,9 +95,12 @@ def retries_by(store: Any, bys: Sequence[str | None], filters: Filters | None = 
 
 def _grouped(store: Any, key: str, source: str, where: str, params: dict[str, Any]) -> list[RetryRow]:
     rows = []
-    for d in fetch(store, load_query("retries").format(key=key, source=source, where=where), params):
+    sql = load_query("retries").format(key=key, source=source, where=where,
+                                       retry_unknown_cost_calls=_unknown_cost_column(store))
+    for d in fetch(store, sql, params):
         d["p50_turn_ms"], d["p95_turn_ms"] = d.pop("latency") or (None, None)
-        if d["cost_usd"] is not None and d["retry_cost_usd"] is None:  # retried tries made no priced call
+        if d["cost_usd"] is not None and d["retry_cost_usd"] is None and d["retry_calls_without_cost"] == 0:
+            # retried tries made no call with a cost, and none whose cost is unknown
             d["retry_cost_usd"] = 0.0
         counts = dict(zip(d.pop("attempt_values") or [], d.pop("attempt_loops") or []))
         loops = sum(counts.values())
@@ -106,6 +116,17 @@ def _grouped(store: Any, key: str, source: str, where: str, params: dict[str, An
         )
         rows.extend(as_rows(RetryRow, [d]))
     return sorted(rows, key=_key_order)
+
+
+def _unknown_cost_column(store: Any) -> str:
+    """The turns' count of retried calls of unknown cost, or NULL (not counted: None) where the turns lack
+    it - ClickHouse's, and a DuckDB store another version made, opened read-only (its tables as they are)."""
+    con = connection(store)
+    if not isinstance(con, duckdb.DuckDBPyConnection):
+        return "NULL"
+    ((present,),) = con.execute("SELECT count(*) FROM duckdb_columns() WHERE table_name = 'turn_rows' "
+                                "AND column_name = 'retry_unknown_cost_calls'").fetchall()
+    return "retry_unknown_cost_calls" if present else "NULL"
 
 
 def _key_order(row: RetryRow) -> tuple[Any, ...]:

@@ -398,11 +398,16 @@ CREATE OR REPLACE VIEW retry_attempts AS SELECT * FROM retry_attempts_in(NULL, N
 -- (first try's start to last try's end; retry_ms: to the last try's start, the
 -- time the retries added) and the LLM calls made in its tries (a try that is a
 -- call included): cost_usd, and retry_cost_usd the part made in tries before
--- the last. turn_r and agent_rs: the turn and the agents running the loop (a
+-- the last, which leaves out retry_unknown_cost_calls: the calls of those tries
+-- whose cost is unknown (tokens and no price, or no usage observed:
+-- {usage_unobserved}; a call that failed before an answer has nothing to pay).
+-- turn_r and agent_rs: the turn and the agents running the loop (a
 -- retried agent does not run its own loop).
 CREATE OR REPLACE MACRO retry_loops_of(tries, scopes, calls) AS TABLE
 WITH calls AS (  -- the LLM calls made in each try
-    SELECT x.try_r AS r, count(*) AS llm_calls, sum(c.cost_usd) AS cost_usd
+    SELECT x.try_r AS r, count(*) AS llm_calls, sum(c.cost_usd) AS cost_usd,
+           count(*) FILTER (WHERE {is_unpriced} OR list_contains(c.attr_keys, '{usage_unobserved}'))
+               AS unknown_cost_calls
     FROM (SELECT r, unnest(try_rs) AS try_r FROM query_table(scopes)
           WHERE len(try_rs) > 0 AND otel_kind = '{llm_call}') x
     JOIN query_table(calls) c ON c.r = x.r
@@ -423,6 +428,7 @@ SELECT a.loop_r,
        coalesce(sum(c.llm_calls), 0) AS llm_calls,
        sum(c.cost_usd) AS cost_usd,
        sum(c.cost_usd) FILTER (WHERE NOT a.is_last) AS retry_cost_usd,
+       CAST(coalesce(sum(c.unknown_cost_calls) FILTER (WHERE NOT a.is_last), 0) AS BIGINT) AS retry_unknown_cost_calls,
        any_value(x.turn_r) FILTER (WHERE a.r = a.loop_r) AS turn_r,
        any_value(list_filter(x.agent_rs, lambda id: id != a.r)) FILTER (WHERE a.r = a.loop_r) AS agent_rs
 FROM query_table(tries) a
@@ -436,6 +442,7 @@ WITH tries AS MATERIALIZED (
 )
 SELECT l.trace_id, first.span_id AS loop_span_id, l.parent_span_id, l.otel_kind, l.target, l.tries, l.attempts,
        l.outcome, l.start_time, l.end_time, l.duration_ms, l.retry_ms, l.llm_calls, l.cost_usd, l.retry_cost_usd,
+       l.retry_unknown_cost_calls,
        turn.span_id AS turn_span_id, agent.span_id AS agent_span_id
 FROM retry_loops_of(tries, scopes, calls) l
 JOIN query_table(spans) first ON first.r = l.loop_r
@@ -527,7 +534,8 @@ CREATE OR REPLACE VIEW agent_invocations AS SELECT * FROM agent_invocations_in(N
 -- tokens, cost, the model of its first call, tool calls, agent invocations,
 -- retries (tries numbered 2 or more), retry loops and those that gave up, the
 -- attempts each loop took (loop_attempts, in order) and the highest, and the
--- time and cost the retries added.
+-- time and cost the retries added (retry_unknown_cost_calls: the retried calls
+-- that cost leaves out, see retry_loops_of).
 --   succeeded:        the turn did not fail and no retry loop inside it gave up
 --                     (an app that catches a loop's failure still went without its result);
 --   first_time_right: it succeeded and nothing in it was retried.
@@ -557,7 +565,8 @@ WITH tries AS MATERIALIZED (
 ), loops AS (
     SELECT turn_r, count(*) AS retry_loops, count(*) FILTER (WHERE outcome = '{gave_up}') AS gave_up_loops,
            list(attempts ORDER BY start_time) AS loop_attempts, max(attempts) AS max_attempts,
-           sum(retry_ms) AS retry_ms, sum(retry_cost_usd) AS retry_cost_usd
+           sum(retry_ms) AS retry_ms, sum(retry_cost_usd) AS retry_cost_usd,
+           CAST(sum(retry_unknown_cost_calls) AS BIGINT) AS retry_unknown_cost_calls
     FROM retry_loops_of(tries, scopes, calls)
     WHERE turn_r IS NOT NULL
     GROUP BY turn_r
@@ -574,6 +583,7 @@ SELECT t.trace_id, t.span_id, t.name, t.otel_kind = '{chat}' AS is_chat,
        coalesce(l.retry_loops, 0) AS retry_loops, coalesce(l.gave_up_loops, 0) AS gave_up_loops,
        coalesce(l.loop_attempts, []::INTEGER[]) AS loop_attempts, l.max_attempts,
        coalesce(l.retry_ms, 0.0) AS retry_ms, l.retry_cost_usd,
+       coalesce(l.retry_unknown_cost_calls, 0) AS retry_unknown_cost_calls,
        t.status_code IS DISTINCT FROM 2 AND coalesce(l.gave_up_loops, 0) = 0 AS succeeded,
        t.status_code IS DISTINCT FROM 2 AND coalesce(l.gave_up_loops, 0) = 0 AND coalesce(i.retries, 0) = 0 AS first_time_right,
        t.attr_keys, t.attr_values

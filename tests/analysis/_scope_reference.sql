@@ -129,7 +129,10 @@ FROM reference_retry_tries_of(scopes) a JOIN query_table(spans) first ON first.r
 
 CREATE OR REPLACE MACRO reference_retry_loops_of(tries, scopes, calls) AS TABLE
 WITH calls AS (  -- the LLM calls made in each try
-    SELECT x.try_r AS r, count(*) AS llm_calls, sum(c.cost_usd) AS cost_usd
+    SELECT x.try_r AS r, count(*) AS llm_calls, sum(c.cost_usd) AS cost_usd,
+           count(*) FILTER (WHERE (c.cost_usd IS NULL AND (c.input_tokens IS NOT NULL OR c.output_tokens IS NOT NULL
+                                                         OR {total_only_tokens} IS NOT NULL))
+                               OR c.attributes['{usage_unobserved}'] IS NOT NULL) AS unknown_cost_calls
     FROM (SELECT trace_id, span_id, unnest(try_rs) AS try_r FROM query_table(scopes)
           WHERE len(try_rs) > 0 AND otel_kind = '{llm_call}') x
     JOIN query_table(calls) c ON c.trace_id = x.trace_id AND c.span_id = x.span_id
@@ -150,6 +153,7 @@ SELECT a.loop_r,
        coalesce(sum(c.llm_calls), 0) AS llm_calls,
        sum(c.cost_usd) AS cost_usd,
        sum(c.cost_usd) FILTER (WHERE NOT a.is_last) AS retry_cost_usd,
+       CAST(coalesce(sum(c.unknown_cost_calls) FILTER (WHERE NOT a.is_last), 0) AS BIGINT) AS retry_unknown_cost_calls,
        any_value(x.turn_r) FILTER (WHERE a.r = a.loop_r) AS turn_r,
        any_value(list_filter(x.agent_rs, lambda id: id != a.r)) FILTER (WHERE a.r = a.loop_r) AS agent_rs
 FROM query_table(tries) a
@@ -163,7 +167,7 @@ WITH tries AS MATERIALIZED (
 )
 SELECT l.trace_id, first.span_id AS loop_span_id, l.parent_span_id, l.otel_kind, l.target, l.tries, l.attempts,
        l.outcome, l.start_time, l.end_time, l.duration_ms, l.retry_ms, l.llm_calls, l.cost_usd, l.retry_cost_usd,
-       turn.span_id AS turn_span_id, agent.span_id AS agent_span_id
+       l.retry_unknown_cost_calls, turn.span_id AS turn_span_id, agent.span_id AS agent_span_id
 FROM reference_retry_loops_of(tries, scopes, calls) l
 JOIN query_table(spans) first ON first.r = l.loop_r
 LEFT JOIN query_table(spans) turn ON turn.r = l.turn_r AND {is_turn_turn}
@@ -264,7 +268,8 @@ WITH tries AS MATERIALIZED (
 ), loops AS (
     SELECT turn_r, count(*) AS retry_loops, count(*) FILTER (WHERE outcome = '{gave_up}') AS gave_up_loops,
            list(attempts ORDER BY start_time) AS loop_attempts, max(attempts) AS max_attempts,
-           sum(retry_ms) AS retry_ms, sum(retry_cost_usd) AS retry_cost_usd
+           sum(retry_ms) AS retry_ms, sum(retry_cost_usd) AS retry_cost_usd,
+           CAST(sum(retry_unknown_cost_calls) AS BIGINT) AS retry_unknown_cost_calls
     FROM reference_retry_loops_of(tries, scopes, calls)
     WHERE turn_r IS NOT NULL
     GROUP BY turn_r
@@ -280,6 +285,7 @@ SELECT t.trace_id, t.span_id, t.name, t.otel_kind = '{chat}' AS is_chat,
        coalesce(l.retry_loops, 0) AS retry_loops, coalesce(l.gave_up_loops, 0) AS gave_up_loops,
        coalesce(l.loop_attempts, []::INTEGER[]) AS loop_attempts, l.max_attempts,
        coalesce(l.retry_ms, 0.0) AS retry_ms, l.retry_cost_usd,
+       coalesce(l.retry_unknown_cost_calls, 0) AS retry_unknown_cost_calls,
        t.status_code IS DISTINCT FROM 2 AND coalesce(l.gave_up_loops, 0) = 0 AS succeeded,
        t.status_code IS DISTINCT FROM 2 AND coalesce(l.gave_up_loops, 0) = 0 AND i.retries = 0 AS first_time_right,
        t.attr_keys, t.attr_values

@@ -43,14 +43,14 @@ def test_tools_json_is_the_ground_truth(ingested) -> None:
     db, tree = ingested
     result = run("tools", "--format", "json", "--db", db)
     assert result.exit_code == 0, result.output
-    rows = json.loads(result.output)
+    rows = json.loads(result.stdout)["rows"]
     expected = truth.tools(tree)
     assert [r["tool"] for r in rows] == sorted(expected, key=lambda t: -expected[t]["p95_ms"])
     for row in rows:
         assert row["calls"] == expected[row["tool"]]["calls"]
         assert math.isclose(row["time_share"], expected[row["tool"]]["time_share"])
         assert row["agents"] == expected[row["tool"]]["agents"]
-    by_errors = json.loads(run("tools", "--sort", "errors", "--format", "json", "--db", db).output)
+    by_errors = json.loads(run("tools", "--sort", "errors", "--format", "json", "--db", db).stdout)["rows"]
     assert [r["error_rate"] for r in by_errors] == sorted((r["error_rate"] for r in rows), reverse=True)
 
 
@@ -58,7 +58,7 @@ def test_agents_csv_and_table(ingested) -> None:
     db, tree = ingested
     result = run("agents", "--format", "csv", "--db", db)
     assert result.exit_code == 0, result.output
-    rows = {r["agent"]: r for r in csv.DictReader(io.StringIO(result.output))}
+    rows = {r["agent"]: r for r in csv.DictReader(io.StringIO(result.stdout))}
     for name, want in truth.agents(tree).items():
         assert int(rows[name]["invocations"]) == want["invocations"]
         assert math.isclose(float(rows[name]["success_rate"]), want["success_rate"])
@@ -79,7 +79,7 @@ def test_retries_by_max_retries_table_fits_80_columns(ingested) -> None:
     for key, want in expected.items():
         row = next(line for line in lines if line.startswith(f"{key} "))
         assert f"{want['success_rate'] * 100:.1f}%" in row
-    overall = json.loads(run("retries", "--format", "json", "--db", db).output)
+    overall = json.loads(run("retries", "--format", "json", "--db", db).stdout)["rows"]
     assert len(overall) == 1 and overall[0]["key"] is None
     assert overall[0]["attempt_counts"] == {str(k): v for k, v in truth.retries(tree)[None]["attempt_counts"].items()}
 
@@ -95,7 +95,7 @@ def test_compare_shows_the_turns_beneath_the_calls(ingested) -> None:
     for key, want in truth.retries(tree, "max_retries").items():
         row = next(line for line in turns_table.splitlines() if line.startswith(f"{key} "))
         assert f"{want['success_rate'] * 100:.1f}%" in row and f"{want['first_time_right_rate'] * 100:.1f}%" in row
-    rows = json.loads(run("compare", "--by", "run_config.max_retries", "--format", "json", "--db", db).output)
+    rows = json.loads(run("compare", "--by", "run_config.max_retries", "--format", "json", "--db", db).stdout)["rows"]
     assert {r["key"]: r["turns"] for r in rows} == {k: v["turns"] for k, v in truth.retries(tree, "max_retries").items()}
 
 
@@ -129,8 +129,8 @@ def test_the_views_answer_your_own_sql(ingested) -> None:
     db, tree = ingested
     result = run("sql", "SELECT tool_name, count(*) AS n FROM tool_calls GROUP BY ALL", "-f", "json", "--db", db)
     assert result.exit_code == 0, result.output
-    assert {r["tool_name"]: r["n"] for r in json.loads(result.output)} == {
+    assert {r["tool_name"]: r["n"] for r in json.loads(result.stdout)["rows"]} == {
         name: t["calls"] for name, t in truth.tools(tree).items()}
     result = run("sql", "SELECT count(*) AS n FROM turns_in(NULL, NULL) WHERE first_time_right", "-f", "json",
                  "--db", db)
-    assert json.loads(result.output)[0]["n"] == truth.retries(tree)[None]["first_time_right"]
+    assert json.loads(result.stdout)["rows"][0]["n"] == truth.retries(tree)[None]["first_time_right"]

@@ -54,7 +54,7 @@ def test_no_evaluation_is_no_data_and_the_command_exits_1_below_the_floor(loaded
     base = ["check", "--db", db, "--max-p95-ms", "1e9", "--max-error-rate", "1", "--format", "json"]
     failing = CliRunner().invoke(app, [*base, "--min-pass-rate", str(_pass_rate(data) + 0.01)])
     assert failing.exit_code == 1, failing.output
-    assert _row_dict(json.loads(failing.output))["status"] == "breached"
+    assert _row_dict(json.loads(failing.stdout)["rows"])["status"] == "breached"
     passing = CliRunner().invoke(app, [*base, "--min-pass-rate", "0"])
     assert passing.exit_code == 0, passing.output
 

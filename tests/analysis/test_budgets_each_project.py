@@ -69,7 +69,7 @@ def test_the_command_budgets_each_project(loaded, tmp_path):
     result = CliRunner().invoke(app, ["budget", "--monthly", "100", "--each-project", "--month", MONTH,
                                       "--as-of", str(AS_OF), "--db", str(db), "--format", "json"])
     assert result.exit_code == 0, result.output
-    rows = json.loads(result.output)
+    rows = json.loads(result.stdout)["rows"]
     assert {row["project"] for row in rows} == _projects_with_calls(data)
     assert {row["monthly_usd"] for row in rows} == {100}
     empty = CliRunner().invoke(app, ["budget", "--monthly", "100", "--each-project", "--month", "2025-01",

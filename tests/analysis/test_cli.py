@@ -72,11 +72,11 @@ def test_summary_json_equals_the_records(ingested):
     db, data = ingested
     result = run("summary", "--by", "model", "--format", "json", "--db", db)
     assert result.exit_code == 0, result.output
-    rows = {r["key"]: r for r in json.loads(result.output)}
+    rows = {r["key"]: r for r in json.loads(result.stdout)["rows"]}
     calls = [s for s in data.spans if is_llm(s)]
     for model in {s.request_model for s in calls}:
         assert rows[model]["llm_calls"] == sum(s.request_model == model for s in calls)
-    totals = json.loads(run("summary", "--format", "json", "--db", db).output)[0]
+    totals = json.loads(run("summary", "--format", "json", "--db", db).stdout)["rows"][0]
     assert totals["llm_calls"] == len(calls)
     assert totals["cost_usd"] == pytest.approx(sum(s.cost_usd or 0 for s in calls))
 
@@ -110,7 +110,7 @@ def test_budget_exit_code_gates_ci(ingested, tmp_path):
     assert ok.exit_code == 0 and "ok" in ok.output
     critical = run(*args, "--monthly", str(november * 1.05), "--format", "json")
     assert critical.exit_code == 1
-    assert json.loads(critical.output)[0]["status"] == "critical"
+    assert json.loads(critical.stdout)["rows"][0]["status"] == "critical"
     budgets = tmp_path / "budgets.yaml"
     budgets.write_text(f"monthly: {november * 10}\nprojects:\n  support: 0.000001\n")
     assert run(*args, "--file", str(budgets)).exit_code == 1
@@ -133,12 +133,12 @@ def test_convenience_views_agree_with_the_records(ingested):
     result = run("sql", "SELECT sum(calls) AS calls, sum(cost_usd) AS cost FROM daily_usage", "--format", "json",
                  "--db", db)
     assert result.exit_code == 0, result.output
-    (row,) = json.loads(result.output)
+    (row,) = json.loads(result.stdout)["rows"]
     calls = [s for s in data.spans if is_llm(s)]
     assert row["calls"] == len(calls)
     assert row["cost"] == pytest.approx(sum(s.cost_usd or 0 for s in calls))
     traces = json.loads(run("sql", "SELECT count(*) AS n, sum(spans) AS spans FROM trace_summary",
-                            "--format", "json", "--db", db).output)[0]
+                            "--format", "json", "--db", db).stdout)["rows"][0]
     assert (traces["n"], traces["spans"]) == (len({s.trace_id for s in data.spans}), len(data.spans))
 
 
@@ -186,8 +186,8 @@ def test_trends_json_is_one_document(ingested):
     db, data = ingested
     result = run("trends", "--format", "json", "--db", db)
     assert result.exit_code == 0, result.output
-    (document,) = json.loads(result.output)
-    assert set(document) == {"series", "changes", "spikes", "forecast"}
+    document = json.loads(result.stdout)
+    assert set(document) == {"series", "changes", "spikes", "forecast", "notes"}
     assert sum(p["calls"] for p in document["series"]) == sum(is_llm(s) for s in data.spans)
 
 
@@ -275,7 +275,7 @@ def test_every_analysis_command_takes_db_and_format(tmp_path):
     db = str(tmp_path / "f.duckdb")
     ingested = run("ingest", *map(str, data.files), "--db", db, "--format", "json")
     assert ingested.exit_code == 0, ingested.output
-    (report,) = json.loads(ingested.output)
+    (report,) = json.loads(ingested.stdout)["rows"]
     assert report["spans_added"] == len(data.spans)
     app = typer.main.get_command(_app())
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
@@ -438,10 +438,10 @@ def test_model_filter_takes_the_dated_response_model_as_its_help_says(ingested):
     expected = sum(1 for s in data.spans if is_llm(s) and dated in (s.model, s.response_model))
     done = run("summary", "--db", db, "--model", dated, "--format", "json")
     assert done.exit_code == 0, done.output
-    assert json.loads(done.output)[0]["llm_calls"] == expected
+    assert json.loads(done.stdout)["rows"][0]["llm_calls"] == expected
     done = run("budget", "--db", db, "--model", dated, "--monthly", "50", "--month", "2026-11", "--format", "json")
     assert done.exit_code in (0, 1), done.output
-    assert json.loads(done.output)[0]["calls"] == sum(
+    assert json.loads(done.stdout)["rows"][0]["calls"] == sum(
         1 for s in data.spans if is_llm(s) and dated in (s.model, s.response_model)
         and s.start_time.strftime("%Y-%m") == "2026-11")
 
@@ -456,7 +456,7 @@ def test_trends_forecasts_the_month_its_until_ends_in(ingested):
     until = last.isoformat()  # exclusive: the window's last day is the day before
     result = run("trends", "--format", "json", "--db", db, "--until", until)
     assert result.exit_code == 0, result.output
-    (document,) = json.loads(result.output)
+    document = json.loads(result.stdout)
     forecast = document["forecast"]
     day = date.fromisoformat(until) - timedelta(days=1)
     assert (forecast["month"], forecast["as_of"]) == (day.strftime("%Y-%m"), day.isoformat())
@@ -488,3 +488,15 @@ def test_ingest_of_an_empty_path_is_refused_not_read_as_the_current_directory(tm
     assert result.exit_code == 1, result.output
     assert result.output.strip().splitlines() == ["error: an empty path: give a file, directory or glob"]
     assert not db.exists()
+
+
+def test_a_note_reaches_json_and_stderr_as_plain_text():
+    """Notes are Rich markup on a terminal; a program reads their text (app text escaped for the terminal
+    comes out as written, and text that is not markup is kept, never an error)."""
+    from rich.markup import escape
+
+    from otel_llm_analysis._command import plain
+
+    assert plain("[red]spike[/red] 2026-11-12") == "spike 2026-11-12"
+    assert plain(escape("agent [/x]") + ": 2 of 3 calls") == "agent [/x]: 2 of 3 calls"
+    assert plain("a [/nope] b") == "a [/nope] b"

@@ -72,7 +72,7 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[dict]]:
 def _logs(db: str, *args: str) -> list[dict]:
     result = CliRunner().invoke(_app(), ["logs", "--db", db, "--format", "json", *args])
     assert result.exit_code == 0, result.output
-    return json.loads(result.output)
+    return json.loads(result.stdout)["rows"]
 
 
 def test_one_service_one_logger_one_trace(written):

@@ -67,7 +67,7 @@ def test_each_process_memory_cpu_and_threads_per_period(tmp_path: Path):
     assert ingested.exit_code == 0, ingested.output
     shown = runner.invoke(_app(), ["processes", "--period", "week", "--db", db, "--format", "json"])
     assert shown.exit_code == 0, shown.output
-    rows = json.loads(shown.output)
+    rows = json.loads(shown.stdout)["rows"]
     # All points fall in one week (unless the run crossed Monday 00:00 UTC: then two rows per process).
     by_process: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for row in rows:
@@ -84,10 +84,10 @@ def test_each_process_memory_cpu_and_threads_per_period(tmp_path: Path):
     processor = max(r["peak_memory_mb"] for r in by_process[next(k for k in expected if k[0] == "processor")])
     assert scraper > processor + 20, "the process that allocated more shows more memory"
     one = runner.invoke(_app(), ["processes", "--service", "processor", "--db", db, "--format", "json"])
-    assert {r["service"] for r in json.loads(one.output)} == {"processor"}
+    assert {r["service"] for r in json.loads(one.stdout)["rows"]} == {"processor"}
     table = runner.invoke(_app(), ["processes", "--db", db])
     assert table.exit_code == 0 and "scraper" in table.output and "processor" in table.output, table.output
     hours = runner.invoke(_app(), ["processes", "--period", "hour", "--db", db, "--format", "json"])
-    for row in json.loads(hours.output):
+    for row in json.loads(hours.stdout)["rows"]:
         period = datetime.fromisoformat(row["period"])
         assert (period.minute, period.second) == (0, 0)

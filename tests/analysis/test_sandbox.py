@@ -129,7 +129,7 @@ def test_the_readme_sql_examples_run_and_agree_with_summary(db):
     for query in queries:
         result = CliRunner().invoke(app, ["sql", query, "--format", "json", "--db", db])
         assert result.exit_code == 0, result.output
-        rows = json.loads(result.output)
+        rows = json.loads(result.stdout)["rows"]
         assert {r["model"] for r in rows} == set(by_model)
         for r in rows:
             cost = r.get("usd", r.get("sum(cost_usd)"))

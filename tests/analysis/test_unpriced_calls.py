@@ -111,7 +111,7 @@ def test_the_budget_command_names_the_calls_without_a_price(loaded, tmp_path):
     assert "4 of 6 calls have no price" in " ".join(result.output.split()), result.output
     result = CliRunner().invoke(app, ["budget", "--db", db, "--monthly", "10", "--month", "2025-11",
                                       "--format", "json"])
-    row, = json.loads(result.stdout)
+    row, = json.loads(result.stdout)["rows"]
     assert (row["calls"], row["priced_calls"], row["unpriced_calls"]) == (6, 1, 4)
 
 
@@ -125,18 +125,30 @@ def test_compare_rows_count_the_calls_their_cost_per_call_leaves_out(loaded):
             expected["priced_calls"], expected["unpriced_calls"]), model
 
 
+@pytest.mark.parametrize("fmt", ["table", "json", "csv"])
 @pytest.mark.parametrize("command", [["trends"], ["compare"], ["summary", "--by", "model"], ["traces"],
                                      ["check", "--max-cost", "5"]])
-def test_commands_that_show_cost_name_the_calls_it_leaves_out(loaded, tmp_path, command):
+def test_commands_that_show_cost_name_the_calls_it_leaves_out(loaded, tmp_path, command, fmt):
+    """In every format: a note follows the table, is the ``notes`` key of the JSON object, and is said
+    on stderr beside CSV (whose stdout stays rows only); json and csv lost them before."""
+    import csv
+    import io
+
     from typer.testing import CliRunner
 
     from otel_llm.cli import app
 
     db = str(tmp_path / "store.duckdb")
     loaded.close()
-    result = CliRunner().invoke(app, [*command, "--db", db], env={"COLUMNS": "200"})
-    assert result.exit_code in (0, 1), result.output
+    result = CliRunner().invoke(app, [*command, "--db", db, "--format", fmt], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
+    if fmt == "json":
+        text = " ".join(json.loads(result.stdout)["notes"])
+    elif fmt == "csv":
+        assert "no price" not in result.stdout and list(csv.DictReader(io.StringIO(result.stdout)))
+        assert all(line.startswith("note: ") for line in result.stderr.splitlines()), result.stderr
+        text = " ".join(result.stderr.split())
     if command[0] in ("compare", "summary"):  # per group: its cost is of its priced calls only
         assert "gpt-4o: 2 of 4 calls have no price" in text, text
         assert "in-house-model: 2 of 2 calls have no price" in text, text
@@ -276,7 +288,7 @@ def test_each_trend_period_counts_the_calls_its_cost_leaves_out(loaded, tmp_path
     loaded.close()
     result = CliRunner().invoke(app, ["trends", "--db", db, "--format", "csv"])
     assert result.exit_code == 0, result.output
-    (row,) = [r for r in csv.DictReader(io.StringIO(result.output)) if r["calls"] != "0"]
+    (row,) = [r for r in csv.DictReader(io.StringIO(result.stdout)) if r["calls"] != "0"]
     assert (row["priced_calls"], row["unpriced_calls"]) == (str(expected["priced_calls"]),
                                                             str(expected["unpriced_calls"]))
 
@@ -311,9 +323,67 @@ def test_each_trace_counts_its_priced_and_unpriced_calls(loaded, tmp_path):
     loaded.close()
     result = CliRunner().invoke(app, ["traces", "--db", db, "--top", "10", "--format", "json"])
     assert result.exit_code == 0, result.output
-    rows = {row["trace_id"]: row for row in json.loads(result.stdout)}
+    rows = {row["trace_id"]: row for row in json.loads(result.stdout)["rows"]}
     for span, priced, unpriced, _ in CALLS:
         row = rows[span.trace_id]
         assert (row["llm_calls"], row["priced_calls"], row["unpriced_calls"]) == (1, int(priced), int(unpriced))
     table = CliRunner().invoke(app, ["traces", "--db", db, "--top", "10"], env={"COLUMNS": "250"})
     assert "unpriced" in table.output, table.output
+
+
+def test_check_max_cost_cannot_pass_calls_without_a_price(tmp_path):
+    """``check --max-cost`` over calls none of which has a price passed as "no data" (exit 0): the spend
+    was unknown, not absent. It is now "unknown", said in a note, exit 3 (not checked); a spend of which a
+    part is known is checked, and the calls it leaves out named (as ``budget``)."""
+    from typer.testing import CliRunner
+
+    from otel_llm.cli import app
+
+    unpriced = [_call(41, "in-house-model", **{"gen_ai.usage.input_tokens": 50, "gen_ai.usage.output_tokens": 5}),
+                _call(42, "gpt-4o", **{"llm.usage.total_tokens": 90})]
+    priced = [_call(43, "gpt-4o", **{"gen_ai.usage.input_tokens": 1000, "gen_ai.usage.output_tokens": 100})]
+    stores = {}
+    for name, spans in (("unpriced", unpriced), ("mixed", unpriced + priced), ("priced", priced)):
+        stores[name] = str(tmp_path / f"{name}.duckdb")
+        with TraceStore(stores[name]) as store:
+            store.ingest([str(_write(tmp_path / f"{name}.jsonl", [(s,) for s in spans]))])
+
+    def cost_check(name, limit):
+        result = CliRunner().invoke(app, ["check", "--db", stores[name], "--max-cost", str(limit),
+                                          "--max-p95-ms", "1e9", "--max-error-rate", "1", "--format", "json"])
+        document = json.loads(result.stdout)
+        (row,) = [r for r in document["rows"] if r["check"] == "cost_usd"]
+        return result.exit_code, row["status"], " ".join(document["notes"])
+
+    code, status, notes = cost_check("unpriced", 5)
+    assert (code, status) == (3, "unknown") and "cannot be checked" in notes, notes
+    code, status, notes = cost_check("mixed", 1000)
+    assert (code, status) == (0, "ok") and "2 of 3 calls have no price" in notes, notes
+    assert cost_check("mixed", 1e-9)[:2] == (1, "breached")  # the priced part alone crosses it
+    assert cost_check("priced", 1000)[:2] == (0, "ok")
+    table = CliRunner().invoke(app, ["check", "--db", stores["unpriced"], "--max-cost", "5"], env={"COLUMNS": "200"})
+    assert table.exit_code == 3 and "unknown" in table.output and "cannot be checked" in table.output, table.output
+
+
+def test_a_budget_whose_calls_have_no_price_is_unknown(tmp_path):
+    """A budget over calls none of which has a price showed spent $0, status ok, exit 0: its spend is
+    unknown, so its status is too (exit 3); a budget with a priced call keeps its traffic light."""
+    from typer.testing import CliRunner
+
+    from otel_llm.cli import app
+
+    spans = [_call(51, "in-house-model", **{"gen_ai.usage.input_tokens": 50, "gen_ai.usage.output_tokens": 5}),
+             _call(52, "gpt-4o", **{"gen_ai.usage.input_tokens": 1000, "gen_ai.usage.output_tokens": 100})]
+    db = str(tmp_path / "b.duckdb")
+    with TraceStore(db) as store:
+        store.ingest([str(_write(tmp_path / "b.jsonl", [(s,) for s in spans]))])
+
+    def budget(*args):
+        result = CliRunner().invoke(app, ["budget", "--db", db, "--monthly", "1000", "--month", "2025-11", *args,
+                                          "--format", "json"])
+        (row,) = json.loads(result.stdout)["rows"]
+        return result.exit_code, row["status"], row["unpriced_calls"]
+
+    assert budget("--model", "in-house-model") == (3, "unknown", 1)
+    assert budget("--model", "gpt-4o") == (0, "ok", 0)
+    assert budget() == (0, "ok", 1)  # a spend partly known: checked, its unpriced call named in a note

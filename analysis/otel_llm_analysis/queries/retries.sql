@@ -2,6 +2,7 @@
 -- {where} keeps. succeeded / first_time_right are the view's; the attempts
 -- distribution counts the retry loops of the group's turns by the attempts
 -- each took (attempt_values[i] attempts: attempt_loops[i] loops).
+-- {retry_unknown_cost_calls}: the turns' column, or NULL on an engine whose turns lack it.
 WITH turns AS (
     SELECT {key} AS key, * FROM {source} WHERE {where}
 ), groups AS (
@@ -15,6 +16,7 @@ WITH turns AS (
            sum(gave_up_loops) AS gave_up,
            sum(cost_usd) AS cost_usd,
            sum(retry_cost_usd) AS retry_cost_usd,
+           sum({retry_unknown_cost_calls}) AS retry_calls_without_cost,
            sum(duration_ms) AS turn_ms,
            sum(retry_ms) AS retry_ms,
            avg(duration_ms) AS mean_turn_ms,
