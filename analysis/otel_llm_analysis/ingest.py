@@ -50,7 +50,7 @@ from otel_llm_analysis._staging import SpanKeys, Staged, stage_batch
 from otel_llm_analysis.retention import pruned_before
 from otel_llm_analysis._spellings import SPELLINGS
 
-__all__ = ["FileReport", "IngestReport", "ingest", "SourceError"]
+__all__ = ["FileReport", "IngestReport", "SourceError", "ingest", "listed_files", "unreadable_problems"]
 
 _EPOCH = datetime(1970, 1, 1)
 #: Rows (spans + points + logs) per insert: big enough to amortise the anti-join
@@ -204,7 +204,7 @@ def _insert(con: duckdb.DuckDBPyConnection, staged: Staged) -> _Counts:
             if staged.cutoff_us is not None and first is not None and first // 1000 < staged.cutoff_us:
                 counts.pruned["spans"] = con.execute(sql.PRUNED_SPANS.format(cutoff_us=staged.cutoff_us)).fetchone()[0]
             counts.spans = con.execute(sql.INSERT_SPANS).fetchone()[0]
-            counts.problems = _unreadable(con.execute(sql.UNREADABLE_SPANS).fetchall())
+            counts.problems = unreadable_problems(con.execute(sql.UNREADABLE_SPANS).fetchall())
             if "events" in staged.tables:
                 counts.events = con.execute(sql.INSERT_EVENTS).fetchone()[0]
             if "links" in staged.tables:
@@ -231,7 +231,7 @@ def _insert(con: duckdb.DuckDBPyConnection, staged: Staged) -> _Counts:
     return counts
 
 
-def _unreadable(rows: list[tuple[Any, ...]]) -> list[Problem]:
+def unreadable_problems(rows: list[tuple[Any, ...]]) -> list[Problem]:
     """Problems for typed attributes present but unreadable (see ``_statements.UNREADABLE_SPANS``)."""
     problems = []
     for source, line, span_id, columns, keys, values in rows:

@@ -120,10 +120,11 @@ def _grouped(store: Any, key: str, source: str, where: str, params: dict[str, An
 
 def _unknown_cost_column(store: Any) -> str:
     """The turns' count of retried calls of unknown cost, or NULL (not counted: None) where the turns lack
-    it - ClickHouse's, and a DuckDB store another version made, opened read-only (its tables as they are)."""
+    it - a DuckDB store another version made, opened read-only (its tables as they are); ClickHouse's turns
+    view has it."""
     con = connection(store)
     if not isinstance(con, duckdb.DuckDBPyConnection):
-        return "NULL"
+        return "retry_unknown_cost_calls"
     ((present,),) = con.execute("SELECT count(*) FROM duckdb_columns() WHERE table_name = 'turn_rows' "
                                 "AND column_name = 'retry_unknown_cost_calls'").fetchall()
     return "retry_unknown_cost_calls" if present else "NULL"

@@ -119,7 +119,8 @@ VIEWS = {
     "retry_attempts": "trace_id, span_id, parent_span_id, otel_kind, target, tool_call_id, attempt, start_time, "
                       "end_time, duration_ms, status_code, loop_span_id, is_last",
     "retry_loops": "trace_id, loop_span_id, parent_span_id, otel_kind, target, tries, attempts, outcome, start_time, "
-                   "end_time, duration_ms, retry_ms, llm_calls, cost_usd, retry_cost_usd, turn_span_id, "
+                   "end_time, duration_ms, retry_ms, llm_calls, cost_usd, retry_cost_usd, retry_unknown_cost_calls, "
+                   "turn_span_id, "
                    "agent_span_id",
     "agent_invocations": "trace_id, span_id, parent_span_id, agent_name, agent_id, parent_agent_span_id, "
                          "same_name_outer_span_id, start_time, "
@@ -131,7 +132,7 @@ VIEWS = {
              "service_name, conversation_id, user_id, otel_kind, graph_node, operation, db_collection, model, "
              "response_model, provider, llm_calls, failed_calls, input_tokens, output_tokens, cost_usd, priced_calls, "
              "tool_calls, failed_tool_calls, agent_invocations, retries, retry_loops, gave_up_loops, loop_attempts, "
-             "max_attempts, retry_ms, retry_cost_usd, succeeded, first_time_right",
+             "max_attempts, retry_ms, retry_cost_usd, retry_unknown_cost_calls, succeeded, first_time_right",
 }
 
 

@@ -16,7 +16,8 @@ from typing import Any, Iterator
 import orjson
 import pytest
 
-from otel_llm_analysis import summaries
+from otel_llm_analysis import summaries, traces
+from otel_llm_analysis.clickhouse import load
 from otel_llm_analysis.clickhouse.store import ClickHouseStore
 from otel_llm_analysis.store import TraceStore
 from tests.clickhouse.test_differential import both_stores, same, same_on_both
@@ -32,15 +33,23 @@ CALLS: list[tuple[Any, Any, Any]] = [
     (10, 5, "-0.5"), (10, 5, "\t0.125 "), (10, 5, "1__0"), (10, 5, 0.25),
     (str(2**63 - 1), "1", None), (str(2**53), "1", None), (str(2**53 + 2), "1", None),  # beyond 2**53: no count
 ]
-#: Usage given only as a total (read by the analyses, ``_filters.TOTAL_ONLY_TOKENS``: DuckDB's
-#: ``TRY_CAST(… AS BIGINT)``, which rounds a decimal half away from zero)
-TOTALS: list[Any] = ["1234.0", " 1234 ", "1_234", "12.5", "-12.5", "1e3", "1234", 1234, "abc"]
+#: Usage given only as a total (read by the analyses, ``_filters.TOTAL_ONLY_TOKENS``: a count as
+#: ``_rows.COUNT`` reads one, a non-negative integer up to 2**53; anything else is no total, never rounded)
+TOTALS: list[Any] = ["1234.0", " 1234 ", "1_234", "12.5", "-12.5", "1e3", "1234", 1234, "abc", "-5", "-0", " 12",
+                     "0x10", "0b1", "+-1", "", "١٢", str(2**53 + 2), "1e30", "NaN", "-inf", 12.5]
 
 
 @pytest.fixture(scope="module")
 def stores(tmp_path_factory: pytest.TempPathFactory, clickhouse_http: ChdbHttpServer
            ) -> Iterator[tuple[TraceStore, ClickHouseStore]]:
     root = tmp_path_factory.mktemp("differential_numbers")
+    _write_calls(root)
+    yield from both_stores(root, f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/otel_numbers",
+                           bad_lines_allowed=True)
+
+
+def _write_calls(root: Path) -> None:
+    """:data:`CALLS` and :data:`TOTALS`, a call each, as one collector-format line of ``root/calls.jsonl``."""
     spans = []
     calls: list[dict[str, Any]] = [
         {"gen_ai.usage.input_tokens": input_tokens, "gen_ai.usage.output_tokens": output_tokens,
@@ -55,8 +64,6 @@ def stores(tmp_path_factory: pytest.TempPathFactory, clickhouse_http: ChdbHttpSe
     (root / "calls.jsonl").write_bytes(orjson.dumps({"resourceSpans": [{
         "resource": {"attributes": key_values({"service.name": "s"})},
         "scopeSpans": [{"scope": {"name": "producer"}, "spans": spans}]}]}) + b"\n")
-    yield from both_stores(root, f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/otel_numbers",
-                           bad_lines_allowed=True)
 
 
 def test_each_calls_tokens_and_cost_read_the_same_on_both_engines(
@@ -75,6 +82,29 @@ def test_the_summary_is_the_same_on_both_engines(stores: tuple[TraceStore, Click
 def test_usage_given_only_as_a_total_counts_the_same_on_both_engines(
         stores: tuple[TraceStore, ClickHouseStore]) -> None:
     duck, ch = (summaries.summary(store, None)[0] for store in stores)
-    # DuckDB's reading: 1234 five times, 13, -13 (a negative total is DuckDB's to refuse, not ClickHouse's), 1000
-    assert (duck.total_only_calls, duck.total_only_tokens) == (8, 5 * 1234 + 13 - 13 + 1000)
-    assert (ch.total_only_calls, ch.total_only_tokens) == (duck.total_only_calls, duck.total_only_tokens)
+    # 1234 five times, 1000, 0 ("-0"), 12; "12.5", "-12.5" and "-5" are no total (not rounded to 13, -13, -5)
+    assert (ch.total_only_calls, ch.total_only_tokens) == (8, 5 * 1234 + 1000 + 0 + 12)
+    assert (duck.total_only_calls, duck.total_only_tokens) == (ch.total_only_calls, ch.total_only_tokens)
+
+
+def test_each_traces_tokens_and_calls_count_the_same_on_both_engines(
+        stores: tuple[TraceStore, ClickHouseStore]) -> None:
+    """Each trace's tokens (a total included) and the calls its cost sums and leaves out (``trace_summary``)."""
+    duck, ch = ({row.trace_id: (row.tokens, row.priced_calls, row.unpriced_calls)
+                 for row in traces.top_traces(store, 100, "cost")} for store in stores)
+    assert duck[f"{len(CALLS) + TOTALS.index('-12.5') + 1:032x}"][0] == 0  # no total: not -13 off the trace's tokens
+    assert duck[f"{len(CALLS) + TOTALS.index(1234) + 1:032x}"] == (1234, 0, 1)  # a total: unpriced, not free
+    same(duck, ch)
+
+
+def test_load_reports_each_unreadable_count_and_cost_as_ingest_does(tmp_path: Path, clickhouse_url: str) -> None:
+    """A count or cost left empty because its text is no count (no finite number) is said with its file,
+    line and span by ``otel-llm load`` as by ``ingest`` (nothing dropped in silence); a second load, which
+    adds no span, does not say them again."""
+    _write_calls(tmp_path)
+    with TraceStore(":memory:") as duck:
+        expected = sorted(map(str, duck.ingest([tmp_path]).bad_lines))
+    assert any("input_tokens left empty: gen_ai.usage.input_tokens = '-5'" in line for line in expected), expected
+    assert sorted(map(str, load([tmp_path], clickhouse_url).bad_lines)) == expected
+    again = {str(problem) for problem in load([tmp_path], clickhouse_url).bad_lines}
+    assert not {line for line in expected if " at span " in line} & again  # those of the spans it added

@@ -148,3 +148,24 @@ def test_many_small_batches_load_the_same_rows_and_the_derived_span_rows(
     assert [(p.path, p.line) for p in report.bad_lines] == [(str(bad), 2), (str(bad), 4)]
     assert count(clickhouse_http, database, "otel_traces") == len(data.spans)
     assert count(clickhouse_http, database, span_table_name()) == len(data.spans)
+
+
+def test_a_summary_point_loads_into_the_exporters_summary_table(tmp_path: Path, clickhouse_http: ChdbHttpServer,
+                                                                 clickhouse_url: str, database: str) -> None:
+    """The exporter's summary table has no exemplar columns (a summary point has none): a file with a
+    summary point loads, as the exporter stores it, beside the other kinds."""
+    point = {"timeUnixNano": "1790000000500000000", "startTimeUnixNano": "1790000000000000000", "count": "4",
+             "sum": 8.0, "quantileValues": [{"quantile": 0.5, "value": 2.0}, {"quantile": 0.99, "value": 3.5}]}
+    gauge = {"timeUnixNano": "1790000000500000000", "asDouble": 1.5}
+    request = {"resourceMetrics": [{"resource": {"attributes": []}, "scopeMetrics": [{"scope": {"name": "s"}, "metrics": [
+        {"name": "rpc.duration", "unit": "ms", "summary": {"dataPoints": [point]}},
+        {"name": "queue.size", "gauge": {"dataPoints": [gauge]}}]}]}]}
+    (tmp_path / "metrics.jsonl").write_text(json.dumps(request) + "\n")
+    result = run("load", str(tmp_path), "--to", clickhouse_url)
+    assert result.exit_code == 0, result.output
+    assert "+2 metric points" in result.output
+    row = json.loads(clickhouse_http.query(
+        f"SELECT MetricName, toUnixTimestamp(TimeUnix) AS t, Count, Sum, `ValueAtQuantiles.Quantile` AS q, "
+        f"`ValueAtQuantiles.Value` AS v FROM `{database}`.otel_metrics_summary"))
+    assert row == {"MetricName": "rpc.duration", "t": 1790000000, "Count": 4, "Sum": 8, "q": [0.5, 0.99],
+                   "v": [2, 3.5]}

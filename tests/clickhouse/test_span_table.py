@@ -154,3 +154,41 @@ def test_a_first_look_at_an_empty_database_builds_in_silence(chdb_session: chdb.
     said: list[str] = []
     ensure_span_table(create(chdb_session, database), database, progress=said.append)
     assert said == [] and derived(chdb_session, database) == []
+
+
+class _Recording(SessionClient):
+    """A client that keeps the statements it ran, and the tables there were at each progress line."""
+
+    def __init__(self, session: chdb.session.Session, database: str) -> None:
+        super().__init__(session)
+        self.database, self.commands, self.tables_at_line = database, [], []
+
+    def command(self, sql: str) -> None:
+        self.commands.append(sql)
+        super().command(sql)
+
+    def heard(self, line: str) -> None:
+        self.tables_at_line.append({name for (name,) in self.query(
+            f"SELECT name FROM system.tables WHERE database = '{self.database}'").result_rows})
+
+
+def test_a_rebuild_reads_each_stored_day_once_and_keeps_the_older_table_until_it_is_done(
+        chdb_session: chdb.session.Session, database: str) -> None:
+    """docs/clickhouse.md ("After an upgrade"): one INSERT … SELECT per stored day, at most 12 lines on stderr
+    whatever the number of days (the first, one per tenth of the spans, the last), and the older release's
+    table kept (its disk too) until the new one is complete."""
+    create(chdb_session, database)
+    days = [f"2026-10-{day:02d}" for day in range(25, 32)] + [f"2026-11-{day:02d}" for day in range(1, 9)]
+    for day in days:
+        insert(chdb_session, database, [f"{day}-a", f"{day}-b"], at=f"{day} 23:59:59", trace=day)
+    old = "otel_llm_spans_v0000000000"
+    chdb_session.query(f"CREATE TABLE `{database}`.{old} (span_id String) ENGINE = MergeTree ORDER BY span_id")
+    client = _Recording(chdb_session, database)
+    ensure_span_table(client, database, progress=client.heard)
+    backfills = [sql for sql in client.commands if sql.startswith(f"INSERT INTO `{database}`.`{span_table_name()}`")]
+    assert len(backfills) == len(days)
+    assert 2 <= len(client.tables_at_line) <= 12
+    assert all(old in tables for tables in client.tables_at_line)
+    assert old not in {name for (name,) in client.query(
+        f"SELECT name FROM system.tables WHERE database = '{database}'").result_rows}
+    assert len(derived(chdb_session, database)) == 2 * len(days)

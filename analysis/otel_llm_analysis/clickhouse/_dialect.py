@@ -22,7 +22,11 @@ dialect with the few constructs it gets wrong for these queries overridden
   ``groupConcat`` with ``ORDER BY`` inside, which ClickHouse cannot read);
 * ``attr_values[list_position(attr_keys, 'k')]`` (one attribute from the aligned lists) ->
   ``attributes['k']`` (a map lookup, NULL when absent);
+* ``m['k']`` (a map's value by a literal key) -> ``multiIf(mapContains(m, 'k'), m['k'], NULL)``: NULL
+  when absent, as DuckDB, where ClickHouse answers ``''`` (``resource_attributes['service.instance.id']``);
 * ``list_position(l, x)`` -> ``nullIf(indexOf(l, x), 0)`` (NULL when absent, as DuckDB);
+* ``lower``/``upper`` -> ``lowerUTF8``/``upperUTF8``: DuckDB maps every letter (``É`` -> ``é``),
+  ClickHouse's ``lower`` ASCII letters only (a log search for ``échec`` missed ``Échec``);
 * ``TRY_CAST(x AS T)`` -> ``accurateCastOrNull(x, 'T')`` (SQLGlot writes a ``CAST`` to
   ``Nullable(T)``, which fails on text that is no ``T`` where DuckDB answers NULL); to a
   number, what that cast cannot read is read as DuckDB reads it (:func:`number_text`; to an
@@ -47,7 +51,7 @@ from typing import Any, Mapping, Sequence
 from sqlglot import exp, parse
 from sqlglot.dialects.clickhouse import ClickHouse as _ClickHouse
 
-__all__ = ["ClickHouse", "bind", "number_text", "transpile"]
+__all__ = ["ClickHouse", "bind", "number_text", "transpile", "try_cast"]
 
 #: ClickHouse's integer types DuckDB's INTEGER / BIGINT (and kin) are written as.
 _INTEGERS = ("Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64")
@@ -155,6 +159,9 @@ def _bracket(self: Any, expression: exp.Bracket) -> str:
         attributes = self.sql(exp.column("attributes", table=values.table or None))
         key = self.sql(index.expressions[1])
         return f"multiIf(mapContains({attributes}, {key}), {attributes}[{key}], NULL)"
+    if isinstance(index, exp.Literal) and index.is_string:  # m['k'] of a map: NULL when absent, as DuckDB's
+        value, key = self.sql(values), self.sql(index)
+        return f"multiIf(mapContains({value}, {key}), {value}[{key}], NULL)"
     sliced = _slice(self, expression)
     if sliced is not None:
         return sliced
@@ -179,7 +186,13 @@ def _slice(self: Any, expression: exp.Bracket) -> str | None:
 def _try_cast(self: Any, expression: exp.TryCast) -> str:
     to = self.sql(expression, "to")
     to = to[len("Nullable("):-1] if to.startswith("Nullable(") else to  # the result is Nullable anyway
-    value = self.sql(expression, "this")
+    return try_cast(self.sql(expression, "this"), to)
+
+
+def try_cast(value: str, to: str) -> str:
+    """DuckDB's ``TRY_CAST(value AS to)`` in ClickHouse SQL; ``value``: a ClickHouse expression, ``to``: a
+    ClickHouse type (``'Float64'``, ``'Int64'``, …). What a view of ours reads as DuckDB's ingest reads it
+    (an evaluation's score) is read with this, the same rule as the transpiled analyses'."""
     cast = f"accurateCastOrNull({value}, '{to}')"
     if to != "Float64" and to not in _INTEGERS:
         return cast
@@ -213,6 +226,8 @@ class ClickHouse(_ClickHouse):
             exp.Flatten: lambda self, e: self.func("arrayFlatten", e.this),
             exp.TimestampTrunc: _truncate,
             exp.TryCast: _try_cast,
+            exp.Lower: lambda self, e: self.func("lowerUTF8", e.this),
+            exp.Upper: lambda self, e: self.func("upperUTF8", e.this),
         }
         TYPE_MAPPING = {**_ClickHouse.Generator.TYPE_MAPPING, exp.DataType.Type.TIMESTAMP: "DateTime64(6, 'UTC')",
                         exp.DataType.Type.TIMESTAMPNTZ: "DateTime64(6, 'UTC')"}

@@ -51,9 +51,11 @@ LOG_COLUMNS = (
 _METRIC_COMMON = (
     "ResourceAttributes", "ResourceSchemaUrl", "ScopeName", "ScopeVersion", "ScopeAttributes",
     "ScopeDroppedAttrCount", "ScopeSchemaUrl", "ServiceName", "MetricName", "MetricDescription", "MetricUnit",
-    "Attributes", "StartTimeUnix", "TimeUnix", "Flags", "Exemplars.FilteredAttributes", "Exemplars.TimeUnix",
-    "Exemplars.Value", "Exemplars.SpanId", "Exemplars.TraceId",
+    "Attributes", "StartTimeUnix", "TimeUnix", "Flags",
 )
+#: Every metric table's but the summary's (a summary point has no exemplars; its table no such columns).
+_EXEMPLARS = ("Exemplars.FilteredAttributes", "Exemplars.TimeUnix", "Exemplars.Value", "Exemplars.SpanId",
+              "Exemplars.TraceId")
 _METRIC_OWN = {
     "gauge": ("Value",),
     "sum": ("Value", "AggregationTemporality", "IsMonotonic"),
@@ -62,7 +64,8 @@ _METRIC_OWN = {
                       "NegativeOffset", "NegativeBucketCounts", "Min", "Max", "AggregationTemporality"),
     "summary": ("Count", "Sum", "ValueAtQuantiles.Quantile", "ValueAtQuantiles.Value"),
 }
-METRIC_COLUMNS = {kind: _METRIC_COMMON + own for kind, own in _METRIC_OWN.items()}
+METRIC_COLUMNS = {kind: _METRIC_COMMON + (() if kind == "summary" else _EXEMPLARS) + own
+                  for kind, own in _METRIC_OWN.items()}
 
 _decode_json = msgspec.json.Decoder().decode
 
@@ -224,10 +227,11 @@ def metric_rows(batch: Batch) -> dict[str, list[list[Any]]]:
             p["metric_name"][i] or "", p["description"][i] or "", p["unit"][i] or "",
             maps.of(p["attrs"][i], ctx, "point attributes"), p["start_ns"][i] or 0, p["time_ns"][i] or 0,
             p["flags"][i] or 0,
-            [maps.of(ex["attrs"][j], ctx, "exemplar attributes") for j in mine], [ex["time_ns"][j] or 0 for j in mine],
-            [ex["value"][j] or 0.0 for j in mine], [ex["span_id"][j] or _ZERO_SPAN for j in mine],
-            [ex["trace_id"][j] or _ZERO_TRACE for j in mine],
         ]
+        if kind != "summary":
+            row += [[maps.of(ex["attrs"][j], ctx, "exemplar attributes") for j in mine],
+                    [ex["time_ns"][j] or 0 for j in mine], [ex["value"][j] or 0.0 for j in mine],
+                    [ex["span_id"][j] or _ZERO_SPAN for j in mine], [ex["trace_id"][j] or _ZERO_TRACE for j in mine]]
         row.extend(_OWN_VALUES[kind](p, i))
         out[kind].append(row)
     return out

@@ -40,7 +40,8 @@ from otel_llm_analysis.clickhouse._exporter_rows import (
     LOG_COLUMNS, METRIC_COLUMNS, SPAN_COLUMNS, fit_times, log_rows, metric_rows, span_rows,
 )
 from otel_llm_analysis.clickhouse._span_table import ensure_span_table
-from otel_llm_analysis.ingest import FileReport, IngestReport, listed_files
+from otel_llm_analysis.clickhouse._views import unreadable_sql
+from otel_llm_analysis.ingest import FileReport, IngestReport, listed_files, unreadable_problems
 
 __all__ = ["BATCH_ROWS", "load"]
 
@@ -172,7 +173,8 @@ class _Loader:
     def send(self, batch: Batch, report: IngestReport) -> None:
         """Insert the batch's rows; count what was new; move its problems into the report."""
         if batch.spans:
-            added, events, links, given = self._copy(TRACES_TABLE, SPAN_COLUMNS, span_rows(batch), "traces")
+            added, events, links, given = self._copy(TRACES_TABLE, SPAN_COLUMNS, span_rows(batch), "traces",
+                                                     lambda new: self._report_unreadable(batch, new))
             report.spans_added += added
             report.events_added += events
             report.links_added += links
@@ -191,9 +193,25 @@ class _Loader:
         batch.problems = []
         batch.not_kept.clear()
 
-    def _copy(self, table: str, columns: tuple[str, ...], rows: list[list[Any]], signal: str
-              ) -> tuple[int, int, int, int]:
-        """Stage ``rows``, copy the new ones into ``table``: (rows added, their events, their links, rows given)."""
+    def _report_unreadable(self, batch: Batch, new: str) -> None:
+        """Add to the batch's problems the new spans' token counts and costs the span table leaves empty
+        (present, unreadable), each with its file and line, worded as ``ingest`` words them. ``new``:
+        the SELECT of the batch's spans not stored yet."""
+        rows = self.client.query(
+            f"SELECT TraceId, SpanId, unreadable, mapKeys(SpanAttributes), mapValues(SpanAttributes) "
+            f"FROM (SELECT *, {unreadable_sql()} AS unreadable FROM ({new})) WHERE notEmpty(unreadable)").result_rows
+        if not rows:
+            return
+        spans = batch.cols["spans"]
+        where = {(trace, span): batch.contexts[ctx][:2]
+                 for trace, span, ctx in zip(spans["trace_id"], spans["span_id"], spans["ctx"])}
+        batch.problems.extend(unreadable_problems([(*where[(trace, span)], span, columns, keys, values)
+                                           for trace, span, columns, keys, values in rows]))
+
+    def _copy(self, table: str, columns: tuple[str, ...], rows: list[list[Any]], signal: str,
+              check: Callable[[str], None] | None = None) -> tuple[int, int, int, int]:
+        """Stage ``rows``, copy the new ones into ``table``: (rows added, their events, their links, rows given).
+        ``check`` hears the SELECT of the new rows before they are copied."""
         given = len(rows)
         if not rows:
             return 0, 0, 0, 0
@@ -213,6 +231,8 @@ class _Loader:
         counts = ("count(), sum(length(`Events.Name`)), sum(length(`Links.SpanId`))" if signal == "traces"
                   else "count(), 0, 0")
         added, events, links = self.client.query(f"SELECT {counts} FROM ({new})").result_rows[0]
+        if added and check is not None:
+            check(new)
         if added:
             self.command(f"INSERT INTO {self._q(table)} {new}")
         return int(added), int(events or 0), int(links or 0), given

@@ -43,7 +43,7 @@ def _parameters() -> dict[str, str]:
     from otel_llm_analysis._filters import IS_UNPRICED
     from otel_llm_analysis._scopes import view_parameters
     from otel_llm_analysis.clickhouse._dialect import transpile
-    from otel_llm_analysis.clickhouse._views import _clickhouse
+    from otel_llm_analysis.clickhouse._views import _clickhouse, eval_score
 
     duckdb = view_parameters()
     duckdb["attempt_int_s"] = f"TRY_CAST({duckdb['attempt_s']} AS INTEGER)"
@@ -56,7 +56,7 @@ def _parameters() -> dict[str, str]:
                   chat=semconv.KIND_CHAT, attempt=semconv.OTEL_LLM_ATTEMPT, gave_up=semconv.RETRY_GAVE_UP,
                   succeeded=semconv.RETRY_SUCCEEDED, evaluation_event=semconv.EVENT_EVALUATION_RESULT,
                   response_id=semconv.GEN_AI_RESPONSE_ID, eval_name=semconv.GEN_AI_EVALUATION_NAME,
-                  eval_label=semconv.GEN_AI_EVALUATION_SCORE_LABEL, eval_score=semconv.GEN_AI_EVALUATION_SCORE_VALUE,
+                  eval_label=semconv.GEN_AI_EVALUATION_SCORE_LABEL, log_eval_score=eval_score("l.attributes"),
                   usage_unobserved=semconv.OTEL_LLM_USAGE_UNOBSERVED, is_unpriced=_clickhouse(IS_UNPRICED))
     return params
 

@@ -39,7 +39,7 @@ from otel_llm_analysis._costs import _ZERO_ON_A_TOTAL
 from otel_llm_analysis._filters import IS_UNPRICED, TOTAL_ONLY_TOKENS
 from otel_llm_analysis._spellings import FIRST_TOKEN_EVENTS, SPELLINGS
 from otel_llm_analysis.clickhouse._ddl import LOGS_TABLE, METRICS_TABLES, TRACES_TABLE
-from otel_llm_analysis.clickhouse._dialect import number_text, transpile
+from otel_llm_analysis.clickhouse._dialect import number_text, transpile, try_cast
 from otel_llm_analysis.clickhouse._pricing import priced_sql
 
 #: How a SPELLINGS column is typed (DuckDB: ingest.py's TRY_CASTs); text otherwise.
@@ -87,6 +87,19 @@ def _typed(column: str) -> str:
     return value
 
 
+def unreadable_sql() -> str:
+    """Over an ``otel_traces`` row: the typed columns (token counts, cost) whose attribute is present but
+    unreadable - left NULL by the span table, as DuckDB's ``_rows`` leaves them (its ``unreadable_columns``):
+    a count that is no non-negative integer up to 2**53, a cost that is no finite number."""
+    checks = []
+    for column in SPELLINGS:
+        if column in _INTEGER or column in _FLOAT:
+            typed = _typed(column)
+            unread = f"({typed}) IS NULL" if column in _INTEGER else f"NOT isFinite(coalesce({typed}, nan))"
+            checks.append(f"if({first_present(column)} IS NOT NULL AND {unread}, {_quote(column)}, '')")
+    return f"arrayFilter(c -> c != '', [{', '.join(checks)}])"
+
+
 #: What needs a price: (provider, response model, requested model) groups, and the book that prices them.
 Pricing = tuple[Sequence[tuple[Optional[str], Optional[str], Optional[str]]], PriceBook]
 
@@ -116,8 +129,8 @@ def _span_columns() -> list[tuple[str, str]]:
     events = ", ".join(_quote(name) for name in FIRST_TOKEN_EVENTS)
     ttft = f"arrayFilter((t, n) -> n IN ({events}), Events.Timestamp, Events.Name)"
     request_model = _producers.request_model_sql(_attribute, first_present("request_model"), _json_string)
-    # the span's own cost when usable, by the rule of _producers.cost_sql (ClickHouse spells isfinite isFinite)
-    own = {column: sql.replace("isfinite(", "isFinite(") for column, sql in _producers.cost_sql(
+    # the span's own cost when usable, by the rule of _producers.cost_sql
+    own = {column: _functions(sql) for column, sql in _producers.cost_sql(
         _attribute, _typed("cost_usd"), _typed("input_tokens"), _typed("output_tokens")).items()}
     no_price = _zero_on_a_total(own)
     own = {column: f"if({no_price}, NULL, {sql})" for column, sql in own.items()}
@@ -140,7 +153,7 @@ def _span_columns() -> list[tuple[str, str]]:
         ("own_cost_usd", own["cost_usd"]),
         ("own_cost_source", own["cost_source"]),
         ("own_cost_table", own["cost_table"]),
-        ("provider", _producers.provider_sql(first_present("provider"))),
+        ("provider", _functions(_producers.provider_sql(first_present("provider")))),
         ("request_model", request_model),
         ("model", "coalesce(request_model, response_model)"),
         ("stream_ttft_ms", f"if(notEmpty({ttft}), arrayMin(arrayMap(t -> dateDiff('nanosecond', Timestamp, t), "
@@ -148,6 +161,16 @@ def _span_columns() -> list[tuple[str, str]]:
         ("attributes", "SpanAttributes"),
         ("resource_attributes", "ResourceAttributes"),
     ]
+
+
+#: DuckDB functions of ``_producers``' SQL builders -> ClickHouse's of the same meaning: ``lower`` maps
+#: every letter in DuckDB, ASCII letters only in ClickHouse (``lowerUTF8`` maps them all).
+_FUNCTIONS = {"isfinite": "isFinite", "lower": "lowerUTF8"}
+
+
+def _functions(sql: str) -> str:
+    """``sql`` (DuckDB SQL of ``_producers``, not transpiled) with :data:`_FUNCTIONS` renamed."""
+    return re.sub(r"\b(" + "|".join(_FUNCTIONS) + r")\(", lambda m: _FUNCTIONS[m.group(1)] + "(", sql)
 
 
 def _zero_on_a_total(own: dict[str, str]) -> str:
@@ -215,19 +238,82 @@ def view_statements(database: str, tables: set[str] | frozenset[str] = frozenset
     ``trace_summary``, …) with the database and semconv names filled in. ``tables`` are the tables
     present: metric tables the database lacks are left out of ``metric_points``."""
     text = resources.files("otel_llm_analysis.clickhouse").joinpath("views_clickhouse.sql").read_text("utf-8")
-    metric_parts = [f"SELECT '{kind}' AS metric_type, * FROM `{database}`.`{table}`"
-                    for kind, table in METRICS_TABLES.items() if not tables or table in tables]
-    filled = text.format(db=database, traces=TRACES_TABLE, logs=LOGS_TABLE, llm_call=semconv.KIND_LLM_CALL,
+    filled = text.format(db=database, traces=TRACES_TABLE, logs=_source(database, LOGS_TABLE, tables),
+                         llm_call=semconv.KIND_LLM_CALL,
                          evaluation_event=semconv.EVENT_EVALUATION_RESULT,
-                         eval_name=semconv.GEN_AI_EVALUATION_NAME, eval_score=semconv.GEN_AI_EVALUATION_SCORE_VALUE,
+                         eval_name=semconv.GEN_AI_EVALUATION_NAME, event_eval_score=eval_score("e.3"),
                          eval_label=semconv.GEN_AI_EVALUATION_SCORE_LABEL,
                          outer_cost_rank=_producers.cost_rank_sql("w_cost_source"),
                          inner_cost_rank=_producers.cost_rank_sql("cost_source"),
-                         gauge=METRICS_TABLES["gauge"], sum=METRICS_TABLES["sum"],
-                         histogram=METRICS_TABLES["histogram"],
                          total_only_tokens=_clickhouse(TOTAL_ONLY_TOKENS), is_unpriced=_clickhouse(IS_UNPRICED),
                          **window_parameters())
-    return [spans_view(database, pricing=pricing), *split_views(database, filled)]
+    return [spans_view(database, pricing=pricing), metric_points_view(database, tables),
+            *split_views(database, filled)]
+
+
+#: ``metric_points``' metric_type of each ``METRICS_TABLES`` kind (DuckDB's names), and the kind's
+#: (value, count, sum, temporality) from its table.
+_TEMPORALITY = "multiIf(AggregationTemporality = 1, 'delta', AggregationTemporality = 2, 'cumulative', NULL)"
+_METRIC_KINDS = {
+    "gauge": ("gauge", "Value", "NULL", "NULL", "NULL"),
+    "sum": ("sum", "Value", "NULL", "NULL", _TEMPORALITY),
+    "histogram": ("histogram", "NULL", "toInt64(Count)", "Sum", _TEMPORALITY),
+    "exp_histogram": ("exponential_histogram", "NULL", "toInt64(Count)", "Sum", _TEMPORALITY),
+    "summary": ("summary", "NULL", "toInt64(Count)", "Sum", "NULL"),
+}
+
+
+#: The columns the views read of the exporter's tables that a database may lack (a collector whose
+#: pipelines send it no logs or metrics never creates their tables): an absent table reads as empty.
+_READ_COLUMNS = {
+    LOGS_TABLE: "Timestamp DateTime64(9), SeverityNumber UInt8, SeverityText String, Body String, TraceId String, "
+                "SpanId String, ServiceName String, LogAttributes Map(LowCardinality(String), String), "
+                "ResourceAttributes Map(LowCardinality(String), String), EventName String, ScopeName String, "
+                "ScopeVersion String",
+    **{table: "TimeUnix DateTime, StartTimeUnix DateTime, MetricName String, MetricUnit String, ServiceName String, "
+              "Attributes Map(LowCardinality(String), String), ResourceAttributes Map(LowCardinality(String), String), "
+              "ScopeName String, Value Float64, Count UInt64, Sum Float64, AggregationTemporality Int32"
+       for table in METRICS_TABLES.values()},
+}
+
+
+def _source(database: str, table: str, tables: set[str] | frozenset[str]) -> str:
+    """What a view reads for the exporter's ``table``: the table, or, when ``tables`` (those present; empty:
+    all) lacks it, an empty one with the columns the views read (``null(structure)``), so the store opens."""
+    if not tables or table in tables:
+        return f"`{database}`.`{table}`"
+    return f"null('{_READ_COLUMNS[table]}')"
+
+
+def _time_or_null(column: str) -> str:
+    """A metric table's ``DateTime`` in UTC, NULL when unset (0), as DuckDB's ``_rows.ts`` reads it."""
+    return f"if(toUnixTimestamp({column}) = 0, NULL, toTimeZone({column}, 'UTC'))"
+
+
+def metric_points_view(database: str, tables: set[str] | frozenset[str] = frozenset()) -> str:
+    """``CREATE OR REPLACE VIEW database.metric_points``: every point of the exporter's metric tables
+    (``tables``: those present; empty: all), with DuckDB's ``metric_points`` columns the analyses read.
+    The exporter keeps ``TimeUnix`` in whole seconds (docs/clickhouse.md): a point's ``time`` is its second."""
+    parts = []
+    for kind, (metric_type, value, count, total, temporality) in _METRIC_KINDS.items():
+        parts.append(
+            f"SELECT {_time_or_null('TimeUnix')} AS time, {_time_or_null('StartTimeUnix')} AS start_time, "
+            f"MetricName AS metric_name, '{metric_type}' AS metric_type, nullIf(MetricUnit, '') AS unit, "
+            "nullIf(ServiceName, '') AS service_name, Attributes AS attributes, "
+            f"ResourceAttributes AS resource_attributes, CAST({value} AS Nullable(Float64)) AS value, "
+            f"CAST({count} AS Nullable(Int64)) AS count, CAST({total} AS Nullable(Float64)) AS sum, "
+            f"nullIf(ScopeName, '') AS scope_name, CAST({temporality} AS Nullable(String)) AS temporality "
+            f"FROM {_source(database, METRICS_TABLES[kind], tables)}")
+    return f"CREATE OR REPLACE VIEW `{database}`.metric_points AS\n" + "\nUNION ALL\n".join(parts)
+
+
+def eval_score(attributes: str) -> str:
+    """The evaluation score in the attribute map ``attributes`` (a ClickHouse expression), read as DuckDB's
+    ``span_events.eval_score`` and ``queries/log_evaluations.sql`` read it: ``TRY_CAST(… AS DOUBLE)``
+    (surrounding whitespace trimmed, ``_`` between digits taken); NULL when absent or not a number. A log
+    record is a span event's twin when its score reads the same, so both engines must read it alike."""
+    name = _quote(semconv.GEN_AI_EVALUATION_SCORE_VALUE)
+    return try_cast(f"multiIf(mapContains({attributes}, {name}), {attributes}[{name}], NULL)", "Float64")
 
 
 def _clickhouse(expression: str) -> str:

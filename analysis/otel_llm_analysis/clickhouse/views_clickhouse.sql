@@ -119,7 +119,7 @@ SELECT * FROM `{db}`.window_llm_calls({window}) WHERE start_time >= {from_since}
 CREATE OR REPLACE VIEW `{db}`.span_events AS
 SELECT TraceId AS trace_id, SpanId AS span_id, toTimeZone(e.1, 'UTC') AS time, toString(e.2) AS name, e.3 AS attributes,
        multiIf(mapContains(e.3, '{eval_name}'), e.3['{eval_name}'], NULL) AS eval_name,
-       toFloat64OrNull(multiIf(mapContains(e.3, '{eval_score}'), e.3['{eval_score}'], NULL)) AS eval_score,
+       {event_eval_score} AS eval_score,
        multiIf(mapContains(e.3, '{eval_label}'), e.3['{eval_label}'], NULL) AS eval_label
 FROM `{db}`.`{traces}`
 ARRAY JOIN arrayZip(`Events.Timestamp`, `Events.Name`, `Events.Attributes`) AS e;
@@ -139,25 +139,9 @@ SELECT toTimeZone(Timestamp, 'UTC') AS time, nullIf(toInt32(SeverityNumber), 0) 
        nullIf(SpanId, '') AS span_id, nullIf(ServiceName, '') AS service_name, LogAttributes AS attributes,
        ResourceAttributes AS resource_attributes, nullIf(EventName, '') AS event_name,
        nullIf(ScopeName, '') AS scope_name, nullIf(ScopeVersion, '') AS scope_version
-FROM `{db}`.`{logs}`;
+FROM {logs};
 
-CREATE OR REPLACE VIEW `{db}`.metric_points AS
-SELECT toTimeZone(TimeUnix, 'UTC') AS time, toTimeZone(StartTimeUnix, 'UTC') AS start_time, MetricName AS metric_name, 'gauge' AS metric_type,
-       nullIf(MetricUnit, '') AS unit, nullIf(ServiceName, '') AS service_name, Attributes AS attributes,
-       ResourceAttributes AS resource_attributes, Value AS value, CAST(NULL AS Nullable(Int64)) AS count,
-       CAST(NULL AS Nullable(Float64)) AS sum, nullIf(ScopeName, '') AS scope_name,
-       CAST(NULL AS Nullable(String)) AS temporality
-FROM `{db}`.`{gauge}`
-UNION ALL
-SELECT toTimeZone(TimeUnix, 'UTC'), toTimeZone(StartTimeUnix, 'UTC'), MetricName, 'sum', nullIf(MetricUnit, ''), nullIf(ServiceName, ''), Attributes,
-       ResourceAttributes, Value, NULL, NULL, nullIf(ScopeName, ''),
-       multiIf(AggregationTemporality = 1, 'delta', AggregationTemporality = 2, 'cumulative', NULL)
-FROM `{db}`.`{sum}`
-UNION ALL
-SELECT toTimeZone(TimeUnix, 'UTC'), toTimeZone(StartTimeUnix, 'UTC'), MetricName, 'histogram', nullIf(MetricUnit, ''), nullIf(ServiceName, ''),
-       Attributes, ResourceAttributes, NULL, toInt64(Count), Sum, nullIf(ScopeName, ''),
-       multiIf(AggregationTemporality = 1, 'delta', AggregationTemporality = 2, 'cumulative', NULL)
-FROM `{db}`.`{histogram}`;
+-- metric_points: made by _views.metric_points_view (one part per metric table the database holds).
 
 CREATE OR REPLACE VIEW `{db}`.daily_usage AS
 SELECT toDate(t) AS day, project, model, count() AS calls, countIf(status_code = 2) AS failed_calls,
@@ -172,8 +156,9 @@ GROUP BY day, project, model;
 CREATE OR REPLACE VIEW `{db}`.trace_calls AS
 SELECT trace_id, count() AS llm_calls,
        sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0) + coalesce(total_only, 0)) AS tokens,
-       sum(cost) AS cost_usd
-FROM (SELECT trace_id, input_tokens, output_tokens, {total_only_tokens} AS total_only, cost_usd AS cost
+       sum(cost) AS cost_usd, count(cost) AS priced_calls, countIf(unpriced) AS unpriced_calls
+FROM (SELECT trace_id, input_tokens, output_tokens, {total_only_tokens} AS total_only, cost_usd AS cost,
+             {is_unpriced} AS unpriced
       FROM `{db}`.llm_calls)
 GROUP BY trace_id;
 
@@ -190,6 +175,7 @@ GROUP BY trace_id;
 CREATE OR REPLACE VIEW `{db}`.trace_summary AS
 SELECT s.trace_id AS trace_id, s.root_name AS root_name, s.project AS project, s.start_time AS start_time,
        s.duration_ms AS duration_ms, s.spans AS spans, coalesce(c.llm_calls, 0) AS llm_calls,
-       coalesce(c.tokens, 0) AS tokens, c.cost_usd AS cost_usd, s.errors AS errors
+       coalesce(c.tokens, 0) AS tokens, c.cost_usd AS cost_usd, coalesce(c.priced_calls, 0) AS priced_calls,
+       coalesce(c.unpriced_calls, 0) AS unpriced_calls, s.errors AS errors
 FROM `{db}`.trace_spans AS s LEFT JOIN `{db}`.trace_calls AS c ON c.trace_id = s.trace_id
 SETTINGS join_use_nulls = 1

@@ -137,9 +137,11 @@ CREATE OR REPLACE VIEW `{db}`.retry_loop_scopes_in AS
 WITH walk AS MATERIALIZED (
     SELECT * FROM `{db}`.span_scope_walk_in({window}) WHERE notEmpty(try_ids)
 ), calls AS (  -- the LLM calls made in each try
-    SELECT x.trace_id AS trace_id, x.try_id AS try_id, count() AS llm_calls, sum(c.cost_usd) AS cost_usd
+    SELECT x.trace_id AS trace_id, x.try_id AS try_id, count() AS llm_calls, sum(c.cost_usd) AS cost_usd,
+           countIf(c.unknown_cost) AS unknown_cost_calls
     FROM (SELECT trace_id, span_id, arrayJoin(try_ids) AS try_id FROM walk WHERE otel_kind = '{llm_call}') AS x
-    INNER JOIN `{db}`.window_llm_calls({window}) AS c ON c.trace_id = x.trace_id AND c.span_id = x.span_id
+    INNER JOIN (SELECT *, {is_unpriced} OR mapContains(attributes, '{usage_unobserved}') AS unknown_cost
+                FROM `{db}`.window_llm_calls({window})) AS c ON c.trace_id = x.trace_id AND c.span_id = x.span_id
     GROUP BY x.trace_id, x.try_id
 )
 SELECT a.trace_id AS trace_id, a.loop_id AS loop_span_id,
@@ -156,6 +158,7 @@ SELECT a.trace_id AS trace_id, a.loop_id AS loop_span_id,
        coalesce(sum(c.llm_calls), 0) AS llm_calls,
        sum(c.cost_usd) AS cost_usd,
        sumIf(c.cost_usd, NOT a.is_last) AS retry_cost_usd,
+       toInt64(coalesce(sumIf(c.unknown_cost_calls, NOT a.is_last), 0)) AS retry_unknown_cost_calls,
        anyIf(a.turn_id, a.span_id = a.loop_id) AS turn_span_id,
        anyIf(arrayFilter(id -> id != a.span_id, a.agent_ids), a.span_id = a.loop_id) AS agent_ids
 FROM (SELECT * FROM walk WHERE attempt >= 1) AS a
@@ -165,7 +168,7 @@ SETTINGS join_use_nulls = 1;
 
 CREATE OR REPLACE VIEW `{db}`.retry_loops_in AS
 SELECT trace_id, loop_span_id, parent_span_id, otel_kind, target, tries, attempts, outcome, start_time, end_time,
-       duration_ms, retry_ms, llm_calls, cost_usd, retry_cost_usd, turn_span_id,
+       duration_ms, retry_ms, llm_calls, cost_usd, retry_cost_usd, retry_unknown_cost_calls, turn_span_id,
        if(empty(agent_ids), NULL, agent_ids[-1]) AS agent_span_id
 FROM `{db}`.retry_loop_scopes_in({window})
 WHERE start_time >= {from_since} AND start_time < {to_until};
@@ -252,7 +255,8 @@ WITH walk AS MATERIALIZED (
     SELECT trace_id, turn_span_id AS turn_id, count() AS retry_loops,
            countIf(outcome = '{gave_up}') AS gave_up_loops,
            arrayMap(p -> p.2, arraySort(p -> p.1, groupArray((start_time, attempts)))) AS loop_attempts,
-           max(attempts) AS max_attempts, sum(retry_ms) AS retry_ms, sum(retry_cost_usd) AS retry_cost_usd
+           max(attempts) AS max_attempts, sum(retry_ms) AS retry_ms, sum(retry_cost_usd) AS retry_cost_usd,
+           toInt64(sum(retry_unknown_cost_calls)) AS retry_unknown_cost_calls
     FROM `{db}`.retry_loop_scopes_in({window})
     WHERE turn_span_id IS NOT NULL
     GROUP BY trace_id, turn_span_id
@@ -273,6 +277,7 @@ SELECT t.trace_id AS trace_id, t.span_id AS span_id, t.name AS name, t.otel_kind
        if(l.loop_attempts IS NULL, CAST([] AS Array(Int32)), l.loop_attempts) AS loop_attempts,
        l.max_attempts AS max_attempts,
        coalesce(l.retry_ms, 0.0) AS retry_ms, l.retry_cost_usd AS retry_cost_usd,
+       coalesce(l.retry_unknown_cost_calls, 0) AS retry_unknown_cost_calls,
        t.status_code != 2 AND coalesce(l.gave_up_loops, 0) = 0 AS succeeded,
        t.status_code != 2 AND coalesce(l.gave_up_loops, 0) = 0 AND i.retries = 0 AS first_time_right,
        t.attributes AS attributes, t.attr_keys AS attr_keys, t.attr_values AS attr_values
@@ -298,8 +303,7 @@ WITH calls AS MATERIALIZED (
     SELECT assumeNotNull(l.trace_id) AS trace_id, assumeNotNull(l.span_id) AS span_id, l.time AS time,
            if(mapContains(l.attributes, '{eval_name}'), l.attributes['{eval_name}'], NULL) AS eval_name,
            if(mapContains(l.attributes, '{eval_label}'), l.attributes['{eval_label}'], NULL) AS eval_label,
-           toFloat64OrNull(if(mapContains(l.attributes, '{eval_score}'), l.attributes['{eval_score}'], NULL))
-               AS eval_score,
+           {log_eval_score} AS eval_score,
            if(mapContains(l.attributes, '{response_id}'), l.attributes['{response_id}'], NULL) AS response_id
     FROM `{db}`.logs AS l
     WHERE l.event_name = '{evaluation_event}' AND l.trace_id IS NOT NULL AND l.span_id IS NOT NULL
