@@ -206,7 +206,7 @@ class _Loader:
         where = {(trace, span): batch.contexts[ctx][:2]
                  for trace, span, ctx in zip(spans["trace_id"], spans["span_id"], spans["ctx"])}
         batch.problems.extend(unreadable_problems([(*where[(trace, span)], span, columns, keys, values)
-                                           for trace, span, columns, keys, values in rows]))
+                                                   for trace, span, columns, keys, values in rows]))
 
     def _copy(self, table: str, columns: tuple[str, ...], rows: list[list[Any]], signal: str,
               check: Callable[[str], None] | None = None) -> tuple[int, int, int, int]:
