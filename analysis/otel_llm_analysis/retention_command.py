@@ -32,10 +32,15 @@ def _cutoff(older_than: Optional[str], before: Optional[str]) -> Any:
         raise typer.BadParameter("give one of --older-than 30d or --before 2026-11-01", param_hint="--older-than")
     if older_than is not None and not older_than.strip()[-1:].isalpha():
         raise typer.BadParameter(f"{older_than!r}: give an age like 30d, 12h or 2w", param_hint="--older-than")
+    hint = "--older-than" if older_than is not None else "--before"
     try:
-        return parse_time(older_than if older_than is not None else before)
+        cutoff = parse_time(older_than if older_than is not None else before)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--older-than" if older_than else "--before") from None
+        raise typer.BadParameter(str(exc), param_hint=hint) from None
+    if cutoff is None:  # an empty value ("--before $UNSET"): no cutoff, never "everything"
+        raise typer.BadParameter("an empty value: give an age like 30d or an ISO date like 2026-11-01",
+                                 param_hint=hint)
+    return cutoff
 
 
 def prune(
