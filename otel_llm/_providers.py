@@ -139,6 +139,9 @@ def _otlp_endpoint(settings: Settings, signal: str) -> dict[str, str]:
 
 
 def _otlp_exporters(settings: Settings) -> tuple[SpanExporter, MetricExporter, Any]:
+    from otel_llm.exporters._quiet import install
+
+    install()  # the HTTP client's lines of our exports stay out of the app's logging
     OTLPLogExporter = _upstream.otlp_log_exporter_class(settings.protocol)  # noqa: N806
     if settings.protocol == "grpc":
         from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter

@@ -78,6 +78,7 @@ from otel_llm._upstream import LogRecordExporter, LogRecordExportResult, Readabl
 from otel_llm.exporters._batching import in_worker_process
 from otel_llm.exporters._jsonl import JsonlWriter, encode_line
 from otel_llm.exporters._messages import logs_message, metric_points, metrics_message, spans_message
+from otel_llm.exporters._quiet import exporting
 from otel_llm.exporters._replay_http import (
     Outcome,
     Reply,
@@ -650,6 +651,10 @@ class _SpooledExporter:
         )
 
     def _export(self, batch: Any) -> Any:
+        with exporting():  # the HTTP client's debug lines of this export stay out of the app's log
+            return self._export_quietly(batch)
+
+    def _export_quietly(self, batch: Any) -> Any:
         if self._spool is not None:
             return self.success if self._spool.export(batch) else self.failure
         try:
