@@ -76,6 +76,7 @@ __all__ = [
     "restore_global_providers",
     "temporality_from_env",
     "watch_refusals",
+    "BUSY_STATUSES",
 ]
 
 # The distributions whose private names this module uses, at the versions checked.
@@ -299,6 +300,11 @@ GRPC_REFUSALS = frozenset({"INVALID_ARGUMENT", "FAILED_PRECONDITION", "UNAUTHENT
                            "NOT_FOUND", "ALREADY_EXISTS", "UNIMPLEMENTED"})
 
 
+#: HTTP statuses that answer "not now" (a full queue, a gateway in front of a busy collector): the data is
+#: fine, send it again later - the endpoint is reachable and busy, not unreachable.
+BUSY_STATUSES = frozenset({429, 502, 503, 504})
+
+
 @dataclass(frozen=True)
 class SendResult:
     """Outcome of sending one serialized request: the HTTP status when one came back, or the gRPC refusal."""
@@ -307,6 +313,13 @@ class SendResult:
     status: int | None = None
     reason: str | None = None  # the HTTP reason phrase
     grpc_refusal: str | None = None  # "gRPC INVALID_ARGUMENT: details" when a gRPC endpoint refused for good
+
+    @property
+    def busy(self) -> str | None:
+        """"HTTP 503 Service Unavailable" when the endpoint answered "not now" (:data:`BUSY_STATUSES`), else None."""
+        if self.status not in BUSY_STATUSES:
+            return None
+        return f"HTTP {self.status} {self.reason or ''}".rstrip()
 
     @property
     def refusal(self) -> str | None:
@@ -357,18 +370,19 @@ def watch_refusals(exporter: Any) -> Any:
 
     After a failed ``export``, ``exporter.refusal`` says why the endpoint refused
     the batch for good ("HTTP 400 Bad Request", "gRPC INVALID_ARGUMENT: ...");
-    None when it did not answer, was busy, or failed otherwise. The spool reads
+    None when it did not answer, was busy, or failed otherwise; ``exporter.busy``
+    says "HTTP 503 Service Unavailable" when it answered "not now". The spool reads
     it to set such a batch aside at once instead of taking the endpoint for
     unreachable and retrying it. Returns ``exporter``.
     """
     def on_refusal(why: str | None) -> None:
         exporter.refusal = why
 
-    exporter.refusal = None
+    exporter.refusal = exporter.busy = None
     export = exporter.export
 
     def export_watched(*args: Any, **kwargs: Any) -> Any:
-        exporter.refusal = None
+        exporter.refusal = exporter.busy = None
         return export(*args, **kwargs)
 
     exporter.export = export_watched
@@ -380,7 +394,9 @@ def watch_refusals(exporter: Any) -> Any:
     def client_export_watched(*args: Any, **kwargs: Any) -> Any:
         result = client_export(*args, **kwargs)
         if not result.success:
-            on_refusal(SendResult(False, result.status_code, result.reason).refusal)
+            sent = SendResult(False, result.status_code, result.reason)
+            on_refusal(sent.refusal)
+            exporter.busy = sent.busy
         return result
 
     exporter._client.export = client_export_watched

@@ -102,7 +102,7 @@ def sending_for(signal: str) -> Sending:
 
 
 # OTLP/HTTP's throttling answers: the endpoint is up and asks to be called again later.
-BUSY_STATUSES = frozenset({429, 502, 503, 504})
+BUSY_STATUSES = _upstream.BUSY_STATUSES
 
 
 class Outcome(enum.Enum):

@@ -52,9 +52,10 @@ class _BoundedSpanExport:
         super().__init__(*args, **kwargs)
         self.max_request_bytes = max_request_bytes
         self.refusal: str | None = None  # why the last failed batch was refused for good, if it was
+        self.busy: str | None = None  # the "not now" answer (HTTP 503, 429) the last failed batch got, if it did
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        self.refusal = None
+        self.refusal = self.busy = None
         if self.is_shut_down:
             return SpanExportResult.FAILURE
         try:
@@ -65,7 +66,7 @@ class _BoundedSpanExport:
         for request, count in requests:
             result = self.send(request, count)
             if not result.ok:
-                self.refusal = result.refusal
+                self.refusal, self.busy = result.refusal, result.busy
                 return SpanExportResult.FAILURE
         return SpanExportResult.SUCCESS
 

@@ -167,6 +167,7 @@ class _Spool:
         signal: str,
         interrupt: Callable[[], None],
         refusal: Callable[[], str | None] = lambda: None,
+        busy: Callable[[], str | None] = lambda: None,
         max_request_bytes: int | None = DEFAULT_MAX_REQUEST_BYTES,
         endpoint: str | None = None,
     ) -> None:
@@ -180,6 +181,7 @@ class _Spool:
         self._signal = signal
         self._interrupt = interrupt  # stops the inner exporter's retries (shuts it down)
         self._refusal = refusal  # why the inner exporter's last failure was a permanent refusal, if it was
+        self._busy = busy  # the "not now" answer (HTTP 503, 429) the inner exporter's last failure got, if it did
         self._max_request = max_request_bytes
         self._directory = directory
         self._store = SegmentStore(directory, max_bytes, root=directory.parent)
@@ -231,6 +233,7 @@ class _Spool:
     def export(self, batch: Any) -> bool:
         """Deliver, spool or set aside ``batch``; False only when it was neither sent nor kept."""
         tried = self._healthy and not self._past_deadline()
+        busy = None
         if tried:
             sent = self._try_send(batch)
             with self._lock:  # claimed by the deadline's watchdog, which spools it: not a second time here
@@ -241,6 +244,7 @@ class _Spool:
             why = self._refusal()
             if why:  # refused for good: retrying cannot help, the endpoint is fine
                 return self._set_aside_batch(batch, why)
+            busy = self._busy()  # answered "not now": reachable, so not said to be unreachable
         records = self._records(batch)
         if records is None:
             return False
@@ -256,7 +260,11 @@ class _Spool:
             self._start_replayer()
             self._wake.set()
         if first_failure:  # later batches must not cut the replayer's probe backoff short
-            if not self._past_deadline():
+            if busy is not None:
+                self._busy_said = True  # once per outage, as the replayer says it
+                _notices.notice(f"{self._where()} is busy ({busy}); {_notices.UNITS[self._signal][1]} are spooled to "
+                                f"{self._directory} and sent again later")
+            elif not self._past_deadline():
                 self._unreachable = True
                 _notices.notice(f"collector unreachable at {self._where()}; {_notices.UNITS[self._signal][1]} are "
                                 f"spooled to {self._directory} and sent when it answers again")
@@ -646,6 +654,7 @@ class _SpooledExporter:
             signal=signal,
             interrupt=self._shut_inner_down,
             refusal=lambda: getattr(inner, "refusal", None),
+            busy=lambda: getattr(inner, "busy", None),
             max_request_bytes=max_request_bytes,
             endpoint=_upstream.exporter_endpoint(inner),
         )
