@@ -22,6 +22,7 @@ functions, bound methods, ``functools.partial`` objects, callable objects and
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
@@ -162,12 +163,29 @@ def tool(
     content capture on, redacted and bounded.
     """
     if _bare(name):
-        return instrument(name, lambda target: ToolKind(target, None, "function", None, None))
+        tool_object = name
+        return instrument(tool_object, lambda target: ToolKind(
+            target, _declared(tool_object, "name"), "function", _declared(tool_object, "description"), None))
 
     def decorate(f: F) -> F:
-        return instrument(f, lambda target: ToolKind(target, name, type, description, call_id_arg))
+        return instrument(f, lambda target: ToolKind(
+            target, name if name is not None else _declared(f, "name"), type,
+            description if description is not None else _declared(f, "description"), call_id_arg))
 
     return decorate
+
+
+def _declared(target: Any, field: str) -> str | None:
+    """A LangChain tool's own ``name`` or ``description`` (what the model sees), else None.
+
+    ``@otel_llm.tool`` over LangChain's ``@tool("web_search")`` instruments the
+    function the tool runs (``_wrap.instrument``); the span and metrics take the
+    tool's name, not the Python function's, unless ``name=`` says otherwise.
+    """
+    if inspect.isroutine(target) or not callable(getattr(target, "invoke", None)):
+        return None
+    value = getattr(target, field, None)
+    return value if isinstance(value, str) and value else None
 
 
 @overload

@@ -291,3 +291,29 @@ def test_a_callable_object_with_an_invoke_method_is_still_instrumented(cap):
 
     assert otel_llm.tool("pipe")(Pipeline())(1) == 2
     assert [s.name for s in cap.spans()] == ["execute_tool pipe"]
+
+
+def test_a_langchain_tool_is_named_and_described_as_the_model_sees_it(cap):
+    """A bare ``@otel_llm.tool`` over ``@langchain_tool("web_search")`` named the span after the Python
+    function (``execute_tool search``), not the tool the model calls; the tool's description was
+    dropped too. An explicit ``name=`` still wins."""
+    from langchain_core.tools import tool as langchain_tool
+
+    @otel_llm.tool
+    @langchain_tool("web_search")
+    def search(q: str) -> str:
+        """Search the web."""
+        return f"found {q}"
+
+    @otel_llm.tool("lookup")
+    @langchain_tool("web_lookup")
+    def look(q: str) -> str:
+        """Look it up."""
+        return q
+
+    search.invoke({"q": "otel"})
+    look.invoke({"q": "otel"})
+    spans = {s.name: s for s in cap.spans() if s.attributes[sc.OTEL_LLM_KIND] == sc.KIND_TOOL}
+    assert set(spans) == {"execute_tool web_search", "execute_tool lookup"}
+    assert spans["execute_tool web_search"].attributes[sc.GEN_AI_TOOL_NAME] == "web_search"
+    assert spans["execute_tool web_search"].attributes[sc.GEN_AI_TOOL_DESCRIPTION] == "Search the web."
