@@ -340,27 +340,21 @@ def test_ingest_lists_bad_lines_whose_text_looks_like_markup(tmp_path):
 def test_a_store_another_process_is_writing_says_so_and_when_to_retry(ingested):
     """DuckDB lets one process write a file and none read it meanwhile: an analysis run while a
     scheduled ingest (or ``serve --watch``) writes the store says which process holds it and what to do."""
+    from tests.support.app_store import held_by_another_process
+
     db, data = ingested
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('held', flush=True); "
-                               "sys.stdin.read()", db],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with held_by_another_process(db) as pid:
         reading = run("summary", "--db", db)
         assert reading.exit_code == 1, reading.output
         assert reading.output.strip().splitlines() == [
-            f"error: {db} is being written by another process (PID {holder.pid}: an `otel-llm ingest` or "
+            f"error: {db} is being written by another process (PID {pid}: an `otel-llm ingest` or "
             "`serve --watch`?), and DuckDB lets no other process open a store meanwhile: run this again once "
             "it is done"]
         writing = run("ingest", str(data.files[0]), "--db", db)
         assert writing.exit_code == 1, writing.output
         assert writing.output.strip().splitlines() == [
-            f"error: {db} is open in another process (PID {holder.pid}), and DuckDB lets a process write a store "
+            f"error: {db} is open in another process (PID {pid}), and DuckDB lets a process write a store "
             "only while no other has it open: run this again once that one is done"]
-    finally:
-        holder.stdin.close()
-        holder.wait(timeout=30)
 
 
 def _ingest_with_file_size_limit(args: list[str], limit: int) -> subprocess.CompletedProcess[str]:

@@ -8,8 +8,6 @@ of the pruned store must equal those of a store that read only the kept traces.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from typer.testing import CliRunner
 from otel_llm_analysis import TraceStore
 from otel_llm_analysis.cli import register
 from tests.support import synthetic
+from tests.support.app_store import held_by_another_process
 
 VIEWS = ("span_scopes", "tool_calls", "agent_invocations", "retry_attempts", "retry_loops", "turns", "qa_subjects")
 END = datetime(2026, 11, 20)
@@ -209,18 +208,10 @@ def test_usage_errors_and_a_store_another_process_holds(ingested: Any) -> None:
     missing = run("prune", "--older-than", "30d", "--db", db + ".missing")
     assert missing.exit_code == 1 and "no database at" in missing.output
     assert not Path(db + ".missing").exists()
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('held', flush=True); "
-                               "sys.stdin.read()", db],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with held_by_another_process(db) as pid:
         busy = run("prune", "--older-than", "30d", "--db", db)
         assert busy.exit_code == 1, busy.output
-        assert f"is open in another process (PID {holder.pid})" in busy.output
-    finally:
-        holder.stdin.close()
-        holder.wait(timeout=30)
+        assert f"is open in another process (PID {pid})" in busy.output
     assert _count(db, "span_rows") > 0
 
 

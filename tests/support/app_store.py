@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -42,3 +44,19 @@ def ingest(root: Path, out: Path) -> str:
     result = cli("ingest", str(out), "--db", db)
     assert result.exit_code == 0, result.output
     return db
+
+
+@contextmanager
+def held_by_another_process(db: str) -> Iterator[int]:
+    """A second process holding the DuckDB store ``db`` open (as a running ingest would); yields its PID."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+                               "sys.stdin.read()", db],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        yield holder.pid
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
