@@ -133,7 +133,12 @@ def summary(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
     record["total_tokens"] = total.total_tokens
     record["ttft_p50_ms"] = first[0].p50_ms if first else None
     record["ttft_p95_ms"] = first[0].p95_ms if first else None
-    return Result([record], "summary", show=lambda console: console.print(terminal.kv_table(record, "summary")))
+    notes = [_unpriced(total.unpriced_calls, total.llm_calls)] if total.unpriced_calls else []
+    if total.no_usage_calls:
+        notes.append(f"{total.no_usage_calls} of {total.llm_calls} calls have no usage recorded (failed before an "
+                     "answer, or the app read the raw HTTP response itself), so the tokens and cost shown leave them out")
+    return Result([record], "summary", notes=notes,
+                  show=lambda console: console.print(terminal.kv_table(record, "summary")))
 
 
 def _record(row: Any) -> dict[str, Any]:

@@ -126,7 +126,7 @@ def test_compare_rows_count_the_calls_their_cost_per_call_leaves_out(loaded):
 
 
 @pytest.mark.parametrize("fmt", ["table", "json", "csv"])
-@pytest.mark.parametrize("command", [["trends"], ["compare"], ["summary", "--by", "model"], ["traces"],
+@pytest.mark.parametrize("command", [["trends"], ["compare"], ["summary", "--by", "model"], ["summary"], ["traces"],
                                      ["check", "--max-cost", "5"]])
 def test_commands_that_show_cost_name_the_calls_it_leaves_out(loaded, tmp_path, command, fmt):
     """In every format: a note follows the table, is the ``notes`` key of the JSON object, and is said
@@ -149,11 +149,13 @@ def test_commands_that_show_cost_name_the_calls_it_leaves_out(loaded, tmp_path, 
         assert "no price" not in result.stdout and list(csv.DictReader(io.StringIO(result.stdout)))
         assert all(line.startswith("note: ") for line in result.stderr.splitlines()), result.stderr
         text = " ".join(result.stderr.split())
-    if command[0] in ("compare", "summary"):  # per group: its cost is of its priced calls only
+    if command[0] == "compare" or command[:2] == ["summary", "--by"]:  # per group: its priced calls' cost
         assert "gpt-4o: 2 of 4 calls have no price" in text, text
         assert "in-house-model: 2 of 2 calls have no price" in text, text
     else:
         assert "4 of 6 calls have no price" in text, text
+    if command == ["summary"]:  # the totals: and the call with no usage at all
+        assert "1 of 6 calls have no usage recorded" in text, text
 
 
 def test_a_trace_counts_the_tokens_of_a_call_that_gave_only_their_total(loaded):
