@@ -36,6 +36,7 @@ from typing import Any, Callable, Iterator, Literal
 
 from otel_llm import semconv
 from otel_llm_analysis._filters import Filters, fetch_dicts, time_window
+from otel_llm_analysis.processes import MIB
 from otel_llm_analysis.summaries import time_to_first_token, totals
 
 Status = Literal["ok", "breached", "no data", "unknown"]
@@ -112,7 +113,7 @@ def _peak_memory_mb(store: Any, filters: Filters) -> float | None:
            + " AND ".join([*clauses, "temporality = 'delta'", *until]) + " ORDER BY time")
     deltas = fetch_dicts(store, sql, {name: value for name, value in params.items() if f"${name}" in sql})
     peaks += [level for time, level in _delta_levels(deltas) if filters.since is None or time >= filters.since]
-    return max(peaks) / (1024 * 1024) if peaks else None
+    return max(peaks) / MIB if peaks else None
 
 
 def _delta_levels(points: list[dict[str, Any]]) -> Iterator[tuple[Any, float]]:

@@ -23,10 +23,9 @@ from typing import Any
 
 from otel_llm import semconv
 from otel_llm_analysis._filters import Filters, as_rows, fetch_dicts, time_window
+from otel_llm_analysis.processes import MIB
 
 __all__ = ["SessionMemory", "session_memory"]
-
-MIB = 1024 * 1024
 
 
 @dataclass(slots=True)
