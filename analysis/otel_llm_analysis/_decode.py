@@ -550,7 +550,9 @@ def _is_model_call(attributes: bytes) -> bool:
     """Whether a span's raw attribute list makes it a model call (``_producers.kind_of``)."""
     try:
         items = msgspec.json.decode(attributes)
-        values = {item["key"]: item["value"].get("stringValue") for item in items}
+        # each value as text (the SQL lookups' view of it): a token count is evidence of a call too
+        values = {item["key"]: None if (v := next(iter(item["value"].values()), None)) is None else str(v)
+                  for item in items}
     except (msgspec.DecodeError, TypeError, KeyError, AttributeError):
         return False  # not an attribute list: reported where the attributes are staged
     return kind_of(values) == KIND_LLM_CALL

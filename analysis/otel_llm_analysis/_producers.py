@@ -24,6 +24,7 @@ from otel_llm import semconv
 
 __all__ = [
     "COST_SOURCES",
+    "INFERRED_CALL",
     "KIND_SOURCES",
     "LLM_CALL",
     "PROVIDER_NAMES",
@@ -66,6 +67,19 @@ KIND_SOURCES: tuple[tuple[str, Mapping[str, str] | None], ...] = (
         "execute_tool": TOOL, "invoke_agent": AGENT,
     }),
     ("llm.request.type", {"chat": LLM_CALL, "completion": LLM_CALL, "embedding": LLM_CALL}),
+)
+
+#: A span none of :data:`KIND_SOURCES`' attributes is on is still a model call when it names a GenAI
+#: model (the first tuple) and a provider or token usage (the second): GenAI semantic conventions
+#: before ``gen_ai.operation.name`` (1.26 and earlier) and producers still writing them - the Vercel
+#: AI SDK's ``ai.*.doGenerate`` spans, for one - describe a call this way, and their calls and tokens
+#: would otherwise be in no analysis. A span with one of those attributes (``create_agent``, an
+#: OpenLLMetry ``workflow``) is what that attribute says, and a model name alone (a framework
+#: span tagged with the model it configures) is not a call.
+INFERRED_CALL: tuple[tuple[str, ...], tuple[str, ...]] = (
+    (semconv.GEN_AI_REQUEST_MODEL, semconv.GEN_AI_RESPONSE_MODEL),
+    (semconv.GEN_AI_PROVIDER_NAME, "gen_ai.system", semconv.GEN_AI_USAGE_INPUT_TOKENS,
+     semconv.GEN_AI_USAGE_OUTPUT_TOKENS, "gen_ai.usage.prompt_tokens", "gen_ai.usage.completion_tokens"),
 )
 
 #: Where the name of a tool or an agent is read from, per kind: the attributes
@@ -133,9 +147,14 @@ def _case(expr: str, mapping: Mapping[str, str]) -> str:
 
 
 def kind_sql(lookup: Lookup) -> str:
-    """Our kind of a span (``llm_call``, ``vector_op``, ``tool``, ...) from :data:`KIND_SOURCES`."""
+    """Our kind of a span (``llm_call``, ``vector_op``, ``tool``, ...) from :data:`KIND_SOURCES`,
+    else :data:`INFERRED_CALL`."""
     parts = [lookup(name) if mapping is None else _case(lookup(name), mapping) for name, mapping in KIND_SOURCES]
-    return f"coalesce({', '.join(parts)})"
+    models, evidence = INFERRED_CALL
+    no_kind = " AND ".join(f"{lookup(name)} IS NULL" for name, _ in KIND_SOURCES)
+    inferred = (f"CASE WHEN {no_kind} AND ({' OR '.join(f'{lookup(n)} IS NOT NULL' for n in models)}) "
+                f"AND ({' OR '.join(f'{lookup(n)} IS NOT NULL' for n in evidence)}) THEN {_quote(LLM_CALL)} END")
+    return f"coalesce({', '.join(parts)}, {inferred})"
 
 
 def kind_of(attributes: Mapping[str, Any]) -> str | None:
@@ -144,6 +163,11 @@ def kind_of(attributes: Mapping[str, Any]) -> str | None:
         value = attributes.get(name)
         if value is not None and (found := value if mapping is None else mapping.get(value)) is not None:
             return str(found)
+    models, evidence = INFERRED_CALL
+    if (all(attributes.get(name) is None for name, _ in KIND_SOURCES)
+            and any(attributes.get(n) is not None for n in models)
+            and any(attributes.get(n) is not None for n in evidence)):
+        return LLM_CALL
     return None
 
 

@@ -74,6 +74,14 @@ KINDS = [
     ({"otel_llm.kind": "tool", "gen_ai.operation.name": "execute_tool"}, "tool"),
     ({"otel_llm.kind": "chat", "openinference.span.kind": "AGENT"}, "chat"),  # ours first
     ({}, None),
+    # no kind attribute: a GenAI model with a provider or token usage is a call (semconv <= 1.26, Vercel AI SDK)
+    ({"gen_ai.system": "openai", "gen_ai.request.model": "gpt-4o"}, "llm_call"),
+    ({"gen_ai.response.model": "gpt-4o", "gen_ai.usage.prompt_tokens": 3}, "llm_call"),
+    ({"gen_ai.request.model": "gpt-4o", "gen_ai.usage.output_tokens": 3}, "llm_call"),
+    ({"gen_ai.request.model": "gpt-4o"}, None),  # a model name alone: a span configuring one
+    ({"gen_ai.provider.name": "openai", "gen_ai.usage.input_tokens": 3}, None),  # no model named
+    ({"gen_ai.operation.name": "create_agent", "gen_ai.request.model": "gpt-4o", "gen_ai.system": "openai"}, None),
+    ({"traceloop.span.kind": "workflow", "gen_ai.request.model": "gpt-4o", "gen_ai.system": "openai"}, None),
 ]
 
 
@@ -307,6 +315,16 @@ def test_usage_given_only_as_a_total_is_reported_not_a_silent_zero(store, tmp_pa
     assert (problem.path, problem.line) == (str(path), 1)
     assert problem.where.endswith("spans[0]") and total in problem.reason and "total" in problem.reason
     assert totals(store).llm_calls == 2
+
+
+def test_a_call_without_an_operation_name_counts_with_its_tokens(store, tmp_path):
+    """A span of GenAI semconv before gen_ai.operation.name (the Vercel AI SDK's doGenerate spans) was in
+    no analysis: its call and tokens were left out of summary without a word."""
+    _ingest(store, tmp_path, [{"id": _sid(1), "name": "ai.generateText.doGenerate",
+                               "attrs": {"gen_ai.system": "openai.chat", "gen_ai.request.model": "gpt-4o",
+                                         "gen_ai.usage.input_tokens": 12, "gen_ai.usage.output_tokens": 5}}])
+    t = totals(store)
+    assert (t.llm_calls, t.input_tokens, t.output_tokens) == (1, 12, 5)
 
 
 def test_a_total_on_a_span_that_is_no_model_call_says_nothing(store, tmp_path):

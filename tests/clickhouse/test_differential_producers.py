@@ -45,6 +45,9 @@ PRODUCERS: dict[str, dict[str, Any]] = {
     "huge": {"otel_llm.kind": "llm_call", "gen_ai.request.model": "gpt-4o", "gen_ai.provider.name": "openai",
              "gen_ai.usage.input_tokens": 2**53, "gen_ai.usage.output_tokens": 0, "user.id": "x" * 300},
     "no_attributes": {"otel_llm.kind": "llm_call"},
+    # GenAI semconv before gen_ai.operation.name (the Vercel AI SDK's doGenerate spans): a call by inference
+    "no_operation_name": {"gen_ai.system": "openai.chat", "gen_ai.request.model": "gpt-4o",
+                          "gen_ai.usage.input_tokens": 12, "gen_ai.usage.output_tokens": 5},
 }
 #: (year, month, day, hour) of each trace: around month and year ends
 WHEN = [(2026, 10, 31, 23), (2026, 11, 1, 0), (2026, 11, 30, 23), (2026, 12, 1, 0), (2026, 12, 31, 23),
