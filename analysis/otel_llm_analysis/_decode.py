@@ -36,7 +36,7 @@ from msgspec.structs import astuple
 
 from otel_llm._guard import internal_error
 from otel_llm_analysis._otlp import (
-    ENCODER, GENERIC_DECODER, LENIENT, LENIENT_DECODER, STRICT, STRICT_DECODER, lenient_decoder,
+    ENCODER, ENUM_NAMES, GENERIC_DECODER, LENIENT, LENIENT_DECODER, STRICT, STRICT_DECODER, lenient_decoder,
 )
 from otel_llm_analysis._producers import LLM_CALL as KIND_LLM_CALL, kind_of
 from otel_llm_analysis._rows import TABLES
@@ -290,6 +290,7 @@ def _decode_piecewise(line: bytes, batch: Batch, report: Callable[..., None]) ->
         if key not in _TOP_KEYS:
             report(f"ignored unknown field `{key}`", "$")
     T = LENIENT
+    named: list[str] = []
     for top, mid, leaf, res_name, scope_name, item_name in _PLANS:
         rebuilt = []
         for ri, res in _items(obj, top, "$", report):
@@ -299,6 +300,7 @@ def _decode_piecewise(line: bytes, batch: Batch, report: Callable[..., None]) ->
                 where_s = f"{where_r}.{mid}[{si}]"
                 items = []
                 for ii, item in _items(scope, leaf, where_s, report):
+                    named += _enum_numbers(item)
                     converted = _convert(item, T[item_name], report, f"{where_s}.{leaf}[{ii}]", "skipped")
                     if converted is not None:
                         items.append(converted)
@@ -312,6 +314,25 @@ def _decode_piecewise(line: bytes, batch: Batch, report: Callable[..., None]) ->
                 rebuilt.append(shell)
         if rebuilt:
             _append_request(T["Request"](**{top: rebuilt}), batch, report)
+    if named:
+        report(f"read {len(named)} enum name(s) as their numbers ({', '.join(dict.fromkeys(named))}): "
+               "OTLP JSON expects numbers")
+
+
+def _enum_numbers(item: dict[str, Any]) -> list[str]:
+    """Replace the enum names of a span, log record or metric (``_otlp.ENUM_NAMES``) by their numbers in place;
+    returns the names replaced. A name OTLP does not define is left for the typed decoder to report."""
+    holders = [item, item.get("status"), *(item.get(kind) for kind in ("sum", "histogram", "exponentialHistogram"))]
+    named = []
+    for holder in holders:
+        if not isinstance(holder, dict):
+            continue
+        for field, names in ENUM_NAMES.items():
+            value = holder.get(field)
+            if isinstance(value, str) and value in names:
+                holder[field] = names[value]
+                named.append(value)
+    return named
 
 
 def _items(parent: dict[str, Any], key: str, where: str, report: Callable[..., None]) -> list[tuple[int, Any]]:

@@ -20,6 +20,7 @@ import msgspec
 
 __all__ = [
     "ENCODER",
+    "ENUM_NAMES",
     "GENERIC_DECODER",
     "LENIENT",
     "LENIENT_DECODER",
@@ -29,6 +30,24 @@ __all__ = [
 ]
 
 _RAW_EMPTY = msgspec.Raw(b"")
+
+
+def _levels(name: str, first: int) -> dict[str, int]:
+    return {f"SEVERITY_NUMBER_{name}{n if n > 1 else ''}": first + n - 1 for n in range(1, 5)}
+
+
+#: Field -> the names OTLP's ``.proto`` files give its enum values. OTLP/JSON writes the numbers,
+#: but the collector's JSON reader takes these names too, so some producers send them; ingest
+#: reads them as the numbers (``_decode``) rather than skip the span, point or record.
+ENUM_NAMES: dict[str, dict[str, int]] = {
+    "kind": {f"SPAN_KIND_{name}": n for n, name in enumerate(
+        ("UNSPECIFIED", "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER"))},
+    "code": {"STATUS_CODE_UNSET": 0, "STATUS_CODE_OK": 1, "STATUS_CODE_ERROR": 2},
+    "severityNumber": {"SEVERITY_NUMBER_UNSPECIFIED": 0, **_levels("TRACE", 1), **_levels("DEBUG", 5),
+                       **_levels("INFO", 9), **_levels("WARN", 13), **_levels("ERROR", 17), **_levels("FATAL", 21)},
+    "aggregationTemporality": {"AGGREGATION_TEMPORALITY_UNSPECIFIED": 0, "AGGREGATION_TEMPORALITY_DELTA": 1,
+                               "AGGREGATION_TEMPORALITY_CUMULATIVE": 2},
+}
 Time = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
 Count = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
 Int64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]

@@ -42,7 +42,7 @@ PRODUCERS = [
      ("openai", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", 7, 3, "producer", None, "llm_call")),
     ("other", {"gen_ai.provider.name": "x", "gen_ai.request.model": "m", "llm.usage.prompt_tokens": "11",
                "llm.usage.completion_tokens": 2.0, "operation.cost": "0.5", "gen_ai.usage.cost.amount": 0.75},
-     ("x", "m", None, 11, 2, "producer", None, None)),
+     ("x", "m", None, 11, 2, "producer", None, "llm_call")),  # no kind attribute: a call by its model and provider
 ]
 
 
@@ -141,4 +141,33 @@ def test_metric_kinds_and_log_bodies(store: TraceStore, tmp_path: Path) -> None:
     assert logs_rows == [
         (None, "plain", None, None, "svc", True),
         ("ERROR", '{"values":[{"key":"msg","value":{"stringValue":"boom"}}]}', TRACE, "00f067aa0ba902b7", "svc", True),
+    ]
+
+
+def test_enum_names_are_read_as_their_numbers(store: TraceStore, tmp_path: Path) -> None:
+    """The collector's JSON reader takes OTLP's enum names for the numbers; ingest skipped every such span,
+    point and log record (a located problem each, but the data lost)."""
+    spans = _request([_span("00f067aa0ba902b7", {"k": "v"}, kind="SPAN_KIND_CLIENT",
+                            status={"code": "STATUS_CODE_ERROR", "message": "boom"}),
+                      _span("00f067aa0ba902b8", {"k": "v"}, kind=2)])
+    metrics = {"resourceMetrics": [{"scopeMetrics": [{"metrics": [
+        {"name": "c", "sum": {"aggregationTemporality": "AGGREGATION_TEMPORALITY_CUMULATIVE", "isMonotonic": True,
+                              "dataPoints": [{"timeUnixNano": "1764000000000000000", "asInt": "5"}]}}]}]}]}
+    logs = {"resourceLogs": [{"scopeLogs": [{"logRecords": [
+        {"timeUnixNano": "1764000000000000000", "severityNumber": "SEVERITY_NUMBER_WARN2", "body": {"stringValue": "x"}},
+        {"timeUnixNano": "1764000000000000001", "severityNumber": "WARN", "body": {"stringValue": "y"}}]}]}]}
+    path = tmp_path / "named.jsonl"
+    path.write_bytes(b"\n".join([spans, orjson.dumps(metrics), orjson.dumps(logs)]) + b"\n")
+    report = store.ingest(path)
+    assert store.query("SELECT span_id, span_kind, status_code, status_message FROM span_rows ORDER BY span_id") == [
+        ("00f067aa0ba902b7", "CLIENT", 2, "boom"), ("00f067aa0ba902b8", "SERVER", 0, None)]
+    assert store.query("SELECT metric_name, temporality, value FROM metric_points") == [("c", "cumulative", 5.0)]
+    assert store.query("SELECT body, severity_number FROM logs") == [("x", 14)]
+    reasons = sorted((p.line, p.reason) for p in report.bad_lines)
+    assert reasons == [
+        (1, "read 2 enum name(s) as their numbers (SPAN_KIND_CLIENT, STATUS_CODE_ERROR): OTLP JSON expects numbers"),
+        (2, "read 1 enum name(s) as their numbers (AGGREGATION_TEMPORALITY_CUMULATIVE): OTLP JSON expects numbers"),
+        (3, "read 1 enum name(s) as their numbers (SEVERITY_NUMBER_WARN2): OTLP JSON expects numbers"),
+        # a name OTLP does not define stays a located problem: that record is skipped
+        (3, "skipped: expected `int`, got `str` - at `$.severityNumber`"),
     ]
