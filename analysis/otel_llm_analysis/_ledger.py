@@ -31,7 +31,7 @@ from datetime import datetime, timezone
 import duckdb
 import pyarrow as pa
 
-from otel_llm_analysis._sources import FileInfo, head_digest
+from otel_llm_analysis._sources import STREAMED, FileInfo, head_digest
 
 __all__ = ["Ledger", "Plan", "Read"]
 
@@ -103,12 +103,12 @@ class Ledger:
             return Plan("new")
         if entry.format != info.format:
             return Plan("rewritten")
-        if info.format == "zstd":  # offsets count decompressed bytes: size says nothing about them
+        if info.format in STREAMED:  # offsets count decompressed bytes: size says nothing about them
             if info.size == entry.size and info.mtime == entry.mtime:
                 return Plan("unchanged", entry.bytes_read, entry.lines, entry.tail)
         elif info.size < entry.bytes_read:
             return Plan("rewritten")
-        status = "unchanged" if info.format != "zstd" and info.size == entry.bytes_read else "resumed"
+        status = "unchanged" if info.format not in STREAMED and info.size == entry.bytes_read else "resumed"
         return Plan(status, entry.bytes_read, entry.lines, entry.tail)
 
     @staticmethod

@@ -22,10 +22,12 @@ The forms, as the collector-contrib ``fileexporter`` writes them
 from __future__ import annotations
 
 import glob
+import gzip
 import hashlib
 import os
 import re
 import struct
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -39,6 +41,7 @@ from otel_llm_analysis.export import EXPORTED_DAY, EXPORTED_FILE
 
 __all__ = [
     "HEAD_BYTES",
+    "STREAMED",
     "TAIL_BYTES",
     "FileChanged",
     "FileInfo",
@@ -66,9 +69,15 @@ MAX_DOCUMENT_BYTES = 1 << 28
 #: The UTF-8 byte-order mark some editors put first (the decoder skips it too).
 BOM = b"\xef\xbb\xbf"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-_DATA_SUFFIXES = (".jsonl", ".json", ".zst", ".zstd", ".jsonl.zst", ".json.zst", ".pb", ".binpb")
-#: A data file logrotate renamed: ``traces.jsonl.1`` (its content decides the form).
-_ROTATED_COPY = re.compile(r"\.(?:jsonl|json|zst|zstd|pb|binpb)\.([0-9]{1,6})$")
+GZIP_MAGIC = b"\x1f\x8b"
+#: Compressed streams: read from the start, their offsets counting decompressed bytes (no seeking).
+#: gzip is logrotate's ``compress`` (``traces.jsonl.2.gz``); zstd the collector's.
+STREAMED = ("zstd", "gzip")
+_DATA_SUFFIXES = (".jsonl", ".json", ".zst", ".zstd", ".jsonl.zst", ".json.zst", ".pb", ".binpb",
+                  ".jsonl.gz", ".json.gz")
+#: A data file logrotate renamed: ``traces.jsonl.1``, compressed ``traces.jsonl.2.gz`` (its content
+#: decides the form); the number is group 1 or 2.
+_ROTATED_COPY = re.compile(r"\.(?:jsonl|json|zst|zstd|pb|binpb)\.([0-9]{1,6})$|\.(?:jsonl|json)\.([0-9]{1,6})\.gz$")
 #: Names of files that hold a signal: under a directory, one with ``.json`` in its name that is
 #: not a data file (``traces.jsonl.2.gz``) is reported.
 _SIGNAL_NAMES = tuple(f"{signal}{sep}" for signal in ("traces", "metrics", "logs") for sep in ".-")
@@ -91,7 +100,7 @@ class FileInfo:
     mtime: datetime
     device: int
     inode: int
-    format: str  # "jsonl" | "zstd" | "zstd-framed" | "proto" (the collector's ``format: proto``: ``_proto``)
+    format: str  # "jsonl" | "zstd" | "gzip" | "zstd-framed" | "proto" (the collector's ``format: proto``: ``_proto``)
     identity: str  # digest of the first head_len bytes, read when stat'ed
     head_len: int
 
@@ -186,7 +195,7 @@ def _read_order(path: Path) -> tuple[str, int, str]:
     signal, _, stamp = stem.partition("-")
     copy = _ROTATED_COPY.search(path.name)
     if copy and not stamp:
-        stamp = f"~{10**9 - int(copy.group(1)):010d}"
+        stamp = f"~{10**9 - int(copy.group(1) or copy.group(2)):010d}"
     return (str(path.parent / signal), 0 if stamp else 1, stamp)
 
 
@@ -214,6 +223,8 @@ def sniff_format(head: bytes) -> str:
     """The on-disk form from the first bytes (magic numbers beat file extensions)."""
     if head.startswith(ZSTD_MAGIC):
         return "zstd"
+    if head.startswith(GZIP_MAGIC):
+        return "gzip"
     if len(head) >= 8 and head[4:8] == ZSTD_MAGIC:
         return "zstd-framed"
     if len(head) >= 5 and head[0] == 0 and head[4] == 0x0A:
@@ -252,7 +263,8 @@ class Reader:
         self.resumed = offset > 0
         self.end_offset, self.end_line = offset, line_no
         self.tail: str | None = None
-        self._window: _Window | None = None  # zstd: the stream's bytes before the last record end
+        self._window: _Window | None = None  # a stream's bytes before the last record end (STREAMED)
+        self.truncated = False  # a compressed stream ended mid-frame: the rest is read once it is written
 
     def __iter__(self) -> Iterator[Record]:
         with self.info.path.open("rb") as fh:
@@ -266,12 +278,15 @@ class Reader:
             else:
                 self.tail = digest(_window(fh, self.end_offset))
 
+    def _cut(self) -> None:
+        self.truncated = True
+
     def _restart(self) -> None:
         self.offset, self.line_no, self.resumed = 0, 0, False
         self.end_offset, self.end_line = 0, 0
 
     def _records(self, fh: BinaryIO) -> Iterator[Record]:
-        if self.info.format == "zstd":
+        if self.info.format in STREAMED:
             return self._stream(fh)
         if self.offset and digest(_window(fh, self.offset)) != self.expected_tail:
             self._restart()
@@ -286,24 +301,28 @@ class Reader:
             if document is not None:
                 return iter([Record(1, document, len(document))])
             fh.seek(0)
-        return _lines(_chunks(fh, tolerate_truncation=False), offset, self.line_no, complete_tail=True)
+        return _lines(_chunks(fh.read), offset, self.line_no, complete_tail=True)
 
     def _stream(self, fh: BinaryIO) -> Iterator[Record]:
-        """A zstd stream cannot seek: decompress up to the offset, checking the tail on the way."""
+        """A compressed stream cannot seek: decompress up to the offset, checking the tail on the way."""
         self._window = _Window()
-        chunks = _decompressed(fh)
+        chunks = _decompressed(fh, self.info.format, self._cut)
         if self.offset:
             chunks, skipped = _skip(chunks, self.offset, self._window)
             if skipped != self.offset or digest(self._window.at_end) != self.expected_tail:
                 self._restart()
                 fh.seek(0)
                 self._window = _Window()
-                chunks = _decompressed(fh)
+                chunks = _decompressed(fh, self.info.format, self._cut)
         yield from _lines(chunks, self.offset, self.line_no, self._window)
 
 
-def _decompressed(fh: BinaryIO) -> Iterator[bytes]:
-    return _chunks(zstandard.ZstdDecompressor().stream_reader(fh, read_across_frames=True), tolerate_truncation=True)
+def _decompressed(fh: BinaryIO, format: str, truncated: Callable[[], None]) -> Iterator[bytes]:
+    if format == "gzip":
+        # read1: one decompression step per call - read() would fill its size first, and a stream cut
+        # mid-way raises there, losing the lines decompressed before the cut
+        return _chunks(gzip.GzipFile(fileobj=fh, mode="rb").read1, truncated)
+    return _chunks(zstandard.ZstdDecompressor().stream_reader(fh, read_across_frames=True).read, truncated)
 
 
 def _window(fh: BinaryIO, end: int) -> bytes:
@@ -329,14 +348,20 @@ class _Window:
         self.recent = (self.recent + chunk[-TAIL_BYTES:])[-TAIL_BYTES:]
 
 
-def _chunks(fh: BinaryIO, *, tolerate_truncation: bool) -> Iterator[bytes]:
+def _chunks(read: Callable[[int], bytes], truncated: Callable[[], None] | None = None) -> Iterator[bytes]:
+    """The bytes ``read`` returns, asked :data:`CHUNK_BYTES` at a time. A compressed stream that ends
+    mid-frame (still being written) ends the chunks and calls ``truncated``; corrupt gzip data is an
+    ``OSError``."""
     while True:
         try:
-            chunk = fh.read(CHUNK_BYTES)
-        except zstandard.ZstdError:
-            if tolerate_truncation:  # a stream still being written ends mid-frame
-                return
-            raise
+            chunk = read(CHUNK_BYTES)
+        except (zstandard.ZstdError, EOFError):
+            if truncated is None:
+                raise
+            truncated()
+            return
+        except zlib.error as exc:
+            raise OSError(f"corrupt gzip data ({exc})") from None
         if not chunk:
             return
         yield chunk

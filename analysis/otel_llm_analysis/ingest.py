@@ -45,7 +45,9 @@ import pyarrow.compute as pc
 from otel_llm_analysis import _proto, _statements as sql
 from otel_llm_analysis._decode import Batch, Problem, decode_line
 from otel_llm_analysis._ledger import Ledger, Read
-from otel_llm_analysis._sources import FileChanged, FileInfo, Reader, Record, SourceError, expand, stat_file
+from otel_llm_analysis._sources import (
+    STREAMED, FileChanged, FileInfo, Reader, Record, SourceError, expand, stat_file,
+)
 from otel_llm_analysis._staging import SpanKeys, Staged, stage_batch
 from otel_llm_analysis.retention import pruned_before
 from otel_llm_analysis._spellings import SPELLINGS
@@ -163,7 +165,8 @@ class IngestReport:
         if self.skipped_exports:
             text += ("; skipped `otel-llm export` output (rows of a store, not OTLP): "
                      + ", ".join(self.skipped_exports))
-        waiting = [f"{f.path} ({f.tail_bytes} bytes)" for f in self.files if f.partial_tail]
+        waiting = [f"{f.path} ({'a compressed stream cut mid-frame' if f.format in STREAMED else f'{f.tail_bytes} bytes'})"
+                   for f in self.files if f.partial_tail]
         if waiting:
             text += "; last line not ended, left for the next run: " + ", ".join(waiting)
         text += f" in {self.seconds:.2f}s"
@@ -527,7 +530,7 @@ class _Loader:
         plan = self.ledger.plan(info)
         file_report = FileReport(str(info.path), info.format, plan.status)
         self.report.files.append(file_report)
-        if plan.status == "unchanged" and info.format == "zstd":
+        if plan.status == "unchanged" and info.format in STREAMED:
             # A stream's size and mtime are all there is to compare without decompressing it.
             self.reads.append(Read(info, plan.offset, plan.line_no, plan.tail))
             return
@@ -560,8 +563,11 @@ class _Loader:
             file_report.status = "resumed"
         file_report.lines = reader.end_line - reader.line_no
         file_report.bytes = reader.end_offset - reader.offset
-        file_report.partial_tail = info.format != "zstd" and reader.end_offset < info.size
-        file_report.tail_bytes = info.size - reader.end_offset if file_report.partial_tail else 0
+        if info.format in STREAMED:  # its size counts compressed bytes: how much is left is not known
+            file_report.partial_tail = reader.truncated
+        else:
+            file_report.partial_tail = reader.end_offset < info.size
+            file_report.tail_bytes = info.size - reader.end_offset if file_report.partial_tail else 0
         self.reads.append(Read(info, reader.end_offset, reader.end_line, reader.tail))
 
     def _submit(self) -> None:
@@ -584,8 +590,8 @@ def _unread_reason(path: Path) -> str:
             return f"not read: a directory that cannot be listed ({exc.strerror or exc}), nor anything under it"
         return "not read: a directory that could not be listed while ingest walked it"
     if path.suffix == ".gz":
-        return "not read: gzip-compressed (gunzip it, or rotate with the collector's zstd, to ingest it)"
-    return "not read: not a data file name (.jsonl, .json, .zst, or logrotate's .jsonl.N)"
+        return "not read: a gzip-compressed file whose name is not that of JSON lines (.jsonl.gz, .json.gz, .jsonl.N.gz)"
+    return "not read: not a data file name (.jsonl, .json, .zst, .jsonl.gz, or logrotate's .jsonl.N)"
 
 
 def listed_files(specs: Iterable[str | Path], report: IngestReport) -> list[FileInfo]:

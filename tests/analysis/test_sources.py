@@ -200,25 +200,57 @@ def test_a_linked_directory_is_read_and_a_link_loop_ends(tmp_path: Path, dataset
 
 
 def test_logrotated_files_are_read_and_other_signal_files_named(tmp_path: Path, dataset: SyntheticData) -> None:
-    """logrotate keeps ``traces.jsonl.1`` (and compresses older ones to ``traces.jsonl.2.gz``):
-    a directory ingest skipped both without a word. The numbered copy is OTLP-JSON lines and
-    loads; a file named for a signal that cannot be read is reported; other files stay quiet."""
+    """logrotate keeps ``traces.jsonl.1`` and, with ``compress``, gzips older ones to ``traces.jsonl.2.gz``:
+    a directory ingest read neither (the .gz reported as not read: its spans in no analysis). Both
+    load, oldest first; a corrupt .gz is a located problem; other files stay quiet."""
+    import gzip
+
     data = tmp_path / "otel-data"
     data.mkdir()
     lines = next(p for p in dataset.files if p.name == "traces.jsonl").read_bytes().splitlines(keepends=True)
-    half = len(lines) // 2
-    (data / "traces.jsonl.1").write_bytes(b"".join(lines[:half]))
-    (data / "traces.jsonl").write_bytes(b"".join(lines[half:]))
-    (data / "traces.jsonl.2.gz").write_bytes(b"\x1f\x8b\x08\x00")
+    third = len(lines) // 3
+    (data / "traces.jsonl.2.gz").write_bytes(gzip.compress(b"".join(lines[:third])))
+    (data / "traces.jsonl.1").write_bytes(b"".join(lines[third:2 * third]))
+    (data / "traces.jsonl").write_bytes(b"".join(lines[2 * third:]))
+    (data / "traces.jsonl.3.gz").write_bytes(b"\x1f\x8b\x08\x00" + b"\xff" * 40)
     (data / "notes.txt").write_bytes(b"hello\n")
     (data / "otel-llm.duckdb").write_bytes(b"")
     (data / "traces.dead-letter").write_bytes(b"{}\n")  # the spool's: deliberately not data
     with TraceStore(":memory:") as store:
         report = store.ingest(data)
         assert store.query("SELECT count(*) FROM spans")[0][0] == len(dataset.spans)
-    (problem,) = report.bad_lines
-    assert (problem.path, problem.line) == (str(data / "traces.jsonl.2.gz"), 0)
-    assert "not read" in problem.reason and "gzip" in problem.reason
+        assert [Path(f.path).name for f in report.files if f.lines] == ["traces.jsonl.2.gz", "traces.jsonl.1",
+                                                                          "traces.jsonl"]
+        (problem,) = report.bad_lines
+        assert (problem.path, problem.line) == (str(data / "traces.jsonl.3.gz"), 0)
+        assert "cannot read" in problem.reason and "gzip" in problem.reason.lower()
+        again = store.ingest(data)  # nothing read twice: the .gz is unchanged
+        assert (again.spans_added, again.duplicates_skipped) == (0, 0)
+
+
+def test_a_gzip_file_still_being_written_is_read_on_when_it_grows(tmp_path: Path, dataset: SyntheticData) -> None:
+    """A .jsonl.gz cut mid-stream (logrotate compressing while ingest runs) loads what is complete, says
+    the rest is left for the next run, and the next run reads on from there."""
+    import gzip
+    import zlib
+
+    lines = next(p for p in dataset.files if p.name == "traces.jsonl").read_bytes().splitlines(keepends=True)
+    squeezer = zlib.compressobj(6, zlib.DEFLATED, 31)  # gzip's format, written as gzip writes it: in steps
+    part = squeezer.compress(b"".join(lines[: len(lines) // 2])) + squeezer.flush(zlib.Z_SYNC_FLUSH)
+    whole = part + squeezer.compress(b"".join(lines[len(lines) // 2:])) + squeezer.flush()
+    assert gzip.decompress(whole) == b"".join(lines)
+    path = tmp_path / "traces.jsonl.gz"
+    path.write_bytes(part)
+    with TraceStore(":memory:") as store:
+        first = store.ingest(path)
+        assert first.bad_lines == [] and first.files[0].partial_tail
+        assert "left for the next run" in first.summary() and "cut mid-frame" in first.summary()
+        half = store.query("SELECT count(*) FROM spans")[0][0]
+        assert 0 < half < len(dataset.spans)
+        path.write_bytes(whole)
+        second = store.ingest(path)
+        assert second.files[0].status == "resumed" and not second.files[0].partial_tail
+        assert (second.spans_added + half, second.duplicates_skipped) == (len(dataset.spans), 0)
 
 
 def test_a_pretty_printed_otlp_json_document_loads_as_one_request(tmp_path: Path, dataset: SyntheticData) -> None:

@@ -68,23 +68,26 @@ def test_bad_lines_are_located_and_the_rest_loads(tmp_path: Path, clickhouse_htt
 
 def test_what_a_directory_holds_but_is_not_read_is_said_as_ingest_says_it(
         tmp_path: Path, clickhouse_http: ChdbHttpServer, clickhouse_url: str, database: str) -> None:
-    """A gzipped backup beside the live file, and an ``otel-llm export`` kept in the data directory:
-    ``otel-llm ingest`` names both, ``otel-llm load`` to ClickHouse passed over them without a word
-    (the backup's spans missing from ClickHouse, exit 0)."""
+    """A file named for a signal that is not data beside the live file, and an ``otel-llm export`` kept in
+    the data directory: ``otel-llm ingest`` names both, ``otel-llm load`` to ClickHouse passed over them
+    without a word (exit 0). logrotate's gzipped copy loads, as ingest loads it."""
     import gzip
 
     data = generate(tmp_path / "dump", traces=5)
-    backup = tmp_path / "dump" / "traces.jsonl.1.gz"
-    backup.write_bytes(gzip.compress(b"{}\n"))
+    rotated = generate(tmp_path / "older", traces=3, seed=7)
+    backup = tmp_path / "dump" / "traces.jsonl.2.gz"
+    backup.write_bytes(gzip.compress((tmp_path / "older" / "traces.jsonl").read_bytes()))
+    old = tmp_path / "dump" / "traces.jsonl.old"
+    old.write_bytes(b"{}\n")
     export = tmp_path / "dump" / "exports" / "day=2026-01-02"
     export.mkdir(parents=True)
     (export / "data_0.json").write_text('{"trace_id": "ab"}\n')
     result = run("load", str(tmp_path / "dump"), "--to", clickhouse_url)
     assert result.exit_code == 3, result.output
-    assert f"{backup}:0: not read: gzip-compressed" in result.output
+    assert f"{old}:0: not read: not a data file name" in result.output
     assert f"skipped `otel-llm export` output (rows of a store, not OTLP): {tmp_path / 'dump' / 'exports'}" \
         in result.output
-    assert count(clickhouse_http, database, "otel_traces") == len(data.spans)
+    assert count(clickhouse_http, database, "otel_traces") == len(data.spans) + len(rotated.spans)
 
 
 def test_the_collectors_protobuf_files_load_and_one_not_named_for_a_signal_is_said_once(
