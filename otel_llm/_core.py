@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import threading
 import time
 from types import MappingProxyType
@@ -88,6 +89,21 @@ ChunkObserver = Callable[[Any], None]
 
 # What ends a call as failed: the app's exceptions and the cancellation of its coroutine.
 _FAILURES = (Exception, asyncio.CancelledError)
+
+
+def _is_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` ends a call as failed: an ``Exception``, or a cancellation by asyncio or trio.
+
+    trio (and anyio on its trio backend) cancels with ``trio.Cancelled``, a
+    ``BaseException`` like asyncio's ``CancelledError``. It is looked up where trio
+    already is, ``sys.modules``, never imported: an app that never imported trio
+    cannot raise its exception, and otel-llm does not depend on it.
+    """
+    if isinstance(exc, _FAILURES):
+        return True
+    trio = sys.modules.get("trio")
+    cancelled = getattr(trio, "Cancelled", None) if trio is not None else None
+    return isinstance(cancelled, type) and isinstance(exc, cancelled)
 
 
 def error_type(exc: BaseException) -> str:
@@ -371,12 +387,13 @@ class Call:
     def record_failure(self, exc: BaseException) -> None:
         """ERROR status, ``exception`` event, ``error.type`` for an ``Exception`` or a cancellation.
 
-        A cancelled coroutine (``asyncio.timeout``, ``wait_for``, ``task.cancel()``)
-        ended by an exception without finishing its work: the recording-errors
-        convention makes that a failure, ``error.type`` ``CancelledError``, the same
-        for every kind. Not failures: a closed generator, Ctrl-C, ``sys.exit()``.
+        A cancelled coroutine (``asyncio.timeout``, ``wait_for``, ``task.cancel()``;
+        trio's and anyio's cancel scopes) ended by an exception without finishing its
+        work: the recording-errors convention makes that a failure, ``error.type``
+        ``CancelledError`` (trio's: ``Cancelled``), the same for every kind. Not
+        failures: a closed generator, Ctrl-C, ``sys.exit()``.
         """
-        if not isinstance(exc, _FAILURES):
+        if not _is_failure(exc):
             return
         try:
             self.error_type = error_type(exc)

@@ -67,3 +67,85 @@ async def test_a_cancelled_task_stays_cancelled(cap):
     assert task.cancelled()
     assert info.value.args == ("stop now",)
     _cancelled(cap.span("execute_tool waits"))
+
+
+# --- trio and anyio: the same cancellation, another exception class -----------------------------
+# trio cancels with ``trio.Cancelled`` (a BaseException, not asyncio's CancelledError); anyio's
+# cancel scopes raise it on the trio backend. A cancelled call is the same failure under either.
+
+
+def _cancelled_under(cancelled_type: str, span) -> None:
+    assert span.status.status_code is StatusCode.ERROR
+    assert span.attributes[sc.ERROR_TYPE] == cancelled_type
+    assert span.end_time is not None
+
+
+@pytest.mark.parametrize(
+    ("decorate", "span_name"),
+    [
+        (otel_llm.tool("slow_search"), "execute_tool slow_search"),
+        (otel_llm.llm_call(model="test-model", provider="openai"), "chat test-model"),
+        (otel_llm.agent("researcher"), "invoke_agent researcher"),
+    ],
+    ids=["tool", "llm_call", "agent"],
+)
+def test_a_call_cut_off_by_a_trio_deadline_is_cancelled_and_trio_sees_its_cancelled(cap, decorate, span_name):
+    import trio
+
+    seen: list[BaseException] = []
+
+    @decorate
+    async def slow() -> None:
+        try:
+            await trio.sleep(10)
+        except BaseException as exc:
+            seen.append(exc)
+            raise
+
+    async def main() -> bool:
+        with trio.move_on_after(0.01) as scope:
+            await slow()
+        return scope.cancelled_caught
+
+    assert trio.run(main) is True  # trio's own scope caught the very Cancelled our wrapper re-raised
+    assert type(seen[0]) is trio.Cancelled
+    _cancelled_under("Cancelled", cap.span(span_name))
+
+
+def test_an_async_generator_cut_off_by_a_trio_deadline_is_a_cancelled_stream(cap):
+    import trio
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    async def tokens():
+        yield "a"
+        await trio.sleep(10)
+        yield "b"
+
+    async def main() -> list[str]:
+        got = []
+        with trio.move_on_after(0.01):
+            async for token in tokens():
+                got.append(token)
+        return got
+
+    assert trio.run(main) == ["a"]
+    span = cap.span("chat test-model")
+    _cancelled_under("Cancelled", span)
+    assert span.attributes[sc.OTEL_LLM_STREAM_COMPLETE] is False
+
+
+@pytest.mark.parametrize(("backend", "cancelled_type"), [("asyncio", "CancelledError"), ("trio", "Cancelled")])
+def test_a_tool_cut_off_by_an_anyio_cancel_scope_is_cancelled_on_either_backend(cap, backend, cancelled_type):
+    import anyio
+
+    @otel_llm.tool("slow_search")
+    async def slow_search() -> None:
+        await anyio.sleep(10)
+
+    async def main() -> bool:
+        with anyio.move_on_after(0.01) as scope:
+            await slow_search()
+        return scope.cancelled_caught
+
+    assert anyio.run(main, backend=backend) is True
+    _cancelled_under(cancelled_type, cap.span("execute_tool slow_search"))
