@@ -483,7 +483,9 @@ class LLMCallKind(Kind):
             if found is not None:
                 call.add_result_usage(found)  # record_usage() inside the stream wins
             usage = call.sink.usage
-            if call.complete and (usage is None or (usage.input_tokens is None and usage.output_tokens is None)):
+            if call.complete and (usage is None or (
+                usage.input_tokens is None and usage.output_tokens is None and usage.total_tokens is None
+            )):
                 missing = state.stream.missing_usage()  # read to its end, and no counts: said, not a silent 0
                 if missing is not None:
                     call.say_unobserved(missing)
@@ -563,6 +565,8 @@ class LLMCallKind(Kind):
             attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = usage.finish_reasons
         if usage.dropped:
             attrs[semconv.OTEL_LLM_USAGE_DROPPED] = usage.dropped
+        if usage.total_tokens is not None and inp is None and out is None:  # only a total: not priced below
+            attrs[semconv.GEN_AI_USAGE_TOTAL_TOKENS] = usage.total_tokens
         billing = usage.billing
         usd = None
         if billing is not None:  # rare: 1-hour cache writes, the provider's own bill
