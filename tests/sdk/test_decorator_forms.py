@@ -115,6 +115,84 @@ def test_partial(cap, make):
     _assert_nested(cap)
 
 
+@parametrize_decorators
+def test_partialmethod_decorated_and_of_a_decorated_method(cap, make):
+    deco = make()
+
+    class Svc:
+        def add(self, a: int, b: int) -> int:
+            _inner()
+            return a + b
+
+        above = deco(functools.partialmethod(add, 40))  # the partialmethod decorated
+        below = functools.partialmethod(deco(add), 40)  # a partialmethod of a decorated method
+
+    for name in ("above", "below"):
+        cap.clear()
+        assert getattr(Svc(), name)(2) == 42, name
+        _assert_nested(cap)
+
+
+@parametrize_decorators
+async def test_async_and_generator_partialmethods_decorated(cap, make):
+    deco = make()
+
+    class Svc:
+        async def add(self, a: int, b: int) -> int:
+            _inner()
+            return a + b
+
+        def count(self, start: int, n: int):
+            for i in range(start, start + n):
+                _inner()
+                yield i
+
+        add_40 = deco(functools.partialmethod(add, 40))
+        count_from_1 = deco(functools.partialmethod(count, 1))
+
+    assert await Svc().add_40(2) == 42
+    _assert_nested(cap)
+    cap.clear()
+    assert list(Svc().count_from_1(2)) == [1, 2]
+    (outer,) = [s for s in cap.spans() if s.name != "inner"]
+    assert all(s.parent.span_id == outer.context.span_id for s in cap.spans() if s.name == "inner")
+
+
+def test_a_decorated_partialmethod_is_named_after_its_attribute(cap):
+    """Two tools made from one function by partialmethod are two tools, named as the class names them."""
+
+    class Search:
+        name = "searcher"
+
+        def _search(self, engine: str, q: str) -> str:
+            return f"{engine}:{q}"
+
+        search_web = otel_llm.tool(functools.partialmethod(_search, "web"))
+        search_news = otel_llm.tool(functools.partialmethod(_search, "news"))
+        search_named = otel_llm.tool("site_search")(functools.partialmethod(_search, "site"))
+        retrieve = otel_llm.graph_node(functools.partialmethod(_search, "docs"))
+        run = otel_llm.agent(functools.partialmethod(_search, "agent"))
+
+    svc = Search()
+    assert (svc.search_web("q"), svc.search_news("q"), svc.search_named("q")) == ("web:q", "news:q", "site:q")
+    assert (svc.retrieve("q"), svc.run("q")) == ("docs:q", "agent:q")
+    assert cap.span("execute_tool search_web").attributes[sc.GEN_AI_TOOL_NAME] == "search_web"
+    assert cap.span("execute_tool search_news").attributes[sc.GEN_AI_TOOL_NAME] == "search_news"
+    assert cap.span("execute_tool site_search")  # a given name wins
+    assert cap.span("retrieve").attributes[sc.OTEL_LLM_GRAPH_NODE] == "retrieve"
+    assert cap.span("invoke_agent searcher")  # a method agent: named after its instance, as any method agent
+
+
+def test_a_decorated_partialmethod_set_outside_a_class_body_is_named_after_its_function(cap):
+    class Search:
+        def _search(self, engine: str, q: str) -> str:
+            return f"{engine}:{q}"
+
+    Search.search_web = otel_llm.tool(functools.partialmethod(Search._search, "web"))
+    assert Search().search_web("q") == "web:q"
+    assert cap.span("execute_tool _search")
+
+
 class Adder:
     """A callable object: no ``__name__`` of its own."""
 
