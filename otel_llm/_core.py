@@ -147,6 +147,14 @@ class Kind:
     # Whether a subclass has call_attributes at all: kinds without them skip the call.
     has_call_attributes: bool = False
 
+    # Whether each call runs as a kind chosen from its arguments (:meth:`select`): an agent
+    # method named after the instance it runs on. Set per kind; most kinds are fixed.
+    selects: bool = False
+
+    def select(self, args: tuple[Any, ...]) -> "Kind":
+        """The kind this call runs as, chosen before its span starts (only when ``selects``)."""
+        return self
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.has_call_attributes = cls.call_attributes is not Kind.call_attributes
@@ -493,6 +501,8 @@ def open_call(kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any], attach:
         # bare: "off" must cost next to nothing.
         if not runtime.enabled:
             return None
+        if kind.selects:  # named from the call's arguments: the span starts under its name
+            kind = kind.select(args)
         parent = otel_context.get_current()
         if REDACTING_KEY in parent:  # called by the redact hook: otel-llm's work, recorded nowhere
             return None

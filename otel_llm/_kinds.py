@@ -291,6 +291,8 @@ _MAX_MODELS_PER_CALL_SITE = 64
 # later ones count under the dispatcher's own name (the span still names them): a model making
 # names up cannot grow memory or metric series.
 _MAX_TOOL_NAMES = 64
+# Per method agent named after its instances, the names given a kind of their own (``AgentKind.select``).
+_MAX_AGENT_NAMES = 64
 
 
 def _fixed_model(fn: Any) -> str | None:
@@ -812,6 +814,10 @@ class AgentKind(Kind):
         self._per_call = False  # named per call after its ``self``/``cls``
         if name is None:
             name, self._per_call = _agent_name(fn)
+        self.selects = self._per_call
+        # Per call named after its ``self``/``cls``: the agent kind of each name (see ``select``).
+        self._by_owner: dict[str, AgentKind] = {}
+        self._id, self._description = agent_id, description
         self.name = name
         self.span_name = f"{semconv.OPERATION_INVOKE_AGENT} {name}"
         identity = {semconv.GEN_AI_AGENT_NAME: name, semconv.GEN_AI_AGENT_ID: agent_id}
@@ -826,8 +832,28 @@ class AgentKind(Kind):
         call.extra, values = _rollup.opened(parent)
         return {ENCLOSING_NODE_KEY: _inherited(parent, self._inherited, self.identity), **values}
 
+    def select(self, args: tuple[Any, ...]) -> Kind:
+        """The agent this call of a method runs as: the kind named after its ``self``/``cls``.
+
+        Chosen before the span starts, so it starts under its name and attributes (a
+        sampler, a span processor and the running-calls count see the agent it is), and
+        ``self.name`` is read once per call (twice past the cap). One kind per name, for at most
+        ``_MAX_AGENT_NAMES`` names; beyond, this kind runs the call and names its span as it
+        starts (``on_start``): names made per user or task cannot grow memory or the
+        running-calls metric's series.
+        """
+        if not args:
+            return self
+        name = _owner_name(args[0])
+        named = self._by_owner.get(name)
+        if named is None:
+            if len(self._by_owner) >= _MAX_AGENT_NAMES:
+                return self
+            named = self._by_owner.setdefault(name, AgentKind(None, name, self._id, self._description))
+        return named
+
     def on_start(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        if not self._per_call or not args:
+        if not self._per_call or not args:  # (a call ``select`` could not give a kind of its own name)
             return
         name = _owner_name(args[0])
         if name == self.name:
