@@ -249,7 +249,31 @@ class AsyncStreamProxy(_StreamProxy):
 
     async def aclose(self) -> None:
         # Async generators have aclose(); OpenAI-style AsyncStream has async close().
-        close = getattr(self._inner, "aclose", None) or getattr(self._inner, "close", None)
+        await self._close(getattr(self._inner, "aclose", None) or getattr(self._inner, "close", None))
+
+    def close(self) -> Any:
+        """The inner object's ``close()``, ending the span: OpenAI's and Anthropic's ``AsyncStream``
+        are closed by ``await stream.close()`` (they have no ``aclose()``).
+
+        Returns what the inner ``close()`` returns: its awaitable (the span ends once it is
+        awaited), or its result when it closes at once. An inner object without ``close``
+        raises ``AttributeError``, as it would bare.
+        """
+        close = self._inner.close
+        token = otel_context.attach(self._call.ctx)  # type: ignore[arg-type]
+        try:
+            result = close()
+        except BaseException:
+            self._closed()
+            raise
+        finally:
+            otel_context.detach(token)
+        if hasattr(result, "__await__"):
+            return self._close(lambda: result)
+        self._closed()
+        return result
+
+    async def _close(self, close: Callable[[], Any] | None) -> None:
         token = otel_context.attach(self._call.ctx)  # type: ignore[arg-type]
         try:
             if close is not None:
