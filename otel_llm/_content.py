@@ -77,6 +77,29 @@ def render(value: object) -> str:
             return _RENDER_FAILED.format(type=type(value).__name__)
 
 
+# The redact hooks whose failure was already said (a hook failing on every call is said once).
+_failed_hooks: set[str] = set()
+
+
+def _hook_failed(hook: Callable[[str], str], exc: Exception) -> None:
+    """Say once per hook that it raised: by its exception's type only.
+
+    The exception's message and traceback may hold the very text the hook was
+    given (``cannot redact 'my password is ...'``): logging them would copy
+    unredacted app text into the app's own log. The text itself is recorded as
+    ``[redaction failed]`` wherever it would have gone.
+    """
+    name = getattr(hook, "__qualname__", None) or type(hook).__qualname__
+    if name in _failed_hooks:
+        return
+    _failed_hooks.add(name)
+    _log.warning(
+        "otel-llm: the redact hook %s raised %s; the text it was given is recorded as %r "
+        "(further failures of this hook are not logged)",
+        name, type(exc).__qualname__, _REDACT_FAILED,
+    )
+
+
 @dataclass(frozen=True)
 class ContentPolicy:
     """Whether and how user text is captured: off by default, redacted, bounded."""
@@ -114,8 +137,8 @@ class ContentPolicy:
         try:
             redacted = self.redact(text)
             return redacted if isinstance(redacted, str) else render(redacted)
-        except Exception:  # noqa: BLE001 — the user's hook must not break their call
-            _log.warning("otel-llm: redact hook raised; content dropped", exc_info=True)
+        except Exception as exc:  # noqa: BLE001 — the user's hook must not break their call
+            _hook_failed(self.redact, exc)
             return _REDACT_FAILED
         finally:
             otel_context.detach(token)
