@@ -38,6 +38,7 @@ type), without importing any provider SDK; other attributes (``.response``,
 from __future__ import annotations
 
 import io
+import sys
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -443,7 +444,7 @@ def wrap(iterator: Any, call: "Call") -> _StreamProxy:
 
 def wrap_if_stream(value: Any, call: "Call") -> Any:
     """A proxy when ``value`` is an iterator or async iterator (a stream), a provider's stream manager
-    or a coroutine (:func:`_awaiting`), else ``None``.
+    or a coroutine (:func:`_awaiting`), else ``None`` (a ``unittest.mock`` double: :func:`_is_mock`).
 
     Iterators only (``__next__``/``__anext__``): iterables such as lists, dicts
     or pydantic models are results, not streams. A stream manager is a type
@@ -458,6 +459,8 @@ def wrap_if_stream(value: Any, call: "Call") -> Any:
     tp = type(value)
     proxy = _PROXY_FOR.get(tp, _UNKNOWN)
     if proxy is _UNKNOWN:
+        if _is_mock(tp):  # not remembered: each MagicMock has a class of its own
+            return None
         proxy = _PROXY_FOR[tp] = _proxy_class(tp)
         if proxy is None:
             NOT_STREAMS.add(tp)
@@ -466,6 +469,18 @@ def wrap_if_stream(value: Any, call: "Call") -> Any:
         # ObjectProxy): the stream it wraps tells which one this is.
         proxy = _proxy_class(type(getattr(value, "__wrapped__", value)), either=AsyncStreamProxy)
     return None if proxy is None else proxy(value, call)
+
+
+def _is_mock(tp: type) -> bool:
+    """Whether ``tp`` is a ``unittest.mock`` double (``Mock``, ``MagicMock``...): a result, never a stream.
+
+    A ``MagicMock`` answers every protocol (``__next__`` and ``__anext__`` too), so by
+    shape it is a stream of either kind; in an app's tests it stands for a response
+    (or for a stream the app iterates itself), and must come back as it is.
+    ``unittest.mock`` is looked up where it already is, never imported.
+    """
+    mock = sys.modules.get("unittest.mock")
+    return mock is not None and issubclass(tp, mock.NonCallableMock)
 
 
 _UNKNOWN: Any = object()
