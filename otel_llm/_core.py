@@ -24,6 +24,7 @@ later on otel-llm's metric thread (or at the next collection).
 from __future__ import annotations
 
 import asyncio
+import builtins
 import os
 import sys
 import threading
@@ -97,13 +98,27 @@ def _is_failure(exc: BaseException) -> bool:
     trio (and anyio on its trio backend) cancels with ``trio.Cancelled``, a
     ``BaseException`` like asyncio's ``CancelledError``. It is looked up where trio
     already is, ``sys.modules``, never imported: an app that never imported trio
-    cannot raise its exception, and otel-llm does not depend on it.
+    cannot raise its exception, and otel-llm does not depend on it. A trio nursery
+    cut off by a deadline raises its children's ``Cancelled`` in a
+    ``BaseExceptionGroup``: a group of failures is a failure (one holding a
+    ``KeyboardInterrupt`` is not).
     """
     if isinstance(exc, _FAILURES):
         return True
+    group = _base_exception_group()
+    if group is not None and isinstance(exc, group):
+        return all(_is_failure(inner) for inner in exc.exceptions)
     trio = sys.modules.get("trio")
     cancelled = getattr(trio, "Cancelled", None) if trio is not None else None
     return isinstance(cancelled, type) and isinstance(exc, cancelled)
+
+
+def _base_exception_group() -> type | None:
+    """``BaseExceptionGroup``: built in since Python 3.11, else the ``exceptiongroup`` backport if imported."""
+    group = getattr(builtins, "BaseExceptionGroup", None)
+    if group is None:
+        group = getattr(sys.modules.get("exceptiongroup"), "BaseExceptionGroup", None)
+    return group if isinstance(group, type) else None
 
 
 def error_type(exc: BaseException) -> str:

@@ -11,12 +11,16 @@ itself reaches the caller unchanged: ``asyncio.timeout`` turns it into its
 from __future__ import annotations
 
 import asyncio
+import sys
 
 import pytest
 from opentelemetry.trace import StatusCode
 
 import otel_llm
 from otel_llm import semconv as sc
+
+if sys.version_info < (3, 11):  # trio's backport, installed with it
+    from exceptiongroup import BaseExceptionGroup
 
 
 def _cancelled(span) -> None:
@@ -149,3 +153,38 @@ def test_a_tool_cut_off_by_an_anyio_cancel_scope_is_cancelled_on_either_backend(
 
     assert anyio.run(main, backend=backend) is True
     _cancelled_under(cancelled_type, cap.span("execute_tool slow_search"))
+
+
+def test_an_agent_whose_trio_nursery_is_cut_off_by_a_deadline_is_cancelled(cap):
+    """trio gathers its cancelled children in a BaseExceptionGroup of Cancelled: a cancelled call too."""
+    import trio
+
+    @otel_llm.tool("slow_search")
+    async def slow_search() -> None:
+        await trio.sleep(10)
+
+    @otel_llm.agent("researcher")
+    async def researcher() -> None:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(slow_search)
+            nursery.start_soon(slow_search)
+
+    async def main() -> bool:
+        with trio.move_on_after(0.01) as scope:
+            await researcher()
+        return scope.cancelled_caught
+
+    assert trio.run(main) is True
+    _cancelled_under("BaseExceptionGroup", cap.span("invoke_agent researcher"))
+    assert [s.attributes[sc.ERROR_TYPE] for s in cap.spans() if s.name == "execute_tool slow_search"] == [
+        "Cancelled", "Cancelled"]
+
+
+def test_a_group_holding_a_keyboard_interrupt_is_no_failure_of_the_call(cap):
+    @otel_llm.tool("interrupted")
+    def interrupted() -> None:
+        raise BaseExceptionGroup("stop", [KeyboardInterrupt(), ValueError("x")])
+
+    with pytest.raises(BaseExceptionGroup):
+        interrupted()
+    assert cap.span("execute_tool interrupted").status.status_code is StatusCode.UNSET
