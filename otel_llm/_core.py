@@ -480,7 +480,7 @@ class Call:
         except Exception as exc:  # noqa: BLE001
             internal_error("core.end", exc)
         finally:
-            self.span.end(end_ns)
+            _end_span(self.span, end_ns)
         try:
             item = kind.metric_values(self)
             if item is not None:
@@ -544,9 +544,21 @@ def open_call(kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any], attach:
         return call
     except Exception as exc:  # noqa: BLE001
         if span is not None:
-            span.end()
+            _end_span(span, None)
         internal_error("core.start", exc)
         return None
+
+
+def _end_span(span: Span, end_ns: int | None) -> None:
+    """``span.end(end_ns)``, which runs every span processor's ``on_end`` on the app's thread.
+
+    A processor that raises (the app's own, a vendor's) must not turn the app's
+    result into its error, nor replace the app's exception: logged once, the call goes on.
+    """
+    try:
+        span.end(end_ns)
+    except Exception as exc:  # noqa: BLE001
+        internal_error("core.span_end", exc)
 
 
 def _context_via_api(span: Span, parent: otel_context.Context, values: Mapping[str, object] | None) -> otel_context.Context:
