@@ -29,7 +29,7 @@ from opentelemetry import context as otel_context
 
 from otel_llm import semconv
 
-__all__ = ["REDACTING_KEY", "ContentPolicy", "render"]
+__all__ = ["REDACTING_KEY", "ContentPolicy", "render", "utf8_safe"]
 
 # Set in the context the ``redact`` hook runs in. The hook is otel-llm's work, not the app's:
 # a decorated function it calls runs bare (``_core.open_call``), or recording it would copy the
@@ -54,12 +54,49 @@ def _exception_text(exc: BaseException) -> str:
         return _RENDER_FAILED.format(type=type(exc).__name__)
 
 
+# How many exceptions of a chain (``raise ... from``, raised while handling) are looked at.
+_CHAIN_LIMIT = 8
+
+
+def _chain_texts(exc: BaseException, message: str) -> list[str]:
+    """``message`` (``exc``'s) and the messages of the exceptions ``exc`` was raised from or
+    while handling: the texts of its stack trace that come from the app's data."""
+    texts = [message]
+    seen = {id(exc)}
+    link = exc.__cause__ or exc.__context__
+    while link is not None and id(link) not in seen and len(texts) < _CHAIN_LIMIT:
+        seen.add(id(link))
+        texts.append(_exception_text(link))
+        link = link.__cause__ or link.__context__
+    return texts
+
+
 def _message_text(record: logging.LogRecord) -> str:
     """The formatted message of a log record; a bad format string is the app's, shown raw."""
     try:
         return record.getMessage()
     except Exception:  # noqa: BLE001 — the app's format string and args do not match: not our fault
         return render(record.msg)
+
+
+def utf8_safe(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD: what UTF-8, and so OTLP, can carry.
+
+    Python strings may hold lone surrogates (``os.fsdecode`` of a non-UTF-8 file
+    name, ``json.loads`` of ``"\\ud800"``, ``surrogateescape``). A span whose status
+    description holds one cannot be encoded, and its whole export batch is lost;
+    an attribute holding one is dropped with an error in the app's log. Valid
+    text (every ASCII string at once) comes back as it is; a surrogate pair, the
+    character it encodes.
+    """
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Through UTF-16: a pair of surrogates becomes the character it encodes, a lone one U+FFFD.
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
 
 
 def render(value: object) -> str:
@@ -117,7 +154,7 @@ class ContentPolicy:
         if not self.capture or value is None:
             return None
         text = self.scrub(render(value))
-        return text if text is _REDACT_FAILED else self.truncate(text)
+        return text if text is _REDACT_FAILED else utf8_safe(self.truncate(text))
 
     def scrub(self, text: str) -> str:
         """``text`` through the ``redact`` hook (whatever the capture setting). Never raises.
@@ -144,16 +181,18 @@ class ContentPolicy:
             otel_context.detach(token)
 
     def exception_attributes(self, exc: BaseException) -> dict[str, str] | None:
-        """Redacted ``exception.message``/``stacktrace`` for a span's exception event.
+        """Redacted, UTF-8-safe (:func:`utf8_safe`) ``exception.message``/``stacktrace`` for a span's exception event.
 
-        ``None`` without a ``redact`` hook: the tracer's own rendering is then
+        ``None`` without a ``redact`` hook when the messages of the exception and of
+        those it was raised from are valid UTF-8: the tracer's own rendering is then
         used unchanged.
         """
-        if self.redact is None:
+        message = _exception_text(exc)
+        if self.redact is None and all(utf8_safe(text) is text for text in _chain_texts(exc, message)):
             return None
         return {
-            semconv.EXCEPTION_MESSAGE: self.scrub(_exception_text(exc)),
-            semconv.EXCEPTION_STACKTRACE: self.scrub("".join(traceback.format_exception(exc))),
+            semconv.EXCEPTION_MESSAGE: utf8_safe(self.scrub(message)),
+            semconv.EXCEPTION_STACKTRACE: utf8_safe(self.scrub("".join(traceback.format_exception(exc)))),
         }
 
     def log_record(self, record: logging.LogRecord) -> logging.LogRecord:

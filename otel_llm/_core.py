@@ -40,7 +40,7 @@ from opentelemetry.util.types import AttributeValue
 
 from otel_llm import _active, _runtime, _streams, semconv
 from otel_llm._attempts import ATTEMPT_KEY, attempt_number
-from otel_llm._content import REDACTING_KEY
+from otel_llm._content import REDACTING_KEY, utf8_safe
 from otel_llm._guard import internal_error
 from otel_llm._metrics import exemplar_ids, recorder_index
 from otel_llm.context import Session, current_session
@@ -422,7 +422,7 @@ class Call:
             self.error_type = error_type(exc)
             span, content = self.span, self.runtime.content
             # The app's text (message, stack trace) through the redact hook, when one is set.
-            span.set_status(Status(StatusCode.ERROR, content.scrub(_describe(exc))))
+            span.set_status(Status(StatusCode.ERROR, utf8_safe(content.scrub(_describe(exc)))))
             span.set_attribute(semconv.ERROR_TYPE, self.error_type)
             try:
                 span.record_exception(exc, attributes=content.exception_attributes(exc), escaped=True)

@@ -1,0 +1,97 @@
+"""App text that UTF-8 cannot encode (lone surrogates) never costs a span.
+
+Python strings may hold lone surrogates: ``os.fsdecode`` of a non-UTF-8 file
+name (``'\\udcff.txt'``), ``json.loads('"\\ud800"')`` of a model's tool
+arguments, bytes decoded with ``surrogateescape``. OTLP carries UTF-8 strings:
+a span whose status description holds one fails to encode, and with it the
+whole batch it was exported in; an attribute holding one is dropped with an
+error in the app's log. So otel-llm writes such text with U+FFFD in place of
+each lone surrogate, wherever it copies app text: status, exception event,
+captured content.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import pytest
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.trace import StatusCode
+
+import otel_llm
+from otel_llm import semconv as sc
+from otel_llm.testing import Capture
+
+NAME = os.fsdecode(b"report-\xff.txt")  # 'report-\udcff.txt'
+
+
+def _encodes(spans, caplog) -> None:
+    with caplog.at_level(logging.ERROR):
+        encode_spans(spans).SerializeToString()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+@pytest.mark.parametrize("redact", [None, lambda text: text.replace("secret", "***")], ids=["no-hook", "hook"])
+def test_a_failure_naming_an_undecodable_file_name_still_exports(caplog, redact):
+    with Capture(redact=redact) as cap:
+
+        @otel_llm.tool("read_report")
+        def read_report() -> str:
+            for name in [NAME]:  # as os.listdir() of a directory holding it gives it
+                raise LookupError(f"no parser for {name}")
+            return ""
+
+        with pytest.raises(LookupError) as info:
+            read_report()
+    assert info.value.args == (f"no parser for {NAME}",)  # the app's exception is untouched
+    (span,) = cap.spans()
+    assert span.status.status_code is StatusCode.ERROR
+    assert "report-\ufffd.txt" in span.status.description
+    (event,) = span.events
+    assert "report-\ufffd.txt" in event.attributes[sc.EXCEPTION_MESSAGE]
+    assert "report-\ufffd.txt" in event.attributes[sc.EXCEPTION_STACKTRACE]
+    _encodes(cap.spans(), caplog)
+
+
+def test_captured_content_with_lone_surrogates_still_exports(caplog):
+    with Capture(capture_content=True) as cap:
+
+        @otel_llm.tool("lookup")
+        def lookup(arguments: dict) -> str:
+            return "found \ud800"
+
+        assert lookup({"q": "\udc80"}) == "found \ud800"  # the app's values are untouched
+    attributes = cap.spans()[0].attributes
+    assert "\ufffd" in attributes[sc.GEN_AI_TOOL_CALL_ARGUMENTS]
+    assert attributes[sc.GEN_AI_TOOL_CALL_RESULT] == "found \ufffd"
+    _encodes(cap.spans(), caplog)
+
+
+def test_a_valid_astral_character_is_kept():
+    with Capture(capture_content=True) as cap:
+
+        @otel_llm.tool("echo")
+        def echo(text: str) -> str:
+            return text
+
+        echo("robot \U0001f916")
+    assert cap.spans()[0].attributes[sc.GEN_AI_TOOL_CALL_RESULT] == "robot \U0001f916"
+
+
+def test_an_exception_raised_from_one_naming_an_undecodable_file_still_exports(caplog):
+    with Capture() as cap:
+
+        @otel_llm.llm_call(model="m")
+        def ask() -> None:
+            try:
+                raise LookupError(f"no parser for {NAME}")
+            except LookupError as exc:
+                raise RuntimeError("cannot build the prompt") from exc
+
+        with pytest.raises(RuntimeError):
+            ask()
+    (event,) = cap.spans()[0].events
+    assert event.attributes[sc.EXCEPTION_MESSAGE] == "cannot build the prompt"
+    assert "report-\ufffd.txt" in event.attributes[sc.EXCEPTION_STACKTRACE]
+    _encodes(cap.spans(), caplog)
