@@ -196,7 +196,8 @@ class ContentPolicy:
         }
 
     def log_record(self, record: logging.LogRecord) -> logging.LogRecord:
-        """The record to export for ``record``: a redacted copy, or ``record`` itself without a hook.
+        """The record to export for ``record``: a redacted copy, or ``record`` itself without a hook
+        (a copy whose message carries U+FFFD for lone surrogates, when it holds some: :func:`utf8_safe`).
 
         A copy, because the same record object goes on to the app's other
         handlers, which must print what they always printed. The message is
@@ -205,10 +206,16 @@ class ContentPolicy:
         ``exception.*`` attributes (the bridge exports the record's extra
         attributes as log attributes) instead of ``exc_info``.
         """
+        message = _message_text(record)
         if self.redact is None:
-            return record
+            safe = utf8_safe(message)
+            if safe is message:
+                return record
+            unencodable = copy.copy(record)  # a body OTLP cannot encode would lose its whole batch
+            unencodable.msg, unencodable.args = safe, None
+            return unencodable
         redacted = copy.copy(record)
-        redacted.msg = self.scrub(_message_text(record))
+        redacted.msg = utf8_safe(self.scrub(message))
         redacted.args = None
         for key, value in record.__dict__.items():  # ``extra={...}`` fields: exported as attributes
             if key not in _LOG_RECORD_FIELDS:

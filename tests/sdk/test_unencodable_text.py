@@ -95,3 +95,38 @@ def test_an_exception_raised_from_one_naming_an_undecodable_file_still_exports(c
     assert event.attributes[sc.EXCEPTION_MESSAGE] == "cannot build the prompt"
     assert "report-\ufffd.txt" in event.attributes[sc.EXCEPTION_STACKTRACE]
     _encodes(cap.spans(), caplog)
+
+
+@pytest.mark.parametrize("redact", [None, lambda text: text.replace("secret", "***")], ids=["no-hook", "hook"])
+def test_a_bridged_log_line_naming_an_undecodable_file_still_exports(caplog, redact):
+    """The app logs ``processing %s`` of such a name: its own handlers print it as ever, and the
+    exported record (whose body would fail its whole batch) carries U+FFFD."""
+    from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
+    from opentelemetry.sdk._logs import LoggerProvider
+    from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
+
+    from otel_llm import _logs
+
+    logger = logging.getLogger("tests.unencodable.app")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    printed: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: printed.append(record.getMessage())  # type: ignore[method-assign]
+    logger.addHandler(handler)
+    memory = InMemoryLogRecordExporter()
+    provider = LoggerProvider()
+    provider.add_log_record_processor(SimpleLogRecordProcessor(memory))
+    with Capture(redact=redact):
+        detach = _logs.attach_logging(provider, logger)
+        try:
+            logger.info("processing %s", NAME)
+            logger.info("done")
+        finally:
+            detach()
+            logger.removeHandler(handler)
+            provider.shutdown()
+    assert printed == [f"processing {NAME}", "done"]
+    records = memory.get_finished_logs()
+    assert [r.log_record.body for r in records] == ["processing report-\ufffd.txt", "done"]
+    encode_logs(records).SerializeToString()
