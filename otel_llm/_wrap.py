@@ -169,7 +169,32 @@ def _langchain_tool(runnable: Any, make_kind: Callable[[Any], Kind]) -> Any:
 
 
 def wrap(fn: F, kind: Kind) -> F:
-    """Return ``fn`` instrumented as ``kind``; same signature and behaviour."""
+    """Return ``fn`` instrumented as ``kind``; same signature and behaviour.
+
+    Kept on a class, the instrumented callable binds to the instance exactly when
+    ``fn`` does (see :func:`_as_unbinding`).
+    """
+    wrapper = _wrapper(fn, kind)
+    return wrapper if hasattr(type(fn), "__get__") else _as_unbinding(wrapper, fn)  # type: ignore[return-value]
+
+
+def _as_unbinding(wrapper: Callable[..., Any], fn: Any) -> Any:
+    """``wrapper`` as a callable that, like ``fn``, does not bind when kept on a class.
+
+    A function kept on a class becomes a method of each instance; a
+    ``functools.partial``, a callable object, a builtin or a bound method does
+    not (no ``__get__``): ``ask = llm_call(partial(create, model="m"))`` in a
+    class body is still called without ``self``. A partial stands in, the
+    standard library's own non-binding callable, which ``inspect`` sees through
+    (signature, coroutine and generator function checks).
+    """
+    stand_in = functools.partial(wrapper)
+    functools.update_wrapper(stand_in, fn)
+    return stand_in
+
+
+def _wrapper(fn: Any, kind: Kind) -> Callable[..., Any]:
+    """The wrapper function of ``fn``'s shape, every call a ``kind`` call."""
     shape = _shape_of(fn)
     if inspect.isgeneratorfunction(shape):
 

@@ -10,6 +10,7 @@ ran, so the async forms assert that a child span nests under it.
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 from typing import Any, Callable
 
@@ -253,6 +254,37 @@ def test_bare_graph_node_on_a_nameless_callable_object_is_named_after_its_class(
     assert node(1, 2) == 3
     assert cap.span("Adder").attributes[sc.OTEL_LLM_GRAPH_NODE] == "Adder"
 
+
+
+@parametrize_decorators
+async def test_callables_that_do_not_bind_still_do_not_as_class_attributes(cap, make):
+    """A partial, a callable object, a builtin or another object's bound method kept on a class is
+    called without the instance (it is no function, so it does not bind): decorated, the same."""
+    deco = make()
+
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    async def add_later(a: int, b: int) -> int:
+        return a + b
+
+    class Other:
+        def add(self, a: int, b: int) -> int:
+            return a + b
+
+    class Svc:
+        partial_40 = deco(functools.partial(add, 40))
+        adder = deco(Adder())
+        maximum = deco(max)
+        others = deco(Other().add)
+        later_40 = deco(functools.partial(add_later, 40))
+
+    for svc in (Svc, Svc()):
+        assert (svc.partial_40(2), svc.adder(40, 2), svc.maximum(42, 2), svc.others(40, 2)) == (42, 42, 42, 42)
+        assert await svc.later_40(2) == 42
+    assert inspect.iscoroutinefunction(Svc().later_40)
+    assert inspect.signature(Svc.partial_40) == inspect.signature(functools.partial(add, 40))
+    assert len([s for s in cap.spans() if s.name != "inner"]) == 10
 
 
 def test_partial_is_named_after_the_function_it_wraps(cap):
