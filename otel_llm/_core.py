@@ -442,8 +442,11 @@ class Call:
             internal_error("core.first_chunk", exc)
             return None
 
-    def end_stream(self, complete: bool, chunks: int, exc: BaseException | None = None) -> None:
-        """The stream stopped (exhausted, closed, failed, cancelled or collected) after ``chunks`` items."""
+    def end_stream(
+        self, complete: bool, chunks: int, exc: BaseException | None = None, end_ns: int | None = None
+    ) -> None:
+        """The stream stopped (exhausted, closed, failed, cancelled or collected) after ``chunks`` items
+        (``end_ns``: when, if not now: a stream abandoned during a garbage collection)."""
         if self.sink.ended:
             return
         try:
@@ -455,25 +458,29 @@ class Call:
         except Exception as internal:  # noqa: BLE001
             internal_error("core.end_stream", internal)
         finally:
-            self.end()
+            self.end(end_ns)
 
     @property
     def ended(self) -> bool:
         return self.sink.ended
 
-    def end(self) -> None:
+    def end(self, end_ns: int | None = None) -> None:
         """Run the kind's roll-ups, end the span, hand the metric values on — only the first time.
 
-        The span ends at the time the call ended, taken before the roll-ups: pricing the
-        first call of a model loads the price table (tenths of a second), which is
-        otel-llm's work, not the call's latency.
+        The span ends at the time the call ended (``end_ns``, else now), taken before the
+        roll-ups: pricing the first call of a model loads the price table (tenths of a
+        second), which is otel-llm's work, not the call's latency.
         """
         if not self.sink.close():
             return
-        end_ns = time.time_ns()
+        now_ns = time.time_ns()
         if self.running is not None:
             _active.ended(self.running)
         self.elapsed = time.perf_counter() - self.started
+        if end_ns is None:
+            end_ns = now_ns
+        else:  # ended earlier than now: the call's duration stops then too
+            self.elapsed = max(0.0, self.elapsed - (now_ns - end_ns) / 1e9)
         kind = self.kind
         try:
             kind.on_end(self)
@@ -516,6 +523,8 @@ def open_call(kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any], attach:
         # bare: "off" must cost next to nothing.
         if not runtime.enabled:
             return None
+        if _streams.deferred_pending:  # a safe point: end the streams a garbage collection abandoned
+            _streams.end_deferred()
         if kind.selects:  # named from the call's arguments: the span starts under its name
             kind = kind.select(args)
         parent = otel_context.get_current()

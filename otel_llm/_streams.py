@@ -37,8 +37,11 @@ type), without importing any provider SDK; other attributes (``.response``,
 
 from __future__ import annotations
 
+import gc
 import io
+import queue
 import sys
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -55,6 +58,55 @@ if TYPE_CHECKING:
 __all__ = [
     "NOT_STREAMS", "AsyncManagerProxy", "AsyncStreamProxy", "SyncManagerProxy", "SyncStreamProxy", "wrap", "wrap_if_stream",
 ]
+
+
+# --- streams abandoned while the cyclic garbage collector runs -------------------------------
+# The collector runs inside whatever allocation triggers it, the allocations of a ContextVar.set /
+# reset included (OpenTelemetry's attach / detach). A finaliser that sets or resets a context
+# variable there changes the context mapping that operation is rebuilding, and CPython crashes
+# (a segmentation fault in hamt.c). Ending a span attaches contexts (ours; span processors',
+# a redact hook's) and takes locks, so a stream abandoned during a collection only notes when
+# (``_deferred``: a SimpleQueue, safe in finalisers), and its span is ended after, at a safe
+# point: the next decorated call or otel-llm's background thread (``end_deferred``).
+
+_collecting = False
+_deferred: "queue.SimpleQueue[tuple[Call, int, int]]" = queue.SimpleQueue()  # (call, items, abandoned at ns)
+deferred_pending = False  # a hint for the hot path: something may wait in ``_deferred``
+
+
+def _gc_phase(phase: str, info: dict[str, Any]) -> None:
+    global _collecting
+    _collecting = phase == "start"
+
+
+gc.callbacks.append(_gc_phase)
+
+
+def _defer(call: "Call", items: int) -> None:
+    """Note that ``call``'s stream was abandoned now, after ``items`` items; ended by :func:`end_deferred`."""
+    global deferred_pending
+    _deferred.put((call, items, time.time_ns()))
+    deferred_pending = True
+
+
+def end_deferred() -> None:
+    """End the spans of streams abandoned during a collection, each at the time it was abandoned.
+
+    Never while a collection runs (a decorated call made by a finaliser waits for the next).
+    """
+    global deferred_pending
+    if _collecting:
+        return
+    deferred_pending = False
+    while True:
+        try:
+            call, items, abandoned_ns = _deferred.get_nowait()
+        except queue.Empty:
+            return
+        try:
+            call.end_stream(False, items, end_ns=abandoned_ns)
+        except Exception as exc:  # noqa: BLE001
+            internal_error("streams.deferred", exc)
 
 
 class _Forwarding:
@@ -133,6 +185,9 @@ class _StreamProxy(_Forwarding):
         self._call.end_stream(False, self._count)
 
     def _abandon(self) -> None:
+        if _collecting:
+            _defer(self._call, self._count)
+            return
         try:
             self._call.end_stream(False, self._count)
         except Exception as exc:  # noqa: BLE001 — never raise our errors from __del__
@@ -155,9 +210,10 @@ class SyncStreamProxy(_StreamProxy):
 
         Its ``finally`` blocks then run while the span is open (their child spans
         nest under it). An error they raise is reported by Python as unraisable,
-        exactly as for the undecorated generator.
+        exactly as for the undecorated generator. While the collector runs, the
+        collector closes the generator, as it would bare, and the span waits (``_defer``).
         """
-        if isinstance(self._inner, GeneratorType):
+        if isinstance(self._inner, GeneratorType) and not _collecting:
             self.close()
         else:
             super()._abandon()
@@ -187,6 +243,13 @@ class SyncStreamProxy(_StreamProxy):
 
     def close(self) -> None:
         close = getattr(self._inner, "close", None)
+        if _collecting:  # a decorated generator function's generator, finalised by the collector
+            try:
+                if close is not None:
+                    close()
+            finally:
+                _defer(self._call, self._count)
+            return
         token = otel_context.attach(self._call.ctx)  # type: ignore[arg-type]
         try:
             if close is not None:
@@ -350,6 +413,10 @@ class _ManagerProxy(_Forwarding):
             self._call.end_stream(False, 0)
 
     def _abandon(self) -> None:
+        if _collecting:
+            stream = self._stream
+            _defer(self._call, 0 if stream is None else stream._count)
+            return
         try:
             self._end()
         except Exception as exc:  # noqa: BLE001 — never raise our errors from __del__
