@@ -56,7 +56,8 @@ if TYPE_CHECKING:
     from otel_llm._core import Call, ChunkObserver
 
 __all__ = [
-    "NOT_STREAMS", "AsyncManagerProxy", "AsyncStreamProxy", "SyncManagerProxy", "SyncStreamProxy", "wrap", "wrap_if_stream",
+    "NOT_STREAMS", "AsyncManagerProxy", "AsyncStreamProxy", "SyncManagerProxy", "SyncStreamProxy", "collecting", "defer",
+    "end_deferred", "wrap", "wrap_if_stream",
 ]
 
 
@@ -70,7 +71,8 @@ __all__ = [
 # point: the next decorated call or otel-llm's background thread (``end_deferred``).
 
 _collecting = False
-_deferred: "queue.SimpleQueue[tuple[Call, int, int]]" = queue.SimpleQueue()  # (call, items, abandoned at ns)
+# (how to end it, given when: ns; when it was abandoned)
+_deferred: "queue.SimpleQueue[tuple[Callable[[int], None], int]]" = queue.SimpleQueue()
 deferred_pending = False  # a hint for the hot path: something may wait in ``_deferred``
 
 
@@ -82,11 +84,21 @@ def _gc_phase(phase: str, info: dict[str, Any]) -> None:
 gc.callbacks.append(_gc_phase)
 
 
-def _defer(call: "Call", items: int) -> None:
-    """Note that ``call``'s stream was abandoned now, after ``items`` items; ended by :func:`end_deferred`."""
+def collecting() -> bool:
+    """Whether the cyclic garbage collector is running (a finaliser then must only :func:`defer`)."""
+    return _collecting
+
+
+def defer(end: Callable[[int], None]) -> None:
+    """Note that a proxy was abandoned now; :func:`end_deferred` calls ``end(abandoned_ns)`` at a safe point."""
     global deferred_pending
-    _deferred.put((call, items, time.time_ns()))
+    _deferred.put((end, time.time_ns()))
     deferred_pending = True
+
+
+def _defer(call: "Call", items: int) -> None:
+    """:func:`defer` the end of ``call``'s stream, abandoned after ``items`` items."""
+    defer(lambda abandoned_ns: call.end_stream(False, items, end_ns=abandoned_ns))
 
 
 def end_deferred() -> None:
@@ -100,11 +112,11 @@ def end_deferred() -> None:
     deferred_pending = False
     while True:
         try:
-            call, items, abandoned_ns = _deferred.get_nowait()
+            end, abandoned_ns = _deferred.get_nowait()
         except queue.Empty:
             return
         try:
-            call.end_stream(False, items, end_ns=abandoned_ns)
+            end(abandoned_ns)
         except Exception as exc:  # noqa: BLE001
             internal_error("streams.deferred", exc)
 

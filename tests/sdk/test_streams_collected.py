@@ -106,3 +106,20 @@ def test_a_provider_stream_abandoned_in_a_cycle_ends_on_the_background_thread(ca
     assert context_touched_while_collecting == []
     _metrics._drainer.tick(True)  # otel-llm's background thread, one tick (it ticks every DRAIN_INTERVAL_S)
     assert cap.span("chat test-model").attributes[sc.OTEL_LLM_STREAM_CHUNKS] == 1
+
+
+@pytest.mark.parametrize(("wrapper", "stream"), [("with_raw_response", True), ("with_streaming_response", False)])
+def test_a_raw_response_abandoned_in_a_cycle_ends_at_the_next_call(
+    cap, context_touched_while_collecting, wrapper, stream
+):
+    from tests.sdk.test_raw_responses import _ask
+
+    response = _ask(wrapper, stream)()  # a raw stream response never parsed; a response manager never entered
+    cycle: list[Any] = [response]
+    cycle.append(cycle)
+    del response, cycle
+    gc.collect()
+    assert context_touched_while_collecting == []
+    end_deferred_at_next_call = otel_llm.tool("next_call")(lambda: None)
+    end_deferred_at_next_call()
+    assert cap.span("chat gpt-4o-mini").end_time is not None
