@@ -509,8 +509,9 @@ class Call:
 def open_call(kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any], attach: bool) -> Call | None:
     """Zone 1: start the span and, if ``attach``, make it current.
 
-    ``None`` (the wrapper then calls the function bare) on any fault, or when
-    the runtime is disabled.
+    ``None`` (the wrapper then calls the function bare) on any fault, when
+    the runtime is disabled, or when a finaliser calls it while the cyclic garbage
+    collector runs (see ``_streams.defer``: attaching a context there can crash CPython).
 
     Generator functions pass ``attach=False``: their body runs later, step by
     step, each step in ``call.ctx`` (see ``_streams``).
@@ -525,6 +526,8 @@ def open_call(kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any], attach:
             return None
         if _streams.deferred_pending:  # a safe point: end the streams a garbage collection abandoned
             _streams.end_deferred()
+        if _streams.gc_running:  # called by a finaliser the collector runs: no context may change there
+            return None
         if kind.selects:  # named from the call's arguments: the span starts under its name
             kind = kind.select(args)
         parent = otel_context.get_current()

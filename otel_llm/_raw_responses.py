@@ -26,10 +26,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from otel_llm import _streams
 from otel_llm._guard import internal_error
 from otel_llm._streams import (
-    AsyncManagerProxy, SyncManagerProxy, _Forwarding, _ManagerProxy, _proxy_class, _StreamProxy, collecting, defer,
-    wrap,
+    AsyncManagerProxy, SyncManagerProxy, _Forwarding, _ManagerProxy, _proxy_class, _StreamProxy, defer, wrap,
 )
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ class ResponseProxy(_Forwarding):
     _closed = end  # the name a stream manager proxy ends what it handed out by
 
     def _abandon(self) -> None:
-        if collecting():  # never end a span inside the garbage collector (see ``_streams.defer``)
+        if _streams.gc_running:  # never end a span inside the garbage collector (see ``_streams.defer``)
             defer(self.end)
             return
         try:

@@ -56,8 +56,8 @@ if TYPE_CHECKING:
     from otel_llm._core import Call, ChunkObserver
 
 __all__ = [
-    "NOT_STREAMS", "AsyncManagerProxy", "AsyncStreamProxy", "SyncManagerProxy", "SyncStreamProxy", "collecting", "defer",
-    "end_deferred", "wrap", "wrap_if_stream",
+    "NOT_STREAMS", "AsyncManagerProxy", "AsyncStreamProxy", "SyncManagerProxy", "SyncStreamProxy", "defer", "end_deferred",
+    "gc_running", "wrap", "wrap_if_stream",
 ]
 
 
@@ -70,23 +70,18 @@ __all__ = [
 # (``_deferred``: a SimpleQueue, safe in finalisers), and its span is ended after, at a safe
 # point: the next decorated call or otel-llm's background thread (``end_deferred``).
 
-_collecting = False
+gc_running = False  # the cyclic garbage collector is running (set by ``_gc_phase``): finalisers only ``defer``
 # (how to end it, given when: ns; when it was abandoned)
 _deferred: "queue.SimpleQueue[tuple[Callable[[int], None], int]]" = queue.SimpleQueue()
 deferred_pending = False  # a hint for the hot path: something may wait in ``_deferred``
 
 
 def _gc_phase(phase: str, info: dict[str, Any]) -> None:
-    global _collecting
-    _collecting = phase == "start"
+    global gc_running
+    gc_running = phase == "start"
 
 
 gc.callbacks.append(_gc_phase)
-
-
-def collecting() -> bool:
-    """Whether the cyclic garbage collector is running (a finaliser then must only :func:`defer`)."""
-    return _collecting
 
 
 def defer(end: Callable[[int], None]) -> None:
@@ -107,7 +102,7 @@ def end_deferred() -> None:
     Never while a collection runs (a decorated call made by a finaliser waits for the next).
     """
     global deferred_pending
-    if _collecting:
+    if gc_running:
         return
     deferred_pending = False
     while True:
@@ -197,7 +192,7 @@ class _StreamProxy(_Forwarding):
         self._call.end_stream(False, self._count)
 
     def _abandon(self) -> None:
-        if _collecting:
+        if gc_running:
             _defer(self._call, self._count)
             return
         try:
@@ -225,7 +220,7 @@ class SyncStreamProxy(_StreamProxy):
         exactly as for the undecorated generator. While the collector runs, the
         collector closes the generator, as it would bare, and the span waits (``_defer``).
         """
-        if isinstance(self._inner, GeneratorType) and not _collecting:
+        if isinstance(self._inner, GeneratorType) and not gc_running:
             self.close()
         else:
             super()._abandon()
@@ -255,7 +250,7 @@ class SyncStreamProxy(_StreamProxy):
 
     def close(self) -> None:
         close = getattr(self._inner, "close", None)
-        if _collecting:  # a decorated generator function's generator, finalised by the collector
+        if gc_running:  # a decorated generator function's generator, finalised by the collector
             try:
                 if close is not None:
                     close()
@@ -425,7 +420,7 @@ class _ManagerProxy(_Forwarding):
             self._call.end_stream(False, 0)
 
     def _abandon(self) -> None:
-        if _collecting:
+        if gc_running:
             stream = self._stream
             _defer(self._call, 0 if stream is None else stream._count)
             return

@@ -123,3 +123,26 @@ def test_a_raw_response_abandoned_in_a_cycle_ends_at_the_next_call(
     end_deferred_at_next_call = otel_llm.tool("next_call")(lambda: None)
     end_deferred_at_next_call()
     assert cap.span("chat gpt-4o-mini").end_time is not None
+
+
+def test_a_decorated_call_made_while_the_collector_runs_runs_bare(cap, context_touched_while_collecting):
+    """A decorated tool called from the ``finally`` of a generator the collector closes: it runs,
+    without a span (a span would attach contexts inside the collector)."""
+    cleaned: list[str] = []
+
+    @otel_llm.tool("cleanup")
+    def cleanup() -> None:
+        cleaned.append("done")
+
+    def pages() -> Iterator[int]:
+        try:
+            yield 1
+            yield 2
+        finally:
+            cleanup()
+
+    _abandon_in_a_cycle(pages())
+    assert cleaned == ["done"]
+    assert context_touched_while_collecting == []
+    cleanup()  # outside the collector: recorded as ever
+    assert len([s for s in cap.spans() if s.name == "execute_tool cleanup"]) == 1
