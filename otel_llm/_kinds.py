@@ -25,6 +25,7 @@ from opentelemetry.util.types import AttributeValue
 
 from otel_llm import _rollup, _toolcalls, semconv
 from otel_llm._completion import completion_text
+from otel_llm._content import utf8_safe
 from otel_llm._core import ENCLOSING_NODE_KEY, USAGE_SINK_KEY, Call, ChunkObserver, Kind, without
 from otel_llm._guard import internal_error
 from otel_llm._metrics import (
@@ -766,7 +767,7 @@ def _owner_name(owner: Any) -> str:
     except Exception:  # noqa: BLE001 — a property of the app's that raises: the class names it
         name = None
     if isinstance(name, str) and name:
-        return name
+        return utf8_safe(name)  # the app's text, in the span's name: OTLP must be able to encode it
     return owner.__name__ if isinstance(owner, type) else type(owner).__name__
 
 

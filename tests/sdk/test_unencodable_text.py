@@ -130,3 +130,19 @@ def test_a_bridged_log_line_naming_an_undecodable_file_still_exports(caplog, red
     records = memory.get_finished_logs()
     assert [r.log_record.body for r in records] == ["processing report-\ufffd.txt", "done"]
     encode_logs(records).SerializeToString()
+
+
+def test_an_agent_named_by_an_undecodable_instance_name_still_exports(caplog):
+    class Reader:
+        name = NAME  # e.g. the file the agent was made for
+
+        @otel_llm.agent
+        def run(self) -> str:
+            return self.name
+
+    with Capture() as cap:
+        assert Reader().run() == NAME
+    (span,) = cap.spans()
+    assert span.name == "invoke_agent report-\ufffd.txt"
+    assert span.attributes[sc.GEN_AI_AGENT_NAME] == "report-\ufffd.txt"
+    _encodes(cap.spans(), caplog)
