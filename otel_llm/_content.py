@@ -29,7 +29,7 @@ from opentelemetry import context as otel_context
 
 from otel_llm import semconv
 
-__all__ = ["REDACTING_KEY", "ContentPolicy", "render"]
+__all__ = ["REDACTING_KEY", "ContentPolicy", "render", "utf8_safe"]
 
 # Set in the context the ``redact`` hook runs in. The hook is otel-llm's work, not the app's:
 # a decorated function it calls runs bare (``_core.open_call``), or recording it would copy the
@@ -54,12 +54,49 @@ def _exception_text(exc: BaseException) -> str:
         return _RENDER_FAILED.format(type=type(exc).__name__)
 
 
+# How many exceptions of a chain (``raise ... from``, raised while handling) are looked at.
+_CHAIN_LIMIT = 8
+
+
+def _chain_texts(exc: BaseException, message: str) -> list[str]:
+    """``message`` (``exc``'s) and the messages of the exceptions ``exc`` was raised from or
+    while handling: the texts of its stack trace that come from the app's data."""
+    texts = [message]
+    seen = {id(exc)}
+    link = exc.__cause__ or exc.__context__
+    while link is not None and id(link) not in seen and len(texts) < _CHAIN_LIMIT:
+        seen.add(id(link))
+        texts.append(_exception_text(link))
+        link = link.__cause__ or link.__context__
+    return texts
+
+
 def _message_text(record: logging.LogRecord) -> str:
     """The formatted message of a log record; a bad format string is the app's, shown raw."""
     try:
         return record.getMessage()
     except Exception:  # noqa: BLE001 — the app's format string and args do not match: not our fault
         return render(record.msg)
+
+
+def utf8_safe(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD: what UTF-8, and so OTLP, can carry.
+
+    Python strings may hold lone surrogates (``os.fsdecode`` of a non-UTF-8 file
+    name, ``json.loads`` of ``"\\ud800"``, ``surrogateescape``). A span whose status
+    description holds one cannot be encoded, and its whole export batch is lost;
+    an attribute holding one is dropped with an error in the app's log. Valid
+    text (every ASCII string at once) comes back as it is; a surrogate pair, the
+    character it encodes.
+    """
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Through UTF-16: a pair of surrogates becomes the character it encodes, a lone one U+FFFD.
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
 
 
 def render(value: object) -> str:
@@ -75,6 +112,29 @@ def render(value: object) -> str:
             return repr(value)
         except Exception:  # noqa: BLE001
             return _RENDER_FAILED.format(type=type(value).__name__)
+
+
+# The redact hooks whose failure was already said (a hook failing on every call is said once).
+_failed_hooks: set[str] = set()
+
+
+def _hook_failed(hook: Callable[[str], str], exc: Exception) -> None:
+    """Say once per hook that it raised: by its exception's type only.
+
+    The exception's message and traceback may hold the very text the hook was
+    given (``cannot redact 'my password is ...'``): logging them would copy
+    unredacted app text into the app's own log. The text itself is recorded as
+    ``[redaction failed]`` wherever it would have gone.
+    """
+    name = getattr(hook, "__qualname__", None) or type(hook).__qualname__
+    if name in _failed_hooks:
+        return
+    _failed_hooks.add(name)
+    _log.warning(
+        "otel-llm: the redact hook %s raised %s; the text it was given is recorded as %r "
+        "(further failures of this hook are not logged)",
+        name, type(exc).__qualname__, _REDACT_FAILED,
+    )
 
 
 @dataclass(frozen=True)
@@ -94,7 +154,7 @@ class ContentPolicy:
         if not self.capture or value is None:
             return None
         text = self.scrub(render(value))
-        return text if text is _REDACT_FAILED else self.truncate(text)
+        return text if text is _REDACT_FAILED else utf8_safe(self.truncate(text))
 
     def scrub(self, text: str) -> str:
         """``text`` through the ``redact`` hook (whatever the capture setting). Never raises.
@@ -114,27 +174,30 @@ class ContentPolicy:
         try:
             redacted = self.redact(text)
             return redacted if isinstance(redacted, str) else render(redacted)
-        except Exception:  # noqa: BLE001 — the user's hook must not break their call
-            _log.warning("otel-llm: redact hook raised; content dropped", exc_info=True)
+        except Exception as exc:  # noqa: BLE001 — the user's hook must not break their call
+            _hook_failed(self.redact, exc)
             return _REDACT_FAILED
         finally:
             otel_context.detach(token)
 
     def exception_attributes(self, exc: BaseException) -> dict[str, str] | None:
-        """Redacted ``exception.message``/``stacktrace`` for a span's exception event.
+        """Redacted, UTF-8-safe (:func:`utf8_safe`) ``exception.message``/``stacktrace`` for a span's exception event.
 
-        ``None`` without a ``redact`` hook: the tracer's own rendering is then
+        ``None`` without a ``redact`` hook when the messages of the exception and of
+        those it was raised from are valid UTF-8: the tracer's own rendering is then
         used unchanged.
         """
-        if self.redact is None:
+        message = _exception_text(exc)
+        if self.redact is None and all(utf8_safe(text) is text for text in _chain_texts(exc, message)):
             return None
         return {
-            semconv.EXCEPTION_MESSAGE: self.scrub(_exception_text(exc)),
-            semconv.EXCEPTION_STACKTRACE: self.scrub("".join(traceback.format_exception(exc))),
+            semconv.EXCEPTION_MESSAGE: utf8_safe(self.scrub(message)),
+            semconv.EXCEPTION_STACKTRACE: utf8_safe(self.scrub("".join(traceback.format_exception(exc)))),
         }
 
     def log_record(self, record: logging.LogRecord) -> logging.LogRecord:
-        """The record to export for ``record``: a redacted copy, or ``record`` itself without a hook.
+        """The record to export for ``record``: a redacted copy, or ``record`` itself without a hook
+        (a copy whose message carries U+FFFD for lone surrogates, when it holds some: :func:`utf8_safe`).
 
         A copy, because the same record object goes on to the app's other
         handlers, which must print what they always printed. The message is
@@ -143,10 +206,16 @@ class ContentPolicy:
         ``exception.*`` attributes (the bridge exports the record's extra
         attributes as log attributes) instead of ``exc_info``.
         """
+        message = _message_text(record)
         if self.redact is None:
-            return record
+            safe = utf8_safe(message)
+            if safe is message:
+                return record
+            unencodable = copy.copy(record)  # a body OTLP cannot encode would lose its whole batch
+            unencodable.msg, unencodable.args = safe, None
+            return unencodable
         redacted = copy.copy(record)
-        redacted.msg = self.scrub(_message_text(record))
+        redacted.msg = utf8_safe(self.scrub(message))
         redacted.args = None
         for key, value in record.__dict__.items():  # ``extra={...}`` fields: exported as attributes
             if key not in _LOG_RECORD_FIELDS:

@@ -24,7 +24,9 @@ later on otel-llm's metric thread (or at the next collection).
 from __future__ import annotations
 
 import asyncio
+import builtins
 import os
+import sys
 import threading
 import time
 from types import MappingProxyType
@@ -38,7 +40,7 @@ from opentelemetry.util.types import AttributeValue
 
 from otel_llm import _active, _runtime, _streams, semconv
 from otel_llm._attempts import ATTEMPT_KEY, attempt_number
-from otel_llm._content import REDACTING_KEY
+from otel_llm._content import REDACTING_KEY, utf8_safe
 from otel_llm._guard import internal_error
 from otel_llm._metrics import exemplar_ids, recorder_index
 from otel_llm.context import Session, current_session
@@ -90,6 +92,35 @@ ChunkObserver = Callable[[Any], None]
 _FAILURES = (Exception, asyncio.CancelledError)
 
 
+def _is_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` ends a call as failed: an ``Exception``, or a cancellation by asyncio or trio.
+
+    trio (and anyio on its trio backend) cancels with ``trio.Cancelled``, a
+    ``BaseException`` like asyncio's ``CancelledError``. It is looked up where trio
+    already is, ``sys.modules``, never imported: an app that never imported trio
+    cannot raise its exception, and otel-llm does not depend on it. A trio nursery
+    cut off by a deadline raises its children's ``Cancelled`` in a
+    ``BaseExceptionGroup``: a group of failures is a failure (one holding a
+    ``KeyboardInterrupt`` is not).
+    """
+    if isinstance(exc, _FAILURES):
+        return True
+    group = _base_exception_group()
+    if group is not None and isinstance(exc, group):
+        return all(_is_failure(inner) for inner in exc.exceptions)
+    trio = sys.modules.get("trio")
+    cancelled = getattr(trio, "Cancelled", None) if trio is not None else None
+    return isinstance(cancelled, type) and isinstance(exc, cancelled)
+
+
+def _base_exception_group() -> type | None:
+    """``BaseExceptionGroup``: built in since Python 3.11, else the ``exceptiongroup`` backport if imported."""
+    group = getattr(builtins, "BaseExceptionGroup", None)
+    if group is None:
+        group = getattr(sys.modules.get("exceptiongroup"), "BaseExceptionGroup", None)
+    return group if isinstance(group, type) else None
+
+
 def error_type(exc: BaseException) -> str:
     """The ``error.type`` value: the exception's class name (low-cardinality)."""
     return type(exc).__qualname__
@@ -130,6 +161,14 @@ class Kind:
 
     # Whether a subclass has call_attributes at all: kinds without them skip the call.
     has_call_attributes: bool = False
+
+    # Whether each call runs as a kind chosen from its arguments (:meth:`select`): an agent
+    # method named after the instance it runs on. Set per kind; most kinds are fixed.
+    selects: bool = False
+
+    def select(self, args: tuple[Any, ...]) -> "Kind":
+        """The kind this call runs as, chosen before its span starts (only when ``selects``)."""
+        return self
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -371,18 +410,19 @@ class Call:
     def record_failure(self, exc: BaseException) -> None:
         """ERROR status, ``exception`` event, ``error.type`` for an ``Exception`` or a cancellation.
 
-        A cancelled coroutine (``asyncio.timeout``, ``wait_for``, ``task.cancel()``)
-        ended by an exception without finishing its work: the recording-errors
-        convention makes that a failure, ``error.type`` ``CancelledError``, the same
-        for every kind. Not failures: a closed generator, Ctrl-C, ``sys.exit()``.
+        A cancelled coroutine (``asyncio.timeout``, ``wait_for``, ``task.cancel()``;
+        trio's and anyio's cancel scopes) ended by an exception without finishing its
+        work: the recording-errors convention makes that a failure, ``error.type``
+        ``CancelledError`` (trio's: ``Cancelled``), the same for every kind. Not
+        failures: a closed generator, Ctrl-C, ``sys.exit()``.
         """
-        if not isinstance(exc, _FAILURES):
+        if not _is_failure(exc):
             return
         try:
             self.error_type = error_type(exc)
             span, content = self.span, self.runtime.content
             # The app's text (message, stack trace) through the redact hook, when one is set.
-            span.set_status(Status(StatusCode.ERROR, content.scrub(_describe(exc))))
+            span.set_status(Status(StatusCode.ERROR, utf8_safe(content.scrub(_describe(exc)))))
             span.set_attribute(semconv.ERROR_TYPE, self.error_type)
             try:
                 span.record_exception(exc, attributes=content.exception_attributes(exc), escaped=True)
@@ -402,8 +442,11 @@ class Call:
             internal_error("core.first_chunk", exc)
             return None
 
-    def end_stream(self, complete: bool, chunks: int, exc: BaseException | None = None) -> None:
-        """The stream stopped (exhausted, closed, failed, cancelled or collected) after ``chunks`` items."""
+    def end_stream(
+        self, complete: bool, chunks: int, exc: BaseException | None = None, end_ns: int | None = None
+    ) -> None:
+        """The stream stopped (exhausted, closed, failed, cancelled or collected) after ``chunks`` items
+        (``end_ns``: when, if not now: a stream abandoned during a garbage collection)."""
         if self.sink.ended:
             return
         try:
@@ -415,32 +458,36 @@ class Call:
         except Exception as internal:  # noqa: BLE001
             internal_error("core.end_stream", internal)
         finally:
-            self.end()
+            self.end(end_ns)
 
     @property
     def ended(self) -> bool:
         return self.sink.ended
 
-    def end(self) -> None:
+    def end(self, end_ns: int | None = None) -> None:
         """Run the kind's roll-ups, end the span, hand the metric values on — only the first time.
 
-        The span ends at the time the call ended, taken before the roll-ups: pricing the
-        first call of a model loads the price table (tenths of a second), which is
-        otel-llm's work, not the call's latency.
+        The span ends at the time the call ended (``end_ns``, else now), taken before the
+        roll-ups: pricing the first call of a model loads the price table (tenths of a
+        second), which is otel-llm's work, not the call's latency.
         """
         if not self.sink.close():
             return
-        end_ns = time.time_ns()
+        now_ns = time.time_ns()
         if self.running is not None:
             _active.ended(self.running)
         self.elapsed = time.perf_counter() - self.started
+        if end_ns is None:
+            end_ns = now_ns
+        else:  # ended earlier than now: the call's duration stops then too
+            self.elapsed = max(0.0, self.elapsed - (now_ns - end_ns) / 1e9)
         kind = self.kind
         try:
             kind.on_end(self)
         except Exception as exc:  # noqa: BLE001
             internal_error("core.end", exc)
         finally:
-            self.span.end(end_ns)
+            _end_span(self.span, end_ns)
         try:
             item = kind.metric_values(self)
             if item is not None:
@@ -462,8 +509,9 @@ class Call:
 def open_call(kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any], attach: bool) -> Call | None:
     """Zone 1: start the span and, if ``attach``, make it current.
 
-    ``None`` (the wrapper then calls the function bare) on any fault, or when
-    the runtime is disabled.
+    ``None`` (the wrapper then calls the function bare) on any fault, when
+    the runtime is disabled, or when a finaliser calls it while the cyclic garbage
+    collector runs (see ``_streams.defer``: attaching a context there can crash CPython).
 
     Generator functions pass ``attach=False``: their body runs later, step by
     step, each step in ``call.ctx`` (see ``_streams``).
@@ -476,6 +524,12 @@ def open_call(kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any], attach:
         # bare: "off" must cost next to nothing.
         if not runtime.enabled:
             return None
+        if _streams.deferred_pending:  # a safe point: end the streams a garbage collection abandoned
+            _streams.end_deferred()
+        if _streams.gc_running:  # called by a finaliser the collector runs: no context may change there
+            return None
+        if kind.selects:  # named from the call's arguments: the span starts under its name
+            kind = kind.select(args)
         parent = otel_context.get_current()
         if REDACTING_KEY in parent:  # called by the redact hook: otel-llm's work, recorded nowhere
             return None
@@ -502,9 +556,21 @@ def open_call(kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any], attach:
         return call
     except Exception as exc:  # noqa: BLE001
         if span is not None:
-            span.end()
+            _end_span(span, None)
         internal_error("core.start", exc)
         return None
+
+
+def _end_span(span: Span, end_ns: int | None) -> None:
+    """``span.end(end_ns)``, which runs every span processor's ``on_end`` on the app's thread.
+
+    A processor that raises (the app's own, a vendor's) must not turn the app's
+    result into its error, nor replace the app's exception: logged once, the call goes on.
+    """
+    try:
+        span.end(end_ns)
+    except Exception as exc:  # noqa: BLE001
+        internal_error("core.span_end", exc)
 
 
 def _context_via_api(span: Span, parent: otel_context.Context, values: Mapping[str, object] | None) -> otel_context.Context:

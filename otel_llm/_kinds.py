@@ -25,6 +25,7 @@ from opentelemetry.util.types import AttributeValue
 
 from otel_llm import _rollup, _toolcalls, semconv
 from otel_llm._completion import completion_text
+from otel_llm._content import utf8_safe
 from otel_llm._core import ENCLOSING_NODE_KEY, USAGE_SINK_KEY, Call, ChunkObserver, Kind, without
 from otel_llm._guard import internal_error
 from otel_llm._metrics import (
@@ -291,6 +292,8 @@ _MAX_MODELS_PER_CALL_SITE = 64
 # later ones count under the dispatcher's own name (the span still names them): a model making
 # names up cannot grow memory or metric series.
 _MAX_TOOL_NAMES = 64
+# Per method agent named after its instances, the names given a kind of their own (``AgentKind.select``).
+_MAX_AGENT_NAMES = 64
 
 
 def _fixed_model(fn: Any) -> str | None:
@@ -483,7 +486,9 @@ class LLMCallKind(Kind):
             if found is not None:
                 call.add_result_usage(found)  # record_usage() inside the stream wins
             usage = call.sink.usage
-            if call.complete and (usage is None or (usage.input_tokens is None and usage.output_tokens is None)):
+            if call.complete and (usage is None or (
+                usage.input_tokens is None and usage.output_tokens is None and usage.total_tokens is None
+            )):
                 missing = state.stream.missing_usage()  # read to its end, and no counts: said, not a silent 0
                 if missing is not None:
                     call.say_unobserved(missing)
@@ -563,6 +568,8 @@ class LLMCallKind(Kind):
             attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = usage.finish_reasons
         if usage.dropped:
             attrs[semconv.OTEL_LLM_USAGE_DROPPED] = usage.dropped
+        if usage.total_tokens is not None and inp is None and out is None:  # only a total: not priced below
+            attrs[semconv.GEN_AI_USAGE_TOTAL_TOKENS] = usage.total_tokens
         billing = usage.billing
         usd = None
         if billing is not None:  # rare: 1-hour cache writes, the provider's own bill
@@ -760,7 +767,7 @@ def _owner_name(owner: Any) -> str:
     except Exception:  # noqa: BLE001 — a property of the app's that raises: the class names it
         name = None
     if isinstance(name, str) and name:
-        return name
+        return utf8_safe(name)  # the app's text, in the span's name: OTLP must be able to encode it
     return owner.__name__ if isinstance(owner, type) else type(owner).__name__
 
 
@@ -808,6 +815,10 @@ class AgentKind(Kind):
         self._per_call = False  # named per call after its ``self``/``cls``
         if name is None:
             name, self._per_call = _agent_name(fn)
+        self.selects = self._per_call
+        # Per call named after its ``self``/``cls``: the agent kind of each name (see ``select``).
+        self._by_owner: dict[str, AgentKind] = {}
+        self._id, self._description = agent_id, description
         self.name = name
         self.span_name = f"{semconv.OPERATION_INVOKE_AGENT} {name}"
         identity = {semconv.GEN_AI_AGENT_NAME: name, semconv.GEN_AI_AGENT_ID: agent_id}
@@ -822,8 +833,28 @@ class AgentKind(Kind):
         call.extra, values = _rollup.opened(parent)
         return {ENCLOSING_NODE_KEY: _inherited(parent, self._inherited, self.identity), **values}
 
+    def select(self, args: tuple[Any, ...]) -> Kind:
+        """The agent this call of a method runs as: the kind named after its ``self``/``cls``.
+
+        Chosen before the span starts, so it starts under its name and attributes (a
+        sampler, a span processor and the running-calls count see the agent it is), and
+        ``self.name`` is read once per call (twice past the cap). One kind per name, for at most
+        ``_MAX_AGENT_NAMES`` names; beyond, this kind runs the call and names its span as it
+        starts (``on_start``): names made per user or task cannot grow memory or the
+        running-calls metric's series.
+        """
+        if not args:
+            return self
+        name = _owner_name(args[0])
+        named = self._by_owner.get(name)
+        if named is None:
+            if len(self._by_owner) >= _MAX_AGENT_NAMES:
+                return self
+            named = self._by_owner.setdefault(name, AgentKind(None, name, self._id, self._description))
+        return named
+
     def on_start(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        if not self._per_call or not args:
+        if not self._per_call or not args:  # (a call ``select`` could not give a kind of its own name)
             return
         name = _owner_name(args[0])
         if name == self.name:

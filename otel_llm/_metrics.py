@@ -413,7 +413,14 @@ class _Drainer:
             self.tick(woken)
 
     def tick(self, woken: bool) -> bool:
-        """One look at the queues: drain them if ``woken`` or the process idled since the last tick."""
+        """One look at the queues: drain them if ``woken`` or the process idled since the last tick.
+
+        First, whatever the load, the spans of streams abandoned during a garbage
+        collection are ended (``_streams.end_deferred``: they wait for a safe point).
+        """
+        from otel_llm import _streams  # imported with _core, before any tick
+
+        _streams.end_deferred()
         cpu, wall = self.process_cpu(), self.wall()
         last_cpu, last_wall = self._last
         idle = cpu - last_cpu - self._own < BUSY_SHARE * (wall - last_wall)

@@ -26,9 +26,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from otel_llm import _streams
 from otel_llm._guard import internal_error
 from otel_llm._streams import (
-    AsyncManagerProxy, SyncManagerProxy, _Forwarding, _ManagerProxy, _proxy_class, _StreamProxy, wrap,
+    AsyncManagerProxy, SyncManagerProxy, _Forwarding, _ManagerProxy, _proxy_class, _StreamProxy, defer, wrap,
 )
 
 if TYPE_CHECKING:
@@ -76,8 +77,9 @@ class ResponseProxy(_Forwarding):
         self._parsed = (value, given)
         return given
 
-    def end(self) -> None:
-        """End the call (once): with its parsed stream, or as a result, unobserved if nothing was parsed."""
+    def end(self, end_ns: int | None = None) -> None:
+        """End the call (once): with its parsed stream, or as a result, unobserved if nothing was parsed
+        (``end_ns``: when, if not now)."""
         stream = self._stream
         if stream is not None:
             stream._closed()
@@ -89,11 +91,14 @@ class ResponseProxy(_Forwarding):
             if not self._observed:
                 call.say_unobserved(UNOBSERVED)
         finally:
-            call.end()
+            call.end(end_ns)
 
     _closed = end  # the name a stream manager proxy ends what it handed out by
 
     def _abandon(self) -> None:
+        if _streams.gc_running:  # never end a span inside the garbage collector (see ``_streams.defer``)
+            defer(self.end)
+            return
         try:
             self.end()
         except Exception as exc:  # noqa: BLE001 — never raise our errors from __del__

@@ -107,7 +107,10 @@ class RollUp:
         """A model call ended, with its usage and cost when known (``None``: a wrapper's, which its
         inner call brought); ``counted``: it was counted as it started (:meth:`add_llm_call`);
         ``unobserved``: its usage could not be seen."""
-        tokens = usage is not None and (usage.input_tokens is not None or usage.output_tokens is not None)
+        # A usage that is only a total has tokens too: unpriced, and in neither sum (it cannot be split).
+        tokens = usage is not None and (
+            usage.input_tokens is not None or usage.output_tokens is not None or usage.total_tokens is not None
+        )
         if not tokens and not counted and cost is None and not unobserved:
             return
         unpriced = cost is None and tokens

@@ -58,7 +58,7 @@ _ANTHROPIC_EVENTS = frozenset({
     "content_block_start", "content_block_delta", "content_block_stop", "ping", "error",
 })
 
-Getter = Callable[[Any, str, Any], Any]  # getattr, or dict.get for dict chunks
+Getter = Callable[[Any, str, Any], Any]  # getattr, or _dict_get for dict chunks
 
 
 def _merge(known: Usage | None, found: Usage | None) -> Usage | None:
@@ -369,7 +369,13 @@ def _added(total: Mapping[str, Any], more: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _getter(first: Any) -> Getter:
-    return dict.get if isinstance(first, dict) else getattr  # type: ignore[return-value]
+    return _dict_get if isinstance(first, dict) else getattr  # type: ignore[return-value]
+
+
+def _dict_get(chunk: Any, key: str, default: Any) -> Any:
+    """``dict.get`` for a stream of dicts; a chunk of another type (a keep-alive ``None``,
+    a closing text a generator yields) is read as :func:`otel_llm._usage._get` reads any value."""
+    return chunk.get(key, default) if type(chunk) is dict else _get(chunk, key)
 
 
 def _has(first: Any, name: str) -> bool:

@@ -37,7 +37,11 @@ type), without importing any provider SDK; other attributes (``.response``,
 
 from __future__ import annotations
 
+import gc
 import io
+import queue
+import sys
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -52,8 +56,64 @@ if TYPE_CHECKING:
     from otel_llm._core import Call, ChunkObserver
 
 __all__ = [
-    "NOT_STREAMS", "AsyncManagerProxy", "AsyncStreamProxy", "SyncManagerProxy", "SyncStreamProxy", "wrap", "wrap_if_stream",
+    "NOT_STREAMS", "AsyncManagerProxy", "AsyncStreamProxy", "SyncManagerProxy", "SyncStreamProxy", "defer", "end_deferred",
+    "gc_running", "wrap", "wrap_if_stream",
 ]
+
+
+# --- streams abandoned while the cyclic garbage collector runs -------------------------------
+# The collector runs inside whatever allocation triggers it, the allocations of a ContextVar.set /
+# reset included (OpenTelemetry's attach / detach). A finaliser that sets or resets a context
+# variable there changes the context mapping that operation is rebuilding, and CPython crashes
+# (a segmentation fault in hamt.c). Ending a span attaches contexts (ours; span processors',
+# a redact hook's) and takes locks, so a stream abandoned during a collection only notes when
+# (``_deferred``: a SimpleQueue, safe in finalisers), and its span is ended after, at a safe
+# point: the next decorated call or otel-llm's background thread (``end_deferred``).
+
+gc_running = False  # the cyclic garbage collector is running (set by ``_gc_phase``): finalisers only ``defer``
+# (how to end it, given when: ns; when it was abandoned)
+_deferred: "queue.SimpleQueue[tuple[Callable[[int], None], int]]" = queue.SimpleQueue()
+deferred_pending = False  # a hint for the hot path: something may wait in ``_deferred``
+
+
+def _gc_phase(phase: str, info: dict[str, Any]) -> None:
+    global gc_running
+    gc_running = phase == "start"
+
+
+gc.callbacks.append(_gc_phase)
+
+
+def defer(end: Callable[[int], None]) -> None:
+    """Note that a proxy was abandoned now; :func:`end_deferred` calls ``end(abandoned_ns)`` at a safe point."""
+    global deferred_pending
+    _deferred.put((end, time.time_ns()))
+    deferred_pending = True
+
+
+def _defer(call: "Call", items: int) -> None:
+    """:func:`defer` the end of ``call``'s stream, abandoned after ``items`` items."""
+    defer(lambda abandoned_ns: call.end_stream(False, items, end_ns=abandoned_ns))
+
+
+def end_deferred() -> None:
+    """End the spans of streams abandoned during a collection, each at the time it was abandoned.
+
+    Never while a collection runs (a decorated call made by a finaliser waits for the next).
+    """
+    global deferred_pending
+    if gc_running:
+        return
+    deferred_pending = False
+    while True:
+        try:
+            end, abandoned_ns = _deferred.get_nowait()
+        except queue.Empty:
+            return
+        try:
+            end(abandoned_ns)
+        except Exception as exc:  # noqa: BLE001
+            internal_error("streams.deferred", exc)
 
 
 class _Forwarding:
@@ -132,6 +192,9 @@ class _StreamProxy(_Forwarding):
         self._call.end_stream(False, self._count)
 
     def _abandon(self) -> None:
+        if gc_running:
+            _defer(self._call, self._count)
+            return
         try:
             self._call.end_stream(False, self._count)
         except Exception as exc:  # noqa: BLE001 — never raise our errors from __del__
@@ -154,9 +217,10 @@ class SyncStreamProxy(_StreamProxy):
 
         Its ``finally`` blocks then run while the span is open (their child spans
         nest under it). An error they raise is reported by Python as unraisable,
-        exactly as for the undecorated generator.
+        exactly as for the undecorated generator. While the collector runs, the
+        collector closes the generator, as it would bare, and the span waits (``_defer``).
         """
-        if isinstance(self._inner, GeneratorType):
+        if isinstance(self._inner, GeneratorType) and not gc_running:
             self.close()
         else:
             super()._abandon()
@@ -186,6 +250,13 @@ class SyncStreamProxy(_StreamProxy):
 
     def close(self) -> None:
         close = getattr(self._inner, "close", None)
+        if gc_running:  # a decorated generator function's generator, finalised by the collector
+            try:
+                if close is not None:
+                    close()
+            finally:
+                _defer(self._call, self._count)
+            return
         token = otel_context.attach(self._call.ctx)  # type: ignore[arg-type]
         try:
             if close is not None:
@@ -249,7 +320,31 @@ class AsyncStreamProxy(_StreamProxy):
 
     async def aclose(self) -> None:
         # Async generators have aclose(); OpenAI-style AsyncStream has async close().
-        close = getattr(self._inner, "aclose", None) or getattr(self._inner, "close", None)
+        await self._close(getattr(self._inner, "aclose", None) or getattr(self._inner, "close", None))
+
+    def close(self) -> Any:
+        """The inner object's ``close()``, ending the span: OpenAI's and Anthropic's ``AsyncStream``
+        are closed by ``await stream.close()`` (they have no ``aclose()``).
+
+        Returns what the inner ``close()`` returns: its awaitable (the span ends once it is
+        awaited), or its result when it closes at once. An inner object without ``close``
+        raises ``AttributeError``, as it would bare.
+        """
+        close = self._inner.close
+        token = otel_context.attach(self._call.ctx)  # type: ignore[arg-type]
+        try:
+            result = close()
+        except BaseException:
+            self._closed()
+            raise
+        finally:
+            otel_context.detach(token)
+        if hasattr(result, "__await__"):
+            return self._close(lambda: result)
+        self._closed()
+        return result
+
+    async def _close(self, close: Callable[[], Any] | None) -> None:
         token = otel_context.attach(self._call.ctx)  # type: ignore[arg-type]
         try:
             if close is not None:
@@ -325,6 +420,10 @@ class _ManagerProxy(_Forwarding):
             self._call.end_stream(False, 0)
 
     def _abandon(self) -> None:
+        if gc_running:
+            stream = self._stream
+            _defer(self._call, 0 if stream is None else stream._count)
+            return
         try:
             self._end()
         except Exception as exc:  # noqa: BLE001 — never raise our errors from __del__
@@ -419,7 +518,7 @@ def wrap(iterator: Any, call: "Call") -> _StreamProxy:
 
 def wrap_if_stream(value: Any, call: "Call") -> Any:
     """A proxy when ``value`` is an iterator or async iterator (a stream), a provider's stream manager
-    or a coroutine (:func:`_awaiting`), else ``None``.
+    or a coroutine (:func:`_awaiting`), else ``None`` (a ``unittest.mock`` double: :func:`_is_mock`).
 
     Iterators only (``__next__``/``__anext__``): iterables such as lists, dicts
     or pydantic models are results, not streams. A stream manager is a type
@@ -434,6 +533,8 @@ def wrap_if_stream(value: Any, call: "Call") -> Any:
     tp = type(value)
     proxy = _PROXY_FOR.get(tp, _UNKNOWN)
     if proxy is _UNKNOWN:
+        if _is_mock(tp):  # not remembered: each MagicMock has a class of its own
+            return None
         proxy = _PROXY_FOR[tp] = _proxy_class(tp)
         if proxy is None:
             NOT_STREAMS.add(tp)
@@ -442,6 +543,18 @@ def wrap_if_stream(value: Any, call: "Call") -> Any:
         # ObjectProxy): the stream it wraps tells which one this is.
         proxy = _proxy_class(type(getattr(value, "__wrapped__", value)), either=AsyncStreamProxy)
     return None if proxy is None else proxy(value, call)
+
+
+def _is_mock(tp: type) -> bool:
+    """Whether ``tp`` is a ``unittest.mock`` double (``Mock``, ``MagicMock``...): a result, never a stream.
+
+    A ``MagicMock`` answers every protocol (``__next__`` and ``__anext__`` too), so by
+    shape it is a stream of either kind; in an app's tests it stands for a response
+    (or for a stream the app iterates itself), and must come back as it is.
+    ``unittest.mock`` is looked up where it already is, never imported.
+    """
+    mock = sys.modules.get("unittest.mock")
+    return mock is not None and issubclass(tp, mock.NonCallableMock)
 
 
 _UNKNOWN: Any = object()

@@ -136,6 +136,9 @@ class Usage:
     # What the provider bills apart from the token rates (None for most calls: one field, so building
     # a Usage on the hot path costs one store for all of them).
     billing: Billing | None = None
+    # The total token count of a response that gives only a total (no input or output count): it
+    # can be neither split nor priced, yet the call used tokens. ``None`` whenever a split is known.
+    total_tokens: int | None = None
 
     def merged(self, other: "Usage") -> "Usage":
         """A new Usage where ``other``'s known fields win (used to fold stream chunks)."""
@@ -166,6 +169,7 @@ class Usage:
             and self.response_id is None
             and not self.finish_reasons
             and not self.dropped
+            and self.total_tokens is None
         )
 
 
@@ -553,7 +557,7 @@ def _declared_tokens(u: Any, shape: _Shape) -> Usage:
         _audio(read_in, reasoning_in, found)
     if shape.added is not None and (getattr(u, "__pydantic_extra__", None) or _declares_added(type(u))):
         found = shape.added(u, found)
-    return found
+    return _with_total(u, found) if found.input_tokens is None and found.output_tokens is None else found
 
 
 _DECLARES_ADDED: dict[type, bool] = {}
@@ -582,13 +586,40 @@ def _leaf(holder: Any, key: str) -> Any:
 _TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens")
 
 
+# How the usage layouts spell a total token count: OpenAI's and LangChain's, google-genai's,
+# Gemini's REST JSON, Bedrock Converse's.
+_TOTAL_KEYS = ("total_tokens", "total_token_count", "totalTokenCount", "totalTokens")
+
+
+def _with_total(u: Any, found: Usage) -> Usage:
+    """``found`` (no input or output count read from ``u``) with the total ``u`` gives, if any.
+
+    Read only when the split is unknown: a total beside a split says nothing more.
+    """
+    for key in _TOTAL_KEYS:
+        raw = _get(u, key)
+        if raw is not None:
+            dropped: list[str] = []
+            found.total_tokens = token_count(raw, "total_tokens", dropped)
+            if dropped:
+                found.dropped = tuple(dict.fromkeys(found.dropped + tuple(dropped)))
+            break
+    return found
+
+
 def _tokens(u: Any) -> Usage:
-    """Token counts from one usage object/dict, whatever its provider's shape."""
+    """Token counts from one usage object/dict, whatever its provider's shape: its split, else its total."""
     shape = _declared_shape(type(u))
     if shape:
         return _declared_tokens(u, shape)
     if u is None or isinstance(u, _SCALARS):
         return Usage()
+    found = _split_tokens(u, shape)
+    return _with_total(u, found) if found.input_tokens is None and found.output_tokens is None else found
+
+
+def _split_tokens(u: Any, shape: _Shape | None | bool) -> Usage:
+    """The counts of ``u`` (not a scalar; ``shape``: its declared shape, ``False``/``None`` when none)."""
     dropped: list[str] = []
     if shape is False:
         shape = _shape_of(u)
@@ -723,6 +754,7 @@ def _looks_like_usage(value: Any) -> bool:
             "prompt_token_count", "candidates_token_count", "inputTokens", "outputTokens",  # Gemini, Bedrock
             "promptTokenCount", "candidatesTokenCount",  # Gemini's REST JSON
             "eval_count",  # Ollama
+            *_TOTAL_KEYS,  # a usage that is only a total
         )
     )
 

@@ -21,7 +21,8 @@ of callable a decorator can meet — functions, bound methods,
 ``functools.partial``, callable objects (their shape is the shape of their
 ``__call__``) — and ``classmethod``/``staticmethod`` objects in either stacking
 order (the descriptor is unwrapped, its function instrumented, and the same
-descriptor type put back). Decoration never raises: a value that is not
+descriptor type put back), and ``functools.partialmethod`` objects (likewise,
+named after the class attribute holding them: :class:`_PartialMethod`). Decoration never raises: a value that is not
 callable, or a class (a function standing in for it would break ``isinstance``
 and subclassing), is returned unchanged with a warning; a LangChain tool stays a
 tool, the functions it runs instrumented (other runnables are left as they are,
@@ -34,6 +35,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import types
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -87,6 +89,8 @@ def instrument(fn: Any, make_kind: Callable[[Any], Kind]) -> Any:
     """Instrument ``fn`` as the kind ``make_kind(fn)`` builds; never raises at decoration."""
     if isinstance(fn, (classmethod, staticmethod)):
         return type(fn)(instrument(fn.__func__, make_kind))
+    if isinstance(fn, functools.partialmethod):
+        return _PartialMethod(fn, make_kind)
     if not inspect.isroutine(fn) and callable(getattr(fn, "invoke", None)):
         tool = _langchain_tool(fn, make_kind)
         if tool is not None:
@@ -114,6 +118,38 @@ def instrument(fn: Any, make_kind: Callable[[Any], Kind]) -> Any:
         return fn
 
 
+class _PartialMethod(functools.partialmethod):  # type: ignore[type-arg]
+    """A ``functools.partialmethod`` whose function is instrumented, named after the attribute holding it.
+
+    ``search_web = tool(partialmethod(_search, "web"))`` beside
+    ``search_news = tool(partialmethod(_search, "news"))`` are two tools: in a
+    class body, ``__set_name__`` instruments a copy of the function named after
+    the attribute (``search_web``), so spans and metrics tell them apart. A name
+    given to the decorator still wins; set on a class later, or over anything
+    but a plain function, the function's own name stays.
+    """
+
+    def __init__(self, method: functools.partialmethod, make_kind: Callable[[Any], Kind]) -> None:  # type: ignore[type-arg]
+        super().__init__(instrument(method.func, make_kind), *method.args, **method.keywords)
+        self._plain = method.func
+        self._make_kind = make_kind
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        plain = self._plain
+        if not isinstance(plain, types.FunctionType) or plain.__name__ == name:
+            return
+        try:
+            renamed = types.FunctionType(plain.__code__, plain.__globals__, name, plain.__defaults__, plain.__closure__)
+            renamed.__kwdefaults__ = plain.__kwdefaults__
+            renamed.__dict__.update(plain.__dict__)
+            renamed.__module__, renamed.__doc__ = plain.__module__, plain.__doc__
+            renamed.__annotations__ = plain.__annotations__
+            renamed.__qualname__ = f"{owner.__qualname__}.{name}"
+            self.func = instrument(renamed, self._make_kind)
+        except Exception as exc:  # noqa: BLE001 — an otel-llm fault: the function keeps its own name
+            internal_error("wrap.partialmethod", exc)
+
+
 # The functions a LangChain tool (``StructuredTool``, ``Tool``) runs: its sync and async function.
 _RUNNABLE_FUNCTIONS = ("func", "coroutine")
 
@@ -133,7 +169,32 @@ def _langchain_tool(runnable: Any, make_kind: Callable[[Any], Kind]) -> Any:
 
 
 def wrap(fn: F, kind: Kind) -> F:
-    """Return ``fn`` instrumented as ``kind``; same signature and behaviour."""
+    """Return ``fn`` instrumented as ``kind``; same signature and behaviour.
+
+    Kept on a class, the instrumented callable binds to the instance exactly when
+    ``fn`` does (see :func:`_as_unbinding`).
+    """
+    wrapper = _wrapper(fn, kind)
+    return wrapper if hasattr(type(fn), "__get__") else _as_unbinding(wrapper, fn)  # type: ignore[return-value]
+
+
+def _as_unbinding(wrapper: Callable[..., Any], fn: Any) -> Any:
+    """``wrapper`` as a callable that, like ``fn``, does not bind when kept on a class.
+
+    A function kept on a class becomes a method of each instance; a
+    ``functools.partial``, a callable object, a builtin or a bound method does
+    not (no ``__get__``): ``ask = llm_call(partial(create, model="m"))`` in a
+    class body is still called without ``self``. A partial stands in, the
+    standard library's own non-binding callable, which ``inspect`` sees through
+    (signature, coroutine and generator function checks).
+    """
+    stand_in = functools.partial(wrapper)
+    functools.update_wrapper(stand_in, fn)
+    return stand_in
+
+
+def _wrapper(fn: Any, kind: Kind) -> Callable[..., Any]:
+    """The wrapper function of ``fn``'s shape, every call a ``kind`` call."""
     shape = _shape_of(fn)
     if inspect.isgeneratorfunction(shape):
 

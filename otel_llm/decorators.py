@@ -15,13 +15,14 @@ Forms::
     @agent                                  @agent("planner", id="planner-v2", description="...")
 
 Each accepts functions, coroutine functions, generator and async generator
-functions, bound methods, ``functools.partial`` objects, callable objects and
-``classmethod``/``staticmethod`` in either stacking order (see
+functions, bound methods, ``functools.partial`` objects, callable objects,
+``functools.partialmethod`` and ``classmethod``/``staticmethod`` in either stacking order (see
 ``_wrap.instrument``); decoration itself never raises.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 from collections.abc import Callable
@@ -38,10 +39,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def _bare(value: Any) -> bool:
     """Whether a decorator was applied without parentheses (its first argument is the target):
-    a callable, a classmethod/staticmethod, or a LangChain runnable (a tool is not callable)."""
+    a callable, a classmethod/staticmethod/partialmethod, or a LangChain runnable (a tool is not callable)."""
     return (
         callable(value)
-        or isinstance(value, (classmethod, staticmethod))
+        or isinstance(value, (classmethod, staticmethod, functools.partialmethod))
         or callable(getattr(value, "invoke", None))
     )
 

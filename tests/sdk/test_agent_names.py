@@ -129,3 +129,66 @@ def test_a_callable_object_agent_is_named_as_a_method_agent_is(cap):
     otel_llm.agent(CallableAgent("triage"))("q")
     otel_llm.agent(CallableAgent())("q")
     assert _names(cap) == ["triage", "CallableAgent"]
+
+
+# --- per instance, read once, named from the start ------------------------------------------------
+# Each call reads ``self.name`` once and starts its span under that name: a sampler or span
+# processor sees the agent it is, and the running-calls metric (``otel_llm.active``) counts it there.
+
+
+class CountingAgent:
+    reads = 0
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    @property
+    def name(self) -> str:
+        CountingAgent.reads += 1
+        return self._name
+
+    @otel_llm.agent
+    def run(self) -> str:
+        return "ok"
+
+
+def test_two_instances_are_two_agents_named_as_their_spans_start_and_each_name_read_once(cap):
+    from opentelemetry.sdk.trace import SpanProcessor
+
+    started: list[tuple[str, Any]] = []
+
+    class Starts(SpanProcessor):
+        def on_start(self, span, parent_context=None) -> None:
+            started.append((span.name, span.attributes.get(sc.GEN_AI_AGENT_NAME)))
+
+    cap.tracer_provider.add_span_processor(Starts())
+    alice, bob = CountingAgent("alice"), CountingAgent("bob")
+    CountingAgent.reads = 0
+    alice.run(), bob.run(), alice.run()
+    assert _names(cap) == ["alice", "bob", "alice"]
+    assert started == [("invoke_agent alice", "alice"), ("invoke_agent bob", "bob"), ("invoke_agent alice", "alice")]
+    assert CountingAgent.reads == 3  # once per call
+
+
+def test_a_running_method_agent_is_counted_under_its_own_name(cap):
+    class Watcher:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        @otel_llm.agent
+        def run(self) -> dict[str, int]:
+            points = cap.metrics()[sc.METRIC_ACTIVE]
+            return {p.attributes[sc.OTEL_LLM_SPAN_NAME]: p.value for p in points if p.value}
+
+    assert Watcher("alice").run() == {"invoke_agent alice": 1}
+
+
+def test_agents_named_by_many_instances_are_each_named_and_keep_the_running_count_bounded(cap):
+    from otel_llm import _active
+
+    names = [f"spawned-{i}" for i in range(100)]  # an agent per user or task: names without bound
+    assert [NamedAgent(n).run() for n in names] == ["ok"] * len(names)
+    assert _names(cap) == names
+    assert [s.name for s in cap.spans()] == [f"invoke_agent {n}" for n in names]
+    counted = [name for _, name in list(_active._running) if name.startswith("invoke_agent spawned-")]
+    assert len(counted) <= 64

@@ -10,6 +10,7 @@ ran, so the async forms assert that a child span nests under it.
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 from typing import Any, Callable
 
@@ -115,6 +116,84 @@ def test_partial(cap, make):
     _assert_nested(cap)
 
 
+@parametrize_decorators
+def test_partialmethod_decorated_and_of_a_decorated_method(cap, make):
+    deco = make()
+
+    class Svc:
+        def add(self, a: int, b: int) -> int:
+            _inner()
+            return a + b
+
+        above = deco(functools.partialmethod(add, 40))  # the partialmethod decorated
+        below = functools.partialmethod(deco(add), 40)  # a partialmethod of a decorated method
+
+    for name in ("above", "below"):
+        cap.clear()
+        assert getattr(Svc(), name)(2) == 42, name
+        _assert_nested(cap)
+
+
+@parametrize_decorators
+async def test_async_and_generator_partialmethods_decorated(cap, make):
+    deco = make()
+
+    class Svc:
+        async def add(self, a: int, b: int) -> int:
+            _inner()
+            return a + b
+
+        def count(self, start: int, n: int):
+            for i in range(start, start + n):
+                _inner()
+                yield i
+
+        add_40 = deco(functools.partialmethod(add, 40))
+        count_from_1 = deco(functools.partialmethod(count, 1))
+
+    assert await Svc().add_40(2) == 42
+    _assert_nested(cap)
+    cap.clear()
+    assert list(Svc().count_from_1(2)) == [1, 2]
+    (outer,) = [s for s in cap.spans() if s.name != "inner"]
+    assert all(s.parent.span_id == outer.context.span_id for s in cap.spans() if s.name == "inner")
+
+
+def test_a_decorated_partialmethod_is_named_after_its_attribute(cap):
+    """Two tools made from one function by partialmethod are two tools, named as the class names them."""
+
+    class Search:
+        name = "searcher"
+
+        def _search(self, engine: str, q: str) -> str:
+            return f"{engine}:{q}"
+
+        search_web = otel_llm.tool(functools.partialmethod(_search, "web"))
+        search_news = otel_llm.tool(functools.partialmethod(_search, "news"))
+        search_named = otel_llm.tool("site_search")(functools.partialmethod(_search, "site"))
+        retrieve = otel_llm.graph_node(functools.partialmethod(_search, "docs"))
+        run = otel_llm.agent(functools.partialmethod(_search, "agent"))
+
+    svc = Search()
+    assert (svc.search_web("q"), svc.search_news("q"), svc.search_named("q")) == ("web:q", "news:q", "site:q")
+    assert (svc.retrieve("q"), svc.run("q")) == ("docs:q", "agent:q")
+    assert cap.span("execute_tool search_web").attributes[sc.GEN_AI_TOOL_NAME] == "search_web"
+    assert cap.span("execute_tool search_news").attributes[sc.GEN_AI_TOOL_NAME] == "search_news"
+    assert cap.span("execute_tool site_search")  # a given name wins
+    assert cap.span("retrieve").attributes[sc.OTEL_LLM_GRAPH_NODE] == "retrieve"
+    assert cap.span("invoke_agent searcher")  # a method agent: named after its instance, as any method agent
+
+
+def test_a_decorated_partialmethod_set_outside_a_class_body_is_named_after_its_function(cap):
+    class Search:
+        def _search(self, engine: str, q: str) -> str:
+            return f"{engine}:{q}"
+
+    Search.search_web = otel_llm.tool(functools.partialmethod(Search._search, "web"))
+    assert Search().search_web("q") == "web:q"
+    assert cap.span("execute_tool _search")
+
+
 class Adder:
     """A callable object: no ``__name__`` of its own."""
 
@@ -175,6 +254,37 @@ def test_bare_graph_node_on_a_nameless_callable_object_is_named_after_its_class(
     assert node(1, 2) == 3
     assert cap.span("Adder").attributes[sc.OTEL_LLM_GRAPH_NODE] == "Adder"
 
+
+
+@parametrize_decorators
+async def test_callables_that_do_not_bind_still_do_not_as_class_attributes(cap, make):
+    """A partial, a callable object, a builtin or another object's bound method kept on a class is
+    called without the instance (it is no function, so it does not bind): decorated, the same."""
+    deco = make()
+
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    async def add_later(a: int, b: int) -> int:
+        return a + b
+
+    class Other:
+        def add(self, a: int, b: int) -> int:
+            return a + b
+
+    class Svc:
+        partial_40 = deco(functools.partial(add, 40))
+        adder = deco(Adder())
+        maximum = deco(max)
+        others = deco(Other().add)
+        later_40 = deco(functools.partial(add_later, 40))
+
+    for svc in (Svc, Svc()):
+        assert (svc.partial_40(2), svc.adder(40, 2), svc.maximum(42, 2), svc.others(40, 2)) == (42, 42, 42, 42)
+        assert await svc.later_40(2) == 42
+    assert inspect.iscoroutinefunction(Svc().later_40)
+    assert inspect.signature(Svc.partial_40) == inspect.signature(functools.partial(add, 40))
+    assert len([s for s in cap.spans() if s.name != "inner"]) == 10
 
 
 def test_partial_is_named_after_the_function_it_wraps(cap):

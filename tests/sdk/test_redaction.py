@@ -252,3 +252,29 @@ def test_other_instrumentations_record_nothing_of_what_the_redact_hook_does():
         otel_llm.tool("lookup")(lambda query: query)(SECRET)
     assert seen == [False, False]
     assert is_instrumentation_enabled()
+
+
+def test_a_hook_that_raises_on_the_apps_text_is_said_once_and_never_shows_that_text(caplog):
+    """The hook's exception may carry the very text it was given (``cannot redact 'hunter2...'``):
+    otel-llm says once that the hook failed, by its exception type, and logs neither its message
+    nor its traceback, however many calls the hook fails on."""
+
+    def refusing(text: str) -> str:
+        raise ValueError(f"cannot redact {text!r}")
+
+    with Capture(capture_content=True, redact=refusing) as capture:
+
+        @otel_llm.llm_call(model="m")
+        def ask(prompt: str) -> dict:
+            return {"choices": [{"message": {"content": f"yours is {SECRET}"}, "finish_reason": "stop"}]}
+
+        with caplog.at_level(logging.DEBUG):
+            for _ in range(3):
+                ask(f"my password is {SECRET}")
+    said = [r for r in caplog.records if r.name.startswith("otel_llm")]
+    assert len(said) == 1
+    assert "ValueError" in said[0].getMessage()
+    shown = logging.Formatter().format(said[0])
+    assert SECRET not in shown and "cannot redact" not in shown
+    events = [e for s in capture.spans() for e in s.events]
+    assert events and all(e.attributes[sc.EVENT_ATTR_CONTENT] == "[redaction failed]" for e in events)

@@ -367,3 +367,31 @@ def test_leaving_the_process_is_not_a_failed_call(cap, exit_by):
     assert span.status.status_code is StatusCode.UNSET
     assert sc.ERROR_TYPE not in span.attributes
     assert [e.name for e in span.events] == []
+
+
+# --- a span processor that raises (the app's own, a vendor's) -----------------------------------
+
+
+@pytest.mark.parametrize("shape", ["sync", "async", "generator", "async_generator"])
+async def test_a_span_processor_raising_as_spans_end_breaks_no_call(cap, caplog, swallow, shape):
+    """Spans end inside the app's call: a processor whose ``on_end`` raises must not turn a
+    return into that error, nor replace the user's own exception."""
+    from opentelemetry.sdk.trace import SpanProcessor
+
+    class Broken(SpanProcessor):
+        def on_end(self, span: Any) -> None:
+            raise RuntimeError("processor bug")
+
+    cap.tracer_provider.add_span_processor(Broken())
+    err = UserError("the user's message")
+    with pytest.raises(UserError) as info:
+        await _drive(shape, otel_llm.tool("t")(_raiser(shape, err)))
+    assert info.value is err
+
+    @otel_llm.llm_call(model="m")
+    def ok() -> int:
+        return 7
+
+    assert ok() == 7
+    assert len(cap.spans()) == 2  # the in-memory exporter, before the broken processor, got both
+    assert len(internal_errors(caplog)) == 1

@@ -446,3 +446,21 @@ def test_streamed_event_text_is_the_captured_completion(events):
         span = _llm_span(cap)
     (reply,) = [e for e in span.events if e.name == sc.EVENT_LLM_RESPONSE]
     assert reply.attributes[sc.EVENT_ATTR_CONTENT] == "Hel**"
+
+
+@pytest.mark.parametrize("odd", [None, "[DONE]", 7, ["a"]], ids=["none", "text", "int", "list"])
+def test_a_stream_of_dict_chunks_with_an_odd_one_out_is_still_read(cap, odd):
+    """A generator of OpenAI-shaped dicts that also yields a keep-alive ``None`` or a closing
+    text: the odd chunk is passed on and read as any chunk, no fault of otel-llm's."""
+
+    @otel_llm.llm_call(model="gpt-4o-mini", provider="openai")
+    def stream() -> Iterator[Any]:
+        yield {"id": "c", "model": "gpt-4o-mini", "choices": [{"index": 0, "delta": {"content": "a"}}]}
+        yield odd
+        yield {"id": "c", "model": "gpt-4o-mini", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+        yield {"id": "c", "model": "gpt-4o-mini", "choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 1}}
+
+    assert list(stream())[1] == odd
+    span = cap.span("chat gpt-4o-mini").attributes
+    assert (span[sc.GEN_AI_USAGE_INPUT_TOKENS], span[sc.GEN_AI_USAGE_OUTPUT_TOKENS]) == (3, 1)
+    assert span[sc.GEN_AI_RESPONSE_FINISH_REASONS] == ("stop",)

@@ -510,3 +510,77 @@ def test_results_of_a_class_known_not_to_stream_and_streams_alternate(cap):
     assert not {ProviderStream, type(iter([])), type(gen())} & _streams.NOT_STREAMS
     chunked = [s.attributes.get(sc.OTEL_LLM_STREAM_CHUNKS) for s in cap.spans()]
     assert chunked == [None, None, 4] * 3
+
+
+async def test_an_async_provider_streams_own_close_ends_its_span_then_and_once(counting, cap):
+    """``await stream.close()`` is how OpenAI's and Anthropic's AsyncStream are closed (they have no
+    aclose()): the span ends there, not whenever the stream object is collected."""
+    inner = AsyncProviderStream(openai_chunks("abc"))
+
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    async def stream() -> AsyncProviderStream:
+        return inner
+
+    s = await stream()
+    await s.__anext__()
+    await s.close()
+    assert inner.closed
+    span = cap.span("chat test-model")  # ended while the app still holds the stream
+    assert span.attributes[sc.OTEL_LLM_STREAM_COMPLETE] is False
+    assert span.attributes[sc.OTEL_LLM_STREAM_CHUNKS] == 1
+    await s.close()
+    del s
+    gc.collect()
+    assert [s.ends for s in counting.spans] == [1]
+
+
+async def test_an_async_iterator_without_close_still_has_none(cap):
+    """What the app's own async iterator lacks, the stream proxy standing in for it lacks too."""
+
+    class Ticks:
+        def __init__(self) -> None:
+            self.n = 0
+
+        def __aiter__(self) -> "Ticks":
+            return self
+
+        async def __anext__(self) -> int:
+            self.n += 1
+            if self.n > 2:
+                raise StopAsyncIteration
+            return self.n
+
+    @otel_llm.tool("ticks")
+    def ticks() -> Ticks:
+        return Ticks()
+
+    s = ticks()
+    with pytest.raises(AttributeError):
+        await s.close()
+    assert [t async for t in s] == [1, 2]
+
+
+async def test_an_async_iterator_with_a_sync_close_is_closed_at_once(cap):
+    class Feed:
+        closed = False
+
+        def __aiter__(self) -> "Feed":
+            return self
+
+        async def __anext__(self) -> int:
+            return 1
+
+        def close(self) -> str:
+            self.closed = True
+            return "closed"
+
+    feed = Feed()
+
+    @otel_llm.tool("feed")
+    def open_feed() -> Feed:
+        return feed
+
+    s = open_feed()
+    assert await s.__anext__() == 1
+    assert s.close() == "closed" and feed.closed
+    assert cap.span("execute_tool feed").attributes[sc.OTEL_LLM_STREAM_COMPLETE] is False
