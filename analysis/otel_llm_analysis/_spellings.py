@@ -72,4 +72,4 @@ FIRST_TOKEN_EVENTS: tuple[str, ...] = (semconv.EVENT_LLM_FIRST_TOKEN, "First Tok
 #: Usage given as one total (OpenLLMetry, OpenInference, OpenLIT): no column keeps it, since a
 #: total can be neither split into input and output nor priced; a call sending only a total
 #: is reported at ingest (``_decode``), not counted as 0 tokens in silence.
-TOTAL_TOKENS: tuple[str, ...] = ("llm.usage.total_tokens", "llm.token_count.total", "gen_ai.usage.total_tokens")
+TOTAL_TOKENS: tuple[str, ...] = ("llm.usage.total_tokens", "llm.token_count.total", semconv.GEN_AI_USAGE_TOTAL_TOKENS)
