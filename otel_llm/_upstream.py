@@ -41,6 +41,9 @@ from opentelemetry.sdk._logs.export import (
     LogRecordExportResult,
 )
 
+from otel_llm.exporters import _answers
+from otel_llm.exporters._answers import BUSY_STATUSES, Answer
+
 __all__ = [
     "VERIFIED",
     "ConsoleLogRecordExporter",
@@ -76,6 +79,7 @@ __all__ = [
     "restore_global_providers",
     "temporality_from_env",
     "watch_refusals",
+    "Answer",
     "BUSY_STATUSES",
 ]
 
@@ -300,26 +304,22 @@ GRPC_REFUSALS = frozenset({"INVALID_ARGUMENT", "FAILED_PRECONDITION", "UNAUTHENT
                            "NOT_FOUND", "ALREADY_EXISTS", "UNIMPLEMENTED"})
 
 
-#: HTTP statuses that answer "not now" (a full queue, a gateway in front of a busy collector): the data is
-#: fine, send it again later - the endpoint is reachable and busy, not unreachable.
-BUSY_STATUSES = frozenset({429, 502, 503, 504})
-
-
 @dataclass(frozen=True)
 class SendResult:
-    """Outcome of sending one serialized request: the HTTP status when one came back, or the gRPC refusal."""
+    """Outcome of sending one serialized request: the HTTP status and the endpoint's message when an
+    answer came back, or the gRPC refusal."""
 
     ok: bool
     status: int | None = None
     reason: str | None = None  # the HTTP reason phrase
     grpc_refusal: str | None = None  # "gRPC INVALID_ARGUMENT: details" when a gRPC endpoint refused for good
+    message: str | None = None  # the endpoint's own words on an error (the google.rpc.Status it answered)
 
     @property
-    def busy(self) -> str | None:
-        """"HTTP 503 Service Unavailable" when the endpoint answered "not now" (:data:`BUSY_STATUSES`), else None."""
-        if self.status not in BUSY_STATUSES:
-            return None
-        return f"HTTP {self.status} {self.reason or ''}".rstrip()
+    def answer(self) -> Answer | None:
+        """What a live endpoint answered when it did not take the data and sending again may help
+        ("HTTP 503 Service Unavailable: write ...: no space left on device"), else None."""
+        return _answers.http_answer(self.status, self.reason, self.message) if not self.ok else None
 
     @property
     def refusal(self) -> str | None:
@@ -328,7 +328,35 @@ class SendResult:
             return self.grpc_refusal
         if self.status is None or not 400 <= self.status < 500 or self.status in (408, 429):
             return None
-        return f"HTTP {self.status} {self.reason or ''}".rstrip()
+        what = f"HTTP {self.status} {self.reason or ''}".rstrip()
+        return f"{what}: {self.message}" if self.message else what
+
+
+def _remember_http_replies(client: Any) -> threading.local:
+    """Keep, per thread, the last reply upstream's OTLP/HTTP client (``_OTLPHTTPClient``) got: its
+    result (``_ExportResult``) drops the body, where the endpoint says why it did not take the data."""
+    last = threading.local()
+    request = client._transport.request
+
+    def remembered(*args: Any, **kwargs: Any) -> Any:
+        last.reply = None
+        last.reply = request(*args, **kwargs)
+        return last.reply
+
+    client._transport.request = remembered
+    return last
+
+
+def _http_result(outcome: Any, last: threading.local) -> SendResult:
+    """A :class:`SendResult` for upstream's ``_ExportResult``, with the message of the reply behind it."""
+    message = None
+    reply = getattr(last, "reply", None)
+    if not outcome.success and reply is not None and reply.status_code == outcome.status_code:
+        try:
+            message = _answers.status_message(reply.content(), reply.headers().get("content-type"))
+        except Exception:  # noqa: BLE001 — a body we cannot read: the status still speaks
+            message = None
+    return SendResult(outcome.success, outcome.status_code, outcome.reason, message=message)
 
 
 def grpc_refusal(error: Any) -> str | None:
@@ -370,19 +398,20 @@ def watch_refusals(exporter: Any) -> Any:
 
     After a failed ``export``, ``exporter.refusal`` says why the endpoint refused
     the batch for good ("HTTP 400 Bad Request", "gRPC INVALID_ARGUMENT: ...");
-    None when it did not answer, was busy, or failed otherwise; ``exporter.busy``
-    says "HTTP 503 Service Unavailable" when it answered "not now". The spool reads
-    it to set such a batch aside at once instead of taking the endpoint for
-    unreachable and retrying it. Returns ``exporter``.
+    None when it did not answer, was busy, or failed otherwise; ``exporter.answer``
+    (an :class:`Answer`) is what it answered when it could not take the batch now
+    ("HTTP 503 Service Unavailable: write ...: no space left on device"). The spool
+    reads them to set a refused batch aside at once, and to name a live endpoint's
+    failure instead of calling it unreachable. Returns ``exporter``.
     """
     def on_refusal(why: str | None) -> None:
         exporter.refusal = why
 
-    exporter.refusal = exporter.busy = None
+    exporter.refusal = exporter.answer = None
     export = exporter.export
 
     def export_watched(*args: Any, **kwargs: Any) -> Any:
-        exporter.refusal = exporter.busy = None
+        exporter.refusal = exporter.answer = None
         return export(*args, **kwargs)
 
     exporter.export = export_watched
@@ -390,13 +419,15 @@ def watch_refusals(exporter: Any) -> Any:
         _watch_grpc_stub(exporter, on_refusal)
         return exporter
     client_export = exporter._client.export
+    last = _remember_http_replies(exporter._client)
 
     def client_export_watched(*args: Any, **kwargs: Any) -> Any:
+        last.reply = None
         result = client_export(*args, **kwargs)
         if not result.success:
-            sent = SendResult(False, result.status_code, result.reason)
+            sent = _http_result(result, last)
             on_refusal(sent.refusal)
-            exporter.busy = sent.busy
+            exporter.answer = sent.answer
         return result
 
     exporter._client.export = client_export_watched
@@ -410,14 +441,19 @@ def http_span_sender() -> type:
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
     class HttpSpanSender(OTLPSpanExporter):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._last_reply = _remember_http_replies(self._client)
+
         def send(self, request: bytes, items: int) -> SendResult:
             if self._shutdown:
                 return SendResult(False)
+            self._last_reply.reply = None
             with self._metrics.export_operation(items) as result:
                 outcome = self._client.export(request)
                 if not outcome.success:
                     result.error = outcome.error
-                    return SendResult(False, outcome.status_code, outcome.reason)
+                    return _http_result(outcome, self._last_reply)
             return SendResult(True, outcome.status_code, outcome.reason)
 
         @property
@@ -571,6 +607,10 @@ def check() -> list[str]:
     _expect(problems, "HTTP span exporter _shutdown", lambda: http._shutdown is False)
     _expect(problems, "HTTP span exporter _metrics.export_operation",
             lambda: callable(http._metrics.export_operation))
+    _expect(problems, "HTTP client _transport.request -> result with content() and headers()",
+            lambda: callable(http._client._transport.request) and all(
+                callable(getattr(_module("opentelemetry.exporter.http.transport._base").BaseHTTPResult, n, None))
+                for n in ("content", "headers")))
     _expect(problems, "HTTP client export(bytes) -> _ExportResult(success, status_code, reason, error)",
             lambda: callable(http._client.export) and {"success", "status_code", "reason", "error"} <= set(
                 _module("opentelemetry.exporter.otlp.common.http")._ExportResult.__dataclass_fields__))

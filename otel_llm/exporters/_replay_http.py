@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from opentelemetry.util.re import parse_env_headers
 
 from otel_llm import _notices, _upstream
+from otel_llm.exporters._answers import http_answer, status_message
 from otel_llm.exporters._sizing import count_items
 
 __all__ = ["BUSY_STATUSES", "Outcome", "Reply", "Sending", "headers_for", "line_items", "merged", "mergeable",
@@ -114,11 +115,13 @@ class Outcome(enum.Enum):
 
 @dataclass(frozen=True)
 class Reply:
-    """What one POST came to: the outcome, a short reason, and the server's Retry-After in seconds."""
+    """What one POST came to: the outcome, a short reason, the server's Retry-After in seconds, and
+    what the endpoint answered when it could not take the data now (with its own message)."""
 
     outcome: Outcome
     why: str
     retry_after_s: float | None = None
+    answer: _upstream.Answer | None = None
 
 
 def tls_context(signal: str) -> ssl.SSLContext | None:
@@ -161,14 +164,25 @@ def post(url: str, headers: dict[str, str], body: bytes, tls: ssl.SSLContext | N
             ok = 200 <= response.status < 300
             return Reply(Outcome.DELIVERED if ok else Outcome.FAILED, f"HTTP {response.status}")
     except urllib.error.HTTPError as error:
-        why = f"HTTP {error.code} {error.reason}"
+        message = _error_message(error)
+        why = f"HTTP {error.code} {error.reason}" + (f": {message}" if message else "")
+        answer = http_answer(error.code, str(error.reason), message)
         if error.code in BUSY_STATUSES:
-            return Reply(Outcome.BUSY, why, retry_after(error.headers.get("Retry-After")))
+            return Reply(Outcome.BUSY, why, retry_after(error.headers.get("Retry-After")), answer)
         if 400 <= error.code < 500 and error.code != 408:
             return Reply(Outcome.REFUSED, why)
-        return Reply(Outcome.FAILED, why)
+        return Reply(Outcome.FAILED, why, answer=answer)
     except (urllib.error.URLError, OSError) as error:
         return Reply(Outcome.FAILED, str(error))
+
+
+def _error_message(error: urllib.error.HTTPError) -> str | None:
+    """The endpoint's own words in an error answer's body (a ``google.rpc.Status``), if any."""
+    try:
+        body = error.read(64 * 1024)
+    except Exception:  # noqa: BLE001 — a body cut off mid-read: the status still speaks
+        return None
+    return status_message(body, error.headers.get("Content-Type"))
 
 
 def retry_after(value: str | None) -> float | None:

@@ -14,7 +14,9 @@ points per request) keeps requests small.
 
 A span batch refused for good by an HTTP endpoint (4xx other than 408/429) is
 marked on the exporter (``refusal``: the status and reason), so the spool can
-set it aside, saying why, instead of retrying it.
+set it aside, saying why, instead of retrying it; one a live endpoint could not
+take now is marked with its answer (``answer``: status and message), so the
+spool names it instead of calling the endpoint unreachable.
 """
 
 from __future__ import annotations
@@ -52,10 +54,10 @@ class _BoundedSpanExport:
         super().__init__(*args, **kwargs)
         self.max_request_bytes = max_request_bytes
         self.refusal: str | None = None  # why the last failed batch was refused for good, if it was
-        self.busy: str | None = None  # the "not now" answer (HTTP 503, 429) the last failed batch got, if it did
+        self.answer: _upstream.Answer | None = None  # what a live endpoint answered to the last failed batch
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        self.refusal = self.busy = None
+        self.refusal = self.answer = None
         if self.is_shut_down:
             return SpanExportResult.FAILURE
         try:
@@ -66,7 +68,7 @@ class _BoundedSpanExport:
         for request, count in requests:
             result = self.send(request, count)
             if not result.ok:
-                self.refusal, self.busy = result.refusal, result.busy
+                self.refusal, self.answer = result.refusal, result.answer
                 return SpanExportResult.FAILURE
         return SpanExportResult.SUCCESS
 

@@ -33,7 +33,9 @@ log exporter and returns an exporter of the same kind. Guarantees and limits:
   queue or memory limit is full still answers an empty probe with 200) says
   nothing about the data: the lines wait in the spool, the replayer honours
   ``Retry-After`` (up to a minute) and one line on stderr says the endpoint is
-  busy; they never count towards :data:`MAX_LINE_FAILURES`.
+  busy -- or, when it gave a reason (a collector whose disk is full: "write
+  .../traces.jsonl: no space left on device"), that it could not take the data,
+  in its own words; they never count towards :data:`MAX_LINE_FAILURES`.
 * **Replay speaks OTLP/HTTP JSON** whatever the inner protocol, small lines
   merged into one request (:mod:`._replay_http`): for an HTTP exporter to its
   own URL, for a gRPC exporter to the same host on port 4318;
@@ -167,7 +169,7 @@ class _Spool:
         signal: str,
         interrupt: Callable[[], None],
         refusal: Callable[[], str | None] = lambda: None,
-        busy: Callable[[], str | None] = lambda: None,
+        answer: Callable[[], _upstream.Answer | None] = lambda: None,
         max_request_bytes: int | None = DEFAULT_MAX_REQUEST_BYTES,
         endpoint: str | None = None,
     ) -> None:
@@ -181,7 +183,7 @@ class _Spool:
         self._signal = signal
         self._interrupt = interrupt  # stops the inner exporter's retries (shuts it down)
         self._refusal = refusal  # why the inner exporter's last failure was a permanent refusal, if it was
-        self._busy = busy  # the "not now" answer (HTTP 503, 429) the inner exporter's last failure got, if it did
+        self._answer = answer  # what a live endpoint answered to the inner exporter's last failure, if it did
         self._max_request = max_request_bytes
         self._directory = directory
         self._store = SegmentStore(directory, max_bytes, root=directory.parent)
@@ -233,7 +235,7 @@ class _Spool:
     def export(self, batch: Any) -> bool:
         """Deliver, spool or set aside ``batch``; False only when it was neither sent nor kept."""
         tried = self._healthy and not self._past_deadline()
-        busy = None
+        answer = None
         if tried:
             sent = self._try_send(batch)
             with self._lock:  # claimed by the deadline's watchdog, which spools it: not a second time here
@@ -244,7 +246,7 @@ class _Spool:
             why = self._refusal()
             if why:  # refused for good: retrying cannot help, the endpoint is fine
                 return self._set_aside_batch(batch, why)
-            busy = self._busy()  # answered "not now": reachable, so not said to be unreachable
+            answer = self._answer()  # answered "not now" or with its own failure: reachable, not unreachable
         records = self._records(batch)
         if records is None:
             return False
@@ -260,9 +262,10 @@ class _Spool:
             self._start_replayer()
             self._wake.set()
         if first_failure:  # later batches must not cut the replayer's probe backoff short
-            if busy is not None:
+            if answer is not None:
                 self._busy_said = True  # once per outage, as the replayer says it
-                _notices.notice(f"{self._where()} is busy ({busy}); {_notices.UNITS[self._signal][1]} are spooled to "
+                units = _notices.UNITS[self._signal][1]
+                _notices.notice(f"{answer.said(self._where(), units)}; {units} are spooled to "
                                 f"{self._directory} and sent again later")
             elif not self._past_deadline():
                 self._unreachable = True
@@ -537,8 +540,9 @@ class _Spool:
             self._retry_after = reply.retry_after_s
             if not self._busy_said:
                 self._busy_said = True
-                _notices.notice(f"{self._url} is busy ({reply.why}); spooled {_notices.UNITS[self._signal][1]} "
-                                f"wait in {self._directory} and are sent again later")
+                units = _notices.UNITS[self._signal][1]
+                said = reply.answer.said(self._url, units) if reply.answer else f"{self._url} is busy ({reply.why})"
+                _notices.notice(f"{said}; spooled {units} wait in {self._directory} and are sent again later")
         return reply
 
     def _replay(self, segment: Segment) -> bool:
@@ -654,7 +658,7 @@ class _SpooledExporter:
             signal=signal,
             interrupt=self._shut_inner_down,
             refusal=lambda: getattr(inner, "refusal", None),
-            busy=lambda: getattr(inner, "busy", None),
+            answer=lambda: getattr(inner, "answer", None),
             max_request_bytes=max_request_bytes,
             endpoint=_upstream.exporter_endpoint(inner),
         )
