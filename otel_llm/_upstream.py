@@ -63,7 +63,7 @@ __all__ = [
     "exporter_endpoint",
     "exporter_uses_tls",
     "global_provider",
-    "grpc_refusal",
+    "grpc_result",
     "grpc_span_sender",
     "helper_raw_stream",
     "http_span_sender",
@@ -306,26 +306,32 @@ GRPC_REFUSALS = frozenset({"INVALID_ARGUMENT", "FAILED_PRECONDITION", "UNAUTHENT
 
 @dataclass(frozen=True)
 class SendResult:
-    """Outcome of sending one serialized request: the HTTP status and the endpoint's message when an
-    answer came back, or the gRPC refusal."""
+    """Outcome of sending one serialized request: the HTTP status or gRPC code, and the endpoint's
+    message, when an answer came back."""
 
     ok: bool
     status: int | None = None
     reason: str | None = None  # the HTTP reason phrase
-    grpc_refusal: str | None = None  # "gRPC INVALID_ARGUMENT: details" when a gRPC endpoint refused for good
-    message: str | None = None  # the endpoint's own words on an error (the google.rpc.Status it answered)
+    grpc_code: str | None = None  # the gRPC status code's name ("UNAVAILABLE") of a failed call
+    message: str | None = None  # the endpoint's own words on an error (its google.rpc.Status, gRPC details)
 
     @property
     def answer(self) -> Answer | None:
         """What a live endpoint answered when it did not take the data and sending again may help
         ("HTTP 503 Service Unavailable: write ...: no space left on device"), else None."""
-        return _answers.http_answer(self.status, self.reason, self.message) if not self.ok else None
+        if self.ok:
+            return None
+        if self.grpc_code:
+            return _answers.grpc_answer(self.grpc_code, self.message)
+        return _answers.http_answer(self.status, self.reason, self.message)
 
     @property
     def refusal(self) -> str | None:
         """Why the endpoint refused for good (sending again cannot help), else None."""
-        if self.grpc_refusal:
-            return self.grpc_refusal
+        if self.grpc_code:
+            if self.grpc_code not in GRPC_REFUSALS:
+                return None
+            return f"gRPC {self.grpc_code}: {self.message}" if self.message else f"gRPC {self.grpc_code}"
         if self.status is None or not 400 <= self.status < 500 or self.status in (408, 429):
             return None
         what = f"HTTP {self.status} {self.reason or ''}".rstrip()
@@ -359,22 +365,21 @@ def _http_result(outcome: Any, last: threading.local) -> SendResult:
     return SendResult(outcome.success, outcome.status_code, outcome.reason, message=message)
 
 
-def grpc_refusal(error: Any) -> str | None:
-    """``"gRPC INVALID_ARGUMENT: details"`` for an ``RpcError`` that refuses the data for good, else None."""
+def grpc_result(error: Any) -> SendResult:
+    """The failed :class:`SendResult` of an ``RpcError``: its code and details (the server's words, or
+    gRPC's own when no server was reached; :mod:`.exporters._answers` tells them apart)."""
     try:
         code, details = error.code().name, error.details()
-    except Exception:  # noqa: BLE001 — not a call's error (a bare RpcError): not a refusal we can name
-        return None
-    if code not in GRPC_REFUSALS:
-        return None
-    return f"gRPC {code}: {details}" if details else f"gRPC {code}"
+    except Exception:  # noqa: BLE001 — not a call's error (a bare RpcError): nothing we can name
+        return SendResult(False)
+    return SendResult(False, grpc_code=code, message=details or None)
 
 
-class _RefusalWatchingStub:
-    """A gRPC service stub that tells ``on_refusal`` what a failed ``Export`` came to (refusal text or None)."""
+class _AnswerWatchingStub:
+    """A gRPC service stub that tells ``on_failure`` what a failed ``Export`` came to."""
 
-    def __init__(self, stub: Any, on_refusal: Callable[[str | None], None]) -> None:
-        self._stub, self._on_refusal = stub, on_refusal
+    def __init__(self, stub: Any, on_failure: Callable[[SendResult], None]) -> None:
+        self._stub, self._on_failure = stub, on_failure
 
     def Export(self, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 — the gRPC method's name
         from grpc import RpcError
@@ -382,14 +387,14 @@ class _RefusalWatchingStub:
         try:
             return self._stub.Export(*args, **kwargs)
         except RpcError as error:
-            self._on_refusal(grpc_refusal(error))
+            self._on_failure(grpc_result(error))
             raise
 
 
-def _watch_grpc_stub(exporter: Any, on_refusal: Callable[[str | None], None]) -> None:
+def _watch_grpc_stub(exporter: Any, on_failure: Callable[[SendResult], None]) -> None:
     """Wrap the stub a gRPC exporter builds its client from (again after each reconnection)."""
     stub_class = exporter._stub
-    exporter._stub = lambda channel: _RefusalWatchingStub(stub_class(channel), on_refusal)
+    exporter._stub = lambda channel: _AnswerWatchingStub(stub_class(channel), on_failure)
     exporter._client = exporter._stub(exporter._channel)
 
 
@@ -404,8 +409,8 @@ def watch_refusals(exporter: Any) -> Any:
     reads them to set a refused batch aside at once, and to name a live endpoint's
     failure instead of calling it unreachable. Returns ``exporter``.
     """
-    def on_refusal(why: str | None) -> None:
-        exporter.refusal = why
+    def on_failure(sent: SendResult) -> None:
+        exporter.refusal, exporter.answer = sent.refusal, sent.answer
 
     exporter.refusal = exporter.answer = None
     export = exporter.export
@@ -416,7 +421,7 @@ def watch_refusals(exporter: Any) -> Any:
 
     exporter.export = export_watched
     if hasattr(exporter, "_stub"):  # gRPC
-        _watch_grpc_stub(exporter, on_refusal)
+        _watch_grpc_stub(exporter, on_failure)
         return exporter
     client_export = exporter._client.export
     last = _remember_http_replies(exporter._client)
@@ -425,9 +430,7 @@ def watch_refusals(exporter: Any) -> Any:
         last.reply = None
         result = client_export(*args, **kwargs)
         if not result.success:
-            sent = _http_result(result, last)
-            on_refusal(sent.refusal)
-            exporter.answer = sent.answer
+            on_failure(_http_result(result, last))
         return result
 
     exporter._client.export = client_export_watched
@@ -496,16 +499,16 @@ def grpc_span_sender() -> type:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._stub = _BytesTraceStub  # reconnection re-creates the client from this too
-            self._refused: str | None = None
-            _watch_grpc_stub(self, self._refusing)
+            self._failed = SendResult(False)
+            _watch_grpc_stub(self, self._failing)
 
-        def _refusing(self, why: str | None) -> None:
-            self._refused = why
+        def _failing(self, sent: SendResult) -> None:
+            self._failed = sent
 
         def send(self, request: bytes, items: int) -> SendResult:
-            self._refused = None
+            self._failed = SendResult(False)
             ok = self._export(_Serialized(request, items)) == SpanExportResult.SUCCESS
-            return SendResult(ok, grpc_refusal=None if ok else self._refused)
+            return SendResult(True) if ok else self._failed
 
         def _translate_data(self, data: _Serialized) -> bytes:  # type: ignore[override]
             return data.request

@@ -41,7 +41,7 @@ APP = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("protocol", ["http/protobuf"])
+@pytest.mark.parametrize("protocol", ["http/protobuf", "grpc"])
 def test_a_collector_that_cannot_write_is_named_with_its_message_and_the_spans_wait(
     collector_factory, tmp_path: Path, protocol: str  # type: ignore[no-untyped-def]
 ) -> None:
