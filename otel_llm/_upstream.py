@@ -42,7 +42,7 @@ from opentelemetry.sdk._logs.export import (
 )
 
 from otel_llm.exporters import _answers
-from otel_llm.exporters._answers import BUSY_STATUSES, Answer
+from otel_llm.exporters._answers import BUSY_STATUSES, Answer, Rejected
 
 __all__ = [
     "VERIFIED",
@@ -81,6 +81,7 @@ __all__ = [
     "watch_refusals",
     "Answer",
     "BUSY_STATUSES",
+    "Rejected",
 ]
 
 # The distributions whose private names this module uses, at the versions checked.
@@ -314,6 +315,7 @@ class SendResult:
     reason: str | None = None  # the HTTP reason phrase
     grpc_code: str | None = None  # the gRPC status code's name ("UNAVAILABLE") of a failed call
     message: str | None = None  # the endpoint's own words on an error (its google.rpc.Status, gRPC details)
+    rejected: Rejected | None = None  # items an accepted request's answer rejected (its partial_success)
 
     @property
     def answer(self) -> Answer | None:
@@ -353,16 +355,37 @@ def _remember_http_replies(client: Any) -> threading.local:
     return last
 
 
-def _http_result(outcome: Any, last: threading.local) -> SendResult:
-    """A :class:`SendResult` for upstream's ``_ExportResult``, with the message of the reply behind it."""
-    message = None
+def _response_type(kind: str) -> Any:
+    """The ``Export*ServiceResponse`` class of upstream's HTTP client kind (``spans``/``logs``/``metrics``)."""
+    if kind == "metrics":
+        from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceResponse
+
+        return ExportMetricsServiceResponse
+    if kind == "logs":
+        from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
+
+        return ExportLogsServiceResponse
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+
+    return ExportTraceServiceResponse
+
+
+def _http_result(outcome: Any, last: threading.local, kind: str) -> SendResult:
+    """A :class:`SendResult` for upstream's ``_ExportResult``, with what the reply behind it said: the
+    endpoint's message on an error, the items it rejected (``partial_success``) on a success."""
     reply = getattr(last, "reply", None)
-    if not outcome.success and reply is not None and reply.status_code == outcome.status_code:
-        try:
-            message = _answers.status_message(reply.content(), reply.headers().get("content-type"))
-        except Exception:  # noqa: BLE001 — a body we cannot read: the status still speaks
-            message = None
-    return SendResult(outcome.success, outcome.status_code, outcome.reason, message=message)
+    if reply is None or reply.status_code != outcome.status_code:
+        return SendResult(outcome.success, outcome.status_code, outcome.reason)
+    message = rejected = None
+    try:
+        body, content_type = reply.content(), reply.headers().get("content-type")
+        if outcome.success:
+            rejected = _answers.rejected_in_body(body, content_type, _response_type(kind))
+        else:
+            message = _answers.status_message(body, content_type)
+    except Exception:  # noqa: BLE001 — a body we cannot read: the status still speaks
+        pass
+    return SendResult(outcome.success, outcome.status_code, outcome.reason, message=message, rejected=rejected)
 
 
 def grpc_result(error: Any) -> SendResult:
@@ -376,25 +399,28 @@ def grpc_result(error: Any) -> SendResult:
 
 
 class _AnswerWatchingStub:
-    """A gRPC service stub that tells ``on_failure`` what a failed ``Export`` came to."""
+    """A gRPC service stub that tells ``on_result`` what each ``Export`` came to: a failure's code and
+    details, or a success's ``partial_success``."""
 
-    def __init__(self, stub: Any, on_failure: Callable[[SendResult], None]) -> None:
-        self._stub, self._on_failure = stub, on_failure
+    def __init__(self, stub: Any, on_result: Callable[[SendResult], None]) -> None:
+        self._stub, self._on_result = stub, on_result
 
     def Export(self, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 — the gRPC method's name
         from grpc import RpcError
 
         try:
-            return self._stub.Export(*args, **kwargs)
+            response = self._stub.Export(*args, **kwargs)
         except RpcError as error:
-            self._on_failure(grpc_result(error))
+            self._on_result(grpc_result(error))
             raise
+        self._on_result(SendResult(True, rejected=_answers.rejected_in(response)))
+        return response
 
 
-def _watch_grpc_stub(exporter: Any, on_failure: Callable[[SendResult], None]) -> None:
+def _watch_grpc_stub(exporter: Any, on_result: Callable[[SendResult], None]) -> None:
     """Wrap the stub a gRPC exporter builds its client from (again after each reconnection)."""
     stub_class = exporter._stub
-    exporter._stub = lambda channel: _AnswerWatchingStub(stub_class(channel), on_failure)
+    exporter._stub = lambda channel: _AnswerWatchingStub(stub_class(channel), on_result)
     exporter._client = exporter._stub(exporter._channel)
 
 
@@ -407,21 +433,24 @@ def watch_refusals(exporter: Any) -> Any:
     (an :class:`Answer`) is what it answered when it could not take the batch now
     ("HTTP 503 Service Unavailable: write ...: no space left on device"). The spool
     reads them to set a refused batch aside at once, and to name a live endpoint's
-    failure instead of calling it unreachable. Returns ``exporter``.
+    failure instead of calling it unreachable. After a successful one,
+    ``exporter.rejected`` (a :class:`Rejected`) counts the items the endpoint
+    rejected in its ``partial_success``, if any. Returns ``exporter``.
     """
-    def on_failure(sent: SendResult) -> None:
+    def on_result(sent: SendResult) -> None:
         exporter.refusal, exporter.answer = sent.refusal, sent.answer
+        exporter.rejected = _answers.plus(exporter.rejected, sent.rejected)
 
-    exporter.refusal = exporter.answer = None
+    exporter.refusal = exporter.answer = exporter.rejected = None
     export = exporter.export
 
     def export_watched(*args: Any, **kwargs: Any) -> Any:
-        exporter.refusal = exporter.answer = None
+        exporter.refusal = exporter.answer = exporter.rejected = None
         return export(*args, **kwargs)
 
     exporter.export = export_watched
     if hasattr(exporter, "_stub"):  # gRPC
-        _watch_grpc_stub(exporter, on_failure)
+        _watch_grpc_stub(exporter, on_result)
         return exporter
     client_export = exporter._client.export
     last = _remember_http_replies(exporter._client)
@@ -429,8 +458,7 @@ def watch_refusals(exporter: Any) -> Any:
     def client_export_watched(*args: Any, **kwargs: Any) -> Any:
         last.reply = None
         result = client_export(*args, **kwargs)
-        if not result.success:
-            on_failure(_http_result(result, last))
+        on_result(_http_result(result, last, exporter._client._kind))
         return result
 
     exporter._client.export = client_export_watched
@@ -456,8 +484,8 @@ def http_span_sender() -> type:
                 outcome = self._client.export(request)
                 if not outcome.success:
                     result.error = outcome.error
-                    return _http_result(outcome, self._last_reply)
-            return SendResult(True, outcome.status_code, outcome.reason)
+                    return _http_result(outcome, self._last_reply, "spans")
+            return _http_result(outcome, self._last_reply, "spans")
 
         @property
         def is_shut_down(self) -> bool:
@@ -499,16 +527,18 @@ def grpc_span_sender() -> type:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._stub = _BytesTraceStub  # reconnection re-creates the client from this too
-            self._failed = SendResult(False)
-            _watch_grpc_stub(self, self._failing)
+            self._last = SendResult(False)
+            _watch_grpc_stub(self, self._answered)
 
-        def _failing(self, sent: SendResult) -> None:
-            self._failed = sent
+        def _answered(self, sent: SendResult) -> None:
+            self._last = sent
 
         def send(self, request: bytes, items: int) -> SendResult:
-            self._failed = SendResult(False)
+            self._last = SendResult(False)
             ok = self._export(_Serialized(request, items)) == SpanExportResult.SUCCESS
-            return SendResult(True) if ok else self._failed
+            if ok:
+                return SendResult(True, rejected=self._last.rejected if self._last.ok else None)
+            return self._last if not self._last.ok else SendResult(False)
 
         def _translate_data(self, data: _Serialized) -> bytes:  # type: ignore[override]
             return data.request
@@ -610,6 +640,7 @@ def check() -> list[str]:
     _expect(problems, "HTTP span exporter _shutdown", lambda: http._shutdown is False)
     _expect(problems, "HTTP span exporter _metrics.export_operation",
             lambda: callable(http._metrics.export_operation))
+    _expect(problems, "HTTP client _kind names the signal", lambda: http._client._kind == "spans")
     _expect(problems, "HTTP client _transport.request -> result with content() and headers()",
             lambda: callable(http._client._transport.request) and all(
                 callable(getattr(_module("opentelemetry.exporter.http.transport._base").BaseHTTPResult, n, None))

@@ -1,10 +1,13 @@
-"""What a live OTLP endpoint answered to an export it did not take: its error, in its own words.
+"""What a live OTLP endpoint answered: its error in its own words, and the items it rejected.
 
 Why: an endpoint that answers is not an unreachable one, and its answer is
 the operator's best clue. A collector whose disk is full answers every export
 with HTTP 503 / gRPC UNAVAILABLE and the reason ("write .../traces.jsonl: no
 space left on device") in a ``google.rpc.Status``; calling that "busy" sends
-the operator to wait for a load spike.
+the operator to wait for a load spike. And an endpoint that accepts a request
+but rejects some of its items says so in the answer's ``partial_success`` (the
+OTLP specification: the rest is accepted and must not be sent again); those
+items are lost, and counted with the endpoint's message.
 
 Pure functions over the bytes and codes an answer carries; no transport here.
 """
@@ -13,8 +16,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["BUSY_STATUSES", "Answer", "grpc_answer", "http_answer", "status_message"]
+__all__ = ["BUSY_STATUSES", "Answer", "Rejected", "grpc_answer", "http_answer", "plus", "rejected_in",
+           "rejected_in_body", "status_message"]
 
 #: HTTP statuses that answer "not now" (a full queue, a gateway in front of a busy collector).
 BUSY_STATUSES = frozenset({429, 502, 503, 504})
@@ -88,4 +93,61 @@ def status_message(body: bytes, content_type: str | None) -> str | None:
     if kind.startswith("text/plain"):
         text = body[:300].decode("utf-8", "replace").strip()
         return " ".join(text.split()) or None
+    return None
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """Items of an accepted request the endpoint rejected (its ``partial_success``), with its message."""
+
+    count: int
+    message: str = ""
+
+    def __add__(self, other: "Rejected | None") -> "Rejected":
+        if other is None:
+            return self
+        return Rejected(self.count + other.count, self.message or other.message)
+
+
+def plus(total: Rejected | None, more: Rejected | None) -> Rejected | None:
+    """``total`` and ``more`` together (either may be None): a batch sent as several requests."""
+    return more if total is None else total + more
+
+
+def rejected_in(response: Any) -> Rejected | None:
+    """The ``partial_success`` of an ``Export*ServiceResponse``: a protobuf message, or its OTLP-JSON dict
+    (``rejectedSpans``/``rejectedLogRecords``/``rejectedDataPoints``, an int64 written as text)."""
+    if isinstance(response, dict):
+        partial = response.get("partialSuccess") or response.get("partial_success")
+        if not isinstance(partial, dict):
+            return None
+        count = next((value for key, value in partial.items() if key.startswith("rejected")), 0)
+        message = partial.get("errorMessage") or partial.get("error_message") or ""
+    else:
+        partial = getattr(response, "partial_success", None)
+        if partial is None:
+            return None
+        count = next((getattr(partial, k) for k in _REJECTED_FIELDS if hasattr(partial, k)), 0)
+        message = getattr(partial, "error_message", "")
+    try:
+        count = int(count or 0)
+    except (TypeError, ValueError):
+        return None
+    return Rejected(count, str(message or "")) if count > 0 else None
+
+
+_REJECTED_FIELDS = ("rejected_spans", "rejected_log_records", "rejected_data_points")
+
+
+def rejected_in_body(body: bytes, content_type: str | None, response_type: Any = None) -> Rejected | None:
+    """:func:`rejected_in` for the body of a 2xx OTLP/HTTP answer: JSON, or protobuf of ``response_type``."""
+    if not body:
+        return None
+    try:
+        if "json" in (content_type or "").lower():
+            return rejected_in(json.loads(body))
+        if response_type is not None and "protobuf" in (content_type or "").lower():
+            return rejected_in(response_type.FromString(body))
+    except Exception:  # noqa: BLE001 — an unreadable success body: nothing known to be rejected
+        return None
     return None

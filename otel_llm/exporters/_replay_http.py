@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from opentelemetry.util.re import parse_env_headers
 
 from otel_llm import _notices, _upstream
-from otel_llm.exporters._answers import http_answer, status_message
+from otel_llm.exporters._answers import http_answer, rejected_in_body, status_message
 from otel_llm.exporters._sizing import count_items
 
 __all__ = ["BUSY_STATUSES", "Outcome", "Reply", "Sending", "headers_for", "line_items", "merged", "mergeable",
@@ -122,6 +122,7 @@ class Reply:
     why: str
     retry_after_s: float | None = None
     answer: _upstream.Answer | None = None
+    rejected: _upstream.Rejected | None = None  # items of a delivered request the endpoint rejected
 
 
 def tls_context(signal: str) -> ssl.SSLContext | None:
@@ -162,7 +163,8 @@ def post(url: str, headers: dict[str, str], body: bytes, tls: ssl.SSLContext | N
     try:
         with urllib.request.urlopen(request, timeout=sending.timeout_s, context=tls) as response:
             ok = 200 <= response.status < 300
-            return Reply(Outcome.DELIVERED if ok else Outcome.FAILED, f"HTTP {response.status}")
+            rejected = rejected_in_body(response.read(), response.headers.get("Content-Type")) if ok else None
+            return Reply(Outcome.DELIVERED if ok else Outcome.FAILED, f"HTTP {response.status}", rejected=rejected)
     except urllib.error.HTTPError as error:
         message = _error_message(error)
         why = f"HTTP {error.code} {error.reason}" + (f": {message}" if message else "")

@@ -34,6 +34,7 @@ from opentelemetry.sdk.trace.export import SpanExportResult
 from otel_llm import _upstream
 from otel_llm._guard import internal_error
 from otel_llm._upstream import LogRecordExporter, LogRecordExportResult, ReadableLogRecord
+from otel_llm.exporters._answers import plus
 from otel_llm.exporters._otlp_wire import encode_span_requests
 from otel_llm.exporters._sizing import DEFAULT_MAX_REQUEST_BYTES, cut_longest, well_formed
 
@@ -55,9 +56,10 @@ class _BoundedSpanExport:
         self.max_request_bytes = max_request_bytes
         self.refusal: str | None = None  # why the last failed batch was refused for good, if it was
         self.answer: _upstream.Answer | None = None  # what a live endpoint answered to the last failed batch
+        self.rejected: _upstream.Rejected | None = None  # the last batch's items rejected in an accepted request
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        self.refusal = self.answer = None
+        self.refusal = self.answer = self.rejected = None
         if self.is_shut_down:
             return SpanExportResult.FAILURE
         try:
@@ -67,6 +69,7 @@ class _BoundedSpanExport:
             return SpanExportResult.FAILURE
         for request, count in requests:
             result = self.send(request, count)
+            self.rejected = plus(self.rejected, result.rejected)
             if not result.ok:
                 self.refusal, self.answer = result.refusal, result.answer
                 return SpanExportResult.FAILURE
@@ -90,8 +93,12 @@ class BoundedLogExporter(LogRecordExporter):
 
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
         records = [_well_formed_record(record) for record in batch]
-        ok = all(self.inner.export(part) == LogRecordExportResult.SUCCESS for part in self._parts(records))
-        return LogRecordExportResult.SUCCESS if ok else LogRecordExportResult.FAILURE
+        self.rejected: _upstream.Rejected | None = None  # summed over the parts (``inner.rejected``: one part's)
+        for part in self._parts(records):
+            if self.inner.export(part) != LogRecordExportResult.SUCCESS:
+                return LogRecordExportResult.FAILURE
+            self.rejected = plus(self.rejected, getattr(self.inner, "rejected", None))
+        return LogRecordExportResult.SUCCESS
 
     def _parts(self, batch: list[ReadableLogRecord]) -> list[list[ReadableLogRecord]]:
         limit = self.max_request_bytes

@@ -534,8 +534,11 @@ class _Spool:
 
     def _post(self, body: bytes) -> Reply:
         """POST to the endpoint; a busy answer (429, 503, ...) is remembered for the replayer's next wait
-        and said once per outage: the data waits in the spool, it is never set aside for it."""
+        and said once per outage: the data waits in the spool, it is never set aside for it. Items an
+        accepted request's answer rejected (``partial_success``) are counted as lost with its message."""
         reply = post(self._url, self._headers, body, self._tls, self._sending)
+        if reply.rejected is not None:  # accepted but for these: the rest must not be sent again
+            _notices.lost(self._signal, reply.rejected.count, self._url, "rejected", reply.rejected.message)
         if reply.outcome is Outcome.BUSY:
             self._retry_after = reply.retry_after_s
             if not self._busy_said:
@@ -649,7 +652,7 @@ class _SpooledExporter:
         self._inner_shut = False
         self._url = replay_url(inner, signal)
         self._spool = None if max_bytes <= 0 else _Spool(
-            send=lambda batch: inner.export(batch) == self.success,
+            send=self._send_direct,
             encode=type(self).encode,
             url=self._url,
             headers=headers_for(signal),
@@ -663,6 +666,16 @@ class _SpooledExporter:
             endpoint=_upstream.exporter_endpoint(inner),
         )
 
+    def _send_direct(self, batch: Any) -> bool:
+        """Export ``batch`` with the inner exporter; items the endpoint rejected in an accepted request
+        (``partial_success``) are counted as lost with its message: the rest was taken, nothing is kept."""
+        ok = self.inner.export(batch) == self.success
+        rejected = getattr(self.inner, "rejected", None) if ok else None
+        if rejected is not None:
+            _notices.lost(self.signal, rejected.count, _upstream.exporter_endpoint(self.inner) or self._url,
+                          "rejected", rejected.message)
+        return ok
+
     def _export(self, batch: Any) -> Any:
         with exporting():  # the HTTP client's debug lines of this export stay out of the app's log
             return self._export_quietly(batch)
@@ -671,7 +684,7 @@ class _SpooledExporter:
         if self._spool is not None:
             return self.success if self._spool.export(batch) else self.failure
         try:
-            ok = self.inner.export(batch) == self.success
+            ok = self._send_direct(batch)
         except Exception as exc:  # noqa: BLE001 — exporters report failure, they don't raise: a bug
             internal_error("spool: the inner exporter raised", exc)
             ok = False
