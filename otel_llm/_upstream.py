@@ -229,8 +229,10 @@ class _Holder:
 _after_fork_holders: list[_Holder] = []
 
 
-def on_multiprocessing_worker_exit(callback: Callable[[], None]) -> None:
+def on_multiprocessing_worker_exit(callback: Callable[[], None], exitpriority: int = 100) -> None:
     """Run ``callback`` when this forked ``multiprocessing`` worker ends normally. Call it right after a fork.
+
+    Callbacks of a higher ``exitpriority`` run first (``multiprocessing.util.Finalize``).
 
     A forked worker leaves through ``os._exit`` (no ``atexit``), but first runs
     ``multiprocessing.util``'s finalizers; its bootstrap clears the finalizer
@@ -241,7 +243,7 @@ def on_multiprocessing_worker_exit(callback: Callable[[], None]) -> None:
 
     holder = _Holder()
     _after_fork_holders.append(holder)
-    mp_util.register_after_fork(holder, lambda _: mp_util.Finalize(None, callback, exitpriority=100))
+    mp_util.register_after_fork(holder, lambda _: mp_util.Finalize(None, callback, exitpriority=exitpriority))
 
 
 def forget_metric_points(meter_provider: Any) -> None:
