@@ -13,6 +13,7 @@ from __future__ import annotations
 import email.utils
 import enum
 import gzip
+import http.client
 import json
 import os
 import ssl
@@ -163,7 +164,7 @@ def post(url: str, headers: dict[str, str], body: bytes, tls: ssl.SSLContext | N
     try:
         with urllib.request.urlopen(request, timeout=sending.timeout_s, context=tls) as response:
             ok = 200 <= response.status < 300
-            rejected = rejected_in_body(response.read(), response.headers.get("Content-Type")) if ok else None
+            rejected = _rejected(response) if ok else None
             return Reply(Outcome.DELIVERED if ok else Outcome.FAILED, f"HTTP {response.status}", rejected=rejected)
     except urllib.error.HTTPError as error:
         message = _error_message(error)
@@ -176,6 +177,17 @@ def post(url: str, headers: dict[str, str], body: bytes, tls: ssl.SSLContext | N
         return Reply(Outcome.FAILED, why, answer=answer)
     except (urllib.error.URLError, OSError) as error:
         return Reply(Outcome.FAILED, str(error))
+    except http.client.HTTPException as error:  # not HTTP/1.x (a gRPC port), cut short, a URL it cannot use
+        return Reply(Outcome.FAILED, f"{type(error).__name__}: {error}".rstrip(": "))
+
+
+def _rejected(response: Any) -> _upstream.Rejected | None:
+    """The items a 2xx answer's body rejects (``partial_success``); None when it says none, or breaks off
+    (the status already said the request was taken)."""
+    try:
+        return rejected_in_body(response.read(64 * 1024), response.headers.get("Content-Type"))
+    except (http.client.HTTPException, OSError):
+        return None
 
 
 def _error_message(error: urllib.error.HTTPError) -> str | None:
