@@ -216,10 +216,31 @@ def shutdown() -> None:
     if state is None:
         return
     budget = settings.shutdown_timeout_s if settings is not None else None
+    owned = list(state.owned)  # emptied by the shutdown
     try:
         state.shutdown(budget)
     finally:
+        _quiet_meters_after(owned)
         _notices.print_tally()
+
+
+def _quiet_meters_after(owned: list[Any]) -> None:
+    """After shutdown, calls record their metrics nowhere when the global meter provider is one
+    otel-llm made (``owned``) and just shut down.
+
+    The runtime falls back to the global providers; the SDK's shut-down
+    MeterProvider answers ``get_meter`` with a no-op meter *and* a WARNING in the
+    application's log. So the fallback takes its meter from a no-op provider at
+    once. Spans still go to the (shut-down) tracer provider, whose processors
+    count them as lost on stderr.
+    """
+    global _runtime
+    provider = metrics.get_meter_provider()
+    if not any(provider is ours for ours in owned):
+        return
+    with _lock:
+        if _runtime is None:
+            _runtime = _build_runtime(Settings.resolve(exporter="none"), None, metrics.NoOpMeterProvider())
 
 
 def _swap(runtime: Runtime | None, providers: "Providers | None") -> tuple[Runtime | None, "Providers | None"]:
