@@ -27,7 +27,7 @@ from typing import Any
 
 from otel_llm import _notices
 
-__all__ = ["Marker", "started"]
+__all__ = ["Marker", "remove_own", "started"]
 
 _DIRECTORY = "running"
 #: A marker's suffix: not a data file's (``.json``), so ``otel-llm ingest`` of a data directory holding
@@ -88,6 +88,7 @@ class Marker:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
+        _markers.add(self)
         if path is not None and hasattr(os, "register_at_fork"):
             weak = weakref.WeakMethod(self._after_fork_in_child)
             os.register_at_fork(after_in_child=lambda: (method := weak()) is not None and method())
@@ -109,6 +110,16 @@ class Marker:
                 path.unlink(missing_ok=True)
             except OSError:
                 pass
+
+
+_markers: "weakref.WeakSet[Marker]" = weakref.WeakSet()
+
+
+def remove_own() -> None:
+    """Remove this process's markers: it ends now, having handed over what it held (a forked worker
+    ending on SIGTERM after its flush)."""
+    for marker in list(_markers):
+        marker.shutdown()
 
 
 def started(spool_dir: Path, *, spooled: bool = True) -> Marker:

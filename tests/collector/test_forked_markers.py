@@ -79,3 +79,41 @@ def test_forked_workers_that_end_cleanly_leave_no_marker(tmp_path: Path) -> None
     assert "fork marker True" in done.stdout and "pool markers True" in done.stdout, done.stdout + done.stderr
     assert list((spool / "running").glob("*")) == []
     assert "ended without shutting down" not in run(spool, "exit").stderr
+
+
+POOL_APP = textwrap.dedent("""
+    import multiprocessing, sys
+    import otel_llm
+    spool = sys.argv[1]
+    otel_llm.configure(exporter="otlp", endpoint="http://127.0.0.1:9", spool_dir=spool, service_name="pool",
+                       shutdown_timeout_s=1, logs=False)
+
+    @otel_llm.tool("lookup")
+    def lookup(i):
+        return i
+
+    with multiprocessing.get_context("fork").Pool(2) as pool:  # __exit__: terminate(), SIGTERM to the workers
+        print(pool.map(lookup, range(4)))
+    otel_llm.shutdown()
+""")
+
+
+def test_a_pool_terminated_by_its_with_block_keeps_its_workers_metrics_and_leaves_no_marker(tmp_path: Path) -> None:
+    """``with Pool() as pool:`` ends with ``terminate()``: SIGTERM to each worker. The workers' spans were
+    on disk already, but the metric points they recorded were lost in silence, and (with a marker per
+    worker) every such run had the next start name its workers as killed. On SIGTERM a worker flushes
+    to the spool (local disk, bounded), then removes its marker, then ends by the signal as before."""
+    from otel_llm.exporters._spool_segments import segment_files
+
+    from . import _otlp
+
+    spool = tmp_path / "spool"
+    done = subprocess.run([sys.executable, "-c", POOL_APP, str(spool)], env=app_env("http://127.0.0.1:9", 1),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert list((spool / "running").glob("*")) == [], done.stderr
+    messages = [m for path in segment_files(spool / "metrics") for m in _otlp.lines(path)]
+    calls = [int(point.get("asInt", 0)) for m in messages for rm in m["resourceMetrics"] for sm in rm["scopeMetrics"]
+             for metric in sm["metrics"] if metric["name"] == "otel_llm.tool.calls"
+             for point in metric["sum"]["dataPoints"]]
+    assert sum(calls) == 4, f"the workers counted every call, and their points are spooled: {calls}"
