@@ -22,6 +22,7 @@ import pytest
 from otel_llm.exporters._spool_segments import segment_files
 
 from . import _otlp
+from ._apps import ONE_CALL
 from .conftest import Collector, app_env
 
 APP = textwrap.dedent("""
@@ -31,14 +32,7 @@ APP = textwrap.dedent("""
     otel_llm.configure(exporter="otlp", endpoint=endpoint, protocol=protocol, spool_dir=spool, service_name="full",
                        logs=False, shutdown_timeout_s=2)
 
-    @otel_llm.llm_call(model="gpt-4o", provider="openai")
-    def call():
-        return {"usage": {"prompt_tokens": 3, "completion_tokens": 2}}
-
-    call()
-    otel_llm.flush(15)
-    otel_llm.shutdown()
-""")
+""") + ONE_CALL
 
 
 @pytest.mark.parametrize("protocol", ["http/protobuf", "grpc"])

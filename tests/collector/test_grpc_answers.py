@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from ._apps import ONE_CALL
 from .conftest import app_env, free_port
 
 APP = textwrap.dedent("""
@@ -39,15 +40,7 @@ APP = textwrap.dedent("""
     otel_llm.configure(exporter="otlp", endpoint=f"http://127.0.0.1:{port}", protocol="grpc", spool_dir=spool,
                        service_name="grpc-answers", logs=False, shutdown_timeout_s=1)
 
-    @otel_llm.llm_call(model="gpt-4o", provider="openai")
-    def call():
-        return {"usage": {"prompt_tokens": 3, "completion_tokens": 2}}
-
-    call()
-    otel_llm.flush(10)
-    otel_llm.shutdown()
-    server.stop(0)
-""")
+""") + ONE_CALL
 
 
 @pytest.mark.parametrize(("code", "details", "said"), [

@@ -14,17 +14,17 @@ import json
 import subprocess
 import sys
 import textwrap
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
-from otel_llm.exporters._spool_segments import SegmentStore, segment_files
-from otel_llm.exporters.spool import dead_letter_path, spooled
+from otel_llm.exporters._spool_segments import segment_files
+from otel_llm.exporters.spool import dead_letter_path
 
+from ._apps import ONE_CALL
+from ._replay import replay_left_behind
 from .conftest import app_env, free_port
-from .test_spool import FlakyInner, record
+from .test_spool import record
 
 MESSAGE = "2 points of gen_ai.client.token.usage have no temporality"
 
@@ -73,14 +73,7 @@ APP = textwrap.dedent("""
     otel_llm.configure(exporter="otlp", endpoint=f"http://127.0.0.1:{port}", protocol=protocol, spool_dir=spool,
                        service_name="partial", logs=False, shutdown_timeout_s=2)
 
-    @otel_llm.llm_call(model="gpt-4o", provider="openai")
-    def call():
-        return {"usage": {"prompt_tokens": 3, "completion_tokens": 2}}
-
-    call()
-    otel_llm.flush(10)
-    otel_llm.shutdown()
-""")
+""") + ONE_CALL
 
 
 @pytest.mark.parametrize("protocol", ["http/protobuf", "grpc"])
@@ -121,21 +114,8 @@ def test_a_replayed_request_answered_with_partial_success_counts_the_rejected_an
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Partial)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     spool = tmp_path / "spool"
-    store = SegmentStore(spool / "traces", max_bytes=1 << 20, root=spool)
-    store.append(record(0, size=100, spans=3))
-    store.close()  # left behind by an earlier process
-    monkeypatch.setenv("OTEL_LLM_SPOOL_REPLAY_ENDPOINT", f"http://127.0.0.1:{server.server_address[1]}")
-    try:
-        exporter = spooled(FlakyInner(), "traces", spool, 1 << 20)  # replays the backlog at once
-        deadline = time.monotonic() + 10
-        while segment_files(spool) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        exporter.shutdown()
-    finally:
-        server.shutdown()
+    replay_left_behind(spool, record(0, size=100, spans=3), Partial, monkeypatch)
     assert len(posted) == 1 and segment_files(spool) == [], "sent once: the rest was accepted"
     assert not dead_letter_path(spool, "traces").exists()
     err = capsys.readouterr().err
