@@ -196,6 +196,7 @@ class _Spool:
         self._has_children = False  # forked workers write through to this spool
         self._retry_after: float | None = None  # asked by a busy endpoint, for the replayer's next wait
         self._busy_said = False  # "busy" was said in this outage
+        self._unreadable_said = False  # a line that is not OTLP-JSON was said to be set aside
         self._init_threading()
         _live.add(self)
         if self._store.pending():  # left over by an earlier process
@@ -346,7 +347,12 @@ class _Spool:
             return False
         if not self._dead.append_lines(line + b"\n", items):
             return False  # the writer counted the loss
-        _notices.set_aside(self._signal, items, str(self._dead.path), why)
+        if items:
+            _notices.set_aside(self._signal, items, str(self._dead.path), why)
+        elif not self._unreadable_said:  # nothing countable (damaged, put there by hand): said once, not counted
+            self._unreadable_said = True
+            _notices.notice(f"a spooled line that is not OTLP-JSON ({len(line):,} bytes) was set aside ({why}); "
+                            f"kept in {self._dead.path}; later ones are set aside without a word")
         return True
 
     # --- deadline ------------------------------------------------------------------------
