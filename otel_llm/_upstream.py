@@ -318,6 +318,7 @@ class SendResult:
     grpc_code: str | None = None  # the gRPC status code's name ("UNAVAILABLE") of a failed call
     message: str | None = None  # the endpoint's own words on an error (its google.rpc.Status, gRPC details)
     rejected: Rejected | None = None  # items an accepted request's answer rejected (its partial_success)
+    timed_out: bool = False  # no answer within the exporter's timeout (HTTP)
 
     @property
     def answer(self) -> Answer | None:
@@ -327,6 +328,8 @@ class SendResult:
             return None
         if self.grpc_code:
             return _answers.grpc_answer(self.grpc_code, self.message)
+        if self.timed_out:
+            return _answers.NO_ANSWER
         return _answers.http_answer(self.status, self.reason, self.message)
 
     @property
@@ -372,12 +375,22 @@ def _response_type(kind: str) -> Any:
     return ExportTraceServiceResponse
 
 
+def _timed_out(error: Exception | None) -> bool:
+    """Whether upstream's HTTP client gave up waiting (``requests``' connect or read timeout)."""
+    if error is None:
+        return False
+    from requests.exceptions import Timeout
+
+    return isinstance(error, Timeout)
+
+
 def _http_result(outcome: Any, last: threading.local, kind: str) -> SendResult:
     """A :class:`SendResult` for upstream's ``_ExportResult``, with what the reply behind it said: the
     endpoint's message on an error, the items it rejected (``partial_success``) on a success."""
     reply = getattr(last, "reply", None)
-    if reply is None or reply.status_code != outcome.status_code:
-        return SendResult(outcome.success, outcome.status_code, outcome.reason)
+    timed_out = not outcome.success and _timed_out(outcome.error)
+    if reply is None or reply.status_code is None or reply.status_code != outcome.status_code:
+        return SendResult(outcome.success, outcome.status_code, outcome.reason, timed_out=timed_out)
     message = rejected = None
     try:
         body, content_type = reply.content(), reply.headers().get("content-type")

@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["BUSY_STATUSES", "Answer", "Rejected", "grpc_answer", "http_answer", "plus", "rejected_in",
+__all__ = ["BUSY_STATUSES", "NO_ANSWER", "Answer", "Rejected", "grpc_answer", "http_answer", "plus", "rejected_in",
            "rejected_in_body", "status_message"]
 
 #: HTTP statuses that answer "not now" (a full queue, a gateway in front of a busy collector).
@@ -44,15 +44,24 @@ class Answer:
     what: str
     message: str | None = None
     busy: bool = False
+    silent: bool = False  # no answer in time: a slow or hung endpoint (or a network dropping packets)
 
     def __str__(self) -> str:
         return f"{self.what}: {self.message}" if self.message else self.what
 
     def said(self, where: str, units: str) -> str:
-        """``"<where> is busy (HTTP 429 ...)"`` or ``"<where> could not take the spans (HTTP 503 ...: <why>)"``."""
+        """``"<where> is busy (HTTP 429 ...)"``, ``"<where> could not take the spans (HTTP 503 ...: <why>)"``
+        or ``"<where> did not answer within the exporter's timeout (...)"``."""
+        if self.silent:
+            return (f"{where} did not answer within the exporter's timeout ({self}; a slow or hung collector, "
+                    "or a network that drops packets)")
         if self.busy:
             return f"{where} is busy ({self})"
         return f"{where} could not take the {units} ({self})"
+
+
+#: No answer within the exporter's timeout, over HTTP.
+NO_ANSWER = Answer("OTEL_EXPORTER_OTLP_TIMEOUT", silent=True)
 
 
 def http_answer(status: int | None, reason: str | None, message: str | None) -> Answer | None:
@@ -66,6 +75,8 @@ def http_answer(status: int | None, reason: str | None, message: str | None) -> 
 
 def grpc_answer(code: str, details: str | None) -> Answer | None:
     """The answer of a gRPC status a live server sent (not a refusal for good, not a transport failure)."""
+    if code == "DEADLINE_EXCEEDED":
+        return Answer("gRPC DEADLINE_EXCEEDED, OTEL_EXPORTER_OTLP_TIMEOUT", silent=True)
     if code not in _GRPC_ANSWERS:
         return None
     if code == "UNAVAILABLE" and (details or "").lower().startswith(_GRPC_TRANSPORT_FAILURES):
