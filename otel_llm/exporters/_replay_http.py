@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from opentelemetry.util.re import parse_env_headers
 
 from otel_llm import _notices, _upstream
-from otel_llm.exporters._answers import http_answer, rejected_in_body, status_message
+from otel_llm.exporters._answers import NO_ANSWER, http_answer, rejected_in_body, status_message
 from otel_llm.exporters._sizing import count_items
 
 __all__ = ["BUSY_STATUSES", "Outcome", "Reply", "Sending", "headers_for", "line_items", "merged", "mergeable",
@@ -176,6 +176,8 @@ def post(url: str, headers: dict[str, str], body: bytes, tls: ssl.SSLContext | N
             return Reply(Outcome.REFUSED, why)
         return Reply(Outcome.FAILED, why, answer=answer)
     except (urllib.error.URLError, OSError) as error:
+        if isinstance(getattr(error, "reason", error), TimeoutError):  # connected (or trying), no answer
+            return Reply(Outcome.FAILED, f"no answer within {sending.timeout_s:g} s", answer=NO_ANSWER)
         return Reply(Outcome.FAILED, str(error))
     except http.client.HTTPException as error:  # not HTTP/1.x (a gRPC port), cut short, a URL it cannot use
         return Reply(Outcome.FAILED, f"{type(error).__name__}: {error}".rstrip(": "))

@@ -511,8 +511,9 @@ class _Spool:
                     return True
             # Probe with an empty request before touching segments, so a down
             # endpoint costs one refused connection, not a sealed segment per probe.
-            probe = self._post(b"{}").outcome
-            self._unreachable = probe is Outcome.FAILED
+            reply = self._post(b"{}")
+            probe = reply.outcome
+            self._unreachable = probe is Outcome.FAILED and reply.answer is None  # not a timed-out answer
             if probe in (Outcome.FAILED, Outcome.BUSY):
                 return False
             while not self._stopping:

@@ -46,6 +46,9 @@ APP = textwrap.dedent("""
         server.daemon_threads = True
         port = server.server_address[1]
         threading.Thread(target=server.serve_forever, daemon=True).start()
+        if sys.argv[3:] == ["replay-here"]:
+            import os
+            os.environ["OTEL_LLM_SPOOL_REPLAY_ENDPOINT"] = f"http://127.0.0.1:{port}"
     import otel_llm
     otel_llm.configure(exporter="otlp", endpoint=f"http://127.0.0.1:{port}", protocol=protocol, spool_dir=spool,
                        service_name="slow", logs=False, shutdown_timeout_s=5)
@@ -60,3 +63,13 @@ def test_a_collector_that_does_not_answer_in_time_is_not_called_unreachable(tmp_
     assert done.returncode == 0, done.stderr
     first = next(line for line in done.stderr.splitlines() if "/traces" in line or "spans" in line)
     assert "did not answer within" in first and "unreachable" not in first, done.stderr
+
+
+def test_replay_to_a_collector_that_does_not_answer_never_calls_it_unreachable(tmp_path: Path) -> None:
+    """The replayer's probe to the same hung collector timed out too, and the exit notice said "collector
+    unreachable at ..." after all."""
+    env = app_env("", 1)
+    done = subprocess.run([sys.executable, "-c", APP, "http/protobuf", str(tmp_path / "spool"), "replay-here"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "did not answer within" in done.stderr and "unreachable" not in done.stderr, done.stderr
