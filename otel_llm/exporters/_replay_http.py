@@ -60,10 +60,15 @@ def replay_url(inner: Any, signal: str) -> str:
 
 
 def headers_for(signal: str) -> dict[str, str]:
-    """``OTEL_EXPORTER_OTLP_HEADERS`` / ``OTEL_EXPORTER_OTLP_{SIGNAL}_HEADERS``, plus the JSON content type."""
-    headers = parse_env_headers(os.environ.get("OTEL_EXPORTER_OTLP_HEADERS", ""), liberal=True)
-    headers.update(parse_env_headers(os.environ.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_HEADERS", ""), liberal=True))
-    return {**headers, "Content-Type": "application/json"}
+    """``OTEL_EXPORTER_OTLP_{SIGNAL}_HEADERS``, else ``OTEL_EXPORTER_OTLP_HEADERS``, plus the JSON content type.
+
+    One or the other, never both merged: the OTLP exporters read them so, and a
+    generic credential meant for another backend must not reach this signal's
+    endpoint through replay when the app's own exports never send it there.
+    """
+    raw = (os.environ.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_HEADERS")
+           or os.environ.get("OTEL_EXPORTER_OTLP_HEADERS", ""))
+    return {**parse_env_headers(raw, liberal=True), "Content-Type": "application/json"}
 
 
 _COMPRESSORS = {"gzip": gzip.compress, "deflate": zlib.compress}

@@ -41,7 +41,7 @@ log exporter and returns an exporter of the same kind. Guarantees and limits:
   own URL, for a gRPC exporter to the same host on port 4318;
   ``OTEL_LLM_SPOOL_REPLAY_ENDPOINT`` (a base URL such as
   ``http://127.0.0.1:4318``) overrides both. Headers come from
-  ``OTEL_EXPORTER_OTLP_HEADERS`` / ``OTEL_EXPORTER_OTLP_{SIGNAL}_HEADERS``, TLS
+  ``OTEL_EXPORTER_OTLP_{SIGNAL}_HEADERS``, else ``OTEL_EXPORTER_OTLP_HEADERS``, TLS
   files (a private CA, mutual TLS) from ``OTEL_EXPORTER_OTLP_{,SIGNAL_}CERTIFICATE``,
   ``..._CLIENT_CERTIFICATE`` and ``..._CLIENT_KEY``, the request timeout and
   compression from ``OTEL_EXPORTER_OTLP_{,SIGNAL_}TIMEOUT`` (seconds, as the
