@@ -403,6 +403,19 @@ def _http_result(outcome: Any, last: threading.local, kind: str) -> SendResult:
     return SendResult(outcome.success, outcome.status_code, outcome.reason, message=message, rejected=rejected)
 
 
+def _after(previous: SendResult | None, attempt: SendResult) -> SendResult:
+    """What an export's attempts came to so far, ``attempt`` being the latest.
+
+    gRPC's retries after a refused connection run into the deadline while the
+    channel is still connecting: a DEADLINE_EXCEEDED after an attempt that
+    reached no server says nothing new -- nobody answered, nobody listens.
+    """
+    if (attempt.grpc_code == "DEADLINE_EXCEEDED" and previous is not None
+            and previous.grpc_code == "UNAVAILABLE" and previous.answer is None):
+        return previous
+    return attempt
+
+
 def grpc_result(error: Any) -> SendResult:
     """The failed :class:`SendResult` of an ``RpcError``: its code and details (the server's words, or
     gRPC's own when no server was reached; :mod:`.exporters._answers` tells them apart)."""
@@ -452,7 +465,10 @@ def watch_refusals(exporter: Any) -> Any:
     ``exporter.rejected`` (a :class:`Rejected`) counts the items the endpoint
     rejected in its ``partial_success``, if any. Returns ``exporter``.
     """
+    attempts: list[SendResult | None] = [None]  # this export's last attempt
+
     def on_result(sent: SendResult) -> None:
+        sent = attempts[0] = _after(attempts[0], sent)
         exporter.refusal, exporter.answer = sent.refusal, sent.answer
         exporter.rejected = _answers.plus(exporter.rejected, sent.rejected)
 
@@ -460,7 +476,7 @@ def watch_refusals(exporter: Any) -> Any:
     export = exporter.export
 
     def export_watched(*args: Any, **kwargs: Any) -> Any:
-        exporter.refusal = exporter.answer = exporter.rejected = None
+        exporter.refusal = exporter.answer = exporter.rejected = attempts[0] = None
         return export(*args, **kwargs)
 
     exporter.export = export_watched
@@ -546,7 +562,7 @@ def grpc_span_sender() -> type:
             _watch_grpc_stub(self, self._answered)
 
         def _answered(self, sent: SendResult) -> None:
-            self._last = sent
+            self._last = _after(self._last, sent)
 
         def send(self, request: bytes, items: int) -> SendResult:
             self._last = SendResult(False)

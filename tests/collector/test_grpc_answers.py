@@ -56,3 +56,31 @@ def test_a_grpc_answer_is_said_as_what_it_is(tmp_path: Path, code: str, details:
     assert done.returncode == 0, done.stderr
     first = next(line for line in done.stderr.splitlines() if "spans" in line)
     assert said in first and "unreachable" not in first, done.stderr
+
+
+class _Failed:
+    """An ``RpcError``'s code and details, as the gRPC exporters see them."""
+
+    def __init__(self, code: str, details: str) -> None:
+        import grpc
+
+        self._code, self._details = getattr(grpc.StatusCode, code), details
+
+    def code(self):  # type: ignore[no-untyped-def]
+        return self._code
+
+    def details(self) -> str:
+        return self._details
+
+
+def test_a_deadline_after_a_refused_connection_is_still_unreachable() -> None:
+    """Upstream retries a refused connection, and the retry may run into the deadline while the channel
+    is still connecting: DEADLINE_EXCEEDED. Nobody answered: it must not read as a slow collector."""
+    from otel_llm import _upstream
+
+    refused = _upstream.grpc_result(_Failed("UNAVAILABLE", "failed to connect to all addresses; last error: "
+                                                           "UNKNOWN: ipv4:127.0.0.1:9: Connection refused"))
+    deadline = _upstream.grpc_result(_Failed("DEADLINE_EXCEEDED", "Deadline Exceeded"))
+    assert refused.answer is None and deadline.answer is not None and deadline.answer.silent
+    assert _upstream._after(refused, deadline).answer is None, "still: nobody listens"
+    assert _upstream._after(None, deadline).answer is not None, "a first attempt that timed out: no answer in time"
