@@ -327,7 +327,7 @@ def _flush_worker_at_sigterm() -> None:
         return
     flushing = threading.Thread(target=flush, args=(_WORKER_FLUSH_S,), name="otel-llm-sigterm", daemon=True)
     flushing.start()
-    flushing.join(_WORKER_FLUSH_S + 0.5)
+    flushing.join(_WORKER_FLUSH_S + 1.0)
     if not flushing.is_alive():  # what it held is delivered, spooled or counted: nothing for the next start
         _exit_marker.remove_own()
 

@@ -411,10 +411,14 @@ class _Spool:
         """One immediate replay attempt, waited for (bounded); True when the spool is empty.
 
         Never waits out an endpoint that is down: the data is already safe on
-        disk, and a flush at exit must not hold the process for seconds.
+        disk, and a flush at exit must not hold the process for seconds. A
+        worker process never replays: the process that started it (or the next
+        one) does, so its flush -- at its exit, on SIGTERM -- does not wait at all.
         """
         if self._settled():
             return True
+        if in_worker_process():
+            return False
         self._start_replayer()
         with self._attempts:
             seen = self._attempt_count
