@@ -452,8 +452,11 @@ class _Spool:
         size = sum(_remaining_bytes(s) for s in waiting)
         if not size:
             return
-        if size <= _COUNT_LIMIT_BYTES:
-            what = _notices.amount(self._signal, sum(_items_left(s) for s in waiting))
+        counted = sum(_items_left(s) for s in waiting) if size <= _COUNT_LIMIT_BYTES else None
+        if counted:
+            what = _notices.amount(self._signal, counted)
+        elif counted == 0:  # lines that are not OTLP-JSON (a damaged segment): something waits, not nothing
+            what = f"{size:,} bytes that hold no countable {_notices.UNITS[self._signal][1]}"
         else:
             what = f"{size / 2**20:,.0f} MiB of {_notices.UNITS[self._signal][1]}"
         why = f"collector unreachable at {self._where()}" if self._unreachable else (

@@ -39,3 +39,24 @@ def test_a_line_that_is_not_otlp_json_is_set_aside_and_said(
     err = capsys.readouterr().err
     said = [line for line in err.splitlines() if str(dead) in line]
     assert said and "not OTLP-JSON" in said[0] and "HTTP 400" in said[0], err
+
+
+def test_what_waits_at_exit_is_not_called_zero_spans_when_it_cannot_be_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Left in the spool with the collector down, a damaged line was announced as "0 spans spooled to ...":
+    something waits, and it is not nothing."""
+    from otel_llm.exporters._spool_segments import SegmentStore
+    from otel_llm.exporters.spool import spooled
+
+    from .conftest import free_port
+    from .test_spool import FlakyInner
+
+    spool = tmp_path / "spool"
+    store = SegmentStore(spool / "traces", max_bytes=1 << 20, root=spool)
+    store.append(b"damaged, not JSON")
+    store.close()
+    monkeypatch.setenv("OTEL_LLM_SPOOL_REPLAY_ENDPOINT", f"http://127.0.0.1:{free_port()}")  # nobody listens
+    spooled(FlakyInner(), "traces", spool, 1 << 20).shutdown()
+    said = [line for line in capsys.readouterr().err.splitlines() if "spooled to" in line]
+    assert said and " 0 spans" not in said[0] and "18 bytes" in said[0], said
