@@ -42,6 +42,7 @@ KINDS = {
     "rejected": "rejected by the endpoint (a partial success: it took the rest)",
     "dead_letter_full": "refused by the endpoint and the dead-letter file was full",
     "shutdown": "the shutdown budget ran out",
+    "after_shutdown": "ended after otel_llm.shutdown()",
 }
 
 

@@ -38,3 +38,12 @@ def test_a_call_after_shutdown_adds_nothing_to_the_apps_log(tmp_path: Path) -> N
     assert "result 3" in done.stdout
     logged = [line for line in done.stderr.splitlines() if line.startswith("APPLOG")]
     assert logged == ["APPLOG app the app's own line"], done.stderr
+
+
+def test_the_span_of_a_call_after_shutdown_is_counted_lost_for_that_reason(tmp_path: Path) -> None:
+    """The notice said "1 span lost: writing failed at the in-memory traces queue": nothing was written,
+    nothing failed; the span ended after otel-llm was shut down."""
+    done = subprocess.run([sys.executable, "-c", APP, str(tmp_path / "out")], capture_output=True, text=True,
+                          timeout=120)
+    said = [line for line in done.stderr.splitlines() if line.startswith("otel-llm:") and "1 span lost" in line]
+    assert said and "after otel_llm.shutdown()" in said[0] and "writing failed" not in said[0], done.stderr
