@@ -39,8 +39,10 @@ KINDS = {
     "send_failed": "sending failed",
     "spool_full": "the spool was full (oldest dropped)",
     "refused": "refused by the endpoint (kept in the dead-letter file)",
+    "rejected": "rejected by the endpoint (a partial success: it took the rest)",
     "dead_letter_full": "refused by the endpoint and the dead-letter file was full",
     "shutdown": "the shutdown budget ran out",
+    "after_shutdown": "ended after otel_llm.shutdown()",
 }
 
 

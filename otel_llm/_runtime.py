@@ -216,10 +216,31 @@ def shutdown() -> None:
     if state is None:
         return
     budget = settings.shutdown_timeout_s if settings is not None else None
+    owned = list(state.owned)  # emptied by the shutdown
     try:
         state.shutdown(budget)
     finally:
+        _quiet_meters_after(owned)
         _notices.print_tally()
+
+
+def _quiet_meters_after(owned: list[Any]) -> None:
+    """After shutdown, calls record their metrics nowhere when the global meter provider is one
+    otel-llm made (``owned``) and just shut down.
+
+    The runtime falls back to the global providers; the SDK's shut-down
+    MeterProvider answers ``get_meter`` with a no-op meter *and* a WARNING in the
+    application's log. So the fallback takes its meter from a no-op provider at
+    once. Spans still go to the (shut-down) tracer provider, whose processors
+    count them as lost on stderr.
+    """
+    global _runtime
+    provider = metrics.get_meter_provider()
+    if not any(provider is ours for ours in owned):
+        return
+    with _lock:
+        if _runtime is None:
+            _runtime = _build_runtime(Settings.resolve(exporter="none"), None, metrics.NoOpMeterProvider())
 
 
 def _swap(runtime: Runtime | None, providers: "Providers | None") -> tuple[Runtime | None, "Providers | None"]:
@@ -267,17 +288,48 @@ def _register_sigterm_flush() -> None:
     _sigterm_pid = os.getpid()
 
 
+_WORKER_FLUSH_S = 1.0  # a multiprocessing worker's flush on SIGTERM: to the local spool, never the network
+
+
 def _flush_then_terminate(signum: int, frame: Any) -> None:
-    """SIGTERM: shut down (in a thread, waited for within the budget), then end by the signal as before."""
+    """SIGTERM: shut down (in a thread, waited for within the budget), then end by the signal as before.
+
+    A forked child inherits the handler. A ``multiprocessing`` worker -- which
+    ``Pool.terminate()``, and so every ``with Pool() as pool:`` block, ends
+    with SIGTERM -- first flushes (its exporters write to the spool on local
+    disk, :data:`_WORKER_FLUSH_S` at most) so the metric points it recorded are
+    kept, then removes its exit marker; one already in its exit flush (it
+    got its last task before the signal) is left to finish it; other children
+    end at once, as before (their marker tells the next start that what they
+    held was lost).
+    """
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process at once
-    if os.getpid() == _sigterm_pid:  # a forked worker inherits the handler: it ends at once, as it did
+    if os.getpid() == _sigterm_pid:
         settings = _runtime.settings if _runtime is not None else None
         budget = settings.shutdown_timeout_s if settings is not None else Settings.shutdown_timeout_s
         # A thread, not this frame: the interrupted code may hold a lock the flush needs.
         closing = threading.Thread(target=shutdown, name="otel-llm-sigterm", daemon=True)
         closing.start()
         closing.join(budget + 1)
+    elif _worker_exiting:
+        return  # its exit flush runs on this very thread, holding the locks a flush needs: let it end
+    else:
+        _flush_worker_at_sigterm()
     os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _flush_worker_at_sigterm() -> None:
+    """In a ``multiprocessing`` worker: flush (bounded, in a thread), then remove its exit marker."""
+    from otel_llm.exporters import _exit_marker
+    from otel_llm.exporters._batching import in_worker_process
+
+    if not in_worker_process():
+        return
+    flushing = threading.Thread(target=flush, args=(_WORKER_FLUSH_S,), name="otel-llm-sigterm", daemon=True)
+    flushing.start()
+    flushing.join(_WORKER_FLUSH_S + 1.0)
+    if not flushing.is_alive():  # what it held is delivered, spooled or counted: nothing for the next start
+        _exit_marker.remove_own()
 
 
 _worker_exit_registered = False
@@ -303,7 +355,12 @@ def _register_worker_exit_flush() -> None:
     _worker_exit_registered = True
 
 
+_worker_exiting = False  # this multiprocessing worker runs its exit flush
+
+
 def _flush_at_worker_exit() -> None:
+    global _worker_exiting
+    _worker_exiting = True
     flush()
 
 

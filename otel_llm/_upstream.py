@@ -41,6 +41,9 @@ from opentelemetry.sdk._logs.export import (
     LogRecordExportResult,
 )
 
+from otel_llm.exporters import _answers
+from otel_llm.exporters._answers import BUSY_STATUSES, Answer, Rejected
+
 __all__ = [
     "VERIFIED",
     "ConsoleLogRecordExporter",
@@ -60,7 +63,7 @@ __all__ = [
     "exporter_endpoint",
     "exporter_uses_tls",
     "global_provider",
-    "grpc_refusal",
+    "grpc_result",
     "grpc_span_sender",
     "helper_raw_stream",
     "http_span_sender",
@@ -76,7 +79,9 @@ __all__ = [
     "restore_global_providers",
     "temporality_from_env",
     "watch_refusals",
+    "Answer",
     "BUSY_STATUSES",
+    "Rejected",
 ]
 
 # The distributions whose private names this module uses, at the versions checked.
@@ -224,8 +229,10 @@ class _Holder:
 _after_fork_holders: list[_Holder] = []
 
 
-def on_multiprocessing_worker_exit(callback: Callable[[], None]) -> None:
+def on_multiprocessing_worker_exit(callback: Callable[[], None], exitpriority: int = 100) -> None:
     """Run ``callback`` when this forked ``multiprocessing`` worker ends normally. Call it right after a fork.
+
+    Callbacks of a higher ``exitpriority`` run first (``multiprocessing.util.Finalize``).
 
     A forked worker leaves through ``os._exit`` (no ``atexit``), but first runs
     ``multiprocessing.util``'s finalizers; its bootstrap clears the finalizer
@@ -236,7 +243,7 @@ def on_multiprocessing_worker_exit(callback: Callable[[], None]) -> None:
 
     holder = _Holder()
     _after_fork_holders.append(holder)
-    mp_util.register_after_fork(holder, lambda _: mp_util.Finalize(None, callback, exitpriority=100))
+    mp_util.register_after_fork(holder, lambda _: mp_util.Finalize(None, callback, exitpriority=exitpriority))
 
 
 def forget_metric_points(meter_provider: Any) -> None:
@@ -300,68 +307,148 @@ GRPC_REFUSALS = frozenset({"INVALID_ARGUMENT", "FAILED_PRECONDITION", "UNAUTHENT
                            "NOT_FOUND", "ALREADY_EXISTS", "UNIMPLEMENTED"})
 
 
-#: HTTP statuses that answer "not now" (a full queue, a gateway in front of a busy collector): the data is
-#: fine, send it again later - the endpoint is reachable and busy, not unreachable.
-BUSY_STATUSES = frozenset({429, 502, 503, 504})
-
-
 @dataclass(frozen=True)
 class SendResult:
-    """Outcome of sending one serialized request: the HTTP status when one came back, or the gRPC refusal."""
+    """Outcome of sending one serialized request: the HTTP status or gRPC code, and the endpoint's
+    message, when an answer came back."""
 
     ok: bool
     status: int | None = None
     reason: str | None = None  # the HTTP reason phrase
-    grpc_refusal: str | None = None  # "gRPC INVALID_ARGUMENT: details" when a gRPC endpoint refused for good
+    grpc_code: str | None = None  # the gRPC status code's name ("UNAVAILABLE") of a failed call
+    message: str | None = None  # the endpoint's own words on an error (its google.rpc.Status, gRPC details)
+    rejected: Rejected | None = None  # items an accepted request's answer rejected (its partial_success)
+    timed_out: bool = False  # no answer within the exporter's timeout (HTTP)
 
     @property
-    def busy(self) -> str | None:
-        """"HTTP 503 Service Unavailable" when the endpoint answered "not now" (:data:`BUSY_STATUSES`), else None."""
-        if self.status not in BUSY_STATUSES:
+    def answer(self) -> Answer | None:
+        """What a live endpoint answered when it did not take the data and sending again may help
+        ("HTTP 503 Service Unavailable: write ...: no space left on device"), else None."""
+        if self.ok:
             return None
-        return f"HTTP {self.status} {self.reason or ''}".rstrip()
+        if self.grpc_code:
+            return _answers.grpc_answer(self.grpc_code, self.message)
+        if self.timed_out:
+            return _answers.NO_ANSWER
+        return _answers.http_answer(self.status, self.reason, self.message)
 
     @property
     def refusal(self) -> str | None:
         """Why the endpoint refused for good (sending again cannot help), else None."""
-        if self.grpc_refusal:
-            return self.grpc_refusal
+        if self.grpc_code:
+            if self.grpc_code not in GRPC_REFUSALS:
+                return None
+            return f"gRPC {self.grpc_code}: {self.message}" if self.message else f"gRPC {self.grpc_code}"
         if self.status is None or not 400 <= self.status < 500 or self.status in (408, 429):
             return None
-        return f"HTTP {self.status} {self.reason or ''}".rstrip()
+        what = f"HTTP {self.status} {self.reason or ''}".rstrip()
+        return f"{what}: {self.message}" if self.message else what
 
 
-def grpc_refusal(error: Any) -> str | None:
-    """``"gRPC INVALID_ARGUMENT: details"`` for an ``RpcError`` that refuses the data for good, else None."""
+def _remember_http_replies(client: Any) -> threading.local:
+    """Keep, per thread, the last reply upstream's OTLP/HTTP client (``_OTLPHTTPClient``) got: its
+    result (``_ExportResult``) drops the body, where the endpoint says why it did not take the data."""
+    last = threading.local()
+    request = client._transport.request
+
+    def remembered(*args: Any, **kwargs: Any) -> Any:
+        last.reply = None
+        last.reply = request(*args, **kwargs)
+        return last.reply
+
+    client._transport.request = remembered
+    return last
+
+
+def _response_type(kind: str) -> Any:
+    """The ``Export*ServiceResponse`` class of upstream's HTTP client kind (``spans``/``logs``/``metrics``)."""
+    if kind == "metrics":
+        from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceResponse
+
+        return ExportMetricsServiceResponse
+    if kind == "logs":
+        from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
+
+        return ExportLogsServiceResponse
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+
+    return ExportTraceServiceResponse
+
+
+def _timed_out(error: Exception | None) -> bool:
+    """Whether upstream's HTTP client gave up waiting (``requests``' connect or read timeout)."""
+    if error is None:
+        return False
+    from requests.exceptions import Timeout
+
+    return isinstance(error, Timeout)
+
+
+def _http_result(outcome: Any, last: threading.local, kind: str) -> SendResult:
+    """A :class:`SendResult` for upstream's ``_ExportResult``, with what the reply behind it said: the
+    endpoint's message on an error, the items it rejected (``partial_success``) on a success."""
+    reply = getattr(last, "reply", None)
+    timed_out = not outcome.success and _timed_out(outcome.error)
+    if reply is None or reply.status_code is None or reply.status_code != outcome.status_code:
+        return SendResult(outcome.success, outcome.status_code, outcome.reason, timed_out=timed_out)
+    message = rejected = None
+    try:
+        body, content_type = reply.content(), reply.headers().get("content-type")
+        if outcome.success:
+            rejected = _answers.rejected_in_body(body, content_type, _response_type(kind))
+        else:
+            message = _answers.status_message(body, content_type)
+    except Exception:  # noqa: BLE001 — a body we cannot read: the status still speaks
+        pass
+    return SendResult(outcome.success, outcome.status_code, outcome.reason, message=message, rejected=rejected)
+
+
+def _after(previous: SendResult | None, attempt: SendResult) -> SendResult:
+    """What an export's attempts came to so far, ``attempt`` being the latest.
+
+    gRPC's retries after a refused connection run into the deadline while the
+    channel is still connecting: a DEADLINE_EXCEEDED after an attempt that
+    reached no server says nothing new -- nobody answered, nobody listens.
+    """
+    if (attempt.grpc_code == "DEADLINE_EXCEEDED" and previous is not None
+            and previous.grpc_code == "UNAVAILABLE" and previous.answer is None):
+        return previous
+    return attempt
+
+
+def grpc_result(error: Any) -> SendResult:
+    """The failed :class:`SendResult` of an ``RpcError``: its code and details (the server's words, or
+    gRPC's own when no server was reached; :mod:`.exporters._answers` tells them apart)."""
     try:
         code, details = error.code().name, error.details()
-    except Exception:  # noqa: BLE001 — not a call's error (a bare RpcError): not a refusal we can name
-        return None
-    if code not in GRPC_REFUSALS:
-        return None
-    return f"gRPC {code}: {details}" if details else f"gRPC {code}"
+    except Exception:  # noqa: BLE001 — not a call's error (a bare RpcError): nothing we can name
+        return SendResult(False)
+    return SendResult(False, grpc_code=code, message=details or None)
 
 
-class _RefusalWatchingStub:
-    """A gRPC service stub that tells ``on_refusal`` what a failed ``Export`` came to (refusal text or None)."""
+class _AnswerWatchingStub:
+    """A gRPC service stub that tells ``on_result`` what each ``Export`` came to: a failure's code and
+    details, or a success's ``partial_success``."""
 
-    def __init__(self, stub: Any, on_refusal: Callable[[str | None], None]) -> None:
-        self._stub, self._on_refusal = stub, on_refusal
+    def __init__(self, stub: Any, on_result: Callable[[SendResult], None]) -> None:
+        self._stub, self._on_result = stub, on_result
 
     def Export(self, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 — the gRPC method's name
         from grpc import RpcError
 
         try:
-            return self._stub.Export(*args, **kwargs)
+            response = self._stub.Export(*args, **kwargs)
         except RpcError as error:
-            self._on_refusal(grpc_refusal(error))
+            self._on_result(grpc_result(error))
             raise
+        self._on_result(SendResult(True, rejected=_answers.rejected_in(response)))
+        return response
 
 
-def _watch_grpc_stub(exporter: Any, on_refusal: Callable[[str | None], None]) -> None:
+def _watch_grpc_stub(exporter: Any, on_result: Callable[[SendResult], None]) -> None:
     """Wrap the stub a gRPC exporter builds its client from (again after each reconnection)."""
     stub_class = exporter._stub
-    exporter._stub = lambda channel: _RefusalWatchingStub(stub_class(channel), on_refusal)
+    exporter._stub = lambda channel: _AnswerWatchingStub(stub_class(channel), on_result)
     exporter._client = exporter._stub(exporter._channel)
 
 
@@ -370,33 +457,39 @@ def watch_refusals(exporter: Any) -> Any:
 
     After a failed ``export``, ``exporter.refusal`` says why the endpoint refused
     the batch for good ("HTTP 400 Bad Request", "gRPC INVALID_ARGUMENT: ...");
-    None when it did not answer, was busy, or failed otherwise; ``exporter.busy``
-    says "HTTP 503 Service Unavailable" when it answered "not now". The spool reads
-    it to set such a batch aside at once instead of taking the endpoint for
-    unreachable and retrying it. Returns ``exporter``.
+    None when it did not answer, was busy, or failed otherwise; ``exporter.answer``
+    (an :class:`Answer`) is what it answered when it could not take the batch now
+    ("HTTP 503 Service Unavailable: write ...: no space left on device"). The spool
+    reads them to set a refused batch aside at once, and to name a live endpoint's
+    failure instead of calling it unreachable. After a successful one,
+    ``exporter.rejected`` (a :class:`Rejected`) counts the items the endpoint
+    rejected in its ``partial_success``, if any. Returns ``exporter``.
     """
-    def on_refusal(why: str | None) -> None:
-        exporter.refusal = why
+    attempts: list[SendResult | None] = [None]  # this export's last attempt
 
-    exporter.refusal = exporter.busy = None
+    def on_result(sent: SendResult) -> None:
+        sent = attempts[0] = _after(attempts[0], sent)
+        exporter.refusal, exporter.answer = sent.refusal, sent.answer
+        exporter.rejected = _answers.plus(exporter.rejected, sent.rejected)
+
+    exporter.refusal = exporter.answer = exporter.rejected = None
     export = exporter.export
 
     def export_watched(*args: Any, **kwargs: Any) -> Any:
-        exporter.refusal = exporter.busy = None
+        exporter.refusal = exporter.answer = exporter.rejected = attempts[0] = None
         return export(*args, **kwargs)
 
     exporter.export = export_watched
     if hasattr(exporter, "_stub"):  # gRPC
-        _watch_grpc_stub(exporter, on_refusal)
+        _watch_grpc_stub(exporter, on_result)
         return exporter
     client_export = exporter._client.export
+    last = _remember_http_replies(exporter._client)
 
     def client_export_watched(*args: Any, **kwargs: Any) -> Any:
+        last.reply = None
         result = client_export(*args, **kwargs)
-        if not result.success:
-            sent = SendResult(False, result.status_code, result.reason)
-            on_refusal(sent.refusal)
-            exporter.busy = sent.busy
+        on_result(_http_result(result, last, exporter._client._kind))
         return result
 
     exporter._client.export = client_export_watched
@@ -410,15 +503,20 @@ def http_span_sender() -> type:
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
     class HttpSpanSender(OTLPSpanExporter):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._last_reply = _remember_http_replies(self._client)
+
         def send(self, request: bytes, items: int) -> SendResult:
             if self._shutdown:
                 return SendResult(False)
+            self._last_reply.reply = None
             with self._metrics.export_operation(items) as result:
                 outcome = self._client.export(request)
                 if not outcome.success:
                     result.error = outcome.error
-                    return SendResult(False, outcome.status_code, outcome.reason)
-            return SendResult(True, outcome.status_code, outcome.reason)
+                    return _http_result(outcome, self._last_reply, "spans")
+            return _http_result(outcome, self._last_reply, "spans")
 
         @property
         def is_shut_down(self) -> bool:
@@ -460,16 +558,18 @@ def grpc_span_sender() -> type:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._stub = _BytesTraceStub  # reconnection re-creates the client from this too
-            self._refused: str | None = None
-            _watch_grpc_stub(self, self._refusing)
+            self._last = SendResult(False)
+            _watch_grpc_stub(self, self._answered)
 
-        def _refusing(self, why: str | None) -> None:
-            self._refused = why
+        def _answered(self, sent: SendResult) -> None:
+            self._last = _after(self._last, sent)
 
         def send(self, request: bytes, items: int) -> SendResult:
-            self._refused = None
+            self._last = SendResult(False)
             ok = self._export(_Serialized(request, items)) == SpanExportResult.SUCCESS
-            return SendResult(ok, grpc_refusal=None if ok else self._refused)
+            if ok:
+                return SendResult(True, rejected=self._last.rejected if self._last.ok else None)
+            return self._last if not self._last.ok else SendResult(False)
 
         def _translate_data(self, data: _Serialized) -> bytes:  # type: ignore[override]
             return data.request
@@ -571,6 +671,11 @@ def check() -> list[str]:
     _expect(problems, "HTTP span exporter _shutdown", lambda: http._shutdown is False)
     _expect(problems, "HTTP span exporter _metrics.export_operation",
             lambda: callable(http._metrics.export_operation))
+    _expect(problems, "HTTP client _kind names the signal", lambda: http._client._kind == "spans")
+    _expect(problems, "HTTP client _transport.request -> result with content() and headers()",
+            lambda: callable(http._client._transport.request) and all(
+                callable(getattr(_module("opentelemetry.exporter.http.transport._base").BaseHTTPResult, n, None))
+                for n in ("content", "headers")))
     _expect(problems, "HTTP client export(bytes) -> _ExportResult(success, status_code, reason, error)",
             lambda: callable(http._client.export) and {"success", "status_code", "reason", "error"} <= set(
                 _module("opentelemetry.exporter.otlp.common.http")._ExportResult.__dataclass_fields__))

@@ -101,7 +101,7 @@ class _Batcher(Generic[T]):
     # --- the caller's side --------------------------------------------------------------
     def add(self, item: T) -> None:
         if self._shut:
-            _notices.lost(self.signal, 1, self._where, "write_failed", "ended after otel-llm was shut down")
+            _notices.lost(self.signal, 1, self._where, "after_shutdown")
             return
         if self._through is not None and (self.write_through or in_worker_process()):
             # A spawned worker configures while importing the app's module, before

@@ -21,12 +21,13 @@ import json
 import os
 import socket
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
 from otel_llm import _notices
 
-__all__ = ["Marker", "started"]
+__all__ = ["Marker", "remove_own", "started"]
 
 _DIRECTORY = "running"
 #: A marker's suffix: not a data file's (``.json``), so ``otel-llm ingest`` of a data directory holding
@@ -73,18 +74,52 @@ def _runs(record: dict[str, Any]) -> bool:
 
 
 class Marker:
-    """This process's marker in one spool directory; :meth:`shutdown` removes it (idempotent)."""
+    """This process's marker in one spool directory; :meth:`shutdown` removes it (idempotent).
+
+    A child forked while the marker exists writes a marker of its own (its copy
+    of this object then names it): a worker killed with spans in memory is a
+    loss like any other. It is removed when the child ends cleanly: by
+    :meth:`shutdown` from ``atexit`` (``sys.exit``, as a pre-fork server's
+    worker ends), or, in a ``multiprocessing`` worker (which leaves by
+    ``os._exit``), after its exit flush. A bare ``os.fork()`` child ending in
+    ``os._exit`` runs nothing: its marker stays, and its in-memory telemetry was
+    indeed lost.
+    """
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
+        _markers.add(self)
+        if path is not None and hasattr(os, "register_at_fork"):
+            weak = weakref.WeakMethod(self._after_fork_in_child)
+            os.register_at_fork(after_in_child=lambda: (method := weak()) is not None and method())
+
+    def _after_fork_in_child(self) -> None:
+        if self.path is None:
+            return
+        self.path = _write(self.path.parent)
+        if self.path is not None:
+            from otel_llm import _upstream
+
+            # After the exit flush (priority 100): the marker goes only once the flush is done.
+            _upstream.on_multiprocessing_worker_exit(self.shutdown, exitpriority=50)
 
     def shutdown(self, *args: Any, **kwargs: Any) -> None:
         path, self.path = self.path, None
-        if path is not None and os.getpid() == int(path.stem):  # a forked child leaves its parent's marker
+        if path is not None and os.getpid() == int(path.stem):  # never another process's marker
             try:
                 path.unlink(missing_ok=True)
             except OSError:
                 pass
+
+
+_markers: "weakref.WeakSet[Marker]" = weakref.WeakSet()
+
+
+def remove_own() -> None:
+    """Remove this process's markers: it ends now, having handed over what it held (a forked worker
+    ending on SIGTERM after its flush)."""
+    for marker in list(_markers):
+        marker.shutdown()
 
 
 def started(spool_dir: Path, *, spooled: bool = True) -> Marker:
@@ -118,7 +153,12 @@ def started(spool_dir: Path, *, spooled: bool = True) -> Marker:
                         "shutting down (killed: SIGKILL, out of memory, ...); the telemetry it still held in memory "
                         "was lost" + ("; what it had spooled is replayed from the spool" if spooled else
                                       " (its last second of spans and log records, its metrics since their last export)"))
-    record = {"pid": os.getpid(), "started_at": time.time(), "host": host, "boot_id": _boot_id(),
+    return Marker(_write(directory))
+
+
+def _write(directory: Path) -> Path | None:
+    """Write this process's marker into ``directory``; its path, or None when it cannot be written."""
+    record = {"pid": os.getpid(), "started_at": time.time(), "host": socket.gethostname(), "boot_id": _boot_id(),
               "start_ticks": _start_ticks(os.getpid())}
     path = directory / f"{os.getpid()}{_SUFFIX}"
     tmp = path.with_suffix(".tmp")
@@ -131,5 +171,5 @@ def started(spool_dir: Path, *, spooled: bool = True) -> Marker:
             tmp.unlink(missing_ok=True)
         except OSError:
             pass
-        return Marker(None)
-    return Marker(path)
+        return None
+    return path

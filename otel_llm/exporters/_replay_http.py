@@ -13,6 +13,7 @@ from __future__ import annotations
 import email.utils
 import enum
 import gzip
+import http.client
 import json
 import os
 import ssl
@@ -27,6 +28,7 @@ from urllib.parse import urlsplit
 from opentelemetry.util.re import parse_env_headers
 
 from otel_llm import _notices, _upstream
+from otel_llm.exporters._answers import NO_ANSWER, http_answer, rejected_in_body, status_message
 from otel_llm.exporters._sizing import count_items
 
 __all__ = ["BUSY_STATUSES", "Outcome", "Reply", "Sending", "headers_for", "line_items", "merged", "mergeable",
@@ -58,10 +60,15 @@ def replay_url(inner: Any, signal: str) -> str:
 
 
 def headers_for(signal: str) -> dict[str, str]:
-    """``OTEL_EXPORTER_OTLP_HEADERS`` / ``OTEL_EXPORTER_OTLP_{SIGNAL}_HEADERS``, plus the JSON content type."""
-    headers = parse_env_headers(os.environ.get("OTEL_EXPORTER_OTLP_HEADERS", ""), liberal=True)
-    headers.update(parse_env_headers(os.environ.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_HEADERS", ""), liberal=True))
-    return {**headers, "Content-Type": "application/json"}
+    """``OTEL_EXPORTER_OTLP_{SIGNAL}_HEADERS``, else ``OTEL_EXPORTER_OTLP_HEADERS``, plus the JSON content type.
+
+    One or the other, never both merged: the OTLP exporters read them so, and a
+    generic credential meant for another backend must not reach this signal's
+    endpoint through replay when the app's own exports never send it there.
+    """
+    raw = (os.environ.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_HEADERS")
+           or os.environ.get("OTEL_EXPORTER_OTLP_HEADERS", ""))
+    return {**parse_env_headers(raw, liberal=True), "Content-Type": "application/json"}
 
 
 _COMPRESSORS = {"gzip": gzip.compress, "deflate": zlib.compress}
@@ -114,11 +121,14 @@ class Outcome(enum.Enum):
 
 @dataclass(frozen=True)
 class Reply:
-    """What one POST came to: the outcome, a short reason, and the server's Retry-After in seconds."""
+    """What one POST came to: the outcome, a short reason, the server's Retry-After in seconds, and
+    what the endpoint answered when it could not take the data now (with its own message)."""
 
     outcome: Outcome
     why: str
     retry_after_s: float | None = None
+    answer: _upstream.Answer | None = None
+    rejected: _upstream.Rejected | None = None  # items of a delivered request the endpoint rejected
 
 
 def tls_context(signal: str) -> ssl.SSLContext | None:
@@ -159,16 +169,41 @@ def post(url: str, headers: dict[str, str], body: bytes, tls: ssl.SSLContext | N
     try:
         with urllib.request.urlopen(request, timeout=sending.timeout_s, context=tls) as response:
             ok = 200 <= response.status < 300
-            return Reply(Outcome.DELIVERED if ok else Outcome.FAILED, f"HTTP {response.status}")
+            rejected = _rejected(response) if ok else None
+            return Reply(Outcome.DELIVERED if ok else Outcome.FAILED, f"HTTP {response.status}", rejected=rejected)
     except urllib.error.HTTPError as error:
-        why = f"HTTP {error.code} {error.reason}"
+        message = _error_message(error)
+        why = f"HTTP {error.code} {error.reason}" + (f": {message}" if message else "")
+        answer = http_answer(error.code, str(error.reason), message)
         if error.code in BUSY_STATUSES:
-            return Reply(Outcome.BUSY, why, retry_after(error.headers.get("Retry-After")))
+            return Reply(Outcome.BUSY, why, retry_after(error.headers.get("Retry-After")), answer)
         if 400 <= error.code < 500 and error.code != 408:
             return Reply(Outcome.REFUSED, why)
-        return Reply(Outcome.FAILED, why)
+        return Reply(Outcome.FAILED, why, answer=answer)
     except (urllib.error.URLError, OSError) as error:
+        if isinstance(getattr(error, "reason", error), TimeoutError):  # connected (or trying), no answer
+            return Reply(Outcome.FAILED, f"no answer within {sending.timeout_s:g} s", answer=NO_ANSWER)
         return Reply(Outcome.FAILED, str(error))
+    except http.client.HTTPException as error:  # not HTTP/1.x (a gRPC port), cut short, a URL it cannot use
+        return Reply(Outcome.FAILED, f"{type(error).__name__}: {error}".rstrip(": "))
+
+
+def _rejected(response: Any) -> _upstream.Rejected | None:
+    """The items a 2xx answer's body rejects (``partial_success``); None when it says none, or breaks off
+    (the status already said the request was taken)."""
+    try:
+        return rejected_in_body(response.read(64 * 1024), response.headers.get("Content-Type"))
+    except (http.client.HTTPException, OSError):
+        return None
+
+
+def _error_message(error: urllib.error.HTTPError) -> str | None:
+    """The endpoint's own words in an error answer's body (a ``google.rpc.Status``), if any."""
+    try:
+        body = error.read(64 * 1024)
+    except Exception:  # noqa: BLE001 — a body cut off mid-read: the status still speaks
+        return None
+    return status_message(body, error.headers.get("Content-Type"))
 
 
 def retry_after(value: str | None) -> float | None:

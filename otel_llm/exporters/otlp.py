@@ -14,7 +14,9 @@ points per request) keeps requests small.
 
 A span batch refused for good by an HTTP endpoint (4xx other than 408/429) is
 marked on the exporter (``refusal``: the status and reason), so the spool can
-set it aside, saying why, instead of retrying it.
+set it aside, saying why, instead of retrying it; one a live endpoint could not
+take now is marked with its answer (``answer``: status and message), so the
+spool names it instead of calling the endpoint unreachable.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from opentelemetry.sdk.trace.export import SpanExportResult
 from otel_llm import _upstream
 from otel_llm._guard import internal_error
 from otel_llm._upstream import LogRecordExporter, LogRecordExportResult, ReadableLogRecord
+from otel_llm.exporters._answers import plus
 from otel_llm.exporters._otlp_wire import encode_span_requests
 from otel_llm.exporters._sizing import DEFAULT_MAX_REQUEST_BYTES, cut_longest, well_formed
 
@@ -52,10 +55,11 @@ class _BoundedSpanExport:
         super().__init__(*args, **kwargs)
         self.max_request_bytes = max_request_bytes
         self.refusal: str | None = None  # why the last failed batch was refused for good, if it was
-        self.busy: str | None = None  # the "not now" answer (HTTP 503, 429) the last failed batch got, if it did
+        self.answer: _upstream.Answer | None = None  # what a live endpoint answered to the last failed batch
+        self.rejected: _upstream.Rejected | None = None  # the last batch's items rejected in an accepted request
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        self.refusal = self.busy = None
+        self.refusal = self.answer = self.rejected = None
         if self.is_shut_down:
             return SpanExportResult.FAILURE
         try:
@@ -65,8 +69,9 @@ class _BoundedSpanExport:
             return SpanExportResult.FAILURE
         for request, count in requests:
             result = self.send(request, count)
+            self.rejected = plus(self.rejected, result.rejected)
             if not result.ok:
-                self.refusal, self.busy = result.refusal, result.busy
+                self.refusal, self.answer = result.refusal, result.answer
                 return SpanExportResult.FAILURE
         return SpanExportResult.SUCCESS
 
@@ -88,8 +93,12 @@ class BoundedLogExporter(LogRecordExporter):
 
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
         records = [_well_formed_record(record) for record in batch]
-        ok = all(self.inner.export(part) == LogRecordExportResult.SUCCESS for part in self._parts(records))
-        return LogRecordExportResult.SUCCESS if ok else LogRecordExportResult.FAILURE
+        self.rejected: _upstream.Rejected | None = None  # summed over the parts (``inner.rejected``: one part's)
+        for part in self._parts(records):
+            if self.inner.export(part) != LogRecordExportResult.SUCCESS:
+                return LogRecordExportResult.FAILURE
+            self.rejected = plus(self.rejected, getattr(self.inner, "rejected", None))
+        return LogRecordExportResult.SUCCESS
 
     def _parts(self, batch: list[ReadableLogRecord]) -> list[list[ReadableLogRecord]]:
         limit = self.max_request_bytes

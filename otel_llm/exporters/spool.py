@@ -33,13 +33,15 @@ log exporter and returns an exporter of the same kind. Guarantees and limits:
   queue or memory limit is full still answers an empty probe with 200) says
   nothing about the data: the lines wait in the spool, the replayer honours
   ``Retry-After`` (up to a minute) and one line on stderr says the endpoint is
-  busy; they never count towards :data:`MAX_LINE_FAILURES`.
+  busy -- or, when it gave a reason (a collector whose disk is full: "write
+  .../traces.jsonl: no space left on device"), that it could not take the data,
+  in its own words; they never count towards :data:`MAX_LINE_FAILURES`.
 * **Replay speaks OTLP/HTTP JSON** whatever the inner protocol, small lines
   merged into one request (:mod:`._replay_http`): for an HTTP exporter to its
   own URL, for a gRPC exporter to the same host on port 4318;
   ``OTEL_LLM_SPOOL_REPLAY_ENDPOINT`` (a base URL such as
   ``http://127.0.0.1:4318``) overrides both. Headers come from
-  ``OTEL_EXPORTER_OTLP_HEADERS`` / ``OTEL_EXPORTER_OTLP_{SIGNAL}_HEADERS``, TLS
+  ``OTEL_EXPORTER_OTLP_{SIGNAL}_HEADERS``, else ``OTEL_EXPORTER_OTLP_HEADERS``, TLS
   files (a private CA, mutual TLS) from ``OTEL_EXPORTER_OTLP_{,SIGNAL_}CERTIFICATE``,
   ``..._CLIENT_CERTIFICATE`` and ``..._CLIENT_KEY``, the request timeout and
   compression from ``OTEL_EXPORTER_OTLP_{,SIGNAL_}TIMEOUT`` (seconds, as the
@@ -167,7 +169,7 @@ class _Spool:
         signal: str,
         interrupt: Callable[[], None],
         refusal: Callable[[], str | None] = lambda: None,
-        busy: Callable[[], str | None] = lambda: None,
+        answer: Callable[[], _upstream.Answer | None] = lambda: None,
         max_request_bytes: int | None = DEFAULT_MAX_REQUEST_BYTES,
         endpoint: str | None = None,
     ) -> None:
@@ -181,7 +183,7 @@ class _Spool:
         self._signal = signal
         self._interrupt = interrupt  # stops the inner exporter's retries (shuts it down)
         self._refusal = refusal  # why the inner exporter's last failure was a permanent refusal, if it was
-        self._busy = busy  # the "not now" answer (HTTP 503, 429) the inner exporter's last failure got, if it did
+        self._answer = answer  # what a live endpoint answered to the inner exporter's last failure, if it did
         self._max_request = max_request_bytes
         self._directory = directory
         self._store = SegmentStore(directory, max_bytes, root=directory.parent)
@@ -194,6 +196,7 @@ class _Spool:
         self._has_children = False  # forked workers write through to this spool
         self._retry_after: float | None = None  # asked by a busy endpoint, for the replayer's next wait
         self._busy_said = False  # "busy" was said in this outage
+        self._unreadable_said = False  # a line that is not OTLP-JSON was said to be set aside
         self._init_threading()
         _live.add(self)
         if self._store.pending():  # left over by an earlier process
@@ -233,7 +236,7 @@ class _Spool:
     def export(self, batch: Any) -> bool:
         """Deliver, spool or set aside ``batch``; False only when it was neither sent nor kept."""
         tried = self._healthy and not self._past_deadline()
-        busy = None
+        answer = None
         if tried:
             sent = self._try_send(batch)
             with self._lock:  # claimed by the deadline's watchdog, which spools it: not a second time here
@@ -244,7 +247,7 @@ class _Spool:
             why = self._refusal()
             if why:  # refused for good: retrying cannot help, the endpoint is fine
                 return self._set_aside_batch(batch, why)
-            busy = self._busy()  # answered "not now": reachable, so not said to be unreachable
+            answer = self._answer()  # answered "not now" or with its own failure: reachable, not unreachable
         records = self._records(batch)
         if records is None:
             return False
@@ -260,9 +263,10 @@ class _Spool:
             self._start_replayer()
             self._wake.set()
         if first_failure:  # later batches must not cut the replayer's probe backoff short
-            if busy is not None:
+            if answer is not None:
                 self._busy_said = True  # once per outage, as the replayer says it
-                _notices.notice(f"{self._where()} is busy ({busy}); {_notices.UNITS[self._signal][1]} are spooled to "
+                units = _notices.UNITS[self._signal][1]
+                _notices.notice(f"{answer.said(self._where(), units)}; {units} are spooled to "
                                 f"{self._directory} and sent again later")
             elif not self._past_deadline():
                 self._unreachable = True
@@ -343,7 +347,12 @@ class _Spool:
             return False
         if not self._dead.append_lines(line + b"\n", items):
             return False  # the writer counted the loss
-        _notices.set_aside(self._signal, items, str(self._dead.path), why)
+        if items:
+            _notices.set_aside(self._signal, items, str(self._dead.path), why)
+        elif not self._unreadable_said:  # nothing countable (damaged, put there by hand): said once, not counted
+            self._unreadable_said = True
+            _notices.notice(f"a spooled line that is not OTLP-JSON ({len(line):,} bytes) was set aside ({why}); "
+                            f"kept in {self._dead.path}; later ones are set aside without a word")
         return True
 
     # --- deadline ------------------------------------------------------------------------
@@ -402,10 +411,14 @@ class _Spool:
         """One immediate replay attempt, waited for (bounded); True when the spool is empty.
 
         Never waits out an endpoint that is down: the data is already safe on
-        disk, and a flush at exit must not hold the process for seconds.
+        disk, and a flush at exit must not hold the process for seconds. A
+        worker process never replays: the process that started it (or the next
+        one) does, so its flush -- at its exit, on SIGTERM -- does not wait at all.
         """
         if self._settled():
             return True
+        if in_worker_process():
+            return False
         self._start_replayer()
         with self._attempts:
             seen = self._attempt_count
@@ -439,8 +452,11 @@ class _Spool:
         size = sum(_remaining_bytes(s) for s in waiting)
         if not size:
             return
-        if size <= _COUNT_LIMIT_BYTES:
-            what = _notices.amount(self._signal, sum(_items_left(s) for s in waiting))
+        counted = sum(_items_left(s) for s in waiting) if size <= _COUNT_LIMIT_BYTES else None
+        if counted:
+            what = _notices.amount(self._signal, counted)
+        elif counted == 0:  # lines that are not OTLP-JSON (a damaged segment): something waits, not nothing
+            what = f"{size:,} bytes that hold no countable {_notices.UNITS[self._signal][1]}"
         else:
             what = f"{size / 2**20:,.0f} MiB of {_notices.UNITS[self._signal][1]}"
         why = f"collector unreachable at {self._where()}" if self._unreachable else (
@@ -502,8 +518,9 @@ class _Spool:
                     return True
             # Probe with an empty request before touching segments, so a down
             # endpoint costs one refused connection, not a sealed segment per probe.
-            probe = self._post(b"{}").outcome
-            self._unreachable = probe is Outcome.FAILED
+            reply = self._post(b"{}")
+            probe = reply.outcome
+            self._unreachable = probe is Outcome.FAILED and reply.answer is None  # not a timed-out answer
             if probe in (Outcome.FAILED, Outcome.BUSY):
                 return False
             while not self._stopping:
@@ -531,14 +548,18 @@ class _Spool:
 
     def _post(self, body: bytes) -> Reply:
         """POST to the endpoint; a busy answer (429, 503, ...) is remembered for the replayer's next wait
-        and said once per outage: the data waits in the spool, it is never set aside for it."""
+        and said once per outage: the data waits in the spool, it is never set aside for it. Items an
+        accepted request's answer rejected (``partial_success``) are counted as lost with its message."""
         reply = post(self._url, self._headers, body, self._tls, self._sending)
+        if reply.rejected is not None:  # accepted but for these: the rest must not be sent again
+            _notices.lost(self._signal, reply.rejected.count, self._url, "rejected", reply.rejected.message)
         if reply.outcome is Outcome.BUSY:
             self._retry_after = reply.retry_after_s
             if not self._busy_said:
                 self._busy_said = True
-                _notices.notice(f"{self._url} is busy ({reply.why}); spooled {_notices.UNITS[self._signal][1]} "
-                                f"wait in {self._directory} and are sent again later")
+                units = _notices.UNITS[self._signal][1]
+                said = reply.answer.said(self._url, units) if reply.answer else f"{self._url} is busy ({reply.why})"
+                _notices.notice(f"{said}; spooled {units} wait in {self._directory} and are sent again later")
         return reply
 
     def _replay(self, segment: Segment) -> bool:
@@ -645,7 +666,7 @@ class _SpooledExporter:
         self._inner_shut = False
         self._url = replay_url(inner, signal)
         self._spool = None if max_bytes <= 0 else _Spool(
-            send=lambda batch: inner.export(batch) == self.success,
+            send=self._send_direct,
             encode=type(self).encode,
             url=self._url,
             headers=headers_for(signal),
@@ -654,10 +675,20 @@ class _SpooledExporter:
             signal=signal,
             interrupt=self._shut_inner_down,
             refusal=lambda: getattr(inner, "refusal", None),
-            busy=lambda: getattr(inner, "busy", None),
+            answer=lambda: getattr(inner, "answer", None),
             max_request_bytes=max_request_bytes,
             endpoint=_upstream.exporter_endpoint(inner),
         )
+
+    def _send_direct(self, batch: Any) -> bool:
+        """Export ``batch`` with the inner exporter; items the endpoint rejected in an accepted request
+        (``partial_success``) are counted as lost with its message: the rest was taken, nothing is kept."""
+        ok = self.inner.export(batch) == self.success
+        rejected = getattr(self.inner, "rejected", None) if ok else None
+        if rejected is not None:
+            _notices.lost(self.signal, rejected.count, _upstream.exporter_endpoint(self.inner) or self._url,
+                          "rejected", rejected.message)
+        return ok
 
     def _export(self, batch: Any) -> Any:
         with exporting():  # the HTTP client's debug lines of this export stay out of the app's log
@@ -667,7 +698,7 @@ class _SpooledExporter:
         if self._spool is not None:
             return self.success if self._spool.export(batch) else self.failure
         try:
-            ok = self.inner.export(batch) == self.success
+            ok = self._send_direct(batch)
         except Exception as exc:  # noqa: BLE001 — exporters report failure, they don't raise: a bug
             internal_error("spool: the inner exporter raised", exc)
             ok = False

@@ -60,7 +60,8 @@ def test_the_replayer_waits_as_long_as_retry_after_asks(
 ) -> None:
     """A 429 with ``Retry-After: 2``: the next attempt comes two seconds later, not at the probe backoff."""
     import http.server
-    import threading
+
+    from ._replay import replay_left_behind
 
     attempts: list[float] = []
 
@@ -79,23 +80,10 @@ def test_the_replayer_waits_as_long_as_retry_after_asks(
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Throttling)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     spool = tmp_path / "spool"
-    store = SegmentStore(spool / "traces", max_bytes=1 << 20, root=spool)
-    store.append(record(0, size=100))
-    store.close()
-    monkeypatch.setenv("OTEL_LLM_SPOOL_REPLAY_ENDPOINT", f"http://127.0.0.1:{server.server_address[1]}")
     monkeypatch.setattr("otel_llm.exporters.spool._PROBE_MIN_S", 0.01)
     monkeypatch.setattr("otel_llm.exporters.spool._PROBE_MAX_S", 0.05)
-    try:
-        exporter = spooled(FlakyInner(), "traces", spool, 1 << 20)  # replays the backlog at once
-        deadline = time.monotonic() + 10
-        while segment_files(spool) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        exporter.shutdown()
-    finally:
-        server.shutdown()
+    replay_left_behind(spool, record(0, size=100), Throttling, monkeypatch)
     assert len(attempts) == 2 and segment_files(spool) == [], "refused once, then delivered"
     assert attempts[1] - attempts[0] >= 1.9, f"retried after {attempts[1] - attempts[0]:.2f} s"
     assert not dead_letter_path(spool, "traces").exists()

@@ -1,0 +1,164 @@
+"""What a live OTLP endpoint answered: its error in its own words, and the items it rejected.
+
+Why: an endpoint that answers is not an unreachable one, and its answer is
+the operator's best clue. A collector whose disk is full answers every export
+with HTTP 503 / gRPC UNAVAILABLE and the reason ("write .../traces.jsonl: no
+space left on device") in a ``google.rpc.Status``; calling that "busy" sends
+the operator to wait for a load spike. And an endpoint that accepts a request
+but rejects some of its items says so in the answer's ``partial_success`` (the
+OTLP specification: the rest is accepted and must not be sent again); those
+items are lost, and counted with the endpoint's message.
+
+Pure functions over the bytes and codes an answer carries; no transport here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["BUSY_STATUSES", "NO_ANSWER", "Answer", "Rejected", "grpc_answer", "http_answer", "plus", "rejected_in",
+           "rejected_in_body", "status_message"]
+
+#: HTTP statuses that answer "not now" (a full queue, a gateway in front of a busy collector).
+BUSY_STATUSES = frozenset({429, 502, 503, 504})
+
+#: gRPC codes a live endpoint answers when it cannot take the data now (send it again later).
+_GRPC_ANSWERS = frozenset({"UNAVAILABLE", "RESOURCE_EXHAUSTED", "ABORTED", "INTERNAL", "DATA_LOSS", "UNKNOWN"})
+
+#: How gRPC's own transport begins the details when it reached no server (connection refused, reset,
+#: DNS): an UNAVAILABLE with such details is not an answer. A live server's UNAVAILABLE carries its own
+#: words (which may well mention a refused connection further on: "dial tcp ...: connection refused").
+_GRPC_TRANSPORT_FAILURES = ("failed to connect", "connection refused", "connection reset", "socket closed",
+                            "broken pipe", "dns resolution failed", "connections to all backends failing",
+                            "network is unreachable", "no route to host", "empty address list",
+                            "endpoint closing", "keepalive watchdog timeout", "goaway", "connection timed out")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A live endpoint's error answer to an export: ``what`` ("HTTP 503 Service Unavailable",
+    "gRPC UNAVAILABLE"), the reason it gave (``message``), and whether it only said "not now"."""
+
+    what: str
+    message: str | None = None
+    busy: bool = False
+    silent: bool = False  # no answer in time: a slow or hung endpoint (or a network dropping packets)
+
+    def __str__(self) -> str:
+        return f"{self.what}: {self.message}" if self.message else self.what
+
+    def said(self, where: str, units: str) -> str:
+        """``"<where> is busy (HTTP 429 ...)"``, ``"<where> could not take the spans (HTTP 503 ...: <why>)"``
+        or ``"<where> did not answer within the exporter's timeout (...)"``."""
+        if self.silent:
+            return (f"{where} did not answer within the exporter's timeout ({self}; a slow or hung collector, "
+                    "or a network that drops packets)")
+        if self.busy:
+            return f"{where} is busy ({self})"
+        return f"{where} could not take the {units} ({self})"
+
+
+#: No answer within the exporter's timeout, over HTTP.
+NO_ANSWER = Answer("OTEL_EXPORTER_OTLP_TIMEOUT", silent=True)
+
+
+def http_answer(status: int | None, reason: str | None, message: str | None) -> Answer | None:
+    """The answer of an HTTP error status that is not a refusal for good (those are the dead letter's)."""
+    if status is None or status < 400 or (status < 500 and status not in (408, 429)):
+        return None
+    what = f"HTTP {status} {reason or ''}".rstrip()
+    # 429 is "slow down" whatever it says; a 503 with a reason is the endpoint's own failure (a full disk).
+    return Answer(what, message, busy=status == 429 or (status in BUSY_STATUSES and not message))
+
+
+def grpc_answer(code: str, details: str | None) -> Answer | None:
+    """The answer of a gRPC status a live server sent (not a refusal for good, not a transport failure)."""
+    if code == "DEADLINE_EXCEEDED":
+        return Answer("gRPC DEADLINE_EXCEEDED, OTEL_EXPORTER_OTLP_TIMEOUT", silent=True)
+    if code not in _GRPC_ANSWERS:
+        return None
+    if code == "UNAVAILABLE" and (details or "").lower().startswith(_GRPC_TRANSPORT_FAILURES):
+        return None
+    return Answer(f"gRPC {code}", details or None,
+                  busy=code == "RESOURCE_EXHAUSTED" or (code == "UNAVAILABLE" and not details))
+
+
+def status_message(body: bytes, content_type: str | None) -> str | None:
+    """The ``message`` of the ``google.rpc.Status`` an OTLP/HTTP error answer carries (protobuf or JSON);
+    a plain-text body as it is (a proxy's page, cut short); None when there is none."""
+    if not body:
+        return None
+    kind = (content_type or "").lower()
+    try:
+        if "protobuf" in kind:
+            from google.rpc import status_pb2
+
+            return status_pb2.Status.FromString(body).message.strip() or None
+        if "json" in kind:
+            value = json.loads(body)
+            return str(value.get("message") or "").strip() or None if isinstance(value, dict) else None
+    except Exception:  # noqa: BLE001 — an answer we cannot read has no message; the status still speaks
+        return None
+    if kind.startswith("text/plain"):
+        text = body[:300].decode("utf-8", "replace").strip()
+        return " ".join(text.split()) or None
+    return None
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """Items of an accepted request the endpoint rejected (its ``partial_success``), with its message."""
+
+    count: int
+    message: str = ""
+
+    def __add__(self, other: "Rejected | None") -> "Rejected":
+        if other is None:
+            return self
+        return Rejected(self.count + other.count, self.message or other.message)
+
+
+def plus(total: Rejected | None, more: Rejected | None) -> Rejected | None:
+    """``total`` and ``more`` together (either may be None): a batch sent as several requests."""
+    return more if total is None else total + more
+
+
+def rejected_in(response: Any) -> Rejected | None:
+    """The ``partial_success`` of an ``Export*ServiceResponse``: a protobuf message, or its OTLP-JSON dict
+    (``rejectedSpans``/``rejectedLogRecords``/``rejectedDataPoints``, an int64 written as text)."""
+    if isinstance(response, dict):
+        partial = response.get("partialSuccess") or response.get("partial_success")
+        if not isinstance(partial, dict):
+            return None
+        count = next((value for key, value in partial.items() if key.startswith("rejected")), 0)
+        message = partial.get("errorMessage") or partial.get("error_message") or ""
+    else:
+        partial = getattr(response, "partial_success", None)
+        if partial is None:
+            return None
+        count = next((getattr(partial, k) for k in _REJECTED_FIELDS if hasattr(partial, k)), 0)
+        message = getattr(partial, "error_message", "")
+    try:
+        count = int(count or 0)
+    except (TypeError, ValueError):
+        return None
+    return Rejected(count, str(message or "")) if count > 0 else None
+
+
+_REJECTED_FIELDS = ("rejected_spans", "rejected_log_records", "rejected_data_points")
+
+
+def rejected_in_body(body: bytes, content_type: str | None, response_type: Any = None) -> Rejected | None:
+    """:func:`rejected_in` for the body of a 2xx OTLP/HTTP answer: JSON, or protobuf of ``response_type``."""
+    if not body:
+        return None
+    try:
+        if "json" in (content_type or "").lower():
+            return rejected_in(json.loads(body))
+        if response_type is not None and "protobuf" in (content_type or "").lower():
+            return rejected_in(response_type.FromString(body))
+    except Exception:  # noqa: BLE001 — an unreadable success body: nothing known to be rejected
+        return None
+    return None

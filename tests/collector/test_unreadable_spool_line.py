@@ -1,0 +1,62 @@
+"""A spooled line that is not OTLP-JSON (a damaged segment, a file put there by hand) is set aside *and said*.
+
+The endpoint refuses it (HTTP 400) and the replayer moves it to the
+dead-letter file, as it should; but the notice counted the line's items, and a
+line that is not JSON holds none, so nothing was said: data moved out of the
+spool in silence.
+"""
+
+from __future__ import annotations
+
+import http.server
+from pathlib import Path
+
+import pytest
+
+from otel_llm.exporters.spool import dead_letter_path
+
+from ._replay import replay_left_behind
+
+
+class RefusesWhatIsNotJson(http.server.BaseHTTPRequestHandler):
+    def do_POST(self) -> None:  # noqa: N802 — http.server's naming
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200 if body.startswith(b"{") else 400)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_line_that_is_not_otlp_json_is_set_aside_and_said(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spool = tmp_path / "spool"
+    replay_left_behind(spool, b"damaged \x00 bytes, not JSON", RefusesWhatIsNotJson, monkeypatch)
+    dead = dead_letter_path(spool, "traces")
+    assert dead.read_bytes() == b"damaged \x00 bytes, not JSON\n"
+    err = capsys.readouterr().err
+    said = [line for line in err.splitlines() if str(dead) in line]
+    assert said and "not OTLP-JSON" in said[0] and "HTTP 400" in said[0], err
+
+
+def test_what_waits_at_exit_is_not_called_zero_spans_when_it_cannot_be_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Left in the spool with the collector down, a damaged line was announced as "0 spans spooled to ...":
+    something waits, and it is not nothing."""
+    from otel_llm.exporters._spool_segments import SegmentStore
+    from otel_llm.exporters.spool import spooled
+
+    from .conftest import free_port
+    from .test_spool import FlakyInner
+
+    spool = tmp_path / "spool"
+    store = SegmentStore(spool / "traces", max_bytes=1 << 20, root=spool)
+    store.append(b"damaged, not JSON")
+    store.close()
+    monkeypatch.setenv("OTEL_LLM_SPOOL_REPLAY_ENDPOINT", f"http://127.0.0.1:{free_port()}")  # nobody listens
+    spooled(FlakyInner(), "traces", spool, 1 << 20).shutdown()
+    said = [line for line in capsys.readouterr().err.splitlines() if "spooled to" in line]
+    assert said and " 0 spans" not in said[0] and "18 bytes" in said[0], said
