@@ -138,7 +138,8 @@ def test_dashboard_exports_download_and_parse(watched: Watched, server: Server, 
 def test_trace_endpoint_gives_the_tree_or_404(server: Server, api: TraceStore) -> None:
     trace = top_traces(api, 1)[0]
     tree = httpx.get(f"{server.url}/api/traces/{trace.trace_id}").json()
-    assert [n["span_id"] for n in tree] == [n.span_id for n in trace.tree]
+    assert [n["span_id"] for n in tree["spans"]] == [n.span_id for n in trace.tree]
+    assert tree["total_spans"] == len(trace.tree) and tree["not_shown"] == {"before": 0, "after": 0}
     missing = httpx.get(f"{server.url}/api/traces/{'0' * 32}")
     assert missing.status_code == 404 and "no trace" in missing.json()["detail"]
 
@@ -606,3 +607,36 @@ def test_dashboard_draws_its_cards_before_the_charts_and_tables_come(
     assert_charts_rendered(page)
     assert page.get_attribute("#app", "aria-busy") == "false" and page.locator("#busy").inner_text() == ""
     watched.assert_clean(server.url + "/")
+
+
+def test_dashboard_opens_a_huge_trace_a_page_at_a_time(watched: Watched, tmp_path: Path) -> None:
+    """The dashboard's span tree of a huge trace showed its first TREE_MAX spans and pointed at
+    api/traces/<id>, which sent the whole tree. The page says how many spans are not shown and a button
+    fetches the next TREE_MAX of them (one page of the endpoint), until the tree is whole."""
+    from otel_llm_analysis.traces import span_trees
+    from otel_llm_analysis.web.views import TREE_MAX
+    from tests.web.test_report import _wide_trace_data
+
+    trace_id = _wide_trace_data(tmp_path / "data", 2 * TREE_MAX)
+    running = start_server(tmp_path, tmp_path / "data")
+    try:
+        page = open_dashboard(watched, running)
+        with TraceStore(tmp_path / "check.duckdb") as store:
+            store.ingest(tmp_path / "data")
+            whole = [n.span_id for n in span_trees(store, [trace_id])[trace_id]]
+        page.locator(f"button[aria-label='Span tree of trace {trace_id}']").first.click()
+        tree = page.locator("tr.tree:not([hidden])").first
+        assert tree.locator(".span").count() == TREE_MAX
+        left = len(whole) - TREE_MAX
+        assert f"the first {TREE_MAX:,} of its {len(whole):,} spans ({left:,} not shown)" in tree.inner_text()
+        while left > 0:
+            tree.locator("button.more").click()
+            shown = min(len(whole), len(whole) - left + TREE_MAX)
+            page.wait_for_function("([sel, n]) => document.querySelector(sel).querySelectorAll('.span').length === n",
+                                   arg=["tr.tree:not([hidden])", shown])
+            left = len(whole) - shown
+        assert tree.locator("button.more").count() == 0 and "(0 not shown)" in tree.inner_text()
+        watched.assert_clean(running.url + "/")
+        assert any(f"api/traces/{trace_id}?offset={TREE_MAX}&limit={TREE_MAX}" in u for u in watched.requests)
+    finally:
+        running.stop()

@@ -38,7 +38,7 @@ from otel_llm_analysis.store import StoreError
 from otel_llm_analysis.web.choices import choices
 from otel_llm_analysis.web.live import LiveStore
 from otel_llm_analysis.web.static import render_page
-from otel_llm_analysis.web.views import VIEWS, Query, describe, table_rows, trace_detail
+from otel_llm_analysis.web.views import TRACE_PAGE, TRACE_PAGE_MAX, VIEWS, Query, describe, table_rows, trace_detail
 
 TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 FILTER_PARAMS = ("since", "until", "project", "model")
@@ -218,12 +218,16 @@ def create_app(live: LiveStore, base: Query, *, source: str = "", refresh_ms: in
         with live.reading() as store:
             return choices(store, base.filters).as_json()
 
-    @app.get("/api/traces/{trace_id}", dependencies=[Depends(_only(()))], summary="One trace's span tree")
-    def trace(trace_id: Annotated[str, Path(description="32 lowercase hex digits")]) -> list[dict[str, Any]]:
+    @app.get("/api/traces/{trace_id}", dependencies=[Depends(_only(("offset", "limit")))],
+             summary="One trace's span tree, a page at a time")
+    def trace(trace_id: Annotated[str, Path(description="32 lowercase hex digits")],
+              offset: Annotated[int, Param(ge=0, description="Spans of the tree (pre-order) to pass over.")] = 0,
+              limit: Annotated[int, Param(ge=1, le=TRACE_PAGE_MAX, description="Spans to return.")] = TRACE_PAGE,
+              ) -> dict[str, Any]:
         if not TRACE_ID.match(trace_id):
             raise _bad(f"trace_id must be 32 lowercase hex digits, not {trace_id!r}")
         with live.reading() as store:
-            tree = trace_detail(store, trace_id)
+            tree = trace_detail(store, trace_id, offset, limit)
         if tree is None:
             raise HTTPException(status_code=404, detail=f"no trace {trace_id}")
         return tree

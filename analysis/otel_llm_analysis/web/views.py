@@ -23,7 +23,7 @@ from otel_llm_analysis import comparisons, logs, processes, qa, summaries, trace
 from otel_llm_analysis import Filters
 from otel_llm_analysis._filters import ratio
 from otel_llm_analysis.export import to_records
-from otel_llm_analysis.web.ranked import top_traces_bounded
+from otel_llm_analysis.web.ranked import top_traces_bounded, trace_page
 
 Period = Literal["hour", "day", "week"]
 #: Colour-blind-safe categorical palette (Okabe & Ito), used for per-model series.
@@ -512,10 +512,20 @@ def traces_view(store: Any, query: Query) -> dict[str, Any]:
     return out
 
 
-def trace_detail(store: Any, trace_id: str) -> list[dict[str, Any]] | None:
-    """One trace's span tree in pre-order, or None when the store has no such trace."""
-    tree = traces.span_trees(store, [trace_id]).get(trace_id)
-    return None if tree is None else _table(tree)
+#: Spans of one trace ``/api/traces/{trace_id}`` answers by default, and at most: a trace of an agent loop
+#: can hold 100,000 spans, hundreds of MB of JSON in one answer; a client pages through it with ``offset``.
+TRACE_PAGE, TRACE_PAGE_MAX = 1000, 10_000
+
+
+def trace_detail(store: Any, trace_id: str, offset: int = 0, limit: int = TRACE_PAGE) -> dict[str, Any] | None:
+    """Spans ``offset`` to ``offset + limit`` of one trace's tree in pre-order, with its number of spans and
+    the count of those before and after the page (``not_shown``); None when the store has no such trace."""
+    found = trace_page(store, trace_id, offset, limit)
+    if found is None:
+        return None
+    nodes, total = found
+    return {"trace_id": trace_id, "total_spans": total, "offset": offset, "limit": limit, "spans": _table(nodes),
+            "not_shown": {"before": min(offset, total), "after": max(0, total - offset - len(nodes))}}
 
 
 LOG_COLUMNS = (
@@ -628,6 +638,6 @@ def describe() -> dict[str, Any]:
     }
 
 
-__all__ = ["DEFAULT_COMPARE", "KPIS", "PALETTE", "Query", "TREE_MAX", "VIEWS", "View", "Column", "auto_period", "budget_filters",
+__all__ = ["DEFAULT_COMPARE", "KPIS", "PALETTE", "Query", "TRACE_PAGE", "TRACE_PAGE_MAX", "TREE_MAX", "VIEWS", "View", "Column", "auto_period", "budget_filters",
            "compute_all", "data_window", "describe", "resolved_window", "table_rows", "trace_detail",
            "with_window"]

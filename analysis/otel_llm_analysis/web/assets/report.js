@@ -611,12 +611,35 @@
     });
     var box = el("div", {}, tree.map(spanLine));
     var total = (data.tree_spans || {})[traceId];
-    if (total) {
-      box.appendChild(el("p", { cls: "note", text: "Showing the first " + group(tree.length, 0) + " of its " +
-        group(total, 0) + " spans; the whole tree: " + (LIVE ? "api/traces/" + traceId + " or " : "") +
-        "otel-llm traces --tree with the same filters." }));
-    }
+    if (total) moreSpans(box, traceId, tree.length, total, tree.length);
     return box;
+  }
+  // Under a cut tree: how many spans it shows of how many, and on the dashboard a button asking the server
+  // for the next ``step`` of them (api/traces/<id> answers a page at a time, never the whole tree at once).
+  function moreSpans(box, traceId, shownSpans, total, step) {
+    var left = total - shownSpans;
+    var note = el("p", { cls: "note tree-more", role: "status", text: "Showing the first " + group(shownSpans, 0) +
+      " of its " + group(total, 0) + " spans (" + group(left, 0) + " not shown); the whole tree: " +
+      (LIVE ? "the button below, api/traces/" + traceId + "?offset=" + shownSpans + " or " : "") +
+      "otel-llm traces --tree with the same filters." });
+    box.appendChild(note);
+    if (!LIVE || left <= 0) return;
+    var button = el("button", { type: "button", cls: "more", text: "Show the next " + group(Math.min(step, left), 0) + " spans" });
+    button.onclick = function () {
+      button.disabled = true;
+      fetch("api/traces/" + traceId + "?offset=" + shownSpans + "&limit=" + step).then(function (r) {
+        return r.json().then(function (body) { if (!r.ok) throw new Error(body.detail || r.statusText); return body; });
+      }).then(function (page) {
+        note.remove();
+        button.remove();
+        page.spans.forEach(function (node) { box.appendChild(spanLine(node)); });
+        moreSpans(box, traceId, shownSpans + page.spans.length, page.total_spans, step);
+      }).catch(function (err) {
+        button.disabled = false;
+        note.textContent += " Could not load more: " + err.message;
+      });
+    };
+    box.appendChild(button);
   }
   function renderTraces(parent, data) {
     var view = VIEWS.traces;
