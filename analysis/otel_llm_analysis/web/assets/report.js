@@ -825,7 +825,9 @@
     fetch("api/status").then(function (r) { return r.json(); }).then(function (status) {
       var said = document.getElementById("live-status"), recent = status.recent_problems || [];
       said.textContent = "live · " + group(status.spans, 0) + " spans in the store (" + storeScope() + ") · checked " +
-        new Date().toISOString().slice(11, 19) + " UTC" + (status.last_error ? " · watching failed: " + status.last_error : "") +
+        new Date().toISOString().slice(11, 19) + " UTC" +
+        (status.ingesting ? " · ingesting since " + when(status.ingesting) + " UTC: the figures are the data loaded so far" : "") +
+        (status.last_error ? " · watching failed: " + status.last_error : "") +
         (status.problems ? " · " + group(status.problems, 0) + " line" + (status.problems === 1 ? "" : "s") +
          " not loaded, the latest: " + recent[recent.length - 1] : "");
       if (recent.length) said.title = "not loaded (file:line: reason):\n" + recent.join("\n");
