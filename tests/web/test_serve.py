@@ -640,3 +640,43 @@ def test_dashboard_opens_a_huge_trace_a_page_at_a_time(watched: Watched, tmp_pat
         assert any(f"api/traces/{trace_id}?offset={TREE_MAX}&limit={TREE_MAX}" in u for u in watched.requests)
     finally:
         running.stop()
+
+
+def test_export_clicked_while_the_dashboard_loads_waits_for_every_view(watched: Watched, server: Server,
+                                                                         tmp_path: Path) -> None:
+    """Export JSON clicked while the page was still loading (the cards drawn, the tables on their way: seconds
+    on a big store) downloaded the two views drawn so far as if they were the page. The export waits for every
+    view of the filters chosen, says that it waits, and then holds them all."""
+    from otel_llm_analysis.web.views import VIEWS
+
+    held: list[Any] = []
+    holding = [True]
+
+    def traces(route: Any) -> None:  # the traces view answers late
+        if holding[0]:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page = watched.page
+    page.route("**/api/traces?*", traces)
+    page.route("**/api/traces", traces)
+    page.goto(server.url + "/")
+    page.wait_for_function("() => (window.otelLlmFirstPaints || 0) > 0")
+    while not held:
+        page.wait_for_timeout(50)
+    with page.expect_download(timeout=30_000) as info:
+        page.click("#export-json")
+        page.wait_for_timeout(500)
+        assert "waits until every view" in page.locator("#export-note").inner_text()
+        assert page.locator("#export-json").is_disabled()
+        holding[0] = False
+        for route in held:
+            route.continue_()
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(str(path))
+    exported = json.loads(path.read_text())
+    assert sorted(exported["views"]) == sorted(VIEWS)
+    assert exported["views"]["traces"]["cost"], "the late view is in the export"
+    assert page.locator("#export-note").inner_text() == "" and not page.locator("#export-json").is_disabled()
+    watched.assert_clean(server.url + "/")

@@ -401,14 +401,14 @@
 
   // --- sections -----------------------------------------------------------------
   function section(name, title, exportRows) {
-    var actions = el("span", { cls: "actions" });
+    var actions = el("span", { cls: "actions" }), file = slug();  // the filters these figures are of
     if (exportRows) {
       var csvButton = el("button", { type: "button", "data-export": name + ".csv", text: "CSV",
                                      "aria-label": "Download " + title + " as CSV" });
-      csvButton.onclick = function () { var e = exportRows(); download(slug() + "-" + name + ".csv", "text/csv", csv(e.columns, e.rows)); };
+      csvButton.onclick = function () { var e = exportRows(); download(file + "-" + name + ".csv", "text/csv", csv(e.columns, e.rows)); };
       var jsonButton = el("button", { type: "button", "data-export": name + ".json", text: "JSON",
                                       "aria-label": "Download " + title + " as JSON" });
-      jsonButton.onclick = function () { download(slug() + "-" + name + ".json", "application/json", JSON.stringify(exportRows().rows, null, 2)); };
+      jsonButton.onclick = function () { download(file + "-" + name + ".json", "application/json", JSON.stringify(exportRows().rows, null, 2)); };
       actions.appendChild(csvButton);
       actions.appendChild(jsonButton);
     }
@@ -738,8 +738,22 @@
     document.getElementById("app").setAttribute("aria-busy", String(on));
     document.getElementById("busy").textContent = on ? "updating the figures for the filters chosen…" : "";
   }
+  // Whether every view of the filters chosen is drawn (``complete``) or their load failed (``failure``): the
+  // page's export waits for one of the two, so it never holds the views of a half-loaded page or another
+  // filter's. ``settled`` are the callbacks waiting for it.
+  var complete = false, failure = null, settled = [];
+  function settle() {
+    var waiting = settled;
+    settled = [];
+    waiting.forEach(function (then) { then(); });
+  }
+  function whenSettled(then) {
+    if (complete || failure) then(); else settled.push(function () { whenSettled(then); });
+  }
   function refresh() {
     var ticket = ++loading;
+    complete = false;
+    failure = null;
     busy(true);
     var all = Object.keys(VIEWS), first = LIVE ? FIRST.filter(function (n) { return all.indexOf(n) >= 0; }) : [];
     var rest = LIVE ? all.filter(function (n) { return first.indexOf(n) < 0; }) : all;
@@ -755,12 +769,16 @@
         if (ticket !== loading) return;
         render(views && firstViews ? Object.assign({}, firstViews, views) : views);
         busy(false);
+        complete = true;
+        settle();
       });
     }).catch(function (err) {
       if (ticket !== loading) return;
       document.getElementById("app").textContent = "";
       document.getElementById("app").appendChild(el("p", { cls: "empty", text: "Could not load: " + err.message }));
       busy(false);
+      failure = err.message;
+      settle();
     });
   }
   function onFilter(event) {
@@ -802,13 +820,28 @@
     });
     return out;
   }
-  document.getElementById("export-json").addEventListener("click", function () {
+  function exportShown() {
     var views = {};
     for (var name in shown) {
       var perCall = ((VIEWS[name] || {}).columns || []).filter(function (c) { return c.format === "usd_1k"; });
       views[name] = asShown(shown[name], name === "summary" ? [] : perCall);
     }
     download(slug() + ".json", "application/json", JSON.stringify({ filters: filters, views: views }, null, 2));
+  }
+  // Clicked while the views load (seconds on a big store), the export waits for all of them and says so;
+  // when they fail to load it says that, rather than download part of the page.
+  var exportButton = document.getElementById("export-json"), exportNote = document.getElementById("export-note");
+  exportButton.addEventListener("click", function () {
+    if (exportButton.disabled) return;
+    if (!complete && !failure) {
+      exportButton.disabled = true;
+      exportNote.textContent = "the export waits until every view of the filters chosen has loaded…";
+    }
+    whenSettled(function () {
+      exportButton.disabled = false;
+      exportNote.textContent = failure ? "Export not made: the figures did not load (" + failure + ")." : "";
+      if (!failure) exportShown();
+    });
   });
 
   // What /api/status counts: the stored spans within the command line's filters, whatever the page picks
