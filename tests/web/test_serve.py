@@ -680,3 +680,36 @@ def test_export_clicked_while_the_dashboard_loads_waits_for_every_view(watched: 
     assert exported["views"]["traces"]["cost"], "the late view is in the export"
     assert page.locator("#export-note").inner_text() == "" and not page.locator("#export-json").is_disabled()
     watched.assert_clean(server.url + "/")
+
+
+def test_dashboard_follows_a_dark_colour_scheme_and_stays_readable(watched: Watched, server: Server) -> None:
+    """Dark mode was checked on the report only. The dashboard's own parts - the dates typed in, the status
+    line, the log inputs, the tree's paging, the export note - turn dark with the system too, and everything
+    drawn stays readable (WCAG AA); light mode keeps the light page."""
+    from tests.web._pages import assert_readable, contrasts
+
+    page = watched.page
+    page.emulate_media(color_scheme="dark")
+    page = open_dashboard(watched, server)
+    page.wait_for_function("() => document.getElementById('live-status').textContent.includes('spans')")
+    project = page.eval_on_selector_all("#f-project option", "os => os.map(o => o.value).filter(Boolean)")[0]
+    choose(page, "#f-project", project)  # the sections a project does not filter say so
+    assert page.locator("p.unfiltered").count() > 0
+    page.locator("details.figures summary").first.click()
+    page.locator("button.toggle").first.click()  # a span tree
+    found = contrasts(page)
+    assert found["background"] < 0.05, found["background"]
+    assert [i for i in found["items"] if "live-only" in i[1]], "the dashboard's own parts are checked"
+    assert_readable(page)
+    page.fill("#log-service", "any service")  # a typed value, read against its field
+    fields = page.eval_on_selector_all("#f-since, #f-until, .log-sources input", """els => els.map(e => {
+      const rgb = s => s.match(/[\\d.]+/g).slice(0, 3).map(Number);
+      const lum = c => { const a = c.map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+                         return 0.2126 * a[0] + 0.7152 * a[1] + 0.0722 * a[2]; };
+      const cs = getComputedStyle(e), f = lum(rgb(cs.color)), b = lum(rgb(cs.backgroundColor));
+      return [e.id, b, (Math.max(f, b) + 0.05) / (Math.min(f, b) + 0.05)]; })""")
+    assert len(fields) == 5 and all(bg < 0.1 and ratio >= 4.5 for _, bg, ratio in fields), fields
+    watched.screenshot("dashboard-dark")
+    page.emulate_media(color_scheme="light")
+    assert contrasts(page)["background"] > 0.9
+    watched.assert_clean(server.url + "/")
