@@ -535,6 +535,7 @@
     var view = VIEWS[name];
     var rows = data.rows;
     var s = section(name, view.title, exportOf(view.columns, rows, view.key.key));
+    (data.notes || []).forEach(function (said) { s.appendChild(el("p", { cls: "note said", text: said })); });
     s.appendChild(table(view.key.label, view.columns, rows, { key: view.key.key, keyFormat: view.key.format,
                                                              label: view.title }));
     parent.appendChild(s);
