@@ -731,6 +731,7 @@
     if (!LIVE && omitted.length) note.push("Not selectable here (the report would grow too large): " + omitted.join(", ") + ".");
     var f = META.filters || {};
     if (f.project || f.model) note.push("Report limited to " + [f.project && "project " + f.project, f.model && "model " + f.model].filter(Boolean).join(", ") + ".");
+    if (addressNote) note.push(addressNote);
     document.getElementById("filter-note").textContent = note.join(" ");
   }
   // While the views of new filters load (seconds on a big store), the figures shown are the previous filters':
@@ -799,8 +800,40 @@
       if (target === "f-project") document.getElementById("f-model").value = filters.model = "";
       else document.getElementById("f-project").value = filters.project = "";
     }
+    if (event) {  // a choice made on the page: a step the back button returns from
+      var address = addressOf();
+      if (address !== location.hash.slice(1)) history.pushState(null, "", "#" + address);
+      if (addressNote) { addressNote = ""; fillChoices(); }
+    }
     refresh();
   }
+  // The filters chosen live in the address (#range=7d&project=...): a link or a reload opens the same figures,
+  // and the browser's back and forward buttons step through the filters chosen. A link's value the page does
+  // not offer is said (above the figures), and that filter left at "all".
+  var ADDRESS = [["range", "f-range"], ["project", "f-project"], ["model", "f-model"]];
+  var addressNote = "";
+  function addressOf() {
+    var p = new URLSearchParams();
+    ["range", "project", "model", "since", "until"].forEach(function (k) { if (filters[k]) p.set(k, filters[k]); });
+    return p.toString();
+  }
+  function fromAddress() {
+    var p = new URLSearchParams(location.hash.slice(1)), missing = [];
+    ADDRESS.forEach(function (pair) {
+      var select = document.getElementById(pair[1]), value = p.get(pair[0]) || "";
+      var offered = Array.prototype.some.call(select.options, function (o) { return o.value === value; });
+      select.value = offered ? value : "";
+      if (!offered) missing.push(pair[0] + " " + JSON.stringify(value));
+    });
+    if (LIVE) {
+      document.getElementById("f-since").value = p.get("since") || "";
+      document.getElementById("f-until").value = p.get("until") || "";
+    }
+    addressNote = missing.length ? "Not offered here: the link's " + missing.join(", ") + "; showing all instead." : "";
+    fillChoices();
+    onFilter(null);
+  }
+  window.addEventListener("popstate", fromAddress);
   ["f-range", "f-project", "f-model", "f-since", "f-until"].forEach(function (id) {
     document.getElementById(id).addEventListener("change", onFilter);
   });
@@ -884,6 +917,6 @@
   document.getElementById("footer").textContent = "otel-llm · colours: Okabe–Ito colour-blind-safe palette; " +
     "budget status is also written out (✓ ok < 70 % ≤ ! warning < 90 % ≤ ✕ critical).";
   fillChoices();
-  refresh();
+  if (location.hash.length > 1) fromAddress(); else refresh();
   if (LIVE) poll();
 })();
