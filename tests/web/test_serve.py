@@ -20,6 +20,7 @@ from otel_llm_analysis.web.server import create_app
 from otel_llm_analysis.web.views import Query
 from tests.support.synthetic import generate
 from tests.web._pages import (
+    HeldRoutes,
     api_kpis,
     api_table,
     assert_charts_rendered,
@@ -364,27 +365,17 @@ def test_data_ingested_before_the_first_poll_answers_still_shows(
         watched: Watched, growing_server: Server, data_dir: Path, tmp_path: Path) -> None:
     """The page's views are of the data when it loaded; an ingest that lands before its first poll answers
     is a change too (the page must not take that poll's version as the one it shows)."""
-    held: list[Any] = []
-    holding = [True]
-
-    def status(route: Any) -> None:  # the first poll waits until the data has grown
-        if holding[0]:
-            held.append(route)
-        else:
-            route.continue_()
-
+    held = HeldRoutes()  # the first poll waits until the data has grown
     page = watched.page
-    page.route("**/api/status", status)
+    page.route("**/api/status", held)
     open_dashboard(watched, growing_server)
     more = tmp_path / "more"
     expected = more_data(page, data_dir, more, 10)["spans"]
     before = httpx.get(growing_server.url + "/api/status").json()["version"]
     more.rename(growing_server.watch / "more")
     next_version(growing_server, before)
-    holding[0] = False
-    assert held, "the page polled"
-    for route in held:
-        route.continue_()
+    assert held.routes, "the page polled"
+    held.release()
     page.wait_for_function("n => document.querySelector('[data-kpi=spans]').dataset.value === String(n)",
                            arg=expected, timeout=30_000)
     watched.assert_clean(growing_server.url + "/")
@@ -649,30 +640,20 @@ def test_export_clicked_while_the_dashboard_loads_waits_for_every_view(watched: 
     view of the filters chosen, says that it waits, and then holds them all."""
     from otel_llm_analysis.web.views import VIEWS
 
-    held: list[Any] = []
-    holding = [True]
-
-    def traces(route: Any) -> None:  # the traces view answers late
-        if holding[0]:
-            held.append(route)
-        else:
-            route.continue_()
-
+    held = HeldRoutes()  # the traces view answers late
     page = watched.page
-    page.route("**/api/traces?*", traces)
-    page.route("**/api/traces", traces)
+    page.route("**/api/traces?*", held)
+    page.route("**/api/traces", held)
     page.goto(server.url + "/")
     page.wait_for_function("() => (window.otelLlmFirstPaints || 0) > 0")
-    while not held:
+    while not held.routes:
         page.wait_for_timeout(50)
     with page.expect_download(timeout=30_000) as info:
         page.click("#export-json")
         page.wait_for_timeout(500)
         assert "waits until every view" in page.locator("#export-note").inner_text()
         assert page.locator("#export-json").is_disabled()
-        holding[0] = False
-        for route in held:
-            route.continue_()
+        held.release()
     path = tmp_path / info.value.suggested_filename
     info.value.save_as(str(path))
     exported = json.loads(path.read_text())
