@@ -694,3 +694,28 @@ def test_dashboard_follows_a_dark_colour_scheme_and_stays_readable(watched: Watc
     page.emulate_media(color_scheme="light")
     assert contrasts(page)["background"] > 0.9
     watched.assert_clean(server.url + "/")
+
+
+def test_narrowing_the_logs_while_new_filters_load_does_not_strand_the_page(
+        watched: Watched, server: Server, api: TraceStore) -> None:
+    """Typing a service into the log inputs while the views of newly chosen dates were loading cancelled that
+    load (one counter for both): the page kept the old dates' figures and said "updating" for good. The
+    log narrowing is its own request; the dates' views still arrive, with the logs narrowed as asked."""
+    page = open_dashboard(watched, server)
+    held = HeldRoutes()
+    page.route("**/api/summary?*", held)
+    page.select_option("#f-range", "7d")
+    while not held.routes:
+        page.wait_for_timeout(50)
+    before = renders(page)
+    page.fill("#log-service", "no-such-service")
+    page.dispatch_event("#log-service", "change")
+    wait_render(page, before)  # the narrowed logs
+    held.release()
+    week = range_filters(page, "7d")
+    page.wait_for_function("n => document.querySelector('[data-kpi=spans]').dataset.value === String(n)",
+                           arg=totals(api, week).spans, timeout=30_000)
+    page.wait_for_function("() => document.getElementById('busy').textContent === ''", timeout=30_000)
+    assert page.locator("#log-service").input_value() == "no-such-service"
+    assert "No data in this range." in page.locator("#view-logs").inner_text()  # still narrowed
+    watched.assert_clean(server.url + "/")

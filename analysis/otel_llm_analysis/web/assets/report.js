@@ -543,31 +543,33 @@
   }
   // Log patterns; on the dashboard, narrowed by service, logger or trace as `otel-llm logs` is (the report
   // holds the unnarrowed patterns: its note says where to narrow them).
-  var logSources = { service: "", logger: "", trace_id: "" };
+  var logSources = { service: "", logger: "", trace_id: "" }, logLoading = 0;
   function renderLogs(parent, data) {
     var s = renderTable(parent, "logs", data);
     if (!LIVE) return;
     var form = el("div", { cls: "filters log-sources" });
     [["service", "Service"], ["logger", "Logger"], ["trace_id", "Trace id"]].forEach(function (f) {
       var input = el("input", { type: "search", id: "log-" + f[0], value: logSources[f[0]], "aria-label": "Logs of " + f[1] });
+      // Its own request, not a new load of the page: a load of new filters under way goes on (and asks
+      // for the logs narrowed so); this answer is dropped when such a load began after it was asked.
       input.addEventListener("change", function () {
         logSources[f[0]] = input.value.trim();
-        busy(true);
-        var ticket = ++loading;
+        var page = loading, mine = ++logLoading, alone = complete;
+        if (alone) busy(true);
         fetch("api/logs?" + viewQuery("logs")).then(function (r) {
           return r.json().then(function (body) { if (!r.ok) throw new Error(body.detail || r.statusText); return body; });
         }).then(function (body) {
-          if (ticket !== loading) return;
+          if (page !== loading || mine !== logLoading) return;
           shown.logs = body;
           var holder = el("div");
           renderLogs(holder, body);
           s.replaceWith(holder.firstChild);
-          busy(false);
+          if (alone) busy(false);
           window.otelLlmRenders = (window.otelLlmRenders || 0) + 1;
         }).catch(function (err) {
-          if (ticket !== loading) return;
+          if (page !== loading || mine !== logLoading) return;
           s.appendChild(el("p", { cls: "empty", text: "Could not load: " + err.message }));
-          busy(false);
+          if (alone) busy(false);
         });
       });
       form.appendChild(el("label", {}, [f[1] + " ", input]));
