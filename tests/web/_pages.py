@@ -171,3 +171,24 @@ def assert_readable(page: Any) -> None:
     found = contrasts(page)
     poor = [(kind, what, round(r, 2)) for kind, what, r in found["items"] if r < (4.5 if kind == "text" else 3)]
     assert poor == [], poor
+
+
+class HeldRoutes:
+    """A route handler holding the page's requests (``page.route(pattern, held)``) until :meth:`release`:
+    a server answering late, at the moment a test chooses."""
+
+    def __init__(self) -> None:
+        self.routes: list[Any] = []
+        self.holding = True
+
+    def __call__(self, route: Any) -> None:
+        if self.holding:
+            self.routes.append(route)
+        else:
+            route.continue_()
+
+    def release(self) -> None:
+        """Let the held requests go on, and those to come."""
+        self.holding = False
+        for route in self.routes:
+            route.continue_()

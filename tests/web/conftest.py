@@ -15,7 +15,9 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -186,7 +188,8 @@ def start_server(tmp: Path, files_from: Path, *extra: str) -> Server:
 
 
 def wait_until_serving(process: subprocess.Popen[bytes], url: str, seconds: float = 120) -> None:
-    """Return once ``url``/api/status answers; fail if the process exits or the time runs out."""
+    """Return once ``url``/api/status answers and a watcher has ingested its backlog (the page answers
+    meanwhile, with the data loaded so far); fail if the process exits or the time runs out."""
     import httpx
 
     deadline = time.monotonic() + seconds
@@ -194,7 +197,8 @@ def wait_until_serving(process: subprocess.Popen[bytes], url: str, seconds: floa
         if process.poll() is not None:
             raise AssertionError(f"otel-llm serve exited {process.returncode}")
         try:
-            if httpx.get(f"{url}/api/status", timeout=5).status_code == 200:
+            answer = httpx.get(f"{url}/api/status", timeout=5)
+            if answer.status_code == 200 and (not answer.json()["watching"] or answer.json()["rounds"] >= 1):
                 return
         except httpx.HTTPError:
             pass
@@ -229,3 +233,29 @@ def interrupted_store(tmp: Path, where: str) -> Path:
         with pytest.raises(KeyboardInterrupt):
             store.ingest([str(p) for p in data.files])
     return db
+
+
+@contextmanager
+def serving(live: Any, **options: Any) -> Iterator[str]:
+    """The dashboard app over ``live`` (a ``LiveStore``) on a free loopback port, served by uvicorn in a thread
+    of this process (so a test can hold the store's ingest); yields its URL."""
+    import uvicorn
+
+    from otel_llm_analysis.web.server import create_app, listen
+    from otel_llm_analysis.web.views import Query
+
+    sock = listen("127.0.0.1", 0)
+    app = create_app(live, options.pop("query", Query()), refresh_ms=300, **options)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        deadline = time.monotonic() + 30
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()

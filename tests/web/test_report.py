@@ -532,14 +532,16 @@ def test_report_cost_chart_names_the_models_it_cannot_stack_for_lack_of_a_price(
 
 
 def test_report_says_which_tables_a_chosen_model_does_not_filter(watched: Watched, report: Path) -> None:
-    """Tool calls, agent invocations, logs, budgets and process metrics carry no model of their own, so a model
+    """Tool calls, agent invocations, logs, budgets, process metrics, sessions, user messages and the cheaper
+    models (which compare every model) carry no model of their own, so a model
     chosen above leaves them as they were: each such section says so while a model is chosen, the others do not."""
     page = open_report(watched, report)
     assert page.locator(".unfiltered").count() == 0
     choose(page, "#f-model", "gpt-4o")
     said = dict(page.eval_on_selector_all(
         ".unfiltered", "els => els.map(e => [e.closest('section').id, e.textContent])"))
-    assert set(said) == {"view-tools", "view-agents", "view-logs", "view-budgets", "view-processes"}, said
+    assert set(said) == {"view-tools", "view-agents", "view-logs", "view-budgets", "view-processes", "view-running",
+                         "view-sessions", "view-queries", "view-recommend"}, said
     assert all(text == "Not filtered by model gpt-4o: this section shows the same for every model."
                for text in said.values()), said
     choose(page, "#f-model", "")
@@ -713,7 +715,8 @@ def test_report_embeds_a_bounded_span_tree_of_a_huge_trace_and_says_what_it_leav
         client = TestClient(create_app(LiveStore(store), Query()))
         served = client.get("/api/traces").json()
         assert len(served["trees"][trace_id]) == TREE_MAX and served["tree_spans"][trace_id] == total
-        assert len(client.get(f"/api/traces/{trace_id}").json()) == total  # the whole tree, asked for by id
+        whole = client.get(f"/api/traces/{trace_id}", params={"limit": total}).json()  # the whole tree, by id
+        assert len(whole["spans"]) == whole["total_spans"] == total
     page = open_report(watched, out)
     page.locator(f"button[aria-label='Span tree of trace {trace_id}']").first.click()
     tree = page.locator("tr.tree:not([hidden])")

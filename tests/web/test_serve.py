@@ -20,6 +20,7 @@ from otel_llm_analysis.web.server import create_app
 from otel_llm_analysis.web.views import Query
 from tests.support.synthetic import generate
 from tests.web._pages import (
+    HeldRoutes,
     api_kpis,
     api_table,
     assert_charts_rendered,
@@ -138,7 +139,8 @@ def test_dashboard_exports_download_and_parse(watched: Watched, server: Server, 
 def test_trace_endpoint_gives_the_tree_or_404(server: Server, api: TraceStore) -> None:
     trace = top_traces(api, 1)[0]
     tree = httpx.get(f"{server.url}/api/traces/{trace.trace_id}").json()
-    assert [n["span_id"] for n in tree] == [n.span_id for n in trace.tree]
+    assert [n["span_id"] for n in tree["spans"]] == [n.span_id for n in trace.tree]
+    assert tree["total_spans"] == len(trace.tree) and tree["not_shown"] == {"before": 0, "after": 0}
     missing = httpx.get(f"{server.url}/api/traces/{'0' * 32}")
     assert missing.status_code == 404 and "no trace" in missing.json()["detail"]
 
@@ -363,27 +365,17 @@ def test_data_ingested_before_the_first_poll_answers_still_shows(
         watched: Watched, growing_server: Server, data_dir: Path, tmp_path: Path) -> None:
     """The page's views are of the data when it loaded; an ingest that lands before its first poll answers
     is a change too (the page must not take that poll's version as the one it shows)."""
-    held: list[Any] = []
-    holding = [True]
-
-    def status(route: Any) -> None:  # the first poll waits until the data has grown
-        if holding[0]:
-            held.append(route)
-        else:
-            route.continue_()
-
+    held = HeldRoutes()  # the first poll waits until the data has grown
     page = watched.page
-    page.route("**/api/status", status)
+    page.route("**/api/status", held)
     open_dashboard(watched, growing_server)
     more = tmp_path / "more"
     expected = more_data(page, data_dir, more, 10)["spans"]
     before = httpx.get(growing_server.url + "/api/status").json()["version"]
     more.rename(growing_server.watch / "more")
     next_version(growing_server, before)
-    holding[0] = False
-    assert held, "the page polled"
-    for route in held:
-        route.continue_()
+    assert held.routes, "the page polled"
+    held.release()
     page.wait_for_function("n => document.querySelector('[data-kpi=spans]').dataset.value === String(n)",
                            arg=expected, timeout=30_000)
     watched.assert_clean(growing_server.url + "/")
@@ -605,4 +597,125 @@ def test_dashboard_draws_its_cards_before_the_charts_and_tables_come(
     wait_render(page, 0)
     assert_charts_rendered(page)
     assert page.get_attribute("#app", "aria-busy") == "false" and page.locator("#busy").inner_text() == ""
+    watched.assert_clean(server.url + "/")
+
+
+def test_dashboard_opens_a_huge_trace_a_page_at_a_time(watched: Watched, tmp_path: Path) -> None:
+    """The dashboard's span tree of a huge trace showed its first TREE_MAX spans and pointed at
+    api/traces/<id>, which sent the whole tree. The page says how many spans are not shown and a button
+    fetches the next TREE_MAX of them (one page of the endpoint), until the tree is whole."""
+    from otel_llm_analysis.traces import span_trees
+    from otel_llm_analysis.web.views import TREE_MAX
+    from tests.web.test_report import _wide_trace_data
+
+    trace_id = _wide_trace_data(tmp_path / "data", 2 * TREE_MAX)
+    running = start_server(tmp_path, tmp_path / "data")
+    try:
+        page = open_dashboard(watched, running)
+        with TraceStore(tmp_path / "check.duckdb") as store:
+            store.ingest(tmp_path / "data")
+            whole = [n.span_id for n in span_trees(store, [trace_id])[trace_id]]
+        page.locator(f"button[aria-label='Span tree of trace {trace_id}']").first.click()
+        tree = page.locator("tr.tree:not([hidden])").first
+        assert tree.locator(".span").count() == TREE_MAX
+        left = len(whole) - TREE_MAX
+        assert f"the first {TREE_MAX:,} of its {len(whole):,} spans ({left:,} not shown)" in tree.inner_text()
+        while left > 0:
+            tree.locator("button.more").click()
+            shown = min(len(whole), len(whole) - left + TREE_MAX)
+            page.wait_for_function("([sel, n]) => document.querySelector(sel).querySelectorAll('.span').length === n",
+                                   arg=["tr.tree:not([hidden])", shown])
+            left = len(whole) - shown
+        assert tree.locator("button.more").count() == 0 and "(0 not shown)" in tree.inner_text()
+        watched.assert_clean(running.url + "/")
+        assert any(f"api/traces/{trace_id}?offset={TREE_MAX}&limit={TREE_MAX}" in u for u in watched.requests)
+    finally:
+        running.stop()
+
+
+def test_export_clicked_while_the_dashboard_loads_waits_for_every_view(watched: Watched, server: Server,
+                                                                         tmp_path: Path) -> None:
+    """Export JSON clicked while the page was still loading (the cards drawn, the tables on their way: seconds
+    on a big store) downloaded the two views drawn so far as if they were the page. The export waits for every
+    view of the filters chosen, says that it waits, and then holds them all."""
+    from otel_llm_analysis.web.views import VIEWS
+
+    held = HeldRoutes()  # the traces view answers late
+    page = watched.page
+    page.route("**/api/traces?*", held)
+    page.route("**/api/traces", held)
+    page.goto(server.url + "/")
+    page.wait_for_function("() => (window.otelLlmFirstPaints || 0) > 0")
+    while not held.routes:
+        page.wait_for_timeout(50)
+    with page.expect_download(timeout=30_000) as info:
+        page.click("#export-json")
+        page.wait_for_timeout(500)
+        assert "waits until every view" in page.locator("#export-note").inner_text()
+        assert page.locator("#export-json").is_disabled()
+        held.release()
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(str(path))
+    exported = json.loads(path.read_text())
+    assert sorted(exported["views"]) == sorted(VIEWS)
+    assert exported["views"]["traces"]["cost"], "the late view is in the export"
+    assert page.locator("#export-note").inner_text() == "" and not page.locator("#export-json").is_disabled()
+    watched.assert_clean(server.url + "/")
+
+
+def test_dashboard_follows_a_dark_colour_scheme_and_stays_readable(watched: Watched, server: Server) -> None:
+    """Dark mode was checked on the report only. The dashboard's own parts - the dates typed in, the status
+    line, the log inputs, the tree's paging, the export note - turn dark with the system too, and everything
+    drawn stays readable (WCAG AA); light mode keeps the light page."""
+    from tests.web._pages import assert_readable, contrasts
+
+    page = watched.page
+    page.emulate_media(color_scheme="dark")
+    page = open_dashboard(watched, server)
+    page.wait_for_function("() => document.getElementById('live-status').textContent.includes('spans')")
+    project = page.eval_on_selector_all("#f-project option", "os => os.map(o => o.value).filter(Boolean)")[0]
+    choose(page, "#f-project", project)  # the sections a project does not filter say so
+    assert page.locator("p.unfiltered").count() > 0
+    page.locator("details.figures summary").first.click()
+    page.locator("button.toggle").first.click()  # a span tree
+    found = contrasts(page)
+    assert found["background"] < 0.05, found["background"]
+    assert [i for i in found["items"] if "live-only" in i[1]], "the dashboard's own parts are checked"
+    assert_readable(page)
+    page.fill("#log-service", "any service")  # a typed value, read against its field
+    fields = page.eval_on_selector_all("#f-since, #f-until, .log-sources input", """els => els.map(e => {
+      const rgb = s => s.match(/[\\d.]+/g).slice(0, 3).map(Number);
+      const lum = c => { const a = c.map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+                         return 0.2126 * a[0] + 0.7152 * a[1] + 0.0722 * a[2]; };
+      const cs = getComputedStyle(e), f = lum(rgb(cs.color)), b = lum(rgb(cs.backgroundColor));
+      return [e.id, b, (Math.max(f, b) + 0.05) / (Math.min(f, b) + 0.05)]; })""")
+    assert len(fields) == 5 and all(bg < 0.1 and ratio >= 4.5 for _, bg, ratio in fields), fields
+    watched.screenshot("dashboard-dark")
+    page.emulate_media(color_scheme="light")
+    assert contrasts(page)["background"] > 0.9
+    watched.assert_clean(server.url + "/")
+
+
+def test_narrowing_the_logs_while_new_filters_load_does_not_strand_the_page(
+        watched: Watched, server: Server, api: TraceStore) -> None:
+    """Typing a service into the log inputs while the views of newly chosen dates were loading cancelled that
+    load (one counter for both): the page kept the old dates' figures and said "updating" for good. The
+    log narrowing is its own request; the dates' views still arrive, with the logs narrowed as asked."""
+    page = open_dashboard(watched, server)
+    held = HeldRoutes()
+    page.route("**/api/summary?*", held)
+    page.select_option("#f-range", "7d")
+    while not held.routes:
+        page.wait_for_timeout(50)
+    before = renders(page)
+    page.fill("#log-service", "no-such-service")
+    page.dispatch_event("#log-service", "change")
+    wait_render(page, before)  # the narrowed logs
+    held.release()
+    week = range_filters(page, "7d")
+    page.wait_for_function("n => document.querySelector('[data-kpi=spans]').dataset.value === String(n)",
+                           arg=totals(api, week).spans, timeout=30_000)
+    page.wait_for_function("() => document.getElementById('busy').textContent === ''", timeout=30_000)
+    assert page.locator("#log-service").input_value() == "no-such-service"
+    assert "No data in this range." in page.locator("#view-logs").inner_text()  # still narrowed
     watched.assert_clean(server.url + "/")

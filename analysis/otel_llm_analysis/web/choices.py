@@ -20,6 +20,7 @@ from typing import Any
 
 from otel_llm_analysis import summaries
 from otel_llm_analysis import Filters
+from otel_llm_analysis._filters import connection, time_window
 from otel_llm_analysis.web.views import resolved_window
 
 ALL = ""  # the choice "every project" / "every model" / "the whole window"
@@ -98,9 +99,31 @@ def covered(since: datetime, until: datetime) -> str:
     return f"{since:%Y-%m-%d %H:%M} – {until:%Y-%m-%d %H:%M} UTC (exclusive)"
 
 
+#: What a store without LLM calls may still hold, each table with its time column: its dates are offered
+SIGNALS = (("spans", "start_time"), ("logs", "time"), ("metric_points", "time"))
+
+
+def records_window(store: Any, base: Filters) -> tuple[datetime, datetime] | None:
+    """[first day, day after the last day] of the spans, logs and metric points within ``base``'s dates
+    (``base``'s own ends where it has them); None when there are none."""
+    parts, params = [], {}
+    for table, column in SIGNALS:
+        clauses, params = time_window(column, base.since, base.until)
+        parts.append(f"SELECT min({column}) AS first, max({column}) AS last FROM {table}"
+                     + (f" WHERE {' AND '.join(clauses)}" if clauses else ""))
+    ((first, last),) = connection(store).execute(
+        f"SELECT min(first), max(last) FROM ({' UNION ALL '.join(parts)})", params).fetchall()
+    if first is None:
+        return None
+    start = datetime.combine(first.date(), datetime.min.time())
+    end = datetime.combine(last.date(), datetime.min.time()) + timedelta(days=1)
+    return base.since or start, base.until or end
+
+
 def choices(store: Any, base: Filters) -> Choices:
-    """Date ranges of the data's window, projects by cost, models (as requested) by cost."""
-    window = resolved_window(store, base)
+    """Date ranges of the data's window (the LLM calls', else the days of whatever the store holds: a store
+    of logs alone has dates too), projects by cost, models (as requested) by cost."""
+    window = resolved_window(store, base) or records_window(store, base)
     projects = [r.key for r in summaries.summary(store, "project", base) if r.key is not None]
     models = [r.key for r in summaries.summary(store, "model", replace(base, calls_only=True), traces=False)
               if r.key is not None and r.llm_calls]
@@ -115,4 +138,4 @@ def range_filters(base: Filters, choice: DateRange, project: str | None, model: 
                    project=project or base.project, model=model or base.model)
 
 
-__all__ = ["ALL", "Choices", "DateRange", "choices", "covered", "date_ranges", "range_filters"]
+__all__ = ["ALL", "Choices", "DateRange", "choices", "covered", "date_ranges", "range_filters", "records_window"]

@@ -1,7 +1,9 @@
 """``otel-llm report`` and ``otel-llm serve``: the command bodies (the root CLI only registers them).
 
-Both can ingest first (``report --ingest DIR``, ``serve --watch DIR``) through the
-``ingest`` command itself, so they show the same progress bar and summary. Errors a
+``report --ingest DIR`` ingests first through the ``ingest`` command itself, so it
+shows the same progress bar and summary; ``serve --watch DIR`` starts serving at
+once and ingests the directories' backlog in the background (``web.live``), so the
+page answers during an ingest of minutes. Errors a
 user can fix are one line on stderr and exit 1 (2 for usage), never a traceback:
 the store, the error line and the number checks are ``_command``'s, as for every
 analysis command, and every value is checked before the work starts (a report
@@ -70,8 +72,8 @@ def _ingest(paths: List[str], db: str) -> list[str]:
     """Ingest ``paths`` into ``db`` exactly as ``otel-llm ingest`` does (progress bar, summary, problems).
 
     Returns the problems it met (file:line: reason), listed on the terminal
-    already: what loaded is still shown, so they are not an exit here (the
-    dashboard says them too); any other exit of the command is.
+    already: what loaded is still shown, so they are not an exit here; any
+    other exit of the command is.
     """
     from otel_llm_analysis._command import ResultExit
     from otel_llm_analysis.cli import INGEST_PROBLEMS_EXIT, ingest
@@ -184,14 +186,11 @@ def serve(
             listener = stack.enter_context(contextlib.closing(listen(host, port)))
         except OSError as exc:  # before the backlog is ingested: a bad host or a port in use is said at once
             raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-        backlog: list[str] = []
-        if watch:
-            if _holds_data(watch):  # the backlog, with the progress bar; then incrementally while serving
-                backlog = _ingest(watch, db)
-            else:  # the dashboard started before the app: its files are ingested as they appear
+        if watch:  # the backlog is the watcher's first round, while the page answers (from the data so far)
+            if not _holds_data(watch):  # the dashboard started before the app: its files are ingested as they appear
                 typer.echo(f"no data files in {', '.join(watch)} yet: watching for them")
             store = stack.enter_context(open_store(db, read_only=False))
-        run(store, query, listener, host=host, watch=watch, interval=interval, source=db, problems=backlog)
+        run(store, query, listener, host=host, watch=watch, interval=interval, source=db)
 
 
 def _holds_data(directories: List[str]) -> bool:

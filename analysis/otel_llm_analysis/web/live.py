@@ -1,19 +1,22 @@
-"""The dashboard's store: one connection shared by the watcher's ingest and the requests.
+"""The dashboard's store: the watcher's ingest writes it while the requests read it.
 
-Why one lock: DuckDB lets one process write a database file, and one connection
-must not be used by two threads at once. The dashboard is that one process: it
-opens the store once (read-write when it watches a directory, read-only
-otherwise), and the watcher's incremental ingest and each request's analyses take
-turns on it. Ingest batches after the first are small (only what was appended
-since the last check), so a request waits at most for one of them. Another
-process cannot ingest into the same file while the dashboard runs — that is what
-``--watch`` is for.
+Why two connections: DuckDB lets one process write a database file, and one
+connection must not be used by two threads at once. The dashboard is that one
+process: it opens the store once (read-write when it watches a directory,
+read-only otherwise). The watcher ingests through the store's own connection;
+the requests read through a second connection to the same database (a DuckDB
+cursor), one request at a time. DuckDB gives each read the data committed when it
+began, so while an ingest runs - the backlog of a big directory takes minutes -
+the page still answers, with the data loaded so far, and ``/api/status`` says an
+ingest is running (``ingesting``: since when). A store that is not DuckDB (the
+ClickHouse one) has no such cursor: its requests wait for the ingest, as before.
+Another process cannot ingest into the same file while the dashboard runs - that
+is what ``--watch`` is for.
 
 ``version`` grows whenever an ingest adds rows; pages poll ``/api/status`` and
-reload their views when it changes. Lines the watcher, or the backlog's ingest
-before it, could not load are counted and the latest kept (``problems``,
-``recent_problems``): each is read once, so the page keeps saying them rather than
-only the round that met them.
+reload their views when it changes. Lines the watcher could not load are counted
+and the latest kept (``problems``, ``recent_problems``): each is read once, so the
+page keeps saying them rather than only the round that met them.
 
 Between two versions the data is the same, so the requests of one version share
 their analysis results (``shared.Shared``: a page load asks for the compare and
@@ -25,9 +28,13 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, Sequence
 
+import duckdb
+
 from otel_llm._guard import internal_error
+from otel_llm_analysis._filters import connection
 from otel_llm_analysis.store import StoreError
 from otel_llm_analysis.web.shared import Shared
 
@@ -36,6 +43,33 @@ KEPT_PROBLEMS = 20
 #: date windows and analysis results one version keeps
 #: before starting afresh: a long-running dashboard asked for many filters holds a bounded amount
 SHARED_WINDOWS, SHARED_RESULTS = 8, 2000
+
+
+class Reader:
+    """The store as the requests read it: a second connection (cursor) to its database, beside the one the
+    watcher's ingest writes on, with the store's notes as of the last ingest (read without a query)."""
+
+    def __init__(self, store: Any, live: "LiveStore") -> None:
+        self.connection = connection(store).cursor()
+        self._store, self._live = store, live
+
+    @property
+    def unfinished(self) -> str | None:
+        return getattr(self._store, "unfinished", None)
+
+    @property
+    def span_coverage(self) -> str | None:
+        return self._live.span_coverage
+
+    def query(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
+        """As ``TraceStore.query``: all rows of one statement, a DuckDB error as a ``StoreError``."""
+        try:
+            return self.connection.execute(sql, params or []).fetchall()
+        except duckdb.Error as exc:
+            raise StoreError(str(exc).strip().splitlines()[0]) from None
+
+    def close(self) -> None:
+        self.connection.close()
 
 
 class LiveStore:
@@ -53,29 +87,48 @@ class LiveStore:
         #: (each is read once, so it is said until the end)
         self.problems = 0
         self.recent_problems: list[str] = []
+        #: when the running ingest began (UTC, ISO 8601), None between ingests
+        self.ingesting: str | None = None
+        #: ingests finished (with rows or not): 0 until the backlog is in
+        self.rounds = 0
         self._on_ingest = on_ingest
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the requests', one at a time on the reader
+        self._writing = threading.Lock()  # the ingest's, on the store's own connection
+        self.span_coverage: str | None = getattr(store, "span_coverage", None)
+        self._reader: Reader | None = None
+        if isinstance(_duckdb_of(store), duckdb.DuckDBPyConnection):
+            self._reader = Reader(store, self)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._shared: Shared | None = None
         self._shared_version = -1
 
     @contextmanager
-    def reading(self) -> Iterator[Any]:
-        """The store, for one request's analyses (waits while an ingest batch runs)."""
+    def _turn(self) -> Iterator[Any]:
+        """The store for one request: its reader while an ingest may run, else the store once no ingest does."""
         with self._lock:
-            yield self.store
+            if self._reader is not None:
+                yield self._reader
+            else:
+                with self._writing:
+                    yield self.store
+
+    @contextmanager
+    def reading(self) -> Iterator[Any]:
+        """The store, for one request's analyses (the data committed so far, while an ingest runs)."""
+        with self._turn() as store:
+            yield store
 
     @contextmanager
     def sharing(self) -> Iterator[tuple[Any, Shared]]:
         """The store and the analysis results shared by the requests of its current version."""
-        with self._lock:
+        with self._turn() as store:
             if self._shared is None or self._shared_version != self.version or self._shared.windows > SHARED_WINDOWS \
                     or self._shared.results > SHARED_RESULTS:
                 if self._shared is not None:
                     self._shared.close()
                 self._shared, self._shared_version = Shared(), self.version
-            yield self.store, self._shared
+            yield store, self._shared
 
     def release(self) -> None:
         """Drop the requests' shared results; the store stays open."""
@@ -86,8 +139,14 @@ class LiveStore:
 
     def ingest_once(self) -> Any:
         """Ingest what was appended to the watched directories since the last call."""
-        with self._lock:
-            report = self.store.ingest(self.watch)
+        with self._writing:
+            self.ingesting = self.ingesting or datetime.now(timezone.utc).isoformat(timespec="seconds")
+            try:
+                report = self.store.ingest(self.watch)
+                self.span_coverage = getattr(self.store, "span_coverage", None)  # on the writer's connection
+            finally:
+                self.ingesting = None
+                self.rounds += 1
         added = report.spans_added + report.events_added + report.metric_points_added + report.logs_added
         if added or report.bad_lines:
             self.version += 1
@@ -107,7 +166,9 @@ class LiveStore:
         self.recent_problems = (self.recent_problems + list(problems))[-KEPT_PROBLEMS:]
 
     def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
+        first = True  # the backlog at once, then every interval
+        while first or not self._stop.wait(self.interval):
+            first = False
             try:
                 self.ingest_once()
                 self.last_error = None
@@ -120,6 +181,7 @@ class LiveStore:
     def start(self) -> None:
         """Start watching (no-op without directories)."""
         if self.watch and self._thread is None:
+            self.ingesting = datetime.now(timezone.utc).isoformat(timespec="seconds")  # said from the first request
             self._thread = threading.Thread(target=self._loop, name="otel-llm-watch", daemon=True)
             self._thread.start()
 
@@ -129,8 +191,18 @@ class LiveStore:
         if self._thread is not None:
             self._thread.join(timeout=60)
         self.release()
-        with self._lock:
+        with self._lock, self._writing:
+            if self._reader is not None:
+                self._reader.close()
             self.store.close()
 
 
-__all__ = ["LiveStore"]
+def _duckdb_of(store: Any) -> Any:
+    """The DuckDB connection behind ``store``, or None for a store of another engine."""
+    try:
+        return connection(store)
+    except TypeError:
+        return None
+
+
+__all__ = ["LiveStore", "Reader"]

@@ -47,12 +47,7 @@ def top_traces_bounded(store: Any, top: int, rankings: Sequence[RankBy], filters
     depths: dict[str, int] = {}
     firsts: dict[str, list[tuple[str, int]]] = {}
     for trace_id, links in _links(store, ids):
-        first, depth, total = [], 0, 0
-        for index, level in preorder(links):  # streamed: only the first ``limit`` kept
-            if total < limit:
-                first.append((links[index][0], level))
-            depth, total = max(depth, level), total + 1
-        firsts[trace_id], depths[trace_id] = first, depth
+        firsts[trace_id], depths[trace_id], total = _walk(links, 0, limit)
         if total > limit:
             out.tree_spans[trace_id] = total
     for by, found in ranked.items():
@@ -61,6 +56,29 @@ def top_traces_bounded(store: Any, top: int, rankings: Sequence[RankBy], filters
             row.depth = depths.get(row.trace_id, 0)
     out.trees = _first_nodes(store, firsts)
     return out
+
+
+def trace_page(store: Any, trace_id: str, offset: int, limit: int) -> tuple[list[SpanNode], int] | None:
+    """Spans ``offset`` to ``offset + limit`` of one trace's tree in pre-order, and its number of spans;
+    None when the store has no such trace. Only the ids and parents of the whole trace are read (to walk
+    it); the tree lines are read for the page's spans alone, so a page costs the same whatever the trace."""
+    for found_id, links in _links(store, [trace_id]):
+        kept, _, total = _walk(links, offset, limit)
+        return _first_nodes(store, {found_id: kept}).get(found_id, []), total
+    return None
+
+
+def _walk(links: Sequence[tuple[str, str | None, str]], offset: int, limit: int
+          ) -> tuple[list[tuple[str, int]], int, int]:
+    """(span id, depth) of the spans ``offset`` to ``offset + limit`` of the tree in pre-order, its depth and
+    its number of spans; streamed, so only the spans kept are held."""
+    kept: list[tuple[str, int]] = []
+    depth = total = 0
+    for index, level in preorder(links):
+        if offset <= total < offset + limit:
+            kept.append((links[index][0], level))
+        depth, total = max(depth, level), total + 1
+    return kept, depth, total
 
 
 def _links(store: Any, ids: Sequence[str]) -> Iterator[tuple[str, Sequence[tuple[str, str | None, str]]]]:
@@ -90,4 +108,4 @@ def _first_nodes(store: Any, walks: dict[str, list[tuple[str, int]]]) -> dict[st
             for trace_id, walk in walks.items()}
 
 
-__all__ = ["Bounded", "top_traces_bounded"]
+__all__ = ["Bounded", "top_traces_bounded", "trace_page"]

@@ -38,7 +38,7 @@ from otel_llm_analysis.store import StoreError
 from otel_llm_analysis.web.choices import choices
 from otel_llm_analysis.web.live import LiveStore
 from otel_llm_analysis.web.static import render_page
-from otel_llm_analysis.web.views import VIEWS, Query, describe, table_rows, trace_detail
+from otel_llm_analysis.web.views import TRACE_PAGE, TRACE_PAGE_MAX, VIEWS, Query, describe, table_rows, trace_detail
 
 TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 FILTER_PARAMS = ("since", "until", "project", "model")
@@ -199,7 +199,7 @@ def create_app(live: LiveStore, base: Query, *, source: str = "", refresh_ms: in
         meta = {"mode": "live", "version": version, "source": source, "views": describe(), "choices": offered,
                 "combined": True, "refresh_ms": refresh_ms,
                 "filters": {k: getattr(base.filters, k) for k in FILTER_PARAMS}, "unfinished": unfinished,
-                "span_coverage": coverage}
+                "span_coverage": coverage, "ingesting": live.ingesting}
         return HTMLResponse(render_page("otel-llm dashboard", {"meta": meta}, live=True))
 
     @app.get("/api/status", dependencies=[Depends(_only(()))], summary="What the page polls to refresh")
@@ -209,7 +209,8 @@ def create_app(live: LiveStore, base: Query, *, source: str = "", refresh_ms: in
         with live.reading() as store:
             spans = totals(store, base.filters).spans
             unfinished, coverage = getattr(store, "unfinished", None), getattr(store, "span_coverage", None)
-        return {"version": live.version, "spans": spans, "watching": live.watch, "last_ingest": live.last_ingest,
+        return {"version": live.version, "spans": spans, "watching": live.watch, "ingesting": live.ingesting,
+                "rounds": live.rounds, "last_ingest": live.last_ingest,
                 "last_error": live.last_error, "unfinished": unfinished, "span_coverage": coverage,
                 "problems": live.problems, "recent_problems": live.recent_problems}
 
@@ -218,12 +219,16 @@ def create_app(live: LiveStore, base: Query, *, source: str = "", refresh_ms: in
         with live.reading() as store:
             return choices(store, base.filters).as_json()
 
-    @app.get("/api/traces/{trace_id}", dependencies=[Depends(_only(()))], summary="One trace's span tree")
-    def trace(trace_id: Annotated[str, Path(description="32 lowercase hex digits")]) -> list[dict[str, Any]]:
+    @app.get("/api/traces/{trace_id}", dependencies=[Depends(_only(("offset", "limit")))],
+             summary="One trace's span tree, a page at a time")
+    def trace(trace_id: Annotated[str, Path(description="32 lowercase hex digits")],
+              offset: Annotated[int, Param(ge=0, description="Spans of the tree (pre-order) to pass over.")] = 0,
+              limit: Annotated[int, Param(ge=1, le=TRACE_PAGE_MAX, description="Spans to return.")] = TRACE_PAGE,
+              ) -> dict[str, Any]:
         if not TRACE_ID.match(trace_id):
             raise _bad(f"trace_id must be 32 lowercase hex digits, not {trace_id!r}")
         with live.reading() as store:
-            tree = trace_detail(store, trace_id)
+            tree = trace_detail(store, trace_id, offset, limit)
         if tree is None:
             raise HTTPException(status_code=404, detail=f"no trace {trace_id}")
         return tree
@@ -289,8 +294,10 @@ def run(store: Any, query: Query, listener: socket.socket, *, host: str = "127.0
         interval: float = 1.0, source: str = "", problems: Sequence[str] = ()) -> None:
     """Serve on ``listener`` (see :func:`listen`; ``host`` is how the URL names it) until interrupted.
 
-    The watcher (if any) ingests in the background meanwhile. ``problems`` are those
-    the backlog's ingest met (file:line: reason): the page says them as the watcher's.
+    The watcher (if any) ingests in the background meanwhile, the directories' backlog
+    first: the page answers from the start, with the data loaded so far. ``problems``
+    are lines an earlier ingest could not load (file:line: reason): the page says them
+    as the watcher's.
     """
     import uvicorn
 
@@ -306,7 +313,8 @@ def run(store: Any, query: Query, listener: socket.socket, *, host: str = "127.0
     shown = f"[{host}]" if ":" in host else host
     port = listener.getsockname()[1]
     print(f"otel-llm dashboard on http://{shown}:{port}/ (Ctrl+C to stop)"
-          + (f"; watching {', '.join(watch)}" if watch else ""), flush=True)
+          + (f"; watching {', '.join(watch)} (what they hold is ingested first; the page shows the data "
+             "loaded so far meanwhile)" if watch else ""), flush=True)
     try:
         uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[listener])
     finally:

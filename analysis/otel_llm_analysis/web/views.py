@@ -19,11 +19,12 @@ from typing import Any, Callable, Literal, Mapping, Sequence
 
 from otel_llm_analysis import agent_usage, retry_outcomes, tool_usage
 from otel_llm_analysis import budgets as budgets_api
-from otel_llm_analysis import comparisons, logs, processes, qa, summaries, traces, trends
+from otel_llm_analysis import comparisons, logs, popular_queries, processes, qa, recommendations, running
+from otel_llm_analysis import session_memory, summaries, traces, trends
 from otel_llm_analysis import Filters
 from otel_llm_analysis._filters import ratio
 from otel_llm_analysis.export import to_records
-from otel_llm_analysis.web.ranked import top_traces_bounded
+from otel_llm_analysis.web.ranked import top_traces_bounded, trace_page
 
 Period = Literal["hour", "day", "week"]
 #: Colour-blind-safe categorical palette (Okabe & Ito), used for per-model series.
@@ -512,10 +513,20 @@ def traces_view(store: Any, query: Query) -> dict[str, Any]:
     return out
 
 
-def trace_detail(store: Any, trace_id: str) -> list[dict[str, Any]] | None:
-    """One trace's span tree in pre-order, or None when the store has no such trace."""
-    tree = traces.span_trees(store, [trace_id]).get(trace_id)
-    return None if tree is None else _table(tree)
+#: Spans of one trace ``/api/traces/{trace_id}`` answers by default, and at most: a trace of an agent loop
+#: can hold 100,000 spans, hundreds of MB of JSON in one answer; a client pages through it with ``offset``.
+TRACE_PAGE, TRACE_PAGE_MAX = 1000, 10_000
+
+
+def trace_detail(store: Any, trace_id: str, offset: int = 0, limit: int = TRACE_PAGE) -> dict[str, Any] | None:
+    """Spans ``offset`` to ``offset + limit`` of one trace's tree in pre-order, with its number of spans and
+    the count of those before and after the page (``not_shown``); None when the store has no such trace."""
+    found = trace_page(store, trace_id, offset, limit)
+    if found is None:
+        return None
+    nodes, total = found
+    return {"trace_id": trace_id, "total_spans": total, "offset": offset, "limit": limit, "spans": _table(nodes),
+            "not_shown": {"before": min(offset, total), "after": max(0, total - offset - len(nodes))}}
 
 
 LOG_COLUMNS = (
@@ -560,6 +571,102 @@ def processes_view(store: Any, query: Query) -> dict[str, Any]:
     return {"period": period, "rows": _shown(rows, PROCESS_COLUMNS, "period")}
 
 
+RUNNING_COLUMNS = (
+    Column("instance", "Process (service.instance.id)"),
+    Column("kind", "Kind"),
+    Column("name", "Span name"),
+    Column("running", "Calls running", "int"),
+    Column("as_of", "As of its last export", "time"),
+    Column("state", "State"),
+)
+
+
+def running_view(store: Any, query: Query) -> dict[str, Any]:
+    """The calls each process had started and not ended at its last export before the range's end
+    (``otel_llm_analysis.running``); a process silent for 5 minutes is said stale, not running."""
+    found = running.running(store, until=query.filters.until)
+    rows = [{**record, "state": "stale: no export for 5 min, may have stopped" if record["stale"] else "running"}
+            for record in to_records(found)]
+    notes = [] if rows or running.reporting_processes(store, until=query.filters.until) else [
+        "No process reported otel_llm.active (the SDK reports it with its metrics): nothing can be said to run."]
+    return {"rows": _shown_records(rows, RUNNING_COLUMNS, "service"), "notes": notes}
+
+
+SESSION_COLUMNS = (
+    Column("service", "Service"),
+    Column("started", "Started", "time"),
+    Column("ended", "Ended", "time"),
+    Column("spans", "Spans", "int"),
+    Column("points", "Memory points", "int"),
+    Column("peak_memory_mb", "Peak memory MiB", "num"),
+    Column("growth_mb", "Growth MiB", "num"),
+    Column("first_memory_mb", "First MiB", "num"),
+    Column("last_memory_mb", "Last MiB", "num"),
+)
+
+
+def sessions_view(store: Any, query: Query) -> dict[str, Any]:
+    """Memory per chat session, highest peak first (``otel_llm_analysis.session_memory``)."""
+    rows = session_memory.session_memory(store, _no_model(query), top=SESSIONS_TOP)
+    unmeasured = sum(1 for row in rows if not row.points)
+    notes = [f"{unmeasured:,} of {len(rows):,} conversations have no memory point while they ran: "
+             "configure(process_metrics=True), and export more often than they last."] if unmeasured else []
+    return {"rows": _shown(rows, SESSION_COLUMNS, "conversation"), "notes": notes}
+
+
+QUERY_COLUMNS = (
+    Column("turns", "Turns", "int"),
+    Column("share", "Share", "pct"),
+    Column("conversations", "Conversations", "int"),
+    Column("users", "Users", "int"),
+    Column("first_seen", "First sent", "time"),
+    Column("last_seen", "Last sent", "time"),
+)
+
+
+def queries_view(store: Any, query: Query) -> dict[str, Any]:
+    """The users' most frequent messages (``otel_llm_analysis.popular_queries``), and how many carry no text."""
+    filters = _no_model(query)
+    rows = popular_queries.popular_queries(store, filters, QUERIES_TOP)
+    messages, untexted = popular_queries.user_messages(store, filters)
+    notes = [f"{untexted:,} of {messages:,} user messages carry no text (content capture is off unless the app "
+             f"runs configure(capture_content=True)): the counts are of the other {messages - untexted:,}."
+             ] if untexted else [] if messages else ["No user messages here: @otel_llm.chat records each turn's."]
+    return {"rows": _shown(rows, QUERY_COLUMNS, "query"), "notes": notes}
+
+
+RECOMMEND_COLUMNS = (
+    Column("alternative", "Cheaper model"),
+    Column("savings_usd", "Saving", "usd"),
+    Column("savings_pct", "Saving %", "num"),
+    Column("calls", "Calls", "int"),
+    Column("cost_usd", "Cost", "usd"),
+    Column("alternative_cost_usd", "Cost at its rates", "usd"),
+    Column("success_rate", "Success rate", "pct"),
+    Column("alternative_success_rate", "Its success rate", "pct"),
+    Column("pass_rate", "Pass rate", "pct"),
+    Column("alternative_pass_rate", "Its pass rate", "pct"),
+)
+
+
+def recommend_view(store: Any, query: Query) -> dict[str, Any]:
+    """Cheaper models for each model's calls (``otel_llm_analysis.recommendations``), priced as ingest prices."""
+    from otel_llm_analysis.store import price_book
+
+    advice = recommendations.cheaper_models(store, price_book(None), _no_model(query))
+    notes = [f"{model}: no price in the table, so not compared (otel-llm recommend --pricing FILE)."
+             for model in advice.unpriced_models]
+    return {"rows": _shown(advice.rows, RECOMMEND_COLUMNS, "model"), "notes": notes}
+
+
+def _shown_records(records: Sequence[Mapping[str, Any]], columns: Sequence[Column], key: str) -> list[dict[str, Any]]:
+    """Records reduced to what the page shows: the key and the declared columns."""
+    return [{name: record.get(name) for name in (key, *(c.key for c in columns))} for record in records]
+
+
+#: rows the sessions and queries views hold (the commands' defaults)
+SESSIONS_TOP, QUERIES_TOP = 50, 20
+
 VIEWS: Mapping[str, View] = {v.name: v for v in (
     View("summary", "Key figures", kpi_view, KPIS),
     View("trends", "Trends", trends_view, TREND_COLUMNS, Column("period", "Period (UTC)", "time")),
@@ -596,6 +703,22 @@ VIEWS: Mapping[str, View] = {v.name: v for v in (
          "Per process (a service.instance.id of a service) and period, from configure(process_metrics=True): "
          "peak and mean resident memory, mean CPU utilization, peak threads (otel-llm processes). Metric points "
          "carry no project or model, so only the date range filters them.", filtered_by=("dates",)),
+    View("running", "Running now", running_view, RUNNING_COLUMNS, Column("service", "Service"),
+         "The calls each process had started and not ended at its last metric export (otel_llm.active), before "
+         "the range's end: spans are exported when they end, so this is where a call still running shows "
+         "(otel-llm running). Metric points carry no project or model.", filtered_by=("dates",)),
+    View("sessions", "Memory per chat session", sessions_view, SESSION_COLUMNS, Column("conversation", "Conversation"),
+         "Per conversation (gen_ai.conversation.id), the memory of the process that ran it while it ran, highest "
+         "peak first (otel-llm sessions; needs configure(process_metrics=True)). Conversations one process served "
+         "at once share its memory.", filtered_by=("dates", "project")),
+    View("queries", "Popular queries", queries_view, QUERY_COLUMNS, Column("query", "User message"),
+         "The users' most frequent messages to @otel_llm.chat turns, case and spacing folded (otel-llm queries). "
+         "Text is there only when the app captures content (off by default), after its redact hook.",
+         filtered_by=("dates", "project")),
+    View("recommend", "Cheaper models", recommend_view, RECOMMEND_COLUMNS, Column("model", "Model"),
+         "Each model's calls priced at another model's standard rates, largest saving first (otel-llm recommend). "
+         "The prices cannot tell whether the cheaper model answers as well: compare the success and pass rates.",
+         filtered_by=("dates", "project")),
 )}
 
 
@@ -628,6 +751,6 @@ def describe() -> dict[str, Any]:
     }
 
 
-__all__ = ["DEFAULT_COMPARE", "KPIS", "PALETTE", "Query", "TREE_MAX", "VIEWS", "View", "Column", "auto_period", "budget_filters",
+__all__ = ["DEFAULT_COMPARE", "KPIS", "PALETTE", "Query", "TRACE_PAGE", "TRACE_PAGE_MAX", "TREE_MAX", "VIEWS", "View", "Column", "auto_period", "budget_filters",
            "compute_all", "data_window", "describe", "resolved_window", "table_rows", "trace_detail",
            "with_window"]

@@ -401,14 +401,14 @@
 
   // --- sections -----------------------------------------------------------------
   function section(name, title, exportRows) {
-    var actions = el("span", { cls: "actions" });
+    var actions = el("span", { cls: "actions" }), file = slug();  // the filters these figures are of
     if (exportRows) {
       var csvButton = el("button", { type: "button", "data-export": name + ".csv", text: "CSV",
                                      "aria-label": "Download " + title + " as CSV" });
-      csvButton.onclick = function () { var e = exportRows(); download(slug() + "-" + name + ".csv", "text/csv", csv(e.columns, e.rows)); };
+      csvButton.onclick = function () { var e = exportRows(); download(file + "-" + name + ".csv", "text/csv", csv(e.columns, e.rows)); };
       var jsonButton = el("button", { type: "button", "data-export": name + ".json", text: "JSON",
                                       "aria-label": "Download " + title + " as JSON" });
-      jsonButton.onclick = function () { download(slug() + "-" + name + ".json", "application/json", JSON.stringify(exportRows().rows, null, 2)); };
+      jsonButton.onclick = function () { download(file + "-" + name + ".json", "application/json", JSON.stringify(exportRows().rows, null, 2)); };
       actions.appendChild(csvButton);
       actions.appendChild(jsonButton);
     }
@@ -535,6 +535,7 @@
     var view = VIEWS[name];
     var rows = data.rows;
     var s = section(name, view.title, exportOf(view.columns, rows, view.key.key));
+    (data.notes || []).forEach(function (said) { s.appendChild(el("p", { cls: "note said", text: said })); });
     s.appendChild(table(view.key.label, view.columns, rows, { key: view.key.key, keyFormat: view.key.format,
                                                              label: view.title }));
     parent.appendChild(s);
@@ -542,31 +543,33 @@
   }
   // Log patterns; on the dashboard, narrowed by service, logger or trace as `otel-llm logs` is (the report
   // holds the unnarrowed patterns: its note says where to narrow them).
-  var logSources = { service: "", logger: "", trace_id: "" };
+  var logSources = { service: "", logger: "", trace_id: "" }, logLoading = 0;
   function renderLogs(parent, data) {
     var s = renderTable(parent, "logs", data);
     if (!LIVE) return;
     var form = el("div", { cls: "filters log-sources" });
     [["service", "Service"], ["logger", "Logger"], ["trace_id", "Trace id"]].forEach(function (f) {
       var input = el("input", { type: "search", id: "log-" + f[0], value: logSources[f[0]], "aria-label": "Logs of " + f[1] });
+      // Its own request, not a new load of the page: a load of new filters under way goes on (and asks
+      // for the logs narrowed so); this answer is dropped when such a load began after it was asked.
       input.addEventListener("change", function () {
         logSources[f[0]] = input.value.trim();
-        busy(true);
-        var ticket = ++loading;
+        var page = loading, mine = ++logLoading, alone = complete;
+        if (alone) busy(true);
         fetch("api/logs?" + viewQuery("logs")).then(function (r) {
           return r.json().then(function (body) { if (!r.ok) throw new Error(body.detail || r.statusText); return body; });
         }).then(function (body) {
-          if (ticket !== loading) return;
+          if (page !== loading || mine !== logLoading) return;
           shown.logs = body;
           var holder = el("div");
           renderLogs(holder, body);
           s.replaceWith(holder.firstChild);
-          busy(false);
+          if (alone) busy(false);
           window.otelLlmRenders = (window.otelLlmRenders || 0) + 1;
         }).catch(function (err) {
-          if (ticket !== loading) return;
+          if (page !== loading || mine !== logLoading) return;
           s.appendChild(el("p", { cls: "empty", text: "Could not load: " + err.message }));
-          busy(false);
+          if (alone) busy(false);
         });
       });
       form.appendChild(el("label", {}, [f[1] + " ", input]));
@@ -611,12 +614,35 @@
     });
     var box = el("div", {}, tree.map(spanLine));
     var total = (data.tree_spans || {})[traceId];
-    if (total) {
-      box.appendChild(el("p", { cls: "note", text: "Showing the first " + group(tree.length, 0) + " of its " +
-        group(total, 0) + " spans; the whole tree: " + (LIVE ? "api/traces/" + traceId + " or " : "") +
-        "otel-llm traces --tree with the same filters." }));
-    }
+    if (total) moreSpans(box, traceId, tree.length, total, tree.length);
     return box;
+  }
+  // Under a cut tree: how many spans it shows of how many, and on the dashboard a button asking the server
+  // for the next ``step`` of them (api/traces/<id> answers a page at a time, never the whole tree at once).
+  function moreSpans(box, traceId, shownSpans, total, step) {
+    var left = total - shownSpans;
+    var note = el("p", { cls: "note tree-more", role: "status", text: "Showing the first " + group(shownSpans, 0) +
+      " of its " + group(total, 0) + " spans (" + group(left, 0) + " not shown); the whole tree: " +
+      (LIVE ? "the button below, api/traces/" + traceId + "?offset=" + shownSpans + " or " : "") +
+      "otel-llm traces --tree with the same filters." });
+    box.appendChild(note);
+    if (!LIVE || left <= 0) return;
+    var button = el("button", { type: "button", cls: "more", text: "Show the next " + group(Math.min(step, left), 0) + " spans" });
+    button.onclick = function () {
+      button.disabled = true;
+      fetch("api/traces/" + traceId + "?offset=" + shownSpans + "&limit=" + step).then(function (r) {
+        return r.json().then(function (body) { if (!r.ok) throw new Error(body.detail || r.statusText); return body; });
+      }).then(function (page) {
+        note.remove();
+        button.remove();
+        page.spans.forEach(function (node) { box.appendChild(spanLine(node)); });
+        moreSpans(box, traceId, shownSpans + page.spans.length, page.total_spans, step);
+      }).catch(function (err) {
+        button.disabled = false;
+        note.textContent += " Could not load more: " + err.message;
+      });
+    };
+    box.appendChild(button);
   }
   function renderTraces(parent, data) {
     var view = VIEWS.traces;
@@ -707,6 +733,7 @@
     if (!LIVE && omitted.length) note.push("Not selectable here (the report would grow too large): " + omitted.join(", ") + ".");
     var f = META.filters || {};
     if (f.project || f.model) note.push("Report limited to " + [f.project && "project " + f.project, f.model && "model " + f.model].filter(Boolean).join(", ") + ".");
+    if (addressNote) note.push(addressNote);
     document.getElementById("filter-note").textContent = note.join(" ");
   }
   // While the views of new filters load (seconds on a big store), the figures shown are the previous filters':
@@ -715,8 +742,22 @@
     document.getElementById("app").setAttribute("aria-busy", String(on));
     document.getElementById("busy").textContent = on ? "updating the figures for the filters chosen…" : "";
   }
+  // Whether every view of the filters chosen is drawn (``complete``) or their load failed (``failure``): the
+  // page's export waits for one of the two, so it never holds the views of a half-loaded page or another
+  // filter's. ``settled`` are the callbacks waiting for it.
+  var complete = false, failure = null, settled = [];
+  function settle() {
+    var waiting = settled;
+    settled = [];
+    waiting.forEach(function (then) { then(); });
+  }
+  function whenSettled(then) {
+    if (complete || failure) then(); else settled.push(function () { whenSettled(then); });
+  }
   function refresh() {
     var ticket = ++loading;
+    complete = false;
+    failure = null;
     busy(true);
     var all = Object.keys(VIEWS), first = LIVE ? FIRST.filter(function (n) { return all.indexOf(n) >= 0; }) : [];
     var rest = LIVE ? all.filter(function (n) { return first.indexOf(n) < 0; }) : all;
@@ -732,12 +773,16 @@
         if (ticket !== loading) return;
         render(views && firstViews ? Object.assign({}, firstViews, views) : views);
         busy(false);
+        complete = true;
+        settle();
       });
     }).catch(function (err) {
       if (ticket !== loading) return;
       document.getElementById("app").textContent = "";
       document.getElementById("app").appendChild(el("p", { cls: "empty", text: "Could not load: " + err.message }));
       busy(false);
+      failure = err.message;
+      settle();
     });
   }
   function onFilter(event) {
@@ -757,8 +802,40 @@
       if (target === "f-project") document.getElementById("f-model").value = filters.model = "";
       else document.getElementById("f-project").value = filters.project = "";
     }
+    if (event) {  // a choice made on the page: a step the back button returns from
+      var address = addressOf();
+      if (address !== location.hash.slice(1)) history.pushState(null, "", "#" + address);
+      if (addressNote) { addressNote = ""; fillChoices(); }
+    }
     refresh();
   }
+  // The filters chosen live in the address (#range=7d&project=...): a link or a reload opens the same figures,
+  // and the browser's back and forward buttons step through the filters chosen. A link's value the page does
+  // not offer is said (above the figures), and that filter left at "all".
+  var ADDRESS = [["range", "f-range"], ["project", "f-project"], ["model", "f-model"]];
+  var addressNote = "";
+  function addressOf() {
+    var p = new URLSearchParams();
+    ["range", "project", "model", "since", "until"].forEach(function (k) { if (filters[k]) p.set(k, filters[k]); });
+    return p.toString();
+  }
+  function fromAddress() {
+    var p = new URLSearchParams(location.hash.slice(1)), missing = [];
+    ADDRESS.forEach(function (pair) {
+      var select = document.getElementById(pair[1]), value = p.get(pair[0]) || "";
+      var offered = Array.prototype.some.call(select.options, function (o) { return o.value === value; });
+      select.value = offered ? value : "";
+      if (!offered) missing.push(pair[0] + " " + JSON.stringify(value));
+    });
+    if (LIVE) {
+      document.getElementById("f-since").value = p.get("since") || "";
+      document.getElementById("f-until").value = p.get("until") || "";
+    }
+    addressNote = missing.length ? "Not offered here: the link's " + missing.join(", ") + "; showing all instead." : "";
+    fillChoices();
+    onFilter(null);
+  }
+  window.addEventListener("popstate", fromAddress);
   ["f-range", "f-project", "f-model", "f-since", "f-until"].forEach(function (id) {
     document.getElementById(id).addEventListener("change", onFilter);
   });
@@ -779,13 +856,28 @@
     });
     return out;
   }
-  document.getElementById("export-json").addEventListener("click", function () {
+  function exportShown() {
     var views = {};
     for (var name in shown) {
       var perCall = ((VIEWS[name] || {}).columns || []).filter(function (c) { return c.format === "usd_1k"; });
       views[name] = asShown(shown[name], name === "summary" ? [] : perCall);
     }
     download(slug() + ".json", "application/json", JSON.stringify({ filters: filters, views: views }, null, 2));
+  }
+  // Clicked while the views load (seconds on a big store), the export waits for all of them and says so;
+  // when they fail to load it says that, rather than download part of the page.
+  var exportButton = document.getElementById("export-json"), exportNote = document.getElementById("export-note");
+  exportButton.addEventListener("click", function () {
+    if (exportButton.disabled) return;
+    if (!complete && !failure) {
+      exportButton.disabled = true;
+      exportNote.textContent = "the export waits until every view of the filters chosen has loaded…";
+    }
+    whenSettled(function () {
+      exportButton.disabled = false;
+      exportNote.textContent = failure ? "Export not made: the figures did not load (" + failure + ")." : "";
+      if (!failure) exportShown();
+    });
   });
 
   // What /api/status counts: the stored spans within the command line's filters, whatever the page picks
@@ -802,7 +894,9 @@
     fetch("api/status").then(function (r) { return r.json(); }).then(function (status) {
       var said = document.getElementById("live-status"), recent = status.recent_problems || [];
       said.textContent = "live · " + group(status.spans, 0) + " spans in the store (" + storeScope() + ") · checked " +
-        new Date().toISOString().slice(11, 19) + " UTC" + (status.last_error ? " · watching failed: " + status.last_error : "") +
+        new Date().toISOString().slice(11, 19) + " UTC" +
+        (status.ingesting ? " · ingesting since " + when(status.ingesting) + " UTC: the figures are the data loaded so far" : "") +
+        (status.last_error ? " · watching failed: " + status.last_error : "") +
         (status.problems ? " · " + group(status.problems, 0) + " line" + (status.problems === 1 ? "" : "s") +
          " not loaded, the latest: " + recent[recent.length - 1] : "");
       if (recent.length) said.title = "not loaded (file:line: reason):\n" + recent.join("\n");
@@ -825,6 +919,6 @@
   document.getElementById("footer").textContent = "otel-llm · colours: Okabe–Ito colour-blind-safe palette; " +
     "budget status is also written out (✓ ok < 70 % ≤ ! warning < 90 % ≤ ✕ critical).";
   fillChoices();
-  refresh();
+  if (location.hash.length > 1) fromAddress(); else refresh();
   if (LIVE) poll();
 })();

@@ -1,0 +1,128 @@
+"""The newer analyses on the report and the dashboard: running now, memory per session, popular queries and
+cheaper models, from a real app's files, in real Chromium, equal to the analysis API."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from otel_llm_analysis import TraceStore
+from otel_llm_analysis.popular_queries import popular_queries
+from otel_llm_analysis.recommendations import cheaper_models
+from otel_llm_analysis.running import running
+from otel_llm_analysis.session_memory import session_memory
+from otel_llm_analysis.store import price_book
+from otel_llm_analysis.web.live import LiveStore
+from tests.support.app_store import ingest, run_app
+from tests.web._pages import table_rows, wait_render
+from tests.web.conftest import Watched, cli, serving
+
+INJECTED = '<img src=x onerror="window.__injected = 1">'
+#: a model name that closes the page's data script if embedded raw, then runs script
+MODEL = '</script><img src=x onerror="window.__injected = 2">ü'
+QUESTIONS = ["What is my balance?", "what is my  balance?", "Reset my password", INJECTED, "Où est ma carte ? 🃏"]
+APP = """
+import json, os, sys, threading, time
+import otel_llm
+otel_llm.configure(service_name="helpdesk", capture_content=True, process_metrics=True,
+                   metric_export_interval_ms=100)
+release = threading.Event()
+
+@otel_llm.llm_call(model="gpt-4o", provider="openai")
+def big():
+    return {"model": "gpt-4o", "usage": {"prompt_tokens": 2000, "completion_tokens": 300}}
+
+@otel_llm.llm_call(model="gpt-4o-mini", provider="openai")
+def small():
+    return {"model": "gpt-4o-mini", "usage": {"prompt_tokens": 2000, "completion_tokens": 300}}
+
+@otel_llm.llm_call(model=sys.argv[2], provider="openai")
+def odd():
+    return {"model": sys.argv[2], "usage": {"prompt_tokens": 10, "completion_tokens": 5}}
+
+@otel_llm.llm_call(model="gpt-4o", provider="openai")
+def stuck():
+    release.wait(60)
+
+@otel_llm.chat
+def answer(question: str, thread_id: str) -> str:
+    big()
+    small()
+    odd()
+    time.sleep(0.25)  # a memory point while the turn runs
+    return "ok"
+
+with otel_llm.session(user_id="u-1"):
+    for i, question in enumerate(json.loads(sys.argv[1])):
+        answer(question, thread_id=f"t{i % 2}")
+threading.Thread(target=stuck, daemon=True).start()
+time.sleep(0.3)
+otel_llm.flush()
+os._exit(0)  # stopped mid-call: its last export says one call running
+"""
+VIEWS = ("running", "sessions", "queries", "recommend")
+
+
+@pytest.fixture(scope="module")
+def app_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("usage-views")
+    out = run_app(root, APP, json.dumps(QUESTIONS), MODEL)
+    return Path(ingest(root, out))
+
+
+def expected(db: Path) -> dict[str, dict[str, Any]]:
+    """Each view's rows as the analysis API gives them: first cell -> one figure it shows."""
+    with TraceStore(db, read_only=True) as store:
+        return {
+            "running": {r.service: r.running for r in running(store)},
+            "sessions": {r.conversation: r.spans for r in session_memory(store, top=50)},
+            "queries": {r.query: r.turns for r in popular_queries(store, None, 20)},
+            "recommend": {r.model: r.alternative for r in cheaper_models(store, price_book(None)).rows},
+        }
+
+
+FIGURE = {"running": "running", "sessions": "spans", "queries": "turns", "recommend": "alternative"}
+
+
+def assert_views(page: Any, want: dict[str, dict[str, Any]]) -> None:
+    for name in VIEWS:
+        assert page.locator(f"#view-{name} h2").count() == 1, name
+        shown = {key: values[FIGURE[name]] for key, values in table_rows(page, name).items()}
+        assert shown == {k: (float(v) if isinstance(v, int) else v) for k, v in want[name].items()}, name
+    assert page.evaluate("window.__injected") is None  # the message and the model are shown as text, never run
+    assert INJECTED in page.locator("#view-queries").inner_text()
+    assert MODEL in page.locator("#view-models").inner_text()
+    assert MODEL in page.eval_on_selector_all("#f-model option", "os => os.map(o => o.textContent)")
+
+
+def test_report_shows_running_sessions_queries_and_cheaper_models(app_db: Path, watched: Watched,
+                                                                    tmp_path: Path) -> None:
+    """``otel-llm running``, ``sessions``, ``queries`` and ``recommend`` had no place on the report: a user
+    reading it never saw the call left running, the memory per conversation, what users ask most or the
+    cheaper model. Each is a section, its rows the API's (the app's message shown as text)."""
+    want = expected(app_db)
+    assert all(want[name] for name in VIEWS), want
+    assert want["running"] == {"helpdesk": 1}
+    out = tmp_path / "report.html"
+    cli("report", "--db", str(app_db), "-o", str(out))
+    page = watched.page
+    page.context.set_offline(True)  # self-contained: it opens with the network cut
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort())
+    page.goto(out.as_uri())
+    wait_render(page, 0)
+    assert_views(page, want)
+    watched.screenshot("report-usage-views")
+    watched.assert_clean(out.as_uri())
+
+
+def test_dashboard_shows_running_sessions_queries_and_cheaper_models(app_db: Path, watched: Watched) -> None:
+    want = expected(app_db)
+    with TraceStore(app_db, read_only=True) as store, serving(LiveStore(store)) as url:
+        page = watched.page
+        page.goto(url + "/")
+        wait_render(page, 0)
+        assert_views(page, want)
+        watched.assert_clean(url + "/")
