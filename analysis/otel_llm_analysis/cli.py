@@ -97,8 +97,12 @@ def ingest(store: Any, filters: Any,
     if store.span_coverage:  # said by every analysis command too
         typer.echo(f"note: {store.span_coverage}", err=True)
     where = ", ".join(paths)
-    if report.lines_read == 0 and not report.bad_lines and not any(f.partial_tail for f in report.files):
+    read_nothing = report.lines_read == 0 and not report.bad_lines and not any(f.partial_tail for f in report.files)
+    if read_nothing and not report.finished_spans:  # rows an interrupted ingest left: the whole report says so
         headline = f"nothing new in {where}: its {len(files)} file(s) were read before"
+        priced = report.pricing.summary() if report.pricing is not None else ""
+        if priced:  # a new --pricing file prices calls stored before: say what it did
+            headline += f"; {priced}"
     else:
         headline = f"{where}: {report.summary()}"
 
