@@ -91,3 +91,38 @@ def test_ingest_after_an_interrupted_one_says_it_finished_it(after_demo: Path, m
     result = CliRunner().invoke(app, ["ingest", str(data), "--db", db])
     assert result.exit_code == 0, result.output
     assert re.search(r"finished \d+ span\(s\) an interrupted ingest left", result.stdout), result.stdout
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_ingest_before_any_data_says_where_data_comes_from(tmp_path: Path) -> None:
+    """The Quickstart's ``otel-llm ingest ./otel-data`` run before the app (or in another directory):
+    the error says what writes ./otel-data, not only that it is missing."""
+    proc = _run(_readme_line("otel-llm ingest ./otel-data"), tmp_path)
+    assert proc.returncode == 1 and "no such file or directory" in proc.stderr, proc.stderr
+    assert "otel_llm.configure()" in proc.stderr and "otel-llm demo" in proc.stderr, proc.stderr
+    (tmp_path / "otel-data").mkdir()  # made, not written to yet
+    proc = _run(_readme_line("otel-llm ingest ./otel-data"), tmp_path)
+    assert proc.returncode == 1 and "no trace, metric or log files here" in proc.stderr, proc.stderr
+    assert "otel_llm.configure()" in proc.stderr and "otel-llm demo" in proc.stderr, proc.stderr
+
+
+def test_ingest_of_what_a_collector_never_received_says_how_to_send_it(tmp_path: Path) -> None:
+    """The collector section's ``OTEL_LLM_EXPORTER=otlp python app.py`` with the collector not started: the
+    app says its spans were spooled; ``otel-llm ingest ./otel-data`` then finds no data file, and says that
+    the spool holds them and how they reach the files."""
+    (tmp_path / "app.py").write_text(_readme_file("app.py"), "utf-8")
+    env = _env(tmp_path) | {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{_free_port()}",
+                            "OTEL_LLM_SHUTDOWN_TIMEOUT_S": "1"}  # nothing listens there
+    app = subprocess.run(["bash", "-c", _readme_line("OTEL_LLM_EXPORTER=otlp python app.py")], cwd=tmp_path,
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert app.returncode == 0 and "spooled to otel-data/spool" in app.stderr, app.stderr
+    proc = _run(_readme_line("otel-llm ingest ./otel-data"), tmp_path)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "otel-data/spool" in proc.stderr and "otel-llm collector start" in proc.stderr, proc.stderr
