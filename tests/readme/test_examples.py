@@ -82,7 +82,8 @@ def test_what_is_skipped_is_only_installs_and_says_why(capsys: pytest.CaptureFix
         reason = block.options["not-run"]
         assert SKIP_ALLOWED.search(reason), f"{block.id}: only install/set-up blocks may be skipped, not {reason!r}"
         for line in _commands(block.text):
-            assert re.match(r"(pip|bash scripts/|python -m pip)", line), f"{block.id}: {line!r} is not an install line"
+            assert re.match(r"(pip|bash scripts/|python3? -m (pip|venv)|source \.venv/bin/activate)", line), \
+                f"{block.id}: {line!r} is not an install or set-up line"
     with capsys.disabled():
         print(f"\nREADME/docs examples: {len(RUNNABLE)} run, {len(SKIPPED)} skipped: "
               + "; ".join(f"{b.id} ({b.options['not-run']})" for b in SKIPPED))

@@ -9,13 +9,15 @@ from README.md itself, and that a step taken too early says what to do next.
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.readme.test_examples import ALL, BIN, _env
+from tests.readme.test_examples import ALL, BIN, ROOT, Block, _env
 
 
 def _readme_line(containing: str) -> str:
@@ -126,3 +128,49 @@ def test_ingest_of_what_a_collector_never_received_says_how_to_send_it(tmp_path:
     proc = _run(_readme_line("otel-llm ingest ./otel-data"), tmp_path)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "otel-data/spool" in proc.stderr and "otel-llm collector start" in proc.stderr, proc.stderr
+
+
+def _checkout_copy(into: Path) -> Path:
+    """This checkout's files as a clone would have them (tracked and new, not ignored), the working tree's text."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout.split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file():
+            (into / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, into / name)
+    return into
+
+
+def _readme_block(after: str, *, not_run: bool) -> Block:
+    """The first shell block below the README heading ``after`` that is (or is not) fenced not-run."""
+    text = (ROOT / "README.md").read_text("utf-8")
+    heading = text[:text.index(f"\n## {after}\n")].count("\n") + 2
+    return next(b for b in ALL if b.document.name == "README.md" and b.line > heading and b.language == "bash"
+                and ("not-run" in b.options) == not_run)
+
+
+def test_a_newcomer_in_a_fresh_shell_follows_the_readme_in_order(tmp_path: Path) -> None:
+    """The README's first hour as one shell session on a fresh checkout, with only the system's Python on
+    PATH: the Quickstart's install block, its app.py and commands, then "See it"'s set-up and report.
+
+    The example runner gives every block this environment's ``otel-llm``; a newcomer has none until a
+    set-up block makes one, and a bare ``pip install`` targets the system's Python (refused outright where
+    it is externally managed, PEP 668). The set-up blocks must leave ``otel-llm`` on PATH themselves.
+    """
+    checkout = _checkout_copy(tmp_path / "otel-llm")
+    (checkout / "app.py").write_text(_readme_file("app.py"), "utf-8")
+    steps = [_readme_block("Quickstart (30 seconds)", not_run=True), _readme_block("Quickstart (30 seconds)",
+             not_run=False), _readme_block("See it: report and dashboard", not_run=True),
+             _readme_block("See it: report and dashboard", not_run=False)]
+    script = "\n".join(f"echo '--- README.md:{step.line}'\n{step.text}" for step in steps)
+    system_path = os.pathsep.join(p for p in ("/usr/local/bin", "/usr/bin", "/bin") if Path(p).is_dir())
+    env = {"HOME": str(tmp_path), "PATH": system_path, "LANG": "C.UTF-8", "COLUMNS": "100",
+           "PIP_CACHE_DIR": os.environ.get("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip")),
+           "PIP_DISABLE_PIP_VERSION_CHECK": "1", "OTEL_LLM_RAISE_INTERNAL_ERRORS": "1"}
+    assert subprocess.run(["bash", "-c", "command -v otel-llm"], env=env).returncode != 0  # none to begin with
+    proc = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=checkout, env=env, capture_output=True,
+                          text=True, timeout=900)
+    assert proc.returncode == 0, f"{proc.stdout[-3000:]}\n--- stderr\n{proc.stderr[-3000:]}"
+    assert "In short: What is OTLP?" in proc.stdout
+    assert (checkout / "otel-llm-report.html").stat().st_size > 10_000
