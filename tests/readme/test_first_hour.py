@@ -174,3 +174,14 @@ def test_a_newcomer_in_a_fresh_shell_follows_the_readme_in_order(tmp_path: Path)
     assert proc.returncode == 0, f"{proc.stdout[-3000:]}\n--- stderr\n{proc.stderr[-3000:]}"
     assert "In short: What is OTLP?" in proc.stdout
     assert (checkout / "otel-llm-report.html").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("script, claim", [
+    ("test.sh", r"`bash scripts/test\.sh` \(what CI runs\) installs `\.\[([a-z,]+)\]`"),
+    ("demo.sh", r"bash scripts/demo\.sh +# \.venv with otel-llm\[([a-z,]+)\]"),
+])
+def test_the_extras_the_readme_says_a_script_installs_are_those_it_installs(script: str, claim: str) -> None:
+    installs = re.search(r"^\s*setup_venv (\S+)$", (ROOT / "scripts" / script).read_text("utf-8"), re.M)
+    said = re.search(claim, (ROOT / "README.md").read_text("utf-8"))
+    assert installs and said, f"README.md or scripts/{script} no longer says which extras"
+    assert sorted(said.group(1).split(",")) == sorted(installs.group(1).split(",")), (script, said.group(0))
