@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -185,3 +186,65 @@ def test_the_extras_the_readme_says_a_script_installs_are_those_it_installs(scri
     said = re.search(claim, (ROOT / "README.md").read_text("utf-8"))
     assert installs and said, f"README.md or scripts/{script} no longer says which extras"
     assert sorted(said.group(1).split(",")) == sorted(installs.group(1).split(",")), (script, said.group(0))
+
+
+def _closure(roots: list[tuple[str, set[str]]]) -> set[str]:
+    """Every distribution ``roots`` (name, extras) bring with them, as installed here (names normalised)."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    seen: set[str] = set()
+    todo = list(roots)
+    while todo:
+        name, extras = todo.pop()
+        key = canonicalize_name(name)
+        if key in seen and not extras:
+            continue
+        seen.add(key)
+        for text in metadata.requires(name) or []:
+            req = Requirement(text)
+            if req.marker is None or any(req.marker.evaluate({"extra": e}) for e in extras | {""}):
+                todo.append((req.name, set(req.extras)))
+    return seen
+
+
+def _imports(source: str) -> set[str]:
+    """The top-level modules ``source`` imports, standard library left out."""
+    import ast
+    import sys
+
+    nodes = list(ast.walk(ast.parse(source)))
+    modules = {alias.name.split(".")[0] for node in nodes if isinstance(node, ast.Import) for alias in node.names}
+    modules |= {node.module.split(".")[0] for node in nodes
+                if isinstance(node, ast.ImportFrom) and node.module and not node.level}
+    return modules - set(sys.stdlib_module_names)
+
+
+@pytest.mark.parametrize("name", ["app.py", "test_app.py"])
+def test_the_readme_installs_what_each_saved_file_imports_and_runs_it_with(name: str) -> None:
+    """Every ``pip install`` line above a file the README has the reader save, taken together, brings the
+    modules the file imports (``test_app.py``: pytest too, which the text says to run it with)."""
+    from importlib import metadata
+
+    from packaging.utils import canonicalize_name
+
+    from tests.readme.test_examples import _commands
+
+    readme = [b for b in ALL if b.document.name == "README.md"]
+    saved = next(b for b in readme if b.options.get("file") == name)
+    roots: list[tuple[str, set[str]]] = []
+    for block in (b for b in readme if b.line < saved.line and "not-run" in b.options):
+        for line in (line for line in _commands(block.text) if line.startswith("pip install")):
+            for arg in (a for a in shlex.split(line)[2:] if not a.startswith("-")):
+                spec, _, extras = arg.partition("[")
+                roots.append(("otel-llm" if spec in {".", "./"} else spec,
+                              set(extras.rstrip("]").split(",")) - {""}))
+    installed = _closure(roots)
+    local = {b.options["file"].removesuffix(".py") for b in readme if b.options.get("file", "").endswith(".py")}
+    providers = metadata.packages_distributions()
+    for module in sorted(_imports(saved.text) - local):  # test_app.py imports pytest, which runs it
+        dists = {canonicalize_name(d) for d in providers.get(module, [])}
+        assert dists & installed, f"README.md's {name} needs {module} ({sorted(dists)}), which no install line " \
+                                  f"above it brings: {roots}"
