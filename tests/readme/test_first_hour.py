@@ -248,3 +248,30 @@ def test_the_readme_installs_what_each_saved_file_imports_and_runs_it_with(name:
         dists = {canonicalize_name(d) for d in providers.get(module, [])}
         assert dists & installed, f"README.md's {name} needs {module} ({sorted(dists)}), which no install line " \
                                   f"above it brings: {roots}"
+
+
+def test_the_readme_s_langgraph_advice_names_tool_spans_as_the_model_calls_the_tool() -> None:
+    """README, Agents and tools: "LangGraph and LangChain: ... (`@X` above `@Y`)". Followed as written for a
+    tool the model knows as ``web_search`` whose function is ``search``, the span and the tool metrics must
+    carry ``web_search``: the name in the model's tool calls, in ``otel-llm tools`` and in peers' traces."""
+    from langchain_core.tools import tool
+
+    import otel_llm
+    from otel_llm import semconv as sc
+    from otel_llm.testing import capture
+
+    text = (ROOT / "README.md").read_text("utf-8")
+    advice = text[text.index("LangGraph and LangChain:"):][:400]
+    upper, lower = re.search(r"`@([\w.]+)` above `@([\w.]+)`", advice).groups()
+    decorators = {"tool": tool("web_search"), "otel_llm.tool": otel_llm.tool}
+
+    def search(query: str) -> str:
+        """Search the web."""
+        return f"results for {query}"
+
+    web_search = decorators[upper](decorators[lower](search))
+    with capture() as cap:
+        web_search.invoke({"name": "web_search", "args": {"query": "otel"}, "id": "call_1", "type": "tool_call"})
+    (span,) = [s for s in cap.spans() if s.attributes.get(sc.OTEL_LLM_KIND) == "tool"]
+    assert span.name == "execute_tool web_search", f"README's order @{upper} above @{lower} gives {span.name!r}"
+    assert {dict(p.attributes)[sc.GEN_AI_TOOL_NAME] for p in cap.metrics()[sc.METRIC_TOOL_CALLS]} == {"web_search"}
