@@ -275,3 +275,23 @@ def test_the_readme_s_langgraph_advice_names_tool_spans_as_the_model_calls_the_t
     (span,) = [s for s in cap.spans() if s.attributes.get(sc.OTEL_LLM_KIND) == "tool"]
     assert span.name == "execute_tool web_search", f"README's order @{upper} above @{lower} gives {span.name!r}"
     assert {dict(p.attributes)[sc.GEN_AI_TOOL_NAME] for p in cap.metrics()[sc.METRIC_TOOL_CALLS]} == {"web_search"}
+
+
+def test_the_budget_exit_codes_docs_list_include_the_one_for_a_spend_nobody_priced(tmp_path: Path) -> None:
+    """docs/analyses.md's Budgets section lists the exit codes a CI job gates on; a store whose calls all lack
+    a price makes ``otel-llm budget`` exit with a code that list must name."""
+    app = ("import otel_llm\notel_llm.configure()\n"
+           "@otel_llm.llm_call(model='acme-unlisted-9', provider='acme')\n"
+           "def ask():\n    return {'usage': {'prompt_tokens': 10, 'completion_tokens': 5}}\n"
+           "ask()\n")
+    (tmp_path / "app.py").write_text(app, "utf-8")
+    proc = _run("python app.py && otel-llm ingest ./otel-data && otel-llm budget --monthly 5", tmp_path)
+    assert "unknown" in proc.stdout, proc.stdout + proc.stderr
+    code = proc.returncode
+    docs = (ROOT / "docs" / "analyses.md").read_text("utf-8")
+    section = docs[docs.index("## Budgets"):docs.index("\n## ", docs.index("## Budgets") + 1)]
+    listed = re.search(r"\*\*Exit codes: ([^*]+)\*\*", section)
+    assert listed, "docs/analyses.md's Budgets section no longer lists its exit codes"
+    codes = {int(n) for n in re.findall(r"(?:^|, )(\d) ", listed.group(1))}
+    assert code in codes and code not in (0, 1, 2), f"budget exited {code}; the docs list {listed.group(1)!r}"
+    assert "unknown" in section[:section.index("Burn rate")], "the statuses the section opens with leave out unknown"
