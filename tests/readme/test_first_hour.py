@@ -295,3 +295,24 @@ def test_the_budget_exit_codes_docs_list_include_the_one_for_a_spend_nobody_pric
     codes = {int(n) for n in re.findall(r"(?:^|, )(\d) ", listed.group(1))}
     assert code in codes and code not in (0, 1, 2), f"budget exited {code}; the docs list {listed.group(1)!r}"
     assert "unknown" in section[:section.index("Burn rate")], "the statuses the section opens with leave out unknown"
+
+
+def _install_lines() -> list[tuple[str, str]]:
+    """(block id, line) of every ``pip install`` line of README.md, as a reader copies it."""
+    from tests.readme.test_examples import _commands
+
+    return [(block.id, line) for block in ALL if block.document.name == "README.md" and "not-run" in block.options
+            for line in _commands(block.text) if line.startswith("pip install")]
+
+
+@pytest.mark.parametrize("where, line", _install_lines(), ids=[where for where, _ in _install_lines()])
+def test_each_readme_install_line_resolves_in_a_fresh_environment(where: str, line: str) -> None:
+    """Run from the checkout's root as the README's other lines are, each install line finds what it names;
+    otel-llm itself is not on a package index, so it is installed from the checkout (``-e '.[extra]'``)."""
+    import sys
+
+    args = shlex.split(line)[2:]
+    proc = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--no-deps",
+                           "--disable-pip-version-check", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, f"{where}: `{line}` fails in a fresh environment:\n{proc.stderr[-1500:]}"
