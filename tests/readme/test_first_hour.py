@@ -151,6 +151,7 @@ def _readme_block(after: str, *, not_run: bool) -> Block:
                 and ("not-run" in b.options) == not_run)
 
 
+@pytest.mark.timeout(900)  # two real installs into a fresh venv
 def test_a_newcomer_in_a_fresh_shell_follows_the_readme_in_order(tmp_path: Path) -> None:
     """The README's first hour as one shell session on a fresh checkout, with only the system's Python on
     PATH: the Quickstart's install block, its app.py and commands, then "See it"'s set-up and report.
