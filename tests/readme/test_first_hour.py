@@ -317,3 +317,18 @@ def test_each_readme_install_line_resolves_in_a_fresh_environment(where: str, li
                            "--disable-pip-version-check", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 0, f"{where}: `{line}` fails in a fresh environment:\n{proc.stderr[-1500:]}"
+
+
+def test_the_python_api_without_the_analysis_extra_says_what_to_install(tmp_path: Path) -> None:
+    """README, Analysis: "DuckDB is an extra, so instrumented apps don't pull it in". An app's environment
+    without it running the README's Python example gets the install line, as the commands give it."""
+    import sys
+
+    example = next(b for b in ALL if b.document.name == "README.md" and b.language == "python"
+                   and "from otel_llm_analysis import" in b.text)
+    (tmp_path / "example.py").write_text(example.text, "utf-8")
+    without_duckdb = "import runpy, sys\nsys.modules['duckdb'] = None\nrunpy.run_path('example.py')\n"
+    proc = subprocess.run([sys.executable, "-c", without_duckdb], cwd=tmp_path, env=_env(tmp_path),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    assert "pip install 'otel-llm[analysis]'" in proc.stderr.strip().splitlines()[-1], proc.stderr[-1500:]
