@@ -1,9 +1,11 @@
-"""A newcomer's first hour: what the README and docs say a command prints, it prints.
+"""A newcomer's first hour: the README and docs, followed as written, do what they say.
 
-``test_examples.py`` runs every example and checks it succeeds; these tests check
-what the text promises about the output of the steps a newcomer takes in order
-(the demo, then the Analysis section's commands), taking the commands and files
-from README.md itself, and that a step taken too early says what to do next.
+``test_examples.py`` runs every example in this environment and checks it succeeds;
+these tests check what the text promises beyond that, taking commands and files
+from README.md itself: what a command prints (an ingest that priced stored calls says
+so), that a step taken too early says what to do next, that the set-up and install
+lines work in a fresh shell and a fresh environment, and the facts the docs state
+about exit codes, extras and decorator order.
 """
 
 from __future__ import annotations
