@@ -334,3 +334,22 @@ def test_the_python_api_without_the_analysis_extra_says_what_to_install(tmp_path
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0
     assert "pip install 'otel-llm[analysis]'" in proc.stderr.strip().splitlines()[-1], proc.stderr[-1500:]
+
+
+def test_the_quickstart_app_writes_the_spans_its_comment_names(tmp_path: Path) -> None:
+    """README Quickstart: ``python app.py  # one chat turn: a chat span, a graph node, an LLM call``, the call
+    with the model, tokens and response the app's stand-in API answered, in the session's context."""
+    (tmp_path / "app.py").write_text(_readme_file("app.py"), "utf-8")
+    query = ("SELECT otel_kind, name, model, response_model, input_tokens, output_tokens, conversation_id, user_id, "
+             "project, service_name FROM spans ORDER BY start_time")
+    proc = _run(f"{_readme_line('python app.py')} && otel-llm ingest ./otel-data >/dev/null && "
+                f"otel-llm sql {shlex.quote(query)} --format json", tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = json.loads(proc.stdout[proc.stdout.index("{"):])["rows"]
+    assert [(r["otel_kind"], r["name"]) for r in rows] == [
+        ("chat", "chat_turn answer"), ("graph_node", "retrieve"), ("llm_call", "chat gpt-4o")], rows
+    call = rows[2]
+    assert (call["model"], call["response_model"], call["input_tokens"], call["output_tokens"]) == (
+        "gpt-4o", "gpt-4o-2024-08-06", 42, 17)
+    assert rows[0]["conversation_id"] == "t1"  # @otel_llm.chat(thread_id_arg="thread_id")
+    assert {(r["user_id"], r["project"], r["service_name"]) for r in rows} == {("u7", "alpha", "rag-api")}
