@@ -98,14 +98,6 @@ def test_ingest_after_an_interrupted_one_says_it_finished_it(after_demo: Path, m
     assert re.search(r"finished \d+ span\(s\) an interrupted ingest left", result.stdout), result.stdout
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_ingest_before_any_data_says_where_data_comes_from(tmp_path: Path) -> None:
     """The Quickstart's ``otel-llm ingest ./otel-data`` run before the app (or in another directory):
     the error says what writes ./otel-data, not only that it is missing."""
@@ -118,19 +110,35 @@ def test_ingest_before_any_data_says_where_data_comes_from(tmp_path: Path) -> No
     assert "otel_llm.configure()" in proc.stderr and "otel-llm demo" in proc.stderr, proc.stderr
 
 
+def _in_private_network(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``script`` in a network namespace of its own: the collector's default ports are its alone."""
+    return subprocess.run(["unshare", "--net", "--", "bash", "-c", "ip link set lo up && exec bash -euo pipefail -c "
+                           + shlex.quote(script)], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
 def test_ingest_of_what_a_collector_never_received_says_how_to_send_it(tmp_path: Path) -> None:
     """The collector section's ``OTEL_LLM_EXPORTER=otlp python app.py`` with the collector not started: the
     app says its spans were spooled; ``otel-llm ingest ./otel-data`` then finds no data file, and says that
-    the spool holds them and how they reach the files."""
+    the spool holds them and how they reach the files. Doing what it says brings them into the store."""
+    from tests.readme.test_examples import _collector_cache
+
     (tmp_path / "app.py").write_text(_readme_file("app.py"), "utf-8")
-    env = _env(tmp_path) | {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{_free_port()}",
-                            "OTEL_LLM_SHUTDOWN_TIMEOUT_S": "1"}  # nothing listens there
-    app = subprocess.run(["bash", "-c", _readme_line("OTEL_LLM_EXPORTER=otlp python app.py")], cwd=tmp_path,
-                         env=env, capture_output=True, text=True, timeout=120)
-    assert app.returncode == 0 and "spooled to otel-data/spool" in app.stderr, app.stderr
-    proc = _run(_readme_line("otel-llm ingest ./otel-data"), tmp_path)
+    env = _env(tmp_path) | {"OTEL_LLM_SHUTDOWN_TIMEOUT_S": "1", "OTEL_LLM_CACHE_DIR": str(_collector_cache(tmp_path))}
+    app = _readme_line("OTEL_LLM_EXPORTER=otlp python app.py")
+    down = _in_private_network(app, tmp_path, env)
+    assert down.returncode == 0 and "spooled to otel-data/spool" in down.stderr, down.stderr
+    proc = _in_private_network(_readme_line("otel-llm ingest ./otel-data"), tmp_path, env)
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "otel-data/spool" in proc.stderr and "otel-llm collector start" in proc.stderr, proc.stderr
+    assert "otel-data/spool" in proc.stderr, proc.stderr
+    start, ingest = re.search(r"start it \(`(otel-llm collector start [^`]+)`\) and run the app again, which sends "
+                              r"them first, then `(otel-llm ingest [^`]+)`", proc.stderr).groups()
+    try:
+        followed = _in_private_network(f"{start}\n{app}\notel-llm collector stop\n{ingest}", tmp_path, env)
+    finally:  # never leave a collector behind, whatever failed
+        subprocess.run([str(BIN / "otel-llm"), "collector", "stop"], cwd=tmp_path, env=env, capture_output=True,
+                       timeout=60)
+    assert followed.returncode == 0, followed.stdout + followed.stderr
+    assert "+6 spans" in followed.stdout, followed.stdout  # the spooled run's 3 and the new run's 3
 
 
 def _checkout_copy(into: Path) -> Path:
