@@ -17,6 +17,7 @@ import shlex
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -361,3 +362,38 @@ def test_the_quickstart_app_writes_the_spans_its_comment_names(tmp_path: Path) -
         "gpt-4o", "gpt-4o-2024-08-06", 42, 17)
     assert rows[0]["conversation_id"] == "t1"  # @otel_llm.chat(thread_id_arg="thread_id")
     assert {(r["user_id"], r["project"], r["service_name"]) for r in rows} == {("u7", "alpha", "rag-api")}
+
+
+def _commands_of(group: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
+    """Every command of ``otel-llm`` (sub-commands included), with the words that run it."""
+    found = []
+    for name, command in sorted(getattr(group, "commands", {}).items()):
+        found.append(((*path, name), command))
+        found += _commands_of(command, (*path, name))
+    return found
+
+
+def _words(text: str) -> str:
+    """Help text without the table's frame and the terminal's wrapping: the words in order."""
+    return " ".join(re.sub(r"[│╭╮╰╯─]", " ", text).split())
+
+
+def test_every_option_s_help_is_shown_whole() -> None:
+    """``otel-llm COMMAND --help`` shows each command's and option's help as written: text in square brackets (a
+    default such as ``[localhost:4317]``) is Rich markup to the help renderer, and vanished from the page."""
+    import typer.main
+    from typer.testing import CliRunner
+
+    from otel_llm.cli import app
+
+    root = typer.main.get_command(app)
+    lost = []
+    for words, command in _commands_of(root):
+        shown = _words(CliRunner().invoke(app, [*words, "--help"], terminal_width=400, env={"COLUMNS": "400"}).output)
+        texts = [("", command.help or ""), ("", command.epilog or "")]
+        texts += [(f" {param.opts[0]}", getattr(param, "help", None) or "") for param in command.params]
+        for where, text in texts:
+            for paragraph in filter(None, map(_words, text.split("\n\n"))):
+                if paragraph not in shown:
+                    lost.append(f"otel-llm {' '.join(words)}{where}: {paragraph!r}")
+    assert not lost, "help text not shown as written:\n" + "\n".join(lost)
