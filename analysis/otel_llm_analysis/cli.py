@@ -55,7 +55,7 @@ def _paths_exist(paths: List[str], **_options: Any) -> None:
                        "rows of the store's spans table, not OTLP, so it cannot be ingested again; ingest the "
                        "collector or SDK files it came from, or query it with `duckdb` (read_"
                        f"{exported.suffix[1:]}('{exported.parent.parent}/*/*{exported.suffix}'))")
-    missing = next((path for path in paths if not glob.has_magic(path) and not os.path.lexists(path)), None)
+    missing = next((path for path in paths if not glob.has_magic(path) and _absent(path)), None)
     if missing is not None:
         raise fail(f"no such file or directory: {missing}; {_where_data_comes_from(paths)}")
     try:
@@ -67,12 +67,25 @@ def _paths_exist(paths: List[str], **_options: Any) -> None:
                    f"(*.jsonl, *.json or .zst files from the collector or the SDK); {_where_data_comes_from(paths)}")
 
 
+def _absent(path: str) -> bool:
+    """Nothing at ``path``; a path that cannot be looked at (a name too long, no permission) is for ``expand``
+    to name, with its reason."""
+    try:
+        os.lstat(path)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
 def _where_data_comes_from(paths: List[str]) -> str:
     """What to do when ``paths`` hold no data yet: the batches an OTLP app spooled there while the collector
     was unreachable (not data files until delivered), else what writes the files."""
     from otel_llm.exporters._spool_segments import ACTIVE, SEALED
 
-    spooled = [(path, Path(path, "spool")) for path in paths if Path(path, "spool").is_dir()]  # the default spool_dir
+    spooled = [(path, Path(path, "spool")) for path in paths  # the default spool_dir; isdir never raises
+               if os.path.isdir(os.path.join(path, "spool"))]
     waiting = [f for _, spool in spooled for suffix in (SEALED, ACTIVE) for f in spool.glob(f"*/*{suffix}")]
     if waiting:
         data_dir, spool = spooled[0]
