@@ -55,6 +55,6 @@ def extra_providing(module: str | None) -> str | None:
     return _extras_by_module().get(module.partition(".")[0].lower())
 
 
-def missing_extra_message(extra: str, module: str) -> str:
-    """The one line a command says when ``module`` of ``extra`` is not installed."""
-    return f"this command needs otel-llm's {extra} extra ({module!r} is not installed): pip install 'otel-llm[{extra}]'"
+def missing_extra_message(extra: str, module: str, needs: str = "this command") -> str:
+    """The one line said when ``module`` of ``extra`` is not installed and ``needs`` (a command, an API) needs it."""
+    return f"{needs} needs otel-llm's {extra} extra ({module!r} is not installed): pip install 'otel-llm[{extra}]'"

@@ -88,4 +88,13 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'otel_llm_analysis' has no attribute {name!r}")
     import importlib
 
-    return getattr(importlib.import_module(module), name)
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ModuleNotFoundError as exc:  # the analysis extra not installed: name the install line
+        from otel_llm._extras import extra_providing, missing_extra_message
+
+        extra = extra_providing(exc.name)
+        if extra is None:
+            raise
+        raise ModuleNotFoundError(missing_extra_message(extra, exc.name, needs=f"otel_llm_analysis.{name}"),
+                                  name=exc.name) from exc

@@ -10,6 +10,8 @@ root ``otel-llm`` app. Nothing here imports DuckDB until a command runs.
 
 from __future__ import annotations
 
+import glob
+import os
 from datetime import date
 from pathlib import Path
 from typing import Any, List, Optional
@@ -53,13 +55,46 @@ def _paths_exist(paths: List[str], **_options: Any) -> None:
                        "rows of the store's spans table, not OTLP, so it cannot be ingested again; ingest the "
                        "collector or SDK files it came from, or query it with `duckdb` (read_"
                        f"{exported.suffix[1:]}('{exported.parent.parent}/*/*{exported.suffix}'))")
+    missing = next((path for path in paths if not glob.has_magic(path) and _absent(path)), None)
+    if missing is not None:
+        raise fail(f"no such file or directory: {missing}; {_where_data_comes_from(paths)}")
     try:
         files = expand(paths)
     except SourceError as exc:
         raise fail(str(exc)) from None
     if not files:
         raise fail(f"{', '.join(paths)}: no trace, metric or log files here "
-                   "(*.jsonl, *.json or .zst files from the collector or the SDK)")
+                   f"(*.jsonl, *.json or .zst files from the collector or the SDK); {_where_data_comes_from(paths)}")
+
+
+def _absent(path: str) -> bool:
+    """Nothing at ``path``; a path that cannot be looked at (a name too long, no permission) is for ``expand``
+    to name, with its reason."""
+    try:
+        os.lstat(path)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def _where_data_comes_from(paths: List[str]) -> str:
+    """What to do when ``paths`` hold no data yet: the batches an OTLP app spooled there while the collector
+    was unreachable (not data files until delivered), else what writes the files."""
+    from otel_llm.exporters._spool_segments import ACTIVE, SEALED
+
+    spooled = [(path, Path(path, "spool")) for path in paths  # the default spool_dir; isdir never raises
+               if os.path.isdir(os.path.join(path, "spool"))]
+    waiting = [f for _, spool in spooled for suffix in (SEALED, ACTIVE) for f in spool.glob(f"*/*{suffix}")]
+    if waiting:
+        data_dir, spool = spooled[0]
+        return (f"{len(waiting)} file(s) in {spool} hold what an app sent while the collector was unreachable: "
+                f"start it (`otel-llm collector start --data-dir {data_dir}`) and run the app again, which sends "
+                f"them first, then `otel-llm ingest {data_dir}`")
+    return ("an app writes them as its decorated functions run after otel_llm.configure() (to ./otel-data, or "
+            "its output_dir= / OTEL_LLM_OUTPUT_DIR; with exporter=\"otlp\" the collector writes its --data-dir); "
+            "`otel-llm demo` writes an example")
 
 
 #: ``otel-llm ingest`` exit code when everything readable loaded but some input did not (see the listed problems).
@@ -97,8 +132,12 @@ def ingest(store: Any, filters: Any,
     if store.span_coverage:  # said by every analysis command too
         typer.echo(f"note: {store.span_coverage}", err=True)
     where = ", ".join(paths)
-    if report.lines_read == 0 and not report.bad_lines and not any(f.partial_tail for f in report.files):
+    read_nothing = report.lines_read == 0 and not report.bad_lines and not any(f.partial_tail for f in report.files)
+    if read_nothing and not report.finished_spans:  # rows an interrupted ingest left: the whole report says so
         headline = f"nothing new in {where}: its {len(files)} file(s) were read before"
+        priced = report.pricing.summary() if report.pricing is not None else ""
+        if priced:  # a new --pricing file prices calls stored before: say what it did
+            headline += f"; {priced}"
     else:
         headline = f"{where}: {report.summary()}"
 

@@ -61,9 +61,9 @@ def start(
         "Credentials go to the collector's environment, never into a file.",
     ),
     files: bool = typer.Option(True, "--files/--no-files", help="--no-files: ClickHouse only, no .jsonl files."),
-    grpc_endpoint: Optional[str] = typer.Option(None, help="OTLP/gRPC listen address [localhost:4317]."),
-    http_endpoint: Optional[str] = typer.Option(None, help="OTLP/HTTP listen address [localhost:4318]."),
-    health_endpoint: Optional[str] = typer.Option(None, help="Health check listen address [localhost:13133]."),
+    grpc_endpoint: Optional[str] = typer.Option(None, help="OTLP/gRPC listen address (default: localhost:4317)."),
+    http_endpoint: Optional[str] = typer.Option(None, help="OTLP/HTTP listen address (default: localhost:4318)."),
+    health_endpoint: Optional[str] = typer.Option(None, help="Health check listen address (default: localhost:13133)."),
     run_dir: Optional[Path] = RunDir,
     timeout: float = typer.Option(30.0, help="Seconds to wait for the health check."),
 ) -> None:

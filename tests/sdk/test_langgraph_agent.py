@@ -49,9 +49,9 @@ def _answers() -> list[AIMessage]:
     ]
 
 
-@tool
-@otel_llm.tool("search_web", type="function", description="Search the web")
-def search_web(query: str, tool_call_id: Annotated[str, InjectedToolCallId]) -> str:
+@otel_llm.tool(type="function")  # above LangChain's tool: named as the model calls it, not `search`
+@tool("search_web", description="Search the web")
+def search(query: str, tool_call_id: Annotated[str, InjectedToolCallId]) -> str:
     """Search the web."""
     return f"results for {query}"
 
@@ -123,7 +123,7 @@ def _check(cap: Any, messages: list[Any]) -> None:
 
 @pytest.mark.parametrize("builder", BUILDERS.values(), ids=BUILDERS.keys())
 def test_sync_prebuilt_agent_with_decorated_tools(cap, builder):
-    graph = builder()(FakeModel(messages=iter(_answers())), [search_web, word_count])
+    graph = builder()(FakeModel(messages=iter(_answers())), [search, word_count])
 
     @otel_llm.agent("researcher")
     def research(question: str) -> list[Any]:
@@ -134,7 +134,7 @@ def test_sync_prebuilt_agent_with_decorated_tools(cap, builder):
 
 @pytest.mark.parametrize("builder", BUILDERS.values(), ids=BUILDERS.keys())
 async def test_async_prebuilt_agent_with_decorated_tools(cap, builder):
-    graph = builder()(FakeModel(messages=iter(_answers())), [search_web, word_count_async])
+    graph = builder()(FakeModel(messages=iter(_answers())), [search, word_count_async])
 
     @otel_llm.agent("researcher")
     async def research(question: str) -> list[Any]:
