@@ -162,6 +162,14 @@ class Kind:
     # Whether a subclass has call_attributes at all: kinds without them skip the call.
     has_call_attributes: bool = False
 
+    def call_context(self, attributes: Mapping[str, AttributeValue], parent: otel_context.Context) -> Mapping[str, object]:
+        """Context values that depend on this call's span attributes (``attributes``, as it started):
+        what the calls it makes inherit from its arguments. Only kinds that define it are asked."""
+        return {}
+
+    # Whether a subclass has call_context at all.
+    has_call_context: bool = False
+
     # Whether each call runs as a kind chosen from its arguments (:meth:`select`): an agent
     # method named after the instance it runs on. Set per kind; most kinds are fixed.
     selects: bool = False
@@ -173,6 +181,7 @@ class Kind:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.has_call_attributes = cls.call_attributes is not Kind.call_attributes
+        cls.has_call_context = cls.call_context is not Kind.call_context
         if cls.record_metrics is not Kind.record_metrics:
             cls.metric_recorder = recorder_index(cls.record_metrics)
 
@@ -545,6 +554,8 @@ def open_call(kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any], attach:
         span = runtime.tracer.start_span(kind.span_name, parent, kind.span_kind, attributes)
         call = Call(kind, runtime, span)
         values = kind.enter(call, parent)
+        if kind.has_call_context:
+            values = {**(values or {}), **kind.call_context(attributes, parent)}
         if SPAN_KEY is not None:  # the call's context in one copy: the parent's, the span, the kind's values
             call.ctx = otel_context.Context({**parent, SPAN_KEY: span, **values} if values else {**parent, SPAN_KEY: span})
         else:

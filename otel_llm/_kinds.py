@@ -24,6 +24,7 @@ from opentelemetry.trace import SpanKind
 from opentelemetry.util.types import AttributeValue
 
 from otel_llm import _rollup, _toolcalls, semconv
+from otel_llm.context import in_thread
 from otel_llm._completion import completion_text
 from otel_llm._content import utf8_safe
 from otel_llm._core import ENCLOSING_NODE_KEY, USAGE_SINK_KEY, Call, ChunkObserver, Kind, without
@@ -161,6 +162,12 @@ class ChatKind(Kind):
         rollup, values = _rollup.opened(parent)
         call.extra = _ChatState(rollup)
         return values
+
+    def call_context(self, attributes: Mapping[str, AttributeValue], parent: otel_context.Context) -> Mapping[str, object]:
+        # The turn's conversation goes to everything it calls, as session(thread_id=) would send it:
+        # `summary --by conversation` groups the calls, not the turns.
+        thread_id = attributes.get(semconv.GEN_AI_CONVERSATION_ID)
+        return in_thread(parent, str(thread_id)) if thread_id is not None else {}
 
     def on_start(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         # The user's message: the first string argument that is not the thread id.

@@ -78,6 +78,15 @@ def current_session(ctx: otel_context.Context | None = None) -> Session | None:
     return ctx.get(_SESSION_KEY)  # type: ignore[return-value]
 
 
+def in_thread(parent: otel_context.Context, thread_id: str) -> dict[str, object]:
+    """Context values under which every span is tagged with ``thread_id`` as a ``session(thread_id=)``
+    inside ``parent`` would tag it: a chat turn's conversation, handed to the calls it makes."""
+    session = current_session(parent)
+    if session is not None and session.thread_id == thread_id:
+        return {}
+    return {_SESSION_KEY: (session or Session()).merged(thread_id, None, None)}
+
+
 class session:  # noqa: N801 — public API name is lower-case by design
     """Context manager tagging every span inside it with thread, user and run config.
 

@@ -620,3 +620,34 @@ def test_chat_called_with_wrong_arguments_raises_the_users_type_error(cap):
 
     with pytest.raises(TypeError, match="argument"):
         answer("a", "b", "c")
+
+
+def test_spans_inside_a_chat_turn_carry_its_conversation_id(cap):
+    """The Quickstart's `summary --by conversation` put the call and its cost under "-": the turn's
+    conversation id (from `thread_id_arg`) was on the chat span only, while `session(thread_id=)`
+    tags every span inside it."""
+
+    @otel_llm.tool
+    def lookup(q: str) -> str:
+        return q
+
+    @otel_llm.llm_call(model="gpt-4o", provider="openai")
+    def ask(q: str) -> dict:
+        return {"usage": {"prompt_tokens": 3, "completion_tokens": 2}}
+
+    @otel_llm.chat(thread_id_arg="thread_id")
+    def answer(question: str, thread_id: str) -> str:
+        ask(lookup(question))
+        return "ok"
+
+    answer("what?", thread_id="t1")
+    with otel_llm.session(thread_id="outer", user_id="u"):
+        answer("again?", thread_id="t2")  # the turn's own id wins inside it; the session's user stays
+        ask("outside any turn")
+    spans = cap.spans()
+    by_kind = {}
+    for s in spans:
+        by_kind.setdefault(s.attributes[sc.OTEL_LLM_KIND], []).append(s)
+    assert [s.attributes.get(sc.GEN_AI_CONVERSATION_ID) for s in by_kind[sc.KIND_LLM_CALL]] == ["t1", "t2", "outer"]
+    assert [s.attributes.get(sc.GEN_AI_CONVERSATION_ID) for s in by_kind[sc.KIND_TOOL]] == ["t1", "t2"]
+    assert [s.attributes.get(sc.USER_ID) for s in by_kind[sc.KIND_LLM_CALL]] == [None, "u", "u"]
