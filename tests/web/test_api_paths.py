@@ -52,3 +52,12 @@ def test_a_parameter_given_twice_is_a_400_not_one_of_them_picked_in_silence(
     assert f"{params[0][0]} given 2 times" in answer.json()["detail"]
     readme = " ".join(README.read_text("utf-8").split())
     assert "A bad date, an unknown grouping, an unknown parameter or one given twice is a 400" in readme
+
+
+def test_the_readme_lists_every_endpoint_the_dashboard_serves() -> None:
+    """The README's list of JSON endpoints lacked the running, sessions, queries and recommend views
+    when they were added to the dashboard."""
+    readme = " ".join(README.read_text("utf-8").split())
+    missing = [name for name in VIEWS if f"`/api/{name}`" not in readme]
+    assert missing == [], missing
+    assert "`/api/traces/{trace_id}` (a page of the trace's span tree: `offset`, `limit`" in readme
