@@ -58,8 +58,15 @@ def schema_sql() -> str:
 
 
 def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    """``exc``'s message on one line: DuckDB's lines up to its echo of the statement (``LINE 1: ...``
+    and a caret), so a hint after the first line (``Candidate bindings: "model"``) stays."""
+    lines = []
+    for line in str(exc).strip().splitlines():
+        if line.startswith("LINE "):
+            break
+        if line.strip():
+            lines.append(line.strip())
+    return " ".join(lines) if lines else type(exc).__name__
 
 
 def _require_file(path: Path, what: str) -> None:

@@ -129,6 +129,17 @@ def test_sql_is_read_only(ingested):
         assert write.exit_code == 1 and "read-only" in write.output.lower(), write.output
 
 
+def test_a_mistyped_column_in_sql_keeps_duckdbs_suggestion(ingested):
+    """`otel-llm sql "select modl from llm_calls"` said only that "modl" was not found: the line
+    naming the columns it could have meant was cut off with the rest of DuckDB's message."""
+    db, _ = ingested
+    result = run("sql", "SELECT modl FROM llm_calls", "--db", db)
+    assert result.exit_code == 1
+    (line,) = [line for line in result.output.splitlines() if "modl" in line]
+    assert 'Referenced column "modl" not found' in line and 'Candidate bindings: "model"' in line, result.output
+    assert "LINE 1" not in result.output  # the echo of the statement stays out: one line
+
+
 def test_convenience_views_agree_with_the_records(ingested):
     db, data = ingested
     result = run("sql", "SELECT sum(calls) AS calls, sum(cost_usd) AS cost FROM daily_usage", "--format", "json",
