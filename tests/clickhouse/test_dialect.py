@@ -72,6 +72,17 @@ def test_the_override_gives_duckdbs_answer(engines: tuple[Any, _Connection], nam
     same([tuple(r) for r in expected], [tuple(r) for r in got], transpile(CASES[name])[0])
 
 
+def test_a_condition_selected_as_a_column_is_a_bool_as_in_duckdb(engines: tuple[Any, _Connection]) -> None:
+    """ClickHouse answers ``x < 2`` as 0/1 (UInt8): the analyses would print ``1`` where DuckDB's ``True``
+    prints ``✓`` (``same`` cannot tell, ``1 == True``: the types are compared here)."""
+    duck, clickhouse = engines
+    sql = ("SELECT s, x < 2 AS small, x IS NULL AS missing, c AND x > 1 AS both, NOT c AS off, count(*) AS n "
+           "FROM t GROUP BY ALL ORDER BY s")
+    expected, got = duck.execute(sql).fetchall(), clickhouse.execute(sql).fetchall()
+    assert got == expected
+    assert [[type(v).__name__ for v in row] for row in got] == [[type(v).__name__ for v in row] for row in expected]
+
+
 def test_quantiles_over_no_values_are_null_not_nan(engines: tuple[Any, _Connection]) -> None:
     duck, clickhouse = engines
     sql = "SELECT quantile_cont(x, 0.5) AS one, quantile_cont(x, [0.5]) AS q FROM t WHERE x > 100"

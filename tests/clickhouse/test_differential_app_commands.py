@@ -82,6 +82,8 @@ def dbs(tmp_path_factory: pytest.TempPathFactory, clickhouse_http: ChdbHttpServe
 
 
 COMMANDS = {
+    "running": ["running"],
+    "running until later": ["running", "--until", "2099-01-01"],
     # the app's conversations (the generated ones run across services: which one a row names is any of them)
     "sessions": ["sessions", "--since", "2026-11-21"],
     "check --max-cpu": ["check", "--max-cpu", "0.01"],

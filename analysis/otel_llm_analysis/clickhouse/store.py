@@ -76,7 +76,7 @@ class _Connection:
         from clickhouse_connect.driver.exceptions import ClickHouseError as DriverError
 
         try:
-            statements = transpile(sql, params)
+            statements = transpile(sql, params, results=True)
         except Exception as exc:  # noqa: BLE001 - a query SQLGlot cannot read: the analysis cannot run here
             from otel_llm._guard import internal_error
 
