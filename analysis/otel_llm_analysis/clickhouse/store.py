@@ -9,13 +9,15 @@ other views the analyses read are ClickHouse views over the exporter's tables
 is written once, and ``--db clickhouse://…`` changes the engine, not the tool.
 
 Read-only: the store creates its views (``CREATE OR REPLACE VIEW``, idempotent)
-and otherwise only reads; :meth:`ClickHouseStore.sql` accepts queries only and
+and otherwise only reads; :meth:`ClickHouseStore.sql` accepts queries only (in
+ClickHouse's SQL or DuckDB's) and
 runs them with the server's ``readonly`` setting.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping, Sequence
 
@@ -118,6 +120,33 @@ def _server_message(exc: BaseException) -> str:
     return one_line(Exception(text[start:] if start >= 0 else text))
 
 
+#: ClickHouse's answer to SQL of another dialect: an unknown function (46), a syntax error (62), an
+#: unknown type (50), a function's arguments of DuckDB's order (42, 43: ``date_trunc``, ``list_*``).
+_NOT_CLICKHOUSE_SQL = re.compile(r"Code: (46|62|50|42|43)\.")
+
+
+def _one_query(query: str, dialect: str) -> None:
+    """:class:`ClickHouseError` unless ``query`` is one read-only query in ``dialect``'s SQL (``clickhouse``:
+    in ClickHouse's SQL, else in DuckDB's: the query may be either)."""
+    from sqlglot import parse
+    from sqlglot.errors import ParseError
+
+    try:
+        statements = [s for s in parse(query, read=dialect) if s is not None]
+    except ParseError as exc:
+        if dialect == "clickhouse":
+            try:
+                return _one_query(query, "duckdb")
+            except ClickHouseError:
+                pass
+        raise ClickHouseError(f"cannot read the query: {one_line(exc)}") from None
+    if len(statements) != 1:
+        raise ClickHouseError("give exactly one query")
+    if not isinstance(statements[0], (exp.Query, exp.Describe, exp.Show)) and not (
+            isinstance(statements[0], exp.Command) and statements[0].name.upper() in ("EXPLAIN", "SHOW", "DESCRIBE")):
+        raise ClickHouseError(f"refused: only queries run here, not {type(statements[0]).__name__.upper()}")
+
+
 class ClickHouseStore:
     """The analyses' store on ClickHouse: ``ClickHouseStore("clickhouse://user:pass@host:8123/otel")``.
 
@@ -180,25 +209,29 @@ class ClickHouseStore:
 
     def sql(self, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None
             ) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """Your own SQL, read-only: one query (SELECT / WITH / DESCRIBE / SHOW / EXPLAIN) in ClickHouse's
-        own dialect, run with the server's ``readonly = 1`` (no writes, no settings changes)."""
-        from clickhouse_connect.driver.exceptions import ClickHouseError as DriverError
-        from sqlglot import parse
-        from sqlglot.errors import ParseError
+        """Your own SQL, read-only: one query (SELECT / WITH / DESCRIBE / SHOW / EXPLAIN), run with the
+        server's ``readonly = 1`` (no writes, no settings changes).
 
-        try:
-            statements = [s for s in parse(query, read="clickhouse") if s is not None]
-        except ParseError as exc:
-            raise ClickHouseError(f"cannot read the query: {one_line(exc)}") from None
-        if len(statements) != 1:
-            raise ClickHouseError("give exactly one query")
-        if not isinstance(statements[0], (exp.Query, exp.Describe, exp.Show)) and not (
-                isinstance(statements[0], exp.Command) and statements[0].name.upper() in ("EXPLAIN", "SHOW", "DESCRIBE")):
-            raise ClickHouseError(f"refused: only queries run here, not {type(statements[0]).__name__.upper()}")
+        Read as ClickHouse SQL first; a query ClickHouse cannot read for a function or syntax of DuckDB's
+        (``TRY_CAST``, ``quantile_cont``, ``strftime``, ``::``: the README's SQL, written for a DuckDB
+        store) is run as the analyses run theirs, translated by :mod:`._dialect`. So both a ClickHouse
+        query and a DuckDB one answer; one that neither engine reads says both reasons."""
+        from clickhouse_connect.driver.exceptions import ClickHouseError as DriverError
+
+        _one_query(query, "clickhouse")
         try:
             result = self._con.client.query(query, parameters=params, settings={"readonly": 1})
         except DriverError as exc:
-            raise ClickHouseError(_server_message(exc)) from None
+            message = _server_message(exc)
+            if not _NOT_CLICKHOUSE_SQL.match(message):
+                raise ClickHouseError(message) from None
+            try:
+                _one_query(query, "duckdb")
+                (statement,) = transpile(query, params, results=True)
+                result = self._con.client.query(statement + _SETTINGS, settings={"readonly": 1})
+            except (ClickHouseError, DriverError, ValueError) as duckdb_exc:
+                as_duckdb = _server_message(duckdb_exc) if isinstance(duckdb_exc, DriverError) else str(duckdb_exc)
+                raise ClickHouseError(f"{message} (read as DuckDB SQL: {as_duckdb})") from None
         return list(result.column_names), [tuple(_naive(v) for v in row) for row in result.result_rows]
 
     def export_spans(self, out_dir: str | os.PathLike[str], fmt: str = "parquet") -> Any:
