@@ -160,6 +160,7 @@ def _span_columns() -> list[tuple[str, str]]:
                            f"{ttft})) / 1e6, NULL)"),
         ("attributes", "SpanAttributes"),
         ("resource_attributes", "ResourceAttributes"),
+        ("unreadable_columns", unreadable_sql()),
     ]
 
 

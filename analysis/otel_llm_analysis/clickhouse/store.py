@@ -27,6 +27,7 @@ from otel_llm_analysis import _coverage
 from otel_llm_analysis.clickhouse._client import ClickHouseError, ClickHouseURL, connect, one_line
 from otel_llm_analysis.clickhouse._dialect import transpile
 from otel_llm_analysis.clickhouse._span_table import ensure_span_table
+from otel_llm_analysis.clickhouse._unreadable import note as unreadable_note
 from otel_llm_analysis.clickhouse._scope_views import statements as scope_view_statements
 from otel_llm_analysis.clickhouse._views import PRICE_GROUPS, spans_view, view_statements
 
@@ -180,7 +181,7 @@ class ClickHouseStore:
             client.close()
             raise
         try:
-            ensure_span_table(client, self.url.database, progress)
+            span_table = ensure_span_table(client, self.url.database, progress)
             client.command(spans_view(self.url.database))
             groups = [tuple(row) for row in client.query(PRICE_GROUPS.format(db=self.url.database)).result_rows]
             for statement in [*view_statements(self.url.database, tables, (groups, book)),
@@ -190,6 +191,9 @@ class ClickHouseStore:
             client.close()
             raise ClickHouseError(f"cannot create the analysis views in {self.url}: {_server_message(exc)}") from None
         client.database = self.url.database
+        #: As DuckDB's ingest says them: one line when spans hold a token count or cost that cannot be read
+        #: (the collector's exporter inserts them with no ingest to say so), else None.
+        self.unreadable: str | None = unreadable_note(client, self.url.database, span_table)
         #: As on DuckDB (``TraceStore.span_coverage``): one line when the spans hold fewer of otel-llm's LLM
         #: calls than its metrics counted, else None.
         self.span_coverage: str | None = _coverage.note(self._con, self.path, (ClickHouseError,))
