@@ -58,6 +58,9 @@ CASES = {
     "TIMESTAMP keeps microseconds": "SELECT CAST('2026-11-03 10:15:07.123456' AS TIMESTAMP) AS t1, "
                                     "count(*) FILTER (WHERE ts >= '2026-11-03 10:15:07.123456'::TIMESTAMP) AS n "
                                     "FROM t",
+    "min and max over no rows are NULL": "SELECT min(ts) AS first, max(x) AS most, "
+                                         "max(ts) FILTER (WHERE c) AS last_c FROM t WHERE x > 100",
+    "min and max with FILTER": "SELECT min(ts) FILTER (WHERE c) AS first_c, max(x) FILTER (WHERE NOT c) AS most FROM t",
     "list aggregates": "SELECT list_sort(list_distinct(list(s))) AS names, "
                        "list_sort(list_distinct(flatten(list(l)))) AS keys FROM t",
 }

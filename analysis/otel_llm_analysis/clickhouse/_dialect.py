@@ -25,6 +25,9 @@ dialect with the few constructs it gets wrong for these queries overridden
 * ``m['k']`` (a map's value by a literal key) -> ``multiIf(mapContains(m, 'k'), m['k'], NULL)``: NULL
   when absent, as DuckDB, where ClickHouse answers ``''`` (``resource_attributes['service.instance.id']``);
 * ``list_position(l, x)`` -> ``nullIf(indexOf(l, x), 0)`` (NULL when absent, as DuckDB);
+* ``min``/``max`` -> ``minOrNull``/``maxOrNull``: NULL over no rows, as DuckDB, where ClickHouse
+  answers the type's default (a time: 1970-01-01, so ``trends`` on an empty store or window
+  showed a zero row dated 1970-01-01);
 * ``lower``/``upper`` -> ``lowerUTF8``/``upperUTF8``: DuckDB maps every letter (``É`` -> ``é``),
   ClickHouse's ``lower`` ASCII letters only (a log search for ``échec`` missed ``Échec``);
 * ``TRY_CAST(x AS T)`` -> ``accurateCastOrNull(x, 'T')`` (SQLGlot writes a ``CAST`` to
@@ -229,6 +232,8 @@ class ClickHouse(_ClickHouse):
             exp.Flatten: lambda self, e: self.func("arrayFlatten", e.this),
             exp.TimestampTrunc: _truncate,
             exp.TryCast: _try_cast,
+            exp.Min: lambda self, e: self.func("minOrNull", e.this),
+            exp.Max: lambda self, e: self.func("maxOrNull", e.this),
             exp.Lower: lambda self, e: self.func("lowerUTF8", e.this),
             exp.Upper: lambda self, e: self.func("upperUTF8", e.this),
         }
