@@ -248,8 +248,9 @@ def open_store(db: str, *, read_only: bool = True, or_pass: str = "") -> Iterato
     require_analysis_extra()
     if db.split("://", 1)[0].lower() in ("clickhouse", "clickhouses") and "://" in db:
         with _clickhouse_store(db, read_only) as store:
-            if store.span_coverage:
-                typer.echo(f"note: {store.span_coverage}", err=True)
+            for said in (store.span_coverage, store.unreadable):
+                if said:
+                    typer.echo(f"note: {said}", err=True)
             yield store
         return
     from otel_llm_analysis.store import StoreError, TraceStore, UnfinishedIngest

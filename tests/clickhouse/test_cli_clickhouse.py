@@ -70,6 +70,9 @@ def test_what_cannot_run_says_so_in_one_line(dbs: tuple[str, str], tmp_path: Pat
     assert ingest.exit_code == 2 and "otel-llm load FILES --to URL" in ingest.output
     compared = run("compare", "--db", url)  # the call figures and the turns' table
     assert compared.exit_code == 0 and "compare by model" in compared.output and "turns by" in compared.output
+    for prune in (["--older-than", "30d"], ["--before", "2026-11-01", "--dry-run"]):  # data goes by TTL there
+        pruned = run("prune", *prune, "--db", url)
+        assert pruned.exit_code == 2 and "a ClickHouse store keeps data by its tables' TTL" in pruned.output
     unreachable = run("summary", "--db", "clickhouse://default@127.0.0.1:9/otel")
     assert unreachable.exit_code == 1 and "cannot reach ClickHouse" in unreachable.output
 

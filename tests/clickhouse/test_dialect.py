@@ -58,6 +58,9 @@ CASES = {
     "TIMESTAMP keeps microseconds": "SELECT CAST('2026-11-03 10:15:07.123456' AS TIMESTAMP) AS t1, "
                                     "count(*) FILTER (WHERE ts >= '2026-11-03 10:15:07.123456'::TIMESTAMP) AS n "
                                     "FROM t",
+    "min and max over no rows are NULL": "SELECT min(ts) AS first, max(x) AS most, "
+                                         "max(ts) FILTER (WHERE c) AS last_c FROM t WHERE x > 100",
+    "min and max with FILTER": "SELECT min(ts) FILTER (WHERE c) AS first_c, max(x) FILTER (WHERE NOT c) AS most FROM t",
     "list aggregates": "SELECT list_sort(list_distinct(list(s))) AS names, "
                        "list_sort(list_distinct(flatten(list(l)))) AS keys FROM t",
 }
@@ -70,6 +73,17 @@ def test_the_override_gives_duckdbs_answer(engines: tuple[Any, _Connection], nam
     got = clickhouse.execute(CASES[name]).fetchall()
     # the same interpolation; the engines may round its last bit differently (8.4 / 8.399999999999999)
     same([tuple(r) for r in expected], [tuple(r) for r in got], transpile(CASES[name])[0])
+
+
+def test_a_condition_selected_as_a_column_is_a_bool_as_in_duckdb(engines: tuple[Any, _Connection]) -> None:
+    """ClickHouse answers ``x < 2`` as 0/1 (UInt8): the analyses would print ``1`` where DuckDB's ``True``
+    prints ``✓`` (``same`` cannot tell, ``1 == True``: the types are compared here)."""
+    duck, clickhouse = engines
+    sql = ("SELECT s, x < 2 AS small, x IS NULL AS missing, c AND x > 1 AS both, NOT c AS off, count(*) AS n "
+           "FROM t GROUP BY ALL ORDER BY s")
+    expected, got = duck.execute(sql).fetchall(), clickhouse.execute(sql).fetchall()
+    assert got == expected
+    assert [[type(v).__name__ for v in row] for row in got] == [[type(v).__name__ for v in row] for row in expected]
 
 
 def test_quantiles_over_no_values_are_null_not_nan(engines: tuple[Any, _Connection]) -> None:

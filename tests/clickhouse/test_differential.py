@@ -133,3 +133,19 @@ def test_time_filters_reach_the_span_tables_partitions_and_ordering_key(
     assert "Parts: 26/51" in plan, plan  # the month's parts of the two months' data are read, no others
     assert "JSONExtract" not in ran and "SpanAttributes" not in ran  # typed columns, no attribute parsing
 
+
+
+def test_every_analysis_of_an_empty_store_is_the_same_on_both_engines(clickhouse_http: ChdbHttpServer,
+                                                                      database: str) -> None:
+    """No data (the exporter's tables only, as a collector leaves them before the first span): the answers
+    are DuckDB's, where ClickHouse's min/max over no rows (1970-01-01) gave trends a zero row dated 1970."""
+    from otel_llm.collector import exporter_sql_dir
+    from otel_llm_analysis.clickhouse import ExporterSchema
+
+    for statement in ExporterSchema(database=database).statements(exporter_sql_dir()):
+        clickhouse_http.query(statement)
+    with TraceStore(":memory:") as duck, ClickHouseStore(
+            f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/{database}") as ch:
+        for name, analysis in ANALYSES.items():
+            same(analysis(duck), analysis(ch), name)
+        assert trends.series(ch, "week") == []

@@ -108,3 +108,43 @@ def test_load_reports_each_unreadable_count_and_cost_as_ingest_does(tmp_path: Pa
     assert sorted(map(str, load([tmp_path], clickhouse_url).bad_lines)) == expected
     again = {str(problem) for problem in load([tmp_path], clickhouse_url).bad_lines}
     assert not {line for line in expected if " at span " in line} & again  # those of the spans it added
+
+
+def test_the_store_says_each_unreadable_count_and_cost_the_collector_wrote(tmp_path: Path, clickhouse_url: str) -> None:
+    """Spans the collector's exporter inserts pass through no ingest or load to say what is left empty: the
+    store says them when it opens (every analysis command, on stderr), in ingest's words, with the span and
+    trace for the file line - the same spans and reasons DuckDB's ingest gives for the same data."""
+    from otel_llm.collector import exporter_sql_dir
+    from otel_llm_analysis.clickhouse import ExporterSchema
+    from otel_llm_analysis.clickhouse._client import connect
+    from otel_llm_analysis.clickhouse._unreadable import EXAMPLES
+
+    _write_calls(tmp_path)
+    with TraceStore(":memory:") as duck:
+        said = [problem for problem in duck.ingest([tmp_path]).bad_lines if problem.where.startswith("span ")]
+    expected = {(problem.where, problem.reason) for problem in said}
+    loaded, direct = clickhouse_url, f"{clickhouse_url}_collector"
+    load([tmp_path], loaded)
+    client = connect(direct, select=False)
+    database = direct.rsplit("/", 1)[1]
+    for statement in ExporterSchema(database=database).statements(exporter_sql_dir()):
+        client.command(statement)
+    client.command(f"INSERT INTO `{database}`.otel_traces SELECT * FROM `{loaded.rsplit('/', 1)[1]}`.otel_traces")
+
+    with ClickHouseStore(direct) as ch:
+        note = ch.unreadable
+    spans = {where for where, _ in expected}
+    assert note is not None and note.startswith(f"{len(spans)} span(s) hold a token count or cost that cannot be read")
+    named = [part.split(": ", 1) for part in note.split(": ", 1)[1].split(" (all of them")[0].split("; ")
+             if part != "…"]
+    assert len({where for where, _ in named}) == EXAMPLES and all(
+        (where.split(" of trace ")[0], reason) in expected for where, reason in named), (named, expected)
+    from typer.testing import CliRunner
+
+    from otel_llm.cli import app
+
+    summary = CliRunner().invoke(app, ["summary", "--db", direct])
+    assert summary.exit_code == 0 and f"note: {note}" in summary.stderr.splitlines()
+    listed = CliRunner().invoke(app, ["sql", "SELECT trace_id, span_id, unreadable_columns FROM spans WHERE "
+                                             "notEmpty(unreadable_columns)", "--db", direct, "-f", "json"])
+    assert listed.exit_code == 0 and listed.stdout.count('"span_id"') == len(spans)

@@ -7,7 +7,7 @@ user runs it, in each format. Compared: the day folders and file names, the
 columns with their types, and every row - but the values the exporter keeps
 differently by construction (docs/clickhouse.md): attribute text and order
 (``AsString``, keys sorted), and what it does not store (trace flags, dropped
-counts, the source file, unreadable attribute names), which are NULL.
+counts, the source file), which are NULL.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from tests.support.synthetic import generate
 
 #: Columns whose values differ by construction (see the module's docstring).
 DIFFERENT = {"attributes", "resource_attributes", "attr_keys", "attr_values", "source_file", "flags",
-             "dropped_attributes_count", "dropped_events_count", "dropped_links_count", "unreadable_columns"}
+             "dropped_attributes_count", "dropped_events_count", "dropped_links_count"}
 READERS = {"parquet": "read_parquet", "csv": "read_csv", "json": "read_json"}
 #: A span whose name and project a spreadsheet would run as formulas: both stores' CSV mark them as text.
 FORMULA_SPAN = (
@@ -89,6 +89,6 @@ def test_export_writes_what_duckdb_writes(dbs: tuple[str, str], tmp_path: Path, 
                              "WHERE wrapper_span_id IS NOT NULL").fetchone()
         assert nested[0] > 0  # the nesting columns are filled, not left NULL
     for name in DIFFERENT - {"source_file", "flags", "dropped_attributes_count", "dropped_events_count",
-                             "dropped_links_count", "unreadable_columns"}:
+                             "dropped_links_count"}:
         assert any(c == name for c, _ in ch_columns)
 

@@ -77,6 +77,36 @@ def test_every_exporter_table_is_created_in_chdb(chdb_session: chdb.session.Sess
     }
 
 
+def test_subsecond_metrics_change_only_the_metric_tables_point_times(
+        chdb_session: chdb.session.Session, database: str, sql_dir: Path) -> None:
+    """The exporter's metric tables keep ``TimeUnix`` in whole seconds; with ``subsecond_metrics`` (what
+    ``otel-llm load`` creates) the same DDL but those columns at ns, and a point keeps its time within
+    its second."""
+    ns = f"{database}_ns"
+    create(chdb_session, ExporterSchema(database=database), sql_dir)
+    create(chdb_session, ExporterSchema(database=ns, subsecond_metrics=True), sql_dir)
+    def described(db: str, table: str) -> dict[str, Any]:
+        columns = {c["name"]: c["type"] for c in rows(chdb_session, f"SELECT name, type FROM system.columns "
+                                                                   f"WHERE database = '{db}' AND table = '{table}'")}
+        (keys,) = rows(chdb_session, f"SELECT partition_key, sorting_key, primary_key FROM system.tables "
+                                     f"WHERE database = '{db}' AND name = '{table}'")
+        return {"columns": columns, **keys}
+
+    for table in METRICS_TABLES.values():
+        seconds, subsecond = described(database, table), described(ns, table)
+        times = {name for name in seconds["columns"] if name.endswith("TimeUnix")}
+        assert times == ({"StartTimeUnix", "TimeUnix", "Exemplars.TimeUnix"} if "summary" not in table
+                         else {"StartTimeUnix", "TimeUnix"})  # the summary table has no exemplars
+        assert subsecond == {**seconds, "columns": {**seconds["columns"], **{
+            name: seconds["columns"][name].replace("DateTime", "DateTime64(9)") for name in times}}}, table
+        assert {seconds["columns"][name] for name in times} <= {"DateTime", "Array(DateTime)"}
+    for db in (database, ns):
+        chdb_session.query(f"INSERT INTO {db}.otel_metrics_gauge (TimeUnix, MetricName, Value) "
+                           "VALUES (fromUnixTimestamp64Nano(1764547199123456789), 'm', 1)")
+    assert [rows(chdb_session, f"SELECT toString(TimeUnix) AS t FROM {db}.otel_metrics_gauge")[0]["t"]
+            for db in (database, ns)] == ["2025-11-30 23:59:59", "2025-11-30 23:59:59.123456789"]
+
+
 def test_the_trace_id_lookup_view_fills_from_inserted_spans(chdb_session: chdb.session.Session, database: str,
                                                             sql_dir: Path) -> None:
     """The view's seven template arguments land in the right places: a span inserted into

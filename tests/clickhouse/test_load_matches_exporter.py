@@ -3,7 +3,9 @@
 One collector exports an app's telemetry twice: to ClickHouse (chdb behind its
 HTTP interface; the real exporter) and to its files. Loading those files into a
 second database must give the same rows in every column the exporter fills from
-data the files hold — attribute values in ``AsString`` form, kinds, statuses,
+data the files hold (the first database's tables made as ``otel-llm load`` makes
+them before the collector starts, metric times at ns: the exporter writes into
+them, at ns) — attribute values in ``AsString`` form, kinds, statuses,
 durations, events, links, service names — and loading them into the first
 database (where the exporter already delivered them) must add no span. And
 ``otel-llm summary --db clickhouse://…`` on the exporter's own rows prints the
@@ -20,7 +22,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 from otel_llm.cli import app as otel_llm_cli
-from otel_llm_analysis.clickhouse import LOGS_TABLE, METRICS_TABLES, TRACES_TABLE
+from otel_llm_analysis.clickhouse import LOGS_TABLE, METRICS_TABLES, TRACES_TABLE, ExporterSchema
 from otel_llm_analysis.clickhouse._load import load
 from tests.collector.conftest import collector_binary, collector_factory, run_app  # noqa: F401 - fixtures
 from tests.support.clickhouse_http import ChdbHttpServer
@@ -48,6 +50,8 @@ def _wait(server: ChdbHttpServer, sql: str, expected: int) -> int:
 def test_loaded_files_equal_what_the_exporter_wrote(collector_factory: Any, clickhouse_http: ChdbHttpServer,  # noqa: F811
                                                     database: str, tmp_path: Path) -> None:
     server, live, loaded = clickhouse_http, f"{database}_live", f"{database}_loaded"
+    for statement in ExporterSchema(database=live, subsecond_metrics=True).statements():
+        server.query(statement)  # the exporter's create_schema (IF NOT EXISTS) then uses these tables
     collector = collector_factory(clickhouse=f"{server.url}/{live}", env={"OTEL_LLM_CLICKHOUSE_COMPRESS": "none"})
     collector.start()
     truth_file = tmp_path / "truth.json"
@@ -67,6 +71,8 @@ def test_loaded_files_equal_what_the_exporter_wrote(collector_factory: Any, clic
         assert _rows(server, loaded, table) == _rows(server, live, table), table
     assert _rows(server, live, LOGS_TABLE), "the app logs: the comparison covered log rows"
     assert _rows(server, live, METRICS_TABLES["sum"]), "and records metrics: it covered metric rows"
+    assert json.loads(server.query(f"SELECT countIf(toUnixTimestamp64Nano(TimeUnix) % 1000000000 != 0) AS n "
+                                   f"FROM {live}.{METRICS_TABLES['sum']}"))["n"], "the exporter kept sub-seconds"
 
     again = load([str(collector.data_dir)], f"{url}/{live}")  # the exporter already delivered them
     assert again.spans_added == 0 and again.logs_added == 0 and again.metric_points_added == 0

@@ -33,6 +33,8 @@ METRICS_TABLES = {
 FULL_TEXT_SEARCH_SINCE = (26, 2)
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: A metric template's point-time column declared in whole seconds (``TimeUnix DateTime``).
+_SECONDS_COLUMN = re.compile(r"\b((?:Start)?TimeUnix) DateTime\b(?!64)")
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,11 @@ class ExporterSchema:
     engine: str = "MergeTree()"  # the exporter's table_engine, rendered `Name(params)`
     cluster: str = ""  # the exporter's cluster_name (ON CLUSTER), empty for one server
     server_version: tuple[int, int] = (26, 9)  # chooses the logs indexes as the exporter would
+    #: True: the metric tables' point times (``TimeUnix``, ``StartTimeUnix``, the exemplars' ``TimeUnix``)
+    #: are ``DateTime64(9)`` where the exporter's DDL has ``DateTime`` (whole seconds), so a point keeps its
+    #: time within its second, as in DuckDB. The one change to the exporter's DDL, and only of a column
+    #: type: the exporter inserts by column name and its driver writes a ``DateTime64(9)`` column at ns.
+    subsecond_metrics: bool = False
 
     def __post_init__(self) -> None:
         if not _NAME.fullmatch(self.database):
@@ -81,8 +88,13 @@ class ExporterSchema:
         # internal/metrics/metrics_model.go: NewMetricsTable
         for kind, table in METRICS_TABLES.items():
             renderers.append((f"metrics_{kind}_table.sql",
-                              lambda t, table=table: sprintf(t, [db, table, cluster, engine, self._ttl("TimeUnix")])))
+                              lambda t, table=table: self._metric_times(
+                                  sprintf(t, [db, table, cluster, engine, self._ttl("TimeUnix")]))))
         return renderers
+
+    def _metric_times(self, ddl: str) -> str:
+        """A metric table's DDL with its point times at ns when :attr:`subsecond_metrics`, else as rendered."""
+        return _SECONDS_COLUMN.sub(r"\1 DateTime64(9)", ddl) if self.subsecond_metrics else ddl
 
     def _cluster(self) -> str:
         return "ON CLUSTER `" + self.cluster.replace("`", "``") + "`" if self.cluster else ""

@@ -25,6 +25,9 @@ dialect with the few constructs it gets wrong for these queries overridden
 * ``m['k']`` (a map's value by a literal key) -> ``multiIf(mapContains(m, 'k'), m['k'], NULL)``: NULL
   when absent, as DuckDB, where ClickHouse answers ``''`` (``resource_attributes['service.instance.id']``);
 * ``list_position(l, x)`` -> ``nullIf(indexOf(l, x), 0)`` (NULL when absent, as DuckDB);
+* ``min``/``max`` -> ``minOrNull``/``maxOrNull``: NULL over no rows, as DuckDB, where ClickHouse
+  answers the type's default (a time: 1970-01-01, so ``trends`` on an empty store or window
+  showed a zero row dated 1970-01-01);
 * ``lower``/``upper`` -> ``lowerUTF8``/``upperUTF8``: DuckDB maps every letter (``É`` -> ``é``),
   ClickHouse's ``lower`` ASCII letters only (a log search for ``échec`` missed ``Échec``);
 * ``TRY_CAST(x AS T)`` -> ``accurateCastOrNull(x, 'T')`` (SQLGlot writes a ``CAST`` to
@@ -36,6 +39,9 @@ dialect with the few constructs it gets wrong for these queries overridden
 * ``CAST(… AS TIMESTAMP)`` -> ``DateTime64(6, 'UTC')`` (SQLGlot writes ``DateTime``,
   which silently drops sub-second time; a time without its zone would be read in the
   server's, where DuckDB's store is naive UTC);
+* a condition selected as a column (``l.as_of < $t AS stale``) -> ``CAST(… AS Nullable(Bool))`` in
+  an analysis statement's outermost SELECT(s): ClickHouse answers a comparison as ``UInt8`` (0/1), which reaches
+  Python as an int where DuckDB's is a bool (``running``'s ``stale`` printed ``1`` for ``✓``);
 * query parameters (``$name``, ``?``) -> literals of their bound values
   (:func:`bind`), quoted by SQLGlot: the HTTP interface's typed parameters
   would need a type per use, and a literal is what the server's planner sees
@@ -226,6 +232,8 @@ class ClickHouse(_ClickHouse):
             exp.Flatten: lambda self, e: self.func("arrayFlatten", e.this),
             exp.TimestampTrunc: _truncate,
             exp.TryCast: _try_cast,
+            exp.Min: lambda self, e: self.func("minOrNull", e.this),
+            exp.Max: lambda self, e: self.func("maxOrNull", e.this),
             exp.Lower: lambda self, e: self.func("lowerUTF8", e.this),
             exp.Upper: lambda self, e: self.func("upperUTF8", e.this),
         }
@@ -273,13 +281,46 @@ def bind(tree: exp.Expression, params: Mapping[str, Any] | Sequence[Any] | None)
     return tree
 
 
+#: Expressions whose value is a truth value in DuckDB (a ``BOOLEAN``), and a ``UInt8`` in ClickHouse.
+_CONDITIONS = (exp.Predicate, exp.Connector, exp.Not, exp.Boolean)
+
+
+def _conditions_returned(tree: exp.Expression) -> list[tuple[exp.Select, int]]:
+    """(SELECT, index) of each condition column of ``tree``'s outermost SELECT(s)."""
+    outer = [tree] if isinstance(tree, exp.Select) else list(tree.find_all(exp.Select)) if isinstance(
+        tree, exp.SetOperation) else []
+    outer = [select for select in outer if select.parent is None or isinstance(select.parent, exp.SetOperation)]
+    return [(select, i) for select in outer for i, column in enumerate(select.expressions)
+            if isinstance(column.unalias(), _CONDITIONS)]
+
+
+def booleans(tree: exp.Expression) -> exp.Expression:
+    """``tree`` with each condition its outermost SELECT(s) return cast to ``Bool`` (a copy when any), so
+    the driver hands back ``True``/``False`` as DuckDB does. Inner SELECTs are left as they are: what
+    reads their columns (``sum``, ``WHERE``) reads 0/1 alike."""
+    if not _conditions_returned(tree):
+        return tree
+    tree = tree.copy()  # the parsed statement is cached (_parse): never change it in place
+    for select, i in _conditions_returned(tree):
+        column = select.expressions[i]
+        condition = column.unalias()
+        name = column.alias_or_name if isinstance(column, exp.Alias) else None
+        cast = exp.cast(condition.copy(), exp.DataType.build("Nullable(Bool)", dialect="clickhouse"))
+        select.expressions[i].replace(exp.alias_(cast, name) if name else cast)
+    return tree
+
+
 @lru_cache(maxsize=512)
 def _parse(sql: str) -> tuple[exp.Expression, ...]:
     return tuple(statement for statement in parse(sql, read="duckdb") if statement is not None)
 
 
-def transpile(sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None) -> list[str]:
-    """DuckDB ``sql`` (one or more statements) as ClickHouse SQL, its parameters bound as literals."""
+def transpile(sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None, *,
+              results: bool = False) -> list[str]:
+    """DuckDB ``sql`` (one or more statements) as ClickHouse SQL, its parameters bound as literals.
+    ``results``: the statements' rows go back to Python (an analysis), so conditions they return are
+    ``Bool`` (:func:`booleans`); a view's text leaves them as ClickHouse types them."""
     from otel_llm_analysis.clickhouse._scope_views import windowed
 
-    return [windowed(bind(statement, params)).sql(dialect=ClickHouse) for statement in _parse(sql)]
+    trees = [windowed(bind(statement, params)) for statement in _parse(sql)]
+    return [(booleans(tree) if results else tree).sql(dialect=ClickHouse) for tree in trees]

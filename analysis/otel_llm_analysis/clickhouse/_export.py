@@ -12,7 +12,8 @@ shape of ``_rows`` and ``schema.sql``, not a copy of it). ClickHouse's ``spans``
 view gives the contract's columns; the LLM nesting columns come from
 ``llm_wrappers`` (views_clickhouse.sql), the scope version and trace state from
 the exporter's table; what the exporter does not store (trace flags, dropped
-counts, the source file, unreadable attribute names) is NULL. Attribute text is
+counts, the source file) is NULL; ``unreadable_columns`` is the span table's
+(NULL when none, as DuckDB's). Attribute text is
 the exporter's (``AsString``: arrays as plain JSON), as docs/clickhouse.md says.
 """
 
@@ -34,7 +35,7 @@ _FROM_ELSEWHERE = {
     "trace_state": "nullIf(t.TraceState, '')",
 }
 #: Read on the DuckDB side: ClickHouse arrays cannot be NULL, DuckDB's absent list is.
-_ABSENT_LIST = ("finish_reasons",)
+_ABSENT_LIST = ("finish_reasons", "unreadable_columns")
 #: Times at DuckDB's precision (µs), the same instant.
 _TIMES = ("start_time", "end_time")
 #: Settings of the export query: Arrow strings as text, and NULL for a missing join side.

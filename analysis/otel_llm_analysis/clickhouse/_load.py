@@ -10,7 +10,9 @@ so every analysis reads old and new data alike.
   so a bad line is located and counted exactly as ``otel-llm ingest`` does, and
   the rest loads. :mod:`._exporter_rows` lays the rows out as the exporter does.
 * Tables: created from the exporter's own DDL templates (:class:`ExporterSchema`)
-  when missing; existing ones (made by the exporter) are used as they are.
+  when missing, the metric tables with their point times at ns
+  (``subsecond_metrics``: the exporter's DDL keeps whole seconds); existing ones
+  (made by the exporter) are used as they are.
 * Idempotent by content, not by a ledger: a span is new unless its
   ``(TraceId, SpanId)`` is already stored; a log record or metric point unless an
   identical row (every column) is stored at the same time. So loading the same
@@ -66,7 +68,7 @@ def load(specs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], to: s
     infos = listed_files([specs] if isinstance(specs, (str, os.PathLike)) else list(specs), report)
     client = client or connect(target, select=False)
     loader = _Loader(client, target.database)
-    loader.prepare(create, schema or ExporterSchema(database=target.database), progress)
+    loader.prepare(create, schema or ExporterSchema(database=target.database, subsecond_metrics=True), progress)
     batch = Batch()
     try:
         for info in infos:

@@ -160,6 +160,7 @@ def _span_columns() -> list[tuple[str, str]]:
                            f"{ttft})) / 1e6, NULL)"),
         ("attributes", "SpanAttributes"),
         ("resource_attributes", "ResourceAttributes"),
+        ("unreadable_columns", unreadable_sql()),
     ]
 
 
@@ -286,14 +287,15 @@ def _source(database: str, table: str, tables: set[str] | frozenset[str]) -> str
 
 
 def _time_or_null(column: str) -> str:
-    """A metric table's ``DateTime`` in UTC, NULL when unset (0), as DuckDB's ``_rows.ts`` reads it."""
+    """A metric table's point time in UTC, NULL when unset (0), as DuckDB's ``_rows.ts`` reads it."""
     return f"if(toUnixTimestamp({column}) = 0, NULL, toTimeZone({column}, 'UTC'))"
 
 
 def metric_points_view(database: str, tables: set[str] | frozenset[str] = frozenset()) -> str:
     """``CREATE OR REPLACE VIEW database.metric_points``: every point of the exporter's metric tables
     (``tables``: those present; empty: all), with DuckDB's ``metric_points`` columns the analyses read.
-    The exporter keeps ``TimeUnix`` in whole seconds (docs/clickhouse.md): a point's ``time`` is its second."""
+    The exporter's DDL keeps ``TimeUnix`` in whole seconds, then a point's ``time`` is its second; tables
+    ``otel-llm load`` created keep ns (``ExporterSchema.subsecond_metrics``; docs/clickhouse.md)."""
     parts = []
     for kind, (metric_type, value, count, total, temporality) in _METRIC_KINDS.items():
         parts.append(

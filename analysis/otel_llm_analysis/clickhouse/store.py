@@ -9,13 +9,15 @@ other views the analyses read are ClickHouse views over the exporter's tables
 is written once, and ``--db clickhouse://…`` changes the engine, not the tool.
 
 Read-only: the store creates its views (``CREATE OR REPLACE VIEW``, idempotent)
-and otherwise only reads; :meth:`ClickHouseStore.sql` accepts queries only and
+and otherwise only reads; :meth:`ClickHouseStore.sql` accepts queries only (in
+ClickHouse's SQL or DuckDB's) and
 runs them with the server's ``readonly`` setting.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping, Sequence
 
@@ -25,6 +27,7 @@ from otel_llm_analysis import _coverage
 from otel_llm_analysis.clickhouse._client import ClickHouseError, ClickHouseURL, connect, one_line
 from otel_llm_analysis.clickhouse._dialect import transpile
 from otel_llm_analysis.clickhouse._span_table import ensure_span_table
+from otel_llm_analysis.clickhouse._unreadable import note as unreadable_note
 from otel_llm_analysis.clickhouse._scope_views import statements as scope_view_statements
 from otel_llm_analysis.clickhouse._views import PRICE_GROUPS, spans_view, view_statements
 
@@ -76,7 +79,7 @@ class _Connection:
         from clickhouse_connect.driver.exceptions import ClickHouseError as DriverError
 
         try:
-            statements = transpile(sql, params)
+            statements = transpile(sql, params, results=True)
         except Exception as exc:  # noqa: BLE001 - a query SQLGlot cannot read: the analysis cannot run here
             from otel_llm._guard import internal_error
 
@@ -118,6 +121,33 @@ def _server_message(exc: BaseException) -> str:
     return one_line(Exception(text[start:] if start >= 0 else text))
 
 
+#: ClickHouse's answer to SQL of another dialect: an unknown function (46), a syntax error (62), an
+#: unknown type (50), a function's arguments of DuckDB's order (42, 43: ``date_trunc``, ``list_*``).
+_NOT_CLICKHOUSE_SQL = re.compile(r"Code: (46|62|50|42|43)\.")
+
+
+def _one_query(query: str, dialect: str) -> None:
+    """:class:`ClickHouseError` unless ``query`` is one read-only query in ``dialect``'s SQL (``clickhouse``:
+    in ClickHouse's SQL, else in DuckDB's: the query may be either)."""
+    from sqlglot import parse
+    from sqlglot.errors import ParseError
+
+    try:
+        statements = [s for s in parse(query, read=dialect) if s is not None]
+    except ParseError as exc:
+        if dialect == "clickhouse":
+            try:
+                return _one_query(query, "duckdb")
+            except ClickHouseError:
+                pass
+        raise ClickHouseError(f"cannot read the query: {one_line(exc)}") from None
+    if len(statements) != 1:
+        raise ClickHouseError("give exactly one query")
+    if not isinstance(statements[0], (exp.Query, exp.Describe, exp.Show)) and not (
+            isinstance(statements[0], exp.Command) and statements[0].name.upper() in ("EXPLAIN", "SHOW", "DESCRIBE")):
+        raise ClickHouseError(f"refused: only queries run here, not {type(statements[0]).__name__.upper()}")
+
+
 class ClickHouseStore:
     """The analyses' store on ClickHouse: ``ClickHouseStore("clickhouse://user:pass@host:8123/otel")``.
 
@@ -151,7 +181,7 @@ class ClickHouseStore:
             client.close()
             raise
         try:
-            ensure_span_table(client, self.url.database, progress)
+            span_table = ensure_span_table(client, self.url.database, progress)
             client.command(spans_view(self.url.database))
             groups = [tuple(row) for row in client.query(PRICE_GROUPS.format(db=self.url.database)).result_rows]
             for statement in [*view_statements(self.url.database, tables, (groups, book)),
@@ -161,6 +191,9 @@ class ClickHouseStore:
             client.close()
             raise ClickHouseError(f"cannot create the analysis views in {self.url}: {_server_message(exc)}") from None
         client.database = self.url.database
+        #: As DuckDB's ingest says them: one line when spans hold a token count or cost that cannot be read
+        #: (the collector's exporter inserts them with no ingest to say so), else None.
+        self.unreadable: str | None = unreadable_note(client, self.url.database, span_table)
         #: As on DuckDB (``TraceStore.span_coverage``): one line when the spans hold fewer of otel-llm's LLM
         #: calls than its metrics counted, else None.
         self.span_coverage: str | None = _coverage.note(self._con, self.path, (ClickHouseError,))
@@ -180,25 +213,29 @@ class ClickHouseStore:
 
     def sql(self, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None
             ) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """Your own SQL, read-only: one query (SELECT / WITH / DESCRIBE / SHOW / EXPLAIN) in ClickHouse's
-        own dialect, run with the server's ``readonly = 1`` (no writes, no settings changes)."""
-        from clickhouse_connect.driver.exceptions import ClickHouseError as DriverError
-        from sqlglot import parse
-        from sqlglot.errors import ParseError
+        """Your own SQL, read-only: one query (SELECT / WITH / DESCRIBE / SHOW / EXPLAIN), run with the
+        server's ``readonly = 1`` (no writes, no settings changes).
 
-        try:
-            statements = [s for s in parse(query, read="clickhouse") if s is not None]
-        except ParseError as exc:
-            raise ClickHouseError(f"cannot read the query: {one_line(exc)}") from None
-        if len(statements) != 1:
-            raise ClickHouseError("give exactly one query")
-        if not isinstance(statements[0], (exp.Query, exp.Describe, exp.Show)) and not (
-                isinstance(statements[0], exp.Command) and statements[0].name.upper() in ("EXPLAIN", "SHOW", "DESCRIBE")):
-            raise ClickHouseError(f"refused: only queries run here, not {type(statements[0]).__name__.upper()}")
+        Read as ClickHouse SQL first; a query ClickHouse cannot read for a function or syntax of DuckDB's
+        (``TRY_CAST``, ``quantile_cont``, ``strftime``, ``::``: the README's SQL, written for a DuckDB
+        store) is run as the analyses run theirs, translated by :mod:`._dialect`. So both a ClickHouse
+        query and a DuckDB one answer; one that neither engine reads says both reasons."""
+        from clickhouse_connect.driver.exceptions import ClickHouseError as DriverError
+
+        _one_query(query, "clickhouse")
         try:
             result = self._con.client.query(query, parameters=params, settings={"readonly": 1})
         except DriverError as exc:
-            raise ClickHouseError(_server_message(exc)) from None
+            message = _server_message(exc)
+            if not _NOT_CLICKHOUSE_SQL.match(message):
+                raise ClickHouseError(message) from None
+            try:
+                _one_query(query, "duckdb")
+                (statement,) = transpile(query, params, results=True)
+                result = self._con.client.query(statement + _SETTINGS, settings={"readonly": 1})
+            except (ClickHouseError, DriverError, ValueError) as duckdb_exc:
+                as_duckdb = _server_message(duckdb_exc) if isinstance(duckdb_exc, DriverError) else str(duckdb_exc)
+                raise ClickHouseError(f"{message} (read as DuckDB SQL: {as_duckdb})") from None
         return list(result.column_names), [tuple(_naive(v) for v in row) for row in result.result_rows]
 
     def export_spans(self, out_dir: str | os.PathLike[str], fmt: str = "parquet") -> Any:
