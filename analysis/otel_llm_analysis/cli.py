@@ -133,11 +133,7 @@ def summary(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
     record["total_tokens"] = total.total_tokens
     record["ttft_p50_ms"] = first[0].p50_ms if first else None
     record["ttft_p95_ms"] = first[0].p95_ms if first else None
-    notes = [_unpriced(total.unpriced_calls, total.llm_calls)] if total.unpriced_calls else []
-    if total.no_usage_calls:
-        notes.append(f"{total.no_usage_calls} of {total.llm_calls} calls have no usage recorded (failed before an "
-                     "answer, or the app read the raw HTTP response itself), so the tokens and cost shown leave them out")
-    return Result([record], "summary", notes=notes,
+    return Result([record], "summary", notes=_left_out(total),
                   show=lambda console: console.print(terminal.kv_table(record, "summary")))
 
 
@@ -190,7 +186,7 @@ def trends(
              if forecast.data_since and forecast.data_since.day > 1 else "")
     notes.append(f"forecast {forecast.month}: spent ${forecast.spent:,.4f} in {forecast.days_elapsed} days{began}, "
                  f"month-end ≈ ${forecast.projected_month_end:,.4f} (least squares over the days so far)")
-    notes += _unpriced_in(store, filters)
+    notes += _left_out_in(store, filters)
     document = {"series": to_records(points), "changes": to_records(changes), "spikes": to_records(spikes),
                 "forecast": to_records([forecast])[0]}
     table = Result(shown, title, columns)
@@ -243,14 +239,25 @@ def _unpriced_groups(groups: Any) -> list[str]:
     return [_unpriced(unpriced, calls, "-" if key is None else str(key)) for key, unpriced, calls in groups if unpriced]
 
 
-def _unpriced_in(store: Any, filters: Any) -> list[str]:
-    """:func:`_unpriced` for the calls under ``filters``, when any has tokens and no cost."""
+def _left_out(total: Any) -> list[str]:
+    """The lines saying which calls of the totals row ``total`` (a ``SummaryRow``) its cost and tokens
+    leave out: those with tokens and no price, and those with no usage recorded at all."""
+    notes = [_unpriced(total.unpriced_calls, total.llm_calls)] if total.unpriced_calls else []
+    if total.no_usage_calls:
+        notes.append(f"{total.no_usage_calls} of {total.llm_calls} calls have no usage recorded (failed before an "
+                     "answer, a stream without its usage chunk, or the app read the raw HTTP response itself), "
+                     "so the tokens and cost shown leave them out")
+    return notes
+
+
+def _left_out_in(store: Any, filters: Any) -> list[str]:
+    """:func:`_left_out` of the calls under ``filters``: the calls a total of their cost or tokens misses."""
     from dataclasses import replace
 
     from otel_llm_analysis.summaries import summary
 
     rows = summary(store, None, replace(filters, calls_only=True), traces=False)
-    return [_unpriced(rows[0].unpriced_calls, rows[0].llm_calls)] if rows and rows[0].unpriced_calls else []
+    return _left_out(rows[0]) if rows else []
 
 
 BUDGET_EPILOG = ("Exit codes: 0 every budget below 90 % used; 1 a budget is critical (>= 90 %), "
@@ -345,7 +352,7 @@ def check(
     limits = alerts.Thresholds(max_p95_ms, max_error_rate, max_ttft_ms, max_memory_mb, max_cost, min_pass_rate,
                                peak_cpu_utilization=max_cpu)
     rows = alerts.check(store, limits, filters)
-    notes = _unpriced_in(store, filters) if max_cost is not None else []
+    notes = _left_out_in(store, filters) if max_cost is not None else []
     notes += [f"{row.check}: unknown, the spend cannot be checked against {row.limit:g}: the calls without a "
               "price may cost anything" for row in rows if row.status == "unknown"]
     code = 1 if alerts.any_breached(rows) else CHECK_UNKNOWN_EXIT if alerts.any_unknown(rows) else 0
@@ -456,7 +463,7 @@ def retries(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
 
     rows = retry_outcomes.retries(store, by, filters)
     columns = RETRY_COLUMNS if by else RETRY_COLUMNS[1:]
-    notes = _unpriced_in(store, filters) if rows else []
+    notes = _left_out_in(store, filters) if rows else []
     notes += [f"{_label(row.key if by else 'retries')}: {row.retry_calls_without_cost} calls made in retried tries "
               "have no known cost (no price, or no usage observed), so the retry cost shown leaves them out"
               for row in rows if row.retry_calls_without_cost]
@@ -539,7 +546,7 @@ def traces(
     columns = ["trace_id", measure, "root_name", "llm_calls", "priced_calls", "unpriced_calls", "tokens", other,
                "errors", "depth", "spans", "start_time"]
     rows = analysis.top_traces(store, top, by.value, filters)
-    result = Result(rows, f"top {top} traces by {by.value}", columns, notes=_unpriced_in(store, filters))
+    result = Result(rows, f"top {top} traces by {by.value}", columns, notes=_left_out_in(store, filters))
     if tree:
         def show(console: Any) -> None:
             _show_rows(console, result)
