@@ -27,7 +27,7 @@ Definitions (the README repeats them; ``_filters`` holds the SQL):
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -126,10 +126,7 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None, *
     summary_sql, latency_sql = load_query("summary").format(**parts), load_query("span_latency").format(**parts)
     con = connection(store)
     if by in _SPAN_DIMENSIONS and isinstance(con, duckdb.DuckDBPyConnection):
-        with ThreadPoolExecutor(1) as pool:
-            beside = pool.submit(_span_latency_on, con.cursor(), latency_sql, params)
-            groups = fetch_dicts(con, summary_sql, params)
-            span_latency = beside.result()
+        groups, span_latency = _beside(con, summary_sql, latency_sql, params)
     else:
         groups, span_latency = fetch_dicts(con, summary_sql, params), None
     if any(not d["llm_calls"] and d["key"] is not None for d in groups):  # their latency is their spans'
@@ -161,6 +158,31 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None, *
 def _span_latency(con: Any, sql: str, params: dict[str, Any]) -> dict[Any, Any]:
     """Latency percentiles of each group's spans that are not LLM calls, by key (``span_latency.sql``)."""
     return {d["key"]: d["latency"] for d in fetch_dicts(con, sql, params)}
+
+
+def _beside(con: duckdb.DuckDBPyConnection, summary_sql: str, latency_sql: str,
+            params: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[Any, Any]]:
+    """The summary's groups on ``con`` and, at the same time on a cursor of its own, the span latency.
+
+    Why the interrupts: a signal (Ctrl-C, a timeout's) reaches only this
+    thread, stopping the summary's query (DuckDB: "Query interrupted") or the
+    wait; the query beside it would run on to its end, and the summary with it.
+    So any exception here interrupts the cursor until its query has ended
+    (DuckDB forgets an interrupt that comes before the query starts), then goes on.
+    """
+    cursor = con.cursor()
+    with ThreadPoolExecutor(1) as pool:
+        beside = pool.submit(_span_latency_on, cursor, latency_sql, params)
+        try:
+            return fetch_dicts(con, summary_sql, params), beside.result()
+        except BaseException:
+            while not beside.done():
+                try:
+                    cursor.interrupt()
+                except duckdb.Error:  # closed by its thread as its query ended: done in a moment
+                    pass
+                wait([beside], timeout=0.01)
+            raise
 
 
 def _span_latency_on(cursor: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> dict[Any, Any]:
