@@ -244,10 +244,20 @@ def _left_out(total: Any) -> list[str]:
     leave out: those with tokens and no price, and those with no usage recorded at all."""
     notes = [_unpriced(total.unpriced_calls, total.llm_calls)] if total.unpriced_calls else []
     if total.no_usage_calls:
-        notes.append(f"{total.no_usage_calls} of {total.llm_calls} calls have no usage recorded (failed before an "
-                     "answer, a stream without its usage chunk, or the app read the raw HTTP response itself), "
-                     "so the tokens and cost shown leave them out")
+        notes.append(_no_usage(total.no_usage_calls, total.llm_calls))
     return notes
+
+
+def _no_usage(no_usage: int, calls: int, label: str | None = None) -> str:
+    """The line saying how many calls have no usage recorded at all (``label``: whose calls, app text)."""
+    from rich.markup import escape
+
+    from otel_llm_analysis.terminal import visible
+
+    where = f"{escape(visible(label))}: " if label is not None else ""
+    return (f"{where}{no_usage} of {calls} calls have no usage recorded (failed before an answer, a stream without "
+            "its usage chunk, or the app read the raw HTTP response itself), so the tokens and cost shown leave "
+            "them out")
 
 
 def _left_out_in(store: Any, filters: Any) -> list[str]:
@@ -263,7 +273,7 @@ def _left_out_in(store: Any, filters: Any) -> list[str]:
 BUDGET_EPILOG = ("Exit codes: 0 every budget below 90 % used; 1 a budget is critical (>= 90 %), "
                  "so `otel-llm budget` can gate a CI job; 2 usage error (no budget given, bad file, "
                  "a project or model the store has no data for); 3 a budget's status is unknown: none of its "
-                 "calls has a price, so its spend is not known.")
+                 "calls has a cost (no price, or no usage recorded), so its spend is not known.")
 BUDGET_COLUMNS = ["budget", "monthly_usd", "spent", "percent_used", "status", "projected_month_end", "runs_out_on",
                   "remaining"]
 
@@ -310,6 +320,7 @@ def budget(
         return Result([], "budgets", BUDGET_COLUMNS, notes=["no project has LLM calls in the month, so there is "
                                                             "no project to budget"])
     notes = [_unpriced(s.unpriced_calls, s.calls, s.budget) for s in statuses if s.unpriced_calls]
+    notes += [_no_usage(s.no_usage_calls, s.calls, s.budget) for s in statuses if s.no_usage_calls]
     notes += [f"{escape(visible(s.budget))}: no LLM call in {s.month} through {s.as_of}, so nothing is spent "
               "(or the store lacks them)" for s in statuses if not s.calls]
     began = statuses[0].data_since
@@ -326,7 +337,7 @@ CHECK_UNKNOWN_EXIT = 3
 CHECK_EPILOG = ("Exit codes: 0 no limit crossed (a check without data passes); 1 a limit is crossed, "
                 "so `otel-llm check --since 1h` can alert from cron or gate a CI job; 2 usage error; "
                 f"{CHECK_UNKNOWN_EXIT} not checked: a check's value is unknown (--max-cost over calls none of "
-                "which has a price).")
+                "which has a cost: no price, or no usage recorded).")
 
 
 @analysis_command(filters=("since", "until", "project"))
@@ -354,7 +365,7 @@ def check(
     rows = alerts.check(store, limits, filters)
     notes = _left_out_in(store, filters) if max_cost is not None else []
     notes += [f"{row.check}: unknown, the spend cannot be checked against {row.limit:g}: the calls without a "
-              "price may cost anything" for row in rows if row.status == "unknown"]
+              "price or without usage recorded may cost anything" for row in rows if row.status == "unknown"]
     code = 1 if alerts.any_breached(rows) else CHECK_UNKNOWN_EXIT if alerts.any_unknown(rows) else 0
     return Result(rows, "checks", ["check", "observed", "limit", "status"], gate=True, notes=notes, exit_code=code)
 

@@ -389,3 +389,27 @@ def test_a_budget_whose_calls_have_no_price_is_unknown(tmp_path):
     assert budget("--model", "in-house-model") == (3, "unknown", 1)
     assert budget("--model", "gpt-4o") == (0, "ok", 0)
     assert budget() == (0, "ok", 1)  # a spend partly known: checked, its unpriced call named in a note
+
+
+@pytest.mark.parametrize("command", [["check", "--max-cost", "5", "--max-error-rate", "1"],
+                                     ["budget", "--monthly", "10", "--month", "2025-11"]])
+def test_a_spend_of_calls_without_any_usage_is_unknown_not_zero(tmp_path, command):
+    """Streams read without their usage chunk (or raw HTTP responses) carry no tokens and no cost: a
+    window of only such calls passed `check --max-cost` as "no data" and `budget` as "ok" with $0
+    spent, exit 0, saying nothing. Their spend is unknown: status unknown, exit 3, and a note names them."""
+    from typer.testing import CliRunner
+
+    from otel_llm.cli import app
+
+    unobserved = [c for c in CALLS if not c[1] and not c[2]]
+    assert unobserved
+    db = str(tmp_path / "store.duckdb")
+    with TraceStore(db) as store:
+        store.ingest([str(_write(tmp_path / "t.jsonl", unobserved))])
+    result = CliRunner().invoke(app, [*command, "--db", db, "--format", "json"])
+    document = json.loads(result.stdout)
+    assert result.exit_code == 3, result.output
+    status = [row["status"] for row in document["rows"] if row.get("check", "cost_usd") == "cost_usd"]
+    assert status == ["unknown"], document
+    said = " ".join(document["notes"])
+    assert f"{len(unobserved)} of {len(unobserved)} calls have no usage recorded" in said, said
