@@ -80,13 +80,17 @@ def _cell(value: Any) -> Any:
 
 
 def _csv_safe_columns(con: Any, relation: str) -> str:
-    """The select list of ``relation`` with its text columns marked as :func:`_cell` marks them."""
+    """The select list of ``relation`` with its text columns marked as :func:`_cell` marks them, and its
+    maps, lists and structs as JSON text: DuckDB would write them as it prints them (``{k=v, k2=v2}``),
+    which no reader can split once a value holds ", " or "="."""
     starts = ", ".join(f"chr({ord(c)})" for c in FORMULA_START)
     columns = []
     for name, sql_type, *_ in con.execute(f"DESCRIBE {relation}").fetchall():
         ident = '"' + name.replace('"', '""') + '"'
         if sql_type == "VARCHAR":
             ident = f"CASE WHEN left({ident}, 1) IN ({starts}) THEN chr(39) || {ident} ELSE {ident} END AS {ident}"
+        elif sql_type.endswith("]") or sql_type.startswith(("MAP(", "STRUCT(")):
+            ident = f"CAST(to_json({ident}) AS VARCHAR) AS {ident}"
         columns.append(ident)
     return ", ".join(columns)
 
