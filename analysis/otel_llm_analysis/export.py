@@ -34,8 +34,27 @@ def to_records(rows: Iterable[Any]) -> list[dict[str, Any]]:
 
 
 def flat_records(rows: Iterable[Any]) -> list[dict[str, Any]]:
-    """Records without list/dict values: what a CSV line or a Parquet row can hold."""
-    return [{k: v for k, v in r.items() if not isinstance(v, (list, tuple, dict))} for r in to_records(rows)]
+    """Records without list/dict values: what a CSV line or a Parquet row can hold.
+
+    An analysis row's nested fields (a trace's span tree) are left out: JSON has them. A mapping's
+    (``otel-llm sql``'s columns: a span's attributes, its finish reasons) are the columns asked
+    for, so they stay, as JSON text - the same column in every row, whatever a row holds.
+    """
+    records = []
+    for row in rows:
+        record = to_records([row])[0]
+        if isinstance(row, Mapping):
+            records.append({k: _json_text(v) if isinstance(v, (list, tuple, dict)) else v for k, v in record.items()})
+        else:
+            records.append({k: v for k, v in record.items() if not isinstance(v, (list, tuple, dict))})
+    return records
+
+
+def _json_text(value: Any) -> str:
+    """A list or mapping as one line of JSON (naive timestamps marked UTC, as :func:`to_json` does)."""
+    import orjson
+
+    return orjson.dumps(value, option=orjson.OPT_NAIVE_UTC | orjson.OPT_NON_STR_KEYS, default=str).decode()
 
 
 def to_json(rows: Iterable[Any] | Mapping[str, Any]) -> bytes:
