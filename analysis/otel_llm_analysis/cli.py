@@ -126,6 +126,7 @@ def summary(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
     if by is not None:
         rows = summaries.summary(store, by, filters)
         notes = _unpriced_groups((row.key, row.unpriced_calls, row.llm_calls) for row in rows)
+        notes += _no_usage_groups((row.key, row.no_usage_calls, row.llm_calls) for row in rows)
         return Result(rows, f"summary by {by}", SUMMARY_COLUMNS, {"key": by}, notes=notes)
     total = summaries.totals(store, filters)
     first = summaries.time_to_first_token(store, None, filters)
@@ -258,6 +259,11 @@ def _no_usage(no_usage: int, calls: int, label: str | None = None) -> str:
     return (f"{where}{no_usage} of {calls} calls have no usage recorded (failed before an answer, a stream without "
             "its usage chunk, or the app read the raw HTTP response itself), so the tokens and cost shown leave "
             "them out")
+
+
+def _no_usage_groups(groups: Any) -> list[str]:
+    """:func:`_no_usage` for each ``(key, calls without usage, calls)`` group that has some."""
+    return [_no_usage(no_usage, calls, "-" if key is None else str(key)) for key, no_usage, calls in groups if no_usage]
 
 
 def _left_out_in(store: Any, filters: Any) -> list[str]:
@@ -409,6 +415,7 @@ def compare(
     rows = comparisons.compare(store, by, filters, min_calls=min_calls)
     rename = {"key": _key_header(by)}
     notes = _unpriced_groups((row.key, row.unpriced_calls, row.calls) for row in rows)
+    notes += _no_usage_groups((row.key, row.no_usage_calls, row.calls) for row in rows)
     result = Result(rows, f"compare by {by}", COMPARE_COLUMNS, rename, notes=notes)
     if any(row.turns for row in rows):  # the turns' table beneath: success against attempts and duration
         turns = Result(rows, f"turns by {by}", COMPARE_TURN_COLUMNS, rename)

@@ -62,6 +62,8 @@ class ComparisonRow:
     #: the calls ``cost_per_call`` is the mean of, and those with tokens but no cost it leaves out
     priced_calls: int = 0
     unpriced_calls: int = 0
+    #: calls with no usage recorded at all (no tokens, no cost): neither figure holds them
+    no_usage_calls: int = 0
 
 
 def compare(
@@ -97,6 +99,7 @@ def compare(
             tokens_per_call=(s.input_tokens + s.output_tokens) / s.llm_calls,
             priced_calls=s.priced_calls,
             unpriced_calls=s.unpriced_calls,
+            no_usage_calls=s.no_usage_calls,
         )
         for s in summary(store, by, replace(filters, calls_only=True), traces=False)
         if s.llm_calls > 0

@@ -156,6 +156,9 @@ def test_commands_that_show_cost_name_the_calls_it_leaves_out(loaded, tmp_path, 
         assert "4 of 6 calls have no price" in text, text
     if command[:2] != ["summary", "--by"] and command[0] != "compare":  # totals: and the call with no usage at all
         assert "1 of 6 calls have no usage recorded" in text, text
+    else:  # per group: the group the call with no usage at all is in
+        assert "gpt-4o: 1 of 4 calls have no usage recorded" in text, text
+        assert "in-house-model: " not in text.replace("in-house-model: 2 of 2 calls have no price", ""), text
 
 
 def test_a_trace_counts_the_tokens_of_a_call_that_gave_only_their_total(loaded):
