@@ -95,6 +95,8 @@ class SummaryRow:
     #: calls with neither a cost nor any token count: failed before an answer, or the app read the raw
     #: HTTP response itself (``otel_llm.usage.unobserved``); priced + unpriced + these = ``llm_calls``
     no_usage_calls: int = 0
+    #: calls with a token count (input/output, or only a total): what a mean of tokens per call divides by
+    token_calls: int = 0
     #: the latest start of the group's spans (its calls' with ``calls_only``): when it last ran
     last_seen: datetime | None = None
 
@@ -200,7 +202,7 @@ def totals(store: Any, filters: Filters | None = None) -> SummaryRow:
         return rows[0]
     counts = dict.fromkeys(("spans", "traces", "llm_calls", "turns", "failed_calls", "input_tokens", "output_tokens",
                             "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "unpriced_calls", "total_only_calls",
-                            "total_only_tokens", "no_usage_calls"), 0)
+                            "total_only_tokens", "no_usage_calls", "token_calls"), 0)
     ratios = dict.fromkeys(("error_rate", "p50_ms", "p95_ms", "p99_ms", "cost_share", "cost_per_call",
                             "cost_per_turn", "cost_per_trace", "cost_per_success", "tokens_per_turn"))
     return SummaryRow(key=None, cost_usd=0.0, estimated_cost_usd=0.0, **counts, **ratios)

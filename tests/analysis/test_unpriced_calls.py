@@ -416,3 +416,24 @@ def test_a_spend_of_calls_without_any_usage_is_unknown_not_zero(tmp_path, comman
     assert status == ["unknown"], document
     said = " ".join(document["notes"])
     assert f"{len(unobserved)} of {len(unobserved)} calls have no usage recorded" in said, said
+
+
+def test_compare_tokens_per_call_is_the_mean_over_the_calls_whose_tokens_are_known(loaded):
+    """compare's tokens_per_call divided the split tokens by every call: a model whose calls were
+    partly streams without usage (or gave only a total) looked several times leaner than it is
+    (gpt-4o here: 30 tokens per call for calls of 120, 321 and 1000 tokens and one unknown)."""
+    from otel_llm_analysis.comparisons import compare
+
+    rows = {row.key: row for row in compare(loaded, "model")}
+    for model in ("gpt-4o", "in-house-model"):
+        known = []
+        for span, _, _, total in CALLS:
+            attributes = span.attributes
+            if attributes["gen_ai.request.model"] != model:
+                continue
+            split = [attributes.get(f"gen_ai.usage.{n}_tokens") for n in ("input", "output")]
+            if total is not None:
+                known.append(total)
+            elif any(v is not None for v in split):
+                known.append(sum(v or 0 for v in split))
+        assert rows[model].tokens_per_call == pytest.approx(sum(known) / len(known)), model
