@@ -267,12 +267,20 @@ def test_an_interrupted_summary_stops_the_latency_query_beside_it(loaded, monkey
         if "stopped_by" not in beside and "cursor" in beside:
             beside["left_running"] = True
             beside["cursor"].interrupt()
+            connection(store).interrupt()
 
+    from otel_llm_analysis._filters import connection
+
+    # Ctrl-C's own handler, whatever an earlier test (a CLI run) left installed
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     helper = threading.Thread(target=interrupt, daemon=True)
     helper.start()
     began = time.monotonic()
-    with pytest.raises((KeyboardInterrupt, RuntimeError)):
-        summary(store, "node")
+    try:
+        with pytest.raises((KeyboardInterrupt, RuntimeError)):
+            summary(store, "node")
+    finally:
+        signal.signal(signal.SIGINT, previous)
     elapsed = time.monotonic() - began
     assert "left_running" not in beside and elapsed < 8, elapsed
     assert "stopped_by" in beside  # the query beside it ended, interrupted
