@@ -22,8 +22,9 @@ Observed values, over the window and filters given:
 
 A check whose value cannot be observed (no calls, no process metrics) is reported
 with ``status="no data"`` and never fails the gate: absence of data is not a breach.
-The cost of calls without a price (tokens, no price: ``unpriced_calls``) is not
-absent but unknown: when no call in the window has a price, the spend check is
+The cost of calls without a price (tokens, no price: ``unpriced_calls``) or without
+usage recorded (``no_usage_calls``: a stream read without its usage chunk) is not
+absent but unknown: when no call in the window has a cost, the spend check is
 ``unknown``, never ``no data`` nor ``ok`` (:func:`any_unknown`: ``otel-llm check``
 exits 3); when some have one, the spend known is checked and the CLI names the
 calls it leaves out (as ``budget``).
@@ -167,7 +168,7 @@ def check(store: Any, thresholds: Thresholds = Thresholds(), filters: Filters | 
         observed = observe()
         crossed = observed is not None and (observed < limit if name in _FLOORS else observed > limit)
         status: Status = "no data" if observed is None else ("breached" if crossed else "ok")
-        if name == "cost_usd" and kpis.unpriced_calls and not kpis.priced_calls:  # a spend not known at all
+        if name == "cost_usd" and kpis.llm_calls and not kpis.priced_calls:  # a spend not known at all
             status = "unknown"
         rows.append(CheckRow(name, observed, float(limit), status))
     return rows

@@ -16,8 +16,9 @@ Spent is the cost of the calls that carry one: a call of a model without a
 price, or whose usage is only a total, has none. Each status counts its
 month's ``calls`` (through the as-of day), ``priced_calls`` and
 ``unpriced_calls`` (``summaries``' definitions), so a spend that leaves calls
-out says how many. A budget whose calls all lack a cost (none priced, some
-unpriced) has a spend that is unknown, not $0: its status is ``unknown``
+out says how many, and ``no_usage_calls`` those with no usage recorded at all. A
+budget whose calls all lack a cost (none priced) has a spend that is unknown,
+not $0: its status is ``unknown``
 (:func:`any_unknown`: ``otel-llm budget`` exits 3), never ``ok`` - as
 ``otel-llm check --max-cost``.
 
@@ -94,6 +95,9 @@ class BudgetStatus:
     calls: int = 0
     priced_calls: int = 0
     unpriced_calls: int = 0
+    #: calls with neither tokens nor a cost (a stream read without its usage chunk, a failure before an
+    #: answer): not in ``spent`` either
+    no_usage_calls: int = 0
     #: the first day the burn rate counts: the month's first, or the store's first span's day when later
     data_since: date | None = None
 
@@ -144,7 +148,7 @@ def budget_status(
                 spent=spent,
                 remaining=budget.monthly_usd - spent,
                 percent_used=percent,
-                status="unknown" if calls["unpriced_calls"] and not calls["priced_calls"] else status_for(percent),
+                status="unknown" if calls["calls"] and not calls["priced_calls"] else status_for(percent),
                 burn_rate_per_day=burn,
                 projected_month_end=burn * days_counted,
                 runs_out_on=_runs_out_on(costs, budget.monthly_usd, first, as_of, end, burn),
@@ -176,11 +180,11 @@ def _each_project(store: Any, budgets: list[Budget], first: date, as_of: date) -
 
 
 def _calls(store: Any, window: Filters) -> dict[str, int]:
-    """The calls in ``window``: all of them, the priced and the unpriced ones."""
+    """The calls in ``window``: all of them, the priced and the unpriced ones, those without usage."""
     rows = summary(store, None, replace(window, calls_only=True), traces=False)
     row = rows[0] if rows else None
     return {"calls": row.llm_calls if row else 0, "priced_calls": row.priced_calls if row else 0,
-            "unpriced_calls": row.unpriced_calls if row else 0}
+            "unpriced_calls": row.unpriced_calls if row else 0, "no_usage_calls": row.no_usage_calls if row else 0}
 
 
 def _runs_out_on(costs: list[float], limit: float, first: date, as_of: date, end: date, burn: float) -> date | None:

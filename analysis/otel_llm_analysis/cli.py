@@ -165,6 +165,7 @@ def summary(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
     if by is not None:
         rows = summaries.summary(store, by, filters)
         notes = _unpriced_groups((row.key, row.unpriced_calls, row.llm_calls) for row in rows)
+        notes += _no_usage_groups((row.key, row.no_usage_calls, row.llm_calls) for row in rows)
         return Result(rows, f"summary by {by}", SUMMARY_COLUMNS, {"key": by}, notes=notes)
     total = summaries.totals(store, filters)
     first = summaries.time_to_first_token(store, None, filters)
@@ -172,11 +173,7 @@ def summary(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
     record["total_tokens"] = total.total_tokens
     record["ttft_p50_ms"] = first[0].p50_ms if first else None
     record["ttft_p95_ms"] = first[0].p95_ms if first else None
-    notes = [_unpriced(total.unpriced_calls, total.llm_calls)] if total.unpriced_calls else []
-    if total.no_usage_calls:
-        notes.append(f"{total.no_usage_calls} of {total.llm_calls} calls have no usage recorded (failed before an "
-                     "answer, or the app read the raw HTTP response itself), so the tokens and cost shown leave them out")
-    return Result([record], "summary", notes=notes,
+    return Result([record], "summary", notes=_left_out(total),
                   show=lambda console: console.print(terminal.kv_table(record, "summary")))
 
 
@@ -229,7 +226,7 @@ def trends(
              if forecast.data_since and forecast.data_since.day > 1 else "")
     notes.append(f"forecast {forecast.month}: spent ${forecast.spent:,.4f} in {forecast.days_elapsed} days{began}, "
                  f"month-end ≈ ${forecast.projected_month_end:,.4f} (least squares over the days so far)")
-    notes += _unpriced_in(store, filters)
+    notes += _left_out_in(store, filters)
     document = {"series": to_records(points), "changes": to_records(changes), "spikes": to_records(spikes),
                 "forecast": to_records([forecast])[0]}
     table = Result(shown, title, columns)
@@ -282,20 +279,46 @@ def _unpriced_groups(groups: Any) -> list[str]:
     return [_unpriced(unpriced, calls, "-" if key is None else str(key)) for key, unpriced, calls in groups if unpriced]
 
 
-def _unpriced_in(store: Any, filters: Any) -> list[str]:
-    """:func:`_unpriced` for the calls under ``filters``, when any has tokens and no cost."""
+def _left_out(total: Any) -> list[str]:
+    """The lines saying which calls of the totals row ``total`` (a ``SummaryRow``) its cost and tokens
+    leave out: those with tokens and no price, and those with no usage recorded at all."""
+    notes = [_unpriced(total.unpriced_calls, total.llm_calls)] if total.unpriced_calls else []
+    if total.no_usage_calls:
+        notes.append(_no_usage(total.no_usage_calls, total.llm_calls))
+    return notes
+
+
+def _no_usage(no_usage: int, calls: int, label: str | None = None) -> str:
+    """The line saying how many calls have no usage recorded at all (``label``: whose calls, app text)."""
+    from rich.markup import escape
+
+    from otel_llm_analysis.terminal import visible
+
+    where = f"{escape(visible(label))}: " if label is not None else ""
+    return (f"{where}{no_usage} of {calls} calls have no usage recorded (failed before an answer, a stream without "
+            "its usage chunk, or the app read the raw HTTP response itself), so the tokens and cost shown leave "
+            "them out")
+
+
+def _no_usage_groups(groups: Any) -> list[str]:
+    """:func:`_no_usage` for each ``(key, calls without usage, calls)`` group that has some."""
+    return [_no_usage(no_usage, calls, "-" if key is None else str(key)) for key, no_usage, calls in groups if no_usage]
+
+
+def _left_out_in(store: Any, filters: Any) -> list[str]:
+    """:func:`_left_out` of the calls under ``filters``: the calls a total of their cost or tokens misses."""
     from dataclasses import replace
 
     from otel_llm_analysis.summaries import summary
 
     rows = summary(store, None, replace(filters, calls_only=True), traces=False)
-    return [_unpriced(rows[0].unpriced_calls, rows[0].llm_calls)] if rows and rows[0].unpriced_calls else []
+    return _left_out(rows[0]) if rows else []
 
 
 BUDGET_EPILOG = ("Exit codes: 0 every budget below 90 % used; 1 a budget is critical (>= 90 %), "
                  "so `otel-llm budget` can gate a CI job; 2 usage error (no budget given, bad file, "
                  "a project or model the store has no data for); 3 a budget's status is unknown: none of its "
-                 "calls has a price, so its spend is not known.")
+                 "calls has a cost (no price, or no usage recorded), so its spend is not known.")
 BUDGET_COLUMNS = ["budget", "monthly_usd", "spent", "percent_used", "status", "projected_month_end", "runs_out_on",
                   "remaining"]
 
@@ -342,6 +365,7 @@ def budget(
         return Result([], "budgets", BUDGET_COLUMNS, notes=["no project has LLM calls in the month, so there is "
                                                             "no project to budget"])
     notes = [_unpriced(s.unpriced_calls, s.calls, s.budget) for s in statuses if s.unpriced_calls]
+    notes += [_no_usage(s.no_usage_calls, s.calls, s.budget) for s in statuses if s.no_usage_calls]
     notes += [f"{escape(visible(s.budget))}: no LLM call in {s.month} through {s.as_of}, so nothing is spent "
               "(or the store lacks them)" for s in statuses if not s.calls]
     began = statuses[0].data_since
@@ -358,7 +382,7 @@ CHECK_UNKNOWN_EXIT = 3
 CHECK_EPILOG = ("Exit codes: 0 no limit crossed (a check without data passes); 1 a limit is crossed, "
                 "so `otel-llm check --since 1h` can alert from cron or gate a CI job; 2 usage error; "
                 f"{CHECK_UNKNOWN_EXIT} not checked: a check's value is unknown (--max-cost over calls none of "
-                "which has a price).")
+                "which has a cost: no price, or no usage recorded).")
 
 
 @analysis_command(filters=("since", "until", "project"))
@@ -384,9 +408,9 @@ def check(
     limits = alerts.Thresholds(max_p95_ms, max_error_rate, max_ttft_ms, max_memory_mb, max_cost, min_pass_rate,
                                peak_cpu_utilization=max_cpu)
     rows = alerts.check(store, limits, filters)
-    notes = _unpriced_in(store, filters) if max_cost is not None else []
+    notes = _left_out_in(store, filters) if max_cost is not None else []
     notes += [f"{row.check}: unknown, the spend cannot be checked against {row.limit:g}: the calls without a "
-              "price may cost anything" for row in rows if row.status == "unknown"]
+              "price or without usage recorded may cost anything" for row in rows if row.status == "unknown"]
     code = 1 if alerts.any_breached(rows) else CHECK_UNKNOWN_EXIT if alerts.any_unknown(rows) else 0
     return Result(rows, "checks", ["check", "observed", "limit", "status"], gate=True, notes=notes, exit_code=code)
 
@@ -430,6 +454,7 @@ def compare(
     rows = comparisons.compare(store, by, filters, min_calls=min_calls)
     rename = {"key": _key_header(by)}
     notes = _unpriced_groups((row.key, row.unpriced_calls, row.calls) for row in rows)
+    notes += _no_usage_groups((row.key, row.no_usage_calls, row.calls) for row in rows)
     result = Result(rows, f"compare by {by}", COMPARE_COLUMNS, rename, notes=notes)
     if any(row.turns for row in rows):  # the turns' table beneath: success against attempts and duration
         turns = Result(rows, f"turns by {by}", COMPARE_TURN_COLUMNS, rename)
@@ -495,7 +520,7 @@ def retries(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
 
     rows = retry_outcomes.retries(store, by, filters)
     columns = RETRY_COLUMNS if by else RETRY_COLUMNS[1:]
-    notes = _unpriced_in(store, filters) if rows else []
+    notes = _left_out_in(store, filters) if rows else []
     notes += [f"{_label(row.key if by else 'retries')}: {row.retry_calls_without_cost} calls made in retried tries "
               "have no known cost (no price, or no usage observed), so the retry cost shown leaves them out"
               for row in rows if row.retry_calls_without_cost]
@@ -578,7 +603,7 @@ def traces(
     columns = ["trace_id", measure, "root_name", "llm_calls", "priced_calls", "unpriced_calls", "tokens", other,
                "errors", "depth", "spans", "start_time"]
     rows = analysis.top_traces(store, top, by.value, filters)
-    result = Result(rows, f"top {top} traces by {by.value}", columns, notes=_unpriced_in(store, filters))
+    result = Result(rows, f"top {top} traces by {by.value}", columns, notes=_left_out_in(store, filters))
     if tree:
         def show(console: Any) -> None:
             _show_rows(console, result)

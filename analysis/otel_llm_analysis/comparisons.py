@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
-from otel_llm_analysis._filters import Filters
+from otel_llm_analysis._filters import Filters, ratio
 from otel_llm_analysis.retry_outcomes import RetryRow, retries
 from otel_llm_analysis.summaries import summary
 
@@ -49,7 +49,8 @@ class ComparisonRow:
     p95_ms: float | None
     input_tokens: int
     output_tokens: int
-    tokens_per_call: float
+    #: the mean over the calls whose tokens are known (split or only a total); None when none is
+    tokens_per_call: float | None
     score: float | None = None
     best: bool = False
     #: the group's turns (None: it has none)
@@ -62,6 +63,8 @@ class ComparisonRow:
     #: the calls ``cost_per_call`` is the mean of, and those with tokens but no cost it leaves out
     priced_calls: int = 0
     unpriced_calls: int = 0
+    #: calls with no usage recorded at all (no tokens, no cost): neither figure holds them
+    no_usage_calls: int = 0
 
 
 def compare(
@@ -94,9 +97,10 @@ def compare(
             p95_ms=s.p95_ms,
             input_tokens=s.input_tokens,
             output_tokens=s.output_tokens,
-            tokens_per_call=(s.input_tokens + s.output_tokens) / s.llm_calls,
+            tokens_per_call=ratio(s.input_tokens + s.output_tokens + s.total_only_tokens, s.token_calls),
             priced_calls=s.priced_calls,
             unpriced_calls=s.unpriced_calls,
+            no_usage_calls=s.no_usage_calls,
         )
         for s in summary(store, by, replace(filters, calls_only=True), traces=False)
         if s.llm_calls > 0

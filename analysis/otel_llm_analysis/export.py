@@ -34,8 +34,27 @@ def to_records(rows: Iterable[Any]) -> list[dict[str, Any]]:
 
 
 def flat_records(rows: Iterable[Any]) -> list[dict[str, Any]]:
-    """Records without list/dict values: what a CSV line or a Parquet row can hold."""
-    return [{k: v for k, v in r.items() if not isinstance(v, (list, tuple, dict))} for r in to_records(rows)]
+    """Records without list/dict values: what a CSV line or a Parquet row can hold.
+
+    An analysis row's nested fields (a trace's span tree) are left out: JSON has them. A mapping's
+    (``otel-llm sql``'s columns: a span's attributes, its finish reasons) are the columns asked
+    for, so they stay, as JSON text - the same column in every row, whatever a row holds.
+    """
+    records = []
+    for row in rows:
+        record = to_records([row])[0]
+        if isinstance(row, Mapping):
+            records.append({k: _json_text(v) if isinstance(v, (list, tuple, dict)) else v for k, v in record.items()})
+        else:
+            records.append({k: v for k, v in record.items() if not isinstance(v, (list, tuple, dict))})
+    return records
+
+
+def _json_text(value: Any) -> str:
+    """A list or mapping as one line of JSON (naive timestamps marked UTC, as :func:`to_json` does)."""
+    import orjson
+
+    return orjson.dumps(value, option=orjson.OPT_NAIVE_UTC | orjson.OPT_NON_STR_KEYS, default=str).decode()
 
 
 def to_json(rows: Iterable[Any] | Mapping[str, Any]) -> bytes:
@@ -80,13 +99,17 @@ def _cell(value: Any) -> Any:
 
 
 def _csv_safe_columns(con: Any, relation: str) -> str:
-    """The select list of ``relation`` with its text columns marked as :func:`_cell` marks them."""
+    """The select list of ``relation`` with its text columns marked as :func:`_cell` marks them, and its
+    maps, lists and structs as JSON text: DuckDB would write them as it prints them (``{k=v, k2=v2}``),
+    which no reader can split once a value holds ", " or "="."""
     starts = ", ".join(f"chr({ord(c)})" for c in FORMULA_START)
     columns = []
     for name, sql_type, *_ in con.execute(f"DESCRIBE {relation}").fetchall():
         ident = '"' + name.replace('"', '""') + '"'
         if sql_type == "VARCHAR":
             ident = f"CASE WHEN left({ident}, 1) IN ({starts}) THEN chr(39) || {ident} ELSE {ident} END AS {ident}"
+        elif sql_type.endswith("]") or sql_type.startswith(("MAP(", "STRUCT(")):
+            ident = f"CAST(to_json({ident}) AS VARCHAR) AS {ident}"
         columns.append(ident)
     return ", ".join(columns)
 

@@ -11,9 +11,12 @@ events for a number of days (``retention_days``) and cleaned up older runs. Here
 * log records whose time is before the cutoff.
 
 The derived tables (agents, tools, retries, turns, quality subjects) are made
-again from the spans left: their refresh state is cleared in the same
-transaction, so even a prune stopped before its end leaves a store whose next
-writable open works them out again. Why the span and span-event tables are
+again from the spans left, after the commit (the rows copied back get their
+rowids then). So their refresh state is cleared in the same transaction, and
+:data:`UNFINISHED` set until they are made again: a prune stopped in between
+(killed, a failure) leaves a store whose next writable open works them out
+again, and until then :func:`unfinished` tells a read-only open what is off and
+how to finish it. Why the span and span-event tables are
 rewritten (their kept rows copied back in order) rather than deleted from:
 the derived tables and their refresh watermarks refer to those rows by rowid,
 and DuckDB renumbers rowids when a later checkpoint (an ingest's) compacts row
@@ -37,10 +40,14 @@ import duckdb
 from otel_llm_analysis import _ingest_state as ingest_state
 from otel_llm_analysis._scope_index import refresh_scopes
 
-__all__ = ["PRUNED_BEFORE", "PruneReport", "StoreBusy", "prune", "pruned_before"]
+__all__ = ["PRUNED_BEFORE", "UNFINISHED", "PruneReport", "StoreBusy", "prune", "pruned_before", "unfinished"]
 
 #: The ``ingest_state`` row keeping the latest cutoff pruned (ISO, naive UTC).
 PRUNED_BEFORE = "pruned_before"
+
+#: The ``ingest_state`` row kept, from the prune's commit until the derived tables are made again, with the
+#: cutoff: what :func:`unfinished` reads.
+UNFINISHED = "prune_unfinished"
 
 #: The temporary table of the traces to remove.
 _OLD_TRACES = "_otel_llm_prune_traces"
@@ -84,6 +91,9 @@ class PruneReport:
     dry_run: bool
     traces: int
     rows: list[PruneRow]
+    #: the cutoff of an earlier prune that had stopped before making the derived tables again (None: none
+    #: had), whose tables the store's writable open, before this prune, made from what it left
+    finished: datetime | None = None
 
     @property
     def removed(self) -> int:
@@ -97,6 +107,19 @@ def pruned_before(con: duckdb.DuckDBPyConnection) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
 
+def unfinished(con: duckdb.DuckDBPyConnection) -> str | None:
+    """One line when a prune committed its deletes and stopped before the derived tables were made again
+    from what it left (the tables still count its removed traces), else None: no prune stopped, or a
+    writable open has made them since (which works out the tables of a store without refresh state)."""
+    cutoff = ingest_state.get(con, UNFINISHED)
+    if cutoff is None or con.execute("SELECT count(*) FROM span_scope_state").fetchone()[0]:
+        return None
+    return (f"a prune before {datetime.fromisoformat(cutoff).isoformat(sep=' ')} stopped after removing its traces "
+            "and before the agents', tools' and retries' tables were made again from what it left: agents, tools, "
+            "retries, turns and quality can still count the removed traces until the store is opened for writing "
+            f"(run `otel-llm prune --before {cutoff}` again to finish it)")
+
+
 def prune(store: Any, cutoff: datetime, *, dry_run: bool = False) -> PruneReport:
     """Remove the traces, metric points and log records older than ``cutoff`` (naive UTC).
 
@@ -107,6 +130,7 @@ def prune(store: Any, cutoff: datetime, *, dry_run: bool = False) -> PruneReport
     con = store.connection
     if store.unfinished and not dry_run:
         raise StoreBusy(f"{store.unfinished}; prune after that ingest has finished")
+    stopped = ingest_state.get(con, UNFINISHED)  # its tables were made again when the store opened for writing
     cursor = con.cursor()  # its own temporary table, gone when it closes
     try:
         if not dry_run:
@@ -114,8 +138,10 @@ def prune(store: Any, cutoff: datetime, *, dry_run: bool = False) -> PruneReport
         try:
             report = _remove(cursor, cutoff, dry_run)
             if not dry_run:
-                if report.traces:
-                    cursor.execute("DELETE FROM span_scope_state")  # made again from the rows left, below
+                ingest_state.remove(cursor, UNFINISHED)
+                if report.traces:  # made again from the rows left, below: until then, said by unfinished()
+                    cursor.execute("DELETE FROM span_scope_state")
+                    ingest_state.put(cursor, UNFINISHED, cutoff.isoformat())
                 previous = pruned_before(cursor)
                 if previous is None or previous < cutoff:
                     ingest_state.put(cursor, PRUNED_BEFORE, cutoff.isoformat())
@@ -130,6 +156,9 @@ def prune(store: Any, cutoff: datetime, *, dry_run: bool = False) -> PruneReport
         _compact(con)
         if report.traces:
             refresh_scopes(con)
+            ingest_state.remove(con, UNFINISHED)
+    if stopped is not None and not dry_run:
+        report.finished = datetime.fromisoformat(stopped)
     return report
 
 

@@ -71,4 +71,7 @@ def prune(
     notes = [f"{verb} {report.traces:,} trace(s) and {report.removed:,} row(s) in all"]
     if dry_run:
         notes.append("nothing was changed: run again without --dry-run to remove them")
+    if report.finished is not None:
+        notes.append(f"finished the prune before {report.finished.isoformat(sep=' ')}, which had stopped before "
+                     "making the agents', tools' and retries' tables again: they are made from what is left")
     emit(Result(report.rows, title, ["table", "holds", "removed", "kept"], notes=notes), output, out)

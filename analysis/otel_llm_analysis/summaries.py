@@ -27,7 +27,7 @@ Definitions (the README repeats them; ``_filters`` holds the SQL):
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -95,6 +95,8 @@ class SummaryRow:
     #: calls with neither a cost nor any token count: failed before an answer, or the app read the raw
     #: HTTP response itself (``otel_llm.usage.unobserved``); priced + unpriced + these = ``llm_calls``
     no_usage_calls: int = 0
+    #: calls with a token count (input/output, or only a total): what a mean of tokens per call divides by
+    token_calls: int = 0
     #: the latest start of the group's spans (its calls' with ``calls_only``): when it last ran
     last_seen: datetime | None = None
 
@@ -126,10 +128,7 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None, *
     summary_sql, latency_sql = load_query("summary").format(**parts), load_query("span_latency").format(**parts)
     con = connection(store)
     if by in _SPAN_DIMENSIONS and isinstance(con, duckdb.DuckDBPyConnection):
-        with ThreadPoolExecutor(1) as pool:
-            beside = pool.submit(_span_latency_on, con.cursor(), latency_sql, params)
-            groups = fetch_dicts(con, summary_sql, params)
-            span_latency = beside.result()
+        groups, span_latency = _beside(con, summary_sql, latency_sql, params)
     else:
         groups, span_latency = fetch_dicts(con, summary_sql, params), None
     if any(not d["llm_calls"] and d["key"] is not None for d in groups):  # their latency is their spans'
@@ -163,6 +162,31 @@ def _span_latency(con: Any, sql: str, params: dict[str, Any]) -> dict[Any, Any]:
     return {d["key"]: d["latency"] for d in fetch_dicts(con, sql, params)}
 
 
+def _beside(con: duckdb.DuckDBPyConnection, summary_sql: str, latency_sql: str,
+            params: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[Any, Any]]:
+    """The summary's groups on ``con`` and, at the same time on a cursor of its own, the span latency.
+
+    Why the interrupts: a signal (Ctrl-C, a timeout's) reaches only this
+    thread, stopping the summary's query (DuckDB: "Query interrupted") or the
+    wait; the query beside it would run on to its end, and the summary with it.
+    So any exception here interrupts the cursor until its query has ended
+    (DuckDB forgets an interrupt that comes before the query starts), then goes on.
+    """
+    cursor = con.cursor()
+    with ThreadPoolExecutor(1) as pool:
+        beside = pool.submit(_span_latency_on, cursor, latency_sql, params)
+        try:
+            return fetch_dicts(con, summary_sql, params), beside.result()
+        except BaseException:
+            while not beside.done():
+                try:
+                    cursor.interrupt()
+                except duckdb.Error:  # closed by its thread as its query ended: done in a moment
+                    pass
+                wait([beside], timeout=0.01)
+            raise
+
+
 def _span_latency_on(cursor: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> dict[Any, Any]:
     """:func:`_span_latency` on a cursor of its own (run in another thread), closed after."""
     try:
@@ -178,7 +202,7 @@ def totals(store: Any, filters: Filters | None = None) -> SummaryRow:
         return rows[0]
     counts = dict.fromkeys(("spans", "traces", "llm_calls", "turns", "failed_calls", "input_tokens", "output_tokens",
                             "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "unpriced_calls", "total_only_calls",
-                            "total_only_tokens", "no_usage_calls"), 0)
+                            "total_only_tokens", "no_usage_calls", "token_calls"), 0)
     ratios = dict.fromkeys(("error_rate", "p50_ms", "p95_ms", "p99_ms", "cost_share", "cost_per_call",
                             "cost_per_turn", "cost_per_trace", "cost_per_success", "tokens_per_turn"))
     return SummaryRow(key=None, cost_usd=0.0, estimated_cost_usd=0.0, **counts, **ratios)

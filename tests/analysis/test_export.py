@@ -249,3 +249,30 @@ def test_exported_spans_are_spans_and_the_documented_calls_file_adds_up_to_summa
             f"SELECT count(*), sum(cost_usd), sum(input_tokens) FROM read_parquet('{calls}')").fetchone()
     assert (count, tokens) == (kpis.llm_calls, kpis.input_tokens)
     assert cost == pytest.approx(kpis.cost_usd)
+
+
+def test_csv_spans_keep_attribute_maps_and_lists_readable_as_json(tmp_path):
+    """The spans table's maps and lists (attributes, resource attributes, finish reasons) were written to
+    CSV as DuckDB prints them - ``{k=v, k2=v2}`` - which no reader can split when a value holds ", " or
+    "=" (a tool argument, a prompt). They are JSON text now: each cell reads back to the same values."""
+    tricky = {"tool.args": "a=1, b={2}", "note": "x, y=z", "gen_ai.request.model": "gpt-4o"}
+    span = _span("00000000000000a1", "chat", "p")
+    span["attributes"] += [{"key": k, "value": {"stringValue": v}} for k, v in tricky.items() if k != "gen_ai.request.model"]
+    span["attributes"].append({"key": "gen_ai.response.finish_reasons",
+                               "value": {"arrayValue": {"values": [{"stringValue": "stop, really"}]}}})
+    request = {"resourceSpans": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "s=1, t"}}]},
+                                  "scopeSpans": [{"scope": {"name": "probe"}, "spans": [span]}]}]}
+    data = tmp_path / "traces.jsonl"
+    data.write_bytes(orjson.dumps(request) + b"\n")
+    from otel_llm_analysis import TraceStore
+
+    with TraceStore(str(tmp_path / "s.duckdb")) as store:
+        store.ingest([str(data)])
+        export_spans(store, tmp_path / "spans", "csv")
+        expected = store.query("SELECT attributes, resource_attributes, finish_reasons FROM spans")[0]
+    (row,) = [r for p in (tmp_path / "spans").rglob("*.csv") for r in csv.DictReader(io.StringIO(p.read_text()))]
+    assert orjson.loads(row["attributes"]) == expected[0]
+    assert orjson.loads(row["resource_attributes"]) == expected[1]
+    assert orjson.loads(row["finish_reasons"]) == expected[2] == ["stop, really"]
+    assert {k: orjson.loads(row["attributes"])[k] for k in ("tool.args", "note")} == {
+        k: tricky[k] for k in ("tool.args", "note")}

@@ -223,3 +223,61 @@ def test_an_interrupted_ingest_is_finished_before_a_prune(ingested: Any) -> None
     refused = run("prune", "--before", cutoff.isoformat(), "--db", db)
     assert refused.exit_code == 1
     assert "prune after that ingest has finished" in refused.output
+
+
+_KILLED_AT = """
+import os, sys
+from datetime import datetime
+from otel_llm_analysis import TraceStore, retention
+step = getattr(retention, sys.argv[3])
+def die(*args, **kwargs):
+    if sys.argv[4] == "after":
+        step(*args, **kwargs)
+    os._exit(9)
+setattr(retention, sys.argv[3], die)
+retention.prune(TraceStore(sys.argv[1]), datetime.fromisoformat(sys.argv[2]))
+"""
+
+
+@pytest.mark.parametrize("step, when", [("_remove", "after"), ("_compact", "before")])
+def test_a_prune_killed_midway_is_said_as_such_and_finished_by_the_next_one(ingested: Any, tmp_path: Path,
+                                                                             step: str, when: str) -> None:
+    """A prune killed after its deletes were committed but before the agents', tools' and retries' tables
+    were made again left those tables counting the removed traces, and every analysis then said "an ingest
+    into ... was interrupted after storing N span(s) ... run `otel-llm ingest` again": no ingest had run.
+    Now the analyses name the stopped prune and how to finish it, and the next prune says it finished it
+    (its writable open makes the tables again). Killed before its commit, the store is as before."""
+    import os
+    import subprocess
+    import sys
+
+    import otel_llm_analysis
+
+    db, data = ingested
+    cutoff = _straddled(data)
+    before = {view: _rows(db, view) for view in VIEWS}
+    paths = [str(Path(otel_llm_analysis.__file__).parents[2]), str(Path(otel_llm_analysis.__file__).parents[1])]
+    killed = subprocess.run([sys.executable, "-c", _KILLED_AT, db, cutoff.isoformat(), step, when],
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)}, capture_output=True, text=True)
+    assert killed.returncode == 9, killed.stderr
+    agents = run("agents", "--db", db)
+    assert agents.exit_code == 0, agents.output
+    if step == "_remove":  # nothing committed: the store as it was, nothing to say
+        assert _count(db, "span_rows") == len(data.spans)
+        assert {view: _rows(db, view) for view in VIEWS} == before
+        assert "interrupted" not in agents.output and "prune" not in agents.output, agents.output
+        return
+    said = " ".join(agents.output.split())
+    assert "an ingest" not in said, said
+    assert (f"a prune before {cutoff.isoformat(sep=' ')} stopped after removing its traces and before the agents', "
+            "tools' and retries' tables were made again") in said, said
+    again = run("prune", "--before", cutoff.isoformat(), "--db", db)
+    assert again.exit_code == 0, again.output
+    assert "finished the prune before" in " ".join(again.output.split()), again.output
+    kept = [s for s in data.spans if s.trace_id in _kept_traces(data.spans, cutoff)]
+    reference = str(tmp_path / "reference.duckdb")
+    assert run("ingest", str(_write(tmp_path / "kept.jsonl", kept)), "--db", reference).exit_code == 0
+    assert {view: _rows(db, view) for view in VIEWS} == {view: _rows(reference, view) for view in VIEWS}
+    for command in (["agents"], ["prune", "--before", cutoff.isoformat()]):  # said once, not forever
+        output = " ".join(run(*command, "--db", db).output.split())
+        assert "stopped after removing" not in output and "finished the prune" not in output, output

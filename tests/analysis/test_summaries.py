@@ -223,3 +223,64 @@ def test_spans_of_other_producers_count_as_llm_calls_by_operation(tmp_path):
     assert (row.input_tokens, row.output_tokens, row.cost_usd) == (10, 4, 0.25)
     assert row.p50_ms == pytest.approx(500.0)
     store.close()
+
+
+@pytest.mark.parametrize("during", ["summary query", "wait for the latency"])
+def test_an_interrupted_summary_stops_the_latency_query_beside_it(loaded, monkeypatch, during):
+    """A Ctrl-C (or a timeout's signal) that reached the summary's thread left the span-latency query on
+    the second cursor running: the summary returned only when that query ended (Ctrl-C ignored meanwhile;
+    the interrupt surfaced as DuckDB's "Query interrupted"). Now the query beside it stops too."""
+    import os
+    import signal
+    import threading
+    import time
+
+    store, _ = loaded
+    beside: dict[str, object] = {}
+    started = threading.Event()
+    endless = "SELECT count(*) FROM range(10000000000000) t(n) WHERE n % 7 = 3"
+
+    def slow_latency(cursor, sql, params):
+        beside["cursor"] = cursor
+        started.set()
+        try:
+            cursor.execute(endless).fetchall()
+        except BaseException as exc:
+            beside["stopped_by"] = exc
+            raise
+        return {}
+
+    if during == "summary query":  # the interrupt lands inside DuckDB on the summary's own connection
+        real = summaries.fetch_dicts
+
+        def slow_summary(con, sql, params=None):
+            started.wait(5)
+            return real(con, endless, {}) if "span_groups" in sql else real(con, sql, params)
+        monkeypatch.setattr(summaries, "fetch_dicts", slow_summary)
+    monkeypatch.setattr(summaries, "_span_latency", slow_latency)
+
+    def interrupt() -> None:
+        started.wait(5)
+        time.sleep(0.3)
+        os.kill(os.getpid(), signal.SIGINT)  # as Ctrl-C: a real signal wakes a thread that waits
+        time.sleep(8)  # a safety valve: a query the summary left running is stopped by the test, and fails it
+        if "stopped_by" not in beside and "cursor" in beside:
+            beside["left_running"] = True
+            beside["cursor"].interrupt()
+            connection(store).interrupt()
+
+    from otel_llm_analysis._filters import connection
+
+    # Ctrl-C's own handler, whatever an earlier test (a CLI run) left installed
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    helper = threading.Thread(target=interrupt, daemon=True)
+    helper.start()
+    began = time.monotonic()
+    try:
+        with pytest.raises((KeyboardInterrupt, RuntimeError)):
+            summary(store, "node")
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    elapsed = time.monotonic() - began
+    assert "left_running" not in beside and elapsed < 8, elapsed
+    assert "stopped_by" in beside  # the query beside it ended, interrupted

@@ -154,8 +154,11 @@ def test_commands_that_show_cost_name_the_calls_it_leaves_out(loaded, tmp_path, 
         assert "in-house-model: 2 of 2 calls have no price" in text, text
     else:
         assert "4 of 6 calls have no price" in text, text
-    if command == ["summary"]:  # the totals: and the call with no usage at all
+    if command[:2] != ["summary", "--by"] and command[0] != "compare":  # totals: and the call with no usage at all
         assert "1 of 6 calls have no usage recorded" in text, text
+    else:  # per group: the group the call with no usage at all is in
+        assert "gpt-4o: 1 of 4 calls have no usage recorded" in text, text
+        assert "in-house-model: " not in text.replace("in-house-model: 2 of 2 calls have no price", ""), text
 
 
 def test_a_trace_counts_the_tokens_of_a_call_that_gave_only_their_total(loaded):
@@ -389,3 +392,48 @@ def test_a_budget_whose_calls_have_no_price_is_unknown(tmp_path):
     assert budget("--model", "in-house-model") == (3, "unknown", 1)
     assert budget("--model", "gpt-4o") == (0, "ok", 0)
     assert budget() == (0, "ok", 1)  # a spend partly known: checked, its unpriced call named in a note
+
+
+@pytest.mark.parametrize("command", [["check", "--max-cost", "5", "--max-error-rate", "1"],
+                                     ["budget", "--monthly", "10", "--month", "2025-11"]])
+def test_a_spend_of_calls_without_any_usage_is_unknown_not_zero(tmp_path, command):
+    """Streams read without their usage chunk (or raw HTTP responses) carry no tokens and no cost: a
+    window of only such calls passed `check --max-cost` as "no data" and `budget` as "ok" with $0
+    spent, exit 0, saying nothing. Their spend is unknown: status unknown, exit 3, and a note names them."""
+    from typer.testing import CliRunner
+
+    from otel_llm.cli import app
+
+    unobserved = [c for c in CALLS if not c[1] and not c[2]]
+    assert unobserved
+    db = str(tmp_path / "store.duckdb")
+    with TraceStore(db) as store:
+        store.ingest([str(_write(tmp_path / "t.jsonl", unobserved))])
+    result = CliRunner().invoke(app, [*command, "--db", db, "--format", "json"])
+    document = json.loads(result.stdout)
+    assert result.exit_code == 3, result.output
+    status = [row["status"] for row in document["rows"] if row.get("check", "cost_usd") == "cost_usd"]
+    assert status == ["unknown"], document
+    said = " ".join(document["notes"])
+    assert f"{len(unobserved)} of {len(unobserved)} calls have no usage recorded" in said, said
+
+
+def test_compare_tokens_per_call_is_the_mean_over_the_calls_whose_tokens_are_known(loaded):
+    """compare's tokens_per_call divided the split tokens by every call: a model whose calls were
+    partly streams without usage (or gave only a total) looked several times leaner than it is
+    (gpt-4o here: 30 tokens per call for calls of 120, 321 and 1000 tokens and one unknown)."""
+    from otel_llm_analysis.comparisons import compare
+
+    rows = {row.key: row for row in compare(loaded, "model")}
+    for model in ("gpt-4o", "in-house-model"):
+        known = []
+        for span, _, _, total in CALLS:
+            attributes = span.attributes
+            if attributes["gen_ai.request.model"] != model:
+                continue
+            split = [attributes.get(f"gen_ai.usage.{n}_tokens") for n in ("input", "output")]
+            if total is not None:
+                known.append(total)
+            elif any(v is not None for v in split):
+                known.append(sum(v or 0 for v in split))
+        assert rows[model].tokens_per_call == pytest.approx(sum(known) / len(known)), model

@@ -55,6 +55,8 @@ WITH span_groups AS (
         count(cost_usd) FILTER (WHERE NOT {is_error}) AS priced_successes,
         count(*) FILTER (WHERE {is_unpriced}) AS unpriced_calls,
         count({total_only_tokens}) AS total_only_calls,
+        count(*) FILTER (WHERE input_tokens IS NOT NULL OR output_tokens IS NOT NULL
+                               OR {total_only_tokens} IS NOT NULL) AS token_calls,
         coalesce(sum({total_only_tokens}), 0) AS total_only_tokens,
         count(*) FILTER (WHERE cost_usd IS NULL AND input_tokens IS NULL AND output_tokens IS NULL)
             - count({total_only_tokens}) AS no_usage_calls,
@@ -73,7 +75,7 @@ WITH span_groups AS (
         coalesce(c.estimated_cost_usd, 0.0) AS estimated_cost_usd, coalesce(c.priced_calls, 0) AS priced_calls,
         coalesce(c.priced_successes, 0) AS priced_successes, coalesce(c.unpriced_calls, 0) AS unpriced_calls,
         coalesce(c.total_only_calls, 0) AS total_only_calls, coalesce(c.total_only_tokens, 0) AS total_only_tokens,
-        coalesce(c.no_usage_calls, 0) AS no_usage_calls, c.latency,
+        coalesce(c.no_usage_calls, 0) AS no_usage_calls, coalesce(c.token_calls, 0) AS token_calls, c.latency,
         CASE WHEN c.last_seen IS NULL OR s.last_seen > c.last_seen THEN s.last_seen ELSE c.last_seen END AS last_seen
     FROM span_groups s FULL JOIN call_groups c ON s.key IS NOT DISTINCT FROM c.key
 )
@@ -82,7 +84,7 @@ SELECT
     spans, traces, llm_calls, turns, failed_calls, error_spans,
     input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
     cost_usd, estimated_cost_usd, priced_calls, priced_successes, unpriced_calls, total_only_calls, total_only_tokens,
-    no_usage_calls,
+    no_usage_calls, token_calls,
     CASE WHEN llm_calls > 0 THEN failed_calls / llm_calls ELSE error_spans / spans END AS error_rate,
     latency, last_seen,
     cost_usd / nullif(sum(cost_usd) OVER (), 0) AS cost_share
