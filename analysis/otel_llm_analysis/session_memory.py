@@ -59,11 +59,11 @@ def session_memory(store: Any, filters: Filters | None = None, *, top: int = 50)
         params["project"] = filters.project
     sql = f"""
         WITH sessions AS (
-            SELECT conversation_id AS conversation, any_value(service_name) AS service,
+            SELECT conversation_id AS conversation, service_name AS service,
                    resource_attributes['service.instance.id'] AS instance,
                    min(start_time) AS started, max(coalesce(end_time, start_time)) AS ended, count(*) AS spans
             FROM spans WHERE {' AND '.join(clauses)}
-            GROUP BY conversation_id, resource_attributes['service.instance.id']
+            GROUP BY conversation_id, service_name, resource_attributes['service.instance.id']
         ), memory AS (
             SELECT resource_attributes['service.instance.id'] AS instance, time, value
             FROM metric_points WHERE metric_name = $metric AND coalesce(temporality, '') <> 'delta'

@@ -106,3 +106,28 @@ def test_without_conversations_or_points_it_says_why(tmp_path: Path, store: Any)
     table = run("sessions", "--db", other)
     assert table.exit_code == 0
     assert "conversations have no memory point while they ran" in " ".join(table.output.split())
+
+
+def test_a_conversation_in_two_services_is_a_row_per_service(tmp_path: Path) -> None:
+    """A conversation whose spans ran in two services without instance ids was one row naming either
+    service (any_value: DuckDB and ClickHouse named different ones) with both services' spans counted."""
+    import orjson
+
+    from otel_llm_analysis import TraceStore
+    from otel_llm_analysis.session_memory import session_memory
+    from tests.support.synthetic import key_values
+
+    def resource(service: str, span_id: str) -> dict:
+        span = {"traceId": "4bf92f3577b34da6a3ce929d0e0e4736", "spanId": span_id, "name": "chat_turn answer",
+                "startTimeUnixNano": "1764000000000000000", "endTimeUnixNano": "1764000001000000000",
+                "attributes": key_values({"otel_llm.kind": "chat", "gen_ai.conversation.id": "c"})}
+        return {"resource": {"attributes": key_values({"service.name": service})},
+                "scopeSpans": [{"scope": {"name": "otel_llm"}, "spans": [span]}]}
+
+    path = tmp_path / "traces.jsonl"
+    path.write_bytes(orjson.dumps({"resourceSpans": [resource("rag-api", "00f067aa0ba902b7"),
+                                                     resource("batch", "00f067aa0ba902b8")]}) + b"\n")
+    with TraceStore(":memory:") as store:
+        store.ingest(path)
+        rows = sorted((r.conversation, r.service, r.spans) for r in session_memory(store))
+    assert rows == [("c", "batch", 1), ("c", "rag-api", 1)]
