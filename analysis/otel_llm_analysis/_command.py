@@ -268,10 +268,6 @@ def open_store(db: str, *, read_only: bool = True, or_pass: str = "") -> Iterato
         raise fail(str(exc)) from None
     except OSError as exc:
         raise fail(f"cannot create {db}: {exc.strerror or exc}") from None
-    if read_only:  # a prune stopped midway leaves what an interrupted ingest would: said as what it is
-        from otel_llm_analysis.retention import unfinished
-
-        store.unfinished = unfinished(store.connection) or store.unfinished
     if read_only and store.unfinished:  # a writing command (ingest) finishes it, and its report says so
         typer.echo(f"note: {store.unfinished}", err=True)
     if read_only and store.span_coverage:  # ingest says it after its report

@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import duckdb
 
 from otel_llm import semconv
-from otel_llm_analysis import _coverage, _sandbox, _total_only, _unfinished
+from otel_llm_analysis import _coverage, _sandbox, _total_only, _unfinished, retention
 from otel_llm_analysis._costs import count_calls, price_calls
 from otel_llm_analysis._filters import IS_UNPRICED, TOTAL_ONLY_TOKENS
 from otel_llm_analysis._nesting import refresh_nesting
@@ -185,8 +185,12 @@ class TraceStore:
         #: One line when the store's figures can be off until the next ingest, else None: an interrupted
         #: ingest left spans to finish (``_unfinished``), or, read-only, another version last set it up.
         self.unfinished: str | None = None
+        # a prune stopped midway leaves what an interrupted ingest would: said as what it is
+        stopped = retention.unfinished(self._con) if read_only else None
         spans = _unfinished.stored_since(self._con)
-        if spans:
+        if stopped:
+            self.unfinished = stopped
+        elif spans:
             self.unfinished = _unfinished.message(self.path, spans)
         elif read_only and made_by_another_version(self._con):
             self.unfinished = _unfinished.another_version(self.path)

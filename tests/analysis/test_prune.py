@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from otel_llm_analysis import TraceStore
 from otel_llm_analysis.cli import register
+from otel_llm_analysis.store import UnfinishedIngest
 from tests.support import synthetic
 from tests.support.app_store import held_by_another_process
 
@@ -269,6 +270,10 @@ def test_a_prune_killed_midway_is_said_as_such_and_finished_by_the_next_one(inge
         return
     said = " ".join(agents.output.split())
     assert "an ingest" not in said, said
+    with pytest.warns(UnfinishedIngest) as warned, TraceStore(db, read_only=True) as store:  # the Python API too
+        assert store.unfinished is not None and store.unfinished.startswith(
+            f"a prune before {cutoff.isoformat(sep=' ')} stopped"), store.unfinished
+    assert str(warned[0].message) == store.unfinished
     assert (f"a prune before {cutoff.isoformat(sep=' ')} stopped after removing its traces and before the agents', "
             "tools' and retries' tables were made again") in said, said
     again = run("prune", "--before", cutoff.isoformat(), "--db", db)
