@@ -19,8 +19,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from typing import Any
 
+from otel_llm._content import utf8_safe
+
 __all__ = ["DEFAULT_MAX_REQUEST_BYTES", "bounded_lines", "bounded_records", "count_items", "cut_longest", "shrink_span",
-           "utf8", "well_formed"]
+           "utf8"]
 
 # 1 MiB: the otlpjsonfilereceiver's line limit, a quarter of the OTLP receiver's gRPC limit (4 MiB)
 # and a twentieth of its HTTP limit (20 MiB), all at their defaults.
@@ -40,19 +42,14 @@ def marker(original_chars: int) -> str:
     return f"…[truncated from {original_chars} chars]"
 
 
-def well_formed(text: str) -> str:
-    """``text`` with each lone surrogate (half an emoji from a JavaScript client, ``surrogateescape``d
-    bytes) replaced by U+FFFD and surrogate pairs joined -- what the collector makes of the same text sent
-    as JSON. UTF-8 (so protobuf) cannot carry a lone surrogate: encoding it raises."""
-    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-
-
 def utf8(text: str) -> bytes:
-    """``text`` as UTF-8 for a protobuf field; never raises (see :func:`well_formed`)."""
+    """``text`` as UTF-8 for a protobuf field; never raises: a lone surrogate, which UTF-8 (so protobuf)
+    cannot carry, becomes U+FFFD, as the collector makes of the same text sent as JSON
+    (:func:`otel_llm._content.utf8_safe`)."""
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:
-        return well_formed(text).encode("utf-8")
+        return utf8_safe(text).encode("utf-8")
 
 
 def _utf8(text: str) -> bytes:

@@ -32,11 +32,12 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExportResult
 
 from otel_llm import _upstream
+from otel_llm._content import utf8_safe
 from otel_llm._guard import internal_error
 from otel_llm._upstream import LogRecordExporter, LogRecordExportResult, ReadableLogRecord
 from otel_llm.exporters._answers import plus
 from otel_llm.exporters._otlp_wire import encode_span_requests
-from otel_llm.exporters._sizing import DEFAULT_MAX_REQUEST_BYTES, cut_longest, well_formed
+from otel_llm.exporters._sizing import DEFAULT_MAX_REQUEST_BYTES, cut_longest
 
 __all__ = ["METRIC_POINTS_PER_REQUEST", "BoundedLogExporter", "GrpcSpanExporter", "HttpSpanExporter",
            "WellFormedMetricExporter"]
@@ -124,7 +125,7 @@ class WellFormedMetricExporter(MetricExporter):
 
     Upstream's protobuf encoder raises on one (``str.encode("utf-8")``), failing
     every point of the batch; such text is replaced with U+FFFD as in spans and
-    logs (see ``_sizing.well_formed``). Same temporality and aggregation as ``inner``.
+    logs (see ``_content.utf8_safe``). Same temporality and aggregation as ``inner``.
     """
 
     def __init__(self, inner: Any) -> None:
@@ -190,7 +191,7 @@ def _surely_fits(batch: Sequence[ReadableLogRecord], limit: int) -> bool:
 
 
 def _well_formed_record(record: ReadableLogRecord) -> ReadableLogRecord:
-    """``record``, or a copy whose body and attributes hold no lone surrogate (see ``_sizing.well_formed``):
+    """``record``, or a copy whose body and attributes hold no lone surrogate (see ``_content.utf8_safe``):
     upstream's protobuf encoder raises on one, failing the whole batch."""
     log = record.log_record
     if not (_malformed(log.body) or any(_malformed(v) for v in (log.attributes or {}).values())):
@@ -205,13 +206,7 @@ def _well_formed_record(record: ReadableLogRecord) -> ReadableLogRecord:
 def _malformed(value: Any) -> bool:
     """Whether ``value`` (an AnyValue: text, bytes, number, sequence, mapping) holds text UTF-8 cannot carry."""
     if isinstance(value, str):
-        if value.isascii():
-            return False
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return True
-        return False
+        return utf8_safe(value) is not value
     if isinstance(value, (list, tuple)):
         return any(_malformed(v) for v in value)
     if isinstance(value, Mapping):
@@ -221,11 +216,11 @@ def _malformed(value: Any) -> bool:
 
 def _well_formed_value(value: Any) -> Any:
     if isinstance(value, str):
-        return well_formed(value)
+        return utf8_safe(value)
     if isinstance(value, (list, tuple)):
         return type(value)(_well_formed_value(v) for v in value)
     if isinstance(value, Mapping):
-        return {well_formed(str(k)): _well_formed_value(v) for k, v in value.items()}
+        return {utf8_safe(str(k)): _well_formed_value(v) for k, v in value.items()}
     return value
 
 
