@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import duckdb
 
 from otel_llm import semconv
-from otel_llm_analysis import _coverage, _sandbox, _total_only, _unfinished, retention
+from otel_llm_analysis import _coverage, _reclassify, _sandbox, _total_only, _unfinished, retention
 from otel_llm_analysis._costs import count_calls, price_calls
 from otel_llm_analysis._filters import IS_UNPRICED, TOTAL_ONLY_TOKENS
 from otel_llm_analysis._nesting import refresh_nesting
@@ -162,6 +162,7 @@ class TraceStore:
         if threads:
             config["threads"] = threads
         self._config = config
+        reclassified = 0  # stored spans classified again under this version's rules (``_reclassify``)
         try:
             self._con = duckdb.connect(self.path, read_only=read_only, config=config)
         except (duckdb.Error, OSError) as exc:
@@ -177,6 +178,9 @@ class TraceStore:
                 create_tables(self._con)
                 drop_stale(self._con)  # agents/tools/retries rows made by other definitions
                 self._con.execute(schema_sql())
+                reclassified = _reclassify.catch_up(self._con)  # spans stored under other rules
+                if reclassified:
+                    refresh_nesting(self._con)  # the pairs of the spans as they are now
                 refresh_scopes(self._con)  # a store written by an older otel-llm gets its scopes
                 _total_only.look_once(self._con)  # a store filled by another version: looked at once
             except duckdb.Error as exc:
@@ -192,7 +196,9 @@ class TraceStore:
             self.unfinished = stopped
         elif spans:
             self.unfinished = _unfinished.message(self.path, spans)
-        elif read_only and made_by_another_version(self._con):
+        elif reclassified:
+            self.unfinished = _reclassify.message(self.path, reclassified)
+        elif read_only and (made_by_another_version(self._con) or _reclassify.stale(self._con)):
             self.unfinished = _unfinished.another_version(self.path)
         if self.unfinished:
             warnings.warn(self.unfinished, UnfinishedIngest, stacklevel=2)
