@@ -13,7 +13,8 @@ digest of their SQL is kept in ``ingest_state`` (:data:`STATE`); a writable open
 whose rules differ recomputes them in one pass and, when any value changed,
 clears what was derived from the old values: the pairing of calls traced twice
 (``_nesting``, redone over the whole store), the agents' tables (``_scope_index``,
-made again), and the prices the ingest gave the changed calls - the next ingest
+made again), whether calls with only a total are stored (``_total_only``, looked
+at again), and the prices the ingest gave the changed calls - the next ingest
 prices every stored call without a cost (``_costs``), as after a change of price
 tables. A read-only open cannot; it says the figures wait for the next ingest.
 """
@@ -24,6 +25,7 @@ import hashlib
 
 import duckdb
 
+from otel_llm_analysis import _costs, _nesting, _total_only
 from otel_llm_analysis import _ingest_state as ingest_state
 from otel_llm_analysis._rows import SPANS
 
@@ -33,8 +35,8 @@ __all__ = ["COLUMNS", "STATE", "catch_up", "definition", "message", "stale"]
 COLUMNS: tuple[str, ...] = ("otel_kind", "provider", "request_model", "model")
 #: The ``ingest_state`` row holding :func:`definition` of the rules the stored spans follow.
 STATE = "classified_by"
-#: ``ingest_state`` rows of what is derived from these columns (``_nesting``, ``_costs``).
-_NESTING, _PRICING = "nesting", "pricing"
+#: ``ingest_state`` rows of what is derived from these columns: forgotten, each is worked out again whole
+_DERIVED_STATES = (_nesting._STATE, _costs._STATE, _total_only.NAME)
 
 
 def _expressions() -> dict[str, str]:
@@ -87,7 +89,7 @@ def catch_up(con: duckdb.DuckDBPyConnection) -> int:
                 "FROM _reclassified n WHERE span_rows.rowid = n.r")
             con.execute("UPDATE span_rows SET wrapper_span_id = NULL, wrapped_calls = NULL "
                         "WHERE wrapper_span_id IS NOT NULL OR wrapped_calls IS NOT NULL")
-            for name in (_NESTING, _PRICING):
+            for name in _DERIVED_STATES:
                 ingest_state.remove(con, name)
             con.execute("DELETE FROM span_scope_state")
         con.execute("DROP TABLE _reclassified")

@@ -39,6 +39,10 @@ def _write(path: Path) -> Path:
          "kind": 3, "startTimeUnixNano": "1764000003000000000", "endTimeUnixNano": "1764000003100000000",
          "attributes": key_values({"gen_ai.system": "openai", "gen_ai.request.model": "text-embedding-3-small",
                                    "gen_ai.usage.input_tokens": 50})},
+        {"traceId": TRACE, "spanId": "00000000000000c1", "parentSpanId": "", "name": "ai.generateText.doGenerate",
+         "kind": 3, "startTimeUnixNano": "1764000004000000000", "endTimeUnixNano": "1764000004100000000",
+         "attributes": key_values({"gen_ai.system": "openai", "gen_ai.request.model": "gpt-4o",
+                                   "gen_ai.usage.total_tokens": 77})},
     ]
     path.write_bytes(orjson.dumps({"resourceSpans": [{
         "resource": {"attributes": key_values({"service.name": "svc"})},
@@ -54,6 +58,7 @@ def _as_an_older_version_left_it(db: Path) -> None:
     con.execute("UPDATE span_rows SET otel_kind = NULL, cost_usd = NULL, cost_source = NULL, cost_table = NULL "
                 "WHERE name LIKE 'ai.%'")
     con.execute("UPDATE span_rows SET wrapped_calls = NULL, wrapper_span_id = NULL")
+    ingest_state.put(con, "total_only_usage", "none")  # what that version found: no such call among its calls
     ingest_state.put(con, _reclassify.STATE, "an older definition")
     con.close()
 
@@ -64,7 +69,8 @@ def old_store(tmp_path: Path) -> Path:
     with TraceStore(db) as store:
         store.ingest(_write(tmp_path / "traces.jsonl"))
         before = totals(store)
-    assert (before.llm_calls, before.input_tokens) == (2, 1050)  # the call traced twice counts once
+    # the call traced twice counts once; the last call's usage is only a total
+    assert (before.llm_calls, before.input_tokens, before.total_only_tokens) == (3, 1050, 77)
     _as_an_older_version_left_it(db)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -75,13 +81,13 @@ def old_store(tmp_path: Path) -> Path:
 
 
 def test_a_writable_open_classifies_the_stored_spans_again(old_store: Path):
-    with pytest.warns(UnfinishedIngest, match="classified 2 span"), TraceStore(old_store) as store:
+    with pytest.warns(UnfinishedIngest, match="classified 3 span"), TraceStore(old_store) as store:
         kinds = dict(store.query("SELECT name, otel_kind FROM span_rows"))
         paired = store.query("SELECT wrapped_calls FROM span_rows WHERE name = 'answer'")
         t = totals(store)
-    assert kinds == {"answer": "llm_call", "ai.generateText.doGenerate": "llm_call", "ai.embed.doEmbed": "llm_call"}
+    assert set(kinds.values()) == {"llm_call"}
     assert paired == [(1,)]  # the wrapper and its call are one call again
-    assert (t.llm_calls, t.input_tokens, t.output_tokens) == (2, 1050, 100)
+    assert (t.llm_calls, t.input_tokens, t.output_tokens, t.total_only_tokens) == (3, 1050, 100, 77)
 
 
 def test_the_next_ingest_prices_the_calls_classified_again(old_store: Path, tmp_path: Path):
@@ -93,7 +99,10 @@ def test_the_next_ingest_prices_the_calls_classified_again(old_store: Path, tmp_
         store.ingest(empty)
         t = totals(store)
         assert store.unfinished is None
-    assert t.unpriced_calls == 0 and t.cost_usd > 0
+    with TraceStore(tmp_path / "fresh.duckdb") as fresh:  # the same file ingested by this version
+        fresh.ingest(tmp_path / "traces.jsonl")
+        expected = totals(fresh)
+    assert t == expected and t.cost_usd > 0
 
 
 def test_a_read_only_open_says_the_figures_wait_for_the_next_ingest(old_store: Path):
