@@ -186,6 +186,9 @@ class TraceStore:
             except duckdb.Error as exc:
                 self._con.close()
                 raise StoreError(f"cannot create the schema in {self.path}: {_one_line(exc)}") from None
+        #: Stored spans this open classified again because this version classifies spans differently
+        #: (``_reclassify``): their calls count from now on; 0 when none (always, read-only).
+        self.reclassified = reclassified
         #: One line when the store's figures can be off until the next ingest, else None: an interrupted
         #: ingest left spans to finish (``_unfinished``), or, read-only, another version last set it up.
         self.unfinished: str | None = None

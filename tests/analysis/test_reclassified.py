@@ -84,6 +84,7 @@ def test_a_writable_open_classifies_the_stored_spans_again(old_store: Path):
     with pytest.warns(UnfinishedIngest, match="classified 3 span"), TraceStore(old_store) as store:
         kinds = dict(store.query("SELECT name, otel_kind FROM span_rows"))
         paired = store.query("SELECT wrapped_calls FROM span_rows WHERE name = 'answer'")
+        assert store.reclassified == 3
         t = totals(store)
     assert set(kinds.values()) == {"llm_call"}
     assert paired == [(1,)]  # the wrapper and its call are one call again
@@ -116,4 +117,4 @@ def test_a_store_classified_by_these_rules_is_not_walked_again(tmp_path: Path):
         store.ingest(_write(tmp_path / "traces.jsonl"))
     with TraceStore(db) as store:
         assert ingest_state.get(store.connection, _reclassify.STATE) == _reclassify.definition()
-        assert _reclassify.catch_up(store.connection) == 0
+        assert _reclassify.catch_up(store.connection) == 0 and store.reclassified == 0
