@@ -8,6 +8,7 @@ the GenAI ``gen_ai.usage.total_tokens``).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import json
@@ -437,3 +438,26 @@ def test_compare_tokens_per_call_is_the_mean_over_the_calls_whose_tokens_are_kno
             elif any(v is not None for v in split):
                 known.append(sum(v or 0 for v in split))
         assert rows[model].tokens_per_call == pytest.approx(sum(known) / len(known)), model
+
+
+def test_a_day_whose_calls_all_lack_a_price_has_an_unknown_cost_not_zero(loaded, tmp_path):
+    """Trends summed the priced calls' cost with ``coalesce(..., 0)``: a day of calls none of which has a
+    price read $0, as if the calls were free. Such a day's cost is unknown (None) and says how many calls
+    lack a price; a day with a priced call keeps the priced cost; a day without calls is $0."""
+    from datetime import datetime, timedelta
+
+    from otel_llm_analysis._filters import Filters
+    from otel_llm_analysis.trends import period_over_period, series
+
+    day = datetime(2025, 11, 20)
+    assert all(day <= span.start_time < day + timedelta(days=1) for span, *_ in CALLS)
+    unpriced_only = Filters(model="in-house-model")  # two calls with tokens, no price
+    point, = series(loaded, "day", unpriced_only)
+    assert (point.calls, point.priced_calls, point.unpriced_calls, point.cost_usd) == (2, 0, 2, None)
+    mixed, = series(loaded, "day")
+    assert mixed.priced_calls == 1 and mixed.cost_usd > 0
+    # a quiet day before it is $0 (no calls, nothing spent); the change to an unknown cost is unknown
+    before, after = series(loaded, "day", replace(unpriced_only, since=day - timedelta(days=1),
+                                                 until=day + timedelta(days=1)))
+    assert (before.calls, before.cost_usd, after.cost_usd, after.cost_change_pct) == (0, 0.0, None, None)
+    assert period_over_period([before, after]) is None
