@@ -23,8 +23,8 @@ Observed values, over the window and filters given:
 A check whose value cannot be observed (no calls, no process metrics) is reported
 with ``status="no data"`` and never fails the gate: absence of data is not a breach.
 Its ``reason`` says what it lacks and what the window does hold
-(``_catalog.holdings``: "no LLM calls in the window; the store holds only
-metrics: 8 metric points from api, worker; no spans, no logs"), so a store of
+(``_catalog.holdings``: "no LLM calls; the store holds only metrics: 8 metric
+points from api, worker; no spans, no logs"), so a store of
 metrics alone is not mistaken for an empty one (:func:`no_data_notes`).
 The cost of calls without a price (tokens, no price: ``unpriced_calls``) or without
 usage recorded (``no_usage_calls``: a stream read without its usage chunk) is not
@@ -179,10 +179,11 @@ def check(store: Any, thresholds: Thresholds = Thresholds(), filters: Filters | 
             status = "unknown"
         rows.append(CheckRow(name, observed, float(limit), status))
     if any(row.status == "no data" for row in rows):
-        held = holdings(store, filters).describe()
+        held = holdings(store, filters)
+        where = " in the window" if held.windowed else ""
         for row in rows:
             if row.status == "no data":
-                row.reason = f"{_lacking(row.check, kpis.llm_calls)} in the window; {held}"
+                row.reason = f"{_lacking(row.check, kpis.llm_calls)}{where}; {held.describe()}"
     return rows
 
 
