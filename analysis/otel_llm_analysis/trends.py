@@ -246,6 +246,12 @@ class Forecast:
     projected_month_end: float
     #: the first day counted: the month's first, or the store's first span's day when later
     data_since: date | None = None
+    #: the LLM calls of the days counted, those whose cost ``spent`` holds, those with tokens and no
+    #: price, and those with no usage recorded: a spend of unpriced calls is not a spend of $0
+    calls: int = 0
+    priced_calls: int = 0
+    unpriced_calls: int = 0
+    no_usage_calls: int = 0
 
 
 def month_window(month: str | date | None, as_of: date | None = None) -> tuple[date, date, date]:
@@ -275,9 +281,14 @@ def daily_costs(store: Any, first: date, as_of: date, filters: Filters | None = 
     None): a spend is what the priced calls cost, and budgets and the forecast say how many calls it
     leaves out.
     """
+    return [p.cost_usd or 0.0 for p in _days(store, first, as_of, filters)]
+
+
+def _days(store: Any, first: date, as_of: date, filters: Filters | None) -> list[TrendPoint]:
+    """The daily points from ``first`` through ``as_of`` inclusive."""
     window = replace(filters or Filters(), since=datetime.combine(first, datetime.min.time()),
                      until=datetime.combine(as_of + timedelta(days=1), datetime.min.time()))
-    return [p.cost_usd or 0.0 for p in series(store, "day", window)]
+    return series(store, "day", window)
 
 
 def data_since(store: Any, first: date, as_of: date) -> date:
@@ -295,9 +306,13 @@ def forecast_month_end(
     """Linear forecast of the month's total cost from its days so far (from ``data_since``)."""
     first, end, as_of = month_window(month, as_of)
     since = data_since(store, first, as_of)
-    costs = daily_costs(store, since, as_of, filters)
+    days = _days(store, since, as_of, filters)
+    costs = [p.cost_usd or 0.0 for p in days]
+    calls, priced, unpriced = (sum(getattr(p, name) for p in days)
+                               for name in ("calls", "priced_calls", "unpriced_calls"))
     intercept, slope = linear_fit(costs)  # over days 1.. from `since`: shifted to days of the month below
     days_in_month = (end - first).days
     offset = (since - first).days
     return Forecast(first.strftime("%Y-%m"), as_of, len(costs), days_in_month, sum(costs),
-                    intercept - slope * offset, slope, forecast_total(costs, (end - since).days), since)
+                    intercept - slope * offset, slope, forecast_total(costs, (end - since).days), since,
+                    calls, priced, unpriced, calls - priced - unpriced)

@@ -490,3 +490,21 @@ def test_our_own_sdks_total_only_call_is_counted_not_reported_as_a_problem(tmp_p
         assert [problem.path for problem in report.bad_lines] == [str(tmp_path / "peer.jsonl")]
         row = totals(store)
         assert (row.llm_calls, row.total_only_calls, row.total_only_tokens) == (2, 2, 42 + 321)
+
+
+def test_a_forecast_says_how_many_of_its_calls_its_spend_leaves_out(loaded):
+    """The month-end forecast of calls none of which has a price read "spent $0, month-end ≈ $0": free.
+    It counts the month's calls, those its spend holds and those it leaves out, as a budget does."""
+    from datetime import date
+
+    from otel_llm_analysis._filters import Filters
+    from otel_llm_analysis.trends import forecast_month_end
+
+    as_of = date(2025, 11, 30)
+    for scope, mine in ((Filters(model="in-house-model"), [c for c in CALLS if "in-house" in c[0].name]),
+                        (Filters(), CALLS)):
+        forecast = forecast_month_end(loaded, "2025-11", as_of, scope)
+        expected = _expected(mine)
+        assert (forecast.calls, forecast.priced_calls, forecast.unpriced_calls, forecast.no_usage_calls) == (
+            expected["llm_calls"], expected["priced_calls"], expected["unpriced_calls"], expected["no_usage_calls"])
+    assert forecast.spent > 0
