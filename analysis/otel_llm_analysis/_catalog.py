@@ -81,10 +81,10 @@ class Holdings:
         """One sentence: what is held ("only metrics: 8 metric points from api, worker; no spans, no logs")."""
         where = "the store holds" + (", in the window," if self.windowed else "")
         services = ", ".join(self.metric_services[:_LISTED]) + (", …" if len(self.metric_services) > _LISTED else "")
-        held = {"spans": f"{self.spans:,} spans ({self.llm_calls:,} LLM calls)" if self.spans else "",
-                "metrics": f"{self.metric_points:,} metric points" + (f" from {services}" if services else "")
+        held = {"spans": f"{_count(self.spans, 'span')} ({_count(self.llm_calls, 'LLM call')})" if self.spans else "",
+                "metrics": _count(self.metric_points, "metric point") + (f" from {services}" if services else "")
                 if self.metric_points else "",
-                "logs": f"{self.logs:,} logs" if self.logs else ""}
+                "logs": _count(self.logs, "log") if self.logs else ""}
         have = [text for text in held.values() if text]
         lacking = [f"no {name}" for name, text in held.items() if not text]
         if not have:
@@ -93,6 +93,11 @@ class Holdings:
             (kind,) = [name for name, text in held.items() if text]
             return f"{where} only {kind}: {have[0]}; {', '.join(lacking)}"
         return f"{where} {', '.join(have)}" + (f"; {', '.join(lacking)}" if lacking else "")
+
+
+def _count(number: int, noun: str) -> str:
+    """``1 span``, ``2 spans``."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 def holdings(store: Any, filters: Filters | None = None) -> Holdings:
