@@ -4,6 +4,11 @@ Why: a filter naming a project that was never recorded must say so ("no data for
 project nosuch") rather than answer with an empty table or a budget at $0; a
 report on old files needs their newest month, not the current one; a dashboard
 needs the values its filters can take. One query answers all three.
+
+:func:`holdings` answers a wider question for a window: spans, LLM calls, metric
+points (and their services) and logs, so an analysis with nothing to show can
+say what the store does hold ("only metrics: 8 metric points from api") instead
+of a bare "no data" that reads as an empty store.
 """
 
 from __future__ import annotations
@@ -12,9 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from otel_llm_analysis._filters import fetch_dicts
+from otel_llm_analysis._filters import LLM_CALLS, Filters, fetch_dicts, time_window
 
-__all__ = ["Catalog", "catalog"]
+__all__ = ["Catalog", "Holdings", "catalog", "holdings"]
 
 
 @dataclass(slots=True)
@@ -53,3 +58,70 @@ def catalog(store: Any) -> Catalog:
     )
     return Catalog(**{k: (v if v is not None else []) if k in ("projects", "models", "services") else v
                       for k, v in row.items()})
+
+
+#: Services named in a description before "…".
+_LISTED = 10
+
+
+@dataclass(slots=True)
+class Holdings:
+    """What a window of the store holds, signal by signal."""
+
+    spans: int
+    llm_calls: int
+    metric_points: int
+    logs: int
+    #: the services the metric points came from
+    metric_services: list[str] = field(default_factory=list)
+    #: whether a time window restricted the counts
+    windowed: bool = False
+
+    def describe(self) -> str:
+        """One sentence: what is held ("only metrics: 8 metric points from api, worker; no spans, no logs")."""
+        where = "the store holds" + (", in the window," if self.windowed else "")
+        services = ", ".join(self.metric_services[:_LISTED]) + (", …" if len(self.metric_services) > _LISTED else "")
+        held = {"spans": f"{_count(self.spans, 'span')} ({_count(self.llm_calls, 'LLM call')})" if self.spans else "",
+                "metrics": _count(self.metric_points, "metric point") + (f" from {services}" if services else "")
+                if self.metric_points else "",
+                "logs": _count(self.logs, "log") if self.logs else ""}
+        have = [text for text in held.values() if text]
+        lacking = [f"no {name}" for name, text in held.items() if not text]
+        if not have:
+            return f"{where} nothing: no spans, metric points or logs"
+        if len(have) == 1:
+            (kind,) = [name for name, text in held.items() if text]
+            return f"{where} only {kind}: {have[0]}; {', '.join(lacking)}"
+        return f"{where} {', '.join(have)}" + (f"; {', '.join(lacking)}" if lacking else "")
+
+
+def _count(number: int, noun: str) -> str:
+    """``1 span``, ``2 spans``."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
+def holdings(store: Any, filters: Filters | None = None) -> Holdings:
+    """Counts of spans and LLM calls (under ``filters``), and of metric points and logs in its time window
+    (of its ``service`` when given: points and logs carry no project), with the metric points' services."""
+    filters = filters or Filters()
+    where, params = filters.where()
+    window, window_params = time_window("time", filters.since, filters.until)
+    if filters.service is not None:
+        window.append("service_name = $service")
+        window_params["service"] = filters.service
+    signal_where = " AND ".join(window) or "TRUE"
+    (row,) = fetch_dicts(
+        store,
+        f"SELECT (SELECT count(*) FROM spans WHERE {where}) AS spans, "
+        f"(SELECT count(*) FROM {LLM_CALLS} WHERE {where}) AS llm_calls",
+        params,
+    )
+    (signals,) = fetch_dicts(
+        store,
+        f"SELECT (SELECT count(*) FROM metric_points WHERE {signal_where}) AS metric_points, "
+        f"(SELECT list_sort(list_distinct(list(service_name))) FROM metric_points WHERE {signal_where}) "
+        f"AS metric_services, (SELECT count(*) FROM logs WHERE {signal_where}) AS logs",
+        window_params,
+    )
+    return Holdings(row["spans"], row["llm_calls"], signals["metric_points"], signals["logs"],
+                    signals["metric_services"] or [], filters.since is not None or filters.until is not None)

@@ -22,6 +22,10 @@ Observed values, over the window and filters given:
 
 A check whose value cannot be observed (no calls, no process metrics) is reported
 with ``status="no data"`` and never fails the gate: absence of data is not a breach.
+Its ``reason`` says what it lacks and what the window does hold
+(``_catalog.holdings``: "no LLM calls; the store holds only metrics: 8 metric
+points from api, worker; no spans, no logs"), so a store of
+metrics alone is not mistaken for an empty one (:func:`no_data_notes`).
 The cost of calls without a price (tokens, no price: ``unpriced_calls``) or without
 usage recorded (``no_usage_calls``: a stream read without its usage chunk) is not
 absent but unknown: when no call in the window has a cost, the spend check is
@@ -36,6 +40,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Literal
 
 from otel_llm import semconv
+from otel_llm_analysis._catalog import holdings
 from otel_llm_analysis._filters import Filters, fetch_dicts, time_window
 from otel_llm_analysis.processes import MIB
 from otel_llm_analysis.summaries import time_to_first_token, totals
@@ -69,6 +74,8 @@ class CheckRow:
     observed: float | None
     limit: float
     status: Status
+    #: with ``no data``: what the check lacks and what the window holds instead
+    reason: str | None = None
 
 
 def _process_points(metric: str, filters: Filters) -> tuple[list[str], dict[str, Any]]:
@@ -171,7 +178,35 @@ def check(store: Any, thresholds: Thresholds = Thresholds(), filters: Filters | 
         if name == "cost_usd" and kpis.llm_calls and not kpis.priced_calls:  # a spend not known at all
             status = "unknown"
         rows.append(CheckRow(name, observed, float(limit), status))
+    if any(row.status == "no data" for row in rows):
+        held = holdings(store, filters)
+        where = " in the window" if held.windowed else ""
+        for row in rows:
+            if row.status == "no data":
+                row.reason = f"{_lacking(row.check, kpis.llm_calls)}{where}; {held.describe()}"
     return rows
+
+
+def _lacking(name: str, llm_calls: int) -> str:
+    """What check ``name`` found none of, given the window's LLM calls."""
+    if name == "peak_memory_mb":
+        return f"no {MEMORY_METRIC} points (written with configure(process_metrics=True))"
+    if name == "peak_cpu_utilization":
+        return f"no {CPU_METRIC} points (written with configure(process_metrics=True))"
+    if name == "pass_rate":
+        return "no evaluations"
+    if name == "p95_time_to_first_token_ms" and llm_calls:
+        return "no streamed LLM call with a first token"
+    return "no LLM calls"
+
+
+def no_data_notes(rows: list[CheckRow]) -> list[str]:
+    """One line per distinct reason of the checks without data, naming the checks it holds for."""
+    by_reason: dict[str, list[str]] = {}
+    for row in rows:
+        if row.reason is not None:
+            by_reason.setdefault(row.reason, []).append(row.check)
+    return [f"{', '.join(checks)}: {reason}" for reason, checks in by_reason.items()]
 
 
 def any_breached(rows: list[CheckRow]) -> bool:

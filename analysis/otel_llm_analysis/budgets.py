@@ -1,7 +1,11 @@
 """Monthly budgets: spent, remaining, status and when the money runs out.
 
 Status, a traffic light: ``ok`` below 70 % used, ``warning`` from 70 %
-up to (not including) 90 %, ``critical`` from 90 % (overspent included).
+up to (not including) 90 %, ``critical`` from 90 % (overspent included),
+decided on the exact share used. ``percent_used`` is that share cut (never
+rounded up) to the tenth of a percent every view prints, so what is printed
+never reads across a threshold from its status (89.96 % is "89.9%", warning,
+not "90.0%"), nor 100 % while money remains.
 
 Projection uses the month's *current burn rate*: spent / days elapsed (as-of day
 included) times the days of the month. Days are counted from ``data_since``: the
@@ -36,6 +40,7 @@ from __future__ import annotations
 
 import json
 import math
+from decimal import ROUND_FLOOR, Decimal
 from dataclasses import dataclass
 from dataclasses import replace
 from datetime import date, datetime, timedelta
@@ -85,6 +90,8 @@ class BudgetStatus:
     monthly_usd: float
     spent: float
     remaining: float
+    #: the share of ``monthly_usd`` spent, in percent, cut to one decimal (:func:`shown_percent`): ``status``
+    #: is decided on the exact share (``spent / monthly_usd * 100``)
     percent_used: float
     status: Status
     burn_rate_per_day: float
@@ -114,6 +121,14 @@ def status_for(percent_used: float) -> Status:
     if percent >= WARNING_PERCENT:
         return "warning"
     return "ok"
+
+
+def shown_percent(percent_used: float) -> float:
+    """``percent_used`` cut to one decimal, the precision the views print: it lies on the same side of
+    every threshold (70, 90, 100: tenths) as the exact value ``status_for`` judges, where rounding to
+    the nearest tenth would carry 89.96 to 90.0. Cut after ``status_for``'s 9-decimal rounding, so a
+    float a hair below 70 that ``status_for`` counts as 70 is shown as 70.0."""
+    return float(Decimal(repr(round(percent_used, 9))).quantize(Decimal("0.1"), rounding=ROUND_FLOOR))
 
 
 def budget_status(
@@ -147,7 +162,7 @@ def budget_status(
                 monthly_usd=budget.monthly_usd,
                 spent=spent,
                 remaining=budget.monthly_usd - spent,
-                percent_used=percent,
+                percent_used=shown_percent(percent),
                 status="unknown" if calls["calls"] and not calls["priced_calls"] else status_for(percent),
                 burn_rate_per_day=burn,
                 projected_month_end=burn * days_counted,
@@ -254,4 +269,5 @@ def _budget(item: Any) -> Budget:
     return Budget(float(item["monthly"]), item.get("project"), item.get("model"), item.get("name"))
 
 
-__all__ = ["Budget", "BudgetStatus", "any_critical", "any_unknown", "budget_status", "load_budgets", "parse_budgets", "status_for"]
+__all__ = ["Budget", "BudgetStatus", "any_critical", "any_unknown", "budget_status", "load_budgets", "parse_budgets",
+           "shown_percent", "status_for"]

@@ -93,6 +93,32 @@ def top_traces(store: Any, top: int = 10, by: RankBy = "cost", filters: Filters 
     return rows
 
 
+@dataclass(slots=True)
+class TraceCalls:
+    """The LLM calls of some traces, split as ``summary`` splits a group's: those whose cost a row holds,
+    those with tokens and no price, those with no usage recorded (the rest)."""
+
+    llm_calls: int
+    priced_calls: int
+    unpriced_calls: int
+    no_usage_calls: int
+
+
+def calls_of(rows: Sequence[TraceRow]) -> TraceCalls:
+    """The calls of the traces ``rows`` show, whole, as their figures count them.
+
+    What a ranking's costs leave out is said of these calls: the rows are whole traces (a trace is
+    ranked when any span of it matches the filters), so the calls the filters match (a window
+    beginning inside a trace, the top few of many traces) are another set. A row whose views predate
+    the priced/unpriced split (``None``) counts its calls as neither.
+    """
+    calls = sum(row.llm_calls for row in rows)
+    priced = sum(row.priced_calls or 0 for row in rows)
+    unpriced = sum(row.unpriced_calls or 0 for row in rows)
+    known = sum(row.llm_calls for row in rows if row.priced_calls is not None and row.unpriced_calls is not None)
+    return TraceCalls(calls, priced, unpriced, known - priced - unpriced)
+
+
 def ranked_trace_ids(store: Any, top: int = 10, by: RankBy = "cost", filters: Filters | None = None) -> list[str]:
     """The ids of :func:`top_traces`'s traces, best first, without reading their spans."""
     if by not in _RANK:

@@ -45,13 +45,18 @@ _STEP = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta
 
 @dataclass(slots=True)
 class TrendPoint:
-    """One period of the series (``period`` is the period's start, naive UTC)."""
+    """One period of the series (``period`` is the period's start, naive UTC).
+
+    ``cost_usd`` sums the period's priced calls; it is ``None`` (unknown, never a $0 that
+    reads as free) when the period has calls and none of them has a cost, as a
+    ``summary`` group's; a period without calls costs 0.
+    """
 
     period: datetime
     calls: int
     input_tokens: int
     output_tokens: int
-    cost_usd: float
+    cost_usd: float | None
     errors: int
     error_rate: float | None
     p95_ms: float | None
@@ -102,12 +107,20 @@ def series(store: Any, period: Period = "day", filters: Filters | None = None) -
                                       **total_only_sql(may_hold(connection(store))))
     points: list[TrendPoint] = []
     for d in fetch_dicts(store, sql, {**params, "start": start, "end": end}):
+        if d["calls"] and not d["priced_calls"]:  # calls none of which has a cost: unknown, not 0
+            d["cost_usd"] = None
         point = TrendPoint(error_rate=ratio(d["errors"], d["calls"]), **d)
         if points:
-            previous = points[-1].cost_usd
-            point.cost_change_pct = ratio((point.cost_usd - previous) * 100.0, previous)
+            point.cost_change_pct = _change_pct(point.cost_usd, points[-1].cost_usd)
         points.append(point)
     return points
+
+
+def _change_pct(current: float | None, previous: float | None) -> float | None:
+    """Percent change from ``previous`` to ``current``; None when either is unknown or ``previous`` is 0."""
+    if current is None or previous is None:
+        return None
+    return ratio((current - previous) * 100.0, previous)
 
 
 @dataclass(slots=True)
@@ -123,13 +136,15 @@ class Change:
 
 
 def period_over_period(points: Sequence[TrendPoint], metric: str = "cost_usd") -> Change | None:
-    """Change of ``metric`` between the last two points (``None`` with fewer than two)."""
+    """Change of ``metric`` between the last two points (``None`` with fewer than two, or when either
+    value is unknown: a cost of calls without a price, an error rate of a period without calls)."""
     if len(points) < 2:
         return None
-    current = getattr(points[-1], metric) or 0
-    previous = getattr(points[-2], metric) or 0
+    current, previous = getattr(points[-1], metric), getattr(points[-2], metric)
+    if current is None or previous is None:
+        return None
     return Change(metric, points[-1].period, current, previous, current - previous,
-                  ratio((current - previous) * 100.0, previous))
+                  _change_pct(current, previous))
 
 
 @dataclass(slots=True)
@@ -231,6 +246,12 @@ class Forecast:
     projected_month_end: float
     #: the first day counted: the month's first, or the store's first span's day when later
     data_since: date | None = None
+    #: the LLM calls of the days counted, those whose cost ``spent`` holds, those with tokens and no
+    #: price, and those with no usage recorded: a spend of unpriced calls is not a spend of $0
+    calls: int = 0
+    priced_calls: int = 0
+    unpriced_calls: int = 0
+    no_usage_calls: int = 0
 
 
 def month_window(month: str | date | None, as_of: date | None = None) -> tuple[date, date, date]:
@@ -254,10 +275,20 @@ def month_window(month: str | date | None, as_of: date | None = None) -> tuple[d
 
 
 def daily_costs(store: Any, first: date, as_of: date, filters: Filters | None = None) -> list[float]:
-    """Zero-filled daily cost from ``first`` through ``as_of`` inclusive."""
+    """Zero-filled daily spend from ``first`` through ``as_of`` inclusive: each day's priced calls' cost.
+
+    A day whose calls all lack a price adds nothing here (its cost is unknown, ``TrendPoint.cost_usd``
+    None): a spend is what the priced calls cost, and budgets and the forecast say how many calls it
+    leaves out.
+    """
+    return [p.cost_usd or 0.0 for p in _days(store, first, as_of, filters)]
+
+
+def _days(store: Any, first: date, as_of: date, filters: Filters | None) -> list[TrendPoint]:
+    """The daily points from ``first`` through ``as_of`` inclusive."""
     window = replace(filters or Filters(), since=datetime.combine(first, datetime.min.time()),
                      until=datetime.combine(as_of + timedelta(days=1), datetime.min.time()))
-    return [p.cost_usd for p in series(store, "day", window)]
+    return series(store, "day", window)
 
 
 def data_since(store: Any, first: date, as_of: date) -> date:
@@ -275,9 +306,13 @@ def forecast_month_end(
     """Linear forecast of the month's total cost from its days so far (from ``data_since``)."""
     first, end, as_of = month_window(month, as_of)
     since = data_since(store, first, as_of)
-    costs = daily_costs(store, since, as_of, filters)
+    days = _days(store, since, as_of, filters)
+    costs = [p.cost_usd or 0.0 for p in days]
+    calls, priced, unpriced = (sum(getattr(p, name) for p in days)
+                               for name in ("calls", "priced_calls", "unpriced_calls"))
     intercept, slope = linear_fit(costs)  # over days 1.. from `since`: shifted to days of the month below
     days_in_month = (end - first).days
     offset = (since - first).days
     return Forecast(first.strftime("%Y-%m"), as_of, len(costs), days_in_month, sum(costs),
-                    intercept - slope * offset, slope, forecast_total(costs, (end - since).days), since)
+                    intercept - slope * offset, slope, forecast_total(costs, (end - since).days), since,
+                    calls, priced, unpriced, calls - priced - unpriced)

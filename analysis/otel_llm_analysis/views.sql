@@ -13,10 +13,12 @@
 --   * A call inside a wrapper takes the app's context from the wrapper where its
 --     own is missing: project, conversation, user, graph node, and attributes
 --     (so run_config.<key> reads the wrapper's otel_llm.run_config.*).
---   * A wrapper around exactly one call is that call: tokens, cost and model come
+--   * A wrapper around exactly one call is that call: tokens, cost and models come
 --     from whichever of the two has the better cost_source (sdk > producer >
 --     ingest > none; the inner span on a tie), the other fills what is missing;
 --     the call failed when either span did; time to first token from either.
+--     Its `model` is the model asked for (a request model from either span),
+--     else the one that answered, as for a call without a wrapper.
 --     A wrapper around several calls (a retry loop) lends them context only.
 --   * Timing (start, end, duration) is the inner span's: the call on the wire.
 -- Parent and child may come from different files or ingest runs: every ingest
@@ -47,7 +49,12 @@ SELECT * EXCLUDE (single, outer_wins, keys, vals, w_project, w_conversation_id, 
         -- what was called and what it cost: the winning span first, the other fills gaps
         CASE WHEN outer_wins THEN coalesce(w_operation, operation) WHEN single THEN coalesce(operation, w_operation) ELSE operation END AS operation,
         CASE WHEN outer_wins THEN coalesce(w_provider, provider) WHEN single THEN coalesce(provider, w_provider) ELSE provider END AS provider,
-        CASE WHEN outer_wins THEN coalesce(w_model, model) WHEN single THEN coalesce(model, w_model) ELSE model END AS model,
+        -- model: the model asked for (either span's request model), else the one that answered, as a
+        -- span's own model column: a span's `model` is its response model when it has no request model
+        -- (OpenInference's llm.model_name), which must not beat the other span's request model
+        CASE WHEN outer_wins THEN coalesce(w_request_model, request_model, w_response_model, response_model)
+             WHEN single THEN coalesce(request_model, w_request_model, response_model, w_response_model)
+             ELSE model END AS model,
         CASE WHEN outer_wins THEN coalesce(w_request_model, request_model) WHEN single THEN coalesce(request_model, w_request_model) ELSE request_model END AS request_model,
         CASE WHEN outer_wins THEN coalesce(w_response_model, response_model) WHEN single THEN coalesce(response_model, w_response_model) ELSE response_model END AS response_model,
         CASE WHEN outer_wins THEN coalesce(w_input_tokens, input_tokens) WHEN single THEN coalesce(input_tokens, w_input_tokens) ELSE input_tokens END AS input_tokens,

@@ -49,7 +49,7 @@ def test_max_cpu_breached_below_the_peak_and_ok_above_it(busy) -> None:
     below = run("check", "--max-cpu", str(peak * 0.999), "--db", db, "-f", "json")
     assert below.exit_code == 1, below.output
     assert _cpu_row(below) == {"check": "peak_cpu_utilization", "observed": pytest.approx(peak),
-                               "limit": pytest.approx(peak * 0.999), "status": "breached"}
+                               "limit": pytest.approx(peak * 0.999), "status": "breached", "reason": None}
     above = run("check", "--max-cpu", "1", "--max-p95-ms", "1e9", "--db", db, "-f", "json")
     assert above.exit_code == 0, above.output
     assert _cpu_row(above)["status"] == "ok"

@@ -50,7 +50,7 @@ def test_thresholds_end_to_end_with_budgets_sized_to_the_spend(loaded, fraction,
     store, data = loaded
     spent = _spent(data)
     (result,) = budget_status(store, [Budget(spent / fraction)], MONTH, AS_OF)
-    assert result.percent_used == pytest.approx(fraction * 100)
+    assert fraction * 100 - 0.1 < result.percent_used <= fraction * 100 + 1e-9  # cut to the tenth shown
     assert result.status == status
     assert any_critical([result]) == (status == "critical")
 
@@ -179,3 +179,23 @@ def test_a_store_that_starts_within_the_month_projects_from_its_first_day(tmp_pa
                                         "--as-of", str(as_of)], env={"COLUMNS": "300"})
     assert shown.exit_code == 0, shown.output
     assert f"data begins on {began}" in shown.output
+
+
+@pytest.mark.parametrize("fraction", [0.69996, 0.89951, 0.8999999, 0.99996, 0.70, 0.90, 1.00004])
+def test_the_percent_shown_never_contradicts_the_status(loaded, fraction):
+    """The status is decided on the exact share used, and every view printed ``percent_used`` to one decimal:
+    89.96 % used read "90.0%" beside ``warning``, 99.996 % read "100.0%" with money remaining. The percent
+    given is the exact one cut (never rounded up) to the tenth the views print, so it reads the status's side
+    of every threshold, and 100 % only once the budget is spent."""
+    from otel_llm_analysis.terminal import format_value
+
+    store, data = loaded
+    spent = _spent(data)
+    (result,) = budget_status(store, [Budget(spent / fraction)], MONTH, AS_OF)
+    exact = spent / result.monthly_usd * 100
+    assert result.status == status_for(exact)  # decided on the exact value
+    shown = format_value("percent_used", result.percent_used)
+    assert shown == f"{result.percent_used:.1f}%"
+    assert status_for(float(shown.rstrip("%"))) == result.status
+    assert (float(shown.rstrip("%")) >= 100) == (result.remaining <= 0)
+    assert exact - 0.1 < result.percent_used <= exact + 1e-9

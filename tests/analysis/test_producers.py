@@ -349,3 +349,28 @@ def test_ingest_counts_priced_and_unpriced_calls_as_the_analyses_count_calls(tmp
     assert sum(report.pricing.unpriced.values()) == row.unpriced_calls > 0
     assert report.pricing.priced == from_ingest
     assert f"{row.unpriced_calls} call(s) with tokens have no price" in report.summary()
+
+
+@pytest.mark.parametrize("ours_outside", [True, False])
+@pytest.mark.parametrize("sdk_cost", [False, True])
+def test_a_paired_call_is_filed_under_the_model_asked_for_as_an_unpaired_one(store, tmp_path, ours_outside, sdk_cost):
+    """A bare ``@llm_call`` (request model only) paired with OpenInference's span of the same call (its
+    ``llm.model_name`` is the dated snapshot that answered, no invocation parameters): the pair's ``model``
+    took the winning span's own ``model``, which for the peer is its response model, so the call was filed
+    under ``gpt-4o-2024-08-06`` while an unpaired call of ``gpt-4o`` is filed under ``gpt-4o``. ``model`` is
+    the pair's request model (from either span), else its response model, as for every other call."""
+    peer_attrs = {"llm.model_name": "gpt-4o-2024-08-06", "llm.provider": "openai"}
+    ours_attrs = {"gen_ai.request.model": "gpt-4o", **(SDK_COST if sdk_cost else {})}
+    if ours_outside:
+        ours, peer = _ours(1, **ours_attrs), _peer(2, _sid(1), **peer_attrs)
+    else:  # our span inside the peer's: the peer wraps
+        peer, ours = _peer(1, ROOT["id"], **peer_attrs), _ours(2, parent=_sid(1), **ours_attrs)
+    alone = _ours(3, **{"gen_ai.request.model": "gpt-4o", "gen_ai.response.model": "gpt-4o-2024-08-06",
+                        "gen_ai.usage.input_tokens": 5, "gen_ai.usage.output_tokens": 1})
+    _ingest(store, tmp_path, [ROOT, ours, peer, alone])
+    rows = store.query("SELECT model, request_model, response_model FROM llm_calls ORDER BY span_id")
+    assert rows == [("gpt-4o", "gpt-4o", "gpt-4o-2024-08-06")] * 2
+    by_model = {row.key: row.llm_calls for row in summary(store, by="model") if row.llm_calls}
+    assert by_model == {"gpt-4o": 2}
+    assert {row.key: row.llm_calls for row in summary(store, by="response_model") if row.llm_calls} == {
+        "gpt-4o-2024-08-06": 2}

@@ -8,6 +8,7 @@ the GenAI ``gen_ai.usage.total_tokens``).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import json
@@ -437,3 +438,73 @@ def test_compare_tokens_per_call_is_the_mean_over_the_calls_whose_tokens_are_kno
             elif any(v is not None for v in split):
                 known.append(sum(v or 0 for v in split))
         assert rows[model].tokens_per_call == pytest.approx(sum(known) / len(known)), model
+
+
+def test_a_day_whose_calls_all_lack_a_price_has_an_unknown_cost_not_zero(loaded, tmp_path):
+    """Trends summed the priced calls' cost with ``coalesce(..., 0)``: a day of calls none of which has a
+    price read $0, as if the calls were free. Such a day's cost is unknown (None) and says how many calls
+    lack a price; a day with a priced call keeps the priced cost; a day without calls is $0."""
+    from datetime import datetime, timedelta
+
+    from otel_llm_analysis._filters import Filters
+    from otel_llm_analysis.trends import period_over_period, series
+
+    day = datetime(2025, 11, 20)
+    assert all(day <= span.start_time < day + timedelta(days=1) for span, *_ in CALLS)
+    unpriced_only = Filters(model="in-house-model")  # two calls with tokens, no price
+    point, = series(loaded, "day", unpriced_only)
+    assert (point.calls, point.priced_calls, point.unpriced_calls, point.cost_usd) == (2, 0, 2, None)
+    mixed, = series(loaded, "day")
+    assert mixed.priced_calls == 1 and mixed.cost_usd > 0
+    # a quiet day before it is $0 (no calls, nothing spent); the change to an unknown cost is unknown
+    before, after = series(loaded, "day", replace(unpriced_only, since=day - timedelta(days=1),
+                                                 until=day + timedelta(days=1)))
+    assert (before.calls, before.cost_usd, after.cost_usd, after.cost_change_pct) == (0, 0.0, None, None)
+    assert period_over_period([before, after]) is None
+
+
+@pytest.mark.xfail(strict=True, reason="the fix is in _decode._report_total_only_usage (LEAD's): skip spans "
+                                       "carrying otel_llm.kind; remove this mark with it")
+def test_our_own_sdks_total_only_call_is_counted_not_reported_as_a_problem(tmp_path):
+    """otel-llm's SDK records a response whose usage is only a total as ``gen_ai.usage.total_tokens`` on
+    its ``llm_call`` span: valid data, counted as a total-only call. Ingest reported it as a located
+    problem (exit 3), as it does another producer's total that hides a split it failed to read; another
+    producer's stays reported."""
+    from otel_llm import llm_call
+    from otel_llm.exporters.file import FileSpanExporter
+    from otel_llm.testing import capture
+
+    @llm_call
+    def ask(model: str) -> dict:
+        return {"model": "gpt-4o-2024-08-06", "usage": {"total_tokens": 42}}
+
+    with capture() as cap:
+        ask(model="gpt-4o")
+    path = tmp_path / "sdk.jsonl"
+    exporter = FileSpanExporter(path)
+    exporter.export(cap.spans())
+    exporter.shutdown()
+    (tmp_path / "peer.jsonl").write_bytes(orjson.dumps(synthetic.spans_request([CALLS[2][0]])) + b"\n")
+    with TraceStore(str(tmp_path / "store.duckdb")) as store:
+        report = store.ingest([str(path), str(tmp_path / "peer.jsonl")])
+        assert [problem.path for problem in report.bad_lines] == [str(tmp_path / "peer.jsonl")]
+        row = totals(store)
+        assert (row.llm_calls, row.total_only_calls, row.total_only_tokens) == (2, 2, 42 + 321)
+
+
+def test_a_forecast_says_how_many_of_its_calls_its_spend_leaves_out(loaded):
+    """The month-end forecast of calls none of which has a price read "spent $0, month-end ≈ $0": free.
+    It counts the month's calls, those its spend holds and those it leaves out, as a budget does."""
+    from datetime import date
+
+    from otel_llm_analysis._filters import Filters
+    from otel_llm_analysis.trends import forecast_month_end
+
+    as_of = date(2025, 11, 30)
+    for scope, mine in ((Filters(model="in-house-model"), [c for c in CALLS if "in-house" in c[0].name]),
+                        (Filters(), CALLS)):
+        forecast = forecast_month_end(loaded, "2025-11", as_of, scope)
+        expected = _expected(mine)
+        assert (forecast.calls, forecast.priced_calls, forecast.unpriced_calls, forecast.no_usage_calls) == (
+            expected["llm_calls"], expected["priced_calls"], expected["unpriced_calls"], expected["no_usage_calls"])
+    assert forecast.spent > 0
