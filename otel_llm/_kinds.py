@@ -280,13 +280,15 @@ _INPUT, _OUTPUT, _CACHE_READ, _CACHE_WRITE, _REASONING, _RESPONSE_MODEL, _RESPON
 )
 
 # What an llm_call's metric points need, taken as it ends: (its recorder, duration,
-# first_chunk_s, error_type, input_tokens, output_tokens, cost, exemplar, and the
-# attribute sets of the call's points, of its input tokens' and of its output tokens').
+# first_chunk_s, error_type, input_tokens, output_tokens, total_tokens (only when there is no
+# split), cost, exemplar, and the call's point sets: those of :data:`_PointSets`, in order).
 # A flat tuple: it is built on the caller's thread for every call.
 _LLMPoints = tuple[
-    int, float, "float | None", "str | None", "int | None", "int | None", "float | None", ExemplarIds,
-    AttributeSet, AttributeSet, AttributeSet,
+    int, float, "float | None", "str | None", "int | None", "int | None", "int | None", "float | None", ExemplarIds,
+    AttributeSet, AttributeSet, AttributeSet, AttributeSet,
 ]
+# The attribute sets of a call's points, of its input tokens', output tokens' and lone total's.
+_PointSets = tuple[AttributeSet, AttributeSet, AttributeSet, AttributeSet]
 
 
 # The argument names a model is asked for by: OpenAI, Anthropic, Gemini, Mistral, Cohere,
@@ -349,7 +351,7 @@ class _LLMState:
         self.rollup = rollup
         self.counted = counted  # counted in the roll-up as it started: it ends there too
         self.request_model: str | None = None  # a bare llm_call's model, read from the call's arguments
-        self.point_sets: tuple[AttributeSet, AttributeSet, AttributeSet] | None = None  # with that model
+        self.point_sets: _PointSets | None = None  # with that model
         self.cost: float | None = None  # USD, when priced (the span's gen_ai.usage.cost)
         self.stream: StreamUsage | None = None  # where a returned stream's usage is read
         self.response_text: str | None = None
@@ -391,20 +393,22 @@ class LLMCallKind(Kind):
             },
             {REQUEST_PARAMS[k]: v for k, v in params.items()},
         )
-        self._call_set, self._input_set, self._output_set = self._point_sets(self._metric_attributes)
+        self._sets = self._point_sets(self._metric_attributes)
         self._request_event = _without_none({semconv.GEN_AI_REQUEST_MODEL: model})
         # Without a model of its own, each call's model is read from its arguments (see ``_requested``).
         self._model_args = _ModelArguments(fn) if model is None else None
-        self._sets_by_model: dict[str, tuple[AttributeSet, AttributeSet, AttributeSet]] = {}
+        self._sets_by_model: dict[str, _PointSets] = {}
 
     @staticmethod
-    def _point_sets(metric_attributes: Mapping[str, AttributeValue]) -> tuple[AttributeSet, AttributeSet, AttributeSet]:
-        """The attribute sets of a call's points, of its input tokens' and of its output tokens'."""
+    def _point_sets(metric_attributes: Mapping[str, AttributeValue]) -> _PointSets:
+        """The attribute sets of a call's points, of its input tokens', output tokens' and lone total's."""
         return (
             attribute_set(metric_attributes),
-            attribute_set({**metric_attributes, semconv.GEN_AI_TOKEN_TYPE: "input"}),
-            attribute_set({**metric_attributes, semconv.GEN_AI_TOKEN_TYPE: "output"}),
-        )
+            *(
+                attribute_set({**metric_attributes, semconv.GEN_AI_TOKEN_TYPE: token_type})
+                for token_type in (semconv.TOKEN_TYPE_INPUT, semconv.TOKEN_TYPE_OUTPUT, semconv.TOKEN_TYPE_TOTAL)
+            ),
+        )  # type: ignore[return-value]
 
     def _requested(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         """A bare llm_call: the model this call asked for, from its arguments, on the span, its
@@ -517,25 +521,29 @@ class LLMCallKind(Kind):
         usage = call.sink.usage  # the call has ended: its elapsed time is fixed
         exemplar = exemplar_ids(call.span.get_span_context())
         state: _LLMState = call.extra
-        call_set, input_set, output_set = state.point_sets or (self._call_set, self._input_set, self._output_set)
+        sets = state.point_sets or self._sets
         if usage is None or call.sink.wrapper:  # a wrapper's tokens and cost are its inner call's
             return (
-                self.metric_recorder, call.elapsed, call.first_chunk_s, call.error_type, None, None, None, exemplar,
-                call_set, input_set, output_set,
+                self.metric_recorder, call.elapsed, call.first_chunk_s, call.error_type, None, None, None, None,
+                exemplar, *sets,
             )
+        inp, out, total = usage.input_tokens, usage.output_tokens, usage.total_tokens
         return (
-            self.metric_recorder, call.elapsed, call.first_chunk_s, call.error_type, usage.input_tokens,
-            usage.output_tokens, state.cost, exemplar, call_set, input_set, output_set,
+            self.metric_recorder, call.elapsed, call.first_chunk_s, call.error_type, inp, out,
+            total if inp is None and out is None else None,  # the span's gen_ai.usage.total_tokens rule
+            state.cost, exemplar, *sets,
         )
 
     @staticmethod
     def record_metrics(values: _LLMPoints, instruments: Instruments) -> None:
-        (_, duration, first_chunk_s, error_type, input_tokens, output_tokens, cost, exemplar, call_set, input_set,
-         output_set) = values
+        (_, duration, first_chunk_s, error_type, input_tokens, output_tokens, total_tokens, cost, exemplar,
+         call_set, input_set, output_set, total_set) = values
         if input_tokens is not None:
             instruments.token_usage.record(input_tokens, point_attributes(input_set), NO_EXEMPLAR)
         if output_tokens is not None:
             instruments.token_usage.record(output_tokens, point_attributes(output_set), NO_EXEMPLAR)
+        if total_tokens is not None:  # only a total: recorded as the span carries it, not split
+            instruments.token_usage.record(total_tokens, point_attributes(total_set), NO_EXEMPLAR)
         if cost is not None:
             instruments.add(instruments.cost, cost, call_set)
         attributes = point_attributes(call_set)
