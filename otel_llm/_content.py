@@ -23,13 +23,13 @@ import json
 import logging
 import traceback
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, TypeVar
 
 from opentelemetry import context as otel_context
 
 from otel_llm import semconv
 
-__all__ = ["REDACTING_KEY", "ContentPolicy", "render", "utf8_safe"]
+__all__ = ["REDACTING_KEY", "ContentPolicy", "render", "utf8_safe", "utf8_safe_value"]
 
 # Set in the context the ``redact`` hook runs in. The hook is otel-llm's work, not the app's:
 # a decorated function it calls runs bare (``_core.open_call``), or recording it would copy the
@@ -43,6 +43,7 @@ _log = logging.getLogger("otel_llm.content")
 # The fields every LogRecord has (and the two ``Formatter`` adds); any other field came from ``extra=``.
 _LOG_RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 _REDACT_FAILED = "[redaction failed]"
+T = TypeVar("T")
 _RENDER_FAILED = "[unrenderable {type}]"
 
 
@@ -97,6 +98,16 @@ def utf8_safe(text: str) -> str:
         # Through UTF-16: a pair of surrogates becomes the character it encodes, a lone one U+FFFD.
         return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     return text
+
+
+def utf8_safe_value(value: T) -> T:
+    """An attribute value with its text :func:`utf8_safe`: a string, or the strings of a list or tuple
+    (other values, and text that is already valid, come back as they are)."""
+    if isinstance(value, str):
+        return utf8_safe(value)  # type: ignore[return-value]
+    if isinstance(value, (list, tuple)) and any(isinstance(v, str) and utf8_safe(v) is not v for v in value):
+        return type(value)(utf8_safe(v) if isinstance(v, str) else v for v in value)  # type: ignore[return-value]
+    return value
 
 
 def render(value: object) -> str:

@@ -200,7 +200,7 @@ class Kind:
             return known[1]
         attributes = dict(self.attributes)
         if project:
-            attributes[semconv.OTEL_LLM_PROJECT] = project
+            attributes[semconv.OTEL_LLM_PROJECT] = utf8_safe(project)
         frozen = MappingProxyType(attributes)
         self._with_project = (project, frozen)
         return frozen

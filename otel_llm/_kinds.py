@@ -26,7 +26,7 @@ from opentelemetry.util.types import AttributeValue
 from otel_llm import _rollup, _toolcalls, semconv
 from otel_llm.context import in_thread
 from otel_llm._completion import completion_text
-from otel_llm._content import utf8_safe
+from otel_llm._content import utf8_safe, utf8_safe_value
 from otel_llm._core import ENCLOSING_NODE_KEY, USAGE_SINK_KEY, Call, ChunkObserver, Kind, without
 from otel_llm._guard import internal_error
 from otel_llm._metrics import (
@@ -75,9 +75,11 @@ def _static_attributes(
 
     ``identity`` (what the operation is: names, provider, model) goes on both;
     ``extra`` (request settings) only on the span, keeping metrics low-cardinality.
+    The decorator's text is app text: :func:`utf8_safe_value` (OTLP must be able to encode it).
     """
-    metric = _without_none(identity)
-    return {semconv.OTEL_LLM_KIND: kind, **metric, **_without_none(extra or {})}, metric
+    metric = {k: utf8_safe_value(v) for k, v in _without_none(identity).items()}
+    extra_values = {k: utf8_safe_value(v) for k, v in _without_none(extra or {}).items()}
+    return {semconv.OTEL_LLM_KIND: kind, **metric, **extra_values}, metric
 
 
 def _inherited(
@@ -156,7 +158,7 @@ class ChatKind(Kind):
         if self._thread_id_arg is None:
             return None
         thread_id = self._binder.bind(args, kwargs).get(self._thread_id_arg)
-        return None if thread_id is None else {semconv.GEN_AI_CONVERSATION_ID: str(thread_id)}
+        return None if thread_id is None else {semconv.GEN_AI_CONVERSATION_ID: utf8_safe(str(thread_id))}
 
     def enter(self, call: Call, parent: otel_context.Context) -> Mapping[str, object]:
         rollup, values = _rollup.opened(parent)
@@ -196,6 +198,7 @@ class GraphNodeKind(Kind):
     kind = semconv.KIND_GRAPH_NODE
 
     def __init__(self, node: str, graph: str | None) -> None:
+        node, graph = utf8_safe(node), utf8_safe_value(graph)  # the app's names: in the span name and inherited
         self.span_name = node
         self.attributes, self._metric_attributes = _static_attributes(
             self.kind, {semconv.OTEL_LLM_GRAPH_NODE: node, semconv.OTEL_LLM_GRAPH_NAME: graph}
@@ -210,7 +213,7 @@ class GraphNodeKind(Kind):
 
     def on_result(self, call: Call, value: Any) -> None:
         if isinstance(value, Mapping):
-            keys = sorted(str(k) for k in value)
+            keys = sorted(utf8_safe(str(k)) for k in value)
             call.span.add_event(semconv.EVENT_GRAPH_STATE_UPDATE, {semconv.EVENT_ATTR_STATE_KEYS: keys})
 
     def metric_values(self, call: Call) -> tuple[int, float, str | None, AttributeSet, ExemplarIds]:
@@ -245,6 +248,7 @@ class VectorOpKind(Kind):
     span_kind = SpanKind.CLIENT
 
     def __init__(self, op: str, collection: str | None, db_system: str | None, top_k: int | None) -> None:
+        op, collection = utf8_safe(op), utf8_safe_value(collection)  # the app's names, in the span name
         self.span_name = f"{op} {collection}" if collection else op
         self.attributes, self._metric_attributes = _static_attributes(
             self.kind,
@@ -332,13 +336,13 @@ class _ModelArguments:
         for name in _MODEL_ARGUMENTS:
             value = kwargs.get(name)
             if value is not None:
-                return value if isinstance(value, str) and value else None
+                return utf8_safe(value) if isinstance(value, str) and value else None
         if args and self.positional:
             bound = self.binder.bind(args, kwargs)
             for name in _MODEL_ARGUMENTS:
                 value = bound.get(name)
                 if isinstance(value, str) and value:
-                    return value
+                    return utf8_safe(value)
         return None
 
 
@@ -379,7 +383,9 @@ class LLMCallKind(Kind):
         operation: str,
         params: Mapping[str, Any],
     ) -> None:
-        model = model or _fixed_model(fn)
+        # The app's names, in the span name and the pricing key: :func:`utf8_safe`.
+        model, provider = utf8_safe_value(model or _fixed_model(fn)), utf8_safe_value(provider)
+        operation = utf8_safe(operation)
         self.model = model
         self.provider = provider
         self.operation = operation
@@ -575,12 +581,12 @@ class LLMCallKind(Kind):
             attrs[_CACHE_WRITE] = write
         if reasoning is not None:
             attrs[_REASONING] = reasoning
-        if model is not None:
-            attrs[_RESPONSE_MODEL] = model
+        if model is not None:  # the response's text (or record_usage's): utf8_safe, as the app's names
+            attrs[_RESPONSE_MODEL] = utf8_safe(model)
         if response_id is not None:
-            attrs[_RESPONSE_ID] = response_id
+            attrs[_RESPONSE_ID] = utf8_safe(response_id)
         if usage.finish_reasons:
-            attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = usage.finish_reasons
+            attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = utf8_safe_value(usage.finish_reasons)
         if usage.dropped:
             attrs[semconv.OTEL_LLM_USAGE_DROPPED] = usage.dropped
         if usage.total_tokens is not None and inp is None and out is None:  # only a total: not priced below
@@ -668,7 +674,7 @@ class ToolKind(Kind):
         call_id_arg: str | None,
     ) -> None:
         self._named = name is not None
-        self.name = str(name) if name is not None else callable_name(fn)
+        self.name = utf8_safe(str(name)) if name is not None else callable_name(fn)
         self.span_name = f"{semconv.OPERATION_EXECUTE_TOOL} {self.name}"
         self.attributes, self._metric_attributes = _static_attributes(
             self.kind,
@@ -738,7 +744,7 @@ class ToolKind(Kind):
         if self._call_id_arg is not None and bound is not None:
             value = bound.get(self._call_id_arg)
             if isinstance(value, str) and value:
-                return _toolcalls.ToolCallRef(value)
+                return _toolcalls.ToolCallRef(utf8_safe(value))
             return _toolcalls.received(value)
         for value in (*args, *kwargs.values()):
             ref = _toolcalls.received(value)
@@ -831,6 +837,7 @@ class AgentKind(Kind):
         if name is None:
             name, self._per_call = _agent_name(fn)
         self.selects = self._per_call
+        name, agent_id = utf8_safe(name), utf8_safe_value(agent_id)  # the app's names: in the span name and inherited
         # Per call named after its ``self``/``cls``: the agent kind of each name (see ``select``).
         self._by_owner: dict[str, AgentKind] = {}
         self._id, self._description = agent_id, description

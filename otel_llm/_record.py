@@ -13,6 +13,7 @@ from opentelemetry import trace
 from opentelemetry.util.types import AttributeValue
 
 from otel_llm import _notices, _runtime, semconv
+from otel_llm._content import utf8_safe
 from otel_llm._core import current_usage_sink
 from otel_llm._guard import guarded
 from otel_llm._usage import Billing, Usage, _amount, token_count
@@ -125,11 +126,11 @@ def record_evaluation(
     span = trace.get_current_span()
     if not span.is_recording():
         return
-    attrs: dict[str, AttributeValue] = {semconv.GEN_AI_EVALUATION_NAME: str(name)}
+    attrs: dict[str, AttributeValue] = {semconv.GEN_AI_EVALUATION_NAME: utf8_safe(str(name))}
     if score is not None:
         attrs[semconv.GEN_AI_EVALUATION_SCORE_VALUE] = float(score)
     if label is not None:
-        attrs[semconv.GEN_AI_EVALUATION_SCORE_LABEL] = str(label)
+        attrs[semconv.GEN_AI_EVALUATION_SCORE_LABEL] = utf8_safe(str(label))
     if explanation is not None:
         text = _runtime.current().content.text(explanation)
         if text is not None:

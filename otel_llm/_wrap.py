@@ -39,6 +39,7 @@ import types
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from otel_llm._content import utf8_safe
 from otel_llm._core import Kind, open_call
 from otel_llm._guard import internal_error
 
@@ -63,11 +64,12 @@ def _open_stream(fn: Callable[..., Any], kind: Kind, args: tuple[Any, ...], kwar
 
 
 def callable_name(fn: Any) -> str:
-    """A name for any callable: its ``__name__``, a partial's function's, else its class's."""
+    """A name for any callable: its ``__name__``, a partial's function's, else its class's (:func:`utf8_safe`:
+    a ``__name__`` may be any string, and it names spans)."""
     while isinstance(fn, functools.partial):
         fn = fn.func
     name = getattr(fn, "__name__", None)
-    return name if isinstance(name, str) and name else type(fn).__name__
+    return utf8_safe(name) if isinstance(name, str) and name else type(fn).__name__
 
 
 def _shape_of(fn: Any) -> Any:

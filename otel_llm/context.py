@@ -21,6 +21,7 @@ from opentelemetry import context as otel_context
 from opentelemetry.util.types import AttributeValue
 
 from otel_llm import semconv
+from otel_llm._content import utf8_safe, utf8_safe_value
 from otel_llm._guard import internal_error
 
 __all__ = ["Session", "current_session", "instrument_threads", "session"]
@@ -44,14 +45,14 @@ class Session:
     ) -> "Session":
         """A session where the given (non-None) values win and run_config keys merge."""
         config = {**self.run_config, **(run_config or {})}
-        tid = self.thread_id if thread_id is None else str(thread_id)
-        uid = self.user_id if user_id is None else str(user_id)
+        tid = self.thread_id if thread_id is None else utf8_safe(str(thread_id))
+        uid = self.user_id if user_id is None else utf8_safe(str(user_id))
         return Session(tid, uid, config, _attributes(tid, uid, config))
 
 
 def _attribute_value(value: Any) -> AttributeValue:
-    """Attribute values must be primitives; anything else is recorded as its ``str``."""
-    return value if isinstance(value, _PRIMITIVES) else str(value)
+    """Attribute values must be primitives; anything else is recorded as its ``str`` (text :func:`utf8_safe`)."""
+    return utf8_safe_value(value) if isinstance(value, _PRIMITIVES) else utf8_safe(str(value))
 
 
 def _attributes(
@@ -64,7 +65,7 @@ def _attributes(
         attrs[semconv.USER_ID] = user_id
     for key, value in run_config.items():
         if value is not None:
-            attrs[semconv.OTEL_LLM_RUN_CONFIG_PREFIX + str(key)] = _attribute_value(value)
+            attrs[semconv.OTEL_LLM_RUN_CONFIG_PREFIX + utf8_safe(str(key))] = _attribute_value(value)
     return attrs
 
 
