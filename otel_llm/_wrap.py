@@ -116,8 +116,17 @@ def instrument(fn: Any, make_kind: Callable[[Any], Kind]) -> Any:
     try:
         return wrap(fn, make_kind(fn))
     except Exception as exc:  # noqa: BLE001 — an otel-llm fault: the app keeps its function
-        internal_error("wrap.instrument", exc)
+        # Logged per function, not once for all: a function left uninstrumented is never left so silently.
+        internal_error(f"wrap.instrument of {_qualname(fn)}", exc)
         return fn
+
+
+def _qualname(fn: Any) -> str:
+    """The qualified name of what a decorator was given (its module's and class's too), for a log line."""
+    name = getattr(fn, "__qualname__", None)
+    module = getattr(fn, "__module__", None)
+    text = name if isinstance(name, str) else callable_name(fn)
+    return f"{module}.{text}" if isinstance(module, str) else text
 
 
 class _PartialMethod(functools.partialmethod):  # type: ignore[type-arg]
