@@ -6,7 +6,8 @@ shape of a function never changes. Each wrapper is the same three zones
 so the async wrapper differs from the sync one only by ``await``.
 
 * sync / coroutine functions: the span is current while the function runs;
-  a returned iterator (provider stream) becomes a stream proxy.
+  a returned LLM stream becomes a stream proxy, a returned generator a generator
+  standing in for it; any other iterator is returned as it is (``_streams``).
 * generator / async generator functions: the wrapper is itself a generator
   (async generator) function, so ``inspect`` sees the same kind of callable;
   it delegates to a stream proxy whose span is current only during each step.
@@ -42,6 +43,7 @@ from typing import Any, TypeVar
 from otel_llm._content import utf8_safe
 from otel_llm._core import Kind, open_call
 from otel_llm._guard import internal_error
+from otel_llm._streams import async_generator_function, generator_function
 
 __all__ = ["callable_name", "instrument", "wrap"]
 
@@ -207,38 +209,13 @@ def _as_unbinding(wrapper: Callable[..., Any], fn: Any) -> Any:
 def _wrapper(fn: Any, kind: Kind) -> Callable[..., Any]:
     """The wrapper function of ``fn``'s shape, every call a ``kind`` call."""
     shape = _shape_of(fn)
-    if inspect.isgeneratorfunction(shape):
+    if inspect.isgeneratorfunction(shape):  # the wrapper is a generator function too
+        return functools.wraps(fn)(generator_function(lambda *args, **kwargs: _open_stream(fn, kind, args, kwargs)))
 
-        @functools.wraps(fn)
-        def generator_wrapper(*args: Any, **kwargs: Any) -> Any:
-            # ``yield from`` forwards send/throw/close and the return value.
-            return (yield from _open_stream(fn, kind, args, kwargs))
-
-        return generator_wrapper  # type: ignore[return-value]
-
-    if inspect.isasyncgenfunction(shape):
-
-        @functools.wraps(fn)
-        async def async_generator_wrapper(*args: Any, **kwargs: Any) -> Any:
-            # Async generators have no ``yield from``: forward asend/athrow/aclose by hand.
-            stream = _open_stream(fn, kind, args, kwargs)
-            try:
-                item = await stream.__anext__()
-                while True:
-                    try:
-                        sent = yield item
-                    except GeneratorExit:
-                        raise
-                    except BaseException as exc:  # athrow() on us: the inner generator decides
-                        item = await stream.athrow(exc)
-                    else:
-                        item = await stream.asend(sent)
-            except StopAsyncIteration:
-                return
-            finally:
-                await stream.aclose()
-
-        return async_generator_wrapper  # type: ignore[return-value]
+    if inspect.isasyncgenfunction(shape):  # an async generator function too
+        return functools.wraps(fn)(
+            async_generator_function(lambda *args, **kwargs: _open_stream(fn, kind, args, kwargs))
+        )
 
     if inspect.iscoroutinefunction(shape):
 

@@ -45,7 +45,7 @@ def test_malformed_chunks_pass_through_and_carry_no_usage(chunks: list[Any], cap
 
         @otel_llm.llm_call(model="m", provider="openai")
         def ask() -> Any:
-            return iter(chunks)
+            return (chunk for chunk in chunks)  # a generator: a stream
 
         got = list(ask())
     assert got == chunks and all(a is b for a, b in zip(got, chunks))
@@ -72,7 +72,7 @@ def test_a_good_usage_chunk_after_a_malformed_one_is_still_read() -> None:
 
         @otel_llm.llm_call(model="m", provider="openai")
         def ask() -> Any:
-            return iter(CHUNKS["choices-int-later"])
+            return (chunk for chunk in CHUNKS["choices-int-later"])
 
         list(ask())
     span = cap.span("chat m").attributes
