@@ -29,7 +29,7 @@ from opentelemetry import context as otel_context
 
 from otel_llm import semconv
 
-__all__ = ["REDACTING_KEY", "ContentPolicy", "render", "utf8_safe", "utf8_safe_value"]
+__all__ = ["REDACTING_KEY", "ContentPolicy", "StreamedText", "render", "utf8_safe", "utf8_safe_value"]
 
 # Set in the context the ``redact`` hook runs in. The hook is otel-llm's work, not the app's:
 # a decorated function it calls runs bare (``_core.open_call``), or recording it would copy the
@@ -148,6 +148,48 @@ def _hook_failed(hook: Callable[[str], str], exc: Exception) -> None:
     )
 
 
+# How far past the recorded bound streamed text is kept: the redact hook sees a secret the bound
+# would cut (up to this long) whole, so no prefix of it is recorded.
+REDACT_MARGIN = 1024
+
+
+class StreamedText:
+    """A stream's pieces as they arrive, kept only up to ``limit`` characters; their whole length counted.
+
+    Why: captured text is truncated to ``max_content_chars`` when recorded, so
+    keeping more of a long stream than that (plus :data:`REDACT_MARGIN`) only
+    costs memory for as long as the stream runs. A string piece counts its
+    length (the one that crosses the limit is cut), any other piece one.
+    """
+
+    __slots__ = ("parts", "kept", "total", "limit")
+
+    def __init__(self, limit: int) -> None:
+        self.parts: list[object] = []
+        self.kept = 0  # characters in ``parts``
+        self.total = 0  # characters streamed
+        self.limit = limit
+
+    def add(self, piece: object) -> None:
+        size = len(piece) if isinstance(piece, str) else 1
+        self.total += size
+        room = self.limit - self.kept
+        if room <= 0:
+            return
+        if size > room:  # only a string is longer than one
+            piece, size = piece[:room], room  # type: ignore[index]
+        self.parts.append(piece)
+        self.kept += size
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def value(self) -> object:
+        """What was kept: the text, or the list of pieces when some are not strings."""
+        parts = self.parts
+        return "".join(parts) if all(isinstance(p, str) for p in parts) else parts  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
 class ContentPolicy:
     """Whether and how user text is captured: off by default, redacted, bounded."""
@@ -162,10 +204,25 @@ class ContentPolicy:
         A failing ``redact`` hook yields a placeholder rather than the
         unredacted text: when in doubt, leak nothing.
         """
+        return self._captured(value, None)
+
+    def streamed(self) -> StreamedText:
+        """The keeper of a stream's text pieces: bounded as :meth:`streamed_text` records them (nothing
+        kept, only counted, when capture is off)."""
+        return StreamedText(self.max_chars + REDACT_MARGIN if self.capture else 0)
+
+    def streamed_text(self, pieces: StreamedText) -> str | None:
+        """:meth:`text` of a stream's pieces: the kept text, truncated as the whole stream's would be."""
+        value = pieces.value()
+        cut = pieces.total > pieces.kept and isinstance(value, str)
+        return self._captured(value, pieces.total if cut else None)
+
+    def _captured(self, value: object, whole: int | None) -> str | None:
+        """``value`` rendered, redacted, bounded (``whole``: the length of the text it was cut from)."""
         if not self.capture or value is None:
             return None
         text = self.scrub(render(value))
-        return text if text is _REDACT_FAILED else utf8_safe(self.truncate(text))
+        return text if text is _REDACT_FAILED else utf8_safe(self.truncate(text, whole))
 
     def scrub(self, text: str) -> str:
         """``text`` through the ``redact`` hook (whatever the capture setting). Never raises.
@@ -248,7 +305,10 @@ class ContentPolicy:
             return type(value)(self.scrub(v) if isinstance(v, str) else v for v in value)
         return value
 
-    def truncate(self, text: str) -> str:
-        if len(text) <= self.max_chars:
-            return text
-        return f"{text[: self.max_chars]}…[truncated from {len(text)} chars]"
+    def truncate(self, text: str, whole: int | None = None) -> str:
+        """``text`` bounded to ``max_chars``, saying the length it had (``whole``: of the text it was cut from)."""
+        if whole is None:
+            if len(text) <= self.max_chars:
+                return text
+            whole = len(text)
+        return f"{text[: self.max_chars]}…[truncated from {whole} chars]"

@@ -26,7 +26,7 @@ from opentelemetry.util.types import AttributeValue
 from otel_llm import _rollup, _toolcalls, semconv
 from otel_llm.context import in_thread
 from otel_llm._completion import completion_text
-from otel_llm._content import utf8_safe, utf8_safe_value
+from otel_llm._content import StreamedText, utf8_safe, utf8_safe_value
 from otel_llm._core import ENCLOSING_NODE_KEY, USAGE_SINK_KEY, Call, ChunkObserver, Kind, without
 from otel_llm._guard import internal_error
 from otel_llm._metrics import (
@@ -91,10 +91,14 @@ def _inherited(
     return {**without(outer, identity), **own} if outer else own  # type: ignore[arg-type]
 
 
-def _message_event(call: Call, role: str, text: str) -> None:
-    """A ``chat.message`` event: role and length always, the text only if captured."""
-    attrs: dict[str, AttributeValue] = {semconv.EVENT_ATTR_ROLE: role, semconv.EVENT_ATTR_LENGTH: len(text)}
-    captured = call.runtime.content.text(text)
+def _message_event(call: Call, role: str, text: str | StreamedText) -> None:
+    """A ``chat.message`` event: role and length always, the text (or a streamed reply's) only if captured."""
+    content = call.runtime.content
+    if isinstance(text, StreamedText):
+        length, captured = text.total, content.streamed_text(text)
+    else:
+        length, captured = len(text), content.text(text)
+    attrs: dict[str, AttributeValue] = {semconv.EVENT_ATTR_ROLE: role, semconv.EVENT_ATTR_LENGTH: length}
     if captured is not None:
         attrs[semconv.EVENT_ATTR_CONTENT] = captured
     call.span.add_event(semconv.EVENT_CHAT_MESSAGE, attrs)
@@ -126,18 +130,18 @@ class _Binder:
 
 
 class _ChatState:
-    """Per-call state of a chat turn: its roll-up and the text chunks it streamed."""
+    """Per-call state of a chat turn: its roll-up and the text chunks it streamed (bounded)."""
 
     __slots__ = ("rollup", "reply")
 
-    def __init__(self, rollup: RollUp) -> None:
+    def __init__(self, rollup: RollUp, reply: StreamedText) -> None:
         self.rollup = rollup
-        self.reply: list[str] = []
+        self.reply = reply
 
     def add_reply_piece(self, chunk: Any) -> None:
         """Per streamed item: text pieces make up the assistant's message."""
         if isinstance(chunk, str):
-            self.reply.append(chunk)
+            self.reply.add(chunk)
 
 
 class ChatKind(Kind):
@@ -162,7 +166,7 @@ class ChatKind(Kind):
 
     def enter(self, call: Call, parent: otel_context.Context) -> Mapping[str, object]:
         rollup, values = _rollup.opened(parent)
-        call.extra = _ChatState(rollup)
+        call.extra = _ChatState(rollup, call.runtime.content.streamed())
         return values
 
     def call_context(self, attributes: Mapping[str, AttributeValue], parent: otel_context.Context) -> Mapping[str, object]:
@@ -188,7 +192,7 @@ class ChatKind(Kind):
     def on_end(self, call: Call) -> None:
         state: _ChatState = call.extra
         if state.reply:  # a streamed answer: one message event for the whole reply
-            _message_event(call, _ASSISTANT, "".join(state.reply))
+            _message_event(call, _ASSISTANT, state.reply)
         call.span.set_attributes(state.rollup.close(_rollup.TURN))
 
 
@@ -359,7 +363,7 @@ class _LLMState:
         self.cost: float | None = None  # USD, when priced (the span's gen_ai.usage.cost)
         self.stream: StreamUsage | None = None  # where a returned stream's usage is read
         self.response_text: str | None = None
-        self.parts: list[str] | None = None  # streamed completion text, kept only with capture on
+        self.parts: StreamedText | None = None  # streamed completion text, kept (bounded) only with capture on
 
 
 class LLMCallKind(Kind):
@@ -485,14 +489,13 @@ class LLMCallKind(Kind):
         reader = state.stream = reader_for(item)
         if not call.runtime.content.capture:
             return reader
-        parts: list[str] = []
-        state.parts = parts
+        parts = state.parts = call.runtime.content.streamed()
 
         def read_and_capture(chunk: Any) -> None:
             reader(chunk)
             piece = completion_text(chunk)
             if piece:
-                parts.append(piece)
+                parts.add(piece)
 
         return read_and_capture
 
@@ -511,7 +514,7 @@ class LLMCallKind(Kind):
                     call.say_unobserved(missing)
         usage = call.sink.usage
         if state.parts and state.response_text is None:
-            state.response_text = call.runtime.content.text("".join(state.parts))
+            state.response_text = call.runtime.content.streamed_text(state.parts)
         if call.error_type is None and state.response_text is not None:
             self._response_event(call, usage, state.response_text)
         if usage is not None:
@@ -633,21 +636,13 @@ def _remember_tool_calls(call: Call, response: Any, candidates: list[Any] | None
 
 
 class _ToolState:
-    """Per-call state of a tool: metric attribute set, streamed result if captured."""
+    """Per-call state of a tool: metric attribute set, streamed result (bounded) if captured."""
 
-    __slots__ = ("metric_set", "parts", "max_parts")
+    __slots__ = ("metric_set", "parts")
 
-    def __init__(self, metric_set: AttributeSet, max_parts: int) -> None:
+    def __init__(self, metric_set: AttributeSet, parts: StreamedText) -> None:
         self.metric_set = metric_set
-        self.parts: list[Any] = []
-        self.max_parts = max_parts
-
-    def add_part(self, chunk: Any) -> None:
-        """Per streamed item, with capture on: at most ``max_parts`` items (each renders to one
-        char or more), so the bounded text is complete up to its truncation."""
-        parts = self.parts
-        if len(parts) < self.max_parts:
-            parts.append(chunk)
+        self.parts = parts
 
 
 class ToolKind(Kind):
@@ -693,7 +688,7 @@ class ToolKind(Kind):
         self._not_arguments = {first if first in _SELF_NAMES else None, call_id_arg} - {None}
 
     def enter(self, call: Call, parent: otel_context.Context) -> None:
-        call.extra = _ToolState(self._metric_set, call.runtime.content.max_chars)
+        call.extra = _ToolState(self._metric_set, call.runtime.content.streamed())
         # Counted as it starts: a tool the agent (or turn) started is one it made, even when it
         # ends after it (an async generator left by ``break`` is closed later, by the event loop).
         rollup = _rollup.current_rollup(parent)
@@ -759,13 +754,14 @@ class ToolKind(Kind):
 
     def on_first_chunk(self, call: Call, item: Any) -> ChunkObserver | None:
         # The streamed result is kept only to be captured: without capture, nothing per item.
-        return call.extra.add_part if call.runtime.content.capture else None
+        return call.extra.parts.add if call.runtime.content.capture else None
 
     def on_end(self, call: Call) -> None:
         state: _ToolState = call.extra
         if state.parts:
-            whole = "".join(state.parts) if all(isinstance(p, str) for p in state.parts) else state.parts
-            self.on_result(call, whole)
+            text = call.runtime.content.streamed_text(state.parts)
+            if text is not None:
+                call.span.set_attribute(semconv.GEN_AI_TOOL_CALL_RESULT, text)
 
     def metric_values(self, call: Call) -> tuple[int, float, str | None, AttributeSet, ExemplarIds]:
         return self.metric_recorder, call.duration(), call.error_type, call.extra.metric_set, call.exemplar()
