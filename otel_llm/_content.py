@@ -29,7 +29,7 @@ from opentelemetry import context as otel_context
 
 from otel_llm import semconv
 
-__all__ = ["REDACTING_KEY", "ContentPolicy", "StreamedText", "render", "utf8_safe", "utf8_safe_value"]
+__all__ = ["REDACTING_KEY", "ContentPolicy", "StreamedText", "as_text", "render", "utf8_safe", "utf8_safe_value"]
 
 # Set in the context the ``redact`` hook runs in. The hook is otel-llm's work, not the app's:
 # a decorated function it calls runs bare (``_core.open_call``), or recording it would copy the
@@ -108,6 +108,20 @@ def utf8_safe_value(value: T) -> T:
     if isinstance(value, (list, tuple)) and any(isinstance(v, str) and utf8_safe(v) is not v for v in value):
         return type(value)(utf8_safe(v) if isinstance(v, str) else v for v in value)  # type: ignore[return-value]
     return value
+
+
+def as_text(value: object) -> str:
+    """``str(value)`` as an attribute can carry it (:func:`utf8_safe`): the app's name, id or key.
+
+    Never raises: a value whose ``__str__`` raises is ``[unrenderable Type]``.
+    """
+    if type(value) is str:
+        return utf8_safe(value)  # type: ignore[arg-type]
+    try:
+        text = str(value)
+    except Exception:  # noqa: BLE001 — the app's object cannot be rendered: not our fault
+        return _RENDER_FAILED.format(type=type(value).__name__)
+    return utf8_safe(text) if isinstance(text, str) else _RENDER_FAILED.format(type=type(value).__name__)
 
 
 def render(value: object) -> str:

@@ -26,7 +26,7 @@ from opentelemetry.util.types import AttributeValue
 from otel_llm import _rollup, _toolcalls, semconv
 from otel_llm.context import in_thread
 from otel_llm._completion import completion_text
-from otel_llm._content import StreamedText, utf8_safe, utf8_safe_value
+from otel_llm._content import StreamedText, as_text, utf8_safe, utf8_safe_value
 from otel_llm._core import ENCLOSING_NODE_KEY, USAGE_SINK_KEY, Call, ChunkObserver, Kind, without
 from otel_llm._guard import internal_error
 from otel_llm._metrics import (
@@ -162,7 +162,7 @@ class ChatKind(Kind):
         if self._thread_id_arg is None:
             return None
         thread_id = self._binder.bind(args, kwargs).get(self._thread_id_arg)
-        return None if thread_id is None else {semconv.GEN_AI_CONVERSATION_ID: utf8_safe(str(thread_id))}
+        return None if thread_id is None else {semconv.GEN_AI_CONVERSATION_ID: as_text(thread_id)}
 
     def enter(self, call: Call, parent: otel_context.Context) -> Mapping[str, object]:
         rollup, values = _rollup.opened(parent)
@@ -217,7 +217,7 @@ class GraphNodeKind(Kind):
 
     def on_result(self, call: Call, value: Any) -> None:
         if isinstance(value, Mapping):
-            keys = sorted(utf8_safe(str(k)) for k in value)
+            keys = sorted(as_text(k) for k in value)
             call.span.add_event(semconv.EVENT_GRAPH_STATE_UPDATE, {semconv.EVENT_ATTR_STATE_KEYS: keys})
 
     def metric_values(self, call: Call) -> tuple[int, float, str | None, AttributeSet, ExemplarIds]:
@@ -242,7 +242,12 @@ def _returned_rows(value: Any) -> int | None:
         if ids and all(isinstance(per_query, (list, tuple)) for per_query in ids):
             return sum(len(per_query) for per_query in ids)
         return len(ids)
-    return len(value) if hasattr(type(value), "__len__") else None
+    if not hasattr(type(value), "__len__"):
+        return None
+    try:
+        return len(value)
+    except Exception:  # noqa: BLE001 — the app's result raised in its own __len__: no count, not our fault
+        return None
 
 
 class VectorOpKind(Kind):

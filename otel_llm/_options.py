@@ -17,6 +17,8 @@ from typing import Any
 
 from opentelemetry.util.types import AttributeValue
 
+from otel_llm._content import as_text
+
 __all__ = ["as_argument_name", "as_name", "as_setting"]
 
 _log = logging.getLogger("otel_llm")
@@ -27,7 +29,7 @@ def as_name(decorator: str, option: str, value: Any) -> str | None:
     """A name option (model, provider, graph, collection, id...): ``None``, a string, else its ``str`` (warned)."""
     if value is None or isinstance(value, str):
         return value
-    text = _text(value)
+    text = as_text(value)
     _log.warning(
         "otel_llm.%s: %s=%s is not a string; recorded as its text %r", decorator, option, type(value).__name__, text
     )
@@ -60,10 +62,3 @@ def as_argument_name(decorator: str, option: str, value: Any) -> str | None:
     )
     return None
 
-
-def _text(value: Any) -> str:
-    """``str(value)``; an object whose ``__str__`` raises is named by its type."""
-    try:
-        return str(value)
-    except Exception:  # noqa: BLE001 — the app's object cannot be rendered
-        return type(value).__name__

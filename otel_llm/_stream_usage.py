@@ -390,7 +390,13 @@ def _dict_get(chunk: Any, key: str, default: Any) -> Any:
 
 
 def _has(first: Any, name: str) -> bool:
-    return name in first if isinstance(first, dict) else hasattr(first, name)
+    """Whether the first chunk has the field ``name``; a chunk whose property raises has none."""
+    if isinstance(first, dict):
+        return name in first
+    try:
+        return hasattr(first, name)
+    except Exception:  # noqa: BLE001 — the app's object raised in its own property: not our fault
+        return False
 
 
 def reader_for(first: Any) -> StreamUsage:
