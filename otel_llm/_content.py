@@ -29,7 +29,7 @@ from opentelemetry import context as otel_context
 
 from otel_llm import semconv
 
-__all__ = ["REDACTING_KEY", "ContentPolicy", "StreamedText", "as_text", "render", "utf8_safe", "utf8_safe_value"]
+__all__ = ["REDACTING_KEY", "SUPPRESS_INSTRUMENTATION_KEY", "ContentPolicy", "StreamedText", "as_text", "render", "utf8_safe", "utf8_safe_value"]
 
 # Set in the context the ``redact`` hook runs in. The hook is otel-llm's work, not the app's:
 # a decorated function it calls runs bare (``_core.open_call``), or recording it would copy the
@@ -37,7 +37,8 @@ __all__ = ["REDACTING_KEY", "ContentPolicy", "StreamedText", "as_text", "render"
 # "suppress instrumentation" is set too, so other instrumentations (an HTTP client's, a
 # provider's) record nothing of it either.
 REDACTING_KEY = otel_context.create_key("otel_llm.redacting")
-_SUPPRESS_INSTRUMENTATION_KEY = getattr(otel_context, "_SUPPRESS_INSTRUMENTATION_KEY", None)
+# OpenTelemetry's "suppress instrumentation" flag (set while span processors export), ``None`` if it has none.
+SUPPRESS_INSTRUMENTATION_KEY = getattr(otel_context, "_SUPPRESS_INSTRUMENTATION_KEY", None)
 
 _log = logging.getLogger("otel_llm.content")
 # The fields every LogRecord has (and the two ``Formatter`` adds); any other field came from ``extra=``.
@@ -250,8 +251,8 @@ class ContentPolicy:
         if current.get(REDACTING_KEY):
             return _REDACT_FAILED
         values: dict[str, object] = {REDACTING_KEY: True}
-        if _SUPPRESS_INSTRUMENTATION_KEY is not None:
-            values[_SUPPRESS_INSTRUMENTATION_KEY] = True
+        if SUPPRESS_INSTRUMENTATION_KEY is not None:
+            values[SUPPRESS_INSTRUMENTATION_KEY] = True
         token = otel_context.attach(otel_context.Context({**current, **values}))
         try:
             redacted = self.redact(text)
