@@ -224,3 +224,10 @@ def test_lone_surrogates_in_names_and_session_values_are_recorded_as_utf8(caplog
     assert attributes[sc.USER_ID] == SAFE and attributes[sc.GEN_AI_CONVERSATION_ID] == SAFE
     assert attributes[sc.OTEL_LLM_GRAPH_NODE] == SAFE
     _encodes(cap.spans(), caplog)
+
+
+@pytest.mark.parametrize("project", [123, "alpha"], ids=["int", "str"])
+def test_a_project_that_is_no_string_is_still_recorded(project):
+    with Capture(project=project) as cap:
+        otel_llm.graph_node("n")(lambda: None)()
+    assert cap.span("n").attributes[sc.OTEL_LLM_PROJECT] == project
