@@ -668,29 +668,37 @@ def _proxy_class(tp: type, either: Any = _EITHER) -> Any:
     return None
 
 
-# The packages of provider SDKs and LLM frameworks whose iterators are LLM streams (the first part of a
-# type's module; ``langchain…`` and ``llama_index…`` packages by their prefix).
-_LLM_PACKAGES = frozenset({
-    "openai", "anthropic", "mistralai", "cohere", "google", "vertexai", "groq", "litellm", "ollama", "together",
-    "fireworks", "huggingface_hub", "replicate", "ai21", "voyageai", "langgraph", "dspy", "instructor", "aiobotocore",
-    "botocore", "opentelemetry",  # OpenLLMetry's and OpenInference's stream wrappers
-})
+# The modules (with their submodules) of provider SDKs and LLM frameworks whose iterators are LLM streams;
+# packages named ``langchain…`` or ``llama_index…`` by that prefix.
+_LLM_MODULES = (
+    "openai", "anthropic", "mistralai", "cohere", "google.genai", "google.generativeai", "vertexai", "groq",
+    "litellm", "ollama", "together", "fireworks", "huggingface_hub", "replicate", "ai21", "voyageai", "langgraph",
+    "dspy", "instructor",
+)
 _LLM_PREFIXES = ("langchain", "llama_index")
+# How the stream classes of other packages end their names: OpenAI's and Anthropic's ``Stream``,
+# ``AsyncStream`` and ``MessageStream``, mistralai's ``EventStream``/``EventStreamAsync``, litellm's
+# ``CustomStreamWrapper``, OpenLLMetry's ``ChatStream``.
+_STREAM_NAMES = ("Stream", "StreamAsync", "StreamWrapper")
 
 
 def _understood(tp: type) -> bool:
     """Whether iterators of type ``tp`` are LLM streams the SDK understands: a provider SDK's or an LLM
-    framework's (by package), or named ``…Stream…`` outside the standard library.
+    framework's (by module), or named ``…Stream`` (:data:`_STREAM_NAMES`) outside the standard library.
 
     Anything else — ``sqlite3.Cursor``, ``csv.reader``, ``map``, a list iterator, a
-    database driver's cursor — is the app's own result: proxying it would change
-    the type the app gets back.
+    database driver's cursor, botocore's ``StreamingBody`` — is the app's own
+    result: proxying it would change the type the app gets back.
     """
     module = getattr(tp, "__module__", None)
-    root = module.partition(".")[0] if isinstance(module, str) else ""
+    if not isinstance(module, str):
+        return False
+    root = module.partition(".")[0]
     if root in sys.stdlib_module_names or root == "builtins":
         return False
-    return "Stream" in tp.__name__ or root in _LLM_PACKAGES or root.startswith(_LLM_PREFIXES)
+    if tp.__name__.endswith(_STREAM_NAMES) or root.startswith(_LLM_PREFIXES):
+        return True
+    return any(module == name or module.startswith(name + ".") for name in _LLM_MODULES)
 
 
 def _event_stream_proxy(tp: type) -> "type[_StreamProxy] | None":

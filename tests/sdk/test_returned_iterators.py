@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 import otel_llm
+from otel_llm import _streams
 from otel_llm import semconv as sc
 
 
@@ -34,8 +35,20 @@ def _cursor() -> sqlite3.Cursor:
     return db.execute("select x from t")
 
 
+def _foreign(module: str, name: str) -> Any:
+    """An iterator class of another package's (``module``), named ``name``."""
+
+    def __next__(self: Any) -> Any:
+        raise StopIteration
+
+    return type(name, (), {"__module__": module, "__iter__": lambda self: self, "__next__": __next__})
+
+
 def _plain_iterators() -> dict[str, Any]:
     return {
+        "botocore-streaming-body": _foreign("botocore.response", "StreamingBody"),
+        "google-page-iterator": _foreign("google.api_core.page_iterator", "HTTPIterator"),
+        "stdlib-stream-reader": _foreign("asyncio.streams", "StreamReader"),
         "sqlite-cursor": _cursor,
         "csv-reader": lambda: csv.reader(io.StringIO("a,b\n1,2\n")),
         "csv-dictreader": lambda: csv.DictReader(io.StringIO("a,b\n1,2\n")),
@@ -122,6 +135,15 @@ def test_a_returned_async_generator_is_still_an_async_generator() -> None:
     with otel_llm.testing.capture() as cap:
         assert asyncio.run(main(cap)) == [1, 2]
     assert cap.span("chat m").attributes[sc.OTEL_LLM_STREAM_CHUNKS] == 2
+
+
+@pytest.mark.parametrize(
+    "module, name",
+    [("openai._streaming", "Iterator"), ("google.genai.models", "Chunks"), ("langchain_openai.x", "Chunks"),
+     ("mistralai.utils", "EventStreamAsync"), ("litellm.x", "CustomStreamWrapper"), ("app", "ChatStream")],
+)
+def test_the_types_of_llm_sdks_and_streams_are_understood(module: str, name: str) -> None:
+    assert _streams._understood(_foreign(module, name))
 
 
 def test_a_provider_stream_is_still_a_stream() -> None:
