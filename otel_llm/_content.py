@@ -29,7 +29,9 @@ from opentelemetry import context as otel_context
 
 from otel_llm import semconv
 
-__all__ = ["REDACTING_KEY", "SUPPRESS_INSTRUMENTATION_KEY", "ContentPolicy", "StreamedText", "as_text", "render", "utf8_safe", "utf8_safe_value"]
+__all__ = [
+    "REDACTING_KEY", "SUPPRESS_INSTRUMENTATION_KEY", "ContentPolicy", "StreamedText", "as_text", "encodable", "render", "utf8_safe",
+]
 
 # Set in the context the ``redact`` hook runs in. The hook is otel-llm's work, not the app's:
 # a decorated function it calls runs bare (``_core.open_call``), or recording it would copy the
@@ -101,13 +103,27 @@ def utf8_safe(text: str) -> str:
     return text
 
 
-def utf8_safe_value(value: T) -> T:
-    """An attribute value with its text :func:`utf8_safe`: a string, or the strings of a list or tuple
-    (other values, and text that is already valid, come back as they are)."""
+# OTLP's integers are 64-bit: its encoder drops a larger one (logging an error in the app's log).
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _big(value: object) -> bool:
+    return type(value) is int and not _INT64_MIN <= value <= _INT64_MAX  # type: ignore[operator]
+
+
+def encodable(value: T) -> T:
+    """An attribute value as OTLP can encode it: text :func:`utf8_safe`, an integer beyond 64 bits as its
+    decimal text; in a list or tuple likewise (all its integers as text when one is that big: a list's
+    values share a type). Other values, and values already encodable, come back as they are."""
     if isinstance(value, str):
         return utf8_safe(value)  # type: ignore[return-value]
-    if isinstance(value, (list, tuple)) and any(isinstance(v, str) and utf8_safe(v) is not v for v in value):
-        return type(value)(utf8_safe(v) if isinstance(v, str) else v for v in value)  # type: ignore[return-value]
+    if _big(value):
+        return str(value)  # type: ignore[return-value]
+    if isinstance(value, (list, tuple)):
+        if any(_big(v) for v in value):
+            return type(value)(str(v) for v in value)  # type: ignore[return-value]
+        if any(isinstance(v, str) and utf8_safe(v) is not v for v in value):
+            return type(value)(utf8_safe(v) if isinstance(v, str) else v for v in value)  # type: ignore[return-value]
     return value
 
 

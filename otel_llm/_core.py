@@ -40,7 +40,7 @@ from opentelemetry.util.types import AttributeValue
 
 from otel_llm import _active, _runtime, _streams, semconv
 from otel_llm._attempts import ATTEMPT_KEY, attempt_number
-from otel_llm._content import REDACTING_KEY, SUPPRESS_INSTRUMENTATION_KEY, utf8_safe, utf8_safe_value
+from otel_llm._content import REDACTING_KEY, SUPPRESS_INSTRUMENTATION_KEY, encodable, utf8_safe
 from otel_llm._guard import internal_error
 from otel_llm._metrics import exemplar_ids, recorder_index
 from otel_llm.context import Session, current_session
@@ -200,7 +200,7 @@ class Kind:
             return known[1]
         attributes = dict(self.attributes)
         if project:
-            attributes[semconv.OTEL_LLM_PROJECT] = utf8_safe_value(project)
+            attributes[semconv.OTEL_LLM_PROJECT] = encodable(project)
         frozen = MappingProxyType(attributes)
         self._with_project = (project, frozen)
         return frozen

@@ -26,7 +26,7 @@ from opentelemetry.util.types import AttributeValue
 from otel_llm import _rollup, _toolcalls, semconv
 from otel_llm.context import in_thread
 from otel_llm._completion import completion_text
-from otel_llm._content import StreamedText, as_text, utf8_safe, utf8_safe_value
+from otel_llm._content import StreamedText, as_text, encodable, utf8_safe
 from otel_llm._core import ENCLOSING_NODE_KEY, USAGE_SINK_KEY, Call, ChunkObserver, Kind, without
 from otel_llm._guard import internal_error
 from otel_llm._metrics import (
@@ -75,10 +75,10 @@ def _static_attributes(
 
     ``identity`` (what the operation is: names, provider, model) goes on both;
     ``extra`` (request settings) only on the span, keeping metrics low-cardinality.
-    The decorator's text is app text: :func:`utf8_safe_value` (OTLP must be able to encode it).
+    The decorator's text is app text: :func:`encodable` (OTLP must be able to encode it).
     """
-    metric = {k: utf8_safe_value(v) for k, v in _without_none(identity).items()}
-    extra_values = {k: utf8_safe_value(v) for k, v in _without_none(extra or {}).items()}
+    metric = {k: encodable(v) for k, v in _without_none(identity).items()}
+    extra_values = {k: encodable(v) for k, v in _without_none(extra or {}).items()}
     return {semconv.OTEL_LLM_KIND: kind, **metric, **extra_values}, metric
 
 
@@ -202,7 +202,7 @@ class GraphNodeKind(Kind):
     kind = semconv.KIND_GRAPH_NODE
 
     def __init__(self, node: str, graph: str | None) -> None:
-        node, graph = utf8_safe(node), utf8_safe_value(graph)  # the app's names: in the span name and inherited
+        node, graph = utf8_safe(node), encodable(graph)  # the app's names: in the span name and inherited
         self.span_name = node
         self.attributes, self._metric_attributes = _static_attributes(
             self.kind, {semconv.OTEL_LLM_GRAPH_NODE: node, semconv.OTEL_LLM_GRAPH_NAME: graph}
@@ -257,7 +257,7 @@ class VectorOpKind(Kind):
     span_kind = SpanKind.CLIENT
 
     def __init__(self, op: str, collection: str | None, db_system: str | None, top_k: int | None) -> None:
-        op, collection = utf8_safe(op), utf8_safe_value(collection)  # the app's names, in the span name
+        op, collection = utf8_safe(op), encodable(collection)  # the app's names, in the span name
         self.span_name = f"{op} {collection}" if collection else op
         self.attributes, self._metric_attributes = _static_attributes(
             self.kind,
@@ -393,7 +393,7 @@ class LLMCallKind(Kind):
         params: Mapping[str, Any],
     ) -> None:
         # The app's names, in the span name and the pricing key: :func:`utf8_safe`.
-        model, provider = utf8_safe_value(model or _fixed_model(fn)), utf8_safe_value(provider)
+        model, provider = encodable(model or _fixed_model(fn)), encodable(provider)
         operation = utf8_safe(operation)
         self.model = model
         self.provider = provider
@@ -594,7 +594,7 @@ class LLMCallKind(Kind):
         if response_id is not None:
             attrs[_RESPONSE_ID] = utf8_safe(response_id)
         if usage.finish_reasons:
-            attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = utf8_safe_value(usage.finish_reasons)
+            attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = encodable(usage.finish_reasons)
         if usage.dropped:
             attrs[semconv.OTEL_LLM_USAGE_DROPPED] = usage.dropped
         if usage.total_tokens is not None and inp is None and out is None:  # only a total: not priced below
@@ -838,7 +838,7 @@ class AgentKind(Kind):
         if name is None:
             name, self._per_call = _agent_name(fn)
         self.selects = self._per_call
-        name, agent_id = utf8_safe(name), utf8_safe_value(agent_id)  # the app's names: in the span name and inherited
+        name, agent_id = utf8_safe(name), encodable(agent_id)  # the app's names: in the span name and inherited
         # Per call named after its ``self``/``cls``: the agent kind of each name (see ``select``).
         self._by_owner: dict[str, AgentKind] = {}
         self._id, self._description = agent_id, description

@@ -22,7 +22,7 @@ from opentelemetry import context as otel_context
 from opentelemetry.util.types import AttributeValue
 
 from otel_llm import semconv
-from otel_llm._content import as_text, utf8_safe_value
+from otel_llm._content import as_text, encodable
 from otel_llm._guard import internal_error
 
 __all__ = ["Session", "current_session", "instrument_threads", "session"]
@@ -54,7 +54,7 @@ class Session:
 
 def _attribute_value(value: Any) -> AttributeValue:
     """Attribute values must be primitives; anything else is recorded as its ``str`` (text :func:`utf8_safe`)."""
-    return utf8_safe_value(value) if isinstance(value, _PRIMITIVES) else as_text(value)
+    return encodable(value) if isinstance(value, _PRIMITIVES) else as_text(value)
 
 
 def _attributes(

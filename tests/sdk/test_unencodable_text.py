@@ -231,3 +231,21 @@ def test_a_project_that_is_no_string_is_still_recorded(project):
     with Capture(project=project) as cap:
         otel_llm.graph_node("n")(lambda: None)()
     assert cap.span("n").attributes[sc.OTEL_LLM_PROJECT] == project
+
+
+BIG = 2**70  # beyond OTLP's 64-bit integers
+
+
+def test_integers_beyond_64_bits_are_recorded_as_text(caplog):
+    with Capture() as cap:
+        with otel_llm.session(run_config={"seed": BIG, "shards": [1, BIG]}):
+            otel_llm.llm_call(model="m", seed=BIG, stop_sequences=[1, BIG])(lambda: None)()
+        with otel_llm.attempt(BIG):  # no attempt number: ignored with a warning
+            otel_llm.tool("t")(lambda: None)()
+    span = cap.span("chat m").attributes
+    assert span[sc.OTEL_LLM_RUN_CONFIG_PREFIX + "seed"] == str(BIG)
+    assert span[sc.OTEL_LLM_RUN_CONFIG_PREFIX + "shards"] == str([1, BIG])  # a list: its text, as before
+    assert span[sc.GEN_AI_REQUEST_SEED] == str(BIG)
+    assert span[sc.GEN_AI_REQUEST_STOP_SEQUENCES] == ("1", str(BIG))
+    assert sc.OTEL_LLM_ATTEMPT not in cap.span("execute_tool t").attributes
+    _encodes(cap.spans(), caplog)
