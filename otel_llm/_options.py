@@ -13,6 +13,7 @@ naming the decorator and the option.
 from __future__ import annotations
 
 import logging
+import numbers
 from typing import Any
 
 from opentelemetry.util.types import AttributeValue
@@ -37,10 +38,14 @@ def as_name(decorator: str, option: str, value: Any) -> str | None:
 
 
 def as_setting(decorator: str, option: str, value: Any) -> AttributeValue | None:
-    """A request setting as a span attribute: a str/bool/int/float, or a list or tuple of one of those types;
-    anything else is left out (warned)."""
+    """A request setting as a span attribute: a str/bool/int/float (another number type's value, such as
+    numpy's, as an int or float), or a list or tuple of one of those types; anything else is left out (warned)."""
     if value is None or isinstance(value, _PRIMITIVES):
         return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
     if isinstance(value, (list, tuple)):
         kinds = {type(v) for v in value}
         if len(kinds) <= 1 and kinds <= set(_PRIMITIVES):

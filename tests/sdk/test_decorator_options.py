@@ -12,6 +12,8 @@ ignored — each said in one warning — and the function is instrumented.
 from __future__ import annotations
 
 import logging
+import numbers
+from fractions import Fraction
 from typing import Any, Callable
 
 import pytest
@@ -69,6 +71,27 @@ def test_wrong_type_options_instrument_every_function_in_production(caplog) -> N
         for fn in fns:
             fn()
     assert sorted(s.name for s in cap.spans()) == ["chat ['m0']", "chat ['m1']", "chat ['m2']"]
+
+
+class Count:
+    """An integer type of a library's own (as numpy's ``int64`` is), registered as ``numbers.Integral``."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __int__(self) -> int:
+        return self.n
+
+
+numbers.Integral.register(Count)
+
+
+def test_numbers_of_other_types_are_recorded_as_numbers(caplog) -> None:
+    with otel_llm.testing.capture() as cap, caplog.at_level(logging.WARNING, logger="otel_llm"):
+        otel_llm.llm_call(model="m", max_tokens=Count(100), temperature=Fraction(1, 2))(lambda: None)()
+    attributes = cap.span("chat m").attributes
+    assert (attributes[sc.GEN_AI_REQUEST_MAX_TOKENS], attributes[sc.GEN_AI_REQUEST_TEMPERATURE]) == (100, 0.5)
+    assert caplog.records == []
 
 
 def test_valid_options_give_no_warning(caplog) -> None:
