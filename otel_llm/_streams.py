@@ -684,12 +684,15 @@ _STREAM_NAMES = ("Stream", "StreamAsync", "StreamWrapper")
 
 def _understood(tp: type) -> bool:
     """Whether iterators of type ``tp`` are LLM streams the SDK understands: a provider SDK's or an LLM
-    framework's (by module), or named ``…Stream`` (:data:`_STREAM_NAMES`) outside the standard library.
+    framework's (by module), named ``…Stream`` (:data:`_STREAM_NAMES`) outside the standard library, or
+    a decorated call's stream proxy (returned by another decorated function: both spans cover it).
 
     Anything else — ``sqlite3.Cursor``, ``csv.reader``, ``map``, a list iterator, a
     database driver's cursor, botocore's ``StreamingBody`` — is the app's own
     result: proxying it would change the type the app gets back.
     """
+    if issubclass(tp, _StreamProxy):
+        return True
     module = getattr(tp, "__module__", None)
     if not isinstance(module, str):
         return False

@@ -167,3 +167,24 @@ def test_a_provider_stream_is_still_a_stream() -> None:
 
         assert len(list(ask())) == 1
     assert cap.span("chat m").attributes[sc.GEN_AI_USAGE_OUTPUT_TOKENS] == 3
+
+
+def test_a_stream_proxy_returned_by_another_decorated_function_stays_a_stream() -> None:
+    with otel_llm.testing.capture() as cap:
+
+        class Stream:
+            def __init__(self) -> None:
+                self._it = iter([{"choices": [], "usage": {"prompt_tokens": 2, "completion_tokens": 3}}])
+
+            def __iter__(self) -> "Stream":
+                return self
+
+            def __next__(self) -> Any:
+                return next(self._it)
+
+        ask = otel_llm.llm_call(model="m")(lambda: Stream())
+        write = otel_llm.agent("writer")(lambda: ask())
+        stream = write()
+        assert not cap.spans()  # both spans cover the stream
+        assert len(list(stream)) == 1
+    assert cap.span("invoke_agent writer").attributes[sc.OTEL_LLM_AGENT_OUTPUT_TOKENS] == 3
