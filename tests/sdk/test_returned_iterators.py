@@ -59,6 +59,19 @@ def _plain_iterators() -> dict[str, Any]:
     }
 
 
+class Stream:
+    """A provider's stream (named as OpenAI's is) of one chunk carrying usage."""
+
+    def __init__(self) -> None:
+        self._it = iter([{"choices": [], "usage": {"prompt_tokens": 2, "completion_tokens": 3}}])
+
+    def __iter__(self) -> "Stream":
+        return self
+
+    def __next__(self) -> Any:
+        return next(self._it)
+
+
 @pytest.mark.parametrize(
     "decorator",
     [otel_llm.llm_call(model="m"), otel_llm.graph_node("rows"), otel_llm.vector_op("query"), otel_llm.tool("rows")],
@@ -148,17 +161,6 @@ def test_the_types_of_llm_sdks_and_streams_are_understood(module: str, name: str
 
 def test_a_provider_stream_is_still_a_stream() -> None:
     """A type the SDK understands (named ``…Stream``, as OpenAI's and Anthropic's are) stays proxied."""
-
-    class Stream:
-        def __init__(self) -> None:
-            self._it = iter([{"choices": [], "usage": {"prompt_tokens": 2, "completion_tokens": 3}}])
-
-        def __iter__(self) -> "Stream":
-            return self
-
-        def __next__(self) -> Any:
-            return next(self._it)
-
     with otel_llm.testing.capture() as cap:
 
         @otel_llm.llm_call(model="m")
@@ -171,17 +173,6 @@ def test_a_provider_stream_is_still_a_stream() -> None:
 
 def test_a_stream_proxy_returned_by_another_decorated_function_stays_a_stream() -> None:
     with otel_llm.testing.capture() as cap:
-
-        class Stream:
-            def __init__(self) -> None:
-                self._it = iter([{"choices": [], "usage": {"prompt_tokens": 2, "completion_tokens": 3}}])
-
-            def __iter__(self) -> "Stream":
-                return self
-
-            def __next__(self) -> Any:
-                return next(self._it)
-
         ask = otel_llm.llm_call(model="m")(lambda: Stream())
         write = otel_llm.agent("writer")(lambda: ask())
         stream = write()
