@@ -75,15 +75,17 @@ _EMPTY = Session()
 
 
 def _config(run_config: Any) -> dict[Any, Any] | None:
-    """A copy of ``run_config``; one that is no mapping is ignored with a warning (the block still runs)."""
-    if not run_config:
-        return None
-    if isinstance(run_config, Mapping):
-        return dict(run_config)
-    _log.warning(
-        "otel_llm.session: run_config must be a mapping of names to values, got a %s; ignored",
-        type(run_config).__name__,
-    )
+    """A copy of ``run_config``; one that is no mapping, or cannot be read, is ignored with a warning
+    (the block still runs)."""
+    try:
+        if not run_config:
+            return None
+        if isinstance(run_config, Mapping):
+            return dict(run_config)
+        problem = f"must be a mapping of names to values, got a {type(run_config).__name__}"
+    except Exception as exc:  # noqa: BLE001 — the app's mapping raised while read: not our fault
+        problem = f"could not be read ({type(exc).__name__} while copying it)"
+    _log.warning("otel_llm.session: run_config %s; ignored", problem)
     return None
 
 

@@ -31,6 +31,19 @@ class NoLength:
         raise RuntimeError("no length")
 
 
+class Unreadable(dict):  # type: ignore[type-arg]
+    """A mapping whose reads raise."""
+
+    def __getitem__(self, key: Any) -> Any:
+        raise RuntimeError("no read")
+
+    def keys(self) -> Any:
+        raise RuntimeError("no keys")
+
+    def __iter__(self) -> Any:
+        raise RuntimeError("no iteration")
+
+
 UNRENDERABLE = "[unrenderable NoText]"
 
 
@@ -47,8 +60,9 @@ def _attributes(cap) -> dict[str, Any]:
         ({"run_config": {NoText(): 1}}, sc.OTEL_LLM_RUN_CONFIG_PREFIX + UNRENDERABLE, 1),
         ({"run_config": [("a", 1), "b"]}, None, None),  # no mapping: ignored, with a warning
         ({"run_config": 5}, None, None),
+        ({"run_config": Unreadable(a=1)}, None, None),
     ],
-    ids=["thread", "user", "config-value", "config-key", "config-list", "config-int"],
+    ids=["thread", "user", "config-value", "config-key", "config-list", "config-int", "config-unreadable"],
 )
 def test_a_session_of_misbehaving_values_never_breaks_the_block(kwargs, attribute, expected, caplog) -> None:
     with capture() as cap:
