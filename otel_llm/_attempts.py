@@ -41,6 +41,10 @@ def _span_id(ctx: otel_context.Context | None) -> int:
     return trace.get_current_span(ctx).get_span_context().span_id  # 0 outside any span
 
 
+# The largest attempt number: an attribute OTLP can encode (a 64-bit integer).
+_MAX_ATTEMPT = 2**63 - 1
+
+
 class attempt:  # noqa: N801 — public API name is lower-case, like ``session``
     """Mark the calls started inside the block as attempt ``number`` (1 = the first try).
 
@@ -63,7 +67,7 @@ class attempt:  # noqa: N801 — public API name is lower-case, like ``session``
         self._token: object | None = None
 
     def __enter__(self) -> int:
-        if type(self._number) is not int or self._number < 1:
+        if type(self._number) is not int or not 1 <= self._number <= _MAX_ATTEMPT:
             _log.warning("otel-llm: attempt(%r) ignored: the attempt number is an int, 1 for the first try", self._number)
             return self._number
         try:

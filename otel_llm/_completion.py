@@ -69,7 +69,7 @@ def completion_text(value: Any) -> str | None:
                 text = _wrapped_text(_field(value, "data"))
             if text is None:
                 text = _field(value, "text")  # Cohere v1: a response's, a text-generation event's
-    except (AttributeError, KeyError, IndexError, TypeError):
+    except (AttributeError, KeyError, IndexError, TypeError, ValueError):  # ValueError: a data frame's truth value
         return None
     return text if isinstance(text, str) else None
 

@@ -23,13 +23,15 @@ import json
 import logging
 import traceback
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, TypeVar
 
 from opentelemetry import context as otel_context
 
 from otel_llm import semconv
 
-__all__ = ["REDACTING_KEY", "ContentPolicy", "render", "utf8_safe"]
+__all__ = [
+    "REDACTING_KEY", "SUPPRESS_INSTRUMENTATION_KEY", "ContentPolicy", "StreamedText", "as_text", "encodable", "render", "utf8_safe",
+]
 
 # Set in the context the ``redact`` hook runs in. The hook is otel-llm's work, not the app's:
 # a decorated function it calls runs bare (``_core.open_call``), or recording it would copy the
@@ -37,12 +39,14 @@ __all__ = ["REDACTING_KEY", "ContentPolicy", "render", "utf8_safe"]
 # "suppress instrumentation" is set too, so other instrumentations (an HTTP client's, a
 # provider's) record nothing of it either.
 REDACTING_KEY = otel_context.create_key("otel_llm.redacting")
-_SUPPRESS_INSTRUMENTATION_KEY = getattr(otel_context, "_SUPPRESS_INSTRUMENTATION_KEY", None)
+# OpenTelemetry's "suppress instrumentation" flag (set while span processors export), ``None`` if it has none.
+SUPPRESS_INSTRUMENTATION_KEY = getattr(otel_context, "_SUPPRESS_INSTRUMENTATION_KEY", None)
 
 _log = logging.getLogger("otel_llm.content")
 # The fields every LogRecord has (and the two ``Formatter`` adds); any other field came from ``extra=``.
 _LOG_RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 _REDACT_FAILED = "[redaction failed]"
+T = TypeVar("T")
 _RENDER_FAILED = "[unrenderable {type}]"
 
 
@@ -99,6 +103,44 @@ def utf8_safe(text: str) -> str:
     return text
 
 
+# OTLP's integers are 64-bit: its encoder drops a larger one (logging an error in the app's log).
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _big(value: object) -> bool:
+    return type(value) is int and not _INT64_MIN <= value <= _INT64_MAX  # type: ignore[operator]
+
+
+def encodable(value: T) -> T:
+    """An attribute value as OTLP can encode it: text :func:`utf8_safe`, an integer beyond 64 bits as its
+    decimal text; in a list or tuple likewise (all its integers as text when one is that big: a list's
+    values share a type). Other values, and values already encodable, come back as they are."""
+    if isinstance(value, str):
+        return utf8_safe(value)  # type: ignore[return-value]
+    if _big(value):
+        return str(value)  # type: ignore[return-value]
+    if isinstance(value, (list, tuple)):
+        if any(_big(v) for v in value):
+            return type(value)(str(v) for v in value)  # type: ignore[return-value]
+        if any(isinstance(v, str) and utf8_safe(v) is not v for v in value):
+            return type(value)(utf8_safe(v) if isinstance(v, str) else v for v in value)  # type: ignore[return-value]
+    return value
+
+
+def as_text(value: object) -> str:
+    """``str(value)`` as an attribute can carry it (:func:`utf8_safe`): the app's name, id or key.
+
+    Never raises: a value whose ``__str__`` raises is ``[unrenderable Type]``.
+    """
+    if type(value) is str:
+        return utf8_safe(value)  # type: ignore[arg-type]
+    try:
+        text = str(value)
+    except Exception:  # noqa: BLE001 — the app's object cannot be rendered: not our fault
+        return _RENDER_FAILED.format(type=type(value).__name__)
+    return utf8_safe(text) if isinstance(text, str) else _RENDER_FAILED.format(type=type(value).__name__)
+
+
 def render(value: object) -> str:
     """Text of any value: strings as-is, JSON for plain data, ``repr`` otherwise. Never raises."""
     if isinstance(value, str):
@@ -137,6 +179,48 @@ def _hook_failed(hook: Callable[[str], str], exc: Exception) -> None:
     )
 
 
+# How far past the recorded bound streamed text is kept: the redact hook sees a secret the bound
+# would cut (up to this long) whole, so no prefix of it is recorded.
+REDACT_MARGIN = 1024
+
+
+class StreamedText:
+    """A stream's pieces as they arrive, kept only up to ``limit`` characters; their whole length counted.
+
+    Why: captured text is truncated to ``max_content_chars`` when recorded, so
+    keeping more of a long stream than that (plus :data:`REDACT_MARGIN`) only
+    costs memory for as long as the stream runs. A string piece counts its
+    length (the one that crosses the limit is cut), any other piece one.
+    """
+
+    __slots__ = ("parts", "kept", "total", "limit")
+
+    def __init__(self, limit: int) -> None:
+        self.parts: list[object] = []
+        self.kept = 0  # characters in ``parts``
+        self.total = 0  # characters streamed
+        self.limit = limit
+
+    def add(self, piece: object) -> None:
+        size = len(piece) if isinstance(piece, str) else 1
+        self.total += size
+        room = self.limit - self.kept
+        if room <= 0:
+            return
+        if size > room:  # only a string is longer than one
+            piece, size = piece[:room], room  # type: ignore[index]
+        self.parts.append(piece)
+        self.kept += size
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def value(self) -> object:
+        """What was kept: the text, or the list of pieces when some are not strings."""
+        parts = self.parts
+        return "".join(parts) if all(isinstance(p, str) for p in parts) else parts  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
 class ContentPolicy:
     """Whether and how user text is captured: off by default, redacted, bounded."""
@@ -151,10 +235,25 @@ class ContentPolicy:
         A failing ``redact`` hook yields a placeholder rather than the
         unredacted text: when in doubt, leak nothing.
         """
+        return self._captured(value, None)
+
+    def streamed(self) -> StreamedText:
+        """The keeper of a stream's text pieces: bounded as :meth:`streamed_text` records them (nothing
+        kept, only counted, when capture is off)."""
+        return StreamedText(self.max_chars + REDACT_MARGIN if self.capture else 0)
+
+    def streamed_text(self, pieces: StreamedText) -> str | None:
+        """:meth:`text` of a stream's pieces: the kept text, truncated as the whole stream's would be."""
+        value = pieces.value()
+        cut = pieces.total > pieces.kept and isinstance(value, str)
+        return self._captured(value, pieces.total if cut else None)
+
+    def _captured(self, value: object, whole: int | None) -> str | None:
+        """``value`` rendered, redacted, bounded (``whole``: the length of the text it was cut from)."""
         if not self.capture or value is None:
             return None
         text = self.scrub(render(value))
-        return text if text is _REDACT_FAILED else utf8_safe(self.truncate(text))
+        return text if text is _REDACT_FAILED else utf8_safe(self.truncate(text, whole))
 
     def scrub(self, text: str) -> str:
         """``text`` through the ``redact`` hook (whatever the capture setting). Never raises.
@@ -168,8 +267,8 @@ class ContentPolicy:
         if current.get(REDACTING_KEY):
             return _REDACT_FAILED
         values: dict[str, object] = {REDACTING_KEY: True}
-        if _SUPPRESS_INSTRUMENTATION_KEY is not None:
-            values[_SUPPRESS_INSTRUMENTATION_KEY] = True
+        if SUPPRESS_INSTRUMENTATION_KEY is not None:
+            values[SUPPRESS_INSTRUMENTATION_KEY] = True
         token = otel_context.attach(otel_context.Context({**current, **values}))
         try:
             redacted = self.redact(text)
@@ -237,7 +336,10 @@ class ContentPolicy:
             return type(value)(self.scrub(v) if isinstance(v, str) else v for v in value)
         return value
 
-    def truncate(self, text: str) -> str:
-        if len(text) <= self.max_chars:
-            return text
-        return f"{text[: self.max_chars]}…[truncated from {len(text)} chars]"
+    def truncate(self, text: str, whole: int | None = None) -> str:
+        """``text`` bounded to ``max_chars``, saying the length it had (``whole``: of the text it was cut from)."""
+        if whole is None:
+            if len(text) <= self.max_chars:
+                return text
+            whole = len(text)
+        return f"{text[: self.max_chars]}…[truncated from {whole} chars]"

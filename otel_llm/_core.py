@@ -40,7 +40,7 @@ from opentelemetry.util.types import AttributeValue
 
 from otel_llm import _active, _runtime, _streams, semconv
 from otel_llm._attempts import ATTEMPT_KEY, attempt_number
-from otel_llm._content import REDACTING_KEY, utf8_safe
+from otel_llm._content import REDACTING_KEY, SUPPRESS_INSTRUMENTATION_KEY, encodable, utf8_safe
 from otel_llm._guard import internal_error
 from otel_llm._metrics import exemplar_ids, recorder_index
 from otel_llm.context import Session, current_session
@@ -200,7 +200,7 @@ class Kind:
             return known[1]
         attributes = dict(self.attributes)
         if project:
-            attributes[semconv.OTEL_LLM_PROJECT] = project
+            attributes[semconv.OTEL_LLM_PROJECT] = encodable(project)
         frozen = MappingProxyType(attributes)
         self._with_project = (project, frozen)
         return frozen
@@ -519,8 +519,11 @@ def open_call(kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any], attach:
     """Zone 1: start the span and, if ``attach``, make it current.
 
     ``None`` (the wrapper then calls the function bare) on any fault, when
-    the runtime is disabled, or when a finaliser calls it while the cyclic garbage
-    collector runs (see ``_streams.defer``: attaching a context there can crash CPython).
+    the runtime is disabled, when a finaliser calls it while the cyclic garbage
+    collector runs (see ``_streams.defer``: attaching a context there can crash CPython),
+    or where OpenTelemetry suppresses instrumentation (a span processor exporting: a
+    decorated function the app's exporter calls would otherwise record a span, exported
+    by the same exporter, without end).
 
     Generator functions pass ``attach=False``: their body runs later, step by
     step, each step in ``call.ctx`` (see ``_streams``).
@@ -541,6 +544,8 @@ def open_call(kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any], attach:
             kind = kind.select(args)
         parent = otel_context.get_current()
         if REDACTING_KEY in parent:  # called by the redact hook: otel-llm's work, recorded nowhere
+            return None
+        if parent.get(SUPPRESS_INSTRUMENTATION_KEY):  # type: ignore[arg-type]  # an exporter's work (the app's too)
             return None
         project = runtime.settings.project
         known = kind._with_project  # static_attributes' cache, read here first (one call less per call)

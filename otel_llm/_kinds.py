@@ -26,7 +26,7 @@ from opentelemetry.util.types import AttributeValue
 from otel_llm import _rollup, _toolcalls, semconv
 from otel_llm.context import in_thread
 from otel_llm._completion import completion_text
-from otel_llm._content import utf8_safe
+from otel_llm._content import StreamedText, as_text, encodable, utf8_safe
 from otel_llm._core import ENCLOSING_NODE_KEY, USAGE_SINK_KEY, Call, ChunkObserver, Kind, without
 from otel_llm._guard import internal_error
 from otel_llm._metrics import (
@@ -75,9 +75,11 @@ def _static_attributes(
 
     ``identity`` (what the operation is: names, provider, model) goes on both;
     ``extra`` (request settings) only on the span, keeping metrics low-cardinality.
+    The decorator's text is app text: :func:`encodable` (OTLP must be able to encode it).
     """
-    metric = _without_none(identity)
-    return {semconv.OTEL_LLM_KIND: kind, **metric, **_without_none(extra or {})}, metric
+    metric = {k: encodable(v) for k, v in _without_none(identity).items()}
+    extra_values = {k: encodable(v) for k, v in _without_none(extra or {}).items()}
+    return {semconv.OTEL_LLM_KIND: kind, **metric, **extra_values}, metric
 
 
 def _inherited(
@@ -89,10 +91,14 @@ def _inherited(
     return {**without(outer, identity), **own} if outer else own  # type: ignore[arg-type]
 
 
-def _message_event(call: Call, role: str, text: str) -> None:
-    """A ``chat.message`` event: role and length always, the text only if captured."""
-    attrs: dict[str, AttributeValue] = {semconv.EVENT_ATTR_ROLE: role, semconv.EVENT_ATTR_LENGTH: len(text)}
-    captured = call.runtime.content.text(text)
+def _message_event(call: Call, role: str, text: str | StreamedText) -> None:
+    """A ``chat.message`` event: role and length always, the text (or a streamed reply's) only if captured."""
+    content = call.runtime.content
+    if isinstance(text, StreamedText):
+        length, captured = text.total, content.streamed_text(text)
+    else:
+        length, captured = len(text), content.text(text)
+    attrs: dict[str, AttributeValue] = {semconv.EVENT_ATTR_ROLE: role, semconv.EVENT_ATTR_LENGTH: length}
     if captured is not None:
         attrs[semconv.EVENT_ATTR_CONTENT] = captured
     call.span.add_event(semconv.EVENT_CHAT_MESSAGE, attrs)
@@ -124,18 +130,18 @@ class _Binder:
 
 
 class _ChatState:
-    """Per-call state of a chat turn: its roll-up and the text chunks it streamed."""
+    """Per-call state of a chat turn: its roll-up and the text chunks it streamed (bounded)."""
 
     __slots__ = ("rollup", "reply")
 
-    def __init__(self, rollup: RollUp) -> None:
+    def __init__(self, rollup: RollUp, reply: StreamedText) -> None:
         self.rollup = rollup
-        self.reply: list[str] = []
+        self.reply = reply
 
     def add_reply_piece(self, chunk: Any) -> None:
         """Per streamed item: text pieces make up the assistant's message."""
         if isinstance(chunk, str):
-            self.reply.append(chunk)
+            self.reply.add(chunk)
 
 
 class ChatKind(Kind):
@@ -156,11 +162,11 @@ class ChatKind(Kind):
         if self._thread_id_arg is None:
             return None
         thread_id = self._binder.bind(args, kwargs).get(self._thread_id_arg)
-        return None if thread_id is None else {semconv.GEN_AI_CONVERSATION_ID: str(thread_id)}
+        return None if thread_id is None else {semconv.GEN_AI_CONVERSATION_ID: as_text(thread_id)}
 
     def enter(self, call: Call, parent: otel_context.Context) -> Mapping[str, object]:
         rollup, values = _rollup.opened(parent)
-        call.extra = _ChatState(rollup)
+        call.extra = _ChatState(rollup, call.runtime.content.streamed())
         return values
 
     def call_context(self, attributes: Mapping[str, AttributeValue], parent: otel_context.Context) -> Mapping[str, object]:
@@ -186,7 +192,7 @@ class ChatKind(Kind):
     def on_end(self, call: Call) -> None:
         state: _ChatState = call.extra
         if state.reply:  # a streamed answer: one message event for the whole reply
-            _message_event(call, _ASSISTANT, "".join(state.reply))
+            _message_event(call, _ASSISTANT, state.reply)
         call.span.set_attributes(state.rollup.close(_rollup.TURN))
 
 
@@ -196,6 +202,7 @@ class GraphNodeKind(Kind):
     kind = semconv.KIND_GRAPH_NODE
 
     def __init__(self, node: str, graph: str | None) -> None:
+        node, graph = utf8_safe(node), encodable(graph)  # the app's names: in the span name and inherited
         self.span_name = node
         self.attributes, self._metric_attributes = _static_attributes(
             self.kind, {semconv.OTEL_LLM_GRAPH_NODE: node, semconv.OTEL_LLM_GRAPH_NAME: graph}
@@ -210,7 +217,7 @@ class GraphNodeKind(Kind):
 
     def on_result(self, call: Call, value: Any) -> None:
         if isinstance(value, Mapping):
-            keys = sorted(str(k) for k in value)
+            keys = sorted(as_text(k) for k in value)
             call.span.add_event(semconv.EVENT_GRAPH_STATE_UPDATE, {semconv.EVENT_ATTR_STATE_KEYS: keys})
 
     def metric_values(self, call: Call) -> tuple[int, float, str | None, AttributeSet, ExemplarIds]:
@@ -235,7 +242,12 @@ def _returned_rows(value: Any) -> int | None:
         if ids and all(isinstance(per_query, (list, tuple)) for per_query in ids):
             return sum(len(per_query) for per_query in ids)
         return len(ids)
-    return len(value) if hasattr(type(value), "__len__") else None
+    if not hasattr(type(value), "__len__"):
+        return None
+    try:
+        return len(value)
+    except Exception:  # noqa: BLE001 — the app's result raised in its own __len__: no count, not our fault
+        return None
 
 
 class VectorOpKind(Kind):
@@ -245,6 +257,7 @@ class VectorOpKind(Kind):
     span_kind = SpanKind.CLIENT
 
     def __init__(self, op: str, collection: str | None, db_system: str | None, top_k: int | None) -> None:
+        op, collection = utf8_safe(op), encodable(collection)  # the app's names, in the span name
         self.span_name = f"{op} {collection}" if collection else op
         self.attributes, self._metric_attributes = _static_attributes(
             self.kind,
@@ -280,13 +293,15 @@ _INPUT, _OUTPUT, _CACHE_READ, _CACHE_WRITE, _REASONING, _RESPONSE_MODEL, _RESPON
 )
 
 # What an llm_call's metric points need, taken as it ends: (its recorder, duration,
-# first_chunk_s, error_type, input_tokens, output_tokens, cost, exemplar, and the
-# attribute sets of the call's points, of its input tokens' and of its output tokens').
+# first_chunk_s, error_type, input_tokens, output_tokens, total_tokens (only when there is no
+# split), cost, exemplar, and the call's point sets: those of :data:`_PointSets`, in order).
 # A flat tuple: it is built on the caller's thread for every call.
 _LLMPoints = tuple[
-    int, float, "float | None", "str | None", "int | None", "int | None", "float | None", ExemplarIds,
-    AttributeSet, AttributeSet, AttributeSet,
+    int, float, "float | None", "str | None", "int | None", "int | None", "int | None", "float | None", ExemplarIds,
+    AttributeSet, AttributeSet, AttributeSet, AttributeSet,
 ]
+# The attribute sets of a call's points, of its input tokens', output tokens' and lone total's.
+_PointSets = tuple[AttributeSet, AttributeSet, AttributeSet, AttributeSet]
 
 
 # The argument names a model is asked for by: OpenAI, Anthropic, Gemini, Mistral, Cohere,
@@ -330,13 +345,13 @@ class _ModelArguments:
         for name in _MODEL_ARGUMENTS:
             value = kwargs.get(name)
             if value is not None:
-                return value if isinstance(value, str) and value else None
+                return utf8_safe(value) if isinstance(value, str) and value else None
         if args and self.positional:
             bound = self.binder.bind(args, kwargs)
             for name in _MODEL_ARGUMENTS:
                 value = bound.get(name)
                 if isinstance(value, str) and value:
-                    return value
+                    return utf8_safe(value)
         return None
 
 
@@ -349,11 +364,11 @@ class _LLMState:
         self.rollup = rollup
         self.counted = counted  # counted in the roll-up as it started: it ends there too
         self.request_model: str | None = None  # a bare llm_call's model, read from the call's arguments
-        self.point_sets: tuple[AttributeSet, AttributeSet, AttributeSet] | None = None  # with that model
+        self.point_sets: _PointSets | None = None  # with that model
         self.cost: float | None = None  # USD, when priced (the span's gen_ai.usage.cost)
         self.stream: StreamUsage | None = None  # where a returned stream's usage is read
         self.response_text: str | None = None
-        self.parts: list[str] | None = None  # streamed completion text, kept only with capture on
+        self.parts: StreamedText | None = None  # streamed completion text, kept (bounded) only with capture on
 
 
 class LLMCallKind(Kind):
@@ -377,7 +392,9 @@ class LLMCallKind(Kind):
         operation: str,
         params: Mapping[str, Any],
     ) -> None:
-        model = model or _fixed_model(fn)
+        # The app's names, in the span name and the pricing key: :func:`utf8_safe`.
+        model, provider = encodable(model or _fixed_model(fn)), encodable(provider)
+        operation = utf8_safe(operation)
         self.model = model
         self.provider = provider
         self.operation = operation
@@ -391,20 +408,22 @@ class LLMCallKind(Kind):
             },
             {REQUEST_PARAMS[k]: v for k, v in params.items()},
         )
-        self._call_set, self._input_set, self._output_set = self._point_sets(self._metric_attributes)
+        self._sets = self._point_sets(self._metric_attributes)
         self._request_event = _without_none({semconv.GEN_AI_REQUEST_MODEL: model})
         # Without a model of its own, each call's model is read from its arguments (see ``_requested``).
         self._model_args = _ModelArguments(fn) if model is None else None
-        self._sets_by_model: dict[str, tuple[AttributeSet, AttributeSet, AttributeSet]] = {}
+        self._sets_by_model: dict[str, _PointSets] = {}
 
     @staticmethod
-    def _point_sets(metric_attributes: Mapping[str, AttributeValue]) -> tuple[AttributeSet, AttributeSet, AttributeSet]:
-        """The attribute sets of a call's points, of its input tokens' and of its output tokens'."""
+    def _point_sets(metric_attributes: Mapping[str, AttributeValue]) -> _PointSets:
+        """The attribute sets of a call's points, of its input tokens', output tokens' and lone total's."""
         return (
             attribute_set(metric_attributes),
-            attribute_set({**metric_attributes, semconv.GEN_AI_TOKEN_TYPE: "input"}),
-            attribute_set({**metric_attributes, semconv.GEN_AI_TOKEN_TYPE: "output"}),
-        )
+            *(
+                attribute_set({**metric_attributes, semconv.GEN_AI_TOKEN_TYPE: token_type})
+                for token_type in (semconv.TOKEN_TYPE_INPUT, semconv.TOKEN_TYPE_OUTPUT, semconv.TOKEN_TYPE_TOTAL)
+            ),
+        )  # type: ignore[return-value]
 
     def _requested(self, call: Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         """A bare llm_call: the model this call asked for, from its arguments, on the span, its
@@ -475,14 +494,13 @@ class LLMCallKind(Kind):
         reader = state.stream = reader_for(item)
         if not call.runtime.content.capture:
             return reader
-        parts: list[str] = []
-        state.parts = parts
+        parts = state.parts = call.runtime.content.streamed()
 
         def read_and_capture(chunk: Any) -> None:
             reader(chunk)
             piece = completion_text(chunk)
             if piece:
-                parts.append(piece)
+                parts.add(piece)
 
         return read_and_capture
 
@@ -501,7 +519,7 @@ class LLMCallKind(Kind):
                     call.say_unobserved(missing)
         usage = call.sink.usage
         if state.parts and state.response_text is None:
-            state.response_text = call.runtime.content.text("".join(state.parts))
+            state.response_text = call.runtime.content.streamed_text(state.parts)
         if call.error_type is None and state.response_text is not None:
             self._response_event(call, usage, state.response_text)
         if usage is not None:
@@ -517,25 +535,29 @@ class LLMCallKind(Kind):
         usage = call.sink.usage  # the call has ended: its elapsed time is fixed
         exemplar = exemplar_ids(call.span.get_span_context())
         state: _LLMState = call.extra
-        call_set, input_set, output_set = state.point_sets or (self._call_set, self._input_set, self._output_set)
+        sets = state.point_sets or self._sets
         if usage is None or call.sink.wrapper:  # a wrapper's tokens and cost are its inner call's
             return (
-                self.metric_recorder, call.elapsed, call.first_chunk_s, call.error_type, None, None, None, exemplar,
-                call_set, input_set, output_set,
+                self.metric_recorder, call.elapsed, call.first_chunk_s, call.error_type, None, None, None, None,
+                exemplar, *sets,
             )
+        inp, out, total = usage.input_tokens, usage.output_tokens, usage.total_tokens
         return (
-            self.metric_recorder, call.elapsed, call.first_chunk_s, call.error_type, usage.input_tokens,
-            usage.output_tokens, state.cost, exemplar, call_set, input_set, output_set,
+            self.metric_recorder, call.elapsed, call.first_chunk_s, call.error_type, inp, out,
+            total if inp is None and out is None else None,  # the span's gen_ai.usage.total_tokens rule
+            state.cost, exemplar, *sets,
         )
 
     @staticmethod
     def record_metrics(values: _LLMPoints, instruments: Instruments) -> None:
-        (_, duration, first_chunk_s, error_type, input_tokens, output_tokens, cost, exemplar, call_set, input_set,
-         output_set) = values
+        (_, duration, first_chunk_s, error_type, input_tokens, output_tokens, total_tokens, cost, exemplar,
+         call_set, input_set, output_set, total_set) = values
         if input_tokens is not None:
             instruments.token_usage.record(input_tokens, point_attributes(input_set), NO_EXEMPLAR)
         if output_tokens is not None:
             instruments.token_usage.record(output_tokens, point_attributes(output_set), NO_EXEMPLAR)
+        if total_tokens is not None:  # only a total: recorded as the span carries it, not split
+            instruments.token_usage.record(total_tokens, point_attributes(total_set), NO_EXEMPLAR)
         if cost is not None:
             instruments.add(instruments.cost, cost, call_set)
         attributes = point_attributes(call_set)
@@ -567,12 +589,12 @@ class LLMCallKind(Kind):
             attrs[_CACHE_WRITE] = write
         if reasoning is not None:
             attrs[_REASONING] = reasoning
-        if model is not None:
-            attrs[_RESPONSE_MODEL] = model
+        if model is not None:  # the response's text (or record_usage's): utf8_safe, as the app's names
+            attrs[_RESPONSE_MODEL] = utf8_safe(model)
         if response_id is not None:
-            attrs[_RESPONSE_ID] = response_id
+            attrs[_RESPONSE_ID] = utf8_safe(response_id)
         if usage.finish_reasons:
-            attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = usage.finish_reasons
+            attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = encodable(usage.finish_reasons)
         if usage.dropped:
             attrs[semconv.OTEL_LLM_USAGE_DROPPED] = usage.dropped
         if usage.total_tokens is not None and inp is None and out is None:  # only a total: not priced below
@@ -619,21 +641,13 @@ def _remember_tool_calls(call: Call, response: Any, candidates: list[Any] | None
 
 
 class _ToolState:
-    """Per-call state of a tool: metric attribute set, streamed result if captured."""
+    """Per-call state of a tool: metric attribute set, streamed result (bounded) if captured."""
 
-    __slots__ = ("metric_set", "parts", "max_parts")
+    __slots__ = ("metric_set", "parts")
 
-    def __init__(self, metric_set: AttributeSet, max_parts: int) -> None:
+    def __init__(self, metric_set: AttributeSet, parts: StreamedText) -> None:
         self.metric_set = metric_set
-        self.parts: list[Any] = []
-        self.max_parts = max_parts
-
-    def add_part(self, chunk: Any) -> None:
-        """Per streamed item, with capture on: at most ``max_parts`` items (each renders to one
-        char or more), so the bounded text is complete up to its truncation."""
-        parts = self.parts
-        if len(parts) < self.max_parts:
-            parts.append(chunk)
+        self.parts = parts
 
 
 class ToolKind(Kind):
@@ -660,7 +674,7 @@ class ToolKind(Kind):
         call_id_arg: str | None,
     ) -> None:
         self._named = name is not None
-        self.name = str(name) if name is not None else callable_name(fn)
+        self.name = utf8_safe(str(name)) if name is not None else callable_name(fn)
         self.span_name = f"{semconv.OPERATION_EXECUTE_TOOL} {self.name}"
         self.attributes, self._metric_attributes = _static_attributes(
             self.kind,
@@ -679,7 +693,7 @@ class ToolKind(Kind):
         self._not_arguments = {first if first in _SELF_NAMES else None, call_id_arg} - {None}
 
     def enter(self, call: Call, parent: otel_context.Context) -> None:
-        call.extra = _ToolState(self._metric_set, call.runtime.content.max_chars)
+        call.extra = _ToolState(self._metric_set, call.runtime.content.streamed())
         # Counted as it starts: a tool the agent (or turn) started is one it made, even when it
         # ends after it (an async generator left by ``break`` is closed later, by the event loop).
         rollup = _rollup.current_rollup(parent)
@@ -730,7 +744,7 @@ class ToolKind(Kind):
         if self._call_id_arg is not None and bound is not None:
             value = bound.get(self._call_id_arg)
             if isinstance(value, str) and value:
-                return _toolcalls.ToolCallRef(value)
+                return _toolcalls.ToolCallRef(utf8_safe(value))
             return _toolcalls.received(value)
         for value in (*args, *kwargs.values()):
             ref = _toolcalls.received(value)
@@ -745,13 +759,14 @@ class ToolKind(Kind):
 
     def on_first_chunk(self, call: Call, item: Any) -> ChunkObserver | None:
         # The streamed result is kept only to be captured: without capture, nothing per item.
-        return call.extra.add_part if call.runtime.content.capture else None
+        return call.extra.parts.add if call.runtime.content.capture else None
 
     def on_end(self, call: Call) -> None:
         state: _ToolState = call.extra
         if state.parts:
-            whole = "".join(state.parts) if all(isinstance(p, str) for p in state.parts) else state.parts
-            self.on_result(call, whole)
+            text = call.runtime.content.streamed_text(state.parts)
+            if text is not None:
+                call.span.set_attribute(semconv.GEN_AI_TOOL_CALL_RESULT, text)
 
     def metric_values(self, call: Call) -> tuple[int, float, str | None, AttributeSet, ExemplarIds]:
         return self.metric_recorder, call.duration(), call.error_type, call.extra.metric_set, call.exemplar()
@@ -823,6 +838,7 @@ class AgentKind(Kind):
         if name is None:
             name, self._per_call = _agent_name(fn)
         self.selects = self._per_call
+        name, agent_id = utf8_safe(name), encodable(agent_id)  # the app's names: in the span name and inherited
         # Per call named after its ``self``/``cls``: the agent kind of each name (see ``select``).
         self._by_owner: dict[str, AgentKind] = {}
         self._id, self._description = agent_id, description

@@ -13,6 +13,7 @@ from opentelemetry import trace
 from opentelemetry.util.types import AttributeValue
 
 from otel_llm import _notices, _runtime, semconv
+from otel_llm._content import as_text
 from otel_llm._core import current_usage_sink
 from otel_llm._guard import guarded
 from otel_llm._usage import Billing, Usage, _amount, token_count
@@ -22,6 +23,7 @@ __all__ = ["record_evaluation", "record_usage"]
 _outside_said = False
 _bad_model_said = False
 _bad_cost_said = False
+_bad_score_said = False
 
 
 @guarded("record.usage", None)
@@ -111,6 +113,22 @@ def _model_name(model: object) -> str | None:
     return None
 
 
+def _score(score: object) -> float | None:
+    """``score`` as a float when it is a real number (``bool`` included); anything else is dropped (said once on stderr)."""
+    global _bad_score_said
+    if score is None:
+        return None
+    if isinstance(score, (int, float)):
+        return float(score)
+    if not _bad_score_said:
+        _bad_score_said = True
+        _notices.notice(
+            f"otel_llm.record_evaluation(score=...) ignored: a score is a number, got a {type(score).__name__}; "
+            "the evaluation is recorded without it, further such values are not reported"
+        )
+    return None
+
+
 @guarded("record.evaluation", None)
 def record_evaluation(
     name: str,
@@ -125,11 +143,12 @@ def record_evaluation(
     span = trace.get_current_span()
     if not span.is_recording():
         return
-    attrs: dict[str, AttributeValue] = {semconv.GEN_AI_EVALUATION_NAME: str(name)}
-    if score is not None:
-        attrs[semconv.GEN_AI_EVALUATION_SCORE_VALUE] = float(score)
+    attrs: dict[str, AttributeValue] = {semconv.GEN_AI_EVALUATION_NAME: as_text(name)}
+    value = _score(score)
+    if value is not None:
+        attrs[semconv.GEN_AI_EVALUATION_SCORE_VALUE] = value
     if label is not None:
-        attrs[semconv.GEN_AI_EVALUATION_SCORE_LABEL] = str(label)
+        attrs[semconv.GEN_AI_EVALUATION_SCORE_LABEL] = as_text(label)
     if explanation is not None:
         text = _runtime.current().content.text(explanation)
         if text is not None:

@@ -38,6 +38,11 @@ each later chunk costs one or two attribute reads and a comparison:
 The chunk that carries usage goes through the one ``extract_usage`` once, so
 stream and non-stream values are read, normalised and validated alike.
 Readers see chunks of one stream only, in order, on the iterating thread.
+
+A chunk of a recognised shape may still be malformed (``{"choices": 1}``, a
+``usage_metadata`` that is no mapping, an event ``type`` that is a list): a
+field of the wrong type is read as absent, so such a chunk carries no usage and
+the stream goes on — it is the app's data, not otel-llm's fault to report.
 """
 
 from __future__ import annotations
@@ -136,10 +141,15 @@ class _OpenAIChatChunks(StreamUsage):
         get = self._get
         if get(chunk, "usage", None) is not None:
             self._usage_chunk = chunk
-        for choice in get(chunk, "choices", None) or ():
+        choices = get(chunk, "choices", None)
+        if not choices or not isinstance(choices, (list, tuple)):  # none, or malformed: no finish reason here
+            self._last = chunk
+            return
+        for choice in choices:
             reason = get(choice, "finish_reason", None)
-            if reason is not None:
-                self._reasons[get(choice, "index", None)] = reason
+            if isinstance(reason, str):
+                index = get(choice, "index", None)
+                self._reasons[index if type(index) is int else None] = reason
                 self._finish_chunk = chunk
         self._last = chunk
 
@@ -152,7 +162,7 @@ class _OpenAIChatChunks(StreamUsage):
             ), None)
         usage = _last_and_usage_chunk(self._last, usage_chunk)
         if self._reasons:
-            reasons = tuple(r for r in self._reasons.values() if isinstance(r, str) and r)
+            reasons = tuple(r for r in self._reasons.values() if r)
             if reasons:
                 usage = usage or Usage()
                 usage.finish_reasons = reasons
@@ -252,7 +262,8 @@ class _TypedEvents(StreamUsage):
         self._unwrap = unwrap  # the field holding the payload to read (Responses: "response")
 
     def __call__(self, chunk: Any) -> None:
-        if self._get(chunk, "type", None) in self._wanted:
+        event = self._get(chunk, "type", None)
+        if type(event) is str and event in self._wanted:
             payload = chunk if self._unwrap is None else self._get(chunk, self._unwrap, None)
             self._usage = _merge(self._usage, extract_usage(payload))
 
@@ -328,10 +339,10 @@ class _LangChainChunks(StreamUsage):
     def __call__(self, chunk: Any) -> None:
         get = self._get
         usage = get(chunk, "usage_metadata", None)
-        if usage:
+        if usage and isinstance(usage, Mapping):
             self._usage = _added(self._usage or {}, usage)
         meta = get(chunk, "response_metadata", None)
-        if meta:
+        if meta and isinstance(meta, Mapping):
             self._meta.update(meta)
 
     def result(self) -> Usage | None:
@@ -379,7 +390,13 @@ def _dict_get(chunk: Any, key: str, default: Any) -> Any:
 
 
 def _has(first: Any, name: str) -> bool:
-    return name in first if isinstance(first, dict) else hasattr(first, name)
+    """Whether the first chunk has the field ``name``; a chunk whose property raises has none."""
+    if isinstance(first, dict):
+        return name in first
+    try:
+        return hasattr(first, name)
+    except Exception:  # noqa: BLE001 — the app's object raised in its own property: not our fault
+        return False
 
 
 def reader_for(first: Any) -> StreamUsage:

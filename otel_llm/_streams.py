@@ -30,9 +30,17 @@ proxy whose ``with`` block the span covers (:class:`_ManagerProxy`); a
 coroutine a sync function returned, a coroutine the span covers the awaiting of
 (:func:`_awaited`).
 
-Provider streams are detected by shape (``__next__``/``__anext__`` on the
-type), without importing any provider SDK; other attributes (``.response``,
-``.close`` of an ``AsyncStream``...) are forwarded to the wrapped object.
+Which returned values are streams (:func:`wrap_if_stream`): generators and async
+generators, and iterators (``__next__``/``__anext__`` on the type) that are LLM
+streams the SDK understands — a provider SDK's (by its package) or one named
+``…Stream…`` outside the standard library (OpenAI's and Anthropic's ``Stream``,
+litellm's ``CustomStreamWrapper``, mistralai's ``EventStream``) — detected
+without importing any provider SDK. Any other iterator (a ``sqlite3.Cursor``, a
+``csv.reader``, a ``map``) is the app's result, returned exactly as it is. A
+returned generator gets a generator standing in for it (:func:`as_generator`,
+:func:`as_async_generator`): the app still gets a generator, its span covers the
+iteration. Other attributes of a provider's stream (``.response``, ``.close`` of
+an ``AsyncStream``...) are forwarded to the wrapped object.
 """
 
 from __future__ import annotations
@@ -43,7 +51,7 @@ import queue
 import sys
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import AsyncGenerator, Generator, Iterator
 from contextlib import contextmanager
 from types import AsyncGeneratorType, CoroutineType, GeneratorType, TracebackType
 from typing import TYPE_CHECKING, Any, Callable
@@ -56,8 +64,9 @@ if TYPE_CHECKING:
     from otel_llm._core import Call, ChunkObserver
 
 __all__ = [
-    "NOT_STREAMS", "AsyncManagerProxy", "AsyncStreamProxy", "SyncManagerProxy", "SyncStreamProxy", "defer", "end_deferred",
-    "gc_running", "wrap", "wrap_if_stream",
+    "NOT_STREAMS", "AsyncManagerProxy", "AsyncStreamProxy", "SyncManagerProxy", "SyncStreamProxy", "as_async_generator",
+    "as_generator", "async_generator_function", "defer", "end_deferred", "gc_running", "generator_function", "wrap",
+    "wrap_if_stream",
 ]
 
 
@@ -509,6 +518,61 @@ def _awaiting(coroutine: Any, call: "Call") -> Any:
     return stand_in
 
 
+def generator_function(open_stream: Callable[..., Any]) -> Callable[..., Generator[Any, Any, Any]]:
+    """A generator function whose generators delegate to the stream ``open_stream(*args, **kwargs)`` opens
+    (``yield from`` forwards ``send``/``throw``/``close`` and the return value)."""
+
+    def forwarding(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
+        return (yield from open_stream(*args, **kwargs))
+
+    return forwarding
+
+
+def async_generator_function(open_stream: Callable[..., Any]) -> Callable[..., AsyncGenerator[Any, Any]]:
+    """An async generator function whose async generators delegate to the stream ``open_stream(*args, **kwargs)``
+    opens (async generators have no ``yield from``: ``asend``/``athrow``/``aclose`` are forwarded by hand)."""
+
+    async def forwarding(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
+        stream = open_stream(*args, **kwargs)
+        try:
+            item = await stream.__anext__()
+            while True:
+                try:
+                    sent = yield item
+                except GeneratorExit:
+                    raise
+                except BaseException as exc:  # athrow() on us: the inner generator decides
+                    item = await stream.athrow(exc)
+                else:
+                    item = await stream.asend(sent)
+        except StopAsyncIteration:
+            return
+        finally:
+            await stream.aclose()
+
+    return forwarding
+
+
+# A generator (async generator) delegating to a stream proxy given to it.
+_delegating = generator_function(lambda stream: stream)
+_async_delegating = async_generator_function(lambda stream: stream)
+
+
+def as_generator(generator: Any, call: "Call") -> Any:
+    """A generator standing in for the ``generator`` a sync function returned: the span covers its iteration,
+    and the app still gets a generator (``isinstance``, ``inspect.isgenerator``, its name)."""
+    stand_in = _delegating(SyncStreamProxy(generator, call))
+    stand_in.__name__, stand_in.__qualname__ = generator.__name__, generator.__qualname__
+    return stand_in
+
+
+def as_async_generator(generator: Any, call: "Call") -> Any:
+    """:func:`as_generator` for an async generator."""
+    stand_in = _async_delegating(AsyncStreamProxy(generator, call))
+    stand_in.__name__, stand_in.__qualname__ = generator.__name__, generator.__qualname__
+    return stand_in
+
+
 def wrap(iterator: Any, call: "Call") -> _StreamProxy:
     """Proxy for a generator / async generator the decorated function produced."""
     if hasattr(type(iterator), "__anext__"):
@@ -517,8 +581,10 @@ def wrap(iterator: Any, call: "Call") -> _StreamProxy:
 
 
 def wrap_if_stream(value: Any, call: "Call") -> Any:
-    """A proxy when ``value`` is an iterator or async iterator (a stream), a provider's stream manager
-    or a coroutine (:func:`_awaiting`), else ``None`` (a ``unittest.mock`` double: :func:`_is_mock`).
+    """A proxy when ``value`` is an LLM stream (:func:`_understood`), a generator or async generator (a
+    generator standing in: :func:`as_generator`), a provider's stream manager or a coroutine
+    (:func:`_awaiting`), else ``None`` (a ``unittest.mock`` double: :func:`_is_mock`; an iterator of the
+    app's, such as a ``sqlite3.Cursor``, a ``csv.reader`` or a ``map``).
 
     Iterators only (``__next__``/``__anext__``): iterables such as lists, dicts
     or pydantic models are results, not streams. A stream manager is a type
@@ -539,10 +605,17 @@ def wrap_if_stream(value: Any, call: "Call") -> Any:
         if proxy is None:
             NOT_STREAMS.add(tp)
     if proxy is _EITHER:
-        # One proxy class for both kinds (OpenLLMetry's ChatStream, a wrapt
-        # ObjectProxy): the stream it wraps tells which one this is.
-        proxy = _proxy_class(type(getattr(value, "__wrapped__", value)), either=AsyncStreamProxy)
+        proxy = _dual_proxy(value)
     return None if proxy is None else proxy(value, call)
+
+
+def _dual_proxy(value: Any) -> "type[_StreamProxy] | None":
+    """The proxy of a value whose type has both protocols (OpenLLMetry's ChatStream, a wrapt ObjectProxy):
+    the stream it wraps tells which one this is, and whether it is a stream at all."""
+    inner = type(getattr(value, "__wrapped__", value))
+    if not (inner in (GeneratorType, AsyncGeneratorType) or _understood(type(value)) or _understood(inner)):
+        return None
+    return AsyncStreamProxy if hasattr(inner, "__anext__") else SyncStreamProxy
 
 
 def _is_mock(tp: type) -> bool:
@@ -566,13 +639,19 @@ def _proxy_class(tp: type, either: Any = _EITHER) -> Any:
     """The proxy class for values of ``tp``; ``either`` for a type with both protocols; ``None``: not a stream."""
     if tp is CoroutineType:  # a sync function's returned coroutine: the call runs when it is awaited
         return _awaiting
+    if tp is GeneratorType:
+        return as_generator
+    if tp is AsyncGeneratorType:
+        return as_async_generator
     event_stream = _event_stream_proxy(tp)  # before the protocols: aiobotocore's ``__anext__`` is no step
     if event_stream is not None:
         return event_stream
     if hasattr(tp, "__anext__"):
-        return either if hasattr(tp, "__next__") else AsyncStreamProxy
+        if hasattr(tp, "__next__"):
+            return either
+        return AsyncStreamProxy if _understood(tp) else None
     if hasattr(tp, "__next__") and not issubclass(tp, io.IOBase):
-        return SyncStreamProxy
+        return SyncStreamProxy if _understood(tp) else None
     if issubclass(tp, _ManagerProxy):  # a decorated call's manager returned by another: nested spans, both cover it
         return tp
     if tp.__name__.endswith("StreamManager"):  # a provider's streaming helper (OpenAI's, Anthropic's)
@@ -587,6 +666,42 @@ def _proxy_class(tp: type, either: Any = _EITHER) -> Any:
     if tp is dict:  # decided per value: boto3's streaming result holds its stream
         return _holding_event_stream
     return None
+
+
+# The modules (with their submodules) of provider SDKs and LLM frameworks whose iterators are LLM streams;
+# packages named ``langchain…`` or ``llama_index…`` by that prefix.
+_LLM_MODULES = (
+    "openai", "anthropic", "mistralai", "cohere", "google.genai", "google.generativeai", "vertexai", "groq",
+    "litellm", "ollama", "together", "fireworks", "huggingface_hub", "replicate", "ai21", "voyageai", "langgraph",
+    "dspy", "instructor",
+)
+_LLM_PREFIXES = ("langchain", "llama_index")
+# How the stream classes of other packages end their names: OpenAI's and Anthropic's ``Stream``,
+# ``AsyncStream`` and ``MessageStream``, mistralai's ``EventStream``/``EventStreamAsync``, litellm's
+# ``CustomStreamWrapper``, OpenLLMetry's ``ChatStream``.
+_STREAM_NAMES = ("Stream", "StreamAsync", "StreamWrapper")
+
+
+def _understood(tp: type) -> bool:
+    """Whether iterators of type ``tp`` are LLM streams the SDK understands: a provider SDK's or an LLM
+    framework's (by module), named ``…Stream`` (:data:`_STREAM_NAMES`) outside the standard library, or
+    a decorated call's stream proxy (returned by another decorated function: both spans cover it).
+
+    Anything else — ``sqlite3.Cursor``, ``csv.reader``, ``map``, a list iterator, a
+    database driver's cursor, botocore's ``StreamingBody`` — is the app's own
+    result: proxying it would change the type the app gets back.
+    """
+    if issubclass(tp, _StreamProxy):
+        return True
+    module = getattr(tp, "__module__", None)
+    if not isinstance(module, str):
+        return False
+    root = module.partition(".")[0]
+    if root in sys.stdlib_module_names or root == "builtins":
+        return False
+    if tp.__name__.endswith(_STREAM_NAMES) or root.startswith(_LLM_PREFIXES):
+        return True
+    return any(module == name or module.startswith(name + ".") for name in _LLM_MODULES)
 
 
 def _event_stream_proxy(tp: type) -> "type[_StreamProxy] | None":

@@ -40,6 +40,7 @@ from typing import Any, NamedTuple
 
 from opentelemetry.trace import SpanContext
 
+from otel_llm._content import utf8_safe
 from otel_llm._usage import _choice_facts, _get, _plan
 
 __all__ = ["ORIGINS", "ToolCallRef", "received", "refs_among", "requested"]
@@ -56,7 +57,8 @@ class ToolCallRef(NamedTuple):
 
 
 def _text(value: Any) -> str | None:
-    return value if type(value) is str and value else None
+    """A non-empty string of the model's, :func:`utf8_safe` (it becomes an attribute), else ``None``."""
+    return utf8_safe(value) if type(value) is str and value else None
 
 
 def _list(value: Any) -> list[Any]:

@@ -6,7 +6,8 @@ shape of a function never changes. Each wrapper is the same three zones
 so the async wrapper differs from the sync one only by ``await``.
 
 * sync / coroutine functions: the span is current while the function runs;
-  a returned iterator (provider stream) becomes a stream proxy.
+  a returned LLM stream becomes a stream proxy, a returned generator a generator
+  standing in for it; any other iterator is returned as it is (``_streams``).
 * generator / async generator functions: the wrapper is itself a generator
   (async generator) function, so ``inspect`` sees the same kind of callable;
   it delegates to a stream proxy whose span is current only during each step.
@@ -39,8 +40,10 @@ import types
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from otel_llm._content import utf8_safe
 from otel_llm._core import Kind, open_call
 from otel_llm._guard import internal_error
+from otel_llm._streams import async_generator_function, generator_function
 
 __all__ = ["callable_name", "instrument", "wrap"]
 
@@ -63,11 +66,12 @@ def _open_stream(fn: Callable[..., Any], kind: Kind, args: tuple[Any, ...], kwar
 
 
 def callable_name(fn: Any) -> str:
-    """A name for any callable: its ``__name__``, a partial's function's, else its class's."""
+    """A name for any callable: its ``__name__``, a partial's function's, else its class's (:func:`utf8_safe`:
+    a ``__name__`` may be any string, and it names spans)."""
     while isinstance(fn, functools.partial):
         fn = fn.func
     name = getattr(fn, "__name__", None)
-    return name if isinstance(name, str) and name else type(fn).__name__
+    return utf8_safe(name) if isinstance(name, str) and name else type(fn).__name__
 
 
 def _shape_of(fn: Any) -> Any:
@@ -114,8 +118,17 @@ def instrument(fn: Any, make_kind: Callable[[Any], Kind]) -> Any:
     try:
         return wrap(fn, make_kind(fn))
     except Exception as exc:  # noqa: BLE001 — an otel-llm fault: the app keeps its function
-        internal_error("wrap.instrument", exc)
+        # Logged per function, not once for all: a function left uninstrumented is never left so silently.
+        internal_error(f"wrap.instrument of {_qualname(fn)}", exc)
         return fn
+
+
+def _qualname(fn: Any) -> str:
+    """The qualified name of what a decorator was given (its module's and class's too), for a log line."""
+    name = getattr(fn, "__qualname__", None)
+    module = getattr(fn, "__module__", None)
+    text = name if isinstance(name, str) else callable_name(fn)
+    return f"{module}.{text}" if isinstance(module, str) else text
 
 
 class _PartialMethod(functools.partialmethod):  # type: ignore[type-arg]
@@ -196,38 +209,13 @@ def _as_unbinding(wrapper: Callable[..., Any], fn: Any) -> Any:
 def _wrapper(fn: Any, kind: Kind) -> Callable[..., Any]:
     """The wrapper function of ``fn``'s shape, every call a ``kind`` call."""
     shape = _shape_of(fn)
-    if inspect.isgeneratorfunction(shape):
+    if inspect.isgeneratorfunction(shape):  # the wrapper is a generator function too
+        return functools.wraps(fn)(generator_function(lambda *args, **kwargs: _open_stream(fn, kind, args, kwargs)))
 
-        @functools.wraps(fn)
-        def generator_wrapper(*args: Any, **kwargs: Any) -> Any:
-            # ``yield from`` forwards send/throw/close and the return value.
-            return (yield from _open_stream(fn, kind, args, kwargs))
-
-        return generator_wrapper  # type: ignore[return-value]
-
-    if inspect.isasyncgenfunction(shape):
-
-        @functools.wraps(fn)
-        async def async_generator_wrapper(*args: Any, **kwargs: Any) -> Any:
-            # Async generators have no ``yield from``: forward asend/athrow/aclose by hand.
-            stream = _open_stream(fn, kind, args, kwargs)
-            try:
-                item = await stream.__anext__()
-                while True:
-                    try:
-                        sent = yield item
-                    except GeneratorExit:
-                        raise
-                    except BaseException as exc:  # athrow() on us: the inner generator decides
-                        item = await stream.athrow(exc)
-                    else:
-                        item = await stream.asend(sent)
-            except StopAsyncIteration:
-                return
-            finally:
-                await stream.aclose()
-
-        return async_generator_wrapper  # type: ignore[return-value]
+    if inspect.isasyncgenfunction(shape):  # an async generator function too
+        return functools.wraps(fn)(
+            async_generator_function(lambda *args, **kwargs: _open_stream(fn, kind, args, kwargs))
+        )
 
     if inspect.iscoroutinefunction(shape):
 

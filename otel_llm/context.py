@@ -12,6 +12,7 @@ that one instrumentation propagates all of them, and ``asyncio`` tasks and
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -21,11 +22,13 @@ from opentelemetry import context as otel_context
 from opentelemetry.util.types import AttributeValue
 
 from otel_llm import semconv
+from otel_llm._content import as_text, encodable
 from otel_llm._guard import internal_error
 
 __all__ = ["Session", "current_session", "instrument_threads", "session"]
 
 _SESSION_KEY = otel_context.create_key("otel_llm.session")
+_log = logging.getLogger("otel_llm")
 _PRIMITIVES = (str, bool, int, float)
 
 
@@ -44,14 +47,14 @@ class Session:
     ) -> "Session":
         """A session where the given (non-None) values win and run_config keys merge."""
         config = {**self.run_config, **(run_config or {})}
-        tid = self.thread_id if thread_id is None else str(thread_id)
-        uid = self.user_id if user_id is None else str(user_id)
+        tid = self.thread_id if thread_id is None else as_text(thread_id)
+        uid = self.user_id if user_id is None else as_text(user_id)
         return Session(tid, uid, config, _attributes(tid, uid, config))
 
 
 def _attribute_value(value: Any) -> AttributeValue:
-    """Attribute values must be primitives; anything else is recorded as its ``str``."""
-    return value if isinstance(value, _PRIMITIVES) else str(value)
+    """Attribute values must be primitives; anything else is recorded as its ``str`` (text :func:`utf8_safe`)."""
+    return encodable(value) if isinstance(value, _PRIMITIVES) else as_text(value)
 
 
 def _attributes(
@@ -64,11 +67,26 @@ def _attributes(
         attrs[semconv.USER_ID] = user_id
     for key, value in run_config.items():
         if value is not None:
-            attrs[semconv.OTEL_LLM_RUN_CONFIG_PREFIX + str(key)] = _attribute_value(value)
+            attrs[semconv.OTEL_LLM_RUN_CONFIG_PREFIX + as_text(key)] = _attribute_value(value)
     return attrs
 
 
 _EMPTY = Session()
+
+
+def _config(run_config: Any) -> dict[Any, Any] | None:
+    """A copy of ``run_config``; one that is no mapping, or cannot be read, is ignored with a warning
+    (the block still runs)."""
+    try:
+        if not run_config:
+            return None
+        if isinstance(run_config, Mapping):
+            return dict(run_config)
+        problem = f"must be a mapping of names to values, got a {type(run_config).__name__}"
+    except Exception as exc:  # noqa: BLE001 — the app's mapping raised while read: not our fault
+        problem = f"could not be read ({type(exc).__name__} while copying it)"
+    _log.warning("otel_llm.session: run_config %s; ignored", problem)
+    return None
 
 
 def current_session(ctx: otel_context.Context | None = None) -> Session | None:
@@ -104,7 +122,7 @@ class session:  # noqa: N801 — public API name is lower-case by design
     ) -> None:
         self._thread_id = thread_id
         self._user_id = user_id
-        self._run_config = dict(run_config) if run_config else None
+        self._run_config = _config(run_config)
         self._token: object | None = None
 
     def __enter__(self) -> Session:

@@ -17,7 +17,9 @@ Forms::
 Each accepts functions, coroutine functions, generator and async generator
 functions, bound methods, ``functools.partial`` objects, callable objects,
 ``functools.partialmethod`` and ``classmethod``/``staticmethod`` in either stacking order (see
-``_wrap.instrument``); decoration itself never raises.
+``_wrap.instrument``); decoration itself never raises. An option of the wrong type
+(``model=["gpt-4o"]``, ``temperature={...}``) still instruments the function: it is
+recorded as text or left out, with a warning (``_options``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
+from otel_llm._options import as_argument_name, as_name, as_setting
 from otel_llm._kinds import REQUEST_PARAMS, AgentKind, ChatKind, GraphNodeKind, LLMCallKind, ToolKind, VectorOpKind
 from otel_llm._wrap import callable_name, instrument
 
@@ -58,6 +61,8 @@ def chat(fn: F | None = None, *, thread_id_arg: str | None = None) -> Any:
     default a parameter called ``thread_id``, if any), else from ``session()``.
     """
 
+    thread_id_arg = as_argument_name("chat", "thread_id_arg", thread_id_arg)
+
     def decorate(f: F) -> F:
         return instrument(f, lambda target: ChatKind(target, thread_id_arg))
 
@@ -70,11 +75,13 @@ def graph_node(name: F) -> F: ...
 def graph_node(name: str | None = None, *, graph: str | None = None) -> Callable[[F], F]: ...
 def graph_node(name: Any = None, *, graph: str | None = None) -> Any:
     """A node of an agent or RAG graph; bare ``@graph_node`` names it after the function."""
+    graph = as_name("graph_node", "graph", graph)
     if _bare(name):
         return instrument(name, lambda target: GraphNodeKind(callable_name(target), graph))
+    node = as_name("graph_node", "name", name) if name else None
 
     def decorate(f: F) -> F:
-        return instrument(f, lambda target: GraphNodeKind(str(name or callable_name(target)), graph))
+        return instrument(f, lambda target: GraphNodeKind(node or callable_name(target), graph))
 
     return decorate
 
@@ -93,10 +100,13 @@ def vector_op(
     """
     if _bare(op):
         return instrument(op, lambda target: VectorOpKind(callable_name(target), None, None, None))
+    operation = as_name("vector_op", "op", op) if op else None
+    collection, db_system = as_name("vector_op", "collection", collection), as_name("vector_op", "db_system", db_system)
+    rows = as_setting("vector_op", "top_k", top_k)
 
     def decorate(f: F) -> F:
         return instrument(
-            f, lambda target: VectorOpKind(str(op or callable_name(target)), collection, db_system, top_k)
+            f, lambda target: VectorOpKind(operation or callable_name(target), collection, db_system, rows)  # type: ignore[arg-type]
         )
 
     return decorate
@@ -123,7 +133,10 @@ def llm_call(
     unknown = sorted(set(request_params) - set(REQUEST_PARAMS))
     if unknown:
         _log.warning("otel_llm.llm_call: ignoring unknown request parameters %s", unknown)
-    known = {k: v for k, v in request_params.items() if k in REQUEST_PARAMS}
+    settings = {k: as_setting("llm_call", k, v) for k, v in request_params.items() if k in REQUEST_PARAMS}
+    known = {k: v for k, v in settings.items() if v is not None}
+    model, provider = as_name("llm_call", "model", model), as_name("llm_call", "provider", provider)
+    operation = as_name("llm_call", "operation", operation) or "chat"
 
     def decorate(f: F) -> F:
         return instrument(f, lambda target: LLMCallKind(target, model, provider, operation, known))
@@ -167,6 +180,9 @@ def tool(
         tool_object = name
         return instrument(tool_object, lambda target: ToolKind(
             target, _declared(tool_object, "name"), "function", _declared(tool_object, "description"), None))
+    name, type = as_name("tool", "name", name), as_name("tool", "type", type)
+    description = as_name("tool", "description", description)
+    call_id_arg = as_argument_name("tool", "call_id_arg", call_id_arg)
 
     def decorate(f: F) -> F:
         return instrument(f, lambda target: ToolKind(
@@ -212,8 +228,10 @@ def agent(
     """
     if _bare(name):
         return instrument(name, lambda target: AgentKind(target, None, None, None))
+    agent_name = as_name("agent", "name", name) if name else None
+    id, description = as_name("agent", "id", id), as_name("agent", "description", description)
 
     def decorate(f: F) -> F:
-        return instrument(f, lambda target: AgentKind(target, str(name) if name else None, id, description))
+        return instrument(f, lambda target: AgentKind(target, agent_name, id, description))
 
     return decorate

@@ -113,7 +113,13 @@ GEN_AI_CONVERSATION_ID: Final = "gen_ai.conversation.id"
 GEN_AI_INPUT_MESSAGES: Final = "gen_ai.input.messages"  # only with capture_content
 GEN_AI_OUTPUT_MESSAGES: Final = "gen_ai.output.messages"  # only with capture_content
 GEN_AI_SYSTEM_INSTRUCTIONS: Final = "gen_ai.system_instructions"  # only with capture_content
-GEN_AI_TOKEN_TYPE: Final = "gen_ai.token.type"  # metric attribute: input | output
+GEN_AI_TOKEN_TYPE: Final = "gen_ai.token.type"  # metric attribute: input | output | total
+# The gen_ai.token.type values of gen_ai.client.token.usage points. ``total``: a call whose usage is
+# only a total (no split; the span's gen_ai.usage.total_tokens), recorded once, never beside input/output,
+# so the points of every type add up to the tokens used.
+TOKEN_TYPE_INPUT: Final = "input"
+TOKEN_TYPE_OUTPUT: Final = "output"
+TOKEN_TYPE_TOTAL: Final = "total"
 GEN_AI_EVALUATION_NAME: Final = "gen_ai.evaluation.name"
 GEN_AI_EVALUATION_SCORE_VALUE: Final = "gen_ai.evaluation.score.value"
 GEN_AI_EVALUATION_SCORE_LABEL: Final = "gen_ai.evaluation.score.label"

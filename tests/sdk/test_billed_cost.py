@@ -68,8 +68,8 @@ def test_a_streamed_call_costs_what_its_last_chunk_billed() -> None:
 
     @otel_llm.llm_call(provider="openrouter")
     def ask() -> Any:
-        return iter([chunk(choices=[{"index": 0, "delta": {"content": "x"}, "finish_reason": "stop"}]),
-                     chunk(choices=[], usage=OPENROUTER_USAGE)])
+        yield chunk(choices=[{"index": 0, "delta": {"content": "x"}, "finish_reason": "stop"}])
+        yield chunk(choices=[], usage=OPENROUTER_USAGE)
 
     with Capture(project="p") as cap:
         assert len(list(ask())) == 2

@@ -195,7 +195,7 @@ def test_mistral_stream_events_are_read_through_their_data() -> None:
 def test_a_mistral_stream_call_has_its_tokens_and_cost() -> None:
     @otel_llm.llm_call(provider="mistral_ai")
     def ask() -> Any:
-        return iter(_mistral_events())
+        yield from _mistral_events()
 
     with Capture(project="p") as cap:
         assert [e.data.id for e in ask()] == ["m-1", "m-1"]

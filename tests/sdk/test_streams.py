@@ -490,7 +490,8 @@ async def test_a_proxy_with_both_protocols_around_an_async_stream_stays_async():
 
 def test_results_of_a_class_known_not_to_stream_and_streams_alternate(cap):
     """The per-class answer "not a stream" skips the check for that class only: every stream is still
-    proxied, whichever results came before it, and a non-stream is returned as it is."""
+    proxied, whichever results came before it, and a non-stream (a list iterator too: no LLM stream
+    type) is returned as it is."""
     results: list[Any] = []
 
     @otel_llm.llm_call(model="test-model", provider="openai")
@@ -505,11 +506,12 @@ def test_results_of_a_class_known_not_to_stream_and_streams_alternate(cap):
         results[:] = [stream, plain, plain]  # popped from the end: two plain results, then the stream
         assert ask() is plain and ask() is plain
         proxy = ask()
-        assert proxy is not stream and list(proxy) == openai_chunks("ab")
+        assert (proxy is stream) is (type(stream) is type(iter([]))) and list(proxy) == openai_chunks("ab")
     # (dict is not among them: a dict is decided per value, as boto3's streaming result holds its stream)
-    assert not {ProviderStream, type(iter([])), type(gen())} & _streams.NOT_STREAMS
+    assert not {ProviderStream, type(gen())} & _streams.NOT_STREAMS
+    assert type(iter([])) in _streams.NOT_STREAMS
     chunked = [s.attributes.get(sc.OTEL_LLM_STREAM_CHUNKS) for s in cap.spans()]
-    assert chunked == [None, None, 4] * 3
+    assert chunked == [None, None, 4, None, None, None, None, None, 4]
 
 
 async def test_an_async_provider_streams_own_close_ends_its_span_then_and_once(counting, cap):
@@ -538,6 +540,8 @@ async def test_an_async_iterator_without_close_still_has_none(cap):
     """What the app's own async iterator lacks, the stream proxy standing in for it lacks too."""
 
     class Ticks:
+        __module__ = "openai._streaming"  # a provider SDK's async stream: proxied
+
         def __init__(self) -> None:
             self.n = 0
 
@@ -555,6 +559,7 @@ async def test_an_async_iterator_without_close_still_has_none(cap):
         return Ticks()
 
     s = ticks()
+    assert isinstance(s, _streams.AsyncStreamProxy)
     with pytest.raises(AttributeError):
         await s.close()
     assert [t async for t in s] == [1, 2]
@@ -562,6 +567,9 @@ async def test_an_async_iterator_without_close_still_has_none(cap):
 
 async def test_an_async_iterator_with_a_sync_close_is_closed_at_once(cap):
     class Feed:
+        """An async stream of a provider's SDK (its module's package tells), with a sync close()."""
+
+        __module__ = "openai._streaming"
         closed = False
 
         def __aiter__(self) -> "Feed":

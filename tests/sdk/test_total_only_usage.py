@@ -99,3 +99,50 @@ def test_the_analysis_sums_the_sdks_total_apart_as_an_unpriced_call(cap, tmp_pat
         (row,) = summary(store)
     assert (row.llm_calls, row.total_only_calls, row.total_only_tokens, row.unpriced_calls) == (1, 1, 42, 1)
     assert (row.input_tokens, row.output_tokens) == (0, 0)
+
+
+def _token_points(cap) -> dict[str | None, list[Any]]:
+    """The token-usage histogram's points by their ``gen_ai.token.type``."""
+    by_type: dict[str | None, list[Any]] = {}
+    for point in cap.metrics().get(sc.METRIC_TOKEN_USAGE, []):
+        by_type.setdefault(point.attributes.get(sc.GEN_AI_TOKEN_TYPE), []).append(point)
+    return by_type
+
+
+def test_a_total_only_call_records_its_total_in_the_token_metric_as_the_span_has_it(cap) -> None:
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def ask() -> dict[str, Any]:
+        return {"model": "test-model", "usage": {"total_tokens": 42}}
+
+    ask()
+    span = cap.span("chat test-model").attributes
+    by_type = _token_points(cap)
+    assert set(by_type) == {sc.TOKEN_TYPE_TOTAL}  # no made-up input/output split
+    (point,) = by_type[sc.TOKEN_TYPE_TOTAL]
+    assert (point.count, point.sum) == (1, span[sc.GEN_AI_USAGE_TOTAL_TOKENS])
+    assert dict(point.attributes) == {
+        sc.GEN_AI_OPERATION_NAME: "chat", sc.GEN_AI_PROVIDER_NAME: "openai", sc.GEN_AI_REQUEST_MODEL: "test-model",
+        sc.GEN_AI_TOKEN_TYPE: sc.TOKEN_TYPE_TOTAL,
+    }
+
+
+def test_a_streamed_total_only_call_records_its_total_too(cap) -> None:
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def ask() -> Any:
+        yield {"choices": [{"index": 0, "delta": {"content": "hi"}}]}
+        yield {"choices": [], "usage": {"total_tokens": 7}}
+
+    assert len(list(ask())) == 2
+    (point,) = _token_points(cap)[sc.TOKEN_TYPE_TOTAL]
+    assert point.sum == cap.span("chat test-model").attributes[sc.GEN_AI_USAGE_TOTAL_TOKENS] == 7
+
+
+def test_a_split_call_records_no_total_point(cap, response) -> None:
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def ask() -> dict[str, Any]:
+        return response(30, 12)
+
+    ask()
+    by_type = _token_points(cap)
+    assert set(by_type) == {"input", "output"}
+    assert (by_type["input"][0].sum, by_type["output"][0].sum) == (30, 12)

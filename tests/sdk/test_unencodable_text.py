@@ -21,6 +21,7 @@ from opentelemetry.trace import StatusCode
 
 import otel_llm
 from otel_llm import semconv as sc
+from otel_llm._content import utf8_safe
 from otel_llm.testing import Capture
 
 NAME = os.fsdecode(b"report-\xff.txt")  # 'report-\udcff.txt'
@@ -145,4 +146,106 @@ def test_an_agent_named_by_an_undecodable_instance_name_still_exports(caplog):
     (span,) = cap.spans()
     assert span.name == "invoke_agent report-\ufffd.txt"
     assert span.attributes[sc.GEN_AI_AGENT_NAME] == "report-\ufffd.txt"
+    _encodes(cap.spans(), caplog)
+
+
+LONE = "n\ud800x"  # a lone surrogate in app text (json.loads('"n\\ud800x"') gives it)
+SAFE = "n\ufffdx"
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def _recorded_text(cap) -> list[str]:
+    """Every string otel-llm recorded: span names, attribute keys and values, event attributes, metric attributes."""
+    texts: list[str] = []
+    for span in cap.spans():
+        texts.append(span.name)
+        for attributes in [span.attributes, *(event.attributes for event in span.events)]:
+            for key, value in (attributes or {}).items():
+                texts += [key, *_strings(value)]
+    for points in cap.metrics().values():
+        for point in points:
+            for key, value in point.attributes.items():
+                texts += [key, *_strings(value)]
+    return texts
+
+
+def _run_names_everywhere() -> None:
+    """Every otel-llm API that turns app text into a span name or attribute, given a lone surrogate."""
+
+    @otel_llm.graph_node(LONE, graph=LONE)
+    def node() -> dict:
+        return {LONE: 1}
+
+    @otel_llm.vector_op(LONE, collection=LONE, db_system=LONE)
+    def search() -> list:
+        return []
+
+    @otel_llm.llm_call(model=LONE, provider=LONE, operation=LONE)
+    def ask() -> dict:
+        otel_llm.record_evaluation(LONE, label=LONE)
+        return {"id": LONE, "model": LONE, "usage": {"prompt_tokens": 1, "completion_tokens": 1}}
+
+    @otel_llm.llm_call
+    def ask_model(model: str) -> dict:
+        otel_llm.record_usage(input_tokens=1, model=LONE)
+        return {}
+
+    @otel_llm.tool(LONE, type=LONE, description=LONE)
+    def use(tool_call_id: str) -> str:
+        return "ok"
+
+    @otel_llm.agent(LONE, id=LONE, description=LONE)
+    def run() -> None:
+        node(), search(), ask(), ask_model(LONE), use(LONE)
+
+    @otel_llm.chat
+    def turn(thread_id: str, text: str) -> str:
+        run()
+        return "done"
+
+    with otel_llm.session(thread_id=LONE, user_id=LONE, run_config={LONE: LONE}):
+        turn(LONE, "hi")
+
+
+def test_lone_surrogates_in_names_and_session_values_are_recorded_as_utf8(caplog):
+    with Capture() as cap:
+        _run_names_everywhere()
+    texts = _recorded_text(cap)
+    assert [text for text in texts if utf8_safe(text) != text] == []
+    assert SAFE in cap.span(SAFE).name
+    attributes = {k: v for span in cap.spans() for k, v in span.attributes.items()}
+    assert attributes[sc.USER_ID] == SAFE and attributes[sc.GEN_AI_CONVERSATION_ID] == SAFE
+    assert attributes[sc.OTEL_LLM_GRAPH_NODE] == SAFE
+    _encodes(cap.spans(), caplog)
+
+
+@pytest.mark.parametrize("project", [123, "alpha"], ids=["int", "str"])
+def test_a_project_that_is_no_string_is_still_recorded(project):
+    with Capture(project=project) as cap:
+        otel_llm.graph_node("n")(lambda: None)()
+    assert cap.span("n").attributes[sc.OTEL_LLM_PROJECT] == project
+
+
+BIG = 2**70  # beyond OTLP's 64-bit integers
+
+
+def test_integers_beyond_64_bits_are_recorded_as_text(caplog):
+    with Capture() as cap:
+        with otel_llm.session(run_config={"seed": BIG, "shards": [1, BIG]}):
+            otel_llm.llm_call(model="m", seed=BIG, stop_sequences=[1, BIG])(lambda: None)()
+        with otel_llm.attempt(BIG):  # no attempt number: ignored with a warning
+            otel_llm.tool("t")(lambda: None)()
+    span = cap.span("chat m").attributes
+    assert span[sc.OTEL_LLM_RUN_CONFIG_PREFIX + "seed"] == str(BIG)
+    assert span[sc.OTEL_LLM_RUN_CONFIG_PREFIX + "shards"] == str([1, BIG])  # a list: its text, as before
+    assert span[sc.GEN_AI_REQUEST_SEED] == str(BIG)
+    assert span[sc.GEN_AI_REQUEST_STOP_SEQUENCES] == ("1", str(BIG))
+    assert sc.OTEL_LLM_ATTEMPT not in cap.span("execute_tool t").attributes
     _encodes(cap.spans(), caplog)
