@@ -34,6 +34,7 @@ from typing import Any, Callable, Iterator
 import msgspec
 from msgspec.structs import astuple
 
+from otel_llm import semconv
 from otel_llm._guard import internal_error
 from otel_llm_analysis._otlp import (
     ENCODER, ENUM_NAMES, GENERIC_DECODER, LENIENT, LENIENT_DECODER, STRICT, STRICT_DECODER, lenient_decoder,
@@ -549,20 +550,24 @@ _TOTAL_WORD = b"total"
 _TOTAL_KEYS = tuple(b'"%s"' % name.encode() for name in TOTAL_TOKENS)
 _SPLIT_KEYS = tuple(b'"%s"' % name.encode() for column in ("input_tokens", "output_tokens")
                     for name in SPELLINGS[column])
+#: otel-llm's own spans carry their kind: the SDK records a total when the response gave only that
+#: (``gen_ai.usage.total_tokens``), valid data counted as a total-only call, not a split it failed to read
+_OURS = b'"%s"' % semconv.OTEL_LLM_KIND.encode()
 
 
 def _report_total_only_usage(attributes: tuple[Any, ...], index: list[int] | range,
                              report: Callable[..., None], where: str) -> None:
-    """Report spans whose usage is only a total: their tokens and cost stay unknown, and saying
-    so beats a call of 0 tokens. One search of the scope's joined attributes finds the rare scope
-    that holds a total at all."""
+    """Report other producers' spans whose usage is only a total: their tokens and cost stay unknown,
+    and saying so beats a call of 0 tokens (otel-llm's own such calls are counted, not reported). One
+    search of the scope's joined attributes finds the rare scope that holds a total at all."""
     joined = b"".join(attributes)
     if not any(key in joined for key in _TOTAL_KEYS):
         return
     for i, raw in enumerate(attributes):
         text = bytes(raw)
         total = next((key for key in _TOTAL_KEYS if key in text), None)
-        if total is not None and not any(key in text for key in _SPLIT_KEYS) and _is_model_call(text):
+        if (total is not None and _OURS not in text and not any(key in text for key in _SPLIT_KEYS)
+                and _is_model_call(text)):
             report(f"input_tokens and output_tokens left empty: usage given only as a total ({total.decode()}), "
                    "which cannot be split or priced", f"{where}.spans[{index[i]}]")
 

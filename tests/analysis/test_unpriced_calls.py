@@ -463,8 +463,6 @@ def test_a_day_whose_calls_all_lack_a_price_has_an_unknown_cost_not_zero(loaded,
     assert period_over_period([before, after]) is None
 
 
-@pytest.mark.xfail(strict=True, reason="the fix is in _decode._report_total_only_usage (LEAD's): skip spans "
-                                       "carrying otel_llm.kind; remove this mark with it")
 def test_our_own_sdks_total_only_call_is_counted_not_reported_as_a_problem(tmp_path):
     """otel-llm's SDK records a response whose usage is only a total as ``gen_ai.usage.total_tokens`` on
     its ``llm_call`` span: valid data, counted as a total-only call. Ingest reported it as a located
