@@ -128,13 +128,27 @@ class NullSpanExporter(SpanExporter):
         return None
 
 
-class AsyncChunks:
-    """An async iterator over ready chunks (the shape of ``openai.AsyncStream``)."""
+class Stream:
+    """An iterator over ready chunks, shaped and named as ``openai.Stream`` (which otel-llm proxies as a
+    provider stream by its name; a plain list iterator is returned to the app untouched)."""
 
     def __init__(self, items: list[Any]) -> None:
         self._it = iter(items)
 
-    def __aiter__(self) -> "AsyncChunks":
+    def __iter__(self) -> "Stream":
+        return self
+
+    def __next__(self) -> Any:
+        return next(self._it)
+
+
+class AsyncStream:
+    """An async iterator over ready chunks, shaped and named as ``openai.AsyncStream``."""
+
+    def __init__(self, items: list[Any]) -> None:
+        self._it = iter(items)
+
+    def __aiter__(self) -> "AsyncStream":
         return self
 
     async def __anext__(self) -> Any:
@@ -296,12 +310,12 @@ def stream_scenarios(enabled: Callable[[], None]) -> dict[str, dict[int, Scenari
     """Bare, floor and decorated iteration of a short and a long chunk list, sync and async."""
 
     @otel_llm.llm_call(model=MODEL, provider=PROVIDER)
-    def open_stream(items: list[ChatCompletionChunk]) -> Iterator[ChatCompletionChunk]:
-        return iter(items)
+    def open_stream(items: list[ChatCompletionChunk]) -> Stream:
+        return Stream(items)
 
     @otel_llm.llm_call(model=MODEL, provider=PROVIDER)
-    async def open_async_stream(items: list[ChatCompletionChunk]) -> AsyncChunks:
-        return AsyncChunks(items)
+    async def open_async_stream(items: list[ChatCompletionChunk]) -> AsyncStream:
+        return AsyncStream(items)
 
     loop = asyncio.new_event_loop()
 
@@ -311,10 +325,10 @@ def stream_scenarios(enabled: Callable[[], None]) -> dict[str, dict[int, Scenari
 
     def consume(items: list[ChatCompletionChunk]) -> dict[str, Callable[[], object]]:
         return {
-            "sync bare": lambda: [c for c in iter(items)],
-            "sync floor": lambda: [c for c in FloorProxy(iter(items))],
+            "sync bare": lambda: [c for c in Stream(items)],
+            "sync floor": lambda: [c for c in FloorProxy(Stream(items))],
             "sync decorated": lambda: [c for c in open_stream(items)],
-            "async bare": lambda: loop.run_until_complete(drain_async(AsyncChunks(items))),
+            "async bare": lambda: loop.run_until_complete(drain_async(AsyncStream(items))),
             "async decorated": lambda: loop.run_until_complete(
                 drain_async(loop.run_until_complete(open_async_stream(items)))
             ),
