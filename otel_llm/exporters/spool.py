@@ -104,7 +104,6 @@ _PROBE_MAX_S = 5.0
 _RETRY_AFTER_MAX_S = 60.0  # a busy endpoint's Retry-After is honoured up to this; flush and close still try
 _SHUTDOWN_DRAIN_S = 3.0
 _INTERRUPT_RESERVE_S = 0.5  # of the shutdown budget, kept to spool interrupted batches and close
-_MIN_CLOSE_PROBE_S = 0.2
 _WORKER_SEAL_S = 1.0  # a worker's spool segment is handed over after this long
 _CHILD_POLL_S = 1.0  # how often a parent looks for its workers' spooled data
 _COUNT_LIMIT_BYTES = 32 * 1024 * 1024  # count items left at exit only in spools up to this size
@@ -434,13 +433,14 @@ class _Spool:
 
         What is left stays on disk (sealed) for the next process to replay.
         """
-        if self._deadline is not None:  # at least one probe, so the notice below can say "unreachable"
-            timeout_s = min(timeout_s, max(self._deadline - time.monotonic(), _MIN_CLOSE_PROBE_S))
-        delivered = self.flush(timeout_s)
+        end = time.monotonic() + timeout_s
+        if self._deadline is not None:  # the shutdown budget bounds the last attempt and the replayer's stop
+            end = min(end, self._deadline)
+        delivered = self._settled() or (end > time.monotonic() and self.flush(end - time.monotonic()))
         self._stopping = True
         self._wake.set()
         if self._thread is not None:
-            self._thread.join(timeout=timeout_s)
+            self._thread.join(timeout=max(end - time.monotonic(), 0))
         with self._lock:
             self._store.close()
         _live.discard(self)

@@ -1,0 +1,67 @@
+"""``shutdown()`` against an endpoint that accepts connections and never answers ends within its budget.
+
+A hung collector (or a firewall dropping packets) holds an export in a socket
+read up to the exporter's timeout. The shutdown must still return within
+``shutdown_timeout_s`` (plus a little slack for the last file writes), and say
+what it did not deliver and where it is: the spans and metric points spooled,
+with the spool's path.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+APP = textwrap.dedent("""
+    import logging, sys, time
+    import otel_llm
+    from opentelemetry import trace
+    endpoint, spool, budget = sys.argv[1:4]
+    otel_llm.configure(exporter="otlp", endpoint=endpoint, spool_dir=spool, service_name="hung",
+                       shutdown_timeout_s=float(budget), logs=True)
+    tracer = trace.get_tracer("app")
+
+    @otel_llm.llm_call
+    def call():
+        return {"model": "m", "usage": {"prompt_tokens": 1, "completion_tokens": 1}}
+
+    call()
+    for i in range(20):
+        with tracer.start_as_current_span(f"span {i}"):
+            logging.getLogger("app").warning("record %d", i)
+    time.sleep(0.3)  # the first batch is now being sent, and hangs
+    started = time.monotonic()
+    otel_llm.shutdown()
+    print(f"shutdown took {time.monotonic() - started:.3f}", flush=True)
+""")
+
+SLACK_S = 0.25  # sealing the spool files and writing the notices
+
+
+def _run(tmp_path: Path, budget_s: float) -> subprocess.CompletedProcess[str]:
+    with socket.socket() as hung:  # listens, never accepts: connections complete, requests are never answered
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(64)
+        url = f"http://127.0.0.1:{hung.getsockname()[1]}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "PYTEST_"))}
+        env.update(OTEL_EXPORTER_OTLP_TIMEOUT="30", OTEL_BSP_SCHEDULE_DELAY="100", OTEL_BLRP_SCHEDULE_DELAY="100")
+        return subprocess.run([sys.executable, "-c", APP, url, str(tmp_path / "spool"), str(budget_s)], env=env,
+                              cwd=tmp_path, capture_output=True, text=True, timeout=90)
+
+
+def test_shutdown_against_a_hung_collector_returns_within_its_budget(tmp_path: Path) -> None:
+    done = _run(tmp_path, 3.0)
+    assert done.returncode == 0, done.stderr
+    took = float(re.search(r"shutdown took ([\d.]+)", done.stdout).group(1))  # type: ignore[union-attr]
+    assert took <= 3.0 + SLACK_S, (took, done.stderr)
+    # What was not delivered is named, with the place it waits in.
+    spool = tmp_path / "spool"
+    assert f"21 spans spooled to {spool / 'traces'}" in done.stderr, done.stderr
+    assert f"20 log records spooled to {spool / 'logs'}" in done.stderr, done.stderr
+    assert re.search(rf"\d+ metric points spooled to {re.escape(str(spool / 'metrics'))}", done.stderr), done.stderr
+    assert " lost" not in done.stderr, done.stderr
