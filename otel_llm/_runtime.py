@@ -167,11 +167,13 @@ def configure(
         **extra,
     })
     from otel_llm import _providers as providers_mod
+    from otel_llm.exporters._setup_warnings import said_once
 
     with _lock:
         previous = _providers
         previous_budget = _runtime.settings.shutdown_timeout_s if _runtime is not None else None
-        built = providers_mod.build(settings, tracer_provider, meter_provider)
+        with said_once():  # upstream's exporters each warn about the same OTEL_* setting
+            built = providers_mod.build(settings, tracer_provider, meter_provider)
         try:
             runtime = _build_runtime(settings, built.tracer_provider, built.meter_provider, built.records)
         except Exception:
