@@ -166,6 +166,8 @@ def configure(
         **{k: v for k, v in locals().items() if k not in _NOT_SETTINGS},
         **extra,
     })
+    if settings.exporter == "otlp":
+        _check_endpoints(endpoint, settings.protocol)
     from otel_llm import _providers as providers_mod
     from otel_llm.exporters._setup_warnings import said_once
 
@@ -188,6 +190,23 @@ def configure(
         _register_worker_exit_flush()
         _register_fork_reset()
         _instrument_threads()
+
+
+def _check_endpoints(endpoint: str | None, protocol: str) -> None:
+    """An ``endpoint`` argument that is not a URL raises (a configuration error is the caller's to see);
+    an ``OTEL_EXPORTER_OTLP_*ENDPOINT`` variable that is not one is said on stderr, naming it (upstream's
+    exporters read it themselves: what they cannot send is spooled, as for a collector that is down)."""
+    from otel_llm.exporters._endpoints import endpoint_problem, environment_problems
+
+    if endpoint is not None:
+        problem = endpoint_problem(endpoint, protocol)
+        if problem:
+            raise ValueError(f"configure(endpoint={endpoint!r}) is not a usable OTLP endpoint for protocol "
+                             f"{protocol!r}: {problem}")
+        return
+    for sentence in environment_problems(protocol):
+        _notices.notice(f"{sentence}; nothing can be sent there: what is not sent is spooled for a process "
+                        "with a usable endpoint (or, with the spool off, counted as lost)")
 
 
 def flush(timeout_s: float = 5) -> bool:
