@@ -15,6 +15,7 @@ compares it with ``pyproject.toml`` and with what is installed.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib
 import threading
@@ -397,10 +398,13 @@ def _http_result(outcome: Any, last: threading.local, kind: str) -> SendResult:
         if outcome.success:
             rejected = _answers.rejected_in_body(body, content_type, _response_type(kind))
         else:
-            message = _answers.status_message(body, content_type)
+            rejected = _answers.rejected_in_refusal(outcome.status_code, body, content_type, _response_type(kind))
+            message = None if rejected is not None else _answers.status_message(body, content_type)
     except Exception:  # noqa: BLE001 — a body we cannot read: the status still speaks
         pass
-    return SendResult(outcome.success, outcome.status_code, outcome.reason, message=message, rejected=rejected)
+    # A 4xx whose body is a partial_success: taken but for the rejected items, which are counted lost.
+    return SendResult(outcome.success or rejected is not None, outcome.status_code, outcome.reason, message=message,
+                      rejected=rejected)
 
 
 def _after(previous: SendResult | None, attempt: SendResult) -> SendResult:
@@ -489,7 +493,10 @@ def watch_refusals(exporter: Any) -> Any:
     def client_export_watched(*args: Any, **kwargs: Any) -> Any:
         last.reply = None
         result = client_export(*args, **kwargs)
-        on_result(_http_result(result, last, exporter._client._kind))
+        sent = _http_result(result, last, exporter._client._kind)
+        on_result(sent)
+        if sent.ok and not result.success:  # a 4xx partial_success: upstream's exporter goes on as after a 2xx
+            return dataclasses.replace(result, success=True, error=None)
         return result
 
     exporter._client.export = client_export_watched

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from opentelemetry.util.re import parse_env_headers
 
 from otel_llm import _notices, _upstream
-from otel_llm.exporters._answers import NO_ANSWER, http_answer, rejected_in_body, status_message
+from otel_llm.exporters._answers import NO_ANSWER, http_answer, rejected_in_body, rejected_in_refusal, status_message
 from otel_llm.exporters._sizing import count_items
 
 __all__ = ["BUSY_STATUSES", "Outcome", "Reply", "Sending", "headers_for", "line_items", "merged", "mergeable",
@@ -172,7 +172,11 @@ def post(url: str, headers: dict[str, str], body: bytes, tls: ssl.SSLContext | N
             rejected = _rejected(response) if ok else None
             return Reply(Outcome.DELIVERED if ok else Outcome.FAILED, f"HTTP {response.status}", rejected=rejected)
     except urllib.error.HTTPError as error:
-        message = _error_message(error)
+        body, content_type = _error_body(error), error.headers.get("Content-Type")
+        rejected = rejected_in_refusal(error.code, body, content_type)
+        if rejected is not None:  # taken but for these items: the rest must not be sent again nor set aside
+            return Reply(Outcome.DELIVERED, f"HTTP {error.code}", rejected=rejected)
+        message = status_message(body, content_type)
         why = f"HTTP {error.code} {error.reason}" + (f": {message}" if message else "")
         answer = http_answer(error.code, str(error.reason), message)
         if error.code in BUSY_STATUSES:
@@ -197,13 +201,12 @@ def _rejected(response: Any) -> _upstream.Rejected | None:
         return None
 
 
-def _error_message(error: urllib.error.HTTPError) -> str | None:
-    """The endpoint's own words in an error answer's body (a ``google.rpc.Status``), if any."""
+def _error_body(error: urllib.error.HTTPError) -> bytes:
+    """An error answer's body (a ``google.rpc.Status``, or a ``partial_success``); empty when cut off."""
     try:
-        body = error.read(64 * 1024)
+        return error.read(64 * 1024)
     except Exception:  # noqa: BLE001 — a body cut off mid-read: the status still speaks
-        return None
-    return status_message(body, error.headers.get("Content-Type"))
+        return b""
 
 
 def retry_after(value: str | None) -> float | None:
