@@ -335,22 +335,61 @@ def _flush_then_terminate(signum: int, frame: Any) -> None:
     elif _worker_exiting:
         return  # its exit flush runs on this very thread, holding the locks a flush needs: let it end
     else:
-        _flush_worker_at_sigterm()
+        _hand_over_at_child_exit()
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-def _flush_worker_at_sigterm() -> None:
-    """In a ``multiprocessing`` worker: flush (bounded, in a thread), then remove its exit marker."""
-    from otel_llm.exporters import _exit_marker
-    from otel_llm.exporters._batching import in_worker_process
+_forked_child = False  # this process was forked from a configured one
+_handed_over = False  # this child's exit flush ran (its marker is gone if the flush finished)
 
-    if not in_worker_process():
+
+def _hand_over_at_child_exit() -> None:
+    """In a forked child that ends now (SIGTERM, ``os._exit``): flush to the local spool or file (bounded,
+    in a thread: the interrupted code may hold a lock the flush needs), then remove its exit marker. Once.
+
+    A flush that does not finish in time leaves the marker: what the child held may be lost, and the
+    next start says so.
+    """
+    global _handed_over
+    from otel_llm.exporters import _exit_marker
+    from otel_llm.exporters._batching import ending_child, in_worker_process
+
+    if _handed_over or not (_forked_child or in_worker_process()) or _providers is None:
         return
-    flushing = threading.Thread(target=flush, args=(_WORKER_FLUSH_S,), name="otel-llm-sigterm", daemon=True)
+    _handed_over = True
+    ending_child()  # keep, never send: a hung collector must not hold the child's exit
+    flushing = threading.Thread(target=flush, args=(_WORKER_FLUSH_S,), name="otel-llm-child-exit", daemon=True)
     flushing.start()
     flushing.join(_WORKER_FLUSH_S + 1.0)
-    if not flushing.is_alive():  # what it held is delivered, spooled or counted: nothing for the next start
+    if not flushing.is_alive():  # what it held is spooled or counted: nothing for the next start
         _exit_marker.remove_own()
+
+
+_real_exit = os._exit
+
+
+def _exit_after_hand_over(status: int) -> None:
+    """``os._exit`` in a forked child: hand over what it holds, then end as asked.
+
+    A bare ``os.fork()`` child -- a forking server's worker -- typically ends
+    with ``os._exit``, which runs no ``atexit`` and no finalizer: the metric
+    points it recorded were lost and its exit marker stayed behind. A
+    ``multiprocessing`` worker has already flushed in its finalizers; then
+    nothing is done twice.
+    """
+    try:
+        _hand_over_at_child_exit()
+    except BaseException as exc:  # noqa: BLE001 — the child must end whatever the flush does
+        internal_error("runtime: flush at a forked child's os._exit", exc)
+    _real_exit(status)
+
+
+def _after_fork_in_child() -> None:
+    global _forked_child, _handed_over
+    if _providers is None:  # not configured (or shut down): nothing to hand over
+        return
+    _forked_child, _handed_over = True, False
+    os._exit = _exit_after_hand_over
 
 
 _worker_exit_registered = False
@@ -365,7 +404,8 @@ def _register_worker_exit_flush() -> None:
     recorded sit in its copy of the meter provider until a periodic export that
     never comes. ``close()/join()`` and an executor's end run the worker's
     ``multiprocessing`` finalizers, where :func:`flush` exports them. (A bare
-    ``os.fork()`` child ending in ``os._exit`` runs nothing at all.)
+    ``os.fork()`` child ending in ``os._exit`` runs no finalizer: see
+    :func:`_exit_after_hand_over`.)
     """
     global _worker_exit_registered
     if _worker_exit_registered or not hasattr(os, "register_at_fork"):
@@ -380,9 +420,10 @@ _worker_exiting = False  # this multiprocessing worker runs its exit flush
 
 
 def _flush_at_worker_exit() -> None:
-    global _worker_exiting
+    global _worker_exiting, _handed_over
     _worker_exiting = True
     flush()
+    _handed_over = True  # its os._exit that follows has nothing left to do
 
 
 _fork_reset_registered = False
@@ -402,6 +443,7 @@ def _register_fork_reset() -> None:
     if _fork_reset_registered or not hasattr(os, "register_at_fork"):
         return
     os.register_at_fork(after_in_child=_forget_parent_metric_points)
+    os.register_at_fork(after_in_child=_after_fork_in_child)
     _fork_reset_registered = True
 
 

@@ -45,7 +45,7 @@ from otel_llm import _notices, _upstream
 from otel_llm._guard import internal_error
 from otel_llm._upstream import LogRecordProcessor, ReadableLogRecord
 
-__all__ = ["BatchLogProcessor", "BatchSpanProcessor", "in_worker_process"]
+__all__ = ["BatchLogProcessor", "BatchSpanProcessor", "ending_child", "in_worker_process"]
 
 T = TypeVar("T")
 
@@ -53,9 +53,19 @@ _LOCAL_WAIT_S = 30.0  # a local file write never waits on a network: drain it ev
 _SETTLED_POLL_S = 0.05  # how often a waiting flush or shutdown looks whether a hung send's batch was kept
 
 
+_ending_child = False  # this forked child is ending: what it holds goes to local disk, never to a network
+
+
 def in_worker_process() -> bool:
-    """True in a ``multiprocessing`` child (spawn, forkserver or fork)."""
-    return multiprocessing.parent_process() is not None
+    """True in a ``multiprocessing`` child (spawn, forkserver or fork), and in a bare forked child that is
+    ending (:func:`ending_child`): either hands what it holds to the local spool and never replays it."""
+    return _ending_child or multiprocessing.parent_process() is not None
+
+
+def ending_child() -> None:
+    """This forked child ends now (``os._exit``, SIGTERM): from here on it behaves as a worker process."""
+    global _ending_child
+    _ending_child = True
 
 
 class _Batcher(Generic[T]):

@@ -81,9 +81,10 @@ class Marker:
     loss like any other. It is removed when the child ends cleanly: by
     :meth:`shutdown` from ``atexit`` (``sys.exit``, as a pre-fork server's
     worker ends), or, in a ``multiprocessing`` worker (which leaves by
-    ``os._exit``), after its exit flush. A bare ``os.fork()`` child ending in
-    ``os._exit`` runs nothing: its marker stays, and its in-memory telemetry was
-    indeed lost.
+    ``os._exit``), after its exit flush; in a bare ``os.fork()`` child ending by
+    ``os._exit`` or SIGTERM, after the flush ``otel_llm._runtime`` runs then. A
+    child whose flush does not finish in time (or that is killed) keeps it: its
+    in-memory telemetry may indeed be lost.
     """
 
     def __init__(self, path: Path | None) -> None:
