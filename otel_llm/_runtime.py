@@ -227,14 +227,16 @@ def shutdown() -> None:
     Decorators keep working after. With the OTLP exporter, what the collector
     has not taken when the budget runs out is spooled, and a line on stderr
     says how much and where (see ``exporters.spool``); what nothing could take
-    is counted as lost.
+    is counted as lost. Called again (at exit), it sums up what was lost since
+    (spans ended after the shutdown), as the first notice of such a loss says.
     """
     global _runtime, _providers
     with _lock:
         state, _providers = _providers, None
         settings = _runtime.settings if _runtime is not None else None
         _runtime = None  # back to the default runtime on the global providers
-    if state is None:
+    if state is None:  # shut down before (this is the exit): sum up what ended after that, as promised
+        _notices.print_tally()
         return
     budget = settings.shutdown_timeout_s if settings is not None else None
     owned = list(state.owned)  # emptied by the shutdown
@@ -363,6 +365,7 @@ def _hand_over_at_child_exit() -> None:
     flushing.join(_WORKER_FLUSH_S + 1.0)
     if not flushing.is_alive():  # what it held is spooled or counted: nothing for the next start
         _exit_marker.remove_own()
+    _notices.print_tally()  # its losses, summed up at its exit as their first notice said
 
 
 _real_exit = os._exit
@@ -424,6 +427,7 @@ def _flush_at_worker_exit() -> None:
     _worker_exiting = True
     flush()
     _handed_over = True  # its os._exit that follows has nothing left to do
+    _notices.print_tally()
 
 
 _fork_reset_registered = False
