@@ -36,8 +36,8 @@ from opentelemetry.sdk._logs import (
     ReadableLogRecord,
     ReadWriteLogRecord,
 )
+from opentelemetry.sdk._logs.export import ConsoleLogRecordExporter as _ConsoleLogRecordExporter
 from opentelemetry.sdk._logs.export import (
-    ConsoleLogRecordExporter,
     LogRecordExporter,
     LogRecordExportResult,
 )
@@ -92,6 +92,16 @@ VERIFIED: dict[str, str] = {
     "opentelemetry-exporter-otlp": "1.45.1",
     "opentelemetry-exporter-otlp-json-file": "0.66b1",
 }
+
+
+class ConsoleLogRecordExporter(_ConsoleLogRecordExporter):  # type: ignore[misc]
+    """Upstream's console log exporter, printing the bridge's messages formatted (see
+    ``exporters._log_messages``: they are formatted on the export side)."""
+
+    def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
+        from otel_llm.exporters._log_messages import with_text_bodies
+
+        return super().export(with_text_bodies(batch))
 
 
 # --- global providers ----------------------------------------------------------------
