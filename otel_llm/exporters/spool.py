@@ -195,6 +195,7 @@ class _Spool:
         self._has_children = False  # forked workers write through to this spool
         self._retry_after: float | None = None  # asked by a busy endpoint, for the replayer's next wait
         self._busy_said = False  # "busy" was said in this outage
+        self._last_answer: _upstream.Answer | None = None  # what a live endpoint last answered instead of taking data
         self._unreadable_said = False  # a line that is not OTLP-JSON was said to be set aside
         self._init_threading()
         _live.add(self)
@@ -247,6 +248,7 @@ class _Spool:
             if why:  # refused for good: retrying cannot help, the endpoint is fine
                 return self._set_aside_batch(batch, why)
             answer = self._answer()  # answered "not now" or with its own failure: reachable, not unreachable
+            self._last_answer = answer or self._last_answer
         records = self._records(batch)
         if records is None:
             return False
@@ -459,8 +461,12 @@ class _Spool:
             what = f"{size:,} bytes that hold no countable {_notices.UNITS[self._signal][1]}"
         else:
             what = f"{size / 2**20:,.0f} MiB of {_notices.UNITS[self._signal][1]}"
-        why = f"collector unreachable at {self._where()}" if self._unreachable else (
-            f"{self._url} did not take everything within the shutdown budget")
+        if self._unreachable:
+            why = f"collector unreachable at {self._where()}"
+        elif self._last_answer is not None:  # it answered, at once: the budget is not the cause
+            why = self._last_answer.said(self._where(), _notices.UNITS[self._signal][1])
+        else:
+            why = f"{self._url} did not take everything within the shutdown budget"
         _notices.notice(f"{why}; {what} spooled to {self._directory}, "
                         "sent by the next process that starts with this spool")
 
@@ -545,12 +551,15 @@ class _Spool:
                             "were delivered")
         self._healthy = True
         self._busy_said = False
+        self._last_answer = None
 
     def _post(self, body: bytes) -> Reply:
         """POST to the endpoint; a busy answer (429, 503, ...) is remembered for the replayer's next wait
         and said once per outage: the data waits in the spool, it is never set aside for it. Items an
         accepted request's answer rejected (``partial_success``) are counted as lost with its message."""
         reply = post(self._url, self._headers, body, self._tls, self._sending)
+        if reply.answer is not None:
+            self._last_answer = reply.answer
         if reply.rejected is not None:  # accepted but for these: the rest must not be sent again
             _notices.lost(self._signal, reply.rejected.count, self._url, "rejected", reply.rejected.message)
         if reply.outcome is Outcome.BUSY:
