@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib
+import sys
 import threading
 import weakref
 from collections.abc import Sequence
@@ -63,6 +64,7 @@ __all__ = [
     "encode_logs_proto_size",
     "exporter_endpoint",
     "exporter_uses_tls",
+    "forked_to_exec",
     "global_provider",
     "grpc_result",
     "grpc_span_sender",
@@ -255,6 +257,24 @@ def on_multiprocessing_worker_exit(callback: Callable[[], None], exitpriority: i
     holder = _Holder()
     _after_fork_holders.append(holder)
     mp_util.register_after_fork(holder, lambda _: mp_util.Finalize(None, callback, exitpriority=exitpriority))
+
+
+def forked_to_exec() -> bool:
+    """In an at-fork hook: whether this fork is ``subprocess`` starting another program.
+
+    With a ``preexec_fn``, ``subprocess`` runs the at-fork hooks in its child
+    right before the ``exec``: nothing that child holds is ours, and nothing it
+    writes (an exit marker) would ever be removed. Seen on the stack: the child
+    runs inside ``Popen._execute_child``.
+    """
+    subprocess = sys.modules.get("subprocess")
+    code = getattr(getattr(getattr(subprocess, "Popen", None), "_execute_child", None), "__code__", None)
+    frame = sys._getframe(1)
+    while code is not None and frame is not None:
+        if frame.f_code is code:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def forget_metric_points(meter_provider: Any) -> None:
@@ -675,6 +695,7 @@ def check() -> list[str]:
     _expect(problems, "multiprocessing.util register_after_fork/Finalize/_exit_function",
             lambda: all(hasattr(_module("multiprocessing.util"), n)
                         for n in ("register_after_fork", "Finalize", "_exit_function", "_run_after_forkers")))
+    _expect(problems, "subprocess.Popen._execute_child", lambda: callable(_module("subprocess").Popen._execute_child))
     _expect(problems, "typer._click.exceptions.ClickException with show() and exit_code",
             lambda: callable(click_exception_class().show) and hasattr(click_exception_class(), "exit_code"))
     _expect(problems, "ReadWriteLogRecord fields log_record/resource/instrumentation_scope/limits",

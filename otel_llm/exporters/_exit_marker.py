@@ -25,7 +25,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from otel_llm import _notices
+from otel_llm import _notices, _upstream
 
 __all__ = ["Marker", "remove_own", "started"]
 
@@ -97,10 +97,11 @@ class Marker:
     def _after_fork_in_child(self) -> None:
         if self.path is None:
             return
+        if _upstream.forked_to_exec():  # another program runs in this process next: it holds none of our telemetry
+            self.path = None
+            return
         self.path = _write(self.path.parent)
         if self.path is not None:
-            from otel_llm import _upstream
-
             # After the exit flush (priority 100): the marker goes only once the flush is done.
             _upstream.on_multiprocessing_worker_exit(self.shutdown, exitpriority=50)
 

@@ -84,3 +84,30 @@ def test_a_bare_fork_child_ending_abruptly_hands_over_and_leaves_no_marker(tmp_p
     assert _spooled_metric_calls(spool) == 1  # the child's call; the parent made none
     again = _run(spool, "none")
     assert "ended without shutting down" not in again.stderr, again.stderr
+
+
+EXEC_APP = textwrap.dedent("""
+    import os, subprocess, sys
+    import otel_llm
+    spool = sys.argv[1]
+    otel_llm.configure(exporter="otlp", endpoint="http://127.0.0.1:9", spool_dir=spool, service_name="runs",
+                       shutdown_timeout_s=1)
+    subprocess.run(["true"], preexec_fn=lambda: None, check=True)  # Python's fork hooks run, then exec
+    print("markers", sorted(os.listdir(os.path.join(spool, "running"))), "own", f"{os.getpid()}.running")
+    otel_llm.shutdown()
+""")
+
+
+def test_a_subprocess_run_with_preexec_fn_leaves_no_marker(tmp_path: Path) -> None:
+    """The at-fork hooks run in the child of ``subprocess`` when it has a ``preexec_fn``; the child then
+    executes another program, which never removes the marker written for it: the next start reported
+    a process that "ended without shutting down"."""
+    spool = tmp_path / "spool"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "PYTEST_"))}
+    done = subprocess.run([sys.executable, "-c", EXEC_APP, str(spool)], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    markers, own = done.stdout.split("markers ")[1].split(" own ")
+    assert markers == repr([own.strip()]), done.stdout
+    again = _run(spool, "none")
+    assert "ended without shutting down" not in again.stderr, again.stderr
