@@ -36,7 +36,8 @@ def endpoint_problem(value: str, protocol: str) -> str | None:
     if "://" in text or not grpc:
         parts = urlsplit(text)
         if parts.scheme not in _HTTP_SCHEMES:
-            return f"not a URL with http:// or https:// (expected e.g. {_EXAMPLES.get(protocol, _EXAMPLES['http/protobuf'])})"
+            example = _EXAMPLES.get(protocol, _EXAMPLES["http/protobuf"])
+            return f"not a URL with http:// or https:// (expected e.g. {example})"
     else:
         parts = urlsplit("//" + text)
     try:

@@ -57,5 +57,5 @@ def test_the_spans_lost_after_shutdown_are_summed_up_at_exit_as_the_notice_promi
     assert done.returncode == 0, done.stderr
     notices = [line for line in done.stderr.splitlines() if line.startswith("otel-llm:")]
     assert "summed up at exit" in notices[0], done.stderr
-    assert notices[-1].startswith("otel-llm: in total 3 spans lost at ") and "after otel_llm.shutdown()" in notices[-1], \
-        done.stderr
+    last = notices[-1]
+    assert last.startswith("otel-llm: in total 3 spans lost at ") and "after otel_llm.shutdown()" in last, done.stderr

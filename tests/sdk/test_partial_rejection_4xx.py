@@ -8,13 +8,11 @@ aside. The whole batch went to the dead-letter file as "refused for good".
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import subprocess
 import sys
 import textwrap
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,48 +23,31 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from otel_llm.exporters._replay_http import Outcome, post
 from otel_llm.exporters.spool import dead_letter_path
 
+from ._http_answers import Answering, serving
+
 MESSAGE = "2 spans have an empty name"
 
 
-class _Partial(http.server.BaseHTTPRequestHandler):
+class _Partial(Answering):
     """Answers every export with 400 and a partial_success rejecting 2 items (protobuf, or JSON for JSON)."""
 
-    posts: list[str] = []
-
-    def do_POST(self) -> None:  # noqa: N802
-        self.rfile.read(int(self.headers.get("content-length", 0)))
-        type(self).posts.append(self.path)
+    def answer(self) -> tuple[int, dict[str, str], bytes]:
         if "json" in (self.headers.get("content-type") or ""):
             body = json.dumps({"partialSuccess": {"rejectedSpans": "2", "errorMessage": MESSAGE}}).encode()
-            kind = "application/json"
-        elif self.path.endswith("/logs"):
-            body = logs_service_pb2.ExportLogsServiceResponse(partial_success=logs_service_pb2.ExportLogsPartialSuccess(
-                rejected_log_records=2, error_message=MESSAGE)).SerializeToString()
-            kind = "application/x-protobuf"
+            return 400, {"Content-Type": "application/json"}, body
+        if self.path.endswith("/logs"):
+            logs = logs_service_pb2.ExportLogsPartialSuccess(rejected_log_records=2, error_message=MESSAGE)
+            body = logs_service_pb2.ExportLogsServiceResponse(partial_success=logs).SerializeToString()
         else:
-            body = trace_service_pb2.ExportTraceServiceResponse(partial_success=trace_service_pb2.ExportTracePartialSuccess(
-                rejected_spans=2, error_message=MESSAGE)).SerializeToString()
-            kind = "application/x-protobuf"
-        self.send_response(400)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+            spans = trace_service_pb2.ExportTracePartialSuccess(rejected_spans=2, error_message=MESSAGE)
+            body = trace_service_pb2.ExportTraceServiceResponse(partial_success=spans).SerializeToString()
+        return 400, {"Content-Type": "application/x-protobuf"}, body
 
 
 @pytest.fixture
 def endpoint() -> Iterator[str]:
-    _Partial.posts = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Partial)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(_Partial) as url:
+        yield url
 
 
 APP = textwrap.dedent("""

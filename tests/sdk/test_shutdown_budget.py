@@ -9,15 +9,15 @@ with the spool's path.
 
 from __future__ import annotations
 
-import http.server
 import os
 import re
 import socket
 import subprocess
 import sys
 import textwrap
-import threading
 from pathlib import Path
+
+from ._http_answers import Answering, serving
 
 APP = textwrap.dedent("""
     import logging, sys, time
@@ -69,31 +69,19 @@ def test_shutdown_against_a_hung_collector_returns_within_its_budget(tmp_path: P
     assert " lost" not in done.stderr, done.stderr
 
 
-class _Answers500(http.server.BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802
-        self.rfile.read(int(self.headers.get("content-length", 0)))
-        self.send_response(500)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
+class _Answers500(Answering):
+    def answer(self) -> tuple[int, dict[str, str], bytes]:
+        return 500, {}, b""
 
 
 def test_what_waits_at_exit_is_said_with_the_endpoints_answer_not_the_budget(tmp_path: Path) -> None:
     """An endpoint that answers 500 at once: the shutdown took milliseconds, so "did not take everything
     within the shutdown budget" sent the operator after the wrong cause."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answers500)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "PYTEST_"))}
-        env.update(OTEL_BSP_SCHEDULE_DELAY="100", OTEL_BLRP_SCHEDULE_DELAY="100")
-        done = subprocess.run([sys.executable, "-c", APP, f"http://127.0.0.1:{server.server_address[1]}",
-                               str(tmp_path / "spool"), "3"], env=env, cwd=tmp_path, capture_output=True, text=True,
-                              timeout=90)
-    finally:
-        server.shutdown()
-        server.server_close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "PYTEST_"))}
+    env.update(OTEL_BSP_SCHEDULE_DELAY="100", OTEL_BLRP_SCHEDULE_DELAY="100")
+    with serving(_Answers500) as url:
+        done = subprocess.run([sys.executable, "-c", APP, url, str(tmp_path / "spool"), "3"], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=90)
     assert done.returncode == 0, done.stderr
     said = [line for line in done.stderr.splitlines() if "21 spans spooled to" in line]
     assert said and "(HTTP 500 Internal Server Error)" in said[0], done.stderr
