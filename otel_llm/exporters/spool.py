@@ -59,13 +59,14 @@ log exporter and returns an exporter of the same kind. Guarantees and limits:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import threading
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -654,6 +655,54 @@ def _batch_items(batch: Any) -> int:
     return metric_points(batch) if isinstance(batch, MetricsData) else len(batch)
 
 
+class _UnspooledDeadline:
+    """The shutdown deadline of an exporter without a spool: a send still hanging a little before it
+    (:data:`_INTERRUPT_RESERVE_S`) is given up -- its batch counted lost once, by the exporter, not again
+    by the batcher or when the send finally fails -- and later batches are not sent at all."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._at: float | None = None
+        self._sending: dict[int, Any] = {}
+        self._given_up: set[int] = set()
+
+    def set_deadline(self, deadline: float, give_up: Callable[[], None]) -> None:
+        self._at = deadline - _INTERRUPT_RESERVE_S
+        timer = threading.Timer(max(self._at - time.monotonic(), 0), give_up)
+        timer.daemon = True
+        timer.start()
+
+    def past(self) -> bool:
+        return self._at is not None and time.monotonic() >= self._at
+
+    @contextlib.contextmanager
+    def sending(self, batch: Any) -> Iterator[None]:
+        with self._lock:
+            self._sending[id(batch)] = batch
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._sending.pop(id(batch), None)
+
+    def give_up(self) -> list[Any]:
+        """The batches being sent now, each given up once."""
+        with self._lock:
+            batches = [b for key, b in self._sending.items() if key not in self._given_up]
+            self._given_up.update(id(b) for b in batches)
+        return batches
+
+    def given_up(self, batch: Any, keep: bool = False) -> bool:
+        """Whether ``batch`` was given up (forgotten unless ``keep``: its send has returned)."""
+        with self._lock:
+            if id(batch) not in self._given_up:
+                return False
+            if keep:
+                return self._sending.get(id(batch)) is batch
+            self._given_up.discard(id(batch))
+            return True
+
+
 # --- thin per-signal exporters ---------------------------------------------------
 class _SpooledExporter:
     """What the three per-signal exporters share: the spool core, flush and shutdown.
@@ -674,6 +723,7 @@ class _SpooledExporter:
         self.signal = signal
         self._inner_shut = False
         self._url = replay_url(inner, signal)
+        self._unspooled = _UnspooledDeadline()  # without a spool: what the shutdown deadline gives up
         self._spool = None if max_bytes <= 0 else _Spool(
             send=self._send_direct,
             encode=type(self).encode,
@@ -706,11 +756,18 @@ class _SpooledExporter:
     def _export_quietly(self, batch: Any) -> Any:
         if self._spool is not None:
             return self.success if self._spool.export(batch) else self.failure
+        where = _upstream.exporter_endpoint(self.inner) or self._url
+        if self._unspooled.past():  # nothing would keep it, and the exit must not wait on the endpoint
+            _notices.lost(self.signal, _batch_items(batch), where, "shutdown", "no spool configured")
+            return self.failure
         try:
-            ok = self._send_direct(batch)
+            with self._unspooled.sending(batch):
+                ok = self._send_direct(batch)
         except Exception as exc:  # noqa: BLE001 — exporters report failure, they don't raise: a bug
             internal_error("spool: the inner exporter raised", exc)
             ok = False
+        if self._unspooled.given_up(batch):  # counted lost when the deadline came while it hung
+            return self.failure
         if not ok:
             why = getattr(self.inner, "refusal", None)
             _notices.lost(self.signal, _batch_items(batch), _upstream.exporter_endpoint(self.inner) or self._url,
@@ -720,10 +777,25 @@ class _SpooledExporter:
     def set_deadline(self, deadline: float) -> None:
         if self._spool is not None:
             self._spool.set_deadline(deadline)
+        else:
+            self._unspooled.set_deadline(deadline, self._give_up_sends)
+
+    def _give_up_sends(self) -> None:
+        """No spool, at the deadline: count the batches still being sent as lost (once), stop the retries."""
+        where = _upstream.exporter_endpoint(self.inner) or self._url
+        for batch in self._unspooled.give_up():
+            _notices.lost(self.signal, _batch_items(batch), where, "shutdown",
+                          "still being sent when the shutdown budget ran out; no spool configured")
+        try:
+            self._shut_inner_down()
+        except Exception as exc:  # noqa: BLE001 — interrupting is best effort; the deadline still holds
+            internal_error("spool: interrupting an export", exc)
 
     def settled_while_sending(self, batch: Any) -> bool:
         """Whether ``batch``, whose export still hangs at the shutdown deadline, was spooled (or counted lost)."""
-        return self._spool is not None and self._spool.settled_while_sending(batch)
+        if self._spool is None:
+            return self._unspooled.given_up(batch, keep=True)
+        return self._spool.settled_while_sending(batch)
 
     @property
     def write_through(self) -> Callable[[Any], bool] | None:

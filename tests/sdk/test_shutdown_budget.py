@@ -23,9 +23,9 @@ APP = textwrap.dedent("""
     import logging, sys, time
     import otel_llm
     from opentelemetry import trace
-    endpoint, spool, budget = sys.argv[1:4]
+    endpoint, spool, budget, spool_bytes = sys.argv[1:5]
     otel_llm.configure(exporter="otlp", endpoint=endpoint, spool_dir=spool, service_name="hung",
-                       shutdown_timeout_s=float(budget), logs=True)
+                       shutdown_timeout_s=float(budget), logs=True, spool_max_bytes=int(spool_bytes))
     tracer = trace.get_tracer("app")
 
     @otel_llm.llm_call
@@ -45,14 +45,15 @@ APP = textwrap.dedent("""
 SLACK_S = 0.25  # sealing the spool files and writing the notices
 
 
-def _run(tmp_path: Path, budget_s: float) -> subprocess.CompletedProcess[str]:
+def _run(tmp_path: Path, budget_s: float, spool_bytes: int = 2**20) -> subprocess.CompletedProcess[str]:
     with socket.socket() as hung:  # listens, never accepts: connections complete, requests are never answered
         hung.bind(("127.0.0.1", 0))
         hung.listen(64)
         url = f"http://127.0.0.1:{hung.getsockname()[1]}"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "PYTEST_"))}
         env.update(OTEL_EXPORTER_OTLP_TIMEOUT="30", OTEL_BSP_SCHEDULE_DELAY="100", OTEL_BLRP_SCHEDULE_DELAY="100")
-        return subprocess.run([sys.executable, "-c", APP, url, str(tmp_path / "spool"), str(budget_s)], env=env,
+        return subprocess.run([sys.executable, "-c", APP, url, str(tmp_path / "spool"), str(budget_s),
+                               str(spool_bytes)], env=env,
                               cwd=tmp_path, capture_output=True, text=True, timeout=90)
 
 
@@ -69,6 +70,19 @@ def test_shutdown_against_a_hung_collector_returns_within_its_budget(tmp_path: P
     assert " lost" not in done.stderr, done.stderr
 
 
+def test_without_a_spool_shutdown_still_ends_within_its_budget_counting_each_loss_once(tmp_path: Path) -> None:
+    """``spool_max_bytes=0``: nothing can keep what the hung collector holds, so it is lost -- counted once,
+    with the endpoint -- and the metric reader's last export must not wait out the exporter's timeout."""
+    done = _run(tmp_path, 3.0, spool_bytes=0)
+    assert done.returncode == 0, done.stderr
+    took = float(re.search(r"shutdown took ([\d.]+)", done.stdout).group(1))  # type: ignore[union-attr]
+    assert took <= 3.0 + SLACK_S, (took, done.stderr)
+    totals = {what: sum(int(n.replace(",", "")) for n in re.findall(rf"in total ([\d,]+) {what} lost", done.stderr))
+              for what in ("spans", "log records", "metric points")}
+    assert totals["spans"] == 21 and totals["log records"] == 20 and totals["metric points"] > 0, done.stderr
+    assert re.search(r"in total 21 spans lost at http://127\.0\.0\.1:\d+/v1/traces", done.stderr), done.stderr
+
+
 class _Answers500(Answering):
     def answer(self) -> tuple[int, dict[str, str], bytes]:
         return 500, {}, b""
@@ -80,7 +94,8 @@ def test_what_waits_at_exit_is_said_with_the_endpoints_answer_not_the_budget(tmp
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "PYTEST_"))}
     env.update(OTEL_BSP_SCHEDULE_DELAY="100", OTEL_BLRP_SCHEDULE_DELAY="100")
     with serving(_Answers500) as url:
-        done = subprocess.run([sys.executable, "-c", APP, url, str(tmp_path / "spool"), "3"], env=env, cwd=tmp_path,
+        done = subprocess.run([sys.executable, "-c", APP, url, str(tmp_path / "spool"), "3", str(2**20)], env=env,
+                              cwd=tmp_path,
                               capture_output=True, text=True, timeout=90)
     assert done.returncode == 0, done.stderr
     said = [line for line in done.stderr.splitlines() if "21 spans spooled to" in line]
