@@ -20,6 +20,7 @@ import functools
 import importlib
 import sys
 import threading
+import time
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -321,12 +322,42 @@ def periodic_metric_reader() -> type:
         _closed = False
 
         def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+            """Also within the shutdown deadline the exporter was given (``deadline``, ``time.monotonic()``):
+            upstream waits for its export thread -- hung in an export -- for the whole ``timeout_millis``."""
             self._closed = True
+            deadline = getattr(self._exporter, "deadline", None)
+            if isinstance(deadline, float):
+                timeout_millis = min(timeout_millis, max(deadline - time.monotonic(), 0.0) * 1000)
             super().shutdown(timeout_millis, **kwargs)
 
         def _at_fork_reinit(self) -> None:
             if not self._closed:
                 super()._at_fork_reinit()
+
+        def _receive_metrics(self, metrics_data: Any, timeout_millis: float = 10_000, **kwargs: Any) -> None:
+            """Export under upstream's export lock, waiting for it at most ``timeout_millis``.
+
+            Upstream waits for the lock without bound: a periodic export hanging on
+            an endpoint that never answers held ``force_flush`` -- and so
+            ``otel_llm.shutdown()`` -- for the exporter's whole timeout. Past the
+            wait, the points go to the exporter beside the hung export (otel-llm's
+            exporters spool them, or count them lost, once the shutdown deadline
+            is near); nothing is dropped here.
+            """
+            from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, attach, detach, set_value
+
+            token = attach(set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))
+            locked = self._export_lock.acquire(timeout=max(timeout_millis, 0) / 1000)
+            try:
+                self._exporter.export(metrics_data, timeout_millis=timeout_millis)
+            except Exception as exc:  # noqa: BLE001 — as upstream: an exporter's fault must not kill the reader
+                from otel_llm._guard import internal_error
+
+                internal_error("metric reader: export", exc)
+            finally:
+                if locked:
+                    self._export_lock.release()
+                detach(token)
 
     return PeriodicMetricReader
 
@@ -729,6 +760,12 @@ def check() -> list[str]:
             and isinstance(grpc._stub(grpc._channel)._stub, _BytesTraceStub))
     grpc.shutdown()
 
+    _expect(problems, "PeriodicExportingMetricReader._export_lock/_exporter/_receive_metrics",
+            lambda: all(n in _module("inspect").getsource(
+                _module("opentelemetry.sdk.metrics.export").PeriodicExportingMetricReader._receive_metrics)
+                for n in ("self._export_lock", "self._exporter.export")))
+    _expect(problems, "opentelemetry.context._SUPPRESS_INSTRUMENTATION_KEY",
+            lambda: hasattr(_module("opentelemetry.context"), "_SUPPRESS_INSTRUMENTATION_KEY"))
     _expect(problems, "PeriodicExportingMetricReader._at_fork_reinit",
             lambda: callable(getattr(_module("opentelemetry.sdk.metrics.export").PeriodicExportingMetricReader,
                                      "_at_fork_reinit", None)))

@@ -421,6 +421,8 @@ class _Spool:
             return True
         if in_worker_process():
             return False
+        if self._deadline is not None:  # within the shutdown budget, whatever the caller's timeout
+            timeout_s = min(timeout_s, self._deadline - time.monotonic())
         self._start_replayer()
         with self._attempts:
             seen = self._attempt_count
@@ -724,6 +726,7 @@ class _SpooledExporter:
         self._inner_shut = False
         self._url = replay_url(inner, signal)
         self._unspooled = _UnspooledDeadline()  # without a spool: what the shutdown deadline gives up
+        self.deadline: float | None = None  # when shutdown must end (``time.monotonic()``), once it began
         self._spool = None if max_bytes <= 0 else _Spool(
             send=self._send_direct,
             encode=type(self).encode,
@@ -775,6 +778,7 @@ class _SpooledExporter:
         return self.success if ok else self.failure
 
     def set_deadline(self, deadline: float) -> None:
+        self.deadline = deadline  # the metric reader's shutdown reads it too
         if self._spool is not None:
             self._spool.set_deadline(deadline)
         else:

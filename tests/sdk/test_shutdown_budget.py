@@ -17,15 +17,18 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from ._http_answers import Answering, serving
 
 APP = textwrap.dedent("""
     import logging, sys, time
     import otel_llm
     from opentelemetry import trace
-    endpoint, spool, budget, spool_bytes = sys.argv[1:5]
+    endpoint, spool, budget, spool_bytes, interval_ms = sys.argv[1:6]
     otel_llm.configure(exporter="otlp", endpoint=endpoint, spool_dir=spool, service_name="hung",
-                       shutdown_timeout_s=float(budget), logs=True, spool_max_bytes=int(spool_bytes))
+                       shutdown_timeout_s=float(budget), logs=True, spool_max_bytes=int(spool_bytes),
+                       metric_export_interval_ms=int(interval_ms))
     tracer = trace.get_tracer("app")
 
     @otel_llm.llm_call
@@ -36,7 +39,7 @@ APP = textwrap.dedent("""
     for i in range(20):
         with tracer.start_as_current_span(f"span {i}"):
             logging.getLogger("app").warning("record %d", i)
-    time.sleep(0.3)  # the first batch is now being sent, and hangs
+    time.sleep(1.0)  # the first batch (and, every 300 ms, the metric points) is now being sent, and hangs
     started = time.monotonic()
     otel_llm.shutdown()
     print(f"shutdown took {time.monotonic() - started:.3f}", flush=True)
@@ -45,7 +48,8 @@ APP = textwrap.dedent("""
 SLACK_S = 0.25  # sealing the spool files and writing the notices
 
 
-def _run(tmp_path: Path, budget_s: float, spool_bytes: int = 2**20) -> subprocess.CompletedProcess[str]:
+def _run(tmp_path: Path, budget_s: float, spool_bytes: int = 2**20,
+         interval_ms: int = 60_000) -> subprocess.CompletedProcess[str]:
     with socket.socket() as hung:  # listens, never accepts: connections complete, requests are never answered
         hung.bind(("127.0.0.1", 0))
         hung.listen(64)
@@ -53,12 +57,15 @@ def _run(tmp_path: Path, budget_s: float, spool_bytes: int = 2**20) -> subproces
         env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "PYTEST_"))}
         env.update(OTEL_EXPORTER_OTLP_TIMEOUT="30", OTEL_BSP_SCHEDULE_DELAY="100", OTEL_BLRP_SCHEDULE_DELAY="100")
         return subprocess.run([sys.executable, "-c", APP, url, str(tmp_path / "spool"), str(budget_s),
-                               str(spool_bytes)], env=env,
+                               str(spool_bytes), str(interval_ms)], env=env,
                               cwd=tmp_path, capture_output=True, text=True, timeout=90)
 
 
-def test_shutdown_against_a_hung_collector_returns_within_its_budget(tmp_path: Path) -> None:
-    done = _run(tmp_path, 3.0)
+@pytest.mark.parametrize("interval_ms", [60_000, 300], ids=["metrics-idle", "metric-export-hanging"])
+def test_shutdown_against_a_hung_collector_returns_within_its_budget(tmp_path: Path, interval_ms: int) -> None:
+    """``metric-export-hanging``: the metric reader's periodic export hangs too, holding its export lock,
+    which the shutdown's flush waited for until the exporter's timeout."""
+    done = _run(tmp_path, 3.0, interval_ms=interval_ms)
     assert done.returncode == 0, done.stderr
     took = float(re.search(r"shutdown took ([\d.]+)", done.stdout).group(1))  # type: ignore[union-attr]
     assert took <= 3.0 + SLACK_S, (took, done.stderr)
@@ -94,9 +101,8 @@ def test_what_waits_at_exit_is_said_with_the_endpoints_answer_not_the_budget(tmp
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "PYTEST_"))}
     env.update(OTEL_BSP_SCHEDULE_DELAY="100", OTEL_BLRP_SCHEDULE_DELAY="100")
     with serving(_Answers500) as url:
-        done = subprocess.run([sys.executable, "-c", APP, url, str(tmp_path / "spool"), "3", str(2**20)], env=env,
-                              cwd=tmp_path,
-                              capture_output=True, text=True, timeout=90)
+        done = subprocess.run([sys.executable, "-c", APP, url, str(tmp_path / "spool"), "3", str(2**20), "60000"],
+                              env=env, cwd=tmp_path, capture_output=True, text=True, timeout=90)
     assert done.returncode == 0, done.stderr
     said = [line for line in done.stderr.splitlines() if "21 spans spooled to" in line]
     assert said and "(HTTP 500 Internal Server Error)" in said[0], done.stderr
