@@ -578,7 +578,9 @@ class _Spool:
         """Deliver a segment's lines in order, small consecutive ones merged into one request."""
         group: list[tuple[bytes, int]] = []
         size = 0
+        end = segment.offset  # just past the last whole line
         for line, offset in segment.lines():
+            end = offset
             if self._stopping:
                 return False
             if group and (size + len(line) > (self._max_request or 0) or not mergeable(group[0][0], line)):
@@ -589,6 +591,9 @@ class _Spool:
             size += len(line) + 1
         if group and not self._replay_group(segment, group):
             return False
+        torn = segment.tail(end)
+        if torn:  # never a whole record, never sent: kept and said, not dropped with the segment
+            self._set_aside(torn, 0, "a record cut short: the process writing it ended mid-write")
         with self._lock:
             self._store.remove(segment)
         return True
