@@ -26,6 +26,8 @@ handler are not exported.
 
 The user's ``redact`` hook applies to what is exported (message and
 exception text), on a copy: the app's other handlers print the record as ever.
+Without a hook the app's thread only hands the record off: its message is
+formatted by the exporters (see :mod:`otel_llm.exporters._log_messages`).
 Model-provider clients (``openai``, ``anthropic``, ``botocore``...) log each
 request's body at DEBUG, prompts included: while content capture is off (the
 default) those records are not exported - capture off must mean no prompt text
@@ -38,6 +40,7 @@ logging configuration (the root logger defaults to WARNING).
 
 from __future__ import annotations
 
+import copy
 import functools
 import logging
 import threading
@@ -50,6 +53,7 @@ from opentelemetry.sdk.resources import Resource
 from otel_llm import _notices, _runtime
 from otel_llm._guard import internal_error
 from otel_llm._upstream import LoggerProvider, LoggingHandler
+from otel_llm.exporters._log_messages import PendingMessage
 
 __all__ = ["attach_logging", "logger_provider_for"]
 
@@ -116,11 +120,24 @@ class _BridgeHandler(LoggingHandler):
         try:
             content = _runtime.current().content
             if not _prompt_bearing(record, content.capture):
-                super().emit(content.log_record(record))  # redacted copy, if a hook is set
+                # With a redaction hook, a redacted copy (formatted here: the hook reads the text); without
+                # one the record itself, its message formatted on the export side (``_translate``).
+                super().emit(record if content.redact is None else content.log_record(record))
         except Exception as exc:  # noqa: BLE001 — logging must never fail because of telemetry
             internal_error("logs bridge: emit", exc)
         finally:
             self._inside.active = False
+
+    def _translate(self, record: logging.LogRecord) -> Any:
+        """Upstream's translation, but a message with arguments is handed off unformatted (a
+        :class:`PendingMessage` body, formatted by the exporters' encoders on their own thread)."""
+        if not record.args or self.formatter is not None:
+            return super()._translate(record)  # the body is ``msg`` itself: nothing to format
+        bare = copy.copy(record)  # the app's record goes on to its other handlers untouched
+        bare.msg, bare.args = "", None
+        translated = super()._translate(bare)
+        translated.body = PendingMessage(record.msg, record.args)
+        return translated
 
     def flush(self) -> None:
         """No-op: upstream spawns a thread per flush; ``otel_llm.flush()`` flushes the provider."""

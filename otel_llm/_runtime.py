@@ -166,12 +166,16 @@ def configure(
         **{k: v for k, v in locals().items() if k not in _NOT_SETTINGS},
         **extra,
     })
+    if settings.exporter == "otlp":
+        _check_endpoints(endpoint, settings.protocol)
     from otel_llm import _providers as providers_mod
+    from otel_llm.exporters._setup_warnings import said_once
 
     with _lock:
         previous = _providers
         previous_budget = _runtime.settings.shutdown_timeout_s if _runtime is not None else None
-        built = providers_mod.build(settings, tracer_provider, meter_provider)
+        with said_once():  # upstream's exporters each warn about the same OTEL_* setting
+            built = providers_mod.build(settings, tracer_provider, meter_provider)
         try:
             runtime = _build_runtime(settings, built.tracer_provider, built.meter_provider, built.records)
         except Exception:
@@ -186,6 +190,23 @@ def configure(
         _register_worker_exit_flush()
         _register_fork_reset()
         _instrument_threads()
+
+
+def _check_endpoints(endpoint: str | None, protocol: str) -> None:
+    """An ``endpoint`` argument that is not a URL raises (a configuration error is the caller's to see);
+    an ``OTEL_EXPORTER_OTLP_*ENDPOINT`` variable that is not one is said on stderr, naming it (upstream's
+    exporters read it themselves: what they cannot send is spooled, as for a collector that is down)."""
+    from otel_llm.exporters._endpoints import endpoint_problem, environment_problems
+
+    if endpoint is not None:
+        problem = endpoint_problem(endpoint, protocol)
+        if problem:
+            raise ValueError(f"configure(endpoint={endpoint!r}) is not a usable OTLP endpoint for protocol "
+                             f"{protocol!r}: {problem}")
+        return
+    for sentence in environment_problems(protocol):
+        _notices.notice(f"{sentence}; nothing can be sent there: what is not sent is spooled for a process "
+                        "with a usable endpoint (or, with the spool off, counted as lost)")
 
 
 def flush(timeout_s: float = 5) -> bool:
@@ -206,14 +227,16 @@ def shutdown() -> None:
     Decorators keep working after. With the OTLP exporter, what the collector
     has not taken when the budget runs out is spooled, and a line on stderr
     says how much and where (see ``exporters.spool``); what nothing could take
-    is counted as lost.
+    is counted as lost. Called again (at exit), it sums up what was lost since
+    (spans ended after the shutdown), as the first notice of such a loss says.
     """
     global _runtime, _providers
     with _lock:
         state, _providers = _providers, None
         settings = _runtime.settings if _runtime is not None else None
         _runtime = None  # back to the default runtime on the global providers
-    if state is None:
+    if state is None:  # shut down before (this is the exit): sum up what ended after that, as promised
+        _notices.print_tally()
         return
     budget = settings.shutdown_timeout_s if settings is not None else None
     owned = list(state.owned)  # emptied by the shutdown
@@ -314,22 +337,62 @@ def _flush_then_terminate(signum: int, frame: Any) -> None:
     elif _worker_exiting:
         return  # its exit flush runs on this very thread, holding the locks a flush needs: let it end
     else:
-        _flush_worker_at_sigterm()
+        _hand_over_at_child_exit()
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-def _flush_worker_at_sigterm() -> None:
-    """In a ``multiprocessing`` worker: flush (bounded, in a thread), then remove its exit marker."""
-    from otel_llm.exporters import _exit_marker
-    from otel_llm.exporters._batching import in_worker_process
+_forked_child = False  # this process was forked from a configured one
+_handed_over = False  # this child's exit flush ran (its marker is gone if the flush finished)
 
-    if not in_worker_process():
+
+def _hand_over_at_child_exit() -> None:
+    """In a forked child that ends now (SIGTERM, ``os._exit``): flush to the local spool or file (bounded,
+    in a thread: the interrupted code may hold a lock the flush needs), then remove its exit marker. Once.
+
+    A flush that does not finish in time leaves the marker: what the child held may be lost, and the
+    next start says so.
+    """
+    global _handed_over
+    from otel_llm.exporters import _exit_marker
+    from otel_llm.exporters._batching import ending_child, in_worker_process
+
+    if _handed_over or not (_forked_child or in_worker_process()) or _providers is None:
         return
-    flushing = threading.Thread(target=flush, args=(_WORKER_FLUSH_S,), name="otel-llm-sigterm", daemon=True)
+    _handed_over = True
+    ending_child()  # keep, never send: a hung collector must not hold the child's exit
+    flushing = threading.Thread(target=flush, args=(_WORKER_FLUSH_S,), name="otel-llm-child-exit", daemon=True)
     flushing.start()
     flushing.join(_WORKER_FLUSH_S + 1.0)
-    if not flushing.is_alive():  # what it held is delivered, spooled or counted: nothing for the next start
+    if not flushing.is_alive():  # what it held is spooled or counted: nothing for the next start
         _exit_marker.remove_own()
+    _notices.print_tally()  # its losses, summed up at its exit as their first notice said
+
+
+_real_exit = os._exit
+
+
+def _exit_after_hand_over(status: int) -> None:
+    """``os._exit`` in a forked child: hand over what it holds, then end as asked.
+
+    A bare ``os.fork()`` child -- a forking server's worker -- typically ends
+    with ``os._exit``, which runs no ``atexit`` and no finalizer: the metric
+    points it recorded were lost and its exit marker stayed behind. A
+    ``multiprocessing`` worker has already flushed in its finalizers; then
+    nothing is done twice.
+    """
+    try:
+        _hand_over_at_child_exit()
+    except BaseException as exc:  # noqa: BLE001 — the child must end whatever the flush does
+        internal_error("runtime: flush at a forked child's os._exit", exc)
+    _real_exit(status)
+
+
+def _after_fork_in_child() -> None:
+    global _forked_child, _handed_over
+    if _providers is None:  # not configured (or shut down): nothing to hand over
+        return
+    _forked_child, _handed_over = True, False
+    os._exit = _exit_after_hand_over
 
 
 _worker_exit_registered = False
@@ -344,7 +407,8 @@ def _register_worker_exit_flush() -> None:
     recorded sit in its copy of the meter provider until a periodic export that
     never comes. ``close()/join()`` and an executor's end run the worker's
     ``multiprocessing`` finalizers, where :func:`flush` exports them. (A bare
-    ``os.fork()`` child ending in ``os._exit`` runs nothing at all.)
+    ``os.fork()`` child ending in ``os._exit`` runs no finalizer: see
+    :func:`_exit_after_hand_over`.)
     """
     global _worker_exit_registered
     if _worker_exit_registered or not hasattr(os, "register_at_fork"):
@@ -359,9 +423,11 @@ _worker_exiting = False  # this multiprocessing worker runs its exit flush
 
 
 def _flush_at_worker_exit() -> None:
-    global _worker_exiting
+    global _worker_exiting, _handed_over
     _worker_exiting = True
     flush()
+    _handed_over = True  # its os._exit that follows has nothing left to do
+    _notices.print_tally()
 
 
 _fork_reset_registered = False
@@ -381,6 +447,7 @@ def _register_fork_reset() -> None:
     if _fork_reset_registered or not hasattr(os, "register_at_fork"):
         return
     os.register_at_fork(after_in_child=_forget_parent_metric_points)
+    os.register_at_fork(after_in_child=_after_fork_in_child)
     _fork_reset_registered = True
 
 

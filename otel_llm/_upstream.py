@@ -15,9 +15,12 @@ compares it with ``pyproject.toml`` and with what is installed.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib
+import sys
 import threading
+import time
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,8 +38,8 @@ from opentelemetry.sdk._logs import (
     ReadableLogRecord,
     ReadWriteLogRecord,
 )
+from opentelemetry.sdk._logs.export import ConsoleLogRecordExporter as _ConsoleLogRecordExporter
 from opentelemetry.sdk._logs.export import (
-    ConsoleLogRecordExporter,
     LogRecordExporter,
     LogRecordExportResult,
 )
@@ -62,6 +65,7 @@ __all__ = [
     "encode_logs_proto_size",
     "exporter_endpoint",
     "exporter_uses_tls",
+    "forked_to_exec",
     "global_provider",
     "grpc_result",
     "grpc_span_sender",
@@ -91,6 +95,16 @@ VERIFIED: dict[str, str] = {
     "opentelemetry-exporter-otlp": "1.45.1",
     "opentelemetry-exporter-otlp-json-file": "0.66b1",
 }
+
+
+class ConsoleLogRecordExporter(_ConsoleLogRecordExporter):  # type: ignore[misc]
+    """Upstream's console log exporter, printing the bridge's messages formatted (see
+    ``exporters._log_messages``: they are formatted on the export side)."""
+
+    def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
+        from otel_llm.exporters._log_messages import with_text_bodies
+
+        return super().export(with_text_bodies(batch))
 
 
 # --- global providers ----------------------------------------------------------------
@@ -246,6 +260,24 @@ def on_multiprocessing_worker_exit(callback: Callable[[], None], exitpriority: i
     mp_util.register_after_fork(holder, lambda _: mp_util.Finalize(None, callback, exitpriority=exitpriority))
 
 
+def forked_to_exec() -> bool:
+    """In an at-fork hook: whether this fork is ``subprocess`` starting another program.
+
+    With a ``preexec_fn``, ``subprocess`` runs the at-fork hooks in its child
+    right before the ``exec``: nothing that child holds is ours, and nothing it
+    writes (an exit marker) would ever be removed. Seen on the stack: the child
+    runs inside ``Popen._execute_child``.
+    """
+    subprocess = sys.modules.get("subprocess")
+    code = getattr(getattr(getattr(subprocess, "Popen", None), "_execute_child", None), "__code__", None)
+    frame = sys._getframe(1)
+    while code is not None and frame is not None:
+        if frame.f_code is code:
+            return True
+        frame = frame.f_back
+    return False
+
+
 def forget_metric_points(meter_provider: Any) -> None:
     """Drop every point ``meter_provider`` has aggregated so far. Call it in a forked child, right after the fork.
 
@@ -290,12 +322,42 @@ def periodic_metric_reader() -> type:
         _closed = False
 
         def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+            """Also within the shutdown deadline the exporter was given (``deadline``, ``time.monotonic()``):
+            upstream waits for its export thread -- hung in an export -- for the whole ``timeout_millis``."""
             self._closed = True
+            deadline = getattr(self._exporter, "deadline", None)
+            if isinstance(deadline, float):
+                timeout_millis = min(timeout_millis, max(deadline - time.monotonic(), 0.0) * 1000)
             super().shutdown(timeout_millis, **kwargs)
 
         def _at_fork_reinit(self) -> None:
             if not self._closed:
                 super()._at_fork_reinit()
+
+        def _receive_metrics(self, metrics_data: Any, timeout_millis: float = 10_000, **kwargs: Any) -> None:
+            """Export under upstream's export lock, waiting for it at most ``timeout_millis``.
+
+            Upstream waits for the lock without bound: a periodic export hanging on
+            an endpoint that never answers held ``force_flush`` -- and so
+            ``otel_llm.shutdown()`` -- for the exporter's whole timeout. Past the
+            wait, the points go to the exporter beside the hung export (otel-llm's
+            exporters spool them, or count them lost, once the shutdown deadline
+            is near); nothing is dropped here.
+            """
+            from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, attach, detach, set_value
+
+            token = attach(set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))
+            locked = self._export_lock.acquire(timeout=max(timeout_millis, 0) / 1000)
+            try:
+                self._exporter.export(metrics_data, timeout_millis=timeout_millis)
+            except Exception as exc:  # noqa: BLE001 — as upstream: an exporter's fault must not kill the reader
+                from otel_llm._guard import internal_error
+
+                internal_error("metric reader: export", exc)
+            finally:
+                if locked:
+                    self._export_lock.release()
+                detach(token)
 
     return PeriodicMetricReader
 
@@ -397,10 +459,13 @@ def _http_result(outcome: Any, last: threading.local, kind: str) -> SendResult:
         if outcome.success:
             rejected = _answers.rejected_in_body(body, content_type, _response_type(kind))
         else:
-            message = _answers.status_message(body, content_type)
+            rejected = _answers.rejected_in_refusal(outcome.status_code, body, content_type, _response_type(kind))
+            message = None if rejected is not None else _answers.status_message(body, content_type)
     except Exception:  # noqa: BLE001 — a body we cannot read: the status still speaks
         pass
-    return SendResult(outcome.success, outcome.status_code, outcome.reason, message=message, rejected=rejected)
+    # A 4xx whose body is a partial_success: taken but for the rejected items, which are counted lost.
+    return SendResult(outcome.success or rejected is not None, outcome.status_code, outcome.reason, message=message,
+                      rejected=rejected)
 
 
 def _after(previous: SendResult | None, attempt: SendResult) -> SendResult:
@@ -489,7 +554,10 @@ def watch_refusals(exporter: Any) -> Any:
     def client_export_watched(*args: Any, **kwargs: Any) -> Any:
         last.reply = None
         result = client_export(*args, **kwargs)
-        on_result(_http_result(result, last, exporter._client._kind))
+        sent = _http_result(result, last, exporter._client._kind)
+        on_result(sent)
+        if sent.ok and not result.success:  # a 4xx partial_success: upstream's exporter goes on as after a 2xx
+            return dataclasses.replace(result, success=True, error=None)
         return result
 
     exporter._client.export = client_export_watched
@@ -658,6 +726,7 @@ def check() -> list[str]:
     _expect(problems, "multiprocessing.util register_after_fork/Finalize/_exit_function",
             lambda: all(hasattr(_module("multiprocessing.util"), n)
                         for n in ("register_after_fork", "Finalize", "_exit_function", "_run_after_forkers")))
+    _expect(problems, "subprocess.Popen._execute_child", lambda: callable(_module("subprocess").Popen._execute_child))
     _expect(problems, "typer._click.exceptions.ClickException with show() and exit_code",
             lambda: callable(click_exception_class().show) and hasattr(click_exception_class(), "exit_code"))
     _expect(problems, "ReadWriteLogRecord fields log_record/resource/instrumentation_scope/limits",
@@ -691,6 +760,12 @@ def check() -> list[str]:
             and isinstance(grpc._stub(grpc._channel)._stub, _BytesTraceStub))
     grpc.shutdown()
 
+    _expect(problems, "PeriodicExportingMetricReader._export_lock/_exporter/_receive_metrics",
+            lambda: all(n in _module("inspect").getsource(
+                _module("opentelemetry.sdk.metrics.export").PeriodicExportingMetricReader._receive_metrics)
+                for n in ("self._export_lock", "self._exporter.export")))
+    _expect(problems, "opentelemetry.context._SUPPRESS_INSTRUMENTATION_KEY",
+            lambda: hasattr(_module("opentelemetry.context"), "_SUPPRESS_INSTRUMENTATION_KEY"))
     _expect(problems, "PeriodicExportingMetricReader._at_fork_reinit",
             lambda: callable(getattr(_module("opentelemetry.sdk.metrics.export").PeriodicExportingMetricReader,
                                      "_at_fork_reinit", None)))

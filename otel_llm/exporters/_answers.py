@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["BUSY_STATUSES", "NO_ANSWER", "Answer", "Rejected", "grpc_answer", "http_answer", "plus", "rejected_in",
-           "rejected_in_body", "status_message"]
+           "rejected_in_body", "rejected_in_refusal", "status_message"]
 
 #: HTTP statuses that answer "not now" (a full queue, a gateway in front of a busy collector).
 BUSY_STATUSES = frozenset({429, 502, 503, 504})
@@ -162,3 +162,17 @@ def rejected_in_body(body: bytes, content_type: str | None, response_type: Any =
     except Exception:  # noqa: BLE001 — an unreadable success body: nothing known to be rejected
         return None
     return None
+
+
+def rejected_in_refusal(status: int | None, body: bytes, content_type: str | None,
+                        response_type: Any = None) -> Rejected | None:
+    """The ``partial_success`` of an HTTP 4xx answer (other than 408/429) whose body is an
+    ``Export*ServiceResponse`` rather than a ``google.rpc.Status``: the endpoint took the request but
+    for these items, so the rest is delivered. None for a plain refusal.
+
+    A ``Status`` read as a response has no ``partial_success`` (its field 1 is a number, the
+    response's a message), so the two cannot be mistaken for each other.
+    """
+    if status is None or not 400 <= status < 500 or status in (408, 429):
+        return None
+    return rejected_in_body(body, content_type, response_type)

@@ -45,16 +45,27 @@ from otel_llm import _notices, _upstream
 from otel_llm._guard import internal_error
 from otel_llm._upstream import LogRecordProcessor, ReadableLogRecord
 
-__all__ = ["BatchLogProcessor", "BatchSpanProcessor", "in_worker_process"]
+__all__ = ["BatchLogProcessor", "BatchSpanProcessor", "ending_child", "in_worker_process"]
 
 T = TypeVar("T")
 
 _LOCAL_WAIT_S = 30.0  # a local file write never waits on a network: drain it even past the deadline
+_SETTLED_POLL_S = 0.05  # how often a waiting flush or shutdown looks whether a hung send's batch was kept
+
+
+_ending_child = False  # this forked child is ending: what it holds goes to local disk, never to a network
 
 
 def in_worker_process() -> bool:
-    """True in a ``multiprocessing`` child (spawn, forkserver or fork)."""
-    return multiprocessing.parent_process() is not None
+    """True in a ``multiprocessing`` child (spawn, forkserver or fork), and in a bare forked child that is
+    ending (:func:`ending_child`): either hands what it holds to the local spool and never replays it."""
+    return _ending_child or multiprocessing.parent_process() is not None
+
+
+def ending_child() -> None:
+    """This forked child ends now (``os._exit``, SIGTERM): from here on it behaves as a worker process."""
+    global _ending_child
+    _ending_child = True
 
 
 class _Batcher(Generic[T]):
@@ -142,7 +153,7 @@ class _Batcher(Generic[T]):
             if self._handled < target:
                 self._flush_wanted = True
                 self._cond.notify_all()
-                if not self._cond.wait_for(lambda: self._handled >= target, timeout=deadline - time.monotonic()):
+                if not self._wait_handled(target, deadline - time.monotonic()):
                     return False
         if self.write_through:
             return True
@@ -168,7 +179,7 @@ class _Batcher(Generic[T]):
             self._stop = True
             self._cond.notify_all()
             wait = _LOCAL_WAIT_S if self._local else self._remaining()
-            self._cond.wait_for(lambda: self._handled >= self._queued, timeout=wait)
+            self._wait_handled(self._queued, wait)
             left = self._queued - self._handled
             rest = list(self._queue) if left and not self._local else []
             if rest:
@@ -182,6 +193,27 @@ class _Batcher(Generic[T]):
         except Exception as exc:  # noqa: BLE001 — shutdown must finish
             internal_error("batching: exporter shutdown", exc)
 
+    def _wait_handled(self, target: int, timeout: float) -> bool:
+        """Wait (condition held) until ``target`` items are handled; True when they are.
+
+        Gives up early when the batch being sent hangs and the exporter has already
+        kept it (a spool's deadline watchdog spooled it): that send may block in a
+        socket read for the exporter's whole timeout, and waiting for it would
+        overrun the shutdown budget for nothing.
+        """
+        end = time.monotonic() + max(timeout, 0)
+        while self._handled < target:
+            left = end - time.monotonic()
+            if left <= 0 or self._kept_while_sending(self._exporting):
+                return False
+            self._cond.wait(min(left, _SETTLED_POLL_S))
+        return True
+
+    def _kept_while_sending(self, batch: list[T] | None) -> bool:
+        """Whether ``batch``, whose send still hangs, was kept by the exporter (spooled at the deadline)."""
+        settled_while_sending = getattr(self.exporter, "settled_while_sending", None)
+        return bool(batch) and callable(settled_while_sending) and bool(settled_while_sending(batch))
+
     def _kept_at_deadline(self, rest: list[T], exporting: list[T] | None) -> int:
         """Items the deadline did not catch in memory: the queue's ``rest`` handed to the spool (kept, or
         counted lost by it when it cannot write), and the batch whose send hangs once the spool settled it.
@@ -193,8 +225,7 @@ class _Batcher(Generic[T]):
                 kept += len(rest)
             except Exception as exc:  # noqa: BLE001 — counted as lost by the caller instead
                 internal_error("batching: keeping the queue at the deadline", exc)
-        settled_while_sending = getattr(self.exporter, "settled_while_sending", None)
-        if exporting and callable(settled_while_sending) and settled_while_sending(exporting):
+        if exporting and self._kept_while_sending(exporting):
             kept += len(exporting)
         return kept
 

@@ -25,7 +25,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from otel_llm import _notices
+from otel_llm import _notices, _upstream
 
 __all__ = ["Marker", "remove_own", "started"]
 
@@ -81,9 +81,10 @@ class Marker:
     loss like any other. It is removed when the child ends cleanly: by
     :meth:`shutdown` from ``atexit`` (``sys.exit``, as a pre-fork server's
     worker ends), or, in a ``multiprocessing`` worker (which leaves by
-    ``os._exit``), after its exit flush. A bare ``os.fork()`` child ending in
-    ``os._exit`` runs nothing: its marker stays, and its in-memory telemetry was
-    indeed lost.
+    ``os._exit``), after its exit flush; in a bare ``os.fork()`` child ending by
+    ``os._exit`` or SIGTERM, after the flush ``otel_llm._runtime`` runs then. A
+    child whose flush does not finish in time (or that is killed) keeps it: its
+    in-memory telemetry may indeed be lost.
     """
 
     def __init__(self, path: Path | None) -> None:
@@ -96,10 +97,11 @@ class Marker:
     def _after_fork_in_child(self) -> None:
         if self.path is None:
             return
+        if _upstream.forked_to_exec():  # another program runs in this process next: it holds none of our telemetry
+            self.path = None
+            return
         self.path = _write(self.path.parent)
         if self.path is not None:
-            from otel_llm import _upstream
-
             # After the exit flush (priority 100): the marker goes only once the flush is done.
             _upstream.on_multiprocessing_worker_exit(self.shutdown, exitpriority=50)
 

@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 
 from otel_llm._upstream import ReadableLogRecord, encode_logs_json
 from otel_llm.exporters._json_spans import spans_request
+from otel_llm.exporters._log_messages import with_text_bodies
 
 __all__ = ["logs_message", "metric_points", "metrics_message", "spans_message"]
 
@@ -30,7 +31,8 @@ def metrics_message(data: MetricsData) -> dict[str, Any] | None:
 
 
 def logs_message(batch: Sequence[ReadableLogRecord]) -> dict[str, Any] | None:
-    request = encode_logs_json(batch)
+    """The bridge's pending messages are formatted here, on the export side (see :mod:`._log_messages`)."""
+    request = encode_logs_json(with_text_bodies(batch))
     return request.to_dict() if request.resource_logs else None
 
 

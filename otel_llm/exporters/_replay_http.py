@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from opentelemetry.util.re import parse_env_headers
 
 from otel_llm import _notices, _upstream
-from otel_llm.exporters._answers import NO_ANSWER, http_answer, rejected_in_body, status_message
+from otel_llm.exporters._answers import NO_ANSWER, http_answer, rejected_in_body, rejected_in_refusal, status_message
 from otel_llm.exporters._sizing import count_items
 
 __all__ = ["BUSY_STATUSES", "Outcome", "Reply", "Sending", "headers_for", "line_items", "merged", "mergeable",
@@ -172,7 +172,11 @@ def post(url: str, headers: dict[str, str], body: bytes, tls: ssl.SSLContext | N
             rejected = _rejected(response) if ok else None
             return Reply(Outcome.DELIVERED if ok else Outcome.FAILED, f"HTTP {response.status}", rejected=rejected)
     except urllib.error.HTTPError as error:
-        message = _error_message(error)
+        body, content_type = _answer_body(error), error.headers.get("Content-Type")
+        rejected = rejected_in_refusal(error.code, body, content_type)
+        if rejected is not None:  # taken but for these items: the rest must not be sent again nor set aside
+            return Reply(Outcome.DELIVERED, f"HTTP {error.code}", rejected=rejected)
+        message = status_message(body, content_type)
         why = f"HTTP {error.code} {error.reason}" + (f": {message}" if message else "")
         answer = http_answer(error.code, str(error.reason), message)
         if error.code in BUSY_STATUSES:
@@ -188,22 +192,32 @@ def post(url: str, headers: dict[str, str], body: bytes, tls: ssl.SSLContext | N
         return Reply(Outcome.FAILED, f"{type(error).__name__}: {error}".rstrip(": "))
 
 
+_ANSWER_MAX_BYTES = 64 * 1024  # of an answer's body, read and (decompressed) kept: a status, a partial_success
+
+#: ``Content-Encoding`` of an answer -> the ``zlib`` window bits that undo it (urllib leaves bodies as sent).
+_DECODERS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+
+
 def _rejected(response: Any) -> _upstream.Rejected | None:
     """The items a 2xx answer's body rejects (``partial_success``); None when it says none, or breaks off
     (the status already said the request was taken)."""
-    try:
-        return rejected_in_body(response.read(64 * 1024), response.headers.get("Content-Type"))
-    except (http.client.HTTPException, OSError):
-        return None
+    return rejected_in_body(_answer_body(response), response.headers.get("Content-Type"))
 
 
-def _error_message(error: urllib.error.HTTPError) -> str | None:
-    """The endpoint's own words in an error answer's body (a ``google.rpc.Status``), if any."""
+def _answer_body(answer: Any) -> bytes:
+    """An answer's body (a ``google.rpc.Status``, a ``partial_success``), decompressed when the endpoint
+    compressed it; empty when cut off or undecodable (the status still speaks)."""
     try:
-        body = error.read(64 * 1024)
-    except Exception:  # noqa: BLE001 — a body cut off mid-read: the status still speaks
-        return None
-    return status_message(body, error.headers.get("Content-Type"))
+        body = answer.read(_ANSWER_MAX_BYTES)
+    except Exception:  # noqa: BLE001 — a body cut off mid-read
+        return b""
+    encoding = (answer.headers.get("Content-Encoding") or "").strip().lower()
+    if encoding not in _DECODERS:
+        return body
+    try:
+        return zlib.decompressobj(_DECODERS[encoding]).decompress(body, _ANSWER_MAX_BYTES)
+    except zlib.error:
+        return b""
 
 
 def retry_after(value: str | None) -> float | None:

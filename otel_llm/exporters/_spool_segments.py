@@ -76,6 +76,16 @@ class Segment:
                 if line.strip():
                     yield line.rstrip(b"\n"), position
 
+    def tail(self, start: int) -> bytes:
+        """The bytes from ``start`` (just past the last whole line) to the end: a record cut short by a
+        crash mid-write, or nothing."""
+        try:
+            with self.path.open("rb") as f:
+                f.seek(start)
+                return f.read().strip()
+        except FileNotFoundError:
+            return b""
+
     def mark_delivered(self, offset: int) -> None:
         """Persist progress so a restarted replayer resumes after ``offset``."""
         if not self.path.exists():

@@ -36,6 +36,7 @@ from otel_llm._content import utf8_safe
 from otel_llm._guard import internal_error
 from otel_llm._upstream import LogRecordExporter, LogRecordExportResult, ReadableLogRecord
 from otel_llm.exporters._answers import plus
+from otel_llm.exporters._log_messages import PendingMessage, body_text
 from otel_llm.exporters._otlp_wire import encode_span_requests
 from otel_llm.exporters._sizing import DEFAULT_MAX_REQUEST_BYTES, cut_longest
 
@@ -191,13 +192,15 @@ def _surely_fits(batch: Sequence[ReadableLogRecord], limit: int) -> bool:
 
 
 def _well_formed_record(record: ReadableLogRecord) -> ReadableLogRecord:
-    """``record``, or a copy whose body and attributes hold no lone surrogate (see ``_content.utf8_safe``):
-    upstream's protobuf encoder raises on one, failing the whole batch."""
+    """``record``, or a copy whose body is formatted (the bridge's pending message, see
+    :mod:`._log_messages`) and whose body and attributes hold no lone surrogate (see
+    ``_content.utf8_safe``): upstream's protobuf encoder raises on one, failing the whole batch."""
     log = record.log_record
-    if not (_malformed(log.body) or any(_malformed(v) for v in (log.attributes or {}).values())):
+    pending = isinstance(log.body, PendingMessage)
+    if not (pending or _malformed(log.body) or any(_malformed(v) for v in (log.attributes or {}).values())):
         return record
     fixed = copy.copy(log)
-    fixed.body = _well_formed_value(log.body)
+    fixed.body = body_text(log.body) if pending else _well_formed_value(log.body)
     fixed.attributes = {k: _well_formed_value(v) for k, v in (log.attributes or {}).items()}
     return ReadableLogRecord(log_record=fixed, resource=record.resource,
                              instrumentation_scope=record.instrumentation_scope, limits=record.limits)

@@ -59,13 +59,14 @@ log exporter and returns an exporter of the same kind. Guarantees and limits:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import threading
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +105,6 @@ _PROBE_MAX_S = 5.0
 _RETRY_AFTER_MAX_S = 60.0  # a busy endpoint's Retry-After is honoured up to this; flush and close still try
 _SHUTDOWN_DRAIN_S = 3.0
 _INTERRUPT_RESERVE_S = 0.5  # of the shutdown budget, kept to spool interrupted batches and close
-_MIN_CLOSE_PROBE_S = 0.2
 _WORKER_SEAL_S = 1.0  # a worker's spool segment is handed over after this long
 _CHILD_POLL_S = 1.0  # how often a parent looks for its workers' spooled data
 _COUNT_LIMIT_BYTES = 32 * 1024 * 1024  # count items left at exit only in spools up to this size
@@ -196,6 +196,7 @@ class _Spool:
         self._has_children = False  # forked workers write through to this spool
         self._retry_after: float | None = None  # asked by a busy endpoint, for the replayer's next wait
         self._busy_said = False  # "busy" was said in this outage
+        self._last_answer: _upstream.Answer | None = None  # what a live endpoint last answered instead of taking data
         self._unreadable_said = False  # a line that is not OTLP-JSON was said to be set aside
         self._init_threading()
         _live.add(self)
@@ -248,6 +249,7 @@ class _Spool:
             if why:  # refused for good: retrying cannot help, the endpoint is fine
                 return self._set_aside_batch(batch, why)
             answer = self._answer()  # answered "not now" or with its own failure: reachable, not unreachable
+            self._last_answer = answer or self._last_answer
         records = self._records(batch)
         if records is None:
             return False
@@ -419,6 +421,8 @@ class _Spool:
             return True
         if in_worker_process():
             return False
+        if self._deadline is not None:  # within the shutdown budget, whatever the caller's timeout
+            timeout_s = min(timeout_s, self._deadline - time.monotonic())
         self._start_replayer()
         with self._attempts:
             seen = self._attempt_count
@@ -434,13 +438,14 @@ class _Spool:
 
         What is left stays on disk (sealed) for the next process to replay.
         """
-        if self._deadline is not None:  # at least one probe, so the notice below can say "unreachable"
-            timeout_s = min(timeout_s, max(self._deadline - time.monotonic(), _MIN_CLOSE_PROBE_S))
-        delivered = self.flush(timeout_s)
+        end = time.monotonic() + timeout_s
+        if self._deadline is not None:  # the shutdown budget bounds the last attempt and the replayer's stop
+            end = min(end, self._deadline)
+        delivered = self._settled() or (end > time.monotonic() and self.flush(end - time.monotonic()))
         self._stopping = True
         self._wake.set()
         if self._thread is not None:
-            self._thread.join(timeout=timeout_s)
+            self._thread.join(timeout=max(end - time.monotonic(), 0))
         with self._lock:
             self._store.close()
         _live.discard(self)
@@ -459,8 +464,12 @@ class _Spool:
             what = f"{size:,} bytes that hold no countable {_notices.UNITS[self._signal][1]}"
         else:
             what = f"{size / 2**20:,.0f} MiB of {_notices.UNITS[self._signal][1]}"
-        why = f"collector unreachable at {self._where()}" if self._unreachable else (
-            f"{self._url} did not take everything within the shutdown budget")
+        if self._unreachable:
+            why = f"collector unreachable at {self._where()}"
+        elif self._last_answer is not None:  # it answered, at once: the budget is not the cause
+            why = self._last_answer.said(self._where(), _notices.UNITS[self._signal][1])
+        else:
+            why = f"{self._url} did not take everything within the shutdown budget"
         _notices.notice(f"{why}; {what} spooled to {self._directory}, "
                         "sent by the next process that starts with this spool")
 
@@ -545,12 +554,15 @@ class _Spool:
                             "were delivered")
         self._healthy = True
         self._busy_said = False
+        self._last_answer = None
 
     def _post(self, body: bytes) -> Reply:
         """POST to the endpoint; a busy answer (429, 503, ...) is remembered for the replayer's next wait
         and said once per outage: the data waits in the spool, it is never set aside for it. Items an
         accepted request's answer rejected (``partial_success``) are counted as lost with its message."""
         reply = post(self._url, self._headers, body, self._tls, self._sending)
+        if reply.answer is not None:
+            self._last_answer = reply.answer
         if reply.rejected is not None:  # accepted but for these: the rest must not be sent again
             _notices.lost(self._signal, reply.rejected.count, self._url, "rejected", reply.rejected.message)
         if reply.outcome is Outcome.BUSY:
@@ -566,7 +578,9 @@ class _Spool:
         """Deliver a segment's lines in order, small consecutive ones merged into one request."""
         group: list[tuple[bytes, int]] = []
         size = 0
+        end = segment.offset  # just past the last whole line
         for line, offset in segment.lines():
+            end = offset
             if self._stopping:
                 return False
             if group and (size + len(line) > (self._max_request or 0) or not mergeable(group[0][0], line)):
@@ -577,6 +591,9 @@ class _Spool:
             size += len(line) + 1
         if group and not self._replay_group(segment, group):
             return False
+        torn = segment.tail(end)
+        if torn:  # never a whole record, never sent: kept and said, not dropped with the segment
+            self._set_aside(torn, 0, "a record cut short: the process writing it ended mid-write")
         with self._lock:
             self._store.remove(segment)
         return True
@@ -645,6 +662,54 @@ def _batch_items(batch: Any) -> int:
     return metric_points(batch) if isinstance(batch, MetricsData) else len(batch)
 
 
+class _UnspooledDeadline:
+    """The shutdown deadline of an exporter without a spool: a send still hanging a little before it
+    (:data:`_INTERRUPT_RESERVE_S`) is given up -- its batch counted lost once, by the exporter, not again
+    by the batcher or when the send finally fails -- and later batches are not sent at all."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._at: float | None = None
+        self._sending: dict[int, Any] = {}
+        self._given_up: set[int] = set()
+
+    def set_deadline(self, deadline: float, give_up: Callable[[], None]) -> None:
+        self._at = deadline - _INTERRUPT_RESERVE_S
+        timer = threading.Timer(max(self._at - time.monotonic(), 0), give_up)
+        timer.daemon = True
+        timer.start()
+
+    def past(self) -> bool:
+        return self._at is not None and time.monotonic() >= self._at
+
+    @contextlib.contextmanager
+    def sending(self, batch: Any) -> Iterator[None]:
+        with self._lock:
+            self._sending[id(batch)] = batch
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._sending.pop(id(batch), None)
+
+    def give_up(self) -> list[Any]:
+        """The batches being sent now, each given up once."""
+        with self._lock:
+            batches = [b for key, b in self._sending.items() if key not in self._given_up]
+            self._given_up.update(id(b) for b in batches)
+        return batches
+
+    def given_up(self, batch: Any, keep: bool = False) -> bool:
+        """Whether ``batch`` was given up (forgotten unless ``keep``: its send has returned)."""
+        with self._lock:
+            if id(batch) not in self._given_up:
+                return False
+            if keep:
+                return self._sending.get(id(batch)) is batch
+            self._given_up.discard(id(batch))
+            return True
+
+
 # --- thin per-signal exporters ---------------------------------------------------
 class _SpooledExporter:
     """What the three per-signal exporters share: the spool core, flush and shutdown.
@@ -665,6 +730,8 @@ class _SpooledExporter:
         self.signal = signal
         self._inner_shut = False
         self._url = replay_url(inner, signal)
+        self._unspooled = _UnspooledDeadline()  # without a spool: what the shutdown deadline gives up
+        self.deadline: float | None = None  # when shutdown must end (``time.monotonic()``), once it began
         self._spool = None if max_bytes <= 0 else _Spool(
             send=self._send_direct,
             encode=type(self).encode,
@@ -697,11 +764,18 @@ class _SpooledExporter:
     def _export_quietly(self, batch: Any) -> Any:
         if self._spool is not None:
             return self.success if self._spool.export(batch) else self.failure
+        where = _upstream.exporter_endpoint(self.inner) or self._url
+        if self._unspooled.past():  # nothing would keep it, and the exit must not wait on the endpoint
+            _notices.lost(self.signal, _batch_items(batch), where, "shutdown", "no spool configured")
+            return self.failure
         try:
-            ok = self._send_direct(batch)
+            with self._unspooled.sending(batch):
+                ok = self._send_direct(batch)
         except Exception as exc:  # noqa: BLE001 — exporters report failure, they don't raise: a bug
             internal_error("spool: the inner exporter raised", exc)
             ok = False
+        if self._unspooled.given_up(batch):  # counted lost when the deadline came while it hung
+            return self.failure
         if not ok:
             why = getattr(self.inner, "refusal", None)
             _notices.lost(self.signal, _batch_items(batch), _upstream.exporter_endpoint(self.inner) or self._url,
@@ -709,12 +783,28 @@ class _SpooledExporter:
         return self.success if ok else self.failure
 
     def set_deadline(self, deadline: float) -> None:
+        self.deadline = deadline  # the metric reader's shutdown reads it too
         if self._spool is not None:
             self._spool.set_deadline(deadline)
+        else:
+            self._unspooled.set_deadline(deadline, self._give_up_sends)
+
+    def _give_up_sends(self) -> None:
+        """No spool, at the deadline: count the batches still being sent as lost (once), stop the retries."""
+        where = _upstream.exporter_endpoint(self.inner) or self._url
+        for batch in self._unspooled.give_up():
+            _notices.lost(self.signal, _batch_items(batch), where, "shutdown",
+                          "still being sent when the shutdown budget ran out; no spool configured")
+        try:
+            self._shut_inner_down()
+        except Exception as exc:  # noqa: BLE001 — interrupting is best effort; the deadline still holds
+            internal_error("spool: interrupting an export", exc)
 
     def settled_while_sending(self, batch: Any) -> bool:
         """Whether ``batch``, whose export still hangs at the shutdown deadline, was spooled (or counted lost)."""
-        return self._spool is not None and self._spool.settled_while_sending(batch)
+        if self._spool is None:
+            return self._unspooled.given_up(batch, keep=True)
+        return self._spool.settled_while_sending(batch)
 
     @property
     def write_through(self) -> Callable[[Any], bool] | None:

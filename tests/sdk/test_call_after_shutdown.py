@@ -47,3 +47,15 @@ def test_the_span_of_a_call_after_shutdown_is_counted_lost_for_that_reason(tmp_p
                           timeout=120)
     said = [line for line in done.stderr.splitlines() if line.startswith("otel-llm:") and "1 span lost" in line]
     assert said and "after otel_llm.shutdown()" in said[0] and "writing failed" not in said[0], done.stderr
+
+
+def test_the_spans_lost_after_shutdown_are_summed_up_at_exit_as_the_notice_promises(tmp_path: Path) -> None:
+    """The first notice says later losses "are counted and summed up at exit": the sum must come."""
+    app = APP.replace('print("result", call()', 'call(); call(); print("result", call()')
+    done = subprocess.run([sys.executable, "-c", app, str(tmp_path / "out")], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    notices = [line for line in done.stderr.splitlines() if line.startswith("otel-llm:")]
+    assert "summed up at exit" in notices[0], done.stderr
+    last = notices[-1]
+    assert last.startswith("otel-llm: in total 3 spans lost at ") and "after otel_llm.shutdown()" in last, done.stderr

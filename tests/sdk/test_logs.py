@@ -214,3 +214,47 @@ def test_provider_clients_debug_logs_carry_prompts_and_are_exported_only_with_ca
     assert len(said) == (1 if capture == "false" else 0)  # said once, not per record
     bodies = [r["body"].get("stringValue") for r in log_records(tmp_path / "logs.jsonl")]
     assert "the app's own debug line" in bodies  # the app's own records are exported either way
+
+
+class _Formatted:
+    """A log argument that notes the thread its text is made on."""
+
+    def __init__(self) -> None:
+        self.threads: list[str] = []
+
+    def __str__(self) -> str:
+        import threading
+
+        self.threads.append(threading.current_thread().name)
+        return "gpt-4o \udc80"  # a lone surrogate: OTLP cannot carry it as it is
+
+
+def test_the_app_thread_only_hands_the_record_off_its_message_is_formatted_on_export(
+        tmp_path: Path, app_logger: logging.Logger) -> None:
+    """The bridge formatted every record's message (``getMessage()``) on the app's thread; the exporter's
+    encoder does it now. The app's own handler prints what it printed, from the same record."""
+    import io
+
+    from otel_llm.exporters._batching import BatchLogProcessor
+
+    printed = io.StringIO()
+    own = logging.StreamHandler(printed)
+    own.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    app_logger.addHandler(own)
+    without_bridge = _Formatted()
+    app_logger.warning("retrying %s", without_bridge)  # what the app's handlers (and pytest's) format
+    provider = LoggerProvider()
+    provider.add_log_record_processor(BatchLogProcessor(FileLogExporter(tmp_path / "logs.jsonl"), max_queue=100,
+                                                        max_batch=10, delay_s=0.05, local=True))
+    detach = _logs.attach_logging(provider, app_logger)
+    argument = _Formatted()
+    app_logger.warning("retrying %s", argument)
+    on_app_thread = list(argument.threads)
+    provider.force_flush()
+    detach()
+    provider.shutdown()
+    assert printed.getvalue() == "WARNING retrying gpt-4o \udc80\n" * 2  # the app's handler: as without otel-llm
+    assert on_app_thread == without_bridge.threads, argument.threads  # the bridge formatted nothing there
+    (record,) = log_records(tmp_path / "logs.jsonl")
+    assert record["body"] == {"stringValue": "retrying gpt-4o \ufffd"}
+    assert argument.threads[len(on_app_thread):] == ["otel-llm-logs-export"]

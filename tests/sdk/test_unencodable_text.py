@@ -107,6 +107,7 @@ def test_a_bridged_log_line_naming_an_undecodable_file_still_exports(caplog, red
     from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
 
     from otel_llm import _logs
+    from otel_llm.exporters.otlp import _well_formed_record
 
     logger = logging.getLogger("tests.unencodable.app")
     logger.setLevel(logging.INFO)
@@ -128,7 +129,8 @@ def test_a_bridged_log_line_naming_an_undecodable_file_still_exports(caplog, red
             logger.removeHandler(handler)
             provider.shutdown()
     assert printed == [f"processing {NAME}", "done"]
-    records = memory.get_finished_logs()
+    # As otel-llm's OTLP exporter encodes them (without a hook the message is formatted on the export side).
+    records = [_well_formed_record(r) for r in memory.get_finished_logs()]
     assert [r.log_record.body for r in records] == ["processing report-\ufffd.txt", "done"]
     encode_logs(records).SerializeToString()
 
