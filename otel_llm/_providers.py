@@ -12,6 +12,7 @@ import logging
 import os
 import time
 import weakref
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -140,6 +141,7 @@ def _otlp_endpoint(settings: Settings, signal: str) -> dict[str, str]:
 
 def _otlp_exporters(settings: Settings) -> tuple[SpanExporter, MetricExporter, Any]:
     from otel_llm.exporters._quiet import install
+    from otel_llm.exporters._setup_warnings import grpc_timeouts_readable
 
     install()  # the HTTP client's lines of our exports stay out of the app's logging
     OTLPLogExporter = _upstream.otlp_log_exporter_class(settings.protocol)  # noqa: N806
@@ -160,12 +162,15 @@ def _otlp_exporters(settings: Settings) -> tuple[SpanExporter, MetricExporter, A
     # Every request stays under max_request_bytes: spans and logs are split by size,
     # metrics by data-point count (upstream's option).
     limit = settings.max_request_bytes
+    with grpc_timeouts_readable() if settings.protocol == "grpc" else nullcontext():
+        spans = OTLPSpanExporter(**_otlp_endpoint(settings, "traces"), max_request_bytes=limit)
+        points = OTLPMetricExporter(**_otlp_endpoint(settings, "metrics"),
+                                    max_export_batch_size=METRIC_POINTS_PER_REQUEST)
+        records = OTLPLogExporter(**_otlp_endpoint(settings, "logs"))
     return (
-        _spool(OTLPSpanExporter(**_otlp_endpoint(settings, "traces"), max_request_bytes=limit), "traces", settings),
-        _spool(WellFormedMetricExporter(_upstream.watch_refusals(OTLPMetricExporter(
-            **_otlp_endpoint(settings, "metrics"), max_export_batch_size=METRIC_POINTS_PER_REQUEST))), "metrics", settings),
-        _spool(BoundedLogExporter(_upstream.watch_refusals(OTLPLogExporter(**_otlp_endpoint(settings, "logs"))),
-                                  limit), "logs", settings),
+        _spool(spans, "traces", settings),
+        _spool(WellFormedMetricExporter(_upstream.watch_refusals(points)), "metrics", settings),
+        _spool(BoundedLogExporter(_upstream.watch_refusals(records), limit), "logs", settings),
     )
 
 
