@@ -10,23 +10,44 @@ optional extra that is not installed names the extra to install (exit 2), and
 anything else becomes one line saying it is otel-llm's fault (with
 ``OTEL_LLM_RAISE_INTERNAL_ERRORS=1``, as in otel-llm's own tests, the traceback
 is shown instead, so such a bug fails a test).
+
+Output piped into a reader that stops early (``otel-llm traces --tree | head -1``)
+ends the command quietly, with the exit status it would have had (see
+:class:`~otel_llm_analysis._command.ReaderGone`).
 """
 
 from __future__ import annotations
 
+import errno
 import sys
-from typing import Sequence
+from typing import Any, Sequence
 
 import typer
+from typer.core import TyperGroup
 
 from otel_llm._extras import extra_providing, missing_extra_message
 from otel_llm._guard import RAISE_ENV, reraise_requested
 from otel_llm.collector.cli import app as collector_app
 from otel_llm.demo.cli import demo
+from otel_llm_analysis._command import ReaderGone, discard_stdout, stdout_reader_gone
 from otel_llm_analysis.cli import register as register_analysis
+
+
+class _Root(TyperGroup):
+    """The root command: a write to a stdout whose reader is gone, in any sub-command, ends the run quietly."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:  # Typer would turn it into a silent exit 1
+            if exc.errno == errno.EPIPE and stdout_reader_gone():  # a socket's EPIPE is an error to report
+                raise ReaderGone(0) from None
+            raise
+
 
 app = typer.Typer(
     name="otel-llm",
+    cls=_Root,
     help="Observability for LLM applications on OpenTelemetry.",
     no_args_is_help=True,
     add_completion=False,
@@ -46,6 +67,9 @@ def run(args: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         return 130
+    except ReaderGone as gone:
+        discard_stdout()
+        return gone.exit_code
     except Exception as exc:  # noqa: BLE001 — the one place the command turns a fault into a line
         return _one_line_error(exc)
     # Click hands back an Exit's code, or the command's return value (the demo's summary).
