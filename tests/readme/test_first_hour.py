@@ -397,3 +397,23 @@ def test_every_option_s_help_is_shown_whole() -> None:
                 if paragraph not in shown:
                     lost.append(f"otel-llm {' '.join(words)}{where}: {paragraph!r}")
     assert not lost, "help text not shown as written:\n" + "\n".join(lost)
+
+
+def test_a_budget_for_a_project_before_its_first_call_is_0_spent(tmp_path: Path) -> None:
+    """A newcomer sets the Quickstart's ``otel-llm budget --monthly 50`` for their project (``alpha``, the
+    Quickstart app's) before it made a call - on a store with no call at all, then on one holding another
+    project's: the budget is $0 spent and says there are no calls yet (naming the projects there are, so a
+    misspelt name shows), exit 0 - not a usage error that fails the CI job gating on it."""
+    data = tmp_path / "otel-data"
+    data.mkdir()
+    (data / "traces.jsonl").write_text("", "utf-8")  # an app configured, nothing called yet
+    budget = f"{_readme_line('otel-llm budget --monthly 50')} --project alpha"
+    for setup in ("otel-llm ingest ./otel-data", "otel-llm demo --turns 2 --latency-scale 0"):
+        proc = _run(f"{setup} >/dev/null && {budget}", tmp_path)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "no calls yet" in proc.stdout and "$0" in proc.stdout, proc.stdout
+        assert "error" not in proc.stderr, proc.stderr
+    assert "the store has projects: demo" in " ".join(proc.stdout.split()), proc.stdout
+    as_json = _run(f"{budget} --format json", tmp_path)
+    (row,) = json.loads(as_json.stdout)["rows"]
+    assert (row["project"], row["spent"], row["calls"], row["status"]) == ("alpha", 0.0, 0, "ok"), row
