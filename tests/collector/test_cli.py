@@ -74,6 +74,31 @@ def test_build_reuses_the_cached_binary(collector_binary: Path) -> None:
     assert Path(result.stdout.strip()) == _binary.binary_path() == collector_binary
 
 
+#: A PATH with bash and coreutils, and no Go.
+NO_GO = {"PATH": os.pathsep.join(p for p in ("/usr/bin", "/bin") if not (Path(p) / "go").exists())}
+
+
+def test_build_without_go_says_which_go_to_install(tmp_path: Path) -> None:
+    """It ended "build failed: Command '['bash', ...]' returned non-zero exit status 1." (and the Python API
+    with a CalledProcessError traceback); now one line: the Go version needed and where to get it."""
+    env = {**NO_GO, "OTEL_LLM_CACHE_DIR": str(tmp_path / "cache")}  # no cached binary: a build is needed
+    result = otel_llm("collector", "build", env=env)
+    assert result.returncode == 1 and result.stdout == ""
+    line = _one_line(result.stderr)
+    assert line.startswith("error: building the collector needs Go 1.26 or newer (no `go` on PATH)"), line
+    assert "https://go.dev/doc/install" in line and "otel-llm collector build" in line, line
+    script = subprocess.run(["bash", str(_binary.config_dir() / "build.sh")], capture_output=True, text=True,
+                            env={**os.environ, **env}, timeout=60)
+    assert script.returncode == 1 and "needs Go 1.26 or newer" in _one_line(script.stderr)
+
+
+def test_the_python_build_without_go_raises_its_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", NO_GO["PATH"])
+    monkeypatch.setenv("OTEL_LLM_CACHE_DIR", str(tmp_path / "cache"))
+    with pytest.raises(_binary.CollectorBuildFailed, match=r"needs Go 1\.26 or newer .*go\.dev/doc/install"):
+        _binary.build(quiet=True)
+
+
 def test_start_refuses_when_the_health_endpoint_is_taken(collector: Collector, tmp_path: Path) -> None:
     """Another collector's health answer must not pass for ours."""
     result = otel_llm("collector", "start", "--run-dir", str(tmp_path / "run2"), "--data-dir", str(tmp_path / "d2"),
