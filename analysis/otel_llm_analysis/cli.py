@@ -134,7 +134,10 @@ def ingest(store: Any, filters: Any,
     where = ", ".join(paths)
     read_nothing = report.lines_read == 0 and not report.bad_lines and not any(f.partial_tail for f in report.files)
     if read_nothing and not report.finished_spans:  # rows an interrupted ingest left: the whole report says so
-        headline = f"nothing new in {where}: its {len(files)} file(s) were read before"
+        empty = sum(f.status == "empty" for f in report.files)
+        headline = (f"nothing in {where} yet: its {len(files)} file(s) are empty (the app has written no span, "
+                    "metric or log there so far)" if empty == len(report.files) and empty
+                    else f"nothing new in {where}: its {len(files)} file(s) were read before")
         priced = report.pricing.summary() if report.pricing is not None else ""
         if priced:  # a new --pricing file prices calls stored before: say what it did
             headline += f"; {priced}"
@@ -615,7 +618,7 @@ def traces(
                "errors", "depth", "spans", "start_time"]
     rows = analysis.top_traces(store, top, by.value, filters)
     result = Result(rows, f"top {top} traces by {by.value}", columns, notes=_left_out_in(store, filters))
-    if tree:
+    if tree and rows:  # no rows: the "no data" line, not an empty table
         def show(console: Any) -> None:
             _show_rows(console, result)
             for row in rows:
