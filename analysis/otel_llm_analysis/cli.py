@@ -349,10 +349,14 @@ def budget(
 
     plan = []
     if file is not None:
+        from yaml import YAMLError
+
         try:
             plan += analysis.load_budgets(file)
-        except (OSError, ValueError) as exc:
-            raise fail(f"cannot read budgets from {file}: {exc}", 2) from None
+        except OSError as exc:
+            raise fail(f"cannot read budgets from {file}: {exc.strerror or exc}", 2) from None
+        except (ValueError, YAMLError) as exc:  # the parser's message, on one line
+            raise fail(f"cannot read budgets from {file}: {' '.join(str(exc).split())}", 2) from None
     if each_project and (project is not None or monthly is None):
         raise fail("--each-project applies --monthly to every project: give --monthly, and no --project", 2)
     if monthly is not None:

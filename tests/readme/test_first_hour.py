@@ -430,3 +430,21 @@ def test_the_first_ingest_of_empty_files_says_they_are_empty(tmp_path: Path) -> 
     assert "are empty" in proc.stdout and "read before" not in proc.stdout, proc.stdout
     tree = _run(_readme_line("otel-llm traces --top 3 --by cost --tree"), tmp_path)
     assert tree.returncode == 0 and tree.stdout.strip() == "top 3 traces by cost: no data", tree.stdout
+
+
+@pytest.mark.parametrize("name, text, said", [
+    ("budgets.yaml", "monthly: [\n", "cannot read budgets from budgets.yaml: while parsing a flow node"),
+    ("budgets.json", '{"monthly": ', "cannot read budgets from budgets.json: Expecting value"),
+    ("missing.yaml", None, "cannot read budgets from missing.yaml: No such file or directory"),
+])
+def test_a_budgets_file_that_cannot_be_read_is_one_line(tmp_path: Path, name: str, text: str | None,
+                                                        said: str) -> None:
+    """docs/analyses.md's budgets file, mistyped: one ``error:`` line naming the file (a YAML syntax error said
+    "otel-llm failed (ParserError ...)"; a missing file showed Python's "[Errno 2]"), exit 2."""
+    if text is not None:
+        (tmp_path / name).write_text(text, "utf-8")
+    (tmp_path / "otel-data").mkdir()
+    (tmp_path / "otel-data" / "traces.jsonl").write_text("", "utf-8")
+    proc = _run(f"otel-llm ingest ./otel-data >/dev/null && otel-llm budget --file {name}", tmp_path)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1 and lines[0].startswith(f"error: {said}"), proc.stderr
