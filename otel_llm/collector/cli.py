@@ -81,7 +81,7 @@ def start(
         )
         state = _process.start(options, run_dir or _default_run_dir(), timeout_s=timeout)
     except (ValueError, _binary.CollectorNotBuilt, _process.CollectorError) as exc:
-        typer.echo(str(exc), err=True)
+        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"otelcol-llm running (pid {state.pid})")
     _describe(state)
@@ -136,7 +136,7 @@ def show_config(
         )
         binary = _binary.binary_path()
     except (ValueError, _binary.CollectorNotBuilt) as exc:
-        typer.echo(str(exc), err=True)
+        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     for path in options.config_files():
         typer.echo(f"# {path}")

@@ -124,7 +124,7 @@ def test_start_on_a_port_another_process_holds_says_so_in_one_line(collector_bin
                           "--health-endpoint", f"127.0.0.1:{c.health_port}")
     assert result.returncode == 1
     line = _one_line(result.stderr)
-    assert f"port {c.grpc_port} (OTLP gRPC" in line and "already in use" in line, line
+    assert line.startswith(f"error: port {c.grpc_port} (OTLP gRPC") and "already in use" in line, line
     assert f"by pid {os.getpid()} " in line and "--grpc-endpoint 127.0.0.1:PORT" in line, line
     assert otel_llm("collector", "status", "--run-dir", str(c.run_dir)).returncode == 3
 
