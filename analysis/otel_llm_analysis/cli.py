@@ -163,12 +163,16 @@ SUMMARY_COLUMNS = ["key", "llm_calls", "cost_usd", "cost_share", "estimated_cost
 @analysis_command()
 def summary(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--by", help=BY_HELP)) -> Result:
     """Totals (no --by) or one row per group: calls, tokens, cost, cost share, errors, latency."""
+    from rich.markup import escape
+
     from otel_llm_analysis import summaries, terminal
 
     if by is not None:
         rows = summaries.summary(store, by, filters)
         notes = _unpriced_groups((row.key, row.unpriced_calls, row.llm_calls) for row in rows)
         notes += _no_usage_groups((row.key, row.no_usage_calls, row.llm_calls) for row in rows)
+        notes += [f"-: the {row.spans:,} span(s) with no {escape(by)}" + ("" if row.llm_calls else
+                  " (chat turns, graph nodes, tools...), none of them an LLM call") for row in rows if row.key is None]
         return Result(rows, f"summary by {by}", SUMMARY_COLUMNS, {"key": by}, notes=notes)
     total = summaries.totals(store, filters)
     first = summaries.time_to_first_token(store, None, filters)

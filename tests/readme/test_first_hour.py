@@ -448,3 +448,17 @@ def test_a_budgets_file_that_cannot_be_read_is_one_line(tmp_path: Path, name: st
     proc = _run(f"otel-llm ingest ./otel-data >/dev/null && otel-llm budget --file {name}", tmp_path)
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 2 and len(lines) == 1 and lines[0].startswith(f"error: {said}"), proc.stderr
+
+
+def test_the_quickstart_summary_by_model_says_what_its_dash_row_is(tmp_path: Path) -> None:
+    """``otel-llm summary --by model  # gpt-4o: 1 call, ...`` also shows a row ``-`` of 0 calls (the chat turn and
+    the graph node have no model); a newcomer is told what it is, under the table and in the JSON's notes."""
+    (tmp_path / "app.py").write_text(_readme_file("app.py"), "utf-8")
+    line = _readme_line("otel-llm summary --by model")
+    proc = _run(f"python app.py >/dev/null && otel-llm ingest ./otel-data >/dev/null && {line} --format json",
+                tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    document = json.loads(proc.stdout)
+    assert [(r["key"], r["llm_calls"], r["spans"]) for r in document["rows"]] == [("gpt-4o", 1, 1), (None, 0, 2)]
+    assert "-: the 2 span(s) with no model (chat turns, graph nodes, tools...), none of them an LLM call" in \
+        document["notes"], document["notes"]
