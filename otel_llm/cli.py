@@ -19,6 +19,7 @@ ends the command quietly, with the exit status it would have had (see
 from __future__ import annotations
 
 import errno
+import os
 import sys
 from typing import Any, Sequence
 
@@ -60,9 +61,13 @@ register_analysis(app)
 
 def run(args: Sequence[str] | None = None) -> int:
     """Run ``otel-llm`` with ``args`` (default: the process's) and return the exit code."""
+    stdout_before = _stdout_identity()
     try:
         code = app(args=list(sys.argv[1:] if args is None else args), prog_name="otel-llm", standalone_mode=False)
     except SystemExit as exc:  # typer.Exit raised outside Click's handling, or sys.exit in a command
+        now = _stdout_identity()
+        if now != stdout_before and now == _devnull_identity():
+            return 0  # Rich met a closed pipe printing help and put /dev/null on stdout: the reader is gone
         return exc.code if isinstance(exc.code, int) else 1
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
@@ -74,6 +79,20 @@ def run(args: Sequence[str] | None = None) -> int:
         return _one_line_error(exc)
     # Click hands back an Exit's code, or the command's return value (the demo's summary).
     return code if isinstance(code, int) and not isinstance(code, bool) else 0
+
+
+def _stdout_identity() -> tuple[int, int] | None:
+    """(device, inode) of what file descriptor 1 is now, or None without one."""
+    try:
+        stat = os.fstat(sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def _devnull_identity() -> tuple[int, int]:
+    stat = os.stat(os.devnull)
+    return stat.st_dev, stat.st_ino
 
 
 def _one_line_error(exc: Exception) -> int:

@@ -53,6 +53,8 @@ COMMANDS = [
     ["sql", "SELECT * FROM range(20000)"],
     ["summary", "--by", "conversation", "--format", "json"],
     ["collector", "config", "--show"],
+    ["--help"],
+    ["logs", "--help"],
 ]
 
 
