@@ -84,7 +84,7 @@ def in_use_message(role: str, endpoint: str, *, own_config: bool = False) -> str
     parts = split(endpoint)
     port = parts[1] if parts else endpoint
     by = holder(parts[1]) if parts else None
-    host = (parts[0] if parts and parts[0] else "localhost") if parts else "localhost"
+    host = parts[0] if parts and parts[0] else "localhost"
     move = ("change its endpoint in your --config" if own_config
             else f"choose another port with {option} {host}:PORT")
     return (f"port {port} ({what}, {endpoint}) is already in use{f' by {by}' if by else ''}: "
@@ -99,15 +99,15 @@ def problem(listens: dict[str, str | None], *, own_config: bool = False) -> str 
     seen: dict[int, str] = {}
     for role, endpoint in listens.items():
         parts = split(endpoint) if endpoint else None
-        if parts is None:
+        if endpoint is None or parts is None:
             continue
         if parts[1] in seen:
             first = seen[parts[1]]
             return (f"{ROLES[first][0]} and {ROLES[role][0]} both listen on port {parts[1]}: give each its own "
                     f"({ROLES[first][1]}, {ROLES[role][1]})")
         seen[parts[1]] = role
-        if in_use(endpoint):  # type: ignore[arg-type]
-            return in_use_message(role, endpoint, own_config=own_config)  # type: ignore[arg-type]
+        if in_use(endpoint):
+            return in_use_message(role, endpoint, own_config=own_config)
     return None
 
 
@@ -119,6 +119,6 @@ def in_use_in_log(log: str, listens: dict[str, str | None], *, own_config: bool 
     port = split(found.group(1))
     for role, endpoint in listens.items():
         parts = split(endpoint) if endpoint else None
-        if parts and port and parts[1] == port[1]:
-            return in_use_message(role, endpoint, own_config=own_config)  # type: ignore[arg-type]
+        if endpoint and parts and port and parts[1] == port[1]:
+            return in_use_message(role, endpoint, own_config=own_config)
     return f"port {found.group(1)} is already in use: stop that process, or choose other endpoints"
