@@ -302,7 +302,9 @@ def open_store(db: str, *, read_only: bool = True, or_pass: str = "") -> Iterato
 
     if read_only and db != ":memory:" and not Path(db).exists():
         alternative = f", or pass {or_pass}" if or_pass else ""
-        raise fail(f"no database at {db}; run `otel-llm ingest PATH... --db {db}` first{alternative}")
+        ingest = "otel-llm ingest ./otel-data" if db == DEFAULT_DB else f"otel-llm ingest PATH... --db {db}"
+        raise fail(f"no database at {db}; run `{ingest}` first (the directory your app writes: ./otel-data by "
+                   f"default){alternative}")
     try:
         if not read_only and db != ":memory:":
             Path(db).parent.mkdir(parents=True, exist_ok=True)

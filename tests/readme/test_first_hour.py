@@ -462,3 +462,11 @@ def test_the_quickstart_summary_by_model_says_what_its_dash_row_is(tmp_path: Pat
     assert [(r["key"], r["llm_calls"], r["spans"]) for r in document["rows"]] == [("gpt-4o", 1, 1), (None, 0, 2)]
     assert "-: the 2 span(s) with no model (chat turns, graph nodes, tools...), none of them an LLM call" in \
         document["notes"], document["notes"]
+
+
+def test_an_analysis_before_any_ingest_gives_the_ingest_line_to_copy(tmp_path: Path) -> None:
+    """The Quickstart's ``otel-llm summary --by model`` run before its ingest: the error gives the command that
+    makes the default store, as the Quickstart writes it, ready to copy (not a ``PATH...`` placeholder)."""
+    proc = _run(_readme_line("otel-llm summary --by model"), tmp_path)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert f"run `{_readme_line('otel-llm ingest ./otel-data')}` first" in proc.stderr, proc.stderr
