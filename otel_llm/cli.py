@@ -10,23 +10,45 @@ optional extra that is not installed names the extra to install (exit 2), and
 anything else becomes one line saying it is otel-llm's fault (with
 ``OTEL_LLM_RAISE_INTERNAL_ERRORS=1``, as in otel-llm's own tests, the traceback
 is shown instead, so such a bug fails a test).
+
+Output piped into a reader that stops early (``otel-llm traces --tree | head -1``)
+ends the command quietly, with the exit status it would have had (see
+:class:`~otel_llm_analysis._command.ReaderGone`).
 """
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
-from typing import Sequence
+from typing import Any, Sequence
 
 import typer
+from typer.core import TyperGroup
 
 from otel_llm._extras import extra_providing, missing_extra_message
 from otel_llm._guard import RAISE_ENV, reraise_requested
 from otel_llm.collector.cli import app as collector_app
 from otel_llm.demo.cli import demo
+from otel_llm_analysis._command import ReaderGone, discard_stdout, stdout_reader_gone
 from otel_llm_analysis.cli import register as register_analysis
+
+
+class _Root(TyperGroup):
+    """The root command: a write to a stdout whose reader is gone, in any sub-command, ends the run quietly."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:  # Typer would turn it into a silent exit 1
+            if exc.errno == errno.EPIPE and stdout_reader_gone():  # a socket's EPIPE is an error to report
+                raise ReaderGone(0) from None
+            raise
+
 
 app = typer.Typer(
     name="otel-llm",
+    cls=_Root,
     help="Observability for LLM applications on OpenTelemetry.",
     no_args_is_help=True,
     add_completion=False,
@@ -39,17 +61,38 @@ register_analysis(app)
 
 def run(args: Sequence[str] | None = None) -> int:
     """Run ``otel-llm`` with ``args`` (default: the process's) and return the exit code."""
+    stdout_before = _stdout_identity()
     try:
         code = app(args=list(sys.argv[1:] if args is None else args), prog_name="otel-llm", standalone_mode=False)
     except SystemExit as exc:  # typer.Exit raised outside Click's handling, or sys.exit in a command
+        now = _stdout_identity()
+        if now != stdout_before and now == _devnull_identity():
+            return 0  # Rich met a closed pipe printing help and put /dev/null on stdout: the reader is gone
         return exc.code if isinstance(exc.code, int) else 1
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         return 130
+    except ReaderGone as gone:
+        discard_stdout()
+        return gone.exit_code
     except Exception as exc:  # noqa: BLE001 — the one place the command turns a fault into a line
         return _one_line_error(exc)
     # Click hands back an Exit's code, or the command's return value (the demo's summary).
     return code if isinstance(code, int) and not isinstance(code, bool) else 0
+
+
+def _stdout_identity() -> tuple[int, int] | None:
+    """(device, inode) of what file descriptor 1 is now, or None without one."""
+    try:
+        stat = os.fstat(sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def _devnull_identity() -> tuple[int, int]:
+    stat = os.stat(os.devnull)
+    return stat.st_dev, stat.st_ino
 
 
 def _one_line_error(exc: Exception) -> int:

@@ -19,6 +19,7 @@ stderr (exit 1, or 2 for a usage error); nothing prints a traceback.
 from __future__ import annotations
 
 import enum
+import errno
 import functools
 import importlib.util
 import inspect
@@ -36,7 +37,7 @@ DEFAULT_DB = "./otel-data/otel-llm.duckdb"
 DB_ENV = "OTEL_LLM_DB"
 
 __all__ = [
-    "DB_ENV", "DEFAULT_DB", "OutputFormat", "Result", "analysis_command", "choices", "fail", "finite",
+    "DB_ENV", "DEFAULT_DB", "OutputFormat", "ReaderGone", "Result", "analysis_command", "choices", "fail", "finite",
     "open_store", "positive",
 ]
 
@@ -48,6 +49,41 @@ def choices(name: str, *values: str) -> Any:
 
 OutputFormat = choices("OutputFormat", "table", "json", "csv", "parquet")
 _SUFFIX_FORMATS = {".json": "json", ".csv": "csv", ".parquet": "parquet"}
+
+
+class ReaderGone(Exception):
+    """Stdout's reader closed the pipe before the output ended (``otel-llm traces --tree | head -1``).
+
+    The command stops writing and ends quietly with ``exit_code``: its own verdict (0, or 1 for
+    a crossed budget), as had the reader read everything - not Python's traceback, nor Typer's
+    silent exit 1, nor a shell's 141 (``set -o pipefail`` scripts gate on the verdict).
+    """
+
+    def __init__(self, exit_code: int = 0) -> None:
+        super().__init__(exit_code)
+        self.exit_code = exit_code
+
+
+def stdout_reader_gone() -> bool:
+    """True when stdout is a pipe or socket nobody reads any more (poll says POLLERR or POLLHUP)."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll (Windows), stdout without a descriptor (a test's)
+        return False
+
+
+def discard_stdout() -> None:
+    """Point stdout at /dev/null once its reader is gone: what is still buffered for it must not fail again
+    at exit (Python would print "Exception ignored ... BrokenPipeError")."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -206,10 +242,19 @@ def _status_style(name: str, value: Any) -> str | None:
 
 
 def console_for_stdout() -> Any:
-    """A Rich console on stdout (its width is the terminal's, or ``COLUMNS``)."""
+    """A Rich console on stdout (its width is the terminal's, or ``COLUMNS``).
+
+    A closed pipe (``| head -1``) raises ``BrokenPipeError`` out of it, for the command to end as
+    :class:`ReaderGone` says; Rich's own answer is a silent exit 1.
+    """
     from rich.console import Console
 
-    return Console()
+    class PipedConsole(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True  # nothing more to this reader
+            raise BrokenPipeError(errno.EPIPE, "the reader of stdout closed the pipe")
+
+    return PipedConsole()
 
 
 def note(line: str) -> None:
@@ -257,7 +302,9 @@ def open_store(db: str, *, read_only: bool = True, or_pass: str = "") -> Iterato
 
     if read_only and db != ":memory:" and not Path(db).exists():
         alternative = f", or pass {or_pass}" if or_pass else ""
-        raise fail(f"no database at {db}; run `otel-llm ingest PATH... --db {db}` first{alternative}")
+        ingest = "otel-llm ingest ./otel-data" if db == DEFAULT_DB else f"otel-llm ingest PATH... --db {db}"
+        raise fail(f"no database at {db}; run `{ingest}` first (the directory your app writes: ./otel-data by "
+                   f"default){alternative}")
     try:
         if not read_only and db != ":memory:":
             Path(db).parent.mkdir(parents=True, exist_ok=True)
@@ -382,7 +429,12 @@ def analysis_command(
                     raise typer.BadParameter(str(exc)) from None
                 except StoreError as exc:  # the store cannot answer (one line, e.g. an old store)
                     raise fail(str(exc)) from None
-            emit(result, output, out)
+            try:
+                emit(result, output, out)
+            except BrokenPipeError:
+                if stdout_reader_gone():
+                    raise ReaderGone(result.exit_code) from None
+                raise
             if result.exit_code:
                 raise ResultExit(result)
 

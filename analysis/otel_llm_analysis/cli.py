@@ -134,7 +134,10 @@ def ingest(store: Any, filters: Any,
     where = ", ".join(paths)
     read_nothing = report.lines_read == 0 and not report.bad_lines and not any(f.partial_tail for f in report.files)
     if read_nothing and not report.finished_spans:  # rows an interrupted ingest left: the whole report says so
-        headline = f"nothing new in {where}: its {len(files)} file(s) were read before"
+        empty = sum(f.status == "empty" for f in report.files)
+        headline = (f"nothing in {where} yet: its {len(files)} file(s) are empty (the app has written no span, "
+                    "metric or log there so far)" if empty == len(report.files) and empty
+                    else f"nothing new in {where}: its {len(files)} file(s) were read before")
         priced = report.pricing.summary() if report.pricing is not None else ""
         if priced:  # a new --pricing file prices calls stored before: say what it did
             headline += f"; {priced}"
@@ -160,12 +163,16 @@ SUMMARY_COLUMNS = ["key", "llm_calls", "cost_usd", "cost_share", "estimated_cost
 @analysis_command()
 def summary(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--by", help=BY_HELP)) -> Result:
     """Totals (no --by) or one row per group: calls, tokens, cost, cost share, errors, latency."""
+    from rich.markup import escape
+
     from otel_llm_analysis import summaries, terminal
 
     if by is not None:
         rows = summaries.summary(store, by, filters)
         notes = _unpriced_groups((row.key, row.unpriced_calls, row.llm_calls) for row in rows)
         notes += _no_usage_groups((row.key, row.no_usage_calls, row.llm_calls) for row in rows)
+        notes += [f"-: the {row.spans:,} span(s) with no {escape(by)}" + ("" if row.llm_calls else
+                  " (chat turns, graph nodes, tools...), none of them an LLM call") for row in rows if row.key is None]
         return Result(rows, f"summary by {by}", SUMMARY_COLUMNS, {"key": by}, notes=notes)
     total = summaries.totals(store, filters)
     first = summaries.time_to_first_token(store, None, filters)
@@ -315,9 +322,10 @@ def _left_out_in(store: Any, filters: Any) -> list[str]:
     return _left_out(rows[0]) if rows else []
 
 
-BUDGET_EPILOG = ("Exit codes: 0 every budget below 90 % used; 1 a budget is critical (>= 90 %), "
-                 "so `otel-llm budget` can gate a CI job; 2 usage error (no budget given, bad file, "
-                 "a project or model the store has no data for); 3 a budget's status is unknown: none of its "
+BUDGET_EPILOG = ("Exit codes: 0 every budget below 90 % used (one whose project or model has no calls yet is $0 "
+                 "spent, and says so); 1 a budget is critical (>= 90 %), "
+                 "so `otel-llm budget` can gate a CI job; 2 usage error (no budget given, bad file); "
+                 "3 a budget's status is unknown: none of its "
                  "calls has a cost (no price, or no usage recorded), so its spend is not known.")
 BUDGET_COLUMNS = ["budget", "monthly_usd", "spent", "percent_used", "status", "projected_month_end", "runs_out_on",
                   "remaining"]
@@ -345,20 +353,20 @@ def budget(
 
     plan = []
     if file is not None:
+        from yaml import YAMLError
+
         try:
             plan += analysis.load_budgets(file)
-        except (OSError, ValueError) as exc:
-            raise fail(f"cannot read budgets from {file}: {exc}", 2) from None
+        except OSError as exc:
+            raise fail(f"cannot read budgets from {file}: {exc.strerror or exc}", 2) from None
+        except (ValueError, YAMLError) as exc:  # the parser's message, on one line
+            raise fail(f"cannot read budgets from {file}: {' '.join(str(exc).split())}", 2) from None
     if each_project and (project is not None or monthly is None):
         raise fail("--each-project applies --monthly to every project: give --monthly, and no --project", 2)
     if monthly is not None:
         plan.append(analysis.Budget(monthly, project=project, model=model, each_project=each_project))
     if not plan:
         raise fail("give a budget with --monthly 50 or --file budgets.yaml", 2)
-    known = catalog(store)
-    problems = [p for p in (known.unknown(project=b.project, model=b.model) for b in plan) if p]
-    if problems:
-        raise fail("; ".join(dict.fromkeys(problems)), 2)
     day = date.fromisoformat(as_of) if as_of else None
     statuses = analysis.budget_status(store, plan, month, day)
     if not statuses:  # only --each-project, and no project has calls in the month
@@ -366,8 +374,8 @@ def budget(
                                                             "no project to budget"])
     notes = [_unpriced(s.unpriced_calls, s.calls, s.budget) for s in statuses if s.unpriced_calls]
     notes += [_no_usage(s.no_usage_calls, s.calls, s.budget) for s in statuses if s.no_usage_calls]
-    notes += [f"{escape(visible(s.budget))}: no LLM call in {s.month} through {s.as_of}, so nothing is spent "
-              "(or the store lacks them)" for s in statuses if not s.calls]
+    known = catalog(store)
+    notes += [_no_calls(s, known.unknown(project=s.project, model=s.model)) for s in statuses if not s.calls]
     began = statuses[0].data_since
     if began is not None and began.day > 1:
         notes.append(f"the store's data begins on {began}: burn rates and projections count the days from then, "
@@ -375,6 +383,20 @@ def budget(
     return Result(statuses, f"budgets {statuses[0].month} as of {statuses[0].as_of}", BUDGET_COLUMNS, gate=True,
                   notes=notes, exit_code=1 if analysis.any_critical(statuses)
                   else CHECK_UNKNOWN_EXIT if analysis.any_unknown(statuses) else 0)
+
+
+def _no_calls(status: Any, unseen: str | None) -> str:
+    """The note of a budget with no call in its month. ``unseen``: why its project or model has no call in the
+    whole store ("no data for project X (the store has projects: ...)"): a budget set before the first call,
+    or a misspelt name, which the store's names make plain. Either way $0 is spent, and the budget is ok."""
+    from rich.markup import escape
+
+    from otel_llm_analysis.terminal import visible
+
+    if unseen:
+        return f"{escape(visible(status.budget))}: no calls yet, so $0 is spent - {escape(visible(unseen))}"
+    return (f"{escape(visible(status.budget))}: no LLM call in {status.month} through {status.as_of}, so nothing "
+            "is spent (or the store lacks them)")
 
 
 #: ``otel-llm check`` exit code when no limit is crossed but a check could not be told (status unknown).
@@ -604,7 +626,7 @@ def traces(
                "errors", "depth", "spans", "start_time"]
     rows = analysis.top_traces(store, top, by.value, filters)
     result = Result(rows, f"top {top} traces by {by.value}", columns, notes=_left_out_in(store, filters))
-    if tree:
+    if tree and rows:  # no rows: the "no data" line, not an empty table
         def show(console: Any) -> None:
             _show_rows(console, result)
             for row in rows:

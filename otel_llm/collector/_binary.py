@@ -77,23 +77,36 @@ def find_binary() -> Path:
     return path
 
 
-def build(*, quiet: bool = False) -> Path:
-    """Build (or reuse) the binary by running build.sh; progress goes to stderr.
+class CollectorBuildFailed(RuntimeError):
+    """build.sh stopped (no Go, a Go too old, a failed Go build): the message is its reason, one line."""
 
-    Raises ``subprocess.CalledProcessError`` when the build fails (the script has
-    already printed the tail of the Go build log).
+
+#: How build.sh starts the line that says why it stopped.
+_FAILED = "[otelcol-llm build] error: "
+
+
+def build(*, quiet: bool = False) -> Path:
+    """Build (or reuse) the binary by running build.sh; its progress goes to stderr (unless ``quiet``).
+
+    Raises :class:`CollectorBuildFailed` with build.sh's reason (what to install, where the Go log
+    is) when the build stops; that line is not relayed, so a caller shows it once.
     """
     script = config_dir() / "build.sh"
     if not script.is_file():
         raise CollectorNotBuilt(f"build script not found at {script}; set OTEL_LLM_COLLECTOR_CONFIG_DIR")
-    result = subprocess.run(
-        ["bash", str(script)],
-        check=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL if quiet else sys.stderr,
-        text=True,
-    )
-    return Path(result.stdout.strip().splitlines()[-1])
+    process = subprocess.Popen(["bash", str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    reasons = []
+    assert process.stderr is not None and process.stdout is not None
+    for line in process.stderr:  # relayed as it comes: the first build takes minutes
+        if line.startswith(_FAILED):
+            reasons.append(line[len(_FAILED):].strip())
+        elif not quiet:
+            sys.stderr.write(line)
+            sys.stderr.flush()
+    printed = process.stdout.read()
+    if process.wait() != 0:
+        raise CollectorBuildFailed("; ".join(reasons) or f"{script} exited {process.returncode}")
+    return Path(printed.strip().splitlines()[-1])
 
 
 class ExporterSqlMissing(FileNotFoundError):

@@ -21,6 +21,7 @@ import urllib.request
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from otel_llm.collector import _ports as ports
 from otel_llm.collector._binary import BINARY_NAME, config_dir, find_binary
 from otel_llm.collector._clickhouse import DATABASE_ENV, DEFAULT_DATABASE, QUEUE_DIR_ENV, ClickHouseTarget
 from otel_llm.collector._endpoints import ConfigError, Endpoints, endpoints, resolved_config
@@ -244,6 +245,10 @@ def start(options: CollectorOptions, run_dir: Path, *, timeout_s: float = 30.0) 
         where = listens.health_url or ", ".join(listens.probes())
         raise CollectorError(f"something already answers on {where}; "
                              "stop it or choose other endpoints (--health-endpoint, --grpc-endpoint, --http-endpoint)")
+    addresses = {"grpc": listens.grpc, "http": listens.http, "health": listens.health}
+    taken = ports.problem(addresses, own_config=bool(options.configs))
+    if taken:
+        raise CollectorError(taken)
     _make_directory(data_dir, "data")
     if options.files:
         repair_line_ends(data_dir)
@@ -277,6 +282,9 @@ def start(options: CollectorOptions, run_dir: Path, *, timeout_s: float = 30.0) 
         if process.poll() is not None or time.monotonic() > deadline:
             if process.poll() is None:
                 _terminate(process.pid, timeout_s=5)
+            taken = ports.in_use_in_log(_tail(log), addresses, own_config=bool(options.configs))
+            if taken:  # taken between the check above and the collector's start
+                raise CollectorError(taken)
             raise CollectorError(
                 f"{BINARY_NAME} did not become healthy (exit code {process.poll()}); "
                 f"log {log}:\n{_tail(log)}"

@@ -7,7 +7,6 @@ Exit codes: 0 success, 1 failure (``status``: alive but unhealthy), 3 for ``stat
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import List, Optional
 
@@ -37,8 +36,8 @@ def build() -> None:
     """Build the collector with the pinned builder, or reuse the cached binary."""
     try:
         path = _binary.build()
-    except (subprocess.CalledProcessError, _binary.CollectorNotBuilt) as exc:
-        typer.echo(f"build failed: {exc}", err=True)
+    except (_binary.CollectorBuildFailed, _binary.CollectorNotBuilt) as exc:
+        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(str(path))
 
@@ -82,7 +81,7 @@ def start(
         )
         state = _process.start(options, run_dir or _default_run_dir(), timeout_s=timeout)
     except (ValueError, _binary.CollectorNotBuilt, _process.CollectorError) as exc:
-        typer.echo(str(exc), err=True)
+        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"otelcol-llm running (pid {state.pid})")
     _describe(state)
@@ -137,7 +136,7 @@ def show_config(
         )
         binary = _binary.binary_path()
     except (ValueError, _binary.CollectorNotBuilt) as exc:
-        typer.echo(str(exc), err=True)
+        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     for path in options.config_files():
         typer.echo(f"# {path}")

@@ -26,6 +26,7 @@ import otel_llm
 from otel_llm import semconv
 from otel_llm.demo.app import DemoSummary, run
 from otel_llm.demo.report import ModelRow, model_rows, read_spans
+from otel_llm_analysis._command import console_for_stdout
 from otel_llm_analysis.terminal import say
 
 SIGNALS = ("traces", "metrics", "logs")
@@ -62,7 +63,7 @@ def demo(
     """
     if not math.isfinite(budget) or budget <= 0:
         raise typer.BadParameter(f"{budget} is not a positive number of USD", param_hint="--budget")
-    console = Console()
+    console = console_for_stdout()  # a closed pipe (| head) ends the command quietly
     shown_dir = output_dir
     output_dir = output_dir.expanduser().resolve()
     try:

@@ -196,7 +196,6 @@ def _check(result: dict[str, Any]) -> None:
     (["traces", "--top", "-1"], 2, "--top"),
     (["summary", "--format", "json", "--out", "/proc/x"], 1, "cannot write /proc/x"),
     (["export", "spans", "--out", "/proc/x"], 1, "cannot write /proc/x"),
-    (["budget", "--monthly", "50", "--project", "nosuch"], 2, "no data for project nosuch"),
     (["summary", "--model", "nosuch"], 2, "no data for model nosuch"),
     (["demo", "--output-dir", "/proc/x", "--turns", "1"], 1, "cannot create /proc/x"),
     (["report", "--out", "/proc/x"], 1, "cannot write /proc/x"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from otel_llm.collector import _binary
+from otel_llm.collector import _ports as ports
 
 from . import _otlp
 from .conftest import Collector
@@ -72,6 +74,31 @@ def test_build_reuses_the_cached_binary(collector_binary: Path) -> None:
     assert Path(result.stdout.strip()) == _binary.binary_path() == collector_binary
 
 
+#: A PATH with bash and coreutils, and no Go.
+NO_GO = {"PATH": os.pathsep.join(p for p in ("/usr/bin", "/bin") if not (Path(p) / "go").exists())}
+
+
+def test_build_without_go_says_which_go_to_install(tmp_path: Path) -> None:
+    """It ended "build failed: Command '['bash', ...]' returned non-zero exit status 1." (and the Python API
+    with a CalledProcessError traceback); now one line: the Go version needed and where to get it."""
+    env = {**NO_GO, "OTEL_LLM_CACHE_DIR": str(tmp_path / "cache")}  # no cached binary: a build is needed
+    result = otel_llm("collector", "build", env=env)
+    assert result.returncode == 1 and result.stdout == ""
+    line = _one_line(result.stderr)
+    assert line.startswith("error: building the collector needs Go 1.26 or newer (no `go` on PATH)"), line
+    assert "https://go.dev/doc/install" in line and "otel-llm collector build" in line, line
+    script = subprocess.run(["bash", str(_binary.config_dir() / "build.sh")], capture_output=True, text=True,
+                            env={**os.environ, **env}, timeout=60)
+    assert script.returncode == 1 and "needs Go 1.26 or newer" in _one_line(script.stderr)
+
+
+def test_the_python_build_without_go_raises_its_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", NO_GO["PATH"])
+    monkeypatch.setenv("OTEL_LLM_CACHE_DIR", str(tmp_path / "cache"))
+    with pytest.raises(_binary.CollectorBuildFailed, match=r"needs Go 1\.26 or newer .*go\.dev/doc/install"):
+        _binary.build(quiet=True)
+
+
 def test_start_refuses_when_the_health_endpoint_is_taken(collector: Collector, tmp_path: Path) -> None:
     """Another collector's health answer must not pass for ours."""
     result = otel_llm("collector", "start", "--run-dir", str(tmp_path / "run2"), "--data-dir", str(tmp_path / "d2"),
@@ -79,15 +106,67 @@ def test_start_refuses_when_the_health_endpoint_is_taken(collector: Collector, t
     assert result.returncode == 1 and "already answers" in result.stderr
 
 
-def test_start_fails_with_the_collector_log_when_an_otlp_port_is_taken(collector: Collector, tmp_path: Path) -> None:
+def _one_line(stderr: str) -> str:
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, f"not one line:\n{stderr}"
+    return lines[0]
+
+
+def test_start_on_a_port_another_process_holds_says_so_in_one_line(collector_binary: Path, tmp_path: Path) -> None:
+    """It printed "did not become healthy" and twenty lines of the collector's log; now one line names the
+    port, its holder (this test's process) and the option that chooses another, and nothing is left running."""
+    c = Collector(tmp_path)
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", c.grpc_port))
+        holder.listen()
+        result = otel_llm("collector", "start", "--run-dir", str(c.run_dir), "--data-dir", str(c.data_dir),
+                          "--grpc-endpoint", f"127.0.0.1:{c.grpc_port}", "--http-endpoint", f"127.0.0.1:{c.http_port}",
+                          "--health-endpoint", f"127.0.0.1:{c.health_port}")
+    assert result.returncode == 1
+    line = _one_line(result.stderr)
+    assert line.startswith(f"error: port {c.grpc_port} (OTLP gRPC") and "already in use" in line, line
+    assert f"by pid {os.getpid()} " in line and "--grpc-endpoint 127.0.0.1:PORT" in line, line
+    assert otel_llm("collector", "status", "--run-dir", str(c.run_dir)).returncode == 3
+
+
+def test_start_on_the_port_of_a_running_collector_names_it(collector: Collector, tmp_path: Path) -> None:
     other = Collector(tmp_path / "other")
     result = otel_llm("collector", "start", "--run-dir", str(other.run_dir), "--data-dir", str(other.data_dir),
-                      "--grpc-endpoint", f"127.0.0.1:{collector.grpc_port}",
-                      "--http-endpoint", f"127.0.0.1:{other.http_port}",
+                      "--grpc-endpoint", f"127.0.0.1:{other.grpc_port}",
+                      "--http-endpoint", f"127.0.0.1:{collector.http_port}",
                       "--health-endpoint", f"127.0.0.1:{other.health_port}")
     assert result.returncode == 1
-    assert "did not become healthy" in result.stderr and "address already in use" in result.stderr
-    assert otel_llm("collector", "status", "--run-dir", str(other.run_dir)).returncode == 3
+    line = _one_line(result.stderr)
+    assert collector.state is not None
+    assert f"port {collector.http_port} (OTLP HTTP" in line and f"by pid {collector.state.pid} (otelcol-llm)" in line
+    assert "--http-endpoint" in line, line
+
+
+def test_two_endpoints_on_one_port_are_one_line(collector_binary: Path, tmp_path: Path) -> None:
+    c = Collector(tmp_path)
+    result = otel_llm("collector", "start", "--run-dir", str(c.run_dir), "--data-dir", str(c.data_dir),
+                      "--grpc-endpoint", f"127.0.0.1:{c.grpc_port}", "--http-endpoint", f"127.0.0.1:{c.grpc_port}",
+                      "--health-endpoint", f"127.0.0.1:{c.health_port}")
+    assert result.returncode == 1
+    assert f"both listen on port {c.grpc_port}" in _one_line(result.stderr)
+
+
+def test_a_port_taken_after_the_check_is_read_from_the_collector_s_log(collector_binary: Path, tmp_path: Path) -> None:
+    """The port taken between start's check and the collector's bind: the collector's own log line is
+    turned into the same one line (the log of the real binary, run on a port this test holds)."""
+    c = Collector(tmp_path)
+    options = c.options()
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", c.http_port))
+        holder.listen()
+        ran = subprocess.run(options.command(collector_binary), env=options.environment(), capture_output=True,
+                             text=True, timeout=60)
+    assert ran.returncode != 0
+    addresses = {"grpc": f"127.0.0.1:{c.grpc_port}", "http": f"127.0.0.1:{c.http_port}",
+                 "health": f"127.0.0.1:{c.health_port}"}
+    said = ports.in_use_in_log(ran.stdout + ran.stderr, addresses)
+    assert said is not None and said.startswith(f"port {c.http_port} (OTLP HTTP"), said
+    assert "--http-endpoint 127.0.0.1:PORT" in said
 
 
 def _own_config(c: Collector, *, health: bool) -> str:

@@ -397,3 +397,76 @@ def test_every_option_s_help_is_shown_whole() -> None:
                 if paragraph not in shown:
                     lost.append(f"otel-llm {' '.join(words)}{where}: {paragraph!r}")
     assert not lost, "help text not shown as written:\n" + "\n".join(lost)
+
+
+def test_a_budget_for_a_project_before_its_first_call_is_0_spent(tmp_path: Path) -> None:
+    """A newcomer sets the Quickstart's ``otel-llm budget --monthly 50`` for their project (``alpha``, the
+    Quickstart app's) before it made a call - on a store with no call at all, then on one holding another
+    project's: the budget is $0 spent and says there are no calls yet (naming the projects there are, so a
+    misspelt name shows), exit 0 - not a usage error that fails the CI job gating on it."""
+    data = tmp_path / "otel-data"
+    data.mkdir()
+    (data / "traces.jsonl").write_text("", "utf-8")  # an app configured, nothing called yet
+    budget = f"{_readme_line('otel-llm budget --monthly 50')} --project alpha"
+    for setup in ("otel-llm ingest ./otel-data", "otel-llm demo --turns 2 --latency-scale 0"):
+        proc = _run(f"{setup} >/dev/null && {budget}", tmp_path)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "no calls yet" in proc.stdout and "$0" in proc.stdout, proc.stdout
+        assert "error" not in proc.stderr, proc.stderr
+    assert "the store has projects: demo" in " ".join(proc.stdout.split()), proc.stdout
+    as_json = _run(f"{budget} --format json", tmp_path)
+    (row,) = json.loads(as_json.stdout)["rows"]
+    assert (row["project"], row["spent"], row["calls"], row["status"]) == ("alpha", 0.0, 0, "ok"), row
+
+
+def test_the_first_ingest_of_empty_files_says_they_are_empty(tmp_path: Path) -> None:
+    """``otel-llm ingest ./otel-data`` over files an app opened and has not written to yet said "its 1 file(s)
+    were read before" on its very first run; it says they are empty. ``traces --tree`` then says "no data"
+    rather than printing the table's bare header."""
+    (tmp_path / "otel-data").mkdir()
+    (tmp_path / "otel-data" / "traces.jsonl").write_text("", "utf-8")
+    proc = _run(_readme_line("otel-llm ingest ./otel-data"), tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "are empty" in proc.stdout and "read before" not in proc.stdout, proc.stdout
+    tree = _run(_readme_line("otel-llm traces --top 3 --by cost --tree"), tmp_path)
+    assert tree.returncode == 0 and tree.stdout.strip() == "top 3 traces by cost: no data", tree.stdout
+
+
+@pytest.mark.parametrize("name, text, said", [
+    ("budgets.yaml", "monthly: [\n", "cannot read budgets from budgets.yaml: while parsing a flow node"),
+    ("budgets.json", '{"monthly": ', "cannot read budgets from budgets.json: Expecting value"),
+    ("missing.yaml", None, "cannot read budgets from missing.yaml: No such file or directory"),
+])
+def test_a_budgets_file_that_cannot_be_read_is_one_line(tmp_path: Path, name: str, text: str | None,
+                                                        said: str) -> None:
+    """docs/analyses.md's budgets file, mistyped: one ``error:`` line naming the file (a YAML syntax error said
+    "otel-llm failed (ParserError ...)"; a missing file showed Python's "[Errno 2]"), exit 2."""
+    if text is not None:
+        (tmp_path / name).write_text(text, "utf-8")
+    (tmp_path / "otel-data").mkdir()
+    (tmp_path / "otel-data" / "traces.jsonl").write_text("", "utf-8")
+    proc = _run(f"otel-llm ingest ./otel-data >/dev/null && otel-llm budget --file {name}", tmp_path)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1 and lines[0].startswith(f"error: {said}"), proc.stderr
+
+
+def test_the_quickstart_summary_by_model_says_what_its_dash_row_is(tmp_path: Path) -> None:
+    """``otel-llm summary --by model  # gpt-4o: 1 call, ...`` also shows a row ``-`` of 0 calls (the chat turn and
+    the graph node have no model); a newcomer is told what it is, under the table and in the JSON's notes."""
+    (tmp_path / "app.py").write_text(_readme_file("app.py"), "utf-8")
+    line = _readme_line("otel-llm summary --by model")
+    proc = _run(f"python app.py >/dev/null && otel-llm ingest ./otel-data >/dev/null && {line} --format json",
+                tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    document = json.loads(proc.stdout)
+    assert [(r["key"], r["llm_calls"], r["spans"]) for r in document["rows"]] == [("gpt-4o", 1, 1), (None, 0, 2)]
+    assert "-: the 2 span(s) with no model (chat turns, graph nodes, tools...), none of them an LLM call" in \
+        document["notes"], document["notes"]
+
+
+def test_an_analysis_before_any_ingest_gives_the_ingest_line_to_copy(tmp_path: Path) -> None:
+    """The Quickstart's ``otel-llm summary --by model`` run before its ingest: the error gives the command that
+    makes the default store, as the Quickstart writes it, ready to copy (not a ``PATH...`` placeholder)."""
+    proc = _run(_readme_line("otel-llm summary --by model"), tmp_path)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert f"run `{_readme_line('otel-llm ingest ./otel-data')}` first" in proc.stderr, proc.stderr
