@@ -433,6 +433,7 @@ def check(
     notes = _left_out_in(store, filters) if max_cost is not None else []
     notes += [f"{row.check}: unknown, the spend cannot be checked against {row.limit:g}: the calls without a "
               "price or without usage recorded may cost anything" for row in rows if row.status == "unknown"]
+    notes += alerts.no_data_notes(rows)  # a check without data says what the store holds instead
     code = 1 if alerts.any_breached(rows) else CHECK_UNKNOWN_EXIT if alerts.any_unknown(rows) else 0
     return Result(rows, "checks", ["check", "observed", "limit", "status"], gate=True, notes=notes, exit_code=code)
 
@@ -625,7 +626,8 @@ def traces(
     columns = ["trace_id", measure, "root_name", "llm_calls", "priced_calls", "unpriced_calls", "tokens", other,
                "errors", "depth", "spans", "start_time"]
     rows = analysis.top_traces(store, top, by.value, filters)
-    result = Result(rows, f"top {top} traces by {by.value}", columns, notes=_left_out_in(store, filters))
+    # the rows are whole traces: what their figures leave out is said of their calls, not of the filters'
+    result = Result(rows, f"top {top} traces by {by.value}", columns, notes=_left_out(analysis.calls_of(rows)))
     if tree and rows:  # no rows: the "no data" line, not an empty table
         def show(console: Any) -> None:
             _show_rows(console, result)

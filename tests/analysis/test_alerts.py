@@ -217,7 +217,6 @@ def test_the_check_command_notes_what_a_metrics_only_store_holds(tmp_path):
     assert "8 metric points from api, worker" in reasons["p95_latency_ms"]
 
 
-@pytest.mark.xfail(strict=True, reason="cli.py (cli-fix's) check: add `notes += alerts.no_data_notes(rows)`")
 def test_the_check_table_says_what_a_metrics_only_store_holds(tmp_path):
     _metrics_only(tmp_path / "metrics.jsonl")
     db = str(tmp_path / "metrics.duckdb")

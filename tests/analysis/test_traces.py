@@ -148,8 +148,6 @@ def test_the_calls_a_ranking_leaves_out_are_those_of_the_traces_it_shows(loaded,
     assert counts.llm_calls != totals(store, window).llm_calls  # what the notes counted: another set of calls
 
 
-@pytest.mark.xfail(strict=True, reason="cli.py (cli-fix's) builds the traces notes from _left_out_in(store, "
-                                       "filters); it should be _left_out(analysis.calls_of(rows))")
 def test_the_traces_command_notes_count_the_calls_of_the_rows_shown(loaded, tmp_path):
     import json
     import re
