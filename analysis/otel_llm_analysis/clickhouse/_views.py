@@ -249,6 +249,7 @@ def view_statements(database: str, tables: set[str] | frozenset[str] = frozenset
                          outer_cost_rank=_producers.cost_rank_sql("w_cost_source"),
                          inner_cost_rank=_producers.cost_rank_sql("cost_source"),
                          total_only_tokens=_clickhouse(TOTAL_ONLY_TOKENS), is_unpriced=_clickhouse(IS_UNPRICED),
+                         p95_duration=_clickhouse("quantile_cont(duration_ms, 0.95)"),
                          **window_parameters())
     return [spans_view(database, pricing=pricing), metric_points_view(database, tables, whole_seconds),
             *split_views(database, filled)]
