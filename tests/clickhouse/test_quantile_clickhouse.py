@@ -12,14 +12,14 @@ from __future__ import annotations
 import random
 from typing import Any, Iterator
 
-import duckdb
 import pytest
 
 from otel_llm_analysis import summaries
-from otel_llm_analysis.clickhouse._client import connect
 from otel_llm_analysis.clickhouse.store import ClickHouseStore, _Connection
 from otel_llm_analysis.store import TraceStore
 from tests.support.clickhouse_http import ChdbHttpServer
+
+from ._two_tables import two_tables
 
 GROUPS = 300
 
@@ -38,17 +38,10 @@ def _samples() -> list[tuple[int, float | None, int, bool]]:
 
 @pytest.fixture(scope="module")
 def engines(clickhouse_http: ChdbHttpServer) -> Iterator[tuple[Any, _Connection]]:
-    rows = _samples()
-    duck = duckdb.connect()
-    duck.execute("CREATE TABLE t (g INTEGER, x DOUBLE, i BIGINT, c BOOLEAN)")
-    duck.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", rows)
-    client = connect(f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/default", select=False)
-    client.command("CREATE DATABASE IF NOT EXISTS otel_quantiles")
-    client.database = "otel_quantiles"
-    client.command("CREATE OR REPLACE TABLE t (g Int32, x Nullable(Float64), i Int64, c Bool) "
-                   "ENGINE = MergeTree ORDER BY tuple()")
-    client.insert("t", [list(r) for r in rows], column_names=["g", "x", "i", "c"])
-    yield duck, _Connection(client)
+    columns = {"g": ("INTEGER", "Int32"), "x": ("DOUBLE", "Nullable(Float64)"), "i": ("BIGINT", "Int64"),
+               "c": ("BOOLEAN", "Bool")}
+    duck, clickhouse = two_tables(clickhouse_http, "otel_quantiles", columns, _samples())
+    yield duck, clickhouse
     duck.close()
 
 
