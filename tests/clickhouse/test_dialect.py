@@ -11,14 +11,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterator
 
-import duckdb
 import pytest
 
-from otel_llm_analysis.clickhouse._client import connect
 from otel_llm_analysis.clickhouse._dialect import transpile
 from otel_llm_analysis.clickhouse.store import _Connection
 from tests.support.clickhouse_http import ChdbHttpServer
 
+from ._two_tables import two_tables
 from .test_differential import same
 
 ROWS = [(1.0, True, "a-1 b-22", ["k", "x"], datetime(2026, 11, 3, 10, 15, 7, 123456)),
@@ -29,16 +28,10 @@ ROWS = [(1.0, True, "a-1 b-22", ["k", "x"], datetime(2026, 11, 3, 10, 15, 7, 123
 
 @pytest.fixture(scope="module")
 def engines(clickhouse_http: ChdbHttpServer) -> Iterator[tuple[Any, _Connection]]:
-    duck = duckdb.connect()
-    duck.execute("CREATE TABLE t (x DOUBLE, c BOOLEAN, s VARCHAR, l VARCHAR[], ts TIMESTAMP)")
-    duck.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?)", ROWS)
-    client = connect(f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/default", select=False)
-    client.command("CREATE DATABASE IF NOT EXISTS otel_dialect")
-    client.database = "otel_dialect"
-    client.command("CREATE OR REPLACE TABLE t (x Nullable(Float64), c Bool, s String, l Array(String), "
-                   "ts DateTime64(6)) ENGINE = MergeTree ORDER BY tuple()")
-    client.insert("t", [list(r) for r in ROWS], column_names=["x", "c", "s", "l", "ts"])
-    yield duck, _Connection(client)
+    columns = {"x": ("DOUBLE", "Nullable(Float64)"), "c": ("BOOLEAN", "Bool"), "s": ("VARCHAR", "String"),
+               "l": ("VARCHAR[]", "Array(String)"), "ts": ("TIMESTAMP", "DateTime64(6)")}
+    duck, clickhouse = two_tables(clickhouse_http, "otel_dialect", columns, ROWS)
+    yield duck, clickhouse
     duck.close()
 
 

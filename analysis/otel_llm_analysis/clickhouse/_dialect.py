@@ -6,10 +6,10 @@ SQLGlot as DuckDB and written by :class:`ClickHouse`, SQLGlot's ClickHouse
 dialect with the few constructs it gets wrong for these queries overridden
 (docs/clickhouse.md lists what SQLGlot does unaided):
 
-* ``quantile_cont(x, q)`` / ``quantile_cont(x, [q, …])`` -> ``quantileExactInclusive(q)(x)`` /
-  ``quantilesExactInclusive(q, …)(x)``: the same exact, linearly interpolated
-  percentile as DuckDB's (numpy's default), not an estimate; over no values NULL
-  (several: ``[]``), as DuckDB, not NaN; with ``FILTER (WHERE c)`` the ``…If`` combinator;
+* ``quantile_cont(x, q)`` / ``quantile_cont(x, [q, …])`` -> DuckDB's exact, linearly interpolated
+  percentile with DuckDB's arithmetic, to the last bit (:mod:`._quantile`; ClickHouse's
+  ``quantileExactInclusive`` interpolates the same points with other roundings); over no
+  values NULL (several: ``[]``), as DuckDB, not NaN; with ``FILTER (WHERE c)`` ``groupArrayIf``;
 * ``regexp_replace(s, p, r, 'g')`` -> ``replaceRegexpAll(s, p, r)`` (without
   ``'g'``: ``replaceRegexpOne``);
 * ``range(start, end, INTERVAL n unit)`` (a table of times) -> a subquery of
@@ -72,19 +72,20 @@ def number_text(value: str) -> str:
 
 
 def _quantile(self: Any, expression: exp.PercentileCont, condition: exp.Expression | None = None) -> str:
-    """Exact quantile(s), NULL (one) / ``[]`` (several; ClickHouse arrays cannot be NULL) over no values,
-    as DuckDB answers, where ClickHouse would answer NaN. ``condition``: the aggregate's FILTER."""
+    """Exact quantile(s) by DuckDB's arithmetic (:mod:`._quantile`), NULL (one) / ``[]`` (several; ClickHouse
+    arrays cannot be NULL) over no values, as DuckDB answers. ``condition``: the aggregate's FILTER."""
+    from otel_llm_analysis.clickhouse._quantile import interpolated
+
     fractions = expression.expression
     many = isinstance(fractions, exp.Array)
-    values = ", ".join(self.sql(v) for v in (fractions.expressions if many else [fractions]))
-    name = "quantilesExactInclusive" if many else "quantileExactInclusive"
-    column = self.sql(expression, "this")
-    if condition is not None:
-        where = self.sql(condition)
-        name, arguments, counted = f"{name}If", f"{column}, {where}", f"countIf({column}, {where})"
-    else:
-        arguments, counted = column, f"count({column})"
-    return f"if({counted} = 0, {'[]' if many else 'NULL'}, {name}({values})({arguments}))"
+    column = f"toFloat64({self.sql(expression, 'this')})"
+    gathered = (f"groupArray({column})" if condition is None
+                else f"groupArrayIf({column}, {self.sql(condition)})")  # NULLs left out, as DuckDB leaves them
+    values = f"arraySort({gathered})"
+    if many:
+        levels = ", ".join(self.sql(v) for v in fractions.expressions)
+        return f"if(empty({values}), [], arrayMap(__q_q -> {interpolated(values, '__q_q')}, [{levels}]))"
+    return f"if(empty({values}), NULL, {interpolated(values, self.sql(fractions))})"
 
 
 def _ordered_list(self: Any, expression: exp.ArrayAgg, condition: exp.Expression | None = None) -> str:

@@ -235,8 +235,8 @@ class _Loader:
         added, events, links = self.client.query(f"SELECT {counts} FROM ({new})").result_rows[0]
         if added and check is not None:
             check(new)
-        if added:
-            self.command(f"INSERT INTO {self._q(table)} {new}")
+        if added:  # in one stream: rows alike in the sorting key keep the files' order (the exports' order)
+            self.command(f"INSERT INTO {self._q(table)} {new} SETTINGS max_threads = 1")
         return int(added), int(events or 0), int(links or 0), given
 
     def _new_rows(self, table: str, staging: str, signal: str) -> str:

@@ -233,11 +233,13 @@ def _quote(text: str) -> str:
 
 
 def view_statements(database: str, tables: set[str] | frozenset[str] = frozenset(),
-                    pricing: Pricing | None = None) -> list[str]:
+                    pricing: Pricing | None = None, whole_seconds: set[str] | frozenset[str] = frozenset()
+                    ) -> list[str]:
     """Every view the analyses read, in dependency order: ``spans``, then ``views_clickhouse.sql``
     (``llm_calls``, ``span_events``, ``logs``, ``metric_points``, ``evaluations``, ``daily_usage``,
     ``trace_summary``, …) with the database and semconv names filled in. ``tables`` are the tables
-    present: metric tables the database lacks are left out of ``metric_points``."""
+    present: metric tables the database lacks are left out of ``metric_points``; ``whole_seconds`` the metric
+    tables whose point times are whole seconds (:func:`metric_points_view`)."""
     text = resources.files("otel_llm_analysis.clickhouse").joinpath("views_clickhouse.sql").read_text("utf-8")
     filled = text.format(db=database, traces=TRACES_TABLE, logs=_source(database, LOGS_TABLE, tables),
                          llm_call=semconv.KIND_LLM_CALL,
@@ -247,8 +249,9 @@ def view_statements(database: str, tables: set[str] | frozenset[str] = frozenset
                          outer_cost_rank=_producers.cost_rank_sql("w_cost_source"),
                          inner_cost_rank=_producers.cost_rank_sql("cost_source"),
                          total_only_tokens=_clickhouse(TOTAL_ONLY_TOKENS), is_unpriced=_clickhouse(IS_UNPRICED),
+                         p95_duration=_clickhouse("quantile_cont(duration_ms, 0.95)"),
                          **window_parameters())
-    return [spans_view(database, pricing=pricing), metric_points_view(database, tables),
+    return [spans_view(database, pricing=pricing), metric_points_view(database, tables, whole_seconds),
             *split_views(database, filled)]
 
 
@@ -291,21 +294,54 @@ def _time_or_null(column: str) -> str:
     return f"if(toUnixTimestamp({column}) = 0, NULL, toTimeZone({column}, 'UTC'))"
 
 
-def metric_points_view(database: str, tables: set[str] | frozenset[str] = frozenset()) -> str:
+#: A point of a whole-second table: how many points of its series (resource, scope, metric, attributes) in
+#: the same second were inserted after it, the order the exporter wrote them in, which is the order the
+#: exports came in. Rows alike in the tables' sorting key keep it: an insert sorts stably, and a merge of
+#: parts keeps the parts' order (by their first block number, the second field of ``_part``).
+_LATER_IN_ITS_SECOND = ("row_number() OVER (PARTITION BY ServiceName, cityHash64(ResourceAttributes), ScopeName, "
+                        "MetricName, cityHash64(Attributes), TimeUnix "
+                        "ORDER BY toUInt64(splitByChar('_', _part)[2]) DESC, _part_offset DESC) - 1")
+#: The exports of one second told apart: more than this many in one second are the same export to a reader.
+_EXPORTS_IN_A_SECOND = 999
+
+
+def _point_time(whole_seconds: bool) -> str:
+    """A metric table's point time (``TimeUnix``), as :func:`_time_or_null` reads it.
+
+    ``whole_seconds`` (the exporter's ``DateTime`` column): several exports in one second (an export interval
+    under 1 s) would share one time, so each point is placed within its second by the exports of its series
+    after it (``later``, :data:`_LATER_IN_ITS_SECOND`): the last at 999 ns, the one before at 998 ns, ... So
+    the last export of every series of a process is at one time, as on DuckDB, where ``running`` reads each
+    process's last export (not every point of its last second) and a series' points keep their order. The
+    nanoseconds stay below the µs a result holds: a point still reads as its second."""
+    if not whole_seconds:
+        return _time_or_null("TimeUnix")
+    within = f"toIntervalNanosecond({_EXPORTS_IN_A_SECOND} - least(later, {_EXPORTS_IN_A_SECOND}))"
+    return _time_or_null(f"toDateTime64(TimeUnix, 9) + {within}")
+
+
+def metric_points_view(database: str, tables: set[str] | frozenset[str] = frozenset(),
+                       whole_seconds: set[str] | frozenset[str] = frozenset()) -> str:
     """``CREATE OR REPLACE VIEW database.metric_points``: every point of the exporter's metric tables
     (``tables``: those present; empty: all), with DuckDB's ``metric_points`` columns the analyses read.
-    The exporter's DDL keeps ``TimeUnix`` in whole seconds, then a point's ``time`` is its second; tables
+    The exporter's DDL keeps ``TimeUnix`` in whole seconds (``whole_seconds``: the tables that do), then a
+    point's ``time`` is its second, the exports within it in their order (:func:`_point_time`); tables
     ``otel-llm load`` created keep ns (``ExporterSchema.subsecond_metrics``; docs/clickhouse.md)."""
     parts = []
     for kind, (metric_type, value, count, total, temporality) in _METRIC_KINDS.items():
+        table = METRICS_TABLES[kind]
+        source = _source(database, table, tables)
+        in_seconds = table in whole_seconds and source.startswith("`")
+        if in_seconds:
+            source = f"(SELECT *, {_LATER_IN_ITS_SECOND} AS later FROM {source})"
         parts.append(
-            f"SELECT {_time_or_null('TimeUnix')} AS time, {_time_or_null('StartTimeUnix')} AS start_time, "
+            f"SELECT {_point_time(in_seconds)} AS time, {_time_or_null('StartTimeUnix')} AS start_time, "
             f"MetricName AS metric_name, '{metric_type}' AS metric_type, nullIf(MetricUnit, '') AS unit, "
             "nullIf(ServiceName, '') AS service_name, Attributes AS attributes, "
             f"ResourceAttributes AS resource_attributes, CAST({value} AS Nullable(Float64)) AS value, "
             f"CAST({count} AS Nullable(Int64)) AS count, CAST({total} AS Nullable(Float64)) AS sum, "
             f"nullIf(ScopeName, '') AS scope_name, CAST({temporality} AS Nullable(String)) AS temporality "
-            f"FROM {_source(database, METRICS_TABLES[kind], tables)}")
+            f"FROM {source}")
     return f"CREATE OR REPLACE VIEW `{database}`.metric_points AS\n" + "\nUNION ALL\n".join(parts)
 
 

@@ -184,7 +184,10 @@ class ClickHouseStore:
             span_table = ensure_span_table(client, self.url.database, progress)
             client.command(spans_view(self.url.database))
             groups = [tuple(row) for row in client.query(PRICE_GROUPS.format(db=self.url.database)).result_rows]
-            for statement in [*view_statements(self.url.database, tables, (groups, book)),
+            whole_seconds = {row[0] for row in client.query(
+                f"SELECT table FROM system.columns WHERE database = '{self.url.database}' AND name = 'TimeUnix' "
+                "AND NOT startsWith(type, 'DateTime64')").result_rows}
+            for statement in [*view_statements(self.url.database, tables, (groups, book), whole_seconds),
                               *scope_view_statements(self.url.database)]:
                 client.command(statement)
         except Exception as exc:  # noqa: BLE001 - the driver's error, as one line

@@ -147,7 +147,7 @@ CREATE OR REPLACE VIEW `{db}`.daily_usage AS
 SELECT toDate(t) AS day, project, model, count() AS calls, countIf(status_code = 2) AS failed_calls,
        coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(output_tokens), 0) AS output_tokens,
        sum(cost) AS cost_usd, sumIf(cost, cost_source = 'ingest') AS estimated_cost_usd,
-       count(cost) AS priced_calls, quantileExactInclusive(0.95)(duration_ms) AS p95_ms,
+       count(cost) AS priced_calls, {p95_duration} AS p95_ms,
        countIf(unpriced) AS unpriced_calls
 FROM (SELECT start_time AS t, project, model, status_code, input_tokens, output_tokens, cost_usd AS cost,
              cost_source, duration_ms, {is_unpriced} AS unpriced FROM `{db}`.llm_calls)
