@@ -45,6 +45,11 @@ PRODUCERS: dict[str, dict[str, Any]] = {
     "huge": {"otel_llm.kind": "llm_call", "gen_ai.request.model": "gpt-4o", "gen_ai.provider.name": "openai",
              "gen_ai.usage.input_tokens": 2**53, "gen_ai.usage.output_tokens": 0, "user.id": "x" * 300},
     "no_attributes": {"otel_llm.kind": "llm_call"},
+    # inside a bare @llm_call(model="gpt-4o"): OpenInference's llm.model_name is the model that answered,
+    # so the pair is the call of the model asked for, the wrapper's (_trace makes the node that wrapper)
+    "wrapped_openinference": {"openinference.span.kind": "LLM", "llm.provider": "openai",
+                              "llm.model_name": "gpt-4o-2024-08-06", "llm.token_count.prompt": 10,
+                              "llm.token_count.completion": 5},
     # GenAI semconv before gen_ai.operation.name (the Vercel AI SDK's doGenerate spans): a call by inference
     "no_operation_name": {"gen_ai.system": "openai.chat", "gen_ai.request.model": "gpt-4o",
                           "gen_ai.usage.input_tokens": 12, "gen_ai.usage.output_tokens": 5},
@@ -55,7 +60,8 @@ WHEN = [(2026, 10, 31, 23), (2026, 11, 1, 0), (2026, 11, 30, 23), (2026, 12, 1, 
 
 
 def _trace(index: int, producer: str, start_ns: int) -> list[dict[str, Any]]:
-    """A chat turn (otel-llm's chat span, a node) around one call of ``producer``, the last one failing."""
+    """A chat turn (otel-llm's chat span, a node) around one call of ``producer``, the last one failing;
+    for a ``wrapped_`` producer the node is a bare ``@llm_call`` instead, the call traced twice."""
     trace = f"{index + 1:032x}"
     failed = index % 5 == 4
     call = {"traceId": trace, "spanId": f"{index:08x}00000003", "parentSpanId": f"{index:08x}00000002",
@@ -65,8 +71,9 @@ def _trace(index: int, producer: str, start_ns: int) -> list[dict[str, Any]]:
             "status": {"code": 2, "message": "boom ✗"} if failed else {}}
     node = {"traceId": trace, "spanId": f"{index:08x}00000002", "parentSpanId": f"{index:08x}00000001",
             "name": "answer", "kind": 1, "startTimeUnixNano": str(start_ns + S // 20),
-            "endTimeUnixNano": str(start_ns + 2 * S), "attributes": key_values({"otel_llm.kind": "graph_node",
-                                                                              "otel_llm.graph.node": "answer"})}
+            "endTimeUnixNano": str(start_ns + 2 * S), "attributes": key_values(
+                {"otel_llm.kind": "llm_call", "gen_ai.request.model": "gpt-4o", "gen_ai.provider.name": "openai"}
+                if producer.startswith("wrapped_") else {"otel_llm.kind": "graph_node", "otel_llm.graph.node": "answer"})}
     chat = {"traceId": trace, "spanId": f"{index:08x}00000001", "name": "turn", "kind": 1,
             "startTimeUnixNano": str(start_ns), "endTimeUnixNano": str(start_ns + 3 * S),
             "attributes": key_values({"otel_llm.kind": "chat"})}
@@ -115,5 +122,7 @@ def test_each_calls_figures_read_the_same_on_both_engines(stores: tuple[TraceSto
            "output_tokens, cost_usd, cost_source, conversation_id, user_id, graph_node, status_code, "
            "status_message FROM llm_calls ORDER BY span_id")
     duck, ch = (store.query(sql) for store in stores)
-    assert len(duck) == len(WHEN) * len(PRODUCERS)
+    assert len(duck) == len(WHEN) * len(PRODUCERS)  # the call traced twice counts once
+    # the model asked for, also of the wrapped pair (whose inner span names only the model that answered)
+    assert {row[4] for row in duck if row[5] == "gpt-4o-2024-08-06"} == {"gpt-4o"}
     same(duck, ch)

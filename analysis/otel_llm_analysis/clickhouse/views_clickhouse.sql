@@ -75,7 +75,9 @@ SELECT * EXCEPT (single, outer_wins, trace_id_w, span_id_w, wrapped_calls, w_pro
     REPLACE (
         multiIf(outer_wins, coalesce(w_operation, operation), single, coalesce(operation, w_operation), operation) AS operation,
         multiIf(outer_wins, coalesce(w_provider, provider), single, coalesce(provider, w_provider), provider) AS provider,
-        multiIf(outer_wins, coalesce(w_model, model), single, coalesce(model, w_model), model) AS model,
+        -- the model asked for (either span's request model), else the one that answered (views.sql)
+        multiIf(outer_wins, coalesce(w_request_model, request_model, w_response_model, response_model),
+                single, coalesce(request_model, w_request_model, response_model, w_response_model), model) AS model,
         multiIf(outer_wins, coalesce(w_request_model, request_model), single, coalesce(request_model, w_request_model), request_model) AS request_model,
         multiIf(outer_wins, coalesce(w_response_model, response_model), single, coalesce(response_model, w_response_model), response_model) AS response_model,
         multiIf(outer_wins, coalesce(w_input_tokens, input_tokens), single, coalesce(input_tokens, w_input_tokens), input_tokens) AS input_tokens,
