@@ -534,7 +534,13 @@
   function renderTable(parent, name, data) {
     var view = VIEWS[name];
     var rows = data.rows;
-    var s = section(name, view.title, exportOf(view.columns, rows, view.key.key));
+    // a view judged at a moment (what was running) names it: a report opened later says then, never now
+    var s = section(name, view.title + (data.as_of ? " as of " + when(data.as_of) + " UTC" : ""),
+                    exportOf(view.columns, rows, view.key.key));
+    if (data.as_of && !LIVE) {
+      s.appendChild(el("p", { cls: "note said", text: "This report was generated " + when(META.generated) +
+        " UTC: these states are those of " + when(data.as_of) + " UTC, not now." }));
+    }
     (data.notes || []).forEach(function (said) { s.appendChild(el("p", { cls: "note said", text: said })); });
     s.appendChild(table(view.key.label, view.columns, rows, { key: view.key.key, keyFormat: view.key.format,
                                                              label: view.title }));
