@@ -245,7 +245,7 @@ def serving(live: Any, **options: Any) -> Iterator[str]:
     from otel_llm_analysis.web.views import Query
 
     sock = listen("127.0.0.1", 0)
-    app = create_app(live, options.pop("query", Query()), refresh_ms=300, **options)
+    app = create_app(live, options.pop("query", Query()), refresh_ms=options.pop("refresh_ms", 300), **options)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

@@ -157,30 +157,48 @@
   // dashboard's server answers one request at a time (one store), so the whole page's views take seconds on a
   // big store, and the charts and tables follow.
   var FIRST = ["summary", "budgets"];
+  // The views ``names`` as {views, versions}: ``versions`` (live) names the version of the data each was computed
+  // from (the server's X-Otel-Llm-Version header); the static page has one version, the file's. ``views`` is null
+  // when the report holds no such combination of filters.
   function getViews(names) {
     if (!LIVE) {
       var entry = DATA.states[stateKey()];
-      if (!entry) return Promise.resolve(null);
+      if (!entry) return Promise.resolve({ views: null, versions: {} });
       var out = {};
       for (var name in entry) {
         var slot = entry[name];
         if (!(slot in expanded)) expanded[slot] = expand(DATA.pool[slot]);
         out[name] = expanded[slot];
       }
-      return Promise.resolve(out);
+      return Promise.resolve({ views: out, versions: {} });
     }
     return Promise.all(names.map(function (name) {
       var query = viewQuery(name);
       return fetch("api/" + name + (query ? "?" + query : "")).then(function (r) {
         return r.json().then(function (body) {
           if (!r.ok) throw new Error(body.detail || r.statusText);
-          return body;
+          return { body: body, version: Number(r.headers.get("X-Otel-Llm-Version")) };
         });
       });
-    })).then(function (bodies) {
-      var out = {};
-      names.forEach(function (n, i) { out[n] = bodies[i]; });
-      return out;
+    })).then(function (answers) {
+      var got = { views: {}, versions: {} };
+      names.forEach(function (n, i) { got.views[n] = answers[i].body; got.versions[n] = answers[i].version; });
+      return got;
+    });
+  }
+  // ``got`` with every view of one version of the data, the newest it holds: an ingest ending between two of the
+  // page's requests leaves some views of the data before it, and those are asked for again (drawn together,
+  // views of two versions read as wrong numbers: cards counting calls the tables do not). Null when a newer load
+  // of the page began meanwhile (``ticket``).
+  function oneVersion(got, ticket) {
+    if (ticket !== loading) return Promise.resolve(null);
+    var names = Object.keys(got.versions);
+    var newest = Math.max.apply(null, names.map(function (n) { return got.versions[n]; }).concat([-Infinity]));
+    var older = names.filter(function (n) { return got.versions[n] !== newest; });
+    if (!older.length) return Promise.resolve(got);
+    return getViews(older).then(function (again) {
+      older.forEach(function (n) { got.views[n] = again.views[n]; got.versions[n] = again.versions[n]; });
+      return oneVersion(got, ticket);
     });
   }
 
@@ -767,17 +785,22 @@
     busy(true);
     var all = Object.keys(VIEWS), first = LIVE ? FIRST.filter(function (n) { return all.indexOf(n) >= 0; }) : [];
     var rest = LIVE ? all.filter(function (n) { return first.indexOf(n) < 0; }) : all;
-    var drawn = first.length ? getViews(first).then(function (views) {
-      if (ticket !== loading) return null;
-      render(views, true);  // the figures shown now are the new filters': not dimmed, the rest said loading
+    var drawn = first.length ? getViews(first).then(function (got) { return oneVersion(got, ticket); }).then(function (got) {
+      if (got === null) return null;
+      render(got.views, true);  // the figures shown now are the new filters': not dimmed, the rest said loading
       document.getElementById("app").setAttribute("aria-busy", "false");
-      return views;
-    }) : Promise.resolve({});
-    return drawn.then(function (firstViews) {  // the rest asked for once the first came: it answers them next
-      if (firstViews === null) return null;
-      return getViews(rest).then(function (views) {
-        if (ticket !== loading) return;
-        render(views && firstViews ? Object.assign({}, firstViews, views) : views);
+      return got;
+    }) : Promise.resolve({ views: {}, versions: {} });
+    return drawn.then(function (firstGot) {  // the rest asked for once the first came: it answers them next
+      if (firstGot === null) return null;
+      return getViews(rest).then(function (got) {
+        if (got.views === null) return got;
+        Object.assign(got.views, firstGot.views);
+        Object.assign(got.versions, firstGot.versions);
+        return oneVersion(got, ticket);
+      }).then(function (got) {
+        if (got === null || ticket !== loading) return;
+        render(got.views);
         busy(false);
         complete = true;
         settle();
@@ -896,15 +919,24 @@
     if (f.until) limits.push("before " + when(f.until));
     return limits.length ? limits.join(", ") : "all projects and models, every date";
   }
+  // While the watcher ingests, the server answers with the data before the ingest, whole (never half of it):
+  // the page says an ingest runs and that the figures are from before it, until the version after it shows.
+  function ingestNote(since) {
+    var note = document.getElementById("ingest-note");
+    note.textContent = since ? "Ingesting… (since " + when(since) + " UTC): the figures are those of the data " +
+      "before it, whole; they update when it ends." : "";
+    if (since) note.removeAttribute("hidden"); else note.setAttribute("hidden", "");
+  }
   function poll() {
     fetch("api/status").then(function (r) { return r.json(); }).then(function (status) {
       var said = document.getElementById("live-status"), recent = status.recent_problems || [];
       said.textContent = "live · " + group(status.spans, 0) + " spans in the store (" + storeScope() + ") · checked " +
         new Date().toISOString().slice(11, 19) + " UTC" +
-        (status.ingesting ? " · ingesting since " + when(status.ingesting) + " UTC: the figures are the data loaded so far" : "") +
+        (status.ingesting ? " · ingesting since " + when(status.ingesting) + " UTC" : "") +
         (status.last_error ? " · watching failed: " + status.last_error : "") +
         (status.problems ? " · " + group(status.problems, 0) + " line" + (status.problems === 1 ? "" : "s") +
          " not loaded, the latest: " + recent[recent.length - 1] : "");
+      ingestNote(status.ingesting);
       if (recent.length) said.title = "not loaded (file:line: reason):\n" + recent.join("\n");
       if ((status.unfinished || null) !== (META.unfinished || null) ||  // an ingest left rows, or finished them
           (status.span_coverage || null) !== (META.span_coverage || null)) {  // or read the spans metrics counted
@@ -926,5 +958,5 @@
     "budget status is also written out (✓ ok < 70 % ≤ ! warning < 90 % ≤ ✕ critical).";
   fillChoices();
   if (location.hash.length > 1) fromAddress(); else refresh();
-  if (LIVE) poll();
+  if (LIVE) { ingestNote(META.ingesting); poll(); }
 })();
