@@ -189,7 +189,7 @@ def start_server(tmp: Path, files_from: Path, *extra: str) -> Server:
 
 def wait_until_serving(process: subprocess.Popen[bytes], url: str, seconds: float = 120) -> None:
     """Return once ``url``/api/status answers and a watcher has ingested its backlog (the page answers
-    meanwhile, with the data loaded so far); fail if the process exits or the time runs out."""
+    meanwhile, with the data as it was before the ingest); fail if the process exits or the time runs out."""
     import httpx
 
     deadline = time.monotonic() + seconds

@@ -234,3 +234,23 @@ def test_the_page_never_draws_views_of_two_versions_of_the_data(
             truth.ingest([tmp / "first", watch])
             assert shown["spans"] == totals(truth).spans
         watched.assert_clean(url + "/")
+
+
+def test_a_failed_statement_ends_the_snapshot_and_the_next_request_takes_a_new_one(
+        midway: tuple[Midway, LiveStore, Path]) -> None:
+    """DuckDB ends a transaction at its first failed statement: the requests' snapshot with it. The request
+    failing says its error; the next one waits for a running ingest to end and reads a new snapshot - the
+    data after it, under a new version - rather than every later request failing on the ended one."""
+    from otel_llm_analysis.store import StoreError
+
+    hold, live, tmp = midway
+    live.start()
+    assert hold.started.wait(60)
+    with live.reading() as store:
+        version = live.data_version
+        spans = totals(store).spans
+        with pytest.raises(StoreError, match="no_such_table"):
+            store.query("SELECT * FROM no_such_table")
+    threading.Timer(0.5, hold.release.set).start()  # the next request waits for the ingest to end
+    with live.reading() as store:
+        assert totals(store).spans > spans and live.data_version > version

@@ -304,7 +304,8 @@ def run(store: Any, query: Query, listener: socket.socket, *, host: str = "127.0
     """Serve on ``listener`` (see :func:`listen`; ``host`` is how the URL names it) until interrupted.
 
     The watcher (if any) ingests in the background meanwhile, the directories' backlog
-    first: the page answers from the start, with the data loaded so far. ``problems``
+    first: the page answers from the start, with the data as it was before each ingest
+    until that ingest ends (never half of one; ``live``). ``problems``
     are lines an earlier ingest could not load (file:line: reason): the page says them
     as the watcher's.
     """
@@ -322,8 +323,8 @@ def run(store: Any, query: Query, listener: socket.socket, *, host: str = "127.0
     shown = f"[{host}]" if ":" in host else host
     port = listener.getsockname()[1]
     print(f"otel-llm dashboard on http://{shown}:{port}/ (Ctrl+C to stop)"
-          + (f"; watching {', '.join(watch)} (what they hold is ingested first; the page shows the data "
-             "loaded so far meanwhile)" if watch else ""), flush=True)
+          + (f"; watching {', '.join(watch)} (what they hold is ingested first; meanwhile the page "
+             "shows the data as it was before, and says an ingest runs)" if watch else ""), flush=True)
     try:
         uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[listener])
     finally:
