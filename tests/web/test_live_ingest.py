@@ -190,6 +190,7 @@ def test_a_request_during_an_ingest_reads_the_data_before_it_never_half_of_it(
         page.wait_for_function("n => document.querySelector('[data-kpi=spans]').dataset.value === String(n)",
                                arg=after, timeout=30_000)
         note.wait_for(state="hidden")
+        page.wait_for_function("() => document.getElementById('view-projects') && document.getElementById('view-agents')")
         shown = page.evaluate(CONSISTENT)
         assert shown["calls"] == shown["project_calls"], shown
         watched.assert_clean(url + "/")

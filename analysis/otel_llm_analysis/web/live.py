@@ -39,6 +39,7 @@ version, or more than a few date windows asked for, starts afresh.
 from __future__ import annotations
 
 import threading
+import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, Sequence
@@ -117,6 +118,7 @@ class LiveStore:
         self.recent_problems: list[str] = []
         #: when the running ingest began (UTC, ISO 8601), None between ingests
         self.ingesting: str | None = None
+        self._began: float | None = None  # the same moment on the monotonic clock
         #: ingests finished (with rows or not): 0 until the backlog is in
         self.rounds = 0
         self._on_ingest = on_ingest
@@ -189,7 +191,7 @@ class LiveStore:
     def ingest_once(self) -> Any:
         """Ingest what was appended to the watched directories since the last call; the requests read the
         data after it once it ended (one that failed leaves them the data before it)."""
-        self.ingesting = self.ingesting or datetime.now(timezone.utc).isoformat(timespec="seconds")
+        self._begin()
         try:
             with self._writing:
                 report = self.store.ingest(self.watch)
@@ -202,7 +204,7 @@ class LiveStore:
                 with self._lock, self._writing:  # as the requests take them: no lock order inverted
                     self._take()
         finally:
-            self.ingesting = None
+            self.ingesting, self._began = None, None
             self.rounds += 1
         if changed:
             self.last_ingest = report.summary()
@@ -210,6 +212,17 @@ class LiveStore:
             if self._on_ingest:
                 self._on_ingest(report)
         return report
+
+    def _begin(self) -> None:
+        if self.ingesting is None:
+            self.ingesting, self._began = datetime.now(timezone.utc).isoformat(timespec="seconds"), time.monotonic()
+
+    @property
+    def ingesting_for(self) -> float | None:
+        """Seconds the running ingest has taken so far; None between ingests. A round finding nothing new
+        takes milliseconds every interval: the page says an ingest runs only once one has lasted a while."""
+        began = self._began
+        return None if began is None else time.monotonic() - began
 
     def note_problems(self, problems: Sequence[str]) -> None:
         """Count ``problems`` (file:line: reason) and keep the latest for the page.
@@ -236,7 +249,7 @@ class LiveStore:
     def start(self) -> None:
         """Start watching (no-op without directories)."""
         if self.watch and self._thread is None:
-            self.ingesting = datetime.now(timezone.utc).isoformat(timespec="seconds")  # said from the first request
+            self._begin()  # said from the first request
             self._thread = threading.Thread(target=self._loop, name="otel-llm-watch", daemon=True)
             self._thread.start()
 

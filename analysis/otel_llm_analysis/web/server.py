@@ -218,6 +218,7 @@ def create_app(live: LiveStore, base: Query, *, source: str = "", refresh_ms: in
             unfinished, coverage = getattr(store, "unfinished", None), getattr(store, "span_coverage", None)
             version = live.data_version
         return {"version": version, "spans": spans, "watching": live.watch, "ingesting": live.ingesting,
+                "ingesting_for": live.ingesting_for,
                 "rounds": live.rounds, "last_ingest": live.last_ingest,
                 "last_error": live.last_error, "unfinished": unfinished, "span_coverage": coverage,
                 "problems": live.problems, "recent_problems": live.recent_problems}

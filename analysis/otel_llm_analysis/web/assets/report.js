@@ -76,14 +76,23 @@
   }
 
   // --- DOM helpers --------------------------------------------------------------
+  // Names and messages come from the traced app: a bidi control in one (U+202E RIGHT-TO-LEFT OVERRIDE, ...) would
+  // reorder the text after it - a note reading backwards - and a control character hide in it. Shown as escapes
+  // (\u202e), as the terminal's tables show them (terminal.visible); Arabic or Hebrew text shows as it is, and
+  // filter values and downloads keep the names whole.
+  var CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+  function visible(text) {
+    return String(text).replace(CONTROL, function (c) { return "\\u" + ("000" + c.charCodeAt(0).toString(16)).slice(-4); });
+  }
+  var SAID = { title: true, "aria-label": true };  // attributes read out or shown, like text
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
     for (var k in attrs || {}) {
-      if (k === "text") node.textContent = attrs[k];
+      if (k === "text") node.textContent = visible(attrs[k]);
       else if (k === "cls") node.className = attrs[k];
-      else node.setAttribute(k, attrs[k]);
+      else node.setAttribute(k, SAID[k] ? visible(attrs[k]) : attrs[k]);
     }
-    (children || []).forEach(function (c) { if (c) node.appendChild(typeof c === "string" ? document.createTextNode(c) : c); });
+    (children || []).forEach(function (c) { if (c) node.appendChild(typeof c === "string" ? document.createTextNode(visible(c)) : c); });
     return node;
   }
   function svg(tag, attrs, parent) {
@@ -277,7 +286,7 @@
         if (v <= 0) return;
         var r = svg("rect", { x: f.x(i) + gap / 2, width: Math.max(1, f.bw - gap), y: f.y(base + v),
                               height: Math.max(0.5, f.y(base) - f.y(base + v)), fill: se.color }, f.root);
-        svg("title", {}, r).textContent = periodLabel(label, opts.period) + " · " + se.name + ": " + opts.yfmt(v);
+        svg("title", {}, r).textContent = visible(periodLabel(label, opts.period) + " · " + se.name + ": " + opts.yfmt(v));
         base += v;
       });
     });
@@ -298,7 +307,7 @@
         d += (pen ? "L" : "M") + x.toFixed(1) + " " + y.toFixed(1);
         pen = true;
         var dot = svg("circle", { cx: x, cy: y, r: 2.5, fill: se.color }, f.root);
-        svg("title", {}, dot).textContent = periodLabel(labels[i], opts.period) + " · " + se.name + ": " + opts.yfmt(v);
+        svg("title", {}, dot).textContent = visible(periodLabel(labels[i], opts.period) + " · " + se.name + ": " + opts.yfmt(v));
       });
       if (d) svg("path", { d: d, fill: "none", stroke: se.color, "stroke-width": 2,
                            "stroke-dasharray": se.dash ? "6 4" : "none" }, f.root);
@@ -402,10 +411,10 @@
       var y = f.y(b.monthly_usd);
       var line = svg("line", { x1: f.left, x2: f.left + f.iw, y1: y, y2: y, stroke: "#D55E00", "stroke-width": 1.5,
                                "stroke-dasharray": "2 3" }, f.root);
-      svg("title", {}, line).textContent = b.budget + " budget " + usd(b.monthly_usd);
+      svg("title", {}, line).textContent = visible(b.budget + " budget " + usd(b.monthly_usd));
       if (lastLabel - y >= 13 || lastLabel === -Infinity) {  // labels only where they do not overlap
         svg("text", { x: f.left + 4, y: y - 4, "text-anchor": "start" }, f.root).textContent =
-          b.budget + " budget " + usd(b.monthly_usd);
+          visible(b.budget + " budget " + usd(b.monthly_usd));
         lastLabel = y;
       }
     });
@@ -725,8 +734,8 @@
       if (!document.getElementById("view-" + name) && views[name] && views[name].rows && VIEWS[name]) renderTable(app, name, views[name]);
     }
     var w = views.summary.window;
-    document.getElementById("subtitle").textContent = (w ? "Data " + between(w[0], w[1]) + " UTC · " : "") +
-      (META.source ? META.source + " · " : "") + (LIVE ? "live" : "generated " + when(META.generated) + " UTC");
+    document.getElementById("subtitle").textContent = visible((w ? "Data " + between(w[0], w[1]) + " UTC · " : "") +
+      (META.source ? META.source + " · " : "") + (LIVE ? "live" : "generated " + when(META.generated) + " UTC"));
     window.otelLlmRenders = (window.otelLlmRenders || 0) + 1;  // lets tests wait for a re-render
   }
 
@@ -758,7 +767,7 @@
     var f = META.filters || {};
     if (f.project || f.model) note.push("Report limited to " + [f.project && "project " + f.project, f.model && "model " + f.model].filter(Boolean).join(", ") + ".");
     if (addressNote) note.push(addressNote);
-    document.getElementById("filter-note").textContent = note.join(" ");
+    document.getElementById("filter-note").textContent = visible(note.join(" "));
   }
   // While the views of new filters load (seconds on a big store), the figures shown are the previous filters':
   // the page says so (busy, dimmed, "updating") until the new ones are drawn or fail.
@@ -920,7 +929,9 @@
     return limits.length ? limits.join(", ") : "all projects and models, every date";
   }
   // While the watcher ingests, the server answers with the data before the ingest, whole (never half of it):
-  // the page says an ingest runs and that the figures are from before it, until the version after it shows.
+  // the page says an ingest runs and that the figures are from before it, until the version after it shows -
+  // once it has run a second (``ingesting_for``): a round finding nothing new every interval is not news.
+  var NOTE_AFTER_S = 1;
   function ingestNote(since) {
     var note = document.getElementById("ingest-note");
     note.textContent = since ? "Ingesting… (since " + when(since) + " UTC): the figures are those of the data " +
@@ -930,14 +941,14 @@
   function poll() {
     fetch("api/status").then(function (r) { return r.json(); }).then(function (status) {
       var said = document.getElementById("live-status"), recent = status.recent_problems || [];
-      said.textContent = "live · " + group(status.spans, 0) + " spans in the store (" + storeScope() + ") · checked " +
+      said.textContent = visible("live · " + group(status.spans, 0) + " spans in the store (" + storeScope() + ") · checked " +
         new Date().toISOString().slice(11, 19) + " UTC" +
         (status.ingesting ? " · ingesting since " + when(status.ingesting) + " UTC" : "") +
         (status.last_error ? " · watching failed: " + status.last_error : "") +
         (status.problems ? " · " + group(status.problems, 0) + " line" + (status.problems === 1 ? "" : "s") +
-         " not loaded, the latest: " + recent[recent.length - 1] : "");
-      ingestNote(status.ingesting);
-      if (recent.length) said.title = "not loaded (file:line: reason):\n" + recent.join("\n");
+         " not loaded, the latest: " + recent[recent.length - 1] : ""));
+      ingestNote(status.ingesting_for >= NOTE_AFTER_S ? status.ingesting : null);
+      if (recent.length) said.title = "not loaded (file:line: reason):\n" + recent.map(visible).join("\n");
       if ((status.unfinished || null) !== (META.unfinished || null) ||  // an ingest left rows, or finished them
           (status.span_coverage || null) !== (META.span_coverage || null)) {  // or read the spans metrics counted
         META.unfinished = status.unfinished || null;
@@ -958,5 +969,5 @@
     "budget status is also written out (✓ ok < 70 % ≤ ! warning < 90 % ≤ ✕ critical).";
   fillChoices();
   if (location.hash.length > 1) fromAddress(); else refresh();
-  if (LIVE) { ingestNote(META.ingesting); poll(); }
+  if (LIVE) poll();
 })();
