@@ -830,3 +830,17 @@ def test_report_shows_bidi_and_control_characters_in_names_as_escapes(watched: W
     wait_render(page, before)
     assert page_kpis(page)["llm_calls"]  # the filter finds the model's calls
     watched.assert_clean(out.as_uri())
+
+
+def test_report_command_names_left_out_models_as_text_not_markup(tmp_path: Path) -> None:
+    """The report command named the models it left out through Rich markup: a model named "[/evil]" crashed
+    it (a closing tag with nothing open) and a U+202E in a name reversed the terminal line. Names are printed
+    as text, their bidi and control characters as escapes (``terminal.visible``)."""
+    name = "[/evil]\u202ex"
+    generate(tmp_path / "data", seed=3, traces=12, spans_per_line=8)
+    traces = tmp_path / "data" / "traces.jsonl"
+    traces.write_text(traces.read_text().replace('"my-finetune-v2"', json.dumps(name)))
+    done = cli("report", "--ingest", str(tmp_path / "data"), "--db", str(tmp_path / "m.duckdb"),
+               "-o", str(tmp_path / "m.html"), "--max-views", "2", check=False)
+    assert done.returncode == 0, done.stderr
+    assert "[/evil]\\u202ex" in done.stderr and "\u202e" not in done.stderr, done.stderr
