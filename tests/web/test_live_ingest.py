@@ -56,6 +56,17 @@ def _get(url: str, seconds: float = 20) -> Any:
     return answers[0] if answers else None
 
 
+def _release_until_shown(page: Any, release: threading.Event, tmp: Path) -> int:
+    """Let the held ingest go on; once the page's Spans card shows the data after it, its number of spans."""
+    release.set()
+    with TraceStore(":memory:") as truth:
+        truth.ingest([tmp / "first", tmp / "watch"])
+        after = totals(truth).spans
+    page.wait_for_function("n => document.querySelector('[data-kpi=spans]').dataset.value === String(n)",
+                           arg=after, timeout=30_000)
+    return after
+
+
 def test_the_dashboard_answers_with_the_last_data_while_an_ingest_runs(
         held: tuple[Held, LiveStore, Path, int], watched: Watched) -> None:
     """Every request waited for the watcher's ingest (one lock for both): the backlog of a big directory kept
@@ -77,12 +88,7 @@ def test_the_dashboard_answers_with_the_last_data_while_an_ingest_runs(
         assert page_kpis(page)["spans"] == before
         page.wait_for_function("() => document.getElementById('live-status').textContent.includes('ingesting since')")
         assert "the data before it, whole" in page.locator("#ingest-note").inner_text()
-        hold.release.set()
-        with TraceStore(":memory:") as truth:
-            truth.ingest([tmp / "first", tmp / "watch"])
-            after = totals(truth).spans
-        page.wait_for_function("n => document.querySelector('[data-kpi=spans]').dataset.value === String(n)",
-                               arg=after, timeout=30_000)
+        after = _release_until_shown(page, hold.release, tmp)
         page.wait_for_function("() => !document.getElementById('live-status').textContent.includes('ingesting')")
         done = httpx.get(url + "/api/status").json()
         assert done["rounds"] >= 1 and done["spans"] == after
@@ -183,12 +189,7 @@ def test_a_request_during_an_ingest_reads_the_data_before_it_never_half_of_it(
         note = page.locator("#ingest-note")
         note.wait_for(state="visible")
         assert "Ingesting" in note.inner_text() and "before it" in note.inner_text(), note.inner_text()
-        hold.release.set()
-        with TraceStore(":memory:") as truth:
-            truth.ingest([tmp / "first", tmp / "watch"])
-            after = totals(truth).spans
-        page.wait_for_function("n => document.querySelector('[data-kpi=spans]').dataset.value === String(n)",
-                               arg=after, timeout=30_000)
+        _release_until_shown(page, hold.release, tmp)
         note.wait_for(state="hidden")
         page.wait_for_function("() => document.getElementById('view-projects') && document.getElementById('view-agents')")
         shown = page.evaluate(CONSISTENT)
