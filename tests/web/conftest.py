@@ -189,7 +189,7 @@ def start_server(tmp: Path, files_from: Path, *extra: str) -> Server:
 
 def wait_until_serving(process: subprocess.Popen[bytes], url: str, seconds: float = 120) -> None:
     """Return once ``url``/api/status answers and a watcher has ingested its backlog (the page answers
-    meanwhile, with the data loaded so far); fail if the process exits or the time runs out."""
+    meanwhile, with the data as it was before the ingest); fail if the process exits or the time runs out."""
     import httpx
 
     deadline = time.monotonic() + seconds
@@ -245,7 +245,7 @@ def serving(live: Any, **options: Any) -> Iterator[str]:
     from otel_llm_analysis.web.views import Query
 
     sock = listen("127.0.0.1", 0)
-    app = create_app(live, options.pop("query", Query()), refresh_ms=300, **options)
+    app = create_app(live, options.pop("query", Query()), refresh_ms=options.pop("refresh_ms", 300), **options)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

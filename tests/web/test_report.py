@@ -803,3 +803,44 @@ def test_report_follows_a_dark_colour_scheme_and_stays_readable(watched: Watched
     page.emulate_media(color_scheme="light")
     assert contrasts(page)["background"] > 0.9
     watched.assert_clean(report.as_uri())
+
+
+def test_report_shows_bidi_and_control_characters_in_names_as_escapes(watched: Watched, tmp_path: Path) -> None:
+    """A name from the app holding U+202E (RIGHT-TO-LEFT OVERRIDE) reversed the text after it on the page:
+    the cost chart's legend and the cheaper-models note read backwards ("...:elbat eht ni ecirp on"). Such
+    characters (bidi controls, C0/C1 controls) show as escapes, as the terminal's tables show them; the
+    filter still takes the name as it is, and Arabic text shows as it is."""
+    name = "my-finetune\u202eevil\u0007 عربي"
+    generate(tmp_path / "data", seed=3, traces=12, spans_per_line=8)
+    traces = tmp_path / "data" / "traces.jsonl"
+    traces.write_text(traces.read_text().replace('"my-finetune-v2"', json.dumps(name)))
+    out = tmp_path / "bidi.html"
+    cli("report", "--ingest", str(tmp_path / "data"), "--db", str(tmp_path / "b.duckdb"), "-o", str(out),
+        "--max-views", "100")
+    page = open_report(watched, out)
+    shown = page.evaluate("document.body.innerText")
+    assert "\u202e" not in shown and "\u0007" not in shown
+    assert "my-finetune\\u202eevil\\u0007 عربي" in page.locator("#view-models").inner_text()
+    assert "my-finetune\\u202eevil\\u0007 عربي" in page.locator("[data-chart=cost] .legend").inner_text()
+    before = page.evaluate("window.otelLlmRenders")
+    picked = page.evaluate("""name => { const s = document.getElementById('f-model');
+      const o = [...s.options].find(o => o.value === name); if (!o) return false;
+      s.value = o.value; s.dispatchEvent(new Event('change')); return true; }""", name)
+    assert picked, "the option's value is the name itself"
+    wait_render(page, before)
+    assert page_kpis(page)["llm_calls"]  # the filter finds the model's calls
+    watched.assert_clean(out.as_uri())
+
+
+def test_report_command_names_left_out_models_as_text_not_markup(tmp_path: Path) -> None:
+    """The report command named the models it left out through Rich markup: a model named "[/evil]" crashed
+    it (a closing tag with nothing open) and a U+202E in a name reversed the terminal line. Names are printed
+    as text, their bidi and control characters as escapes (``terminal.visible``)."""
+    name = "[/evil]\u202ex"
+    generate(tmp_path / "data", seed=3, traces=12, spans_per_line=8)
+    traces = tmp_path / "data" / "traces.jsonl"
+    traces.write_text(traces.read_text().replace('"my-finetune-v2"', json.dumps(name)))
+    done = cli("report", "--ingest", str(tmp_path / "data"), "--db", str(tmp_path / "m.duckdb"),
+               "-o", str(tmp_path / "m.html"), "--max-views", "2", check=False)
+    assert done.returncode == 0, done.stderr
+    assert "[/evil]\\u202ex" in done.stderr and "\u202e" not in done.stderr, done.stderr

@@ -4,6 +4,7 @@ cheaper models, from a real app's files, in real Chromium, equal to the analysis
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -126,3 +127,51 @@ def test_dashboard_shows_running_sessions_queries_and_cheaper_models(app_db: Pat
         wait_render(page, 0)
         assert_views(page, want)
         watched.assert_clean(url + "/")
+
+
+STATES = {False: "running", True: "stale: no export for 5 min, may have stopped"}
+
+
+def test_report_says_running_as_of_when_it_was_generated_not_as_if_live(app_db: Path, watched: Watched,
+                                                                          tmp_path: Path) -> None:
+    """The report's "Running now" section judged its calls at the moment it was built ("running", or stale
+    after 5 min) and said so as if live: opened a day later it still read "Running now ... running". Its
+    heading names the moment the calls were judged at - the report's generation time - and the page says
+    the state is that moment's, whatever the clock when the file is opened."""
+    out = tmp_path / "report.html"
+    cli("report", "--db", str(app_db), "-o", str(out))
+    page = watched.page
+    page.clock.install(time="2031-01-01T00:00:00Z")  # the file opened years later
+    page.goto(out.as_uri())
+    wait_render(page, 0)
+    generated = page.evaluate("JSON.parse(document.getElementById('otel-llm-data').textContent).meta.generated")
+    moment = generated.replace("T", " ")[:19]
+    heading = page.locator("#view-running h2").inner_text()
+    assert "now" not in heading.lower() and moment in heading, (heading, moment)
+    section = page.locator("#view-running").inner_text()
+    assert f"generated {moment} UTC" in section and "not now" in section, section
+    states = [row["state"] for row in table_rows(page, "running").values()]
+    with TraceStore(app_db, read_only=True) as store:  # judged at the generation time, as the API judges it
+        then = running(store, now=datetime.fromisoformat(generated).replace(tzinfo=None))
+    assert states == [STATES[r.stale] for r in then] and len(states) == 1, states
+    watched.assert_clean(out.as_uri())
+
+
+def test_running_is_judged_at_the_reports_time_not_at_a_range_end_after_it(app_db: Path) -> None:
+    """A date range of the data ends at the midnight after its last day - hours after the report is built
+    on today's data - and staleness was judged at that end: every process read "stale" although it had
+    exported seconds before. It is judged at the earlier of the range's end and the query's moment."""
+    from datetime import timedelta
+
+    from otel_llm_analysis import Filters
+    from otel_llm_analysis.web.views import Query, running_view
+
+    with TraceStore(app_db, read_only=True) as store:
+        last = max(r.as_of for r in running(store))
+        built = last + timedelta(seconds=5)
+        tomorrow = datetime.combine(built.date() + timedelta(days=1), datetime.min.time())
+        view = running_view(store, Query(filters=Filters(until=tomorrow), now=built))
+        assert [row["state"] for row in view["rows"]] == ["running"], view
+        assert view["as_of"] == built
+        later = running_view(store, Query(now=built + timedelta(hours=1)))
+        assert [row["state"] for row in later["rows"]] == [STATES[True]], later

@@ -114,9 +114,10 @@ def report(
 ) -> None:
     """Write one self-contained HTML report (KPIs, budgets, trends, tables, traces) that opens offline."""
     from rich.console import Console
+    from rich.markup import escape
 
     from otel_llm_analysis.cli import INGEST_PROBLEMS_EXIT
-
+    from otel_llm_analysis.terminal import visible
     from otel_llm_analysis.web.static import build_report, write_report
 
     query = _query(db, since, until, project, model, monthly, budgets_file, compare)
@@ -129,9 +130,9 @@ def report(
             console.print(f"{len(lattice.states)} filter combinations: a project or a model can be picked, not both "
                           "(raise --max-views, or narrow with --since/--project)", highlight=False)
         left_out = [*lattice.omitted_projects, *lattice.omitted_models, *lattice.omitted_ranges]
-        if left_out:
-            console.print(f"not selectable in the report (too many combinations): {', '.join(left_out)}",
-                          highlight=False)
+        if left_out:  # names from the app: text (never Rich markup), what a terminal would obey escaped
+            console.print("not selectable in the report (too many combinations): "
+                          + ", ".join(escape(visible(name)) for name in left_out), highlight=False)
 
     with open_store(db, or_pass="--ingest PATH") as store:
         check_known(store, query.filters)

@@ -4,7 +4,10 @@ Every view of :data:`views.VIEWS` is ``GET /api/<name>``; ``/api/traces/{trace_i
 gives one span tree, ``/api/export/<name>.csv|json`` a view's rows as a file,
 ``/api/choices`` the filter choices, ``/api/status`` what the page polls to
 refresh. The OpenAPI description is ``/openapi.json`` (the interactive docs page
-is off: it would load its script from a CDN).
+is off: it would load its script from a CDN). While the watcher ingests, every
+answer is of the data before the ingest, whole (``live``); each view's answer
+names its version of the data in the ``X-Otel-Llm-Version`` header, the version
+``/api/status`` gives, so a page draws views of one version together.
 
 Validation: parameters are typed (FastAPI), dates go through ``Filters.of``,
 groupings through the analyses' own whitelist, unknown parameter names are
@@ -24,7 +27,7 @@ import ipaddress
 import re
 import socket
 from dataclasses import replace
-from typing import Annotated, Any, Awaitable, Callable, Collection, Literal, Optional, Sequence
+from typing import Annotated, Any, Awaitable, Callable, Collection, Literal, MutableMapping, Optional, Sequence
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Request
 from fastapi import Query as Param
@@ -41,6 +44,8 @@ from otel_llm_analysis.web.static import render_page
 from otel_llm_analysis.web.views import TRACE_PAGE, TRACE_PAGE_MAX, VIEWS, Query, describe, table_rows, trace_detail
 
 TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
+#: the response header naming the version of the data a view was computed from (``LiveStore.data_version``)
+VERSION_HEADER = "X-Otel-Llm-Version"
 FILTER_PARAMS = ("since", "until", "project", "model")
 #: what each view accepts besides the filters
 VIEW_PARAMS = {"trends": ("period",), "traces": ("top",), "compare": ("by",),
@@ -164,8 +169,10 @@ def create_app(live: LiveStore, base: Query, *, source: str = "", refresh_ms: in
         given = {k: getattr(asked, k) for k in FILTER_PARAMS if getattr(asked, k) is not None}
         return replace(base.filters, **given)
 
-    def run(name: str, query: Query) -> Any:
+    def run(name: str, query: Query, headers: MutableMapping[str, str]) -> Any:
+        """The view, computed from one version of the data, which ``headers`` gain (``VERSION_HEADER``)."""
         with live.sharing() as (store, shared):
+            headers[VERSION_HEADER] = str(live.data_version)
             try:
                 return VIEWS[name].compute(store, replace(query, shared=shared))
             except ValueError as exc:  # an unknown grouping, a bad month: the analyses' own messages
@@ -195,7 +202,7 @@ def create_app(live: LiveStore, base: Query, *, source: str = "", refresh_ms: in
         with live.reading() as store:
             offered = choices(store, base.filters).as_json()
             unfinished, coverage = getattr(store, "unfinished", None), getattr(store, "span_coverage", None)
-            version = live.version  # views fetched later are of this data or newer: a poll saying otherwise reloads
+            version = live.data_version  # views fetched later are of this data or newer: a poll saying otherwise reloads
         meta = {"mode": "live", "version": version, "source": source, "views": describe(), "choices": offered,
                 "combined": True, "refresh_ms": refresh_ms,
                 "filters": {k: getattr(base.filters, k) for k in FILTER_PARAMS}, "unfinished": unfinished,
@@ -209,7 +216,9 @@ def create_app(live: LiveStore, base: Query, *, source: str = "", refresh_ms: in
         with live.reading() as store:
             spans = totals(store, base.filters).spans
             unfinished, coverage = getattr(store, "unfinished", None), getattr(store, "span_coverage", None)
-        return {"version": live.version, "spans": spans, "watching": live.watch, "ingesting": live.ingesting,
+            version = live.data_version
+        return {"version": version, "spans": spans, "watching": live.watch, "ingesting": live.ingesting,
+                "ingesting_for": live.ingesting_for,
                 "rounds": live.rounds, "last_ingest": live.last_ingest,
                 "last_error": live.last_error, "unfinished": unfinished, "span_coverage": coverage,
                 "problems": live.problems, "recent_problems": live.recent_problems}
@@ -237,16 +246,17 @@ def create_app(live: LiveStore, base: Query, *, source: str = "", refresh_ms: in
         view = VIEWS[name]
         allowed = (*FILTER_PARAMS, *VIEW_PARAMS.get(name, ()))
 
-        def endpoint(f: Filters = Depends(filters), o: dict[str, Any] = Depends(options)) -> Any:
-            return run(name, replace(base, filters=f, **o))
+        def endpoint(response: Response, f: Filters = Depends(filters), o: dict[str, Any] = Depends(options)) -> Any:
+            return run(name, replace(base, filters=f, **o), response.headers)
 
         def export(fmt: Annotated[Literal["csv", "json"], Path(description="csv or json")],
                    f: Filters = Depends(filters), o: dict[str, Any] = Depends(options)) -> Response:
-            rows = table_rows(name, run(name, replace(base, filters=f, **o)))
+            said: dict[str, str] = {}
+            rows = table_rows(name, run(name, replace(base, filters=f, **o), said))
             if fmt == "json":
-                return Response(to_json(rows), media_type="application/json")
-            return Response(to_csv(rows), media_type="text/csv",
-                            headers={"Content-Disposition": f'attachment; filename="otel-llm-{name}.csv"'})
+                return Response(to_json(rows), media_type="application/json", headers=said)
+            return Response(to_csv(rows), media_type="text/csv", headers={
+                **said, "Content-Disposition": f'attachment; filename="otel-llm-{name}.csv"'})
 
         doc = (view.compute.__doc__ or view.title).strip().splitlines()[0]
         app.get(f"/api/{name}", dependencies=[Depends(_only(allowed))], summary=view.title, description=doc,
@@ -295,7 +305,8 @@ def run(store: Any, query: Query, listener: socket.socket, *, host: str = "127.0
     """Serve on ``listener`` (see :func:`listen`; ``host`` is how the URL names it) until interrupted.
 
     The watcher (if any) ingests in the background meanwhile, the directories' backlog
-    first: the page answers from the start, with the data loaded so far. ``problems``
+    first: the page answers from the start, with the data as it was before each ingest
+    until that ingest ends (never half of one; ``live``). ``problems``
     are lines an earlier ingest could not load (file:line: reason): the page says them
     as the watcher's.
     """
@@ -313,8 +324,8 @@ def run(store: Any, query: Query, listener: socket.socket, *, host: str = "127.0
     shown = f"[{host}]" if ":" in host else host
     port = listener.getsockname()[1]
     print(f"otel-llm dashboard on http://{shown}:{port}/ (Ctrl+C to stop)"
-          + (f"; watching {', '.join(watch)} (what they hold is ingested first; the page shows the data "
-             "loaded so far meanwhile)" if watch else ""), flush=True)
+          + (f"; watching {', '.join(watch)} (what they hold is ingested first; meanwhile the page "
+             "shows the data as it was before, and says an ingest runs)" if watch else ""), flush=True)
     try:
         uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[listener])
     finally:

@@ -169,8 +169,10 @@ def build_report(store: Any, query: Query | None = None, *, source: str = "", ma
     ``on_plan`` hears which filter combinations will be embedded (and which
     projects and models were left out), ``on_state`` each one computed.
     """
+    generated = datetime.now(timezone.utc).replace(microsecond=0)
     with Shared() as shared:
-        query = replace(query or Query(), shared=shared)
+        query = query or Query()  # judged at the generation time, which the page states: the file is read later
+        query = replace(query, shared=shared, now=query.now or generated.replace(tzinfo=None))
         offered = choices(store, query.filters)
         lattice = plan(store, query.filters, offered, max_states, shared)
         if on_plan:
@@ -179,7 +181,7 @@ def build_report(store: Any, query: Query | None = None, *, source: str = "", ma
     meta = {
         "mode": "static",
         "source": source,
-        "generated": datetime.now(timezone.utc).replace(microsecond=0),
+        "generated": generated,
         "filters": {"since": query.filters.since, "until": query.filters.until,
                     "project": query.filters.project, "model": query.filters.model},
         "choices": Choices(lattice.ranges, lattice.projects, lattice.models, offered.unnamed).as_json(),

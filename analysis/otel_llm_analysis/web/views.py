@@ -14,7 +14,7 @@ shown per 1,000 calls), ``pct`` (a 0..1 ratio), ``ms``, ``num``, ``text``,
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Literal, Mapping, Sequence
 
 from otel_llm_analysis import agent_usage, retry_outcomes, tool_usage
@@ -60,6 +60,9 @@ class Query:
     window: tuple[datetime, datetime] | None = None
     #: results shared by the views of one report build (``shared.Shared``); None computes every call afresh
     shared: Any = field(default=None, compare=False, repr=False)
+    #: the moment "running" is judged at (naive UTC): a report's generation time, so the file says what ran
+    #: then; None: the clock when the view is computed (the live dashboard)
+    now: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -583,13 +586,22 @@ RUNNING_COLUMNS = (
 
 def running_view(store: Any, query: Query) -> dict[str, Any]:
     """The calls each process had started and not ended at its last export before the range's end
-    (``otel_llm_analysis.running``); a process silent for 5 minutes is said stale, not running."""
-    found = running.running(store, until=query.filters.until)
+    (``otel_llm_analysis.running``); a process silent for 5 minutes is said stale, not running.
+
+    Judged at ``as_of``: the query's moment (a report's generation time, else the clock) or the range's
+    end when that comes first - a range of the data ends at the midnight after its last day, hours after
+    a report built that day, and judged there every process would read stale. The page names the moment:
+    a report opened later says what ran when it was built, never as if live.
+    """
+    moment = query.now or datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    if query.filters.until is not None:
+        moment = min(moment, query.filters.until)
+    found = running.running(store, until=query.filters.until, now=moment)
     rows = [{**record, "state": "stale: no export for 5 min, may have stopped" if record["stale"] else "running"}
             for record in to_records(found)]
     notes = [] if rows or running.reporting_processes(store, until=query.filters.until) else [
         "No process reported otel_llm.active (the SDK reports it with its metrics): nothing can be said to run."]
-    return {"rows": _shown_records(rows, RUNNING_COLUMNS, "service"), "notes": notes}
+    return {"rows": _shown_records(rows, RUNNING_COLUMNS, "service"), "notes": notes, "as_of": moment}
 
 
 SESSION_COLUMNS = (
@@ -703,7 +715,7 @@ VIEWS: Mapping[str, View] = {v.name: v for v in (
          "Per process (a service.instance.id of a service) and period, from configure(process_metrics=True): "
          "peak and mean resident memory, mean CPU utilization, peak threads (otel-llm processes). Metric points "
          "carry no project or model, so only the date range filters them.", filtered_by=("dates",)),
-    View("running", "Running now", running_view, RUNNING_COLUMNS, Column("service", "Service"),
+    View("running", "Running calls", running_view, RUNNING_COLUMNS, Column("service", "Service"),
          "The calls each process had started and not ended at its last metric export (otel_llm.active), before "
          "the range's end: spans are exported when they end, so this is where a call still running shows "
          "(otel-llm running). Metric points carry no project or model.", filtered_by=("dates",)),

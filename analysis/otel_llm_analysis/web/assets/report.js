@@ -76,14 +76,23 @@
   }
 
   // --- DOM helpers --------------------------------------------------------------
+  // Names and messages come from the traced app: a bidi control in one (U+202E RIGHT-TO-LEFT OVERRIDE, ...) would
+  // reorder the text after it - a note reading backwards - and a control character hide in it. Shown as escapes
+  // (\u202e), as the terminal's tables show them (terminal.visible); Arabic or Hebrew text shows as it is, and
+  // filter values and downloads keep the names whole.
+  var CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+  function visible(text) {
+    return String(text).replace(CONTROL, function (c) { return "\\u" + ("000" + c.charCodeAt(0).toString(16)).slice(-4); });
+  }
+  var SAID = { title: true, "aria-label": true };  // attributes read out or shown, like text
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
     for (var k in attrs || {}) {
-      if (k === "text") node.textContent = attrs[k];
+      if (k === "text") node.textContent = visible(attrs[k]);
       else if (k === "cls") node.className = attrs[k];
-      else node.setAttribute(k, attrs[k]);
+      else node.setAttribute(k, SAID[k] ? visible(attrs[k]) : attrs[k]);
     }
-    (children || []).forEach(function (c) { if (c) node.appendChild(typeof c === "string" ? document.createTextNode(c) : c); });
+    (children || []).forEach(function (c) { if (c) node.appendChild(typeof c === "string" ? document.createTextNode(visible(c)) : c); });
     return node;
   }
   function svg(tag, attrs, parent) {
@@ -157,30 +166,48 @@
   // dashboard's server answers one request at a time (one store), so the whole page's views take seconds on a
   // big store, and the charts and tables follow.
   var FIRST = ["summary", "budgets"];
+  // The views ``names`` as {views, versions}: ``versions`` (live) names the version of the data each was computed
+  // from (the server's X-Otel-Llm-Version header); the static page has one version, the file's. ``views`` is null
+  // when the report holds no such combination of filters.
   function getViews(names) {
     if (!LIVE) {
       var entry = DATA.states[stateKey()];
-      if (!entry) return Promise.resolve(null);
+      if (!entry) return Promise.resolve({ views: null, versions: {} });
       var out = {};
       for (var name in entry) {
         var slot = entry[name];
         if (!(slot in expanded)) expanded[slot] = expand(DATA.pool[slot]);
         out[name] = expanded[slot];
       }
-      return Promise.resolve(out);
+      return Promise.resolve({ views: out, versions: {} });
     }
     return Promise.all(names.map(function (name) {
       var query = viewQuery(name);
       return fetch("api/" + name + (query ? "?" + query : "")).then(function (r) {
         return r.json().then(function (body) {
           if (!r.ok) throw new Error(body.detail || r.statusText);
-          return body;
+          return { body: body, version: Number(r.headers.get("X-Otel-Llm-Version")) };
         });
       });
-    })).then(function (bodies) {
-      var out = {};
-      names.forEach(function (n, i) { out[n] = bodies[i]; });
-      return out;
+    })).then(function (answers) {
+      var got = { views: {}, versions: {} };
+      names.forEach(function (n, i) { got.views[n] = answers[i].body; got.versions[n] = answers[i].version; });
+      return got;
+    });
+  }
+  // ``got`` with every view of one version of the data, the newest it holds: an ingest ending between two of the
+  // page's requests leaves some views of the data before it, and those are asked for again (drawn together,
+  // views of two versions read as wrong numbers: cards counting calls the tables do not). Null when a newer load
+  // of the page began meanwhile (``ticket``).
+  function oneVersion(got, ticket) {
+    if (ticket !== loading) return Promise.resolve(null);
+    var names = Object.keys(got.versions);
+    var newest = Math.max.apply(null, names.map(function (n) { return got.versions[n]; }).concat([-Infinity]));
+    var older = names.filter(function (n) { return got.versions[n] !== newest; });
+    if (!older.length) return Promise.resolve(got);
+    return getViews(older).then(function (again) {
+      older.forEach(function (n) { got.views[n] = again.views[n]; got.versions[n] = again.versions[n]; });
+      return oneVersion(got, ticket);
     });
   }
 
@@ -259,7 +286,7 @@
         if (v <= 0) return;
         var r = svg("rect", { x: f.x(i) + gap / 2, width: Math.max(1, f.bw - gap), y: f.y(base + v),
                               height: Math.max(0.5, f.y(base) - f.y(base + v)), fill: se.color }, f.root);
-        svg("title", {}, r).textContent = periodLabel(label, opts.period) + " · " + se.name + ": " + opts.yfmt(v);
+        svg("title", {}, r).textContent = visible(periodLabel(label, opts.period) + " · " + se.name + ": " + opts.yfmt(v));
         base += v;
       });
     });
@@ -280,7 +307,7 @@
         d += (pen ? "L" : "M") + x.toFixed(1) + " " + y.toFixed(1);
         pen = true;
         var dot = svg("circle", { cx: x, cy: y, r: 2.5, fill: se.color }, f.root);
-        svg("title", {}, dot).textContent = periodLabel(labels[i], opts.period) + " · " + se.name + ": " + opts.yfmt(v);
+        svg("title", {}, dot).textContent = visible(periodLabel(labels[i], opts.period) + " · " + se.name + ": " + opts.yfmt(v));
       });
       if (d) svg("path", { d: d, fill: "none", stroke: se.color, "stroke-width": 2,
                            "stroke-dasharray": se.dash ? "6 4" : "none" }, f.root);
@@ -384,10 +411,10 @@
       var y = f.y(b.monthly_usd);
       var line = svg("line", { x1: f.left, x2: f.left + f.iw, y1: y, y2: y, stroke: "#D55E00", "stroke-width": 1.5,
                                "stroke-dasharray": "2 3" }, f.root);
-      svg("title", {}, line).textContent = b.budget + " budget " + usd(b.monthly_usd);
+      svg("title", {}, line).textContent = visible(b.budget + " budget " + usd(b.monthly_usd));
       if (lastLabel - y >= 13 || lastLabel === -Infinity) {  // labels only where they do not overlap
         svg("text", { x: f.left + 4, y: y - 4, "text-anchor": "start" }, f.root).textContent =
-          b.budget + " budget " + usd(b.monthly_usd);
+          visible(b.budget + " budget " + usd(b.monthly_usd));
         lastLabel = y;
       }
     });
@@ -534,7 +561,13 @@
   function renderTable(parent, name, data) {
     var view = VIEWS[name];
     var rows = data.rows;
-    var s = section(name, view.title, exportOf(view.columns, rows, view.key.key));
+    // a view judged at a moment (what was running) names it: a report opened later says then, never now
+    var s = section(name, view.title + (data.as_of ? " as of " + when(data.as_of) + " UTC" : ""),
+                    exportOf(view.columns, rows, view.key.key));
+    if (data.as_of && !LIVE) {
+      s.appendChild(el("p", { cls: "note said", text: "This report was generated " + when(META.generated) +
+        " UTC: these states are those of " + when(data.as_of) + " UTC, not now." }));
+    }
     (data.notes || []).forEach(function (said) { s.appendChild(el("p", { cls: "note said", text: said })); });
     s.appendChild(table(view.key.label, view.columns, rows, { key: view.key.key, keyFormat: view.key.format,
                                                              label: view.title }));
@@ -701,8 +734,8 @@
       if (!document.getElementById("view-" + name) && views[name] && views[name].rows && VIEWS[name]) renderTable(app, name, views[name]);
     }
     var w = views.summary.window;
-    document.getElementById("subtitle").textContent = (w ? "Data " + between(w[0], w[1]) + " UTC · " : "") +
-      (META.source ? META.source + " · " : "") + (LIVE ? "live" : "generated " + when(META.generated) + " UTC");
+    document.getElementById("subtitle").textContent = visible((w ? "Data " + between(w[0], w[1]) + " UTC · " : "") +
+      (META.source ? META.source + " · " : "") + (LIVE ? "live" : "generated " + when(META.generated) + " UTC"));
     window.otelLlmRenders = (window.otelLlmRenders || 0) + 1;  // lets tests wait for a re-render
   }
 
@@ -734,7 +767,7 @@
     var f = META.filters || {};
     if (f.project || f.model) note.push("Report limited to " + [f.project && "project " + f.project, f.model && "model " + f.model].filter(Boolean).join(", ") + ".");
     if (addressNote) note.push(addressNote);
-    document.getElementById("filter-note").textContent = note.join(" ");
+    document.getElementById("filter-note").textContent = visible(note.join(" "));
   }
   // While the views of new filters load (seconds on a big store), the figures shown are the previous filters':
   // the page says so (busy, dimmed, "updating") until the new ones are drawn or fail.
@@ -761,17 +794,22 @@
     busy(true);
     var all = Object.keys(VIEWS), first = LIVE ? FIRST.filter(function (n) { return all.indexOf(n) >= 0; }) : [];
     var rest = LIVE ? all.filter(function (n) { return first.indexOf(n) < 0; }) : all;
-    var drawn = first.length ? getViews(first).then(function (views) {
-      if (ticket !== loading) return null;
-      render(views, true);  // the figures shown now are the new filters': not dimmed, the rest said loading
+    var drawn = first.length ? getViews(first).then(function (got) { return oneVersion(got, ticket); }).then(function (got) {
+      if (got === null) return null;
+      render(got.views, true);  // the figures shown now are the new filters': not dimmed, the rest said loading
       document.getElementById("app").setAttribute("aria-busy", "false");
-      return views;
-    }) : Promise.resolve({});
-    return drawn.then(function (firstViews) {  // the rest asked for once the first came: it answers them next
-      if (firstViews === null) return null;
-      return getViews(rest).then(function (views) {
-        if (ticket !== loading) return;
-        render(views && firstViews ? Object.assign({}, firstViews, views) : views);
+      return got;
+    }) : Promise.resolve({ views: {}, versions: {} });
+    return drawn.then(function (firstGot) {  // the rest asked for once the first came: it answers them next
+      if (firstGot === null) return null;
+      return getViews(rest).then(function (got) {
+        if (got.views === null) return got;
+        Object.assign(got.views, firstGot.views);
+        Object.assign(got.versions, firstGot.versions);
+        return oneVersion(got, ticket);
+      }).then(function (got) {
+        if (got === null || ticket !== loading) return;
+        render(got.views);
         busy(false);
         complete = true;
         settle();
@@ -890,16 +928,27 @@
     if (f.until) limits.push("before " + when(f.until));
     return limits.length ? limits.join(", ") : "all projects and models, every date";
   }
+  // While the watcher ingests, the server answers with the data before the ingest, whole (never half of it):
+  // the page says an ingest runs and that the figures are from before it, until the version after it shows -
+  // once it has run a second (``ingesting_for``): a round finding nothing new every interval is not news.
+  var NOTE_AFTER_S = 1;
+  function ingestNote(since) {
+    var note = document.getElementById("ingest-note");
+    note.textContent = since ? "Ingesting… (since " + when(since) + " UTC): the figures are those of the data " +
+      "before it, whole; they update when it ends." : "";
+    if (since) note.removeAttribute("hidden"); else note.setAttribute("hidden", "");
+  }
   function poll() {
     fetch("api/status").then(function (r) { return r.json(); }).then(function (status) {
       var said = document.getElementById("live-status"), recent = status.recent_problems || [];
-      said.textContent = "live · " + group(status.spans, 0) + " spans in the store (" + storeScope() + ") · checked " +
+      said.textContent = visible("live · " + group(status.spans, 0) + " spans in the store (" + storeScope() + ") · checked " +
         new Date().toISOString().slice(11, 19) + " UTC" +
-        (status.ingesting ? " · ingesting since " + when(status.ingesting) + " UTC: the figures are the data loaded so far" : "") +
+        (status.ingesting ? " · ingesting since " + when(status.ingesting) + " UTC" : "") +
         (status.last_error ? " · watching failed: " + status.last_error : "") +
         (status.problems ? " · " + group(status.problems, 0) + " line" + (status.problems === 1 ? "" : "s") +
-         " not loaded, the latest: " + recent[recent.length - 1] : "");
-      if (recent.length) said.title = "not loaded (file:line: reason):\n" + recent.join("\n");
+         " not loaded, the latest: " + recent[recent.length - 1] : ""));
+      ingestNote(status.ingesting_for >= NOTE_AFTER_S ? status.ingesting : null);
+      if (recent.length) said.title = "not loaded (file:line: reason):\n" + recent.map(visible).join("\n");
       if ((status.unfinished || null) !== (META.unfinished || null) ||  // an ingest left rows, or finished them
           (status.span_coverage || null) !== (META.span_coverage || null)) {  // or read the spans metrics counted
         META.unfinished = status.unfinished || null;
