@@ -265,9 +265,11 @@ def trends_view(store: Any, query: Query) -> dict[str, Any]:
         per_model = _call(query, trends.series, store, period, replace(bounded, model=model))
         cost_by_model.append({"model": model, "color": PALETTE[index], "cost_usd": [p.cost_usd for p in per_model]})
     if len(models) > STACKED_MODELS:
-        stacked = [sum(values) for values in zip(*(s["cost_usd"] for s in cost_by_model))]
+        # a model's period of unpriced calls only has no cost (None): it adds nothing to the stack
+        stacked = [sum(v or 0.0 for v in values) for values in zip(*(s["cost_usd"] for s in cost_by_model))]
         cost_by_model.append({"model": f"{len(models) - STACKED_MODELS} other models", "color": "#999999",
-                              "cost_usd": [max(0.0, p.cost_usd - top) for p, top in zip(points, stacked)]})
+                              "cost_usd": [None if p.cost_usd is None else max(0.0, p.cost_usd - top)
+                                           for p, top in zip(points, stacked)]})
     daily = points if period == "day" else _call(query, trends.series, store, "day", bounded)
     found = [s for metric in ("cost_usd", "error_rate") for s in trends.detect_spikes(daily, metric)]
     month = (until - timedelta(microseconds=1)).date()
