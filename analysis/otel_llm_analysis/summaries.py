@@ -127,7 +127,10 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None, *
                  call_traces=distinct if filters.calls_only else "NULL::BIGINT")
     summary_sql, latency_sql = load_query("summary").format(**parts), load_query("span_latency").format(**parts)
     con = connection(store)
-    if by in _SPAN_DIMENSIONS and isinstance(con, duckdb.DuckDBPyConnection):
+    # beside it on a second cursor, unless the store reads one snapshot (the dashboard's, during an ingest):
+    # a cursor is a connection of its own, outside that snapshot's transaction
+    if by in _SPAN_DIMENSIONS and isinstance(con, duckdb.DuckDBPyConnection) and not getattr(
+            store, "holds_snapshot", False):
         groups, span_latency = _beside(con, summary_sql, latency_sql, params)
     else:
         groups, span_latency = fetch_dicts(con, summary_sql, params), None

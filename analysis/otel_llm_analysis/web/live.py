@@ -74,6 +74,12 @@ class Reader:
         self.unfinished: str | None = None
         self.span_coverage: str | None = None
 
+    @property
+    def holds_snapshot(self) -> bool:
+        """True while a snapshot is held: the analyses then read on this connection alone (a cursor of its
+        own would be another connection, outside the snapshot: ``summaries.summary``)."""
+        return self.version is not None
+
     def take(self, version: int, span_coverage: str | None) -> None:
         """Drop the snapshot held and hold the data committed now, as ``version``: call it with no ingest
         running (DuckDB fixes a transaction's snapshot at its first read, done here)."""
