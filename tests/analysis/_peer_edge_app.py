@@ -17,17 +17,15 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from pathlib import Path
 from typing import Any, Callable
 
 import httpx
 
 import otel_llm
-from tests.support.peer_app import instrument as instrument_common
+from tests.support.peer_app import start
 
 CHAT_MODEL = "gpt-4o-mini"
 RESPONSE_MODEL = "gpt-4o-mini-2024-07-18"
-PEERS = ("openllmetry", "openinference", "openlit", "openai-v2", "none")
 
 
 class EdgeAPI:
@@ -79,21 +77,8 @@ TOOLS = [{"type": "function", "function": {"name": "get_weather", "parameters": 
     "city": {"type": "string"}}}}}]
 
 
-def instrument(peer: str, out_dir: Path) -> None:
-    if peer == "openai-v2":
-        from opentelemetry.instrumentation.openai_v2 import OpenAIInstrumentor
-
-        OpenAIInstrumentor().instrument()
-    else:
-        instrument_common(peer, out_dir)
-
-
 def main(argv: list[str]) -> None:
-    peer, out_dir = argv[0], Path(argv[1])
-    out_dir.mkdir(parents=True, exist_ok=True)
-    otel_llm.configure(service_name=f"edge-{peer}", project="edges", exporter="file", output_dir=str(out_dir),
-                       logs=False)
-    instrument(peer, out_dir)
+    peer, out_dir = start(argv, "edges")
     import openai
 
     api = EdgeAPI()

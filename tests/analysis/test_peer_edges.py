@@ -9,9 +9,6 @@ sync calls, embeddings and the split files; this file the rest.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +16,8 @@ import genai_prices
 import pytest
 
 from otel_llm_analysis import Filters, TraceStore, agents, compare, summary, top_traces, totals
+from tests.support import peer_app
 
-REPO = Path(__file__).resolve().parents[2]
 PEERS = ("openllmetry", "openinference", "openlit")  # openai-v2 is installed only in .bench-venv
 #: the turn each call ran in: its scenario, from the chat span's run config
 BY_TURN = """
@@ -36,15 +33,7 @@ GROUP BY 1"""
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Each peer's app run once: ``{peer: output directory}``."""
-    out: dict[str, Path] = {}
-    for peer in PEERS:
-        target = tmp_path_factory.mktemp(f"edge-{peer}")
-        proc = subprocess.run([sys.executable, "-m", "tests.analysis._peer_edge_app", peer, str(target)], cwd=REPO,
-                              env={**os.environ, "OTEL_SDK_DISABLED": "false"}, capture_output=True, text=True,
-                              timeout=300)
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        out[peer] = target
-    return out
+    return peer_app.record("tests.analysis._peer_edge_app", PEERS, tmp_path_factory.mktemp)
 
 
 def _wire(directory: Path) -> dict[str, dict[str, Any]]:
