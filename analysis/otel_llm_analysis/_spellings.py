@@ -65,9 +65,11 @@ SPELLINGS: Mapping[str, tuple[str, ...]] = {
     "service_name": (SERVICE_NAME,),
 }
 
-#: Span events that mark a stream's first token (``spans.stream_ttft_ms``):
-#: otel-llm's, OpenInference's.
-FIRST_TOKEN_EVENTS: tuple[str, ...] = (semconv.EVENT_LLM_FIRST_TOKEN, "First Token Stream Event")
+#: Span events that mark a stream's first token (``spans.stream_ttft_ms``; the earliest counts):
+#: otel-llm's, OpenInference's, and OpenLLMetry's event on every chunk (current and older name),
+#: whose first is the first token (OpenLLMetry times its own time-to-first-token metric there).
+FIRST_TOKEN_EVENTS: tuple[str, ...] = (semconv.EVENT_LLM_FIRST_TOKEN, "First Token Stream Event",
+                                       "gen_ai.content.completion.chunk", "llm.content.completion.chunk")
 
 #: Usage given as one total (OpenLLMetry, OpenInference, OpenLIT): no column keeps it, since a
 #: total can be neither split into input and output nor priced; a call sending only a total

@@ -10,9 +10,6 @@ genai-prices' own ``calc_price``, not otel-llm's arithmetic.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -24,7 +21,6 @@ import pytest
 from otel_llm_analysis import TraceStore, summary, totals
 from tests.support import peer_app
 
-REPO = Path(__file__).resolve().parents[2]
 PEERS = ("openllmetry", "openlit", "openinference")
 WRAPPED = ("wrapped", "wrapped_stream", "wrapped_text", "wrapped_two")
 
@@ -32,15 +28,7 @@ WRAPPED = ("wrapped", "wrapped_stream", "wrapped_text", "wrapped_two")
 @pytest.fixture(scope="session")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Each peer's app run once per session: ``{peer: output directory}``."""
-    out: dict[str, Path] = {}
-    for peer in PEERS:
-        target = tmp_path_factory.mktemp(f"peer-{peer}")
-        proc = subprocess.run([sys.executable, "-m", "tests.support.peer_app", peer, str(target)], cwd=REPO,
-                              env={**os.environ, "OTEL_SDK_DISABLED": "false"}, capture_output=True, text=True,
-                              timeout=240)
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        out[peer] = target
-    return out
+    return peer_app.record("tests.support.peer_app", PEERS, tmp_path_factory.mktemp)
 
 
 def _wire(directory: Path) -> list[dict[str, Any]]:

@@ -5,8 +5,9 @@ Run in its own process (instrumentors patch ``openai`` for the whole process)::
     python -m tests.support.peer_app PEER OUT_DIR
 
 ``PEER`` is ``openllmetry`` (opentelemetry-instrumentation-openai), ``openlit``,
-``openinference`` (openinference-instrumentation-openai) or ``none`` (otel-llm
-alone). otel-llm's own file exporter writes ``OUT_DIR/traces.jsonl``; the peer
+``openinference`` (openinference-instrumentation-openai), ``openai-v2``
+(opentelemetry-instrumentation-openai-v2, installed only in ``.bench-venv``) or
+``none`` (otel-llm alone). otel-llm's own file exporter writes ``OUT_DIR/traces.jsonl``; the peer
 records on the same (global) tracer provider, as it does in a real app.
 
 The OpenAI API is an ``httpx.MockTransport`` answering with real-shaped
@@ -29,6 +30,8 @@ Scenarios, each one chat turn with ``run_config={"scenario": name}``:
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -40,7 +43,8 @@ import otel_llm
 CHAT_MODEL = "gpt-4o-mini"
 CHAT_RESPONSE_MODEL = "gpt-4o-mini-2024-07-18"
 EMBEDDING_MODEL = "text-embedding-3-small"
-PEERS = ("openllmetry", "openlit", "openinference", "none")
+PEERS = ("openllmetry", "openlit", "openinference", "openai-v2", "none")  # openai-v2: only in .bench-venv
+REPO = Path(__file__).resolve().parents[2]
 
 
 class FakeOpenAI:
@@ -91,6 +95,10 @@ def instrument(peer: str, out_dir: Path) -> None:
         OpenAIInstrumentor().instrument()
     elif peer == "openinference":
         from openinference.instrumentation.openai import OpenAIInstrumentor
+
+        OpenAIInstrumentor().instrument()
+    elif peer == "openai-v2":
+        from opentelemetry.instrumentation.openai_v2 import OpenAIInstrumentor
 
         OpenAIInstrumentor().instrument()
     elif peer == "openlit":
@@ -179,12 +187,32 @@ def openinference_agent(ask: Callable[[], Any]) -> Callable[[], Any]:
     return lambda: agent("weather?")
 
 
-def main(argv: list[str]) -> None:
+def start(argv: list[str], project: str) -> tuple[str, Path]:
+    """``PEER OUT_DIR`` from the command line; otel-llm's file exporter into ``OUT_DIR`` under ``project``,
+    then the peer's instrumentation on the same (global) tracer provider."""
     peer, out_dir = argv[0], Path(argv[1])
     out_dir.mkdir(parents=True, exist_ok=True)
-    otel_llm.configure(service_name=f"peer-{peer}", project="peers", exporter="file", output_dir=str(out_dir),
+    otel_llm.configure(service_name=f"{project}-{peer}", project=project, exporter="file", output_dir=str(out_dir),
                        logs=False)
     instrument(peer, out_dir)
+    return peer, out_dir
+
+
+def record(module: str, peers: tuple[str, ...], mktemp: Callable[[str], Path]) -> dict[str, Path]:
+    """Run the app ``module`` once per peer, each in a process of its own (instrumentors patch ``openai``
+    for the whole process) writing into a new directory: ``{peer: directory}``; fails with an app's stderr."""
+    out: dict[str, Path] = {}
+    for peer in peers:
+        out[peer] = mktemp(f"{module.rsplit('.', 1)[-1]}-{peer}")
+        proc = subprocess.run([sys.executable, "-m", module, peer, str(out[peer])], cwd=REPO,
+                              env={**os.environ, "OTEL_SDK_DISABLED": "false"}, capture_output=True, text=True,
+                              timeout=300)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    return out
+
+
+def main(argv: list[str]) -> None:
+    peer, out_dir = start(argv, "peers")
     import openai
 
     api = FakeOpenAI()

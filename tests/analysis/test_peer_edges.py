@@ -1,0 +1,106 @@
+"""The edges of other producers' OpenAI calls count right: async, streams without usage, tool calls, HTTP
+errors, the client's own retries, and otel-llm's ``@chat``/``@tool``/``@agent``/``@llm_call`` around them.
+
+Each peer instruments a real ``openai`` client in its own process (``_peer_edge_app``); the
+wire (``wire.json``) says what each ``create()`` got. ``test_peers.py`` covers the plain
+sync calls, embeddings and the split files; this file the rest.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import genai_prices
+import pytest
+
+from otel_llm_analysis import Filters, TraceStore, agents, compare, summary, top_traces, totals
+from tests.support import peer_app
+
+PEERS = ("openllmetry", "openinference", "openlit")  # openai-v2 is installed only in .bench-venv
+#: the turn each call ran in: its scenario, from the chat span's run config
+BY_TURN = """
+SELECT t.attr_values[list_position(t.attr_keys, 'otel_llm.run_config.scenario')] AS scenario,
+       count(*), sum(c.input_tokens), sum(c.output_tokens), count(*) FILTER (WHERE c.status_code = 2),
+       list(DISTINCT c.model), list(DISTINCT c.provider), sum(c.cost_usd), list(c.cost_source ORDER BY c.start_time),
+       count(c.stream_ttft_ms)
+FROM llm_calls c JOIN span_scopes x USING (trace_id, span_id)
+JOIN spans t ON t.trace_id = x.trace_id AND t.span_id = x.turn_span_id
+GROUP BY 1"""
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Each peer's app run once: ``{peer: output directory}``."""
+    return peer_app.record("tests.analysis._peer_edge_app", PEERS, tmp_path_factory.mktemp)
+
+
+def _wire(directory: Path) -> dict[str, dict[str, Any]]:
+    return {w["scenario"]: w for w in json.loads((directory / "wire.json").read_text())}
+
+
+def _store(tmp_path: Path, traces: Path) -> TraceStore:
+    store = TraceStore(str(tmp_path / "edges.duckdb"))
+    assert store.ingest(traces).bad_lines == []
+    return store
+
+
+def _price(input_tokens: int, output_tokens: int) -> float:
+    usage = genai_prices.Usage(input_tokens=input_tokens, output_tokens=output_tokens)
+    return float(genai_prices.calc_price(usage, model_ref="gpt-4o-mini", provider_id="openai").total_price)
+
+
+@pytest.mark.parametrize("peer", PEERS)
+def test_each_create_counts_once_as_the_wire_saw_it(recorded, tmp_path, peer):
+    """One call per ``create()`` (the client's retries inside it are not calls), the wire's tokens, failed when
+    it raised, the requested model, priced at ingest when the peer gave no cost, never priced without tokens."""
+    wire = _wire(recorded[peer])
+    assert not [w for w in wire.values() if w["crashed"]]
+    assert wire["error_500_retried"]["attempts"] == wire["retry_then_ok"]["attempts"] == 3  # the client retried
+    with _store(tmp_path, recorded[peer] / "traces.jsonl") as store:
+        seen = {row[0]: row[1:] for row in store.query(BY_TURN)}
+        assert set(seen) == set(wire)
+        for name, w in wire.items():
+            calls, inp, out, failed, models, providers, cost, sources, ttft = seen[name]
+            tokens = (w["input_tokens"], w["output_tokens"])
+            if peer == "openlit" and tokens == (None, None) and not w["error"]:
+                # OpenLIT writes its own estimate as the usage of a stream that reported none
+                assert inp is not None and inp < 20, name
+                tokens = (inp, out)
+            assert (calls, inp, out, failed) == (w["calls"], *tokens, w["calls"] if w["error"] else 0), name
+            assert (models, providers) == (["gpt-4o-mini"], ["openai"]), name
+            if tokens[0] is None:
+                assert cost is None and sources == [None] * calls, name
+            else:
+                assert cost == pytest.approx(_price(*tokens), rel=1e-9), name
+                expected = "sdk" if name == "wrapped_async" else "ingest"
+                assert sources == [expected] * calls, name
+            if w.get("stream") and peer != "openlit":  # OpenInference's "First Token Stream Event",
+                assert ttft == calls, name           # OpenLLMetry's first gen_ai.content.completion.chunk
+
+
+@pytest.mark.parametrize("peer", PEERS)
+def test_a_peer_call_takes_its_turns_project_conversation_and_run_config(recorded, tmp_path, peer):
+    """A peer's call inside an otel-llm chat turn (or its @agent/@tool) is the turn's project, conversation and
+    run config, in ``summary`` as in ``agents``: the same calls whichever analysis reads them."""
+    wire = _wire(recorded[peer])
+    all_calls = sum(w["calls"] for w in wire.values())
+    with _store(tmp_path, recorded[peer] / "traces.jsonl") as store:
+        edges = Filters(project="edges")
+        kpi = totals(store, edges)
+        assert (kpi.llm_calls, kpi.turns) == (all_calls, len(wire))
+        by_scenario = {row.key: row for row in summary(store, by="run_config.scenario")}
+        by_conversation = {row.key: row for row in summary(store, by="conversation")}
+        for name, w in wire.items():
+            assert by_scenario[name].llm_calls == w["calls"], name
+            assert by_scenario[name].input_tokens == (w["input_tokens"] or 0) or peer == "openlit", name
+            assert by_conversation[f"t-{name}"].llm_calls == w["calls"], name
+        for unkeyed in (by_scenario.get(None), by_conversation.get(None)):  # the peers' spans, no call
+            assert unkeyed is None or unkeyed.llm_calls == 0
+        (agent,) = agents(store, edges)
+        helper = by_conversation["t-agent_tool"]
+        assert (agent.agent, agent.llm_calls, agent.input_tokens) == ("helper_agent", helper.llm_calls,
+                                                                       helper.input_tokens)
+        assert sum(row.calls for row in compare(store, by="model", filters=edges)) == all_calls
+        assert sum(t.llm_calls for t in top_traces(store, top=100, filters=edges)) == all_calls
