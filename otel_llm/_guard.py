@@ -24,11 +24,12 @@ from __future__ import annotations
 import functools
 import logging
 import os
+from pathlib import Path
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-__all__ = ["guarded", "internal_error", "reraise_requested", "swallowing"]
+__all__ = ["guarded", "internal_error", "raised_by_app", "reraise_requested", "swallowing"]
 
 _log = logging.getLogger("otel_llm")
 _seen: set[str] = set()
@@ -71,6 +72,25 @@ def internal_error(site: str, exc: Exception) -> None:
         site,
         exc_info=exc,
     )
+
+
+_PACKAGE = str(Path(__file__).resolve().parent) + os.sep
+
+
+def raised_by_app(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised in the app's own code (a chunk's property, a ``__getattr__``), not in ours.
+
+    Read from the innermost traceback frame, so only on the error path: reading
+    the app's objects costs nothing more for it. Such an error is the app's
+    data being unreadable, not otel-llm's fault to report.
+    """
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    filename = tb.tb_frame.f_code.co_filename
+    return not os.path.abspath(filename).startswith(_PACKAGE)
 
 
 def guarded(site: str, default: T) -> Callable[[Callable[..., T]], Callable[..., T]]:
