@@ -84,3 +84,32 @@ def test_a_contrived_result_is_returned_and_is_no_internal_error(make: Any, kind
     # What can be read is read (``dict.get`` of a dict whose iteration raises); nothing else is made up.
     assert {span.attributes.get(sc.GEN_AI_USAGE_INPUT_TOKENS) for span in spans} <= {None, 1}
     assert not [r for r in caplog.records if "internal error" in r.getMessage()], caplog.text
+
+
+class CompletionRaises(Exception):
+    """An app's exception whose ``completion`` (read for a billed-then-refused answer's usage) raises."""
+
+    @property
+    def completion(self) -> Any:
+        raise ValueError("no completion")
+
+
+@pytest.mark.parametrize("capture_content", [False, True], ids=["no-capture", "capture"])
+@pytest.mark.parametrize("kind", ["llm_call", "chat", "graph_node"])
+@pytest.mark.parametrize("error", [CompletionRaises], ids=["completion-raises"])
+def test_a_contrived_exception_propagates_unchanged_and_is_no_internal_error(
+        error: type[Exception], kind: str, capture_content: bool, caplog) -> None:
+    decorate = {"llm_call": otel_llm.llm_call(model="m", provider="openai"), "chat": otel_llm.chat,
+                "graph_node": otel_llm.graph_node("n")}[kind]
+    raised = error("boom")
+
+    def fails() -> None:
+        raise raised
+
+    with caplog.at_level(logging.WARNING, logger="otel_llm"), \
+            otel_llm.testing.capture(capture_content=capture_content) as cap:
+        with pytest.raises(error) as caught:
+            decorate(fails)()
+    assert caught.value is raised
+    assert len(cap.spans()) == 1 and cap.spans()[0].end_time is not None
+    assert not [r for r in caplog.records if "internal error" in r.getMessage()], caplog.text
