@@ -23,7 +23,7 @@ import json
 import logging
 import traceback
 from dataclasses import dataclass
-from typing import Callable, TypeVar
+from typing import Any, Callable, TypeVar
 
 from opentelemetry import context as otel_context
 
@@ -156,6 +156,79 @@ def render(value: object) -> str:
             return _RENDER_FAILED.format(type=type(value).__name__)
 
 
+class _Budget:
+    """Characters still to be copied by :func:`_bounded`; ``cut`` once something was left out."""
+
+    __slots__ = ("left", "cut", "path")
+
+    def __init__(self, left: int) -> None:
+        self.left = left
+        self.cut = False
+        self.path: set[int] = set()  # ids of the containers being copied: a cycle is no plain data
+
+
+def _bounded(value: object, budget: _Budget) -> object:
+    """A copy of plain data (dicts, lists, tuples, strings) holding about ``budget.left`` characters of it.
+
+    Strings are cut and containers stop at the budget, so encoding the copy costs
+    about the budget however large ``value`` is. Other values are left to
+    ``json.dumps`` (as :func:`render` renders them), costing one character each.
+    """
+    tp = type(value)
+    if tp is str:
+        text: str = value  # type: ignore[assignment]
+        if len(text) > budget.left:
+            budget.cut = True
+            text = text[: max(budget.left, 0)]
+        budget.left -= len(text) + 2
+        return text
+    if tp not in (dict, list, tuple):
+        budget.left -= 1
+        return value
+    if id(value) in budget.path:
+        raise ValueError("circular reference")  # rendered by repr, as json.dumps would have it
+    budget.path.add(id(value))
+    try:
+        items = value.items() if tp is dict else value  # type: ignore[union-attr]
+        out: list[Any] = []
+        for item in items:
+            if budget.left <= 0:
+                budget.cut = True
+                break
+            budget.left -= 1
+            if tp is dict:
+                key, item_value = item
+                out.append((_bounded(key, budget) if type(key) is str else key, _bounded(item_value, budget)))
+            else:
+                out.append(_bounded(item, budget))
+    finally:
+        budget.path.discard(id(value))
+    return dict(out) if tp is dict else out
+
+
+def render_bounded(value: object, limit: int) -> tuple[str, int | None, bool]:
+    """:func:`render` of ``value``; for plain data (dicts, lists, tuples) its work bounded to about ``limit``.
+
+    Returns ``(text, whole, exact)``: ``whole`` is ``None`` when ``text`` is the
+    whole rendering (a string as it is, no copy: redacted whole, so a cut says
+    the redacted length). For plain data too large to encode whole -- a 200 MB
+    argument must not cost 200 MB -- ``text`` is its first ``limit`` characters
+    and ``whole`` (``exact`` False) a lower bound of its length.
+    """
+    if type(value) is str:  # no copy: redacted whole, so the marker says the redacted text's length
+        return value, None, True  # type: ignore[return-value]
+    if type(value) in (dict, list, tuple):
+        budget = _Budget(limit)
+        try:
+            shrunk = _bounded(value, budget)
+            if budget.cut:
+                text = json.dumps(shrunk, ensure_ascii=False, default=repr)
+                return text[:limit], max(len(text), limit + 1), False
+        except Exception:  # noqa: BLE001 — rendered whole below, as render() would
+            pass
+    return render(value), None, True
+
+
 # The redact hooks whose failure was already said (a hook failing on every call is said once).
 _failed_hooks: set[str] = set()
 
@@ -252,8 +325,14 @@ class ContentPolicy:
         """``value`` rendered, redacted, bounded (``whole``: the length of the text it was cut from)."""
         if not self.capture or value is None:
             return None
-        text = self.scrub(render(value))
-        return text if text is _REDACT_FAILED else utf8_safe(self.truncate(text, whole))
+        # Only what can be recorded is rendered and redacted (the margin keeps a secret at the cut whole).
+        rendered, cut_from, exact = render_bounded(value, self.max_chars + REDACT_MARGIN)
+        text = self.scrub(rendered)
+        if text is _REDACT_FAILED:
+            return text
+        if cut_from is None:
+            return utf8_safe(self.truncate(text, whole))
+        return utf8_safe(self.truncate(text, whole or cut_from, exact=exact))
 
     def scrub(self, text: str) -> str:
         """``text`` through the ``redact`` hook (whatever the capture setting). Never raises.
@@ -336,10 +415,11 @@ class ContentPolicy:
             return type(value)(self.scrub(v) if isinstance(v, str) else v for v in value)
         return value
 
-    def truncate(self, text: str, whole: int | None = None) -> str:
-        """``text`` bounded to ``max_chars``, saying the length it had (``whole``: of the text it was cut from)."""
+    def truncate(self, text: str, whole: int | None = None, exact: bool = True) -> str:
+        """``text`` bounded to ``max_chars``, saying the length it had (``whole``: of the text it was cut from;
+        ``exact=False``: at least that long)."""
         if whole is None:
             if len(text) <= self.max_chars:
                 return text
             whole = len(text)
-        return f"{text[: self.max_chars]}…[truncated from {whole} chars]"
+        return f"{text[: self.max_chars]}…[truncated from {'' if exact else 'over '}{whole} chars]"

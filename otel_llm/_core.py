@@ -41,7 +41,7 @@ from opentelemetry.util.types import AttributeValue
 from otel_llm import _active, _runtime, _streams, semconv
 from otel_llm._attempts import ATTEMPT_KEY, attempt_number
 from otel_llm._content import REDACTING_KEY, SUPPRESS_INSTRUMENTATION_KEY, encodable, utf8_safe
-from otel_llm._guard import internal_error
+from otel_llm._guard import internal_error, raised_by_app
 from otel_llm._metrics import exemplar_ids, recorder_index
 from otel_llm.context import Session, current_session
 
@@ -90,6 +90,18 @@ ChunkObserver = Callable[[Any], None]
 
 # What ends a call as failed: the app's exceptions and the cancellation of its coroutine.
 _FAILURES = (Exception, asyncio.CancelledError)
+
+
+def _known_not_stream(tp: type) -> bool | None:
+    """Whether results of type ``tp`` are known not to be streams (most results: one set lookup).
+
+    ``None`` for a class whose metaclass makes it unhashable: no stream type
+    otel-llm wraps, and no shape it reads (each is remembered per class).
+    """
+    try:
+        return tp in _streams.NOT_STREAMS
+    except TypeError:
+        return None
 
 
 def _is_failure(exc: BaseException) -> bool:
@@ -393,12 +405,16 @@ class Call:
             otel_context.detach(token)  # type: ignore[arg-type]
         proxy = None
         try:
-            if type(result) not in _streams.NOT_STREAMS:  # most results: a type already known not to be one
+            known = _known_not_stream(type(result))
+            if known is None:
+                pass  # a class its metaclass made unhashable: returned as it is, read as no usage
+            elif not known:
                 proxy = _streams.wrap_if_stream(result, self)
-            if proxy is None:
+            if proxy is None and known is not None:
                 self.kind.on_result(self, result)
         except Exception as exc:  # noqa: BLE001
-            internal_error("core.finish", exc)
+            if not raised_by_app(exc):  # the app's result raised in its own code: read as no usage
+                internal_error("core.finish", exc)
         finally:
             if proxy is None:  # a stream's span ends with the stream
                 self.end()

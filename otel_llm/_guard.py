@@ -24,11 +24,13 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import sys
+from pathlib import Path
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-__all__ = ["guarded", "internal_error", "reraise_requested", "swallowing"]
+__all__ = ["guarded", "internal_error", "raised_by_app", "reraise_requested", "swallowing"]
 
 _log = logging.getLogger("otel_llm")
 _seen: set[str] = set()
@@ -71,6 +73,40 @@ def internal_error(site: str, exc: Exception) -> None:
         site,
         exc_info=exc,
     )
+
+
+_PACKAGE = str(Path(__file__).resolve().parent) + os.sep
+
+
+def raised_by_app(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised in the app's own code (a chunk's property, a ``__getattr__``), not in ours.
+
+    Read from the innermost traceback frame, so only on the error path: reading
+    the app's objects costs nothing more for it. Such an error is the app's
+    data being unreadable, not otel-llm's fault to report. Code that stands in
+    for otel-llm's own (a method of one of its classes, a function set on one
+    of its modules) is otel-llm's.
+    """
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    frame = tb.tb_frame
+    code = frame.f_code
+    if os.path.abspath(code.co_filename).startswith(_PACKAGE):
+        return False
+    try:
+        owner = frame.f_locals.get("self") if code.co_argcount else None
+        if owner is not None and any(str(cls.__module__).startswith("otel_llm") for cls in type(owner).__mro__):
+            return False
+        for name, module in list(sys.modules.items()):
+            if (name == "otel_llm" or name.startswith("otel_llm.")) and module is not None:
+                if any(getattr(value, "__code__", None) is code for value in list(vars(module).values())):
+                    return False
+    except Exception:  # noqa: BLE001 — undecidable: reported as otel-llm's, never hidden
+        return False
+    return True
 
 
 def guarded(site: str, default: T) -> Callable[[Callable[..., T]], Callable[..., T]]:

@@ -35,7 +35,7 @@ from otel_llm._metrics import (
 )
 from otel_llm._rollup import RollUp
 from otel_llm._stream_usage import StreamUsage, reader_for
-from otel_llm._usage import Usage, read_response
+from otel_llm._usage import Usage, _get, read_response
 from otel_llm._wrap import callable_name
 
 __all__ = [
@@ -484,7 +484,7 @@ class LLMCallKind(Kind):
     def on_error(self, call: Call, exc: BaseException) -> None:
         # An answer that was billed and then refused by the client (openai's
         # LengthFinishReasonError: cut at max_tokens) carries it as ``completion``: its usage.
-        completion = getattr(exc, "completion", None)
+        completion = _get(exc, "completion")  # the app's exception may raise in its own property
         if completion is not None and call.sink.result is None:
             call.sink.result = read_response(completion)[0]
 

@@ -51,11 +51,12 @@ class Providers:
         """False when spans could only ever be dropped (no-op tracer provider): otel-llm is off."""
         return not isinstance(self.tracer_provider, trace.NoOpTracerProvider)
 
-    def force_flush(self, timeout_s: float = 5.0) -> bool:
-        """Flush every provider in use (adopted ones too: flushing never loses data), within ``timeout_s``."""
+    def force_flush(self, timeout_s: float = 5.0, skip: tuple[Any, ...] = ()) -> bool:
+        """Flush every provider in use (adopted ones too: flushing never loses data), within ``timeout_s``;
+        not those in ``skip``."""
         deadline = time.monotonic() + max(timeout_s, 0)
         ok = True
-        seen: set[int] = set()
+        seen: set[int] = {id(provider) for provider in skip}
         for provider in (self.tracer_provider, self.meter_provider, self.logger_provider):
             if provider is None or id(provider) in seen:
                 continue
@@ -87,7 +88,9 @@ class Providers:
         deadline = time.monotonic() + budget
         for part in self.bounded:
             part.set_deadline(deadline)
-        self.force_flush(budget)
+        # Not our own meter provider: closing it makes the last collection, and a flush before would
+        # export the same cumulative points twice (spooled twice, counted twice).
+        self.force_flush(budget, skip=tuple(p for p in self.owned if p is self.meter_provider))
         closers, self.closers = self.closers, []
         for close in reversed(closers):
             _quietly(close)

@@ -58,7 +58,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from opentelemetry import context as otel_context
 
-from otel_llm._guard import internal_error
+from otel_llm._guard import internal_error, raised_by_app
 
 if TYPE_CHECKING:
     from otel_llm._core import Call, ChunkObserver
@@ -187,7 +187,8 @@ class _StreamProxy(_Forwarding):
             try:
                 observe(item)
             except Exception as exc:  # noqa: BLE001
-                internal_error("streams.chunk", exc)
+                if not raised_by_app(exc):  # the app's chunk raised in its own property: no usage in it
+                    internal_error("streams.chunk", exc)
         return item
 
     def _stopped(self, exc: BaseException) -> None:

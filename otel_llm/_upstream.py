@@ -306,6 +306,9 @@ def encode_logs_proto_size(batch: Sequence[ReadableLogRecord]) -> int:
     return encode_logs(batch).ByteSize()
 
 
+_LAST_COLLECTION_MS = 1_000.0  # the metric reader's last collection: callbacks and aggregation, no network
+
+
 @functools.cache
 def periodic_metric_reader() -> type:
     """Upstream's ``PeriodicExportingMetricReader`` whose shutdown holds in forked children.
@@ -316,26 +319,56 @@ def periodic_metric_reader() -> type:
     exported the parent's points into the closed exporter, and every forked
     worker reported them lost. A reader shut down starts no thread.
     """
+    from opentelemetry.sdk.metrics._internal.exceptions import MetricsTimeoutError
     from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 
     class PeriodicMetricReader(PeriodicExportingMetricReader):  # type: ignore[misc]
         _closed = False
 
         def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
-            """Also within the shutdown deadline the exporter was given (``deadline``, ``time.monotonic()``):
-            upstream waits for its export thread -- hung in an export -- for the whole ``timeout_millis``."""
-            self._closed = True
+            """Make the last collection here, once, then stop the export thread and the exporter.
+
+            The last collection runs on this thread (:meth:`_ticker` leaves it out):
+            upstream's runs on the export thread, which may hang in an export -- its
+            points would then never leave -- and a flush made before the shutdown
+            to cover that exported the same cumulative points a second time (twice
+            spooled, twice counted). Everything stays within the shutdown deadline
+            the exporter was given (``deadline``, ``time.monotonic()``): upstream
+            waits for its export thread for the whole ``timeout_millis``.
+            """
+            if not self._closed:
+                self._closed = True
+                try:  # local work, so even past the deadline: its export then goes straight to the spool
+                    self.collect(timeout_millis=max(self._within_deadline(timeout_millis), _LAST_COLLECTION_MS))
+                except Exception as exc:  # noqa: BLE001 — the shutdown must go on (a callback's timeout)
+                    from otel_llm._guard import internal_error
+
+                    internal_error("metric reader: last collection", exc)
+            super().shutdown(self._within_deadline(timeout_millis), **kwargs)
+
+        def _within_deadline(self, timeout_millis: float) -> float:
+            """``timeout_millis``, cut to the shutdown deadline the exporter was given, if any."""
             deadline = getattr(self._exporter, "deadline", None)
             if isinstance(deadline, float):
-                timeout_millis = min(timeout_millis, max(deadline - time.monotonic(), 0.0) * 1000)
-            super().shutdown(timeout_millis, **kwargs)
+                return min(timeout_millis, max(deadline - time.monotonic(), 0.0) * 1000)
+            return timeout_millis
+
+        def _ticker(self) -> None:
+            """Upstream's periodic collections, without its last one: :meth:`shutdown` makes that."""
+            interval_s = self._export_interval_millis / 1e3
+            while not self._shutdown_event.wait(interval_s):
+                try:
+                    self.collect(timeout_millis=self._export_timeout_millis)
+                except MetricsTimeoutError:  # as upstream: the next period collects the same points again
+                    pass
 
         def _at_fork_reinit(self) -> None:
             if not self._closed:
                 super()._at_fork_reinit()
 
         def _receive_metrics(self, metrics_data: Any, timeout_millis: float = 10_000, **kwargs: Any) -> None:
-            """Export under upstream's export lock, waiting for it at most ``timeout_millis``.
+            """Export under upstream's export lock, waiting for it at most ``timeout_millis`` (and never
+            past the shutdown deadline).
 
             Upstream waits for the lock without bound: a periodic export hanging on
             an endpoint that never answers held ``force_flush`` -- and so
@@ -347,7 +380,7 @@ def periodic_metric_reader() -> type:
             from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, attach, detach, set_value
 
             token = attach(set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))
-            locked = self._export_lock.acquire(timeout=max(timeout_millis, 0) / 1000)
+            locked = self._export_lock.acquire(timeout=max(self._within_deadline(timeout_millis), 0) / 1000)
             try:
                 self._exporter.export(metrics_data, timeout_millis=timeout_millis)
             except Exception as exc:  # noqa: BLE001 — as upstream: an exporter's fault must not kill the reader
@@ -766,6 +799,10 @@ def check() -> list[str]:
                 for n in ("self._export_lock", "self._exporter.export")))
     _expect(problems, "opentelemetry.context._SUPPRESS_INSTRUMENTATION_KEY",
             lambda: hasattr(_module("opentelemetry.context"), "_SUPPRESS_INSTRUMENTATION_KEY"))
+    _expect(problems, "PeriodicExportingMetricReader._ticker/_shutdown_event/_export_interval_millis",
+            lambda: all(n in _module("inspect").getsource(
+                _module("opentelemetry.sdk.metrics.export").PeriodicExportingMetricReader._ticker)
+                for n in ("self._shutdown_event.wait", "self._export_interval_millis", "self.collect(")))
     _expect(problems, "PeriodicExportingMetricReader._at_fork_reinit",
             lambda: callable(getattr(_module("opentelemetry.sdk.metrics.export").PeriodicExportingMetricReader,
                                      "_at_fork_reinit", None)))

@@ -81,6 +81,8 @@ class _Batcher(Generic[T]):
         self._local = local  # the exporter writes a local file: its shutdown never waits on a network
         self._through: Callable[[list[T]], Any] | None = getattr(exporter, "write_through", None)
         self._where = f"the in-memory {signal} queue (max {max_queue:,}; OTEL_BSP/BLRP_MAX_QUEUE_SIZE)"
+        # Not the queue: the item ended once this pipeline was shut down, so nothing could take it.
+        self._where_shut = f"otel-llm's {signal} pipeline, already shut down (nothing is exported after that)"
         self._deadline: float | None = None
         self._shut = False
         self._reset(write_through=self._through is not None and in_worker_process())
@@ -112,7 +114,7 @@ class _Batcher(Generic[T]):
     # --- the caller's side --------------------------------------------------------------
     def add(self, item: T) -> None:
         if self._shut:
-            _notices.lost(self.signal, 1, self._where, "after_shutdown")
+            _notices.lost(self.signal, 1, self._where_shut, "after_shutdown")
             return
         if self._through is not None and (self.write_through or in_worker_process()):
             # A spawned worker configures while importing the app's module, before

@@ -59,3 +59,14 @@ def test_the_spans_lost_after_shutdown_are_summed_up_at_exit_as_the_notice_promi
     assert "summed up at exit" in notices[0], done.stderr
     last = notices[-1]
     assert last.startswith("otel-llm: in total 3 spans lost at ") and "after otel_llm.shutdown()" in last, done.stderr
+
+
+def test_the_span_lost_after_shutdown_is_not_said_to_be_lost_at_a_full_queue(tmp_path: Path) -> None:
+    """The place said "the in-memory traces queue (max 32,768; OTEL_BSP/BLRP_MAX_QUEUE_SIZE)", which reads
+    as a full queue to be enlarged; the span was lost because the pipeline was already shut down."""
+    done = subprocess.run([sys.executable, "-c", APP, str(tmp_path / "out")], capture_output=True, text=True,
+                          timeout=120)
+    said = [line for line in done.stderr.splitlines() if line.startswith("otel-llm:") and "1 span lost" in line]
+    assert said, done.stderr
+    assert "QUEUE_SIZE" not in said[0] and "queue" not in said[0], said[0]
+    assert "shut down" in said[0].split(" at ", 1)[1], said[0]

@@ -72,3 +72,33 @@ def test_render_never_raises() -> None:
 
 def test_none_value_is_not_captured() -> None:
     assert ContentPolicy(capture=True).text(None) is None
+
+
+@pytest.mark.parametrize("huge", [
+    lambda: {"query": "q" * 40_000_000},
+    lambda: {"rows": list(range(4_000_000))},
+    lambda: "s" * 40_000_000,
+    lambda: [["x" * 50_000] * 2_000],
+], ids=["long-string-argument", "long-list-argument", "long-string", "list-of-long-strings"])
+def test_a_huge_value_is_rendered_within_the_truncation_bound(huge: Any) -> None:
+    """A huge captured argument was JSON-encoded whole (hundreds of MB for a 200 MB argument) before
+    the cut to ``max_chars``: the work now stops near the bound."""
+    import tracemalloc
+
+    value = huge()
+    policy = ContentPolicy(capture=True, max_chars=100)
+    tracemalloc.start()
+    try:
+        out = policy.text(value)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2_000_000, peak
+    assert out is not None and "…[truncated from " in out
+    assert len(out) < 200, out
+    assert out[:100] == render(value)[:100]  # the same text as the whole rendering, up to the cut
+
+
+def test_a_value_within_the_bound_renders_as_before() -> None:
+    value = {"a": [1, 2.5, None, True], "b": {"c": "d"}, "e": ("f",)}
+    assert ContentPolicy(capture=True).text(value) == render(value)

@@ -20,7 +20,30 @@ import otel_llm
 from otel_llm import semconv as sc
 from otel_llm._guard import swallowing
 
+class _Raising(NS):
+    """A chunk whose named properties raise what an app's lazy field may raise (not AttributeError)."""
+
+    def __init__(self, raising: tuple[str, ...], **fields: Any) -> None:
+        super().__init__(**fields)
+        self.__dict__["_raising"] = raising
+
+    def __getattribute__(self, name: str) -> Any:
+        if name in object.__getattribute__(self, "__dict__").get("_raising", ()):
+            raise ValueError(f"{name} is not loaded")
+        return object.__getattribute__(self, name)
+
+
 CHUNKS = {
+    "later-usage-raises": [NS(choices=[]), _Raising(("usage",), choices=[]), NS(choices=[], usage=None)],
+    "later-choices-raise": [NS(choices=[], usage=None), _Raising(("choices",), usage=None)],
+    "later-finish-reason-raises": [NS(choices=[], usage=None),
+                                   NS(choices=[_Raising(("finish_reason",), index=0)], usage=None)],
+    "later-langchain-usage-raises": [NS(usage_metadata={"input_tokens": 1}, response_metadata={}),
+                                     _Raising(("usage_metadata", "response_metadata"))],
+    "later-event-type-raises": [NS(type="response.created"), _Raising(("type",))],
+    "later-wrapped-data-raises": [NS(data=NS(choices=[], usage=None)), _Raising(("data",))],
+    "later-gemini-usage-raises": [NS(usage_metadata=None, candidates=[]), _Raising(("usage_metadata",))],
+
     "choices-int": [{"choices": 1}],
     "choices-int-later": [{"choices": []}, {"choices": 1}, {"choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 2}}],
     "choices-object-int": [NS(choices=5)],
