@@ -611,12 +611,33 @@ def wrap_if_stream(value: Any, call: "Call") -> Any:
 
 
 def _dual_proxy(value: Any) -> "type[_StreamProxy] | None":
-    """The proxy of a value whose type has both protocols (OpenLLMetry's ChatStream, a wrapt ObjectProxy):
-    the stream it wraps tells which one this is, and whether it is a stream at all."""
-    inner = type(getattr(value, "__wrapped__", value))
-    if not (inner in (GeneratorType, AsyncGeneratorType) or _understood(type(value)) or _understood(inner)):
+    """The proxy of a value whose type has both protocols (OpenLLMetry's ChatStream, a wrapt ObjectProxy,
+    openai-v2's StreamWrapper): the stream it wraps tells which one this is, and whether it is a stream at
+    all. None when that cannot be told: the value then comes back as it is, never behind a proxy of the
+    wrong kind (a sync wrapper iterated through the async proxy raised into the app)."""
+    inner = _held_stream_type(value)
+    if inner is None or not (inner in (GeneratorType, AsyncGeneratorType) or _understood(type(value))
+                             or _understood(inner)):
         return None
     return AsyncStreamProxy if hasattr(inner, "__anext__") else SyncStreamProxy
+
+
+#: Where a two-protocol wrapper keeps the stream it wraps: wrapt's ``__wrapped__``, openai-v2's ``stream``
+_HELD_STREAM = ("__wrapped__", "stream")
+
+
+def _held_stream_type(value: Any) -> type | None:
+    """The type of the stream ``value`` wraps, when it has one of the two protocols only; else None."""
+    for name in _HELD_STREAM:
+        try:
+            held = getattr(value, name, None)
+        except Exception:  # the app's property: no stream to be read there
+            continue
+        if held is not None:
+            tp = type(held)
+            if hasattr(tp, "__next__") != hasattr(tp, "__anext__"):
+                return tp
+    return None
 
 
 def _is_mock(tp: type) -> bool:

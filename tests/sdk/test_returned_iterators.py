@@ -179,3 +179,38 @@ def test_a_stream_proxy_returned_by_another_decorated_function_stays_a_stream() 
         assert not cap.spans()  # both spans cover the stream
         assert len(list(stream)) == 1
     assert cap.span("invoke_agent writer").attributes[sc.OTEL_LLM_AGENT_OUTPUT_TOKENS] == 3
+
+
+class StreamWrapper:
+    """openai-v2's wrapper of a stream: both protocols on one class, the stream it wraps in ``.stream``
+    (no ``__wrapped__``)."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def __iter__(self) -> "StreamWrapper":
+        return self
+
+    def __next__(self) -> Any:
+        return next(self.stream)
+
+    def __aiter__(self) -> "StreamWrapper":
+        return self
+
+    async def __anext__(self) -> Any:
+        return await self.stream.__anext__()
+
+
+def test_a_wrapper_with_both_protocols_is_the_kind_of_the_stream_it_holds() -> None:
+    """A sync function returning openai-v2's wrapper of a sync stream got the async proxy, so iterating
+    it raised ``TypeError: 'AsyncStreamProxy' object is not iterable`` into the app."""
+    with otel_llm.testing.capture() as cap:
+        ask = otel_llm.llm_call(model="m")(lambda: StreamWrapper(Stream()))
+        assert len(list(ask())) == 1
+    assert cap.span("chat m").attributes[sc.GEN_AI_USAGE_OUTPUT_TOKENS] == 3
+
+
+def test_a_wrapper_with_both_protocols_around_nothing_it_can_tell_comes_back_as_it_is() -> None:
+    """Which protocol is meant cannot be told: the value comes back unchanged (never a proxy of the wrong kind)."""
+    value = StreamWrapper(None)
+    assert otel_llm.llm_call(model="m")(lambda: value)() is value
