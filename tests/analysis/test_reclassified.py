@@ -118,3 +118,22 @@ def test_a_store_classified_by_these_rules_is_not_walked_again(tmp_path: Path):
     with TraceStore(db) as store:
         assert ingest_state.get(store.connection, _reclassify.STATE) == _reclassify.definition()
         assert _reclassify.catch_up(store.connection) == 0 and store.reclassified == 0
+
+
+def test_the_ingest_command_says_it_classified_stored_spans_again(old_store: Path, tmp_path: Path):
+    """An upgrade that changes the figures of data already stored says why, once, on the ingest that does it."""
+    import typer
+    from typer.testing import CliRunner
+
+    from otel_llm_analysis.cli import register
+
+    app = typer.Typer()
+    register(app)
+    empty = tmp_path / "more"
+    empty.mkdir()
+    (empty / "traces.jsonl").write_bytes(b"")
+    first = CliRunner().invoke(app, ["ingest", str(empty), "--db", str(old_store)])
+    again = CliRunner().invoke(app, ["ingest", str(empty), "--db", str(old_store)])
+    assert first.exit_code == 0 and again.exit_code == 0, first.output + again.output
+    assert "classified 3 span(s) stored before again" in first.output
+    assert "classified" not in again.output
