@@ -79,6 +79,14 @@ def _require_file(path: Path, what: str) -> None:
         raise StoreError(f"no {what} at {path}")
 
 
+def _is_dir(path: Path) -> bool:
+    """Whether ``path`` is a directory; a path the system cannot look at (a name too long) is left to the open."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
 def price_book(pricing: Mapping[str, Any] | str | os.PathLike[str] | None) -> Any:
     """The PriceBook an analysis prices with: ``pricing`` (a dict or a JSON/YAML file), else
     ``$OTEL_LLM_PRICING``, over genai-prices. Unknown models are left to the caller's report.
@@ -156,6 +164,9 @@ class TraceStore:
                  threads: int | None = None) -> None:
         self.path = os.fspath(path)
         self.read_only = read_only
+        if self.path != ":memory:" and _is_dir(Path(self.path)):
+            raise StoreError(f"{self.path} is a directory, not a DuckDB database file: name a file in it "
+                             f"(--db {Path(self.path) / 'otel-llm.duckdb'})")
         if read_only and self.path != ":memory:" and not Path(self.path).is_file():
             raise StoreError(f"no database at {self.path} (run `otel-llm ingest` first)")
         config: dict[str, Any] = {}

@@ -1,0 +1,17 @@
+"""A store path that names a directory is said to be one, read-only or not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from otel_llm_analysis import TraceStore
+from otel_llm_analysis.store import StoreError
+
+
+@pytest.mark.parametrize("read_only", [True, False])
+def test_a_directory_given_as_the_store_is_named_as_a_directory(tmp_path: Path, read_only: bool) -> None:
+    """``--db /tmp`` said "no database at /tmp (run `otel-llm ingest` first)", as if nothing were there."""
+    with pytest.raises(StoreError, match=r"is a directory, not a DuckDB database file"):
+        TraceStore(tmp_path, read_only=read_only)
