@@ -100,8 +100,7 @@ FROM (
       AND w.wrapped_calls IS NOT NULL
 ));
 
--- `llm_calls` (one row per model call, over the whole store) is defined after
--- span_scope_index below: a call takes its turn's context from it.
+CREATE OR REPLACE VIEW llm_calls AS SELECT * FROM llm_calls_of(span_rows);
 
 -- Evaluation results (gen_ai.evaluation.result events) with the span they sit on.
 CREATE OR REPLACE VIEW evaluations AS
@@ -109,6 +108,27 @@ SELECT e.trace_id, e.span_id, e.time, e.eval_name, e.eval_score, e.eval_label,
        s.project, s.model, s.service_name, s.conversation_id, s.user_id, s.attributes AS span_attributes
 FROM span_events e LEFT JOIN spans s USING (trace_id, span_id)
 WHERE e.name = '{evaluation_event}';
+
+-- One row per day, project and model (the model asked for) of LLM calls. cost_usd
+-- is NULL when no call of the group has a cost (never a made-up 0);
+-- estimated_cost_usd is the part priced at ingest; priced_calls the calls it
+-- sums, unpriced_calls those with tokens and no cost (_filters.IS_UNPRICED).
+CREATE OR REPLACE VIEW daily_usage AS
+SELECT
+    CAST(start_time AS DATE) AS day,
+    project,
+    model,
+    count(*) AS calls,
+    count(*) FILTER (WHERE status_code = 2) AS failed_calls,
+    coalesce(sum(input_tokens), 0) AS input_tokens,
+    coalesce(sum(output_tokens), 0) AS output_tokens,
+    sum(cost_usd) AS cost_usd,
+    sum(cost_usd) FILTER (WHERE cost_source = 'ingest') AS estimated_cost_usd,
+    count(cost_usd) AS priced_calls,
+    quantile_cont(duration_ms, 0.95) AS p95_ms,
+    count(*) FILTER (WHERE {is_unpriced}) AS unpriced_calls
+FROM llm_calls
+GROUP BY ALL;
 
 -- One row per trace: root (the span without a parent, else the earliest), wall
 -- time from first start to last end, spans, failed spans (trace_spans), and
@@ -322,61 +342,6 @@ LEFT JOIN span_rows try ON try.rowid = x.try_r
 WHERE (since IS NULL AND until IS NULL) OR s.trace_id IN (SELECT trace_id FROM traces_in(since, until, NULL));
 
 CREATE OR REPLACE VIEW span_scopes AS SELECT * FROM span_scopes_in(NULL, NULL);
-
--- `llm_calls` is llm_calls_of over the whole store, where a call without a project
--- of its own (or its wrapper's) takes the app's context from the turn it ran in
--- (span_scope_index: the nearest enclosing chat span, see below): project,
--- conversation, user, the nearest graph node, and the turn's run config
--- (otel_llm.run_config.*, semconv.OTEL_LLM_RUN_CONFIG_PREFIX). A peer's call
--- inside an otel-llm turn (OpenLLMetry's span of the client call, no @llm_call
--- around it) is then in that project's summary as it is in its agents and tools.
--- The walk of a trace is refreshed after every ingest, so a call read before its
--- turn takes the turn's context once both are in. Only calls without a project
--- are joined; span_scope_index and the turn's row are read by rowid.
-CREATE OR REPLACE VIEW llm_calls AS
-SELECT c.* REPLACE (
-        coalesce(c.project, t.project) AS project,
-        coalesce(c.conversation_id, t.conversation_id) AS conversation_id,
-        coalesce(c.user_id, t.user_id) AS user_id,
-        coalesce(c.graph_node, x.graph_node) AS graph_node,
-        -- the turn's run config keys the call does not have, after the call's own
-        CASE WHEN t.rowid IS NULL THEN c.attributes ELSE map(
-            list_concat(c.attr_keys, list_filter(t.attr_keys, lambda k: starts_with(k, 'otel_llm.run_config.')
-                                                             AND NOT list_contains(c.attr_keys, k))),
-            list_concat(c.attr_values, list_filter(t.attr_values, lambda v, i: starts_with(t.attr_keys[i],
-                        'otel_llm.run_config.') AND NOT list_contains(c.attr_keys, t.attr_keys[i])))) END AS attributes,
-        CASE WHEN t.rowid IS NULL THEN c.attr_keys ELSE
-            list_concat(c.attr_keys, list_filter(t.attr_keys, lambda k: starts_with(k, 'otel_llm.run_config.')
-                                                             AND NOT list_contains(c.attr_keys, k))) END AS attr_keys,
-        CASE WHEN t.rowid IS NULL THEN c.attr_values ELSE
-            list_concat(c.attr_values, list_filter(t.attr_values, lambda v, i: starts_with(t.attr_keys[i],
-                        'otel_llm.run_config.') AND NOT list_contains(c.attr_keys, t.attr_keys[i]))) END AS attr_values
-    )
-FROM llm_calls_of(span_rows) c
-LEFT JOIN span_rows s ON c.project IS NULL AND s.trace_id = c.trace_id AND s.span_id = c.span_id
-LEFT JOIN span_scope_index x ON x.r = s.rowid
-LEFT JOIN span_rows t ON t.rowid = x.turn_r;  -- no turn-kind test here: with one, DuckDB 2.0 typed sums over this view as TINYINT
-
--- One row per day, project and model (the model asked for) of LLM calls. cost_usd
--- is NULL when no call of the group has a cost (never a made-up 0);
--- estimated_cost_usd is the part priced at ingest; priced_calls the calls it
--- sums, unpriced_calls those with tokens and no cost (_filters.IS_UNPRICED).
-CREATE OR REPLACE VIEW daily_usage AS
-SELECT
-    CAST(start_time AS DATE) AS day,
-    project,
-    model,
-    count(*) AS calls,
-    count(*) FILTER (WHERE status_code = 2) AS failed_calls,
-    coalesce(sum(input_tokens), 0) AS input_tokens,
-    coalesce(sum(output_tokens), 0) AS output_tokens,
-    sum(cost_usd) AS cost_usd,
-    sum(cost_usd) FILTER (WHERE cost_source = 'ingest') AS estimated_cost_usd,
-    count(cost_usd) AS priced_calls,
-    quantile_cont(duration_ms, 0.95) AS p95_ms,
-    count(*) FILTER (WHERE {is_unpriced}) AS unpriced_calls
-FROM llm_calls
-GROUP BY ALL;
 
 -- One row per tool call (span of kind tool), with the agent, graph node and turn
 -- it ran in; a tool span without a project (user, conversation) of its own
