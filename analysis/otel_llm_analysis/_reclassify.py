@@ -70,15 +70,17 @@ def catch_up(con: duckdb.DuckDBPyConnection) -> int:
     if ingest_state.get(con, STATE) == made:
         return 0
     expressions = _expressions()
+    names = ", ".join(expressions)
+    stored = ", ".join(f"{name} AS _stored_{name}" for name in expressions)
     computed = ", ".join(f"{expr} AS {name}" for name, expr in expressions.items())
-    differs = " OR ".join(f"s.{name} IS DISTINCT FROM n.{name}" for name in expressions)
+    differs = " OR ".join(f"_stored_{name} IS DISTINCT FROM {name}" for name in expressions)
     assigned = ", ".join(f"{name} = n.{name}" for name in expressions)
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _reclassified AS SELECT n.* FROM span_rows s JOIN "
-            f"(SELECT r, {computed} FROM (SELECT rowid AS r, attr_keys AS k, attr_values AS v, TRUE AS has_other "
-            f"FROM span_rows)) n ON s.rowid = n.r WHERE {differs}")
+        con.execute(  # one scan: each row's stored values beside those its attributes give now
+            f"CREATE OR REPLACE TEMP TABLE _reclassified AS SELECT r, {names} FROM "
+            f"(SELECT *, {computed} FROM (SELECT rowid AS r, {stored}, attr_keys AS k, attr_values AS v, "
+            f"TRUE AS has_other FROM span_rows)) WHERE {differs}")
         ((changed,),) = con.execute("SELECT count(*) FROM _reclassified").fetchall()
         if changed:
             con.execute(
@@ -87,8 +89,7 @@ def catch_up(con: duckdb.DuckDBPyConnection) -> int:
                 "cost_table = CASE WHEN cost_source = 'ingest' THEN NULL ELSE cost_table END, "
                 "cost_source = CASE WHEN cost_source = 'ingest' THEN NULL ELSE cost_source END "
                 "FROM _reclassified n WHERE span_rows.rowid = n.r")
-            con.execute("UPDATE span_rows SET wrapper_span_id = NULL, wrapped_calls = NULL "
-                        "WHERE wrapper_span_id IS NOT NULL OR wrapped_calls IS NOT NULL")
+            # the pairs go with _nesting's state: its next refresh clears and pairs the whole store
             for name in _DERIVED_STATES:
                 ingest_state.remove(con, name)
             con.execute("DELETE FROM span_scope_state")
