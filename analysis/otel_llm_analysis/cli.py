@@ -26,6 +26,7 @@ from otel_llm_analysis._command import (
     choices,
     fail,
     finite,
+    note,
     open_store,
     positive,
 )
@@ -130,10 +131,10 @@ def ingest(store: Any, filters: Any,
         except StoreError as exc:
             raise fail(str(exc)) from None
     if store.span_coverage:  # said by every analysis command too
-        typer.echo(f"note: {store.span_coverage}", err=True)
+        note(store.span_coverage)
     if store.reclassified:  # an upgrade changed figures of data stored before: said once, by the ingest doing it
-        typer.echo(f"note: classified {store.reclassified} span(s) stored before again under this version's rules "
-                   "(what they are, their provider or model): their calls count from now on", err=True)
+        note(f"classified {store.reclassified} span(s) stored before again under this version's rules (what they "
+             "are, their provider or model): their calls count from now on")
     where = ", ".join(paths)
     read_nothing = report.lines_read == 0 and not report.bad_lines and not any(f.partial_tail for f in report.files)
     if read_nothing and not report.finished_spans:  # rows an interrupted ingest left: the whole report says so
