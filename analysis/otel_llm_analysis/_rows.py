@@ -276,6 +276,9 @@ SPANS = Table(
         Column("wrapper_span_id", "VARCHAR", "NULL", "LLM spans: the LLM span this one sits directly in "
                "(derived after each ingest, see _nesting.py; llm_calls counts such a pair once)"),
         Column("wrapped_calls", "INTEGER", "NULL", "LLM spans: how many LLM spans sit directly in this one (derived)"),
+        Column("context_span_id", "VARCHAR", "NULL", "another producer's LLM spans: the nearest otel-llm span they "
+               "run in, whose project, conversation, user, graph node and run config llm_calls gives the call "
+               "(derived after each ingest, see _call_context.py)"),
         Column("attr_keys", "VARCHAR[]", "k", "span attributes: names ..."),
         Column("attr_values", "VARCHAR[]", "v", "... and values, aligned, keys unique"),
         Column("resource_id", "INTEGER", "resource_id",

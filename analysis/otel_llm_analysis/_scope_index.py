@@ -53,6 +53,7 @@ from importlib import resources
 import duckdb
 
 from otel_llm import semconv
+from otel_llm_analysis import _call_context as call_context
 from otel_llm_analysis._rows import window
 
 __all__ = ["DERIVED", "TRACES", "definition", "drop_stale", "made_by_another_version", "refresh_scopes", "walked_to"]
@@ -250,6 +251,7 @@ def _counted(con: duckdb.DuckDBPyConnection, table: str, watermark: int, state: 
 def _make_all(con: duckdb.DuckDBPyConnection) -> int:
     """All made again (the macros' columns may have changed): every span, every call."""
     con.execute(f"CREATE OR REPLACE TEMP VIEW {_SPANS} AS SELECT rowid AS r, * FROM span_rows")
+    call_context.derive(con, _SPANS, everywhere=True)
     # a view: each macro reads the few columns of the calls it needs (with their rowid r, as the walk's rows)
     con.execute(f"CREATE OR REPLACE TEMP VIEW {_CALLS} AS SELECT * FROM llm_calls_of('{_SPANS}')")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_WALK} AS SELECT * FROM span_scope_walk('{_SPANS}')")
@@ -313,6 +315,7 @@ def _walk_touched(con: duckdb.DuckDBPyConnection, events_watermark: int) -> None
                    undated=True)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_SPANS} AS SELECT rowid AS r, * FROM span_rows "
                 f"WHERE {when} AND trace_id IN (SELECT trace_id FROM {_TRACES})")
+    call_context.derive(con, _SPANS)
     # a view: each macro reads the few columns of the calls it needs
     con.execute(f"CREATE OR REPLACE TEMP VIEW {_CALLS} AS SELECT * FROM llm_calls_of('{_SPANS}')")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_WALK} AS SELECT * FROM span_scope_walk('{_SPANS}')")

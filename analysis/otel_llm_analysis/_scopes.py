@@ -41,6 +41,11 @@ def view_parameters() -> dict[str, str]:
         "response_id": semconv.GEN_AI_RESPONSE_ID,
         "usage_unobserved": semconv.OTEL_LLM_USAGE_UNOBSERVED,
     }
+    # what a call inside an otel-llm span takes of that span's attributes (llm_calls_of; _call_context)
+    context = (f"(starts_with({{key}}, '{semconv.OTEL_LLM_RUN_CONFIG_PREFIX}') "
+               f"OR {{key}} = '{semconv.OTEL_LLM_GRAPH_NAME}')")
+    params["context_key"] = context.format(key="k")
+    params["context_key_i"] = context.format(key="a.attr_keys[i]")
     for alias in ("t", "u", "turn"):  # what a turn's span is (a superset: the join on rowid decides)
         params[f"is_turn_{alias}"] = f"({alias}.otel_kind = '{semconv.KIND_CHAT}' OR {alias}.parent_span_id IS NULL)"
     for alias in ("", "s", "a"):

@@ -21,6 +21,11 @@
 --     else the one that answered, as for a call without a wrapper.
 --     A wrapper around several calls (a retry loop) lends them context only.
 --   * Timing (start, end, duration) is the inner span's: the call on the wire.
+--   * Another producer's call inside otel-llm spans (OpenLLMetry's openai span in a
+--     @chat turn, a graph node, an @agent or @tool; no LLM wrapper) takes the app's
+--     context from the nearest of them where its own is missing: project,
+--     conversation, user, graph node, and the run config and graph name attributes.
+--     span_rows.context_span_id names that span (_call_context.py, set at ingest).
 -- Parent and child may come from different files or ingest runs: every ingest
 -- pairs the spans it read with the stored ones into span_rows.wrapper_span_id /
 -- wrapped_calls (_nesting.py), so the rule holds whichever half arrived first. Nearly all
@@ -37,7 +42,7 @@ FROM (
 SELECT * EXCLUDE (wrapped_calls, attr_keys, attr_values, resource_id, source_file),
        map(attr_keys, attr_values) AS attributes, resource_id, attr_keys, attr_values, source_file
 FROM query_table(spans)
-WHERE otel_kind = '{llm_call}' AND wrapper_span_id IS NULL AND wrapped_calls IS NULL
+WHERE otel_kind = '{llm_call}' AND wrapper_span_id IS NULL AND wrapped_calls IS NULL AND context_span_id IS NULL
 UNION ALL BY NAME
 SELECT * EXCLUDE (single, outer_wins, keys, vals, w_project, w_conversation_id, w_user_id, w_graph_node,
                   w_attr_keys, w_attr_values, w_status_code, w_status_message, w_error_type, w_stream_ttft_ms,
@@ -98,6 +103,24 @@ FROM (
     JOIN query_table(spans) w ON w.trace_id = c.trace_id AND w.span_id = c.wrapper_span_id
     WHERE c.otel_kind = '{llm_call}' AND c.wrapper_span_id IS NOT NULL AND c.wrapped_calls IS NULL
       AND w.wrapped_calls IS NOT NULL
+)
+UNION ALL BY NAME
+SELECT * EXCLUDE (wrapped_calls, attr_keys, attr_values, resource_id, source_file, keys, vals,
+                  a_project, a_conversation_id, a_user_id, a_graph_node)
+    REPLACE (coalesce(project, a_project) AS project, coalesce(conversation_id, a_conversation_id) AS conversation_id,
+             coalesce(user_id, a_user_id) AS user_id, coalesce(graph_node, a_graph_node) AS graph_node),
+    map(keys, vals) AS attributes, resource_id, keys AS attr_keys, vals AS attr_values, source_file
+FROM (
+    -- another producer's call inside an otel-llm span: that span's context where its own is missing, and its
+    -- run config and graph name as attributes (_call_context.py; a span of the store, whose span may be gone)
+    SELECT c.*, a.project AS a_project, a.conversation_id AS a_conversation_id, a.user_id AS a_user_id,
+           a.graph_node AS a_graph_node,
+           list_concat(c.attr_keys, coalesce(list_filter(a.attr_keys, lambda k: {context_key} AND NOT list_contains(c.attr_keys, k)), [])) AS keys,
+           list_concat(c.attr_values, coalesce(list_filter(a.attr_values, lambda v, i: {context_key_i} AND NOT list_contains(c.attr_keys, a.attr_keys[i])), [])) AS vals
+    FROM query_table(spans) c
+    LEFT JOIN query_table(spans) a ON a.trace_id = c.trace_id AND a.span_id = c.context_span_id
+    WHERE c.otel_kind = '{llm_call}' AND c.context_span_id IS NOT NULL AND c.wrapper_span_id IS NULL
+      AND c.wrapped_calls IS NULL
 ));
 
 CREATE OR REPLACE VIEW llm_calls AS SELECT * FROM llm_calls_of(span_rows);

@@ -80,11 +80,6 @@ def test_each_create_counts_once_as_the_wire_saw_it(recorded, tmp_path, peer):
                 assert ttft == calls, name           # OpenLLMetry's first gen_ai.content.completion.chunk
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known, not fixed: a peer's call inside an otel-llm turn is not the turn's project/conversation/run config in "
-    "summary (it is in agents). Joining each call to its turn in the llm_calls view made every analysis over "
-    "llm_calls 3-4x slower on 1M spans (totals 48 -> 212 ms, compare 88 -> 657 ms), so it was taken back; the "
-    "context belongs in the derived tables the ingest refreshes"))
 @pytest.mark.parametrize("peer", PEERS)
 def test_a_peer_call_takes_its_turns_project_conversation_and_run_config(recorded, tmp_path, peer):
     """A peer's call inside an otel-llm chat turn (or its @agent/@tool) is the turn's project, conversation and
