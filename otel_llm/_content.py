@@ -30,7 +30,7 @@ from opentelemetry import context as otel_context
 from otel_llm import semconv
 
 __all__ = [
-    "REDACTING_KEY", "SUPPRESS_INSTRUMENTATION_KEY", "ContentPolicy", "StreamedText", "as_text", "encodable", "render", "utf8_safe",
+    "REDACTING_KEY", "SUPPRESS_INSTRUMENTATION_KEY", "ContentPolicy", "StreamedText", "as_text", "encodable", "render", "type_name", "utf8_safe",
 ]
 
 # Set in the context the ``redact`` hook runs in. The hook is otel-llm's work, not the app's:
@@ -50,12 +50,50 @@ T = TypeVar("T")
 _RENDER_FAILED = "[unrenderable {type}]"
 
 
+# The type's own name and qualified name, read past its metaclass.
+_TYPE_NAMES = (type.__dict__["__name__"], type.__dict__["__qualname__"])
+
+
+def type_name(value: object, qualified: bool = False) -> str:
+    """The name (``qualified``: the qualified name) of ``value``'s class. Never raises.
+
+    A metaclass may make ``__name__``/``__qualname__`` raise or be no string (proxies,
+    lazy loaders, mocks): the name the class was created with is then read through
+    ``type``'s own descriptor, and failing that it is ``_OTHER`` (OpenTelemetry's
+    ``error.type`` for a type that cannot be named).
+    """
+    tp = type(value)
+    try:
+        name = tp.__qualname__ if qualified else tp.__name__
+        if isinstance(name, str):
+            return name
+    except Exception:  # noqa: BLE001 — the app's metaclass: not our fault
+        pass
+    try:
+        name = _TYPE_NAMES[qualified].__get__(tp, type(tp))
+        if isinstance(name, str):
+            return name
+    except Exception:  # noqa: BLE001
+        pass
+    return semconv.ERROR_TYPE_OTHER
+
+
 def _exception_text(exc: BaseException) -> str:
     """``str(exc)``; an exception's ``__str__`` may itself raise."""
     try:
         return str(exc)
     except Exception:  # noqa: BLE001 — the app's exception cannot be rendered: not our fault
-        return _RENDER_FAILED.format(type=type(exc).__name__)
+        return _RENDER_FAILED.format(type=type_name(exc))
+
+
+def _stack_text(exc: BaseException, message: str) -> str:
+    """``exc``'s stack trace as ``traceback`` formats it; when the exception (or one it was raised from)
+    cannot be formatted, its own frames and ``Type: message``."""
+    try:
+        return "".join(traceback.format_exception(exc))
+    except Exception:  # noqa: BLE001 — the app's exception class cannot be named by traceback
+        frames = "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__)))
+        return f"Traceback (most recent call last):\n{frames}{type_name(exc, qualified=True)}: {message}\n"
 
 
 # How many exceptions of a chain (``raise ... from``, raised while handling) are looked at.
@@ -370,7 +408,7 @@ class ContentPolicy:
             return None
         return {
             semconv.EXCEPTION_MESSAGE: utf8_safe(self.scrub(message)),
-            semconv.EXCEPTION_STACKTRACE: utf8_safe(self.scrub("".join(traceback.format_exception(exc)))),
+            semconv.EXCEPTION_STACKTRACE: utf8_safe(self.scrub(_stack_text(exc, message))),
         }
 
     def log_record(self, record: logging.LogRecord) -> logging.LogRecord:
@@ -400,7 +438,7 @@ class ContentPolicy:
                 redacted.__dict__[key] = self._scrub_value(value)
         if record.exc_info and record.exc_info[1] is not None:
             exc = record.exc_info[1]
-            redacted.__dict__[semconv.EXCEPTION_TYPE] = type(exc).__name__
+            redacted.__dict__[semconv.EXCEPTION_TYPE] = type_name(exc)
             redacted.__dict__.update(self.exception_attributes(exc) or {})
         redacted.exc_info = None
         redacted.exc_text = None

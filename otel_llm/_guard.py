@@ -25,6 +25,7 @@ import functools
 import logging
 import os
 import sys
+import traceback
 from pathlib import Path
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -71,8 +72,22 @@ def internal_error(site: str, exc: Exception) -> None:
         "otel-llm internal error at %s; the application is unaffected "
         "(further errors at this site are not logged)",
         site,
-        exc_info=exc,
+        exc_info=exc if _formattable(exc) else None,
     )
+
+
+def _formattable(exc: BaseException) -> bool:
+    """Whether ``traceback`` can format ``exc`` and the exceptions it was raised from.
+
+    An app's exception class whose metaclass makes its name unreadable cannot be
+    formatted; chained to otel-llm's fault, it would make the app's log handler raise
+    (after printing ``--- Logging error ---``): such a fault is logged without its traceback.
+    """
+    try:
+        traceback.format_exception(exc)
+    except Exception:  # noqa: BLE001
+        return False
+    return True
 
 
 _PACKAGE = str(Path(__file__).resolve().parent) + os.sep
