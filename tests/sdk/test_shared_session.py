@@ -67,3 +67,16 @@ def test_a_session_shared_by_threads_detaches_each_threads_own_context(cap, capl
             thread.join()
     assert after == {"a": None, "b": None}
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], [r.getMessage() for r in caplog.records]
+
+
+def test_an_attempt_object_entered_again_inside_itself_is_gone_after_the_outer_block(cap) -> None:
+    """``attempt()`` kept one token the same way: the outer block's exit detached nothing, so every
+    call after it was still numbered as the attempt."""
+    first = otel_llm.attempt(1)
+    search = otel_llm.tool("search_web")(lambda: None)
+    with first:
+        with first:
+            search()
+        search()
+    search()
+    assert [span.attributes.get(sc.OTEL_LLM_ATTEMPT) for span in cap.spans()] == [1, 1, None]
