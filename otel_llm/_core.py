@@ -202,6 +202,13 @@ class Kind:
     # for the project they were built for (``configure()`` may change it).
     _with_project: tuple[str | None, Mapping[str, AttributeValue]] | None = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        """The kind's state without the :meth:`static_attributes` cache (a read-only mapping, which does
+        not pickle; rebuilt on the next call): a pickled instrumented callable carries its kind."""
+        state = dict(self.__dict__)
+        state.pop("_with_project", None)
+        return state
+
     def static_attributes(self, project: str | None) -> Mapping[str, AttributeValue]:
         """The attributes every span of this kind starts with: the kind's own and the project.
 

@@ -188,10 +188,10 @@ def wrap(fn: F, kind: Kind) -> F:
     ``fn`` does (see :func:`_as_unbinding`).
     """
     wrapper = _wrapper(fn, kind)
-    return wrapper if hasattr(type(fn), "__get__") else _as_unbinding(wrapper, fn)  # type: ignore[return-value]
+    return wrapper if hasattr(type(fn), "__get__") else _as_unbinding(wrapper, fn, kind)  # type: ignore[return-value]
 
 
-def _as_unbinding(wrapper: Callable[..., Any], fn: Any) -> Any:
+def _as_unbinding(wrapper: Callable[..., Any], fn: Any, kind: Kind) -> Any:
     """``wrapper`` as a callable that, like ``fn``, does not bind when kept on a class.
 
     A function kept on a class becomes a method of each instance; a
@@ -199,11 +199,24 @@ def _as_unbinding(wrapper: Callable[..., Any], fn: Any) -> Any:
     not (no ``__get__``): ``ask = llm_call(partial(create, model="m"))`` in a
     class body is still called without ``self``. A partial stands in, the
     standard library's own non-binding callable, which ``inspect`` sees through
-    (signature, coroutine and generator function checks).
+    (signature, coroutine and generator function checks); it pickles as ``fn``
+    and ``kind`` (:class:`_Unbinding`).
     """
-    stand_in = functools.partial(wrapper)
+    stand_in = _Unbinding(wrapper)
     functools.update_wrapper(stand_in, fn)
+    stand_in._otel_llm_kind = kind
     return stand_in
+
+
+class _Unbinding(functools.partial):  # type: ignore[type-arg]
+    """The stand-in of :func:`_as_unbinding`: pickled (and copied) as the callable it instruments and its
+    kind, rebuilt by :func:`wrap`, as a process pool pickles the callables submitted to it (the wrapper
+    function inside is local to ``_wrapper``: pickled itself, it could not be found again)."""
+
+    _otel_llm_kind: Kind
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return wrap, (self.__wrapped__, self._otel_llm_kind)
 
 
 def _wrapper(fn: Any, kind: Kind) -> Callable[..., Any]:
