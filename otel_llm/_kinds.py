@@ -97,7 +97,7 @@ def _message_event(call: Call, role: str, text: str | StreamedText) -> None:
     if isinstance(text, StreamedText):
         length, captured = text.total, content.streamed_text(text)
     else:
-        length, captured = len(text), content.text(text)
+        length, captured = str.__len__(text), content.text(text)  # the text's own length: a subclass's len() may raise
     attrs: dict[str, AttributeValue] = {semconv.EVENT_ATTR_ROLE: role, semconv.EVENT_ATTR_LENGTH: length}
     if captured is not None:
         attrs[semconv.EVENT_ATTR_CONTENT] = captured
