@@ -31,7 +31,7 @@ from opentelemetry import context as otel_context
 from otel_llm import semconv
 
 __all__ = [
-    "REDACTING_KEY", "SUPPRESS_INSTRUMENTATION_KEY", "ContentPolicy", "StreamedText", "as_text", "encodable", "render", "type_name", "utf8_safe",
+    "REDACTING_KEY", "SUPPRESS_INSTRUMENTATION_KEY", "ContentPolicy", "StreamedText", "as_text", "encodable", "class_name", "render", "type_name", "utf8_safe",
 ]
 
 # Set in the context the ``redact`` hook runs in. The hook is otel-llm's work, not the app's:
@@ -56,14 +56,18 @@ _TYPE_NAMES = (type.__dict__["__name__"], type.__dict__["__qualname__"])
 
 
 def type_name(value: object, qualified: bool = False) -> str:
-    """The name (``qualified``: the qualified name) of ``value``'s class. Never raises.
+    """The name (``qualified``: the qualified name) of ``value``'s class (:func:`class_name`). Never raises."""
+    return class_name(type(value), qualified)
+
+
+def class_name(tp: type, qualified: bool = False) -> str:
+    """The name (``qualified``: the qualified name) of the class ``tp``. Never raises.
 
     A metaclass may make ``__name__``/``__qualname__`` raise or be no string (proxies,
     lazy loaders, mocks): the name the class was created with is then read through
     ``type``'s own descriptor, and failing that it is ``_OTHER`` (OpenTelemetry's
     ``error.type`` for a type that cannot be named).
     """
-    tp = type(value)
     try:
         name = tp.__qualname__ if qualified else tp.__name__
         if isinstance(name, str):

@@ -40,7 +40,7 @@ import types
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from otel_llm._content import utf8_safe
+from otel_llm._content import class_name, type_name, utf8_safe
 from otel_llm._core import Kind, open_call
 from otel_llm._guard import internal_error
 from otel_llm._streams import async_generator_function, generator_function
@@ -70,8 +70,11 @@ def callable_name(fn: Any) -> str:
     a ``__name__`` may be any string, and it names spans)."""
     while isinstance(fn, functools.partial):
         fn = fn.func
-    name = getattr(fn, "__name__", None)
-    return utf8_safe(name) if isinstance(name, str) and name else type(fn).__name__
+    try:
+        name = getattr(fn, "__name__", None)
+    except Exception:  # noqa: BLE001 — a class whose metaclass hides its names
+        name = None
+    return utf8_safe(name) if isinstance(name, str) and name else type_name(fn)
 
 
 def _shape_of(fn: Any) -> Any:
@@ -103,7 +106,7 @@ def instrument(fn: Any, make_kind: Callable[[Any], Kind]) -> Any:
             _log.warning(
                 "otel-llm: %s is a LangChain runnable, so it is left as it is (not instrumented): decorate the "
                 "function it runs",
-                type(fn).__name__,
+                type_name(fn),
             )
             return fn
     if not callable(fn):
@@ -112,7 +115,7 @@ def instrument(fn: Any, make_kind: Callable[[Any], Kind]) -> Any:
     if isinstance(fn, type):  # a wrapper function would stand in for the class: isinstance, subclasses break
         _log.warning(
             "otel-llm: %s is a class, so it is left as it is (not instrumented): decorate the method that runs it",
-            fn.__qualname__,
+            class_name(fn, qualified=True),
         )
         return fn
     try:
@@ -125,8 +128,10 @@ def instrument(fn: Any, make_kind: Callable[[Any], Kind]) -> Any:
 
 def _qualname(fn: Any) -> str:
     """The qualified name of what a decorator was given (its module's and class's too), for a log line."""
-    name = getattr(fn, "__qualname__", None)
-    module = getattr(fn, "__module__", None)
+    try:
+        name, module = getattr(fn, "__qualname__", None), getattr(fn, "__module__", None)
+    except Exception:  # noqa: BLE001 — a class whose metaclass hides its names
+        name, module = None, None
     text = name if isinstance(name, str) else callable_name(fn)
     return f"{module}.{text}" if isinstance(module, str) else text
 

@@ -22,7 +22,7 @@ from opentelemetry import context as otel_context
 from opentelemetry.util.types import AttributeValue
 
 from otel_llm import semconv
-from otel_llm._content import as_text, encodable
+from otel_llm._content import as_text, encodable, type_name
 from otel_llm._entries import Entries
 from otel_llm._guard import internal_error
 
@@ -83,9 +83,9 @@ def _config(run_config: Any) -> dict[Any, Any] | None:
             return None
         if isinstance(run_config, Mapping):
             return dict(run_config)
-        problem = f"must be a mapping of names to values, got a {type(run_config).__name__}"
+        problem = f"must be a mapping of names to values, got a {type_name(run_config)}"
     except Exception as exc:  # noqa: BLE001 — the app's mapping raised while read: not our fault
-        problem = f"could not be read ({type(exc).__name__} while copying it)"
+        problem = f"could not be read ({type_name(exc)} while copying it)"
     _log.warning("otel_llm.session: run_config %s; ignored", problem)
     return None
 

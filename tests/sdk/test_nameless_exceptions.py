@@ -119,3 +119,26 @@ def test_an_internal_error_raised_while_handling_a_nameless_exception_is_logged_
     with swallowing(), caplog.at_level(logging.WARNING, logger="otel_llm"):
         assert _raised(lambda: internal_error("test.nameless", fault)) is None
     assert [r.getMessage() for r in caplog.records if "test.nameless" in r.getMessage()]
+
+
+class NamelessCallable(metaclass=HidesName):
+    """A callable object and a class whose class names cannot be read."""
+
+    def __call__(self, query: str) -> str:
+        return query
+
+
+def test_a_callable_or_class_without_a_readable_name_is_decorated_without_raising(cap, caplog) -> None:
+    """Decoration never raises: the names read for a span's name and a warning went through the metaclass."""
+    outcome: list[Any] = []
+    target = NamelessCallable()
+    assert _raised(lambda: outcome.append(otel_llm.tool(target))) is None
+    assert _raised(lambda: outcome.append(otel_llm.tool(NamelessCallable))) is None
+    assert _raised(lambda: outcome.append(otel_llm.agent(target)("q"))) is None  # an agent is named on each call
+    tool, left_as_is, answer = outcome
+    assert left_as_is is NamelessCallable  # a class is left as it is, with a warning
+    assert [r for r in caplog.records if "is a class" in r.getMessage()]
+    assert tool("q") == answer == "q"
+    assert cap.span("execute_tool NamelessCallable")
+    assert cap.span("invoke_agent NamelessCallable")
+
