@@ -28,6 +28,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 
 from otel_llm import semconv
+from otel_llm._entries import Entries
 from otel_llm._guard import internal_error
 
 __all__ = ["ATTEMPT_KEY", "attempt", "attempt_number"]
@@ -59,12 +60,12 @@ class attempt:  # noqa: N801 — public API name is lower-case, like ``session``
                     raise
     """
 
-    __slots__ = ("_number", "_span", "_token")
+    __slots__ = ("_number", "_entered")
 
     def __init__(self, number: int) -> None:
         self._number = number
-        self._span: trace.Span | None = None
-        self._token: object | None = None
+        # Each open entry keeps the span it was entered in (the object may be entered again meanwhile).
+        self._entered: Entries[trace.Span] = Entries()
 
     def __enter__(self) -> int:
         if type(self._number) is not int or not 1 <= self._number <= _MAX_ATTEMPT:
@@ -72,9 +73,8 @@ class attempt:  # noqa: N801 — public API name is lower-case, like ``session``
             return self._number
         try:
             ctx = otel_context.get_current()
-            self._span = trace.get_current_span(ctx)
             value = (self._number, _span_id(ctx))
-            self._token = otel_context.attach(otel_context.set_value(ATTEMPT_KEY, value, ctx))
+            self._entered.enter(otel_context.set_value(ATTEMPT_KEY, value, ctx), trace.get_current_span(ctx))
         except Exception as exc:  # noqa: BLE001 — our fault: the app's block still runs
             internal_error("attempts.enter", exc)
         return self._number
@@ -82,13 +82,9 @@ class attempt:  # noqa: N801 — public API name is lower-case, like ``session``
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        token, self._token = self._token, None
-        if token is None:
-            return
         try:
-            otel_context.detach(token)  # type: ignore[arg-type]
-            span = self._span
-            if span is not None and span.is_recording():
+            entered, span = self._entered.exit()
+            if entered and span is not None and span.is_recording():
                 outcome = semconv.RETRY_SUCCEEDED if exc_type is None else semconv.RETRY_GAVE_UP
                 span.set_attributes(
                     {semconv.OTEL_LLM_RETRY_ATTEMPTS: self._number, semconv.OTEL_LLM_RETRY_OUTCOME: outcome}

@@ -22,6 +22,7 @@ import copy
 import json
 import logging
 import traceback
+from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
@@ -30,7 +31,7 @@ from opentelemetry import context as otel_context
 from otel_llm import semconv
 
 __all__ = [
-    "REDACTING_KEY", "SUPPRESS_INSTRUMENTATION_KEY", "ContentPolicy", "StreamedText", "as_text", "encodable", "render", "utf8_safe",
+    "REDACTING_KEY", "SUPPRESS_INSTRUMENTATION_KEY", "ContentPolicy", "StreamedText", "as_text", "encodable", "class_name", "render", "type_name", "utf8_safe",
 ]
 
 # Set in the context the ``redact`` hook runs in. The hook is otel-llm's work, not the app's:
@@ -50,12 +51,54 @@ T = TypeVar("T")
 _RENDER_FAILED = "[unrenderable {type}]"
 
 
+# The type's own name and qualified name, read past its metaclass.
+_TYPE_NAMES = (type.__dict__["__name__"], type.__dict__["__qualname__"])
+
+
+def type_name(value: object, qualified: bool = False) -> str:
+    """The name (``qualified``: the qualified name) of ``value``'s class (:func:`class_name`). Never raises."""
+    return class_name(type(value), qualified)
+
+
+def class_name(tp: type, qualified: bool = False) -> str:
+    """The name (``qualified``: the qualified name) of the class ``tp``. Never raises.
+
+    A metaclass may make ``__name__``/``__qualname__`` raise or be no string (proxies,
+    lazy loaders, mocks): the name the class was created with is then read through
+    ``type``'s own descriptor, and failing that it is ``_OTHER`` (OpenTelemetry's
+    ``error.type`` for a type that cannot be named).
+    """
+    try:
+        name = tp.__qualname__ if qualified else tp.__name__
+        if isinstance(name, str):
+            return name
+    except Exception:  # noqa: BLE001 — the app's metaclass: not our fault
+        pass
+    try:
+        name = _TYPE_NAMES[qualified].__get__(tp, type(tp))
+        if isinstance(name, str):
+            return name
+    except Exception:  # noqa: BLE001
+        pass
+    return semconv.ERROR_TYPE_OTHER
+
+
 def _exception_text(exc: BaseException) -> str:
     """``str(exc)``; an exception's ``__str__`` may itself raise."""
     try:
         return str(exc)
     except Exception:  # noqa: BLE001 — the app's exception cannot be rendered: not our fault
-        return _RENDER_FAILED.format(type=type(exc).__name__)
+        return _RENDER_FAILED.format(type=type_name(exc))
+
+
+def _stack_text(exc: BaseException, message: str) -> str:
+    """``exc``'s stack trace as ``traceback`` formats it; when the exception (or one it was raised from)
+    cannot be formatted, its own frames and ``Type: message``."""
+    try:
+        return "".join(traceback.format_exception(exc))
+    except Exception:  # noqa: BLE001 — the app's exception class cannot be named by traceback
+        frames = "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__)))
+        return f"Traceback (most recent call last):\n{frames}{type_name(exc, qualified=True)}: {message}\n"
 
 
 # How many exceptions of a chain (``raise ... from``, raised while handling) are looked at.
@@ -137,23 +180,34 @@ def as_text(value: object) -> str:
     try:
         text = str(value)
     except Exception:  # noqa: BLE001 — the app's object cannot be rendered: not our fault
-        return _RENDER_FAILED.format(type=type(value).__name__)
-    return utf8_safe(text) if isinstance(text, str) else _RENDER_FAILED.format(type=type(value).__name__)
+        return _RENDER_FAILED.format(type=type_name(value))
+    return utf8_safe(text) if isinstance(text, str) else _RENDER_FAILED.format(type=type_name(value))
+
+
+# Collections JSON has no type for, rendered as lists (their items in iteration order).
+_LIST_LIKE = (set, frozenset, deque)
+
+
+def _json_default(value: object) -> object:
+    """What ``json.dumps`` encodes in place of a value it has no type for: a list of a set's or
+    deque's items, else the value's ``repr``."""
+    return list(value) if isinstance(value, _LIST_LIKE) else repr(value)  # type: ignore[call-overload]
 
 
 def render(value: object) -> str:
-    """Text of any value: strings as-is, JSON for plain data, ``repr`` otherwise. Never raises."""
+    """Text of any value: strings as-is, JSON for plain data (sets and deques as lists), ``repr``
+    otherwise. Never raises."""
     if isinstance(value, str):
         return value
     if isinstance(value, (bytes, bytearray)):
         return bytes(value).decode("utf-8", errors="replace")
     try:
-        return json.dumps(value, ensure_ascii=False, default=repr)
+        return json.dumps(value, ensure_ascii=False, default=_json_default)
     except Exception:  # noqa: BLE001 — cycles, hostile __repr__ ...
         try:
             return repr(value)
         except Exception:  # noqa: BLE001
-            return _RENDER_FAILED.format(type=type(value).__name__)
+            return _RENDER_FAILED.format(type=type_name(value))
 
 
 class _Budget:
@@ -167,62 +221,84 @@ class _Budget:
         self.path: set[int] = set()  # ids of the containers being copied: a cycle is no plain data
 
 
-def _bounded(value: object, budget: _Budget) -> object:
-    """A copy of plain data (dicts, lists, tuples, strings) holding about ``budget.left`` characters of it.
+# The values whose rendering :func:`_bounded` copies item by item, to a budget.
+_COLLECTIONS = (dict, list, tuple, *_LIST_LIKE)
 
-    Strings are cut and containers stop at the budget, so encoding the copy costs
-    about the budget however large ``value`` is. Other values are left to
-    ``json.dumps`` (as :func:`render` renders them), costing one character each.
+
+def _bounded(value: object, budget: _Budget) -> object:
+    """A copy of plain data holding about ``budget.left`` characters of it, rendered as :func:`render` would.
+
+    Strings (and nested bytes, as their ``repr``) are cut, and collections -- mappings
+    (``OrderedDict``, ``defaultdict``, any ``dict``), lists, tuples, sets, deques and
+    their subclasses -- stop at the budget, so encoding the copy costs about the budget
+    however large ``value`` is. Other values are left to ``json.dumps`` (as
+    :func:`render` renders them), costing one character each.
     """
-    tp = type(value)
-    if tp is str:
-        text: str = value  # type: ignore[assignment]
-        if len(text) > budget.left:
+    if isinstance(value, str):
+        if str.__len__(value) > budget.left:  # a subclass's own text, as json.dumps encodes it
             budget.cut = True
-            text = text[: max(budget.left, 0)]
-        budget.left -= len(text) + 2
-        return text
-    if tp not in (dict, list, tuple):
+            value = str.__getitem__(value, slice(max(budget.left, 0)))
+        budget.left -= str.__len__(value) + 2
+        return value
+    if isinstance(value, (bytes, bytearray)):  # nested: json.dumps encodes its repr
+        if len(value) > budget.left:
+            budget.cut = True
+            value = value[: max(budget.left, 0)]
+        return _bounded(repr(value), budget)
+    if not isinstance(value, _COLLECTIONS):
         budget.left -= 1
         return value
     if id(value) in budget.path:
         raise ValueError("circular reference")  # rendered by repr, as json.dumps would have it
     budget.path.add(id(value))
+    mapping = isinstance(value, dict)
     try:
-        items = value.items() if tp is dict else value  # type: ignore[union-attr]
+        items = value.items() if mapping else value  # type: ignore[union-attr]
         out: list[Any] = []
         for item in items:
             if budget.left <= 0:
                 budget.cut = True
                 break
             budget.left -= 1
-            if tp is dict:
+            if mapping:
                 key, item_value = item
-                out.append((_bounded(key, budget) if type(key) is str else key, _bounded(item_value, budget)))
+                out.append((_bounded(key, budget) if isinstance(key, str) else key, _bounded(item_value, budget)))
             else:
                 out.append(_bounded(item, budget))
     finally:
         budget.path.discard(id(value))
-    return dict(out) if tp is dict else out
+    return dict(out) if mapping else out
+
+
+def _bounded_bytes(value: bytes | bytearray, limit: int) -> tuple[str, int]:
+    """The first ``limit`` characters of :func:`render` of ``value`` (more than ``limit`` bytes), and a
+    lower bound of the whole text's length: a UTF-8 character is at most 4 bytes."""
+    head = bytes(value[: 4 * limit + 4]).decode("utf-8", errors="replace")  # over ``limit`` characters
+    return head[:limit], max(limit + 1, len(value) // 4)
 
 
 def render_bounded(value: object, limit: int) -> tuple[str, int | None, bool]:
-    """:func:`render` of ``value``; for plain data (dicts, lists, tuples) its work bounded to about ``limit``.
+    """:func:`render` of ``value``, its work bounded to about ``limit`` for strings, bytes and plain data.
 
     Returns ``(text, whole, exact)``: ``whole`` is ``None`` when ``text`` is the
-    whole rendering (a string as it is, no copy: redacted whole, so a cut says
-    the redacted length). For plain data too large to encode whole -- a 200 MB
-    argument must not cost 200 MB -- ``text`` is its first ``limit`` characters
-    and ``whole`` (``exact`` False) a lower bound of its length.
+    whole rendering. A value too large to render whole -- a 200 MB argument must
+    not cost 200 MB, nor a 200 MB pass of the redact hook -- gives its first
+    ``limit`` characters and ``whole``: a string's length (``exact`` True), else
+    a lower bound of its rendering's (``exact`` False).
     """
-    if type(value) is str:  # no copy: redacted whole, so the marker says the redacted text's length
-        return value, None, True  # type: ignore[return-value]
-    if type(value) in (dict, list, tuple):
+    if isinstance(value, str):
+        if str.__len__(value) <= limit:  # no copy
+            return value, None, True
+        return str.__getitem__(value, slice(limit)), str.__len__(value), True
+    if isinstance(value, (bytes, bytearray)) and len(value) > limit:
+        text, whole = _bounded_bytes(value, limit)
+        return text, whole, False
+    if isinstance(value, _COLLECTIONS):
         budget = _Budget(limit)
         try:
             shrunk = _bounded(value, budget)
             if budget.cut:
-                text = json.dumps(shrunk, ensure_ascii=False, default=repr)
+                text = json.dumps(shrunk, ensure_ascii=False, default=_json_default)
                 return text[:limit], max(len(text), limit + 1), False
         except Exception:  # noqa: BLE001 — rendered whole below, as render() would
             pass
@@ -241,14 +317,14 @@ def _hook_failed(hook: Callable[[str], str], exc: Exception) -> None:
     unredacted app text into the app's own log. The text itself is recorded as
     ``[redaction failed]`` wherever it would have gone.
     """
-    name = getattr(hook, "__qualname__", None) or type(hook).__qualname__
+    name = getattr(hook, "__qualname__", None) or type_name(hook, qualified=True)
     if name in _failed_hooks:
         return
     _failed_hooks.add(name)
     _log.warning(
         "otel-llm: the redact hook %s raised %s; the text it was given is recorded as %r "
         "(further failures of this hook are not logged)",
-        name, type(exc).__qualname__, _REDACT_FAILED,
+        name, type_name(exc, qualified=True), _REDACT_FAILED,
     )
 
 
@@ -370,7 +446,7 @@ class ContentPolicy:
             return None
         return {
             semconv.EXCEPTION_MESSAGE: utf8_safe(self.scrub(message)),
-            semconv.EXCEPTION_STACKTRACE: utf8_safe(self.scrub("".join(traceback.format_exception(exc)))),
+            semconv.EXCEPTION_STACKTRACE: utf8_safe(self.scrub(_stack_text(exc, message))),
         }
 
     def log_record(self, record: logging.LogRecord) -> logging.LogRecord:
@@ -400,7 +476,7 @@ class ContentPolicy:
                 redacted.__dict__[key] = self._scrub_value(value)
         if record.exc_info and record.exc_info[1] is not None:
             exc = record.exc_info[1]
-            redacted.__dict__[semconv.EXCEPTION_TYPE] = type(exc).__name__
+            redacted.__dict__[semconv.EXCEPTION_TYPE] = type_name(exc)
             redacted.__dict__.update(self.exception_attributes(exc) or {})
         redacted.exc_info = None
         redacted.exc_text = None

@@ -40,7 +40,7 @@ from opentelemetry.util.types import AttributeValue
 
 from otel_llm import _active, _runtime, _streams, semconv
 from otel_llm._attempts import ATTEMPT_KEY, attempt_number
-from otel_llm._content import REDACTING_KEY, SUPPRESS_INSTRUMENTATION_KEY, encodable, utf8_safe
+from otel_llm._content import REDACTING_KEY, SUPPRESS_INSTRUMENTATION_KEY, encodable, type_name, utf8_safe
 from otel_llm._guard import internal_error, raised_by_app
 from otel_llm._metrics import exemplar_ids, recorder_index
 from otel_llm.context import Session, current_session
@@ -134,16 +134,17 @@ def _base_exception_group() -> type | None:
 
 
 def error_type(exc: BaseException) -> str:
-    """The ``error.type`` value: the exception's class name (low-cardinality)."""
-    return type(exc).__qualname__
+    """The ``error.type`` value: the exception's class name (low-cardinality; see :func:`type_name`)."""
+    return type_name(exc, qualified=True)
 
 
 def _describe(exc: BaseException) -> str:
     """``Type: message`` for the span status; an exception's ``__str__`` may itself raise."""
+    name = type_name(exc)
     try:
-        return f"{type(exc).__name__}: {exc}"
+        return f"{name}: {exc}"
     except Exception:  # noqa: BLE001
-        return type(exc).__name__
+        return name
 
 
 class Kind:
@@ -200,6 +201,13 @@ class Kind:
     # (project, attributes): the kind's attributes with the configured project, kept
     # for the project they were built for (``configure()`` may change it).
     _with_project: tuple[str | None, Mapping[str, AttributeValue]] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The kind's state without the :meth:`static_attributes` cache (a read-only mapping, which does
+        not pickle; rebuilt on the next call): a pickled instrumented callable carries its kind."""
+        state = dict(self.__dict__)
+        state.pop("_with_project", None)
+        return state
 
     def static_attributes(self, project: str | None) -> Mapping[str, AttributeValue]:
         """The attributes every span of this kind starts with: the kind's own and the project.

@@ -25,6 +25,8 @@ import functools
 import logging
 import os
 import sys
+import sysconfig
+import traceback
 from pathlib import Path
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -71,8 +73,22 @@ def internal_error(site: str, exc: Exception) -> None:
         "otel-llm internal error at %s; the application is unaffected "
         "(further errors at this site are not logged)",
         site,
-        exc_info=exc,
+        exc_info=exc if _formattable(exc) else None,
     )
+
+
+def _formattable(exc: BaseException) -> bool:
+    """Whether ``traceback`` can format ``exc`` and the exceptions it was raised from.
+
+    An app's exception class whose metaclass makes its name unreadable cannot be
+    formatted; chained to otel-llm's fault, it would make the app's log handler raise
+    (after printing ``--- Logging error ---``): such a fault is logged without its traceback.
+    """
+    try:
+        traceback.format_exception(exc)
+    except Exception:  # noqa: BLE001
+        return False
+    return True
 
 
 _PACKAGE = str(Path(__file__).resolve().parent) + os.sep
@@ -81,18 +97,24 @@ _PACKAGE = str(Path(__file__).resolve().parent) + os.sep
 def raised_by_app(exc: BaseException) -> bool:
     """Whether ``exc`` was raised in the app's own code (a chunk's property, a ``__getattr__``), not in ours.
 
-    Read from the innermost traceback frame, so only on the error path: reading
-    the app's objects costs nothing more for it. Such an error is the app's
-    data being unreadable, not otel-llm's fault to report. Code that stands in
-    for otel-llm's own (a method of one of its classes, a function set on one
-    of its modules) is otel-llm's.
+    Read from the traceback, so only on the error path: reading the app's objects
+    costs nothing more for it. Such an error is the app's data being unreadable,
+    not otel-llm's fault to report. Judged by the innermost frame that is not a
+    library's (see :func:`_library_frame`): otel-llm's code calling ``json`` or
+    OpenTelemetry wrongly is otel-llm's fault, while the app's code reached through
+    the standard library (a ``UserDict`` iterating the app's object), or itself
+    calling a library that raises, is the app's. Code that stands in for
+    otel-llm's own (a method of one of its classes, a function set on one of its
+    modules) is otel-llm's.
     """
     tb = exc.__traceback__
-    if tb is None:
-        return False
-    while tb.tb_next is not None:
+    frame = None
+    while tb is not None:
+        if frame is None or not _library_frame(tb.tb_frame.f_code.co_filename):
+            frame = tb.tb_frame
         tb = tb.tb_next
-    frame = tb.tb_frame
+    if frame is None:
+        return False
     code = frame.f_code
     if os.path.abspath(code.co_filename).startswith(_PACKAGE):
         return False
@@ -107,6 +129,38 @@ def raised_by_app(exc: BaseException) -> bool:
     except Exception:  # noqa: BLE001 — undecidable: reported as otel-llm's, never hidden
         return False
     return True
+
+
+# Where third-party packages live: inside the standard library's folder in some installs, never of it.
+_SITE_FOLDERS = frozenset({"site-packages", "dist-packages"})
+
+
+@functools.cache
+def _library_folders() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(the standard library's folders, OpenTelemetry's): the libraries otel-llm's own code calls."""
+    paths = sysconfig.get_paths()
+    stdlib = {os.path.realpath(paths[key]) + os.sep for key in ("stdlib", "platstdlib") if paths.get(key)}
+    opentelemetry = sys.modules.get("opentelemetry")
+    otel = {os.path.realpath(path) + os.sep for path in getattr(opentelemetry, "__path__", ())}
+    return tuple(stdlib), tuple(otel)
+
+
+def _library_frame(filename: str) -> bool:
+    """Whether code of ``filename`` belongs to a library otel-llm calls (the standard library, OpenTelemetry).
+
+    A frame of such a library tells nothing of whose fault an error is: the code
+    that called it (otel-llm's, or the app's) does.
+    """
+    if filename.startswith("<frozen "):
+        return True
+    path = os.path.realpath(filename)
+    stdlib, otel = _library_folders()
+    if path.startswith(otel):
+        return True
+    for folder in stdlib:
+        if path.startswith(folder):
+            return path[len(folder):].split(os.sep, 1)[0] not in _SITE_FOLDERS
+    return False
 
 
 def guarded(site: str, default: T) -> Callable[[Callable[..., T]], Callable[..., T]]:

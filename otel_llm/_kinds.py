@@ -26,7 +26,7 @@ from opentelemetry.util.types import AttributeValue
 from otel_llm import _rollup, _toolcalls, semconv
 from otel_llm.context import in_thread
 from otel_llm._completion import completion_text
-from otel_llm._content import StreamedText, as_text, encodable, utf8_safe
+from otel_llm._content import StreamedText, as_text, class_name, encodable, type_name, utf8_safe
 from otel_llm._core import ENCLOSING_NODE_KEY, USAGE_SINK_KEY, Call, ChunkObserver, Kind, without
 from otel_llm._guard import internal_error
 from otel_llm._metrics import (
@@ -97,7 +97,7 @@ def _message_event(call: Call, role: str, text: str | StreamedText) -> None:
     if isinstance(text, StreamedText):
         length, captured = text.total, content.streamed_text(text)
     else:
-        length, captured = len(text), content.text(text)
+        length, captured = str.__len__(text), content.text(text)  # the text's own length: a subclass's len() may raise
     attrs: dict[str, AttributeValue] = {semconv.EVENT_ATTR_ROLE: role, semconv.EVENT_ATTR_LENGTH: length}
     if captured is not None:
         attrs[semconv.EVENT_ATTR_CONTENT] = captured
@@ -790,7 +790,7 @@ def _owner_name(owner: Any) -> str:
         name = None
     if isinstance(name, str) and name:
         return utf8_safe(name)  # the app's text, in the span's name: OTLP must be able to encode it
-    return owner.__name__ if isinstance(owner, type) else type(owner).__name__
+    return class_name(owner) if isinstance(owner, type) else type_name(owner)
 
 
 def _agent_name(fn: Any) -> tuple[str, bool]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from opentelemetry.util.types import AttributeValue
 
-from otel_llm._content import as_text
+from otel_llm._content import as_text, type_name
 
 __all__ = ["as_argument_name", "as_name", "as_setting"]
 
@@ -32,7 +32,7 @@ def as_name(decorator: str, option: str, value: Any) -> str | None:
         return value
     text = as_text(value)
     _log.warning(
-        "otel_llm.%s: %s=%s is not a string; recorded as its text %r", decorator, option, type(value).__name__, text
+        "otel_llm.%s: %s=%s is not a string; recorded as its text %r", decorator, option, type_name(value), text
     )
     return text
 
@@ -52,7 +52,7 @@ def as_setting(decorator: str, option: str, value: Any) -> AttributeValue | None
             return tuple(value)
     _log.warning(
         "otel_llm.%s: %s=%s is not a span attribute value (a str, bool, int, float or a list of one of them); "
-        "left out", decorator, option, type(value).__name__,
+        "left out", decorator, option, type_name(value),
     )
     return None
 
@@ -63,7 +63,7 @@ def as_argument_name(decorator: str, option: str, value: Any) -> str | None:
     if value is None or isinstance(value, str):
         return value
     _log.warning(
-        "otel_llm.%s: %s=%s is not an argument name (a string); ignored", decorator, option, type(value).__name__
+        "otel_llm.%s: %s=%s is not an argument name (a string); ignored", decorator, option, type_name(value)
     )
     return None
 

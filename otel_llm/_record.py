@@ -13,7 +13,7 @@ from opentelemetry import trace
 from opentelemetry.util.types import AttributeValue
 
 from otel_llm import _notices, _runtime, semconv
-from otel_llm._content import as_text
+from otel_llm._content import as_text, type_name
 from otel_llm._core import current_usage_sink
 from otel_llm._guard import guarded
 from otel_llm._usage import Billing, Usage, _amount, token_count
@@ -107,7 +107,7 @@ def _model_name(model: object) -> str | None:
     if not _bad_model_said:
         _bad_model_said = True
         _notices.notice(
-            f"record_usage(model=...) ignored: the model must be a non-empty string, got a {type(model).__name__}; "
+            f"record_usage(model=...) ignored: the model must be a non-empty string, got a {type_name(model)}; "
             "the call is priced as the requested model, further such values are not reported"
         )
     return None
@@ -123,7 +123,7 @@ def _score(score: object) -> float | None:
     if not _bad_score_said:
         _bad_score_said = True
         _notices.notice(
-            f"otel_llm.record_evaluation(score=...) ignored: a score is a number, got a {type(score).__name__}; "
+            f"otel_llm.record_evaluation(score=...) ignored: a score is a number, got a {type_name(score)}; "
             "the evaluation is recorded without it, further such values are not reported"
         )
     return None

@@ -140,6 +140,19 @@ class _Forwarding:
             raise AttributeError(name)
         return getattr(self._inner, name)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # The app writes on the object it was handed as on the provider's: every name but the proxy's own.
+        if name in self._own:
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self._inner, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if name in self._own:
+            object.__delattr__(self, name)
+        else:
+            delattr(self._inner, name)
+
     def __repr__(self) -> str:
         return f"<otel_llm {self._what} of {self._inner!r}>"
 
@@ -179,7 +192,8 @@ class _StreamProxy(_Forwarding):
         self._observe: ChunkObserver | None = None
 
     def _item(self, item: Any) -> Any:
-        count = self._count = self._count + 1
+        count = self._count + 1
+        _set_count(self, count)  # the slot itself: ``__setattr__`` (the app's writes) would cost each chunk more
         if count == 1:
             self._observe = self._call.first_chunk(item)
         observe = self._observe
@@ -209,6 +223,10 @@ class _StreamProxy(_Forwarding):
             self._call.end_stream(False, self._count)
         except Exception as exc:  # noqa: BLE001 — never raise our errors from __del__
             internal_error("streams.gc", exc)
+
+
+# Sets a proxy's item count: the slot's own setter, past ``_Forwarding.__setattr__``.
+_set_count = _StreamProxy.__dict__["_count"].__set__
 
 
 class SyncStreamProxy(_StreamProxy):

@@ -69,6 +69,7 @@ from operator import attrgetter
 from typing import Any, NamedTuple
 
 from otel_llm import _notices
+from otel_llm._content import type_name
 from otel_llm._guard import internal_error
 
 __all__ = ["INT64_MAX", "RESPONSES_FINAL_EVENTS", "Billing", "Usage", "extract_usage", "read_response", "token_count"]
@@ -277,7 +278,7 @@ def _shown(value: Any) -> str:
     try:
         text = repr(value)
     except Exception:  # noqa: BLE001 — the app's __repr__ failed: not our fault
-        text = f"<{type(value).__name__}>"
+        text = f"<{type_name(value)}>"
     return text if len(text) <= 80 else text[:77] + "..."
 
 

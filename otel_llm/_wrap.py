@@ -40,7 +40,7 @@ import types
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from otel_llm._content import utf8_safe
+from otel_llm._content import class_name, type_name, utf8_safe
 from otel_llm._core import Kind, open_call
 from otel_llm._guard import internal_error
 from otel_llm._streams import async_generator_function, generator_function
@@ -70,8 +70,11 @@ def callable_name(fn: Any) -> str:
     a ``__name__`` may be any string, and it names spans)."""
     while isinstance(fn, functools.partial):
         fn = fn.func
-    name = getattr(fn, "__name__", None)
-    return utf8_safe(name) if isinstance(name, str) and name else type(fn).__name__
+    try:
+        name = getattr(fn, "__name__", None)
+    except Exception:  # noqa: BLE001 — a class whose metaclass hides its names
+        name = None
+    return utf8_safe(name) if isinstance(name, str) and name else type_name(fn)
 
 
 def _shape_of(fn: Any) -> Any:
@@ -103,7 +106,7 @@ def instrument(fn: Any, make_kind: Callable[[Any], Kind]) -> Any:
             _log.warning(
                 "otel-llm: %s is a LangChain runnable, so it is left as it is (not instrumented): decorate the "
                 "function it runs",
-                type(fn).__name__,
+                type_name(fn),
             )
             return fn
     if not callable(fn):
@@ -112,7 +115,7 @@ def instrument(fn: Any, make_kind: Callable[[Any], Kind]) -> Any:
     if isinstance(fn, type):  # a wrapper function would stand in for the class: isinstance, subclasses break
         _log.warning(
             "otel-llm: %s is a class, so it is left as it is (not instrumented): decorate the method that runs it",
-            fn.__qualname__,
+            class_name(fn, qualified=True),
         )
         return fn
     try:
@@ -125,8 +128,10 @@ def instrument(fn: Any, make_kind: Callable[[Any], Kind]) -> Any:
 
 def _qualname(fn: Any) -> str:
     """The qualified name of what a decorator was given (its module's and class's too), for a log line."""
-    name = getattr(fn, "__qualname__", None)
-    module = getattr(fn, "__module__", None)
+    try:
+        name, module = getattr(fn, "__qualname__", None), getattr(fn, "__module__", None)
+    except Exception:  # noqa: BLE001 — a class whose metaclass hides its names
+        name, module = None, None
     text = name if isinstance(name, str) else callable_name(fn)
     return f"{module}.{text}" if isinstance(module, str) else text
 
@@ -188,10 +193,10 @@ def wrap(fn: F, kind: Kind) -> F:
     ``fn`` does (see :func:`_as_unbinding`).
     """
     wrapper = _wrapper(fn, kind)
-    return wrapper if hasattr(type(fn), "__get__") else _as_unbinding(wrapper, fn)  # type: ignore[return-value]
+    return wrapper if hasattr(type(fn), "__get__") else _as_unbinding(wrapper, fn, kind)  # type: ignore[return-value]
 
 
-def _as_unbinding(wrapper: Callable[..., Any], fn: Any) -> Any:
+def _as_unbinding(wrapper: Callable[..., Any], fn: Any, kind: Kind) -> Any:
     """``wrapper`` as a callable that, like ``fn``, does not bind when kept on a class.
 
     A function kept on a class becomes a method of each instance; a
@@ -199,11 +204,24 @@ def _as_unbinding(wrapper: Callable[..., Any], fn: Any) -> Any:
     not (no ``__get__``): ``ask = llm_call(partial(create, model="m"))`` in a
     class body is still called without ``self``. A partial stands in, the
     standard library's own non-binding callable, which ``inspect`` sees through
-    (signature, coroutine and generator function checks).
+    (signature, coroutine and generator function checks); it pickles as ``fn``
+    and ``kind`` (:class:`_Unbinding`).
     """
-    stand_in = functools.partial(wrapper)
+    stand_in = _Unbinding(wrapper)
     functools.update_wrapper(stand_in, fn)
+    stand_in._otel_llm_kind = kind
     return stand_in
+
+
+class _Unbinding(functools.partial):  # type: ignore[type-arg]
+    """The stand-in of :func:`_as_unbinding`: pickled (and copied) as the callable it instruments and its
+    kind, rebuilt by :func:`wrap`, as a process pool pickles the callables submitted to it (the wrapper
+    function inside is local to ``_wrapper``: pickled itself, it could not be found again)."""
+
+    _otel_llm_kind: Kind
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return wrap, (self.__wrapped__, self._otel_llm_kind)
 
 
 def _wrapper(fn: Any, kind: Kind) -> Callable[..., Any]:

@@ -22,7 +22,8 @@ from opentelemetry import context as otel_context
 from opentelemetry.util.types import AttributeValue
 
 from otel_llm import semconv
-from otel_llm._content import as_text, encodable
+from otel_llm._content import as_text, encodable, type_name
+from otel_llm._entries import Entries
 from otel_llm._guard import internal_error
 
 __all__ = ["Session", "current_session", "instrument_threads", "session"]
@@ -82,9 +83,9 @@ def _config(run_config: Any) -> dict[Any, Any] | None:
             return None
         if isinstance(run_config, Mapping):
             return dict(run_config)
-        problem = f"must be a mapping of names to values, got a {type(run_config).__name__}"
+        problem = f"must be a mapping of names to values, got a {type_name(run_config)}"
     except Exception as exc:  # noqa: BLE001 — the app's mapping raised while read: not our fault
-        problem = f"could not be read ({type(exc).__name__} while copying it)"
+        problem = f"could not be read ({type_name(exc)} while copying it)"
     _log.warning("otel_llm.session: run_config %s; ignored", problem)
     return None
 
@@ -109,10 +110,13 @@ class session:  # noqa: N801 — public API name is lower-case by design
     """Context manager tagging every span inside it with thread, user and run config.
 
     Usable as ``with`` (also around ``await``) and ``async with``; nested
-    sessions merge (inner values win, ``run_config`` keys combine).
+    sessions merge (inner values win, ``run_config`` keys combine). One object
+    may be entered again while entered (nested, or by concurrent threads and
+    asyncio tasks, as a module-level session would be): each exit ends the entry
+    made in its own context (see :meth:`__exit__`).
     """
 
-    __slots__ = ("_thread_id", "_user_id", "_run_config", "_token")
+    __slots__ = ("_thread_id", "_user_id", "_run_config", "_entered")
 
     def __init__(
         self,
@@ -123,13 +127,13 @@ class session:  # noqa: N801 — public API name is lower-case by design
         self._thread_id = thread_id
         self._user_id = user_id
         self._run_config = _config(run_config)
-        self._token: object | None = None
+        self._entered: Entries[None] = Entries()
 
     def __enter__(self) -> Session:
         merged = (current_session() or _EMPTY).merged(
             self._thread_id, self._user_id, self._run_config
         )
-        self._token = otel_context.attach(otel_context.set_value(_SESSION_KEY, merged))
+        self._entered.enter(otel_context.set_value(_SESSION_KEY, merged), None)
         return merged
 
     def __exit__(
@@ -138,9 +142,8 @@ class session:  # noqa: N801 — public API name is lower-case by design
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        token, self._token = self._token, None
-        if token is not None:
-            otel_context.detach(token)  # type: ignore[arg-type]
+        """End this block's entry, whichever other thread or task entered the same object meanwhile."""
+        self._entered.exit()
 
     async def __aenter__(self) -> Session:
         return self.__enter__()

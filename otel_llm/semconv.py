@@ -128,6 +128,8 @@ GEN_AI_EVALUATION_EXPLANATION: Final = "gen_ai.evaluation.explanation"
 # --- other conventions --------------------------------------------------------
 USER_ID: Final = "user.id"
 ERROR_TYPE: Final = "error.type"
+# The error.type value when the error's type cannot be named (semconv's fallback for an unknown type).
+ERROR_TYPE_OTHER: Final = "_OTHER"
 DB_SYSTEM_NAME: Final = "db.system.name"
 DB_OPERATION_NAME: Final = "db.operation.name"
 DB_COLLECTION_NAME: Final = "db.collection.name"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict, defaultdict, deque
 from typing import Any
 
 import pytest
@@ -74,29 +75,76 @@ def test_none_value_is_not_captured() -> None:
     assert ContentPolicy(capture=True).text(None) is None
 
 
+class _Row(dict):  # type: ignore[type-arg]
+    pass
+
+
+class _Rows(list):  # type: ignore[type-arg]
+    pass
+
+
+class _Text(str):
+    pass
+
+
+def _captured_with_peak(policy: ContentPolicy, value: Any) -> tuple[str | None, int]:
+    """``policy.text(value)`` and the peak of the memory it allocated."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        out = policy.text(value)
+        return out, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 @pytest.mark.parametrize("huge", [
     lambda: {"query": "q" * 40_000_000},
     lambda: {"rows": list(range(4_000_000))},
     lambda: "s" * 40_000_000,
     lambda: [["x" * 50_000] * 2_000],
-], ids=["long-string-argument", "long-list-argument", "long-string", "list-of-long-strings"])
-def test_a_huge_value_is_rendered_within_the_truncation_bound(huge: Any) -> None:
+    lambda: OrderedDict((i, "v") for i in range(500_000)),
+    lambda: defaultdict(list, {"query": "q" * 5_000_000}),
+    lambda: _Row(rows=list(range(500_000))),
+    lambda: _Rows(range(500_000)),
+    lambda: set(range(500_000)),
+    lambda: frozenset(range(500_000)),
+    lambda: deque(range(500_000)),
+    lambda: b"b" * 5_000_000,
+    lambda: bytearray(b"b" * 5_000_000),
+    lambda: _Text("t" * 5_000_000),
+    lambda: {"blob": b"b" * 5_000_000},
+    lambda: [{"tags": set(range(500_000))}],
+], ids=["long-string-argument", "long-list-argument", "long-string", "list-of-long-strings", "OrderedDict",
+        "defaultdict", "dict-subclass", "list-subclass", "set", "frozenset", "deque", "bytes", "bytearray",
+        "str-subclass", "bytes-in-a-dict", "set-in-a-list"])
+@pytest.mark.parametrize("redact", [None, lambda text: text.replace("secret", "[x]")], ids=["", "redacted"])
+def test_a_huge_value_is_rendered_within_the_truncation_bound(huge: Any, redact: Any) -> None:
     """A huge captured argument was JSON-encoded whole (hundreds of MB for a 200 MB argument) before
-    the cut to ``max_chars``: the work now stops near the bound."""
-    import tracemalloc
-
+    the cut to ``max_chars``: the work now stops near the bound, for every mapping, list, tuple, set
+    and deque (subclasses too), bytes and strings, and so does the redact hook's."""
     value = huge()
-    policy = ContentPolicy(capture=True, max_chars=100)
-    tracemalloc.start()
-    try:
-        out = policy.text(value)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert peak < 2_000_000, peak
+    out, peak = _captured_with_peak(ContentPolicy(capture=True, max_chars=100, redact=redact), value)
+    assert peak < 500_000, peak
     assert out is not None and "…[truncated from " in out
     assert len(out) < 200, out
     assert out[:100] == render(value)[:100]  # the same text as the whole rendering, up to the cut
+
+
+def test_a_huge_string_is_redacted_within_the_truncation_bound() -> None:
+    """With a redact hook, a huge string argument went through the hook whole (a 40 MB copy for a
+    ``str.replace``); only what can be recorded (the bound and a margin) is redacted now."""
+    value = "my secret " + "s" * 5_000_000
+    out, peak = _captured_with_peak(
+        ContentPolicy(capture=True, max_chars=100, redact=lambda text: text.replace("secret", "[x]")), value
+    )
+    assert peak < 500_000, peak
+    assert out == "my [x] " + "s" * 93 + f"…[truncated from {len(value)} chars]"
+
+
+def test_small_sets_and_deques_render_as_json_lists() -> None:
+    assert render({"tags": frozenset({"a"}), "queue": deque([1, 2])}) == '{"tags": ["a"], "queue": [1, 2]}'
 
 
 def test_a_value_within_the_bound_renders_as_before() -> None:

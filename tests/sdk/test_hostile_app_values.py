@@ -155,3 +155,20 @@ def test_a_stream_chunk_whose_property_raises_is_read_as_no_usage() -> None:
 
         assert list(ask()) == chunks
     assert cap.span("chat m").attributes[sc.OTEL_LLM_STREAM_COMPLETE] is True
+
+
+class Measureless(str):
+    """A string type whose ``len()`` raises (a lazy or proxied text type)."""
+
+    def __len__(self) -> int:
+        raise RuntimeError("no length")
+
+
+def test_a_chat_message_whose_len_raises_is_recorded_by_its_text_length() -> None:
+    """The user's message opens the turn's span: its ``len()`` raising was otel-llm's internal error
+    there (the span lost, the function run bare); its length is its text's."""
+    message = Measureless("hello")
+    with capture() as cap:
+        assert otel_llm.chat(lambda text: text)(message) is message
+    events = [e for e in cap.span("chat_turn <lambda>").events if e.name == sc.EVENT_CHAT_MESSAGE]
+    assert [e.attributes[sc.EVENT_ATTR_LENGTH] for e in events] == [5, 5]
