@@ -434,7 +434,7 @@ class SendResult:
             if self.grpc_code not in GRPC_REFUSALS:
                 return None
             return f"gRPC {self.grpc_code}: {self.message}" if self.message else f"gRPC {self.grpc_code}"
-        if self.status is None or not 400 <= self.status < 500 or self.status in (408, 429):
+        if self.status is None or not 300 <= self.status < 500 or self.status in (408, 429):
             return None
         what = f"HTTP {self.status} {self.reason or ''}".rstrip()
         return f"{what}: {self.message}" if self.message else what
@@ -483,6 +483,8 @@ def _http_result(outcome: Any, last: threading.local, kind: str) -> SendResult:
     """A :class:`SendResult` for upstream's ``_ExportResult``, with what the reply behind it said: the
     endpoint's message on an error, the items it rejected (``partial_success``) on a success."""
     reply = getattr(last, "reply", None)
+    if outcome.status_code is not None and 300 <= outcome.status_code < 400:
+        return _redirected(outcome, reply)
     timed_out = not outcome.success and _timed_out(outcome.error)
     if reply is None or reply.status_code is None or reply.status_code != outcome.status_code:
         return SendResult(outcome.success, outcome.status_code, outcome.reason, timed_out=timed_out)
@@ -499,6 +501,22 @@ def _http_result(outcome: Any, last: threading.local, kind: str) -> SendResult:
     # A 4xx whose body is a partial_success: taken but for the rejected items, which are counted lost.
     return SendResult(outcome.success or rejected is not None, outcome.status_code, outcome.reason, message=message,
                       rejected=rejected)
+
+
+def _redirected(outcome: Any, reply: Any) -> SendResult:
+    """The failed :class:`SendResult` of a redirect answer (3xx), naming where it points.
+
+    Upstream's client sends with redirects off and takes any status below 400 for
+    delivered; a redirect has taken nothing (an OTLP/HTTP export is a POST, which
+    is not followed to another URL), so sending there again cannot help either.
+    """
+    location = None
+    try:
+        if reply is not None and reply.status_code == outcome.status_code:
+            location = reply.headers().get("location")
+    except Exception:  # noqa: BLE001 — no readable Location: the status still speaks
+        pass
+    return SendResult(False, outcome.status_code, outcome.reason, message=_answers.redirect_message(location))
 
 
 def _after(previous: SendResult | None, attempt: SendResult) -> SendResult:
@@ -591,6 +609,8 @@ def watch_refusals(exporter: Any) -> Any:
         on_result(sent)
         if sent.ok and not result.success:  # a 4xx partial_success: upstream's exporter goes on as after a 2xx
             return dataclasses.replace(result, success=True, error=None)
+        if result.success and not sent.ok:  # a redirect, which upstream's client takes for delivered
+            return dataclasses.replace(result, success=False)
         return result
 
     exporter._client.export = client_export_watched

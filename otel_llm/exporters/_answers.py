@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["BUSY_STATUSES", "NO_ANSWER", "Answer", "Rejected", "grpc_answer", "http_answer", "plus", "rejected_in",
-           "rejected_in_body", "rejected_in_refusal", "status_message"]
+           "redirect_message", "rejected_in_body", "rejected_in_refusal", "status_message"]
 
 #: HTTP statuses that answer "not now" (a full queue, a gateway in front of a busy collector).
 BUSY_STATUSES = frozenset({429, 502, 503, 504})
@@ -83,6 +83,13 @@ def grpc_answer(code: str, details: str | None) -> Answer | None:
         return None
     return Answer(f"gRPC {code}", details or None,
                   busy=code == "RESOURCE_EXHAUSTED" or (code == "UNAVAILABLE" and not details))
+
+
+def redirect_message(location: str | None) -> str:
+    """What to say of a redirect answer: OTLP exports are POSTs, never followed to another URL, so the
+    endpoint setting has to name where the collector now is."""
+    where = f"it redirects to {location}" if location else "it answered with a redirect"
+    return f"{where}; OTLP exports are not followed there: set the endpoint to the collector's own URL"
 
 
 def status_message(body: bytes, content_type: str | None) -> str | None:
