@@ -39,6 +39,7 @@ import errno
 import fcntl
 import json
 import os
+import re
 import threading
 import time
 import weakref
@@ -180,6 +181,7 @@ class SegmentStore:
         self._active: Path | None = None
         self._active_size = 0
         self._opened_at = 0.0
+        _adopt_legacy_segments(directory)
         self._budget = _budget_for(root if root is not None else directory, max_bytes)
         self._budget.stores.add(self)
 
@@ -385,6 +387,32 @@ def _segments_under(root: Path) -> Iterator[Path]:
         for path in _listdir(directory):
             if path.suffix in (SEALED, ACTIVE):
                 yield path
+
+
+#: A sealed segment as versions before ``.pending`` named it: ``<time_ns>-<pid>.jsonl``.
+_LEGACY_SEALED = re.compile(r"\d+-\d+\.jsonl")
+
+
+def _adopt_legacy_segments(directory: Path) -> None:
+    """Rename the sealed segments an older otel-llm left (``<time_ns>-<pid>.jsonl``) to ``.pending``.
+
+    Why: replay takes ``.pending`` and orphaned ``.active`` segments only, so the
+    data an older version spooled would wait on disk forever, neither delivered
+    nor counted. The progress note moves first: a crash in between leaves the
+    segment under its old name, adopted by the next process, never a segment
+    without its progress (whose delivered lines would be sent again).
+    """
+    for path in _listdir(directory):
+        if not _LEGACY_SEALED.fullmatch(path.name):
+            continue
+        target = path.with_suffix(SEALED)
+        try:
+            note = path.with_name(path.name + OFFSET)
+            if note.exists():
+                os.replace(note, target.with_name(target.name + OFFSET))
+            os.replace(path, target)
+        except OSError:
+            continue  # another process adopted it first, or the directory takes no change: left as it is
 
 
 def _listdir(directory: Path) -> list[Path]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +31,30 @@ class Answering(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args: object) -> None:
         pass
+
+
+class Recording(Answering):
+    """Takes every export (200) and records the names of the spans each carries: OTLP-JSON (replay) or
+    protobuf (a direct export)."""
+
+    names: list[str] = []
+
+    def do_POST(self) -> None:  # noqa: N802 — http.server's name
+        from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+
+        body = self.rfile.read(int(self.headers.get("content-length", 0)))
+        if self.path == "/v1/traces" and body and "json" in (self.headers.get("content-type") or ""):
+            request = json.loads(body)
+            type(self).names += [s["name"] for rs in request.get("resourceSpans", [])
+                                 for ss in rs.get("scopeSpans", []) for s in ss.get("spans", [])]
+        elif self.path == "/v1/traces":
+            message = trace_service_pb2.ExportTraceServiceRequest.FromString(body)
+            type(self).names += [s.name for rs in message.resource_spans for ss in rs.scope_spans for s in ss.spans]
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
 
 
 @contextmanager
