@@ -579,7 +579,8 @@ def watch_refusals(exporter: Any) -> Any:
     the batch for good ("HTTP 400 Bad Request", "gRPC INVALID_ARGUMENT: ...");
     None when it did not answer, was busy, or failed otherwise; ``exporter.answer``
     (an :class:`Answer`) is what it answered when it could not take the batch now
-    ("HTTP 503 Service Unavailable: write ...: no space left on device"). The spool
+    ("HTTP 503 Service Unavailable: write ...: no space left on device"), ``exporter.status`` the HTTP
+    status of the last answer (413: send smaller requests). The spool
     reads them to set a refused batch aside at once, and to name a live endpoint's
     failure instead of calling it unreachable. After a successful one,
     ``exporter.rejected`` (a :class:`Rejected`) counts the items the endpoint
@@ -589,14 +590,14 @@ def watch_refusals(exporter: Any) -> Any:
 
     def on_result(sent: SendResult) -> None:
         sent = attempts[0] = _after(attempts[0], sent)
-        exporter.refusal, exporter.answer = sent.refusal, sent.answer
+        exporter.refusal, exporter.answer, exporter.status = sent.refusal, sent.answer, sent.status
         exporter.rejected = _answers.plus(exporter.rejected, sent.rejected)
 
-    exporter.refusal = exporter.answer = exporter.rejected = None
+    exporter.refusal = exporter.answer = exporter.rejected = exporter.status = None
     export = exporter.export
 
     def export_watched(*args: Any, **kwargs: Any) -> Any:
-        exporter.refusal = exporter.answer = exporter.rejected = attempts[0] = None
+        exporter.refusal = exporter.answer = exporter.rejected = exporter.status = attempts[0] = None
         return export(*args, **kwargs)
 
     exporter.export = export_watched

@@ -137,6 +137,7 @@ class Reply:
     retry_after_s: float | None = None
     answer: _upstream.Answer | None = None
     rejected: _upstream.Rejected | None = None  # items of a delivered request the endpoint rejected
+    status: int | None = None  # the HTTP status of an error answer
 
 
 def tls_context(signal: str) -> ssl.SSLContext | None:
@@ -192,7 +193,7 @@ def post(url: str, headers: dict[str, str], body: bytes, tls: ssl.SSLContext | N
         if error.code in BUSY_STATUSES:
             return Reply(Outcome.BUSY, why, retry_after(error.headers.get("Retry-After")), answer)
         if 300 <= error.code < 500 and error.code != 408:
-            return Reply(Outcome.REFUSED, why)
+            return Reply(Outcome.REFUSED, why, status=error.code)
         return Reply(Outcome.FAILED, why, answer=answer)
     except (urllib.error.URLError, OSError) as error:
         if isinstance(getattr(error, "reason", error), TimeoutError):  # connected (or trying), no answer

@@ -38,7 +38,7 @@ from otel_llm._upstream import LogRecordExporter, LogRecordExportResult, Readabl
 from otel_llm.exporters._answers import plus
 from otel_llm.exporters._log_messages import PendingMessage, body_text
 from otel_llm.exporters._otlp_wire import encode_span_requests
-from otel_llm.exporters._sizing import DEFAULT_MAX_REQUEST_BYTES, cut_longest
+from otel_llm.exporters._sizing import DEFAULT_MAX_REQUEST_BYTES, cut_longest, smaller_bound
 
 __all__ = ["METRIC_POINTS_PER_REQUEST", "BoundedLogExporter", "GrpcSpanExporter", "HttpSpanExporter",
            "WellFormedMetricExporter"]
@@ -65,17 +65,28 @@ class _BoundedSpanExport:
         if self.is_shut_down:
             return SpanExportResult.FAILURE
         try:
-            requests = encode_span_requests(spans, self.max_request_bytes)
+            return SpanExportResult.SUCCESS if self._send_all(spans, self.max_request_bytes) \
+                else SpanExportResult.FAILURE
         except Exception as exc:  # noqa: BLE001 — our encoder's fault: report, never raise into the SDK
             internal_error("otlp: encoding a span batch", exc)
             return SpanExportResult.FAILURE
-        for request, count in requests:
+
+    def _send_all(self, spans: Sequence[ReadableSpan], bound: int | None) -> bool:
+        """Send ``spans`` in requests of at most ``bound`` bytes; a request answered 413 again in halves."""
+        start = 0
+        for request, count in encode_span_requests(spans, bound):
             result = self.send(request, count)
             self.rejected = plus(self.rejected, result.rejected)
-            if not result.ok:
+            smaller = smaller_bound(result.status, len(request))
+            if smaller is not None:
+                self.max_request_bytes = smaller  # the endpoint's limit: later batches fit it at once
+                if not self._send_all(spans[start:start + count], smaller):
+                    return False
+            elif not result.ok:
                 self.refusal, self.answer = result.refusal, result.answer
-                return SpanExportResult.FAILURE
-        return SpanExportResult.SUCCESS
+                return False
+            start += count
+        return True
 
 
 class HttpSpanExporter(_BoundedSpanExport, _upstream.http_span_sender()):  # type: ignore[misc]
@@ -96,20 +107,22 @@ class BoundedLogExporter(LogRecordExporter):
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
         records = [_well_formed_record(record) for record in batch]
         self.rejected: _upstream.Rejected | None = None  # summed over the parts (``inner.rejected``: one part's)
-        for part in self._parts(records):
-            if self.inner.export(part) != LogRecordExportResult.SUCCESS:
-                return LogRecordExportResult.FAILURE
-            self.rejected = plus(self.rejected, getattr(self.inner, "rejected", None))
-        return LogRecordExportResult.SUCCESS
+        return LogRecordExportResult.SUCCESS if self._send_all(records, self.max_request_bytes) \
+            else LogRecordExportResult.FAILURE
 
-    def _parts(self, batch: list[ReadableLogRecord]) -> list[list[ReadableLogRecord]]:
-        limit = self.max_request_bytes
-        if not limit or not batch or _surely_fits(batch, limit) or _upstream.encode_logs_proto_size(batch) <= limit:
-            return [batch] if batch else []
-        if len(batch) == 1:
-            return [[_shrink_log_record(batch[0], limit)]]
-        half = len(batch) // 2
-        return self._parts(batch[:half]) + self._parts(batch[half:])
+    def _send_all(self, records: list[ReadableLogRecord], limit: int | None) -> bool:
+        """Send ``records`` in requests of at most ``limit`` bytes; a part answered 413 again in halves."""
+        for part in _parts(records, limit):
+            if self.inner.export(part) == LogRecordExportResult.SUCCESS:
+                self.rejected = plus(self.rejected, getattr(self.inner, "rejected", None))
+                continue
+            smaller = smaller_bound(getattr(self.inner, "status", None), _upstream.encode_logs_proto_size(part))
+            if smaller is None:
+                return False
+            self.max_request_bytes = smaller  # the endpoint's limit: later batches fit it at once
+            if not self._send_all(part, smaller):
+                return False
+        return True
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         return self.inner.force_flush(timeout_millis) is not False
@@ -176,6 +189,16 @@ def _well_formed_metrics(data: MetricsData) -> MetricsData:
 def _malformed_point(point: Any) -> bool:
     return _malformed(dict(point.attributes or {})) or any(
         _malformed(dict(e.filtered_attributes or {})) for e in getattr(point, "exemplars", None) or ())
+
+
+def _parts(batch: list[ReadableLogRecord], limit: int | None) -> list[list[ReadableLogRecord]]:
+    """``batch`` halved until each part's request fits ``limit``; a single record too large is cut."""
+    if not limit or not batch or _surely_fits(batch, limit) or _upstream.encode_logs_proto_size(batch) <= limit:
+        return [batch] if batch else []
+    if len(batch) == 1:
+        return [[_shrink_log_record(batch[0], limit)]]
+    half = len(batch) // 2
+    return _parts(batch[:half], limit) + _parts(batch[half:], limit)
 
 
 def _surely_fits(batch: Sequence[ReadableLogRecord], limit: int) -> bool:

@@ -34,27 +34,46 @@ class Answering(http.server.BaseHTTPRequestHandler):
 
 
 class Recording(Answering):
-    """Takes every export (200) and records the names of the spans each carries: OTLP-JSON (replay) or
-    protobuf (a direct export)."""
+    """Takes every export (200) and records what it carries in ``names``: span names and log record
+    bodies, from OTLP-JSON (replay) or protobuf (a direct export). ``limit``: a larger body is answered
+    413 Payload Too Large and not recorded (a proxy's ``client_max_body_size``)."""
 
     names: list[str] = []
+    limit: int | None = None
 
     def do_POST(self) -> None:  # noqa: N802 — http.server's name
-        from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
-
         body = self.rfile.read(int(self.headers.get("content-length", 0)))
-        if self.path == "/v1/traces" and body and "json" in (self.headers.get("content-type") or ""):
-            request = json.loads(body)
-            type(self).names += [s["name"] for rs in request.get("resourceSpans", [])
-                                 for ss in rs.get("scopeSpans", []) for s in ss.get("spans", [])]
-        elif self.path == "/v1/traces":
-            message = trace_service_pb2.ExportTraceServiceRequest.FromString(body)
-            type(self).names += [s.name for rs in message.resource_spans for ss in rs.scope_spans for s in ss.spans]
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", "2")
+        type(self).posts.append(self.path)
+        if self.limit is not None and len(body) > self.limit:
+            self._send(413, b"request entity too large")
+            return
+        type(self).names += _carried(self.path, body, "json" in (self.headers.get("content-type") or ""))
+        self._send(200, b"{}")
+
+    def _send(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json" if status == 200 else "text/plain")
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(b"{}")
+        self.wfile.write(body)
+
+
+def _carried(path: str, body: bytes, is_json: bool) -> list[str]:
+    """Span names (``/v1/traces``) or log record bodies (``/v1/logs``) in one export request."""
+    from google.protobuf.json_format import MessageToDict
+    from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+    from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+
+    kinds = {"/v1/traces": trace_service_pb2.ExportTraceServiceRequest,
+             "/v1/logs": logs_service_pb2.ExportLogsServiceRequest}
+    if path not in kinds or not body:
+        return []
+    request = json.loads(body) if is_json else MessageToDict(kinds[path].FromString(body))
+    if path == "/v1/traces":
+        return [s["name"] for rs in request.get("resourceSpans", []) for ss in rs.get("scopeSpans", [])
+                for s in ss.get("spans", [])]
+    return [r.get("body", {}).get("stringValue", "") for rl in request.get("resourceLogs", [])
+            for sl in rl.get("scopeLogs", []) for r in sl.get("logRecords", [])]
 
 
 @contextmanager
