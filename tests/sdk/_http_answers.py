@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -77,13 +78,16 @@ def _carried(path: str, body: bytes, is_json: bool) -> list[str]:
 
 
 @contextmanager
-def serving(handler: type[Answering]) -> Iterator[str]:
-    """Serve ``handler`` on 127.0.0.1 for the block; yields its base URL."""
+def serving(handler: type[Answering], tls: ssl.SSLContext | None = None) -> Iterator[str]:
+    """Serve ``handler`` on 127.0.0.1 for the block (over TLS with ``tls``, a server context); yields its
+    base URL."""
     handler.posts = []
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()

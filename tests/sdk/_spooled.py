@@ -40,7 +40,12 @@ def closed_port() -> int:
 
 def spool_while_down(spool: Path, spans: int) -> str:
     """Run an app that ends ``spans`` spans (``span 0``...) while its collector is down; its stderr."""
-    done = subprocess.run([sys.executable, "-c", SPOOL_APP, f"http://127.0.0.1:{closed_port()}", str(spool),
-                           str(spans)], env=app_env(), capture_output=True, text=True, timeout=60)
+    return run_app(SPOOL_APP, f"http://127.0.0.1:{closed_port()}", str(spool), str(spans)).stderr
+
+
+def run_app(app: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run ``app`` (Python source) with ``args`` in :func:`app_env` plus ``env``; it must exit 0."""
+    done = subprocess.run([sys.executable, "-c", app, *args], env={**app_env(), **env}, capture_output=True,
+                          text=True, timeout=90)
     assert done.returncode == 0, done.stderr
-    return done.stderr
+    return done

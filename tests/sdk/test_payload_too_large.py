@@ -15,8 +15,6 @@ Real processes and a local HTTP endpoint that answers 413 to any body over
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
 from collections import Counter
 from collections.abc import Iterator
@@ -27,7 +25,7 @@ import pytest
 from otel_llm.exporters.spool import dead_letter_path
 
 from ._http_answers import Recording, serving
-from ._spooled import app_env, closed_port
+from ._spooled import closed_port, run_app
 
 LIMIT = 64 * 1024
 ITEMS = 40
@@ -62,13 +60,6 @@ def limited() -> Iterator[str]:
         Recording.limit = None
 
 
-def _run(endpoint: str, spool: Path) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([sys.executable, "-c", APP, endpoint, str(spool), str(ITEMS)], env=app_env(),
-                          capture_output=True, text=True, timeout=90)
-    assert done.returncode == 0, done.stderr
-    return done
-
-
 def _assert_all_delivered_once(spool: Path, stderr: str) -> None:
     taken = Counter(Recording.names)
     spans = {f"span {i}" for i in range(ITEMS)} | {"huge"}
@@ -83,15 +74,13 @@ def _assert_all_delivered_once(spool: Path, stderr: str) -> None:
 
 def test_direct_exports_split_on_413(tmp_path: Path, limited: str) -> None:
     spool = tmp_path / "spool"
-    done = _run(limited, spool)
+    done = run_app(APP, limited, str(spool), str(ITEMS))
     assert Recording.posts.count("/v1/traces") > 1
     _assert_all_delivered_once(spool, done.stderr)
 
 
 def test_replay_splits_a_spooled_line_on_413(tmp_path: Path, limited: str) -> None:
     spool = tmp_path / "spool"
-    _run(f"http://127.0.0.1:{closed_port()}", spool)  # everything spooled, in lines of up to 1 MiB
-    replay = subprocess.run([sys.executable, "-c", APP, limited, str(spool), "0"], env=app_env(),
-                            capture_output=True, text=True, timeout=90)
-    assert replay.returncode == 0, replay.stderr
+    run_app(APP, f"http://127.0.0.1:{closed_port()}", str(spool), str(ITEMS))  # all spooled, lines up to 1 MiB
+    replay = run_app(APP, limited, str(spool), "0")
     _assert_all_delivered_once(spool, replay.stderr)

@@ -16,9 +16,6 @@ replay neither follows it nor deletes the line.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +26,7 @@ from otel_llm.exporters._replay_http import Outcome, post
 from otel_llm.exporters.spool import dead_letter_path
 
 from ._http_answers import Answering, serving
+from ._spooled import run_app
 
 ELSEWHERE = "https://collector.example.invalid/v1/traces"
 
@@ -57,29 +55,24 @@ def moved(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 APP = textwrap.dedent("""
-    import logging, sys
-    import otel_llm
+    import logging, sys, otel_llm
     from opentelemetry import metrics, trace
-    endpoint, spool = sys.argv[1:3]
-    otel_llm.configure(exporter="otlp", endpoint=endpoint, spool_dir=spool, service_name="moved", logs=True,
-                       shutdown_timeout_s=3)
-    tracer = trace.get_tracer("app")
-    counter = metrics.get_meter("app").create_counter("app.things")
+    otel_llm.configure(exporter="otlp", endpoint=sys.argv[1], spool_dir=sys.argv[2], service_name="moved",
+                       logs=True, shutdown_timeout_s=3)
+    things = metrics.get_meter("app").create_counter("app.things")
     for i in range(4):
-        with tracer.start_as_current_span(f"span {i}"):
+        with trace.get_tracer("app").start_as_current_span(f"span {i}"):
             logging.getLogger("app").warning("record %d", i)
-            counter.add(1)
+            things.add(1)
     otel_llm.shutdown()
 """)
 
 
+
 @pytest.mark.parametrize("moved", [301, 302, 307, 308], indirect=True)
 def test_a_redirect_answer_sets_the_data_aside_and_says_where_the_endpoint_points(tmp_path: Path, moved: str) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "PYTEST_"))}
     spool = tmp_path / "spool"
-    done = subprocess.run([sys.executable, "-c", APP, moved, str(spool)], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
+    done = run_app(APP, moved, str(spool))
     assert "/v1/traces" in _Moved.posts, _Moved.posts
     for signal in ("traces", "logs", "metrics"):
         dead = dead_letter_path(spool, signal)

@@ -14,8 +14,6 @@ records every span it is sent.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import textwrap
 from collections import Counter
 from collections.abc import Iterator
@@ -26,7 +24,7 @@ import pytest
 from otel_llm.exporters._spool_segments import segment_files
 
 from ._http_answers import Recording, serving
-from ._spooled import app_env, spool_while_down
+from ._spooled import run_app, spool_while_down
 
 SPANS = 30
 
@@ -67,9 +65,7 @@ def test_segments_an_older_version_sealed_are_replayed_once(tmp_path: Path, reco
     spool_while_down(spool, SPANS)
     delivered_before = _as_older_version_left_it(spool)
 
-    done = subprocess.run([sys.executable, "-c", APP, recording, str(spool)], env=app_env(), cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
+    done = run_app(APP, recording, str(spool))
     sent = Counter(Recording.names)
     expected = {f"span {i}" for i in range(delivered_before, SPANS)}
     assert set(sent) == expected, (sorted(sent), done.stderr)

@@ -18,8 +18,6 @@ local HTTP endpoint that records every span it is sent.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
 from collections import Counter
 from collections.abc import Iterator
@@ -30,7 +28,7 @@ import pytest
 from otel_llm.exporters._spool_segments import segment_files
 
 from ._http_answers import Recording, serving
-from ._spooled import app_env, spool_while_down
+from ._spooled import run_app, spool_while_down
 
 SPANS = 40
 
@@ -68,14 +66,11 @@ REPLAY_APP = textwrap.dedent("""
 @pytest.mark.parametrize("disk", ["full", "read-only"])
 def test_replay_sends_each_span_once_when_its_progress_cannot_be_written(tmp_path: Path, recording: str,
                                                                           disk: str) -> None:
-    env = app_env()
     spool = tmp_path / "spool"
     spooled = spool_while_down(spool, SPANS)
     assert segment_files(spool / "traces"), spooled
 
-    replayed = subprocess.run([sys.executable, "-c", REPLAY_APP, recording, str(spool), disk], env=env, cwd=tmp_path,
-                              capture_output=True, text=True, timeout=60)
-    assert replayed.returncode == 0, replayed.stderr
+    replayed = run_app(REPLAY_APP, recording, str(spool), disk)
     assert "Traceback" not in replayed.stderr and "internal error" not in replayed.stderr, replayed.stderr
     sent = Counter(Recording.names)
     assert set(sent) == {f"span {i}" for i in range(SPANS)} | {"after"}, (sorted(sent), replayed.stderr)

@@ -14,13 +14,9 @@ Real processes: an HTTPS endpoint on 127.0.0.1 with a self-signed certificate
 
 from __future__ import annotations
 
-import http.server
-import os
 import ssl
 import subprocess
-import sys
 import textwrap
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,7 +25,8 @@ import pytest
 from otel_llm.exporters._replay_http import Outcome, post
 from otel_llm.exporters._spool_segments import segment_files
 
-from ._http_answers import Answering
+from ._http_answers import Answering, serving
+from ._spooled import run_app
 
 
 class _Taking(Answering):
@@ -46,14 +43,8 @@ def untrusted(tmp_path: Path) -> Iterator[str]:
                    check=True, capture_output=True)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Taking)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"https://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(_Taking, tls=context) as url:
+        yield url
 
 
 APP = textwrap.dedent("""
@@ -72,13 +63,10 @@ APP = textwrap.dedent("""
 
 @pytest.mark.parametrize("protocol", ["http/protobuf", "grpc"])
 def test_an_untrusted_certificate_is_named_and_the_spans_wait(tmp_path: Path, untrusted: str, protocol: str) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "PYTEST_", "SSL_", "REQUESTS_"))}
-    env["OTEL_EXPORTER_OTLP_TIMEOUT"] = "2"
-    env["OTEL_LLM_SPOOL_REPLAY_ENDPOINT"] = untrusted  # a gRPC exporter's replay goes to the same endpoint
     spool = tmp_path / "spool"
-    done = subprocess.run([sys.executable, "-c", APP, untrusted, str(spool), protocol], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=90)
-    assert done.returncode == 0, done.stderr
+    # A gRPC exporter's replay goes to the same endpoint.
+    done = run_app(APP, untrusted, str(spool), protocol, OTEL_EXPORTER_OTLP_TIMEOUT="2",
+                   OTEL_LLM_SPOOL_REPLAY_ENDPOINT=untrusted)
     assert "unreachable" not in done.stderr, done.stderr
     assert "TLS" in done.stderr and "OTEL_EXPORTER_OTLP_CERTIFICATE" in done.stderr, done.stderr
     assert "certificate" in done.stderr.replace("OTEL_EXPORTER_OTLP_CERTIFICATE", ""), done.stderr
