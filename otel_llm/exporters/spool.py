@@ -170,6 +170,7 @@ class _Spool:
         interrupt: Callable[[], None],
         refusal: Callable[[], str | None] = lambda: None,
         answer: Callable[[], _upstream.Answer | None] = lambda: None,
+        undelivered: Callable[[], Any] = lambda: None,
         max_request_bytes: int | None = DEFAULT_MAX_REQUEST_BYTES,
         endpoint: str | None = None,
     ) -> None:
@@ -184,6 +185,7 @@ class _Spool:
         self._interrupt = interrupt  # stops the inner exporter's retries (shuts it down)
         self._refusal = refusal  # why the inner exporter's last failure was a permanent refusal, if it was
         self._answer = answer  # what a live endpoint answered to the inner exporter's last failure, if it did
+        self._undelivered = undelivered  # of the inner exporter's last failed batch, the part not taken, if known
         self._max_request = max_request_bytes
         self._directory = directory
         self._store = SegmentStore(directory, max_bytes, root=directory.parent)
@@ -245,6 +247,9 @@ class _Spool:
                 self._settled_early.discard(id(batch))
             if sent or settled:
                 return True
+            rest = self._undelivered()
+            if rest is not None:  # sent in several requests, some taken: those must not be sent again
+                batch = rest
             why = self._refusal()
             if why:  # refused for good: retrying cannot help, the endpoint is fine
                 return self._set_aside_batch(batch, why)
@@ -759,6 +764,7 @@ class _SpooledExporter:
             interrupt=self._shut_inner_down,
             refusal=lambda: getattr(inner, "refusal", None),
             answer=lambda: getattr(inner, "answer", None),
+            undelivered=lambda: getattr(inner, "undelivered", None),
             max_request_bytes=max_request_bytes,
             endpoint=_upstream.exporter_endpoint(inner),
         )
@@ -794,7 +800,9 @@ class _SpooledExporter:
             return self.failure
         if not ok:
             why = getattr(self.inner, "refusal", None)
-            _notices.lost(self.signal, _batch_items(batch), _upstream.exporter_endpoint(self.inner) or self._url,
+            rest = getattr(self.inner, "undelivered", None)  # sent in several requests, some taken
+            _notices.lost(self.signal, _batch_items(batch if rest is None else rest),
+                          _upstream.exporter_endpoint(self.inner) or self._url,
                           "send_failed", f"{why}; no spool configured" if why else "no spool configured")
         return self.success if ok else self.failure
 

@@ -41,12 +41,16 @@ class Recording(Answering):
 
     names: list[str] = []
     limit: int | None = None
+    busy_at: int | None = None  # the n-th export of each signal (counting from 1) is answered 503
 
     def do_POST(self) -> None:  # noqa: N802 — http.server's name
         body = self.rfile.read(int(self.headers.get("content-length", 0)))
         type(self).posts.append(self.path)
         if self.limit is not None and len(body) > self.limit:
             self._send(413, b"request entity too large")
+            return
+        if self.busy_at is not None and type(self).posts.count(self.path) == self.busy_at:
+            self._send(503, b"")
             return
         type(self).names += _carried(self.path, body, "json" in (self.headers.get("content-type") or ""))
         self._send(200, b"{}")
@@ -60,19 +64,27 @@ class Recording(Answering):
 
 
 def _carried(path: str, body: bytes, is_json: bool) -> list[str]:
-    """Span names (``/v1/traces``) or log record bodies (``/v1/logs``) in one export request."""
+    """Span names (``/v1/traces``), log record bodies (``/v1/logs``) or data points (``/v1/metrics``) in one
+    export request."""
     from google.protobuf.json_format import MessageToDict
     from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+    from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
     from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
     kinds = {"/v1/traces": trace_service_pb2.ExportTraceServiceRequest,
-             "/v1/logs": logs_service_pb2.ExportLogsServiceRequest}
+             "/v1/logs": logs_service_pb2.ExportLogsServiceRequest,
+             "/v1/metrics": metrics_service_pb2.ExportMetricsServiceRequest}
     if path not in kinds or not body:
         return []
     request = json.loads(body) if is_json else MessageToDict(kinds[path].FromString(body))
     if path == "/v1/traces":
         return [s["name"] for rs in request.get("resourceSpans", []) for ss in rs.get("scopeSpans", [])
                 for s in ss.get("spans", [])]
+    if path == "/v1/metrics":  # one entry per data point: the metric's name and the point's attributes
+        return [f"{m['name']} {json.dumps(p.get('attributes', []), sort_keys=True)}"
+                for rm in request.get("resourceMetrics", []) for sm in rm.get("scopeMetrics", [])
+                for m in sm.get("metrics", []) for kind in ("sum", "gauge", "histogram")
+                for p in m.get(kind, {}).get("dataPoints", [])]
     return [r.get("body", {}).get("stringValue", "") for rl in request.get("resourceLogs", [])
             for sl in rl.get("scopeLogs", []) for r in sl.get("logRecords", [])]
 
