@@ -103,3 +103,14 @@ def serving(handler: type[Answering], tls: ssl.SSLContext | None = None) -> Iter
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def recording(limit: int | None = None, busy_at: int | None = None) -> Iterator[str]:
+    """Serve :class:`Recording`, emptied, with ``limit`` and ``busy_at`` for the block; yields its base URL."""
+    Recording.names, Recording.limit, Recording.busy_at = [], limit, busy_at
+    try:
+        with serving(Recording) as url:
+            yield url
+    finally:
+        Recording.limit = Recording.busy_at = None

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from ._http_answers import Recording, serving
+from ._http_answers import Recording, recording
 from ._spooled import run_app
 
 ITEMS = 60
@@ -47,12 +47,8 @@ APP = textwrap.dedent("""
 
 @pytest.fixture
 def second_busy() -> Iterator[str]:
-    Recording.names, Recording.busy_at = [], 2
-    try:
-        with serving(Recording) as url:
-            yield url
-    finally:
-        Recording.busy_at = None
+    with recording(busy_at=2) as url:
+        yield url
 
 
 def test_only_the_requests_not_taken_are_spooled_and_replayed(tmp_path: Path, second_busy: str) -> None:

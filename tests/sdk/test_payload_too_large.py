@@ -24,7 +24,7 @@ import pytest
 
 from otel_llm.exporters.spool import dead_letter_path
 
-from ._http_answers import Recording, serving
+from ._http_answers import Recording, recording
 from ._spooled import closed_port, run_app
 
 LIMIT = 64 * 1024
@@ -52,12 +52,8 @@ APP = textwrap.dedent("""
 
 @pytest.fixture
 def limited() -> Iterator[str]:
-    Recording.names, Recording.limit = [], LIMIT
-    try:
-        with serving(Recording) as url:
-            yield url
-    finally:
-        Recording.limit = None
+    with recording(limit=LIMIT) as url:
+        yield url
 
 
 def _assert_all_delivered_once(spool: Path, stderr: str) -> None:

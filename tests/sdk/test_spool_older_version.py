@@ -23,7 +23,7 @@ import pytest
 
 from otel_llm.exporters._spool_segments import segment_files
 
-from ._http_answers import Recording, serving
+from ._http_answers import Recording, recording
 from ._spooled import run_app, spool_while_down
 
 SPANS = 30
@@ -40,9 +40,8 @@ APP = textwrap.dedent("""
 
 
 @pytest.fixture
-def recording() -> Iterator[str]:
-    Recording.names = []
-    with serving(Recording) as url:
+def endpoint() -> Iterator[str]:
+    with recording() as url:
         yield url
 
 
@@ -60,12 +59,12 @@ def _as_older_version_left_it(spool: Path) -> int:
     return sum(len(ss["spans"]) for rs in request["resourceSpans"] for ss in rs["scopeSpans"])
 
 
-def test_segments_an_older_version_sealed_are_replayed_once(tmp_path: Path, recording: str) -> None:
+def test_segments_an_older_version_sealed_are_replayed_once(tmp_path: Path, endpoint: str) -> None:
     spool = tmp_path / "spool"
     spool_while_down(spool, SPANS)
     delivered_before = _as_older_version_left_it(spool)
 
-    done = run_app(APP, recording, str(spool))
+    done = run_app(APP, endpoint, str(spool))
     sent = Counter(Recording.names)
     expected = {f"span {i}" for i in range(delivered_before, SPANS)}
     assert set(sent) == expected, (sorted(sent), done.stderr)

@@ -27,16 +27,15 @@ import pytest
 
 from otel_llm.exporters._spool_segments import segment_files
 
-from ._http_answers import Recording, serving
+from ._http_answers import Recording, recording
 from ._spooled import run_app, spool_while_down
 
 SPANS = 40
 
 
 @pytest.fixture
-def recording() -> Iterator[str]:
-    Recording.names = []
-    with serving(Recording) as url:
+def endpoint() -> Iterator[str]:
+    with recording() as url:
         yield url
 
 
@@ -64,13 +63,13 @@ REPLAY_APP = textwrap.dedent("""
 
 
 @pytest.mark.parametrize("disk", ["full", "read-only"])
-def test_replay_sends_each_span_once_when_its_progress_cannot_be_written(tmp_path: Path, recording: str,
+def test_replay_sends_each_span_once_when_its_progress_cannot_be_written(tmp_path: Path, endpoint: str,
                                                                           disk: str) -> None:
     spool = tmp_path / "spool"
     spooled = spool_while_down(spool, SPANS)
     assert segment_files(spool / "traces"), spooled
 
-    replayed = run_app(REPLAY_APP, recording, str(spool), disk)
+    replayed = run_app(REPLAY_APP, endpoint, str(spool), disk)
     assert "Traceback" not in replayed.stderr and "internal error" not in replayed.stderr, replayed.stderr
     sent = Counter(Recording.names)
     assert set(sent) == {f"span {i}" for i in range(SPANS)} | {"after"}, (sorted(sent), replayed.stderr)
