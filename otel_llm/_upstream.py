@@ -414,7 +414,7 @@ class SendResult:
     message: str | None = None  # the endpoint's own words on an error (its google.rpc.Status, gRPC details)
     rejected: Rejected | None = None  # items an accepted request's answer rejected (its partial_success)
     timed_out: bool = False  # no answer within the exporter's timeout (HTTP)
-    tls: Answer | None = None  # the TLS handshake failed (HTTP; gRPC's says so in its details)
+    transport: Answer | None = None  # what a live endpoint did below HTTP: a failed TLS handshake, a closed connection
 
     @property
     def answer(self) -> Answer | None:
@@ -426,8 +426,8 @@ class SendResult:
             return _answers.grpc_answer(self.grpc_code, self.message)
         if self.timed_out:
             return _answers.NO_ANSWER
-        if self.tls is not None:
-            return self.tls
+        if self.transport is not None:
+            return self.transport
         return _answers.http_answer(self.status, self.reason, self.message)
 
     @property
@@ -490,8 +490,9 @@ def _http_result(outcome: Any, last: threading.local, kind: str) -> SendResult:
         return _redirected(outcome, reply)
     timed_out = not outcome.success and _timed_out(outcome.error)
     if reply is None or reply.status_code is None or reply.status_code != outcome.status_code:
-        tls = None if outcome.success or outcome.error is None else _answers.tls_answer(str(outcome.error))
-        return SendResult(outcome.success, outcome.status_code, outcome.reason, timed_out=timed_out, tls=tls)
+        transport = None if outcome.success or outcome.error is None else _answers.transport_answer(str(outcome.error))
+        return SendResult(outcome.success, outcome.status_code, outcome.reason, timed_out=timed_out,
+                          transport=transport)
     message = rejected = None
     try:
         body, content_type = reply.content(), reply.headers().get("content-type")

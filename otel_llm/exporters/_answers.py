@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["BUSY_STATUSES", "NO_ANSWER", "Answer", "tls_answer", "Rejected", "grpc_answer", "http_answer", "plus", "rejected_in",
+__all__ = ["BUSY_STATUSES", "NO_ANSWER", "Answer", "tls_answer", "transport_answer", "Rejected", "grpc_answer", "http_answer", "plus", "rejected_in",
            "redirect_message", "rejected_in_body", "rejected_in_refusal", "status_message"]
 
 #: HTTP statuses that answer "not now" (a full queue, a gateway in front of a busy collector).
@@ -97,6 +97,29 @@ def tls_answer(error: str | None) -> Answer | None:
     reason = " ".join((match.group(1) or match.group(2) or "").split()).rstrip(" .,:")
     reason = reason.rsplit("OPENSSL_internal:", 1)[-1]  # BoringSSL's error stack: its last entry says why
     return Answer("TLS", reason or "handshake failed", tls=True)
+
+
+#: How Python's HTTP clients word an endpoint that took the request and closed the connection unanswered.
+_CLOSED_UNANSWERED = ("remote end closed connection without response", "incompleteread", "connection broken:")
+
+
+def transport_answer(error: str | None) -> Answer | None:
+    """What a live endpoint did when an HTTP export failed below HTTP, from the error's text: a failed TLS
+    handshake (:func:`tls_answer`), or the connection closed without an answer; None otherwise (nobody
+    listening, no route: unreachable).
+
+    Why: an endpoint that takes the connection is there; a proxy or load balancer
+    in front of a collector that is down closes it unanswered, and "unreachable"
+    would send the operator to look at a network that works.
+    """
+    tls = tls_answer(error)
+    if tls is not None:
+        return tls
+    if any(marker in (error or "").lower() for marker in _CLOSED_UNANSWERED):
+        return Answer("connection closed", "the endpoint closed the connection without an answer: a proxy or "
+                                           "load balancer before a collector that is down, or a collector that "
+                                           "failed on the request")
+    return None
 
 
 def grpc_answer(code: str, details: str | None) -> Answer | None:

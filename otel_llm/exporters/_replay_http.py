@@ -35,7 +35,7 @@ from otel_llm.exporters._answers import (
     rejected_in_body,
     rejected_in_refusal,
     status_message,
-    tls_answer,
+    transport_answer,
 )
 from otel_llm.exporters._sizing import count_items
 
@@ -198,9 +198,10 @@ def post(url: str, headers: dict[str, str], body: bytes, tls: ssl.SSLContext | N
     except (urllib.error.URLError, OSError) as error:
         if isinstance(getattr(error, "reason", error), TimeoutError):  # connected (or trying), no answer
             return Reply(Outcome.FAILED, f"no answer within {sending.timeout_s:g} s", answer=NO_ANSWER)
-        return Reply(Outcome.FAILED, str(error), answer=tls_answer(str(error)))
+        return Reply(Outcome.FAILED, str(error), answer=transport_answer(f"{type(error).__name__}: {error}"))
     except http.client.HTTPException as error:  # not HTTP/1.x (a gRPC port), cut short, a URL it cannot use
-        return Reply(Outcome.FAILED, f"{type(error).__name__}: {error}".rstrip(": "))
+        why = f"{type(error).__name__}: {error}".rstrip(": ")
+        return Reply(Outcome.FAILED, why, answer=transport_answer(why))
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
