@@ -116,9 +116,9 @@ def transport_answer(error: str | None) -> Answer | None:
     if tls is not None:
         return tls
     if any(marker in (error or "").lower() for marker in _CLOSED_UNANSWERED):
-        return Answer("connection closed", "the endpoint closed the connection without an answer: a proxy or "
-                                           "load balancer before a collector that is down, or a collector that "
-                                           "failed on the request")
+        return Answer("connection closed", "the endpoint closed the connection without an answer (or in the "
+                                           "middle of one): a proxy or load balancer before a collector that is "
+                                           "down, or a collector that failed on the request")
     return None
 
 
