@@ -414,6 +414,7 @@ class SendResult:
     message: str | None = None  # the endpoint's own words on an error (its google.rpc.Status, gRPC details)
     rejected: Rejected | None = None  # items an accepted request's answer rejected (its partial_success)
     timed_out: bool = False  # no answer within the exporter's timeout (HTTP)
+    transport: Answer | None = None  # what a live endpoint did below HTTP: a failed TLS handshake, a closed connection
 
     @property
     def answer(self) -> Answer | None:
@@ -425,6 +426,8 @@ class SendResult:
             return _answers.grpc_answer(self.grpc_code, self.message)
         if self.timed_out:
             return _answers.NO_ANSWER
+        if self.transport is not None:
+            return self.transport
         return _answers.http_answer(self.status, self.reason, self.message)
 
     @property
@@ -434,7 +437,7 @@ class SendResult:
             if self.grpc_code not in GRPC_REFUSALS:
                 return None
             return f"gRPC {self.grpc_code}: {self.message}" if self.message else f"gRPC {self.grpc_code}"
-        if self.status is None or not 400 <= self.status < 500 or self.status in (408, 429):
+        if self.status is None or not 300 <= self.status < 500 or self.status in (408, 429):
             return None
         what = f"HTTP {self.status} {self.reason or ''}".rstrip()
         return f"{what}: {self.message}" if self.message else what
@@ -483,9 +486,13 @@ def _http_result(outcome: Any, last: threading.local, kind: str) -> SendResult:
     """A :class:`SendResult` for upstream's ``_ExportResult``, with what the reply behind it said: the
     endpoint's message on an error, the items it rejected (``partial_success``) on a success."""
     reply = getattr(last, "reply", None)
+    if outcome.status_code is not None and 300 <= outcome.status_code < 400:
+        return _redirected(outcome, reply)
     timed_out = not outcome.success and _timed_out(outcome.error)
     if reply is None or reply.status_code is None or reply.status_code != outcome.status_code:
-        return SendResult(outcome.success, outcome.status_code, outcome.reason, timed_out=timed_out)
+        transport = None if outcome.success or outcome.error is None else _answers.transport_answer(str(outcome.error))
+        return SendResult(outcome.success, outcome.status_code, outcome.reason, timed_out=timed_out,
+                          transport=transport)
     message = rejected = None
     try:
         body, content_type = reply.content(), reply.headers().get("content-type")
@@ -499,6 +506,22 @@ def _http_result(outcome: Any, last: threading.local, kind: str) -> SendResult:
     # A 4xx whose body is a partial_success: taken but for the rejected items, which are counted lost.
     return SendResult(outcome.success or rejected is not None, outcome.status_code, outcome.reason, message=message,
                       rejected=rejected)
+
+
+def _redirected(outcome: Any, reply: Any) -> SendResult:
+    """The failed :class:`SendResult` of a redirect answer (3xx), naming where it points.
+
+    Upstream's client sends with redirects off and takes any status below 400 for
+    delivered; a redirect has taken nothing (an OTLP/HTTP export is a POST, which
+    is not followed to another URL), so sending there again cannot help either.
+    """
+    location = None
+    try:
+        if reply is not None and reply.status_code == outcome.status_code:
+            location = reply.headers().get("location")
+    except Exception:  # noqa: BLE001 — no readable Location: the status still speaks
+        pass
+    return SendResult(False, outcome.status_code, outcome.reason, message=_answers.redirect_message(location))
 
 
 def _after(previous: SendResult | None, attempt: SendResult) -> SendResult:
@@ -557,7 +580,8 @@ def watch_refusals(exporter: Any) -> Any:
     the batch for good ("HTTP 400 Bad Request", "gRPC INVALID_ARGUMENT: ...");
     None when it did not answer, was busy, or failed otherwise; ``exporter.answer``
     (an :class:`Answer`) is what it answered when it could not take the batch now
-    ("HTTP 503 Service Unavailable: write ...: no space left on device"). The spool
+    ("HTTP 503 Service Unavailable: write ...: no space left on device"), ``exporter.status`` the HTTP
+    status of the last answer (413: send smaller requests). The spool
     reads them to set a refused batch aside at once, and to name a live endpoint's
     failure instead of calling it unreachable. After a successful one,
     ``exporter.rejected`` (a :class:`Rejected`) counts the items the endpoint
@@ -567,14 +591,14 @@ def watch_refusals(exporter: Any) -> Any:
 
     def on_result(sent: SendResult) -> None:
         sent = attempts[0] = _after(attempts[0], sent)
-        exporter.refusal, exporter.answer = sent.refusal, sent.answer
+        exporter.refusal, exporter.answer, exporter.status = sent.refusal, sent.answer, sent.status
         exporter.rejected = _answers.plus(exporter.rejected, sent.rejected)
 
-    exporter.refusal = exporter.answer = exporter.rejected = None
+    exporter.refusal = exporter.answer = exporter.rejected = exporter.status = None
     export = exporter.export
 
     def export_watched(*args: Any, **kwargs: Any) -> Any:
-        exporter.refusal = exporter.answer = exporter.rejected = attempts[0] = None
+        exporter.refusal = exporter.answer = exporter.rejected = exporter.status = attempts[0] = None
         return export(*args, **kwargs)
 
     exporter.export = export_watched
@@ -591,6 +615,8 @@ def watch_refusals(exporter: Any) -> Any:
         on_result(sent)
         if sent.ok and not result.success:  # a 4xx partial_success: upstream's exporter goes on as after a 2xx
             return dataclasses.replace(result, success=True, error=None)
+        if result.success and not sent.ok:  # a redirect, which upstream's client takes for delivered
+            return dataclasses.replace(result, success=False)
         return result
 
     exporter._client.export = client_export_watched

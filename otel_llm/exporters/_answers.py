@@ -15,11 +15,12 @@ Pure functions over the bytes and codes an answer carries; no transport here.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["BUSY_STATUSES", "NO_ANSWER", "Answer", "Rejected", "grpc_answer", "http_answer", "plus", "rejected_in",
-           "rejected_in_body", "rejected_in_refusal", "status_message"]
+__all__ = ["BUSY_STATUSES", "NO_ANSWER", "Answer", "tls_answer", "transport_answer", "Rejected", "grpc_answer", "http_answer", "plus", "rejected_in",
+           "redirect_message", "rejected_in_body", "rejected_in_refusal", "status_message"]
 
 #: HTTP statuses that answer "not now" (a full queue, a gateway in front of a busy collector).
 BUSY_STATUSES = frozenset({429, 502, 503, 504})
@@ -45,6 +46,7 @@ class Answer:
     message: str | None = None
     busy: bool = False
     silent: bool = False  # no answer in time: a slow or hung endpoint (or a network dropping packets)
+    tls: bool = False  # the TLS handshake failed: the endpoint is there, its certificate is not trusted
 
     def __str__(self) -> str:
         return f"{self.what}: {self.message}" if self.message else self.what
@@ -52,6 +54,9 @@ class Answer:
     def said(self, where: str, units: str) -> str:
         """``"<where> is busy (HTTP 429 ...)"``, ``"<where> could not take the spans (HTTP 503 ...: <why>)"``
         or ``"<where> did not answer within the exporter's timeout (...)"``."""
+        if self.tls:
+            return (f"{where} failed the TLS handshake ({self.message}; OTEL_EXPORTER_OTLP_CERTIFICATE names "
+                    "the CA that signed the collector's certificate)")
         if self.silent:
             return (f"{where} did not answer within the exporter's timeout ({self}; a slow or hung collector, "
                     "or a network that drops packets)")
@@ -73,8 +78,55 @@ def http_answer(status: int | None, reason: str | None, message: str | None) -> 
     return Answer(what, message, busy=status == 429 or (status in BUSY_STATUSES and not message))
 
 
+#: How the TLS layers word a failed handshake: Python's ``ssl`` ("[SSL: CERTIFICATE_VERIFY_FAILED] ..."),
+#: gRPC's BoringSSL ("Ssl handshake failed: SSL_ERROR_SSL: ...:CERTIFICATE_VERIFY_FAILED").
+_TLS_FAILURE = re.compile(r"\[SSL: [A-Z_]+\] ([^()'\"]+)|handshake failed[^A-Z]*(?:[\w:]*:)?([A-Z_]{6,}[^()'\"]*)",
+                          re.IGNORECASE)
+
+
+def tls_answer(error: str | None) -> Answer | None:
+    """The answer of a failed TLS handshake, from a transport error's text; None when it is another failure.
+
+    Why: the endpoint is up and took the connection; calling it unreachable sends
+    the operator to look for a collector that runs, when its certificate (a
+    private CA, a self-signed one, an expired one) is the cause.
+    """
+    match = _TLS_FAILURE.search(error or "")
+    if match is None:
+        return None
+    reason = " ".join((match.group(1) or match.group(2) or "").split()).rstrip(" .,:")
+    reason = reason.rsplit("OPENSSL_internal:", 1)[-1]  # BoringSSL's error stack: its last entry says why
+    return Answer("TLS", reason or "handshake failed", tls=True)
+
+
+#: How Python's HTTP clients word an endpoint that took the request and closed the connection unanswered.
+_CLOSED_UNANSWERED = ("remote end closed connection without response", "incompleteread", "connection broken:")
+
+
+def transport_answer(error: str | None) -> Answer | None:
+    """What a live endpoint did when an HTTP export failed below HTTP, from the error's text: a failed TLS
+    handshake (:func:`tls_answer`), or the connection closed without an answer; None otherwise (nobody
+    listening, no route: unreachable).
+
+    Why: an endpoint that takes the connection is there; a proxy or load balancer
+    in front of a collector that is down closes it unanswered, and "unreachable"
+    would send the operator to look at a network that works.
+    """
+    tls = tls_answer(error)
+    if tls is not None:
+        return tls
+    if any(marker in (error or "").lower() for marker in _CLOSED_UNANSWERED):
+        return Answer("connection closed", "the endpoint closed the connection without an answer (or in the "
+                                           "middle of one): a proxy or load balancer before a collector that is "
+                                           "down, or a collector that failed on the request")
+    return None
+
+
 def grpc_answer(code: str, details: str | None) -> Answer | None:
-    """The answer of a gRPC status a live server sent (not a refusal for good, not a transport failure)."""
+    """The answer of a gRPC status a live server sent (not a refusal for good, not a transport failure),
+    or of a failed TLS handshake (:func:`tls_answer`)."""
+    if code == "UNAVAILABLE" and (tls := tls_answer(details)) is not None:
+        return tls
     if code == "DEADLINE_EXCEEDED":
         return Answer("gRPC DEADLINE_EXCEEDED, OTEL_EXPORTER_OTLP_TIMEOUT", silent=True)
     if code not in _GRPC_ANSWERS:
@@ -83,6 +135,13 @@ def grpc_answer(code: str, details: str | None) -> Answer | None:
         return None
     return Answer(f"gRPC {code}", details or None,
                   busy=code == "RESOURCE_EXHAUSTED" or (code == "UNAVAILABLE" and not details))
+
+
+def redirect_message(location: str | None) -> str:
+    """What to say of a redirect answer: OTLP exports are POSTs, never followed to another URL, so the
+    endpoint setting has to name where the collector now is."""
+    where = f"it redirects to {location}" if location else "it answered with a redirect"
+    return f"{where}; OTLP exports are not followed there: set the endpoint to the collector's own URL"
 
 
 def status_message(body: bytes, content_type: str | None) -> str | None:

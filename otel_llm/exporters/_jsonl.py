@@ -15,6 +15,8 @@ classes in ``file.py`` call them) and adds what the collector's
 * ``fsync`` on flush and close;
 * rotation by size with the collector's backup naming — lumberjack style,
   ``traces-2026-11-25T14-45-01.123-size.jsonl``, UTC;
+* a write the disk cuts short is cut back to where it began, so the file
+  holds whole lines only (a crash mid-write can still leave a torn last line);
 * it never raises into the SDK's export thread: a failure returns ``False``
   and counts the batch's items as lost in :mod:`otel_llm._notices` (printed
   on stderr once per incident — not through ``logging``, which may itself
@@ -163,10 +165,14 @@ class JsonlWriter(Generic[T]):
             fd = self._writable_fd(len(data))
             try:
                 with _locked(fd):
-                    _write_all(fd, data)
+                    start = os.fstat(fd).st_size  # where this write begins: O_APPEND, and no other writer now
+                    try:
+                        _write_all(fd, data)
+                    except OSError:
+                        _cut_back(fd, start)
+                        raise
             except OSError:
-                # Disk full mid-line leaves a torn line: reopen next time, which ends it.
-                self._fd = None
+                self._fd = None  # reopened next time (a torn line left, if cutting back failed, is ended there)
                 _close_quietly(fd)
                 raise
 
@@ -299,6 +305,15 @@ def _directory_lock(directory: Path) -> Iterator[None]:
         yield
     finally:
         os.close(dir_fd)  # closing releases the lock
+
+
+def _cut_back(fd: int, size: int) -> None:
+    """Truncate ``fd`` to ``size``: a write cut short by a full disk leaves no part of a line behind (the
+    batch is counted as lost, and a torn line would be a line no reader can parse)."""
+    try:
+        os.ftruncate(fd, size)
+    except OSError:
+        pass  # the torn line stays; the next open ends it with a newline
 
 
 def _close_quietly(fd: int) -> None:

@@ -28,7 +28,15 @@ from urllib.parse import urlsplit
 from opentelemetry.util.re import parse_env_headers
 
 from otel_llm import _notices, _upstream
-from otel_llm.exporters._answers import NO_ANSWER, http_answer, rejected_in_body, rejected_in_refusal, status_message
+from otel_llm.exporters._answers import (
+    NO_ANSWER,
+    http_answer,
+    redirect_message,
+    rejected_in_body,
+    rejected_in_refusal,
+    status_message,
+    transport_answer,
+)
 from otel_llm.exporters._sizing import count_items
 
 __all__ = ["BUSY_STATUSES", "Outcome", "Reply", "Sending", "headers_for", "line_items", "merged", "mergeable",
@@ -129,6 +137,7 @@ class Reply:
     retry_after_s: float | None = None
     answer: _upstream.Answer | None = None
     rejected: _upstream.Rejected | None = None  # items of a delivered request the endpoint rejected
+    status: int | None = None  # the HTTP status of an error answer
 
 
 def tls_context(signal: str) -> ssl.SSLContext | None:
@@ -167,7 +176,7 @@ def post(url: str, headers: dict[str, str], body: bytes, tls: ssl.SSLContext | N
         headers = {**headers, "Content-Encoding": sending.compression}
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=sending.timeout_s, context=tls) as response:
+        with _opener(tls).open(request, timeout=sending.timeout_s) as response:
             ok = 200 <= response.status < 300
             rejected = _rejected(response) if ok else None
             return Reply(Outcome.DELIVERED if ok else Outcome.FAILED, f"HTTP {response.status}", rejected=rejected)
@@ -177,19 +186,37 @@ def post(url: str, headers: dict[str, str], body: bytes, tls: ssl.SSLContext | N
         if rejected is not None:  # taken but for these items: the rest must not be sent again nor set aside
             return Reply(Outcome.DELIVERED, f"HTTP {error.code}", rejected=rejected)
         message = status_message(body, content_type)
+        if 300 <= error.code < 400:  # not followed: the body would not go along, or not to the collector
+            message = redirect_message(error.headers.get("Location"))
         why = f"HTTP {error.code} {error.reason}" + (f": {message}" if message else "")
         answer = http_answer(error.code, str(error.reason), message)
         if error.code in BUSY_STATUSES:
             return Reply(Outcome.BUSY, why, retry_after(error.headers.get("Retry-After")), answer)
-        if 400 <= error.code < 500 and error.code != 408:
-            return Reply(Outcome.REFUSED, why)
+        if 300 <= error.code < 500 and error.code != 408:
+            return Reply(Outcome.REFUSED, why, status=error.code)
         return Reply(Outcome.FAILED, why, answer=answer)
     except (urllib.error.URLError, OSError) as error:
         if isinstance(getattr(error, "reason", error), TimeoutError):  # connected (or trying), no answer
             return Reply(Outcome.FAILED, f"no answer within {sending.timeout_s:g} s", answer=NO_ANSWER)
-        return Reply(Outcome.FAILED, str(error))
+        return Reply(Outcome.FAILED, str(error), answer=transport_answer(f"{type(error).__name__}: {error}"))
     except http.client.HTTPException as error:  # not HTTP/1.x (a gRPC port), cut short, a URL it cannot use
-        return Reply(Outcome.FAILED, f"{type(error).__name__}: {error}".rstrip(": "))
+        why = f"{type(error).__name__}: {error}".rstrip(": ")
+        return Reply(Outcome.FAILED, why, answer=transport_answer(why))
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Leaves a redirect answer as it is (an ``HTTPError``): urllib would follow a 301/302/303 as a GET
+    without the body, which a proxy page may answer with 200 -- the spooled line then deleted as delivered."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _opener(tls: ssl.SSLContext | None) -> urllib.request.OpenerDirector:
+    """urllib's opener (proxies from the environment, as ``urlopen``) that follows no redirect."""
+    if tls is None:
+        return urllib.request.build_opener(_NoRedirects)
+    return urllib.request.build_opener(_NoRedirects, urllib.request.HTTPSHandler(context=tls))
 
 
 _ANSWER_MAX_BYTES = 64 * 1024  # of an answer's body, read and (decompressed) kept: a status, a partial_success

@@ -22,11 +22,32 @@ from typing import Any
 from otel_llm._content import utf8_safe
 
 __all__ = ["DEFAULT_MAX_REQUEST_BYTES", "bounded_lines", "bounded_records", "count_items", "cut_longest", "shrink_span",
-           "utf8"]
+           "smaller_bound", "utf8"]
 
 # 1 MiB: the otlpjsonfilereceiver's line limit, a quarter of the OTLP receiver's gRPC limit (4 MiB)
 # and a twentieth of its HTTP limit (20 MiB), all at their defaults.
 DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024
+
+#: The smallest request bound a 413 answer halves down to: below it, even one item cut to its markers may
+#: not fit, and the endpoint's answer stands (a refusal, kept in the dead-letter file).
+MIN_REQUEST_BYTES = 4 * 1024
+
+#: HTTP 413 Content Too Large: the endpoint (or a proxy before it) takes smaller requests.
+TOO_LARGE = 413
+
+
+def smaller_bound(status: int | None, request_bytes: int) -> int | None:
+    """The bound to send a request of ``request_bytes`` again under after the endpoint answered
+    ``status``: half its size after a 413, None otherwise or when that is below :data:`MIN_REQUEST_BYTES`.
+
+    Why: a proxy in front of the collector often takes less than
+    :data:`DEFAULT_MAX_REQUEST_BYTES`; its 413 says nothing against the data,
+    which goes through in smaller requests.
+    """
+    if status != TOO_LARGE or request_bytes // 2 < MIN_REQUEST_BYTES:
+        return None
+    return request_bytes // 2
+
 
 # top-level key -> (scope list key, item list key)
 LAYOUT = {

@@ -34,10 +34,12 @@ and written again under its own name (:meth:`SegmentStore.seal`).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import json
 import os
+import re
 import threading
 import time
 import weakref
@@ -87,17 +89,38 @@ class Segment:
             return b""
 
     def mark_delivered(self, offset: int) -> None:
-        """Persist progress so a restarted replayer resumes after ``offset``."""
+        """Persist progress so a restarted replayer resumes after ``offset``.
+
+        When the note cannot be written (a full disk, a file-size limit, a
+        read-only remount) the progress is kept in this process's memory
+        (:data:`_progress_in_memory`): the lines were delivered, and sending them
+        again at every retry would give the collector each one many times. A
+        later process may send them once more (at-least-once).
+        """
         if not self.path.exists():
             return  # dropped meanwhile by a full spool: leave no stray progress file
         progress = self.path.with_name(self.path.name + OFFSET)
         tmp = progress.with_name(progress.name + ".tmp")
-        tmp.write_text(str(offset))
-        os.replace(tmp, progress)
+        try:
+            tmp.write_text(str(offset))
+            os.replace(tmp, progress)
+        except OSError:
+            _progress_in_memory[str(self.path)] = offset
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
 
     def remove(self) -> None:
-        self.path.unlink(missing_ok=True)
-        self.path.with_name(self.path.name + OFFSET).unlink(missing_ok=True)
+        """Delete the segment and its progress note. One that cannot be deleted (a read-only directory)
+        is remembered as delivered (:data:`_delivered_undeletable`): this process neither sends it again
+        nor waits for it to go before exporting directly again."""
+        try:
+            self.path.unlink(missing_ok=True)
+        except OSError:
+            _delivered_undeletable.add(str(self.path))
+            return
+        _progress_in_memory.pop(str(self.path), None)
+        with contextlib.suppress(OSError):
+            self.path.with_name(self.path.name + OFFSET).unlink(missing_ok=True)
 
 
 class _Budget:
@@ -158,6 +181,7 @@ class SegmentStore:
         self._active: Path | None = None
         self._active_size = 0
         self._opened_at = 0.0
+        _adopt_legacy_segments(directory)
         self._budget = _budget_for(root if root is not None else directory, max_bytes)
         self._budget.stores.add(self)
 
@@ -297,7 +321,8 @@ class SegmentStore:
     def pending(self) -> list[Segment]:
         """Replayable segments of this signal, oldest first: sealed ones and those of dead writers."""
         return [Segment(path, _read_offset(path)) for path in sorted(_listdir(self.directory))
-                if path.suffix == SEALED or (path.suffix == ACTIVE and path != self._active and _orphaned(path))]
+                if (path.suffix == SEALED or (path.suffix == ACTIVE and path != self._active and _orphaned(path)))
+                and str(path) not in _delivered_undeletable]
 
     def is_empty(self) -> bool:
         """No data of ours waiting and nothing replayable on disk."""
@@ -364,6 +389,32 @@ def _segments_under(root: Path) -> Iterator[Path]:
                 yield path
 
 
+#: A sealed segment as versions before ``.pending`` named it: ``<time_ns>-<pid>.jsonl``.
+_LEGACY_SEALED = re.compile(r"\d+-\d+\.jsonl")
+
+
+def _adopt_legacy_segments(directory: Path) -> None:
+    """Rename the sealed segments an older otel-llm left (``<time_ns>-<pid>.jsonl``) to ``.pending``.
+
+    Why: replay takes ``.pending`` and orphaned ``.active`` segments only, so the
+    data an older version spooled would wait on disk forever, neither delivered
+    nor counted. The progress note moves first: a crash in between leaves the
+    segment under its old name, adopted by the next process, never a segment
+    without its progress (whose delivered lines would be sent again).
+    """
+    for path in _listdir(directory):
+        if not _LEGACY_SEALED.fullmatch(path.name):
+            continue
+        target = path.with_suffix(SEALED)
+        try:
+            note = path.with_name(path.name + OFFSET)
+            if note.exists():
+                os.replace(note, target.with_name(target.name + OFFSET))
+            os.replace(path, target)
+        except OSError:
+            continue  # another process adopted it first, or the directory takes no change: left as it is
+
+
 def _listdir(directory: Path) -> list[Path]:
     try:
         return list(directory.iterdir())
@@ -394,11 +445,19 @@ def _orphaned(path: Path) -> bool:
         os.close(fd)
 
 
+#: Delivery progress this process could not write down (segment path -> offset; see ``Segment.mark_delivered``).
+_progress_in_memory: dict[str, int] = {}
+#: Segments delivered to their end that could not be deleted (see ``Segment.remove``).
+_delivered_undeletable: set[str] = set()
+
+
 def _read_offset(path: Path) -> int:
+    """How far ``path`` was delivered: its progress note, or further when this process got further."""
     try:
-        return int(path.with_name(path.name + OFFSET).read_text())
+        on_disk = int(path.with_name(path.name + OFFSET).read_text())
     except (OSError, ValueError):
-        return 0
+        on_disk = 0
+    return max(on_disk, _progress_in_memory.get(str(path), 0))
 
 
 def _contents(segment: Segment) -> tuple[int, int, int]:

@@ -37,8 +37,9 @@ from otel_llm._guard import internal_error
 from otel_llm._upstream import LogRecordExporter, LogRecordExportResult, ReadableLogRecord
 from otel_llm.exporters._answers import plus
 from otel_llm.exporters._log_messages import PendingMessage, body_text
+from otel_llm.exporters._metric_parts import joined_metrics, split_metrics
 from otel_llm.exporters._otlp_wire import encode_span_requests
-from otel_llm.exporters._sizing import DEFAULT_MAX_REQUEST_BYTES, cut_longest
+from otel_llm.exporters._sizing import DEFAULT_MAX_REQUEST_BYTES, cut_longest, smaller_bound
 
 __all__ = ["METRIC_POINTS_PER_REQUEST", "BoundedLogExporter", "GrpcSpanExporter", "HttpSpanExporter",
            "WellFormedMetricExporter"]
@@ -59,23 +60,40 @@ class _BoundedSpanExport:
         self.refusal: str | None = None  # why the last failed batch was refused for good, if it was
         self.answer: _upstream.Answer | None = None  # what a live endpoint answered to the last failed batch
         self.rejected: _upstream.Rejected | None = None  # the last batch's items rejected in an accepted request
+        self.undelivered: Sequence[ReadableSpan] | None = None  # of the last failed batch, the spans not taken
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        self.refusal = self.answer = self.rejected = None
+        self.refusal = self.answer = self.rejected = self.undelivered = None
         if self.is_shut_down:
             return SpanExportResult.FAILURE
         try:
-            requests = encode_span_requests(spans, self.max_request_bytes)
+            taken = self._send_all(spans, self.max_request_bytes)
         except Exception as exc:  # noqa: BLE001 — our encoder's fault: report, never raise into the SDK
             internal_error("otlp: encoding a span batch", exc)
             return SpanExportResult.FAILURE
-        for request, count in requests:
+        if taken is None:
+            return SpanExportResult.SUCCESS
+        self.undelivered = spans[taken:]
+        return SpanExportResult.FAILURE
+
+    def _send_all(self, spans: Sequence[ReadableSpan], bound: int | None) -> int | None:
+        """Send ``spans`` in requests of at most ``bound`` bytes, a request answered 413 again in halves;
+        None when all were taken, else how many leading spans were (requests go in span order)."""
+        start = 0
+        for request, count in encode_span_requests(spans, bound):
             result = self.send(request, count)
             self.rejected = plus(self.rejected, result.rejected)
-            if not result.ok:
+            smaller = smaller_bound(result.status, len(request))
+            if smaller is not None:
+                self.max_request_bytes = smaller  # the endpoint's limit: later batches fit it at once
+                taken = self._send_all(spans[start:start + count], smaller)
+                if taken is not None:
+                    return start + taken
+            elif not result.ok:
                 self.refusal, self.answer = result.refusal, result.answer
-                return SpanExportResult.FAILURE
-        return SpanExportResult.SUCCESS
+                return start
+            start += count
+        return None
 
 
 class HttpSpanExporter(_BoundedSpanExport, _upstream.http_span_sender()):  # type: ignore[misc]
@@ -92,24 +110,33 @@ class BoundedLogExporter(LogRecordExporter):
     def __init__(self, inner: Any, max_request_bytes: int | None = DEFAULT_MAX_REQUEST_BYTES) -> None:
         self.inner = inner
         self.max_request_bytes = max_request_bytes
+        self.undelivered: list[ReadableLogRecord] | None = None  # of the last failed batch, the records not taken
 
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
         records = [_well_formed_record(record) for record in batch]
         self.rejected: _upstream.Rejected | None = None  # summed over the parts (``inner.rejected``: one part's)
-        for part in self._parts(records):
-            if self.inner.export(part) != LogRecordExportResult.SUCCESS:
-                return LogRecordExportResult.FAILURE
-            self.rejected = plus(self.rejected, getattr(self.inner, "rejected", None))
-        return LogRecordExportResult.SUCCESS
+        taken = self._send_all(records, self.max_request_bytes)
+        self.undelivered = None if taken is None else records[taken:]
+        return LogRecordExportResult.SUCCESS if taken is None else LogRecordExportResult.FAILURE
 
-    def _parts(self, batch: list[ReadableLogRecord]) -> list[list[ReadableLogRecord]]:
-        limit = self.max_request_bytes
-        if not limit or not batch or _surely_fits(batch, limit) or _upstream.encode_logs_proto_size(batch) <= limit:
-            return [batch] if batch else []
-        if len(batch) == 1:
-            return [[_shrink_log_record(batch[0], limit)]]
-        half = len(batch) // 2
-        return self._parts(batch[:half]) + self._parts(batch[half:])
+    def _send_all(self, records: list[ReadableLogRecord], limit: int | None) -> int | None:
+        """Send ``records`` in requests of at most ``limit`` bytes, a part answered 413 again in halves;
+        None when all were taken, else how many leading records were (the parts go in order)."""
+        start = 0
+        for part in _parts(records, limit):
+            if self.inner.export(part) == LogRecordExportResult.SUCCESS:
+                self.rejected = plus(self.rejected, getattr(self.inner, "rejected", None))
+                start += len(part)
+                continue
+            smaller = smaller_bound(getattr(self.inner, "status", None), _upstream.encode_logs_proto_size(part))
+            if smaller is None:
+                return start
+            self.max_request_bytes = smaller  # the endpoint's limit: later batches fit it at once
+            taken = self._send_all(part, smaller)
+            if taken is not None:
+                return start + taken
+            start += len(part)
+        return None
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         return self.inner.force_flush(timeout_millis) is not False
@@ -129,12 +156,29 @@ class WellFormedMetricExporter(MetricExporter):
     logs (see ``_content.utf8_safe``). Same temporality and aggregation as ``inner``.
     """
 
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: Any, points_per_request: int = METRIC_POINTS_PER_REQUEST) -> None:
         super().__init__(**_upstream.metric_exporter_preferences(inner))
         self.inner = inner
+        self.points_per_request = points_per_request
+        self.undelivered: MetricsData | None = None  # of the last failed export, the points not taken
 
     def export(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> MetricExportResult:
-        return self.inner.export(_well_formed_metrics(metrics_data), timeout_millis=timeout_millis, **kwargs)
+        """Send the points ``points_per_request`` a request, in order; after a failure ``undelivered``
+        holds the points of that request and the later ones.
+
+        Split here rather than by upstream's ``max_export_batch_size``: its
+        exporter reports the whole export failed when a later request fails,
+        so the points of the requests taken before would be spooled and sent
+        again -- counted twice.
+        """
+        self.undelivered = None
+        parts = split_metrics(_well_formed_metrics(metrics_data), self.points_per_request)
+        for index, part in enumerate(parts):
+            result = self.inner.export(part, timeout_millis=timeout_millis, **kwargs)
+            if result != MetricExportResult.SUCCESS:
+                self.undelivered = part if index == len(parts) - 1 else joined_metrics(parts[index:])
+                return result
+        return MetricExportResult.SUCCESS
 
     def force_flush(self, timeout_millis: float = 10_000) -> bool:
         return self.inner.force_flush(timeout_millis) is not False
@@ -176,6 +220,16 @@ def _well_formed_metrics(data: MetricsData) -> MetricsData:
 def _malformed_point(point: Any) -> bool:
     return _malformed(dict(point.attributes or {})) or any(
         _malformed(dict(e.filtered_attributes or {})) for e in getattr(point, "exemplars", None) or ())
+
+
+def _parts(batch: list[ReadableLogRecord], limit: int | None) -> list[list[ReadableLogRecord]]:
+    """``batch`` halved until each part's request fits ``limit``; a single record too large is cut."""
+    if not limit or not batch or _surely_fits(batch, limit) or _upstream.encode_logs_proto_size(batch) <= limit:
+        return [batch] if batch else []
+    if len(batch) == 1:
+        return [[_shrink_log_record(batch[0], limit)]]
+    half = len(batch) // 2
+    return _parts(batch[:half], limit) + _parts(batch[half:], limit)
 
 
 def _surely_fits(batch: Sequence[ReadableLogRecord], limit: int) -> bool:

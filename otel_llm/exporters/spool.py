@@ -94,7 +94,7 @@ from otel_llm.exporters._replay_http import (
     sending_for,
     tls_context,
 )
-from otel_llm.exporters._sizing import DEFAULT_MAX_REQUEST_BYTES, bounded_records
+from otel_llm.exporters._sizing import DEFAULT_MAX_REQUEST_BYTES, bounded_records, smaller_bound
 from otel_llm.exporters._spool_segments import ReplayLock, Segment, SegmentStore
 
 __all__ = ["MAX_LINE_FAILURES", "dead_letter_path", "replay_url", "spooled"]
@@ -170,6 +170,7 @@ class _Spool:
         interrupt: Callable[[], None],
         refusal: Callable[[], str | None] = lambda: None,
         answer: Callable[[], _upstream.Answer | None] = lambda: None,
+        undelivered: Callable[[], Any] = lambda: None,
         max_request_bytes: int | None = DEFAULT_MAX_REQUEST_BYTES,
         endpoint: str | None = None,
     ) -> None:
@@ -184,6 +185,7 @@ class _Spool:
         self._interrupt = interrupt  # stops the inner exporter's retries (shuts it down)
         self._refusal = refusal  # why the inner exporter's last failure was a permanent refusal, if it was
         self._answer = answer  # what a live endpoint answered to the inner exporter's last failure, if it did
+        self._undelivered = undelivered  # of the inner exporter's last failed batch, the part not taken, if known
         self._max_request = max_request_bytes
         self._directory = directory
         self._store = SegmentStore(directory, max_bytes, root=directory.parent)
@@ -245,6 +247,9 @@ class _Spool:
                 self._settled_early.discard(id(batch))
             if sent or settled:
                 return True
+            rest = self._undelivered()
+            if rest is not None:  # sent in several requests, some taken: those must not be sent again
+                batch = rest
             why = self._refusal()
             if why:  # refused for good: retrying cannot help, the endpoint is fine
                 return self._set_aside_batch(batch, why)
@@ -629,20 +634,36 @@ class _Spool:
 
     def _deliver(self, line: bytes) -> Outcome:
         """POST one spooled line (split first if it exceeds the request bound); refusals are set aside."""
-        parts = [(line, None)]
-        if self._max_request and len(line) > self._max_request:  # written by an older version or setting
-            try:
-                parts = [(part.rstrip(b"\n"), items) for part, items in
-                         bounded_records(json.loads(line), self._max_request, encode_line)]
-            except ValueError:
-                pass  # not JSON: let the endpoint judge it
+        return self._deliver_parts(_split_line(line, self._max_request))
+
+    def _deliver_parts(self, parts: list[tuple[bytes, int | None]]) -> Outcome:
+        """POST each part in order; one answered 413 goes again in smaller parts (the smaller bound is kept)."""
         for body, items in parts:
             reply = self._post(body)
+            smaller = smaller_bound(reply.status, len(body))
+            pieces = _split_line(body, smaller) if smaller is not None else []
+            if pieces and pieces[0][0] != body:  # split, or a single item cut: smaller, so this ends
+                self._max_request = smaller
+                outcome = self._deliver_parts(pieces)
+                if outcome is not Outcome.DELIVERED:
+                    return outcome
+                continue
             if reply.outcome in (Outcome.FAILED, Outcome.BUSY):
                 return reply.outcome
             if reply.outcome is Outcome.REFUSED:
                 self._set_aside(body, items if items is not None else line_items(body), reply.why)
         return Outcome.DELIVERED
+
+def _split_line(line: bytes, bound: int | None) -> list[tuple[bytes, int | None]]:
+    """``line`` as requests of at most ``bound`` bytes with their item counts (None: read them from the
+    line); ``line`` alone when it fits, or is not JSON (the endpoint judges it)."""
+    if not bound or len(line) <= bound:
+        return [(line, None)]
+    try:
+        return [(part.rstrip(b"\n"), items) for part, items in bounded_records(json.loads(line), bound, encode_line)]
+    except ValueError:
+        return [(line, None)]
+
 
 def _remaining_bytes(segment: Segment) -> int:
     try:
@@ -743,6 +764,7 @@ class _SpooledExporter:
             interrupt=self._shut_inner_down,
             refusal=lambda: getattr(inner, "refusal", None),
             answer=lambda: getattr(inner, "answer", None),
+            undelivered=lambda: getattr(inner, "undelivered", None),
             max_request_bytes=max_request_bytes,
             endpoint=_upstream.exporter_endpoint(inner),
         )
@@ -778,7 +800,9 @@ class _SpooledExporter:
             return self.failure
         if not ok:
             why = getattr(self.inner, "refusal", None)
-            _notices.lost(self.signal, _batch_items(batch), _upstream.exporter_endpoint(self.inner) or self._url,
+            rest = getattr(self.inner, "undelivered", None)  # sent in several requests, some taken
+            _notices.lost(self.signal, _batch_items(batch if rest is None else rest),
+                          _upstream.exporter_endpoint(self.inner) or self._url,
                           "send_failed", f"{why}; no spool configured" if why else "no spool configured")
         return self.success if ok else self.failure
 

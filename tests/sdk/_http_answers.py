@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import http.server
+import json
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,14 +34,83 @@ class Answering(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class Recording(Answering):
+    """Takes every export (200) and records what it carries in ``names``: span names and log record
+    bodies, from OTLP-JSON (replay) or protobuf (a direct export). ``limit``: a larger body is answered
+    413 Payload Too Large and not recorded (a proxy's ``client_max_body_size``)."""
+
+    names: list[str] = []
+    limit: int | None = None
+    busy_at: int | None = None  # the n-th export of each signal (counting from 1) is answered 503
+
+    def do_POST(self) -> None:  # noqa: N802 — http.server's name
+        body = self.rfile.read(int(self.headers.get("content-length", 0)))
+        type(self).posts.append(self.path)
+        if self.limit is not None and len(body) > self.limit:
+            self._send(413, b"request entity too large")
+            return
+        if self.busy_at is not None and type(self).posts.count(self.path) == self.busy_at:
+            self._send(503, b"")
+            return
+        type(self).names += _carried(self.path, body, "json" in (self.headers.get("content-type") or ""))
+        self._send(200, b"{}")
+
+    def _send(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json" if status == 200 else "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _carried(path: str, body: bytes, is_json: bool) -> list[str]:
+    """Span names (``/v1/traces``), log record bodies (``/v1/logs``) or data points (``/v1/metrics``) in one
+    export request."""
+    from google.protobuf.json_format import MessageToDict
+    from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+    from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
+    from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+
+    kinds = {"/v1/traces": trace_service_pb2.ExportTraceServiceRequest,
+             "/v1/logs": logs_service_pb2.ExportLogsServiceRequest,
+             "/v1/metrics": metrics_service_pb2.ExportMetricsServiceRequest}
+    if path not in kinds or not body:
+        return []
+    request = json.loads(body) if is_json else MessageToDict(kinds[path].FromString(body))
+    if path == "/v1/traces":
+        return [s["name"] for rs in request.get("resourceSpans", []) for ss in rs.get("scopeSpans", [])
+                for s in ss.get("spans", [])]
+    if path == "/v1/metrics":  # one entry per data point: the metric's name and the point's attributes
+        return [f"{m['name']} {json.dumps(p.get('attributes', []), sort_keys=True)}"
+                for rm in request.get("resourceMetrics", []) for sm in rm.get("scopeMetrics", [])
+                for m in sm.get("metrics", []) for kind in ("sum", "gauge", "histogram")
+                for p in m.get(kind, {}).get("dataPoints", [])]
+    return [r.get("body", {}).get("stringValue", "") for rl in request.get("resourceLogs", [])
+            for sl in rl.get("scopeLogs", []) for r in sl.get("logRecords", [])]
+
+
 @contextmanager
-def serving(handler: type[Answering]) -> Iterator[str]:
-    """Serve ``handler`` on 127.0.0.1 for the block; yields its base URL."""
+def serving(handler: type[Answering], tls: ssl.SSLContext | None = None) -> Iterator[str]:
+    """Serve ``handler`` on 127.0.0.1 for the block (over TLS with ``tls``, a server context); yields its
+    base URL."""
     handler.posts = []
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def recording(limit: int | None = None, busy_at: int | None = None) -> Iterator[str]:
+    """Serve :class:`Recording`, emptied, with ``limit`` and ``busy_at`` for the block; yields its base URL."""
+    Recording.names, Recording.limit, Recording.busy_at = [], limit, busy_at
+    try:
+        with serving(Recording) as url:
+            yield url
+    finally:
+        Recording.limit = Recording.busy_at = None

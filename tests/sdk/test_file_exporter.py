@@ -321,7 +321,10 @@ def test_lines_are_whole_even_when_a_previous_writer_tore_one(tmp_path: Path) ->
     assert [json.loads(x) for x in raw[1:-1]] == [{"n": 1}, {"n": 2}]
 
 
-def test_a_failed_partial_write_never_glues_the_next_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("truncate_fails", [False, True])
+def test_a_failed_partial_write_never_glues_the_next_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          truncate_fails: bool) -> None:
+    """The part written is cut back; where it cannot be, the next write ends the torn line first."""
     from otel_llm.exporters import _jsonl
 
     path = tmp_path / "traces.jsonl"
@@ -332,13 +335,18 @@ def test_a_failed_partial_write_never_glues_the_next_line(tmp_path: Path, monkey
         os.write(fd, data[: len(data) // 2])
         raise OSError(28, "No space left on device")
 
+    def no_truncate(fd: int, size: int) -> None:
+        raise OSError(1, "Operation not permitted")
+
     monkeypatch.setattr(_jsonl, "_write_all", disk_full_halfway)
+    if truncate_fails:
+        monkeypatch.setattr(_jsonl.os, "ftruncate", no_truncate)
     assert writer.write(1) is False
     monkeypatch.setattr(_jsonl, "_write_all", real)
     assert writer.write(2) is True
     writer.close()
-    torn, whole, end = path.read_bytes().split(b"\n")
-    assert torn.startswith(b'{"n":1') and end == b""
+    *torn, whole, end = path.read_bytes().split(b"\n")
+    assert [line[:6] for line in torn] == ([b'{"n":1'] if truncate_fails else []) and end == b""
     assert json.loads(whole) == {"n": 2, "pad": "x" * 100}
 
 

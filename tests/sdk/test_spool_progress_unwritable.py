@@ -1,0 +1,76 @@
+"""Replay on a disk that takes no more writes: each spooled span is delivered once, not once per attempt.
+
+Replay records how far a segment was delivered in a small ``.offset`` file.
+When that note cannot be written (the disk full, a file-size limit, a
+read-only remount), the error escaped the replay attempt after the POST had
+succeeded; the replayer retried the attempt and sent the same lines again, and
+again at every retry until the process ended: the collector got each span
+many times. A segment that could not be deleted either (a read-only
+directory) failed every replay attempt after it as an internal error, with
+a traceback on the app's stderr. Now the progress is
+kept in memory for the rest of the process (a later process may send the
+lines again: at-least-once, as documented).
+
+Real processes: one spools while nothing listens; the next one, whose files
+may not grow past 2 bytes (``RLIMIT_FSIZE``, as on a full disk), replays to a
+local HTTP endpoint that records every span it is sent.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from otel_llm.exporters._spool_segments import segment_files
+
+from ._http_answers import Recording, recording
+from ._spooled import run_app, spool_while_down
+
+SPANS = 40
+
+
+@pytest.fixture
+def endpoint() -> Iterator[str]:
+    with recording() as url:
+        yield url
+
+
+REPLAY_APP = textwrap.dedent("""
+    import errno, os, resource, signal, sys, time, otel_llm
+    from opentelemetry import trace
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG) instead of killing
+    resource.setrlimit(resource.RLIMIT_FSIZE, (2, 2))
+    endpoint, spool, read_only = sys.argv[1], sys.argv[2], sys.argv[3] == "read-only"
+    unlink = os.unlink
+
+    def read_only_unlink(path, *args, **kwargs):  # a directory remounted read-only: nothing goes
+        if read_only and str(path).startswith(spool):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return unlink(path, *args, **kwargs)
+
+    os.unlink = read_only_unlink
+    otel_llm.configure(exporter="otlp", endpoint=endpoint, spool_dir=spool, service_name="replaying", logs=False,
+                       shutdown_timeout_s=3)
+    time.sleep(6)  # the replayer's attempts, with their backoff
+    with trace.get_tracer("app").start_as_current_span("after"):  # the backlog delivered: sent directly
+        pass
+    otel_llm.shutdown()
+""")
+
+
+@pytest.mark.parametrize("disk", ["full", "read-only"])
+def test_replay_sends_each_span_once_when_its_progress_cannot_be_written(tmp_path: Path, endpoint: str,
+                                                                          disk: str) -> None:
+    spool = tmp_path / "spool"
+    spooled = spool_while_down(spool, SPANS)
+    assert segment_files(spool / "traces"), spooled
+
+    replayed = run_app(REPLAY_APP, endpoint, str(spool), disk)
+    assert "Traceback" not in replayed.stderr and "internal error" not in replayed.stderr, replayed.stderr
+    sent = Counter(Recording.names)
+    assert set(sent) == {f"span {i}" for i in range(SPANS)} | {"after"}, (sorted(sent), replayed.stderr)
+    assert {name: n for name, n in sent.items() if n > 1} == {}, replayed.stderr
