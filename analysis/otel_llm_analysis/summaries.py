@@ -7,10 +7,14 @@ Definitions (the README repeats them; ``_filters`` holds the SQL):
   producers traced the same call one inside the other (``views.sql``).
 * **turn**: a span of kind ``chat``. **Tokens and cost** are summed over LLM calls.
 * **error rate / latency** describe the group's unit: its LLM calls when it has
-  any, otherwise all its spans; latency percentiles are linear-interpolated
-  (DuckDB ``quantile_cont``, numpy's default). The ``None`` group of a dimension
-  (spans without a model, a node...) gets no latency unless it holds LLM calls:
-  a percentile over whatever else lacks the value would mean nothing.
+  any; latency percentiles are linear-interpolated (DuckDB ``quantile_cont``,
+  numpy's default). A group without calls has them only in a span dimension
+  (``_SPAN_DIMENSIONS``: a graph node's are its spans'); elsewhere (a turn whose
+  calls carry no project, the no-key row of another producer's HTTP or chain
+  spans) they stay ``None``: the columns are the calls', and a span's failure is
+  no failed call. The ``None`` group of a dimension (spans without a model, a
+  node...) gets neither unless it holds LLM calls: a figure over whatever else
+  lacks the value would mean nothing.
 * **cost** sums the calls that carry a cost; a model without a price has none (the
   SDK never writes a silent 0), so ``priced_calls`` says how many calls the cost
   covers. A group whose calls all lack a price has cost ``None`` (shown as "-"),
@@ -123,6 +127,7 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None, *
     distinct = "count(DISTINCT trace_id)" if traces else "0::BIGINT"
     parts = dict(key=dimension_sql(by), where=where, is_llm_span=IS_LLM_SPAN, is_turn=IS_TURN, is_error=IS_ERROR,
                  **total_only_sql(may_hold(connection(store))),
+                 spans_are_units="TRUE" if by in _SPAN_DIMENSIONS else "FALSE",
                  count_spans="FALSE" if filters.calls_only else "TRUE", span_traces=distinct,
                  call_traces=distinct if filters.calls_only else "NULL::BIGINT")
     summary_sql, latency_sql = load_query("summary").format(**parts), load_query("span_latency").format(**parts)
@@ -134,7 +139,8 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None, *
         groups, span_latency = _beside(con, summary_sql, latency_sql, params)
     else:
         groups, span_latency = fetch_dicts(con, summary_sql, params), None
-    if any(not d["llm_calls"] and d["key"] is not None for d in groups):  # their latency is their spans'
+    if by in _SPAN_DIMENSIONS and any(not d["llm_calls"] and d["key"] is not None for d in groups):
+        # their latency is their spans'
         if span_latency is None:
             span_latency = _span_latency(con, latency_sql, params)
         for d in groups:

@@ -109,3 +109,24 @@ def test_a_peer_call_takes_its_turns_project_conversation_and_run_config(recorde
                                                                        helper.input_tokens)
         assert sum(row.calls for row in compare(store, by="model", filters=edges)) == all_calls
         assert sum(t.llm_calls for t in top_traces(store, top=100, filters=edges)) == all_calls
+
+
+@pytest.mark.parametrize("peer", PEERS)
+@pytest.mark.parametrize("by", ["project", "conversation", "model", "run_config.scenario"])
+def test_a_group_without_calls_shows_no_calls_error_rate_or_latency(recorded, tmp_path, peer, by):
+    """Grouped by a call dimension, every call is in one group (the sums are ``totals()``), and a group that
+    made no LLM call - otel-llm's turns whose peer calls carry no key, the no-key group of other spans - shows
+    no error rate or latency: those columns are the calls', and its spans' figures are not its calls'."""
+    with _store(tmp_path, recorded[peer] / "traces.jsonl") as store:
+        kpi, rows = totals(store), summary(store, by=by)
+        assert sum(row.llm_calls for row in rows) == kpi.llm_calls
+        assert sum(row.failed_calls for row in rows) == kpi.failed_calls
+        assert sum(row.spans for row in rows) == kpi.spans  # no span lost either
+        without_calls = [row for row in rows if not row.llm_calls]
+        if by == "conversation":  # each turn's own group: the peer's calls in it carry no conversation (xfail above)
+            assert without_calls and all(row.turns for row in without_calls if row.key is not None)
+        for row in without_calls:
+            assert (row.error_rate, row.p50_ms, row.p95_ms, row.p99_ms) == (None, None, None, None), row
+        for row in rows:
+            if row.llm_calls:
+                assert row.error_rate == row.failed_calls / row.llm_calls and row.p50_ms is not None, row

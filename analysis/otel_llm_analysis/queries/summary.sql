@@ -4,10 +4,13 @@
 -- a call two producers traced, one span inside the other, counts once; see
 -- views.sql). Producers that also roll usage up onto parent spans are thus not
 -- counted twice either. Error rate and latency describe the group's "unit": its
--- LLM calls when it has any, else all of its spans (so `--by node` gives node
--- latency and `--by model` call latency). Latency here is the calls';
--- span_latency.sql fills in the groups without calls, so the common case sorts
--- durations once. {count_spans} is FALSE when only call figures are wanted
+-- LLM calls when it has any; a group without calls of a span dimension
+-- (summaries._SPAN_DIMENSIONS: nodes, kinds, collections) is its spans (so `--by node`
+-- gives node latency and `--by model` call latency). Any other group without
+-- calls (a turn whose calls carry no key, the no-key group of other producers'
+-- spans) has neither: its spans' failures are not failed calls. Latency here is
+-- the calls'; span_latency.sql fills in the span groups without calls, so the
+-- common case sorts durations once. {count_spans} is FALSE when only call figures are wanted
 -- (compare): the spans half is then skipped. {span_traces} / {call_traces} count
 -- the group's distinct traces, or are a constant when the caller does not show
 -- them: a distinct count over (key, trace) pairs is the dearest figure here.
@@ -85,7 +88,8 @@ SELECT
     input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
     cost_usd, estimated_cost_usd, priced_calls, priced_successes, unpriced_calls, total_only_calls, total_only_tokens,
     no_usage_calls, token_calls,
-    CASE WHEN llm_calls > 0 THEN failed_calls / llm_calls ELSE error_spans / spans END AS error_rate,
+    CASE WHEN llm_calls > 0 THEN failed_calls / llm_calls
+         WHEN {spans_are_units} AND key IS NOT NULL THEN error_spans / spans END AS error_rate,
     latency, last_seen,
     cost_usd / nullif(sum(cost_usd) OVER (), 0) AS cost_share
 FROM grouped
