@@ -15,7 +15,7 @@ from typing import Any
 import genai_prices
 import pytest
 
-from otel_llm_analysis import Filters, TraceStore, agents, compare, summary, top_traces, totals
+from otel_llm_analysis import Filters, TraceStore, agents, compare, summary, time_to_first_token, top_traces, totals
 from tests.support import peer_app
 
 PEERS = ("openllmetry", "openinference", "openlit")  # openai-v2 is installed only in .bench-venv
@@ -76,8 +76,8 @@ def test_each_create_counts_once_as_the_wire_saw_it(recorded, tmp_path, peer):
                 assert cost == pytest.approx(_price(*tokens), rel=1e-9), name
                 expected = "sdk" if name == "wrapped_async" else "ingest"
                 assert sources == [expected] * calls, name
-            if w.get("stream") and peer != "openlit":  # OpenInference's "First Token Stream Event",
-                assert ttft == calls, name           # OpenLLMetry's first gen_ai.content.completion.chunk
+            if w.get("stream"):  # OpenInference's "First Token Stream Event", OpenLLMetry's first
+                assert ttft == calls, name  # gen_ai.content.completion.chunk, OpenLIT's time_to_first_token
 
 
 @pytest.mark.xfail(strict=True, reason=(
@@ -130,3 +130,19 @@ def test_a_group_without_calls_shows_no_calls_error_rate_or_latency(recorded, tm
         for row in rows:
             if row.llm_calls:
                 assert row.error_rate == row.failed_calls / row.llm_calls and row.p50_ms is not None, row
+
+
+def test_openlits_time_to_first_token_is_the_streamed_calls(recorded, tmp_path):
+    """OpenLIT writes ``gen_ai.server.time_to_first_token`` (seconds, the GenAI semconv metric's name and unit)
+    on every call, the whole duration on one that did not stream: a stream's time to first token in ms, none
+    on a call that did not stream (it is no stream in ``time_to_first_token``)."""
+    with _store(tmp_path, recorded["openlit"] / "traces.jsonl") as store:
+        spans = store.query("SELECT attributes['gen_ai.request.stream'], "
+                            "TRY_CAST(attributes['gen_ai.server.time_to_first_token'] AS DOUBLE), stream_ttft_ms "
+                            "FROM spans WHERE scope_name LIKE 'openlit%' AND otel_kind = 'llm_call'")
+        streamed = [(seconds, ms) for stream, seconds, ms in spans if stream == "true"]
+        assert len(streamed) == sum(w["calls"] for w in _wire(recorded["openlit"]).values() if w.get("stream"))
+        assert all(ms == pytest.approx(seconds * 1000, abs=1e-6) for seconds, ms in streamed), streamed  # ns
+        assert [ms for stream, _, ms in spans if stream != "true"] == [None] * (len(spans) - len(streamed))
+        (first,) = time_to_first_token(store)
+        assert first.streams == len(streamed)
