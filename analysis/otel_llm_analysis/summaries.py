@@ -24,6 +24,10 @@ Definitions (the README repeats them; ``_filters`` holds the SQL):
   (``total_only_calls``), which can be neither priced nor split into input and
   output, so its tokens are summed apart (``total_only_tokens``). A call is
   priced, unpriced, or carries no usage at all.
+* **estimated usage**: ``estimated_usage_calls`` are calls whose tokens are their
+  producer's estimate, not the API's usage (``_filters.IS_ESTIMATED_USAGE``: OpenLIT's
+  guess for a stream that reported none). Their tokens are in the token sums as the
+  producer wrote them, and their cost is in ``estimated_cost_usd`` whoever priced it.
 * **cost per call** and **cost per successful call** divide that same cost by the
   same priced calls: all of them, or those that did not fail (failures still cost
   money, so a success costs at least the mean call).
@@ -40,6 +44,7 @@ import duckdb
 
 from otel_llm_analysis._filters import (
     IS_ERROR,
+    IS_ESTIMATED_USAGE,
     IS_LLM_SPAN,
     IS_TURN,
     Filters,
@@ -87,8 +92,12 @@ class SummaryRow:
     cost_per_success: float | None
     tokens_per_turn: float | None
     priced_calls: int = 0
-    #: the part of ``cost_usd`` priced at ingest (calls whose producer wrote no usable cost)
+    #: the part of ``cost_usd`` priced at ingest (calls whose producer wrote no usable cost), or priced
+    #: from estimated usage (``estimated_usage_calls``)
     estimated_cost_usd: float | None = None
+    #: calls whose tokens are their producer's estimate (OpenLIT's for a stream that reported no usage),
+    #: not the API's usage: in the token sums as written, their cost in ``estimated_cost_usd``
+    estimated_usage_calls: int = 0
     #: calls with tokens but no cost: their model has no price (add it with ``ingest --pricing``),
     #: or their usage is only a total (``total_only_calls``)
     unpriced_calls: int = 0
@@ -126,6 +135,7 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None, *
     where, params = filters.where()
     distinct = "count(DISTINCT trace_id)" if traces else "0::BIGINT"
     parts = dict(key=dimension_sql(by), where=where, is_llm_span=IS_LLM_SPAN, is_turn=IS_TURN, is_error=IS_ERROR,
+                 is_estimated_usage=IS_ESTIMATED_USAGE,
                  **total_only_sql(may_hold(connection(store))),
                  spans_are_units="TRUE" if by in _SPAN_DIMENSIONS else "FALSE",
                  count_spans="FALSE" if filters.calls_only else "TRUE", span_traces=distinct,
@@ -211,7 +221,7 @@ def totals(store: Any, filters: Filters | None = None) -> SummaryRow:
         return rows[0]
     counts = dict.fromkeys(("spans", "traces", "llm_calls", "turns", "failed_calls", "input_tokens", "output_tokens",
                             "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "unpriced_calls", "total_only_calls",
-                            "total_only_tokens", "no_usage_calls", "token_calls"), 0)
+                            "total_only_tokens", "no_usage_calls", "token_calls", "estimated_usage_calls"), 0)
     ratios = dict.fromkeys(("error_rate", "p50_ms", "p95_ms", "p99_ms", "cost_share", "cost_per_call",
                             "cost_per_turn", "cost_per_trace", "cost_per_success", "tokens_per_turn"))
     return SummaryRow(key=None, cost_usd=0.0, estimated_cost_usd=0.0, **counts, **ratios)
