@@ -54,8 +54,9 @@ IS_UNPRICED_WITH_SPLIT = "(cost_usd IS NULL AND (input_tokens IS NOT NULL OR out
 #: a stream reports no usage (no ``stream_options.include_usage``), and writes the cache counts
 #: (``gen_ai.usage.cache_read.input_tokens``, 0 included) only when the API reported usage: a streamed
 #: call of that scope without them carries the estimate. Not told (counted as real usage, as OpenLIT
-#: writes it): a non-streamed answer without usage (an OpenAI-compatible server's), which OpenLIT also
-#: estimates but writes with cache counts of 0, and OpenLIT's other providers' estimates.
+#: writes it): the estimates of OpenLIT's other instrumentations (Anthropic, Bedrock, Ollama...) when
+#: their API reports no usage. (A non-streamed OpenAI answer without usage is no estimate: OpenLIT
+#: 1.45 fails its own span there, ``tests/analysis/test_peer_edges.py`` pins it.)
 IS_ESTIMATED_USAGE = (f"(scope_name = '{FIRST_TOKEN_SCOPE}instrumentation.openai' "
                       f"AND attr_values[list_position(attr_keys, '{REQUEST_STREAM}')] = 'true' "
                       f"AND attr_values[list_position(attr_keys, '{semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS}')] IS NULL "

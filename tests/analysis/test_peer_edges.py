@@ -62,6 +62,8 @@ def test_each_create_counts_once_as_the_wire_saw_it(recorded, tmp_path, peer):
         seen = {row[0]: row[1:] for row in store.query(BY_TURN)}
         assert set(seen) == set(wire)
         for name, w in wire.items():
+            if (peer, name) == ("openlit", "plain_nousage"):
+                continue  # OpenLIT fails its own span there: test_an_answer_without_usage_is_a_call_that_succeeded
             calls, inp, out, failed, models, providers, cost, sources, ttft = seen[name]
             tokens = (w["input_tokens"], w["output_tokens"])
             if peer == "openlit" and tokens == (None, None) and not w["error"]:
@@ -156,7 +158,7 @@ def test_openlits_estimate_of_a_streams_usage_is_counted_as_estimated(recorded, 
     other call (the wire's usage) is."""
     wire = _wire(recorded[peer])
     guessed = {name for name, w in wire.items() if w.get("stream") and w["input_tokens"] is None}
-    assert len(guessed) == 3
+    assert len(guessed) == 3 and wire["plain_nousage"]["input_tokens"] is None
     with _store(tmp_path, recorded[peer] / "traces.jsonl") as store:
         kpi = totals(store)
         by_scenario = {row.key: row for row in summary(store, by="run_config.scenario")}
@@ -171,3 +173,21 @@ def test_openlits_estimate_of_a_streams_usage_is_counted_as_estimated(recorded, 
                 f"IN {tuple(guessed)}")[0][0]
             assert guessed_cost > 0 and kpi.estimated_cost_usd >= guessed_cost
         assert all(not row.estimated_usage_calls for row in by_scenario.values() if row.key not in (*guessed, None))
+
+
+
+@pytest.mark.parametrize("peer", [pytest.param(peer, marks=pytest.mark.xfail(strict=True, reason=(
+    "known, not told: OpenLIT 1.45 reads an answer's usage with response['usage'].get(...) and, when the "
+    "API sent none (usage: null, an OpenAI-compatible server's), fails its own span (status ERROR, "
+    "error.type AttributeError, no tokens) though the app's call succeeded. Only its exception event's "
+    "stacktrace (innermost frame in openlit's process_chat_response) tells it from an API error; the status "
+    "column is derived at ingest (_rows), outside this area"))
+    ) if peer == "openlit" else peer for peer in PEERS])
+def test_an_answer_without_usage_is_a_call_that_succeeded(recorded, tmp_path, peer):
+    """A successful answer that reports no usage is one call that succeeded, with no tokens and no cost."""
+    wire = _wire(recorded[peer])["plain_nousage"]
+    assert (wire["error"], wire["input_tokens"], wire["crashed"]) == (False, None, None)
+    with _store(tmp_path, recorded[peer] / "traces.jsonl") as store:
+        seen = {row[0]: row[1:] for row in store.query(BY_TURN)}
+        calls, inp, out, failed, models, providers, cost, sources, ttft = seen["plain_nousage"]
+        assert (calls, inp, out, failed, cost) == (1, None, None, 0, None)
