@@ -42,7 +42,9 @@ from otel_llm_analysis._otlp import (
 from otel_llm_analysis._producers import LLM_CALL as KIND_LLM_CALL, kind_of
 from otel_llm_analysis._rows import TABLES
 from otel_llm_analysis._sources import BOM
-from otel_llm_analysis._spellings import FIRST_TOKEN_EVENTS, SPELLINGS, TOTAL_TOKENS
+from otel_llm_analysis._spellings import (
+    FIRST_TOKEN_EVENTS, FIRST_TOKEN_SCOPE, FIRST_TOKEN_SECONDS, REQUEST_STREAM, SPELLINGS, TOTAL_TOKENS,
+)
 
 __all__ = [
     "Batch",
@@ -485,6 +487,11 @@ def _append_spans(resource_spans: list[Any], batch: Batch, report: Callable[...,
                     report(f"time to first token left empty: the first-token event is {-ttft[i] / 1e9:g} s "
                            "before its span's start", f"{where}.spans[{index[i]}]")
                     ttft[i] = None
+        if batch.contexts[ctx][3].startswith(FIRST_TOKEN_SCOPE):  # OpenLIT's: no event, an attribute
+            attributes = fields[_S["attributes"]]
+            for i in range(count):
+                if ttft[i] is None:
+                    ttft[i] = _first_token_attribute(attributes[i])
         cols["ttft_ns"] += ttft
         for i, span_links in enumerate(fields[_S["links"]]):
             if span_links:
@@ -608,6 +615,39 @@ def _append_events(span: Any, ordinal: int, trace_id: str, span_id: str, batch: 
             if first_token is None or delta < first_token:
                 first_token = delta
     return first_token
+
+
+class _Attribute(msgspec.Struct):
+    """One ``{"key": ..., "value": {"<type>Value": ...}}`` of a span's attribute list."""
+
+    key: str = ""
+    value: dict[str, Any] = {}
+
+
+_ATTRIBUTE_LIST = msgspec.json.Decoder(list[_Attribute])
+_MAX_NS = 2**63 - 1
+
+
+def _first_token_attribute(raw: msgspec.Raw) -> int | None:
+    """A streamed call's time to first token (ns) from its attributes: ``FIRST_TOKEN_SECONDS`` (seconds)
+    beside ``REQUEST_STREAM`` true (OpenLIT writes the first on every call, the whole duration on one that
+    did not stream). None when it did not stream or the value is no finite number of seconds >= 0; an
+    unreadable attribute list is reported where the attributes are staged. Only the spans of OpenLIT's
+    scopes are read here, so no other span pays for the decoding."""
+    try:
+        values = {item.key: next(iter(item.value.values()), None) for item in _ATTRIBUTE_LIST.decode(raw)}
+    except msgspec.DecodeError:
+        return None
+    if values.get(REQUEST_STREAM) not in (True, "true"):
+        return None
+    seconds = values.get(FIRST_TOKEN_SECONDS)
+    if isinstance(seconds, bool):
+        return None
+    try:
+        ns = float(seconds) * 1e9  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return round(ns) if 0 <= ns <= _MAX_NS else None  # (NaN fails both)
 
 
 def _append_links(links: list[Any], ordinal: int, trace_id: str, span_id: str, batch: Batch,

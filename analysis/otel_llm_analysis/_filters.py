@@ -23,7 +23,7 @@ from typing import Any, Iterable, Mapping, Sequence, TypeVar
 
 from otel_llm import semconv
 from otel_llm_analysis._rows import COUNT
-from otel_llm_analysis._spellings import TOTAL_TOKENS
+from otel_llm_analysis._spellings import FIRST_TOKEN_SCOPE, REQUEST_STREAM, TOTAL_TOKENS
 
 #: A span that some producer marked as a model call (``otel_kind`` is mapped from
 #: every producer's kind at ingest). Call figures read the ``llm_calls`` view
@@ -48,6 +48,19 @@ TOTAL_ONLY_TOKENS = ("(CASE WHEN input_tokens IS NULL AND output_tokens IS NULL 
 IS_UNPRICED = f"(cost_usd IS NULL AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL OR {TOTAL_ONLY_TOKENS} IS NOT NULL))"
 #: :data:`IS_UNPRICED` on a store known to hold no call whose usage is only a total (``_total_only``).
 IS_UNPRICED_WITH_SPLIT = "(cost_usd IS NULL AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL))"
+
+#: A call whose tokens are its producer's estimate, not the API's usage. OpenLIT's OpenAI
+#: instrumentation (its scope below) writes ``ceil(len(text) / 2)`` tokens as ``gen_ai.usage.*`` when
+#: a stream reports no usage (no ``stream_options.include_usage``), and writes the cache counts
+#: (``gen_ai.usage.cache_read.input_tokens``, 0 included) only when the API reported usage: a streamed
+#: call of that scope without them carries the estimate. Not told (counted as real usage, as OpenLIT
+#: writes it): the estimates of OpenLIT's other instrumentations (Anthropic, Bedrock, Ollama...) when
+#: their API reports no usage. (A non-streamed OpenAI answer without usage is no estimate: OpenLIT
+#: 1.45 fails its own span there, ``tests/analysis/test_peer_edges.py`` pins it.)
+IS_ESTIMATED_USAGE = (f"(scope_name = '{FIRST_TOKEN_SCOPE}instrumentation.openai' "
+                      f"AND attr_values[list_position(attr_keys, '{REQUEST_STREAM}')] = 'true' "
+                      f"AND attr_values[list_position(attr_keys, '{semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS}')] IS NULL "
+                      "AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL))")
 
 
 def total_only_sql(total_only: bool) -> dict[str, str]:

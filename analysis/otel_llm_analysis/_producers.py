@@ -27,6 +27,7 @@ __all__ = [
     "INFERRED_CALL",
     "KIND_SOURCES",
     "LLM_CALL",
+    "MAX_CALL_COST_USD",
     "PROVIDER_NAMES",
     "REQUEST_MODEL_JSON",
     "ENTITY_NAMES",
@@ -208,10 +209,16 @@ def cost_rank_sql(source: str) -> str:
     return f"CASE {source} {whens} ELSE {len(COST_SOURCES) + 1} END"
 
 
+#: The most one model call may cost, in USD, for its cost attribute to be read. The dearest calls
+#: (a million tokens at the highest list prices) cost some hundreds of dollars; a cost beyond this
+#: is a unit error or a hostile span, and one of them would be every total it is summed into.
+MAX_CALL_COST_USD = 1e6
+
+
 def cost_sql(lookup: Lookup, raw_cost: str, input_tokens: str, output_tokens: str) -> dict[str, str]:
     """``cost_usd``, ``cost_source`` and ``cost_table`` expressions from a span's own attributes.
 
-    A cost attribute is usable when it is a finite number >= 0, and - unless
+    A cost attribute is usable when it is a finite number from 0 to :data:`MAX_CALL_COST_USD`, and - unless
     otel-llm's SDK wrote it (``otel_llm.cost.source`` beside it: a user price of
     0 is a real price) - not 0 on a call that has tokens: OpenLIT writes 0 when
     it has no price, and a call with tokens is not free. An unusable cost is
@@ -219,7 +226,7 @@ def cost_sql(lookup: Lookup, raw_cost: str, input_tokens: str, output_tokens: st
     """
     table = lookup(semconv.OTEL_LLM_COST_SOURCE)
     no_tokens = f"(coalesce({input_tokens}, 0) = 0 AND coalesce({output_tokens}, 0) = 0)"  # counts are >= 0
-    usable = (f"({raw_cost} IS NOT NULL AND isfinite({raw_cost}) AND {raw_cost} >= 0 "
+    usable = (f"({raw_cost} IS NOT NULL AND isfinite({raw_cost}) AND {raw_cost} BETWEEN 0 AND {MAX_CALL_COST_USD:.0f} "
               f"AND ({table} IS NOT NULL OR {raw_cost} > 0 OR {no_tokens}))")
     return {
         "cost_usd": f"CASE WHEN {usable} THEN {raw_cost} END",

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from typing import Mapping
 
+from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import GEN_AI_REQUEST_STREAM
+from opentelemetry.semconv._incubating.metrics.gen_ai_metrics import GEN_AI_SERVER_TIME_TO_FIRST_TOKEN
 from opentelemetry.semconv.attributes.service_attributes import SERVICE_NAME
 
 from otel_llm import semconv
 
-__all__ = ["FIRST_TOKEN_EVENTS", "SPELLINGS", "TOTAL_TOKENS"]
+__all__ = ["FIRST_TOKEN_EVENTS", "FIRST_TOKEN_SCOPE", "FIRST_TOKEN_SECONDS", "REQUEST_STREAM", "SPELLINGS", "TOTAL_TOKENS"]
 
 #: column -> attribute names, first present wins. otel-llm / current GenAI semconv
 #: first, then older semconv, OpenLLMetry (``llm.*``, ``gen_ai.usage.*_tokens``),
@@ -70,6 +72,14 @@ SPELLINGS: Mapping[str, tuple[str, ...]] = {
 #: whose first is the first token (OpenLLMetry times its own time-to-first-token metric there).
 FIRST_TOKEN_EVENTS: tuple[str, ...] = (semconv.EVENT_LLM_FIRST_TOKEN, "First Token Stream Event",
                                        "gen_ai.content.completion.chunk", "llm.content.completion.chunk")
+
+#: A stream's time to first token as a span attribute, in seconds (the GenAI semconv metric's name and
+#: unit), and the attribute that says the call streamed: OpenLIT writes the first on every call, the whole
+#: duration on one that did not stream, so it is a first token only beside the second set to true.
+#: Read in ``_decode`` on the spans of scopes named ``FIRST_TOKEN_SCOPE``... (OpenLIT's) without a first-token event.
+FIRST_TOKEN_SECONDS: str = GEN_AI_SERVER_TIME_TO_FIRST_TOKEN
+REQUEST_STREAM: str = GEN_AI_REQUEST_STREAM
+FIRST_TOKEN_SCOPE: str = "openlit."
 
 #: Usage given as one total (OpenLLMetry, OpenInference, OpenLIT): no column keeps it, since a
 #: total can be neither split into input and output nor priced; a call sending only a total

@@ -7,10 +7,14 @@ Definitions (the README repeats them; ``_filters`` holds the SQL):
   producers traced the same call one inside the other (``views.sql``).
 * **turn**: a span of kind ``chat``. **Tokens and cost** are summed over LLM calls.
 * **error rate / latency** describe the group's unit: its LLM calls when it has
-  any, otherwise all its spans; latency percentiles are linear-interpolated
-  (DuckDB ``quantile_cont``, numpy's default). The ``None`` group of a dimension
-  (spans without a model, a node...) gets no latency unless it holds LLM calls:
-  a percentile over whatever else lacks the value would mean nothing.
+  any; latency percentiles are linear-interpolated (DuckDB ``quantile_cont``,
+  numpy's default). A group without calls has them only in a span dimension
+  (``_SPAN_DIMENSIONS``: a graph node's are its spans'); elsewhere (a turn whose
+  calls carry no project, the no-key row of another producer's HTTP or chain
+  spans) they stay ``None``: the columns are the calls', and a span's failure is
+  no failed call. The ``None`` group of a dimension (spans without a model, a
+  node...) gets neither unless it holds LLM calls: a figure over whatever else
+  lacks the value would mean nothing.
 * **cost** sums the calls that carry a cost; a model without a price has none (the
   SDK never writes a silent 0), so ``priced_calls`` says how many calls the cost
   covers. A group whose calls all lack a price has cost ``None`` (shown as "-"),
@@ -20,6 +24,10 @@ Definitions (the README repeats them; ``_filters`` holds the SQL):
   (``total_only_calls``), which can be neither priced nor split into input and
   output, so its tokens are summed apart (``total_only_tokens``). A call is
   priced, unpriced, or carries no usage at all.
+* **estimated usage**: ``estimated_usage_calls`` are calls whose tokens are their
+  producer's estimate, not the API's usage (``_filters.IS_ESTIMATED_USAGE``: OpenLIT's
+  guess for a stream that reported none). Their tokens are in the token sums as the
+  producer wrote them, and their cost is in ``estimated_cost_usd`` whoever priced it.
 * **cost per call** and **cost per successful call** divide that same cost by the
   same priced calls: all of them, or those that did not fail (failures still cost
   money, so a success costs at least the mean call).
@@ -36,6 +44,7 @@ import duckdb
 
 from otel_llm_analysis._filters import (
     IS_ERROR,
+    IS_ESTIMATED_USAGE,
     IS_LLM_SPAN,
     IS_TURN,
     Filters,
@@ -83,8 +92,12 @@ class SummaryRow:
     cost_per_success: float | None
     tokens_per_turn: float | None
     priced_calls: int = 0
-    #: the part of ``cost_usd`` priced at ingest (calls whose producer wrote no usable cost)
+    #: the part of ``cost_usd`` priced at ingest (calls whose producer wrote no usable cost), or priced
+    #: from estimated usage (``estimated_usage_calls``)
     estimated_cost_usd: float | None = None
+    #: calls whose tokens are their producer's estimate (OpenLIT's for a stream that reported no usage),
+    #: not the API's usage: in the token sums as written, their cost in ``estimated_cost_usd``
+    estimated_usage_calls: int = 0
     #: calls with tokens but no cost: their model has no price (add it with ``ingest --pricing``),
     #: or their usage is only a total (``total_only_calls``)
     unpriced_calls: int = 0
@@ -122,7 +135,9 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None, *
     where, params = filters.where()
     distinct = "count(DISTINCT trace_id)" if traces else "0::BIGINT"
     parts = dict(key=dimension_sql(by), where=where, is_llm_span=IS_LLM_SPAN, is_turn=IS_TURN, is_error=IS_ERROR,
+                 is_estimated_usage=IS_ESTIMATED_USAGE,
                  **total_only_sql(may_hold(connection(store))),
+                 spans_are_units="TRUE" if by in _SPAN_DIMENSIONS else "FALSE",
                  count_spans="FALSE" if filters.calls_only else "TRUE", span_traces=distinct,
                  call_traces=distinct if filters.calls_only else "NULL::BIGINT")
     summary_sql, latency_sql = load_query("summary").format(**parts), load_query("span_latency").format(**parts)
@@ -134,7 +149,8 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None, *
         groups, span_latency = _beside(con, summary_sql, latency_sql, params)
     else:
         groups, span_latency = fetch_dicts(con, summary_sql, params), None
-    if any(not d["llm_calls"] and d["key"] is not None for d in groups):  # their latency is their spans'
+    if by in _SPAN_DIMENSIONS and any(not d["llm_calls"] and d["key"] is not None for d in groups):
+        # their latency is their spans'
         if span_latency is None:
             span_latency = _span_latency(con, latency_sql, params)
         for d in groups:
@@ -205,7 +221,7 @@ def totals(store: Any, filters: Filters | None = None) -> SummaryRow:
         return rows[0]
     counts = dict.fromkeys(("spans", "traces", "llm_calls", "turns", "failed_calls", "input_tokens", "output_tokens",
                             "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "unpriced_calls", "total_only_calls",
-                            "total_only_tokens", "no_usage_calls", "token_calls"), 0)
+                            "total_only_tokens", "no_usage_calls", "token_calls", "estimated_usage_calls"), 0)
     ratios = dict.fromkeys(("error_rate", "p50_ms", "p95_ms", "p99_ms", "cost_share", "cost_per_call",
                             "cost_per_turn", "cost_per_trace", "cost_per_success", "tokens_per_turn"))
     return SummaryRow(key=None, cost_usd=0.0, estimated_cost_usd=0.0, **counts, **ratios)

@@ -1,5 +1,6 @@
 """The edges of a real ``openai`` client under a peer instrumentor: async, streams without usage, tool calls,
-HTTP errors and the client's own retries, with otel-llm's ``@tool``/``@agent`` around.
+HTTP errors, the client's own retries and an answer without usage (an OpenAI-compatible server's), with
+otel-llm's ``@tool``/``@agent`` around.
 
 Run in its own process (instrumentors patch ``openai`` for the whole process)::
 
@@ -52,9 +53,13 @@ class EdgeAPI:
         base = {"id": f"chatcmpl-e{self.n}", "created": 1_764_000_000, "model": RESPONSE_MODEL}
         call = {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}}
         if not body.get("stream"):
+            if body.get("omit_usage"):  # an OpenAI-compatible server that reports no usage
+                usage = None
+                self.served[-1] = (None, None)
             message = ({"role": "assistant", "content": None, "tool_calls": [call]} if tool
                        else {"role": "assistant", "content": "Hello."})
-            return httpx.Response(200, json={**base, "object": "chat.completion", "usage": usage, "choices": [
+            return httpx.Response(200, json={**base, "object": "chat.completion", **({"usage": usage} if usage else {}),
+                                             "choices": [
                 {"index": 0, "message": message, "finish_reason": "tool_calls" if tool else "stop"}]})
         chunk = {**base, "object": "chat.completion.chunk"}
         if tool:
@@ -136,6 +141,8 @@ def main(argv: list[str]) -> None:
         await adrain(await aclient(0).chat.completions.create(model=CHAT_MODEL, messages=messages, stream=True,
                                                              **extra))
 
+    run("plain_nousage", lambda: c0.chat.completions.create(model=CHAT_MODEL, messages=messages,
+                                                             extra_body={"omit_usage": True}))
     run("async_stream_usage", lambda: asyncio.run(astream(True)), stream=True)
     run("async_stream_nousage", lambda: asyncio.run(astream(False)), stream=True)
     run("tool_call", lambda: c0.chat.completions.create(model=CHAT_MODEL, messages=messages, tools=TOOLS),

@@ -171,3 +171,28 @@ def test_enum_names_are_read_as_their_numbers(store: TraceStore, tmp_path: Path)
         # a name OTLP does not define stays a located problem: that record is skipped
         (3, "skipped: expected `int`, got `str` - at `$.severityNumber`"),
     ]
+
+
+@pytest.mark.parametrize(("scope", "stream", "seconds", "ttft_ns"), [
+    ("openlit.instrumentation.openai", True, 0.25, 250_000_000),
+    ("openlit.instrumentation.openai", "true", "0.5", 500_000_000),  # as text (a converter's spelling)
+    ("openlit.instrumentation.openai", False, 0.25, None),  # not streamed: OpenLIT's value is the duration
+    ("openlit.instrumentation.openai", None, 0.25, None),
+    ("openlit.instrumentation.openai", True, float("nan"), None),
+    ("openlit.instrumentation.openai", True, -1.0, None),
+    ("openlit.instrumentation.openai", True, 1e300, None),  # beyond 64-bit ns: no overflow later
+    ("openlit.instrumentation.openai", True, True, None),
+    ("openlit.instrumentation.openai", True, "soon", None),
+    ("my.own.scope", True, 0.25, None),  # only OpenLIT's spans are read (no search of any other span)
+])
+def test_openlits_time_to_first_token_attribute(scope, stream, seconds, ttft_ns):
+    """OpenLIT's ``gen_ai.server.time_to_first_token`` (seconds) is a streamed call's time to first token."""
+    attributes = {"gen_ai.operation.name": "chat", "gen_ai.server.time_to_first_token": seconds}
+    if stream is not None:
+        attributes["gen_ai.request.stream"] = stream
+    span = {"traceId": "ab" * 16, "spanId": "cd" * 8, "name": "chat", "startTimeUnixNano": "1",
+            "endTimeUnixNano": "2", "attributes": key_values(attributes)}
+    line = orjson.dumps({"resourceSpans": [{"scopeSpans": [{"scope": {"name": scope}, "spans": [span]}]}]})
+    batch = Batch()
+    decode_line(line.replace(b'"doubleValue":null', b'"doubleValue":"NaN"'), batch, 1)  # proto3 JSON's NaN
+    assert batch.cols["spans"]["ttft_ns"] == [ttft_ns]

@@ -15,7 +15,7 @@ from typing import Any
 import genai_prices
 import pytest
 
-from otel_llm_analysis import Filters, TraceStore, agents, compare, summary, top_traces, totals
+from otel_llm_analysis import Filters, TraceStore, agents, compare, summary, time_to_first_token, top_traces, totals
 from tests.support import peer_app
 
 PEERS = ("openllmetry", "openinference", "openlit")  # openai-v2 is installed only in .bench-venv
@@ -62,6 +62,8 @@ def test_each_create_counts_once_as_the_wire_saw_it(recorded, tmp_path, peer):
         seen = {row[0]: row[1:] for row in store.query(BY_TURN)}
         assert set(seen) == set(wire)
         for name, w in wire.items():
+            if (peer, name) == ("openlit", "plain_nousage"):
+                continue  # OpenLIT fails its own span there: test_an_answer_without_usage_is_a_call_that_succeeded
             calls, inp, out, failed, models, providers, cost, sources, ttft = seen[name]
             tokens = (w["input_tokens"], w["output_tokens"])
             if peer == "openlit" and tokens == (None, None) and not w["error"]:
@@ -76,8 +78,8 @@ def test_each_create_counts_once_as_the_wire_saw_it(recorded, tmp_path, peer):
                 assert cost == pytest.approx(_price(*tokens), rel=1e-9), name
                 expected = "sdk" if name == "wrapped_async" else "ingest"
                 assert sources == [expected] * calls, name
-            if w.get("stream") and peer != "openlit":  # OpenInference's "First Token Stream Event",
-                assert ttft == calls, name           # OpenLLMetry's first gen_ai.content.completion.chunk
+            if w.get("stream"):  # OpenInference's "First Token Stream Event", OpenLLMetry's first
+                assert ttft == calls, name  # gen_ai.content.completion.chunk, OpenLIT's time_to_first_token
 
 
 @pytest.mark.parametrize("peer", PEERS)
@@ -104,3 +106,83 @@ def test_a_peer_call_takes_its_turns_project_conversation_and_run_config(recorde
                                                                        helper.input_tokens)
         assert sum(row.calls for row in compare(store, by="model", filters=edges)) == all_calls
         assert sum(t.llm_calls for t in top_traces(store, top=100, filters=edges)) == all_calls
+
+
+@pytest.mark.parametrize("peer", PEERS)
+@pytest.mark.parametrize("by", ["project", "conversation", "model", "run_config.scenario"])
+def test_a_group_without_calls_shows_no_calls_error_rate_or_latency(recorded, tmp_path, peer, by):
+    """Grouped by a call dimension, every call is in one group (the sums are ``totals()``), and a group that
+    made no LLM call - otel-llm's turns whose peer calls carry no key, the no-key group of other spans - shows
+    no error rate or latency: those columns are the calls', and its spans' figures are not its calls'."""
+    with _store(tmp_path, recorded[peer] / "traces.jsonl") as store:
+        kpi, rows = totals(store), summary(store, by=by)
+        assert sum(row.llm_calls for row in rows) == kpi.llm_calls
+        assert sum(row.failed_calls for row in rows) == kpi.failed_calls
+        assert sum(row.spans for row in rows) == kpi.spans  # no span lost either
+        without_calls = [row for row in rows if not row.llm_calls]
+        if by == "conversation":  # each turn's own group: the peer's calls in it carry no conversation (xfail above)
+            assert without_calls and all(row.turns for row in without_calls if row.key is not None)
+        for row in without_calls:
+            assert (row.error_rate, row.p50_ms, row.p95_ms, row.p99_ms) == (None, None, None, None), row
+        for row in rows:
+            if row.llm_calls:
+                assert row.error_rate == row.failed_calls / row.llm_calls and row.p50_ms is not None, row
+
+
+def test_openlits_time_to_first_token_is_the_streamed_calls(recorded, tmp_path):
+    """OpenLIT writes ``gen_ai.server.time_to_first_token`` (seconds, the GenAI semconv metric's name and unit)
+    on every call, the whole duration on one that did not stream: a stream's time to first token in ms, none
+    on a call that did not stream (it is no stream in ``time_to_first_token``)."""
+    with _store(tmp_path, recorded["openlit"] / "traces.jsonl") as store:
+        spans = store.query("SELECT attributes['gen_ai.request.stream'], "
+                            "TRY_CAST(attributes['gen_ai.server.time_to_first_token'] AS DOUBLE), stream_ttft_ms "
+                            "FROM spans WHERE scope_name LIKE 'openlit%' AND otel_kind = 'llm_call'")
+        streamed = [(seconds, ms) for stream, seconds, ms in spans if stream == "true"]
+        assert len(streamed) == sum(w["calls"] for w in _wire(recorded["openlit"]).values() if w.get("stream"))
+        assert all(ms == pytest.approx(seconds * 1000, abs=1e-6) for seconds, ms in streamed), streamed  # ns
+        assert [ms for stream, _, ms in spans if stream != "true"] == [None] * (len(spans) - len(streamed))
+        (first,) = time_to_first_token(store)
+        assert first.streams == len(streamed)
+
+
+@pytest.mark.parametrize("peer", PEERS)
+def test_openlits_estimate_of_a_streams_usage_is_counted_as_estimated(recorded, tmp_path, peer):
+    """A stream without ``stream_options.include_usage`` reports no usage: OpenLIT writes its own estimate
+    (``ceil(len(text) / 2)`` tokens) as ``gen_ai.usage.*``, told by the cache attributes it writes only when the
+    API reported usage. Such a call is counted as estimated usage, and its cost is in the estimated cost; no
+    other call (the wire's usage) is."""
+    wire = _wire(recorded[peer])
+    guessed = {name for name, w in wire.items() if w.get("stream") and w["input_tokens"] is None}
+    assert len(guessed) == 3 and wire["plain_nousage"]["input_tokens"] is None
+    with _store(tmp_path, recorded[peer] / "traces.jsonl") as store:
+        kpi = totals(store)
+        by_scenario = {row.key: row for row in summary(store, by="run_config.scenario")}
+        expected = len(guessed) if peer == "openlit" else 0
+        assert kpi.estimated_usage_calls == expected
+        assert sum(row.estimated_usage_calls for row in summary(store, by="model")) == expected
+        if peer == "openlit":  # the calls are the peer's, outside the turn's scenario (see the xfail above)
+            guessed_cost = store.query(
+                "SELECT sum(c.cost_usd) FROM llm_calls c JOIN span_scopes x USING (trace_id, span_id) "
+                "JOIN spans t ON t.trace_id = x.trace_id AND t.span_id = x.turn_span_id "
+                "WHERE t.attr_values[list_position(t.attr_keys, 'otel_llm.run_config.scenario')] "
+                f"IN {tuple(guessed)}")[0][0]
+            assert guessed_cost > 0 and kpi.estimated_cost_usd >= guessed_cost
+        assert all(not row.estimated_usage_calls for row in by_scenario.values() if row.key not in (*guessed, None))
+
+
+
+@pytest.mark.parametrize("peer", [pytest.param(peer, marks=pytest.mark.xfail(strict=True, reason=(
+    "known, not told: OpenLIT 1.45 reads an answer's usage with response['usage'].get(...) and, when the "
+    "API sent none (usage: null, an OpenAI-compatible server's), fails its own span (status ERROR, "
+    "error.type AttributeError, no tokens) though the app's call succeeded. Only its exception event's "
+    "stacktrace (innermost frame in openlit's process_chat_response) tells it from an API error; the status "
+    "column is derived at ingest (_rows), outside this area"))
+    ) if peer == "openlit" else peer for peer in PEERS])
+def test_an_answer_without_usage_is_a_call_that_succeeded(recorded, tmp_path, peer):
+    """A successful answer that reports no usage is one call that succeeded, with no tokens and no cost."""
+    wire = _wire(recorded[peer])["plain_nousage"]
+    assert (wire["error"], wire["input_tokens"], wire["crashed"]) == (False, None, None)
+    with _store(tmp_path, recorded[peer] / "traces.jsonl") as store:
+        seen = {row[0]: row[1:] for row in store.query(BY_TURN)}
+        calls, inp, out, failed, models, providers, cost, sources, ttft = seen["plain_nousage"]
+        assert (calls, inp, out, failed, cost) == (1, None, None, 0, None)

@@ -139,6 +139,10 @@ COSTS = [
     ({"gen_ai.usage.cost": 0.25}, 0.25, "producer", None),
     ({"gen_ai.usage.cost": -1.0}, "price", "ingest", GENAI),
     ({"gen_ai.usage.cost": "NaN"}, "price", "ingest", GENAI),
+    # beyond any model call's price (a unit error, a hostile span): one such cost would be every total
+    ({"gen_ai.usage.cost": 1e300}, "price", "ingest", GENAI),
+    ({"gen_ai.usage.cost": 2e6, "otel_llm.cost.source": "user"}, "price", "ingest", GENAI),
+    ({"gen_ai.usage.cost": 1e6}, 1e6, "producer", None),
     ({"gen_ai.usage.cost": 0.0, "otel_llm.cost.source": "user"}, 0.0, "sdk", "user"),  # a user price of 0 is real
     ({"gen_ai.usage.cost": 0.5, "otel_llm.cost.source": "genai-prices@0.2.3"}, 0.5, "sdk", "genai-prices@0.2.3"),
     ({"llm.cost.total": 0.125}, 0.125, "producer", None),

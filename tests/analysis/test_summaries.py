@@ -16,9 +16,14 @@ from _ground_truth import close, group, is_llm, percentile, run_config, store_fi
 loaded = store_fixture(seed=11, traces=160)
 
 
-def _expected(spans, key=object()):
+#: dimensions whose groups without calls are timed and failed by their spans (summaries._SPAN_DIMENSIONS)
+SPAN_DIMENSIONS = ("kind", "node", "collection", "db_operation")
+
+
+def _expected(spans, key=object(), by=None):
     calls = [s for s in spans if is_llm(s)]
-    unit = calls or spans
+    # a group without calls has its spans' error rate and latency only in a span dimension, under a key
+    unit = calls or (spans if by in SPAN_DIMENSIONS and key is not None else [])
     failed = sum(1 for s in calls if s.status_code == 2)
     priced = [s.cost_usd for s in calls if s.cost_usd is not None]
     priced_successes = sum(1 for s in calls if s.cost_usd is not None and s.status_code != 2)
@@ -36,11 +41,10 @@ def _expected(spans, key=object()):
         "cache_write_tokens": sum(s.cache_write_tokens or 0 for s in calls),
         "reasoning_tokens": sum(s.reasoning_tokens or 0 for s in calls),
         "cost_usd": cost,
-        "error_rate": sum(1 for s in unit if s.status_code == 2) / len(unit),
-        # the None group of a dimension has no latency of its own unless it holds calls
-        "p50_ms": percentile(durations, 0.5) if calls or key is not None else None,
-        "p95_ms": percentile(durations, 0.95) if calls or key is not None else None,
-        "p99_ms": percentile(durations, 0.99) if calls or key is not None else None,
+        "error_rate": sum(1 for s in unit if s.status_code == 2) / len(unit) if unit else None,
+        "p50_ms": percentile(durations, 0.5),
+        "p95_ms": percentile(durations, 0.95),
+        "p99_ms": percentile(durations, 0.99),
         # both per-call costs divide the same priced calls' cost: by all of them, by those that succeeded
         "cost_per_success": cost / priced_successes if cost is not None and priced_successes else None,
         "priced_calls": len(priced),
@@ -104,7 +108,7 @@ def test_grouped_rows_match_the_records(loaded, by, key):
     assert set(rows) == set(expected_groups)
     total_cost = sum(s.cost_usd or 0.0 for s in data.spans if is_llm(s))
     for name, spans in expected_groups.items():
-        expected = _expected(spans, name)
+        expected = _expected(spans, name, by)
         _assert_row(rows[name], expected)
         share = None if expected["cost_usd"] is None else expected["cost_usd"] / total_cost
         assert close(rows[name].cost_share, share, abs_=1e-9)
@@ -130,7 +134,8 @@ def test_span_latency_beside_the_summary_is_the_latency_read_after_it(loaded, by
     """On DuckDB these dimensions' span latency runs on a second cursor at the same time; read after, the same."""
     store, _ = loaded
     beside = {row.key: row for row in summary(store, by)}
-    monkeypatch.setattr(summaries, "_SPAN_DIMENSIONS", frozenset())
+    monkeypatch.setattr(summaries, "_beside", lambda con, summary_sql, latency_sql, params: (
+        summaries.fetch_dicts(con, summary_sql, params), summaries._span_latency(con, latency_sql, params)))
     after = {row.key: row for row in summary(store, by)}
     assert set(beside) == set(after)
     assert any(not row.llm_calls and row.p95_ms is not None for row in beside.values())  # groups of spans
@@ -284,3 +289,50 @@ def test_an_interrupted_summary_stops_the_latency_query_beside_it(loaded, monkey
     elapsed = time.monotonic() - began
     assert "left_running" not in beside and elapsed < 8, elapsed
     assert "stopped_by" in beside  # the query beside it ended, interrupted
+
+
+def test_a_group_of_only_other_producers_spans_shows_no_calls_error_rate(tmp_path):
+    """By project, the no-key row of a peer's non-call spans (an HTTP span that failed, a LangChain chain) is
+    no group of calls: 0 calls and no error rate or latency, which are the calls' (its spans' failures are
+    not failed calls); every call stays in a group, so the sums are ``totals()``. By node (a span dimension)
+    a node's figures are its spans'."""
+    import orjson
+
+    from tests.support import synthetic
+    from otel_llm_analysis.store import TraceStore
+
+    def span(trace, span_id, parent, name, project, status=0, **attributes):
+        record = synthetic.SpanRecord(
+            trace_id=trace * 32, span_id=span_id * 16, parent_span_id=parent and parent * 16, name=name,
+            span_kind="CLIENT", service_name="app", project=project, otel_kind="", status_code=status,
+            start_ns=1_763_600_000_000_000_000, end_ns=1_763_600_000_400_000_000, resource={"service.name": "app"})
+        record.attributes = attributes
+        return record
+
+    call = {"otel_llm.kind": "llm_call", "otel_llm.project": "shop", "gen_ai.operation.name": "chat",
+            "gen_ai.request.model": "gpt-4o", "gen_ai.usage.input_tokens": 10, "gen_ai.usage.output_tokens": 4,
+            "otel_llm.graph.node": "answer"}
+    spans = [
+        span("a", "1", None, "turn", "shop", **{"otel_llm.kind": "chat", "otel_llm.project": "shop"}),
+        span("a", "2", "1", "chat gpt-4o", "shop", **call),
+        span("a", "3", "1", "chat gpt-4o", "shop", status=2, **call),
+        span("b", "4", None, "RunnableSequence.workflow", "", **{"traceloop.span.kind": "workflow"}),
+        span("b", "5", "4", "POST", "", status=2, **{"http.request.method": "POST", "langgraph.node": "fetch",
+                                                     "http.response.status_code": 500}),
+    ]
+    path = tmp_path / "traces.jsonl"
+    path.write_bytes(orjson.dumps(synthetic.spans_request(spans)) + b"\n")
+    with TraceStore(str(tmp_path / "peer.duckdb")) as store:
+        store.ingest([str(path)])
+        kpi, rows = totals(store), {row.key: row for row in summary(store, "project")}
+        assert (kpi.llm_calls, kpi.failed_calls, kpi.error_rate) == (2, 1, 0.5)
+        assert sum(row.llm_calls for row in rows.values()) == kpi.llm_calls
+        assert sum(row.spans for row in rows.values()) == kpi.spans
+        assert (rows["shop"].llm_calls, rows["shop"].error_rate) == (2, 0.5)
+        none = rows[None]
+        assert (none.llm_calls, none.failed_calls, none.spans) == (0, 0, 2)
+        assert (none.error_rate, none.p50_ms, none.p95_ms) == (None, None, None)
+        by_node = {row.key: row for row in summary(store, "node")}
+        assert (by_node["answer"].llm_calls, by_node["answer"].error_rate) == (2, 0.5)
+        assert (by_node["fetch"].llm_calls, by_node["fetch"].error_rate, by_node["fetch"].p50_ms) == (0, 1.0, 400.0)
+        assert by_node[None].error_rate is None  # whatever lacks a node: no unit of its own

@@ -4,10 +4,13 @@
 -- a call two producers traced, one span inside the other, counts once; see
 -- views.sql). Producers that also roll usage up onto parent spans are thus not
 -- counted twice either. Error rate and latency describe the group's "unit": its
--- LLM calls when it has any, else all of its spans (so `--by node` gives node
--- latency and `--by model` call latency). Latency here is the calls';
--- span_latency.sql fills in the groups without calls, so the common case sorts
--- durations once. {count_spans} is FALSE when only call figures are wanted
+-- LLM calls when it has any; a group without calls of a span dimension
+-- (summaries._SPAN_DIMENSIONS: nodes, kinds, collections) is its spans (so `--by node`
+-- gives node latency and `--by model` call latency). Any other group without
+-- calls (a turn whose calls carry no key, the no-key group of other producers'
+-- spans) has neither: its spans' failures are not failed calls. Latency here is
+-- the calls'; span_latency.sql fills in the span groups without calls, so the
+-- common case sorts durations once. {count_spans} is FALSE when only call figures are wanted
 -- (compare): the spans half is then skipped. {span_traces} / {call_traces} count
 -- the group's distinct traces, or are a constant when the caller does not show
 -- them: a distinct count over (key, trace) pairs is the dearest figure here.
@@ -50,7 +53,8 @@ WITH span_groups AS (
         coalesce(sum(cache_write_tokens), 0) AS cache_write_tokens,
         coalesce(sum(reasoning_tokens), 0) AS reasoning_tokens,
         coalesce(sum(cost_usd), 0.0) AS cost_usd,
-        coalesce(sum(cost_usd) FILTER (WHERE cost_source = 'ingest'), 0.0) AS estimated_cost_usd,
+        coalesce(sum(cost_usd) FILTER (WHERE cost_source = 'ingest' OR {is_estimated_usage}), 0.0) AS estimated_cost_usd,
+        count(*) FILTER (WHERE {is_estimated_usage}) AS estimated_usage_calls,
         count(cost_usd) AS priced_calls,
         count(cost_usd) FILTER (WHERE NOT {is_error}) AS priced_successes,
         count(*) FILTER (WHERE {is_unpriced}) AS unpriced_calls,
@@ -73,6 +77,7 @@ WITH span_groups AS (
         coalesce(c.cache_read_tokens, 0) AS cache_read_tokens, coalesce(c.cache_write_tokens, 0) AS cache_write_tokens,
         coalesce(c.reasoning_tokens, 0) AS reasoning_tokens, coalesce(c.cost_usd, 0.0) AS cost_usd,
         coalesce(c.estimated_cost_usd, 0.0) AS estimated_cost_usd, coalesce(c.priced_calls, 0) AS priced_calls,
+        coalesce(c.estimated_usage_calls, 0) AS estimated_usage_calls,
         coalesce(c.priced_successes, 0) AS priced_successes, coalesce(c.unpriced_calls, 0) AS unpriced_calls,
         coalesce(c.total_only_calls, 0) AS total_only_calls, coalesce(c.total_only_tokens, 0) AS total_only_tokens,
         coalesce(c.no_usage_calls, 0) AS no_usage_calls, coalesce(c.token_calls, 0) AS token_calls, c.latency,
@@ -83,9 +88,10 @@ SELECT
     key,
     spans, traces, llm_calls, turns, failed_calls, error_spans,
     input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
-    cost_usd, estimated_cost_usd, priced_calls, priced_successes, unpriced_calls, total_only_calls, total_only_tokens,
+    cost_usd, estimated_cost_usd, estimated_usage_calls, priced_calls, priced_successes, unpriced_calls, total_only_calls, total_only_tokens,
     no_usage_calls, token_calls,
-    CASE WHEN llm_calls > 0 THEN failed_calls / llm_calls ELSE error_spans / spans END AS error_rate,
+    CASE WHEN llm_calls > 0 THEN failed_calls / llm_calls
+         WHEN {spans_are_units} AND key IS NOT NULL THEN error_spans / spans END AS error_rate,
     latency, last_seen,
     cost_usd / nullif(sum(cost_usd) OVER (), 0) AS cost_share
 FROM grouped
