@@ -42,6 +42,12 @@ __all__ = ["PricingReport", "count_calls", "price_calls"]
 #: Spans priced at ingest: LLM spans with token counts and no usable cost.
 _NEEDS_PRICE = (f"otel_kind = '{semconv.KIND_LLM_CALL}' AND cost_usd IS NULL "
                 "AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)")
+#: A call one of whose priced counts was present but unreadable (``unreadable_columns``; a located
+#: problem of the ingest): priced from the counts left, its cost would be wrong (an input count of -5
+#: read as none makes it the output's alone) and look like any other, so it keeps no cost.
+_PRICED_COUNTS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
+_COUNT_UNREADABLE = ("list_has_any(coalesce(unreadable_columns, []::VARCHAR[]), "
+                     f"[{', '.join(repr(c) for c in _PRICED_COUNTS)}])")
 _UNNAMED = "(no model)"
 #: A producer's cost of 0 on an LLM span whose usage is only a total: no price (OpenLIT's 0), as
 #: on a call with input and output tokens, since a call with tokens is not free. The total is no
@@ -60,6 +66,8 @@ class PricingReport:
     #: ingest read, or every stored one when the price tables changed (``whole_store``)
     unpriced: dict[str, int] = field(default_factory=dict)
     whole_store: bool = False
+    #: calls with tokens left without a price because one of their token counts was unreadable
+    unreadable: int = 0
     #: Where this pass looked (SQL over span rows) and the spans it priced: what :func:`count_calls` recounts
     scope: str = field(default="FALSE", repr=False)
     priced_spans: pa.Table | None = field(default=None, repr=False)
@@ -73,6 +81,9 @@ class PricingReport:
             models = ", ".join(f"{m} ({n})" for m, n in sorted(self.unpriced.items(), key=lambda i: (-i[1], i[0])))
             parts.append(f"{sum(self.unpriced.values())} call(s) with tokens have no price: {models} "
                          "(add them with --pricing FILE)")
+        if self.unreadable:
+            parts.append(f"{self.unreadable} call(s) not priced: a token count unreadable (the ingest's "
+                         "problems name them; their cost stays unknown, never a part of it)")
         return "; ".join(parts)
 
 
@@ -96,7 +107,7 @@ def price_calls(con: duckdb.DuckDBPyConnection, book: PriceBook, since_ns: int |
         return report
     con.execute(f"UPDATE span_rows SET cost_usd = NULL, cost_source = NULL, cost_table = NULL "
                 f"WHERE {scope} AND {_ZERO_ON_A_TOTAL}")
-    needs_price = f"{scope} AND {_NEEDS_PRICE}"
+    needs_price = f"{scope} AND {_NEEDS_PRICE} AND NOT {_COUNT_UNREADABLE}"
     groups = con.execute(
         f"SELECT provider, response_model, request_model, count(*) FROM span_rows WHERE {needs_price} GROUP BY ALL"
     ).fetchall()
@@ -155,9 +166,10 @@ def count_calls(con: duckdb.DuckDBPyConnection, report: PricingReport) -> None:
     if report.scope == "FALSE":
         return
     rows = con.execute(
-        f"SELECT coalesce(response_model, request_model, '{_UNNAMED}'), count(*) FROM llm_calls "
-        f"WHERE {report.scope} AND {IS_UNPRICED} GROUP BY 1").fetchall()
-    report.unpriced = {name: calls for name, calls in rows}
+        f"SELECT coalesce(response_model, request_model, '{_UNNAMED}'), {_COUNT_UNREADABLE}, count(*) "
+        f"FROM llm_calls WHERE {report.scope} AND {IS_UNPRICED} GROUP BY ALL").fetchall()
+    report.unpriced = {name: calls for name, unreadable, calls in rows if not unreadable}
+    report.unreadable = sum(calls for _, unreadable, calls in rows if unreadable)
     if report.priced_spans is None:
         return
     con.register("_ingest_priced", report.priced_spans)

@@ -29,7 +29,7 @@ from opentelemetry.semconv.attributes.service_attributes import SERVICE_NAME
 
 from otel_llm import semconv
 from otel_llm_analysis import _producers
-from otel_llm_analysis._spellings import FIRST_TOKEN_EVENTS, SPELLINGS
+from otel_llm_analysis._spellings import FIRST_TOKEN_EVENTS, FIRST_TOKEN_SECONDS, SPELLINGS
 
 __all__ = [
     "CONTEXT",
@@ -266,7 +266,8 @@ SPANS = Table(
                f"WHEN starts_with({_FINISH}, '[') THEN TRY_CAST(json({_FINISH}) AS VARCHAR[]) "
                f"ELSE [{_FINISH}] END"),
         Column("stream_ttft_ms", "DOUBLE", "ttft_ns / 1e6",
-               f"first first-token event ({' / '.join(FIRST_TOKEN_EVENTS)}) - start_time"),
+               f"first first-token event ({' / '.join(FIRST_TOKEN_EVENTS)}) - start_time; without one, "
+               f"{FIRST_TOKEN_SECONDS} (s) of a streamed OpenLIT span"),
         attribute("conversation_id"),
         attribute("user_id"),
         attribute("graph_node"),

@@ -57,6 +57,12 @@ def schema_sql() -> str:
     return package.joinpath("schema.sql").read_text(encoding="utf-8") + "\n" + views
 
 
+def _not_a_database(path: str) -> str:
+    """The error for a store named like data: DuckDB opens a .csv, .json or .parquet name as that data."""
+    return (f"{path} is not a DuckDB database file (DuckDB reads a .csv, .json or .parquet name as data, not "
+            "as a database, and would store nothing): use a name like otel-llm.duckdb")
+
+
 def _one_line(exc: BaseException) -> str:
     """``exc``'s message on one line: DuckDB's lines up to its echo of the statement (``LINE 1: ...``
     and a caret), so a hint after the first line (``Candidate bindings: "model"``) stays."""
@@ -177,13 +183,13 @@ class TraceStore:
         try:
             self._con = duckdb.connect(self.path, read_only=read_only, config=config)
         except (duckdb.Error, OSError) as exc:
+            if read_only and "in-memory" in str(exc):  # a data file's name: DuckDB would read it as data
+                raise StoreError(_not_a_database(self.path)) from None
             raise StoreError(_in_use(self.path, read_only, exc) or
                              f"cannot open database {self.path}: {_one_line(exc)}") from None
         if self.path != ":memory:" and not self._backed_by_file():
             self._con.close()
-            raise StoreError(f"{self.path} is not a DuckDB database file (DuckDB reads a .csv, .json or .parquet "
-                             "name as data, not as a database, and would store nothing): use a name like "
-                             "otel-llm.duckdb")
+            raise StoreError(_not_a_database(self.path))
         if not read_only:
             try:
                 create_tables(self._con)
