@@ -356,13 +356,22 @@ def _clickhouse_store(url: str, read_only: bool) -> Iterator[Any]:
 
 def build_filters(since: Optional[str] = None, until: Optional[str] = None, project: Optional[str] = None,
                   model: Optional[str] = None) -> Any:
-    """``Filters`` from the command line; a bad time is a usage error naming the option."""
+    """``Filters`` from the command line; a bad time is a usage error naming the option.
+
+    So is a window that ends before it starts (``--since 1d --until 2d``, the two swapped): it
+    selects nothing whatever the store holds, and would answer 0 calls, $0, as if nothing had run.
+    """
     from otel_llm_analysis._filters import Filters
 
     try:
-        return Filters.of(since, until, project=project, model=model)
+        chosen = Filters.of(since, until, project=project, model=model)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--since/--until") from None
+    if chosen.since is not None and chosen.until is not None and chosen.until <= chosen.since:
+        raise typer.BadParameter(f"--until {until} ({chosen.until:%Y-%m-%d %H:%M:%S} UTC) must be after --since "
+                                 f"{since} ({chosen.since:%Y-%m-%d %H:%M:%S} UTC): the window is empty",
+                                 param_hint="--since/--until")
+    return chosen
 
 
 def check_known(store: Any, filters: Any) -> None:

@@ -1,0 +1,57 @@
+"""The mistakes a newcomer makes after the Quickstart: each is one located ``error:`` line and a
+non-zero exit, never a silent empty answer nor an engine's internal message.
+
+The store is the Quickstart's own: ``app.py`` from README.md run and ingested in a fresh
+directory, and the commands run as a user types them, through the installed ``otel-llm``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.readme.test_first_hour import _readme_file, _run
+
+
+@pytest.fixture(scope="module")
+def quickstart(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory where the Quickstart's ``python app.py`` and ``otel-llm ingest ./otel-data`` ran."""
+    home = tmp_path_factory.mktemp("quickstart")
+    (home / "app.py").write_text(_readme_file("app.py"), "utf-8")
+    proc = _run("python app.py >/dev/null && otel-llm ingest ./otel-data >/dev/null", home)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return home
+
+
+def _one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
+    errors = [line for line in proc.stderr.splitlines() if line.startswith(("error:", "Error:"))]
+    assert len(errors) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    return errors[0]
+
+
+@pytest.mark.parametrize("window", [
+    "--since 2026-12-02 --until 2026-12-01",
+    "--since 1d --until 2d",       # one day ago until two days ago: the order swapped
+    "--since 2026-12-01T10:00 --until 2026-12-01T10:00",
+])
+def test_a_window_that_ends_before_it_starts_is_a_usage_error(quickstart: Path, window: str) -> None:
+    """``--until`` before (or at) ``--since`` selects nothing whatever the store holds: a newcomer who swapped
+    them must be told so, not shown $0 and 0 calls as if nothing had run."""
+    proc = _run(f"otel-llm summary {window}", quickstart)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    line = _one_error_line(proc)
+    assert "--until" in line and "--since" in line and "after" in line, line
+    assert "calls" not in proc.stdout, proc.stdout
+
+
+@pytest.mark.parametrize("command", ["summary", "sql 'SELECT 1'"])
+def test_db_naming_a_data_file_says_it_is_not_a_store(quickstart: Path, command: str) -> None:
+    """``--db otel-data/traces.jsonl`` (the data file, not the store): one line naming the mistake and the way
+    to read such a file, never DuckDB's "Cannot launch in-memory database in read-only mode"."""
+    proc = _run(f"otel-llm {command} --db otel-data/traces.jsonl", quickstart)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    line = _one_error_line(proc)
+    assert "otel-data/traces.jsonl is not a DuckDB database file" in line, line
+    assert "otel-llm ingest otel-data/traces.jsonl" in line and "in-memory" not in line, line
