@@ -305,6 +305,8 @@ def open_store(db: str, *, read_only: bool = True, or_pass: str = "") -> Iterato
         ingest = "otel-llm ingest ./otel-data" if db == DEFAULT_DB else f"otel-llm ingest PATH... --db {db}"
         raise fail(f"no database at {db}; run `{ingest}` first (the directory your app writes: ./otel-data by "
                    f"default){alternative}")
+    if read_only and db != ":memory:" and (problem := _not_a_store(Path(db))):
+        raise fail(problem)
     try:
         if not read_only and db != ":memory:":
             Path(db).parent.mkdir(parents=True, exist_ok=True)
@@ -323,6 +325,30 @@ def open_store(db: str, *, read_only: bool = True, or_pass: str = "") -> Iterato
         yield store
     finally:
         store.close()
+
+
+#: Where every DuckDB database file says what it is: bytes 8-11 of its first block.
+_DUCKDB_MAGIC = (8, b"DUCK")
+#: Names of the files apps and collectors write, which a newcomer may give as --db instead of ingesting them.
+_DATA_SUFFIXES = (".jsonl", ".json", ".zst", ".csv", ".parquet")
+
+
+def _not_a_store(path: Path) -> str | None:
+    """One line when the existing file at ``path`` is not a DuckDB database (a ``traces.jsonl`` given as
+    ``--db``), else None. DuckDB's own answer, opening such a name read-only, is "Cannot launch in-memory
+    database in read-only mode": it reads a data file's name as data, not as a database."""
+    offset, magic = _DUCKDB_MAGIC
+    try:
+        with path.open("rb") as file:
+            head = file.read(offset + len(magic))
+    except OSError:  # a directory, unreadable: the store says which
+        return None
+    if head[offset:] == magic:
+        return None
+    if path.name.lower().endswith(_DATA_SUFFIXES):
+        return (f"{path} is not a DuckDB database file: --db names the store `otel-llm ingest` fills "
+                f"({DEFAULT_DB} by default); load this file into it with `otel-llm ingest {path}`")
+    return f"{path} is not a DuckDB database file (--db names the store `otel-llm ingest` fills)"
 
 
 @contextmanager
