@@ -93,9 +93,14 @@ def stop(
     timeout: float = typer.Option(30.0, help="Seconds to wait for a clean shutdown before SIGKILL."),
 ) -> None:
     """Stop the collector cleanly (SIGTERM) so every file exporter flushes and closes."""
-    state = _process.stop(run_dir or _default_run_dir(), timeout_s=timeout)
-    if state is None:
+    stopped = _process.stop(run_dir or _default_run_dir(), timeout_s=timeout)
+    if stopped is None:
         typer.echo("otelcol-llm is not running")
+        return
+    state = stopped.state
+    if stopped.killed:
+        typer.echo(f"otelcol-llm killed (pid {state.pid}): it did not end within {timeout:g} s of SIGTERM (hung or "
+                   f"suspended), so its exporters did not close their files; data in {state.data_dir}")
         return
     typer.echo(f"otelcol-llm stopped (pid {state.pid}); data in {state.data_dir}")
 

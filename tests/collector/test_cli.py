@@ -234,3 +234,29 @@ def test_start_names_a_directory_it_cannot_create(collector_binary: Path, tmp_pa
     what = "data" if which == "--data-dir" else "run"
     assert f"cannot create the {what} directory {blocker / 'sub'}: Not a directory" in result.stderr, result.stderr
     assert "otel-llm failed" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_stop_of_a_collector_that_ignores_sigterm_says_it_was_killed(collector: Collector) -> None:
+    """``stop`` promises SIGTERM so the file exporters flush and close; a collector that does not end within
+    ``--timeout`` (hung, or stopped by SIGSTOP) is SIGKILLed instead. The user must be told which happened:
+    "stopped" alone would claim the clean shutdown that did not take place."""
+    import signal
+
+    assert collector.state is not None
+    pid = collector.state.pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        result = otel_llm("collector", "stop", "--run-dir", str(collector.run_dir), "--timeout", "1")
+    finally:
+        if _process_alive(pid):
+            os.kill(pid, signal.SIGCONT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"otelcol-llm killed (pid {pid})" in result.stdout and "SIGTERM" in result.stdout, result.stdout
+    assert not _process_alive(pid)
+    assert otel_llm("collector", "status", "--run-dir", str(collector.run_dir)).returncode == 3
+
+
+def _process_alive(pid: int) -> bool:
+    from otel_llm.collector import _process
+
+    return _process.is_alive(pid)
