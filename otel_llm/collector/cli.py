@@ -7,6 +7,7 @@ Exit codes: 0 success, 1 failure (``status``: alive but unhealthy), 3 for ``stat
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import List, Optional
 
@@ -147,7 +148,7 @@ def show_config(
         typer.echo(f"# {path}")
         if show:
             typer.echo(path.read_text())
-    typer.echo("command: " + " ".join(options.command(binary)))
+    typer.echo("command: " + shlex.join(options.command(binary)))  # quoted: a path may hold spaces
 
 
 def _describe(state: _process.CollectorState) -> None:

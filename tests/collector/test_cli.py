@@ -260,3 +260,21 @@ def _process_alive(pid: int) -> bool:
     from otel_llm.collector import _process
 
     return _process.is_alive(pid)
+
+
+def test_config_s_command_line_runs_as_printed_from_a_path_with_spaces(collector_binary: Path, tmp_path: Path) -> None:
+    """``config`` prints "the exact command line": pasted into a shell, it must hand the collector the same
+    arguments when the binary's cache lies under a path with spaces (a home like ``/Users/Ana Lima``)."""
+    cache = tmp_path / "My Cache ü"
+    cache.mkdir()
+    (cache / collector_binary.parent.name).symlink_to(collector_binary.parent, target_is_directory=True)
+    result = otel_llm("collector", "config", "--zstd", env={"OTEL_LLM_CACHE_DIR": str(cache)})
+    assert result.returncode == 0, result.stderr
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("command: ")]
+    printed = line.removeprefix("command: ")
+    argv = subprocess.run(["bash", "-c", f"printf '%s\\n' {printed}"], capture_output=True, text=True,
+                          check=True).stdout.splitlines()
+    assert argv[0] == str(cache / collector_binary.parent.name / collector_binary.name), printed
+    assert argv[1:] == ["--feature-gates=exporter.file.nativeCompression",
+                        "--config", str(_binary.config_dir() / "otelcol.yaml"),
+                        "--config", str(_binary.config_dir() / "otelcol-zstd.yaml")], printed
