@@ -55,3 +55,24 @@ def test_db_naming_a_data_file_says_it_is_not_a_store(quickstart: Path, command:
     line = _one_error_line(proc)
     assert "otel-data/traces.jsonl is not a DuckDB database file" in line, line
     assert "otel-llm ingest otel-data/traces.jsonl" in line and "in-memory" not in line, line
+
+
+def test_the_demo_s_next_steps_read_the_store_of_its_output_dir(tmp_path: Path) -> None:
+    """``otel-llm demo --output-dir "my run"`` ends with "Next (the analysis commands read my run/otel-llm.duckdb)"
+    and the commands to copy: pasted as shown, in order, into a shell in the same directory, they must read
+    that store - not ./otel-data's, which here does not exist."""
+    proc = _run('otel-llm demo --turns 3 --latency-scale 0 --output-dir "my run"', tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    after = lines[next(i for i, line in enumerate(lines) if line.startswith("Next")) + 1:]
+    setup = [line.split("first, in this shell: ", 1)[1] for line in after if "first, in this shell: " in line]
+    commands = [line.split("  #")[0].strip() for line in after if line.startswith("  otel-llm ")]
+    assert commands, proc.stdout
+    for command in commands:
+        serve = command.startswith("otel-llm serve")
+        if serve:  # runs until stopped (Ctrl+C, here SIGINT after a while): the store it opens is the point
+            command = f"timeout -s INT 20 {command} --port 0 || [ $? = 124 ]"
+        ran = _run(" && ".join([*setup, command]), tmp_path)
+        assert ran.returncode == 0, f"{command}:\n{ran.stdout}{ran.stderr}"
+        assert not serve or "dashboard on http://127.0.0.1:" in ran.stdout, ran.stdout + ran.stderr
+    assert not (tmp_path / "otel-data").exists()  # nothing read, nor created, the store of the default directory
