@@ -24,6 +24,7 @@ import functools
 import importlib.util
 import inspect
 import math
+import shlex
 import sys
 import warnings
 from contextlib import contextmanager
@@ -302,7 +303,8 @@ def open_store(db: str, *, read_only: bool = True, or_pass: str = "") -> Iterato
 
     if read_only and db != ":memory:" and not Path(db).exists():
         alternative = f", or pass {or_pass}" if or_pass else ""
-        ingest = "otel-llm ingest ./otel-data" if db == DEFAULT_DB else f"otel-llm ingest PATH... --db {db}"
+        ingest = ("otel-llm ingest ./otel-data" if db == DEFAULT_DB
+                  else f"otel-llm ingest PATH... --db {shlex.quote(db)}")  # quoted: a path may hold spaces
         raise fail(f"no database at {db}; run `{ingest}` first (the directory your app writes: ./otel-data by "
                    f"default){alternative}")
     if read_only and db != ":memory:" and (problem := _not_a_store(Path(db))):
@@ -347,7 +349,7 @@ def _not_a_store(path: Path) -> str | None:
         return None
     if path.name.lower().endswith(_DATA_SUFFIXES):
         return (f"{path} is not a DuckDB database file: --db names the store `otel-llm ingest` fills "
-                f"({DEFAULT_DB} by default); load this file into it with `otel-llm ingest {path}`")
+                f"({DEFAULT_DB} by default); load this file into it with `otel-llm ingest {shlex.quote(str(path))}`")
     return f"{path} is not a DuckDB database file (--db names the store `otel-llm ingest` fills)"
 
 

@@ -50,7 +50,8 @@ def _on_a_terminal(command: str, cwd: Path, term: str) -> str:
 
 
 @pytest.mark.parametrize("containing", ["otel-llm summary --by model", "otel-llm budget --monthly 50"])
-def test_a_dumb_terminal_shows_the_table_a_colour_terminal_shows(quickstart: Path, containing: str) -> None:  # noqa: F811
+def test_a_dumb_terminal_shows_the_table_a_colour_terminal_shows(
+        quickstart: Path, containing: str) -> None:  # noqa: F811 - the fixture imported above
     command = _readme_line(containing)
     colour = _on_a_terminal(command, quickstart, "xterm-256color")
     dumb = _on_a_terminal(command, quickstart, "dumb")

@@ -7,6 +7,9 @@ directory, and the commands run as a user types them, through the installed ``ot
 
 from __future__ import annotations
 
+import re
+import shlex
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -76,3 +79,16 @@ def test_the_demo_s_next_steps_read_the_store_of_its_output_dir(tmp_path: Path) 
         assert ran.returncode == 0, f"{command}:\n{ran.stdout}{ran.stderr}"
         assert not serve or "dashboard on http://127.0.0.1:" in ran.stdout, ran.stdout + ran.stderr
     assert not (tmp_path / "otel-data").exists()  # nothing read, nor created, the store of the default directory
+
+
+def test_the_commands_an_error_suggests_hold_paths_with_spaces_whole(quickstart: Path) -> None:
+    """An error that gives a command to copy (``run `otel-llm ingest ...` first``) quotes the paths it names: a
+    store or a data file under "My Data" must reach that command as one argument."""
+    (quickstart / "My Data").mkdir(exist_ok=True)
+    shutil.copy(quickstart / "otel-data" / "traces.jsonl", quickstart / "My Data" / "traces.jsonl")
+    missing = _run('otel-llm summary --db "My Data/store.duckdb"', quickstart)
+    data_file = _run('otel-llm summary --db "My Data/traces.jsonl"', quickstart)
+    for proc, path in ((missing, "My Data/store.duckdb"), (data_file, "My Data/traces.jsonl")):
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        suggested = re.search(r"`(otel-llm ingest [^`]*)`", _one_error_line(proc))
+        assert suggested and path in shlex.split(suggested.group(1)), proc.stderr
