@@ -232,12 +232,18 @@ def start(options: CollectorOptions, run_dir: Path, *, timeout_s: float = 30.0) 
         raise CollectorError(f"{BINARY_NAME} already runs (pid {previous.pid}); stop it first")
     data_dir = options.data_dir.resolve()
     options = replace(options, data_dir=data_dir)
+    for config in options.configs:  # said as the user's mistake, not as the collector's "unable to read file:…"
+        if not config.exists():
+            raise CollectorError(f"--config {config}: no such file")
+        if config.is_dir():
+            raise CollectorError(f"--config {config} is a directory, not a config file")
     argv = options.command(binary)
     env = options.environment()
     try:
         listens = endpoints(resolved_config(argv, env))
     except ConfigError as exc:
-        raise CollectorError(f"{BINARY_NAME} rejects its configuration:\n{exc}") from None
+        files = ", ".join(str(path) for path in options.config_files())
+        raise CollectorError(f"{BINARY_NAME} rejects its configuration ({files}): {_one_line(str(exc))}") from None
     if not listens.health and not listens.probes():
         raise CollectorError("the configuration has neither a health_check extension nor an OTLP receiver "
                              "in its pipelines: there is nothing to wait for")
@@ -348,6 +354,14 @@ def _terminate(pid: int, *, timeout_s: float) -> bool:
             deadline = time.monotonic() + 5
         time.sleep(0.05)
     return killed
+
+
+def _one_line(message: str) -> str:
+    """The collector's multi-line message (``Error: …``, an empty line, one line per problem) as one line."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    if lines and lines[0].startswith("Error: "):
+        lines[0] = lines[0].removeprefix("Error: ")
+    return " ".join(lines)
 
 
 def _tail(path: Path, lines: int = 20) -> str:

@@ -278,3 +278,27 @@ def test_config_s_command_line_runs_as_printed_from_a_path_with_spaces(collector
     assert argv[1:] == ["--feature-gates=exporter.file.nativeCompression",
                         "--config", str(_binary.config_dir() / "otelcol.yaml"),
                         "--config", str(_binary.config_dir() / "otelcol-zstd.yaml")], printed
+
+
+@pytest.mark.parametrize("name, text, said", [
+    ("missing.yaml", None, "no such file"),
+    ("a-directory", "", "is a directory"),
+    ("broken.yaml", "receivers: [\n", "did not find expected node content"),
+    ("unknown.yaml", "exporters:\n  nop:\nservice:\n  pipelines:\n    traces: {receivers: [otlp], exporters: [nop]}\n",
+     "unknown type: \"nop\""),
+])
+def test_start_with_a_config_that_cannot_run_is_one_line_naming_the_file(
+        collector_binary: Path, tmp_path: Path, name: str, text: str | None, said: str) -> None:
+    """``start --config FILE``: a missing file, a directory, YAML that does not parse, a component the build lacks.
+    One ``error:`` line naming FILE and the collector's reason (its message spans lines, with an empty one),
+    and nothing started."""
+    config = tmp_path / name
+    if name == "a-directory":
+        config.mkdir()
+    elif text is not None:
+        config.write_text(text)
+    result = otel_llm("collector", "start", "--config", str(config), "--run-dir", str(tmp_path / "run"))
+    assert result.returncode == 1, result.stdout + result.stderr
+    line = _one_line(result.stderr)
+    assert line.startswith("error: ") and str(config) in line and said in line, line
+    assert otel_llm("collector", "status", "--run-dir", str(tmp_path / "run")).returncode == 3
