@@ -7,6 +7,7 @@ Exit codes: 0 success, 1 failure (``status``: alive but unhealthy), 3 for ``stat
 
 from __future__ import annotations
 
+import math
 import shlex
 from pathlib import Path
 from typing import List, Optional
@@ -30,6 +31,13 @@ def _default_run_dir() -> Path:
 
 
 RunDir = typer.Option(None, "--run-dir", help=_RUN_DIR_HELP)
+
+
+def _seconds(value: float) -> float:
+    """Option callback: a wait in seconds, finite and above 0 (``nan`` never runs out, ``-1`` at once)."""
+    if not math.isfinite(value) or value <= 0:
+        raise typer.BadParameter(f"{value} is not a number of seconds above 0")
+    return value
 
 
 @app.command()
@@ -65,7 +73,7 @@ def start(
     http_endpoint: Optional[str] = typer.Option(None, help="OTLP/HTTP listen address (default: localhost:4318)."),
     health_endpoint: Optional[str] = typer.Option(None, help="Health check listen address (default: localhost:13133)."),
     run_dir: Optional[Path] = RunDir,
-    timeout: float = typer.Option(30.0, help="Seconds to wait for the health check."),
+    timeout: float = typer.Option(30.0, help="Seconds to wait for the health check.", callback=_seconds),
 ) -> None:
     """Start the collector in the background and wait until it is healthy."""
     try:
@@ -91,7 +99,8 @@ def start(
 @app.command()
 def stop(
     run_dir: Optional[Path] = RunDir,
-    timeout: float = typer.Option(30.0, help="Seconds to wait for a clean shutdown before SIGKILL."),
+    timeout: float = typer.Option(30.0, help="Seconds to wait for a clean shutdown before SIGKILL.",
+                                  callback=_seconds),
 ) -> None:
     """Stop the collector cleanly (SIGTERM) so every file exporter flushes and closes."""
     stopped = _process.stop(run_dir or _default_run_dir(), timeout_s=timeout)
