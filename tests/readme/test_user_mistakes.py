@@ -92,3 +92,20 @@ def test_the_commands_an_error_suggests_hold_paths_with_spaces_whole(quickstart:
         assert proc.returncode == 1, proc.stdout + proc.stderr
         suggested = re.search(r"`(otel-llm ingest [^`]*)`", _one_error_line(proc))
         assert suggested and path in shlex.split(suggested.group(1)), proc.stderr
+
+
+@pytest.mark.parametrize("command", ["otel-llm --version", "otel-llm -V"])
+def test_the_version_a_bug_report_asks_for(tmp_path: Path, command: str) -> None:
+    """The first line of a bug report: which otel-llm is installed. It was "No such option: --version"."""
+    from importlib.metadata import version
+
+    proc = _run(command, tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout == f"otel-llm {version('otel-llm')}\n", proc.stdout
+
+
+@pytest.mark.parametrize("command", ["otel-llm -h", "otel-llm summary -h", "otel-llm collector start -h"])
+def test_dash_h_is_help(tmp_path: Path, command: str) -> None:
+    """``-h``, the help option most tools take, was "No such option: -h" (exit 2)."""
+    proc = _run(command, tmp_path)
+    assert proc.returncode == 0 and "Usage: otel-llm" in proc.stdout, proc.stdout + proc.stderr
