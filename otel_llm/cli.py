@@ -53,7 +53,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},  # every sub-command inherits them
+    context_settings={"help_option_names": ["--help", "-h"]},  # every sub-command inherits them
 )
 
 
