@@ -109,3 +109,18 @@ def test_dash_h_is_help(tmp_path: Path, command: str) -> None:
     """``-h``, the help option most tools take, was "No such option: -h" (exit 2)."""
     proc = _run(command, tmp_path)
     assert proc.returncode == 0 and "Usage: otel-llm" in proc.stdout, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("name", ["calls.parquet", "calls.csv"])
+def test_ingest_of_a_result_written_with_out_is_refused_in_one_line(quickstart: Path, name: str) -> None:
+    """README: ``otel-llm summary --by model --out models.csv  # any result to a file``. Given back to ``ingest``
+    (the rows of the store, not OTLP), each of its lines was a "bad line ... invalid JSON" (a Parquet file's
+    last one "left for the next run", exit 3); it is one line saying what the file is, the store untouched."""
+    made = _run(f"otel-llm sql 'SELECT * FROM llm_calls' --out {name}", quickstart)
+    assert made.returncode == 0, made.stdout + made.stderr
+    before = _run("otel-llm sql 'SELECT count(*) AS n FROM ingested_files' --format csv", quickstart).stdout
+    proc = _run(f"otel-llm ingest {name}", quickstart)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    line = _one_error_line(proc)
+    assert name in line and "not OTLP" in line and "bad line" not in proc.stdout, proc.stdout + proc.stderr
+    assert _run("otel-llm sql 'SELECT count(*) AS n FROM ingested_files' --format csv", quickstart).stdout == before
