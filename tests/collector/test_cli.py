@@ -309,6 +309,8 @@ def test_start_with_a_config_that_cannot_run_is_one_line_naming_the_file(
 def test_a_timeout_that_is_no_number_of_seconds_is_a_usage_error(command: str, value: str, tmp_path: Path) -> None:
     """``--timeout nan`` never ran out: ``stop`` of a hung collector waited forever for a SIGKILL that never came
     (and ``start`` for a health check); ``-1`` killed it at once, no clean shutdown. Refused before anything runs."""
-    result = otel_llm("collector", command, "--timeout", value, "--run-dir", str(tmp_path / "run"))
+    # start: a config that does not exist, so that a timeout let through fails there (exit 1), starting nothing
+    own = ["--config", str(tmp_path / "none.yaml")] if command == "start" else []
+    result = otel_llm("collector", command, "--timeout", value, "--run-dir", str(tmp_path / "run"), *own)
     assert result.returncode == 2, result.stdout + result.stderr
     assert "--timeout" in result.stderr and "Traceback" not in result.stderr, result.stderr
