@@ -53,7 +53,26 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["--help", "-h"]},  # every sub-command inherits them
 )
+
+
+def _show_version(asked: bool) -> None:
+    if asked:
+        from otel_llm import __version__
+
+        typer.echo(f"otel-llm {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", "-V", is_eager=True, callback=_show_version,
+                                 help="Show the installed otel-llm's version and exit."),
+) -> None:
+    """The root's own options; each command's work is done by the sub-commands."""
+
+
 app.command("demo")(demo)
 app.add_typer(collector_app, name="collector")
 register_analysis(app)

@@ -24,6 +24,7 @@ import functools
 import importlib.util
 import inspect
 import math
+import shlex
 import sys
 import warnings
 from contextlib import contextmanager
@@ -302,9 +303,12 @@ def open_store(db: str, *, read_only: bool = True, or_pass: str = "") -> Iterato
 
     if read_only and db != ":memory:" and not Path(db).exists():
         alternative = f", or pass {or_pass}" if or_pass else ""
-        ingest = "otel-llm ingest ./otel-data" if db == DEFAULT_DB else f"otel-llm ingest PATH... --db {db}"
+        ingest = ("otel-llm ingest ./otel-data" if db == DEFAULT_DB
+                  else f"otel-llm ingest PATH... --db {shlex.quote(db)}")  # quoted: a path may hold spaces
         raise fail(f"no database at {db}; run `{ingest}` first (the directory your app writes: ./otel-data by "
                    f"default){alternative}")
+    if read_only and db != ":memory:" and (problem := _not_a_store(Path(db))):
+        raise fail(problem)
     try:
         if not read_only and db != ":memory:":
             Path(db).parent.mkdir(parents=True, exist_ok=True)
@@ -323,6 +327,30 @@ def open_store(db: str, *, read_only: bool = True, or_pass: str = "") -> Iterato
         yield store
     finally:
         store.close()
+
+
+#: Where every DuckDB database file says what it is: bytes 8-11 of its first block.
+_DUCKDB_MAGIC = (8, b"DUCK")
+#: Names of the files apps and collectors write, which a newcomer may give as --db instead of ingesting them.
+_DATA_SUFFIXES = (".jsonl", ".json", ".zst", ".csv", ".parquet")
+
+
+def _not_a_store(path: Path) -> str | None:
+    """One line when the existing file at ``path`` is not a DuckDB database (a ``traces.jsonl`` given as
+    ``--db``), else None. DuckDB's own answer, opening such a name read-only, is "Cannot launch in-memory
+    database in read-only mode": it reads a data file's name as data, not as a database."""
+    offset, magic = _DUCKDB_MAGIC
+    try:
+        with path.open("rb") as file:
+            head = file.read(offset + len(magic))
+    except OSError:  # a directory, unreadable: the store says which
+        return None
+    if head[offset:] == magic:
+        return None
+    if path.name.lower().endswith(_DATA_SUFFIXES):
+        return (f"{path} is not a DuckDB database file: --db names the store `otel-llm ingest` fills "
+                f"({DEFAULT_DB} by default); load this file into it with `otel-llm ingest {shlex.quote(str(path))}`")
+    return f"{path} is not a DuckDB database file (--db names the store `otel-llm ingest` fills)"
 
 
 @contextmanager
@@ -356,13 +384,22 @@ def _clickhouse_store(url: str, read_only: bool) -> Iterator[Any]:
 
 def build_filters(since: Optional[str] = None, until: Optional[str] = None, project: Optional[str] = None,
                   model: Optional[str] = None) -> Any:
-    """``Filters`` from the command line; a bad time is a usage error naming the option."""
+    """``Filters`` from the command line; a bad time is a usage error naming the option.
+
+    So is a window that ends before it starts (``--since 1d --until 2d``, the two swapped): it
+    selects nothing whatever the store holds, and would answer 0 calls, $0, as if nothing had run.
+    """
     from otel_llm_analysis._filters import Filters
 
     try:
-        return Filters.of(since, until, project=project, model=model)
+        chosen = Filters.of(since, until, project=project, model=model)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--since/--until") from None
+    if chosen.since is not None and chosen.until is not None and chosen.until <= chosen.since:
+        raise typer.BadParameter(f"--until {until} ({chosen.until:%Y-%m-%d %H:%M:%S} UTC) must be after --since "
+                                 f"{since} ({chosen.since:%Y-%m-%d %H:%M:%S} UTC): the window is empty",
+                                 param_hint="--since/--until")
+    return chosen
 
 
 def check_known(store: Any, filters: Any) -> None:

@@ -56,6 +56,11 @@ def _paths_exist(paths: List[str], **_options: Any) -> None:
                        "rows of the store's spans table, not OTLP, so it cannot be ingested again; ingest the "
                        "collector or SDK files it came from, or query it with `duckdb` (read_"
                        f"{exported.suffix[1:]}('{exported.parent.parent}/*/*{exported.suffix}'))")
+        table = _TABLE_FILES.get(Path(path).suffix.lower())
+        if table is not None and os.path.isfile(path):
+            raise fail(f"{path} is a {table} file, not OTLP: `otel-llm ingest` reads the .jsonl (or .zst) files the "
+                       "collector or the SDK writes; a result written with --out holds the store's rows, read it "
+                       "with `duckdb`")
     missing = next((path for path in paths if not glob.has_magic(path) and _absent(path)), None)
     if missing is not None:
         raise fail(f"no such file or directory: {missing}; {_where_data_comes_from(paths)}")
@@ -66,6 +71,10 @@ def _paths_exist(paths: List[str], **_options: Any) -> None:
     if not files:
         raise fail(f"{', '.join(paths)}: no trace, metric or log files here "
                    f"(*.jsonl, *.json or .zst files from the collector or the SDK); {_where_data_comes_from(paths)}")
+
+
+#: What ``--out`` and ``export`` write, named by a file given to ``ingest`` (read as JSON lines, each line bad).
+_TABLE_FILES = {".parquet": "Parquet", ".csv": "CSV"}
 
 
 def _absent(path: str) -> bool:

@@ -216,7 +216,9 @@ def table(
 
     shown = list(names)
     if width:
-        measure = Console(width=100_000)  # a measurement is capped at the console's width
+        # A measurement is capped at the console's width. Both sizes given: Rich answers 80 columns for a
+        # console with a width and no height on a dumb terminal (TERM=dumb), and nothing would be hidden.
+        measure = Console(width=100_000, height=25)
         while len(shown) > 1 and _min_width(measure, build(shown)) > width:
             shown.pop()
     return Table(build(shown), [header(n, rename) for n in names[len(shown):]])

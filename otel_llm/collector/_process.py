@@ -232,12 +232,18 @@ def start(options: CollectorOptions, run_dir: Path, *, timeout_s: float = 30.0) 
         raise CollectorError(f"{BINARY_NAME} already runs (pid {previous.pid}); stop it first")
     data_dir = options.data_dir.resolve()
     options = replace(options, data_dir=data_dir)
+    for config in options.configs:  # said as the user's mistake, not as the collector's "unable to read file:…"
+        if not config.exists():
+            raise CollectorError(f"--config {config}: no such file")
+        if config.is_dir():
+            raise CollectorError(f"--config {config} is a directory, not a config file")
     argv = options.command(binary)
     env = options.environment()
     try:
         listens = endpoints(resolved_config(argv, env))
     except ConfigError as exc:
-        raise CollectorError(f"{BINARY_NAME} rejects its configuration:\n{exc}") from None
+        files = ", ".join(str(path) for path in options.config_files())
+        raise CollectorError(f"{BINARY_NAME} rejects its configuration ({files}): {_one_line(str(exc))}") from None
     if not listens.health and not listens.probes():
         raise CollectorError("the configuration has neither a health_check extension nor an OTLP receiver "
                              "in its pipelines: there is nothing to wait for")
@@ -294,15 +300,26 @@ def start(options: CollectorOptions, run_dir: Path, *, timeout_s: float = 30.0) 
     return state
 
 
-def stop(run_dir: Path, *, timeout_s: float = 30.0) -> CollectorState | None:
-    """Stop the collector of ``run_dir`` cleanly; None when none was running."""
+@dataclass(frozen=True)
+class Stopped:
+    """What :func:`stop` did: the collector it stopped, and whether SIGTERM was enough.
+
+    ``killed``: it did not end within the timeout (hung, or suspended by SIGSTOP) and was
+    SIGKILLed, so its exporters did not close their files as a clean stop does.
+    """
+
+    state: CollectorState
+    killed: bool = False
+
+
+def stop(run_dir: Path, *, timeout_s: float = 30.0) -> Stopped | None:
+    """Stop the collector of ``run_dir`` cleanly (SIGKILL after ``timeout_s``); None when none was running."""
     state = CollectorState.read(run_dir)
     if state is None:
         return None
-    if is_alive(state.pid):
-        _terminate(state.pid, timeout_s=timeout_s)
+    killed = _terminate(state.pid, timeout_s=timeout_s) if is_alive(state.pid) else False
     pid_file(run_dir).unlink(missing_ok=True)
-    return state
+    return Stopped(state, killed)
 
 
 def status(run_dir: Path) -> tuple[CollectorState | None, str]:
@@ -318,21 +335,33 @@ def status(run_dir: Path) -> tuple[CollectorState | None, str]:
     return state, "running" if ready(state.listens) else "unhealthy"
 
 
-def _terminate(pid: int, *, timeout_s: float) -> None:
-    """SIGTERM (exporters flush and close their files), SIGKILL after ``timeout_s``."""
+def _terminate(pid: int, *, timeout_s: float) -> bool:
+    """SIGTERM (exporters flush and close their files), SIGKILL after ``timeout_s``; True when it took the
+    SIGKILL."""
     try:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
-        return
+        return False
+    killed = False
     deadline = time.monotonic() + timeout_s
     while is_alive(pid):
         if time.monotonic() > deadline:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:  # it ended between the check and the kill: stopped, as asked
-                return
+                return killed
+            killed = True
             deadline = time.monotonic() + 5
         time.sleep(0.05)
+    return killed
+
+
+def _one_line(message: str) -> str:
+    """The collector's multi-line message (``Error: …``, an empty line, one line per problem) as one line."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    if lines and lines[0].startswith("Error: "):
+        lines[0] = lines[0].removeprefix("Error: ")
+    return " ".join(lines)
 
 
 def _tail(path: Path, lines: int = 20) -> str:

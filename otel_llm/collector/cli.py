@@ -7,6 +7,8 @@ Exit codes: 0 success, 1 failure (``status``: alive but unhealthy), 3 for ``stat
 
 from __future__ import annotations
 
+import math
+import shlex
 from pathlib import Path
 from typing import List, Optional
 
@@ -29,6 +31,13 @@ def _default_run_dir() -> Path:
 
 
 RunDir = typer.Option(None, "--run-dir", help=_RUN_DIR_HELP)
+
+
+def _seconds(value: float) -> float:
+    """Option callback: a wait in seconds, finite and above 0 (``nan`` never runs out, ``-1`` at once)."""
+    if not math.isfinite(value) or value <= 0:
+        raise typer.BadParameter(f"{value} is not a number of seconds above 0")
+    return value
 
 
 @app.command()
@@ -64,7 +73,7 @@ def start(
     http_endpoint: Optional[str] = typer.Option(None, help="OTLP/HTTP listen address (default: localhost:4318)."),
     health_endpoint: Optional[str] = typer.Option(None, help="Health check listen address (default: localhost:13133)."),
     run_dir: Optional[Path] = RunDir,
-    timeout: float = typer.Option(30.0, help="Seconds to wait for the health check."),
+    timeout: float = typer.Option(30.0, help="Seconds to wait for the health check.", callback=_seconds),
 ) -> None:
     """Start the collector in the background and wait until it is healthy."""
     try:
@@ -90,12 +99,18 @@ def start(
 @app.command()
 def stop(
     run_dir: Optional[Path] = RunDir,
-    timeout: float = typer.Option(30.0, help="Seconds to wait for a clean shutdown before SIGKILL."),
+    timeout: float = typer.Option(30.0, help="Seconds to wait for a clean shutdown before SIGKILL.",
+                                  callback=_seconds),
 ) -> None:
     """Stop the collector cleanly (SIGTERM) so every file exporter flushes and closes."""
-    state = _process.stop(run_dir or _default_run_dir(), timeout_s=timeout)
-    if state is None:
+    stopped = _process.stop(run_dir or _default_run_dir(), timeout_s=timeout)
+    if stopped is None:
         typer.echo("otelcol-llm is not running")
+        return
+    state = stopped.state
+    if stopped.killed:
+        typer.echo(f"otelcol-llm killed (pid {state.pid}): it did not end within {timeout:g} s of SIGTERM (hung or "
+                   f"suspended), so its exporters did not close their files; data in {state.data_dir}")
         return
     typer.echo(f"otelcol-llm stopped (pid {state.pid}); data in {state.data_dir}")
 
@@ -142,7 +157,7 @@ def show_config(
         typer.echo(f"# {path}")
         if show:
             typer.echo(path.read_text())
-    typer.echo("command: " + " ".join(options.command(binary)))
+    typer.echo("command: " + shlex.join(options.command(binary)))  # quoted: a path may hold spaces
 
 
 def _describe(state: _process.CollectorState) -> None:

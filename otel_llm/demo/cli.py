@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import shlex
 import shutil
 import sys
 import time
@@ -151,8 +152,9 @@ def _analysis_report(output_dir: Path, shown_dir: Path, console: Console, monthl
         from otel_llm_analysis.report import print_report
     except ImportError:
         console.print(_cost_table(model_rows(read_spans(output_dir / "traces.jsonl"))))
-        console.print(f"To analyse them: pip install 'otel-llm[analysis]', then: otel-llm ingest {shown_dir}",
-                      markup=False, highlight=False, soft_wrap=True)
+        ingest = f"otel-llm ingest {shlex.quote(str(shown_dir))}"
+        console.print(f"To analyse them: pip install 'otel-llm[analysis]', then: {ingest}", markup=False,
+                      highlight=False, soft_wrap=True)
         return False
     db = output_dir / "otel-llm.duckdb"
     try:
@@ -189,19 +191,29 @@ def _activation_hint() -> str | None:
     return f"source {shown if len(shown) < len(str(activate)) else activate}"
 
 
+def _store_hint(store: Path) -> str | None:
+    """``export OTEL_LLM_DB=…`` when ``store`` is not the one the analysis commands read by default (the demo
+    ran with another ``--output-dir``): without it, the commands shown would read ./otel-data's store."""
+    from otel_llm_analysis._command import DB_ENV, DEFAULT_DB
+
+    if store.resolve() == Path(DEFAULT_DB).resolve():
+        return None
+    return f"export {DB_ENV}={shlex.quote(str(store))}"
+
+
 def _print_next_steps(console: Console, shown_dir: Path) -> None:
     """What to run next: the commands this installation has, each with what it shows."""
     from otel_llm.cli import app
 
     available = {c.name or c.callback.__name__ for c in app.registered_commands}  # type: ignore[union-attr]
-    steps = [(command.format(data=shown_dir), what) for command, what in NEXT_STEPS
+    store = shown_dir / "otel-llm.duckdb"
+    steps = [(command.format(data=shlex.quote(str(shown_dir))), what) for command, what in NEXT_STEPS
              if command.split()[1] in available]
     console.print()
-    console.print("[bold]Next[/bold] (the analysis commands read " f"{shown_dir / 'otel-llm.duckdb'}):",
-                  highlight=False, soft_wrap=True)
-    activate = _activation_hint()
-    if activate:
-        console.print(f"  first, in this shell: {activate}", highlight=False, soft_wrap=True)
+    console.print("[bold]Next[/bold] (the analysis commands read " f"{store}):", highlight=False, soft_wrap=True)
+    setup = [hint for hint in (_activation_hint(), _store_hint(store)) if hint]
+    for hint in setup:
+        console.print(f"  first, in this shell: {hint}", highlight=False, soft_wrap=True)
     wide = max(len(command) for command, _ in steps)
     for command, what in steps:
         if wide + len(what) + 6 <= console.width:

@@ -234,3 +234,83 @@ def test_start_names_a_directory_it_cannot_create(collector_binary: Path, tmp_pa
     what = "data" if which == "--data-dir" else "run"
     assert f"cannot create the {what} directory {blocker / 'sub'}: Not a directory" in result.stderr, result.stderr
     assert "otel-llm failed" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_stop_of_a_collector_that_ignores_sigterm_says_it_was_killed(collector: Collector) -> None:
+    """``stop`` promises SIGTERM so the file exporters flush and close; a collector that does not end within
+    ``--timeout`` (hung, or stopped by SIGSTOP) is SIGKILLed instead. The user must be told which happened:
+    "stopped" alone would claim the clean shutdown that did not take place."""
+    import signal
+
+    assert collector.state is not None
+    pid = collector.state.pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        result = otel_llm("collector", "stop", "--run-dir", str(collector.run_dir), "--timeout", "1")
+    finally:
+        if _process_alive(pid):
+            os.kill(pid, signal.SIGCONT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"otelcol-llm killed (pid {pid})" in result.stdout and "SIGTERM" in result.stdout, result.stdout
+    assert not _process_alive(pid)
+    assert otel_llm("collector", "status", "--run-dir", str(collector.run_dir)).returncode == 3
+
+
+def _process_alive(pid: int) -> bool:
+    from otel_llm.collector import _process
+
+    return _process.is_alive(pid)
+
+
+def test_config_s_command_line_runs_as_printed_from_a_path_with_spaces(collector_binary: Path, tmp_path: Path) -> None:
+    """``config`` prints "the exact command line": pasted into a shell, it must hand the collector the same
+    arguments when the binary's cache lies under a path with spaces (a home like ``/Users/Ana Lima``)."""
+    cache = tmp_path / "My Cache ü"
+    cache.mkdir()
+    (cache / collector_binary.parent.name).symlink_to(collector_binary.parent, target_is_directory=True)
+    result = otel_llm("collector", "config", "--zstd", env={"OTEL_LLM_CACHE_DIR": str(cache)})
+    assert result.returncode == 0, result.stderr
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("command: ")]
+    printed = line.removeprefix("command: ")
+    argv = subprocess.run(["bash", "-c", f"printf '%s\\n' {printed}"], capture_output=True, text=True,
+                          check=True).stdout.splitlines()
+    assert argv[0] == str(cache / collector_binary.parent.name / collector_binary.name), printed
+    assert argv[1:] == ["--feature-gates=exporter.file.nativeCompression",
+                        "--config", str(_binary.config_dir() / "otelcol.yaml"),
+                        "--config", str(_binary.config_dir() / "otelcol-zstd.yaml")], printed
+
+
+@pytest.mark.parametrize("name, text, said", [
+    ("missing.yaml", None, "no such file"),
+    ("a-directory", "", "is a directory"),
+    ("broken.yaml", "receivers: [\n", "did not find expected node content"),
+    ("unknown.yaml", "exporters:\n  nop:\nservice:\n  pipelines:\n    traces: {receivers: [otlp], exporters: [nop]}\n",
+     "unknown type: \"nop\""),
+])
+def test_start_with_a_config_that_cannot_run_is_one_line_naming_the_file(
+        collector_binary: Path, tmp_path: Path, name: str, text: str | None, said: str) -> None:
+    """``start --config FILE``: a missing file, a directory, YAML that does not parse, a component the build lacks.
+    One ``error:`` line naming FILE and the collector's reason (its message spans lines, with an empty one),
+    and nothing started."""
+    config = tmp_path / name
+    if name == "a-directory":
+        config.mkdir()
+    elif text is not None:
+        config.write_text(text)
+    result = otel_llm("collector", "start", "--config", str(config), "--run-dir", str(tmp_path / "run"))
+    assert result.returncode == 1, result.stdout + result.stderr
+    line = _one_line(result.stderr)
+    assert line.startswith("error: ") and str(config) in line and said in line, line
+    assert otel_llm("collector", "status", "--run-dir", str(tmp_path / "run")).returncode == 3
+
+
+@pytest.mark.parametrize("command", ["start", "stop"])
+@pytest.mark.parametrize("value", ["nan", "inf", "-1"])
+def test_a_timeout_that_is_no_number_of_seconds_is_a_usage_error(command: str, value: str, tmp_path: Path) -> None:
+    """``--timeout nan`` never ran out: ``stop`` of a hung collector waited forever for a SIGKILL that never came
+    (and ``start`` for a health check); ``-1`` killed it at once, no clean shutdown. Refused before anything runs."""
+    # start: a config that does not exist, so that a timeout let through fails there (exit 1), starting nothing
+    own = ["--config", str(tmp_path / "none.yaml")] if command == "start" else []
+    result = otel_llm("collector", command, "--timeout", value, "--run-dir", str(tmp_path / "run"), *own)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "--timeout" in result.stderr and "Traceback" not in result.stderr, result.stderr
