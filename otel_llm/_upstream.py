@@ -44,6 +44,7 @@ from opentelemetry.sdk._logs.export import (
     LogRecordExportResult,
 )
 
+from otel_llm import _notices
 from otel_llm.exporters import _answers
 from otel_llm.exporters._answers import BUSY_STATUSES, Answer, Rejected
 
@@ -745,7 +746,7 @@ def _expect(problems: list[str], what: str, condition: Callable[[], bool]) -> No
     try:
         ok = condition()
     except Exception as exc:  # noqa: BLE001 — a missing name is exactly what we report
-        problems.append(f"{what}: {type(exc).__name__}: {exc}")
+        problems.append(f"{what}: {_notices.failure(exc)}")
         return
     if not ok:
         problems.append(what)

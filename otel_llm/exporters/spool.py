@@ -309,7 +309,7 @@ class _Spool:
             return [(line.rstrip(b"\n"), items) for line, items in bounded_records(message, self._max_request, encode_line)]
         except Exception as exc:  # noqa: BLE001 — our encoder's fault: count the batch lost, never raise
             _notices.lost(self._signal, _batch_items(batch), str(self._directory), "write_failed",
-                          f"cannot encode the batch: {type(exc).__name__}: {exc}")
+                          f"cannot encode the batch: {_notices.failure(exc)}")
             internal_error("spool: encoding a batch", exc)
             return None
 
