@@ -9,24 +9,13 @@ times. The status line already said the request was taken.
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 from otel_llm.exporters._spool_segments import segment_files
 
 from ._http_answers import Answering, _carried, serving
 from ._spooled import run_app
-
-APP = textwrap.dedent("""
-    import sys, otel_llm
-    from opentelemetry import trace
-    otel_llm.configure(exporter="otlp", endpoint=sys.argv[1], spool_dir=sys.argv[2], service_name="cut-off",
-                       logs=False, shutdown_timeout_s=5)
-    for i in range(3):
-        with trace.get_tracer("app").start_as_current_span(f"span {i}"):
-            pass
-    otel_llm.shutdown()
-""")
+from .test_closed_without_answer import APP  # three spans, then shutdown
 
 
 class _CutOff(Answering):
