@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from otel_llm import semconv
+from otel_llm._content import as_text, type_name
 from otel_llm._guard import internal_error
 
-__all__ = ["KINDS", "UNITS", "lost", "notice", "observe", "print_tally", "resolved", "set_aside", "totals"]
+__all__ = ["KINDS", "UNITS", "failure", "lost", "notice", "observe", "print_tally", "resolved", "set_aside", "totals"]
 
 UNITS = {"traces": ("span", "spans"), "logs": ("log record", "log records"), "metrics": ("metric point", "metric points")}
 
@@ -66,6 +67,12 @@ def amount(signal: str, count: int) -> str:
     """``"1 span"``, ``"18,976 spans"``."""
     one, many = UNITS.get(signal, ("item", "items"))
     return f"{count:,} {one if count == 1 else many}"
+
+
+def failure(exc: BaseException) -> str:
+    """``Type: message`` of ``exc`` for a notice. Never raises: the exception may be the app's, of a
+    class whose metaclass hides its name or whose ``__str__`` raises (:func:`_content.type_name`)."""
+    return f"{type_name(exc)}: {as_text(exc)}"
 
 
 def notice(message: str) -> None:

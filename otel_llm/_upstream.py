@@ -44,6 +44,7 @@ from opentelemetry.sdk._logs.export import (
     LogRecordExportResult,
 )
 
+from otel_llm import _notices
 from otel_llm.exporters import _answers
 from otel_llm.exporters._answers import BUSY_STATUSES, Answer, Rejected
 
@@ -445,17 +446,42 @@ class SendResult:
 
 def _remember_http_replies(client: Any) -> threading.local:
     """Keep, per thread, the last reply upstream's OTLP/HTTP client (``_OTLPHTTPClient``) got: its
-    result (``_ExportResult``) drops the body, where the endpoint says why it did not take the data."""
+    result (``_ExportResult``) drops the body, where the endpoint says why it did not take the data.
+
+    A 2xx status line whose body then breaks off (the connection dropped) is a reply that took the
+    data: upstream's ``requests`` transport reads the body before it hands back the status, so the
+    break would otherwise read as a failure -- sent again at once, then spooled and replayed: the
+    collector would get the batch two or three times.
+    """
     last = threading.local()
     request = client._transport.request
+    _remember_status_lines(client._transport, last)
 
     def remembered(*args: Any, **kwargs: Any) -> Any:
-        last.reply = None
-        last.reply = request(*args, **kwargs)
-        return last.reply
+        last.reply = last.status_line = None
+        reply = request(*args, **kwargs)
+        status, reason = last.status_line or (None, None)
+        if reply.error is not None and reply.status_code is None and status is not None and 200 <= status < 300:
+            reply = dataclasses.replace(reply, status_code=status, reason=reason, error=None)
+        last.reply = reply
+        return reply
 
     client._transport.request = remembered
     return last
+
+
+def _remember_status_lines(transport: Any, last: threading.local) -> None:
+    """Note in ``last.status_line`` the ``(status, reason)`` each answer's status line gave, before its
+    body is read. Only upstream's ``requests`` transport (its ``_session``, whose response hooks run
+    before the body is read) is known; another transport is left as it is."""
+    hooks = getattr(getattr(transport, "_session", None), "hooks", None)
+    if not isinstance(hooks, dict):
+        return
+
+    def status_line(response: Any, *args: Any, **kwargs: Any) -> None:
+        last.status_line = (response.status_code, response.reason)
+
+    hooks.setdefault("response", []).append(status_line)
 
 
 def _response_type(kind: str) -> Any:
@@ -745,7 +771,7 @@ def _expect(problems: list[str], what: str, condition: Callable[[], bool]) -> No
     try:
         ok = condition()
     except Exception as exc:  # noqa: BLE001 — a missing name is exactly what we report
-        problems.append(f"{what}: {type(exc).__name__}: {exc}")
+        problems.append(f"{what}: {_notices.failure(exc)}")
         return
     if not ok:
         problems.append(what)

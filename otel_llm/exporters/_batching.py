@@ -42,6 +42,7 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 
 from otel_llm import _notices, _upstream
+from otel_llm._content import type_name
 from otel_llm._guard import internal_error
 from otel_llm._upstream import LogRecordProcessor, ReadableLogRecord
 
@@ -267,8 +268,8 @@ class _Batcher(Generic[T]):
             try:
                 (export or self.exporter.export)(batch)
             except Exception as exc:  # noqa: BLE001 — an exporter's fault must not kill the thread
-                _notices.lost(self.signal, len(batch), type(self.exporter).__name__, "send_failed",
-                              f"{type(exc).__name__}: {exc}")
+                _notices.lost(self.signal, len(batch), type_name(self.exporter), "send_failed",
+                              _notices.failure(exc))
                 internal_error("batching: export", exc)
 
 

@@ -265,7 +265,7 @@ class JsonlWriter(Generic[T]):
 
     def _failed(self, what: str, exc: BaseException, batch: Any = None, items: int | None = None) -> bool:
         """Report a failure (never raises): a failed write loses its batch, a failed fsync may lose the tail."""
-        detail = f"{type(exc).__name__}: {exc}"
+        detail = _notices.failure(exc)
         if batch is not None:
             try:
                 items = self._count(batch)

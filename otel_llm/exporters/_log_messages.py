@@ -21,7 +21,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from otel_llm._content import render, utf8_safe
+from otel_llm._content import as_text, utf8_safe
 from otel_llm._upstream import ReadableLogRecord
 
 __all__ = ["PendingMessage", "body_text", "with_text_bodies"]
@@ -38,11 +38,12 @@ class PendingMessage:
     getMessage = logging.LogRecord.getMessage  # noqa: N815 — the very rule the app's handlers format by
 
     def text(self) -> str:
-        """The formatted message; a format string that does not match its arguments (the app's) shown raw."""
+        """The formatted message; a format string that does not match its arguments (the app's) shown raw:
+        ``str(msg)``, the text ``logging`` itself starts from (never JSON of a dict, set or deque)."""
         try:
             return self.getMessage()
         except Exception:  # noqa: BLE001 — the app's format string and args do not match: not our fault
-            return render(self.msg)
+            return as_text(self.msg)
 
     def __str__(self) -> str:
         return self.text()

@@ -198,9 +198,9 @@ def post(url: str, headers: dict[str, str], body: bytes, tls: ssl.SSLContext | N
     except (urllib.error.URLError, OSError) as error:
         if isinstance(getattr(error, "reason", error), TimeoutError):  # connected (or trying), no answer
             return Reply(Outcome.FAILED, f"no answer within {sending.timeout_s:g} s", answer=NO_ANSWER)
-        return Reply(Outcome.FAILED, str(error), answer=transport_answer(f"{type(error).__name__}: {error}"))
+        return Reply(Outcome.FAILED, str(error), answer=transport_answer(_notices.failure(error)))
     except http.client.HTTPException as error:  # not HTTP/1.x (a gRPC port), cut short, a URL it cannot use
-        why = f"{type(error).__name__}: {error}".rstrip(": ")
+        why = _notices.failure(error).rstrip(": ")
         return Reply(Outcome.FAILED, why, answer=transport_answer(why))
 
 

@@ -214,7 +214,7 @@ class SegmentStore:
                     raise OSError(errno.ENOSPC, f"only {written:,} of {len(line):,} bytes could be written")
             except OSError as exc:
                 self._cut_back()
-                self._lost(record, items, "write_failed", f"{type(exc).__name__}: {exc}")
+                self._lost(record, items, "write_failed", _notices.failure(exc))
                 return False
             self._active_size += len(line)
             self._budget.total += len(line)
@@ -271,7 +271,7 @@ class SegmentStore:
             items = sum(_items_in(line) for line in data.split(b"\n") if line.strip())
             _notices.lost(self._signal, items, str(self.directory), "write_failed",
                           f"{gone.name} was deleted while in use and could not be written again: "
-                          f"{type(exc).__name__}: {exc}")
+                          f"{_notices.failure(exc)}")
 
     @property
     def writing(self) -> bool:

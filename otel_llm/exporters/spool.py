@@ -309,7 +309,7 @@ class _Spool:
             return [(line.rstrip(b"\n"), items) for line, items in bounded_records(message, self._max_request, encode_line)]
         except Exception as exc:  # noqa: BLE001 — our encoder's fault: count the batch lost, never raise
             _notices.lost(self._signal, _batch_items(batch), str(self._directory), "write_failed",
-                          f"cannot encode the batch: {type(exc).__name__}: {exc}")
+                          f"cannot encode the batch: {_notices.failure(exc)}")
             internal_error("spool: encoding a batch", exc)
             return None
 
@@ -604,14 +604,22 @@ class _Spool:
         return True
 
     def _replay_group(self, segment: Segment, group: list[tuple[bytes, int]]) -> bool:
-        """POST a group of lines as one request; when that fails or is refused, line by line."""
+        """POST a group of lines as one request; when that is refused, line by line.
+
+        A merged request that failed (no answer: the collector may have taken it) waits for the
+        backoff and goes again whole, as one line would; only after :data:`MAX_LINE_FAILURES`
+        such failures are its lines tried one by one (one of them may be what breaks it).
+        """
         if len(group) > 1:
             outcome = self._post(merged([line for line, _ in group])).outcome
             if outcome is Outcome.DELIVERED:
+                self._line_failures.pop((segment.path.name, -group[-1][1]), None)
                 segment.mark_delivered(group[-1][1])
                 return True
             if outcome is Outcome.BUSY:
                 return False  # line by line would only be refused the same way
+            if outcome is Outcome.FAILED and self._failed_again((segment.path.name, -group[-1][1])):
+                return False
         for line, offset in group:  # one bad line must not hold back (or take down) the others
             if not self._replay_line(segment, line, offset):
                 return False
@@ -622,15 +630,22 @@ class _Spool:
         if outcome is Outcome.BUSY:
             return False  # not the line's fault: it waits, and does not count towards setting it aside
         if outcome is Outcome.FAILED:
-            key = (segment.path.name, offset)
-            failures = self._line_failures[key] = self._line_failures.get(key, 0) + 1
-            if failures < MAX_LINE_FAILURES:
+            if self._failed_again((segment.path.name, offset)):
                 return False  # retried after the backoff: a dropped connection may be the endpoint's hiccup
-            del self._line_failures[key]
             self._set_aside(line, line_items(line),
-                            f"failed {failures} times in a row while the endpoint answered")
+                            f"failed {MAX_LINE_FAILURES} times in a row while the endpoint answered")
         segment.mark_delivered(offset)
         return True
+
+    def _failed_again(self, key: tuple[str, int]) -> bool:
+        """Count one more failure of the request ``key`` names (a segment and a line's end offset; a merged
+        request's is negative); True while it is to be retried after the backoff, False (and the count
+        forgotten) once it failed :data:`MAX_LINE_FAILURES` times in a row."""
+        failures = self._line_failures[key] = self._line_failures.get(key, 0) + 1
+        if failures < MAX_LINE_FAILURES:
+            return True
+        del self._line_failures[key]
+        return False
 
     def _deliver(self, line: bytes) -> Outcome:
         """POST one spooled line (split first if it exceeds the request bound); refusals are set aside."""

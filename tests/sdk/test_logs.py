@@ -6,6 +6,7 @@ import json
 import logging
 import subprocess
 import sys
+from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Iterator
@@ -258,3 +259,20 @@ def test_the_app_thread_only_hands_the_record_off_its_message_is_formatted_on_ex
     (record,) = log_records(tmp_path / "logs.jsonl")
     assert record["body"] == {"stringValue": "retrying gpt-4o \ufffd"}
     assert argument.threads[len(on_app_thread):] == ["otel-llm-logs-export"]
+
+
+@pytest.mark.parametrize("message", [deque([1, 2]), {"model": "gpt-4o"}, {3}], ids=["deque", "dict", "set"])
+def test_a_message_its_arguments_do_not_fit_is_exported_as_str_of_it(
+        tmp_path: Path, app_logger: logging.Logger, message: object) -> None:
+    """A non-text message with arguments it has no place for (``logging`` cannot format it) is exported
+    as ``str(msg)``, the text logging gives that message -- not JSON (``[1, 2]``, ``{"model": ...}``)."""
+    provider = LoggerProvider()
+    provider.add_log_record_processor(SimpleLogRecordProcessor(FileLogExporter(tmp_path / "logs.jsonl")))
+    before = list(app_logger.handlers)  # pytest's capture among them: it raises where logging prints
+    detach = _logs.attach_logging(provider, app_logger)
+    (bridge,) = [handler for handler in app_logger.handlers if handler not in before]
+    bridge.handle(app_logger.makeRecord(app_logger.name, logging.WARNING, __file__, 1, message, ("extra",), None))
+    detach()
+    provider.shutdown()
+    (record,) = log_records(tmp_path / "logs.jsonl")
+    assert record["body"] == {"stringValue": str(message)}

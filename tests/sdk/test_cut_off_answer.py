@@ -1,0 +1,46 @@
+"""A 2xx answer whose body is cut off (the connection drops after the status line) was delivered.
+
+Upstream's HTTP transport reads the answer's body before handing back the status:
+when the connection broke part way through the body, the 200 was lost with it, the
+export counted as failed, upstream's client sent the batch again at once, and what
+was left was spooled and replayed -- the collector got the same spans two or three
+times. The status line already said the request was taken.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from otel_llm.exporters._spool_segments import segment_files
+
+from ._http_answers import Answering, _carried, serving
+from ._spooled import run_app
+from .test_closed_without_answer import APP  # three spans, then shutdown
+
+
+class _CutOff(Answering):
+    """Takes each export, answers ``200 OK`` with a Content-Length larger than the body it sends, and
+    closes the connection; notes the span names it took."""
+
+    names: list[str] = []
+
+    def do_POST(self) -> None:  # noqa: N802 — http.server's name
+        body = self.rfile.read(int(self.headers.get("content-length", 0)))
+        type(self).posts.append(self.path)
+        if self.path == "/v1/traces":
+            type(self).names += _carried(self.path, body, "json" in (self.headers.get("content-type") or ""))
+        self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\n"
+                         b"Content-Length: 100\r\n\r\n\x0a\x00")
+        self.wfile.flush()
+        self.close_connection = True
+
+
+def test_a_200_cut_off_mid_body_is_delivered_once_and_not_spooled(tmp_path: Path) -> None:
+    _CutOff.names = []
+    spool = tmp_path / "spool"
+    with serving(_CutOff) as url:
+        done = run_app(APP, url, str(spool))
+        done_after = run_app(APP.replace("range(3)", "range(0)"), url, str(spool))  # replays anything spooled
+    assert sorted(_CutOff.names) == ["span 0", "span 1", "span 2"], (_CutOff.names, done.stderr)
+    assert "spooled" not in done.stderr and "lost" not in done.stderr, done.stderr
+    assert not segment_files(spool / "traces"), done_after.stderr
