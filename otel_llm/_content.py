@@ -123,7 +123,7 @@ def _message_text(record: logging.LogRecord) -> str:
     try:
         return record.getMessage()
     except Exception:  # noqa: BLE001 — the app's format string and args do not match: not our fault
-        return render(record.msg)
+        return as_text(record.msg)  # the app's own text of it, as the export without a redact hook gives
 
 
 def utf8_safe(text: str) -> str:

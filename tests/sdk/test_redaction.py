@@ -278,3 +278,14 @@ def test_a_hook_that_raises_on_the_apps_text_is_said_once_and_never_shows_that_t
     assert SECRET not in shown and "cannot redact" not in shown
     events = [e for s in capture.spans() for e in s.events]
     assert events and all(e.attributes[sc.EVENT_ATTR_CONTENT] == "[redaction failed]" for e in events)
+
+
+@pytest.mark.parametrize("message", [{"model": "gpt-4o", "key": "secret"}, {"a", "secret"}, ["secret", 1]])
+def test_a_redacted_message_whose_arguments_do_not_fit_is_str_of_it(message) -> None:
+    """``log.info(obj, extra_arg)`` whose format fails: what the redact hook sees and the record carries is
+    ``str(obj)`` (the app's own text of it, as the unredacted export gives), never its JSON rendering."""
+    from otel_llm._content import ContentPolicy
+
+    policy = ContentPolicy(redact=lambda text: text.replace("secret", "[x]"))
+    record = logging.LogRecord("app", logging.INFO, __file__, 1, message, ("extra",), None)
+    assert policy.log_record(record).msg == str(message).replace("secret", "[x]")
