@@ -10,6 +10,9 @@ dialect with the few constructs it gets wrong for these queries overridden
   percentile with DuckDB's arithmetic, to the last bit (:mod:`._quantile`; ClickHouse's
   ``quantileExactInclusive`` interpolates the same points with other roundings); over no
   values NULL (several: ``[]``), as DuckDB, not NaN; with ``FILTER (WHERE c)`` ``groupArrayIf``;
+* ``sum(x)`` of a cost (``FILTER (WHERE c)``, ``OVER (…)``) -> the values sorted and added in order
+  (:mod:`._sums`): the same bits whatever order the rows come in, as DuckDB's
+  ``list_sum(list_sort(list(x)))`` (ClickHouse's ``sum`` adds floats in partial sums, in the parts' order);
 * ``regexp_replace(s, p, r, 'g')`` -> ``replaceRegexpAll(s, p, r)`` (without
   ``'g'``: ``replaceRegexpOne``);
 * ``range(start, end, INTERVAL n unit)`` (a table of times) -> a subquery of
@@ -123,7 +126,44 @@ def _string_agg(self: Any, expression: exp.GroupConcat) -> str:
     return f"if(empty({values}), NULL, arrayStringConcat({values}, {separator}))"
 
 
+def _cost_sum(expression: exp.Expression) -> exp.Expression | None:
+    """The summed expression of ``sum(x)`` when ``x`` reads a cost column (:func:`._sums.is_cost`), else None."""
+    from otel_llm_analysis.clickhouse._sums import is_cost
+
+    if not isinstance(expression, exp.Sum):
+        return None
+    values = expression.this
+    return values if any(is_cost(column.name) for column in values.find_all(exp.Column)) else None
+
+
+def _sum(self: Any, expression: exp.Sum) -> str:
+    """``sum(x)``; of a cost, sorted and added in order (:mod:`._sums`), the same bits in any row order."""
+    from otel_llm_analysis.clickhouse._sums import sorted_sum
+
+    values = _cost_sum(expression)
+    if values is None or isinstance(expression.parent, exp.Window):
+        return self.func("sum", expression.this)
+    return sorted_sum(self.sql(values))
+
+
+def _window(self: Any, expression: exp.Window) -> str:
+    """``sum(cost) OVER (…)``: the window's values gathered (``groupArray(…) OVER (…)``), summed sorted."""
+    from otel_llm_analysis.clickhouse._sums import sorted_array_sum
+
+    values = _cost_sum(expression.this)
+    if values is None:
+        return _ClickHouse.Generator.window_sql(self, expression)
+    gathered = expression.copy()
+    gathered.set("this", exp.Anonymous(this="groupArray", expressions=[values.copy()]))
+    return sorted_array_sum(_ClickHouse.Generator.window_sql(self, gathered))
+
+
 def _filter(self: Any, expression: exp.Filter) -> str:
+    values = _cost_sum(expression.this)
+    if values is not None:
+        from otel_llm_analysis.clickhouse._sums import sorted_sum
+
+        return sorted_sum(self.sql(values), self.sql(expression.expression.this))
     if isinstance(expression.this, exp.PercentileCont):
         return _quantile(self, expression.this, expression.expression.this)
     if isinstance(expression.this, exp.ArrayAgg):
@@ -223,6 +263,8 @@ class ClickHouse(_ClickHouse):
             **_ClickHouse.Generator.TRANSFORMS,
             exp.PercentileCont: _quantile,
             exp.Filter: _filter,
+            exp.Sum: _sum,
+            exp.Window: _window,
             exp.RegexpReplace: _regexp_replace,
             exp.Anonymous: _anonymous,
             exp.Bracket: _bracket,

@@ -41,6 +41,7 @@ from otel_llm_analysis._spellings import FIRST_TOKEN_EVENTS, SPELLINGS
 from otel_llm_analysis.clickhouse._ddl import LOGS_TABLE, METRICS_TABLES, TRACES_TABLE
 from otel_llm_analysis.clickhouse._dialect import number_text, transpile, try_cast
 from otel_llm_analysis.clickhouse._pricing import priced_sql
+from otel_llm_analysis.clickhouse._sums import expand
 
 #: How a SPELLINGS column is typed (DuckDB: ingest.py's TRY_CASTs); text otherwise.
 _INTEGER = {"input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens"}
@@ -379,9 +380,10 @@ _WINDOWED_VIEW = re.compile(r"^CREATE OR REPLACE VIEW `(?P<db>[^`]+)`\.(?P<name>
 
 def split_views(database: str, text: str) -> list[str]:
     """The statements of a filled view file, each ``<view>_in`` (a view with the window's parameters)
-    followed by ``<view>``, the same over the whole store (both bounds NULL)."""
+    followed by ``<view>``, the same over the whole store (both bounds NULL); its ``sortedSum`` (the
+    cost sums) written out (:func:`._sums.expand`)."""
     statements = []
-    for part in re.split(r";[ \t]*$", text, flags=re.M):
+    for part in re.split(r";[ \t]*$", expand(text), flags=re.M):
         part = part.strip()
         if not part or _only_comments(part):
             continue
