@@ -13,6 +13,7 @@ dialect with the few constructs it gets wrong for these queries overridden
 * ``sum(x)`` of a cost (``FILTER (WHERE c)``, ``OVER (…)``) -> the values sorted and added in order
   (:mod:`._sums`): the same bits whatever order the rows come in, as DuckDB's
   ``list_sum(list_sort(list(x)))`` (ClickHouse's ``sum`` adds floats in partial sums, in the parts' order);
+  of token counts -> ``sum(toInt128(x))``, DuckDB's ``HUGEINT`` sum (an ``Int64`` sum wraps past 2**63);
 * ``regexp_replace(s, p, r, 'g')`` -> ``replaceRegexpAll(s, p, r)`` (without
   ``'g'``: ``replaceRegexpOne``);
 * ``range(start, end, INTERVAL n unit)`` (a table of times) -> a subquery of
@@ -126,44 +127,50 @@ def _string_agg(self: Any, expression: exp.GroupConcat) -> str:
     return f"if(empty({values}), NULL, arrayStringConcat({values}, {separator}))"
 
 
-def _cost_sum(expression: exp.Expression) -> exp.Expression | None:
-    """The summed expression of ``sum(x)`` when ``x`` reads a cost column (:func:`._sums.is_cost`), else None."""
-    from otel_llm_analysis.clickhouse._sums import is_cost
+def _summed(expression: exp.Expression) -> tuple[str, exp.Expression] | None:
+    """``("cost" | "tokens", x)`` of ``sum(x)`` when ``x`` reads a cost or token column (:mod:`._sums`), else None."""
+    from otel_llm_analysis.clickhouse._sums import is_cost, is_tokens
 
     if not isinstance(expression, exp.Sum):
         return None
     values = expression.this
-    return values if any(is_cost(column.name) for column in values.find_all(exp.Column)) else None
+    names = [column.name for column in values.find_all(exp.Column)]
+    if any(is_cost(name) for name in names):
+        return "cost", values
+    if any(is_tokens(name) for name in names):
+        return "tokens", values
+    return None
 
 
-def _sum(self: Any, expression: exp.Sum) -> str:
-    """``sum(x)``; of a cost, sorted and added in order (:mod:`._sums`), the same bits in any row order."""
-    from otel_llm_analysis.clickhouse._sums import sorted_sum
+def _sum(self: Any, expression: exp.Sum, condition: exp.Expression | None = None) -> str:
+    """``sum(x)`` (``FILTER (WHERE condition)``): of a cost, sorted and added in order, the same bits in any row
+    order; of token counts, in 128 bits as DuckDB's (:mod:`._sums`)."""
+    from otel_llm_analysis.clickhouse._sums import sorted_sum, wide_sum
 
-    values = _cost_sum(expression)
-    if values is None or isinstance(expression.parent, exp.Window):
-        return self.func("sum", expression.this)
-    return sorted_sum(self.sql(values))
+    summed = _summed(expression)
+    where = None if condition is None else self.sql(condition)
+    if summed is not None and summed[0] == "tokens":
+        return wide_sum(self.sql(summed[1]), where)
+    if summed is not None and not isinstance(expression.parent, exp.Window):
+        return sorted_sum(self.sql(summed[1]), where)
+    return self.func("sum", expression.this) if where is None else self.func("sumIf", expression.this, condition)
 
 
 def _window(self: Any, expression: exp.Window) -> str:
     """``sum(cost) OVER (…)``: the window's values gathered (``groupArray(…) OVER (…)``), summed sorted."""
     from otel_llm_analysis.clickhouse._sums import sorted_array_sum
 
-    values = _cost_sum(expression.this)
-    if values is None:
+    summed = _summed(expression.this)
+    if summed is None or summed[0] != "cost":
         return _ClickHouse.Generator.window_sql(self, expression)
     gathered = expression.copy()
-    gathered.set("this", exp.Anonymous(this="groupArray", expressions=[values.copy()]))
+    gathered.set("this", exp.Anonymous(this="groupArray", expressions=[summed[1].copy()]))
     return sorted_array_sum(_ClickHouse.Generator.window_sql(self, gathered))
 
 
 def _filter(self: Any, expression: exp.Filter) -> str:
-    values = _cost_sum(expression.this)
-    if values is not None:
-        from otel_llm_analysis.clickhouse._sums import sorted_sum
-
-        return sorted_sum(self.sql(values), self.sql(expression.expression.this))
+    if _summed(expression.this) is not None:
+        return _sum(self, expression.this, expression.expression.this)
     if isinstance(expression.this, exp.PercentileCont):
         return _quantile(self, expression.this, expression.expression.this)
     if isinstance(expression.this, exp.ArrayAgg):

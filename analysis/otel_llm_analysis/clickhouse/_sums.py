@@ -1,4 +1,4 @@
-"""Summed costs that do not depend on the order of the rows: the values sorted, then added one by one.
+"""Sums as DuckDB's: costs that do not depend on the order of the rows, token counts past 64 bits.
 
 Floating-point addition is not associative, and ClickHouse's ``sum`` of a float
 adds in several interleaved partial sums, over the rows in whatever order parts,
@@ -12,13 +12,17 @@ engines agree to the bit once both sum costs this way.
 Which sums: those of a cost (:func:`is_cost`), the analyses' money; a count is
 exact in any order, and sorting every sum would cost each query for nothing.
 Over no values the sum is NULL, as ``sum``'s.
+
+Token counts (:func:`is_tokens`): DuckDB sums a ``BIGINT`` into a ``HUGEINT`` (128 bits), exact past
+2**63 - 1; ClickHouse's ``sum`` of an ``Int64`` is an ``Int64`` that wraps around in silence (a negative
+total). Summed as ``Int128`` (:func:`wide_sum`), they read as DuckDB's.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["is_cost", "sorted_sum", "expand"]
+__all__ = ["is_cost", "is_tokens", "sorted_sum", "wide_sum", "expand"]
 
 #: A cost column: ``cost``, ``cost_usd``, ``retry_cost_usd``, ``estimated_cost_usd`` (not ``unknown_cost_calls``).
 _COST_COLUMN = re.compile(r"(^|_)cost(_usd)?$")
@@ -27,6 +31,17 @@ _COST_COLUMN = re.compile(r"(^|_)cost(_usd)?$")
 def is_cost(column: str) -> bool:
     """Whether ``column`` (a name) holds a cost in dollars."""
     return bool(_COST_COLUMN.search(column))
+
+
+def is_tokens(column: str) -> bool:
+    """Whether ``column`` (a name) holds a token count (``input_tokens``, ``tokens``, …; an integer)."""
+    return column.endswith("tokens")
+
+
+def wide_sum(values: str, condition: str | None = None) -> str:
+    """ClickHouse SQL: the sum of the integers ``values`` in 128 bits (``Int128``, DuckDB's ``HUGEINT``),
+    over the rows where ``condition`` holds when given."""
+    return f"sum(toInt128({values}))" if condition is None else f"sumIf(toInt128({values}), {condition})"
 
 
 def sorted_sum(values: str, condition: str | None = None) -> str:

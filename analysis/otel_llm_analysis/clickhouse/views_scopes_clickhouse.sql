@@ -181,7 +181,7 @@ WITH walk AS MATERIALIZED (
 ), calls AS (
     SELECT i.trace_id AS trace_id, i.agent_id AS agent_id, count() AS llm_calls,
            countIf(c.status_code = 2) AS failed_calls,
-           coalesce(sum(c.input_tokens), 0) AS input_tokens, coalesce(sum(c.output_tokens), 0) AS output_tokens,
+           coalesce(sum(toInt128(c.input_tokens)), 0) AS input_tokens, coalesce(sum(toInt128(c.output_tokens)), 0) AS output_tokens,
            sortedSum(c.cost_usd) AS cost_usd, count(c.cost_usd) AS priced_calls,
            countIf(c.unpriced) AS unpriced_calls, countIf(c.unobserved) AS unobserved_calls
     FROM inside AS i
@@ -235,7 +235,7 @@ WITH walk AS MATERIALIZED (
 ), calls AS (
     SELECT x.trace_id AS trace_id, x.turn_id AS turn_id, count() AS llm_calls,
            countIf(c.status_code = 2) AS failed_calls,
-           coalesce(sum(c.input_tokens), 0) AS input_tokens, coalesce(sum(c.output_tokens), 0) AS output_tokens,
+           coalesce(sum(toInt128(c.input_tokens)), 0) AS input_tokens, coalesce(sum(toInt128(c.output_tokens)), 0) AS output_tokens,
            sortedSum(c.cost_usd) AS cost_usd, count(c.cost_usd) AS priced_calls,
            argMin(c.model, c.start_time) AS model, argMin(c.response_model, c.start_time) AS response_model,
            argMin(c.provider, c.start_time) AS provider
