@@ -5,9 +5,11 @@ than once a second (``metric_export_interval_ms`` under 1000) leaves several exp
 in one second, which the exporter's ``DateTime`` column cannot tell apart by time.
 ``running`` must still show each process's last export, one row per kind and span
 name with that export's counts, as DuckDB (which keeps the points' µs) shows them —
-not every point of the last second. The one thing whole seconds cannot give is the
-export's time within its second: ``as_of`` is the second, and an ``--until`` inside
-a second reads the whole second (pinned below as the known limitation).
+not every point of the last second, nor a series missing from that export. What whole
+seconds cannot give is pinned below as known limitations: the export's time within its
+second (``as_of`` is the second, and an ``--until`` inside a second reads the whole
+second), and which export a point came in once several exports share one part (merged,
+or batched into one insert): then only each series' own order tells them apart.
 """
 
 from __future__ import annotations
@@ -113,3 +115,49 @@ def test_an_until_inside_a_second_reads_that_whole_second(stores: tuple[TraceSto
     assert api == {CHAT: 3, PLAN: 1}  # DuckDB: the 600 ms export
     whole_second = datetime(2026, 11, 20, 12, 0, 1)
     assert running(ch, until=until, now=NOW) == _in_seconds(running(duck, until=whole_second, now=NOW))
+
+
+#: The api's last second, each export inserted on its own (as the exporter inserts the exports it is sent): the
+#: planner's series is in the 300 ms export and not in the 600 ms one (its last).
+DROPPED: list[tuple[tuple[str, str], int, dict[tuple[str, str], int]]] = [
+    (("api", "api-1"), SECOND + 300 * MS, {CHAT: 1, PLAN: 2}),
+    (("api", "api-1"), SECOND + 600 * MS, {CHAT: 3}),
+]
+
+
+@pytest.fixture
+def dropped(tmp_path: Path, clickhouse_http: ChdbHttpServer, database: str
+            ) -> Iterator[tuple[TraceStore, ClickHouseStore]]:
+    """:data:`DROPPED` in DuckDB, and in whole-second tables one insert (one part) per export, merges stopped
+    so the parts stay as the inserts left them (the newest data, before a background merge)."""
+    for statement in ExporterSchema(database=database).statements():
+        clickhouse_http.query(statement)
+    clickhouse_http.query(f"SYSTEM STOP MERGES `{database}`.otel_metrics_sum")
+    url = f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/{database}"
+    for i, export in enumerate(DROPPED):
+        (tmp_path / str(i)).mkdir()
+        (tmp_path / str(i) / "metrics.jsonl").write_bytes(_export(*export))
+        load([tmp_path / str(i)], url)
+    with TraceStore(":memory:") as duck, ClickHouseStore(url) as ch:
+        duck.ingest([tmp_path])
+        yield duck, ch
+    clickhouse_http.query(f"SYSTEM START MERGES `{database}`.otel_metrics_sum")
+
+
+def test_a_series_missing_from_the_last_export_of_a_second_is_not_running(
+        dropped: tuple[TraceStore, ClickHouseStore]) -> None:
+    duck, ch = dropped
+    assert [(row.kind, row.name, row.running) for row in running(duck, now=NOW)] == [(*CHAT, 3)]
+    assert running(ch, now=NOW) == _in_seconds(running(duck, now=NOW))
+
+
+def test_once_merged_into_one_part_a_series_missing_from_the_last_export_still_shows(
+        dropped: tuple[TraceStore, ClickHouseStore], clickhouse_http: ChdbHttpServer, database: str) -> None:
+    """The known limitation: one part (a merge, or exports batched into one insert) keeps no trace of which
+    export a point came in, only the order of each series' points; the planner's last point is its 300 ms one,
+    read as of the second's last export."""
+    duck, ch = dropped
+    clickhouse_http.query(f"SYSTEM START MERGES `{database}`.otel_metrics_sum")
+    clickhouse_http.query(f"OPTIMIZE TABLE `{database}`.otel_metrics_sum FINAL")
+    assert {(row.kind, row.name, row.running) for row in running(ch, now=NOW)} == {(*CHAT, 3), (*PLAN, 2)}
+    assert [(row.kind, row.name, row.running) for row in running(duck, now=NOW)] == [(*CHAT, 3)]

@@ -10,6 +10,10 @@ dialect with the few constructs it gets wrong for these queries overridden
   percentile with DuckDB's arithmetic, to the last bit (:mod:`._quantile`; ClickHouse's
   ``quantileExactInclusive`` interpolates the same points with other roundings); over no
   values NULL (several: ``[]``), as DuckDB, not NaN; with ``FILTER (WHERE c)`` ``groupArrayIf``;
+* ``sum(x)`` of a cost (``FILTER (WHERE c)``, ``OVER (…)``) -> the values sorted and added in order
+  (:mod:`._sums`): the same bits whatever order the rows come in, as DuckDB's
+  ``list_sum(list_sort(list(x)))`` (ClickHouse's ``sum`` adds floats in partial sums, in the parts' order);
+  of token counts -> ``sum(toInt128(x))``, DuckDB's ``HUGEINT`` sum (an ``Int64`` sum wraps past 2**63);
 * ``regexp_replace(s, p, r, 'g')`` -> ``replaceRegexpAll(s, p, r)`` (without
   ``'g'``: ``replaceRegexpOne``);
 * ``range(start, end, INTERVAL n unit)`` (a table of times) -> a subquery of
@@ -123,7 +127,50 @@ def _string_agg(self: Any, expression: exp.GroupConcat) -> str:
     return f"if(empty({values}), NULL, arrayStringConcat({values}, {separator}))"
 
 
+def _summed(expression: exp.Expression) -> tuple[str, exp.Expression] | None:
+    """``("cost" | "tokens", x)`` of ``sum(x)`` when ``x`` reads a cost or token column (:mod:`._sums`), else None."""
+    from otel_llm_analysis.clickhouse._sums import is_cost, is_tokens
+
+    if not isinstance(expression, exp.Sum):
+        return None
+    values = expression.this
+    names = [column.name for column in values.find_all(exp.Column)]
+    if any(is_cost(name) for name in names):
+        return "cost", values
+    if any(is_tokens(name) for name in names):
+        return "tokens", values
+    return None
+
+
+def _sum(self: Any, expression: exp.Sum, condition: exp.Expression | None = None) -> str:
+    """``sum(x)`` (``FILTER (WHERE condition)``): of a cost, sorted and added in order, the same bits in any row
+    order; of token counts, in 128 bits as DuckDB's (:mod:`._sums`)."""
+    from otel_llm_analysis.clickhouse._sums import sorted_sum, wide_sum
+
+    summed = _summed(expression)
+    where = None if condition is None else self.sql(condition)
+    if summed is not None and summed[0] == "tokens":
+        return wide_sum(self.sql(summed[1]), where)
+    if summed is not None and not isinstance(expression.parent, exp.Window):
+        return sorted_sum(self.sql(summed[1]), where)
+    return self.func("sum", expression.this) if where is None else self.func("sumIf", expression.this, condition)
+
+
+def _window(self: Any, expression: exp.Window) -> str:
+    """``sum(cost) OVER (…)``: the window's values gathered (``groupArray(…) OVER (…)``), summed sorted."""
+    from otel_llm_analysis.clickhouse._sums import sorted_array_sum
+
+    summed = _summed(expression.this)
+    if summed is None or summed[0] != "cost":
+        return _ClickHouse.Generator.window_sql(self, expression)
+    gathered = expression.copy()
+    gathered.set("this", exp.Anonymous(this="groupArray", expressions=[summed[1].copy()]))
+    return sorted_array_sum(_ClickHouse.Generator.window_sql(self, gathered))
+
+
 def _filter(self: Any, expression: exp.Filter) -> str:
+    if _summed(expression.this) is not None:
+        return _sum(self, expression.this, expression.expression.this)
     if isinstance(expression.this, exp.PercentileCont):
         return _quantile(self, expression.this, expression.expression.this)
     if isinstance(expression.this, exp.ArrayAgg):
@@ -223,6 +270,8 @@ class ClickHouse(_ClickHouse):
             **_ClickHouse.Generator.TRANSFORMS,
             exp.PercentileCont: _quantile,
             exp.Filter: _filter,
+            exp.Sum: _sum,
+            exp.Window: _window,
             exp.RegexpReplace: _regexp_replace,
             exp.Anonymous: _anonymous,
             exp.Bracket: _bracket,

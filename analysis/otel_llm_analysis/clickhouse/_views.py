@@ -41,6 +41,7 @@ from otel_llm_analysis._spellings import FIRST_TOKEN_EVENTS, SPELLINGS
 from otel_llm_analysis.clickhouse._ddl import LOGS_TABLE, METRICS_TABLES, TRACES_TABLE
 from otel_llm_analysis.clickhouse._dialect import number_text, transpile, try_cast
 from otel_llm_analysis.clickhouse._pricing import priced_sql
+from otel_llm_analysis.clickhouse._sums import expand
 
 #: How a SPELLINGS column is typed (DuckDB: ingest.py's TRY_CASTs); text otherwise.
 _INTEGER = {"input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens"}
@@ -294,13 +295,18 @@ def _time_or_null(column: str) -> str:
     return f"if(toUnixTimestamp({column}) = 0, NULL, toTimeZone({column}, 'UTC'))"
 
 
-#: A point of a whole-second table: how many points of its series (resource, scope, metric, attributes) in
-#: the same second were inserted after it, the order the exporter wrote them in, which is the order the
-#: exports came in. Rows alike in the tables' sorting key keep it: an insert sorts stably, and a merge of
-#: parts keeps the parts' order (by their first block number, the second field of ``_part``).
-_LATER_IN_ITS_SECOND = ("row_number() OVER (PARTITION BY ServiceName, cityHash64(ResourceAttributes), ScopeName, "
-                        "MetricName, cityHash64(Attributes), TimeUnix "
-                        "ORDER BY toUInt64(splitByChar('_', _part)[2]) DESC, _part_offset DESC) - 1")
+#: A point of a whole-second table: its place among its series' points (resource, scope, metric, attributes) of
+#: the same second in its part, counted from the last inserted (``later_in_part``). Rows alike in the tables'
+#: sorting key keep their insert order in a part: an insert sorts stably, and a merge keeps the parts' order.
+_LATER_IN_ITS_PART = ("row_number() OVER (PARTITION BY ServiceName, cityHash64(ResourceAttributes), ScopeName, "
+                      "MetricName, cityHash64(Attributes), TimeUnix, _part ORDER BY _part_offset DESC) - 1")
+#: A point's export among its process's (resource's) exports of the same second, counted from the last
+#: (``later``): the exporter inserts each export it is sent as it comes, one part each until a merge, so a later
+#: part (its first block number, the second field of ``_part``) holds a later export; within one part, the
+#: series' own order (:data:`_LATER_IN_ITS_PART`). So a series missing from the last export of its second (a
+#: point of an earlier part) is not read as of that export.
+_LATER_IN_ITS_SECOND = ("dense_rank() OVER (PARTITION BY ServiceName, cityHash64(ResourceAttributes), TimeUnix "
+                        "ORDER BY block DESC, later_in_part) - 1")
 #: The exports of one second told apart: more than this many in one second are the same export to a reader.
 _EXPORTS_IN_A_SECOND = 999
 
@@ -309,11 +315,17 @@ def _point_time(whole_seconds: bool) -> str:
     """A metric table's point time (``TimeUnix``), as :func:`_time_or_null` reads it.
 
     ``whole_seconds`` (the exporter's ``DateTime`` column): several exports in one second (an export interval
-    under 1 s) would share one time, so each point is placed within its second by the exports of its series
+    under 1 s) would share one time, so each point is placed within its second by its process's exports
     after it (``later``, :data:`_LATER_IN_ITS_SECOND`): the last at 999 ns, the one before at 998 ns, ... So
-    the last export of every series of a process is at one time, as on DuckDB, where ``running`` reads each
-    process's last export (not every point of its last second) and a series' points keep their order. The
-    nanoseconds stay below the µs a result holds: a point still reads as its second."""
+    the last export of a process is at one time, as on DuckDB, where ``running`` reads each process's last
+    export (not every point of its last second) and a series' points keep their order. The nanoseconds stay
+    below the µs a result holds: a point still reads as its second.
+
+    What whole seconds cannot give (docs/clickhouse.md; tests/clickhouse/test_running_whole_seconds.py):
+    ``running``'s ``as_of`` is the export's second, not its time in it; an ``--until`` inside a second reads
+    all of that second's exports; and exports that share a part (merged, or batched into one insert) are told
+    apart only by each series' own order, so a series missing from the last of them reads as of that export
+    with its earlier count."""
     if not whole_seconds:
         return _time_or_null("TimeUnix")
     within = f"toIntervalNanosecond({_EXPORTS_IN_A_SECOND} - least(later, {_EXPORTS_IN_A_SECOND}))"
@@ -333,7 +345,8 @@ def metric_points_view(database: str, tables: set[str] | frozenset[str] = frozen
         source = _source(database, table, tables)
         in_seconds = table in whole_seconds and source.startswith("`")
         if in_seconds:
-            source = f"(SELECT *, {_LATER_IN_ITS_SECOND} AS later FROM {source})"
+            source = (f"(SELECT *, {_LATER_IN_ITS_SECOND} AS later FROM (SELECT *, {_LATER_IN_ITS_PART} AS "
+                      f"later_in_part, toUInt64(splitByChar('_', _part)[2]) AS block FROM {source}))")
         parts.append(
             f"SELECT {_point_time(in_seconds)} AS time, {_time_or_null('StartTimeUnix')} AS start_time, "
             f"MetricName AS metric_name, '{metric_type}' AS metric_type, nullIf(MetricUnit, '') AS unit, "
@@ -379,9 +392,10 @@ _WINDOWED_VIEW = re.compile(r"^CREATE OR REPLACE VIEW `(?P<db>[^`]+)`\.(?P<name>
 
 def split_views(database: str, text: str) -> list[str]:
     """The statements of a filled view file, each ``<view>_in`` (a view with the window's parameters)
-    followed by ``<view>``, the same over the whole store (both bounds NULL)."""
+    followed by ``<view>``, the same over the whole store (both bounds NULL); its ``sortedSum`` (the
+    cost sums) written out (:func:`._sums.expand`)."""
     statements = []
-    for part in re.split(r";[ \t]*$", text, flags=re.M):
+    for part in re.split(r";[ \t]*$", expand(text), flags=re.M):
         part = part.strip()
         if not part or _only_comments(part):
             continue

@@ -147,8 +147,8 @@ FROM {logs};
 
 CREATE OR REPLACE VIEW `{db}`.daily_usage AS
 SELECT toDate(t) AS day, project, model, count() AS calls, countIf(status_code = 2) AS failed_calls,
-       coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(output_tokens), 0) AS output_tokens,
-       sum(cost) AS cost_usd, sumIf(cost, cost_source = 'ingest') AS estimated_cost_usd,
+       coalesce(sum(toInt128(input_tokens)), 0) AS input_tokens, coalesce(sum(toInt128(output_tokens)), 0) AS output_tokens,
+       sortedSum(cost) AS cost_usd, sortedSumIf(cost, cost_source = 'ingest') AS estimated_cost_usd,
        count(cost) AS priced_calls, {p95_duration} AS p95_ms,
        countIf(unpriced) AS unpriced_calls
 FROM (SELECT start_time AS t, project, model, status_code, input_tokens, output_tokens, cost_usd AS cost,
@@ -157,8 +157,8 @@ GROUP BY day, project, model;
 
 CREATE OR REPLACE VIEW `{db}`.trace_calls AS
 SELECT trace_id, count() AS llm_calls,
-       sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0) + coalesce(total_only, 0)) AS tokens,
-       sum(cost) AS cost_usd, count(cost) AS priced_calls, countIf(unpriced) AS unpriced_calls
+       sum(toInt128(coalesce(input_tokens, 0) + coalesce(output_tokens, 0) + coalesce(total_only, 0))) AS tokens,
+       sortedSum(cost) AS cost_usd, count(cost) AS priced_calls, countIf(unpriced) AS unpriced_calls
 FROM (SELECT trace_id, input_tokens, output_tokens, {total_only_tokens} AS total_only, cost_usd AS cost,
              {is_unpriced} AS unpriced
       FROM `{db}`.llm_calls)

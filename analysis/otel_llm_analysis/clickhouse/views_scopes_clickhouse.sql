@@ -137,7 +137,7 @@ CREATE OR REPLACE VIEW `{db}`.retry_loop_scopes_in AS
 WITH walk AS MATERIALIZED (
     SELECT * FROM `{db}`.span_scope_walk_in({window}) WHERE notEmpty(try_ids)
 ), calls AS (  -- the LLM calls made in each try
-    SELECT x.trace_id AS trace_id, x.try_id AS try_id, count() AS llm_calls, sum(c.cost_usd) AS cost_usd,
+    SELECT x.trace_id AS trace_id, x.try_id AS try_id, count() AS llm_calls, sortedSum(c.cost_usd) AS cost_usd,
            countIf(c.unknown_cost) AS unknown_cost_calls
     FROM (SELECT trace_id, span_id, arrayJoin(try_ids) AS try_id FROM walk WHERE otel_kind = '{llm_call}') AS x
     INNER JOIN (SELECT *, {is_unpriced} OR mapContains(attributes, '{usage_unobserved}') AS unknown_cost
@@ -156,8 +156,8 @@ SELECT a.trace_id AS trace_id, a.loop_id AS loop_span_id,
        dateDiff('microsecond', min(a.start_time), max(a.end_time)) / 1000.0 AS duration_ms,
        dateDiff('microsecond', min(a.start_time), maxIf(a.start_time, a.is_last)) / 1000.0 AS retry_ms,
        coalesce(sum(c.llm_calls), 0) AS llm_calls,
-       sum(c.cost_usd) AS cost_usd,
-       sumIf(c.cost_usd, NOT a.is_last) AS retry_cost_usd,
+       sortedSum(c.cost_usd) AS cost_usd,
+       sortedSumIf(c.cost_usd, NOT a.is_last) AS retry_cost_usd,
        toInt64(coalesce(sumIf(c.unknown_cost_calls, NOT a.is_last), 0)) AS retry_unknown_cost_calls,
        anyIf(a.turn_id, a.span_id = a.loop_id) AS turn_span_id,
        anyIf(arrayFilter(id -> id != a.span_id, a.agent_ids), a.span_id = a.loop_id) AS agent_ids
@@ -181,8 +181,8 @@ WITH walk AS MATERIALIZED (
 ), calls AS (
     SELECT i.trace_id AS trace_id, i.agent_id AS agent_id, count() AS llm_calls,
            countIf(c.status_code = 2) AS failed_calls,
-           coalesce(sum(c.input_tokens), 0) AS input_tokens, coalesce(sum(c.output_tokens), 0) AS output_tokens,
-           sum(c.cost_usd) AS cost_usd, count(c.cost_usd) AS priced_calls,
+           coalesce(sum(toInt128(c.input_tokens)), 0) AS input_tokens, coalesce(sum(toInt128(c.output_tokens)), 0) AS output_tokens,
+           sortedSum(c.cost_usd) AS cost_usd, count(c.cost_usd) AS priced_calls,
            countIf(c.unpriced) AS unpriced_calls, countIf(c.unobserved) AS unobserved_calls
     FROM inside AS i
     INNER JOIN (SELECT *, {is_unpriced} AS unpriced, mapContains(attributes, '{usage_unobserved}') AS unobserved
@@ -235,8 +235,8 @@ WITH walk AS MATERIALIZED (
 ), calls AS (
     SELECT x.trace_id AS trace_id, x.turn_id AS turn_id, count() AS llm_calls,
            countIf(c.status_code = 2) AS failed_calls,
-           coalesce(sum(c.input_tokens), 0) AS input_tokens, coalesce(sum(c.output_tokens), 0) AS output_tokens,
-           sum(c.cost_usd) AS cost_usd, count(c.cost_usd) AS priced_calls,
+           coalesce(sum(toInt128(c.input_tokens)), 0) AS input_tokens, coalesce(sum(toInt128(c.output_tokens)), 0) AS output_tokens,
+           sortedSum(c.cost_usd) AS cost_usd, count(c.cost_usd) AS priced_calls,
            argMin(c.model, c.start_time) AS model, argMin(c.response_model, c.start_time) AS response_model,
            argMin(c.provider, c.start_time) AS provider
     FROM `{db}`.window_llm_calls({window}) AS c
@@ -255,7 +255,7 @@ WITH walk AS MATERIALIZED (
     SELECT trace_id, turn_span_id AS turn_id, count() AS retry_loops,
            countIf(outcome = '{gave_up}') AS gave_up_loops,
            arrayMap(p -> p.2, arraySort(p -> p.1, groupArray((start_time, attempts)))) AS loop_attempts,
-           max(attempts) AS max_attempts, sum(retry_ms) AS retry_ms, sum(retry_cost_usd) AS retry_cost_usd,
+           max(attempts) AS max_attempts, sum(retry_ms) AS retry_ms, sortedSum(retry_cost_usd) AS retry_cost_usd,
            toInt64(sum(retry_unknown_cost_calls)) AS retry_unknown_cost_calls
     FROM `{db}`.retry_loop_scopes_in({window})
     WHERE turn_span_id IS NOT NULL
