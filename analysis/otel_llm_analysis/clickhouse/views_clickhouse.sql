@@ -221,7 +221,8 @@ GROUP BY trace_id;
 
 CREATE OR REPLACE VIEW `{db}`.trace_spans AS
 SELECT trace_id,
-       coalesce(argMinIf(name, t, parent_span_id IS NULL), argMin(name, t)) AS root_name,
+       -- OrNull: a trace without a root span (parents in a cycle) is named by its first span, as on DuckDB
+       coalesce(argMinIfOrNull(name, t, parent_span_id IS NULL), argMin(name, t)) AS root_name,
        any(project) AS project, min(t) AS start_time,
        dateDiff('microsecond', min(t), max(e)) / 1000.0 AS duration_ms,
        count() AS spans, countIf(status_code = 2) AS errors
