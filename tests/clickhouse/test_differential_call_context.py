@@ -17,10 +17,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+import duckdb
 import pytest
 
 from otel_llm import semconv
 from otel_llm_analysis import Filters, agents, compare, summary, totals
+from otel_llm_analysis.clickhouse._export import export_spans
 from otel_llm_analysis.clickhouse.store import ClickHouseStore
 from otel_llm_analysis.store import TraceStore
 from otel_llm_analysis.traces import top_traces
@@ -109,3 +111,16 @@ def test_a_call_without_context_reads_as_before(stores: tuple[TraceStore, ClickH
                     {"b": "b" * 32, "f": "f" * 32})
     assert sorted(span for span, _ in rows) == [_ids("b" * 32, 5), _ids("f" * 32, 5)]
     assert all(not [k for k in keys if k.startswith("otel_llm.")] for _, keys in rows)
+
+
+def test_the_export_writes_each_calls_context_span_as_duckdb_does(
+        stores: tuple[TraceStore, ClickHouseStore], tmp_path: Path) -> None:
+    """``export spans`` from ClickHouse fills ``context_span_id`` as DuckDB's ``spans`` holds it."""
+    duck, ch = stores
+    expected = duck.query("SELECT span_id, context_span_id FROM spans ORDER BY span_id")
+    assert [row for row in expected if row[1] is not None]
+    out = export_spans(ch.connection.client, ch.url.database, tmp_path, "parquet")
+    with duckdb.connect() as con:
+        written = con.execute(f"SELECT span_id, context_span_id FROM read_parquet('{out}/**/*.parquet') "
+                              "ORDER BY span_id").fetchall()
+    assert written == [tuple(row) for row in expected]
