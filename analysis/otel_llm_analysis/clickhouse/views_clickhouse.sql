@@ -70,15 +70,23 @@ INNER JOIN (SELECT trace_id, parent_span_id, count() AS calls FROM `{db}`.window
 -- config and graph name attributes (a_attributes). DuckDB sets context_span_id at ingest
 -- (_call_context.py); here it is walked when read, as span_scope_walk walks (an arrayFold up each
 -- trace's parent indexes, at most 1000 spans up, so a parent cycle ends). Only the traces holding
--- both such a call under a parent and an otel-llm span are grouped and walked: a store of
--- otel-llm's calls only, or of another producer's only, reads three narrow columns and walks none.
+-- both such a call and an otel-llm span are grouped and walked, found in steps that each read
+-- fewer traces: a store of otel-llm's calls only reads three narrow columns; one whose peer
+-- spans all sit in LLM spans (otel-llm's @llm_call around OpenLLMetry's span) groups its LLM
+-- spans by trace; neither walks a trace.
 CREATE OR REPLACE VIEW `{db}`.llm_call_contexts_in AS
-WITH peer_traces AS (
+WITH peer_traces AS (  -- another producer's LLM span under a parent
     SELECT DISTINCT trace_id FROM `{db}`.window_spans({window})
     WHERE otel_kind = '{llm_call}' AND coalesce(scope_name, '') != '{ours}' AND parent_span_id IS NOT NULL
-), mixed_traces AS (
+), unwrapped_traces AS (  -- ... whose parent is not an LLM span
+    SELECT trace_id FROM `{db}`.window_spans({window})
+    WHERE otel_kind = '{llm_call}' AND trace_id IN (SELECT trace_id FROM peer_traces)
+    GROUP BY trace_id
+    HAVING NOT hasAll(groupArray(span_id), groupArrayIf(assumeNotNull(parent_span_id),
+                      coalesce(scope_name, '') != '{ours}' AND parent_span_id IS NOT NULL))
+), mixed_traces AS (  -- ... and an otel-llm span
     SELECT DISTINCT trace_id FROM `{db}`.window_spans({window})
-    WHERE scope_name = '{ours}' AND trace_id IN (SELECT trace_id FROM peer_traces)
+    WHERE scope_name = '{ours}' AND trace_id IN (SELECT trace_id FROM unwrapped_traces)
 )
 SELECT trace_id, ids[i] AS span_id, ids[at] AS context_span_id, projects[at] AS a_project,
        conversations[at] AS a_conversation_id, users[at] AS a_user_id, nodes[at] AS a_graph_node,
@@ -99,7 +107,7 @@ FROM (
                arrayFilter(j -> llm[j] AND NOT ours[j] AND NOT (up[j] != 0 AND llm[up[j]])
                                 AND NOT has(llm_parents, ids[j]), arrayEnumerate(ids)) AS calls
         FROM (SELECT trace_id, groupArray((span_id, parent_span_id, coalesce(scope_name = '{ours}', false),
-                                          otel_kind = '{llm_call}', project, conversation_id, user_id, graph_node,
+                                          coalesce(otel_kind = '{llm_call}', false), project, conversation_id, user_id, graph_node,
                                           mapFilter((k, v) -> startsWith(k, '{run_config_prefix}') OR k = '{graph_name}',
                                                     attributes))) AS rows
               FROM `{db}`.window_spans({window})
