@@ -70,23 +70,22 @@ INNER JOIN (SELECT trace_id, parent_span_id, count() AS calls FROM `{db}`.window
 -- config and graph name attributes (a_attributes). DuckDB sets context_span_id at ingest
 -- (_call_context.py); here it is walked when read, as span_scope_walk walks (an arrayFold up each
 -- trace's parent indexes, at most 1000 spans up, so a parent cycle ends). Only the traces holding
--- both such a call and an otel-llm span are grouped and walked, found in steps that each read
--- fewer traces: a store of otel-llm's calls only reads three narrow columns; one whose peer
--- spans all sit in LLM spans (otel-llm's @llm_call around OpenLLMetry's span) groups its LLM
--- spans by trace; neither walks a trace.
+-- both such a call and an otel-llm span are grouped and walked, found in two steps: a store
+-- without other producers' LLM spans under a parent reads three narrow columns; one whose peer
+-- spans all sit in LLM spans (otel-llm's @llm_call around OpenLLMetry's span) groups the LLM and
+-- otel-llm spans of those traces; neither walks a trace.
 CREATE OR REPLACE VIEW `{db}`.llm_call_contexts_in AS
 WITH peer_traces AS (  -- another producer's LLM span under a parent
     SELECT DISTINCT trace_id FROM `{db}`.window_spans({window})
     WHERE otel_kind = '{llm_call}' AND coalesce(scope_name, '') != '{ours}' AND parent_span_id IS NOT NULL
-), unwrapped_traces AS (  -- ... whose parent is not an LLM span
+), mixed_traces AS (  -- ... whose parent is not an LLM span, beside an otel-llm span
     SELECT trace_id FROM `{db}`.window_spans({window})
-    WHERE otel_kind = '{llm_call}' AND trace_id IN (SELECT trace_id FROM peer_traces)
+    WHERE trace_id IN (SELECT trace_id FROM peer_traces) AND (otel_kind = '{llm_call}' OR scope_name = '{ours}')
     GROUP BY trace_id
-    HAVING NOT hasAll(groupArray(span_id), groupArrayIf(assumeNotNull(parent_span_id),
-                      coalesce(scope_name, '') != '{ours}' AND parent_span_id IS NOT NULL))
-), mixed_traces AS (  -- ... and an otel-llm span
-    SELECT DISTINCT trace_id FROM `{db}`.window_spans({window})
-    WHERE scope_name = '{ours}' AND trace_id IN (SELECT trace_id FROM unwrapped_traces)
+    HAVING countIf(scope_name = '{ours}') > 0
+       AND NOT hasAll(groupArrayIf(span_id, otel_kind = '{llm_call}'),
+                      groupArrayIf(assumeNotNull(parent_span_id), otel_kind = '{llm_call}'
+                                   AND coalesce(scope_name, '') != '{ours}' AND parent_span_id IS NOT NULL))
 )
 SELECT trace_id, ids[i] AS span_id, ids[at] AS context_span_id, projects[at] AS a_project,
        conversations[at] AS a_conversation_id, users[at] AS a_user_id, nodes[at] AS a_graph_node,
