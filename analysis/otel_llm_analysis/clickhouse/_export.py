@@ -10,7 +10,8 @@ formatting are those of a DuckDB export of the same data.
 The columns are DuckDB's ``spans`` (read from an empty in-memory store: the row
 shape of ``_rows`` and ``schema.sql``, not a copy of it). ClickHouse's ``spans``
 view gives the contract's columns; the LLM nesting columns come from
-``llm_wrappers`` (views_clickhouse.sql), the scope version and trace state from
+``llm_wrappers`` and a peer call's context span from ``llm_call_contexts``
+(views_clickhouse.sql), the scope version and trace state from
 the exporter's table; what the exporter does not store (trace flags, dropped
 counts, the source file) is NULL; ``unreadable_columns`` is the span table's
 (NULL when none, as DuckDB's). Attribute text is
@@ -31,6 +32,7 @@ __all__ = ["export_spans"]
 _FROM_ELSEWHERE = {
     "wrapper_span_id": "if(s.otel_kind = 'llm_call', wrapper.span_id, NULL)",
     "wrapped_calls": "toInt32(wrapping.wrapped_calls)",
+    "context_span_id": "context.context_span_id",
     "scope_version": "nullIf(t.ScopeVersion, '')",
     "trace_state": "nullIf(t.TraceState, '')",
 }
@@ -73,6 +75,8 @@ def select_sql(database: str, columns: list[tuple[str, str]], available: set[str
             "ON wrapping.trace_id = s.trace_id AND wrapping.span_id = s.span_id\n"
             f"LEFT JOIN `{database}`.llm_wrappers AS wrapper ON wrapper.trace_id = s.trace_id "
             "AND wrapper.span_id = s.parent_span_id\n"
+            f"LEFT JOIN (SELECT trace_id, span_id, context_span_id FROM `{database}`.llm_call_contexts) AS context "
+            "ON context.trace_id = s.trace_id AND context.span_id = s.span_id\n"
             f"LEFT JOIN (SELECT TraceId, SpanId, ScopeVersion, TraceState FROM `{database}`.`{TRACES_TABLE}`) AS t "
             "ON t.TraceId = s.trace_id AND t.SpanId = s.span_id\n" + _SETTINGS)
 

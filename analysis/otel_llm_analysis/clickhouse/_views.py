@@ -243,7 +243,8 @@ def view_statements(database: str, tables: set[str] | frozenset[str] = frozenset
     tables whose point times are whole seconds (:func:`metric_points_view`)."""
     text = resources.files("otel_llm_analysis.clickhouse").joinpath("views_clickhouse.sql").read_text("utf-8")
     filled = text.format(db=database, traces=TRACES_TABLE, logs=_source(database, LOGS_TABLE, tables),
-                         llm_call=semconv.KIND_LLM_CALL,
+                         llm_call=semconv.KIND_LLM_CALL, ours=semconv.INSTRUMENTATION_SCOPE,
+                         run_config_prefix=semconv.OTEL_LLM_RUN_CONFIG_PREFIX, graph_name=semconv.OTEL_LLM_GRAPH_NAME,
                          evaluation_event=semconv.EVENT_EVALUATION_RESULT,
                          eval_name=semconv.GEN_AI_EVALUATION_NAME, event_eval_score=eval_score("e.3"),
                          eval_label=semconv.GEN_AI_EVALUATION_SCORE_LABEL,

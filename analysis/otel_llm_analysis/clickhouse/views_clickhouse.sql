@@ -63,15 +63,71 @@ INNER JOIN (SELECT trace_id, parent_span_id, count() AS calls FROM `{db}`.window
             GROUP BY trace_id, parent_span_id) AS n
     ON n.trace_id = w.trace_id AND n.parent_span_id = w.span_id;
 
+-- Another producer's LLM calls inside otel-llm spans (views.sql's rule: a call of a scope not
+-- `{ours}` that neither wraps an LLM span nor sits in one) with the nearest otel-llm span they
+-- run in (context_span_id: up through other producers' spans, e.g. LangChain chains) and what
+-- llm_calls takes of it: its project, conversation, user and graph node (prefixed a_) and its run
+-- config and graph name attributes (a_attributes). DuckDB sets context_span_id at ingest
+-- (_call_context.py); here it is walked when read, as span_scope_walk walks (an arrayFold up each
+-- trace's parent indexes, at most 1000 spans up, so a parent cycle ends). Only the traces holding
+-- both such a call and an otel-llm span are grouped and walked, found in two steps: a store
+-- without other producers' LLM spans under a parent reads three narrow columns; one whose peer
+-- spans all sit in LLM spans (otel-llm's @llm_call around OpenLLMetry's span) groups the LLM and
+-- otel-llm spans of those traces; neither walks a trace.
+CREATE OR REPLACE VIEW `{db}`.llm_call_contexts_in AS
+WITH peer_traces AS (  -- another producer's LLM span under a parent
+    SELECT DISTINCT trace_id FROM `{db}`.window_spans({window})
+    WHERE otel_kind = '{llm_call}' AND coalesce(scope_name, '') != '{ours}' AND parent_span_id IS NOT NULL
+), mixed_traces AS (  -- ... whose parent is not an LLM span, beside an otel-llm span
+    SELECT trace_id FROM `{db}`.window_spans({window})
+    WHERE trace_id IN (SELECT trace_id FROM peer_traces) AND (otel_kind = '{llm_call}' OR scope_name = '{ours}')
+    GROUP BY trace_id
+    HAVING countIf(scope_name = '{ours}') > 0
+       AND NOT hasAll(groupArrayIf(span_id, otel_kind = '{llm_call}'),
+                      groupArrayIf(assumeNotNull(parent_span_id), otel_kind = '{llm_call}'
+                                   AND coalesce(scope_name, '') != '{ours}' AND parent_span_id IS NOT NULL))
+)
+SELECT trace_id, ids[i] AS span_id, ids[at] AS context_span_id, projects[at] AS a_project,
+       conversations[at] AS a_conversation_id, users[at] AS a_user_id, nodes[at] AS a_graph_node,
+       lent[at] AS a_attributes
+FROM (
+    SELECT trace_id, ids, projects, conversations, users, nodes, lent, i,
+           arrayFold((at, step) -> if(at = 0 OR ours[at], at, up[at]), range(least(length(ids), 1000)), up[i]) AS at,
+           ours
+    FROM (
+        SELECT trace_id, arrayMap(t -> t.1, rows) AS ids, arrayMap(t -> t.3, rows) AS ours,
+               arrayMap(t -> t.4, rows) AS llm, arrayMap(t -> t.5, rows) AS projects,
+               arrayMap(t -> t.6, rows) AS conversations, arrayMap(t -> t.7, rows) AS users,
+               arrayMap(t -> t.8, rows) AS nodes, arrayMap(t -> t.9, rows) AS lent,
+               arrayMap(t -> indexOf(ids, t.2), rows) AS up,
+               arrayFilter((p, l) -> l AND p IS NOT NULL, arrayMap(t -> t.2, rows), llm) AS llm_parents,
+               -- the calls to place: another producer's, neither in an LLM span nor around one (one
+               -- without a stored parent is walked no further: up[i] = 0)
+               arrayFilter(j -> llm[j] AND NOT ours[j] AND NOT (up[j] != 0 AND llm[up[j]])
+                                AND NOT has(llm_parents, ids[j]), arrayEnumerate(ids)) AS calls
+        FROM (SELECT trace_id, groupArray((span_id, parent_span_id, coalesce(scope_name = '{ours}', false),
+                                          coalesce(otel_kind = '{llm_call}', false), project, conversation_id, user_id, graph_node,
+                                          mapFilter((k, v) -> startsWith(k, '{run_config_prefix}') OR k = '{graph_name}',
+                                                    attributes))) AS rows
+              FROM `{db}`.window_spans({window})
+              WHERE trace_id IN (SELECT trace_id FROM mixed_traces)
+              GROUP BY trace_id)
+    )
+    ARRAY JOIN calls AS i
+)
+WHERE at != 0 AND ours[at];
+
 -- One row per model call of the traces of window_spans: an LLM span
 -- that wraps none; inside a wrapper it takes the wrapper's context, and around exactly one
--- call the better-ranked cost (views.sql). llm_calls_in: those starting in the window.
+-- call the better-ranked cost; another producer's call in no wrapper takes the context of the
+-- otel-llm span it runs in, llm_call_contexts_in (views.sql). llm_calls_in: those starting in the window.
 CREATE OR REPLACE VIEW `{db}`.window_llm_calls AS
 SELECT * EXCEPT (single, outer_wins, trace_id_w, span_id_w, wrapped_calls, w_project, w_conversation_id, w_user_id,
                  w_graph_node, w_attributes, w_status_code, w_status_message, w_error_type, w_stream_ttft_ms,
                  w_operation, w_provider, w_model, w_request_model, w_response_model, w_input_tokens,
                  w_output_tokens, w_cache_read_tokens, w_cache_write_tokens, w_reasoning_tokens, w_cost_usd,
-                 w_cost_source, w_cost_table, w_finish_reasons)
+                 w_cost_source, w_cost_table, w_finish_reasons, a_project, a_conversation_id,
+                 a_user_id, a_graph_node, a_attributes)
     REPLACE (
         multiIf(outer_wins, coalesce(w_operation, operation), single, coalesce(operation, w_operation), operation) AS operation,
         multiIf(outer_wins, coalesce(w_provider, provider), single, coalesce(provider, w_provider), provider) AS provider,
@@ -93,24 +149,30 @@ SELECT * EXCEPT (single, outer_wins, trace_id_w, span_id_w, wrapped_calls, w_pro
         if(single, coalesce(status_message, w_status_message), status_message) AS status_message,
         if(single, coalesce(error_type, w_error_type), error_type) AS error_type,
         if(single, coalesce(stream_ttft_ms, w_stream_ttft_ms), stream_ttft_ms) AS stream_ttft_ms,
-        coalesce(project, w_project) AS project,
-        coalesce(conversation_id, w_conversation_id) AS conversation_id,
-        coalesce(user_id, w_user_id) AS user_id,
-        coalesce(graph_node, w_graph_node) AS graph_node,
-        mapUpdate(w_attributes, attributes) AS attributes,
-        mapKeys(mapUpdate(w_attributes, attributes)) AS attr_keys,
-        mapValues(mapUpdate(w_attributes, attributes)) AS attr_values
+        -- a call has a wrapper's context (w_) or an otel-llm span's (a_), never both
+        coalesce(project, w_project, a_project) AS project,
+        coalesce(conversation_id, w_conversation_id, a_conversation_id) AS conversation_id,
+        coalesce(user_id, w_user_id, a_user_id) AS user_id,
+        coalesce(graph_node, w_graph_node, a_graph_node) AS graph_node,
+        mapUpdate(mapUpdate(a_attributes, w_attributes), attributes) AS attributes,
+        mapKeys(mapUpdate(mapUpdate(a_attributes, w_attributes), attributes)) AS attr_keys,
+        mapValues(mapUpdate(mapUpdate(a_attributes, w_attributes), attributes)) AS attr_values
     ),
     span_id_w AS wrapper_span_id
 FROM (
     SELECT c.*, w.trace_id AS trace_id_w, w.span_id AS span_id_w, w.* EXCEPT (trace_id, span_id),
            coalesce(w.wrapped_calls = 1, false) AS single,
            coalesce(w.wrapped_calls = 1 AND {outer_cost_rank} < {inner_cost_rank}, false) AS outer_wins
-    FROM (SELECT * FROM `{db}`.window_spans({window})
-          WHERE otel_kind = '{llm_call}'
-            AND (trace_id, span_id) NOT IN (SELECT trace_id, assumeNotNull(parent_span_id)
-                                            FROM `{db}`.window_spans({window})
-                                            WHERE otel_kind = '{llm_call}' AND parent_span_id IS NOT NULL)) AS c
+    FROM (SELECT s.*, x.context_span_id AS context_span_id, x.a_project AS a_project,
+                 x.a_conversation_id AS a_conversation_id, x.a_user_id AS a_user_id, x.a_graph_node AS a_graph_node,
+                 x.a_attributes AS a_attributes
+          FROM (SELECT * FROM `{db}`.window_spans({window})
+                WHERE otel_kind = '{llm_call}'
+                  AND (trace_id, span_id) NOT IN (SELECT trace_id, assumeNotNull(parent_span_id)
+                                                  FROM `{db}`.window_spans({window})
+                                                  WHERE otel_kind = '{llm_call}' AND parent_span_id IS NOT NULL)) AS s
+          LEFT JOIN `{db}`.llm_call_contexts_in({window}) AS x ON x.trace_id = s.trace_id AND x.span_id = s.span_id
+          SETTINGS join_use_nulls = 1) AS c
     LEFT JOIN `{db}`.llm_wrappers_in({window}) AS w ON w.trace_id = c.trace_id AND w.span_id = c.parent_span_id
     SETTINGS join_use_nulls = 1
 );
@@ -166,7 +228,8 @@ GROUP BY trace_id;
 
 CREATE OR REPLACE VIEW `{db}`.trace_spans AS
 SELECT trace_id,
-       coalesce(argMinIf(name, t, parent_span_id IS NULL), argMin(name, t)) AS root_name,
+       -- OrNull: a trace without a root span (parents in a cycle) is named by its first span, as on DuckDB
+       coalesce(argMinIfOrNull(name, t, parent_span_id IS NULL), argMin(name, t)) AS root_name,
        any(project) AS project, min(t) AS start_time,
        dateDiff('microsecond', min(t), max(e)) / 1000.0 AS duration_ms,
        count() AS spans, countIf(status_code = 2) AS errors
