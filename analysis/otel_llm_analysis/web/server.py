@@ -41,6 +41,7 @@ from otel_llm_analysis.store import StoreError
 from otel_llm_analysis.web.choices import choices
 from otel_llm_analysis.web.live import LiveStore
 from otel_llm_analysis.web.static import render_page
+from otel_llm_analysis.web.store_file import StoreFile
 from otel_llm_analysis.web.views import TRACE_PAGE, TRACE_PAGE_MAX, VIEWS, Query, describe, table_rows, trace_detail
 
 TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -117,8 +118,10 @@ def create_app(live: LiveStore, base: Query, *, source: str = "", refresh_ms: in
 
     With ``hosts``, a request whose Host header names another host is refused (400):
     a page in the user's browser could otherwise point its own domain at 127.0.0.1
-    (DNS rebinding) and read a loopback dashboard as its own origin.
+    (DNS rebinding) and read a loopback dashboard as its own origin. ``source`` names the store (its path,
+    when a file): ``/api/status`` says when the file there is no longer the one opened (``store_file``).
     """
+    opened = StoreFile(source)
     app = FastAPI(title="otel-llm dashboard", version="1", docs_url=None, redoc_url=None,
                   default_response_class=ORJSONResponse,
                   description="The views of the otel-llm report as JSON. Dates are ISO 8601 (naive = UTC) or "
@@ -221,7 +224,8 @@ def create_app(live: LiveStore, base: Query, *, source: str = "", refresh_ms: in
                 "ingesting_for": live.ingesting_for,
                 "rounds": live.rounds, "last_ingest": live.last_ingest,
                 "last_error": live.last_error, "unfinished": unfinished, "span_coverage": coverage,
-                "problems": live.problems, "recent_problems": live.recent_problems}
+                "problems": live.problems, "recent_problems": live.recent_problems,
+                "store_file": opened.change()}
 
     @app.get("/api/choices", dependencies=[Depends(_only(()))], summary="Date ranges, projects and models")
     def filter_choices() -> dict[str, Any]:

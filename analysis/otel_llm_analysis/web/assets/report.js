@@ -938,6 +938,12 @@
       "before it, whole; they update when it ends." : "";
     if (since) note.removeAttribute("hidden"); else note.setAttribute("hidden", "");
   }
+  // The store file deleted or rebuilt under the server: its figures are of the file it opened, said as such.
+  function storeNote(said) {
+    var note = document.getElementById("store-note");
+    note.textContent = said ? visible(said) : "";
+    if (said) note.removeAttribute("hidden"); else note.setAttribute("hidden", "");
+  }
   function poll() {
     fetch("api/status").then(function (r) { return r.json(); }).then(function (status) {
       var said = document.getElementById("live-status"), recent = status.recent_problems || [];
@@ -948,6 +954,7 @@
         (status.problems ? " · " + group(status.problems, 0) + " line" + (status.problems === 1 ? "" : "s") +
          " not loaded, the latest: " + recent[recent.length - 1] : ""));
       ingestNote(status.ingesting_for >= NOTE_AFTER_S ? status.ingesting : null);
+      storeNote(status.store_file);
       if (recent.length) said.title = "not loaded (file:line: reason):\n" + recent.map(visible).join("\n");
       if ((status.unfinished || null) !== (META.unfinished || null) ||  // an ingest left rows, or finished them
           (status.span_coverage || null) !== (META.span_coverage || null)) {  // or read the spans metrics counted
