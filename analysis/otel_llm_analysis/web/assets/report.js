@@ -464,6 +464,7 @@
       var tr = el("tr", { cls: (r.best ? "best " : "") + (r[opts.key || "key"] === null ? "none" : "") });
       var id = r[opts.key || "key"];
       var first = el("td", { text: opts.keyFormat && id !== null && id !== undefined ? fmt(id, opts.keyFormat) : keyLabel(id) });
+      if (opts.drill) drillable(first, opts.drill, id);
       tr.appendChild(first);
       columns.forEach(function (c) {
         tr.appendChild(el("td", { text: cell(r, c), cls: c.format === "text" ? "text" : "",
@@ -475,6 +476,21 @@
     if (!rows.length) body.appendChild(el("tr", {}, [el("td", { cls: "empty", colspan: columns.length + 1, text: "No data in this range." })]));
     return el("div", { cls: "table-wrap" }, [el("table", opts.label ? { "aria-label": opts.label } : {},
                                                 [el("thead", {}, [head]), body])]);
+  }
+  // From a number to what is behind it: a project's or model's name in its row is a button choosing it in the
+  // filter above (so the page, its traces included, shows that group alone) - a step the back button returns
+  // from. Only a name the filter offers: not "(none)", nor one the report left out to stay small.
+  var DRILL = { projects: "f-project", models: "f-model" };
+  function drillable(td, selectId, key) {
+    var select = document.getElementById(selectId);
+    if (key === null || key === undefined || select.value === String(key) ||
+        !Array.prototype.some.call(select.options, function (o) { return o.value === String(key); })) return;
+    var what = selectId === "f-project" ? "project" : "model";
+    var button = el("button", { type: "button", cls: "drill", text: String(key),
+                                title: "Show only " + what + " " + key + ": its figures and traces" });
+    button.onclick = function () { select.value = String(key); onFilter({ target: select }); };
+    td.textContent = "";
+    td.appendChild(button);
   }
   // A per-call cost is shown per 1,000 calls (format usd_1k): a download holds the figure shown, named for it
   // (cost_per_call -> cost_per_1k_calls), so a number read off the file is the page's.
@@ -570,7 +586,7 @@
     }
     (data.notes || []).forEach(function (said) { s.appendChild(el("p", { cls: "note said", text: said })); });
     s.appendChild(table(view.key.label, view.columns, rows, { key: view.key.key, keyFormat: view.key.format,
-                                                             label: view.title }));
+                                                             label: view.title, drill: DRILL[name] }));
     parent.appendChild(s);
     return s;
   }
