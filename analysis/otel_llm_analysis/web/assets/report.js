@@ -463,7 +463,8 @@
     rows.forEach(function (r) {
       var tr = el("tr", { cls: (r.best ? "best " : "") + (r[opts.key || "key"] === null ? "none" : "") });
       var id = r[opts.key || "key"];
-      var first = el("td", { text: opts.keyFormat && id !== null && id !== undefined ? fmt(id, opts.keyFormat) : keyLabel(id) });
+      var first = el("td", { text: opts.keyFormat && id !== null && id !== undefined ? fmt(id, opts.keyFormat) : keyLabel(id),
+                             "data-value": id === null || id === undefined ? "" : String(id) });
       if (opts.drill) drillable(first, opts.drill, id);
       tr.appendChild(first);
       columns.forEach(function (c) {
@@ -590,40 +591,59 @@
     parent.appendChild(s);
     return s;
   }
-  // Log patterns; on the dashboard, narrowed by service, logger or trace as `otel-llm logs` is (the report
-  // holds the unnarrowed patterns: its note says where to narrow them).
-  var logSources = { service: "", logger: "", trace_id: "" }, logLoading = 0;
+  // Log patterns and the newest records; on the dashboard, searched by words and severity and narrowed by
+  // service, logger or trace as `otel-llm logs` is (the report holds the unsearched ERROR ones: its note says
+  // where to search them).
+  var LOG_RECORDS = { key: { key: "time", label: "Time", format: "time" }, columns: [
+    { key: "severity_text", label: "Severity" }, { key: "service_name", label: "Service" },
+    { key: "body", label: "Message", format: "text" }, { key: "trace_id", label: "Trace" }] };
+  var SEVERITIES = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
+  var logSources = { text: "", severity: "", service: "", logger: "", trace_id: "" }, logLoading = 0;
   function renderLogs(parent, data) {
-    var s = renderTable(parent, "logs", data);
+    var block = el("div", { cls: "logs" });
+    var s = renderTable(block, "logs", data);
+    var records = data.records || [];
+    var title = "Newest " + (data.severity || "ERROR") + "+ log records" + (logSources.text ? " holding “" + logSources.text + "”" : "");
+    var list = section("log-records", title, exportOf(LOG_RECORDS.columns, records, "time"));
+    list.appendChild(table(LOG_RECORDS.key.label, LOG_RECORDS.columns, records, { key: "time", keyFormat: "time", label: title }));
+    block.appendChild(list);
+    parent.appendChild(block);
     if (!LIVE) return;
     var form = el("div", { cls: "filters log-sources" });
-    [["service", "Service"], ["logger", "Logger"], ["trace_id", "Trace id"]].forEach(function (f) {
-      var input = el("input", { type: "search", id: "log-" + f[0], value: logSources[f[0]], "aria-label": "Logs of " + f[1] });
-      // Its own request, not a new load of the page: a load of new filters under way goes on (and asks
-      // for the logs narrowed so); this answer is dropped when such a load began after it was asked.
-      input.addEventListener("change", function () {
-        logSources[f[0]] = input.value.trim();
-        var page = loading, mine = ++logLoading, alone = complete;
-        if (alone) busy(true);
-        fetch("api/logs?" + viewQuery("logs")).then(function (r) {
-          return r.json().then(function (body) { if (!r.ok) throw new Error(body.detail || r.statusText); return body; });
-        }).then(function (body) {
-          if (page !== loading || mine !== logLoading) return;
-          shown.logs = body;
-          var holder = el("div");
-          renderLogs(holder, body);
-          s.replaceWith(holder.firstChild);
-          if (alone) busy(false);
-          window.otelLlmRenders = (window.otelLlmRenders || 0) + 1;
-        }).catch(function (err) {
-          if (page !== loading || mine !== logLoading) return;
-          s.appendChild(el("p", { cls: "empty", text: "Could not load: " + err.message }));
-          if (alone) busy(false);
-        });
-      });
+    var fields = [["text", "Search words"], ["service", "Service"], ["logger", "Logger"], ["trace_id", "Trace id"]];
+    fields.forEach(function (f) {
+      var input = el("input", { type: "search", id: "log-" + f[0], value: logSources[f[0]], "aria-label": f[0] === "text" ?
+                                "Search the log messages" : "Logs of " + f[1] });
+      input.addEventListener("change", function () { logSources[f[0]] = input.value.trim(); reloadLogs(block); });
       form.appendChild(el("label", {}, [f[1] + " ", input]));
     });
+    var level = el("select", { id: "log-severity", "aria-label": "Lowest log severity" });
+    SEVERITIES.forEach(function (v) { level.appendChild(el("option", { value: v, text: v + " and above" })); });
+    level.value = logSources.severity || data.severity || "ERROR";
+    level.addEventListener("change", function () { logSources.severity = level.value; reloadLogs(block); });
+    form.insertBefore(el("label", {}, ["Severity ", level]), form.children[1]);
     s.insertBefore(form, s.querySelector(".table-wrap"));
+  }
+  // The logs' own request, not a new load of the page: a load of new filters under way goes on (and asks for
+  // the logs searched so); this answer is dropped when such a load began after it was asked.
+  function reloadLogs(block) {
+    var page = loading, mine = ++logLoading, alone = complete;
+    if (alone) busy(true);
+    fetch("api/logs?" + viewQuery("logs")).then(function (r) {
+      return r.json().then(function (body) { if (!r.ok) throw new Error(body.detail || r.statusText); return body; });
+    }).then(function (body) {
+      if (page !== loading || mine !== logLoading) return;
+      shown.logs = body;
+      var holder = el("div");
+      renderLogs(holder, body);
+      block.replaceWith(holder.firstChild);
+      if (alone) busy(false);
+      window.otelLlmRenders = (window.otelLlmRenders || 0) + 1;
+    }).catch(function (err) {
+      if (page !== loading || mine !== logLoading) return;
+      block.appendChild(el("p", { cls: "empty", text: "Could not load: " + err.message }));
+      if (alone) busy(false);
+    });
   }
   function renderCompare(parent, data) {
     var view = VIEWS.compare;
