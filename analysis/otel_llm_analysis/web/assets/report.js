@@ -455,11 +455,12 @@
   function keyLabel(key) { return key === null || key === undefined ? "(none)" : String(key); }
   function table(keyTitle, columns, rows, opts) {
     opts = opts || {};
-    var head = el("tr", {}, [el("th", { text: keyTitle })].concat(columns.map(function (c) {
-      // times are UTC (as the date filters' days): a header says so, not to be read as local time
-      return el("th", { text: c.label + (c.format === "time" ? " (UTC)" : ""), cls: c.format === "text" ? "text" : "" });
-    })));
     var body = el("tbody");
+    var head = el("tr", {}, [sortable(el("th", { text: keyTitle }), body, 0, opts.keyFormat)].concat(columns.map(function (c, i) {
+      // times are UTC (as the date filters' days): a header says so, not to be read as local time
+      return sortable(el("th", { text: c.label + (c.format === "time" ? " (UTC)" : ""), cls: c.format === "text" ? "text" : "" }),
+                      body, i + 1, c.format);
+    })));
     rows.forEach(function (r) {
       var tr = el("tr", { cls: (r.best ? "best " : "") + (r[opts.key || "key"] === null ? "none" : "") });
       var id = r[opts.key || "key"];
@@ -477,6 +478,37 @@
     if (!rows.length) body.appendChild(el("tr", {}, [el("td", { cls: "empty", colspan: columns.length + 1, text: "No data in this range." })]));
     return el("div", { cls: "table-wrap" }, [el("table", opts.label ? { "aria-label": opts.label } : {},
                                                 [el("thead", {}, [head]), body])]);
+  }
+  // A header is a button sorting its table by that column: a figure biggest first, then smallest first; a
+  // name or time A to Z, then Z to A; an unknown figure (an unpriced cost, "(none)") last either way. A row's
+  // span tree (tr.tree) moves with it.
+  var TEXTUAL = { text: 1, time: 1 };
+  function sortable(th, body, index, format) {
+    var numeric = format && !TEXTUAL[format];
+    var button = el("button", { type: "button", cls: "sort", text: th.textContent, title: "sort by " + th.textContent });
+    th.textContent = "";
+    th.appendChild(button);
+    button.onclick = function () {
+      var now = th.getAttribute("aria-sort"), down = now ? now === "ascending" : !!numeric;
+      Array.prototype.forEach.call(th.parentNode.children, function (h) { h.removeAttribute("aria-sort"); });
+      th.setAttribute("aria-sort", down ? "descending" : "ascending");
+      var groups = [];
+      Array.prototype.forEach.call(body.children, function (tr) {
+        if (tr.classList.contains("tree") && groups.length) groups[groups.length - 1].push(tr); else groups.push([tr]);
+      });
+      function value(group) {
+        var v = group[0].cells[index] ? group[0].cells[index].dataset.value : undefined;
+        if (v === undefined || v === "" || (index === 0 && group[0].classList.contains("none"))) return null;
+        return numeric ? Number(v) : v.toLowerCase();
+      }
+      groups.sort(function (a, b) {
+        var x = value(a), y = value(b);
+        if (x === null || y === null) return x === y ? 0 : x === null ? 1 : -1;
+        return (x < y ? -1 : x > y ? 1 : 0) * (down ? -1 : 1);
+      });
+      groups.forEach(function (group) { group.forEach(function (tr) { body.appendChild(tr); }); });
+    };
+    return th;
   }
   // From a number to what is behind it: a project's or model's name in its row is a button choosing it in the
   // filter above (so the page, its traces included, shows that group alone) - a step the back button returns
