@@ -298,7 +298,8 @@ def budgets_view(store: Any, query: Query) -> dict[str, Any]:
     """Each budget's month so far (ok < 70 % <= warning < 90 % <= critical), projection and run-out day.
 
     Each row also counts the month's LLM calls in the budget's scope whose model has no
-    price (``unpriced_calls``): the spend cannot include them.
+    price (``unpriced_calls``): the spend cannot include them; and what is left of it
+    (``remaining_usd``, below 0 when over).
     """
     if not query.budgets:
         return {"rows": [], "month": query.budget_month}
@@ -312,6 +313,7 @@ def budgets_view(store: Any, query: Query) -> dict[str, Any]:
     records = _table(rows)
     for row, record in zip(rows, records):  # their spend sums priced calls: say how many calls it cannot count
         record["unpriced_calls"] = _call(query, summaries.totals, store, budget_filters(row)).unpriced_calls
+        record["remaining_usd"] = row.monthly_usd - row.spent  # below 0: that much over
     return {"rows": records, "month": rows[0].month, "as_of": rows[0].as_of}
 
 

@@ -581,7 +581,8 @@
   function renderBudgets(parent, budgets) {
     var rows = budgets.rows || [];
     var s = section("budgets", "Budgets" + (budgets.month ? " — " + budgets.month + (budgets.as_of ? " as of " + budgets.as_of : "") : ""),
-                    rows.length ? exportOf([{ key: "monthly_usd" }, { key: "spent" }, { key: "percent_used" }, { key: "status" },
+                    rows.length ? exportOf([{ key: "monthly_usd" }, { key: "spent" }, { key: "remaining_usd" },
+                                            { key: "percent_used" }, { key: "status" },
                                             { key: "projected_month_end" }, { key: "runs_out_on" },
                                             { key: "unpriced_calls" }], rows, "budget") : null);
     if (!rows.length) {
@@ -599,7 +600,8 @@
         el("div", { cls: "name" }, [b.budget + " ", el("span", { cls: "badge " + b.status, text: symbol })]),
         bar,
         el("div", { cls: "detail", text: usd(b.spent) + " of " + usd(b.monthly_usd) + " (" + b.percent_used.toFixed(1) +
-          "% used) · projected month-end " + usd(b.projected_month_end) + " · " +
+          "% used) · " + (b.remaining_usd < 0 ? usd(-b.remaining_usd) + " over" : usd(b.remaining_usd) + " left") +
+          " · projected month-end " + usd(b.projected_month_end) + " · " +
           (b.runs_out_on ? "runs out on " + b.runs_out_on : "does not run out this month") +
           (b.unpriced_calls ? " · " + group(b.unpriced_calls, 0) + " unpriced LLM call" + (b.unpriced_calls === 1 ? "" : "s") +
            " not in the spend (no price known for their model)" : "") })]);
