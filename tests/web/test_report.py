@@ -412,7 +412,7 @@ def test_report_says_unpriced_where_a_cost_is_unknown_never_a_bare_dash(
     unpriced = [row for row in summary(api, "model") if row.llm_calls and row.cost_usd is None]
     assert unpriced, "the synthetic data has an unpriced model"
     for row in unpriced:
-        cells = page.locator("#view-models tbody tr", has=page.locator(f"td:text-is('{row.key}')"))
+        cells = page.locator("#view-models tbody tr", has=page.get_by_text(str(row.key), exact=True))
         for key in ("cost_usd", "cost_share", "cost_per_call"):
             assert cells.locator(f"td[data-key={key}]").inner_text() == "unpriced", key
     total = totals(api)
@@ -422,7 +422,7 @@ def test_report_says_unpriced_where_a_cost_is_unknown_never_a_bare_dash(
     card = page.locator("[data-kpi=cost_per_call]").inner_text()
     assert f"per priced call: {total.priced_calls} of {total.llm_calls} LLM calls have a cost" in card, card
     priced_row = next(row for row in summary(api, "model") if row.cost_usd)
-    cells = page.locator("#view-models tbody tr", has=page.locator(f"td:text-is('{priced_row.key}')"))
+    cells = page.locator("#view-models tbody tr", has=page.get_by_text(str(priced_row.key), exact=True))
     assert cells.locator("td[data-key=cost_usd]").inner_text().startswith("$")
     watched.assert_clean(report.as_uri())
 

@@ -683,13 +683,14 @@ def test_dashboard_follows_a_dark_colour_scheme_and_stays_readable(watched: Watc
     assert [i for i in found["items"] if "live-only" in i[1]], "the dashboard's own parts are checked"
     assert_readable(page)
     page.fill("#log-service", "any service")  # a typed value, read against its field
-    fields = page.eval_on_selector_all("#f-since, #f-until, .log-sources input", """els => els.map(e => {
+    fields = page.eval_on_selector_all("#f-since, #f-until, .log-sources input, .log-sources select", """els => els.map(e => {
       const rgb = s => s.match(/[\\d.]+/g).slice(0, 3).map(Number);
       const lum = c => { const a = c.map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
                          return 0.2126 * a[0] + 0.7152 * a[1] + 0.0722 * a[2]; };
       const cs = getComputedStyle(e), f = lum(rgb(cs.color)), b = lum(rgb(cs.backgroundColor));
       return [e.id, b, (Math.max(f, b) + 0.05) / (Math.min(f, b) + 0.05)]; })""")
-    assert len(fields) == 5 and all(bg < 0.1 and ratio >= 4.5 for _, bg, ratio in fields), fields
+    assert len(fields) == 7 and all(  # the dates; the log search: words, severity, service, logger, trace
+        bg < 0.1 and ratio >= 4.5 for _, bg, ratio in fields), fields
     watched.screenshot("dashboard-dark")
     page.emulate_media(color_scheme="light")
     assert contrasts(page)["background"] > 0.9

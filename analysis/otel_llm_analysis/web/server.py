@@ -37,10 +37,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from otel_llm_analysis import Filters
 from otel_llm_analysis._catalog import catalog
 from otel_llm_analysis.export import to_csv, to_json
+from otel_llm_analysis.logs import SEVERITY_LEVELS
 from otel_llm_analysis.store import StoreError
 from otel_llm_analysis.web.choices import choices
 from otel_llm_analysis.web.live import LiveStore
 from otel_llm_analysis.web.static import render_page
+from otel_llm_analysis.web.store_file import StoreFile
 from otel_llm_analysis.web.views import TRACE_PAGE, TRACE_PAGE_MAX, VIEWS, Query, describe, table_rows, trace_detail
 
 TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -49,7 +51,7 @@ VERSION_HEADER = "X-Otel-Llm-Version"
 FILTER_PARAMS = ("since", "until", "project", "model")
 #: what each view accepts besides the filters
 VIEW_PARAMS = {"trends": ("period",), "traces": ("top",), "compare": ("by",),
-               "logs": ("limit", "service", "logger", "trace_id"), "processes": ("period",)}
+               "logs": ("limit", "service", "logger", "trace_id", "text", "severity"), "processes": ("period",)}
 
 
 class ORJSONResponse(JSONResponse):
@@ -117,8 +119,10 @@ def create_app(live: LiveStore, base: Query, *, source: str = "", refresh_ms: in
 
     With ``hosts``, a request whose Host header names another host is refused (400):
     a page in the user's browser could otherwise point its own domain at 127.0.0.1
-    (DNS rebinding) and read a loopback dashboard as its own origin.
+    (DNS rebinding) and read a loopback dashboard as its own origin. ``source`` names the store (its path,
+    when a file): ``/api/status`` says when the file there is no longer the one opened (``store_file``).
     """
+    opened = StoreFile(source)
     app = FastAPI(title="otel-llm dashboard", version="1", docs_url=None, redoc_url=None,
                   default_response_class=ORJSONResponse,
                   description="The views of the otel-llm report as JSON. Dates are ISO 8601 (naive = UTC) or "
@@ -183,16 +187,21 @@ def create_app(live: LiveStore, base: Query, *, source: str = "", refresh_ms: in
         top: Annotated[int, Param(ge=1, le=200, description="Traces: how many per ranking.")] = base.top,
         by: Annotated[Optional[list[str]], Param(max_length=20, description="Compare: model or run_config.<key>; "
                                                                             "repeatable.")] = None,
-        limit: Annotated[int, Param(ge=1, le=1000, description="Logs: patterns to return.")] = base.log_limit,
+        limit: Annotated[int, Param(ge=1, le=1000, description="Logs: patterns, and records, to return.")] = base.log_limit,
         service: Annotated[Optional[str], Param(max_length=NAME_MAX, description="Logs: one service's records "
                                                                                  "(service.name).")] = None,
         logger: Annotated[Optional[str], Param(max_length=NAME_MAX, description="Logs: one logger's records "
                                                                                "(its scope name).")] = None,
         trace_id: Annotated[Optional[str], Param(pattern="^[0-9a-f]{32}$", description="Logs: one trace's "
                                                  "records (32 lowercase hex digits).")] = None,
+        text: Annotated[Optional[str], Param(max_length=NAME_MAX, description="Logs: records whose message holds "
+                                                                             "these words (any case).")] = None,
+        severity: Annotated[Literal[tuple(SEVERITY_LEVELS)], Param(  # type: ignore[valid-type]
+            description="Logs: the lowest severity of the records and patterns.")] = base.log_severity,
     ) -> dict[str, Any]:
         chosen: dict[str, Any] = {"period": period, "top": top, "log_limit": limit, "log_service": service,
-                                  "log_logger": logger, "log_trace_id": trace_id}
+                                  "log_logger": logger, "log_trace_id": trace_id, "log_text": text or None,
+                                  "log_severity": severity}
         if by:
             chosen["compare_by"] = tuple(by)
         return chosen
@@ -221,7 +230,8 @@ def create_app(live: LiveStore, base: Query, *, source: str = "", refresh_ms: in
                 "ingesting_for": live.ingesting_for,
                 "rounds": live.rounds, "last_ingest": live.last_ingest,
                 "last_error": live.last_error, "unfinished": unfinished, "span_coverage": coverage,
-                "problems": live.problems, "recent_problems": live.recent_problems}
+                "problems": live.problems, "recent_problems": live.recent_problems,
+                "store_file": opened.change()}
 
     @app.get("/api/choices", dependencies=[Depends(_only(()))], summary="Date ranges, projects and models")
     def filter_choices() -> dict[str, Any]:

@@ -56,6 +56,10 @@ class Query:
     log_service: str | None = None
     log_logger: str | None = None
     log_trace_id: str | None = None
+    #: the logs' search (``logs.search_logs``'s text and severity, as ``otel-llm logs``'s): words in the message
+    #: (any case), and the lowest severity, of the records and the patterns
+    log_text: str | None = None
+    log_severity: str = "ERROR"
     #: the filters' window with open ends closed by the data (``with_window`` resolves it once for all views)
     window: tuple[datetime, datetime] | None = None
     #: results shared by the views of one report build (``shared.Shared``); None computes every call afresh
@@ -294,7 +298,8 @@ def budgets_view(store: Any, query: Query) -> dict[str, Any]:
     """Each budget's month so far (ok < 70 % <= warning < 90 % <= critical), projection and run-out day.
 
     Each row also counts the month's LLM calls in the budget's scope whose model has no
-    price (``unpriced_calls``): the spend cannot include them.
+    price (``unpriced_calls``): the spend cannot include them; and what is left of it
+    (``remaining_usd``, below 0 when over).
     """
     if not query.budgets:
         return {"rows": [], "month": query.budget_month}
@@ -308,6 +313,7 @@ def budgets_view(store: Any, query: Query) -> dict[str, Any]:
     records = _table(rows)
     for row, record in zip(rows, records):  # their spend sums priced calls: say how many calls it cannot count
         record["unpriced_calls"] = _call(query, summaries.totals, store, budget_filters(row)).unpriced_calls
+        record["remaining_usd"] = row.monthly_usd - row.spent  # below 0: that much over
     return {"rows": records, "month": rows[0].month, "as_of": rows[0].as_of}
 
 
@@ -543,14 +549,28 @@ LOG_COLUMNS = (
 )
 
 
-def logs_view(store: Any, query: Query) -> dict[str, Any]:
-    """Error log patterns in the window, of one service, logger or trace when the query names them.
+#: a log record as the page lists it (``logs.LogRow``), keyed by its time
+LOG_RECORD_COLUMNS = (
+    Column("severity_text", "Severity"),
+    Column("service_name", "Service"),
+    Column("body", "Message", "text"),
+    Column("trace_id", "Trace"),
+)
 
-    Logs carry no project or model, so only the dates and those three narrow them.
+
+def logs_view(store: Any, query: Query) -> dict[str, Any]:
+    """Log patterns and the newest records (``records``) at or above the query's severity (ERROR unless
+    said), with its words when it gives some, of one service, logger or trace when it names them.
+
+    Logs carry no project or model, so only the dates and those narrow them.
     """
-    rows = logs.log_patterns(store, "ERROR", None, query.filters.since, query.filters.until, query.log_limit,
-                             service=query.log_service, logger=query.log_logger, trace_id=query.log_trace_id)
-    return {"rows": _shown(rows, LOG_COLUMNS[1:], "pattern")}
+    f, sources = query.filters, {"service": query.log_service, "logger": query.log_logger,
+                                 "trace_id": query.log_trace_id}
+    rows = logs.log_patterns(store, query.log_severity, query.log_text, f.since, f.until, query.log_limit, **sources)
+    records = logs.search_logs(store, query.log_text, query.log_severity, f.since, f.until, query.log_limit,
+                               **sources)
+    return {"rows": _shown(rows, LOG_COLUMNS[1:], "pattern"), "severity": query.log_severity,
+            "records": _shown(records, LOG_RECORD_COLUMNS, "time")}
 
 
 PROCESS_COLUMNS = (
@@ -709,9 +729,10 @@ VIEWS: Mapping[str, View] = {v.name: v for v in (
          "when, besides, nothing in it was retried. Cost and time of retries: the tries before each loop's last."),
     View("traces", "Traces", traces_view, TRACE_COLUMNS, Column("trace_id", "Trace")),
     View("logs", "Log error patterns", logs_view, LOG_COLUMNS[1:], LOG_COLUMNS[0],
-         "ERROR and FATAL records grouped by message with values masked; logs carry no project or model, "
-         "so only the date range filters them; narrow them by service, logger or trace on the dashboard "
-         "(otel-llm serve) or with otel-llm logs --patterns --service/--logger/--trace.", filtered_by=("dates",)),
+         "ERROR and FATAL records grouped by message with values masked, and the newest of them; logs carry no "
+         "project or model, so only the date range filters them; search their words, pick a lower severity or "
+         "narrow them by service, logger or trace on the dashboard (otel-llm serve) or with otel-llm logs "
+         "--patterns --service/--logger/--trace (--search, --severity).", filtered_by=("dates",)),
     View("processes", "Processes: memory, CPU, threads", processes_view, PROCESS_COLUMNS,
          Column("period", "Period (UTC)", "time"),
          "Per process (a service.instance.id of a service) and period, from configure(process_metrics=True): "

@@ -455,15 +455,18 @@
   function keyLabel(key) { return key === null || key === undefined ? "(none)" : String(key); }
   function table(keyTitle, columns, rows, opts) {
     opts = opts || {};
-    var head = el("tr", {}, [el("th", { text: keyTitle })].concat(columns.map(function (c) {
-      // times are UTC (as the date filters' days): a header says so, not to be read as local time
-      return el("th", { text: c.label + (c.format === "time" ? " (UTC)" : ""), cls: c.format === "text" ? "text" : "" });
-    })));
     var body = el("tbody");
+    var head = el("tr", {}, [sortable(el("th", { text: keyTitle }), body, 0, opts.keyFormat)].concat(columns.map(function (c, i) {
+      // times are UTC (as the date filters' days): a header says so, not to be read as local time
+      return sortable(el("th", { text: c.label + (c.format === "time" ? " (UTC)" : ""), cls: c.format === "text" ? "text" : "" }),
+                      body, i + 1, c.format);
+    })));
     rows.forEach(function (r) {
       var tr = el("tr", { cls: (r.best ? "best " : "") + (r[opts.key || "key"] === null ? "none" : "") });
       var id = r[opts.key || "key"];
-      var first = el("td", { text: opts.keyFormat && id !== null && id !== undefined ? fmt(id, opts.keyFormat) : keyLabel(id) });
+      var first = el("td", { text: opts.keyFormat && id !== null && id !== undefined ? fmt(id, opts.keyFormat) : keyLabel(id),
+                             "data-value": id === null || id === undefined ? "" : String(id) });
+      if (opts.drill) drillable(first, opts.drill, id);
       tr.appendChild(first);
       columns.forEach(function (c) {
         tr.appendChild(el("td", { text: cell(r, c), cls: c.format === "text" ? "text" : "",
@@ -475,6 +478,52 @@
     if (!rows.length) body.appendChild(el("tr", {}, [el("td", { cls: "empty", colspan: columns.length + 1, text: "No data in this range." })]));
     return el("div", { cls: "table-wrap" }, [el("table", opts.label ? { "aria-label": opts.label } : {},
                                                 [el("thead", {}, [head]), body])]);
+  }
+  // A header is a button sorting its table by that column: a figure biggest first, then smallest first; a
+  // name or time A to Z, then Z to A; an unknown figure (an unpriced cost, "(none)") last either way. A row's
+  // span tree (tr.tree) moves with it.
+  var TEXTUAL = { text: 1, time: 1 };
+  function sortable(th, body, index, format) {
+    var numeric = format && !TEXTUAL[format];
+    var button = el("button", { type: "button", cls: "sort", text: th.textContent, title: "sort by " + th.textContent });
+    th.textContent = "";
+    th.appendChild(button);
+    button.onclick = function () {
+      var now = th.getAttribute("aria-sort"), down = now ? now === "ascending" : !!numeric;
+      Array.prototype.forEach.call(th.parentNode.children, function (h) { h.removeAttribute("aria-sort"); });
+      th.setAttribute("aria-sort", down ? "descending" : "ascending");
+      var groups = [];
+      Array.prototype.forEach.call(body.children, function (tr) {
+        if (tr.classList.contains("tree") && groups.length) groups[groups.length - 1].push(tr); else groups.push([tr]);
+      });
+      function value(group) {
+        var v = group[0].cells[index] ? group[0].cells[index].dataset.value : undefined;
+        if (v === undefined || v === "" || (index === 0 && group[0].classList.contains("none"))) return null;
+        return numeric ? Number(v) : v.toLowerCase();
+      }
+      groups.sort(function (a, b) {
+        var x = value(a), y = value(b);
+        if (x === null || y === null) return x === y ? 0 : x === null ? 1 : -1;
+        return (x < y ? -1 : x > y ? 1 : 0) * (down ? -1 : 1);
+      });
+      groups.forEach(function (group) { group.forEach(function (tr) { body.appendChild(tr); }); });
+    };
+    return th;
+  }
+  // From a number to what is behind it: a project's or model's name in its row is a button choosing it in the
+  // filter above (so the page, its traces included, shows that group alone) - a step the back button returns
+  // from. Only a name the filter offers: not "(none)", nor one the report left out to stay small.
+  var DRILL = { projects: "f-project", models: "f-model" };
+  function drillable(td, selectId, key) {
+    var select = document.getElementById(selectId);
+    if (key === null || key === undefined || select.value === String(key) ||
+        !Array.prototype.some.call(select.options, function (o) { return o.value === String(key); })) return;
+    var what = selectId === "f-project" ? "project" : "model";
+    var button = el("button", { type: "button", cls: "drill", text: String(key),
+                                title: "Show only " + what + " " + key + ": its figures and traces" });
+    button.onclick = function () { select.value = String(key); onFilter({ target: select }); };
+    td.textContent = "";
+    td.appendChild(button);
   }
   // A per-call cost is shown per 1,000 calls (format usd_1k): a download holds the figure shown, named for it
   // (cost_per_call -> cost_per_1k_calls), so a number read off the file is the page's.
@@ -532,7 +581,8 @@
   function renderBudgets(parent, budgets) {
     var rows = budgets.rows || [];
     var s = section("budgets", "Budgets" + (budgets.month ? " — " + budgets.month + (budgets.as_of ? " as of " + budgets.as_of : "") : ""),
-                    rows.length ? exportOf([{ key: "monthly_usd" }, { key: "spent" }, { key: "percent_used" }, { key: "status" },
+                    rows.length ? exportOf([{ key: "monthly_usd" }, { key: "spent" }, { key: "remaining_usd" },
+                                            { key: "percent_used" }, { key: "status" },
                                             { key: "projected_month_end" }, { key: "runs_out_on" },
                                             { key: "unpriced_calls" }], rows, "budget") : null);
     if (!rows.length) {
@@ -550,7 +600,8 @@
         el("div", { cls: "name" }, [b.budget + " ", el("span", { cls: "badge " + b.status, text: symbol })]),
         bar,
         el("div", { cls: "detail", text: usd(b.spent) + " of " + usd(b.monthly_usd) + " (" + b.percent_used.toFixed(1) +
-          "% used) · projected month-end " + usd(b.projected_month_end) + " · " +
+          "% used) · " + (b.remaining_usd < 0 ? usd(-b.remaining_usd) + " over" : usd(b.remaining_usd) + " left") +
+          " · projected month-end " + usd(b.projected_month_end) + " · " +
           (b.runs_out_on ? "runs out on " + b.runs_out_on : "does not run out this month") +
           (b.unpriced_calls ? " · " + group(b.unpriced_calls, 0) + " unpriced LLM call" + (b.unpriced_calls === 1 ? "" : "s") +
            " not in the spend (no price known for their model)" : "") })]);
@@ -570,44 +621,63 @@
     }
     (data.notes || []).forEach(function (said) { s.appendChild(el("p", { cls: "note said", text: said })); });
     s.appendChild(table(view.key.label, view.columns, rows, { key: view.key.key, keyFormat: view.key.format,
-                                                             label: view.title }));
+                                                             label: view.title, drill: DRILL[name] }));
     parent.appendChild(s);
     return s;
   }
-  // Log patterns; on the dashboard, narrowed by service, logger or trace as `otel-llm logs` is (the report
-  // holds the unnarrowed patterns: its note says where to narrow them).
-  var logSources = { service: "", logger: "", trace_id: "" }, logLoading = 0;
+  // Log patterns and the newest records; on the dashboard, searched by words and severity and narrowed by
+  // service, logger or trace as `otel-llm logs` is (the report holds the unsearched ERROR ones: its note says
+  // where to search them).
+  var LOG_RECORDS = { key: { key: "time", label: "Time", format: "time" }, columns: [
+    { key: "severity_text", label: "Severity" }, { key: "service_name", label: "Service" },
+    { key: "body", label: "Message", format: "text" }, { key: "trace_id", label: "Trace" }] };
+  var SEVERITIES = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
+  var logSources = { text: "", severity: "", service: "", logger: "", trace_id: "" }, logLoading = 0;
   function renderLogs(parent, data) {
-    var s = renderTable(parent, "logs", data);
+    var block = el("div", { cls: "logs" });
+    var s = renderTable(block, "logs", data);
+    var records = data.records || [];
+    var title = "Newest " + (data.severity || "ERROR") + "+ log records" + (logSources.text ? " holding “" + logSources.text + "”" : "");
+    var list = section("log-records", title, exportOf(LOG_RECORDS.columns, records, "time"));
+    list.appendChild(table(LOG_RECORDS.key.label, LOG_RECORDS.columns, records, { key: "time", keyFormat: "time", label: title }));
+    block.appendChild(list);
+    parent.appendChild(block);
     if (!LIVE) return;
     var form = el("div", { cls: "filters log-sources" });
-    [["service", "Service"], ["logger", "Logger"], ["trace_id", "Trace id"]].forEach(function (f) {
-      var input = el("input", { type: "search", id: "log-" + f[0], value: logSources[f[0]], "aria-label": "Logs of " + f[1] });
-      // Its own request, not a new load of the page: a load of new filters under way goes on (and asks
-      // for the logs narrowed so); this answer is dropped when such a load began after it was asked.
-      input.addEventListener("change", function () {
-        logSources[f[0]] = input.value.trim();
-        var page = loading, mine = ++logLoading, alone = complete;
-        if (alone) busy(true);
-        fetch("api/logs?" + viewQuery("logs")).then(function (r) {
-          return r.json().then(function (body) { if (!r.ok) throw new Error(body.detail || r.statusText); return body; });
-        }).then(function (body) {
-          if (page !== loading || mine !== logLoading) return;
-          shown.logs = body;
-          var holder = el("div");
-          renderLogs(holder, body);
-          s.replaceWith(holder.firstChild);
-          if (alone) busy(false);
-          window.otelLlmRenders = (window.otelLlmRenders || 0) + 1;
-        }).catch(function (err) {
-          if (page !== loading || mine !== logLoading) return;
-          s.appendChild(el("p", { cls: "empty", text: "Could not load: " + err.message }));
-          if (alone) busy(false);
-        });
-      });
+    var fields = [["text", "Search words"], ["service", "Service"], ["logger", "Logger"], ["trace_id", "Trace id"]];
+    fields.forEach(function (f) {
+      var input = el("input", { type: "search", id: "log-" + f[0], value: logSources[f[0]], "aria-label": f[0] === "text" ?
+                                "Search the log messages" : "Logs of " + f[1] });
+      input.addEventListener("change", function () { logSources[f[0]] = input.value.trim(); reloadLogs(block); });
       form.appendChild(el("label", {}, [f[1] + " ", input]));
     });
+    var level = el("select", { id: "log-severity", "aria-label": "Lowest log severity" });
+    SEVERITIES.forEach(function (v) { level.appendChild(el("option", { value: v, text: v + " and above" })); });
+    level.value = logSources.severity || data.severity || "ERROR";
+    level.addEventListener("change", function () { logSources.severity = level.value; reloadLogs(block); });
+    form.insertBefore(el("label", {}, ["Severity ", level]), form.children[1]);
     s.insertBefore(form, s.querySelector(".table-wrap"));
+  }
+  // The logs' own request, not a new load of the page: a load of new filters under way goes on (and asks for
+  // the logs searched so); this answer is dropped when such a load began after it was asked.
+  function reloadLogs(block) {
+    var page = loading, mine = ++logLoading, alone = complete;
+    if (alone) busy(true);
+    fetch("api/logs?" + viewQuery("logs")).then(function (r) {
+      return r.json().then(function (body) { if (!r.ok) throw new Error(body.detail || r.statusText); return body; });
+    }).then(function (body) {
+      if (page !== loading || mine !== logLoading) return;
+      shown.logs = body;
+      var holder = el("div");
+      renderLogs(holder, body);
+      block.replaceWith(holder.firstChild);
+      if (alone) busy(false);
+      window.otelLlmRenders = (window.otelLlmRenders || 0) + 1;
+    }).catch(function (err) {
+      if (page !== loading || mine !== logLoading) return;
+      block.appendChild(el("p", { cls: "empty", text: "Could not load: " + err.message }));
+      if (alone) busy(false);
+    });
   }
   function renderCompare(parent, data) {
     var view = VIEWS.compare;
@@ -938,6 +1008,12 @@
       "before it, whole; they update when it ends." : "";
     if (since) note.removeAttribute("hidden"); else note.setAttribute("hidden", "");
   }
+  // The store file deleted or rebuilt under the server: its figures are of the file it opened, said as such.
+  function storeNote(said) {
+    var note = document.getElementById("store-note");
+    note.textContent = said ? visible(said) : "";
+    if (said) note.removeAttribute("hidden"); else note.setAttribute("hidden", "");
+  }
   function poll() {
     fetch("api/status").then(function (r) { return r.json(); }).then(function (status) {
       var said = document.getElementById("live-status"), recent = status.recent_problems || [];
@@ -948,6 +1024,7 @@
         (status.problems ? " · " + group(status.problems, 0) + " line" + (status.problems === 1 ? "" : "s") +
          " not loaded, the latest: " + recent[recent.length - 1] : ""));
       ingestNote(status.ingesting_for >= NOTE_AFTER_S ? status.ingesting : null);
+      storeNote(status.store_file);
       if (recent.length) said.title = "not loaded (file:line: reason):\n" + recent.map(visible).join("\n");
       if ((status.unfinished || null) !== (META.unfinished || null) ||  // an ingest left rows, or finished them
           (status.span_coverage || null) !== (META.span_coverage || null)) {  // or read the spans metrics counted
