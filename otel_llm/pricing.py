@@ -44,6 +44,11 @@ of the input and output counts) are priced at the model's audio rates
 (``input_audio_mtok`` / ``output_audio_mtok``); a model without one prices them
 at its text rate, and the ``note`` says so.
 
+Incomplete usage: a call whose usage lost a count to an invalid value
+(``Usage.dropped``, other than the provider's bill) gets no cost, as an unknown
+model does; the dropped count's notice on stderr says so. The counts left
+would price only part of the call, a low cost summed as its whole.
+
 Sanity bound: a cost is never negative, NaN or above :data:`MAX_CALL_COST_USD`
 ($1,000) for one call. The most expensive models listed today charge about
 $600 per million output tokens, so a long-context call with a long answer
@@ -403,13 +408,16 @@ class PriceBook:
         return found
 
     def cost(self, model: str | None, usage: Usage, provider: str | None = None) -> Cost | None:
-        """Cost of one call, or ``None`` (unknown model, no token counts, or not sane). Never raises.
+        """Cost of one call, or ``None`` (unknown model, no token counts, a dropped count, or not sane). Never raises.
+
+        A usage that lost a count it is priced by (:meth:`Usage.partly_counted`)
+        has no cost: the price of the counts left would be a part taken for the whole.
 
         Runs on every priced call: a model with untiered rates (most) is one
         dict hit in ``_flat_cache`` and four products; the rest go through
         :meth:`rates` and :meth:`ModelRates.price`.
         """
-        if usage.input_tokens is None and usage.output_tokens is None:
+        if (usage.input_tokens is None and usage.output_tokens is None) or (usage.dropped and usage.partly_counted()):
             return None
         note = None
         try:
