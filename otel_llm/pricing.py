@@ -68,6 +68,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -249,11 +250,16 @@ def _rate_from_genai(price: Any) -> _Rate | None:
 
 
 def _rate_from_user(value: Any) -> _Rate | None:
+    """A user's price (USD per 1M tokens) as a per-token rate; ``None`` when absent.
+
+    A bool is no price (``True`` would read as 1 USD), nor is infinity (every call
+    of its model would be dropped as insane, one by one): refused with the entry.
+    """
     if value is None:
         return None
-    number = float(value)
-    if number < 0 or number != number:
-        raise ValueError(f"price must be a non-negative number, got {value!r}")
+    number = float(value) if not isinstance(value, bool) else math.nan
+    if not (math.isfinite(number) and number >= 0):
+        raise ValueError(f"price must be a finite non-negative number, got {value!r}")
     return _Rate(number / _PER_MILLION)
 
 
