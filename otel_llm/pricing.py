@@ -47,7 +47,9 @@ at its text rate, and the ``note`` says so.
 Incomplete usage: a call whose usage lost a count to an invalid value
 (``Usage.dropped``, other than the provider's bill) gets no cost, as an unknown
 model does; the dropped count's notice on stderr says so. The counts left
-would price only part of the call, a low cost summed as its whole.
+would price only part of the call, a low cost summed as its whole. Cache reads
+and writes beyond the input that includes them (or beside no input count) are
+counts that contradict each other: no cost, one notice per model.
 
 Sanity bound: a cost is never negative, NaN or above :data:`MAX_CALL_COST_USD`
 ($1,000) for one call. The most expensive models listed today charge about
@@ -353,6 +355,7 @@ class PriceBook:
         self._warned: set[str] = set()
         self._warned_no_model = False
         self._warned_cost: set[str] = set()
+        self._warned_counts: set[str] = set()  # models whose cache counts were said to exceed the input
         self._tiers: dict[tuple[str | None, str, str], ModelRates | None] = {}  # (provider, model, tier)
         self._source = f"genai-prices@{_version()}"
 
@@ -418,12 +421,18 @@ class PriceBook:
 
         A usage that lost a count it is priced by (:meth:`Usage.partly_counted`)
         has no cost: the price of the counts left would be a part taken for the whole.
+        Nor has one whose cache reads and writes exceed its input (which includes
+        them): one of its counts is wrong, and which is not known.
 
         Runs on every priced call: a model with untiered rates (most) is one
         dict hit in ``_flat_cache`` and four products; the rest go through
         :meth:`rates` and :meth:`ModelRates.price`.
         """
         if (usage.input_tokens is None and usage.output_tokens is None) or (usage.dropped and usage.partly_counted()):
+            return None
+        read, write = usage.cache_read_tokens, usage.cache_write_tokens
+        if (read or write) and (read or 0) + (write or 0) > (usage.input_tokens or 0):
+            self._warn_contradicting(model, usage)
             return None
         note = None
         try:
@@ -497,6 +506,19 @@ class PriceBook:
                     found = self._genai_rates(info.get_prices(now, context))
             self._tiers[key] = found
         return found
+
+    def _warn_contradicting(self, model: str | None, usage: Usage) -> None:
+        """Say once per model that a call's cache counts exceed its input (so it got no cost)."""
+        key = str(model)
+        if key in self._warned_counts:
+            return
+        self._warned_counts.add(key)
+        _notices.notice(
+            f"a call of model {model!r} has more cached tokens than input tokens (input_tokens={usage.input_tokens}, "
+            f"cache_read_tokens={usage.cache_read_tokens}, cache_write_tokens={usage.cache_write_tokens}; the input "
+            "includes them): counts that contradict each other get no cost. The call keeps its tokens, further such "
+            "calls of this model are not reported."
+        )
 
     def _warn_insane(self, model: str | None, usd: float, usage: Usage) -> None:
         key = str(model)

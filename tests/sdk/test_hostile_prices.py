@@ -2,7 +2,8 @@
 
 A price entry that is no finite amount (``True``, infinity) is refused when the
 table loads, with one notice naming the entry, so its model's calls are unpriced
-rather than priced at 1 USD per 1M tokens or dropped call by call.
+rather than priced at 1 USD per 1M tokens or dropped call by call. Cache counts
+that add up to more than the call's input contradict it: no cost, said once per model.
 """
 
 from __future__ import annotations
@@ -33,3 +34,24 @@ def test_a_price_that_is_no_finite_amount_is_refused_at_load_with_one_notice(cap
 def test_a_price_that_is_no_finite_amount_stops_a_strict_load():
     with pytest.raises(ValueError, match="entry 'm'"):
         PriceBook.load({"m": {"input": 1, "output": float("inf")}}, strict=True)
+
+
+@pytest.mark.parametrize("usage", [
+    Usage(input_tokens=100, output_tokens=10, cache_read_tokens=1000),
+    Usage(input_tokens=100, output_tokens=10, cache_write_tokens=101),
+    Usage(input_tokens=100, output_tokens=10, cache_read_tokens=80, cache_write_tokens=80),
+    Usage(output_tokens=10, cache_read_tokens=5),  # an input of unknown size holding them
+], ids=["reads", "writes", "both", "no-input"])
+def test_cache_counts_beyond_the_input_price_no_cost_said_once_per_model(capsys, usage):
+    book = PriceBook.load({"m": {"input": 1, "output": 1, "cache_read": 0.1, "cache_write": 2}})
+    assert book.cost("m", usage) is None
+    assert book.cost("m", usage) is None
+    (said,) = _said(capsys)
+    assert "'m'" in said and "cache" in said and "no cost" in said
+
+
+def test_cache_counts_within_the_input_are_priced(capsys):
+    book = PriceBook.load({"m": {"input": 1, "output": 1, "cache_read": 0.1, "cache_write": 2}})
+    usage = Usage(input_tokens=100, output_tokens=10, cache_read_tokens=50, cache_write_tokens=50)
+    assert book.cost("m", usage).usd == pytest.approx((50 * 0.1 + 50 * 2 + 10) / 1e6)
+    assert _said(capsys) == []
