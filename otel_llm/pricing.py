@@ -49,7 +49,9 @@ Incomplete usage: a call whose usage lost a count to an invalid value
 model does; the dropped count's notice on stderr says so. The counts left
 would price only part of the call, a low cost summed as its whole. Cache reads
 and writes beyond the input that includes them (or beside no input count) are
-counts that contradict each other: no cost, one notice per model.
+counts that contradict each other: no cost, one notice per model. So are
+input or output tokens of a model whose price has no rate for them (a user
+entry with an output price alone), rather than a cost that leaves them out.
 
 Sanity bound: a cost is never negative, NaN or above :data:`MAX_CALL_COST_USD`
 ($1,000) for one call. The most expensive models listed today charge about
@@ -355,7 +357,7 @@ class PriceBook:
         self._warned: set[str] = set()
         self._warned_no_model = False
         self._warned_cost: set[str] = set()
-        self._warned_counts: set[str] = set()  # models whose cache counts were said to exceed the input
+        self._said: set[tuple[str, str]] = set()  # (refusal, model) already said: see _say_once
         self._tiers: dict[tuple[str | None, str, str], ModelRates | None] = {}  # (provider, model, tier)
         self._source = f"genai-prices@{_version()}"
 
@@ -406,7 +408,9 @@ class PriceBook:
             pass
         found = self._resolve(model, provider)
         self._cache[key] = found
-        if found is not None and found._flat is not None and found.note is None:  # type: ignore[attr-defined]
+        # The flat path prices a kind of token without a rate at 0: only models with both rates take it.
+        if (found is not None and found._flat is not None and found.note is None  # type: ignore[attr-defined]
+                and found.input is not None and found.output is not None):
             self._flat_cache[key] = (found._flat, found.source)  # type: ignore[attr-defined]
         if found is None and self._notify_unknown and model not in self._warned:
             self._warned.add(model)
@@ -422,7 +426,8 @@ class PriceBook:
         A usage that lost a count it is priced by (:meth:`Usage.partly_counted`)
         has no cost: the price of the counts left would be a part taken for the whole.
         Nor has one whose cache reads and writes exceed its input (which includes
-        them): one of its counts is wrong, and which is not known.
+        them): one of its counts is wrong, and which is not known; nor one with
+        tokens of a kind (input, output) its model's price has no rate for.
 
         Runs on every priced call: a model with untiered rates (most) is one
         dict hit in ``_flat_cache`` and four products; the rest go through
@@ -432,7 +437,11 @@ class PriceBook:
             return None
         read, write = usage.cache_read_tokens, usage.cache_write_tokens
         if (read or write) and (read or 0) + (write or 0) > (usage.input_tokens or 0):
-            self._warn_contradicting(model, usage)
+            self._say_once("cache", model, (
+                f"a call of model {model!r} has more cached tokens than input tokens (input_tokens="
+                f"{usage.input_tokens}, cache_read_tokens={read}, cache_write_tokens={write}; the input includes "
+                "them): counts that contradict each other get no cost. The call keeps its tokens, further such "
+                "calls of this model are not reported."))
             return None
         note = None
         try:
@@ -445,6 +454,13 @@ class PriceBook:
                 if rates is _UNRESOLVED:
                     rates = self.rates(model, provider)
                 if rates is None:
+                    return None
+                if (rates.input is None and usage.input_tokens) or (rates.output is None and usage.output_tokens):
+                    self._say_once("rate", model, (
+                        f"a call of model {model!r} has {'input' if rates.input is None else 'output'} tokens and "
+                        f"its price ({rates.source}) has no {'input' if rates.input is None else 'output'} rate: "
+                        "it gets no cost rather than one leaving them out. Add the rate with configure(pricing=...); "
+                        "the call keeps its tokens, further such calls of this model are not reported."))
                     return None
                 note = rates.note
                 if usage.billing is not None:  # rare: the call was billed apart from the model's standard rates
@@ -507,18 +523,12 @@ class PriceBook:
             self._tiers[key] = found
         return found
 
-    def _warn_contradicting(self, model: str | None, usage: Usage) -> None:
-        """Say once per model that a call's cache counts exceed its input (so it got no cost)."""
-        key = str(model)
-        if key in self._warned_counts:
-            return
-        self._warned_counts.add(key)
-        _notices.notice(
-            f"a call of model {model!r} has more cached tokens than input tokens (input_tokens={usage.input_tokens}, "
-            f"cache_read_tokens={usage.cache_read_tokens}, cache_write_tokens={usage.cache_write_tokens}; the input "
-            "includes them): counts that contradict each other get no cost. The call keeps its tokens, further such "
-            "calls of this model are not reported."
-        )
+    def _say_once(self, refusal: str, model: str | None, text: str) -> None:
+        """``text`` on stderr, the first time this book refuses a cost for ``refusal`` to ``model``."""
+        key = (refusal, str(model))
+        if key not in self._said:
+            self._said.add(key)
+            _notices.notice(text)
 
     def _warn_insane(self, model: str | None, usd: float, usage: Usage) -> None:
         key = str(model)

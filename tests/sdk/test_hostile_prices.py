@@ -55,3 +55,22 @@ def test_cache_counts_within_the_input_are_priced(capsys):
     usage = Usage(input_tokens=100, output_tokens=10, cache_read_tokens=50, cache_write_tokens=50)
     assert book.cost("m", usage).usd == pytest.approx((50 * 0.1 + 50 * 2 + 10) / 1e6)
     assert _said(capsys) == []
+
+
+@pytest.mark.parametrize("entry, usage", [
+    ({"output": 2}, Usage(input_tokens=100, output_tokens=10)),
+    ({"input": 1}, Usage(input_tokens=100, output_tokens=10)),
+], ids=["no-input-rate", "no-output-rate"])
+def test_tokens_of_a_kind_the_model_has_no_rate_for_price_no_cost_said_once(capsys, entry, usage):
+    book = PriceBook.load({"m": entry})
+    assert book.cost("m", usage) is None
+    assert book.cost("m", usage) is None
+    (said,) = _said(capsys)
+    assert "'m'" in said and "no cost" in said
+
+
+def test_a_model_priced_for_input_alone_prices_calls_without_output():
+    """An embedding model: input tokens only, no output rate needed."""
+    book = PriceBook.load({"m": {"input": 1}})
+    assert book.cost("m", Usage(input_tokens=100, output_tokens=0)).usd == pytest.approx(100e-6)
+    assert book.cost("m", Usage(input_tokens=100)).usd == pytest.approx(100e-6)
