@@ -48,12 +48,15 @@ def test_record_usage_drops_an_invalid_count_with_one_notice(cap, capsys, bad):
     assert ask() == "ok"
     said = _notices(capsys)
     assert len(said) == 1, said
-    assert "input_tokens" in said[0]
+    assert "input_tokens" in said[0] and "no cost" in said[0]
     for span in cap.spans():
         assert sc.GEN_AI_USAGE_INPUT_TOKENS not in span.attributes
         assert span.attributes[sc.GEN_AI_USAGE_OUTPUT_TOKENS] == 7
         assert span.attributes[sc.OTEL_LLM_USAGE_DROPPED] == ("input_tokens",)
         assert sc.GEN_AI_USAGE_COST not in span.attributes  # never the price of the output alone
+    metrics = cap.metrics()
+    assert metrics.get(sc.METRIC_COST, []) == []
+    assert {p.attributes[sc.GEN_AI_TOKEN_TYPE]: p.sum for p in metrics[sc.METRIC_TOKEN_USAGE]} == {"output": 14}
 
 
 @pytest.mark.parametrize("bad", INVALID, ids=repr)
