@@ -312,14 +312,15 @@ def _user_rates(pricing: Mapping[str, Any] | str | os.PathLike[str] | None,
         return {}
     try:
         data = _load_mapping(pricing)
-    except (OSError, ValueError, TypeError) as exc:  # the user's file: reported, not raised
+        entries = list(data.items())  # a user's Mapping runs its own code here
+    except Exception as exc:  # noqa: BLE001 — the user's file or mapping: reported, not raised
         if strict:
             raise ValueError(str(exc)) from None
         what = "pricing" if isinstance(pricing, Mapping) else f"pricing file {pricing}"
         _notices.notice(f"could not load {what}: {exc}; only the bundled prices apply")
         return {}
     rates: dict[str, ModelRates] = {}
-    for model, entry in data.items():
+    for model, entry in entries:
         try:
             if not isinstance(entry, Mapping):
                 raise ValueError("expected a mapping with input/output/cache_read/cache_write")
@@ -330,7 +331,7 @@ def _user_rates(pricing: Mapping[str, Any] | str | os.PathLike[str] | None,
             if parsed["input"] is None and parsed["output"] is None:
                 raise ValueError("needs at least input or output")
             rates[_normalise(str(model))] = ModelRates(source="user", **parsed)
-        except (TypeError, ValueError) as exc:
+        except Exception as exc:  # noqa: BLE001 — the user's entry (a Mapping of theirs may raise anything)
             if strict:
                 raise ValueError(f"entry {model!r}: {exc}") from None
             _notices.notice(f"ignoring pricing entry {model!r}: {exc}")

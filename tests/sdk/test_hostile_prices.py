@@ -8,6 +8,7 @@ that add up to more than the call's input contradict it: no cost, said once per 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -74,3 +75,43 @@ def test_a_model_priced_for_input_alone_prices_calls_without_output():
     book = PriceBook.load({"m": {"input": 1}})
     assert book.cost("m", Usage(input_tokens=100, output_tokens=0)).usd == pytest.approx(100e-6)
     assert book.cost("m", Usage(input_tokens=100)).usd == pytest.approx(100e-6)
+
+
+class _Raising(Mapping):
+    """A user's mapping that raises when read."""
+
+    def __getitem__(self, key: str) -> Any:
+        raise RuntimeError("unreadable")
+
+    def __iter__(self) -> Any:
+        raise RuntimeError("unreadable")
+
+    def __len__(self) -> int:
+        return 1
+
+
+def test_a_pricing_mapping_that_raises_when_read_is_said_not_raised(capsys):
+    book = PriceBook.load(_Raising())
+    assert book.cost("gpt-4o", WHOLE, "openai") is not None  # the bundled prices apply
+    (said,) = _said(capsys)
+    assert "could not load pricing" in said and "unreadable" in said
+
+
+def test_a_price_entry_that_raises_when_read_is_skipped_with_its_notice(capsys):
+    book = PriceBook.load({"m": _Raising(), "n": {"input": 1, "output": 1}})
+    assert book.cost("n", WHOLE).usd == pytest.approx(2e-3)
+    (said,) = _said(capsys)
+    assert "ignoring pricing entry 'm'" in said and "unreadable" in said
+
+
+def test_a_configured_pricing_that_raises_never_reaches_the_app(capsys):
+    import otel_llm
+    from otel_llm.testing import Capture
+
+    with Capture(project="p", pricing=_Raising()) as cap:
+        @otel_llm.llm_call(model="gpt-4o", provider="openai")
+        def ask() -> dict[str, Any]:
+            return {"model": "gpt-4o", "usage": {"prompt_tokens": 1, "completion_tokens": 1}}
+
+        assert ask()["model"] == "gpt-4o"
+        assert cap.spans()
