@@ -74,7 +74,9 @@ from otel_llm import _notices
 from otel_llm._content import type_name
 from otel_llm._guard import internal_error
 
-__all__ = ["INT64_MAX", "RESPONSES_FINAL_EVENTS", "Billing", "Usage", "extract_usage", "read_response", "token_count"]
+__all__ = [
+    "INT64_MAX", "RESPONSES_FINAL_EVENTS", "Billing", "Usage", "extract_usage", "read_response", "shown", "token_count",
+]
 
 _SCALARS = (str, bytes, bytearray, int, float, bool, type(None))
 _MISSING = object()
@@ -281,7 +283,7 @@ def _checked_count(value: Any, field: str, dropped: list[str], strict: bool) -> 
     if field not in _warned:
         _warned.add(field)
         _notices.notice(
-            f"dropped an invalid token count {field}={_shown(value)} (a count is an integer in 0..2**63-1); "
+            f"dropped an invalid token count {field}={shown(value)} (a count is an integer in 0..2**63-1); "
             f"spans with a dropped count name it in otel_llm.usage.dropped"
             f"{'' if field in _COST_NEUTRAL_DROPS else ' and get no cost (the other counts would price only part of the call)'}"
             f", further drops of {field} are not reported"
@@ -289,7 +291,7 @@ def _checked_count(value: Any, field: str, dropped: list[str], strict: bool) -> 
     return None
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any) -> str:
     """A short ``repr`` for a notice; the app's ``__repr__`` may raise or be huge."""
     try:
         text = repr(value)

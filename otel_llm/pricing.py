@@ -83,11 +83,14 @@ from typing import Any, NamedTuple
 
 from otel_llm import _notices
 from otel_llm._guard import internal_error
-from otel_llm._usage import Usage
+from otel_llm._usage import Usage, shown
 
 __all__ = ["Cost", "MAX_CALL_COST_USD", "ModelRates", "PriceBook"]
 
 _PER_MILLION = 1_000_000.0
+# Models without a price named on stderr, one notice each; past them one notice says more are not named
+# (a model name that changes per call, a deployment id with a request id, must not flood the app's stderr).
+_UNKNOWN_MODELS_SAID = 10
 MAX_CALL_COST_USD = 1000.0  # above this for one call, the price or the count is wrong (module docstring)
 _USER_KEYS = ("input", "output", "cache_read", "cache_write", "cache_write_1h", "input_audio", "output_audio")
 
@@ -334,7 +337,7 @@ def _user_rates(pricing: Mapping[str, Any] | str | os.PathLike[str] | None,
         except Exception as exc:  # noqa: BLE001 — the user's entry (a Mapping of theirs may raise anything)
             if strict:
                 raise ValueError(f"entry {model!r}: {exc}") from None
-            _notices.notice(f"ignoring pricing entry {model!r}: {exc}")
+            _notices.notice(f"ignoring pricing entry {shown(model)}: {shown(str(exc))}")
     return rates
 
 
@@ -414,11 +417,7 @@ class PriceBook:
                 and found.input is not None and found.output is not None):
             self._flat_cache[key] = (found._flat, found.source)  # type: ignore[attr-defined]
         if found is None and self._notify_unknown and model not in self._warned:
-            self._warned.add(model)
-            _notices.notice(  # on the console whatever the logging setup
-                f"no price for model {model!r} (provider {provider!r}); its calls get no cost. "
-                f"Add it with configure(pricing={{{model!r}: {{'input': ..., 'output': ...}}}})."
-            )
+            self._say_unknown(model, provider)
         return found
 
     def cost(self, model: str | None, usage: Usage, provider: str | None = None) -> Cost | None:
@@ -439,7 +438,7 @@ class PriceBook:
         read, write = usage.cache_read_tokens, usage.cache_write_tokens
         if (read or write) and (read or 0) + (write or 0) > (usage.input_tokens or 0):
             self._say_once("cache", model, (
-                f"a call of model {model!r} has more cached tokens than input tokens (input_tokens="
+                f"a call of model {shown(model)} has more cached tokens than input tokens (input_tokens="
                 f"{usage.input_tokens}, cache_read_tokens={read}, cache_write_tokens={write}; the input includes "
                 "them): counts that contradict each other get no cost. The call keeps its tokens, further such "
                 "calls of this model are not reported."))
@@ -458,7 +457,7 @@ class PriceBook:
                     return None
                 if (rates.input is None and usage.input_tokens) or (rates.output is None and usage.output_tokens):
                     self._say_once("rate", model, (
-                        f"a call of model {model!r} has {'input' if rates.input is None else 'output'} tokens and "
+                        f"a call of model {shown(model)} has {'input' if rates.input is None else 'output'} tokens and "
                         f"its price ({rates.source}) has no {'input' if rates.input is None else 'output'} rate: "
                         "it gets no cost rather than one leaving them out. Add the rate with configure(pricing=...); "
                         "the call keeps its tokens, further such calls of this model are not reported."))
@@ -524,6 +523,21 @@ class PriceBook:
             self._tiers[key] = found
         return found
 
+    def _say_unknown(self, model: str, provider: str | None) -> None:
+        """Name ``model`` (without a price) on stderr, up to :data:`_UNKNOWN_MODELS_SAID` models; then say once
+        that further ones are not named."""
+        if len(self._warned) >= _UNKNOWN_MODELS_SAID:
+            if len(self._warned) == _UNKNOWN_MODELS_SAID:
+                self._warned.add("")  # (no model name is empty: marks the bound as said)
+                _notices.notice(f"more than {_UNKNOWN_MODELS_SAID} models have no price; their calls get no cost, "
+                                "further such models are not reported.")
+            return
+        self._warned.add(model)
+        _notices.notice(  # on the console whatever the logging setup
+            f"no price for model {shown(model)} (provider {shown(provider)}); its calls get no cost. "
+            f"Add it with configure(pricing={{{shown(model)}: {{'input': ..., 'output': ...}}}})."
+        )
+
     def _say_once(self, refusal: str, model: str | None, text: str) -> None:
         """``text`` on stderr, the first time this book refuses a cost for ``refusal`` to ``model``."""
         key = (refusal, str(model))
@@ -537,7 +551,7 @@ class PriceBook:
             return
         self._warned_cost.add(key)
         _notices.notice(
-            f"dropped the cost of a call of model {model!r}: {usd!r} USD is outside 0..{MAX_CALL_COST_USD} USD "
+            f"dropped the cost of a call of model {shown(model)}: {usd!r} USD is outside 0..{MAX_CALL_COST_USD} USD "
             f"for one call (input_tokens={usage.input_tokens}, output_tokens={usage.output_tokens}). Check the "
             "price unit (USD per 1M tokens) and the token counts; the call keeps its tokens, further such calls "
             "of this model are not reported."

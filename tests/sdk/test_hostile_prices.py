@@ -115,3 +115,20 @@ def test_a_configured_pricing_that_raises_never_reaches_the_app(capsys):
 
         assert ask()["model"] == "gpt-4o"
         assert cap.spans()
+
+
+def test_a_long_model_name_is_shortened_in_its_notice(capsys):
+    book = PriceBook.load(None)
+    assert book.cost("m" * 10_000, WHOLE, "openai") is None
+    (said,) = _said(capsys)
+    assert len(said) < 600 and "mmm" in said
+
+
+def test_models_without_a_price_are_named_up_to_a_bound_then_said_to_be_more(capsys):
+    """A model name that changes with every call (a deployment id with a request id) must not flood stderr."""
+    book = PriceBook.load(None)
+    for n in range(50):
+        assert book.cost(f"house-model-{n}", WHOLE, "nobody") is None
+    said = _said(capsys)
+    assert len(said) <= 12
+    assert "house-model-0" in said[0] and "not reported" in said[-1]
