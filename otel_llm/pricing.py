@@ -48,8 +48,9 @@ Incomplete usage: a call whose usage lost a count to an invalid value
 (``Usage.dropped``, other than the provider's bill) gets no cost, as an unknown
 model does; the dropped count's notice on stderr says so. The counts left
 would price only part of the call, a low cost summed as its whole. Cache reads
-and writes beyond the input that includes them (or beside no input count) are
-counts that contradict each other: no cost, one notice per model. So are
+and writes beyond the input that includes them (or beside no input count), audio
+tokens beyond the input or output, 1-hour writes beyond the writes are counts
+that contradict each other: no cost, one notice per model. So are
 input or output tokens of a model whose price has no rate for them (a user
 entry with an output price alone), rather than a cost that leaves them out.
 
@@ -231,6 +232,29 @@ def _flat_price(flat: _FlatRates, usage: Usage) -> float:
         return (uncached * flat[0] + read * flat[1] + (write - write_1h) * flat[2] + write_1h * flat[4]
                 + (usage.output_tokens or 0) * flat[3])
     return uncached * flat[0] + read * flat[1] + write * flat[2] + (usage.output_tokens or 0) * flat[3]
+
+
+def _contradiction(usage: Usage) -> str | None:
+    """What in ``usage`` exceeds the count that includes it (cache tokens the input, audio tokens the
+    input or output, 1-hour writes the writes), worded for a notice; ``None`` for a usage that adds up.
+
+    Such a usage has a wrong count, and which one is not known: no price of it is right.
+    """
+    read, write = usage.cache_read_tokens, usage.cache_write_tokens
+    if (read or write) and (read or 0) + (write or 0) > (usage.input_tokens or 0):
+        return (f"more cached tokens than input tokens (input_tokens={usage.input_tokens}, cache_read_tokens={read}, "
+                f"cache_write_tokens={write}; the input includes them)")
+    billing = usage.billing
+    if billing is None:
+        return None
+    for part, count, whole, of in (
+        ("audio input", billing.audio_input_tokens, usage.input_tokens, "input"),
+        ("audio output", billing.audio_output_tokens, usage.output_tokens, "output"),
+        ("1-hour cache write", billing.cache_write_1h_tokens, write, "cache write"),
+    ):
+        if count and count > (whole or 0):
+            return f"more {part} tokens ({count}) than {of} tokens ({whole}, which include them)"
+    return None
 
 
 def _version() -> str:
@@ -425,8 +449,9 @@ class PriceBook:
 
         A usage that lost a count it is priced by (:meth:`Usage.partly_counted`)
         has no cost: the price of the counts left would be a part taken for the whole.
-        Nor has one whose cache reads and writes exceed its input (which includes
-        them): one of its counts is wrong, and which is not known; nor one with
+        Nor has one whose counts contradict each other (:func:`_contradiction`:
+        cache reads and writes beyond the input that includes them, ...): one
+        of its counts is wrong, and which is not known; nor one with
         tokens of a kind (input, output) its model's price has no rate for.
 
         Runs on every priced call: a model with untiered rates (most) is one
@@ -435,13 +460,11 @@ class PriceBook:
         """
         if (usage.input_tokens is None and usage.output_tokens is None) or (usage.dropped and usage.partly_counted()):
             return None
-        read, write = usage.cache_read_tokens, usage.cache_write_tokens
-        if (read or write) and (read or 0) + (write or 0) > (usage.input_tokens or 0):
-            self._say_once("cache", model, (
-                f"a call of model {shown(model)} has more cached tokens than input tokens (input_tokens="
-                f"{usage.input_tokens}, cache_read_tokens={read}, cache_write_tokens={write}; the input includes "
-                "them): counts that contradict each other get no cost. The call keeps its tokens, further such "
-                "calls of this model are not reported."))
+        contradiction = _contradiction(usage)
+        if contradiction is not None:
+            self._say_once("counts", model, (
+                f"a call of model {shown(model)} has {contradiction}: counts that contradict each other get no "
+                "cost. The call keeps its tokens, further such calls of this model are not reported."))
             return None
         note = None
         try:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from otel_llm._usage import Usage
+from otel_llm._usage import Billing, Usage
 from otel_llm.pricing import PriceBook
 
 WHOLE = Usage(input_tokens=1000, output_tokens=1000)
@@ -132,3 +132,15 @@ def test_models_without_a_price_are_named_up_to_a_bound_then_said_to_be_more(cap
     said = _said(capsys)
     assert len(said) <= 12
     assert "house-model-0" in said[0] and "not reported" in said[-1]
+
+
+@pytest.mark.parametrize("billing", [
+    Billing(audio_input_tokens=101), Billing(audio_output_tokens=11), Billing(cache_write_1h_tokens=60),
+], ids=["audio-in", "audio-out", "1h-writes"])
+def test_billed_counts_beyond_the_count_holding_them_price_no_cost_said_once(capsys, billing):
+    book = PriceBook.load({"m": {"input": 1, "output": 1, "input_audio": 5, "output_audio": 5, "cache_write": 2}})
+    usage = Usage(input_tokens=100, output_tokens=10, cache_write_tokens=50, billing=billing)
+    assert book.cost("m", usage) is None
+    assert book.cost("m", usage) is None
+    (said,) = _said(capsys)
+    assert "'m'" in said and "no cost" in said
