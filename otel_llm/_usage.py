@@ -53,7 +53,9 @@ NaN, infinite, a bool, a numeric string, beyond int64 — is *dropped*: the
 field stays unknown, :attr:`Usage.dropped` names it (the span carries it as
 ``otel_llm.usage.dropped``) and the first drop of each field is one notice on
 stderr (:mod:`otel_llm._notices`: a person hears of dropped data whatever the
-logging setup). Values that are not numbers at all (a mock, a nested object)
+logging setup). A dropped count other than the provider's bill or a total
+leaves the call without a cost (:meth:`Usage.partly_counted`): its other
+counts would price only part of it. Values that are not numbers at all (a mock, a nested object)
 are a shape we do not read, not a bad count: ignored without a notice.
 """
 
@@ -72,12 +74,17 @@ from otel_llm import _notices
 from otel_llm._content import type_name
 from otel_llm._guard import internal_error
 
-__all__ = ["INT64_MAX", "RESPONSES_FINAL_EVENTS", "Billing", "Usage", "extract_usage", "read_response", "token_count"]
+__all__ = [
+    "INT64_MAX", "RESPONSES_FINAL_EVENTS", "Billing", "Usage", "extract_usage", "read_response", "shown", "token_count",
+]
 
 _SCALARS = (str, bytes, bytearray, int, float, bool, type(None))
 _MISSING = object()
 INT64_MAX = 2**63 - 1  # OTLP carries int attributes and histogram sums as int64/double
 _warned: set[str] = set()  # fields whose first dropped value was already said
+# Dropped fields that leave the priced counts whole: the provider's bill (the call is then priced from its
+# tokens) and a total (priced only through a split, never on its own).
+_COST_NEUTRAL_DROPS = frozenset({"billed_cost", "total_tokens"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +164,16 @@ class Usage:
             else:
                 setattr(out, f.name, mine if theirs is None else theirs)
         return out
+
+    def partly_counted(self) -> bool:
+        """Whether a count the call's price depends on was dropped (``dropped``).
+
+        Such a call's valid counts are kept, but a cost computed from them
+        would cover part of the call and be summed as its whole cost: it gets
+        none. Reasoning tokens count too: Gemini's thoughts are part of the
+        output it prices.
+        """
+        return any(name not in _COST_NEUTRAL_DROPS for name in self.dropped)
 
     def is_empty(self) -> bool:
         return (
@@ -266,14 +283,15 @@ def _checked_count(value: Any, field: str, dropped: list[str], strict: bool) -> 
     if field not in _warned:
         _warned.add(field)
         _notices.notice(
-            f"dropped an invalid token count {field}={_shown(value)} (a count is an integer in 0..2**63-1); "
-            f"spans with a dropped count name it in otel_llm.usage.dropped, further drops of {field} are not "
-            "reported"
+            f"dropped an invalid token count {field}={shown(value)} (a count is an integer in 0..2**63-1); "
+            f"spans with a dropped count name it in otel_llm.usage.dropped"
+            f"{'' if field in _COST_NEUTRAL_DROPS else ' and get no cost (the other counts would price only part of the call)'}"
+            f", further drops of {field} are not reported"
         )
     return None
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any) -> str:
     """A short ``repr`` for a notice; the app's ``__repr__`` may raise or be huge."""
     try:
         text = repr(value)

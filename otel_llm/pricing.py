@@ -44,6 +44,16 @@ of the input and output counts) are priced at the model's audio rates
 (``input_audio_mtok`` / ``output_audio_mtok``); a model without one prices them
 at its text rate, and the ``note`` says so.
 
+Incomplete usage: a call whose usage lost a count to an invalid value
+(``Usage.dropped``, other than the provider's bill) gets no cost, as an unknown
+model does; the dropped count's notice on stderr says so. The counts left
+would price only part of the call, a low cost summed as its whole. Cache reads
+and writes beyond the input that includes them (or beside no input count), audio
+tokens beyond the input or output, 1-hour writes beyond the writes are counts
+that contradict each other: no cost, one notice per model. So are
+input or output tokens of a model whose price has no rate for them (a user
+entry with an output price alone), rather than a cost that leaves them out.
+
 Sanity bound: a cost is never negative, NaN or above :data:`MAX_CALL_COST_USD`
 ($1,000) for one call. The most expensive models listed today charge about
 $600 per million output tokens, so a long-context call with a long answer
@@ -63,6 +73,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -73,11 +84,14 @@ from typing import Any, NamedTuple
 
 from otel_llm import _notices
 from otel_llm._guard import internal_error
-from otel_llm._usage import Usage
+from otel_llm._usage import Usage, shown
 
 __all__ = ["Cost", "MAX_CALL_COST_USD", "ModelRates", "PriceBook"]
 
 _PER_MILLION = 1_000_000.0
+# Models without a price named on stderr, one notice each; past them one notice says more are not named
+# (a model name that changes per call, a deployment id with a request id, must not flood the app's stderr).
+_UNKNOWN_MODELS_SAID = 10
 MAX_CALL_COST_USD = 1000.0  # above this for one call, the price or the count is wrong (module docstring)
 _USER_KEYS = ("input", "output", "cache_read", "cache_write", "cache_write_1h", "input_audio", "output_audio")
 
@@ -220,6 +234,29 @@ def _flat_price(flat: _FlatRates, usage: Usage) -> float:
     return uncached * flat[0] + read * flat[1] + write * flat[2] + (usage.output_tokens or 0) * flat[3]
 
 
+def _contradiction(usage: Usage) -> str | None:
+    """What in ``usage`` exceeds the count that includes it (cache tokens the input, audio tokens the
+    input or output, 1-hour writes the writes), worded for a notice; ``None`` for a usage that adds up.
+
+    Such a usage has a wrong count, and which one is not known: no price of it is right.
+    """
+    read, write = usage.cache_read_tokens, usage.cache_write_tokens
+    if (read or write) and (read or 0) + (write or 0) > (usage.input_tokens or 0):
+        return (f"more cached tokens than input tokens (input_tokens={usage.input_tokens}, cache_read_tokens={read}, "
+                f"cache_write_tokens={write}; the input includes them)")
+    billing = usage.billing
+    if billing is None:
+        return None
+    for part, count, whole, of in (
+        ("audio input", billing.audio_input_tokens, usage.input_tokens, "input"),
+        ("audio output", billing.audio_output_tokens, usage.output_tokens, "output"),
+        ("1-hour cache write", billing.cache_write_1h_tokens, write, "cache write"),
+    ):
+        if count and count > (whole or 0):
+            return f"more {part} tokens ({count}) than {of} tokens ({whole}, which include them)"
+    return None
+
+
 def _version() -> str:
     try:
         import genai_prices
@@ -244,11 +281,16 @@ def _rate_from_genai(price: Any) -> _Rate | None:
 
 
 def _rate_from_user(value: Any) -> _Rate | None:
+    """A user's price (USD per 1M tokens) as a per-token rate; ``None`` when absent.
+
+    A bool is no price (``True`` would read as 1 USD), nor is infinity (every call
+    of its model would be dropped as insane, one by one): refused with the entry.
+    """
     if value is None:
         return None
-    number = float(value)
-    if number < 0 or number != number:
-        raise ValueError(f"price must be a non-negative number, got {value!r}")
+    number = float(value) if not isinstance(value, bool) else math.nan
+    if not (math.isfinite(number) and number >= 0):
+        raise ValueError(f"price must be a finite non-negative number, got {value!r}")
     return _Rate(number / _PER_MILLION)
 
 
@@ -297,14 +339,15 @@ def _user_rates(pricing: Mapping[str, Any] | str | os.PathLike[str] | None,
         return {}
     try:
         data = _load_mapping(pricing)
-    except (OSError, ValueError, TypeError) as exc:  # the user's file: reported, not raised
+        entries = list(data.items())  # a user's Mapping runs its own code here
+    except Exception as exc:  # noqa: BLE001 — the user's file or mapping: reported, not raised
         if strict:
             raise ValueError(str(exc)) from None
         what = "pricing" if isinstance(pricing, Mapping) else f"pricing file {pricing}"
         _notices.notice(f"could not load {what}: {exc}; only the bundled prices apply")
         return {}
     rates: dict[str, ModelRates] = {}
-    for model, entry in data.items():
+    for model, entry in entries:
         try:
             if not isinstance(entry, Mapping):
                 raise ValueError("expected a mapping with input/output/cache_read/cache_write")
@@ -315,10 +358,10 @@ def _user_rates(pricing: Mapping[str, Any] | str | os.PathLike[str] | None,
             if parsed["input"] is None and parsed["output"] is None:
                 raise ValueError("needs at least input or output")
             rates[_normalise(str(model))] = ModelRates(source="user", **parsed)
-        except (TypeError, ValueError) as exc:
+        except Exception as exc:  # noqa: BLE001 — the user's entry (a Mapping of theirs may raise anything)
             if strict:
                 raise ValueError(f"entry {model!r}: {exc}") from None
-            _notices.notice(f"ignoring pricing entry {model!r}: {exc}")
+            _notices.notice(f"ignoring pricing entry {shown(model)}: {shown(str(exc))}")
     return rates
 
 
@@ -342,6 +385,7 @@ class PriceBook:
         self._warned: set[str] = set()
         self._warned_no_model = False
         self._warned_cost: set[str] = set()
+        self._said: set[tuple[str, str]] = set()  # (refusal, model) already said: see _say_once
         self._tiers: dict[tuple[str | None, str, str], ModelRates | None] = {}  # (provider, model, tier)
         self._source = f"genai-prices@{_version()}"
 
@@ -392,24 +436,35 @@ class PriceBook:
             pass
         found = self._resolve(model, provider)
         self._cache[key] = found
-        if found is not None and found._flat is not None and found.note is None:  # type: ignore[attr-defined]
+        # The flat path prices a kind of token without a rate at 0: only models with both rates take it.
+        if (found is not None and found._flat is not None and found.note is None  # type: ignore[attr-defined]
+                and found.input is not None and found.output is not None):
             self._flat_cache[key] = (found._flat, found.source)  # type: ignore[attr-defined]
         if found is None and self._notify_unknown and model not in self._warned:
-            self._warned.add(model)
-            _notices.notice(  # on the console whatever the logging setup
-                f"no price for model {model!r} (provider {provider!r}); its calls get no cost. "
-                f"Add it with configure(pricing={{{model!r}: {{'input': ..., 'output': ...}}}})."
-            )
+            self._say_unknown(model, provider)
         return found
 
     def cost(self, model: str | None, usage: Usage, provider: str | None = None) -> Cost | None:
-        """Cost of one call, or ``None`` (unknown model, no token counts, or not sane). Never raises.
+        """Cost of one call, or ``None`` (unknown model, no token counts, a dropped count, or not sane). Never raises.
+
+        A usage that lost a count it is priced by (:meth:`Usage.partly_counted`)
+        has no cost: the price of the counts left would be a part taken for the whole.
+        Nor has one whose counts contradict each other (:func:`_contradiction`:
+        cache reads and writes beyond the input that includes them, ...): one
+        of its counts is wrong, and which is not known; nor one with
+        tokens of a kind (input, output) its model's price has no rate for.
 
         Runs on every priced call: a model with untiered rates (most) is one
         dict hit in ``_flat_cache`` and four products; the rest go through
         :meth:`rates` and :meth:`ModelRates.price`.
         """
-        if usage.input_tokens is None and usage.output_tokens is None:
+        if (usage.input_tokens is None and usage.output_tokens is None) or (usage.dropped and usage.partly_counted()):
+            return None
+        contradiction = _contradiction(usage)
+        if contradiction is not None:
+            self._say_once("counts", model, (
+                f"a call of model {shown(model)} has {contradiction}: counts that contradict each other get no "
+                "cost. The call keeps its tokens, further such calls of this model are not reported."))
             return None
         note = None
         try:
@@ -422,6 +477,13 @@ class PriceBook:
                 if rates is _UNRESOLVED:
                     rates = self.rates(model, provider)
                 if rates is None:
+                    return None
+                if (rates.input is None and usage.input_tokens) or (rates.output is None and usage.output_tokens):
+                    self._say_once("rate", model, (
+                        f"a call of model {shown(model)} has {'input' if rates.input is None else 'output'} tokens and "
+                        f"its price ({rates.source}) has no {'input' if rates.input is None else 'output'} rate: "
+                        "it gets no cost rather than one leaving them out. Add the rate with configure(pricing=...); "
+                        "the call keeps its tokens, further such calls of this model are not reported."))
                     return None
                 note = rates.note
                 if usage.billing is not None:  # rare: the call was billed apart from the model's standard rates
@@ -484,13 +546,35 @@ class PriceBook:
             self._tiers[key] = found
         return found
 
+    def _say_unknown(self, model: str, provider: str | None) -> None:
+        """Name ``model`` (without a price) on stderr, up to :data:`_UNKNOWN_MODELS_SAID` models; then say once
+        that further ones are not named."""
+        if len(self._warned) >= _UNKNOWN_MODELS_SAID:
+            if len(self._warned) == _UNKNOWN_MODELS_SAID:
+                self._warned.add("")  # (no model name is empty: marks the bound as said)
+                _notices.notice(f"more than {_UNKNOWN_MODELS_SAID} models have no price; their calls get no cost, "
+                                "further such models are not reported.")
+            return
+        self._warned.add(model)
+        _notices.notice(  # on the console whatever the logging setup
+            f"no price for model {shown(model)} (provider {shown(provider)}); its calls get no cost. "
+            f"Add it with configure(pricing={{{shown(model)}: {{'input': ..., 'output': ...}}}})."
+        )
+
+    def _say_once(self, refusal: str, model: str | None, text: str) -> None:
+        """``text`` on stderr, the first time this book refuses a cost for ``refusal`` to ``model``."""
+        key = (refusal, str(model))
+        if key not in self._said:
+            self._said.add(key)
+            _notices.notice(text)
+
     def _warn_insane(self, model: str | None, usd: float, usage: Usage) -> None:
         key = str(model)
         if key in self._warned_cost:
             return
         self._warned_cost.add(key)
         _notices.notice(
-            f"dropped the cost of a call of model {model!r}: {usd!r} USD is outside 0..{MAX_CALL_COST_USD} USD "
+            f"dropped the cost of a call of model {shown(model)}: {usd!r} USD is outside 0..{MAX_CALL_COST_USD} USD "
             f"for one call (input_tokens={usage.input_tokens}, output_tokens={usage.output_tokens}). Check the "
             "price unit (USD per 1M tokens) and the token counts; the call keeps its tokens, further such calls "
             "of this model are not reported."

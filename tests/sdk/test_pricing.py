@@ -134,7 +134,8 @@ def test_bad_pricing_is_reported_not_raised(tmp_path: Path, capsys: pytest.Captu
     book = PriceBook.load({"a": {"input": -1, "output": 1}, "b": "free", "c": {"inptu": 1}, "ok": {"output": 3}})
     assert book.rates("a") is None or book.rates("a").source != "user"  # type: ignore[union-attr]
     assert book.rates("b") is None or book.rates("b").source != "user"  # type: ignore[union-attr]
-    assert book.cost("ok", Usage(1_000_000, 1_000_000)) == Cost(3.0, "user")  # no input rate: input unpriced
+    assert book.cost("ok", Usage(0, 1_000_000)) == Cost(3.0, "user")
+    assert book.cost("ok", Usage(1_000_000, 1_000_000)) is None  # input it has no rate for: no cost that omits it
     messages = " ".join(line for line in capsys.readouterr().err.splitlines() if line.startswith("otel-llm: "))
     for bad in ("missing.json", "'a'", "'b'", "'c'"):
         assert bad in messages

@@ -1,0 +1,81 @@
+"""A call whose usage lost a priced count gets no cost, never the price of what is left.
+
+A count dropped as invalid (``otel_llm.usage.dropped``) leaves the call's usage
+incomplete: pricing the other counts would record a cost that covers part of the
+call, which every sum of costs then takes for the whole. The call keeps its valid
+token counts (span and token metric) and counts as unpriced; the dropped count's
+one notice says the call gets no cost. A billed cost that is dropped leaves the
+tokens whole: the call is priced from them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import otel_llm
+from otel_llm import _record, _usage
+from otel_llm import semconv as sc
+from otel_llm._usage import Usage
+from otel_llm.pricing import PriceBook
+from tests.sdk.conftest import PRICING
+
+
+@pytest.fixture(autouse=True)
+def _fresh_notices(monkeypatch):
+    monkeypatch.setattr(_usage, "_warned", set())
+    monkeypatch.setattr(_record, "_bad_cost_said", False)
+
+
+def _points(cap, name: str) -> list[Any]:
+    return cap.metrics().get(name, [])
+
+
+@pytest.mark.parametrize("usage, dropped", [
+    ({"prompt_tokens": 10, "completion_tokens": -3}, "output_tokens"),  # OpenAI
+    ({"prompt_tokens": 10, "completion_tokens": 4, "prompt_tokens_details": {"cached_tokens": -4}},
+     "cache_read_tokens"),  # its input would be priced at the full rate
+    ({"input_tokens": 10, "cache_read_input_tokens": "4", "output_tokens": 2}, "cache_read_tokens"),  # Anthropic
+    ({"input_tokens": 10, "cache_creation_input_tokens": 1.5, "output_tokens": 2}, "cache_write_tokens"),
+    ({"prompt_token_count": 10, "candidates_token_count": 3, "thoughts_token_count": -9},
+     "reasoning_tokens"),  # Gemini: thoughts are part of the output it would price
+    ({"prompt_token_count": 10, "tool_use_prompt_token_count": float("inf"), "candidates_token_count": 3},
+     "input_tokens"),
+], ids=["openai-output", "openai-cached", "anthropic-cache-read", "anthropic-cache-write", "gemini-thoughts",
+        "gemini-tool-prompt"])
+def test_a_returned_usage_with_a_dropped_count_has_no_cost(cap, usage, dropped):
+    """(A count dropped from record_usage: test_recorded_values.)"""
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def ask() -> dict[str, Any]:
+        return {"model": "test-model", "usage": usage}
+
+    ask()
+    attrs = cap.span("chat test-model").attributes
+    assert dropped in attrs[sc.OTEL_LLM_USAGE_DROPPED]
+    assert sc.GEN_AI_USAGE_INPUT_TOKENS in attrs  # the valid counts are kept
+    assert sc.GEN_AI_USAGE_COST not in attrs
+    assert _points(cap, sc.METRIC_COST) == []
+
+
+def test_a_dropped_billed_cost_leaves_the_call_priced_from_its_whole_tokens(cap):
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def ask() -> str:
+        otel_llm.record_usage(input_tokens=10, output_tokens=5, cost_usd=-1)
+        return "ok"
+
+    ask()
+    attrs = cap.span("chat test-model").attributes
+    assert attrs[sc.OTEL_LLM_USAGE_DROPPED] == ("billed_cost",)
+    assert attrs[sc.GEN_AI_USAGE_COST] == pytest.approx(10e-6 + 10e-6)
+
+
+def test_the_price_book_prices_no_usage_with_a_dropped_priced_count():
+    book = PriceBook.load(PRICING)
+    whole = Usage(input_tokens=10, output_tokens=5)
+    assert book.cost("test-model", whole).usd == pytest.approx(20e-6)
+    for field in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
+                  "cache_write_1h_tokens", "audio_input_tokens", "audio_output_tokens"):
+        assert book.cost("test-model", Usage(input_tokens=10, output_tokens=5, dropped=(field,))) is None, field
+    priced = book.cost("test-model", Usage(input_tokens=10, output_tokens=5, dropped=("billed_cost", "total_tokens")))
+    assert priced.usd == pytest.approx(20e-6)
