@@ -184,6 +184,22 @@ class ModelRates:
             )
         object.__setattr__(self, "_flat", flat)
 
+    def refusal(self, usage: Usage) -> str | None:
+        """Why ``usage`` gets no cost at these rates (``None``: it is priced), as :meth:`PriceBook.cost` rules.
+
+        A dropped count the price depends on, counts that contradict each other,
+        or tokens of a kind these rates have no rate for: any price would be a
+        part taken for the whole. For callers that price with :meth:`price`
+        directly (the analysis's ingest) and report refusals themselves.
+        """
+        if usage.dropped and usage.partly_counted():
+            return "a token count was dropped as invalid"
+        if _contradiction(usage) is not None:
+            return "token counts contradict each other"
+        if (self.input is None and usage.input_tokens) or (self.output is None and usage.output_tokens):
+            return f"its price has no {'input' if self.input is None and usage.input_tokens else 'output'} rate"
+        return None
+
     def price(self, usage: Usage) -> float:
         flat: _FlatRates | None = self._flat  # type: ignore[attr-defined]
         billing = usage.billing

@@ -35,7 +35,7 @@ from otel_llm._usage import Usage
 from otel_llm.pricing import PriceBook
 from otel_llm_analysis._filters import IS_UNPRICED, TOTAL_ONLY_TOKENS
 from otel_llm_analysis import _ingest_state as ingest_state
-from otel_llm_analysis._rows import window
+from otel_llm_analysis._rows import string_list_sql, window
 
 __all__ = ["PricingReport", "count_calls", "price_calls"]
 
@@ -48,6 +48,9 @@ _NEEDS_PRICE = (f"otel_kind = '{semconv.KIND_LLM_CALL}' AND cost_usd IS NULL "
 _PRICED_COUNTS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
 _COUNT_UNREADABLE = ("list_has_any(coalesce(unreadable_columns, []::VARCHAR[]), "
                      f"[{', '.join(repr(c) for c in _PRICED_COUNTS)}])")
+_UNREADABLE = "a token count was unreadable"
+#: The counts otel-llm's SDK dropped as invalid (``otel_llm.usage.dropped``): priced as the SDK would
+_DROPPED = string_list_sql(f"attr_values[list_position(attr_keys, '{semconv.OTEL_LLM_USAGE_DROPPED}')]")
 _UNNAMED = "(no model)"
 #: A producer's cost of 0 on an LLM span whose usage is only a total: no price (OpenLIT's 0), as
 #: on a call with input and output tokens, since a call with tokens is not free. The total is no
@@ -66,11 +69,14 @@ class PricingReport:
     #: ingest read, or every stored one when the price tables changed (``whole_store``)
     unpriced: dict[str, int] = field(default_factory=dict)
     whole_store: bool = False
-    #: calls with tokens left without a price because one of their token counts was unreadable
-    unreadable: int = 0
+    #: why -> calls with tokens left without a price although their model has one: a token count
+    #: unreadable, or dropped as invalid by the SDK, counts that contradict each other, a missing rate
+    #: (``ModelRates.refusal``: the SDK's rules), among the calls looked at
+    refused: dict[str, int] = field(default_factory=dict)
     #: Where this pass looked (SQL over span rows) and the spans it priced: what :func:`count_calls` recounts
     scope: str = field(default="FALSE", repr=False)
     priced_spans: pa.Table | None = field(default=None, repr=False)
+    refused_spans: pa.Table | None = field(default=None, repr=False)  # trace_id, span_id, why
 
     def summary(self) -> str:
         """One line for humans; empty when there was nothing to price."""
@@ -81,9 +87,10 @@ class PricingReport:
             models = ", ".join(f"{m} ({n})" for m, n in sorted(self.unpriced.items(), key=lambda i: (-i[1], i[0])))
             parts.append(f"{sum(self.unpriced.values())} call(s) with tokens have no price: {models} "
                          "(add them with --pricing FILE)")
-        if self.unreadable:
-            parts.append(f"{self.unreadable} call(s) not priced: a token count unreadable (the ingest's "
-                         "problems name them; their cost stays unknown, never a part of it)")
+        if self.refused:
+            reasons = ", ".join(f"{why} ({n})" for why, n in sorted(self.refused.items(), key=lambda i: (-i[1], i[0])))
+            parts.append(f"{sum(self.refused.values())} call(s) not priced, their cost unknown rather than "
+                         f"a part of it: {reasons}")
         return "; ".join(parts)
 
 
@@ -124,22 +131,31 @@ def price_calls(con: duckdb.DuckDBPyConnection, book: PriceBook, since_ns: int |
         _remember(con, report, fingerprint)
         return report
     columns: dict[str, list[Any]] = {"trace_id": [], "span_id": [], "cost_usd": [], "cost_table": []}
+    refused: dict[str, list[Any]] = {"trace_id": [], "span_id": [], "why": []}
     for provider, response_model, request_model, rates in priceable:
+        before = len(columns["trace_id"])
         rows = con.execute(
-            f"SELECT trace_id, span_id, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens "
-            f"FROM span_rows WHERE {needs_price} AND provider IS NOT DISTINCT FROM $provider "
+            f"SELECT trace_id, span_id, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, "
+            f"{_DROPPED} FROM span_rows WHERE {needs_price} AND provider IS NOT DISTINCT FROM $provider "
             "AND response_model IS NOT DISTINCT FROM $response AND request_model IS NOT DISTINCT FROM $request",
             {"provider": provider, "response": response_model, "request": request_model},
         ).fetchall()
-        for trace_id, span_id, inp, out, cache_read, cache_write in rows:
+        for trace_id, span_id, inp, out, cache_read, cache_write, dropped in rows:
             usage = Usage(input_tokens=inp, output_tokens=out, cache_read_tokens=cache_read,
-                          cache_write_tokens=cache_write)
+                          cache_write_tokens=cache_write, dropped=tuple(dropped or ()))
+            why = rates.refusal(usage)
+            if why is not None:
+                for name, value in (("trace_id", trace_id), ("span_id", span_id), ("why", why)):
+                    refused[name].append(value)
+                continue
             columns["trace_id"].append(trace_id)
             columns["span_id"].append(span_id)
             columns["cost_usd"].append(rates.price(usage))
             columns["cost_table"].append(rates.source)
-        if rates.source not in report.tables:
+        if rates.source not in report.tables and len(columns["trace_id"]) > before:
             report.tables.append(rates.source)
+    if refused["trace_id"]:
+        report.refused_spans = pa.table(refused)
     con.register("_ingest_prices", pa.table(columns))
     try:
         con.execute(
@@ -165,11 +181,21 @@ def count_calls(con: duckdb.DuckDBPyConnection, report: PricingReport) -> None:
     """
     if report.scope == "FALSE":
         return
-    rows = con.execute(
-        f"SELECT coalesce(response_model, request_model, '{_UNNAMED}'), {_COUNT_UNREADABLE}, count(*) "
-        f"FROM llm_calls WHERE {report.scope} AND {IS_UNPRICED} GROUP BY ALL").fetchall()
-    report.unpriced = {name: calls for name, unreadable, calls in rows if not unreadable}
-    report.unreadable = sum(calls for _, unreadable, calls in rows if unreadable)
+    refused = report.refused_spans if report.refused_spans is not None else pa.table(
+        {"trace_id": pa.array([], pa.string()), "span_id": pa.array([], pa.string()), "why": pa.array([], pa.string())})
+    con.register("_ingest_refused", refused)
+    try:
+        rows = con.execute(
+            f"SELECT coalesce(response_model, request_model, '{_UNNAMED}'), "
+            f"CASE WHEN {_COUNT_UNREADABLE} THEN '{_UNREADABLE}' ELSE (SELECT any_value(r.why) FROM _ingest_refused r "
+            "WHERE r.trace_id = c.trace_id AND r.span_id IN (c.span_id, c.wrapper_span_id)) END, count(*) "
+            f"FROM llm_calls c WHERE {report.scope} AND {IS_UNPRICED} GROUP BY ALL").fetchall()
+    finally:
+        con.unregister("_ingest_refused")
+    report.unpriced, report.refused = {}, {}
+    for name, why, calls in rows:
+        counts, key = (report.unpriced, name) if why is None else (report.refused, why)
+        counts[key] = counts.get(key, 0) + calls
     if report.priced_spans is None:
         return
     con.register("_ingest_priced", report.priced_spans)

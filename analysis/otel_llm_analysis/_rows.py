@@ -181,6 +181,15 @@ def attribute(name: str, sql_type: str = "VARCHAR", note: str = "", parse: str |
 
 
 _FINISH = first("finish_reasons")
+
+
+def string_list_sql(value: str) -> str:
+    """SQL: the stored text of an attribute as a list of strings - an OTLP array (``{"values": [...]}``), a JSON
+    list, or one value as a one-item list; NULL stays NULL."""
+    return (f"CASE WHEN {value} IS NULL THEN NULL "
+            f"WHEN starts_with({value}, '{{') THEN json_extract_string({value}, '$.values[*].*') "
+            f"WHEN starts_with({value}, '[') THEN TRY_CAST(json({value}) AS VARCHAR[]) "
+            f"ELSE [{value}] END")
 #: The model asked for: its spelled attribute, else the producer's invocation parameters.
 _REQUEST_MODEL = _producers.request_model_sql(lookup, first("request_model"))
 _INPUT_TOKENS = attribute("input_tokens", "BIGINT", "all input tokens, cached included", COUNT)
@@ -261,10 +270,7 @@ SPANS = Table(
         Column("cost_table", "VARCHAR", _COST["cost_table"],
                "the price table: user | genai-prices@<version> (sdk, ingest)"),
         Column("finish_reasons", "VARCHAR[]",
-               f"CASE WHEN {_FINISH} IS NULL THEN NULL "
-               f"WHEN starts_with({_FINISH}, '{{') THEN json_extract_string({_FINISH}, '$.values[*].*') "
-               f"WHEN starts_with({_FINISH}, '[') THEN TRY_CAST(json({_FINISH}) AS VARCHAR[]) "
-               f"ELSE [{_FINISH}] END"),
+               string_list_sql(_FINISH)),
         Column("stream_ttft_ms", "DOUBLE", "ttft_ns / 1e6",
                f"first first-token event ({' / '.join(FIRST_TOKEN_EVENTS)}) - start_time; without one, "
                f"{FIRST_TOKEN_SECONDS} (s) of a streamed OpenLIT span"),
