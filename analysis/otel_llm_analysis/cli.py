@@ -175,7 +175,10 @@ SUMMARY_COLUMNS = ["key", "llm_calls", "cost_usd", "cost_share", "estimated_cost
 
 @analysis_command()
 def summary(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--by", help=BY_HELP)) -> Result:
-    """Totals (no --by) or one row per group: calls, tokens, cost, cost share, errors, latency."""
+    """Totals (no --by) or one row per group: calls, tokens, cost, cost share, errors, latency.
+
+    estimated cost: the cost priced at ingest (none from the producer) or from a producer's estimate of usage.
+    """
     from rich.markup import escape
 
     from otel_llm_analysis import summaries, terminal

@@ -1,5 +1,5 @@
 """``summary`` tells estimated figures apart: calls whose usage is their producer's estimate are named
-in a note.
+in a note, and the estimated cost column is empty for groups where nothing was estimated.
 
 Ground truth is the calls written below: two OpenLIT streams without usage (OpenLIT writes its own
 estimate of their tokens and no cache counts), one OpenLIT call whose usage the API reported, and
@@ -8,6 +8,8 @@ one call of otel-llm's SDK that carries its own cost (nothing estimated).
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from otel_llm.cli import app
+from otel_llm_analysis.cli import SUMMARY_COLUMNS
 from otel_llm_analysis.store import TraceStore
 from tests.support import synthetic
 
@@ -75,3 +78,28 @@ def test_no_note_when_no_usage_was_estimated(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["summary", "--db", database])
     assert result.exit_code == 0, result.output
     assert "estimate of usage" not in result.output
+
+
+def test_a_group_with_nothing_estimated_shows_no_estimated_cost(db: str) -> None:
+    result = CliRunner().invoke(app, ["summary", "--by", "model", "--db", db])
+    assert result.exit_code == 0, result.output
+    column = SUMMARY_COLUMNS.index("estimated_cost_usd")  # model names and figures hold no space
+    cells = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line.strip()}
+    assert cells["claude-sonnet-4"][column] == "-", result.stdout  # priced by the SDK: nothing estimated
+    assert cells["gpt-4o"][column].startswith("$") and cells["gpt-4o"][column] != "$0", result.stdout
+    help_text = " ".join(CliRunner().invoke(app, ["summary", "--help"], env={"COLUMNS": "200"}).output.split())
+    assert "estimated cost" in help_text and "priced at ingest" in help_text and "estimate" in help_text
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_machine_output_keeps_a_zero_estimated_cost_a_number(db: str, fmt: str) -> None:
+    result = CliRunner().invoke(app, ["summary", "--by", "model", "--db", db, "--format", fmt])
+    assert result.exit_code == 0, result.output
+    if fmt == "json":
+        rows = {row["key"]: row for row in json.loads(result.stdout)["rows"]}
+        assert rows["claude-sonnet-4"]["estimated_cost_usd"] == 0.0
+        assert rows["gpt-4o"]["estimated_cost_usd"] > 0 and rows["gpt-4o"]["estimated_usage_calls"] == 2
+    else:
+        rows = {row["key"]: row for row in csv.DictReader(io.StringIO(result.stdout))}
+        assert float(rows["claude-sonnet-4"]["estimated_cost_usd"]) == 0.0
+        assert float(rows["gpt-4o"]["estimated_cost_usd"]) > 0
