@@ -202,7 +202,7 @@ def _check(result: dict[str, Any]) -> None:
     (["export", "spans", "--out", "/proc/x"], 1, "cannot write /proc/x"),
     (["summary", "--model", "nosuch"], 2, "no data for model nosuch"),
     (["demo", "--output-dir", "/proc/x", "--turns", "1"], 1, "cannot create /proc/x"),
-    (["report", "--out", "/proc/x"], 1, "cannot write /proc/x"),
+    (["report", "--out", "/proc/x", "--max-views", "1"], 1, "cannot write /proc/x"),  # built before written
     (["report", "--monthly", "inf"], 2, "not a finite number"),
     (["serve", "--port", "0", "--host", ""], 2, "--host"),
     (["serve", "--port", "0", "--host", "no.such.host.invalid"], 1, "cannot listen on no.such.host.invalid"),
