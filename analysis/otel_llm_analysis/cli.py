@@ -175,7 +175,10 @@ SUMMARY_COLUMNS = ["key", "llm_calls", "cost_usd", "cost_share", "estimated_cost
 
 @analysis_command()
 def summary(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--by", help=BY_HELP)) -> Result:
-    """Totals (no --by) or one row per group: calls, tokens, cost, cost share, errors, latency."""
+    """Totals (no --by) or one row per group: calls, tokens, cost, cost share, errors, latency.
+
+    estimated cost: the cost priced at ingest (none from the producer) or from a producer's estimate of usage.
+    """
     from rich.markup import escape
 
     from otel_llm_analysis import summaries, terminal
@@ -186,6 +189,7 @@ def summary(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
         notes += _no_usage_groups((row.key, row.no_usage_calls, row.llm_calls) for row in rows)
         notes += [f"-: the {row.spans:,} span(s) with no {escape(by)}" + ("" if row.llm_calls else
                   " (chat turns, graph nodes, tools...), none of them an LLM call") for row in rows if row.key is None]
+        notes += _estimated_usage(sum(row.estimated_usage_calls for row in rows))
         return Result(rows, f"summary by {by}", SUMMARY_COLUMNS, {"key": by}, notes=notes)
     total = summaries.totals(store, filters)
     first = summaries.time_to_first_token(store, None, filters)
@@ -193,7 +197,7 @@ def summary(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
     record["total_tokens"] = total.total_tokens
     record["ttft_p50_ms"] = first[0].p50_ms if first else None
     record["ttft_p95_ms"] = first[0].p95_ms if first else None
-    return Result([record], "summary", notes=_left_out(total),
+    return Result([record], "summary", notes=_left_out(total) + _estimated_usage(total.estimated_usage_calls),
                   show=lambda console: console.print(terminal.kv_table(record, "summary")))
 
 
@@ -318,6 +322,13 @@ def _no_usage(no_usage: int, calls: int, label: str | None = None) -> str:
     return (f"{where}{no_usage} of {calls} calls have no usage recorded (failed before an answer, a stream without "
             "its usage chunk, or the app read the raw HTTP response itself), so the tokens and cost shown leave "
             "them out")
+
+
+def _estimated_usage(calls: int) -> list[str]:
+    """The line saying how many calls' tokens are their producer's estimate rather than the API's usage
+    (``SummaryRow.estimated_usage_calls``): their tokens are summed as written, their cost is estimated."""
+    return [f"{calls} call(s) carry their producer's estimate of usage (OpenLIT stream without "
+            "stream_options.include_usage)"] if calls else []
 
 
 def _no_usage_groups(groups: Any) -> list[str]:

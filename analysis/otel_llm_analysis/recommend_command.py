@@ -24,8 +24,10 @@ def recommend(
     pricing: Optional[Path] = typer.Option(None, "--pricing", envvar="OTEL_LLM_PRICING",
                                            help="Your prices (as ingest's --pricing) over genai-prices."),
 ) -> Result:
-    """Cheaper models: each model's calls priced at the rates of the other models you use (and --candidate),
-    with both models' success and pass rates - the prices cannot tell whether it answers as well."""
+    """Cheaper models: each model's calls priced at the other models' rates, beside both models' success.
+
+    The other models are those you use (and --candidate); their success and pass rates tell what prices cannot.
+    """
     from otel_llm_analysis.recommendations import cheaper_models
     from otel_llm_analysis.store import price_book
 

@@ -20,11 +20,11 @@ def sessions(
     filters: Any,
     top: int = typer.Option(50, "--top", min=1, max=1_000_000, help="How many conversations (highest peak first)."),
 ) -> Result:
-    """Memory per chat session: the peak, first, last and growth of the memory of the process that ran each
-    conversation, while it ran (needs configure(process_metrics=True)).
+    """Memory per chat session: peak, first, last and growth of its process's memory (process_metrics=True).
 
-    Conversations served at once by one process share its memory; one shorter than the metric export
-    interval may have no point.
+    The memory of the process that ran each conversation, while it ran (needs configure(process_metrics=True)).
+
+    Conversations one process serves at once share its memory; one shorter than the export interval may have no point.
     """
     from otel_llm_analysis.session_memory import session_memory
 

@@ -38,6 +38,7 @@ HEADERS: Mapping[str, str] = {
     "tokens_per_turn": "tok/turn",
     "cost_usd": "cost",
     "cost_share": "share",
+    "estimated_cost_usd": "estimated cost",
     "cost_change_pct": "cost Δ",
     "cost_per_call": "$/priced call",
     "cost_per_success": "$/priced success",
@@ -99,9 +100,14 @@ def header(name: str, rename: Mapping[str, str] | None = None) -> str:
     return HEADERS.get(name, name.replace("_", " "))
 
 
+#: Figures that are a part of another, estimated: 0 means nothing was estimated, shown "-" like
+#: no figure (``$0 estimated`` would read as estimated to be free). json and csv keep the 0.
+ESTIMATED_PARTS = frozenset({"estimated_cost_usd"})
+
+
 def format_value(name: str, value: Any) -> str:
     """Human formatting chosen by the column name (``cost``/``usd``, ``rate``/``share``, ``_ms``)."""
-    if value is None:
+    if value is None or (name in ESTIMATED_PARTS and not value):
         return "-"
     if isinstance(value, bool):
         return "✓" if value else ""

@@ -506,3 +506,20 @@ def test_a_note_reaches_json_and_stderr_as_plain_text():
     assert plain("[red]spike[/red] 2026-11-12") == "spike 2026-11-12"
     assert plain(escape("agent [/x]") + ": 2 of 3 calls") == "agent [/x]: 2 of 3 calls"
     assert plain("a [/nope] b") == "a [/nope] b"
+
+
+def test_every_commands_line_in_the_root_help_is_one_line():
+    """``otel-llm --help`` lists each command with the first paragraph of its help: on a terminal wide enough
+    for it, that is one line (a hard line break in the paragraph broke it in the middle of the table)."""
+    from otel_llm.cli import app
+
+    group = typer.main.get_command(app)
+    for name, command in group.commands.items():
+        first = (command.help or "").strip().split("\n\n")[0]
+        assert "\n" not in first, f"{name}: the first paragraph of its help has a line break: {first!r}"
+    shown = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "300", "TERM": "xterm"}, terminal_width=300)
+    assert shown.exit_code == 0, shown.output
+    rows = [line for line in shown.output.splitlines()[shown.output.splitlines().index(
+        next(line for line in shown.output.splitlines() if "Commands" in line)) + 1:] if line.startswith("│")]
+    named = [row.split()[1] for row in rows if row.split()[1] in group.commands]
+    assert sorted(named) == sorted(group.commands) and len(rows) == len(group.commands), "\n".join(rows)

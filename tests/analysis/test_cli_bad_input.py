@@ -66,6 +66,7 @@ def _commands(group: Any, prefix: tuple[str, ...] = ()) -> Iterator[tuple[tuple[
 
 
 COMMANDS = dict(_commands(typer.main.get_command(app)))
+_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +117,9 @@ def _baseline(path: tuple[str, ...], world: dict[str, Path]) -> tuple[list[str],
         ("export",): (["spans"], ["--out", str(world["root"] / "export"), *db]),
         ("demo",): ([], ["--turns", "1", "--latency-scale", "0", "--output-dir", str(world["root"] / "demo")]),
         ("serve",): ([], ["--port", "0", *db]),
+        # A report a value lets through is built in full, one set of views per filter combination embedded
+        # (all of them for --max-views 99999999999999999999: minutes): one project, one model, one view.
+        ("report",): ([], ["--project", "search", "--model", "gpt-4o", "--max-views", "1", *db]),
     }.get(path, ([], db if "--db" in _option_names(COMMANDS[path]) else []))
 
 
@@ -154,7 +158,7 @@ def _env(world: dict[str, Path]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("OTEL_LLM_DB", "COLUMNS")}
     # The collector commands look for their binary and run directory here: nothing real is started or stopped.
     env.update(OTEL_LLM_CACHE_DIR=str(world["root"] / "cache"), OTEL_LLM_RAISE_INTERNAL_ERRORS="1",
-               PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+               PYTHONPATH=f"{_ROOT}{os.pathsep}{_ROOT / 'analysis'}")  # this checkout's code, not the installed one
     return env
 
 
@@ -198,7 +202,7 @@ def _check(result: dict[str, Any]) -> None:
     (["export", "spans", "--out", "/proc/x"], 1, "cannot write /proc/x"),
     (["summary", "--model", "nosuch"], 2, "no data for model nosuch"),
     (["demo", "--output-dir", "/proc/x", "--turns", "1"], 1, "cannot create /proc/x"),
-    (["report", "--out", "/proc/x"], 1, "cannot write /proc/x"),
+    (["report", "--out", "/proc/x", "--max-views", "1"], 1, "cannot write /proc/x"),  # built before written
     (["report", "--monthly", "inf"], 2, "not a finite number"),
     (["serve", "--port", "0", "--host", ""], 2, "--host"),
     (["serve", "--port", "0", "--host", "no.such.host.invalid"], 1, "cannot listen on no.such.host.invalid"),
