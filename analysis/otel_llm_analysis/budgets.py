@@ -128,6 +128,8 @@ def shown_percent(percent_used: float) -> float:
     every threshold (70, 90, 100: tenths) as the exact value ``status_for`` judges, where rounding to
     the nearest tenth would carry 89.96 to 90.0. Cut after ``status_for``'s 9-decimal rounding, so a
     float a hair below 70 that ``status_for`` counts as 70 is shown as 70.0."""
+    if not math.isfinite(percent_used) or abs(percent_used) >= 1e15:  # beyond tenths a float can hold
+        return percent_used
     return float(Decimal(repr(round(percent_used, 9))).quantize(Decimal("0.1"), rounding=ROUND_FLOOR))
 
 

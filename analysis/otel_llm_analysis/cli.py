@@ -284,8 +284,8 @@ def _unpriced(unpriced: int, calls: int, label: str | None = None) -> str:
     from otel_llm_analysis.terminal import visible
 
     where = f"{escape(visible(label))}: " if label is not None else ""
-    return (f"{where}{unpriced} of {calls} calls have no price (their model has none, or their usage is only a "
-            "total), so the cost shown leaves them out")
+    return (f"{where}{unpriced} of {calls} calls have no price (their model has none, their usage is only a "
+            "total, or a token count was dropped, unreadable or contradicts another), so the cost shown leaves them out")
 
 
 def _unobserved(unobserved: int, calls: int, label: str | None) -> str:

@@ -199,3 +199,12 @@ def test_the_percent_shown_never_contradicts_the_status(loaded, fraction):
     assert status_for(float(shown.rstrip("%"))) == result.status
     assert (float(shown.rstrip("%")) >= 100) == (result.remaining <= 0)
     assert exact - 0.1 < result.percent_used <= exact + 1e-9
+
+
+@pytest.mark.parametrize("percent", [1e300, 2e28, float("inf")])
+def test_a_percent_beyond_what_tenths_can_hold_is_shown_as_it_is(percent):
+    """shown_percent quantized 1e300 to tenths: decimal.InvalidOperation out of budget_status (a store
+    with an absurd cost against a small budget); such a percent is shown as it is, never cut or raised."""
+    from otel_llm_analysis.budgets import shown_percent
+
+    assert shown_percent(percent) == percent
