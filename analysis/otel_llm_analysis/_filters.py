@@ -149,6 +149,11 @@ def parse_time(value: str | date | datetime | None, *, now: datetime | None = No
     return parse_time(parsed)
 
 
+def _utc(moment: datetime) -> str:
+    """A naive UTC time as messages show it: ``2026-12-01 10:00:00 UTC`` (microseconds only when set)."""
+    return f"{moment.isoformat(sep=' ')} UTC"
+
+
 def time_window(column: str, since: datetime | None, until: datetime | None) -> tuple[list[str], dict[str, Any]]:
     """The half-open window ``since <= column < until`` as SQL clauses and named parameters.
 
@@ -194,8 +199,17 @@ class Filters:
 
     @classmethod
     def of(cls, since: Any = None, until: Any = None, **equalities: str | None) -> "Filters":
-        """Build filters from loose values (strings from the CLI, dates from tests)."""
-        return cls(since=parse_time(since), until=parse_time(until), **equalities)
+        """Build filters from loose values (strings from the CLI, the API or the web page, dates from Python).
+
+        A window that ends at or before its start is a ``ValueError`` naming both times in UTC: it
+        selects nothing whatever the store holds, and every analysis would answer 0 calls, $0, as
+        if nothing had run (``since=1d, until=2d`` is the order people swap).
+        """
+        start, end = parse_time(since), parse_time(until)
+        if start is not None and end is not None and end <= start:
+            raise ValueError(f"since {since} ({_utc(start)}) must be before until {until} ({_utc(end)}): "
+                             "no call can start at or after since and before until")
+        return cls(since=start, until=end, **equalities)
 
     def where(self, alias: str = "") -> tuple[str, dict[str, Any]]:
         """SQL boolean over ``spans`` (optionally aliased) plus its named parameters."""

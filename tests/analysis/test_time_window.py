@@ -1,0 +1,60 @@
+"""The time window every analysis takes: a window that ends before it starts is refused by
+``Filters.of`` itself, so the Python API, ``otel-llm report`` and ``otel-llm serve`` say so
+instead of answering 0 calls, $0 as if nothing had run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from otel_llm_analysis import TraceStore
+from otel_llm_analysis._filters import Filters
+
+
+@pytest.mark.parametrize("since, until, shown", [
+    ("2026-12-02", "2026-12-01", ("2026-12-02 00:00:00 UTC", "2026-12-01 00:00:00 UTC")),
+    ("2026-12-01T10:00", "2026-12-01T10:00", ("2026-12-01 10:00:00 UTC", "2026-12-01 10:00:00 UTC")),
+    # aware times are named in UTC, whatever zone they were given in
+    (datetime(2026, 12, 1, 12, tzinfo=timezone(timedelta(hours=2))), "2026-12-01T09:30:00Z",
+     ("2026-12-01 10:00:00 UTC", "2026-12-01 09:30:00 UTC")),
+])
+def test_a_window_that_ends_before_it_starts_is_refused_naming_both_times(since, until, shown) -> None:
+    with pytest.raises(ValueError) as raised:
+        Filters.of(since, until)
+    message = str(raised.value)
+    assert shown[0] in message and shown[1] in message, message
+    assert message.index(shown[0]) < message.rindex(shown[1]) and "since" in message and "until" in message, message
+
+
+def test_relative_times_swapped_are_refused() -> None:
+    """``since=1d, until=2d``: one day ago until two days ago, the order a newcomer swaps."""
+    with pytest.raises(ValueError, match=r"since 1d \(.* UTC\) must be before until 2d \(.* UTC\)"):
+        Filters.of("1d", "2d")
+
+
+def test_a_window_one_microsecond_long_and_open_windows_are_kept() -> None:
+    start = datetime(2026, 12, 1, 10)
+    assert Filters.of(start, start + timedelta(microseconds=1)).until == start + timedelta(microseconds=1)
+    assert Filters.of("2026-12-02", None).until is None and Filters.of(None, "2026-12-01").since is None
+
+
+def _otel_llm(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "otel_llm", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=60)  # serve would run until stopped
+
+
+@pytest.mark.parametrize("command", [["report", "--out", "r.html"], ["serve", "--port", "0"]])
+def test_report_and_serve_refuse_a_swapped_window_in_one_line(tmp_path: Path, command: list[str]) -> None:
+    """Neither writes a report of $0 nor serves a dashboard of 0 calls: one ``error:`` line, exit 2."""
+    db = tmp_path / "otel-llm.duckdb"
+    TraceStore(str(db)).close()
+    proc = _otel_llm(*command, "--since", "2026-12-02", "--until", "2026-12-01", "--db", str(db), cwd=tmp_path)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(errors) == 1 and errors[0].startswith("error:") and "Traceback" not in proc.stderr, proc.stderr
+    assert "2026-12-02 00:00:00 UTC" in errors[0] and "2026-12-01 00:00:00 UTC" in errors[0], errors[0]
+    assert not (tmp_path / "r.html").exists()
