@@ -1,6 +1,9 @@
-"""The time window every analysis takes: a window that ends before it starts is refused by
-``Filters.of`` itself, so the Python API, ``otel-llm report`` and ``otel-llm serve`` say so
-instead of answering 0 calls, $0 as if nothing had run."""
+"""The time window every analysis takes.
+
+The times people type are read as Grafana and Prometheus read them (``30s``, ``15m``, ``1.5h``, ``7D``,
+``2w``, ``now``, ``now-7d``), what cannot be read unambiguously is refused naming the accepted forms,
+and a window that ends before it starts is refused by ``Filters.of`` itself, so the Python API,
+``otel-llm report`` and ``otel-llm serve`` say so instead of answering 0 calls, $0 as if nothing had run."""
 
 from __future__ import annotations
 
@@ -12,7 +15,9 @@ from pathlib import Path
 import pytest
 
 from otel_llm_analysis import TraceStore
-from otel_llm_analysis._filters import Filters
+from otel_llm_analysis._filters import Filters, parse_time
+
+NOW = datetime(2026, 12, 2, 15, 0, 0)
 
 
 @pytest.mark.parametrize("since, until, shown", [
@@ -58,3 +63,38 @@ def test_report_and_serve_refuse_a_swapped_window_in_one_line(tmp_path: Path, co
     assert len(errors) == 1 and errors[0].startswith("error:") and "Traceback" not in proc.stderr, proc.stderr
     assert "2026-12-02 00:00:00 UTC" in errors[0] and "2026-12-01 00:00:00 UTC" in errors[0], errors[0]
     assert not (tmp_path / "r.html").exists()
+
+
+@pytest.mark.parametrize("typed, back", [
+    ("30s", timedelta(seconds=30)), ("15m", timedelta(minutes=15)), ("24h", timedelta(hours=24)),
+    ("7d", timedelta(days=7)), ("2w", timedelta(weeks=2)),
+    ("7D", timedelta(days=7)), ("24H", timedelta(hours=24)), ("2W", timedelta(weeks=2)), ("30S", timedelta(seconds=30)),
+    ("1.5h", timedelta(minutes=90)), ("0.5d", timedelta(hours=12)), (" 7 d ", timedelta(days=7)),
+    ("1h30m", timedelta(minutes=90)), ("1d 12h", timedelta(hours=36)),
+    ("now", timedelta(0)), ("NOW", timedelta(0)), ("now-7d", timedelta(days=7)), ("now - 1.5h", timedelta(minutes=90)),
+])
+def test_durations_people_type_reach_back_from_now(typed: str, back: timedelta) -> None:
+    assert parse_time(typed, now=NOW) == NOW - back
+
+
+@pytest.mark.parametrize("typed, said", [
+    ("1M", "minutes or months"),       # Grafana's M is a month, Prometheus' m a minute: neither guessed
+    ("now-1M", "minutes or months"),
+    ("yesterday", "1d"),                # the start of which day, in which zone? a duration or a date says
+    ("today", "2026-11-01"),
+    ("last tuesday", "not a time"), ("7x", "not a time"), ("-7d", "not a time"), ("now+1h", "not a time"),
+    ("7", "not a time"), ("1.h", "not a time"), ("yesterday-ish", "not a time"),
+])
+def test_times_that_cannot_be_read_unambiguously_are_refused_naming_the_forms(typed: str, said: str) -> None:
+    with pytest.raises(ValueError) as raised:
+        parse_time(typed, now=NOW)
+    message = str(raised.value)
+    assert said in message and repr(typed) in message, message
+    near_miss = said != "not a time"  # a near miss lists every form; anything else names the two kinds
+    for form in ("2026-11-01", "now", "30s", "15m", "1.5h", "7d", "2w") if near_miss else ("2026-11-01", "7d"):
+        assert form in message, message
+
+
+def test_a_duration_past_the_year_1_is_refused() -> None:
+    with pytest.raises(ValueError, match="before the year 1"):
+        parse_time("99999999w", now=NOW)
