@@ -98,3 +98,14 @@ def test_times_that_cannot_be_read_unambiguously_are_refused_naming_the_forms(ty
 def test_a_duration_past_the_year_1_is_refused() -> None:
     with pytest.raises(ValueError, match="before the year 1"):
         parse_time("99999999w", now=NOW)
+
+
+@pytest.mark.parametrize("analysis", ["search_logs", "log_patterns"])
+def test_the_log_analyses_refuse_a_swapped_window_as_filters_do(store: TraceStore, analysis: str) -> None:
+    """``search_logs(store, since=..., until=...)`` takes the times as they are typed: swapped, they are
+    refused as ``Filters.of`` refuses them, not answered with no log records."""
+    from otel_llm_analysis import logs
+
+    with pytest.raises(ValueError, match=r"since 1d \(.* UTC\) must be before until 2d \(.* UTC\)"):
+        getattr(logs, analysis)(store, since="1d", until="2d")
+    assert getattr(logs, analysis)(store, since="2d", until="1d") == []
