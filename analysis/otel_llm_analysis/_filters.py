@@ -174,9 +174,12 @@ def parse_time(value: str | date | datetime | None, *, now: datetime | None = No
     return parse_time(parsed)
 
 
-def _utc(moment: datetime) -> str:
-    """A naive UTC time as messages show it: ``2026-12-01 10:00:00 UTC`` (microseconds only when set)."""
-    return f"{moment.isoformat(sep=' ')} UTC"
+def _shown(start: datetime, end: datetime) -> tuple[str, str]:
+    """Two naive UTC times as a message shows them, ``2026-12-01 10:00:00 UTC``: to the second, or to the
+    microsecond when two different times would read the same."""
+    close = start != end and start.replace(microsecond=0) == end.replace(microsecond=0)
+    spec = "microseconds" if close else "seconds"
+    return f"{start.isoformat(sep=' ', timespec=spec)} UTC", f"{end.isoformat(sep=' ', timespec=spec)} UTC"
 
 
 def time_window(column: str, since: datetime | None, until: datetime | None) -> tuple[list[str], dict[str, Any]]:
@@ -226,13 +229,15 @@ class Filters:
     def of(cls, since: Any = None, until: Any = None, **equalities: str | None) -> "Filters":
         """Build filters from loose values (strings from the CLI, the API or the web page, dates from Python).
 
-        A window that ends at or before its start is a ``ValueError`` naming both times in UTC: it
-        selects nothing whatever the store holds, and every analysis would answer 0 calls, $0, as
-        if nothing had run (``since=1d, until=2d`` is the order people swap).
-        """
-        start, end = parse_time(since), parse_time(until)
+        Relative times are read against one clock reading. A window that ends at or before its start
+        is a ``ValueError`` naming both times in UTC: it selects nothing whatever the store holds, and
+        every analysis would answer 0 calls, $0, as if nothing had run (``since=1d, until=2d`` is the
+        order people swap)."""
+        now = datetime.now(timezone.utc).replace(tzinfo=None)  # one reading: since=1h, until=60m is empty
+        start, end = parse_time(since, now=now), parse_time(until, now=now)
         if start is not None and end is not None and end <= start:
-            raise ValueError(f"since {since} ({_utc(start)}) must be before until {until} ({_utc(end)}): "
+            shown = _shown(start, end)
+            raise ValueError(f"since {since} ({shown[0]}) must be before until {until} ({shown[1]}): "
                              "no call can start at or after since and before until")
         return cls(since=start, until=end, **equalities)
 

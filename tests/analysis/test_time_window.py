@@ -7,6 +7,7 @@ and a window that ends before it starts is refused by ``Filters.of`` itself, so 
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
@@ -109,3 +110,13 @@ def test_the_log_analyses_refuse_a_swapped_window_as_filters_do(store: TraceStor
     with pytest.raises(ValueError, match=r"since 1d \(.* UTC\) must be before until 2d \(.* UTC\)"):
         getattr(logs, analysis)(store, since="1d", until="2d")
     assert getattr(logs, analysis)(store, since="2d", until="1d") == []
+
+
+@pytest.mark.parametrize("since, until", [("now", "now"), ("1h", "1h"), ("now-30m", "30m"), ("1h", "60m")])
+def test_relative_times_of_one_window_reach_back_from_the_same_now(since: str, until: str) -> None:
+    """Both ends are read against one clock reading: ``since=1h, until=60m`` is empty, not a window of the few
+    microseconds between two readings, and the message shows the times to the second."""
+    with pytest.raises(ValueError) as raised:
+        Filters.of(since, until)
+    message = str(raised.value)
+    assert "must be before until" in message and not re.search(r"\d\d:\d\d:\d\d\.\d", message), message
