@@ -94,7 +94,18 @@ DIMENSIONS: Mapping[str, str] = {
     "week": "date_trunc('week', {p}start_time)",
 }
 
-_PERIOD_UNITS = {"h": "hours", "d": "days", "w": "weeks", "m": "minutes"}
+#: Duration units as Prometheus and Grafana write them. Upper case is read too (``7D``), except ``M``:
+#: Grafana's month, Prometheus' minute - refused rather than guessed.
+_PERIOD_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_AMOUNT = r"(\d+(?:\.\d+)?)\s*([smhdwSHDW])"
+#: ``now``, ``now-<duration>`` or ``<duration>``; a duration is one amount or several (``1h30m``, ``1d 12h``).
+_RELATIVE = re.compile(rf"(?:(?i:now)(?:\s*-\s*(?P<after_now>(?:{_AMOUNT}\s*)+))?|(?P<alone>(?:{_AMOUNT}\s*)+))")
+#: Words that name a day without saying where it starts (which time zone; its start or 24 hours ago).
+_DAY_WORDS = ("today", "yesterday")
+#: The accepted forms, as the refusals of a near miss (``1M``, ``yesterday``) list them.
+TIME_FORMS = ("an ISO date or time (2026-11-01, 2026-11-01T08:00, 2026-11-01T08:00Z; without an offset it is UTC), "
+              "now, or a duration before now: 30s, 15m, 1.5h, 7d, 2w, 1h30m or now-7d "
+              "(s seconds, m minutes, h hours, d days, w weeks)")
 
 
 def dimension_sql(by: str | None, alias: str = "") -> str:
@@ -122,8 +133,13 @@ def dimension_sql(by: str | None, alias: str = "") -> str:
 
 
 def parse_time(value: str | date | datetime | None, *, now: datetime | None = None) -> datetime | None:
-    """Accept a datetime, a date, an ISO string, or a relative ``7d``/``24h``/``2w``/``30m``.
+    """Accept a datetime, a date, an ISO string (naive is UTC), ``now``, or a duration before now as
+    Grafana and Prometheus write it: ``30s``, ``15m``, ``1.5h``, ``7d`` (or ``7D``), ``2w``, ``1h30m``,
+    ``now-7d`` (:data:`TIME_FORMS`).
 
+    Refused: ``M`` (a month in Grafana, a minute in Prometheus) and ``today``/``yesterday`` (which zone's
+    day, its start or 24 hours back?), each with a message listing the accepted forms; anything else as
+    "not a time", naming an ISO date and a duration.
     Returned datetimes are naive UTC, the way the ``spans`` table stores them.
     """
     if value is None or value == "":
@@ -135,18 +151,35 @@ def parse_time(value: str | date | datetime | None, *, now: datetime | None = No
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day)
     text = value.strip()
-    match = re.fullmatch(r"(\d+)\s*([hdwm])", text)
+    match = _RELATIVE.fullmatch(text)
     if match:
         base = now or datetime.now(timezone.utc).replace(tzinfo=None)
+        amounts = re.findall(_AMOUNT, match.group("after_now") or match.group("alone") or "")
         try:
-            return base - timedelta(**{_PERIOD_UNITS[match.group(2)]: int(match.group(1))})
+            return base - sum((timedelta(**{_PERIOD_UNITS[unit.lower()]: float(amount)}) for amount, unit in amounts),
+                              timedelta(0))
         except OverflowError:  # before year 1: no span can be that old
             raise ValueError(f"{value!r} reaches back before the year 1") from None
+    if "M" in text and _RELATIVE.fullmatch(text.replace("M", "m")):  # 1M, now-1M, 1M2d
+        raise ValueError(f"not a time: {value!r}: M could mean minutes or months; write m for minutes, "
+                         f"or days (30d) for a month. Accepted: {TIME_FORMS}") from None
+    if text.lower() in _DAY_WORDS:
+        raise ValueError(f"not a time: {value!r} does not say where its day starts: write 1d (24 hours back) "
+                         f"or the date (2026-11-01, midnight UTC). Accepted: {TIME_FORMS}") from None
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
+        # the line `otel-llm report`/`serve` users read (tests/web pin it): the forms in short
         raise ValueError(f"not a time: {value!r} (use ISO like 2026-11-01 or relative like 7d)") from None
     return parse_time(parsed)
+
+
+def _shown(start: datetime, end: datetime) -> tuple[str, str]:
+    """Two naive UTC times as a message shows them, ``2026-12-01 10:00:00 UTC``: to the second, or to the
+    microsecond when two different times would read the same."""
+    close = start != end and start.replace(microsecond=0) == end.replace(microsecond=0)
+    spec = "microseconds" if close else "seconds"
+    return f"{start.isoformat(sep=' ', timespec=spec)} UTC", f"{end.isoformat(sep=' ', timespec=spec)} UTC"
 
 
 def time_window(column: str, since: datetime | None, until: datetime | None) -> tuple[list[str], dict[str, Any]]:
@@ -194,8 +227,19 @@ class Filters:
 
     @classmethod
     def of(cls, since: Any = None, until: Any = None, **equalities: str | None) -> "Filters":
-        """Build filters from loose values (strings from the CLI, dates from tests)."""
-        return cls(since=parse_time(since), until=parse_time(until), **equalities)
+        """Build filters from loose values (strings from the CLI, the API or the web page, dates from Python).
+
+        Relative times are read against one clock reading. A window that ends at or before its start
+        is a ``ValueError`` naming both times in UTC: it selects nothing whatever the store holds, and
+        every analysis would answer 0 calls, $0, as if nothing had run (``since=1d, until=2d`` is the
+        order people swap)."""
+        now = datetime.now(timezone.utc).replace(tzinfo=None)  # one reading: since=1h, until=60m is empty
+        start, end = parse_time(since, now=now), parse_time(until, now=now)
+        if start is not None and end is not None and end <= start:
+            shown = _shown(start, end)
+            raise ValueError(f"since {since} ({shown[0]}) must be before until {until} ({shown[1]}): "
+                             "no call can start at or after since and before until")
+        return cls(since=start, until=end, **equalities)
 
     def where(self, alias: str = "") -> tuple[str, dict[str, Any]]:
         """SQL boolean over ``spans`` (optionally aliased) plus its named parameters."""

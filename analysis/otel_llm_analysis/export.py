@@ -13,7 +13,7 @@ import csv
 import dataclasses
 import io
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Literal, Mapping, Sequence
 
@@ -70,8 +70,10 @@ def to_json(rows: Iterable[Any] | Mapping[str, Any]) -> bytes:
 
 
 def to_csv(rows: Iterable[Any]) -> str:
-    """CSV with a header; ``None`` is an empty cell, times are ISO 8601, text a spreadsheet would
-    run as a formula starts with a quote (:data:`FORMULA_START`)."""
+    """CSV with a header; ``None`` is an empty cell, times are ISO 8601 with their UTC offset
+    (``2026-12-02T14:34:44.312396+00:00``, as :func:`to_json` writes them: without it a spreadsheet
+    or pandas reads them as local time), text a spreadsheet would run as a formula starts with a
+    quote (:data:`FORMULA_START`)."""
     records = flat_records(rows)
     out = io.StringIO()
     if not records:
@@ -91,7 +93,9 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell(value: Any) -> Any:
-    if isinstance(value, (datetime, date)):
+    if isinstance(value, datetime):  # naive times are the store's UTC: said, as JSON says it
+        return (value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)).isoformat()
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value  # the mark spreadsheets read as "text", and hide

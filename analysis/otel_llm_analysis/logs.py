@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from otel_llm_analysis._filters import as_rows, fetch_dicts, load_query, parse_time, time_window
+from otel_llm_analysis._filters import Filters, as_rows, fetch_dicts, load_query, time_window
 
 #: The log data model's short names (TRACE 1 .. FATAL 21), the levels you filter by.
 SEVERITY_LEVELS = {"TRACE": 1, "DEBUG": 5, "INFO": 9, "WARN": 13, "ERROR": 17, "FATAL": 21}
@@ -93,7 +93,8 @@ def regex(pattern: str, ignore_case: bool = False) -> str:
 
 def _where(text: str | None, severity: str | int | None, since: Any, until: Any,
            sources: dict[str, str | None], pattern: str | None = None) -> tuple[str, dict[str, Any]]:
-    window, params = time_window("time", parse_time(since), parse_time(until))
+    chosen = Filters.of(since, until)  # parsed, and refused when it ends before it starts, as every analysis's
+    window, params = time_window("time", chosen.since, chosen.until)
     clauses = ["TRUE", *window]
     if pattern is not None:
         clauses.append("regexp_matches(coalesce(body, ''), $pattern)")

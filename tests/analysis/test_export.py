@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 import io
 from collections import Counter
+from datetime import date, datetime
 
 import duckdb
 import orjson
@@ -276,3 +277,23 @@ def test_csv_spans_keep_attribute_maps_and_lists_readable_as_json(tmp_path):
     assert orjson.loads(row["finish_reasons"]) == expected[2] == ["stop, really"]
     assert {k: orjson.loads(row["attributes"])[k] for k in ("tool.args", "note")} == {
         k: tricky[k] for k in ("tool.args", "note")}
+
+
+def test_csv_times_carry_the_utc_offset_json_gives_them(loaded, tmp_path):
+    """A CSV time without an offset is read as local time by a spreadsheet or pandas: the store's
+    UTC times are written as JSON writes them (``+00:00``), every other cell unchanged."""
+    store, _ = loaded
+    rows = top_traces(store, 5)
+    as_json = orjson.loads(export_rows(rows, "json", tmp_path / "t.json").read_bytes())
+    path = export_rows(rows, "csv", tmp_path / "t.csv")
+    as_csv = list(csv.DictReader(io.StringIO(path.read_text("utf-8"), newline="")))
+    assert [r["start_time"] for r in as_csv] == [r["start_time"] for r in as_json]
+    assert all(r["start_time"].endswith("+00:00") for r in as_csv), as_csv[0]["start_time"]
+    for row, back in zip(rows, as_csv):  # the other columns as they were
+        assert back["trace_id"] == row.trace_id and back["root_name"] == (row.root_name or "")
+    assert to_csv([{"at": datetime(2026, 12, 2, 14, 34, 44, 312396), "day": date(2026, 12, 2), "n": 1}]) == (
+        "at,day,n\r\n2026-12-02T14:34:44.312396+00:00,2026-12-02,1\r\n")
+    pandas = pytest.importorskip("pandas")
+    frame = pandas.read_csv(path, parse_dates=["start_time"])
+    assert str(frame["start_time"].dt.tz) == "UTC"
+    assert [t.to_pydatetime().replace(tzinfo=None) for t in frame["start_time"]] == [r.start_time for r in rows]
