@@ -116,8 +116,9 @@ def _option(name: str, annotation: Any, default: Any, *declarations: str, **sett
 
 FILTER_OPTIONS: Mapping[str, inspect.Parameter] = {
     "since": _option("since", Optional[str], None, "--since",
-                     help="Start (inclusive): ISO date/time or relative like 7d, 24h, 30m."),
-    "until": _option("until", Optional[str], None, "--until", help="End (exclusive): ISO date/time or relative."),
+                     help="Start (inclusive): ISO date/time (UTC unless it has an offset), now, or a duration "
+                          "back from now: 30s, 15m, 1.5h, 7d, 2w, now-7d."),
+    "until": _option("until", Optional[str], None, "--until", help="End (exclusive): same forms as --since."),
     "project": _option("project", Optional[str], None, "--project", help="Only this project."),
     "model": _option("model", Optional[str], None, "--model",
                      help="Only this model (requested, or the dated response model)."),
@@ -395,10 +396,6 @@ def build_filters(since: Optional[str] = None, until: Optional[str] = None, proj
         chosen = Filters.of(since, until, project=project, model=model)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--since/--until") from None
-    if chosen.since is not None and chosen.until is not None and chosen.until <= chosen.since:
-        raise typer.BadParameter(f"--until {until} ({chosen.until:%Y-%m-%d %H:%M:%S} UTC) must be after --since "
-                                 f"{since} ({chosen.since:%Y-%m-%d %H:%M:%S} UTC): the window is empty",
-                                 param_hint="--since/--until")
     return chosen
 
 

@@ -26,8 +26,9 @@ from otel_llm_analysis._command import DB_ENV, DEFAULT_DB, check_known, fail, fi
 BUDGET_FILES = ("budgets.yaml", "budgets.yml", "budgets.json")
 
 DbOption = typer.Option(DEFAULT_DB, "--db", envvar=DB_ENV, help=f"DuckDB file (env {DB_ENV}).")
-SinceOption = typer.Option(None, "--since", help="Start (inclusive): ISO date/time or relative like 7d, 24h.")
-UntilOption = typer.Option(None, "--until", help="End (exclusive): ISO date/time or relative.")
+SinceOption = typer.Option(None, "--since", help="Start (inclusive): ISO date/time (UTC unless it has an offset), "
+                           "now, or a duration back from now: 30s, 15m, 1.5h, 7d, 2w, now-7d.")
+UntilOption = typer.Option(None, "--until", help="End (exclusive): same forms as --since.")
 ProjectOption = typer.Option(None, "--project", help="Only this project.")
 ModelOption = typer.Option(None, "--model", help="Only this model.")
 MonthlyOption = typer.Option(None, "--monthly", callback=positive, help="An overall monthly budget in USD.")
