@@ -44,13 +44,13 @@ import duckdb
 
 from otel_llm_analysis._filters import (
     IS_ERROR,
-    IS_ESTIMATED_USAGE,
     IS_LLM_SPAN,
     IS_TURN,
     Filters,
     as_rows,
     connection,
     dimension_sql,
+    estimated_usage_sql,
     fetch_dicts,
     load_query,
     ratio,
@@ -135,7 +135,7 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None, *
     where, params = filters.where()
     distinct = "count(DISTINCT trace_id)" if traces else "0::BIGINT"
     parts = dict(key=dimension_sql(by), where=where, is_llm_span=IS_LLM_SPAN, is_turn=IS_TURN, is_error=IS_ERROR,
-                 is_estimated_usage=IS_ESTIMATED_USAGE,
+                 is_estimated_usage=estimated_usage_sql(connection(store)),
                  **total_only_sql(may_hold(connection(store))),
                  spans_are_units="TRUE" if by in _SPAN_DIMENSIONS else "FALSE",
                  count_spans="FALSE" if filters.calls_only else "TRUE", span_traces=distinct,
