@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 __all__ = [
     "IngestReport",
     "StoreError",
+    "StoreInUse",
     "TraceStore",
     "Catalog",
     "catalog",
@@ -46,11 +47,12 @@ __all__ = [
 
 if TYPE_CHECKING:
     from otel_llm_analysis.ingest import IngestReport
-    from otel_llm_analysis.store import StoreError, TraceStore
+    from otel_llm_analysis.store import StoreError, StoreInUse, TraceStore
 
 _LAZY = {
     "IngestReport": "otel_llm_analysis.ingest",
     "StoreError": "otel_llm_analysis.store",
+    "StoreInUse": "otel_llm_analysis.store",
     "TraceStore": "otel_llm_analysis.store",
     "Catalog": "otel_llm_analysis._catalog",
     "catalog": "otel_llm_analysis._catalog",

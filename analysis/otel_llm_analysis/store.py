@@ -40,6 +40,17 @@ class StoreError(Exception):
     """The database cannot be opened or used; the message is one line, fit for a CLI."""
 
 
+class StoreInUse(StoreError):
+    """Another process holds the store's lock (an ``otel-llm ingest``, ``serve --watch``): try again later.
+
+    ``pid`` is that process's id as DuckDB names it (a string), for callers that say who holds it.
+    """
+
+    def __init__(self, message: str, pid: str) -> None:
+        super().__init__(message)
+        self.pid = pid
+
+
 class UnfinishedIngest(UserWarning):
     """Warned when a store opens holding spans an interrupted ingest stored without what depends on
     them (prices, the pairing of calls traced twice, the agents' tables), or opens read-only after
@@ -129,7 +140,7 @@ def _write_failure(exc: BaseException) -> str | None:
 _WRITE_FAILED = re.compile(r'Could not write (?:all bytes to )?file "[^"]*": ([^\n]+)')
 
 
-def _in_use(path: str, read_only: bool, exc: BaseException) -> str | None:
+def _in_use(path: str, read_only: bool, exc: BaseException) -> StoreInUse | None:
     """What to do when another process holds the store's lock (DuckDB: one writer, or readers only), else None.
 
     A scheduled ``otel-llm ingest`` or ``serve --watch`` holds it while writing,
@@ -140,11 +151,11 @@ def _in_use(path: str, read_only: bool, exc: BaseException) -> str | None:
     if found is None:
         return None
     if read_only:  # only a writer keeps a reader out
-        return (f"{path} is being written by another process (PID {found[1]}: an `otel-llm ingest` or "
-                "`serve --watch`?), and DuckDB lets no other process open a store meanwhile: run this again once "
-                "it is done")
-    return (f"{path} is open in another process (PID {found[1]}), and DuckDB lets a process write a store only "
-            "while no other has it open: run this again once that one is done")
+        return StoreInUse(f"{path} is being written by another process (PID {found[1]}: an `otel-llm ingest` "
+                          "or `serve --watch`?), and DuckDB lets no other process open a store meanwhile: run this "
+                          "again once it is done", found[1])
+    return StoreInUse(f"{path} is open in another process (PID {found[1]}), and DuckDB lets a process write a "
+                      "store only while no other has it open: run this again once that one is done", found[1])
 
 
 #: DuckDB's error when another process holds the file's lock
@@ -185,8 +196,10 @@ class TraceStore:
         except (duckdb.Error, OSError) as exc:
             if read_only and "in-memory" in str(exc):  # a data file's name: DuckDB would read it as data
                 raise StoreError(_not_a_database(self.path)) from None
-            raise StoreError(_in_use(self.path, read_only, exc) or
-                             f"cannot open database {self.path}: {_one_line(exc)}") from None
+            held = _in_use(self.path, read_only, exc)
+            if held is not None:
+                raise held from None
+            raise StoreError(f"cannot open database {self.path}: {_one_line(exc)}") from None
         if self.path != ":memory:" and not self._backed_by_file():
             self._con.close()
             raise StoreError(_not_a_database(self.path))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import shlex
 import shutil
 import sys
@@ -149,7 +148,7 @@ def _analysis_report(output_dir: Path, shown_dir: Path, console: Console, monthl
     tokens and cost read back from the file and says how to install the rest.
     """
     try:
-        from otel_llm_analysis import StoreError, TraceStore
+        from otel_llm_analysis import StoreError, StoreInUse, TraceStore
         from otel_llm_analysis.report import print_report
     except ImportError:
         console.print(_cost_table(model_rows(read_spans(output_dir / "traces.jsonl"))))
@@ -164,21 +163,16 @@ def _analysis_report(output_dir: Path, shown_dir: Path, console: Console, monthl
             console.print()
             console.rule(f"[bold]analysis[/bold] of {_short(shown_dir)}, all runs", align="left")
             print_report(store, console, monthly_budget=monthly_budget)
-    except StoreError as exc:
-        held = _HELD_BY.search(str(exc))
-        if held is None:  # a store that cannot be used at all
-            typer.echo(f"error: the telemetry is written, but {db} cannot be used: {exc}", err=True)
-            raise typer.Exit(1) from None
+    except StoreInUse as exc:
         # `otel-llm serve --watch` holds its store while it runs and ingests what lands here: nothing failed.
-        typer.echo(f"note: the telemetry is written; {db} is open in another process ({held[1]}), so the "
+        typer.echo(f"note: the telemetry is written; {db} is open in another process (PID {exc.pid}), so the "
                    "analysis is not shown here: a running `otel-llm serve --watch` dashboard ingests these files "
                    "itself", err=True)
         return False
+    except StoreError as exc:  # a store that cannot be used at all
+        typer.echo(f"error: the telemetry is written, but {db} cannot be used: {exc}", err=True)
+        raise typer.Exit(1) from None
     return True
-
-
-#: The store's words (``otel_llm_analysis.store``) when another process holds the database's lock
-_HELD_BY = re.compile(r"in another process \((PID \d+)")
 
 
 def _short(path: Path) -> str:

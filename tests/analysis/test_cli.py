@@ -367,6 +367,13 @@ def test_a_store_another_process_is_writing_says_so_and_when_to_retry(ingested):
         assert writing.output.strip().splitlines() == [
             f"error: {db} is open in another process (PID {pid}), and DuckDB lets a process write a store "
             "only while no other has it open: run this again once that one is done"]
+        # the Python API: a StoreError of its own kind, naming the process (the demo tells it from others by it)
+        from otel_llm_analysis import StoreInUse, TraceStore
+
+        for read_only in (True, False):
+            with pytest.raises(StoreInUse) as held:
+                TraceStore(db, read_only=read_only)
+            assert held.value.pid == str(pid)
 
 
 def _ingest_with_file_size_limit(args: list[str], limit: int) -> subprocess.CompletedProcess[str]:
