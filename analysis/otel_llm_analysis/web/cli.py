@@ -16,6 +16,7 @@ import contextlib
 import errno
 import importlib.util
 import os
+import tempfile
 from pathlib import Path
 from typing import Any, List, Optional
 
@@ -94,6 +95,10 @@ def _writable(out: Path) -> None:
         if out.is_dir():
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
         out.parent.mkdir(parents=True, exist_ok=True)
+        # a directory that exists may still refuse the file (permissions, a read-only or special file system):
+        # a file made there and removed says so now, as the real write would after the report was computed
+        with tempfile.NamedTemporaryFile(dir=out.parent, prefix=f".{out.name}.", suffix=".check"):
+            pass
     except OSError as exc:
         raise fail(f"cannot write {out}: {exc.strerror or exc}") from None
 
