@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from otel_llm import semconv
 from otel_llm.pricing import ModelRates, PriceBook
 
 __all__ = ["NEEDS_PRICE", "priced_sql"]
@@ -29,6 +30,16 @@ __all__ = ["NEEDS_PRICE", "priced_sql"]
 #: the span's own usable cost.
 NEEDS_PRICE = ("otel_kind = 'llm_call' AND {own} IS NULL "
                "AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)")
+#: What keeps such a span unpriced on both engines (``ModelRates.refusal``, the SDK's rules, and
+#: ``_costs``): a priced count unreadable, a priced count the SDK dropped (``otel_llm.usage.dropped``, an
+#: array the exporter stores as JSON text), or cache counts beyond the input that includes them. A
+#: rate the model's price lacks is each group's own condition (:func:`priced_sql`).
+_PRICED_COUNTS = "['input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens']"
+REFUSED = (f"(hasAny(unreadable_columns, {_PRICED_COUNTS}) "
+           f"OR arrayExists(n -> n NOT IN ('billed_cost', 'total_tokens'), "
+           f"JSONExtract(ifNull(attributes['{semconv.OTEL_LLM_USAGE_DROPPED}'], ''), 'Array(String)')) "
+           "OR ((ifNull(cache_read_tokens, 0) > 0 OR ifNull(cache_write_tokens, 0) > 0) "
+           "AND ifNull(cache_read_tokens, 0) + ifNull(cache_write_tokens, 0) > ifNull(input_tokens, 0)))")
 _NULL = "'\\0'"  # stands for NULL in the group comparison (no model or provider is spelled so)
 
 
@@ -72,13 +83,17 @@ def priced_sql(groups: Sequence[tuple[str | None, str | None, str | None]], book
                       for r in [book.rates(m, provider)] if r is not None), None)
         if rates is None:
             continue
-        match = " AND ".join(f"ifNull({column}, {_NULL}) = {_quote(value) if value is not None else _NULL}"
-                             for column, value in (("provider", provider), ("response_model", response_model),
-                                                   ("request_model", request_model)))
+        match = " AND ".join([f"ifNull({column}, {_NULL}) = {_quote(value) if value is not None else _NULL}"
+                              for column, value in (("provider", provider), ("response_model", response_model),
+                                                    ("request_model", request_model))]
+                             # tokens of a kind the price has no rate for: no cost, as ModelRates.refusal says
+                             + [f"ifNull({column}, 0) = 0" for column, rate in (("input_tokens", rates.input),
+                                                                             ("output_tokens", rates.output))
+                                if rate is None])
         costs.append(f"{match}, {_price(rates)}")
         tables.append(f"{match}, {_quote(rates.source)}")
     if not costs:
         return "CAST(NULL AS Nullable(Float64))", "CAST(NULL AS Nullable(String))"
-    needs = NEEDS_PRICE.format(own=own_cost)
+    needs = f"{NEEDS_PRICE.format(own=own_cost)} AND NOT {REFUSED}"
     return (f"if({needs}, multiIf({', '.join(costs)}, NULL), NULL)",
             f"if({needs}, multiIf({', '.join(tables)}, NULL), NULL)")

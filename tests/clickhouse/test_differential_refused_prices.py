@@ -1,0 +1,61 @@
+"""Calls ingest leaves unpriced by the SDK's rules are unpriced on ClickHouse too.
+
+A call whose SDK dropped a priced count (``otel_llm.usage.dropped``) or whose
+cache counts exceed the input that includes them gets no cost from DuckDB's
+ingest (``ModelRates.refusal``); ClickHouse prices in its ``spans`` view and
+must leave the same calls without a cost, or the same data totals differently
+on the two engines.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import orjson
+import pytest
+
+from otel_llm import semconv
+from otel_llm_analysis import summaries
+from otel_llm_analysis.clickhouse.store import ClickHouseStore
+from otel_llm_analysis.store import TraceStore
+from tests.clickhouse.test_differential import both_stores, same, same_on_both
+from tests.support.clickhouse_http import ChdbHttpServer
+from tests.support.synthetic import key_values
+
+T0 = 1_790_000_000_000_000_000
+USAGES = {
+    "dropped input": {semconv.GEN_AI_USAGE_OUTPUT_TOKENS: 1000, semconv.OTEL_LLM_USAGE_DROPPED: ["input_tokens"]},
+    "cache beyond input": {semconv.GEN_AI_USAGE_INPUT_TOKENS: 100, semconv.GEN_AI_USAGE_OUTPUT_TOKENS: 10,
+                           semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: 500},
+    "dropped bill only": {semconv.GEN_AI_USAGE_INPUT_TOKENS: 7, semconv.GEN_AI_USAGE_OUTPUT_TOKENS: 10,
+                          semconv.OTEL_LLM_USAGE_DROPPED: ["billed_cost"]},
+    "plain": {semconv.GEN_AI_USAGE_INPUT_TOKENS: 7, semconv.GEN_AI_USAGE_OUTPUT_TOKENS: 10},
+}
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory: pytest.TempPathFactory, clickhouse_http: ChdbHttpServer
+           ) -> Iterator[tuple[TraceStore, ClickHouseStore]]:
+    root = tmp_path_factory.mktemp("refused_prices")
+    spans = [{"traceId": f"{i:032x}", "spanId": f"{i:016x}", "name": name, "kind": 3,
+              "startTimeUnixNano": str(T0 + i * 10**9), "endTimeUnixNano": str(T0 + i * 10**9 + 10**8),
+              "attributes": key_values({"gen_ai.request.model": "gpt-4o", "gen_ai.system": "openai",
+                                        "gen_ai.operation.name": "chat", **usage})}
+             for i, (name, usage) in enumerate(USAGES.items(), 1)]
+    (root / "calls.jsonl").write_bytes(orjson.dumps({"resourceSpans": [{
+        "resource": {"attributes": key_values({"service.name": "s"})},
+        "scopeSpans": [{"scope": {"name": "producer"}, "spans": spans}]}]}) + b"\n")
+    yield from both_stores(root, f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/otel_refused")
+
+
+def test_the_same_calls_are_left_unpriced_on_both_engines(stores: tuple[TraceStore, ClickHouseStore]) -> None:
+    sql = "SELECT name, cost_source FROM spans WHERE otel_kind = 'llm_call' ORDER BY name"
+    duck, ch = (store.query(sql) for store in stores)
+    assert dict(duck) == {"cache beyond input": None, "dropped bill only": "ingest", "dropped input": None,
+                          "plain": "ingest"}
+    same(duck, ch)
+
+
+def test_the_summary_is_the_same_on_both_engines(stores: tuple[TraceStore, ClickHouseStore]) -> None:
+    same_on_both(stores, "summary", lambda s: summaries.summary(s, None))
