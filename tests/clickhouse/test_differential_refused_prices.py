@@ -38,15 +38,19 @@ USAGES = {
 def stores(tmp_path_factory: pytest.TempPathFactory, clickhouse_http: ChdbHttpServer
            ) -> Iterator[tuple[TraceStore, ClickHouseStore]]:
     root = tmp_path_factory.mktemp("refused_prices")
+    (root / "calls.jsonl").write_bytes(orjson.dumps(_request()) + b"\n")
+    yield from both_stores(root, f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/otel_refused")
+
+
+def _request() -> dict:
+    """One export request: a call of gpt-4o per :data:`USAGES` entry, named after it."""
     spans = [{"traceId": f"{i:032x}", "spanId": f"{i:016x}", "name": name, "kind": 3,
               "startTimeUnixNano": str(T0 + i * 10**9), "endTimeUnixNano": str(T0 + i * 10**9 + 10**8),
               "attributes": key_values({"gen_ai.request.model": "gpt-4o", "gen_ai.system": "openai",
                                         "gen_ai.operation.name": "chat", **usage})}
              for i, (name, usage) in enumerate(USAGES.items(), 1)]
-    (root / "calls.jsonl").write_bytes(orjson.dumps({"resourceSpans": [{
-        "resource": {"attributes": key_values({"service.name": "s"})},
-        "scopeSpans": [{"scope": {"name": "producer"}, "spans": spans}]}]}) + b"\n")
-    yield from both_stores(root, f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/otel_refused")
+    return {"resourceSpans": [{"resource": {"attributes": key_values({"service.name": "s"})},
+                               "scopeSpans": [{"scope": {"name": "producer"}, "spans": spans}]}]}
 
 
 def test_the_same_calls_are_left_unpriced_on_both_engines(stores: tuple[TraceStore, ClickHouseStore]) -> None:
