@@ -35,7 +35,8 @@ Definitions (the README repeats them; ``_filters`` holds the SQL):
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor, wait
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -188,30 +189,52 @@ def _beside(con: duckdb.DuckDBPyConnection, summary_sql: str, latency_sql: str,
     Why the interrupts: a signal (Ctrl-C, a timeout's) reaches only this
     thread, stopping the summary's query (DuckDB: "Query interrupted") or the
     wait; the query beside it would run on to its end, and the summary with it.
-    So any exception here interrupts the cursor until its query has ended
-    (DuckDB forgets an interrupt that comes before the query starts), then goes on.
+    So any exception here - also one raised while the query beside is being
+    handed to its thread, which may already have started it - interrupts the
+    cursor until that query has ended (DuckDB forgets an interrupt that comes
+    before the query starts), or keeps it from starting, then goes on.
     """
     cursor = con.cursor()
+    side = _Side(cursor, latency_sql, params)
     with ThreadPoolExecutor(1) as pool:
-        beside = pool.submit(_span_latency_on, cursor, latency_sql, params)
         try:
+            beside = pool.submit(side.run)
             return fetch_dicts(con, summary_sql, params), beside.result()
         except BaseException:
-            while not beside.done():
-                try:
-                    cursor.interrupt()
-                except duckdb.Error:  # closed by its thread as its query ended: done in a moment
-                    pass
-                wait([beside], timeout=0.01)
+            side.stop()
             raise
 
 
-def _span_latency_on(cursor: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> dict[Any, Any]:
-    """:func:`_span_latency` on a cursor of its own (run in another thread), closed after."""
-    try:
-        return _span_latency(cursor, sql, params)
-    finally:
-        cursor.close()
+class _Side:
+    """:func:`_span_latency` on a cursor of its own in another thread, which :meth:`stop` ends or keeps from
+    starting, whenever it is called (the lock decides which: started or not)."""
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> None:
+        self.cursor, self.sql, self.params = cursor, sql, params
+        self._lock = threading.Lock()
+        self._started = self._stopped = False
+        self._finished = threading.Event()
+
+    def run(self) -> dict[Any, Any]:
+        try:
+            with self._lock:
+                if self._stopped:
+                    return {}
+                self._started = True
+            return _span_latency(self.cursor, self.sql, self.params)
+        finally:
+            self.cursor.close()
+            self._finished.set()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            started = self._started
+        while started and not self._finished.wait(0.01):
+            try:
+                self.cursor.interrupt()
+            except duckdb.Error:  # closed by its thread as its query ended: done in a moment
+                pass
 
 
 def totals(store: Any, filters: Filters | None = None) -> SummaryRow:

@@ -336,3 +336,45 @@ def test_a_group_of_only_other_producers_spans_shows_no_calls_error_rate(tmp_pat
         assert (by_node["answer"].llm_calls, by_node["answer"].error_rate) == (2, 0.5)
         assert (by_node["fetch"].llm_calls, by_node["fetch"].error_rate, by_node["fetch"].p50_ms) == (0, 1.0, 400.0)
         assert by_node[None].error_rate is None  # whatever lacks a node: no unit of its own
+
+
+def test_an_interrupt_while_the_latency_query_is_handed_to_its_thread_stops_it(loaded, monkeypatch):
+    """A Ctrl-C that lands while the summary hands the span-latency query to its thread - which may have
+    started it already - came before the summary's ``try``: the pool's exit then waited for that query to
+    end (seen under load, where the handing-over takes long). It is interrupted as at any other moment."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    store, _ = loaded
+    started, beside = threading.Event(), {}
+    endless = "SELECT count(*) FROM range(10000000000000) t(n) WHERE n % 7 = 3"
+
+    def slow_latency(cursor, sql, params):
+        beside["cursor"] = cursor
+        started.set()
+        cursor.execute(endless).fetchall()
+        return {}
+
+    class InterruptedWhileHanding(ThreadPoolExecutor):
+        def submit(self, fn, /, *args, **kwargs):
+            future = super().submit(fn, *args, **kwargs)
+            started.wait(5)
+            time.sleep(0.2)  # the query beside is running
+            raise KeyboardInterrupt
+
+    def valve() -> None:  # a query left running is stopped by the test, which fails it
+        time.sleep(8)
+        if not finished.is_set() and "cursor" in beside:
+            beside["left_running"] = True
+            beside["cursor"].interrupt()
+
+    monkeypatch.setattr(summaries, "_span_latency", slow_latency)
+    monkeypatch.setattr(summaries, "ThreadPoolExecutor", InterruptedWhileHanding)
+    finished = threading.Event()
+    threading.Thread(target=valve, daemon=True).start()
+    began = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        summary(store, "node")
+    finished.set()
+    assert "left_running" not in beside and time.monotonic() - began < 8
