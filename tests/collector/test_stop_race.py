@@ -34,7 +34,7 @@ def test_stop_says_stopped_when_the_collector_exits_just_before_the_kill(
 
     def alive_then_gone_unseen(pid: int) -> bool:
         """Alive at stop's first look; at the look after SIGTERM it ends right after the check said alive
-        (with ``--timeout 0`` the SIGKILL comes next)."""
+        (with ``--timeout 0.001`` the SIGKILL comes next)."""
         checks.append(pid)
         if len(checks) == 2:
             os.kill(pid, signal.SIGKILL)
@@ -43,7 +43,7 @@ def test_stop_says_stopped_when_the_collector_exits_just_before_the_kill(
 
     _real_is_alive = _process.is_alive
     monkeypatch.setattr(_process, "is_alive", alive_then_gone_unseen)
-    result = CliRunner().invoke(cli.app, ["stop", "--run-dir", str(tmp_path), "--timeout", "0"])
+    result = CliRunner().invoke(cli.app, ["stop", "--run-dir", str(tmp_path), "--timeout", "0.001"])
     assert result.exception is None, repr(result.exception)
     assert result.exit_code == 0
     assert f"otelcol-llm stopped (pid {stubborn.pid})" in result.output
