@@ -196,8 +196,15 @@ class ModelRates:
             return "a token count was dropped as invalid"
         if _contradiction(usage) is not None:
             return "token counts contradict each other"
-        if (self.input is None and usage.input_tokens) or (self.output is None and usage.output_tokens):
-            return f"its price has no {'input' if self.input is None and usage.input_tokens else 'output'} rate"
+        missing = self.missing_rate(usage)
+        return f"its price has no {missing} rate" if missing is not None else None
+
+    def missing_rate(self, usage: Usage) -> str | None:
+        """The kind of tokens (``input`` / ``output``) ``usage`` has and these rates have no rate for, else None."""
+        if self.input is None and usage.input_tokens:
+            return "input"
+        if self.output is None and usage.output_tokens:
+            return "output"
         return None
 
     def price(self, usage: Usage) -> float:
@@ -494,10 +501,11 @@ class PriceBook:
                     rates = self.rates(model, provider)
                 if rates is None:
                     return None
-                if (rates.input is None and usage.input_tokens) or (rates.output is None and usage.output_tokens):
+                missing = rates.missing_rate(usage)
+                if missing is not None:
                     self._say_once("rate", model, (
-                        f"a call of model {shown(model)} has {'input' if rates.input is None else 'output'} tokens and "
-                        f"its price ({rates.source}) has no {'input' if rates.input is None else 'output'} rate: "
+                        f"a call of model {shown(model)} has {missing} tokens and "
+                        f"its price ({rates.source}) has no {missing} rate: "
                         "it gets no cost rather than one leaving them out. Add the rate with configure(pricing=...); "
                         "the call keeps its tokens, further such calls of this model are not reported."))
                     return None
