@@ -120,7 +120,7 @@ def test_a_group_without_calls_shows_no_calls_error_rate_or_latency(recorded, tm
         assert sum(row.failed_calls for row in rows) == kpi.failed_calls
         assert sum(row.spans for row in rows) == kpi.spans  # no span lost either
         without_calls = [row for row in rows if not row.llm_calls]
-        if by == "conversation":  # each turn's own group: the peer's calls in it carry no conversation (xfail above)
+        if by == "conversation":  # every turn is a group of its own, one that made no call included
             assert without_calls and all(row.turns for row in without_calls if row.key is not None)
         for row in without_calls:
             assert (row.error_rate, row.p50_ms, row.p95_ms, row.p99_ms) == (None, None, None, None), row
@@ -160,7 +160,7 @@ def test_openlits_estimate_of_a_streams_usage_is_counted_as_estimated(recorded, 
         expected = len(guessed) if peer == "openlit" else 0
         assert kpi.estimated_usage_calls == expected
         assert sum(row.estimated_usage_calls for row in summary(store, by="model")) == expected
-        if peer == "openlit":  # the calls are the peer's, outside the turn's scenario (see the xfail above)
+        if peer == "openlit":  # the estimated calls' cost, read through the turn each ran in (as BY_TURN)
             guessed_cost = store.query(
                 "SELECT sum(c.cost_usd) FROM llm_calls c JOIN span_scopes x USING (trace_id, span_id) "
                 "JOIN spans t ON t.trace_id = x.trace_id AND t.span_id = x.turn_span_id "
