@@ -47,7 +47,9 @@ at its text rate, and the ``note`` says so.
 Incomplete usage: a call whose usage lost a count to an invalid value
 (``Usage.dropped``, other than the provider's bill) gets no cost, as an unknown
 model does; the dropped count's notice on stderr says so. The counts left
-would price only part of the call, a low cost summed as its whole. Cache reads
+would price only part of the call, a low cost summed as its whole. So does a
+call with output tokens and no input count (every call reads a prompt) whose
+model has an input rate: no cost, one notice per model. Cache reads
 and writes beyond the input that includes them (or beside no input count), audio
 tokens beyond the input or output, 1-hour writes beyond the writes are counts
 that contradict each other: no cost, one notice per model. So are
@@ -188,8 +190,9 @@ class ModelRates:
         """Why ``usage`` gets no cost at these rates (``None``: it is priced), as :meth:`PriceBook.cost` rules.
 
         A dropped count the price depends on, counts that contradict each other,
-        or tokens of a kind these rates have no rate for: any price would be a
-        part taken for the whole. For callers that price with :meth:`price`
+        tokens of a kind these rates have no rate for, or no count of a kind they
+        price every call by (:meth:`missing_count`): any price would be a part
+        taken for the whole. For callers that price with :meth:`price`
         directly (the analysis's ingest) and report refusals themselves.
         """
         if usage.dropped and usage.partly_counted():
@@ -197,7 +200,20 @@ class ModelRates:
         if _contradiction(usage) is not None:
             return "token counts contradict each other"
         missing = self.missing_rate(usage)
-        return f"its price has no {missing} rate" if missing is not None else None
+        if missing is not None:
+            return f"its price has no {missing} rate"
+        return self.missing_count(usage)
+
+    def missing_count(self, usage: Usage) -> str | None:
+        """Why ``usage`` lacks a count these rates price its call by (worded for a notice), else ``None``.
+
+        Every call reads a prompt: output tokens beside no input count are a part
+        of the call, and their price a part of its cost. An output count left out
+        is none (Gemini omits a count of 0, an embedding answers no tokens).
+        """
+        if self.input is not None and usage.input_tokens is None and usage.output_tokens is not None:
+            return "no input token count"
+        return None
 
     def missing_rate(self, usage: Usage) -> str | None:
         """The kind of tokens (``input`` / ``output``) ``usage`` has and these rates have no rate for, else None."""
@@ -475,7 +491,9 @@ class PriceBook:
         Nor has one whose counts contradict each other (:func:`_contradiction`:
         cache reads and writes beyond the input that includes them, ...): one
         of its counts is wrong, and which is not known; nor one with
-        tokens of a kind (input, output) its model's price has no rate for.
+        tokens of a kind (input, output) its model's price has no rate for; nor
+        output tokens without the input count its model's price needs
+        (:meth:`ModelRates.missing_count`).
 
         Runs on every priced call: a model with untiered rates (most) is one
         dict hit in ``_flat_cache`` and four products; the rest go through
@@ -491,7 +509,9 @@ class PriceBook:
             return None
         note = None
         try:
-            flat = self._flat_cache.get((provider, model)) if usage.billing is None else None
+            # (A usage without an input count goes the long way: its rates say whether it lacks one.)
+            flat = (self._flat_cache.get((provider, model))
+                    if usage.billing is None and usage.input_tokens is not None else None)
             if flat is not None:
                 usd = _flat_price(flat[0], usage)
                 source = flat[1]
@@ -508,6 +528,13 @@ class PriceBook:
                         f"its price ({rates.source}) has no {missing} rate: "
                         "it gets no cost rather than one leaving them out. Add the rate with configure(pricing=...); "
                         "the call keeps its tokens, further such calls of this model are not reported."))
+                    return None
+                lacking = rates.missing_count(usage)
+                if lacking is not None:
+                    self._say_once("count", model, (
+                        f"a call of model {shown(model)} has {lacking} (output_tokens={usage.output_tokens}): it "
+                        "gets no cost rather than the price of a part of it. The call keeps its tokens, further "
+                        "such calls of this model are not reported."))
                     return None
                 note = rates.note
                 if usage.billing is not None:  # rare: the call was billed apart from the model's standard rates

@@ -79,3 +79,49 @@ def test_the_price_book_prices_no_usage_with_a_dropped_priced_count():
         assert book.cost("test-model", Usage(input_tokens=10, output_tokens=5, dropped=(field,))) is None, field
     priced = book.cost("test-model", Usage(input_tokens=10, output_tokens=5, dropped=("billed_cost", "total_tokens")))
     assert priced.usd == pytest.approx(20e-6)
+
+
+# --- a count the price needs that the response does not give ------------------------------------
+
+
+def _said(capsys: Any) -> list[str]:
+    return [line for line in capsys.readouterr().err.splitlines() if line.startswith("otel-llm: ")]
+
+
+def test_output_tokens_without_an_input_count_are_not_priced_as_the_whole_call(capsys):
+    """Every call reads a prompt: its output alone priced is a part of its cost, recorded as the whole."""
+    book = PriceBook.load(PRICING)
+    assert book.cost("test-model", Usage(output_tokens=1000)) is None
+    assert book.cost("test-model", Usage(output_tokens=7, reasoning_tokens=3)) is None  # said once per model
+    (said,) = _said(capsys)
+    assert "'test-model'" in said and "no input token count" in said and "no cost" in said
+    rates = book.rates("test-model")
+    assert rates is not None and rates.refusal(Usage(output_tokens=1000)) == "no input token count"
+    assert book.cost("test-model", Usage(input_tokens=3, output_tokens=1000)).usd == pytest.approx(2003e-6)
+
+
+def test_output_tokens_of_a_model_priced_by_output_alone_are_priced(capsys):
+    """A price with no input rate needs no input count (a user entry with an output price alone)."""
+    book = PriceBook.load({"out-only": {"output": 2.0}})
+    assert book.cost("out-only", Usage(output_tokens=1000)).usd == pytest.approx(2000e-6)
+    rates = book.rates("out-only")
+    assert rates is not None and rates.refusal(Usage(output_tokens=1000)) is None
+    assert _said(capsys) == []
+
+
+def test_input_tokens_without_an_output_count_are_priced():
+    """An output count a provider leaves out is none (Gemini omits a zero count; an embedding has no output)."""
+    book = PriceBook.load(PRICING)
+    assert book.cost("test-model", Usage(input_tokens=10)).usd == pytest.approx(10e-6)
+
+
+def test_a_returned_usage_with_output_and_no_input_count_has_no_cost(cap):
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def ask() -> dict[str, Any]:
+        return {"model": "test-model", "usage": {"completion_tokens": 40}}
+
+    ask()
+    attrs = cap.span("chat test-model").attributes
+    assert attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS] == 40  # the count is kept
+    assert sc.GEN_AI_USAGE_COST not in attrs
+    assert _points(cap, sc.METRIC_COST) == []
