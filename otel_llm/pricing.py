@@ -114,6 +114,9 @@ _VENDOR_IDS = {"gemini": "google", "vertex_ai": "google", "bedrock": "aws", "xai
 _UNRESOLVED: Any = object()
 # Date suffixes providers append to a model family: -2024-08-06, -20241022, @20241022.
 _DATED = re.compile(r"(?:[-@]\d{4}-\d{2}-\d{2}|[-@]\d{8})$")
+# The resource path Google's APIs put before a model's name (google-genai's ``model_version``, the REST
+# API's ``modelVersion``, Vertex AI's full names): no part of the name a price table lists.
+_RESOURCE_PATH = re.compile(r"^(?:projects/[^/]+/locations/[^/]+/)?(?:publishers/[^/]+/)?models/(?=[^/]+$)")
 # An AWS Bedrock model id (``anthropic.claude-…-v1:0``, with an optional cross-region prefix
 # ``us.``/``eu.``/``apac.``/``global.``…): a vendor and a dot no other provider's names start with.
 # Priced by genai-prices' AWS entries only, so such an id is looked up there even when the
@@ -334,7 +337,9 @@ def _rate_from_user(value: Any) -> _Rate | None:
 
 
 def _normalise(model: str) -> str:
-    return model.strip().lower()
+    """``model`` as price tables name it: trimmed, lower case, without a Google resource path
+    (``models/gemini-2.5-pro``, Vertex's ``projects/p/locations/l/publishers/google/models/...``)."""
+    return _RESOURCE_PATH.sub("", model.strip().lower())
 
 
 def _family(model: str) -> str:
