@@ -388,7 +388,9 @@ def _billed_cost(u: Any, found: Usage, dropped: list[str]) -> None:
 
     OpenRouter: ``cost`` is what it charged (credits, which are USD); with the
     user's own provider key (``is_byok``) that is its fee, and the provider
-    bills ``cost_details.upstream_inference_cost`` on top, so both are the call's cost.
+    bills ``cost_details.upstream_inference_cost`` on top, so both are the call's cost
+    (the fee alone is a part of it: without a readable upstream bill, no bill is read).
+    A dropped bill is said once (the call is then priced from its tokens).
     """
     raw = _get(u, "cost")
     if raw is None:
@@ -396,15 +398,30 @@ def _billed_cost(u: Any, found: Usage, dropped: list[str]) -> None:
     cost = _amount(raw)
     if cost is None:
         if isinstance(raw, (numbers.Number, Decimal, str, bytes)):  # claims to be an amount: said
-            dropped.append("billed_cost")
+            _drop_bill(f"usage.cost={shown(raw)} is no amount (a finite number >= 0 in USD)", dropped)
         return  # not a number at all (a mock, an object): a shape we don't read
     source = "response:usage.cost"
     if _get(u, "is_byok") is True:
-        upstream = _amount(_get(_get(u, "cost_details"), "upstream_inference_cost"))
-        if upstream is not None:
-            cost += upstream
-            source = "response:usage.cost+cost_details.upstream_inference_cost"
+        raw_upstream = _get(_get(u, "cost_details"), "upstream_inference_cost")
+        upstream = _amount(raw_upstream)
+        if upstream is None:
+            _drop_bill(f"usage.cost_details.upstream_inference_cost={shown(raw_upstream)} is no amount beside "
+                       "is_byok (usage.cost is then OpenRouter's fee alone, a part of the call's cost)", dropped)
+            return
+        cost += upstream
+        source = "response:usage.cost+cost_details.upstream_inference_cost"
     _bill(found, cost_usd=cost, cost_source=source)
+
+
+def _drop_bill(why: str, dropped: list[str]) -> None:
+    """The response's bill dropped (``billed_cost`` in ``dropped``) because ``why``; the first drop said on stderr."""
+    dropped.append("billed_cost")
+    if "billed_cost" not in _warned:
+        _warned.add("billed_cost")
+        _notices.notice(
+            f"ignored the provider's bill in a response: {why}; the call is priced from its tokens. Spans "
+            "name it in otel_llm.usage.dropped as billed_cost, further such bills are not reported"
+        )
 
 
 def _amount(value: Any) -> float | None:
