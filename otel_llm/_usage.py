@@ -55,7 +55,10 @@ field stays unknown, :attr:`Usage.dropped` names it (the span carries it as
 stderr (:mod:`otel_llm._notices`: a person hears of dropped data whatever the
 logging setup). A dropped count other than the provider's bill or a total
 leaves the call without a cost (:meth:`Usage.partly_counted`): its other
-counts would price only part of it. Values that are not numbers at all (a mock, a nested object)
+counts would price only part of it. A count the SDK sums from parts (Anthropic's
+and Bedrock's input with its cache counts, Gemini's prompt with its tool-use
+prompt, its candidates with its thoughts) is dropped too when a part is: the
+others' sum would understate it. Values that are not numbers at all (a mock, a nested object)
 are a shape we do not read, not a bad count: ignored without a notice.
 """
 
@@ -716,12 +719,14 @@ _PAIRS = (("prompt_token_count", "generation_token_count"), ("prompt_eval_count"
 def _cache_excluded(
     u: Any, raw_input: Any, output: str, cache_read: str, cache_write: str, dropped: list[str],
 ) -> Usage:
-    """A layout whose input count *excludes* cache reads and writes (Anthropic, Bedrock): they are added to it."""
+    """A layout whose input count *excludes* cache reads and writes (Anthropic, Bedrock): they are added to it
+    (with one of the three dropped, the input is unknown: the others' sum is below it)."""
+    mark = len(dropped)
     raw_input = token_count(raw_input, "input_tokens", dropped)
     cache_read_n = token_count(_get(u, cache_read), "cache_read_tokens", dropped)
     cache_write_n = token_count(_get(u, cache_write), "cache_write_tokens", dropped)
-    total_input = _bounded(_sum(raw_input, cache_read_n, cache_write_n) if raw_input is not None else None,
-                           "input_tokens", dropped)
+    total_input = _total(mark, _sum(raw_input, cache_read_n, cache_write_n) if raw_input is not None else None,
+                         "input_tokens", dropped)
     return Usage(
         input_tokens=total_input,
         output_tokens=token_count(_get(u, output), "output_tokens", dropped),
@@ -759,15 +764,19 @@ def _gemini_tokens(u: Any, names: _GeminiCounts, dropped: list[str]) -> Usage:
     Output is candidates + thoughts (reasoning included, as OpenAI counts it),
     input the prompt plus the tool-use prompt (tool results Gemini reads back,
     billed as input; genai-prices counts them alike). Gemini leaves out a count
-    that is zero, so either part of a sum may be absent.
+    that is zero, so either part of a sum may be absent; a part dropped leaves
+    the sum unknown.
     """
+    mark = len(dropped)
     prompt = token_count(_get(u, names.prompt), "input_tokens", dropped)
     tool_prompt = token_count(_get(u, names.tool_prompt), "input_tokens", dropped)
+    input_tokens = _total(mark, _sum(prompt, tool_prompt), "input_tokens", dropped)
+    mark = len(dropped)
     candidates = token_count(_get(u, names.candidates), "output_tokens", dropped)
     thoughts = token_count(_get(u, names.thoughts), "reasoning_tokens", dropped)
     return Usage(
-        input_tokens=_bounded(_sum(prompt, tool_prompt), "input_tokens", dropped),
-        output_tokens=_bounded(_sum(candidates, thoughts), "output_tokens", dropped),
+        input_tokens=input_tokens,
+        output_tokens=_total(mark, _sum(candidates, thoughts), "output_tokens", dropped),
         cache_read_tokens=token_count(_get(u, names.cached), "cache_read_tokens", dropped),
         reasoning_tokens=thoughts,
         dropped=tuple(dropped),
@@ -776,6 +785,20 @@ def _gemini_tokens(u: Any, names: _GeminiCounts, dropped: list[str]) -> Usage:
 
 # The Responses API's last stream events: each carries the whole response, usage included.
 RESPONSES_FINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
+
+
+def _total(mark: int, total: int | None, field: str, dropped: list[str]) -> int | None:
+    """``total``, the sum of parts read since ``dropped`` held ``mark`` names, as ``field``'s count.
+
+    A part dropped since then leaves the total unknown, named in ``dropped`` too:
+    the sum of the others would understate it (and a count summed, compared,
+    priced as the whole).
+    """
+    if len(dropped) > mark:
+        if field not in dropped:
+            dropped.append(field)
+        return None
+    return _bounded(total, field, dropped)
 
 
 def _bounded(total: int | None, field: str, dropped: list[str]) -> int | None:

@@ -32,19 +32,21 @@ def _points(cap, name: str) -> list[Any]:
     return cap.metrics().get(name, [])
 
 
-@pytest.mark.parametrize("usage, dropped", [
-    ({"prompt_tokens": 10, "completion_tokens": -3}, "output_tokens"),  # OpenAI
+@pytest.mark.parametrize("usage, dropped, kept", [
+    ({"prompt_tokens": 10, "completion_tokens": -3}, "output_tokens", sc.GEN_AI_USAGE_INPUT_TOKENS),  # OpenAI
     ({"prompt_tokens": 10, "completion_tokens": 4, "prompt_tokens_details": {"cached_tokens": -4}},
-     "cache_read_tokens"),  # its input would be priced at the full rate
-    ({"input_tokens": 10, "cache_read_input_tokens": "4", "output_tokens": 2}, "cache_read_tokens"),  # Anthropic
-    ({"input_tokens": 10, "cache_creation_input_tokens": 1.5, "output_tokens": 2}, "cache_write_tokens"),
+     "cache_read_tokens", sc.GEN_AI_USAGE_INPUT_TOKENS),  # its input would be priced at the full rate
+    ({"input_tokens": 10, "cache_read_input_tokens": "4", "output_tokens": 2}, "cache_read_tokens",
+     sc.GEN_AI_USAGE_OUTPUT_TOKENS),  # Anthropic (its input total is unknown too: test_a_total_...)
+    ({"input_tokens": 10, "cache_creation_input_tokens": 1.5, "output_tokens": 2}, "cache_write_tokens",
+     sc.GEN_AI_USAGE_OUTPUT_TOKENS),
     ({"prompt_token_count": 10, "candidates_token_count": 3, "thoughts_token_count": -9},
-     "reasoning_tokens"),  # Gemini: thoughts are part of the output it would price
+     "reasoning_tokens", sc.GEN_AI_USAGE_INPUT_TOKENS),  # Gemini: thoughts are part of the output it would price
     ({"prompt_token_count": 10, "tool_use_prompt_token_count": float("inf"), "candidates_token_count": 3},
-     "input_tokens"),
+     "input_tokens", sc.GEN_AI_USAGE_OUTPUT_TOKENS),
 ], ids=["openai-output", "openai-cached", "anthropic-cache-read", "anthropic-cache-write", "gemini-thoughts",
         "gemini-tool-prompt"])
-def test_a_returned_usage_with_a_dropped_count_has_no_cost(cap, usage, dropped):
+def test_a_returned_usage_with_a_dropped_count_has_no_cost(cap, usage, dropped, kept):
     """(A count dropped from record_usage: test_recorded_values.)"""
     @otel_llm.llm_call(model="test-model", provider="openai")
     def ask() -> dict[str, Any]:
@@ -53,7 +55,7 @@ def test_a_returned_usage_with_a_dropped_count_has_no_cost(cap, usage, dropped):
     ask()
     attrs = cap.span("chat test-model").attributes
     assert dropped in attrs[sc.OTEL_LLM_USAGE_DROPPED]
-    assert sc.GEN_AI_USAGE_INPUT_TOKENS in attrs  # the valid counts are kept
+    assert kept in attrs  # the valid counts are kept
     assert sc.GEN_AI_USAGE_COST not in attrs
     assert _points(cap, sc.METRIC_COST) == []
 
@@ -125,3 +127,45 @@ def test_a_returned_usage_with_output_and_no_input_count_has_no_cost(cap):
     assert attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS] == 40  # the count is kept
     assert sc.GEN_AI_USAGE_COST not in attrs
     assert _points(cap, sc.METRIC_COST) == []
+
+
+# --- a total whose part was dropped -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("usage, total, part", [
+    ({"input_tokens": 10, "cache_read_input_tokens": "4", "output_tokens": 2}, "input_tokens", "cache_read_tokens"),
+    ({"input_tokens": 10, "cache_read_input_tokens": 3, "cache_creation_input_tokens": -1, "output_tokens": 2},
+     "input_tokens", "cache_write_tokens"),
+    ({"inputTokens": 10, "cacheReadInputTokens": float("nan"), "outputTokens": 2}, "input_tokens",
+     "cache_read_tokens"),  # Bedrock Converse
+    ({"prompt_token_count": 10, "tool_use_prompt_token_count": float("inf"), "candidates_token_count": 3},
+     "input_tokens", "input_tokens"),
+    ({"prompt_token_count": -1, "tool_use_prompt_token_count": 4, "candidates_token_count": 3},
+     "input_tokens", "input_tokens"),
+    ({"prompt_token_count": 10, "candidates_token_count": 3, "thoughts_token_count": -9},
+     "output_tokens", "reasoning_tokens"),
+    ({"promptTokenCount": 10, "candidatesTokenCount": 2.5, "thoughtsTokenCount": 40},
+     "output_tokens", "output_tokens"),  # Gemini's REST JSON
+], ids=["anthropic-cache-read", "anthropic-cache-write", "bedrock-cache-read", "gemini-tool-prompt", "gemini-prompt",
+        "gemini-thoughts", "gemini-rest-candidates"])
+def test_a_total_with_a_dropped_part_is_unknown_not_understated(usage, total, part):
+    """Anthropic's and Bedrock's input total adds the cache counts to the uncached input, Gemini's adds the
+    tool-use prompt to the prompt and the thoughts to the candidates: with a part dropped, the sum of the
+    others is below the call's count. The total is unknown and named dropped, as the part is."""
+    found = _usage.extract_usage({"usage": usage})
+    assert found is not None
+    assert getattr(found, total) is None
+    assert total in found.dropped and part in found.dropped
+
+
+def test_a_dropped_part_leaves_the_span_without_the_total(cap):
+    @otel_llm.llm_call(model="test-model", provider="anthropic")
+    def ask() -> dict[str, Any]:
+        return {"model": "test-model", "type": "message",
+                "usage": {"input_tokens": 10, "cache_read_input_tokens": -400, "output_tokens": 2}}
+
+    ask()
+    attrs = cap.span("chat test-model").attributes
+    assert sc.GEN_AI_USAGE_INPUT_TOKENS not in attrs  # not 10: the 400-odd cached tokens are part of the input
+    assert set(attrs[sc.OTEL_LLM_USAGE_DROPPED]) == {"cache_read_tokens", "input_tokens"}
+    assert attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS] == 2
