@@ -85,15 +85,18 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from otel_llm import _notices
+from otel_llm._bounded_cache import BoundedCache
 from otel_llm._guard import internal_error
 from otel_llm._usage import Usage, shown
 
-__all__ = ["Cost", "MAX_CALL_COST_USD", "ModelRates", "PriceBook"]
+__all__ = ["CACHED_MODELS", "Cost", "MAX_CALL_COST_USD", "ModelRates", "PriceBook"]
 
 _PER_MILLION = 1_000_000.0
 # Models without a price named on stderr, one notice each; past them one notice says more are not named
 # (a model name that changes per call, a deployment id with a request id, must not flood the app's stderr).
 _UNKNOWN_MODELS_SAID = 10
+# Models a PriceBook's caches keep per generation (BoundedCache): twice as many at most; more are resolved again.
+CACHED_MODELS = 128
 MAX_CALL_COST_USD = 1000.0  # above this for one call, the price or the count is wrong (module docstring)
 _USER_KEYS = ("input", "output", "cache_read", "cache_write", "cache_write_1h", "input_audio", "output_audio")
 
@@ -412,7 +415,10 @@ def _user_rates(pricing: Mapping[str, Any] | str | os.PathLike[str] | None,
 class PriceBook:
     """User prices over genai-prices, resolved once per (provider, model) and cached.
 
-    Thread-safe without a lock: the cache only ever gains entries, and two
+    The caches keep at most ``2 * CACHED_MODELS`` models, those in use among
+    them (:class:`BoundedCache`): an app with an id in its model names would
+    otherwise grow them for the life of the process. A model let go is
+    resolved again, to the same rates. Thread-safe without a lock: two
     threads resolving the same model at once store equal values.
     """
 
@@ -423,14 +429,15 @@ class PriceBook:
         # An app is told once per unknown model on stderr; the analysis passes False
         # because its ingest report names those models itself.
         self._notify_unknown = notify_unknown
-        self._cache: dict[tuple[str | None, str], ModelRates | None] = {}
+        self._cache: BoundedCache[tuple[str | None, str], ModelRates | None] = BoundedCache(CACHED_MODELS)
         # The untiered models of ``_cache`` (provider, model) -> (their rates, source): what ``cost`` reads.
-        self._flat_cache: dict[tuple[str | None, str], tuple[_FlatRates, str]] = {}
+        self._flat_cache: BoundedCache[tuple[str | None, str], tuple[_FlatRates, str]] = BoundedCache(CACHED_MODELS)
         self._warned: set[str] = set()
         self._warned_no_model = False
-        self._warned_cost: set[str] = set()
-        self._said: set[tuple[str, str]] = set()  # (refusal, model) already said: see _say_once
-        self._tiers: dict[tuple[str | None, str, str], ModelRates | None] = {}  # (provider, model, tier)
+        # (refusal, model) already said, up to CACHED_MODELS of them: see _say_once
+        self._said: set[tuple[str, str]] = set()
+        # (provider, model, tier)
+        self._tiers: BoundedCache[tuple[str | None, str, str], ModelRates | None] = BoundedCache(CACHED_MODELS)
         self._source = f"genai-prices@{_version()}"
 
     @classmethod
@@ -474,10 +481,9 @@ class PriceBook:
                 )
             return None
         key = (provider, model)
-        try:
-            return self._cache[key]
-        except KeyError:
-            pass
+        cached = self._cache.get(key, _UNRESOLVED)
+        if cached is not _UNRESOLVED:
+            return cached  # type: ignore[return-value]
         found = self._resolve(model, provider)
         self._cache[key] = found
         # The flat path prices a kind of token without a rate at 0: only models with both rates take it.
@@ -501,7 +507,7 @@ class PriceBook:
         (:meth:`ModelRates.missing_count`).
 
         Runs on every priced call: a model with untiered rates (most) is one
-        dict hit in ``_flat_cache`` and four products; the rest go through
+        cache hit in ``_flat_cache`` and four products; the rest go through
         :meth:`rates` and :meth:`ModelRates.price`.
         """
         if (usage.input_tokens is None and usage.output_tokens is None) or (usage.dropped and usage.partly_counted()):
@@ -618,23 +624,28 @@ class PriceBook:
         )
 
     def _say_once(self, refusal: str, model: str | None, text: str) -> None:
-        """``text`` on stderr, the first time this book refuses a cost for ``refusal`` to ``model``."""
+        """``text`` on stderr, the first time this book refuses a cost for ``refusal`` to ``model``; past
+        :data:`CACHED_MODELS` such notices, one says further ones are not reported (a model name that
+        changes per call must neither flood stderr nor grow the set of those said)."""
         key = (refusal, str(model))
-        if key not in self._said:
-            self._said.add(key)
-            _notices.notice(text)
+        if key in self._said:
+            return
+        if len(self._said) >= CACHED_MODELS:
+            if len(self._said) == CACHED_MODELS:
+                self._said.add(("", ""))  # (no refusal is unnamed: marks the bound as said)
+                _notices.notice(f"more than {CACHED_MODELS} models had calls refused a cost; further such "
+                                "calls get no cost without a notice.")
+            return
+        self._said.add(key)
+        _notices.notice(text)
 
     def _warn_insane(self, model: str | None, usd: float, usage: Usage) -> None:
-        key = str(model)
-        if key in self._warned_cost:
-            return
-        self._warned_cost.add(key)
-        _notices.notice(
+        self._say_once("insane", model, (
             f"dropped the cost of a call of model {shown(model)}: {usd!r} USD is outside 0..{MAX_CALL_COST_USD} USD "
             f"for one call (input_tokens={usage.input_tokens}, output_tokens={usage.output_tokens}). Check the "
             "price unit (USD per 1M tokens) and the token counts; the call keeps its tokens, further such calls "
             "of this model are not reported."
-        )
+        ))
 
     def _resolve(self, model: str, provider: str | None) -> ModelRates | None:
         name = _normalise(model)
