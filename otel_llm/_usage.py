@@ -272,14 +272,17 @@ def _checked_count(value: Any, field: str, dropped: list[str], strict: bool) -> 
     if not strict and not isinstance(value, (numbers.Number, Decimal, str, bytes)):
         return None  # not a number at all (a mock, an object): a shape we don't read
     count: int | None = None
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        count = int(value)
-    elif isinstance(value, Decimal):
-        if value.is_finite() and value == value.to_integral_value():
+    try:
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
             count = int(value)
-    elif isinstance(value, numbers.Real) and not isinstance(value, bool):
-        if math.isfinite(value) and value == int(value):
-            count = int(value)
+        elif isinstance(value, Decimal):
+            if value.is_finite() and value == value.to_integral_value():
+                count = int(value)
+        elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+            if math.isfinite(value) and value == int(value):
+                count = int(value)
+    except Exception:  # noqa: BLE001 — the app's number type raised converting itself: no count, as -5 is none
+        count = None
     if count is not None and 0 <= count <= INT64_MAX:
         return count
     dropped.append(field)
@@ -428,10 +431,14 @@ def _drop_bill(why: str, dropped: list[str]) -> None:
 
 
 def _amount(value: Any) -> float | None:
-    """``value`` as an amount of money: a finite real number >= 0 (not a bool, not text); else ``None``."""
+    """``value`` as an amount of money: a finite real number >= 0 (not a bool, not text); else ``None``
+    (also for a number of the app's type that raises converting itself)."""
     if isinstance(value, bool) or not isinstance(value, (numbers.Real, Decimal)):
         return None
-    amount = float(value)
+    try:
+        amount = float(value)
+    except Exception:  # noqa: BLE001 — the app's number type: no amount
+        return None
     return amount if math.isfinite(amount) and amount >= 0 else None
 
 
