@@ -36,8 +36,9 @@ each later chunk costs one or two attribute reads and a comparison:
   when the stream ends (where a generator puts a final usage object).
 
 Anthropic's and Gemini's counts are running counts until the event that gives
-the finish reason: a stream left before it (``break``, a failure part way) has
-its output count unknown, not the count so far (:func:`_final`).
+the finish reason, as are LangChain's sums: a stream left before it (``break``,
+a failure part way) has its output count unknown, not the count so far
+(:func:`_final`; LangChain's only when not read to its end, :meth:`StreamUsage.cut_short`).
 
 The chunk that carries usage goes through the one ``extract_usage`` once, so
 stream and non-stream values are read, normalised and validated alike.
@@ -120,6 +121,15 @@ class StreamUsage:
     def missing_usage(self) -> str | None:
         """Why a stream read to its end carried no token counts, when its provider says why; else ``None``."""
         return None
+
+    def cut_short(self, usage: Usage | None) -> Usage | None:
+        """``usage`` (this stream's :meth:`result`) of a stream not read to its end, as the call's.
+
+        Most readers' counts arrive whole, on one chunk: what was read stands.
+        Readers that add counts up as chunks come (LangChain's) have, before the
+        finish reason, the output so far (:func:`_final`).
+        """
+        return usage
 
 
 class _LastChunk(StreamUsage):
@@ -379,6 +389,11 @@ class _LangChainChunks(StreamUsage):
 
     def result(self) -> Usage | None:
         return extract_usage({"usage_metadata": self._usage, "response_metadata": self._meta})
+
+    def cut_short(self, usage: Usage | None) -> Usage | None:
+        # Only then: an integration may put no finish reason in response_metadata, and a stream read to its
+        # end has every chunk's counts added.
+        return _final(usage)
 
 
 class _Unwrapped(StreamUsage):

@@ -94,3 +94,47 @@ def test_a_stream_left_after_its_final_usage_keeps_its_counts_and_cost(
     assert attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS] == out
     assert sc.OTEL_LLM_USAGE_DROPPED not in attrs
     assert attrs[sc.GEN_AI_USAGE_COST] > 0
+
+
+def _langchain_chunks() -> list[Any]:
+    """langchain-anthropic's stream: the input on the first chunk, the output (added) and stop reason on the last."""
+    from langchain_core.messages import AIMessageChunk
+
+    return [
+        AIMessageChunk(content="", usage_metadata={"input_tokens": 135, "output_tokens": 1, "total_tokens": 136},
+                       response_metadata={"model_name": "claude-sonnet-4-5"}),
+        AIMessageChunk(content="Hel"),
+        AIMessageChunk(content="", usage_metadata={"input_tokens": 0, "output_tokens": 14, "total_tokens": 14},
+                       response_metadata={"stop_reason": "end_turn"}),
+    ]
+
+
+def test_a_langchain_stream_left_before_its_last_chunk_has_no_output_count_nor_cost() -> None:
+    @otel_llm.llm_call(model="claude-sonnet-4-5", provider="anthropic")
+    def ask() -> Any:
+        yield from _langchain_chunks()
+
+    with Capture(project="p", pricing=PRICING) as cap:
+        for n, _chunk in enumerate(ask(), 1):
+            if n == 2:
+                break
+        attrs = _llm_attrs(cap)
+    assert attrs[sc.GEN_AI_USAGE_INPUT_TOKENS] == 135
+    assert sc.GEN_AI_USAGE_OUTPUT_TOKENS not in attrs and "output_tokens" in attrs[sc.OTEL_LLM_USAGE_DROPPED]
+    assert sc.GEN_AI_USAGE_COST not in attrs
+
+
+def test_a_langchain_stream_read_to_its_end_keeps_its_counts_without_a_finish_reason() -> None:
+    """Integrations that put no finish reason in ``response_metadata``: a stream read to its end is whole."""
+    chunks = _langchain_chunks()
+    chunks[-1].response_metadata = {}
+
+    @otel_llm.llm_call(model="claude-sonnet-4-5", provider="anthropic")
+    def ask() -> Any:
+        yield from chunks
+
+    with Capture(project="p", pricing=PRICING) as cap:
+        assert len(list(ask())) == 3
+        attrs = _llm_attrs(cap)
+    assert (attrs[sc.GEN_AI_USAGE_INPUT_TOKENS], attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS]) == (135, 15)
+    assert attrs[sc.GEN_AI_USAGE_COST] == pytest.approx((135 + 15 * 2.0) / 1e6)
