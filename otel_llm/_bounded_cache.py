@@ -1,4 +1,4 @@
-"""A mapping of bounded size that keeps the entries in use: caches keyed by what an app names.
+"""Caches of bounded size keyed by what an app makes: model names, response classes.
 
 Why: a cache keyed by model name (``PriceBook``'s) gains an entry per distinct
 name, and apps put ids in model names (a fine-tune per customer, a deployment
@@ -13,17 +13,40 @@ bookkeeping on every hit. At most ``2 * size`` entries are held.
 Thread-safe without a lock: a read is one or two ``dict.get``; two threads
 turning the generations at once lose entries (resolved again by the caller),
 never map a key to another key's value.
+
+Per-class caches (what a response class declares, whether a type is a stream)
+stay plain dicts, read on every decorated call at a C lookup's cost; they are
+filled through :func:`remember`, which starts one again when it holds
+:data:`CLASSES_REMEMBERED` classes: an app making a class per call
+(``pydantic.create_model``) would otherwise have each kept alive for good.
 """
 
 from __future__ import annotations
 
 from typing import Generic, TypeVar
 
-__all__ = ["BoundedCache"]
+__all__ = ["CLASSES_REMEMBERED", "CLASS_NAMES_REMEMBERED", "BoundedCache", "remember"]
 
 K = TypeVar("K")
 V = TypeVar("V")
 _ABSENT = object()
+# Classes a per-class cache holds before it starts again (an app's response classes are a handful).
+CLASSES_REMEMBERED = 256
+# (class, attribute name) pairs: up to about twenty names are looked up per class, so this
+# holds fewer classes than CLASSES_REMEMBERED (and never more).
+CLASS_NAMES_REMEMBERED = 8 * CLASSES_REMEMBERED
+
+
+def remember(cache: dict[K, V], key: K, value: V, limit: int = CLASSES_REMEMBERED) -> V:
+    """``cache[key] = value``, ``cache`` emptied first when it holds ``limit`` entries; returns ``value``.
+
+    Emptied, not trimmed: the entries are recomputed on their next use (once per
+    class), and a plain dict keeps its readers' lookups at C speed.
+    """
+    if len(cache) >= limit:
+        cache.clear()
+    cache[key] = value
+    return value
 
 
 class BoundedCache(Generic[K, V]):

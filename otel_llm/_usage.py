@@ -74,6 +74,7 @@ from operator import attrgetter
 from typing import Any, NamedTuple
 
 from otel_llm import _notices
+from otel_llm._bounded_cache import CLASS_NAMES_REMEMBERED, remember
 from otel_llm._content import type_name
 from otel_llm._guard import internal_error
 
@@ -238,15 +239,14 @@ _FIELDS: dict[type, Any] = {}
 
 def _declared_fields(tp: type) -> Any:
     """The declared fields of a pydantic class (``None`` for any other class), remembered."""
-    fields = _FIELDS[tp] = getattr(tp, "__pydantic_fields__", None)
-    return fields
+    return remember(_FIELDS, tp, getattr(tp, "__pydantic_fields__", None))
 
 
 def _class_has(tp: type, key: str) -> bool:
     """``hasattr(tp, key)``, remembered: on a pydantic class a miss costs a metaclass ``__getattr__``."""
     known = _CLASS_NAMES.get((tp, key))
     if known is None:
-        known = _CLASS_NAMES[(tp, key)] = hasattr(tp, key)
+        known = remember(_CLASS_NAMES, (tp, key), hasattr(tp, key), CLASS_NAMES_REMEMBERED)
     return known
 
 
@@ -555,7 +555,7 @@ def _declared_shape(tp: type) -> _Shape | None | bool:
                 or any(marker in fields for s in _SHAPES for marker in s.markers)  # a shape declared in part
             ):
                 known = False
-        _SHAPE_OF[tp] = known
+        remember(_SHAPE_OF, tp, known)
     return known  # type: ignore[return-value]
 
 
@@ -614,9 +614,9 @@ def _declares_added(tp: type) -> bool:
     known = _DECLARES_ADDED.get(tp)
     if known is None:
         details = _declared_class(tp, "prompt_tokens_details", ())
-        known = _DECLARES_ADDED[tp] = any(
+        known = remember(_DECLARES_ADDED, tp, any(
             name in (getattr(cls, "__pydantic_fields__", None) or {}) for cls in (tp, details) for name in _OPENAI_ADDED
-        )
+        ))
     return known
 
 
@@ -1137,7 +1137,7 @@ def _plan(tp: type) -> _Plan | None:
                 read_all = attrgetter(usage, "model", "id", "choices") if all(declared) else None
                 known = _Plan(usage, *declared, read_all, _layout(tp, usage) if read_all is not None else None,
                               tier="service_tier" in fields)
-        _PLANS[tp] = known
+        remember(_PLANS, tp, known)
     return known  # type: ignore[return-value]
 
 
