@@ -61,7 +61,8 @@ Sanity bound: a cost is never negative, NaN or above :data:`MAX_CALL_COST_USD`
 $600 per million output tokens, so a long-context call with a long answer
 costs tens of dollars; a thousand dollars for one call means a wrong price
 unit (per token instead of per million) or a corrupt token count. Such a call
-gets no cost (its tokens are kept) and one notice per model on stderr says why
+gets no cost (its tokens are kept; :meth:`ModelRates.refusal`, the ingest's rule,
+refuses it alike) and one notice per model on stderr says why
 (:mod:`otel_llm._notices`, as for a model without a price: a cost dropped is
 said whatever the logging setup).
 
@@ -198,7 +199,8 @@ class ModelRates:
         A dropped count the price depends on, counts that contradict each other,
         tokens of a kind these rates have no rate for, or no count of a kind they
         price every call by (:meth:`missing_count`): any price would be a part
-        taken for the whole. For callers that price with :meth:`price`
+        taken for the whole. A price no call costs (:func:`sane_cost`) is a wrong
+        unit or a corrupt count, refused as :meth:`PriceBook.cost` refuses it. For callers that price with :meth:`price`
         directly (the analysis's ingest) and report refusals themselves.
         """
         if usage.dropped and usage.partly_counted():
@@ -208,7 +210,12 @@ class ModelRates:
         missing = self.missing_rate(usage)
         if missing is not None:
             return f"its price has no {missing} rate"
-        return self.missing_count(usage)
+        lacking = self.missing_count(usage)
+        if lacking is not None:
+            return lacking
+        if not sane_cost(self.price(usage)):
+            return f"its cost is outside 0..{MAX_CALL_COST_USD:g} USD for one call"
+        return None
 
     def missing_count(self, usage: Usage) -> str | None:
         """Why ``usage`` lacks a count these rates price its call by (worded for a notice), else ``None``.
@@ -257,6 +264,11 @@ class ModelRates:
             rate = self.output.at(total_in)
             usd += (output - audio_out) * rate + audio_out * (self.output_audio.at(total_in) if self.output_audio else rate)
         return usd
+
+
+def sane_cost(usd: float) -> bool:
+    """Whether ``usd`` can be one call's cost: 0..:data:`MAX_CALL_COST_USD` (not NaN; module docstring)."""
+    return 0.0 <= usd <= MAX_CALL_COST_USD
 
 
 # A model's untiered rates, USD per token: (input, cache read, cache write, output, 1-hour cache write).
@@ -556,7 +568,7 @@ class PriceBook:
         except Exception as exc:  # noqa: BLE001 — our fault: logged once (raised in our tests)
             internal_error("pricing.cost", exc)
             return None
-        if not 0.0 <= usd <= MAX_CALL_COST_USD:  # also false for NaN
+        if not sane_cost(usd):
             self._warn_insane(model, usd, usage)
             return None
         return _new_cost(Cost, (usd, source, note))

@@ -169,3 +169,26 @@ def test_a_dropped_part_leaves_the_span_without_the_total(cap):
     assert sc.GEN_AI_USAGE_INPUT_TOKENS not in attrs  # not 10: the 400-odd cached tokens are part of the input
     assert set(attrs[sc.OTEL_LLM_USAGE_DROPPED]) == {"cache_read_tokens", "input_tokens"}
     assert attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS] == 2
+
+
+# --- PriceBook.cost and ModelRates.refusal: one rule ----------------------------------------------
+
+
+@pytest.mark.parametrize("usage", [
+    Usage(input_tokens=10, output_tokens=5),
+    Usage(output_tokens=5),
+    Usage(input_tokens=10),
+    Usage(input_tokens=10, output_tokens=5, dropped=("cache_read_tokens",)),
+    Usage(input_tokens=10, output_tokens=5, dropped=("billed_cost",)),
+    Usage(input_tokens=10, output_tokens=5, cache_read_tokens=50),
+    Usage(input_tokens=2 * 10**9, output_tokens=10),  # $2,000 at $1 per 1M: beyond a call's sane cost
+    Usage(input_tokens=10, output_tokens=10**12),
+], ids=["whole", "output-only", "input-only", "dropped", "dropped-bill", "contradiction", "insane-input",
+        "insane-output"])
+def test_the_ingests_refusal_refuses_exactly_what_the_sdk_leaves_unpriced(usage):
+    """The ingest prices other producers' calls by ``ModelRates.refusal`` then ``price``: a call the SDK
+    leaves without a cost must be refused there too, or the ingest records the cost the SDK refused."""
+    book = PriceBook.load(PRICING)
+    rates = book.rates("test-model")
+    assert rates is not None
+    assert (book.cost("test-model", usage) is None) == (rates.refusal(usage) is not None)
