@@ -159,8 +159,9 @@ class Usage:
             mine, theirs = getattr(self, f.name), getattr(other, f.name)
             if f.name == "finish_reasons":
                 setattr(out, f.name, theirs or mine)
-            elif f.name == "dropped":
-                setattr(out, f.name, tuple(dict.fromkeys(mine + theirs)) if theirs else mine)
+            elif f.name == "dropped":  # a count lost here and given there is no longer lost
+                kept = tuple(name for name in mine if _value_of(other, name) is None) if mine else mine
+                setattr(out, f.name, tuple(dict.fromkeys(kept + theirs)) if theirs else kept)
             elif f.name == "billing" and mine is not None and theirs is not None:  # fact by fact, theirs win
                 setattr(out, f.name, replace(mine, **{
                     b.name: getattr(theirs, b.name) for b in fields(Billing) if getattr(theirs, b.name) is not None
@@ -193,6 +194,19 @@ class Usage:
             and not self.dropped
             and self.total_tokens is None
         )
+
+
+def _value_of(usage: Usage, dropped: str) -> Any:
+    """The value ``usage`` has for the field a ``Usage.dropped`` entry names (``None``: none)."""
+    if dropped == "billed_cost":
+        return usage.billing.cost_usd if usage.billing is not None else None
+    if dropped in _BILLING_COUNTS:
+        return getattr(usage.billing, dropped) if usage.billing is not None else None
+    return getattr(usage, dropped, None)
+
+
+# The counts of ``Billing`` a ``Usage.dropped`` entry may name.
+_BILLING_COUNTS = frozenset({"cache_write_1h_tokens", "audio_input_tokens", "audio_output_tokens"})
 
 
 def _get(obj: Any, key: str) -> Any:

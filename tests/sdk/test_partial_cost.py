@@ -192,3 +192,29 @@ def test_the_ingests_refusal_refuses_exactly_what_the_sdk_leaves_unpriced(usage)
     rates = book.rates("test-model")
     assert rates is not None
     assert (book.cost("test-model", usage) is None) == (rates.refusal(usage) is not None)
+
+
+# --- a dropped count that record_usage then gives ---------------------------------------------------
+
+
+def test_a_count_record_usage_gives_replaces_the_one_the_response_lost(cap):
+    """``record_usage``'s counts win over the result's: the input count the response lost (-1) is the
+    app's 10 now, the usage is whole, and the call is priced; nothing is named dropped that the span has."""
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def ask() -> dict[str, Any]:
+        otel_llm.record_usage(input_tokens=10)
+        return {"model": "test-model", "usage": {"prompt_tokens": -1, "completion_tokens": 5}}
+
+    ask()
+    attrs = cap.span("chat test-model").attributes
+    assert attrs[sc.GEN_AI_USAGE_INPUT_TOKENS] == 10
+    assert sc.OTEL_LLM_USAGE_DROPPED not in attrs
+    assert attrs[sc.GEN_AI_USAGE_COST] == pytest.approx(10e-6 + 10e-6)
+
+
+def test_a_part_still_lost_keeps_the_call_unpriced():
+    """The input total given again, its cache reads still unknown: priced, the input would all be uncached."""
+    lost = Usage(output_tokens=2, dropped=("cache_read_tokens", "input_tokens"))
+    merged = lost.merged(Usage(input_tokens=135))
+    assert merged.input_tokens == 135 and merged.dropped == ("cache_read_tokens",)
+    assert PriceBook.load(PRICING).cost("test-model", merged) is None

@@ -143,7 +143,8 @@ def test_dropped_fields_merge_across_stream_chunks():
     last = extract_usage({"usage": {"completion_tokens": 1.5, "prompt_tokens": 3}})
     merged = first.merged(last)
     assert merged.input_tokens == 3
-    assert merged.dropped == ("input_tokens", "output_tokens")
+    # The input lost on the first chunk is given by the last (its value wins): no longer dropped.
+    assert merged.dropped == ("output_tokens",)
 
 
 def test_anthropic_input_with_an_invalid_cache_count_keeps_the_valid_counts_and_no_understated_total():
