@@ -675,7 +675,34 @@ def _tokens(u: Any) -> Usage:
     if u is None or isinstance(u, _SCALARS):
         return Usage()
     found = _split_tokens(u, shape)
-    return _with_total(u, found) if found.input_tokens is None and found.output_tokens is None else found
+    if found.input_tokens is None:
+        return _with_total(u, found) if found.output_tokens is None else _beside_total(u, found, "input_tokens")
+    return found if found.output_tokens is not None else _beside_total(u, found, "output_tokens")
+
+
+def _beside_total(u: Any, found: Usage, missing: str) -> Usage:
+    """``found`` (``missing`` unknown, the other side of the split known) with ``missing`` named dropped when
+    ``u``'s total passes the known side: the call had tokens its counts leave out, priced it would cost a part.
+
+    A total equal to the known side (an embedding's ``prompt_tokens`` = ``total_tokens``) leaves nothing out.
+    """
+    known = found.output_tokens if missing == "input_tokens" else found.input_tokens
+    for key in _TOTAL_KEYS:
+        raw = _get(u, key)
+        if raw is not None:
+            total = token_count(raw, "total_tokens", [])
+            if total is not None and known is not None and total > known and missing not in found.dropped:
+                found.dropped = (*found.dropped, missing)
+                if f"{missing}:total" not in _warned:
+                    _warned.add(f"{missing}:total")
+                    other = "output_tokens" if missing == "input_tokens" else "input_tokens"
+                    _notices.notice(
+                        f"a usage gave {key}={total} beside {other}={known} and no {missing}: the call had tokens "
+                        f"its counts leave out, so it gets no cost (otel_llm.usage.dropped names {missing}), "
+                        "further such usages are not reported"
+                    )
+            break
+    return found
 
 
 def _split_tokens(u: Any, shape: _Shape | None | bool) -> Usage:

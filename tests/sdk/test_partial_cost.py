@@ -218,3 +218,36 @@ def test_a_part_still_lost_keeps_the_call_unpriced():
     merged = lost.merged(Usage(input_tokens=135))
     assert merged.input_tokens == 135 and merged.dropped == ("cache_read_tokens",)
     assert PriceBook.load(PRICING).cost("test-model", merged) is None
+
+
+# --- a split with one side missing and a total beyond the other ----------------------------------
+
+
+@pytest.mark.parametrize("usage, missing", [
+    ({"prompt_tokens": 10, "total_tokens": 1010}, "output_tokens"),  # an OpenAI-compatible server's
+    ({"completion_tokens": 5, "total_tokens": 1005}, "input_tokens"),
+    ({"promptTokenCount": 10, "totalTokenCount": 60}, "output_tokens"),  # Gemini REST
+], ids=["openai-no-output", "openai-no-input", "gemini-no-output"])
+def test_a_total_beyond_the_one_count_given_leaves_the_other_unknown_and_unpriced(cap, usage, missing):
+    """The total says the call had tokens its counts leave out: priced from the one count, its cost
+    would be a part of the call's; the missing count is named dropped and the call unpriced."""
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def ask() -> dict[str, Any]:
+        return {"model": "test-model", "usage": usage}
+
+    ask()
+    attrs = cap.span("chat test-model").attributes
+    assert missing in attrs[sc.OTEL_LLM_USAGE_DROPPED]
+    assert sc.GEN_AI_USAGE_COST not in attrs
+
+
+def test_a_total_equal_to_the_one_count_given_is_priced(cap):
+    """An embedding's usage (prompt_tokens = total_tokens): no output, nothing missing."""
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def ask() -> dict[str, Any]:
+        return {"model": "test-model", "usage": {"prompt_tokens": 10, "total_tokens": 10}}
+
+    ask()
+    attrs = cap.span("chat test-model").attributes
+    assert sc.OTEL_LLM_USAGE_DROPPED not in attrs
+    assert attrs[sc.GEN_AI_USAGE_COST] == pytest.approx(10e-6)
