@@ -32,6 +32,16 @@ def _points(cap, name: str) -> list[Any]:
     return cap.metrics().get(name, [])
 
 
+def _returned(cap, usage: Any) -> Any:
+    """The span attributes of a call of test-model that returned ``usage`` in an OpenAI-shaped response."""
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def ask() -> dict[str, Any]:
+        return {"model": "test-model", "usage": usage}
+
+    ask()
+    return cap.span("chat test-model").attributes
+
+
 @pytest.mark.parametrize("usage, dropped, kept", [
     ({"prompt_tokens": 10, "completion_tokens": -3}, "output_tokens", sc.GEN_AI_USAGE_INPUT_TOKENS),  # OpenAI
     ({"prompt_tokens": 10, "completion_tokens": 4, "prompt_tokens_details": {"cached_tokens": -4}},
@@ -48,12 +58,7 @@ def _points(cap, name: str) -> list[Any]:
         "gemini-tool-prompt"])
 def test_a_returned_usage_with_a_dropped_count_has_no_cost(cap, usage, dropped, kept):
     """(A count dropped from record_usage: test_recorded_values.)"""
-    @otel_llm.llm_call(model="test-model", provider="openai")
-    def ask() -> dict[str, Any]:
-        return {"model": "test-model", "usage": usage}
-
-    ask()
-    attrs = cap.span("chat test-model").attributes
+    attrs = _returned(cap, usage)
     assert dropped in attrs[sc.OTEL_LLM_USAGE_DROPPED]
     assert kept in attrs  # the valid counts are kept
     assert sc.GEN_AI_USAGE_COST not in attrs
@@ -118,12 +123,7 @@ def test_input_tokens_without_an_output_count_are_priced():
 
 
 def test_a_returned_usage_with_output_and_no_input_count_has_no_cost(cap):
-    @otel_llm.llm_call(model="test-model", provider="openai")
-    def ask() -> dict[str, Any]:
-        return {"model": "test-model", "usage": {"completion_tokens": 40}}
-
-    ask()
-    attrs = cap.span("chat test-model").attributes
+    attrs = _returned(cap, {"completion_tokens": 40})
     assert attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS] == 40  # the count is kept
     assert sc.GEN_AI_USAGE_COST not in attrs
     assert _points(cap, sc.METRIC_COST) == []
@@ -231,23 +231,13 @@ def test_a_part_still_lost_keeps_the_call_unpriced():
 def test_a_total_beyond_the_one_count_given_leaves_the_other_unknown_and_unpriced(cap, usage, missing):
     """The total says the call had tokens its counts leave out: priced from the one count, its cost
     would be a part of the call's; the missing count is named dropped and the call unpriced."""
-    @otel_llm.llm_call(model="test-model", provider="openai")
-    def ask() -> dict[str, Any]:
-        return {"model": "test-model", "usage": usage}
-
-    ask()
-    attrs = cap.span("chat test-model").attributes
+    attrs = _returned(cap, usage)
     assert missing in attrs[sc.OTEL_LLM_USAGE_DROPPED]
     assert sc.GEN_AI_USAGE_COST not in attrs
 
 
 def test_a_total_equal_to_the_one_count_given_is_priced(cap):
     """An embedding's usage (prompt_tokens = total_tokens): no output, nothing missing."""
-    @otel_llm.llm_call(model="test-model", provider="openai")
-    def ask() -> dict[str, Any]:
-        return {"model": "test-model", "usage": {"prompt_tokens": 10, "total_tokens": 10}}
-
-    ask()
-    attrs = cap.span("chat test-model").attributes
+    attrs = _returned(cap, {"prompt_tokens": 10, "total_tokens": 10})
     assert sc.OTEL_LLM_USAGE_DROPPED not in attrs
     assert attrs[sc.GEN_AI_USAGE_COST] == pytest.approx(10e-6)
