@@ -508,6 +508,8 @@ class LLMCallKind(Kind):
         state: _LLMState = call.extra
         if state.stream is not None:
             found = state.stream.result()
+            if not call.complete:
+                found = state.stream.cut_short(found)
             if found is not None:
                 call.add_result_usage(found)  # record_usage() inside the stream wins
             usage = call.sink.usage

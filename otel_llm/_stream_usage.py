@@ -35,6 +35,11 @@ each later chunk costs one or two attribute reads and a comparison:
 * Anything else — text, a generator's own dicts — the last chunk, read once
   when the stream ends (where a generator puts a final usage object).
 
+Anthropic's and Gemini's counts are running counts until the event that gives
+the finish reason, as are LangChain's sums: a stream left before it (``break``,
+a failure part way) has its output count unknown, not the count so far
+(:func:`_final`; LangChain's only when not read to its end, :meth:`StreamUsage.cut_short`).
+
 The chunk that carries usage goes through the one ``extract_usage`` once, so
 stream and non-stream values are read, normalised and validated alike.
 Readers see chunks of one stream only, in order, on the iterating thread.
@@ -51,6 +56,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from otel_llm import _notices
 from otel_llm._usage import RESPONSES_FINAL_EVENTS, Usage, _get, extract_usage
 
 __all__ = ["NO_CHAT_STREAM_USAGE", "StreamUsage", "reader_for"]
@@ -64,6 +70,33 @@ _ANTHROPIC_EVENTS = frozenset({
 })
 
 Getter = Callable[[Any, str, Any], Any]  # getattr, or _dict_get for dict chunks
+
+
+_so_far_said = False  # whether a stream left before its final usage was said (once per process)
+
+
+def _final(usage: Usage | None) -> Usage | None:
+    """``usage`` of a stream whose provider sends running counts (Anthropic, Gemini), as the call's.
+
+    Such a stream's counts are final on the event that gives its finish reason;
+    before it (a consumer's ``break``, a stream failing part way) the output
+    count is the count so far, and priced it would be a part of the cost taken
+    for the whole: it is unknown (named dropped, said once), the input count,
+    final from the first event, is kept.
+    """
+    global _so_far_said
+    if usage is None or usage.finish_reasons or (usage.output_tokens is None and usage.reasoning_tokens is None):
+        return usage
+    usage.output_tokens = usage.reasoning_tokens = None
+    usage.dropped = tuple(dict.fromkeys((*usage.dropped, "output_tokens")))
+    if not _so_far_said:
+        _so_far_said = True
+        _notices.notice(
+            "a stream stopped before its final usage (no finish reason: left by its consumer or failed part way); "
+            "its output count so far is not the call's, so the span has none and no cost (otel_llm.usage.dropped "
+            "names output_tokens). Further such streams are not reported."
+        )
+    return usage
 
 
 def _merge(known: Usage | None, found: Usage | None) -> Usage | None:
@@ -88,6 +121,15 @@ class StreamUsage:
     def missing_usage(self) -> str | None:
         """Why a stream read to its end carried no token counts, when its provider says why; else ``None``."""
         return None
+
+    def cut_short(self, usage: Usage | None) -> Usage | None:
+        """``usage`` (this stream's :meth:`result`) of a stream not read to its end, as the call's.
+
+        Most readers' counts arrive whole, on one chunk: what was read stands.
+        Readers that add counts up as chunks come (LangChain's) have, before the
+        finish reason, the output so far (:func:`_final`).
+        """
+        return usage
 
 
 class _LastChunk(StreamUsage):
@@ -204,7 +246,7 @@ class _GeminiChunks(StreamUsage):
         self._last = chunk
 
     def result(self) -> Usage | None:
-        return _last_and_usage_chunk(self._last, self._usage_chunk)
+        return _final(_last_and_usage_chunk(self._last, self._usage_chunk))
 
 
 class _BedrockEvents(StreamUsage):
@@ -318,12 +360,12 @@ class _AnthropicEvents(StreamUsage):
 
     def result(self) -> Usage | None:
         message = self._message
-        return extract_usage({
+        return _final(extract_usage({
             "id": _get(message, "id"),
             "model": _get(message, "model"),
             "stop_reason": self._stop_reason if self._stop_reason is not None else _get(message, "stop_reason"),
             "usage": self._counts or None,
-        })
+        }))
 
 
 class _LangChainChunks(StreamUsage):
@@ -347,6 +389,11 @@ class _LangChainChunks(StreamUsage):
 
     def result(self) -> Usage | None:
         return extract_usage({"usage_metadata": self._usage, "response_metadata": self._meta})
+
+    def cut_short(self, usage: Usage | None) -> Usage | None:
+        # Only then: an integration may put no finish reason in response_metadata, and a stream read to its
+        # end has every chunk's counts added.
+        return _final(usage)
 
 
 class _Unwrapped(StreamUsage):

@@ -58,6 +58,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from opentelemetry import context as otel_context
 
+from otel_llm._bounded_cache import CLASSES_REMEMBERED, remember
 from otel_llm._guard import internal_error, raised_by_app
 
 if TYPE_CHECKING:
@@ -620,7 +621,9 @@ def wrap_if_stream(value: Any, call: "Call") -> Any:
     if proxy is _UNKNOWN:
         if _is_mock(tp):  # not remembered: each MagicMock has a class of its own
             return None
-        proxy = _PROXY_FOR[tp] = _proxy_class(tp)
+        if len(_PROXY_FOR) >= CLASSES_REMEMBERED:  # started again, both: a class per call must not stay alive
+            NOT_STREAMS.clear()
+        proxy = remember(_PROXY_FOR, tp, _proxy_class(tp))
         if proxy is None:
             NOT_STREAMS.add(tp)
     if proxy is _EITHER:
@@ -794,8 +797,8 @@ def _holding_event_stream(value: dict[Any, Any], call: "Call") -> dict[Any, Any]
 
 
 # Which proxy each returned type gets (None: not a stream; _EITHER: decided per value).
-# Types are few, and a class's shape does not change, so the map only grows by the
-# app's result types.
+# Types are few, and a class's shape does not change; an app making a class per call
+# has the map started again past CLASSES_REMEMBERED types (``remember``).
 _PROXY_FOR: dict[type, Any] = {}
 
 # The types ``_PROXY_FOR`` maps to ``None``: a caller may skip ``wrap_if_stream`` for their values

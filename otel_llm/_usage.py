@@ -55,7 +55,10 @@ field stays unknown, :attr:`Usage.dropped` names it (the span carries it as
 stderr (:mod:`otel_llm._notices`: a person hears of dropped data whatever the
 logging setup). A dropped count other than the provider's bill or a total
 leaves the call without a cost (:meth:`Usage.partly_counted`): its other
-counts would price only part of it. Values that are not numbers at all (a mock, a nested object)
+counts would price only part of it. A count the SDK sums from parts (Anthropic's
+and Bedrock's input with its cache counts, Gemini's prompt with its tool-use
+prompt, its candidates with its thoughts) is dropped too when a part is: the
+others' sum would understate it. Values that are not numbers at all (a mock, a nested object)
 are a shape we do not read, not a bad count: ignored without a notice.
 """
 
@@ -71,6 +74,7 @@ from operator import attrgetter
 from typing import Any, NamedTuple
 
 from otel_llm import _notices
+from otel_llm._bounded_cache import CLASS_NAMES_REMEMBERED, remember
 from otel_llm._content import type_name
 from otel_llm._guard import internal_error
 
@@ -155,8 +159,9 @@ class Usage:
             mine, theirs = getattr(self, f.name), getattr(other, f.name)
             if f.name == "finish_reasons":
                 setattr(out, f.name, theirs or mine)
-            elif f.name == "dropped":
-                setattr(out, f.name, tuple(dict.fromkeys(mine + theirs)) if theirs else mine)
+            elif f.name == "dropped":  # a count lost here and given there is no longer lost
+                kept = tuple(name for name in mine if _value_of(other, name) is None) if mine else mine
+                setattr(out, f.name, tuple(dict.fromkeys(kept + theirs)) if theirs else kept)
             elif f.name == "billing" and mine is not None and theirs is not None:  # fact by fact, theirs win
                 setattr(out, f.name, replace(mine, **{
                     b.name: getattr(theirs, b.name) for b in fields(Billing) if getattr(theirs, b.name) is not None
@@ -189,6 +194,19 @@ class Usage:
             and not self.dropped
             and self.total_tokens is None
         )
+
+
+def _value_of(usage: Usage, dropped: str) -> Any:
+    """The value ``usage`` has for the field a ``Usage.dropped`` entry names (``None``: none)."""
+    if dropped == "billed_cost":
+        return usage.billing.cost_usd if usage.billing is not None else None
+    if dropped in _BILLING_COUNTS:
+        return getattr(usage.billing, dropped) if usage.billing is not None else None
+    return getattr(usage, dropped, None)
+
+
+# The counts of ``Billing`` a ``Usage.dropped`` entry may name.
+_BILLING_COUNTS = frozenset({"cache_write_1h_tokens", "audio_input_tokens", "audio_output_tokens"})
 
 
 def _get(obj: Any, key: str) -> Any:
@@ -235,15 +253,14 @@ _FIELDS: dict[type, Any] = {}
 
 def _declared_fields(tp: type) -> Any:
     """The declared fields of a pydantic class (``None`` for any other class), remembered."""
-    fields = _FIELDS[tp] = getattr(tp, "__pydantic_fields__", None)
-    return fields
+    return remember(_FIELDS, tp, getattr(tp, "__pydantic_fields__", None))
 
 
 def _class_has(tp: type, key: str) -> bool:
     """``hasattr(tp, key)``, remembered: on a pydantic class a miss costs a metaclass ``__getattr__``."""
     known = _CLASS_NAMES.get((tp, key))
     if known is None:
-        known = _CLASS_NAMES[(tp, key)] = hasattr(tp, key)
+        known = remember(_CLASS_NAMES, (tp, key), hasattr(tp, key), CLASS_NAMES_REMEMBERED)
     return known
 
 
@@ -269,14 +286,17 @@ def _checked_count(value: Any, field: str, dropped: list[str], strict: bool) -> 
     if not strict and not isinstance(value, (numbers.Number, Decimal, str, bytes)):
         return None  # not a number at all (a mock, an object): a shape we don't read
     count: int | None = None
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        count = int(value)
-    elif isinstance(value, Decimal):
-        if value.is_finite() and value == value.to_integral_value():
+    try:
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
             count = int(value)
-    elif isinstance(value, numbers.Real) and not isinstance(value, bool):
-        if math.isfinite(value) and value == int(value):
-            count = int(value)
+        elif isinstance(value, Decimal):
+            if value.is_finite() and value == value.to_integral_value():
+                count = int(value)
+        elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+            if math.isfinite(value) and value == int(value):
+                count = int(value)
+    except Exception:  # noqa: BLE001 — the app's number type raised converting itself: no count, as -5 is none
+        count = None
     if count is not None and 0 <= count <= INT64_MAX:
         return count
     dropped.append(field)
@@ -388,7 +408,9 @@ def _billed_cost(u: Any, found: Usage, dropped: list[str]) -> None:
 
     OpenRouter: ``cost`` is what it charged (credits, which are USD); with the
     user's own provider key (``is_byok``) that is its fee, and the provider
-    bills ``cost_details.upstream_inference_cost`` on top, so both are the call's cost.
+    bills ``cost_details.upstream_inference_cost`` on top, so both are the call's cost
+    (the fee alone is a part of it: without a readable upstream bill, no bill is read).
+    A dropped bill is said once (the call is then priced from its tokens).
     """
     raw = _get(u, "cost")
     if raw is None:
@@ -396,22 +418,41 @@ def _billed_cost(u: Any, found: Usage, dropped: list[str]) -> None:
     cost = _amount(raw)
     if cost is None:
         if isinstance(raw, (numbers.Number, Decimal, str, bytes)):  # claims to be an amount: said
-            dropped.append("billed_cost")
+            _drop_bill(f"usage.cost={shown(raw)} is no amount (a finite number >= 0 in USD)", dropped)
         return  # not a number at all (a mock, an object): a shape we don't read
     source = "response:usage.cost"
     if _get(u, "is_byok") is True:
-        upstream = _amount(_get(_get(u, "cost_details"), "upstream_inference_cost"))
-        if upstream is not None:
-            cost += upstream
-            source = "response:usage.cost+cost_details.upstream_inference_cost"
+        raw_upstream = _get(_get(u, "cost_details"), "upstream_inference_cost")
+        upstream = _amount(raw_upstream)
+        if upstream is None:
+            _drop_bill(f"usage.cost_details.upstream_inference_cost={shown(raw_upstream)} is no amount beside "
+                       "is_byok (usage.cost is then OpenRouter's fee alone, a part of the call's cost)", dropped)
+            return
+        cost += upstream
+        source = "response:usage.cost+cost_details.upstream_inference_cost"
     _bill(found, cost_usd=cost, cost_source=source)
 
 
+def _drop_bill(why: str, dropped: list[str]) -> None:
+    """The response's bill dropped (``billed_cost`` in ``dropped``) because ``why``; the first drop said on stderr."""
+    dropped.append("billed_cost")
+    if "billed_cost" not in _warned:
+        _warned.add("billed_cost")
+        _notices.notice(
+            f"ignored the provider's bill in a response: {why}; the call is priced from its tokens. Spans "
+            "name it in otel_llm.usage.dropped as billed_cost, further such bills are not reported"
+        )
+
+
 def _amount(value: Any) -> float | None:
-    """``value`` as an amount of money: a finite real number >= 0 (not a bool, not text); else ``None``."""
+    """``value`` as an amount of money: a finite real number >= 0 (not a bool, not text); else ``None``
+    (also for a number of the app's type that raises converting itself)."""
     if isinstance(value, bool) or not isinstance(value, (numbers.Real, Decimal)):
         return None
-    amount = float(value)
+    try:
+        amount = float(value)
+    except Exception:  # noqa: BLE001 — the app's number type: no amount
+        return None
     return amount if math.isfinite(amount) and amount >= 0 else None
 
 
@@ -528,7 +569,7 @@ def _declared_shape(tp: type) -> _Shape | None | bool:
                 or any(marker in fields for s in _SHAPES for marker in s.markers)  # a shape declared in part
             ):
                 known = False
-        _SHAPE_OF[tp] = known
+        remember(_SHAPE_OF, tp, known)
     return known  # type: ignore[return-value]
 
 
@@ -587,9 +628,9 @@ def _declares_added(tp: type) -> bool:
     known = _DECLARES_ADDED.get(tp)
     if known is None:
         details = _declared_class(tp, "prompt_tokens_details", ())
-        known = _DECLARES_ADDED[tp] = any(
+        known = remember(_DECLARES_ADDED, tp, any(
             name in (getattr(cls, "__pydantic_fields__", None) or {}) for cls in (tp, details) for name in _OPENAI_ADDED
-        )
+        ))
     return known
 
 
@@ -634,7 +675,34 @@ def _tokens(u: Any) -> Usage:
     if u is None or isinstance(u, _SCALARS):
         return Usage()
     found = _split_tokens(u, shape)
-    return _with_total(u, found) if found.input_tokens is None and found.output_tokens is None else found
+    if found.input_tokens is None:
+        return _with_total(u, found) if found.output_tokens is None else _beside_total(u, found, "input_tokens")
+    return found if found.output_tokens is not None else _beside_total(u, found, "output_tokens")
+
+
+def _beside_total(u: Any, found: Usage, missing: str) -> Usage:
+    """``found`` (``missing`` unknown, the other side of the split known) with ``missing`` named dropped when
+    ``u``'s total passes the known side: the call had tokens its counts leave out, priced it would cost a part.
+
+    A total equal to the known side (an embedding's ``prompt_tokens`` = ``total_tokens``) leaves nothing out.
+    """
+    known = found.output_tokens if missing == "input_tokens" else found.input_tokens
+    for key in _TOTAL_KEYS:
+        raw = _get(u, key)
+        if raw is not None:
+            total = token_count(raw, "total_tokens", [])
+            if total is not None and known is not None and total > known and missing not in found.dropped:
+                found.dropped = (*found.dropped, missing)
+                if f"{missing}:total" not in _warned:
+                    _warned.add(f"{missing}:total")
+                    other = "output_tokens" if missing == "input_tokens" else "input_tokens"
+                    _notices.notice(
+                        f"a usage gave {key}={total} beside {other}={known} and no {missing}: the call had tokens "
+                        f"its counts leave out, so it gets no cost (otel_llm.usage.dropped names {missing}), "
+                        "further such usages are not reported"
+                    )
+            break
+    return found
 
 
 def _split_tokens(u: Any, shape: _Shape | None | bool) -> Usage:
@@ -699,12 +767,14 @@ _PAIRS = (("prompt_token_count", "generation_token_count"), ("prompt_eval_count"
 def _cache_excluded(
     u: Any, raw_input: Any, output: str, cache_read: str, cache_write: str, dropped: list[str],
 ) -> Usage:
-    """A layout whose input count *excludes* cache reads and writes (Anthropic, Bedrock): they are added to it."""
+    """A layout whose input count *excludes* cache reads and writes (Anthropic, Bedrock): they are added to it
+    (with one of the three dropped, the input is unknown: the others' sum is below it)."""
+    mark = len(dropped)
     raw_input = token_count(raw_input, "input_tokens", dropped)
     cache_read_n = token_count(_get(u, cache_read), "cache_read_tokens", dropped)
     cache_write_n = token_count(_get(u, cache_write), "cache_write_tokens", dropped)
-    total_input = _bounded(_sum(raw_input, cache_read_n, cache_write_n) if raw_input is not None else None,
-                           "input_tokens", dropped)
+    total_input = _total(mark, _sum(raw_input, cache_read_n, cache_write_n) if raw_input is not None else None,
+                         "input_tokens", dropped)
     return Usage(
         input_tokens=total_input,
         output_tokens=token_count(_get(u, output), "output_tokens", dropped),
@@ -742,15 +812,19 @@ def _gemini_tokens(u: Any, names: _GeminiCounts, dropped: list[str]) -> Usage:
     Output is candidates + thoughts (reasoning included, as OpenAI counts it),
     input the prompt plus the tool-use prompt (tool results Gemini reads back,
     billed as input; genai-prices counts them alike). Gemini leaves out a count
-    that is zero, so either part of a sum may be absent.
+    that is zero, so either part of a sum may be absent; a part dropped leaves
+    the sum unknown.
     """
+    mark = len(dropped)
     prompt = token_count(_get(u, names.prompt), "input_tokens", dropped)
     tool_prompt = token_count(_get(u, names.tool_prompt), "input_tokens", dropped)
+    input_tokens = _total(mark, _sum(prompt, tool_prompt), "input_tokens", dropped)
+    mark = len(dropped)
     candidates = token_count(_get(u, names.candidates), "output_tokens", dropped)
     thoughts = token_count(_get(u, names.thoughts), "reasoning_tokens", dropped)
     return Usage(
-        input_tokens=_bounded(_sum(prompt, tool_prompt), "input_tokens", dropped),
-        output_tokens=_bounded(_sum(candidates, thoughts), "output_tokens", dropped),
+        input_tokens=input_tokens,
+        output_tokens=_total(mark, _sum(candidates, thoughts), "output_tokens", dropped),
         cache_read_tokens=token_count(_get(u, names.cached), "cache_read_tokens", dropped),
         reasoning_tokens=thoughts,
         dropped=tuple(dropped),
@@ -759,6 +833,20 @@ def _gemini_tokens(u: Any, names: _GeminiCounts, dropped: list[str]) -> Usage:
 
 # The Responses API's last stream events: each carries the whole response, usage included.
 RESPONSES_FINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
+
+
+def _total(mark: int, total: int | None, field: str, dropped: list[str]) -> int | None:
+    """``total``, the sum of parts read since ``dropped`` held ``mark`` names, as ``field``'s count.
+
+    A part dropped since then leaves the total unknown, named in ``dropped`` too:
+    the sum of the others would understate it (and a count summed, compared,
+    priced as the whole).
+    """
+    if len(dropped) > mark:
+        if field not in dropped:
+            dropped.append(field)
+        return None
+    return _bounded(total, field, dropped)
 
 
 def _bounded(total: int | None, field: str, dropped: list[str]) -> int | None:
@@ -1090,7 +1178,7 @@ def _plan(tp: type) -> _Plan | None:
                 read_all = attrgetter(usage, "model", "id", "choices") if all(declared) else None
                 known = _Plan(usage, *declared, read_all, _layout(tp, usage) if read_all is not None else None,
                               tier="service_tier" in fields)
-        _PLANS[tp] = known
+        remember(_PLANS, tp, known)
     return known  # type: ignore[return-value]
 
 

@@ -47,7 +47,9 @@ at its text rate, and the ``note`` says so.
 Incomplete usage: a call whose usage lost a count to an invalid value
 (``Usage.dropped``, other than the provider's bill) gets no cost, as an unknown
 model does; the dropped count's notice on stderr says so. The counts left
-would price only part of the call, a low cost summed as its whole. Cache reads
+would price only part of the call, a low cost summed as its whole. So does a
+call with output tokens and no input count (every call reads a prompt) whose
+model has an input rate: no cost, one notice per model. Cache reads
 and writes beyond the input that includes them (or beside no input count), audio
 tokens beyond the input or output, 1-hour writes beyond the writes are counts
 that contradict each other: no cost, one notice per model. So are
@@ -59,7 +61,8 @@ Sanity bound: a cost is never negative, NaN or above :data:`MAX_CALL_COST_USD`
 $600 per million output tokens, so a long-context call with a long answer
 costs tens of dollars; a thousand dollars for one call means a wrong price
 unit (per token instead of per million) or a corrupt token count. Such a call
-gets no cost (its tokens are kept) and one notice per model on stderr says why
+gets no cost (its tokens are kept; :meth:`ModelRates.refusal`, the ingest's rule,
+refuses it alike) and one notice per model on stderr says why
 (:mod:`otel_llm._notices`, as for a model without a price: a cost dropped is
 said whatever the logging setup).
 
@@ -83,15 +86,18 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from otel_llm import _notices
+from otel_llm._bounded_cache import BoundedCache
 from otel_llm._guard import internal_error
 from otel_llm._usage import Usage, shown
 
-__all__ = ["Cost", "MAX_CALL_COST_USD", "ModelRates", "PriceBook"]
+__all__ = ["CACHED_MODELS", "Cost", "MAX_CALL_COST_USD", "ModelRates", "PriceBook"]
 
 _PER_MILLION = 1_000_000.0
 # Models without a price named on stderr, one notice each; past them one notice says more are not named
 # (a model name that changes per call, a deployment id with a request id, must not flood the app's stderr).
 _UNKNOWN_MODELS_SAID = 10
+# Models a PriceBook's caches keep per generation (BoundedCache): twice as many at most; more are resolved again.
+CACHED_MODELS = 128
 MAX_CALL_COST_USD = 1000.0  # above this for one call, the price or the count is wrong (module docstring)
 _USER_KEYS = ("input", "output", "cache_read", "cache_write", "cache_write_1h", "input_audio", "output_audio")
 
@@ -112,6 +118,9 @@ _VENDOR_IDS = {"gemini": "google", "vertex_ai": "google", "bedrock": "aws", "xai
 _UNRESOLVED: Any = object()
 # Date suffixes providers append to a model family: -2024-08-06, -20241022, @20241022.
 _DATED = re.compile(r"(?:[-@]\d{4}-\d{2}-\d{2}|[-@]\d{8})$")
+# The resource path Google's APIs put before a model's name (google-genai's ``model_version``, the REST
+# API's ``modelVersion``, Vertex AI's full names): no part of the name a price table lists.
+_RESOURCE_PATH = re.compile(r"^(?:projects/[^/]+/locations/[^/]+/)?(?:publishers/[^/]+/)?models/(?=[^/]+$)")
 # An AWS Bedrock model id (``anthropic.claude-…-v1:0``, with an optional cross-region prefix
 # ``us.``/``eu.``/``apac.``/``global.``…): a vendor and a dot no other provider's names start with.
 # Priced by genai-prices' AWS entries only, so such an id is looked up there even when the
@@ -188,8 +197,10 @@ class ModelRates:
         """Why ``usage`` gets no cost at these rates (``None``: it is priced), as :meth:`PriceBook.cost` rules.
 
         A dropped count the price depends on, counts that contradict each other,
-        or tokens of a kind these rates have no rate for: any price would be a
-        part taken for the whole. For callers that price with :meth:`price`
+        tokens of a kind these rates have no rate for, or no count of a kind they
+        price every call by (:meth:`missing_count`): any price would be a part
+        taken for the whole. A price no call costs (:func:`sane_cost`) is a wrong
+        unit or a corrupt count, refused as :meth:`PriceBook.cost` refuses it. For callers that price with :meth:`price`
         directly (the analysis's ingest) and report refusals themselves.
         """
         if usage.dropped and usage.partly_counted():
@@ -197,7 +208,25 @@ class ModelRates:
         if _contradiction(usage) is not None:
             return "token counts contradict each other"
         missing = self.missing_rate(usage)
-        return f"its price has no {missing} rate" if missing is not None else None
+        if missing is not None:
+            return f"its price has no {missing} rate"
+        lacking = self.missing_count(usage)
+        if lacking is not None:
+            return lacking
+        if not sane_cost(self.price(usage)):
+            return f"its cost is outside 0..{MAX_CALL_COST_USD:g} USD for one call"
+        return None
+
+    def missing_count(self, usage: Usage) -> str | None:
+        """Why ``usage`` lacks a count these rates price its call by (worded for a notice), else ``None``.
+
+        Every call reads a prompt: output tokens beside no input count are a part
+        of the call, and their price a part of its cost. An output count left out
+        is none (Gemini omits a count of 0, an embedding answers no tokens).
+        """
+        if self.input is not None and usage.input_tokens is None and usage.output_tokens is not None:
+            return "no input token count"
+        return None
 
     def missing_rate(self, usage: Usage) -> str | None:
         """The kind of tokens (``input`` / ``output``) ``usage`` has and these rates have no rate for, else None."""
@@ -235,6 +264,11 @@ class ModelRates:
             rate = self.output.at(total_in)
             usd += (output - audio_out) * rate + audio_out * (self.output_audio.at(total_in) if self.output_audio else rate)
         return usd
+
+
+def sane_cost(usd: float) -> bool:
+    """Whether ``usd`` can be one call's cost: 0..:data:`MAX_CALL_COST_USD` (not NaN; module docstring)."""
+    return 0.0 <= usd <= MAX_CALL_COST_USD
 
 
 # A model's untiered rates, USD per token: (input, cache read, cache write, output, 1-hour cache write).
@@ -318,7 +352,9 @@ def _rate_from_user(value: Any) -> _Rate | None:
 
 
 def _normalise(model: str) -> str:
-    return model.strip().lower()
+    """``model`` as price tables name it: trimmed, lower case, without a Google resource path
+    (``models/gemini-2.5-pro``, Vertex's ``projects/p/locations/l/publishers/google/models/...``)."""
+    return _RESOURCE_PATH.sub("", model.strip().lower())
 
 
 def _family(model: str) -> str:
@@ -391,7 +427,10 @@ def _user_rates(pricing: Mapping[str, Any] | str | os.PathLike[str] | None,
 class PriceBook:
     """User prices over genai-prices, resolved once per (provider, model) and cached.
 
-    Thread-safe without a lock: the cache only ever gains entries, and two
+    The caches keep at most ``2 * CACHED_MODELS`` models, those in use among
+    them (:class:`BoundedCache`): an app with an id in its model names would
+    otherwise grow them for the life of the process. A model let go is
+    resolved again, to the same rates. Thread-safe without a lock: two
     threads resolving the same model at once store equal values.
     """
 
@@ -402,14 +441,15 @@ class PriceBook:
         # An app is told once per unknown model on stderr; the analysis passes False
         # because its ingest report names those models itself.
         self._notify_unknown = notify_unknown
-        self._cache: dict[tuple[str | None, str], ModelRates | None] = {}
+        self._cache: BoundedCache[tuple[str | None, str], ModelRates | None] = BoundedCache(CACHED_MODELS)
         # The untiered models of ``_cache`` (provider, model) -> (their rates, source): what ``cost`` reads.
-        self._flat_cache: dict[tuple[str | None, str], tuple[_FlatRates, str]] = {}
+        self._flat_cache: BoundedCache[tuple[str | None, str], tuple[_FlatRates, str]] = BoundedCache(CACHED_MODELS)
         self._warned: set[str] = set()
         self._warned_no_model = False
-        self._warned_cost: set[str] = set()
-        self._said: set[tuple[str, str]] = set()  # (refusal, model) already said: see _say_once
-        self._tiers: dict[tuple[str | None, str, str], ModelRates | None] = {}  # (provider, model, tier)
+        # (refusal, model) already said, up to CACHED_MODELS of them: see _say_once
+        self._said: set[tuple[str, str]] = set()
+        # (provider, model, tier)
+        self._tiers: BoundedCache[tuple[str | None, str, str], ModelRates | None] = BoundedCache(CACHED_MODELS)
         self._source = f"genai-prices@{_version()}"
 
     @classmethod
@@ -453,10 +493,9 @@ class PriceBook:
                 )
             return None
         key = (provider, model)
-        try:
-            return self._cache[key]
-        except KeyError:
-            pass
+        cached = self._cache.get(key, _UNRESOLVED)
+        if cached is not _UNRESOLVED:
+            return cached  # type: ignore[return-value]
         found = self._resolve(model, provider)
         self._cache[key] = found
         # The flat path prices a kind of token without a rate at 0: only models with both rates take it.
@@ -475,10 +514,12 @@ class PriceBook:
         Nor has one whose counts contradict each other (:func:`_contradiction`:
         cache reads and writes beyond the input that includes them, ...): one
         of its counts is wrong, and which is not known; nor one with
-        tokens of a kind (input, output) its model's price has no rate for.
+        tokens of a kind (input, output) its model's price has no rate for; nor
+        output tokens without the input count its model's price needs
+        (:meth:`ModelRates.missing_count`).
 
         Runs on every priced call: a model with untiered rates (most) is one
-        dict hit in ``_flat_cache`` and four products; the rest go through
+        cache hit in ``_flat_cache`` and four products; the rest go through
         :meth:`rates` and :meth:`ModelRates.price`.
         """
         if (usage.input_tokens is None and usage.output_tokens is None) or (usage.dropped and usage.partly_counted()):
@@ -491,7 +532,9 @@ class PriceBook:
             return None
         note = None
         try:
-            flat = self._flat_cache.get((provider, model)) if usage.billing is None else None
+            # (A usage without an input count goes the long way: its rates say whether it lacks one.)
+            flat = (self._flat_cache.get((provider, model))
+                    if usage.billing is None and usage.input_tokens is not None else None)
             if flat is not None:
                 usd = _flat_price(flat[0], usage)
                 source = flat[1]
@@ -509,6 +552,13 @@ class PriceBook:
                         "it gets no cost rather than one leaving them out. Add the rate with configure(pricing=...); "
                         "the call keeps its tokens, further such calls of this model are not reported."))
                     return None
+                lacking = rates.missing_count(usage)
+                if lacking is not None:
+                    self._say_once("count", model, (
+                        f"a call of model {shown(model)} has {lacking} (output_tokens={usage.output_tokens}): it "
+                        "gets no cost rather than the price of a part of it. The call keeps its tokens, further "
+                        "such calls of this model are not reported."))
+                    return None
                 note = rates.note
                 if usage.billing is not None:  # rare: the call was billed apart from the model's standard rates
                     rates, billed_note = self._billed_rates(model, provider, rates, usage)
@@ -518,7 +568,7 @@ class PriceBook:
         except Exception as exc:  # noqa: BLE001 — our fault: logged once (raised in our tests)
             internal_error("pricing.cost", exc)
             return None
-        if not 0.0 <= usd <= MAX_CALL_COST_USD:  # also false for NaN
+        if not sane_cost(usd):
             self._warn_insane(model, usd, usage)
             return None
         return _new_cost(Cost, (usd, source, note))
@@ -586,23 +636,28 @@ class PriceBook:
         )
 
     def _say_once(self, refusal: str, model: str | None, text: str) -> None:
-        """``text`` on stderr, the first time this book refuses a cost for ``refusal`` to ``model``."""
+        """``text`` on stderr, the first time this book refuses a cost for ``refusal`` to ``model``; past
+        :data:`CACHED_MODELS` such notices, one says further ones are not reported (a model name that
+        changes per call must neither flood stderr nor grow the set of those said)."""
         key = (refusal, str(model))
-        if key not in self._said:
-            self._said.add(key)
-            _notices.notice(text)
+        if key in self._said:
+            return
+        if len(self._said) >= CACHED_MODELS:
+            if len(self._said) == CACHED_MODELS:
+                self._said.add(("", ""))  # (no refusal is unnamed: marks the bound as said)
+                _notices.notice(f"more than {CACHED_MODELS} models had calls refused a cost; further such "
+                                "calls get no cost without a notice.")
+            return
+        self._said.add(key)
+        _notices.notice(text)
 
     def _warn_insane(self, model: str | None, usd: float, usage: Usage) -> None:
-        key = str(model)
-        if key in self._warned_cost:
-            return
-        self._warned_cost.add(key)
-        _notices.notice(
+        self._say_once("insane", model, (
             f"dropped the cost of a call of model {shown(model)}: {usd!r} USD is outside 0..{MAX_CALL_COST_USD} USD "
             f"for one call (input_tokens={usage.input_tokens}, output_tokens={usage.output_tokens}). Check the "
             "price unit (USD per 1M tokens) and the token counts; the call keeps its tokens, further such calls "
             "of this model are not reported."
-        )
+        ))
 
     def _resolve(self, model: str, provider: str | None) -> ModelRates | None:
         name = _normalise(model)

@@ -13,6 +13,7 @@ import pytest
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 import otel_llm
+from otel_llm import _usage
 from otel_llm import semconv as sc
 from otel_llm._usage import Billing, extract_usage
 from otel_llm.testing import Capture
@@ -108,3 +109,44 @@ def test_openrouter_cost_on_a_responses_api_response_is_read() -> None:
         usage = extract_usage(value)
         assert usage is not None and usage.input_tokens == 100
         assert usage.billing == Billing(cost_usd=0.0007, cost_source="response:usage.cost")
+
+
+# --- a bill in the response that is no amount ---------------------------------------------------
+
+
+def _said(capsys: pytest.CaptureFixture[str]) -> list[str]:
+    return [line for line in capsys.readouterr().err.splitlines() if line.startswith("otel-llm: ")]
+
+
+@pytest.mark.parametrize("cost", [-0.5, float("nan"), float("inf"), "0.1", "lots", True, False],
+                         ids=["negative", "nan", "inf", "numeric-text", "text", "true", "false"])
+def test_a_billed_cost_that_is_no_amount_is_said_once_and_the_call_priced_from_its_tokens(
+        cost: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_usage, "_warned", set())
+
+    @otel_llm.llm_call(model="test-model", provider="openrouter")
+    def ask() -> dict[str, Any]:
+        return {"model": "test-model", "usage": {"prompt_tokens": 10, "completion_tokens": 5, "cost": cost}}
+
+    with Capture(project="p", pricing={"test-model": {"input": 1.0, "output": 2.0}}) as cap:
+        ask()
+        ask()
+    attrs = _span(cap).attributes
+    assert attrs[sc.OTEL_LLM_USAGE_DROPPED] == ("billed_cost",)
+    assert attrs[sc.GEN_AI_USAGE_COST] == pytest.approx(10e-6 + 10e-6)
+    assert attrs[sc.OTEL_LLM_COST_SOURCE] == "user"
+    (said,) = _said(capsys)
+    assert "usage.cost" in said and "priced from its tokens" in said
+
+
+@pytest.mark.parametrize("upstream", [None, -1.0, "x", float("nan")], ids=["absent", "negative", "text", "nan"])
+def test_a_byok_fee_without_a_readable_upstream_bill_is_not_the_calls_cost(
+        upstream: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the user's own key OpenRouter's ``cost`` is its fee alone: without the provider's bill beside it,
+    it is a part of the call's cost. It is dropped (said once) and the call priced from its tokens."""
+    monkeypatch.setattr(_usage, "_warned", set())
+    usage = extract_usage({"usage": {"prompt_tokens": 10, "completion_tokens": 5, "cost": 0.0001, "is_byok": True,
+                                     "cost_details": {"upstream_inference_cost": upstream}}})
+    assert usage is not None and usage.billing is None and usage.dropped == ("billed_cost",)
+    (said,) = _said(capsys)
+    assert "upstream_inference_cost" in said

@@ -172,3 +172,42 @@ def test_a_chat_message_whose_len_raises_is_recorded_by_its_text_length() -> Non
         assert otel_llm.chat(lambda text: text)(message) is message
     events = [e for e in cap.span("chat_turn <lambda>").events if e.name == sc.EVENT_CHAT_MESSAGE]
     assert [e.attributes[sc.EVENT_ATTR_LENGTH] for e in events] == [5, 5]
+
+
+class RaisingInt(int):
+    """A count of the app's number type whose conversion raises (an int subclass with a broken ``__int__``)."""
+
+    def __int__(self) -> int:
+        raise RuntimeError("no int")
+
+    __index__ = __int__
+
+
+class RaisingFloat(float):
+    """An amount whose comparison and conversion raise."""
+
+    def __eq__(self, other: object) -> bool:
+        raise RuntimeError("no comparison")
+
+    __hash__ = float.__hash__
+
+    def __float__(self) -> float:
+        raise RuntimeError("no float")
+
+
+@pytest.mark.parametrize("bad", [RaisingInt(5), RaisingFloat(5.0)], ids=["int", "float"])
+def test_a_count_whose_conversion_raises_is_dropped_and_the_other_counts_kept(bad: Any) -> None:
+    """Not an internal error (logged with a traceback, the whole usage lost): an invalid count, as -5 is."""
+    from otel_llm._usage import extract_usage
+
+    usage = extract_usage({"usage": {"prompt_tokens": bad, "completion_tokens": 2}})
+    assert usage is not None and usage.input_tokens is None and usage.output_tokens == 2
+    assert usage.dropped == ("input_tokens",)
+
+
+def test_a_billed_cost_whose_conversion_raises_is_dropped_and_the_counts_kept() -> None:
+    from otel_llm._usage import extract_usage
+
+    usage = extract_usage({"usage": {"prompt_tokens": 1, "completion_tokens": 2, "cost": RaisingFloat(0.5)}})
+    assert usage is not None and (usage.input_tokens, usage.output_tokens) == (1, 2)
+    assert usage.billing is None and usage.dropped == ("billed_cost",)

@@ -286,7 +286,7 @@ def test_a_class_without_a_declared_layout_has_none() -> None:
 @pytest.mark.parametrize(("model", "provider", "usage"), [
     *((row[0], row[1], row[2]) for row in PRICE_TABLE),
     ("gpt-4o", "openai", Usage(100, 10, 100)),  # all input cached: the uncached part is 0 (more: test_hostile_prices)
-    ("gpt-4o", "openai", Usage(output_tokens=10)),
+    ("gpt-4o", "openai", Usage(input_tokens=10)),  # no output count: none (output-only: test_partial_cost)
 ])
 def test_the_flat_rate_cache_prices_every_call_as_its_rates_do(model: str, provider: str | None, usage: Usage) -> None:
     """A model without tiers is priced from ``_flat_cache`` after its first call: to the bit what its rates say."""

@@ -143,13 +143,15 @@ def test_dropped_fields_merge_across_stream_chunks():
     last = extract_usage({"usage": {"completion_tokens": 1.5, "prompt_tokens": 3}})
     merged = first.merged(last)
     assert merged.input_tokens == 3
-    assert merged.dropped == ("input_tokens", "output_tokens")
+    # The input lost on the first chunk is given by the last (its value wins): no longer dropped.
+    assert merged.dropped == ("output_tokens",)
 
 
-def test_anthropic_input_with_an_invalid_cache_count_keeps_the_valid_parts():
+def test_anthropic_input_with_an_invalid_cache_count_keeps_the_valid_counts_and_no_understated_total():
+    """The input total includes the cache reads: 10 alone would understate it (test_partial_cost)."""
     usage = extract_usage({"usage": {"input_tokens": 10, "cache_read_input_tokens": -4, "output_tokens": 2}})
-    assert usage.input_tokens == 10 and usage.cache_read_tokens is None
-    assert usage.dropped == ("cache_read_tokens",)
+    assert usage.input_tokens is None and usage.cache_read_tokens is None and usage.output_tokens == 2
+    assert usage.dropped == ("cache_read_tokens", "input_tokens")
 
 
 def test_record_usage_model_must_be_a_string(cap, capsys):
