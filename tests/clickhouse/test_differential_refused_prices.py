@@ -1,7 +1,8 @@
 """Calls ingest leaves unpriced by the SDK's rules are unpriced on ClickHouse too.
 
-A call whose SDK dropped a priced count (``otel_llm.usage.dropped``) or whose
-cache counts exceed the input that includes them gets no cost from DuckDB's
+A call whose SDK dropped a priced count (``otel_llm.usage.dropped``), whose
+cache counts exceed the input that includes them, which has output tokens and no
+input count, or whose price is beyond any one call's (``sane_cost``) gets no cost from DuckDB's
 ingest (``ModelRates.refusal``); ClickHouse prices in its ``spans`` view and
 must leave the same calls without a cost, or the same data totals differently
 on the two engines.
@@ -31,6 +32,9 @@ USAGES = {
     "dropped bill only": {semconv.GEN_AI_USAGE_INPUT_TOKENS: 7, semconv.GEN_AI_USAGE_OUTPUT_TOKENS: 10,
                           semconv.OTEL_LLM_USAGE_DROPPED: ["billed_cost"]},
     "plain": {semconv.GEN_AI_USAGE_INPUT_TOKENS: 7, semconv.GEN_AI_USAGE_OUTPUT_TOKENS: 10},
+    "output without input": {semconv.GEN_AI_USAGE_OUTPUT_TOKENS: 1000},
+    "input without output": {semconv.GEN_AI_USAGE_INPUT_TOKENS: 1000},
+    "beyond a call's cost": {semconv.GEN_AI_USAGE_INPUT_TOKENS: 10**9, semconv.GEN_AI_USAGE_OUTPUT_TOKENS: 10},
 }
 
 
@@ -57,7 +61,8 @@ def test_the_same_calls_are_left_unpriced_on_both_engines(stores: tuple[TraceSto
     sql = "SELECT name, cost_source FROM spans WHERE otel_kind = 'llm_call' ORDER BY name"
     duck, ch = (store.query(sql) for store in stores)
     assert dict(duck) == {"cache beyond input": None, "dropped bill only": "ingest", "dropped input": None,
-                          "plain": "ingest"}
+                          "plain": "ingest", "output without input": None, "input without output": "ingest",
+                          "beyond a call's cost": None}
     same(duck, ch)
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from otel_llm import semconv
-from otel_llm.pricing import ModelRates, PriceBook
+from otel_llm.pricing import MAX_CALL_COST_USD, ModelRates, PriceBook
 
 __all__ = ["NEEDS_PRICE", "priced_sql"]
 
@@ -72,6 +72,19 @@ def _price(rates: ModelRates) -> str:
     return expression
 
 
+def _refusals(rates: ModelRates, price: str) -> list[str]:
+    """What these rates must see to price a span, as SQL conditions - ``ModelRates.refusal``'s own rules
+    (the rules every group shares are :data:`REFUSED`): no tokens of a kind the price has no rate for
+    (``missing_rate``), an input count beside the output where the price has an input rate
+    (``missing_count``), and a price one call can cost (``sane_cost``)."""
+    conditions = [f"ifNull({column}, 0) = 0" for column, rate in (("input_tokens", rates.input),
+                                                                 ("output_tokens", rates.output)) if rate is None]
+    if rates.input is not None:
+        conditions.append("NOT (input_tokens IS NULL AND output_tokens IS NOT NULL)")
+    conditions.append(f"{price} BETWEEN 0 AND {MAX_CALL_COST_USD!r}")
+    return conditions
+
+
 def priced_sql(groups: Sequence[tuple[str | None, str | None, str | None]], book: PriceBook,
                own_cost: str) -> tuple[str, str]:
     """``(cost, table)`` SQL expressions pricing the spans of ``groups`` (provider, response model,
@@ -83,14 +96,12 @@ def priced_sql(groups: Sequence[tuple[str | None, str | None, str | None]], book
                       for r in [book.rates(m, provider)] if r is not None), None)
         if rates is None:
             continue
+        price = _price(rates)
         match = " AND ".join([f"ifNull({column}, {_NULL}) = {_quote(value) if value is not None else _NULL}"
                               for column, value in (("provider", provider), ("response_model", response_model),
                                                     ("request_model", request_model))]
-                             # tokens of a kind the price has no rate for: no cost, as ModelRates.refusal says
-                             + [f"ifNull({column}, 0) = 0" for column, rate in (("input_tokens", rates.input),
-                                                                             ("output_tokens", rates.output))
-                                if rate is None])
-        costs.append(f"{match}, {_price(rates)}")
+                             + _refusals(rates, price))
+        costs.append(f"{match}, {price}")
         tables.append(f"{match}, {_quote(rates.source)}")
     if not costs:
         return "CAST(NULL AS Nullable(Float64))", "CAST(NULL AS Nullable(String))"
