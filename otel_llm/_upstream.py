@@ -449,9 +449,10 @@ def _remember_http_replies(client: Any) -> threading.local:
     result (``_ExportResult``) drops the body, where the endpoint says why it did not take the data.
 
     A 2xx status line whose body then breaks off (the connection dropped) is a reply that took the
-    data: upstream's ``requests`` transport reads the body before it hands back the status, so the
-    break would otherwise read as a failure -- sent again at once, then spooled and replayed: the
-    collector would get the batch two or three times.
+    data: upstream's transports read the body before they hand back the status, so the break would
+    otherwise read as a failure -- sent again at once, then spooled and replayed: the collector would
+    get the batch two or three times. This rule holds for every transport; only how the status line
+    is noted differs (:func:`_remember_status_lines`).
     """
     last = threading.local()
     request = client._transport.request
@@ -472,16 +473,40 @@ def _remember_http_replies(client: Any) -> threading.local:
 
 def _remember_status_lines(transport: Any, last: threading.local) -> None:
     """Note in ``last.status_line`` the ``(status, reason)`` each answer's status line gave, before its
-    body is read. Only upstream's ``requests`` transport (its ``_session``, whose response hooks run
-    before the body is read) is known; another transport is left as it is."""
+    body is read. Upstream's two transports are known: ``requests`` (its ``_session``, whose response
+    hooks run before the body is read) and ``urllib3`` (its ``_pool``, see :class:`_StatusLineFirst`);
+    another transport is left as it is."""
     hooks = getattr(getattr(transport, "_session", None), "hooks", None)
-    if not isinstance(hooks, dict):
+    if isinstance(hooks, dict):
+        def status_line(response: Any, *args: Any, **kwargs: Any) -> None:
+            last.status_line = (response.status_code, response.reason)
+
+        hooks.setdefault("response", []).append(status_line)
         return
+    pool = getattr(transport, "_pool", None)
+    if callable(getattr(pool, "request", None)):
+        transport._pool = _StatusLineFirst(pool, last)
 
-    def status_line(response: Any, *args: Any, **kwargs: Any) -> None:
-        last.status_line = (response.status_code, response.reason)
 
-    hooks.setdefault("response", []).append(status_line)
+class _StatusLineFirst:
+    """A ``urllib3.PoolManager`` whose ``request`` notes the status line in ``last.status_line`` before it
+    reads the body: upstream's urllib3 transport asks for the body preloaded, which urllib3 reads before
+    handing back the response, so a body cut off would hide the status behind the read error. The body
+    is still read before ``request`` returns (the connection goes back to the pool once it is read)."""
+
+    def __init__(self, pool: Any, last: threading.local) -> None:
+        self._pool = pool
+        self._last = last
+
+    def request(self, *args: Any, preload_content: bool = True, **kwargs: Any) -> Any:
+        response = self._pool.request(*args, preload_content=False, **kwargs)
+        self._last.status_line = (response.status, response.reason)
+        if preload_content:
+            response.data  # noqa: B018 — reads (and keeps) the body; a break raises as urllib3's preload would
+        return response
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._pool, name)
 
 
 def _response_type(kind: str) -> Any:
@@ -833,6 +858,10 @@ def check() -> list[str]:
     _expect(problems, "HTTP client export(bytes) -> _ExportResult(success, status_code, reason, error)",
             lambda: callable(http._client.export) and {"success", "status_code", "reason", "error"} <= set(
                 _module("opentelemetry.exporter.otlp.common.http")._ExportResult.__dataclass_fields__))
+    _expect(problems, "requests transport _session.hooks (status line before the body)",
+            lambda: isinstance(http._client._transport._session.hooks, dict))
+    _expect(problems, "urllib3 transport _pool.request(preload_content=...)",
+            lambda: callable(_module("opentelemetry.exporter.http.transport._urllib3").Urllib3HTTPTransport()._pool.request))
     http.shutdown()
 
     grpc = grpc_span_sender()(endpoint="127.0.0.1:4317", insecure=True)
