@@ -84,6 +84,7 @@ __all__ = [
     "restore_global_providers",
     "temporality_from_env",
     "watch_refusals",
+    "export_response_type",
     "Answer",
     "BUSY_STATUSES",
     "Rejected",
@@ -509,8 +510,9 @@ class _StatusLineFirst:
         return getattr(self._pool, name)
 
 
-def _response_type(kind: str) -> Any:
-    """The ``Export*ServiceResponse`` class of upstream's HTTP client kind (``spans``/``logs``/``metrics``)."""
+def export_response_type(kind: str) -> Any:
+    """The ``Export*ServiceResponse`` class of a signal: upstream's HTTP client kind (``spans``/``logs``/
+    ``metrics``) or the spool's signal name (``traces``/``logs``/``metrics``)."""
     if kind == "metrics":
         from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceResponse
 
@@ -548,9 +550,9 @@ def _http_result(outcome: Any, last: threading.local, kind: str) -> SendResult:
     try:
         body, content_type = reply.content(), reply.headers().get("content-type")
         if outcome.success:
-            rejected = _answers.rejected_in_body(body, content_type, _response_type(kind))
+            rejected = _answers.rejected_in_body(body, content_type, export_response_type(kind))
         else:
-            rejected = _answers.rejected_in_refusal(outcome.status_code, body, content_type, _response_type(kind))
+            rejected = _answers.rejected_in_refusal(outcome.status_code, body, content_type, export_response_type(kind))
             message = None if rejected is not None else _answers.status_message(body, content_type)
     except Exception:  # noqa: BLE001 — a body we cannot read: the status still speaks
         pass

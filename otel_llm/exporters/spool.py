@@ -565,7 +565,7 @@ class _Spool:
         """POST to the endpoint; a busy answer (429, 503, ...) is remembered for the replayer's next wait
         and said once per outage: the data waits in the spool, it is never set aside for it. Items an
         accepted request's answer rejected (``partial_success``) are counted as lost with its message."""
-        reply = post(self._url, self._headers, body, self._tls, self._sending)
+        reply = post(self._url, self._headers, body, self._tls, self._sending, self._signal)
         if reply.answer is not None:
             self._last_answer = reply.answer
         if reply.rejected is not None:  # accepted but for these: the rest must not be sent again
