@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib
+import os
 import sys
 import threading
 import time
@@ -510,6 +511,59 @@ class _StatusLineFirst:
         return getattr(self._pool, name)
 
 
+#: In a forked child, the connection pools inherited from the parent: kept referenced and never used.
+#: Closing them (or letting them be collected, which closes them) takes the pools' locks, which a
+#: thread of the parent may have held at the fork.
+_parents_pools: list[Any] = []
+
+
+def _own_connections_in_children(transport: Any) -> None:
+    """In a forked child, give ``transport`` (upstream's ``requests`` or ``urllib3`` transport) connection
+    pools of its own.
+
+    Why: the child inherits the parent's keep-alive connections; a child's export
+    would go out on the very socket the parent uses, and two processes writing
+    requests and reading answers on one connection mix them up (one reads the
+    other's answer; a request whose answer was taken times out and is sent again).
+    Another transport is left as it is.
+    """
+    ref = weakref.ref(transport)
+
+    def renew() -> None:
+        held = ref()
+        if held is None:
+            return
+        try:
+            _renew_pools(held)
+        except Exception as exc:  # noqa: BLE001 — a fork hook must never raise into the app
+            from otel_llm._guard import internal_error
+
+            internal_error("upstream: HTTP connections after fork", exc)
+
+    os.register_at_fork(after_in_child=renew)
+
+
+def _renew_pools(transport: Any) -> None:
+    """Replace the connection pools of ``transport`` with empty ones made with the same settings."""
+    adapters = getattr(getattr(transport, "_session", None), "adapters", None)
+    if isinstance(adapters, dict):  # requests: each mounted HTTPAdapter has its pool manager
+        for adapter in adapters.values():
+            if callable(getattr(adapter, "init_poolmanager", None)) and hasattr(adapter, "poolmanager"):
+                _parents_pools.append((adapter.poolmanager, getattr(adapter, "proxy_manager", None)))
+                adapter.proxy_manager = {}
+                adapter.init_poolmanager(adapter._pool_connections, adapter._pool_maxsize, block=adapter._pool_block)
+        return
+    import urllib3
+
+    holder = transport
+    pool = getattr(transport, "_pool", None)
+    if isinstance(pool, _StatusLineFirst):
+        holder, pool = pool, pool._pool
+    if type(pool) is urllib3.PoolManager:
+        _parents_pools.append(pool)
+        holder._pool = urllib3.PoolManager(headers=pool.headers, **pool.connection_pool_kw)
+
+
 def export_response_type(kind: str) -> Any:
     """The ``Export*ServiceResponse`` class of a signal: upstream's HTTP client kind (``spans``/``logs``/
     ``metrics``) or the spool's signal name (``traces``/``logs``/``metrics``)."""
@@ -660,6 +714,7 @@ def watch_refusals(exporter: Any) -> Any:
         return exporter
     client_export = exporter._client.export
     last = _remember_http_replies(exporter._client)
+    _own_connections_in_children(exporter._client._transport)
 
     def client_export_watched(*args: Any, **kwargs: Any) -> Any:
         last.reply = None
@@ -686,6 +741,7 @@ def http_span_sender() -> type:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._last_reply = _remember_http_replies(self._client)
+            _own_connections_in_children(self._client._transport)
 
         def send(self, request: bytes, items: int) -> SendResult:
             if self._shutdown:
@@ -862,6 +918,11 @@ def check() -> list[str]:
                 _module("opentelemetry.exporter.otlp.common.http")._ExportResult.__dataclass_fields__))
     _expect(problems, "requests transport _session.hooks (status line before the body)",
             lambda: isinstance(http._client._transport._session.hooks, dict))
+    _expect(problems, "requests HTTPAdapter init_poolmanager/_pool_connections/_pool_maxsize/_pool_block",
+            lambda: all(hasattr(http._client._transport._session.adapters["http://"], n) for n in (
+                "init_poolmanager", "poolmanager", "proxy_manager", "_pool_connections", "_pool_maxsize", "_pool_block")))
+    _expect(problems, "urllib3 PoolManager headers/connection_pool_kw",
+            lambda: all(hasattr(_module("urllib3").PoolManager(), n) for n in ("headers", "connection_pool_kw")))
     _expect(problems, "urllib3 transport _pool.request(preload_content=...)",
             lambda: callable(_module("opentelemetry.exporter.http.transport._urllib3").Urllib3HTTPTransport()._pool.request))
     http.shutdown()
