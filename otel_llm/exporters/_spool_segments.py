@@ -53,6 +53,7 @@ from otel_llm.exporters._sizing import count_items
 ACTIVE = ".active"
 SEALED = ".pending"  # not .jsonl: a reader globbing the output dir must not take undelivered data for delivered
 OFFSET = ".offset"
+_NEWLINE = b"\n"
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,16 @@ class Segment:
                 return f.read().strip()
         except FileNotFoundError:
             return b""
+
+    def where(self, offset: int) -> str:
+        """``<path> line N`` for the line starting at byte ``offset``, for a notice (``<path> byte N`` when the
+        file cannot be read)."""
+        try:
+            with self.path.open("rb") as f:
+                before = f.read(offset)
+        except OSError:
+            return f"{self.path} byte {offset:,}"
+        return f"{self.path} line {before.count(_NEWLINE) + 1:,}"
 
     def mark_delivered(self, offset: int) -> None:
         """Persist progress so a restarted replayer resumes after ``offset``.

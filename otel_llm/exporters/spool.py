@@ -341,10 +341,10 @@ class _Spool:
             return False
         return all([self._set_aside(line, items, why, self._endpoint) for line, items in records])
 
-    def _set_aside(self, line: bytes, items: int, why: str, refused_by: str | None = None) -> bool:
-        """Append ``line`` to the dead-letter file and say so (once per incident); ``refused_by``: the
-        endpoint that refused it, the replay URL unless given."""
-        why = f"{refused_by or self._url}: {why}"
+    def _set_aside(self, line: bytes, items: int, why: str, source: str | None = None) -> bool:
+        """Append ``line`` to the dead-letter file and say so (once per incident); ``source``: the endpoint
+        that refused it (the replay URL unless given), or the spool file and line it could not be sent from."""
+        why = f"{source or self._url}: {why}"
         try:
             size = self._dead.path.stat().st_size
         except OSError:
@@ -588,6 +588,14 @@ class _Spool:
             end = offset
             if self._stopping:
                 return False
+            if _damaged(line):  # no endpoint can take it, and one answering it "busy" would hold the rest
+                if group and not self._replay_group(segment, group):
+                    return False
+                group, size = [], 0
+                self._set_aside(line, 0, "not JSON: the segment was damaged (a crash, a disk error, an edit)",
+                                segment.where(offset - len(line) - 1))
+                segment.mark_delivered(offset)
+                continue
             if group and (size + len(line) > (self._max_request or 0) or not mergeable(group[0][0], line)):
                 if not self._replay_group(segment, group):
                     return False
@@ -598,7 +606,8 @@ class _Spool:
             return False
         torn = segment.tail(end)
         if torn:  # never a whole record, never sent: kept and said, not dropped with the segment
-            self._set_aside(torn, 0, "a record cut short: the process writing it ended mid-write")
+            self._set_aside(torn, 0, "a record cut short: the process writing it ended mid-write",
+                            segment.where(end))
         with self._lock:
             self._store.remove(segment)
         return True
@@ -668,6 +677,19 @@ class _Spool:
             if reply.outcome is Outcome.REFUSED:
                 self._set_aside(body, items if items is not None else line_items(body), reply.why)
         return Outcome.DELIVERED
+
+def _damaged(line: bytes) -> bool:
+    """Whether a spooled line is not JSON. Only lines that could be damaged are parsed: those not shaped as
+    the spool writes them, and those holding NUL bytes (what a crash leaves where a block was never
+    written), so replaying a large backlog parses nothing."""
+    if mergeable(line, line) and b"\x00" not in line:
+        return False
+    try:
+        json.loads(line)
+    except ValueError:
+        return True
+    return False
+
 
 def _split_line(line: bytes, bound: int | None) -> list[tuple[bytes, int | None]]:
     """``line`` as requests of at most ``bound`` bytes with their item counts (None: read them from the
