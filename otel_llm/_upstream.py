@@ -450,11 +450,12 @@ def _remember_http_replies(client: Any) -> threading.local:
     """Keep, per thread, the last reply upstream's OTLP/HTTP client (``_OTLPHTTPClient``) got: its
     result (``_ExportResult``) drops the body, where the endpoint says why it did not take the data.
 
-    A 2xx status line whose body then breaks off (the connection dropped) is a reply that took the
-    data: upstream's transports read the body before they hand back the status, so the break would
-    otherwise read as a failure -- sent again at once, then spooled and replayed: the collector would
-    get the batch two or three times. This rule holds for every transport; only how the status line
-    is noted differs (:func:`_remember_status_lines`).
+    A status line whose body then cannot be read (the connection dropped part way, a body that is not
+    the gzip it claims to be) is the reply that status says, without a body: upstream's transports read
+    the body before they hand back the status, so the break would otherwise read as no answer at all. A
+    2xx took the data (else it was sent again at once, then spooled and replayed: the collector got the
+    batch two or three times); a 400 refuses it for good, a 503 asks for it later. This rule holds for
+    every transport; only how the status line is noted differs (:func:`_remember_status_lines`).
     """
     last = threading.local()
     request = client._transport.request
@@ -464,7 +465,7 @@ def _remember_http_replies(client: Any) -> threading.local:
         last.reply = last.status_line = None
         reply = request(*args, **kwargs)
         status, reason = last.status_line or (None, None)
-        if reply.error is not None and reply.status_code is None and status is not None and 200 <= status < 300:
+        if reply.error is not None and reply.status_code is None and status is not None:
             reply = dataclasses.replace(reply, status_code=status, reason=reason, error=None)
         last.reply = reply
         return reply

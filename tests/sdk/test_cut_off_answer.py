@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from opentelemetry.exporter.http.transport._urllib3 import Urllib3HTTPTransport
 from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
 from opentelemetry.sdk._logs import LoggerProvider
@@ -81,3 +83,34 @@ def test_a_200_cut_off_mid_body_is_delivered_once_over_upstreams_urllib3_transpo
     assert record_result is LogRecordExportResult.SUCCESS, records.answer
     assert _CutOff.names == ["span 0"], _CutOff.names  # sent once, not again after the break
     assert posts == ["/v1/traces", "/v1/logs"], posts
+
+
+class _Undecodable(Answering):
+    """Answers every export with ``status`` and a body said to be gzip that is not."""
+
+    status = 400
+
+    def answer(self) -> tuple[int, dict[str, str], bytes]:
+        return type(self).status, {"Content-Encoding": "gzip", "Content-Type": "text/plain"}, b"not gzip at all"
+
+
+@pytest.mark.parametrize("transport", [None, Urllib3HTTPTransport])
+def test_an_error_answer_whose_body_cannot_be_read_still_says_its_status(transport: type | None) -> None:
+    """The body broke (here: not the gzip it claims to be) after the status line: a 400 was taken for no
+    answer at all ("collector unreachable", spooled and sent again) instead of a refusal, a 503 lost its
+    "busy". The status line speaks, whatever the body does."""
+    memory = InMemorySpanExporter()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(memory))
+    with tracer_provider.get_tracer("app").start_as_current_span("span 0"):
+        pass
+    extra = {} if transport is None else {"_transport": transport()}
+    with serving(_Undecodable) as url:
+        exporter = HttpSpanExporter(endpoint=f"{url}/v1/traces", timeout=1, **extra)
+        _Undecodable.status = 400
+        refused = exporter.export(memory.get_finished_spans())
+        refusal = exporter.refusal
+        _Undecodable.status = 503
+        busy = exporter.export(memory.get_finished_spans())
+    assert refused is SpanExportResult.FAILURE and refusal == "HTTP 400 Bad Request", refusal
+    assert busy is SpanExportResult.FAILURE and exporter.answer is not None and exporter.answer.busy, exporter.answer
