@@ -245,6 +245,9 @@ class _Spool:
             with self._lock:  # claimed by the deadline's watchdog, which spools it: not a second time here
                 settled = id(batch) in self._settled_early
                 self._settled_early.discard(id(batch))
+            if sent and settled:  # the deadline spooled it, then the endpoint took it after all
+                _notices.notice(f"{self._where()} took {_notices.amount(self._signal, _batch_items(batch))} after "
+                                "they were spooled at the shutdown deadline: they are delivered twice")
             if sent or settled:
                 return True
             rest = self._undelivered()
@@ -407,6 +410,11 @@ class _Spool:
             with self._lock:
                 for line, items in records or ():
                     self._store.append(line, items)
+        if claimed:
+            sending = _notices.amount(self._signal, sum(_batch_items(batch) for _, batch in claimed))
+            _notices.notice(f"{sending} still being sent to {self._where()} when the shutdown budget ran out "
+                            f"were spooled to {self._directory}; if the endpoint takes them after all, they are "
+                            "delivered twice")
         if self._in_direct_export:
             try:
                 self._interrupt()

@@ -1,0 +1,54 @@
+"""A batch spooled at the shutdown deadline while its send hung, which the endpoint then took after all.
+
+At the deadline the spool keeps the batches still being sent (the endpoint may
+never answer). A slow endpoint that answers a moment later has taken them too:
+the spooled copy is replayed and the collector gets every span twice. The only
+line said was "the spooled spans were delivered". Now the spool says, at the
+deadline, that these may arrive twice, and, when the late answer comes while
+the process still runs, that they did.
+"""
+
+from __future__ import annotations
+
+import textwrap
+import time
+from pathlib import Path
+
+from ._http_answers import Recording, _carried, serving
+from ._spooled import run_app
+
+APP = textwrap.dedent("""
+    import sys, time, otel_llm
+    from opentelemetry import trace
+    otel_llm.configure(exporter="otlp", endpoint=sys.argv[1], spool_dir=sys.argv[2], service_name="late",
+                       logs=False, shutdown_timeout_s=2)
+    for i in range(3):
+        with trace.get_tracer("app").start_as_current_span(f"span {i}"):
+            pass
+    otel_llm.shutdown()
+    time.sleep(2)  # the app goes on with its own cleanup: the late answer comes meanwhile
+""")
+
+
+class _LateFirst(Recording):
+    """Takes every export; answers the first span export only after 1.8 s (past the shutdown's
+    interrupt, within its budget)."""
+
+    def do_POST(self) -> None:  # noqa: N802 — http.server's name
+        body = self.rfile.read(int(self.headers.get("content-length", 0)))
+        type(self).posts.append(self.path)
+        if self.path == "/v1/traces" and type(self).posts.count("/v1/traces") == 1:
+            time.sleep(1.8)
+        type(self).names += _carried(self.path, body, "json" in (self.headers.get("content-type") or ""))
+        self._send(200, b"{}")
+
+
+def test_a_batch_spooled_at_the_deadline_and_then_taken_is_said_to_arrive_twice(tmp_path: Path) -> None:
+    _LateFirst.names = []
+    with serving(_LateFirst) as url:
+        done = run_app(APP, url, str(tmp_path / "spool"), OTEL_EXPORTER_OTLP_TIMEOUT="10")  # waits past the deadline
+    said = [line for line in done.stderr.splitlines() if "twice" in line]
+    assert sorted(set(_LateFirst.names)) == ["span 0", "span 1", "span 2"], _LateFirst.names
+    if len(_LateFirst.names) > 3:  # the replay came before the late answer: the collector got them twice
+        assert any("3 spans" in line and "after they were spooled" in line for line in said), done.stderr
+    assert any("3 spans still being sent" in line and "spool" in line for line in said), done.stderr
