@@ -52,3 +52,14 @@ def test_a_batch_spooled_at_the_deadline_and_then_taken_is_said_to_arrive_twice(
     if len(_LateFirst.names) > 3:  # the replay came before the late answer: the collector got them twice
         assert any("3 spans" in line and "after they were spooled" in line for line in said), done.stderr
     assert any("3 spans still being sent" in line and "spool" in line for line in said), done.stderr
+
+
+def test_a_batch_whose_answer_came_after_the_exporters_timeout_is_said_to_arrive_twice(tmp_path: Path) -> None:
+    """The exporter gave up waiting (1 s) on an endpoint that took the batch and answered at 1.8 s: spooled,
+    replayed, delivered twice, with "did not answer within the exporter's timeout ... sent again later"."""
+    _LateFirst.names = []
+    with serving(_LateFirst) as url:
+        done = run_app(APP, url, str(tmp_path / "spool"), OTEL_EXPORTER_OTLP_TIMEOUT="1")
+    assert sorted(_LateFirst.names) == ["span 0", "span 0", "span 1", "span 1", "span 2", "span 2"], _LateFirst.names
+    said = [line for line in done.stderr.splitlines() if "did not answer within" in line]
+    assert said and "twice" in said[0], done.stderr
