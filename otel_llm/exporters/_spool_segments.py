@@ -123,11 +123,14 @@ class Segment:
     def remove(self) -> None:
         """Delete the segment and its progress note. One that cannot be deleted (a read-only directory)
         is remembered as delivered (:data:`_delivered_undeletable`): this process neither sends it again
-        nor waits for it to go before exporting directly again."""
+        nor waits for it to go before exporting directly again; the next process will, which is said."""
         try:
             self.path.unlink(missing_ok=True)
-        except OSError:
-            _delivered_undeletable.add(str(self.path))
+        except OSError as exc:
+            if str(self.path) not in _delivered_undeletable:
+                _delivered_undeletable.add(str(self.path))
+                _notices.notice(f"the delivered spool segment {self.path} cannot be deleted ({_notices.failure(exc)}); "
+                                "the next process starting with this spool sends it again: delivered twice")
             return
         _progress_in_memory.pop(str(self.path), None)
         with contextlib.suppress(OSError):
