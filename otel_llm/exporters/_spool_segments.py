@@ -465,12 +465,28 @@ _progress_in_memory: dict[str, int] = {}
 _delivered_undeletable: set[str] = set()
 
 
+#: Progress notes found unreadable and said (see ``_read_offset``).
+_unreadable_notes: set[str] = set()
+
+
 def _read_offset(path: Path) -> int:
-    """How far ``path`` was delivered: its progress note, or further when this process got further."""
+    """How far ``path`` was delivered: its progress note, or further when this process got further.
+
+    A note that exists but cannot be read (a crash emptied it before it reached
+    the disk) counts as nothing delivered: the lines after it must not be lost.
+    The lines it covered are then sent again, which is said once per note.
+    """
+    note = path.with_name(path.name + OFFSET)
+    on_disk = 0
     try:
-        on_disk = int(path.with_name(path.name + OFFSET).read_text())
-    except (OSError, ValueError):
-        on_disk = 0
+        on_disk = int(note.read_text())
+    except FileNotFoundError:
+        pass  # nothing delivered yet
+    except (OSError, ValueError) as exc:
+        if str(note) not in _unreadable_notes and _progress_in_memory.get(str(path)) is None:
+            _unreadable_notes.add(str(note))
+            _notices.notice(f"the replay progress note {note} cannot be read ({_notices.failure(exc)}); "
+                            f"{path.name} is replayed from its start: the lines delivered before are delivered twice")
     return max(on_disk, _progress_in_memory.get(str(path), 0))
 
 
