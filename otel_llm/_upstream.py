@@ -607,7 +607,8 @@ def _http_result(outcome: Any, last: threading.local, kind: str) -> SendResult:
         if outcome.success:
             rejected = _answers.rejected_in_body(body, content_type, export_response_type(kind))
         else:
-            rejected = _answers.rejected_in_refusal(outcome.status_code, body, content_type, export_response_type(kind))
+            rejected = _answers.rejected_in_refusal(outcome.status_code, body, content_type,
+                                                    export_response_type(kind))
             message = None if rejected is not None else _answers.status_message(body, content_type)
     except Exception:  # noqa: BLE001 — a body we cannot read: the status still speaks
         pass
@@ -921,11 +922,13 @@ def check() -> list[str]:
             lambda: isinstance(http._client._transport._session.hooks, dict))
     _expect(problems, "requests HTTPAdapter init_poolmanager/_pool_connections/_pool_maxsize/_pool_block",
             lambda: all(hasattr(http._client._transport._session.adapters["http://"], n) for n in (
-                "init_poolmanager", "poolmanager", "proxy_manager", "_pool_connections", "_pool_maxsize", "_pool_block")))
+                "init_poolmanager", "poolmanager", "proxy_manager", "_pool_connections", "_pool_maxsize",
+                "_pool_block")))
     _expect(problems, "urllib3 PoolManager headers/connection_pool_kw",
             lambda: all(hasattr(_module("urllib3").PoolManager(), n) for n in ("headers", "connection_pool_kw")))
     _expect(problems, "urllib3 transport _pool.request(preload_content=...)",
-            lambda: callable(_module("opentelemetry.exporter.http.transport._urllib3").Urllib3HTTPTransport()._pool.request))
+            lambda: callable(
+                _module("opentelemetry.exporter.http.transport._urllib3").Urllib3HTTPTransport()._pool.request))
     http.shutdown()
 
     grpc = grpc_span_sender()(endpoint="127.0.0.1:4317", insecure=True)

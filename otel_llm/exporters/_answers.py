@@ -59,7 +59,8 @@ class Answer:
                     "the CA that signed the collector's certificate)")
         if self.silent:  # it may have taken the data, answering too late: the copy sent again is a second one
             return (f"{where} did not answer within the exporter's timeout ({self}; a slow or hung collector, "
-                    f"or a network that drops packets; if it took the {units} after all, they are delivered twice)")
+                    f"or a network that drops packets; if it took the {units} after all, they are delivered "
+                    "twice)")
         if self.busy:
             return f"{where} is busy ({self})"
         return f"{where} could not take the {units} ({self})"

@@ -129,8 +129,9 @@ class Segment:
         except OSError as exc:
             if str(self.path) not in _delivered_undeletable:
                 _delivered_undeletable.add(str(self.path))
-                _notices.notice(f"the delivered spool segment {self.path} cannot be deleted ({_notices.failure(exc)}); "
-                                "the next process starting with this spool sends it again: delivered twice")
+                _notices.notice(f"the delivered spool segment {self.path} cannot be deleted "
+                                f"({_notices.failure(exc)}); the next process starting with this spool sends it "
+                                "again: delivered twice")
             return
         _progress_in_memory.pop(str(self.path), None)
         with contextlib.suppress(OSError):
@@ -486,7 +487,8 @@ def _read_offset(path: Path) -> int:
         if str(note) not in _unreadable_notes and _progress_in_memory.get(str(path)) is None:
             _unreadable_notes.add(str(note))
             _notices.notice(f"the replay progress note {note} cannot be read ({_notices.failure(exc)}); "
-                            f"{path.name} is replayed from its start: the lines delivered before are delivered twice")
+                            f"{path.name} is replayed from its start: the lines delivered before are delivered "
+                            "twice")
     return max(on_disk, _progress_in_memory.get(str(path), 0))
 
 

@@ -96,7 +96,8 @@ def test_points_rejected_in_an_accepted_request_are_counted_with_the_servers_mes
 def _partial_answer(encoding: str) -> tuple[str, bytes]:
     """A 200 answer's content type and body rejecting one span with :data:`MESSAGE`, as JSON or protobuf."""
     if encoding == "json":
-        return "application/json", json.dumps({"partialSuccess": {"rejectedSpans": "1", "errorMessage": MESSAGE}}).encode()
+        partial = {"partialSuccess": {"rejectedSpans": "1", "errorMessage": MESSAGE}}
+        return "application/json", json.dumps(partial).encode()
     from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as pb
 
     answer = pb.ExportTraceServiceResponse(

@@ -21,13 +21,21 @@ from ._replay import replay_left_behind
 from .test_spool import _number, record
 
 
-class RefusesWhatIsNotJson(http.server.BaseHTTPRequestHandler):
+class AnswersWhatIsNotJson(http.server.BaseHTTPRequestHandler):
+    """Takes OTLP-JSON (noting every body in ``posts``, each request's first span number in ``taken``) and
+    answers anything else ``refusal``: 400, as a collector; 502, as a gateway whose backend failed on it."""
+
+    refusal = 400
     posts: list[bytes] = []
+    taken: list[int] = []
 
     def do_POST(self) -> None:  # noqa: N802 — http.server's naming
         body = self.rfile.read(int(self.headers["Content-Length"]))
         type(self).posts.append(body)
-        self.send_response(200 if body.startswith(b"{") else 400)
+        readable = body.startswith(b"{")
+        if readable and body != b"{}":
+            type(self).taken.append(_number(body))
+        self.send_response(200 if readable else type(self).refusal)
         self.send_header("Content-Length", "0")
         self.end_headers()
 
@@ -39,36 +47,17 @@ def test_a_line_that_is_not_otlp_json_is_set_aside_and_said(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     spool = tmp_path / "spool"
-    RefusesWhatIsNotJson.posts = []
-    replay_left_behind(spool, b"damaged \x00 bytes, not JSON", RefusesWhatIsNotJson, monkeypatch)
+    AnswersWhatIsNotJson.refusal, AnswersWhatIsNotJson.posts = 400, []
+    replay_left_behind(spool, b"damaged \x00 bytes, not JSON", AnswersWhatIsNotJson, monkeypatch)
     dead = dead_letter_path(spool, "traces")
     assert dead.read_bytes() == b"damaged \x00 bytes, not JSON\n"
     err = capsys.readouterr().err
     said = [line for line in err.splitlines() if str(dead) in line]
     assert said and "not OTLP-JSON" in said[0] and ".pending line 1" in said[0], err
-    assert RefusesWhatIsNotJson.posts == [b"{}"], "the endpoint is not asked to take it"
+    assert AnswersWhatIsNotJson.posts == [b"{}"], "the endpoint is not asked to take it"
 
 
 DAMAGED = b"\x00" * 40 + b'"pad":"xxxx"}]}]}]}'  # a record whose start a crash zeroed
-
-
-class BadGatewayForWhatIsNotJson(http.server.BaseHTTPRequestHandler):
-    """Takes OTLP-JSON (noting each request's first span number) and answers anything else 502, as a
-    gateway whose backend failed on it."""
-
-    taken: list[int] = []
-
-    def do_POST(self) -> None:  # noqa: N802 — http.server's naming
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        readable = body.startswith(b"{")
-        if readable and body != b"{}":
-            type(self).taken.append(_number(body))
-        self.send_response(200 if readable else 502)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 def test_a_damaged_line_mid_segment_is_set_aside_where_it_is_and_the_rest_delivered(
@@ -78,10 +67,10 @@ def test_a_damaged_line_mid_segment_is_set_aside_where_it_is_and_the_rest_delive
     with it. A line that is not JSON is never sent: it is set aside at once, saying in which segment and
     where, and replay goes on."""
     spool = tmp_path / "spool"
-    BadGatewayForWhatIsNotJson.taken = []
-    replay_left_behind(spool, [record(0, size=100), DAMAGED, record(1, size=100)], BadGatewayForWhatIsNotJson,
+    AnswersWhatIsNotJson.refusal, AnswersWhatIsNotJson.taken = 502, []
+    replay_left_behind(spool, [record(0, size=100), DAMAGED, record(1, size=100)], AnswersWhatIsNotJson,
                        monkeypatch)
-    assert sorted(BadGatewayForWhatIsNotJson.taken) == [0, 1], BadGatewayForWhatIsNotJson.taken
+    assert sorted(AnswersWhatIsNotJson.taken) == [0, 1], AnswersWhatIsNotJson.taken
     assert segment_files(spool) == []
     dead = dead_letter_path(spool, "traces")
     assert dead.read_bytes() == DAMAGED + b"\n"

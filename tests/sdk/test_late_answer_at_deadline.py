@@ -10,35 +10,26 @@ the process still runs, that they did.
 
 from __future__ import annotations
 
-import textwrap
 import time
 from pathlib import Path
 
 from ._http_answers import Recording, _carried, serving
 from ._spooled import run_app
+from .test_closed_without_answer import APP as CLOSING_APP
 
-APP = textwrap.dedent("""
-    import sys, time, otel_llm
-    from opentelemetry import trace
-    otel_llm.configure(exporter="otlp", endpoint=sys.argv[1], spool_dir=sys.argv[2], service_name="late",
-                       logs=False, shutdown_timeout_s=2)
-    for i in range(3):
-        with trace.get_tracer("app").start_as_current_span(f"span {i}"):
-            pass
-    otel_llm.shutdown()
-    time.sleep(2)  # the app goes on with its own cleanup: the late answer comes meanwhile
-""")
+# Three spans, shutdown (budget 3 s), then the app goes on with its own cleanup: the late answer comes meanwhile.
+APP = CLOSING_APP.replace("otel_llm.shutdown()", "otel_llm.shutdown()\nimport time\ntime.sleep(2)")
+LATE_S = 2.8  # past the shutdown's interrupt (its budget less half a second), within its budget
 
 
 class _LateFirst(Recording):
-    """Takes every export; answers the first span export only after 1.8 s (past the shutdown's
-    interrupt, within its budget)."""
+    """Takes every export; answers the first span export only after :data:`LATE_S`."""
 
     def do_POST(self) -> None:  # noqa: N802 — http.server's name
         body = self.rfile.read(int(self.headers.get("content-length", 0)))
         type(self).posts.append(self.path)
         if self.path == "/v1/traces" and type(self).posts.count("/v1/traces") == 1:
-            time.sleep(1.8)
+            time.sleep(LATE_S)
         type(self).names += _carried(self.path, body, "json" in (self.headers.get("content-type") or ""))
         self._send(200, b"{}")
 
@@ -55,7 +46,7 @@ def test_a_batch_spooled_at_the_deadline_and_then_taken_is_said_to_arrive_twice(
 
 
 def test_a_batch_whose_answer_came_after_the_exporters_timeout_is_said_to_arrive_twice(tmp_path: Path) -> None:
-    """The exporter gave up waiting (1 s) on an endpoint that took the batch and answered at 1.8 s: spooled,
+    """The exporter gave up waiting (1 s) on an endpoint that took the batch and answered later: spooled,
     replayed, delivered twice, with "did not answer within the exporter's timeout ... sent again later"."""
     _LateFirst.names = []
     with serving(_LateFirst) as url:
