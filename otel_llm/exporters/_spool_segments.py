@@ -503,11 +503,25 @@ def _contents(segment: Segment) -> tuple[int, int, int]:
 
 
 class ReplayLock:
-    """Exclusive, non-blocking, cross-process: one replayer per signal directory."""
+    """Exclusive, non-blocking, cross-process: one replayer per signal directory.
+
+    A forked child closes its copy of a held lock's descriptor: an ``flock`` lasts
+    until every descriptor of it is closed, so a child forked mid-replay (a server
+    pre-forking its workers while the backlog of the last run is delivered) would
+    hold it for its whole life, and no later replay of this spool could start.
+    """
 
     def __init__(self, directory: Path) -> None:
         self._path = directory / ".replay.lock"
         self._fd: int | None = None
+        weak = weakref.WeakMethod(self._after_fork_in_child)
+        os.register_at_fork(after_in_child=lambda: (method := weak()) is not None and method())
+
+    def _after_fork_in_child(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(fd)  # the child's copy only: the parent still holds the lock
 
     def acquire(self) -> bool:
         """True when this process may replay now; False when another one does, or the lock cannot be made."""
