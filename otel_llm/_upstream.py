@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib
+import os
 import sys
 import threading
 import time
@@ -84,6 +85,7 @@ __all__ = [
     "restore_global_providers",
     "temporality_from_env",
     "watch_refusals",
+    "export_response_type",
     "Answer",
     "BUSY_STATUSES",
     "Rejected",
@@ -448,10 +450,12 @@ def _remember_http_replies(client: Any) -> threading.local:
     """Keep, per thread, the last reply upstream's OTLP/HTTP client (``_OTLPHTTPClient``) got: its
     result (``_ExportResult``) drops the body, where the endpoint says why it did not take the data.
 
-    A 2xx status line whose body then breaks off (the connection dropped) is a reply that took the
-    data: upstream's ``requests`` transport reads the body before it hands back the status, so the
-    break would otherwise read as a failure -- sent again at once, then spooled and replayed: the
-    collector would get the batch two or three times.
+    A status line whose body then cannot be read (the connection dropped part way, a body that is not
+    the gzip it claims to be) is the reply that status says, without a body: upstream's transports read
+    the body before they hand back the status, so the break would otherwise read as no answer at all. A
+    2xx took the data (else it was sent again at once, then spooled and replayed: the collector got the
+    batch two or three times); a 400 refuses it for good, a 503 asks for it later. This rule holds for
+    every transport; only how the status line is noted differs (:func:`_remember_status_lines`).
     """
     last = threading.local()
     request = client._transport.request
@@ -461,7 +465,7 @@ def _remember_http_replies(client: Any) -> threading.local:
         last.reply = last.status_line = None
         reply = request(*args, **kwargs)
         status, reason = last.status_line or (None, None)
-        if reply.error is not None and reply.status_code is None and status is not None and 200 <= status < 300:
+        if reply.error is not None and reply.status_code is None and status is not None:
             reply = dataclasses.replace(reply, status_code=status, reason=reason, error=None)
         last.reply = reply
         return reply
@@ -472,20 +476,98 @@ def _remember_http_replies(client: Any) -> threading.local:
 
 def _remember_status_lines(transport: Any, last: threading.local) -> None:
     """Note in ``last.status_line`` the ``(status, reason)`` each answer's status line gave, before its
-    body is read. Only upstream's ``requests`` transport (its ``_session``, whose response hooks run
-    before the body is read) is known; another transport is left as it is."""
+    body is read. Upstream's two transports are known: ``requests`` (its ``_session``, whose response
+    hooks run before the body is read) and ``urllib3`` (its ``_pool``, see :class:`_StatusLineFirst`);
+    another transport is left as it is."""
     hooks = getattr(getattr(transport, "_session", None), "hooks", None)
-    if not isinstance(hooks, dict):
+    if isinstance(hooks, dict):
+        def status_line(response: Any, *args: Any, **kwargs: Any) -> None:
+            last.status_line = (response.status_code, response.reason)
+
+        hooks.setdefault("response", []).append(status_line)
         return
-
-    def status_line(response: Any, *args: Any, **kwargs: Any) -> None:
-        last.status_line = (response.status_code, response.reason)
-
-    hooks.setdefault("response", []).append(status_line)
+    pool = getattr(transport, "_pool", None)
+    if callable(getattr(pool, "request", None)):
+        transport._pool = _StatusLineFirst(pool, last)
 
 
-def _response_type(kind: str) -> Any:
-    """The ``Export*ServiceResponse`` class of upstream's HTTP client kind (``spans``/``logs``/``metrics``)."""
+class _StatusLineFirst:
+    """A ``urllib3.PoolManager`` whose ``request`` notes the status line in ``last.status_line`` before it
+    reads the body: upstream's urllib3 transport asks for the body preloaded, which urllib3 reads before
+    handing back the response, so a body cut off would hide the status behind the read error. The body
+    is still read before ``request`` returns (the connection goes back to the pool once it is read)."""
+
+    def __init__(self, pool: Any, last: threading.local) -> None:
+        self._pool = pool
+        self._last = last
+
+    def request(self, *args: Any, preload_content: bool = True, **kwargs: Any) -> Any:
+        response = self._pool.request(*args, preload_content=False, **kwargs)
+        self._last.status_line = (response.status, response.reason)
+        if preload_content:
+            response.data  # noqa: B018 — reads (and keeps) the body; a break raises as urllib3's preload would
+        return response
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._pool, name)
+
+
+#: In a forked child, the connection pools inherited from the parent: kept referenced and never used.
+#: Closing them (or letting them be collected, which closes them) takes the pools' locks, which a
+#: thread of the parent may have held at the fork.
+_parents_pools: list[Any] = []
+
+
+def _own_connections_in_children(transport: Any) -> None:
+    """In a forked child, give ``transport`` (upstream's ``requests`` or ``urllib3`` transport) connection
+    pools of its own.
+
+    Why: the child inherits the parent's keep-alive connections; a child's export
+    would go out on the very socket the parent uses, and two processes writing
+    requests and reading answers on one connection mix them up (one reads the
+    other's answer; a request whose answer was taken times out and is sent again).
+    Another transport is left as it is.
+    """
+    ref = weakref.ref(transport)
+
+    def renew() -> None:
+        held = ref()
+        if held is None:
+            return
+        try:
+            _renew_pools(held)
+        except Exception as exc:  # noqa: BLE001 — a fork hook must never raise into the app
+            from otel_llm._guard import internal_error
+
+            internal_error("upstream: HTTP connections after fork", exc)
+
+    os.register_at_fork(after_in_child=renew)
+
+
+def _renew_pools(transport: Any) -> None:
+    """Replace the connection pools of ``transport`` with empty ones made with the same settings."""
+    adapters = getattr(getattr(transport, "_session", None), "adapters", None)
+    if isinstance(adapters, dict):  # requests: each mounted HTTPAdapter has its pool manager
+        for adapter in adapters.values():
+            if callable(getattr(adapter, "init_poolmanager", None)) and hasattr(adapter, "poolmanager"):
+                _parents_pools.append((adapter.poolmanager, getattr(adapter, "proxy_manager", None)))
+                adapter.proxy_manager = {}
+                adapter.init_poolmanager(adapter._pool_connections, adapter._pool_maxsize, block=adapter._pool_block)
+        return
+    import urllib3
+
+    holder = transport
+    pool = getattr(transport, "_pool", None)
+    if isinstance(pool, _StatusLineFirst):
+        holder, pool = pool, pool._pool
+    if type(pool) is urllib3.PoolManager:
+        _parents_pools.append(pool)
+        holder._pool = urllib3.PoolManager(headers=pool.headers, **pool.connection_pool_kw)
+
+
+def export_response_type(kind: str) -> Any:
+    """The ``Export*ServiceResponse`` class of a signal: upstream's HTTP client kind (``spans``/``logs``/
+    ``metrics``) or the spool's signal name (``traces``/``logs``/``metrics``)."""
     if kind == "metrics":
         from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceResponse
 
@@ -523,9 +605,10 @@ def _http_result(outcome: Any, last: threading.local, kind: str) -> SendResult:
     try:
         body, content_type = reply.content(), reply.headers().get("content-type")
         if outcome.success:
-            rejected = _answers.rejected_in_body(body, content_type, _response_type(kind))
+            rejected = _answers.rejected_in_body(body, content_type, export_response_type(kind))
         else:
-            rejected = _answers.rejected_in_refusal(outcome.status_code, body, content_type, _response_type(kind))
+            rejected = _answers.rejected_in_refusal(outcome.status_code, body, content_type,
+                                                    export_response_type(kind))
             message = None if rejected is not None else _answers.status_message(body, content_type)
     except Exception:  # noqa: BLE001 — a body we cannot read: the status still speaks
         pass
@@ -633,6 +716,7 @@ def watch_refusals(exporter: Any) -> Any:
         return exporter
     client_export = exporter._client.export
     last = _remember_http_replies(exporter._client)
+    _own_connections_in_children(exporter._client._transport)
 
     def client_export_watched(*args: Any, **kwargs: Any) -> Any:
         last.reply = None
@@ -659,6 +743,7 @@ def http_span_sender() -> type:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._last_reply = _remember_http_replies(self._client)
+            _own_connections_in_children(self._client._transport)
 
         def send(self, request: bytes, items: int) -> SendResult:
             if self._shutdown:
@@ -833,6 +918,17 @@ def check() -> list[str]:
     _expect(problems, "HTTP client export(bytes) -> _ExportResult(success, status_code, reason, error)",
             lambda: callable(http._client.export) and {"success", "status_code", "reason", "error"} <= set(
                 _module("opentelemetry.exporter.otlp.common.http")._ExportResult.__dataclass_fields__))
+    _expect(problems, "requests transport _session.hooks (status line before the body)",
+            lambda: isinstance(http._client._transport._session.hooks, dict))
+    _expect(problems, "requests HTTPAdapter init_poolmanager/_pool_connections/_pool_maxsize/_pool_block",
+            lambda: all(hasattr(http._client._transport._session.adapters["http://"], n) for n in (
+                "init_poolmanager", "poolmanager", "proxy_manager", "_pool_connections", "_pool_maxsize",
+                "_pool_block")))
+    _expect(problems, "urllib3 PoolManager headers/connection_pool_kw",
+            lambda: all(hasattr(_module("urllib3").PoolManager(), n) for n in ("headers", "connection_pool_kw")))
+    _expect(problems, "urllib3 transport _pool.request(preload_content=...)",
+            lambda: callable(
+                _module("opentelemetry.exporter.http.transport._urllib3").Urllib3HTTPTransport()._pool.request))
     http.shutdown()
 
     grpc = grpc_span_sender()(endpoint="127.0.0.1:4317", insecure=True)

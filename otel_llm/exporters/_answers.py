@@ -57,9 +57,10 @@ class Answer:
         if self.tls:
             return (f"{where} failed the TLS handshake ({self.message}; OTEL_EXPORTER_OTLP_CERTIFICATE names "
                     "the CA that signed the collector's certificate)")
-        if self.silent:
+        if self.silent:  # it may have taken the data, answering too late: the copy sent again is a second one
             return (f"{where} did not answer within the exporter's timeout ({self}; a slow or hung collector, "
-                    "or a network that drops packets)")
+                    f"or a network that drops packets; if it took the {units} after all, they are delivered "
+                    "twice)")
         if self.busy:
             return f"{where} is busy ({self})"
         return f"{where} could not take the {units} ({self})"

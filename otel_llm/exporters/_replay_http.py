@@ -168,9 +168,11 @@ def tls_context(signal: str) -> ssl.SSLContext | None:
 
 
 def post(url: str, headers: dict[str, str], body: bytes, tls: ssl.SSLContext | None = None,
-         sending: Sending = Sending()) -> Reply:
+         sending: Sending = Sending(), signal: str | None = None) -> Reply:
     """POST one OTLP-JSON request (``tls``: see :func:`tls_context`, ``sending``: :func:`sending_for`);
-    the outcome and a short reason."""
+    the outcome and a short reason. ``signal`` (``traces``/``logs``/``metrics``) reads a ``partial_success``
+    the endpoint answers in protobuf (it may, whatever the request's encoding); without it only JSON is read."""
+    answer_type = _upstream.export_response_type(signal) if signal else None
     if sending.compression:
         body = _COMPRESSORS[sending.compression](body)
         headers = {**headers, "Content-Encoding": sending.compression}
@@ -178,11 +180,11 @@ def post(url: str, headers: dict[str, str], body: bytes, tls: ssl.SSLContext | N
     try:
         with _opener(tls).open(request, timeout=sending.timeout_s) as response:
             ok = 200 <= response.status < 300
-            rejected = _rejected(response) if ok else None
+            rejected = _rejected(response, answer_type) if ok else None
             return Reply(Outcome.DELIVERED if ok else Outcome.FAILED, f"HTTP {response.status}", rejected=rejected)
     except urllib.error.HTTPError as error:
         body, content_type = _answer_body(error), error.headers.get("Content-Type")
-        rejected = rejected_in_refusal(error.code, body, content_type)
+        rejected = rejected_in_refusal(error.code, body, content_type, answer_type)
         if rejected is not None:  # taken but for these items: the rest must not be sent again nor set aside
             return Reply(Outcome.DELIVERED, f"HTTP {error.code}", rejected=rejected)
         message = status_message(body, content_type)
@@ -225,10 +227,10 @@ _ANSWER_MAX_BYTES = 64 * 1024  # of an answer's body, read and (decompressed) ke
 _DECODERS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 
 
-def _rejected(response: Any) -> _upstream.Rejected | None:
-    """The items a 2xx answer's body rejects (``partial_success``); None when it says none, or breaks off
-    (the status already said the request was taken)."""
-    return rejected_in_body(_answer_body(response), response.headers.get("Content-Type"))
+def _rejected(response: Any, answer_type: Any) -> _upstream.Rejected | None:
+    """The items a 2xx answer's body rejects (``partial_success``, JSON or protobuf of ``answer_type``); None
+    when it says none, or breaks off (the status already said the request was taken)."""
+    return rejected_in_body(_answer_body(response), response.headers.get("Content-Type"), answer_type)
 
 
 def _answer_body(answer: Any) -> bytes:

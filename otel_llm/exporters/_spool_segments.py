@@ -53,6 +53,7 @@ from otel_llm.exporters._sizing import count_items
 ACTIVE = ".active"
 SEALED = ".pending"  # not .jsonl: a reader globbing the output dir must not take undelivered data for delivered
 OFFSET = ".offset"
+_NEWLINE = b"\n"
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,16 @@ class Segment:
         except FileNotFoundError:
             return b""
 
+    def where(self, offset: int) -> str:
+        """``<path> line N`` for the line starting at byte ``offset``, for a notice (``<path> byte N`` when the
+        file cannot be read)."""
+        try:
+            with self.path.open("rb") as f:
+                before = f.read(offset)
+        except OSError:
+            return f"{self.path} byte {offset:,}"
+        return f"{self.path} line {before.count(_NEWLINE) + 1:,}"
+
     def mark_delivered(self, offset: int) -> None:
         """Persist progress so a restarted replayer resumes after ``offset``.
 
@@ -112,11 +123,15 @@ class Segment:
     def remove(self) -> None:
         """Delete the segment and its progress note. One that cannot be deleted (a read-only directory)
         is remembered as delivered (:data:`_delivered_undeletable`): this process neither sends it again
-        nor waits for it to go before exporting directly again."""
+        nor waits for it to go before exporting directly again; the next process will, which is said."""
         try:
             self.path.unlink(missing_ok=True)
-        except OSError:
-            _delivered_undeletable.add(str(self.path))
+        except OSError as exc:
+            if str(self.path) not in _delivered_undeletable:
+                _delivered_undeletable.add(str(self.path))
+                _notices.notice(f"the delivered spool segment {self.path} cannot be deleted "
+                                f"({_notices.failure(exc)}); the next process starting with this spool sends it "
+                                "again: delivered twice")
             return
         _progress_in_memory.pop(str(self.path), None)
         with contextlib.suppress(OSError):
@@ -451,12 +466,29 @@ _progress_in_memory: dict[str, int] = {}
 _delivered_undeletable: set[str] = set()
 
 
+#: Progress notes found unreadable and said (see ``_read_offset``).
+_unreadable_notes: set[str] = set()
+
+
 def _read_offset(path: Path) -> int:
-    """How far ``path`` was delivered: its progress note, or further when this process got further."""
+    """How far ``path`` was delivered: its progress note, or further when this process got further.
+
+    A note that exists but cannot be read (a crash emptied it before it reached
+    the disk) counts as nothing delivered: the lines after it must not be lost.
+    The lines it covered are then sent again, which is said once per note.
+    """
+    note = path.with_name(path.name + OFFSET)
+    on_disk = 0
     try:
-        on_disk = int(path.with_name(path.name + OFFSET).read_text())
-    except (OSError, ValueError):
-        on_disk = 0
+        on_disk = int(note.read_text())
+    except FileNotFoundError:
+        pass  # nothing delivered yet
+    except (OSError, ValueError) as exc:
+        if str(note) not in _unreadable_notes and _progress_in_memory.get(str(path)) is None:
+            _unreadable_notes.add(str(note))
+            _notices.notice(f"the replay progress note {note} cannot be read ({_notices.failure(exc)}); "
+                            f"{path.name} is replayed from its start: the lines delivered before are delivered "
+                            "twice")
     return max(on_disk, _progress_in_memory.get(str(path), 0))
 
 
@@ -471,11 +503,25 @@ def _contents(segment: Segment) -> tuple[int, int, int]:
 
 
 class ReplayLock:
-    """Exclusive, non-blocking, cross-process: one replayer per signal directory."""
+    """Exclusive, non-blocking, cross-process: one replayer per signal directory.
+
+    A forked child closes its copy of a held lock's descriptor: an ``flock`` lasts
+    until every descriptor of it is closed, so a child forked mid-replay (a server
+    pre-forking its workers while the backlog of the last run is delivered) would
+    hold it for its whole life, and no later replay of this spool could start.
+    """
 
     def __init__(self, directory: Path) -> None:
         self._path = directory / ".replay.lock"
         self._fd: int | None = None
+        weak = weakref.WeakMethod(self._after_fork_in_child)
+        os.register_at_fork(after_in_child=lambda: (method := weak()) is not None and method())
+
+    def _after_fork_in_child(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(fd)  # the child's copy only: the parent still holds the lock
 
     def acquire(self) -> bool:
         """True when this process may replay now; False when another one does, or the lock cannot be made."""

@@ -245,6 +245,9 @@ class _Spool:
             with self._lock:  # claimed by the deadline's watchdog, which spools it: not a second time here
                 settled = id(batch) in self._settled_early
                 self._settled_early.discard(id(batch))
+            if sent and settled:  # the deadline spooled it, then the endpoint took it after all
+                _notices.notice(f"{self._where()} took {_notices.amount(self._signal, _batch_items(batch))} after "
+                                "they were spooled at the shutdown deadline: they are delivered twice")
             if sent or settled:
                 return True
             rest = self._undelivered()
@@ -341,10 +344,10 @@ class _Spool:
             return False
         return all([self._set_aside(line, items, why, self._endpoint) for line, items in records])
 
-    def _set_aside(self, line: bytes, items: int, why: str, refused_by: str | None = None) -> bool:
-        """Append ``line`` to the dead-letter file and say so (once per incident); ``refused_by``: the
-        endpoint that refused it, the replay URL unless given."""
-        why = f"{refused_by or self._url}: {why}"
+    def _set_aside(self, line: bytes, items: int, why: str, source: str | None = None) -> bool:
+        """Append ``line`` to the dead-letter file and say so (once per incident); ``source``: the endpoint
+        that refused it (the replay URL unless given), or the spool file and line it could not be sent from."""
+        why = f"{source or self._url}: {why}"
         try:
             size = self._dead.path.stat().st_size
         except OSError:
@@ -407,6 +410,11 @@ class _Spool:
             with self._lock:
                 for line, items in records or ():
                     self._store.append(line, items)
+        if claimed:
+            sending = _notices.amount(self._signal, sum(_batch_items(batch) for _, batch in claimed))
+            _notices.notice(f"{sending} still being sent to {self._where()} when the shutdown budget ran out "
+                            f"were spooled to {self._directory}; if the endpoint takes them after all, they are "
+                            "delivered twice")
         if self._in_direct_export:
             try:
                 self._interrupt()
@@ -565,7 +573,7 @@ class _Spool:
         """POST to the endpoint; a busy answer (429, 503, ...) is remembered for the replayer's next wait
         and said once per outage: the data waits in the spool, it is never set aside for it. Items an
         accepted request's answer rejected (``partial_success``) are counted as lost with its message."""
-        reply = post(self._url, self._headers, body, self._tls, self._sending)
+        reply = post(self._url, self._headers, body, self._tls, self._sending, self._signal)
         if reply.answer is not None:
             self._last_answer = reply.answer
         if reply.rejected is not None:  # accepted but for these: the rest must not be sent again
@@ -588,6 +596,14 @@ class _Spool:
             end = offset
             if self._stopping:
                 return False
+            if _damaged(line):  # no endpoint can take it, and one answering it "busy" would hold the rest
+                if group and not self._replay_group(segment, group):
+                    return False
+                group, size = [], 0
+                self._set_aside(line, 0, "not JSON: the segment was damaged (a crash, a disk error, an edit)",
+                                segment.where(offset - len(line) - 1))
+                segment.mark_delivered(offset)
+                continue
             if group and (size + len(line) > (self._max_request or 0) or not mergeable(group[0][0], line)):
                 if not self._replay_group(segment, group):
                     return False
@@ -598,7 +614,8 @@ class _Spool:
             return False
         torn = segment.tail(end)
         if torn:  # never a whole record, never sent: kept and said, not dropped with the segment
-            self._set_aside(torn, 0, "a record cut short: the process writing it ended mid-write")
+            self._set_aside(torn, 0, "a record cut short: the process writing it ended mid-write",
+                            segment.where(end))
         with self._lock:
             self._store.remove(segment)
         return True
@@ -668,6 +685,19 @@ class _Spool:
             if reply.outcome is Outcome.REFUSED:
                 self._set_aside(body, items if items is not None else line_items(body), reply.why)
         return Outcome.DELIVERED
+
+def _damaged(line: bytes) -> bool:
+    """Whether a spooled line is not JSON. Only lines that could be damaged are parsed: those not shaped as
+    the spool writes them, and those holding NUL bytes (what a crash leaves where a block was never
+    written), so replaying a large backlog parses nothing."""
+    if mergeable(line, line) and b"\x00" not in line:
+        return False
+    try:
+        json.loads(line)
+    except ValueError:
+        return True
+    return False
+
 
 def _split_line(line: bytes, bound: int | None) -> list[tuple[bytes, int | None]]:
     """``line`` as requests of at most ``bound`` bytes with their item counts (None: read them from the

@@ -93,20 +93,33 @@ def test_points_rejected_in_an_accepted_request_are_counted_with_the_servers_mes
     assert segment_files(spool) == [], "nor replayed"
 
 
+def _partial_answer(encoding: str) -> tuple[str, bytes]:
+    """A 200 answer's content type and body rejecting one span with :data:`MESSAGE`, as JSON or protobuf."""
+    if encoding == "json":
+        partial = {"partialSuccess": {"rejectedSpans": "1", "errorMessage": MESSAGE}}
+        return "application/json", json.dumps(partial).encode()
+    from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as pb
+
+    answer = pb.ExportTraceServiceResponse(
+        partial_success=pb.ExportTracePartialSuccess(rejected_spans=1, error_message=MESSAGE))
+    return "application/x-protobuf", answer.SerializeToString()
+
+
+@pytest.mark.parametrize("encoding", ["json", "protobuf"])  # an endpoint may answer a JSON request in protobuf
 def test_a_replayed_request_answered_with_partial_success_counts_the_rejected_and_moves_on(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], encoding: str
 ) -> None:
     posted: list[bytes] = []
 
     class Partial(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 — http.server's naming
             body = self.rfile.read(int(self.headers["Content-Length"]))
-            answer = b"{}"
+            content_type, answer = "application/json", b"{}"
             if body != b"{}":
                 posted.append(body)
-                answer = json.dumps({"partialSuccess": {"rejectedSpans": "1", "errorMessage": MESSAGE}}).encode()
+                content_type, answer = _partial_answer(encoding)
             self.send_response(200)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(answer)))
             self.end_headers()
             self.wfile.write(answer)

@@ -1,9 +1,10 @@
 """A spooled line that is not OTLP-JSON (a damaged segment, a file put there by hand) is set aside *and said*.
 
-The endpoint refuses it (HTTP 400) and the replayer moves it to the
-dead-letter file, as it should; but the notice counted the line's items, and a
-line that is not JSON holds none, so nothing was said: data moved out of the
-spool in silence.
+The replayer moves it to the dead-letter file, as it should; but the notice
+counted the line's items, and a line that is not JSON holds none, so nothing
+was said: data moved out of the spool in silence. Such a line is not sent at
+all (no endpoint can take it): it is set aside at once, naming the segment and
+line it was read from.
 """
 
 from __future__ import annotations
@@ -13,15 +14,28 @@ from pathlib import Path
 
 import pytest
 
+from otel_llm.exporters._spool_segments import segment_files
 from otel_llm.exporters.spool import dead_letter_path
 
 from ._replay import replay_left_behind
+from .test_spool import _number, record
 
 
-class RefusesWhatIsNotJson(http.server.BaseHTTPRequestHandler):
+class AnswersWhatIsNotJson(http.server.BaseHTTPRequestHandler):
+    """Takes OTLP-JSON (noting every body in ``posts``, each request's first span number in ``taken``) and
+    answers anything else ``refusal``: 400, as a collector; 502, as a gateway whose backend failed on it."""
+
+    refusal = 400
+    posts: list[bytes] = []
+    taken: list[int] = []
+
     def do_POST(self) -> None:  # noqa: N802 — http.server's naming
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.send_response(200 if body.startswith(b"{") else 400)
+        type(self).posts.append(body)
+        readable = body.startswith(b"{")
+        if readable and body != b"{}":
+            type(self).taken.append(_number(body))
+        self.send_response(200 if readable else type(self).refusal)
         self.send_header("Content-Length", "0")
         self.end_headers()
 
@@ -33,12 +47,37 @@ def test_a_line_that_is_not_otlp_json_is_set_aside_and_said(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     spool = tmp_path / "spool"
-    replay_left_behind(spool, b"damaged \x00 bytes, not JSON", RefusesWhatIsNotJson, monkeypatch)
+    AnswersWhatIsNotJson.refusal, AnswersWhatIsNotJson.posts = 400, []
+    replay_left_behind(spool, b"damaged \x00 bytes, not JSON", AnswersWhatIsNotJson, monkeypatch)
     dead = dead_letter_path(spool, "traces")
     assert dead.read_bytes() == b"damaged \x00 bytes, not JSON\n"
     err = capsys.readouterr().err
     said = [line for line in err.splitlines() if str(dead) in line]
-    assert said and "not OTLP-JSON" in said[0] and "HTTP 400" in said[0], err
+    assert said and "not OTLP-JSON" in said[0] and ".pending line 1" in said[0], err
+    assert AnswersWhatIsNotJson.posts == [b"{}"], "the endpoint is not asked to take it"
+
+
+DAMAGED = b"\x00" * 40 + b'"pad":"xxxx"}]}]}]}'  # a record whose start a crash zeroed
+
+
+def test_a_damaged_line_mid_segment_is_set_aside_where_it_is_and_the_rest_delivered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The endpoint answered the damaged line "busy" (502), so it waited for ever, and every line behind it
+    with it. A line that is not JSON is never sent: it is set aside at once, saying in which segment and
+    where, and replay goes on."""
+    spool = tmp_path / "spool"
+    AnswersWhatIsNotJson.refusal, AnswersWhatIsNotJson.taken = 502, []
+    replay_left_behind(spool, [record(0, size=100), DAMAGED, record(1, size=100)], AnswersWhatIsNotJson,
+                       monkeypatch)
+    assert sorted(AnswersWhatIsNotJson.taken) == [0, 1], AnswersWhatIsNotJson.taken
+    assert segment_files(spool) == []
+    dead = dead_letter_path(spool, "traces")
+    assert dead.read_bytes() == DAMAGED + b"\n"
+    err = capsys.readouterr().err
+    said = [line for line in err.splitlines() if str(dead) in line]
+    assert said and "not OTLP-JSON" in said[0], err
+    assert ".pending line 2" in said[0], said[0]
 
 
 def test_what_waits_at_exit_is_not_called_zero_spans_when_it_cannot_be_counted(

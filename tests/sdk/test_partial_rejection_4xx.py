@@ -84,3 +84,20 @@ def test_a_replayed_line_answered_with_a_4xx_partial_success_is_delivered(endpoi
     reply = post(f"{endpoint}/v1/traces", {"Content-Type": "application/json"}, b'{"resourceSpans":[]}')
     assert reply.outcome is Outcome.DELIVERED, reply
     assert reply.rejected is not None and reply.rejected.count == 2 and reply.rejected.message == MESSAGE
+
+
+class _PartialInProtobuf(_Partial):
+    """Answers every export, JSON ones too, with 400 and a protobuf partial_success rejecting 2 spans."""
+
+    def answer(self) -> tuple[int, dict[str, str], bytes]:
+        spans = trace_service_pb2.ExportTracePartialSuccess(rejected_spans=2, error_message=MESSAGE)
+        return 400, {"Content-Type": "application/x-protobuf"}, trace_service_pb2.ExportTraceServiceResponse(
+            partial_success=spans).SerializeToString()
+
+
+def test_a_replayed_line_answered_in_protobuf_with_a_4xx_partial_success_is_delivered() -> None:
+    with serving(_PartialInProtobuf) as url:
+        reply = post(f"{url}/v1/traces", {"Content-Type": "application/json"}, b'{"resourceSpans":[]}',
+                     signal="traces")
+    assert reply.outcome is Outcome.DELIVERED, reply
+    assert reply.rejected is not None and reply.rejected.count == 2 and reply.rejected.message == MESSAGE

@@ -74,3 +74,17 @@ def test_replay_sends_each_span_once_when_its_progress_cannot_be_written(tmp_pat
     sent = Counter(Recording.names)
     assert set(sent) == {f"span {i}" for i in range(SPANS)} | {"after"}, (sorted(sent), replayed.stderr)
     assert {name: n for name, n in sent.items() if n > 1} == {}, replayed.stderr
+
+
+def test_a_delivered_segment_that_cannot_be_deleted_is_said_to_be_sent_again(tmp_path: Path, endpoint: str) -> None:
+    """A directory that takes no change keeps the delivered segment: the next process starting with this
+    spool sends it again -- every span twice, and nothing said so."""
+    spool = tmp_path / "spool"
+    spool_while_down(spool, SPANS)
+    (segment,) = segment_files(spool / "traces")
+    replayed = run_app(REPLAY_APP, endpoint, str(spool), "read-only")
+    said = [line for line in replayed.stderr.splitlines() if segment.name in line]
+    assert said and "twice" in said[0], replayed.stderr
+    run_app(REPLAY_APP.replace("read_only = sys.argv[3]", "read_only = False and sys.argv[3]"), endpoint,
+            str(spool), "writable")
+    assert Counter(Recording.names)["span 0"] == 2, "what was said: the next process sent it again"
