@@ -27,7 +27,7 @@ import pytest
 
 from otel_llm.exporters._spool_segments import segment_files
 
-from ._http_answers import Recording, recording
+from ._http_answers import Answering, Recording, _carried, recording, serving
 from ._spooled import run_app, spool_while_down
 
 SPANS = 40
@@ -88,3 +88,47 @@ def test_a_delivered_segment_that_cannot_be_deleted_is_said_to_be_sent_again(tmp
     run_app(REPLAY_APP.replace("read_only = sys.argv[3]", "read_only = False and sys.argv[3]"), endpoint,
             str(spool), "writable")
     assert Counter(Recording.names)["span 0"] == 2, "what was said: the next process sent it again"
+
+
+class TakesTwoLinesThenBusy(Answering):
+    """Takes the first two single-line requests (10 spans or fewer), then answers 503 for ever; a merged request
+    (more spans) is answered 413, so the replayer goes line by line and its progress is noted mid-segment."""
+
+    taken: list[str] = []
+
+    def answer(self) -> tuple[int, dict[str, str], bytes]:
+        return 200, {}, b"{}"
+
+    def do_POST(self) -> None:  # noqa: N802 — http.server's name
+        body = self.rfile.read(int(self.headers.get("content-length", 0)))
+        type(self).posts.append(self.path)
+        names = _carried(self.path, body, "json" in (self.headers.get("content-type") or ""))
+        if len(names) > 10:
+            status = 413
+        elif not names or len(type(self).taken) < 20:
+            status = 200
+            type(self).taken += names
+        else:
+            status = 503
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+def test_progress_kept_only_in_memory_at_exit_is_said_with_the_lines_sent_again(tmp_path: Path) -> None:
+    """The disk full, the endpoint busy mid-segment: the lines delivered so far were noted in memory only, and
+    the next process sent them again without a word. The exit says which segment, and how many lines (and
+    spans) the next process sends again -- exactly those it then sends twice."""
+    spool = tmp_path / "spool"
+    spool_while_down(spool, SPANS)
+    (segment,) = segment_files(spool / "traces")
+    TakesTwoLinesThenBusy.taken = []
+    with serving(TakesTwoLinesThenBusy) as url:
+        replayed = run_app(REPLAY_APP, url, str(spool), "full")
+    assert len(TakesTwoLinesThenBusy.taken) == 20, (TakesTwoLinesThenBusy.taken, replayed.stderr)
+    said = [line for line in replayed.stderr.splitlines() if segment.name in line and "again" in line]
+    assert said and "20 spans" in said[0], replayed.stderr
+    with recording() as url:
+        run_app(REPLAY_APP, url, str(spool), "writable")
+    twice = {name for name, n in Counter(Recording.names + TakesTwoLinesThenBusy.taken).items() if n > 1}
+    assert len(twice) == 20, (sorted(twice), said)
