@@ -80,6 +80,7 @@ from otel_llm._guard import internal_error
 from otel_llm._upstream import LogRecordExporter, LogRecordExportResult, ReadableLogRecord
 from otel_llm.exporters._batching import in_worker_process
 from otel_llm.exporters._jsonl import JsonlWriter, encode_line
+from otel_llm.exporters._owned_lock import OwnedLock
 from otel_llm.exporters._messages import logs_message, metric_points, metrics_message, spans_message
 from otel_llm.exporters._quiet import exporting
 from otel_llm.exporters._replay_http import (
@@ -213,7 +214,7 @@ class _Spool:
                             after_in_parent=lambda: (method := weak_parent()) is not None and method())
 
     def _init_threading(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = OwnedLock()
         self._healthy = True  # False from a failure until the backlog is replayed
         self._wake = threading.Event()
         self._attempts = threading.Condition()  # notified after every replay attempt
@@ -747,7 +748,7 @@ class _UnspooledDeadline:
     by the batcher or when the send finally fails -- and later batches are not sent at all."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = OwnedLock()
         self._at: float | None = None
         self._sending: dict[int, Any] = {}
         self._given_up: set[int] = set()
