@@ -8,8 +8,9 @@ again at every retry until the process ended: the collector got each span
 many times. A segment that could not be deleted either (a read-only
 directory) failed every replay attempt after it as an internal error, with
 a traceback on the app's stderr. Now the progress is
-kept in memory for the rest of the process (a later process may send the
-lines again: at-least-once, as documented).
+kept in memory for the rest of the process and written at exit if there is
+room again; if not, the exit says which segment's lines the next process sends
+again, and how many.
 
 Real processes: one spools while nothing listens; the next one, whose files
 may not grow past 2 bytes (``RLIMIT_FSIZE``, as on a full disk), replays to a
@@ -132,3 +133,32 @@ def test_progress_kept_only_in_memory_at_exit_is_said_with_the_lines_sent_again(
         run_app(REPLAY_APP, url, str(spool), "writable")
     twice = {name for name, n in Counter(Recording.names + TakesTwoLinesThenBusy.taken).items() if n > 1}
     assert len(twice) == 20, (sorted(twice), said)
+
+
+def test_progress_kept_in_memory_is_written_at_exit_when_space_returned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The note could not be written while the disk was full; by the exit there is room again: the note is
+    written then, and the next process resumes after the delivered lines (nothing said, nothing sent twice)."""
+    from otel_llm.exporters import _spool_segments
+
+    store = _spool_segments.SegmentStore(tmp_path / "traces", max_bytes=1 << 20, root=tmp_path)
+    for i in range(3):
+        store.append(b'{"line":%d}' % i, items=1)
+    store.seal()
+    (segment,) = store.pending()
+    write = _spool_segments._write_offset
+
+    def disk_full(path: Path, offset: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(_spool_segments, "_write_offset", disk_full)
+    (_, first_end), *_ = segment.lines()
+    segment.mark_delivered(first_end)
+    assert not segment.path.with_name(segment.path.name + ".offset").exists()
+    monkeypatch.setattr(_spool_segments, "_write_offset", write)  # room again
+    store.close()
+    assert "again" not in capsys.readouterr().err
+    _spool_segments._progress_in_memory.clear()  # the next process knows only what is on disk
+    (resumed,) = _spool_segments.SegmentStore(tmp_path / "traces", max_bytes=1 << 20, root=tmp_path).pending()
+    assert [line for line, _ in resumed.lines()] == [b'{"line":1}', b'{"line":2}']
