@@ -3,7 +3,7 @@
 Why: a signal handler runs on the main thread between two bytecodes of
 whatever it interrupted. An app's handler that calls ``otel_llm.shutdown()``
 after interrupting the main thread inside a delivery lock (a metric flush
-appending to the spool, a file exporter writing) would wait for a lock its own
+appending to the spool, a file exporter writing, a loss being counted) would wait for a lock its own
 thread holds -- for ever. :func:`held_here` lets shutdown see that and run
 elsewhere (``_runtime.shutdown``).
 """

@@ -61,3 +61,42 @@ def test_shutdown_from_a_signal_handler_that_interrupted_the_spools_locked_secti
     assert done.stdout.splitlines() == ["handler: shut down", "app: flushed [True]"], (done.stdout, done.stderr)
     assert "Traceback" not in done.stderr, done.stderr
     assert segment_files(spool / "metrics"), ("the interrupted flush's points are kept", done.stderr)
+
+
+NOTICES_APP = textwrap.dedent("""
+    import os, signal, sys, threading, otel_llm
+    from opentelemetry import metrics
+    from otel_llm import _notices
+
+    class SignalledIncident(_notices._Incident):  # the test hook: built while the notices' lock is held
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            if threading.current_thread() is threading.main_thread():
+                os.kill(os.getpid(), signal.SIGUSR1)
+
+    _notices._Incident = SignalledIncident
+
+    def on_usr1(signum, frame):  # the app's own handler
+        signal.signal(signal.SIGUSR1, signal.SIG_IGN)
+        otel_llm.shutdown()
+        print("handler: shut down", flush=True)
+
+    signal.signal(signal.SIGUSR1, on_usr1)
+    otel_llm.configure(exporter="otlp", endpoint=sys.argv[1], spool_max_bytes=0, service_name="signalled",
+                       logs=False, shutdown_timeout_s=2)
+    metrics.get_meter("app").create_counter("app.requests").add(1)
+    otel_llm.flush(3)  # on the main thread; nothing listens, nothing spools: counted lost under the notices' lock
+    print("app: flushed", flush=True)
+""")
+
+
+def test_shutdown_from_a_signal_handler_that_interrupted_the_loss_count(tmp_path: Path) -> None:
+    """The same with the lock that counts losses: the handler's shutdown sums them up under it."""
+    try:
+        done = subprocess.run([sys.executable, "-c", NOTICES_APP, f"http://127.0.0.1:{closed_port()}"],
+                              env=app_env(), capture_output=True, text=True, timeout=30)
+    except subprocess.TimeoutExpired as hung:
+        raise AssertionError(f"deadlocked: {hung.stdout!r} {hung.stderr!r}") from None
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["handler: shut down", "app: flushed"], (done.stdout, done.stderr)
+    assert "1 metric point lost" in done.stderr, done.stderr
