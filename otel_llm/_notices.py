@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +27,7 @@ from typing import Any
 from otel_llm import semconv
 from otel_llm._content import as_text, type_name
 from otel_llm._guard import internal_error
+from otel_llm.exporters._owned_lock import OwnedLock
 
 __all__ = ["KINDS", "UNITS", "failure", "lost", "notice", "observe", "print_tally", "resolved", "set_aside", "totals"]
 
@@ -58,7 +58,7 @@ class _Incident:
     open: bool = True
 
 
-_lock = threading.Lock()
+_lock = OwnedLock()  # a shutdown from a signal handler sees it held here (``_runtime.shutdown``)
 _incidents: dict[tuple[str, str, str], _Incident] = {}
 _closed: list[_Incident] = []  # resolved incidents, kept for the totals and the tally
 
@@ -182,7 +182,7 @@ def _after_fork_in_child() -> None:
     (the child's counter would count them again under its own ``service.instance.id``). The lock is
     new: a parent thread may have held it at the fork."""
     global _lock
-    _lock = threading.Lock()
+    _lock = OwnedLock()
     _incidents.clear()
     _closed.clear()
 

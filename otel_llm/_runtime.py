@@ -230,6 +230,34 @@ def shutdown() -> None:
     is counted as lost. Called again (at exit), it sums up what was lost since
     (spans ended after the shutdown), as the first notice of such a loss says.
     """
+    from otel_llm.exporters._owned_lock import held_here
+
+    if held_here():  # called by a signal handler that interrupted this thread inside a delivery lock
+        _shutdown_elsewhere()
+        return
+    _shutdown_here()
+
+
+def _shutdown_elsewhere() -> None:
+    """Shut down in a helper thread, waited for within the budget, and return.
+
+    Why: a signal handler runs on the thread it interrupted; when that thread
+    holds a delivery lock (its metric flush was appending to the spool), a
+    shutdown here would wait for the lock for ever. The helper waits for it
+    instead: once the handler returns, the interrupted code ends and lets it go,
+    and the helper finishes (not a daemon: the interpreter's exit waits for it).
+    """
+    rt = _runtime
+    budget = rt.settings.shutdown_timeout_s if rt is not None else Settings.shutdown_timeout_s
+    helper = threading.Thread(target=_shutdown_here, name="otel-llm-shutdown")
+    helper.start()
+    helper.join(budget + 1.0)
+    if helper.is_alive():
+        _notices.notice("otel_llm.shutdown() was called (a signal handler?) while its own thread was inside "
+                        "otel-llm's export; it ends once the interrupted code goes on")
+
+
+def _shutdown_here() -> None:
     global _runtime, _providers
     with _lock:
         state, _providers = _providers, None

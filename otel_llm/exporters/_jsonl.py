@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import weakref
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -37,6 +36,7 @@ from typing import Any, Callable, Generic, Iterator, TypeVar
 from otel_llm import _notices
 from otel_llm._guard import internal_error
 from otel_llm.exporters._sizing import bounded_lines
+from otel_llm.exporters._owned_lock import OwnedLock
 
 __all__ = ["JsonlWriter", "backup_name", "encode_line"]
 
@@ -111,7 +111,7 @@ class JsonlWriter(Generic[T]):
         self._max_bytes = max_bytes if max_bytes and max_bytes > 0 else None
         self._max_line = max_line_bytes if max_line_bytes and max_line_bytes > 0 else None
         self._clock = clock
-        self._lock = threading.Lock()
+        self._lock = OwnedLock()
         self._fd: int | None = None
         self._closed = False
         self._failing = False
@@ -124,7 +124,7 @@ class JsonlWriter(Generic[T]):
         (A descriptor inherited across ``fork`` shares the parent's lock; the
         lock object may have been held by a parent thread at the fork.)
         """
-        self._lock = threading.Lock()
+        self._lock = OwnedLock()
         fd, self._fd = self._fd, None
         if fd is not None:
             _close_quietly(fd)  # the child's copy only; the parent's stays open

@@ -105,20 +105,16 @@ class Segment:
         When the note cannot be written (a full disk, a file-size limit, a
         read-only remount) the progress is kept in this process's memory
         (:data:`_progress_in_memory`): the lines were delivered, and sending them
-        again at every retry would give the collector each one many times. A
-        later process may send them once more (at-least-once).
+        again at every retry would give the collector each one many times. At
+        exit the note is tried again, and what still cannot be written is said
+        (:meth:`SegmentStore.save_progress`): the next process sends those lines again.
         """
         if not self.path.exists():
             return  # dropped meanwhile by a full spool: leave no stray progress file
-        progress = self.path.with_name(self.path.name + OFFSET)
-        tmp = progress.with_name(progress.name + ".tmp")
         try:
-            tmp.write_text(str(offset))
-            os.replace(tmp, progress)
+            _write_offset(self.path, offset)
         except OSError:
             _progress_in_memory[str(self.path)] = offset
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
 
     def remove(self) -> None:
         """Delete the segment and its progress note. One that cannot be deleted (a read-only directory)
@@ -389,6 +385,36 @@ class SegmentStore:
 
     def close(self) -> None:
         self.seal()
+        self.save_progress()
+
+    def save_progress(self) -> None:
+        """Write down the replay progress of this signal's segments that was kept in memory only (the note
+        could not be written then: the disk full). What still cannot be written is said, naming the segment
+        and the lines (and items) the next process starting with this spool sends again: delivered twice."""
+        for key, offset in list(_progress_in_memory.items()):
+            path = Path(key)
+            if path.parent != self.directory or key in _delivered_undeletable:
+                continue  # another signal's; or delivered whole and undeletable, said when it was kept
+            if not path.exists():
+                _progress_in_memory.pop(key, None)
+                continue
+            try:
+                _write_offset(path, offset)
+                _progress_in_memory.pop(key, None)
+                continue
+            except OSError as exc:
+                failure = _notices.failure(exc)
+            try:
+                with path.open("rb") as f:
+                    again = f.read(offset)[_note_offset(path):]
+            except OSError:
+                again = b""
+            lines = [line for line in again.split(_NEWLINE) if line.strip()]
+            items = sum(_items_in(line) for line in lines)
+            _progress_in_memory.pop(key, None)  # said once
+            _notices.notice(f"the replay progress of {path} cannot be written ({failure}); the next process "
+                            f"starting with this spool sends its first {len(lines):,} delivered lines "
+                            f"({_notices.amount(self._signal, items)}) again: delivered twice")
 
 
 def segment_files(spool_dir: Path) -> list[Path]:
@@ -468,6 +494,27 @@ _delivered_undeletable: set[str] = set()
 
 #: Progress notes found unreadable and said (see ``_read_offset``).
 _unreadable_notes: set[str] = set()
+
+
+def _write_offset(path: Path, offset: int) -> None:
+    """Note that ``path`` was delivered up to ``offset`` (raises ``OSError``; no half-written note is left)."""
+    progress = path.with_name(path.name + OFFSET)
+    tmp = progress.with_name(progress.name + ".tmp")
+    try:
+        tmp.write_text(str(offset))
+        os.replace(tmp, progress)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise
+
+
+def _note_offset(path: Path) -> int:
+    """The offset ``path``'s progress note holds (0 when there is none, or it cannot be read)."""
+    try:
+        return int(path.with_name(path.name + OFFSET).read_text())
+    except (OSError, ValueError):
+        return 0
 
 
 def _read_offset(path: Path) -> int:

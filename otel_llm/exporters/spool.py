@@ -80,6 +80,7 @@ from otel_llm._guard import internal_error
 from otel_llm._upstream import LogRecordExporter, LogRecordExportResult, ReadableLogRecord
 from otel_llm.exporters._batching import in_worker_process
 from otel_llm.exporters._jsonl import JsonlWriter, encode_line
+from otel_llm.exporters._owned_lock import OwnedLock
 from otel_llm.exporters._messages import logs_message, metric_points, metrics_message, spans_message
 from otel_llm.exporters._quiet import exporting
 from otel_llm.exporters._replay_http import (
@@ -107,6 +108,7 @@ _SHUTDOWN_DRAIN_S = 3.0
 _INTERRUPT_RESERVE_S = 0.5  # of the shutdown budget, kept to spool interrupted batches and close
 _WORKER_SEAL_S = 1.0  # a worker's spool segment is handed over after this long
 _CHILD_POLL_S = 1.0  # how often a parent looks for its workers' spooled data
+_UNREADABLE_SAID = 3  # of the spooled lines that are not OTLP-JSON, the notice at close locates this many
 _COUNT_LIMIT_BYTES = 32 * 1024 * 1024  # count items left at exit only in spools up to this size
 
 # Upstream's per-batch messages, replaced by the spool's own while it keeps the batches.
@@ -199,7 +201,8 @@ class _Spool:
         self._retry_after: float | None = None  # asked by a busy endpoint, for the replayer's next wait
         self._busy_said = False  # "busy" was said in this outage
         self._last_answer: _upstream.Answer | None = None  # what a live endpoint last answered instead of taking data
-        self._unreadable_said = False  # a line that is not OTLP-JSON was said to be set aside
+        self._unreadable_count = 0  # spooled lines that are not OTLP-JSON, set aside
+        self._unreadable_at: list[str] = []  # where the first of them were read (at most _UNREADABLE_SAID)
         self._init_threading()
         _live.add(self)
         if self._store.pending():  # left over by an earlier process
@@ -211,7 +214,7 @@ class _Spool:
                             after_in_parent=lambda: (method := weak_parent()) is not None and method())
 
     def _init_threading(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = OwnedLock()
         self._healthy = True  # False from a failure until the backlog is replayed
         self._wake = threading.Event()
         self._attempts = threading.Condition()  # notified after every replay attempt
@@ -359,11 +362,21 @@ class _Spool:
             return False  # the writer counted the loss
         if items:
             _notices.set_aside(self._signal, items, str(self._dead.path), why)
-        elif not self._unreadable_said:  # nothing countable (damaged, put there by hand): said once, not counted
-            self._unreadable_said = True
-            _notices.notice(f"a spooled line that is not OTLP-JSON ({len(line):,} bytes) was set aside ({why}); "
-                            f"kept in {self._dead.path}; later ones are set aside without a word")
+        else:  # nothing countable (damaged, put there by hand): the lines are counted, the first said at once
+            self._unreadable_count += 1
+            if len(self._unreadable_at) < _UNREADABLE_SAID:
+                self._unreadable_at.append(source or self._url)
+            if self._unreadable_count == 1:
+                _notices.notice(f"a spooled line that is not OTLP-JSON ({len(line):,} bytes) was set aside ({why}); "
+                                f"kept in {self._dead.path}; later ones are counted and summed up at exit")
         return True
+
+    def _sum_up_unreadable(self) -> None:
+        """At close: how many spooled lines that are not OTLP-JSON were set aside, and where the first were."""
+        if self._unreadable_count > 1:
+            more = ", ..." if self._unreadable_count > len(self._unreadable_at) else ""
+            _notices.notice(f"in total {self._unreadable_count:,} spooled lines that are not OTLP-JSON were set "
+                            f"aside in {self._dead.path}; from {', '.join(self._unreadable_at)}{more}")
 
     # --- deadline ------------------------------------------------------------------------
     def set_deadline(self, deadline: float) -> None:
@@ -462,6 +475,7 @@ class _Spool:
         with self._lock:
             self._store.close()
         _live.discard(self)
+        self._sum_up_unreadable()
         if not delivered:
             self._announce_backlog()
 
@@ -734,7 +748,7 @@ class _UnspooledDeadline:
     by the batcher or when the send finally fails -- and later batches are not sent at all."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = OwnedLock()
         self._at: float | None = None
         self._sending: dict[int, Any] = {}
         self._given_up: set[int] = set()

@@ -99,3 +99,21 @@ def test_what_waits_at_exit_is_not_called_zero_spans_when_it_cannot_be_counted(
     spooled(FlakyInner(), "traces", spool, 1 << 20).shutdown()
     said = [line for line in capsys.readouterr().err.splitlines() if "spooled to" in line]
     assert said and " 0 spans" not in said[0] and "18 bytes" in said[0], said
+
+
+def test_every_line_that_is_not_json_is_counted_and_located_not_only_the_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only the first damaged line was said; the later ones went to the dead-letter file without a word. Each
+    is counted, and the notice names where the first few were (a bounded list)."""
+    spool = tmp_path / "spool"
+    AnswersWhatIsNotJson.refusal, AnswersWhatIsNotJson.taken = 400, []
+    lines = [record(0, size=100), DAMAGED, record(1, size=100), *[DAMAGED] * 6, record(2, size=100)]
+    replay_left_behind(spool, lines, AnswersWhatIsNotJson, monkeypatch)
+    assert sorted(AnswersWhatIsNotJson.taken) == [0, 1, 2], AnswersWhatIsNotJson.taken
+    dead = dead_letter_path(spool, "traces")
+    assert dead.read_bytes() == (DAMAGED + b"\n") * 7
+    err = capsys.readouterr().err
+    said = [line for line in err.splitlines() if str(dead) in line and "7 spooled lines" in line]
+    assert said, err
+    assert ".pending line 2" in said[0] and ".pending line 4" in said[0] and ".pending line 9" not in said[0], said

@@ -8,8 +8,9 @@ again at every retry until the process ended: the collector got each span
 many times. A segment that could not be deleted either (a read-only
 directory) failed every replay attempt after it as an internal error, with
 a traceback on the app's stderr. Now the progress is
-kept in memory for the rest of the process (a later process may send the
-lines again: at-least-once, as documented).
+kept in memory for the rest of the process and written at exit if there is
+room again; if not, the exit says which segment's lines the next process sends
+again, and how many.
 
 Real processes: one spools while nothing listens; the next one, whose files
 may not grow past 2 bytes (``RLIMIT_FSIZE``, as on a full disk), replays to a
@@ -27,7 +28,7 @@ import pytest
 
 from otel_llm.exporters._spool_segments import segment_files
 
-from ._http_answers import Recording, recording
+from ._http_answers import Answering, Recording, _carried, recording, serving
 from ._spooled import run_app, spool_while_down
 
 SPANS = 40
@@ -88,3 +89,76 @@ def test_a_delivered_segment_that_cannot_be_deleted_is_said_to_be_sent_again(tmp
     run_app(REPLAY_APP.replace("read_only = sys.argv[3]", "read_only = False and sys.argv[3]"), endpoint,
             str(spool), "writable")
     assert Counter(Recording.names)["span 0"] == 2, "what was said: the next process sent it again"
+
+
+class TakesTwoLinesThenBusy(Answering):
+    """Takes the first two single-line requests (10 spans or fewer), then answers 503 for ever; a merged request
+    (more spans) is answered 413, so the replayer goes line by line and its progress is noted mid-segment."""
+
+    taken: list[str] = []
+
+    def answer(self) -> tuple[int, dict[str, str], bytes]:
+        return 200, {}, b"{}"
+
+    def do_POST(self) -> None:  # noqa: N802 — http.server's name
+        body = self.rfile.read(int(self.headers.get("content-length", 0)))
+        type(self).posts.append(self.path)
+        names = _carried(self.path, body, "json" in (self.headers.get("content-type") or ""))
+        if len(names) > 10:
+            status = 413
+        elif not names or len(type(self).taken) < 20:
+            status = 200
+            type(self).taken += names
+        else:
+            status = 503
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+def test_progress_kept_only_in_memory_at_exit_is_said_with_the_lines_sent_again(tmp_path: Path) -> None:
+    """The disk full, the endpoint busy mid-segment: the lines delivered so far were noted in memory only, and
+    the next process sent them again without a word. The exit says which segment, and how many lines (and
+    spans) the next process sends again -- exactly those it then sends twice."""
+    spool = tmp_path / "spool"
+    spool_while_down(spool, SPANS)
+    (segment,) = segment_files(spool / "traces")
+    TakesTwoLinesThenBusy.taken = []
+    with serving(TakesTwoLinesThenBusy) as url:
+        replayed = run_app(REPLAY_APP, url, str(spool), "full")
+    assert len(TakesTwoLinesThenBusy.taken) == 20, (TakesTwoLinesThenBusy.taken, replayed.stderr)
+    said = [line for line in replayed.stderr.splitlines() if segment.name in line and "again" in line]
+    assert said and "20 spans" in said[0], replayed.stderr
+    with recording() as url:
+        run_app(REPLAY_APP, url, str(spool), "writable")
+    twice = {name for name, n in Counter(Recording.names + TakesTwoLinesThenBusy.taken).items() if n > 1}
+    assert len(twice) == 20, (sorted(twice), said)
+
+
+def test_progress_kept_in_memory_is_written_at_exit_when_space_returned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The note could not be written while the disk was full; by the exit there is room again: the note is
+    written then, and the next process resumes after the delivered lines (nothing said, nothing sent twice)."""
+    from otel_llm.exporters import _spool_segments
+
+    store = _spool_segments.SegmentStore(tmp_path / "traces", max_bytes=1 << 20, root=tmp_path)
+    for i in range(3):
+        store.append(b'{"line":%d}' % i, items=1)
+    store.seal()
+    (segment,) = store.pending()
+    write = _spool_segments._write_offset
+
+    def disk_full(path: Path, offset: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(_spool_segments, "_write_offset", disk_full)
+    (_, first_end), *_ = segment.lines()
+    segment.mark_delivered(first_end)
+    assert not segment.path.with_name(segment.path.name + ".offset").exists()
+    monkeypatch.setattr(_spool_segments, "_write_offset", write)  # room again
+    store.close()
+    assert "again" not in capsys.readouterr().err
+    _spool_segments._progress_in_memory.clear()  # the next process knows only what is on disk
+    (resumed,) = _spool_segments.SegmentStore(tmp_path / "traces", max_bytes=1 << 20, root=tmp_path).pending()
+    assert [line for line, _ in resumed.lines()] == [b'{"line":1}', b'{"line":2}']
