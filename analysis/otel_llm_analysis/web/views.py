@@ -24,6 +24,7 @@ from otel_llm_analysis import session_memory, summaries, traces, trends
 from otel_llm_analysis import Filters
 from otel_llm_analysis._filters import ratio
 from otel_llm_analysis.export import to_records
+from otel_llm_analysis.web.left_out import log_counts, unrecorded_cost
 from otel_llm_analysis.web.ranked import top_traces_bounded, trace_page
 
 Period = Literal["hour", "day", "week"]
@@ -175,6 +176,9 @@ def _kpi_values(store: Any, query: Query, filters: Filters) -> dict[str, Any]:
     values["total_tokens"] = total.total_tokens
     values["ttft_p95_ms"] = first[0].p95_ms if first else None
     values["unpriced_calls"], values["priced_calls"] = total.unpriced_calls, total.priced_calls
+    values["cost_unknown"] = _call(query, unrecorded_cost, store, filters, total.llm_calls)
+    if values["cost_unknown"]:  # calls the spans do not hold: what they used and cost is unknown, not 0
+        values.update(cost_usd=None, cost_per_call=None, total_tokens=None)
     return values
 
 
@@ -205,7 +209,9 @@ def kpi_view(store: Any, query: Query) -> dict[str, Any]:
 
     ``unpriced_calls`` counts the LLM calls with tokens whose model has no price and
     ``priced_calls`` those with a cost: the cost cards sum and divide over the priced
-    calls only, and the page says how many they leave out.
+    calls only, and the page says how many they leave out. ``cost_unknown`` says why
+    the tokens and cost are unknown (None) when the window's metric points record LLM
+    calls its spans do not hold (``left_out.unrecorded_cost``), else it is None.
     """
     filters = query.filters
     current = _kpi_values(store, query, filters)
@@ -228,6 +234,7 @@ def kpi_view(store: Any, query: Query) -> dict[str, Any]:
         "cards": cards,
         "unpriced_calls": current["unpriced_calls"],
         "priced_calls": current["priced_calls"],
+        "cost_unknown": current["cost_unknown"],
         "window": list(window) if window else None,
         "previous_window": list(previous_window) if previous_window else None,
     }
@@ -562,6 +569,9 @@ def logs_view(store: Any, query: Query) -> dict[str, Any]:
     """Log patterns and the newest records (``records``) at or above the query's severity (ERROR unless
     said), with its words when it gives some, of one service, logger or trace when it names them.
 
+    Both lists stop at ``log_limit``; ``records_total`` and ``patterns_total`` count all there are, so
+    the page says how many it does not list.
+
     Logs carry no project or model, so only the dates and those narrow them.
     """
     f, sources = query.filters, {"service": query.log_service, "logger": query.log_logger,
@@ -569,8 +579,10 @@ def logs_view(store: Any, query: Query) -> dict[str, Any]:
     rows = logs.log_patterns(store, query.log_severity, query.log_text, f.since, f.until, query.log_limit, **sources)
     records = logs.search_logs(store, query.log_text, query.log_severity, f.since, f.until, query.log_limit,
                                **sources)
+    records_total, patterns_total = log_counts(store, query.log_severity, query.log_text, f.since, f.until, **sources)
     return {"rows": _shown(rows, LOG_COLUMNS[1:], "pattern"), "severity": query.log_severity,
-            "records": _shown(records, LOG_RECORD_COLUMNS, "time")}
+            "records": _shown(records, LOG_RECORD_COLUMNS, "time"),
+            "records_total": records_total, "patterns_total": patterns_total}
 
 
 PROCESS_COLUMNS = (

@@ -542,6 +542,7 @@
   function exportOf(columns, rows, key) {
     return function () { return exported(columns, rows, [key || "key"]); };
   }
+  var UNRECORDED = { total_tokens: 1, cost_usd: 1, cost_per_call: 1 };  // the cards kpi_view's cost_unknown empties
   function renderKpis(parent, summary) {
     var s = section("summary", "Key figures", function () {
       return { columns: ["key", "label", "value", "previous", "change"], rows: summary.cards.map(function (c) {
@@ -561,11 +562,14 @@
       } else if (c.previous === 0 && c.value) change = "new: none in the previous period";
       var left = c.format === "usd" || c.format === "usd_1k" ? summary.unpriced_calls || 0 : 0;
       var made = current.llm_calls || 0, priced = summary.priced_calls || 0;
-      var missing = c.format === "usd" && left ? group(left, 0) + " unpriced LLM call" + (left === 1 ? "" : "s") +
+      // calls only metric points record: their tokens and cost are unknown, and the card says why (never $0)
+      var unknown = summary.cost_unknown && c.value === null && UNRECORDED[c.key];
+      var missing = unknown ? summary.cost_unknown :
+        c.format === "usd" && left ? group(left, 0) + " unpriced LLM call" + (left === 1 ? "" : "s") +
         " not included (no price known for their model)" :
         c.format === "usd_1k" && priced < made ? "per priced call: " + group(priced, 0) + " of " + group(made, 0) +
         " LLM calls have a cost" : "";
-      var shown = c.value === null && left ? "unpriced" : fmt(c.value, c.format);  // a long figure wraps, in smaller type
+      var shown = unknown ? "unknown" : c.value === null && left ? "unpriced" : fmt(c.value, c.format);  // a long figure wraps, in smaller type
       var card = el("div", { cls: "card", "data-kpi": c.key, "data-value": c.value === null ? "" : String(c.value) }, [
         el("div", { cls: "label", text: c.label }),
         el("div", { cls: "value" + (shown.length > 10 ? " long" : ""), text: shown }),
@@ -636,9 +640,20 @@
   function renderLogs(parent, data) {
     var block = el("div", { cls: "logs" });
     var s = renderTable(block, "logs", data);
-    var records = data.records || [];
-    var title = "Newest " + (data.severity || "ERROR") + "+ log records" + (logSources.text ? " holding “" + logSources.text + "”" : "");
+    var records = data.records || [], total = data.records_total === undefined ? records.length : data.records_total;
+    var patterns = data.patterns_total === undefined ? data.rows.length : data.patterns_total;
+    if (patterns > data.rows.length) {  // the commonest listed: the count of the others, never a silent cut
+      s.appendChild(el("p", { cls: "note said", text: "The " + group(data.rows.length, 0) + " commonest of " +
+        group(patterns, 0) + " patterns; " + group(patterns - data.rows.length, 0) + " rarer not listed." }));
+    }
+    var title = (total > records.length ? "Newest " + group(records.length, 0) + " of " + group(total, 0) + " " : "Newest ") +
+      (data.severity || "ERROR") + "+ log records" + (logSources.text ? " holding “" + logSources.text + "”" : "");
     var list = section("log-records", title, exportOf(LOG_RECORDS.columns, records, "time"));
+    if (total > records.length) {
+      list.appendChild(el("p", { cls: "note said", text: group(total - records.length, 0) + " older record" +
+        (total - records.length === 1 ? "" : "s") + " of this range not listed" + (LIVE ? ": search or narrow them above." :
+        ": otel-llm logs --search, or the dashboard (otel-llm serve), lists them.") }));
+    }
     list.appendChild(table(LOG_RECORDS.key.label, LOG_RECORDS.columns, records, { key: "time", keyFormat: "time", label: title }));
     block.appendChild(list);
     parent.appendChild(block);

@@ -1,0 +1,74 @@
+"""What a view's figures cannot hold, counted so the page says it instead of showing a part as the whole.
+
+Two cases the report and the dashboard meet:
+
+* LLM calls the spans do not hold. Calls, tokens and cost are read from
+  spans; an app exporting its GenAI metric points without spans (spans sampled
+  out, another SDK's traces not shipped) made calls the store knows of only
+  through those points. A window with such points and no LLM call in its spans
+  has a cost that is unknown, not $0.
+* Log records past the listed ones. The logs view lists the newest records and
+  the commonest patterns up to a limit; the counts of all of them in the window
+  say how many the list leaves out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from otel_llm import semconv
+from otel_llm_analysis._filters import Filters, fetch_dicts, time_window
+from otel_llm_analysis.logs import _where, masked_sql
+
+__all__ = ["LLM_METRICS", "llm_metric_points", "log_counts", "unrecorded_cost"]
+
+#: The GenAI metrics recorded once per LLM call (any producer's, otel-llm's own cost counter included):
+#: their points in a window mean calls were made there.
+LLM_METRICS = (semconv.METRIC_TOKEN_USAGE, semconv.METRIC_OPERATION_DURATION, semconv.METRIC_COST)
+
+
+def llm_metric_points(store: Any, filters: Filters) -> tuple[int, list[str]]:
+    """The points of :data:`LLM_METRICS` in the filters' time window, and the services they came from.
+
+    Metric points carry no project: a project filter does not narrow them; the
+    model filter does when the point names its requested model.
+    """
+    clauses, params = time_window("time", filters.since, filters.until)
+    names = ", ".join(f"'{name}'" for name in LLM_METRICS)
+    clauses.append(f"metric_name IN ({names})")
+    if filters.service is not None:
+        clauses.append("service_name = $service")
+        params["service"] = filters.service
+    if filters.model is not None:
+        clauses.append(f"attributes['{semconv.GEN_AI_REQUEST_MODEL}'] = $model")
+        params["model"] = filters.model
+    (row,) = fetch_dicts(store, "SELECT count(*) AS points, list_sort(list_distinct(list(service_name))) AS services "
+                                f"FROM metric_points WHERE {' AND '.join(clauses)}", params)
+    return row["points"], list(row["services"] or [])
+
+
+def unrecorded_cost(store: Any, filters: Filters, llm_calls: int) -> str | None:
+    """Why the cost of a window whose spans hold ``llm_calls`` LLM calls is unknown, or None when it is known.
+
+    Unknown when the spans hold no LLM call and the window has GenAI metric
+    points: those calls cost something the spans do not say.
+    """
+    if llm_calls:
+        return None
+    points, services = llm_metric_points(store, filters)
+    if not points:
+        return None
+    source = f" from {', '.join(services[:5])}{', …' if len(services) > 5 else ''}" if services else ""
+    return (f"unknown: not recorded in spans. {points:,} GenAI metric point{'s' if points != 1 else ''}{source} "
+            "record LLM calls here, but the spans hold none (traces sampled out or not shipped): "
+            "calls, tokens and cost are read from spans")
+
+
+def log_counts(store: Any, severity: str | int | None, text: str | None, since: Any, until: Any,
+               **sources: str | None) -> tuple[int, int]:
+    """(records, patterns) matching what ``logs.search_logs`` and ``logs.log_patterns`` list with these
+    arguments, without their limit."""
+    where, params = _where(text, severity, since, until, sources)
+    (row,) = fetch_dicts(store, f"SELECT count(*) AS records, count(DISTINCT {masked_sql()}) AS patterns "
+                                f"FROM logs WHERE {where}", params)
+    return row["records"], row["patterns"]
