@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from otel_llm_analysis import TraceStore, search_logs
+from otel_llm_analysis import Budget, TraceStore, search_logs
 from otel_llm_analysis.web.live import LiveStore
 from otel_llm_analysis.web.server import create_app
 from otel_llm_analysis.web.views import Query
@@ -79,3 +79,48 @@ def test_report_logs_count_the_error_records_and_patterns_it_does_not_list(tmp_p
     assert f"Newest 20 of {errors:,} ERROR+ log records" in said, said
     assert f"{errors - 20:,} older" in said, said
     watched.assert_clean(out.as_uri())
+
+
+def test_a_budget_whose_spend_is_unknown_says_so_on_the_page(tmp_path: Path, watched: Watched) -> None:
+    """``budget_status`` gives status "unknown" to a budget whose calls have no cost (a model without a
+    price): the page's badge read "undefined" under a bar at "$0 of $10 (0.0% used) · $10 left". And a
+    budget over a window whose calls only metric points record read "ok" at $0. Both now show an "unknown"
+    badge and say the spend is unknown and why, with no "$0 of"."""
+    generate(tmp_path / "data", seed=3, traces=60, days=3, end=datetime(2026, 11, 20))
+    budgets = (Budget(10.0, model="my-finetune-v2", name="finetune"), Budget(10.0, name="overall"))
+    query = Query(budgets=budgets, budget_month="2026-11", budget_as_of=date(2026, 11, 19))
+    with TraceStore(tmp_path / "all.duckdb") as store:
+        store.ingest(tmp_path / "data")
+        live = LiveStore(store)
+        rows = {r["budget"]: r for r in TestClient(create_app(live, query)).get("/api/budgets").json()["rows"]}
+        assert rows["finetune"]["status"] == "unknown" and rows["finetune"]["calls"] > 0, rows
+        with serving(live, query=query) as url:
+            page = watched.page
+            page.goto(url + "/")
+            wait_render(page, 0)
+            said = page.locator("[data-budget='finetune']").inner_text()
+            assert "unknown" in said and "undefined" not in said and "$0 of" not in said, said
+            watched.assert_clean(url + "/")
+    with TraceStore(tmp_path / "metrics.duckdb") as store:
+        store.ingest(tmp_path / "data" / "metrics.jsonl")
+        row = TestClient(create_app(LiveStore(store), query)).get("/api/budgets").json()["rows"][1]
+        assert row["budget"] == "overall" and row["status"] == "unknown", row
+        assert "not recorded in spans" in row["cost_unknown"], row
+
+
+def test_the_terminal_report_of_a_metrics_only_store_says_the_cost_is_unknown(tmp_path: Path) -> None:
+    """``print_report`` (the end of ``otel-llm demo``) read "0 tokens · cost $0" and a budget "spent $0 (0.0%)
+    · ok" for a store whose calls only metric points record; it says tokens, cost and the spend are unknown."""
+    from rich.console import Console
+
+    from otel_llm_analysis.report import print_report
+
+    generate(tmp_path / "data", seed=3, traces=30, days=3, end=datetime(2026, 11, 20))
+    with TraceStore(tmp_path / "metrics.duckdb") as store:
+        store.ingest(tmp_path / "data" / "metrics.jsonl")
+        console = Console(width=200, record=True, file=open("/dev/null", "w"))
+        print_report(store, console, monthly_budget=50.0, month="2026-11")
+    text = console.export_text()
+    assert "cost $0" not in text and "tokens and cost unknown: not recorded in spans" in text, text
+    said = " ".join(text[text.index("budget "):].split())
+    assert "spent unknown · unknown" in said and "· ok" not in said and "not recorded in spans" in said, said

@@ -305,8 +305,9 @@ def budgets_view(store: Any, query: Query) -> dict[str, Any]:
     """Each budget's month so far (ok < 70 % <= warning < 90 % <= critical), projection and run-out day.
 
     Each row also counts the month's LLM calls in the budget's scope whose model has no
-    price (``unpriced_calls``): the spend cannot include them; and what is left of it
-    (``remaining_usd``, below 0 when over).
+    price (``unpriced_calls``): the spend cannot include them; what is left of it
+    (``remaining_usd``, below 0 when over); and ``cost_unknown``, why the spend is
+    unknown when only metric points record the month's calls (``left_out.unrecorded_cost``).
     """
     if not query.budgets:
         return {"rows": [], "month": query.budget_month}
@@ -321,6 +322,10 @@ def budgets_view(store: Any, query: Query) -> dict[str, Any]:
     for row, record in zip(rows, records):  # their spend sums priced calls: say how many calls it cannot count
         record["unpriced_calls"] = _call(query, summaries.totals, store, budget_filters(row)).unpriced_calls
         record["remaining_usd"] = row.monthly_usd - row.spent  # below 0: that much over
+        # calls metric points record and spans do not hold: their spend is unknown, not the $0 summed
+        record["cost_unknown"] = _call(query, unrecorded_cost, store, budget_filters(row), row.calls)
+        if record["cost_unknown"]:  # as budget_status says of calls without a cost: unknown, never ok
+            record["status"] = "unknown"
     return {"rows": records, "month": rows[0].month, "as_of": rows[0].as_of}
 
 

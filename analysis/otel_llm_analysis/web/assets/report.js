@@ -593,22 +593,27 @@
       s.appendChild(el("p", { cls: "empty", text: "No budget set: add --monthly 50 or --budgets budgets.yaml (ok below 70 %, warning 70–90 %, critical from 90 %)." }));
     }
     rows.forEach(function (b) {
-      var symbol = { ok: "✓ ok", warning: "! warning", critical: "✕ critical" }[b.status];
+      var symbol = { ok: "✓ ok", warning: "! warning", critical: "✕ critical", unknown: "? unknown" }[b.status];
+      // a spend of calls none of which has a cost (no price known, or only metric points record them) is not $0
+      var unknown = b.status === "unknown";
       var used = b.percent_used.toFixed(1);  // past 100 % the meter's range grows to hold it (valuenow ≤ valuemax)
       var bar = el("div", { cls: "bar", role: "meter", "aria-label": b.budget + " budget used", "aria-valuenow": used,
-                            "aria-valuetext": used + "% used", "aria-valuemin": "0",
+                            "aria-valuetext": unknown ? "spend unknown" : used + "% used", "aria-valuemin": "0",
                             "aria-valuemax": b.percent_used > 100 ? used : "100" },
                    [el("div", { cls: "fill", style: "width:" + Math.min(100, b.percent_used).toFixed(2) + "%" }),
                     el("div", { cls: "tick", style: "left:70%" }), el("div", { cls: "tick", style: "left:90%" })]);
       var row = el("div", { cls: "budget status-" + b.status, "data-budget": b.budget, "data-status": b.status }, [
         el("div", { cls: "name" }, [b.budget + " ", el("span", { cls: "badge " + b.status, text: symbol })]),
         bar,
-        el("div", { cls: "detail", text: usd(b.spent) + " of " + usd(b.monthly_usd) + " (" + b.percent_used.toFixed(1) +
+        el("div", { cls: "detail", text: (unknown ? "spend unknown of " + usd(b.monthly_usd) + (b.cost_unknown ? "" :
+          ": none of the month's " + group(b.calls, 0) + " LLM call" + (b.calls === 1 ? "" : "s") + " has a cost") :
+          usd(b.spent) + " of " + usd(b.monthly_usd) + " (" + b.percent_used.toFixed(1) +
           "% used) · " + (b.remaining_usd < 0 ? usd(-b.remaining_usd) + " over" : usd(b.remaining_usd) + " left") +
           " · projected month-end " + usd(b.projected_month_end) + " · " +
-          (b.runs_out_on ? "runs out on " + b.runs_out_on : "does not run out this month") +
+          (b.runs_out_on ? "runs out on " + b.runs_out_on : "does not run out this month")) +
           (b.unpriced_calls ? " · " + group(b.unpriced_calls, 0) + " unpriced LLM call" + (b.unpriced_calls === 1 ? "" : "s") +
-           " not in the spend (no price known for their model)" : "") })]);
+           " not in the spend (no price known for their model)" : "") +
+          (b.cost_unknown ? " · " + b.cost_unknown : "") })]);
       s.appendChild(row);
     });
     parent.appendChild(s);
