@@ -78,6 +78,9 @@ def test_report_logs_count_the_error_records_and_patterns_it_does_not_list(tmp_p
     said = page.locator("#view-log-records").inner_text()
     assert f"Newest 20 of {errors:,} ERROR+ log records" in said, said
     assert f"{errors - 20:,} older" in said, said
+    # the records' times are UTC as every time column's: the key column's header says so too
+    headers = page.eval_on_selector_all("#view-log-records th", "els => els.map(e => e.textContent)")
+    assert headers[0] == "Time (UTC)", headers
     watched.assert_clean(out.as_uri())
 
 

@@ -456,7 +456,9 @@
   function table(keyTitle, columns, rows, opts) {
     opts = opts || {};
     var body = el("tbody");
-    var head = el("tr", {}, [sortable(el("th", { text: keyTitle }), body, 0, opts.keyFormat)].concat(columns.map(function (c, i) {
+    // a key column of times (the log records') says UTC as the time columns do, unless its label does
+    var keyHead = opts.keyFormat === "time" && !/UTC/.test(keyTitle) ? keyTitle + " (UTC)" : keyTitle;
+    var head = el("tr", {}, [sortable(el("th", { text: keyHead }), body, 0, opts.keyFormat)].concat(columns.map(function (c, i) {
       // times are UTC (as the date filters' days): a header says so, not to be read as local time
       return sortable(el("th", { text: c.label + (c.format === "time" ? " (UTC)" : ""), cls: c.format === "text" ? "text" : "" }),
                       body, i + 1, c.format);
