@@ -269,16 +269,23 @@ def trends_view(store: Any, query: Query) -> dict[str, Any]:
     bounded = replace(filters, since=since, until=until)
     points = _call(query, trends.series, store, period, bounded)  # in a build: also a model's own chart
     by_model = summaries.summary(store, "model", replace(bounded, calls_only=True), traces=False)
-    models = [row.key for row in by_model if row.llm_calls and row.cost_usd]
+    # the calls without a model (key None) cannot be filtered to - model=None is every call - so they
+    # stack in the remainder with the models past STACKED_MODELS
+    models = [row.key for row in by_model if row.llm_calls and row.cost_usd and row.key is not None]
+    unnamed = any(row.key is None and row.llm_calls and row.cost_usd for row in by_model)
     unpriced = [row.key for row in by_model if row.llm_calls and row.cost_usd is None]  # no cost to stack
     cost_by_model = []
     for index, model in enumerate(models[:STACKED_MODELS]):
         per_model = _call(query, trends.series, store, period, replace(bounded, model=model))
         cost_by_model.append({"model": model, "color": PALETTE[index], "cost_usd": [p.cost_usd for p in per_model]})
-    if len(models) > STACKED_MODELS:
+    others = len(models) - len(cost_by_model)
+    if others or unnamed:
         # a model's period of unpriced calls only has no cost (None): it adds nothing to the stack
         stacked = [sum(v or 0.0 for v in values) for values in zip(*(s["cost_usd"] for s in cost_by_model))]
-        cost_by_model.append({"model": f"{len(models) - STACKED_MODELS} other models", "color": "#999999",
+        stacked = stacked or [0.0] * len(points)
+        label = " and ".join(([f"{others} other model{'s' if others != 1 else ''}"] if others else [])
+                             + (["calls without a model"] if unnamed else []))
+        cost_by_model.append({"model": label, "color": "#999999",
                               "cost_usd": [None if p.cost_usd is None else max(0.0, p.cost_usd - top)
                                            for p, top in zip(points, stacked)]})
     daily = points if period == "day" else _call(query, trends.series, store, "day", bounded)
