@@ -127,3 +127,20 @@ def test_the_terminal_report_of_a_metrics_only_store_says_the_cost_is_unknown(tm
     assert "cost $0" not in text and "tokens and cost unknown: not recorded in spans" in text, text
     said = " ".join(text[text.index("budget "):].split())
     assert "spent unknown · unknown" in said and "· ok" not in said and "not recorded in spans" in said, said
+
+
+def test_a_project_without_calls_beside_projects_with_calls_costs_zero_not_unknown(tmp_path: Path) -> None:
+    """Metric points carry no project: a project with no LLM call in a window whose other projects' calls
+    are in spans read "unknown: not recorded in spans", the service's metric points taken for its own.
+    Spans do record calls there, so that project's $0 is known; only a window whose spans hold no call
+    of any project has its cost unknown."""
+    from otel_llm_analysis import Filters
+    from otel_llm_analysis.web.left_out import unrecorded_cost
+
+    generate(tmp_path / "data", seed=3, traces=30, days=3, end=datetime(2026, 11, 20))
+    with TraceStore(tmp_path / "all.duckdb") as store:
+        store.ingest(tmp_path / "data")
+        assert unrecorded_cost(store, Filters(project="no-calls-here"), 0) is None
+    with TraceStore(tmp_path / "metrics.duckdb") as store:
+        store.ingest(tmp_path / "data" / "metrics.jsonl")
+        assert "not recorded in spans" in unrecorded_cost(store, Filters(project="no-calls-here"), 0)

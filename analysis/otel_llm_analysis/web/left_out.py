@@ -14,11 +14,13 @@ Two cases the report and the dashboard meet:
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from otel_llm import semconv
 from otel_llm_analysis._filters import Filters, fetch_dicts, time_window
 from otel_llm_analysis.logs import _where, masked_sql
+from otel_llm_analysis.summaries import totals
 
 __all__ = ["LLM_METRICS", "llm_metric_points", "log_counts", "unrecorded_cost"]
 
@@ -51,9 +53,13 @@ def unrecorded_cost(store: Any, filters: Filters, llm_calls: int) -> str | None:
     """Why the cost of a window whose spans hold ``llm_calls`` LLM calls is unknown, or None when it is known.
 
     Unknown when the spans hold no LLM call and the window has GenAI metric
-    points: those calls cost something the spans do not say.
+    points: those calls cost something the spans do not say. Metric points carry
+    no project, so a project's window is unknown only when no project's calls
+    are in its spans: where spans record other projects' calls, its $0 is known.
     """
     if llm_calls:
+        return None
+    if filters.project is not None and totals(store, replace(filters, project=None)).llm_calls:
         return None
     points, services = llm_metric_points(store, filters)
     if not points:
