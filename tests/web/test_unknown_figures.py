@@ -144,3 +144,30 @@ def test_a_project_without_calls_beside_projects_with_calls_costs_zero_not_unkno
     with TraceStore(tmp_path / "metrics.duckdb") as store:
         store.ingest(tmp_path / "data" / "metrics.jsonl")
         assert "not recorded in spans" in unrecorded_cost(store, Filters(project="no-calls-here"), 0)
+
+
+def test_an_idle_window_whose_cumulative_points_repeat_costs_zero_not_unknown(tmp_path: Path) -> None:
+    """A cumulative series is exported again and again with the same count while its process is idle:
+    a window holding only such repeats had no call, yet read "cost unknown: not recorded in spans". Only
+    points that grew in the window (a delta's, a cumulative series' growth or its start) mean calls."""
+    import re
+
+    from otel_llm_analysis import Filters
+    from otel_llm_analysis.web.left_out import unrecorded_cost
+
+    generate(tmp_path / "data", seed=3, traces=30, days=3, end=datetime(2026, 11, 20))
+    metrics = tmp_path / "data" / "metrics.jsonl"
+    last = metrics.read_text().splitlines()[-1]
+    day = 86_400 * 10**9
+    repeat = re.sub(r'"timeUnixNano":"(\d+)"', lambda m: f'"timeUnixNano":"{int(m.group(1)) + day}"', last)
+    assert repeat != last
+    metrics.write_text(metrics.read_text() + repeat + "\n")  # the same counts a day later: no call made
+    with TraceStore(tmp_path / "metrics.duckdb") as store:
+        store.ingest(metrics)
+        idle = Filters(since=datetime(2026, 11, 20), until=datetime(2026, 11, 21))
+        assert store.query("SELECT count(*) FROM metric_points WHERE time >= ? AND time < ?",
+                           [idle.since, idle.until])[0][0] > 0
+        assert unrecorded_cost(store, idle, 0) is None
+        for since in (datetime(2026, 11, 17), datetime(2026, 11, 19)):  # a day's one point per series grew too
+            busy = Filters(since=since, until=datetime(2026, 11, 20))
+            assert "not recorded in spans" in unrecorded_cost(store, busy, 0), busy

@@ -29,23 +29,39 @@ __all__ = ["LLM_METRICS", "llm_metric_points", "log_counts", "unrecorded_cost"]
 LLM_METRICS = (semconv.METRIC_TOKEN_USAGE, semconv.METRIC_OPERATION_DURATION, semconv.METRIC_COST)
 
 
-def llm_metric_points(store: Any, filters: Filters) -> tuple[int, list[str]]:
-    """The points of :data:`LLM_METRICS` in the filters' time window, and the services they came from.
+#: Each point's growth: a delta point's own value, a cumulative one's rise since the point before it in its
+#: series (a series' first point: all it counted since its start). Histograms count calls, sums add up.
+_GROWTH = """
+WITH points AS (
+    SELECT service_name, time, coalesce(count, value) - CASE WHEN temporality = 'delta' THEN 0 ELSE coalesce(
+               lag(coalesce(count, value)) OVER (PARTITION BY metric_name, resource_attributes, attributes,
+                                                 start_time ORDER BY time), 0) END AS grew
+    FROM metric_points WHERE {series}
+)
+SELECT count(*) AS points, list_sort(list_distinct(list(service_name))) AS services
+FROM points WHERE grew > 0 AND {window}
+"""
 
-    Metric points carry no project: a project filter does not narrow them; the
-    model filter does when the point names its requested model.
+
+def llm_metric_points(store: Any, filters: Filters) -> tuple[int, list[str]]:
+    """The points of :data:`LLM_METRICS` that grew in the filters' time window, and their services.
+
+    A cumulative series is exported again with the same count while its
+    process is idle: such a repeat is no call, so only growth counts. Metric
+    points carry no project: a project filter does not narrow them; the model
+    filter does when the point names its requested model.
     """
-    clauses, params = time_window("time", filters.since, filters.until)
+    window, params = time_window("time", filters.since, filters.until)
     names = ", ".join(f"'{name}'" for name in LLM_METRICS)
-    clauses.append(f"metric_name IN ({names})")
+    series = [f"metric_name IN ({names})"]
     if filters.service is not None:
-        clauses.append("service_name = $service")
+        series.append("service_name = $service")
         params["service"] = filters.service
     if filters.model is not None:
-        clauses.append(f"attributes['{semconv.GEN_AI_REQUEST_MODEL}'] = $model")
+        series.append(f"attributes['{semconv.GEN_AI_REQUEST_MODEL}'] = $model")
         params["model"] = filters.model
-    (row,) = fetch_dicts(store, "SELECT count(*) AS points, list_sort(list_distinct(list(service_name))) AS services "
-                                f"FROM metric_points WHERE {' AND '.join(clauses)}", params)
+    sql = _GROWTH.format(series=" AND ".join(series), window=" AND ".join(window) or "TRUE")
+    (row,) = fetch_dicts(store, sql, params)
     return row["points"], list(row["services"] or [])
 
 
@@ -66,7 +82,7 @@ def unrecorded_cost(store: Any, filters: Filters, llm_calls: int) -> str | None:
         return None
     source = f" from {', '.join(services[:5])}{', …' if len(services) > 5 else ''}" if services else ""
     return (f"unknown: not recorded in spans. {points:,} GenAI metric point{'s' if points != 1 else ''}{source} "
-            "record LLM calls here, but the spans hold none (traces sampled out or not shipped): "
+            "count LLM calls made here, but the spans hold none (traces sampled out or not shipped): "
             "calls, tokens and cost are read from spans")
 
 
