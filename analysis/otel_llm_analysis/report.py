@@ -44,7 +44,8 @@ def print_report(store: Any, console: Any = None, *, monthly_budget: float | Non
     total = totals(store)
     first = time_to_first_token(store)
 
-    unrecorded = unrecorded_cost(store, Filters(), total.llm_calls)  # calls only metric points record: not $0
+    said = unrecorded_cost(store, Filters(), total.llm_calls)  # calls only metric points record: not $0
+    unrecorded = said and escape(visible(said))  # it names services: say() reads markup
     say(console, [f"{total.traces:,} traces", f"{total.llm_calls:,} LLM calls",
                   f"tokens and cost {unrecorded}" if unrecorded else f"{total.total_tokens:,} tokens",
                   *([] if unrecorded else [f"cost {format_value('cost_usd', total.cost_usd)}"])])
@@ -71,6 +72,7 @@ def print_report(store: Any, console: Any = None, *, monthly_budget: float | Non
         month = month or catalog(store).newest_month
         for status in budget_status(store, [Budget(monthly_budget)], month):
             unknown = unrecorded_cost(store, budget_filters(status), status.calls)
+            unknown = unknown and escape(visible(unknown))
             if unknown:  # as budget_status says of calls without a cost: unknown, never ok
                 status = replace(status, status="unknown")
             style = STATUS_STYLE.get(status.status, "")

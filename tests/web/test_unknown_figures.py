@@ -171,3 +171,21 @@ def test_an_idle_window_whose_cumulative_points_repeat_costs_zero_not_unknown(tm
         for since in (datetime(2026, 11, 17), datetime(2026, 11, 19)):  # a day's one point per series grew too
             busy = Filters(since=since, until=datetime(2026, 11, 20))
             assert "not recorded in spans" in unrecorded_cost(store, busy, 0), busy
+
+
+def test_the_terminal_report_prints_service_names_as_text_not_markup(tmp_path: Path) -> None:
+    """The "cost unknown" sentence names the services whose metric points count the calls; print_report
+    prints through Rich markup, so a service named "[/bold]api" stopped the report with a MarkupError."""
+    from rich.console import Console
+
+    from otel_llm_analysis.report import print_report
+
+    generate(tmp_path / "data", seed=3, traces=30, days=3, end=datetime(2026, 11, 20))
+    metrics = tmp_path / "data" / "metrics.jsonl"
+    metrics.write_text(metrics.read_text().replace('"stringValue":"rag-api"', '"stringValue":"[/bold]rag-api"'))
+    with TraceStore(tmp_path / "metrics.duckdb") as store:
+        store.ingest(metrics)
+        console = Console(width=200, record=True, file=open("/dev/null", "w"))
+        print_report(store, console, monthly_budget=50.0, month="2026-11")
+    text = " ".join(console.export_text().split())
+    assert "[/bold]rag-api" in text, text
