@@ -9,13 +9,16 @@ wrapped mid-phrase) and the per-model table names any column it has to hide.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+from otel_llm_analysis import Filters
 from otel_llm_analysis.budgets import Budget, budget_status
 from otel_llm_analysis._catalog import catalog
 from otel_llm_analysis.qa import quality
 from otel_llm_analysis.summaries import summary, time_to_first_token, totals
 from otel_llm_analysis.terminal import STATUS_STYLE, format_value, say, table, visible
+from otel_llm_analysis.web.left_out import unrecorded_cost
 from otel_llm_analysis.web.views import budget_filters
 
 __all__ = ["MODEL_COLUMNS", "print_report"]
@@ -41,8 +44,11 @@ def print_report(store: Any, console: Any = None, *, monthly_budget: float | Non
     total = totals(store)
     first = time_to_first_token(store)
 
-    say(console, [f"{total.traces:,} traces", f"{total.llm_calls:,} LLM calls", f"{total.total_tokens:,} tokens",
-                  f"cost {format_value('cost_usd', total.cost_usd)}"])
+    said = unrecorded_cost(store, Filters(), total.llm_calls)  # calls only metric points record: not $0
+    unrecorded = said and escape(visible(said))  # it names services: say() reads markup
+    say(console, [f"{total.traces:,} traces", f"{total.llm_calls:,} LLM calls",
+                  f"tokens and cost {unrecorded}" if unrecorded else f"{total.total_tokens:,} tokens",
+                  *([] if unrecorded else [f"cost {format_value('cost_usd', total.cost_usd)}"])])
     latency = [f"LLM calls: {format_value('error_rate', total.error_rate)} failed",
                f"latency p50 {format_value('p50_ms', total.p50_ms)} ms, p95 {format_value('p95_ms', total.p95_ms)} ms"]
     if first and first[0].streams:
@@ -65,12 +71,18 @@ def print_report(store: Any, console: Any = None, *, monthly_budget: float | Non
     if monthly_budget is not None:
         month = month or catalog(store).newest_month
         for status in budget_status(store, [Budget(monthly_budget)], month):
+            unknown = unrecorded_cost(store, budget_filters(status), status.calls)
+            unknown = unknown and escape(visible(unknown))
+            if unknown:  # as budget_status says of calls without a cost: unknown, never ok
+                status = replace(status, status="unknown")
             style = STATUS_STYLE.get(status.status, "")
             left_out = totals(store, budget_filters(status)).unpriced_calls  # the spend sums priced calls only
             unpriced = [f"{left_out:,} unpriced LLM call{'s' if left_out != 1 else ''} not in the spend"]
             console.print()
             say(console, [f"budget {format_value('monthly_usd', status.monthly_usd)} for {status.month}",
+                 "spent unknown" if status.status == "unknown" else  # no call of the month has a cost
                  f"spent {format_value('spent', status.spent)} ({status.percent_used:.1f}%)",
                  f"[{style}]{status.status}[/]" if style else status.status,
-                 f"month-end ≈ {format_value('projected_month_end', status.projected_month_end)}",
-                 *(unpriced if left_out else [])])
+                 *([] if status.status == "unknown" else
+                   [f"month-end ≈ {format_value('projected_month_end', status.projected_month_end)}"]),
+                 *(unpriced if left_out else []), *([f"spend {unknown}"] if unknown else [])])

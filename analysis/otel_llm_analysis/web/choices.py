@@ -18,10 +18,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from otel_llm_analysis import summaries
+from otel_llm_analysis import summaries, trends
 from otel_llm_analysis import Filters
 from otel_llm_analysis._filters import connection, time_window
-from otel_llm_analysis.web.views import resolved_window
 
 ALL = ""  # the choice "every project" / "every model" / "the whole window"
 
@@ -104,8 +103,8 @@ SIGNALS = (("spans", "start_time"), ("logs", "time"), ("metric_points", "time"))
 
 
 def records_window(store: Any, base: Filters) -> tuple[datetime, datetime] | None:
-    """[first day, day after the last day] of the spans, logs and metric points within ``base``'s dates
-    (``base``'s own ends where it has them); None when there are none."""
+    """[first day, day after the last day] of the spans, logs and metric points within ``base``'s dates,
+    cut to ``base``'s ends; None when there are none."""
     parts, params = [], {}
     for table, column in SIGNALS:
         clauses, params = time_window(column, base.since, base.until)
@@ -117,13 +116,26 @@ def records_window(store: Any, base: Filters) -> tuple[datetime, datetime] | Non
         return None
     start = datetime.combine(first.date(), datetime.min.time())
     end = datetime.combine(last.date(), datetime.min.time()) + timedelta(days=1)
-    return base.since or start, base.until or end
+    return max(start, base.since or start), min(end, base.until or end)
+
+
+def held_days(store: Any, base: Filters) -> tuple[datetime, datetime] | None:
+    """[first day, day after the last day] of the LLM calls within ``base`` (cut to its ends), else of
+    whatever the store holds there; None when it holds nothing there.
+
+    The presets end with the data's last day, not the window's: a report asked for November of data
+    ending on the 19th offers the last day and week up to the 19th, not empty days named "of the data".
+    """
+    days = [p.period for p in trends.series(store, "day", base) if p.calls]  # zero-filled over base's window
+    if not days:
+        return records_window(store, base)
+    return max(days[0], base.since or days[0]), min(days[-1] + timedelta(days=1), base.until or datetime.max)
 
 
 def choices(store: Any, base: Filters) -> Choices:
     """Date ranges of the data's window (the LLM calls', else the days of whatever the store holds: a store
     of logs alone has dates too), projects by cost, models (as requested) by cost."""
-    window = resolved_window(store, base) or records_window(store, base)
+    window = held_days(store, base)
     projects = [r.key for r in summaries.summary(store, "project", base) if r.key is not None]
     models = [r.key for r in summaries.summary(store, "model", replace(base, calls_only=True), traces=False)
               if r.key is not None and r.llm_calls]
@@ -138,4 +150,5 @@ def range_filters(base: Filters, choice: DateRange, project: str | None, model: 
                    project=project or base.project, model=model or base.model)
 
 
-__all__ = ["ALL", "Choices", "DateRange", "choices", "covered", "date_ranges", "range_filters", "records_window"]
+__all__ = ["ALL", "Choices", "DateRange", "choices", "covered", "date_ranges", "held_days", "range_filters",
+           "records_window"]

@@ -24,6 +24,7 @@ from otel_llm_analysis import session_memory, summaries, traces, trends
 from otel_llm_analysis import Filters
 from otel_llm_analysis._filters import ratio
 from otel_llm_analysis.export import to_records
+from otel_llm_analysis.web.left_out import log_counts, unrecorded_cost
 from otel_llm_analysis.web.ranked import top_traces_bounded, trace_page
 
 Period = Literal["hour", "day", "week"]
@@ -175,6 +176,9 @@ def _kpi_values(store: Any, query: Query, filters: Filters) -> dict[str, Any]:
     values["total_tokens"] = total.total_tokens
     values["ttft_p95_ms"] = first[0].p95_ms if first else None
     values["unpriced_calls"], values["priced_calls"] = total.unpriced_calls, total.priced_calls
+    values["cost_unknown"] = _call(query, unrecorded_cost, store, filters, total.llm_calls)
+    if values["cost_unknown"]:  # calls the spans do not hold: what they used and cost is unknown, not 0
+        values.update(cost_usd=None, cost_per_call=None, total_tokens=None)
     return values
 
 
@@ -205,7 +209,9 @@ def kpi_view(store: Any, query: Query) -> dict[str, Any]:
 
     ``unpriced_calls`` counts the LLM calls with tokens whose model has no price and
     ``priced_calls`` those with a cost: the cost cards sum and divide over the priced
-    calls only, and the page says how many they leave out.
+    calls only, and the page says how many they leave out. ``cost_unknown`` says why
+    the tokens and cost are unknown (None) when the window's metric points record LLM
+    calls its spans do not hold (``left_out.unrecorded_cost``), else it is None.
     """
     filters = query.filters
     current = _kpi_values(store, query, filters)
@@ -228,6 +234,7 @@ def kpi_view(store: Any, query: Query) -> dict[str, Any]:
         "cards": cards,
         "unpriced_calls": current["unpriced_calls"],
         "priced_calls": current["priced_calls"],
+        "cost_unknown": current["cost_unknown"],
         "window": list(window) if window else None,
         "previous_window": list(previous_window) if previous_window else None,
     }
@@ -262,16 +269,23 @@ def trends_view(store: Any, query: Query) -> dict[str, Any]:
     bounded = replace(filters, since=since, until=until)
     points = _call(query, trends.series, store, period, bounded)  # in a build: also a model's own chart
     by_model = summaries.summary(store, "model", replace(bounded, calls_only=True), traces=False)
-    models = [row.key for row in by_model if row.llm_calls and row.cost_usd]
+    # the calls without a model (key None) cannot be filtered to - model=None is every call - so they
+    # stack in the remainder with the models past STACKED_MODELS
+    models = [row.key for row in by_model if row.llm_calls and row.cost_usd and row.key is not None]
+    unnamed = any(row.key is None and row.llm_calls and row.cost_usd for row in by_model)
     unpriced = [row.key for row in by_model if row.llm_calls and row.cost_usd is None]  # no cost to stack
     cost_by_model = []
     for index, model in enumerate(models[:STACKED_MODELS]):
         per_model = _call(query, trends.series, store, period, replace(bounded, model=model))
         cost_by_model.append({"model": model, "color": PALETTE[index], "cost_usd": [p.cost_usd for p in per_model]})
-    if len(models) > STACKED_MODELS:
+    others = len(models) - len(cost_by_model)
+    if others or unnamed:
         # a model's period of unpriced calls only has no cost (None): it adds nothing to the stack
         stacked = [sum(v or 0.0 for v in values) for values in zip(*(s["cost_usd"] for s in cost_by_model))]
-        cost_by_model.append({"model": f"{len(models) - STACKED_MODELS} other models", "color": "#999999",
+        stacked = stacked or [0.0] * len(points)
+        label = " and ".join(([f"{others} other model{'s' if others != 1 else ''}"] if others else [])
+                             + (["calls without a model"] if unnamed else []))
+        cost_by_model.append({"model": label, "color": "#999999",
                               "cost_usd": [None if p.cost_usd is None else max(0.0, p.cost_usd - top)
                                            for p, top in zip(points, stacked)]})
     daily = points if period == "day" else _call(query, trends.series, store, "day", bounded)
@@ -298,8 +312,9 @@ def budgets_view(store: Any, query: Query) -> dict[str, Any]:
     """Each budget's month so far (ok < 70 % <= warning < 90 % <= critical), projection and run-out day.
 
     Each row also counts the month's LLM calls in the budget's scope whose model has no
-    price (``unpriced_calls``): the spend cannot include them; and what is left of it
-    (``remaining_usd``, below 0 when over).
+    price (``unpriced_calls``): the spend cannot include them; what is left of it
+    (``remaining_usd``, below 0 when over); and ``cost_unknown``, why the spend is
+    unknown when only metric points record the month's calls (``left_out.unrecorded_cost``).
     """
     if not query.budgets:
         return {"rows": [], "month": query.budget_month}
@@ -314,6 +329,10 @@ def budgets_view(store: Any, query: Query) -> dict[str, Any]:
     for row, record in zip(rows, records):  # their spend sums priced calls: say how many calls it cannot count
         record["unpriced_calls"] = _call(query, summaries.totals, store, budget_filters(row)).unpriced_calls
         record["remaining_usd"] = row.monthly_usd - row.spent  # below 0: that much over
+        # calls metric points record and spans do not hold: their spend is unknown, not the $0 summed
+        record["cost_unknown"] = _call(query, unrecorded_cost, store, budget_filters(row), row.calls)
+        if record["cost_unknown"]:  # as budget_status says of calls without a cost: unknown, never ok
+            record["status"] = "unknown"
     return {"rows": records, "month": rows[0].month, "as_of": rows[0].as_of}
 
 
@@ -562,6 +581,9 @@ def logs_view(store: Any, query: Query) -> dict[str, Any]:
     """Log patterns and the newest records (``records``) at or above the query's severity (ERROR unless
     said), with its words when it gives some, of one service, logger or trace when it names them.
 
+    Both lists stop at ``log_limit``; ``records_total`` and ``patterns_total`` count all there are, so
+    the page says how many it does not list.
+
     Logs carry no project or model, so only the dates and those narrow them.
     """
     f, sources = query.filters, {"service": query.log_service, "logger": query.log_logger,
@@ -569,8 +591,10 @@ def logs_view(store: Any, query: Query) -> dict[str, Any]:
     rows = logs.log_patterns(store, query.log_severity, query.log_text, f.since, f.until, query.log_limit, **sources)
     records = logs.search_logs(store, query.log_text, query.log_severity, f.since, f.until, query.log_limit,
                                **sources)
+    records_total, patterns_total = log_counts(store, query.log_severity, query.log_text, f.since, f.until, **sources)
     return {"rows": _shown(rows, LOG_COLUMNS[1:], "pattern"), "severity": query.log_severity,
-            "records": _shown(records, LOG_RECORD_COLUMNS, "time")}
+            "records": _shown(records, LOG_RECORD_COLUMNS, "time"),
+            "records_total": records_total, "patterns_total": patterns_total}
 
 
 PROCESS_COLUMNS = (

@@ -456,7 +456,9 @@
   function table(keyTitle, columns, rows, opts) {
     opts = opts || {};
     var body = el("tbody");
-    var head = el("tr", {}, [sortable(el("th", { text: keyTitle }), body, 0, opts.keyFormat)].concat(columns.map(function (c, i) {
+    // a key column of times (the log records') says UTC as the time columns do, unless its label does
+    var keyHead = opts.keyFormat === "time" && !/UTC/.test(keyTitle) ? keyTitle + " (UTC)" : keyTitle;
+    var head = el("tr", {}, [sortable(el("th", { text: keyHead }), body, 0, opts.keyFormat)].concat(columns.map(function (c, i) {
       // times are UTC (as the date filters' days): a header says so, not to be read as local time
       return sortable(el("th", { text: c.label + (c.format === "time" ? " (UTC)" : ""), cls: c.format === "text" ? "text" : "" }),
                       body, i + 1, c.format);
@@ -542,6 +544,7 @@
   function exportOf(columns, rows, key) {
     return function () { return exported(columns, rows, [key || "key"]); };
   }
+  var UNRECORDED = { total_tokens: 1, cost_usd: 1, cost_per_call: 1 };  // the cards kpi_view's cost_unknown empties
   function renderKpis(parent, summary) {
     var s = section("summary", "Key figures", function () {
       return { columns: ["key", "label", "value", "previous", "change"], rows: summary.cards.map(function (c) {
@@ -561,11 +564,14 @@
       } else if (c.previous === 0 && c.value) change = "new: none in the previous period";
       var left = c.format === "usd" || c.format === "usd_1k" ? summary.unpriced_calls || 0 : 0;
       var made = current.llm_calls || 0, priced = summary.priced_calls || 0;
-      var missing = c.format === "usd" && left ? group(left, 0) + " unpriced LLM call" + (left === 1 ? "" : "s") +
+      // calls only metric points record: their tokens and cost are unknown, and the card says why (never $0)
+      var unknown = summary.cost_unknown && c.value === null && UNRECORDED[c.key];
+      var missing = unknown ? summary.cost_unknown :
+        c.format === "usd" && left ? group(left, 0) + " unpriced LLM call" + (left === 1 ? "" : "s") +
         " not included (no price known for their model)" :
         c.format === "usd_1k" && priced < made ? "per priced call: " + group(priced, 0) + " of " + group(made, 0) +
         " LLM calls have a cost" : "";
-      var shown = c.value === null && left ? "unpriced" : fmt(c.value, c.format);  // a long figure wraps, in smaller type
+      var shown = unknown ? "unknown" : c.value === null && left ? "unpriced" : fmt(c.value, c.format);  // a long figure wraps, in smaller type
       var card = el("div", { cls: "card", "data-kpi": c.key, "data-value": c.value === null ? "" : String(c.value) }, [
         el("div", { cls: "label", text: c.label }),
         el("div", { cls: "value" + (shown.length > 10 ? " long" : ""), text: shown }),
@@ -589,22 +595,27 @@
       s.appendChild(el("p", { cls: "empty", text: "No budget set: add --monthly 50 or --budgets budgets.yaml (ok below 70 %, warning 70–90 %, critical from 90 %)." }));
     }
     rows.forEach(function (b) {
-      var symbol = { ok: "✓ ok", warning: "! warning", critical: "✕ critical" }[b.status];
+      var symbol = { ok: "✓ ok", warning: "! warning", critical: "✕ critical", unknown: "? unknown" }[b.status];
+      // a spend of calls none of which has a cost (no price known, or only metric points record them) is not $0
+      var unknown = b.status === "unknown";
       var used = b.percent_used.toFixed(1);  // past 100 % the meter's range grows to hold it (valuenow ≤ valuemax)
       var bar = el("div", { cls: "bar", role: "meter", "aria-label": b.budget + " budget used", "aria-valuenow": used,
-                            "aria-valuetext": used + "% used", "aria-valuemin": "0",
+                            "aria-valuetext": unknown ? "spend unknown" : used + "% used", "aria-valuemin": "0",
                             "aria-valuemax": b.percent_used > 100 ? used : "100" },
                    [el("div", { cls: "fill", style: "width:" + Math.min(100, b.percent_used).toFixed(2) + "%" }),
                     el("div", { cls: "tick", style: "left:70%" }), el("div", { cls: "tick", style: "left:90%" })]);
       var row = el("div", { cls: "budget status-" + b.status, "data-budget": b.budget, "data-status": b.status }, [
         el("div", { cls: "name" }, [b.budget + " ", el("span", { cls: "badge " + b.status, text: symbol })]),
         bar,
-        el("div", { cls: "detail", text: usd(b.spent) + " of " + usd(b.monthly_usd) + " (" + b.percent_used.toFixed(1) +
+        el("div", { cls: "detail", text: (unknown ? "spend unknown of " + usd(b.monthly_usd) + (b.cost_unknown ? "" :
+          ": none of the month's " + group(b.calls, 0) + " LLM call" + (b.calls === 1 ? "" : "s") + " has a cost") :
+          usd(b.spent) + " of " + usd(b.monthly_usd) + " (" + b.percent_used.toFixed(1) +
           "% used) · " + (b.remaining_usd < 0 ? usd(-b.remaining_usd) + " over" : usd(b.remaining_usd) + " left") +
           " · projected month-end " + usd(b.projected_month_end) + " · " +
-          (b.runs_out_on ? "runs out on " + b.runs_out_on : "does not run out this month") +
+          (b.runs_out_on ? "runs out on " + b.runs_out_on : "does not run out this month")) +
           (b.unpriced_calls ? " · " + group(b.unpriced_calls, 0) + " unpriced LLM call" + (b.unpriced_calls === 1 ? "" : "s") +
-           " not in the spend (no price known for their model)" : "") })]);
+           " not in the spend (no price known for their model)" : "") +
+          (b.cost_unknown ? " · " + b.cost_unknown : "") })]);
       s.appendChild(row);
     });
     parent.appendChild(s);
@@ -636,9 +647,20 @@
   function renderLogs(parent, data) {
     var block = el("div", { cls: "logs" });
     var s = renderTable(block, "logs", data);
-    var records = data.records || [];
-    var title = "Newest " + (data.severity || "ERROR") + "+ log records" + (logSources.text ? " holding “" + logSources.text + "”" : "");
+    var records = data.records || [], total = data.records_total === undefined ? records.length : data.records_total;
+    var patterns = data.patterns_total === undefined ? data.rows.length : data.patterns_total;
+    if (patterns > data.rows.length) {  // the commonest listed: the count of the others, never a silent cut
+      s.appendChild(el("p", { cls: "note said", text: "The " + group(data.rows.length, 0) + " commonest of " +
+        group(patterns, 0) + " patterns; " + group(patterns - data.rows.length, 0) + " rarer not listed." }));
+    }
+    var title = (total > records.length ? "Newest " + group(records.length, 0) + " of " + group(total, 0) + " " : "Newest ") +
+      (data.severity || "ERROR") + "+ log records" + (logSources.text ? " holding “" + logSources.text + "”" : "");
     var list = section("log-records", title, exportOf(LOG_RECORDS.columns, records, "time"));
+    if (total > records.length) {
+      list.appendChild(el("p", { cls: "note said", text: group(total - records.length, 0) + " older record" +
+        (total - records.length === 1 ? "" : "s") + " of this range not listed" + (LIVE ? ": search or narrow them above." :
+        ": otel-llm logs --search, or the dashboard (otel-llm serve), lists them.") }));
+    }
     list.appendChild(table(LOG_RECORDS.key.label, LOG_RECORDS.columns, records, { key: "time", keyFormat: "time", label: title }));
     block.appendChild(list);
     parent.appendChild(block);
