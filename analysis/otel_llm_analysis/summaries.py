@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -58,6 +58,7 @@ from otel_llm_analysis._filters import (
     total_only_sql,
 )
 from otel_llm_analysis._total_only import may_hold
+from otel_llm_analysis._unpriced import unpriced_reasons
 
 #: Dimensions whose groups are spans that are not LLM calls (graph nodes, span
 #: kinds, vector collections and operations): their latency always needs span_latency.sql, which
@@ -102,6 +103,9 @@ class SummaryRow:
     #: calls with tokens but no cost: their model has no price (add it with ``ingest --pricing``),
     #: or their usage is only a total (``total_only_calls``)
     unpriced_calls: int = 0
+    #: ``unpriced_calls`` by reason (``_unpriced.REASONS``: no price, usage only a total, a count unreadable,
+    #: dropped or contradicting another): what would price them differs
+    unpriced_reasons: dict[str, int] = field(default_factory=dict)
     #: calls whose usage is only a total token count: neither priced nor in the input/output tokens
     total_only_calls: int = 0
     #: the tokens of those calls (not in ``input_tokens`` / ``output_tokens`` nor in ``total_tokens``)
@@ -174,6 +178,10 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None, *
             tokens_per_turn=ratio(tokens, d["turns"]),
         )
         rows.extend(as_rows(SummaryRow, [d]))
+    if any(row.unpriced_calls for row in rows):
+        reasons = unpriced_reasons(store, by, filters)
+        for row in rows:
+            row.unpriced_reasons = reasons.get(row.key, {})
     return rows
 
 

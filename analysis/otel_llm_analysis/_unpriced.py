@@ -1,0 +1,92 @@
+"""Why a call with tokens has no cost: one reason per unpriced call, told from the call's own data.
+
+Why: the fix differs by reason. A model without a price is priced by adding it
+(``ingest --pricing FILE``); a call whose usage is only a total, or whose counts
+were unreadable, dropped as invalid by the SDK, or contradict each other, is
+left unpriced by the rules of ``otel_llm.pricing.ModelRates.refusal`` whatever
+the price tables hold, and adding a price changes nothing. Counting them all as
+"no price" gave the wrong advice.
+
+The reasons are decided in the order the ingest applies them (``_costs``): a
+usage that is only a total, a priced count unreadable (never looked at for a
+price), a priced count dropped by the SDK, cache counts beyond the input, and
+otherwise no price. The last also holds a call whose price has no rate for its
+tokens (a user entry with an output price only): only the price tables tell it
+apart, and its fix is the same (complete the entry).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import duckdb
+
+from otel_llm import semconv
+from otel_llm._usage import _COST_NEUTRAL_DROPS
+from otel_llm_analysis._filters import IS_UNPRICED, Filters, connection, dimension_sql
+from otel_llm_analysis._rows import string_list_sql
+
+__all__ = ["DROPPED_SQL", "REASONS", "REASON_SQL", "UNREADABLE_COUNT", "reasons_of_traces", "reasons_text", "unpriced_reasons"]
+
+#: reason key -> how a note says it (after a count: "2 whose model has no price ..."), in the order decided
+REASONS: Mapping[str, str] = {
+    "no_price": "whose model has no price (add it with --pricing FILE)",
+    "total_only": "whose usage is only a total",
+    "unreadable": "with a token count unreadable at ingest",
+    "dropped": "with a token count dropped as invalid by the SDK",
+    "contradicting": "whose token counts contradict each other",
+}
+
+_PRICED_COUNTS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
+#: A priced count present but unreadable (``unreadable_columns``): priced from the counts left, the cost would be part
+#: of the call's, so the ingest does not price it.
+UNREADABLE_COUNT = ("list_has_any(coalesce(unreadable_columns, []::VARCHAR[]), "
+                    f"[{', '.join(repr(c) for c in _PRICED_COUNTS)}])")
+#: The counts otel-llm's SDK dropped as invalid (``otel_llm.usage.dropped``), as a list
+DROPPED_SQL = string_list_sql(f"attr_values[list_position(attr_keys, '{semconv.OTEL_LLM_USAGE_DROPPED}')]")
+#: ``Usage.partly_counted``: a count the price depends on was dropped (a dropped bill or total is not one)
+_PARTLY_COUNTED = (f"len(list_filter(coalesce({DROPPED_SQL}, []::VARCHAR[]), "
+                   f"lambda d: d NOT IN ({', '.join(repr(d) for d in sorted(_COST_NEUTRAL_DROPS))}))) > 0")
+#: ``pricing._contradiction`` over the stored counts: cache reads and writes beyond the input that includes them
+_CONTRADICTING = ("(coalesce(cache_read_tokens, 0) <> 0 OR coalesce(cache_write_tokens, 0) <> 0) AND "
+                  "coalesce(cache_read_tokens, 0) + coalesce(cache_write_tokens, 0) > coalesce(input_tokens, 0)")
+#: The reason (a key of :data:`REASONS`) of a call of ``llm_calls`` that is unpriced (``_filters.IS_UNPRICED``).
+REASON_SQL = (f"CASE WHEN input_tokens IS NULL AND output_tokens IS NULL THEN 'total_only' "
+              f"WHEN {UNREADABLE_COUNT} THEN 'unreadable' WHEN {_PARTLY_COUNTED} THEN 'dropped' "
+              f"WHEN {_CONTRADICTING} THEN 'contradicting' ELSE 'no_price' END")
+
+
+def unpriced_reasons(store: Any, by: str | None = None, filters: Filters | None = None) -> dict[Any, dict[str, int]]:
+    """Group key (``None`` without ``by``) -> reason -> unpriced calls, over ``llm_calls`` under ``filters``.
+
+    A query of its own, run by callers only when a group has unpriced calls: the
+    reasons read every unpriced call's attribute lists, which a healthy store's
+    summary should not pay for.
+    """
+    where, params = (filters or Filters()).where()
+    return _count(store, dimension_sql(by), where, params)
+
+
+def reasons_of_traces(store: Any, trace_ids: Sequence[str]) -> dict[str, int]:
+    """Reason -> unpriced calls among all the calls of the traces ``trace_ids`` (whole traces, as a ranking shows)."""
+    return _count(store, "NULL::VARCHAR", "list_contains($ids, trace_id)", {"ids": list(trace_ids)}).get(None, {})
+
+
+def _count(store: Any, key: str, where: str, params: Mapping[str, Any]) -> dict[Any, dict[str, int]]:
+    """The counts by group and reason; none on another engine than DuckDB (ClickHouse's views lack the
+    columns the reasons read), whose notes then name the reasons without counting each."""
+    con = connection(store)
+    if not isinstance(con, duckdb.DuckDBPyConnection):
+        return {}
+    rows = con.execute(
+        f"SELECT {key} AS key, {REASON_SQL} AS why, count(*) FROM llm_calls "
+        f"WHERE {where} AND {IS_UNPRICED} GROUP BY ALL", params).fetchall()
+    reasons: dict[Any, dict[str, int]] = {}
+    for group, why, calls in rows:
+        reasons.setdefault(group, {})[why] = calls
+    return {group: {why: counts[why] for why in REASONS if why in counts} for group, counts in reasons.items()}
+
+
+def reasons_text(reasons: Mapping[str, int]) -> str:
+    """``reasons`` (reason -> calls) as a note says them: "2 whose model has no price (...), 1 whose usage ..."."""
+    return ", ".join(f"{reasons[why]} {REASONS[why]}" for why in REASONS if reasons.get(why))
