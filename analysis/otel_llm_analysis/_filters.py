@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import weakref
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
@@ -69,20 +70,57 @@ def estimated_usage_sql(con: Any) -> str:
 
     Why: the predicate reads every call's attribute lists, the widest columns of
     the store (a summary over 200k calls took about half as long again); one
-    narrow scan of the scope names tells whether any call can match. Other
-    engines (ClickHouse) get the predicate as it is.
+    narrow scan of the scope names tells whether any call can match. That answer
+    is kept per connection and data version (:func:`_data_version`), so repeated
+    summaries (the dashboard's, an API user's) look once until the data changes.
+    Other engines (ClickHouse) get the predicate as it is.
     """
     import duckdb
 
     if isinstance(con, duckdb.DuckDBPyConnection):
-        try:
-            ((held,),) = con.execute("SELECT EXISTS (SELECT 1 FROM span_rows WHERE scope_name = ?)",
-                                     [ESTIMATING_SCOPE]).fetchall()
-        except duckdb.Error:
-            held = True
+        version = _data_version(con)
+        known = _SCOPE_HELD.get(con)
+        if known is not None and version is not None and known[0] == version:
+            held = known[1]
+        else:
+            held = _holds_estimating_scope(con)
+            if version is not None:
+                _SCOPE_HELD[con] = (version, held)
         if not held:
             return "FALSE"
     return IS_ESTIMATED_USAGE
+
+
+#: connection -> (data version, whether its store holds a span of :data:`ESTIMATING_SCOPE`)
+_SCOPE_HELD: "weakref.WeakKeyDictionary[Any, tuple[tuple[int, int], bool]]" = weakref.WeakKeyDictionary()
+
+
+def _holds_estimating_scope(con: Any) -> bool:
+    """Whether any stored span is of :data:`ESTIMATING_SCOPE` (True when the store cannot be asked)."""
+    import duckdb
+
+    try:
+        ((held,),) = con.execute("SELECT EXISTS (SELECT 1 FROM span_rows WHERE scope_name = ?)",
+                                 [ESTIMATING_SCOPE]).fetchall()
+    except duckdb.Error:
+        return True
+    return bool(held)
+
+
+def _data_version(con: Any) -> tuple[int, int] | None:
+    """What changes whenever the store's spans do, read from table metadata: the span rows' count
+    (an ingest adds rows, a prune deletes some) and the highest rowid the ingest's scope walk reached
+    (``span_scope_state``: each ingest moves it, so a prune then an ingest of as many rows still
+    differs). ``None`` when the store has no such tables (nothing is kept then)."""
+    import duckdb
+
+    try:
+        ((spans, walked),) = con.execute(
+            "SELECT (SELECT count(*) FROM span_rows), (SELECT coalesce(max(watermark), -1) FROM span_scope_state)"
+        ).fetchall()
+    except duckdb.Error:
+        return None
+    return int(spans), int(walked)
 
 
 def total_only_sql(total_only: bool) -> dict[str, str]:
