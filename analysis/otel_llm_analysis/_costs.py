@@ -35,8 +35,8 @@ from otel_llm._usage import Usage
 from otel_llm.pricing import PriceBook
 from otel_llm_analysis._filters import IS_UNPRICED, TOTAL_ONLY_TOKENS
 from otel_llm_analysis import _ingest_state as ingest_state
-from otel_llm_analysis._rows import window
-from otel_llm_analysis._unpriced import DROPPED_SQL, REASON_SQL, UNREADABLE_COUNT
+from otel_llm_analysis._rows import string_list_sql, window
+from otel_llm_analysis._unpriced import REASON_SQL, UNREADABLE_COUNT
 
 __all__ = ["PricingReport", "count_calls", "price_calls"]
 
@@ -51,6 +51,8 @@ _UNREADABLE = "a token count was unreadable"
 #: for those it shares); a call of reason ``no_price`` is said under its model, or under the refusal this pass made
 _REFUSED_AS = {"total_only": "usage only a total", "unreadable": _UNREADABLE,
                "dropped": "a token count was dropped as invalid", "contradicting": "token counts contradict each other"}
+#: The counts otel-llm's SDK dropped as invalid (``otel_llm.usage.dropped``): priced as the SDK would
+_DROPPED = string_list_sql(f"attr_values[list_position(attr_keys, '{semconv.OTEL_LLM_USAGE_DROPPED}')]")
 _UNNAMED = "(no model)"
 #: A producer's cost of 0 on an LLM span whose usage is only a total: no price (OpenLIT's 0), as
 #: on a call with input and output tokens, since a call with tokens is not free. The total is no
@@ -137,7 +139,7 @@ def price_calls(con: duckdb.DuckDBPyConnection, book: PriceBook, since_ns: int |
         before = len(columns["trace_id"])
         rows = con.execute(
             f"SELECT trace_id, span_id, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, "
-            f"{DROPPED_SQL} FROM span_rows WHERE {needs_price} AND provider IS NOT DISTINCT FROM $provider "
+            f"{_DROPPED} FROM span_rows WHERE {needs_price} AND provider IS NOT DISTINCT FROM $provider "
             "AND response_model IS NOT DISTINCT FROM $response AND request_model IS NOT DISTINCT FROM $request",
             {"provider": provider, "response": response_model, "request": request_model},
         ).fetchall()

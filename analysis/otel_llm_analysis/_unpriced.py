@@ -19,14 +19,11 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-import duckdb
-
 from otel_llm import semconv
 from otel_llm._usage import _COST_NEUTRAL_DROPS
 from otel_llm_analysis._filters import IS_UNPRICED, Filters, connection, dimension_sql
-from otel_llm_analysis._rows import string_list_sql
 
-__all__ = ["DROPPED_SQL", "REASONS", "REASON_SQL", "UNREADABLE_COUNT", "reasons_of_traces", "reasons_text", "unpriced_reasons"]
+__all__ = ["REASONS", "REASON_SQL", "UNREADABLE_COUNT", "reasons_of_traces", "reasons_text", "unpriced_reasons"]
 
 #: reason key -> how a note says it (after a count: "2 whose model has no price ..."), in the order decided
 REASONS: Mapping[str, str] = {
@@ -40,13 +37,17 @@ REASONS: Mapping[str, str] = {
 _PRICED_COUNTS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
 #: A priced count present but unreadable (``unreadable_columns``): priced from the counts left, the cost would be part
 #: of the call's, so the ingest does not price it.
-UNREADABLE_COUNT = ("list_has_any(coalesce(unreadable_columns, []::VARCHAR[]), "
-                    f"[{', '.join(repr(c) for c in _PRICED_COUNTS)}])")
-#: The counts otel-llm's SDK dropped as invalid (``otel_llm.usage.dropped``), as a list
-DROPPED_SQL = string_list_sql(f"attr_values[list_position(attr_keys, '{semconv.OTEL_LLM_USAGE_DROPPED}')]")
-#: ``Usage.partly_counted``: a count the price depends on was dropped (a dropped bill or total is not one)
-_PARTLY_COUNTED = (f"len(list_filter(coalesce({DROPPED_SQL}, []::VARCHAR[]), "
-                   f"lambda d: d NOT IN ({', '.join(repr(d) for d in sorted(_COST_NEUTRAL_DROPS))}))) > 0")
+UNREADABLE_COUNT = "(" + " OR ".join(f"list_contains(coalesce(unreadable_columns, []::VARCHAR[]), '{c}')"
+                                     for c in _PRICED_COUNTS) + ")"  # (SQL ClickHouse's transpiler reads too)
+#: ``Usage.partly_counted``: a count the price depends on was dropped (a dropped bill or total is not one).
+#: Read from the attribute's text (an OTLP array, a JSON list, or one name), which ClickHouse's transpiler
+#: reads too: any quoted name left once the neutral ones and the OTLP keys are taken out.
+_DROPPED_TEXT = f"coalesce(attr_values[list_position(attr_keys, '{semconv.OTEL_LLM_USAGE_DROPPED}')], '')"
+_NEUTRAL = sorted(_COST_NEUTRAL_DROPS)
+_PARTLY_COUNTED = (f"CASE WHEN starts_with({_DROPPED_TEXT}, '{{') OR starts_with({_DROPPED_TEXT}, '[') THEN "
+                   f"regexp_matches(regexp_replace({_DROPPED_TEXT}, '\"({'|'.join([*_NEUTRAL, 'values', 'stringValue'])})\"', "
+                   "'', 'g'), '\"[A-Za-z0-9_]+\"') "
+                   f"ELSE {_DROPPED_TEXT} NOT IN ('', {', '.join(repr(n) for n in _NEUTRAL)}) END")
 #: ``pricing._contradiction`` over the stored counts: cache reads and writes beyond the input that includes them
 _CONTRADICTING = ("(coalesce(cache_read_tokens, 0) <> 0 OR coalesce(cache_write_tokens, 0) <> 0) AND "
                   "coalesce(cache_read_tokens, 0) + coalesce(cache_write_tokens, 0) > coalesce(input_tokens, 0)")
@@ -76,8 +77,6 @@ def _count(store: Any, key: str, where: str, params: Mapping[str, Any]) -> dict[
     """The counts by group and reason; none on another engine than DuckDB (ClickHouse's views lack the
     columns the reasons read), whose notes then name the reasons without counting each."""
     con = connection(store)
-    if not isinstance(con, duckdb.DuckDBPyConnection):
-        return {}
     rows = con.execute(
         f"SELECT {key} AS key, {REASON_SQL} AS why, count(*) FROM llm_calls "
         f"WHERE {where} AND {IS_UNPRICED} GROUP BY ALL", params).fetchall()
