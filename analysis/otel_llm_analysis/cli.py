@@ -190,6 +190,7 @@ def summary(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
         notes += [f"-: the {row.spans:,} span(s) with no {escape(by)}" + ("" if row.llm_calls else
                   " (chat turns, graph nodes, tools...), none of them an LLM call") for row in rows if row.key is None]
         notes += _estimated_usage(sum(row.estimated_usage_calls for row in rows))
+        notes += _instrumentation_failures(sum(row.instrumentation_failures for row in rows))
         return Result(rows, f"summary by {by}", SUMMARY_COLUMNS, {"key": by}, notes=notes)
     total = summaries.totals(store, filters)
     first = summaries.time_to_first_token(store, None, filters)
@@ -197,7 +198,8 @@ def summary(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
     record["total_tokens"] = total.total_tokens
     record["ttft_p50_ms"] = first[0].p50_ms if first else None
     record["ttft_p95_ms"] = first[0].p95_ms if first else None
-    return Result([record], "summary", notes=_left_out(total) + _estimated_usage(total.estimated_usage_calls),
+    return Result([record], "summary", notes=_left_out(total) + _estimated_usage(total.estimated_usage_calls)
+                  + _instrumentation_failures(total.instrumentation_failures),
                   show=lambda console: console.print(terminal.kv_table(  # the reasons: in the note
                       {k: v for k, v in record.items() if k != "unpriced_reasons"}, "summary")))
 
@@ -336,6 +338,14 @@ def _estimated_usage(calls: int) -> list[str]:
     (``SummaryRow.estimated_usage_calls``): their tokens are summed as written, their cost is estimated."""
     return [f"{calls} call(s) carry their producer's estimate of usage (OpenLIT stream without "
             "stream_options.include_usage)"] if calls else []
+
+
+def _instrumentation_failures(calls: int) -> list[str]:
+    """The line saying how many calls count as succeeded though their span says ERROR
+    (``SummaryRow.instrumentation_failures``): the instrumentation failed in its own code, not the call."""
+    return [f"{calls} call(s) counted as succeeded though their span says ERROR: it failed inside the "
+            "instrumentation's own code (OpenLIT reading an answer without usage), not the call; their usage "
+            "is unknown"] if calls else []
 
 
 def _no_usage_groups(groups: Any) -> list[str]:

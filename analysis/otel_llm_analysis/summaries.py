@@ -57,6 +57,7 @@ from otel_llm_analysis._filters import (
     ratio,
     total_only_sql,
 )
+from otel_llm_analysis._instrumentation_failures import reinterpreted
 from otel_llm_analysis._total_only import may_hold
 from otel_llm_analysis._unpriced import unpriced_reasons
 
@@ -115,6 +116,9 @@ class SummaryRow:
     no_usage_calls: int = 0
     #: calls with a token count (input/output, or only a total): what a mean of tokens per call divides by
     token_calls: int = 0
+    #: calls counted as succeeded though their span says ERROR: it failed in its instrumentation's own code
+    #: (OpenLIT reading an answer without usage; ``views.sql``'s ``instrumentation_failures``), not the call
+    instrumentation_failures: int = 0
     #: the latest start of the group's spans (its calls' with ``calls_only``): when it last ran
     last_seen: datetime | None = None
 
@@ -178,6 +182,9 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None, *
             tokens_per_turn=ratio(tokens, d["turns"]),
         )
         rows.extend(as_rows(SummaryRow, [d]))
+    failures = reinterpreted(store, by, filters) if rows else {}
+    for row in rows:
+        row.instrumentation_failures = failures.get(row.key, 0)
     if any(row.unpriced_calls for row in rows):
         reasons = unpriced_reasons(store, by, filters)
         for row in rows:
