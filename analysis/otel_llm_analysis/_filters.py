@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Iterable, Mapping, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
 
 from otel_llm import semconv
 from otel_llm_analysis._rows import COUNT
@@ -71,28 +71,35 @@ def estimated_usage_sql(con: Any) -> str:
     Why: the predicate reads every call's attribute lists, the widest columns of
     the store (a summary over 200k calls took about half as long again); one
     narrow scan of the scope names tells whether any call can match. That answer
-    is kept per connection and data version (:func:`_data_version`), so repeated
+    is kept per connection and data version (:func:`per_data_version`), so repeated
     summaries (the dashboard's, an API user's) look once until the data changes.
     Other engines (ClickHouse) get the predicate as it is.
     """
     import duckdb
 
-    if isinstance(con, duckdb.DuckDBPyConnection):
-        version = _data_version(con)
-        known = _SCOPE_HELD.get(con)
-        if known is not None and version is not None and known[0] == version:
-            held = known[1]
-        else:
-            held = _holds_estimating_scope(con)
-            if version is not None:
-                _SCOPE_HELD[con] = (version, held)
-        if not held:
-            return "FALSE"
+    if isinstance(con, duckdb.DuckDBPyConnection) and not per_data_version(con, "estimating scope",
+                                                                           _holds_estimating_scope):
+        return "FALSE"
     return IS_ESTIMATED_USAGE
 
 
-#: connection -> (data version, whether its store holds a span of :data:`ESTIMATING_SCOPE`)
-_SCOPE_HELD: "weakref.WeakKeyDictionary[Any, tuple[tuple[int, int], bool]]" = weakref.WeakKeyDictionary()
+#: connection -> what :func:`per_data_version` keeps: name -> (data version, answer)
+_KEPT: "weakref.WeakKeyDictionary[Any, dict[str, tuple[tuple[int, int], Any]]]" = weakref.WeakKeyDictionary()
+
+
+def per_data_version(con: Any, name: str, look: Callable[[Any], T]) -> T:
+    """``look(con)``, worked out once per data version of ``con``'s store (:func:`_data_version`) and kept
+    under ``name``: for the questions about the whole store that every analysis asks (does it hold
+    OpenLIT's scope, any instrumentation failure) and whose answer changes only with its data."""
+    version = _data_version(con)
+    kept = _KEPT.setdefault(con, {})
+    known = kept.get(name)
+    if version is not None and known is not None and known[0] == version:
+        return known[1]
+    answer = look(con)
+    if version is not None:
+        kept[name] = (version, answer)
+    return answer
 
 
 def _holds_estimating_scope(con: Any) -> bool:

@@ -11,7 +11,7 @@ from typing import Any
 
 import duckdb
 
-from otel_llm_analysis._filters import Filters, connection, dimension_sql
+from otel_llm_analysis._filters import Filters, connection, dimension_sql, per_data_version
 
 __all__ = ["reinterpreted"]
 
@@ -19,18 +19,24 @@ __all__ = ["reinterpreted"]
 def reinterpreted(store: Any, by: str | None = None, filters: Filters | None = None) -> dict[Any, int]:
     """Group key (``None`` without ``by``) -> calls of ``llm_calls`` under ``filters`` whose span failed in its
     instrumentation's own code. Empty on another engine than DuckDB, on a store whose views predate
-    ``instrumentation_failures`` (opened read-only), and - after one cheap look - on a store without any."""
+    ``instrumentation_failures`` (opened read-only), and on a store without any (looked at once per data
+    version)."""
     con = connection(store)
     if not isinstance(con, duckdb.DuckDBPyConnection):
         return {}
-    try:
-        ((any_failure,),) = con.execute("SELECT EXISTS (SELECT 1 FROM instrumentation_failures)").fetchall()
-    except duckdb.CatalogException:
-        return {}
-    if not any_failure:
+    if not per_data_version(con, "instrumentation failures", _any):
         return {}
     where, params = (filters or Filters()).where()
     rows = con.execute(
         f"SELECT {dimension_sql(by)} AS key, count(*) FROM llm_calls WHERE {where} AND (trace_id, span_id) IN "
         "(SELECT trace_id, span_id FROM instrumentation_failures) GROUP BY ALL", params).fetchall()
     return dict(rows)
+
+
+def _any(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the store holds any such span (False when its views predate the view)."""
+    try:
+        ((found,),) = con.execute("SELECT EXISTS (SELECT 1 FROM instrumentation_failures)").fetchall()
+    except duckdb.CatalogException:
+        return False
+    return bool(found)
