@@ -19,11 +19,14 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
+import duckdb
+
 from otel_llm import semconv
 from otel_llm._usage import _COST_NEUTRAL_DROPS
-from otel_llm_analysis._filters import IS_UNPRICED, Filters, connection, dimension_sql
+from otel_llm_analysis._filters import IS_UNPRICED, connection, per_data_version
 
-__all__ = ["REASONS", "REASON_SQL", "UNREADABLE_COUNT", "reasons_of_traces", "reasons_text", "unpriced_reasons"]
+__all__ = ["REASONS", "REASON_SQL", "UNREADABLE_COUNT", "from_counts", "may_hold_dropped", "reason_sql", "reasons_of_traces",
+           "reasons_text"]
 
 #: reason key -> how a note says it (after a count: "2 whose model has no price ..."), in the order decided
 REASONS: Mapping[str, str] = {
@@ -51,39 +54,54 @@ _PARTLY_COUNTED = (f"CASE WHEN starts_with({_DROPPED_TEXT}, '{{') OR starts_with
 #: ``pricing._contradiction`` over the stored counts: cache reads and writes beyond the input that includes them
 _CONTRADICTING = ("(coalesce(cache_read_tokens, 0) <> 0 OR coalesce(cache_write_tokens, 0) <> 0) AND "
                   "coalesce(cache_read_tokens, 0) + coalesce(cache_write_tokens, 0) > coalesce(input_tokens, 0)")
-#: The reason (a key of :data:`REASONS`) of a call of ``llm_calls`` that is unpriced (``_filters.IS_UNPRICED``).
-REASON_SQL = (f"CASE WHEN input_tokens IS NULL AND output_tokens IS NULL THEN 'total_only' "
-              f"WHEN {UNREADABLE_COUNT} THEN 'unreadable' WHEN {_PARTLY_COUNTED} THEN 'dropped' "
-              f"WHEN {_CONTRADICTING} THEN 'contradicting' ELSE 'no_price' END")
 
 
-def unpriced_reasons(store: Any, by: str | None = None, filters: Filters | None = None) -> dict[Any, dict[str, int]]:
-    """Group key (``None`` without ``by``) -> reason -> unpriced calls, over ``llm_calls`` under ``filters``.
+def reason_sql(dropped: bool = True) -> str:
+    """The reason (a key of :data:`REASONS`) of a call of ``llm_calls`` that is unpriced (``_filters.IS_UNPRICED``).
 
-    A query of its own, run by callers only when a group has unpriced calls: the
-    reasons read every unpriced call's attribute lists, which a healthy store's
-    summary should not pay for.
+    ``dropped=False`` leaves out the dropped-count test, which reads every call's attribute lists: for a store
+    known to hold no span with a dropped count (:func:`may_hold_dropped`).
     """
-    where, params = (filters or Filters()).where()
-    return _count(store, dimension_sql(by), where, params)
+    dropped_case = f"WHEN {_PARTLY_COUNTED} THEN 'dropped' " if dropped else ""
+    return (f"CASE WHEN input_tokens IS NULL AND output_tokens IS NULL THEN 'total_only' "
+            f"WHEN {UNREADABLE_COUNT} THEN 'unreadable' {dropped_case}"
+            f"WHEN {_CONTRADICTING} THEN 'contradicting' ELSE 'no_price' END")
+
+
+REASON_SQL = reason_sql()
+
+
+def may_hold_dropped(con: Any) -> bool:
+    """False only for a DuckDB store known to hold no LLM span with ``otel_llm.usage.dropped`` (looked at once
+    per data version: a narrow scan of the attribute names)."""
+    if not isinstance(con, duckdb.DuckDBPyConnection):
+        return True
+    return per_data_version(con, "usage dropped", _holds_dropped)
+
+
+def _holds_dropped(con: duckdb.DuckDBPyConnection) -> bool:
+    try:
+        ((found,),) = con.execute(
+            f"SELECT EXISTS (SELECT 1 FROM span_rows WHERE otel_kind = '{semconv.KIND_LLM_CALL}' "
+            f"AND list_contains(attr_keys, '{semconv.OTEL_LLM_USAGE_DROPPED}'))").fetchall()
+    except duckdb.Error:
+        return True
+    return bool(found)
+
+
+def from_counts(unpriced: int, counts: Mapping[str, int]) -> dict[str, int]:
+    """The reasons of ``unpriced`` calls from the counts of every reason but ``no_price`` (the rest), as a
+    dict in :data:`REASONS`' order without the reasons no call has."""
+    reasons = {**counts, "no_price": unpriced - sum(counts.values())}
+    return {why: reasons[why] for why in REASONS if reasons.get(why)}
 
 
 def reasons_of_traces(store: Any, trace_ids: Sequence[str]) -> dict[str, int]:
     """Reason -> unpriced calls among all the calls of the traces ``trace_ids`` (whole traces, as a ranking shows)."""
-    return _count(store, "NULL::VARCHAR", "list_contains($ids, trace_id)", {"ids": list(trace_ids)}).get(None, {})
-
-
-def _count(store: Any, key: str, where: str, params: Mapping[str, Any]) -> dict[Any, dict[str, int]]:
-    """The counts by group and reason; none on another engine than DuckDB (ClickHouse's views lack the
-    columns the reasons read), whose notes then name the reasons without counting each."""
-    con = connection(store)
-    rows = con.execute(
-        f"SELECT {key} AS key, {REASON_SQL} AS why, count(*) FROM llm_calls "
-        f"WHERE {where} AND {IS_UNPRICED} GROUP BY ALL", params).fetchall()
-    reasons: dict[Any, dict[str, int]] = {}
-    for group, why, calls in rows:
-        reasons.setdefault(group, {})[why] = calls
-    return {group: {why: counts[why] for why in REASONS if why in counts} for group, counts in reasons.items()}
+    rows = connection(store).execute(
+        f"SELECT {REASON_SQL} AS why, count(*) FROM llm_calls WHERE list_contains($ids, trace_id) AND {IS_UNPRICED} "
+        "GROUP BY ALL", {"ids": list(trace_ids)}).fetchall()
+    return {why: dict(rows)[why] for why in REASONS if why in dict(rows)}
 
 
 def reasons_text(reasons: Mapping[str, int]) -> str:

@@ -59,7 +59,7 @@ from otel_llm_analysis._filters import (
 )
 from otel_llm_analysis._instrumentation_failures import reinterpreted
 from otel_llm_analysis._total_only import may_hold
-from otel_llm_analysis._unpriced import unpriced_reasons
+from otel_llm_analysis._unpriced import from_counts, may_hold_dropped, reason_sql
 
 #: Dimensions whose groups are spans that are not LLM calls (graph nodes, span
 #: kinds, vector collections and operations): their latency always needs span_latency.sql, which
@@ -146,6 +146,7 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None, *
     parts = dict(key=dimension_sql(by), where=where, is_llm_span=IS_LLM_SPAN, is_turn=IS_TURN, is_error=IS_ERROR,
                  is_estimated_usage=estimated_usage_sql(connection(store)),
                  **total_only_sql(may_hold(connection(store))),
+                 unpriced_reason=reason_sql(dropped=may_hold_dropped(connection(store))),
                  spans_are_units="TRUE" if by in _SPAN_DIMENSIONS else "FALSE",
                  count_spans="FALSE" if filters.calls_only else "TRUE", span_traces=distinct,
                  call_traces=distinct if filters.calls_only else "NULL::BIGINT")
@@ -171,6 +172,8 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None, *
         if d["llm_calls"] and not d["priced_calls"]:  # calls of unpriced models: cost unknown, not 0
             d["cost_usd"] = d["cost_share"] = d["estimated_cost_usd"] = None
         tokens = d["input_tokens"] + d["output_tokens"]
+        d["unpriced_reasons"] = from_counts(d["unpriced_calls"], {why: d.pop(f"unpriced_{why}") for why in (
+            "total_only", "unreadable", "dropped", "contradicting")})
         d.update(
             p50_ms=p50,
             p95_ms=p95,
@@ -185,10 +188,6 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None, *
     failures = reinterpreted(store, by, filters) if rows else {}
     for row in rows:
         row.instrumentation_failures = failures.get(row.key, 0)
-    if any(row.unpriced_calls for row in rows):
-        reasons = unpriced_reasons(store, by, filters)
-        for row in rows:
-            row.unpriced_reasons = reasons.get(row.key, {})
     return rows
 
 
