@@ -45,10 +45,14 @@ IS_ERROR = "(status_code = 2)"
 TOTAL_ONLY_TOKENS = ("(CASE WHEN input_tokens IS NULL AND output_tokens IS NULL THEN "
                      + COUNT.format("coalesce(" + ", ".join(f"attr_values[list_position(attr_keys, '{name}')]"
                                                             for name in TOTAL_TOKENS) + ")") + " END)")
-#: A call that carries tokens but no cost: its model has no price, or its usage is only a total.
-IS_UNPRICED = f"(cost_usd IS NULL AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL OR {TOTAL_ONLY_TOKENS} IS NOT NULL))"
+#: A call with cache tokens (a count above 0): with no input count beside them, tokens no price covers.
+CACHE_COUNTED = "coalesce(cache_read_tokens, 0) + coalesce(cache_write_tokens, 0) > 0"
+#: A call that carries tokens but no cost: its model has no price, its usage is only a total, or its counts
+#: were refused a price (``_unpriced.REASONS``; cache tokens alone among them: they exceed an input of none).
+IS_UNPRICED = (f"(cost_usd IS NULL AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL OR {CACHE_COUNTED} "
+               f"OR {TOTAL_ONLY_TOKENS} IS NOT NULL))")
 #: :data:`IS_UNPRICED` on a store known to hold no call whose usage is only a total (``_total_only``).
-IS_UNPRICED_WITH_SPLIT = "(cost_usd IS NULL AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL))"
+IS_UNPRICED_WITH_SPLIT = f"(cost_usd IS NULL AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL OR {CACHE_COUNTED}))"
 
 #: A call whose tokens are its producer's estimate, not the API's usage. OpenLIT's OpenAI
 #: instrumentation (its scope below) writes ``ceil(len(text) / 2)`` tokens as ``gen_ai.usage.*`` when

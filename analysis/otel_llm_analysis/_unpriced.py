@@ -23,7 +23,7 @@ import duckdb
 
 from otel_llm import semconv
 from otel_llm._usage import _COST_NEUTRAL_DROPS
-from otel_llm_analysis._filters import IS_UNPRICED, connection, per_data_version
+from otel_llm_analysis._filters import CACHE_COUNTED, IS_UNPRICED, connection, per_data_version
 
 __all__ = ["REASONS", "REASON_SQL", "UNREADABLE_COUNT", "from_counts", "may_hold_dropped", "reason_sql", "reasons_of_traces",
            "reasons_text"]
@@ -63,7 +63,8 @@ def reason_sql(dropped: bool = True) -> str:
     known to hold no span with a dropped count (:func:`may_hold_dropped`).
     """
     dropped_case = f"WHEN {_PARTLY_COUNTED} THEN 'dropped' " if dropped else ""
-    return (f"CASE WHEN input_tokens IS NULL AND output_tokens IS NULL THEN 'total_only' "
+    # (cache counts alone are no total-only usage: they contradict an input of none)
+    return (f"CASE WHEN input_tokens IS NULL AND output_tokens IS NULL AND NOT ({CACHE_COUNTED}) THEN 'total_only' "
             f"WHEN {UNREADABLE_COUNT} THEN 'unreadable' {dropped_case}"
             f"WHEN {_CONTRADICTING} THEN 'contradicting' ELSE 'no_price' END")
 

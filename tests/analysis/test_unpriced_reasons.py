@@ -86,3 +86,20 @@ def test_the_cli_notes_name_each_reason_and_its_count(tmp_path: Path) -> None:
         assert "1 with a token count dropped as invalid by the SDK" in text
         assert "1 with a token count unreadable at ingest" in text
         assert "1 whose token counts contradict each other" in text
+
+
+def test_a_call_with_only_cache_tokens_is_unpriced_not_a_call_without_usage(tmp_path: Path) -> None:
+    """A call whose usage is only a cache count (no input or output count) has tokens, which the cached-token
+    sum shows, and no cost (its cache counts exceed an input of none: the SDK's rules price nothing). It was
+    counted among the calls with no usage recorded ("failed before an answer, ..."), beside its 500 tokens."""
+    spans = [_call("1" * 16, "gpt-4o", {semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: 500}),
+             _call("2" * 16, "gpt-4o", {semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: 0}),
+             _call("3" * 16, "gpt-4o", {})]
+    path = tmp_path / "traces.jsonl"
+    path.write_bytes(orjson.dumps({"resourceSpans": [{"resource": {}, "scopeSpans": [{"spans": spans}]}]}) + b"\n")
+    with TraceStore(str(tmp_path / "s.duckdb")) as store:
+        store.ingest(path)
+        total = totals(store)
+        assert total.cache_read_tokens == 500
+        assert (total.unpriced_calls, total.unpriced_reasons) == (1, {"contradicting": 1})
+        assert (total.no_usage_calls, total.token_calls, total.priced_calls) == (2, 0, 0)  # no input or output count

@@ -66,8 +66,7 @@ WITH span_groups AS (
         count(*) FILTER (WHERE input_tokens IS NOT NULL OR output_tokens IS NOT NULL
                                OR {total_only_tokens} IS NOT NULL) AS token_calls,
         coalesce(sum({total_only_tokens}), 0) AS total_only_tokens,
-        count(*) FILTER (WHERE cost_usd IS NULL AND input_tokens IS NULL AND output_tokens IS NULL)
-            - count({total_only_tokens}) AS no_usage_calls,
+        count(*) FILTER (WHERE cost_usd IS NULL AND NOT {is_unpriced}) AS no_usage_calls,
         quantile_cont(duration_ms, [0.5, 0.95, 0.99]) AS latency,
         max(start_time) AS last_seen
     FROM llm_calls
