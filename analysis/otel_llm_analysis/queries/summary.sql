@@ -57,20 +57,20 @@ WITH span_groups AS (
         count(*) FILTER (WHERE {is_estimated_usage}) AS estimated_usage_calls,
         count(cost_usd) AS priced_calls,
         count(cost_usd) FILTER (WHERE NOT {is_error}) AS priced_successes,
-        count(*) FILTER (WHERE {is_unpriced}) AS unpriced_calls,
-        count(*) FILTER (WHERE {is_unpriced} AND {unpriced_reason} = 'total_only') AS unpriced_total_only,
-        count(*) FILTER (WHERE {is_unpriced} AND {unpriced_reason} = 'unreadable') AS unpriced_unreadable,
-        count(*) FILTER (WHERE {is_unpriced} AND {unpriced_reason} = 'dropped') AS unpriced_dropped,
-        count(*) FILTER (WHERE {is_unpriced} AND {unpriced_reason} = 'contradicting') AS unpriced_contradicting,
+        count(why) AS unpriced_calls,
+        count(*) FILTER (WHERE why = 'total_only') AS unpriced_total_only,
+        count(*) FILTER (WHERE why = 'unreadable') AS unpriced_unreadable,
+        count(*) FILTER (WHERE why = 'dropped') AS unpriced_dropped,
+        count(*) FILTER (WHERE why = 'contradicting') AS unpriced_contradicting,
         count({total_only_tokens}) AS total_only_calls,
         count(*) FILTER (WHERE input_tokens IS NOT NULL OR output_tokens IS NOT NULL
                                OR {total_only_tokens} IS NOT NULL) AS token_calls,
         coalesce(sum({total_only_tokens}), 0) AS total_only_tokens,
-        count(*) FILTER (WHERE cost_usd IS NULL AND NOT {is_unpriced}) AS no_usage_calls,
+        count(*) FILTER (WHERE cost_usd IS NULL AND why IS NULL) AS no_usage_calls,
         quantile_cont(duration_ms, [0.5, 0.95, 0.99]) AS latency,
         max(start_time) AS last_seen
-    FROM llm_calls
-    WHERE {where}
+    -- why: an unpriced call's reason (_unpriced.REASONS), worked out once per unpriced call; NULL for the rest
+    FROM (SELECT *, CASE WHEN {is_unpriced} THEN {unpriced_reason} END AS why FROM llm_calls WHERE {where})
     GROUP BY 1
 ), grouped AS (
     SELECT coalesce(s.key, c.key) AS key,
