@@ -36,6 +36,7 @@ from otel_llm.pricing import PriceBook
 from otel_llm_analysis._filters import IS_UNPRICED, TOTAL_ONLY_TOKENS
 from otel_llm_analysis import _ingest_state as ingest_state
 from otel_llm_analysis._rows import string_list_sql, window
+from otel_llm_analysis._unpriced import REASON_SQL, UNREADABLE_COUNT
 
 __all__ = ["PricingReport", "count_calls", "price_calls"]
 
@@ -45,10 +46,11 @@ _NEEDS_PRICE = (f"otel_kind = '{semconv.KIND_LLM_CALL}' AND cost_usd IS NULL "
 #: A call one of whose priced counts was present but unreadable (``unreadable_columns``; a located
 #: problem of the ingest): priced from the counts left, its cost would be wrong (an input count of -5
 #: read as none makes it the output's alone) and look like any other, so it keeps no cost.
-_PRICED_COUNTS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
-_COUNT_UNREADABLE = ("list_has_any(coalesce(unreadable_columns, []::VARCHAR[]), "
-                     f"[{', '.join(repr(c) for c in _PRICED_COUNTS)}])")
 _UNREADABLE = "a token count was unreadable"
+#: The pricing line's words for the reasons ``_unpriced`` tells from a call's data (``ModelRates.refusal``'s
+#: for those it shares); a call of reason ``no_price`` is said under its model, or under the refusal this pass made
+_REFUSED_AS = {"total_only": "usage only a total", "unreadable": _UNREADABLE,
+               "dropped": "a token count was dropped as invalid", "contradicting": "token counts contradict each other"}
 #: The counts otel-llm's SDK dropped as invalid (``otel_llm.usage.dropped``): priced as the SDK would
 _DROPPED = string_list_sql(f"attr_values[list_position(attr_keys, '{semconv.OTEL_LLM_USAGE_DROPPED}')]")
 _UNNAMED = "(no model)"
@@ -69,9 +71,10 @@ class PricingReport:
     #: ingest read, or every stored one when the price tables changed (``whole_store``)
     unpriced: dict[str, int] = field(default_factory=dict)
     whole_store: bool = False
-    #: why -> calls with tokens left without a price although their model has one: a token count
-    #: unreadable, or dropped as invalid by the SDK, counts that contradict each other, a missing rate
-    #: (``ModelRates.refusal``: the SDK's rules), among the calls looked at
+    #: why -> calls with tokens left without a price whatever the price tables hold: usage only a total,
+    #: a token count unreadable or dropped as invalid by the SDK, counts that contradict each other
+    #: (``_unpriced.REASONS``), or a price without a rate for their tokens (``ModelRates.refusal``: the
+    #: SDK's rules), among the calls looked at
     refused: dict[str, int] = field(default_factory=dict)
     #: Where this pass looked (SQL over span rows) and the spans it priced: what :func:`count_calls` recounts
     scope: str = field(default="FALSE", repr=False)
@@ -114,7 +117,7 @@ def price_calls(con: duckdb.DuckDBPyConnection, book: PriceBook, since_ns: int |
         return report
     con.execute(f"UPDATE span_rows SET cost_usd = NULL, cost_source = NULL, cost_table = NULL "
                 f"WHERE {scope} AND {_ZERO_ON_A_TOTAL}")
-    needs_price = f"{scope} AND {_NEEDS_PRICE} AND NOT {_COUNT_UNREADABLE}"
+    needs_price = f"{scope} AND {_NEEDS_PRICE} AND NOT {UNREADABLE_COUNT}"
     groups = con.execute(
         f"SELECT provider, response_model, request_model, count(*) FROM span_rows WHERE {needs_price} GROUP BY ALL"
     ).fetchall()
@@ -185,9 +188,10 @@ def count_calls(con: duckdb.DuckDBPyConnection, report: PricingReport) -> None:
         {"trace_id": pa.array([], pa.string()), "span_id": pa.array([], pa.string()), "why": pa.array([], pa.string())})
     con.register("_ingest_refused", refused)
     try:
+        labels = " ".join(f"WHEN '{key}' THEN '{label}'" for key, label in _REFUSED_AS.items())
         rows = con.execute(
             f"SELECT coalesce(response_model, request_model, '{_UNNAMED}'), "
-            f"CASE WHEN {_COUNT_UNREADABLE} THEN '{_UNREADABLE}' ELSE (SELECT any_value(r.why) FROM _ingest_refused r "
+            f"CASE {REASON_SQL} {labels} ELSE (SELECT any_value(r.why) FROM _ingest_refused r "
             "WHERE r.trace_id = c.trace_id AND r.span_id IN (c.span_id, c.wrapper_span_id)) END, count(*) "
             f"FROM llm_calls c WHERE {report.scope} AND {IS_UNPRICED} GROUP BY ALL").fetchall()
     finally:

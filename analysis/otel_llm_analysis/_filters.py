@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import weakref
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Iterable, Mapping, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
 
 from otel_llm import semconv
 from otel_llm_analysis._rows import COUNT
@@ -44,10 +45,14 @@ IS_ERROR = "(status_code = 2)"
 TOTAL_ONLY_TOKENS = ("(CASE WHEN input_tokens IS NULL AND output_tokens IS NULL THEN "
                      + COUNT.format("coalesce(" + ", ".join(f"attr_values[list_position(attr_keys, '{name}')]"
                                                             for name in TOTAL_TOKENS) + ")") + " END)")
-#: A call that carries tokens but no cost: its model has no price, or its usage is only a total.
-IS_UNPRICED = f"(cost_usd IS NULL AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL OR {TOTAL_ONLY_TOKENS} IS NOT NULL))"
+#: A call with cache tokens (a count above 0): with no input count beside them, tokens no price covers.
+CACHE_COUNTED = "coalesce(cache_read_tokens, 0) + coalesce(cache_write_tokens, 0) > 0"
+#: A call that carries tokens but no cost: its model has no price, its usage is only a total, or its counts
+#: were refused a price (``_unpriced.REASONS``; cache tokens alone among them: they exceed an input of none).
+IS_UNPRICED = (f"(cost_usd IS NULL AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL OR {CACHE_COUNTED} "
+               f"OR {TOTAL_ONLY_TOKENS} IS NOT NULL))")
 #: :data:`IS_UNPRICED` on a store known to hold no call whose usage is only a total (``_total_only``).
-IS_UNPRICED_WITH_SPLIT = "(cost_usd IS NULL AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL))"
+IS_UNPRICED_WITH_SPLIT = f"(cost_usd IS NULL AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL OR {CACHE_COUNTED}))"
 
 #: A call whose tokens are its producer's estimate, not the API's usage. OpenLIT's OpenAI
 #: instrumentation (its scope below) writes ``ceil(len(text) / 2)`` tokens as ``gen_ai.usage.*`` when
@@ -69,20 +74,64 @@ def estimated_usage_sql(con: Any) -> str:
 
     Why: the predicate reads every call's attribute lists, the widest columns of
     the store (a summary over 200k calls took about half as long again); one
-    narrow scan of the scope names tells whether any call can match. Other
-    engines (ClickHouse) get the predicate as it is.
+    narrow scan of the scope names tells whether any call can match. That answer
+    is kept per connection and data version (:func:`per_data_version`), so repeated
+    summaries (the dashboard's, an API user's) look once until the data changes.
+    Other engines (ClickHouse) get the predicate as it is.
     """
     import duckdb
 
-    if isinstance(con, duckdb.DuckDBPyConnection):
-        try:
-            ((held,),) = con.execute("SELECT EXISTS (SELECT 1 FROM span_rows WHERE scope_name = ?)",
-                                     [ESTIMATING_SCOPE]).fetchall()
-        except duckdb.Error:
-            held = True
-        if not held:
-            return "FALSE"
+    if isinstance(con, duckdb.DuckDBPyConnection) and not per_data_version(con, "estimating scope",
+                                                                           _holds_estimating_scope):
+        return "FALSE"
     return IS_ESTIMATED_USAGE
+
+
+#: connection -> what :func:`per_data_version` keeps: name -> (data version, answer)
+_KEPT: "weakref.WeakKeyDictionary[Any, dict[str, tuple[tuple[int, int], Any]]]" = weakref.WeakKeyDictionary()
+
+
+def per_data_version(con: Any, name: str, look: Callable[[Any], T]) -> T:
+    """``look(con)``, worked out once per data version of ``con``'s store (:func:`_data_version`) and kept
+    under ``name``: for the questions about the whole store that every analysis asks (does it hold
+    OpenLIT's scope, any instrumentation failure) and whose answer changes only with its data."""
+    version = _data_version(con)
+    kept = _KEPT.setdefault(con, {})
+    known = kept.get(name)
+    if version is not None and known is not None and known[0] == version:
+        return known[1]
+    answer = look(con)
+    if version is not None:
+        kept[name] = (version, answer)
+    return answer
+
+
+def _holds_estimating_scope(con: Any) -> bool:
+    """Whether any stored span is of :data:`ESTIMATING_SCOPE` (True when the store cannot be asked)."""
+    import duckdb
+
+    try:
+        ((held,),) = con.execute("SELECT EXISTS (SELECT 1 FROM span_rows WHERE scope_name = ?)",
+                                 [ESTIMATING_SCOPE]).fetchall()
+    except duckdb.Error:
+        return True
+    return bool(held)
+
+
+def _data_version(con: Any) -> tuple[int, int] | None:
+    """What changes whenever the store's spans do, read from table metadata: the span rows' count
+    (an ingest adds rows, a prune deletes some) and the highest rowid the ingest's scope walk reached
+    (``span_scope_state``: each ingest moves it, so a prune then an ingest of as many rows still
+    differs). ``None`` when the store has no such tables (nothing is kept then)."""
+    import duckdb
+
+    try:
+        ((spans, walked),) = con.execute(
+            "SELECT (SELECT count(*) FROM span_rows), (SELECT coalesce(max(watermark), -1) FROM span_scope_state)"
+        ).fetchall()
+    except duckdb.Error:
+        return None
+    return int(spans), int(walked)
 
 
 def total_only_sql(total_only: bool) -> dict[str, str]:

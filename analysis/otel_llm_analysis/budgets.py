@@ -41,7 +41,7 @@ from __future__ import annotations
 import json
 import math
 from decimal import ROUND_FLOOR, Decimal
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -102,6 +102,8 @@ class BudgetStatus:
     calls: int = 0
     priced_calls: int = 0
     unpriced_calls: int = 0
+    #: ``unpriced_calls`` by reason (``summaries.SummaryRow.unpriced_reasons``)
+    unpriced_reasons: dict[str, int] = field(default_factory=dict)
     #: calls with neither tokens nor a cost (a stream read without its usage chunk, a failure before an
     #: answer): not in ``spent`` either
     no_usage_calls: int = 0
@@ -196,12 +198,13 @@ def _each_project(store: Any, budgets: list[Budget], first: date, as_of: date) -
     return expanded
 
 
-def _calls(store: Any, window: Filters) -> dict[str, int]:
+def _calls(store: Any, window: Filters) -> dict[str, Any]:
     """The calls in ``window``: all of them, the priced and the unpriced ones, those without usage."""
     rows = summary(store, None, replace(window, calls_only=True), traces=False)
     row = rows[0] if rows else None
     return {"calls": row.llm_calls if row else 0, "priced_calls": row.priced_calls if row else 0,
-            "unpriced_calls": row.unpriced_calls if row else 0, "no_usage_calls": row.no_usage_calls if row else 0}
+            "unpriced_calls": row.unpriced_calls if row else 0, "unpriced_reasons": row.unpriced_reasons if row else {},
+            "no_usage_calls": row.no_usage_calls if row else 0}
 
 
 def _runs_out_on(costs: list[float], limit: float, first: date, as_of: date, end: date, burn: float) -> date | None:

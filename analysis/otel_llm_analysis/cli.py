@@ -185,11 +185,12 @@ def summary(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
 
     if by is not None:
         rows = summaries.summary(store, by, filters)
-        notes = _unpriced_groups((row.key, row.unpriced_calls, row.llm_calls) for row in rows)
+        notes = _unpriced_groups((row.key, row.unpriced_calls, row.llm_calls, row.unpriced_reasons) for row in rows)
         notes += _no_usage_groups((row.key, row.no_usage_calls, row.llm_calls) for row in rows)
         notes += [f"-: the {row.spans:,} span(s) with no {escape(by)}" + ("" if row.llm_calls else
                   " (chat turns, graph nodes, tools...), none of them an LLM call") for row in rows if row.key is None]
         notes += _estimated_usage(sum(row.estimated_usage_calls for row in rows))
+        notes += _instrumentation_failures(sum(row.instrumentation_failures for row in rows))
         return Result(rows, f"summary by {by}", SUMMARY_COLUMNS, {"key": by}, notes=notes)
     total = summaries.totals(store, filters)
     first = summaries.time_to_first_token(store, None, filters)
@@ -197,8 +198,10 @@ def summary(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
     record["total_tokens"] = total.total_tokens
     record["ttft_p50_ms"] = first[0].p50_ms if first else None
     record["ttft_p95_ms"] = first[0].p95_ms if first else None
-    return Result([record], "summary", notes=_left_out(total) + _estimated_usage(total.estimated_usage_calls),
-                  show=lambda console: console.print(terminal.kv_table(record, "summary")))
+    return Result([record], "summary", notes=_left_out(total) + _estimated_usage(total.estimated_usage_calls)
+                  + _instrumentation_failures(total.instrumentation_failures),
+                  show=lambda console: console.print(terminal.kv_table(  # the reasons: in the note
+                      {k: v for k, v in record.items() if k != "unpriced_reasons"}, "summary")))
 
 
 def _record(row: Any) -> dict[str, Any]:
@@ -277,13 +280,17 @@ def _show_rows(console: Any, result: Result) -> None:
     terminal.table(result.rows, result.title, result.columns, width=console.width, rename=result.rename).print(console)
 
 
-def _unpriced(unpriced: int, calls: int, label: str | None = None) -> str:
-    """The line saying how many calls a cost shown leaves out (``label``: whose calls, app text)."""
+def _unpriced(unpriced: int, calls: int, label: str | None = None, reasons: Any = None) -> str:
+    """The line saying how many calls a cost shown leaves out (``label``: whose calls, app text), and why:
+    ``reasons`` (reason -> calls, ``_unpriced.REASONS``) says how many for each, as what would price them differs."""
     from rich.markup import escape
 
+    from otel_llm_analysis._unpriced import reasons_text
     from otel_llm_analysis.terminal import visible
 
     where = f"{escape(visible(label))}: " if label is not None else ""
+    if reasons:
+        return f"{where}{unpriced} of {calls} calls have no cost: {reasons_text(reasons)}, so the cost shown leaves them out"
     return (f"{where}{unpriced} of {calls} calls have no price (their model has none, their usage is only a "
             "total, or a token count was dropped, unreadable or contradicts another), so the cost shown leaves them out")
 
@@ -299,14 +306,16 @@ def _unobserved(unobserved: int, calls: int, label: str | None) -> str:
 
 
 def _unpriced_groups(groups: Any) -> list[str]:
-    """:func:`_unpriced` for each ``(key, unpriced calls, calls)`` group that has unpriced calls."""
-    return [_unpriced(unpriced, calls, "-" if key is None else str(key)) for key, unpriced, calls in groups if unpriced]
+    """:func:`_unpriced` for each ``(key, unpriced calls, calls, reasons)`` group that has unpriced calls."""
+    return [_unpriced(unpriced, calls, "-" if key is None else str(key), reasons)
+            for key, unpriced, calls, reasons in groups if unpriced]
 
 
 def _left_out(total: Any) -> list[str]:
     """The lines saying which calls of the totals row ``total`` (a ``SummaryRow``) its cost and tokens
     leave out: those with tokens and no price, and those with no usage recorded at all."""
-    notes = [_unpriced(total.unpriced_calls, total.llm_calls)] if total.unpriced_calls else []
+    notes = ([_unpriced(total.unpriced_calls, total.llm_calls, reasons=getattr(total, "unpriced_reasons", None))]
+             if total.unpriced_calls else [])
     if total.no_usage_calls:
         notes.append(_no_usage(total.no_usage_calls, total.llm_calls))
     return notes
@@ -329,6 +338,14 @@ def _estimated_usage(calls: int) -> list[str]:
     (``SummaryRow.estimated_usage_calls``): their tokens are summed as written, their cost is estimated."""
     return [f"{calls} call(s) carry their producer's estimate of usage (OpenLIT stream without "
             "stream_options.include_usage)"] if calls else []
+
+
+def _instrumentation_failures(calls: int) -> list[str]:
+    """The line saying how many calls count as succeeded though their span says ERROR
+    (``SummaryRow.instrumentation_failures``): the instrumentation failed in its own code, not the call."""
+    return [f"{calls} call(s) counted as succeeded though their span says ERROR: it failed inside the "
+            "instrumentation's own code (OpenLIT reading an answer without usage), not the call; their usage "
+            "is unknown"] if calls else []
 
 
 def _no_usage_groups(groups: Any) -> list[str]:
@@ -396,7 +413,7 @@ def budget(
     if not statuses:  # only --each-project, and no project has calls in the month
         return Result([], "budgets", BUDGET_COLUMNS, notes=["no project has LLM calls in the month, so there is "
                                                             "no project to budget"])
-    notes = [_unpriced(s.unpriced_calls, s.calls, s.budget) for s in statuses if s.unpriced_calls]
+    notes = [_unpriced(s.unpriced_calls, s.calls, s.budget, s.unpriced_reasons) for s in statuses if s.unpriced_calls]
     notes += [_no_usage(s.no_usage_calls, s.calls, s.budget) for s in statuses if s.no_usage_calls]
     known = catalog(store)
     notes += [_no_calls(s, known.unknown(project=s.project, model=s.model)) for s in statuses if not s.calls]
@@ -500,7 +517,7 @@ def compare(
 
     rows = comparisons.compare(store, by, filters, min_calls=min_calls)
     rename = {"key": _key_header(by)}
-    notes = _unpriced_groups((row.key, row.unpriced_calls, row.calls) for row in rows)
+    notes = _unpriced_groups((row.key, row.unpriced_calls, row.calls, row.unpriced_reasons) for row in rows)
     notes += _no_usage_groups((row.key, row.no_usage_calls, row.calls) for row in rows)
     result = Result(rows, f"compare by {by}", COMPARE_COLUMNS, rename, notes=notes)
     if any(row.turns for row in rows):  # the turns' table beneath: success against attempts and duration
@@ -551,7 +568,7 @@ def agents(store: Any, filters: Any) -> Result:
     from otel_llm_analysis import agent_usage
 
     rows = agent_usage.agents(store, filters)
-    notes = _unpriced_groups((row.agent, row.unpriced_calls, row.llm_calls) for row in rows)
+    notes = _unpriced_groups((row.agent, row.unpriced_calls, row.llm_calls, None) for row in rows)
     notes += [_unobserved(row.unobserved_calls, row.llm_calls, row.agent) for row in rows if row.unobserved_calls]
     return Result(rows, "agents", AGENT_COLUMNS, notes=notes)
 
@@ -651,7 +668,7 @@ def traces(
                "errors", "depth", "spans", "start_time"]
     rows = analysis.top_traces(store, top, by.value, filters)
     # the rows are whole traces: what their figures leave out is said of their calls, not of the filters'
-    result = Result(rows, f"top {top} traces by {by.value}", columns, notes=_left_out(analysis.calls_of(rows)))
+    result = Result(rows, f"top {top} traces by {by.value}", columns, notes=_left_out(analysis.calls_of(rows, store)))
     if tree and rows:  # no rows: the "no data" line, not an empty table
         def show(console: Any) -> None:
             _show_rows(console, result)

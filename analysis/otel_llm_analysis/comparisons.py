@@ -26,7 +26,7 @@ the group with more calls, then the smaller name.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
 from otel_llm_analysis._filters import Filters, ratio
@@ -63,6 +63,8 @@ class ComparisonRow:
     #: the calls ``cost_per_call`` is the mean of, and those with tokens but no cost it leaves out
     priced_calls: int = 0
     unpriced_calls: int = 0
+    #: ``unpriced_calls`` by reason (``summaries.SummaryRow.unpriced_reasons``)
+    unpriced_reasons: dict[str, int] = field(default_factory=dict)
     #: calls with no usage recorded at all (no tokens, no cost): neither figure holds them
     no_usage_calls: int = 0
 
@@ -100,6 +102,7 @@ def compare(
             tokens_per_call=ratio(s.input_tokens + s.output_tokens + s.total_only_tokens, s.token_calls),
             priced_calls=s.priced_calls,
             unpriced_calls=s.unpriced_calls,
+            unpriced_reasons=s.unpriced_reasons,
             no_usage_calls=s.no_usage_calls,
         )
         for s in summary(store, by, replace(filters, calls_only=True), traces=False)

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -57,7 +57,9 @@ from otel_llm_analysis._filters import (
     ratio,
     total_only_sql,
 )
+from otel_llm_analysis._instrumentation_failures import reinterpreted
 from otel_llm_analysis._total_only import may_hold
+from otel_llm_analysis._unpriced import from_counts, may_hold_dropped, reason_sql
 
 #: Dimensions whose groups are spans that are not LLM calls (graph nodes, span
 #: kinds, vector collections and operations): their latency always needs span_latency.sql, which
@@ -102,6 +104,9 @@ class SummaryRow:
     #: calls with tokens but no cost: their model has no price (add it with ``ingest --pricing``),
     #: or their usage is only a total (``total_only_calls``)
     unpriced_calls: int = 0
+    #: ``unpriced_calls`` by reason (``_unpriced.REASONS``: no price, usage only a total, a count unreadable,
+    #: dropped or contradicting another): what would price them differs
+    unpriced_reasons: dict[str, int] = field(default_factory=dict)
     #: calls whose usage is only a total token count: neither priced nor in the input/output tokens
     total_only_calls: int = 0
     #: the tokens of those calls (not in ``input_tokens`` / ``output_tokens`` nor in ``total_tokens``)
@@ -111,6 +116,9 @@ class SummaryRow:
     no_usage_calls: int = 0
     #: calls with a token count (input/output, or only a total): what a mean of tokens per call divides by
     token_calls: int = 0
+    #: calls counted as succeeded though their span says ERROR: it failed in its instrumentation's own code
+    #: (OpenLIT reading an answer without usage; ``views.sql``'s ``instrumentation_failures``), not the call
+    instrumentation_failures: int = 0
     #: the latest start of the group's spans (its calls' with ``calls_only``): when it last ran
     last_seen: datetime | None = None
 
@@ -138,6 +146,7 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None, *
     parts = dict(key=dimension_sql(by), where=where, is_llm_span=IS_LLM_SPAN, is_turn=IS_TURN, is_error=IS_ERROR,
                  is_estimated_usage=estimated_usage_sql(connection(store)),
                  **total_only_sql(may_hold(connection(store))),
+                 unpriced_reason=reason_sql(dropped=may_hold_dropped(connection(store))),
                  spans_are_units="TRUE" if by in _SPAN_DIMENSIONS else "FALSE",
                  count_spans="FALSE" if filters.calls_only else "TRUE", span_traces=distinct,
                  call_traces=distinct if filters.calls_only else "NULL::BIGINT")
@@ -163,6 +172,8 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None, *
         if d["llm_calls"] and not d["priced_calls"]:  # calls of unpriced models: cost unknown, not 0
             d["cost_usd"] = d["cost_share"] = d["estimated_cost_usd"] = None
         tokens = d["input_tokens"] + d["output_tokens"]
+        d["unpriced_reasons"] = from_counts(d["unpriced_calls"], {why: d.pop(f"unpriced_{why}") for why in (
+            "total_only", "unreadable", "dropped", "contradicting")})
         d.update(
             p50_ms=p50,
             p95_ms=p95,
@@ -174,6 +185,9 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None, *
             tokens_per_turn=ratio(tokens, d["turns"]),
         )
         rows.extend(as_rows(SummaryRow, [d]))
+    failures = reinterpreted(store, by, filters) if rows else {}
+    for row in rows:
+        row.instrumentation_failures = failures.get(row.key, 0)
     return rows
 
 

@@ -16,6 +16,7 @@ from typing import Any, Iterator, Literal, Sequence
 import duckdb
 
 from otel_llm_analysis._filters import Filters, as_rows, connection, fetch_dicts, load_query
+from otel_llm_analysis._unpriced import reasons_of_traces
 
 RankBy = Literal["cost", "duration"]
 #: ranking measure: a column of a per-trace view
@@ -102,21 +103,25 @@ class TraceCalls:
     priced_calls: int
     unpriced_calls: int
     no_usage_calls: int
+    #: ``unpriced_calls`` by reason (``_unpriced.REASONS``); empty when ``calls_of`` was given no store
+    unpriced_reasons: dict[str, int] = field(default_factory=dict)
 
 
-def calls_of(rows: Sequence[TraceRow]) -> TraceCalls:
+def calls_of(rows: Sequence[TraceRow], store: Any = None) -> TraceCalls:
     """The calls of the traces ``rows`` show, whole, as their figures count them.
 
     What a ranking's costs leave out is said of these calls: the rows are whole traces (a trace is
     ranked when any span of it matches the filters), so the calls the filters match (a window
     beginning inside a trace, the top few of many traces) are another set. A row whose views predate
-    the priced/unpriced split (``None``) counts its calls as neither.
+    the priced/unpriced split (``None``) counts its calls as neither. With ``store``, the unpriced
+    calls are counted by reason too.
     """
     calls = sum(row.llm_calls for row in rows)
     priced = sum(row.priced_calls or 0 for row in rows)
     unpriced = sum(row.unpriced_calls or 0 for row in rows)
     known = sum(row.llm_calls for row in rows if row.priced_calls is not None and row.unpriced_calls is not None)
-    return TraceCalls(calls, priced, unpriced, known - priced - unpriced)
+    reasons = reasons_of_traces(store, [row.trace_id for row in rows]) if store is not None and unpriced else {}
+    return TraceCalls(calls, priced, unpriced, known - priced - unpriced, reasons)
 
 
 def ranked_trace_ids(store: Any, top: int = 10, by: RankBy = "cost", filters: Filters | None = None) -> list[str]:

@@ -123,7 +123,38 @@ FROM (
       AND c.wrapped_calls IS NULL
 ));
 
-CREATE OR REPLACE VIEW llm_calls AS SELECT * FROM llm_calls_of(span_rows);
+-- An instrumentation's own failure, not the call's: OpenLIT's openai instrumentation reads an answer's
+-- usage with response['usage'].get(...) and, on an answer without usage (an OpenAI-compatible server's
+-- usage: null), raises inside itself after the call returned, and marks its span ERROR (error.type
+-- AttributeError, no tokens) though the app got its answer. Told by the span's data: an LLM span of an
+-- OpenLIT scope with status ERROR, each of whose exception events has its innermost stack frame inside
+-- the openlit package (an API error's is in the openai client; the app's own, in the app). One row per
+-- such span with OpenLIT's exception; the analyses count these calls as succeeded (with the usage they
+-- have: none) and say how many (summaries.SummaryRow.instrumentation_failures).
+CREATE OR REPLACE VIEW instrumentation_failures AS
+SELECT s.trace_id, s.span_id, s.scope_name, s.error_type,
+       any_value(e.attributes['exception.message']) AS exception_message
+FROM span_rows s
+JOIN span_events e ON e.trace_id = s.trace_id AND e.span_id = s.span_id AND e.name = 'exception'
+WHERE s.otel_kind = '{llm_call}' AND s.status_code = 2 AND starts_with(s.scope_name, 'openlit.')
+GROUP BY ALL
+HAVING bool_and(regexp_matches(coalesce(regexp_extract_all(e.attributes['exception.stacktrace'],
+                                                           'File "([^"]*)"', 1)[-1], ''),
+                               '[/\\]openlit[/\\]'));
+
+-- llm_calls: one row per model call (above), an instrumentation's own failure (instrumentation_failures)
+-- not counted as the call's. The failures' ids are one list, made once per query and looked in only for
+-- the failed calls: a join with the view cost every query over llm_calls about a third more.
+CREATE OR REPLACE VIEW llm_calls AS
+SELECT * EXCLUDE (instrumentation_failed)
+    REPLACE (CASE WHEN instrumentation_failed THEN 0 ELSE status_code END AS status_code,
+             CASE WHEN instrumentation_failed THEN NULL ELSE error_type END AS error_type)
+FROM (
+    SELECT c.*, CASE WHEN c.status_code = 2 THEN list_contains(
+               (SELECT list(f.trace_id || f.span_id) FROM instrumentation_failures f), c.trace_id || c.span_id)
+           ELSE FALSE END AS instrumentation_failed
+    FROM llm_calls_of(span_rows) c
+);
 
 -- Evaluation results (gen_ai.evaluation.result events) with the span they sit on.
 CREATE OR REPLACE VIEW evaluations AS

@@ -109,7 +109,8 @@ def test_the_budget_command_names_the_calls_without_a_price(loaded, tmp_path):
     loaded.close()
     result = CliRunner().invoke(app, ["budget", "--db", db, "--monthly", "10", "--month", "2025-11"])
     assert result.exit_code == 0, result.output
-    assert "4 of 6 calls have no price" in " ".join(result.output.split()), result.output
+    assert "4 of 6 calls have no cost: 1 whose model has no price (add it with --pricing FILE), 3 whose usage is " \
+        "only a total" in " ".join(result.output.split()), result.output
     result = CliRunner().invoke(app, ["budget", "--db", db, "--monthly", "10", "--month", "2025-11",
                                       "--format", "json"])
     row, = json.loads(result.stdout)["rows"]
@@ -151,15 +152,16 @@ def test_commands_that_show_cost_name_the_calls_it_leaves_out(loaded, tmp_path, 
         assert all(line.startswith("note: ") for line in result.stderr.splitlines()), result.stderr
         text = " ".join(result.stderr.split())
     if command[0] == "compare" or command[:2] == ["summary", "--by"]:  # per group: its priced calls' cost
-        assert "gpt-4o: 2 of 4 calls have no price" in text, text
-        assert "in-house-model: 2 of 2 calls have no price" in text, text
+        assert "gpt-4o: 2 of 4 calls have no cost: 2 whose usage is only a total" in text, text
+        assert ("in-house-model: 2 of 2 calls have no cost: 1 whose model has no price (add it with --pricing FILE), "
+                "1 whose usage is only a total") in text, text
     else:
-        assert "4 of 6 calls have no price" in text, text
+        assert "4 of 6 calls have no cost: 1 whose model has no price" in text, text
     if command[:2] != ["summary", "--by"] and command[0] != "compare":  # totals: and the call with no usage at all
         assert "1 of 6 calls have no usage recorded" in text, text
     else:  # per group: the group the call with no usage at all is in
         assert "gpt-4o: 1 of 4 calls have no usage recorded" in text, text
-        assert "in-house-model: " not in text.replace("in-house-model: 2 of 2 calls have no price", ""), text
+        assert "in-house-model: " not in text.replace("in-house-model: 2 of 2 calls have no cost", ""), text
 
 
 def test_a_trace_counts_the_tokens_of_a_call_that_gave_only_their_total(loaded):
@@ -188,7 +190,7 @@ def test_agents_and_retries_name_the_calls_their_cost_leaves_out(tmp_path, comma
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
     if command == ["retries"]:
-        assert f"{unpriced} of {len(calls)} calls have no price" in text, result.output
+        assert f"{unpriced} of {len(calls)} calls have no cost: {unpriced} whose model has no price" in text, result.output
         return
     from otel_llm_analysis.agent_usage import agents
 
@@ -364,7 +366,8 @@ def test_check_max_cost_cannot_pass_calls_without_a_price(tmp_path):
     code, status, notes = cost_check("unpriced", 5)
     assert (code, status) == (3, "unknown") and "cannot be checked" in notes, notes
     code, status, notes = cost_check("mixed", 1000)
-    assert (code, status) == (0, "ok") and "2 of 3 calls have no price" in notes, notes
+    assert (code, status) == (0, "ok") and "2 of 3 calls have no cost: 1 whose model has no price (add it with --pricing FILE), 1 whose usage " \
+        "is only a total" in notes, notes
     assert cost_check("mixed", 1e-9)[:2] == (1, "breached")  # the priced part alone crosses it
     assert cost_check("priced", 1000)[:2] == (0, "ok")
     table = CliRunner().invoke(app, ["check", "--db", stores["unpriced"], "--max-cost", "5"], env={"COLUMNS": "200"})
