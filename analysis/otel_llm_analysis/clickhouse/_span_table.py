@@ -33,6 +33,16 @@ their times bound that read on the span table's ordering key, so it touches the
 window's granules and those of the traces straddling it, not the whole store.
 Min and max do not mind a row counted twice, so its backfill may overlap the
 materialized view's first inserts.
+
+And the peer calls table (:func:`._views.peer_calls_table_name`): the trace and start
+of each span of another producer's LLM call under a parent (:data:`._views.PEER_CALL`),
+written by a materialized view over the span table (so at the same insert, from the
+collector's exporter or ``otel-llm load``). ``llm_calls`` walks such calls' traces up to
+the otel-llm span they run in; a store whose table is empty (an app traced by
+otel-llm's SDK alone) reads no span for it. Filled from the span table when missing
+(a span table older than it, or just built); it is read as a set of traces, so a row
+the backfill and the materialized view both write does no harm. It belongs to its
+span table (named after it) and is dropped with it.
 """
 
 from __future__ import annotations
@@ -41,10 +51,11 @@ import re
 from typing import Any, Callable, Optional
 
 from otel_llm_analysis.clickhouse._ddl import TRACES_TABLE
-from otel_llm_analysis.clickhouse._views import (SPAN_TABLE_PREFIX, TRACE_TIMES_TABLE, span_table_name,
-                                                 span_table_select)
+from otel_llm_analysis.clickhouse._views import (PEER_CALL, SPAN_TABLE_PREFIX, TRACE_TIMES_TABLE,
+                                                 peer_calls_table_name, span_table_name, span_table_select)
 
-__all__ = ["COMPLETE", "ensure_span_table", "span_table_statements", "trace_times_statements"]
+__all__ = ["COMPLETE", "ensure_span_table", "peer_calls_statements", "span_table_statements",
+           "trace_times_statements"]
 
 #: The span table's comment once every span stored before its materialized view existed is in it.
 COMPLETE = "otel-llm: complete"
@@ -93,6 +104,23 @@ def trace_times_statements(database: str, ttl: str = "") -> list[str]:
     ]
 
 
+def _peer_calls_select(database: str) -> str:
+    return f"SELECT trace_id, start_time FROM `{database}`.`{span_table_name()}` WHERE {PEER_CALL}"
+
+
+def peer_calls_statements(database: str, ttl: str = "") -> list[str]:
+    """CREATE TABLE of the peer calls (trace, start) and its materialized view over the span table, both
+    ``IF NOT EXISTS``; ``ttl`` as in :func:`span_table_statements`, so rows leave with their spans."""
+    table = peer_calls_table_name()
+    keep = " TTL " + re.sub(r"\bTimestamp\b", "start_time", ttl) if ttl else ""
+    return [
+        f"CREATE TABLE IF NOT EXISTS `{database}`.`{table}` ENGINE = MergeTree PARTITION BY toDate(start_time) "
+        f"ORDER BY (trace_id, start_time){keep} SETTINGS ttl_only_drop_parts = 1 EMPTY AS {_peer_calls_select(database)}",
+        f"CREATE MATERIALIZED VIEW IF NOT EXISTS `{database}`.`{_mv_name(table)}` TO `{database}`.`{table}` "
+        f"AS {_peer_calls_select(database)}",
+    ]
+
+
 def backfill_statement(database: str, day: str) -> str:
     """Copy the spans stored on ``day`` (``YYYY-MM-DD``) that the span table lacks (by trace and span id)
     into it; one day's partition at a time, so each statement reads and checks one day."""
@@ -130,8 +158,8 @@ def _complete(tables: dict[str, tuple[str, str]], table: str) -> bool:
 
 
 def ensure_span_table(client: Any, database: str, progress: Optional[Callable[[str], None]] = None) -> str:
-    """Make the span table and the trace times table with their materialized views in ``database`` if
-    missing, backfill each once, drop the tables of other derivations; returns the span table's name.
+    """Make the span table, the trace times table and the peer calls table with their materialized views in
+    ``database`` if missing, backfill each once, drop the tables of other derivations; returns the span table's name.
     ``client``: clickhouse-connect's (``command``, ``query(…).result_rows``) or anything with those two
     methods; ``progress``: told how a backfill goes, one line at a time (:func:`_backfill`)."""
     table = span_table_name()
@@ -144,14 +172,19 @@ def ensure_span_table(client: Any, database: str, progress: Optional[Callable[[s
             client.command(statement)
         client.command(f"INSERT INTO `{database}`.`{TRACE_TIMES_TABLE}` {_trace_times_select(database)}")
         client.command(f"ALTER TABLE `{database}`.`{TRACE_TIMES_TABLE}` MODIFY COMMENT '{COMPLETE}'")
-    if _complete(tables, table):
-        return table
-    for statement in span_table_statements(database, ttl):
-        client.command(statement)
-    _backfill(client, database, progress)
-    client.command(f"ALTER TABLE `{database}`.`{table}` MODIFY COMMENT '{COMPLETE}'")
-    for name in tables:
-        if name.startswith(SPAN_TABLE_PREFIX) and name not in (table, _mv_name(table)) and not name.endswith("_mv"):
-            client.command(f"DROP VIEW IF EXISTS `{database}`.`{_mv_name(name)}`")
-            client.command(f"DROP TABLE IF EXISTS `{database}`.`{name}`")
+    if not _complete(tables, table):
+        for statement in span_table_statements(database, ttl):
+            client.command(statement)
+        _backfill(client, database, progress)
+        client.command(f"ALTER TABLE `{database}`.`{table}` MODIFY COMMENT '{COMPLETE}'")
+        for name in tables:  # another derivation's span table, and its peer calls table
+            if name.startswith(SPAN_TABLE_PREFIX) and not name.startswith(table) and not name.endswith("_mv"):
+                client.command(f"DROP VIEW IF EXISTS `{database}`.`{_mv_name(name)}`")
+                client.command(f"DROP TABLE IF EXISTS `{database}`.`{name}`")
+    peers = peer_calls_table_name()
+    if not _complete(tables, peers):
+        for statement in peer_calls_statements(database, ttl):
+            client.command(statement)
+        client.command(f"INSERT INTO `{database}`.`{peers}` {_peer_calls_select(database)}")
+        client.command(f"ALTER TABLE `{database}`.`{peers}` MODIFY COMMENT '{COMPLETE}'")
     return table

@@ -199,6 +199,18 @@ def span_table_name() -> str:
     return f"{SPAN_TABLE_PREFIX}{digest}"
 
 
+def peer_calls_table_name() -> str:
+    """The peer calls table of the span table (:func:`span_table_name`, whose rows it selects)."""
+    return f"{span_table_name()}_peer_calls"
+
+
+#: Another producer's LLM span under a parent, over the span table's (or ``spans``') columns: a span that
+#: may need an otel-llm span's context (``llm_call_contexts_in``). The peer calls table keeps these
+#: spans' traces, written at insert, so a store holding none walks nothing.
+PEER_CALL = (f"otel_kind = '{semconv.KIND_LLM_CALL}' AND coalesce(scope_name, '') != '{semconv.INSTRUMENTATION_SCOPE}' "
+             "AND parent_span_id IS NOT NULL")
+
+
 def spans_view(database: str, *, name: str = "spans", pricing: Pricing | None = None) -> str:
     """``CREATE OR REPLACE VIEW database.name`` with the ``spans`` contract's columns over the span
     table (:func:`span_table_name`, which must exist: :func:`._span_table.ensure_span_table`); with
@@ -385,7 +397,7 @@ def window_parameters() -> dict[str, str]:
     one at the far end of time) and ``trace_times`` (the table of each trace's first and last start)."""
     return {"since": SINCE, "until": UNTIL, "window": f"since = {SINCE}, until = {UNTIL}",
             "from_since": f"coalesce({SINCE}, {_EARLIEST})", "to_until": f"coalesce({UNTIL}, {_LATEST})",
-            "trace_times": TRACE_TIMES_TABLE}
+            "trace_times": TRACE_TIMES_TABLE, "peer_calls": peer_calls_table_name(), "peer_call": PEER_CALL}
 
 
 _WINDOWED_VIEW = re.compile(r"^CREATE OR REPLACE VIEW `(?P<db>[^`]+)`\.(?P<name>\w+)_in AS\b")
