@@ -122,6 +122,14 @@ _LOW_CARDINALITY = {"span_kind", "service_name", "scope_name", "project", "otel_
                     "db_system", "db_operation", "db_collection", "error_type"}
 
 
+#: A span without a usable end, as DuckDB's ingest has it (``end_time`` and ``duration_ms`` NULL): no end
+#: (``endTimeUnixNano`` 0 or absent) or one before the start. The exporter stores ``Duration`` as the end
+#: minus the start in a ``UInt64``, so either arrives wrapped past 2**63 ns (negative as an ``Int64``);
+#: an unset start and end both leave it 0 at 1970-01-01.
+_NO_END = ("(reinterpretAsInt64(Duration) < 0 "
+           "OR (toUnixTimestamp64Nano(Timestamp) = 0 AND Duration = 0))")
+
+
 def _span_columns() -> list[tuple[str, str]]:
     """``(column, expression over otel_traces)`` of the span table: every ``spans`` column but the
     priced cost (``own_cost_*``: the span's own usable cost, priced in the view) and the attribute
@@ -145,8 +153,8 @@ def _span_columns() -> list[tuple[str, str]]:
         ("scope_name", "nullIf(ScopeName, '')"),
         ("project", f"coalesce({first_present('project')}, {first_present('project', 'ResourceAttributes')})"),
         ("start_time", "toTimeZone(Timestamp, 'UTC')"),  # UTC, as DuckDB's store, whatever the server's zone
-        ("end_time", "toTimeZone(Timestamp + toIntervalNanosecond(Duration), 'UTC')"),
-        ("duration_ms", "Duration / 1e6"),
+        ("end_time", f"if({_NO_END}, NULL, toTimeZone(Timestamp + toIntervalNanosecond(Duration), 'UTC'))"),
+        ("duration_ms", f"if({_NO_END} OR toUnixTimestamp64Nano(Timestamp) = 0, NULL, Duration / 1e6)"),
         ("status_code", "multiIf(StatusCode = 'Error', 2, StatusCode = 'Ok', 1, 0)"),
         ("status_message", "nullIf(StatusMessage, '')"),
         ("otel_kind", _producers.kind_sql(_attribute)),
