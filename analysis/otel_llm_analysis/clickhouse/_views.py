@@ -31,6 +31,7 @@ import re
 from importlib import resources
 from typing import Optional, Sequence
 
+from opentelemetry.semconv.attributes.service_attributes import SERVICE_NAME
 from otel_llm.pricing import PriceBook
 
 from otel_llm import semconv
@@ -149,7 +150,10 @@ def _span_columns() -> list[tuple[str, str]]:
         ("parent_span_id", "nullIf(ParentSpanId, '')"),
         ("name", "SpanName"),
         ("span_kind", "upper(SpanKind)"),
-        ("service_name", f"coalesce(nullIf(ServiceName, ''), {first_present('service_name')})"),
+        # the resource's service.name as sent ('' kept: the exporter's ServiceName is '' for none too), else the span's
+        ("service_name", f"coalesce(nullIf(ServiceName, ''), multiIf(mapContains(ResourceAttributes, "
+                         f"{_quote(SERVICE_NAME)}), ResourceAttributes[{_quote(SERVICE_NAME)}], NULL), "
+                         f"{first_present('service_name')})"),
         ("scope_name", "nullIf(ScopeName, '')"),
         ("project", f"coalesce({first_present('project')}, {first_present('project', 'ResourceAttributes')})"),
         ("start_time", "toTimeZone(Timestamp, 'UTC')"),  # UTC, as DuckDB's store, whatever the server's zone
