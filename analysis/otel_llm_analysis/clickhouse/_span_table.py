@@ -66,16 +66,21 @@ def _mv_name(table: str) -> str:
     return f"{table}_mv"
 
 
+def _ttl_on(ttl: str, column: str) -> str:
+    """The clause keeping the exporter table's TTL expression ``ttl`` (on ``Timestamp``) on ``column`` of a
+    table of ours, so its rows leave with their spans; '' when the exporter's table has none."""
+    return " TTL " + re.sub(r"\bTimestamp\b", column, ttl) if ttl else ""
+
+
 def span_table_statements(database: str, ttl: str = "") -> list[str]:
     """CREATE TABLE (typed by the derivation's own SELECT) and its materialized view over ``otel_traces``,
     both ``IF NOT EXISTS``. ``ttl``: the exporter table's TTL expression on ``Timestamp``, which the span
     table keeps on ``start_time`` (so derived rows leave with their spans)."""
     table = span_table_name()
     select = span_table_select(database)
-    keep = " TTL " + re.sub(r"\bTimestamp\b", "start_time", ttl) if ttl else ""
     return [
         f"CREATE TABLE IF NOT EXISTS `{database}`.`{table}` ENGINE = MergeTree "
-        f"PARTITION BY toDate(start_time) ORDER BY start_time{keep} "
+        f"PARTITION BY toDate(start_time) ORDER BY start_time{_ttl_on(ttl, 'start_time')} "
         f"SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1 EMPTY AS {select}",
         f"CREATE MATERIALIZED VIEW IF NOT EXISTS `{database}`.`{_mv_name(table)}` TO `{database}`.`{table}` "
         f"AS {select}",
@@ -92,12 +97,11 @@ def trace_times_statements(database: str, ttl: str = "") -> list[str]:
     ``otel_traces``, both ``IF NOT EXISTS``; ``ttl`` as in :func:`span_table_statements`, on the last start.
     Partitioned by day like the span table, whole days dropped by the TTL: a row leaves with the day
     of its last span, so no stored span loses its trace's times."""
-    keep = " TTL " + re.sub(r"\bTimestamp\b", "last_start", ttl) if ttl else ""
     return [
         f"CREATE TABLE IF NOT EXISTS `{database}`.`{TRACE_TIMES_TABLE}` (trace_id String, "
         "first_start SimpleAggregateFunction(min, DateTime64(9)), "
         "last_start SimpleAggregateFunction(max, DateTime64(9))) "
-        f"ENGINE = AggregatingMergeTree PARTITION BY toDate(last_start) ORDER BY trace_id{keep} "
+        f"ENGINE = AggregatingMergeTree PARTITION BY toDate(last_start) ORDER BY trace_id{_ttl_on(ttl, 'last_start')} "
         "SETTINGS ttl_only_drop_parts = 1",
         f"CREATE MATERIALIZED VIEW IF NOT EXISTS `{database}`.`{_mv_name(TRACE_TIMES_TABLE)}` "
         f"TO `{database}`.`{TRACE_TIMES_TABLE}` AS {_trace_times_select(database)}",
@@ -112,10 +116,10 @@ def peer_calls_statements(database: str, ttl: str = "") -> list[str]:
     """CREATE TABLE of the peer calls (trace, start) and its materialized view over the span table, both
     ``IF NOT EXISTS``; ``ttl`` as in :func:`span_table_statements`, so rows leave with their spans."""
     table = peer_calls_table_name()
-    keep = " TTL " + re.sub(r"\bTimestamp\b", "start_time", ttl) if ttl else ""
     return [
         f"CREATE TABLE IF NOT EXISTS `{database}`.`{table}` ENGINE = MergeTree PARTITION BY toDate(start_time) "
-        f"ORDER BY (trace_id, start_time){keep} SETTINGS ttl_only_drop_parts = 1 EMPTY AS {_peer_calls_select(database)}",
+        f"ORDER BY (trace_id, start_time){_ttl_on(ttl, 'start_time')} SETTINGS ttl_only_drop_parts = 1 "
+        f"EMPTY AS {_peer_calls_select(database)}",
         f"CREATE MATERIALIZED VIEW IF NOT EXISTS `{database}`.`{_mv_name(table)}` TO `{database}`.`{table}` "
         f"AS {_peer_calls_select(database)}",
     ]
