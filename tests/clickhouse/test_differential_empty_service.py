@@ -1,7 +1,8 @@
 """A resource whose ``service.name`` is the empty string is the service ``''`` on both engines.
 
 DuckDB keeps the resource's ``service.name`` as sent, ``''`` included (``_rows``:
-the resource's, else the span's). The collector's exporter writes ``ServiceName``
+a span's is the resource's, else the span's; a log record's and a metric point's
+the resource's). The collector's exporter writes ``ServiceName``
 as ``''`` both when the resource has none and when it is empty; the resource
 attributes it also stores tell the two apart. A service named ``''`` must not
 become "no service" (NULL) on ClickHouse only, nor take a span's service name.
@@ -44,6 +45,12 @@ def stores(tmp_path_factory: pytest.TempPathFactory, clickhouse_http: ChdbHttpSe
         _request(3, {}, {}),  # none at all
         _request(4, {"service.name": "api"}, {}),
     ]))
+    (root / "logs.jsonl").write_bytes(orjson.dumps({"resourceLogs": [{
+        "resource": {"attributes": key_values({"service.name": ""})}, "scopeLogs": [{"scope": {"name": "app"},
+        "logRecords": [{"timeUnixNano": str(T0), "severityNumber": 17, "body": {"stringValue": "x"}}]}]}]}) + b"\n")
+    (root / "metrics.jsonl").write_bytes(orjson.dumps({"resourceMetrics": [{
+        "resource": {"attributes": key_values({"service.name": ""})}, "scopeMetrics": [{"scope": {"name": "otel_llm"},
+        "metrics": [{"name": "m", "gauge": {"dataPoints": [{"timeUnixNano": str(T0), "asDouble": 1.0}]}}]}]}]}) + b"\n")
     yield from both_stores(root, f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/otel_empty_service")
 
 
@@ -55,4 +62,12 @@ def test_an_empty_service_name_is_kept_on_both_engines(stores: tuple[TraceStore,
 
 def test_summary_by_service_is_the_same(stores: tuple[TraceStore, ClickHouseStore]) -> None:
     duck, ch = (summaries.summary(store, "service") for store in stores)
+    same(duck, ch)
+
+
+@pytest.mark.parametrize("table", ["logs", "metric_points"])
+def test_a_log_record_and_a_metric_point_of_an_empty_service_name_are_of_service_empty(
+        stores: tuple[TraceStore, ClickHouseStore], table: str) -> None:
+    duck, ch = (store.query(f"SELECT service_name FROM {table}") for store in stores)
+    assert duck == [("",)]
     same(duck, ch)

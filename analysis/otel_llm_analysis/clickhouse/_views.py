@@ -64,6 +64,15 @@ def first_present(column: str, attributes: str = "SpanAttributes") -> str:
     return f"multiIf({branches}, NULL)"
 
 
+def resource_service() -> str:
+    """The resource's ``service.name`` as sent, ``''`` included, NULL when it has none: DuckDB's service of a
+    log record and a metric point, and of a span before its own attribute. The exporter's ``ServiceName`` is
+    ``''`` both for none and for an empty name; the resource attributes it also stores tell them apart."""
+    name = _quote(SERVICE_NAME)
+    return (f"coalesce(nullIf(ServiceName, ''), "
+            f"multiIf(mapContains(ResourceAttributes, {name}), ResourceAttributes[{name}], NULL))")
+
+
 def _attribute(name: str) -> str:
     """One span attribute's text, NULL when absent (the ``lookup`` of ``_producers``' builders)."""
     return f"multiIf(mapContains(SpanAttributes, {_quote(name)}), SpanAttributes[{_quote(name)}], NULL)"
@@ -150,10 +159,7 @@ def _span_columns() -> list[tuple[str, str]]:
         ("parent_span_id", "nullIf(ParentSpanId, '')"),
         ("name", "SpanName"),
         ("span_kind", "upper(SpanKind)"),
-        # the resource's service.name as sent ('' kept: the exporter's ServiceName is '' for none too), else the span's
-        ("service_name", f"coalesce(nullIf(ServiceName, ''), multiIf(mapContains(ResourceAttributes, "
-                         f"{_quote(SERVICE_NAME)}), ResourceAttributes[{_quote(SERVICE_NAME)}], NULL), "
-                         f"{first_present('service_name')})"),
+        ("service_name", f"coalesce({resource_service()}, {first_present('service_name')})"),
         ("scope_name", "nullIf(ScopeName, '')"),
         ("project", f"coalesce({first_present('project')}, {first_present('project', 'ResourceAttributes')})"),
         ("start_time", "toTimeZone(Timestamp, 'UTC')"),  # UTC, as DuckDB's store, whatever the server's zone
@@ -271,7 +277,7 @@ def view_statements(database: str, tables: set[str] | frozenset[str] = frozenset
                          run_config_prefix=semconv.OTEL_LLM_RUN_CONFIG_PREFIX, graph_name=semconv.OTEL_LLM_GRAPH_NAME,
                          evaluation_event=semconv.EVENT_EVALUATION_RESULT,
                          eval_name=semconv.GEN_AI_EVALUATION_NAME, event_eval_score=eval_score("e.3"),
-                         eval_label=semconv.GEN_AI_EVALUATION_SCORE_LABEL,
+                         eval_label=semconv.GEN_AI_EVALUATION_SCORE_LABEL, resource_service=resource_service(),
                          outer_cost_rank=_producers.cost_rank_sql("w_cost_source"),
                          inner_cost_rank=_producers.cost_rank_sql("cost_source"),
                          total_only_tokens=_clickhouse(TOTAL_ONLY_TOKENS), is_unpriced=_clickhouse(IS_UNPRICED),
@@ -375,7 +381,7 @@ def metric_points_view(database: str, tables: set[str] | frozenset[str] = frozen
         parts.append(
             f"SELECT {_point_time(in_seconds)} AS time, {_time_or_null('StartTimeUnix')} AS start_time, "
             f"MetricName AS metric_name, '{metric_type}' AS metric_type, nullIf(MetricUnit, '') AS unit, "
-            "nullIf(ServiceName, '') AS service_name, Attributes AS attributes, "
+            f"{resource_service()} AS service_name, Attributes AS attributes, "
             f"ResourceAttributes AS resource_attributes, CAST({value} AS Nullable(Float64)) AS value, "
             f"CAST({count} AS Nullable(Int64)) AS count, CAST({total} AS Nullable(Float64)) AS sum, "
             f"nullIf(ScopeName, '') AS scope_name, CAST({temporality} AS Nullable(String)) AS temporality "

@@ -201,7 +201,7 @@ SETTINGS join_use_nulls = 1;
 CREATE OR REPLACE VIEW `{db}`.logs AS
 SELECT toTimeZone(Timestamp, 'UTC') AS time, nullIf(toInt32(SeverityNumber), 0) AS severity_number,
        nullIf(SeverityText, '') AS severity_text, Body AS body, nullIf(TraceId, '') AS trace_id,
-       nullIf(SpanId, '') AS span_id, nullIf(ServiceName, '') AS service_name, LogAttributes AS attributes,
+       nullIf(SpanId, '') AS span_id, {resource_service} AS service_name, LogAttributes AS attributes,
        ResourceAttributes AS resource_attributes, nullIf(EventName, '') AS event_name,
        nullIf(ScopeName, '') AS scope_name, nullIf(ScopeVersion, '') AS scope_version
 FROM {logs};
