@@ -102,15 +102,30 @@ def _cell(value: Any) -> Any:
     return "" if value is None else value
 
 
-def _csv_safe_columns(con: Any, relation: str) -> str:
-    """The select list of ``relation`` with its text columns marked as :func:`_cell` marks them, and its
-    maps, lists and structs as JSON text: DuckDB would write them as it prints them (``{k=v, k2=v2}``),
-    which no reader can split once a value holds ", " or "="."""
+#: A naive (UTC) store time as :func:`to_csv` and :func:`to_json` write it: ISO 8601 with its offset,
+#: the fraction only when there is one (``datetime.isoformat``).
+_ISO_UTC = ("CASE WHEN microsecond({0}) % 1000000 = 0 THEN strftime({0}, '%Y-%m-%dT%H:%M:%S+00:00') "
+            "ELSE strftime({0}, '%Y-%m-%dT%H:%M:%S.%f+00:00') END")
+
+
+def _select_list(con: Any, relation: str, fmt: str) -> str:
+    """The select list writing ``relation`` as ``fmt`` (DuckDB's ``COPY``). In the text formats (CSV,
+    JSON) its times carry their UTC offset as every other export writes them (without it a spreadsheet
+    or pandas reads a store's UTC time as local time); in CSV, text columns are also marked as
+    :func:`_cell` marks them, and maps, lists and structs are JSON text: DuckDB would write them as it
+    prints them (``{k=v, k2=v2}``), which no reader can split once a value holds ", " or "=".
+    Parquet keeps every column as it is (typed times)."""
+    if fmt == "parquet":
+        return "*"
     starts = ", ".join(f"chr({ord(c)})" for c in FORMULA_START)
     columns = []
     for name, sql_type, *_ in con.execute(f"DESCRIBE {relation}").fetchall():
         ident = '"' + name.replace('"', '""') + '"'
-        if sql_type == "VARCHAR":
+        if sql_type == "TIMESTAMP":
+            ident = f"{_ISO_UTC.format(ident)} AS {ident}"
+        elif fmt != "csv":
+            pass
+        elif sql_type == "VARCHAR":
             ident = f"CASE WHEN left({ident}, 1) IN ({starts}) THEN chr(39) || {ident} ELSE {ident} END AS {ident}"
         elif sql_type.endswith("]") or sql_type.startswith(("MAP(", "STRUCT(")):
             ident = f"CAST(to_json({ident}) AS VARCHAR) AS {ident}"
@@ -172,7 +187,7 @@ def export_spans(store: Any, out_dir: str | Path, fmt: Format = "parquet") -> Pa
     path = Path(out_dir)
     path.mkdir(parents=True, exist_ok=True)
     con = connection(store)
-    columns = _csv_safe_columns(con, "spans") if fmt == "csv" else "*"
+    columns = _select_list(con, "spans", fmt)
     con.execute(
         f"COPY (SELECT {columns}, CAST(start_time AS DATE) AS day FROM spans) TO {_literal(path)} "
         f"(FORMAT {fmt}, PARTITION_BY (day), OVERWRITE_OR_IGNORE)"

@@ -92,3 +92,40 @@ def test_export_writes_what_duckdb_writes(dbs: tuple[str, str], tmp_path: Path, 
                              "dropped_links_count"}:
         assert any(c == name for c, _ in ch_columns)
 
+
+
+def _text_rows(root: Path, fmt: str) -> list[dict[str, Any]]:
+    """Every exported row as the file's text gives it (CSV cells, JSON values), ordered by span."""
+    import csv
+    import json
+
+    rows: list[dict[str, Any]] = []
+    for path in sorted(root.rglob(f"*.{fmt}")):
+        text = path.read_text("utf-8")
+        rows += (list(csv.DictReader(text.splitlines())) if fmt == "csv"
+                 else [json.loads(line) for line in text.splitlines() if line.strip()])
+    return sorted(rows, key=lambda r: (r["trace_id"], r["span_id"]))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_exported_times_carry_the_utc_offset_as_text_on_both_engines(dbs: tuple[str, str], tmp_path: Path,
+                                                                    fmt: str) -> None:
+    """A span's start and end written without an offset are read as local time by a spreadsheet or
+    pandas: both engines write them as the other exports do (``2026-12-02T14:34:44.312396+00:00``,
+    :func:`otel_llm_analysis.export.to_csv`), and the same text for the same span."""
+    from datetime import datetime, timezone
+
+    duck, url = dbs
+    for name, db in (("duckdb", duck), ("clickhouse", url)):
+        assert run("export", "spans", "--db", db, "--out", str(tmp_path / name), "--format", fmt).exit_code == 0
+    duck_rows, ch_rows = _text_rows(tmp_path / "duckdb", fmt), _text_rows(tmp_path / "clickhouse", fmt)
+    assert len(duck_rows) == len(ch_rows) > 100
+    with duckdb.connect(duck, read_only=True) as con:
+        stored = {(t, s): (start, end) for t, s, start, end in con.execute(
+            "SELECT trace_id, span_id, start_time, end_time FROM spans").fetchall()}
+    for duck_row, ch_row in zip(duck_rows, ch_rows):
+        key = (duck_row["trace_id"], duck_row["span_id"])
+        expected = [t.replace(tzinfo=timezone.utc).isoformat() for t in stored[key]]
+        assert [duck_row["start_time"], duck_row["end_time"]] == expected, key
+        assert [ch_row["start_time"], ch_row["end_time"]] == expected, key
+        assert datetime.fromisoformat(ch_row["start_time"]).utcoffset() is not None

@@ -90,7 +90,7 @@ def export_spans(client: Any, database: str, out_dir: str | Path, fmt: str) -> P
     import duckdb
     import pyarrow as pa
 
-    from otel_llm_analysis.export import _csv_safe_columns, _literal
+    from otel_llm_analysis.export import _literal, _select_list
 
     if fmt not in ("parquet", "csv", "json"):
         raise ValueError(f"format must be json, csv or parquet, not {fmt!r}")
@@ -109,7 +109,7 @@ def export_spans(client: Any, database: str, out_dir: str | Path, fmt: str) -> P
         with duckdb.connect() as con:
             con.register("clickhouse_spans", rows)
             con.execute(f"CREATE TEMP VIEW typed_spans AS SELECT {typed} FROM clickhouse_spans")
-            selected = _csv_safe_columns(con, "typed_spans") if fmt == "csv" else "*"
+            selected = _select_list(con, "typed_spans", fmt)
             con.execute(f"COPY (SELECT {selected}, CAST(start_time AS DATE) AS day FROM typed_spans) "
                         f"TO {_literal(path)} (FORMAT {fmt}, PARTITION_BY (day), OVERWRITE_OR_IGNORE)")
     return path

@@ -33,6 +33,16 @@ their times bound that read on the span table's ordering key, so it touches the
 window's granules and those of the traces straddling it, not the whole store.
 Min and max do not mind a row counted twice, so its backfill may overlap the
 materialized view's first inserts.
+
+And the peer calls table (:func:`._views.peer_calls_table_name`): the trace and start
+of each span of another producer's LLM call under a parent (:data:`._views.PEER_CALL`),
+written by a materialized view over the span table (so at the same insert, from the
+collector's exporter or ``otel-llm load``). ``llm_calls`` walks such calls' traces up to
+the otel-llm span they run in; a store whose table is empty (an app traced by
+otel-llm's SDK alone) reads no span for it. Filled from the span table when missing
+(a span table older than it, or just built); it is read as a set of traces, so a row
+the backfill and the materialized view both write does no harm. It belongs to its
+span table (named after it) and is dropped with it.
 """
 
 from __future__ import annotations
@@ -41,10 +51,11 @@ import re
 from typing import Any, Callable, Optional
 
 from otel_llm_analysis.clickhouse._ddl import TRACES_TABLE
-from otel_llm_analysis.clickhouse._views import (SPAN_TABLE_PREFIX, TRACE_TIMES_TABLE, span_table_name,
-                                                 span_table_select)
+from otel_llm_analysis.clickhouse._views import (PEER_CALL, SPAN_TABLE_PREFIX, TRACE_TIMES_TABLE,
+                                                 peer_calls_table_name, span_table_name, span_table_select)
 
-__all__ = ["COMPLETE", "ensure_span_table", "span_table_statements", "trace_times_statements"]
+__all__ = ["COMPLETE", "ensure_span_table", "peer_calls_statements", "span_table_statements",
+           "trace_times_statements"]
 
 #: The span table's comment once every span stored before its materialized view existed is in it.
 COMPLETE = "otel-llm: complete"
@@ -55,16 +66,21 @@ def _mv_name(table: str) -> str:
     return f"{table}_mv"
 
 
+def _ttl_on(ttl: str, column: str) -> str:
+    """The clause keeping the exporter table's TTL expression ``ttl`` (on ``Timestamp``) on ``column`` of a
+    table of ours, so its rows leave with their spans; '' when the exporter's table has none."""
+    return " TTL " + re.sub(r"\bTimestamp\b", column, ttl) if ttl else ""
+
+
 def span_table_statements(database: str, ttl: str = "") -> list[str]:
     """CREATE TABLE (typed by the derivation's own SELECT) and its materialized view over ``otel_traces``,
     both ``IF NOT EXISTS``. ``ttl``: the exporter table's TTL expression on ``Timestamp``, which the span
     table keeps on ``start_time`` (so derived rows leave with their spans)."""
     table = span_table_name()
     select = span_table_select(database)
-    keep = " TTL " + re.sub(r"\bTimestamp\b", "start_time", ttl) if ttl else ""
     return [
         f"CREATE TABLE IF NOT EXISTS `{database}`.`{table}` ENGINE = MergeTree "
-        f"PARTITION BY toDate(start_time) ORDER BY start_time{keep} "
+        f"PARTITION BY toDate(start_time) ORDER BY start_time{_ttl_on(ttl, 'start_time')} "
         f"SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1 EMPTY AS {select}",
         f"CREATE MATERIALIZED VIEW IF NOT EXISTS `{database}`.`{_mv_name(table)}` TO `{database}`.`{table}` "
         f"AS {select}",
@@ -81,15 +97,31 @@ def trace_times_statements(database: str, ttl: str = "") -> list[str]:
     ``otel_traces``, both ``IF NOT EXISTS``; ``ttl`` as in :func:`span_table_statements`, on the last start.
     Partitioned by day like the span table, whole days dropped by the TTL: a row leaves with the day
     of its last span, so no stored span loses its trace's times."""
-    keep = " TTL " + re.sub(r"\bTimestamp\b", "last_start", ttl) if ttl else ""
     return [
         f"CREATE TABLE IF NOT EXISTS `{database}`.`{TRACE_TIMES_TABLE}` (trace_id String, "
         "first_start SimpleAggregateFunction(min, DateTime64(9)), "
         "last_start SimpleAggregateFunction(max, DateTime64(9))) "
-        f"ENGINE = AggregatingMergeTree PARTITION BY toDate(last_start) ORDER BY trace_id{keep} "
+        f"ENGINE = AggregatingMergeTree PARTITION BY toDate(last_start) ORDER BY trace_id{_ttl_on(ttl, 'last_start')} "
         "SETTINGS ttl_only_drop_parts = 1",
         f"CREATE MATERIALIZED VIEW IF NOT EXISTS `{database}`.`{_mv_name(TRACE_TIMES_TABLE)}` "
         f"TO `{database}`.`{TRACE_TIMES_TABLE}` AS {_trace_times_select(database)}",
+    ]
+
+
+def _peer_calls_select(database: str) -> str:
+    return f"SELECT trace_id, start_time FROM `{database}`.`{span_table_name()}` WHERE {PEER_CALL}"
+
+
+def peer_calls_statements(database: str, ttl: str = "") -> list[str]:
+    """CREATE TABLE of the peer calls (trace, start) and its materialized view over the span table, both
+    ``IF NOT EXISTS``; ``ttl`` as in :func:`span_table_statements`, so rows leave with their spans."""
+    table = peer_calls_table_name()
+    return [
+        f"CREATE TABLE IF NOT EXISTS `{database}`.`{table}` ENGINE = MergeTree PARTITION BY toDate(start_time) "
+        f"ORDER BY (trace_id, start_time){_ttl_on(ttl, 'start_time')} SETTINGS ttl_only_drop_parts = 1 "
+        f"EMPTY AS {_peer_calls_select(database)}",
+        f"CREATE MATERIALIZED VIEW IF NOT EXISTS `{database}`.`{_mv_name(table)}` TO `{database}`.`{table}` "
+        f"AS {_peer_calls_select(database)}",
     ]
 
 
@@ -130,8 +162,8 @@ def _complete(tables: dict[str, tuple[str, str]], table: str) -> bool:
 
 
 def ensure_span_table(client: Any, database: str, progress: Optional[Callable[[str], None]] = None) -> str:
-    """Make the span table and the trace times table with their materialized views in ``database`` if
-    missing, backfill each once, drop the tables of other derivations; returns the span table's name.
+    """Make the span table, the trace times table and the peer calls table with their materialized views in
+    ``database`` if missing, backfill each once, drop the tables of other derivations; returns the span table's name.
     ``client``: clickhouse-connect's (``command``, ``query(…).result_rows``) or anything with those two
     methods; ``progress``: told how a backfill goes, one line at a time (:func:`_backfill`)."""
     table = span_table_name()
@@ -144,14 +176,19 @@ def ensure_span_table(client: Any, database: str, progress: Optional[Callable[[s
             client.command(statement)
         client.command(f"INSERT INTO `{database}`.`{TRACE_TIMES_TABLE}` {_trace_times_select(database)}")
         client.command(f"ALTER TABLE `{database}`.`{TRACE_TIMES_TABLE}` MODIFY COMMENT '{COMPLETE}'")
-    if _complete(tables, table):
-        return table
-    for statement in span_table_statements(database, ttl):
-        client.command(statement)
-    _backfill(client, database, progress)
-    client.command(f"ALTER TABLE `{database}`.`{table}` MODIFY COMMENT '{COMPLETE}'")
-    for name in tables:
-        if name.startswith(SPAN_TABLE_PREFIX) and name not in (table, _mv_name(table)) and not name.endswith("_mv"):
-            client.command(f"DROP VIEW IF EXISTS `{database}`.`{_mv_name(name)}`")
-            client.command(f"DROP TABLE IF EXISTS `{database}`.`{name}`")
+    if not _complete(tables, table):
+        for statement in span_table_statements(database, ttl):
+            client.command(statement)
+        _backfill(client, database, progress)
+        client.command(f"ALTER TABLE `{database}`.`{table}` MODIFY COMMENT '{COMPLETE}'")
+        for name in tables:  # another derivation's span table, and its peer calls table
+            if name.startswith(SPAN_TABLE_PREFIX) and not name.startswith(table) and not name.endswith("_mv"):
+                client.command(f"DROP VIEW IF EXISTS `{database}`.`{_mv_name(name)}`")
+                client.command(f"DROP TABLE IF EXISTS `{database}`.`{name}`")
+    peers = peer_calls_table_name()
+    if not _complete(tables, peers):
+        for statement in peer_calls_statements(database, ttl):
+            client.command(statement)
+        client.command(f"INSERT INTO `{database}`.`{peers}` {_peer_calls_select(database)}")
+        client.command(f"ALTER TABLE `{database}`.`{peers}` MODIFY COMMENT '{COMPLETE}'")
     return table

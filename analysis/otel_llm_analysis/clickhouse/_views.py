@@ -31,6 +31,7 @@ import re
 from importlib import resources
 from typing import Optional, Sequence
 
+from opentelemetry.semconv.attributes.service_attributes import SERVICE_NAME
 from otel_llm.pricing import PriceBook
 
 from otel_llm import semconv
@@ -61,6 +62,15 @@ def first_present(column: str, attributes: str = "SpanAttributes") -> str:
     branches = ", ".join(f"mapContains({attributes}, {_quote(name)}), {attributes}[{_quote(name)}]"
                          for name in SPELLINGS[column])
     return f"multiIf({branches}, NULL)"
+
+
+def resource_service() -> str:
+    """The resource's ``service.name`` as sent, ``''`` included, NULL when it has none: DuckDB's service of a
+    log record and a metric point, and of a span before its own attribute. The exporter's ``ServiceName`` is
+    ``''`` both for none and for an empty name; the resource attributes it also stores tell them apart."""
+    name = _quote(SERVICE_NAME)
+    return (f"coalesce(nullIf(ServiceName, ''), "
+            f"multiIf(mapContains(ResourceAttributes, {name}), ResourceAttributes[{name}], NULL))")
 
 
 def _attribute(name: str) -> str:
@@ -122,6 +132,14 @@ _LOW_CARDINALITY = {"span_kind", "service_name", "scope_name", "project", "otel_
                     "db_system", "db_operation", "db_collection", "error_type"}
 
 
+#: A span without a usable end, as DuckDB's ingest has it (``end_time`` and ``duration_ms`` NULL): no end
+#: (``endTimeUnixNano`` 0 or absent) or one before the start. The exporter stores ``Duration`` as the end
+#: minus the start in a ``UInt64``, so either arrives wrapped past 2**63 ns (negative as an ``Int64``);
+#: an unset start and end both leave it 0 at 1970-01-01.
+_NO_END = ("(reinterpretAsInt64(Duration) < 0 "
+           "OR (toUnixTimestamp64Nano(Timestamp) = 0 AND Duration = 0))")
+
+
 def _span_columns() -> list[tuple[str, str]]:
     """``(column, expression over otel_traces)`` of the span table: every ``spans`` column but the
     priced cost (``own_cost_*``: the span's own usable cost, priced in the view) and the attribute
@@ -141,12 +159,12 @@ def _span_columns() -> list[tuple[str, str]]:
         ("parent_span_id", "nullIf(ParentSpanId, '')"),
         ("name", "SpanName"),
         ("span_kind", "upper(SpanKind)"),
-        ("service_name", f"coalesce(nullIf(ServiceName, ''), {first_present('service_name')})"),
+        ("service_name", f"coalesce({resource_service()}, {first_present('service_name')})"),
         ("scope_name", "nullIf(ScopeName, '')"),
         ("project", f"coalesce({first_present('project')}, {first_present('project', 'ResourceAttributes')})"),
         ("start_time", "toTimeZone(Timestamp, 'UTC')"),  # UTC, as DuckDB's store, whatever the server's zone
-        ("end_time", "toTimeZone(Timestamp + toIntervalNanosecond(Duration), 'UTC')"),
-        ("duration_ms", "Duration / 1e6"),
+        ("end_time", f"if({_NO_END}, NULL, toTimeZone(Timestamp + toIntervalNanosecond(Duration), 'UTC'))"),
+        ("duration_ms", f"if({_NO_END} OR toUnixTimestamp64Nano(Timestamp) = 0, NULL, Duration / 1e6)"),
         ("status_code", "multiIf(StatusCode = 'Error', 2, StatusCode = 'Ok', 1, 0)"),
         ("status_message", "nullIf(StatusMessage, '')"),
         ("otel_kind", _producers.kind_sql(_attribute)),
@@ -199,6 +217,18 @@ def span_table_name() -> str:
     return f"{SPAN_TABLE_PREFIX}{digest}"
 
 
+def peer_calls_table_name() -> str:
+    """The peer calls table of the span table (:func:`span_table_name`, whose rows it selects)."""
+    return f"{span_table_name()}_peer_calls"
+
+
+#: Another producer's LLM span under a parent, over the span table's (or ``spans``') columns: a span that
+#: may need an otel-llm span's context (``llm_call_contexts_in``). The peer calls table keeps these
+#: spans' traces, written at insert, so a store holding none walks nothing.
+PEER_CALL = (f"otel_kind = '{semconv.KIND_LLM_CALL}' AND coalesce(scope_name, '') != '{semconv.INSTRUMENTATION_SCOPE}' "
+             "AND parent_span_id IS NOT NULL")
+
+
 def spans_view(database: str, *, name: str = "spans", pricing: Pricing | None = None) -> str:
     """``CREATE OR REPLACE VIEW database.name`` with the ``spans`` contract's columns over the span
     table (:func:`span_table_name`, which must exist: :func:`._span_table.ensure_span_table`); with
@@ -247,7 +277,7 @@ def view_statements(database: str, tables: set[str] | frozenset[str] = frozenset
                          run_config_prefix=semconv.OTEL_LLM_RUN_CONFIG_PREFIX, graph_name=semconv.OTEL_LLM_GRAPH_NAME,
                          evaluation_event=semconv.EVENT_EVALUATION_RESULT,
                          eval_name=semconv.GEN_AI_EVALUATION_NAME, event_eval_score=eval_score("e.3"),
-                         eval_label=semconv.GEN_AI_EVALUATION_SCORE_LABEL,
+                         eval_label=semconv.GEN_AI_EVALUATION_SCORE_LABEL, resource_service=resource_service(),
                          outer_cost_rank=_producers.cost_rank_sql("w_cost_source"),
                          inner_cost_rank=_producers.cost_rank_sql("cost_source"),
                          total_only_tokens=_clickhouse(TOTAL_ONLY_TOKENS), is_unpriced=_clickhouse(IS_UNPRICED),
@@ -351,7 +381,7 @@ def metric_points_view(database: str, tables: set[str] | frozenset[str] = frozen
         parts.append(
             f"SELECT {_point_time(in_seconds)} AS time, {_time_or_null('StartTimeUnix')} AS start_time, "
             f"MetricName AS metric_name, '{metric_type}' AS metric_type, nullIf(MetricUnit, '') AS unit, "
-            "nullIf(ServiceName, '') AS service_name, Attributes AS attributes, "
+            f"{resource_service()} AS service_name, Attributes AS attributes, "
             f"ResourceAttributes AS resource_attributes, CAST({value} AS Nullable(Float64)) AS value, "
             f"CAST({count} AS Nullable(Int64)) AS count, CAST({total} AS Nullable(Float64)) AS sum, "
             f"nullIf(ScopeName, '') AS scope_name, CAST({temporality} AS Nullable(String)) AS temporality "
@@ -385,7 +415,7 @@ def window_parameters() -> dict[str, str]:
     one at the far end of time) and ``trace_times`` (the table of each trace's first and last start)."""
     return {"since": SINCE, "until": UNTIL, "window": f"since = {SINCE}, until = {UNTIL}",
             "from_since": f"coalesce({SINCE}, {_EARLIEST})", "to_until": f"coalesce({UNTIL}, {_LATEST})",
-            "trace_times": TRACE_TIMES_TABLE}
+            "trace_times": TRACE_TIMES_TABLE, "peer_calls": peer_calls_table_name(), "peer_call": PEER_CALL}
 
 
 _WINDOWED_VIEW = re.compile(r"^CREATE OR REPLACE VIEW `(?P<db>[^`]+)`\.(?P<name>\w+)_in AS\b")

@@ -70,22 +70,23 @@ INNER JOIN (SELECT trace_id, parent_span_id, count() AS calls FROM `{db}`.window
 -- config and graph name attributes (a_attributes). DuckDB sets context_span_id at ingest
 -- (_call_context.py); here it is walked when read, as span_scope_walk walks (an arrayFold up each
 -- trace's parent indexes, at most 1000 spans up, so a parent cycle ends). Only the traces holding
--- both such a call and an otel-llm span are grouped and walked, found in two steps: a store
--- without other producers' LLM spans under a parent reads three narrow columns; one whose peer
--- spans all sit in LLM spans (otel-llm's @llm_call around OpenLLMetry's span) groups the LLM and
--- otel-llm spans of those traces; neither walks a trace.
+-- both such a call and an otel-llm span are grouped and walked, found in two steps: the traces
+-- holding another producer's LLM span under a parent are kept at insert (`{peer_calls}`, filled by a
+-- materialized view over the span table), so a store without any reads no span at all (the reads
+-- below are guarded by a constant the plan folds); one whose peer spans all sit in LLM spans
+-- (otel-llm's @llm_call around OpenLLMetry's span) groups the LLM and otel-llm spans of those traces;
+-- neither walks a trace.
 CREATE OR REPLACE VIEW `{db}`.llm_call_contexts_in AS
-WITH peer_traces AS (  -- another producer's LLM span under a parent
-    SELECT DISTINCT trace_id FROM `{db}`.window_spans({window})
-    WHERE otel_kind = '{llm_call}' AND coalesce(scope_name, '') != '{ours}' AND parent_span_id IS NOT NULL
+WITH peer_traces AS (  -- another producer's LLM span under a parent (any trace: window_spans keeps the window's)
+    SELECT DISTINCT trace_id FROM `{db}`.`{peer_calls}`
 ), mixed_traces AS (  -- ... whose parent is not an LLM span, beside an otel-llm span
     SELECT trace_id FROM `{db}`.window_spans({window})
-    WHERE trace_id IN (SELECT trace_id FROM peer_traces) AND (otel_kind = '{llm_call}' OR scope_name = '{ours}')
+    WHERE (SELECT count() FROM `{db}`.`{peer_calls}`) > 0
+      AND trace_id IN (SELECT trace_id FROM peer_traces) AND (otel_kind = '{llm_call}' OR scope_name = '{ours}')
     GROUP BY trace_id
     HAVING countIf(scope_name = '{ours}') > 0
        AND NOT hasAll(groupArrayIf(span_id, otel_kind = '{llm_call}'),
-                      groupArrayIf(assumeNotNull(parent_span_id), otel_kind = '{llm_call}'
-                                   AND coalesce(scope_name, '') != '{ours}' AND parent_span_id IS NOT NULL))
+                      groupArrayIf(assumeNotNull(parent_span_id), {peer_call}))
 )
 SELECT trace_id, ids[i] AS span_id, ids[at] AS context_span_id, projects[at] AS a_project,
        conversations[at] AS a_conversation_id, users[at] AS a_user_id, nodes[at] AS a_graph_node,
@@ -110,7 +111,7 @@ FROM (
                                           mapFilter((k, v) -> startsWith(k, '{run_config_prefix}') OR k = '{graph_name}',
                                                     attributes))) AS rows
               FROM `{db}`.window_spans({window})
-              WHERE trace_id IN (SELECT trace_id FROM mixed_traces)
+              WHERE (SELECT count() FROM `{db}`.`{peer_calls}`) > 0 AND trace_id IN (SELECT trace_id FROM mixed_traces)
               GROUP BY trace_id)
     )
     ARRAY JOIN calls AS i
@@ -200,7 +201,7 @@ SETTINGS join_use_nulls = 1;
 CREATE OR REPLACE VIEW `{db}`.logs AS
 SELECT toTimeZone(Timestamp, 'UTC') AS time, nullIf(toInt32(SeverityNumber), 0) AS severity_number,
        nullIf(SeverityText, '') AS severity_text, Body AS body, nullIf(TraceId, '') AS trace_id,
-       nullIf(SpanId, '') AS span_id, nullIf(ServiceName, '') AS service_name, LogAttributes AS attributes,
+       nullIf(SpanId, '') AS span_id, {resource_service} AS service_name, LogAttributes AS attributes,
        ResourceAttributes AS resource_attributes, nullIf(EventName, '') AS event_name,
        nullIf(ScopeName, '') AS scope_name, nullIf(ScopeVersion, '') AS scope_version
 FROM {logs};
