@@ -1,0 +1,76 @@
+"""README, Analysis: what ``--format json`` and ``--format csv`` print, for every command it lists.
+
+"JSON is one object, ``{"rows": [...], "notes": [...]}`` (``trends``: ``series``, ``changes``, ``spikes``,
+``forecast`` and ``notes``): the notes ... a table is followed by; beside CSV and Parquet they are ``note:``
+lines on stderr." Each analysis command the README lists runs through the installed ``otel-llm`` on the
+store ``otel-llm demo`` leaves, as a user would pipe it into ``jq``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.readme.test_cli_options import _readme_sentence
+from tests.readme.test_examples import BIN, _env
+
+#: What a command needs besides the common options to run at all.
+ARGUMENTS = {"ingest": "./otel-data", "budget": "--monthly 50", "sql": "'SELECT 1 AS x'",
+             "prune": "--older-than 90d --dry-run"}
+
+
+def _listed() -> list[str]:
+    sentence = _readme_sentence("The analysis commands (")
+    return re.findall(r"`([a-z]+)`", sentence[:sentence.index(")")])
+
+
+def _shapes() -> dict[str, set[str]]:
+    """The top-level keys the README's sentence gives each command's JSON: ``rows`` and ``notes`` unless it
+    names the command's own (``trends``: ``series``, ...)."""
+    text = " ".join((Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8").split())
+    said = re.search(r'JSON is one object, `\{"rows": \[\.\.\.\], "notes": \[\.\.\.\]\}`(?:\s*\(([^)]*)\))?', text)
+    assert said, "the README's sentence on the JSON shape moved"
+    shapes = {command: {"rows", "notes"} for command in _listed()}
+    for command, keys in re.findall(r"`([a-z]+)`: ((?:`\w+`(?:, | and )?)+)", said.group(1) or ""):
+        shapes[command] = set(re.findall(r"`(\w+)`", keys))
+    return shapes
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("formats")
+    proc = subprocess.run([str(BIN / "otel-llm"), "demo", "--turns", "5", "--latency-scale", "0"], cwd=home,
+                          env=_env(home), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return home
+
+
+def _run(command: str, fmt: str, home: Path) -> subprocess.CompletedProcess[str]:
+    line = f"{BIN / 'otel-llm'} {command} {ARGUMENTS.get(command, '')} --format {fmt}"
+    return subprocess.run(shlex.split(line), cwd=home, env=_env(home), capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("command", _listed())
+def test_json_is_one_object_with_the_keys_the_readme_names(command: str, demo_dir: Path) -> None:
+    proc = _run(command, "json", demo_dir)
+    assert proc.returncode in (0, 1), proc.stderr[-1500:]  # 1: a gate (check) that crossed a threshold
+    document = json.loads(proc.stdout)
+    assert isinstance(document, dict) and set(document) == _shapes()[command], (command, list(document))
+    assert isinstance(document["notes"], list)
+
+
+def test_trends_notes_go_to_stderr_beside_csv(demo_dir: Path) -> None:
+    """The demo's store has unpriced calls, so ``trends`` has notes: in JSON they are ``notes``, beside CSV
+    ``note:`` lines on stderr, and stdout stays rows only."""
+    notes = json.loads(_run("trends", "json", demo_dir).stdout)["notes"]
+    assert any("no price" in note for note in notes), notes
+    proc = _run("trends", "csv", demo_dir)
+    assert proc.returncode == 0, proc.stderr
+    assert [f"note: {note}" for note in notes] == [line for line in proc.stderr.splitlines()
+                                                     if line.startswith("note: ")]
+    assert "note" not in proc.stdout and proc.stdout.startswith("period,"), proc.stdout[:200]
