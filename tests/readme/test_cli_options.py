@@ -124,3 +124,19 @@ def test_an_option_no_command_has_is_a_usage_error(command: str, tmp_path: Path)
                           env=_env(tmp_path), capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "--no-such-option" in proc.stderr, proc.stderr
     assert "--no-such-option" not in _commands()[command]
+
+
+def test_every_option_a_command_takes_is_named_in_the_docs() -> None:
+    """The other way round: an option ``--help`` lists that neither README.md nor docs/ name is one a reader
+    of the docs never learns of (``--files`` and ``--no-files`` are one switch: either name counts)."""
+    text = "\n".join(page.read_text("utf-8") for page in PAGES)
+    named = set(OPTION.findall(text))
+    home = Path(__import__("tempfile").mkdtemp(prefix="otel-llm-help-"))
+    unnamed = []
+    for command, options in _commands().items():
+        switches = re.findall(r"^│ [\s*]*(--[\w-]+)\s+(--no-[\w-]+)\s", _help(command, home), re.M)
+        pairs = {name: {on, off} for on, off in switches for name in (on, off)}
+        for option in sorted(o for o in options if o.startswith("--") and o != "--help"):
+            if not pairs.get(option, {option}) & named:
+                unnamed.append(f"otel-llm {command} {option}")
+    assert not unnamed, "options no page names:\n" + "\n".join(unnamed)

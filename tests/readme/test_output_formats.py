@@ -74,3 +74,39 @@ def test_trends_notes_go_to_stderr_beside_csv(demo_dir: Path) -> None:
     assert [f"note: {note}" for note in notes] == [line for line in proc.stderr.splitlines()
                                                      if line.startswith("note: ")]
     assert "note" not in proc.stdout and proc.stdout.startswith("period,"), proc.stdout[:200]
+
+
+def test_trends_last_and_metric_shape_the_table_only(demo_dir: Path) -> None:
+    """docs/analyses.md, Trends: "The table shows the last ``--last`` periods and, with ``--metric``, only
+    those columns; JSON and CSV hold every period and column"."""
+    window = "--period hour --since 2d --last 2 --metric cost"
+    table = subprocess.run(shlex.split(f"{BIN / 'otel-llm'} trends {window}"), cwd=demo_dir,
+                           env={**_env(demo_dir), "COLUMNS": "200"}, capture_output=True, text=True, timeout=300)
+    assert table.returncode == 0, table.stderr
+    header, rows = table.stdout.split("─" * 10, 1)
+    assert "cost" in header and "calls" not in header and "tokens" not in header, header
+    assert len(re.findall(r"^\d{4}-\d\d-\d\d \d\d:00", rows, re.M)) == 2, rows
+    whole = json.loads(subprocess.run(shlex.split(f"{BIN / 'otel-llm'} trends {window} --format json"),
+                                      cwd=demo_dir, env=_env(demo_dir), capture_output=True, text=True,
+                                      timeout=300).stdout)["series"]
+    assert len(whole) >= 48 and {"calls", "input_tokens", "cost_usd", "p95_ms"} <= set(whole[0]), len(whole)
+
+
+def test_logs_limit_caps_the_records(tmp_path: Path) -> None:
+    """docs/analyses.md, Logs: "``--limit`` caps the records (or patterns) shown, 50 by default". An app logs
+    60 warnings through the bridge ``configure()`` installs; the store holds them all."""
+    app = ("import logging, otel_llm\notel_llm.configure(service_name='chatty')\n"
+           "for n in range(60):\n    logging.getLogger('chatty').warning('warning %d', n)\notel_llm.shutdown()\n")
+    (tmp_path / "app.py").write_text(app, "utf-8")
+    made = subprocess.run(f"python app.py 2>/dev/null && otel-llm ingest ./otel-data", shell=True, cwd=tmp_path,
+                          env=_env(tmp_path), capture_output=True, text=True, timeout=300)
+    assert made.returncode == 0, made.stdout + made.stderr
+
+    def records(extra: str) -> int:
+        proc = subprocess.run(shlex.split(f"{BIN / 'otel-llm'} logs --format json {extra}"), cwd=tmp_path,
+                              env=_env(tmp_path), capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        return len(json.loads(proc.stdout)["rows"])
+
+    assert records("--limit 1000") == 60
+    assert records("--limit 1") == 1 and records("") == 50
