@@ -110,3 +110,43 @@ def test_logs_limit_caps_the_records(tmp_path: Path) -> None:
 
     assert records("--limit 1000") == 60
     assert records("--limit 1") == 1 and records("") == 50
+
+
+#: The ``spans`` column each ``--by`` the README names groups by (the store's own names, as ``otel-llm sql`` shows).
+BY_COLUMN = {"model": "model", "response_model": "response_model", "project": "project", "service": "service_name",
+             "provider": "provider", "operation": "operation", "kind": "otel_kind", "node": "graph_node",
+             "collection": "db_collection", "db_operation": "db_operation", "user": "user_id",
+             "conversation": "conversation_id", "run_config.temperature": "attributes['otel_llm.run_config.temperature']",
+             "day": "CAST(start_time AS DATE)", "week": "date_trunc('week', start_time)",
+             "hour": "date_trunc('hour', start_time)"}
+
+
+def _readme_groupings() -> list[str]:
+    line = next(line for line in (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8").splitlines()
+                if line.startswith("otel-llm summary --by model") and "# or " in line)
+    return ["model", *(word.strip() for word in line.split("# or ", 1)[1].split(","))]
+
+
+def test_summary_groups_by_each_dimension_the_readme_names(demo_dir: Path) -> None:
+    """README, Analysis: ``otel-llm summary --by model  # or response_model, project, ..., run_config.<key>``:
+    each name is accepted, its groups are the values the store holds for it, and ``--help`` offers no other."""
+    named = _readme_groupings()
+    assert "run_config.<key>" in named
+    help_text = " ".join(subprocess.run([str(BIN / "otel-llm"), "summary", "--help"], cwd=demo_dir,
+                                        env={**_env(demo_dir), "COLUMNS": "400"}, capture_output=True,
+                                        text=True, timeout=120).stdout.split())
+    offered = re.search(r"--by <str> (.*?) --since", help_text).group(1)
+    unnamed = [word for word in re.findall(r"(\w+(?:\.<key>)?)(?: \([^)]*\))?(?:,| or|$)", offered)
+               if word not in named]
+    assert not unnamed, f"summary --by values the README does not name: {unnamed}"
+    for by in (name.replace("<key>", "temperature") for name in named):
+        proc = subprocess.run([str(BIN / "otel-llm"), "summary", "--by", by, "--format", "json"], cwd=demo_dir,
+                              env=_env(demo_dir), capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, (by, proc.stderr)
+        keys = {str(row["key"])[:10] for row in json.loads(proc.stdout)["rows"] if row["key"] is not None}
+        query = f"SELECT DISTINCT CAST({BY_COLUMN[by]} AS VARCHAR) AS v FROM spans WHERE {BY_COLUMN[by]} IS NOT NULL"
+        held = subprocess.run([str(BIN / "otel-llm"), "sql", query, "--format", "json"], cwd=demo_dir,
+                              env=_env(demo_dir), capture_output=True, text=True, timeout=300)
+        assert held.returncode == 0, held.stderr
+        values = {row["v"][:10] for row in json.loads(held.stdout)["rows"]}
+        assert keys and keys == values, (by, keys, values)
