@@ -140,3 +140,20 @@ def test_every_option_a_command_takes_is_named_in_the_docs() -> None:
             if not pairs.get(option, {option}) & named:
                 unnamed.append(f"otel-llm {command} {option}")
     assert not unnamed, "options no page names:\n" + "\n".join(unnamed)
+
+
+def test_the_check_thresholds_the_readme_gives_are_the_defaults() -> None:
+    """README, Analysis: ``otel-llm check --since 1h  # alert thresholds: p95 > 2 s, error rate > 5 %, memory >
+    500 MiB (exit 1 when crossed)``: the defaults ``check --help`` shows for the three options."""
+    line = next(line for line in (ROOT / "README.md").read_text("utf-8").splitlines()
+                if line.startswith("otel-llm check --since 1h ") and "alert thresholds" in line)
+    p95_s, error_pct, memory_mib = map(float, re.search(
+        r"p95 > ([\d.]+) s, error rate > ([\d.]+) %, memory > ([\d.]+) MiB", line).groups())
+    shown = " ".join(_help("check", Path(__import__("tempfile").mkdtemp(prefix="otel-llm-help-"))).split())
+
+    def default(option: str) -> float:
+        return float(re.search(rf"{option} .*?\[default: ([\d.]+)\]", shown).group(1))
+
+    assert default("--max-p95-ms") == p95_s * 1000
+    assert default("--max-error-rate") == error_pct / 100
+    assert default("--max-memory-mb") == memory_mib
