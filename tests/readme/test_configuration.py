@@ -127,3 +127,44 @@ def test_max_request_mb_from_the_environment_bounds_each_file_line(tmp_path: Pat
     lines = traces.read_bytes().splitlines(keepends=True)
     assert len(lines) > 2 and max(map(len, lines)) <= 0.05 * 1024 * 1024, (len(lines), max(map(len, lines)))
     assert _span_names(traces).count("step") == 2000
+
+
+OFF_APP = """
+    import sys
+
+    from opentelemetry import trace
+
+    import otel_llm
+
+    otel_llm.configure(**({"exporter": "none"} if sys.argv[-1] == "none" else {}))
+
+    @otel_llm.tool("lookup")
+    def lookup(q: str) -> tuple[bool, str]:
+        return trace.get_current_span().get_span_context().is_valid, q
+
+    print(lookup("x"))
+    otel_llm.shutdown()
+"""
+
+
+def _off_app(home: Path, mode: str, **env: str) -> str:
+    (home / "app.py").write_text(textwrap.dedent(OFF_APP), "utf-8")
+    proc = subprocess.run([sys.executable, "app.py", mode], cwd=home, env={**_env(home), **env},
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout.strip()
+
+
+def test_exporter_none_and_sdk_disabled_run_decorated_functions_bare(tmp_path: Path) -> None:
+    """README, Configuration: "``exporter="none"`` without providers turns otel-llm off: decorated functions
+    run bare; so does ``OTEL_SDK_DISABLED=true``" - no span around the call, no files; the default records."""
+    for name, mode, env in [("none", "none", {}), ("disabled", "file", {"OTEL_SDK_DISABLED": "true"}),
+                            ("default", "file", {})]:
+        home = tmp_path / name
+        home.mkdir()
+        printed = _off_app(home, mode, **env)
+        if name == "default":
+            assert printed == "(True, 'x')" and (home / "otel-data" / "traces.jsonl").is_file()
+        else:
+            assert printed == "(False, 'x')", (name, printed)
+            assert not (home / "otel-data").exists(), (name, sorted(home.rglob("*")))
