@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.readme._demo import demo_home
 from tests.readme.test_cli_options import _readme_sentence
 from tests.readme.test_examples import BIN, _env
 
@@ -43,11 +44,7 @@ def _shapes() -> dict[str, set[str]]:
 
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("formats")
-    proc = subprocess.run([str(BIN / "otel-llm"), "demo", "--turns", "5", "--latency-scale", "0"], cwd=home,
-                          env=_env(home), capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return home
+    return demo_home(tmp_path_factory, "formats", 5)
 
 
 def _run(command: str, fmt: str, home: Path) -> subprocess.CompletedProcess[str]:

@@ -7,13 +7,13 @@ The store is the one ``otel-llm demo`` leaves; its columns are read as a user re
 from __future__ import annotations
 
 import re
-import subprocess
-from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import pytest
 
-from tests.readme.test_examples import BIN, ROOT, _env
+from tests.readme._demo import demo_home
+from tests.readme.test_examples import ROOT
 
 #: Words in backticks in the columns cell that are values or prose, not column names.
 VALUES = {"OpenAI", "openai", "chat", "graph_node", "vector_op", "llm_call", "tool", "agent", "sdk", "producer",
@@ -38,11 +38,8 @@ def _contract() -> list[tuple[list[str], list[str], set[str]]]:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
-    home = tmp_path_factory.mktemp("tables")
-    proc = subprocess.run([str(BIN / "otel-llm"), "demo", "--turns", "3", "--latency-scale", "0"], cwd=home,
-                          env=_env(home), capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
+    home = demo_home(tmp_path_factory, "tables", 3)
     connection = duckdb.connect(str(home / "otel-data" / "otel-llm.duckdb"), read_only=True)
     yield connection
     connection.close()
