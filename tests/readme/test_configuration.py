@@ -168,3 +168,41 @@ def test_exporter_none_and_sdk_disabled_run_decorated_functions_bare(tmp_path: P
         else:
             assert printed == "(False, 'x')", (name, printed)
             assert not (home / "otel-data").exists(), (name, sorted(home.rglob("*")))
+
+
+PRICED_APP = """
+    import otel_llm
+
+    otel_llm.configure(service_name="config-test")
+
+    @otel_llm.llm_call(model="house-model-1", provider="openai")
+    def ask() -> dict:
+        return {"usage": {"prompt_tokens": 1000, "completion_tokens": 500}}
+
+    ask()
+    otel_llm.shutdown()
+"""
+
+
+def _call_attributes(traces: Path) -> dict[str, Any]:
+    (span,) = [span for line in traces.read_text("utf-8").splitlines()
+               for resource in json.loads(line)["resourceSpans"] for scope in resource["scopeSpans"]
+               for span in scope["spans"] if span["name"] == "chat house-model-1"]
+    return {a["key"]: next(iter(a["value"].values())) for a in span["attributes"]}
+
+
+def test_pricing_file_from_the_environment_prices_the_sdk_s_calls(tmp_path: Path) -> None:
+    """``OTEL_LLM_PRICING`` (a path; default genai-prices only): a model only that file prices gets its cost on
+    the span; without it the model has no price, so no cost attribute and one warning, never a 0."""
+    (tmp_path / "priced").mkdir()
+    (tmp_path / "unpriced").mkdir()
+    prices = tmp_path / "prices.yaml"
+    prices.write_text("house-model-1: {input: 2.0, output: 8.0}\n", "utf-8")
+    _run_app(PRICED_APP, tmp_path / "priced", OTEL_LLM_PRICING=str(prices))
+    unpriced = _run_app(PRICED_APP, tmp_path / "unpriced")
+    priced = _call_attributes(tmp_path / "priced/otel-data/traces.jsonl")
+    assert float(priced["gen_ai.usage.cost"]) == (1000 * 2.0 + 500 * 8.0) / 1e6, priced
+    bare = _call_attributes(tmp_path / "unpriced/otel-data/traces.jsonl")
+    assert "gen_ai.usage.cost" not in bare and int(bare["gen_ai.usage.input_tokens"]) == 1000, bare
+    warnings = [line for line in unpriced.stderr.splitlines() if "no price for model 'house-model-1'" in line]
+    assert len(warnings) == 1, unpriced.stderr
