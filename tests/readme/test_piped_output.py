@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.readme._demo import demo_home
 from tests.readme.test_examples import BIN, ROOT, _env
 
 PAGE = 4096
@@ -25,11 +26,7 @@ PAGE = 4096
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``otel-llm demo`` run once: ./otel-data written and ingested."""
-    where = tmp_path_factory.mktemp("piped")
-    proc = subprocess.run([str(BIN / "otel-llm"), "demo", "--turns", "20", "--latency-scale", "0"], cwd=where,
-                          env=_env(where), capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return where
+    return demo_home(tmp_path_factory, "piped", 20)
 
 
 def _head_1(args: list[str], cwd: Path) -> tuple[int, bytes, str]:
