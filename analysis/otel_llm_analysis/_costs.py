@@ -50,7 +50,8 @@ _UNREADABLE = "a token count was unreadable"
 #: The pricing line's words for the reasons ``_unpriced`` tells from a call's data (``ModelRates.refusal``'s
 #: for those it shares); a call of reason ``no_price`` is said under its model, or under the refusal this pass made
 _REFUSED_AS = {"total_only": "usage only a total", "unreadable": _UNREADABLE,
-               "dropped": "a token count was dropped as invalid", "contradicting": "token counts contradict each other"}
+               "dropped": "a token count was dropped as invalid", "contradicting": "token counts contradict each other",
+               "no_input": "no input token count"}
 #: The counts otel-llm's SDK dropped as invalid (``otel_llm.usage.dropped``): priced as the SDK would
 _DROPPED = string_list_sql(f"attr_values[list_position(attr_keys, '{semconv.OTEL_LLM_USAGE_DROPPED}')]")
 _UNNAMED = "(no model)"

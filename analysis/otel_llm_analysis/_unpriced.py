@@ -9,8 +9,10 @@ the price tables hold, and adding a price changes nothing. Counting them all as
 
 The reasons are decided in the order the ingest applies them (``_costs``): a
 usage that is only a total, a priced count unreadable (never looked at for a
-price), a priced count dropped by the SDK, cache counts beyond the input, and
-otherwise no price. The last also holds a call whose price has no rate for its
+price), a priced count dropped by the SDK, cache counts beyond the input, output
+tokens beside no input count (a part of the call: ``ModelRates.missing_count``
+refuses it for any price with an input rate, so a price added would not help),
+and otherwise no price. The last also holds a call whose price has no rate for its
 tokens (a user entry with an output price only): only the price tables tell it
 apart, and its fix is the same (complete the entry).
 """
@@ -25,7 +27,7 @@ from otel_llm import semconv
 from otel_llm._usage import _COST_NEUTRAL_DROPS
 from otel_llm_analysis._filters import CACHE_COUNTED, IS_UNPRICED, connection, per_data_version
 
-__all__ = ["REASONS", "REASON_SQL", "UNREADABLE_COUNT", "from_counts", "may_hold_dropped", "reason_sql", "reasons_of_traces",
+__all__ = ["COUNTED", "REASONS", "REASON_SQL", "UNREADABLE_COUNT", "from_counts", "may_hold_dropped", "reason_sql", "reasons_of_traces",
            "reasons_text"]
 
 #: reason key -> how a note says it (after a count: "2 whose model has no price ..."), in the order decided
@@ -35,7 +37,11 @@ REASONS: Mapping[str, str] = {
     "unreadable": "with a token count unreadable at ingest",
     "dropped": "with a token count dropped as invalid by the SDK",
     "contradicting": "whose token counts contradict each other",
+    "no_input": "with output tokens and no input count",
 }
+
+#: the reasons a query counts one by one (``no_price`` is the rest of the unpriced calls: :func:`from_counts`)
+COUNTED: tuple[str, ...] = tuple(why for why in REASONS if why != "no_price")
 
 _PRICED_COUNTS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
 #: A priced count present but unreadable (``unreadable_columns``): priced from the counts left, the cost would be part
@@ -66,7 +72,8 @@ def reason_sql(dropped: bool = True) -> str:
     # (cache counts alone are no total-only usage: they contradict an input of none)
     return (f"CASE WHEN input_tokens IS NULL AND output_tokens IS NULL AND NOT ({CACHE_COUNTED}) THEN 'total_only' "
             f"WHEN {UNREADABLE_COUNT} THEN 'unreadable' {dropped_case}"
-            f"WHEN {_CONTRADICTING} THEN 'contradicting' ELSE 'no_price' END")
+            f"WHEN {_CONTRADICTING} THEN 'contradicting' "
+            "WHEN input_tokens IS NULL AND output_tokens IS NOT NULL THEN 'no_input' ELSE 'no_price' END")
 
 
 REASON_SQL = reason_sql()

@@ -59,7 +59,7 @@ from otel_llm_analysis._filters import (
 )
 from otel_llm_analysis._instrumentation_failures import reinterpreted
 from otel_llm_analysis._total_only import may_hold
-from otel_llm_analysis._unpriced import from_counts, may_hold_dropped, reason_sql
+from otel_llm_analysis._unpriced import COUNTED, from_counts, may_hold_dropped, reason_sql
 
 #: Dimensions whose groups are spans that are not LLM calls (graph nodes, span
 #: kinds, vector collections and operations): their latency always needs span_latency.sql, which
@@ -105,7 +105,7 @@ class SummaryRow:
     #: or their usage is only a total (``total_only_calls``)
     unpriced_calls: int = 0
     #: ``unpriced_calls`` by reason (``_unpriced.REASONS``: no price, usage only a total, a count unreadable,
-    #: dropped or contradicting another): what would price them differs
+    #: dropped or contradicting another, output beside no input count): what would price them differs
     unpriced_reasons: dict[str, int] = field(default_factory=dict)
     #: calls whose usage is only a total token count: neither priced nor in the input/output tokens
     total_only_calls: int = 0
@@ -147,6 +147,9 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None, *
                  is_estimated_usage=estimated_usage_sql(connection(store)),
                  **total_only_sql(may_hold(connection(store))),
                  unpriced_reason=reason_sql(dropped=may_hold_dropped(connection(store))),
+                 reason_counts=", ".join(f"count(*) FILTER (WHERE why = '{why}') AS unpriced_{why}" for why in COUNTED),
+                 reason_counts_joined=", ".join(f"coalesce(c.unpriced_{why}, 0) AS unpriced_{why}" for why in COUNTED),
+                 reason_columns=", ".join(f"unpriced_{why}" for why in COUNTED),
                  spans_are_units="TRUE" if by in _SPAN_DIMENSIONS else "FALSE",
                  count_spans="FALSE" if filters.calls_only else "TRUE", span_traces=distinct,
                  call_traces=distinct if filters.calls_only else "NULL::BIGINT")
@@ -172,8 +175,7 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None, *
         if d["llm_calls"] and not d["priced_calls"]:  # calls of unpriced models: cost unknown, not 0
             d["cost_usd"] = d["cost_share"] = d["estimated_cost_usd"] = None
         tokens = d["input_tokens"] + d["output_tokens"]
-        d["unpriced_reasons"] = from_counts(d["unpriced_calls"], {why: d.pop(f"unpriced_{why}") for why in (
-            "total_only", "unreadable", "dropped", "contradicting")})
+        d["unpriced_reasons"] = from_counts(d["unpriced_calls"], {why: d.pop(f"unpriced_{why}") for why in COUNTED})
         d.update(
             p50_ms=p50,
             p95_ms=p95,

@@ -41,8 +41,9 @@ SPANS = [
     _call("5" * 16, "no-such-model-x", {semconv.GEN_AI_USAGE_INPUT_TOKENS: 7, semconv.GEN_AI_USAGE_OUTPUT_TOKENS: 3}),
     _call("6" * 16, "no-such-model-x", {semconv.GEN_AI_USAGE_INPUT_TOKENS: 7, semconv.GEN_AI_USAGE_OUTPUT_TOKENS: 3}),
     _call("7" * 16, "gpt-4o", {semconv.GEN_AI_USAGE_INPUT_TOKENS: 7, semconv.GEN_AI_USAGE_OUTPUT_TOKENS: 3}),
+    _call("8" * 16, "gpt-4o", {semconv.GEN_AI_USAGE_OUTPUT_TOKENS: 30}),  # output beside no input count: a part
 ]
-REASONS = {"no_price": 2, "total_only": 1, "unreadable": 1, "dropped": 1, "contradicting": 1}
+REASONS = {"no_price": 2, "total_only": 1, "unreadable": 1, "dropped": 1, "contradicting": 1, "no_input": 1}
 
 
 def _ingest(tmp_path: Path) -> tuple[str, object]:
@@ -59,15 +60,15 @@ def test_the_summary_and_the_budget_count_each_unpriced_call_under_its_reason(tm
     assert report.pricing.unpriced == {"no-such-model-x": 2}  # the total-only gpt-4o call is no missing price
     assert report.pricing.refused == {"usage only a total": 1, "a token count was unreadable": 1,
                                       "a token count was dropped as invalid": 1,
-                                      "token counts contradict each other": 1}
+                                      "token counts contradict each other": 1, "no input token count": 1}
     with TraceStore(db, read_only=True) as store:
         total = totals(store)
-        assert total.unpriced_calls == 6 and total.unpriced_reasons == REASONS
+        assert total.unpriced_calls == 7 and total.unpriced_reasons == REASONS
         by_model = {row.key: row.unpriced_reasons for row in summary(store, "model")}
-        assert by_model == {"gpt-4o": {"total_only": 1, "unreadable": 1, "dropped": 1, "contradicting": 1},
+        assert by_model == {"gpt-4o": {"total_only": 1, "unreadable": 1, "dropped": 1, "contradicting": 1, "no_input": 1},
                             "no-such-model-x": {"no_price": 2}}
         (status,) = budget_status(store, [Budget(10.0)], MONTH, None)
-        assert status.unpriced_calls == 6 and status.unpriced_reasons == REASONS
+        assert status.unpriced_calls == 7 and status.unpriced_reasons == REASONS
 
 
 def test_the_cli_notes_name_each_reason_and_its_count(tmp_path: Path) -> None:
@@ -80,12 +81,13 @@ def test_the_cli_notes_name_each_reason_and_its_count(tmp_path: Path) -> None:
         assert shown.exit_code in (0, 3), shown.output
         if command == ["summary", "--by", "model"]:
             assert "no-such-model-x: 2 of 2 calls have no cost: 2 whose model has no price" in text
-            assert "gpt-4o: 4 of 5 calls have no cost: 1 whose usage is only a total" in text
+            assert "gpt-4o: 5 of 6 calls have no cost: 1 whose usage is only a total" in text
         else:
-            assert "6 of 7 calls have no cost: 2 whose model has no price" in text, text
+            assert "7 of 8 calls have no cost: 2 whose model has no price" in text, text
         assert "1 with a token count dropped as invalid by the SDK" in text
         assert "1 with a token count unreadable at ingest" in text
         assert "1 whose token counts contradict each other" in text
+        assert "1 with output tokens and no input count" in text
 
 
 def test_a_call_with_only_cache_tokens_is_unpriced_not_a_call_without_usage(tmp_path: Path) -> None:

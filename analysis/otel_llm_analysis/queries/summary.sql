@@ -58,10 +58,7 @@ WITH span_groups AS (
         count(cost_usd) AS priced_calls,
         count(cost_usd) FILTER (WHERE NOT {is_error}) AS priced_successes,
         count(why) AS unpriced_calls,
-        count(*) FILTER (WHERE why = 'total_only') AS unpriced_total_only,
-        count(*) FILTER (WHERE why = 'unreadable') AS unpriced_unreadable,
-        count(*) FILTER (WHERE why = 'dropped') AS unpriced_dropped,
-        count(*) FILTER (WHERE why = 'contradicting') AS unpriced_contradicting,
+        {reason_counts},
         count({total_only_tokens}) AS total_only_calls,
         count(*) FILTER (WHERE input_tokens IS NOT NULL OR output_tokens IS NOT NULL
                                OR {total_only_tokens} IS NOT NULL) AS token_calls,
@@ -83,8 +80,7 @@ WITH span_groups AS (
         coalesce(c.estimated_usage_calls, 0) AS estimated_usage_calls,
         coalesce(c.priced_successes, 0) AS priced_successes, coalesce(c.unpriced_calls, 0) AS unpriced_calls,
         coalesce(c.total_only_calls, 0) AS total_only_calls, coalesce(c.total_only_tokens, 0) AS total_only_tokens,
-        coalesce(c.unpriced_total_only, 0) AS unpriced_total_only, coalesce(c.unpriced_unreadable, 0) AS unpriced_unreadable,
-        coalesce(c.unpriced_dropped, 0) AS unpriced_dropped, coalesce(c.unpriced_contradicting, 0) AS unpriced_contradicting,
+        {reason_counts_joined},
         coalesce(c.no_usage_calls, 0) AS no_usage_calls, coalesce(c.token_calls, 0) AS token_calls, c.latency,
         CASE WHEN c.last_seen IS NULL OR s.last_seen > c.last_seen THEN s.last_seen ELSE c.last_seen END AS last_seen
     FROM span_groups s FULL JOIN call_groups c ON s.key IS NOT DISTINCT FROM c.key
@@ -94,7 +90,7 @@ SELECT
     spans, traces, llm_calls, turns, failed_calls, error_spans,
     input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
     cost_usd, estimated_cost_usd, estimated_usage_calls, priced_calls, priced_successes, unpriced_calls, total_only_calls, total_only_tokens,
-    unpriced_total_only, unpriced_unreadable, unpriced_dropped, unpriced_contradicting,
+    {reason_columns},
     no_usage_calls, token_calls,
     CASE WHEN llm_calls > 0 THEN failed_calls / llm_calls
          WHEN {spans_are_units} AND key IS NOT NULL THEN error_spans / spans END AS error_rate,
