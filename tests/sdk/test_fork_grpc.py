@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Iterator
-from concurrent import futures
 from pathlib import Path
 
 import pytest
+
+from tests.support.grpc_server import otlp_grpc_server
 
 from ._spooled import run_app
 
@@ -56,7 +57,6 @@ peers: list[tuple[str, str]] = []  # (the client's address, the first item a req
 
 @pytest.fixture
 def grpc_endpoint() -> Iterator[str]:
-    import grpc
     from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
     from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
@@ -78,15 +78,9 @@ def grpc_endpoint() -> Iterator[str]:
 
     received.clear()
     peers.clear()
-    server = grpc.server(futures.ThreadPoolExecutor(4))
-    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(Traces(), server)
-    metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(Metrics(), server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop(0)
+    with otlp_grpc_server((trace_service_pb2_grpc.add_TraceServiceServicer_to_server, Traces()),
+                          (metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server, Metrics())) as url:
+        yield url
 
 
 @pytest.mark.parametrize("spool_max_bytes", [1 << 20, 0])  # with the spool off the child sends its spans too
