@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 from otel_llm import semconv
+from otel_llm.pricing import MAX_CALL_COST_USD
 
 __all__ = [
     "COST_SOURCES",
@@ -209,16 +210,14 @@ def cost_rank_sql(source: str) -> str:
     return f"CASE {source} {whens} ELSE {len(COST_SOURCES) + 1} END"
 
 
-#: The most one model call may cost, in USD, for its cost attribute to be read. The dearest calls
-#: (a million tokens at the highest list prices) cost some hundreds of dollars; a cost beyond this
-#: is a unit error or a hostile span, and one of them would be every total it is summed into.
-MAX_CALL_COST_USD = 1e6
 
 
 def cost_sql(lookup: Lookup, raw_cost: str, input_tokens: str, output_tokens: str) -> dict[str, str]:
     """``cost_usd``, ``cost_source`` and ``cost_table`` expressions from a span's own attributes.
 
-    A cost attribute is usable when it is a finite number from 0 to :data:`MAX_CALL_COST_USD`, and - unless
+    A cost attribute is usable when it is a finite number from 0 to ``otel_llm.pricing.MAX_CALL_COST_USD``
+    (the SDK's bound on one call's cost, computed or billed: beyond it is a unit error or a hostile
+    span, and one of them would be every total it is summed into), and - unless
     otel-llm's SDK wrote it (``otel_llm.cost.source`` beside it: a user price of
     0 is a real price) - not 0 on a call that has tokens: OpenLIT writes 0 when
     it has no price, and a call with tokens is not free. An unusable cost is

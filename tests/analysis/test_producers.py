@@ -142,7 +142,10 @@ COSTS = [
     # beyond any model call's price (a unit error, a hostile span): one such cost would be every total
     ({"gen_ai.usage.cost": 1e300}, "price", "ingest", GENAI),
     ({"gen_ai.usage.cost": 2e6, "otel_llm.cost.source": "user"}, "price", "ingest", GENAI),
-    ({"gen_ai.usage.cost": 1e6}, 1e6, "producer", None),
+    # the SDK's bound on one call (otel_llm.pricing.MAX_CALL_COST_USD), for a producer's cost too
+    ({"gen_ai.usage.cost": 1000}, 1000, "producer", None),
+    ({"gen_ai.usage.cost": 5000}, "price", "ingest", GENAI),
+    ({"gen_ai.usage.cost": 1e6}, "price", "ingest", GENAI),
     ({"gen_ai.usage.cost": 0.0, "otel_llm.cost.source": "user"}, 0.0, "sdk", "user"),  # a user price of 0 is real
     ({"gen_ai.usage.cost": 0.5, "otel_llm.cost.source": "genai-prices@0.2.3"}, 0.5, "sdk", "genai-prices@0.2.3"),
     ({"llm.cost.total": 0.125}, 0.125, "producer", None),

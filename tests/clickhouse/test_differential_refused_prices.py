@@ -35,6 +35,8 @@ USAGES = {
     "output without input": {semconv.GEN_AI_USAGE_OUTPUT_TOKENS: 1000},
     "input without output": {semconv.GEN_AI_USAGE_INPUT_TOKENS: 1000},
     "beyond a call's cost": {semconv.GEN_AI_USAGE_INPUT_TOKENS: 10**9, semconv.GEN_AI_USAGE_OUTPUT_TOKENS: 10},
+    "producer bill beyond a call's": {semconv.GEN_AI_USAGE_INPUT_TOKENS: 7, semconv.GEN_AI_USAGE_OUTPUT_TOKENS: 10,
+                                      "gen_ai.usage.cost": 5000.0},
 }
 
 
@@ -62,7 +64,7 @@ def test_the_same_calls_are_left_unpriced_on_both_engines(stores: tuple[TraceSto
     duck, ch = (store.query(sql) for store in stores)
     assert dict(duck) == {"cache beyond input": None, "dropped bill only": "ingest", "dropped input": None,
                           "plain": "ingest", "output without input": None, "input without output": "ingest",
-                          "beyond a call's cost": None}
+                          "beyond a call's cost": None, "producer bill beyond a call's": "ingest"}
     same(duck, ch)
 
 
