@@ -87,6 +87,8 @@ def test_the_dashboard_answers_with_the_last_data_while_an_ingest_runs(
         wait_render(page, 0)
         assert page_kpis(page)["spans"] == before
         page.wait_for_function("() => document.getElementById('live-status').textContent.includes('ingesting since')")
+        # the note shows once the ingest has run a second (NOTE_AFTER_S): a poll before that says none yet
+        page.wait_for_function("() => document.getElementById('ingest-note').textContent.includes('Ingesting')")
         assert "the data before it, whole" in page.locator("#ingest-note").inner_text()
         after = _release_until_shown(page, hold.release, tmp)
         page.wait_for_function("() => !document.getElementById('live-status').textContent.includes('ingesting')")
