@@ -64,7 +64,8 @@ unit (per token instead of per million) or a corrupt token count. Such a call
 gets no cost (its tokens are kept; :meth:`ModelRates.refusal`, the ingest's rule,
 refuses it alike) and one notice per model on stderr says why
 (:mod:`otel_llm._notices`, as for a model without a price: a cost dropped is
-said whatever the logging setup).
+said whatever the logging setup). A bill the provider or the app gives for a
+call is held to the same bound (``_usage.refused_bill``).
 
 Faults: a bad user price file or entry is the user's to fix (one notice on
 stderr each, the rest loads: its calls would otherwise go unpriced or priced
@@ -88,7 +89,7 @@ from typing import Any, NamedTuple
 from otel_llm import _notices
 from otel_llm._bounded_cache import BoundedCache
 from otel_llm._guard import internal_error
-from otel_llm._usage import Usage, shown
+from otel_llm._usage import MAX_CALL_COST_USD, Usage, sane_cost, shown
 
 __all__ = ["CACHED_MODELS", "Cost", "MAX_CALL_COST_USD", "ModelRates", "PriceBook"]
 
@@ -98,7 +99,6 @@ _PER_MILLION = 1_000_000.0
 _UNKNOWN_MODELS_SAID = 10
 # Models a PriceBook's caches keep per generation (BoundedCache): twice as many at most; more are resolved again.
 CACHED_MODELS = 128
-MAX_CALL_COST_USD = 1000.0  # above this for one call, the price or the count is wrong (module docstring)
 _USER_KEYS = ("input", "output", "cache_read", "cache_write", "cache_write_1h", "input_audio", "output_audio")
 
 # gen_ai.provider.name (semconv) -> genai-prices provider id, where they differ.
@@ -264,11 +264,6 @@ class ModelRates:
             rate = self.output.at(total_in)
             usd += (output - audio_out) * rate + audio_out * (self.output_audio.at(total_in) if self.output_audio else rate)
         return usd
-
-
-def sane_cost(usd: float) -> bool:
-    """Whether ``usd`` can be one call's cost: 0..:data:`MAX_CALL_COST_USD` (not NaN; module docstring)."""
-    return 0.0 <= usd <= MAX_CALL_COST_USD
 
 
 # A model's untiered rates, USD per token: (input, cache read, cache write, output, 1-hour cache write).
