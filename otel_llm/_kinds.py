@@ -33,6 +33,7 @@ from otel_llm._metrics import (
     NO_EXEMPLAR, AttributeSet, ExemplarIds, Instruments, attribute_set, exemplar_context, exemplar_ids,
     point_attributes,
 )
+from otel_llm._model_names import model_name
 from otel_llm._rollup import RollUp
 from otel_llm._stream_usage import StreamUsage, reader_for
 from otel_llm._usage import Usage, _get, read_response
@@ -345,13 +346,13 @@ class _ModelArguments:
         for name in _MODEL_ARGUMENTS:
             value = kwargs.get(name)
             if value is not None:
-                return utf8_safe(value) if isinstance(value, str) and value else None
+                return model_name(value) if isinstance(value, str) and value else None
         if args and self.positional:
             bound = self.binder.bind(args, kwargs)
             for name in _MODEL_ARGUMENTS:
                 value = bound.get(name)
                 if isinstance(value, str) and value:
-                    return utf8_safe(value)
+                    return model_name(value)
         return None
 
 
@@ -392,8 +393,10 @@ class LLMCallKind(Kind):
         operation: str,
         params: Mapping[str, Any],
     ) -> None:
-        # The app's names, in the span name and the pricing key: :func:`utf8_safe`.
+        # The app's names, in the span name and the pricing key: :func:`utf8_safe`, the model bounded.
         model, provider = encodable(model or _fixed_model(fn)), encodable(provider)
+        if isinstance(model, str):
+            model = model_name(model)
         operation = utf8_safe(operation)
         self.model = model
         self.provider = provider
@@ -591,8 +594,8 @@ class LLMCallKind(Kind):
             attrs[_CACHE_WRITE] = write
         if reasoning is not None:
             attrs[_REASONING] = reasoning
-        if model is not None:  # the response's text (or record_usage's): utf8_safe, as the app's names
-            attrs[_RESPONSE_MODEL] = utf8_safe(model)
+        if model is not None:  # the response's text (or record_usage's): bounded, as the app's names
+            model = attrs[_RESPONSE_MODEL] = model_name(model)
         if response_id is not None:
             attrs[_RESPONSE_ID] = utf8_safe(response_id)
         if usage.finish_reasons:

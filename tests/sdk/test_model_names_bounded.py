@@ -1,0 +1,152 @@
+"""A model name is bounded wherever otel-llm copies it: span name, ``gen_ai.request.model`` /
+``gen_ai.response.model``, metric point attributes and the price lookup.
+
+A model name comes from the app's arguments or the provider's response; one of a
+megabyte (an id concatenated with a payload, a user's text passed as the model)
+was copied whole into every span and every metric point of its call site, and
+matched against every price in the table on the app's call (seconds per call).
+Control characters (a newline, a terminal escape) in a name are kept visible as
+escapes rather than written raw into span names. Ordinary names are untouched.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import otel_llm
+from otel_llm import _model_names, pricing
+from otel_llm import semconv as sc
+from otel_llm._model_names import MAX_MODEL_CHARS
+from otel_llm.testing import Capture
+
+HUGE = "m" * 1_000_000
+CUT = "m" * MAX_MODEL_CHARS + "…[truncated from 1000000 chars]"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_notices(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_model_names, "_said", set())
+
+
+def _llm_span(cap: Capture) -> Any:
+    return [s for s in cap.spans() if s.attributes.get(sc.OTEL_LLM_KIND) == sc.KIND_LLM_CALL][-1]
+
+
+def _point_models(cap: Capture) -> set[str]:
+    return {str(p.attributes.get(sc.GEN_AI_REQUEST_MODEL)) for points in cap.metrics().values() for p in points
+            if sc.GEN_AI_REQUEST_MODEL in p.attributes}
+
+
+def _priced_models(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    asked: list[Any] = []
+    cost = pricing.PriceBook.cost
+
+    def spy(self: pricing.PriceBook, model: Any, *args: Any, **kwargs: Any) -> Any:
+        asked.append(model)
+        return cost(self, model, *args, **kwargs)
+
+    monkeypatch.setattr(pricing.PriceBook, "cost", spy)
+    return asked
+
+
+def test_a_huge_model_argument_is_cut_with_a_marker_everywhere_and_said_once(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    asked = _priced_models(monkeypatch)
+
+    @otel_llm.llm_call
+    def ask(model: str) -> dict[str, Any]:
+        return {"usage": {"prompt_tokens": 3, "completion_tokens": 2}}
+
+    with Capture(project="p", pricing={"test-model": {"input": 1.0, "output": 2.0}}) as cap:
+        ask(model=HUGE)
+        ask(model=HUGE)
+        span = _llm_span(cap)
+        assert span.name == f"chat {CUT}"
+        assert span.attributes[sc.GEN_AI_REQUEST_MODEL] == CUT
+        assert _point_models(cap) == {CUT}
+    assert asked == [CUT, CUT]
+    said = [line for line in capsys.readouterr().err.splitlines() if "truncated from" in line]
+    assert len(said) == 1 and "1000000" in said[0] and str(MAX_MODEL_CHARS) in said[0]
+
+
+def test_a_huge_model_given_to_the_decorator_is_cut() -> None:
+    @otel_llm.llm_call(model=HUGE, provider="openai")
+    def ask() -> dict[str, Any]:
+        return {"usage": {"prompt_tokens": 3, "completion_tokens": 2}}
+
+    with Capture(project="p") as cap:
+        ask()
+        span = _llm_span(cap)
+        assert span.name == f"chat {CUT}" and span.attributes[sc.GEN_AI_REQUEST_MODEL] == CUT
+        assert _point_models(cap) == {CUT}
+        active = cap.metrics()[sc.METRIC_ACTIVE]
+        names = {p.attributes[sc.OTEL_LLM_SPAN_NAME] for p in active}  # (other tests' call sites too)
+        assert f"chat {CUT}" in names and max(map(len, names)) == len(f"chat {CUT}")
+
+
+def test_a_huge_response_model_is_cut_on_the_span_and_in_the_price_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked = _priced_models(monkeypatch)
+
+    @otel_llm.llm_call(model="test-model")
+    def ask() -> dict[str, Any]:
+        return {"model": HUGE, "usage": {"prompt_tokens": 3, "completion_tokens": 2}}
+
+    with Capture(project="p", pricing={"test-model": {"input": 1.0, "output": 2.0}}) as cap:
+        ask()
+        attrs = _llm_span(cap).attributes
+    assert attrs[sc.GEN_AI_RESPONSE_MODEL] == CUT
+    assert asked == [CUT]
+
+
+def test_record_usage_model_is_cut() -> None:
+    @otel_llm.llm_call(model="test-model")
+    def ask() -> str:
+        otel_llm.record_usage(input_tokens=3, output_tokens=2, model=HUGE)
+        return "x"
+
+    with Capture(project="p") as cap:
+        ask()
+    assert _llm_span(cap).attributes[sc.GEN_AI_RESPONSE_MODEL] == CUT
+
+
+def test_control_characters_in_a_model_name_are_escaped_and_said_once(capsys: pytest.CaptureFixture[str]) -> None:
+    @otel_llm.llm_call
+    def ask(model: str) -> dict[str, Any]:
+        return {"model": "gpt-4o\r", "usage": {"prompt_tokens": 3, "completion_tokens": 2}}
+
+    with Capture(project="p") as cap:
+        ask(model="gpt-4o\n\x1b[31m\x00")
+        ask(model="gpt-4o\t")
+        span = _llm_span(cap)
+        first = [s for s in cap.spans() if s.attributes.get(sc.OTEL_LLM_KIND) == sc.KIND_LLM_CALL][0]
+    assert first.name == "chat gpt-4o\\x0a\\x1b[31m\\x00"
+    assert first.attributes[sc.GEN_AI_REQUEST_MODEL] == "gpt-4o\\x0a\\x1b[31m\\x00"
+    assert span.attributes[sc.GEN_AI_RESPONSE_MODEL] == "gpt-4o\\x0d"
+    said = [line for line in capsys.readouterr().err.splitlines() if "control character" in line]
+    assert len(said) == 1
+
+
+@pytest.mark.parametrize("name", [
+    "gpt-4o", "anthropic/claude-sonnet-4.5", "modèle-été-测试",
+    "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/" + "a" * 300,
+    "x" * MAX_MODEL_CHARS,
+], ids=["plain", "vendor", "unicode", "long-arn", "at-bound"])
+def test_ordinary_model_names_are_untouched(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    @otel_llm.llm_call
+    def ask(model: str) -> dict[str, Any]:
+        return {"model": model, "usage": {"prompt_tokens": 3, "completion_tokens": 2}}
+
+    with Capture(project="p") as cap:
+        ask(model=name)
+        span = _llm_span(cap)
+        assert span.name == f"chat {name}"
+        assert (span.attributes[sc.GEN_AI_REQUEST_MODEL], span.attributes[sc.GEN_AI_RESPONSE_MODEL]) == (name, name)
+        assert _point_models(cap) == {name}
+    assert "truncated" not in capsys.readouterr().err
+
+
+def test_one_character_past_the_bound_is_cut() -> None:
+    name = "y" * (MAX_MODEL_CHARS + 1)
+    assert _model_names.model_name(name) == "y" * MAX_MODEL_CHARS + f"…[truncated from {MAX_MODEL_CHARS + 1} chars]"
