@@ -618,12 +618,17 @@ class LLMCallKind(Kind):
                 attrs[semconv.OTEL_LLM_COST_SOURCE] = billing.cost_source or "response"
         if usd is None and (inp is not None or out is not None):
             try:
-                priced = call.runtime.prices.cost(model or self.model or call.extra.request_model, usage, self.provider)
+                priced_as = model or self.model or call.extra.request_model
+                priced = call.runtime.prices.cost(priced_as, usage, self.provider)
                 if priced is not None:
                     usd = attrs[semconv.GEN_AI_USAGE_COST] = float(priced[0])
                     attrs[semconv.OTEL_LLM_COST_SOURCE] = priced[1]
                     if priced[2] is not None:  # what the cost could not price as billed
                         attrs[semconv.OTEL_LLM_COST_NOTE] = priced[2]
+                else:  # said on the span, as a refused bill is (otel_llm.usage.dropped)
+                    refused = call.runtime.prices.refusal(priced_as, usage, self.provider)
+                    if refused is not None:
+                        attrs[semconv.OTEL_LLM_COST_REFUSED] = refused
             except Exception as exc:  # noqa: BLE001 — a pricing fault costs the cost, not the tokens
                 internal_error("kinds.cost", exc)
         call.span.set_attributes(attrs)

@@ -569,6 +569,25 @@ class PriceBook:
             return None
         return _new_cost(Cost, (usd, source, note))
 
+    def refusal(self, model: str | None, usage: Usage, provider: str | None = None) -> str | None:
+        """Why :meth:`cost` gives ``usage`` (a call with tokens) no cost, for the span to say
+        (``otel_llm.cost.refused``); ``None``: it is priced, or has no token counts. Never raises.
+
+        Asked only of calls left unpriced (their rates are cached by then): no model name, no price for it,
+        or :meth:`ModelRates.refusal`'s reasons (a dropped count, contradicting counts, a missing rate or
+        count, a price beyond :data:`MAX_CALL_COST_USD`).
+        """
+        if usage.input_tokens is None and usage.output_tokens is None:
+            return None
+        if not model:
+            return "no model name"
+        try:
+            rates = self.rates(model, provider)
+            return "no price for its model" if rates is None else rates.refusal(usage)
+        except Exception as exc:  # noqa: BLE001 — our fault: logged once (raised in our tests)
+            internal_error("pricing.refusal", exc)
+            return None
+
     def _billed_rates(self, model: str | None, provider: str | None, rates: ModelRates,
                       usage: Usage) -> tuple[ModelRates, str | None]:
         """The rates that price a call with billing facts (``usage.billing``), and what they could not price
