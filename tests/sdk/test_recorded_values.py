@@ -193,22 +193,13 @@ def test_a_refused_cost_says_why_on_its_span(cap):
     """A call with tokens and no cost names the pricing's refusal in ``otel_llm.cost.refused``, as a refused
     bill is named in ``otel_llm.usage.dropped``: a price beyond one call's bound, a model without a price."""
 
-    @otel_llm.llm_call(model="test-model", provider="openai")
-    def absurd() -> str:
-        otel_llm.record_usage(input_tokens=10**12, output_tokens=1)
-        return "ok"
+    def call(model: str, input_tokens: int) -> None:  # one model call that records its usage
+        otel_llm.llm_call(model=model, provider="openai")(
+            lambda: otel_llm.record_usage(input_tokens=input_tokens, output_tokens=1))()
 
-    @otel_llm.llm_call(model="no-such-model", provider="openai")
-    def unknown() -> str:
-        otel_llm.record_usage(input_tokens=10, output_tokens=1)
-        return "ok"
-
-    @otel_llm.llm_call(model="test-model", provider="openai")
-    def priced() -> str:
-        otel_llm.record_usage(input_tokens=10, output_tokens=1)
-        return "ok"
-
-    absurd(), unknown(), priced()
+    call("test-model", 10**12)  # absurd
+    call("no-such-model", 10)  # unknown
+    call("test-model", 10)  # priced
     refused = [s.attributes.get(sc.OTEL_LLM_COST_REFUSED) for s in cap.spans()]
     assert refused == ["its cost is outside 0..1000 USD for one call", "no price for its model", None]
 
