@@ -11,8 +11,10 @@ be all of those, on every call. No model id is near :data:`MAX_MODEL_CHARS`
 the marker captured content is cut with (:func:`otel_llm._content.truncated`:
 ``…[truncated from N chars]``, the length it had), and never priced. A control
 character (a newline, a terminal escape) is no part of a model id either, and
-raw it would break a span name shown on one line or reach a terminal: it is
-written as its ``\\xNN`` escape. The first name cut and the first escaped are
+raw it would break a span name shown on one line or reach a terminal: whitespace
+around such a name (a line's end read from a file) is trimmed, as the price lookup
+trims it (so ``"gpt-4o\\n"`` is still recorded and priced as ``gpt-4o``), and each
+control character left is written as its ``\\xNN`` escape. The first name cut and the first escaped are
 each said once on stderr (:mod:`otel_llm._notices`); names already fit for
 recording (nearly all) come back as they are, at the cost of three string tests.
 """
@@ -36,8 +38,9 @@ _said: set[str] = set()  # what was said once: "cut", "control"
 
 def model_name(text: str) -> str:
     """``text`` (a model name) as spans, span names, metric points and the price lookup take it: cut past
-    :data:`MAX_MODEL_CHARS` with the marker, :func:`utf8_safe`, control characters as ``\\xNN`` (each of those
-    four characters long: a name of control characters is recorded at most four times as long)."""
+    :data:`MAX_MODEL_CHARS` with the marker, :func:`utf8_safe`, and with control characters trimmed from its
+    ends with the whitespace there, those inside as ``\\xNN`` (each of those four characters long: a name of
+    control characters is recorded at most four times as long)."""
     if len(text) <= MAX_MODEL_CHARS and text.isascii() and text.isprintable():
         return text
     whole = len(text)
@@ -48,9 +51,10 @@ def model_name(text: str) -> str:
                      "long: check what the app passes as the model. Further such names are not reported")
     text = utf8_safe(text)
     if _CONTROL.search(text) is not None:
-        _once("control", f"a model name holds control characters ({shown(text[:60])}): recorded with each "
-                         "written as its \\xNN escape; further such names are not reported")
-        text = _CONTROL.sub(_escape, text)
+        _once("control", f"a model name holds control characters ({shown(text[:60])}): recorded without the "
+                         "whitespace around it (as prices are looked up) and with each one left written as its "
+                         "\\xNN escape; further such names are not reported")
+        text = _CONTROL.sub(_escape, text.strip() or text)
     return text
 
 

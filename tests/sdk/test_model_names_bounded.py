@@ -123,9 +123,24 @@ def test_control_characters_in_a_model_name_are_escaped_and_said_once(capsys: py
         first = [s for s in cap.spans() if s.attributes.get(sc.OTEL_LLM_KIND) == sc.KIND_LLM_CALL][0]
     assert first.name == "chat gpt-4o\\x0a\\x1b[31m\\x00"
     assert first.attributes[sc.GEN_AI_REQUEST_MODEL] == "gpt-4o\\x0a\\x1b[31m\\x00"
-    assert span.attributes[sc.GEN_AI_RESPONSE_MODEL] == "gpt-4o\\x0d"
+    assert span.name == "chat gpt-4o"  # a line's end trimmed, as the price lookup trims it
+    assert span.attributes[sc.GEN_AI_RESPONSE_MODEL] == "gpt-4o"
     said = [line for line in capsys.readouterr().err.splitlines() if "control character" in line]
     assert len(said) == 1
+
+
+def test_a_model_name_ending_a_line_is_trimmed_and_still_priced() -> None:
+    """A model read from a file or an environment variable with its line's end: recorded without it, priced
+    as the price lookup (which trims names) always priced it."""
+    @otel_llm.llm_call(provider="openai")
+    def ask(model: str) -> dict[str, Any]:
+        return {"model": model, "usage": {"prompt_tokens": 3, "completion_tokens": 2}}
+
+    with Capture(project="p", pricing={"test-model": {"input": 1.0, "output": 2.0}}) as cap:
+        ask(model="test-model\r\n")
+        attrs = _llm_span(cap).attributes
+    assert (attrs[sc.GEN_AI_REQUEST_MODEL], attrs[sc.GEN_AI_RESPONSE_MODEL]) == ("test-model", "test-model")
+    assert attrs[sc.GEN_AI_USAGE_COST] == pytest.approx(3e-6 + 4e-6)
 
 
 @pytest.mark.parametrize("name", [
