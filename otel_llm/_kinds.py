@@ -33,7 +33,7 @@ from otel_llm._metrics import (
     NO_EXEMPLAR, AttributeSet, ExemplarIds, Instruments, attribute_set, exemplar_context, exemplar_ids,
     point_attributes,
 )
-from otel_llm._model_names import model_name
+from otel_llm._names import model_name
 from otel_llm._rollup import RollUp
 from otel_llm._stream_usage import StreamUsage, reader_for
 from otel_llm._usage import Usage, _get, read_response
@@ -754,7 +754,7 @@ class ToolKind(Kind):
         if self._call_id_arg is not None and bound is not None:
             value = bound.get(self._call_id_arg)
             if isinstance(value, str) and value:
-                return _toolcalls.ToolCallRef(utf8_safe(value))
+                return _toolcalls.ToolCallRef(_toolcalls.tool_call_id(value))
             return _toolcalls.received(value)
         for value in (*args, *kwargs.values()):
             ref = _toolcalls.received(value)

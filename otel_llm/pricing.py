@@ -89,7 +89,7 @@ from typing import Any, NamedTuple
 from otel_llm import _notices
 from otel_llm._bounded_cache import BoundedCache
 from otel_llm._guard import internal_error
-from otel_llm._model_names import MAX_MODEL_CHARS
+from otel_llm._names import MAX_NAME_CHARS
 from otel_llm._usage import MAX_CALL_COST_USD, Usage, sane_cost, shown
 
 __all__ = ["CACHED_MODELS", "Cost", "MAX_CALL_COST_USD", "ModelRates", "PriceBook"]
@@ -675,7 +675,7 @@ class PriceBook:
         ))
 
     def _resolve(self, model: str, provider: str | None) -> ModelRates | None:
-        if len(model) > MAX_MODEL_CHARS:  # no model id is that long (``_model_names``): not matched against every price
+        if len(model) > MAX_NAME_CHARS:  # no model id is that long (``_names``): not matched against every price
             return None
         name = _normalise(model)
         for candidate in (name, _family(name)):

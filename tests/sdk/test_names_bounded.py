@@ -16,18 +16,18 @@ from typing import Any
 import pytest
 
 import otel_llm
-from otel_llm import _model_names, pricing
+from otel_llm import _names, pricing
 from otel_llm import semconv as sc
-from otel_llm._model_names import MAX_MODEL_CHARS
+from otel_llm._names import MAX_NAME_CHARS
 from otel_llm.testing import Capture
 
 HUGE = "m" * 1_000_000
-CUT = "m" * MAX_MODEL_CHARS + "…[truncated from 1000000 chars]"
+CUT = "m" * MAX_NAME_CHARS + "…[truncated from 1000000 chars]"
 
 
 @pytest.fixture(autouse=True)
 def _fresh_notices(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_model_names, "_said", set())
+    monkeypatch.setattr(_names, "_said", set())
 
 
 def _llm_span(cap: Capture) -> Any:
@@ -68,7 +68,7 @@ def test_a_huge_model_argument_is_cut_with_a_marker_everywhere_and_said_once(
         assert _point_models(cap) == {CUT}
     assert asked == [CUT, CUT]
     said = [line for line in capsys.readouterr().err.splitlines() if "truncated from" in line]
-    assert len(said) == 1 and "1000000" in said[0] and str(MAX_MODEL_CHARS) in said[0]
+    assert len(said) == 1 and "1000000" in said[0] and str(MAX_NAME_CHARS) in said[0]
 
 
 def test_a_huge_model_given_to_the_decorator_is_cut() -> None:
@@ -146,7 +146,7 @@ def test_a_model_name_ending_a_line_is_trimmed_and_still_priced() -> None:
 @pytest.mark.parametrize("name", [
     "gpt-4o", "anthropic/claude-sonnet-4.5", "modèle-été-测试",
     "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/" + "a" * 300,
-    "x" * MAX_MODEL_CHARS,
+    "x" * MAX_NAME_CHARS,
 ], ids=["plain", "vendor", "unicode", "long-arn", "at-bound"])
 def test_ordinary_model_names_are_untouched(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     @otel_llm.llm_call
@@ -163,5 +163,65 @@ def test_ordinary_model_names_are_untouched(name: str, capsys: pytest.CaptureFix
 
 
 def test_one_character_past_the_bound_is_cut() -> None:
-    name = "y" * (MAX_MODEL_CHARS + 1)
-    assert _model_names.model_name(name) == "y" * MAX_MODEL_CHARS + f"…[truncated from {MAX_MODEL_CHARS + 1} chars]"
+    name = "y" * (MAX_NAME_CHARS + 1)
+    assert _names.model_name(name) == "y" * MAX_NAME_CHARS + f"…[truncated from {MAX_NAME_CHARS + 1} chars]"
+
+
+# --- tool names and tool call ids, from the model's tool calls ------------------------------------
+
+
+def _tool_call(call_id: str, name: str) -> dict[str, Any]:
+    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": "{}"}}
+
+
+def test_a_huge_tool_name_and_call_id_from_the_model_are_cut_and_still_linked(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A tool dispatcher named after the tool the model called: the model's name and id are cut as a model
+    name is; the tool span still links to the model call that asked for it (both sides cut alike)."""
+    call = _tool_call("call_" + "i" * 1_000_000, HUGE)
+
+    @otel_llm.llm_call(model="test-model")
+    def ask() -> dict[str, Any]:
+        return {"choices": [{"index": 0, "finish_reason": "tool_calls",
+                             "message": {"role": "assistant", "tool_calls": [call]}}],
+                "usage": {"prompt_tokens": 3, "completion_tokens": 2}}
+
+    @otel_llm.tool
+    def dispatch(tool_call: dict[str, Any]) -> str:
+        return "ok"
+
+    with Capture(project="p") as cap:
+        ask()
+        dispatch(call)
+        tool = cap.spans()[-1]
+        durations = cap.metrics()[sc.METRIC_TOOL_DURATION]
+    cut_id = "call_" + "i" * (MAX_NAME_CHARS - 5) + "…[truncated from 1000005 chars]"
+    assert tool.name == f"execute_tool {CUT}"
+    assert tool.attributes[sc.GEN_AI_TOOL_NAME] == CUT and tool.attributes[sc.GEN_AI_TOOL_CALL_ID] == cut_id
+    assert {p.attributes[sc.GEN_AI_TOOL_NAME] for p in durations} == {CUT}
+    model_call = _llm_span(cap)
+    assert model_call.attributes[sc.OTEL_LLM_RESPONSE_TOOL_CALL_IDS] == (cut_id,)
+    assert [link.context.span_id for link in tool.links] == [model_call.context.span_id]
+    said = [line for line in capsys.readouterr().err.splitlines() if "truncated from" in line]
+    assert len(said) == 2 and any("tool name" in line for line in said) and any("tool call id" in line for line in said)
+
+
+def test_a_huge_tool_call_id_passed_as_an_argument_is_cut_as_the_models_is() -> None:
+    """``tool_call_id=`` (LangChain's InjectedToolCallId): the id the model call remembered, cut alike."""
+    call_id = "call_" + "j" * 1_000_000
+
+    @otel_llm.llm_call(model="test-model")
+    def ask() -> dict[str, Any]:
+        return {"choices": [{"index": 0, "finish_reason": "tool_calls",
+                             "message": {"role": "assistant", "tool_calls": [_tool_call(call_id, "lookup")]}}]}
+
+    @otel_llm.tool("lookup")
+    def lookup(tool_call_id: str) -> str:
+        return "ok"
+
+    with Capture(project="p") as cap:
+        ask()
+        lookup(tool_call_id=call_id)
+        tool = cap.spans()[-1]
+    assert len(tool.attributes[sc.GEN_AI_TOOL_CALL_ID]) < MAX_NAME_CHARS + 40
+    assert [link.context.span_id for link in tool.links] == [_llm_span(cap).context.span_id]
