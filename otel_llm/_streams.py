@@ -128,7 +128,7 @@ def _defer(call: "Call", items: int) -> None:
 def end_deferred() -> None:
     """End the spans of streams abandoned during a collection, each at the time it was abandoned.
 
-    Never while a collection runs (a decorated call made by a finaliser waits for the next).
+    Never from a finaliser the collector runs in this thread (a decorated call made there waits for the next).
     """
     global deferred_pending
     if collecting_here():

@@ -87,6 +87,9 @@ _SCALARS = (str, bytes, bytearray, int, float, bool, type(None))
 _MISSING = object()
 INT64_MAX = 2**63 - 1  # OTLP carries int attributes and histogram sums as int64/double
 _warned: set[str] = set()  # fields whose first dropped value was already said
+# Dropped fields that leave the priced counts whole: the provider's bill (the call is then priced from its
+# tokens) and a total (priced only through a split, never on its own).
+_COST_NEUTRAL_DROPS = frozenset({"billed_cost", "total_tokens"})
 # Above this for one call, the price, the count or the bill is wrong (``otel_llm.pricing``'s docstring).
 MAX_CALL_COST_USD = 1000.0
 
@@ -94,9 +97,6 @@ MAX_CALL_COST_USD = 1000.0
 def sane_cost(usd: float) -> bool:
     """Whether ``usd`` can be one call's cost: 0..:data:`MAX_CALL_COST_USD` (not NaN), computed or billed."""
     return 0.0 <= usd <= MAX_CALL_COST_USD
-# Dropped fields that leave the priced counts whole: the provider's bill (the call is then priced from its
-# tokens) and a total (priced only through a split, never on its own).
-_COST_NEUTRAL_DROPS = frozenset({"billed_cost", "total_tokens"})
 
 
 @dataclass(frozen=True, slots=True)
