@@ -33,7 +33,7 @@ from otel_llm._metrics import (
     NO_EXEMPLAR, AttributeSet, ExemplarIds, Instruments, attribute_set, exemplar_context, exemplar_ids,
     point_attributes,
 )
-from otel_llm._names import model_name
+from otel_llm._names import bounded_name, model_name
 from otel_llm._rollup import RollUp
 from otel_llm._stream_usage import StreamUsage, reader_for
 from otel_llm._usage import Usage, _get, read_response
@@ -597,7 +597,7 @@ class LLMCallKind(Kind):
         if model is not None:  # the response's text (or record_usage's): bounded, as the app's names
             model = attrs[_RESPONSE_MODEL] = model_name(model)
         if response_id is not None:
-            attrs[_RESPONSE_ID] = utf8_safe(response_id)
+            attrs[_RESPONSE_ID] = bounded_name(response_id, "response id")
         if usage.finish_reasons:
             attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = encodable(usage.finish_reasons)
         if usage.dropped:

@@ -3,9 +3,10 @@ escaped.
 
 Why: a model name comes from the app's arguments (``model=``), a partial, the
 decorator, ``record_usage(model=...)`` or the provider's response; a tool name
-and a tool call id from the model's tool call. Each is copied into the span
-name, its attributes (``gen_ai.request.model`` / ``gen_ai.response.model``,
-``gen_ai.tool.name``, ``gen_ai.tool.call.id``), the attributes of every metric
+and a tool call id from the model's tool call; a response id from the response.
+Each is copied into the span name or its attributes (``gen_ai.request.model`` /
+``gen_ai.response.model``, ``gen_ai.tool.name``, ``gen_ai.tool.call.id``,
+``gen_ai.response.id``), names into the attributes of every metric
 point of its call site, and for a model the price lookup (which matches it
 against every price in the table, on the app's call), for a tool call id the
 ids remembered to link tool spans to the model call that asked for them. One

@@ -225,3 +225,13 @@ def test_a_huge_tool_call_id_passed_as_an_argument_is_cut_as_the_models_is() -> 
         tool = cap.spans()[-1]
     assert len(tool.attributes[sc.GEN_AI_TOOL_CALL_ID]) < MAX_NAME_CHARS + 40
     assert [link.context.span_id for link in tool.links] == [_llm_span(cap).context.span_id]
+
+
+def test_a_huge_response_id_is_cut() -> None:
+    @otel_llm.llm_call(model="test-model")
+    def ask() -> dict[str, Any]:
+        return {"id": HUGE, "model": "test-model", "usage": {"prompt_tokens": 3, "completion_tokens": 2}}
+
+    with Capture(project="p") as cap:
+        ask()
+    assert _llm_span(cap).attributes[sc.GEN_AI_RESPONSE_ID] == CUT
