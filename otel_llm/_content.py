@@ -31,7 +31,7 @@ from opentelemetry import context as otel_context
 from otel_llm import semconv
 
 __all__ = [
-    "REDACTING_KEY", "SUPPRESS_INSTRUMENTATION_KEY", "ContentPolicy", "StreamedText", "as_text", "encodable", "class_name", "render", "type_name", "utf8_safe",
+    "REDACTING_KEY", "SUPPRESS_INSTRUMENTATION_KEY", "ContentPolicy", "StreamedText", "as_text", "encodable", "class_name", "render", "truncated", "type_name", "utf8_safe",
 ]
 
 # Set in the context the ``redact`` hook runs in. The hook is otel-llm's work, not the app's:
@@ -492,10 +492,15 @@ class ContentPolicy:
         return value
 
     def truncate(self, text: str, whole: int | None = None, exact: bool = True) -> str:
-        """``text`` bounded to ``max_chars``, saying the length it had (``whole``: of the text it was cut from;
-        ``exact=False``: at least that long)."""
-        if whole is None:
-            if len(text) <= self.max_chars:
-                return text
-            whole = len(text)
-        return f"{text[: self.max_chars]}…[truncated from {'' if exact else 'over '}{whole} chars]"
+        """``text`` bounded to ``max_chars`` (:func:`truncated`)."""
+        return truncated(text, self.max_chars, whole, exact)
+
+
+def truncated(text: str, limit: int, whole: int | None = None, exact: bool = True) -> str:
+    """``text`` bounded to ``limit`` characters, its end saying the length it had (``whole``: of the text it
+    was cut from; ``exact=False``: at least that long): a reader sees that it was cut, and how much."""
+    if whole is None:
+        if len(text) <= limit:
+            return text
+        whole = len(text)
+    return f"{text[:limit]}…[truncated from {'' if exact else 'over '}{whole} chars]"

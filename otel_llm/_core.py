@@ -562,7 +562,8 @@ def open_call(kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any], attach:
             return None
         if _streams.deferred_pending:  # a safe point: end the streams a garbage collection abandoned
             _streams.end_deferred()
-        if _streams.gc_running:  # called by a finaliser the collector runs: no context may change there
+        # Called by a finaliser the collector runs in this thread: no context may change there.
+        if _streams.gc_running and _streams.collecting_here():
             return None
         if kind.selects:  # named from the call's arguments: the span starts under its name
             kind = kind.select(args)

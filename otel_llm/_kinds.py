@@ -33,6 +33,7 @@ from otel_llm._metrics import (
     NO_EXEMPLAR, AttributeSet, ExemplarIds, Instruments, attribute_set, exemplar_context, exemplar_ids,
     point_attributes,
 )
+from otel_llm._names import bounded_name, model_name
 from otel_llm._rollup import RollUp
 from otel_llm._stream_usage import StreamUsage, reader_for
 from otel_llm._usage import Usage, _get, read_response
@@ -345,13 +346,13 @@ class _ModelArguments:
         for name in _MODEL_ARGUMENTS:
             value = kwargs.get(name)
             if value is not None:
-                return utf8_safe(value) if isinstance(value, str) and value else None
+                return model_name(value) if isinstance(value, str) and value else None
         if args and self.positional:
             bound = self.binder.bind(args, kwargs)
             for name in _MODEL_ARGUMENTS:
                 value = bound.get(name)
                 if isinstance(value, str) and value:
-                    return utf8_safe(value)
+                    return model_name(value)
         return None
 
 
@@ -392,8 +393,10 @@ class LLMCallKind(Kind):
         operation: str,
         params: Mapping[str, Any],
     ) -> None:
-        # The app's names, in the span name and the pricing key: :func:`utf8_safe`.
+        # The app's names, in the span name and the pricing key: :func:`utf8_safe`, the model bounded.
         model, provider = encodable(model or _fixed_model(fn)), encodable(provider)
+        if isinstance(model, str):
+            model = model_name(model)
         operation = utf8_safe(operation)
         self.model = model
         self.provider = provider
@@ -591,10 +594,10 @@ class LLMCallKind(Kind):
             attrs[_CACHE_WRITE] = write
         if reasoning is not None:
             attrs[_REASONING] = reasoning
-        if model is not None:  # the response's text (or record_usage's): utf8_safe, as the app's names
-            attrs[_RESPONSE_MODEL] = utf8_safe(model)
+        if model is not None:  # the response's text (or record_usage's): bounded, as the app's names
+            model = attrs[_RESPONSE_MODEL] = model_name(model)
         if response_id is not None:
-            attrs[_RESPONSE_ID] = utf8_safe(response_id)
+            attrs[_RESPONSE_ID] = bounded_name(response_id, "response id")
         if usage.finish_reasons:
             attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = encodable(usage.finish_reasons)
         if usage.dropped:
@@ -615,12 +618,17 @@ class LLMCallKind(Kind):
                 attrs[semconv.OTEL_LLM_COST_SOURCE] = billing.cost_source or "response"
         if usd is None and (inp is not None or out is not None):
             try:
-                priced = call.runtime.prices.cost(model or self.model or call.extra.request_model, usage, self.provider)
+                priced_as = model or self.model or call.extra.request_model
+                priced = call.runtime.prices.cost(priced_as, usage, self.provider)
                 if priced is not None:
                     usd = attrs[semconv.GEN_AI_USAGE_COST] = float(priced[0])
                     attrs[semconv.OTEL_LLM_COST_SOURCE] = priced[1]
                     if priced[2] is not None:  # what the cost could not price as billed
                         attrs[semconv.OTEL_LLM_COST_NOTE] = priced[2]
+                else:  # said on the span, as a refused bill is (otel_llm.usage.dropped)
+                    refused = call.runtime.prices.refusal(priced_as, usage, self.provider)
+                    if refused is not None:
+                        attrs[semconv.OTEL_LLM_COST_REFUSED] = refused
             except Exception as exc:  # noqa: BLE001 — a pricing fault costs the cost, not the tokens
                 internal_error("kinds.cost", exc)
         call.span.set_attributes(attrs)
@@ -746,7 +754,7 @@ class ToolKind(Kind):
         if self._call_id_arg is not None and bound is not None:
             value = bound.get(self._call_id_arg)
             if isinstance(value, str) and value:
-                return _toolcalls.ToolCallRef(utf8_safe(value))
+                return _toolcalls.ToolCallRef(_toolcalls.tool_call_id(value))
             return _toolcalls.received(value)
         for value in (*args, *kwargs.values()):
             ref = _toolcalls.received(value)

@@ -96,7 +96,7 @@ class ResponseProxy(_Forwarding):
     _closed = end  # the name a stream manager proxy ends what it handed out by
 
     def _abandon(self) -> None:
-        if _streams.gc_running:  # never end a span inside the garbage collector (see ``_streams.defer``)
+        if _streams.collecting_here():  # never end a span inside the garbage collector (see ``_streams.defer``)
             defer(self.end)
             return
         try:

@@ -16,7 +16,7 @@ from otel_llm import _notices, _runtime, semconv
 from otel_llm._content import as_text, type_name
 from otel_llm._core import current_usage_sink
 from otel_llm._guard import guarded
-from otel_llm._usage import Billing, Usage, _amount, token_count
+from otel_llm._usage import Billing, Usage, _amount, refused_bill, token_count
 
 __all__ = ["record_evaluation", "record_usage"]
 
@@ -83,7 +83,8 @@ def record_usage(
 
 
 def _billed(cost_usd: object, dropped: list[str]) -> float | None:
-    """``cost_usd`` as an amount in USD; anything else is dropped (named ``billed_cost``, said once on stderr)."""
+    """``cost_usd`` as an amount in USD; anything else, and an amount beyond one call's cost
+    (:func:`otel_llm._usage.refused_bill`), is dropped (named ``billed_cost``, said once on stderr)."""
     global _bad_cost_said
     if cost_usd is None:
         return None
@@ -96,6 +97,8 @@ def _billed(cost_usd: object, dropped: list[str]) -> float | None:
                 f"record_usage(cost_usd=...) ignored: a cost is a finite number >= 0 in USD, got {cost_usd!r:.80}; "
                 "the call is priced from its tokens, further such values are not reported"
             )
+    elif refused_bill(cost, "record_usage(cost_usd)", dropped):
+        return None
     return cost
 
 

@@ -25,6 +25,7 @@ from opentelemetry.trace import Tracer
 from otel_llm import _notices, semconv
 from otel_llm._guard import internal_error
 from otel_llm._content import ContentPolicy
+from otel_llm._sampling import say_if_sampled
 from otel_llm._settings import Settings
 from otel_llm.pricing import PriceBook
 
@@ -118,6 +119,7 @@ def _default_runtime() -> Runtime:
     with _lock:
         if _runtime is None:
             _runtime = _build_runtime(Settings.resolve(exporter="none"), None, None)
+            say_if_sampled(trace.get_tracer_provider())
         return _runtime
 
 
@@ -183,6 +185,8 @@ def configure(
             raise
         providers_mod.install_globals(built)
         _runtime, _providers = runtime, built
+        if built.records:
+            say_if_sampled(built.tracer_provider)
         if previous is not None:
             previous.shutdown(previous_budget)
         _register_atexit()

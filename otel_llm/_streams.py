@@ -49,6 +49,7 @@ import gc
 import io
 import queue
 import sys
+import threading
 import time
 import weakref
 from collections.abc import AsyncGenerator, Generator, Iterator
@@ -66,7 +67,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NOT_STREAMS", "AsyncManagerProxy", "AsyncStreamProxy", "SyncManagerProxy", "SyncStreamProxy", "as_async_generator",
-    "as_generator", "async_generator_function", "defer", "end_deferred", "gc_running", "generator_function", "wrap",
+    "as_generator", "async_generator_function", "collecting_here", "defer", "end_deferred", "gc_running", "generator_function", "wrap",
     "wrap_if_stream",
 ]
 
@@ -80,15 +81,33 @@ __all__ = [
 # (``_deferred``: a SimpleQueue, safe in finalisers), and its span is ended after, at a safe
 # point: the next decorated call or otel-llm's background thread (``end_deferred``).
 
-gc_running = False  # the cyclic garbage collector is running (set by ``_gc_phase``): finalisers only ``defer``
+# The cyclic garbage collector is running (set by ``_gc_phase``), in the thread ``_gc_thread``: there,
+# finalisers only ``defer`` (:func:`collecting_here`). Other threads go on as ever: the collector's hazard is
+# the context of the thread it runs in, and a collection that waits in a finaliser (or is preempted) may
+# last long — the calls of every other thread would run bare meanwhile, recorded nowhere.
+gc_running = False
+_gc_thread: int | None = None
 # (how to end it, given when: ns; when it was abandoned)
 _deferred: "queue.SimpleQueue[tuple[Callable[[int], None], int]]" = queue.SimpleQueue()
 deferred_pending = False  # a hint for the hot path: something may wait in ``_deferred``
 
 
 def _gc_phase(phase: str, info: dict[str, Any]) -> None:
-    global gc_running
-    gc_running = phase == "start"
+    global gc_running, _gc_thread
+    if phase == "start":
+        _gc_thread = threading.get_ident()
+        gc_running = True
+    else:
+        gc_running = False
+        _gc_thread = None
+
+
+def collecting_here() -> bool:
+    """Whether the cyclic collector runs in this thread now (the caller is a finaliser it runs).
+
+    The hot path reads :data:`gc_running` first (one global read) and calls this only when it is set.
+    """
+    return gc_running and _gc_thread == threading.get_ident()
 
 
 gc.callbacks.append(_gc_phase)
@@ -109,10 +128,10 @@ def _defer(call: "Call", items: int) -> None:
 def end_deferred() -> None:
     """End the spans of streams abandoned during a collection, each at the time it was abandoned.
 
-    Never while a collection runs (a decorated call made by a finaliser waits for the next).
+    Never from a finaliser the collector runs in this thread (a decorated call made there waits for the next).
     """
     global deferred_pending
-    if gc_running:
+    if collecting_here():
         return
     deferred_pending = False
     while True:
@@ -217,7 +236,7 @@ class _StreamProxy(_Forwarding):
         self._call.end_stream(False, self._count)
 
     def _abandon(self) -> None:
-        if gc_running:
+        if collecting_here():
             _defer(self._call, self._count)
             return
         try:
@@ -249,7 +268,7 @@ class SyncStreamProxy(_StreamProxy):
         exactly as for the undecorated generator. While the collector runs, the
         collector closes the generator, as it would bare, and the span waits (``_defer``).
         """
-        if isinstance(self._inner, GeneratorType) and not gc_running:
+        if isinstance(self._inner, GeneratorType) and not collecting_here():
             self.close()
         else:
             super()._abandon()
@@ -279,7 +298,7 @@ class SyncStreamProxy(_StreamProxy):
 
     def close(self) -> None:
         close = getattr(self._inner, "close", None)
-        if gc_running:  # a decorated generator function's generator, finalised by the collector
+        if collecting_here():  # a decorated generator function's generator, finalised by the collector
             try:
                 if close is not None:
                     close()
@@ -449,7 +468,7 @@ class _ManagerProxy(_Forwarding):
             self._call.end_stream(False, 0)
 
     def _abandon(self) -> None:
-        if gc_running:
+        if collecting_here():
             stream = self._stream
             _defer(self._call, 0 if stream is None else stream._count)
             return

@@ -40,10 +40,10 @@ from typing import Any, NamedTuple
 
 from opentelemetry.trace import SpanContext
 
-from otel_llm._content import utf8_safe
+from otel_llm._names import bounded_name
 from otel_llm._usage import _choice_facts, _get, _plan
 
-__all__ = ["ORIGINS", "ToolCallRef", "received", "refs_among", "requested"]
+__all__ = ["ORIGINS", "ToolCallRef", "received", "refs_among", "requested", "tool_call_id"]
 
 _SCALARS = (str, bytes, bytearray, int, float, bool, type(None))
 
@@ -56,9 +56,16 @@ class ToolCallRef(NamedTuple):
     arguments: Any = None  # a JSON string (OpenAI) or a mapping (Anthropic, LangChain)
 
 
-def _text(value: Any) -> str | None:
-    """A non-empty string of the model's, :func:`utf8_safe` (it becomes an attribute), else ``None``."""
-    return utf8_safe(value) if type(value) is str and value else None
+def tool_call_id(value: str) -> str:
+    """A tool call id (the model's, or the app's ``tool_call_id=`` argument) as spans and :data:`ORIGINS` take
+    it: bounded (:func:`otel_llm._names.bounded_name`), so the id a tool receives is the one its model call
+    remembered."""
+    return bounded_name(value, "tool call id")
+
+
+def _text(value: Any, what: str) -> str | None:
+    """A non-empty string of the model's (a ``what``), bounded (it becomes an attribute), else ``None``."""
+    return bounded_name(value, what) if type(value) is str and value else None
 
 
 def _list(value: Any) -> list[Any]:
@@ -84,8 +91,8 @@ def received(value: Any) -> ToolCallRef | None:
         arguments = _get(spec, "arguments" if marker == "function" else "input")
     else:
         return None
-    call_id = _text(call_id)
-    return None if call_id is None else ToolCallRef(call_id, _text(name), arguments)
+    call_id = _text(call_id, "tool call id")
+    return None if call_id is None else ToolCallRef(call_id, _text(name, "tool name"), arguments)
 
 
 def requested(value: Any) -> tuple[ToolCallRef, ...]:
@@ -147,8 +154,8 @@ def _langchain_call(value: Any) -> ToolCallRef | None:
     """A LangChain tool call dict without its ``type`` key (older langchain-core)."""
     if not isinstance(value, dict) or "args" not in value:
         return None
-    call_id = _text(value.get("id"))
-    return None if call_id is None else ToolCallRef(call_id, _text(value.get("name")), value.get("args"))
+    call_id = _text(value.get("id"), "tool call id")
+    return None if call_id is None else ToolCallRef(call_id, _text(value.get("name"), "tool name"), value.get("args"))
 
 
 class _Origins:

@@ -79,7 +79,8 @@ from otel_llm._content import type_name
 from otel_llm._guard import internal_error
 
 __all__ = [
-    "INT64_MAX", "RESPONSES_FINAL_EVENTS", "Billing", "Usage", "extract_usage", "read_response", "shown", "token_count",
+    "INT64_MAX", "MAX_CALL_COST_USD", "RESPONSES_FINAL_EVENTS", "Billing", "Usage", "extract_usage", "read_response",
+    "refused_bill", "sane_cost", "shown", "token_count",
 ]
 
 _SCALARS = (str, bytes, bytearray, int, float, bool, type(None))
@@ -89,6 +90,13 @@ _warned: set[str] = set()  # fields whose first dropped value was already said
 # Dropped fields that leave the priced counts whole: the provider's bill (the call is then priced from its
 # tokens) and a total (priced only through a split, never on its own).
 _COST_NEUTRAL_DROPS = frozenset({"billed_cost", "total_tokens"})
+# Above this for one call, the price, the count or the bill is wrong (``otel_llm.pricing``'s docstring).
+MAX_CALL_COST_USD = 1000.0
+
+
+def sane_cost(usd: float) -> bool:
+    """Whether ``usd`` can be one call's cost: 0..:data:`MAX_CALL_COST_USD` (not NaN), computed or billed."""
+    return 0.0 <= usd <= MAX_CALL_COST_USD
 
 
 @dataclass(frozen=True, slots=True)
@@ -430,16 +438,29 @@ def _billed_cost(u: Any, found: Usage, dropped: list[str]) -> None:
             return
         cost += upstream
         source = "response:usage.cost+cost_details.upstream_inference_cost"
-    _bill(found, cost_usd=cost, cost_source=source)
+    if not refused_bill(cost, source.removeprefix("response:"), dropped):
+        _bill(found, cost_usd=cost, cost_source=source)
 
 
-def _drop_bill(why: str, dropped: list[str]) -> None:
-    """The response's bill dropped (``billed_cost`` in ``dropped``) because ``why``; the first drop said on stderr."""
+def refused_bill(usd: float, named: str, dropped: list[str]) -> bool:
+    """Whether the bill ``usd`` (an amount, read from ``named``) is refused as more than one call costs
+    (:func:`sane_cost`, the bound a computed price is held to): then dropped (``billed_cost`` in ``dropped``),
+    the first such bill said on stderr, and the call priced from its tokens."""
+    if sane_cost(usd):
+        return False
+    _drop_bill(f"{named}={usd!r} USD is above {MAX_CALL_COST_USD:g} USD, more than one call costs (a wrong unit "
+               "or a corrupt bill)", dropped, said="billed_cost_bound")
+    return True
+
+
+def _drop_bill(why: str, dropped: list[str], said: str = "billed_cost") -> None:
+    """A bill dropped (``billed_cost`` in ``dropped``) because ``why``; the first drop of each kind ``said``
+    (no amount, beyond the bound) on stderr."""
     dropped.append("billed_cost")
-    if "billed_cost" not in _warned:
-        _warned.add("billed_cost")
+    if said not in _warned:
+        _warned.add(said)
         _notices.notice(
-            f"ignored the provider's bill in a response: {why}; the call is priced from its tokens. Spans "
+            f"ignored the provider's bill for a call: {why}; the call is priced from its tokens. Spans "
             "name it in otel_llm.usage.dropped as billed_cost, further such bills are not reported"
         )
 

@@ -64,7 +64,8 @@ unit (per token instead of per million) or a corrupt token count. Such a call
 gets no cost (its tokens are kept; :meth:`ModelRates.refusal`, the ingest's rule,
 refuses it alike) and one notice per model on stderr says why
 (:mod:`otel_llm._notices`, as for a model without a price: a cost dropped is
-said whatever the logging setup).
+said whatever the logging setup). A bill the provider or the app gives for a
+call is held to the same bound (``_usage.refused_bill``).
 
 Faults: a bad user price file or entry is the user's to fix (one notice on
 stderr each, the rest loads: its calls would otherwise go unpriced or priced
@@ -88,7 +89,8 @@ from typing import Any, NamedTuple
 from otel_llm import _notices
 from otel_llm._bounded_cache import BoundedCache
 from otel_llm._guard import internal_error
-from otel_llm._usage import Usage, shown
+from otel_llm._names import MAX_NAME_CHARS
+from otel_llm._usage import MAX_CALL_COST_USD, Usage, sane_cost, shown
 
 __all__ = ["CACHED_MODELS", "Cost", "MAX_CALL_COST_USD", "ModelRates", "PriceBook"]
 
@@ -98,7 +100,6 @@ _PER_MILLION = 1_000_000.0
 _UNKNOWN_MODELS_SAID = 10
 # Models a PriceBook's caches keep per generation (BoundedCache): twice as many at most; more are resolved again.
 CACHED_MODELS = 128
-MAX_CALL_COST_USD = 1000.0  # above this for one call, the price or the count is wrong (module docstring)
 _USER_KEYS = ("input", "output", "cache_read", "cache_write", "cache_write_1h", "input_audio", "output_audio")
 
 # gen_ai.provider.name (semconv) -> genai-prices provider id, where they differ.
@@ -264,11 +265,6 @@ class ModelRates:
             rate = self.output.at(total_in)
             usd += (output - audio_out) * rate + audio_out * (self.output_audio.at(total_in) if self.output_audio else rate)
         return usd
-
-
-def sane_cost(usd: float) -> bool:
-    """Whether ``usd`` can be one call's cost: 0..:data:`MAX_CALL_COST_USD` (not NaN; module docstring)."""
-    return 0.0 <= usd <= MAX_CALL_COST_USD
 
 
 # A model's untiered rates, USD per token: (input, cache read, cache write, output, 1-hour cache write).
@@ -573,6 +569,25 @@ class PriceBook:
             return None
         return _new_cost(Cost, (usd, source, note))
 
+    def refusal(self, model: str | None, usage: Usage, provider: str | None = None) -> str | None:
+        """Why :meth:`cost` gives ``usage`` (a call with tokens) no cost, for the span to say
+        (``otel_llm.cost.refused``); ``None``: it is priced, or has no token counts. Never raises.
+
+        Asked only of calls left unpriced (their rates are cached by then): no model name, no price for it,
+        or :meth:`ModelRates.refusal`'s reasons (a dropped count, contradicting counts, a missing rate or
+        count, a price beyond :data:`MAX_CALL_COST_USD`).
+        """
+        if usage.input_tokens is None and usage.output_tokens is None:
+            return None
+        if not model:
+            return "no model name"
+        try:
+            rates = self.rates(model, provider)
+            return "no price for its model" if rates is None else rates.refusal(usage)
+        except Exception as exc:  # noqa: BLE001 — our fault: logged once (raised in our tests)
+            internal_error("pricing.refusal", exc)
+            return None
+
     def _billed_rates(self, model: str | None, provider: str | None, rates: ModelRates,
                       usage: Usage) -> tuple[ModelRates, str | None]:
         """The rates that price a call with billing facts (``usage.billing``), and what they could not price
@@ -660,6 +675,8 @@ class PriceBook:
         ))
 
     def _resolve(self, model: str, provider: str | None) -> ModelRates | None:
+        if len(model) > MAX_NAME_CHARS:  # no model id is that long (``_names``): not matched against every price
+            return None
         name = _normalise(model)
         for candidate in (name, _family(name)):
             if candidate in self._user:

@@ -28,6 +28,9 @@ OTEL_LLM_USAGE_AUDIO_INPUT_TOKENS: Final = "otel_llm.usage.audio.input_tokens"
 OTEL_LLM_USAGE_AUDIO_OUTPUT_TOKENS: Final = "otel_llm.usage.audio.output_tokens"
 # What the cost on a span could not price as billed (e.g. 1-hour cache writes without a 1-hour rate).
 OTEL_LLM_COST_NOTE: Final = "otel_llm.cost.note"
+# Why a call with tokens has no gen_ai.usage.cost (PriceBook.refusal: no price for its model, a price
+# beyond one call's bound, counts that contradict each other, ...).
+OTEL_LLM_COST_REFUSED: Final = "otel_llm.cost.refused"
 # Why a call has no usage: the app read the response in a way otel-llm cannot see (raw response wrappers).
 OTEL_LLM_USAGE_UNOBSERVED: Final = "otel_llm.usage.unobserved"
 OTEL_LLM_STREAM_COMPLETE: Final = "otel_llm.stream.complete"

@@ -150,3 +150,39 @@ def test_a_byok_fee_without_a_readable_upstream_bill_is_not_the_calls_cost(
     assert usage is not None and usage.billing is None and usage.dropped == ("billed_cost",)
     (said,) = _said(capsys)
     assert "upstream_inference_cost" in said
+
+
+# --- a bill beyond any one call's cost ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("usage", [
+    {"cost": 5000.0},
+    {"cost": 0.5, "is_byok": True, "cost_details": {"upstream_inference_cost": 1e9}},
+], ids=["cost", "byok-upstream"])
+def test_a_billed_cost_beyond_one_calls_bound_is_refused_as_a_computed_one(
+        usage: dict[str, Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bill above ``MAX_CALL_COST_USD`` is a wrong unit or a corrupt response, as a computed price above it
+    is: not the span's cost nor in the cost metric; dropped as ``billed_cost`` (said once), the call priced
+    from its tokens."""
+    monkeypatch.setattr(_usage, "_warned", set())
+
+    @otel_llm.llm_call(model="test-model", provider="openrouter")
+    def ask() -> dict[str, Any]:
+        return {"model": "test-model", "usage": {"prompt_tokens": 10, "completion_tokens": 5, **usage}}
+
+    with Capture(project="p", pricing={"test-model": {"input": 1.0, "output": 2.0}}) as cap:
+        ask()
+        ask()
+        cost_points = cap.metrics()[sc.METRIC_COST]
+    attrs = _span(cap).attributes
+    assert attrs[sc.OTEL_LLM_USAGE_DROPPED] == ("billed_cost",)
+    assert attrs[sc.GEN_AI_USAGE_COST] == pytest.approx(10e-6 + 10e-6)
+    assert attrs[sc.OTEL_LLM_COST_SOURCE] == "user"
+    assert sum(p.value for p in cost_points) == pytest.approx(2 * 20e-6)
+    (said,) = _said(capsys)
+    assert "1000" in said and "priced from its tokens" in said
+
+
+def test_a_billed_cost_at_the_bound_is_the_calls_cost() -> None:
+    usage = extract_usage({"usage": {"prompt_tokens": 1, "completion_tokens": 1, "cost": 1000.0}})
+    assert usage is not None and usage.billing == Billing(cost_usd=1000.0, cost_source="response:usage.cost")

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 import otel_llm
+from otel_llm import _usage
 from otel_llm import semconv as sc
 from otel_llm.testing import Capture
 
@@ -57,3 +58,22 @@ def test_a_recorded_cost_that_is_not_an_amount_is_dropped_and_said(cost: Any, ca
     # (a billed cost dropped alone leaves it priced from its tokens: test_partial_cost).
     assert sc.GEN_AI_USAGE_COST not in attrs and sc.OTEL_LLM_COST_SOURCE not in attrs
     assert {"billed_cost", "cache_write_1h_tokens"} <= set(attrs[sc.OTEL_LLM_USAGE_DROPPED])
+
+
+def test_a_recorded_cost_beyond_one_calls_bound_is_dropped_said_and_priced_from_tokens(
+        capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``record_usage(cost_usd=...)`` above ``MAX_CALL_COST_USD`` is refused as a computed price above it is."""
+    monkeypatch.setattr(_usage, "_warned", set())
+    @otel_llm.llm_call(model="test-model", provider="openai")
+    def ask() -> str:
+        otel_llm.record_usage(input_tokens=10, output_tokens=5, cost_usd=25_000.0)
+        return "text"
+
+    with Capture(project="p", pricing={"test-model": {"input": 1.0, "output": 2.0}}) as cap:
+        assert ask() == "text"
+        cost_points = cap.metrics()[sc.METRIC_COST]
+    attrs = _span(cap)
+    assert attrs[sc.OTEL_LLM_USAGE_DROPPED] == ("billed_cost",)
+    assert attrs[sc.GEN_AI_USAGE_COST] == pytest.approx(20e-6) and attrs[sc.OTEL_LLM_COST_SOURCE] == "user"
+    assert sum(p.value for p in cost_points) == pytest.approx(20e-6)
+    assert "1000" in capsys.readouterr().err

@@ -189,6 +189,21 @@ def test_an_absurd_cost_is_dropped_with_a_notice(cap, capsys):
     assert "otel_llm.cost" not in cap.metrics()
 
 
+def test_a_refused_cost_says_why_on_its_span(cap):
+    """A call with tokens and no cost names the pricing's refusal in ``otel_llm.cost.refused``, as a refused
+    bill is named in ``otel_llm.usage.dropped``: a price beyond one call's bound, a model without a price."""
+
+    def call(model: str, input_tokens: int) -> None:  # one model call that records its usage
+        otel_llm.llm_call(model=model, provider="openai")(
+            lambda: otel_llm.record_usage(input_tokens=input_tokens, output_tokens=1))()
+
+    call("test-model", 10**12)  # absurd
+    call("no-such-model", 10)  # unknown
+    call("test-model", 10)  # priced
+    refused = [s.attributes.get(sc.OTEL_LLM_COST_REFUSED) for s in cap.spans()]
+    assert refused == ["its cost is outside 0..1000 USD for one call", "no price for its model", None]
+
+
 def test_cost_at_the_bound_is_kept():
     book = pricing.PriceBook.load({"m": {"input": 1.0}})
     at_bound = int(pricing.MAX_CALL_COST_USD * 1_000_000)

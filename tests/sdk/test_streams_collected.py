@@ -16,6 +16,7 @@ it was abandoned.
 from __future__ import annotations
 
 import gc
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -146,3 +147,35 @@ def test_a_decorated_call_made_while_the_collector_runs_runs_bare(cap, context_t
     assert context_touched_while_collecting == []
     cleanup()  # outside the collector: recorded as ever
     assert len([s for s in cap.spans() if s.name == "execute_tool cleanup"]) == 1
+
+
+def test_a_collection_running_in_another_thread_leaves_this_threads_calls_recorded(cap):
+    """The collector's hazard is the thread it runs in (its finalisers): while another thread's collection
+    waits in a finaliser (here on an event; a metrics thread's collection, preempted, alike), the calls of
+    this thread are recorded. They ran bare, without a word, for as long as that collection lasted."""
+    in_finaliser, release = threading.Event(), threading.Event()
+
+    class Waits:
+        def __del__(self) -> None:
+            in_finaliser.set()
+            release.wait(10)
+
+    def collect_in_a_thread() -> None:
+        cycle: list[Any] = [Waits()]
+        cycle.append(cycle)
+        del cycle
+        gc.collect()
+
+    @otel_llm.tool("lookup")
+    def lookup() -> int:
+        return 1
+
+    collector = threading.Thread(target=collect_in_a_thread)
+    collector.start()
+    try:
+        assert in_finaliser.wait(10)
+        assert lookup() == 1
+    finally:
+        release.set()
+        collector.join(10)
+    assert len([s for s in cap.spans() if s.name == "execute_tool lookup"]) == 1

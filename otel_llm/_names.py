@@ -1,0 +1,81 @@
+"""Names and ids from the app or the model as otel-llm records them: bounded in length, control characters
+escaped.
+
+Why: a model name comes from the app's arguments (``model=``), a partial, the
+decorator, ``record_usage(model=...)`` or the provider's response; a tool name
+and a tool call id from the model's tool call; a response id from the response.
+Each is copied into the span name or its attributes (``gen_ai.request.model`` /
+``gen_ai.response.model``, ``gen_ai.tool.name``, ``gen_ai.tool.call.id``,
+``gen_ai.response.id``), names into the attributes of every metric
+point of its call site, and for a model the price lookup (which matches it
+against every price in the table, on the app's call), for a tool call id the
+ids remembered to link tool spans to the model call that asked for them. One
+of a megabyte (an id joined to a payload, a user's text passed as the model, a
+model making a tool name up) would be all of those, on every call. No real
+name or id is near :data:`MAX_NAME_CHARS` (Bedrock's ARNs, the longest model
+ids, are about a hundred), so a longer one is cut with the marker captured
+content is cut with (:func:`otel_llm._content.truncated`: ``…[truncated from N
+chars]``, the length it had); a model so cut is never priced. A control
+character (a newline, a terminal escape) is no part of one either, and raw it
+would break a span name shown on one line or reach a terminal: whitespace
+around such a name (a line's end read from a file) is trimmed, as the price
+lookup trims it (so ``"gpt-4o\\n"`` is still recorded and priced as
+``gpt-4o``), and each control character left is written as its ``\\xNN``
+escape. The first name of each kind cut and the first escaped are each said
+once on stderr (:mod:`otel_llm._notices`); names already fit for recording
+(nearly all) come back as they are, at the cost of three string tests.
+"""
+
+from __future__ import annotations
+
+import re
+
+from otel_llm import _notices
+from otel_llm._content import truncated, utf8_safe
+from otel_llm._usage import shown
+
+__all__ = ["MAX_NAME_CHARS", "bounded_name", "model_name"]
+
+# The longest name or id recorded whole (module docstring); longer ones are cut to it with the marker.
+MAX_NAME_CHARS = 512
+# C0 controls, DEL and C1 controls (Unicode category Cc).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_said: set[str] = set()  # what was said once: ("cut " or "control ") + the kind of name
+
+
+def model_name(text: str) -> str:
+    """``text`` (a model name) as spans, span names, metric points and the price lookup take it
+    (:func:`bounded_name`)."""
+    return bounded_name(text, "model name")
+
+
+def bounded_name(text: str, what: str) -> str:
+    """``text`` (a name or id of the kind ``what``, for the notice) as spans, span names and metric points take
+    it: cut past :data:`MAX_NAME_CHARS` with the marker, :func:`utf8_safe`, and with control characters trimmed
+    from its ends with the whitespace there, those inside as ``\\xNN`` (each of those four characters long: a
+    name of control characters is recorded at most four times as long)."""
+    if len(text) <= MAX_NAME_CHARS and text.isascii() and text.isprintable():
+        return text
+    whole = len(text)
+    if whole > MAX_NAME_CHARS:
+        text = truncated(text, MAX_NAME_CHARS)
+        _once(f"cut {what}", f"a {what} of {whole} chars ({shown(text[:60])}) is recorded cut to {MAX_NAME_CHARS} "
+                             f"chars, ending '…[truncated from {whole} chars]' (a model so cut gets no price); none "
+                             "is that long: check where it comes from. Further such names are not reported")
+    text = utf8_safe(text)
+    if _CONTROL.search(text) is not None:
+        _once(f"control {what}", f"a {what} holds control characters ({shown(text[:60])}): recorded without the "
+                                 "whitespace around it (as prices are looked up) and with each one left written "
+                                 "as its \\xNN escape; further such names are not reported")
+        text = _CONTROL.sub(_escape, text.strip() or text)
+    return text
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\x{ord(match.group()):02x}"
+
+
+def _once(what: str, text: str) -> None:
+    if what not in _said:
+        _said.add(what)
+        _notices.notice(text)
