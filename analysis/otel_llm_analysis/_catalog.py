@@ -15,11 +15,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Sequence
 
 from otel_llm_analysis._filters import LLM_CALLS, Filters, fetch_dicts, time_window
 
-__all__ = ["Catalog", "Holdings", "catalog", "holdings"]
+__all__ = ["Catalog", "Holdings", "catalog", "holdings", "not_held"]
+
+
+def not_held(kind: str, value: str | None, known: Sequence[str], *, what: str = "data",
+             whose: str | None = None) -> str | None:
+    """Why a filter naming ``value`` (a ``kind``: project, evaluation, ...) cannot match anything, listing
+    the ``known`` names (``whose``: what they are, ``kind`` + s by default), or ``None`` when it can match.
+
+    One sentence for every name filter, so a misspelt name is refused the same way wherever it is
+    typed, never answered with zeros: "no data for project X (the store has projects: a, b)".
+    """
+    if value is None or value in known:
+        return None
+    listed = ", ".join(known[:10]) + (", …" if len(known) > 10 else "")
+    return f"no {what} for {kind} {value} (the store has {whose or kind + 's'}: {listed or 'none'})"
 
 
 @dataclass(slots=True)
@@ -40,11 +54,7 @@ class Catalog:
 
     def unknown(self, *, project: str | None = None, model: str | None = None) -> str | None:
         """Why a filter cannot match anything ("no data for project X; ..."), or ``None`` when it can."""
-        for kind, value, known in (("project", project, self.projects), ("model", model, self.models)):
-            if value is not None and value not in known:
-                listed = ", ".join(known[:10]) + (", …" if len(known) > 10 else "")
-                return f"no data for {kind} {value} (the store has {kind}s: {listed or 'none'})"
-        return None
+        return not_held("project", project, self.projects) or not_held("model", model, self.models)
 
 
 def catalog(store: Any) -> Catalog:

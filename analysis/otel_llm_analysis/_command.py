@@ -405,7 +405,22 @@ def check_known(store: Any, filters: Any) -> None:
         return
     from otel_llm_analysis._catalog import catalog
 
-    problem = catalog(store).unknown(project=filters.project, model=filters.model)
+    refuse(catalog(store).unknown(project=filters.project, model=filters.model))
+
+
+def require_held(kind: str, value: str | None, held: Callable[[], Sequence[str]], **wording: str) -> None:
+    """A command's own name filter (``--evaluation``, ``logs --service``) naming nothing the store holds:
+    refused as ``--project`` is (:func:`check_known`), the names ``held()`` lists (asked only when a name is
+    given) in the message, never answered with zeros or an empty table. ``wording``: ``not_held``'s."""
+    if value is None:
+        return
+    from otel_llm_analysis._catalog import not_held
+
+    refuse(not_held(kind, value, held(), **wording))
+
+
+def refuse(problem: str | None) -> None:
+    """Exit 2 with ``problem`` (why a filter can match nothing the store holds), when there is one."""
     if problem:
         raise fail(problem, 2)
 

@@ -29,6 +29,7 @@ from otel_llm_analysis._command import (
     note,
     open_store,
     positive,
+    require_held,
 )
 
 PeriodChoice = choices("PeriodChoice", "hour", "day", "week")
@@ -618,6 +619,7 @@ def quality(
     """
     from otel_llm_analysis import qa
 
+    require_held("evaluation", evaluation, lambda: qa.evaluation_names(store))
     rows = qa.quality(store, by, filters, evaluation=evaluation)
     return Result(rows, "quality" + (f" by {by}" if by else ""),
                   ["key", "passed", "warning", "failed", "pass_rate", "not_run", "errored", "other"],
@@ -643,6 +645,9 @@ def logs(
 
     if ignore_case and grep is None:
         raise ValueError("--ignore-case applies to --grep: give --grep PATTERN (--search already ignores case)")
+    for source, name in (("service", service), ("logger", logger)):
+        require_held(source, name, lambda: analysis.source_names(store, source), what="log records",
+                     whose=f"log records of {source}s")
     sources = {"service": service, "logger": logger, "trace_id": trace, "pattern": grep, "ignore_case": ignore_case}
     if patterns:
         rows = analysis.log_patterns(store, severity or "ERROR", search, filters.since, filters.until, limit, **sources)
