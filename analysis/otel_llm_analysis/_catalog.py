@@ -13,13 +13,13 @@ of a bare "no data" that reads as an empty store.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Sequence
 
 from otel_llm_analysis._filters import LLM_CALLS, Filters, fetch_dicts, time_window
 
-__all__ = ["Catalog", "Holdings", "catalog", "holdings", "not_held"]
+__all__ = ["Catalog", "Holdings", "catalog", "holdings", "no_spans", "not_held"]
 
 
 def not_held(kind: str, value: str | None, known: Sequence[str], *, what: str = "data",
@@ -135,3 +135,34 @@ def holdings(store: Any, filters: Filters | None = None) -> Holdings:
     )
     return Holdings(row["spans"], row["llm_calls"], signals["metric_points"], signals["logs"],
                     signals["metric_services"] or [], filters.since is not None or filters.until is not None)
+
+
+def no_spans(store: Any, filters: Filters) -> str | None:
+    """Why ``filters`` select no span at all, or ``None`` when they select some.
+
+    Every call, token and cost figure is read from spans, so a selection without
+    one answers 0 calls, $0: that must say it is a window the data does not
+    reach ("--since 2026-11-25" on files of the 17th to the 20th), not a quiet
+    period. Said with where the spans (of the filters' project and model) are,
+    or, when there are none, what the store holds instead (:func:`holdings`).
+    """
+    anywhere = replace(filters, since=None, until=None)
+    where, params = anywhere.where()
+    window, bounds = time_window("start_time", filters.since, filters.until)
+    inside = " AND ".join(window) or "TRUE"
+    (row,) = fetch_dicts(store, f"SELECT sum(CASE WHEN {inside} THEN 1 ELSE 0 END) AS inside, "
+                                f"min(start_time) AS first, max(start_time) AS last FROM spans WHERE {where}",
+                         {**params, **bounds})
+    if row["inside"]:
+        return None
+    if row["last"] is None:
+        return holdings(store, anywhere).describe()
+    return (f"no span starts in the window: the store's spans{_whose(filters)} start from "
+            f"{row['first']:%Y-%m-%d %H:%M:%S} to {row['last']:%Y-%m-%d %H:%M:%S} UTC")
+
+
+def _whose(filters: Filters) -> str:
+    """`` of project X, model Y`` for the filters' equalities (empty without any)."""
+    named = [f"{name} {value}" for name, value in (("project", filters.project), ("model", filters.model))
+             if value is not None]
+    return f" of {', '.join(named)}" if named else ""

@@ -419,6 +419,18 @@ def require_held(kind: str, value: str | None, held: Callable[[], Sequence[str]]
     refuse(not_held(kind, value, held(), **wording))
 
 
+def no_spans_note(store: Any, filters: Any) -> list[str]:
+    """The note of a selection holding no span (``_catalog.no_spans``: the window misses the data, or the
+    store has none), so its zeros or "no data" do not read as a quiet period; none when spans are selected."""
+    from rich.markup import escape
+
+    from otel_llm_analysis._catalog import no_spans
+    from otel_llm_analysis.terminal import visible
+
+    said = no_spans(store, filters)
+    return [escape(visible(said))] if said else []
+
+
 def refuse(problem: str | None) -> None:
     """Exit 2 with ``problem`` (why a filter can match nothing the store holds), when there is one."""
     if problem:
@@ -474,6 +486,8 @@ def analysis_command(
                 check_known(store, chosen)
                 try:
                     result = fn(store, chosen, **options)
+                    if not result.rows and "project" in filters:  # an analysis of spans, none selected
+                        result.notes = [*result.notes, *no_spans_note(store, chosen)]
                 except ValueError as exc:
                     raise typer.BadParameter(str(exc)) from None
                 except StoreError as exc:  # the store cannot answer (one line, e.g. an old store)

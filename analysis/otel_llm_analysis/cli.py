@@ -26,6 +26,7 @@ from otel_llm_analysis._command import (
     choices,
     fail,
     finite,
+    no_spans_note,
     note,
     open_store,
     positive,
@@ -201,6 +202,7 @@ def summary(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
     record["ttft_p50_ms"] = first[0].p50_ms if first else None
     record["ttft_p95_ms"] = first[0].p95_ms if first else None
     unrecorded = _only_in_metrics(store, filters, total.llm_calls)
+    unrecorded = (no_spans_note(store, filters) if not total.spans else []) + unrecorded
     if unrecorded:  # calls only metric points record: what they used and cost is unknown, not 0
         record.update({name: None for name in record
                        if ("token" in name or "cost" in name) and not name.endswith("_calls")})

@@ -3,6 +3,7 @@ with zeros or an empty table as if the name had no data yet."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,35 @@ def test_logs_of_a_service_or_logger_the_logs_lack_are_refused(db: str, option: 
     held = {"--service": "rag-api", "--logger": "otel_llm"}[option]
     assert held in refused.output, refused.output
     assert run("logs", *patterns, option, held, "--severity", "DEBUG", "--db", db).exit_code == 0
+
+
+def test_a_window_the_data_does_not_reach_says_where_the_spans_are(db: str) -> None:
+    """``summary --since`` a day after the store's last span printed 0 calls, $0 and no note, as if the app
+    had been quiet; the other analyses said "no data". They now say the window holds no span and when the
+    store's spans start."""
+    from otel_llm_analysis._catalog import catalog
+
+    with TraceStore(db, read_only=True) as store:
+        known = catalog(store)
+    after = (known.last_span.date().toordinal() + 2)
+    since = type(known.last_span.date()).fromordinal(after).isoformat()
+    said = (f"no span starts in the window: the store's spans start from {known.first_span:%Y-%m-%d %H:%M:%S} "
+            f"to {known.last_span:%Y-%m-%d %H:%M:%S} UTC")
+    for command in (["summary"], ["summary", "--by", "model"], ["tools"], ["traces"], ["quality"]):
+        result = run(*command, "--since", since, "--format", "json", "--db", db)
+        assert result.exit_code == 0, result.output
+        assert said in json.loads(result.stdout)["notes"], (command, result.stdout)
+    inside = run("tools", "--format", "json", "--db", db)  # spans selected: no such note
+    assert not any("no span" in note for note in json.loads(inside.stdout)["notes"]), inside.stdout
+
+
+def test_a_store_without_spans_says_what_it_holds_beside_its_zeros(tmp_path: Path) -> None:
+    """``summary`` of a store holding only log records printed 0 calls, $0 and nothing else."""
+    data = synthetic.generate(tmp_path / "data", seed=3, traces=10, days=1)
+    path = str(tmp_path / "logs.duckdb")
+    with TraceStore(path) as store:
+        store.ingest(str(data.files[0].parent / "logs.jsonl"))
+    result = run("summary", "--format", "json", "--db", path)
+    assert result.exit_code == 0, result.output
+    notes = json.loads(result.stdout)["notes"]
+    assert any(note.startswith("the store holds only logs: ") for note in notes), notes
