@@ -525,8 +525,10 @@ def processes(
     """Each process's memory, CPU and threads per period (needs configure(process_metrics=True))."""
     from dataclasses import replace
 
-    from otel_llm_analysis.processes import process_usage
+    from otel_llm_analysis.processes import process_usage, service_names
 
+    require_held("service", service, lambda: service_names(store), what="process metrics",
+                 whose="process metrics of services")
     rows = process_usage(store, period.value, replace(filters, service=service))
     notes = [] if rows else ["no process metrics here: the app writes them with configure(process_metrics=True)"]
     return Result(rows, f"processes per {period.value}", PROCESS_COLUMNS, notes=notes)
