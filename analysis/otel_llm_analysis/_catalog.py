@@ -19,7 +19,7 @@ from typing import Any, Sequence
 
 from otel_llm_analysis._filters import LLM_CALLS, Filters, fetch_dicts, time_window
 
-__all__ = ["Catalog", "Holdings", "catalog", "holdings", "no_spans", "not_held"]
+__all__ = ["Catalog", "Holdings", "catalog", "holdings", "no_spans", "not_held", "run_config_keys"]
 
 
 def not_held(kind: str, value: str | None, known: Sequence[str], *, what: str = "data",
@@ -166,3 +166,19 @@ def _whose(filters: Filters) -> str:
     named = [f"{name} {value}" for name, value in (("project", filters.project), ("model", filters.model))
              if value is not None]
     return f" of {', '.join(named)}" if named else ""
+
+
+def run_config_keys(store: Any) -> list[str] | None:
+    """The ``run_config`` keys (``session(run_config=...)``) the store's spans carry, sorted: what a
+    ``--by run_config.<key>`` can group by, for a key none carries to be refused rather than shown as one
+    group of calls without it. ``None`` when the store cannot tell (not DuckDB)."""
+    import duckdb
+
+    from otel_llm_analysis._filters import RUN_CONFIG_ATTRIBUTE, connection
+
+    if not isinstance(connection(store), duckdb.DuckDBPyConnection):
+        return None
+    rows = fetch_dicts(store, "SELECT DISTINCT substr(k, $start) AS name FROM (SELECT unnest(attr_keys) AS k "
+                              "FROM spans) WHERE starts_with(k, $prefix) ORDER BY name",
+                       {"start": len(RUN_CONFIG_ATTRIBUTE) + 1, "prefix": RUN_CONFIG_ATTRIBUTE})
+    return [row["name"] for row in rows]

@@ -419,6 +419,18 @@ def require_held(kind: str, value: str | None, held: Callable[[], Sequence[str]]
     refuse(not_held(kind, value, held(), **wording))
 
 
+def check_dimension(store: Any, by: str | None) -> None:
+    """``--by run_config.<key>`` naming a key no span carries: refused as ``--project`` is (exit 2, the
+    keys held), never answered with one group of every call under "-"."""
+    if by is None or not by.startswith("run_config."):
+        return
+    from otel_llm_analysis._catalog import not_held, run_config_keys
+
+    keys = run_config_keys(store)
+    if keys is not None:
+        refuse(not_held("run_config key", by[len("run_config."):], keys))
+
+
 def no_spans_note(store: Any, filters: Any) -> list[str]:
     """The note of a selection holding no span (``_catalog.no_spans``: the window misses the data, or the
     store has none), so its zeros or "no data" do not read as a quiet period; none when spans are selected."""

@@ -23,6 +23,7 @@ from otel_llm_analysis._command import (
     DEFAULT_DB,
     Result,
     analysis_command,
+    check_dimension,
     choices,
     fail,
     finite,
@@ -185,6 +186,7 @@ def summary(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
 
     from otel_llm_analysis import summaries, terminal
 
+    check_dimension(store, by)
     if by is not None:
         rows = summaries.summary(store, by, filters)
         notes = _unpriced_groups((row.key, row.unpriced_calls, row.llm_calls, row.unpriced_reasons) for row in rows)
@@ -553,6 +555,7 @@ def compare(
     """
     from otel_llm_analysis import comparisons
 
+    check_dimension(store, by)
     rows = comparisons.compare(store, by, filters, min_calls=min_calls)
     rename = {"key": _key_header(by)}
     notes = _unpriced_groups((row.key, row.unpriced_calls, row.calls, row.unpriced_reasons) for row in rows)
@@ -620,6 +623,7 @@ def retries(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
     """First-time-right and success rate of turns, attempts per retry loop, the cost and time of retries."""
     from otel_llm_analysis import retry_outcomes
 
+    check_dimension(store, by)
     rows = retry_outcomes.retries(store, by, filters)
     columns = RETRY_COLUMNS if by else RETRY_COLUMNS[1:]
     notes = _left_out_in(store, filters) if rows else []
@@ -657,6 +661,7 @@ def quality(
     from otel_llm_analysis import qa
 
     require_held("evaluation", evaluation, lambda: qa.evaluation_names(store))
+    check_dimension(store, by)
     rows = qa.quality(store, by, filters, evaluation=evaluation)
     return Result(rows, "quality" + (f" by {by}" if by else ""),
                   ["key", "passed", "warning", "failed", "pass_rate", "not_run", "errored", "other"],

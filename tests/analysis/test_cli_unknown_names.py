@@ -86,3 +86,14 @@ def test_a_store_without_spans_says_what_it_holds_beside_its_zeros(tmp_path: Pat
     assert result.exit_code == 0, result.output
     notes = json.loads(result.stdout)["notes"]
     assert any(note.startswith("the store holds only logs: ") for note in notes), notes
+
+
+@pytest.mark.parametrize("command", ["summary", "compare", "retries", "quality"])
+def test_grouping_by_a_run_config_key_no_span_carries_is_refused(db: str, command: str) -> None:
+    """``compare --by run_config.nosuch`` (and summary, retries, quality) exited 0 with one group "-" of every
+    call, scored and ranked as if the key had been compared."""
+    refused = run(command, "--by", "run_config.nosuch", "--db", db)
+    assert refused.exit_code == 2, refused.output
+    assert ("error: no data for run_config key nosuch (the store has run_config keys: max_retries, temperature)"
+            in refused.output), refused.output
+    assert run(command, "--by", "run_config.max_retries", "--format", "json", "--db", db).exit_code == 0
