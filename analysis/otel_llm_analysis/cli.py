@@ -266,6 +266,10 @@ def trends(
              if forecast.data_since and forecast.data_since.day > 1 else "")
     if forecast.cost_unknown:  # the days' calls are only in metric points: no $0 spent, no $0 month-end
         notes.append(f"forecast {forecast.month}: spend {escape(visible(forecast.cost_unknown))}")
+    elif not forecast.calls:  # no $0 projection of a month the data may not reach: say where the spans are
+        notes.append(f"forecast {forecast.month}: no LLM call from {forecast.data_since} through {forecast.as_of}, "
+                     "so no spend to project" + "".join(f"; {said}" for said in _forecast_spans(store, forecast,
+                                                                                                  filters)))
     else:
         notes.append(f"forecast {forecast.month}: spent ${forecast.spent:,.4f} in {forecast.days_elapsed} days"
                      f"{began}, month-end ≈ ${forecast.projected_month_end:,.4f} (least squares over the days so far)")
@@ -287,6 +291,17 @@ def _forecast_day(filters: Any) -> tuple[Any, Any]:
         return None, None
     day = (filters.until - timedelta(microseconds=1)).date()
     return day, day
+
+
+def _forecast_spans(store: Any, forecast: Any, filters: Any) -> list[str]:
+    """Where the spans are when none starts in the forecast's days (``no_spans_note``): a month the store's
+    data does not reach, not a month without spend."""
+    from dataclasses import replace
+    from datetime import datetime, timedelta
+
+    days = replace(filters, since=datetime.combine(forecast.data_since, datetime.min.time()),
+                   until=datetime.combine(forecast.as_of + timedelta(days=1), datetime.min.time()))
+    return no_spans_note(store, days)
 
 
 def _show_rows(console: Any, result: Result) -> None:

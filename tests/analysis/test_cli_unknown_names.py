@@ -97,3 +97,19 @@ def test_grouping_by_a_run_config_key_no_span_carries_is_refused(db: str, comman
     assert ("error: no data for run_config key nosuch (the store has run_config keys: max_retries, temperature)"
             in refused.output), refused.output
     assert run(command, "--by", "run_config.max_retries", "--format", "json", "--db", db).exit_code == 0
+
+
+def test_trends_forecast_of_a_month_the_data_does_not_reach_says_so_not_zero(db: str) -> None:
+    """Data of November 2026 forecast for December (the current month when read later, or --until in it):
+    the forecast said "spent $0.0000 in 1 days, month-end ≈ $0.0000", as if the app had stopped spending;
+    it says no call is there and where the store's spans are."""
+    from otel_llm_analysis._catalog import catalog
+
+    with TraceStore(db, read_only=True) as store:
+        last = catalog(store).last_span
+    assert (last.year, last.month) == (2026, 11), last
+    document = json.loads(run("trends", "--until", "2026-12-02", "--format", "json", "--db", db).stdout)
+    (forecast,) = [note for note in document["notes"] if note.startswith("forecast ")]
+    assert forecast.startswith("forecast 2026-12: no LLM call from 2026-12-01 through 2026-12-01, so no spend to "
+                               "project; no span starts in the window: the store's spans start from "), forecast
+    assert "$0" not in forecast, forecast
