@@ -19,7 +19,7 @@ from typing import Any, Sequence
 
 from otel_llm_analysis._filters import LLM_CALLS, Filters, fetch_dicts, time_window
 
-__all__ = ["Catalog", "Holdings", "catalog", "holdings", "no_spans", "not_held", "run_config_keys"]
+__all__ = ["Catalog", "Holdings", "catalog", "holdings", "no_logs", "no_spans", "not_held", "run_config_keys"]
 
 
 def not_held(kind: str, value: str | None, known: Sequence[str], *, what: str = "data",
@@ -148,16 +148,29 @@ def no_spans(store: Any, filters: Filters) -> str | None:
     """
     anywhere = replace(filters, since=None, until=None)
     where, params = anywhere.where()
-    window, bounds = time_window("start_time", filters.since, filters.until)
+    return _unreached(store, "spans", "start_time", where, params, filters, "span", _whose(filters))
+
+
+def no_logs(store: Any, filters: Filters) -> str | None:
+    """:func:`no_spans` of the log records: why the filters' time window holds none of any severity, source
+    or text (their search then finds nothing whatever it asks), or ``None`` when it holds some."""
+    return _unreached(store, "logs", "time", "TRUE", {}, filters, "log record")
+
+
+def _unreached(store: Any, table: str, column: str, where: str, params: dict[str, Any], filters: Filters,
+               noun: str, whose: str = "") -> str | None:
+    """The sentence of :func:`no_spans` and :func:`no_logs`: where ``table``'s rows (``where``) are when
+    the filters' window on ``column`` holds none, what the store holds when it has none, else ``None``."""
+    window, bounds = time_window(column, filters.since, filters.until)
     inside = " AND ".join(window) or "TRUE"
     (row,) = fetch_dicts(store, f"SELECT sum(CASE WHEN {inside} THEN 1 ELSE 0 END) AS inside, "
-                                f"min(start_time) AS first, max(start_time) AS last FROM spans WHERE {where}",
+                                f"min({column}) AS first, max({column}) AS last FROM {table} WHERE {where}",
                          {**params, **bounds})
     if row["inside"]:
         return None
     if row["last"] is None:
-        return holdings(store, anywhere).describe()
-    return (f"no span starts in the window: the store's spans{_whose(filters)} start from "
+        return holdings(store, replace(filters, since=None, until=None)).describe()
+    return (f"no {noun} in the window: the store's {noun}s{whose} run from "
             f"{row['first']:%Y-%m-%d %H:%M:%S} to {row['last']:%Y-%m-%d %H:%M:%S} UTC")
 
 

@@ -434,12 +434,18 @@ def check_dimension(store: Any, by: str | None) -> None:
 def no_spans_note(store: Any, filters: Any) -> list[str]:
     """The note of a selection holding no span (``_catalog.no_spans``: the window misses the data, or the
     store has none), so its zeros or "no data" do not read as a quiet period; none when spans are selected."""
+    from otel_llm_analysis._catalog import no_spans
+
+    return as_note(no_spans(store, filters))
+
+
+def as_note(said: str | None) -> list[str]:
+    """``said`` (a sentence naming the app's services, projects...) as a note: its text shown as it is, never
+    read as Rich markup nor obeyed by the terminal; no note when there is nothing to say."""
     from rich.markup import escape
 
-    from otel_llm_analysis._catalog import no_spans
     from otel_llm_analysis.terminal import visible
 
-    said = no_spans(store, filters)
     return [escape(visible(said))] if said else []
 
 

@@ -23,6 +23,7 @@ from otel_llm_analysis._command import (
     DEFAULT_DB,
     Result,
     analysis_command,
+    as_note,
     check_dimension,
     choices,
     fail,
@@ -708,9 +709,19 @@ def logs(
     sources = {"service": service, "logger": logger, "trace_id": trace, "pattern": grep, "ignore_case": ignore_case}
     if patterns:
         rows = analysis.log_patterns(store, severity or "ERROR", search, filters.since, filters.until, limit, **sources)
-        return Result(rows, "log patterns", ["pattern", "count", "first_seen", "last_seen", "example_trace_id"])
+        return Result(rows, "log patterns", ["pattern", "count", "first_seen", "last_seen", "example_trace_id"],
+                      notes=[] if rows else _no_logs(store, filters))
     rows = analysis.search_logs(store, search, severity, filters.since, filters.until, limit, **sources)
-    return Result(rows, "logs", ["time", "severity_text", "body", "service_name", "logger", "trace_id"])
+    return Result(rows, "logs", ["time", "severity_text", "body", "service_name", "logger", "trace_id"],
+                  notes=[] if rows else _no_logs(store, filters))
+
+
+def _no_logs(store: Any, filters: Any) -> list[str]:
+    """The note of a search finding nothing because its window holds no log record at all (``_catalog.no_logs``:
+    where the records are, or what the store holds), so "no data" does not read as a quiet window."""
+    from otel_llm_analysis._catalog import no_logs
+
+    return as_note(no_logs(store, filters))
 
 
 @analysis_command(filters=("since", "until", "project"))

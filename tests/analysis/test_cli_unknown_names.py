@@ -66,7 +66,7 @@ def test_a_window_the_data_does_not_reach_says_where_the_spans_are(db: str) -> N
         known = catalog(store)
     after = (known.last_span.date().toordinal() + 2)
     since = type(known.last_span.date()).fromordinal(after).isoformat()
-    said = (f"no span starts in the window: the store's spans start from {known.first_span:%Y-%m-%d %H:%M:%S} "
+    said = (f"no span in the window: the store's spans run from {known.first_span:%Y-%m-%d %H:%M:%S} "
             f"to {known.last_span:%Y-%m-%d %H:%M:%S} UTC")
     for command in (["summary"], ["summary", "--by", "model"], ["tools"], ["traces"], ["quality"]):
         result = run(*command, "--since", since, "--format", "json", "--db", db)
@@ -111,5 +111,21 @@ def test_trends_forecast_of_a_month_the_data_does_not_reach_says_so_not_zero(db:
     document = json.loads(run("trends", "--until", "2026-12-02", "--format", "json", "--db", db).stdout)
     (forecast,) = [note for note in document["notes"] if note.startswith("forecast ")]
     assert forecast.startswith("forecast 2026-12: no LLM call from 2026-12-01 through 2026-12-01, so no spend to "
-                               "project; no span starts in the window: the store's spans start from "), forecast
+                               "project; no span in the window: the store's spans run from "), forecast
     assert "$0" not in forecast, forecast
+
+
+@pytest.mark.parametrize("patterns", [[], ["--patterns"]])
+def test_a_log_search_whose_window_holds_no_record_says_where_the_records_are(db: str, patterns: list[str]) -> None:
+    """``logs --since`` after the store's last record said "logs: no data" alone, as if the app had been
+    quiet; it says the window holds no record and when the store's run. A search finding nothing in a window
+    that has records says nothing more."""
+    with TraceStore(db, read_only=True) as store:
+        ((first, last),) = store.query("SELECT min(time), max(time) FROM logs")
+    result = run("logs", *patterns, "--since", f"{last.year + 1}-01-01", "--format", "json", "--db", db)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["notes"] == [
+        f"no log record in the window: the store's log records run from {first:%Y-%m-%d %H:%M:%S} to "
+        f"{last:%Y-%m-%d %H:%M:%S} UTC"], result.stdout
+    unmatched = run("logs", *patterns, "--search", "no body says this", "--format", "json", "--db", db)
+    assert json.loads(unmatched.stdout) == {"rows": [], "notes": []}, unmatched.stdout
