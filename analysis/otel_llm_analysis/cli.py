@@ -383,13 +383,10 @@ def _instrumentation_failures(calls: int) -> list[str]:
 def _only_in_metrics(store: Any, filters: Any, calls: int) -> list[str]:
     """The line saying the tokens and cost of ``filters``' window are unknown, not 0, when its spans hold
     no LLM call (``calls``) and GenAI metric points count calls there (``_unrecorded.unrecorded_cost``)."""
-    from rich.markup import escape
-
     from otel_llm_analysis._unrecorded import unrecorded_cost
-    from otel_llm_analysis.terminal import visible
 
     said = unrecorded_cost(store, filters, calls)
-    return [f"tokens and cost {escape(visible(said))}"] if said else []
+    return as_note(said and f"tokens and cost {said}")
 
 
 def _no_usage_groups(groups: Any) -> list[str]:
