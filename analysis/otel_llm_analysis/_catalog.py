@@ -13,13 +13,27 @@ of a bare "no data" that reads as an empty store.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Sequence
 
 from otel_llm_analysis._filters import LLM_CALLS, Filters, fetch_dicts, time_window
 
-__all__ = ["Catalog", "Holdings", "catalog", "holdings"]
+__all__ = ["Catalog", "Holdings", "catalog", "holdings", "no_logs", "no_spans", "not_held", "run_config_keys"]
+
+
+def not_held(kind: str, value: str | None, known: Sequence[str], *, what: str = "data",
+             whose: str | None = None) -> str | None:
+    """Why a filter naming ``value`` (a ``kind``: project, evaluation, ...) cannot match anything, listing
+    the ``known`` names (``whose``: what they are, ``kind`` + s by default), or ``None`` when it can match.
+
+    One sentence for every name filter, so a misspelt name is refused the same way wherever it is
+    typed, never answered with zeros: "no data for project X (the store has projects: a, b)".
+    """
+    if value is None or value in known:
+        return None
+    listed = ", ".join(known[:10]) + (", …" if len(known) > 10 else "")
+    return f"no {what} for {kind} {value} (the store has {whose or kind + 's'}: {listed or 'none'})"
 
 
 @dataclass(slots=True)
@@ -40,11 +54,7 @@ class Catalog:
 
     def unknown(self, *, project: str | None = None, model: str | None = None) -> str | None:
         """Why a filter cannot match anything ("no data for project X; ..."), or ``None`` when it can."""
-        for kind, value, known in (("project", project, self.projects), ("model", model, self.models)):
-            if value is not None and value not in known:
-                listed = ", ".join(known[:10]) + (", …" if len(known) > 10 else "")
-                return f"no data for {kind} {value} (the store has {kind}s: {listed or 'none'})"
-        return None
+        return not_held("project", project, self.projects) or not_held("model", model, self.models)
 
 
 def catalog(store: Any) -> Catalog:
@@ -125,3 +135,63 @@ def holdings(store: Any, filters: Filters | None = None) -> Holdings:
     )
     return Holdings(row["spans"], row["llm_calls"], signals["metric_points"], signals["logs"],
                     signals["metric_services"] or [], filters.since is not None or filters.until is not None)
+
+
+def no_spans(store: Any, filters: Filters) -> str | None:
+    """Why ``filters`` select no span at all, or ``None`` when they select some.
+
+    Every call, token and cost figure is read from spans, so a selection without
+    one answers 0 calls, $0: that must say it is a window the data does not
+    reach ("--since 2026-11-25" on files of the 17th to the 20th), not a quiet
+    period. Said with where the spans (of the filters' project and model) are,
+    or, when there are none, what the store holds instead (:func:`holdings`).
+    """
+    anywhere = replace(filters, since=None, until=None)
+    where, params = anywhere.where()
+    return _unreached(store, "spans", "start_time", where, params, filters, "span", _whose(filters))
+
+
+def no_logs(store: Any, filters: Filters) -> str | None:
+    """:func:`no_spans` of the log records: why the filters' time window holds none of any severity, source
+    or text (their search then finds nothing whatever it asks), or ``None`` when it holds some."""
+    return _unreached(store, "logs", "time", "TRUE", {}, filters, "log record")
+
+
+def _unreached(store: Any, table: str, column: str, where: str, params: dict[str, Any], filters: Filters,
+               noun: str, whose: str = "") -> str | None:
+    """The sentence of :func:`no_spans` and :func:`no_logs`: where ``table``'s rows (``where``) are when
+    the filters' window on ``column`` holds none, what the store holds when it has none, else ``None``."""
+    window, bounds = time_window(column, filters.since, filters.until)
+    inside = " AND ".join(window) or "TRUE"
+    (row,) = fetch_dicts(store, f"SELECT sum(CASE WHEN {inside} THEN 1 ELSE 0 END) AS inside, "
+                                f"min({column}) AS first, max({column}) AS last FROM {table} WHERE {where}",
+                         {**params, **bounds})
+    if row["inside"]:
+        return None
+    if row["last"] is None:
+        return holdings(store, replace(filters, since=None, until=None)).describe()
+    return (f"no {noun} in the window: the store's {noun}s{whose} run from "
+            f"{row['first']:%Y-%m-%d %H:%M:%S} to {row['last']:%Y-%m-%d %H:%M:%S} UTC")
+
+
+def _whose(filters: Filters) -> str:
+    """`` of project X, model Y`` for the filters' equalities (empty without any)."""
+    named = [f"{name} {value}" for name, value in (("project", filters.project), ("model", filters.model))
+             if value is not None]
+    return f" of {', '.join(named)}" if named else ""
+
+
+def run_config_keys(store: Any) -> list[str] | None:
+    """The ``run_config`` keys (``session(run_config=...)``) the store's spans carry, sorted: what a
+    ``--by run_config.<key>`` can group by, for a key none carries to be refused rather than shown as one
+    group of calls without it. ``None`` when the store cannot tell (not DuckDB)."""
+    import duckdb
+
+    from otel_llm_analysis._filters import RUN_CONFIG_ATTRIBUTE, connection
+
+    if not isinstance(connection(store), duckdb.DuckDBPyConnection):
+        return None
+    rows = fetch_dicts(store, "SELECT DISTINCT substr(k, $start) AS name FROM (SELECT unnest(attr_keys) AS k "
+                              "FROM spans) WHERE starts_with(k, $prefix) ORDER BY name",
+                       {"start": len(RUN_CONFIG_ATTRIBUTE) + 1, "prefix": RUN_CONFIG_ATTRIBUTE})
+    return [row["name"] for row in rows]

@@ -405,7 +405,52 @@ def check_known(store: Any, filters: Any) -> None:
         return
     from otel_llm_analysis._catalog import catalog
 
-    problem = catalog(store).unknown(project=filters.project, model=filters.model)
+    refuse(catalog(store).unknown(project=filters.project, model=filters.model))
+
+
+def require_held(kind: str, value: str | None, held: Callable[[], Sequence[str]], **wording: str) -> None:
+    """A command's own name filter (``--evaluation``, ``logs --service``) naming nothing the store holds:
+    refused as ``--project`` is (:func:`check_known`), the names ``held()`` lists (asked only when a name is
+    given) in the message, never answered with zeros or an empty table. ``wording``: ``not_held``'s."""
+    if value is None:
+        return
+    from otel_llm_analysis._catalog import not_held
+
+    refuse(not_held(kind, value, held(), **wording))
+
+
+def check_dimension(store: Any, by: str | None) -> None:
+    """``--by run_config.<key>`` naming a key no span carries: refused as ``--project`` is (exit 2, the
+    keys held), never answered with one group of every call under "-"."""
+    if by is None or not by.startswith("run_config."):
+        return
+    from otel_llm_analysis._catalog import not_held, run_config_keys
+
+    keys = run_config_keys(store)
+    if keys is not None:
+        refuse(not_held("run_config key", by[len("run_config."):], keys))
+
+
+def no_spans_note(store: Any, filters: Any) -> list[str]:
+    """The note of a selection holding no span (``_catalog.no_spans``: the window misses the data, or the
+    store has none), so its zeros or "no data" do not read as a quiet period; none when spans are selected."""
+    from otel_llm_analysis._catalog import no_spans
+
+    return as_note(no_spans(store, filters))
+
+
+def as_note(said: str | None) -> list[str]:
+    """``said`` (a sentence naming the app's services, projects...) as a note: its text shown as it is, never
+    read as Rich markup nor obeyed by the terminal; no note when there is nothing to say."""
+    from rich.markup import escape
+
+    from otel_llm_analysis.terminal import visible
+
+    return [escape(visible(said))] if said else []
+
+
+def refuse(problem: str | None) -> None:
+    """Exit 2 with ``problem`` (why a filter can match nothing the store holds), when there is one."""
     if problem:
         raise fail(problem, 2)
 
@@ -459,6 +504,8 @@ def analysis_command(
                 check_known(store, chosen)
                 try:
                     result = fn(store, chosen, **options)
+                    if not result.rows and "project" in filters:  # an analysis of spans, none selected
+                        result.notes = [*result.notes, *no_spans_note(store, chosen)]
                 except ValueError as exc:
                     raise typer.BadParameter(str(exc)) from None
                 except StoreError as exc:  # the store cannot answer (one line, e.g. an old store)

@@ -30,7 +30,8 @@ The cost of calls without a price (tokens, no price: ``unpriced_calls``) or with
 usage recorded (``no_usage_calls``: a stream read without its usage chunk) is not
 absent but unknown: when no call in the window has a cost, the spend check is
 ``unknown``, never ``no data`` nor ``ok`` (:func:`any_unknown`: ``otel-llm check``
-exits 3); when some have one, the spend known is checked and the CLI names the
+exits 3), as it is when the window's calls are only in GenAI metric points (its ``reason``
+says so: ``_unrecorded``); when some have one, the spend known is checked and the CLI names the
 calls it leaves out (as ``budget``).
 """
 
@@ -41,6 +42,7 @@ from typing import Any, Callable, Iterator, Literal
 
 from otel_llm import semconv
 from otel_llm_analysis._catalog import holdings
+from otel_llm_analysis._unrecorded import unrecorded_cost
 from otel_llm_analysis._filters import Filters, fetch_dicts, time_window
 from otel_llm_analysis.processes import MIB
 from otel_llm_analysis.summaries import time_to_first_token, totals
@@ -74,7 +76,8 @@ class CheckRow:
     observed: float | None
     limit: float
     status: Status
-    #: with ``no data``: what the check lacks and what the window holds instead
+    #: with ``no data``: what the check lacks and what the window holds instead; with ``unknown``, when
+    #: the spend's calls are only in metric points: why (``_unrecorded.unrecorded_cost``)
     reason: str | None = None
 
 
@@ -175,9 +178,12 @@ def check(store: Any, thresholds: Thresholds = Thresholds(), filters: Filters | 
         observed = observe()
         crossed = observed is not None and (observed < limit if name in _FLOORS else observed > limit)
         status: Status = "no data" if observed is None else ("breached" if crossed else "ok")
+        reason = None
         if name == "cost_usd" and kpis.llm_calls and not kpis.priced_calls:  # a spend not known at all
             status = "unknown"
-        rows.append(CheckRow(name, observed, float(limit), status))
+        elif name == "cost_usd" and (reason := unrecorded_cost(store, filters, kpis.llm_calls)):
+            status = "unknown"  # calls only metric points record: their spend is not the $0 of no calls
+        rows.append(CheckRow(name, observed, float(limit), status, reason))
     if any(row.status == "no data" for row in rows):
         held = holdings(store, filters)
         where = " in the window" if held.windowed else ""
@@ -201,7 +207,8 @@ def _lacking(name: str, llm_calls: int) -> str:
 
 
 def no_data_notes(rows: list[CheckRow]) -> list[str]:
-    """One line per distinct reason of the checks without data, naming the checks it holds for."""
+    """One line per distinct reason of the checks without data (or unknown for a reason: calls only metric
+    points record), naming the checks it holds for."""
     by_reason: dict[str, list[str]] = {}
     for row in rows:
         if row.reason is not None:

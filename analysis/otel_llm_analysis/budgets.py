@@ -21,8 +21,9 @@ price, or whose usage is only a total, has none. Each status counts its
 month's ``calls`` (through the as-of day), ``priced_calls`` and
 ``unpriced_calls`` (``summaries``' definitions), so a spend that leaves calls
 out says how many, and ``no_usage_calls`` those with no usage recorded at all. A
-budget whose calls all lack a cost (none priced) has a spend that is unknown,
-not $0: its status is ``unknown``
+budget whose calls all lack a cost (none priced), or whose month's calls only
+GenAI metric points record (``cost_unknown``: spans sampled out or not shipped),
+has a spend that is unknown, not $0: its status is ``unknown``
 (:func:`any_unknown`: ``otel-llm budget`` exits 3), never ``ok`` - as
 ``otel-llm check --max-cost``.
 
@@ -48,6 +49,7 @@ from pathlib import Path
 from typing import Any, Iterable, Literal, Mapping
 
 from otel_llm_analysis._filters import Filters, fetch_dicts
+from otel_llm_analysis._unrecorded import unrecorded_cost
 from otel_llm_analysis.summaries import summary
 from otel_llm_analysis.trends import daily_costs, data_since, month_window
 
@@ -109,6 +111,9 @@ class BudgetStatus:
     no_usage_calls: int = 0
     #: the first day the burn rate counts: the month's first, or the store's first span's day when later
     data_since: date | None = None
+    #: why the spend is unknown though no call lacks a cost: the month's calls are only in metric points
+    #: (``_unrecorded.unrecorded_cost``); ``status`` is then ``unknown``
+    cost_unknown: str | None = None
 
 
 def status_for(percent_used: float) -> Status:
@@ -151,8 +156,10 @@ def budget_status(
             raise ValueError(f"budget {budget.label!r} must be a positive number of USD, got {budget.monthly_usd}")
         scope = Filters(project=budget.project, model=budget.model)
         costs = daily_costs(store, first, as_of, scope)
-        calls = _calls(store, replace(scope, since=datetime.combine(first, datetime.min.time()),
-                                      until=datetime.combine(as_of + timedelta(days=1), datetime.min.time())))
+        window = replace(scope, since=datetime.combine(first, datetime.min.time()),
+                         until=datetime.combine(as_of + timedelta(days=1), datetime.min.time()))
+        calls = _calls(store, window)
+        unrecorded = unrecorded_cost(store, window, calls["calls"])
         spent = sum(costs)
         burn = spent / elapsed
         percent = spent / budget.monthly_usd * 100.0
@@ -167,12 +174,14 @@ def budget_status(
                 spent=spent,
                 remaining=budget.monthly_usd - spent,
                 percent_used=shown_percent(percent),
-                status="unknown" if calls["calls"] and not calls["priced_calls"] else status_for(percent),
+                status="unknown" if unrecorded or (calls["calls"] and not calls["priced_calls"])
+                else status_for(percent),
                 burn_rate_per_day=burn,
                 projected_month_end=burn * days_counted,
                 runs_out_on=_runs_out_on(costs, budget.monthly_usd, first, as_of, end, burn),
                 **calls,
                 data_since=since,
+                cost_unknown=unrecorded,
             )
         )
     return results

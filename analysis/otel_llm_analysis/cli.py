@@ -23,12 +23,16 @@ from otel_llm_analysis._command import (
     DEFAULT_DB,
     Result,
     analysis_command,
+    as_note,
+    check_dimension,
     choices,
     fail,
     finite,
+    no_spans_note,
     note,
     open_store,
     positive,
+    require_held,
 )
 
 PeriodChoice = choices("PeriodChoice", "hour", "day", "week")
@@ -183,6 +187,7 @@ def summary(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
 
     from otel_llm_analysis import summaries, terminal
 
+    check_dimension(store, by)
     if by is not None:
         rows = summaries.summary(store, by, filters)
         notes = _unpriced_groups((row.key, row.unpriced_calls, row.llm_calls, row.unpriced_reasons) for row in rows)
@@ -191,6 +196,7 @@ def summary(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
                   " (chat turns, graph nodes, tools...), none of them an LLM call") for row in rows if row.key is None]
         notes += _estimated_usage(sum(row.estimated_usage_calls for row in rows))
         notes += _instrumentation_failures(sum(row.instrumentation_failures for row in rows))
+        notes += _only_in_metrics(store, filters, sum(row.llm_calls for row in rows))
         return Result(rows, f"summary by {by}", SUMMARY_COLUMNS, {"key": by}, notes=notes)
     total = summaries.totals(store, filters)
     first = summaries.time_to_first_token(store, None, filters)
@@ -198,8 +204,13 @@ def summary(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
     record["total_tokens"] = total.total_tokens
     record["ttft_p50_ms"] = first[0].p50_ms if first else None
     record["ttft_p95_ms"] = first[0].p95_ms if first else None
+    unrecorded = _only_in_metrics(store, filters, total.llm_calls)
+    unrecorded = (no_spans_note(store, filters) if not total.spans else []) + unrecorded
+    if unrecorded:  # calls only metric points record: what they used and cost is unknown, not 0
+        record.update({name: None for name in record
+                       if ("token" in name or "cost" in name) and not name.endswith("_calls")})
     return Result([record], "summary", notes=_left_out(total) + _estimated_usage(total.estimated_usage_calls)
-                  + _instrumentation_failures(total.instrumentation_failures),
+                  + _instrumentation_failures(total.instrumentation_failures) + unrecorded,
                   show=lambda console: console.print(terminal.kv_table(  # the reasons: in the note
                       {k: v for k, v in record.items() if k != "unpriced_reasons"}, "summary")))
 
@@ -226,8 +237,11 @@ def trends(
 
     The forecast is of the current month, or of the month --until's last day falls in, as of that day.
     """
+    from rich.markup import escape
+
     from otel_llm_analysis import trends as analysis
     from otel_llm_analysis.export import to_records
+    from otel_llm_analysis.terminal import visible
 
     unknown = [m for m in metric if m not in TREND_METRICS]
     if unknown:
@@ -251,8 +265,15 @@ def trends(
               if first_shown is None or s.period >= first_shown]
     began = (f" (from {forecast.data_since}, the store's first data)"
              if forecast.data_since and forecast.data_since.day > 1 else "")
-    notes.append(f"forecast {forecast.month}: spent ${forecast.spent:,.4f} in {forecast.days_elapsed} days{began}, "
-                 f"month-end ≈ ${forecast.projected_month_end:,.4f} (least squares over the days so far)")
+    if forecast.cost_unknown:  # the days' calls are only in metric points: no $0 spent, no $0 month-end
+        notes.append(f"forecast {forecast.month}: spend {escape(visible(forecast.cost_unknown))}")
+    elif not forecast.calls:  # no $0 projection of a month the data may not reach: say where the spans are
+        notes.append(f"forecast {forecast.month}: no LLM call from {forecast.data_since} through {forecast.as_of}, "
+                     "so no spend to project" + "".join(f"; {said}" for said in _forecast_spans(store, forecast,
+                                                                                                  filters)))
+    else:
+        notes.append(f"forecast {forecast.month}: spent ${forecast.spent:,.4f} in {forecast.days_elapsed} days"
+                     f"{began}, month-end ≈ ${forecast.projected_month_end:,.4f} (least squares over the days so far)")
     notes += _left_out_in(store, filters)
     document = {"series": to_records(points), "changes": to_records(changes), "spikes": to_records(spikes),
                 "forecast": to_records([forecast])[0]}
@@ -271,6 +292,17 @@ def _forecast_day(filters: Any) -> tuple[Any, Any]:
         return None, None
     day = (filters.until - timedelta(microseconds=1)).date()
     return day, day
+
+
+def _forecast_spans(store: Any, forecast: Any, filters: Any) -> list[str]:
+    """Where the spans are when none starts in the forecast's days (``no_spans_note``): a month the store's
+    data does not reach, not a month without spend."""
+    from dataclasses import replace
+    from datetime import datetime, timedelta
+
+    days = replace(filters, since=datetime.combine(forecast.data_since, datetime.min.time()),
+                   until=datetime.combine(forecast.as_of + timedelta(days=1), datetime.min.time()))
+    return no_spans_note(store, days)
 
 
 def _show_rows(console: Any, result: Result) -> None:
@@ -348,6 +380,15 @@ def _instrumentation_failures(calls: int) -> list[str]:
             "is unknown"] if calls else []
 
 
+def _only_in_metrics(store: Any, filters: Any, calls: int) -> list[str]:
+    """The line saying the tokens and cost of ``filters``' window are unknown, not 0, when its spans hold
+    no LLM call (``calls``) and GenAI metric points count calls there (``_unrecorded.unrecorded_cost``)."""
+    from otel_llm_analysis._unrecorded import unrecorded_cost
+
+    said = unrecorded_cost(store, filters, calls)
+    return as_note(said and f"tokens and cost {said}")
+
+
 def _no_usage_groups(groups: Any) -> list[str]:
     """:func:`_no_usage` for each ``(key, calls without usage, calls)`` group that has some."""
     return [_no_usage(no_usage, calls, "-" if key is None else str(key)) for key, no_usage, calls in groups if no_usage]
@@ -367,7 +408,8 @@ BUDGET_EPILOG = ("Exit codes: 0 every budget below 90 % used (one whose project 
                  "spent, and says so); 1 a budget is critical (>= 90 %), "
                  "so `otel-llm budget` can gate a CI job; 2 usage error (no budget given, bad file); "
                  "3 a budget's status is unknown: none of its "
-                 "calls has a cost (no price, or no usage recorded), so its spend is not known.")
+                 "calls has a cost (no price, or no usage recorded), or its calls are only in GenAI metric points "
+                 "(spans sampled out or not shipped), so its spend is not known.")
 BUDGET_COLUMNS = ["budget", "monthly_usd", "spent", "percent_used", "status", "projected_month_end", "runs_out_on",
                   "remaining"]
 
@@ -415,15 +457,23 @@ def budget(
                                                             "no project to budget"])
     notes = [_unpriced(s.unpriced_calls, s.calls, s.budget, s.unpriced_reasons) for s in statuses if s.unpriced_calls]
     notes += [_no_usage(s.no_usage_calls, s.calls, s.budget) for s in statuses if s.no_usage_calls]
+    notes += [f"{escape(visible(s.budget))}: spend {escape(visible(s.cost_unknown))}" for s in statuses
+              if s.cost_unknown]  # calls only metric points record: unknown, not $0
     known = catalog(store)
-    notes += [_no_calls(s, known.unknown(project=s.project, model=s.model)) for s in statuses if not s.calls]
+    notes += [_no_calls(s, known.unknown(project=s.project, model=s.model)) for s in statuses
+              if not s.calls and not s.cost_unknown]
     began = statuses[0].data_since
     if began is not None and began.day > 1:
         notes.append(f"the store's data begins on {began}: burn rates and projections count the days from then, "
                      "and spent holds nothing from before")
-    return Result(statuses, f"budgets {statuses[0].month} as of {statuses[0].as_of}", BUDGET_COLUMNS, gate=True,
+    rows = [{**_record(s), **dict.fromkeys(_SPEND_FIGURES)} if s.cost_unknown else s for s in statuses]
+    return Result(rows, f"budgets {statuses[0].month} as of {statuses[0].as_of}", BUDGET_COLUMNS, gate=True,
                   notes=notes, exit_code=1 if analysis.any_critical(statuses)
                   else CHECK_UNKNOWN_EXIT if analysis.any_unknown(statuses) else 0)
+
+
+#: A budget's figures read off its spend: unknown (None), not $0, when its calls are only in metric points.
+_SPEND_FIGURES = ("spent", "remaining", "percent_used", "burn_rate_per_day", "projected_month_end", "runs_out_on")
 
 
 def _no_calls(status: Any, unseen: str | None) -> str:
@@ -445,7 +495,7 @@ CHECK_UNKNOWN_EXIT = 3
 CHECK_EPILOG = ("Exit codes: 0 no limit crossed (a check without data passes); 1 a limit is crossed, "
                 "so `otel-llm check --since 1h` can alert from cron or gate a CI job; 2 usage error; "
                 f"{CHECK_UNKNOWN_EXIT} not checked: a check's value is unknown (--max-cost over calls none of "
-                "which has a cost: no price, or no usage recorded).")
+                "which has a cost: no price, or no usage recorded; or over calls only GenAI metric points record).")
 
 
 @analysis_command(filters=("since", "until", "project"))
@@ -473,7 +523,8 @@ def check(
     rows = alerts.check(store, limits, filters)
     notes = _left_out_in(store, filters) if max_cost is not None else []
     notes += [f"{row.check}: unknown, the spend cannot be checked against {row.limit:g}: the calls without a "
-              "price or without usage recorded may cost anything" for row in rows if row.status == "unknown"]
+              "price or without usage recorded may cost anything" for row in rows
+              if row.status == "unknown" and row.reason is None]  # a reason: said by no_data_notes below
     notes += alerts.no_data_notes(rows)  # a check without data says what the store holds instead
     code = 1 if alerts.any_breached(rows) else CHECK_UNKNOWN_EXIT if alerts.any_unknown(rows) else 0
     return Result(rows, "checks", ["check", "observed", "limit", "status"], gate=True, notes=notes, exit_code=code)
@@ -489,8 +540,10 @@ def processes(
     """Each process's memory, CPU and threads per period (needs configure(process_metrics=True))."""
     from dataclasses import replace
 
-    from otel_llm_analysis.processes import process_usage
+    from otel_llm_analysis.processes import process_usage, service_names
 
+    require_held("service", service, lambda: service_names(store), what="process metrics",
+                 whose="process metrics of services")
     rows = process_usage(store, period.value, replace(filters, service=service))
     notes = [] if rows else ["no process metrics here: the app writes them with configure(process_metrics=True)"]
     return Result(rows, f"processes per {period.value}", PROCESS_COLUMNS, notes=notes)
@@ -515,6 +568,7 @@ def compare(
     """
     from otel_llm_analysis import comparisons
 
+    check_dimension(store, by)
     rows = comparisons.compare(store, by, filters, min_calls=min_calls)
     rename = {"key": _key_header(by)}
     notes = _unpriced_groups((row.key, row.unpriced_calls, row.calls, row.unpriced_reasons) for row in rows)
@@ -582,6 +636,7 @@ def retries(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
     """First-time-right and success rate of turns, attempts per retry loop, the cost and time of retries."""
     from otel_llm_analysis import retry_outcomes
 
+    check_dimension(store, by)
     rows = retry_outcomes.retries(store, by, filters)
     columns = RETRY_COLUMNS if by else RETRY_COLUMNS[1:]
     notes = _left_out_in(store, filters) if rows else []
@@ -618,6 +673,8 @@ def quality(
     """
     from otel_llm_analysis import qa
 
+    require_held("evaluation", evaluation, lambda: qa.evaluation_names(store))
+    check_dimension(store, by)
     rows = qa.quality(store, by, filters, evaluation=evaluation)
     return Result(rows, "quality" + (f" by {by}" if by else ""),
                   ["key", "passed", "warning", "failed", "pass_rate", "not_run", "errored", "other"],
@@ -643,12 +700,25 @@ def logs(
 
     if ignore_case and grep is None:
         raise ValueError("--ignore-case applies to --grep: give --grep PATTERN (--search already ignores case)")
+    for source, name in (("service", service), ("logger", logger)):
+        require_held(source, name, lambda: analysis.source_names(store, source), what="log records",
+                     whose=f"log records of {source}s")
     sources = {"service": service, "logger": logger, "trace_id": trace, "pattern": grep, "ignore_case": ignore_case}
     if patterns:
         rows = analysis.log_patterns(store, severity or "ERROR", search, filters.since, filters.until, limit, **sources)
-        return Result(rows, "log patterns", ["pattern", "count", "first_seen", "last_seen", "example_trace_id"])
+        return Result(rows, "log patterns", ["pattern", "count", "first_seen", "last_seen", "example_trace_id"],
+                      notes=[] if rows else _no_logs(store, filters))
     rows = analysis.search_logs(store, search, severity, filters.since, filters.until, limit, **sources)
-    return Result(rows, "logs", ["time", "severity_text", "body", "service_name", "logger", "trace_id"])
+    return Result(rows, "logs", ["time", "severity_text", "body", "service_name", "logger", "trace_id"],
+                  notes=[] if rows else _no_logs(store, filters))
+
+
+def _no_logs(store: Any, filters: Any) -> list[str]:
+    """The note of a search finding nothing because its window holds no log record at all (``_catalog.no_logs``:
+    where the records are, or what the store holds), so "no data" does not read as a quiet window."""
+    from otel_llm_analysis._catalog import no_logs
+
+    return as_note(no_logs(store, filters))
 
 
 @analysis_command(filters=("since", "until", "project"))

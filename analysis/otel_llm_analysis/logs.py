@@ -128,6 +128,14 @@ class LogRow:
     logger: str | None = None
 
 
+def source_names(store: Any, source: str) -> list[str]:
+    """The names a ``service`` or ``logger`` filter (:data:`SOURCE_COLUMNS`) can match: those the store's
+    log records hold, sorted, for a name matching none to be refused rather than answered with no record."""
+    column = SOURCE_COLUMNS[source]
+    return [row["name"] for row in fetch_dicts(
+        store, f"SELECT DISTINCT {column} AS name FROM logs WHERE {column} IS NOT NULL ORDER BY name")]
+
+
 def search_logs(
     store: Any,
     text: str | None = None,

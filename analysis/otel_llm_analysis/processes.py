@@ -49,6 +49,15 @@ class ProcessPoint:
     points: int
 
 
+def service_names(store: Any) -> list[str]:
+    """The services whose process metrics (memory, CPU, threads) the store holds, sorted: what a ``service``
+    filter of :func:`process_usage` can match, for a name matching none to be refused, not answered empty."""
+    rows = fetch_dicts(store, "SELECT DISTINCT service_name AS name FROM metric_points WHERE metric_name IN "
+                              "($memory, $cpu, $threads) AND service_name IS NOT NULL ORDER BY name",
+                       {"memory": MEMORY, "cpu": CPU, "threads": THREADS})
+    return [row["name"] for row in rows]
+
+
 def process_usage(store: Any, period: Period = "hour", filters: Filters | None = None) -> list[ProcessPoint]:
     """Per period and process (service, ``service.instance.id``): memory, CPU and threads; oldest first."""
     if period not in ("hour", "day", "week"):

@@ -94,6 +94,14 @@ def quality(
     return rows
 
 
+def evaluation_names(store: Any) -> list[str]:
+    """The ``gen_ai.evaluation.name`` values the store's evaluations hold (span events and log records),
+    sorted: what ``quality(evaluation=)`` can match, for a name matching none to be refused, not rated 0."""
+    sql = (f"SELECT DISTINCT eval_name AS name FROM {_subjects(store)} AS subjects "
+           "WHERE eval_name IS NOT NULL ORDER BY name")
+    return [row["name"] for row in fetch(store, sql, {})]
+
+
 def _subjects(store: Any) -> str:
     """The evaluation and turn rows to count: ``qa_subjects``, plus the evaluations only a log record holds.
 

@@ -9,7 +9,6 @@ wrapped mid-phrase) and the per-model table names any column it has to hide.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from otel_llm_analysis import Filters
@@ -18,7 +17,7 @@ from otel_llm_analysis._catalog import catalog
 from otel_llm_analysis.qa import quality
 from otel_llm_analysis.summaries import summary, time_to_first_token, totals
 from otel_llm_analysis.terminal import STATUS_STYLE, format_value, say, table, visible
-from otel_llm_analysis.web.left_out import unrecorded_cost
+from otel_llm_analysis._unrecorded import unrecorded_cost
 from otel_llm_analysis.web.views import budget_filters
 
 __all__ = ["MODEL_COLUMNS", "print_report"]
@@ -71,10 +70,7 @@ def print_report(store: Any, console: Any = None, *, monthly_budget: float | Non
     if monthly_budget is not None:
         month = month or catalog(store).newest_month
         for status in budget_status(store, [Budget(monthly_budget)], month):
-            unknown = unrecorded_cost(store, budget_filters(status), status.calls)
-            unknown = unknown and escape(visible(unknown))
-            if unknown:  # as budget_status says of calls without a cost: unknown, never ok
-                status = replace(status, status="unknown")
+            unknown = status.cost_unknown and escape(visible(status.cost_unknown))  # status: unknown
             style = STATUS_STYLE.get(status.status, "")
             left_out = totals(store, budget_filters(status)).unpriced_calls  # the spend sums priced calls only
             unpriced = [f"{left_out:,} unpriced LLM call{'s' if left_out != 1 else ''} not in the spend"]

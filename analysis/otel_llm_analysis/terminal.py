@@ -130,6 +130,17 @@ def format_value(name: str, value: Any) -> str:
     return visible(str(value))
 
 
+def _column(name: str, records: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The cells of column ``name``. A time column holding a time of day (hours) shows midnight's too: alone,
+    ``2026-12-03`` among ``2026-12-02 23:00:00`` reads as a day's row, not the 00:00 hour's."""
+    cells = [_cell(name, r) for r in records]
+    times = [r.get(name) for r in records if isinstance(r.get(name), datetime)]
+    if any(t.time() != datetime.min.time() for t in times):
+        cells = [f"{value:%Y-%m-%d %H:%M:%S}" if isinstance(value := r.get(name), datetime) else cell
+                 for r, cell in zip(records, cells)]
+    return cells
+
+
 def _cell(name: str, record: Mapping[str, Any]) -> str:
     """One table cell: a cost the row's calls lack for want of a price reads "unpriced", not "-" (nothing).
 
@@ -199,7 +210,7 @@ def table(
 
     records = flat_records(rows)
     names = list(columns) if columns else (list(records[0]) if records else [])
-    cells = {name: [_cell(name, r) for r in records] for name in names}
+    cells = {name: _column(name, records) for name in names}
 
     def build(chosen: Sequence[str]) -> Any:
         result = RichTable(title=title, header_style="bold", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,

@@ -38,6 +38,7 @@ from otel_llm_analysis._filters import (
     total_only_sql,
 )
 from otel_llm_analysis._total_only import may_hold
+from otel_llm_analysis._unrecorded import unrecorded_cost
 
 Period = Literal["hour", "day", "week"]
 _STEP = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}
@@ -252,6 +253,9 @@ class Forecast:
     priced_calls: int = 0
     unpriced_calls: int = 0
     no_usage_calls: int = 0
+    #: why the spend is unknown, not the $0 summed: the days' calls are only in GenAI metric points
+    #: (``_unrecorded.unrecorded_cost``)
+    cost_unknown: str | None = None
 
 
 def month_window(month: str | date | None, as_of: date | None = None) -> tuple[date, date, date]:
@@ -313,6 +317,8 @@ def forecast_month_end(
     intercept, slope = linear_fit(costs)  # over days 1.. from `since`: shifted to days of the month below
     days_in_month = (end - first).days
     offset = (since - first).days
+    counted = replace(filters or Filters(), since=datetime.combine(since, datetime.min.time()),
+                      until=datetime.combine(as_of + timedelta(days=1), datetime.min.time()))
     return Forecast(first.strftime("%Y-%m"), as_of, len(costs), days_in_month, sum(costs),
                     intercept - slope * offset, slope, forecast_total(costs, (end - since).days), since,
-                    calls, priced, unpriced, calls - priced - unpriced)
+                    calls, priced, unpriced, calls - priced - unpriced, unrecorded_cost(store, counted, calls))

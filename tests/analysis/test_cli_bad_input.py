@@ -211,6 +211,9 @@ def _check(result: dict[str, Any]) -> None:
     (["serve", "--port", "0", "--monthly", "inf"], 2, "not a finite number"),
     (["serve", "--port", "0", "--compare", "nosuch"], 2, "unknown dimension 'nosuch'"),
     (["serve", "--port", "0", "--project", "nosuch"], 2, "no data for project nosuch"),
+    (["serve", "--port", "0", "--compare", "run_config.nosuch"], 2, "no data for run_config key nosuch"),
+    (["report", "--out", "/tmp/never-written.html", "--compare", "run_config.nosuch"], 2,
+     "no data for run_config key nosuch"),
     (["ingest", "x" * 300], 1, "File name too long"),
 ])
 def test_reported_inputs(args: list[str], code: int, message: str, world: dict[str, Path]) -> None:

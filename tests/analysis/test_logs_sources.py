@@ -88,7 +88,8 @@ def test_one_service_one_logger_one_trace(written):
     traced = next(r for r in records if r["trace_id"] and r["service"] == "processor")
     rows = _logs(db, "--trace", traced["trace_id"])
     assert [r["body"] for r in rows] == ["call failed for job 7"]
-    assert _logs(db, "--service", "nosuch") == []
+    unknown = CliRunner().invoke(_app(), ["logs", "--db", db, "--service", "nosuch"])  # refused, not "no data"
+    assert unknown.exit_code == 2 and "no log records for service nosuch" in unknown.output, unknown.output
 
 
 def test_patterns_of_one_logger(written):

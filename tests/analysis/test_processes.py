@@ -85,6 +85,11 @@ def test_each_process_memory_cpu_and_threads_per_period(tmp_path: Path):
     assert scraper > processor + 20, "the process that allocated more shows more memory"
     one = runner.invoke(_app(), ["processes", "--service", "processor", "--db", db, "--format", "json"])
     assert {r["service"] for r in json.loads(one.stdout)["rows"]} == {"processor"}
+    # a misspelt service: refused with those held, not "no process metrics here: configure(process_metrics=True)"
+    misspelt = runner.invoke(_app(), ["processes", "--service", "procesor", "--db", db])
+    assert misspelt.exit_code == 2, misspelt.output
+    assert ("no process metrics for service procesor (the store has process metrics of services: processor, "
+            "scraper)") in misspelt.output, misspelt.output
     table = runner.invoke(_app(), ["processes", "--db", db])
     assert table.exit_code == 0 and "scraper" in table.output and "processor" in table.output, table.output
     hours = runner.invoke(_app(), ["processes", "--period", "hour", "--db", db, "--format", "json"])

@@ -156,3 +156,20 @@ def test_a_change_without_a_previous_period_reads_dash_not_unpriced(loaded):
     first = next(line for line in text.splitlines() if line.startswith(f"{points[0].period:%Y-%m-%d}"))
     assert first.split()[-1] == "-", first
     assert "unpriced" not in text, text
+
+
+def test_the_midnight_hour_of_an_hourly_column_shows_its_time():
+    """A trends table per hour printed its 00:00 row as "2026-12-03" beside "2026-12-02 23:00:00": a day's row
+    to the reader (and to a script counting hour rows). In a column holding times of day, midnight has its time;
+    a column of days alone stays dates."""
+    from datetime import datetime
+
+    def shown(rows):
+        console = Console(width=200, record=True, file=open("/dev/null", "w"))
+        table(rows, "t", ["period", "calls"]).print(console)
+        return console.export_text()
+
+    hours = shown([{"period": datetime(2026, 12, 2, 23), "calls": 1}, {"period": datetime(2026, 12, 3), "calls": 2}])
+    assert "2026-12-02 23:00:00" in hours and "2026-12-03 00:00:00" in hours, hours
+    days = shown([{"period": datetime(2026, 12, 2), "calls": 1}, {"period": datetime(2026, 12, 3), "calls": 2}])
+    assert "2026-12-03 " in days and "00:00" not in days, days

@@ -422,14 +422,15 @@ def test_a_budget_for_a_project_before_its_first_call_is_0_spent(tmp_path: Path)
 def test_the_first_ingest_of_empty_files_says_they_are_empty(tmp_path: Path) -> None:
     """``otel-llm ingest ./otel-data`` over files an app opened and has not written to yet said "its 1 file(s)
     were read before" on its very first run; it says they are empty. ``traces --tree`` then says "no data"
-    rather than printing the table's bare header."""
+    rather than printing the table's bare header, and that the store holds nothing yet."""
     (tmp_path / "otel-data").mkdir()
     (tmp_path / "otel-data" / "traces.jsonl").write_text("", "utf-8")
     proc = _run(_readme_line("otel-llm ingest ./otel-data"), tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "are empty" in proc.stdout and "read before" not in proc.stdout, proc.stdout
     tree = _run(_readme_line("otel-llm traces --top 3 --by cost --tree"), tmp_path)
-    assert tree.returncode == 0 and tree.stdout.strip() == "top 3 traces by cost: no data", tree.stdout
+    assert tree.returncode == 0 and tree.stdout.strip().splitlines() == [
+        "top 3 traces by cost: no data", "the store holds nothing: no spans, metric points or logs"], tree.stdout
 
 
 @pytest.mark.parametrize("name, text, said", [

@@ -135,7 +135,7 @@ def test_a_project_without_calls_beside_projects_with_calls_costs_zero_not_unkno
     Spans do record calls there, so that project's $0 is known; only a window whose spans hold no call
     of any project has its cost unknown."""
     from otel_llm_analysis import Filters
-    from otel_llm_analysis.web.left_out import unrecorded_cost
+    from otel_llm_analysis._unrecorded import unrecorded_cost
 
     generate(tmp_path / "data", seed=3, traces=30, days=3, end=datetime(2026, 11, 20))
     with TraceStore(tmp_path / "all.duckdb") as store:
@@ -153,7 +153,7 @@ def test_an_idle_window_whose_cumulative_points_repeat_costs_zero_not_unknown(tm
     import re
 
     from otel_llm_analysis import Filters
-    from otel_llm_analysis.web.left_out import unrecorded_cost
+    from otel_llm_analysis._unrecorded import unrecorded_cost
 
     generate(tmp_path / "data", seed=3, traces=30, days=3, end=datetime(2026, 11, 20))
     metrics = tmp_path / "data" / "metrics.jsonl"

@@ -22,7 +22,8 @@ from typing import Any, List, Optional
 
 import typer
 
-from otel_llm_analysis._command import DB_ENV, DEFAULT_DB, check_known, fail, finite, open_store, positive
+from otel_llm_analysis._command import (DB_ENV, DEFAULT_DB, check_dimension, check_known, fail, finite, open_store,
+                                        positive)
 
 BUDGET_FILES = ("budgets.yaml", "budgets.yml", "budgets.json")
 
@@ -142,6 +143,8 @@ def report(
 
     with open_store(db, or_pass="--ingest PATH") as store:
         check_known(store, query.filters)
+        for by in compare:  # a run_config key no span carries: refused, not one group of every call
+            check_dimension(store, by)
         with console.status("computing the report's views") as status:
             def progress(done: int, total: int) -> None:
                 status.update(f"computing the report's views: {done}/{total} filter combinations")
@@ -189,6 +192,8 @@ def serve(
         if not watch:  # a fixed store: missing, or lacking the project or model asked for, is said first
             store = stack.enter_context(open_store(db, or_pass="--watch DIR"))
             check_known(store, query.filters)
+            for by in compare:
+                check_dimension(store, by)
         try:
             listener = stack.enter_context(contextlib.closing(listen(host, port)))
         except OSError as exc:  # before the backlog is ingested: a bad host or a port in use is said at once

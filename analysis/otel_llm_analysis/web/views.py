@@ -24,7 +24,8 @@ from otel_llm_analysis import session_memory, summaries, traces, trends
 from otel_llm_analysis import Filters
 from otel_llm_analysis._filters import ratio
 from otel_llm_analysis.export import to_records
-from otel_llm_analysis.web.left_out import log_counts, unrecorded_cost
+from otel_llm_analysis._unrecorded import unrecorded_cost
+from otel_llm_analysis.web.left_out import log_counts
 from otel_llm_analysis.web.ranked import top_traces_bounded, trace_page
 
 Period = Literal["hour", "day", "week"]
@@ -211,7 +212,7 @@ def kpi_view(store: Any, query: Query) -> dict[str, Any]:
     ``priced_calls`` those with a cost: the cost cards sum and divide over the priced
     calls only, and the page says how many they leave out. ``cost_unknown`` says why
     the tokens and cost are unknown (None) when the window's metric points record LLM
-    calls its spans do not hold (``left_out.unrecorded_cost``), else it is None.
+    calls its spans do not hold (``_unrecorded.unrecorded_cost``), else it is None.
     """
     filters = query.filters
     current = _kpi_values(store, query, filters)
@@ -314,7 +315,7 @@ def budgets_view(store: Any, query: Query) -> dict[str, Any]:
     Each row also counts the month's LLM calls in the budget's scope whose model has no
     price (``unpriced_calls``): the spend cannot include them; what is left of it
     (``remaining_usd``, below 0 when over); and ``cost_unknown``, why the spend is
-    unknown when only metric points record the month's calls (``left_out.unrecorded_cost``).
+    unknown when only metric points record the month's calls (``BudgetStatus.cost_unknown``: status unknown).
     """
     if not query.budgets:
         return {"rows": [], "month": query.budget_month}
@@ -329,10 +330,6 @@ def budgets_view(store: Any, query: Query) -> dict[str, Any]:
     for row, record in zip(rows, records):  # their spend sums priced calls: say how many calls it cannot count
         record["unpriced_calls"] = _call(query, summaries.totals, store, budget_filters(row)).unpriced_calls
         record["remaining_usd"] = row.monthly_usd - row.spent  # below 0: that much over
-        # calls metric points record and spans do not hold: their spend is unknown, not the $0 summed
-        record["cost_unknown"] = _call(query, unrecorded_cost, store, budget_filters(row), row.calls)
-        if record["cost_unknown"]:  # as budget_status says of calls without a cost: unknown, never ok
-            record["status"] = "unknown"
     return {"rows": records, "month": rows[0].month, "as_of": rows[0].as_of}
 
 

@@ -1,0 +1,81 @@
+"""LLM calls the spans do not hold: a window whose cost is unknown, not $0.
+
+Calls, tokens and cost are read from spans; an app exporting its GenAI metric
+points without spans (spans sampled out, another SDK's traces not shipped) made
+calls the store knows of only through those points. A window with such points
+and no LLM call in its spans has a cost that is unknown, not $0: the summary,
+budgets and checks of the CLI, the terminal report and the dashboard all say so
+through :func:`unrecorded_cost`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from otel_llm import semconv
+from otel_llm_analysis._filters import Filters, fetch_dicts, time_window
+from otel_llm_analysis.summaries import totals
+
+__all__ = ["LLM_METRICS", "llm_metric_points", "unrecorded_cost"]
+
+#: The GenAI metrics recorded once per LLM call (any producer's, otel-llm's own cost counter included):
+#: their points in a window mean calls were made there.
+LLM_METRICS = (semconv.METRIC_TOKEN_USAGE, semconv.METRIC_OPERATION_DURATION, semconv.METRIC_COST)
+
+
+#: Each point's growth: a delta point's own value, a cumulative one's rise since the point before it in its
+#: series (a series' first point: all it counted since its start). Histograms count calls, sums add up.
+_GROWTH = """
+WITH points AS (
+    SELECT service_name, time, coalesce(count, value) - CASE WHEN temporality = 'delta' THEN 0 ELSE coalesce(
+               lag(coalesce(count, value)) OVER (PARTITION BY metric_name, resource_attributes, attributes,
+                                                 start_time ORDER BY time), 0) END AS grew
+    FROM metric_points WHERE {series}
+)
+SELECT count(*) AS points, list_sort(list_distinct(list(service_name))) AS services
+FROM points WHERE grew > 0 AND {window}
+"""
+
+
+def llm_metric_points(store: Any, filters: Filters) -> tuple[int, list[str]]:
+    """The points of :data:`LLM_METRICS` that grew in the filters' time window, and their services.
+
+    A cumulative series is exported again with the same count while its
+    process is idle: such a repeat is no call, so only growth counts. Metric
+    points carry no project: a project filter does not narrow them; the model
+    filter does when the point names its requested model.
+    """
+    window, params = time_window("time", filters.since, filters.until)
+    names = ", ".join(f"'{name}'" for name in LLM_METRICS)
+    series = [f"metric_name IN ({names})"]
+    if filters.service is not None:
+        series.append("service_name = $service")
+        params["service"] = filters.service
+    if filters.model is not None:
+        series.append(f"attributes['{semconv.GEN_AI_REQUEST_MODEL}'] = $model")
+        params["model"] = filters.model
+    sql = _GROWTH.format(series=" AND ".join(series), window=" AND ".join(window) or "TRUE")
+    (row,) = fetch_dicts(store, sql, params)
+    return row["points"], list(row["services"] or [])
+
+
+def unrecorded_cost(store: Any, filters: Filters, llm_calls: int) -> str | None:
+    """Why the cost of a window whose spans hold ``llm_calls`` LLM calls is unknown, or None when it is known.
+
+    Unknown when the spans hold no LLM call and the window has GenAI metric
+    points: those calls cost something the spans do not say. Metric points carry
+    no project, so a project's window is unknown only when no project's calls
+    are in its spans: where spans record other projects' calls, its $0 is known.
+    """
+    if llm_calls:
+        return None
+    if filters.project is not None and totals(store, replace(filters, project=None)).llm_calls:
+        return None
+    points, services = llm_metric_points(store, filters)
+    if not points:
+        return None
+    source = f" from {', '.join(services[:5])}{', …' if len(services) > 5 else ''}" if services else ""
+    return (f"unknown: not recorded in spans. {points:,} GenAI metric point{'s' if points != 1 else ''}{source} "
+            "count LLM calls made here, but the spans hold none (traces sampled out or not shipped): "
+            "calls, tokens and cost are read from spans")

@@ -1,0 +1,85 @@
+"""A window whose LLM calls only GenAI metric points record (spans sampled out or not shipped) has a cost
+that is unknown: the CLI says so as the dashboard does (``_unrecorded.unrecorded_cost``), never $0 or ok."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from otel_llm_analysis import TraceStore
+from otel_llm_analysis.cli import register
+from tests.support.synthetic import generate
+
+UNKNOWN = "unknown: not recorded in spans"
+
+
+@pytest.fixture(scope="module")
+def metrics_only(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A store of the GenAI metric points of 30 traces' calls, without their spans."""
+    root = tmp_path_factory.mktemp("metrics-only")
+    generate(root / "data", seed=3, traces=30, days=3, end=datetime(2026, 11, 20))
+    db = str(root / "metrics.duckdb")
+    with TraceStore(db) as store:
+        store.ingest(root / "data" / "metrics.jsonl")
+        assert store.query("SELECT count(*) FROM spans")[0][0] == 0
+    return db
+
+
+def run(*args: str):
+    app = typer.Typer()
+    register(app)
+    return CliRunner().invoke(app, list(args))
+
+
+def _json(result) -> dict:
+    return json.loads(result.stdout)
+
+
+def test_summary_says_tokens_and_cost_unknown_not_zero(metrics_only: str) -> None:
+    """``summary`` printed "cost $0" and 0 tokens, exit 0, for calls it could not see."""
+    result = run("summary", "--format", "json", "--db", metrics_only)
+    assert result.exit_code == 0, result.output
+    document = _json(result)
+    (record,) = document["rows"]
+    assert record["cost_usd"] is None and record["total_tokens"] is None and record["input_tokens"] is None, record
+    assert any(note.startswith(f"tokens and cost {UNKNOWN}") for note in document["notes"]), document
+    grouped = _json(run("summary", "--by", "model", "--format", "json", "--db", metrics_only))
+    assert any(UNKNOWN in note for note in grouped["notes"]), grouped
+    table = run("summary", "--db", metrics_only)
+    assert "$0" not in table.stdout and UNKNOWN in " ".join(table.stdout.split()), table.stdout
+
+
+def test_budget_of_a_metrics_only_month_is_unknown_exit_3_not_ok(metrics_only: str) -> None:
+    """``budget`` showed "spent $0 (0.0 %) ok" and exited 0 (the gate passed) for a month of unseen calls."""
+    result = run("budget", "--monthly", "50", "--month", "2026-11", "--format", "json", "--db", metrics_only)
+    assert result.exit_code == 3, result.output
+    (row,) = _json(result)["rows"]
+    assert row["status"] == "unknown" and row["spent"] is None and row["percent_used"] is None, row
+    assert UNKNOWN in row["cost_unknown"], row
+    table = run("budget", "--monthly", "50", "--month", "2026-11", "--db", metrics_only)
+    assert table.exit_code == 3 and "$0" not in table.stdout and " ok " not in table.stdout, table.stdout
+
+
+def test_check_max_cost_over_metrics_only_calls_is_unknown_exit_3(metrics_only: str) -> None:
+    """``check --max-cost`` said "no data" and passed (exit 0): a spend of calls it cannot see is not checked."""
+    result = run("check", "--max-cost", "1", "--since", "2026-11-01", "--format", "json", "--db", metrics_only)
+    assert result.exit_code == 3, result.output
+    document = _json(result)
+    cost = next(row for row in document["rows"] if row["check"] == "cost_usd")
+    assert cost["status"] == "unknown" and UNKNOWN in cost["reason"], cost
+    assert any(note.startswith(f"cost_usd: {UNKNOWN}") for note in document["notes"]), document
+    assert not any("may cost anything" in note for note in document["notes"]), document
+
+
+def test_trends_forecast_of_a_metrics_only_month_is_unknown_not_zero(metrics_only: str) -> None:
+    """The forecast read "spent $0.0000 ..., month-end ≈ $0.0000" for a month of calls only metrics record."""
+    result = run("trends", "--until", "2026-11-21", "--format", "json", "--db", metrics_only)
+    assert result.exit_code == 0, result.output
+    document = _json(result)
+    assert UNKNOWN in document["forecast"]["cost_unknown"], document["forecast"]
+    forecast = [note for note in document["notes"] if note.startswith("forecast ")]
+    assert forecast == [f"forecast 2026-11: spend {document['forecast']['cost_unknown']}"], forecast
