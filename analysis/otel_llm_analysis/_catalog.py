@@ -181,16 +181,12 @@ def _whose(filters: Filters) -> str:
     return f" of {', '.join(named)}" if named else ""
 
 
-def run_config_keys(store: Any) -> list[str] | None:
+def run_config_keys(store: Any) -> list[str]:
     """The ``run_config`` keys (``session(run_config=...)``) the store's spans carry, sorted: what a
     ``--by run_config.<key>`` can group by, for a key none carries to be refused rather than shown as one
-    group of calls without it. ``None`` when the store cannot tell (not DuckDB)."""
-    import duckdb
+    group of calls without it. Read from ``spans.attr_keys``, which both engines' ``spans`` have."""
+    from otel_llm_analysis._filters import RUN_CONFIG_ATTRIBUTE
 
-    from otel_llm_analysis._filters import RUN_CONFIG_ATTRIBUTE, connection
-
-    if not isinstance(connection(store), duckdb.DuckDBPyConnection):
-        return None
     rows = fetch_dicts(store, "SELECT DISTINCT substr(k, $start) AS name FROM (SELECT unnest(attr_keys) AS k "
                               "FROM spans) WHERE starts_with(k, $prefix) ORDER BY name",
                        {"start": len(RUN_CONFIG_ATTRIBUTE) + 1, "prefix": RUN_CONFIG_ATTRIBUTE})

@@ -426,9 +426,7 @@ def check_dimension(store: Any, by: str | None) -> None:
         return
     from otel_llm_analysis._catalog import not_held, run_config_keys
 
-    keys = run_config_keys(store)
-    if keys is not None:
-        refuse(not_held("run_config key", by[len("run_config."):], keys))
+    refuse(not_held("run_config key", by[len("run_config."):], run_config_keys(store)))
 
 
 def no_spans_note(store: Any, filters: Any) -> list[str]:

@@ -11,9 +11,15 @@ from typing import Any
 
 import duckdb
 
+from otel_llm import semconv
 from otel_llm_analysis._filters import Filters, connection, dimension_sql, per_data_version
 
-__all__ = ["reinterpreted"]
+__all__ = ["fit_llm_calls", "reinterpreted"]
+
+#: An LLM span that may be an instrumentation's own failure (``instrumentation_failures``' first test): a
+#: narrow scan, so a store without any never reads the span events to find none.
+_MAY_HOLD = (f"SELECT EXISTS (SELECT 1 FROM span_rows WHERE otel_kind = '{semconv.KIND_LLM_CALL}' "
+             "AND status_code = 2 AND starts_with(scope_name, 'openlit.'))")
 
 
 def reinterpreted(store: Any, by: str | None = None, filters: Filters | None = None) -> dict[Any, int]:
@@ -40,3 +46,15 @@ def _any(con: duckdb.DuckDBPyConnection) -> bool:
     except duckdb.CatalogException:
         return False
     return bool(found)
+
+
+def fit_llm_calls(con: duckdb.DuckDBPyConnection) -> None:
+    """Make ``llm_calls`` the view that reinterprets instrumentation failures when the store holds one,
+    else the plain one (``views.sql``): the reinterpretation reads every call's ids, which only a store
+    holding such a span needs. Run on a writable store where the views are made and in each ingest, before
+    the scopes refresh, whose checkpoint then writes it."""
+    holds = bool(con.execute(_MAY_HOLD).fetchall()[0][0]) and _any(con)
+    source = "llm_calls_reinterpreted()" if holds else "llm_calls_of(span_rows)"
+    made = con.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'llm_calls' AND NOT internal").fetchall()
+    if not made or source not in made[0][0]:  # (a view made again is a catalog write: none when it is the same)
+        con.execute(f"CREATE OR REPLACE VIEW llm_calls AS SELECT * FROM {source}")

@@ -25,6 +25,7 @@ from otel_llm_analysis._filters import IS_UNPRICED, TOTAL_ONLY_TOKENS
 from otel_llm_analysis._nesting import refresh_nesting
 from otel_llm_analysis._producers import cost_rank_sql
 from otel_llm_analysis._rows import create_tables
+from otel_llm_analysis._instrumentation_failures import fit_llm_calls
 from otel_llm_analysis._scope_index import drop_stale, made_by_another_version, refresh_scopes
 from otel_llm_analysis._scopes import view_parameters
 from otel_llm_analysis.ingest import IngestReport, ingest
@@ -211,6 +212,7 @@ class TraceStore:
                 reclassified = _reclassify.catch_up(self._con)  # spans stored under other rules
                 if reclassified:
                     refresh_nesting(self._con)  # the pairs of the spans as they are now
+                fit_llm_calls(self._con)  # views.sql made the plain view
                 refresh_scopes(self._con)  # a store written by an older otel-llm gets its scopes
                 _total_only.look_once(self._con)  # a store filled by another version: looked at once
             except duckdb.Error as exc:
@@ -290,6 +292,7 @@ class TraceStore:
             refresh_nesting(self._con, first, undated)
             count_calls(self._con, report.pricing)
             _unfinished.done(self._con)  # before the refresh, whose checkpoint then writes it too
+            fit_llm_calls(self._con)  # the spans read may hold the store's first instrumentation failure
             refresh_scopes(self._con, repriced=report.pricing.priced > 0,
                            priced_since_ns=None if report.pricing.whole_store else first, priced_undated=undated)
         except BaseException as exc:

@@ -46,6 +46,9 @@ def dbs(tmp_path_factory: pytest.TempPathFactory, clickhouse_http: ChdbHttpServe
     ["quality"], ["trends", "--period", "week"],
     ["tools"], ["tools", "--order", "errors"], ["agents"], ["retries"], ["retries", "--by", "run_config.max_retries"],
     ["compare"], ["compare", "--by", "run_config.max_retries"],
+    # names the store does not hold: refused alike, naming those it holds
+    ["compare", "--by", "run_config.nosuch"], ["summary", "--by", "run_config.nosuch"],
+    ["quality", "--evaluation", "nosuch"], ["logs", "--service", "nosuch"],
 ])
 def test_the_command_prints_the_same_on_clickhouse(dbs: tuple[str, str], command: list[str]) -> None:
     duck, url = dbs
