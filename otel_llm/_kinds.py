@@ -203,7 +203,7 @@ class GraphNodeKind(Kind):
     kind = semconv.KIND_GRAPH_NODE
 
     def __init__(self, node: str, graph: str | None) -> None:
-        node, graph = utf8_safe(node), encodable(graph)  # the app's names: in the span name and inherited
+        node, graph = _bounded(node, "graph node name"), _bounded(graph, "graph name")  # span name, inherited
         self.span_name = node
         self.attributes, self._metric_attributes = _static_attributes(
             self.kind, {semconv.OTEL_LLM_GRAPH_NODE: node, semconv.OTEL_LLM_GRAPH_NAME: graph}
@@ -258,7 +258,7 @@ class VectorOpKind(Kind):
     span_kind = SpanKind.CLIENT
 
     def __init__(self, op: str, collection: str | None, db_system: str | None, top_k: int | None) -> None:
-        op, collection = utf8_safe(op), encodable(collection)  # the app's names, in the span name
+        op, collection = _bounded(op, "vector operation"), _bounded(collection, "collection name")  # span name
         self.span_name = f"{op} {collection}" if collection else op
         self.attributes, self._metric_attributes = _static_attributes(
             self.kind,
@@ -791,6 +791,12 @@ class ToolKind(Kind):
         instruments.add(instruments.tool_calls, 1, attributes, error)
 
 
+def _bounded(text: Any, what: str) -> Any:
+    """:func:`bounded_name` of a name the app gives; ``None`` stays ``None``, and a value that is not text (an
+    id given as a number) is only made :func:`encodable`: the decorator never fails on the app's values."""
+    return bounded_name(text, what) if isinstance(text, str) else encodable(text)
+
+
 def _owner_name(owner: Any) -> str:
     """The agent a method runs as: its instance's (or class's) ``name`` when a non-empty string,
     else the class (``Agent(name="researcher")`` is ``researcher``; ``ResearchAgent()`` is ``ResearchAgent``)."""
@@ -799,7 +805,7 @@ def _owner_name(owner: Any) -> str:
     except Exception:  # noqa: BLE001 — a property of the app's that raises: the class names it
         name = None
     if isinstance(name, str) and name:
-        return utf8_safe(name)  # the app's text, in the span's name: OTLP must be able to encode it
+        return bounded_name(name, "agent name")  # the app's text, in the span's name and every span inside
     return class_name(owner) if isinstance(owner, type) else type_name(owner)
 
 
@@ -848,7 +854,7 @@ class AgentKind(Kind):
         if name is None:
             name, self._per_call = _agent_name(fn)
         self.selects = self._per_call
-        name, agent_id = utf8_safe(name), encodable(agent_id)  # the app's names: in the span name and inherited
+        name, agent_id = _bounded(name, "agent name"), _bounded(agent_id, "agent id")  # span name, inherited
         # Per call named after its ``self``/``cls``: the agent kind of each name (see ``select``).
         self._by_owner: dict[str, AgentKind] = {}
         self._id, self._description = agent_id, description

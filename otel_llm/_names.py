@@ -40,6 +40,8 @@ __all__ = ["MAX_NAME_CHARS", "bounded_name", "model_name"]
 MAX_NAME_CHARS = 512
 # C0 controls, DEL and C1 controls (Unicode category Cc).
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+# The end :func:`otel_llm._content.truncated` gives a name it cuts.
+_CUT = re.compile(r"…\[truncated from \d+ chars\]")
 _said: set[str] = set()  # what was said once: ("cut " or "control ") + the kind of name
 
 
@@ -56,6 +58,8 @@ def bounded_name(text: str, what: str) -> str:
     name of control characters is recorded at most four times as long)."""
     if len(text) <= MAX_NAME_CHARS and text.isascii() and text.isprintable():
         return text
+    if _CUT.fullmatch(text, MAX_NAME_CHARS) is not None and text[:MAX_NAME_CHARS].isprintable():
+        return text  # a name this cut already (a name passed on inside otel-llm): cut once, not again
     whole = len(text)
     if whole > MAX_NAME_CHARS:
         text = truncated(text, MAX_NAME_CHARS)

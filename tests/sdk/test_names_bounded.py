@@ -235,3 +235,64 @@ def test_a_huge_response_id_is_cut() -> None:
     with Capture(project="p") as cap:
         ask()
     assert _llm_span(cap).attributes[sc.GEN_AI_RESPONSE_ID] == CUT
+
+
+def test_huge_graph_vector_and_agent_names_the_app_gives_are_cut_everywhere_they_are_copied() -> None:
+    """A node, graph, vector operation, collection, agent name or agent id of a megabyte was copied whole
+    into its span name and attributes, every span inside it (node and agent names are inherited) and the
+    attributes of its metric points."""
+    @otel_llm.llm_call(model="gpt-4o", provider="openai")
+    def ask() -> dict[str, Any]:
+        return {"usage": {"prompt_tokens": 3, "completion_tokens": 2}}
+
+    @otel_llm.vector_op(HUGE, collection=HUGE)
+    def search() -> list[str]:
+        return ["doc"]
+
+    @otel_llm.graph_node(HUGE, graph=HUGE)
+    def node() -> None:
+        search()
+        ask()
+
+    @otel_llm.agent(HUGE, id=HUGE)
+    def run() -> None:
+        node()
+
+    with Capture(project="p") as cap:
+        run()
+        spans = cap.spans()
+        # (the vector operation's span name is its two names: each cut)
+        assert max(len(s.name) for s in spans) <= len(f"{CUT} {CUT}"), [len(s.name) for s in spans]
+        for span in spans:
+            for key in (sc.OTEL_LLM_GRAPH_NODE, sc.OTEL_LLM_GRAPH_NAME, sc.GEN_AI_AGENT_NAME, sc.GEN_AI_AGENT_ID,
+                        sc.DB_OPERATION_NAME, sc.DB_COLLECTION_NAME):
+                if key in span.attributes:
+                    assert span.attributes[key] == CUT, (span.name[:40], key)
+        assert _llm_span(cap).attributes[sc.OTEL_LLM_GRAPH_NODE] == CUT  # inherited, cut
+        longest = max(len(str(v)) for points in cap.metrics().values() for p in points for v in p.attributes.values())
+        assert longest <= len(f"{CUT} {CUT}")  # (the running-calls metric names each span)
+
+
+def test_an_agent_named_by_its_objects_huge_name_attribute_is_cut() -> None:
+    class Researcher:
+        name = HUGE
+
+        @otel_llm.agent
+        def run(self) -> None:
+            pass
+
+    with Capture(project="p") as cap:
+        Researcher().run()
+        (span,) = cap.spans()
+        assert span.name == f"invoke_agent {CUT}" and span.attributes[sc.GEN_AI_AGENT_NAME] == CUT
+
+
+def test_an_agent_id_given_as_a_number_is_recorded_not_refused() -> None:
+    @otel_llm.agent("planner", id=7)  # type: ignore[arg-type]  # an app's id may be a number
+    def run() -> int:
+        return 1
+
+    with Capture(project="p") as cap:
+        assert run() == 1
+        (span,) = cap.spans()
+        assert span.attributes[sc.GEN_AI_AGENT_ID] == "7"
