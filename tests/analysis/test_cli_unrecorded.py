@@ -83,3 +83,35 @@ def test_trends_forecast_of_a_metrics_only_month_is_unknown_not_zero(metrics_onl
     assert UNKNOWN in document["forecast"]["cost_unknown"], document["forecast"]
     forecast = [note for note in document["notes"] if note.startswith("forecast ")]
     assert forecast == [f"forecast 2026-11: spend {document['forecast']['cost_unknown']}"], forecast
+
+
+@pytest.fixture(scope="module")
+def partly_recorded(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Spans and metric points of 2026-11-18..20, then only the metric points of 2026-11-23..24."""
+    root = tmp_path_factory.mktemp("partly")
+    generate(root / "both", seed=3, traces=30, days=3, end=datetime(2026, 11, 20))
+    generate(root / "later", seed=9, traces=20, days=2, end=datetime(2026, 11, 25))
+    db = str(root / "partly.duckdb")
+    with TraceStore(db) as store:
+        store.ingest(root / "both")
+        store.ingest(root / "later" / "metrics.jsonl")
+    return db
+
+
+def test_trends_days_whose_calls_only_metric_points_record_cost_unknown_not_zero(partly_recorded: str) -> None:
+    """Days whose calls only metric points recorded, beside days with spans, read "0 calls, $0" (and the
+    day after a day of spend, -100 %): now their cost is unknown and a note names them; the quiet days
+    between (no span, no point) still cost $0."""
+    shown = run("trends", "--since", "2026-11-17", "--until", "2026-11-26", "--format", "json",
+                "--db", partly_recorded)
+    assert shown.exit_code == 0, shown.output
+    days = {row["period"][:10]: row for row in _json(shown)["series"]}
+    later = {day: row for day, row in days.items() if row["unrecorded_points"]}
+    assert set(later) == {"2026-11-23", "2026-11-24"}, {d: r["unrecorded_points"] for d, r in days.items()}
+    assert all(row["cost_usd"] is None and row["calls"] == 0 for row in later.values())
+    assert days["2026-11-21"]["cost_usd"] == 0 and days["2026-11-21"]["unrecorded_points"] == 0
+    assert days["2026-11-19"]["cost_usd"] > 0
+    table = run("trends", "--since", "2026-11-17", "--until", "2026-11-26", "--db", partly_recorded)
+    said = " ".join(table.output.split())
+    assert "2 day(s) whose spans hold no LLM call have GenAI metric points counting calls " \
+           "(2026-11-23, 2026-11-24)" in said, said
