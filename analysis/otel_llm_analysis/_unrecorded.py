@@ -51,14 +51,21 @@ def llm_metric_points(store: Any, filters: Filters) -> tuple[int, list[str]]:
     return row["points"], list(row["services"] or [])
 
 
+#: A point exported this long after a period began may count calls of the period before (a metric reader
+#: exports every 60 s by default: ``OTEL_METRIC_EXPORT_INTERVAL``): not counted for the period it lands in.
+EXPORT_GRACE_S = 120
+
+
 def llm_metric_points_by(store: Any, filters: Filters, period: str) -> dict[Any, int]:
     """:func:`llm_metric_points` per ``period`` (``hour``/``day``/``week``: the period's start, as
-    ``date_trunc`` gives it and ``trends.series`` keys its periods), only the periods with any."""
-    sql, params = _growth_sql(filters, f"date_trunc('{period}', time)")
+    ``date_trunc`` gives it and ``trends.series`` keys its periods), only the periods with any, leaving out
+    the points of each period's first :data:`EXPORT_GRACE_S` seconds (its calls may be the period before's)."""
+    grace = f"time >= date_trunc('{period}', time) + INTERVAL {EXPORT_GRACE_S} SECOND"
+    sql, params = _growth_sql(filters, f"date_trunc('{period}', time)", grace)
     return {row["period"]: row["points"] for row in fetch_dicts(store, sql, params)}
 
 
-def _growth_sql(filters: Filters, group: str | None = None) -> tuple[str, dict[str, Any]]:
+def _growth_sql(filters: Filters, group: str | None = None, also: str | None = None) -> tuple[str, dict[str, Any]]:
     """The :data:`_GROWTH` query of the filters' window, service and model (grouped by ``group`` as ``period``)."""
     window, params = time_window("time", filters.since, filters.until)
     names = ", ".join(f"'{name}'" for name in LLM_METRICS)
@@ -69,7 +76,7 @@ def _growth_sql(filters: Filters, group: str | None = None) -> tuple[str, dict[s
     if filters.model is not None:
         series.append(f"attributes['{semconv.GEN_AI_REQUEST_MODEL}'] = $model")
         params["model"] = filters.model
-    return _GROWTH.format(series=" AND ".join(series), window=" AND ".join(window) or "TRUE",
+    return _GROWTH.format(series=" AND ".join(series), window=" AND ".join([*window, *([also] if also else [])]) or "TRUE",
                           group=f"{group} AS period, " if group else "",
                           group_by=" GROUP BY ALL" if group else ""), params
 
