@@ -17,7 +17,7 @@ from otel_llm import semconv
 from otel_llm_analysis._filters import Filters, fetch_dicts, time_window
 from otel_llm_analysis.summaries import totals
 
-__all__ = ["LLM_METRICS", "llm_metric_points", "unrecorded_cost"]
+__all__ = ["LLM_METRICS", "llm_metric_points", "llm_metric_points_by", "unrecorded_cost"]
 
 #: The GenAI metrics recorded once per LLM call (any producer's, otel-llm's own cost counter included):
 #: their points in a window mean calls were made there.
@@ -33,8 +33,8 @@ WITH points AS (
                                                  start_time ORDER BY time), 0) END AS grew
     FROM metric_points WHERE {series}
 )
-SELECT count(*) AS points, list_sort(list_distinct(list(service_name))) AS services
-FROM points WHERE grew > 0 AND {window}
+SELECT {group}count(*) AS points, list_sort(list_distinct(list(service_name))) AS services
+FROM points WHERE grew > 0 AND {window}{group_by}
 """
 
 
@@ -46,6 +46,27 @@ def llm_metric_points(store: Any, filters: Filters) -> tuple[int, list[str]]:
     points carry no project: a project filter does not narrow them; the model
     filter does when the point names its requested model.
     """
+    sql, params = _growth_sql(filters)
+    (row,) = fetch_dicts(store, sql, params)
+    return row["points"], list(row["services"] or [])
+
+
+#: A point exported this long after a period began may count calls of the period before (a metric reader
+#: exports every 60 s by default: ``OTEL_METRIC_EXPORT_INTERVAL``): not counted for the period it lands in.
+EXPORT_GRACE_S = 120
+
+
+def llm_metric_points_by(store: Any, filters: Filters, period: str) -> dict[Any, int]:
+    """:func:`llm_metric_points` per ``period`` (``hour``/``day``/``week``: the period's start, as
+    ``date_trunc`` gives it and ``trends.series`` keys its periods), only the periods with any, leaving out
+    the points of each period's first :data:`EXPORT_GRACE_S` seconds (its calls may be the period before's)."""
+    grace = f"time >= date_trunc('{period}', time) + INTERVAL {EXPORT_GRACE_S} SECOND"
+    sql, params = _growth_sql(filters, f"date_trunc('{period}', time)", grace)
+    return {row["period"]: row["points"] for row in fetch_dicts(store, sql, params)}
+
+
+def _growth_sql(filters: Filters, group: str | None = None, also: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The :data:`_GROWTH` query of the filters' window, service and model (grouped by ``group`` as ``period``)."""
     window, params = time_window("time", filters.since, filters.until)
     names = ", ".join(f"'{name}'" for name in LLM_METRICS)
     series = [f"metric_name IN ({names})"]
@@ -55,9 +76,9 @@ def llm_metric_points(store: Any, filters: Filters) -> tuple[int, list[str]]:
     if filters.model is not None:
         series.append(f"attributes['{semconv.GEN_AI_REQUEST_MODEL}'] = $model")
         params["model"] = filters.model
-    sql = _GROWTH.format(series=" AND ".join(series), window=" AND ".join(window) or "TRUE")
-    (row,) = fetch_dicts(store, sql, params)
-    return row["points"], list(row["services"] or [])
+    return _GROWTH.format(series=" AND ".join(series), window=" AND ".join([*window, *([also] if also else [])]) or "TRUE",
+                          group=f"{group} AS period, " if group else "",
+                          group_by=" GROUP BY ALL" if group else ""), params
 
 
 def unrecorded_cost(store: Any, filters: Filters, llm_calls: int) -> str | None:

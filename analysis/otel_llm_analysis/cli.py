@@ -274,6 +274,13 @@ def trends(
     else:
         notes.append(f"forecast {forecast.month}: spent ${forecast.spent:,.4f} in {forecast.days_elapsed} days"
                      f"{began}, month-end ≈ ${forecast.projected_month_end:,.4f} (least squares over the days so far)")
+    unrecorded = [p for p in points if p.unrecorded_points]
+    if unrecorded:  # calls only metric points record: not the $0 of a quiet period
+        listed = ", ".join(f"{p.period:%Y-%m-%d %H:%M}" if period.value == "hour" else f"{p.period:%Y-%m-%d}"
+                           for p in unrecorded[:5]) + (", …" if len(unrecorded) > 5 else "")
+        notes.append(f"{len(unrecorded)} {period.value}(s) whose spans hold no LLM call have GenAI metric points "
+                     f"counting calls ({listed}): traces sampled out or not shipped, so their cost is unknown, "
+                     "not $0 (calls and tokens are read from spans)")
     notes += _left_out_in(store, filters)
     document = {"series": to_records(points), "changes": to_records(changes), "spikes": to_records(spikes),
                 "forecast": to_records([forecast])[0]}

@@ -38,7 +38,7 @@ from otel_llm_analysis._filters import (
     total_only_sql,
 )
 from otel_llm_analysis._total_only import may_hold
-from otel_llm_analysis._unrecorded import unrecorded_cost
+from otel_llm_analysis._unrecorded import llm_metric_points_by, unrecorded_cost
 
 Period = Literal["hour", "day", "week"]
 _STEP = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}
@@ -50,7 +50,8 @@ class TrendPoint:
 
     ``cost_usd`` sums the period's priced calls; it is ``None`` (unknown, never a $0 that
     reads as free) when the period has calls and none of them has a cost, as a
-    ``summary`` group's; a period without calls costs 0.
+    ``summary`` group's; a period without calls costs 0, unless GenAI metric points count calls
+    there (``unrecorded_points``): then its cost is unknown too.
     """
 
     period: datetime
@@ -65,6 +66,9 @@ class TrendPoint:
     #: the calls ``cost_usd`` holds, and those with tokens but no cost (no price, or usage only as a total)
     priced_calls: int = 0
     unpriced_calls: int = 0
+    #: GenAI metric points that grew in a period whose spans hold no LLM call (``_unrecorded``): calls were
+    #: made there that the spans do not hold (sampled out, not shipped), so its cost is unknown (``None``)
+    unrecorded_points: int = 0
 
     @property
     def tokens(self) -> int:
@@ -110,11 +114,27 @@ def series(store: Any, period: Period = "day", filters: Filters | None = None) -
     for d in fetch_dicts(store, sql, {**params, "start": start, "end": end}):
         if d["calls"] and not d["priced_calls"]:  # calls none of which has a cost: unknown, not 0
             d["cost_usd"] = None
-        point = TrendPoint(error_rate=ratio(d["errors"], d["calls"]), **d)
-        if points:
-            point.cost_change_pct = _change_pct(point.cost_usd, points[-1].cost_usd)
-        points.append(point)
+        points.append(TrendPoint(error_rate=ratio(d["errors"], d["calls"]), **d))
+    _mark_unrecorded(store, period, window, points)
+    for before, point in zip(points, points[1:]):
+        point.cost_change_pct = _change_pct(point.cost_usd, before.cost_usd)
     return points
+
+
+def _mark_unrecorded(store: Any, period: Period, window: Filters, points: list[TrendPoint]) -> None:
+    """Give the periods whose spans hold no LLM call and whose GenAI metric points grew an unknown cost
+    (``_unrecorded.unrecorded_cost``'s rule per period): their $0 would read as nothing spent. Metric points
+    carry no project: with a project filter, a period is marked only when no project's calls are in it."""
+    quiet = {p.period: p for p in points if not p.calls}
+    if not quiet:
+        return
+    if window.project is not None:
+        others = series(store, period, replace(window, project=None))
+        quiet = {p.period: quiet[p.period] for p in others if not p.calls and p.period in quiet}
+    for start, grew in llm_metric_points_by(store, window, period).items():
+        point = quiet.get(start)
+        if point is not None:
+            point.unrecorded_points, point.cost_usd = grew, None
 
 
 def _change_pct(current: float | None, previous: float | None) -> float | None:

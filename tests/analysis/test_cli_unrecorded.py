@@ -83,3 +83,66 @@ def test_trends_forecast_of_a_metrics_only_month_is_unknown_not_zero(metrics_onl
     assert UNKNOWN in document["forecast"]["cost_unknown"], document["forecast"]
     forecast = [note for note in document["notes"] if note.startswith("forecast ")]
     assert forecast == [f"forecast 2026-11: spend {document['forecast']['cost_unknown']}"], forecast
+
+
+@pytest.fixture(scope="module")
+def partly_recorded(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Spans and metric points of 2026-11-18..20, then only the metric points of 2026-11-23..24."""
+    root = tmp_path_factory.mktemp("partly")
+    generate(root / "both", seed=3, traces=30, days=3, end=datetime(2026, 11, 20))
+    generate(root / "later", seed=9, traces=20, days=2, end=datetime(2026, 11, 25))
+    db = str(root / "partly.duckdb")
+    with TraceStore(db) as store:
+        store.ingest(root / "both")
+        store.ingest(root / "later" / "metrics.jsonl")
+    return db
+
+
+def test_trends_days_whose_calls_only_metric_points_record_cost_unknown_not_zero(partly_recorded: str) -> None:
+    """Days whose calls only metric points recorded, beside days with spans, read "0 calls, $0" (and the
+    day after a day of spend, -100 %): now their cost is unknown and a note names them; the quiet days
+    between (no span, no point) still cost $0."""
+    shown = run("trends", "--since", "2026-11-17", "--until", "2026-11-26", "--format", "json",
+                "--db", partly_recorded)
+    assert shown.exit_code == 0, shown.output
+    days = {row["period"][:10]: row for row in _json(shown)["series"]}
+    later = {day: row for day, row in days.items() if row["unrecorded_points"]}
+    assert set(later) == {"2026-11-23", "2026-11-24"}, {d: r["unrecorded_points"] for d, r in days.items()}
+    assert all(row["cost_usd"] is None and row["calls"] == 0 for row in later.values())
+    assert days["2026-11-21"]["cost_usd"] == 0 and days["2026-11-21"]["unrecorded_points"] == 0
+    assert days["2026-11-19"]["cost_usd"] > 0
+    table = run("trends", "--since", "2026-11-17", "--until", "2026-11-26", "--db", partly_recorded)
+    said = " ".join(table.output.split())
+    assert "2 day(s) whose spans hold no LLM call have GenAI metric points counting calls " \
+           "(2026-11-23, 2026-11-24)" in said, said
+
+
+def test_a_point_exported_just_after_midnight_for_the_days_last_call_marks_no_quiet_day(tmp_path) -> None:
+    """A call at 23:59:50 is counted by the metric point exported at 00:00:40 (a reader exports every
+    60 s): the next day has that point and no call, and is quiet, not unknown."""
+    import orjson
+
+    from otel_llm import semconv
+    from tests.support.synthetic import key_values
+
+    day = 1_763_510_400_000_000_000  # 2025-11-19 00:00 UTC
+    call = day + 86_390 * 10**9  # 23:59:50
+    span = {"traceId": "a" * 32, "spanId": "b" * 16, "name": "chat gpt-4o", "kind": 3,
+            "startTimeUnixNano": str(call), "endTimeUnixNano": str(call + 10**9),
+            "attributes": key_values({semconv.GEN_AI_OPERATION_NAME: "chat", semconv.GEN_AI_REQUEST_MODEL: "gpt-4o",
+                                      semconv.GEN_AI_USAGE_INPUT_TOKENS: 5, semconv.GEN_AI_USAGE_OUTPUT_TOKENS: 2})}
+    point = {"startTimeUnixNano": str(day), "timeUnixNano": str(day + 86_440 * 10**9), "count": "1", "sum": 1.0,
+             "attributes": key_values({semconv.GEN_AI_REQUEST_MODEL: "gpt-4o"})}
+    metric = {"name": semconv.METRIC_OPERATION_DURATION, "unit": "s",
+              "histogram": {"aggregationTemporality": 2, "dataPoints": [point]}}
+    (tmp_path / "traces.jsonl").write_bytes(orjson.dumps({"resourceSpans": [{"resource": {}, "scopeSpans": [
+        {"spans": [span]}]}]}) + b"\n")
+    (tmp_path / "metrics.jsonl").write_bytes(orjson.dumps({"resourceMetrics": [{"resource": {}, "scopeMetrics": [
+        {"metrics": [metric]}]}]}) + b"\n")
+    db = str(tmp_path / "s.duckdb")
+    with TraceStore(db) as store:
+        store.ingest(tmp_path)
+    shown = run("trends", "--since", "2025-11-19", "--until", "2025-11-21", "--format", "json", "--db", db)
+    assert shown.exit_code == 0, shown.output
+    days = {row["period"][:10]: row for row in _json(shown)["series"]}
+    assert days["2025-11-20"]["unrecorded_points"] == 0 and days["2025-11-20"]["cost_usd"] == 0, days
