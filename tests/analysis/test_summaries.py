@@ -230,6 +230,11 @@ def test_spans_of_other_producers_count_as_llm_calls_by_operation(tmp_path):
     store.close()
 
 
+#: How long the interrupted-summary test waits before it stops a query the summary left running itself (and
+#: fails): far beyond the summary's own stop (well under a second), so a loaded machine's scheduling cannot fail it
+VALVE_S = 15
+
+
 @pytest.mark.parametrize("during", ["summary query", "wait for the latency"])
 def test_an_interrupted_summary_stops_the_latency_query_beside_it(loaded, monkeypatch, during):
     """A Ctrl-C (or a timeout's signal) that reached the summary's thread left the span-latency query on
@@ -266,9 +271,9 @@ def test_an_interrupted_summary_stops_the_latency_query_beside_it(loaded, monkey
 
     def interrupt() -> None:
         started.wait(5)
-        time.sleep(0.3)
+        time.sleep(1.0)  # (the summary's own query is under way by then, on a busy machine too)
         os.kill(os.getpid(), signal.SIGINT)  # as Ctrl-C: a real signal wakes a thread that waits
-        time.sleep(8)  # a safety valve: a query the summary left running is stopped by the test, and fails it
+        time.sleep(VALVE_S)  # a safety valve: a query the summary left running is stopped by the test, and fails it
         if "stopped_by" not in beside and "cursor" in beside:
             beside["left_running"] = True
             beside["cursor"].interrupt()
@@ -287,7 +292,7 @@ def test_an_interrupted_summary_stops_the_latency_query_beside_it(loaded, monkey
     finally:
         signal.signal(signal.SIGINT, previous)
     elapsed = time.monotonic() - began
-    assert "left_running" not in beside and elapsed < 8, elapsed
+    assert "left_running" not in beside and elapsed < VALVE_S, elapsed
     assert "stopped_by" in beside  # the query beside it ended, interrupted
 
 
