@@ -235,11 +235,34 @@ def test_spans_of_other_producers_count_as_llm_calls_by_operation(tmp_path):
 VALVE_S = 15
 
 
+#: Set in the child process that runs the interrupted-summary test itself.
+_IN_CHILD = "OTEL_LLM_TEST_INTERRUPT_CHILD"
+
+
 @pytest.mark.parametrize("during", ["summary query", "wait for the latency"])
-def test_an_interrupted_summary_stops_the_latency_query_beside_it(loaded, monkeypatch, during):
+def test_an_interrupted_summary_stops_the_latency_query_beside_it(request, during):
     """A Ctrl-C (or a timeout's signal) that reached the summary's thread left the span-latency query on
     the second cursor running: the summary returned only when that query ended (Ctrl-C ignored meanwhile;
-    the interrupt surfaced as DuckDB's "Query interrupted"). Now the query beside it stops too."""
+    the interrupt surfaced as DuckDB's "Query interrupted"). Now the query beside it stops too.
+
+    The signal is real, so the test runs in a process of its own, as a user's Ctrl-C reaches a fresh
+    ``otel-llm`` process: in the suite's process, after some 700 earlier tests, the SIGINT did not stop
+    DuckDB's query on the main thread (not understood yet; the same test passes after either half of them).
+    """
+    import os
+    import subprocess
+    import sys
+
+    if os.environ.get(_IN_CHILD):
+        _interrupted_summary(request.getfixturevalue("loaded"), request.getfixturevalue("monkeypatch"), during)
+        return
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", request.node.nodeid],
+                          env={**os.environ, _IN_CHILD: "1"}, cwd=request.config.rootpath, capture_output=True,
+                          text=True, timeout=180)
+    assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout[-4000:] + done.stderr[-2000:]
+
+
+def _interrupted_summary(loaded, monkeypatch, during) -> None:
     import os
     import signal
     import threading
