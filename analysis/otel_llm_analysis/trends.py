@@ -107,6 +107,15 @@ def series(store: Any, period: Period = "day", filters: Filters | None = None) -
         end = end or last + timedelta(microseconds=1)
     window = replace(filters, since=filters.since or truncate(start, period), until=end)
     start = truncate(start, period)
+    points = _counted(store, period, window, start, end)
+    _mark_unrecorded(store, period, window, points, start, end)
+    for before, point in zip(points, points[1:]):
+        point.cost_change_pct = _change_pct(point.cost_usd, before.cost_usd)
+    return points
+
+
+def _counted(store: Any, period: Period, window: Filters, start: datetime, end: datetime) -> list[TrendPoint]:
+    """The periods from ``start`` to ``end`` with the LLM calls ``window`` selects (``trends.sql``)."""
     where, params = window.where()
     sql = load_query("trends").format(period=period, where=where, is_error=IS_ERROR,
                                       **total_only_sql(may_hold(connection(store))))
@@ -115,13 +124,11 @@ def series(store: Any, period: Period = "day", filters: Filters | None = None) -
         if d["calls"] and not d["priced_calls"]:  # calls none of which has a cost: unknown, not 0
             d["cost_usd"] = None
         points.append(TrendPoint(error_rate=ratio(d["errors"], d["calls"]), **d))
-    _mark_unrecorded(store, period, window, points)
-    for before, point in zip(points, points[1:]):
-        point.cost_change_pct = _change_pct(point.cost_usd, before.cost_usd)
     return points
 
 
-def _mark_unrecorded(store: Any, period: Period, window: Filters, points: list[TrendPoint]) -> None:
+def _mark_unrecorded(store: Any, period: Period, window: Filters, points: list[TrendPoint], start: datetime,
+                     end: datetime) -> None:
     """Give the periods whose spans hold no LLM call and whose GenAI metric points grew an unknown cost
     (``_unrecorded.unrecorded_cost``'s rule per period): their $0 would read as nothing spent. Metric points
     carry no project: with a project filter, a period is marked only when no project's calls are in it."""
@@ -129,10 +136,10 @@ def _mark_unrecorded(store: Any, period: Period, window: Filters, points: list[T
     if not quiet:
         return
     if window.project is not None:
-        others = series(store, period, replace(window, project=None))
+        others = _counted(store, period, replace(window, project=None), start, end)
         quiet = {p.period: quiet[p.period] for p in others if not p.calls and p.period in quiet}
-    for start, grew in llm_metric_points_by(store, window, period).items():
-        point = quiet.get(start)
+    for begun, grew in llm_metric_points_by(store, window, period).items():
+        point = quiet.get(begun)
         if point is not None:
             point.unrecorded_points, point.cost_usd = grew, None
 
