@@ -40,9 +40,12 @@ def reinterpreted(store: Any, by: str | None = None, filters: Filters | None = N
 
 
 def _any(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether the store holds any such span (False when its views predate the view)."""
+    """Whether the store holds any such span (False when its views predate the view): the narrow scan
+    first, the view (which reads the span events) only when it finds a candidate."""
     try:
-        ((found,),) = con.execute("SELECT EXISTS (SELECT 1 FROM instrumentation_failures)").fetchall()
+        ((found,),) = con.execute(_MAY_HOLD).fetchall()
+        if found:
+            ((found,),) = con.execute("SELECT EXISTS (SELECT 1 FROM instrumentation_failures)").fetchall()
     except duckdb.CatalogException:
         return False
     return bool(found)
@@ -53,8 +56,7 @@ def fit_llm_calls(con: duckdb.DuckDBPyConnection) -> None:
     else the plain one (``views.sql``): the reinterpretation reads every call's ids, which only a store
     holding such a span needs. Run on a writable store where the views are made and in each ingest, before
     the scopes refresh, whose checkpoint then writes it."""
-    holds = bool(con.execute(_MAY_HOLD).fetchall()[0][0]) and _any(con)
-    source = "llm_calls_reinterpreted()" if holds else "llm_calls_of(span_rows)"
+    source = "llm_calls_reinterpreted()" if _any(con) else "llm_calls_of(span_rows)"
     made = con.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'llm_calls' AND NOT internal").fetchall()
     if not made or source not in made[0][0]:  # (a view made again is a catalog write: none when it is the same)
         con.execute(f"CREATE OR REPLACE VIEW llm_calls AS SELECT * FROM {source}")
