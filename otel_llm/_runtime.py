@@ -78,7 +78,7 @@ def _build_runtime(
     provider = tracer_provider or trace.get_tracer_provider()
     tracer = provider.get_tracer(SCOPE, version)
     if isinstance(provider, trace.ProxyTracerProvider):  # the global provider is not set yet
-        tracer = _AwaitingGlobal(tracer, provider)
+        tracer = _AwaitingGlobal(tracer)
     meter = (meter_provider or metrics.get_meter_provider()).get_meter(SCOPE, version)
     prices = PriceBook.load(settings.pricing)
     if enabled:
@@ -133,20 +133,24 @@ class _AwaitingGlobal(Tracer):
     later (at most once per process), but otel-llm says a sampler that keeps
     only some calls' spans when it attaches to a provider (``_sampling``), and
     it attached to the proxy. The first span started after the app set its
-    provider sees that provider instead of the proxy (one identity test per
+    provider sees that provider instead of the proxy (one attribute read per
     call until then): its sampler is said, and the runtime takes the provider's
     own tracer (what the proxy would delegate to), so later calls go through
     neither this tracer nor the proxy.
     """
 
-    def __init__(self, proxy: Tracer, proxy_provider: Any) -> None:
+    def __init__(self, proxy: Tracer) -> None:
+        from otel_llm._upstream import global_tracer_provider  # the global's private slot, read where it is
+
         self._proxy = proxy
-        self._proxy_provider = proxy_provider
+        self._global = global_tracer_provider
+        self.adopted = False
 
     def start_span(self, *args: Any, **kwargs: Any) -> Any:
-        provider = trace.get_tracer_provider()
-        if provider is not self._proxy_provider:
-            _adopt_global(self, provider)
+        if not self.adopted:
+            provider = self._global()
+            if provider is not None:
+                _adopt_global(self, provider)
         return self._proxy.start_span(*args, **kwargs)
 
     def start_as_current_span(self, *args: Any, **kwargs: Any) -> Any:
@@ -157,7 +161,7 @@ def _adopt_global(awaiting: _AwaitingGlobal, provider: Any) -> None:
     """The app set ``provider`` as the global one: say its sampler, and have the runtime still waiting for it
     (its tracer ``awaiting``) use the provider's tracer, or the proxy's when the provider has none to give."""
     global _runtime
-    awaiting._proxy_provider = provider  # the global is set once: this tracer looks no further
+    awaiting.adopted = True  # the global is set once: this tracer looks no further
     say_if_sampled(provider)
     try:
         tracer = provider.get_tracer(SCOPE, _scope_version())
