@@ -33,7 +33,7 @@ from otel_llm._metrics import (
     NO_EXEMPLAR, AttributeSet, ExemplarIds, Instruments, attribute_set, exemplar_context, exemplar_ids,
     point_attributes,
 )
-from otel_llm._names import bounded_name, model_name
+from otel_llm._names import bounded_name, finish_reasons, model_name
 from otel_llm._rollup import RollUp
 from otel_llm._stream_usage import StreamUsage, reader_for
 from otel_llm._usage import Usage, _get, read_response
@@ -576,7 +576,7 @@ class LLMCallKind(Kind):
         """``llm.response`` with the captured completion text (and finish reasons when known)."""
         attrs: dict[str, AttributeValue] = {semconv.EVENT_ATTR_CONTENT: text}
         if usage is not None and usage.finish_reasons:
-            attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = usage.finish_reasons
+            attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = finish_reasons(usage.finish_reasons)
         call.span.add_event(semconv.EVENT_LLM_RESPONSE, attrs)
 
     def _set_usage(self, call: Call, usage: Usage) -> float | None:
@@ -599,7 +599,7 @@ class LLMCallKind(Kind):
         if response_id is not None:
             attrs[_RESPONSE_ID] = bounded_name(response_id, "response id")
         if usage.finish_reasons:
-            attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = encodable(usage.finish_reasons)
+            attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = finish_reasons(usage.finish_reasons)
         if usage.dropped:
             attrs[semconv.OTEL_LLM_USAGE_DROPPED] = usage.dropped
         if usage.total_tokens is not None and inp is None and out is None:  # only a total: not priced below

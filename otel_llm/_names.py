@@ -31,10 +31,10 @@ from __future__ import annotations
 import re
 
 from otel_llm import _notices
-from otel_llm._content import truncated, utf8_safe
+from otel_llm._content import as_text, truncated, utf8_safe
 from otel_llm._usage import shown
 
-__all__ = ["MAX_NAME_CHARS", "bounded_name", "model_name"]
+__all__ = ["MAX_FINISH_REASONS", "MAX_NAME_CHARS", "bounded_name", "finish_reasons", "model_name"]
 
 # The longest name or id recorded whole (module docstring); longer ones are cut to it with the marker.
 MAX_NAME_CHARS = 512
@@ -42,6 +42,9 @@ MAX_NAME_CHARS = 512
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 # The end :func:`otel_llm._content.truncated` gives a name it cuts.
 _CUT = re.compile(r"…\[truncated from \d+ chars\]")
+# The most finish reasons a call records (one per choice: OpenAI's ``n`` asks for at most 128); the last
+# of a longer list's is its marker, saying how many it had.
+MAX_FINISH_REASONS = 128
 _said: set[str] = set()  # what was said once: ("cut " or "control ") + the kind of name
 
 
@@ -49,6 +52,26 @@ def model_name(text: str) -> str:
     """``text`` (a model name) as spans, span names, metric points and the price lookup take it
     (:func:`bounded_name`)."""
     return bounded_name(text, "model name")
+
+
+def finish_reasons(reasons: tuple[str, ...]) -> tuple[str, ...]:
+    """A response's finish reasons (``gen_ai.response.finish_reasons``) as spans take them: each a
+    :func:`bounded_name`, at most :data:`MAX_FINISH_REASONS` of them, the last of a longer list
+    ``…[truncated from N finish reasons]`` (said once on stderr). A single fitting reason (nearly every
+    call) comes back as it is, at the cost of three string tests."""
+    if len(reasons) == 1:
+        reason = reasons[0]
+        if type(reason) is str and len(reason) <= MAX_NAME_CHARS and reason.isascii() and reason.isprintable():
+            return reasons
+    whole = len(reasons)
+    shown_count = whole if whole <= MAX_FINISH_REASONS else MAX_FINISH_REASONS - 1  # room for the marker
+    kept = tuple(bounded_name(as_text(r), "finish reason") for r in reasons[:shown_count])
+    if whole > MAX_FINISH_REASONS:
+        kept += (f"…[truncated from {whole} finish reasons]",)
+        _once("many finish reasons", f"a response with {whole} finish reasons is recorded with its first "
+                                     f"{MAX_FINISH_REASONS - 1} and '…[truncated from {whole} finish reasons]'; "
+                                     "further such responses are not reported")
+    return kept
 
 
 def bounded_name(text: str, what: str) -> str:

@@ -15,7 +15,7 @@ import logging
 import os
 import signal
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from opentelemetry import metrics, trace
@@ -75,7 +75,10 @@ def _build_runtime(
     settings: Settings, tracer_provider: Any | None, meter_provider: Any | None, enabled: bool = True
 ) -> Runtime:
     version = _scope_version()
-    tracer = (tracer_provider or trace.get_tracer_provider()).get_tracer(SCOPE, version)
+    provider = tracer_provider or trace.get_tracer_provider()
+    tracer = provider.get_tracer(SCOPE, version)
+    if isinstance(provider, trace.ProxyTracerProvider):  # the global provider is not set yet
+        tracer = _AwaitingGlobal(tracer)
     meter = (meter_provider or metrics.get_meter_provider()).get_meter(SCOPE, version)
     prices = PriceBook.load(settings.pricing)
     if enabled:
@@ -121,6 +124,53 @@ def _default_runtime() -> Runtime:
             _runtime = _build_runtime(Settings.resolve(exporter="none"), None, None)
             say_if_sampled(trace.get_tracer_provider())
         return _runtime
+
+
+class _AwaitingGlobal(Tracer):
+    """The tracer of a runtime on the global providers while the app has set no tracer provider yet.
+
+    Why: OpenTelemetry's proxy passes spans on to the provider the app sets
+    later (at most once per process), but otel-llm says a sampler that keeps
+    only some calls' spans when it attaches to a provider (``_sampling``), and
+    it attached to the proxy. The first span started after the app set its
+    provider sees that provider instead of the proxy (one attribute read per
+    call until then): its sampler is said, and the runtime takes the provider's
+    own tracer (what the proxy would delegate to), so later calls go through
+    neither this tracer nor the proxy.
+    """
+
+    def __init__(self, proxy: Tracer) -> None:
+        from otel_llm._upstream import global_tracer_provider  # the global's private slot, read where it is
+
+        self._proxy = proxy
+        self._global = global_tracer_provider
+        self.adopted = False
+
+    def start_span(self, *args: Any, **kwargs: Any) -> Any:
+        if not self.adopted:
+            provider = self._global()
+            if provider is not None:
+                _adopt_global(self, provider)
+        return self._proxy.start_span(*args, **kwargs)
+
+    def start_as_current_span(self, *args: Any, **kwargs: Any) -> Any:
+        return self._proxy.start_as_current_span(*args, **kwargs)
+
+
+def _adopt_global(awaiting: _AwaitingGlobal, provider: Any) -> None:
+    """The app set ``provider`` as the global one: say its sampler, and have the runtime still waiting for it
+    (its tracer ``awaiting``) use the provider's tracer, or the proxy's when the provider has none to give."""
+    global _runtime
+    awaiting.adopted = True  # the global is set once: this tracer looks no further
+    say_if_sampled(provider)
+    try:
+        tracer = provider.get_tracer(SCOPE, _scope_version())
+    except Exception as exc:  # noqa: BLE001 — the app's provider: the proxy passes spans on as before
+        internal_error("runtime: adopt the global tracer provider", exc)
+        tracer = awaiting._proxy
+    with _lock:
+        if _runtime is not None and _runtime.tracer is awaiting:
+            _runtime = replace(_runtime, tracer=tracer)
 
 
 _NOT_SETTINGS = frozenset({"tracer_provider", "meter_provider", "extra"})

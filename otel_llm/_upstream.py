@@ -141,6 +141,12 @@ def global_provider(signal: str) -> Any | None:
     return getattr(_module(slot.module), slot.value, None)
 
 
+def global_tracer_provider() -> Any | None:
+    """``global_provider("traces")`` in one attribute read (what the API's proxy tracer reads at each span):
+    asked at every span start until the app sets its provider (``_runtime._AwaitingGlobal``)."""
+    return trace._TRACER_PROVIDER
+
+
 def install_global_provider(signal: str, provider: Any, replaceable: "weakref.WeakSet[Any]") -> bool:
     """Make ``provider`` the global one unless the application set its own; True when installed.
 

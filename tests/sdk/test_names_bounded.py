@@ -296,3 +296,55 @@ def test_an_agent_id_given_as_a_number_is_recorded_not_refused() -> None:
         assert run() == 1
         (span,) = cap.spans()
         assert span.attributes[sc.GEN_AI_AGENT_ID] == "7"
+
+
+def _response(reasons: list[Any]) -> dict[str, Any]:
+    return {"model": "gpt-4o", "usage": {"prompt_tokens": 3, "completion_tokens": 2},
+            "choices": [{"index": i, "finish_reason": r, "message": {"content": "x"}} for i, r in enumerate(reasons)]}
+
+
+def test_huge_finish_reasons_from_the_response_are_cut_each_and_said_once(capsys: pytest.CaptureFixture[str]) -> None:
+    @otel_llm.llm_call(model="gpt-4o", provider="openai")
+    def ask() -> dict[str, Any]:
+        return _response([HUGE, "stop"])
+
+    with Capture(project="p", capture_content=True) as cap:
+        ask()
+        ask()
+        span = _llm_span(cap)
+        assert span.attributes[sc.GEN_AI_RESPONSE_FINISH_REASONS] == (CUT, "stop")
+        (event,) = [e for e in span.events if e.name == sc.EVENT_LLM_RESPONSE]
+        assert event.attributes[sc.GEN_AI_RESPONSE_FINISH_REASONS] == (CUT, "stop")
+    said = [line for line in capsys.readouterr().err.splitlines() if "finish reason" in line]
+    assert len(said) == 1 and "1000000" in said[0]
+
+
+def test_a_response_with_more_finish_reasons_than_the_bound_keeps_the_first_and_says_how_many(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    many = [f"r{i}" for i in range(100_000)]
+
+    @otel_llm.llm_call(model="gpt-4o", provider="openai")
+    def ask() -> dict[str, Any]:
+        return _response(many)
+
+    with Capture(project="p") as cap:
+        ask()
+        ask()
+        reasons = _llm_span(cap).attributes[sc.GEN_AI_RESPONSE_FINISH_REASONS]
+    assert len(reasons) == _names.MAX_FINISH_REASONS
+    assert list(reasons[:-1]) == many[: _names.MAX_FINISH_REASONS - 1]
+    assert reasons[-1] == "…[truncated from 100000 finish reasons]"
+    said = [line for line in capsys.readouterr().err.splitlines() if "finish reasons" in line]
+    assert len(said) == 1 and "100000" in said[0]
+
+
+@pytest.mark.parametrize("reasons", [["stop"], ["length", "tool_calls"], ["content_filter"] * 128])
+def test_ordinary_finish_reasons_are_untouched(reasons: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    @otel_llm.llm_call(model="gpt-4o", provider="openai")
+    def ask() -> dict[str, Any]:
+        return _response(reasons)
+
+    with Capture(project="p") as cap:
+        ask()
+        assert _llm_span(cap).attributes[sc.GEN_AI_RESPONSE_FINISH_REASONS] == tuple(reasons)
+    assert "finish reason" not in capsys.readouterr().err

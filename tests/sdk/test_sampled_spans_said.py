@@ -103,3 +103,33 @@ def test_the_environments_sampler_on_otel_llms_own_provider_is_said(tmp_path: Pa
     assert done.returncode == 0, done.stderr
     said = [line for line in done.stderr.splitlines() if "sampler" in line]
     assert len(said) == 1 and "TraceIdRatioBased{0.2}" in said[0], done.stderr
+
+
+def test_the_apps_global_provider_set_after_the_first_call_is_said_and_gets_the_spans(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The app sets its global TracerProvider only after a decorated function ran once (on the API's proxy):
+    its sampler is said all the same, at the first call that reaches it, and its spans go to it."""
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from otel_llm._upstream import reset_global_providers, restore_global_providers
+
+    saved = reset_global_providers()
+    try:
+        @otel_llm.llm_call(model="m")
+        def ask() -> str:
+            return "x"
+
+        assert ask() == "x"  # on the proxy: nothing to say yet
+        assert _said(capsys) == []
+        provider = TracerProvider(sampler=TraceIdRatioBased(0.25), shutdown_on_exit=False)
+        exported = InMemorySpanExporter()
+        provider.add_span_processor(SimpleSpanProcessor(exported))
+        trace.set_tracer_provider(provider)
+        for _ in range(40):
+            assert ask() == "x"
+        (said,) = _said(capsys)
+        assert "TraceIdRatioBased{0.25}" in said
+        assert 0 < len(exported.get_finished_spans()) < 40  # the app's provider, sampling
+    finally:
+        restore_global_providers(saved)
