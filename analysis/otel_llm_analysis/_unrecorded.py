@@ -11,13 +11,15 @@ through :func:`unrecorded_cost`.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from datetime import datetime
+from typing import Any, Sequence
 
 from otel_llm import semconv
 from otel_llm_analysis._filters import Filters, fetch_dicts, time_window
 from otel_llm_analysis.summaries import totals
 
-__all__ = ["LLM_METRICS", "llm_metric_points", "llm_metric_points_by", "unrecorded_cost"]
+__all__ = ["LLM_METRICS", "llm_metric_points", "llm_metric_points_by", "unrecorded_cost", "unrecorded_periods",
+           "unrecorded_spend"]
 
 #: The GenAI metrics recorded once per LLM call (any producer's, otel-llm's own cost counter included):
 #: their points in a window mean calls were made there.
@@ -100,3 +102,18 @@ def unrecorded_cost(store: Any, filters: Filters, llm_calls: int) -> str | None:
     return (f"unknown: not recorded in spans. {points:,} GenAI metric point{'s' if points != 1 else ''}{source} "
             "count LLM calls made here, but the spans hold none (traces sampled out or not shipped): "
             "calls, tokens and cost are read from spans")
+
+
+def unrecorded_periods(periods: Sequence[datetime], period: str = "day") -> str:
+    """What a series' ``periods`` whose spans hold no LLM call while GenAI metric points grew there
+    (``trends.TrendPoint.unrecorded_points``) mean: calls made there whose cost is unknown, not $0."""
+    listed = ", ".join(f"{p:%Y-%m-%d %H:%M}" if period == "hour" else f"{p:%Y-%m-%d}" for p in periods[:5])
+    return (f"{len(periods)} {period}(s) whose spans hold no LLM call have GenAI metric points counting calls "
+            f"({listed}{', …' if len(periods) > 5 else ''}): traces sampled out or not shipped, so their cost is "
+            "unknown, not $0 (calls and tokens are read from spans)")
+
+
+def unrecorded_spend(spent: float, days: Sequence[datetime]) -> str:
+    """Why a spend of ``spent`` over days some of which (``days``) only GenAI metric points record is a lower
+    bound: the calls of those days cost something the spans do not say."""
+    return f"at least ${spent:,.4f}, a lower bound: {unrecorded_periods(days)}"

@@ -146,3 +146,48 @@ def test_a_point_exported_just_after_midnight_for_the_days_last_call_marks_no_qu
     assert shown.exit_code == 0, shown.output
     days = {row["period"][:10]: row for row in _json(shown)["series"]}
     assert days["2025-11-20"]["unrecorded_points"] == 0 and days["2025-11-20"]["cost_usd"] == 0, days
+
+
+PARTLY = "2 day(s) whose spans hold no LLM call have GenAI metric points counting calls (2026-11-23, 2026-11-24)"
+
+
+def test_budget_of_a_month_partly_recorded_only_in_metric_points_is_a_lower_bound_not_ok(partly_recorded: str) -> None:
+    """A month with spans on 18-20 Nov and only metric points on 23-24 Nov: ``budget`` summed the spans'
+    spend, said "ok" and exited 0 though two days' calls were not in it. Now the spend is at least that (a
+    lower bound naming the days), its status unknown (exit 3) while below 90 %, and the projection unknown."""
+    args = ("--month", "2026-11", "--as-of", "2026-11-26", "--db", partly_recorded)
+    shown = run("budget", "--monthly", "1000", "--format", "json", *args)
+    assert shown.exit_code == 3, shown.output
+    (row,) = _json(shown)["rows"]
+    assert row["status"] == "unknown" and row["spent"] > 0, row
+    assert row["cost_unknown"].startswith(f"at least ${row['spent']:,.4f}, a lower bound: {PARTLY}"), row
+    assert row["unrecorded_days"] == ["2026-11-23", "2026-11-24"], row
+    assert row["projected_month_end"] is None and row["runs_out_on"] is None and row["burn_rate_per_day"] is None
+    table = run("budget", "--monthly", "1000", *args)
+    said = " ".join(table.output.split())
+    assert table.exit_code == 3 and " ok " not in table.output and f"overall: spend at least ${row['spent']:,.4f}" in said
+
+
+def test_budget_whose_lower_bound_already_crosses_90_percent_is_critical(partly_recorded: str) -> None:
+    """The spend known is a lower bound: when it alone is 90 % of the budget the month is critical (exit 1)
+    whatever the days only metric points record cost."""
+    known = _json(run("budget", "--monthly", "1000", "--month", "2026-11", "--as-of", "2026-11-26", "--format",
+                      "json", "--db", partly_recorded))["rows"][0]["spent"]
+    shown = run("budget", "--monthly", str(known / 2), "--month", "2026-11", "--as-of", "2026-11-26",
+                "--format", "json", "--db", partly_recorded)
+    assert shown.exit_code == 1, shown.output
+    (row,) = _json(shown)["rows"]
+    assert row["status"] == "critical" and PARTLY in row["cost_unknown"], row
+
+
+def test_forecast_of_a_month_partly_recorded_only_in_metric_points_is_a_lower_bound(partly_recorded: str) -> None:
+    """The month-end forecast projected the spans' spend as if the metric-points-only days cost $0."""
+    shown = run("trends", "--since", "2026-11-17", "--until", "2026-11-26", "--format", "json",
+                "--db", partly_recorded)
+    assert shown.exit_code == 0, shown.output
+    forecast = _json(shown)["forecast"]
+    assert forecast["cost_unknown"] == f"at least ${forecast['spent']:,.4f}, a lower bound: {PARTLY}" \
+           ": traces sampled out or not shipped, so their cost is unknown, not $0 (calls and tokens are read " \
+           "from spans)", forecast
+    assert forecast["projected_month_end"] is None and forecast["spent"] > 0, forecast
+
