@@ -32,7 +32,10 @@ absent but unknown: when no call in the window has a cost, the spend check is
 ``unknown``, never ``no data`` nor ``ok`` (:func:`any_unknown`: ``otel-llm check``
 exits 3), as it is when the window's calls are only in GenAI metric points (its ``reason``
 says so: ``_unrecorded``); when some have one, the spend known is checked and the CLI names the
-calls it leaves out (as ``budget``).
+calls it leaves out (as ``budget``). The checks read off the calls' spans (p95 latency, error
+rate, time to first token, spend) are ``unknown``, not ``no data``, over a window whose spans
+hold no LLM call while GenAI metric points count calls there: calls were made whose latency and
+failures the spans do not say, and an alarm that cannot be told must not pass in silence.
 """
 
 from __future__ import annotations
@@ -143,6 +146,8 @@ def _delta_levels(points: list[dict[str, Any]]) -> Iterator[tuple[Any, float]]:
 
 #: Checks whose limit is a floor (observed below it is a breach), by the threshold that holds it.
 _FLOORS = {"pass_rate": "min_pass_rate"}
+#: Checks read off the LLM calls' spans: unknown when only GenAI metric points record the window's calls.
+_OF_CALLS = ("p95_latency_ms", "error_rate", "p95_time_to_first_token_ms", "cost_usd")
 
 
 def _pass_rate(store: Any, filters: Filters) -> float | None:
@@ -170,19 +175,20 @@ def check(store: Any, thresholds: Thresholds = Thresholds(), filters: Filters | 
         "pass_rate": lambda: _pass_rate(store, filters),
         "peak_cpu_utilization": lambda: _peak_cpu(store, filters),
     }
+    set_up = {name: limit for name, limit in ((n, getattr(thresholds, _FLOORS.get(n, n))) for n in observers)
+              if limit is not None}
+    # calls only metric points record (asked only of a window without calls): not the "no data" of no calls
+    unrecorded = unrecorded_cost(store, filters, kpis.llm_calls) if set_up.keys() & set(_OF_CALLS) else None
     rows = []
-    for name, observe in observers.items():
-        limit = getattr(thresholds, _FLOORS.get(name, name))
-        if limit is None:
-            continue
-        observed = observe()
+    for name, limit in set_up.items():
+        observed = observers[name]()
         crossed = observed is not None and (observed < limit if name in _FLOORS else observed > limit)
         status: Status = "no data" if observed is None else ("breached" if crossed else "ok")
         reason = None
         if name == "cost_usd" and kpis.llm_calls and not kpis.priced_calls:  # a spend not known at all
             status = "unknown"
-        elif name == "cost_usd" and (reason := unrecorded_cost(store, filters, kpis.llm_calls)):
-            status = "unknown"  # calls only metric points record: their spend is not the $0 of no calls
+        elif name in _OF_CALLS and unrecorded:
+            status, reason = "unknown", unrecorded
         rows.append(CheckRow(name, observed, float(limit), status, reason))
     if any(row.status == "no data" for row in rows):
         held = holdings(store, filters)

@@ -71,7 +71,7 @@ def test_check_max_cost_over_metrics_only_calls_is_unknown_exit_3(metrics_only: 
     document = _json(result)
     cost = next(row for row in document["rows"] if row["check"] == "cost_usd")
     assert cost["status"] == "unknown" and UNKNOWN in cost["reason"], cost
-    assert any(note.startswith(f"cost_usd: {UNKNOWN}") for note in document["notes"]), document
+    assert any(f"cost_usd: {UNKNOWN}" in note for note in document["notes"]), document  # with latency, errors
     assert not any("may cost anything" in note for note in document["notes"]), document
 
 
@@ -191,3 +191,20 @@ def test_forecast_of_a_month_partly_recorded_only_in_metric_points_is_a_lower_bo
            "from spans)", forecast
     assert forecast["projected_month_end"] is None and forecast["spent"] > 0, forecast
 
+
+def test_check_latency_and_error_rate_over_metrics_only_calls_are_unknown_exit_3(metrics_only: str) -> None:
+    """``check --max-p95-ms`` and the error rate said "no data" and passed (exit 0) over a window whose calls
+    only GenAI metric points record: an alert that cannot be evaluated must not pass in silence."""
+    result = run("check", "--since", "2026-11-01", "--max-p95-ms", "1", "--max-error-rate", "0", "--max-ttft-ms",
+                 "1", "--format", "json", "--db", metrics_only)
+    assert result.exit_code == 3, result.output
+    document = _json(result)
+    rows = {row["check"]: row for row in document["rows"]}
+    for name in ("p95_latency_ms", "error_rate", "p95_time_to_first_token_ms"):
+        assert rows[name]["status"] == "unknown" and UNKNOWN in rows[name]["reason"], rows[name]
+        assert rows[name]["observed"] is None, rows[name]
+    assert rows["peak_memory_mb"]["status"] == "no data", rows["peak_memory_mb"]  # no process metrics: no data
+    assert any(note.startswith(f"p95_latency_ms, error_rate, p95_time_to_first_token_ms: {UNKNOWN}")
+               for note in document["notes"]), document["notes"]
+    table = run("check", "--since", "2026-11-01", "--db", metrics_only)
+    assert table.exit_code == 3 and "no data" in table.stdout and "unknown" in table.stdout, table.stdout
