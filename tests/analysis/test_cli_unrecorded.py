@@ -4,12 +4,14 @@ that is unknown: the CLI says so as the dashboard does (``_unrecorded.unrecorded
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime
 
 import pytest
 import typer
 from typer.testing import CliRunner
 
+from otel_llm import semconv
 from otel_llm_analysis import TraceStore
 from otel_llm_analysis.cli import register
 from tests.support.synthetic import generate
@@ -192,19 +194,70 @@ def test_forecast_of_a_month_partly_recorded_only_in_metric_points_is_a_lower_bo
     assert forecast["projected_month_end"] is None and forecast["spent"] > 0, forecast
 
 
-def test_check_latency_and_error_rate_over_metrics_only_calls_are_unknown_exit_3(metrics_only: str) -> None:
+
+def test_check_over_metrics_only_calls_judges_p95_from_the_duration_buckets_never_no_data(
+        metrics_only: str, tmp_path) -> None:
     """``check --max-p95-ms`` and the error rate said "no data" and passed (exit 0) over a window whose calls
-    only GenAI metric points record: an alert that cannot be evaluated must not pass in silence."""
-    result = run("check", "--since", "2026-11-01", "--max-p95-ms", "1", "--max-error-rate", "0", "--max-ttft-ms",
-                 "1", "--format", "json", "--db", metrics_only)
-    assert result.exit_code == 3, result.output
-    document = _json(result)
-    rows = {row["check"]: row for row in document["rows"]}
-    for name in ("p95_latency_ms", "error_rate", "p95_time_to_first_token_ms"):
-        assert rows[name]["status"] == "unknown" and UNKNOWN in rows[name]["reason"], rows[name]
-        assert rows[name]["observed"] is None, rows[name]
+    only GenAI metric points record: an alert that cannot be evaluated must not pass in silence. The p95 is
+    told from the duration histogram's buckets (breached below the p95 call's bucket, ok above it, unknown
+    inside), the error rate and time to first token, which these points do not say, are unknown (exit 3)."""
+    generate(tmp_path / "data", seed=3, traces=30, days=3, end=datetime(2026, 11, 20))  # the same calls, spans too
+    with TraceStore(str(tmp_path / "spans.duckdb")) as store:
+        store.ingest(tmp_path / "data" / "traces.jsonl")
+        durations = sorted(d for (d,) in store.query("SELECT duration_ms FROM llm_calls"))
+    p95_call = durations[math.ceil(0.95 * len(durations)) - 1]  # the call at the 95th percentile's rank
+    bounds = [b * 1000 for b in semconv.DURATION_BUCKETS]
+    low = max([0.0] + [b for b in bounds if b < p95_call])
+    high = min(b for b in bounds if b >= p95_call)
+
+    def checked(p95_limit: float):
+        result = run("check", "--since", "2026-11-01", "--max-p95-ms", str(p95_limit), "--max-ttft-ms", "1",
+                     "--format", "json", "--db", metrics_only)
+        return result.exit_code, {row["check"]: row for row in _json(result)["rows"]}
+
+    code, rows = checked(low)
+    assert code == 1 and rows["p95_latency_ms"]["status"] == "breached", rows["p95_latency_ms"]
+    said = rows["p95_latency_ms"]["reason"]
+    assert f"estimated from" in said and f"{semconv.METRIC_OPERATION_DURATION} histogram" in said, said
+    assert f"the p95 call took {low:,.0f} to {high:,.0f} ms" in said, said
+    code, rows = checked(high)
+    assert code == 3 and rows["p95_latency_ms"]["status"] == "ok", rows["p95_latency_ms"]
+    for name in ("error_rate", "p95_time_to_first_token_ms"):  # no error.type on these points; no TTFT at all
+        assert rows[name]["status"] == "unknown" and rows[name]["observed"] is None, rows[name]
+    assert f"none of them carries {semconv.ERROR_TYPE}" in rows["error_rate"]["reason"], rows["error_rate"]
+    assert UNKNOWN in rows["p95_time_to_first_token_ms"]["reason"], rows
     assert rows["peak_memory_mb"]["status"] == "no data", rows["peak_memory_mb"]  # no process metrics: no data
-    assert any(note.startswith(f"p95_latency_ms, error_rate, p95_time_to_first_token_ms: {UNKNOWN}")
-               for note in document["notes"]), document["notes"]
-    table = run("check", "--since", "2026-11-01", "--db", metrics_only)
-    assert table.exit_code == 3 and "no data" in table.stdout and "unknown" in table.stdout, table.stdout
+    code, rows = checked((low + high) / 2)  # the limit inside the p95 call's bucket: not told
+    assert code == 3 and rows["p95_latency_ms"]["status"] == "unknown", rows["p95_latency_ms"]
+    table = run("check", "--since", "2026-11-01", "--max-p95-ms", str(high), "--db", metrics_only)
+    assert table.exit_code == 3 and "unknown" in table.stdout and "estimated from" in " ".join(table.stdout.split())
+
+
+def test_check_error_rate_of_metrics_only_calls_is_read_from_points_with_error_type(tmp_path) -> None:
+    """Delta duration points of 8 calls, 2 of them under an ``error.type``, and no span: the error rate is 25 %
+    (breached at 5 %, exit 1), said to be read from the points, where it said "no data" and passed."""
+    import orjson
+
+    from tests.support.synthetic import key_values
+
+    start = 1_763_510_400_000_000_000  # 2025-11-19 00:00 UTC
+
+    def point(count: int, error: str | None) -> dict:
+        attrs = {semconv.GEN_AI_REQUEST_MODEL: "gpt-4o", **({semconv.ERROR_TYPE: error} if error else {})}
+        return {"startTimeUnixNano": str(start + 3_600 * 10**9), "timeUnixNano": str(start + 3_660 * 10**9),
+                "count": str(count), "sum": 0.5 * count, "bucketCounts": [str(count), "0"], "explicitBounds": [1.0],
+                "attributes": key_values(attrs)}
+
+    metric = {"name": semconv.METRIC_OPERATION_DURATION, "unit": "s",
+              "histogram": {"aggregationTemporality": 1, "dataPoints": [point(6, None), point(2, "TimeoutError")]}}
+    (tmp_path / "metrics.jsonl").write_bytes(orjson.dumps({"resourceMetrics": [{"resource": {}, "scopeMetrics": [
+        {"metrics": [metric]}]}]}) + b"\n")
+    db = str(tmp_path / "s.duckdb")
+    with TraceStore(db) as store:
+        store.ingest(tmp_path)
+    result = run("check", "--since", "2025-11-19", "--until", "2025-11-20", "--format", "json", "--db", db)
+    rows = {row["check"]: row for row in _json(result)["rows"]}
+    assert result.exit_code == 1, result.output
+    assert rows["error_rate"]["status"] == "breached" and rows["error_rate"]["observed"] == 0.25, rows["error_rate"]
+    assert "estimated from 2 " in rows["error_rate"]["reason"] and "2 failed" in rows["error_rate"]["reason"], rows
+    assert rows["p95_latency_ms"]["status"] == "ok", rows["p95_latency_ms"]  # every call within 1 s < 2 s
