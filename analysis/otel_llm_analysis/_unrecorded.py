@@ -122,7 +122,7 @@ def duration_histogram(store: Any, filters: Filters) -> DurationHistogram | None
     rows = fetch_dicts(store, f"""
         SELECT * FROM (
             SELECT time, unit, explicit_bounds AS bounds, bucket_counts AS counts,
-                   attributes['{semconv.ERROR_TYPE}'] IS NOT NULL AS failed,
+                   coalesce(attributes['{semconv.ERROR_TYPE}'], '') <> '' AS failed,  -- ClickHouse's absent key: ''
                    CASE WHEN temporality = 'delta' THEN NULL ELSE lag(bucket_counts) OVER (
                        PARTITION BY metric_name, resource_attributes, attributes, start_time ORDER BY time) END AS before
             FROM metric_points WHERE {series} AND bucket_counts IS NOT NULL)

@@ -502,8 +502,9 @@ CHECK_UNKNOWN_EXIT = 3
 CHECK_EPILOG = ("Exit codes: 0 no limit crossed (a check without data passes); 1 a limit is crossed, "
                 "so `otel-llm check --since 1h` can alert from cron or gate a CI job; 2 usage error; "
                 f"{CHECK_UNKNOWN_EXIT} not checked: a check's value is unknown (--max-cost over calls none of "
-                "which has a cost: no price, or no usage recorded; or the latency, error rate, time to first token or spend of "
-                "calls only GenAI metric points record).")
+                "which has a cost: no price, or no usage recorded; or, of calls only GenAI metric points record, the spend, "
+                "the time to first token, a p95 latency whose limit lies in the p95 call's duration bucket, or an "
+                "error rate their points carry no error.type for).")
 
 
 @analysis_command(filters=("since", "until", "project"))
