@@ -95,14 +95,15 @@ class BudgetStatus:
     month: str
     as_of: date
     monthly_usd: float
-    #: the priced calls' cost; a lower bound when ``unrecorded_days`` has days (``remaining``: an upper one)
+    #: the priced calls' cost; a lower bound when the month has calls in spans and ``unrecorded_days`` has days
+    #: (``percent_used`` too; ``remaining``: an upper bound)
     spent: float
     remaining: float
     #: the share of ``monthly_usd`` spent, in percent, cut to one decimal (:func:`shown_percent`): ``status``
     #: is decided on the exact share (``spent / monthly_usd * 100``)
     percent_used: float
     status: Status
-    #: None (unknown) when ``unrecorded_days`` has days: a rate of a spend that leaves days out
+    #: None (unknown) when ``spent`` is such a lower bound: a rate of a spend that leaves days out
     burn_rate_per_day: float | None
     projected_month_end: float | None
     runs_out_on: date | None
