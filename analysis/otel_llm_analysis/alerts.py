@@ -37,7 +37,9 @@ rate, time to first token, spend) are ``unknown``, not ``no data``, over a windo
 hold no LLM call while GenAI metric points count calls there: calls were made whose latency and
 failures the spans do not say, and an alarm that cannot be told must not pass in silence. Then
 the p95 latency and the error rate are told from the duration histogram's points where they can
-be (:func:`_from_histogram`, the reason saying so), and are unknown where they cannot.
+be (:func:`_from_histogram`, the reason saying so), and are unknown where they cannot. A window
+with calls in spans and days whose calls only metric points record has spent at least the spans'
+spend: ``cost_usd`` is breached when that lower bound crosses the limit, else unknown.
 """
 
 from __future__ import annotations
@@ -196,6 +198,8 @@ def check(store: Any, thresholds: Thresholds = Thresholds(), filters: Filters | 
             observed, status, reason = _from_histogram(name, histogram, limit)
         elif name in _OF_CALLS and unrecorded:
             status, reason = "unknown", unrecorded
+        elif name == "cost_usd" and observed is not None and (reason := _spend_lower_bound(store, filters)):
+            status = "breached" if crossed else "unknown"  # at least that: more spend only adds to it
         rows.append(CheckRow(name, observed, float(limit), status, reason))
     if any(row.status == "no data" for row in rows):
         held = holdings(store, filters)
@@ -204,6 +208,14 @@ def check(store: Any, thresholds: Thresholds = Thresholds(), filters: Filters | 
             if row.status == "no data":
                 row.reason = f"{_lacking(row.check, kpis.llm_calls)}{where}; {held.describe()}"
     return rows
+
+
+def _spend_lower_bound(store: Any, filters: Filters) -> str | None:
+    """Why the spend of a window with calls in spans is only a lower bound: some of its days' calls only
+    GenAI metric points record (``trends.spend_lower_bound`` over its daily series); None when none has."""
+    from otel_llm_analysis.trends import series, spend_lower_bound
+
+    return spend_lower_bound(series(store, "day", filters))
 
 
 def _from_histogram(name: str, histogram: DurationHistogram, limit: float) -> tuple[float | None, Status, str]:

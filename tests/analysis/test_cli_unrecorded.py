@@ -261,3 +261,20 @@ def test_check_error_rate_of_metrics_only_calls_is_read_from_points_with_error_t
     assert rows["error_rate"]["status"] == "breached" and rows["error_rate"]["observed"] == 0.25, rows["error_rate"]
     assert "estimated from 2 " in rows["error_rate"]["reason"] and "2 failed" in rows["error_rate"]["reason"], rows
     assert rows["p95_latency_ms"]["status"] == "ok", rows["p95_latency_ms"]  # every call within 1 s < 2 s
+
+
+def test_check_max_cost_over_a_window_partly_recorded_only_in_metric_points_is_a_lower_bound(
+        partly_recorded: str) -> None:
+    """``check --max-cost`` over 17-26 Nov checked the spans' spend (18-20 Nov) and said ok (exit 0) though the
+    calls of 23-24 Nov, only in metric points, cost something too: now it is unknown (exit 3) with the lower
+    bound and the days, and breached (exit 1) when that lower bound alone crosses the limit."""
+    def checked(limit: str):
+        result = run("check", "--since", "2026-11-17", "--until", "2026-11-26", "--max-cost", limit, "--max-p95-ms",
+                     "1000000", "--max-error-rate", "1", "--format", "json", "--db", partly_recorded)
+        return result.exit_code, next(row for row in _json(result)["rows"] if row["check"] == "cost_usd")
+
+    code, cost = checked("1000")
+    assert code == 3 and cost["status"] == "unknown" and cost["observed"] > 0, cost
+    assert cost["reason"].startswith(f"at least ${cost['observed']:,.4f}, a lower bound: {PARTLY}"), cost
+    code, cost = checked(str(cost["observed"] / 2))
+    assert code == 1 and cost["status"] == "breached" and PARTLY in cost["reason"], cost
