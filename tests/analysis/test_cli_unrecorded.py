@@ -119,12 +119,25 @@ def test_trends_days_whose_calls_only_metric_points_record_cost_unknown_not_zero
            "(2026-11-23, 2026-11-24)" in said, said
 
 
+def _written(tmp_path, metrics: list[dict], spans: list[dict] = ()) -> str:
+    """A store of ``metrics`` and ``spans`` (OTLP JSON, one resource and scope), ingested from the files
+    an OTLP file exporter writes."""
+    import orjson
+
+    if spans:
+        (tmp_path / "traces.jsonl").write_bytes(orjson.dumps({"resourceSpans": [{"resource": {}, "scopeSpans": [
+            {"spans": list(spans)}]}]}) + b"\n")
+    (tmp_path / "metrics.jsonl").write_bytes(orjson.dumps({"resourceMetrics": [{"resource": {}, "scopeMetrics": [
+        {"metrics": metrics}]}]}) + b"\n")
+    db = str(tmp_path / "s.duckdb")
+    with TraceStore(db) as store:
+        store.ingest(tmp_path)
+    return db
+
+
 def test_a_point_exported_just_after_midnight_for_the_days_last_call_marks_no_quiet_day(tmp_path) -> None:
     """A call at 23:59:50 is counted by the metric point exported at 00:00:40 (a reader exports every
     60 s): the next day has that point and no call, and is quiet, not unknown."""
-    import orjson
-
-    from otel_llm import semconv
     from tests.support.synthetic import key_values
 
     day = 1_763_510_400_000_000_000  # 2025-11-19 00:00 UTC
@@ -137,13 +150,7 @@ def test_a_point_exported_just_after_midnight_for_the_days_last_call_marks_no_qu
              "attributes": key_values({semconv.GEN_AI_REQUEST_MODEL: "gpt-4o"})}
     metric = {"name": semconv.METRIC_OPERATION_DURATION, "unit": "s",
               "histogram": {"aggregationTemporality": 2, "dataPoints": [point]}}
-    (tmp_path / "traces.jsonl").write_bytes(orjson.dumps({"resourceSpans": [{"resource": {}, "scopeSpans": [
-        {"spans": [span]}]}]}) + b"\n")
-    (tmp_path / "metrics.jsonl").write_bytes(orjson.dumps({"resourceMetrics": [{"resource": {}, "scopeMetrics": [
-        {"metrics": [metric]}]}]}) + b"\n")
-    db = str(tmp_path / "s.duckdb")
-    with TraceStore(db) as store:
-        store.ingest(tmp_path)
+    db = _written(tmp_path, [metric], [span])
     shown = run("trends", "--since", "2025-11-19", "--until", "2025-11-21", "--format", "json", "--db", db)
     assert shown.exit_code == 0, shown.output
     days = {row["period"][:10]: row for row in _json(shown)["series"]}
@@ -236,8 +243,6 @@ def test_check_over_metrics_only_calls_judges_p95_from_the_duration_buckets_neve
 def test_check_error_rate_of_metrics_only_calls_is_read_from_points_with_error_type(tmp_path) -> None:
     """Delta duration points of 8 calls, 2 of them under an ``error.type``, and no span: the error rate is 25 %
     (breached at 5 %, exit 1), said to be read from the points, where it said "no data" and passed."""
-    import orjson
-
     from tests.support.synthetic import key_values
 
     start = 1_763_510_400_000_000_000  # 2025-11-19 00:00 UTC
@@ -250,11 +255,7 @@ def test_check_error_rate_of_metrics_only_calls_is_read_from_points_with_error_t
 
     metric = {"name": semconv.METRIC_OPERATION_DURATION, "unit": "s",
               "histogram": {"aggregationTemporality": 1, "dataPoints": [point(6, None), point(2, "TimeoutError")]}}
-    (tmp_path / "metrics.jsonl").write_bytes(orjson.dumps({"resourceMetrics": [{"resource": {}, "scopeMetrics": [
-        {"metrics": [metric]}]}]}) + b"\n")
-    db = str(tmp_path / "s.duckdb")
-    with TraceStore(db) as store:
-        store.ingest(tmp_path)
+    db = _written(tmp_path, [metric])
     result = run("check", "--since", "2025-11-19", "--until", "2025-11-20", "--format", "json", "--db", db)
     rows = {row["check"]: row for row in _json(result)["rows"]}
     assert result.exit_code == 1, result.output
