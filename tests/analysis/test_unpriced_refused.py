@@ -65,3 +65,19 @@ def test_a_call_refused_a_price_by_the_sdk_is_named_with_its_reason_not_no_price
         budget.stdout
     traces = run("traces", "--format", "json", "--db", db)
     assert traces.exit_code == 0 and ABSURD in traces.stdout, traces.stdout
+
+
+def test_the_dashboards_cost_card_names_the_sdks_refusal_not_no_price(tmp_path: Path) -> None:
+    """The cost card said the unpriced call was "not included (no price known for their model)" for a call
+    the SDK refused for a cost beyond $1,000: ``/api/summary`` gives the reasons as the CLI says them, and
+    the card shows them (tests/web/test_report.py::test_report_says_unpriced_where_a_cost_is_unknown...)."""
+    from fastapi.testclient import TestClient
+
+    from otel_llm_analysis.web.live import LiveStore
+    from otel_llm_analysis.web.server import create_app
+    from otel_llm_analysis.web.views import Query
+
+    db = _store(tmp_path)
+    with TraceStore(db, read_only=True) as store:
+        body = TestClient(create_app(LiveStore(store), Query())).get("/api/summary").json()
+    assert body["unpriced_calls"] == 1 and body["unpriced_reasons"] == f"1 whose price the SDK refused ({ABSURD})", body

@@ -570,7 +570,7 @@
       var unknown = summary.cost_unknown && c.value === null && UNRECORDED[c.key];
       var missing = unknown ? summary.cost_unknown :
         c.format === "usd" && left ? group(left, 0) + " unpriced LLM call" + (left === 1 ? "" : "s") +
-        " not included (no price known for their model)" :
+        " not included: " + summary.unpriced_reasons :  // why, as the CLI says it (the SDK's refusal, no price, ...)
         c.format === "usd_1k" && priced < made ? "per priced call: " + group(priced, 0) + " of " + group(made, 0) +
         " LLM calls have a cost" : "";
       var shown = unknown ? "unknown" : c.value === null && left ? "unpriced" : fmt(c.value, c.format);  // a long figure wraps, in smaller type
