@@ -15,6 +15,12 @@ refuses it for any price with an input rate, so a price added would not help),
 and otherwise no price. The last also holds a call whose price has no rate for its
 tokens (a user entry with an output price only): only the price tables tell it
 apart, and its fix is the same (complete the entry).
+
+A call the SDK priced and refused a price says why on its span
+(``otel_llm.cost.refused``: a cost beyond one call's bound, a missing rate, ...):
+that reason, the SDK's own, names it instead (a key ``refused: <the SDK's text>``,
+:func:`named_refusals`), where the rules above could only guess ("no price" for a
+model that has one).
 """
 
 from __future__ import annotations
@@ -27,8 +33,8 @@ from otel_llm import semconv
 from otel_llm._usage import _COST_NEUTRAL_DROPS
 from otel_llm_analysis._filters import CACHE_COUNTED, IS_UNPRICED, connection, per_data_version
 
-__all__ = ["COUNTED", "REASONS", "REASON_SQL", "UNREADABLE_COUNT", "from_counts", "may_hold_dropped", "reason_sql", "reasons_of_traces",
-           "reasons_text"]
+__all__ = ["COUNTED", "REASONS", "REASON_SQL", "REFUSED", "UNREADABLE_COUNT", "from_counts", "may_hold_dropped",
+           "may_hold_refused", "named_refusals", "reason_sql", "reasons_of_traces", "reasons_text", "refusals"]
 
 #: reason key -> how a note says it (after a count: "2 whose model has no price ..."), in the order decided
 REASONS: Mapping[str, str] = {
@@ -84,17 +90,58 @@ def may_hold_dropped(con: Any) -> bool:
     per data version: a narrow scan of the attribute names)."""
     if not isinstance(con, duckdb.DuckDBPyConnection):
         return True
-    return per_data_version(con, "usage dropped", _holds_dropped)
+    return per_data_version(con, "usage dropped", lambda con: _holds(con, semconv.OTEL_LLM_USAGE_DROPPED))
 
 
-def _holds_dropped(con: duckdb.DuckDBPyConnection) -> bool:
+def may_hold_refused(con: Any) -> bool:
+    """Whether a DuckDB store may hold an LLM span with ``otel_llm.cost.refused`` (looked at once per data
+    version, as :func:`may_hold_dropped`). False off DuckDB: ClickHouse does not read the attribute yet."""
+    if not isinstance(con, duckdb.DuckDBPyConnection):
+        return False
+    return per_data_version(con, "cost refused", lambda con: _holds(con, semconv.OTEL_LLM_COST_REFUSED))
+
+
+def _holds(con: duckdb.DuckDBPyConnection, attribute: str) -> bool:
+    """Whether an LLM span carries ``attribute`` (True when the store cannot be asked)."""
     try:
         ((found,),) = con.execute(
             f"SELECT EXISTS (SELECT 1 FROM span_rows WHERE otel_kind = '{semconv.KIND_LLM_CALL}' "
-            f"AND list_contains(attr_keys, '{semconv.OTEL_LLM_USAGE_DROPPED}'))").fetchall()
+            f"AND list_contains(attr_keys, '{attribute}'))").fetchall()
     except duckdb.Error:
         return True
     return bool(found)
+
+
+#: The reason key of a call the SDK refused a price, before the SDK's text (``otel_llm.cost.refused``).
+REFUSED = "refused: "
+_REFUSED_TEXT = f"attr_values[list_position(attr_keys, '{semconv.OTEL_LLM_COST_REFUSED}')]"
+
+
+def refusals(store: Any, key_sql: str, where: str, params: Mapping[str, Any], reason: str,
+             is_unpriced: str = IS_UNPRICED) -> dict[Any, list[tuple[str, str, int]]]:
+    """Per group (``key_sql`` over ``llm_calls``), the unpriced calls under ``where`` whose span says why the SDK
+    refused them a price: ``(the reason`` ``reason`` gives, ``the SDK's text, calls)``. Empty, without a query,
+    for a store that holds no such span (:func:`may_hold_refused`)."""
+    con = connection(store)
+    if not may_hold_refused(con):
+        return {}
+    found: dict[Any, list[tuple[str, str, int]]] = {}
+    for key, why, text, calls in con.execute(
+            f"SELECT {key_sql}, {reason}, {_REFUSED_TEXT}, count(*) FROM llm_calls WHERE ({where}) AND {is_unpriced} "
+            f"AND list_contains(attr_keys, '{semconv.OTEL_LLM_COST_REFUSED}') GROUP BY ALL", dict(params)).fetchall():
+        found.setdefault(key, []).append((why, text, calls))
+    return found
+
+
+def named_refusals(reasons: Mapping[str, int], refused: Sequence[tuple[str, str, int]]) -> dict[str, int]:
+    """``reasons`` with the calls of ``refused`` (:func:`refusals`' of one group) moved from the reason the rules
+    gave them to the SDK's own (``refused: <text>``, first: the SDK knew)."""
+    named: dict[str, int] = {}
+    left = dict(reasons)
+    for why, text, calls in refused:
+        named[REFUSED + text] = named.get(REFUSED + text, 0) + calls
+        left[why] = left.get(why, 0) - calls
+    return {**named, **{why: calls for why, calls in left.items() if calls > 0}}
 
 
 def from_counts(unpriced: int, counts: Mapping[str, int]) -> dict[str, int]:
@@ -106,12 +153,17 @@ def from_counts(unpriced: int, counts: Mapping[str, int]) -> dict[str, int]:
 
 def reasons_of_traces(store: Any, trace_ids: Sequence[str]) -> dict[str, int]:
     """Reason -> unpriced calls among all the calls of the traces ``trace_ids`` (whole traces, as a ranking shows)."""
-    rows = connection(store).execute(
-        f"SELECT {REASON_SQL} AS why, count(*) FROM llm_calls WHERE list_contains($ids, trace_id) AND {IS_UNPRICED} "
-        "GROUP BY ALL", {"ids": list(trace_ids)}).fetchall()
-    return {why: dict(rows)[why] for why in REASONS if why in dict(rows)}
+    where, params = "list_contains($ids, trace_id)", {"ids": list(trace_ids)}
+    rows = dict(connection(store).execute(
+        f"SELECT {REASON_SQL} AS why, count(*) FROM llm_calls WHERE {where} AND {IS_UNPRICED} GROUP BY ALL",
+        params).fetchall())
+    reasons = {why: rows[why] for why in REASONS if why in rows}
+    return named_refusals(reasons, refusals(store, "NULL", where, params, REASON_SQL).get(None, []))
 
 
 def reasons_text(reasons: Mapping[str, int]) -> str:
-    """``reasons`` (reason -> calls) as a note says them: "2 whose model has no price (...), 1 whose usage ..."."""
-    return ", ".join(f"{reasons[why]} {REASONS[why]}" for why in REASONS if reasons.get(why))
+    """``reasons`` (reason -> calls) as a note says them: "1 whose price the SDK refused (its cost is ...), 2 whose
+    model has no price (...), 1 whose usage ..."."""
+    refused = [f"{calls} whose price the SDK refused ({why[len(REFUSED):]})" for why, calls in reasons.items()
+               if why.startswith(REFUSED) and calls]
+    return ", ".join(refused + [f"{reasons[why]} {REASONS[why]}" for why in REASONS if reasons.get(why)])

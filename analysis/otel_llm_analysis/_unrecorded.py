@@ -10,14 +10,17 @@ through :func:`unrecorded_cost`.
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any
+import math
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Sequence
 
 from otel_llm import semconv
 from otel_llm_analysis._filters import Filters, fetch_dicts, time_window
 from otel_llm_analysis.summaries import totals
 
-__all__ = ["LLM_METRICS", "llm_metric_points", "llm_metric_points_by", "unrecorded_cost"]
+__all__ = ["DurationHistogram", "LLM_METRICS", "duration_histogram", "llm_metric_points", "llm_metric_points_by", "unrecorded_cost", "unrecorded_periods",
+           "unrecorded_spend"]
 
 #: The GenAI metrics recorded once per LLM call (any producer's, otel-llm's own cost counter included):
 #: their points in a window mean calls were made there.
@@ -67,8 +70,17 @@ def llm_metric_points_by(store: Any, filters: Filters, period: str) -> dict[Any,
 
 def _growth_sql(filters: Filters, group: str | None = None, also: str | None = None) -> tuple[str, dict[str, Any]]:
     """The :data:`_GROWTH` query of the filters' window, service and model (grouped by ``group`` as ``period``)."""
+    window, series, params = _selected(filters, LLM_METRICS)
+    return _GROWTH.format(series=series, window=" AND ".join([*window, *([also] if also else [])]) or "TRUE",
+                          group=f"{group} AS period, " if group else "",
+                          group_by=" GROUP BY ALL" if group else ""), params
+
+
+def _selected(filters: Filters, metrics: Sequence[str]) -> tuple[list[str], str, dict[str, Any]]:
+    """The filters' time window (clauses on ``time``), the series of ``metrics`` they select (by service, and by
+    model where a point names its requested model), and the parameters of both."""
     window, params = time_window("time", filters.since, filters.until)
-    names = ", ".join(f"'{name}'" for name in LLM_METRICS)
+    names = ", ".join(f"'{name}'" for name in metrics)
     series = [f"metric_name IN ({names})"]
     if filters.service is not None:
         series.append("service_name = $service")
@@ -76,9 +88,61 @@ def _growth_sql(filters: Filters, group: str | None = None, also: str | None = N
     if filters.model is not None:
         series.append(f"attributes['{semconv.GEN_AI_REQUEST_MODEL}'] = $model")
         params["model"] = filters.model
-    return _GROWTH.format(series=" AND ".join(series), window=" AND ".join([*window, *([also] if also else [])]) or "TRUE",
-                          group=f"{group} AS period, " if group else "",
-                          group_by=" GROUP BY ALL" if group else ""), params
+    return window, " AND ".join(series), params
+
+
+@dataclass(frozen=True, slots=True)
+class DurationHistogram:
+    """The calls the ``gen_ai.client.operation.duration`` histogram counted in a window: how many, how many
+    failed (``None`` when no point carries ``error.type``: the producer may not say), and per bucket of
+    ``bounds_ms`` (the upper bounds, in ms; one more bucket beyond the last) how many took that long."""
+
+    points: int
+    calls: int
+    failed: int | None
+    bounds_ms: tuple[float, ...]
+    counts: tuple[int, ...]
+
+    def p95_between(self) -> tuple[float, float]:
+        """The bounds (ms) of the bucket holding the 95th percentile call (``inf`` above the last bound)."""
+        rank, seen = math.ceil(0.95 * self.calls), 0
+        for index, count in enumerate(self.counts):
+            seen += count
+            if seen >= rank:
+                return (self.bounds_ms[index - 1] if index else 0.0,
+                        self.bounds_ms[index] if index < len(self.bounds_ms) else math.inf)
+        return self.bounds_ms[-1] if self.bounds_ms else 0.0, math.inf
+
+
+def duration_histogram(store: Any, filters: Filters) -> DurationHistogram | None:
+    """What the duration histogram's points that grew in the filters' window count (a cumulative point: its
+    rise since the point before it in its series, bucket by bucket); None when none grew, or when the window's
+    points do not share one set of bucket bounds (their buckets cannot be added up)."""
+    window, series, params = _selected(filters, (semconv.METRIC_OPERATION_DURATION,))
+    rows = fetch_dicts(store, f"""
+        SELECT * FROM (
+            SELECT time, unit, explicit_bounds AS bounds, bucket_counts AS counts,
+                   coalesce(attributes['{semconv.ERROR_TYPE}'], '') <> '' AS failed,  -- ClickHouse's absent key: ''
+                   CASE WHEN temporality = 'delta' THEN NULL ELSE lag(bucket_counts) OVER (
+                       PARTITION BY metric_name, resource_attributes, attributes, start_time ORDER BY time) END AS before
+            FROM metric_points WHERE {series} AND bucket_counts IS NOT NULL)
+        WHERE {' AND '.join(window) or 'TRUE'}""", params)
+    grown = []
+    for row in rows:
+        counts, before = list(row["counts"]), row["before"]
+        if before is not None and len(before) == len(counts) and all(b <= c for b, c in zip(before, counts)):
+            counts = [c - b for c, b in zip(counts, before)]  # a rise; else a restarted series counts anew
+        if sum(counts):
+            grown.append((row, counts))
+    if not grown or len({tuple(row["bounds"] or ()) for row, _ in grown}) != 1 or \
+            len({row["unit"] for row, _ in grown}) != 1:
+        return None
+    (first, _), scale = grown[0], 1.0 if grown[0][0]["unit"] == "ms" else 1000.0  # semconv's unit: s
+    counts = [sum(column) for column in zip(*(c for _, c in grown))]
+    failed = [sum(c) for row, c in grown if row["failed"]]
+    said = any(row["failed"] for row, _ in grown)
+    return DurationHistogram(len(grown), sum(counts), sum(failed) if said else None,
+                             tuple(b * scale for b in first["bounds"] or ()), tuple(counts))
 
 
 def unrecorded_cost(store: Any, filters: Filters, llm_calls: int) -> str | None:
@@ -100,3 +164,18 @@ def unrecorded_cost(store: Any, filters: Filters, llm_calls: int) -> str | None:
     return (f"unknown: not recorded in spans. {points:,} GenAI metric point{'s' if points != 1 else ''}{source} "
             "count LLM calls made here, but the spans hold none (traces sampled out or not shipped): "
             "calls, tokens and cost are read from spans")
+
+
+def unrecorded_periods(periods: Sequence[datetime], period: str = "day") -> str:
+    """What a series' ``periods`` whose spans hold no LLM call while GenAI metric points grew there
+    (``trends.TrendPoint.unrecorded_points``) mean: calls made there whose cost is unknown, not $0."""
+    listed = ", ".join(f"{p:%Y-%m-%d %H:%M}" if period == "hour" else f"{p:%Y-%m-%d}" for p in periods[:5])
+    return (f"{len(periods)} {period}(s) whose spans hold no LLM call have GenAI metric points counting calls "
+            f"({listed}{', …' if len(periods) > 5 else ''}): traces sampled out or not shipped, so their cost is "
+            "unknown, not $0 (calls and tokens are read from spans)")
+
+
+def unrecorded_spend(spent: float, days: Sequence[datetime]) -> str:
+    """Why a spend of ``spent`` over days some of which (``days``) only GenAI metric points record is a lower
+    bound: the calls of those days cost something the spans do not say."""
+    return f"at least ${spent:,.4f}, a lower bound: {unrecorded_periods(days)}"

@@ -32,7 +32,14 @@ absent but unknown: when no call in the window has a cost, the spend check is
 ``unknown``, never ``no data`` nor ``ok`` (:func:`any_unknown`: ``otel-llm check``
 exits 3), as it is when the window's calls are only in GenAI metric points (its ``reason``
 says so: ``_unrecorded``); when some have one, the spend known is checked and the CLI names the
-calls it leaves out (as ``budget``).
+calls it leaves out (as ``budget``). The checks read off the calls' spans (p95 latency, error
+rate, time to first token, spend) are ``unknown``, not ``no data``, over a window whose spans
+hold no LLM call while GenAI metric points count calls there: calls were made whose latency and
+failures the spans do not say, and an alarm that cannot be told must not pass in silence. Then
+the p95 latency and the error rate are told from the duration histogram's points where they can
+be (:func:`_from_histogram`, the reason saying so), and are unknown where they cannot. A window
+with calls in spans and days whose calls only metric points record has spent at least the spans'
+spend: ``cost_usd`` is breached when that lower bound crosses the limit, else unknown.
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ from typing import Any, Callable, Iterator, Literal
 
 from otel_llm import semconv
 from otel_llm_analysis._catalog import holdings
-from otel_llm_analysis._unrecorded import unrecorded_cost
+from otel_llm_analysis._unrecorded import DurationHistogram, duration_histogram, unrecorded_cost
 from otel_llm_analysis._filters import Filters, fetch_dicts, time_window
 from otel_llm_analysis.processes import MIB
 from otel_llm_analysis.summaries import time_to_first_token, totals
@@ -143,6 +150,10 @@ def _delta_levels(points: list[dict[str, Any]]) -> Iterator[tuple[Any, float]]:
 
 #: Checks whose limit is a floor (observed below it is a breach), by the threshold that holds it.
 _FLOORS = {"pass_rate": "min_pass_rate"}
+#: Checks read off the LLM calls' spans: unknown when only GenAI metric points record the window's calls.
+_OF_CALLS = ("p95_latency_ms", "error_rate", "p95_time_to_first_token_ms", "cost_usd")
+#: Of those, the ones the duration histogram's points can tell then (:func:`_from_histogram`).
+_OF_HISTOGRAM = ("p95_latency_ms", "error_rate")
 
 
 def _pass_rate(store: Any, filters: Filters) -> float | None:
@@ -170,19 +181,25 @@ def check(store: Any, thresholds: Thresholds = Thresholds(), filters: Filters | 
         "pass_rate": lambda: _pass_rate(store, filters),
         "peak_cpu_utilization": lambda: _peak_cpu(store, filters),
     }
+    set_up = {name: limit for name, limit in ((n, getattr(thresholds, _FLOORS.get(n, n))) for n in observers)
+              if limit is not None}
+    # calls only metric points record (asked only of a window without calls): not the "no data" of no calls
+    unrecorded = unrecorded_cost(store, filters, kpis.llm_calls) if set_up.keys() & set(_OF_CALLS) else None
+    histogram = duration_histogram(store, filters) if unrecorded and set_up.keys() & set(_OF_HISTOGRAM) else None
     rows = []
-    for name, observe in observers.items():
-        limit = getattr(thresholds, _FLOORS.get(name, name))
-        if limit is None:
-            continue
-        observed = observe()
+    for name, limit in set_up.items():
+        observed = observers[name]()
         crossed = observed is not None and (observed < limit if name in _FLOORS else observed > limit)
         status: Status = "no data" if observed is None else ("breached" if crossed else "ok")
         reason = None
         if name == "cost_usd" and kpis.llm_calls and not kpis.priced_calls:  # a spend not known at all
             status = "unknown"
-        elif name == "cost_usd" and (reason := unrecorded_cost(store, filters, kpis.llm_calls)):
-            status = "unknown"  # calls only metric points record: their spend is not the $0 of no calls
+        elif name in _OF_HISTOGRAM and histogram is not None:
+            observed, status, reason = _from_histogram(name, histogram, limit)
+        elif name in _OF_CALLS and unrecorded:
+            status, reason = "unknown", unrecorded
+        elif name == "cost_usd" and observed is not None and (reason := _spend_lower_bound(store, filters)):
+            status = "breached" if crossed else "unknown"  # at least that: more spend only adds to it
         rows.append(CheckRow(name, observed, float(limit), status, reason))
     if any(row.status == "no data" for row in rows):
         held = holdings(store, filters)
@@ -191,6 +208,31 @@ def check(store: Any, thresholds: Thresholds = Thresholds(), filters: Filters | 
             if row.status == "no data":
                 row.reason = f"{_lacking(row.check, kpis.llm_calls)}{where}; {held.describe()}"
     return rows
+
+
+def _spend_lower_bound(store: Any, filters: Filters) -> str | None:
+    """Why the spend of a window with calls in spans is only a lower bound: some of its days' calls only
+    GenAI metric points record (``trends.spend_lower_bound`` over its daily series); None when none has."""
+    from otel_llm_analysis.trends import series, spend_lower_bound
+
+    return spend_lower_bound(series(store, "day", filters))
+
+
+def _from_histogram(name: str, histogram: DurationHistogram, limit: float) -> tuple[float | None, Status, str]:
+    """``(observed, status, reason)`` of the p95 latency or the error rate of calls only the duration histogram's
+    points record. The p95 call lies in one bucket: breached when the bucket starts at or above the limit, ok
+    when it ends at or below it, else unknown (no value shown: a point inside the bucket would be a guess).
+    The error rate is the share of calls counted under an ``error.type``; unknown when no point carries one."""
+    source = (f"estimated from {histogram.points:,} {semconv.METRIC_OPERATION_DURATION} histogram point(s) "
+              f"counting {histogram.calls:,} call(s), as no LLM call is in the spans (sampled out or not shipped)")
+    if name == "error_rate":
+        if histogram.failed is None:
+            return None, "unknown", f"unknown: {source}, and none of them carries {semconv.ERROR_TYPE}"
+        rate = histogram.failed / histogram.calls
+        return rate, "breached" if rate > limit else "ok", f"{source}: {histogram.failed:,} failed"
+    low, high = histogram.p95_between()
+    status: Status = "breached" if low >= limit else "ok" if high <= limit else "unknown"
+    return None, status, f"{source}: the p95 call took {low:,.0f} to {high:,.0f} ms (its bucket)"
 
 
 def _lacking(name: str, llm_calls: int) -> str:

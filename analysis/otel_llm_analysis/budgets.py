@@ -25,7 +25,12 @@ budget whose calls all lack a cost (none priced), or whose month's calls only
 GenAI metric points record (``cost_unknown``: spans sampled out or not shipped),
 has a spend that is unknown, not $0: its status is ``unknown``
 (:func:`any_unknown`: ``otel-llm budget`` exits 3), never ``ok`` - as
-``otel-llm check --max-cost``.
+``otel-llm check --max-cost``. A month with some days whose calls only
+metric points record (``unrecorded_days``) has spent *at least* the spans'
+spend: that lower bound is shown, its status is ``critical`` when the lower
+bound alone reaches 90 % (more spend only adds to it) and ``unknown`` below
+(the days left out may carry it across any threshold), and the burn rate,
+projection and run-out day, read off days of unknown spend, are unknown (None).
 
 A budgets file (YAML or JSON) is either a list of budgets or a mapping::
 
@@ -51,7 +56,7 @@ from typing import Any, Iterable, Literal, Mapping
 from otel_llm_analysis._filters import Filters, fetch_dicts
 from otel_llm_analysis._unrecorded import unrecorded_cost
 from otel_llm_analysis.summaries import summary
-from otel_llm_analysis.trends import daily_costs, data_since, month_window
+from otel_llm_analysis.trends import daily_points, data_since, month_window, spend_lower_bound
 
 Status = Literal["ok", "warning", "critical", "unknown"]
 WARNING_PERCENT = 70.0
@@ -90,14 +95,17 @@ class BudgetStatus:
     month: str
     as_of: date
     monthly_usd: float
+    #: the priced calls' cost; a lower bound when the month has calls in spans and ``unrecorded_days`` has days
+    #: (``percent_used`` too; ``remaining``: an upper bound)
     spent: float
     remaining: float
     #: the share of ``monthly_usd`` spent, in percent, cut to one decimal (:func:`shown_percent`): ``status``
     #: is decided on the exact share (``spent / monthly_usd * 100``)
     percent_used: float
     status: Status
-    burn_rate_per_day: float
-    projected_month_end: float
+    #: None (unknown) when ``spent`` is such a lower bound: a rate of a spend that leaves days out
+    burn_rate_per_day: float | None
+    projected_month_end: float | None
     runs_out_on: date | None
     #: the month's LLM calls through the as-of day, those whose cost ``spent`` holds, and those
     #: with tokens but no cost (no price, or usage only as a total): not in ``spent``
@@ -112,8 +120,11 @@ class BudgetStatus:
     #: the first day the burn rate counts: the month's first, or the store's first span's day when later
     data_since: date | None = None
     #: why the spend is unknown though no call lacks a cost: the month's calls are only in metric points
-    #: (``_unrecorded.unrecorded_cost``); ``status`` is then ``unknown``
+    #: (``_unrecorded.unrecorded_cost``); ``status`` is then ``unknown``. Or why it is a lower bound: some days'
+    #: calls are only in metric points (``trends.spend_lower_bound``, ``unrecorded_days``)
     cost_unknown: str | None = None
+    #: the days whose spans hold no LLM call while GenAI metric points count calls there: not in ``spent``
+    unrecorded_days: list[date] = field(default_factory=list)
 
 
 def status_for(percent_used: float) -> Status:
@@ -155,14 +166,19 @@ def budget_status(
         if not (math.isfinite(budget.monthly_usd) and budget.monthly_usd > 0):
             raise ValueError(f"budget {budget.label!r} must be a positive number of USD, got {budget.monthly_usd}")
         scope = Filters(project=budget.project, model=budget.model)
-        costs = daily_costs(store, first, as_of, scope)
+        days = daily_points(store, first, as_of, scope)
+        costs = [p.cost_usd or 0.0 for p in days]
         window = replace(scope, since=datetime.combine(first, datetime.min.time()),
                          until=datetime.combine(as_of + timedelta(days=1), datetime.min.time()))
         calls = _calls(store, window)
         unrecorded = unrecorded_cost(store, window, calls["calls"])
+        lower_bound = None if unrecorded else spend_lower_bound(days)
         spent = sum(costs)
         burn = spent / elapsed
         percent = spent / budget.monthly_usd * 100.0
+        status = status_for(percent)
+        if unrecorded or (calls["calls"] and not calls["priced_calls"]) or (lower_bound and status != "critical"):
+            status = "unknown"
         results.append(
             BudgetStatus(
                 budget=budget.label,
@@ -174,14 +190,14 @@ def budget_status(
                 spent=spent,
                 remaining=budget.monthly_usd - spent,
                 percent_used=shown_percent(percent),
-                status="unknown" if unrecorded or (calls["calls"] and not calls["priced_calls"])
-                else status_for(percent),
-                burn_rate_per_day=burn,
-                projected_month_end=burn * days_counted,
-                runs_out_on=_runs_out_on(costs, budget.monthly_usd, first, as_of, end, burn),
+                status=status,
+                burn_rate_per_day=None if lower_bound else burn,
+                projected_month_end=None if lower_bound else burn * days_counted,
+                runs_out_on=None if lower_bound else _runs_out_on(costs, budget.monthly_usd, first, as_of, end, burn),
                 **calls,
                 data_since=since,
-                cost_unknown=unrecorded,
+                cost_unknown=unrecorded or lower_bound,
+                unrecorded_days=[p.period.date() for p in days if p.unrecorded_points],
             )
         )
     return results

@@ -240,6 +240,7 @@ def trends(
     from rich.markup import escape
 
     from otel_llm_analysis import trends as analysis
+    from otel_llm_analysis._unrecorded import unrecorded_periods
     from otel_llm_analysis.export import to_records
     from otel_llm_analysis.terminal import visible
 
@@ -276,11 +277,7 @@ def trends(
                      f"{began}, month-end ≈ ${forecast.projected_month_end:,.4f} (least squares over the days so far)")
     unrecorded = [p for p in points if p.unrecorded_points]
     if unrecorded:  # calls only metric points record: not the $0 of a quiet period
-        listed = ", ".join(f"{p.period:%Y-%m-%d %H:%M}" if period.value == "hour" else f"{p.period:%Y-%m-%d}"
-                           for p in unrecorded[:5]) + (", …" if len(unrecorded) > 5 else "")
-        notes.append(f"{len(unrecorded)} {period.value}(s) whose spans hold no LLM call have GenAI metric points "
-                     f"counting calls ({listed}): traces sampled out or not shipped, so their cost is unknown, "
-                     "not $0 (calls and tokens are read from spans)")
+        notes.append(unrecorded_periods([p.period for p in unrecorded], period.value))
     notes += _left_out_in(store, filters)
     document = {"series": to_records(points), "changes": to_records(changes), "spikes": to_records(spikes),
                 "forecast": to_records([forecast])[0]}
@@ -416,7 +413,8 @@ BUDGET_EPILOG = ("Exit codes: 0 every budget below 90 % used (one whose project 
                  "so `otel-llm budget` can gate a CI job; 2 usage error (no budget given, bad file); "
                  "3 a budget's status is unknown: none of its "
                  "calls has a cost (no price, or no usage recorded), or its calls are only in GenAI metric points "
-                 "(spans sampled out or not shipped), so its spend is not known.")
+                 "(spans sampled out or not shipped), so its spend is not known; or some days' calls are, and the "
+                 "spend of the others, a lower bound, is below 90 % (at 90 % it is critical: exit 1).")
 BUDGET_COLUMNS = ["budget", "monthly_usd", "spent", "percent_used", "status", "projected_month_end", "runs_out_on",
                   "remaining"]
 
@@ -473,7 +471,9 @@ def budget(
     if began is not None and began.day > 1:
         notes.append(f"the store's data begins on {began}: burn rates and projections count the days from then, "
                      "and spent holds nothing from before")
-    rows = [{**_record(s), **dict.fromkeys(_SPEND_FIGURES)} if s.cost_unknown else s for s in statuses]
+    # calls only metric points record: unknown, not $0 (a month with calls in spans too: its spend a lower bound)
+    rows = [{**_record(s), **dict.fromkeys(_SPEND_FIGURES)} if s.cost_unknown and not s.calls else s
+            for s in statuses]
     return Result(rows, f"budgets {statuses[0].month} as of {statuses[0].as_of}", BUDGET_COLUMNS, gate=True,
                   notes=notes, exit_code=1 if analysis.any_critical(statuses)
                   else CHECK_UNKNOWN_EXIT if analysis.any_unknown(statuses) else 0)
@@ -502,7 +502,9 @@ CHECK_UNKNOWN_EXIT = 3
 CHECK_EPILOG = ("Exit codes: 0 no limit crossed (a check without data passes); 1 a limit is crossed, "
                 "so `otel-llm check --since 1h` can alert from cron or gate a CI job; 2 usage error; "
                 f"{CHECK_UNKNOWN_EXIT} not checked: a check's value is unknown (--max-cost over calls none of "
-                "which has a cost: no price, or no usage recorded; or over calls only GenAI metric points record).")
+                "which has a cost: no price, or no usage recorded; or, of calls only GenAI metric points record, the spend, "
+                "the time to first token, a p95 latency whose limit lies in the p95 call's duration bucket, or an "
+                "error rate their points carry no error.type for).")
 
 
 @analysis_command(filters=("since", "until", "project"))

@@ -76,9 +76,12 @@ def print_report(store: Any, console: Any = None, *, monthly_budget: float | Non
             unpriced = [f"{left_out:,} unpriced LLM call{'s' if left_out != 1 else ''} not in the spend"]
             console.print()
             say(console, [f"budget {format_value('monthly_usd', status.monthly_usd)} for {status.month}",
+                 # some days' calls only in metric points: the spend of the others is a lower bound
+                 f"spent at least {format_value('spent', status.spent)} ({status.percent_used:.1f}%)"
+                 if status.unrecorded_days and status.calls else
                  "spent unknown" if status.status == "unknown" else  # no call of the month has a cost
                  f"spent {format_value('spent', status.spent)} ({status.percent_used:.1f}%)",
                  f"[{style}]{status.status}[/]" if style else status.status,
-                 *([] if status.status == "unknown" else
+                 *([] if status.projected_month_end is None or status.status == "unknown" else
                    [f"month-end ≈ {format_value('projected_month_end', status.projected_month_end)}"]),
                  *(unpriced if left_out else []), *([f"spend {unknown}"] if unknown else [])])

@@ -59,7 +59,7 @@ from otel_llm_analysis._filters import (
 )
 from otel_llm_analysis._instrumentation_failures import reinterpreted
 from otel_llm_analysis._total_only import may_hold
-from otel_llm_analysis._unpriced import COUNTED, from_counts, may_hold_dropped, reason_sql
+from otel_llm_analysis._unpriced import COUNTED, from_counts, may_hold_dropped, named_refusals, reason_sql, refusals
 
 #: Dimensions whose groups are spans that are not LLM calls (graph nodes, span
 #: kinds, vector collections and operations): their latency always needs span_latency.sql, which
@@ -170,12 +170,18 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None, *
             if not d["llm_calls"]:
                 d["latency"] = span_latency.get(d["key"])
     rows = []
+    refused: dict[Any, Any] | None = None
     for d in groups:
         p50, p95, p99 = d.pop("latency") or (None, None, None)
         if d["llm_calls"] and not d["priced_calls"]:  # calls of unpriced models: cost unknown, not 0
             d["cost_usd"] = d["cost_share"] = d["estimated_cost_usd"] = None
         tokens = d["input_tokens"] + d["output_tokens"]
         d["unpriced_reasons"] = from_counts(d["unpriced_calls"], {why: d.pop(f"unpriced_{why}") for why in COUNTED})
+        if d["unpriced_calls"]:  # the SDK's own reason, where the span says it (asked once a summary)
+            if refused is None:
+                refused = refusals(store, parts["key"], where, params, parts["unpriced_reason"],
+                                   parts["is_unpriced"])
+            d["unpriced_reasons"] = named_refusals(d["unpriced_reasons"], refused.get(d["key"], []))
         d.update(
             p50_ms=p50,
             p95_ms=p95,

@@ -15,7 +15,9 @@
   daily costs so far (day 1 .. as-of day, zero-filled); month-end cost = spent so
   far + the line's values (floored at 0) for the remaining days. A store whose
   first span falls within the month counts from that day (``data_since``): the
-  days before it are unknown, not days without spend.
+  days before it are unknown, not days without spend. A day whose calls only
+  GenAI metric points record (``unrecorded_points``) makes the spend a lower
+  bound and the month-end unknown (``Forecast.cost_unknown`` says which days).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from otel_llm_analysis._filters import (
     total_only_sql,
 )
 from otel_llm_analysis._total_only import may_hold
-from otel_llm_analysis._unrecorded import llm_metric_points_by, unrecorded_cost
+from otel_llm_analysis._unrecorded import llm_metric_points_by, unrecorded_cost, unrecorded_spend
 
 Period = Literal["hour", "day", "week"]
 _STEP = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}
@@ -271,7 +273,8 @@ class Forecast:
     #: the fitted line ``cost = intercept + slope * day``, ``day`` the day of the month (1 = the 1st)
     intercept: float
     slope: float
-    projected_month_end: float
+    #: None (unknown) when ``cost_unknown`` says why: a spend left without some days' calls projects nothing
+    projected_month_end: float | None
     #: the first day counted: the month's first, or the store's first span's day when later
     data_since: date | None = None
     #: the LLM calls of the days counted, those whose cost ``spent`` holds, those with tokens and no
@@ -281,7 +284,7 @@ class Forecast:
     unpriced_calls: int = 0
     no_usage_calls: int = 0
     #: why the spend is unknown, not the $0 summed: the days' calls are only in GenAI metric points
-    #: (``_unrecorded.unrecorded_cost``)
+    #: (``_unrecorded.unrecorded_cost``), or a lower bound: some days' calls are (``_unrecorded.unrecorded_spend``)
     cost_unknown: str | None = None
 
 
@@ -312,11 +315,11 @@ def daily_costs(store: Any, first: date, as_of: date, filters: Filters | None = 
     None): a spend is what the priced calls cost, and budgets and the forecast say how many calls it
     leaves out.
     """
-    return [p.cost_usd or 0.0 for p in _days(store, first, as_of, filters)]
+    return [p.cost_usd or 0.0 for p in daily_points(store, first, as_of, filters)]
 
 
-def _days(store: Any, first: date, as_of: date, filters: Filters | None) -> list[TrendPoint]:
-    """The daily points from ``first`` through ``as_of`` inclusive."""
+def daily_points(store: Any, first: date, as_of: date, filters: Filters | None = None) -> list[TrendPoint]:
+    """The daily points (:func:`series`) from ``first`` through ``as_of`` inclusive."""
     window = replace(filters or Filters(), since=datetime.combine(first, datetime.min.time()),
                      until=datetime.combine(as_of + timedelta(days=1), datetime.min.time()))
     return series(store, "day", window)
@@ -337,7 +340,7 @@ def forecast_month_end(
     """Linear forecast of the month's total cost from its days so far (from ``data_since``)."""
     first, end, as_of = month_window(month, as_of)
     since = data_since(store, first, as_of)
-    days = _days(store, since, as_of, filters)
+    days = daily_points(store, since, as_of, filters)
     costs = [p.cost_usd or 0.0 for p in days]
     calls, priced, unpriced = (sum(getattr(p, name) for p in days)
                                for name in ("calls", "priced_calls", "unpriced_calls"))
@@ -346,6 +349,14 @@ def forecast_month_end(
     offset = (since - first).days
     counted = replace(filters or Filters(), since=datetime.combine(since, datetime.min.time()),
                       until=datetime.combine(as_of + timedelta(days=1), datetime.min.time()))
+    unknown = unrecorded_cost(store, counted, calls) or spend_lower_bound(days)
     return Forecast(first.strftime("%Y-%m"), as_of, len(costs), days_in_month, sum(costs),
-                    intercept - slope * offset, slope, forecast_total(costs, (end - since).days), since,
-                    calls, priced, unpriced, calls - priced - unpriced, unrecorded_cost(store, counted, calls))
+                    intercept - slope * offset, slope, None if unknown else forecast_total(costs, (end - since).days),
+                    since, calls, priced, unpriced, calls - priced - unpriced, unknown)
+
+
+def spend_lower_bound(days: Sequence[TrendPoint]) -> str | None:
+    """Why the spend of ``days`` (daily points) is only a lower bound: some of them have calls only GenAI metric
+    points record (``unrecorded_points``), whose cost the sum leaves out; None when none has."""
+    unrecorded = [p.period for p in days if p.unrecorded_points]
+    return unrecorded_spend(sum(p.cost_usd or 0.0 for p in days), unrecorded) if unrecorded else None

@@ -4,12 +4,14 @@ that is unknown: the CLI says so as the dashboard does (``_unrecorded.unrecorded
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime
 
 import pytest
 import typer
 from typer.testing import CliRunner
 
+from otel_llm import semconv
 from otel_llm_analysis import TraceStore
 from otel_llm_analysis.cli import register
 from tests.support.synthetic import generate
@@ -71,7 +73,7 @@ def test_check_max_cost_over_metrics_only_calls_is_unknown_exit_3(metrics_only: 
     document = _json(result)
     cost = next(row for row in document["rows"] if row["check"] == "cost_usd")
     assert cost["status"] == "unknown" and UNKNOWN in cost["reason"], cost
-    assert any(note.startswith(f"cost_usd: {UNKNOWN}") for note in document["notes"]), document
+    assert any(f"cost_usd: {UNKNOWN}" in note for note in document["notes"]), document  # with latency, errors
     assert not any("may cost anything" in note for note in document["notes"]), document
 
 
@@ -117,12 +119,25 @@ def test_trends_days_whose_calls_only_metric_points_record_cost_unknown_not_zero
            "(2026-11-23, 2026-11-24)" in said, said
 
 
+def _written(tmp_path, metrics: list[dict], spans: list[dict] = ()) -> str:
+    """A store of ``metrics`` and ``spans`` (OTLP JSON, one resource and scope), ingested from the files
+    an OTLP file exporter writes."""
+    import orjson
+
+    if spans:
+        (tmp_path / "traces.jsonl").write_bytes(orjson.dumps({"resourceSpans": [{"resource": {}, "scopeSpans": [
+            {"spans": list(spans)}]}]}) + b"\n")
+    (tmp_path / "metrics.jsonl").write_bytes(orjson.dumps({"resourceMetrics": [{"resource": {}, "scopeMetrics": [
+        {"metrics": metrics}]}]}) + b"\n")
+    db = str(tmp_path / "s.duckdb")
+    with TraceStore(db) as store:
+        store.ingest(tmp_path)
+    return db
+
+
 def test_a_point_exported_just_after_midnight_for_the_days_last_call_marks_no_quiet_day(tmp_path) -> None:
     """A call at 23:59:50 is counted by the metric point exported at 00:00:40 (a reader exports every
     60 s): the next day has that point and no call, and is quiet, not unknown."""
-    import orjson
-
-    from otel_llm import semconv
     from tests.support.synthetic import key_values
 
     day = 1_763_510_400_000_000_000  # 2025-11-19 00:00 UTC
@@ -135,14 +150,132 @@ def test_a_point_exported_just_after_midnight_for_the_days_last_call_marks_no_qu
              "attributes": key_values({semconv.GEN_AI_REQUEST_MODEL: "gpt-4o"})}
     metric = {"name": semconv.METRIC_OPERATION_DURATION, "unit": "s",
               "histogram": {"aggregationTemporality": 2, "dataPoints": [point]}}
-    (tmp_path / "traces.jsonl").write_bytes(orjson.dumps({"resourceSpans": [{"resource": {}, "scopeSpans": [
-        {"spans": [span]}]}]}) + b"\n")
-    (tmp_path / "metrics.jsonl").write_bytes(orjson.dumps({"resourceMetrics": [{"resource": {}, "scopeMetrics": [
-        {"metrics": [metric]}]}]}) + b"\n")
-    db = str(tmp_path / "s.duckdb")
-    with TraceStore(db) as store:
-        store.ingest(tmp_path)
+    db = _written(tmp_path, [metric], [span])
     shown = run("trends", "--since", "2025-11-19", "--until", "2025-11-21", "--format", "json", "--db", db)
     assert shown.exit_code == 0, shown.output
     days = {row["period"][:10]: row for row in _json(shown)["series"]}
     assert days["2025-11-20"]["unrecorded_points"] == 0 and days["2025-11-20"]["cost_usd"] == 0, days
+
+
+PARTLY = "2 day(s) whose spans hold no LLM call have GenAI metric points counting calls (2026-11-23, 2026-11-24)"
+
+
+def test_budget_of_a_month_partly_recorded_only_in_metric_points_is_a_lower_bound_not_ok(partly_recorded: str) -> None:
+    """A month with spans on 18-20 Nov and only metric points on 23-24 Nov: ``budget`` summed the spans'
+    spend, said "ok" and exited 0 though two days' calls were not in it. Now the spend is at least that (a
+    lower bound naming the days), its status unknown (exit 3) while below 90 %, and the projection unknown."""
+    args = ("--month", "2026-11", "--as-of", "2026-11-26", "--db", partly_recorded)
+    shown = run("budget", "--monthly", "1000", "--format", "json", *args)
+    assert shown.exit_code == 3, shown.output
+    (row,) = _json(shown)["rows"]
+    assert row["status"] == "unknown" and row["spent"] > 0, row
+    assert row["cost_unknown"].startswith(f"at least ${row['spent']:,.4f}, a lower bound: {PARTLY}"), row
+    assert row["unrecorded_days"] == ["2026-11-23", "2026-11-24"], row
+    assert row["projected_month_end"] is None and row["runs_out_on"] is None and row["burn_rate_per_day"] is None
+    table = run("budget", "--monthly", "1000", *args)
+    said = " ".join(table.output.split())
+    assert table.exit_code == 3 and " ok " not in table.output and f"overall: spend at least ${row['spent']:,.4f}" in said
+
+
+def test_budget_whose_lower_bound_already_crosses_90_percent_is_critical(partly_recorded: str) -> None:
+    """The spend known is a lower bound: when it alone is 90 % of the budget the month is critical (exit 1)
+    whatever the days only metric points record cost."""
+    known = _json(run("budget", "--monthly", "1000", "--month", "2026-11", "--as-of", "2026-11-26", "--format",
+                      "json", "--db", partly_recorded))["rows"][0]["spent"]
+    shown = run("budget", "--monthly", str(known / 2), "--month", "2026-11", "--as-of", "2026-11-26",
+                "--format", "json", "--db", partly_recorded)
+    assert shown.exit_code == 1, shown.output
+    (row,) = _json(shown)["rows"]
+    assert row["status"] == "critical" and PARTLY in row["cost_unknown"], row
+
+
+def test_forecast_of_a_month_partly_recorded_only_in_metric_points_is_a_lower_bound(partly_recorded: str) -> None:
+    """The month-end forecast projected the spans' spend as if the metric-points-only days cost $0."""
+    shown = run("trends", "--since", "2026-11-17", "--until", "2026-11-26", "--format", "json",
+                "--db", partly_recorded)
+    assert shown.exit_code == 0, shown.output
+    forecast = _json(shown)["forecast"]
+    assert forecast["cost_unknown"] == f"at least ${forecast['spent']:,.4f}, a lower bound: {PARTLY}" \
+           ": traces sampled out or not shipped, so their cost is unknown, not $0 (calls and tokens are read " \
+           "from spans)", forecast
+    assert forecast["projected_month_end"] is None and forecast["spent"] > 0, forecast
+
+
+
+def test_check_over_metrics_only_calls_judges_p95_from_the_duration_buckets_never_no_data(
+        metrics_only: str, tmp_path) -> None:
+    """``check --max-p95-ms`` and the error rate said "no data" and passed (exit 0) over a window whose calls
+    only GenAI metric points record: an alert that cannot be evaluated must not pass in silence. The p95 is
+    told from the duration histogram's buckets (breached below the p95 call's bucket, ok above it, unknown
+    inside), the error rate and time to first token, which these points do not say, are unknown (exit 3)."""
+    generate(tmp_path / "data", seed=3, traces=30, days=3, end=datetime(2026, 11, 20))  # the same calls, spans too
+    with TraceStore(str(tmp_path / "spans.duckdb")) as store:
+        store.ingest(tmp_path / "data" / "traces.jsonl")
+        durations = sorted(d for (d,) in store.query("SELECT duration_ms FROM llm_calls"))
+    p95_call = durations[math.ceil(0.95 * len(durations)) - 1]  # the call at the 95th percentile's rank
+    bounds = [b * 1000 for b in semconv.DURATION_BUCKETS]
+    low = max([0.0] + [b for b in bounds if b < p95_call])
+    high = min(b for b in bounds if b >= p95_call)
+
+    def checked(p95_limit: float):
+        result = run("check", "--since", "2026-11-01", "--max-p95-ms", str(p95_limit), "--max-ttft-ms", "1",
+                     "--format", "json", "--db", metrics_only)
+        return result.exit_code, {row["check"]: row for row in _json(result)["rows"]}
+
+    code, rows = checked(low)
+    assert code == 1 and rows["p95_latency_ms"]["status"] == "breached", rows["p95_latency_ms"]
+    said = rows["p95_latency_ms"]["reason"]
+    assert f"estimated from" in said and f"{semconv.METRIC_OPERATION_DURATION} histogram" in said, said
+    assert f"the p95 call took {low:,.0f} to {high:,.0f} ms" in said, said
+    code, rows = checked(high)
+    assert code == 3 and rows["p95_latency_ms"]["status"] == "ok", rows["p95_latency_ms"]
+    for name in ("error_rate", "p95_time_to_first_token_ms"):  # no error.type on these points; no TTFT at all
+        assert rows[name]["status"] == "unknown" and rows[name]["observed"] is None, rows[name]
+    assert f"none of them carries {semconv.ERROR_TYPE}" in rows["error_rate"]["reason"], rows["error_rate"]
+    assert UNKNOWN in rows["p95_time_to_first_token_ms"]["reason"], rows
+    assert rows["peak_memory_mb"]["status"] == "no data", rows["peak_memory_mb"]  # no process metrics: no data
+    code, rows = checked((low + high) / 2)  # the limit inside the p95 call's bucket: not told
+    assert code == 3 and rows["p95_latency_ms"]["status"] == "unknown", rows["p95_latency_ms"]
+    table = run("check", "--since", "2026-11-01", "--max-p95-ms", str(high), "--db", metrics_only)
+    assert table.exit_code == 3 and "unknown" in table.stdout and "estimated from" in " ".join(table.stdout.split())
+
+
+def test_check_error_rate_of_metrics_only_calls_is_read_from_points_with_error_type(tmp_path) -> None:
+    """Delta duration points of 8 calls, 2 of them under an ``error.type``, and no span: the error rate is 25 %
+    (breached at 5 %, exit 1), said to be read from the points, where it said "no data" and passed."""
+    from tests.support.synthetic import key_values
+
+    start = 1_763_510_400_000_000_000  # 2025-11-19 00:00 UTC
+
+    def point(count: int, error: str | None) -> dict:
+        attrs = {semconv.GEN_AI_REQUEST_MODEL: "gpt-4o", **({semconv.ERROR_TYPE: error} if error else {})}
+        return {"startTimeUnixNano": str(start + 3_600 * 10**9), "timeUnixNano": str(start + 3_660 * 10**9),
+                "count": str(count), "sum": 0.5 * count, "bucketCounts": [str(count), "0"], "explicitBounds": [1.0],
+                "attributes": key_values(attrs)}
+
+    metric = {"name": semconv.METRIC_OPERATION_DURATION, "unit": "s",
+              "histogram": {"aggregationTemporality": 1, "dataPoints": [point(6, None), point(2, "TimeoutError")]}}
+    db = _written(tmp_path, [metric])
+    result = run("check", "--since", "2025-11-19", "--until", "2025-11-20", "--format", "json", "--db", db)
+    rows = {row["check"]: row for row in _json(result)["rows"]}
+    assert result.exit_code == 1, result.output
+    assert rows["error_rate"]["status"] == "breached" and rows["error_rate"]["observed"] == 0.25, rows["error_rate"]
+    assert "estimated from 2 " in rows["error_rate"]["reason"] and "2 failed" in rows["error_rate"]["reason"], rows
+    assert rows["p95_latency_ms"]["status"] == "ok", rows["p95_latency_ms"]  # every call within 1 s < 2 s
+
+
+def test_check_max_cost_over_a_window_partly_recorded_only_in_metric_points_is_a_lower_bound(
+        partly_recorded: str) -> None:
+    """``check --max-cost`` over 17-26 Nov checked the spans' spend (18-20 Nov) and said ok (exit 0) though the
+    calls of 23-24 Nov, only in metric points, cost something too: now it is unknown (exit 3) with the lower
+    bound and the days, and breached (exit 1) when that lower bound alone crosses the limit."""
+    def checked(limit: str):
+        result = run("check", "--since", "2026-11-17", "--until", "2026-11-26", "--max-cost", limit, "--max-p95-ms",
+                     "1000000", "--max-error-rate", "1", "--format", "json", "--db", partly_recorded)
+        return result.exit_code, next(row for row in _json(result)["rows"] if row["check"] == "cost_usd")
+
+    code, cost = checked("1000")
+    assert code == 3 and cost["status"] == "unknown" and cost["observed"] > 0, cost
+    assert cost["reason"].startswith(f"at least ${cost['observed']:,.4f}, a lower bound: {PARTLY}"), cost
+    code, cost = checked(str(cost["observed"] / 2))
+    assert code == 1 and cost["status"] == "breached" and PARTLY in cost["reason"], cost

@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from otel_llm_analysis import Filters, TraceStore, budget_status, load_budgets, summary, top_traces, totals
+from otel_llm_analysis._unpriced import reasons_text
 from otel_llm_analysis.budgets import Budget
 from otel_llm_analysis.traces import span_trees
 from otel_llm_analysis.trends import series as trend_series
@@ -418,7 +419,8 @@ def test_report_says_unpriced_where_a_cost_is_unknown_never_a_bare_dash(
     total = totals(api)
     assert total.unpriced_calls > 0
     card = page.locator("[data-kpi=cost_usd]").inner_text()
-    assert f"{total.unpriced_calls} unpriced LLM calls not included" in card, card
+    assert f"{total.unpriced_calls} unpriced LLM calls not included: {reasons_text(total.unpriced_reasons)}" \
+        in " ".join(card.split()), card  # why they have none, as the CLI says it
     card = page.locator("[data-kpi=cost_per_call]").inner_text()
     assert f"per priced call: {total.priced_calls} of {total.llm_calls} LLM calls have a cost" in card, card
     priced_row = next(row for row in summary(api, "model") if row.cost_usd)

@@ -8,6 +8,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from otel_llm_analysis import Budget, TraceStore, search_logs
+from otel_llm_analysis._filters import Filters
 from otel_llm_analysis.web.live import LiveStore
 from otel_llm_analysis.web.server import create_app
 from otel_llm_analysis.web.views import Query
@@ -189,3 +190,38 @@ def test_the_terminal_report_prints_service_names_as_text_not_markup(tmp_path: P
         print_report(store, console, monthly_budget=50.0, month="2026-11")
     text = " ".join(console.export_text().split())
     assert "[/bold]rag-api" in text, text
+
+
+def test_a_budget_and_forecast_of_a_month_partly_recorded_in_metric_points_say_at_least(
+        tmp_path: Path, watched: Watched) -> None:
+    """Spans on 18-20 Nov, only metric points on 23-24 Nov: the page read "$x of $1,000 (0.0% used) · ok ·
+    projected month-end $y", the forecast "Month-end forecast $y", and the terminal report "spent $x · ok",
+    as if the two days cost $0. Now the spend is "at least", the status unknown, the forecast unknown."""
+    from rich.console import Console
+
+    from otel_llm_analysis.report import print_report
+
+    generate(tmp_path / "both", seed=3, traces=30, days=3, end=datetime(2026, 11, 20))
+    generate(tmp_path / "later", seed=9, traces=20, days=2, end=datetime(2026, 11, 25))
+    query = Query(budgets=(Budget(1000.0, name="overall"),), budget_month="2026-11",
+                  budget_as_of=date(2026, 11, 26),  # a range through the 25th: the forecast's as-of day
+                  filters=Filters(since=datetime(2026, 11, 17), until=datetime(2026, 11, 26)))
+    with TraceStore(tmp_path / "partly.duckdb") as store:
+        store.ingest(tmp_path / "both")
+        store.ingest(tmp_path / "later" / "metrics.jsonl")
+        live = LiveStore(store)
+        (row,) = TestClient(create_app(live, query)).get("/api/budgets").json()["rows"]
+        assert row["status"] == "unknown" and row["unrecorded_days"] == ["2026-11-23", "2026-11-24"], row
+        with serving(live, query=query) as url:
+            page = watched.page
+            page.goto(url + "/")
+            wait_render(page, 0)
+            said = page.locator("[data-budget='overall']").inner_text()
+            assert "at least $" in said and "unknown" in said and "projected month-end" not in said, said
+            forecast = page.locator("p.note", has_text="Month-end forecast").first.inner_text()
+            assert forecast.startswith("Month-end forecast unknown: spend at least $"), forecast
+            watched.assert_clean(url + "/")
+        console = Console(width=300, record=True, file=open("/dev/null", "w"))
+        print_report(store, console, monthly_budget=1000.0, month="2026-11")
+    said = " ".join(console.export_text().split())
+    assert "spent at least $" in said and "· ok" not in said and "month-end" not in said, said

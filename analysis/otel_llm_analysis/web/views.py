@@ -22,6 +22,7 @@ from otel_llm_analysis import budgets as budgets_api
 from otel_llm_analysis import comparisons, logs, popular_queries, processes, qa, recommendations, running
 from otel_llm_analysis import session_memory, summaries, traces, trends
 from otel_llm_analysis import Filters
+from otel_llm_analysis._unpriced import reasons_text
 from otel_llm_analysis._filters import ratio
 from otel_llm_analysis.export import to_records
 from otel_llm_analysis._unrecorded import unrecorded_cost
@@ -177,6 +178,7 @@ def _kpi_values(store: Any, query: Query, filters: Filters) -> dict[str, Any]:
     values["total_tokens"] = total.total_tokens
     values["ttft_p95_ms"] = first[0].p95_ms if first else None
     values["unpriced_calls"], values["priced_calls"] = total.unpriced_calls, total.priced_calls
+    values["unpriced_reasons"] = reasons_text(total.unpriced_reasons)
     values["cost_unknown"] = _call(query, unrecorded_cost, store, filters, total.llm_calls)
     if values["cost_unknown"]:  # calls the spans do not hold: what they used and cost is unknown, not 0
         values.update(cost_usd=None, cost_per_call=None, total_tokens=None)
@@ -208,7 +210,8 @@ def _project_kpis(store: Any, query: Query, filters: Filters) -> tuple[Any, list
 def kpi_view(store: Any, query: Query) -> dict[str, Any]:
     """KPI cards with the change against the previous period of the same length.
 
-    ``unpriced_calls`` counts the LLM calls with tokens whose model has no price and
+    ``unpriced_calls`` counts the LLM calls with tokens and no cost, ``unpriced_reasons`` says
+    why as the CLI does (``_unpriced.reasons_text``: no price, the SDK's refusal, ...), and
     ``priced_calls`` those with a cost: the cost cards sum and divide over the priced
     calls only, and the page says how many they leave out. ``cost_unknown`` says why
     the tokens and cost are unknown (None) when the window's metric points record LLM
@@ -234,6 +237,7 @@ def kpi_view(store: Any, query: Query) -> dict[str, Any]:
     return {
         "cards": cards,
         "unpriced_calls": current["unpriced_calls"],
+        "unpriced_reasons": current["unpriced_reasons"],
         "priced_calls": current["priced_calls"],
         "cost_unknown": current["cost_unknown"],
         "window": list(window) if window else None,

@@ -397,6 +397,7 @@
     for (var i = 0; i < days; i++) {
       if (i < fc.daily_costs.length - 1) projected.push(null);
       else if (i === fc.daily_costs.length - 1) projected.push(sum);
+      else if (fc.projected_month_end === null) projected.push(null);  // unknown: no line drawn
       else { sum += Math.max(0, fc.intercept + fc.slope * (i + 1)); projected.push(sum); }
     }
     while (actual.length < days) actual.push(null);
@@ -422,8 +423,9 @@
       legend(box, [{ color: "#D55E00", label: "monthly budgets: " + limits.map(function (b) {
         return b.budget + " " + usd(b.monthly_usd); }).join(", ") }]);
     }
-    box.appendChild(el("p", { cls: "note", text: "Month-end forecast " + usd(fc.projected_month_end) + " (spent " +
-      usd(fc.spent) + " in " + fc.days_elapsed + " of " + days + " days)." }));
+    box.appendChild(el("p", { cls: "note", text: fc.cost_unknown ? "Month-end forecast unknown: spend " + fc.cost_unknown :
+      "Month-end forecast " + usd(fc.projected_month_end) + " (spent " + usd(fc.spent) + " in " + fc.days_elapsed +
+      " of " + days + " days)." }));
   }
 
   // --- sections -----------------------------------------------------------------
@@ -568,7 +570,7 @@
       var unknown = summary.cost_unknown && c.value === null && UNRECORDED[c.key];
       var missing = unknown ? summary.cost_unknown :
         c.format === "usd" && left ? group(left, 0) + " unpriced LLM call" + (left === 1 ? "" : "s") +
-        " not included (no price known for their model)" :
+        " not included: " + summary.unpriced_reasons :  // why, as the CLI says it (the SDK's refusal, no price, ...)
         c.format === "usd_1k" && priced < made ? "per priced call: " + group(priced, 0) + " of " + group(made, 0) +
         " LLM calls have a cost" : "";
       var shown = unknown ? "unknown" : c.value === null && left ? "unpriced" : fmt(c.value, c.format);  // a long figure wraps, in smaller type
@@ -598,6 +600,8 @@
       var symbol = { ok: "✓ ok", warning: "! warning", critical: "✕ critical", unknown: "? unknown" }[b.status];
       // a spend of calls none of which has a cost (no price known, or only metric points record them) is not $0
       var unknown = b.status === "unknown";
+      // some days' calls only in metric points: the spend of the others is a lower bound, the projection unknown
+      var atLeast = b.cost_unknown && b.calls > 0;
       var used = b.percent_used.toFixed(1);  // past 100 % the meter's range grows to hold it (valuenow ≤ valuemax)
       var bar = el("div", { cls: "bar", role: "meter", "aria-label": b.budget + " budget used", "aria-valuenow": used,
                             "aria-valuetext": unknown ? "spend unknown" : used + "% used", "aria-valuemin": "0",
@@ -607,7 +611,9 @@
       var row = el("div", { cls: "budget status-" + b.status, "data-budget": b.budget, "data-status": b.status }, [
         el("div", { cls: "name" }, [b.budget + " ", el("span", { cls: "badge " + b.status, text: symbol })]),
         bar,
-        el("div", { cls: "detail", text: (unknown ? "spend unknown of " + usd(b.monthly_usd) + (b.cost_unknown ? "" :
+        el("div", { cls: "detail", text: (atLeast ? "at least " + usd(b.spent) + " of " + usd(b.monthly_usd) + " (" +
+          b.percent_used.toFixed(1) + "% used or more)" :
+          unknown ? "spend unknown of " + usd(b.monthly_usd) + (b.cost_unknown ? "" :
           ": none of the month's " + group(b.calls, 0) + " LLM call" + (b.calls === 1 ? "" : "s") + " has a cost") :
           usd(b.spent) + " of " + usd(b.monthly_usd) + " (" + b.percent_used.toFixed(1) +
           "% used) · " + (b.remaining_usd < 0 ? usd(-b.remaining_usd) + " over" : usd(b.remaining_usd) + " left") +
