@@ -43,6 +43,15 @@ otel-llm's SDK alone) reads no span for it. Filled from the span table when miss
 (a span table older than it, or just built); it is read as a set of traces, so a row
 the backfill and the materialized view both write does no harm. It belongs to its
 span table (named after it) and is dropped with it.
+
+And the instrumentation failures table (:func:`._views.instrumentation_failures_table_name`): the spans
+that failed in their instrumentation's own code (DuckDB's ``instrumentation_failures`` view: OpenLIT's ERROR
+span whose every exception is raised inside openlit), written by a materialized view over ``otel_traces``, whose
+span events the span table does not keep. ``llm_calls`` counts those calls as succeeded; a store holding none
+reads an empty table for it instead of every span's events. Filled from ``otel_traces`` when missing (one read
+of the stored spans, the exception events only of OpenLIT's ERROR LLM spans); its view lists each span once,
+so a row the backfill and the materialized view both write does no harm. Named after its span table and
+dropped with it, or when the rule changes (its name carries a digest of its derivation too).
 """
 
 from __future__ import annotations
@@ -52,10 +61,11 @@ from typing import Any, Callable, Optional
 
 from otel_llm_analysis.clickhouse._ddl import TRACES_TABLE
 from otel_llm_analysis.clickhouse._views import (PEER_CALL, SPAN_TABLE_PREFIX, TRACE_TIMES_TABLE,
+                                                 instrumentation_failures_select, instrumentation_failures_table_name,
                                                  peer_calls_table_name, span_table_name, span_table_select)
 
-__all__ = ["COMPLETE", "ensure_span_table", "peer_calls_statements", "span_table_statements",
-           "trace_times_statements"]
+__all__ = ["COMPLETE", "ensure_span_table", "instrumentation_failures_statements", "peer_calls_statements",
+           "span_table_statements", "trace_times_statements"]
 
 #: The span table's comment once every span stored before its materialized view existed is in it.
 COMPLETE = "otel-llm: complete"
@@ -125,6 +135,19 @@ def peer_calls_statements(database: str, ttl: str = "") -> list[str]:
     ]
 
 
+def instrumentation_failures_statements(database: str, ttl: str = "") -> list[str]:
+    """CREATE TABLE of the instrumentation failures and its materialized view over ``otel_traces``, both
+    ``IF NOT EXISTS``; ``ttl`` as in :func:`span_table_statements`, so rows leave with their spans."""
+    table, select = instrumentation_failures_table_name(), instrumentation_failures_select(database)
+    return [
+        f"CREATE TABLE IF NOT EXISTS `{database}`.`{table}` ENGINE = MergeTree PARTITION BY toDate(start_time) "
+        f"ORDER BY (trace_id, span_id){_ttl_on(ttl, 'start_time')} SETTINGS ttl_only_drop_parts = 1 "
+        f"EMPTY AS {select}",
+        f"CREATE MATERIALIZED VIEW IF NOT EXISTS `{database}`.`{_mv_name(table)}` TO `{database}`.`{table}` "
+        f"AS {select}",
+    ]
+
+
 def backfill_statement(database: str, day: str) -> str:
     """Copy the spans stored on ``day`` (``YYYY-MM-DD``) that the span table lacks (by trace and span id)
     into it; one day's partition at a time, so each statement reads and checks one day."""
@@ -162,8 +185,8 @@ def _complete(tables: dict[str, tuple[str, str]], table: str) -> bool:
 
 
 def ensure_span_table(client: Any, database: str, progress: Optional[Callable[[str], None]] = None) -> str:
-    """Make the span table, the trace times table and the peer calls table with their materialized views in
-    ``database`` if missing, backfill each once, drop the tables of other derivations; returns the span table's name.
+    """Make the span table, the trace times table, the peer calls table and the instrumentation failures table
+    with their materialized views in ``database`` if missing, backfill each once, drop the tables of other derivations; returns the span table's name.
     ``client``: clickhouse-connect's (``command``, ``query(…).result_rows``) or anything with those two
     methods; ``progress``: told how a backfill goes, one line at a time (:func:`_backfill`)."""
     table = span_table_name()
@@ -191,4 +214,14 @@ def ensure_span_table(client: Any, database: str, progress: Optional[Callable[[s
             client.command(statement)
         client.command(f"INSERT INTO `{database}`.`{peers}` {_peer_calls_select(database)}")
         client.command(f"ALTER TABLE `{database}`.`{peers}` MODIFY COMMENT '{COMPLETE}'")
+    failures = instrumentation_failures_table_name()
+    if not _complete(tables, failures):
+        for statement in instrumentation_failures_statements(database, ttl):
+            client.command(statement)
+        client.command(f"INSERT INTO `{database}`.`{failures}` {instrumentation_failures_select(database)}")
+        client.command(f"ALTER TABLE `{database}`.`{failures}` MODIFY COMMENT '{COMPLETE}'")
+        for name in tables:  # the table of an earlier rule
+            if name.startswith(f"{table}_failures_") and name != failures and not name.endswith("_mv"):
+                client.command(f"DROP VIEW IF EXISTS `{database}`.`{_mv_name(name)}`")
+                client.command(f"DROP TABLE IF EXISTS `{database}`.`{name}`")
     return table
