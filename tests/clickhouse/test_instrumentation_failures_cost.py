@@ -12,19 +12,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 from otel_llm_analysis import summaries
 from otel_llm_analysis.clickhouse import load
 from otel_llm_analysis.clickhouse._ddl import TRACES_TABLE
 from otel_llm_analysis.clickhouse._views import instrumentation_failures_table_name
 from otel_llm_analysis.clickhouse.store import ClickHouseStore
-from tests.clickhouse.test_differential_instrumentation_failures import IN_APP, IN_OPENLIT, OPENLIT, _exception, _request, _span
-from tests.support.synthetic import generate
+from tests.clickhouse.test_call_context_cost import own_sdk_only  # noqa: F401 - the fixture: otel-llm's spans alone
+from tests.clickhouse.test_differential_instrumentation_failures import (IN_APP, IN_OPENLIT, OPENLIT, _exception,
+                                                                         _request, _span)
 
 FAILED_IN_OPENLIT = f"{1 + 1:016x}"
-
-
 COUNT_FAILED = "SELECT count() FROM llm_calls WHERE status_code = 2"
 
 
@@ -54,13 +51,6 @@ def _failure(folder: Path) -> Path:
 def _status(store: ClickHouseStore) -> int | None:
     rows = store.query("SELECT status_code FROM llm_calls WHERE span_id = $id", {"id": FAILED_IN_OPENLIT})
     return rows[0][0] if rows else None
-
-
-@pytest.fixture
-def own_sdk_only(tmp_path: Path, clickhouse_url: str) -> str:
-    generate(tmp_path / "own", traces=20, days=3, agents="otel_llm")
-    assert load([tmp_path / "own"], clickhouse_url).spans_added > 100
-    return clickhouse_url
 
 
 def test_llm_calls_of_a_store_without_any_read_no_span_event(own_sdk_only: str) -> None:

@@ -184,9 +184,25 @@ def _complete(tables: dict[str, tuple[str, str]], table: str) -> bool:
     return tables.get(table, ("", ""))[1] == COMPLETE and _mv_name(table) in tables
 
 
+def _fill(client: Any, database: str, table: str, statements: list[str], select: str) -> None:
+    """Create ``table`` and its materialized view (``statements``), copy the stored rows (``select``) into it,
+    then mark it complete."""
+    for statement in statements:
+        client.command(statement)
+    client.command(f"INSERT INTO `{database}`.`{table}` {select}")
+    client.command(f"ALTER TABLE `{database}`.`{table}` MODIFY COMMENT '{COMPLETE}'")
+
+
+def _drop(client: Any, database: str, table: str) -> None:
+    """Drop a table of ours and its materialized view."""
+    client.command(f"DROP VIEW IF EXISTS `{database}`.`{_mv_name(table)}`")
+    client.command(f"DROP TABLE IF EXISTS `{database}`.`{table}`")
+
+
 def ensure_span_table(client: Any, database: str, progress: Optional[Callable[[str], None]] = None) -> str:
     """Make the span table, the trace times table, the peer calls table and the instrumentation failures table
-    with their materialized views in ``database`` if missing, backfill each once, drop the tables of other derivations; returns the span table's name.
+    with their materialized views in ``database`` if missing, backfill each once, drop the tables of other
+    derivations; returns the span table's name.
     ``client``: clickhouse-connect's (``command``, ``query(…).result_rows``) or anything with those two
     methods; ``progress``: told how a backfill goes, one line at a time (:func:`_backfill`)."""
     table = span_table_name()
@@ -195,10 +211,7 @@ def ensure_span_table(client: Any, database: str, progress: Optional[Callable[[s
     found = _TTL.search(tables.get(TRACES_TABLE, ("", ""))[0] or "")
     ttl = found.group(1).strip() if found else ""
     if not _complete(tables, TRACE_TIMES_TABLE):
-        for statement in trace_times_statements(database, ttl):
-            client.command(statement)
-        client.command(f"INSERT INTO `{database}`.`{TRACE_TIMES_TABLE}` {_trace_times_select(database)}")
-        client.command(f"ALTER TABLE `{database}`.`{TRACE_TIMES_TABLE}` MODIFY COMMENT '{COMPLETE}'")
+        _fill(client, database, TRACE_TIMES_TABLE, trace_times_statements(database, ttl), _trace_times_select(database))
     if not _complete(tables, table):
         for statement in span_table_statements(database, ttl):
             client.command(statement)
@@ -206,22 +219,15 @@ def ensure_span_table(client: Any, database: str, progress: Optional[Callable[[s
         client.command(f"ALTER TABLE `{database}`.`{table}` MODIFY COMMENT '{COMPLETE}'")
         for name in tables:  # another derivation's span table, and its peer calls table
             if name.startswith(SPAN_TABLE_PREFIX) and not name.startswith(table) and not name.endswith("_mv"):
-                client.command(f"DROP VIEW IF EXISTS `{database}`.`{_mv_name(name)}`")
-                client.command(f"DROP TABLE IF EXISTS `{database}`.`{name}`")
+                _drop(client, database, name)
     peers = peer_calls_table_name()
     if not _complete(tables, peers):
-        for statement in peer_calls_statements(database, ttl):
-            client.command(statement)
-        client.command(f"INSERT INTO `{database}`.`{peers}` {_peer_calls_select(database)}")
-        client.command(f"ALTER TABLE `{database}`.`{peers}` MODIFY COMMENT '{COMPLETE}'")
+        _fill(client, database, peers, peer_calls_statements(database, ttl), _peer_calls_select(database))
     failures = instrumentation_failures_table_name()
     if not _complete(tables, failures):
-        for statement in instrumentation_failures_statements(database, ttl):
-            client.command(statement)
-        client.command(f"INSERT INTO `{database}`.`{failures}` {instrumentation_failures_select(database)}")
-        client.command(f"ALTER TABLE `{database}`.`{failures}` MODIFY COMMENT '{COMPLETE}'")
+        _fill(client, database, failures, instrumentation_failures_statements(database, ttl),
+              instrumentation_failures_select(database))
         for name in tables:  # the table of an earlier rule
             if name.startswith(f"{table}_failures_") and name != failures and not name.endswith("_mv"):
-                client.command(f"DROP VIEW IF EXISTS `{database}`.`{_mv_name(name)}`")
-                client.command(f"DROP TABLE IF EXISTS `{database}`.`{name}`")
+                _drop(client, database, name)
     return table
