@@ -14,23 +14,34 @@ import duckdb
 from otel_llm import semconv
 from otel_llm_analysis._filters import Filters, connection, dimension_sql, per_data_version
 
-__all__ = ["fit_llm_calls", "reinterpreted"]
+__all__ = ["CANDIDATE", "fit_llm_calls", "raised_in_openlit", "reinterpreted"]
 
-#: An LLM span that may be an instrumentation's own failure (``instrumentation_failures``' first test): a
-#: narrow scan, so a store without any never reads the span events to find none.
-_MAY_HOLD = (f"SELECT EXISTS (SELECT 1 FROM span_rows WHERE otel_kind = '{semconv.KIND_LLM_CALL}' "
-             "AND status_code = 2 AND starts_with(scope_name, 'openlit.'))")
+#: An LLM span that may be an instrumentation's own failure (``instrumentation_failures``' first test), over
+#: the span columns: OpenLIT's, with status ERROR. DuckDB SQL, which ClickHouse's span derivation transpiles.
+CANDIDATE = f"otel_kind = '{semconv.KIND_LLM_CALL}' AND status_code = 2 AND starts_with(scope_name, 'openlit.')"
+#: The narrow scan for a candidate, so a store without any never reads the span events to find none.
+_MAY_HOLD = f"SELECT EXISTS (SELECT 1 FROM span_rows WHERE {CANDIDATE})"
+
+
+def raised_in_openlit(stacktrace: str) -> str:
+    """DuckDB SQL: whether the Python stack trace ``stacktrace`` (an SQL expression: an exception event's
+    ``exception.stacktrace``) has its innermost frame, the last ``File "..."``, inside the openlit package
+    (``instrumentation_failures``' second test, which every exception event of the span passes). False
+    for a trace without frames; NULL for none."""
+    return (f"""regexp_matches(coalesce(regexp_extract_all({stacktrace}, 'File "([^"]*)"', 1)[-1], ''), """
+            r"'[/\\]openlit[/\\]')")
 
 
 def reinterpreted(store: Any, by: str | None = None, filters: Filters | None = None) -> dict[Any, int]:
     """Group key (``None`` without ``by``) -> calls of ``llm_calls`` under ``filters`` whose span failed in its
-    instrumentation's own code. Empty on another engine than DuckDB, on a store whose views predate
-    ``instrumentation_failures`` (opened read-only), and on a store without any (looked at once per data
-    version)."""
+    instrumentation's own code. Empty on a store whose views predate ``instrumentation_failures`` (opened
+    read-only) and on a store without any: on DuckDB looked at once per data version; on ClickHouse, whose
+    view reads the few such spans kept at insert (``clickhouse/_span_table``), asked each time."""
     con = connection(store)
-    if not isinstance(con, duckdb.DuckDBPyConnection):
-        return {}
-    if not per_data_version(con, "instrumentation failures", _any):
+    if isinstance(con, duckdb.DuckDBPyConnection):
+        if not per_data_version(con, "instrumentation failures", _any):
+            return {}
+    elif not _listed(con):
         return {}
     where, params = (filters or Filters()).where()
     rows = con.execute(
@@ -44,10 +55,14 @@ def _any(con: duckdb.DuckDBPyConnection) -> bool:
     first, the view (which reads the span events) only when it finds a candidate."""
     try:
         ((found,),) = con.execute(_MAY_HOLD).fetchall()
-        if found:
-            ((found,),) = con.execute("SELECT EXISTS (SELECT 1 FROM instrumentation_failures)").fetchall()
+        return bool(found) and _listed(con)
     except duckdb.CatalogException:
         return False
+
+
+def _listed(con: Any) -> bool:
+    """Whether the ``instrumentation_failures`` view lists any span."""
+    ((found,),) = con.execute("SELECT EXISTS (SELECT 1 FROM instrumentation_failures)").fetchall()
     return bool(found)
 
 

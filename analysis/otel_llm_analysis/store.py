@@ -25,7 +25,7 @@ from otel_llm_analysis._filters import IS_UNPRICED, TOTAL_ONLY_TOKENS
 from otel_llm_analysis._nesting import refresh_nesting
 from otel_llm_analysis._producers import cost_rank_sql
 from otel_llm_analysis._rows import create_tables
-from otel_llm_analysis._instrumentation_failures import fit_llm_calls
+from otel_llm_analysis._instrumentation_failures import CANDIDATE, fit_llm_calls, raised_in_openlit
 from otel_llm_analysis._scope_index import drop_stale, made_by_another_version, refresh_scopes
 from otel_llm_analysis._scopes import view_parameters
 from otel_llm_analysis.ingest import IngestReport, ingest
@@ -65,7 +65,8 @@ def schema_sql() -> str:
     views = package.joinpath("views.sql").read_text(encoding="utf-8").format(
         llm_call=semconv.KIND_LLM_CALL, evaluation_event=semconv.EVENT_EVALUATION_RESULT,
         outer_cost_rank=cost_rank_sql("w.cost_source"), inner_cost_rank=cost_rank_sql("c.cost_source"),
-        total_only_tokens=TOTAL_ONLY_TOKENS, is_unpriced=IS_UNPRICED, **view_parameters())
+        total_only_tokens=TOTAL_ONLY_TOKENS, is_unpriced=IS_UNPRICED, instrumentation_candidate=CANDIDATE,
+        raised_in_openlit=raised_in_openlit("e.attributes['exception.stacktrace']"), **view_parameters())
     return package.joinpath("schema.sql").read_text(encoding="utf-8") + "\n" + views
 
 

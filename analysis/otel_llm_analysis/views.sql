@@ -136,11 +136,9 @@ SELECT s.trace_id, s.span_id, s.scope_name, s.error_type,
        any_value(e.attributes['exception.message']) AS exception_message
 FROM span_rows s
 JOIN span_events e ON e.trace_id = s.trace_id AND e.span_id = s.span_id AND e.name = 'exception'
-WHERE s.otel_kind = '{llm_call}' AND s.status_code = 2 AND starts_with(s.scope_name, 'openlit.')
+WHERE {instrumentation_candidate}  -- (_instrumentation_failures: the rule ClickHouse's views share)
 GROUP BY ALL
-HAVING bool_and(regexp_matches(coalesce(regexp_extract_all(e.attributes['exception.stacktrace'],
-                                                           'File "([^"]*)"', 1)[-1], ''),
-                               '[/\\]openlit[/\\]'));
+HAVING bool_and({raised_in_openlit});
 
 -- llm_calls: one row per model call (above). On a store holding an instrumentation's own failure
 -- (instrumentation_failures), the view is llm_calls_reinterpreted() instead, which does not count it as

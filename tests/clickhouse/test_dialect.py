@@ -40,6 +40,10 @@ CASES = {
     "quantiles with FILTER": "SELECT quantile_cont(x, [0.5, 0.9]) FILTER (WHERE c) AS q FROM t",
     "regexp_replace all / first": "SELECT regexp_replace(s, '[0-9]+', '<n>', 'g') AS every, "
                                   "regexp_replace(s, '[0-9]+', '<n>') AS first FROM t ORDER BY s",
+    "regexp_extract_all: a group, the whole match": "SELECT regexp_extract_all(s, '([a-z])-([0-9]+)', 2) AS n, "
+                                                     "regexp_extract_all(s, '[0-9]+') AS whole, "
+                                                     "coalesce(regexp_extract_all(s, '-([0-9]+)', 1)[-1], '') "
+                                                     "AS last FROM t ORDER BY s",
     "list_position: NULL when absent": "SELECT list_position(l, 'k') AS i, l[list_position(l, 'k')] AS v "
                                        "FROM t ORDER BY s",
     "range of times": "SELECT range AS period FROM range(TIMESTAMP '2026-11-01 00:00:00', "

@@ -16,6 +16,9 @@ dialect with the few constructs it gets wrong for these queries overridden
   of token counts -> ``sum(toInt128(x))``, DuckDB's ``HUGEINT`` sum (an ``Int64`` sum wraps past 2**63);
 * ``regexp_replace(s, p, r, 'g')`` -> ``replaceRegexpAll(s, p, r)`` (without
   ``'g'``: ``replaceRegexpOne``);
+* ``regexp_extract_all(s, p, g)`` (a literal pattern) -> group ``g`` (0: the whole match) of each match,
+  from ``extractAllGroupsVertical`` (ClickHouse has no function of DuckDB's name); of a NULL text ``[]``
+  (ClickHouse arrays cannot be NULL), where DuckDB answers NULL;
 * ``range(start, end, INTERVAL n unit)`` (a table of times) -> a subquery of
   ``arrayJoin`` over the times; ``date_trunc`` stays a time (not a ``Date``);
 * ``array_agg`` / ``array_sort`` / ``flatten`` -> ``groupArray`` (NULLs left out) /
@@ -185,6 +188,19 @@ def _regexp_replace(self: Any, expression: exp.RegexpReplace) -> str:
     return self.func(name, expression.this, expression.expression, expression.args.get("replacement"))
 
 
+def _regexp_extract_all(self: Any, expression: exp.RegexpExtractAll) -> str:
+    """``regexp_extract_all(s, p[, g])``: group ``g`` of every match, in order. The whole match (``g`` 0 or
+    none) is the first group of the pattern in parentheses: ``extractAllGroupsVertical`` gives groups only."""
+    pattern, group = expression.expression, expression.args.get("group")
+    if not (isinstance(pattern, exp.Literal) and pattern.is_string):
+        raise ValueError("regexp_extract_all with a pattern that is not a literal")
+    number = int(group.to_py()) if group is not None else 0
+    if number == 0:
+        pattern, number = exp.Literal.string(f"({pattern.name})"), 1
+    text = f"coalesce({self.sql(expression, 'this')}, '')"
+    return f"arrayMap(g -> g[{number}], extractAllGroupsVertical({text}, {self.sql(pattern)}))"
+
+
 def _series(self: Any, expression: exp.GenerateSeries) -> str:
     """DuckDB's ``range(start, end, INTERVAL n unit)`` table (one column, ``range``; end excluded) as a
     subquery: ClickHouse's ``numbers``/``range`` count integers, not times."""
@@ -273,6 +289,7 @@ class ClickHouse(_ClickHouse):
             exp.Sum: _sum,
             exp.Window: _window,
             exp.RegexpReplace: _regexp_replace,
+            exp.RegexpExtractAll: _regexp_extract_all,
             exp.Anonymous: _anonymous,
             exp.Bracket: _bracket,
             exp.GenerateSeries: _series,

@@ -43,6 +43,15 @@ otel-llm's SDK alone) reads no span for it. Filled from the span table when miss
 (a span table older than it, or just built); it is read as a set of traces, so a row
 the backfill and the materialized view both write does no harm. It belongs to its
 span table (named after it) and is dropped with it.
+
+And the instrumentation failures table (:func:`._views.instrumentation_failures_table_name`): the spans
+that failed in their instrumentation's own code (DuckDB's ``instrumentation_failures`` view: OpenLIT's ERROR
+span whose every exception is raised inside openlit), written by a materialized view over ``otel_traces``, whose
+span events the span table does not keep. ``llm_calls`` counts those calls as succeeded; a store holding none
+reads an empty table for it instead of every span's events. Filled from ``otel_traces`` when missing (one read
+of the stored spans, the exception events only of OpenLIT's ERROR LLM spans); its view lists each span once,
+so a row the backfill and the materialized view both write does no harm. Named after its span table and
+dropped with it, or when the rule changes (its name carries a digest of its derivation too).
 """
 
 from __future__ import annotations
@@ -52,10 +61,11 @@ from typing import Any, Callable, Optional
 
 from otel_llm_analysis.clickhouse._ddl import TRACES_TABLE
 from otel_llm_analysis.clickhouse._views import (PEER_CALL, SPAN_TABLE_PREFIX, TRACE_TIMES_TABLE,
+                                                 instrumentation_failures_select, instrumentation_failures_table_name,
                                                  peer_calls_table_name, span_table_name, span_table_select)
 
-__all__ = ["COMPLETE", "ensure_span_table", "peer_calls_statements", "span_table_statements",
-           "trace_times_statements"]
+__all__ = ["COMPLETE", "ensure_span_table", "instrumentation_failures_statements", "peer_calls_statements",
+           "span_table_statements", "trace_times_statements"]
 
 #: The span table's comment once every span stored before its materialized view existed is in it.
 COMPLETE = "otel-llm: complete"
@@ -125,6 +135,19 @@ def peer_calls_statements(database: str, ttl: str = "") -> list[str]:
     ]
 
 
+def instrumentation_failures_statements(database: str, ttl: str = "") -> list[str]:
+    """CREATE TABLE of the instrumentation failures and its materialized view over ``otel_traces``, both
+    ``IF NOT EXISTS``; ``ttl`` as in :func:`span_table_statements`, so rows leave with their spans."""
+    table, select = instrumentation_failures_table_name(), instrumentation_failures_select(database)
+    return [
+        f"CREATE TABLE IF NOT EXISTS `{database}`.`{table}` ENGINE = MergeTree PARTITION BY toDate(start_time) "
+        f"ORDER BY (trace_id, span_id){_ttl_on(ttl, 'start_time')} SETTINGS ttl_only_drop_parts = 1 "
+        f"EMPTY AS {select}",
+        f"CREATE MATERIALIZED VIEW IF NOT EXISTS `{database}`.`{_mv_name(table)}` TO `{database}`.`{table}` "
+        f"AS {select}",
+    ]
+
+
 def backfill_statement(database: str, day: str) -> str:
     """Copy the spans stored on ``day`` (``YYYY-MM-DD``) that the span table lacks (by trace and span id)
     into it; one day's partition at a time, so each statement reads and checks one day."""
@@ -161,9 +184,25 @@ def _complete(tables: dict[str, tuple[str, str]], table: str) -> bool:
     return tables.get(table, ("", ""))[1] == COMPLETE and _mv_name(table) in tables
 
 
+def _fill(client: Any, database: str, table: str, statements: list[str], select: str) -> None:
+    """Create ``table`` and its materialized view (``statements``), copy the stored rows (``select``) into it,
+    then mark it complete."""
+    for statement in statements:
+        client.command(statement)
+    client.command(f"INSERT INTO `{database}`.`{table}` {select}")
+    client.command(f"ALTER TABLE `{database}`.`{table}` MODIFY COMMENT '{COMPLETE}'")
+
+
+def _drop(client: Any, database: str, table: str) -> None:
+    """Drop a table of ours and its materialized view."""
+    client.command(f"DROP VIEW IF EXISTS `{database}`.`{_mv_name(table)}`")
+    client.command(f"DROP TABLE IF EXISTS `{database}`.`{table}`")
+
+
 def ensure_span_table(client: Any, database: str, progress: Optional[Callable[[str], None]] = None) -> str:
-    """Make the span table, the trace times table and the peer calls table with their materialized views in
-    ``database`` if missing, backfill each once, drop the tables of other derivations; returns the span table's name.
+    """Make the span table, the trace times table, the peer calls table and the instrumentation failures table
+    with their materialized views in ``database`` if missing, backfill each once, drop the tables of other
+    derivations; returns the span table's name.
     ``client``: clickhouse-connect's (``command``, ``query(…).result_rows``) or anything with those two
     methods; ``progress``: told how a backfill goes, one line at a time (:func:`_backfill`)."""
     table = span_table_name()
@@ -172,10 +211,7 @@ def ensure_span_table(client: Any, database: str, progress: Optional[Callable[[s
     found = _TTL.search(tables.get(TRACES_TABLE, ("", ""))[0] or "")
     ttl = found.group(1).strip() if found else ""
     if not _complete(tables, TRACE_TIMES_TABLE):
-        for statement in trace_times_statements(database, ttl):
-            client.command(statement)
-        client.command(f"INSERT INTO `{database}`.`{TRACE_TIMES_TABLE}` {_trace_times_select(database)}")
-        client.command(f"ALTER TABLE `{database}`.`{TRACE_TIMES_TABLE}` MODIFY COMMENT '{COMPLETE}'")
+        _fill(client, database, TRACE_TIMES_TABLE, trace_times_statements(database, ttl), _trace_times_select(database))
     if not _complete(tables, table):
         for statement in span_table_statements(database, ttl):
             client.command(statement)
@@ -183,12 +219,15 @@ def ensure_span_table(client: Any, database: str, progress: Optional[Callable[[s
         client.command(f"ALTER TABLE `{database}`.`{table}` MODIFY COMMENT '{COMPLETE}'")
         for name in tables:  # another derivation's span table, and its peer calls table
             if name.startswith(SPAN_TABLE_PREFIX) and not name.startswith(table) and not name.endswith("_mv"):
-                client.command(f"DROP VIEW IF EXISTS `{database}`.`{_mv_name(name)}`")
-                client.command(f"DROP TABLE IF EXISTS `{database}`.`{name}`")
+                _drop(client, database, name)
     peers = peer_calls_table_name()
     if not _complete(tables, peers):
-        for statement in peer_calls_statements(database, ttl):
-            client.command(statement)
-        client.command(f"INSERT INTO `{database}`.`{peers}` {_peer_calls_select(database)}")
-        client.command(f"ALTER TABLE `{database}`.`{peers}` MODIFY COMMENT '{COMPLETE}'")
+        _fill(client, database, peers, peer_calls_statements(database, ttl), _peer_calls_select(database))
+    failures = instrumentation_failures_table_name()
+    if not _complete(tables, failures):
+        _fill(client, database, failures, instrumentation_failures_statements(database, ttl),
+              instrumentation_failures_select(database))
+        for name in tables:  # the table of an earlier rule
+            if name.startswith(f"{table}_failures_") and name != failures and not name.endswith("_mv"):
+                _drop(client, database, name)
     return table

@@ -38,6 +38,7 @@ from otel_llm import semconv
 from otel_llm_analysis import _producers
 from otel_llm_analysis._costs import _ZERO_ON_A_TOTAL
 from otel_llm_analysis._filters import IS_UNPRICED, TOTAL_ONLY_TOKENS
+from otel_llm_analysis._instrumentation_failures import CANDIDATE, raised_in_openlit
 from otel_llm_analysis._spellings import FIRST_TOKEN_EVENTS, SPELLINGS
 from otel_llm_analysis.clickhouse._ddl import LOGS_TABLE, METRICS_TABLES, TRACES_TABLE
 from otel_llm_analysis.clickhouse._dialect import number_text, transpile, try_cast
@@ -220,6 +221,32 @@ def span_table_name() -> str:
 def peer_calls_table_name() -> str:
     """The peer calls table of the span table (:func:`span_table_name`, whose rows it selects)."""
     return f"{span_table_name()}_peer_calls"
+
+
+def instrumentation_failures_select(database: str, source: str = TRACES_TABLE) -> str:
+    """The SELECT of the spans of ``database.source`` that failed in their instrumentation's own code, with the
+    columns of DuckDB's ``instrumentation_failures`` view and the start (the table's partition and TTL): its
+    rule (``_instrumentation_failures``) over one ``otel_traces`` row, the kind, status and scope derived as
+    the span table derives them, every exception event's innermost frame inside openlit. Read at insert (the
+    instrumentation failures table, :mod:`._span_table`): the events are in ``otel_traces`` only."""
+    span = dict(_span_columns())
+    candidate = re.sub(r"\b(otel_kind|status_code|scope_name)\b", lambda m: f"({span[m.group(1)]})",
+                       _clickhouse(CANDIDATE))
+    exceptions = "arrayFilter((a, n) -> n = 'exception', Events.Attributes, Events.Name)"
+    raised = _clickhouse(raised_in_openlit("a['exception.stacktrace']"))
+    message = _clickhouse("a['exception.message']")
+    message = f"arrayFirst(m -> m IS NOT NULL, arrayMap(a -> {message}, {exceptions}))"
+    return (f"SELECT TraceId AS trace_id, SpanId AS span_id, {span['start_time']} AS start_time, "
+            f"{span['scope_name']} AS scope_name, {span['error_type']} AS error_type, {message} AS exception_message "
+            f"FROM `{database}`.`{source}` WHERE {candidate} AND notEmpty({exceptions}) "
+            f"AND arrayAll(a -> {raised}, {exceptions})")  # one line: an INSERT … SELECT of it too
+
+
+def instrumentation_failures_table_name() -> str:
+    """The instrumentation failures table of the span table (:func:`span_table_name`): its name ends in a
+    digest of its own derivation, so a release that changes the rule fills a table of its own."""
+    digest = hashlib.sha256(instrumentation_failures_select("{db}").encode()).hexdigest()[:10]
+    return f"{span_table_name()}_failures_{digest}"
 
 
 #: Another producer's LLM span under a parent, over the span table's (or ``spans``') columns: a span that
@@ -412,10 +439,12 @@ _EARLIEST, _LATEST = "toDateTime64(0, 9, 'UTC')", "toDateTime64('2262-01-01 00:0
 def window_parameters() -> dict[str, str]:
     """The ``{name}`` values the view files use for the window: ``since``/``until`` (the parameters),
     ``window`` (passes them on: ``other_in({window})``), ``from_since``/``to_until`` (the bounds, an open
-    one at the far end of time) and ``trace_times`` (the table of each trace's first and last start)."""
+    one at the far end of time), ``trace_times`` (the table of each trace's first and last start) and the
+    tables kept at insert that views read (``peer_calls``, ``instrumentation_failures``)."""
     return {"since": SINCE, "until": UNTIL, "window": f"since = {SINCE}, until = {UNTIL}",
             "from_since": f"coalesce({SINCE}, {_EARLIEST})", "to_until": f"coalesce({UNTIL}, {_LATEST})",
-            "trace_times": TRACE_TIMES_TABLE, "peer_calls": peer_calls_table_name(), "peer_call": PEER_CALL}
+            "trace_times": TRACE_TIMES_TABLE, "peer_calls": peer_calls_table_name(), "peer_call": PEER_CALL,
+            "instrumentation_failures": instrumentation_failures_table_name()}
 
 
 _WINDOWED_VIEW = re.compile(r"^CREATE OR REPLACE VIEW `(?P<db>[^`]+)`\.(?P<name>\w+)_in AS\b")

@@ -178,8 +178,24 @@ FROM (
     SETTINGS join_use_nulls = 1
 );
 
+-- llm_calls_in: a call whose span failed in its instrumentation's own code (instrumentation_failures, below)
+-- counts as succeeded, as DuckDB's llm_calls counts it (views.sql); the agents, tools and retries views read
+-- window_llm_calls, as DuckDB's read llm_calls_of.
 CREATE OR REPLACE VIEW `{db}`.llm_calls_in AS
-SELECT * FROM `{db}`.window_llm_calls({window}) WHERE start_time >= {from_since} AND start_time < {to_until};
+SELECT * EXCEPT (instrumentation_failed)
+    REPLACE (if(instrumentation_failed, 0, status_code) AS status_code,
+             if(instrumentation_failed, NULL, error_type) AS error_type)
+FROM (SELECT *, status_code = 2 AND (trace_id, span_id) IN (SELECT trace_id, span_id
+                                                            FROM `{db}`.`{instrumentation_failures}`) AS instrumentation_failed
+      FROM `{db}`.window_llm_calls({window}) WHERE start_time >= {from_since} AND start_time < {to_until});
+
+-- An instrumentation's own failure, not the call's (views.sql: the rule, _instrumentation_failures): one row
+-- per span, from the table a materialized view fills at insert (_span_table), where the span's events are read.
+CREATE OR REPLACE VIEW `{db}`.instrumentation_failures AS
+SELECT trace_id, span_id, any(scope_name) AS scope_name, any(error_type) AS error_type,
+       any(exception_message) AS exception_message
+FROM `{db}`.`{instrumentation_failures}`
+GROUP BY trace_id, span_id;
 
 CREATE OR REPLACE VIEW `{db}`.span_events AS
 SELECT TraceId AS trace_id, SpanId AS span_id, toTimeZone(e.1, 'UTC') AS time, toString(e.2) AS name, e.3 AS attributes,

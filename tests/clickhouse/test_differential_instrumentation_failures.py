@@ -1,0 +1,121 @@
+"""An instrumentation's own failure is the same succeeded call on DuckDB and on ClickHouse.
+
+OpenLIT marks its LLM span ERROR when its own code raises after the call returned (its openai
+instrumentation reading an answer without usage); DuckDB's ``llm_calls`` reads such a call's status
+as unset (views.sql: ``instrumentation_failures``; the rule in ``_instrumentation_failures``) and the
+summary counts them. The same files loaded into ClickHouse must give the same calls, error rates,
+failed-call counts and that count - beside the failures that stay failures: an API error (innermost
+frame in the openai client), an exception event of the app's beside OpenLIT's, an ERROR span with no
+exception event, another scope's span whose frame is in openlit.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import orjson
+import pytest
+
+from otel_llm import semconv
+from otel_llm_analysis import Filters, alerts, summaries, trends
+from otel_llm_analysis.clickhouse.store import ClickHouseStore
+from otel_llm_analysis.store import TraceStore
+from tests.clickhouse.test_differential import both_stores, same
+from tests.support.clickhouse_http import ChdbHttpServer
+from tests.support.synthetic import key_values
+
+T0 = 1_790_000_000_000_000_000
+OPENLIT = "openlit.otel.tracing"
+IN_OPENLIT = 'File "/app/.venv/lib/python3.11/site-packages/openlit/instrumentation/openai/openai.py", line 9'
+IN_OPENLIT_WINDOWS = r'File "C:\app\venv\Lib\site-packages\openlit\instrumentation\openai\openai.py", line 9'
+IN_OPENAI = 'File "/app/.venv/lib/python3.11/site-packages/openai/_base_client.py", line 1047'
+IN_APP = 'File "/app/main.py", line 3'
+CALL = {semconv.GEN_AI_OPERATION_NAME: "chat", semconv.GEN_AI_REQUEST_MODEL: "gpt-4o",
+        semconv.GEN_AI_PROVIDER_NAME: "openai"}
+
+
+def _exception(*frames: str) -> dict[str, Any]:
+    trace = "Traceback (most recent call last):\n  " + "\n  ".join(frames) + "\nAttributeError: 'NoneType'"
+    return {"name": "exception", "timeUnixNano": str(T0 + 10**8), "attributes": key_values(
+        {"exception.type": "AttributeError", "exception.message": "'NoneType' object has no attribute 'get'",
+         "exception.stacktrace": trace})}
+
+
+def _span(n: int, *, status: int = 0, events: list[dict[str, Any]] | None = None, parent: int | None = None,
+          attributes: dict[str, Any] | None = None) -> dict[str, Any]:
+    start = T0 + (n if parent is None else parent) * 3600 * 10**9 + (10**7 if parent is not None else 0)  # hours apart
+    span = {"traceId": f"{(parent or n) + 1:032x}", "spanId": f"{n + 1:016x}", "name": "chat gpt-4o", "kind": 3,
+            "startTimeUnixNano": str(start), "endTimeUnixNano": str(start + (10 - n) * 10**8),
+            "status": {"code": status}, "events": events or [],
+            "attributes": key_values({**CALL, semconv.ERROR_TYPE: "AttributeError"} if status == 2 else
+                                     attributes or CALL)}
+    if parent is not None:
+        span["parentSpanId"] = f"{parent + 1:016x}"
+    return span
+
+
+def _request(scope: str, spans: list[dict[str, Any]]) -> bytes:
+    return orjson.dumps({"resourceSpans": [{"resource": {"attributes": key_values({"service.name": "app"})},
+                                            "scopeSpans": [{"scope": {"name": scope}, "spans": spans}]}]}) + b"\n"
+
+
+def _openlit_spans() -> list[dict[str, Any]]:
+    return [
+        _span(0),  # succeeded
+        _span(1, status=2, events=[_exception(IN_APP, IN_OPENLIT)]),  # OpenLIT's own failure
+        _span(2, status=2, events=[_exception(IN_APP, IN_OPENLIT_WINDOWS)]),  # the same, on Windows
+        _span(3, status=2, events=[_exception(IN_APP, IN_OPENAI)]),  # the API's error: failed
+        _span(4, status=2, events=[_exception(IN_OPENLIT), _exception(IN_APP)]),  # one of the app's: failed
+        _span(5, status=2),  # no exception event: failed
+        _span(6, status=2, events=[_exception(IN_OPENLIT)], parent=9),  # own failure inside an @llm_call
+    ]
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory: pytest.TempPathFactory, clickhouse_http: ChdbHttpServer
+           ) -> Iterator[tuple[TraceStore, ClickHouseStore]]:
+    root = tmp_path_factory.mktemp("differential_instrumentation_failures")
+    wrapper = _span(9, attributes={**CALL, semconv.OTEL_LLM_KIND: semconv.KIND_LLM_CALL})
+    (root / "traces.jsonl").write_bytes(
+        _request(OPENLIT, _openlit_spans())
+        + _request("my-app", [_span(7, status=2, events=[_exception(IN_OPENLIT)]), _span(8)])  # not OpenLIT's: failed
+        + _request(semconv.INSTRUMENTATION_SCOPE, [wrapper]))
+    yield from both_stores(root, f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/otel_instrumentation_failures")
+
+
+def _calls(store: Any) -> list[tuple[Any, ...]]:
+    return sorted(store.query("SELECT span_id, status_code, error_type FROM llm_calls"))
+
+
+def test_an_openlit_failure_of_its_own_is_a_succeeded_call_on_both_engines(
+        stores: tuple[TraceStore, ClickHouseStore]) -> None:
+    duck, ch = (_calls(store) for store in stores)
+    succeeded = {span_id for span_id, status, _ in duck if status != 2}
+    assert succeeded == {f"{n + 1:016x}" for n in (0, 1, 2, 6, 8)}  # 6: the call inside the wrapper (9)
+    same(duck, ch)
+
+
+def test_the_failures_listed_are_the_same(stores: tuple[TraceStore, ClickHouseStore]) -> None:
+    duck, ch = (sorted(store.query("SELECT trace_id, span_id, scope_name, error_type, exception_message "
+                                   "FROM instrumentation_failures")) for store in stores)
+    assert len(duck) == 3
+    same(duck, ch)
+
+
+ANALYSES = {
+    "summary": lambda s: summaries.summary(s, None),
+    "summary by model": lambda s: summaries.summary(s, "model"),
+    "summary by hour": lambda s: summaries.summary(s, "hour"),
+    "summary in a window": lambda s: summaries.summary(s, None, Filters.of("2026-09-21 14:00", "2026-09-21 20:00")),
+    "daily usage": lambda s: s.query("SELECT day, model, calls, failed_calls FROM daily_usage ORDER BY day, model"),
+    "trends by hour": lambda s: trends.series(s, "hour"),
+    "check": lambda s: alerts.check(s, alerts.Thresholds(error_rate=0.3)),
+}
+
+
+@pytest.mark.parametrize("name", list(ANALYSES))
+def test_the_analysis_counts_them_as_succeeded_on_both_engines(
+        stores: tuple[TraceStore, ClickHouseStore], name: str) -> None:
+    duck, ch = (ANALYSES[name](store) for store in stores)
+    assert duck
+    same(duck, ch)
