@@ -54,7 +54,6 @@ import duckdb
 
 from otel_llm import semconv
 from otel_llm_analysis import _call_context as call_context
-from otel_llm_analysis import _wal
 from otel_llm_analysis._rows import window
 
 __all__ = ["DERIVED", "TRACES", "definition", "drop_stale", "made_by_another_version", "refresh_scopes", "walked_to"]
@@ -108,7 +107,7 @@ def refresh_scopes(con: duckdb.DuckDBPyConnection, *, repriced: bool = False, pr
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="otel-llm-checkpoint") as pool:
             beside = None
-            if _spans_arrived(con) and _wal.worth_writing(con):  # else left in the WAL (``_wal``)
+            if _spans_arrived(con):
                 issued = threading.Event()
                 beside = pool.submit(_checkpoint, cursor, issued=issued)
                 # handed to DuckDB before the refresh creates a table, which would make DuckDB refuse it
@@ -164,8 +163,7 @@ def _checkpoint(con: duckdb.DuckDBPyConnection, merge: bool = True, issued: thre
     there first on a busy machine): then ``refresh_scopes`` runs the whole
     checkpoint, merge included, after its commit, and if another connection's
     transaction still holds one, the close writes it. ``issued`` is set as the
-    checkpoint is handed to DuckDB. Only once the WAL holds ``_wal.CHECKPOINT_BYTES``:
-    a smaller ingest stays in the WAL for a later one (or a close) to write.
+    checkpoint is handed to DuckDB.
     """
     if not merge:
         ((tasks,),) = con.execute("SELECT current_setting('max_vacuum_tasks')").fetchall()

@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import duckdb
 
 from otel_llm import semconv
-from otel_llm_analysis import _coverage, _reclassify, _sandbox, _total_only, _unfinished, _wal, retention
+from otel_llm_analysis import _coverage, _reclassify, _sandbox, _total_only, _unfinished, retention
 from otel_llm_analysis._costs import count_calls, price_calls
 from otel_llm_analysis._filters import IS_UNPRICED, TOTAL_ONLY_TOKENS
 from otel_llm_analysis._nesting import refresh_nesting
@@ -291,7 +291,7 @@ class TraceStore:
             report.pricing = price_calls(self._con, book, first, undated)
             refresh_nesting(self._con, first, undated)
             count_calls(self._con, report.pricing)
-            _unfinished.done(self._con)  # before the refresh, whose checkpoint (if any) then writes it too
+            _unfinished.done(self._con)  # before the refresh, whose checkpoint then writes it too
             fit_llm_calls(self._con)  # the spans read may hold the store's first instrumentation failure
             refresh_scopes(self._con, repriced=report.pricing.priced > 0,
                            priced_since_ns=None if report.pricing.whole_store else first, priced_undated=undated)
@@ -365,12 +365,6 @@ class TraceStore:
             self._con = duckdb.connect(self.path, read_only=self.read_only, config=self._config)
 
     def close(self) -> None:
-        """Close the store; a WAL smaller than ``_wal.CHECKPOINT_BYTES`` is left for a later ingest or close."""
-        try:
-            if not self.read_only and not _wal.worth_writing(self._con):
-                self._con.execute("PRAGMA disable_checkpoint_on_shutdown")  # durable in the WAL already
-        except duckdb.Error:  # closed already, or invalidated by a failed write: DuckDB's close decides
-            pass
         self._con.close()
 
     def __enter__(self) -> "TraceStore":

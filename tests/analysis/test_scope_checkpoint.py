@@ -3,26 +3,20 @@
 ``_scope_index.refresh_scopes`` checkpoints what the ingest committed on a
 second cursor while its own transaction walks the traces, then writes its own
 tables: the close has nothing left to write, and a checkpoint DuckDB refuses
-(another transaction created a table) costs nothing but the overlap. That is
-once the WAL holds ``_wal.CHECKPOINT_BYTES``; a smaller ingest is left in the
-WAL (durable there, replayed by each open) for a later ingest or close to write.
+(another transaction created a table) costs nothing but the overlap.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
 
-from otel_llm_analysis import TraceStore, _wal
+from otel_llm_analysis import TraceStore
 from otel_llm_analysis._scope_index import refresh_scopes
 from tests.support import synthetic
 
@@ -32,31 +26,18 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> synthetic.SyntheticData:
     return synthetic.generate(tmp_path_factory.mktemp("checkpoint"), seed=11, traces=60, days=2, agents="otel_llm")
 
 
-@pytest.fixture(scope="module")
-def later(tmp_path_factory: pytest.TempPathFactory) -> synthetic.SyntheticData:
-    return synthetic.generate(tmp_path_factory.mktemp("later"), seed=12, traces=20, days=1,
-                              end=datetime(2026, 11, 22), agents="otel_llm")
-
-
-@pytest.fixture
-def every_ingest(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The checkpoint of an ingest whose WAL passes the threshold, shown on small data."""
-    monkeypatch.setattr(_wal, "CHECKPOINT_BYTES", 0)
-
-
-def _wal_bytes(path: Path) -> int:
+def _wal(path: Path) -> int:
     wal = Path(f"{path}.wal")
     return wal.stat().st_size if wal.exists() else 0
 
 
-def test_an_ingest_leaves_nothing_for_the_close_to_write(tmp_path: Path, data: synthetic.SyntheticData,
-                                                         every_ingest: None) -> None:
+def test_an_ingest_leaves_nothing_for_the_close_to_write(tmp_path: Path, data: synthetic.SyntheticData) -> None:
     path = tmp_path / "store.duckdb"
     with TraceStore(str(path)) as store:
         ((vacuum_tasks,),) = store.query("SELECT current_setting('max_vacuum_tasks')")
         report = store.ingest([str(p) for p in data.files])
         assert report.spans_added == len(data.spans)
-        assert _wal_bytes(path) == 0  # the ingest's rows and the refresh's tables are in the file already
+        assert _wal(path) == 0  # the ingest's rows and the refresh's tables are in the file already
         assert store.query("SELECT current_setting('max_vacuum_tasks')") == [(vacuum_tasks,)]
         walked = store.query("SELECT count(*) FROM span_scope_index")
     with TraceStore(str(path), read_only=True) as reopened:
@@ -92,8 +73,7 @@ class _Recording:
         return getattr(self._con, name)
 
 
-def test_the_ingests_rows_are_checkpointed_while_the_refresh_walks(tmp_path: Path, data: synthetic.SyntheticData,
-                                                                   every_ingest: None) -> None:
+def test_the_ingests_rows_are_checkpointed_while_the_refresh_walks(tmp_path: Path, data: synthetic.SyntheticData) -> None:
     with TraceStore(str(tmp_path / "store.duckdb")) as store:
         con = store.connection
         ((vacuum_tasks,),) = con.execute("SELECT current_setting('max_vacuum_tasks')").fetchall()
@@ -110,8 +90,7 @@ def test_the_ingests_rows_are_checkpointed_while_the_refresh_walks(tmp_path: Pat
                                     ("refresh", f"SET max_vacuum_tasks = {vacuum_tasks}")]
 
 
-def test_a_checkpoint_refused_leaves_the_ingest_whole(tmp_path: Path, data: synthetic.SyntheticData,
-                                                      every_ingest: None) -> None:
+def test_a_checkpoint_refused_leaves_the_ingest_whole(tmp_path: Path, data: synthetic.SyntheticData) -> None:
     path = tmp_path / "store.duckdb"
     with TraceStore(str(path)) as store:
         other = store.connection.cursor()
@@ -120,7 +99,7 @@ def test_a_checkpoint_refused_leaves_the_ingest_whole(tmp_path: Path, data: synt
         report = store.ingest([str(p) for p in data.files])
         assert report.spans_added == len(data.spans) and not report.problems
         assert store.query("SELECT count(*) FROM span_scope_index") == [(len(data.spans),)]
-        assert _wal_bytes(path) > 0  # nothing could be written yet: the close writes it
+        assert _wal(path) > 0  # nothing could be written yet: the close writes it
         other.execute("ROLLBACK")
         other.close()
     with TraceStore(str(path), read_only=True) as reopened:
@@ -129,7 +108,6 @@ def test_a_checkpoint_refused_leaves_the_ingest_whole(tmp_path: Path, data: synt
 
 
 def test_a_checkpoint_that_fails_to_start_is_raised_after_the_refresh(tmp_path: Path, data: synthetic.SyntheticData,
-                                                                      every_ingest: None,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     from otel_llm_analysis import _scope_index
 
@@ -148,7 +126,6 @@ def test_a_checkpoint_that_fails_to_start_is_raised_after_the_refresh(tmp_path: 
 
 
 def test_a_checkpoint_refused_beside_the_refresh_runs_whole_after_it(tmp_path: Path, data: synthetic.SyntheticData,
-                                                                     every_ingest: None,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     from otel_llm_analysis import _scope_index
 
@@ -167,58 +144,4 @@ def test_a_checkpoint_refused_beside_the_refresh_runs_whole_after_it(tmp_path: P
     with TraceStore(str(path)) as store:
         store.ingest([str(p) for p in data.files])
         assert calls == [True, True]  # beside (refused), then the whole checkpoint, row-group merge included
-        assert _wal_bytes(path) == 0
-
-
-def _counts(path: Path) -> list[tuple[int, int]]:
-    with TraceStore(str(path), read_only=True) as reopened:
-        return reopened.query("SELECT (SELECT count(*) FROM span_rows), (SELECT count(*) FROM span_scope_index)")
-
-
-def test_a_small_ingest_is_left_in_the_wal_and_kept_by_the_close(tmp_path: Path,
-                                                                 data: synthetic.SyntheticData) -> None:
-    """A checkpoint rewrites the row group the rows went to (~120k rows): not paid for a few hundred spans."""
-    path = tmp_path / "store.duckdb"
-    with TraceStore(str(path)) as store:
-        store.ingest([str(p) for p in data.files])
-        written = path.stat().st_size
-        assert 0 < _wal_bytes(path) < _wal.CHECKPOINT_BYTES
-    assert _wal_bytes(path) > 0 and path.stat().st_size == written  # the close left it too
-    assert _counts(path) == [(len(data.spans), len(data.spans))]  # every open reads it, read-only too
-
-
-def test_a_small_ingest_survives_a_process_that_dies_without_closing(tmp_path: Path,
-                                                                     data: synthetic.SyntheticData) -> None:
-    path = tmp_path / "store.duckdb"
-    files = ", ".join(repr(str(p)) for p in data.files)
-    died = subprocess.run([sys.executable, "-c", "import os\nfrom otel_llm_analysis import TraceStore\n"
-                           f"store = TraceStore({str(path)!r})\nstore.ingest([{files}])\nos._exit(9)"],
-                          env=os.environ, capture_output=True, text=True, timeout=300)
-    assert died.returncode == 9, died.stderr
-    assert _wal_bytes(path) > 0
-    assert _counts(path) == [(len(data.spans), len(data.spans))]
-
-
-def test_the_wal_is_written_once_it_passes_the_threshold(tmp_path: Path, data: synthetic.SyntheticData,
-                                                         later: synthetic.SyntheticData,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "store.duckdb"
-    with TraceStore(str(path)) as store:
-        store.ingest([str(p) for p in data.files])
-        left = _wal_bytes(path)
-        assert left > 0
-        monkeypatch.setattr(_wal, "CHECKPOINT_BYTES", left)  # the next ingest's refresh finds it past
-        store.ingest([str(p) for p in later.files])
-        assert _wal_bytes(path) == 0  # the ingest's refresh wrote both ingests
-    assert _counts(path) == [(len(data.spans) + len(later.spans),) * 2]
-
-
-def test_a_close_writes_a_wal_past_the_threshold(tmp_path: Path, data: synthetic.SyntheticData,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "store.duckdb"
-    with TraceStore(str(path)) as store:
-        store.ingest([str(p) for p in data.files])
-        assert _wal_bytes(path) > 0
-        monkeypatch.setattr(_wal, "CHECKPOINT_BYTES", 1)
-    assert _wal_bytes(path) == 0
-    assert _counts(path) == [(len(data.spans), len(data.spans))]
+        assert _wal(path) == 0
