@@ -145,3 +145,16 @@ def test_a_checkpoint_refused_beside_the_refresh_runs_whole_after_it(tmp_path: P
         store.ingest([str(p) for p in data.files])
         assert calls == [True, True]  # beside (refused), then the whole checkpoint, row-group merge included
         assert _wal(path) == 0
+
+
+def test_a_closed_store_is_one_file_after_a_small_ingest(tmp_path: Path, data: synthetic.SyntheticData) -> None:
+    """Users copy and serve the .duckdb file alone: nothing an ingest committed may stay behind in its WAL."""
+    path = tmp_path / "store.duckdb"
+    with TraceStore(str(path)) as store:
+        store.ingest([str(p) for p in data.files[:1]])  # one file: a small ingest, as a cron job's
+        spans = store.query("SELECT count(*) FROM span_rows")
+    assert _wal(path) == 0
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(path.read_bytes())
+    with TraceStore(str(copy), read_only=True) as copied:
+        assert copied.query("SELECT count(*) FROM span_rows") == spans != [(0,)]
