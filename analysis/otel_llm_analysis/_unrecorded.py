@@ -139,9 +139,8 @@ def duration_histogram(store: Any, filters: Filters) -> DurationHistogram | None
         return None
     (first, _), scale = grown[0], 1.0 if grown[0][0]["unit"] == "ms" else 1000.0  # semconv's unit: s
     counts = [sum(column) for column in zip(*(c for _, c in grown))]
-    failed = [sum(c) for row, c in grown if row["failed"]]
-    said = any(row["failed"] for row, _ in grown)
-    return DurationHistogram(len(grown), sum(counts), sum(failed) if said else None,
+    failed = [sum(c) for row, c in grown if row["failed"]]  # each grown point counted a call
+    return DurationHistogram(len(grown), sum(counts), sum(failed) if failed else None,
                              tuple(b * scale for b in first["bounds"] or ()), tuple(counts))
 
 
