@@ -36,10 +36,11 @@ Definitions (the README repeats them; ``_filters`` holds the SQL):
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -60,6 +61,9 @@ from otel_llm_analysis._filters import (
 from otel_llm_analysis._instrumentation_failures import reinterpreted
 from otel_llm_analysis._total_only import may_hold
 from otel_llm_analysis._unpriced import COUNTED, from_counts, may_hold_dropped, named_refusals, reason_sql, refusals
+
+T = TypeVar("T")
+
 
 #: Dimensions whose groups are spans that are not LLM calls (graph nodes, span
 #: kinds, vector collections and operations): their latency always needs span_latency.sql, which
@@ -208,44 +212,65 @@ def _beside(con: duckdb.DuckDBPyConnection, summary_sql: str, latency_sql: str,
             params: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[Any, Any]]:
     """The summary's groups on ``con`` and, at the same time on a cursor of its own, the span latency.
 
-    Why the interrupts: a signal (Ctrl-C, a timeout's) reaches only this
-    thread, stopping the summary's query (DuckDB: "Query interrupted") or the
-    wait; the query beside it would run on to its end, and the summary with it.
-    So any exception here - also one raised while the query beside is being
-    handed to its thread, which may already have started it - interrupts the
-    cursor until that query has ended (DuckDB forgets an interrupt that comes
-    before the query starts), or keeps it from starting, then goes on.
+    Why both run in threads of their own while this thread waits in short
+    steps: a signal (Ctrl-C, a timeout's) is handled only by this thread,
+    and only when it runs Python. DuckDB running a query on this thread
+    checks for signals between its tasks, and under load it can sit waiting
+    for its workers past a signal: a Ctrl-C was missed for as long as the
+    query ran (1 run in 12 of a lone query at load 5). Waiting here, the
+    signal's exception comes within one step wherever the signal landed.
+    Any exception here - also one raised while a query is being handed to
+    its thread, which may already have started it - stops both: each side's
+    connection is interrupted until its query has ended (DuckDB forgets an
+    interrupt that comes before the query starts), or the query is kept from
+    starting; then the exception goes on.
     """
-    cursor = con.cursor()
-    side = _Side(cursor, latency_sql, params)
-    with ThreadPoolExecutor(1) as pool:
+    latency = _Side(con.cursor(), _span_latency, latency_sql, params, own_cursor=True)
+    groups = _Side(con, fetch_dicts, summary_sql, params, own_cursor=False)
+    with ThreadPoolExecutor(2) as pool:
         try:
-            beside = pool.submit(side.run)
-            return fetch_dicts(con, summary_sql, params), beside.result()
+            beside = pool.submit(latency.run)
+            own = pool.submit(groups.run)
+            return _waited(own), _waited(beside)
         except BaseException:
-            side.stop()
+            latency.stop()
+            groups.stop()
             raise
 
 
-class _Side:
-    """:func:`_span_latency` on a cursor of its own in another thread, which :meth:`stop` ends or keeps from
-    starting, whenever it is called (the lock decides which: started or not)."""
+#: How long the summary's thread waits at a time for a query's thread: the most a signal waits to be raised.
+_STEP_S = 0.05
 
-    def __init__(self, cursor: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> None:
-        self.cursor, self.sql, self.params = cursor, sql, params
+
+def _waited(future: Future[T]) -> T:
+    """The future's result, waited for in steps of :data:`_STEP_S` (between them Python raises a signal's
+    exception, e.g. Ctrl-C's ``KeyboardInterrupt``)."""
+    while not wait([future], timeout=_STEP_S).done:
+        pass
+    return future.result()
+
+
+class _Side:
+    """One query on a connection in another thread, which :meth:`stop` ends or keeps from starting, whenever
+    it is called (the lock decides which: started or not). A cursor of its own is closed when the query ends."""
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection, query: Callable[[Any, str, dict[str, Any]], Any], sql: str,
+                 params: dict[str, Any], *, own_cursor: bool) -> None:
+        self.cursor, self.query, self.sql, self.params, self.own_cursor = cursor, query, sql, params, own_cursor
         self._lock = threading.Lock()
         self._started = self._stopped = False
         self._finished = threading.Event()
 
-    def run(self) -> dict[Any, Any]:
+    def run(self) -> Any:
         try:
             with self._lock:
                 if self._stopped:
-                    return {}
+                    return None
                 self._started = True
-            return _span_latency(self.cursor, self.sql, self.params)
+            return self.query(self.cursor, self.sql, self.params)
         finally:
-            self.cursor.close()
+            if self.own_cursor:
+                self.cursor.close()
             self._finished.set()
 
     def stop(self) -> None:

@@ -245,12 +245,13 @@ def test_an_interrupted_summary_stops_the_latency_query_beside_it(request, durin
     the second cursor running: the summary returned only when that query ended (Ctrl-C ignored meanwhile;
     the interrupt surfaced as DuckDB's "Query interrupted"). Now the query beside it stops too.
 
+    And with the summary's own query on the summary's thread, DuckDB, waiting for its workers, could miss
+    the signal for as long as its query ran: under load 5 the "summary query" case failed 3 runs in 12 (a
+    lone DuckDB query on the main thread missed one SIGINT in 12 too). Both queries now run in threads of
+    their own while the summary's thread waits in short steps: 32 runs of 32 passed at load 6-7.
+
     The signal is real, so the test runs in a process of its own, as a user's Ctrl-C reaches a fresh
-    ``otel-llm`` process, whatever earlier tests left behind. In the suite's process it failed twice, in
-    full runs (the SIGINT did not stop DuckDB's query on the main thread within the valve). Not reproduced
-    since: run in-process after the 698 analysis tests before it, on a machine at load 6, it passed in
-    2.8-3.2 s, with nothing left over from them (the main and metrics threads only, 14 open descriptors,
-    no DuckDB connection alive, Ctrl-C's own handler, no wake-up descriptor, no blocked signals).
+    ``otel-llm`` process, whatever earlier tests left behind.
     """
     import os
     import subprocess
