@@ -33,7 +33,7 @@ from otel_llm._metrics import (
     NO_EXEMPLAR, AttributeSet, ExemplarIds, Instruments, attribute_set, exemplar_context, exemplar_ids,
     point_attributes,
 )
-from otel_llm._names import bounded_name, finish_reasons, model_name
+from otel_llm._names import bounded_name, finish_reasons, model_name, tool_call_ids
 from otel_llm._rollup import RollUp
 from otel_llm._stream_usage import StreamUsage, reader_for
 from otel_llm._usage import Usage, _get, read_response
@@ -645,7 +645,7 @@ def _remember_tool_calls(call: Call, response: Any, candidates: list[Any] | None
     refs = _toolcalls.requested(response) if candidates is None else _toolcalls.refs_among(candidates)
     if refs:
         ids = [ref.id for ref in refs]
-        call.span.set_attribute(semconv.OTEL_LLM_RESPONSE_TOOL_CALL_IDS, ids)
+        call.span.set_attribute(semconv.OTEL_LLM_RESPONSE_TOOL_CALL_IDS, tool_call_ids(ids))
         if not call.sink.wrapper:  # a wrapper returns its inner call's response: that call asked
             _toolcalls.ORIGINS.remember(ids, call.span.get_span_context())
 

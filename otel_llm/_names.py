@@ -34,7 +34,8 @@ from otel_llm import _notices
 from otel_llm._content import as_text, truncated, utf8_safe
 from otel_llm._usage import shown
 
-__all__ = ["MAX_FINISH_REASONS", "MAX_NAME_CHARS", "bounded_name", "finish_reasons", "model_name"]
+__all__ = ["MAX_FINISH_REASONS", "MAX_NAME_CHARS", "MAX_TOOL_CALL_IDS", "at_most", "bounded_name", "finish_reasons",
+           "model_name", "tool_call_ids"]
 
 # The longest name or id recorded whole (module docstring); longer ones are cut to it with the marker.
 MAX_NAME_CHARS = 512
@@ -45,6 +46,9 @@ _CUT = re.compile(r"…\[truncated from \d+ chars\]")
 # The most finish reasons a call records (one per choice: OpenAI's ``n`` asks for at most 128); the last
 # of a longer list's is its marker, saying how many it had.
 MAX_FINISH_REASONS = 128
+# The most tool call ids a call's span lists (OpenAI takes at most 128 tools a request); the last of a
+# longer list's is its marker, saying how many it had.
+MAX_TOOL_CALL_IDS = 128
 _said: set[str] = set()  # what was said once: ("cut " or "control ") + the kind of name
 
 
@@ -63,15 +67,26 @@ def finish_reasons(reasons: tuple[str, ...]) -> tuple[str, ...]:
         reason = reasons[0]
         if type(reason) is str and len(reason) <= MAX_NAME_CHARS and reason.isascii() and reason.isprintable():
             return reasons
-    whole = len(reasons)
-    shown_count = whole if whole <= MAX_FINISH_REASONS else MAX_FINISH_REASONS - 1  # room for the marker
-    kept = tuple(bounded_name(as_text(r), "finish reason") for r in reasons[:shown_count])
-    if whole > MAX_FINISH_REASONS:
-        kept += (f"…[truncated from {whole} finish reasons]",)
-        _once("many finish reasons", f"a response with {whole} finish reasons is recorded with its first "
-                                     f"{MAX_FINISH_REASONS - 1} and '…[truncated from {whole} finish reasons]'; "
-                                     "further such responses are not reported")
-    return kept
+    kept = [bounded_name(as_text(r), "finish reason") for r in reasons[:MAX_FINISH_REASONS]]
+    return tuple(at_most(kept, len(reasons), MAX_FINISH_REASONS, "finish reasons"))
+
+
+def tool_call_ids(ids: list[str]) -> list[str]:
+    """A response's tool call ids (each a bounded :func:`otel_llm._toolcalls.tool_call_id`) as its span lists
+    them (``otel_llm.response.tool_call_ids``): at most :data:`MAX_TOOL_CALL_IDS`, the last of a longer list
+    ``…[truncated from N tool call ids]`` (said once on stderr)."""
+    return ids if len(ids) <= MAX_TOOL_CALL_IDS else at_most(ids, len(ids), MAX_TOOL_CALL_IDS, "tool call ids")
+
+
+def at_most(first: list[str], whole: int, most: int, what: str) -> list[str]:
+    """The first items of a list of ``whole`` items (``first``: at least ``most`` of them, or all) as an attribute
+    takes them: all when ``whole`` <= ``most``, else the first ``most - 1`` and ``…[truncated from N <what>]``,
+    said once on stderr."""
+    if whole <= most:
+        return first
+    _once(f"many {what}", f"a response with {whole} {what} is recorded with its first {most - 1} and "
+                          f"'…[truncated from {whole} {what}]'; further such responses are not reported")
+    return [*first[: most - 1], f"…[truncated from {whole} {what}]"]
 
 
 def bounded_name(text: str, what: str) -> str:

@@ -348,3 +348,35 @@ def test_ordinary_finish_reasons_are_untouched(reasons: list[str], capsys: pytes
         ask()
         assert _llm_span(cap).attributes[sc.GEN_AI_RESPONSE_FINISH_REASONS] == tuple(reasons)
     assert "finish reason" not in capsys.readouterr().err
+
+
+def test_a_response_with_more_tool_calls_than_the_bound_lists_the_first_ids_and_says_how_many(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Each tool call id is bounded, but their count was not: a response asking for 100,000 tool calls put
+    100,000 ids on its span. The span lists the first ones and a marker saying how many there were (said
+    once on stderr); the tool spans still find the call that asked for theirs."""
+    calls = [{"id": f"call_{i}", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+             for i in range(100_000)]
+
+    @otel_llm.llm_call(model="gpt-4o", provider="openai")
+    def ask() -> dict[str, Any]:
+        return {"model": "gpt-4o", "usage": {"prompt_tokens": 3, "completion_tokens": 2},
+                "choices": [{"index": 0, "finish_reason": "tool_calls",
+                             "message": {"role": "assistant", "tool_calls": calls}}]}
+
+    @otel_llm.tool(name="f")
+    def run_tool(tool_call_id: str) -> str:
+        return "done"
+
+    with Capture(project="p") as cap:
+        ask()
+        ask()
+        run_tool(tool_call_id="call_99999")
+        ids = _llm_span(cap).attributes[sc.OTEL_LLM_RESPONSE_TOOL_CALL_IDS]
+        (tool,) = [s for s in cap.spans() if s.attributes.get(sc.OTEL_LLM_KIND) == sc.KIND_TOOL]
+    assert len(ids) == _names.MAX_TOOL_CALL_IDS
+    assert list(ids[:-1]) == [f"call_{i}" for i in range(_names.MAX_TOOL_CALL_IDS - 1)]
+    assert ids[-1] == "…[truncated from 100000 tool call ids]"
+    said = [line for line in capsys.readouterr().err.splitlines() if "tool call ids" in line]
+    assert len(said) == 1 and "100000" in said[0]
+    assert [link.context.span_id for link in tool.links] == [_llm_span(cap).context.span_id]
