@@ -16,7 +16,11 @@ A span batch refused for good by an HTTP endpoint (4xx other than 408/429) is
 marked on the exporter (``refusal``: the status and reason), so the spool can
 set it aside, saying why, instead of retrying it; one a live endpoint could not
 take now is marked with its answer (``answer``: status and message), so the
-spool names it instead of calling the endpoint unreachable.
+spool names it instead of calling the endpoint unreachable. A failed batch
+sent in several requests says which were not taken (``undelivered``), and how
+many items the failed one carried when it got no answer within the timeout
+(``unanswered``): the endpoint may have taken those, so the copy the spool
+sends again may be a second one, which the spool says with that count.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from otel_llm._guard import internal_error
 from otel_llm._upstream import LogRecordExporter, LogRecordExportResult, ReadableLogRecord
 from otel_llm.exporters._answers import plus
 from otel_llm.exporters._log_messages import PendingMessage, body_text
+from otel_llm.exporters._messages import metric_points
 from otel_llm.exporters._metric_parts import joined_metrics, split_metrics
 from otel_llm.exporters._otlp_wire import encode_span_requests
 from otel_llm.exporters._sizing import DEFAULT_MAX_REQUEST_BYTES, cut_longest, smaller_bound
@@ -61,9 +66,11 @@ class _BoundedSpanExport:
         self.answer: _upstream.Answer | None = None  # what a live endpoint answered to the last failed batch
         self.rejected: _upstream.Rejected | None = None  # the last batch's items rejected in an accepted request
         self.undelivered: Sequence[ReadableSpan] | None = None  # of the last failed batch, the spans not taken
+        self.unanswered = 0  # of those, the spans of the request that got no answer in time (maybe taken)
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         self.refusal = self.answer = self.rejected = self.undelivered = None
+        self.unanswered = 0
         if self.is_shut_down:
             return SpanExportResult.FAILURE
         try:
@@ -91,6 +98,7 @@ class _BoundedSpanExport:
                     return start + taken
             elif not result.ok:
                 self.refusal, self.answer = result.refusal, result.answer
+                self.unanswered = _unanswered(result.answer, count)
                 return start
             start += count
         return None
@@ -111,10 +119,12 @@ class BoundedLogExporter(LogRecordExporter):
         self.inner = inner
         self.max_request_bytes = max_request_bytes
         self.undelivered: list[ReadableLogRecord] | None = None  # of the last failed batch, the records not taken
+        self.unanswered = 0  # of those, the records of the request that got no answer in time (maybe taken)
 
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
         records = [_well_formed_record(record) for record in batch]
         self.rejected: _upstream.Rejected | None = None  # summed over the parts (``inner.rejected``: one part's)
+        self.unanswered = 0
         taken = self._send_all(records, self.max_request_bytes)
         self.undelivered = None if taken is None else records[taken:]
         return LogRecordExportResult.SUCCESS if taken is None else LogRecordExportResult.FAILURE
@@ -130,6 +140,7 @@ class BoundedLogExporter(LogRecordExporter):
                 continue
             smaller = smaller_bound(getattr(self.inner, "status", None), _upstream.encode_logs_proto_size(part))
             if smaller is None:
+                self.unanswered = _unanswered(getattr(self.inner, "answer", None), len(part))
                 return start
             self.max_request_bytes = smaller  # the endpoint's limit: later batches fit it at once
             taken = self._send_all(part, smaller)
@@ -161,6 +172,7 @@ class WellFormedMetricExporter(MetricExporter):
         self.inner = inner
         self.points_per_request = points_per_request
         self.undelivered: MetricsData | None = None  # of the last failed export, the points not taken
+        self.unanswered = 0  # of those, the points of the request that got no answer in time (maybe taken)
 
     def export(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> MetricExportResult:
         """Send the points ``points_per_request`` a request, in order; after a failure ``undelivered``
@@ -171,12 +183,13 @@ class WellFormedMetricExporter(MetricExporter):
         so the points of the requests taken before would be spooled and sent
         again -- counted twice.
         """
-        self.undelivered = None
+        self.undelivered, self.unanswered = None, 0
         parts = split_metrics(_well_formed_metrics(metrics_data), self.points_per_request)
         for index, part in enumerate(parts):
             result = self.inner.export(part, timeout_millis=timeout_millis, **kwargs)
             if result != MetricExportResult.SUCCESS:
                 self.undelivered = part if index == len(parts) - 1 else joined_metrics(parts[index:])
+                self.unanswered = _unanswered(getattr(self.inner, "answer", None), metric_points(part))
                 return result
         return MetricExportResult.SUCCESS
 
@@ -188,6 +201,12 @@ class WellFormedMetricExporter(MetricExporter):
 
     def __getattr__(self, name: str) -> Any:  # the spool reads the inner exporter's endpoint and refusal
         return getattr(self.inner, name)
+
+
+def _unanswered(answer: _upstream.Answer | None, items: int) -> int:
+    """``items`` when the failed request's ``answer`` is none within the timeout (the endpoint may have
+    taken it: sent again, it may arrive twice), else 0 (answered, or never reached: not taken)."""
+    return items if answer is not None and answer.silent else 0
 
 
 def _well_formed_metrics(data: MetricsData) -> MetricsData:

@@ -173,6 +173,7 @@ class _Spool:
         refusal: Callable[[], str | None] = lambda: None,
         answer: Callable[[], _upstream.Answer | None] = lambda: None,
         undelivered: Callable[[], Any] = lambda: None,
+        unanswered: Callable[[], int | None] = lambda: None,
         max_request_bytes: int | None = DEFAULT_MAX_REQUEST_BYTES,
         endpoint: str | None = None,
     ) -> None:
@@ -188,6 +189,7 @@ class _Spool:
         self._refusal = refusal  # why the inner exporter's last failure was a permanent refusal, if it was
         self._answer = answer  # what a live endpoint answered to the inner exporter's last failure, if it did
         self._undelivered = undelivered  # of the inner exporter's last failed batch, the part not taken, if known
+        self._unanswered = unanswered  # of that part, the items of the request that got no answer in time
         self._max_request = max_request_bytes
         self._directory = directory
         self._store = SegmentStore(directory, max_bytes, root=directory.parent)
@@ -243,6 +245,7 @@ class _Spool:
         """Deliver, spool or set aside ``batch``; False only when it was neither sent nor kept."""
         tried = self._healthy and not self._past_deadline()
         answer = None
+        twice = ""  # the items of a request that got no answer in time: the endpoint may have taken them
         if tried:
             sent = self._try_send(batch)
             with self._lock:  # claimed by the deadline's watchdog, which spools it: not a second time here
@@ -261,6 +264,8 @@ class _Spool:
                 return self._set_aside_batch(batch, why)
             answer = self._answer()  # answered "not now" or with its own failure: reachable, not unreachable
             self._last_answer = answer or self._last_answer
+            if answer is not None and answer.silent:
+                twice = _notices.amount(self._signal, self._unanswered() or _batch_items(batch))
         records = self._records(batch)
         if records is None:
             return False
@@ -275,13 +280,13 @@ class _Spool:
         if idle_replayer:
             self._start_replayer()
             self._wake.set()
+        if answer is not None and (first_failure or twice):  # copies that may arrive twice: said each time
+            self._busy_said = True  # once per outage, as the replayer says it
+            units = _notices.UNITS[self._signal][1]
+            _notices.notice(f"{answer.said(self._where(), units, twice)}; {units} are spooled to "
+                            f"{self._directory} and sent again later")
         if first_failure:  # later batches must not cut the replayer's probe backoff short
-            if answer is not None:
-                self._busy_said = True  # once per outage, as the replayer says it
-                units = _notices.UNITS[self._signal][1]
-                _notices.notice(f"{answer.said(self._where(), units)}; {units} are spooled to "
-                                f"{self._directory} and sent again later")
-            elif not self._past_deadline():
+            if answer is None and not self._past_deadline():
                 self._unreachable = True
                 _notices.notice(f"collector unreachable at {self._where()}; {_notices.UNITS[self._signal][1]} are "
                                 f"spooled to {self._directory} and sent when it answers again")
@@ -824,6 +829,7 @@ class _SpooledExporter:
             refusal=lambda: getattr(inner, "refusal", None),
             answer=lambda: getattr(inner, "answer", None),
             undelivered=lambda: getattr(inner, "undelivered", None),
+            unanswered=lambda: getattr(inner, "unanswered", None),
             max_request_bytes=max_request_bytes,
             endpoint=_upstream.exporter_endpoint(inner),
         )
