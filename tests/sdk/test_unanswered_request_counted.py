@@ -18,7 +18,6 @@ the second export request of one signal only after the exporter's timeout (1 s).
 
 from __future__ import annotations
 
-import re
 import time
 from collections import Counter
 from pathlib import Path
@@ -26,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from ._http_answers import Recording, _carried, serving
-from ._spooled import run_app
+from ._spooled import otel_llm_lines, run_app, said_twice
 from .test_partly_delivered_batch import APP
 
 LATE_S = 1.6  # past the exporter's timeout (OTEL_EXPORTER_OTLP_TIMEOUT=1 in the apps' environment)
@@ -59,11 +58,10 @@ def test_the_items_of_a_request_answered_too_late_are_counted_as_sent_twice(tmp_
     _LateSecond.names, _LateSecond.late_path, _LateSecond.late_items = [], path, 0
     with serving(_LateSecond) as url:
         done = run_app(APP, url, str(tmp_path / "spool"), "60", "2500")
-    notices = "\n".join(line for line in done.stderr.splitlines() if line.startswith("otel-llm:"))
+    notices = otel_llm_lines(done.stderr)
     taken = Counter(name for name in _LateSecond.names if name.startswith(PREFIX[path]))
     twice = sum(n - 1 for n in taken.values() if n > 1)
     assert _LateSecond.late_items and len(taken) == {"/v1/metrics": 2500}.get(path, 60), notices
     assert twice == _LateSecond.late_items, (twice, _LateSecond.late_items, notices)  # that request alone
-    said = re.findall(rf"if it took the ([\d,]+) {UNITS[path]} of that request after all, they are delivered twice",
-                      notices)
-    assert [int(n.replace(",", "")) for n in said] == [twice], notices
+    assert said_twice(notices) == {UNITS[path]: twice}, notices
+    assert f"{twice:,} {UNITS[path]} of that request after all, they are delivered twice" in notices, notices
