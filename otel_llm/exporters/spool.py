@@ -10,7 +10,11 @@ log exporter and returns an exporter of the same kind. Guarantees and limits:
   disk (see :mod:`._spool_segments`). It is deleted only after the endpoint
   accepted it. A crash between delivery and the progress note replays a batch
   twice, so **duplicates are possible**: readers de-duplicate on
-  (trace_id, span_id); the analysis package does.
+  (trace_id, span_id); the analysis package does. A request -- direct or
+  replayed -- that got no answer within the timeout may have been taken, and
+  is sent again: stderr names its items ("if it took the 1,000 metric points
+  of that request after all, they are delivered twice"), the requests taken
+  before it are not sent again.
 * **Fast while down.** After one failure the wrapper stops calling the inner
   exporter (whose retries take up to its timeout, 10 s by default) and spools
   every batch at once, in order, until a background thread has replayed the
@@ -78,6 +82,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from otel_llm import _notices, _upstream
 from otel_llm._guard import internal_error
 from otel_llm._upstream import LogRecordExporter, LogRecordExportResult, ReadableLogRecord
+from otel_llm.exporters._answers import NO_ANSWER
 from otel_llm.exporters._batching import in_worker_process
 from otel_llm.exporters._jsonl import JsonlWriter, encode_line
 from otel_llm.exporters._owned_lock import OwnedLock
@@ -205,6 +210,9 @@ class _Spool:
         self._last_answer: _upstream.Answer | None = None  # what a live endpoint last answered instead of taking data
         self._unreadable_count = 0  # spooled lines that are not OTLP-JSON, set aside
         self._unreadable_at: list[str] = []  # where the first of them were read (at most _UNREADABLE_SAID)
+        self._resent = 0  # items of replayed requests that got no answer in time: kept, sent again, maybe twice
+        self._resent_said = 0  # of those, the items already said
+        self._resent_in_outage = False  # the first of this outage was said
         self._init_threading()
         _live.add(self)
         if self._store.pending():  # left over by an earlier process
@@ -265,7 +273,7 @@ class _Spool:
             answer = self._answer()  # answered "not now" or with its own failure: reachable, not unreachable
             self._last_answer = answer or self._last_answer
             if answer is not None and answer.silent:
-                twice = _notices.amount(self._signal, self._unanswered() or _batch_items(batch))
+                twice = f"{_notices.amount(self._signal, self._unanswered() or _batch_items(batch))} of that request"
         records = self._records(batch)
         if records is None:
             return False
@@ -481,6 +489,7 @@ class _Spool:
             self._store.close()
         _live.discard(self)
         self._sum_up_unreadable()
+        self._say_resent()
         if not delivered:
             self._announce_backlog()
 
@@ -587,6 +596,8 @@ class _Spool:
         self._healthy = True
         self._busy_said = False
         self._last_answer = None
+        self._say_resent()
+        self._resent_in_outage = False
 
     def _post(self, body: bytes) -> Reply:
         """POST to the endpoint; a busy answer (429, 503, ...) is remembered for the replayer's next wait
@@ -595,6 +606,8 @@ class _Spool:
         reply = post(self._url, self._headers, body, self._tls, self._sending, self._signal)
         if reply.answer is not None:
             self._last_answer = reply.answer
+            if reply.answer.silent:
+                self._unanswered_replay(line_items(body))
         if reply.rejected is not None:  # accepted but for these: the rest must not be sent again
             _notices.lost(self._signal, reply.rejected.count, self._url, "rejected", reply.rejected.message)
         if reply.outcome is Outcome.BUSY:
@@ -605,6 +618,26 @@ class _Spool:
                 said = reply.answer.said(self._url, units) if reply.answer else f"{self._url} is busy ({reply.why})"
                 _notices.notice(f"{said}; spooled {units} wait in {self._directory} and are sent again later")
         return reply
+
+    def _unanswered_replay(self, items: int) -> None:
+        """A replayed request carrying ``items`` got no answer in time: its lines stay spooled and are sent
+        again, and the endpoint may have taken it. The first of an outage is said at once with its count,
+        later ones when the outage ends or at close (:meth:`_say_resent`); an empty probe carries none."""
+        if not items:
+            return
+        self._resent += items
+        if not self._resent_in_outage:
+            self._resent_in_outage = True
+            self._say_resent("that request")
+
+    def _say_resent(self, which: str = "those requests") -> None:
+        """Say the items of replayed requests without an answer in time not said yet (they may arrive twice)."""
+        more, self._resent_said = self._resent - self._resent_said, self._resent
+        if more:
+            units = _notices.UNITS[self._signal][1]
+            taken = f"{_notices.amount(self._signal, more)} of {which}"
+            _notices.notice(f"{NO_ANSWER.said(self._url, units, taken)}; replayed, they stay spooled and are "
+                            "sent again")
 
     def _replay(self, segment: Segment) -> bool:
         """Deliver a segment's lines in order, small consecutive ones merged into one request."""

@@ -59,10 +59,10 @@ def otel_llm_lines(stderr: str) -> str:
 
 
 def said_twice(stderr: str) -> Counter[str]:
-    """Items the app's stderr said may arrive twice because their request got no answer in time (the
-    endpoint may have taken it), by unit (``spans``, ``log records``, ``metric points``)."""
+    """Items the app's stderr said may arrive twice because their request (direct or replayed) got no answer
+    in time (the endpoint may have taken it), by unit (``spans``, ``log records``, ``metric points``)."""
     said: Counter[str] = Counter()
-    for count, units in re.findall(r"if it took the ([\d,]+) (spans?|log records?|metric points?) of that request",
-                                   stderr):
+    taken = r"if it took the ([\d,]+) (spans?|log records?|metric points?) of th(?:at request|ose requests)"
+    for count, units in re.findall(taken, stderr):
         said[units if units.endswith("s") else f"{units}s"] += int(count.replace(",", ""))
     return said

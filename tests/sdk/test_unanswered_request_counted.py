@@ -65,3 +65,37 @@ def test_the_items_of_a_request_answered_too_late_are_counted_as_sent_twice(tmp_
     assert twice == _LateSecond.late_items, (twice, _LateSecond.late_items, notices)  # that request alone
     assert said_twice(notices) == {UNITS[path]: twice}, notices
     assert f"{twice:,} {UNITS[path]} of that request after all, they are delivered twice" in notices, notices
+
+
+class _LateReplay(Recording):
+    """Answers every direct span export (protobuf) 503, so the spans are spooled; takes every replayed
+    request (OTLP-JSON) and answers the first one that carries spans only after :data:`LATE_S`."""
+
+    def do_POST(self) -> None:  # noqa: N802 — http.server's name
+        body = self.rfile.read(int(self.headers.get("content-length", 0)))
+        type(self).posts.append(self.path)
+        is_json = "json" in (self.headers.get("content-type") or "")
+        if self.path == "/v1/traces" and not is_json:
+            self._send(503, b"")
+            return
+        carried = _carried(self.path, body, is_json)
+        first = self.path == "/v1/traces" and bool(carried) and not any(n.startswith("span ") for n in self.names)
+        type(self).names += carried
+        if first:
+            time.sleep(LATE_S)
+        try:
+            self._send(200, b"{}")
+        except OSError:  # the replayer gave up waiting and closed the connection
+            pass
+
+
+def test_a_replayed_request_answered_too_late_is_counted_as_sent_twice(tmp_path: Path) -> None:
+    """The replayer gave up waiting for its request, kept the lines and sent them again: the endpoint got the
+    spans twice and nothing said so."""
+    _LateReplay.names = []
+    with serving(_LateReplay) as url:
+        done = run_app(APP, url, str(tmp_path / "spool"), "3", "0")
+    notices = otel_llm_lines(done.stderr)
+    taken = Counter(name for name in _LateReplay.names if name.startswith("span "))
+    assert taken == {"span 0": 2, "span 1": 2, "span 2": 2}, (taken, notices)
+    assert said_twice(notices) == {"spans": 3}, notices
