@@ -55,10 +55,11 @@ log exporter and returns an exporter of the same kind. Guarantees and limits:
   ``max_bytes <= 0`` turns the spool off: failed batches are then counted as
   lost.
 * **Bounded exit.** After :meth:`set_deadline` (``otel_llm.shutdown()`` sets
-  it), a direct export still running at the deadline is interrupted and its
-  batch spooled, and closing makes one replay attempt within what is left.
-  What remains is announced ("collector unreachable, N spans wait in …") and
-  sent by the next process that starts.
+  it), a direct export still running at the deadline is interrupted and the
+  part of its batch no request has taken yet is spooled, and closing makes
+  one replay attempt within what is left. What remains is announced
+  ("collector unreachable, N spans wait in …") and sent by the next process
+  that starts.
 """
 
 from __future__ import annotations
@@ -179,6 +180,7 @@ class _Spool:
         answer: Callable[[], _upstream.Answer | None] = lambda: None,
         undelivered: Callable[[], Any] = lambda: None,
         unanswered: Callable[[], int | None] = lambda: None,
+        untaken: Callable[[Any], Any] = lambda batch: None,
         max_request_bytes: int | None = DEFAULT_MAX_REQUEST_BYTES,
         endpoint: str | None = None,
     ) -> None:
@@ -195,6 +197,7 @@ class _Spool:
         self._answer = answer  # what a live endpoint answered to the inner exporter's last failure, if it did
         self._undelivered = undelivered  # of the inner exporter's last failed batch, the part not taken, if known
         self._unanswered = unanswered  # of that part, the items of the request that got no answer in time
+        self._untaken = untaken  # of a batch the inner exporter is sending now, the part not taken yet, if known
         self._max_request = max_request_bytes
         self._directory = directory
         self._store = SegmentStore(directory, max_bytes, root=directory.parent)
@@ -234,7 +237,8 @@ class _Spool:
         self._thread: threading.Thread | None = None
         self._in_direct_export = 0
         self._in_flight: dict[int, Any] = {}  # id -> batch of the direct exports running now
-        self._settled_early: set[int] = set()  # ids of those the deadline's watchdog spooled (or counted lost)
+        # id -> items of those the deadline's watchdog spooled (or counted lost): the part not taken yet
+        self._settled_early: dict[int, int] = {}
 
     def _after_fork_in_child(self) -> None:
         """A forked child gets fresh locks, no replayer, and a segment of its own."""
@@ -257,10 +261,10 @@ class _Spool:
         if tried:
             sent = self._try_send(batch)
             with self._lock:  # claimed by the deadline's watchdog, which spools it: not a second time here
-                settled = id(batch) in self._settled_early
-                self._settled_early.discard(id(batch))
-            if sent and settled:  # the deadline spooled it, then the endpoint took it after all
-                _notices.notice(f"{self._where()} took {_notices.amount(self._signal, _batch_items(batch))} after "
+                spooled = self._settled_early.pop(id(batch), None)
+                settled = spooled is not None
+            if sent and spooled:  # the deadline spooled it, then the endpoint took it after all
+                _notices.notice(f"{self._where()} took {_notices.amount(self._signal, spooled)} after "
                                 "they were spooled at the shutdown deadline: they are delivered twice")
             if sent or settled:
                 return True
@@ -273,7 +277,8 @@ class _Spool:
             answer = self._answer()  # answered "not now" or with its own failure: reachable, not unreachable
             self._last_answer = answer or self._last_answer
             if answer is not None and answer.silent:
-                twice = f"{_notices.amount(self._signal, self._unanswered() or _batch_items(batch))} of that request"
+                unanswered = self._unanswered() or _batch_items(batch)
+                twice = f"{_notices.amount(self._signal, unanswered)} of that request"
         records = self._records(batch)
         if records is None:
             return False
@@ -427,17 +432,18 @@ class _Spool:
         send never spools it a second time.
         """
         with self._lock:
-            claimed = [(key, batch) for key, batch in self._in_flight.items() if key not in self._settled_early]
-            self._settled_early.update(key for key, _ in claimed)
+            claimed = [(key, self._not_taken(batch)) for key, batch in self._in_flight.items()
+                       if key not in self._settled_early]
+            self._settled_early.update((key, _batch_items(rest)) for key, rest in claimed)
             if claimed:
                 self._healthy = False  # later batches are spooled behind these, in order
-        for _, batch in claimed:
-            records = self._records(batch)  # what cannot be encoded or written is counted as lost
+        for _, rest in claimed:
+            records = self._records(rest)  # what cannot be encoded or written is counted as lost
             with self._lock:
                 for line, items in records or ():
                     self._store.append(line, items)
         if claimed:
-            sending = _notices.amount(self._signal, sum(_batch_items(batch) for _, batch in claimed))
+            sending = _notices.amount(self._signal, sum(_batch_items(rest) for _, rest in claimed))
             _notices.notice(f"{sending} still being sent to {self._where()} when the shutdown budget ran out "
                             f"were spooled to {self._directory}; if the endpoint takes them after all, they are "
                             "delivered twice")
@@ -446,6 +452,16 @@ class _Spool:
                 self._interrupt()
             except Exception as exc:  # noqa: BLE001 — interrupting is best effort; the deadline still holds
                 internal_error("spool: interrupting an export", exc)
+
+    def _not_taken(self, batch: Any) -> Any:
+        """Of ``batch``, whose send hangs, the part the endpoint has not taken: the requests it took before
+        the hanging one are not kept (the next process would send them again); all of it when unknown."""
+        try:
+            rest = self._untaken(batch)
+        except Exception as exc:  # noqa: BLE001 — keep the whole batch rather than lose any of it
+            internal_error("spool: the part of a batch not taken", exc)
+            rest = None
+        return batch if rest is None else rest
 
     # --- flush and close -----------------------------------------------------------------
     def flush(self, timeout_s: float) -> bool:
@@ -863,6 +879,7 @@ class _SpooledExporter:
             answer=lambda: getattr(inner, "answer", None),
             undelivered=lambda: getattr(inner, "undelivered", None),
             unanswered=lambda: getattr(inner, "unanswered", None),
+            untaken=lambda batch: inner.untaken(batch) if callable(getattr(inner, "untaken", None)) else None,
             max_request_bytes=max_request_bytes,
             endpoint=_upstream.exporter_endpoint(inner),
         )
