@@ -56,7 +56,17 @@ __all__ = ["METRIC_POINTS_PER_REQUEST", "BoundedLogExporter", "GrpcSpanExporter"
 METRIC_POINTS_PER_REQUEST = 1000
 
 
-class _BoundedSpanExport:
+class _UntakenWhileSending:
+    """``untaken(batch)`` of the three exporters: of a batch being sent now, the part no request has taken
+    yet (None: not being sent); what the spool keeps when the shutdown deadline comes mid-send."""
+
+    _untaken: Untaken
+
+    def untaken(self, batch: Any) -> Any | None:
+        return self._untaken.of(batch)
+
+
+class _BoundedSpanExport(_UntakenWhileSending):
     """``export`` shared by both transports: encode in requests under the bound, send each."""
 
     send: Any
@@ -87,10 +97,6 @@ class _BoundedSpanExport:
             return SpanExportResult.SUCCESS
         self.undelivered = spans[taken:]
         return SpanExportResult.FAILURE
-
-    def untaken(self, spans: Sequence[ReadableSpan]) -> Sequence[ReadableSpan] | None:
-        """Of ``spans``, being sent now, those no request has taken yet (None: not being sent)."""
-        return self._untaken.of(spans)
 
     def _send_all(self, spans: Sequence[ReadableSpan], bound: int | None,
                   taken_so_far: Callable[[int], None]) -> int | None:
@@ -124,7 +130,7 @@ class GrpcSpanExporter(_BoundedSpanExport, _upstream.grpc_span_sender()):  # typ
     """OTLP/gRPC span exporter; upstream's constructor plus ``max_request_bytes``."""
 
 
-class BoundedLogExporter(LogRecordExporter):
+class BoundedLogExporter(_UntakenWhileSending, LogRecordExporter):
     """Hands ``inner`` (an OTLP log exporter) batches whose request stays under ``max_request_bytes``."""
 
     def __init__(self, inner: Any, max_request_bytes: int | None = DEFAULT_MAX_REQUEST_BYTES) -> None:
@@ -142,10 +148,6 @@ class BoundedLogExporter(LogRecordExporter):
             taken = self._send_all(records, self.max_request_bytes, lambda n: progress(lambda: records[n:]))
         self.undelivered = None if taken is None else records[taken:]
         return LogRecordExportResult.SUCCESS if taken is None else LogRecordExportResult.FAILURE
-
-    def untaken(self, batch: Sequence[ReadableLogRecord]) -> list[ReadableLogRecord] | None:
-        """Of ``batch``, being sent now, the records no request has taken yet (None: not being sent)."""
-        return self._untaken.of(batch)
 
     def _send_all(self, records: list[ReadableLogRecord], limit: int | None,
                   taken_so_far: Callable[[int], None]) -> int | None:
@@ -180,7 +182,7 @@ class BoundedLogExporter(LogRecordExporter):
         return getattr(self.inner, name)
 
 
-class WellFormedMetricExporter(MetricExporter):
+class WellFormedMetricExporter(_UntakenWhileSending, MetricExporter):
     """Hands ``inner`` (an OTLP metric exporter) points whose attributes hold no lone surrogate.
 
     Upstream's protobuf encoder raises on one (``str.encode("utf-8")``), failing
@@ -195,10 +197,6 @@ class WellFormedMetricExporter(MetricExporter):
         self.undelivered: MetricsData | None = None  # of the last failed export, the points not taken
         self.unanswered = 0  # of those, the points of the request that got no answer in time (maybe taken)
         self._untaken = Untaken()
-
-    def untaken(self, metrics_data: MetricsData) -> MetricsData | None:
-        """Of ``metrics_data``, being sent now, the points no request has taken yet (None: not being sent)."""
-        return self._untaken.of(metrics_data)
 
     def export(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> MetricExportResult:
         """Send the points ``points_per_request`` a request, in order; after a failure ``undelivered``

@@ -18,27 +18,19 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from ._http_answers import Recording, _carried, serving
+from ._http_answers import Delaying, serving
 from ._spooled import otel_llm_lines, run_app
 from .test_partly_delivered_batch import APP
 
 HANG_S = 5.0  # past the shutdown budget, within the exporter's timeout
 
 
-class _HangsOnSecond(Recording):
+class _HangsOnSecond(Delaying):
     """Takes every export; answers the second metric request only after :data:`HANG_S`."""
 
-    def do_POST(self) -> None:  # noqa: N802 — http.server's name
-        body = self.rfile.read(int(self.headers.get("content-length", 0)))
-        type(self).posts.append(self.path)
-        carried = _carried(self.path, body, "json" in (self.headers.get("content-type") or ""))
-        type(self).names += carried
-        if self.path == "/v1/metrics" and carried and type(self).posts.count(self.path) == 2:
-            time.sleep(HANG_S)
-        try:
-            self._send(200, b"{}")
-        except OSError:  # the exporter gave up waiting and closed the connection
-            pass
+    def answer_for(self, carried: list[str], is_json: bool) -> tuple[int, float]:
+        second = self.path == "/v1/metrics" and bool(carried) and self.posts.count(self.path) == 2
+        return 200, HANG_S if second else 0.0
 
 
 def test_requests_taken_before_the_deadline_are_not_spooled_with_the_hanging_one(tmp_path: Path) -> None:

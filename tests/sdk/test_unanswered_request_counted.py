@@ -18,13 +18,12 @@ the second export request of one signal only after the exporter's timeout (1 s).
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from ._http_answers import Recording, _carried, serving
+from ._http_answers import Delaying, serving
 from ._spooled import otel_llm_lines, run_app, said_twice
 from .test_partly_delivered_batch import APP
 
@@ -33,24 +32,17 @@ PREFIX = {"/v1/traces": "span ", "/v1/logs": "record ", "/v1/metrics": "app.thin
 UNITS = {"/v1/traces": "spans", "/v1/logs": "log records", "/v1/metrics": "metric points"}
 
 
-class _LateSecond(Recording):
+class _LateSecond(Delaying):
     """Takes every export; answers the second export request of ``late_path`` after :data:`LATE_S`."""
 
     late_path = ""
     late_items = 0  # items carried by that request
 
-    def do_POST(self) -> None:  # noqa: N802 — http.server's name
-        body = self.rfile.read(int(self.headers.get("content-length", 0)))
-        type(self).posts.append(self.path)
-        carried = _carried(self.path, body, "json" in (self.headers.get("content-type") or ""))
-        type(self).names += carried
-        if self.path == self.late_path and type(self).posts.count(self.path) == 2:
+    def answer_for(self, carried: list[str], is_json: bool) -> tuple[int, float]:
+        if self.path == self.late_path and self.posts.count(self.path) == 2:
             type(self).late_items = len(carried)
-            time.sleep(LATE_S)
-        try:
-            self._send(200, b"{}")
-        except OSError:  # the exporter gave up waiting and closed the connection
-            pass
+            return 200, LATE_S
+        return 200, 0.0
 
 
 @pytest.mark.parametrize("path", ["/v1/traces", "/v1/logs", "/v1/metrics"])
@@ -67,26 +59,15 @@ def test_the_items_of_a_request_answered_too_late_are_counted_as_sent_twice(tmp_
     assert f"{twice:,} {UNITS[path]} of that request after all, they are delivered twice" in notices, notices
 
 
-class _LateReplay(Recording):
+class _LateReplay(Delaying):
     """Answers every direct span export (protobuf) 503, so the spans are spooled; takes every replayed
     request (OTLP-JSON) and answers the first one that carries spans only after :data:`LATE_S`."""
 
-    def do_POST(self) -> None:  # noqa: N802 — http.server's name
-        body = self.rfile.read(int(self.headers.get("content-length", 0)))
-        type(self).posts.append(self.path)
-        is_json = "json" in (self.headers.get("content-type") or "")
+    def answer_for(self, carried: list[str], is_json: bool) -> tuple[int, float]:
         if self.path == "/v1/traces" and not is_json:
-            self._send(503, b"")
-            return
-        carried = _carried(self.path, body, is_json)
+            return 503, 0.0
         first = self.path == "/v1/traces" and bool(carried) and not any(n.startswith("span ") for n in self.names)
-        type(self).names += carried
-        if first:
-            time.sleep(LATE_S)
-        try:
-            self._send(200, b"{}")
-        except OSError:  # the replayer gave up waiting and closed the connection
-            pass
+        return 200, LATE_S if first else 0.0
 
 
 def test_a_replayed_request_answered_too_late_is_counted_as_sent_twice(tmp_path: Path) -> None:
