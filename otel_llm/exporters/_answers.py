@@ -51,15 +51,17 @@ class Answer:
     def __str__(self) -> str:
         return f"{self.what}: {self.message}" if self.message else self.what
 
-    def said(self, where: str, units: str) -> str:
+    def said(self, where: str, units: str, unanswered: str | None = None) -> str:
         """``"<where> is busy (HTTP 429 ...)"``, ``"<where> could not take the spans (HTTP 503 ...: <why>)"``
-        or ``"<where> did not answer within the exporter's timeout (...)"``."""
+        or ``"<where> did not answer within the exporter's timeout (...)"``; ``unanswered``: what the
+        request without an answer carried (``"1,000 metric points of that request"``), which may arrive twice."""
         if self.tls:
             return (f"{where} failed the TLS handshake ({self.message}; OTEL_EXPORTER_OTLP_CERTIFICATE names "
                     "the CA that signed the collector's certificate)")
         if self.silent:  # it may have taken the data, answering too late: the copy sent again is a second one
+            taken = unanswered or units
             return (f"{where} did not answer within the exporter's timeout ({self}; a slow or hung collector, "
-                    f"or a network that drops packets; if it took the {units} after all, they are delivered "
+                    f"or a network that drops packets; if it took the {taken} after all, they are delivered "
                     "twice)")
         if self.busy:
             return f"{where} is busy ({self})"

@@ -16,14 +16,20 @@ A span batch refused for good by an HTTP endpoint (4xx other than 408/429) is
 marked on the exporter (``refusal``: the status and reason), so the spool can
 set it aside, saying why, instead of retrying it; one a live endpoint could not
 take now is marked with its answer (``answer``: status and message), so the
-spool names it instead of calling the endpoint unreachable.
+spool names it instead of calling the endpoint unreachable. A failed batch
+sent in several requests says which were not taken (``undelivered``), and how
+many items the failed one carried when it got no answer within the timeout
+(``unanswered``): the endpoint may have taken those, so the copy the spool
+sends again may be a second one, which the spool says with that count. While
+a batch is being sent, ``untaken(batch)`` is its part no request has taken
+yet: what the spool keeps when the shutdown deadline comes mid-send.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult, MetricsData
@@ -37,9 +43,11 @@ from otel_llm._guard import internal_error
 from otel_llm._upstream import LogRecordExporter, LogRecordExportResult, ReadableLogRecord
 from otel_llm.exporters._answers import plus
 from otel_llm.exporters._log_messages import PendingMessage, body_text
+from otel_llm.exporters._messages import metric_points
 from otel_llm.exporters._metric_parts import joined_metrics, split_metrics
 from otel_llm.exporters._otlp_wire import encode_span_requests
 from otel_llm.exporters._sizing import DEFAULT_MAX_REQUEST_BYTES, cut_longest, smaller_bound
+from otel_llm.exporters._untaken import Untaken
 
 __all__ = ["METRIC_POINTS_PER_REQUEST", "BoundedLogExporter", "GrpcSpanExporter", "HttpSpanExporter",
            "WellFormedMetricExporter"]
@@ -48,7 +56,17 @@ __all__ = ["METRIC_POINTS_PER_REQUEST", "BoundedLogExporter", "GrpcSpanExporter"
 METRIC_POINTS_PER_REQUEST = 1000
 
 
-class _BoundedSpanExport:
+class _UntakenWhileSending:
+    """``untaken(batch)`` of the three exporters: of a batch being sent now, the part no request has taken
+    yet (None: not being sent); what the spool keeps when the shutdown deadline comes mid-send."""
+
+    _untaken: Untaken
+
+    def untaken(self, batch: Any) -> Any | None:
+        return self._untaken.of(batch)
+
+
+class _BoundedSpanExport(_UntakenWhileSending):
     """``export`` shared by both transports: encode in requests under the bound, send each."""
 
     send: Any
@@ -61,13 +79,17 @@ class _BoundedSpanExport:
         self.answer: _upstream.Answer | None = None  # what a live endpoint answered to the last failed batch
         self.rejected: _upstream.Rejected | None = None  # the last batch's items rejected in an accepted request
         self.undelivered: Sequence[ReadableSpan] | None = None  # of the last failed batch, the spans not taken
+        self.unanswered = 0  # of those, the spans of the request that got no answer in time (maybe taken)
+        self._untaken = Untaken()
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         self.refusal = self.answer = self.rejected = self.undelivered = None
+        self.unanswered = 0
         if self.is_shut_down:
             return SpanExportResult.FAILURE
         try:
-            taken = self._send_all(spans, self.max_request_bytes)
+            with self._untaken.sending(spans) as progress:
+                taken = self._send_all(spans, self.max_request_bytes, lambda n: progress(lambda: spans[n:]))
         except Exception as exc:  # noqa: BLE001 — our encoder's fault: report, never raise into the SDK
             internal_error("otlp: encoding a span batch", exc)
             return SpanExportResult.FAILURE
@@ -76,9 +98,11 @@ class _BoundedSpanExport:
         self.undelivered = spans[taken:]
         return SpanExportResult.FAILURE
 
-    def _send_all(self, spans: Sequence[ReadableSpan], bound: int | None) -> int | None:
+    def _send_all(self, spans: Sequence[ReadableSpan], bound: int | None,
+                  taken_so_far: Callable[[int], None]) -> int | None:
         """Send ``spans`` in requests of at most ``bound`` bytes, a request answered 413 again in halves;
-        None when all were taken, else how many leading spans were (requests go in span order)."""
+        None when all were taken, else how many leading spans were (requests go in span order).
+        ``taken_so_far`` hears how many leading spans were taken after each request taken."""
         start = 0
         for request, count in encode_span_requests(spans, bound):
             result = self.send(request, count)
@@ -86,13 +110,15 @@ class _BoundedSpanExport:
             smaller = smaller_bound(result.status, len(request))
             if smaller is not None:
                 self.max_request_bytes = smaller  # the endpoint's limit: later batches fit it at once
-                taken = self._send_all(spans[start:start + count], smaller)
+                taken = self._send_all(spans[start:start + count], smaller, lambda n, at=start: taken_so_far(at + n))
                 if taken is not None:
                     return start + taken
             elif not result.ok:
                 self.refusal, self.answer = result.refusal, result.answer
+                self.unanswered = _unanswered(result.answer, count)
                 return start
             start += count
+            taken_so_far(start)
         return None
 
 
@@ -104,35 +130,43 @@ class GrpcSpanExporter(_BoundedSpanExport, _upstream.grpc_span_sender()):  # typ
     """OTLP/gRPC span exporter; upstream's constructor plus ``max_request_bytes``."""
 
 
-class BoundedLogExporter(LogRecordExporter):
+class BoundedLogExporter(_UntakenWhileSending, LogRecordExporter):
     """Hands ``inner`` (an OTLP log exporter) batches whose request stays under ``max_request_bytes``."""
 
     def __init__(self, inner: Any, max_request_bytes: int | None = DEFAULT_MAX_REQUEST_BYTES) -> None:
         self.inner = inner
         self.max_request_bytes = max_request_bytes
         self.undelivered: list[ReadableLogRecord] | None = None  # of the last failed batch, the records not taken
+        self.unanswered = 0  # of those, the records of the request that got no answer in time (maybe taken)
+        self._untaken = Untaken()
 
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
         records = [_well_formed_record(record) for record in batch]
         self.rejected: _upstream.Rejected | None = None  # summed over the parts (``inner.rejected``: one part's)
-        taken = self._send_all(records, self.max_request_bytes)
+        self.unanswered = 0
+        with self._untaken.sending(batch) as progress:
+            taken = self._send_all(records, self.max_request_bytes, lambda n: progress(lambda: records[n:]))
         self.undelivered = None if taken is None else records[taken:]
         return LogRecordExportResult.SUCCESS if taken is None else LogRecordExportResult.FAILURE
 
-    def _send_all(self, records: list[ReadableLogRecord], limit: int | None) -> int | None:
+    def _send_all(self, records: list[ReadableLogRecord], limit: int | None,
+                  taken_so_far: Callable[[int], None]) -> int | None:
         """Send ``records`` in requests of at most ``limit`` bytes, a part answered 413 again in halves;
-        None when all were taken, else how many leading records were (the parts go in order)."""
+        None when all were taken, else how many leading records were (the parts go in order).
+        ``taken_so_far`` hears how many leading records were taken after each part taken."""
         start = 0
         for part in _parts(records, limit):
             if self.inner.export(part) == LogRecordExportResult.SUCCESS:
                 self.rejected = plus(self.rejected, getattr(self.inner, "rejected", None))
                 start += len(part)
+                taken_so_far(start)
                 continue
             smaller = smaller_bound(getattr(self.inner, "status", None), _upstream.encode_logs_proto_size(part))
             if smaller is None:
+                self.unanswered = _unanswered(getattr(self.inner, "answer", None), len(part))
                 return start
             self.max_request_bytes = smaller  # the endpoint's limit: later batches fit it at once
-            taken = self._send_all(part, smaller)
+            taken = self._send_all(part, smaller, lambda n, at=start: taken_so_far(at + n))
             if taken is not None:
                 return start + taken
             start += len(part)
@@ -148,7 +182,7 @@ class BoundedLogExporter(LogRecordExporter):
         return getattr(self.inner, name)
 
 
-class WellFormedMetricExporter(MetricExporter):
+class WellFormedMetricExporter(_UntakenWhileSending, MetricExporter):
     """Hands ``inner`` (an OTLP metric exporter) points whose attributes hold no lone surrogate.
 
     Upstream's protobuf encoder raises on one (``str.encode("utf-8")``), failing
@@ -161,6 +195,8 @@ class WellFormedMetricExporter(MetricExporter):
         self.inner = inner
         self.points_per_request = points_per_request
         self.undelivered: MetricsData | None = None  # of the last failed export, the points not taken
+        self.unanswered = 0  # of those, the points of the request that got no answer in time (maybe taken)
+        self._untaken = Untaken()
 
     def export(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> MetricExportResult:
         """Send the points ``points_per_request`` a request, in order; after a failure ``undelivered``
@@ -171,13 +207,16 @@ class WellFormedMetricExporter(MetricExporter):
         so the points of the requests taken before would be spooled and sent
         again -- counted twice.
         """
-        self.undelivered = None
+        self.undelivered, self.unanswered = None, 0
         parts = split_metrics(_well_formed_metrics(metrics_data), self.points_per_request)
-        for index, part in enumerate(parts):
-            result = self.inner.export(part, timeout_millis=timeout_millis, **kwargs)
-            if result != MetricExportResult.SUCCESS:
-                self.undelivered = part if index == len(parts) - 1 else joined_metrics(parts[index:])
-                return result
+        with self._untaken.sending(metrics_data) as progress:
+            for index, part in enumerate(parts):
+                result = self.inner.export(part, timeout_millis=timeout_millis, **kwargs)
+                if result != MetricExportResult.SUCCESS:
+                    self.undelivered = part if index == len(parts) - 1 else joined_metrics(parts[index:])
+                    self.unanswered = _unanswered(getattr(self.inner, "answer", None), metric_points(part))
+                    return result
+                progress(lambda after=index + 1: joined_metrics(parts[after:]))
         return MetricExportResult.SUCCESS
 
     def force_flush(self, timeout_millis: float = 10_000) -> bool:
@@ -188,6 +227,12 @@ class WellFormedMetricExporter(MetricExporter):
 
     def __getattr__(self, name: str) -> Any:  # the spool reads the inner exporter's endpoint and refusal
         return getattr(self.inner, name)
+
+
+def _unanswered(answer: _upstream.Answer | None, items: int) -> int:
+    """``items`` when the failed request's ``answer`` is none within the timeout (the endpoint may have
+    taken it: sent again, it may arrive twice), else 0 (answered, or never reached: not taken)."""
+    return items if answer is not None and answer.silent else 0
 
 
 def _well_formed_metrics(data: MetricsData) -> MetricsData:

@@ -10,7 +10,11 @@ log exporter and returns an exporter of the same kind. Guarantees and limits:
   disk (see :mod:`._spool_segments`). It is deleted only after the endpoint
   accepted it. A crash between delivery and the progress note replays a batch
   twice, so **duplicates are possible**: readers de-duplicate on
-  (trace_id, span_id); the analysis package does.
+  (trace_id, span_id); the analysis package does. A request -- direct or
+  replayed -- that got no answer within the timeout may have been taken, and
+  is sent again: stderr names its items ("if it took the 1,000 metric points
+  of that request after all, they are delivered twice"), the requests taken
+  before it are not sent again.
 * **Fast while down.** After one failure the wrapper stops calling the inner
   exporter (whose retries take up to its timeout, 10 s by default) and spools
   every batch at once, in order, until a background thread has replayed the
@@ -51,10 +55,11 @@ log exporter and returns an exporter of the same kind. Guarantees and limits:
   ``max_bytes <= 0`` turns the spool off: failed batches are then counted as
   lost.
 * **Bounded exit.** After :meth:`set_deadline` (``otel_llm.shutdown()`` sets
-  it), a direct export still running at the deadline is interrupted and its
-  batch spooled, and closing makes one replay attempt within what is left.
-  What remains is announced ("collector unreachable, N spans wait in …") and
-  sent by the next process that starts.
+  it), a direct export still running at the deadline is interrupted and the
+  part of its batch no request has taken yet is spooled, and closing makes
+  one replay attempt within what is left. What remains is announced
+  ("collector unreachable, N spans wait in …") and sent by the next process
+  that starts.
 """
 
 from __future__ import annotations
@@ -78,6 +83,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from otel_llm import _notices, _upstream
 from otel_llm._guard import internal_error
 from otel_llm._upstream import LogRecordExporter, LogRecordExportResult, ReadableLogRecord
+from otel_llm.exporters._answers import NO_ANSWER
 from otel_llm.exporters._batching import in_worker_process
 from otel_llm.exporters._jsonl import JsonlWriter, encode_line
 from otel_llm.exporters._owned_lock import OwnedLock
@@ -173,6 +179,8 @@ class _Spool:
         refusal: Callable[[], str | None] = lambda: None,
         answer: Callable[[], _upstream.Answer | None] = lambda: None,
         undelivered: Callable[[], Any] = lambda: None,
+        unanswered: Callable[[], int | None] = lambda: None,
+        untaken: Callable[[Any], Any] = lambda batch: None,
         max_request_bytes: int | None = DEFAULT_MAX_REQUEST_BYTES,
         endpoint: str | None = None,
     ) -> None:
@@ -188,6 +196,8 @@ class _Spool:
         self._refusal = refusal  # why the inner exporter's last failure was a permanent refusal, if it was
         self._answer = answer  # what a live endpoint answered to the inner exporter's last failure, if it did
         self._undelivered = undelivered  # of the inner exporter's last failed batch, the part not taken, if known
+        self._unanswered = unanswered  # of that part, the items of the request that got no answer in time
+        self._untaken = untaken  # of a batch the inner exporter is sending now, the part not taken yet, if known
         self._max_request = max_request_bytes
         self._directory = directory
         self._store = SegmentStore(directory, max_bytes, root=directory.parent)
@@ -203,6 +213,9 @@ class _Spool:
         self._last_answer: _upstream.Answer | None = None  # what a live endpoint last answered instead of taking data
         self._unreadable_count = 0  # spooled lines that are not OTLP-JSON, set aside
         self._unreadable_at: list[str] = []  # where the first of them were read (at most _UNREADABLE_SAID)
+        self._resent = 0  # items of replayed requests that got no answer in time: kept, sent again, maybe twice
+        self._resent_said = 0  # of those, the items already said
+        self._resent_in_outage = False  # the first of this outage was said
         self._init_threading()
         _live.add(self)
         if self._store.pending():  # left over by an earlier process
@@ -224,7 +237,8 @@ class _Spool:
         self._thread: threading.Thread | None = None
         self._in_direct_export = 0
         self._in_flight: dict[int, Any] = {}  # id -> batch of the direct exports running now
-        self._settled_early: set[int] = set()  # ids of those the deadline's watchdog spooled (or counted lost)
+        # id -> items of those the deadline's watchdog spooled (or counted lost): the part not taken yet
+        self._settled_early: dict[int, int] = {}
 
     def _after_fork_in_child(self) -> None:
         """A forked child gets fresh locks, no replayer, and a segment of its own."""
@@ -243,13 +257,14 @@ class _Spool:
         """Deliver, spool or set aside ``batch``; False only when it was neither sent nor kept."""
         tried = self._healthy and not self._past_deadline()
         answer = None
+        twice = ""  # the items of a request that got no answer in time: the endpoint may have taken them
         if tried:
             sent = self._try_send(batch)
             with self._lock:  # claimed by the deadline's watchdog, which spools it: not a second time here
-                settled = id(batch) in self._settled_early
-                self._settled_early.discard(id(batch))
-            if sent and settled:  # the deadline spooled it, then the endpoint took it after all
-                _notices.notice(f"{self._where()} took {_notices.amount(self._signal, _batch_items(batch))} after "
+                spooled = self._settled_early.pop(id(batch), None)
+                settled = spooled is not None
+            if sent and spooled:  # the deadline spooled it, then the endpoint took it after all
+                _notices.notice(f"{self._where()} took {_notices.amount(self._signal, spooled)} after "
                                 "they were spooled at the shutdown deadline: they are delivered twice")
             if sent or settled:
                 return True
@@ -261,6 +276,9 @@ class _Spool:
                 return self._set_aside_batch(batch, why)
             answer = self._answer()  # answered "not now" or with its own failure: reachable, not unreachable
             self._last_answer = answer or self._last_answer
+            if answer is not None and answer.silent:
+                unanswered = self._unanswered() or _batch_items(batch)
+                twice = f"{_notices.amount(self._signal, unanswered)} of that request"
         records = self._records(batch)
         if records is None:
             return False
@@ -275,13 +293,13 @@ class _Spool:
         if idle_replayer:
             self._start_replayer()
             self._wake.set()
+        if answer is not None and (first_failure or twice):  # copies that may arrive twice: said each time
+            self._busy_said = True  # once per outage, as the replayer says it
+            units = _notices.UNITS[self._signal][1]
+            _notices.notice(f"{answer.said(self._where(), units, twice)}; {units} are spooled to "
+                            f"{self._directory} and sent again later")
         if first_failure:  # later batches must not cut the replayer's probe backoff short
-            if answer is not None:
-                self._busy_said = True  # once per outage, as the replayer says it
-                units = _notices.UNITS[self._signal][1]
-                _notices.notice(f"{answer.said(self._where(), units)}; {units} are spooled to "
-                                f"{self._directory} and sent again later")
-            elif not self._past_deadline():
+            if answer is None and not self._past_deadline():
                 self._unreachable = True
                 _notices.notice(f"collector unreachable at {self._where()}; {_notices.UNITS[self._signal][1]} are "
                                 f"spooled to {self._directory} and sent when it answers again")
@@ -414,17 +432,18 @@ class _Spool:
         send never spools it a second time.
         """
         with self._lock:
-            claimed = [(key, batch) for key, batch in self._in_flight.items() if key not in self._settled_early]
-            self._settled_early.update(key for key, _ in claimed)
+            claimed = [(key, self._not_taken(batch)) for key, batch in self._in_flight.items()
+                       if key not in self._settled_early]
+            self._settled_early.update((key, _batch_items(rest)) for key, rest in claimed)
             if claimed:
                 self._healthy = False  # later batches are spooled behind these, in order
-        for _, batch in claimed:
-            records = self._records(batch)  # what cannot be encoded or written is counted as lost
+        for _, rest in claimed:
+            records = self._records(rest)  # what cannot be encoded or written is counted as lost
             with self._lock:
                 for line, items in records or ():
                     self._store.append(line, items)
         if claimed:
-            sending = _notices.amount(self._signal, sum(_batch_items(batch) for _, batch in claimed))
+            sending = _notices.amount(self._signal, sum(_batch_items(rest) for _, rest in claimed))
             _notices.notice(f"{sending} still being sent to {self._where()} when the shutdown budget ran out "
                             f"were spooled to {self._directory}; if the endpoint takes them after all, they are "
                             "delivered twice")
@@ -433,6 +452,16 @@ class _Spool:
                 self._interrupt()
             except Exception as exc:  # noqa: BLE001 — interrupting is best effort; the deadline still holds
                 internal_error("spool: interrupting an export", exc)
+
+    def _not_taken(self, batch: Any) -> Any:
+        """Of ``batch``, whose send hangs, the part the endpoint has not taken: the requests it took before
+        the hanging one are not kept (the next process would send them again); all of it when unknown."""
+        try:
+            rest = self._untaken(batch)
+        except Exception as exc:  # noqa: BLE001 — keep the whole batch rather than lose any of it
+            internal_error("spool: the part of a batch not taken", exc)
+            rest = None
+        return batch if rest is None else rest
 
     # --- flush and close -----------------------------------------------------------------
     def flush(self, timeout_s: float) -> bool:
@@ -476,6 +505,7 @@ class _Spool:
             self._store.close()
         _live.discard(self)
         self._sum_up_unreadable()
+        self._say_resent()
         if not delivered:
             self._announce_backlog()
 
@@ -582,6 +612,8 @@ class _Spool:
         self._healthy = True
         self._busy_said = False
         self._last_answer = None
+        self._say_resent()
+        self._resent_in_outage = False
 
     def _post(self, body: bytes) -> Reply:
         """POST to the endpoint; a busy answer (429, 503, ...) is remembered for the replayer's next wait
@@ -590,6 +622,8 @@ class _Spool:
         reply = post(self._url, self._headers, body, self._tls, self._sending, self._signal)
         if reply.answer is not None:
             self._last_answer = reply.answer
+            if reply.answer.silent:
+                self._unanswered_replay(line_items(body))
         if reply.rejected is not None:  # accepted but for these: the rest must not be sent again
             _notices.lost(self._signal, reply.rejected.count, self._url, "rejected", reply.rejected.message)
         if reply.outcome is Outcome.BUSY:
@@ -600,6 +634,26 @@ class _Spool:
                 said = reply.answer.said(self._url, units) if reply.answer else f"{self._url} is busy ({reply.why})"
                 _notices.notice(f"{said}; spooled {units} wait in {self._directory} and are sent again later")
         return reply
+
+    def _unanswered_replay(self, items: int) -> None:
+        """A replayed request carrying ``items`` got no answer in time: its lines stay spooled and are sent
+        again, and the endpoint may have taken it. The first of an outage is said at once with its count,
+        later ones when the outage ends or at close (:meth:`_say_resent`); an empty probe carries none."""
+        if not items:
+            return
+        self._resent += items
+        if not self._resent_in_outage:
+            self._resent_in_outage = True
+            self._say_resent("that request")
+
+    def _say_resent(self, which: str = "those requests") -> None:
+        """Say the items of replayed requests without an answer in time not said yet (they may arrive twice)."""
+        more, self._resent_said = self._resent - self._resent_said, self._resent
+        if more:
+            units = _notices.UNITS[self._signal][1]
+            taken = f"{_notices.amount(self._signal, more)} of {which}"
+            _notices.notice(f"{NO_ANSWER.said(self._url, units, taken)}; replayed, they stay spooled and are "
+                            "sent again")
 
     def _replay(self, segment: Segment) -> bool:
         """Deliver a segment's lines in order, small consecutive ones merged into one request."""
@@ -824,6 +878,8 @@ class _SpooledExporter:
             refusal=lambda: getattr(inner, "refusal", None),
             answer=lambda: getattr(inner, "answer", None),
             undelivered=lambda: getattr(inner, "undelivered", None),
+            unanswered=lambda: getattr(inner, "unanswered", None),
+            untaken=lambda batch: inner.untaken(batch) if callable(getattr(inner, "untaken", None)) else None,
             max_request_bytes=max_request_bytes,
             endpoint=_upstream.exporter_endpoint(inner),
         )

@@ -6,6 +6,7 @@ import http.server
 import json
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -61,6 +62,29 @@ class Recording(Answering):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+
+class Delaying(Recording):
+    """Answers each export as :meth:`answer_for` says: 200 (taken, recorded in ``names``) or another status
+    (not taken), after some seconds. An exporter that gave up waiting has closed the connection by then."""
+
+    def answer_for(self, carried: list[str], is_json: bool) -> tuple[int, float]:
+        """``(status, seconds before answering)`` for the request just read, which carries ``carried``."""
+        return 200, 0.0
+
+    def do_POST(self) -> None:  # noqa: N802 — http.server's name
+        body = self.rfile.read(int(self.headers.get("content-length", 0)))
+        type(self).posts.append(self.path)
+        is_json = "json" in (self.headers.get("content-type") or "")
+        carried = _carried(self.path, body, is_json)
+        status, wait = self.answer_for(carried, is_json)
+        if status == 200:
+            type(self).names += carried
+        time.sleep(wait)
+        try:
+            self._send(status, b"{}" if status == 200 else b"")
+        except OSError:  # the exporter gave up waiting and closed the connection
+            pass
 
 
 def _carried(path: str, body: bytes, is_json: bool) -> list[str]:

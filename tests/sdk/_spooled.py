@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
 import textwrap
+from collections import Counter
 from pathlib import Path
 
 SPOOL_APP = textwrap.dedent("""
@@ -49,3 +51,18 @@ def run_app(app: str, *args: str, **env: str) -> subprocess.CompletedProcess[str
                           text=True, timeout=90)
     assert done.returncode == 0, done.stderr
     return done
+
+
+def otel_llm_lines(stderr: str) -> str:
+    """otel-llm's own lines of an app's stderr (the apps' log records go there too)."""
+    return "\n".join(line for line in stderr.splitlines() if line.startswith("otel-llm:"))
+
+
+def said_twice(stderr: str) -> Counter[str]:
+    """Items the app's stderr said may arrive twice because their request (direct or replayed) got no answer
+    in time (the endpoint may have taken it), by unit (``spans``, ``log records``, ``metric points``)."""
+    said: Counter[str] = Counter()
+    taken = r"if it took the ([\d,]+) (spans?|log records?|metric points?) of th(?:at request|ose requests)"
+    for count, units in re.findall(taken, stderr):
+        said[units if units.endswith("s") else f"{units}s"] += int(count.replace(",", ""))
+    return said

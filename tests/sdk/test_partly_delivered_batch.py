@@ -10,6 +10,13 @@ are spooled and replayed: each item arrives once.
 
 Real processes and a local HTTP endpoint that answers the second export
 request of each signal with 503 and takes everything else.
+
+One copy is legitimate, and counted: after the 503 upstream's exporter sends
+the request again with what is left of its timeout (1 s here), sometimes a few
+milliseconds; the endpoint takes it and answers too late, and the exporter,
+which cannot know it was taken, keeps it for replay (at-least-once). Then the
+stderr line names the items of that request, which may arrive twice; the test
+allows exactly those and no other copy (~1 run in 10-20 under load).
 """
 
 from __future__ import annotations
@@ -22,10 +29,11 @@ from pathlib import Path
 import pytest
 
 from ._http_answers import Recording, recording
-from ._spooled import run_app
+from ._spooled import otel_llm_lines, run_app, said_twice
 
 ITEMS = 60
 POINTS = 2500
+UNITS = {"span": "spans", "record": "log records", "app.things": "metric points"}  # by the names' first word
 
 APP = textwrap.dedent("""
     import logging, sys, otel_llm
@@ -53,11 +61,15 @@ def second_busy() -> Iterator[str]:
 
 def test_only_the_requests_not_taken_are_spooled_and_replayed(tmp_path: Path, second_busy: str) -> None:
     done = run_app(APP, second_busy, str(tmp_path / "spool"), str(ITEMS), str(POINTS))
+    notices = otel_llm_lines(done.stderr)
     taken = Counter(Recording.names)
-    twice = {name: n for name, n in taken.items() if n > 1}
-    assert not twice, (len(twice), sorted(twice)[:5], done.stderr)
+    twice: Counter[str] = Counter()
+    for name, n in taken.items():
+        if n > 1:
+            twice[UNITS[name.split(" ")[0]]] += n - 1
+    assert twice == said_twice(notices), (twice, notices)  # only copies of a request that got no answer in time
     spans = [n for n in taken if n.startswith("span ")]
     records = [n for n in taken if n.startswith("record ")]
     points = [n for n in taken if n.startswith("app.things ")]
-    assert (len(spans), len(records), len(points)) == (ITEMS, ITEMS, POINTS), done.stderr
+    assert (len(spans), len(records), len(points)) == (ITEMS, ITEMS, POINTS), notices
     assert Recording.posts.count("/v1/metrics") > 3, Recording.posts  # the points went in several requests
