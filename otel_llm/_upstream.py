@@ -462,12 +462,18 @@ def _remember_http_replies(client: Any) -> threading.local:
     2xx took the data (else it was sent again at once, then spooled and replayed: the collector got the
     batch two or three times); a 400 refuses it for good, a 503 asks for it later. This rule holds for
     every transport; only how the status line is noted differs (:func:`_remember_status_lines`).
+    A retry upstream would send with no time left is not sent: the answer before it stands.
     """
     last = threading.local()
     request = client._transport.request
     _remember_status_lines(client._transport, last)
 
     def remembered(*args: Any, **kwargs: Any) -> Any:
+        previous = getattr(last, "reply", None)
+        if previous is not None and (kwargs.get("timeout") or 0.0) <= 0.0:
+            # a retry with no time left (its backoff's sleep overran the deadline): the transport refuses a
+            # timeout of 0, and that error would replace the endpoint's answer (a 503 read as no answer)
+            return previous
         last.reply = last.status_line = None
         reply = request(*args, **kwargs)
         status, reason = last.status_line or (None, None)
