@@ -160,8 +160,11 @@ def scoped_stores(tmp_path_factory: pytest.TempPathFactory, clickhouse_http: Chd
                   ) -> Iterator[tuple[TraceStore, ClickHouseStore]]:
     first, later = tmp_path_factory.mktemp("scoped_first"), tmp_path_factory.mktemp("scoped_later")
     (first / "traces.jsonl").write_bytes(_turn(0, OWN, API, {}) + _request(OPENLIT, [_scoped(1, 0, None, **OWN)]))
+    # trace 5: its own failure inside an @llm_call (span 5) that says ERROR: one call, succeeded (as llm_calls reads it)
+    wrapper = _scoped(5, 5, 1, status=2, attributes={**CALL, semconv.OTEL_LLM_KIND: semconv.KIND_LLM_CALL})
     (later / "traces.jsonl").write_bytes(_turn(2, OWN, {}) + _request(OPENLIT, [_scoped(3, 0, None, **OWN)])
-                                         + _turn(4, API))
+                                         + _turn(4, API) + _request(semconv.INSTRUMENTATION_SCOPE, [wrapper])
+                                         + _request(OPENLIT, [_scoped(5, 2, 5, **OWN)]) + _turn(5))
     yield from both_stores(first, f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/otel_scoped_failures",
                            later)
 
@@ -174,12 +177,12 @@ def test_turns_and_agents_count_an_own_failure_as_the_summary_does(
         scoped_stores: tuple[TraceStore, ClickHouseStore]) -> None:
     duck, _ = scoped_stores
     (total,) = summaries.summary(duck, None)
-    assert (total.llm_calls, total.failed_calls, total.instrumentation_failures) == (8, 2, 4)
+    assert (total.llm_calls, total.failed_calls, total.instrumentation_failures) == (9, 2, 5)
     turns, invocations = duck.query(TURNS), duck.query(AGENTS)
     assert [row[2:] for row in turns] == [(0, True, 3, 1), (0, True, 1, 0), (0, True, 2, 0), (0, True, 1, 0),
-                                          (0, True, 1, 1)]  # traces 0-4: trace 1's and 3's turn is its call
+                                          (0, True, 1, 1), (0, True, 1, 0)]  # traces 0-5: 1's and 3's turn is its call
     assert sum(row[5] for row in turns) == total.failed_calls
-    assert [row[2:] for row in invocations] == [(True, 3, 1), (True, 2, 0), (True, 1, 1)]
+    assert [row[2:] for row in invocations] == [(True, 3, 1), (True, 2, 0), (True, 1, 1), (True, 1, 0)]
     assert sum(row.failed_calls for row in agents(duck)) == total.failed_calls
 
 
