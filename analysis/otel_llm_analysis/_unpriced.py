@@ -94,10 +94,11 @@ def may_hold_dropped(con: Any) -> bool:
 
 
 def may_hold_refused(con: Any) -> bool:
-    """Whether a DuckDB store may hold an LLM span with ``otel_llm.cost.refused`` (looked at once per data
-    version, as :func:`may_hold_dropped`). False off DuckDB: ClickHouse does not read the attribute yet."""
+    """Whether a store may hold an LLM span with ``otel_llm.cost.refused``: on DuckDB looked at once per data
+    version, as :func:`may_hold_dropped`; True on ClickHouse, whose :func:`refusals` query (run only where
+    calls are unpriced) is the look."""
     if not isinstance(con, duckdb.DuckDBPyConnection):
-        return False
+        return True
     return per_data_version(con, "cost refused", lambda con: _holds(con, semconv.OTEL_LLM_COST_REFUSED))
 
 
