@@ -420,9 +420,15 @@ def _within(column: str, ranges: list[tuple[int, int]], literal: str, undated: b
     return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
 
 
+#: What the refresh reads beside ``views.sql``'s macros, part of the derived tables' definition: a store whose
+#: tables were made reading otherwise is worked out again when it opens
+READS = "span rows and calls, an instrumentation's own failure read as succeeded (_read)"
+
+
 def definition() -> str:
-    """A digest of ``views.sql`` and the names filled into it: the definitions the derived tables come from."""
+    """A digest of ``views.sql``, the names filled into it and :data:`READS`: the definitions the derived
+    tables come from."""
     from otel_llm_analysis._scopes import view_parameters
 
     text = resources.files("otel_llm_analysis").joinpath("views.sql").read_text(encoding="utf-8")
-    return hashlib.sha256((text + repr(sorted(view_parameters().items()))).encode()).hexdigest()[:16]
+    return hashlib.sha256((text + repr(sorted(view_parameters().items())) + READS).encode()).hexdigest()[:16]

@@ -11,12 +11,15 @@ exception event, another scope's span whose frame is in openlit.
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import Any, Iterator
 
 import orjson
 import pytest
 
 from otel_llm import semconv
+import otel_llm_analysis as views_module
 from otel_llm_analysis import Filters, agents, alerts, retries, summaries, trends
 from otel_llm_analysis.clickhouse.store import ClickHouseStore
 from otel_llm_analysis.store import TraceStore
@@ -200,3 +203,26 @@ def test_turns_and_agents_are_the_same_on_both_engines(scoped_stores: tuple[Trac
     duck, ch = (SCOPED[name](store) for store in scoped_stores)
     assert duck
     same(duck, ch)
+
+
+def test_a_store_whose_turns_were_made_reading_raw_statuses_is_worked_out_again(tmp_path: Path) -> None:
+    """Turns and agents made by a refresh from the same views.sql that read an own failure as failed (its
+    definition: the digest of views.sql and its names alone) are made again when the store opens."""
+    from otel_llm_analysis._scope_index import definition
+    from otel_llm_analysis._scopes import view_parameters
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "traces.jsonl").write_bytes(_turn(0, OWN, API, {}))
+    db = str(tmp_path / "store.duckdb")
+    with TraceStore(db) as store:
+        store.ingest([tmp_path / "in"])
+        assert store.query("SELECT failed_calls FROM turns") == [(1,)]
+        views = (Path(views_module.__file__).parent / "views.sql").read_text(encoding="utf-8")
+        made_then = hashlib.sha256((views + repr(sorted(view_parameters().items()))).encode()).hexdigest()[:16]
+        assert made_then != definition()
+        store.connection.execute("UPDATE turn_rows SET failed_calls = 2")  # as that refresh made them
+        store.connection.execute("UPDATE agent_invocation_rows SET failed_calls = 2")
+        store.connection.execute("UPDATE span_scope_state SET definition = ?", [made_then])
+    with TraceStore(db) as store:
+        assert store.query("SELECT failed_calls FROM turns") == [(1,)]
+        assert store.query("SELECT failed_calls FROM agent_invocations") == [(1,)]
