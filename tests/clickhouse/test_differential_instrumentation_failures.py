@@ -194,6 +194,8 @@ SCOPED = {
     "agent invocations": lambda s: s.query(AGENTS),
     "agents": agents,
     "retries": lambda s: retries(s, None),
+    "retries in a window": lambda s: retries(s, None, Filters.of("2026-09-21 15:00", "2026-09-21 18:00")),
+    "agents in a window": lambda s: agents(s, Filters.of("2026-09-21 15:00", "2026-09-21 18:00")),
 }
 
 
