@@ -11,13 +11,16 @@ exception event, another scope's span whose frame is in openlit.
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import Any, Iterator
 
 import orjson
 import pytest
 
 from otel_llm import semconv
-from otel_llm_analysis import Filters, alerts, summaries, trends
+import otel_llm_analysis as views_module
+from otel_llm_analysis import Filters, agents, alerts, retries, summaries, trends
 from otel_llm_analysis.clickhouse.store import ClickHouseStore
 from otel_llm_analysis.store import TraceStore
 from tests.clickhouse.test_differential import both_stores, same
@@ -119,3 +122,109 @@ def test_the_analysis_counts_them_as_succeeded_on_both_engines(
     duck, ch = (ANALYSES[name](store) for store in stores)
     assert duck
     same(duck, ch)
+
+
+# Turns and agents: OpenLIT's calls inside an otel-llm chat turn and agent, and OpenLIT-only traces (whose
+# root call is the turn); the turns and agents tables count an instrumentation's own failure as the
+# summary does, on both engines, whether the span arrives in the store's first ingest (DuckDB works out
+# every trace) or a later one (DuckDB works out the traces it touched).
+CHAT = {semconv.OTEL_LLM_KIND: semconv.KIND_CHAT}
+AGENT = {semconv.OTEL_LLM_KIND: semconv.KIND_AGENT, semconv.GEN_AI_AGENT_NAME: "planner"}
+
+
+def _scoped(trace: int, n: int, parent: int | None, *, status: int = 0,
+            events: list[dict[str, Any]] | None = None, attributes: dict[str, Any] | None = None
+            ) -> dict[str, Any]:
+    """Span ``n`` of trace ``trace`` (traces an hour apart, spans 10 ms apart within one)."""
+    start = T0 + trace * 3600 * 10**9 + n * 10**7
+    span = {"traceId": f"{trace + 100:032x}", "spanId": f"{trace * 100 + n + 1:016x}", "name": f"span {n}",
+            "kind": 3 if attributes is None else 1, "startTimeUnixNano": str(start),
+            "endTimeUnixNano": str(start + 10**9 - n * 10**7), "status": {"code": status}, "events": events or [],
+            "attributes": key_values(attributes if attributes is not None else
+                                     {**CALL, semconv.ERROR_TYPE: "AttributeError"} if status == 2 else CALL)}
+    if parent is not None:
+        span["parentSpanId"] = f"{trace * 100 + parent + 1:016x}"
+    return span
+
+
+def _turn(trace: int, *calls: dict[str, Any]) -> bytes:
+    """A chat turn (0) running an agent (1) whose calls (OpenLIT's) are ``calls``, spans 2, 3, ..."""
+    return (_request(semconv.INSTRUMENTATION_SCOPE, [_scoped(trace, 0, None, attributes=CHAT),
+                                                     _scoped(trace, 1, 0, attributes=AGENT)])
+            + _request(OPENLIT, [_scoped(trace, n, 1, **call) for n, call in enumerate(calls, 2)]))
+
+
+OWN = {"status": 2, "events": [_exception(IN_APP, IN_OPENLIT)]}  # OpenLIT's own failure
+API = {"status": 2, "events": [_exception(IN_APP, IN_OPENAI)]}  # the API's error: a failed call
+
+
+@pytest.fixture(scope="module")
+def scoped_stores(tmp_path_factory: pytest.TempPathFactory, clickhouse_http: ChdbHttpServer
+                  ) -> Iterator[tuple[TraceStore, ClickHouseStore]]:
+    first, later = tmp_path_factory.mktemp("scoped_first"), tmp_path_factory.mktemp("scoped_later")
+    (first / "traces.jsonl").write_bytes(_turn(0, OWN, API, {}) + _request(OPENLIT, [_scoped(1, 0, None, **OWN)]))
+    # trace 5: its own failure inside an @llm_call (span 5) that says ERROR: one call, succeeded (as llm_calls reads it)
+    wrapper = _scoped(5, 5, 1, status=2, attributes={**CALL, semconv.OTEL_LLM_KIND: semconv.KIND_LLM_CALL})
+    (later / "traces.jsonl").write_bytes(_turn(2, OWN, {}) + _request(OPENLIT, [_scoped(3, 0, None, **OWN)])
+                                         + _turn(4, API) + _request(semconv.INSTRUMENTATION_SCOPE, [wrapper])
+                                         + _request(OPENLIT, [_scoped(5, 2, 5, **OWN)]) + _turn(5))
+    yield from both_stores(first, f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/otel_scoped_failures",
+                           later)
+
+
+TURNS = "SELECT trace_id, span_id, status_code, succeeded, llm_calls, failed_calls FROM turns ORDER BY ALL"
+AGENTS = "SELECT trace_id, span_id, succeeded, llm_calls, failed_calls FROM agent_invocations ORDER BY ALL"
+
+
+def test_turns_and_agents_count_an_own_failure_as_the_summary_does(
+        scoped_stores: tuple[TraceStore, ClickHouseStore]) -> None:
+    duck, _ = scoped_stores
+    (total,) = summaries.summary(duck, None)
+    assert (total.llm_calls, total.failed_calls, total.instrumentation_failures) == (9, 2, 5)
+    turns, invocations = duck.query(TURNS), duck.query(AGENTS)
+    assert [row[2:] for row in turns] == [(0, True, 3, 1), (0, True, 1, 0), (0, True, 2, 0), (0, True, 1, 0),
+                                          (0, True, 1, 1), (0, True, 1, 0)]  # traces 0-5: 1's and 3's turn is its call
+    assert sum(row[5] for row in turns) == total.failed_calls
+    assert [row[2:] for row in invocations] == [(True, 3, 1), (True, 2, 0), (True, 1, 1), (True, 1, 0)]
+    assert sum(row.failed_calls for row in agents(duck)) == total.failed_calls
+
+
+SCOPED = {
+    "turns": lambda s: s.query(TURNS),
+    "agent invocations": lambda s: s.query(AGENTS),
+    "agents": agents,
+    "retries": lambda s: retries(s, None),
+    "retries in a window": lambda s: retries(s, None, Filters.of("2026-09-21 15:00", "2026-09-21 18:00")),
+    "agents in a window": lambda s: agents(s, Filters.of("2026-09-21 15:00", "2026-09-21 18:00")),
+}
+
+
+@pytest.mark.parametrize("name", list(SCOPED))
+def test_turns_and_agents_are_the_same_on_both_engines(scoped_stores: tuple[TraceStore, ClickHouseStore],
+                                                       name: str) -> None:
+    duck, ch = (SCOPED[name](store) for store in scoped_stores)
+    assert duck
+    same(duck, ch)
+
+
+def test_a_store_whose_turns_were_made_reading_raw_statuses_is_worked_out_again(tmp_path: Path) -> None:
+    """Turns and agents made by a refresh from the same views.sql that read an own failure as failed (its
+    definition: the digest of views.sql and its names alone) are made again when the store opens."""
+    from otel_llm_analysis._scope_index import definition
+    from otel_llm_analysis._scopes import view_parameters
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "traces.jsonl").write_bytes(_turn(0, OWN, API, {}))
+    db = str(tmp_path / "store.duckdb")
+    with TraceStore(db) as store:
+        store.ingest([tmp_path / "in"])
+        assert store.query("SELECT failed_calls FROM turns") == [(1,)]
+        views = (Path(views_module.__file__).parent / "views.sql").read_text(encoding="utf-8")
+        made_then = hashlib.sha256((views + repr(sorted(view_parameters().items()))).encode()).hexdigest()[:16]
+        assert made_then != definition()
+        store.connection.execute("UPDATE turn_rows SET failed_calls = 2")  # as that refresh made them
+        store.connection.execute("UPDATE agent_invocation_rows SET failed_calls = 2")
+        store.connection.execute("UPDATE span_scope_state SET definition = ?", [made_then])
+    with TraceStore(db) as store:
+        assert store.query("SELECT failed_calls FROM turns") == [(1,)]
+        assert store.query("SELECT failed_calls FROM agent_invocations") == [(1,)]

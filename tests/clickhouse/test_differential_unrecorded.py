@@ -1,19 +1,22 @@
 """Periods whose calls only GenAI metric points record are marked the same way on both engines.
 
 A store with spans and metric points for some days and only the metric points of later days: trends
-gives those later days an unknown cost (``unrecorded_points``) on DuckDB and on ClickHouse alike.
+gives those later days an unknown cost (``unrecorded_points``) on DuckDB and on ClickHouse alike; check
+reads the p95 latency and the error rate of a window of those days from the duration histogram
+(``_unrecorded.duration_histogram``); a budget or a cost check over days of both kinds is a lower bound
+(``_unrecorded.unrecorded_spend``, ``trends.spend_lower_bound``).
 """
 
 from __future__ import annotations
 
 import shutil
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-from otel_llm_analysis import trends
+from otel_llm_analysis import alerts, budgets, trends
 from otel_llm_analysis._filters import Filters
 from otel_llm_analysis.clickhouse.store import ClickHouseStore
 from otel_llm_analysis.store import TraceStore
@@ -42,3 +45,31 @@ def test_trends_mark_the_same_periods_unknown_on_both_engines(stores: tuple[Trac
     expected = trends.series(duck, period, window)  # type: ignore[arg-type]
     assert any(p.unrecorded_points for p in expected)
     same(expected, trends.series(ch, period, window))  # type: ignore[arg-type]
+
+
+#: Days whose spans hold no LLM call, only the metric points of the calls made there
+METRICS_ONLY = Filters(since=datetime(2026, 11, 21), until=datetime(2026, 11, 26))
+
+
+def test_check_reads_the_duration_histogram_the_same_on_both_engines(stores: tuple[TraceStore, ClickHouseStore]
+                                                                      ) -> None:
+    duck, ch = stores
+    thresholds = alerts.Thresholds(p95_latency_ms=100, error_rate=0.01, peak_memory_mb=None)
+    expected = alerts.check(duck, thresholds, METRICS_ONLY)
+    assert [(row.check, "histogram point" in (row.reason or "")) for row in expected] == [
+        ("p95_latency_ms", True), ("error_rate", True)], expected
+    same(expected, alerts.check(ch, thresholds, METRICS_ONLY))
+
+
+def test_a_spend_over_days_only_metric_points_record_is_a_lower_bound_on_both_engines(
+        stores: tuple[TraceStore, ClickHouseStore]) -> None:
+    duck, ch = stores
+    plan = budgets.parse_budgets({"budgets": [{"name": "all", "monthly": 0.001}, {"name": "big", "monthly": 10**6}]})
+    expected = budgets.budget_status(duck, plan, month="2026-11", as_of=date(2026, 11, 25))
+    assert all(b.unrecorded_days and b.spent > 0 for b in expected), expected
+    same(expected, budgets.budget_status(ch, plan, month="2026-11", as_of=date(2026, 11, 25)))
+    window = Filters(since=datetime(2026, 11, 17), until=datetime(2026, 11, 26))
+    thresholds = alerts.Thresholds(p95_latency_ms=None, error_rate=None, peak_memory_mb=None, cost_usd=0.001)
+    check = alerts.check(duck, thresholds, window)
+    assert [(row.status, "lower bound" in (row.reason or "")) for row in check] == [("breached", True)], check
+    same(check, alerts.check(ch, thresholds, window))

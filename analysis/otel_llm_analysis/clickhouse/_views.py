@@ -315,14 +315,17 @@ def view_statements(database: str, tables: set[str] | frozenset[str] = frozenset
 
 
 #: ``metric_points``' metric_type of each ``METRICS_TABLES`` kind (DuckDB's names), and the kind's
-#: (value, count, sum, temporality) from its table.
+#: (value, count, sum, temporality, bucket counts, explicit bounds) from its table. A ClickHouse array
+#: cannot be NULL: a point without buckets has empty ones (DuckDB: NULL; none counts a call either way).
 _TEMPORALITY = "multiIf(AggregationTemporality = 1, 'delta', AggregationTemporality = 2, 'cumulative', NULL)"
+_NO_BUCKETS = ("CAST([] AS Array(Int64))", "CAST([] AS Array(Float64))")
 _METRIC_KINDS = {
-    "gauge": ("gauge", "Value", "NULL", "NULL", "NULL"),
-    "sum": ("sum", "Value", "NULL", "NULL", _TEMPORALITY),
-    "histogram": ("histogram", "NULL", "toInt64(Count)", "Sum", _TEMPORALITY),
-    "exp_histogram": ("exponential_histogram", "NULL", "toInt64(Count)", "Sum", _TEMPORALITY),
-    "summary": ("summary", "NULL", "toInt64(Count)", "Sum", "NULL"),
+    "gauge": ("gauge", "Value", "NULL", "NULL", "NULL", *_NO_BUCKETS),
+    "sum": ("sum", "Value", "NULL", "NULL", _TEMPORALITY, *_NO_BUCKETS),
+    "histogram": ("histogram", "NULL", "toInt64(Count)", "Sum", _TEMPORALITY, "CAST(BucketCounts AS Array(Int64))",
+                  "ExplicitBounds"),
+    "exp_histogram": ("exponential_histogram", "NULL", "toInt64(Count)", "Sum", _TEMPORALITY, *_NO_BUCKETS),
+    "summary": ("summary", "NULL", "toInt64(Count)", "Sum", "NULL", *_NO_BUCKETS),
 }
 
 
@@ -335,7 +338,8 @@ _READ_COLUMNS = {
                 "ScopeVersion String",
     **{table: "TimeUnix DateTime, StartTimeUnix DateTime, MetricName String, MetricUnit String, ServiceName String, "
               "Attributes Map(LowCardinality(String), String), ResourceAttributes Map(LowCardinality(String), String), "
-              "ScopeName String, Value Float64, Count UInt64, Sum Float64, AggregationTemporality Int32"
+              "ScopeName String, Value Float64, Count UInt64, Sum Float64, AggregationTemporality Int32, "
+              "BucketCounts Array(UInt64), ExplicitBounds Array(Float64)"
        for table in METRICS_TABLES.values()},
 }
 
@@ -398,7 +402,7 @@ def metric_points_view(database: str, tables: set[str] | frozenset[str] = frozen
     point's ``time`` is its second, the exports within it in their order (:func:`_point_time`); tables
     ``otel-llm load`` created keep ns (``ExporterSchema.subsecond_metrics``; docs/clickhouse.md)."""
     parts = []
-    for kind, (metric_type, value, count, total, temporality) in _METRIC_KINDS.items():
+    for kind, (metric_type, value, count, total, temporality, buckets, bounds) in _METRIC_KINDS.items():
         table = METRICS_TABLES[kind]
         source = _source(database, table, tables)
         in_seconds = table in whole_seconds and source.startswith("`")
@@ -411,7 +415,8 @@ def metric_points_view(database: str, tables: set[str] | frozenset[str] = frozen
             f"{resource_service()} AS service_name, Attributes AS attributes, "
             f"ResourceAttributes AS resource_attributes, CAST({value} AS Nullable(Float64)) AS value, "
             f"CAST({count} AS Nullable(Int64)) AS count, CAST({total} AS Nullable(Float64)) AS sum, "
-            f"nullIf(ScopeName, '') AS scope_name, CAST({temporality} AS Nullable(String)) AS temporality "
+            f"nullIf(ScopeName, '') AS scope_name, CAST({temporality} AS Nullable(String)) AS temporality, "
+            f"{buckets} AS bucket_counts, {bounds} AS explicit_bounds "
             f"FROM {source}")
     return f"CREATE OR REPLACE VIEW `{database}`.metric_points AS\n" + "\nUNION ALL\n".join(parts)
 

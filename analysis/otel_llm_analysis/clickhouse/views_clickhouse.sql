@@ -34,15 +34,25 @@ HAVING min(first_start) < {to_until} AND max(last_start) >= {from_since};
 -- store. Its spans are read between the first and the last start of those traces, so the
 -- read stays on the ordering key: the window's granules and the straddling traces', not
 -- the whole store; a window holding every trace reads them without a list of traces.
+-- A span that failed in its instrumentation's own code (instrumentation_failures, below;
+-- instrumentation_failed) reads as unset, without an error type, as DuckDB's llm_calls reads
+-- such a call and its agents and turns tables read such a span (_scope_index): so the calls,
+-- turns, agents and retries made from these rows count it succeeded, as the summary does.
 CREATE OR REPLACE VIEW `{db}`.window_spans AS
-WITH (SELECT (minIf(first, inside), maxIf(last, inside), countIf(inside) = count())
-      FROM (SELECT min(first_start) AS first, max(last_start) AS last,
-                   first < {to_until} AND last >= {from_since} AS inside
-            FROM `{db}`.`{trace_times}` WHERE NOT ({since} IS NULL AND {until} IS NULL) GROUP BY trace_id)) AS reach
-SELECT * FROM `{db}`.spans
-WHERE ({since} IS NULL AND {until} IS NULL)
-   OR (start_time >= reach.1 AND start_time <= reach.2
-       AND (reach.3 OR trace_id IN (SELECT trace_id FROM `{db}`.window_trace_times({window}))));
+SELECT * REPLACE (if(instrumentation_failed, 0, status_code) AS status_code,
+                  if(instrumentation_failed, NULL, error_type) AS error_type)
+FROM (
+    WITH (SELECT (minIf(first, inside), maxIf(last, inside), countIf(inside) = count())
+          FROM (SELECT min(first_start) AS first, max(last_start) AS last,
+                       first < {to_until} AND last >= {from_since} AS inside
+                FROM `{db}`.`{trace_times}` WHERE NOT ({since} IS NULL AND {until} IS NULL) GROUP BY trace_id)) AS reach
+    SELECT *, status_code = 2 AND (trace_id, span_id) IN (SELECT trace_id, span_id
+                                                          FROM `{db}`.`{instrumentation_failures}`) AS instrumentation_failed
+    FROM `{db}`.spans
+    WHERE ({since} IS NULL AND {until} IS NULL)
+       OR (start_time >= reach.1 AND start_time <= reach.2
+           AND (reach.3 OR trace_id IN (SELECT trace_id FROM `{db}`.window_trace_times({window}))))
+);
 
 -- The LLM spans with LLM spans directly inside them (wrappers, views.sql's rule: not calls),
 -- with how many (wrapped_calls) and their figures, prefixed w_, for the calls inside them.
@@ -121,9 +131,12 @@ WHERE at != 0 AND ours[at];
 -- One row per model call of the traces of window_spans: an LLM span
 -- that wraps none; inside a wrapper it takes the wrapper's context, and around exactly one
 -- call the better-ranked cost; another producer's call in no wrapper takes the context of the
--- otel-llm span it runs in, llm_call_contexts_in (views.sql). llm_calls_in: those starting in the window.
+-- otel-llm span it runs in, llm_call_contexts_in (views.sql). A call whose span failed in its
+-- instrumentation's own code keeps its unset status: the wrapper's status does not make it a
+-- failure, as DuckDB's llm_calls reads it. llm_calls_in: those starting in the window.
 CREATE OR REPLACE VIEW `{db}`.window_llm_calls AS
-SELECT * EXCEPT (single, outer_wins, trace_id_w, span_id_w, wrapped_calls, w_project, w_conversation_id, w_user_id,
+SELECT * EXCEPT (single, outer_wins, instrumentation_failed, trace_id_w, span_id_w, wrapped_calls, w_project,
+                 w_conversation_id, w_user_id,
                  w_graph_node, w_attributes, w_status_code, w_status_message, w_error_type, w_stream_ttft_ms,
                  w_operation, w_provider, w_model, w_request_model, w_response_model, w_input_tokens,
                  w_output_tokens, w_cache_read_tokens, w_cache_write_tokens, w_reasoning_tokens, w_cost_usd,
@@ -146,9 +159,9 @@ SELECT * EXCEPT (single, outer_wins, trace_id_w, span_id_w, wrapped_calls, w_pro
         if(outer_wins, w_cost_source, cost_source) AS cost_source,
         if(outer_wins, w_cost_table, cost_table) AS cost_table,
         multiIf(outer_wins AND notEmpty(w_finish_reasons), w_finish_reasons, single AND empty(finish_reasons), w_finish_reasons, finish_reasons) AS finish_reasons,
-        if(single, greatest(status_code, w_status_code), status_code) AS status_code,
+        if(single AND NOT instrumentation_failed, greatest(status_code, w_status_code), status_code) AS status_code,
         if(single, coalesce(status_message, w_status_message), status_message) AS status_message,
-        if(single, coalesce(error_type, w_error_type), error_type) AS error_type,
+        if(single AND NOT instrumentation_failed, coalesce(error_type, w_error_type), error_type) AS error_type,
         if(single, coalesce(stream_ttft_ms, w_stream_ttft_ms), stream_ttft_ms) AS stream_ttft_ms,
         -- a call has a wrapper's context (w_) or an otel-llm span's (a_), never both
         coalesce(project, w_project, a_project) AS project,
@@ -179,15 +192,9 @@ FROM (
 );
 
 -- llm_calls_in: a call whose span failed in its instrumentation's own code (instrumentation_failures, below)
--- counts as succeeded, as DuckDB's llm_calls counts it (views.sql); the agents, tools and retries views read
--- window_llm_calls, as DuckDB's read llm_calls_of.
+-- counts as succeeded (window_spans), as DuckDB's llm_calls counts it (views.sql).
 CREATE OR REPLACE VIEW `{db}`.llm_calls_in AS
-SELECT * EXCEPT (instrumentation_failed)
-    REPLACE (if(instrumentation_failed, 0, status_code) AS status_code,
-             if(instrumentation_failed, NULL, error_type) AS error_type)
-FROM (SELECT *, status_code = 2 AND (trace_id, span_id) IN (SELECT trace_id, span_id
-                                                            FROM `{db}`.`{instrumentation_failures}`) AS instrumentation_failed
-      FROM `{db}`.window_llm_calls({window}) WHERE start_time >= {from_since} AND start_time < {to_until});
+SELECT * FROM `{db}`.window_llm_calls({window}) WHERE start_time >= {from_since} AND start_time < {to_until};
 
 -- An instrumentation's own failure, not the call's (views.sql: the rule, _instrumentation_failures): one row
 -- per span, from the table a materialized view fills at insert (_span_table), where the span's events are read.
