@@ -144,7 +144,9 @@ HAVING bool_and({raised_in_openlit});
 -- (instrumentation_failures), the view is llm_calls_reinterpreted() instead, which does not count it as
 -- the call's (_instrumentation_failures.fit_llm_calls, run where views are made and after each ingest):
 -- reading the failures' ids cost every query over llm_calls 10-20 ms on 1M spans (the calls' ids read
--- and the events scanned), paid by every store although almost none holds such a span.
+-- and the events scanned), paid by every store although almost none holds such a span. A call paired
+-- with its wrapper (one call traced twice) is the instrumentation's failure when either span is one:
+-- the call's status is the greater of the two.
 CREATE OR REPLACE VIEW llm_calls AS SELECT * FROM llm_calls_of(span_rows);
 
 CREATE OR REPLACE MACRO llm_calls_reinterpreted() AS TABLE
@@ -152,8 +154,9 @@ SELECT * EXCLUDE (instrumentation_failed)
     REPLACE (CASE WHEN instrumentation_failed THEN 0 ELSE status_code END AS status_code,
              CASE WHEN instrumentation_failed THEN NULL ELSE error_type END AS error_type)
 FROM (
-    SELECT c.*, CASE WHEN c.status_code = 2 THEN list_contains(
-               (SELECT list(f.trace_id || f.span_id) FROM instrumentation_failures f), c.trace_id || c.span_id)
+    SELECT c.*, CASE WHEN c.status_code = 2 THEN list_has_any(
+               (SELECT list(f.trace_id || f.span_id) FROM instrumentation_failures f),
+               [c.trace_id || c.span_id, c.trace_id || c.wrapper_span_id])
            ELSE FALSE END AS instrumentation_failed
     FROM llm_calls_of(span_rows) c
 );

@@ -228,3 +228,19 @@ def test_a_store_whose_turns_were_made_reading_raw_statuses_is_worked_out_again(
     with TraceStore(db) as store:
         assert store.query("SELECT failed_calls FROM turns") == [(1,)]
         assert store.query("SELECT failed_calls FROM agent_invocations") == [(1,)]
+
+
+def test_an_own_failure_wrapping_another_producers_call_is_a_succeeded_call_on_both_engines(
+        tmp_path: Path, clickhouse_http: ChdbHttpServer) -> None:
+    """OpenLIT's span, failed in OpenLIT's own code, around another instrumentation's span of the same call
+    (OpenLLMetry's): one call, read with the greater of the two statuses. DuckDB's ``llm_calls`` took the
+    wrapper's ERROR as the call's while its turns and ClickHouse read the call as succeeded."""
+    (tmp_path / "traces.jsonl").write_bytes(_request(OPENLIT, [_scoped(0, 0, None, **OWN)])
+                                            + _request("opentelemetry.instrumentation.openai", [_scoped(0, 1, 0)]))
+    for stores in both_stores(tmp_path, f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/otel_own_wrapper"):
+        duck, ch = (store.query("SELECT span_id, status_code, error_type FROM llm_calls") for store in stores)
+        assert duck == [(f"{2:016x}", 0, None)]
+        same(duck, ch)
+        for store in stores:
+            (total,) = summaries.summary(store, None)
+            assert (total.llm_calls, total.failed_calls) == (1, 0), type(store).__name__
