@@ -138,3 +138,17 @@ def recording(limit: int | None = None, busy_at: int | None = None) -> Iterator[
             yield url
     finally:
         Recording.limit = Recording.busy_at = None
+
+
+def one_span() -> tuple:
+    """One finished span (``span 0``), as the SDK hands an exporter its batch."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    memory = InMemorySpanExporter()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(memory))
+    with tracer_provider.get_tracer("app").start_as_current_span("span 0"):
+        pass
+    return memory.get_finished_spans()

@@ -28,7 +28,7 @@ from otel_llm._upstream import LogRecordExportResult
 from otel_llm.exporters._spool_segments import segment_files
 from otel_llm.exporters.otlp import HttpSpanExporter
 
-from ._http_answers import Answering, _carried, serving
+from ._http_answers import Answering, _carried, one_span, serving
 from ._spooled import run_app
 from .test_closed_without_answer import APP  # three spans, then shutdown
 
@@ -99,18 +99,14 @@ def test_an_error_answer_whose_body_cannot_be_read_still_says_its_status(transpo
     """The body broke (here: not the gzip it claims to be) after the status line: a 400 was taken for no
     answer at all ("collector unreachable", spooled and sent again) instead of a refusal, a 503 lost its
     "busy". The status line speaks, whatever the body does."""
-    memory = InMemorySpanExporter()
-    tracer_provider = TracerProvider()
-    tracer_provider.add_span_processor(SimpleSpanProcessor(memory))
-    with tracer_provider.get_tracer("app").start_as_current_span("span 0"):
-        pass
+    spans = one_span()
     extra = {} if transport is None else {"_transport": transport()}
     with serving(_Undecodable) as url:
         exporter = HttpSpanExporter(endpoint=f"{url}/v1/traces", timeout=1, **extra)
         _Undecodable.status = 400
-        refused = exporter.export(memory.get_finished_spans())
+        refused = exporter.export(spans)
         refusal = exporter.refusal
         _Undecodable.status = 503
-        busy = exporter.export(memory.get_finished_spans())
+        busy = exporter.export(spans)
     assert refused is SpanExportResult.FAILURE and refusal == "HTTP 400 Bad Request", refusal
     assert busy is SpanExportResult.FAILURE and exporter.answer is not None and exporter.answer.busy, exporter.answer

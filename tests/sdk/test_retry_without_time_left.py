@@ -14,13 +14,11 @@ from __future__ import annotations
 import pytest
 
 from opentelemetry.exporter.http.transport._urllib3 import Urllib3HTTPTransport
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.export import SpanExportResult
 
 from otel_llm.exporters.otlp import HttpSpanExporter
 
-from ._http_answers import Answering, serving
+from ._http_answers import Answering, one_span, serving
 
 
 class _Busy(Answering):
@@ -34,11 +32,6 @@ class _Busy(Answering):
 
 @pytest.mark.parametrize("transport", [None, Urllib3HTTPTransport])
 def test_a_retry_left_no_time_keeps_the_busy_answer(transport: type | None) -> None:
-    memory = InMemorySpanExporter()
-    tracer_provider = TracerProvider()
-    tracer_provider.add_span_processor(SimpleSpanProcessor(memory))
-    with tracer_provider.get_tracer("app").start_as_current_span("span 0"):
-        pass
     extra = {} if transport is None else {"_transport": transport()}
     _Busy.posts = []
     with serving(_Busy) as url:
@@ -52,7 +45,7 @@ def test_a_retry_left_no_time_keeps_the_busy_answer(transport: type | None) -> N
 
         client._shutdown_event.wait = overrunning
         client._compute_backoff = lambda retry: 0.2  # a retry fits in the timeout when it is decided
-        result = exporter.export(memory.get_finished_spans())
+        result = exporter.export(one_span())
     assert result is SpanExportResult.FAILURE
     assert exporter.answer is not None and exporter.answer.busy, exporter.answer
     assert _Busy.posts == ["/v1/traces"], _Busy.posts
