@@ -16,11 +16,11 @@ from datetime import datetime
 from typing import Any, Sequence
 
 from otel_llm import semconv
-from otel_llm_analysis._filters import Filters, fetch_dicts, time_window
+from otel_llm_analysis._filters import LLM_CALLS, Filters, fetch_dicts, time_window
 from otel_llm_analysis.summaries import totals
 
-__all__ = ["DurationHistogram", "LLM_METRICS", "duration_histogram", "llm_metric_points", "llm_metric_points_by", "unrecorded_cost", "unrecorded_periods",
-           "unrecorded_spend"]
+__all__ = ["DurationHistogram", "LLM_METRICS", "duration_histogram", "llm_metric_points", "llm_metric_points_by",
+           "metrics_only_days", "unrecorded_cost", "unrecorded_periods", "unrecorded_spend"]
 
 #: The GenAI metrics recorded once per LLM call (any producer's, otel-llm's own cost counter included):
 #: their points in a window mean calls were made there.
@@ -66,6 +66,22 @@ def llm_metric_points_by(store: Any, filters: Filters, period: str) -> dict[Any,
     grace = f"time >= date_trunc('{period}', time) + INTERVAL {EXPORT_GRACE_S} SECOND"
     sql, params = _growth_sql(filters, f"date_trunc('{period}', time)", grace)
     return {row["period"]: row["points"] for row in fetch_dicts(store, sql, params)}
+
+
+def metrics_only_days(store: Any, filters: Filters) -> dict[datetime, int]:
+    """The days (their midnight) whose GenAI metric points grew (:func:`llm_metric_points_by`) while the spans
+    hold no LLM call of the filters there, with those points: calls made that day only the points record.
+    Metric points carry no project: a project's day counts only when no project's calls are in its spans."""
+    grown = llm_metric_points_by(store, filters, "day")
+    if not grown:
+        return {}
+    where, params = replace(filters, project=None).where()
+    days = {f"day{i}": day for i, day in enumerate(grown)}
+    busy = {row["day"] for row in fetch_dicts(store, f"""
+        SELECT DISTINCT date_trunc('day', start_time) AS day FROM {LLM_CALLS}
+        WHERE {where} AND date_trunc('day', start_time) IN ({", ".join(f"${name}" for name in days)})""",
+        {**params, **days})}
+    return {day: points for day, points in sorted(grown.items()) if day not in busy}
 
 
 def _growth_sql(filters: Filters, group: str | None = None, also: str | None = None) -> tuple[str, dict[str, Any]]:

@@ -40,7 +40,7 @@ from otel_llm_analysis._filters import (
     total_only_sql,
 )
 from otel_llm_analysis._total_only import may_hold
-from otel_llm_analysis._unrecorded import llm_metric_points_by, unrecorded_cost, unrecorded_spend
+from otel_llm_analysis._unrecorded import llm_metric_points_by, metrics_only_days, unrecorded_cost, unrecorded_spend
 
 Period = Literal["hour", "day", "week"]
 _STEP = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}
@@ -89,7 +89,8 @@ def series(store: Any, period: Period = "day", filters: Filters | None = None) -
     """Zero-filled series of LLM-call metrics per ``period``.
 
     The window is ``filters.since``/``until`` when given, else the data's first
-    and last call; an empty window gives an empty list. Periods are whole (the
+    and last call (:func:`calls_bounds`: days whose calls only GenAI metric points
+    record included); an empty window gives an empty list. Periods are whole (the
     first is the period holding the window's start), the calls counted are the
     window's: with a ``since`` inside a period, the first period holds the calls
     from ``since`` on, as ``summary`` with the same filters counts them.
@@ -99,14 +100,10 @@ def series(store: Any, period: Period = "day", filters: Filters | None = None) -
     filters = filters or Filters()
     start, end = filters.since, filters.until
     if start is None or end is None:
-        where, params = filters.where()
-        first, last = connection(store).execute(
-            f"SELECT min(start_time), max(start_time) FROM {LLM_CALLS} WHERE {where}", params
-        ).fetchone()
-        if first is None:
+        bounds = calls_bounds(store, filters)
+        if bounds is None:
             return []
-        start = start or first
-        end = end or last + timedelta(microseconds=1)
+        start, end = start or bounds[0], end or bounds[1]
     window = replace(filters, since=filters.since or truncate(start, period), until=end)
     start = truncate(start, period)
     points = _counted(store, period, window, start, end)
@@ -114,6 +111,29 @@ def series(store: Any, period: Period = "day", filters: Filters | None = None) -
     for before, point in zip(points, points[1:]):
         point.cost_change_pct = _change_pct(point.cost_usd, before.cost_usd)
     return points
+
+
+def calls_bounds(store: Any, filters: Filters) -> tuple[datetime, datetime] | None:
+    """[first, last] moments (the end exclusive) of the LLM calls the store knows of within ``filters``: the
+    calls in spans, and the days whose calls only GenAI metric points record (``_unrecorded.metrics_only_days``,
+    from their midnight to the next): the data's window ends there, not at the last span, so budgets and
+    forecasts read off it count those days. None when there are neither."""
+    where, params = filters.where()
+    first, last = connection(store).execute(
+        f"SELECT min(start_time), max(start_time) FROM {LLM_CALLS} WHERE {where}", params).fetchone()
+    days = list(metrics_only_days(store, filters))
+    if days:
+        first = min(first or days[0], days[0])
+        last = max(last or days[-1], days[-1] + timedelta(days=1) - timedelta(microseconds=1))
+    return None if first is None else (first, last + timedelta(microseconds=1))
+
+
+def data_days(store: Any, filters: Filters) -> tuple[datetime, datetime] | None:
+    """[first day, day after the last day] of :func:`calls_bounds`; None when the store knows of no call there."""
+    bounds = calls_bounds(store, filters)
+    if bounds is None:
+        return None
+    return truncate(bounds[0], "day"), truncate(bounds[1] - timedelta(microseconds=1), "day") + timedelta(days=1)
 
 
 def _counted(store: Any, period: Period, window: Filters, start: datetime, end: datetime) -> list[TrendPoint]:

@@ -98,11 +98,9 @@ class View:
 
 
 def data_window(store: Any, filters: Filters) -> tuple[datetime, datetime] | None:
-    """[first day, day after the last day] of the LLM calls the filters keep; None when there are none."""
-    points = trends.series(store, "day", filters)
-    if not points:
-        return None
-    return points[0].period, points[-1].period + timedelta(days=1)
+    """[first day, day after the last day] of the LLM calls the filters keep, those only GenAI metric points
+    record included (``trends.data_days``); None when there are none."""
+    return trends.data_days(store, filters)
 
 
 def auto_period(since: datetime, until: datetime) -> Period:

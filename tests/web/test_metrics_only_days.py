@@ -1,0 +1,70 @@
+"""Days whose LLM calls only GenAI metric points record (spans sampled out or not shipped) are data the
+dashboard's window covers: its budget and forecast read them as the CLI's do, never as days that did not happen."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+import typer
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from otel_llm_analysis import Budget, Filters, TraceStore
+from otel_llm_analysis.cli import register
+from otel_llm_analysis.web.choices import choices
+from otel_llm_analysis.web.live import LiveStore
+from otel_llm_analysis.web.server import create_app
+from otel_llm_analysis.web.views import Query
+from tests.support.synthetic import generate
+
+DAYS = ["2026-11-23", "2026-11-24"]
+
+
+@pytest.fixture(scope="module")
+def partly(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Spans and metric points of 2026-11-18..20, then only the metric points of 2026-11-23..24."""
+    root = tmp_path_factory.mktemp("partly")
+    generate(root / "both", seed=3, traces=30, days=3, end=datetime(2026, 11, 20))
+    generate(root / "later", seed=9, traces=20, days=2, end=datetime(2026, 11, 25))
+    db = root / "partly.duckdb"
+    with TraceStore(db) as store:
+        store.ingest(root / "both")
+        store.ingest(root / "later" / "metrics.jsonl")
+    return db
+
+
+def _cli(*args: str) -> dict:
+    app = typer.Typer()
+    register(app)
+    result = CliRunner().invoke(app, [*args, "--format", "json"])
+    assert result.exit_code in (0, 3), result.output
+    return json.loads(result.stdout)
+
+
+def test_the_dashboards_default_window_reaches_metrics_only_days_and_its_budget_agrees_with_the_cli(
+        partly: Path) -> None:
+    """The dashboard's window ended with the last span's day (2026-11-20): its budget was judged as of then,
+    "ok" on the spans' spend, and its forecast projected that spend, while ``otel-llm budget`` for November
+    saw the calls of 23-24 Nov in the metric points and said the spend is a lower bound (unknown). The window
+    now ends with the last day the store knows of calls on, and both pages agree with the CLI."""
+    told = _cli("budget", "--monthly", "1000", "--month", "2026-11", "--db", str(partly))["rows"][0]
+    forecast_told = _cli("trends", "--until", "2026-11-25", "--db", str(partly))["forecast"]
+    assert told["unrecorded_days"] == DAYS and told["status"] == "unknown", told  # the CLI's view, as pinned
+    with TraceStore(partly, read_only=True) as store:
+        app = TestClient(create_app(LiveStore(store), Query(budgets=(Budget(1000.0),))))
+        summary = app.get("/api/summary").json()
+        assert summary["window"][1].startswith("2026-11-25"), summary["window"]
+        (row,) = app.get("/api/budgets").json()["rows"]
+        for name in ("status", "spent", "percent_used", "cost_unknown", "unrecorded_days", "projected_month_end",
+                     "burn_rate_per_day", "calls"):
+            assert row[name] == told[name], (name, row[name], told[name])
+        forecast = app.get("/api/trends").json()["forecast"]
+        assert forecast["as_of"] == forecast_told["as_of"] == "2026-11-24", (forecast, forecast_told)
+        for name in ("spent", "cost_unknown", "projected_month_end", "calls"):
+            assert forecast[name] == forecast_told[name], (name, forecast[name], forecast_told[name])
+        ranges = {r.key: r for r in choices(store, Filters()).ranges}
+        assert ranges["24h"].label == "last day of the data: 2026-11-24", ranges["24h"]
+        assert ranges["24h"].until == datetime(2026, 11, 25), ranges["24h"]
