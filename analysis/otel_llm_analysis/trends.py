@@ -40,7 +40,14 @@ from otel_llm_analysis._filters import (
     total_only_sql,
 )
 from otel_llm_analysis._total_only import may_hold
-from otel_llm_analysis._unrecorded import llm_metric_points_by, metrics_only_days, unrecorded_cost, unrecorded_spend
+from otel_llm_analysis._unrecorded import (
+    OnlyInMetrics,
+    llm_metric_points_by,
+    metrics_only_days,
+    unrecorded_cost,
+    unrecorded_periods,
+    unrecorded_spend,
+)
 
 Period = Literal["hour", "day", "week"]
 _STEP = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}
@@ -71,6 +78,9 @@ class TrendPoint:
     #: GenAI metric points that grew in a period whose spans hold no LLM call (``_unrecorded``): calls were
     #: made there that the spans do not hold (sampled out, not shipped), so its cost is unknown (``None``)
     unrecorded_points: int = 0
+    #: a week with calls in spans holding days whose calls only metric points record: its figures are the
+    #: spans' calls' only (``_unrecorded.OnlyInMetrics``; an hour or a day is one or the other)
+    only_in_metrics: OnlyInMetrics | None = None
 
     @property
     def tokens(self) -> int:
@@ -108,6 +118,8 @@ def series(store: Any, period: Period = "day", filters: Filters | None = None) -
     start = truncate(start, period)
     points = _counted(store, period, window, start, end)
     _mark_unrecorded(store, period, window, points, start, end)
+    if period == "week" and any(p.calls for p in points):
+        _mark_partial_weeks(store, window, points)
     for before, point in zip(points, points[1:]):
         point.cost_change_pct = _change_pct(point.cost_usd, before.cost_usd)
     return points
@@ -164,6 +176,15 @@ def _mark_unrecorded(store: Any, period: Period, window: Filters, points: list[T
         point = quiet.get(begun)
         if point is not None:
             point.unrecorded_points, point.cost_usd = grew, None
+
+
+def _mark_partial_weeks(store: Any, window: Filters, points: list[TrendPoint]) -> None:
+    """Give the weeks with calls in spans the days in them whose calls only GenAI metric points record."""
+    days = metrics_only_days(store, window)
+    for point in points:
+        if point.calls:
+            point.only_in_metrics = OnlyInMetrics.of(
+                {day: grown for day, grown in days.items() if point.period <= day < point.period + _STEP["week"]})
 
 
 def _change_pct(current: float | None, previous: float | None) -> float | None:
@@ -373,6 +394,14 @@ def forecast_month_end(
     return Forecast(first.strftime("%Y-%m"), as_of, len(costs), days_in_month, sum(costs),
                     intercept - slope * offset, slope, None if unknown else forecast_total(costs, (end - since).days),
                     since, calls, priced, unpriced, calls - priced - unpriced, unknown)
+
+
+def left_out(points: Sequence[TrendPoint], period: str) -> list[str]:
+    """What a series' figures leave out, one sentence each: its periods whose calls only GenAI metric points
+    record (cost unknown, not $0), and each week whose figures are its spans' calls' only."""
+    quiet = [p.period for p in points if p.unrecorded_points]
+    return ([unrecorded_periods(quiet, period)] if quiet else []) + [
+        f"{p.period:%Y-%m-%d}: {p.only_in_metrics.said()}" for p in points if p.only_in_metrics]
 
 
 def spend_lower_bound(days: Sequence[TrendPoint]) -> str | None:
