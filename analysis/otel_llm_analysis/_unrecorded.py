@@ -38,7 +38,7 @@ WITH points AS (
                                                  start_time ORDER BY time), 0) END AS grew
     FROM metric_points WHERE {series}
 )
-SELECT {group}count(*) AS points, sum(CASE WHEN metric_name = '{duration}' THEN grew END) AS calls,
+SELECT {group}count(*) AS points, sum(CASE WHEN metric_name = '{duration}' THEN CAST(grew AS DOUBLE) END) AS calls,
        list_sort(list_distinct(list(service_name))) AS services
 FROM points WHERE grew > 0 AND {window}{group_by}
 """
