@@ -12,13 +12,15 @@ import typer
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from otel_llm_analysis import Budget, Filters, TraceStore
+from otel_llm_analysis import Budget, Filters, TraceStore, totals
 from otel_llm_analysis.cli import register
 from otel_llm_analysis.web.choices import choices
 from otel_llm_analysis.web.live import LiveStore
 from otel_llm_analysis.web.server import create_app
 from otel_llm_analysis.web.views import Query
 from tests.support.synthetic import generate
+from tests.web._pages import wait_render
+from tests.web.conftest import Watched, serving
 
 DAYS = ["2026-11-23", "2026-11-24"]
 
@@ -68,3 +70,33 @@ def test_the_dashboards_default_window_reaches_metrics_only_days_and_its_budget_
         ranges = {r.key: r for r in choices(store, Filters()).ranges}
         assert ranges["24h"].label == "last day of the data: 2026-11-24", ranges["24h"]
         assert ranges["24h"].until == datetime(2026, 11, 25), ranges["24h"]
+
+
+def test_the_key_figures_say_their_latency_and_error_rate_leave_out_the_metrics_only_days(
+        partly: Path, watched: Watched) -> None:
+    """Over 17-24 Nov the cards showed the p95 latency, error rate, calls and cost of the spans' calls (17-19
+    Nov) as the window's, with nothing saying the calls of 23-24 Nov were left out. ``/api/summary`` now gives
+    ``only_in_metrics`` (the days, the calls the duration histogram counts) and those cards say "partial"."""
+    with TraceStore(partly, read_only=True) as store:
+        expected = totals(store, Filters(since=datetime(2026, 11, 17), until=datetime(2026, 11, 25))).only_in_metrics
+        assert expected is not None and expected.calls
+        live = LiveStore(store)
+        body = TestClient(create_app(live, Query())).get("/api/summary").json()
+        assert body["only_in_metrics"] == {"days": DAYS, "points": expected.points, "calls": expected.calls,
+                                           "said": expected.said()}, body
+        with serving(live) as url:
+            page = watched.page
+            page.goto(url + "/")
+            wait_render(page, 0)
+            for key in ("p95_ms", "error_rate", "llm_calls", "cost_usd", "ttft_p95_ms"):
+                said = page.locator(f"[data-kpi='{key}']").inner_text()
+                assert "partial: the spans' calls only" in said, (key, said)
+            said = " ".join(page.locator("#view-summary").inner_text().split())
+            assert f"partial: {expected.calls:,} LLM calls on 2 day(s) (2026-11-23, 2026-11-24)" in said, said
+            said = page.locator("[data-kpi='spans']").inner_text()
+            assert "partial" not in said, said  # the spans are what they are: no call figure
+            said = " ".join(page.locator("#view-trends").inner_text().split())
+            assert "2 day(s) whose spans hold no LLM call have GenAI metric points counting calls " \
+                   "(2026-11-23, 2026-11-24)" in said, said  # their $0 in the charts is no spend
+            watched.screenshot("metrics-only-days-partial-cards")
+            watched.assert_clean(url + "/")
