@@ -21,7 +21,7 @@ from otel_llm import semconv
 from otel_llm_analysis._filters import LLM_CALLS, Filters, fetch_dicts, time_window
 
 __all__ = ["DurationHistogram", "LLM_METRICS", "OnlyInMetrics", "duration_histogram", "llm_metric_points",
-           "llm_metric_points_by", "metrics_only_days", "only_in_metrics", "unrecorded_cost", "unrecorded_periods", "unrecorded_spend"]
+           "llm_metric_points_by", "llm_metric_times", "metrics_only_days", "only_in_metrics", "unrecorded_cost", "unrecorded_periods", "unrecorded_spend"]
 
 #: The GenAI metrics recorded once per LLM call (any producer's, otel-llm's own cost counter included):
 #: their points in a window mean calls were made there.
@@ -76,6 +76,16 @@ def _grown_by(store: Any, filters: Filters, period: str) -> dict[Any, tuple[int,
     sql, params = _growth_sql(filters, f"date_trunc('{period}', time)", grace)
     return {row["period"]: (row["points"], None if row["calls"] is None else round(row["calls"]))
             for row in fetch_dicts(store, sql, params)}
+
+
+def llm_metric_times(store: Any, filters: Filters) -> tuple[datetime, datetime] | None:
+    """The first and last times of the points of :data:`LLM_METRICS` the filters select (grown or not: one
+    cheap look, to tell whether any can lie outside a span of days); None when there are none."""
+    window, series, params = _selected(filters, LLM_METRICS)
+    ((first, last),) = [(row["first"], row["last"]) for row in fetch_dicts(
+        store, f"SELECT min(time) AS first, max(time) AS last FROM metric_points WHERE "
+               f"{' AND '.join([series, *window])}", params)]
+    return None if first is None else (first, last)
 
 
 def metrics_only_days(store: Any, filters: Filters) -> dict[datetime, tuple[int, int | None]]:

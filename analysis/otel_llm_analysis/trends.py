@@ -43,6 +43,7 @@ from otel_llm_analysis._total_only import may_hold
 from otel_llm_analysis._unrecorded import (
     OnlyInMetrics,
     llm_metric_points_by,
+    llm_metric_times,
     metrics_only_days,
     unrecorded_cost,
     unrecorded_periods,
@@ -133,7 +134,10 @@ def calls_bounds(store: Any, filters: Filters) -> tuple[datetime, datetime] | No
     where, params = filters.where()
     first, last = connection(store).execute(
         f"SELECT min(start_time), max(start_time) FROM {LLM_CALLS} WHERE {where}", params).fetchone()
-    days = list(metrics_only_days(store, filters))
+    points = llm_metric_times(store, filters)
+    outside = points is not None and (first is None or points[0] < truncate(first, "day")
+                                      or points[1] >= truncate(last, "day") + timedelta(days=1))
+    days = list(metrics_only_days(store, filters)) if outside else []  # days within the calls' add nothing
     if days:
         first = min(first or days[0], days[0])
         last = max(last or days[-1], days[-1] + timedelta(days=1) - timedelta(microseconds=1))

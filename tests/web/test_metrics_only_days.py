@@ -100,3 +100,19 @@ def test_the_key_figures_say_their_latency_and_error_rate_leave_out_the_metrics_
                    "(2026-11-23, 2026-11-24)" in said, said  # their $0 in the charts is no spend
             watched.screenshot("metrics-only-days-partial-cards")
             watched.assert_clean(url + "/")
+
+
+def test_days_only_metric_points_record_before_the_first_span_open_the_window(tmp_path: Path) -> None:
+    """Metric points alone on 10-11 Nov, then spans and points on 17-19 Nov: the window and the presets start
+    with 10 Nov: its calls are data, not days before the data."""
+    generate(tmp_path / "early", seed=9, traces=20, days=2, end=datetime(2026, 11, 12))
+    generate(tmp_path / "both", seed=3, traces=30, days=3, end=datetime(2026, 11, 20))
+    with TraceStore(tmp_path / "s.duckdb") as store:
+        store.ingest(tmp_path / "early" / "metrics.jsonl")
+        store.ingest(tmp_path / "both")
+        assert store.query("SELECT min(start_time) FROM spans")[0][0] >= datetime(2026, 11, 17)
+        summary = TestClient(create_app(LiveStore(store), Query())).get("/api/summary").json()
+        assert summary["window"] == ["2026-11-10T00:00:00", "2026-11-20T00:00:00"], summary["window"]
+        ranges = {r.key: r for r in choices(store, Filters()).ranges}
+        assert set(ranges) == {"", "24h", "7d"}, sorted(ranges)  # 10 days of data: no 30-day preset
+        assert ranges["7d"].label == "last 7 days of the data: 2026-11-13 – 2026-11-19", ranges["7d"]
