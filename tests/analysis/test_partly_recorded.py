@@ -102,3 +102,40 @@ def test_the_terminal_report_says_its_latency_and_failures_are_the_spans_calls_o
     said = " ".join(console.export_text().split())
     assert f"partial: {later:,} LLM calls on 2 day(s) (2026-11-20, 2026-11-21)" in said, said
     assert said.index("partial: ") < said.index("latency p50") + 200, said  # beside the figures it qualifies
+
+
+def test_check_of_a_partly_recorded_window_bounds_p95_and_error_rate_by_the_calls_left_out(
+        partly: tuple[str, int]) -> None:
+    """``check`` judged the p95 latency and error rate of 16-22 Nov on the spans' calls (17-19 Nov) alone and
+    passed (exit 0) whatever 20-21 Nov's calls, only in metric points, did. Those N calls could be the fastest or
+    the slowest, all failed or none: the p95 lies between the spans' calls at ranks ceil(0.95 (n + N)) - N and
+    ceil(0.95 (n + N)), the error rate between f / (n + N) and (f + N) / (n + N). Breached when the low bound
+    crosses the limit, ok when the high one stays within it, else unknown (exit 3); the reason says so."""
+    import math
+
+    db, later = partly
+    with TraceStore(db, read_only=True) as store:
+        spans = totals(store, Filters(since=datetime(2026, 11, 16), until=datetime(2026, 11, 20)))
+        durations = sorted(d for (d,) in store.query(
+            "SELECT duration_ms FROM llm_calls WHERE start_time < '2026-11-20'"))
+    n, failed = len(durations), round(spans.error_rate * spans.llm_calls)
+    rank = math.ceil(0.95 * (n + later))
+    low_p95 = durations[rank - later - 1] if rank - later >= 1 else 0.0
+    low_rate, high_rate = failed / (n + later), (failed + later) / (n + later)
+
+    def checked(p95: float, rate: float):
+        result = run("check", *WINDOW, "--max-p95-ms", str(p95), "--max-error-rate", str(rate), "--format", "json",
+                     "--db", db)
+        return result.exit_code, {row["check"]: row for row in json.loads(result.stdout)["rows"]}
+
+    code, rows = checked(low_p95 * 0.99, low_rate * 0.9)
+    assert code == 1 and rows["p95_latency_ms"]["status"] == "breached", rows
+    assert rows["error_rate"]["status"] == "breached" and low_rate > 0, rows
+    code, rows = checked(1e9, min(1.0, high_rate))
+    assert rows["error_rate"]["status"] == "ok", rows
+    assert rows["p95_latency_ms"]["status"] == ("unknown" if rank > n else "ok"), rows  # the slowest: any time
+    code, rows = checked(1e9, (low_rate + high_rate) / 2)
+    assert code == 3 and rows["error_rate"]["status"] == "unknown", rows
+    said = rows["error_rate"]["reason"]
+    assert said.startswith(f"partial: {later:,} LLM calls on 2 day(s) (2026-11-20, 2026-11-21)"), said
+    assert f"between {low_rate:.1%} and {high_rate:.1%}" in said, said
