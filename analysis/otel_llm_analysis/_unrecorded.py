@@ -21,7 +21,8 @@ from otel_llm import semconv
 from otel_llm_analysis._filters import LLM_CALLS, Filters, fetch_dicts, time_window
 
 __all__ = ["DurationHistogram", "LLM_METRICS", "OnlyInMetrics", "duration_histogram", "llm_metric_points",
-           "llm_metric_points_by", "llm_metric_times", "metrics_only_days", "only_in_metrics", "unrecorded_cost", "unrecorded_periods", "unrecorded_spend"]
+           "llm_metric_points_by", "llm_metric_times", "metrics_only_days", "only_in_metrics", "unrecorded_cost",
+           "unrecorded_periods", "unrecorded_spend"]
 
 #: The GenAI metrics recorded once per LLM call (any producer's, otel-llm's own cost counter included):
 #: their points in a window mean calls were made there.
@@ -33,7 +34,8 @@ LLM_METRICS = (semconv.METRIC_TOKEN_USAGE, semconv.METRIC_OPERATION_DURATION, se
 #: ``calls`` is the duration histogram's count, one a call (NULL where none of its points grew).
 _GROWTH = """
 WITH points AS (
-    SELECT service_name, time, metric_name, coalesce(count, value) - CASE WHEN temporality = 'delta' THEN 0 ELSE coalesce(
+    SELECT service_name, time, metric_name,
+           coalesce(count, value) - CASE WHEN temporality = 'delta' THEN 0 ELSE coalesce(
                lag(coalesce(count, value)) OVER (PARTITION BY metric_name, resource_attributes, attributes,
                                                  start_time ORDER BY time), 0) END AS grew
     FROM metric_points WHERE {series}
@@ -108,7 +110,8 @@ def metrics_only_days(store: Any, filters: Filters) -> dict[datetime, tuple[int,
 def _growth_sql(filters: Filters, group: str | None = None, also: str | None = None) -> tuple[str, dict[str, Any]]:
     """The :data:`_GROWTH` query of the filters' window, service and model (grouped by ``group`` as ``period``)."""
     window, series, params = _selected(filters, LLM_METRICS)
-    return _GROWTH.format(series=series, duration=semconv.METRIC_OPERATION_DURATION, window=" AND ".join([*window, *([also] if also else [])]) or "TRUE",
+    return _GROWTH.format(series=series, duration=semconv.METRIC_OPERATION_DURATION,
+                          window=" AND ".join([*window, *([also] if also else [])]) or "TRUE",
                           group=f"{group} AS period, " if group else "",
                           group_by=" GROUP BY ALL" if group else ""), params
 

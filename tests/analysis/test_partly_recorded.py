@@ -53,7 +53,8 @@ def test_totals_say_which_days_and_how_many_calls_only_metric_points_record(part
         partial = total.only_in_metrics
         assert partial is not None and partial.days == (date(2026, 11, 20), date(2026, 11, 21)), partial
         assert partial.calls == later, (partial, later)
-        assert totals(store, Filters(since=datetime(2026, 11, 16), until=datetime(2026, 11, 20))).only_in_metrics is None
+        spans_only = Filters(since=datetime(2026, 11, 16), until=datetime(2026, 11, 20))
+        assert totals(store, spans_only).only_in_metrics is None
 
 
 def test_summary_marks_its_latency_and_error_rate_partial_in_json_and_table(partly: tuple[str, int]) -> None:
