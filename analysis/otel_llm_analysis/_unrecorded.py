@@ -18,7 +18,7 @@ from datetime import date, datetime
 from typing import Any, Mapping, Sequence
 
 from otel_llm import semconv
-from otel_llm_analysis._filters import LLM_CALLS, Filters, fetch_dicts, time_window
+from otel_llm_analysis._filters import IS_LLM_SPAN, Filters, fetch_dicts, time_window
 
 __all__ = ["DurationHistogram", "LLM_METRICS", "OnlyInMetrics", "duration_histogram", "llm_metric_points",
            "llm_metric_points_by", "llm_metric_times", "metrics_only_days", "only_in_metrics", "unrecorded_cost",
@@ -74,10 +74,14 @@ def llm_metric_points_by(store: Any, filters: Filters, period: str) -> dict[Any,
 def _grown_by(store: Any, filters: Filters, period: str) -> dict[Any, tuple[int, int | None]]:
     """:func:`llm_metric_points_by`'s periods, each with its points and the calls the duration histogram counts
     there (None when none of its points grew there)."""
-    grace = f"time >= date_trunc('{period}', time) + INTERVAL {EXPORT_GRACE_S} SECOND"
-    sql, params = _growth_sql(filters, f"date_trunc('{period}', time)", grace)
+    sql, params = _growth_sql(filters, f"date_trunc('{period}', time)", _grace(period))
     return {row["period"]: (row["points"], None if row["calls"] is None else round(row["calls"]))
             for row in fetch_dicts(store, sql, params)}
+
+
+def _grace(period: str) -> str:
+    """The clause leaving out the points of each ``period``'s first :data:`EXPORT_GRACE_S` seconds."""
+    return f"time >= date_trunc('{period}', time) + INTERVAL {EXPORT_GRACE_S} SECOND"
 
 
 def llm_metric_times(store: Any, filters: Filters) -> tuple[datetime, datetime] | None:
@@ -95,16 +99,22 @@ def metrics_only_days(store: Any, filters: Filters) -> dict[datetime, tuple[int,
     hold no LLM call of the filters there, each with those points and the calls the duration histogram counts
     there (None: it says nothing there): calls made that day only the points record. Metric points carry no
     project: a project's day counts only when no project's calls are in its spans."""
-    grown = _grown_by(store, filters, "day")
-    if not grown:
+    window, series, params = _selected(filters, LLM_METRICS)  # the days of any point first: no window function
+    pointed = [row["day"] for row in fetch_dicts(store, f"""
+        SELECT DISTINCT date_trunc('day', time) AS day FROM metric_points
+        WHERE {" AND ".join([series, *window, _grace("day")])}""", params)]
+    if not pointed:
         return {}
     where, params = replace(filters, project=None).where()
-    days = {f"day{i}": day for i, day in enumerate(grown)}
+    days = {f"day{i}": day for i, day in enumerate(pointed)}
     busy = {row["day"] for row in fetch_dicts(store, f"""
-        SELECT DISTINCT date_trunc('day', start_time) AS day FROM {LLM_CALLS}
-        WHERE {where} AND date_trunc('day', start_time) IN ({", ".join(f"${name}" for name in days)})""",
+        SELECT DISTINCT date_trunc('day', start_time) AS day FROM spans  -- a day with a call's span has a call:
+        WHERE {IS_LLM_SPAN} AND {where}                                  -- the llm_calls view's dearer reading
+          AND date_trunc('day', start_time) IN ({", ".join(f"${name}" for name in days)})""",  # adds nothing
         {**params, **days})}
-    return {day: points for day, points in sorted(grown.items()) if day not in busy}
+    if busy.issuperset(pointed):  # every day with points has calls in spans: none is only in the points
+        return {}
+    return {day: grown for day, grown in sorted(_grown_by(store, filters, "day").items()) if day not in busy}
 
 
 def _growth_sql(filters: Filters, group: str | None = None, also: str | None = None) -> tuple[str, dict[str, Any]]:
