@@ -5,22 +5,24 @@ points without spans (spans sampled out, another SDK's traces not shipped) made
 calls the store knows of only through those points. A window with such points
 and no LLM call in its spans has a cost that is unknown, not $0: the summary,
 budgets and checks of the CLI, the terminal report and the dashboard all say so
-through :func:`unrecorded_cost`.
+through :func:`unrecorded_cost`. A window with calls in its spans on some days and only in metric points on
+others has figures of the spans' calls only (its cost a lower bound, its error rate and latency of part of
+its calls): :func:`only_in_metrics` names those days and counts their calls.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import Any, Sequence
+from datetime import date, datetime
+from typing import Any, Mapping, Sequence
 
 from otel_llm import semconv
-from otel_llm_analysis._filters import Filters, fetch_dicts, time_window
-from otel_llm_analysis.summaries import totals
+from otel_llm_analysis._filters import IS_LLM_SPAN, Filters, fetch_dicts, time_window
 
-__all__ = ["DurationHistogram", "LLM_METRICS", "duration_histogram", "llm_metric_points", "llm_metric_points_by", "unrecorded_cost", "unrecorded_periods",
-           "unrecorded_spend"]
+__all__ = ["DurationHistogram", "LLM_METRICS", "OnlyInMetrics", "duration_histogram", "llm_metric_points",
+           "llm_metric_points_by", "llm_metric_times", "metrics_only_days", "only_in_metrics", "unrecorded_cost",
+           "unrecorded_periods", "unrecorded_spend"]
 
 #: The GenAI metrics recorded once per LLM call (any producer's, otel-llm's own cost counter included):
 #: their points in a window mean calls were made there.
@@ -28,15 +30,18 @@ LLM_METRICS = (semconv.METRIC_TOKEN_USAGE, semconv.METRIC_OPERATION_DURATION, se
 
 
 #: Each point's growth: a delta point's own value, a cumulative one's rise since the point before it in its
-#: series (a series' first point: all it counted since its start). Histograms count calls, sums add up.
+#: series (a series' first point: all it counted since its start). Histograms count calls, sums add up:
+#: ``calls`` is the duration histogram's count, one a call (NULL where none of its points grew).
 _GROWTH = """
 WITH points AS (
-    SELECT service_name, time, coalesce(count, value) - CASE WHEN temporality = 'delta' THEN 0 ELSE coalesce(
+    SELECT service_name, time, metric_name,
+           coalesce(count, value) - CASE WHEN temporality = 'delta' THEN 0 ELSE coalesce(
                lag(coalesce(count, value)) OVER (PARTITION BY metric_name, resource_attributes, attributes,
                                                  start_time ORDER BY time), 0) END AS grew
     FROM metric_points WHERE {series}
 )
-SELECT {group}count(*) AS points, list_sort(list_distinct(list(service_name))) AS services
+SELECT {group}count(*) AS points, sum(CASE WHEN metric_name = '{duration}' THEN CAST(grew AS DOUBLE) END) AS calls,
+       list_sort(list_distinct(list(service_name))) AS services
 FROM points WHERE grew > 0 AND {window}{group_by}
 """
 
@@ -63,15 +68,60 @@ def llm_metric_points_by(store: Any, filters: Filters, period: str) -> dict[Any,
     """:func:`llm_metric_points` per ``period`` (``hour``/``day``/``week``: the period's start, as
     ``date_trunc`` gives it and ``trends.series`` keys its periods), only the periods with any, leaving out
     the points of each period's first :data:`EXPORT_GRACE_S` seconds (its calls may be the period before's)."""
-    grace = f"time >= date_trunc('{period}', time) + INTERVAL {EXPORT_GRACE_S} SECOND"
-    sql, params = _growth_sql(filters, f"date_trunc('{period}', time)", grace)
-    return {row["period"]: row["points"] for row in fetch_dicts(store, sql, params)}
+    return {period_start: points for period_start, (points, _) in _grown_by(store, filters, period).items()}
+
+
+def _grown_by(store: Any, filters: Filters, period: str) -> dict[Any, tuple[int, int | None]]:
+    """:func:`llm_metric_points_by`'s periods, each with its points and the calls the duration histogram counts
+    there (None when none of its points grew there)."""
+    sql, params = _growth_sql(filters, f"date_trunc('{period}', time)", _grace(period))
+    return {row["period"]: (row["points"], None if row["calls"] is None else round(row["calls"]))
+            for row in fetch_dicts(store, sql, params)}
+
+
+def _grace(period: str) -> str:
+    """The clause leaving out the points of each ``period``'s first :data:`EXPORT_GRACE_S` seconds."""
+    return f"time >= date_trunc('{period}', time) + INTERVAL {EXPORT_GRACE_S} SECOND"
+
+
+def llm_metric_times(store: Any, filters: Filters) -> tuple[datetime, datetime] | None:
+    """The first and last times of the points of :data:`LLM_METRICS` the filters select (grown or not: one
+    cheap look, to tell whether any can lie outside a span of days); None when there are none."""
+    window, series, params = _selected(filters, LLM_METRICS)
+    ((first, last),) = [(row["first"], row["last"]) for row in fetch_dicts(
+        store, f"SELECT min(time) AS first, max(time) AS last FROM metric_points WHERE "
+               f"{' AND '.join([series, *window])}", params)]
+    return None if first is None else (first, last)
+
+
+def metrics_only_days(store: Any, filters: Filters) -> dict[datetime, tuple[int, int | None]]:
+    """The days (their midnight) whose GenAI metric points grew (:func:`llm_metric_points_by`) while the spans
+    hold no LLM call of the filters there, each with those points and the calls the duration histogram counts
+    there (None: it says nothing there): calls made that day only the points record. Metric points carry no
+    project: a project's day counts only when no project's calls are in its spans."""
+    window, series, params = _selected(filters, LLM_METRICS)  # the days of any point first: no window function
+    pointed = [row["day"] for row in fetch_dicts(store, f"""
+        SELECT DISTINCT date_trunc('day', time) AS day FROM metric_points
+        WHERE {" AND ".join([series, *window, _grace("day")])}""", params)]
+    if not pointed:
+        return {}
+    where, params = replace(filters, project=None).where()
+    days = {f"day{i}": day for i, day in enumerate(pointed)}
+    busy = {row["day"] for row in fetch_dicts(store, f"""
+        SELECT DISTINCT date_trunc('day', start_time) AS day FROM spans  -- a day with a call's span has a call:
+        WHERE {IS_LLM_SPAN} AND {where}                                  -- the llm_calls view's dearer reading
+          AND date_trunc('day', start_time) IN ({", ".join(f"${name}" for name in days)})""",  # adds nothing
+        {**params, **days})}
+    if busy.issuperset(pointed):  # every day with points has calls in spans: none is only in the points
+        return {}
+    return {day: grown for day, grown in sorted(_grown_by(store, filters, "day").items()) if day not in busy}
 
 
 def _growth_sql(filters: Filters, group: str | None = None, also: str | None = None) -> tuple[str, dict[str, Any]]:
     """The :data:`_GROWTH` query of the filters' window, service and model (grouped by ``group`` as ``period``)."""
     window, series, params = _selected(filters, LLM_METRICS)
-    return _GROWTH.format(series=series, window=" AND ".join([*window, *([also] if also else [])]) or "TRUE",
+    return _GROWTH.format(series=series, duration=semconv.METRIC_OPERATION_DURATION,
+                          window=" AND ".join([*window, *([also] if also else [])]) or "TRUE",
                           group=f"{group} AS period, " if group else "",
                           group_by=" GROUP BY ALL" if group else ""), params
 
@@ -89,6 +139,42 @@ def _selected(filters: Filters, metrics: Sequence[str]) -> tuple[list[str], str,
         series.append(f"attributes['{semconv.GEN_AI_REQUEST_MODEL}'] = $model")
         params["model"] = filters.model
     return window, " AND ".join(series), params
+
+
+@dataclass(frozen=True, slots=True)
+class OnlyInMetrics:
+    """The days of a window whose spans hold no LLM call while GenAI metric points count calls there, beside
+    days whose calls the spans hold: the window's call figures (calls, tokens, cost, error rate, latency) are
+    the spans' calls' only, and its cost a lower bound. ``calls``: what the duration histogram counts on those
+    days (None when it says nothing of some of them); ``points``: the GenAI metric points that grew there."""
+
+    days: tuple[date, ...]
+    points: int
+    calls: int | None
+
+    @classmethod
+    def of(cls, days: Mapping[datetime, tuple[int, int | None]]) -> "OnlyInMetrics | None":
+        """The days of :func:`metrics_only_days` (or some of them); None for none."""
+        if not days:
+            return None
+        calls = [counted for _, counted in days.values()]
+        return cls(tuple(day.date() for day in sorted(days)), sum(points for points, _ in days.values()),
+                   None if None in calls else sum(c for c in calls if c is not None))
+
+    def said(self) -> str:
+        """What the figures of the spans' calls leave out, naming the days and the calls."""
+        listed = ", ".join(f"{day:%Y-%m-%d}" for day in self.days[:5]) + (", …" if len(self.days) > 5 else "")
+        counted = (f"{self.calls:,} LLM calls" if self.calls is not None
+                   else f"LLM calls ({self.points:,} GenAI metric points)")
+        return (f"partial: {counted} on {len(self.days)} day(s) ({listed}) are only in GenAI metric points (traces "
+                "sampled out or not shipped): the calls, tokens, error rate and latency (p50, p95) shown are the "
+                "spans' calls' only, and the cost a lower bound")
+
+
+def only_in_metrics(store: Any, filters: Filters, llm_calls: int) -> OnlyInMetrics | None:
+    """The days of ``filters``' window whose calls only GenAI metric points record, when its spans hold
+    ``llm_calls`` > 0 LLM calls on other days (a window with none is :func:`unrecorded_cost`'s); else None."""
+    return OnlyInMetrics.of(metrics_only_days(store, filters)) if llm_calls else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +238,8 @@ def unrecorded_cost(store: Any, filters: Filters, llm_calls: int) -> str | None:
     no project, so a project's window is unknown only when no project's calls
     are in its spans: where spans record other projects' calls, its $0 is known.
     """
+    from otel_llm_analysis.summaries import totals  # summaries' rows carry only_in_metrics: imported there first
+
     if llm_calls:
         return None
     if filters.project is not None and totals(store, replace(filters, project=None)).llm_calls:

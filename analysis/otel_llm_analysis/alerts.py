@@ -39,20 +39,23 @@ failures the spans do not say, and an alarm that cannot be told must not pass in
 the p95 latency and the error rate are told from the duration histogram's points where they can
 be (:func:`_from_histogram`, the reason saying so), and are unknown where they cannot. A window
 with calls in spans and days whose calls only metric points record has spent at least the spans'
-spend: ``cost_usd`` is breached when that lower bound crosses the limit, else unknown.
+spend: ``cost_usd`` is breached when that lower bound crosses the limit, else unknown; its p95 latency and
+error rate are judged between the bounds the calls left out allow (:func:`_partly`), its time to first
+token is unknown.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Literal
 
 from otel_llm import semconv
 from otel_llm_analysis._catalog import holdings
 from otel_llm_analysis._unrecorded import DurationHistogram, duration_histogram, unrecorded_cost
-from otel_llm_analysis._filters import Filters, fetch_dicts, time_window
+from otel_llm_analysis._filters import LLM_CALLS, Filters, fetch_dicts, time_window
 from otel_llm_analysis.processes import MIB
-from otel_llm_analysis.summaries import time_to_first_token, totals
+from otel_llm_analysis.summaries import SummaryRow, time_to_first_token, totals
 
 Status = Literal["ok", "breached", "no data", "unknown"]
 MEMORY_METRIC = semconv.METRIC_PROCESS_MEMORY_USAGE  # bytes, from opentelemetry-instrumentation-system-metrics
@@ -152,6 +155,8 @@ def _delta_levels(points: list[dict[str, Any]]) -> Iterator[tuple[Any, float]]:
 _FLOORS = {"pass_rate": "min_pass_rate"}
 #: Checks read off the LLM calls' spans: unknown when only GenAI metric points record the window's calls.
 _OF_CALLS = ("p95_latency_ms", "error_rate", "p95_time_to_first_token_ms", "cost_usd")
+#: Of those, the ones judged between bounds when some days' calls are only in metric points (:func:`_partly`).
+_OF_PARTIAL = ("p95_latency_ms", "error_rate", "p95_time_to_first_token_ms")
 #: Of those, the ones the duration histogram's points can tell then (:func:`_from_histogram`).
 _OF_HISTOGRAM = ("p95_latency_ms", "error_rate")
 
@@ -194,6 +199,8 @@ def check(store: Any, thresholds: Thresholds = Thresholds(), filters: Filters | 
         reason = None
         if name == "cost_usd" and kpis.llm_calls and not kpis.priced_calls:  # a spend not known at all
             status = "unknown"
+        elif name in _OF_PARTIAL and kpis.only_in_metrics is not None:  # some days' calls only in metric points
+            status, reason = _partly(name, store, filters, kpis, limit)
         elif name in _OF_HISTOGRAM and histogram is not None:
             observed, status, reason = _from_histogram(name, histogram, limit)
         elif name in _OF_CALLS and unrecorded:
@@ -208,6 +215,41 @@ def check(store: Any, thresholds: Thresholds = Thresholds(), filters: Filters | 
             if row.status == "no data":
                 row.reason = f"{_lacking(row.check, kpis.llm_calls)}{where}; {held.describe()}"
     return rows
+
+
+def _partly(name: str, store: Any, filters: Filters, kpis: SummaryRow, limit: float) -> tuple[Status, str]:
+    """``(status, reason)`` of the p95 latency, error rate or time to first token of a window whose spans hold
+    ``kpis.llm_calls`` (n) calls while ``kpis.only_in_metrics`` counts N more calls only in metric points. Those
+    could be the fastest or the slowest, all failed or none: the p95 call (nearest rank r = ceil(0.95 (n + N)))
+    is between the spans' calls of ranks r - N and r (beyond the slowest: unbounded), the error rate between
+    f / (n + N) and (f + N) / (n + N). Breached when the low bound crosses the limit, ok when the high one stays
+    within it, else unknown; unknown when N is not known, and for time to first token (no point says which
+    calls streamed)."""
+    partial = kpis.only_in_metrics
+    assert partial is not None
+    left_out, n = partial.calls, kpis.llm_calls
+    if left_out is None or name == "p95_time_to_first_token_ms":
+        return "unknown", partial.said()
+    if name == "error_rate":
+        failed = round((kpis.error_rate or 0.0) * n)
+        low, high = failed / (n + left_out), (failed + left_out) / (n + left_out)
+        shown = f"{low:.1%} and {high:.1%}"
+    else:
+        rank = math.ceil(0.95 * (n + left_out))
+        low = (_nth_duration(store, filters, rank - left_out) or 0.0) if rank > left_out else 0.0
+        high = _nth_duration(store, filters, rank) if rank <= n else None
+        high = math.inf if high is None else high
+        shown = f"{low:,.0f} and {high:,.0f} ms"
+    status: Status = "breached" if low > limit else "ok" if high <= limit else "unknown"
+    return status, f"{partial.said()}; with them it lies between {shown}"
+
+
+def _nth_duration(store: Any, filters: Filters, rank: int) -> float | None:
+    """The duration (ms) of the filters' LLM call of ``rank`` (1 = the fastest) in the spans; None past the last."""
+    where, params = filters.where()
+    rows = fetch_dicts(store, f"SELECT duration_ms FROM {LLM_CALLS} WHERE {where} AND duration_ms IS NOT NULL "
+                              f"ORDER BY duration_ms LIMIT 1 OFFSET {int(rank) - 1}", params)
+    return rows[0]["duration_ms"] if rows else None
 
 
 def _spend_lower_bound(store: Any, filters: Filters) -> str | None:

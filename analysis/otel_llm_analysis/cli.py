@@ -186,6 +186,7 @@ def summary(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
     from rich.markup import escape
 
     from otel_llm_analysis import summaries, terminal
+    from otel_llm_analysis._unrecorded import only_in_metrics
 
     check_dimension(store, by)
     if by is not None:
@@ -197,6 +198,8 @@ def summary(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
         notes += _estimated_usage(sum(row.estimated_usage_calls for row in rows))
         notes += _instrumentation_failures(sum(row.instrumentation_failures for row in rows))
         notes += _only_in_metrics(store, filters, sum(row.llm_calls for row in rows))
+        notes += as_note((partial := only_in_metrics(store, filters, sum(row.llm_calls for row in rows)))
+                         and partial.said())
         return Result(rows, f"summary by {by}", SUMMARY_COLUMNS, {"key": by}, notes=notes)
     total = summaries.totals(store, filters)
     first = summaries.time_to_first_token(store, None, filters)
@@ -209,10 +212,12 @@ def summary(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
     if unrecorded:  # calls only metric points record: what they used and cost is unknown, not 0
         record.update({name: None for name in record
                        if ("token" in name or "cost" in name) and not name.endswith("_calls")})
+    partial = as_note(total.only_in_metrics and total.only_in_metrics.said())  # some days' calls not in spans
     return Result([record], "summary", notes=_left_out(total) + _estimated_usage(total.estimated_usage_calls)
-                  + _instrumentation_failures(total.instrumentation_failures) + unrecorded,
-                  show=lambda console: console.print(terminal.kv_table(  # the reasons: in the note
-                      {k: v for k, v in record.items() if k != "unpriced_reasons"}, "summary")))
+                  + _instrumentation_failures(total.instrumentation_failures) + unrecorded + partial,
+                  show=lambda console: console.print(terminal.kv_table(  # these: in the notes
+                      {k: v for k, v in record.items() if k not in ("unpriced_reasons", "only_in_metrics")},
+                      "summary")))
 
 
 def _record(row: Any) -> dict[str, Any]:
@@ -240,7 +245,6 @@ def trends(
     from rich.markup import escape
 
     from otel_llm_analysis import trends as analysis
-    from otel_llm_analysis._unrecorded import unrecorded_periods
     from otel_llm_analysis.export import to_records
     from otel_llm_analysis.terminal import visible
 
@@ -275,9 +279,7 @@ def trends(
     else:
         notes.append(f"forecast {forecast.month}: spent ${forecast.spent:,.4f} in {forecast.days_elapsed} days"
                      f"{began}, month-end ≈ ${forecast.projected_month_end:,.4f} (least squares over the days so far)")
-    unrecorded = [p for p in points if p.unrecorded_points]
-    if unrecorded:  # calls only metric points record: not the $0 of a quiet period
-        notes.append(unrecorded_periods([p.period for p in unrecorded], period.value))
+    notes += analysis.left_out(points, period.value)  # calls only metric points record: not $0, not all
     notes += _left_out_in(store, filters)
     document = {"series": to_records(points), "changes": to_records(changes), "spikes": to_records(spikes),
                 "forecast": to_records([forecast])[0]}

@@ -54,6 +54,8 @@ def print_report(store: Any, console: Any = None, *, monthly_budget: float | Non
         latency.append(f"time to first token p50 {format_value('p50_ms', first[0].p50_ms)} ms, "
                        f"p95 {format_value('p95_ms', first[0].p95_ms)} ms")
     say(console, latency)
+    if total.only_in_metrics:  # some days' calls only in metric points: the figures above are the spans' calls'
+        say(console, [escape(visible(total.only_in_metrics.said()))])  # say() reads markup
     for qa in quality(store):
         say(console, [f"QA pass rate {format_value('pass_rate', qa.pass_rate)}",
              f"{qa.passed} pass, {qa.warning} warning, {qa.failed} fail",

@@ -60,6 +60,7 @@ from otel_llm_analysis._filters import (
 )
 from otel_llm_analysis._instrumentation_failures import reinterpreted
 from otel_llm_analysis._total_only import may_hold
+from otel_llm_analysis._unrecorded import OnlyInMetrics, only_in_metrics
 from otel_llm_analysis._unpriced import COUNTED, from_counts, may_hold_dropped, named_refusals, reason_sql, refusals
 
 T = TypeVar("T")
@@ -125,6 +126,9 @@ class SummaryRow:
     instrumentation_failures: int = 0
     #: the latest start of the group's spans (its calls' with ``calls_only``): when it last ran
     last_seen: datetime | None = None
+    #: :func:`totals` only: the days of the window whose calls only GenAI metric points record (spans sampled
+    #: out or not shipped), beside days of calls in spans: the call figures above leave those calls out
+    only_in_metrics: OnlyInMetrics | None = None
 
     @property
     def total_tokens(self) -> int:
@@ -285,9 +289,11 @@ class _Side:
 
 
 def totals(store: Any, filters: Filters | None = None) -> SummaryRow:
-    """The overall KPI row (an all-zero row on an empty store)."""
+    """The overall KPI row (an all-zero row on an empty store), with the days whose calls only GenAI metric
+    points record (``only_in_metrics``) when its figures leave such calls out."""
     rows = summary(store, None, filters)
     if rows:
+        rows[0].only_in_metrics = only_in_metrics(store, filters or Filters(), rows[0].llm_calls)
         return rows[0]
     counts = dict.fromkeys(("spans", "traces", "llm_calls", "turns", "failed_calls", "input_tokens", "output_tokens",
                             "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "unpriced_calls", "total_only_calls",

@@ -40,7 +40,15 @@ from otel_llm_analysis._filters import (
     total_only_sql,
 )
 from otel_llm_analysis._total_only import may_hold
-from otel_llm_analysis._unrecorded import llm_metric_points_by, unrecorded_cost, unrecorded_spend
+from otel_llm_analysis._unrecorded import (
+    OnlyInMetrics,
+    llm_metric_points_by,
+    llm_metric_times,
+    metrics_only_days,
+    unrecorded_cost,
+    unrecorded_periods,
+    unrecorded_spend,
+)
 
 Period = Literal["hour", "day", "week"]
 _STEP = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}
@@ -71,6 +79,9 @@ class TrendPoint:
     #: GenAI metric points that grew in a period whose spans hold no LLM call (``_unrecorded``): calls were
     #: made there that the spans do not hold (sampled out, not shipped), so its cost is unknown (``None``)
     unrecorded_points: int = 0
+    #: a week with calls in spans holding days whose calls only metric points record: its figures are the
+    #: spans' calls' only (``_unrecorded.OnlyInMetrics``; an hour or a day is one or the other)
+    only_in_metrics: OnlyInMetrics | None = None
 
     @property
     def tokens(self) -> int:
@@ -89,7 +100,8 @@ def series(store: Any, period: Period = "day", filters: Filters | None = None) -
     """Zero-filled series of LLM-call metrics per ``period``.
 
     The window is ``filters.since``/``until`` when given, else the data's first
-    and last call; an empty window gives an empty list. Periods are whole (the
+    and last call (:func:`calls_bounds`: days whose calls only GenAI metric points
+    record included); an empty window gives an empty list. Periods are whole (the
     first is the period holding the window's start), the calls counted are the
     window's: with a ``since`` inside a period, the first period holds the calls
     from ``since`` on, as ``summary`` with the same filters counts them.
@@ -99,21 +111,45 @@ def series(store: Any, period: Period = "day", filters: Filters | None = None) -
     filters = filters or Filters()
     start, end = filters.since, filters.until
     if start is None or end is None:
-        where, params = filters.where()
-        first, last = connection(store).execute(
-            f"SELECT min(start_time), max(start_time) FROM {LLM_CALLS} WHERE {where}", params
-        ).fetchone()
-        if first is None:
+        bounds = calls_bounds(store, filters)
+        if bounds is None:
             return []
-        start = start or first
-        end = end or last + timedelta(microseconds=1)
+        start, end = start or bounds[0], end or bounds[1]
     window = replace(filters, since=filters.since or truncate(start, period), until=end)
     start = truncate(start, period)
     points = _counted(store, period, window, start, end)
     _mark_unrecorded(store, period, window, points, start, end)
+    if period == "week" and any(p.calls for p in points):
+        _mark_partial_weeks(store, window, points)
     for before, point in zip(points, points[1:]):
         point.cost_change_pct = _change_pct(point.cost_usd, before.cost_usd)
     return points
+
+
+def calls_bounds(store: Any, filters: Filters) -> tuple[datetime, datetime] | None:
+    """[first, last] moments (the end exclusive) of the LLM calls the store knows of within ``filters``: the
+    calls in spans, and the days whose calls only GenAI metric points record (``_unrecorded.metrics_only_days``,
+    from their midnight to the next): the data's window ends there, not at the last span, so budgets and
+    forecasts read off it count those days. None when there are neither."""
+    where, params = filters.where()
+    first, last = connection(store).execute(
+        f"SELECT min(start_time), max(start_time) FROM {LLM_CALLS} WHERE {where}", params).fetchone()
+    points = llm_metric_times(store, filters)
+    outside = points is not None and (first is None or points[0] < truncate(first, "day")
+                                      or points[1] >= truncate(last, "day") + timedelta(days=1))
+    days = list(metrics_only_days(store, filters)) if outside else []  # days within the calls' add nothing
+    if days:
+        first = min(first or days[0], days[0])
+        last = max(last or days[-1], days[-1] + timedelta(days=1) - timedelta(microseconds=1))
+    return None if first is None else (first, last + timedelta(microseconds=1))
+
+
+def data_days(store: Any, filters: Filters) -> tuple[datetime, datetime] | None:
+    """[first day, day after the last day] of :func:`calls_bounds`; None when the store knows of no call there."""
+    bounds = calls_bounds(store, filters)
+    if bounds is None:
+        return None
+    return truncate(bounds[0], "day"), truncate(bounds[1] - timedelta(microseconds=1), "day") + timedelta(days=1)
 
 
 def _counted(store: Any, period: Period, window: Filters, start: datetime, end: datetime) -> list[TrendPoint]:
@@ -144,6 +180,15 @@ def _mark_unrecorded(store: Any, period: Period, window: Filters, points: list[T
         point = quiet.get(begun)
         if point is not None:
             point.unrecorded_points, point.cost_usd = grew, None
+
+
+def _mark_partial_weeks(store: Any, window: Filters, points: list[TrendPoint]) -> None:
+    """Give the weeks with calls in spans the days in them whose calls only GenAI metric points record."""
+    days = metrics_only_days(store, window)
+    for point in points:
+        if point.calls:
+            point.only_in_metrics = OnlyInMetrics.of(
+                {day: grown for day, grown in days.items() if point.period <= day < point.period + _STEP["week"]})
 
 
 def _change_pct(current: float | None, previous: float | None) -> float | None:
@@ -353,6 +398,14 @@ def forecast_month_end(
     return Forecast(first.strftime("%Y-%m"), as_of, len(costs), days_in_month, sum(costs),
                     intercept - slope * offset, slope, None if unknown else forecast_total(costs, (end - since).days),
                     since, calls, priced, unpriced, calls - priced - unpriced, unknown)
+
+
+def left_out(points: Sequence[TrendPoint], period: str) -> list[str]:
+    """What a series' figures leave out, one sentence each: its periods whose calls only GenAI metric points
+    record (cost unknown, not $0), and each week whose figures are its spans' calls' only."""
+    quiet = [p.period for p in points if p.unrecorded_points]
+    return ([unrecorded_periods(quiet, period)] if quiet else []) + [
+        f"{p.period:%Y-%m-%d}: {p.only_in_metrics.said()}" for p in points if p.only_in_metrics]
 
 
 def spend_lower_bound(days: Sequence[TrendPoint]) -> str | None:

@@ -120,16 +120,17 @@ def records_window(store: Any, base: Filters) -> tuple[datetime, datetime] | Non
 
 
 def held_days(store: Any, base: Filters) -> tuple[datetime, datetime] | None:
-    """[first day, day after the last day] of the LLM calls within ``base`` (cut to its ends), else of
-    whatever the store holds there; None when it holds nothing there.
+    """[first day, day after the last day] of the LLM calls within ``base`` (cut to its ends; ``trends.data_days``:
+    the days whose calls only GenAI metric points record included), else of whatever the store holds there;
+    None when it holds nothing there.
 
     The presets end with the data's last day, not the window's: a report asked for November of data
     ending on the 19th offers the last day and week up to the 19th, not empty days named "of the data".
     """
-    days = [p.period for p in trends.series(store, "day", base) if p.calls]  # zero-filled over base's window
-    if not days:
+    days = trends.data_days(store, base)  # those whose calls only metric points record included
+    if days is None:
         return records_window(store, base)
-    return max(days[0], base.since or days[0]), min(days[-1] + timedelta(days=1), base.until or datetime.max)
+    return max(days[0], base.since or days[0]), min(days[1], base.until or datetime.max)
 
 
 def choices(store: Any, base: Filters) -> Choices:

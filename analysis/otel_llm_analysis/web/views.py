@@ -25,7 +25,7 @@ from otel_llm_analysis import Filters
 from otel_llm_analysis._unpriced import reasons_text
 from otel_llm_analysis._filters import ratio
 from otel_llm_analysis.export import to_records
-from otel_llm_analysis._unrecorded import unrecorded_cost
+from otel_llm_analysis._unrecorded import only_in_metrics, unrecorded_cost
 from otel_llm_analysis.web.left_out import log_counts
 from otel_llm_analysis.web.ranked import top_traces_bounded, trace_page
 
@@ -98,11 +98,9 @@ class View:
 
 
 def data_window(store: Any, filters: Filters) -> tuple[datetime, datetime] | None:
-    """[first day, day after the last day] of the LLM calls the filters keep; None when there are none."""
-    points = trends.series(store, "day", filters)
-    if not points:
-        return None
-    return points[0].period, points[-1].period + timedelta(days=1)
+    """[first day, day after the last day] of the LLM calls the filters keep, those only GenAI metric points
+    record included (``trends.data_days``); None when there are none."""
+    return trends.data_days(store, filters)
 
 
 def auto_period(since: datetime, until: datetime) -> Period:
@@ -180,6 +178,11 @@ def _kpi_values(store: Any, query: Query, filters: Filters) -> dict[str, Any]:
     values["unpriced_calls"], values["priced_calls"] = total.unpriced_calls, total.priced_calls
     values["unpriced_reasons"] = reasons_text(total.unpriced_reasons)
     values["cost_unknown"] = _call(query, unrecorded_cost, store, filters, total.llm_calls)
+    # some days' calls only in metric points: the call figures are the spans' calls' only (a report's project
+    # row, read off the rows per project, has not looked)
+    partial = total.only_in_metrics if total.key is None else _call(query, only_in_metrics, store, filters,
+                                                                    total.llm_calls)
+    values["only_in_metrics"] = {**to_records([partial])[0], "said": partial.said()} if partial else None
     if values["cost_unknown"]:  # calls the spans do not hold: what they used and cost is unknown, not 0
         values.update(cost_usd=None, cost_per_call=None, total_tokens=None)
     return values
@@ -215,7 +218,9 @@ def kpi_view(store: Any, query: Query) -> dict[str, Any]:
     ``priced_calls`` those with a cost: the cost cards sum and divide over the priced
     calls only, and the page says how many they leave out. ``cost_unknown`` says why
     the tokens and cost are unknown (None) when the window's metric points record LLM
-    calls its spans do not hold (``_unrecorded.unrecorded_cost``), else it is None.
+    calls its spans do not hold (``_unrecorded.unrecorded_cost``), else it is None. ``only_in_metrics``
+    (``_unrecorded.OnlyInMetrics`` as a record, with ``said``, else None) names the days whose calls only
+    metric points record beside days of calls in spans: the call cards are then the spans' calls' only.
     """
     filters = query.filters
     current = _kpi_values(store, query, filters)
@@ -240,6 +245,7 @@ def kpi_view(store: Any, query: Query) -> dict[str, Any]:
         "unpriced_reasons": current["unpriced_reasons"],
         "priced_calls": current["priced_calls"],
         "cost_unknown": current["cost_unknown"],
+        "only_in_metrics": current["only_in_metrics"],
         "window": list(window) if window else None,
         "previous_window": list(previous_window) if previous_window else None,
     }
@@ -262,13 +268,14 @@ TREND_COLUMNS = (
 def trends_view(store: Any, query: Query) -> dict[str, Any]:
     """Series per period, cost stacked by model, daily spikes, and the month-end forecast.
 
-    ``unpriced_models`` names the models with calls but no price: they have no cost to stack.
+    ``unpriced_models`` names the models with calls but no price: they have no cost to stack. ``notes``
+    (``trends.left_out``) name the periods whose calls only metric points record, and the weeks partly so.
     """
     filters = query.filters
     window = _window(store, query)
     if window is None:
         return {"period": query.period or "day", "points": [], "cost_by_model": [], "unpriced_models": [],
-                "spikes": [], "forecast": None}
+                "spikes": [], "forecast": None, "notes": []}
     since, until = window
     period = query.period or auto_period(since, until)
     bounded = replace(filters, since=since, until=until)
@@ -307,6 +314,7 @@ def trends_view(store: Any, query: Query) -> dict[str, Any]:
         "unpriced_models": unpriced,
         "spikes": _table(found),
         "forecast": {**to_records([forecast])[0], "daily_costs": month_days},
+        "notes": trends.left_out(points, period),
     }
 
 

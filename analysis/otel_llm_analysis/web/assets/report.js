@@ -389,6 +389,8 @@
     lines(chartBox(wrap, "error_rate", "Error rate per " + period), labels,
           [{ name: "failed / all LLM calls", color: "#D55E00", values: pts.map(function (p) { return p.error_rate; }) }],
           { yfmt: pct, period: period, spikes: errSpikes, extraLegend: errSpikes.length ? [SPIKE] : [] });
+    // periods whose calls only metric points record, weeks partly so: what the charts' figures leave out
+    (trends.notes || []).forEach(function (n) { parent.appendChild(el("p", { cls: "note left-out", text: n })); });
   }
   function renderForecast(box, fc, budgets) {
     var days = fc.days_in_month, labels = [], actual = [], projected = [], sum = 0;
@@ -547,6 +549,8 @@
     return function () { return exported(columns, rows, [key || "key"]); };
   }
   var UNRECORDED = { total_tokens: 1, cost_usd: 1, cost_per_call: 1 };  // the cards kpi_view's cost_unknown empties
+  // the cards of the spans' calls: only part of the window's calls when some days' are only in metric points
+  var OF_CALLS = { llm_calls: 1, total_tokens: 1, cost_usd: 1, cost_per_call: 1, error_rate: 1, p95_ms: 1, ttft_p95_ms: 1 };
   function renderKpis(parent, summary) {
     var s = section("summary", "Key figures", function () {
       return { columns: ["key", "label", "value", "previous", "change"], rows: summary.cards.map(function (c) {
@@ -578,10 +582,12 @@
         el("div", { cls: "label", text: c.label }),
         el("div", { cls: "value" + (shown.length > 10 ? " long" : ""), text: shown }),
         el("div", { cls: "change", text: change, title: "previous: " + fmt(c.previous, c.format) + (previous ? " (" + previous + ")" : "") }),
-        missing ? el("div", { cls: "unpriced", text: missing }) : null]);
+        missing ? el("div", { cls: "unpriced", text: missing }) : null,
+        summary.only_in_metrics && OF_CALLS[c.key] ? el("div", { cls: "unpriced partial", text: "partial: the spans' calls only (below)" }) : null]);
       grid.appendChild(card);
     });
     s.appendChild(grid);
+    if (summary.only_in_metrics) s.appendChild(el("p", { cls: "unpriced partial", text: summary.only_in_metrics.said }));
     s.appendChild(el("p", { cls: "note", text: "Change is against the previous period of the same length" +
       (previous ? " (" + previous + ")" : "") + ". Per-call costs are shown per 1,000 calls (and downloaded so, as cost_per_1k_calls); tokens and cost count LLM calls only." }));
     parent.appendChild(s);
