@@ -9,6 +9,7 @@ wrapped mid-phrase) and the per-model table names any column it has to hide.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from otel_llm_analysis import Filters
@@ -17,6 +18,7 @@ from otel_llm_analysis._catalog import catalog
 from otel_llm_analysis.qa import quality
 from otel_llm_analysis.summaries import summary, time_to_first_token, totals
 from otel_llm_analysis.terminal import STATUS_STYLE, format_value, say, table, visible
+from otel_llm_analysis.trends import data_days
 from otel_llm_analysis._unrecorded import unrecorded_cost
 from otel_llm_analysis.web.views import budget_filters
 
@@ -30,8 +32,8 @@ def print_report(store: Any, console: Any = None, *, monthly_budget: float | Non
                  month: str | None = None) -> None:
     """Print totals, latency, time to first token, QA pass rate, cost by model and (with ``monthly_budget``) the budget.
 
-    The budget month defaults to the month of the newest span, so a report on old
-    files shows their month rather than an empty current one.
+    The budget month defaults to the month of the data's last day (:func:`_data_month`), so a report on
+    old files shows their month rather than an empty current one.
     """
     from rich.markup import escape
 
@@ -70,7 +72,7 @@ def print_report(store: Any, console: Any = None, *, monthly_budget: float | Non
             say(console, [f"{', '.join(unpriced)}: no price known, so no cost (never a silent $0)"])
 
     if monthly_budget is not None:
-        month = month or catalog(store).newest_month
+        month = month or _data_month(store)
         for status in budget_status(store, [Budget(monthly_budget)], month):
             unknown = status.cost_unknown and escape(visible(status.cost_unknown))  # status: unknown
             style = STATUS_STYLE.get(status.status, "")
@@ -87,3 +89,13 @@ def print_report(store: Any, console: Any = None, *, monthly_budget: float | Non
                  *([] if status.projected_month_end is None or status.status == "unknown" else
                    [f"month-end ≈ {format_value('projected_month_end', status.projected_month_end)}"]),
                  *(unpriced if left_out else []), *([f"spend {unknown}"] if unknown else [])])
+
+
+def _data_month(store: Any) -> str | None:
+    """``YYYY-MM`` of the data's last day: its newest LLM call, in spans or only in GenAI metric points
+    (:func:`~otel_llm_analysis.trends.data_days`; a budget of the newest span's month would leave out a later
+    month whose calls only metric points record), else of the newest span."""
+    days = data_days(store, Filters())
+    if days is None:
+        return catalog(store).newest_month
+    return (days[1] - timedelta(days=1)).strftime("%Y-%m")

@@ -140,3 +140,25 @@ def test_check_of_a_partly_recorded_window_bounds_p95_and_error_rate_by_the_call
     said = rows["error_rate"]["reason"]
     assert said.startswith(f"partial: {later:,} LLM calls on 2 day(s) (2026-11-20, 2026-11-21)"), said
     assert f"between {low_rate:.1%} and {high_rate:.1%}" in said, said
+
+
+def test_the_terminal_reports_budget_month_is_the_datas_last_month_metric_points_included(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Spans in October, then only metric points in November: the report's budget was October's (the newest
+    span's month), saying nothing of November's calls; it is November's, whose spend is a lower bound."""
+    import io
+
+    from rich.console import Console
+
+    from otel_llm_analysis.report import print_report
+
+    root = tmp_path_factory.mktemp("report_month")
+    generate(root / "october", seed=3, traces=10, days=2, end=datetime(2026, 10, 20))
+    generate(root / "november", seed=9, traces=10, days=2, end=datetime(2026, 11, 6))
+    with TraceStore(str(root / "store.duckdb")) as store:
+        store.ingest(root / "october")
+        store.ingest(root / "november" / "metrics.jsonl")
+        out = io.StringIO()
+        print_report(store, Console(file=out, width=200), monthly_budget=50.0)
+    text = " ".join(out.getvalue().split())
+    assert "for 2026-11" in text and "for 2026-10" not in text, text
