@@ -231,7 +231,7 @@ def _partly(name: str, store: Any, filters: Filters, kpis: SummaryRow, limit: fl
     if left_out is None or name == "p95_time_to_first_token_ms":
         return "unknown", partial.said()
     if name == "error_rate":
-        failed = round((kpis.error_rate or 0.0) * n)
+        failed = kpis.failed_calls  # (the rate's numerator: n > 0 here)
         low, high = failed / (n + left_out), (failed + left_out) / (n + left_out)
         shown = f"{low:.1%} and {high:.1%}"
     else:
