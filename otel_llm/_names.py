@@ -75,7 +75,7 @@ def tool_call_ids(ids: list[str]) -> list[str]:
     """A response's tool call ids (each a bounded :func:`otel_llm._toolcalls.tool_call_id`) as its span lists
     them (``otel_llm.response.tool_call_ids``): at most :data:`MAX_TOOL_CALL_IDS`, the last of a longer list
     ``…[truncated from N tool call ids]`` (said once on stderr)."""
-    return ids if len(ids) <= MAX_TOOL_CALL_IDS else at_most(ids, len(ids), MAX_TOOL_CALL_IDS, "tool call ids")
+    return at_most(ids, len(ids), MAX_TOOL_CALL_IDS, "tool call ids")
 
 
 def at_most(first: list[str], whole: int, most: int, what: str) -> list[str]:
