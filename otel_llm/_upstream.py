@@ -469,8 +469,8 @@ def _remember_http_replies(client: Any) -> threading.local:
     _remember_status_lines(client._transport, last)
 
     def remembered(*args: Any, **kwargs: Any) -> Any:
-        previous = getattr(last, "reply", None)
-        if previous is not None and (kwargs.get("timeout") or 0.0) <= 0.0:
+        previous, timeout = getattr(last, "reply", None), kwargs.get("timeout")
+        if previous is not None and timeout is not None and timeout <= 0.0:
             # a retry with no time left (its backoff's sleep overran the deadline): the transport refuses a
             # timeout of 0, and that error would replace the endpoint's answer (a 503 read as no answer)
             return previous
