@@ -8,9 +8,8 @@ how many of the items counted twice downstream were such copies. Now it names
 the items of the request that got no answer -- only those: the requests taken
 before it are not sent again, and the ones after it were never sent.
 
-This happens without a slow endpoint too: after a busy answer (503) upstream's
-exporter sends the request again with what is left of its timeout, which may
-be a few milliseconds -- the endpoint takes it and answers too late.
+A retry after a busy answer (503) no longer causes this: it is sent only with
+half the exporter's timeout left (test_retry_needs_time_to_be_answered.py).
 
 Real processes and a local HTTP endpoint that takes every export and answers
 the second export request of one signal only after the exporter's timeout (1 s).
