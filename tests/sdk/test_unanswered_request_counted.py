@@ -54,7 +54,11 @@ def test_the_items_of_a_request_answered_too_late_are_counted_as_sent_twice(tmp_
     twice = sum(n - 1 for n in taken.values() if n > 1)
     assert _LateSecond.late_items and len(taken) == {"/v1/metrics": 2500}.get(path, 60), notices
     assert twice == _LateSecond.late_items, (twice, _LateSecond.late_items, notices)  # that request alone
-    assert said_twice(notices) == {UNITS[path]: twice}, notices
+    # Every copy said, and only those: on a loaded machine another signal's request, answered at once, may
+    # still reach the exporter after its 1 s (the endpoint decodes 1,000 points first); its copy is said too.
+    copies = {UNITS[p]: sum(n - 1 for n in Counter(name for name in _LateSecond.names if name.startswith(prefix))
+                            .values() if n > 1) for p, prefix in PREFIX.items()}
+    assert said_twice(notices) == {units: n for units, n in copies.items() if n}, (copies, notices)
     assert f"{twice:,} {UNITS[path]} of that request after all, they are delivered twice" in notices, notices
 
 
