@@ -462,17 +462,26 @@ def _remember_http_replies(client: Any) -> threading.local:
     2xx took the data (else it was sent again at once, then spooled and replayed: the collector got the
     batch two or three times); a 400 refuses it for good, a 503 asks for it later. This rule holds for
     every transport; only how the status line is noted differs (:func:`_remember_status_lines`).
-    A retry upstream would send with no time left is not sent: the answer before it stands.
+    A retry upstream would send without time for its answer (:func:`_worth_retrying`) is not sent, nor
+    its backoff waited for: the answer before it stands.
     """
     last = threading.local()
-    request = client._transport.request
+    request, export = client._transport.request, client.export
     _remember_status_lines(client._transport, last)
+    _skip_waits_for_retries_not_sent(client._shutdown_event, client._timeout, last)
+
+    def export_from_scratch(*args: Any, **kwargs: Any) -> Any:
+        # this thread's export starts: no reply yet, nothing held, upstream's deadline (now plus the timeout)
+        last.reply, last.held, last.deadline = None, False, time.time() + client._timeout
+        return export(*args, **kwargs)
 
     def remembered(*args: Any, **kwargs: Any) -> Any:
         previous, timeout = getattr(last, "reply", None), kwargs.get("timeout")
-        if previous is not None and timeout is not None and timeout <= 0.0:
-            # a retry with no time left (its backoff's sleep overran the deadline): the transport refuses a
-            # timeout of 0, and that error would replace the endpoint's answer (a 503 read as no answer)
+        if previous is not None and (getattr(last, "held", False) or not _worth_retrying(timeout, client._timeout)):
+            # the endpoint could take the retry and answer after the client gave up: the spool would then
+            # send it a second time; sent once by the spool instead (a timeout of 0, which the transport
+            # refuses, would also replace the endpoint's answer with that error: a 503 read as no answer)
+            last.held = True
             return previous
         last.reply = last.status_line = None
         reply = request(*args, **kwargs)
@@ -483,7 +492,42 @@ def _remember_http_replies(client: Any) -> threading.local:
         return reply
 
     client._transport.request = remembered
+    client.export = export_from_scratch
     return last
+
+
+#: Of an exporter's timeout, what must be left for a retry to be sent. Upstream sends a retry with whatever is
+#: left after its backoff (a few milliseconds, with a 1 s timeout and a 0.8-1.2 s first backoff); the endpoint
+#: may take it and answer after the client gave up, and the spool, which cannot tell, sends it again: the
+#: endpoint gets its items twice. Not sent, the batch is spooled at once and sent with a whole timeout.
+RETRY_NEEDS_SHARE = 0.5
+
+
+def _worth_retrying(time_left_s: float | None, timeout_s: float | None) -> bool:
+    """Whether a retry with ``time_left_s`` of the exporter's ``timeout_s`` may get its answer in time
+    (None: no timeout, wait as long as it takes)."""
+    if time_left_s is None or timeout_s is None:
+        return True
+    return time_left_s > 0.0 and time_left_s >= RETRY_NEEDS_SHARE * timeout_s
+
+
+def _skip_waits_for_retries_not_sent(event: threading.Event, timeout_s: float | None,
+                                     last: threading.local) -> None:
+    """Have ``event.wait(backoff)`` -- upstream's sleep before a retry, cut short by its shutdown -- return at
+    once when the retry after it would not be sent (:func:`_worth_retrying`, from ``last.deadline``, the
+    deadline of this thread's export), and hold that retry and the ones after it (``last.held``): the export
+    then ends with the answer it has, without idling."""
+    wait = event.wait
+
+    def wait_for_retry(backoff: float | None = None) -> bool:
+        deadline = getattr(last, "deadline", None)
+        if backoff is not None and deadline is not None and not _worth_retrying(
+                deadline - time.time() - backoff, timeout_s):
+            last.held = True
+            return event.is_set()
+        return wait(backoff)
+
+    event.wait = wait_for_retry  # type: ignore[method-assign]
 
 
 def _remember_status_lines(transport: Any, last: threading.local) -> None:
@@ -672,15 +716,22 @@ class _AnswerWatchingStub:
     """A gRPC service stub that tells ``on_result`` what each ``Export`` came to: a failure's code and
     details, or a success's ``partial_success``."""
 
-    def __init__(self, stub: Any, on_result: Callable[[SendResult], None]) -> None:
-        self._stub, self._on_result = stub, on_result
+    def __init__(self, stub: Any, on_result: Callable[[SendResult], None], last: threading.local,
+                 timeout_s: float | None) -> None:
+        self._stub, self._on_result, self._last, self._timeout_s = stub, on_result, last, timeout_s
 
     def Export(self, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 — the gRPC method's name
         from grpc import RpcError
 
+        failed = getattr(self._last, "failed", None)  # this export's last failure: this call is a retry
+        if failed is not None and (self._last.held or not _worth_retrying(kwargs.get("timeout"), self._timeout_s)):
+            # as for HTTP (:func:`_remember_http_replies`): a retry without time for its answer is not sent
+            self._last.held = True
+            raise failed
         try:
             response = self._stub.Export(*args, **kwargs)
         except RpcError as error:
+            self._last.failed = error
             self._on_result(grpc_result(error))
             raise
         self._on_result(SendResult(True, rejected=_answers.rejected_in(response)))
@@ -688,10 +739,19 @@ class _AnswerWatchingStub:
 
 
 def _watch_grpc_stub(exporter: Any, on_result: Callable[[SendResult], None]) -> None:
-    """Wrap the stub a gRPC exporter builds its client from (again after each reconnection)."""
-    stub_class = exporter._stub
-    exporter._stub = lambda channel: _AnswerWatchingStub(stub_class(channel), on_result)
+    """Wrap the stub a gRPC exporter builds its client from (again after each reconnection), and hold the
+    retries of its export loop (``_export``) that would go out without time for their answer."""
+    last = threading.local()  # per thread, as for HTTP: the deadline, last failure and hold of its export
+    stub_class, export, timeout_s = exporter._stub, exporter._export, exporter._timeout
+    exporter._stub = lambda channel: _AnswerWatchingStub(stub_class(channel), on_result, last, timeout_s)
     exporter._client = exporter._stub(exporter._channel)
+    _skip_waits_for_retries_not_sent(exporter._shutdown_in_progress, timeout_s, last)
+
+    def export_held(*args: Any, **kwargs: Any) -> Any:
+        last.deadline, last.failed, last.held = time.time() + timeout_s, None, False  # upstream's deadline
+        return export(*args, **kwargs)
+
+    exporter._export = export_held
 
 
 def watch_refusals(exporter: Any) -> Any:
@@ -726,12 +786,11 @@ def watch_refusals(exporter: Any) -> Any:
     if hasattr(exporter, "_stub"):  # gRPC
         _watch_grpc_stub(exporter, on_result)
         return exporter
-    client_export = exporter._client.export
     last = _remember_http_replies(exporter._client)
+    client_export = exporter._client.export
     _own_connections_in_children(exporter._client._transport)
 
     def client_export_watched(*args: Any, **kwargs: Any) -> Any:
-        last.reply = None
         result = client_export(*args, **kwargs)
         sent = _http_result(result, last, exporter._client._kind)
         on_result(sent)
@@ -760,7 +819,6 @@ def http_span_sender() -> type:
         def send(self, request: bytes, items: int) -> SendResult:
             if self._shutdown:
                 return SendResult(False)
-            self._last_reply.reply = None
             with self._metrics.export_operation(items) as result:
                 outcome = self._client.export(request)
                 if not outcome.success:
@@ -930,6 +988,9 @@ def check() -> list[str]:
     _expect(problems, "HTTP client export(bytes) -> _ExportResult(success, status_code, reason, error)",
             lambda: callable(http._client.export) and {"success", "status_code", "reason", "error"} <= set(
                 _module("opentelemetry.exporter.otlp.common.http")._ExportResult.__dataclass_fields__))
+    _expect(problems, "HTTP client _timeout and export's retry sleep _shutdown_event.wait(backoff)",
+            lambda: http._client._timeout > 0 and "self._shutdown_event.wait(backoff)" in _module("inspect")
+            .getsource(type(http._client).export))
     _expect(problems, "requests transport _session.hooks (status line before the body)",
             lambda: isinstance(http._client._transport._session.hooks, dict))
     _expect(problems, "requests HTTPAdapter init_poolmanager/_pool_connections/_pool_maxsize/_pool_block",
@@ -951,6 +1012,11 @@ def check() -> list[str]:
     _expect(problems, "gRPC exporter _channel/_stub/_client",
             lambda: grpc._channel is not None and grpc._client is not None
             and isinstance(grpc._stub(grpc._channel)._stub, _BytesTraceStub))
+    _expect(problems, "gRPC exporter _timeout, _export's Export(timeout=...) and retry sleep "
+                      "_shutdown_in_progress.wait", lambda: grpc._timeout > 0 and all(
+                          n in _module("inspect").getsource(
+                              _module("opentelemetry.exporter.otlp.proto.grpc.exporter").OTLPExporterMixin._export)
+                          for n in ("timeout=deadline_sec - time()", "self._shutdown_in_progress.wait(")))
     grpc.shutdown()
 
     _expect(problems, "PeriodicExportingMetricReader._export_lock/_exporter/_receive_metrics",

@@ -14,7 +14,9 @@ log exporter and returns an exporter of the same kind. Guarantees and limits:
   replayed -- that got no answer within the timeout may have been taken, and
   is sent again: stderr names its items ("if it took the 1,000 metric points
   of that request after all, they are delivered twice"), the requests taken
-  before it are not sent again.
+  before it are not sent again. The exporter's own retries after a busy
+  answer go out only with half its timeout left (``_upstream``): a retry
+  with a few milliseconds left is often taken and answered too late.
 * **Fast while down.** After one failure the wrapper stops calling the inner
   exporter (whose retries take up to its timeout, 10 s by default) and spools
   every batch at once, in order, until a background thread has replayed the

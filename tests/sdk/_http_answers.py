@@ -43,17 +43,20 @@ class Recording(Answering):
     names: list[str] = []
     limit: int | None = None
     busy_at: int | None = None  # the n-th export of each signal (counting from 1) is answered 503
+    encodings: list[tuple[str, str]] = []  # of each POST, its path and "json" (a replay) or "protobuf" (direct)
 
     def do_POST(self) -> None:  # noqa: N802 — http.server's name
         body = self.rfile.read(int(self.headers.get("content-length", 0)))
+        is_json = "json" in (self.headers.get("content-type") or "")
         type(self).posts.append(self.path)
+        type(self).encodings.append((self.path, "json" if is_json else "protobuf"))
         if self.limit is not None and len(body) > self.limit:
             self._send(413, b"request entity too large")
             return
         if self.busy_at is not None and type(self).posts.count(self.path) == self.busy_at:
             self._send(503, b"")
             return
-        type(self).names += _carried(self.path, body, "json" in (self.headers.get("content-type") or ""))
+        type(self).names += _carried(self.path, body, is_json)
         self._send(200, b"{}")
 
     def _send(self, status: int, body: bytes) -> None:
@@ -132,7 +135,7 @@ def serving(handler: type[Answering], tls: ssl.SSLContext | None = None) -> Iter
 @contextmanager
 def recording(limit: int | None = None, busy_at: int | None = None) -> Iterator[str]:
     """Serve :class:`Recording`, emptied, with ``limit`` and ``busy_at`` for the block; yields its base URL."""
-    Recording.names, Recording.limit, Recording.busy_at = [], limit, busy_at
+    Recording.names, Recording.limit, Recording.busy_at, Recording.encodings = [], limit, busy_at, []
     try:
         with serving(Recording) as url:
             yield url

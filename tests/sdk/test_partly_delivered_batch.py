@@ -11,12 +11,17 @@ are spooled and replayed: each item arrives once.
 Real processes and a local HTTP endpoint that answers the second export
 request of each signal with 503 and takes everything else.
 
-One copy is legitimate, and counted: after the 503 upstream's exporter sends
-the request again with what is left of its timeout (1 s here), sometimes a few
-milliseconds; the endpoint takes it and answers too late, and the exporter,
-which cannot know it was taken, keeps it for replay (at-least-once). Then the
-stderr line names the items of that request, which may arrive twice; the test
-allows exactly those and no other copy (~1 run in 10-20 under load).
+The request answered 503 is not sent again by the exporter: upstream's would
+retry it with what is left of its timeout after a 0.8-1.2 s backoff (1 s here:
+a few milliseconds at most), which the endpoint took and answered too late, so
+the spool replayed it and the endpoint got it twice (3 runs in 30 with the app
+on a busy core). Without half its timeout left a retry is not sent: the spool
+keeps the request and sends it once, as OTLP-JSON.
+
+One copy is still legitimate, and counted: a request that got no answer within
+the 1 s timeout (a machine so loaded the answer comes late) may have been taken
+and is replayed (at-least-once); the stderr line names its items, which may
+arrive twice. The test allows exactly those and no other copy.
 """
 
 from __future__ import annotations
@@ -73,3 +78,6 @@ def test_only_the_requests_not_taken_are_spooled_and_replayed(tmp_path: Path, se
     points = [n for n in taken if n.startswith("app.things ")]
     assert (len(spans), len(records), len(points)) == (ITEMS, ITEMS, POINTS), notices
     assert Recording.posts.count("/v1/metrics") > 3, Recording.posts  # the points went in several requests
+    for path in ("/v1/traces", "/v1/logs", "/v1/metrics"):  # the request answered 503: only the spool sends it
+        sent = [encoding for at, encoding in Recording.encodings if at == path]
+        assert sent[1:3] == ["protobuf", "json"], (path, Recording.encodings)  # no direct retry, a replay

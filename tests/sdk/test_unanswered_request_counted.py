@@ -8,9 +8,8 @@ how many of the items counted twice downstream were such copies. Now it names
 the items of the request that got no answer -- only those: the requests taken
 before it are not sent again, and the ones after it were never sent.
 
-This happens without a slow endpoint too: after a busy answer (503) upstream's
-exporter sends the request again with what is left of its timeout, which may
-be a few milliseconds -- the endpoint takes it and answers too late.
+A retry after a busy answer (503) no longer causes this: it is sent only with
+half the exporter's timeout left (test_retry_needs_time_to_be_answered.py).
 
 Real processes and a local HTTP endpoint that takes every export and answers
 the second export request of one signal only after the exporter's timeout (1 s).
@@ -55,7 +54,11 @@ def test_the_items_of_a_request_answered_too_late_are_counted_as_sent_twice(tmp_
     twice = sum(n - 1 for n in taken.values() if n > 1)
     assert _LateSecond.late_items and len(taken) == {"/v1/metrics": 2500}.get(path, 60), notices
     assert twice == _LateSecond.late_items, (twice, _LateSecond.late_items, notices)  # that request alone
-    assert said_twice(notices) == {UNITS[path]: twice}, notices
+    # Every copy said, and only those: on a loaded machine another signal's request, answered at once, may
+    # still reach the exporter after its 1 s (the endpoint decodes 1,000 points first); its copy is said too.
+    copies = {UNITS[p]: sum(n - 1 for n in Counter(name for name in _LateSecond.names if name.startswith(prefix))
+                            .values() if n > 1) for p, prefix in PREFIX.items()}
+    assert said_twice(notices) == {units: n for units, n in copies.items() if n}, (copies, notices)
     assert f"{twice:,} {UNITS[path]} of that request after all, they are delivered twice" in notices, notices
 
 
