@@ -295,14 +295,13 @@ _INPUT, _OUTPUT, _CACHE_READ, _CACHE_WRITE, _REASONING, _RESPONSE_MODEL, _RESPON
 
 # What an llm_call's metric points need, taken as it ends: (its recorder, duration,
 # first_chunk_s, error_type, input_tokens, output_tokens, total_tokens (only when there is no
-# split), cost, exemplar, and the call's point sets: those of :data:`_PointSets`, in order).
-# A flat tuple: it is built on the caller's thread for every call.
+# split), cost, exemplar, and the call's point sets: the kind's :data:`_PointSets` tuple itself).
+# Built on the caller's thread for every call: one tuple of ten, the sets passed as they are, not spread.
+_PointSets = tuple[AttributeSet, AttributeSet, AttributeSet, AttributeSet]
 _LLMPoints = tuple[
     int, float, "float | None", "str | None", "int | None", "int | None", "int | None", "float | None", ExemplarIds,
-    AttributeSet, AttributeSet, AttributeSet, AttributeSet,
+    _PointSets,
 ]
-# The attribute sets of a call's points, of its input tokens', output tokens' and lone total's.
-_PointSets = tuple[AttributeSet, AttributeSet, AttributeSet, AttributeSet]
 
 
 # The argument names a model is asked for by: OpenAI, Anthropic, Gemini, Mistral, Cohere,
@@ -544,19 +543,19 @@ class LLMCallKind(Kind):
         if usage is None or call.sink.wrapper:  # a wrapper's tokens and cost are its inner call's
             return (
                 self.metric_recorder, call.elapsed, call.first_chunk_s, call.error_type, None, None, None, None,
-                exemplar, *sets,
+                exemplar, sets,
             )
         inp, out, total = usage.input_tokens, usage.output_tokens, usage.total_tokens
         return (
             self.metric_recorder, call.elapsed, call.first_chunk_s, call.error_type, inp, out,
             total if inp is None and out is None else None,  # the span's gen_ai.usage.total_tokens rule
-            state.cost, exemplar, *sets,
+            state.cost, exemplar, sets,
         )
 
     @staticmethod
     def record_metrics(values: _LLMPoints, instruments: Instruments) -> None:
-        (_, duration, first_chunk_s, error_type, input_tokens, output_tokens, total_tokens, cost, exemplar,
-         call_set, input_set, output_set, total_set) = values
+        _, duration, first_chunk_s, error_type, input_tokens, output_tokens, total_tokens, cost, exemplar, sets = values
+        call_set, input_set, output_set, total_set = sets
         if input_tokens is not None:
             instruments.token_usage.record(input_tokens, point_attributes(input_set), NO_EXEMPLAR)
         if output_tokens is not None:

@@ -70,7 +70,7 @@ import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from decimal import Decimal
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple
 
 from otel_llm import _notices
@@ -1042,7 +1042,8 @@ class _Layout(NamedTuple):
     object goes the general way (:func:`_planned`), with the same result.
     """
 
-    # (usage, model, id, choices), then the service tier when the class declares one (``tiered``).
+    # (usage, model, id, choices), then the service tier when the class declares one (``tiered``), read from
+    # the object's ``__dict__``, where pydantic keeps declared fields: a dict lookup each, not a class lookup first.
     read_all: Callable[[Any], tuple[Any, ...]]
     usage_class: type
     # The usage shape's ``heads``, then the usage's pydantic extras: fields a provider added
@@ -1092,7 +1093,7 @@ def _layout(tp: type, usage: str) -> _Layout | None:
         for cls in (read_holder, reasoning_holder)
     )
     return _Layout(
-        attrgetter(usage, "model", "id", "choices", *(("service_tier",) if tiered else ())), usage_class, heads,
+        itemgetter(usage, "model", "id", "choices", *(("service_tier",) if tiered else ())), usage_class, heads,
         holders, shape.leaves, choice_class, message_class, tiered, audio,  # type: ignore[arg-type]
     )
 
@@ -1129,19 +1130,19 @@ def _read_layout(value: Any, layout: _Layout) -> tuple[Usage, list[Any]] | None:
     read_all, usage_class, heads, holders, leaves, choice_class, message_class, tiered, audio = layout
     try:
         if tiered:
-            usage_obj, model, response_id, choices, tier = read_all(value)
+            usage_obj, model, response_id, choices, tier = read_all(value.__dict__)
             # A tier other than the standard one (rare) is billed otherwise: the general path reads it.
             if tier != "default" and tier is not None and (type(tier) is not str or tier not in _STANDARD_TIERS):
                 return None
         else:
-            usage_obj, model, response_id, choices = read_all(value)
+            usage_obj, model, response_id, choices = read_all(value.__dict__)
         if (
             type(usage_obj) is not usage_class or type(model) is not str or not model
             or type(choices) is not list or len(choices) != 1 or type(choices[0]) is not choice_class
         ):
             return None
         inp, out, read_in, write_in, reasoning_in, added = heads(usage_obj)
-        reason, message = _REASON_AND_MESSAGE(choices[0])
+        reason, message = _FIELDS_REASON_AND_MESSAGE(choices[0].__dict__)
         if (
             added or type(inp) is not int or type(out) is not int or inp < 0 or out < 0 or inp > INT64_MAX
             or out > INT64_MAX or type(reason) is not str or not reason or type(message) is not message_class
@@ -1175,7 +1176,7 @@ def _read_layout(value: Any, layout: _Layout) -> tuple[Usage, list[Any]] | None:
         ):
             return None
         calls = message.tool_calls
-    except AttributeError:  # a declared field left unset (``model_construct``): the general path reads it
+    except (AttributeError, KeyError):  # a declared field left unset (``model_construct``): the general path reads it
         return None
     return Usage(
         inp, out, read, write, reasoning, model, response_id if type(response_id) is str and response_id else None,
@@ -1272,6 +1273,8 @@ def _gemini_response(value: Any) -> tuple[Usage | None, None]:
 
 # What a pydantic choice of a chat completion holds: its finish reason and message.
 _REASON_AND_MESSAGE = attrgetter("finish_reason", "message")
+# The same two fields of a choice of a layout's declared class, from its ``__dict__`` (see ``_Layout.read_all``).
+_FIELDS_REASON_AND_MESSAGE = itemgetter("finish_reason", "message")
 
 
 def _choice_facts(choices: list[Any] | tuple[Any, ...]) -> tuple[tuple[str, ...], list[Any]]:

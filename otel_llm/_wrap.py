@@ -54,7 +54,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def _open_stream(fn: Callable[..., Any], kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """The (async) generator a call of ``fn`` makes, behind a stream proxy when a span opened."""
-    call = open_call(kind, args, kwargs, attach=False)
+    call = open_call(kind, args, kwargs, False)  # attach: no (see open_call)
     if call is None:
         return fn(*args, **kwargs)
     try:
@@ -239,7 +239,7 @@ def _wrapper(fn: Any, kind: Kind) -> Callable[..., Any]:
 
         @functools.wraps(fn)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-            call = open_call(kind, args, kwargs, attach=True)
+            call = open_call(kind, args, kwargs, True)  # attach, by position (a keyword costs more)
             if call is None:
                 return await fn(*args, **kwargs)
             try:
@@ -253,7 +253,7 @@ def _wrapper(fn: Any, kind: Kind) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
-        call = open_call(kind, args, kwargs, attach=True)
+        call = open_call(kind, args, kwargs, True)  # attach, by position (a keyword costs more)
         if call is None:
             return fn(*args, **kwargs)
         try:

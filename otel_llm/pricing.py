@@ -518,7 +518,16 @@ class PriceBook:
         cache hit in ``_flat_cache`` and four products; the rest go through
         :meth:`rates` and :meth:`ModelRates.price`.
         """
-        if (usage.input_tokens is None and usage.output_tokens is None) or (usage.dropped and usage.partly_counted()):
+        inp = usage.input_tokens
+        if inp is not None and usage.billing is None and not usage.dropped:
+            # The usual call: untiered rates, no billing facts, nothing dropped and cache counts within the
+            # input (no contradiction): one lookup and four products, no further call.
+            flat = self._flat_cache.get((provider, model))
+            if flat is not None and (usage.cache_read_tokens or 0) + (usage.cache_write_tokens or 0) <= inp:
+                usd = _flat_price(flat[0], usage)
+                if 0.0 <= usd <= MAX_CALL_COST_USD:
+                    return _new_cost(Cost, (usd, flat[1], None))
+        if (inp is None and usage.output_tokens is None) or (usage.dropped and usage.partly_counted()):
             return None
         contradiction = _contradiction(usage)
         if contradiction is not None:

@@ -214,6 +214,19 @@ def _assigned(value: Any, **fields: Any) -> Any:
     return value
 
 
+def _unset(value: Any, name: str) -> Any:
+    """``value`` without its declared field ``name`` (not in its ``__dict__``: reading it raises, as
+    pydantic's ``model_construct`` leaves a field it was not given)."""
+    del value.__dict__[name]
+    return value
+
+
+def _unset_in_choice(value: Any, name: str) -> Any:
+    """``value`` whose first choice lacks its declared field ``name`` (see :func:`_unset`)."""
+    _unset(value.choices[0], name)
+    return value
+
+
 class _HouseCompletion(ChatCompletion):
     """A subclass of OpenAI's class (as wrappers define): a class of its own, read by its own layout."""
 
@@ -242,6 +255,9 @@ _LAYOUT_CASES: list[tuple[str, Any, bool]] = [
         prompt_tokens=-5, completion_tokens=2, total_tokens=0)}), False),
     ("float-count", ChatCompletion.model_construct(**{**_completion_dict(), "usage": CompletionUsage.model_construct(
         prompt_tokens=12.0, completion_tokens=2, total_tokens=0)}), False),
+    # A declared field of the response or of its choice left unset, as pydantic's model_construct leaves one.
+    ("unset-id", _unset(ChatCompletion.model_validate(_completion_dict()), "id"), False),
+    ("unset-message", _unset_in_choice(ChatCompletion.model_validate(_completion_dict()), "message"), False),
     ("usage-dict", _assigned(ChatCompletion.model_validate(_completion_dict()), usage={
         "prompt_tokens": 9, "completion_tokens": 2, "prompt_tokens_details": {"cached_tokens": 4}}), False),
     ("details-dict", _assigned(ChatCompletion.model_validate(_completion_dict()), usage=_assigned(
