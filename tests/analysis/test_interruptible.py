@@ -1,0 +1,55 @@
+"""``_interruptible``: a Ctrl-C stops the work it lands beside, and the works that work started."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import duckdb
+import pytest
+
+from otel_llm_analysis._interruptible import Work, run, side_by_side
+
+ENDLESS = "SELECT count(*) FROM range(10000000000000) t(n) WHERE n % 7 = 3"
+#: When the test stops a query the work left running itself (and fails): far beyond a stop's own time.
+VALVE_S = 15
+
+
+def test_ctrl_c_stops_the_queries_of_works_started_inside_the_work():
+    """A command runs as a work interrupting the store's connection; a query it hands to a work of its own
+    on a cursor (the summary's span latency) kept running after Ctrl-C while nothing ran on the store's
+    connection: the command's stop interrupted only that connection, waiting for the query to end. Works
+    started inside a work are now stopped with it."""
+    con = duckdb.connect()
+    cursor = con.cursor()
+    started, seen = threading.Event(), {}
+
+    def on_the_cursor() -> None:
+        started.set()
+        cursor.execute(ENDLESS).fetchall()
+
+    def command() -> None:
+        side_by_side(Work(on_the_cursor, cursor.interrupt))
+
+    def ctrl_c() -> None:
+        started.wait(10)
+        time.sleep(0.3)  # the query is under way
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(VALVE_S)
+        if not seen.get("ended"):
+            seen["left_running"] = True
+            cursor.interrupt()
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C's own handler
+    threading.Thread(target=ctrl_c, daemon=True).start()
+    began = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run(command, con.interrupt)
+    finally:
+        seen["ended"] = True
+        signal.signal(signal.SIGINT, previous)
+        con.close()
+    assert "left_running" not in seen and time.monotonic() - began < VALVE_S
