@@ -94,14 +94,26 @@ def side_by_side(*works: Work) -> list[Any]:
                 futures.append(pool.submit(work.run))
             return [_waited(future) for future in futures]
         except BaseException:
-            for work in works:
-                work.stop()
+            _stop(works)
             raise
 
 
 def run(fn: Callable[[], T], interrupt: Callable[[], None]) -> T:
     """``fn()`` run as a :class:`Work` (Ctrl-C stops it through ``interrupt``), its result or its exception."""
     return side_by_side(Work(fn, interrupt))[0]
+
+
+def _stop(works: tuple[Work, ...]) -> None:
+    """Stop every work to its end, a Ctrl-C pressed again meanwhile included: it would leave a query running,
+    for the pool's exit and then the interpreter's to wait for (:meth:`Work.stop` is done again, as often as
+    needed: a stopped work's is at once)."""
+    pending = list(works)
+    while pending:
+        try:
+            pending[0].stop()
+            pending.pop(0)
+        except KeyboardInterrupt:  # the user is waiting for this very stop
+            continue
 
 
 def _waited(future: Future[T]) -> T:

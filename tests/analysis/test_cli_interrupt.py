@@ -35,12 +35,11 @@ START_S = 60.0
 #: What the pipe hands the slow view: its length scales the cross product (minutes of work at 2 bytes).
 GO = b"9\n"
 
-#: The plumbing's paths: an analysis command's totals, its two queries side by side (``--by node``), another
-#: analysis, and the two commands that open the store themselves.
+#: The plumbing's paths: an analysis command (``analysis_command``), its two queries side by side
+#: (``summary --by node``), and the two commands that open the store themselves.
 COMMANDS = [
     ["summary"],
     ["summary", "--by", "node"],
-    ["trends"],
     ["export", "--out", "{tmp}/exported"],
     ["report", "--out", "{tmp}/report.html"],
 ]

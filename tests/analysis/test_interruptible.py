@@ -53,3 +53,43 @@ def test_ctrl_c_stops_the_queries_of_works_started_inside_the_work():
         signal.signal(signal.SIGINT, previous)
         con.close()
     assert "left_running" not in seen and time.monotonic() - began < VALVE_S
+
+
+def test_a_second_ctrl_c_while_stopping_still_stops_the_query():
+    """Users press Ctrl-C twice. The second one, landing while the first one's stop interrupted the query
+    and waited for it to end, ended that wait: the query was left running and the pool's exit waited for
+    it to end (a third Ctrl-C, then the interpreter's exit, waited again). The stop now goes on to its end."""
+    con = duckdb.connect()
+    started, seen = threading.Event(), {}
+
+    def query() -> None:
+        started.set()
+        con.execute(ENDLESS).fetchall()
+
+    def interrupt_after_a_second_ctrl_c() -> None:
+        if not seen.get("again"):
+            seen["again"] = True
+            os.kill(os.getpid(), signal.SIGINT)  # the second Ctrl-C, raised in the stop's next step
+            return  # the query has not been interrupted yet
+        con.interrupt()
+
+    def ctrl_c() -> None:
+        started.wait(10)
+        time.sleep(0.3)
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(VALVE_S)
+        if not seen.get("ended"):
+            seen["left_running"] = True
+            con.interrupt()
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    threading.Thread(target=ctrl_c, daemon=True).start()
+    began = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run(query, interrupt_after_a_second_ctrl_c)
+    finally:
+        seen["ended"] = True
+        signal.signal(signal.SIGINT, previous)
+    assert seen.get("again") and "left_running" not in seen and time.monotonic() - began < VALVE_S
+    con.close()
