@@ -8,7 +8,7 @@ interrupted`` (exit 1, "otel-llm failed") instead of the usual Ctrl-C exit (130,
 The processes, the store and the signal are real. The store's ``spans`` is made a slow view: it reads a
 named pipe first (the test learns from it that the command's query is under way: opening the pipe's write
 end succeeds only once the query has opened it to read), then scans a cross product long enough (a minute
-or more) that an exit within :data:`DEADLINE_S` can only be the Ctrl-C's. Two busy loops load both cores.
+or more) that an exit within :data:`DEADLINE_S` can only be the Ctrl-C's. Busy loops load every core meanwhile.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -62,9 +63,10 @@ def slow_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return db, gate
 
 
-@pytest.fixture(scope="module")
-def busy_machine() -> Iterator[None]:
-    """One busy loop per core beside the commands (the load under which the signal was missed)."""
+@contextmanager
+def _busy_machine() -> Iterator[None]:
+    """One busy loop per core beside the command's query (the load under which the signal was missed; not
+    during its start, which it would only slow down)."""
     loops = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(os.cpu_count() or 2)]
     try:
         yield
@@ -134,13 +136,14 @@ def _interrupted(command: list[str], db: Path, reached: Callable[[subprocess.Pop
     try:
         if not reached(process):
             return f"never reached its slow query (exit {process.poll()})"
-        time.sleep(0.3)  # the query is scanning
-        process.send_signal(signal.SIGINT)
-        sent = time.monotonic()
-        try:
-            _, stderr = process.communicate(timeout=DEADLINE_S)
-        except subprocess.TimeoutExpired:
-            return f"still running {DEADLINE_S:.0f} s after its SIGINT"
+        with _busy_machine():
+            time.sleep(0.3)  # the query is scanning
+            process.send_signal(signal.SIGINT)
+            sent = time.monotonic()
+            try:
+                _, stderr = process.communicate(timeout=DEADLINE_S)
+            except subprocess.TimeoutExpired:
+                return f"still running {DEADLINE_S:.0f} s after its SIGINT"
         if process.returncode != 130 or "Traceback" in stderr or "error" in stderr:
             return f"exit {process.returncode} after {time.monotonic() - sent:.1f} s: {stderr.strip()[-300:]}"
         return None
@@ -150,7 +153,7 @@ def _interrupted(command: list[str], db: Path, reached: Callable[[subprocess.Pop
             process.communicate()
 
 
-def test_ctrl_c_stops_every_command_while_its_query_runs(slow_store, busy_machine, tmp_path):
+def test_ctrl_c_stops_every_command_while_its_query_runs(slow_store, tmp_path):
     """Before: under two busy loops, every command but ``summary --by node`` (whose queries already ran on
     threads of their own) was still running 10 s after its SIGINT, or ended with "Query interrupted"."""
     db, gate = slow_store
@@ -159,7 +162,7 @@ def test_ctrl_c_stops_every_command_while_its_query_runs(slow_store, busy_machin
     assert not failed, failed
 
 
-def test_ctrl_c_stops_the_users_sql(slow_store, busy_machine, tmp_path):
+def test_ctrl_c_stops_the_users_sql(slow_store, tmp_path):
     """``otel-llm sql`` runs the user's query on a sandboxed connection of its own (no file access: the
     pipe cannot tell when it runs, its threads' work does), which Ctrl-C must stop too. Before: still
     running 10 s after its SIGINT, under two busy loops."""
