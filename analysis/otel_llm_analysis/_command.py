@@ -491,7 +491,10 @@ def analysis_command(
     ``filters`` names the filter options the command takes; ``writes`` opens the
     store for writing (ingest); ``before(**options)`` validates the command's own
     options before the store is opened. A ``ValueError`` from the analysis (an
-    unknown dimension, a bad month) is a usage error (exit 2).
+    unknown dimension, a bad month) is a usage error (exit 2). A reading command's
+    work runs :func:`interruptibly`; a writing one's on this thread, where its own
+    handling of an interruption (``TraceStore.ingest``: what it committed is kept and
+    said) sees the ``KeyboardInterrupt`` itself.
     """
     unknown = set(filters) - set(FILTER_OPTIONS)
     if unknown:
