@@ -6,6 +6,7 @@ import os
 import signal
 import threading
 import time
+from typing import Callable
 
 import duckdb
 import pytest
@@ -17,21 +18,12 @@ ENDLESS = "SELECT count(*) FROM range(10000000000000) t(n) WHERE n % 7 = 3"
 VALVE_S = 15
 
 
-def test_ctrl_c_stops_the_queries_of_works_started_inside_the_work():
-    """A command runs as a work interrupting the store's connection; a query it hands to a work of its own
-    on a cursor (the summary's span latency) kept running after Ctrl-C while nothing ran on the store's
-    connection: the command's stop interrupted only that connection, waiting for the query to end. Works
-    started inside a work are now stopped with it."""
-    con = duckdb.connect()
-    cursor = con.cursor()
-    started, seen = threading.Event(), {}
-
-    def on_the_cursor() -> None:
-        started.set()
-        cursor.execute(ENDLESS).fetchall()
-
-    def command() -> None:
-        side_by_side(Work(on_the_cursor, cursor.interrupt))
+def _interrupted(work: Callable[[], None], interrupt: Callable[[], None], started: threading.Event,
+                 valve: Callable[[], None]) -> dict[str, bool]:
+    """``run(work, interrupt)`` on this thread, a real SIGINT sent once ``started`` is set; ``valve()``
+    stops what the run left running after :data:`VALVE_S` (``left_running``). The run must raise
+    ``KeyboardInterrupt``."""
+    seen: dict[str, bool] = {}
 
     def ctrl_c() -> None:
         started.wait(10)
@@ -40,19 +32,40 @@ def test_ctrl_c_stops_the_queries_of_works_started_inside_the_work():
         time.sleep(VALVE_S)
         if not seen.get("ended"):
             seen["left_running"] = True
-            cursor.interrupt()
+            valve()
 
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C's own handler
     threading.Thread(target=ctrl_c, daemon=True).start()
     began = time.monotonic()
     try:
         with pytest.raises(KeyboardInterrupt):
-            run(command, con.interrupt)
+            run(work, interrupt)
     finally:
         seen["ended"] = True
         signal.signal(signal.SIGINT, previous)
-        con.close()
-    assert "left_running" not in seen and time.monotonic() - began < VALVE_S
+    seen["in_time"] = time.monotonic() - began < VALVE_S
+    return seen
+
+
+def test_ctrl_c_stops_the_queries_of_works_started_inside_the_work():
+    """A command runs as a work interrupting the store's connection; a query it hands to a work of its own
+    on a cursor (the summary's span latency) kept running after Ctrl-C while nothing ran on the store's
+    connection: the command's stop interrupted only that connection, waiting for the query to end. Works
+    started inside a work are now stopped with it."""
+    con = duckdb.connect()
+    cursor = con.cursor()
+    started = threading.Event()
+
+    def on_the_cursor() -> None:
+        started.set()
+        cursor.execute(ENDLESS).fetchall()
+
+    def command() -> None:
+        side_by_side(Work(on_the_cursor, cursor.interrupt))
+
+    seen = _interrupted(command, con.interrupt, started, cursor.interrupt)
+    con.close()
+    assert "left_running" not in seen and seen["in_time"]
 
 
 def test_a_second_ctrl_c_while_stopping_still_stops_the_query():
@@ -60,36 +73,19 @@ def test_a_second_ctrl_c_while_stopping_still_stops_the_query():
     and waited for it to end, ended that wait: the query was left running and the pool's exit waited for
     it to end (a third Ctrl-C, then the interpreter's exit, waited again). The stop now goes on to its end."""
     con = duckdb.connect()
-    started, seen = threading.Event(), {}
+    started, again = threading.Event(), []
 
     def query() -> None:
         started.set()
         con.execute(ENDLESS).fetchall()
 
     def interrupt_after_a_second_ctrl_c() -> None:
-        if not seen.get("again"):
-            seen["again"] = True
+        if not again:
+            again.append(True)
             os.kill(os.getpid(), signal.SIGINT)  # the second Ctrl-C, raised in the stop's next step
             return  # the query has not been interrupted yet
         con.interrupt()
 
-    def ctrl_c() -> None:
-        started.wait(10)
-        time.sleep(0.3)
-        os.kill(os.getpid(), signal.SIGINT)
-        time.sleep(VALVE_S)
-        if not seen.get("ended"):
-            seen["left_running"] = True
-            con.interrupt()
-
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    threading.Thread(target=ctrl_c, daemon=True).start()
-    began = time.monotonic()
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            run(query, interrupt_after_a_second_ctrl_c)
-    finally:
-        seen["ended"] = True
-        signal.signal(signal.SIGINT, previous)
-    assert seen.get("again") and "left_running" not in seen and time.monotonic() - began < VALVE_S
+    seen = _interrupted(query, interrupt_after_a_second_ctrl_c, started, con.interrupt)
     con.close()
+    assert again and "left_running" not in seen and seen["in_time"]
