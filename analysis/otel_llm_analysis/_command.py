@@ -30,16 +30,18 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Callable, Iterator, Mapping, Optional, Sequence
+from typing import Annotated, Any, Callable, Iterator, Mapping, Optional, Sequence, TypeVar
 
 import typer
+
+T = TypeVar("T")
 
 DEFAULT_DB = "./otel-data/otel-llm.duckdb"
 DB_ENV = "OTEL_LLM_DB"
 
 __all__ = [
     "DB_ENV", "DEFAULT_DB", "OutputFormat", "ReaderGone", "Result", "analysis_command", "choices", "fail", "finite",
-    "open_store", "positive",
+    "interruptibly", "open_store", "positive",
 ]
 
 
@@ -453,6 +455,17 @@ def refuse(problem: str | None) -> None:
         raise fail(problem, 2)
 
 
+def interruptibly(store: Any, work: Callable[[], T]) -> T:
+    """``work()``, the store's queries in it stopped by Ctrl-C wherever it lands (``_interruptible``: on a thread
+    of its own, this one waiting in short steps), then Ctrl-C's exit (130). A store that cannot be interrupted
+    from another thread (ClickHouse's: its HTTP requests already stop on this thread) runs it here."""
+    if not hasattr(store, "interrupt"):
+        return work()
+    from otel_llm_analysis._interruptible import run
+
+    return run(work, store.interrupt)
+
+
 # --- the decorator -------------------------------------------------------------------
 
 class ResultExit(typer.Exit):
@@ -478,7 +491,10 @@ def analysis_command(
     ``filters`` names the filter options the command takes; ``writes`` opens the
     store for writing (ingest); ``before(**options)`` validates the command's own
     options before the store is opened. A ``ValueError`` from the analysis (an
-    unknown dimension, a bad month) is a usage error (exit 2).
+    unknown dimension, a bad month) is a usage error (exit 2). A reading command's
+    work runs :func:`interruptibly`; a writing one's on this thread, where its own
+    handling of an interruption (``TraceStore.ingest``: what it committed is kept and
+    said) sees the ``KeyboardInterrupt`` itself.
     """
     unknown = set(filters) - set(FILTER_OPTIONS)
     if unknown:
@@ -499,11 +515,15 @@ def analysis_command(
             with open_store(db, read_only=not writes) as store:
                 from otel_llm_analysis.store import StoreError
 
-                check_known(store, chosen)
-                try:
+                def analysis() -> Result:
+                    check_known(store, chosen)
                     result = fn(store, chosen, **options)
                     if not result.rows and "project" in filters:  # an analysis of spans, none selected
                         result.notes = [*result.notes, *no_spans_note(store, chosen)]
+                    return result
+
+                try:
+                    result = analysis() if writes else interruptibly(store, analysis)
                 except ValueError as exc:
                     raise typer.BadParameter(str(exc)) from None
                 except StoreError as exc:  # the store cannot answer (one line, e.g. an old store)

@@ -28,6 +28,7 @@ from otel_llm_analysis._command import (
     choices,
     fail,
     finite,
+    interruptibly,
     no_spans_note,
     note,
     open_store,
@@ -803,13 +804,16 @@ def export(
     """
     from otel_llm_analysis import export as exporter
 
-    with open_store(db) as store:
+    def written(store: Any) -> Path:
         if not store.query("SELECT count(*) FROM spans")[0][0]:  # DuckDB's COPY would write nothing, silently
             raise fail("nothing to write: the store has no spans (run `otel-llm ingest PATH` first)")
         try:
-            path = exporter.export_spans(store, out, fmt.value)
+            return exporter.export_spans(store, out, fmt.value)
         except OSError as exc:
             raise fail(f"cannot write {out}: {exc.strerror or exc}") from None
+
+    with open_store(db) as store:
+        path = interruptibly(store, lambda: written(store))
     typer.echo(f"wrote {table.value} as {fmt.value} to {path}/day=*/")
 
 

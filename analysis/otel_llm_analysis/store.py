@@ -239,6 +239,8 @@ class TraceStore:
         if self.unfinished:
             warnings.warn(self.unfinished, UnfinishedIngest, stacklevel=2)
         self._span_coverage: str | None | _Unread = _UNREAD
+        #: The sandboxed connection :meth:`sql` runs the user's query on, while it runs (see :meth:`interrupt`).
+        self._user_sql: duckdb.DuckDBPyConnection | None = None
 
     def _backed_by_file(self) -> bool:
         """True when the connection's main database is a file (not DuckDB's in-memory stand-in)."""
@@ -320,6 +322,8 @@ class TraceStore:
         """Run one statement and return all rows (tuples)."""
         try:
             return self._con.execute(sql, params or []).fetchall()
+        except duckdb.InterruptException:  # stopped (interrupt()): no error of the store's to say
+            raise
         except duckdb.Error as exc:
             raise StoreError(_one_line(exc)) from None
 
@@ -330,6 +334,8 @@ class TraceStore:
             cursor = self._con.execute(sql, params or [])
             names = [d[0] for d in cursor.description or []]
             return names, cursor.fetchall()
+        except duckdb.InterruptException:  # stopped (interrupt()): no error of the store's to say
+            raise
         except duckdb.Error as exc:
             raise StoreError(_one_line(exc)) from None
 
@@ -353,17 +359,30 @@ class TraceStore:
             raise StoreError("the read-only SQL sandbox needs a database file, not an in-memory store")
         self._con.close()
         try:
-            con = _sandbox.connect(self.path)
+            con = self._user_sql = _sandbox.connect(self.path)
             try:
                 return _sandbox.run(con, query, params)
             finally:
+                self._user_sql = None
                 con.close()
         except _sandbox.Refused as exc:
             raise StoreError(str(exc)) from None
+        except duckdb.InterruptException:  # stopped (interrupt()): no error of the store's to say
+            raise
         except duckdb.Error as exc:
             raise StoreError(_one_line(exc)) from None
         finally:
             self._con = duckdb.connect(self.path, read_only=self.read_only, config=self._config)
+
+    def interrupt(self) -> None:
+        """Stop the query running now on the store's connection, or on :meth:`sql`'s, from another thread
+        (``_interruptible``: a Ctrl-C); nothing when none runs (DuckDB forgets the interrupt)."""
+        for con in (self._con, self._user_sql):
+            try:
+                if con is not None:
+                    con.interrupt()
+            except duckdb.Error:  # closed meanwhile (sql() swaps the connections): its query is over
+                pass
 
     def close(self) -> None:
         self._con.close()

@@ -35,12 +35,9 @@ Definitions (the README repeats them; ``_filters`` holds the SQL):
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import duckdb
 
@@ -59,12 +56,10 @@ from otel_llm_analysis._filters import (
     total_only_sql,
 )
 from otel_llm_analysis._instrumentation_failures import reinterpreted
+from otel_llm_analysis._interruptible import Work, side_by_side
 from otel_llm_analysis._total_only import may_hold
 from otel_llm_analysis._unrecorded import OnlyInMetrics, only_in_metrics
 from otel_llm_analysis._unpriced import COUNTED, from_counts, may_hold_dropped, named_refusals, reason_sql, refusals
-
-T = TypeVar("T")
-
 
 #: Dimensions whose groups are spans that are not LLM calls (graph nodes, span
 #: kinds, vector collections and operations): their latency always needs span_latency.sql, which
@@ -216,76 +211,17 @@ def _beside(con: duckdb.DuckDBPyConnection, summary_sql: str, latency_sql: str,
             params: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[Any, Any]]:
     """The summary's groups on ``con`` and, at the same time on a cursor of its own, the span latency.
 
-    Why both run in threads of their own while this thread waits in short
-    steps: a signal (Ctrl-C, a timeout's) is handled only by this thread,
-    and only when it runs Python. DuckDB running a query on this thread
-    checks for signals between its tasks, and under load it can sit waiting
-    for its workers past a signal: a Ctrl-C was missed for as long as the
-    query ran (1 run in 12 of a lone query at load 5). Waiting here, the
-    signal's exception comes within one step wherever the signal landed.
-    Any exception here - also one raised while a query is being handed to
-    its thread, which may already have started it - stops both: each side's
-    connection is interrupted until its query has ended (DuckDB forgets an
-    interrupt that comes before the query starts), or the query is kept from
-    starting; then the exception goes on.
+    Both run as ``_interruptible`` works: on threads of their own while this thread waits in short steps,
+    so a Ctrl-C stops both wherever it lands (on this thread, DuckDB can miss it for as long as its query
+    runs), and an exception on either side stops the other.
     """
-    latency = _Side(con.cursor(), _span_latency, latency_sql, params, own_cursor=True)
-    groups = _Side(con, fetch_dicts, summary_sql, params, own_cursor=False)
-    with ThreadPoolExecutor(2) as pool:
-        try:
-            beside = pool.submit(latency.run)
-            own = pool.submit(groups.run)
-            return _waited(own), _waited(beside)
-        except BaseException:
-            latency.stop()
-            groups.stop()
-            raise
-
-
-#: How long the summary's thread waits at a time for a query's thread: the most a signal waits to be raised.
-_STEP_S = 0.05
-
-
-def _waited(future: Future[T]) -> T:
-    """The future's result, waited for in steps of :data:`_STEP_S` (between them Python raises a signal's
-    exception, e.g. Ctrl-C's ``KeyboardInterrupt``)."""
-    while not wait([future], timeout=_STEP_S).done:
-        pass
-    return future.result()
-
-
-class _Side:
-    """One query on a connection in another thread, which :meth:`stop` ends or keeps from starting, whenever
-    it is called (the lock decides which: started or not). A cursor of its own is closed when the query ends."""
-
-    def __init__(self, cursor: duckdb.DuckDBPyConnection, query: Callable[[Any, str, dict[str, Any]], Any], sql: str,
-                 params: dict[str, Any], *, own_cursor: bool) -> None:
-        self.cursor, self.query, self.sql, self.params, self.own_cursor = cursor, query, sql, params, own_cursor
-        self._lock = threading.Lock()
-        self._started = self._stopped = False
-        self._finished = threading.Event()
-
-    def run(self) -> Any:
-        try:
-            with self._lock:
-                if self._stopped:
-                    return None
-                self._started = True
-            return self.query(self.cursor, self.sql, self.params)
-        finally:
-            if self.own_cursor:
-                self.cursor.close()
-            self._finished.set()
-
-    def stop(self) -> None:
-        with self._lock:
-            self._stopped = True
-            started = self._started
-        while started and not self._finished.wait(0.01):
-            try:
-                self.cursor.interrupt()
-            except duckdb.Error:  # closed by its thread as its query ended: done in a moment
-                pass
+    cursor = con.cursor()
+    try:
+        latency, groups = side_by_side(Work(lambda: _span_latency(cursor, latency_sql, params), cursor.interrupt),
+                                       Work(lambda: fetch_dicts(con, summary_sql, params), con.interrupt))
+    finally:
+        cursor.close()
+    return groups, latency
 
 
 def totals(store: Any, filters: Filters | None = None) -> SummaryRow:

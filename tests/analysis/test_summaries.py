@@ -378,6 +378,8 @@ def test_an_interrupt_while_the_latency_query_is_handed_to_its_thread_stops_it(l
     import time
     from concurrent.futures import ThreadPoolExecutor
 
+    from otel_llm_analysis import _interruptible
+
     store, _ = loaded
     started, beside = threading.Event(), {}
     endless = "SELECT count(*) FROM range(10000000000000) t(n) WHERE n % 7 = 3"
@@ -402,7 +404,7 @@ def test_an_interrupt_while_the_latency_query_is_handed_to_its_thread_stops_it(l
             beside["cursor"].interrupt()
 
     monkeypatch.setattr(summaries, "_span_latency", slow_latency)
-    monkeypatch.setattr(summaries, "ThreadPoolExecutor", InterruptedWhileHanding)
+    monkeypatch.setattr(_interruptible, "ThreadPoolExecutor", InterruptedWhileHanding)
     finished = threading.Event()
     threading.Thread(target=valve, daemon=True).start()
     began = time.monotonic()

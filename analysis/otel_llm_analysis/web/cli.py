@@ -22,8 +22,8 @@ from typing import Any, List, Optional
 
 import typer
 
-from otel_llm_analysis._command import (DB_ENV, DEFAULT_DB, check_dimension, check_known, fail, finite, open_store,
-                                        positive)
+from otel_llm_analysis._command import (DB_ENV, DEFAULT_DB, check_dimension, check_known, fail, finite, interruptibly,
+                                        open_store, positive)
 
 BUDGET_FILES = ("budgets.yaml", "budgets.yml", "budgets.json")
 
@@ -141,7 +141,7 @@ def report(
             console.print("not selectable in the report (too many combinations): "
                           + ", ".join(escape(visible(name)) for name in left_out), highlight=False)
 
-    with open_store(db, or_pass="--ingest PATH") as store:
+    def built(store: Any) -> Any:
         check_known(store, query.filters)
         for by in compare:  # a run_config key no span carries: refused, not one group of every call
             check_dimension(store, by)
@@ -149,7 +149,10 @@ def report(
             def progress(done: int, total: int) -> None:
                 status.update(f"computing the report's views: {done}/{total} filter combinations")
 
-            page = build_report(store, query, source=db, max_states=max_views, on_plan=planned, on_state=progress)
+            return build_report(store, query, source=db, max_states=max_views, on_plan=planned, on_state=progress)
+
+    with open_store(db, or_pass="--ingest PATH") as store:
+        page = interruptibly(store, lambda: built(store))
     try:
         path = write_report(out, page)
     except OSError as exc:
