@@ -83,7 +83,9 @@ def test_the_key_figures_say_their_latency_and_error_rate_leave_out_the_metrics_
         live = LiveStore(store)
         body = TestClient(create_app(live, Query())).get("/api/summary").json()
         assert body["only_in_metrics"] == {"days": DAYS, "points": expected.points, "calls": expected.calls,
-                                           "said": expected.said()}, body
+                                           "between": [[first.isoformat(), last.isoformat()]
+                                                       for first, last in expected.between],
+                                           "shared": False, "said": expected.said()}, body
         with serving(live) as url:
             page = watched.page
             page.goto(url + "/")
