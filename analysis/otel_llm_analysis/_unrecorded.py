@@ -24,7 +24,7 @@ from otel_llm_analysis._filters import IS_LLM_SPAN, Filters, fetch_dicts, time_w
 
 __all__ = ["DurationHistogram", "LLM_METRICS", "OnlyInMetrics", "Unheld", "duration_histogram", "llm_metric_points",
            "llm_metric_points_by", "llm_metric_times", "metrics_only_days", "only_in_metrics", "only_in_metrics_by",
-           "unheld_calls", "unrecorded_cost", "unrecorded_periods", "unrecorded_spend"]
+           "unheld_calls", "unrecorded_cost", "window_calls", "unrecorded_periods", "unrecorded_spend"]
 
 #: The GenAI metrics recorded once per LLM call (any producer's, otel-llm's own cost counter included):
 #: their points in a window mean calls were made there.
@@ -217,10 +217,15 @@ class Unheld:
     calls: int
 
     @property
+    def made(self) -> datetime:
+        """When the calls were made, as periods count them: the export, less :data:`EXPORT_GRACE_S` (a point
+        exported in a period's first seconds counts the period before's calls)."""
+        return self.until - timedelta(seconds=EXPORT_GRACE_S)
+
+    @property
     def day(self) -> datetime:
-        """The day (its midnight) the calls were made: the export's, less :data:`EXPORT_GRACE_S` (a point
-        exported in a day's first seconds counts the day before's calls)."""
-        return datetime.combine((self.until - timedelta(seconds=EXPORT_GRACE_S)).date(), datetime.min.time())
+        """The day (its midnight) the calls were made (:attr:`made`)."""
+        return datetime.combine(self.made.date(), datetime.min.time())
 
 
 def unheld_calls(store: Any, filters: Filters) -> list[Unheld]:
@@ -243,6 +248,10 @@ def unheld_calls(store: Any, filters: Filters) -> list[Unheld]:
     return [Unheld(service=row["service"] or None, model=row["model"] or None, since=row["since"],
                    until=row["until"], points=row["points"], calls=int(row["calls"]))
             for row in fetch_dicts(store, sql, params)]
+
+
+#: :meth:`OnlyInMetrics.said` of the window, not of a row
+_WINDOW: Any = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,16 +301,18 @@ class OnlyInMetrics:
                    None if uncounted else sum(s.calls for s in stretches),
                    tuple(spans[day] for day in sorted(spans)), shared)
 
-    def said(self) -> str:
+    def said(self, row: Any = _WINDOW) -> str:
         """What the figures of the spans' calls leave out, naming the days (and the hours of a day partly so)
-        and the calls."""
+        and the calls; of a ``row`` (its key: ``None`` is the row without one, shown "-"), beginning with it."""
+        if row is not _WINDOW:
+            return f"{'-' if row is None else row}: {self.said()}"
         listed = ", ".join(self._when(index, day) for index, day in enumerate(self.days[:5])) + (
             ", …" if len(self.days) > 5 else "")
         counted = (f"{self.calls:,} LLM calls" if self.calls is not None
                    else f"LLM calls ({self.points:,} GenAI metric points)")
         if self.shared:
             return (f"partial: up to {counted} on {len(self.days)} day(s) ({listed}) are only in GenAI metric points "
-                    "of the services this row's calls ran on (traces sampled out or not shipped; the points do not "
+                    "of the services the calls shown ran on (traces sampled out or not shipped; the points do not "
                     "say whose calls they are): the calls, tokens, error rate and latency (p50, p95) shown may be "
                     "the spans' calls' only, and the cost a lower bound")
         return (f"partial: {counted} on {len(self.days)} day(s) ({listed}) are only in GenAI metric points (traces "
@@ -318,18 +329,26 @@ class OnlyInMetrics:
         return f"{day:%Y-%m-%d} {first:%H:%M}–{last:%H:%M} UTC"
 
 
+def window_calls(store: Any, filters: Filters) -> tuple[list[Unheld], dict[datetime, tuple[int, int | None]], bool]:
+    """What of ``filters``' window only GenAI metric points record: the stretches of :func:`unheld_calls`, the
+    days of :func:`metrics_only_days` whose points count no call (token or cost points only), and whether the
+    stretches are only possibly the window's (``shared``). A project's window: the stretches of the services its
+    calls ran on, and of services no LLM call of the window ran on (points carry no project; :func:`only_in_metrics_by`)."""
+    days = {day: grown for day, grown in metrics_only_days(store, filters).items() if grown[1] is None}
+    if filters.project is None:
+        return unheld_calls(store, filters), days, False
+    everyone = replace(filters, project=None)
+    mine, _ = _attributed(store, everyone, "project", unheld_calls(store, everyone))
+    return mine.get(filters.project, []), days, True
+
+
 def only_in_metrics(store: Any, filters: Filters, llm_calls: int) -> OnlyInMetrics | None:
-    """The calls of ``filters``' window that only GenAI metric points record (:func:`unheld_calls`, and the days
-    of :func:`metrics_only_days` whose points count no call), when its spans hold ``llm_calls`` > 0 LLM calls
-    (a window with none is :func:`unrecorded_cost`'s); else None. A project's window: the calls of the services
-    its calls ran on, and of services no span of the window names (``shared``: points carry no project)."""
+    """The calls of ``filters``' window that only GenAI metric points record (:func:`window_calls`), when its
+    spans hold ``llm_calls`` > 0 LLM calls (a window with none is :func:`unrecorded_cost`'s); else None."""
     if not llm_calls:
         return None
-    if filters.project is None:
-        return OnlyInMetrics.of_stretches(unheld_calls(store, filters), metrics_only_days(store, filters))
-    everyone = replace(filters, project=None)
-    return only_in_metrics_by(store, everyone, "project", unheld_calls(store, everyone),
-                              metrics_only_days(store, filters)).get(filters.project)
+    stretches, days, shared = window_calls(store, filters)
+    return OnlyInMetrics.of_stretches(stretches, days, shared=shared)
 
 
 #: The dimensions whose key the duration histogram's points carry (the model asked for, the service): a row of
@@ -337,41 +356,46 @@ def only_in_metrics(store: Any, filters: Filters, llm_calls: int) -> OnlyInMetri
 _ON_POINTS = {"model": "model", "service": "service"}
 
 
-def only_in_metrics_by(store: Any, filters: Filters, by: str | None, stretches: Sequence[Unheld] | None = None,
-                       days: Mapping[datetime, tuple[int, int | None]] | None = None) -> dict[Any, OnlyInMetrics]:
+def only_in_metrics_by(store: Any, filters: Filters, by: str | None) -> dict[Any, OnlyInMetrics]:
     """Per key of ``by`` (a summary's or comparison's rows over ``filters``), the calls that only GenAI metric
     points record which are, or may be, that row's (:class:`OnlyInMetrics`); rows none of which may be are left
-    out. ``stretches`` and ``days``: :func:`unheld_calls` and :func:`metrics_only_days` of ``filters`` when known.
+    out.
 
-    A model's or service's row gets the stretches of its own model or service. Any other row (a project, a
-    user...) gets, ``shared``, those of the services its calls ran on in the window, and those of services no
-    LLM call of the window ran on (their calls may be anyone's); so does every model row for stretches whose
-    points name no model. ``days`` whose points count no call (token or cost points only) are every row's."""
-    from otel_llm_analysis._filters import dimension_sql
-
-    stretches = unheld_calls(store, filters) if stretches is None else stretches
-    uncounted = {day: grown for day, grown in (metrics_only_days(store, filters) if days is None else days).items()
-                 if grown[1] is None}
+    A model's or service's row gets the stretches (:func:`unheld_calls`) of its own model or service. Any other
+    row (a project, a user...) gets, ``shared``, those of the services its calls ran on in the window, and those
+    of services no LLM call of the window ran on (their calls may be anyone's); so does every model row for
+    stretches whose points name no model. Days whose points count no call (:func:`window_calls`) are every row's."""
+    stretches = unheld_calls(store, filters)
+    uncounted = {day: grown for day, grown in metrics_only_days(store, filters).items() if grown[1] is None}
     if not stretches and not uncounted:
         return {}
+    mine, keys = _attributed(store, filters, by, stretches)
+    own = _ON_POINTS.get(by or "")
+    found = {key: OnlyInMetrics.of_stretches(mine.get(key, []), uncounted, shared=own is None or any(
+        getattr(s, own) is None for s in mine.get(key, []))) for key in keys | set(mine)}
+    return {key: partial for key, partial in found.items() if partial is not None}
+
+
+def _attributed(store: Any, filters: Filters, by: str | None, stretches: Sequence[Unheld]
+                ) -> tuple[dict[Any, list[Unheld]], set[Any]]:
+    """``stretches`` per key of ``by`` whose calls they are or may be (:func:`only_in_metrics_by`'s rule), and
+    the keys of the window's LLM calls."""
+    from otel_llm_analysis._filters import dimension_sql
+
     where, params = filters.where()
     ran = fetch_dicts(store, f"SELECT DISTINCT {dimension_sql(by)} AS key, service_name AS service FROM llm_calls "
-                             f"WHERE {where}", params)
+                             f"WHERE {where}", params) if stretches else []
     on_service: dict[Any, set[Any]] = {}
     for row in ran:
         on_service.setdefault(row["service"], set()).add(row["key"])
     keys = {row["key"] for row in ran}
-    own, shared = _ON_POINTS.get(by or ""), by is not None and by not in _ON_POINTS
+    own = _ON_POINTS.get(by or "")
     mine: dict[Any, list[Unheld]] = {}
     for stretch in stretches:
         named = getattr(stretch, own) if own else None
-        whose = {named} if named is not None else on_service.get(stretch.service, keys)
-        for key in whose:
+        for key in ({named} if named is not None else on_service.get(stretch.service, keys)):
             mine.setdefault(key, []).append(stretch)
-    found = {key: OnlyInMetrics.of_stretches(
-        mine.get(key, []), uncounted, shared=shared or (own == "model" and any(s.model is None for s in mine.get(key, []))))
-        for key in keys | set(mine)}
-    return {key: partial for key, partial in found.items() if partial is not None}
+    return mine, keys
 
 
 @dataclass(frozen=True, slots=True)

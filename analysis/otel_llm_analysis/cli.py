@@ -190,7 +190,7 @@ def summary(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
 
     check_dimension(store, by)
     if by is not None:
-        rows = summaries.summary(store, by, filters)
+        rows = summaries.summary(store, by, filters, partial=True)
         notes = _unpriced_groups((row.key, row.unpriced_calls, row.llm_calls, row.unpriced_reasons) for row in rows)
         notes += _no_usage_groups((row.key, row.no_usage_calls, row.llm_calls) for row in rows)
         notes += [f"-: the {row.spans:,} span(s) with no {escape(by)}" + ("" if row.llm_calls else
@@ -200,6 +200,7 @@ def summary(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
         notes += _only_in_metrics(store, filters, sum(row.llm_calls for row in rows))
         notes += as_note((partial := only_in_metrics(store, filters, sum(row.llm_calls for row in rows)))
                          and partial.said())
+        notes += _partial_rows(rows)
         return Result(rows, f"summary by {by}", SUMMARY_COLUMNS, {"key": by}, notes=notes)
     total = summaries.totals(store, filters)
     first = summaries.time_to_first_token(store, None, filters)
@@ -395,6 +396,12 @@ def _only_in_metrics(store: Any, filters: Any, calls: int) -> list[str]:
     return as_note(said and f"tokens and cost {said}")
 
 
+def _partial_rows(rows: Any) -> list[str]:
+    """The line of each row (a ``SummaryRow`` or ``ComparisonRow``) some of whose calls only GenAI metric points
+    record (``only_in_metrics``): its figures are those of its calls in spans only."""
+    return [note for row in rows if row.only_in_metrics for note in as_note(row.only_in_metrics.said(row.key))]
+
+
 def _no_usage_groups(groups: Any) -> list[str]:
     """:func:`_no_usage` for each ``(key, calls without usage, calls)`` group that has some."""
     return [_no_usage(no_usage, calls, "-" if key is None else str(key)) for key, no_usage, calls in groups if no_usage]
@@ -584,6 +591,7 @@ def compare(
     rename = {"key": _key_header(by)}
     notes = _unpriced_groups((row.key, row.unpriced_calls, row.calls, row.unpriced_reasons) for row in rows)
     notes += _no_usage_groups((row.key, row.no_usage_calls, row.calls) for row in rows)
+    notes += _partial_rows(rows)
     result = Result(rows, f"compare by {by}", COMPARE_COLUMNS, rename, notes=notes)
     if any(row.turns for row in rows):  # the turns' table beneath: success against attempts and duration
         turns = Result(rows, f"turns by {by}", COMPARE_TURN_COLUMNS, rename)
