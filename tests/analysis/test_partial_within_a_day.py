@@ -13,7 +13,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from otel_llm_analysis import Filters, TraceStore, totals
+from otel_llm_analysis import Filters, TraceStore, series, totals
 from otel_llm_analysis.cli import register
 from tests.analysis._exports import calls_of, write_exports, write_spans
 from tests.support.synthetic import generate
@@ -81,3 +81,17 @@ def test_every_span_held_is_never_partial_whatever_the_exports_lag(stores: dict)
             window = Filters(since=since, until=since + timedelta(hours=1))
             total = totals(store, window)
             assert total.only_in_metrics is None, (hour, total.only_in_metrics)
+
+
+def test_trends_mark_the_day_partial_and_its_afternoon_hours_unknown(stores: dict) -> None:
+    """Per day, 2026-11-20 read as the morning's calls and cost alone ("a day is in spans or it is not"); it is
+    now partial, as ``totals`` says. Per hour, each afternoon hour with no span has an unknown cost, and the
+    hours whose calls are all in spans are not partial."""
+    with TraceStore(stores["morning"], read_only=True) as store:
+        (day,) = series(store, "day", DAY)
+        assert day.only_in_metrics == totals(store, DAY).only_in_metrics, day
+        hours = series(store, "hour", DAY)
+    assert any(h.unrecorded_points and h.cost_usd is None for h in hours if h.period >= NOON + timedelta(hours=1))
+    assert all(h.only_in_metrics is None for h in hours if h.period < NOON - timedelta(hours=1)), hours
+    with TraceStore(stores["whole"], read_only=True) as store:
+        assert all(p.only_in_metrics is None for p in series(store, "hour", DAY)), "lag read as calls left out"
