@@ -20,11 +20,11 @@ from datetime import date, datetime, timedelta
 from typing import Any, Mapping, Sequence
 
 from otel_llm import semconv
-from otel_llm_analysis._filters import IS_LLM_SPAN, Filters, fetch_dicts, time_window
+from otel_llm_analysis._filters import IS_LLM_SPAN, Filters, connection, fetch_dicts, time_window
 
 __all__ = ["DurationHistogram", "LLM_METRICS", "OnlyInMetrics", "Unheld", "duration_histogram", "llm_metric_points",
            "llm_metric_points_by", "llm_metric_times", "metrics_only_days", "only_in_metrics", "only_in_metrics_by",
-           "unheld_calls", "unrecorded_cost", "window_calls", "unrecorded_periods", "unrecorded_spend"]
+           "uncounted_days", "unheld_calls", "unrecorded_cost", "window_calls", "unrecorded_periods", "unrecorded_spend"]
 
 #: The GenAI metrics recorded once per LLM call (any producer's, otel-llm's own cost counter included):
 #: their points in a window mean calls were made there.
@@ -155,22 +155,23 @@ def _selected(filters: Filters, metrics: Sequence[str]) -> tuple[list[str], str,
 #: project count (points carry none), and so do those of other series (processes) of the same service and model:
 #: what is left out is a lower bound, never a false alarm. Points before the window (``{before}``) are read only
 #: as the count a cumulative series had when the window began; ``{since}`` keeps those of the day before it.
+#: ``{series_key}``: what tells a series (:data:`SERIES`).
 _UNHELD = """
 WITH buckets AS (
     SELECT any_value(service_name) AS service, any_value(attributes['{model_key}']) AS model,
            any_value(temporality) AS temporality,
            CASE WHEN {before} THEN NULL ELSE date_trunc('hour', time - INTERVAL {grace} SECOND) END AS hour,
            max(time) AS until, min(start_time) AS began, max(count) AS last, sum(count) AS added, count(*) AS points,
-           metric_name, resource_attributes, attributes, start_time
+           {series_columns}
     FROM metric_points WHERE {series} AND count IS NOT NULL AND {window}
-    GROUP BY metric_name, resource_attributes, attributes, start_time, hour
+    GROUP BY {series_key}, hour
 ), grown AS (
     SELECT coalesce(service, '') AS service, coalesce(nullif(model, ''), '') AS model, hour, until, points,
            CASE WHEN temporality = 'delta' THEN began ELSE coalesce(lag(until) OVER series, began) END AS since,
            CASE WHEN temporality = 'delta' THEN added ELSE last - coalesce(lag(last) OVER series, 0) END AS grew,
            temporality = 'delta' OR lag(until) OVER series IS NOT NULL OR began >= {anchored} AS known
     FROM buckets
-    WINDOW series AS (PARTITION BY metric_name, resource_attributes, attributes, start_time ORDER BY hour NULLS FIRST)
+    WINDOW series AS (PARTITION BY {series_key} ORDER BY hour NULLS FIRST)
 ), stretches AS (
     SELECT service, model, since, until, since - INTERVAL {grace} SECOND AS after, sum(points) AS points,
            sum(grew) AS counted
@@ -198,6 +199,12 @@ FROM ends e ASOF LEFT JOIN minutes m
 WHERE e.counted > e.upto - coalesce(m.upto, 0)
 ORDER BY e.until, e.service, e.model
 """
+#: A series of points, named by (``{series_columns}``) and grouped by (``{series_key}``) its columns; on DuckDB by
+#: their 64-bit hash, a quarter of the time of grouping by the two attribute maps (0.2 vs 0.9 s over 1.8M points).
+SERIES = {"series_columns": "metric_name, resource_attributes, attributes, start_time",
+          "series_key": "metric_name, resource_attributes, attributes, start_time"}
+SERIES_HASHED = {"series_columns": "hash(metric_name, resource_attributes, attributes, start_time) AS series",
+                 "series_key": "series"}
 #: How far before the window :data:`_UNHELD` reads points: a cumulative series exports every interval, idle or
 #: not, so its count when the window began is in its last point of the day before. A series none of whose points
 #: are that recent, begun before then, has no count to start from: its first hour in the window is left out.
@@ -243,8 +250,12 @@ def unheld_calls(store: Any, filters: Filters) -> list[Unheld]:
         params["anchor"] = filters.since - ANCHOR
         bounds.append(f"{shifted} >= $anchor")
         before, anchored = f"{shifted} < $since", "$anchor"
+    import duckdb
+
+    hashed = isinstance(connection(store), duckdb.DuckDBPyConnection)  # other engines: the columns themselves
     sql = _UNHELD.format(model_key=semconv.GEN_AI_REQUEST_MODEL, series=series, window=" AND ".join(bounds) or "TRUE",
-                         before=before, anchored=anchored, is_llm_span=IS_LLM_SPAN, grace=EXPORT_GRACE_S)
+                         before=before, anchored=anchored, is_llm_span=IS_LLM_SPAN, grace=EXPORT_GRACE_S,
+                         **(SERIES_HASHED if hashed else SERIES))
     return [Unheld(service=row["service"] or None, model=row["model"] or None, since=row["since"],
                    until=row["until"], points=row["points"], calls=int(row["calls"]))
             for row in fetch_dicts(store, sql, params)]
@@ -329,12 +340,26 @@ class OnlyInMetrics:
         return f"{day:%Y-%m-%d} {first:%H:%M}–{last:%H:%M} UTC"
 
 
+def uncounted_days(store: Any, filters: Filters) -> dict[datetime, tuple[int, None]]:
+    """The days of :func:`metrics_only_days` whose points count no call (token or cost points only: the duration
+    histogram, which :func:`unheld_calls` reads, says nothing there). Its growth query reads every point's
+    series, so it runs only when some day of the window has GenAI metric points but none of the duration
+    histogram (one cheap look first)."""
+    window, series, params = _selected(filters, LLM_METRICS)
+    days = fetch_dicts(store, f"""
+        SELECT date_trunc('day', time) AS day, max(CASE WHEN metric_name = '{semconv.METRIC_OPERATION_DURATION}' THEN 1 ELSE 0 END) AS timed
+        FROM metric_points WHERE {" AND ".join([series, *window, _grace("day")])} GROUP BY 1""", params)
+    if all(row["timed"] for row in days):
+        return {}
+    return {day: (points, None) for day, (points, calls) in metrics_only_days(store, filters).items() if calls is None}
+
+
 def window_calls(store: Any, filters: Filters) -> tuple[list[Unheld], dict[datetime, tuple[int, int | None]], bool]:
     """What of ``filters``' window only GenAI metric points record: the stretches of :func:`unheld_calls`, the
     days of :func:`metrics_only_days` whose points count no call (token or cost points only), and whether the
     stretches are only possibly the window's (``shared``). A project's window: the stretches of the services its
     calls ran on, and of services no LLM call of the window ran on (points carry no project; :func:`only_in_metrics_by`)."""
-    days = {day: grown for day, grown in metrics_only_days(store, filters).items() if grown[1] is None}
+    days = uncounted_days(store, filters)
     if filters.project is None:
         return unheld_calls(store, filters), days, False
     everyone = replace(filters, project=None)
@@ -365,8 +390,7 @@ def only_in_metrics_by(store: Any, filters: Filters, by: str | None) -> dict[Any
     row (a project, a user...) gets, ``shared``, those of the services its calls ran on in the window, and those
     of services no LLM call of the window ran on (their calls may be anyone's); so does every model row for
     stretches whose points name no model. Days whose points count no call (:func:`window_calls`) are every row's."""
-    stretches = unheld_calls(store, filters)
-    uncounted = {day: grown for day, grown in metrics_only_days(store, filters).items() if grown[1] is None}
+    stretches, uncounted = unheld_calls(store, filters), uncounted_days(store, filters)
     if not stretches and not uncounted:
         return {}
     mine, keys = _attributed(store, filters, by, stretches)

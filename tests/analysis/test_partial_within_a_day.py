@@ -95,3 +95,28 @@ def test_trends_mark_the_day_partial_and_its_afternoon_hours_unknown(stores: dic
     assert all(h.only_in_metrics is None for h in hours if h.period < NOON - timedelta(hours=1)), hours
     with TraceStore(stores["whole"], read_only=True) as store:
         assert all(p.only_in_metrics is None for p in series(store, "hour", DAY)), "lag read as calls left out"
+
+
+def test_a_day_whose_points_count_no_call_is_partial_with_its_calls_unknown(tmp_path) -> None:
+    """A producer exporting its cost counter but no duration histogram: the days its points grew while the
+    spans hold no call are partial too, their calls not counted (None), as the window's note says."""
+    import orjson
+
+    from otel_llm import semconv
+
+    generate(tmp_path / "both", seed=3, traces=30, days=3, end=datetime(2026, 11, 20))
+    generate(tmp_path / "later", seed=9, traces=20, days=2, end=datetime(2026, 11, 22))
+    lines = []
+    for line in (tmp_path / "later" / "metrics.jsonl").read_bytes().splitlines():
+        request = orjson.loads(line)
+        for resource in request["resourceMetrics"]:
+            for scope in resource["scopeMetrics"]:
+                scope["metrics"] = [m for m in scope["metrics"] if m["name"] != semconv.METRIC_OPERATION_DURATION]
+        lines.append(orjson.dumps(request))
+    (tmp_path / "cost.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    with TraceStore(str(tmp_path / "store.duckdb")) as store:
+        store.ingest([tmp_path / "both", tmp_path / "cost.jsonl"])
+        partial = totals(store, Filters(since=datetime(2026, 11, 16), until=datetime(2026, 11, 23))).only_in_metrics
+    assert partial is not None and partial.calls is None, partial
+    assert partial.days == (date(2026, 11, 20), date(2026, 11, 21)), partial
+    assert "LLM calls (" in partial.said() and "GenAI metric points)" in partial.said(), partial.said()
