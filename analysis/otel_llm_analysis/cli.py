@@ -252,7 +252,7 @@ def trends(
     unknown = [m for m in metric if m not in TREND_METRICS]
     if unknown:
         raise ValueError(f"unknown metric {', '.join(unknown)}; choose from {', '.join(TREND_METRICS)}")
-    points = analysis.series(store, period.value, filters)
+    points = analysis.series(store, period.value, filters, True)
     spikes = analysis.spikes(store, filters=filters)
     forecast = analysis.forecast_month_end(store, *_forecast_day(filters), filters=filters)
     changes = [c for c in (analysis.period_over_period(points, name) for name in ("cost_usd", "calls")) if c]

@@ -97,7 +97,8 @@ def truncate(moment: datetime, period: Period) -> datetime:
     return day - timedelta(days=day.weekday()) if period == "week" else day
 
 
-def series(store: Any, period: Period = "day", filters: Filters | None = None) -> list[TrendPoint]:
+def series(store: Any, period: Period = "day", filters: Filters | None = None, partial: bool = False
+           ) -> list[TrendPoint]:
     """Zero-filled series of LLM-call metrics per ``period``.
 
     The window is ``filters.since``/``until`` when given, else the data's first
@@ -105,7 +106,9 @@ def series(store: Any, period: Period = "day", filters: Filters | None = None) -
     record included); an empty window gives an empty list. Periods are whole (the
     first is the period holding the window's start), the calls counted are the
     window's: with a ``since`` inside a period, the first period holds the calls
-    from ``since`` on, as ``summary`` with the same filters counts them.
+    from ``since`` on, as ``summary`` with the same filters counts them. ``partial=True`` gives each
+    period with calls in spans the calls of it only GenAI metric points record (``only_in_metrics``), for
+    callers that show the periods (a query of its own: budgets, spikes and the forecast do without).
     """
     if period not in _STEP:
         raise ValueError(f"period must be hour, day or week, not {period!r}")
@@ -120,7 +123,7 @@ def series(store: Any, period: Period = "day", filters: Filters | None = None) -
     start = truncate(start, period)
     points = _counted(store, period, window, start, end)
     _mark_unrecorded(store, period, window, points, start, end)
-    if any(p.calls for p in points):
+    if partial and any(p.calls for p in points):
         _mark_partial(store, period, window, points)
     for before, point in zip(points, points[1:]):
         point.cost_change_pct = _change_pct(point.cost_usd, before.cost_usd)

@@ -88,13 +88,13 @@ def test_trends_mark_the_day_partial_and_its_afternoon_hours_unknown(stores: dic
     now partial, as ``totals`` says. Per hour, each afternoon hour with no span has an unknown cost, and the
     hours whose calls are all in spans are not partial."""
     with TraceStore(stores["morning"], read_only=True) as store:
-        (day,) = series(store, "day", DAY)
+        (day,) = series(store, "day", DAY, True)
         assert day.only_in_metrics == totals(store, DAY).only_in_metrics, day
-        hours = series(store, "hour", DAY)
+        hours = series(store, "hour", DAY, True)
     assert any(h.unrecorded_points and h.cost_usd is None for h in hours if h.period >= NOON + timedelta(hours=1))
     assert all(h.only_in_metrics is None for h in hours if h.period < NOON - timedelta(hours=1)), hours
     with TraceStore(stores["whole"], read_only=True) as store:
-        assert all(p.only_in_metrics is None for p in series(store, "hour", DAY)), "lag read as calls left out"
+        assert all(p.only_in_metrics is None for p in series(store, "hour", DAY, True)), "lag read as calls left out"
 
 
 def test_a_day_whose_points_count_no_call_is_partial_with_its_calls_unknown(tmp_path) -> None:

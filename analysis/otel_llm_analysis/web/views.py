@@ -305,7 +305,7 @@ def trends_view(store: Any, query: Query) -> dict[str, Any]:
     since, until = window
     period = query.period or auto_period(since, until)
     bounded = replace(filters, since=since, until=until)
-    points = _call(query, trends.series, store, period, bounded)  # in a build: also a model's own chart
+    points = _call(query, trends.series, store, period, bounded, True)  # marked partial; a build: a model's too
     by_model = summaries.summary(store, "model", replace(bounded, calls_only=True), traces=False)
     # the calls without a model (key None) cannot be filtered to - model=None is every call - so they
     # stack in the remainder with the models past STACKED_MODELS
