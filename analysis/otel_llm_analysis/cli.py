@@ -191,7 +191,7 @@ def summary(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
 
     check_dimension(store, by)
     if by is not None:
-        rows = summaries.summary(store, by, filters)
+        rows = summaries.summary(store, by, filters, partial=True)
         notes = _unpriced_groups((row.key, row.unpriced_calls, row.llm_calls, row.unpriced_reasons) for row in rows)
         notes += _no_usage_groups((row.key, row.no_usage_calls, row.llm_calls) for row in rows)
         notes += [f"-: the {row.spans:,} span(s) with no {escape(by)}" + ("" if row.llm_calls else
@@ -201,6 +201,7 @@ def summary(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
         notes += _only_in_metrics(store, filters, sum(row.llm_calls for row in rows))
         notes += as_note((partial := only_in_metrics(store, filters, sum(row.llm_calls for row in rows)))
                          and partial.said())
+        notes += _partial_rows(rows)
         return Result(rows, f"summary by {by}", SUMMARY_COLUMNS, {"key": by}, notes=notes)
     total = summaries.totals(store, filters)
     first = summaries.time_to_first_token(store, None, filters)
@@ -252,7 +253,7 @@ def trends(
     unknown = [m for m in metric if m not in TREND_METRICS]
     if unknown:
         raise ValueError(f"unknown metric {', '.join(unknown)}; choose from {', '.join(TREND_METRICS)}")
-    points = analysis.series(store, period.value, filters)
+    points = analysis.series(store, period.value, filters, True)
     spikes = analysis.spikes(store, filters=filters)
     forecast = analysis.forecast_month_end(store, *_forecast_day(filters), filters=filters)
     changes = [c for c in (analysis.period_over_period(points, name) for name in ("cost_usd", "calls")) if c]
@@ -394,6 +395,12 @@ def _only_in_metrics(store: Any, filters: Any, calls: int) -> list[str]:
 
     said = unrecorded_cost(store, filters, calls)
     return as_note(said and f"tokens and cost {said}")
+
+
+def _partial_rows(rows: Any) -> list[str]:
+    """The line of each row (a ``SummaryRow`` or ``ComparisonRow``) some of whose calls only GenAI metric points
+    record (``only_in_metrics``): its figures are those of its calls in spans only."""
+    return [note for row in rows if row.only_in_metrics for note in as_note(row.only_in_metrics.said(row.key))]
 
 
 def _no_usage_groups(groups: Any) -> list[str]:
@@ -585,6 +592,7 @@ def compare(
     rename = {"key": _key_header(by)}
     notes = _unpriced_groups((row.key, row.unpriced_calls, row.calls, row.unpriced_reasons) for row in rows)
     notes += _no_usage_groups((row.key, row.no_usage_calls, row.calls) for row in rows)
+    notes += _partial_rows(rows)
     result = Result(rows, f"compare by {by}", COMPARE_COLUMNS, rename, notes=notes)
     if any(row.turns for row in rows):  # the turns' table beneath: success against attempts and duration
         turns = Result(rows, f"turns by {by}", COMPARE_TURN_COLUMNS, rename)

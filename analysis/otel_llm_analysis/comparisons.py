@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
 from otel_llm_analysis._filters import Filters, ratio
+from otel_llm_analysis._unrecorded import OnlyInMetrics
 from otel_llm_analysis.retry_outcomes import RetryRow, retries
 from otel_llm_analysis.summaries import summary
 
@@ -67,6 +68,9 @@ class ComparisonRow:
     unpriced_reasons: dict[str, int] = field(default_factory=dict)
     #: calls with no usage recorded at all (no tokens, no cost): neither figure holds them
     no_usage_calls: int = 0
+    #: the group's calls only GenAI metric points record (``summaries.SummaryRow.only_in_metrics``): its
+    #: figures, and so its score, are those of its calls in spans only
+    only_in_metrics: OnlyInMetrics | None = None
 
 
 def compare(
@@ -104,8 +108,9 @@ def compare(
             unpriced_calls=s.unpriced_calls,
             unpriced_reasons=s.unpriced_reasons,
             no_usage_calls=s.no_usage_calls,
+            only_in_metrics=s.only_in_metrics,
         )
-        for s in summary(store, by, replace(filters, calls_only=True), traces=False)
+        for s in summary(store, by, replace(filters, calls_only=True), traces=False, partial=True)
         if s.llm_calls > 0
     ]
     for row in rows:

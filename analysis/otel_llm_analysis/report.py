@@ -63,13 +63,16 @@ def print_report(store: Any, console: Any = None, *, monthly_budget: float | Non
              f"{qa.passed} pass, {qa.warning} warning, {qa.failed} fail",
              f"{qa.not_run} turn(s) not graded"])
 
-    models = [row for row in summary(store, "model") if row.llm_calls]
+    models = [row for row in summary(store, "model", partial=True) if row.llm_calls]
     if models:
         console.print()
         table(models, "cost by model", MODEL_COLUMNS, width=width, rename={"key": "model"}).print(console)
         unpriced = [escape(visible(str(row.key))) for row in models if row.cost_usd is None]  # say() reads markup
         if unpriced:
             say(console, [f"{', '.join(unpriced)}: no price known, so no cost (never a silent $0)"])
+        for row in models:  # a model some of whose calls only metric points record: its row is its spans' calls'
+            if row.only_in_metrics:
+                say(console, [escape(visible(row.only_in_metrics.said(row.key)))])  # say() reads markup
 
     if monthly_budget is not None:
         month = month or _data_month(store)

@@ -58,7 +58,7 @@ from otel_llm_analysis._filters import (
 from otel_llm_analysis._instrumentation_failures import reinterpreted
 from otel_llm_analysis._interruptible import Work, side_by_side
 from otel_llm_analysis._total_only import may_hold
-from otel_llm_analysis._unrecorded import OnlyInMetrics, only_in_metrics
+from otel_llm_analysis._unrecorded import OnlyInMetrics, only_in_metrics, only_in_metrics_by
 from otel_llm_analysis._unpriced import COUNTED, from_counts, may_hold_dropped, named_refusals, reason_sql, refusals
 
 #: Dimensions whose groups are spans that are not LLM calls (graph nodes, span
@@ -121,8 +121,10 @@ class SummaryRow:
     instrumentation_failures: int = 0
     #: the latest start of the group's spans (its calls' with ``calls_only``): when it last ran
     last_seen: datetime | None = None
-    #: :func:`totals` only: the days of the window whose calls only GenAI metric points record (spans sampled
-    #: out or not shipped), beside days of calls in spans: the call figures above leave those calls out
+    #: the group's calls (:func:`totals`: the window's) that only GenAI metric points record (spans sampled out
+    #: or not shipped), beside its calls in spans: the call figures above leave them out. Filled by
+    #: :func:`totals`, and by :func:`summary` when asked (``partial``); ``shared`` when the points do not name
+    #: the group (a project...): calls of the services its calls ran on, which may be other groups'
     only_in_metrics: OnlyInMetrics | None = None
 
     @property
@@ -132,7 +134,7 @@ class SummaryRow:
 
 
 def summary(store: Any, by: str | None = None, filters: Filters | None = None, *,
-            traces: bool = True) -> list[SummaryRow]:
+            traces: bool = True, partial: bool = False) -> list[SummaryRow]:
     """Summary rows grouped by ``by`` (see ``_filters.DIMENSIONS``); one row when ``by`` is None.
 
     Rows are ordered by cost, then span count. ``cost_share`` is the group's share
@@ -141,7 +143,10 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None, *
     and failed spans are 0). ``traces=False`` skips counting each group's
     distinct traces (``traces`` is then 0 and ``cost_per_trace`` None) for callers
     that do not show them: it is the query's dearest figure (about a third of
-    ``compare``'s call figures on 1M spans).
+    ``compare``'s call figures on 1M spans). ``partial=True`` gives each group
+    with LLM calls the calls of it only GenAI metric points record
+    (``only_in_metrics``, ``_unrecorded.only_in_metrics_by``), for callers that
+    show the rows.
     """
     filters = filters or Filters()
     where, params = filters.where()
@@ -199,6 +204,10 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None, *
     failures = reinterpreted(store, by, filters) if rows else {}
     for row in rows:
         row.instrumentation_failures = failures.get(row.key, 0)
+    if partial and any(row.llm_calls for row in rows):
+        marks = only_in_metrics_by(store, filters, by)
+        for row in rows:
+            row.only_in_metrics = marks.get(row.key) if row.llm_calls else None
     return rows
 
 

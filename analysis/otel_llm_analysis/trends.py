@@ -48,6 +48,7 @@ from otel_llm_analysis._unrecorded import (
     unrecorded_cost,
     unrecorded_periods,
     unrecorded_spend,
+    window_calls,
 )
 
 Period = Literal["hour", "day", "week"]
@@ -79,8 +80,8 @@ class TrendPoint:
     #: GenAI metric points that grew in a period whose spans hold no LLM call (``_unrecorded``): calls were
     #: made there that the spans do not hold (sampled out, not shipped), so its cost is unknown (``None``)
     unrecorded_points: int = 0
-    #: a week with calls in spans holding days whose calls only metric points record: its figures are the
-    #: spans' calls' only (``_unrecorded.OnlyInMetrics``; an hour or a day is one or the other)
+    #: a period with calls in spans and calls only metric points record (other days of its week, other hours of
+    #: its day): its figures are the spans' calls' only (``_unrecorded.OnlyInMetrics``)
     only_in_metrics: OnlyInMetrics | None = None
 
     @property
@@ -96,7 +97,8 @@ def truncate(moment: datetime, period: Period) -> datetime:
     return day - timedelta(days=day.weekday()) if period == "week" else day
 
 
-def series(store: Any, period: Period = "day", filters: Filters | None = None) -> list[TrendPoint]:
+def series(store: Any, period: Period = "day", filters: Filters | None = None, partial: bool = False
+           ) -> list[TrendPoint]:
     """Zero-filled series of LLM-call metrics per ``period``.
 
     The window is ``filters.since``/``until`` when given, else the data's first
@@ -104,7 +106,9 @@ def series(store: Any, period: Period = "day", filters: Filters | None = None) -
     record included); an empty window gives an empty list. Periods are whole (the
     first is the period holding the window's start), the calls counted are the
     window's: with a ``since`` inside a period, the first period holds the calls
-    from ``since`` on, as ``summary`` with the same filters counts them.
+    from ``since`` on, as ``summary`` with the same filters counts them. ``partial=True`` gives each
+    period with calls in spans the calls of it only GenAI metric points record (``only_in_metrics``), for
+    callers that show the periods (a query of its own: budgets, spikes and the forecast do without).
     """
     if period not in _STEP:
         raise ValueError(f"period must be hour, day or week, not {period!r}")
@@ -119,8 +123,8 @@ def series(store: Any, period: Period = "day", filters: Filters | None = None) -
     start = truncate(start, period)
     points = _counted(store, period, window, start, end)
     _mark_unrecorded(store, period, window, points, start, end)
-    if period == "week" and any(p.calls for p in points):
-        _mark_partial_weeks(store, window, points)
+    if partial and any(p.calls for p in points):
+        _mark_partial(store, period, window, points)
     for before, point in zip(points, points[1:]):
         point.cost_change_pct = _change_pct(point.cost_usd, before.cost_usd)
     return points
@@ -182,13 +186,19 @@ def _mark_unrecorded(store: Any, period: Period, window: Filters, points: list[T
             point.unrecorded_points, point.cost_usd = grew, None
 
 
-def _mark_partial_weeks(store: Any, window: Filters, points: list[TrendPoint]) -> None:
-    """Give the weeks with calls in spans the days in them whose calls only GenAI metric points record."""
-    days = metrics_only_days(store, window)
+def _mark_partial(store: Any, period: Period, window: Filters, points: list[TrendPoint]) -> None:
+    """Give the periods with calls in spans the calls made in them that only GenAI metric points record
+    (``_unrecorded.window_calls``: other hours of the day, other days of the week)."""
+    stretches, days, shared = window_calls(store, window)
+    if not stretches and not days:
+        return
     for point in points:
         if point.calls:
-            point.only_in_metrics = OnlyInMetrics.of(
-                {day: grown for day, grown in days.items() if point.period <= day < point.period + _STEP["week"]})
+            end = point.period + _STEP[period]
+            point.only_in_metrics = OnlyInMetrics.of_stretches(
+                [s for s in stretches if point.period <= s.made < end],
+                {day: grown for day, grown in days.items() if day < end and point.period < day + _STEP["day"]},
+                shared=shared)
 
 
 def _change_pct(current: float | None, previous: float | None) -> float | None:
@@ -402,10 +412,11 @@ def forecast_month_end(
 
 def left_out(points: Sequence[TrendPoint], period: str) -> list[str]:
     """What a series' figures leave out, one sentence each: its periods whose calls only GenAI metric points
-    record (cost unknown, not $0), and each week whose figures are its spans' calls' only."""
+    record (cost unknown, not $0), and each period whose figures are its spans' calls' only."""
     quiet = [p.period for p in points if p.unrecorded_points]
+    shown = "%Y-%m-%d %H:%M" if period == "hour" else "%Y-%m-%d"
     return ([unrecorded_periods(quiet, period)] if quiet else []) + [
-        f"{p.period:%Y-%m-%d}: {p.only_in_metrics.said()}" for p in points if p.only_in_metrics]
+        f"{p.period:{shown}}: {p.only_in_metrics.said()}" for p in points if p.only_in_metrics]
 
 
 def spend_lower_bound(days: Sequence[TrendPoint]) -> str | None:

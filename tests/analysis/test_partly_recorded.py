@@ -78,10 +78,10 @@ def test_a_week_holding_days_only_metric_points_record_is_marked_partial(partly:
     rate, p95); its point now says which of its days only metric points record, and the CLI notes it."""
     db, later = partly
     with TraceStore(db, read_only=True) as store:
-        (week,) = series(store, "week", Filters(since=datetime(2026, 11, 16), until=datetime(2026, 11, 23)))
+        (week,) = series(store, "week", Filters(since=datetime(2026, 11, 16), until=datetime(2026, 11, 23)), True)
         assert week.calls > 0 and week.only_in_metrics is not None, week
         assert week.only_in_metrics.days == (date(2026, 11, 20), date(2026, 11, 21)), week.only_in_metrics
-        daily = series(store, "day", Filters(since=datetime(2026, 11, 16), until=datetime(2026, 11, 23)))
+        daily = series(store, "day", Filters(since=datetime(2026, 11, 16), until=datetime(2026, 11, 23)), True)
         assert all(p.only_in_metrics is None for p in daily), daily  # a day is in spans or it is not
     shown = run("trends", "--period", "week", *WINDOW, "--format", "json", "--db", db)
     document = json.loads(shown.stdout)

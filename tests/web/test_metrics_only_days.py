@@ -83,7 +83,9 @@ def test_the_key_figures_say_their_latency_and_error_rate_leave_out_the_metrics_
         live = LiveStore(store)
         body = TestClient(create_app(live, Query())).get("/api/summary").json()
         assert body["only_in_metrics"] == {"days": DAYS, "points": expected.points, "calls": expected.calls,
-                                           "said": expected.said()}, body
+                                           "between": [[first.isoformat(), last.isoformat()]
+                                                       for first, last in expected.between],
+                                           "shared": False, "said": expected.said()}, body
         with serving(live) as url:
             page = watched.page
             page.goto(url + "/")
@@ -98,6 +100,14 @@ def test_the_key_figures_say_their_latency_and_error_rate_leave_out_the_metrics_
             said = " ".join(page.locator("#view-trends").inner_text().split())
             assert "2 day(s) whose spans hold no LLM call have GenAI metric points counting calls " \
                    "(2026-11-23, 2026-11-24)" in said, said  # their $0 in the charts is no spend
+            # each model's row is its spans' calls' only: marked, and a note names it
+            models = {row["key"]: row["only_in_metrics"] for row in
+                      TestClient(create_app(live, Query())).get("/api/models").json()["rows"]}
+            marked = [key for key, partial in models.items() if partial]
+            assert marked, models
+            assert page.locator("#view-models td:first-child .partial").count() == len(marked)
+            said = " ".join(page.locator("#view-models").inner_text().split())
+            assert all(f"{key}: partial: " in said for key in marked), said
             watched.screenshot("metrics-only-days-partial-cards")
             watched.assert_clean(url + "/")
 

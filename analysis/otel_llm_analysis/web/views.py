@@ -25,7 +25,7 @@ from otel_llm_analysis import Filters
 from otel_llm_analysis._unpriced import reasons_text
 from otel_llm_analysis._filters import ratio
 from otel_llm_analysis.export import to_records
-from otel_llm_analysis._unrecorded import only_in_metrics, unrecorded_cost
+from otel_llm_analysis._unrecorded import only_in_metrics_by, unrecorded_cost
 from otel_llm_analysis.web.left_out import log_counts
 from otel_llm_analysis.web.ranked import top_traces_bounded, trace_page
 
@@ -178,14 +178,41 @@ def _kpi_values(store: Any, query: Query, filters: Filters) -> dict[str, Any]:
     values["unpriced_calls"], values["priced_calls"] = total.unpriced_calls, total.priced_calls
     values["unpriced_reasons"] = reasons_text(total.unpriced_reasons)
     values["cost_unknown"] = _call(query, unrecorded_cost, store, filters, total.llm_calls)
-    # some days' calls only in metric points: the call figures are the spans' calls' only (a report's project
-    # row, read off the rows per project, has not looked)
-    partial = total.only_in_metrics if total.key is None else _call(query, only_in_metrics, store, filters,
-                                                                    total.llm_calls)
-    values["only_in_metrics"] = {**to_records([partial])[0], "said": partial.said()} if partial else None
+    # calls only in metric points: the call figures are the spans' calls' only (a report's project row, read
+    # off the rows per project, carries its own: only_in_metrics of that project's window)
+    values["only_in_metrics"] = _partial(total.only_in_metrics)
     if values["cost_unknown"]:  # calls the spans do not hold: what they used and cost is unknown, not 0
         values.update(cost_usd=None, cost_per_call=None, total_tokens=None)
     return values
+
+
+def _partial(partial: Any, row: Any = None) -> dict[str, Any] | None:
+    """``_unrecorded.OnlyInMetrics`` as the API gives it: its record, with ``said`` (of the window's figures, or
+    with ``row``, a row's key, of that row's); None for None."""
+    if partial is None:
+        return None
+    return {**to_records([partial])[0], "said": partial.said() if row is None else partial.said(row)}
+
+
+def _marked(rows: Sequence[Any], columns: Sequence[Column]) -> dict[str, Any]:
+    """A table's ``rows`` reduced to what the page shows (:func:`_shown`), each with its ``only_in_metrics``
+    (:func:`_partial`: the row's calls only GenAI metric points record, else None), and the ``notes`` naming
+    those rows."""
+    shown = _shown(rows, columns)
+    for record, row in zip(shown, rows):
+        record["only_in_metrics"] = _partial(row.only_in_metrics, row.key)
+    return {"rows": shown, "notes": [row.only_in_metrics.said(row.key) for row in rows if row.only_in_metrics]}
+
+
+def _summary_marked(store: Any, query: Query, by: str, filters: Filters) -> list[summaries.SummaryRow]:
+    """``summaries.summary(store, by, filters, partial=True)``, from the build's shared rows and marks when the
+    query has them: a report's tables and each project's cards read one summary and one
+    ``_unrecorded.only_in_metrics_by`` per window."""
+    rows = _call(query, summaries.summary, store, by, filters)
+    if not any(row.llm_calls for row in rows):
+        return rows
+    marks = _call(query, only_in_metrics_by, store, filters, by)
+    return [replace(row, only_in_metrics=marks.get(row.key) if row.llm_calls else None) for row in rows]
 
 
 def _project_kpis(store: Any, query: Query, filters: Filters) -> tuple[Any, list[Any]] | None:
@@ -201,8 +228,7 @@ def _project_kpis(store: Any, query: Query, filters: Filters) -> tuple[Any, list
     if query.shared is None or filters.project is None:
         return None
     everyone = replace(filters, project=None)
-    row = next((r for r in _call(query, summaries.summary, store, "project", everyone) if r.key == filters.project),
-               None)
+    row = next((r for r in _summary_marked(store, query, "project", everyone) if r.key == filters.project), None)
     if row is None or not row.llm_calls:
         return None
     first = [r for r in _call(query, summaries.time_to_first_token, store, "project", everyone)
@@ -279,7 +305,7 @@ def trends_view(store: Any, query: Query) -> dict[str, Any]:
     since, until = window
     period = query.period or auto_period(since, until)
     bounded = replace(filters, since=since, until=until)
-    points = _call(query, trends.series, store, period, bounded)  # in a build: also a model's own chart
+    points = _call(query, trends.series, store, period, bounded, True)  # marked partial; a build: a model's too
     by_model = summaries.summary(store, "model", replace(bounded, calls_only=True), traces=False)
     # the calls without a model (key None) cannot be filtered to - model=None is every call - so they
     # stack in the remainder with the models past STACKED_MODELS
@@ -374,7 +400,7 @@ def summary_table(by: str) -> Callable[[Any, Query], Any]:
     """A per-``by`` summary table (calls, cost and share, tokens, errors, latency)."""
 
     def compute(store: Any, query: Query) -> dict[str, Any]:
-        return {"rows": _shown(_call(query, summaries.summary, store, by, query.filters), SUMMARY_COLUMNS)}
+        return _marked(_summary_marked(store, query, by, query.filters), SUMMARY_COLUMNS)
 
     compute.__doc__ = f"Summary rows grouped by {by}."
     return compute
@@ -454,7 +480,7 @@ def compare_view(store: Any, query: Query) -> dict[str, Any]:
     for by in query.compare_by:
         rows = comparisons.compare(store, by, query.filters, turns=turns[by])
         if len([r for r in rows if r.key is not None]) >= 2:
-            groups.append({"by": by, "rows": _shown(rows, COMPARE_COLUMNS)})
+            groups.append({"by": by, **_marked(rows, COMPARE_COLUMNS)})
     return {"groups": groups, "note": SCORE_NOTE}
 
 

@@ -473,6 +473,8 @@
       var first = el("td", { text: opts.keyFormat && id !== null && id !== undefined ? fmt(id, opts.keyFormat) : keyLabel(id),
                              "data-value": id === null || id === undefined ? "" : String(id) });
       if (opts.drill) drillable(first, opts.drill, id);
+      // some of the row's calls are only in metric points: its figures are its spans' calls' (the notes say more)
+      if (r.only_in_metrics) first.appendChild(el("div", { cls: "unpriced partial", text: "partial", title: r.only_in_metrics.said }));
       tr.appendChild(first);
       columns.forEach(function (c) {
         tr.appendChild(el("td", { text: cell(r, c), cls: c.format === "text" ? "text" : "",
@@ -724,6 +726,7 @@
     data.groups.forEach(function (g) {
       var title = g.by === "model" ? "Model vs model" : g.by.replace("run_config.", "Run config: ") + " vs each other";
       s.appendChild(el("h3", { text: title }));
+      (g.notes || []).forEach(function (said) { s.appendChild(el("p", { cls: "note said", text: said })); });
       s.appendChild(table(g.by, view.columns, g.rows, { label: title }));
     });
     parent.appendChild(s);
