@@ -391,6 +391,41 @@ def _register_sigterm_flush() -> None:
         _log.debug("otel-llm: SIGTERM flush not installed: %s", exc)
         return
     _sigterm_pid = os.getpid()
+    _register_worker_sigterm_watch()
+
+
+_sigterm_started = False  # this process's SIGTERM handler has begun
+_worker_watch_registered = False
+
+
+def _register_worker_sigterm_watch() -> None:
+    """In each forked ``multiprocessing`` worker, make sure the SIGTERM handler it inherits runs; registered once.
+
+    ``Pool.terminate()`` (so every ``with Pool() as pool:``) ends its workers
+    with SIGTERM while it holds the lock of their task queue for good. A worker
+    whose main thread sleeps on that lock when the signal lands elsewhere never
+    ran the handler and never ended: the app's ``with`` block waited for ever.
+    :mod:`otel_llm._signal_wakeup` wakes that main thread.
+    """
+    global _worker_watch_registered
+    if _worker_watch_registered or not hasattr(os, "register_at_fork"):
+        return
+    from otel_llm import _upstream
+
+    os.register_at_fork(after_in_child=lambda: _upstream.on_multiprocessing_worker_start(_watch_sigterm))
+    _worker_watch_registered = True
+
+
+def _watch_sigterm() -> None:
+    global _sigterm_started
+    _sigterm_started = False
+    try:
+        if signal.getsignal(signal.SIGTERM) is _flush_then_terminate:
+            from otel_llm import _signal_wakeup
+
+            _signal_wakeup.watch(signal.SIGTERM, _flush_then_terminate, lambda: _sigterm_started)
+    except Exception as exc:  # noqa: BLE001 — the worker runs its tasks whatever the watch does
+        internal_error("runtime: SIGTERM watch in a worker", exc)
 
 
 _WORKER_FLUSH_S = 1.0  # a multiprocessing worker's flush on SIGTERM: to the local spool, never the network
@@ -408,6 +443,8 @@ def _flush_then_terminate(signum: int, frame: Any) -> None:
     end at once, as before (their marker tells the next start that what they
     held was lost).
     """
+    global _sigterm_started
+    _sigterm_started = True  # first: a wakeup (_signal_wakeup) must not send the signal again from now on
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process at once
     if os.getpid() == _sigterm_pid:
         settings = _runtime.settings if _runtime is not None else None

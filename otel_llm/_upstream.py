@@ -264,9 +264,17 @@ def on_multiprocessing_worker_exit(callback: Callable[[], None], exitpriority: i
     """
     import multiprocessing.util as mp_util
 
+    on_multiprocessing_worker_start(lambda: mp_util.Finalize(None, callback, exitpriority=exitpriority))
+
+
+def on_multiprocessing_worker_start(callback: Callable[[], None]) -> None:
+    """Run ``callback`` as this forked ``multiprocessing`` worker starts, on its main thread, before its
+    target. Call it right after a fork; in a bare ``os.fork()`` child nothing runs."""
+    import multiprocessing.util as mp_util
+
     holder = _Holder()
     _after_fork_holders.append(holder)
-    mp_util.register_after_fork(holder, lambda _: mp_util.Finalize(None, callback, exitpriority=exitpriority))
+    mp_util.register_after_fork(holder, lambda _: callback())
 
 
 def forked_to_exec() -> bool:
