@@ -22,15 +22,13 @@ import pytest
 from otel_llm import semconv
 from otel_llm_analysis import TraceStore
 from otel_llm_analysis._instrumentation_failures import CANDIDATE
-from otel_llm_analysis._scope_index import DERIVED, refresh_scopes
+from otel_llm_analysis._scope_index import _FAILED, _SPANS, DERIVED, refresh_scopes  # (its temporary tables)
 from tests.support import synthetic
 from tests.support.synthetic import key_values
 
 T0 = 1_790_000_000_000_000_000
 OPENLIT_FRAME = 'File "/app/.venv/lib/python3.11/site-packages/openlit/instrumentation/openai/openai.py", line 9'
 APP_FRAME = 'File "/app/main.py", line 3'
-_FAILED = "_otel_llm_scope_failed"  # the refresh's table of the failures among its spans (_scope_index)
-_SPANS = "_otel_llm_scope_spans"
 
 
 def _span(trace: str, span: str, stack: str | None, *, parent: str | None = None, at: int = 0,
@@ -44,9 +42,11 @@ def _span(trace: str, span: str, stack: str | None, *, parent: str | None = None
     if parent is not None:
         record["parentSpanId"] = parent * 16
     if stack is not None:
-        record["events"] = [{"name": "exception", "timeUnixNano": str(T0 + at * 10**9 + 10**7), "attributes": key_values(
-            {"exception.type": "AttributeError", "exception.message": "'NoneType' object has no attribute 'get'",
-             "exception.stacktrace": f"Traceback (most recent call last):\n  {stack}\nAttributeError"})}]
+        record["events"] = [{"name": "exception", "timeUnixNano": str(T0 + at * 10**9 + 10**7),
+                             "attributes": key_values({
+                                 "exception.type": "AttributeError",
+                                 "exception.message": "'NoneType' object has no attribute 'get'",
+                                 "exception.stacktrace": f"Traceback (most recent call last):\n  {stack}\nAttributeError"})}]
     return record
 
 
