@@ -88,7 +88,7 @@ def estimated_usage_sql(con: Any) -> str:
 
 
 #: connection -> what :func:`per_data_version` keeps: name -> (data version, answer)
-_KEPT: "weakref.WeakKeyDictionary[Any, dict[str, tuple[tuple[int, int], Any]]]" = weakref.WeakKeyDictionary()
+_KEPT: "weakref.WeakKeyDictionary[Any, dict[str, tuple[tuple[int, ...], Any]]]" = weakref.WeakKeyDictionary()
 
 
 def per_data_version(con: Any, name: str, look: Callable[[Any], T]) -> T:
@@ -118,13 +118,17 @@ def _holds_estimating_scope(con: Any) -> bool:
     return bool(held)
 
 
-def _data_version(con: Any) -> tuple[int, int] | None:
+def _data_version(con: Any) -> tuple[int, ...] | None:
     """What changes whenever the store's spans do, read from table metadata: the span rows' count
     (an ingest adds rows, a prune deletes some) and the highest rowid the ingest's scope walk reached
     (``span_scope_state``: each ingest moves it, so a prune then an ingest of as many rows still
-    differs). ``None`` when the store has no such tables (nothing is kept then)."""
+    differs). ``None`` when the store has no such tables (nothing is kept then). A ClickHouse store's
+    connection says its own (``clickhouse/store.py``: the span table's parts)."""
     import duckdb
 
+    versioned = getattr(con, "data_version", None)
+    if versioned is not None:
+        return versioned()
     try:
         ((spans, walked),) = con.execute(
             "SELECT (SELECT count(*) FROM span_rows), (SELECT coalesce(max(watermark), -1) FROM span_scope_state)"

@@ -84,10 +84,12 @@ TRACES = "span_scope_traces"
 #: At most this many ranges bound a refresh's reads (the closest ones are merged beyond it)
 MAX_RANGES = 16
 # temporary, while refreshing: the touched traces, their span rows, LLM calls, walk and evaluations, new events,
-# and when those spans hold an instrumentation's own failure, their ids and the span rows as the tables read them
-_TRACES, _SPANS, _CALLS, _WALK, _EVALS, _EVENTS, _FAILED, _READ = (
+# and when those spans hold an instrumentation's own failure, the events it is told by, their ids and the span rows
+# as the tables read them
+_TRACES, _SPANS, _CALLS, _WALK, _EVALS, _EVENTS, _FAILED_EVENTS, _FAILED, _READ = (
     "_otel_llm_scope_traces", "_otel_llm_scope_spans", "_otel_llm_scope_calls", "_otel_llm_scope_walk",
-    "_otel_llm_scope_evaluations", "_otel_llm_scope_events", "_otel_llm_scope_failed", "_otel_llm_scope_read")
+    "_otel_llm_scope_evaluations", "_otel_llm_scope_events", "_otel_llm_scope_failed_events",
+    "_otel_llm_scope_failed", "_otel_llm_scope_read")
 _LLM = f"otel_kind = '{semconv.KIND_LLM_CALL}'"
 
 
@@ -278,7 +280,7 @@ def _arguments(table: str, spans: str) -> str:
     return f"'{spans}', '{_WALK}', '{_CALLS}'" + (f", '{_EVALS}'" if table == QA else "")
 
 
-def _read(con: duckdb.DuckDBPyConnection) -> str:
+def _read(con: duckdb.DuckDBPyConnection, watermark: int = -1, events_watermark: int = -1) -> str:
     """Make the calls' view; return the table the walk and the tables made from it read the spans being
     worked out from: those spans, or, when some failed in their instrumentation's own code (``views.sql``'
     ``instrumentation_failures``, the rule of ``_instrumentation_failures``), a view of them where those
@@ -286,14 +288,27 @@ def _read(con: duckdb.DuckDBPyConnection) -> str:
     call (a wrapper's status does not make it a failure again), so a turn, an agent and a retry loop count
     it succeeded as the summary does (an OpenLIT-only trace's turn is its root call). A narrow scan of
     :data:`~otel_llm_analysis._instrumentation_failures.CANDIDATE` over those spans first: the events are
-    read only for the candidates, which almost no store holds."""
-    ((found,),) = con.execute(f"SELECT EXISTS (SELECT 1 FROM {_SPANS} WHERE {CANDIDATE})").fetchall()
+    read only for the candidates, which almost no store holds.
+
+    The rule runs over the spans being worked out (``instrumentation_failures_of``: they hold every span of
+    their traces) and, when every span holding a candidate's ids is above ``watermark`` (stored since the
+    last refresh), over the span events above ``events_watermark`` only: an event is stored with its span, so
+    those spans' events are all there. Otherwise (a candidate stored before, in a trace that grew) over all
+    the span events, as the view reads them. So the rows are the view's for those candidates, and an ingest
+    holding a new candidate reads its own rows, not the store's."""
+    ((found, older),) = con.execute(
+        f"SELECT EXISTS (SELECT 1 FROM {_SPANS} WHERE {CANDIDATE}), EXISTS (SELECT 1 FROM {_SPANS} s "
+        f"JOIN (SELECT trace_id, span_id FROM {_SPANS} WHERE {CANDIDATE}) c USING (trace_id, span_id) "
+        f"WHERE s.r <= {int(watermark)})").fetchall()
     spans = _SPANS
     if found:
-        # (a join: DuckDB narrows the view's reads to the candidates' ids, ~90 ms on 10M spans, not 110-240 for IN)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {_FAILED_EVENTS} AS SELECT * FROM span_events "
+                    f"WHERE rowid > {-1 if older else int(events_watermark)}")
         con.execute(f"CREATE OR REPLACE TEMP TABLE {_FAILED} AS SELECT f.trace_id, f.span_id FROM "
-                    f"(SELECT trace_id, span_id FROM {_SPANS} WHERE {CANDIDATE}) c JOIN instrumentation_failures f "
+                    f"(SELECT trace_id, span_id FROM {_SPANS} WHERE {CANDIDATE}) c "
+                    f"JOIN instrumentation_failures_of('{_SPANS}', '{_FAILED_EVENTS}') f "
                     "ON f.trace_id = c.trace_id AND f.span_id = c.span_id")
+        con.execute(f"DROP VIEW {_FAILED_EVENTS}")
         con.execute(f"CREATE OR REPLACE TEMP VIEW {_READ} AS {_succeeded(_SPANS)}")
         spans = _READ
     calls = f"SELECT * FROM llm_calls_of('{spans}')"
@@ -339,12 +354,12 @@ def _make_touched(con: duckdb.DuckDBPyConnection, watermark: int, events_waterma
                         f"AND s.trace_id NOT IN (SELECT trace_id FROM {_TRACES})")
     ((traces,),) = con.execute(f"SELECT count(*) FROM {_TRACES}").fetchall()
     if traces:
-        _walk_touched(con, events_watermark)
+        _walk_touched(con, watermark, events_watermark)
     con.execute(f"DROP TABLE {_TRACES}")
     return traces
 
 
-def _walk_touched(con: duckdb.DuckDBPyConnection, events_watermark: int) -> None:
+def _walk_touched(con: duckdb.DuckDBPyConnection, watermark: int, events_watermark: int) -> None:
     """Replace the rows of the traces in the temporary table of touched traces, reading their periods only."""
     periods = con.execute(
         f"SELECT epoch_us(least(t.first_start, e.first_start)), epoch_us(greatest(t.last_start, e.last_start)) "
@@ -358,7 +373,7 @@ def _walk_touched(con: duckdb.DuckDBPyConnection, events_watermark: int) -> None
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_SPANS} AS SELECT rowid AS r, * FROM span_rows "
                 f"WHERE {when} AND trace_id IN (SELECT trace_id FROM {_TRACES})")
     call_context.derive(con, _SPANS)
-    spans = _read(con)
+    spans = _read(con, watermark, events_watermark)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_WALK} AS SELECT * FROM span_scope_walk('{spans}')")
     rows = _within("r", con.execute(f"SELECT min(r), max(r) FROM {_SPANS} GROUP BY trace_id").fetchall(), "{}")
     # the evaluations of those traces: the new ones, and those their stored rows keep (before these go)

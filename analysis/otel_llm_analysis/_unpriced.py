@@ -94,11 +94,9 @@ def may_hold_dropped(con: Any) -> bool:
 
 
 def may_hold_refused(con: Any) -> bool:
-    """Whether a store may hold an LLM span with ``otel_llm.cost.refused``: on DuckDB looked at once per data
-    version, as :func:`may_hold_dropped`; on ClickHouse each time it is asked (a read of the span table's
-    kinds and attribute names, where the calls themselves are worked out in the ``spans`` view)."""
-    if not isinstance(con, duckdb.DuckDBPyConnection):
-        return _holds(con, semconv.OTEL_LLM_COST_REFUSED)
+    """Whether a store may hold an LLM span with ``otel_llm.cost.refused``: looked at once per data version, as
+    :func:`may_hold_dropped` (on ClickHouse a read of the span table's kinds and attribute names, its version
+    the span table's parts)."""
     return per_data_version(con, "cost refused", lambda con: _holds(con, semconv.OTEL_LLM_COST_REFUSED))
 
 

@@ -131,14 +131,19 @@ FROM (
 -- the openlit package (an API error's is in the openai client; the app's own, in the app). One row per
 -- such span with OpenLIT's exception; the analyses count these calls as succeeded (with the usage they
 -- have: none) and say how many (summaries.SummaryRow.instrumentation_failures).
-CREATE OR REPLACE VIEW instrumentation_failures AS
+-- instrumentation_failures_of(spans, events): those of table `spans` (span rows), by the events of
+-- table `events` (span_events rows): the view reads the store's, the scopes refresh its own spans and
+-- their events (_scope_index._read), so its cost follows the new data, not the store.
+CREATE OR REPLACE MACRO instrumentation_failures_of(spans, events) AS TABLE
 SELECT s.trace_id, s.span_id, s.scope_name, s.error_type,
        any_value(e.attributes['exception.message']) AS exception_message
-FROM span_rows s
-JOIN span_events e ON e.trace_id = s.trace_id AND e.span_id = s.span_id AND e.name = 'exception'
+FROM query_table(spans) s
+JOIN query_table(events) e ON e.trace_id = s.trace_id AND e.span_id = s.span_id AND e.name = 'exception'
 WHERE {instrumentation_candidate}  -- (_instrumentation_failures: the rule ClickHouse's views share)
 GROUP BY ALL
 HAVING bool_and({raised_in_openlit});
+
+CREATE OR REPLACE VIEW instrumentation_failures AS SELECT * FROM instrumentation_failures_of(span_rows, span_events);
 
 -- llm_calls: one row per model call (above). On a store holding an instrumentation's own failure
 -- (instrumentation_failures), the view is llm_calls_reinterpreted() instead, which does not count it as

@@ -74,6 +74,25 @@ class _Connection:
     def __init__(self, client: Any) -> None:
         self.client = client
         self.statements: list[str] = []  # every ClickHouse statement run (tests read what ran)
+        self.span_table: tuple[str, str] | None = None  # (database, table) of the derived spans, once made
+
+    def data_version(self) -> tuple[int, int, int] | None:
+        """What changes whenever the stored spans do, for ``_filters.per_data_version``: the span table's
+        active parts - how many, their rows, a hash of their names (an insert adds a part; a merge, a delete,
+        a mutation or a TTL drop replaces parts with newly named ones). A read of ``system.parts``, not of the
+        spans; None when it cannot be read (nothing is kept then)."""
+        from clickhouse_connect.driver.exceptions import ClickHouseError as DriverError
+
+        if self.span_table is None:
+            return None
+        database, table = self.span_table
+        try:
+            ((parts, rows, names),) = self.client.query(
+                "SELECT count(), sum(rows), groupBitXor(cityHash64(name)) FROM system.parts "
+                f"WHERE database = '{database}' AND table = '{table}' AND active").result_rows  # (both plain names)
+        except DriverError:
+            return None
+        return int(parts), int(rows), int(names)
 
     def execute(self, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None) -> _Cursor:
         from clickhouse_connect.driver.exceptions import ClickHouseError as DriverError
@@ -194,6 +213,7 @@ class ClickHouseStore:
             client.close()
             raise ClickHouseError(f"cannot create the analysis views in {self.url}: {_server_message(exc)}") from None
         client.database = self.url.database
+        self._con.span_table = (self.url.database, span_table)
         #: As DuckDB's ingest says them: one line when spans hold a token count or cost that cannot be read
         #: (the collector's exporter inserts them with no ingest to say so), else None.
         self.unreadable: str | None = unreadable_note(client, self.url.database, span_table)
