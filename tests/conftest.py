@@ -7,6 +7,11 @@ of being logged and swallowed as it is in production.
 ``dataset``, the generated telemetry files the analysis and web tests read, is
 made once per session here: they are read-only inputs (a test that edits files
 copies them first).
+
+A test that has something to tell whoever reads the run (not a failure) records it with
+``record_property(SAID_AT_THE_END, text)``; the run's summary prints it. Properties travel with
+the test's report, so this holds when the suite runs on several pytest-xdist workers, whose own
+output is not shown.
 """
 
 from __future__ import annotations
@@ -20,6 +25,10 @@ from tests.support.synthetic import SyntheticData, generate
 
 os.environ["OTEL_LLM_RAISE_INTERNAL_ERRORS"] = "1"
 
+#: the ``record_property`` name of a line the run's summary prints
+SAID_AT_THE_END = "said_at_the_end"
+_said: list[str] = []
+
 
 @pytest.fixture(scope="session")
 def dataset(tmp_path_factory: pytest.TempPathFactory) -> SyntheticData:
@@ -32,3 +41,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         parts = Path(str(item.fspath)).parts
         item.add_marker(pytest.mark.e2e if {"collector", "web"} & set(parts) else pytest.mark.unit)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call":
+        _said.extend(str(value) for name, value in report.user_properties if name == SAID_AT_THE_END)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for line in _said:
+        terminalreporter.write_line(line)

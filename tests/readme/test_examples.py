@@ -13,8 +13,8 @@ names the file the text tells the reader to save).
   inside a private network namespace (so the collector's default ports belong to
   this test alone) and with a private run directory for ``otel-llm collector``.
 * A block that must not run says so in its fence, with the reason:
-  ```` ```bash not-run="installs the package" ````. The test prints how many it
-  skipped and why, and allows that only for install and set-up lines.
+  ```` ```bash not-run="installs the package" ````. The run's summary says how
+  many it skipped and why (``SAID_AT_THE_END``), and the test allows that only for install and set-up lines.
 * A block that starts a server names the address it answers on:
   ```` ```bash server="http://127.0.0.1:8765/api/status" ````. It runs until that
   address answers 200 (it must, within a minute, without the block failing), then
@@ -32,10 +32,12 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 from markdown_it import MarkdownIt
+
+from tests.conftest import SAID_AT_THE_END
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
@@ -77,16 +79,15 @@ RUNNABLE = [b for b in ALL if b.language in SHELLS | {"python"} and "not-run" no
 SKIPPED = [b for b in ALL if "not-run" in b.options]
 
 
-def test_what_is_skipped_is_only_installs_and_says_why(capsys: pytest.CaptureFixture[str]) -> None:
+def test_what_is_skipped_is_only_installs_and_says_why(record_property: Callable[[str, object], None]) -> None:
     for block in SKIPPED:
         reason = block.options["not-run"]
         assert SKIP_ALLOWED.search(reason), f"{block.id}: only install/set-up blocks may be skipped, not {reason!r}"
         for line in _commands(block.text):
             assert re.match(r"(pip|bash scripts/|python3? -m (pip|venv)|source \.venv/bin/activate)", line), \
                 f"{block.id}: {line!r} is not an install or set-up line"
-    with capsys.disabled():
-        print(f"\nREADME/docs examples: {len(RUNNABLE)} run, {len(SKIPPED)} skipped: "
-              + "; ".join(f"{b.id} ({b.options['not-run']})" for b in SKIPPED))
+    record_property(SAID_AT_THE_END, f"README/docs examples: {len(RUNNABLE)} run, {len(SKIPPED)} skipped: "
+                    + "; ".join(f"{b.id} ({b.options['not-run']})" for b in SKIPPED))
     assert RUNNABLE, "no runnable example found: the extraction is broken"
 
 
