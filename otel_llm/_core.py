@@ -92,18 +92,6 @@ ChunkObserver = Callable[[Any], None]
 _FAILURES = (Exception, asyncio.CancelledError)
 
 
-def _known_not_stream(tp: type) -> bool | None:
-    """Whether results of type ``tp`` are known not to be streams (most results: one set lookup).
-
-    ``None`` for a class whose metaclass makes it unhashable: no stream type
-    otel-llm wraps, and no shape it reads (each is remembered per class).
-    """
-    try:
-        return tp in _streams.NOT_STREAMS
-    except TypeError:
-        return None
-
-
 def _is_failure(exc: BaseException) -> bool:
     """Whether ``exc`` ends a call as failed: an ``Exception``, or a cancellation by asyncio or trio.
 
@@ -413,9 +401,12 @@ class Call:
             otel_context.detach(token)  # type: ignore[arg-type]
         proxy = None
         try:
-            known = _known_not_stream(type(result))
+            try:
+                known: bool | None = type(result) in _streams.NOT_STREAMS  # most results: one set lookup
+            except TypeError:  # a class its metaclass made unhashable: no stream type otel-llm wraps
+                known = None
             if known is None:
-                pass  # a class its metaclass made unhashable: returned as it is, read as no usage
+                pass  # and no shape it reads (each is remembered per class): returned as it is, read as no usage
             elif not known:
                 proxy = _streams.wrap_if_stream(result, self)
             if proxy is None and known is not None:

@@ -520,13 +520,10 @@ class PriceBook:
         """
         inp = usage.input_tokens
         if inp is not None and usage.billing is None and not usage.dropped:
-            # The usual call: untiered rates, no billing facts, nothing dropped and cache counts within the
-            # input (no contradiction): one lookup and four products, no further call.
-            flat = self._flat_cache.get((provider, model))
-            if flat is not None and (usage.cache_read_tokens or 0) + (usage.cache_write_tokens or 0) <= inp:
-                usd = _flat_price(flat[0], usage)
-                if 0.0 <= usd <= MAX_CALL_COST_USD:
-                    return _new_cost(Cost, (usd, flat[1], None))
+            usual = self.usual_cost(
+                model, provider, inp, usage.output_tokens, usage.cache_read_tokens, usage.cache_write_tokens)
+            if usual is not None:
+                return _new_cost(Cost, (*usual, None))
         if (inp is None and usage.output_tokens is None) or (usage.dropped and usage.partly_counted()):
             return None
         contradiction = _contradiction(usage)
@@ -577,6 +574,27 @@ class PriceBook:
             self._warn_insane(model, usd, usage)
             return None
         return _new_cost(Cost, (usd, source, note))
+
+    def usual_cost(self, model: str | None, provider: str | None, inp: int, out: int | None, read: int | None,
+                   write: int | None) -> tuple[float, str] | None:
+        """(USD, source) of the usual call, from its counts; ``None``: ask :meth:`cost`, which prices the rest.
+
+        The usual call: a usage with an input count, no billing facts and nothing dropped (the caller
+        knows), of a model with untiered rates (``_flat_cache``), its cache counts within the input (no
+        contradiction) and its price within :data:`MAX_CALL_COST_USD`. One lookup and four products, in
+        :func:`_flat_price`'s terms and order, so both give the same bits; the llm_call kind asks it
+        with the counts it has already read, before building a :class:`Cost`.
+        """
+        flat = self._flat_cache.get((provider, model))
+        if flat is None:
+            return None
+        read = read or 0
+        write = write or 0
+        if read + write > inp:
+            return None
+        rates = flat[0]
+        usd = (inp - read - write) * rates[0] + read * rates[1] + write * rates[2] + (out or 0) * rates[3]
+        return (usd, flat[1]) if 0.0 <= usd <= MAX_CALL_COST_USD else None
 
     def refusal(self, model: str | None, usage: Usage, provider: str | None = None) -> str | None:
         """Why :meth:`cost` gives ``usage`` (a call with tokens) no cost, for the span to say

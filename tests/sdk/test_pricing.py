@@ -155,3 +155,32 @@ def test_a_vendor_prefixed_model_id_is_priced(model: str, provider: str | None, 
     book = PriceBook.load(None, notify_unknown=False)
     cost, expected = book.cost(model, usage, provider), book.cost(same_as[0], usage, same_as[1])
     assert expected is not None and cost == expected
+
+
+@pytest.mark.parametrize(("model", "provider", "usage", "usd", "source"),
+                         [row for row in TABLE if row[0] != "claude-sonnet-4-5"])  # its rates are tiered
+def test_usual_cost_is_the_general_price_bit_for_bit(
+    model: str, provider: str | None, usage: Usage, usd: float, source: str
+) -> None:
+    """The llm_call kind prices the usual call from the counts it has read (``usual_cost``): the same bits
+    as the rates' term-by-term price, and the same as ``cost``."""
+    book = PriceBook.load(USER)
+    rates = book.rates(model, provider)
+    assert rates is not None
+    usual = book.usual_cost(model, provider, usage.input_tokens, usage.output_tokens,  # type: ignore[arg-type]
+                            usage.cache_read_tokens, usage.cache_write_tokens)
+    assert usual == (rates.price(usage), source)
+    assert usual == tuple(book.cost(model, usage, provider))[:2]  # type: ignore[arg-type]
+
+
+def test_usual_cost_leaves_the_rest_to_cost() -> None:
+    """``None`` (``cost`` decides) for a tiered price, an unresolved model, cache counts beyond the input and
+    a price beyond the most a call may cost."""
+    book = PriceBook.load(USER)
+    assert book.usual_cost("my-model", None, 1_000, 10, 0, 0) is None  # not resolved yet
+    book.rates("my-model")
+    book.rates("claude-sonnet-4-5", "anthropic")
+    assert book.usual_cost("my-model", None, 1_000, 10, None, None) == (1_000 * 2e-6 + 10 * 8e-6, "user")
+    assert book.usual_cost("claude-sonnet-4-5", "anthropic", 1_000, 10, None, None) is None
+    assert book.usual_cost("my-model", None, 1_000, 10, 800, 300) is None
+    assert book.usual_cost("my-model", None, 10**12, 10, None, None) is None
