@@ -15,6 +15,7 @@ of part of its calls): :func:`only_in_metrics` names those days and hours and co
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Mapping, Sequence
@@ -359,11 +360,10 @@ def window_calls(store: Any, filters: Filters) -> tuple[list[Unheld], dict[datet
     days of :func:`metrics_only_days` whose points count no call (token or cost points only), and whether the
     stretches are only possibly the window's (``shared``). A project's window: the stretches of the services its
     calls ran on, and of services no LLM call of the window ran on (points carry no project; :func:`only_in_metrics_by`)."""
-    days = uncounted_days(store, filters)
+    stretches, days = _searched(store, filters)
     if filters.project is None:
-        return unheld_calls(store, filters), days, False
-    everyone = replace(filters, project=None)
-    mine, _ = _attributed(store, everyone, "project", unheld_calls(store, everyone))
+        return stretches, days, False
+    mine, _ = _attributed(store, replace(filters, project=None), "project", stretches)
     return mine.get(filters.project, []), days, True
 
 
@@ -374,6 +374,50 @@ def only_in_metrics(store: Any, filters: Filters, llm_calls: int) -> OnlyInMetri
         return None
     stretches, days, shared = window_calls(store, filters)
     return OnlyInMetrics.of_stretches(stretches, days, shared=shared)
+
+
+def _searched(store: Any, filters: Filters) -> tuple[list[Unheld], dict[datetime, tuple[int, None]]]:
+    """:func:`unheld_calls` and :func:`uncounted_days` of ``filters`` (neither depends on its project: points
+    carry none), searched once per read-only DuckDB store and window (:func:`_kept_search`), and not at all when
+    the window holds no GenAI metric point (:func:`_pointed`: one narrow look)."""
+    kept = _kept_search(store)
+    key = replace(filters, project=None, calls_only=False)
+    if kept is not None and key in kept:
+        return kept[key]
+    found: tuple[list[Unheld], dict[datetime, tuple[int, None]]] = (
+        (unheld_calls(store, key), uncounted_days(store, key)) if _pointed(store, key) else ([], {}))
+    if kept is not None:
+        kept.clear()  # the last window only: a command's rows and its window note ask for the same
+        kept[key] = found
+    return found
+
+
+#: read-only DuckDB connection -> {filters: :func:`_searched`'s answer}
+_SEARCHED: "weakref.WeakKeyDictionary[Any, dict[Filters, Any]]" = weakref.WeakKeyDictionary()
+
+
+def _kept_search(store: Any) -> dict[Filters, Any] | None:
+    """Where :func:`_searched` keeps its last answer for ``store``: only a store opened read-only on DuckDB,
+    whose data cannot change while its connection is open (DuckDB locks the file against writers); None for
+    any other (a writable store, ClickHouse), which searches each time."""
+    import duckdb
+
+    con = connection(store)
+    if getattr(store, "read_only", False) is not True or not isinstance(con, duckdb.DuckDBPyConnection):
+        return None
+    return _SEARCHED.setdefault(con, {})
+
+
+def _pointed(store: Any, filters: Filters) -> bool:
+    """Whether any point of :data:`LLM_METRICS` lies where :func:`unheld_calls` or :func:`uncounted_days` reads
+    (from a day (:data:`ANCHOR`) before the window to :data:`EXPORT_GRACE_S` after it): when none does, both
+    find nothing, and their queries (the hour-by-hour search binds a deep plan) are not run."""
+    _, series, params = _selected(replace(filters, since=None, until=None), LLM_METRICS)
+    reach, reached = time_window("time", filters.since and filters.since - ANCHOR,
+                                 filters.until and filters.until + timedelta(seconds=EXPORT_GRACE_S))
+    (row,) = fetch_dicts(store, f"SELECT EXISTS (SELECT 1 FROM metric_points WHERE {' AND '.join([series, *reach])}) "
+                                "AS found", {**params, **reached})
+    return bool(row["found"])
 
 
 #: The dimensions whose key the duration histogram's points carry (the model asked for, the service): a row of
@@ -390,7 +434,7 @@ def only_in_metrics_by(store: Any, filters: Filters, by: str | None) -> dict[Any
     row (a project, a user...) gets, ``shared``, those of the services its calls ran on in the window, and those
     of services no LLM call of the window ran on (their calls may be anyone's); so does every model row for
     stretches whose points name no model. Days whose points count no call (:func:`window_calls`) are every row's."""
-    stretches, uncounted = unheld_calls(store, filters), uncounted_days(store, filters)
+    stretches, uncounted = _searched(store, filters)
     if not stretches and not uncounted:
         return {}
     mine, keys = _attributed(store, filters, by, stretches)

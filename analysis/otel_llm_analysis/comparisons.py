@@ -29,10 +29,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
-from otel_llm_analysis._filters import Filters, ratio
+import duckdb
+
+from otel_llm_analysis._filters import Filters, connection, ratio
+from otel_llm_analysis._interruptible import Work, side_by_side
 from otel_llm_analysis._unrecorded import OnlyInMetrics
 from otel_llm_analysis.retry_outcomes import RetryRow, retries
-from otel_llm_analysis.summaries import summary
+from otel_llm_analysis.summaries import SummaryRow, summary
 
 DEFAULT_WEIGHTS = (0.5, 0.25, 0.25)
 
@@ -89,8 +92,7 @@ def compare(
     (``retries_by`` computes them for several groupings at once).
     """
     filters = filters or Filters()
-    if turns is None:
-        turns = retries(store, by, replace(filters, calls_only=False))
+    groups, turns = _figures(store, by, filters, turns)
     by_key = {t.key: t for t in turns}
     rows = [
         ComparisonRow(
@@ -110,7 +112,7 @@ def compare(
             no_usage_calls=s.no_usage_calls,
             only_in_metrics=s.only_in_metrics,
         )
-        for s in summary(store, by, replace(filters, calls_only=True), traces=False, partial=True)
+        for s in groups
         if s.llm_calls > 0
     ]
     for row in rows:
@@ -121,6 +123,29 @@ def compare(
             row.mean_turn_ms, row.p95_turn_ms = turn.mean_turn_ms, turn.p95_turn_ms
     score(rows, min_calls=min_calls, weights=weights)
     return sorted(rows, key=lambda r: (r.score is None, -(r.score or 0.0), -r.calls, str(r.key)))
+
+
+def _figures(store: Any, by: str, filters: Filters, turns: Sequence[RetryRow] | None
+             ) -> tuple[list[SummaryRow], Sequence[RetryRow]]:
+    """The groups' call figures (``summary``) and, unless given, their turns' (``retries``).
+
+    On DuckDB the turns' query runs beside the calls' on a cursor of its own (``_interruptible.side_by_side``:
+    a Ctrl-C or an exception on either side stops both), as ``summaries`` runs the span latency: each query
+    alone leaves the second core idle in its single-threaded parts (planning, each group's quantiles). Not on
+    a store reading one snapshot (the dashboard's, during an ingest): a cursor is outside its transaction."""
+    calls = replace(filters, calls_only=True)
+    con = connection(store)
+    if turns is not None or not isinstance(con, duckdb.DuckDBPyConnection) or getattr(store, "holds_snapshot", False):
+        return (summary(store, by, calls, traces=False, partial=True),
+                turns if turns is not None else retries(store, by, replace(filters, calls_only=False)))
+    cursor = con.cursor()
+    try:
+        groups, turns = side_by_side(
+            Work(lambda: summary(store, by, calls, traces=False, partial=True), con.interrupt),
+            Work(lambda: retries(cursor, by, replace(filters, calls_only=False)), cursor.interrupt))
+    finally:
+        cursor.close()
+    return groups, turns
 
 
 def score(rows: list[ComparisonRow], *, min_calls: int = 1, weights: Sequence[float] = DEFAULT_WEIGHTS) -> None:

@@ -76,3 +76,27 @@ def test_min_calls_keeps_tiny_groups_out_of_best():
     tiny = ComparisonRow("tiny", 2, 2, 1.0, 0.0, 0.0, 1.0, 0, 0, 0.0)
     score([big, tiny], min_calls=10)
     assert big.best and tiny.score is None and not tiny.best
+
+
+def test_the_turns_query_runs_beside_the_calls_query_with_the_same_rows(loaded, monkeypatch):
+    """On DuckDB the turns' figures (``retries``) are read on a cursor of their own while the calls' run on the
+    store's connection (each query alone leaves the second core idle in its single-threaded parts): the rows
+    are those of the turns computed apart."""
+    import threading
+
+    from otel_llm_analysis import comparisons
+    from otel_llm_analysis._filters import connection
+    from otel_llm_analysis.retry_outcomes import retries
+
+    store, _ = loaded
+    asked = []
+    real = comparisons.retries
+    monkeypatch.setattr(comparisons, "retries", lambda on, *args: asked.append(
+        (on, threading.current_thread())) or real(on, *args))
+    rows = compare(store, "run_config.max_retries")
+    assert len(asked) == 1 and asked[0][0] is not connection(store), asked  # was: the store's connection
+    assert asked[0][1] is not threading.current_thread()
+    apart = compare(store, "run_config.max_retries", turns=retries(store, "run_config.max_retries"))
+    assert [(r.key, r.turns, r.turn_success_rate, r.mean_attempts, r.p95_turn_ms) for r in rows] == \
+        [(r.key, r.turns, r.turn_success_rate, r.mean_attempts, r.p95_turn_ms) for r in apart]
+    assert any(r.turns for r in rows)

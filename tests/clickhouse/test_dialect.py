@@ -60,6 +60,8 @@ CASES = {
     "min and max with FILTER": "SELECT min(ts) FILTER (WHERE c) AS first_c, max(x) FILTER (WHERE NOT c) AS most FROM t",
     "list aggregates": "SELECT list_sort(list_distinct(list(s))) AS names, "
                        "list_sort(list_distinct(flatten(list(l)))) AS keys FROM t",
+    "a materialized CTE read twice": "WITH m AS MATERIALIZED (SELECT x, c FROM t WHERE x IS NOT NULL) "
+                                     "SELECT (SELECT count(*) FROM m WHERE c) AS n, (SELECT max(x) FROM m) AS most",
 }
 
 
@@ -105,3 +107,10 @@ def test_one_attribute_from_the_aligned_lists_is_a_map_lookup() -> None:
     sql = "SELECT s.attr_values[list_position(s.attr_keys, 'otel_llm.run_config.x')] AS v FROM spans AS s"
     assert transpile(sql) == ["SELECT multiIf(mapContains(s.attributes, 'otel_llm.run_config.x'), "
                               "s.attributes['otel_llm.run_config.x'], NULL) AS v FROM spans AS s"]
+
+
+def test_a_materialized_cte_is_written_without_the_hint() -> None:
+    """``summary.sql`` reads ``llm_calls`` once through ``AS MATERIALIZED``: DuckDB's hint, which a ClickHouse
+    server of the 24.x LTS cannot parse (chdb's newer engine reads it: the case above answers alike)."""
+    assert transpile("WITH m AS MATERIALIZED (SELECT x FROM t) SELECT count(*) AS n FROM m") == [
+        "WITH m AS (SELECT x FROM t) SELECT COUNT(*) AS n FROM m"]

@@ -49,6 +49,8 @@ dialect with the few constructs it gets wrong for these queries overridden
 * a condition selected as a column (``l.as_of < $t AS stale``) -> ``CAST(… AS Nullable(Bool))`` in
   an analysis statement's outermost SELECT(s): ClickHouse answers a comparison as ``UInt8`` (0/1), which reaches
   Python as an int where DuckDB's is a bool (``running``'s ``stale`` printed ``1`` for ``✓``);
+* ``WITH x AS MATERIALIZED (…)`` -> ``WITH x AS (…)``: ClickHouse cannot read the hint (DuckDB's: bind a
+  view read twice once); it runs the CTE where each reference is;
 * query parameters (``$name``, ``?``) -> literals of their bound values
   (:func:`bind`), quoted by SQLGlot: the HTTP interface's typed parameters
   would need a type per use, and a literal is what the server's planner sees
@@ -306,6 +308,14 @@ class ClickHouse(_ClickHouse):
         }
         TYPE_MAPPING = {**_ClickHouse.Generator.TYPE_MAPPING, exp.DataType.Type.TIMESTAMP: "DateTime64(6, 'UTC')",
                         exp.DataType.Type.TIMESTAMPNTZ: "DateTime64(6, 'UTC')"}
+
+        def cte_sql(self, expression: exp.CTE) -> str:
+            """The CTE without DuckDB's ``MATERIALIZED`` (a hint there: bind a view read twice once), which
+            ClickHouse cannot read; it runs the CTE where each reference is, as it would without the hint."""
+            if expression.args.get("materialized") is not None:
+                expression = expression.copy()
+                expression.set("materialized", None)
+            return super().cte_sql(expression)
 
 
 def _literal(value: Any) -> exp.Expression:
