@@ -1,0 +1,69 @@
+"""What a report build asks DuckDB: each statement once.
+
+A build computes every view for dozens of filter combinations; on a small store
+nearly all of its time is DuckDB binding the deep views once per statement
+(``_filters.remembering``). The figures themselves are checked
+against the API in ``test_shared_results.py``.
+"""
+
+from __future__ import annotations
+
+import collections
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from otel_llm_analysis import TraceStore, _filters
+from otel_llm_analysis.web.static import build_report
+from otel_llm_analysis.web.views import Query
+from tests.support.synthetic import generate
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TraceStore]:
+    """A store of 61 spans over 12 traces (the size where binding costs more than the data)."""
+    root = tmp_path_factory.mktemp("small-store")
+    generate(root / "data", seed=3, traces=12, spans_per_line=8)
+    with TraceStore(root / "small.duckdb") as store:
+        store.ingest([root / "data"])
+    with TraceStore(root / "small.duckdb", read_only=True) as store:
+        yield store
+
+
+class _Counting:
+    """A connection that counts the statements run on it with their parameters."""
+
+    def __init__(self, con: Any, runs: collections.Counter[tuple[str, str]]) -> None:
+        self._con, self._runs = con, runs
+
+    def execute(self, sql: str, params: Any = None) -> Any:
+        self._runs[(sql, repr(params))] += 1
+        return self._con.execute(sql, params)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+
+def test_a_report_build_runs_each_statement_once(small: TraceStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    runs: collections.Counter[tuple[str, str]] = collections.Counter()
+    counting = _Counting(_filters.connection(small), runs)
+    real = _filters.connection
+    monkeypatch.setattr(_filters, "connection", lambda store: counting if real(store) is counting._con else real(store))
+    build_report(small, Query())
+    assert len(runs) > 100  # the views' statements went through here
+    again = {" ".join(sql.split())[:120]: n for (sql, _), n in runs.items() if n > 1}
+    assert again == {}, f"{len(again)} statements run more than once with the same parameters: {again}"
+
+
+def test_remembered_answers_are_fresh_rows(small: TraceStore, tmp_path: Path) -> None:
+    """A remembered answer is the statement's rows, and changing one caller's rows changes no other's."""
+    kept: dict[tuple[int, str, str], Any] = {}
+    sql = "SELECT trace_id, list(span_id ORDER BY span_id) AS spans FROM span_rows GROUP BY ALL ORDER BY trace_id"
+    with _filters.remembering(kept):
+        first = _filters.fetch_dicts(small, sql)
+        first[0]["spans"].append("changed")
+        first[0].pop("trace_id")
+        second = _filters.fetch_dicts(small, sql)
+    assert len(kept) == 1
+    assert second == _filters.fetch_dicts(small, sql)  # as asked afresh, outside the block
