@@ -1,8 +1,8 @@
-"""What a report build asks DuckDB: each statement once.
+"""What a report build asks DuckDB: each statement once, the deep views read from TEMP copies on a small store.
 
 A build computes every view for dozens of filter combinations; on a small store
 nearly all of its time is DuckDB binding the deep views once per statement
-(``_filters.remembering``). The figures themselves are checked
+(``web.frozen``, ``_filters.remembering``). The figures themselves are checked
 against the API in ``test_shared_results.py``.
 """
 
@@ -15,6 +15,8 @@ from typing import Any, Iterator
 import pytest
 
 from otel_llm_analysis import TraceStore, _filters
+from otel_llm_analysis.web import frozen
+from otel_llm_analysis.web.frozen import FROZEN_VIEWS, frozen_views
 from otel_llm_analysis.web.static import build_report
 from otel_llm_analysis.web.views import Query
 from tests.support.synthetic import generate
@@ -54,6 +56,34 @@ def test_a_report_build_runs_each_statement_once(small: TraceStore, monkeypatch:
     assert len(runs) > 100  # the views' statements went through here
     again = {" ".join(sql.split())[:120]: n for (sql, _), n in runs.items() if n > 1}
     assert again == {}, f"{len(again)} statements run more than once with the same parameters: {again}"
+
+
+def _temp_tables(store: TraceStore) -> set[str]:
+    rows = _filters.connection(store).execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
+    return {name for (name,) in rows}
+
+
+def test_the_deep_views_are_temp_copies_during_a_build_and_dropped_after(small: TraceStore) -> None:
+    con = _filters.connection(small)
+    calls = con.execute("SELECT * FROM llm_calls ORDER BY span_id").fetchall()
+    with frozen_views(small) as made:
+        assert made == FROZEN_VIEWS and _temp_tables(small) == set(FROZEN_VIEWS)
+        assert con.execute("SELECT * FROM llm_calls ORDER BY span_id").fetchall() == calls
+        with frozen_views(small) as inner:  # a build inside a build (collect in build_report) copies nothing
+            assert inner == ()
+        assert _temp_tables(small) == set(FROZEN_VIEWS)  # the inner block left the outer's copies
+    assert _temp_tables(small) == set()
+    with pytest.raises(RuntimeError), frozen_views(small):
+        raise RuntimeError("a view failed")
+    assert _temp_tables(small) == set()  # dropped on an error too: later queries read the store's views
+
+
+def test_a_large_store_keeps_its_views(small: TraceStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above the size where a copy pays (the statements' cost is their data), nothing is copied."""
+    ((spans,),) = _filters.connection(small).execute("SELECT count(*) FROM span_rows").fetchall()
+    monkeypatch.setattr(frozen, "FROZEN_MAX_SPANS", spans - 1)
+    with frozen_views(small) as made:
+        assert made == () and _temp_tables(small) == set()
 
 
 def test_remembered_answers_are_fresh_rows(small: TraceStore, tmp_path: Path) -> None:
