@@ -92,7 +92,7 @@ def estimated_usage_sql(con: Any) -> str:
 
 #: connection -> what :func:`per_data_version` keeps: name -> (data version, answer)
 _KEPT: "weakref.WeakKeyDictionary[Any, dict[str, tuple[tuple[int, ...], Any]]]" = weakref.WeakKeyDictionary()
-#: (connection id, sql, params) -> (column names, rows), and (connection id, "per data version", name) -> answer:
+#: (connection id, sql, params) -> (column names, rows), and (connection id, "remembered", name) -> answer:
 #: what :func:`remembering` keeps in its block, else None
 _REMEMBERED: ContextVar[dict[tuple[int, str, str], Any] | None] = ContextVar("otel_llm_remembered", default=None)
 
@@ -104,12 +104,18 @@ def per_data_version(con: Any, name: str, look: Callable[[Any], T]) -> T:
 
     Inside a :func:`remembering` block the data does not change: the answer is kept in the block once
     found, and the version (itself a query) is not asked again."""
+    return remembered(con, name, lambda con: _per_version(con, name, look))
+
+
+def remembered(con: Any, name: str, look: Callable[[Any], T]) -> T:
+    """``look(con)``; inside a :func:`remembering` block, worked out once in the block and kept under ``name``:
+    for a question about the store's state that only an ingest changes (which a block never spans)."""
     block = _REMEMBERED.get()
     if block is None:
-        return _per_version(con, name, look)
-    key = (id(con), "per data version", name)
+        return look(con)
+    key = (id(con), "remembered", name)
     if key not in block:
-        block[key] = _per_version(con, name, look)
+        block[key] = look(con)
     return block[key]  # type: ignore[no-any-return]
 
 
@@ -371,10 +377,16 @@ def connection(store: Any) -> Any:
     raise TypeError(f"{type(store).__name__} has no DuckDB connection")
 
 
+#: the most rows of one answer :func:`remembering` keeps: a larger one costs its data, not its binding, to ask
+#: again, and kept it would hold memory for the block's whole duration (a 1M-span report's recommendations
+#: read up to 190k rows per filter combination)
+REMEMBERED_ROWS_MAX = 10_000
+
+
 @contextmanager
 def remembering(kept: dict[tuple[int, str, str], Any]) -> Iterator[None]:
     """Within the block, :func:`fetch_dicts` answers a statement already asked with the same parameters on the
-    same connection from ``kept`` (and keeps each new answer there), as :func:`per_data_version` its questions.
+    same connection from ``kept`` (and keeps each new answer there), as :func:`remembered` its questions.
 
     Why: a report build asks the same statements again and again (a view's query for every filter
     combination it does not depend on, a window's bounds for every view); on a small store nearly all of a
@@ -397,10 +409,10 @@ def fetch_dicts(store: Any, sql: str, params: Mapping[str, Any] | Sequence[Any] 
     key = (id(con), sql, repr(params))
     if kept is None or key not in kept:
         cursor = con.execute(sql, params or {})
-        answer = ([d[0] for d in cursor.description], cursor.fetchall())
-        if kept is None:
-            return [dict(zip(answer[0], row)) for row in answer[1]]
-        kept[key] = answer
+        names, rows = [d[0] for d in cursor.description], cursor.fetchall()
+        if kept is None or len(rows) > REMEMBERED_ROWS_MAX:
+            return [dict(zip(names, row)) for row in rows]
+        kept[key] = names, rows
     names, rows = kept[key]
     return [dict(zip(names, row)) for row in copy.deepcopy(rows)]
 

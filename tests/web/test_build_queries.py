@@ -9,7 +9,6 @@ against the API in ``test_shared_results.py``.
 from __future__ import annotations
 
 import collections
-from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
@@ -86,7 +85,7 @@ def test_a_large_store_keeps_its_views(small: TraceStore, monkeypatch: pytest.Mo
         assert made == () and _temp_tables(small) == set()
 
 
-def test_remembered_answers_are_fresh_rows(small: TraceStore, tmp_path: Path) -> None:
+def test_remembered_answers_are_fresh_rows(small: TraceStore) -> None:
     """A remembered answer is the statement's rows, and changing one caller's rows changes no other's."""
     kept: dict[tuple[int, str, str], Any] = {}
     sql = "SELECT trace_id, list(span_id ORDER BY span_id) AS spans FROM span_rows GROUP BY ALL ORDER BY trace_id"
@@ -97,3 +96,30 @@ def test_remembered_answers_are_fresh_rows(small: TraceStore, tmp_path: Path) ->
         second = _filters.fetch_dicts(small, sql)
     assert len(kept) == 1
     assert second == _filters.fetch_dicts(small, sql)  # as asked afresh, outside the block
+
+
+def test_large_answers_are_not_kept(small: TraceStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An answer of more rows than REMEMBERED_ROWS_MAX is asked again rather than held for the whole build."""
+    monkeypatch.setattr(_filters, "REMEMBERED_ROWS_MAX", 3)
+    kept: dict[tuple[int, str, str], Any] = {}
+    with _filters.remembering(kept):
+        many = _filters.fetch_dicts(small, "SELECT span_id FROM span_rows ORDER BY span_id")
+        few = _filters.fetch_dicts(small, "SELECT span_id FROM span_rows ORDER BY span_id LIMIT 3")
+    assert len(many) > 3 and len(few) == 3
+    assert [sql for _, sql, _ in kept] == ["SELECT span_id FROM span_rows ORDER BY span_id LIMIT 3"]
+
+
+def test_a_build_asks_the_store_state_once(small: TraceStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every summary asks whether the store may hold total-only usage (``_total_only.may_hold``): a build once."""
+    from otel_llm_analysis import _ingest_state, _total_only
+
+    asked: collections.Counter[str] = collections.Counter()
+    real = _ingest_state.get
+
+    def counting(con: Any, name: str) -> str | None:
+        asked[name] += 1
+        return real(con, name)
+
+    monkeypatch.setattr(_ingest_state, "get", counting)
+    build_report(small, Query())
+    assert asked[_total_only.NAME] == 1
