@@ -92,7 +92,8 @@ def estimated_usage_sql(con: Any) -> str:
 
 #: connection -> what :func:`per_data_version` keeps: name -> (data version, answer)
 _KEPT: "weakref.WeakKeyDictionary[Any, dict[str, tuple[tuple[int, ...], Any]]]" = weakref.WeakKeyDictionary()
-#: (connection id, sql, params) -> (column names, rows), and (connection id, "remembered", name) -> answer:
+#: (connection id, sql, params) -> (column names, rows, whether a value is a list or dict), and
+#: (connection id, "remembered", name) -> answer:
 #: what :func:`remembering` keeps in its block, else None
 _REMEMBERED: ContextVar[dict[tuple[int, str, str], Any] | None] = ContextVar("otel_llm_remembered", default=None)
 
@@ -412,9 +413,10 @@ def fetch_dicts(store: Any, sql: str, params: Mapping[str, Any] | Sequence[Any] 
         names, rows = [d[0] for d in cursor.description], cursor.fetchall()
         if kept is None or len(rows) > REMEMBERED_ROWS_MAX:
             return [dict(zip(names, row)) for row in rows]
-        kept[key] = names, rows
-    names, rows = kept[key]
-    return [dict(zip(names, row)) for row in copy.deepcopy(rows)]
+        # lists and structs (DuckDB LIST, STRUCT, MAP) are copied for each caller; other values cannot change
+        kept[key] = names, rows, any(isinstance(value, (list, dict)) for row in rows for value in row)
+    names, rows, mutable = kept[key]
+    return [dict(zip(names, row)) for row in (copy.deepcopy(rows) if mutable else rows)]
 
 
 T = TypeVar("T")
