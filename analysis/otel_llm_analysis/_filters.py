@@ -13,14 +13,17 @@ parameter, never formatted into SQL.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import re
 import weakref
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, TypeVar
 
 from otel_llm import semconv
 from otel_llm_analysis._rows import COUNT
@@ -89,12 +92,36 @@ def estimated_usage_sql(con: Any) -> str:
 
 #: connection -> what :func:`per_data_version` keeps: name -> (data version, answer)
 _KEPT: "weakref.WeakKeyDictionary[Any, dict[str, tuple[tuple[int, ...], Any]]]" = weakref.WeakKeyDictionary()
+#: (connection id, sql, params) -> (column names, rows, whether a value is a list or dict), and
+#: (connection id, "remembered", name) -> answer:
+#: what :func:`remembering` keeps in its block, else None
+_REMEMBERED: ContextVar[dict[tuple[int, str, str], Any] | None] = ContextVar("otel_llm_remembered", default=None)
 
 
 def per_data_version(con: Any, name: str, look: Callable[[Any], T]) -> T:
     """``look(con)``, worked out once per data version of ``con``'s store (:func:`_data_version`) and kept
     under ``name``: for the questions about the whole store that every analysis asks (does it hold
-    OpenLIT's scope, any instrumentation failure) and whose answer changes only with its data."""
+    OpenLIT's scope, any instrumentation failure) and whose answer changes only with its data.
+
+    Inside a :func:`remembering` block the data does not change: the answer is kept in the block once
+    found, and the version (itself a query) is not asked again."""
+    return remembered(con, name, lambda con: _per_version(con, name, look))
+
+
+def remembered(con: Any, name: str, look: Callable[[Any], T]) -> T:
+    """``look(con)``; inside a :func:`remembering` block, worked out once in the block and kept under ``name``:
+    for a question about the store's state that only an ingest changes (which a block never spans)."""
+    block = _REMEMBERED.get()
+    if block is None:
+        return look(con)
+    key = (id(con), "remembered", name)
+    if key not in block:
+        block[key] = look(con)
+    return block[key]  # type: ignore[no-any-return]
+
+
+def _per_version(con: Any, name: str, look: Callable[[Any], T]) -> T:
+    """:func:`per_data_version` outside a :func:`remembering` block."""
     version = _data_version(con)
     kept = _KEPT.setdefault(con, {})
     known = kept.get(name)
@@ -351,11 +378,45 @@ def connection(store: Any) -> Any:
     raise TypeError(f"{type(store).__name__} has no DuckDB connection")
 
 
+#: the most rows of one answer :func:`remembering` keeps: a larger one costs its data, not its binding, to ask
+#: again, and kept it would hold memory for the block's whole duration (a 1M-span report's recommendations
+#: read up to 190k rows per filter combination)
+REMEMBERED_ROWS_MAX = 10_000
+
+
+@contextmanager
+def remembering(kept: dict[tuple[int, str, str], Any]) -> Iterator[None]:
+    """Within the block, :func:`fetch_dicts` answers a statement already asked with the same parameters on the
+    same connection from ``kept`` (and keeps each new answer there), as :func:`remembered` its questions.
+
+    Why: a report build asks the same statements again and again (a view's query for every filter
+    combination it does not depend on, a window's bounds for every view); on a small store nearly all of a
+    statement's cost is DuckDB binding and optimizing the deep views (``llm_calls``), not reading data. Only
+    for a block over data that does not change: the caller owns ``kept`` and drops it with that data (a
+    report build, one data version of the dashboard: ``web.shared.Shared``).
+    """
+    token = _REMEMBERED.set(kept)
+    try:
+        yield
+    finally:
+        _REMEMBERED.reset(token)
+
+
 def fetch_dicts(store: Any, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None) -> list[dict[str, Any]]:
-    """Run ``sql`` and return rows as dicts keyed by column name."""
-    cursor = connection(store).execute(sql, params or {})
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+    """Run ``sql`` and return rows as dicts keyed by column name (fresh dicts: callers may change them),
+    answered from what :func:`remembering` keeps when the same statement was asked before in its block."""
+    con = connection(store)
+    kept = _REMEMBERED.get()
+    key = (id(con), sql, repr(params))
+    if kept is None or key not in kept:
+        cursor = con.execute(sql, params or {})
+        names, rows = [d[0] for d in cursor.description], cursor.fetchall()
+        if kept is None or len(rows) > REMEMBERED_ROWS_MAX:
+            return [dict(zip(names, row)) for row in rows]
+        # lists and structs (DuckDB LIST, STRUCT, MAP) are copied for each caller; other values cannot change
+        kept[key] = names, rows, any(isinstance(value, (list, dict)) for row in rows for value in row)
+    names, rows, mutable = kept[key]
+    return [dict(zip(names, row)) for row in (copy.deepcopy(rows) if mutable else rows)]
 
 
 T = TypeVar("T")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import duckdb
 
 from otel_llm import semconv
-from otel_llm_analysis._filters import TOTAL_ONLY_TOKENS
+from otel_llm_analysis._filters import TOTAL_ONLY_TOKENS, remembered
 from otel_llm_analysis import _ingest_state as ingest_state
 
 __all__ = ["NAME", "look_once", "may_hold", "record"]
@@ -45,5 +45,7 @@ def record(con: duckdb.DuckDBPyConnection, after_rowid: int) -> None:
 
 
 def may_hold(con: object) -> bool:
-    """False only when the store is known to hold no such call (a DuckDB store this version looked at)."""
-    return not isinstance(con, duckdb.DuckDBPyConnection) or ingest_state.get(con, NAME) != "none"
+    """False only when the store is known to hold no such call (a DuckDB store this version looked at); asked
+    once per report build or dashboard data version (``_filters.remembered``): every summary asks it."""
+    return not isinstance(con, duckdb.DuckDBPyConnection) or remembered(
+        con, NAME, lambda con: ingest_state.get(con, NAME) != "none")

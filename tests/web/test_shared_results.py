@@ -91,6 +91,7 @@ def test_dashboard_requests_share_results_until_an_ingest_adds_data(tmp_path: Pa
         live.ingest_once()
         with live.sharing() as (store, shared):
             before = VIEWS["retries"].compute(store, Query(shared=shared))
+            cards = VIEWS["summary"].compute(store, Query(shared=shared))  # its statements' answers are kept
         with live.sharing() as (store, again):
             assert again is shared and shared.windows == 1  # one version's results serve both requests
             assert VIEWS["compare"].compute(store, Query(shared=again))["groups"]
@@ -102,6 +103,10 @@ def test_dashboard_requests_share_results_until_an_ingest_adds_data(tmp_path: Pa
             assert fresh is not shared
             after = VIEWS["retries"].compute(store, Query(shared=fresh))
             _same(_plain(after), _plain(VIEWS["retries"].compute(store, Query())), "retries after the ingest")
+            # the statements answered before the ingest are asked again: the cards show the new spans
+            cards_after = VIEWS["summary"].compute(store, Query(shared=fresh))
+            _same(_plain(cards_after), _plain(VIEWS["summary"].compute(store, Query())), "cards after the ingest")
         assert after != before
+        assert cards_after["cards"][0]["value"] > cards["cards"][0]["value"]  # spans
     finally:
         live.stop()

@@ -54,9 +54,9 @@ from otel_llm_analysis.web.shared import Shared
 
 #: problems (file, line, reason) of the watched files kept for the page, newest last; older ones are only counted
 KEPT_PROBLEMS = 20
-#: date windows and analysis results one version keeps
+#: date windows, analysis results and statements' answers one version keeps
 #: before starting afresh: a long-running dashboard asked for many filters holds a bounded amount
-SHARED_WINDOWS, SHARED_RESULTS = 8, 2000
+SHARED_WINDOWS, SHARED_RESULTS, SHARED_ANSWERS = 8, 2000, 20000
 #: a table every store has: the reader reads it to fix its snapshot
 SNAPSHOT_TABLE = "span_rows"
 
@@ -178,14 +178,17 @@ class LiveStore:
 
     @contextmanager
     def sharing(self) -> Iterator[tuple[Any, Shared]]:
-        """The store and the analysis results shared by the requests of its current version."""
+        """The store and the analysis results shared by the requests of its current version; in the block, the
+        analyses' statements asked before on this version are answered from its answers (``Shared.remembering``)."""
         with self._turn() as store:
             if self._shared is None or self._shared_version != self.data_version \
-                    or self._shared.windows > SHARED_WINDOWS or self._shared.results > SHARED_RESULTS:
+                    or self._shared.windows > SHARED_WINDOWS or self._shared.results > SHARED_RESULTS \
+                    or self._shared.answers > SHARED_ANSWERS:
                 if self._shared is not None:
                     self._shared.close()
                 self._shared, self._shared_version = Shared(), self.data_version
-            yield store, self._shared
+            with self._shared.remembering():
+                yield store, self._shared
 
     def release(self) -> None:
         """Drop the requests' shared results; the store stays open."""

@@ -16,11 +16,13 @@ ingest adds rows.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Callable, Sequence, TypeVar
 
 from otel_llm_analysis import Filters
 from otel_llm_analysis import retry_outcomes
+from otel_llm_analysis._filters import remembering
 
 T = TypeVar("T")
 
@@ -31,6 +33,14 @@ class Shared:
     def __init__(self) -> None:
         self._results: dict[tuple[Any, ...], Any] = {}
         self._windows: set[tuple[datetime | None, datetime | None]] = set()
+        #: the statements' answers (``_filters.remembering``): the same query of two views is run once
+        self._rows: dict[tuple[int, str, str], Any] = {}
+        self._remembering: list[AbstractContextManager[None]] = []
+
+    def remembering(self) -> AbstractContextManager[None]:
+        """A block in which the analyses' statements asked before with the same parameters are answered from
+        this build's (this data version's) answers (``_filters.remembering``)."""
+        return remembering(self._rows)
 
     def call(self, function: Callable[..., T], store: Any, *args: Any) -> T:
         """``function(store, *args)``, computed once per distinct ``args`` (which must be hashable)."""
@@ -55,15 +65,26 @@ class Shared:
         """Analysis results kept."""
         return len(self._results)
 
+    @property
+    def answers(self) -> int:
+        """Statements' answers kept (:meth:`remembering`)."""
+        return len(self._rows)
+
     def close(self) -> None:
         """Forget every result."""
         self._windows.clear()
         self._results.clear()
+        self._rows.clear()
 
     def __enter__(self) -> "Shared":
+        """The results shared, with the statements' answers remembered in the block (:meth:`remembering`)."""
+        block = self.remembering()
+        block.__enter__()
+        self._remembering.append(block)
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._remembering.pop().__exit__(None, None, None)
         self.close()
 
 

@@ -28,6 +28,7 @@ import orjson
 from otel_llm_analysis import Filters, summaries
 from otel_llm_analysis.web import assets
 from otel_llm_analysis.web.choices import ALL, Choices, DateRange, choices, range_filters
+from otel_llm_analysis.web.frozen import frozen_views
 from otel_llm_analysis.web.shared import Shared
 from otel_llm_analysis.web.views import VIEWS, Query, describe, with_window
 
@@ -121,12 +122,14 @@ def collect(store: Any, base_query: Query, lattice: Lattice,
 
     The views of all combinations share their analysis results (``shared.Shared``,
     the query's or a new one): a call repeated with the same arguments runs once,
-    and the turns of each date range are walked once for all its projects and models.
+    and the turns of each date range are walked once for all its projects and models. On a small
+    store the deep views are read from TEMP copies meanwhile (``frozen.frozen_views``).
     """
-    if base_query.shared is not None:
-        return _collect(store, base_query, lattice, on_state)
-    with Shared() as shared:
-        return _collect(store, replace(base_query, shared=shared), lattice, on_state)
+    with frozen_views(store):
+        if base_query.shared is not None:
+            return _collect(store, base_query, lattice, on_state)
+        with Shared() as shared:
+            return _collect(store, replace(base_query, shared=shared), lattice, on_state)
 
 
 def _collect(store: Any, base_query: Query, lattice: Lattice,
@@ -170,7 +173,7 @@ def build_report(store: Any, query: Query | None = None, *, source: str = "", ma
     projects and models were left out), ``on_state`` each one computed.
     """
     generated = datetime.now(timezone.utc).replace(microsecond=0)
-    with Shared() as shared:
+    with Shared() as shared, frozen_views(store):
         query = query or Query()  # judged at the generation time, which the page states: the file is read later
         query = replace(query, shared=shared, now=query.now or generated.replace(tzinfo=None))
         offered = choices(store, query.filters)

@@ -1,0 +1,125 @@
+"""What a report build asks DuckDB: each statement once, the deep views read from TEMP copies on a small store.
+
+A build computes every view for dozens of filter combinations; on a small store
+nearly all of its time is DuckDB binding the deep views once per statement
+(``web.frozen``, ``_filters.remembering``). The figures themselves are checked
+against the API in ``test_shared_results.py``.
+"""
+
+from __future__ import annotations
+
+import collections
+from typing import Any, Iterator
+
+import pytest
+
+from otel_llm_analysis import TraceStore, _filters
+from otel_llm_analysis.web import frozen
+from otel_llm_analysis.web.frozen import FROZEN_VIEWS, frozen_views
+from otel_llm_analysis.web.static import build_report
+from otel_llm_analysis.web.views import Query
+from tests.support.synthetic import generate
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TraceStore]:
+    """A store of 61 spans over 12 traces (the size where binding costs more than the data)."""
+    root = tmp_path_factory.mktemp("small-store")
+    generate(root / "data", seed=3, traces=12, spans_per_line=8)
+    with TraceStore(root / "small.duckdb") as store:
+        store.ingest([root / "data"])
+    with TraceStore(root / "small.duckdb", read_only=True) as store:
+        yield store
+
+
+class _Counting:
+    """A connection that counts the statements run on it with their parameters."""
+
+    def __init__(self, con: Any, runs: collections.Counter[tuple[str, str]]) -> None:
+        self._con, self._runs = con, runs
+
+    def execute(self, sql: str, params: Any = None) -> Any:
+        self._runs[(sql, repr(params))] += 1
+        return self._con.execute(sql, params)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+
+def test_a_report_build_runs_each_statement_once(small: TraceStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    runs: collections.Counter[tuple[str, str]] = collections.Counter()
+    counting = _Counting(_filters.connection(small), runs)
+    real = _filters.connection
+    monkeypatch.setattr(_filters, "connection", lambda store: counting if real(store) is counting._con else real(store))
+    build_report(small, Query())
+    assert len(runs) > 100  # the views' statements went through here
+    again = {" ".join(sql.split())[:120]: n for (sql, _), n in runs.items() if n > 1}
+    assert again == {}, f"{len(again)} statements run more than once with the same parameters: {again}"
+
+
+def _temp_tables(store: TraceStore) -> set[str]:
+    rows = _filters.connection(store).execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
+    return {name for (name,) in rows}
+
+
+def test_the_deep_views_are_temp_copies_during_a_build_and_dropped_after(small: TraceStore) -> None:
+    con = _filters.connection(small)
+    calls = con.execute("SELECT * FROM llm_calls ORDER BY span_id").fetchall()
+    with frozen_views(small) as made:
+        assert made == FROZEN_VIEWS and _temp_tables(small) == set(FROZEN_VIEWS)
+        assert con.execute("SELECT * FROM llm_calls ORDER BY span_id").fetchall() == calls
+        with frozen_views(small) as inner:  # a build inside a build (collect in build_report) copies nothing
+            assert inner == ()
+        assert _temp_tables(small) == set(FROZEN_VIEWS)  # the inner block left the outer's copies
+    assert _temp_tables(small) == set()
+    with pytest.raises(RuntimeError), frozen_views(small):
+        raise RuntimeError("a view failed")
+    assert _temp_tables(small) == set()  # dropped on an error too: later queries read the store's views
+
+
+def test_a_large_store_keeps_its_views(small: TraceStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above the size where a copy pays (the statements' cost is their data), nothing is copied."""
+    ((spans,),) = _filters.connection(small).execute("SELECT count(*) FROM span_rows").fetchall()
+    monkeypatch.setattr(frozen, "FROZEN_MAX_SPANS", spans - 1)
+    with frozen_views(small) as made:
+        assert made == () and _temp_tables(small) == set()
+
+
+def test_remembered_answers_are_fresh_rows(small: TraceStore) -> None:
+    """A remembered answer is the statement's rows, and changing one caller's rows changes no other's."""
+    kept: dict[tuple[int, str, str], Any] = {}
+    sql = "SELECT trace_id, list(span_id ORDER BY span_id) AS spans FROM span_rows GROUP BY ALL ORDER BY trace_id"
+    with _filters.remembering(kept):
+        first = _filters.fetch_dicts(small, sql)
+        first[0]["spans"].append("changed")
+        first[0].pop("trace_id")
+        second = _filters.fetch_dicts(small, sql)
+    assert len(kept) == 1
+    assert second == _filters.fetch_dicts(small, sql)  # as asked afresh, outside the block
+
+
+def test_large_answers_are_not_kept(small: TraceStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An answer of more rows than REMEMBERED_ROWS_MAX is asked again rather than held for the whole build."""
+    monkeypatch.setattr(_filters, "REMEMBERED_ROWS_MAX", 3)
+    kept: dict[tuple[int, str, str], Any] = {}
+    with _filters.remembering(kept):
+        many = _filters.fetch_dicts(small, "SELECT span_id FROM span_rows ORDER BY span_id")
+        few = _filters.fetch_dicts(small, "SELECT span_id FROM span_rows ORDER BY span_id LIMIT 3")
+    assert len(many) > 3 and len(few) == 3
+    assert [sql for _, sql, _ in kept] == ["SELECT span_id FROM span_rows ORDER BY span_id LIMIT 3"]
+
+
+def test_a_build_asks_the_store_state_once(small: TraceStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every summary asks whether the store may hold total-only usage (``_total_only.may_hold``): a build once."""
+    from otel_llm_analysis import _ingest_state, _total_only
+
+    asked: collections.Counter[str] = collections.Counter()
+    real = _ingest_state.get
+
+    def counting(con: Any, name: str) -> str | None:
+        asked[name] += 1
+        return real(con, name)
+
+    monkeypatch.setattr(_ingest_state, "get", counting)
+    build_report(small, Query())
+    assert asked[_total_only.NAME] == 1
