@@ -123,3 +123,20 @@ def test_a_build_asks_the_store_state_once(small: TraceStore, monkeypatch: pytes
     monkeypatch.setattr(_ingest_state, "get", counting)
     build_report(small, Query())
     assert asked[_total_only.NAME] == 1
+
+
+def test_a_build_asks_whether_turns_count_unknown_costs_once(small: TraceStore,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every retries view asks whether ``turn_rows`` has ``retry_unknown_cost_calls``: a build once."""
+    from otel_llm_analysis import retry_outcomes
+
+    asked: list[bool] = []
+    real = retry_outcomes._counts_unknown_cost
+
+    def counting(con: Any) -> bool:
+        asked.append(real(con))
+        return asked[-1]
+
+    monkeypatch.setattr(retry_outcomes, "_counts_unknown_cost", counting)
+    build_report(small, Query())
+    assert asked == [True]
