@@ -16,6 +16,7 @@ works started inside a work's thread are stopped with it. Then the exception goe
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -86,12 +87,15 @@ class Work:
 
 def side_by_side(*works: Work) -> list[Any]:
     """Each work's result (in order), all of them run at the same time on threads of their own, the calling
-    thread waiting in steps of :data:`STEP_S`; any exception meanwhile stops them all (see the module)."""
+    thread waiting in steps of :data:`STEP_S`; any exception meanwhile stops them all (see the module).
+
+    Each work runs in a copy of the caller's context (``contextvars``): what the caller's block set holds
+    for its works too, e.g. the statements' answers a report build keeps (``_filters.remembering``)."""
     with ThreadPoolExecutor(len(works)) as pool:
         try:
             futures = []
             for work in works:
-                futures.append(pool.submit(work.run))
+                futures.append(pool.submit(contextvars.copy_context().run, work.run))
             return [_waited(future) for future in futures]
         except BaseException:
             _stop(works)

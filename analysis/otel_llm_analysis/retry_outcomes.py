@@ -37,7 +37,7 @@ from typing import Any, Sequence
 
 import duckdb
 
-from otel_llm_analysis._filters import Filters, as_rows, connection, dimension_sql, load_query, ratio
+from otel_llm_analysis._filters import Filters, as_rows, connection, dimension_sql, load_query, ratio, remembered
 from otel_llm_analysis._scopes import fetch, macro_call
 
 __all__ = ["RetryRow", "retries", "retries_by"]
@@ -121,13 +121,18 @@ def _grouped(store: Any, key: str, source: str, where: str, params: dict[str, An
 def _unknown_cost_column(store: Any) -> str:
     """The turns' count of retried calls of unknown cost, or NULL (not counted: None) where the turns lack
     it - a DuckDB store another version made, opened read-only (its tables as they are); ClickHouse's turns
-    view has it."""
+    view has it. Asked once per report build (``_filters.remembered``): only an ingest changes the tables."""
     con = connection(store)
     if not isinstance(con, duckdb.DuckDBPyConnection):
         return "retry_unknown_cost_calls"
+    return "retry_unknown_cost_calls" if remembered(con, "turns count unknown cost", _counts_unknown_cost) else "NULL"
+
+
+def _counts_unknown_cost(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the store's ``turn_rows`` has the column ``retry_unknown_cost_calls``."""
     ((present,),) = con.execute("SELECT count(*) FROM duckdb_columns() WHERE table_name = 'turn_rows' "
                                 "AND column_name = 'retry_unknown_cost_calls'").fetchall()
-    return "retry_unknown_cost_calls" if present else "NULL"
+    return bool(present)
 
 
 def _key_order(row: RetryRow) -> tuple[Any, ...]:

@@ -134,10 +134,11 @@ def calls_bounds(store: Any, filters: Filters) -> tuple[datetime, datetime] | No
     """[first, last] moments (the end exclusive) of the LLM calls the store knows of within ``filters``: the
     calls in spans, and the days whose calls only GenAI metric points record (``_unrecorded.metrics_only_days``,
     from their midnight to the next): the data's window ends there, not at the last span, so budgets and
-    forecasts read off it count those days. None when there are neither."""
+    forecasts read off it count those days. None when there are neither. Asked once per report build for each
+    filter combination (``_filters.fetch_dicts``): every view with a window reads it."""
     where, params = filters.where()
-    first, last = connection(store).execute(
-        f"SELECT min(start_time), max(start_time) FROM {LLM_CALLS} WHERE {where}", params).fetchone()
+    ((first, last),) = (tuple(d.values()) for d in fetch_dicts(
+        store, f"SELECT min(start_time) AS first, max(start_time) AS last FROM {LLM_CALLS} WHERE {where}", params))
     points = llm_metric_times(store, filters)
     outside = points is not None and (first is None or points[0] < truncate(first, "day")
                                       or points[1] >= truncate(last, "day") + timedelta(days=1))

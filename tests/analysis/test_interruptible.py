@@ -89,3 +89,19 @@ def test_a_second_ctrl_c_while_stopping_still_stops_the_query():
     seen = _interrupted(query, interrupt_after_a_second_ctrl_c, started, con.interrupt)
     con.close()
     assert again and "left_running" not in seen and seen["in_time"]
+
+
+def test_works_run_in_the_callers_context():
+    """A work sees what the caller's block set (a report build's remembered answers) and sets nothing back."""
+    import contextvars
+
+    var: contextvars.ContextVar[str | None] = contextvars.ContextVar("test_interruptible_var", default=None)
+    token = var.set("the caller's")
+    try:
+        seen = side_by_side(Work(var.get, lambda: None), Work(lambda: (var.set("a work's"), var.get())[1],
+                                                               lambda: None))
+        assert seen == ["the caller's", "a work's"]
+        assert var.get() == "the caller's"
+        assert run(var.get, lambda: None) == "the caller's"
+    finally:
+        var.reset(token)

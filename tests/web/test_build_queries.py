@@ -123,3 +123,38 @@ def test_a_build_asks_the_store_state_once(small: TraceStore, monkeypatch: pytes
     monkeypatch.setattr(_ingest_state, "get", counting)
     build_report(small, Query())
     assert asked[_total_only.NAME] == 1
+
+
+def test_a_build_asks_whether_turns_count_unknown_costs_once(small: TraceStore,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every retries view asks whether ``turn_rows`` has ``retry_unknown_cost_calls``: a build once."""
+    from otel_llm_analysis import retry_outcomes
+
+    asked: list[bool] = []
+    real = retry_outcomes._counts_unknown_cost
+
+    def counting(con: Any) -> bool:
+        asked.append(real(con))
+        return asked[-1]
+
+    monkeypatch.setattr(retry_outcomes, "_counts_unknown_cost", counting)
+    build_report(small, Query())
+    assert asked == [True]
+
+
+def test_a_build_asks_each_window_bound_once(small: TraceStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every view with a window reads its calls' bounds (``trends.calls_bounds``): a build once per filters."""
+    from otel_llm_analysis import trends
+
+    runs: collections.Counter[tuple[str, str]] = collections.Counter()
+    counting = _Counting(_filters.connection(small), runs)
+    real = _filters.connection
+
+    def counted(store: Any) -> Any:
+        return counting if real(store) is counting._con else real(store)
+
+    monkeypatch.setattr(_filters, "connection", counted)
+    monkeypatch.setattr(trends, "connection", counted)
+    build_report(small, Query())
+    bounds = {params: n for (sql, params), n in runs.items() if "min(start_time)" in sql and "llm_calls" in sql}
+    assert bounds and all(n == 1 for n in bounds.values()), bounds
