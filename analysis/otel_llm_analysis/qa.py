@@ -38,7 +38,7 @@ from typing import Any
 import duckdb
 
 from otel_llm import semconv
-from otel_llm_analysis._filters import Filters, as_rows, connection, dimension_sql, load_query, ratio
+from otel_llm_analysis._filters import Filters, as_rows, connection, dimension_sql, fetch_dicts, load_query, ratio
 from otel_llm_analysis._scopes import fetch
 
 #: What quality reads when no evaluation came as a log record alone: the rows worked out at ingest.
@@ -116,7 +116,8 @@ def _subjects(store: Any) -> str:
         evaluation_event=semconv.EVENT_EVALUATION_RESULT, name=semconv.GEN_AI_EVALUATION_NAME,
         label=semconv.GEN_AI_EVALUATION_SCORE_LABEL, score=semconv.GEN_AI_EVALUATION_SCORE_VALUE,
         response_id=semconv.GEN_AI_RESPONSE_ID)
-    if not con.execute(f"SELECT EXISTS ({evaluations})").fetchone()[0]:
+    # through fetch_dicts: a report build asks it once (``_filters.remembering``), not once per quality view
+    if not fetch_dicts(con, f"SELECT EXISTS ({evaluations}) AS held")[0]["held"]:
         return _SUBJECTS
     # an evaluation of a span the store lacks counts where no span is needed (no turn, no model: in no group)
     return (f"(SELECT * FROM {_SUBJECTS} UNION ALL BY NAME SELECT * FROM ("

@@ -158,3 +158,18 @@ def test_a_build_asks_each_window_bound_once(small: TraceStore, monkeypatch: pyt
     build_report(small, Query())
     bounds = {params: n for (sql, params), n in runs.items() if "min(start_time)" in sql and "llm_calls" in sql}
     assert bounds and all(n == 1 for n in bounds.values()), bounds
+
+
+def test_a_build_asks_whether_logs_hold_evaluations_once(small: TraceStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every quality view asks whether log records hold evaluations (``qa._subjects``): a build once."""
+    runs: collections.Counter[tuple[str, str]] = collections.Counter()
+    counting = _Counting(_filters.connection(small), runs)
+    real = _filters.connection
+
+    def counted(store: Any) -> Any:
+        return counting if real(store) is counting._con else real(store)
+
+    monkeypatch.setattr(_filters, "connection", counted)  # qa's own stays DuckDB's: it reads DuckDB's subjects
+    build_report(small, Query())
+    asked = [n for (sql, _), n in runs.items() if sql.startswith("SELECT EXISTS (") and "gen_ai.evaluation" in sql]
+    assert asked == [1], asked
