@@ -12,6 +12,10 @@ A test that has something to tell whoever reads the run (not a failure) records 
 ``record_property(SAID_AT_THE_END, text)``; the run's summary prints it. Properties travel with
 the test's report, so this holds when the suite runs on several pytest-xdist workers, whose own
 output is not shown.
+
+A report's text (captured output and logs, a failure's description) reaches the xdist controller as UTF-8:
+text the tests give the app on purpose (lone surrogates, ``\udc80``) is written there with backslash
+escapes, as a terminal would show it, instead of stopping the worker and the whole run.
 """
 
 from __future__ import annotations
@@ -51,3 +55,20 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for line in _said:
         terminalreporter.write_line(line)
+
+
+def _utf8(text: str) -> str:
+    """``text``, with what UTF-8 cannot encode (lone surrogates) as backslash escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    report.sections = [(title, _utf8(text)) for title, text in report.sections]
+    if report.longrepr is not None:
+        described = str(report.longrepr)
+        if _utf8(described) != described:
+            report.longrepr = _utf8(described)
+    return None
