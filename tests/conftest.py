@@ -72,3 +72,4 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         if _utf8(described) != described:
             report.longrepr = _utf8(described)
     return None
+
