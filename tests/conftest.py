@@ -72,4 +72,3 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         if _utf8(described) != described:
             report.longrepr = _utf8(described)
     return None
-
