@@ -146,30 +146,30 @@ def test_a_build_asks_each_window_bound_once(small: TraceStore, monkeypatch: pyt
     """Every view with a window reads its calls' bounds (``trends.calls_bounds``): a build once per filters."""
     from otel_llm_analysis import trends
 
-    runs: collections.Counter[tuple[str, str]] = collections.Counter()
-    counting = _Counting(_filters.connection(small), runs)
-    real = _filters.connection
-
-    def counted(store: Any) -> Any:
-        return counting if real(store) is counting._con else real(store)
-
-    monkeypatch.setattr(_filters, "connection", counted)
-    monkeypatch.setattr(trends, "connection", counted)
-    build_report(small, Query())
+    runs = _statements_of_a_build(small, monkeypatch, trends)
     bounds = {params: n for (sql, params), n in runs.items() if "min(start_time)" in sql and "llm_calls" in sql}
     assert bounds and all(n == 1 for n in bounds.values()), bounds
 
 
 def test_a_build_asks_whether_logs_hold_evaluations_once(small: TraceStore, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every quality view asks whether log records hold evaluations (``qa._subjects``): a build once."""
-    runs: collections.Counter[tuple[str, str]] = collections.Counter()
-    counting = _Counting(_filters.connection(small), runs)
-    real = _filters.connection
-
-    def counted(store: Any) -> Any:
-        return counting if real(store) is counting._con else real(store)
-
-    monkeypatch.setattr(_filters, "connection", counted)  # qa's own stays DuckDB's: it reads DuckDB's subjects
-    build_report(small, Query())
+    runs = _statements_of_a_build(small, monkeypatch)  # qa's own connection stays DuckDB's: it reads its subjects
     asked = [n for (sql, _), n in runs.items() if sql.startswith("SELECT EXISTS (") and "gen_ai.evaluation" in sql]
     assert asked == [1], asked
+
+
+def _statements_of_a_build(store: TraceStore, monkeypatch: pytest.MonkeyPatch,
+                           *modules: Any) -> collections.Counter[tuple[str, str]]:
+    """The statements (SQL, parameters) a report build of ``store`` runs through ``_filters.connection`` (and the
+    ``connection`` of each of ``modules``), each with how often."""
+    runs: collections.Counter[tuple[str, str]] = collections.Counter()
+    counting = _Counting(_filters.connection(store), runs)
+    real = _filters.connection
+
+    def counted(asked: Any) -> Any:
+        return counting if real(asked) is counting._con else real(asked)
+
+    for module in (_filters, *modules):
+        monkeypatch.setattr(module, "connection", counted)
+    build_report(store, Query())
+    return runs
