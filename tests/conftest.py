@@ -69,6 +69,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report.sections = [(title, _utf8(text)) for title, text in report.sections]
     if report.longrepr is not None:
         described = str(report.longrepr)
-        if _utf8(described) != described:
-            report.longrepr = _utf8(described)
+        escaped = _utf8(described)
+        if escaped != described:
+            report.longrepr = escaped
     return None

@@ -137,8 +137,9 @@ def calls_bounds(store: Any, filters: Filters) -> tuple[datetime, datetime] | No
     forecasts read off it count those days. None when there are neither. Asked once per report build for each
     filter combination (``_filters.fetch_dicts``): every view with a window reads it."""
     where, params = filters.where()
-    ((first, last),) = (tuple(d.values()) for d in fetch_dicts(
-        store, f"SELECT min(start_time) AS first, max(start_time) AS last FROM {LLM_CALLS} WHERE {where}", params))
+    (bounds,) = fetch_dicts(store, f"SELECT min(start_time) AS first, max(start_time) AS last FROM {LLM_CALLS} "
+                                   f"WHERE {where}", params)
+    first, last = bounds["first"], bounds["last"]
     points = llm_metric_times(store, filters)
     outside = points is not None and (first is None or points[0] < truncate(first, "day")
                                       or points[1] >= truncate(last, "day") + timedelta(days=1))
