@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -11,8 +13,11 @@ import otel_llm
 from otel_llm import semconv as sc
 
 
-def running(cap: Any) -> dict[tuple[str, str], int]:
+def counts(cap: Any) -> dict[tuple[str, str], int]:
+    """The running-calls gauge's points, by (kind, span name): the process's whole count."""
     data = cap.reader.get_metrics_data()
+    if data is None:  # nothing recorded yet
+        return {}
     found = [m for rm in data.resource_metrics for sm in rm.scope_metrics for m in sm.metrics
              if m.name == sc.METRIC_ACTIVE]
     if not found:
@@ -23,7 +28,26 @@ def running(cap: Any) -> dict[tuple[str, str], int]:
             for p in metric.data.data_points if p.value}
 
 
-def test_a_call_counts_while_it_runs_inside_its_agent_and_not_after(cap: Any, response: Any) -> None:
+@pytest.fixture
+def running(cap: Any) -> Callable[[], dict[tuple[str, str], int]]:
+    """The calls this test started and did not end: the gauge less what it said as the test began.
+
+    The count is the process's: a call another test left unfinished (a stream it
+    never read to its end, still referenced) counts too, and in a pytest-xdist
+    worker any test file may have run before this one. Unreferenced leftovers are
+    collected first, so what remains does not end during the test.
+    """
+    gc.collect()
+    before = counts(cap)
+
+    def mine() -> dict[tuple[str, str], int]:
+        now = counts(cap)
+        return {key: n - before.get(key, 0) for key, n in now.items() if n != before.get(key, 0)}
+
+    return mine
+
+
+def test_a_call_counts_while_it_runs_inside_its_agent_and_not_after(running: Any, response: Any) -> None:
     inside, release = threading.Event(), threading.Event()
 
     @otel_llm.llm_call(model="test-model", provider="openai")
@@ -40,14 +64,14 @@ def test_a_call_counts_while_it_runs_inside_its_agent_and_not_after(cap: Any, re
     worker.start()
     try:
         assert inside.wait(10)
-        assert running(cap) == {("agent", "invoke_agent planner"): 1, ("llm_call", "chat test-model"): 1}
+        assert running() == {("agent", "invoke_agent planner"): 1, ("llm_call", "chat test-model"): 1}
     finally:
         release.set()
         worker.join(10)
-    assert running(cap) == {}
+    assert running() == {}
 
 
-def test_failed_calls_and_streams_end_too(cap: Any, response: Any) -> None:
+def test_failed_calls_and_streams_end_too(running: Any, response: Any) -> None:
     @otel_llm.llm_call(model="test-model", provider="openai")
     def broken() -> dict:
         raise RuntimeError("boom")
@@ -61,12 +85,12 @@ def test_failed_calls_and_streams_end_too(cap: Any, response: Any) -> None:
         broken()
     chunks = stream()
     assert next(chunks) == "a"
-    assert running(cap) == {("llm_call", "chat test-model"): 1}  # a stream runs until it is consumed
+    assert running() == {("llm_call", "chat test-model"): 1}  # a stream runs until it is consumed
     assert list(chunks) == ["b"]
-    assert running(cap) == {}
+    assert running() == {}
 
 
-def test_many_threads_count_exactly(cap: Any, response: Any) -> None:
+def test_many_threads_count_exactly(running: Any, response: Any) -> None:
     barrier = threading.Barrier(9)
     release = threading.Event()
 
@@ -81,9 +105,9 @@ def test_many_threads_count_exactly(cap: Any, response: Any) -> None:
         w.start()
     try:
         barrier.wait(10)
-        assert running(cap) == {("tool", "execute_tool search"): 8}
+        assert running() == {("tool", "execute_tool search"): 8}
     finally:
         release.set()
         for w in workers:
             w.join(10)
-    assert running(cap) == {}
+    assert running() == {}

@@ -44,8 +44,16 @@ def cli(*args: str, check: bool = True, **kwargs: Any) -> subprocess.CompletedPr
     return result
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium through Playwright's sync API, for one test file.
+
+    Per file, not per session: from ``sync_playwright().start()`` to ``stop()``
+    Playwright keeps its asyncio loop marked running on this thread, so an
+    ``asyncio.run()`` in a later test on the same thread (a pytest-xdist worker
+    runs files of every directory) would fail with "cannot be called from a
+    running event loop".
+    """
     if not Path(CHROMIUM).is_file():
         pytest.fail(f"Debian's chromium is missing at {CHROMIUM}: run `apt-get install chromium` "
                     "(bash scripts/test.sh installs it)")
