@@ -1,0 +1,68 @@
+"""Statements of one analysis for many filter sets asked at once, during a block that says which sets to expect.
+
+Why: a report build asks each analysis (a summary per project, per model...) for
+every filter combination it embeds, one statement each, and on a small store a
+statement's cost is DuckDB binding and optimizing it, not reading its rows. When
+the build says which filter sets it will ask for (:func:`asked_together`), the
+first time an analysis is asked for one of them it reads all of them in one
+statement, and keeps each set's rows as that set's own statement's answer
+(``_filters.remember``): the later asks are answered from there, with the same
+rows, and nothing else in the analysis changes. Outside such a block (the CLI,
+the API, the live dashboard) every statement is asked as it is.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+from otel_llm_analysis._filters import Filters, is_remembered, keeping, remember
+
+
+@dataclass(frozen=True)
+class Expected:
+    """The filter sets a block expects its analyses to be asked for, and how many one statement may read."""
+
+    #: ``filters`` -> the other sets expected beside it (with its own ``service`` and ``calls_only``)
+    beside: Callable[[Filters], Sequence[Filters]]
+    #: the most sets one statement reads: their rows add up, so a larger store reads fewer at once
+    per_statement: int
+
+
+_EXPECTED: ContextVar[Expected | None] = ContextVar("otel_llm_expected_sets", default=None)
+
+Statement = tuple[str, Mapping[str, Any]]
+
+
+@contextmanager
+def asked_together(expected: Expected) -> Iterator[None]:
+    """Within the block, :func:`ask_together` reads the sets ``expected`` says beside the one asked."""
+    token = _EXPECTED.set(expected)
+    try:
+        yield
+    finally:
+        _EXPECTED.reset(token)
+
+
+def ask_together(store: Any, filters: Filters, statement: Callable[[Filters], Statement],
+                 read: Callable[[list[Filters]], list[list[dict[str, Any]]]]) -> None:
+    """Before an analysis asks ``statement(filters)``: inside :func:`asked_together` and a ``_filters.remembering``
+    block, if that statement's answer is not kept yet, ``read`` it and those of the sets expected beside it whose
+    answers are not kept either, a few statements for all (``read(sets)``: each set's rows, in order), and
+    keep each as its own statement's answer. Elsewhere nothing happens (the analysis asks its statement)."""
+    expected = _EXPECTED.get()
+    if expected is None or not keeping() or is_remembered(store, *statement(filters)):
+        return
+    asked = {filters: statement(filters)}
+    for other in expected.beside(filters):
+        if other not in asked and (other.service, other.calls_only) == (filters.service, filters.calls_only):
+            known = statement(other)
+            if not is_remembered(store, *known):
+                asked[other] = known
+    sets, size = list(asked), max(1, expected.per_statement)
+    for start in range(0, len(sets), size):
+        chunk = sets[start:start + size]
+        for one, rows in zip(chunk, read(chunk)):
+            remember(store, *asked[one], rows)
