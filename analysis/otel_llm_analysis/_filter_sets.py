@@ -16,7 +16,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Hashable, Iterator, Mapping, Sequence
 
 from otel_llm_analysis._filters import Filters, is_remembered, keeping, remember
 
@@ -35,6 +35,42 @@ _EXPECTED: ContextVar[Expected | None] = ContextVar("otel_llm_expected_sets", de
 
 Statement = tuple[str, Mapping[str, Any]]
 
+#: the ``FROM`` item of the sets a statement reads at once: a row per set (``$sets``, :func:`set_rows`)
+SETS = "(SELECT unnest($sets, recursive := true))"
+#: a set's window, project and model as :meth:`Filters.where` restricts them, read from the columns of :data:`SETS`
+IN_SET = ("(set_since IS NULL OR start_time >= set_since) AND (set_until IS NULL OR start_time < set_until) "
+          "AND (set_project IS NULL OR project = set_project) "
+          "AND (set_model IS NULL OR set_model = model OR set_model = response_model)")
+
+
+def set_rows(filter_sets: Sequence[Filters]) -> list[dict[str, Any]]:
+    """The ``$sets`` parameter of :data:`SETS`: each set's number (``set_id``, its index) and bounds."""
+    return [{"set_id": index, "set_since": f.since, "set_until": f.until, "set_project": f.project,
+             "set_model": f.model} for index, f in enumerate(filter_sets)]
+
+
+def shared_filters(filter_sets: Sequence[Filters], alike: Callable[[Filters], Hashable] | None = None) -> Filters:
+    """What every one of ``filter_sets`` keeps (their ``service`` and ``calls_only``): :data:`IN_SET` adds each
+    set's own window, project and model. ``ValueError`` when they differ there, or in ``alike``."""
+    first = filter_sets[0]
+    if any(_alike(f) != _alike(first) or (alike and alike(f) != alike(first)) for f in filter_sets):
+        raise ValueError("filter sets read at once must share their service and calls_only")
+    return Filters(service=first.service, calls_only=first.calls_only)
+
+
+def per_set(rows: Sequence[Mapping[str, Any]], sets: int) -> list[list[dict[str, Any]]]:
+    """The rows of a statement over :data:`SETS` split by their ``set_id`` (taken out), in order: each set's."""
+    split: list[list[dict[str, Any]]] = [[] for _ in range(sets)]
+    for row in rows:
+        record = dict(row)
+        split[record.pop("set_id")].append(record)
+    return split
+
+
+def _alike(filters: Filters) -> Hashable:
+    """What the sets one statement reads share: all but their window, project and model."""
+    return filters.service, filters.calls_only
+
 
 @contextmanager
 def asked_together(expected: Expected) -> Iterator[None]:
@@ -47,17 +83,20 @@ def asked_together(expected: Expected) -> Iterator[None]:
 
 
 def ask_together(store: Any, filters: Filters, statement: Callable[[Filters], Statement],
-                 read: Callable[[list[Filters]], list[list[dict[str, Any]]]]) -> None:
+                 read: Callable[[list[Filters]], list[list[dict[str, Any]]]],
+                 alike: Callable[[Filters], Hashable] | None = None) -> None:
     """Before an analysis asks ``statement(filters)``: inside :func:`asked_together` and a ``_filters.remembering``
     block, if that statement's answer is not kept yet, ``read`` it and those of the sets expected beside it whose
-    answers are not kept either, a few statements for all (``read(sets)``: each set's rows, in order), and
-    keep each as its own statement's answer. Elsewhere nothing happens (the analysis asks its statement)."""
+    answers are not kept either (and that share its ``service``, ``calls_only`` and ``alike(filters)``: an
+    analysis whose statement takes the window as it is reads the sets of one window at once), a few statements
+    for all (``read(sets)``: each set's rows, in order), and keep each as its own statement's answer. Elsewhere
+    nothing happens (the analysis asks its statement)."""
     expected = _EXPECTED.get()
     if expected is None or not keeping() or is_remembered(store, *statement(filters)):
         return
     asked = {filters: statement(filters)}
     for other in expected.beside(filters):
-        if other not in asked and (other.service, other.calls_only) == (filters.service, filters.calls_only):
+        if other not in asked and _alike(other) == _alike(filters) and (alike is None or alike(other) == alike(filters)):
             known = statement(other)
             if not is_remembered(store, *known):
                 asked[other] = known

@@ -55,7 +55,7 @@ from otel_llm_analysis._filters import (
     ratio,
     total_only_sql,
 )
-from otel_llm_analysis._filter_sets import ask_together
+from otel_llm_analysis._filter_sets import IN_SET, SETS, ask_together, per_set, set_rows, shared_filters
 from otel_llm_analysis._instrumentation_failures import reinterpreted
 from otel_llm_analysis._interruptible import Work, side_by_side
 from otel_llm_analysis._total_only import may_hold
@@ -207,13 +207,8 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None, *
 #: ``summary.sql``'s set placeholders for one filter set: the statement reads the filters' bound parameters
 _ONE_SET = dict(sets="", set_id="", by_set="", and_set="", per_set="", partition="")
 #: ... and for many (:func:`summary_sets`): ``$sets`` is the list of sets, each set's bounds read as columns
-_MANY_SETS = dict(sets=", (SELECT unnest($sets, recursive := true))", set_id="set_id, ", by_set=", set_id",
-                  and_set=" AND s.set_id = c.set_id", per_set=" coalesce(s.set_id, c.set_id) AS set_id,",
-                  partition="PARTITION BY set_id")
-#: a set's window, project and model as :meth:`Filters.where` restricts them, read from the set's columns
-_IN_SET = ("(set_since IS NULL OR start_time >= set_since) AND (set_until IS NULL OR start_time < set_until) "
-           "AND (set_project IS NULL OR project = set_project) "
-           "AND (set_model IS NULL OR set_model = model OR set_model = response_model)")
+_MANY_SETS = dict(sets=f", {SETS}", set_id="set_id, ", by_set=", set_id", and_set=" AND s.set_id = c.set_id",
+                  per_set=" coalesce(s.set_id, c.set_id) AS set_id,", partition="PARTITION BY set_id")
 
 
 def _summary_parts(store: Any, by: str | None, filters: Filters, traces: bool) -> tuple[dict[str, str], dict[str, Any]]:
@@ -250,20 +245,10 @@ def summary_sets(store: Any, by: str | None, filter_sets: Sequence[Filters], *, 
     """
     if not filter_sets:
         return []
-    first = filter_sets[0]
-    if any((f.service, f.calls_only) != (first.service, first.calls_only) for f in filter_sets):
-        raise ValueError("summary_sets: the filter sets must share their service and calls_only")
-    parts, params = _summary_parts(store, by, Filters(service=first.service, calls_only=first.calls_only), traces)
-    parts["where"] = f"{parts['where']} AND {_IN_SET}"
-    params["sets"] = [{"set_id": index, "set_since": f.since, "set_until": f.until, "set_project": f.project,
-                       "set_model": f.model} for index, f in enumerate(filter_sets)]
-    cursor = connection(store).execute(load_query("summary").format(**parts, **_MANY_SETS), params)
-    names = [d[0] for d in cursor.description]
-    rows: list[list[dict[str, Any]]] = [[] for _ in filter_sets]
-    for row in cursor.fetchall():
-        record = dict(zip(names, row))
-        rows[record.pop("set_id")].append(record)
-    return rows
+    parts, params = _summary_parts(store, by, shared_filters(filter_sets), traces)
+    parts["where"] = f"{parts['where']} AND {IN_SET}"
+    return per_set(fetch_dicts(store, load_query("summary").format(**parts, **_MANY_SETS),
+                               {**params, "sets": set_rows(filter_sets)}), len(filter_sets))
 
 
 def _span_latency(con: Any, sql: str, params: dict[str, Any]) -> dict[Any, Any]:

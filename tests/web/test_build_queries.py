@@ -159,16 +159,18 @@ def test_a_build_asks_whether_logs_hold_evaluations_once(small: TraceStore, monk
     assert asked == [1], asked
 
 
-def test_a_build_reads_each_summary_for_its_combinations_at_once(small: TraceStore,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each view's summary (per project, model, operation...) is asked for every filter combination: on a small store
-    a build reads a summary's combinations in one statement (``expected.expecting``), not one each - each costs
-    DuckDB ~10 ms of binding and optimizing. Before: 391 summary statements for 38 combinations."""
-    from otel_llm_analysis import summaries
+@pytest.mark.parametrize("analysis", ["-- Summary grouped", "-- Turns grouped"])
+def test_a_build_reads_each_analysis_for_its_combinations_at_once(small: TraceStore, monkeypatch: pytest.MonkeyPatch,
+                                                                  analysis: str) -> None:
+    """Each view's summary (per project, model, operation...) and retry figures (per project, model, run_config...)
+    are asked for every filter combination: on a small store a build reads an analysis' combinations in one
+    statement (a summary's) or one per date range (the turns'; ``expected.expecting``), not one each - each costs
+    DuckDB ~10 ms of binding and optimizing. Before: 391 summary and 190 turns statements for 38 combinations."""
+    from otel_llm_analysis import retry_outcomes, summaries
 
     combinations = len(plan(small, Filters(), choices(small, Filters()), DEFAULT_MAX_STATES).states)
-    runs = _statements_of_a_build(small, monkeypatch, summaries)
-    asked = sum(n for (sql, _), n in runs.items() if sql.startswith("-- Summary grouped"))
+    runs = _statements_of_a_build(small, monkeypatch, summaries, retry_outcomes)
+    asked = sum(n for (sql, _), n in runs.items() if sql.startswith(analysis))
     assert 0 < asked < combinations, (asked, combinations)
 
 
@@ -197,6 +199,31 @@ def test_summary_sets_answer_each_set_as_its_own_statement(small: TraceStore, by
         for row, expected in zip(rows, own):  # the share's total adds the set's costs in another order: last bits
             assert row.pop("cost_share") == pytest.approx(expected.pop("cost_share"), rel=1e-12), filters
             assert row == expected, filters
+
+
+@pytest.mark.parametrize("by", [None, "project", "model", "run_config.max_retries"])
+def test_retries_of_one_window_read_at_once_answer_each_set_as_its_own_statement(small: TraceStore,
+                                                                                 by: str | None) -> None:
+    """The turns' retry figures of several sets of one window read in one statement are, set by set, each set's own
+    statement's rows (a project, a model, both, none, one matching no turn), for the whole window and a part."""
+    from otel_llm_analysis import retry_outcomes
+    from otel_llm_analysis._filters import dimension_sql
+
+    ((project, model, first, last),) = _filters.connection(small).execute(
+        "SELECT any_value(project), any_value(model), min(start_time), max(start_time) FROM llm_calls").fetchall()
+    for window in ({}, {"since": first + (last - first) / 3, "until": last}):
+        sets = [Filters(**window, **narrowed) for narrowed in (
+            {}, {"project": project}, {"model": model}, {"project": project, "model": model}, {"model": "no such"})]
+        read = retry_outcomes._grouped_sets(small, dimension_sql(by), sets)
+        assert len(read) == len(sets) and any(read) and [] in read
+        for filters, rows in zip(sets, read):
+            sql, params = retry_outcomes._statement(small, dimension_sql(by), filters)
+            assert _sorted(rows) == _sorted(_filters.fetch_dicts(small, sql, params)), filters
+
+
+def _sorted(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows in their keys' order (the retries statement leaves its groups unordered: the analysis sorts them)."""
+    return sorted(rows, key=lambda row: (row["key"] is None, str(row["key"])))
 
 
 def _statements_of_a_build(store: TraceStore, monkeypatch: pytest.MonkeyPatch,
