@@ -43,10 +43,12 @@ IN_SET = ("(set_since IS NULL OR start_time >= set_since) AND (set_until IS NULL
           "AND (set_model IS NULL OR set_model = model OR set_model = response_model)")
 
 
-def set_rows(filter_sets: Sequence[Filters]) -> list[dict[str, Any]]:
-    """The ``$sets`` parameter of :data:`SETS`: each set's number (``set_id``, its index) and bounds."""
+def set_rows(filter_sets: Sequence[Filters], **columns: Sequence[Any]) -> list[dict[str, Any]]:
+    """The ``$sets`` parameter of :data:`SETS`: each set's number (``set_id``, its index) and bounds, and its value
+    of each of ``columns`` (a column's values in the sets' order)."""
     return [{"set_id": index, "set_since": f.since, "set_until": f.until, "set_project": f.project,
-             "set_model": f.model} for index, f in enumerate(filter_sets)]
+             "set_model": f.model, **{name: values[index] for name, values in columns.items()}}
+            for index, f in enumerate(filter_sets)]
 
 
 def shared_filters(filter_sets: Sequence[Filters], alike: Callable[[Filters], Hashable] | None = None) -> Filters:

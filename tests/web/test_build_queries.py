@@ -159,17 +159,18 @@ def test_a_build_asks_whether_logs_hold_evaluations_once(small: TraceStore, monk
     assert asked == [1], asked
 
 
-@pytest.mark.parametrize("analysis", ["-- Summary grouped", "-- Turns grouped"])
+@pytest.mark.parametrize("analysis", ["-- Summary grouped", "-- Turns grouped", "-- LLM calls per day"])
 def test_a_build_reads_each_analysis_for_its_combinations_at_once(small: TraceStore, monkeypatch: pytest.MonkeyPatch,
                                                                   analysis: str) -> None:
-    """Each view's summary (per project, model, operation...) and retry figures (per project, model, run_config...)
-    are asked for every filter combination: on a small store a build reads an analysis' combinations in one
-    statement (a summary's) or one per date range (the turns'; ``expected.expecting``), not one each - each costs
-    DuckDB ~10 ms of binding and optimizing. Before: 391 summary and 190 turns statements for 38 combinations."""
-    from otel_llm_analysis import retry_outcomes, summaries
+    """Each view's summary (per project, model, operation...), retry figures (per project, model, run_config...) and
+    daily trend are asked for every filter combination: on a small store a build reads an analysis' combinations in
+    one statement (a summary's), one per date range (the turns'), one per group of windows (the trends';
+    ``expected.expecting``), not one each - each costs DuckDB ~10 ms of binding and optimizing. Before: 391 summary,
+    190 turns and 84 daily trend statements for 38 combinations."""
+    from otel_llm_analysis import retry_outcomes, summaries, trends
 
     combinations = len(plan(small, Filters(), choices(small, Filters()), DEFAULT_MAX_STATES).states)
-    runs = _statements_of_a_build(small, monkeypatch, summaries, retry_outcomes)
+    runs = _statements_of_a_build(small, monkeypatch, summaries, retry_outcomes, trends)
     asked = sum(n for (sql, _), n in runs.items() if sql.startswith(analysis))
     assert 0 < asked < combinations, (asked, combinations)
 
@@ -219,6 +220,28 @@ def test_retries_of_one_window_read_at_once_answer_each_set_as_its_own_statement
         for filters, rows in zip(sets, read):
             sql, params = retry_outcomes._statement(small, dimension_sql(by), filters)
             assert _sorted(rows) == _sorted(_filters.fetch_dicts(small, sql, params)), filters
+
+
+@pytest.mark.parametrize("period", ["day", "hour"])
+def test_trends_of_many_windows_read_at_once_answer_each_window_as_its_own_statement(small: TraceStore,
+                                                                                    period: str) -> None:
+    """The periods of several windows read in one statement are, window by window, each window's own statement's
+    rows (windows of a project, a model, none, one holding no call; a start inside a period)."""
+    from datetime import timedelta
+
+    from otel_llm_analysis import trends
+
+    ((project, model, last),) = _filters.connection(small).execute(
+        "SELECT any_value(project), any_value(model), max(start_time) FROM llm_calls").fetchall()
+    day = trends.truncate(last, "day")
+    windows = [Filters(since=since, until=until, **narrowed) for since, until in (
+        (day - timedelta(days=3), day + timedelta(days=1)), (day + timedelta(hours=5, minutes=30), day + timedelta(days=1)))
+        for narrowed in ({}, {"project": project}, {"model": model}, {"model": "no such"})]
+    read = trends._counted_sets(small, period, windows)
+    assert len(read) == len(windows) and all(read)  # every period is there, calls or not
+    for window, rows in zip(windows, read):
+        sql, params = trends._statement(small, period, window)
+        assert rows == _filters.fetch_dicts(small, sql, params), window
 
 
 def _sorted(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -71,9 +71,13 @@ class BuildSets:
     def beside(self, filters: Filters) -> list[Filters]:
         """The sets of the group ``filters`` was last added to (a set of two groups is asked alike with the later
         one's: the whole window overall is planned with the ranges, then embedded with the combinations), with
-        its ``calls_only``."""
+        its ``calls_only``; for a set of no group (a window of a view's own: a month's forecast, a model's
+        trend), its window with each project and model of the sets expected."""
         group = self._of.get(replace(filters, calls_only=False))
-        return [] if group is None else [replace(one, calls_only=filters.calls_only) for one in self._groups[group]]
+        if group is None:
+            pairs = dict.fromkeys((one.project, one.model) for one in self._of)
+            return [replace(filters, project=project, model=model) for project, model in pairs]
+        return [replace(one, calls_only=filters.calls_only) for one in self._groups[group]]
 
 
 @contextmanager
