@@ -37,10 +37,21 @@ Statement = tuple[str, Mapping[str, Any]]
 
 #: the ``FROM`` item of the sets a statement reads at once: a row per set (``$sets``, :func:`set_rows`)
 SETS = "(SELECT unnest($sets, recursive := true))"
-#: a set's window, project and model as :meth:`Filters.where` restricts them, read from the columns of :data:`SETS`
-IN_SET = ("(set_since IS NULL OR start_time >= set_since) AND (set_until IS NULL OR start_time < set_until) "
-          "AND (set_project IS NULL OR project = set_project) "
-          "AND (set_model IS NULL OR set_model = model OR set_model = response_model)")
+
+
+def in_set(alias: str = "", *, window_only: bool = False) -> str:
+    """A set's window, project and model (only its window with ``window_only``: rows that carry neither) as
+    :meth:`Filters.where` restricts them over a table (``alias``), read from the columns of :data:`SETS`."""
+    p = f"{alias}." if alias else ""
+    window = f"(set_since IS NULL OR {p}start_time >= set_since) AND (set_until IS NULL OR {p}start_time < set_until)"
+    if window_only:
+        return window
+    return (f"{window} AND (set_project IS NULL OR {p}project = set_project) "
+            f"AND (set_model IS NULL OR set_model = {p}model OR set_model = {p}response_model)")
+
+
+#: :func:`in_set` of an unaliased table
+IN_SET = in_set()
 
 
 def set_rows(filter_sets: Sequence[Filters], **columns: Sequence[Any]) -> list[dict[str, Any]]:

@@ -159,14 +159,15 @@ def test_a_build_asks_whether_logs_hold_evaluations_once(small: TraceStore, monk
     assert asked == [1], asked
 
 
-@pytest.mark.parametrize("analysis", ["-- Summary grouped", "-- Turns grouped", "-- LLM calls per day"])
+@pytest.mark.parametrize("analysis", ["-- Summary grouped", "-- Turns grouped", "-- LLM calls per day",
+                                      "-- Evaluation outcomes"])
 def test_a_build_reads_each_analysis_for_its_combinations_at_once(small: TraceStore, monkeypatch: pytest.MonkeyPatch,
                                                                   analysis: str) -> None:
     """Each view's summary (per project, model, operation...), retry figures (per project, model, run_config...) and
-    daily trend are asked for every filter combination: on a small store a build reads an analysis' combinations in
+    daily trend, evaluation outcomes are asked for every filter combination: on a small store a build reads an analysis' combinations in
     one statement (a summary's), one per date range (the turns'), one per group of windows (the trends';
     ``expected.expecting``), not one each - each costs DuckDB ~10 ms of binding and optimizing. Before: 391 summary,
-    190 turns and 84 daily trend statements for 38 combinations."""
+    190 turns, 84 daily trend and 38 evaluation statements for 38 combinations."""
     from otel_llm_analysis import retry_outcomes, summaries, trends
 
     combinations = len(plan(small, Filters(), choices(small, Filters()), DEFAULT_MAX_STATES).states)
@@ -242,6 +243,26 @@ def test_trends_of_many_windows_read_at_once_answer_each_window_as_its_own_state
     for window, rows in zip(windows, read):
         sql, params = trends._statement(small, period, window)
         assert rows == _filters.fetch_dicts(small, sql, params), window
+
+
+@pytest.mark.parametrize("by", [None, "model", "project"])
+def test_evaluations_read_at_once_answer_each_set_as_its_own_statement(small: TraceStore, by: str | None) -> None:
+    """The evaluation outcomes of several filter sets read in one statement are, set by set, each set's own
+    statement's rows: sets that read the evaluated spans (a project, a model) and sets that do not (windows)."""
+    from otel_llm_analysis import qa
+
+    ((project, model, first, last),) = _filters.connection(small).execute(
+        "SELECT any_value(project), any_value(model), min(start_time), max(start_time) FROM llm_calls").fetchall()
+    middle = first + (last - first) / 2
+    windows = [Filters(), Filters(since=middle), Filters(until=middle)]
+    narrowed = [Filters(project=project), Filters(model=model), Filters(since=middle, project=project, model=model),
+                Filters(project="no such")]
+    for sets in (windows, narrowed) if by != "project" else (windows + narrowed,):
+        read = qa._quality_sets(small, by, sets)
+        assert len(read) == len(sets) and any(read)
+        for filters, rows in zip(sets, read):
+            sql, params = qa._statement(small, by, filters)
+            assert rows == _filters.fetch_dicts(small, sql, params), filters
 
 
 def _sorted(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
