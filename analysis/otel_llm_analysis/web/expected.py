@@ -3,13 +3,13 @@
 Why: a build computes every view for each embedded filter combination, and on a
 small store each statement costs DuckDB binding and optimizing it, not reading
 its rows: the same summary asked for 40 combinations cost 40 plannings. The
-build says which filter sets it expects (its date ranges x projects x models,
-:meth:`BuildSets.add`); when an analysis that can read many sets at once
-(``summaries.summary_sets``) is first asked for one, it reads those expected
-beside it in the same statement (``_filter_sets``). Beside any set asked, the
-same window with each project and model the build names is expected too: the
-views also ask for windows of their own (the previous period of the KPI cards,
-a trend's resolved window).
+build says which filter sets it expects, in groups asked alike (its date ranges
+x projects x models; their windows closed by the data, and the periods before
+them, :meth:`BuildSets.add_queries`); when an analysis that can read many sets
+at once (``summaries.summary_sets``, ``trends``, ``retry_outcomes``, ``qa``) is
+first asked for one, it reads the others of its group in the same statement
+(``_filter_sets``). A set of no group (a window of a view's own: a month's
+forecast, a model's trend) is read with its window's other projects and models.
 
 Only while the deep views are frozen (``frozen.frozen_views``: a DuckDB store of
 at most 50,000 spans): on a larger store a statement's cost is its rows, and
