@@ -419,6 +419,31 @@ def fetch_dicts(store: Any, sql: str, params: Mapping[str, Any] | Sequence[Any] 
     return [dict(zip(names, row)) for row in (copy.deepcopy(rows) if mutable else rows)]
 
 
+def keeping() -> bool:
+    """Whether this runs inside a :func:`remembering` block."""
+    return _REMEMBERED.get() is not None
+
+
+def is_remembered(store: Any, sql: str, params: Mapping[str, Any] | Sequence[Any] | None) -> bool:
+    """Whether :func:`fetch_dicts` would answer ``sql`` with ``params`` from what :func:`remembering` keeps (False
+    outside such a block)."""
+    kept = _REMEMBERED.get()
+    return kept is not None and (id(connection(store)), sql, repr(params)) in kept
+
+
+def remember(store: Any, sql: str, params: Mapping[str, Any] | Sequence[Any] | None,
+             rows: Sequence[Mapping[str, Any]]) -> None:
+    """Inside a :func:`remembering` block, keep ``rows`` as the answer of ``sql`` with ``params`` (what it answers:
+    the caller read them otherwise, e.g. with other statements' in one), for :func:`fetch_dicts` to hand out."""
+    kept = _REMEMBERED.get()
+    if kept is None or len(rows) > REMEMBERED_ROWS_MAX:
+        return
+    names = list(rows[0]) if rows else []
+    values = [tuple(row[name] for name in names) for row in rows]
+    kept[(id(connection(store)), sql, repr(params))] = (
+        names, values, any(isinstance(value, (list, dict)) for row in values for value in row))
+
+
 T = TypeVar("T")
 
 

@@ -38,6 +38,7 @@ from typing import Any
 import duckdb
 
 from otel_llm import semconv
+from otel_llm_analysis._filter_sets import SETS, ask_together, in_set, per_set, set_rows, shared_filters
 from otel_llm_analysis._filters import Filters, as_rows, connection, dimension_sql, fetch_dicts, load_query, ratio
 from otel_llm_analysis._scopes import fetch
 
@@ -73,25 +74,54 @@ def quality(
     ``evaluation`` keeps only events of that ``gen_ai.evaluation.name``.
     """
     filters = filters or Filters()
-    key = "e.credited_model" if by == "model" else dimension_sql(by, "s")
-    # The evaluated span (or turn) is read only when the key or the filters need it. A time window
-    # alone reads the rows' own start_time (their span's; an evaluation of a span the store lacks:
-    # its own time), so it keeps those evaluations, which a join would drop.
-    if by in (None, "model") and (filters.project, filters.model, filters.service) == (None, None, None):
-        (where, params), spans = filters.where("e"), ""
-    else:
-        where, params = filters.where("s")
-        spans = "JOIN spans s ON s.trace_id = e.trace_id AND s.span_id = e.span_id"
-    evaluation_filter = "TRUE"
-    if evaluation is not None:
-        evaluation_filter = "e.eval_name = $evaluation"
-        params = {**params, "evaluation": evaluation}
-    sql = load_query("quality").format(key=key, spans=spans, where=where, evaluation_filter=evaluation_filter,
-                                       subjects=_subjects(store))
+    if evaluation is None:  # a report build reads the filter sets it expects at once
+        ask_together(store, filters, lambda asked: _statement(store, by, asked),
+                     lambda sets: _quality_sets(store, by, sets), lambda asked: _joins_spans(by, asked))
+    sql, params = _statement(store, by, filters, evaluation)
     rows = as_rows(QualityRow, fetch(store, sql, params))
     for row in rows:
         row.pass_rate = ratio(row.passed, row.rated)
     return rows
+
+
+#: ``quality.sql``'s set placeholders for one filter set, and for many (:func:`_quality_sets`)
+_ONE_SET = dict(sets="", set_id="")
+_MANY_SETS = dict(sets=f", {SETS}", set_id="set_id, ")
+
+
+def _joins_spans(by: str | None, filters: Filters) -> bool:
+    """Whether the evaluated span (or turn) is read: only when the key or the filters need it. A time window
+    alone reads the rows' own start_time (their span's; an evaluation of a span the store lacks: its own
+    time), so it keeps those evaluations, which a join would drop."""
+    return by not in (None, "model") or (filters.project, filters.model, filters.service) != (None, None, None)
+
+
+def _statement(store: Any, by: str | None, filters: Filters, evaluation: str | None = None,
+               sets: dict[str, str] = _ONE_SET, joined: bool | None = None) -> tuple[str, dict[str, Any]]:
+    """The quality statement of ``filters`` grouped by ``by``, and its parameters; with ``_MANY_SETS``, of each
+    set of ``$sets`` besides, the evaluated spans read or not as ``joined`` says."""
+    key = "e.credited_model" if by == "model" else dimension_sql(by, "s")
+    joined = _joins_spans(by, filters) if joined is None else joined
+    alias = "s" if joined else "e"
+    where, params = filters.where(alias)
+    spans = "JOIN spans s ON s.trace_id = e.trace_id AND s.span_id = e.span_id" if joined else ""
+    if sets is not _ONE_SET:
+        where = f"{where} AND {in_set(alias, window_only=not joined)}"
+    evaluation_filter = "TRUE"
+    if evaluation is not None:
+        evaluation_filter = "e.eval_name = $evaluation"
+        params = {**params, "evaluation": evaluation}
+    return load_query("quality").format(key=key, spans=spans, where=where, evaluation_filter=evaluation_filter,
+                                        subjects=_subjects(store), **sets), params
+
+
+def _quality_sets(store: Any, by: str | None, filter_sets: list[Filters]) -> list[list[dict[str, Any]]]:
+    """For each of ``filter_sets`` (all reading the evaluated spans, or none), the rows its own statement
+    answers, all read in one (``_filter_sets``)."""
+    joined = _joins_spans(by, filter_sets[0])
+    sql, params = _statement(store, by, shared_filters(filter_sets, lambda f: _joins_spans(by, f)), sets=_MANY_SETS,
+                             joined=joined)
+    return per_set(fetch(store, sql, {**params, "sets": set_rows(filter_sets)}), len(filter_sets))
 
 
 def evaluation_names(store: Any) -> list[str]:

@@ -32,11 +32,12 @@ worth it": success rate against attempts and duration, per setting.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
 import duckdb
 
+from otel_llm_analysis._filter_sets import IN_SET, SETS, ask_together, per_set, set_rows, shared_filters
 from otel_llm_analysis._filters import Filters, as_rows, connection, dimension_sql, load_query, ratio, remembered
 from otel_llm_analysis._scopes import fetch, macro_call
 
@@ -88,15 +89,44 @@ def retries_by(store: Any, bys: Sequence[str | None], filters: Filters | None = 
                ) -> dict[str | None, list[RetryRow]]:
     """:func:`retries` for several groupings of the same turns (each a query of ``turn_rows``)."""
     filters = filters or Filters()
-    source, where, params = macro_call("turns_in", filters)
     keys = {by: dimension_sql(by) for by in dict.fromkeys(bys)}  # an unknown dimension fails before any work
-    return {by: _grouped(store, key, source, where, params) for by, key in keys.items()}
+    return {by: _grouped(store, key, filters) for by, key in keys.items()}
 
 
-def _grouped(store: Any, key: str, source: str, where: str, params: dict[str, Any]) -> list[RetryRow]:
+#: ``retries.sql``'s set placeholders for one filter set, and for many (:func:`_grouped_sets`)
+_ONE_SET = dict(sets="", set_id="", and_set="")
+_MANY_SETS = dict(sets=f", {SETS}", set_id="set_id, ", and_set=" AND a.set_id = g.set_id")
+
+
+def _statement(store: Any, key: str, filters: Filters, sets: dict[str, str] = _ONE_SET) -> tuple[str, dict[str, Any]]:
+    """The retries statement of the turns ``filters`` keep grouped by ``key``, and its parameters; with
+    ``_MANY_SETS``, of the turns of each set of ``$sets`` (:data:`_filter_sets.IN_SET`) besides."""
+    source, where, params = macro_call("turns_in", filters)
+    if sets is not _ONE_SET:
+        where = f"{where} AND {IN_SET}"
+    return load_query("retries").format(key=key, source=source, where=where, **sets,
+                                        retry_unknown_cost_calls=_unknown_cost_column(store)), params
+
+
+def _grouped_sets(store: Any, key: str, filter_sets: list[Filters]) -> list[list[dict[str, Any]]]:
+    """For each of ``filter_sets`` (of one window), the rows its own statement answers, all read in one: the
+    turns of the window walked once (``_filter_sets``)."""
+    first = filter_sets[0]
+    shared = replace(shared_filters(filter_sets, _window), since=first.since, until=first.until)
+    sql, params = _statement(store, key, shared, _MANY_SETS)
+    return per_set(fetch(store, sql, {**params, "sets": set_rows(filter_sets)}), len(filter_sets))
+
+
+def _window(filters: Filters) -> tuple[Any, Any]:
+    """What the sets one retries statement reads share: the window the turns are walked for."""
+    return filters.since, filters.until
+
+
+def _grouped(store: Any, key: str, filters: Filters) -> list[RetryRow]:
     rows = []
-    sql = load_query("retries").format(key=key, source=source, where=where,
-                                       retry_unknown_cost_calls=_unknown_cost_column(store))
+    ask_together(store, filters, lambda asked: _statement(store, key, asked),
+                 lambda sets: _grouped_sets(store, key, sets), _window)
+    sql, params = _statement(store, key, filters)
     for d in fetch(store, sql, params):
         d["p50_turn_ms"], d["p95_turn_ms"] = d.pop("latency") or (None, None)
         if d["cost_usd"] is not None and d["retry_cost_usd"] is None and d["retry_calls_without_cost"] == 0:

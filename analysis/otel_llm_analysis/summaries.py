@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Sequence
 
 import duckdb
 
@@ -55,6 +55,7 @@ from otel_llm_analysis._filters import (
     ratio,
     total_only_sql,
 )
+from otel_llm_analysis._filter_sets import IN_SET, SETS, ask_together, per_set, set_rows, shared_filters
 from otel_llm_analysis._instrumentation_failures import reinterpreted
 from otel_llm_analysis._interruptible import Work, side_by_side
 from otel_llm_analysis._total_only import may_hold
@@ -149,19 +150,11 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None, *
     show the rows.
     """
     filters = filters or Filters()
-    where, params = filters.where()
-    distinct = "count(DISTINCT trace_id)" if traces else "0::BIGINT"
-    parts = dict(key=dimension_sql(by), where=where, is_llm_span=IS_LLM_SPAN, is_turn=IS_TURN, is_error=IS_ERROR,
-                 is_estimated_usage=estimated_usage_sql(connection(store)),
-                 **total_only_sql(may_hold(connection(store))),
-                 unpriced_reason=reason_sql(dropped=may_hold_dropped(connection(store))),
-                 reason_counts=", ".join(f"count(*) FILTER (WHERE why = '{why}') AS unpriced_{why}" for why in COUNTED),
-                 reason_counts_joined=", ".join(f"coalesce(c.unpriced_{why}, 0) AS unpriced_{why}" for why in COUNTED),
-                 reason_columns=", ".join(f"unpriced_{why}" for why in COUNTED),
-                 spans_are_units="TRUE" if by in _SPAN_DIMENSIONS else "FALSE",
-                 count_spans="FALSE" if filters.calls_only else "TRUE", span_traces=distinct,
-                 call_traces=distinct if filters.calls_only else "NULL::BIGINT")
-    summary_sql, latency_sql = load_query("summary").format(**parts), load_query("span_latency").format(**parts)
+    parts, params = _summary_parts(store, by, filters, traces)
+    summary_sql, latency_sql = load_query("summary").format(**parts, **_ONE_SET), load_query("span_latency").format(**parts)
+    ask_together(store, filters, lambda asked: _statement(store, by, asked, traces),
+                 lambda sets: summary_sets(store, by, sets, traces=traces))
+    where = parts["where"]
     con = connection(store)
     # beside it on a second cursor, unless the store reads one snapshot (the dashboard's, during an ingest):
     # a cursor is a connection of its own, outside that snapshot's transaction
@@ -209,6 +202,53 @@ def summary(store: Any, by: str | None = None, filters: Filters | None = None, *
         for row in rows:
             row.only_in_metrics = marks.get(row.key) if row.llm_calls else None
     return rows
+
+
+#: ``summary.sql``'s set placeholders for one filter set: the statement reads the filters' bound parameters
+_ONE_SET = dict(sets="", set_id="", by_set="", and_set="", per_set="", partition="")
+#: ... and for many (:func:`summary_sets`): ``$sets`` is the list of sets, each set's bounds read as columns
+_MANY_SETS = dict(sets=f", {SETS}", set_id="set_id, ", by_set=", set_id", and_set=" AND s.set_id = c.set_id",
+                  per_set=" coalesce(s.set_id, c.set_id) AS set_id,", partition="PARTITION BY set_id")
+
+
+def _summary_parts(store: Any, by: str | None, filters: Filters, traces: bool) -> tuple[dict[str, str], dict[str, Any]]:
+    """``summary.sql``'s and ``span_latency.sql``'s parts (but the set placeholders) and bound parameters."""
+    where, params = filters.where()
+    distinct = "count(DISTINCT trace_id)" if traces else "0::BIGINT"
+    parts = dict(key=dimension_sql(by), where=where, is_llm_span=IS_LLM_SPAN, is_turn=IS_TURN, is_error=IS_ERROR,
+                 is_estimated_usage=estimated_usage_sql(connection(store)),
+                 **total_only_sql(may_hold(connection(store))),
+                 unpriced_reason=reason_sql(dropped=may_hold_dropped(connection(store))),
+                 reason_counts=", ".join(f"count(*) FILTER (WHERE why = '{why}') AS unpriced_{why}" for why in COUNTED),
+                 reason_counts_joined=", ".join(f"coalesce(c.unpriced_{why}, 0) AS unpriced_{why}" for why in COUNTED),
+                 reason_columns=", ".join(f"unpriced_{why}" for why in COUNTED),
+                 spans_are_units="TRUE" if by in _SPAN_DIMENSIONS else "FALSE",
+                 count_spans="FALSE" if filters.calls_only else "TRUE", span_traces=distinct,
+                 call_traces=distinct if filters.calls_only else "NULL::BIGINT")
+    return parts, params
+
+
+def _statement(store: Any, by: str | None, filters: Filters, traces: bool) -> tuple[str, dict[str, Any]]:
+    """The summary statement :func:`summary` asks for ``filters``, and its parameters."""
+    parts, params = _summary_parts(store, by, filters, traces)
+    return load_query("summary").format(**parts, **_ONE_SET), params
+
+
+def summary_sets(store: Any, by: str | None, filter_sets: Sequence[Filters], *, traces: bool = True
+                 ) -> list[list[dict[str, Any]]]:
+    """For each of ``filter_sets``, the rows :func:`summary`'s statement answers for it (its groups, ordered), all
+    read in one statement; the sets differ only in their window, project and model.
+
+    Why: a report build asks the same summaries for dozens of filter combinations, and on a small store
+    each statement's cost is DuckDB binding and optimizing it (about 10 ms), not its rows. Each set's
+    rows are grouped, shared and ordered within that set exactly as its own statement does.
+    """
+    if not filter_sets:
+        return []
+    parts, params = _summary_parts(store, by, shared_filters(filter_sets), traces)
+    parts["where"] = f"{parts['where']} AND {IN_SET}"
+    return per_set(fetch_dicts(store, load_query("summary").format(**parts, **_MANY_SETS),
+                               {**params, "sets": set_rows(filter_sets)}), len(filter_sets))
 
 
 def _span_latency(con: Any, sql: str, params: dict[str, Any]) -> dict[Any, Any]:

@@ -39,6 +39,7 @@ from otel_llm_analysis._filters import (
     ratio,
     total_only_sql,
 )
+from otel_llm_analysis._filter_sets import IN_SET, SETS, ask_together, per_set, set_rows, shared_filters
 from otel_llm_analysis._total_only import may_hold
 from otel_llm_analysis._unrecorded import (
     OnlyInMetrics,
@@ -160,15 +161,53 @@ def data_days(store: Any, filters: Filters) -> tuple[datetime, datetime] | None:
 
 def _counted(store: Any, period: Period, window: Filters, start: datetime, end: datetime) -> list[TrendPoint]:
     """The periods from ``start`` to ``end`` with the LLM calls ``window`` selects (``trends.sql``)."""
-    where, params = window.where()
-    sql = load_query("trends").format(period=period, where=where, is_error=IS_ERROR,
-                                      **total_only_sql(may_hold(connection(store))))
+    if window.since is not None and (start, end) == (truncate(window.since, period), window.until):
+        # a window's own periods (every series'): a report build reads the windows it expects at once
+        ask_together(store, window, lambda asked: _statement(store, period, asked),
+                     lambda windows: _counted_sets(store, period, windows), _bounded)
+    sql, params = _statement(store, period, window, start, end)
     points: list[TrendPoint] = []
-    for d in fetch_dicts(store, sql, {**params, "start": start, "end": end}):
+    for d in fetch_dicts(store, sql, params):
         if d["calls"] and not d["priced_calls"]:  # calls none of which has a cost: unknown, not 0
             d["cost_usd"] = None
         points.append(TrendPoint(error_rate=ratio(d["errors"], d["calls"]), **d))
     return points
+
+
+#: ``trends.sql``'s set placeholders for one window (its periods from ``$start`` to ``$end``), and for many
+_ONE_WINDOW = dict(periods="SELECT range AS period FROM range($start, $end, INTERVAL 1 {period})", sets="", set_id="",
+                   by_set="", p_set="")
+_MANY_WINDOWS = dict(periods=f"SELECT set_id, unnest(range(set_start, set_until, INTERVAL 1 {{period}})) AS period "
+                             f"FROM {SETS}", sets=f", {SETS}", set_id="set_id, ", by_set=", set_id", p_set="p.set_id, ")
+
+
+def _statement(store: Any, period: Period, window: Filters, start: datetime | None = None,
+               end: datetime | None = None, sets: dict[str, str] = _ONE_WINDOW) -> tuple[str, dict[str, Any]]:
+    """The ``trends.sql`` statement of ``window``'s calls per period from ``start`` (by default the period holding
+    its start) to ``end`` (by default its end), and its parameters."""
+    where, params = window.where()
+    if sets is not _ONE_WINDOW:
+        where = f"{where} AND {IN_SET}"
+    parts = {name: text.format(period=period) for name, text in sets.items()}
+    sql = load_query("trends").format(period=period, where=where, is_error=IS_ERROR, **parts,
+                                      **total_only_sql(may_hold(connection(store))))
+    if sets is not _ONE_WINDOW:
+        return sql, params
+    start = truncate(window.since, period) if start is None and window.since is not None else start
+    return sql, {**params, "start": start, "end": window.until if end is None else end}
+
+
+def _counted_sets(store: Any, period: Period, windows: list[Filters]) -> list[list[dict[str, Any]]]:
+    """For each of ``windows`` (each with a start and an end), the rows its own :func:`_statement` answers, all read
+    in one statement (``_filter_sets``)."""
+    sql, params = _statement(store, period, shared_filters(windows, _bounded), sets=_MANY_WINDOWS)
+    starts = [truncate(window.since, period) for window in windows]  # type: ignore[arg-type]
+    return per_set(fetch_dicts(store, sql, {**params, "sets": set_rows(windows, set_start=starts)}), len(windows))
+
+
+def _bounded(window: Filters) -> bool:
+    """Whether a window has a start and an end: only those have their periods read with others'."""
+    return window.since is not None and window.until is not None
 
 
 def _mark_unrecorded(store: Any, period: Period, window: Filters, points: list[TrendPoint], start: datetime,

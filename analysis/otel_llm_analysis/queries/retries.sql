@@ -3,10 +3,13 @@
 -- distribution counts the retry loops of the group's turns by the attempts
 -- each took (attempt_values[i] attempts: attempt_loops[i] loops).
 -- {retry_unknown_cost_calls}: the turns' column, or NULL on an engine whose turns lack it.
+-- Many filter sets of one window at once (retry_outcomes._grouped_sets): {sets} joins a table of them
+-- (set_id, and the set's project and model, which {where} then reads) and {set_id} / {and_set} carry
+-- set_id through the groupings and the join; for one set they are empty.
 WITH turns AS (
-    SELECT {key} AS key, * FROM {source} WHERE {where}
+    SELECT {key} AS key, * FROM {source}{sets} WHERE {where}
 ), groups AS (
-    SELECT key,
+    SELECT {set_id}key,
            count(*) AS turns,
            count(*) FILTER (WHERE succeeded) AS succeeded,
            count(*) FILTER (WHERE first_time_right) AS first_time_right,
@@ -22,14 +25,14 @@ WITH turns AS (
            avg(duration_ms) AS mean_turn_ms,
            quantile_cont(duration_ms, [0.5, 0.95]) AS latency
     FROM turns
-    GROUP BY key
+    GROUP BY {set_id}key
 ), attempts AS (
-    SELECT key, attempts, count(*) AS loops
-    FROM (SELECT key, unnest(loop_attempts) AS attempts FROM turns)
+    SELECT {set_id}key, attempts, count(*) AS loops
+    FROM (SELECT {set_id}key, unnest(loop_attempts) AS attempts FROM turns)
     GROUP BY ALL
 )
 SELECT g.*,
        list(a.attempts ORDER BY a.attempts) FILTER (WHERE a.attempts IS NOT NULL) AS attempt_values,
        list(a.loops ORDER BY a.attempts) FILTER (WHERE a.attempts IS NOT NULL) AS attempt_loops
-FROM groups g LEFT JOIN attempts a ON a.key IS NOT DISTINCT FROM g.key
+FROM groups g LEFT JOIN attempts a ON a.key IS NOT DISTINCT FROM g.key{and_set}
 GROUP BY ALL

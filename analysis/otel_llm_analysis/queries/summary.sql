@@ -26,29 +26,32 @@
 -- last_seen is the latest start of the group's spans and calls (when it last ran).
 -- The calls are read from llm_calls once (calls, materialized): each reference to the view binds and
 -- optimizes its whole definition again (a third of the summary's CPU on 1M spans was planning).
+-- Many filter sets at once (summaries.summary_sets): {sets} joins a table of them (set_id and the
+-- set's bounds, which {where} then reads) and {set_id} / {by_set} / {and_set} / {per_set} carry
+-- set_id through every grouping, join, share and order; for one set they are all empty.
 WITH calls AS MATERIALIZED (
     -- why: an unpriced call's reason (_unpriced.REASONS), worked out once per unpriced call; NULL for the rest
-    SELECT *, CASE WHEN {is_unpriced} THEN {unpriced_reason} END AS why FROM llm_calls WHERE {where}
+    SELECT *, CASE WHEN {is_unpriced} THEN {unpriced_reason} END AS why FROM llm_calls{sets} WHERE {where}
 ), span_groups AS (
-    SELECT key,
+    SELECT {set_id}key,
            count(*) FILTER (WHERE NOT is_call) AS spans,
            {span_traces} AS traces,
            count(*) FILTER (WHERE is_turn) AS turns,
            count(*) FILTER (WHERE NOT is_call AND is_error) AS error_spans,
            max(start_time) AS last_seen
     FROM (
-        SELECT {key} AS key, trace_id, FALSE AS is_call, {is_turn} AS is_turn, {is_error} AS is_error, start_time
-        FROM spans
+        SELECT {set_id}{key} AS key, trace_id, FALSE AS is_call, {is_turn} AS is_turn, {is_error} AS is_error, start_time
+        FROM spans{sets}
         WHERE {where} AND {count_spans}
         UNION ALL
-        SELECT {key} AS key, trace_id, TRUE AS is_call, FALSE AS is_turn, FALSE AS is_error, start_time
+        SELECT {set_id}{key} AS key, trace_id, TRUE AS is_call, FALSE AS is_turn, FALSE AS is_error, start_time
         FROM calls
         WHERE {count_spans} AND wrapper_span_id IS NOT NULL
     )
-    GROUP BY key
+    GROUP BY {set_id}key
 ), call_groups AS (
     SELECT
-        {key} AS key,
+        {key} AS key, {set_id}
         count(*) AS llm_calls,
         {call_traces} AS traces,
         count(*) FILTER (WHERE {is_error}) AS failed_calls,
@@ -72,9 +75,9 @@ WITH calls AS MATERIALIZED (
         quantile_cont(duration_ms, [0.5, 0.95, 0.99]) AS latency,
         max(start_time) AS last_seen
     FROM calls
-    GROUP BY 1
+    GROUP BY 1{by_set}
 ), grouped AS (
-    SELECT coalesce(s.key, c.key) AS key,
+    SELECT coalesce(s.key, c.key) AS key,{per_set}
         coalesce(s.spans, 0) AS spans, coalesce(s.traces, c.traces, 0) AS traces, coalesce(c.llm_calls, 0) AS llm_calls,
         coalesce(s.turns, 0) AS turns, coalesce(c.failed_calls, 0) AS failed_calls, coalesce(s.error_spans, 0) AS error_spans,
         coalesce(c.input_tokens, 0) AS input_tokens, coalesce(c.output_tokens, 0) AS output_tokens,
@@ -87,10 +90,10 @@ WITH calls AS MATERIALIZED (
         {reason_counts_joined},
         coalesce(c.no_usage_calls, 0) AS no_usage_calls, coalesce(c.token_calls, 0) AS token_calls, c.latency,
         CASE WHEN c.last_seen IS NULL OR s.last_seen > c.last_seen THEN s.last_seen ELSE c.last_seen END AS last_seen
-    FROM span_groups s FULL JOIN call_groups c ON s.key IS NOT DISTINCT FROM c.key
+    FROM span_groups s FULL JOIN call_groups c ON s.key IS NOT DISTINCT FROM c.key{and_set}
 )
 SELECT
-    key,
+    {set_id}key,
     spans, traces, llm_calls, turns, failed_calls, error_spans,
     input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
     cost_usd, estimated_cost_usd, estimated_usage_calls, priced_calls, priced_successes, unpriced_calls, total_only_calls, total_only_tokens,
@@ -99,6 +102,6 @@ SELECT
     CASE WHEN llm_calls > 0 THEN failed_calls / llm_calls
          WHEN {spans_are_units} AND key IS NOT NULL THEN error_spans / spans END AS error_rate,
     latency, last_seen,
-    cost_usd / nullif(sum(cost_usd) OVER (), 0) AS cost_share
+    cost_usd / nullif(sum(cost_usd) OVER ({partition}), 0) AS cost_share
 FROM grouped
-ORDER BY cost_usd DESC, spans DESC, key NULLS LAST
+ORDER BY {set_id}cost_usd DESC, spans DESC, key NULLS LAST

@@ -28,6 +28,7 @@ import orjson
 from otel_llm_analysis import Filters, summaries
 from otel_llm_analysis.web import assets
 from otel_llm_analysis.web.choices import ALL, Choices, DateRange, choices, range_filters
+from otel_llm_analysis.web.expected import BuildSets, expecting
 from otel_llm_analysis.web.frozen import frozen_views
 from otel_llm_analysis.web.shared import Shared
 from otel_llm_analysis.web.views import VIEWS, Query, describe, with_window
@@ -123,25 +124,28 @@ def collect(store: Any, base_query: Query, lattice: Lattice,
     The views of all combinations share their analysis results (``shared.Shared``,
     the query's or a new one): a call repeated with the same arguments runs once,
     and the turns of each date range are walked once for all its projects and models. On a small
-    store the deep views are read from TEMP copies meanwhile (``frozen.frozen_views``).
+    store the deep views are read from TEMP copies meanwhile (``frozen.frozen_views``), and an analysis
+    asked for one combination reads the others' in the same statement (``expected.expecting``).
     """
-    with frozen_views(store):
+    with frozen_views(store) as frozen, expecting(store, frozen) as expected:
         if base_query.shared is not None:
-            return _collect(store, base_query, lattice, on_state)
+            return _collect(store, base_query, lattice, on_state, expected)
         with Shared() as shared:
-            return _collect(store, replace(base_query, shared=shared), lattice, on_state)
+            return _collect(store, replace(base_query, shared=shared), lattice, on_state, expected)
 
 
-def _collect(store: Any, base_query: Query, lattice: Lattice,
-             on_state: Callable[[int, int], None] | None) -> dict[str, Any]:
+def _collect(store: Any, base_query: Query, lattice: Lattice, on_state: Callable[[int, int], None] | None,
+             expected: BuildSets) -> dict[str, Any]:
     pool: list[Any] = []
     index: dict[bytes, int] = {}
     cache: dict[tuple[Any, ...], int] = {}
     states: dict[str, dict[str, int]] = {}
     trees: dict[str, Any] = {}
-    for done, (choice, project, model) in enumerate(lattice.states, 1):
-        filters = range_filters(base_query.filters, choice, project or None, model or None)
-        query = with_window(store, replace(base_query, filters=filters))
+    queries = [with_window(store, replace(base_query, filters=range_filters(base_query.filters, choice, project or None,
+                                                                            model or None)))
+               for choice, project, model in lattice.states]
+    expected.add_queries(queries)
+    for done, ((choice, project, model), query) in enumerate(zip(lattice.states, queries), 1):
         entry: dict[str, int] = {}
         for name, view in VIEWS.items():
             relevant = (choice.key, project if "project" in view.filtered_by else None,
@@ -173,10 +177,13 @@ def build_report(store: Any, query: Query | None = None, *, source: str = "", ma
     projects and models were left out), ``on_state`` each one computed.
     """
     generated = datetime.now(timezone.utc).replace(microsecond=0)
-    with Shared() as shared, frozen_views(store):
+    with Shared() as shared, frozen_views(store) as frozen, expecting(store, frozen) as expected:
         query = query or Query()  # judged at the generation time, which the page states: the file is read later
         query = replace(query, shared=shared, now=query.now or generated.replace(tzinfo=None))
         offered = choices(store, query.filters)
+        # the planning's summaries per project: each date range, overall and per model
+        expected.add("planning", (range_filters(query.filters, choice, None, model or None)
+                                  for choice in offered.ranges for model in [ALL, *offered.models]))
         lattice = plan(store, query.filters, offered, max_states, shared)
         if on_plan:
             on_plan(lattice)

@@ -236,6 +236,12 @@ def _project_kpis(store: Any, query: Query, filters: Filters) -> tuple[Any, list
     return row, first
 
 
+def previous_period(window: tuple[datetime, datetime]) -> tuple[datetime, datetime]:
+    """The period of the same length just before ``window``: what the KPI cards' changes compare with."""
+    since, until = window
+    return since - (until - since), since
+
+
 def kpi_view(store: Any, query: Query) -> dict[str, Any]:
     """KPI cards with the change against the previous period of the same length.
 
@@ -254,8 +260,7 @@ def kpi_view(store: Any, query: Query) -> dict[str, Any]:
     previous: dict[str, Any] = {}
     previous_window = None
     if window is not None:
-        since, until = window
-        previous_window = (since - (until - since), since)
+        previous_window = previous_period(window)
         previous = _kpi_values(store, query, replace(filters, since=previous_window[0], until=previous_window[1]))
     cards = []
     for column in KPIS:
@@ -846,5 +851,5 @@ def describe() -> dict[str, Any]:
 
 
 __all__ = ["DEFAULT_COMPARE", "KPIS", "PALETTE", "Query", "TRACE_PAGE", "TRACE_PAGE_MAX", "TREE_MAX", "VIEWS", "View", "Column", "auto_period", "budget_filters",
-           "compute_all", "data_window", "describe", "resolved_window", "table_rows", "trace_detail",
+           "compute_all", "data_window", "describe", "previous_period", "resolved_window", "table_rows", "trace_detail",
            "with_window"]
