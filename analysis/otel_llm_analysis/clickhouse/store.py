@@ -26,6 +26,7 @@ from sqlglot import exp
 from otel_llm_analysis import _coverage
 from otel_llm_analysis.clickhouse._client import ClickHouseError, ClickHouseURL, connect, one_line
 from otel_llm_analysis.clickhouse._dialect import transpile
+from otel_llm_analysis.clickhouse._kept_views import KeptViews, is_lost_table
 from otel_llm_analysis.clickhouse._span_table import ensure_span_table
 from otel_llm_analysis.clickhouse._unreadable import note as unreadable_note
 from otel_llm_analysis.clickhouse._scope_views import statements as scope_view_statements
@@ -75,6 +76,7 @@ class _Connection:
         self.client = client
         self.statements: list[str] = []  # every ClickHouse statement run (tests read what ran)
         self.span_table: tuple[str, str] | None = None  # (database, table) of the derived spans, once made
+        self.kept: KeptViews | None = None  # the views kept as tables, once the views are made
 
     def data_version(self) -> tuple[int, int, int] | None:
         """What changes whenever the stored spans do, for ``_filters.per_data_version``: the span table's
@@ -95,18 +97,37 @@ class _Connection:
         return int(parts), int(rows), int(names)
 
     def execute(self, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None) -> _Cursor:
+        if sql.lstrip().upper().startswith("COPY"):
+            raise Unsupported("writing files with DuckDB's COPY does not run on ClickHouse: use `otel-llm export "
+                              "--db URL`, or query ClickHouse with `otel-llm sql --db URL … --out FILE`")
+        for attempt in range(3):
+            try:
+                return self._run(self._transpile(sql, params))
+            except ClickHouseError as exc:
+                if attempt == 2 or self.kept is None or not is_lost_table(str(exc)):
+                    raise
+                self.kept.forget()  # another process dropped a kept table meanwhile: make it again
+        raise AssertionError("unreachable")
+
+    def _transpile(self, sql: str, params: Mapping[str, Any] | Sequence[Any] | None) -> list[str]:
+        """``sql`` as ClickHouse statements, reading the views kept as tables at the spans' version."""
         from clickhouse_connect.driver.exceptions import ClickHouseError as DriverError
 
+        version = self.data_version() if self.kept is not None else None
+        kept = None if version is None or self.kept is None else (lambda tree: self.kept.rewrite(tree, version))
         try:
-            statements = transpile(sql, params, results=True)
+            return transpile(sql, params, results=True, tables=kept)
+        except DriverError as exc:  # making a kept table
+            raise ClickHouseError(_server_message(exc)) from None
         except Exception as exc:  # noqa: BLE001 - a query SQLGlot cannot read: the analysis cannot run here
             from otel_llm._guard import internal_error
 
             internal_error("clickhouse.transpile", exc)
             raise ClickHouseError(f"this analysis cannot run on ClickHouse: {one_line(exc)}") from None
-        if sql.lstrip().upper().startswith("COPY"):
-            raise Unsupported("writing files with DuckDB's COPY does not run on ClickHouse: use `otel-llm export "
-                              "--db URL`, or query ClickHouse with `otel-llm sql --db URL … --out FILE`")
+
+    def _run(self, statements: list[str]) -> _Cursor:
+        from clickhouse_connect.driver.exceptions import ClickHouseError as DriverError
+
         cursor = _Cursor([], [])
         for statement in statements:
             statement += _SETTINGS
@@ -206,14 +227,16 @@ class ClickHouseStore:
             whole_seconds = {row[0] for row in client.query(
                 f"SELECT table FROM system.columns WHERE database = '{self.url.database}' AND name = 'TimeUnix' "
                 "AND NOT startsWith(type, 'DateTime64')").result_rows}
-            for statement in [*view_statements(self.url.database, tables, (groups, book), whole_seconds),
-                              *scope_view_statements(self.url.database)]:
+            views = [*view_statements(self.url.database, tables, (groups, book), whole_seconds),
+                     *scope_view_statements(self.url.database)]
+            for statement in views:
                 client.command(statement)
         except Exception as exc:  # noqa: BLE001 - the driver's error, as one line
             client.close()
             raise ClickHouseError(f"cannot create the analysis views in {self.url}: {_server_message(exc)}") from None
         client.database = self.url.database
         self._con.span_table = (self.url.database, span_table)
+        self._con.kept = KeptViews(client, self.url.database, views, self._con.statements.append)
         #: As DuckDB's ingest says them: one line when spans hold a token count or cost that cannot be read
         #: (the collector's exporter inserts them with no ingest to say so), else None.
         self.unreadable: str | None = unreadable_note(client, self.url.database, span_table)
