@@ -16,6 +16,7 @@ runs them with the server's ``readonly`` setting.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from datetime import datetime, timezone
@@ -30,7 +31,7 @@ from otel_llm_analysis.clickhouse._kept_views import KeptViews, is_lost_table
 from otel_llm_analysis.clickhouse._span_table import ensure_span_table
 from otel_llm_analysis.clickhouse._unreadable import note as unreadable_note
 from otel_llm_analysis.clickhouse._scope_views import statements as scope_view_statements
-from otel_llm_analysis.clickhouse._views import PRICE_GROUPS, spans_view, view_statements
+from otel_llm_analysis.clickhouse._views import PRICE_GROUPS, view_statements
 
 __all__ = ["ClickHouseStore", "Unsupported"]
 
@@ -144,6 +145,22 @@ class _Connection:
         self.client.close()
 
 
+_VIEW_NAME = re.compile(r"CREATE OR REPLACE VIEW `[^`]+`\.`?(\w+)`? AS\b")
+
+
+def _create_views(client: Any, database: str, statements: list[str]) -> None:
+    """Run each ``CREATE OR REPLACE VIEW`` of ``statements`` whose view ``database`` does not hold as it
+    defines it (a digest of the statement in the view's comment): ClickHouse analyses a view when it is
+    made, over a second for the agents' whole-store views, and every command opens the store."""
+    held = {name: comment for name, comment in client.query(
+        f"SELECT name, comment FROM system.tables WHERE database = '{database}'").result_rows}
+    for statement in statements:
+        name = _VIEW_NAME.search(statement)
+        comment = f"otel-llm view {hashlib.sha256(statement.encode()).hexdigest()[:16]}"
+        if name is None or held.get(name.group(1)) != comment:
+            client.command(f"{statement}\nCOMMENT '{comment}'")
+
+
 def _price_book(pricing: Mapping[str, Any] | str | os.PathLike[str] | None) -> Any:
     """The PriceBook DuckDB's ingest would use (``store.price_book``); what it refuses, as one line."""
     from otel_llm_analysis.store import StoreError, price_book
@@ -222,15 +239,14 @@ class ClickHouseStore:
             raise
         try:
             span_table = ensure_span_table(client, self.url.database, progress)
-            client.command(spans_view(self.url.database))
-            groups = [tuple(row) for row in client.query(PRICE_GROUPS.format(db=self.url.database)).result_rows]
+            groups = [tuple(row) for row in client.query(
+                PRICE_GROUPS.format(db=self.url.database, spans=span_table)).result_rows]
             whole_seconds = {row[0] for row in client.query(
                 f"SELECT table FROM system.columns WHERE database = '{self.url.database}' AND name = 'TimeUnix' "
                 "AND NOT startsWith(type, 'DateTime64')").result_rows}
             views = [*view_statements(self.url.database, tables, (groups, book), whole_seconds),
                      *scope_view_statements(self.url.database)]
-            for statement in views:
-                client.command(statement)
+            _create_views(client, self.url.database, views)
         except Exception as exc:  # noqa: BLE001 - the driver's error, as one line
             client.close()
             raise ClickHouseError(f"cannot create the analysis views in {self.url}: {_server_message(exc)}") from None
