@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 from typing import Any, Callable
 
 from sqlglot import exp
@@ -120,7 +121,7 @@ class KeptViews:
         filled; when another process made it first, its copy stays and this one is dropped."""
         from clickhouse_connect.driver.exceptions import ClickHouseError as DriverError
 
-        filling = f"{name}_{hashlib.sha256(str(id(self)).encode()).hexdigest()[:8]}"
+        filling = f"{name}_{secrets.token_hex(4)}"  # no other process fills under this name
         create = (f"CREATE TABLE `{self._database}`.`{filling}` ENGINE = MergeTree ORDER BY tuple() "
                   f"COMMENT 'otel-llm: {view} at {tag}' AS SELECT * FROM (\n{body}\n) {_SETTINGS}, "
                   "allow_suspicious_low_cardinality_types = 1")  # the views' own types, LowCardinality(Bool) too
