@@ -93,3 +93,15 @@ def test_the_tables_are_made_once_per_version_of_the_spans(
 
 def _creates(ch: ClickHouseStore) -> int:
     return sum(1 for statement in ch.connection.statements if statement.startswith("CREATE TABLE"))
+
+
+def test_a_table_another_process_dropped_is_made_again(stores: tuple[TraceStore, ClickHouseStore, Path]) -> None:
+    """Another store (a newer version of the spans, in another process) drops the tables this one read:
+    its next read, which still takes them for made, fails on the missing table, makes them and answers."""
+    duck, ch, _ = stores
+    assert ch.query(TURNS) == duck.query(TURNS)
+    database = ch.url.database
+    for name in _kept_tables(ch):
+        ch.connection.client.command(f"DROP TABLE `{database}`.`{name}`")
+    made = _creates(ch)
+    assert ch.query(TURNS) == duck.query(TURNS) and _creates(ch) > made and _kept_tables(ch)
