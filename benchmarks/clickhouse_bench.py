@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/clickhouse_bench.py                     # 120k traces (~1M spans)
     .venv/bin/python benchmarks/clickhouse_bench.py --traces 20000 --rounds 3   # a quick look
+    .venv/bin/python benchmarks/clickhouse_bench.py --planning --rounds 3      # the views kept as tables, or not
 
 One generated data set (``tests/support/synthetic.py``) is ingested into a DuckDB
 store and loaded (``otel-llm load``) into ClickHouse — chdb, the ClickHouse engine
@@ -28,12 +29,14 @@ import time
 from datetime import date
 from pathlib import Path
 from typing import Any, Callable
+from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from otel_llm_analysis import agents, alerts, logs, retries, summaries, tools, traces, trends  # noqa: E402
+from otel_llm_analysis import agents, alerts, compare, logs, retries, summaries, tools, traces, trends  # noqa: E402
 from otel_llm_analysis._filters import Filters  # noqa: E402
 from otel_llm_analysis.clickhouse import load  # noqa: E402
+from otel_llm_analysis.clickhouse._kept_views import PREFIX as KEPT_PREFIX, KeptViews  # noqa: E402
 from otel_llm_analysis.clickhouse.store import ClickHouseStore  # noqa: E402
 from otel_llm_analysis.store import TraceStore  # noqa: E402
 from tests.support.clickhouse_http import ChdbHttpServer  # noqa: E402
@@ -58,12 +61,93 @@ ANALYSES: dict[str, Callable[[Any], Any]] = {
 }
 
 
+#: ``--planning``: the analyses that read the agents' views (and the calls), on the store of
+#: tests/clickhouse/test_cli_clickhouse.py, where ClickHouse's planning, not the data, is the time.
+PLANNED: dict[str, Callable[[Any], Any]] = {
+    "compare --by model (turns)": lambda s: compare(s, "model"),
+    "agents": lambda s: agents(s),
+    "tools": lambda s: tools(s),
+    "retries": lambda s: retries(s, None),
+    "summary --by model": lambda s: summaries.summary(s, "model"),
+}
+
+
+def _forget_kept(store: ClickHouseStore) -> None:
+    """Drop the kept tables (``_kept_views``), so the next read makes them again, as after an insert."""
+    client, database = store.connection.client, store.url.database
+    for (name,) in client.query(f"SELECT name FROM system.tables WHERE database = '{database}' "
+                                f"AND startsWith(name, '{KEPT_PREFIX}')").result_rows:
+        client.command(f"DROP TABLE `{database}`.`{name}`")
+    if store.connection.kept is not None:
+        store.connection.kept.forget()
+
+
+def _report_seconds(url: str, out: Path) -> float:
+    """``otel-llm report --max-views 1`` on ``url``, as test_report_and_the_environment_variable runs it."""
+    from typer.testing import CliRunner
+
+    from otel_llm.cli import app
+
+    started = time.perf_counter()
+    result = CliRunner().invoke(app, ["report", "--max-views", "1", "--out", str(out), "--db", url],
+                                env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    return time.perf_counter() - started
+
+
+def planning(rounds: int, report_rounds: int) -> None:
+    """Each analysis of :data:`PLANNED` and the report with the views kept as tables (made in the round:
+    "first", then read again: "again") and with the views planned at each reference ("views"), in the same
+    rounds; medians."""
+    with tempfile.TemporaryDirectory(prefix="ch-planning-") as tmp, ChdbHttpServer() as server:
+        generate(Path(tmp) / "files", traces=40, peer_spans=True, seed=5, agents="otel_llm")
+        url = f"clickhouse://default@127.0.0.1:{server.port}/planning"
+        load([Path(tmp) / "files"], url)
+        print(f"the tests' small store (40 turns); load average {os.getloadavg()[0]:.2f}")
+        modes = ("views", "first", "again")
+        times: dict[str, dict[str, list[float]]] = {name: {m: [] for m in modes} for name in [*PLANNED, "report"]}
+        with ClickHouseStore(url) as store:
+            kept = store.connection.kept
+            for _ in range(rounds):
+                for name, run in PLANNED.items():
+                    store.connection.kept = None
+                    times[name]["views"].append(_timed(run, store))
+                    store.connection.kept = kept
+                    _forget_kept(store)
+                    times[name]["first"].append(_timed(run, store))
+                    times[name]["again"].append(_timed(run, store))
+            for n in range(report_rounds):
+                with mock.patch.object(KeptViews, "rewrite", lambda self, tree, version: tree):
+                    times["report"]["views"].append(_report_seconds(url, Path(tmp) / f"views{n}.html"))
+                _forget_kept(store)
+                times["report"]["first"].append(_report_seconds(url, Path(tmp) / f"first{n}.html"))
+                times["report"]["again"].append(_report_seconds(url, Path(tmp) / f"again{n}.html"))
+        print(f"\n{'analysis':28} {'views s':>8} {'first s':>8} {'again s':>8}   (medians; views: planned at each "
+              "reference; first: the kept tables made; again: read)")
+        for name, by_mode in times.items():
+            print(f"{name:28} " + " ".join(f"{statistics.median(by_mode[m]):8.2f}" for m in modes))
+        print(f"\nload average {os.getloadavg()[0]:.2f}")
+
+
+def _timed(run: Callable[[Any], Any], store: Any) -> float:
+    started = time.perf_counter()
+    run(store)
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--traces", type=int, default=120_000,
                         help="chat turns (~8.5 spans each: half end with an agent step, for tools/agents/retries)")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--planning", action="store_true",
+                        help="the analyses over the agents' views on the tests' small store, the views kept as tables "
+                             "or not (PLANNED)")
+    parser.add_argument("--report-rounds", type=int, default=1, help="with --planning: reports per mode")
     args = parser.parse_args()
+    if args.planning:
+        planning(args.rounds, args.report_rounds)
+        return
     with tempfile.TemporaryDirectory(prefix="ch-bench-") as tmp:
         files = Path(tmp) / "files"
         data = generate(files, traces=args.traces, keep_records=False, agents="otel_llm")

@@ -28,6 +28,7 @@ from otel_llm_analysis import Filters, agents, compare, retries, summaries, tool
 from otel_llm_analysis.clickhouse._views import span_table_name
 from otel_llm_analysis.clickhouse.store import ClickHouseStore
 from otel_llm_analysis.store import TraceStore
+from tests.clickhouse._kept import fills
 from tests.clickhouse.test_differential import both_stores, same, same_on_both
 from tests.clickhouse.test_differential_agents import VIEWS
 from tests.support import synthetic
@@ -140,8 +141,9 @@ def test_the_windowed_views_rows_are_the_same(stores: tuple[TraceStore, ClickHou
     expected = duck.query(sql, params)
     assert expected
     same([list(r) for r in expected], [list(r) for r in ch.query(sql, params)], view)
-    if view == "llm_calls":
-        assert "llm_calls_in(since = " in ch.connection.statements[-1]
+    if view == "llm_calls":  # read from the calls of the window's traces, kept as a table
+        filled = "\n".join(fills(ch, ch.connection.statements[-1]))
+        assert "window_spans(since = " in filled and "window_spans(since = NULL, until = NULL)" not in filled
 
 
 def _reads(plan: str) -> list[tuple[str, int, int, str]]:
@@ -167,15 +169,16 @@ def _days(condition: str) -> tuple[int, int]:
 
 def test_a_windowed_query_reads_the_windows_partitions_and_the_straddling_traces(
         stores: tuple[TraceStore, ClickHouseStore]) -> None:
-    """EXPLAIN of the statement ``tools`` ran for a window: every read of the span table (the window's
-    traces, then all their spans) is bounded on the partition and ordering keys - to the days from the
-    first to the last start of the traces with a span in the window, further than the window itself
-    (straddling traces), far from the whole store - and the exporter's table is not read at all."""
+    """EXPLAIN of the statements that filled the tables ``tools`` read for a window (the views kept as
+    tables, _kept_views): every read of the span table (the window's traces, then all their spans) is
+    bounded on the partition and ordering keys - to the days from the first to the last start of the
+    traces with a span in the window, further than the window itself (straddling traces), far from the
+    whole store - and the exporter's table is not read at all."""
     duck, ch = stores
     window = WINDOWS["a week, cut mid-day"]
     tools(ch, window)
-    statement = ch.connection.statements[-1]
-    plan = "\n".join(row[0] for row in ch.connection.client.query(f"EXPLAIN indexes = 1 {statement}").result_rows)
+    plan = "\n".join(row[0] for select in fills(ch, ch.connection.statements[-1])
+                     for row in ch.connection.client.query(f"EXPLAIN indexes = 1 {select}").result_rows)
     (first, last), = duck.query(
         "SELECT min(start_time)::DATE - DATE '1970-01-01', max(start_time)::DATE - DATE '1970-01-01' FROM span_rows "
         "WHERE trace_id IN (SELECT trace_id FROM span_rows WHERE start_time >= $since AND start_time < $until)",

@@ -61,7 +61,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 from functools import lru_cache
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from sqlglot import exp, parse
 from sqlglot.dialects.clickhouse import ClickHouse as _ClickHouse
@@ -393,11 +393,15 @@ def _parse(sql: str) -> tuple[exp.Expression, ...]:
 
 
 def transpile(sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None, *,
-              results: bool = False) -> list[str]:
+              results: bool = False,
+              tables: Callable[[exp.Expression], exp.Expression] | None = None) -> list[str]:
     """DuckDB ``sql`` (one or more statements) as ClickHouse SQL, its parameters bound as literals.
     ``results``: the statements' rows go back to Python (an analysis), so conditions they return are
-    ``Bool`` (:func:`booleans`); a view's text leaves them as ClickHouse types them."""
+    ``Bool`` (:func:`booleans`); a view's text leaves them as ClickHouse types them. ``tables``: applied to
+    each statement after its windows (``_kept_views.KeptViews.rewrite``: the views it reads kept as tables)."""
     from otel_llm_analysis.clickhouse._scope_views import windowed
 
     trees = [windowed(bind(statement, params)) for statement in _parse(sql)]
+    if tables is not None:
+        trees = [tables(tree) for tree in trees]
     return [(booleans(tree) if results else tree).sql(dialect=ClickHouse) for tree in trees]

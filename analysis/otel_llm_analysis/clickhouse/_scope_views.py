@@ -19,7 +19,9 @@ names of tools and agents and the attempt number - the DuckDB expressions of
 :func:`windowed` turns the analyses' ``<view>_in(since, until)`` calls into
 those views with the window's values (the rows starting in the window, as DuckDB's
 macros return them), and a read of ``llm_calls`` with a time window into
-``llm_calls_in`` of that window.
+``llm_calls_in`` of that window. An analysis statement then reads these views' rows
+from tables made once per version of the spans (:mod:`._kept_views`): ClickHouse
+plans a view again at each reference, and these views read each other.
 """
 
 from __future__ import annotations

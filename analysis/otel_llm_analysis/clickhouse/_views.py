@@ -116,8 +116,8 @@ def unreadable_sql() -> str:
 Pricing = tuple[Sequence[tuple[Optional[str], Optional[str], Optional[str]]], PriceBook]
 
 #: The groups of spans that need a price (``_pricing``), read from a ``spans`` view made without pricing.
-PRICE_GROUPS = ("SELECT provider, response_model, request_model FROM `{db}`.spans WHERE otel_kind = 'llm_call' "
-                "AND cost_usd IS NULL AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL) "
+PRICE_GROUPS = ("SELECT provider, response_model, request_model FROM `{db}`.`{spans}` WHERE otel_kind = 'llm_call' "
+                "AND own_cost_usd IS NULL AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL) "
                 "GROUP BY provider, response_model, request_model")
 
 

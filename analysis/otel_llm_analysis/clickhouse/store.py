@@ -16,6 +16,7 @@ runs them with the server's ``readonly`` setting.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from datetime import datetime, timezone
@@ -26,10 +27,11 @@ from sqlglot import exp
 from otel_llm_analysis import _coverage
 from otel_llm_analysis.clickhouse._client import ClickHouseError, ClickHouseURL, connect, one_line
 from otel_llm_analysis.clickhouse._dialect import transpile
+from otel_llm_analysis.clickhouse._kept_views import KeptViews, is_lost_table
 from otel_llm_analysis.clickhouse._span_table import ensure_span_table
 from otel_llm_analysis.clickhouse._unreadable import note as unreadable_note
 from otel_llm_analysis.clickhouse._scope_views import statements as scope_view_statements
-from otel_llm_analysis.clickhouse._views import PRICE_GROUPS, spans_view, view_statements
+from otel_llm_analysis.clickhouse._views import PRICE_GROUPS, view_statements
 
 __all__ = ["ClickHouseStore", "Unsupported"]
 
@@ -75,6 +77,7 @@ class _Connection:
         self.client = client
         self.statements: list[str] = []  # every ClickHouse statement run (tests read what ran)
         self.span_table: tuple[str, str] | None = None  # (database, table) of the derived spans, once made
+        self.kept: KeptViews | None = None  # the views kept as tables, once the views are made
 
     def data_version(self) -> tuple[int, int, int] | None:
         """What changes whenever the stored spans do, for ``_filters.per_data_version``: the span table's
@@ -95,18 +98,37 @@ class _Connection:
         return int(parts), int(rows), int(names)
 
     def execute(self, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None) -> _Cursor:
+        if sql.lstrip().upper().startswith("COPY"):
+            raise Unsupported("writing files with DuckDB's COPY does not run on ClickHouse: use `otel-llm export "
+                              "--db URL`, or query ClickHouse with `otel-llm sql --db URL … --out FILE`")
+        for attempt in range(3):
+            try:
+                return self._run(self._transpile(sql, params))
+            except ClickHouseError as exc:
+                if attempt == 2 or self.kept is None or not is_lost_table(str(exc)):
+                    raise
+                self.kept.forget()  # another process dropped a kept table meanwhile: make it again
+        raise AssertionError("unreachable")
+
+    def _transpile(self, sql: str, params: Mapping[str, Any] | Sequence[Any] | None) -> list[str]:
+        """``sql`` as ClickHouse statements, reading the views kept as tables at the spans' version."""
         from clickhouse_connect.driver.exceptions import ClickHouseError as DriverError
 
+        version = self.data_version() if self.kept is not None else None
+        kept = None if version is None or self.kept is None else (lambda tree: self.kept.rewrite(tree, version))
         try:
-            statements = transpile(sql, params, results=True)
+            return transpile(sql, params, results=True, tables=kept)
+        except DriverError as exc:  # making a kept table
+            raise ClickHouseError(_server_message(exc)) from None
         except Exception as exc:  # noqa: BLE001 - a query SQLGlot cannot read: the analysis cannot run here
             from otel_llm._guard import internal_error
 
             internal_error("clickhouse.transpile", exc)
             raise ClickHouseError(f"this analysis cannot run on ClickHouse: {one_line(exc)}") from None
-        if sql.lstrip().upper().startswith("COPY"):
-            raise Unsupported("writing files with DuckDB's COPY does not run on ClickHouse: use `otel-llm export "
-                              "--db URL`, or query ClickHouse with `otel-llm sql --db URL … --out FILE`")
+
+    def _run(self, statements: list[str]) -> _Cursor:
+        from clickhouse_connect.driver.exceptions import ClickHouseError as DriverError
+
         cursor = _Cursor([], [])
         for statement in statements:
             statement += _SETTINGS
@@ -121,6 +143,22 @@ class _Connection:
 
     def close(self) -> None:
         self.client.close()
+
+
+_VIEW_NAME = re.compile(r"CREATE OR REPLACE VIEW `[^`]+`\.`?(\w+)`? AS\b")
+
+
+def _create_views(client: Any, database: str, statements: list[str]) -> None:
+    """Run each ``CREATE OR REPLACE VIEW`` of ``statements`` whose view ``database`` does not hold as it
+    defines it (a digest of the statement in the view's comment): ClickHouse analyses a view when it is
+    made, over a second for the agents' whole-store views, and every command opens the store."""
+    held = {name: comment for name, comment in client.query(
+        f"SELECT name, comment FROM system.tables WHERE database = '{database}'").result_rows}
+    for statement in statements:
+        name = _VIEW_NAME.search(statement)
+        comment = f"otel-llm view {hashlib.sha256(statement.encode()).hexdigest()[:16]}"
+        if name is None or held.get(name.group(1)) != comment:
+            client.command(f"{statement}\nCOMMENT '{comment}'")
 
 
 def _price_book(pricing: Mapping[str, Any] | str | os.PathLike[str] | None) -> Any:
@@ -201,19 +239,20 @@ class ClickHouseStore:
             raise
         try:
             span_table = ensure_span_table(client, self.url.database, progress)
-            client.command(spans_view(self.url.database))
-            groups = [tuple(row) for row in client.query(PRICE_GROUPS.format(db=self.url.database)).result_rows]
+            groups = [tuple(row) for row in client.query(
+                PRICE_GROUPS.format(db=self.url.database, spans=span_table)).result_rows]
             whole_seconds = {row[0] for row in client.query(
                 f"SELECT table FROM system.columns WHERE database = '{self.url.database}' AND name = 'TimeUnix' "
                 "AND NOT startsWith(type, 'DateTime64')").result_rows}
-            for statement in [*view_statements(self.url.database, tables, (groups, book), whole_seconds),
-                              *scope_view_statements(self.url.database)]:
-                client.command(statement)
+            views = [*view_statements(self.url.database, tables, (groups, book), whole_seconds),
+                     *scope_view_statements(self.url.database)]
+            _create_views(client, self.url.database, views)
         except Exception as exc:  # noqa: BLE001 - the driver's error, as one line
             client.close()
             raise ClickHouseError(f"cannot create the analysis views in {self.url}: {_server_message(exc)}") from None
         client.database = self.url.database
         self._con.span_table = (self.url.database, span_table)
+        self._con.kept = KeptViews(client, self.url.database, views, self._con.statements.append)
         #: As DuckDB's ingest says them: one line when spans hold a token count or cost that cannot be read
         #: (the collector's exporter inserts them with no ingest to say so), else None.
         self.unreadable: str | None = unreadable_note(client, self.url.database, span_table)
