@@ -105,3 +105,27 @@ def test_a_table_another_process_dropped_is_made_again(stores: tuple[TraceStore,
         ch.connection.client.command(f"DROP TABLE `{database}`.`{name}`")
     made = _creates(ch)
     assert ch.query(TURNS) == duck.query(TURNS) and _creates(ch) > made and _kept_tables(ch)
+
+
+def test_a_user_who_may_not_create_tables_reads_the_views(
+        stores: tuple[TraceStore, ClickHouseStore, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read-only user: the server refuses the kept table (``Code: 164. ... READONLY``); the analysis then
+    reads the views as they are, with the same answer, and asks no more kept tables of the server."""
+    from clickhouse_connect.driver.exceptions import DatabaseError
+
+    duck, ch, _ = stores
+    client = ch.connection.client
+    command, refused = client.command, []
+
+    def readonly(statement: str, *args: object, **kwargs: object) -> object:
+        if statement.startswith("CREATE TABLE") and PREFIX in statement:
+            refused.append(statement)
+            raise DatabaseError("Code: 164. DB::Exception: alice: Cannot execute query in readonly mode. (READONLY)")
+        return command(statement, *args, **kwargs)
+
+    monkeypatch.setattr(client, "command", readonly)
+    assert ch.query(TURNS) == duck.query(TURNS)
+    same(agents(duck), agents(ch))
+    assert len(refused) == 1 and not _kept_tables(ch)
+    read = [s for s in ch.connection.statements if s.startswith(("SELECT", "WITH"))]
+    assert read and not any(PREFIX in s for s in read)  # the views, as they are
