@@ -6,10 +6,9 @@
 #
 # The suite runs in one process, in collection order. OTEL_LLM_TEST_WORKERS=N runs
 # it on N pytest-xdist workers instead (at most 4; `--dist loadfile` keeps each test
-# file on one worker, so a file's module-scoped fixtures are made once): for a part of
-# the suite. The whole suite is not yet order-free there: a worker that ran a browser
-# test holds Playwright's event loop marked running, and tests/sdk's running-call
-# counts see calls other files left unfinished.
+# file on one worker, so a file's module-scoped fixtures are made once). No test file
+# depends on what ran before it in its process (the browser is started per file; counts
+# of running calls are taken relative to the test's start), so any split works.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_venv.sh
