@@ -407,14 +407,12 @@ def fetch_dicts(store: Any, sql: str, params: Mapping[str, Any] | Sequence[Any] 
     answered from what :func:`remembering` keeps when the same statement was asked before in its block."""
     con = connection(store)
     kept = _REMEMBERED.get()
-    key = (id(con), sql, repr(params))
+    key = _kept_key(store, sql, params)
     if kept is None or key not in kept:
         cursor = con.execute(sql, params or {})
         names, rows = [d[0] for d in cursor.description], cursor.fetchall()
-        if kept is None or len(rows) > REMEMBERED_ROWS_MAX:
+        if not _keep(kept, key, names, rows):
             return [dict(zip(names, row)) for row in rows]
-        # lists and structs (DuckDB LIST, STRUCT, MAP) are copied for each caller; other values cannot change
-        kept[key] = names, rows, any(isinstance(value, (list, dict)) for row in rows for value in row)
     names, rows, mutable = kept[key]
     return [dict(zip(names, row)) for row in (copy.deepcopy(rows) if mutable else rows)]
 
@@ -428,20 +426,32 @@ def is_remembered(store: Any, sql: str, params: Mapping[str, Any] | Sequence[Any
     """Whether :func:`fetch_dicts` would answer ``sql`` with ``params`` from what :func:`remembering` keeps (False
     outside such a block)."""
     kept = _REMEMBERED.get()
-    return kept is not None and (id(connection(store)), sql, repr(params)) in kept
+    return kept is not None and _kept_key(store, sql, params) in kept
 
 
 def remember(store: Any, sql: str, params: Mapping[str, Any] | Sequence[Any] | None,
              rows: Sequence[Mapping[str, Any]]) -> None:
     """Inside a :func:`remembering` block, keep ``rows`` as the answer of ``sql`` with ``params`` (what it answers:
     the caller read them otherwise, e.g. with other statements' in one), for :func:`fetch_dicts` to hand out."""
-    kept = _REMEMBERED.get()
-    if kept is None or len(rows) > REMEMBERED_ROWS_MAX:
-        return
     names = list(rows[0]) if rows else []
-    values = [tuple(row[name] for name in names) for row in rows]
-    kept[(id(connection(store)), sql, repr(params))] = (
-        names, values, any(isinstance(value, (list, dict)) for row in values for value in row))
+    _keep(_REMEMBERED.get(), _kept_key(store, sql, params), names,
+          [tuple(row[name] for name in names) for row in rows])
+
+
+def _kept_key(store: Any, sql: str, params: Mapping[str, Any] | Sequence[Any] | None) -> tuple[int, str, str]:
+    """What :func:`remembering` keeps an answer under: the connection, the statement and its parameters."""
+    return id(connection(store)), sql, repr(params)
+
+
+def _keep(kept: dict[tuple[int, str, str], Any] | None, key: tuple[int, str, str], names: list[str],
+          rows: Sequence[tuple[Any, ...]]) -> bool:
+    """Keep ``rows`` under ``key`` in ``kept`` unless there is no block or they are too many; whether kept.
+    Lists and structs (DuckDB LIST, STRUCT, MAP) are marked to be copied for each caller; other values cannot
+    change."""
+    if kept is None or len(rows) > REMEMBERED_ROWS_MAX:
+        return False
+    kept[key] = names, rows, any(isinstance(value, (list, dict)) for row in rows for value in row)
+    return True
 
 
 T = TypeVar("T")
