@@ -14,7 +14,7 @@ import duckdb
 from otel_llm import semconv
 from otel_llm_analysis._filters import Filters, connection, dimension_sql, per_data_version
 
-__all__ = ["CANDIDATE", "fit_llm_calls", "raised_in_openlit", "reinterpreted"]
+__all__ = ["CANDIDATE", "holds_failures", "raised_in_openlit", "reinterpreted"]
 
 #: An LLM span that may be an instrumentation's own failure (``instrumentation_failures``' first test), over
 #: the span columns: OpenLIT's, with status ERROR. DuckDB SQL, which ClickHouse's span derivation transpiles.
@@ -39,7 +39,7 @@ def reinterpreted(store: Any, by: str | None = None, filters: Filters | None = N
     view reads the few such spans kept at insert (``clickhouse/_span_table``), asked each time."""
     con = connection(store)
     if isinstance(con, duckdb.DuckDBPyConnection):
-        if not per_data_version(con, "instrumentation failures", _any):
+        if not per_data_version(con, "instrumentation failures", holds_failures):
             return {}
     elif not _listed(con):
         return {}
@@ -50,7 +50,7 @@ def reinterpreted(store: Any, by: str | None = None, filters: Filters | None = N
     return dict(rows)
 
 
-def _any(con: duckdb.DuckDBPyConnection) -> bool:
+def holds_failures(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the store holds any such span (False when its views predate the view): the narrow scan
     first, the view (which reads the span events) only when it finds a candidate."""
     try:
@@ -64,14 +64,3 @@ def _listed(con: Any) -> bool:
     """Whether the ``instrumentation_failures`` view lists any span."""
     ((found,),) = con.execute("SELECT EXISTS (SELECT 1 FROM instrumentation_failures)").fetchall()
     return bool(found)
-
-
-def fit_llm_calls(con: duckdb.DuckDBPyConnection) -> None:
-    """Make ``llm_calls`` the view that reinterprets instrumentation failures when the store holds one,
-    else the plain one (``views.sql``): the reinterpretation reads every call's ids, which only a store
-    holding such a span needs. Run on a writable store where the views are made and in each ingest, before
-    the scopes refresh, whose checkpoint then writes it."""
-    source = "llm_calls_reinterpreted()" if _any(con) else "llm_calls_of(span_rows)"
-    made = con.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'llm_calls' AND NOT internal").fetchall()
-    if not made or source not in made[0][0]:  # (a view made again is a catalog write: none when it is the same)
-        con.execute(f"CREATE OR REPLACE VIEW llm_calls AS SELECT * FROM {source}")

@@ -19,13 +19,13 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import duckdb
 
 from otel_llm import semconv
-from otel_llm_analysis import _coverage, _reclassify, _sandbox, _total_only, _unfinished, retention
+from otel_llm_analysis import _coverage, _llm_calls_view, _reclassify, _sandbox, _total_only, _unfinished, retention
 from otel_llm_analysis._costs import count_calls, price_calls
 from otel_llm_analysis._filters import IS_UNPRICED, TOTAL_ONLY_TOKENS
 from otel_llm_analysis._nesting import refresh_nesting
 from otel_llm_analysis._producers import cost_rank_sql
 from otel_llm_analysis._rows import create_tables
-from otel_llm_analysis._instrumentation_failures import CANDIDATE, fit_llm_calls, raised_in_openlit
+from otel_llm_analysis._instrumentation_failures import CANDIDATE, raised_in_openlit
 from otel_llm_analysis._scope_index import drop_stale, made_by_another_version, refresh_scopes
 from otel_llm_analysis._scopes import view_parameters
 from otel_llm_analysis.ingest import IngestReport, ingest
@@ -213,8 +213,8 @@ class TraceStore:
                 reclassified = _reclassify.catch_up(self._con)  # spans stored under other rules
                 if reclassified:
                     refresh_nesting(self._con)  # the pairs of the spans as they are now
-                fit_llm_calls(self._con)  # views.sql made the plain view
                 refresh_scopes(self._con)  # a store written by an older otel-llm gets its scopes
+                _llm_calls_view.fit(self._con)  # views.sql made the whole view; the contexts are placed
                 _total_only.look_once(self._con)  # a store filled by another version: looked at once
             except duckdb.Error as exc:
                 self._con.close()
@@ -284,6 +284,7 @@ class TraceStore:
         kwargs: dict[str, Any] = {"on_progress": on_progress}
         if batch_rows:
             kwargs["batch_rows"] = batch_rows
+        _llm_calls_view.widen(self._con)  # the rows it writes may be nested (until fitted, below)
         begun = _unfinished.begin(self._con)  # before any row is committed
         try:
             report = ingest(self._con, specs, **kwargs)
@@ -295,9 +296,11 @@ class TraceStore:
             refresh_nesting(self._con, first, undated)
             count_calls(self._con, report.pricing)
             _unfinished.done(self._con)  # before the refresh, whose checkpoint then writes it too
-            fit_llm_calls(self._con)  # the spans read may hold the store's first instrumentation failure
             refresh_scopes(self._con, repriced=report.pricing.priced > 0,
                            priced_since_ns=None if report.pricing.whole_store else first, priced_undated=undated)
+            # after the refresh, which places the contexts; the spans read may hold the store's first
+            # instrumentation failure, or its first nested call
+            _llm_calls_view.fit(self._con)
         except BaseException as exc:
             unwritten = _write_failure(exc)
             try:

@@ -35,14 +35,26 @@
 -- traces: a wrapper is in its call's trace), so the agents' refresh below works
 -- out the calls of the traces an ingest touched without reading the store.
 
+-- calls_read_straight(spans): the first of llm_calls_of's three parts, the calls neither wrapped, wrapping
+-- nor placed in an otel-llm span's context: nearly every call, read straight from its row.
+CREATE OR REPLACE MACRO calls_read_straight(spans) AS TABLE
+SELECT * EXCLUDE (wrapped_calls, attr_keys, attr_values, resource_id, source_file),
+       map(attr_keys, attr_values) AS attributes, resource_id, attr_keys, attr_values, source_file
+FROM query_table(spans)
+WHERE otel_kind = '{llm_call}' AND wrapper_span_id IS NULL AND wrapped_calls IS NULL AND context_span_id IS NULL;
+
+-- llm_calls_straight(spans): llm_calls_of(spans) on span rows none of whose LLM spans is nested (the view on
+-- such a store: _llm_calls_view.py).
+CREATE OR REPLACE MACRO llm_calls_straight(spans) AS TABLE
+SELECT * EXCLUDE (resource_id, attr_keys, attr_values, source_file),
+       resource_attributes_of(resource_id) AS resource_attributes, attr_keys, attr_values, source_file
+FROM calls_read_straight(spans);
+
 CREATE OR REPLACE MACRO llm_calls_of(spans) AS TABLE
 SELECT * EXCLUDE (resource_id, attr_keys, attr_values, source_file),
        resource_attributes_of(resource_id) AS resource_attributes, attr_keys, attr_values, source_file
 FROM (
-SELECT * EXCLUDE (wrapped_calls, attr_keys, attr_values, resource_id, source_file),
-       map(attr_keys, attr_values) AS attributes, resource_id, attr_keys, attr_values, source_file
-FROM query_table(spans)
-WHERE otel_kind = '{llm_call}' AND wrapper_span_id IS NULL AND wrapped_calls IS NULL AND context_span_id IS NULL
+SELECT * FROM calls_read_straight(spans)
 UNION ALL BY NAME
 SELECT * EXCLUDE (single, outer_wins, keys, vals, w_project, w_conversation_id, w_user_id, w_graph_node,
                   w_attr_keys, w_attr_values, w_status_code, w_status_message, w_error_type, w_stream_ttft_ms,
@@ -145,11 +157,13 @@ HAVING bool_and({raised_in_openlit});
 
 CREATE OR REPLACE VIEW instrumentation_failures AS SELECT * FROM instrumentation_failures_of(span_rows, span_events);
 
--- llm_calls: one row per model call (above). On a store holding an instrumentation's own failure
--- (instrumentation_failures), the view is llm_calls_reinterpreted() instead, which does not count it as
--- the call's (_instrumentation_failures.fit_llm_calls, run where views are made and after each ingest):
--- reading the failures' ids cost every query over llm_calls 10-20 ms on 1M spans (the calls' ids read
--- and the events scanned), paid by every store although almost none holds such a span. A call paired
+-- llm_calls: one row per model call (above). Its definition is fitted to the store (_llm_calls_view.py, run
+-- where views are made and after each ingest): llm_calls_straight(span_rows) while no LLM span is nested
+-- (binding the whole definition costs each statement 16 ms on 1M spans; the straight part under 3), and
+-- on a store holding an instrumentation's own failure (instrumentation_failures) llm_calls_reinterpreted(),
+-- which does not count it as the call's: reading the failures' ids cost every query over llm_calls
+-- 10-20 ms on 1M spans (the calls' ids read and the events scanned), paid by every store although
+-- almost none holds such a span. A call paired
 -- with its wrapper (one call traced twice) is the instrumentation's failure when either span is one:
 -- the call's status is the greater of the two.
 CREATE OR REPLACE VIEW llm_calls AS SELECT * FROM llm_calls_of(span_rows);

@@ -1,19 +1,27 @@
-"""``llm_calls`` reads the instrumentation failures only on a store that holds one.
+"""``llm_calls`` has the cheapest definition right for the store (``_llm_calls_view``), with the same rows.
 
 Reinterpreting an instrumentation's own failure (``instrumentation_failures``: OpenLIT marking a call
 ERROR for an exception inside openlit) reads every call's ids and scans the span events on every query
 over ``llm_calls`` - 10-20 ms per query on 1M spans, on stores that almost never hold such a span. The
 view is the plain one until an ingest stores one, then the reinterpreting one.
+
+Binding the whole definition (three parts: calls read straight, calls inside a wrapper, calls in an
+otel-llm span's context) costs each statement ~16 ms on 1M spans: a store none of whose LLM spans is
+nested reads its calls straight from the span rows; the first nested call an ingest brings (also one
+whose context arrives with a later file) makes the view whole; during an ingest the view is whole.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import orjson
 
 from otel_llm import semconv
-from otel_llm_analysis import TraceStore
+from otel_llm_analysis import TraceStore, summary, totals
+from otel_llm_analysis._llm_calls_view import STRAIGHT, WHOLE, definition
+from tests.analysis.test_call_context import OURS, _call, _line, _span, _turn
 from tests.support.synthetic import key_values
 
 T0 = 1_767_225_600_000_000_000
@@ -50,3 +58,79 @@ def test_the_view_reads_the_failures_only_once_the_store_holds_one(tmp_path: Pat
         assert sorted(store.query("SELECT span_id, status_code FROM llm_calls")) == [("a" * 16, 2), ("b" * 16, 0)]
     with TraceStore(db, read_only=True) as store:  # kept for the readers
         assert sorted(store.query("SELECT span_id, status_code FROM llm_calls")) == [("a" * 16, 2), ("b" * 16, 0)]
+
+
+def _rows(store: TraceStore, source: str) -> list[tuple[Any, ...]]:
+    return store.query(f"SELECT * FROM {source} ORDER BY trace_id, span_id")
+
+
+def _columns(store: TraceStore, source: str) -> list[tuple[str, str]]:
+    return [(name, kind) for name, kind, *_ in store.query(f"DESCRIBE SELECT * FROM {source}")]
+
+
+def _same_as_whole(store: TraceStore) -> None:
+    """The view's rows and columns are the whole definition's."""
+    assert _columns(store, "llm_calls") == _columns(store, WHOLE)
+    assert _rows(store, "llm_calls") == _rows(store, WHOLE)
+
+
+def _by_conversation(store: TraceStore) -> dict[Any, tuple[int, int]]:
+    return {row.key: (row.llm_calls, row.input_tokens) for row in summary(store, by="conversation") if row.llm_calls}
+
+
+def test_a_store_without_nested_calls_reads_them_straight(tmp_path: Path) -> None:
+    """Calls outside any other span: the straight part, with every row and column of the whole view."""
+    a, b = "a" * 32, "b" * 32
+    (tmp_path / "t.jsonl").write_bytes(_line([_call(a, "a" * 12 + "0005", None, 10), _call(b, "b" * 12 + "0005", None, 7)]))
+    with TraceStore(str(tmp_path / "s.duckdb")) as store:
+        store.ingest(tmp_path / "t.jsonl")
+        assert definition(store._con) == STRAIGHT
+        _same_as_whole(store)
+        assert totals(store).llm_calls == 2 and totals(store).input_tokens == 17
+    with TraceStore(str(tmp_path / "s.duckdb")) as store:  # fitted again on the next open
+        assert definition(store._con) == STRAIGHT
+
+
+def test_a_call_whose_turn_arrives_later_makes_the_view_whole(tmp_path: Path) -> None:
+    """The call first (straight), then the turn it ran in: its context is placed by the scopes refresh,
+    after which the view is whole and the call counts under the turn's conversation."""
+    a = "c" * 32
+    (tmp_path / "1.jsonl").write_bytes(_line([_call(a, "c" * 12 + "0005", "c" * 12 + "0001", 10)]))
+    (tmp_path / "2.jsonl").write_bytes(_line([_turn(a, "c2", "s2")]))
+    with TraceStore(str(tmp_path / "s.duckdb")) as store:
+        store.ingest(tmp_path / "1.jsonl")
+        assert definition(store._con) == STRAIGHT
+        store.ingest(tmp_path / "2.jsonl")
+        assert definition(store._con) == WHOLE
+        _same_as_whole(store)
+        assert _by_conversation(store) == {"c2": (1, 10)}
+
+
+def test_a_call_inside_an_llm_wrapper_makes_the_view_whole(tmp_path: Path) -> None:
+    """An otel-llm LLM span around a peer's call (one call traced twice): whole, and the call counted once."""
+    a = "d" * 32
+    wrapper = OURS, _span(a, "d" * 12 + "0001", None, "chat gpt-4o-mini", 2, {
+        semconv.OTEL_LLM_KIND: semconv.KIND_LLM_CALL, semconv.GEN_AI_REQUEST_MODEL: "gpt-4o-mini",
+        semconv.GEN_AI_CONVERSATION_ID: "c3"})
+    (tmp_path / "t.jsonl").write_bytes(_line([wrapper, _call(a, "d" * 12 + "0002", "d" * 12 + "0001", 10)]))
+    with TraceStore(str(tmp_path / "s.duckdb")) as store:
+        store.ingest(tmp_path / "t.jsonl")
+        assert definition(store._con) == WHOLE
+        _same_as_whole(store)
+        assert _by_conversation(store) == {"c3": (1, 10)}
+
+
+def test_an_ingest_reads_the_whole_view_while_it_writes(tmp_path: Path) -> None:
+    """What another statement reads while an ingest writes (nested rows may be committed before they are
+    fitted) is the whole view; fitted straight again at its end."""
+    a, b = "e" * 32, "f" * 32
+    (tmp_path / "1.jsonl").write_bytes(_line([_call(a, "e" * 12 + "0005", None, 10)]))
+    (tmp_path / "2.jsonl").write_bytes(_line([_call(b, "f" * 12 + "0005", None, 7)]))
+    with TraceStore(str(tmp_path / "s.duckdb")) as store:
+        store.ingest(tmp_path / "1.jsonl")
+        assert definition(store._con) == STRAIGHT
+        seen: list[str | None] = []
+        store.ingest(tmp_path / "2.jsonl", on_progress=lambda _read: seen.append(definition(store._con)))
+        assert seen and set(seen) == {WHOLE}
+        assert definition(store._con) == STRAIGHT
+        _same_as_whole(store)
