@@ -135,6 +135,11 @@ FROM (
       AND c.wrapped_calls IS NULL
 ));
 
+-- fitted_calls_of(spans): llm_calls_of(spans) for span rows of this store, fitted with the llm_calls view
+-- (_llm_calls_view.py): llm_calls_straight(spans) while no LLM span of the store is nested. Subsets of
+-- the store's rows (trace_calls_of below) read it; rows not yet stored read llm_calls_of.
+CREATE OR REPLACE MACRO fitted_calls_of(spans) AS TABLE SELECT * FROM llm_calls_of(spans);
+
 -- An instrumentation's own failure, not the call's: OpenLIT's openai instrumentation reads an answer's
 -- usage with response['usage'].get(...) and, on an answer without usage (an OpenAI-compatible server's
 -- usage: null), raises inside itself after the call returned, and marks its span ERROR (error.type
@@ -226,7 +231,7 @@ SELECT trace_id,
        sum(cost_usd) AS cost_usd,
        count(cost_usd) AS priced_calls,
        count(*) FILTER (WHERE {is_unpriced}) AS unpriced_calls
-FROM llm_calls_of(spans_in)
+FROM fitted_calls_of(spans_in)
 GROUP BY trace_id;
 
 CREATE OR REPLACE MACRO trace_spans_of(spans_in) AS TABLE

@@ -20,7 +20,7 @@ import orjson
 
 from otel_llm import semconv
 from otel_llm_analysis import TraceStore, summary, totals
-from otel_llm_analysis._llm_calls_view import STRAIGHT, WHOLE, definition
+from otel_llm_analysis._llm_calls_view import STRAIGHT, WHOLE, _macro, definition
 from tests.analysis.test_call_context import OURS, _call, _line, _span, _turn
 from tests.support.synthetic import key_values
 
@@ -69,9 +69,11 @@ def _columns(store: TraceStore, source: str) -> list[tuple[str, str]]:
 
 
 def _same_as_whole(store: TraceStore) -> None:
-    """The view's rows and columns are the whole definition's."""
-    assert _columns(store, "llm_calls") == _columns(store, WHOLE)
-    assert _rows(store, "llm_calls") == _rows(store, WHOLE)
+    """The view's rows and columns are the whole definition's, and so are the fitted macro's (which the trace
+    views read)."""
+    for fitted in ("llm_calls", "fitted_calls_of(span_rows)"):
+        assert _columns(store, fitted) == _columns(store, WHOLE)
+        assert _rows(store, fitted) == _rows(store, WHOLE)
 
 
 def _by_conversation(store: TraceStore) -> dict[Any, tuple[int, int]]:
@@ -84,7 +86,7 @@ def test_a_store_without_nested_calls_reads_them_straight(tmp_path: Path) -> Non
     (tmp_path / "t.jsonl").write_bytes(_line([_call(a, "a" * 12 + "0005", None, 10), _call(b, "b" * 12 + "0005", None, 7)]))
     with TraceStore(str(tmp_path / "s.duckdb")) as store:
         store.ingest(tmp_path / "t.jsonl")
-        assert definition(store._con) == STRAIGHT
+        assert definition(store._con) == STRAIGHT and _macro(store._con) == "llm_calls_straight(spans)"
         _same_as_whole(store)
         assert totals(store).llm_calls == 2 and totals(store).input_tokens == 17
     with TraceStore(str(tmp_path / "s.duckdb")) as store:  # fitted again on the next open
@@ -101,7 +103,7 @@ def test_a_call_whose_turn_arrives_later_makes_the_view_whole(tmp_path: Path) ->
         store.ingest(tmp_path / "1.jsonl")
         assert definition(store._con) == STRAIGHT
         store.ingest(tmp_path / "2.jsonl")
-        assert definition(store._con) == WHOLE
+        assert definition(store._con) == WHOLE and _macro(store._con) == "llm_calls_of(spans)"
         _same_as_whole(store)
         assert _by_conversation(store) == {"c2": (1, 10)}
 
@@ -129,8 +131,9 @@ def test_an_ingest_reads_the_whole_view_while_it_writes(tmp_path: Path) -> None:
     with TraceStore(str(tmp_path / "s.duckdb")) as store:
         store.ingest(tmp_path / "1.jsonl")
         assert definition(store._con) == STRAIGHT
-        seen: list[str | None] = []
-        store.ingest(tmp_path / "2.jsonl", on_progress=lambda _read: seen.append(definition(store._con)))
-        assert seen and set(seen) == {WHOLE}
+        seen: list[tuple[str | None, str | None]] = []
+        store.ingest(tmp_path / "2.jsonl", on_progress=lambda _read: seen.append((definition(store._con),
+                                                                                  _macro(store._con))))
+        assert seen and set(seen) == {(WHOLE, "llm_calls_of(spans)")}
         assert definition(store._con) == STRAIGHT
         _same_as_whole(store)
