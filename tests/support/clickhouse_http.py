@@ -23,6 +23,7 @@ Test support only: it binds 127.0.0.1 and trusts its client.
 from __future__ import annotations
 
 import re
+import shutil
 import socket
 import struct
 import tempfile
@@ -117,9 +118,11 @@ class ChdbHttpServer:
             self._connections.clear()
 
     def close(self) -> None:
+        """Stop serving, close the engine session it made and remove its spool of inserts."""
         self.down()
         if self._own_session:
             self.session.close()
+        shutil.rmtree(self._spool, ignore_errors=True)
 
     def __enter__(self) -> ChdbHttpServer:
         return self
