@@ -12,8 +12,10 @@ with it.
 
 The straight form is only right while no LLM span is nested, and an ingest writes the pairs and the
 contexts as it goes: :func:`widen` makes both whole before an ingest writes anything (statements
-during an ingest, such as the dashboard's, read it whole), and :func:`fit` chooses again once every
-derived column is written (after the scopes refresh, which places the contexts).
+during an ingest, such as the dashboard's, read it whole), and :func:`fit` chooses again once the
+wrappers are paired, before the scopes refresh: the contexts that refresh places are foreseen (a store
+holding another producer's call below any span reads the whole view), so its checkpoint writes the
+choice with the rest.
 """
 
 from __future__ import annotations
@@ -34,20 +36,24 @@ STRAIGHT = "llm_calls_straight(span_rows)"
 #: ``fitted_calls_of``'s body with each: the same over any span rows of the store (failures are reinterpreted
 #: in the view only).
 _MACRO = {REINTERPRETED: "llm_calls_of(spans)", WHOLE: "llm_calls_of(spans)", STRAIGHT: "llm_calls_straight(spans)"}
-#: Whether any LLM span is nested: the rows the straight form leaves out, or a wrapper it would read as a call.
-_NESTED = (f"SELECT EXISTS (SELECT 1 FROM span_rows WHERE otel_kind = '{semconv.KIND_LLM_CALL}' AND "
-           "(wrapper_span_id IS NOT NULL OR wrapped_calls IS NOT NULL OR context_span_id IS NOT NULL))")
+#: Whether any LLM span is or may become nested: the rows the straight form leaves out, a wrapper it would
+#: read as a call, or a call the scopes refresh may place in an otel-llm span's context (another producer's
+#: call with a parent that is neither wrapped nor wrapping: ``_call_context.derive``'s candidates).
+_MAY_NEST = (f"SELECT EXISTS (SELECT 1 FROM span_rows WHERE otel_kind = '{semconv.KIND_LLM_CALL}' AND "
+             "(wrapper_span_id IS NOT NULL OR wrapped_calls IS NOT NULL OR context_span_id IS NOT NULL "
+             f"OR (scope_name IS DISTINCT FROM '{semconv.INSTRUMENTATION_SCOPE}' AND parent_span_id IS NOT NULL)))")
 
 
 def fit(con: duckdb.DuckDBPyConnection) -> None:
-    """Give ``llm_calls`` and ``fitted_calls_of`` the cheapest definition right for the store's rows as they are
-    now. Run on a writable store after the views are made and after each ingest, once the scopes refresh has
-    placed the contexts."""
+    """Give ``llm_calls`` and ``fitted_calls_of`` the cheapest definition right for the store's rows, whatever
+    contexts the next scopes refresh places. Run on a writable store after the views are made and in each
+    ingest once the wrappers are paired, before the scopes refresh, whose checkpoint then writes it (a
+    catalog write after it would leave the close a checkpoint to run, merging row groups)."""
     if holds_failures(con):
         source = REINTERPRETED
     else:
-        ((nested,),) = con.execute(_NESTED).fetchall()
-        source = WHOLE if nested else STRAIGHT
+        ((may_nest,),) = con.execute(_MAY_NEST).fetchall()
+        source = WHOLE if may_nest else STRAIGHT
     _use_view(con, source)
     _use_macro(con, _MACRO[source])
 

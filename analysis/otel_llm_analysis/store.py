@@ -213,8 +213,8 @@ class TraceStore:
                 reclassified = _reclassify.catch_up(self._con)  # spans stored under other rules
                 if reclassified:
                     refresh_nesting(self._con)  # the pairs of the spans as they are now
+                _llm_calls_view.fit(self._con)  # views.sql made the whole view
                 refresh_scopes(self._con)  # a store written by an older otel-llm gets its scopes
-                _llm_calls_view.fit(self._con)  # views.sql made the whole view; the contexts are placed
                 _total_only.look_once(self._con)  # a store filled by another version: looked at once
             except duckdb.Error as exc:
                 self._con.close()
@@ -296,11 +296,10 @@ class TraceStore:
             refresh_nesting(self._con, first, undated)
             count_calls(self._con, report.pricing)
             _unfinished.done(self._con)  # before the refresh, whose checkpoint then writes it too
+            # the spans read may hold the store's first instrumentation failure or nested call
+            _llm_calls_view.fit(self._con)  # before the refresh, whose checkpoint then writes it
             refresh_scopes(self._con, repriced=report.pricing.priced > 0,
                            priced_since_ns=None if report.pricing.whole_store else first, priced_undated=undated)
-            # after the refresh, which places the contexts; the spans read may hold the store's first
-            # instrumentation failure, or its first nested call
-            _llm_calls_view.fit(self._con)
         except BaseException as exc:
             unwritten = _write_failure(exc)
             try:

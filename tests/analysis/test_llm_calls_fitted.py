@@ -93,19 +93,35 @@ def test_a_store_without_nested_calls_reads_them_straight(tmp_path: Path) -> Non
         assert definition(store._con) == STRAIGHT
 
 
-def test_a_call_whose_turn_arrives_later_makes_the_view_whole(tmp_path: Path) -> None:
-    """The call first (straight), then the turn it ran in: its context is placed by the scopes refresh,
-    after which the view is whole and the call counts under the turn's conversation."""
+def test_another_producers_call_below_a_span_reads_the_whole_view_before_its_turn_arrives(tmp_path: Path) -> None:
+    """A peer's call whose parent is not stored yet: the scopes refresh places it in its turn's context when
+    the turn arrives in a later file, so the view is whole from the first ingest on (the choice is made
+    before that refresh), and the call counts under the turn's conversation once it is stored."""
     a = "c" * 32
     (tmp_path / "1.jsonl").write_bytes(_line([_call(a, "c" * 12 + "0005", "c" * 12 + "0001", 10)]))
     (tmp_path / "2.jsonl").write_bytes(_line([_turn(a, "c2", "s2")]))
     with TraceStore(str(tmp_path / "s.duckdb")) as store:
         store.ingest(tmp_path / "1.jsonl")
-        assert definition(store._con) == STRAIGHT
-        store.ingest(tmp_path / "2.jsonl")
         assert definition(store._con) == WHOLE and _macro(store._con) == "llm_calls_of(spans)"
+        assert _by_conversation(store) == {None: (1, 10)}
+        store.ingest(tmp_path / "2.jsonl")
+        assert definition(store._con) == WHOLE
         _same_as_whole(store)
         assert _by_conversation(store) == {"c2": (1, 10)}
+
+
+def test_an_apps_own_calls_in_its_turns_are_read_straight(tmp_path: Path) -> None:
+    """otel-llm's own LLM spans inside its chat turns (the SDK's usual trace) nest nothing: straight."""
+    a = "a" * 32
+    call = OURS, _span(a, "a" * 12 + "0002", "a" * 12 + "0001", "chat gpt-4o-mini", 1, {
+        semconv.OTEL_LLM_KIND: semconv.KIND_LLM_CALL, semconv.GEN_AI_REQUEST_MODEL: "gpt-4o-mini",
+        semconv.GEN_AI_USAGE_INPUT_TOKENS: 12, semconv.GEN_AI_CONVERSATION_ID: "c4"})
+    (tmp_path / "t.jsonl").write_bytes(_line([_turn(a, "c4", "s4"), call]))
+    with TraceStore(str(tmp_path / "s.duckdb")) as store:
+        store.ingest(tmp_path / "t.jsonl")
+        assert definition(store._con) == STRAIGHT
+        _same_as_whole(store)
+        assert _by_conversation(store) == {"c4": (1, 12)}
 
 
 def test_a_call_inside_an_llm_wrapper_makes_the_view_whole(tmp_path: Path) -> None:
