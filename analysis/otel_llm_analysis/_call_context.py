@@ -43,7 +43,7 @@ def derive(con: duckdb.DuckDBPyConnection, spans: str, *, everywhere: bool = Fal
     (a call now paired, a store classified again) are cleared too. Runs inside
     the caller's transaction.
     """
-    if everywhere:
+    if everywhere and _any_placed(con):
         con.execute("UPDATE span_rows SET context_span_id = NULL WHERE context_span_id IS NOT NULL")
     con.execute(f"""CREATE OR REPLACE TEMP TABLE {_CALLS} AS
         SELECT r, trace_id, parent_span_id FROM {spans}
@@ -78,3 +78,16 @@ def derive(con: duckdb.DuckDBPyConnection, spans: str, *, everywhere: bool = Fal
         return int(changed)
     finally:
         con.execute(f"DROP TABLE IF EXISTS {_CALLS}")
+
+
+def _any_placed(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether any stored span has a ``context_span_id`` (a read, skipping row groups that hold none).
+
+    Why ask before clearing: an UPDATE of ``span_rows``, even one that changes
+    nothing, waits for the checkpoint ``_scope_index.refresh_scopes`` runs beside
+    the refresh - on a first ingest, that held the whole walk back until the
+    checkpoint ended (measured on 1M spans: the walk started 1.8 s late).
+    """
+    ((placed,),) = con.execute(
+        "SELECT EXISTS (SELECT 1 FROM span_rows WHERE context_span_id IS NOT NULL)").fetchall()
+    return bool(placed)

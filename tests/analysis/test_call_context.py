@@ -140,6 +140,24 @@ def test_a_store_from_before_the_column_gets_the_context_on_its_next_writable_op
         assert _by(store, "conversation") == {"c1": (1, 10)}
 
 
+def test_a_whole_store_rework_clears_a_stale_context(tmp_path: Path) -> None:
+    """A context left on a span that no longer needs one (here: set on the turn itself) is cleared when the
+    whole store is worked out again; a store holding none is not written to for it (``_any_placed``)."""
+    a = "f" * 32
+    (tmp_path / "t.jsonl").write_bytes(_line([_turn(a, "c1", "s1"), _call(a, "f" * 12 + "0005", "f" * 12 + "0001", 10)]))
+    path = str(tmp_path / "stale.duckdb")
+    turn = "f" * 12 + "0001"
+    with TraceStore(path) as store:
+        store.ingest(tmp_path / "t.jsonl")
+        placed = store.query("SELECT span_id, context_span_id FROM span_rows WHERE context_span_id IS NOT NULL")
+        assert placed == [("f" * 12 + "0005", turn)]
+        store.query(f"UPDATE span_rows SET context_span_id = '{turn}' WHERE span_id = '{turn}'")
+        store.query("UPDATE span_scope_state SET definition = 'an older views.sql'")
+    with TraceStore(path) as store:
+        assert store.query("SELECT span_id, context_span_id FROM span_rows WHERE context_span_id IS NOT NULL") == placed
+        assert _by(store, "conversation") == {"c1": (1, 10)}
+
+
 def test_a_parent_cycle_ends_the_walk(tmp_path: Path) -> None:
     """Hostile ids: a producer span whose parent is the call itself - the call keeps no context, and the
     ingest ends with every call counted."""

@@ -90,6 +90,23 @@ def test_the_ingests_rows_are_checkpointed_while_the_refresh_walks(tmp_path: Pat
                                     ("refresh", f"SET max_vacuum_tasks = {vacuum_tasks}")]
 
 
+def test_the_walk_is_not_held_back_by_a_write_that_changes_nothing(tmp_path: Path,
+                                                                   data: synthetic.SyntheticData) -> None:
+    """A whole-store refresh of a store where no call has a context (``_call_context``) does not UPDATE
+    ``span_rows`` to clear them: that write, changing nothing, waited for the whole checkpoint beside the
+    refresh, and the walk ran only after it."""
+    with TraceStore(str(tmp_path / "store.duckdb")) as store:
+        con = store.connection
+        store.ingest([str(p) for p in data.files])
+        assert con.execute("SELECT count(*) FROM span_rows WHERE context_span_id IS NOT NULL").fetchall() == [(0,)]
+        con.execute("DELETE FROM span_scope_state")  # everything to be worked out again, as after a first ingest
+        log: list[tuple[str, str]] = []
+        assert refresh_scopes(_Recording(con, log)) > 0
+        statements = [statement for who, statement in log if who == "refresh"]
+        walk = next(i for i, statement in enumerate(statements) if "span_scope_walk(" in statement)
+        assert not [statement for statement in statements[:walk] if statement.startswith("UPDATE span_rows")]
+
+
 def test_a_checkpoint_refused_leaves_the_ingest_whole(tmp_path: Path, data: synthetic.SyntheticData) -> None:
     path = tmp_path / "store.duckdb"
     with TraceStore(str(path)) as store:
