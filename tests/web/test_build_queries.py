@@ -265,6 +265,72 @@ def test_evaluations_read_at_once_answer_each_set_as_its_own_statement(small: Tr
             assert rows == _filters.fetch_dicts(small, sql, params), filters
 
 
+#: what tells the statements of ``_unrecorded``'s searches of GenAI metric points: the stretches no span holds,
+#: the points' growth per period, whether a window has points, the days of points with their duration histogram
+_METRIC_SEARCHES = {"stretches": "ASOF LEFT JOIN minutes", "growth per period": "AS period, count(*) AS points",
+                    "pointed": "EXISTS (SELECT 1 FROM metric_points", "timed days": " AS timed"}
+
+
+@pytest.mark.parametrize("search", list(_METRIC_SEARCHES))
+def test_a_build_reads_the_metric_point_searches_of_its_combinations_at_once(small: TraceStore,
+                                                                             monkeypatch: pytest.MonkeyPatch,
+                                                                             search: str) -> None:
+    """Each window (and model) a build shows is searched for calls only GenAI metric points record
+    (``_unrecorded``): on a small store a build reads the searches of a group of windows in one statement, the
+    projects of a window once (points carry none). Before: 44 stretches, 49 growth, 44 pointed and 44 timed
+    days statements for 38 combinations."""
+    combinations = len(plan(small, Filters(), choices(small, Filters()), DEFAULT_MAX_STATES).states)
+    runs = _statements_of_a_build(small, monkeypatch)
+    asked = sum(n for (sql, _), n in runs.items() if _METRIC_SEARCHES[search] in sql)
+    assert 0 < asked < combinations / 3, (asked, combinations)
+
+
+@pytest.fixture(scope="module")
+def partly(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TraceStore]:
+    """Spans and metric points of 2026-11-17..19, then only the metric points of 2026-11-23..24."""
+    from datetime import datetime
+
+    root = tmp_path_factory.mktemp("partly")
+    generate(root / "both", seed=3, traces=30, days=3, end=datetime(2026, 11, 20))
+    generate(root / "later", seed=9, traces=20, days=2, end=datetime(2026, 11, 25))
+    with TraceStore(root / "partly.duckdb") as store:
+        store.ingest(root / "both")
+        store.ingest(root / "later" / "metrics.jsonl")
+    with TraceStore(root / "partly.duckdb", read_only=True) as store:
+        yield store
+
+
+def test_metric_point_searches_read_at_once_answer_each_set_as_its_own_statement(partly: TraceStore) -> None:
+    """The searches of GenAI metric points of several filter sets read in one statement are, set by set, each
+    set's own statement's rows: whole windows and windows cut inside a day of points only, a model, a set of no
+    point; the stretches in their order, the others (unordered statements) as sets of rows."""
+    from datetime import datetime
+
+    from otel_llm_analysis import _unrecorded
+
+    sets = [Filters(), Filters(since=datetime(2026, 11, 23, 12)), Filters(until=datetime(2026, 11, 24, 6)),
+            Filters(since=datetime(2026, 11, 19), until=datetime(2026, 11, 24, 6)), Filters(model="gpt-4o-mini"),
+            Filters(since=datetime(2026, 11, 23), model="gpt-4o-mini"), Filters(model="no such"),
+            Filters(since=datetime(1990, 1, 1), until=datetime(1990, 1, 2))]
+    searches = {
+        "stretches": (lambda f: _unrecorded._unheld_statement(partly, f), lambda: _unrecorded._unheld_sets(partly, sets)),
+        "pointed": (_unrecorded._pointed_statement, lambda: _unrecorded._pointed_sets(partly, sets)),
+        "timed days": (_unrecorded._timed_days_statement, lambda: _unrecorded._timed_days_sets(partly, sets)),
+        **{f"growth per {period}": (
+            lambda f, period=period: _unrecorded._growth_sql(f, f"date_trunc('{period}', time)", _unrecorded._grace(period)),
+            lambda period=period: _unrecorded._grown_sets(partly, period, sets)) for period in ("hour", "day")}}
+    for name, (statement, read_at_once) in searches.items():
+        read = read_at_once()
+        assert len(read) == len(sets) and sum(map(bool, read)) > 1, name
+        for filters, rows in zip(sets, read):
+            own = _filters.fetch_dicts(partly, *statement(filters))
+            if name == "stretches":
+                assert rows == own, filters
+            else:
+                assert sorted(map(repr, rows)) == sorted(map(repr, own)), (name, filters)
+    assert any(len(rows) > 5 for rows in _unrecorded._unheld_sets(partly, sets))  # stretches found, not only none
+
+
 def _sorted(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows in their keys' order (the retries statement leaves its groups unordered: the analysis sorts them)."""
     return sorted(rows, key=lambda row: (row["key"] is None, str(row["key"])))
