@@ -160,14 +160,14 @@ def test_a_build_asks_whether_logs_hold_evaluations_once(small: TraceStore, monk
 
 
 @pytest.mark.parametrize("analysis", ["-- Summary grouped", "-- Turns grouped", "-- LLM calls per day",
-                                      "-- Evaluation outcomes"])
+                                      "-- Evaluation outcomes", "-- Traces (those with a span matching"])
 def test_a_build_reads_each_analysis_for_its_combinations_at_once(small: TraceStore, monkeypatch: pytest.MonkeyPatch,
                                                                   analysis: str) -> None:
     """Each view's summary (per project, model, operation...), retry figures (per project, model, run_config...) and
-    daily trend, evaluation outcomes are asked for every filter combination: on a small store a build reads an analysis' combinations in
+    daily trend, evaluation outcomes and ranked traces are asked for every filter combination: on a small store a build reads an analysis' combinations in
     one statement (a summary's), one per date range (the turns'), one per group of windows (the trends';
     ``expected.expecting``), not one each - each costs DuckDB ~10 ms of binding and optimizing. Before: 391 summary,
-    190 turns, 84 daily trend and 38 evaluation statements for 38 combinations."""
+    190 turns, 84 daily trend, 38 evaluation and 76 ranked traces statements for 38 combinations."""
     from otel_llm_analysis import retry_outcomes, summaries, trends
 
     combinations = len(plan(small, Filters(), choices(small, Filters()), DEFAULT_MAX_STATES).states)
@@ -329,6 +329,26 @@ def test_metric_point_searches_read_at_once_answer_each_set_as_its_own_statement
             else:
                 assert sorted(map(repr, rows)) == sorted(map(repr, own)), (name, filters)
     assert any(len(rows) > 5 for rows in _unrecorded._unheld_sets(partly, sets))  # stretches found, not only none
+
+
+@pytest.mark.parametrize("by", ["cost", "duration"])
+@pytest.mark.parametrize("calls_only", [False, True])
+def test_ranked_traces_read_at_once_answer_each_set_as_its_own_statement(small: TraceStore, by: str,
+                                                                        calls_only: bool) -> None:
+    """The traces ranked for several filter sets in one statement are, set by set, each set's own statement's
+    ranking, in its order (a window, a project, a model, both, none, a set matching no span)."""
+    from otel_llm_analysis import traces
+
+    ((project, model, first, last),) = _filters.connection(small).execute(
+        "SELECT any_value(project), any_value(model), min(start_time), max(start_time) FROM llm_calls").fetchall()
+    middle = first + (last - first) / 2
+    sets = [Filters(calls_only=calls_only, **bounds) for bounds in (
+        {}, {"since": middle}, {"until": middle}, {"project": project}, {"model": model},
+        {"since": first, "until": middle, "project": project, "model": model}, {"project": "no such project"})]
+    read = traces._ranked_sets(small, 5, by, sets)
+    assert len(read) == len(sets) and [] in read and any(len(rows) == 5 for rows in read)
+    for filters, rows in zip(sets, read):
+        assert rows == _filters.fetch_dicts(small, *traces._ranked_statement(5, by, filters)), filters
 
 
 def _sorted(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
