@@ -9,6 +9,9 @@ against the API in ``test_shared_results.py``.
 from __future__ import annotations
 
 import collections
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
@@ -56,6 +59,19 @@ def test_a_report_build_runs_each_statement_once(small: TraceStore, monkeypatch:
     assert len(runs) > 100  # the views' statements went through here
     again = {" ".join(sql.split())[:120]: n for (sql, _), n in runs.items() if n > 1}
     assert again == {}, f"{len(again)} statements run more than once with the same parameters: {again}"
+
+
+def test_a_report_loads_none_of_ingests_modules(small: TraceStore, tmp_path: Path) -> None:
+    """``otel-llm report`` reads a store: ingest's decoding and staging, and pandas (which pyarrow loads for
+    them), are not imported - about 0.2 s of a small report's 4 s."""
+    code = ("import sys\nfrom otel_llm.cli import run\n"
+            f"sys.argv = ['otel-llm', 'report', '--db', {small.path!r}, '-o', {str(tmp_path / 'report.html')!r}]\n"
+            "assert run() == 0\n"
+            "print(sorted(m for m in ('pandas', 'otel_llm_analysis.ingest', 'otel_llm_analysis._staging') "
+            "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "[]", done.stdout
 
 
 def _temp_tables(store: TraceStore) -> set[str]:
