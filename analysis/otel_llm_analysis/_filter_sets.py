@@ -47,8 +47,13 @@ def in_set(alias: str = "", *, window_only: bool = False, column: str = "start_t
     window = f"(set_since IS NULL OR {p}{column} >= set_since) AND (set_until IS NULL OR {p}{column} < set_until)"
     if window_only:
         return window
-    return (f"{window} AND (set_project IS NULL OR {p}project = set_project) "
+    return (f"{window} AND {project_in_set(alias)} "
             f"AND (set_model IS NULL OR set_model = {p}model OR set_model = {p}response_model)")
+
+
+def project_in_set(alias: str = "") -> str:
+    """A set's project as :meth:`Filters.where` restricts it over a table (``alias``)."""
+    return f"(set_project IS NULL OR {alias}{'.' if alias else ''}project = set_project)"
 
 
 #: :func:`in_set` of an unaliased table

@@ -155,14 +155,15 @@ def _ranked_sets(store: Any, top: int, by: RankBy, filter_sets: Sequence[Filters
         )
         SELECT set_id, trace_id FROM (
             SELECT sets.set_id, r.trace_id,
-                   row_number() OVER (PARTITION BY sets.set_id ORDER BY r.{measure} DESC NULLS LAST, r.trace_id) AS place
+                   row_number() OVER (PARTITION BY sets.set_id
+                                      ORDER BY r.{measure} DESC NULLS LAST, r.trace_id) AS place
             FROM {ranking} r CROSS JOIN sets
                  LEFT JOIN candidates c ON c.set_id = sets.set_id AND c.trace_id = r.trace_id
             WHERE sets.set_everything OR c.trace_id IS NOT NULL)
         WHERE place <= $top ORDER BY set_id, place"""
     everything = [f.where()[0] == "TRUE" for f in filter_sets]
-    return per_set(fetch_dicts(store, sql, {**params, "top": top, "sets": set_rows(filter_sets, set_everything=everything)}),
-                   len(filter_sets))
+    sets = set_rows(filter_sets, set_everything=everything)
+    return per_set(fetch_dicts(store, sql, {**params, "top": top, "sets": sets}), len(filter_sets))
 
 
 def span_trees(store: Any, trace_ids: Sequence[str]) -> dict[str, list[SpanNode]]:

@@ -329,11 +329,13 @@ def test_metric_point_searches_read_at_once_answer_each_set_as_its_own_statement
             Filters(since=datetime(2026, 11, 23), model="gpt-4o-mini"), Filters(model="no such"),
             Filters(since=datetime(1990, 1, 1), until=datetime(1990, 1, 2))]
     searches = {
-        "stretches": (lambda f: _unrecorded._unheld_statement(partly, f), lambda: _unrecorded._unheld_sets(partly, sets)),
+        "stretches": (lambda f: _unrecorded._unheld_statement(partly, f),
+                      lambda: _unrecorded._unheld_sets(partly, sets)),
         "pointed": (_unrecorded._pointed_statement, lambda: _unrecorded._pointed_sets(partly, sets)),
         "timed days": (_unrecorded._timed_days_statement, lambda: _unrecorded._timed_days_sets(partly, sets)),
         **{f"growth per {period}": (
-            lambda f, period=period: _unrecorded._growth_sql(f, f"date_trunc('{period}', time)", _unrecorded._grace(period)),
+            lambda f, period=period: _unrecorded._growth_sql(f, f"date_trunc('{period}', time)",
+                                                             _unrecorded._grace(period)),
             lambda period=period: _unrecorded._grown_sets(partly, period, sets)) for period in ("hour", "day")}}
     for name, (statement, read_at_once) in searches.items():
         read = read_at_once()
@@ -365,6 +367,81 @@ def test_ranked_traces_read_at_once_answer_each_set_as_its_own_statement(small: 
     assert len(read) == len(sets) and [] in read and any(len(rows) == 5 for rows in read)
     for filters, rows in zip(sets, read):
         assert rows == _filters.fetch_dicts(small, *traces._ranked_statement(5, by, filters)), filters
+
+
+#: what tells the statements of the sessions and queries views: popular queries, user messages, memory per session
+_SESSIONS_ASKED = {"popular queries": "WITH messages AS (", "user messages": " AS untexted",
+                   "memory per session": "WITH sessions AS ("}
+
+
+@pytest.mark.parametrize("analysis", list(_SESSIONS_ASKED))
+def test_a_build_reads_the_sessions_views_of_its_combinations_at_once(small: TraceStore,
+                                                                     monkeypatch: pytest.MonkeyPatch,
+                                                                     analysis: str) -> None:
+    """The sessions and queries views read no model: a build asks them for each window and project it shows,
+    and on a small store reads a group's in one statement. Before: 21 statements each for 38 combinations."""
+    combinations = len(plan(small, Filters(), choices(small, Filters()), DEFAULT_MAX_STATES).states)
+    runs = _statements_of_a_build(small, monkeypatch)
+    asked = sum(n for (sql, _), n in runs.items() if _SESSIONS_ASKED[analysis] in sql)
+    assert 0 < asked < combinations / 5, (asked, combinations)
+
+
+#: two projects' chat turns with their user messages captured, and their process memory, a turn at a time
+_CHATTY = """
+import sys, time
+import otel_llm
+
+otel_llm.configure(service_name="helpdesk", project=sys.argv[1], capture_content=True, process_metrics=True,
+                   metric_export_interval_ms=50)
+
+@otel_llm.chat
+def answer(question: str, thread_id: str) -> str:
+    time.sleep(0.06)
+    return "ok"
+
+for i, question in enumerate(["What is my balance?", "what is my  balance?", "Reset my password", "", "Hello"] * 2):
+    with otel_llm.session(user_id=f"u-{i % 3}"):
+        answer(question, thread_id=f"t{i % 4}")
+otel_llm.flush()
+"""
+
+
+@pytest.fixture(scope="module")
+def chatty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TraceStore]:
+    """The turns of :data:`_CHATTY` in projects alpha and beta."""
+    from tests.support.app_store import run_app
+
+    root = tmp_path_factory.mktemp("chatty")
+    for project in ("alpha", "beta"):
+        (root / project).mkdir()
+    files = [run_app(root / project, _CHATTY, project) for project in ("alpha", "beta")]
+    with TraceStore(root / "chatty.duckdb") as store:
+        store.ingest(files)
+    with TraceStore(root / "chatty.duckdb", read_only=True) as store:
+        yield store
+
+
+def test_sessions_read_at_once_answer_each_set_as_its_own_statement(chatty: TraceStore) -> None:
+    """The popular queries, user message counts and memory per session of several filter sets read in one
+    statement each are, set by set, each set's own statement's rows (a window, a project, both, none, a set
+    matching nothing)."""
+    from otel_llm_analysis import popular_queries, session_memory
+
+    ((first, last),) = _filters.connection(chatty).execute(
+        "SELECT min(start_time), max(start_time) FROM spans").fetchall()
+    middle = first + (last - first) / 2
+    sets = [Filters(**bounds) for bounds in ({}, {"since": middle}, {"until": middle}, {"project": "alpha"},
+                                             {"project": "beta", "since": middle}, {"project": "no such project"})]
+    analyses = {
+        "popular queries": (lambda f: popular_queries._popular_statement(f, 2),
+                            popular_queries._read_sets(chatty, sets, popular_queries._POPULAR_SETS, top=2)),
+        "user messages": (popular_queries._counted_statement,
+                          popular_queries._read_sets(chatty, sets, popular_queries._COUNTED_SETS)),
+        "memory per session": (lambda f: session_memory._statement(f, 3), session_memory._memory_sets(chatty, sets, 3))}
+    for name, (statement, read) in analyses.items():
+        assert len(read) == len(sets) and sum(map(bool, read)) > 2, name
+        for filters, rows in zip(sets, read):
+            assert rows == _filters.fetch_dicts(chatty, *statement(filters)), (name, filters)
 
 
 def _sorted(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
