@@ -386,6 +386,58 @@ def test_a_build_reads_the_sessions_views_of_its_combinations_at_once(small: Tra
     assert 0 < asked < combinations / 5, (asked, combinations)
 
 
+@pytest.mark.parametrize("analysis", ["-- Per tool: ", "-- Per agent name: "])
+def test_a_build_reads_the_tools_and_agents_of_a_window_at_once(small: TraceStore, monkeypatch: pytest.MonkeyPatch,
+                                                                analysis: str) -> None:
+    """The tools and agents views read no model: a build asks them for each window and project it shows, and on a
+    small store reads a window's projects in one statement (their macro takes the window). Before: 21 each."""
+    combinations = len(plan(small, Filters(), choices(small, Filters()), DEFAULT_MAX_STATES).states)
+    runs = _statements_of_a_build(small, monkeypatch)
+    asked = sum(n for (sql, _), n in runs.items() if analysis in sql)
+    assert 0 < asked < combinations / 2, (asked, combinations)
+
+
+@pytest.fixture(scope="module")
+def agents(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TraceStore]:
+    """40 traces of 3 projects, half ending with an agent step (agents, tools, retried tries)."""
+    root = tmp_path_factory.mktemp("agents")
+    generate(root / "data", seed=7, traces=40, spans_per_line=16, agents="otel_llm")
+    with TraceStore(root / "agents.duckdb") as store:
+        store.ingest([root / "data"])
+    with TraceStore(root / "agents.duckdb", read_only=True) as store:
+        yield store
+
+
+@pytest.mark.parametrize(("macro", "query"), [("tool_calls_in", "tools"), ("agent_invocations_in", "agents")])
+def test_tools_and_agents_read_at_once_answer_each_set_as_its_own_statement(agents: TraceStore, macro: str,
+                                                                           query: str) -> None:
+    """The tools (agents) of several projects of one window read in one statement are, set by set, each set's own
+    statement's rows (whole, later, a part; a project, none, one matching nothing): the same groups and figures,
+    a sum's last bits aside (they differ between two runs of the set's own statement too: DuckDB adds in
+    parallel)."""
+    from otel_llm_analysis import _scopes
+
+    ((project, first, last),) = _filters.connection(agents).execute(
+        "SELECT any_value(project), min(start_time), max(start_time) FROM spans").fetchall()
+    middle = first + (last - first) / 2
+    for window in ({}, {"since": middle}, {"since": first, "until": middle}):
+        sets = [Filters(**window, **narrowed) for narrowed in ({}, {"project": project}, {"project": "no such"})]
+        read = _scopes._per_name_sets(agents, macro, query, sets)
+        assert len(read) == len(sets) and read[0] and read[-1] == [], window
+        for filters, rows in zip(sets, read):
+            own = _filters.fetch_dicts(agents, *_scopes._per_name_statement(macro, query, filters))
+            assert _by_name(rows) == _by_name(own, near=True), filters
+
+
+def _by_name(rows: list[dict[str, Any]], near: bool = False) -> dict[str, list[Any]]:
+    """Rows by their first column (the tool or agent), each as its values (a latency pair's two in turn); with
+    ``near``, a float as ``pytest.approx`` of it to 1e-12."""
+    return {str(next(iter(row.values()))): [pytest.approx(v, rel=1e-12) if near and isinstance(v, float) else v
+                                            for value in list(row.values())[1:]
+                                            for v in (value if isinstance(value, list) else [value])]
+            for row in rows}
+
+
 #: two projects' chat turns with their user messages captured, and their process memory, a turn at a time
 _CHATTY = """
 import sys, time
