@@ -7,8 +7,9 @@ build says which filter sets it expects, in groups asked alike (its date ranges
 x projects x models; their windows closed by the data, and the periods before
 them, :meth:`BuildSets.add_queries`); when an analysis that can read many sets
 at once (``summaries.summary_sets``, ``trends``, ``retry_outcomes``, ``qa``,
-``traces``' ranking, ``popular_queries``, ``session_memory``, the searches of
-GenAI metric points in ``_unrecorded``) is first asked for one, it reads the
+``traces``' ranking, ``popular_queries``, ``session_memory``, the tools and
+agents of ``_scopes.per_name``, the searches of GenAI metric points in
+``_unrecorded``) is first asked for one, it reads the
 others of its group in the same statement (``_filter_sets``); an analysis that
 reads no project or model reads the sets differing only there once. A set of no group (a window of a view's own: a month's
 forecast, a model's trend) is read with its window's other projects and models.
