@@ -39,15 +39,21 @@ Statement = tuple[str, Mapping[str, Any]]
 SETS = "(SELECT unnest($sets, recursive := true))"
 
 
-def in_set(alias: str = "", *, window_only: bool = False) -> str:
+def in_set(alias: str = "", *, window_only: bool = False, column: str = "start_time") -> str:
     """A set's window, project and model (only its window with ``window_only``: rows that carry neither) as
-    :meth:`Filters.where` restricts them over a table (``alias``), read from the columns of :data:`SETS`."""
+    :meth:`Filters.where` restricts them over a table (``alias``), read from the columns of :data:`SETS`; the
+    window on ``column`` (``time`` for metric points, as ``_filters.time_window`` is given it)."""
     p = f"{alias}." if alias else ""
-    window = f"(set_since IS NULL OR {p}start_time >= set_since) AND (set_until IS NULL OR {p}start_time < set_until)"
+    window = f"(set_since IS NULL OR {p}{column} >= set_since) AND (set_until IS NULL OR {p}{column} < set_until)"
     if window_only:
         return window
-    return (f"{window} AND (set_project IS NULL OR {p}project = set_project) "
+    return (f"{window} AND {project_in_set(alias)} "
             f"AND (set_model IS NULL OR set_model = {p}model OR set_model = {p}response_model)")
+
+
+def project_in_set(alias: str = "") -> str:
+    """A set's project as :meth:`Filters.where` restricts it over a table (``alias``)."""
+    return f"(set_project IS NULL OR {alias}{'.' if alias else ''}project = set_project)"
 
 
 #: :func:`in_set` of an unaliased table
@@ -97,18 +103,21 @@ def asked_together(expected: Expected) -> Iterator[None]:
 
 def ask_together(store: Any, filters: Filters, statement: Callable[[Filters], Statement],
                  read: Callable[[list[Filters]], list[list[dict[str, Any]]]],
-                 alike: Callable[[Filters], Hashable] | None = None) -> None:
+                 alike: Callable[[Filters], Hashable] | None = None,
+                 reads: Callable[[Filters], Filters] | None = None) -> None:
     """Before an analysis asks ``statement(filters)``: inside :func:`asked_together` and a ``_filters.remembering``
     block, if that statement's answer is not kept yet, ``read`` it and those of the sets expected beside it whose
     answers are not kept either (and that share its ``service``, ``calls_only`` and ``alike(filters)``: an
     analysis whose statement takes the window as it is reads the sets of one window at once), a few statements
     for all (``read(sets)``: each set's rows, in order), and keep each as its own statement's answer. Elsewhere
-    nothing happens (the analysis asks its statement)."""
+    nothing happens (the analysis asks its statement). ``reads``: what of a set its statement depends on (an
+    analysis that reads no project: the set without it), so sets that differ only elsewhere are read once."""
     expected = _EXPECTED.get()
     if expected is None or not keeping() or is_remembered(store, *statement(filters)):
         return
-    asked = {filters: statement(filters)}
-    for other in expected.beside(filters):
+    same = reads or (lambda one: one)
+    asked = {same(filters): statement(filters)}
+    for other in map(same, expected.beside(filters)):
         if other not in asked and _alike(other) == _alike(filters) and (alike is None or alike(other) == alike(filters)):
             known = statement(other)
             if not is_remembered(store, *known):

@@ -14,9 +14,11 @@ filters: the time window goes to the macro, the rest of the filters to the
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from dataclasses import replace
+from typing import Any, Callable, Sequence
 
 from otel_llm import semconv
+from otel_llm_analysis._filter_sets import SETS, ask_together, in_set, per_set, project_in_set, set_rows, shared_filters
 from otel_llm_analysis._filters import Filters, fetch_dicts, load_query
 from otel_llm_analysis._producers import AGENT, TOOL, entity_name_sql
 
@@ -95,11 +97,32 @@ def per_name(store: Any, macro: str, query: str, filters: Filters | None, unit: 
     filters = filters or Filters()
     if filters.model is not None:
         raise ValueError(f"{unit} have no model: filter by time, project or service")
-    source, where, params = macro_call(macro, filters)
-    rows = fetch(store, load_query(query).format(source=source, where=where), params)
+    ask_together(store, filters, lambda asked: _per_name_statement(macro, query, asked),
+                 lambda sets: _per_name_sets(store, macro, query, sets), lambda one: (one.since, one.until),
+                 lambda one: replace(one, model=None))
+    rows = fetch(store, *_per_name_statement(macro, query, filters))
     for d in rows:
         d["p50_ms"], d["p95_ms"] = d.pop("latency") or (None, None)
     return rows
+
+
+def _per_name_statement(macro: str, query: str, filters: Filters) -> tuple[str, dict[str, Any]]:
+    """:func:`per_name`'s statement of ``filters`` and its parameters."""
+    source, where, params = macro_call(macro, filters)
+    return load_query(query).format(source=source, where=where), params
+
+
+def _per_name_sets(store: Any, macro: str, query: str, filter_sets: Sequence[Filters]) -> list[list[dict[str, Any]]]:
+    """The rows of :func:`_per_name_statement` of each of ``filter_sets`` (one window, their service shared, no
+    model) in one statement: the query of each set, its window and project read from its row of the sets
+    (``LATERAL``), over the macro of their window. A sum's last bits can differ from the set's own statement's,
+    as they differ between two runs of that statement (DuckDB adds in parallel)."""
+    where, params = shared_filters(filter_sets).where()
+    sets_where = f"{where} AND {in_set(window_only=True)} AND {project_in_set()}"
+    named = load_query(query).format(source=f"{macro}($since, $until)", where=sets_where)
+    sql = f"SELECT sets.set_id, named.* FROM {SETS} sets, LATERAL ({named}) named ORDER BY sets.set_id"
+    window = {"since": filter_sets[0].since, "until": filter_sets[0].until}
+    return per_set(fetch(store, sql, {**params, **window, "sets": set_rows(filter_sets)}), len(filter_sets))
 
 
 def macro_call(macro: str, filters: Filters) -> tuple[str, str, dict[str, Any]]:

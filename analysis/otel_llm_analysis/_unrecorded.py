@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Mapping, Sequence
 
 from otel_llm import semconv
+from otel_llm_analysis._filter_sets import SETS, ask_together, in_set, per_set, set_rows, shared_filters
 from otel_llm_analysis._filters import IS_LLM_SPAN, Filters, connection, fetch_dicts, time_window
 
 __all__ = ["DurationHistogram", "LLM_METRICS", "OnlyInMetrics", "Unheld", "duration_histogram", "llm_metric_points",
@@ -35,9 +36,11 @@ LLM_METRICS = (semconv.METRIC_TOKEN_USAGE, semconv.METRIC_OPERATION_DURATION, se
 #: Each point's growth: a delta point's own value, a cumulative one's rise since the point before it in its
 #: series (a series' first point: all it counted since its start). Histograms count calls, sums add up:
 #: ``calls`` is the duration histogram's count, one a call (NULL where none of its points grew).
+#: ``{attributes}`` and ``{sets}`` are empty for one filter set; for many (:func:`_grown_sets`) the points' attributes
+#: (where a set's model is read) and :data:`_filter_sets.SETS`.
 _GROWTH = """
 WITH points AS (
-    SELECT service_name, time, metric_name,
+    SELECT service_name, time, metric_name{attributes},
            coalesce(count, value) - CASE WHEN temporality = 'delta' THEN 0 ELSE coalesce(
                lag(coalesce(count, value)) OVER (PARTITION BY metric_name, resource_attributes, attributes,
                                                  start_time ORDER BY time), 0) END AS grew
@@ -45,8 +48,13 @@ WITH points AS (
 )
 SELECT {group}count(*) AS points, sum(CASE WHEN metric_name = '{duration}' THEN CAST(grew AS DOUBLE) END) AS calls,
        list_sort(list_distinct(list(service_name))) AS services
-FROM points WHERE grew > 0 AND {window}{group_by}
+FROM points{sets} WHERE grew > 0 AND {window}{group_by}
 """
+#: A set's model (``set_model`` of :data:`_filter_sets.SETS`) where a point names its requested model, as
+#: :func:`_selected` narrows the series of one set
+_SET_MODEL = f"(set_model IS NULL OR attributes['{semconv.GEN_AI_REQUEST_MODEL}'] = set_model)"
+#: A set's window over the points' ``time``
+_SET_TIME = in_set(window_only=True, column="time")
 
 
 def llm_metric_points(store: Any, filters: Filters) -> tuple[int, list[str]]:
@@ -77,9 +85,28 @@ def llm_metric_points_by(store: Any, filters: Filters, period: str) -> dict[Any,
 def _grown_by(store: Any, filters: Filters, period: str) -> dict[Any, tuple[int, int | None]]:
     """:func:`llm_metric_points_by`'s periods, each with its points and the calls the duration histogram counts
     there (None when none of its points grew there)."""
+    ask_together(store, filters, lambda asked: _growth_sql(asked, f"date_trunc('{period}', time)", _grace(period)),
+                 lambda sets: _grown_sets(store, period, sets), reads=_unprojected)
     sql, params = _growth_sql(filters, f"date_trunc('{period}', time)", _grace(period))
     return {row["period"]: (row["points"], None if row["calls"] is None else round(row["calls"]))
             for row in fetch_dicts(store, sql, params)}
+
+
+def _grown_sets(store: Any, period: str, filter_sets: Sequence[Filters]) -> list[list[dict[str, Any]]]:
+    """The rows of :func:`_grown_by`'s statement of each of ``filter_sets`` (sharing their service), read in one
+    statement: a series' growth does not depend on the window, and the model selects whole series (it is one of
+    their attributes), so each set takes its points from one reading of every series' growth."""
+    _, series, params = _selected(shared_filters(filter_sets), LLM_METRICS)
+    sql = _GROWTH.format(series=series, duration=semconv.METRIC_OPERATION_DURATION, attributes=", attributes",
+                         sets=f", {SETS}", window=" AND ".join([_SET_TIME, _SET_MODEL, _grace(period)]),
+                         group=f"set_id, date_trunc('{period}', time) AS period, ", group_by=" GROUP BY ALL")
+    return per_set(fetch_dicts(store, sql, {**params, "sets": set_rows(filter_sets)}), len(filter_sets))
+
+
+def _unprojected(filters: Filters) -> Filters:
+    """What a statement over metric points reads of ``filters``: all but the project (points carry none), so the
+    sets of several projects are read once (``_filter_sets.ask_together``)."""
+    return replace(filters, project=None)
 
 
 def _grace(period: str) -> str:
@@ -123,7 +150,7 @@ def metrics_only_days(store: Any, filters: Filters) -> dict[datetime, tuple[int,
 def _growth_sql(filters: Filters, group: str | None = None, also: str | None = None) -> tuple[str, dict[str, Any]]:
     """The :data:`_GROWTH` query of the filters' window, service and model (grouped by ``group`` as ``period``)."""
     window, series, params = _selected(filters, LLM_METRICS)
-    return _GROWTH.format(series=series, duration=semconv.METRIC_OPERATION_DURATION,
+    return _GROWTH.format(series=series, duration=semconv.METRIC_OPERATION_DURATION, attributes="", sets="",
                           window=" AND ".join([*window, *([also] if also else [])]) or "TRUE",
                           group=f"{group} AS period, " if group else "",
                           group_by=" GROUP BY ALL" if group else ""), params
@@ -159,47 +186,57 @@ def _selected(filters: Filters, metrics: Sequence[str]) -> tuple[list[str], str,
 #: ``{series_key}``: what tells a series (:data:`SERIES`).
 _UNHELD = """
 WITH buckets AS (
-    SELECT any_value(service_name) AS service, any_value(attributes['{model_key}']) AS model,
+    SELECT {bucket_set}any_value(service_name) AS service, any_value(attributes['{model_key}']) AS model,
            any_value(temporality) AS temporality,
            CASE WHEN {before} THEN NULL ELSE date_trunc('hour', time - INTERVAL {grace} SECOND) END AS hour,
            max(time) AS until, min(start_time) AS began, max(count) AS last, sum(count) AS added, count(*) AS points,
            {series_columns}
-    FROM metric_points WHERE {series} AND count IS NOT NULL AND {window}
-    GROUP BY {series_key}, hour
+    FROM metric_points{sets} WHERE {series} AND count IS NOT NULL AND {window}
+    GROUP BY {set_id}{series_key}, hour
 ), grown AS (
-    SELECT coalesce(service, '') AS service, coalesce(nullif(model, ''), '') AS model, hour, until, points,
+    SELECT {set_id}coalesce(service, '') AS service, coalesce(nullif(model, ''), '') AS model, hour, until, points,
            CASE WHEN temporality = 'delta' THEN began ELSE coalesce(lag(until) OVER series, began) END AS since,
            CASE WHEN temporality = 'delta' THEN added ELSE last - coalesce(lag(last) OVER series, 0) END AS grew,
            temporality = 'delta' OR lag(until) OVER series IS NOT NULL OR began >= {anchored} AS known
     FROM buckets
-    WINDOW series AS (PARTITION BY {series_key} ORDER BY hour NULLS FIRST)
+    WINDOW series AS (PARTITION BY {set_id}{series_key} ORDER BY hour NULLS FIRST)
 ), stretches AS (
-    SELECT service, model, since, until, since - INTERVAL {grace} SECOND AS after, sum(points) AS points,
+    SELECT {set_id}service, model, since, until, since - INTERVAL {grace} SECOND AS after, sum(points) AS points,
            sum(grew) AS counted
-    FROM grown WHERE hour IS NOT NULL AND grew > 0 AND known GROUP BY service, model, since, until
+    FROM grown WHERE hour IS NOT NULL AND grew > 0 AND known GROUP BY {set_id}service, model, since, until
 ), ended AS (
-    SELECT coalesce(service_name, '') AS service, model, response_model, date_trunc('minute', end_time) AS minute
-    FROM spans
-    WHERE {is_llm_span} AND end_time > (SELECT min(after) FROM stretches) - INTERVAL 60 SECOND
-      AND end_time <= (SELECT max(until) FROM stretches)
+    SELECT {set_id}coalesce(service_name, '') AS service, model, response_model, date_trunc('minute', end_time) AS minute
+    FROM spans{reached}
+    WHERE {is_llm_span} AND end_time > {first_after} - INTERVAL 60 SECOND
+      AND end_time <= {last_until}
 ), minutes AS (
-    SELECT service, model, minute, sum(calls) OVER (PARTITION BY service, model ORDER BY minute) AS upto FROM (
-        SELECT service, model, minute, count(*) AS calls FROM (
-            SELECT service, model, minute FROM ended WHERE model IS NOT NULL
-            UNION ALL SELECT service, response_model, minute FROM ended
+    SELECT {set_id}service, model, minute, sum(calls) OVER (PARTITION BY {set_id}service, model ORDER BY minute) AS upto FROM (
+        SELECT {set_id}service, model, minute, count(*) AS calls FROM (
+            SELECT {set_id}service, model, minute FROM ended WHERE model IS NOT NULL
+            UNION ALL SELECT {set_id}service, response_model, minute FROM ended
             WHERE response_model IS NOT NULL AND response_model IS DISTINCT FROM model
-            UNION ALL SELECT service, '', minute FROM ended)
-        GROUP BY service, model, minute)
+            UNION ALL SELECT {set_id}service, '', minute FROM ended)
+        GROUP BY {set_id}service, model, minute)
 ), ends AS (
-    SELECT s.service, s.model, s.since, s.until, s.after, s.points, s.counted, coalesce(m.upto, 0) AS upto
-    FROM stretches s ASOF LEFT JOIN minutes m ON s.service = m.service AND s.model = m.model AND s.until >= m.minute
+    SELECT {s_set}s.service, s.model, s.since, s.until, s.after, s.points, s.counted, coalesce(m.upto, 0) AS upto
+    FROM stretches s ASOF LEFT JOIN minutes m ON {s_same}s.service = m.service AND s.model = m.model AND s.until >= m.minute
 )
-SELECT e.service, e.model, e.since, e.until, e.points, e.counted - e.upto + coalesce(m.upto, 0) AS calls
+SELECT {e_set}e.service, e.model, e.since, e.until, e.points, e.counted - e.upto + coalesce(m.upto, 0) AS calls
 FROM ends e ASOF LEFT JOIN minutes m
-     ON e.service = m.service AND e.model = m.model AND e.after - INTERVAL 60 SECOND >= m.minute
+     ON {e_same}e.service = m.service AND e.model = m.model AND e.after - INTERVAL 60 SECOND >= m.minute
 WHERE e.counted > e.upto - coalesce(m.upto, 0)
-ORDER BY e.until, e.service, e.model
+ORDER BY {e_set}e.until, e.service, e.model
 """
+#: :data:`_UNHELD`'s set placeholders: empty for one filter set; for many (:func:`_unheld_sets`), each set's
+#: stretches read and matched with spans apart, its points and spans joined with its row of
+#: :data:`_filter_sets.SETS` (``set_anchor``: its ``$anchor``)
+_ONE_SET = {"bucket_set": "", "sets": "", "set_id": "", "reached": "", "first_after": "(SELECT min(after) FROM stretches)",
+            "last_until": "(SELECT max(until) FROM stretches)", "s_set": "", "s_same": "", "e_set": "", "e_same": ""}
+_MANY_SETS = {"bucket_set": "set_id, any_value(set_anchor) AS set_anchor, ", "sets": f", {SETS}", "set_id": "set_id, ",
+              "reached": ", (SELECT set_id, min(after) AS first_after, max(until) AS last_until FROM stretches "
+                         "GROUP BY set_id) reached",
+              "first_after": "reached.first_after", "last_until": "reached.last_until", "s_set": "s.set_id, ",
+              "s_same": "s.set_id = m.set_id AND ", "e_set": "e.set_id, ", "e_same": "e.set_id = m.set_id AND "}
 #: A series of points, named by (``{series_columns}``) and grouped by (``{series_key}``) its columns; on DuckDB by
 #: their 64-bit hash, a quarter of the time of grouping by the two attribute maps (0.2 vs 0.9 s over 1.8M points).
 SERIES = {"series_columns": "metric_name, resource_attributes, attributes, start_time",
@@ -243,23 +280,52 @@ def unheld_calls(store: Any, filters: Filters) -> list[Unheld]:
     Finer than a day: a day with spans in the morning and only metric points in the afternoon has its
     afternoon's hours here. The filters' service and model narrow the points; their project does not (points
     carry none: the calls of the stretches of a service may be any project's whose calls ran there)."""
+    ask_together(store, filters, lambda asked: _unheld_statement(store, asked), lambda sets: _unheld_sets(store, sets),
+                 reads=_unprojected)
+    return [Unheld(service=row["service"] or None, model=row["model"] or None, since=row["since"],
+                   until=row["until"], points=row["points"], calls=int(row["calls"]))
+            for row in fetch_dicts(store, *_unheld_statement(store, filters))]
+
+
+#: Where the duration histogram's points are read, as of an hour of exports (less :data:`EXPORT_GRACE_S`)
+_SHIFTED = f"(time - INTERVAL {EXPORT_GRACE_S} SECOND)"
+
+
+def _unheld_statement(store: Any, filters: Filters) -> tuple[str, dict[str, Any]]:
+    """:data:`_UNHELD` of ``filters``' window, service and model, and its parameters."""
     window, series, params = _selected(filters, (semconv.METRIC_OPERATION_DURATION,))
-    shifted = f"(time - INTERVAL {EXPORT_GRACE_S} SECOND)"
-    bounds = [clause.replace("time", shifted) for clause in window if "$until" in clause]
+    bounds = [clause.replace("time", _SHIFTED) for clause in window if "$until" in clause]
     before, anchored = "FALSE", "TIMESTAMP '1970-01-01'"
     if filters.since is not None:
         params["anchor"] = filters.since - ANCHOR
-        bounds.append(f"{shifted} >= $anchor")
-        before, anchored = f"{shifted} < $since", "$anchor"
+        bounds.append(f"{_SHIFTED} >= $anchor")
+        before, anchored = f"{_SHIFTED} < $since", "$anchor"
+    return _unheld_sql(store, series=series, window=" AND ".join(bounds) or "TRUE", before=before,
+                       anchored=anchored, **_ONE_SET), params
+
+
+def _unheld_sets(store: Any, filter_sets: Sequence[Filters]) -> list[list[dict[str, Any]]]:
+    """The rows of :func:`unheld_calls`' statement of each of ``filter_sets`` (sharing their service), read in one
+    statement: each set's points, stretches and spans apart (their ``set_id``), its window, anchor and model read
+    from its row of the sets as :func:`_unheld_statement` binds them."""
+    _, series, params = _selected(shared_filters(filter_sets), (semconv.METRIC_OPERATION_DURATION,))
+    sql = _unheld_sql(store, series=f"{series} AND {_SET_MODEL}",
+                      window=f"(set_until IS NULL OR {_SHIFTED} < set_until) "
+                             f"AND (set_anchor IS NULL OR {_SHIFTED} >= set_anchor)",
+                      before=f"(set_since IS NOT NULL AND {_SHIFTED} < set_since)",
+                      anchored="coalesce(set_anchor, TIMESTAMP '1970-01-01')", **_MANY_SETS)
+    anchors = [None if f.since is None else f.since - ANCHOR for f in filter_sets]
+    return per_set(fetch_dicts(store, sql, {**params, "sets": set_rows(filter_sets, set_anchor=anchors)}),
+                   len(filter_sets))
+
+
+def _unheld_sql(store: Any, **parts: str) -> str:
+    """:data:`_UNHELD` with ``parts``; its series told by their hash on DuckDB, by their columns elsewhere."""
     import duckdb
 
     hashed = isinstance(connection(store), duckdb.DuckDBPyConnection)  # other engines: the columns themselves
-    sql = _UNHELD.format(model_key=semconv.GEN_AI_REQUEST_MODEL, series=series, window=" AND ".join(bounds) or "TRUE",
-                         before=before, anchored=anchored, is_llm_span=IS_LLM_SPAN, grace=EXPORT_GRACE_S,
-                         **(SERIES_HASHED if hashed else SERIES))
-    return [Unheld(service=row["service"] or None, model=row["model"] or None, since=row["since"],
-                   until=row["until"], points=row["points"], calls=int(row["calls"]))
-            for row in fetch_dicts(store, sql, params)]
+    return _UNHELD.format(model_key=semconv.GEN_AI_REQUEST_MODEL, is_llm_span=IS_LLM_SPAN, grace=EXPORT_GRACE_S,
+                          **parts, **(SERIES_HASHED if hashed else SERIES))
 
 
 #: :meth:`OnlyInMetrics.said` of the window, not of a row
@@ -346,13 +412,33 @@ def uncounted_days(store: Any, filters: Filters) -> dict[datetime, tuple[int, No
     histogram, which :func:`unheld_calls` reads, says nothing there). Its growth query reads every point's
     series, so it runs only when some day of the window has GenAI metric points but none of the duration
     histogram (one cheap look first)."""
-    window, series, params = _selected(filters, LLM_METRICS)
-    days = fetch_dicts(store, f"""
-        SELECT date_trunc('day', time) AS day, max(CASE WHEN metric_name = '{semconv.METRIC_OPERATION_DURATION}' THEN 1 ELSE 0 END) AS timed
-        FROM metric_points WHERE {" AND ".join([series, *window, _grace("day")])} GROUP BY 1""", params)
-    if all(row["timed"] for row in days):
+    ask_together(store, filters, _timed_days_statement, lambda sets: _timed_days_sets(store, sets),
+                 reads=_unprojected)
+    if all(row["timed"] for row in fetch_dicts(store, *_timed_days_statement(filters))):
         return {}
     return {day: (points, None) for day, (points, calls) in metrics_only_days(store, filters).items() if calls is None}
+
+
+#: The days of a window's GenAI metric points (less each day's first :data:`EXPORT_GRACE_S` seconds), each with
+#: whether the duration histogram has points there; ``{set_id}`` and ``{sets}`` are empty for one filter set
+_TIMED_DAYS = f"""
+        SELECT date_trunc('day', time) AS day, max(CASE WHEN metric_name = '{semconv.METRIC_OPERATION_DURATION}' THEN 1 ELSE 0 END) AS timed{{set_id}}
+        FROM metric_points{{sets}} WHERE {{where}} GROUP BY 1{{set_id}}"""
+
+
+def _timed_days_statement(filters: Filters) -> tuple[str, dict[str, Any]]:
+    """:data:`_TIMED_DAYS` of ``filters``' window, service and model, and its parameters."""
+    window, series, params = _selected(filters, LLM_METRICS)
+    return _TIMED_DAYS.format(set_id="", sets="", where=" AND ".join([series, *window, _grace("day")])), params
+
+
+def _timed_days_sets(store: Any, filter_sets: Sequence[Filters]) -> list[list[dict[str, Any]]]:
+    """The rows of :func:`_timed_days_statement` of each of ``filter_sets`` (sharing their service), in one
+    statement."""
+    _, series, params = _selected(shared_filters(filter_sets), LLM_METRICS)
+    sql = _TIMED_DAYS.format(set_id=", set_id", sets=f", {SETS}",
+                             where=" AND ".join([series, _SET_MODEL, _SET_TIME, _grace("day")]))
+    return per_set(fetch_dicts(store, sql, {**params, "sets": set_rows(filter_sets)}), len(filter_sets))
 
 
 def window_calls(store: Any, filters: Filters) -> tuple[list[Unheld], dict[datetime, tuple[int, int | None]], bool]:
@@ -412,12 +498,33 @@ def _pointed(store: Any, filters: Filters) -> bool:
     """Whether any point of :data:`LLM_METRICS` lies where :func:`unheld_calls` or :func:`uncounted_days` reads
     (from a day (:data:`ANCHOR`) before the window to :data:`EXPORT_GRACE_S` after it): when none does, both
     find nothing, and their queries (the hour-by-hour search binds a deep plan) are not run."""
-    _, series, params = _selected(replace(filters, since=None, until=None), LLM_METRICS)
-    reach, reached = time_window("time", filters.since and filters.since - ANCHOR,
-                                 filters.until and filters.until + timedelta(seconds=EXPORT_GRACE_S))
-    (row,) = fetch_dicts(store, f"SELECT EXISTS (SELECT 1 FROM metric_points WHERE {' AND '.join([series, *reach])}) "
-                                "AS found", {**params, **reached})
+    ask_together(store, filters, _pointed_statement, lambda sets: _pointed_sets(store, sets), reads=_unprojected)
+    (row,) = fetch_dicts(store, *_pointed_statement(filters))
     return bool(row["found"])
+
+
+def _reach(filters: Filters) -> Filters:
+    """``filters`` with the window :func:`_pointed` looks in."""
+    return replace(filters, since=filters.since and filters.since - ANCHOR,
+                   until=filters.until and filters.until + timedelta(seconds=EXPORT_GRACE_S))
+
+
+def _pointed_statement(filters: Filters) -> tuple[str, dict[str, Any]]:
+    """:func:`_pointed`'s statement of ``filters`` and its parameters."""
+    _, series, params = _selected(replace(filters, since=None, until=None), LLM_METRICS)
+    reach = _reach(filters)
+    window, reached = time_window("time", reach.since, reach.until)
+    return (f"SELECT EXISTS (SELECT 1 FROM metric_points WHERE {' AND '.join([series, *window])}) AS found",
+            {**params, **reached})
+
+
+def _pointed_sets(store: Any, filter_sets: Sequence[Filters]) -> list[list[dict[str, Any]]]:
+    """The rows of :func:`_pointed_statement` of each of ``filter_sets`` (sharing their service), in one statement."""
+    _, series, params = _selected(shared_filters(filter_sets), LLM_METRICS)
+    sql = (f"SELECT set_id, EXISTS (SELECT 1 FROM metric_points WHERE {series} AND {_SET_MODEL} AND {_SET_TIME}) "
+           f"AS found FROM {SETS} ORDER BY set_id")
+    return per_set(fetch_dicts(store, sql, {**params, "sets": set_rows([_reach(f) for f in filter_sets])}),
+                   len(filter_sets))
 
 
 #: The dimensions whose key the duration histogram's points carry (the model asked for, the service): a row of

@@ -14,7 +14,7 @@ import re
 import warnings
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 import duckdb
 
@@ -28,7 +28,9 @@ from otel_llm_analysis._rows import create_tables
 from otel_llm_analysis._instrumentation_failures import CANDIDATE, raised_in_openlit
 from otel_llm_analysis._scope_index import drop_stale, made_by_another_version, refresh_scopes
 from otel_llm_analysis._scopes import view_parameters
-from otel_llm_analysis.ingest import IngestReport, ingest
+
+if TYPE_CHECKING:  # ingest's decoding and staging (pyarrow, pandas) load with the first ingest: reading needs neither
+    from otel_llm_analysis.ingest import IngestReport
 
 __all__ = ["StoreError", "TraceStore", "UnfinishedIngest"]
 
@@ -280,6 +282,7 @@ class TraceStore:
         book = price_book(pricing)
         specs = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
         from otel_llm_analysis._sources import SourceError
+        from otel_llm_analysis.ingest import ingest
 
         kwargs: dict[str, Any] = {"on_progress": on_progress}
         if batch_rows:

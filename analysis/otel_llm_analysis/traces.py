@@ -15,6 +15,7 @@ from typing import Any, Iterator, Literal, Sequence
 
 import duckdb
 
+from otel_llm_analysis._filter_sets import SETS, ask_together, in_set, per_set, set_rows, shared_filters
 from otel_llm_analysis._filters import Filters, as_rows, connection, fetch_dicts, load_query
 from otel_llm_analysis._unpriced import reasons_of_traces
 
@@ -128,11 +129,41 @@ def ranked_trace_ids(store: Any, top: int = 10, by: RankBy = "cost", filters: Fi
     """The ids of :func:`top_traces`'s traces, best first, without reading their spans."""
     if by not in _RANK:
         raise ValueError(f"rank traces by cost or duration, not {by!r}")
-    where, params = (filters or Filters()).where()
+    filters = filters or Filters()
+    ask_together(store, filters, lambda asked: _ranked_statement(top, by, asked),
+                 lambda sets: _ranked_sets(store, top, by, sets))
+    return [d["trace_id"] for d in fetch_dicts(store, *_ranked_statement(top, by, filters))]
+
+
+def _ranked_statement(top: int, by: RankBy, filters: Filters) -> tuple[str, dict[str, Any]]:
+    """``top_traces.sql`` ranking the traces ``filters`` selects by ``by``, and its parameters."""
+    where, params = filters.where()
     ranking, measure = _RANK[by]
     candidates = "TRUE" if where == "TRUE" else f"trace_id IN (SELECT trace_id FROM spans WHERE {where})"
-    sql = load_query("top_traces").format(order=by, ranking=ranking, measure=measure, candidates=candidates)
-    return [d["trace_id"] for d in fetch_dicts(store, sql, {**params, "top": top})]
+    return (load_query("top_traces").format(order=by, ranking=ranking, measure=measure, candidates=candidates),
+            {**params, "top": top})
+
+
+def _ranked_sets(store: Any, top: int, by: RankBy, filter_sets: Sequence[Filters]) -> list[list[dict[str, Any]]]:
+    """The rows of :func:`_ranked_statement` of each of ``filter_sets`` (sharing their service and calls_only), in
+    one statement: each set's traces (all of them for a set that filters nothing, as there) ranked apart."""
+    where, params = shared_filters(filter_sets).where("s")
+    ranking, measure = _RANK[by]
+    sql = f"""-- Traces (those with a span matching each set's filters) ranked by {by} for several filter sets
+        WITH sets AS {SETS}, candidates AS (
+            SELECT DISTINCT set_id, s.trace_id FROM spans s, sets WHERE {where} AND {in_set("s")}
+        )
+        SELECT set_id, trace_id FROM (
+            SELECT sets.set_id, r.trace_id,
+                   row_number() OVER (PARTITION BY sets.set_id
+                                      ORDER BY r.{measure} DESC NULLS LAST, r.trace_id) AS place
+            FROM {ranking} r CROSS JOIN sets
+                 LEFT JOIN candidates c ON c.set_id = sets.set_id AND c.trace_id = r.trace_id
+            WHERE sets.set_everything OR c.trace_id IS NOT NULL)
+        WHERE place <= $top ORDER BY set_id, place"""
+    everything = [f.where()[0] == "TRUE" for f in filter_sets]
+    sets = set_rows(filter_sets, set_everything=everything)
+    return per_set(fetch_dicts(store, sql, {**params, "top": top, "sets": sets}), len(filter_sets))
 
 
 def span_trees(store: Any, trace_ids: Sequence[str]) -> dict[str, list[SpanNode]]:

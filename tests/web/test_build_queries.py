@@ -9,6 +9,9 @@ against the API in ``test_shared_results.py``.
 from __future__ import annotations
 
 import collections
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
@@ -56,6 +59,19 @@ def test_a_report_build_runs_each_statement_once(small: TraceStore, monkeypatch:
     assert len(runs) > 100  # the views' statements went through here
     again = {" ".join(sql.split())[:120]: n for (sql, _), n in runs.items() if n > 1}
     assert again == {}, f"{len(again)} statements run more than once with the same parameters: {again}"
+
+
+def test_a_report_loads_none_of_ingests_modules(small: TraceStore, tmp_path: Path) -> None:
+    """``otel-llm report`` reads a store: ingest's decoding and staging, and pandas (which pyarrow loads for
+    them), are not imported - about 0.2 s of a small report's 4 s."""
+    code = ("import sys\nfrom otel_llm.cli import run\n"
+            f"sys.argv = ['otel-llm', 'report', '--db', {small.path!r}, '-o', {str(tmp_path / 'report.html')!r}]\n"
+            "assert run() == 0\n"
+            "print(sorted(m for m in ('pandas', 'otel_llm_analysis.ingest', 'otel_llm_analysis._staging') "
+            "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "[]", done.stdout
 
 
 def _temp_tables(store: TraceStore) -> set[str]:
@@ -160,14 +176,14 @@ def test_a_build_asks_whether_logs_hold_evaluations_once(small: TraceStore, monk
 
 
 @pytest.mark.parametrize("analysis", ["-- Summary grouped", "-- Turns grouped", "-- LLM calls per day",
-                                      "-- Evaluation outcomes"])
+                                      "-- Evaluation outcomes", "-- Traces (those with a span matching"])
 def test_a_build_reads_each_analysis_for_its_combinations_at_once(small: TraceStore, monkeypatch: pytest.MonkeyPatch,
                                                                   analysis: str) -> None:
     """Each view's summary (per project, model, operation...), retry figures (per project, model, run_config...) and
-    daily trend, evaluation outcomes are asked for every filter combination: on a small store a build reads an analysis' combinations in
+    daily trend, evaluation outcomes and ranked traces are asked for every filter combination: on a small store a build reads an analysis' combinations in
     one statement (a summary's), one per date range (the turns'), one per group of windows (the trends';
     ``expected.expecting``), not one each - each costs DuckDB ~10 ms of binding and optimizing. Before: 391 summary,
-    190 turns, 84 daily trend and 38 evaluation statements for 38 combinations."""
+    190 turns, 84 daily trend, 38 evaluation and 76 ranked traces statements for 38 combinations."""
     from otel_llm_analysis import retry_outcomes, summaries, trends
 
     combinations = len(plan(small, Filters(), choices(small, Filters()), DEFAULT_MAX_STATES).states)
@@ -263,6 +279,221 @@ def test_evaluations_read_at_once_answer_each_set_as_its_own_statement(small: Tr
         for filters, rows in zip(sets, read):
             sql, params = qa._statement(small, by, filters)
             assert rows == _filters.fetch_dicts(small, sql, params), filters
+
+
+#: what tells the statements of ``_unrecorded``'s searches of GenAI metric points: the stretches no span holds,
+#: the points' growth per period, whether a window has points, the days of points with their duration histogram
+_METRIC_SEARCHES = {"stretches": "ASOF LEFT JOIN minutes", "growth per period": "AS period, count(*) AS points",
+                    "pointed": "EXISTS (SELECT 1 FROM metric_points", "timed days": " AS timed"}
+
+
+@pytest.mark.parametrize("search", list(_METRIC_SEARCHES))
+def test_a_build_reads_the_metric_point_searches_of_its_combinations_at_once(small: TraceStore,
+                                                                             monkeypatch: pytest.MonkeyPatch,
+                                                                             search: str) -> None:
+    """Each window (and model) a build shows is searched for calls only GenAI metric points record
+    (``_unrecorded``): on a small store a build reads the searches of a group of windows in one statement, the
+    projects of a window once (points carry none). Before: 44 stretches, 49 growth, 44 pointed and 44 timed
+    days statements for 38 combinations."""
+    combinations = len(plan(small, Filters(), choices(small, Filters()), DEFAULT_MAX_STATES).states)
+    runs = _statements_of_a_build(small, monkeypatch)
+    asked = sum(n for (sql, _), n in runs.items() if _METRIC_SEARCHES[search] in sql)
+    assert 0 < asked < combinations / 3, (asked, combinations)
+
+
+@pytest.fixture(scope="module")
+def partly(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TraceStore]:
+    """Spans and metric points of 2026-11-17..19, then only the metric points of 2026-11-23..24."""
+    from datetime import datetime
+
+    root = tmp_path_factory.mktemp("partly")
+    generate(root / "both", seed=3, traces=30, days=3, end=datetime(2026, 11, 20))
+    generate(root / "later", seed=9, traces=20, days=2, end=datetime(2026, 11, 25))
+    with TraceStore(root / "partly.duckdb") as store:
+        store.ingest(root / "both")
+        store.ingest(root / "later" / "metrics.jsonl")
+    with TraceStore(root / "partly.duckdb", read_only=True) as store:
+        yield store
+
+
+def test_metric_point_searches_read_at_once_answer_each_set_as_its_own_statement(partly: TraceStore) -> None:
+    """The searches of GenAI metric points of several filter sets read in one statement are, set by set, each
+    set's own statement's rows: whole windows and windows cut inside a day of points only, a model, a set of no
+    point; the stretches in their order, the others (unordered statements) as sets of rows."""
+    from datetime import datetime
+
+    from otel_llm_analysis import _unrecorded
+
+    sets = [Filters(), Filters(since=datetime(2026, 11, 23, 12)), Filters(until=datetime(2026, 11, 24, 6)),
+            Filters(since=datetime(2026, 11, 19), until=datetime(2026, 11, 24, 6)), Filters(model="gpt-4o-mini"),
+            Filters(since=datetime(2026, 11, 23), model="gpt-4o-mini"), Filters(model="no such"),
+            Filters(since=datetime(1990, 1, 1), until=datetime(1990, 1, 2))]
+    searches = {
+        "stretches": (lambda f: _unrecorded._unheld_statement(partly, f),
+                      lambda: _unrecorded._unheld_sets(partly, sets)),
+        "pointed": (_unrecorded._pointed_statement, lambda: _unrecorded._pointed_sets(partly, sets)),
+        "timed days": (_unrecorded._timed_days_statement, lambda: _unrecorded._timed_days_sets(partly, sets)),
+        **{f"growth per {period}": (
+            lambda f, period=period: _unrecorded._growth_sql(f, f"date_trunc('{period}', time)",
+                                                             _unrecorded._grace(period)),
+            lambda period=period: _unrecorded._grown_sets(partly, period, sets)) for period in ("hour", "day")}}
+    for name, (statement, read_at_once) in searches.items():
+        read = read_at_once()
+        assert len(read) == len(sets) and sum(map(bool, read)) > 1, name
+        for filters, rows in zip(sets, read):
+            own = _filters.fetch_dicts(partly, *statement(filters))
+            if name == "stretches":
+                assert rows == own, filters
+            else:
+                assert sorted(map(repr, rows)) == sorted(map(repr, own)), (name, filters)
+    assert any(len(rows) > 5 for rows in _unrecorded._unheld_sets(partly, sets))  # stretches found, not only none
+
+
+@pytest.mark.parametrize("by", ["cost", "duration"])
+@pytest.mark.parametrize("calls_only", [False, True])
+def test_ranked_traces_read_at_once_answer_each_set_as_its_own_statement(small: TraceStore, by: str,
+                                                                        calls_only: bool) -> None:
+    """The traces ranked for several filter sets in one statement are, set by set, each set's own statement's
+    ranking, in its order (a window, a project, a model, both, none, a set matching no span)."""
+    from otel_llm_analysis import traces
+
+    ((project, model, first, last),) = _filters.connection(small).execute(
+        "SELECT any_value(project), any_value(model), min(start_time), max(start_time) FROM llm_calls").fetchall()
+    middle = first + (last - first) / 2
+    sets = [Filters(calls_only=calls_only, **bounds) for bounds in (
+        {}, {"since": middle}, {"until": middle}, {"project": project}, {"model": model},
+        {"since": first, "until": middle, "project": project, "model": model}, {"project": "no such project"})]
+    read = traces._ranked_sets(small, 5, by, sets)
+    assert len(read) == len(sets) and [] in read and any(len(rows) == 5 for rows in read)
+    for filters, rows in zip(sets, read):
+        assert rows == _filters.fetch_dicts(small, *traces._ranked_statement(5, by, filters)), filters
+
+
+#: what tells the statements of the sessions and queries views: popular queries, user messages, memory per session
+_SESSIONS_ASKED = {"popular queries": "WITH messages AS (", "user messages": " AS untexted",
+                   "memory per session": "WITH sessions AS ("}
+
+
+@pytest.mark.parametrize("analysis", list(_SESSIONS_ASKED))
+def test_a_build_reads_the_sessions_views_of_its_combinations_at_once(small: TraceStore,
+                                                                     monkeypatch: pytest.MonkeyPatch,
+                                                                     analysis: str) -> None:
+    """The sessions and queries views read no model: a build asks them for each window and project it shows,
+    and on a small store reads a group's in one statement. Before: 21 statements each for 38 combinations."""
+    combinations = len(plan(small, Filters(), choices(small, Filters()), DEFAULT_MAX_STATES).states)
+    runs = _statements_of_a_build(small, monkeypatch)
+    asked = sum(n for (sql, _), n in runs.items() if _SESSIONS_ASKED[analysis] in sql)
+    assert 0 < asked < combinations / 5, (asked, combinations)
+
+
+@pytest.mark.parametrize("analysis", ["-- Per tool: ", "-- Per agent name: "])
+def test_a_build_reads_the_tools_and_agents_of_a_window_at_once(small: TraceStore, monkeypatch: pytest.MonkeyPatch,
+                                                                analysis: str) -> None:
+    """The tools and agents views read no model: a build asks them for each window and project it shows, and on a
+    small store reads a window's projects in one statement (their macro takes the window). Before: 21 each."""
+    combinations = len(plan(small, Filters(), choices(small, Filters()), DEFAULT_MAX_STATES).states)
+    runs = _statements_of_a_build(small, monkeypatch)
+    asked = sum(n for (sql, _), n in runs.items() if analysis in sql)
+    assert 0 < asked < combinations / 2, (asked, combinations)
+
+
+@pytest.fixture(scope="module")
+def agents(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TraceStore]:
+    """40 traces of 3 projects, half ending with an agent step (agents, tools, retried tries)."""
+    root = tmp_path_factory.mktemp("agents")
+    generate(root / "data", seed=7, traces=40, spans_per_line=16, agents="otel_llm")
+    with TraceStore(root / "agents.duckdb") as store:
+        store.ingest([root / "data"])
+    with TraceStore(root / "agents.duckdb", read_only=True) as store:
+        yield store
+
+
+@pytest.mark.parametrize(("macro", "query"), [("tool_calls_in", "tools"), ("agent_invocations_in", "agents")])
+def test_tools_and_agents_read_at_once_answer_each_set_as_its_own_statement(agents: TraceStore, macro: str,
+                                                                           query: str) -> None:
+    """The tools (agents) of several projects of one window read in one statement are, set by set, each set's own
+    statement's rows (whole, later, a part; a project, none, one matching nothing): the same groups and figures,
+    a sum's last bits aside (they differ between two runs of the set's own statement too: DuckDB adds in
+    parallel)."""
+    from otel_llm_analysis import _scopes
+
+    ((project, first, last),) = _filters.connection(agents).execute(
+        "SELECT any_value(project), min(start_time), max(start_time) FROM spans").fetchall()
+    middle = first + (last - first) / 2
+    for window in ({}, {"since": middle}, {"since": first, "until": middle}):
+        sets = [Filters(**window, **narrowed) for narrowed in ({}, {"project": project}, {"project": "no such"})]
+        read = _scopes._per_name_sets(agents, macro, query, sets)
+        assert len(read) == len(sets) and read[0] and read[-1] == [], window
+        for filters, rows in zip(sets, read):
+            own = _filters.fetch_dicts(agents, *_scopes._per_name_statement(macro, query, filters))
+            assert _by_name(rows) == _by_name(own, near=True), filters
+
+
+def _by_name(rows: list[dict[str, Any]], near: bool = False) -> dict[str, list[Any]]:
+    """Rows by their first column (the tool or agent), each as its values (a latency pair's two in turn); with
+    ``near``, a float as ``pytest.approx`` of it to 1e-12."""
+    return {str(next(iter(row.values()))): [pytest.approx(v, rel=1e-12) if near and isinstance(v, float) else v
+                                            for value in list(row.values())[1:]
+                                            for v in (value if isinstance(value, list) else [value])]
+            for row in rows}
+
+
+#: two projects' chat turns with their user messages captured, and their process memory, a turn at a time
+_CHATTY = """
+import sys, time
+import otel_llm
+
+otel_llm.configure(service_name="helpdesk", project=sys.argv[1], capture_content=True, process_metrics=True,
+                   metric_export_interval_ms=50)
+
+@otel_llm.chat
+def answer(question: str, thread_id: str) -> str:
+    time.sleep(0.06)
+    return "ok"
+
+for i, question in enumerate(["What is my balance?", "what is my  balance?", "Reset my password", "", "Hello"] * 2):
+    with otel_llm.session(user_id=f"u-{i % 3}"):
+        answer(question, thread_id=f"t{i % 4}")
+otel_llm.flush()
+"""
+
+
+@pytest.fixture(scope="module")
+def chatty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TraceStore]:
+    """The turns of :data:`_CHATTY` in projects alpha and beta."""
+    from tests.support.app_store import run_app
+
+    root = tmp_path_factory.mktemp("chatty")
+    for project in ("alpha", "beta"):
+        (root / project).mkdir()
+    files = [run_app(root / project, _CHATTY, project) for project in ("alpha", "beta")]
+    with TraceStore(root / "chatty.duckdb") as store:
+        store.ingest(files)
+    with TraceStore(root / "chatty.duckdb", read_only=True) as store:
+        yield store
+
+
+def test_sessions_read_at_once_answer_each_set_as_its_own_statement(chatty: TraceStore) -> None:
+    """The popular queries, user message counts and memory per session of several filter sets read in one
+    statement each are, set by set, each set's own statement's rows (a window, a project, both, none, a set
+    matching nothing)."""
+    from otel_llm_analysis import popular_queries, session_memory
+
+    ((first, last),) = _filters.connection(chatty).execute(
+        "SELECT min(start_time), max(start_time) FROM spans").fetchall()
+    middle = first + (last - first) / 2
+    sets = [Filters(**bounds) for bounds in ({}, {"since": middle}, {"until": middle}, {"project": "alpha"},
+                                             {"project": "beta", "since": middle}, {"project": "no such project"})]
+    analyses = {
+        "popular queries": (lambda f: popular_queries._popular_statement(f, 2),
+                            popular_queries._read_sets(chatty, sets, popular_queries._POPULAR_SETS, top=2)),
+        "user messages": (popular_queries._counted_statement,
+                          popular_queries._read_sets(chatty, sets, popular_queries._COUNTED_SETS)),
+        "memory per session": (lambda f: session_memory._statement(f, 3), session_memory._memory_sets(chatty, sets, 3))}
+    for name, (statement, read) in analyses.items():
+        assert len(read) == len(sets) and sum(map(bool, read)) > 2, name
+        for filters, rows in zip(sets, read):
+            assert rows == _filters.fetch_dicts(chatty, *statement(filters)), (name, filters)
 
 
 def _sorted(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -6,9 +6,12 @@ its rows: the same summary asked for 40 combinations cost 40 plannings. The
 build says which filter sets it expects, in groups asked alike (its date ranges
 x projects x models; their windows closed by the data, and the periods before
 them, :meth:`BuildSets.add_queries`); when an analysis that can read many sets
-at once (``summaries.summary_sets``, ``trends``, ``retry_outcomes``, ``qa``) is
-first asked for one, it reads the others of its group in the same statement
-(``_filter_sets``). A set of no group (a window of a view's own: a month's
+at once (``summaries.summary_sets``, ``trends``, ``retry_outcomes``, ``qa``,
+``traces``' ranking, ``popular_queries``, ``session_memory``, the tools and
+agents of ``_scopes.per_name``, the searches of GenAI metric points in
+``_unrecorded``) is first asked for one, it reads the
+others of its group in the same statement (``_filter_sets``); an analysis that
+reads no project or model reads the sets differing only there once. A set of no group (a window of a view's own: a month's
 forecast, a model's trend) is read with its window's other projects and models.
 
 Only while the deep views are frozen (``frozen.frozen_views``: a DuckDB store of
