@@ -153,7 +153,7 @@ def _subjects(store: Any) -> str:
     return (f"(SELECT * FROM {_SUBJECTS} UNION ALL BY NAME SELECT * FROM ("
             f"WITH log_evaluations AS ({evaluations}), log_spans AS (SELECT rowid AS r, * FROM span_rows "
             "WHERE trace_id IN (SELECT trace_id FROM log_evaluations)), "
-            "log_scopes AS (SELECT * FROM span_scope_walk(log_spans)), log_calls AS (SELECT * FROM fitted_calls_of(log_spans)) "
+            "log_scopes AS (SELECT * FROM span_scope_walk(log_spans)), log_calls AS (SELECT * FROM llm_calls_of(log_spans)) "
             "SELECT * FROM qa_subjects_walk(log_spans, log_scopes, log_calls, log_evaluations) WHERE is_evaluation "
             "UNION ALL BY NAME SELECT *, time AS start_time, TRUE AS is_evaluation FROM log_evaluations v "
             "WHERE NOT EXISTS (SELECT 1 FROM log_spans s WHERE s.trace_id = v.trace_id AND s.span_id = v.span_id)))")

@@ -137,8 +137,8 @@ FROM (
 
 -- fitted_calls_of(spans): llm_calls_of(spans) for span rows of this store, fitted with the llm_calls view
 -- (_llm_calls_view.py): llm_calls_straight(spans) while no LLM span of the store is nested. Subsets of
--- the store's rows (trace_calls_of below, the quality subjects of evaluations logged as OTel logs) read
--- it; rows not yet stored read llm_calls_of.
+-- the store's rows read it (trace_calls_of below: a macro of this file, so a store opened read-only that an
+-- older otel-llm set up reads its own); rows not yet stored read llm_calls_of.
 CREATE OR REPLACE MACRO fitted_calls_of(spans) AS TABLE SELECT * FROM llm_calls_of(spans);
 
 -- An instrumentation's own failure, not the call's: OpenLIT's openai instrumentation reads an answer's
