@@ -80,6 +80,26 @@ def _by_conversation(store: TraceStore) -> dict[Any, tuple[int, int]]:
     return {row.key: (row.llm_calls, row.input_tokens) for row in summary(store, by="conversation") if row.llm_calls}
 
 
+def _our_call(trace: str, span: str, parent: str | None, at: int, conversation: str,
+              usage: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+    """An otel-llm LLM span of ``conversation`` asking for gpt-4o-mini, with ``usage`` attributes."""
+    return OURS, _span(trace, span, parent, "chat gpt-4o-mini", at, {
+        semconv.OTEL_LLM_KIND: semconv.KIND_LLM_CALL, semconv.GEN_AI_REQUEST_MODEL: "gpt-4o-mini",
+        semconv.GEN_AI_CONVERSATION_ID: conversation, **(usage or {})})
+
+
+def _one_ingest_fits(tmp_path: Path, spans: list[tuple[str, dict[str, Any]]], source: str,
+                     conversations: dict[Any, tuple[int, int]]) -> None:
+    """One file of ``spans`` ingested into a fresh store: ``llm_calls`` reads ``source``, with the whole view's
+    rows, and the calls count per conversation as ``conversations`` says (calls, input tokens)."""
+    (tmp_path / "t.jsonl").write_bytes(_line(spans))
+    with TraceStore(str(tmp_path / "s.duckdb")) as store:
+        store.ingest(tmp_path / "t.jsonl")
+        assert definition(store._con) == source
+        _same_as_whole(store)
+        assert _by_conversation(store) == conversations
+
+
 def test_a_store_without_nested_calls_reads_them_straight(tmp_path: Path) -> None:
     """Calls outside any other span: the straight part, with every row and column of the whole view."""
     a, b = "a" * 32, "b" * 32
@@ -113,29 +133,15 @@ def test_another_producers_call_below_a_span_reads_the_whole_view_before_its_tur
 def test_an_apps_own_calls_in_its_turns_are_read_straight(tmp_path: Path) -> None:
     """otel-llm's own LLM spans inside its chat turns (the SDK's usual trace) nest nothing: straight."""
     a = "a" * 32
-    call = OURS, _span(a, "a" * 12 + "0002", "a" * 12 + "0001", "chat gpt-4o-mini", 1, {
-        semconv.OTEL_LLM_KIND: semconv.KIND_LLM_CALL, semconv.GEN_AI_REQUEST_MODEL: "gpt-4o-mini",
-        semconv.GEN_AI_USAGE_INPUT_TOKENS: 12, semconv.GEN_AI_CONVERSATION_ID: "c4"})
-    (tmp_path / "t.jsonl").write_bytes(_line([_turn(a, "c4", "s4"), call]))
-    with TraceStore(str(tmp_path / "s.duckdb")) as store:
-        store.ingest(tmp_path / "t.jsonl")
-        assert definition(store._con) == STRAIGHT
-        _same_as_whole(store)
-        assert _by_conversation(store) == {"c4": (1, 12)}
+    call = _our_call(a, "a" * 12 + "0002", "a" * 12 + "0001", 1, "c4", {semconv.GEN_AI_USAGE_INPUT_TOKENS: 12})
+    _one_ingest_fits(tmp_path, [_turn(a, "c4", "s4"), call], STRAIGHT, {"c4": (1, 12)})
 
 
 def test_a_call_inside_an_llm_wrapper_makes_the_view_whole(tmp_path: Path) -> None:
     """An otel-llm LLM span around a peer's call (one call traced twice): whole, and the call counted once."""
     a = "d" * 32
-    wrapper = OURS, _span(a, "d" * 12 + "0001", None, "chat gpt-4o-mini", 2, {
-        semconv.OTEL_LLM_KIND: semconv.KIND_LLM_CALL, semconv.GEN_AI_REQUEST_MODEL: "gpt-4o-mini",
-        semconv.GEN_AI_CONVERSATION_ID: "c3"})
-    (tmp_path / "t.jsonl").write_bytes(_line([wrapper, _call(a, "d" * 12 + "0002", "d" * 12 + "0001", 10)]))
-    with TraceStore(str(tmp_path / "s.duckdb")) as store:
-        store.ingest(tmp_path / "t.jsonl")
-        assert definition(store._con) == WHOLE
-        _same_as_whole(store)
-        assert _by_conversation(store) == {"c3": (1, 10)}
+    wrapper = _our_call(a, "d" * 12 + "0001", None, 2, "c3")
+    _one_ingest_fits(tmp_path, [wrapper, _call(a, "d" * 12 + "0002", "d" * 12 + "0001", 10)], WHOLE, {"c3": (1, 10)})
 
 
 def test_an_ingest_reads_the_whole_view_while_it_writes(tmp_path: Path) -> None:
