@@ -164,8 +164,9 @@ HAVING bool_and({raised_in_openlit});
 CREATE OR REPLACE VIEW instrumentation_failures AS SELECT * FROM instrumentation_failures_of(span_rows, span_events);
 
 -- llm_calls: one row per model call (above). Its definition is fitted to the store (_llm_calls_view.py, run
--- where views are made and after each ingest): llm_calls_straight(span_rows) while no LLM span is nested
--- (binding the whole definition costs each statement 16 ms on 1M spans; the straight part under 3), and
+-- where views are made and in each ingest, before the scopes refresh): llm_calls_straight(span_rows) while
+-- no LLM span is nested or may become so (binding the whole definition costs each statement 16 ms on 1M
+-- spans; the straight part under 3), and
 -- on a store holding an instrumentation's own failure (instrumentation_failures) llm_calls_reinterpreted(),
 -- which does not count it as the call's: reading the failures' ids cost every query over llm_calls
 -- 10-20 ms on 1M spans (the calls' ids read and the events scanned), paid by every store although
