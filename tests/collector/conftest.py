@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,14 +20,9 @@ import pytest
 
 from otel_llm.collector import _binary, _process
 from otel_llm.collector._clickhouse import ClickHouseTarget
+from tests.support.ports import free_port
 
 EMITTER = Path(__file__).with_name("emitter.py")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ with a retryable error when it is full — and that no credential lands in a fil
 from __future__ import annotations
 
 import itertools
-import socket
 import subprocess
 import urllib.error
 import urllib.request
@@ -21,7 +20,7 @@ from otel_llm.collector import _process
 from otel_llm.collector._clickhouse import ClickHouseTarget
 
 from . import _otlp
-from .conftest import Collector
+from .conftest import Collector, free_port
 from .test_cli import otel_llm
 from .test_files import span_request
 
@@ -29,10 +28,8 @@ PASSWORD = "pw-3f9c1e"  # must never appear in a file, the pid file or CLI outpu
 
 
 def closed_port() -> int:
-    """A loopback port nothing listens on: ClickHouse is down."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port nothing listens on (ClickHouse is down), never one of the collector's own."""
+    return free_port()
 
 
 def post(collector: Collector, count: int, start: int) -> tuple[int, str]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import textwrap
 from collections import Counter
 from pathlib import Path
+
+from tests.support.ports import free_port
 
 SPOOL_APP = textwrap.dedent("""
     import sys, otel_llm
@@ -35,9 +36,7 @@ def app_env() -> dict[str, str]:
 
 def closed_port() -> int:
     """A local port nothing listens on."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_port()
 
 
 def spool_while_down(spool: Path, spans: int) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -25,6 +24,7 @@ from typing import Any, Iterator
 import pytest
 
 from otel_llm_analysis import Budget, TraceStore, budget_status
+from tests.support.ports import free_port
 from tests.support.synthetic import generate
 
 CHROMIUM = "/usr/bin/chromium"
@@ -149,12 +149,6 @@ def report(db: Path, budgets_file: Path, tmp_path_factory: pytest.TempPathFactor
     out = tmp_path_factory.mktemp("web-report") / "report.html"
     cli("report", "--db", str(db), "-o", str(out), "--budgets", str(budgets_file), "--max-views", "100")
     return out
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
