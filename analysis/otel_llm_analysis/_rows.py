@@ -21,6 +21,7 @@ also reports every value it cannot read, instead of storing a silent NULL.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -40,11 +41,13 @@ __all__ = [
     "RESOURCES",
     "RESOURCE_VALUES",
     "STORED",
+    "TRACE_KEY",
     "Table",
     "attribute",
     "create_tables",
     "first",
     "lookup",
+    "stored_columns",
     "ts",
     "window",
 ]
@@ -56,7 +59,7 @@ class Column:
     ``raw`` is the attribute text (selected as ``_raw_<name>`` first) and ``parsed``
     its typed value, NULL when unreadable, so a value present but unreadable is
     reported; ``expr`` is ``parsed`` unless the column derives more from it
-    (``cost_usd`` keeps only a usable cost)."""
+    (``cost_usd`` keeps only a usable cost). ``fill``: see :func:`create_tables`."""
 
     name: str
     sql_type: str
@@ -64,6 +67,9 @@ class Column:
     doc: str = ""
     raw: str | None = None
     parsed: str | None = None
+    #: SQL over the stored row giving the value of rows stored without it (a store made by an older
+    #: version, or written by one since); None leaves them NULL
+    fill: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +224,13 @@ CONTEXT: tuple[tuple[str, pa.DataType], ...] = (
 
 # --- spans -------------------------------------------------------------------------
 
+#: A trace id as a UUID: the same 128 bits. Stored ids are 32 lowercase hex digits (``_decode`` normalises
+#: them), so two spans share a UUID exactly when they share a trace: a group's distinct traces are counted
+#: over it, one fixed-width value to hash and compare instead of 32 characters (a fifth of ``summary --by
+#: node`` on 1M spans). A UUID, not a 128-bit integer: Arrow, Parquet and Python read it (``SELECT *`` and
+#: the exports carry it).
+TRACE_KEY = "trace_id::UUID"
+
 SPANS = Table(
     "span_rows",
     staged=(
@@ -298,6 +311,8 @@ SPANS = Table(
                "attributes the producer dropped (its limits)"),
         Column("dropped_events_count", "BIGINT", "dropped_events_count"),
         Column("dropped_links_count", "BIGINT", "dropped_links_count"),
+        Column("trace_key", "UUID", TRACE_KEY, "trace_id as a UUID (the same 128 bits): what distinct counts count",
+               fill=TRACE_KEY),
     ),
 )
 
@@ -502,7 +517,8 @@ def create_tables(con: Any) -> None:
     """Create every table, add the columns a store made by an older version lacks, and note them.
 
     Columns are only ever added (the contract: add, never rename), so an old
-    store keeps its rows and gains the new columns, NULL for its old rows. Every
+    store keeps its rows and gains the new columns, NULL for its old rows but
+    where a column says how to compute them (``fill``, :func:`_fill`). Every
     column carries its current note as a comment (set where it differs, so a
     store made before the notes existed, or under an older meaning, gets them
     too): ``SELECT column_name, comment FROM duckdb_columns() WHERE table_name =
@@ -522,6 +538,8 @@ def create_tables(con: Any) -> None:
         for c in table.stored:
             if table.name in existing and c.name not in have:
                 con.execute(f"ALTER TABLE {table.name} ADD COLUMN {c.name} {c.sql_type.replace(' NOT NULL', '')}")
+            if table.name in existing and c.fill is not None:
+                _fill(con, table.name, c)
             if have.get(c.name) != (c.doc or None):
                 note = "NULL" if not c.doc else "'" + c.doc.replace("'", "''") + "'"
                 comments.append(f"COMMENT ON COLUMN {table.name}.{c.name} IS {note};")
@@ -529,6 +547,33 @@ def create_tables(con: Any) -> None:
         con.execute("\n".join(comments))
     if "resource_attributes" in existing.get(SPANS.name, {}):
         _store_resources_once(con)
+    _COLUMNS.pop(con, None)
+
+
+def _fill(con: Any, table: str, column: Column) -> None:
+    """Compute ``column`` (one with a ``fill``) for the rows that lack it: all rows when it was just added,
+    and the rows an older version wrote since (it inserts by name and leaves the column NULL), which
+    would otherwise drop out of what the column serves (a distinct count) in silence. Asked first:
+    an ``UPDATE`` that changes nothing still holds the next checkpoint back."""
+    ((lacking,),) = con.execute(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE {column.name} IS NULL)").fetchall()
+    if lacking:
+        con.execute(f"UPDATE {table} SET {column.name} = {column.fill} WHERE {column.name} IS NULL")
+
+
+#: connection -> table -> its columns (:func:`stored_columns`)
+_COLUMNS: "weakref.WeakKeyDictionary[Any, dict[str, frozenset[str]]]" = weakref.WeakKeyDictionary()
+
+
+def stored_columns(con: Any, table: str) -> frozenset[str]:
+    """The columns ``table`` has in ``con``'s DuckDB store, for a query that reads a column added since
+    a store was made: an older version's store opened read-only lacks it. Asked once per connection
+    (about 1 ms a time): only :func:`create_tables` changes a store's columns, and it forgets them."""
+    kept = _COLUMNS.setdefault(con, {})
+    if table not in kept:
+        kept[table] = frozenset(name for (name,) in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+            "AND schema_name = 'main' AND table_name = ?", [table]).fetchall())
+    return kept[table]
 
 
 def _store_resources_once(con: Any) -> None:

@@ -58,6 +58,7 @@ from otel_llm_analysis._filters import (
 from otel_llm_analysis._filter_sets import IN_SET, SETS, ask_together, per_set, set_rows, shared_filters
 from otel_llm_analysis._instrumentation_failures import reinterpreted
 from otel_llm_analysis._interruptible import Work, side_by_side
+from otel_llm_analysis._rows import SPANS, stored_columns
 from otel_llm_analysis._total_only import may_hold
 from otel_llm_analysis._unrecorded import OnlyInMetrics, only_in_metrics, only_in_metrics_by
 from otel_llm_analysis._unpriced import COUNTED, from_counts, may_hold_dropped, named_refusals, reason_sql, refusals
@@ -214,8 +215,8 @@ _MANY_SETS = dict(sets=f", {SETS}", set_id="set_id, ", by_set=", set_id", and_se
 def _summary_parts(store: Any, by: str | None, filters: Filters, traces: bool) -> tuple[dict[str, str], dict[str, Any]]:
     """``summary.sql``'s and ``span_latency.sql``'s parts (but the set placeholders) and bound parameters."""
     where, params = filters.where()
-    distinct = "count(DISTINCT trace_id)" if traces else "0::BIGINT"
-    parts = dict(key=dimension_sql(by), where=where, is_llm_span=IS_LLM_SPAN, is_turn=IS_TURN, is_error=IS_ERROR,
+    trace = _trace(connection(store))
+    parts = dict(key=dimension_sql(by), where=where, trace=trace, is_llm_span=IS_LLM_SPAN, is_turn=IS_TURN, is_error=IS_ERROR,
                  is_estimated_usage=estimated_usage_sql(connection(store)),
                  **total_only_sql(may_hold(connection(store))),
                  unpriced_reason=reason_sql(dropped=may_hold_dropped(connection(store))),
@@ -223,9 +224,19 @@ def _summary_parts(store: Any, by: str | None, filters: Filters, traces: bool) -
                  reason_counts_joined=", ".join(f"coalesce(c.unpriced_{why}, 0) AS unpriced_{why}" for why in COUNTED),
                  reason_columns=", ".join(f"unpriced_{why}" for why in COUNTED),
                  spans_are_units="TRUE" if by in _SPAN_DIMENSIONS else "FALSE",
-                 count_spans="FALSE" if filters.calls_only else "TRUE", span_traces=distinct,
-                 call_traces=distinct if filters.calls_only else "NULL::BIGINT")
+                 count_spans="FALSE" if filters.calls_only else "TRUE",
+                 span_traces="count(DISTINCT trace)" if traces else "0::BIGINT",
+                 call_traces=(f"count(DISTINCT {trace})" if traces else "0::BIGINT") if filters.calls_only
+                 else "NULL::BIGINT")
     return parts, params
+
+
+def _trace(con: Any) -> str:
+    """The trace as ``summary.sql`` counts it: ``trace_key`` on a DuckDB store that has it, else ``trace_id``
+    (an older version's store opened read-only; ClickHouse)."""
+    if isinstance(con, duckdb.DuckDBPyConnection) and "trace_key" in stored_columns(con, SPANS.name):
+        return "trace_key"
+    return "trace_id"
 
 
 def _statement(store: Any, by: str | None, filters: Filters, traces: bool) -> tuple[str, dict[str, Any]]:

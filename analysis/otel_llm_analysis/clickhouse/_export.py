@@ -35,6 +35,7 @@ _FROM_ELSEWHERE = {
     "context_span_id": "context.context_span_id",
     "scope_version": "nullIf(t.ScopeVersion, '')",
     "trace_state": "nullIf(t.TraceState, '')",
+    "trace_key": "s.trace_id",  # 32 hex digits: the DuckDB side casts them to its UUID
 }
 #: Read on the DuckDB side: ClickHouse arrays cannot be NULL, DuckDB's absent list is.
 _ABSENT_LIST = ("finish_reasons", "unreadable_columns")

@@ -13,7 +13,8 @@
 -- common case sorts durations once. {count_spans} is FALSE when only call figures are wanted
 -- (compare): the spans half is then skipped. {span_traces} / {call_traces} count
 -- the group's distinct traces, or are a constant when the caller does not show
--- them: a distinct count over (key, trace) pairs is the dearest figure here.
+-- them: a distinct count over (key, trace) pairs is the dearest figure here, so
+-- it counts {trace}, the trace id as a UUID where the store has it (_rows.TRACE_KEY).
 --
 -- The two halves are grouped apart (span_groups: a few counts over every span;
 -- call_groups: the sums over the calls) and joined by key, so the wide call
@@ -40,11 +41,11 @@ WITH calls AS MATERIALIZED (
            count(*) FILTER (WHERE NOT is_call AND is_error) AS error_spans,
            max(start_time) AS last_seen
     FROM (
-        SELECT {set_id}{key} AS key, trace_id, FALSE AS is_call, {is_turn} AS is_turn, {is_error} AS is_error, start_time
+        SELECT {set_id}{key} AS key, {trace} AS trace, FALSE AS is_call, {is_turn} AS is_turn, {is_error} AS is_error, start_time
         FROM spans{sets}
         WHERE {where} AND {count_spans}
         UNION ALL
-        SELECT {set_id}{key} AS key, trace_id, TRUE AS is_call, FALSE AS is_turn, FALSE AS is_error, start_time
+        SELECT {set_id}{key} AS key, {trace} AS trace, TRUE AS is_call, FALSE AS is_turn, FALSE AS is_error, start_time
         FROM calls
         WHERE {count_spans} AND wrapper_span_id IS NOT NULL
     )
