@@ -216,7 +216,8 @@ def _summary_parts(store: Any, by: str | None, filters: Filters, traces: bool) -
     """``summary.sql``'s and ``span_latency.sql``'s parts (but the set placeholders) and bound parameters."""
     where, params = filters.where()
     trace = _trace(connection(store))
-    parts = dict(key=dimension_sql(by), where=where, trace=trace, is_llm_span=IS_LLM_SPAN, is_turn=IS_TURN, is_error=IS_ERROR,
+    parts = dict(key=dimension_sql(by), where=where, trace=trace, is_llm_span=IS_LLM_SPAN, is_turn=IS_TURN,
+                 is_error=IS_ERROR,
                  is_estimated_usage=estimated_usage_sql(connection(store)),
                  **total_only_sql(may_hold(connection(store))),
                  unpriced_reason=reason_sql(dropped=may_hold_dropped(connection(store))),

@@ -46,12 +46,12 @@ def _counted(store: TraceStore) -> dict[str | None, dict[object, int]]:
     return {by: {row.key: row.traces for row in summary(store, by=by)} for by in BY}
 
 
-def test_trace_key_is_the_trace_id_as_a_number(tmp_path: Path, data: list[Path]) -> None:
+def test_trace_key_is_the_trace_id_as_a_uuid(tmp_path: Path, data: list[Path]) -> None:
     db = _store(tmp_path, data)
     with duckdb.connect(db, read_only=True) as con:
         ((spans, keyed, same),) = con.execute(
-            "SELECT count(*), count(trace_key), count(*) FILTER (WHERE replace(trace_key::VARCHAR, '-', '') = trace_id) "
-            "FROM span_rows").fetchall()
+            "SELECT count(*), count(trace_key), "
+            "count(*) FILTER (WHERE replace(trace_key::VARCHAR, '-', '') = trace_id) FROM span_rows").fetchall()
     assert spans > 0 and keyed == spans and same == spans
 
 
@@ -62,9 +62,8 @@ def test_traces_are_counted_alike_on_every_store(tmp_path: Path, data: list[Path
     with TraceStore(db, read_only=True) as store:
         assert _counted(store) == expected
         calls_only = summary(store, by="model", filters=Filters(calls_only=True))
-        assert {row.key: row.traces for row in calls_only} == {
-            model: n for model, n in duckdb.connect(db, read_only=True).execute(
-                "SELECT model, count(DISTINCT trace_id) FROM llm_calls GROUP BY 1").fetchall()}
+        assert {row.key: row.traces for row in calls_only} == dict(
+            store.query("SELECT model, count(DISTINCT trace_id) FROM llm_calls GROUP BY 1"))
 
     with duckdb.connect(db) as con:  # what an older version leaves: no such column
         con.execute("ALTER TABLE span_rows DROP COLUMN trace_key")
