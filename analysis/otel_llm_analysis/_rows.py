@@ -565,9 +565,10 @@ _COLUMNS: "weakref.WeakKeyDictionary[Any, dict[str, frozenset[str]]]" = weakref.
 
 
 def stored_columns(con: Any, table: str) -> frozenset[str]:
-    """The columns ``table`` has in ``con``'s DuckDB store, for a query that reads a column added since
-    a store was made: an older version's store opened read-only lacks it. Asked once per connection
-    (about 1 ms a time): only :func:`create_tables` changes a store's columns, and it forgets them."""
+    """The columns ``table`` (one of :data:`STORED`) has in ``con``'s DuckDB store, for a query that reads
+    a column added since a store was made: an older version's store opened read-only lacks it. Asked once
+    per connection (about 1 ms a time): only :func:`create_tables` changes these tables' columns, and it
+    forgets them. (Not for the derived tables, which ``views.sql`` may make again with other columns.)"""
     kept = _COLUMNS.setdefault(con, {})
     if table not in kept:
         kept[table] = frozenset(name for (name,) in con.execute(

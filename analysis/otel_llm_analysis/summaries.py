@@ -216,6 +216,7 @@ def _summary_parts(store: Any, by: str | None, filters: Filters, traces: bool) -
     """``summary.sql``'s and ``span_latency.sql``'s parts (but the set placeholders) and bound parameters."""
     where, params = filters.where()
     trace = _trace(connection(store))
+    distinct = f"count(DISTINCT {trace})" if traces else "0::BIGINT"
     parts = dict(key=dimension_sql(by), where=where, trace=trace, is_llm_span=IS_LLM_SPAN, is_turn=IS_TURN,
                  is_error=IS_ERROR,
                  is_estimated_usage=estimated_usage_sql(connection(store)),
@@ -225,10 +226,8 @@ def _summary_parts(store: Any, by: str | None, filters: Filters, traces: bool) -
                  reason_counts_joined=", ".join(f"coalesce(c.unpriced_{why}, 0) AS unpriced_{why}" for why in COUNTED),
                  reason_columns=", ".join(f"unpriced_{why}" for why in COUNTED),
                  spans_are_units="TRUE" if by in _SPAN_DIMENSIONS else "FALSE",
-                 count_spans="FALSE" if filters.calls_only else "TRUE",
-                 span_traces="count(DISTINCT trace)" if traces else "0::BIGINT",
-                 call_traces=(f"count(DISTINCT {trace})" if traces else "0::BIGINT") if filters.calls_only
-                 else "NULL::BIGINT")
+                 count_spans="FALSE" if filters.calls_only else "TRUE", span_traces=distinct,
+                 call_traces=distinct if filters.calls_only else "NULL::BIGINT")
     return parts, params
 
 

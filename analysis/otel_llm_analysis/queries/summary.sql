@@ -41,11 +41,11 @@ WITH calls AS MATERIALIZED (
            count(*) FILTER (WHERE NOT is_call AND is_error) AS error_spans,
            max(start_time) AS last_seen
     FROM (
-        SELECT {set_id}{key} AS key, {trace} AS trace, FALSE AS is_call, {is_turn} AS is_turn, {is_error} AS is_error, start_time
+        SELECT {set_id}{key} AS key, {trace}, FALSE AS is_call, {is_turn} AS is_turn, {is_error} AS is_error, start_time
         FROM spans{sets}
         WHERE {where} AND {count_spans}
         UNION ALL
-        SELECT {set_id}{key} AS key, {trace} AS trace, TRUE AS is_call, FALSE AS is_turn, FALSE AS is_error, start_time
+        SELECT {set_id}{key} AS key, {trace}, TRUE AS is_call, FALSE AS is_turn, FALSE AS is_error, start_time
         FROM calls
         WHERE {count_spans} AND wrapper_span_id IS NOT NULL
     )
