@@ -18,18 +18,14 @@ import pytest
 
 from otel_llm.collector import _process
 from otel_llm.collector._clickhouse import ClickHouseTarget
+from tests.support.ports import closed_port
 
 from . import _otlp
-from .conftest import Collector, free_port
+from .conftest import Collector
 from .test_cli import otel_llm
 from .test_files import span_request
 
 PASSWORD = "pw-3f9c1e"  # must never appear in a file, the pid file or CLI output
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on (ClickHouse is down), never one of the collector's own."""
-    return free_port()
 
 
 def post(collector: Collector, count: int, start: int) -> tuple[int, str]:

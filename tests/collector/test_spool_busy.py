@@ -16,9 +16,10 @@ import pytest
 
 from otel_llm.exporters._spool_segments import SegmentStore, segment_files
 from otel_llm.exporters.spool import MAX_LINE_FAILURES, dead_letter_path, spooled
+from tests.support.ports import closed_port
 
 from .conftest import Collector
-from .test_clickhouse_overlay import PASSWORD, closed_port, post
+from .test_clickhouse_overlay import PASSWORD, post
 from .test_spool import FlakyInner, record
 
 

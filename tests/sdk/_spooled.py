@@ -10,7 +10,7 @@ import textwrap
 from collections import Counter
 from pathlib import Path
 
-from tests.support.ports import free_port
+from tests.support.ports import closed_port
 
 SPOOL_APP = textwrap.dedent("""
     import sys, otel_llm
@@ -32,11 +32,6 @@ def app_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "PYTEST_"))}
     env["OTEL_EXPORTER_OTLP_TIMEOUT"] = "1"
     return env
-
-
-def closed_port() -> int:
-    """A local port nothing listens on."""
-    return free_port()
 
 
 def spool_while_down(spool: Path, spans: int) -> str:

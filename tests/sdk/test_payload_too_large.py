@@ -23,9 +23,10 @@ from pathlib import Path
 import pytest
 
 from otel_llm.exporters.spool import dead_letter_path
+from tests.support.ports import closed_port
 
 from ._http_answers import Recording, recording
-from ._spooled import closed_port, run_app
+from ._spooled import run_app
 
 LIMIT = 64 * 1024
 ITEMS = 40

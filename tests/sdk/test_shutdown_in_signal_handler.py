@@ -19,8 +19,9 @@ import textwrap
 from pathlib import Path
 
 from otel_llm.exporters._spool_segments import segment_files
+from tests.support.ports import closed_port
 
-from ._spooled import app_env, closed_port
+from ._spooled import app_env
 
 APP = textwrap.dedent("""
     import os, signal, sys, threading, otel_llm

@@ -24,3 +24,9 @@ def free_port() -> int:
         if port not in _HANDED_OUT:
             _HANDED_OUT.add(port)
             return port
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (a collector or ClickHouse that is down): a free port, never one
+    this process hands a collector or server."""
+    return free_port()
