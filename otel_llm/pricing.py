@@ -237,6 +237,30 @@ class ModelRates:
             return "output"
         return None
 
+    @property
+    def tier_starts(self) -> tuple[int, ...]:
+        """The input-token counts above which a rate of these changes (ascending; empty: untiered)."""
+        rates = (self.input, self.cache_read, self.cache_write, self.output)
+        return tuple(sorted({start for rate in rates if rate is not None for start, _ in rate.tiers}))
+
+    def per_token(self, total_input: int) -> tuple[float, float, float, float]:
+        """USD per token of a call with ``total_input`` input tokens and no billing facts: (uncached input,
+        cache read, cache write, output), the terms :meth:`price` sums, in its order.
+
+        Why: a call's price is linear in its counts once its tier is known, so the calls of one tier are
+        priced from their summed counts (``otel_llm_analysis.recommendations``) instead of one by one.
+        """
+        flat: _FlatRates | None = self._flat  # type: ignore[attr-defined]
+        if flat is not None:
+            return flat[0], flat[1], flat[2], flat[3]
+        if self.input is None:
+            uncached = read = write = 0.0
+        else:
+            uncached = self.input.at(total_input)
+            read = self.cache_read.at(total_input) if self.cache_read else uncached
+            write = self.cache_write.at(total_input) if self.cache_write else uncached
+        return uncached, read, write, self.output.at(total_input) if self.output is not None else 0.0
+
     def price(self, usage: Usage) -> float:
         flat: _FlatRates | None = self._flat  # type: ignore[attr-defined]
         billing = usage.billing

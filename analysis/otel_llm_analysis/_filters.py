@@ -379,8 +379,7 @@ def connection(store: Any) -> Any:
 
 
 #: the most rows of one answer :func:`remembering` keeps: a larger one costs its data, not its binding, to ask
-#: again, and kept it would hold memory for the block's whole duration (a 1M-span report's recommendations
-#: read up to 190k rows per filter combination)
+#: again, and kept it would hold memory for the block's whole duration
 REMEMBERED_ROWS_MAX = 10_000
 
 

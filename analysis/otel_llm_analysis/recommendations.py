@@ -2,11 +2,15 @@
 
 Why this shape: the replaced systems printed optimisation advice. The one piece
 of advice the data can back is a price comparison: the tokens a model's calls
-used (input, cache reads and writes, output), priced per call at another
-model's rates from the same price table the store is priced with
+used (input, cache reads and writes, output), priced as each call would be at
+another model's rates from the same price table the store is priced with
 (``otel_llm.pricing.PriceBook``: your pricing file over genai-prices). Both
 sides are priced at standard rates, so the saving is the rates' difference on
-your own traffic, not a billing detail.
+your own traffic, not a billing detail. A call's price is linear in its counts
+once its tier (by input tokens) is known, so the database sums the counts of
+each model's calls per tier band and those sums are priced: a few rows per
+model, not one per distinct usage (190k rows per filter combination of a
+1M-span report).
 
 Whether the other model answers as well is not in the prices: each suggestion
 carries what the store knows of both models' outcomes - their calls' success
@@ -24,7 +28,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from otel_llm._usage import Usage
+from otel_llm.pricing import ModelRates
 from otel_llm_analysis._filters import Filters, fetch_dicts
 from otel_llm_analysis.qa import quality
 
@@ -56,11 +60,17 @@ class Advice:
     unpriced_models: list[str] = field(default_factory=list)
 
 
+#: Each model's calls with usage, per tier band (``{band}``: how many of the price tiers' starts a call's input
+#: exceeds): their count, their summed counts as priced (uncached input, cache reads and writes, output) and one
+#: call's input (every call of a band is priced at the same per-token rates). A few rows, however many calls.
 _USAGE = """
-SELECT model, any_value(provider) AS provider, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
-       count(*) AS calls
+SELECT model, {band} AS band, count(*) AS calls, min(coalesce(input_tokens, 0)) AS total_input,
+       sum(greatest(coalesce(input_tokens, 0) - coalesce(cache_read_tokens, 0) - coalesce(cache_write_tokens, 0), 0))
+           AS uncached,
+       sum(coalesce(cache_read_tokens, 0)) AS cache_read, sum(coalesce(cache_write_tokens, 0)) AS cache_write,
+       sum(coalesce(output_tokens, 0)) AS output
 FROM llm_calls WHERE {where} AND model IS NOT NULL AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)
-GROUP BY model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens
+GROUP BY model, band
 """
 _OUTCOMES = """
 SELECT model, any_value(provider) AS provider, avg(CASE WHEN status_code = 2 THEN 0 ELSE 1 END) AS success_rate
@@ -76,31 +86,53 @@ def cheaper_models(store: Any, book: Any, filters: Filters | None = None, *,
     where, params = filters.where()
     outcomes = {row["model"]: row for row in fetch_dicts(store, _OUTCOMES.format(where=where), params)}
     passes = {row.key: row.pass_rate for row in quality(store, "model", filters)}  # the model each evaluation rates
-    usage: dict[str, list[tuple[Usage, int]]] = defaultdict(list)
-    for row in fetch_dicts(store, _USAGE.format(where=where), params):
-        usage[row["model"]].append((Usage(row["input_tokens"], row["output_tokens"], row["cache_read_tokens"],
-                                          row["cache_write_tokens"]), row["calls"]))
     providers = {model: row["provider"] for model, row in outcomes.items()}
     names = list(dict.fromkeys([*outcomes, *candidates]))
     rates = {name: book.rates(name, providers.get(name)) for name in names}
     priced = {name: r for name, r in rates.items() if r is not None}
+    usage: dict[str, list[_Band]] = defaultdict(list)
+    for row in fetch_dicts(store, _USAGE.format(where=where, band=_band(priced.values())), params):
+        usage[row["model"]].append(_Band(row["calls"], row["total_input"],
+                                         (row["uncached"], row["cache_read"], row["cache_write"], row["output"])))
     advice = Advice([], sorted(name for name, r in rates.items() if r is None))
-    for model, calls in usage.items():
+    for model, bands in usage.items():
         own = priced.get(model)
         if own is None:
             continue
-        cost = sum(own.price(u) * n for u, n in calls)
+        cost = _cost(own, bands)
         found = []
         for other, other_rates in priced.items():
             if other == model:
                 continue
-            alternative = sum(other_rates.price(u) * n for u, n in calls)
+            alternative = _cost(other_rates, bands)
             if alternative < cost:
                 found.append(CheaperModel(
-                    model, sum(n for _, n in calls), cost, other, alternative, cost - alternative,
+                    model, sum(band.calls for band in bands), cost, other, alternative, cost - alternative,
                     100.0 * (cost - alternative) / cost, outcomes[model]["success_rate"],
                     outcomes[other]["success_rate"] if other in outcomes else None, passes.get(model),
                     passes.get(other)))
         advice.rows += sorted(found, key=lambda row: -row.savings_usd)[:per_model]
     advice.rows.sort(key=lambda row: -row.savings_usd)
     return advice
+
+
+@dataclass(slots=True)
+class _Band:
+    """A model's calls in one tier band (:data:`_USAGE`)."""
+
+    calls: int
+    total_input: int  # one of these calls' input tokens: where the tiered rates are read
+    tokens: tuple[int, int, int, int]  # summed: uncached input, cache reads, cache writes, output
+
+
+def _band(rates: Iterable[ModelRates]) -> str:
+    """SQL: how many of the tier starts of ``rates`` a call's input exceeds (``0`` when none is tiered)."""
+    starts = sorted({start for r in rates for start in r.tier_starts})
+    return " + ".join(f"CASE WHEN coalesce(input_tokens, 0) > {int(start)} THEN 1 ELSE 0 END"
+                      for start in starts) or "0"
+
+
+def _cost(rates: ModelRates, bands: list[_Band]) -> float:
+    """What the calls of ``bands`` cost at ``rates``: each band's summed counts at its per-token rates
+    (``ModelRates.per_token``), as :meth:`~otel_llm.pricing.ModelRates.price` prices each call."""
+    return sum(sum(n * rate for n, rate in zip(band.tokens, rates.per_token(band.total_input))) for band in bands)

@@ -86,3 +86,52 @@ def test_a_candidate_from_your_prices_and_the_models_without_a_price(ingested: A
     assert unpriced
     for model in unpriced:
         assert f"{model}: no price in the table, so not compared" in table.output
+
+
+def _call(number: int, model: str, provider: str, tokens: tuple[int, int, int, int]) -> synthetic.SpanRecord:
+    record = synthetic.SpanRecord(
+        trace_id=f"{number:032x}", span_id=f"{number:016x}", parent_span_id=None, name=f"chat {model}",
+        span_kind="CLIENT", service_name="svc", project="", otel_kind="", start_ns=1_763_600_000 * 10**9 + number,
+        end_ns=1_763_600_001 * 10**9 + number, resource={"service.name": "svc"})
+    inputs, outputs, read, write = tokens
+    record.attributes = {"gen_ai.operation.name": "chat", "gen_ai.request.model": model,
+                         "gen_ai.provider.name": provider, "gen_ai.usage.input_tokens": inputs,
+                         "gen_ai.usage.output_tokens": outputs, "gen_ai.usage.cache_read.input_tokens": read,
+                         "gen_ai.usage.cache_creation.input_tokens": write}
+    return record
+
+
+def test_calls_either_side_of_a_tier_start_are_priced_at_their_own_tier(tmp_path: Path) -> None:
+    """Claude Sonnet 4.5 and Gemini 2.5 Pro price a call above 200k input tokens at their long-context rates;
+    the calls' summed counts are priced per tier, and come to what pricing each call on its own comes to."""
+    calls = [("claude-sonnet-4-5", "anthropic", (150_000, 2_000, 40_000, 10_000)),
+             ("claude-sonnet-4-5", "anthropic", (200_000, 1_000, 0, 0)),  # at the start: still the base tier
+             ("claude-sonnet-4-5", "anthropic", (200_001, 1_000, 0, 0)),
+             ("claude-sonnet-4-5", "anthropic", (300_000, 5_000, 60_000, 20_000)),
+             ("gemini-2.5-pro", "gcp.gemini", (120_000, 3_000, 0, 0)),
+             ("gemini-2.5-pro", "gcp.gemini", (250_000, 3_000, 50_000, 0)),
+             ("gpt-4o", "openai", (180_000, 4_000, 100_000, 0)),
+             ("gpt-4o", "openai", (220_000, 4_000, 0, 0)),
+             ("gpt-4o-mini", "openai", (260_000, 9_000, 0, 0))]
+    path = tmp_path / "traces.jsonl"
+    path.write_bytes(json.dumps(synthetic.spans_request(
+        [_call(n, *call) for n, call in enumerate(calls, 1)])).encode() + b"\n")
+    db = str(tmp_path / "store.duckdb")
+    assert run("ingest", str(path), "--db", db).exit_code == 0
+    result = run("recommend", "--db", db, "-f", "json", "--per-model", "5", "--candidate", "gpt-4.1")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["rows"]
+    book = price_book(None)
+    providers = {model: provider for model, provider, _ in calls}
+
+    def cost(at: str, of: str) -> float:
+        rates = book.rates(at, providers.get(at))
+        return sum(rates.price(Usage(*tokens)) for model, _, tokens in calls if model == of)
+
+    assert {r["alternative"] for r in rows} >= {"gpt-4o-mini", "gpt-4.1"}
+    assert {r["model"] for r in rows} >= {"claude-sonnet-4-5", "gemini-2.5-pro", "gpt-4o"}
+    for row in rows:
+        assert row["cost_usd"] == pytest.approx(cost(row["model"], row["model"]), rel=1e-12)
+        assert row["alternative_cost_usd"] == pytest.approx(cost(row["alternative"], row["model"]), rel=1e-12)
+    savings = [row["savings_usd"] for row in rows]
+    assert savings == sorted(savings, reverse=True)

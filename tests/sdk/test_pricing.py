@@ -184,3 +184,22 @@ def test_usual_cost_leaves_the_rest_to_cost() -> None:
     assert book.usual_cost("claude-sonnet-4-5", "anthropic", 1_000, 10, None, None) is None
     assert book.usual_cost("my-model", None, 1_000, 10, 800, 300) is None
     assert book.usual_cost("my-model", None, 10**12, 10, None, None) is None
+
+
+@pytest.mark.parametrize(("model", "provider"), [("my-model", None), ("cheap", None), ("gpt-4o", "openai"),
+                                                 ("claude-sonnet-4-5", "anthropic"), ("gemini-2.5-pro", "gcp.gemini")])
+def test_per_token_rates_price_a_call_as_price_does_on_each_side_of_every_tier(model: str, provider: str | None
+                                                                                ) -> None:
+    """The rates the analysis prices summed counts with are, on either side of each tier's start, the terms
+    ``price`` sums: the same bits for one call."""
+    rates = PriceBook.load(USER).rates(model, provider)
+    assert rates is not None
+    starts = rates.tier_starts
+    assert bool(starts) == (model in ("claude-sonnet-4-5", "gemini-2.5-pro"))
+    for total in [1_000, *[s + d for s in starts for d in (0, 1)]]:
+        for usage in (Usage(total, 700, total // 5, total // 10), Usage(total, 0), Usage(total, None, total, 0),
+                      Usage(total, 9, total, total)):  # the last: more cached than input, uncached counts 0
+            read, write = usage.cache_read_tokens or 0, usage.cache_write_tokens or 0
+            counts = (max(total - read - write, 0), read, write, usage.output_tokens or 0)
+            terms = [n * rate for n, rate in zip(counts, rates.per_token(total))]
+            assert terms[0] + terms[1] + terms[2] + terms[3] == rates.price(usage), (total, usage)
