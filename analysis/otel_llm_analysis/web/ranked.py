@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
+import duckdb
+
 from otel_llm_analysis import Filters
 from otel_llm_analysis._filters import as_rows, connection, fetch_dicts
 from otel_llm_analysis.traces import RankBy, SpanNode, TraceRow, preorder, ranked_trace_ids
@@ -41,12 +43,12 @@ def top_traces_bounded(store: Any, top: int, rankings: Sequence[RankBy], filters
     ids = list(dict.fromkeys(i for found in ranked.values() for i in found))
     if not ids:
         return Bounded({by: [] for by in rankings})
-    summaries = {d["trace_id"]: d for d in fetch_dicts(
-        store, "SELECT * FROM trace_summary WHERE list_contains($ids, trace_id)", {"ids": ids})}
+    rows = _Rows.of(store, ids)
+    summaries = {d["trace_id"]: d for d in rows.summaries()}
     out = Bounded()
     depths: dict[str, int] = {}
-    firsts: dict[str, list[tuple[str, int]]] = {}
-    for trace_id, links in _links(store, ids):
+    firsts: dict[str, list[tuple[Sequence[Any], int]]] = {}
+    for trace_id, links in rows.links():
         firsts[trace_id], depths[trace_id], total = _walk(links, 0, limit)
         if total > limit:
             out.tree_spans[trace_id] = total
@@ -54,7 +56,7 @@ def top_traces_bounded(store: Any, top: int, rankings: Sequence[RankBy], filters
         out.rows[by] = as_rows(TraceRow, [summaries[i] for i in found if i in summaries])
         for row in out.rows[by]:
             row.depth = depths.get(row.trace_id, 0)
-    out.trees = _first_nodes(store, firsts)
+    out.trees = rows.first_nodes(firsts)
     return out
 
 
@@ -62,50 +64,94 @@ def trace_page(store: Any, trace_id: str, offset: int, limit: int) -> tuple[list
     """Spans ``offset`` to ``offset + limit`` of one trace's tree in pre-order, and its number of spans;
     None when the store has no such trace. Only the ids and parents of the whole trace are read (to walk
     it); the tree lines are read for the page's spans alone, so a page costs the same whatever the trace."""
-    for found_id, links in _links(store, [trace_id]):
+    rows = _Rows.of(store, [trace_id])
+    for found_id, links in rows.links():
         kept, _, total = _walk(links, offset, limit)
-        return _first_nodes(store, {found_id: kept}).get(found_id, []), total
+        return rows.first_nodes({found_id: kept}).get(found_id, []), total
     return None
 
 
-def _walk(links: Sequence[tuple[str, str | None, str]], offset: int, limit: int
-          ) -> tuple[list[tuple[str, int]], int, int]:
-    """(span id, depth) of the spans ``offset`` to ``offset + limit`` of the tree in pre-order, its depth and
+def _walk(links: Sequence[Sequence[Any]], offset: int, limit: int) -> tuple[list[tuple[Sequence[Any], int]], int, int]:
+    """(link, depth) of the spans ``offset`` to ``offset + limit`` of the tree in pre-order, its depth and
     its number of spans; streamed, so only the spans kept are held."""
-    kept: list[tuple[str, int]] = []
+    kept: list[tuple[Sequence[Any], int]] = []
     depth = total = 0
     for index, level in preorder(links):
         if offset <= total < offset + limit:
-            kept.append((links[index][0], level))
+            kept.append((links[index], level))
         depth, total = max(depth, level), total + 1
     return kept, depth, total
 
 
-def _links(store: Any, ids: Sequence[str]) -> Iterator[tuple[str, Sequence[tuple[str, str | None, str]]]]:
-    """Each trace's id and spans as (span id, parent id, trace id), by start time: all a walk needs, as the
-    plain tuples read (one list for all the traces, each trace a slice of it)."""
-    rows = connection(store).execute("SELECT span_id, parent_span_id, trace_id FROM spans "
-                                     "WHERE list_contains($ids, trace_id) ORDER BY trace_id, start_time, span_id",
-                                     {"ids": list(ids)}).fetchall()
-    start = 0
-    for end in range(1, len(rows) + 1):
-        if end == len(rows) or rows[end][2] != rows[start][2]:
-            yield rows[start][2], rows[start:end]
-            start = end
+@dataclass
+class _Rows:
+    """Where the spans of some traces are read from: on DuckDB the span rows at the rowids of those traces'
+    spans, found by one narrow scan of their trace ids, so each read takes only the row groups holding them
+    (``queries/ranked_traces.sql`` says why); elsewhere (ClickHouse has no rowid) the views, filtered by
+    trace id. ``trace_summary_of`` reads them on DuckDB: a store an older otel-llm made, opened read-only,
+    may lack it, and then the view is filtered."""
 
+    store: Any
+    ids: list[str]
+    rowids: list[int] | None
 
-def _first_nodes(store: Any, walks: dict[str, list[tuple[str, int]]]) -> dict[str, list[SpanNode]]:
-    """The tree lines of the spans ``walks`` names, in its order."""
-    wanted = [span_id for walk in walks.values() for span_id, _ in walk]
-    if not wanted:
-        return {}
-    found = fetch_dicts(store, f"SELECT trace_id, {', '.join(_NODE_COLUMNS)} FROM spans "
-                               "WHERE list_contains($traces, trace_id) AND list_contains($spans, span_id)",
-                        {"traces": list(walks), "spans": wanted})
-    nodes = {(d.pop("trace_id"), d["span_id"]): d for d in found}
-    return {trace_id: [SpanNode(depth=depth, **nodes[(trace_id, span_id)]) for span_id, depth in walk
-                       if (trace_id, span_id) in nodes]
-            for trace_id, walk in walks.items()}
+    @classmethod
+    def of(cls, store: Any, ids: Sequence[str]) -> "_Rows":
+        con = connection(store)
+        if not isinstance(con, duckdb.DuckDBPyConnection):
+            return cls(store, list(ids), None)
+        found = con.execute("SELECT rowid FROM span_rows WHERE list_contains($ids, trace_id)",
+                            {"ids": list(ids)}).fetchall()
+        return cls(store, list(ids), [rowid for (rowid,) in found])
+
+    def _spans(self, columns: str, tail: str = "") -> tuple[str, dict[str, Any]]:
+        """A SELECT of ``columns`` of these traces' spans, and its parameters."""
+        if self.rowids is None:
+            return f"SELECT {columns} FROM spans WHERE list_contains($ids, trace_id) {tail}", {"ids": self.ids}
+        return f"SELECT {columns} FROM span_rows WHERE rowid IN (SELECT unnest($rows)) {tail}", {"rows": self.rowids}
+
+    def summaries(self) -> list[dict[str, Any]]:
+        """The traces' ``trace_summary`` rows."""
+        if self.rowids is not None:
+            spans, params = self._spans("*")
+            try:
+                return fetch_dicts(self.store, f"WITH picked AS ({spans}) SELECT * FROM trace_summary_of(picked)",
+                                   params)
+            except duckdb.CatalogException:
+                pass
+        return fetch_dicts(self.store, "SELECT * FROM trace_summary WHERE list_contains($ids, trace_id)",
+                           {"ids": self.ids})
+
+    def links(self) -> Iterator[tuple[str, Sequence[Sequence[Any]]]]:
+        """Each trace's id and spans as (span id, parent id, trace id[, rowid on DuckDB]), by start time: all a
+        walk needs, as the plain tuples read (one list for all the traces, each trace a slice of it)."""
+        columns = "span_id, parent_span_id, trace_id" + ("" if self.rowids is None else ", rowid")
+        rows = connection(self.store).execute(
+            *self._spans(columns, "ORDER BY trace_id, start_time, span_id")).fetchall()
+        start = 0
+        for end in range(1, len(rows) + 1):
+            if end == len(rows) or rows[end][2] != rows[start][2]:
+                yield rows[start][2], rows[start:end]
+                start = end
+
+    def first_nodes(self, walks: dict[str, list[tuple[Sequence[Any], int]]]) -> dict[str, list[SpanNode]]:
+        """The tree lines of the spans ``walks`` names (their links, :meth:`links`), in its order: on DuckDB
+        the rows at those spans' rowids, the very rows walked."""
+        wanted = [link for walk in walks.values() for link, _ in walk]
+        if not wanted:
+            return {}
+        columns = f"trace_id, {', '.join(_NODE_COLUMNS)}"
+        if self.rowids is None:
+            found = fetch_dicts(self.store, f"SELECT {columns} FROM spans WHERE list_contains($traces, trace_id) "
+                                            "AND list_contains($spans, span_id)",
+                                {"traces": list(walks), "spans": [link[0] for link in wanted]})
+        else:
+            found = fetch_dicts(self.store, f"SELECT {columns} FROM span_rows WHERE rowid IN (SELECT unnest($rows))",
+                                {"rows": [link[3] for link in wanted]})
+        nodes = {(d.pop("trace_id"), d["span_id"]): d for d in found}
+        return {trace_id: [SpanNode(depth=depth, **nodes[(trace_id, link[0])]) for link, depth in walk
+                           if (trace_id, link[0]) in nodes]
+                for trace_id, walk in walks.items()}
 
 
 __all__ = ["Bounded", "top_traces_bounded", "trace_page"]
