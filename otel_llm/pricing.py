@@ -239,7 +239,7 @@ class ModelRates:
 
     @property
     def tier_starts(self) -> tuple[int, ...]:
-        """The input-token counts above which a rate of these changes (ascending; empty: untiered)."""
+        """The input-token counts above which a rate :meth:`per_token` gives changes (ascending; empty: untiered)."""
         rates = (self.input, self.cache_read, self.cache_write, self.output)
         return tuple(sorted({start for rate in rates if rate is not None for start, _ in rate.tiers}))
 
