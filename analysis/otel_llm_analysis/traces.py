@@ -179,20 +179,33 @@ def span_trees(store: Any, trace_ids: Sequence[str]) -> dict[str, list[SpanNode]
     return {trace_id: _preorder(members) for trace_id, members in by_trace.items()}
 
 
+def span_rowids(store: Any, trace_ids: Sequence[str]) -> list[int] | None:
+    """On DuckDB, the rowids of the span rows of ``trace_ids``: one narrow scan of the trace ids, after which
+    a read of those rows by rowid (``rowid IN (SELECT unnest($rows))``) takes only the row groups holding them,
+    not every column of every span. None elsewhere: ClickHouse has no rowid."""
+    con = connection(store)
+    if not isinstance(con, duckdb.DuckDBPyConnection):
+        return None
+    found = con.execute("SELECT rowid FROM span_rows WHERE list_contains($ids, trace_id)",
+                        {"ids": list(trace_ids)}).fetchall()
+    return [rowid for (rowid,) in found]
+
+
 def _read_by_rowid(store: Any, ids: list[str]) -> dict[str, dict[str, Any]] | None:
     """On DuckDB, the traces' ``trace_summary`` rows, each with its ``tree`` of span dicts.
 
     Filtering a million spans by ten trace ids costs every column read (the span
-    ids' decompression most), twice (summary rows, then trees); finding the rows'
-    rowids by trace id, then reading the rows by rowid, reads only the row groups
-    holding them, once (``queries/ranked_traces.sql``). None elsewhere: ClickHouse
-    has no rowid, and a store set up by an older otel-llm and opened read-only has
-    no ``trace_summary_of``; the caller then filters the views by trace id.
+    ids' decompression most), twice (summary rows, then trees); the rows read by
+    their rowids (:func:`span_rowids`) are only the row groups holding them, once
+    (``queries/ranked_traces.sql``). None elsewhere: ClickHouse has no rowid, and
+    a store set up by an older otel-llm and opened read-only has no
+    ``trace_summary_of``; the caller then filters the views by trace id.
     """
-    if not isinstance(connection(store), duckdb.DuckDBPyConnection):
+    rowids = span_rowids(store, ids)
+    if rowids is None:
         return None
     try:
-        rows = fetch_dicts(store, load_query("ranked_traces").format(tree=_TREE_STRUCT), {"ids": ids})
+        rows = fetch_dicts(store, load_query("ranked_traces").format(tree=_TREE_STRUCT), {"rows": rowids})
     except duckdb.CatalogException:
         return None
     return {d["trace_id"]: d for d in rows}

@@ -1,13 +1,12 @@
--- The ranked traces ($ids) on DuckDB, read once: each trace's trace_summary row
--- (the view's definition, over just these traces' spans) and its spans for the
--- tree (`tree`: one struct per span of the columns traces._TREE_COLUMNS
--- names, by start time). The rows' rowids are found by trace id, then the
--- rows read by rowid: DuckDB then reads only the row groups holding them, not
--- every column of every span, and once for both halves (10 traces in 1M spans:
--- top_traces 131 -> 66 ms, A/B in one process).
+-- The ranked traces on DuckDB, read once: each trace's trace_summary row (the
+-- view's definition, over just these traces' spans) and its spans for the tree
+-- (`tree`: one struct per span of the columns traces._TREE_COLUMNS names, by
+-- start time). $rows: the rowids of their spans (traces.span_rowids); read by
+-- rowid, DuckDB reads only the row groups holding them, not every column of
+-- every span, and once for both halves (10 traces in 1M spans: top_traces
+-- 131 -> 66 ms, A/B in one process).
 WITH picked AS (
-    SELECT * FROM span_rows
-    WHERE rowid IN (SELECT rowid FROM span_rows WHERE list_contains($ids, trace_id))
+    SELECT * FROM span_rows WHERE rowid IN (SELECT unnest($rows))
 )
 SELECT s.*, p.tree
 FROM trace_summary_of(picked) s

@@ -18,7 +18,7 @@ import duckdb
 
 from otel_llm_analysis import Filters
 from otel_llm_analysis._filters import as_rows, connection, fetch_dicts
-from otel_llm_analysis.traces import RankBy, SpanNode, TraceRow, preorder, ranked_trace_ids
+from otel_llm_analysis.traces import RankBy, SpanNode, TraceRow, preorder, ranked_trace_ids, span_rowids
 
 #: the columns of a tree line (``SpanNode``'s but its depth, which the walk gives)
 _NODE_COLUMNS = ("span_id", "parent_span_id", "name", "otel_kind", "start_time", "duration_ms", "status_code",
@@ -86,10 +86,9 @@ def _walk(links: Sequence[Sequence[Any]], offset: int, limit: int) -> tuple[list
 @dataclass
 class _Rows:
     """Where the spans of some traces are read from: on DuckDB the span rows at the rowids of those traces'
-    spans, found by one narrow scan of their trace ids, so each read takes only the row groups holding them
-    (``queries/ranked_traces.sql`` says why); elsewhere (ClickHouse has no rowid) the views, filtered by
-    trace id. ``trace_summary_of`` reads them on DuckDB: a store an older otel-llm made, opened read-only,
-    may lack it, and then the view is filtered."""
+    spans (``traces.span_rowids``), so each read takes only the row groups holding them; elsewhere
+    (ClickHouse has no rowid) the views, filtered by trace id. ``trace_summary_of`` reads them on DuckDB: a
+    store an older otel-llm made, opened read-only, may lack it, and then the view is filtered."""
 
     store: Any
     ids: list[str]
@@ -97,12 +96,7 @@ class _Rows:
 
     @classmethod
     def of(cls, store: Any, ids: Sequence[str]) -> "_Rows":
-        con = connection(store)
-        if not isinstance(con, duckdb.DuckDBPyConnection):
-            return cls(store, list(ids), None)
-        found = con.execute("SELECT rowid FROM span_rows WHERE list_contains($ids, trace_id)",
-                            {"ids": list(ids)}).fetchall()
-        return cls(store, list(ids), [rowid for (rowid,) in found])
+        return cls(store, list(ids), span_rowids(store, ids))
 
     def _spans(self, columns: str, tail: str = "") -> tuple[str, dict[str, Any]]:
         """A SELECT of ``columns`` of these traces' spans, and its parameters."""
