@@ -283,7 +283,7 @@ def test_evaluations_read_at_once_answer_each_set_as_its_own_statement(small: Tr
 
 #: what tells the statements of ``_unrecorded``'s searches of GenAI metric points: the stretches no span holds,
 #: the points' growth per period, whether a window has points, the days of points with their duration histogram
-_METRIC_SEARCHES = {"stretches": "FROM stretches s JOIN minutes", "growth per period": "AS period, count(*) AS points",
+_METRIC_SEARCHES = {"stretches": "FROM short_hours s JOIN minutes", "growth per period": "AS period, count(*) AS points",
                     "pointed": "EXISTS (SELECT 1 FROM metric_points", "timed days": " AS timed"}
 
 
