@@ -146,13 +146,27 @@ def end_deferred() -> None:
 
 
 class _Forwarding:
-    """Stands in for ``_inner``: every attribute the proxy lacks is the inner object's."""
+    """Stands in for ``_inner``: every attribute the proxy lacks is the inner object's.
+
+    Its ``__class__`` is the inner object's class, as ``unittest.mock`` does for a
+    spec: ``isinstance(response, openai.Stream)`` (the app telling a streamed answer
+    from a whole one) and ``functools.singledispatch`` see what the app returned;
+    ``type()`` still names the proxy.
+    """
 
     __slots__ = ("_inner", "_call")
 
     # The proxy's own slots: while one is unset (a half-built proxy) its lookup must not recurse via ``_inner``.
     _own: frozenset[str] = frozenset({"_inner", "_call"})
     _what = "proxy"
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # noqa: D105
+        try:
+            inner = object.__getattribute__(self, "_inner")
+        except AttributeError:  # a half-built proxy
+            return type(self)
+        return inner.__class__
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for names the proxy lacks: forward to the provider object.
