@@ -33,6 +33,9 @@ __all__ = ["Providers", "build"]
 
 _log = logging.getLogger("otel_llm.providers")
 
+# The longest a flush waits (a year): ``flush(timeout_s=math.inf)`` means as long as it takes.
+LONGEST_FLUSH_S = 365 * 24 * 3600.0
+
 
 @dataclass
 class Providers:
@@ -53,8 +56,9 @@ class Providers:
 
     def force_flush(self, timeout_s: float = 5.0, skip: tuple[Any, ...] = ()) -> bool:
         """Flush every provider in use (adopted ones too: flushing never loses data), within ``timeout_s``;
-        not those in ``skip``."""
-        deadline = time.monotonic() + max(timeout_s, 0)
+        not those in ``skip``. A longer wait (``math.inf``: as long as it takes) waits :data:`LONGEST_FLUSH_S`:
+        the providers take their timeouts as integer milliseconds and deadlines within the clock's range."""
+        deadline = time.monotonic() + (min(timeout_s, LONGEST_FLUSH_S) if timeout_s > 0 else 0)
         ok = True
         seen: set[int] = {id(provider) for provider in skip}
         for provider in (self.tracer_provider, self.meter_provider, self.logger_provider):
