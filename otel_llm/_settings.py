@@ -173,7 +173,7 @@ class Settings:
             try:
                 parsed = f.metadata["parse"](raw)
             except (ValueError, TypeError) as exc:
-                _warn_malformed(env_name, raw, exc, f.default)
+                warn_malformed(env_name, raw, exc, f.default)
                 continue
             if parsed is not None:
                 values[name] = parsed
@@ -200,7 +200,8 @@ class Settings:
 _warned: set[tuple[str, str]] = set()
 
 
-def _warn_malformed(env_name: str, raw: str, exc: Exception, default: object) -> None:
+def warn_malformed(env_name: str, raw: str, exc: Exception, default: object) -> None:
+    """Warn, once per variable and value, that ``env_name=raw`` is ignored for ``default`` (``exc``: why)."""
     if (env_name, raw) in _warned:
         return
     _warned.add((env_name, raw))
