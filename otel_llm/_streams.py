@@ -54,6 +54,7 @@ import time
 import weakref
 from collections.abc import AsyncGenerator, Generator, Iterator
 from contextlib import contextmanager
+from inspect import CORO_CREATED, getcoroutinestate
 from types import AsyncGeneratorType, CoroutineType, GeneratorType, TracebackType
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -550,7 +551,8 @@ async def _awaited(coroutine: Any, call: "Call") -> Any:
     request only when the caller awaits what it returned. This coroutine awaits
     it with the span current (the request's spans nest under it) and finishes
     the call with its result (usage, a stream proxy) or its exception, like an
-    ``async def`` would. Never awaited, the span never ends, as the work never runs.
+    ``async def`` would. Never awaited, the span never ends, as the work never runs (nor does
+    the call count as running once the coroutine is dropped: :func:`_dropped`).
     """
     with _entering(call):
         result = await coroutine
@@ -567,8 +569,18 @@ def _awaiting(coroutine: Any, call: "Call") -> Any:
     """
     stand_in = _awaited(coroutine, call)
     stand_in.__name__, stand_in.__qualname__ = coroutine.__name__, coroutine.__qualname__
-    weakref.finalize(stand_in, coroutine.close)
+    weakref.finalize(stand_in, _dropped, coroutine, call)
     return stand_in
+
+
+def _dropped(coroutine: CoroutineType, call: "Call") -> None:  # type: ignore[type-arg]
+    """The stand-in of ``coroutine`` was collected: close the app's coroutine; never started, the call
+    never runs (:meth:`~otel_llm._core.Call.never_ran`). A started one is ended by the stand-in's own close,
+    which follows."""
+    never_started = getcoroutinestate(coroutine) == CORO_CREATED
+    coroutine.close()
+    if never_started:
+        call.never_ran()
 
 
 def generator_function(open_stream: Callable[..., Any]) -> Callable[..., Generator[Any, Any, Any]]:
