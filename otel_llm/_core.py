@@ -519,6 +519,13 @@ class Call:
         except Exception as exc:  # noqa: BLE001
             internal_error("core.metrics", exc)
 
+    def never_ran(self) -> None:
+        """The call's work will never run (a returned coroutine dropped unawaited): counted out of the running
+        calls. Its span is left unended: nothing happened to record."""
+        running, self.running = self.running, None
+        if running is not None and not self.sink.ended:
+            _active.ended(running)
+
     def duration(self) -> float:
         """Seconds from the start of the call to its end (or to now, while it runs)."""
         elapsed = self.elapsed

@@ -50,9 +50,9 @@ from typing import Any, Callable
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from opentelemetry.sdk.resources import Resource
 
-from otel_llm import _notices, _runtime
+from otel_llm import _notices, _runtime, _upstream
 from otel_llm._guard import internal_error
-from otel_llm._upstream import LoggerProvider, LoggingHandler
+from otel_llm._upstream import LoggerProvider, LoggingHandler, LogRecordLimits
 from otel_llm.exporters._log_messages import PendingMessage
 
 __all__ = ["attach_logging", "logger_provider_for"]
@@ -67,7 +67,8 @@ _said_left_out = False
 
 def logger_provider_for(resource: Resource, processor: Any) -> LoggerProvider:
     """A LoggerProvider handing records to ``processor`` (a batching processor of ``exporters._batching``)."""
-    provider = LoggerProvider(resource=resource, shutdown_on_exit=False)  # otel_llm's atexit closes it
+    provider = LoggerProvider(  # otel_llm's atexit closes it
+        resource=resource, shutdown_on_exit=False, log_record_limits=_upstream.tolerant_limits(LogRecordLimits)())
     provider.add_log_record_processor(processor)
     return provider
 

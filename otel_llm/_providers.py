@@ -18,20 +18,26 @@ from pathlib import Path
 from typing import Any, Callable
 
 from opentelemetry import metrics, trace
-from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.environment_variables import OTEL_METRICS_EXEMPLAR_FILTER
+from opentelemetry.sdk.metrics import (
+    AlwaysOffExemplarFilter, AlwaysOnExemplarFilter, ExemplarFilter, MeterProvider, TraceBasedExemplarFilter,
+)
 from opentelemetry.sdk.metrics.export import MetricExporter
 from opentelemetry.sdk.resources import SERVICE_NAME, OTELResourceDetector, Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import SpanLimits, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 
 from otel_llm import _notices, _upstream
 from otel_llm._guard import internal_error
-from otel_llm._settings import Settings
+from otel_llm._settings import Settings, warn_malformed
 from otel_llm.exporters._batching import BatchLogProcessor, BatchSpanProcessor, processors_settings
 
 __all__ = ["Providers", "build"]
 
 _log = logging.getLogger("otel_llm.providers")
+
+# The longest a flush waits (a year): ``flush(timeout_s=math.inf)`` means as long as it takes.
+LONGEST_FLUSH_S = 365 * 24 * 3600.0
 
 
 @dataclass
@@ -53,8 +59,9 @@ class Providers:
 
     def force_flush(self, timeout_s: float = 5.0, skip: tuple[Any, ...] = ()) -> bool:
         """Flush every provider in use (adopted ones too: flushing never loses data), within ``timeout_s``;
-        not those in ``skip``."""
-        deadline = time.monotonic() + max(timeout_s, 0)
+        not those in ``skip``. A longer wait (``math.inf``: as long as it takes) waits :data:`LONGEST_FLUSH_S`:
+        the providers take their timeouts as integer milliseconds and deadlines within the clock's range."""
+        deadline = time.monotonic() + (min(timeout_s, LONGEST_FLUSH_S) if timeout_s > 0 else 0)
         ok = True
         seen: set[int] = {id(provider) for provider in skip}
         for provider in (self.tracer_provider, self.meter_provider, self.logger_provider):
@@ -118,6 +125,24 @@ def _resource(settings: Settings) -> Resource:
     if name == _DEFAULT_SERVICE_NAME:
         name = str(OTELResourceDetector().detect().attributes.get(SERVICE_NAME) or name)
     return Resource.create({SERVICE_NAME: name})
+
+
+# OTEL_METRICS_EXEMPLAR_FILTER's values (the specification's), and the default.
+_EXEMPLAR_FILTERS = {
+    "trace_based": TraceBasedExemplarFilter, "always_on": AlwaysOnExemplarFilter, "always_off": AlwaysOffExemplarFilter,
+}
+
+
+def _exemplar_filter() -> ExemplarFilter:
+    """The exemplar filter ``OTEL_METRICS_EXEMPLAR_FILTER`` names; a malformed value warns and keeps the default
+    (upstream's MeterProvider raises ``ValueError`` for it: ``configure()`` raised into the app)."""
+    raw = os.environ.get(OTEL_METRICS_EXEMPLAR_FILTER)
+    chosen = _EXEMPLAR_FILTERS.get((raw or "trace_based").strip().lower())
+    if chosen is None:
+        warn_malformed(OTEL_METRICS_EXEMPLAR_FILTER, raw or "", ValueError(f"not one of {', '.join(_EXEMPLAR_FILTERS)}"),
+                       "trace_based")
+        chosen = TraceBasedExemplarFilter
+    return chosen()
 
 
 _DEFAULT_SERVICE_NAME = Settings.service_name
@@ -244,7 +269,8 @@ def build(
             result.bounded.append(exporter)
 
     if tracer_provider is None:
-        tp = TracerProvider(resource=resource, shutdown_on_exit=False)  # our atexit flushes
+        tp = TracerProvider(  # our atexit flushes
+            resource=resource, shutdown_on_exit=False, span_limits=_upstream.tolerant_limits(SpanLimits)())
         if span_exp is not None:
             processor = BatchSpanProcessor(
                 span_exp, local=local, **processors_settings("BSP", _SPAN_BATCHING, os.environ.get))
@@ -261,7 +287,8 @@ def build(
                     metric_exp, export_interval_millis=settings.metric_export_interval_ms
                 )
             )
-        mp = MeterProvider(resource=resource, metric_readers=readers, shutdown_on_exit=False)
+        mp = MeterProvider(
+            resource=resource, metric_readers=readers, shutdown_on_exit=False, exemplar_filter=_exemplar_filter())
         result.meter_provider = mp
         result.owned.append(mp)
 

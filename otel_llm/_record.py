@@ -9,6 +9,9 @@ and do nothing outside a span that can take them (counts given to
 
 from __future__ import annotations
 
+import numbers
+from decimal import Decimal
+
 from opentelemetry import trace
 from opentelemetry.util.types import AttributeValue
 
@@ -117,16 +120,21 @@ def _model_name(model: object) -> str | None:
 
 
 def _score(score: object) -> float | None:
-    """``score`` as a float when it is a real number (``bool`` included); anything else is dropped (said once on stderr)."""
+    """``score`` as a float when it is a real number of any type (``bool``, numpy's, ``Decimal``, ``Fraction``
+    included) that a float can hold; anything else (a mock, whose ``__float__`` answers 1.0, text, a number
+    too big for a float) is dropped, said once on stderr."""
     global _bad_score_said
     if score is None:
         return None
-    if isinstance(score, (int, float)):
-        return float(score)
+    if isinstance(score, (numbers.Real, Decimal)):
+        try:
+            return float(score)
+        except Exception:  # noqa: BLE001 — beyond a float (10**400), or the app's number type raising: no score
+            pass
     if not _bad_score_said:
         _bad_score_said = True
         _notices.notice(
-            f"otel_llm.record_evaluation(score=...) ignored: a score is a number, got a {type_name(score)}; "
+            f"otel_llm.record_evaluation(score=...) ignored: a score is a number a float can hold, got a {type_name(score)}; "
             "the evaluation is recorded without it, further such values are not reported"
         )
     return None

@@ -11,6 +11,7 @@ the application at start-up.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import warnings
 from dataclasses import MISSING, dataclass, field, fields
@@ -75,9 +76,15 @@ def _parse_mib(raw: str) -> int:
 
 def _parse_seconds(raw: str) -> float:
     value = float(raw.strip())
-    if not value >= 0:
-        raise ValueError(f"expected a number of seconds >= 0, got {raw!r}")
+    if not _finite_seconds(value):
+        raise ValueError(f"expected a finite number of seconds >= 0, got {raw!r}")
     return value
+
+
+def _finite_seconds(value: object) -> bool:
+    """Whether ``value`` is a budget that ends: a number of seconds, 0 or more, not infinite (nor NaN).
+    The app's exit waits for the shutdown budget."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < math.inf
 
 
 def _parse_str(raw: str) -> str | None:
@@ -166,7 +173,7 @@ class Settings:
             try:
                 parsed = f.metadata["parse"](raw)
             except (ValueError, TypeError) as exc:
-                _warn_malformed(env_name, raw, exc, f.default)
+                warn_malformed(env_name, raw, exc, f.default)
                 continue
             if parsed is not None:
                 values[name] = parsed
@@ -180,6 +187,8 @@ class Settings:
             raise ValueError(f"exporter must be one of {', '.join(EXPORTERS)}, got {self.exporter!r}")
         if self.protocol not in PROTOCOLS:
             raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}, got {self.protocol!r}")
+        if not _finite_seconds(self.shutdown_timeout_s):
+            raise ValueError(f"shutdown_timeout_s must be a finite number of seconds >= 0, got {self.shutdown_timeout_s!r}")
         if self.redact is not None and not callable(self.redact):
             raise TypeError("redact must be a callable(str) -> str")
         if not isinstance(self.output_dir, Path):
@@ -191,7 +200,8 @@ class Settings:
 _warned: set[tuple[str, str]] = set()
 
 
-def _warn_malformed(env_name: str, raw: str, exc: Exception, default: object) -> None:
+def warn_malformed(env_name: str, raw: str, exc: Exception, default: object) -> None:
+    """Warn, once per variable and value, that ``env_name=raw`` is ignored for ``default`` (``exc``: why)."""
     if (env_name, raw) in _warned:
         return
     _warned.add((env_name, raw))

@@ -54,6 +54,7 @@ import time
 import weakref
 from collections.abc import AsyncGenerator, Generator, Iterator
 from contextlib import contextmanager
+from inspect import CORO_CREATED, getcoroutinestate
 from types import AsyncGeneratorType, CoroutineType, GeneratorType, TracebackType
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -146,13 +147,27 @@ def end_deferred() -> None:
 
 
 class _Forwarding:
-    """Stands in for ``_inner``: every attribute the proxy lacks is the inner object's."""
+    """Stands in for ``_inner``: every attribute the proxy lacks is the inner object's.
+
+    Its ``__class__`` is the inner object's class, as ``unittest.mock`` does for a
+    spec: ``isinstance(response, openai.Stream)`` (the app telling a streamed answer
+    from a whole one) and ``functools.singledispatch`` see what the app returned;
+    ``type()`` still names the proxy.
+    """
 
     __slots__ = ("_inner", "_call")
 
     # The proxy's own slots: while one is unset (a half-built proxy) its lookup must not recurse via ``_inner``.
     _own: frozenset[str] = frozenset({"_inner", "_call"})
     _what = "proxy"
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # noqa: D105
+        try:
+            inner = object.__getattribute__(self, "_inner")
+        except AttributeError:  # a half-built proxy
+            return type(self)
+        return inner.__class__
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for names the proxy lacks: forward to the provider object.
@@ -536,7 +551,8 @@ async def _awaited(coroutine: Any, call: "Call") -> Any:
     request only when the caller awaits what it returned. This coroutine awaits
     it with the span current (the request's spans nest under it) and finishes
     the call with its result (usage, a stream proxy) or its exception, like an
-    ``async def`` would. Never awaited, the span never ends, as the work never runs.
+    ``async def`` would. Never awaited, the span never ends, as the work never runs (nor does
+    the call count as running once the coroutine is dropped: :func:`_dropped`).
     """
     with _entering(call):
         result = await coroutine
@@ -553,8 +569,18 @@ def _awaiting(coroutine: Any, call: "Call") -> Any:
     """
     stand_in = _awaited(coroutine, call)
     stand_in.__name__, stand_in.__qualname__ = coroutine.__name__, coroutine.__qualname__
-    weakref.finalize(stand_in, coroutine.close)
+    weakref.finalize(stand_in, _dropped, coroutine, call)
     return stand_in
+
+
+def _dropped(coroutine: CoroutineType, call: "Call") -> None:  # type: ignore[type-arg]
+    """The stand-in of ``coroutine`` was collected: close the app's coroutine; never started, the call
+    never runs (:meth:`~otel_llm._core.Call.never_ran`). A started one is ended by the stand-in's own close,
+    which follows."""
+    never_started = getcoroutinestate(coroutine) == CORO_CREATED
+    coroutine.close()
+    if never_started:
+        call.never_ran()
 
 
 def generator_function(open_stream: Callable[..., Any]) -> Callable[..., Generator[Any, Any, Any]]:

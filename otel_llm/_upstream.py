@@ -35,6 +35,7 @@ from opentelemetry.exporter.otlp.json.common._log_encoder import encode_logs as 
 from opentelemetry.sdk._logs import (
     LoggerProvider,
     LoggingHandler,
+    LogRecordLimits,
     LogRecordProcessor,
     ReadableLogRecord,
     ReadWriteLogRecord,
@@ -57,6 +58,7 @@ __all__ = [
     "LogRecordProcessor",
     "LoggerProvider",
     "LoggingHandler",
+    "LogRecordLimits",
     "ReadWriteLogRecord",
     "ReadableLogRecord",
     "GRPC_REFUSALS",
@@ -78,6 +80,7 @@ __all__ = [
     "on_multiprocessing_worker_exit",
     "periodic_metric_reader",
     "readable_log_record",
+    "tolerant_limits",
     "replace_helper_raw_stream",
     "metric_exporter_preferences",
     "otlp_log_exporter_class",
@@ -324,6 +327,36 @@ def encode_logs_proto_size(batch: Sequence[ReadableLogRecord]) -> int:
 
 
 _LAST_COLLECTION_MS = 1_000.0  # the metric reader's last collection: callbacks and aggregation, no network
+
+
+@functools.cache
+def tolerant_limits(limits: type) -> type:
+    """Upstream's ``SpanLimits`` or ``LogRecordLimits`` (``limits``) whose malformed variables warn and keep
+    their defaults.
+
+    Upstream raises ``ValueError`` for ``OTEL_ATTRIBUTE_COUNT_LIMIT=abc`` or a
+    negative limit as the provider is built, so ``configure()`` raised into the app;
+    a malformed variable of otel-llm's own warns and falls back
+    (:func:`otel_llm._settings.warn_malformed`). Each variable is parsed in the
+    private ``_from_env_if_absent``; a malformed one is taken as unset: the
+    default it would have had (the global limit, for a span's or a log record's).
+    A limit passed as an argument is checked as upstream does.
+    """
+    from otel_llm._settings import warn_malformed
+
+    class TolerantLimits(limits):  # type: ignore[misc, valid-type]
+        @classmethod
+        def _from_env_if_absent(cls, value: int | None, env_var: str, default: int | None = None) -> int | None:
+            try:
+                return super()._from_env_if_absent(value, env_var, default)  # type: ignore[no-any-return]
+            except ValueError as exc:
+                if value is not None:  # an argument's, not the environment's
+                    raise
+                warn_malformed(env_var, os.environ.get(env_var, ""), exc, default)
+                return default
+
+    TolerantLimits.__name__ = TolerantLimits.__qualname__ = limits.__name__
+    return TolerantLimits
 
 
 @functools.cache
@@ -977,6 +1010,10 @@ def check() -> list[str]:
     _expect(problems, "subprocess.Popen._execute_child", lambda: callable(_module("subprocess").Popen._execute_child))
     _expect(problems, "typer._click.exceptions.ClickException with show() and exit_code",
             lambda: callable(click_exception_class().show) and hasattr(click_exception_class(), "exit_code"))
+    _expect(problems, "SpanLimits/LogRecordLimits._from_env_if_absent(value, env_var, default) parses each variable",
+            lambda: all("env_var" in _module("inspect").signature(getattr(limits, "_from_env_if_absent")).parameters
+                        for limits in (_module("opentelemetry.sdk.trace").SpanLimits,
+                                       _module("opentelemetry.sdk._logs").LogRecordLimits)))
     _expect(problems, "ReadWriteLogRecord fields log_record/resource/instrumentation_scope/limits",
             lambda: {"log_record", "resource", "instrumentation_scope", "limits"}
             <= set(ReadWriteLogRecord.__dataclass_fields__))

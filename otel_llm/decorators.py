@@ -11,6 +11,7 @@ Forms::
     @graph_node                             @graph_node("retrieve", graph="rag")
     @vector_op                              @vector_op("search", collection="docs", top_k=5)
     @llm_call                               @llm_call(model="gpt-4o", provider="openai", temperature=0.2)
+                                            @llm_call("gpt-4o")
     @tool                                   @tool("search_web", type="function", call_id_arg="call")
     @agent                                  @agent("planner", id="planner-v2", description="...")
 
@@ -66,6 +67,9 @@ def chat(fn: F | None = None, *, thread_id_arg: str | None = None) -> Any:
     def decorate(f: F) -> F:
         return instrument(f, lambda target: ChatKind(target, thread_id_arg))
 
+    if fn is not None and not _bare(fn):  # ``@chat("thread_id")``: a decorator all the same, never a crash
+        _log.warning("otel_llm.chat takes its options by keyword (thread_id_arg=...): %r is ignored", fn)
+        return decorate
     return decorate(fn) if fn is not None else decorate
 
 
@@ -126,10 +130,13 @@ def llm_call(
     ``max_tokens``, ``top_p``, ``top_k``, ``stop_sequences``,
     ``frequency_penalty``, ``presence_penalty``, ``seed``); unknown ones are
     ignored with a warning rather than breaking the decorated function.
+    ``model`` may come first by position (``@llm_call("gpt-4o")``).
     Without ``model`` the model is the one the call asks for, read from its
     argument ``model=`` or ``modelId=`` (boto3's Bedrock Runtime) or a
     ``functools.partial`` fixing one, else the response's.
     """
+    if fn is not None and not _bare(fn):  # ``@llm_call("gpt-4o")``: the model, by position
+        model, fn = fn if model is None else model, None
     unknown = sorted(set(request_params) - set(REQUEST_PARAMS))
     if unknown:
         _log.warning("otel_llm.llm_call: ignoring unknown request parameters %s", unknown)

@@ -111,3 +111,52 @@ def test_many_threads_count_exactly(running: Any, response: Any) -> None:
         for w in workers:
             w.join(10)
     assert running() == {}
+
+
+def test_a_returned_coroutine_never_awaited_does_not_count_as_running(running: Any) -> None:
+    """A sync function returning a coroutine the app drops: its work never runs, so no span ends; it was
+    counted running forever (``otel-llm running`` showed a call that never was)."""
+
+    async def work() -> None:
+        return None
+
+    @otel_llm.llm_call(model="test-model")
+    def ask() -> Any:
+        return work()
+
+    pending = ask()
+    assert running() == {("llm_call", "chat test-model"): 1}  # awaitable: it may still run
+    with pytest.warns(RuntimeWarning, match="never awaited"):
+        del pending
+        gc.collect()
+    assert running() == {}
+
+
+async def test_a_returned_coroutine_dropped_mid_await_counts_out_once(running: Any) -> None:
+    """Dropped while suspended, the coroutine's close ends the call: counted out once, not twice."""
+    import asyncio
+
+    gate = asyncio.Event()
+
+    async def work() -> None:
+        await gate.wait()
+
+    @otel_llm.tool("t")
+    def start() -> Any:
+        return work()
+
+    @otel_llm.tool("other")
+    async def other() -> None:
+        await gate.wait()
+
+    busy = asyncio.ensure_future(other())
+    await asyncio.sleep(0)  # running: waits at the gate
+    pending = start()
+    step = pending.send(None)  # started: suspended on the gate
+    assert step is not None
+    del pending, step
+    gc.collect()
+    assert running() == {("tool", "execute_tool other"): 1}
+    gate.set()
+    await busy
+    assert running() == {}

@@ -427,3 +427,30 @@ def test_a_langchain_tool_is_named_and_described_as_the_model_sees_it(cap):
     assert set(spans) == {"execute_tool web_search", "execute_tool lookup"}
     assert spans["execute_tool web_search"].attributes[sc.GEN_AI_TOOL_NAME] == "web_search"
     assert spans["execute_tool web_search"].attributes[sc.GEN_AI_TOOL_DESCRIPTION] == "Search the web."
+
+
+def test_llm_call_takes_its_model_by_position_as_the_other_decorators_take_their_names(cap):
+    """``@llm_call("gpt-4o")`` returned the string: applying it raised ``TypeError: 'str' object is not
+    callable`` as the app's module was imported (``@tool("search")``, ``@agent("planner")`` take a name so)."""
+
+    @otel_llm.llm_call("test-model")
+    def ask() -> dict:
+        return {"usage": {"prompt_tokens": 3, "completion_tokens": 2}}
+
+    assert ask()["usage"]["prompt_tokens"] == 3
+    span = cap.span("chat test-model")
+    assert span.attributes[sc.GEN_AI_REQUEST_MODEL] == "test-model"
+    assert span.attributes[sc.GEN_AI_USAGE_COST] > 0
+
+
+def test_chat_given_an_option_by_position_still_decorates(cap, caplog):
+    """``@chat("thread_id")``: the same crash at import; the option is ignored with a warning."""
+    with caplog.at_level(logging.WARNING, logger="otel_llm"):
+
+        @otel_llm.chat("thread_id")
+        def answer(question: str) -> str:
+            return question.upper()
+
+    assert answer("hi") == "HI"
+    assert cap.span("chat_turn answer")
+    assert any("by keyword" in r.getMessage() for r in caplog.records)

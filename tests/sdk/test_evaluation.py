@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
+from unittest.mock import MagicMock
 
+import numpy as np
 import pytest
 
 import otel_llm
@@ -109,3 +113,44 @@ def test_content_on_is_truncated_with_a_marker(response, chars):
     assert text.startswith("y" * 10) and "5000" in text
     assert len(text) < 200
     assert user.attributes[sc.EVENT_ATTR_LENGTH] == 5000
+
+
+@pytest.mark.parametrize(
+    ("score", "recorded"),
+    [(np.float32(0.75), 0.75), (np.int64(3), 3.0), (Decimal("0.5"), 0.5), (Fraction(1, 4), 0.25)],
+    ids=["numpy-float32", "numpy-int64", "decimal", "fraction"],
+)
+def test_a_score_of_any_real_number_type_is_recorded(cap, score: Any, recorded: float) -> None:
+    """A cosine similarity of float32 embeddings is a ``numpy.float32``, no ``float``: it was dropped as
+    "not a number" (while ``record_usage`` reads the same types)."""
+
+    @otel_llm.graph_node("grade")
+    def grade() -> None:
+        otel_llm.record_evaluation("relevance", score=score)
+
+    grade()
+    assert _evaluations(cap.span("grade")) == [
+        {sc.GEN_AI_EVALUATION_NAME: "relevance", sc.GEN_AI_EVALUATION_SCORE_VALUE: recorded}]
+
+
+def test_a_score_too_big_for_a_float_is_dropped_and_the_evaluation_kept(cap) -> None:
+    """``10**400`` made the float conversion raise: the whole evaluation was lost, as an otel-llm fault."""
+
+    @otel_llm.graph_node("grade")
+    def grade() -> None:
+        otel_llm.record_evaluation("relevance", score=10**400, label="good")
+
+    grade()
+    assert _evaluations(cap.span("grade")) == [
+        {sc.GEN_AI_EVALUATION_NAME: "relevance", sc.GEN_AI_EVALUATION_SCORE_LABEL: "good"}]
+
+
+def test_a_mock_score_is_no_number(cap) -> None:
+    """A ``MagicMock`` converts to ``1.0`` (its ``__float__``): not a score the app gave."""
+
+    @otel_llm.graph_node("grade")
+    def grade() -> None:
+        otel_llm.record_evaluation("relevance", score=MagicMock())
+
+    grade()
+    assert _evaluations(cap.span("grade")) == [{sc.GEN_AI_EVALUATION_NAME: "relevance"}]

@@ -56,3 +56,40 @@ def test_service_name_precedence(tmp_path: Path, env: dict[str, str], argument: 
     assert resource["service.name"] == expected
     if "deployment.environment" in env.get("OTEL_RESOURCE_ATTRIBUTES", ""):
         assert resource["deployment.environment"] == "prod"
+
+
+def _run(out: Path, env: dict[str, str]) -> tuple[dict[str, Any], str]:
+    """Run the app with ``env``: the attributes of the span it wrote, and what it said on stderr."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_") or k == "OTEL_LLM_RAISE_INTERNAL_ERRORS"}
+    proc = subprocess.run([sys.executable, "-c", APP, str(out), ""], env={**clean, **env},
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    (line,) = (out / "traces.jsonl").read_text().splitlines()
+    (span,) = json.loads(line)["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    return {kv["key"]: kv["value"].get("stringValue") for kv in span["attributes"]}, proc.stderr
+
+
+@pytest.mark.parametrize("env", [
+    {"OTEL_ATTRIBUTE_COUNT_LIMIT": "abc"},
+    {"OTEL_SPAN_EVENT_COUNT_LIMIT": "-1"},
+    {"OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT": "many"},
+    {"OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT": "x"},
+    {"OTEL_METRICS_EXEMPLAR_FILTER": "sometimes"},
+], ids=lambda env: next(iter(env)))
+def test_a_malformed_upstream_variable_warns_and_falls_back(tmp_path: Path, env: dict[str, str]) -> None:
+    """The SDK's providers raised ``ValueError`` on these: ``configure()`` raised into the app at startup.
+
+    (Not ``OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT``: a malformed one makes importing ``opentelemetry.sdk.trace``
+    itself raise, before otel-llm can read it.)"""
+    attributes, said = _run(tmp_path, env)
+    assert attributes["gen_ai.tool.name"] == "lookup"
+    ((name, raw),) = env.items()
+    assert f"malformed {name}={raw!r}" in said
+
+
+def test_a_malformed_limit_falls_back_to_what_it_defaults_to(tmp_path: Path) -> None:
+    """A span attribute length limit that is malformed is the global one, as if it were not set."""
+    attributes, said = _run(tmp_path, {"OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT": "3",
+                                       "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT": "three"})
+    assert attributes["gen_ai.tool.name"] == "loo"
+    assert "malformed OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT='three'" in said
