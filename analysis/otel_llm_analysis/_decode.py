@@ -49,6 +49,7 @@ from otel_llm_analysis._spellings import (
 __all__ = [
     "Batch",
     "Problem",
+    "as_utf8",
     "decode_line",
 ]
 
@@ -227,9 +228,38 @@ def _decode(line: bytes, batch: Batch, report: Callable[..., None]) -> None:
         _decode_lenient(line, batch, report, str(exc))
         return
     except msgspec.DecodeError as exc:
-        report(f"invalid JSON: {exc}")
+        _not_json(line, batch, report, exc)
         return
     _append_request(request, batch, report)
+
+
+#: How msgspec says a string it decodes holds bytes that are not UTF-8.
+_NOT_UTF8 = "Invalid UTF-8"
+_REPLACEMENT = "\ufffd"
+
+
+def _not_json(line: bytes, batch: Batch, report: Callable[..., None], exc: msgspec.DecodeError) -> None:
+    """Report a line the decoder refused. A line whose fault is bytes that are not UTF-8 in a typed string
+    (a span's or scope's name, ...) is read again with U+FFFD in their place, as in attribute values:
+    a byte of one span must not cost the line's other spans."""
+    if _NOT_UTF8 not in str(exc):
+        report(f"invalid JSON: {exc}")
+        return
+    text, note = as_utf8(line, "line")
+    report(note)
+    _decode(text.encode(), batch, report)
+
+
+def as_utf8(raw: bytes, what: str) -> tuple[str, str]:
+    """``raw`` (a ``what``: the line, an attribute list) as text with U+FFFD in place of the sequences that are
+    not UTF-8, and the report saying so (empty when it all was UTF-8)."""
+    try:
+        return raw.decode("utf-8"), ""
+    except UnicodeDecodeError as exc:
+        first = exc.start
+    text = raw.decode("utf-8", "replace")
+    count = text.count(_REPLACEMENT) - raw.count(_REPLACEMENT.encode())
+    return text, f"read with U+FFFD in place of {count} invalid UTF-8 sequence(s) (the first at byte {first} of the {what})"
 
 
 def _reporter(batch: Batch, line_no: int) -> Callable[..., None]:
@@ -245,7 +275,7 @@ def _decode_lenient(line: bytes, batch: Batch, report: Callable[..., None], stri
         _decode_piecewise(line, batch, report)
         return
     except msgspec.DecodeError as exc:  # the strict decoder stopped before the malformed part
-        report(f"invalid JSON: {exc}")
+        _not_json(line, batch, report, exc)
         return
     if not any(b'"%s"' % key.encode() in line for key in _TOP_KEYS):
         report(_not_a_request(line))
@@ -284,7 +314,7 @@ def _decode_piecewise(line: bytes, batch: Batch, report: Callable[..., None]) ->
     try:
         obj = GENERIC_DECODER.decode(line)
     except msgspec.DecodeError as exc:
-        report(f"invalid JSON: {exc}")
+        _not_json(line, batch, report, exc)
         return
     if not isinstance(obj, dict):
         report(f"expected a JSON object (an OTLP export request), got {_json_type(obj)}")
@@ -404,6 +434,8 @@ def _resource(holder: Any, batch: Batch, report: Callable[..., None], where: str
     if resource is not None:
         if resource.attributes and memoryview(resource.attributes)[0] != _OPEN_BRACKET:
             resource.attributes = _attrs(resource.attributes, report, f"{where}.resource")
+        elif not bytes(resource.attributes).isascii() and (note := as_utf8(bytes(resource.attributes), "attribute list")[1]):
+            report(note, f"{where}.resource.attributes")  # kept with U+FFFD (``_text``)
         if resource.droppedAttributesCount:
             batch.not_kept["resource dropped-attribute counts"] += 1
         if resource.entityRefs and bytes(resource.entityRefs) not in (b"[]", b"null"):
@@ -817,4 +849,7 @@ def _body(raw: msgspec.Raw, report: Callable[..., None], where: str) -> str | No
     if data[0] != _OPEN_BRACE:
         report(f"ignored body: expected an AnyValue object, got {_preview(data)}", f"{where}.body")
         return None
-    return data.decode("utf-8", "replace")
+    text, note = as_utf8(data, "body")
+    if note:
+        report(note, f"{where}.body")
+    return text

@@ -219,6 +219,40 @@ def test_invalid_utf8_inside_attributes_is_replaced_not_fatal(store: TraceStore,
     assert report.spans_added == 20
     assert store.query("SELECT attributes['broken'] FROM spans WHERE span_id = ?", [span["spanId"]]) == [
         ("ab\ufffdcd",)]
+    (problem,) = report.bad_lines
+    assert (problem.path, problem.line, problem.where) == (str(path), 1, f"span {span['spanId']}: attributes")
+    assert "U+FFFD in place of 1 invalid UTF-8 sequence(s)" in problem.reason
+
+
+def test_invalid_utf8_in_a_span_name_costs_no_span(store: TraceStore, tmp_path: Path, chunks: list) -> None:
+    """A byte that is not UTF-8 in a typed string (a span's name, a scope's, a resource's attribute) must not
+    cost the line's other spans: the line loads with U+FFFD in its place, and the line is reported."""
+    request = _line(chunks[0])
+    span = request["resourceSpans"][0]["scopeSpans"][0]["spans"][4]
+    span["name"] = "MARKER"
+    raw = orjson.dumps(request).replace(b"MARKER", b"na\xffme\xfe")
+    path = _write(tmp_path / "traces.jsonl", [_line(chunks[1]), raw])
+    report = store.ingest(path)
+    assert report.spans_added == 20
+    (problem,) = report.bad_lines
+    assert (problem.path, problem.line) == (str(path), 2)
+    assert "U+FFFD in place of 2 invalid UTF-8 sequence(s)" in problem.reason
+    assert store.query("SELECT name FROM spans WHERE span_id = ?", [span["spanId"]]) == [("na\ufffdme\ufffd",)]
+
+
+def test_invalid_utf8_in_a_resource_or_log_body_is_reported(store: TraceStore, tmp_path: Path) -> None:
+    record = {"timeUnixNano": "1764547200000000000", "body": {"stringValue": "BODY"}}
+    request = {"resourceLogs": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "SVC"}}]},
+                                 "scopeLogs": [{"logRecords": [record]}]}]}
+    raw = orjson.dumps(request).replace(b"BODY", b"b\xffdy").replace(b"SVC", b"s\xfec")
+    path = _write(tmp_path / "logs.jsonl", [raw])
+    report = store.ingest(path)
+    assert report.logs_added == 1
+    assert [(p.line, p.where, p.reason.split(" (")[0]) for p in report.bad_lines] == [
+        (1, "$.resourceLogs[0].resource.attributes", "read with U+FFFD in place of 1 invalid UTF-8 sequence(s)"),
+        (1, "$.resourceLogs[0].scopeLogs[0].logRecords[0].body",
+         "read with U+FFFD in place of 1 invalid UTF-8 sequence(s)")]
+    assert store.query("SELECT body, service_name FROM logs") == [("b\ufffddy", "s\ufffdc")]
 
 
 # --- inputs that used to stop the whole run -------------------------------------------------
