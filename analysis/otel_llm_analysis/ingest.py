@@ -44,6 +44,7 @@ import pyarrow.compute as pc
 
 from otel_llm_analysis import _proto, _statements as sql
 from otel_llm_analysis._decode import Batch, Problem, decode_line
+from otel_llm_analysis._producers import MAX_CALL_COST_USD
 from otel_llm_analysis._ledger import Ledger, Read
 from otel_llm_analysis._sources import (
     STREAMED, FileChanged, FileInfo, Reader, Record, SourceError, expand, stat_file,
@@ -249,7 +250,7 @@ def unreadable_problems(rows: list[tuple[Any, ...]]) -> list[Problem]:
 
 
 #: What a typed attribute must hold, for the report (see ``_rows.COUNT`` / ``NUMBER``).
-_EXPECTED = {"cost_usd": "a finite number"}
+_EXPECTED = {"cost_usd": f"a finite number from 0 to {MAX_CALL_COST_USD:,.0f} (USD: the SDK's bound on one call's cost)"}
 
 
 # --- the pipeline: decode on this thread, SQL on two workers ---------------------------------
