@@ -235,6 +235,15 @@ def _insert(con: duckdb.DuckDBPyConnection, staged: Staged) -> _Counts:
     return counts
 
 
+def load_record(record: Record, batch: Batch) -> None:
+    """One line or frame of the file ``batch`` is reading, decoded into it; what made it unreadable, or what
+    was changed to read it (``Record.error``), is reported with its line."""
+    if record.data is not None:
+        decode_line(record.data, batch, record.line_no)
+    if record.data is None or record.error:
+        batch.problems.append(Problem(batch.source, record.line_no, record.error or "unreadable"))
+
+
 def unreadable_problems(rows: list[tuple[Any, ...]]) -> list[Problem]:
     """Problems for typed attributes present but unreadable (see ``_statements.UNREADABLE_SPANS``)."""
     problems = []
@@ -541,10 +550,7 @@ class _Loader:
         previous = None
         failed: list[Exception] = []
         for record in _read(reader, failed):
-            if record.data is not None:
-                decode_line(record.data, batch, record.line_no)
-            else:
-                batch.problems.append(Problem(batch.source, record.line_no, record.error or "unreadable"))
+            load_record(record, batch)
             if self.on_progress is not None:
                 self.on_progress(record.end_offset - (reader.offset if previous is None else previous))
             previous = record.end_offset
