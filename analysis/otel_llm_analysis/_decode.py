@@ -456,6 +456,8 @@ def _scopes(resources: list[Any], top: str, mid: str, leaf: str, batch: Batch,
 _HEX_DIGITS = b"0123456789abcdef"
 #: The W3C invalid span id: some converters write it as the parent of a root.
 _NO_SPAN = "0" * 16
+#: The W3C invalid trace id.
+_NO_TRACE = "0" * 32
 
 
 def _ids_ok(ids: list[str], width: int) -> bool:
@@ -496,6 +498,8 @@ def _append_spans(resource_spans: list[Any], batch: Batch, report: Callable[...,
             fields = [tuple(column[i] for i in index) for column in fields]
             tids, sids, pids = [tids[i] for i in index], [sids[i] for i in index], [pids[i] for i in index]
             spans = [spans[i] for i in index]
+        if _NO_TRACE in tids or _NO_SPAN in sids:
+            _report_invalid_ids(tids, sids, index, report, where)
         count = len(spans)
         first = len(cols["trace_id"])
         cols["trace_id"] += tids
@@ -530,6 +534,20 @@ def _append_spans(resource_spans: list[Any], batch: Batch, report: Callable[...,
                 _append_links(span_links, first + i, tids[i], sids[i], batch, report,
                               f"{where}.spans[{index[i]}]")
         cols["ctx"] += [ctx] * count
+
+
+def _report_invalid_ids(tids: Any, sids: Any, index: list[int] | range, report: Callable[..., None],
+                        where: str) -> None:
+    """Name the spans whose trace or span id is all zeros (W3C's invalid id, which no tracer hands out): kept,
+    but unrelated requests that share the trace id count as one trace, and no span can name the span id as
+    its parent (that parent is read as none: a root's)."""
+    for i, (tid, sid) in enumerate(zip(tids, sids)):
+        if tid == _NO_TRACE:
+            report("kept, but its trace id is all zeros (the W3C invalid id): the spans of unrelated requests "
+                   "that share it count as one trace", f"{where}.spans[{index[i]}]")
+        elif sid == _NO_SPAN:
+            report("kept, but its span id is all zeros (the W3C invalid id): no span can name it as its parent",
+                   f"{where}.spans[{index[i]}]")
 
 
 def _drop_backward_ends(ends: list[int], first: int, fields: list[Any], index: list[int] | range,

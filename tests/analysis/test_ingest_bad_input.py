@@ -70,6 +70,22 @@ def test_unknown_field_is_reported_and_the_data_kept(store: TraceStore, tmp_path
     assert "futureField" in problem.reason and "spans[5]" in problem.reason
 
 
+def test_all_zero_trace_and_span_ids_are_kept_and_reported(store: TraceStore, tmp_path: Path, chunks: list) -> None:
+    """W3C's invalid ids (all zeros) loaded in silence: the calls of unrelated requests that share the trace id
+    were one trace in every trace count and ranking, and a child naming the span id as parent became a root."""
+    request = _line(chunks[0])
+    spans = request["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    spans[1]["traceId"] = spans[6]["traceId"] = "0" * 32
+    spans[4]["spanId"] = "0" * 16
+    path = _write(tmp_path / "traces.jsonl", [_line(chunks[1]), request])
+    report = store.ingest(path)
+    assert report.spans_added == 20
+    assert [(p.line, p.where, p.reason.split(":")[0]) for p in report.bad_lines] == [
+        (2, "$.resourceSpans[0].scopeSpans[0].spans[1]", "kept, but its trace id is all zeros (the W3C invalid id)"),
+        (2, "$.resourceSpans[0].scopeSpans[0].spans[4]", "kept, but its span id is all zeros (the W3C invalid id)"),
+        (2, "$.resourceSpans[0].scopeSpans[0].spans[6]", "kept, but its trace id is all zeros (the W3C invalid id)")]
+
+
 def test_base64_ids_are_converted_to_hex_and_reported(store: TraceStore, tmp_path: Path, chunks: list) -> None:
     request = _line(chunks[0])
     span = request["resourceSpans"][0]["scopeSpans"][0]["spans"][2]
