@@ -49,6 +49,7 @@ from otel_llm_analysis._spellings import (
 __all__ = [
     "Batch",
     "Problem",
+    "as_utf8",
     "decode_line",
 ]
 
@@ -227,9 +228,38 @@ def _decode(line: bytes, batch: Batch, report: Callable[..., None]) -> None:
         _decode_lenient(line, batch, report, str(exc))
         return
     except msgspec.DecodeError as exc:
-        report(f"invalid JSON: {exc}")
+        _not_json(line, batch, report, exc)
         return
     _append_request(request, batch, report)
+
+
+#: How msgspec says a string it decodes holds bytes that are not UTF-8.
+_NOT_UTF8 = "Invalid UTF-8"
+_REPLACEMENT = "\ufffd"
+
+
+def _not_json(line: bytes, batch: Batch, report: Callable[..., None], exc: msgspec.DecodeError) -> None:
+    """Report a line the decoder refused. A line whose fault is bytes that are not UTF-8 in a typed string
+    (a span's or scope's name, ...) is read again with U+FFFD in their place, as in attribute values:
+    a byte of one span must not cost the line's other spans."""
+    if _NOT_UTF8 not in str(exc):
+        report(f"invalid JSON: {exc}")
+        return
+    text, note = as_utf8(line, "line")
+    report(note)
+    _decode(text.encode(), batch, report)
+
+
+def as_utf8(raw: bytes, what: str) -> tuple[str, str]:
+    """``raw`` (a ``what``: the line, an attribute list) as text with U+FFFD in place of the sequences that are
+    not UTF-8, and the report saying so (empty when it all was UTF-8)."""
+    try:
+        return raw.decode("utf-8"), ""
+    except UnicodeDecodeError as exc:
+        first = exc.start
+    text = raw.decode("utf-8", "replace")
+    count = text.count(_REPLACEMENT) - raw.count(_REPLACEMENT.encode())
+    return text, f"read with U+FFFD in place of {count} invalid UTF-8 sequence(s) (the first at byte {first} of the {what})"
 
 
 def _reporter(batch: Batch, line_no: int) -> Callable[..., None]:
@@ -245,7 +275,7 @@ def _decode_lenient(line: bytes, batch: Batch, report: Callable[..., None], stri
         _decode_piecewise(line, batch, report)
         return
     except msgspec.DecodeError as exc:  # the strict decoder stopped before the malformed part
-        report(f"invalid JSON: {exc}")
+        _not_json(line, batch, report, exc)
         return
     if not any(b'"%s"' % key.encode() in line for key in _TOP_KEYS):
         report(_not_a_request(line))
@@ -284,7 +314,7 @@ def _decode_piecewise(line: bytes, batch: Batch, report: Callable[..., None]) ->
     try:
         obj = GENERIC_DECODER.decode(line)
     except msgspec.DecodeError as exc:
-        report(f"invalid JSON: {exc}")
+        _not_json(line, batch, report, exc)
         return
     if not isinstance(obj, dict):
         report(f"expected a JSON object (an OTLP export request), got {_json_type(obj)}")
@@ -404,6 +434,8 @@ def _resource(holder: Any, batch: Batch, report: Callable[..., None], where: str
     if resource is not None:
         if resource.attributes and memoryview(resource.attributes)[0] != _OPEN_BRACKET:
             resource.attributes = _attrs(resource.attributes, report, f"{where}.resource")
+        elif not bytes(resource.attributes).isascii() and (note := as_utf8(bytes(resource.attributes), "attribute list")[1]):
+            report(note, f"{where}.resource.attributes")  # kept with U+FFFD (``_text``)
         if resource.droppedAttributesCount:
             batch.not_kept["resource dropped-attribute counts"] += 1
         if resource.entityRefs and bytes(resource.entityRefs) not in (b"[]", b"null"):
@@ -424,6 +456,8 @@ def _scopes(resources: list[Any], top: str, mid: str, leaf: str, batch: Batch,
 _HEX_DIGITS = b"0123456789abcdef"
 #: The W3C invalid span id: some converters write it as the parent of a root.
 _NO_SPAN = "0" * 16
+#: The W3C invalid trace id.
+_NO_TRACE = "0" * 32
 
 
 def _ids_ok(ids: list[str], width: int) -> bool:
@@ -464,6 +498,8 @@ def _append_spans(resource_spans: list[Any], batch: Batch, report: Callable[...,
             fields = [tuple(column[i] for i in index) for column in fields]
             tids, sids, pids = [tids[i] for i in index], [sids[i] for i in index], [pids[i] for i in index]
             spans = [spans[i] for i in index]
+        if _NO_TRACE in tids or _NO_SPAN in sids:
+            _report_invalid_ids(tids, sids, index, report, where)
         count = len(spans)
         first = len(cols["trace_id"])
         cols["trace_id"] += tids
@@ -498,6 +534,20 @@ def _append_spans(resource_spans: list[Any], batch: Batch, report: Callable[...,
                 _append_links(span_links, first + i, tids[i], sids[i], batch, report,
                               f"{where}.spans[{index[i]}]")
         cols["ctx"] += [ctx] * count
+
+
+def _report_invalid_ids(tids: Any, sids: Any, index: list[int] | range, report: Callable[..., None],
+                        where: str) -> None:
+    """Name the spans whose trace or span id is all zeros (W3C's invalid id, which no tracer hands out): kept,
+    but unrelated requests that share the trace id count as one trace, and no span can name the span id as
+    its parent (that parent is read as none: a root's)."""
+    for i, (tid, sid) in enumerate(zip(tids, sids)):
+        if tid == _NO_TRACE:
+            report("kept, but its trace id is all zeros (the W3C invalid id): the spans of unrelated requests "
+                   "that share it count as one trace", f"{where}.spans[{index[i]}]")
+        elif sid == _NO_SPAN:
+            report("kept, but its span id is all zeros (the W3C invalid id): no span can name it as its parent",
+                   f"{where}.spans[{index[i]}]")
 
 
 def _drop_backward_ends(ends: list[int], first: int, fields: list[Any], index: list[int] | range,
@@ -817,4 +867,7 @@ def _body(raw: msgspec.Raw, report: Callable[..., None], where: str) -> str | No
     if data[0] != _OPEN_BRACE:
         report(f"ignored body: expected an AnyValue object, got {_preview(data)}", f"{where}.body")
         return None
-    return data.decode("utf-8", "replace")
+    text, note = as_utf8(data, "body")
+    if note:
+        report(note, f"{where}.body")
+    return text

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -53,18 +54,93 @@ def _message(signal: str) -> type:
     return ExportLogsServiceRequest
 
 
-def to_json(payload: bytes, signal: str) -> bytes:
-    """One frame's message as an OTLP JSON line; :class:`FrameError` when it is not one."""
+def to_json(payload: bytes, signal: str) -> tuple[bytes, str | None]:
+    """One frame's message as an OTLP JSON line, and a note when some of it was changed to read it;
+    :class:`FrameError` when it is not one.
+
+    protobuf refuses a whole message for one string field that is not UTF-8 (a producer's byte in one
+    span's name), so such a frame is read again with U+FFFD in place of those bytes, as the JSON decoder
+    reads such a line (``_decode``), and the note says how many fields."""
     from google.protobuf import json_format
     from google.protobuf.message import DecodeError
 
+    kind = _message(signal)
+    note = None
     try:
-        message = _message(signal).FromString(payload)
+        message = kind.FromString(payload)
     except DecodeError as exc:
-        raise FrameError(f"not a protobuf {signal} export request: {exc}") from None
+        fixed = _as_utf8(payload, kind.DESCRIPTOR) if "UTF-8" in str(exc) else None
+        if fixed is None:
+            raise FrameError(f"not a protobuf {signal} export request: {exc}") from None
+        payload, count = fixed
+        message = kind.FromString(payload)
+        note = f"read with U+FFFD in place of the bytes that are not UTF-8 in {count} string field(s)"
     request = json_format.MessageToDict(message, use_integers_for_enums=True)
     _hex_ids(request)
-    return orjson.dumps(request)
+    return orjson.dumps(request), note
+
+
+def _as_utf8(payload: bytes, descriptor: Any) -> tuple[bytes, int] | None:
+    """``payload`` (a message of ``descriptor``) with U+FFFD in place of the bytes of its string fields, at
+    every depth, that are not UTF-8, and how many fields that changed; None when the wire format cannot be
+    walked (the frame is then refused as it was)."""
+    out = bytearray()
+    changed = pos = 0
+    while pos < len(payload):
+        first = pos
+        key, pos = _varint(payload, pos)
+        wire = key & 7
+        if wire == 2:  # length-delimited: a string, a message, bytes or a packed list
+            length, begin = _varint(payload, pos)
+            end = begin + length
+            if end > len(payload):
+                return None
+            value = text = payload[begin:end]
+            field = descriptor.fields_by_number.get(key >> 3)
+            if field is not None and field.type == field.TYPE_STRING:
+                text = value.decode("utf-8", "replace").encode()
+                changed += text != value
+            elif field is not None and field.type == field.TYPE_MESSAGE:
+                inner = _as_utf8(value, field.message_type)
+                if inner is None:
+                    return None
+                text, count = inner
+                changed += count
+            out += payload[first:pos] + _encoded_varint(len(text)) + text
+            pos = end
+            continue
+        if wire == 0:
+            pos = _varint(payload, pos)[1]
+        elif wire in (1, 5):
+            pos += 8 if wire == 1 else 4
+        else:  # groups (deprecated, in no OTLP message): not walked
+            return None
+        if pos > len(payload):
+            return None
+        out += payload[first:pos]
+    return bytes(out), changed
+
+
+def _varint(data: bytes, pos: int) -> tuple[int, int]:
+    """The varint at ``pos`` and the position after it; IndexError-free: a truncated one ends the data."""
+    value = shift = 0
+    while pos < len(data):
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, pos
+        shift += 7
+    return value, len(data) + 1  # past the end: the caller refuses it
+
+
+def _encoded_varint(value: int) -> bytes:
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
 
 
 def _hex_ids(node: object) -> None:

@@ -168,6 +168,10 @@ COUNT = "CASE WHEN TRY_CAST({0} AS BIGINT) BETWEEN 0 AND 9007199254740992 " \
         "AND TRY_CAST({0} AS BIGINT) = TRY_CAST({0} AS DOUBLE) THEN TRY_CAST({0} AS BIGINT) END"
 #: A finite number (NaN and infinities would poison every sum they enter).
 NUMBER = "CASE WHEN isfinite(TRY_CAST({0} AS DOUBLE)) THEN TRY_CAST({0} AS DOUBLE) END"
+#: One call's cost: a number from 0 to the SDK's bound on one call (``MAX_CALL_COST_USD``; NaN and infinities
+#: are outside): a negative cost or one beyond it (a unit error, a hostile span) would be every total it enters.
+COST = (f"CASE WHEN TRY_CAST({{0}} AS DOUBLE) BETWEEN 0 AND {_producers.MAX_CALL_COST_USD:.0f} "
+        "THEN TRY_CAST({0} AS DOUBLE) END")
 
 
 def attribute(name: str, sql_type: str = "VARCHAR", note: str = "", parse: str | None = None) -> Column:
@@ -200,7 +204,7 @@ def string_list_sql(value: str) -> str:
 _REQUEST_MODEL = _producers.request_model_sql(lookup, first("request_model"))
 _INPUT_TOKENS = attribute("input_tokens", "BIGINT", "all input tokens, cached included", COUNT)
 _OUTPUT_TOKENS = attribute("output_tokens", "BIGINT", "reasoning included", COUNT)
-_COST_USD = attribute("cost_usd", "DOUBLE", "NULL when unknown, never a made-up 0 (see cost_source)", NUMBER)
+_COST_USD = attribute("cost_usd", "DOUBLE", "NULL when unknown, never a made-up 0 (see cost_source)", COST)
 #: ``cost_usd``, ``cost_source``, ``cost_table``: the span's own cost when usable, else NULL
 #: (then priced after ingest by ``_costs``); see ``_producers.cost_sql``.
 _COST = _producers.cost_sql(lookup, _COST_USD.parsed, _INPUT_TOKENS.parsed, _OUTPUT_TOKENS.parsed)

@@ -107,7 +107,8 @@ class FileInfo:
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    """One complete line (or frame); ``data`` is None and ``error`` says why when unreadable."""
+    """One complete line (or frame); ``data`` is None and ``error`` says why when unreadable; beside
+    ``data``, ``error`` says what was changed to read it (``ingest.load_record`` reports either)."""
 
     line_no: int
     data: bytes | None
@@ -452,14 +453,15 @@ def _whole_json(data: bytes) -> bool:
     return bool(data.strip())
 
 
-def _unpacked(info: FileInfo) -> Callable[[bytes], bytes]:
+def _unpacked(info: FileInfo) -> Callable[[bytes], tuple[bytes, str | None]]:
     """How one frame of a framed file becomes a line for the decoder: decompressed (``zstd-framed``),
     and turned from protobuf to OTLP JSON when it holds the collector's ``format: proto``
-    (``_proto``; JSON starts with ``{``, a protobuf request with its first field's tag, 0x0A)."""
+    (``_proto``; JSON starts with ``{``, a protobuf request with its first field's tag, 0x0A); with the
+    note of what was changed to read it (``_proto.to_json``)."""
     signal = _proto.signal_of(info.path)
     decompressor = zstandard.ZstdDecompressor()
 
-    def unpack(frame: bytes) -> bytes:
+    def unpack(frame: bytes) -> tuple[bytes, str | None]:
         if info.format == "zstd-framed":
             try:
                 frame = decompressor.decompress(frame, max_output_size=MAX_LINE_BYTES)
@@ -467,12 +469,13 @@ def _unpacked(info: FileInfo) -> Callable[[bytes], bytes]:
                 raise _proto.FrameError(f"corrupt zstd frame: {exc}") from None
         if signal is not None and frame[:1] == b"\x0a":
             return _proto.to_json(frame, signal)
-        return frame
+        return frame, None
 
     return unpack
 
 
-def _frames(fh: BinaryIO, offset: int, line_no: int, unpack: Callable[[bytes], bytes]) -> Iterator[Record]:
+def _frames(fh: BinaryIO, offset: int, line_no: int,
+            unpack: Callable[[bytes], tuple[bytes, str | None]]) -> Iterator[Record]:
     fh.seek(offset)
     position = offset
     while True:
@@ -486,8 +489,8 @@ def _frames(fh: BinaryIO, offset: int, line_no: int, unpack: Callable[[bytes], b
         position += 4 + length
         line_no += 1
         try:
-            data = unpack(frame)
+            data, note = unpack(frame)
         except _proto.FrameError as exc:
             yield Record(line_no, None, position, str(exc))
             continue
-        yield Record(line_no, data, position)
+        yield Record(line_no, data, position, note)

@@ -15,12 +15,12 @@ from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import accumulate
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from otel_llm_analysis._decode import Batch, Problem
+from otel_llm_analysis._decode import Batch, Problem, as_utf8
 from otel_llm_analysis._ledger import Read
 from otel_llm_analysis._rows import CONTEXT, TABLES, window
 
@@ -34,13 +34,14 @@ SCAN_CHUNK_ROWS = 4096
 HEAVY_VALUE_BYTES = 1 << 20
 
 
-def _joined_strings(items: list[Any], on_bad: Callable[[int, bytes], None]) -> pa.Array:
+def _joined_strings(items: list[Any], on_bad: Callable[[int, str], None]) -> pa.Array:
     """Raw attribute JSON slices -> one Arrow string array: one C-level join, no per-item str objects.
 
     Absent lists become ``[]``. A value that is not a JSON array (the typed
-    decoder skipped over it unchecked) is handed to ``on_bad`` and stored as no
-    attributes; ``null`` (the proto3 JSON default) silently so. The check is one
-    vectorised pass over the joined array.
+    decoder skipped over it unchecked) is handed to ``on_bad`` with the reason
+    and stored as no attributes; ``null`` (the proto3 JSON default) silently so.
+    The check is one vectorised pass over the joined array. A list holding bytes
+    that are not UTF-8 is kept with U+FFFD in their place, and handed to ``on_bad``.
     """
     data = b"".join(items)
     offsets = array("q", accumulate(map(len, items), initial=0))
@@ -48,7 +49,7 @@ def _joined_strings(items: list[Any], on_bad: Callable[[int, bytes], None]) -> p
     try:
         arr.validate(full=True)  # UTF-8: the decoder skipped over these bytes without checking
     except pa.ArrowInvalid:
-        arr = pa.array([bytes(i).decode("utf-8", "replace") for i in items], pa.large_string())
+        arr = pa.array(list(_as_utf8(items, on_bad)), pa.large_string())
     is_list = pc.starts_with(arr, "[")
     if pc.all(is_list).as_py() is not False:
         return arr
@@ -56,11 +57,20 @@ def _joined_strings(items: list[Any], on_bad: Callable[[int, bytes], None]) -> p
     for i in pc.indices_nonzero(odd).to_pylist():
         raw = bytes(items[i])
         if raw != b"null":
-            on_bad(i, raw)
+            on_bad(i, "ignored attributes: expected an array, got " + raw[:40].decode("utf-8", "replace"))
     return pc.if_else(is_list, arr, pa.scalar("[]", pa.large_string()))
 
 
-def _arrow(schema: pa.Schema, columns: dict[str, list[Any]], on_bad: Callable[[int, bytes], None]) -> pa.Table:
+def _as_utf8(items: list[Any], on_bad: Callable[[int, str], None]) -> Iterator[str]:
+    """Each item as text (``_decode.as_utf8``); the items that were not UTF-8 are handed to ``on_bad``."""
+    for i, item in enumerate(items):
+        text, note = as_utf8(bytes(item), "attribute list")
+        if note:
+            on_bad(i, note)
+        yield text
+
+
+def _arrow(schema: pa.Schema, columns: dict[str, list[Any]], on_bad: Callable[[int, str], None]) -> pa.Table:
     arrays = [_joined_strings(columns[f.name], on_bad) if f.name == "attrs" else _array(columns[f.name], f.type)
               for f in schema]
     n = len(arrays[0]) if arrays else 0
@@ -110,14 +120,13 @@ def _locator(batch: Batch, kind: str) -> Callable[[int], tuple[str, int, str]]:
     return located
 
 
-def _bad_attributes(batch: Batch, kind: str) -> Callable[[int, bytes], None]:
-    """Reports a row's attributes that are not an array, located by file, line and row."""
+def _bad_attributes(batch: Batch, kind: str) -> Callable[[int, str], None]:
+    """Reports why a row's attributes were not kept as sent, located by file, line and row."""
     located = _locator(batch, kind)
 
-    def report(i: int, raw: bytes) -> None:
+    def report(i: int, reason: str) -> None:
         path, line, where = located(i)
-        batch.problems.append(Problem(path, line, "ignored attributes: expected an array, got "
-                                      + raw[:40].decode("utf-8", "replace"), f"{where}: attributes"))
+        batch.problems.append(Problem(path, line, reason, f"{where}: attributes"))
     return report
 
 

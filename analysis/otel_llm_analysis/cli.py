@@ -205,7 +205,8 @@ def summary(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
         return Result(rows, f"summary by {by}", SUMMARY_COLUMNS, {"key": by}, notes=notes)
     total = summaries.totals(store, filters)
     first = summaries.time_to_first_token(store, None, filters)
-    record = {name: value for name, value in _record(total).items() if name not in ("key", "cost_share")}
+    record = {name: value for name, value in _record(total).items()
+              if name not in ("key", "cost_share", "cost_unknown")}  # (why the cost is unknown: a note below)
     record["total_tokens"] = total.total_tokens
     record["ttft_p50_ms"] = first[0].p50_ms if first else None
     record["ttft_p95_ms"] = first[0].p95_ms if first else None

@@ -44,6 +44,7 @@ import pyarrow.compute as pc
 
 from otel_llm_analysis import _proto, _statements as sql
 from otel_llm_analysis._decode import Batch, Problem, decode_line
+from otel_llm_analysis._producers import MAX_CALL_COST_USD
 from otel_llm_analysis._ledger import Ledger, Read
 from otel_llm_analysis._sources import (
     STREAMED, FileChanged, FileInfo, Reader, Record, SourceError, expand, stat_file,
@@ -234,6 +235,15 @@ def _insert(con: duckdb.DuckDBPyConnection, staged: Staged) -> _Counts:
     return counts
 
 
+def load_record(record: Record, batch: Batch) -> None:
+    """One line or frame of the file ``batch`` is reading, decoded into it; what made it unreadable, or what
+    was changed to read it (``Record.error``), is reported with its line."""
+    if record.data is not None:
+        decode_line(record.data, batch, record.line_no)
+    if record.data is None or record.error:
+        batch.problems.append(Problem(batch.source, record.line_no, record.error or "unreadable"))
+
+
 def unreadable_problems(rows: list[tuple[Any, ...]]) -> list[Problem]:
     """Problems for typed attributes present but unreadable (see ``_statements.UNREADABLE_SPANS``)."""
     problems = []
@@ -249,7 +259,7 @@ def unreadable_problems(rows: list[tuple[Any, ...]]) -> list[Problem]:
 
 
 #: What a typed attribute must hold, for the report (see ``_rows.COUNT`` / ``NUMBER``).
-_EXPECTED = {"cost_usd": "a finite number"}
+_EXPECTED = {"cost_usd": f"a finite number from 0 to {MAX_CALL_COST_USD:,.0f} (USD: the SDK's bound on one call's cost)"}
 
 
 # --- the pipeline: decode on this thread, SQL on two workers ---------------------------------
@@ -540,10 +550,7 @@ class _Loader:
         previous = None
         failed: list[Exception] = []
         for record in _read(reader, failed):
-            if record.data is not None:
-                decode_line(record.data, batch, record.line_no)
-            else:
-                batch.problems.append(Problem(batch.source, record.line_no, record.error or "unreadable"))
+            load_record(record, batch)
             if self.on_progress is not None:
                 self.on_progress(record.end_offset - (reader.offset if previous is None else previous))
             previous = record.end_offset

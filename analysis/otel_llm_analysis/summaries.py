@@ -60,7 +60,7 @@ from otel_llm_analysis._instrumentation_failures import reinterpreted
 from otel_llm_analysis._interruptible import Work, side_by_side
 from otel_llm_analysis._rows import SPANS, stored_columns
 from otel_llm_analysis._total_only import may_hold
-from otel_llm_analysis._unrecorded import OnlyInMetrics, only_in_metrics, only_in_metrics_by
+from otel_llm_analysis._unrecorded import OnlyInMetrics, only_in_metrics, only_in_metrics_by, unrecorded_cost
 from otel_llm_analysis._unpriced import COUNTED, from_counts, may_hold_dropped, named_refusals, reason_sql, refusals
 
 #: Dimensions whose groups are spans that are not LLM calls (graph nodes, span
@@ -128,6 +128,9 @@ class SummaryRow:
     #: :func:`totals`, and by :func:`summary` when asked (``partial``); ``shared`` when the points do not name
     #: the group (a project...): calls of the services its calls ran on, which may be other groups'
     only_in_metrics: OnlyInMetrics | None = None
+    #: :func:`totals` only: why the window's cost is unknown (``cost_usd`` and ``estimated_cost_usd`` None, not
+    #: 0) when its spans hold no LLM call and GenAI metric points count calls there (``_unrecorded.unrecorded_cost``)
+    cost_unknown: str | None = None
 
     @property
     def total_tokens(self) -> int:
@@ -286,11 +289,20 @@ def _beside(con: duckdb.DuckDBPyConnection, summary_sql: str, latency_sql: str,
 
 def totals(store: Any, filters: Filters | None = None) -> SummaryRow:
     """The overall KPI row (an all-zero row on an empty store), with the days whose calls only GenAI metric
-    points record (``only_in_metrics``) when its figures leave such calls out."""
+    points record (``only_in_metrics``) when its figures leave such calls out; when all of the window's calls
+    are only in such points, its cost is unknown (None) and ``cost_unknown`` says why."""
+    filters = filters or Filters()
     rows = summary(store, None, filters)
-    if rows:
-        rows[0].only_in_metrics = only_in_metrics(store, filters or Filters(), rows[0].llm_calls)
-        return rows[0]
+    row = rows[0] if rows else _zero_row()
+    row.only_in_metrics = only_in_metrics(store, filters, row.llm_calls)
+    row.cost_unknown = unrecorded_cost(store, filters, row.llm_calls)
+    if row.cost_unknown:
+        row.cost_usd = row.estimated_cost_usd = None
+    return row
+
+
+def _zero_row() -> SummaryRow:
+    """The KPI row of a window without spans."""
     counts = dict.fromkeys(("spans", "traces", "llm_calls", "turns", "failed_calls", "input_tokens", "output_tokens",
                             "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "unpriced_calls", "total_only_calls",
                             "total_only_tokens", "no_usage_calls", "token_calls", "estimated_usage_calls"), 0)

@@ -55,6 +55,25 @@ def test_summary_says_tokens_and_cost_unknown_not_zero(metrics_only: str) -> Non
     assert "$0" not in table.stdout and UNKNOWN in " ".join(table.stdout.split()), table.stdout
 
 
+def test_totals_of_a_metrics_only_window_say_the_cost_is_unknown_not_zero(metrics_only: str,
+                                                                         partly_recorded: str) -> None:
+    """The Python API's ``totals()`` gave cost_usd 0.0 with nothing saying why for the calls the CLI, the dashboard
+    and ``series()`` call unknown; a window of calls in spans keeps its cost and says nothing."""
+    from otel_llm_analysis import Filters, totals
+
+    with TraceStore(metrics_only, read_only=True) as store:
+        total = totals(store)
+        assert (total.llm_calls, total.cost_usd, total.estimated_cost_usd) == (0, None, None), total
+        assert total.cost_unknown is not None and total.cost_unknown.startswith(UNKNOWN), total
+    with TraceStore(partly_recorded, read_only=True) as store:
+        recorded = totals(store, Filters.of(since="2026-11-18", until="2026-11-21"))
+        assert recorded.llm_calls and recorded.cost_usd > 0 and recorded.cost_unknown is None, recorded
+        later = totals(store, Filters.of(since="2026-11-23", until="2026-11-25"))
+        assert later.llm_calls == 0 and later.cost_usd is None and UNKNOWN in later.cost_unknown, later
+        quiet = totals(store, Filters.of(since="2026-11-21", until="2026-11-22"))
+        assert (quiet.llm_calls, quiet.cost_usd, quiet.cost_unknown) == (0, 0.0, None), quiet
+
+
 def test_budget_of_a_metrics_only_month_is_unknown_exit_3_not_ok(metrics_only: str) -> None:
     """``budget`` showed "spent $0 (0.0 %) ok" and exited 0 (the gate passed) for a month of unseen calls."""
     result = run("budget", "--monthly", "50", "--month", "2026-11", "--format", "json", "--db", metrics_only)

@@ -70,6 +70,22 @@ def test_unknown_field_is_reported_and_the_data_kept(store: TraceStore, tmp_path
     assert "futureField" in problem.reason and "spans[5]" in problem.reason
 
 
+def test_all_zero_trace_and_span_ids_are_kept_and_reported(store: TraceStore, tmp_path: Path, chunks: list) -> None:
+    """W3C's invalid ids (all zeros) loaded in silence: the calls of unrelated requests that share the trace id
+    were one trace in every trace count and ranking, and a child naming the span id as parent became a root."""
+    request = _line(chunks[0])
+    spans = request["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    spans[1]["traceId"] = spans[6]["traceId"] = "0" * 32
+    spans[4]["spanId"] = "0" * 16
+    path = _write(tmp_path / "traces.jsonl", [_line(chunks[1]), request])
+    report = store.ingest(path)
+    assert report.spans_added == 20
+    assert [(p.line, p.where, p.reason.split(":")[0]) for p in report.bad_lines] == [
+        (2, "$.resourceSpans[0].scopeSpans[0].spans[1]", "kept, but its trace id is all zeros (the W3C invalid id)"),
+        (2, "$.resourceSpans[0].scopeSpans[0].spans[4]", "kept, but its span id is all zeros (the W3C invalid id)"),
+        (2, "$.resourceSpans[0].scopeSpans[0].spans[6]", "kept, but its trace id is all zeros (the W3C invalid id)")]
+
+
 def test_base64_ids_are_converted_to_hex_and_reported(store: TraceStore, tmp_path: Path, chunks: list) -> None:
     request = _line(chunks[0])
     span = request["resourceSpans"][0]["scopeSpans"][0]["spans"][2]
@@ -219,6 +235,40 @@ def test_invalid_utf8_inside_attributes_is_replaced_not_fatal(store: TraceStore,
     assert report.spans_added == 20
     assert store.query("SELECT attributes['broken'] FROM spans WHERE span_id = ?", [span["spanId"]]) == [
         ("ab\ufffdcd",)]
+    (problem,) = report.bad_lines
+    assert (problem.path, problem.line, problem.where) == (str(path), 1, f"span {span['spanId']}: attributes")
+    assert "U+FFFD in place of 1 invalid UTF-8 sequence(s)" in problem.reason
+
+
+def test_invalid_utf8_in_a_span_name_costs_no_span(store: TraceStore, tmp_path: Path, chunks: list) -> None:
+    """A byte that is not UTF-8 in a typed string (a span's name, a scope's, a resource's attribute) must not
+    cost the line's other spans: the line loads with U+FFFD in its place, and the line is reported."""
+    request = _line(chunks[0])
+    span = request["resourceSpans"][0]["scopeSpans"][0]["spans"][4]
+    span["name"] = "MARKER"
+    raw = orjson.dumps(request).replace(b"MARKER", b"na\xffme\xfe")
+    path = _write(tmp_path / "traces.jsonl", [_line(chunks[1]), raw])
+    report = store.ingest(path)
+    assert report.spans_added == 20
+    (problem,) = report.bad_lines
+    assert (problem.path, problem.line) == (str(path), 2)
+    assert "U+FFFD in place of 2 invalid UTF-8 sequence(s)" in problem.reason
+    assert store.query("SELECT name FROM spans WHERE span_id = ?", [span["spanId"]]) == [("na\ufffdme\ufffd",)]
+
+
+def test_invalid_utf8_in_a_resource_or_log_body_is_reported(store: TraceStore, tmp_path: Path) -> None:
+    record = {"timeUnixNano": "1764547200000000000", "body": {"stringValue": "BODY"}}
+    request = {"resourceLogs": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "SVC"}}]},
+                                 "scopeLogs": [{"logRecords": [record]}]}]}
+    raw = orjson.dumps(request).replace(b"BODY", b"b\xffdy").replace(b"SVC", b"s\xfec")
+    path = _write(tmp_path / "logs.jsonl", [raw])
+    report = store.ingest(path)
+    assert report.logs_added == 1
+    assert [(p.line, p.where, p.reason.split(" (")[0]) for p in report.bad_lines] == [
+        (1, "$.resourceLogs[0].resource.attributes", "read with U+FFFD in place of 1 invalid UTF-8 sequence(s)"),
+        (1, "$.resourceLogs[0].scopeLogs[0].logRecords[0].body",
+         "read with U+FFFD in place of 1 invalid UTF-8 sequence(s)")]
+    assert store.query("SELECT body, service_name FROM logs") == [("b\ufffddy", "s\ufffdc")]
 
 
 # --- inputs that used to stop the whole run -------------------------------------------------

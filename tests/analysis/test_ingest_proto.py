@@ -55,3 +55,22 @@ def test_compressed_protobuf_frames_and_a_half_written_last_frame(tmp_path: Path
         second = store.ingest([str(path)])
         assert second.bad_lines == []
         assert first.spans_added + second.spans_added == len(data.spans) and second.spans_added > 0
+
+
+def test_a_frame_with_bytes_not_utf8_in_one_span_name_loads_its_other_spans(tmp_path: Path) -> None:
+    """protobuf refused the whole frame for one string field that is not UTF-8 ("not a protobuf traces export
+    request"), so every span of it was lost; now the frame loads with U+FFFD there, and the frame is reported."""
+    data = synthetic.generate(tmp_path / "json", seed=23, traces=4, days=1, spans_per_line=64)
+    framed = frames(tmp_path / "json" / "traces.jsonl", "traces")
+    name = data.spans[0].name.encode()
+    assert name in framed[0][4:]
+    broken = framed[0][4:].replace(name, name[:1] + b"\xff" + name[2:], 1)  # same length: nested sizes hold
+    path = tmp_path / "traces.pb"
+    path.write_bytes(struct.pack(">I", len(broken)) + broken + b"".join(framed[1:]))
+    with TraceStore(str(tmp_path / "s.duckdb")) as store:
+        report = store.ingest([str(path)])
+        assert report.spans_added == len(data.spans)
+        ((problem_line, reason),) = [(p.line, p.reason) for p in report.bad_lines]
+        assert problem_line == 1 and "U+FFFD" in reason and "1 string field(s)" in reason, reason
+        replaced = name[:1].decode() + "\ufffd" + name[2:].decode()
+        assert store.query("SELECT count(*) FROM spans WHERE name = ?", [replaced]) == [(1,)]

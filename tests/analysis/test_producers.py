@@ -134,7 +134,8 @@ def _price(model: str, inp: int, out: int) -> float:
 
 COSTS = [
     # (extra attributes, expected cost (or "price" for the genai-prices price), source, table).
-    # A cost that is not a number (NaN) is also reported as unreadable; one < 0 or OpenLIT's 0 is read but unusable.
+    # A cost that is no number from 0 to $1,000 (NaN, < 0, beyond the bound) is also reported as unreadable, with
+    # its file and line; OpenLIT's 0 is read but unusable, not reported (its convention for "no price").
     ({"gen_ai.usage.cost": 0.0}, "price", "ingest", GENAI),  # OpenLIT offline: 0 with tokens is not free
     ({"gen_ai.usage.cost": 0.25}, 0.25, "producer", None),
     ({"gen_ai.usage.cost": -1.0}, "price", "ingest", GENAI),
@@ -155,7 +156,9 @@ COSTS = [
 
 @pytest.mark.parametrize("attrs, cost, source, table", COSTS, ids=[str(c[0]) for c in COSTS])
 def test_cost_source_of_each_call(store, tmp_path, attrs, cost, source, table):
-    _ingest(store, tmp_path, [_call(1, **attrs)], unreadable=("cost_usd",) if attrs.get("gen_ai.usage.cost") == "NaN" else ())
+    written = attrs.get("gen_ai.usage.cost")
+    refused = written is not None and not 0 <= float(written) <= 1000
+    _ingest(store, tmp_path, [_call(1, **attrs)], unreadable=("cost_usd",) if refused else ())
     ((got, got_source, got_table),) = store.query("SELECT cost_usd, cost_source, cost_table FROM spans")
     assert got == pytest.approx(_price("gpt-4o-mini", 1000, 100) if cost == "price" else cost)
     assert (got_source, got_table) == (source, table)

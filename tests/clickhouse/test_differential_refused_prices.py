@@ -38,6 +38,8 @@ USAGES = {
     "producer bill beyond a call's": {semconv.GEN_AI_USAGE_INPUT_TOKENS: 7, semconv.GEN_AI_USAGE_OUTPUT_TOKENS: 10,
                                       "gen_ai.usage.cost": 5000.0},
 }
+#: The call whose producer's cost is refused: priced at ingest, and reported with its file and line
+BEYOND = "producer bill beyond a call's"
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +47,12 @@ def stores(tmp_path_factory: pytest.TempPathFactory, clickhouse_http: ChdbHttpSe
            ) -> Iterator[tuple[TraceStore, ClickHouseStore]]:
     root = tmp_path_factory.mktemp("refused_prices")
     (root / "calls.jsonl").write_bytes(orjson.dumps(_request()) + b"\n")
-    yield from both_stores(root, f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/otel_refused")
+    with TraceStore(":memory:") as store:  # the one problem: the producer's bill beyond one call's, named
+        problems = store.ingest(root).bad_lines
+    assert [(p.line, p.where, p.reason.split(" = ")[0]) for p in problems] == [
+        (1, f"span {list(USAGES).index(BEYOND) + 1:016x}", "cost_usd left empty: gen_ai.usage.cost")], problems
+    yield from both_stores(root, f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/otel_refused",
+                           bad_lines_allowed=True)
 
 
 def _request() -> dict:

@@ -34,7 +34,7 @@ from typing import Any, Callable, Iterable
 
 import msgspec
 
-from otel_llm_analysis._decode import Batch, Problem, decode_line
+from otel_llm_analysis._decode import Batch, Problem
 from otel_llm_analysis._sources import FileChanged, Reader
 from otel_llm_analysis.clickhouse._client import ClickHouseError, ClickHouseURL, connect, one_line
 from otel_llm_analysis.clickhouse._ddl import LOGS_TABLE, METRICS_TABLES, TRACES_TABLE, ExporterSchema
@@ -43,7 +43,7 @@ from otel_llm_analysis.clickhouse._exporter_rows import (
 )
 from otel_llm_analysis.clickhouse._span_table import ensure_span_table
 from otel_llm_analysis.clickhouse._views import unreadable_sql
-from otel_llm_analysis.ingest import FileReport, IngestReport, listed_files, unreadable_problems
+from otel_llm_analysis.ingest import FileReport, IngestReport, listed_files, load_record, unreadable_problems
 
 __all__ = ["BATCH_ROWS", "load"]
 
@@ -81,10 +81,7 @@ def load(specs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], to: s
             reader = Reader(info)
             try:
                 for record in reader:
-                    if record.data is not None:
-                        decode_line(record.data, batch, record.line_no)
-                    else:
-                        batch.problems.append(Problem(str(path), record.line_no, record.error or "unreadable"))
+                    load_record(record, batch)
                     if batch.rows >= batch_rows:
                         loader.send_soon(batch, report)
                         batch = Batch()

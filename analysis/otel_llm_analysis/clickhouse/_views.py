@@ -102,12 +102,14 @@ def _typed(column: str) -> str:
 def unreadable_sql() -> str:
     """Over an ``otel_traces`` row: the typed columns (token counts, cost) whose attribute is present but
     unreadable - left NULL by the span table, as DuckDB's ``_rows`` leaves them (its ``unreadable_columns``):
-    a count that is no non-negative integer up to 2**53, a cost that is no finite number."""
+    a count that is no non-negative integer up to 2**53, a cost that is no finite number from 0 to the SDK's
+    bound on one call (``MAX_CALL_COST_USD``)."""
     checks = []
     for column in SPELLINGS:
         if column in _INTEGER or column in _FLOAT:
             typed = _typed(column)
-            unread = f"({typed}) IS NULL" if column in _INTEGER else f"NOT isFinite(coalesce({typed}, nan))"
+            unread = (f"({typed}) IS NULL" if column in _INTEGER  # as DuckDB's _rows.COST: NaN is in no range
+                      else f"NOT (coalesce({typed}, nan) BETWEEN 0 AND {_producers.MAX_CALL_COST_USD:.0f})")
             checks.append(f"if({first_present(column)} IS NOT NULL AND {unread}, {_quote(column)}, '')")
     return f"arrayFilter(c -> c != '', [{', '.join(checks)}])"
 
