@@ -12,7 +12,7 @@ ATTRIBUTES = SPAN_COLUMNS.index("SpanAttributes")
 
 
 def rows_of(*attribute_lists: object) -> tuple[list[dict[str, str]], Batch]:
-    spans = [{"traceId": "ab" * 16, "spanId": f"{i:016x}", "name": "op", "startTimeUnixNano": "1",
+    spans = [{"traceId": "ab" * 16, "spanId": f"{i + 1:016x}", "name": "op", "startTimeUnixNano": "1",
               "endTimeUnixNano": "2", "attributes": attributes} for i, attributes in enumerate(attribute_lists)]
     line = json.dumps({"resourceSpans": [{"resource": {}, "scopeSpans": [{"scope": {}, "spans": spans}]}]})
     batch = Batch()
