@@ -126,13 +126,19 @@ def _busy_besides_main(process: subprocess.Popen[str]) -> bool:
     return False
 
 
+def _as_from_a_terminal() -> None:
+    """In the command's process before it starts: SIGINT at its default, as a shell's foreground job has it.
+    A suite run as a background job (``cmd &`` in a script) has SIGINT ignored, and a child inherits that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _interrupted(command: list[str], db: Path, reached: Callable[[subprocess.Popen[str]], bool],
                  tmp: Path) -> str | None:
     """Run ``command``, SIGINT it once its slow query runs; what went wrong, or None when it exited as Ctrl-C's."""
     argv = [sys.executable, "-c", "from otel_llm.cli import main; main()",
             *(part.format(tmp=tmp) for part in command), "--db", str(db)]
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "OTEL_LLM_RAISE_INTERNAL_ERRORS": "1"})
+                               env={**os.environ, "OTEL_LLM_RAISE_INTERNAL_ERRORS": "1"}, preexec_fn=_as_from_a_terminal)
     try:
         if not reached(process):
             return f"never reached its slow query (exit {process.poll()})"
