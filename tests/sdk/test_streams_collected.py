@@ -54,6 +54,7 @@ def context_touched_while_collecting(monkeypatch) -> Iterator[list[str]]:
 
     monkeypatch.setattr(runtime, "attach", attach)
     monkeypatch.setattr(runtime, "detach", detach)
+    gc.collect()  # what earlier tests left to collect is theirs: only this test's collections are watched
     gc.callbacks.append(phase)
     try:
         yield touched
