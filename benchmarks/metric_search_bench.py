@@ -19,10 +19,8 @@ import argparse
 import shutil
 import statistics
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -31,6 +29,7 @@ import duckdb  # noqa: E402
 from otel_llm import semconv  # noqa: E402
 from otel_llm_analysis import Filters, TraceStore, summary  # noqa: E402
 from otel_llm_analysis._unrecorded import unheld_calls  # noqa: E402
+from report_bench import cpu_timed  # noqa: E402  (this script's directory is on the path)
 
 #: Each daily point of the duration histogram as 24 hourly ones: the series' cumulative count grown evenly.
 _HOURLY = f"""
@@ -62,13 +61,6 @@ def hourly_copy(store: Path, work: Path) -> Path:
     return copy
 
 
-def timed(action: Callable[[], Any]) -> tuple[float, float, Any]:
-    """Wall and CPU seconds (the process's, every thread) of ``action()``, and its result."""
-    cpu, wall = time.process_time(), time.perf_counter()
-    result = action()
-    return time.perf_counter() - wall, time.process_time() - cpu, result
-
-
 def windows(store: TraceStore) -> dict[str, Filters]:
     """The searches timed: the whole store, its middle 30 days, its most used model."""
     ((first, last, model),) = store.query("SELECT min(start_time), max(start_time), mode(model) FROM llm_calls")
@@ -92,9 +84,9 @@ def main() -> None:
             rows = {w: len(unheld_calls(store, f)) for w, f in searches.items()}  # warm, and what each finds
             summary(store)
             for _ in range(args.rounds):
-                times["summary()"].append(timed(lambda: summary(store))[:2])
+                times["summary()"].append(cpu_timed(lambda: summary(store))[:2])
                 for label, filters in searches.items():
-                    times[label].append(timed(lambda: unheld_calls(store, filters))[:2])
+                    times[label].append(cpu_timed(lambda: unheld_calls(store, filters))[:2])
             (points,) = store.query("SELECT count(*) FROM metric_points WHERE metric_name = $name",
                                     {"name": semconv.METRIC_OPERATION_DURATION})[0]
             base = statistics.median(wall for wall, _ in times["summary()"])
