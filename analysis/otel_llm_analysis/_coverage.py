@@ -24,6 +24,7 @@ from typing import Any
 import duckdb
 
 from otel_llm import semconv
+from otel_llm_analysis._unrecorded import series_key
 from otel_llm_analysis.retention import pruned_before
 
 __all__ = ["COUNTS", "note"]
@@ -32,14 +33,14 @@ __all__ = ["COUNTS", "note"]
 #: calls a cumulative series counted - its highest count, or on a pruned store (:data:`SINCE_PRUNE`)
 #: what it counted across the points left when it began before the cutoff (its count at the first
 #: of them takes in calls whose spans were pruned; what it misses, that point's share, makes the
-#: note say less, never more).
+#: note say less, never more). ``{series}``: what tells a series on the store's engine (``_unrecorded``).
 COUNTS = """
 WITH metric_calls AS (
     SELECT coalesce(sum(calls), 0) AS calls FROM (
         SELECT CASE WHEN any_value(temporality) = 'delta' THEN sum(count) ELSE {cumulative} END AS calls
         FROM metric_points
         WHERE metric_name = $metric AND scope_name = $scope
-        GROUP BY resource_attributes, attributes, start_time, temporality
+        GROUP BY {series}, temporality
     )
 )
 SELECT CASE WHEN calls > 0
@@ -63,10 +64,11 @@ def note(con: Any, path: str, unreadable: tuple[type[BaseException], ...] = (duc
     """
     try:
         pruned = pruned_before(con) if isinstance(con, duckdb.DuckDBPyConnection) else None  # DuckDB's alone
+        series = series_key(con)
         if pruned is None:
-            query, params = COUNTS.format(cumulative="max(count)"), _PARAMS
+            query, params = COUNTS.format(cumulative="max(count)", series=series), _PARAMS
         else:
-            query, params = COUNTS.format(cumulative=SINCE_PRUNE), {**_PARAMS, "pruned": pruned}
+            query, params = COUNTS.format(cumulative=SINCE_PRUNE, series=series), {**_PARAMS, "pruned": pruned}
         ((spans, calls),) = con.execute(query, params).fetchall()
     except unreadable:
         return None

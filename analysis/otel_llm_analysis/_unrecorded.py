@@ -23,10 +23,11 @@ from typing import Any, Mapping, Sequence
 from otel_llm import semconv
 from otel_llm_analysis._filter_sets import SETS, ask_together, in_set, per_set, set_rows, shared_filters
 from otel_llm_analysis._filters import IS_LLM_SPAN, Filters, connection, fetch_dicts, time_window
+from otel_llm_analysis._rows import POINTS, SERIES_KEY, current_column
 
 __all__ = ["DurationHistogram", "LLM_METRICS", "OnlyInMetrics", "Unheld", "duration_histogram", "llm_metric_points",
            "llm_metric_points_by", "llm_metric_times", "metrics_only_days", "only_in_metrics", "only_in_metrics_by",
-           "uncounted_days", "unheld_calls", "unrecorded_cost", "window_calls", "unrecorded_periods", "unrecorded_spend"]
+           "series_key", "uncounted_days", "unheld_calls", "unrecorded_cost", "window_calls", "unrecorded_periods", "unrecorded_spend"]
 
 #: The GenAI metrics recorded once per LLM call (any producer's, otel-llm's own cost counter included):
 #: their points in a window mean calls were made there.
@@ -37,13 +38,12 @@ LLM_METRICS = (semconv.METRIC_TOKEN_USAGE, semconv.METRIC_OPERATION_DURATION, se
 #: series (a series' first point: all it counted since its start). Histograms count calls, sums add up:
 #: ``calls`` is the duration histogram's count, one a call (NULL where none of its points grew).
 #: ``{attributes}`` and ``{sets}`` are empty for one filter set; for many (:func:`_grown_sets`) the points' attributes
-#: (where a set's model is read) and :data:`_filter_sets.SETS`.
+#: (where a set's model is read) and :data:`_filter_sets.SETS`. ``{series_key}``: what tells a series (:func:`_series`).
 _GROWTH = """
 WITH points AS (
     SELECT service_name, time, metric_name{attributes},
            coalesce(count, value) - CASE WHEN temporality = 'delta' THEN 0 ELSE coalesce(
-               lag(coalesce(count, value)) OVER (PARTITION BY metric_name, resource_attributes, attributes,
-                                                 start_time ORDER BY time), 0) END AS grew
+               lag(coalesce(count, value)) OVER (PARTITION BY {series_key} ORDER BY time), 0) END AS grew
     FROM metric_points WHERE {series}
 )
 SELECT {group}count(*) AS points, sum(CASE WHEN metric_name = '{duration}' THEN CAST(grew AS DOUBLE) END) AS calls,
@@ -65,7 +65,7 @@ def llm_metric_points(store: Any, filters: Filters) -> tuple[int, list[str]]:
     points carry no project: a project filter does not narrow them; the model
     filter does when the point names its requested model.
     """
-    sql, params = _growth_sql(filters)
+    sql, params = _growth_sql(store, filters)
     (row,) = fetch_dicts(store, sql, params)
     return row["points"], list(row["services"] or [])
 
@@ -85,9 +85,10 @@ def llm_metric_points_by(store: Any, filters: Filters, period: str) -> dict[Any,
 def _grown_by(store: Any, filters: Filters, period: str) -> dict[Any, tuple[int, int | None]]:
     """:func:`llm_metric_points_by`'s periods, each with its points and the calls the duration histogram counts
     there (None when none of its points grew there)."""
-    ask_together(store, filters, lambda asked: _growth_sql(asked, f"date_trunc('{period}', time)", _grace(period)),
+    ask_together(store, filters,
+                 lambda asked: _growth_sql(store, asked, f"date_trunc('{period}', time)", _grace(period)),
                  lambda sets: _grown_sets(store, period, sets), reads=_unprojected)
-    sql, params = _growth_sql(filters, f"date_trunc('{period}', time)", _grace(period))
+    sql, params = _growth_sql(store, filters, f"date_trunc('{period}', time)", _grace(period))
     return {row["period"]: (row["points"], None if row["calls"] is None else round(row["calls"]))
             for row in fetch_dicts(store, sql, params)}
 
@@ -98,7 +99,8 @@ def _grown_sets(store: Any, period: str, filter_sets: Sequence[Filters]) -> list
     their attributes), so each set takes its points from one reading of every series' growth."""
     _, series, params = _selected(shared_filters(filter_sets), LLM_METRICS)
     sql = _GROWTH.format(series=series, duration=semconv.METRIC_OPERATION_DURATION, attributes=", attributes",
-                         sets=f", {SETS}", window=" AND ".join([_SET_TIME, _SET_MODEL, _grace(period)]),
+                         sets=f", {SETS}", series_key=series_key(store),
+                         window=" AND ".join([_SET_TIME, _SET_MODEL, _grace(period)]),
                          group=f"set_id, date_trunc('{period}', time) AS period, ", group_by=" GROUP BY ALL")
     return per_set(fetch_dicts(store, sql, {**params, "sets": set_rows(filter_sets)}), len(filter_sets))
 
@@ -147,10 +149,12 @@ def metrics_only_days(store: Any, filters: Filters) -> dict[datetime, tuple[int,
     return {day: grown for day, grown in sorted(_grown_by(store, filters, "day").items()) if day not in busy}
 
 
-def _growth_sql(filters: Filters, group: str | None = None, also: str | None = None) -> tuple[str, dict[str, Any]]:
+def _growth_sql(store: Any, filters: Filters, group: str | None = None,
+                also: str | None = None) -> tuple[str, dict[str, Any]]:
     """The :data:`_GROWTH` query of the filters' window, service and model (grouped by ``group`` as ``period``)."""
     window, series, params = _selected(filters, LLM_METRICS)
     return _GROWTH.format(series=series, duration=semconv.METRIC_OPERATION_DURATION, attributes="", sets="",
+                          series_key=series_key(store),
                           window=" AND ".join([*window, *([also] if also else [])]) or "TRUE",
                           group=f"{group} AS period, " if group else "",
                           group_by=" GROUP BY ALL" if group else ""), params
@@ -256,12 +260,13 @@ _MANY_SETS = {"bucket_set": "set_id, any_value(set_anchor) AS set_anchor, ", "se
                          "GROUP BY set_id) reached",
               "first_after": "reached.first_after", "last_until": "reached.last_until", "s_set": "s.set_id, ",
               "s_same": "s.set_id = m.set_id AND ", "h_same": "s.set_id = h.set_id AND "}
-#: A series of points, named by (``{series_columns}``) and grouped by (``{series_key}``) its columns; on DuckDB by
-#: their 64-bit hash, a quarter of the time of grouping by the two attribute maps (0.2 vs 0.9 s over 1.8M points).
+#: A series of points, named by (``{series_columns}``) and grouped by (``{series_key}``) its columns
+#: (:func:`_series` says which of these a store is read with); on DuckDB by their 64-bit hash, stored at ingest
+#: (``metric_points.series``) or, where a store's cannot be read as it (:func:`_rows.current_column`), computed.
 SERIES = {"series_columns": "metric_name, resource_attributes, attributes, start_time",
           "series_key": "metric_name, resource_attributes, attributes, start_time"}
-SERIES_HASHED = {"series_columns": "hash(metric_name, resource_attributes, attributes, start_time) AS series",
-                 "series_key": "series"}
+SERIES_STORED = {"series_columns": "series", "series_key": "series"}
+SERIES_HASHED = {"series_columns": f"{SERIES_KEY} AS series_hash", "series_key": "series_hash"}  # not the column's name
 #: How far before the window :data:`_UNHELD` reads points: a cumulative series exports every interval, idle or
 #: not, so its count when the window began is in its last point of the day before. A series none of whose points
 #: are that recent, begun before then, has no count to start from: its first hour in the window is left out.
@@ -339,12 +344,28 @@ def _unheld_sets(store: Any, filter_sets: Sequence[Filters]) -> list[list[dict[s
 
 
 def _unheld_sql(store: Any, **parts: str) -> str:
-    """:data:`_UNHELD` with ``parts``; its series told by their hash on DuckDB, by their columns elsewhere."""
+    """:data:`_UNHELD` with ``parts``, its series told as :func:`_series` says."""
+    return _UNHELD.format(model_key=semconv.GEN_AI_REQUEST_MODEL, is_llm_span=IS_LLM_SPAN, grace=EXPORT_GRACE_S,
+                          **parts, **_series(store))
+
+
+def _series(store: Any) -> dict[str, str]:
+    """How a statement over ``store``'s metric points tells their series: by the hash stored at ingest on a
+    DuckDB store whose every point holds it, by computing that hash on one that does not, by the columns
+    themselves elsewhere (ClickHouse)."""
     import duckdb
 
-    hashed = isinstance(connection(store), duckdb.DuckDBPyConnection)  # other engines: the columns themselves
-    return _UNHELD.format(model_key=semconv.GEN_AI_REQUEST_MODEL, is_llm_span=IS_LLM_SPAN, grace=EXPORT_GRACE_S,
-                          **parts, **(SERIES_HASHED if hashed else SERIES))
+    con = connection(store)
+    if not isinstance(con, duckdb.DuckDBPyConnection):
+        return SERIES
+    return SERIES_STORED if current_column(con, POINTS, "series") else SERIES_HASHED
+
+
+def series_key(store: Any) -> str:
+    """What a statement over ``store``'s metric points groups or partitions them by to tell their series (as
+    :func:`_series` says: the stored hash, the hash computed, or the columns)."""
+    told = _series(store)
+    return SERIES_KEY if told is SERIES_HASHED else told["series_key"]
 
 
 #: :meth:`OnlyInMetrics.said` of the window, not of a row
@@ -625,7 +646,7 @@ def duration_histogram(store: Any, filters: Filters) -> DurationHistogram | None
             SELECT time, unit, explicit_bounds AS bounds, bucket_counts AS counts,
                    coalesce(attributes['{semconv.ERROR_TYPE}'], '') <> '' AS failed,  -- ClickHouse's absent key: ''
                    CASE WHEN temporality = 'delta' THEN NULL ELSE lag(bucket_counts) OVER (
-                       PARTITION BY metric_name, resource_attributes, attributes, start_time ORDER BY time) END AS before
+                       PARTITION BY {series_key(store)} ORDER BY time) END AS before
             FROM metric_points WHERE {series} AND bucket_counts IS NOT NULL)
         WHERE {' AND '.join(window) or 'TRUE'}""", params)
     grown = []
