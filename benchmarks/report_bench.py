@@ -124,16 +124,18 @@ def small(data: Path) -> Path:
     return db
 
 
-def large(data: Path, spans: int) -> Path:
-    """The store of ``spans`` generated spans (made once, then reused)."""
-    db = data / f"report-{spans}.duckdb"
+def large(data: Path, spans: int, metrics_every_s: int | None = None) -> Path:
+    """The store of ``spans`` generated spans (made once, then reused), its metric points exported every
+    ``metrics_every_s`` seconds as an SDK's reader does (``None``: once a day)."""
+    name = f"{spans}" if metrics_every_s is None else f"{spans}-metrics-{metrics_every_s}s"
+    db = data / f"report-{name}.duckdb"
     if not db.exists():
         from tests.support.synthetic import generate
 
-        generated = generate(data / f"files-{spans}", seed=42, traces=int(spans / 5.07) + 1, spans_per_line=512,
-                             keep_records=False)
+        generated = generate(data / f"files-{name}", seed=42, traces=int(spans / 5.07) + 1, spans_per_line=512,
+                             keep_records=False, metrics_every_s=metrics_every_s)
         with TraceStore(db) as store:
-            store.ingest([data / f"files-{spans}"])
+            store.ingest([data / f"files-{name}"])
         print(f"generated and ingested {generated.span_count:,} spans", flush=True)
     else:
         TraceStore(db).close()  # opened for writing once: this version's views and macros
@@ -146,6 +148,9 @@ def main() -> None:
     parser.add_argument("--max-views", type=int, default=60)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "otel-llm-report-bench")
+    parser.add_argument("--metrics-every", type=int, default=None, metavar="SECONDS",
+                        help="the large store's metric points exported every SECONDS, as an SDK's reader does "
+                             "(60 is its default); without it, once a day")
     parser.add_argument("--skip-demo", action="store_true")
     parser.add_argument("--skip-small", action="store_true")
     parser.add_argument("--skip-build", action="store_true")
@@ -159,7 +164,7 @@ def main() -> None:
         measure("61 spans", small(args.data), args.max_views, args.rounds)
     if args.skip_build and args.skip_serve:
         return
-    db = large(args.data, args.spans)
+    db = large(args.data, args.spans, args.metrics_every)
     if not args.skip_build:
         measure(f"{args.spans:,} spans", db, args.max_views, args.rounds)
     if not args.skip_serve:

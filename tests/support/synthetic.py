@@ -15,6 +15,8 @@ nanosecond times as strings, doubles as JSON numbers.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -698,37 +700,43 @@ def _logs_request(logs: Sequence[LogRecord], resources: Mapping[str, dict[str, A
 
 
 class _MetricState:
-    """Cumulative SDK-style instruments per (service, model): collected at the end of each day."""
+    """Cumulative SDK-style instruments per (service, model), kept as running totals: collected at each export."""
 
     def __init__(self, start_ns: int) -> None:
         self.start_ns = start_ns
+        self.bounds = tuple(float(b) for b in semconv.DURATION_BUCKETS)
         self.cost: dict[tuple[str, str], float] = defaultdict(float)
-        self.durations: dict[tuple[str, str], list[float]] = defaultdict(list)
+        self.buckets: dict[tuple[str, str], list[int]] = {}
+        self.sums: dict[tuple[str, str], float] = defaultdict(int)
+        self.least: dict[tuple[str, str], float] = {}
+        self.most: dict[tuple[str, str], float] = {}
 
     def observe(self, span: SpanRecord) -> None:
         if span.otel_kind != semconv.KIND_LLM_CALL or span.nested:
             return
         key = (span.service_name, span.request_model or "")
-        self.durations[key].append(span.duration_ms / 1000)
+        value = span.duration_ms / 1000
+        counts = self.buckets.setdefault(key, [0] * (len(self.bounds) + 1))
+        counts[sum(1 for b in self.bounds if value > b)] += 1
+        self.sums[key] += value
+        self.least[key] = min(self.least.get(key, value), value)
+        self.most[key] = max(self.most.get(key, value), value)
         if span.cost_usd is not None:
             self.cost[key] += span.cost_usd
 
     def collect(self, time_ns: int) -> list[MetricPointRecord]:
         points: list[MetricPointRecord] = []
-        bounds = tuple(float(b) for b in semconv.DURATION_BUCKETS)
-        for (service, model), values in sorted(self.durations.items()):
+        for (service, model), counts in sorted(self.buckets.items()):
+            key = (service, model)
             attrs = {semconv.GEN_AI_REQUEST_MODEL: model, semconv.GEN_AI_OPERATION_NAME: "chat"}
-            counts = [0] * (len(bounds) + 1)
-            for v in values:
-                counts[sum(1 for b in bounds if v > b)] += 1
             points.append(MetricPointRecord(
                 semconv.METRIC_OPERATION_DURATION, "histogram", "s", service, self.start_ns, time_ns, attrs,
-                count=len(values), sum=sum(values), min=min(values), max=max(values),
-                bucket_counts=tuple(counts), bounds=bounds))
-            if (service, model) in self.cost:
+                count=sum(counts), sum=self.sums[key], min=self.least[key], max=self.most[key],
+                bucket_counts=tuple(counts), bounds=self.bounds))
+            if key in self.cost:
                 points.append(MetricPointRecord(
                     semconv.METRIC_COST, "sum", "USD", service, self.start_ns, time_ns, dict(attrs),
-                    value=self.cost[(service, model)]))
+                    value=self.cost[key]))
         return points
 
 
@@ -803,6 +811,7 @@ def generate(
     keep_records: bool = True,
     peer_spans: bool = False,
     agents: str | None = None,
+    metrics_every_s: int | None = None,
 ) -> SyntheticData:
     """Write ``traces.jsonl``, ``metrics.jsonl`` and ``logs.jsonl`` under ``out_dir``.
 
@@ -818,6 +827,11 @@ def generate(
     step (``_Gen.agent_step``: agents, tools, retried tool calls) whose tool
     and agent spans carry that producer's attributes; it draws from its own
     random generator, so every other span is the same as without it.
+    ``metrics_every_s`` exports the metric points every that many seconds of the
+    data's time, from the first trace's period to the last call's end, as an SDK's
+    reader does (60: its default), each call counted by the first export after it
+    ended; without it they are collected at the end of each day that holds traces,
+    counting the calls of the traces begun by then.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -829,8 +843,8 @@ def generate(
     metrics = _MetricState(starts[0] if starts else _ns(end))
     pending: list[SpanRecord] = []
     pending_logs: list[LogRecord] = []
-    day_ns = 86_400 * 10**9
-    current_day = starts[0] // day_ns if starts else 0
+    period_ns = (metrics_every_s or 86_400) * 10**9
+    current = starts[0] // period_ns if starts else 0
 
     def flush_spans(final: bool) -> None:
         while len(pending) >= spans_per_line or (final and pending):
@@ -842,17 +856,23 @@ def generate(
             writers["logs"].write(_logs_request(pending_logs, gen.resources), pending_logs[-1].time_ns)
             pending_logs.clear()
 
-    def collect(day: int) -> None:
-        points = metrics.collect((day + 1) * day_ns - 1)
+    ending: list[tuple[int, int, SpanRecord]] = []  # interval exports: spans by their end, not yet counted
+    order = itertools.count()
+
+    def collect(period: int) -> None:
+        while ending and ending[0][0] <= (period + 1) * period_ns - 1:
+            metrics.observe(heapq.heappop(ending)[2])
+        points = metrics.collect((period + 1) * period_ns - 1)
         if points:
-            writers["metrics"].write(_metrics_request(points, gen.resources), (day + 1) * day_ns - 1)
+            writers["metrics"].write(_metrics_request(points, gen.resources), (period + 1) * period_ns - 1)
             if keep_records:
                 data.metric_points.extend(points)
 
     for start_ns in starts:
-        if start_ns // day_ns != current_day:
-            collect(current_day)
-            current_day = start_ns // day_ns
+        if start_ns // period_ns != current:
+            for period in range(current, start_ns // period_ns) if metrics_every_s else (current,):
+                collect(period)
+            current = start_ns // period_ns
         trace = gen.trace(start_ns)
         # the collector writes spans as they end: children before parents
         trace.sort(key=lambda s: s.end_ns)
@@ -860,7 +880,10 @@ def generate(
         logs = _logs_for(trace, rng)
         pending_logs.extend(logs)
         for span in trace:
-            metrics.observe(span)
+            if metrics_every_s:
+                heapq.heappush(ending, (span.end_ns, next(order), span))
+            else:
+                metrics.observe(span)
         data.span_count += len(trace)
         if keep_records:
             data.spans.extend(trace)
@@ -868,7 +891,10 @@ def generate(
         flush_spans(final=False)
     flush_spans(final=True)
     if starts:
-        collect(current_day)
+        collect(current)
+        while ending:  # the exports after the last trace began, until its last call has ended and been counted
+            current += 1
+            collect(current)
     for writer in writers.values():
         data.files.extend(writer.close())
     return data
