@@ -312,14 +312,37 @@ class BatchLogProcessor(LogRecordProcessor):
 
 
 def processors_settings(prefix: str, defaults: tuple[int, int, int], env: Callable[[str], str | None]) -> dict[str, Any]:
-    """``max_queue``, ``max_batch``, ``delay_s`` from ``OTEL_{prefix}_*`` (malformed values keep the default)."""
-    queue, batch, delay_ms = defaults
-    values = []
-    for name, default in (("MAX_QUEUE_SIZE", queue), ("MAX_EXPORT_BATCH_SIZE", batch), ("SCHEDULE_DELAY", delay_ms)):
-        raw = env(f"OTEL_{prefix}_{name}")
-        try:
-            value = int(raw) if raw else default
-        except ValueError:
-            value = default
-        values.append(value if value > 0 else default)
-    return {"max_queue": values[0], "max_batch": values[1], "delay_s": values[2] / 1000}
+    """``max_queue``, ``max_batch``, ``delay_s`` from ``OTEL_{prefix}_*`` (``BSP``: spans, ``BLRP``: log records).
+
+    Each must be a positive integer, as upstream's processors require (they raise
+    ``ValueError`` for 0 or a negative value, and log a traceback for text): a
+    malformed one warns once (:func:`otel_llm._settings.warn_malformed`) and keeps
+    its default, and a batch set larger than the queue warns and is cut to the queue
+    (upstream raises for it; the default batch over a smaller queue is cut alone). An empty variable is unset, as the specification says.
+    ``OTEL_{prefix}_EXPORT_TIMEOUT`` is not read: upstream does not use it either.
+    """
+    from otel_llm._settings import warn_malformed
+
+    values, given = [], []
+    for name, default in zip(("MAX_QUEUE_SIZE", "MAX_EXPORT_BATCH_SIZE", "SCHEDULE_DELAY"), defaults):
+        variable = f"OTEL_{prefix}_{name}"
+        raw = env(variable)
+        value, taken = default, False
+        if raw and raw.strip():
+            try:
+                value = int(raw)
+                if value <= 0:
+                    raise ValueError("not a positive integer")
+                taken = True
+            except ValueError as exc:
+                warn_malformed(variable, raw, exc, default)
+                value = default
+        values.append(value)
+        given.append(taken)
+    queue, batch, delay_ms = values
+    if batch > queue:
+        if given[1]:  # the default batch over a smaller queue is cut without a word: no variable to correct
+            variable = f"OTEL_{prefix}_MAX_EXPORT_BATCH_SIZE"
+            warn_malformed(variable, env(variable) or "", ValueError(f"more than the queue size {queue}"), queue)
+        batch = queue
+    return {"max_queue": queue, "max_batch": batch, "delay_s": delay_ms / 1000}
