@@ -249,6 +249,7 @@ def configure(
         if built.records:
             say_if_sampled(built.tracer_provider)
         if previous is not None:
+            previous.replaced_by(built)  # what ends on the previous providers from now on goes on to the new
             previous.shutdown(previous_budget)
         _register_atexit()
         _register_sigterm_flush()
