@@ -22,6 +22,7 @@ Exceptions pass through untouched; the block never swallows one.
 from __future__ import annotations
 
 import logging
+import numbers
 from types import TracebackType
 
 from opentelemetry import context as otel_context
@@ -60,20 +61,22 @@ class attempt:  # noqa: N801 — public API name is lower-case, like ``session``
                     raise
     """
 
-    __slots__ = ("_number", "_entered")
+    __slots__ = ("_number", "_value", "_entered")
 
     def __init__(self, number: int) -> None:
-        self._number = number
+        self._number = number  # what the block gets back, as given
+        self._value = _attempt_value(number)  # what the spans carry: an ``int``, or ``None`` (warned at entry)
         # Each open entry keeps the span it was entered in (the object may be entered again meanwhile).
         self._entered: Entries[trace.Span] = Entries()
 
     def __enter__(self) -> int:
-        if type(self._number) is not int or not 1 <= self._number <= _MAX_ATTEMPT:
+        number = self._value
+        if number is None:
             _log.warning("otel-llm: attempt(%r) ignored: the attempt number is an int, 1 for the first try", self._number)
             return self._number
         try:
             ctx = otel_context.get_current()
-            value = (self._number, _span_id(ctx))
+            value = (number, _span_id(ctx))
             self._entered.enter(otel_context.set_value(ATTEMPT_KEY, value, ctx), trace.get_current_span(ctx))
         except Exception as exc:  # noqa: BLE001 — our fault: the app's block still runs
             internal_error("attempts.enter", exc)
@@ -87,7 +90,7 @@ class attempt:  # noqa: N801 — public API name is lower-case, like ``session``
             if entered and span is not None and span.is_recording():
                 outcome = semconv.RETRY_SUCCEEDED if exc_type is None else semconv.RETRY_GAVE_UP
                 span.set_attributes(
-                    {semconv.OTEL_LLM_RETRY_ATTEMPTS: self._number, semconv.OTEL_LLM_RETRY_OUTCOME: outcome}
+                    {semconv.OTEL_LLM_RETRY_ATTEMPTS: self._value, semconv.OTEL_LLM_RETRY_OUTCOME: outcome}
                 )
         except Exception as internal:  # noqa: BLE001
             internal_error("attempts.exit", internal)
@@ -99,6 +102,20 @@ class attempt:  # noqa: N801 — public API name is lower-case, like ``session``
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.__exit__(exc_type, exc, tb)
+
+
+def _attempt_value(number: object) -> int | None:
+    """``number`` as the ``int`` spans carry when it is an attempt number: an integer of any type
+    (``numbers.Integral``: numpy's ``int64`` from ``np.arange``, an ``IntEnum``) from 1 to
+    :data:`_MAX_ATTEMPT`; ``None`` for anything else (a ``bool``, a float, text, 0, a negative
+    number, an app's integer type whose conversion raises)."""
+    if isinstance(number, bool) or not isinstance(number, numbers.Integral):
+        return None
+    try:
+        value = int(number)
+    except Exception:  # noqa: BLE001 — the app's integer type raising: no attempt number
+        return None
+    return value if 1 <= value <= _MAX_ATTEMPT else None
 
 
 def attempt_number(parent: otel_context.Context) -> int | None:

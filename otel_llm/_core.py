@@ -514,8 +514,8 @@ class Call:
             _end_span(self.span, end_ns)
         try:
             item = kind.metric_values(self)
-            if item is not None:
-                self.runtime.instruments.submit(item)
+            if item is not None:  # recorded by the configuration in force now: a later configure() shut the call's
+                _runtime.current().instruments.submit(item)  # meter provider down, never collected again
         except Exception as exc:  # noqa: BLE001
             internal_error("core.metrics", exc)
 

@@ -23,7 +23,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from opentelemetry.util.types import AttributeValue
 
-from otel_llm import _rollup, _toolcalls, semconv
+from otel_llm import _rollup, _runtime, _toolcalls, semconv
 from otel_llm.context import in_thread
 from otel_llm._completion import completion_text
 from otel_llm._content import StreamedText, as_text, class_name, encodable, type_name, utf8_safe
@@ -33,7 +33,7 @@ from otel_llm._metrics import (
     NO_EXEMPLAR, AttributeSet, ExemplarIds, Instruments, attribute_set, exemplar_context, exemplar_ids,
     point_attributes,
 )
-from otel_llm._names import MAX_NAME_CHARS, bounded_name, finish_reasons, model_name, tool_call_ids
+from otel_llm._names import MAX_NAME_CHARS, bounded_name, bounded_value, finish_reasons, model_name, tool_call_ids
 from otel_llm._rollup import RollUp
 from otel_llm._stream_usage import StreamUsage, reader_for
 from otel_llm._usage import Usage, _get, read_response
@@ -163,7 +163,10 @@ class ChatKind(Kind):
         if self._thread_id_arg is None:
             return None
         thread_id = self._binder.bind(args, kwargs).get(self._thread_id_arg)
-        return None if thread_id is None else {semconv.GEN_AI_CONVERSATION_ID: as_text(thread_id)}
+        if thread_id is None:
+            return None
+        limit = _runtime.current().value_chars  # bounded as a session's (the calls inside inherit it)
+        return {semconv.GEN_AI_CONVERSATION_ID: bounded_value(as_text(thread_id), "conversation id", limit)}
 
     def enter(self, call: Call, parent: otel_context.Context) -> Mapping[str, object]:
         rollup, values = _rollup.opened(parent)

@@ -34,8 +34,8 @@ from otel_llm import _notices
 from otel_llm._content import as_text, truncated, utf8_safe
 from otel_llm._usage import shown
 
-__all__ = ["MAX_FINISH_REASONS", "MAX_NAME_CHARS", "MAX_TOOL_CALL_IDS", "at_most", "bounded_name", "finish_reasons",
-           "model_name", "tool_call_ids"]
+__all__ = ["MAX_FINISH_REASONS", "MAX_NAME_CHARS", "MAX_TOOL_CALL_IDS", "at_most", "bounded_name", "bounded_value",
+           "finish_reasons", "model_name", "tool_call_ids"]
 
 # The longest name or id recorded whole (module docstring); longer ones are cut to it with the marker.
 MAX_NAME_CHARS = 512
@@ -111,6 +111,30 @@ def bounded_name(text: str, what: str) -> str:
                                  "as its \\xNN escape; further such names are not reported")
         text = _CONTROL.sub(_escape, text.strip() or text)
     return text
+
+
+def bounded_value(text: str, what: str, limit: int) -> str:
+    """``text`` (a value of the kind ``what`` the app gives a session: its thread or user id, a ``run_config``
+    value) as every span inside the session takes it: at most ``limit`` characters *in all*, a longer one
+    cut to end with ``…[truncated from N chars]`` (said once on stderr for each kind).
+
+    ``limit`` is the SDK's span attribute value length limit when one is set, else
+    :data:`MAX_NAME_CHARS` (``Runtime.value_chars``): the marker fits within it, so the
+    SDK's own cut to the same limit, which says nothing, leaves it. A limit shorter than
+    the marker gets the text's start alone, as the SDK would cut it. Text that fits
+    comes back as it is, at the cost of one length test. ``text`` is already :func:`utf8_safe`
+    (``as_text``): a cut between two code points leaves it so.
+    """
+    whole = len(text)
+    if whole <= limit:
+        return text
+    marker = truncated("", 0, whole)
+    cut = truncated(text, limit - len(marker), whole) if limit > len(marker) else text[:limit]
+    # Not quoted: the app's own data (a user id, a user's text passed as the thread id).
+    _once(f"cut {what}", f"a session's {what} of {whole:,} chars is recorded on its spans cut to {limit} chars, "
+                         f"ending '{marker}' (otel-llm's bound, or the SDK's attribute value length limit when "
+                         "set); further such values are not reported")
+    return cut
 
 
 def _escape(match: re.Match[str]) -> str:

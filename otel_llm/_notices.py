@@ -44,6 +44,8 @@ KINDS = {
     "dead_letter_full": "refused by the endpoint and the dead-letter file was full",
     "shutdown": "the shutdown budget ran out",
     "after_shutdown": "ended after otel_llm.shutdown()",
+    "replaced": "ended after a new otel_llm.configure() replaced the providers it started on, "
+                "with no pipeline of otel-llm's to take it",
 }
 
 

@@ -51,6 +51,8 @@ class Providers:
     closers: list[Callable[[], None]] = field(default_factory=list)  # detach handler, uninstrument
     # Our processors and spooled exporters: told the shutdown deadline before the providers close.
     bounded: list[Any] = field(default_factory=list)
+    # Our batching processors' batchers, by signal ("traces", "logs"): handed on by :meth:`replaced_by`.
+    batchers: dict[str, Any] = field(default_factory=dict)
 
     @property
     def records(self) -> bool:
@@ -82,6 +84,13 @@ class Providers:
                 internal_error(f"providers: flushing {type(provider).__name__}", exc)
                 ok = False
         return ok
+
+    def replaced_by(self, successor: "Providers") -> None:
+        """A new ``configure()`` replaces these providers (shut down next): a span or log record ending on
+        ours after that (a stream started before and read after) goes on to ``successor``'s pipeline for
+        its signal (or is counted as lost for that reason, when it has none)."""
+        for signal, batcher in self.batchers.items():
+            batcher.replaced_by(successor.batchers.get(signal))
 
     def shutdown(self, budget_s: float | None = None) -> None:
         """Undo our integrations, then close the providers we created (idempotent).
@@ -276,6 +285,7 @@ def build(
                 span_exp, local=local, **processors_settings("BSP", _SPAN_BATCHING, os.environ.get))
             tp.add_span_processor(processor)
             result.bounded.append(processor.batcher)
+            result.batchers["traces"] = processor.batcher
         result.tracer_provider = tp
         result.owned.append(tp)
 
@@ -301,6 +311,7 @@ def build(
         log_processor = BatchLogProcessor(
             log_exp, local=local, **processors_settings("BLRP", _LOG_BATCHING, os.environ.get))
         result.bounded.append(log_processor.batcher)
+        result.batchers["logs"] = log_processor.batcher
         lp = logger_provider_for(resource, log_processor)
         result.logger_provider = lp
         result.owned.append(lp)

@@ -26,7 +26,8 @@ from otel_llm import _notices, semconv
 from otel_llm._guard import internal_error
 from otel_llm._content import ContentPolicy
 from otel_llm._sampling import say_if_sampled
-from otel_llm._settings import Settings
+from otel_llm._names import MAX_NAME_CHARS
+from otel_llm._settings import Settings, attribute_value_limit
 from otel_llm.pricing import PriceBook
 
 if TYPE_CHECKING:
@@ -59,6 +60,9 @@ class Runtime:
     prices: PriceBook
     content: ContentPolicy
     enabled: bool = True  # False: decorators call the function bare (exporter="none", no-op providers)
+    # The longest session value (thread and user id, run_config value) spans take: the SDK's span attribute
+    # value length limit when set, else otel-llm's bound (``_names.bounded_value``).
+    value_chars: int = MAX_NAME_CHARS
 
     @property
     def project(self) -> str | None:
@@ -95,7 +99,14 @@ def _build_runtime(
             max_chars=settings.max_content_chars,
         ),
         enabled=enabled,
+        value_chars=_value_chars(),
     )
+
+
+def _value_chars() -> int:
+    """``Runtime.value_chars``: read once per runtime, as the SDK's providers read their limits."""
+    limit = attribute_value_limit()
+    return MAX_NAME_CHARS if limit is None else limit
 
 
 _lock = threading.RLock()
@@ -238,6 +249,7 @@ def configure(
         if built.records:
             say_if_sampled(built.tracer_provider)
         if previous is not None:
+            previous.replaced_by(built)  # what ends on the previous providers from now on goes on to the new
             previous.shutdown(previous_budget)
         _register_atexit()
         _register_sigterm_flush()

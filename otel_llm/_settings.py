@@ -197,6 +197,39 @@ class Settings:
             object.__setattr__(self, "spool_dir", Path(self.spool_dir))
 
 
+# The specification's span attribute value length limits, the span's first (upstream's ``SpanLimits`` order).
+_VALUE_LENGTH_LIMITS = ("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT")
+
+
+def attribute_value_limit(env: Mapping[str, str] | None = None) -> int | None:
+    """The length the SDK cuts span attribute values to, read from the environment as upstream's
+    ``SpanLimits`` reads it; ``None`` when there is none (nothing set, or ``unset``).
+
+    ``OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT`` first, then
+    ``OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT``; a malformed one (not an integer, or
+    negative) warns once and is taken as unset, as otel-llm's providers take it
+    (``_upstream.tolerant_limits``). otel-llm cuts the values it copies from the
+    app on every span (a session's) within it, so the SDK's own cut, which says
+    nothing, never takes their marker away.
+    """
+    env = os.environ if env is None else env
+    for name in _VALUE_LENGTH_LIMITS:
+        raw = env.get(name)
+        if raw is None:
+            continue
+        value = raw.strip().lower()
+        if value == "unset":
+            return None
+        try:
+            limit = int(value)
+            if limit < 0:
+                raise ValueError("a negative length")
+            return limit
+        except ValueError as exc:
+            warn_malformed(name, raw, exc, None)
+    return None
+
+
 _warned: set[tuple[str, str]] = set()
 
 

@@ -544,19 +544,82 @@ class AsyncManagerProxy(_ManagerProxy):
             self._end()
 
 
+class _Steps:
+    """What :func:`_awaited` awaits: the steps of the app's ``coroutine``, each run with the call's span current.
+
+    Like a stream proxy's steps (:class:`SyncStreamProxy`), each ``send``/``throw``
+    attaches the call's context and detaches it before the coroutine is
+    suspended again, so nothing stays attached while it waits: a stand-in
+    dropped mid-await (closed by whatever drops it, in whatever context, or by
+    the cyclic collector) has no context of an earlier step to leave. Its
+    ``close`` closes the app's coroutine with the span current and ends the
+    call; while the collector runs, it closes the coroutine only, as the
+    collector would bare, and the call ends at the next safe point
+    (:func:`defer`), at the time it was abandoned.
+    """
+
+    __slots__ = ("_coroutine", "_call")
+
+    def __init__(self, coroutine: Any, call: "Call") -> None:
+        self._coroutine = coroutine
+        self._call = call
+
+    def __await__(self) -> "_Steps":
+        return self
+
+    def __iter__(self) -> "_Steps":
+        return self
+
+    def __next__(self) -> Any:
+        return self._step(self._coroutine.send, None)
+
+    def send(self, value: Any) -> Any:
+        return self._step(self._coroutine.send, value)
+
+    def throw(self, *args: Any) -> Any:
+        return self._step(self._coroutine.throw, *args)
+
+    def _step(self, op: Callable[..., Any], *args: Any) -> Any:
+        token = otel_context.attach(self._call.ctx)  # type: ignore[arg-type]
+        try:
+            step = op(*args)
+        except StopIteration:  # the coroutine returned: :func:`_awaited` finishes the call with its value
+            otel_context.detach(token)
+            raise
+        except BaseException as exc:
+            otel_context.detach(token)
+            self._call.fail(exc)
+            raise
+        otel_context.detach(token)
+        return step
+
+    def close(self) -> None:
+        if collecting_here():  # the stand-in, finalised by the collector: no context may change here
+            try:
+                self._coroutine.close()
+            finally:
+                defer(self._call.end)
+            return
+        token = otel_context.attach(self._call.ctx)  # type: ignore[arg-type]
+        try:
+            self._coroutine.close()
+        finally:
+            otel_context.detach(token)
+            self._call.end()
+
+
 async def _awaited(coroutine: Any, call: "Call") -> Any:
     """Stands in for a coroutine a sync function returned: the call is the awaited work.
 
     ``def ask(): return async_client.chat.completions.create(...)`` runs the
     request only when the caller awaits what it returned. This coroutine awaits
-    it with the span current (the request's spans nest under it) and finishes
-    the call with its result (usage, a stream proxy) or its exception, like an
-    ``async def`` would. Never awaited, the span never ends, as the work never runs (nor does
-    the call count as running once the coroutine is dropped: :func:`_dropped`).
+    it step by step with the span current (the request's spans nest under it:
+    :class:`_Steps`) and finishes the call with its result (usage, a stream
+    proxy) or its exception, like an ``async def`` would. Never awaited, the span
+    never ends, as the work never runs (nor does the call count as running once
+    the coroutine is dropped: :func:`_dropped`).
     """
-    with _entering(call):
-        result = await coroutine
-    return call.finish(result)
+    return call.finish(await _Steps(coroutine, call))
 
 
 def _awaiting(coroutine: Any, call: "Call") -> Any:
@@ -574,12 +637,12 @@ def _awaiting(coroutine: Any, call: "Call") -> Any:
 
 
 def _dropped(coroutine: CoroutineType, call: "Call") -> None:  # type: ignore[type-arg]
-    """The stand-in of ``coroutine`` was collected: close the app's coroutine; never started, the call
-    never runs (:meth:`~otel_llm._core.Call.never_ran`). A started one is ended by the stand-in's own close,
-    which follows."""
-    never_started = getcoroutinestate(coroutine) == CORO_CREATED
-    coroutine.close()
-    if never_started:
+    """The stand-in of ``coroutine`` was collected. Never started, the app's coroutine is closed (no code
+    of it runs) and the call never runs (:meth:`~otel_llm._core.Call.never_ran`). A started one is closed,
+    and the call ended, by the stand-in's own close, which follows (:meth:`_Steps.close`: with the span
+    current, or at the next safe point when the collector closes it)."""
+    if getcoroutinestate(coroutine) == CORO_CREATED:
+        coroutine.close()
         call.never_ran()
 
 

@@ -8,11 +8,14 @@ so the async wrapper differs from the sync one only by ``await``.
 * sync / coroutine functions: the span is current while the function runs;
   a returned LLM stream becomes a stream proxy, a returned generator a generator
   standing in for it; any other iterator is returned as it is (``_streams``).
-* generator / async generator functions: the wrapper is itself a generator
-  (async generator) function, so ``inspect`` sees the same kind of callable;
-  it delegates to a stream proxy whose span is current only during each step.
-  Like the undecorated generator, nothing (not even the span) starts before
-  the first ``next()``.
+* generator / async generator functions: the wrapper (:class:`_GeneratorFunction`)
+  calls the app's function at once, which binds the arguments and runs no body
+  code: wrong arguments raise the same ``TypeError`` at the call, as undecorated
+  (the call is recorded as failed, as a sync function's is). It returns a
+  generator (async generator) delegating to a stream proxy whose span is current
+  only during each step; ``inspect`` still sees a generator (async generator)
+  function. Like the undecorated generator, nothing else (not even the span)
+  starts before the first ``next()``.
 
 ``functools.wraps`` keeps ``__name__``, ``__doc__``, ``__wrapped__`` and so
 ``inspect.signature``.
@@ -52,17 +55,63 @@ _log = logging.getLogger("otel_llm")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _open_stream(fn: Callable[..., Any], kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """The (async) generator a call of ``fn`` makes, behind a stream proxy when a span opened."""
+def _open_stream(iterator: Any, kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """The (async) generator ``iterator`` a call made with ``args``, behind a stream proxy when a span opened
+    (at its first step)."""
     call = open_call(kind, args, kwargs, False)  # attach: no (see open_call)
-    if call is None:
-        return fn(*args, **kwargs)
-    try:
-        iterator = fn(*args, **kwargs)  # binds arguments; runs no body code
-    except BaseException as exc:
-        call.fail(exc)
-        raise
-    return call.stream(iterator)
+    return iterator if call is None else call.stream(iterator)
+
+
+class _GeneratorFunction(functools.partial):  # type: ignore[type-arg]
+    """An instrumented generator (async generator) function: its arguments are bound at the call.
+
+    Calling a generator function binds its arguments at once (wrong ones raise
+    ``TypeError`` there) and runs no body code. A generator function standing in
+    for it could bind the app's function's arguments only in its body, at the
+    first ``next()``. So the stand-in is a callable that calls the app's
+    function (``_otel_llm_fn``) at once, and hands the generator it made to
+    ``func``: a generator (async generator) function of :mod:`otel_llm._streams`
+    that opens the span at the first step and delegates to the stream proxy.
+
+    A partial of ``func``, since ``inspect`` sees through partials: the
+    decorated function is still a generator (async generator) function to
+    ``inspect.isgeneratorfunction`` (frameworks choose how to run a callable by
+    it), and its signature is the app's function's (``__wrapped__``). Kept on a
+    class it binds as a function does (``__get__``), and it pickles by its
+    qualified name, as a function does.
+    """
+
+    _otel_llm_fn: Callable[..., Any]
+    _otel_llm_kind: Kind
+
+    def __new__(cls, fn: Callable[..., Any], kind: Kind, forwarding: Callable[..., Any]) -> "_GeneratorFunction":
+        functools.update_wrapper(forwarding, fn)  # the generators it makes are named after the app's function
+        self = super().__new__(cls, forwarding)
+        functools.update_wrapper(self, fn)
+        self._otel_llm_fn = fn
+        self._otel_llm_kind = kind
+        return self
+
+    def __call__(self, /, *args: Any, **kwargs: Any) -> Any:
+        kind = self._otel_llm_kind
+        try:
+            iterator = self._otel_llm_fn(*args, **kwargs)  # binds the arguments; runs no body code
+        except BaseException as exc:  # the app's call is wrong: recorded as a sync function's failure is
+            call = open_call(kind, args, kwargs, False)
+            if call is not None:
+                call.fail(exc)
+            raise
+        return self.func(iterator, kind, args, kwargs)
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        return self if instance is None else types.MethodType(self, instance)
+
+    def __reduce__(self) -> Any:
+        name = getattr(self, "__qualname__", None)  # a callable object may have none: pickled as a partial
+        return name if isinstance(name, str) else super().__reduce__()
+
+    def __repr__(self) -> str:
+        return f"<otel_llm instrumented generator function {_qualname(self._otel_llm_fn)}>"
 
 
 def callable_name(fn: Any) -> str:
@@ -227,13 +276,11 @@ class _Unbinding(functools.partial):  # type: ignore[type-arg]
 def _wrapper(fn: Any, kind: Kind) -> Callable[..., Any]:
     """The wrapper function of ``fn``'s shape, every call a ``kind`` call."""
     shape = _shape_of(fn)
-    if inspect.isgeneratorfunction(shape):  # the wrapper is a generator function too
-        return functools.wraps(fn)(generator_function(lambda *args, **kwargs: _open_stream(fn, kind, args, kwargs)))
+    if inspect.isgeneratorfunction(shape):  # a generator function too, to inspect
+        return _GeneratorFunction(fn, kind, generator_function(_open_stream))
 
     if inspect.isasyncgenfunction(shape):  # an async generator function too
-        return functools.wraps(fn)(
-            async_generator_function(lambda *args, **kwargs: _open_stream(fn, kind, args, kwargs))
-        )
+        return _GeneratorFunction(fn, kind, async_generator_function(_open_stream))
 
     if inspect.iscoroutinefunction(shape):
 

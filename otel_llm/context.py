@@ -21,10 +21,11 @@ from typing import Any
 from opentelemetry import context as otel_context
 from opentelemetry.util.types import AttributeValue
 
-from otel_llm import semconv
+from otel_llm import _runtime, semconv
 from otel_llm._content import as_text, encodable, type_name
 from otel_llm._entries import Entries
 from otel_llm._guard import internal_error
+from otel_llm._names import bounded_name, bounded_value
 
 __all__ = ["Session", "current_session", "instrument_threads", "session"]
 
@@ -48,19 +49,24 @@ class Session:
     ) -> "Session":
         """A session where the given (non-None) values win and run_config keys merge."""
         config = {**self.run_config, **(run_config or {})}
-        tid = self.thread_id if thread_id is None else as_text(thread_id)
-        uid = self.user_id if user_id is None else as_text(user_id)
-        return Session(tid, uid, config, _attributes(tid, uid, config))
+        limit = _runtime.current().value_chars
+        tid = self.thread_id if thread_id is None else bounded_value(as_text(thread_id), "conversation id", limit)
+        uid = self.user_id if user_id is None else bounded_value(as_text(user_id), "user id", limit)
+        return Session(tid, uid, config, _attributes(tid, uid, config, limit))
 
 
-def _attribute_value(value: Any) -> AttributeValue:
-    """Attribute values must be primitives; anything else is recorded as its ``str`` (text :func:`utf8_safe`)."""
-    return encodable(value) if isinstance(value, _PRIMITIVES) else as_text(value)
+def _attribute_value(value: Any, limit: int) -> AttributeValue:
+    """Attribute values must be primitives; anything else is recorded as its ``str`` (text :func:`utf8_safe`),
+    text at most ``limit`` characters (:func:`bounded_value`)."""
+    value = encodable(value) if isinstance(value, _PRIMITIVES) else as_text(value)
+    return bounded_value(value, "run_config value", limit) if isinstance(value, str) else value
 
 
 def _attributes(
-    thread_id: str | None, user_id: str | None, run_config: Mapping[str, Any]
+    thread_id: str | None, user_id: str | None, run_config: Mapping[str, Any], limit: int
 ) -> dict[str, AttributeValue]:
+    """The span attributes of a session (``limit``: the longest text value, see :func:`bounded_value`); a
+    ``run_config`` key is a name (:func:`bounded_name`)."""
     attrs: dict[str, AttributeValue] = {}
     if thread_id is not None:
         attrs[semconv.GEN_AI_CONVERSATION_ID] = thread_id
@@ -68,7 +74,8 @@ def _attributes(
         attrs[semconv.USER_ID] = user_id
     for key, value in run_config.items():
         if value is not None:
-            attrs[semconv.OTEL_LLM_RUN_CONFIG_PREFIX + as_text(key)] = _attribute_value(value)
+            name = bounded_name(as_text(key), "run_config key")
+            attrs[semconv.OTEL_LLM_RUN_CONFIG_PREFIX + name] = _attribute_value(value, limit)
     return attrs
 
 

@@ -86,6 +86,10 @@ class _Batcher(Generic[T]):
         self._where_shut = f"otel-llm's {signal} pipeline, already shut down (nothing is exported after that)"
         self._deadline: float | None = None
         self._shut = False
+        # A later configure() replaced this pipeline (:meth:`replaced_by`): what ends after its shutdown goes on
+        # to ``successor``, the new configuration's pipeline for the signal, or is lost for that reason.
+        self._replaced = False
+        self.successor: _Batcher[T] | None = None
         self._reset(write_through=self._through is not None and in_worker_process())
         weak = weakref.WeakMethod(self._after_fork_in_child)
         os.register_at_fork(after_in_child=lambda: (method := weak()) is not None and method())
@@ -112,10 +116,17 @@ class _Batcher(Generic[T]):
     def _flush_at_worker_exit(self) -> None:
         self.force_flush(5_000)
 
+    def replaced_by(self, successor: "_Batcher[T] | None") -> None:
+        """A later ``configure()`` replaces this pipeline (shut down next): what ends after that — a stream
+        started before and read after — is handed to ``successor`` (the new pipeline for the same signal),
+        or, with none, counted as lost because of the replacement, not of a ``shutdown()``."""
+        self.successor = successor
+        self._replaced = True
+
     # --- the caller's side --------------------------------------------------------------
     def add(self, item: T) -> None:
         if self._shut:
-            _notices.lost(self.signal, 1, self._where_shut, "after_shutdown")
+            self._after_shutdown(item)
             return
         if self._through is not None and (self.write_through or in_worker_process()):
             # A spawned worker configures while importing the app's module, before
@@ -137,6 +148,20 @@ class _Batcher(Generic[T]):
                     self._cond.notify_all()
         if dropped:
             _notices.lost(self.signal, 1, self._where, "queue_full", "items arrive faster than they are exported")
+
+    def _after_shutdown(self, item: T) -> None:
+        """``item`` ended after this pipeline was shut down: to the pipeline that replaced it, else lost."""
+        successor = self.successor
+        if successor is not None:
+            successor.add(item)  # keeps the resource it started under: the span was this provider's
+        elif self._replaced:
+            _notices.lost(self.signal, 1, self._where_replaced, "replaced")
+        else:
+            _notices.lost(self.signal, 1, self._where_shut, "after_shutdown")
+
+    @property
+    def _where_replaced(self) -> str:
+        return f"otel-llm's {self.signal} pipeline of an earlier configure(), replaced by one exporting none"
 
     def _start(self) -> None:
         self._thread = threading.Thread(target=self._run, name=f"otel-llm-{self.signal}-export", daemon=True)
@@ -312,14 +337,37 @@ class BatchLogProcessor(LogRecordProcessor):
 
 
 def processors_settings(prefix: str, defaults: tuple[int, int, int], env: Callable[[str], str | None]) -> dict[str, Any]:
-    """``max_queue``, ``max_batch``, ``delay_s`` from ``OTEL_{prefix}_*`` (malformed values keep the default)."""
-    queue, batch, delay_ms = defaults
-    values = []
-    for name, default in (("MAX_QUEUE_SIZE", queue), ("MAX_EXPORT_BATCH_SIZE", batch), ("SCHEDULE_DELAY", delay_ms)):
-        raw = env(f"OTEL_{prefix}_{name}")
-        try:
-            value = int(raw) if raw else default
-        except ValueError:
-            value = default
-        values.append(value if value > 0 else default)
-    return {"max_queue": values[0], "max_batch": values[1], "delay_s": values[2] / 1000}
+    """``max_queue``, ``max_batch``, ``delay_s`` from ``OTEL_{prefix}_*`` (``BSP``: spans, ``BLRP``: log records).
+
+    Each must be a positive integer, as upstream's processors require (they raise
+    ``ValueError`` for 0 or a negative value, and log a traceback for text): a
+    malformed one warns once (:func:`otel_llm._settings.warn_malformed`) and keeps
+    its default, and a batch set larger than the queue warns and is cut to the queue
+    (upstream raises for it; the default batch over a smaller queue is cut alone). An empty variable is unset, as the specification says.
+    ``OTEL_{prefix}_EXPORT_TIMEOUT`` is not read: upstream does not use it either.
+    """
+    from otel_llm._settings import warn_malformed
+
+    values, given = [], []
+    for name, default in zip(("MAX_QUEUE_SIZE", "MAX_EXPORT_BATCH_SIZE", "SCHEDULE_DELAY"), defaults):
+        variable = f"OTEL_{prefix}_{name}"
+        raw = env(variable)
+        value, taken = default, False
+        if raw and raw.strip():
+            try:
+                value = int(raw)
+                if value <= 0:
+                    raise ValueError("not a positive integer")
+                taken = True
+            except ValueError as exc:
+                warn_malformed(variable, raw, exc, default)
+                value = default
+        values.append(value)
+        given.append(taken)
+    queue, batch, delay_ms = values
+    if batch > queue:
+        if given[1]:  # the default batch over a smaller queue is cut without a word: no variable to correct
+            variable = f"OTEL_{prefix}_MAX_EXPORT_BATCH_SIZE"
+            warn_malformed(variable, env(variable) or "", ValueError(f"more than the queue size {queue}"), queue)
+        batch = queue
+    return {"max_queue": queue, "max_batch": batch, "delay_s": delay_ms / 1000}

@@ -14,6 +14,7 @@ import json
 import logging
 
 import httpx
+import numpy as np
 import openai
 import pytest
 from opentelemetry.trace import StatusCode
@@ -148,6 +149,49 @@ def test_a_bad_attempt_number_is_warned_about_and_the_block_runs(cap, caplog):
     assert n == 0
     assert sc.OTEL_LLM_ATTEMPT not in cap.spans()[0].attributes
     assert any("attempt(0) ignored" in r.getMessage() for r in caplog.records)
+
+
+class _Ordinal(int):
+    """An ``int`` subclass (an ``IntEnum`` member is one): still the number it holds."""
+
+
+@pytest.mark.parametrize("number", [np.int64(2), np.int32(2), np.uint8(2), _Ordinal(2)],
+                         ids=["numpy-int64", "numpy-int32", "numpy-uint8", "int-subclass"])
+def test_an_attempt_number_of_any_integer_type_numbers_the_calls(cap, caplog, number):
+    """``attempt(np.int64(2))`` (a loop over ``np.arange``, a count read from a DataFrame) was ignored with a
+    warning: only an exact ``int`` was taken. Any integer type (``numbers.Integral``) is its number, an ``int``
+    on the spans (an OpenTelemetry attribute takes no numpy scalar)."""
+
+    @otel_llm.tool("t")
+    def t() -> int:
+        return 1
+
+    @otel_llm.agent("a")
+    def run() -> int:
+        with otel_llm.attempt(number):
+            return t()
+
+    with caplog.at_level(logging.WARNING):
+        assert run() == 1
+    assert not [r for r in caplog.records if "ignored" in r.getMessage()]
+    tool = cap.span("execute_tool t").attributes[sc.OTEL_LLM_ATTEMPT]
+    retried = cap.span("invoke_agent a").attributes[sc.OTEL_LLM_RETRY_ATTEMPTS]
+    assert (tool, retried) == (2, 2)
+    assert type(tool) is int and type(retried) is int
+
+
+@pytest.mark.parametrize("number", [True, 2.0, np.float64(2.0), "2", 0, np.int64(0), -1, 2**63],
+                         ids=["bool", "float", "numpy-float", "text", "zero", "numpy-zero", "negative", "too-big"])
+def test_an_attempt_number_that_is_no_positive_integer_is_still_warned_about(cap, caplog, number):
+    @otel_llm.tool("t")
+    def t() -> int:
+        return 1
+
+    with caplog.at_level(logging.WARNING), otel_llm.attempt(number) as entered:
+        assert t() == 1
+    assert entered is number  # the block gets back what it was given
+    assert sc.OTEL_LLM_ATTEMPT not in cap.spans()[0].attributes
+    assert any(f"attempt({number!r}) ignored" in r.getMessage() for r in caplog.records)
 
 
 def test_the_block_never_swallows_the_apps_exception(cap):

@@ -40,13 +40,14 @@ def written_span_ids(out: Path) -> set[tuple[str, str]]:
 
 
 def metric_points(path: Path, name: str) -> list[dict[str, Any]]:
+    """The data points of the metric ``name`` (a sum or a histogram) in a metrics.jsonl."""
     points = []
     for line in path.read_text().splitlines():
         for rm in json.loads(line)["resourceMetrics"]:
             for sm in rm["scopeMetrics"]:
                 for m in sm["metrics"]:
                     if m["name"] == name:
-                        points += m["sum"]["dataPoints"]
+                        points += (m.get("sum") or m.get("histogram") or {}).get("dataPoints", [])
     return points
 
 

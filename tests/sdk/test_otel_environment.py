@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,11 @@ def _run(out: Path, env: dict[str, str]) -> tuple[dict[str, Any], str]:
     {"OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT": "many"},
     {"OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT": "x"},
     {"OTEL_METRICS_EXEMPLAR_FILTER": "sometimes"},
+    {"OTEL_BSP_MAX_QUEUE_SIZE": "abc"},
+    {"OTEL_BSP_SCHEDULE_DELAY": "0"},
+    {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "-1"},
+    {"OTEL_BLRP_MAX_QUEUE_SIZE": "1.5"},
+    {"OTEL_BLRP_SCHEDULE_DELAY": "-5"},
 ], ids=lambda env: next(iter(env)))
 def test_a_malformed_upstream_variable_warns_and_falls_back(tmp_path: Path, env: dict[str, str]) -> None:
     """The SDK's providers raised ``ValueError`` on these: ``configure()`` raised into the app at startup.
@@ -93,3 +99,74 @@ def test_a_malformed_limit_falls_back_to_what_it_defaults_to(tmp_path: Path) -> 
                                        "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT": "three"})
     assert attributes["gen_ai.tool.name"] == "loo"
     assert "malformed OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT='three'" in said
+
+
+# The defaults of otel-llm's batching processors: (max queue, max batch, schedule delay in ms).
+_BATCHING = (32768, 512, 1000)
+
+
+@pytest.fixture
+def fresh_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each malformed value is warned once per process: a test sees its own warnings."""
+    from otel_llm import _settings
+
+    monkeypatch.setattr(_settings, "_warned", set())
+
+
+@pytest.mark.parametrize(("name", "raw", "field", "default"), [
+    ("MAX_QUEUE_SIZE", "abc", "max_queue", 32768),
+    ("MAX_QUEUE_SIZE", "0", "max_queue", 32768),
+    ("MAX_QUEUE_SIZE", "-10", "max_queue", 32768),
+    ("MAX_EXPORT_BATCH_SIZE", "many", "max_batch", 512),
+    ("MAX_EXPORT_BATCH_SIZE", "0", "max_batch", 512),
+    ("SCHEDULE_DELAY", "1.5", "delay_s", 1.0),
+    ("SCHEDULE_DELAY", "0", "delay_s", 1.0),
+    ("SCHEDULE_DELAY", "-1", "delay_s", 1.0),
+])
+@pytest.mark.parametrize("prefix", ["BSP", "BLRP"])
+def test_a_malformed_batching_variable_warns_once_and_keeps_the_default(
+    fresh_warnings: None, prefix: str, name: str, raw: str, field: str, default: float
+) -> None:
+    """otel-llm builds its own batching processors, which took these values as unset without a word
+    (upstream's raise ``ValueError`` for 0 and negatives, and log a traceback for text)."""
+    from otel_llm.exporters._batching import processors_settings
+
+    variable = f"OTEL_{prefix}_{name}"
+    with pytest.warns(RuntimeWarning, match=f"malformed {variable}={raw!r}") as said:
+        settings = processors_settings(prefix, _BATCHING, {variable: raw}.get)
+    assert settings[field] == default
+    assert len(said) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once: the same value again says nothing
+        processors_settings(prefix, _BATCHING, {variable: raw}.get)
+
+
+def test_well_formed_batching_variables_are_taken_without_a_word(fresh_warnings: None) -> None:
+    from otel_llm.exporters._batching import processors_settings
+
+    env = {"OTEL_BSP_MAX_QUEUE_SIZE": " 100 ", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "10",
+           "OTEL_BSP_SCHEDULE_DELAY": "250", "OTEL_BLRP_MAX_QUEUE_SIZE": ""}  # empty: unset, as specified
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert processors_settings("BSP", _BATCHING, env.get) == {"max_queue": 100, "max_batch": 10, "delay_s": 0.25}
+        assert processors_settings("BLRP", _BATCHING, env.get) == {"max_queue": 32768, "max_batch": 512, "delay_s": 1.0}
+
+
+def test_a_batch_larger_than_the_queue_is_warned_about_and_cut_to_the_queue(fresh_warnings: None) -> None:
+    """Upstream raises ``ValueError`` for it; otel-llm's processor cut the batch to the queue without a word."""
+    from otel_llm.exporters._batching import processors_settings
+
+    env = {"OTEL_BSP_MAX_QUEUE_SIZE": "100", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "512"}
+    with pytest.warns(RuntimeWarning, match="malformed OTEL_BSP_MAX_EXPORT_BATCH_SIZE='512'.*using default 100"):
+        settings = processors_settings("BSP", _BATCHING, env.get)
+    assert (settings["max_queue"], settings["max_batch"]) == (100, 100)
+
+
+def test_the_default_batch_over_a_smaller_queue_is_cut_without_a_word(fresh_warnings: None) -> None:
+    """Only the queue was set: the batch variable the warning would name was not."""
+    from otel_llm.exporters._batching import processors_settings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        settings = processors_settings("BLRP", _BATCHING, {"OTEL_BLRP_MAX_QUEUE_SIZE": "100"}.get)
+    assert (settings["max_queue"], settings["max_batch"]) == (100, 100)

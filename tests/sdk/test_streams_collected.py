@@ -15,7 +15,9 @@ it was abandoned.
 
 from __future__ import annotations
 
+import contextvars
 import gc
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -23,10 +25,13 @@ from typing import Any
 
 import pytest
 from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import StatusCode
 
 import otel_llm
 from otel_llm import _metrics
 from otel_llm import semconv as sc
+from tests.sdk.test_active import counts
 from tests.sdk.test_streams import ProviderStream, openai_chunks
 
 
@@ -180,3 +185,70 @@ def test_a_collection_running_in_another_thread_leaves_this_threads_calls_record
         release.set()
         collector.join(10)
     assert len([s for s in cap.spans() if s.name == "execute_tool lookup"]) == 1
+
+
+class _Suspend:
+    """An awaitable that suspends its coroutine once (what an event loop's future does)."""
+
+    def __await__(self) -> Any:
+        yield "suspended"
+
+
+def _suspended_fetch(cleaned: list[int]) -> Any:
+    """A decorated sync function's returned coroutine, stepped once in a context of its own (a task's) and
+    suspended mid-await; ``cleaned`` gets the id of the span current when the app's coroutine ran its ``finally``."""
+
+    async def work() -> str:
+        try:
+            await _Suspend()
+            return "never"
+        finally:
+            cleaned.append(trace.get_current_span().get_span_context().span_id)
+
+    @otel_llm.tool("fetch")
+    def fetch() -> Any:
+        return work()
+
+    pending = fetch()
+    assert contextvars.copy_context().run(pending.send, None) == "suspended"
+    return pending
+
+
+def test_a_returned_coroutine_dropped_mid_await_in_a_cycle_ends_at_the_next_call(cap, context_touched_while_collecting):
+    """The coroutine standing in for the one a sync function returned kept the call's context attached while
+    it was suspended; closed by the collector, it detached it (and ended the span, its processors attaching
+    theirs) inside the collection. Now, as a stream proxy, it attaches the context for each step only: the
+    collector's close touches no context, the call ends at the next safe point, counted out once."""
+    cleaned: list[int] = []
+    before = counts(cap)
+    pending = _suspended_fetch(cleaned)
+    assert counts(cap) != before  # running: suspended mid-await
+    cycle: list[Any] = [pending]
+    cycle.append(cycle)
+    del pending, cycle
+    abandoned = time.time_ns()
+    gc.collect()
+    collected = time.time_ns()
+    assert context_touched_while_collecting == []
+    assert len(cleaned) == 1  # the app's coroutine was closed by the collector, as it would be bare
+    otel_llm.tool("next_call")(lambda: None)()
+    span = cap.span("execute_tool fetch")
+    assert abandoned <= span.end_time <= collected  # when it was abandoned, not when it was ended
+    assert span.status.status_code is not StatusCode.ERROR  # closed, not failed
+    assert counts(cap) == before  # counted out, once
+
+
+def test_a_returned_coroutine_dropped_mid_await_elsewhere_ends_without_an_error_in_the_apps_log(cap, caplog):
+    """Suspended in a task's context and dropped in another (the app's main code, after its loop ended), the
+    stand-in's close detached a context attached in the task's: OpenTelemetry logged "Failed to detach
+    context" with a traceback into the app's log. The app's ``finally`` runs with the call's span current."""
+    cleaned: list[int] = []
+    before = counts(cap)
+    pending = _suspended_fetch(cleaned)
+    with caplog.at_level(logging.DEBUG):
+        del pending
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    span = cap.span("execute_tool fetch")
+    assert cleaned == [span.context.span_id]
+    assert span.end_time is not None and span.status.status_code is not StatusCode.ERROR
+    assert counts(cap) == before
