@@ -379,11 +379,12 @@ LINKS = Table(
 # --- metric points and their exemplars ------------------------------------------------
 
 #: A point's series, over the stored row: its metric, resource, attributes and start (a cumulative series
-#: starts again with a new start time). Stored as ``metric_points.series`` at ingest: the analyses measure
-#: each point's rise within its series (``lag() OVER (PARTITION BY series ...)``), and hashing the two
-#: attribute maps of every point in every such query cost seconds on a store of an SDK's per-minute
-#: exports (3.4M points: 17 s of CPU to partition by the columns, 1.1 s to hash them, 0.6 s by the stored
-#: hash). The ingest's expression hashes the same values as they are stored.
+#: starts again with a new start time). Stored as ``metric_points.series_id`` at ingest (not ``series``:
+#: an older version names its computed hash so in its queries, which a column of that name would shadow).
+#: The analyses measure each point's rise within its series (``lag() OVER (PARTITION BY series_id ...)``),
+#: and hashing the two attribute maps of every point in every such query cost seconds on a store of an
+#: SDK's per-minute exports (3.4M points: 17 s of CPU to partition by the columns, 1.1 s to hash them,
+#: 0.6 s by the stored hash). The ingest's expression hashes the same values as they are stored.
 SERIES_KEY = "hash(metric_name, resource_attributes, attributes, start_time)"
 
 _QUANTILES = pa.list_(pa.struct([("quantile", _F64), ("value", _F64)]))
@@ -423,7 +424,7 @@ POINTS = Table(
         Column("source_file", "VARCHAR", "source_file"),
         Column("description", "VARCHAR", "nullif(description, '')"),
         Column("scope_version", "VARCHAR", "nullif(scope_version, '')"),
-        Column("series", "UBIGINT", f"hash(metric_name, resource_attributes, map(k, v), {ts('start_ns')})",
+        Column("series_id", "UBIGINT", f"hash(metric_name, resource_attributes, map(k, v), {ts('start_ns')})",
                "the point's series (SERIES_KEY): what a cumulative point's rise is measured within", fill=SERIES_KEY),
         Column("flags", "BIGINT", "flags", "1 = no recorded value"),
         Column("scale", "INTEGER", "scale", "exponential_histogram: base = 2^(2^-scale)"),

@@ -262,10 +262,10 @@ _MANY_SETS = {"bucket_set": "set_id, any_value(set_anchor) AS set_anchor, ", "se
               "s_same": "s.set_id = m.set_id AND ", "h_same": "s.set_id = h.set_id AND "}
 #: A series of points, named by (``{series_columns}``) and grouped by (``{series_key}``) its columns
 #: (:func:`_series` says which of these a store is read with); on DuckDB by their 64-bit hash, stored at ingest
-#: (``metric_points.series``) or, where a store's cannot be read as it (:func:`_rows.current_column`), computed.
+#: (``metric_points.series_id``) or, where a store's cannot be read as it (:func:`_rows.current_column`), computed.
 SERIES = {"series_columns": "metric_name, resource_attributes, attributes, start_time",
           "series_key": "metric_name, resource_attributes, attributes, start_time"}
-SERIES_STORED = {"series_columns": "series", "series_key": "series"}
+SERIES_STORED = {"series_columns": "series_id", "series_key": "series_id"}
 SERIES_HASHED = {"series_columns": f"{SERIES_KEY} AS series_hash", "series_key": "series_hash"}  # not the column's name
 #: How far before the window :data:`_UNHELD` reads points: a cumulative series exports every interval, idle or
 #: not, so its count when the window began is in its last point of the day before. A series none of whose points
@@ -358,7 +358,7 @@ def _series(store: Any) -> dict[str, str]:
     con = connection(store)
     if not isinstance(con, duckdb.DuckDBPyConnection):
         return SERIES
-    return SERIES_STORED if current_column(con, POINTS, "series") else SERIES_HASHED
+    return SERIES_STORED if current_column(con, POINTS, "series_id") else SERIES_HASHED
 
 
 def series_key(store: Any) -> str:

@@ -1,4 +1,4 @@
-"""A metric point's series is stored at ingest (``metric_points.series``: the hash of its metric, resource,
+"""A metric point's series is stored at ingest (``metric_points.series_id``: the hash of its metric, resource,
 attributes and start), and the analyses measure each cumulative point's rise within it.
 
 What they find must be what telling the series by their columns finds (as ClickHouse does), on every store: one
@@ -83,8 +83,8 @@ def test_the_stored_series_is_the_hash_of_the_stored_columns(tmp_path: Path, dat
     db = _store(tmp_path, data)
     with duckdb.connect(db, read_only=True) as con:
         ((points, series, same, distinct, columns),) = con.execute(
-            "SELECT count(*), count(series), count(*) FILTER (WHERE series = hash(metric_name, resource_attributes, "
-            "attributes, start_time)), count(DISTINCT series), count(DISTINCT (metric_name, resource_attributes, "
+            "SELECT count(*), count(series_id), count(*) FILTER (WHERE series_id = hash(metric_name, resource_attributes, "
+            "attributes, start_time)), count(DISTINCT series_id), count(DISTINCT (metric_name, resource_attributes, "
             "attributes, start_time)) FROM metric_points").fetchall()
     assert points > 1000 and series == points and same == points and distinct == columns > 1
 
@@ -96,33 +96,33 @@ def test_the_analyses_find_alike_on_every_store(tmp_path: Path, data: Path, by_c
         assert _found(store) == by_columns
 
     with duckdb.connect(db) as con:  # what an older version leaves: no such column
-        con.execute("ALTER TABLE metric_points DROP COLUMN series")
+        con.execute("ALTER TABLE metric_points DROP COLUMN series_id")
     with TraceStore(db, read_only=True) as old:
         assert _unrecorded._series(old) is _unrecorded.SERIES_HASHED
         assert _found(old) == by_columns
     with TraceStore(db) as upgraded:  # opened for writing: added and filled
-        assert upgraded.query("SELECT count(*) FROM metric_points WHERE series IS NULL") == [(0,)]
+        assert upgraded.query("SELECT count(*) FROM metric_points WHERE series_id IS NULL") == [(0,)]
         assert _found(upgraded) == by_columns
 
     with duckdb.connect(db) as con:  # an older version wrote points since: by name, the column left NULL
-        con.execute("UPDATE metric_points SET series = NULL WHERE time > ?", [DAY + timedelta(hours=18)])
+        con.execute("UPDATE metric_points SET series_id = NULL WHERE time > ?", [DAY + timedelta(hours=18)])
     with TraceStore(db, read_only=True) as partly:
         assert _unrecorded._series(partly) is _unrecorded.SERIES_HASHED
         assert _found(partly) == by_columns
     with TraceStore(db) as store:
-        assert store.query("SELECT count(*) FROM metric_points WHERE series IS NULL") == [(0,)]
+        assert store.query("SELECT count(*) FROM metric_points WHERE series_id IS NULL") == [(0,)]
         assert _found(store) == by_columns
 
 
 def test_a_hash_of_another_duckdb_version_is_not_read(tmp_path: Path, data: Path, by_columns: dict[str, Any]) -> None:
     db = _store(tmp_path, data)
     with duckdb.connect(db) as con:  # every series merged into one: read as it is, every figure would be wrong
-        con.execute("UPDATE metric_points SET series = 42")
+        con.execute("UPDATE metric_points SET series_id = 42")
     with TraceStore(db, read_only=True) as stale:
         assert _unrecorded._series(stale) is _unrecorded.SERIES_HASHED
         assert _found(stale) == by_columns
     with TraceStore(db) as store:  # opened for writing: computed again
-        assert store.query("SELECT count(*) FROM metric_points WHERE series = hash(metric_name, resource_attributes, "
+        assert store.query("SELECT count(*) FROM metric_points WHERE series_id = hash(metric_name, resource_attributes, "
                            "attributes, start_time)") == store.query("SELECT count(*) FROM metric_points")
         assert _unrecorded._series(store) is _unrecorded.SERIES_STORED
         assert _found(store) == by_columns
