@@ -72,6 +72,9 @@ class Column:
     #: SQL over the stored row giving the value of rows stored without it (a store made by an older
     #: version, or written by one since); None leaves them NULL
     fill: str | None = None
+    #: whether ``fill`` is what every row holds (a function of the row's other columns, such as a hash of
+    #: them), not only a default for rows without it: checked when a store is opened (:func:`_fill`)
+    derived: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,7 +321,7 @@ SPANS = Table(
         Column("dropped_events_count", "BIGINT", "dropped_events_count"),
         Column("dropped_links_count", "BIGINT", "dropped_links_count"),
         Column("trace_key", "UUID", TRACE_KEY, "trace_id as a UUID (the same 128 bits): what distinct counts count",
-               fill=TRACE_KEY),
+               fill=TRACE_KEY, derived=True),
     ),
 )
 
@@ -425,7 +428,8 @@ POINTS = Table(
         Column("description", "VARCHAR", "nullif(description, '')"),
         Column("scope_version", "VARCHAR", "nullif(scope_version, '')"),
         Column("series_id", "UBIGINT", f"hash(metric_name, resource_attributes, map(k, v), {ts('start_ns')})",
-               "the point's series (SERIES_KEY): what a cumulative point's rise is measured within", fill=SERIES_KEY),
+               "the point's series (SERIES_KEY): what a cumulative point's rise is measured within", fill=SERIES_KEY,
+               derived=True),
         Column("flags", "BIGINT", "flags", "1 = no recorded value"),
         Column("scale", "INTEGER", "scale", "exponential_histogram: base = 2^(2^-scale)"),
         Column("zero_count", "BIGINT", "zero_count", "exponential_histogram: values within zero_threshold of 0"),
@@ -571,11 +575,12 @@ def create_tables(con: Any) -> None:
 def _fill(con: Any, table: str, column: Column) -> None:
     """Compute ``column`` (one with a ``fill``) for the rows that lack it: all rows when it was just added,
     and the rows an older version wrote since (it inserts by name and leaves the column NULL), which
-    would otherwise drop out of what the column serves (a distinct count) in silence. All rows again when
-    its first or last row disagree with ``fill`` (:func:`_agrees`): a hash stored by another DuckDB
-    version. Asked first: an ``UPDATE`` that changes nothing still holds the next checkpoint back."""
+    would otherwise drop out of what the column serves (a distinct count) in silence. A ``derived`` column
+    is computed again for all rows when its first or last row disagree with ``fill`` (:func:`_agrees`): a
+    hash stored by another DuckDB version. Asked first: an ``UPDATE`` that changes nothing still holds the
+    next checkpoint back."""
     ((lacking,),) = con.execute(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE {column.name} IS NULL)").fetchall()
-    if not _agrees(con, table, column):
+    if column.derived and not _agrees(con, table, column):
         con.execute(f"UPDATE {table} SET {column.name} = {column.fill} "
                     f"WHERE {column.name} IS DISTINCT FROM {column.fill}")
     elif lacking:
@@ -613,13 +618,14 @@ def stored_columns(con: Any, table: str) -> frozenset[str]:
 
 
 def current_column(con: Any, table: Table, name: str) -> bool:
-    """Whether the column ``name`` of ``table`` (one with a ``fill``) holds ``fill``'s value in every row of
+    """Whether the column ``name`` of ``table`` (a ``derived`` one) holds ``fill``'s value in every row of
     ``con``'s DuckDB store, so a query may read it instead of computing ``fill``: a store opened read-only
     may lack it (an older version's), have rows without it (written by an older version since) or hold a
     hash of another DuckDB version (:func:`_agrees`). Asked once per connection, like :func:`stored_columns`."""
     kept = _CURRENT.setdefault(con, {})
     if (table.name, name) not in kept:
         column = next(c for c in table.stored if c.name == name)
+        assert column.derived and column.fill is not None, f"{table.name}.{name} is not derived from its row"
         current = name in stored_columns(con, table.name)
         if current:
             ((lacking,),) = con.execute(f"SELECT EXISTS (SELECT 1 FROM {table.name} WHERE {name} IS NULL)").fetchall()
