@@ -43,7 +43,9 @@ from otel_llm_analysis.clickhouse._exporter_rows import (
 )
 from otel_llm_analysis.clickhouse._span_table import ensure_span_table
 from otel_llm_analysis.clickhouse._views import unreadable_sql
-from otel_llm_analysis.ingest import FileReport, IngestReport, listed_files, load_record, unreadable_problems
+from otel_llm_analysis.ingest import (
+    FileReport, IngestReport, entries_problems, listed_files, load_record, unreadable_problems,
+)
 
 __all__ = ["BATCH_ROWS", "load"]
 
@@ -172,8 +174,14 @@ class _Loader:
     def send(self, batch: Batch, report: IngestReport) -> None:
         """Insert the batch's rows; count what was new; move its problems into the report."""
         if batch.spans:
-            added, events, links, given = self._copy(TRACES_TABLE, SPAN_COLUMNS, span_rows(batch), "traces",
-                                                     lambda new: self._report_unreadable(batch, new))
+            lossy: list[int] = []
+            rows = span_rows(batch, lossy)
+
+            def check(new: str) -> None:
+                self._report_unreadable(batch, new)
+                self._report_entries(batch, new, lossy)
+
+            added, events, links, given = self._copy(TRACES_TABLE, SPAN_COLUMNS, rows, "traces", check)
             report.spans_added += added
             report.events_added += events
             report.links_added += links
@@ -206,6 +214,19 @@ class _Loader:
                  for trace, span, ctx in zip(spans["trace_id"], spans["span_id"], spans["ctx"])}
         batch.problems.extend(unreadable_problems([(*where[(trace, span)], span, columns, keys, values)
                                                    for trace, span, columns, keys, values in rows]))
+
+    def _report_entries(self, batch: Batch, new: str, lossy: list[int]) -> None:
+        """Add to the batch's problems the new spans among ``lossy`` (indexes of spans whose attribute lists
+        lost entries, ``span_rows``), each with its file, line and entries, worded as ``ingest`` words them
+        (``ingest.entries_problems``). ``new``: the SELECT of the batch's spans not stored yet; asked only
+        when some span lost entries."""
+        if not lossy:
+            return
+        fresh = {tuple(row) for row in self.client.query(f"SELECT TraceId, SpanId FROM ({new})").result_rows}
+        spans = batch.cols["spans"]
+        batch.problems.extend(entries_problems([
+            (*batch.contexts[spans["ctx"][i]][:2], spans["span_id"][i], bytes(spans["attrs"][i]))
+            for i in lossy if (spans["trace_id"][i], spans["span_id"][i]) in fresh]))
 
     def _copy(self, table: str, columns: tuple[str, ...], rows: list[list[Any]], signal: str,
               check: Callable[[str], None] | None = None) -> tuple[int, int, int, int]:
