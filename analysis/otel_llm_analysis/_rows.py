@@ -341,6 +341,11 @@ SPANS = _with_unreadable(SPANS)
 
 # --- span events and links: stored when their span is new --------------------------
 
+#: An event's evaluation score as its text (NULL when absent) and as ``span_events.eval_score`` reads it: NULL
+#: when it is no number (then reported: ``_statements.UNREADABLE_SCORES``)
+EVAL_SCORE_TEXT = lookup(semconv.GEN_AI_EVALUATION_SCORE_VALUE)
+EVAL_SCORE = f"TRY_CAST({EVAL_SCORE_TEXT} AS DOUBLE)"
+
 EVENTS = Table(
     "span_events",
     staged=(("span_ord", _I64), ("trace_id", _TEXT), ("span_id", _TEXT), ("time_ns", _I64), ("name", _TEXT),
@@ -353,8 +358,7 @@ EVENTS = Table(
         Column("attributes", "MAP(VARCHAR, VARCHAR)", "map(k, v)"),
         Column("eval_name", "VARCHAR", lookup(semconv.GEN_AI_EVALUATION_NAME),
                f"{semconv.GEN_AI_EVALUATION_NAME} ({semconv.EVENT_EVALUATION_RESULT} events)"),
-        Column("eval_score", "DOUBLE", f"TRY_CAST({lookup(semconv.GEN_AI_EVALUATION_SCORE_VALUE)} AS DOUBLE)",
-               semconv.GEN_AI_EVALUATION_SCORE_VALUE),
+        Column("eval_score", "DOUBLE", EVAL_SCORE, semconv.GEN_AI_EVALUATION_SCORE_VALUE),
         Column("eval_label", "VARCHAR", lookup(semconv.GEN_AI_EVALUATION_SCORE_LABEL),
                f"{semconv.GEN_AI_EVALUATION_SCORE_LABEL}: pass | warning | fail | ..."),
         Column("dropped_attributes_count", "BIGINT", "dropped_attributes_count"),

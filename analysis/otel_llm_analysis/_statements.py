@@ -35,8 +35,10 @@ from __future__ import annotations
 
 import re
 
+from otel_llm import semconv
 from otel_llm_analysis._rows import (
-    EVENTS, EXEMPLARS, LINKS, LOGS, POINTS, POSITION, RESOURCE_VALUES, RESOURCES, SPANS, Table, ts,
+    EVAL_SCORE, EVAL_SCORE_TEXT, EVENTS, EXEMPLARS, LINKS, LOGS, POINTS, POSITION, RESOURCE_VALUES, RESOURCES, SPANS,
+    Table, ts,
 )
 from otel_llm_analysis._spellings import SPELLINGS
 
@@ -53,6 +55,7 @@ __all__ = [
     "PRUNED_SPANS",
     "ROW_PLANS",
     "STORED_WINDOW",
+    "UNREADABLE_SCORES",
     "UNREADABLE_SPANS",
 ]
 
@@ -299,6 +302,20 @@ FROM {kv_from(f"(SELECT * FROM _b_{kind} WHERE span_ord IN (SELECT ord FROM _new
 
 INSERT_EVENTS = _following(EVENTS, "events")
 INSERT_LINKS = _following(LINKS, "links")
+
+#: The new events of this batch whose evaluation score is present but no number (``span_events.eval_score`` left
+#: NULL, the event kept), for the ingest report: file, line, span, the score's text. Only the events whose
+#: attribute text names the score are read again.
+UNREADABLE_SCORES = f"""
+SELECT c.source_file, c.line, e.span_id, e.score
+FROM (SELECT ord, span_ord, span_id, {EVAL_SCORE_TEXT} AS score, {EVAL_SCORE} AS read
+      FROM {kv_from(f"(SELECT * FROM _b_events WHERE span_ord IN (SELECT ord FROM _new_spans) "
+                    f"AND contains(attrs, '{semconv.GEN_AI_EVALUATION_SCORE_VALUE}'))")}) e
+JOIN _b_spans b ON b.ord = e.span_ord
+JOIN _b_ctx c USING (ctx)
+WHERE e.score IS NOT NULL AND e.read IS NULL
+ORDER BY e.ord
+"""
 
 # --- logs and metric points (+ exemplars) ----------------------------------------------
 

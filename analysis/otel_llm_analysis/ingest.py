@@ -42,6 +42,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from otel_llm.semconv import GEN_AI_EVALUATION_SCORE_VALUE
 from otel_llm_analysis import _proto, _statements as sql
 from otel_llm_analysis._attribute_entries import entries_not_kept
 from otel_llm_analysis._decode import Batch, Problem, decode_line
@@ -55,7 +56,7 @@ from otel_llm_analysis.retention import pruned_before
 from otel_llm_analysis._spellings import SPELLINGS
 
 __all__ = ["FileReport", "IngestReport", "SourceError", "entries_problems", "ingest", "listed_files",
-           "unreadable_problems"]
+           "score_problems", "unreadable_problems"]
 
 _EPOCH = datetime(1970, 1, 1)
 #: Rows (spans + points + logs) per insert: big enough to amortise the anti-join
@@ -214,6 +215,7 @@ def _insert(con: duckdb.DuckDBPyConnection, staged: Staged) -> _Counts:
             counts.problems += entries_problems(con.execute(sql.ENTRIES_NOT_KEPT).fetchall())
             if "events" in staged.tables:
                 counts.events = con.execute(sql.INSERT_EVENTS).fetchone()[0]
+                counts.problems += score_problems(con.execute(sql.UNREADABLE_SCORES).fetchall())
             if "links" in staged.tables:
                 counts.links = con.execute(sql.INSERT_LINKS).fetchone()[0]
             counts.duplicates += staged.tables["spans"].num_rows - counts.spans - counts.pruned["spans"]
@@ -267,6 +269,13 @@ def entries_problems(rows: list[tuple[Any, ...]]) -> list[Problem]:
     which is parsed again only here)."""
     return [Problem(source, line, entries_not_kept(attrs)[1] or "attribute entries not kept as sent",
                     f"span {span_id}: attributes") for source, line, span_id, attrs in rows]
+
+
+def score_problems(rows: list[tuple[Any, ...]]) -> list[Problem]:
+    """Problems for the evaluation scores that are no number (``_statements.UNREADABLE_SCORES``' rows: file,
+    line, span, the score's text): the event is kept, its ``eval_score`` NULL."""
+    return [Problem(source, line, f"eval_score left empty: {GEN_AI_EVALUATION_SCORE_VALUE} = {score[:40]!r} is not "
+                                  "a number", f"event of span {span_id}") for source, line, span_id, score in rows]
 
 
 #: What a typed attribute must hold, for the report (see ``_rows.COUNT`` / ``NUMBER``).

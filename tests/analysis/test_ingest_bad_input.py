@@ -645,3 +645,22 @@ def test_a_token_count_too_big_to_add_up_costs_only_that_value(store: TraceStore
     assert store.query("SELECT input_tokens, output_tokens FROM spans WHERE span_id = ?", [span["spanId"]]) == [
         (None, 1)]
     assert store.query("SELECT count(*) FROM spans WHERE input_tokens = 2 ** 53 - 1") == [(0,)]
+
+
+def test_an_unreadable_evaluation_score_is_reported_and_the_evaluation_kept(store: TraceStore, tmp_path: Path) -> None:
+    """An evaluation event's score that is not a number became a NULL ``eval_score`` without a word: it is now
+    named with its file, line and span; the evaluation (name, label) is kept, its score unknown."""
+    from tests.support.graded_trace import GRADED, trace_file
+
+    score = "gen_ai.evaluation.score.value"
+    trace_file(tmp_path / "a.jsonl", GRADED, trace="1", event_on="answer", event_attrs={score: "high"})
+    trace_file(tmp_path / "b.jsonl", GRADED, trace="2", event_on="judge", event_attrs={score: 0.75})
+    trace_file(tmp_path / "c.jsonl", GRADED, trace="3", event_on="judge", event_attrs={score: " 1_0"})
+    report = store.ingest(tmp_path)
+    assert [(p.path, p.line, p.where, p.reason) for p in report.bad_lines] == [
+        (str(tmp_path / "a.jsonl"), 1, f"event of span {GRADED['answer'][0]}",
+         f"eval_score left empty: {score} = 'high' is not a number")]
+    assert store.query("SELECT trace_id, eval_name, eval_label, eval_score FROM evaluations ORDER BY trace_id") == [
+        ("1" * 32, "relevance", "pass", None), ("2" * 32, "relevance", "pass", 0.75),
+        ("3" * 32, "relevance", "pass", 10.0)]
+    assert store.ingest(tmp_path).bad_lines == []  # read again: known spans, nothing said twice

@@ -34,6 +34,7 @@ from typing import Any, Callable, Iterable
 
 import msgspec
 
+from otel_llm.semconv import GEN_AI_EVALUATION_SCORE_VALUE
 from otel_llm_analysis._decode import Batch, Problem
 from otel_llm_analysis._sources import FileChanged, Reader
 from otel_llm_analysis.clickhouse._client import ClickHouseError, ClickHouseURL, connect, one_line
@@ -42,15 +43,17 @@ from otel_llm_analysis.clickhouse._exporter_rows import (
     LOG_COLUMNS, METRIC_COLUMNS, SPAN_COLUMNS, fit_times, log_rows, metric_rows, span_rows,
 )
 from otel_llm_analysis.clickhouse._span_table import ensure_span_table
-from otel_llm_analysis.clickhouse._views import unreadable_sql
+from otel_llm_analysis.clickhouse._views import eval_score, unreadable_sql
 from otel_llm_analysis.ingest import (
-    FileReport, IngestReport, entries_problems, listed_files, load_record, unreadable_problems,
+    FileReport, IngestReport, entries_problems, listed_files, load_record, score_problems, unreadable_problems,
 )
 
 __all__ = ["BATCH_ROWS", "load"]
 
 #: Spans, records and points decoded before they are sent (one staging insert per table).
 BATCH_ROWS = 50_000
+#: What an event's attribute text holds when it may carry an evaluation score (``_Loader._report_scores``)
+_SCORE_BYTES = GEN_AI_EVALUATION_SCORE_VALUE.encode()
 
 
 def load(specs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], to: str | ClickHouseURL, *,
@@ -180,6 +183,7 @@ class _Loader:
             def check(new: str) -> None:
                 self._report_unreadable(batch, new)
                 self._report_entries(batch, new, lossy)
+                self._report_scores(batch, new)
 
             added, events, links, given = self._copy(TRACES_TABLE, SPAN_COLUMNS, rows, "traces", check)
             report.spans_added += added
@@ -227,6 +231,26 @@ class _Loader:
         batch.problems.extend(entries_problems([
             (*batch.contexts[spans["ctx"][i]][:2], spans["span_id"][i], bytes(spans["attrs"][i]))
             for i in lossy if (spans["trace_id"][i], spans["span_id"][i]) in fresh]))
+
+    def _report_scores(self, batch: Batch, new: str) -> None:
+        """Add to the batch's problems the new spans' evaluation scores that are no number (``span_events``'
+        ``eval_score`` NULL: ``_views.eval_score``, as DuckDB's ``TRY_CAST``), each with its file, line and span,
+        worded as ``ingest`` words them (``ingest.score_problems``). Asked only when an event of the batch names
+        a score."""
+        events = batch.cols["events"]["attrs"]
+        if not any(_SCORE_BYTES in bytes(attributes) for attributes in events):
+            return
+        name = f"'{GEN_AI_EVALUATION_SCORE_VALUE}'"
+        rows = self.client.query(
+            f"SELECT TraceId, SpanId, a[{name}] FROM ({new}) ARRAY JOIN `Events.Attributes` AS a "
+            f"WHERE mapContains(a, {name}) AND {eval_score('a')} IS NULL").result_rows
+        if not rows:
+            return
+        spans = batch.cols["spans"]
+        order = {(trace, span): i for i, (trace, span) in enumerate(zip(spans["trace_id"], spans["span_id"]))}
+        batch.problems.extend(score_problems([
+            (*batch.contexts[spans["ctx"][order[trace, span]]][:2], span, score)
+            for trace, span, score in sorted(rows, key=lambda row: order[row[0], row[1]])]))
 
     def _copy(self, table: str, columns: tuple[str, ...], rows: list[list[Any]], signal: str,
               check: Callable[[str], None] | None = None) -> tuple[int, int, int, int]:
