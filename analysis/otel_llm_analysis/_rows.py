@@ -385,6 +385,11 @@ LINKS = Table(
 # --- metric points and their exemplars ------------------------------------------------
 
 _QUANTILES = pa.list_(pa.struct([("quantile", _F64), ("value", _F64)]))
+#: The explicit buckets of a point of another kind (gauge, sum, exponential histogram, summary): empty lists, not
+#: NULL, as ClickHouse's ``metric_points`` gives them (its arrays cannot be NULL), so the same SQL answers alike on
+#: both engines. Stored so (the staged NULL, which the point's ``row_key`` hashes, is unchanged), and a store's
+#: older rows are filled so when it is opened (``fill``).
+_NO_COUNTS, _NO_BOUNDS = "[]::BIGINT[]", "[]::DOUBLE[]"
 
 POINTS = Table(
     "metric_points",
@@ -415,8 +420,10 @@ POINTS = Table(
         Column("sum", "DOUBLE", "sum"),
         Column("min", "DOUBLE", "min"),
         Column("max", "DOUBLE", "max"),
-        Column("bucket_counts", "BIGINT[]", "bucket_counts", "histogram: len(explicit_bounds) + 1 buckets"),
-        Column("explicit_bounds", "DOUBLE[]", "explicit_bounds"),
+        Column("bucket_counts", "BIGINT[]", f"coalesce(bucket_counts, {_NO_COUNTS})",
+               "histogram: len(explicit_bounds) + 1 buckets; empty for the other kinds", fill=_NO_COUNTS),
+        Column("explicit_bounds", "DOUBLE[]", f"coalesce(explicit_bounds, {_NO_BOUNDS})",
+               "histogram; empty for the other kinds", fill=_NO_BOUNDS),
         Column("row_key", "UBIGINT", "row_key", "hash of everything the point holds: de-duplication"),
         Column("source_file", "VARCHAR", "source_file"),
         Column("description", "VARCHAR", "nullif(description, '')"),

@@ -638,7 +638,7 @@ def duration_histogram(store: Any, filters: Filters) -> DurationHistogram | None
                    coalesce(attributes['{semconv.ERROR_TYPE}'], '') <> '' AS failed,  -- ClickHouse's absent key: ''
                    CASE WHEN temporality = 'delta' THEN NULL ELSE lag(bucket_counts) OVER (
                        PARTITION BY metric_name, resource_attributes, attributes, start_time ORDER BY time) END AS before
-            FROM metric_points WHERE {series} AND bucket_counts IS NOT NULL)
+            FROM metric_points WHERE {series} AND metric_type = 'histogram')
         WHERE {' AND '.join(window) or 'TRUE'}""", params)
     grown = []
     for row in rows:
