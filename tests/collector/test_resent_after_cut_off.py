@@ -20,12 +20,8 @@ and span, a metric point by its metric, attributes and times.
 from __future__ import annotations
 
 import http.client
-import http.server
 import json
-import threading
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -35,13 +31,14 @@ from typer.testing import CliRunner
 from otel_llm.cli import app as otel_llm_cli
 from otel_llm_analysis import TraceStore
 from otel_llm_analysis.clickhouse import load
+from tests.sdk._http_answers import Recording, serving
 from tests.support.clickhouse_http import ChdbHttpServer
 
 from . import _otlp
 from .conftest import Collector, run_app
 
 
-class _CutOff(http.server.BaseHTTPRequestHandler):
+class _CutOff(Recording):
     """Forwards each POST to the collector; a direct (protobuf) export's answer is dropped with the connection
     once the collector has answered it (it has taken the data), a replay's (OTLP-JSON) answer relayed."""
 
@@ -62,28 +59,7 @@ class _CutOff(http.server.BaseHTTPRequestHandler):
             type(self).cut[self.path] += 1
             self.close_connection = True  # read, written, and no answer: the connection just ends
             return
-        self.send_response(answer.status)
-        for name, value in answer.getheaders():
-            if name.lower() in ("content-type",):
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@contextmanager
-def cutting_off(collector: Collector) -> Iterator[str]:
-    _CutOff.upstream, _CutOff.cut = collector.http_endpoint, Counter()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _CutOff)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+        self._send(answer.status, payload)
 
 
 def _canonical(kvs: list[dict[str, Any]] | None) -> str:
@@ -111,7 +87,8 @@ def _records(directory: Path) -> dict[str, list[Any]]:
 
 def test_a_batch_resent_after_its_answer_was_cut_off_is_stored_once_and_counted(
         collector: Collector, tmp_path: Path) -> None:
-    with cutting_off(collector) as proxy:
+    _CutOff.upstream, _CutOff.cut = collector.http_endpoint, Counter()
+    with serving(_CutOff) as proxy:
         app = run_app(tmp_path, collector, "--turns", "6", "--wait-spool-empty", "30", "--endpoint", proxy,
                       otlp_timeout_s=2, env={"OTEL_LLM_SPOOL_REPLAY_ENDPOINT": proxy})
     assert app.returncode == 0, app.stdout + app.stderr

@@ -106,6 +106,17 @@ def load(specs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], to: s
     return report
 
 
+def _in_place(batch: Batch, rows: list[Any]) -> list[tuple[Any, ...]]:
+    """``rows`` of the batch's spans (trace id, span id, what else) as (file, line, span id, what else), in the
+    order of the spans in the batch (the files' order, as ``ingest`` reports them)."""
+    if not rows:
+        return []
+    spans = batch.cols["spans"]
+    order = {(trace, span): i for i, (trace, span) in enumerate(zip(spans["trace_id"], spans["span_id"]))}
+    return [(*batch.contexts[spans["ctx"][order[trace, span]]][:2], span, *rest)
+            for trace, span, *rest in sorted(rows, key=lambda row: order[row[0], row[1]])]
+
+
 class _Loader:
     """Staging tables, one per target table, and the copy of their new rows."""
 
@@ -211,13 +222,7 @@ class _Loader:
         rows = self.client.query(
             f"SELECT TraceId, SpanId, unreadable, mapKeys(SpanAttributes), mapValues(SpanAttributes) "
             f"FROM (SELECT *, {unreadable_sql()} AS unreadable FROM ({new})) WHERE notEmpty(unreadable)").result_rows
-        if not rows:
-            return
-        spans = batch.cols["spans"]
-        where = {(trace, span): batch.contexts[ctx][:2]
-                 for trace, span, ctx in zip(spans["trace_id"], spans["span_id"], spans["ctx"])}
-        batch.problems.extend(unreadable_problems([(*where[(trace, span)], span, columns, keys, values)
-                                                   for trace, span, columns, keys, values in rows]))
+        batch.problems.extend(unreadable_problems(_in_place(batch, rows)))
 
     def _report_entries(self, batch: Batch, new: str, lossy: list[int]) -> None:
         """Add to the batch's problems the new spans among ``lossy`` (indexes of spans whose attribute lists
@@ -228,29 +233,22 @@ class _Loader:
             return
         fresh = {tuple(row) for row in self.client.query(f"SELECT TraceId, SpanId FROM ({new})").result_rows}
         spans = batch.cols["spans"]
-        batch.problems.extend(entries_problems([
-            (*batch.contexts[spans["ctx"][i]][:2], spans["span_id"][i], bytes(spans["attrs"][i]))
-            for i in lossy if (spans["trace_id"][i], spans["span_id"][i]) in fresh]))
+        batch.problems.extend(entries_problems(_in_place(batch, [
+            (spans["trace_id"][i], spans["span_id"][i], bytes(spans["attrs"][i])) for i in lossy
+            if (spans["trace_id"][i], spans["span_id"][i]) in fresh])))
 
     def _report_scores(self, batch: Batch, new: str) -> None:
         """Add to the batch's problems the new spans' evaluation scores that are no number (``span_events``'
         ``eval_score`` NULL: ``_views.eval_score``, as DuckDB's ``TRY_CAST``), each with its file, line and span,
         worded as ``ingest`` words them (``ingest.score_problems``). Asked only when an event of the batch names
         a score."""
-        events = batch.cols["events"]["attrs"]
-        if not any(_SCORE_BYTES in bytes(attributes) for attributes in events):
+        if not any(_SCORE_BYTES in bytes(attributes) for attributes in batch.cols["events"]["attrs"]):
             return
         name = f"'{GEN_AI_EVALUATION_SCORE_VALUE}'"
         rows = self.client.query(
             f"SELECT TraceId, SpanId, a[{name}] FROM ({new}) ARRAY JOIN `Events.Attributes` AS a "
             f"WHERE mapContains(a, {name}) AND {eval_score('a')} IS NULL").result_rows
-        if not rows:
-            return
-        spans = batch.cols["spans"]
-        order = {(trace, span): i for i, (trace, span) in enumerate(zip(spans["trace_id"], spans["span_id"]))}
-        batch.problems.extend(score_problems([
-            (*batch.contexts[spans["ctx"][order[trace, span]]][:2], span, score)
-            for trace, span, score in sorted(rows, key=lambda row: order[row[0], row[1]])]))
+        batch.problems.extend(score_problems(_in_place(batch, rows)))
 
     def _copy(self, table: str, columns: tuple[str, ...], rows: list[list[Any]], signal: str,
               check: Callable[[str], None] | None = None) -> tuple[int, int, int, int]:
