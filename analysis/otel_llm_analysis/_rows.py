@@ -320,6 +320,10 @@ SPANS = Table(
                "attributes the producer dropped (its limits)"),
         Column("dropped_events_count", "BIGINT", "dropped_events_count"),
         Column("dropped_links_count", "BIGINT", "dropped_links_count"),
+        Column("attr_entries_dropped", "INTEGER", "dropped_entries",
+               "span attribute entries not kept as sent: not a key/value object, no key, or a key given again "
+               "(its last value kept); NULL when none. Each such span is named in the ingest's report "
+               "(_statements.by_key_list counts them, _attribute_entries names them)"),
         Column("trace_key", "UUID", TRACE_KEY, "trace_id as a UUID (the same 128 bits): what distinct counts count",
                fill=TRACE_KEY, derived=True),
     ),
@@ -342,6 +346,11 @@ SPANS = _with_unreadable(SPANS)
 
 # --- span events and links: stored when their span is new --------------------------
 
+#: An event's evaluation score as its text (NULL when absent) and as ``span_events.eval_score`` reads it: NULL
+#: when it is no number (then reported: ``_statements.UNREADABLE_SCORES``)
+EVAL_SCORE_TEXT = lookup(semconv.GEN_AI_EVALUATION_SCORE_VALUE)
+EVAL_SCORE = f"TRY_CAST({EVAL_SCORE_TEXT} AS DOUBLE)"
+
 EVENTS = Table(
     "span_events",
     staged=(("span_ord", _I64), ("trace_id", _TEXT), ("span_id", _TEXT), ("time_ns", _I64), ("name", _TEXT),
@@ -354,8 +363,7 @@ EVENTS = Table(
         Column("attributes", "MAP(VARCHAR, VARCHAR)", "map(k, v)"),
         Column("eval_name", "VARCHAR", lookup(semconv.GEN_AI_EVALUATION_NAME),
                f"{semconv.GEN_AI_EVALUATION_NAME} ({semconv.EVENT_EVALUATION_RESULT} events)"),
-        Column("eval_score", "DOUBLE", f"TRY_CAST({lookup(semconv.GEN_AI_EVALUATION_SCORE_VALUE)} AS DOUBLE)",
-               semconv.GEN_AI_EVALUATION_SCORE_VALUE),
+        Column("eval_score", "DOUBLE", EVAL_SCORE, semconv.GEN_AI_EVALUATION_SCORE_VALUE),
         Column("eval_label", "VARCHAR", lookup(semconv.GEN_AI_EVALUATION_SCORE_LABEL),
                f"{semconv.GEN_AI_EVALUATION_SCORE_LABEL}: pass | warning | fail | ..."),
         Column("dropped_attributes_count", "BIGINT", "dropped_attributes_count"),
@@ -391,6 +399,11 @@ LINKS = Table(
 SERIES_KEY = "hash(metric_name, resource_attributes, attributes, start_time)"
 
 _QUANTILES = pa.list_(pa.struct([("quantile", _F64), ("value", _F64)]))
+#: The explicit buckets of a point of another kind (gauge, sum, exponential histogram, summary): empty lists, not
+#: NULL, as ClickHouse's ``metric_points`` gives them (its arrays cannot be NULL), so the same SQL answers alike on
+#: both engines. Stored so (the staged NULL, which the point's ``row_key`` hashes, is unchanged), and a store's
+#: older rows are filled so when it is opened (``fill``).
+_NO_COUNTS, _NO_BOUNDS = "[]::BIGINT[]", "[]::DOUBLE[]"
 
 POINTS = Table(
     "metric_points",
@@ -421,8 +434,10 @@ POINTS = Table(
         Column("sum", "DOUBLE", "sum"),
         Column("min", "DOUBLE", "min"),
         Column("max", "DOUBLE", "max"),
-        Column("bucket_counts", "BIGINT[]", "bucket_counts", "histogram: len(explicit_bounds) + 1 buckets"),
-        Column("explicit_bounds", "DOUBLE[]", "explicit_bounds"),
+        Column("bucket_counts", "BIGINT[]", f"coalesce(bucket_counts, {_NO_COUNTS})",
+               "histogram: len(explicit_bounds) + 1 buckets; empty for the other kinds", fill=_NO_COUNTS),
+        Column("explicit_bounds", "DOUBLE[]", f"coalesce(explicit_bounds, {_NO_BOUNDS})",
+               "histogram; empty for the other kinds", fill=_NO_BOUNDS),
         Column("row_key", "UBIGINT", "row_key", "hash of everything the point holds: de-duplication"),
         Column("source_file", "VARCHAR", "source_file"),
         Column("description", "VARCHAR", "nullif(description, '')"),

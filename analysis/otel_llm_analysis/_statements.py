@@ -35,12 +35,15 @@ from __future__ import annotations
 
 import re
 
+from otel_llm import semconv
 from otel_llm_analysis._rows import (
-    EVENTS, EXEMPLARS, LINKS, LOGS, POINTS, POSITION, RESOURCE_VALUES, RESOURCES, SPANS, Table, ts,
+    EVAL_SCORE, EVAL_SCORE_TEXT, EVENTS, EXEMPLARS, LINKS, LOGS, POINTS, POSITION, RESOURCE_VALUES, RESOURCES, SPANS,
+    Table, ts,
 )
 from otel_llm_analysis._spellings import SPELLINGS
 
 __all__ = [
+    "ENTRIES_NOT_KEPT",
     "INSERT_EVENTS",
     "INSERT_LINKS",
     "INSERT_RESOURCES",
@@ -52,6 +55,7 @@ __all__ = [
     "PRUNED_SPANS",
     "ROW_PLANS",
     "STORED_WINDOW",
+    "UNREADABLE_SCORES",
     "UNREADABLE_SPANS",
 ]
 
@@ -106,9 +110,11 @@ _UNIQUE_V = ("CASE WHEN uniq THEN v1 "
 UNIQUE_KV = f"{_UNIQUE_K}, {_UNIQUE_V}"
 
 
-def _kv_aligned(source: str, column: str) -> str:
-    """``source``'s rows with aligned (not yet de-duplicated) key and value lists ``k1``, ``v1``."""
-    return (f"(SELECT * EXCLUDE ({column}, k0, v0, n0), {kv_columns(column)} FROM ("
+def _kv_aligned(source: str, column: str, counted: bool = False) -> str:
+    """``source``'s rows with aligned (not yet de-duplicated) key and value lists ``k1``, ``v1``; with
+    ``counted``, also ``n0``: how many entries the list holds (``by_key_list`` counts what is not kept)."""
+    dropped = "k0, v0" if counted else "k0, v0, n0"
+    return (f"(SELECT * EXCLUDE ({column}, {dropped}), {kv_columns(column)} FROM ("
             f"SELECT *, {kv_parse(column)} FROM {source}))")
 
 
@@ -117,6 +123,9 @@ def kv_from(source: str, column: str = "attrs") -> str:
     return (f"(SELECT * EXCLUDE (k1, v1, uniq), {UNIQUE_KV} FROM (SELECT *, {UNIQUE_TEST} FROM "
             f"{_kv_aligned(source, column)}))")
 
+
+#: SELECT item ``dropped_entries`` (see :func:`by_key_list`) over ``k1``, ``uniq``, ``n0`` and ``k``.
+_DROPPED_ENTRIES = "CASE WHEN uniq AND len(k1) = n0 THEN NULL ELSE nullif(n0 - len(k), 0) END AS dropped_entries"
 
 #: The FROM item a :func:`by_key_list` select names its rows by.
 KEYED_ROWS = "_keyed_rows"
@@ -134,20 +143,27 @@ def by_key_list(source: str, select: str, column: str = "attrs") -> tuple[str, s
     instead of scanning ``k`` once per name and row. Only the values of a row
     whose keys repeat are filtered row by row (as in :func:`kv_from`).
 
+    What the lists could not keep is counted from the checks made anyway:
+    ``dropped_entries`` is NULL for a row whose key list is unique and whose
+    lists were aligned with all of its entries (two integer comparisons), else
+    its entries less the keys kept (entries that are no key/value object or
+    have no key, and the earlier of a repeated key's), NULL when that is none:
+    so only a span that lost entries is looked at again (``ENTRIES_NOT_KEPT``).
+
     ``select`` reads its rows from :data:`KEYED_ROWS`: ``source``'s rows
-    (``column`` dropped) with ``k``, ``v``, ``has_other`` and the positions.
-    Returns (the CTE items ``kv`` and ``key_lists``; ``select`` reading them).
+    (``column`` dropped) with ``k``, ``v``, ``dropped_entries``, ``has_other`` and
+    the positions. Returns (the CTE items ``kv`` and ``key_lists``; ``select`` reading them).
     """
     names = list(dict.fromkeys(_POSITION.findall(select)))
     position = {name: f"_pos_{i}" for i, name in enumerate(names)}
     select = _POSITION.sub(lambda m: position[m.group(1)], select)
     positions = "".join(f", {POSITION.format(name)} AS {p}" for name, p in position.items())
-    ctes = f"""kv AS MATERIALIZED {_kv_aligned(source, column)},
+    ctes = f"""kv AS MATERIALIZED {_kv_aligned(source, column, counted=True)},
 key_lists AS (
     SELECT k1, uniq, k, {_HAS_OTHER}{positions}
     FROM (SELECT k1, uniq, {_UNIQUE_K} FROM (SELECT k1, {UNIQUE_TEST} FROM (SELECT DISTINCT k1 FROM kv)))
 )"""
-    rows = (f"(SELECT * EXCLUDE (k1, v1, uniq), {_UNIQUE_V} FROM "
+    rows = (f"(SELECT * EXCLUDE (k1, v1, uniq, n0), {_UNIQUE_V}, {_DROPPED_ENTRIES} FROM "
             "(SELECT kv.*, l.* EXCLUDE (k1) FROM kv JOIN key_lists l ON kv.k1 IS NOT DISTINCT FROM l.k1))")
     return ctes, select.replace(KEYED_ROWS, rows)
 
@@ -262,6 +278,19 @@ JOIN _b_ctx c USING (ctx)
 WHERE b.ord IN (SELECT ord FROM _new_spans)
 """
 
+#: This batch's new spans whose attribute lists lost entries (``span_rows.attr_entries_dropped``), with their
+#: staged attribute text, for the ingest report to name them (``_attribute_entries``). Cheap on any store, as
+#: :data:`UNREADABLE_SPANS`: row groups whose ``attr_entries_dropped`` is all NULL are skipped on their statistics.
+ENTRIES_NOT_KEPT = f"""
+SELECT c.source_file, c.line, s.span_id, b.attrs
+FROM (SELECT trace_id, span_id, start_time FROM span_rows
+      WHERE attr_entries_dropped IS NOT NULL) s
+JOIN _b_spans b ON b.trace_id = s.trace_id AND b.span_id = s.span_id AND s.start_time IS NOT DISTINCT FROM {_START}
+JOIN _b_ctx c USING (ctx)
+WHERE b.ord IN (SELECT ord FROM _new_spans)
+ORDER BY b.ord
+"""
+
 
 def _following(table: Table, kind: str) -> str:
     return f"""
@@ -273,6 +302,20 @@ FROM {kv_from(f"(SELECT * FROM _b_{kind} WHERE span_ord IN (SELECT ord FROM _new
 
 INSERT_EVENTS = _following(EVENTS, "events")
 INSERT_LINKS = _following(LINKS, "links")
+
+#: The new events of this batch whose evaluation score is present but no number (``span_events.eval_score`` left
+#: NULL, the event kept), for the ingest report: file, line, span, the score's text. Only the events whose
+#: attribute text names the score are read again.
+UNREADABLE_SCORES = f"""
+SELECT c.source_file, c.line, e.span_id, e.score
+FROM (SELECT ord, span_ord, span_id, {EVAL_SCORE_TEXT} AS score, {EVAL_SCORE} AS read
+      FROM {kv_from(f"(SELECT * FROM _b_events WHERE span_ord IN (SELECT ord FROM _new_spans) "
+                    f"AND contains(attrs, '{semconv.GEN_AI_EVALUATION_SCORE_VALUE}'))")}) e
+JOIN _b_spans b ON b.ord = e.span_ord
+JOIN _b_ctx c USING (ctx)
+WHERE e.score IS NOT NULL AND e.read IS NULL
+ORDER BY e.ord
+"""
 
 # --- logs and metric points (+ exemplars) ----------------------------------------------
 

@@ -35,8 +35,13 @@ LLM_METRICS = (semconv.METRIC_TOKEN_USAGE, semconv.METRIC_OPERATION_DURATION, se
 
 
 #: Each point's growth: a delta point's own value, a cumulative one's rise since the point before it in its
-#: series (a series' first point: all it counted since its start). Histograms count calls, sums add up:
-#: ``calls`` is the duration histogram's count, one a call (NULL where none of its points grew).
+#: series (a series' first point: all it counted since its start). Histograms count calls, sums add up. Per
+#: ``period`` (its start), the points that grew there (``grown``) and their services, and of them those past the
+#: period's first :data:`EXPORT_GRACE_S` seconds (``{graced}``: a point exported then may count the period before's
+#: calls): ``points``, and ``calls``, the duration histogram's count, one a call (NULL where none of its points
+#: grew). One statement answers both the window's figures (:func:`llm_metric_points`: the periods' sums) and each
+#: period's (:func:`llm_metric_points_by`), so an analysis asking both (a budget of a month whose calls only the
+#: points record) reads the points once where its statements are kept (``_filters.remembering``).
 #: ``{attributes}`` and ``{sets}`` are empty for one filter set; for many (:func:`_grown_sets`) the points' attributes
 #: (where a set's model is read) and :data:`_filter_sets.SETS`. ``{series_key}``: what tells a series (:func:`_series`).
 _GROWTH = """
@@ -46,9 +51,10 @@ WITH points AS (
                lag(coalesce(count, value)) OVER (PARTITION BY {series_key} ORDER BY time), 0) END AS grew
     FROM metric_points WHERE {series}
 )
-SELECT {group}count(*) AS points, sum(CASE WHEN metric_name = '{duration}' THEN CAST(grew AS DOUBLE) END) AS calls,
-       list_sort(list_distinct(list(service_name))) AS services
-FROM points{sets} WHERE grew > 0 AND {window}{group_by}
+SELECT {set_id}date_trunc('{period}', time) AS period, count(*) FILTER (WHERE {graced}) AS points,
+       sum(CASE WHEN metric_name = '{duration}' AND {graced} THEN CAST(grew AS DOUBLE) END) AS calls,
+       count(*) AS grown, list_sort(list_distinct(list(service_name))) AS services
+FROM points{sets} WHERE grew > 0 AND {window} GROUP BY ALL
 """
 #: A set's model (``set_model`` of :data:`_filter_sets.SETS`) where a point names its requested model, as
 #: :func:`_selected` narrows the series of one set
@@ -63,11 +69,13 @@ def llm_metric_points(store: Any, filters: Filters) -> tuple[int, list[str]]:
     A cumulative series is exported again with the same count while its
     process is idle: such a repeat is no call, so only growth counts. Metric
     points carry no project: a project filter does not narrow them; the model
-    filter does when the point names its requested model.
+    filter does when the point names its requested model. Read off the window's
+    days (:data:`_GROWTH`), the statement :func:`llm_metric_points_by` asks per day (a report build reads
+    those of its windows at once, ``_filter_sets``).
     """
-    sql, params = _growth_sql(store, filters)
-    (row,) = fetch_dicts(store, sql, params)
-    return row["points"], list(row["services"] or [])
+    rows = _growth_rows(store, filters, "day")
+    return (sum(row["grown"] for row in rows),
+            sorted({service for row in rows for service in row["services"] or () if service is not None}))
 
 
 #: A point exported this long after a period began may count calls of the period before (a metric reader
@@ -85,12 +93,16 @@ def llm_metric_points_by(store: Any, filters: Filters, period: str) -> dict[Any,
 def _grown_by(store: Any, filters: Filters, period: str) -> dict[Any, tuple[int, int | None]]:
     """:func:`llm_metric_points_by`'s periods, each with its points and the calls the duration histogram counts
     there (None when none of its points grew there)."""
-    ask_together(store, filters,
-                 lambda asked: _growth_sql(store, asked, f"date_trunc('{period}', time)", _grace(period)),
-                 lambda sets: _grown_sets(store, period, sets), reads=_unprojected)
-    sql, params = _growth_sql(store, filters, f"date_trunc('{period}', time)", _grace(period))
     return {row["period"]: (row["points"], None if row["calls"] is None else round(row["calls"]))
-            for row in fetch_dicts(store, sql, params)}
+            for row in _growth_rows(store, filters, period) if row["points"]}
+
+
+def _growth_rows(store: Any, filters: Filters, period: str) -> list[dict[str, Any]]:
+    """The rows of :data:`_GROWTH` per ``period`` over ``filters``; in a report build, read with those of the
+    windows expected beside it (``_filter_sets.ask_together``)."""
+    ask_together(store, filters, lambda asked: _growth_sql(store, asked, period),
+                 lambda sets: _grown_sets(store, period, sets), reads=_unprojected)
+    return fetch_dicts(store, *_growth_sql(store, filters, period))
 
 
 def _grown_sets(store: Any, period: str, filter_sets: Sequence[Filters]) -> list[list[dict[str, Any]]]:
@@ -99,9 +111,8 @@ def _grown_sets(store: Any, period: str, filter_sets: Sequence[Filters]) -> list
     their attributes), so each set takes its points from one reading of every series' growth."""
     _, series, params = _selected(shared_filters(filter_sets), LLM_METRICS)
     sql = _GROWTH.format(series=series, duration=semconv.METRIC_OPERATION_DURATION, attributes=", attributes",
-                         sets=f", {SETS}", series_key=series_key(store),
-                         window=" AND ".join([_SET_TIME, _SET_MODEL, _grace(period)]),
-                         group=f"set_id, date_trunc('{period}', time) AS period, ", group_by=" GROUP BY ALL")
+                         sets=f", {SETS}", series_key=series_key(store), window=" AND ".join([_SET_TIME, _SET_MODEL]), period=period,
+                         graced=_grace(period), set_id="set_id, ")
     return per_set(fetch_dicts(store, sql, {**params, "sets": set_rows(filter_sets)}), len(filter_sets))
 
 
@@ -149,15 +160,12 @@ def metrics_only_days(store: Any, filters: Filters) -> dict[datetime, tuple[int,
     return {day: grown for day, grown in sorted(_grown_by(store, filters, "day").items()) if day not in busy}
 
 
-def _growth_sql(store: Any, filters: Filters, group: str | None = None,
-                also: str | None = None) -> tuple[str, dict[str, Any]]:
-    """The :data:`_GROWTH` query of the filters' window, service and model (grouped by ``group`` as ``period``)."""
+def _growth_sql(store: Any, filters: Filters, period: str) -> tuple[str, dict[str, Any]]:
+    """The :data:`_GROWTH` query of the filters' window, service and model, per ``period``."""
     window, series, params = _selected(filters, LLM_METRICS)
     return _GROWTH.format(series=series, duration=semconv.METRIC_OPERATION_DURATION, attributes="", sets="",
-                          series_key=series_key(store),
-                          window=" AND ".join([*window, *([also] if also else [])]) or "TRUE",
-                          group=f"{group} AS period, " if group else "",
-                          group_by=" GROUP BY ALL" if group else ""), params
+                          series_key=series_key(store), window=" AND ".join(window) or "TRUE", period=period,
+                          graced=_grace(period), set_id=""), params
 
 
 def _selected(filters: Filters, metrics: Sequence[str]) -> tuple[list[str], str, dict[str, Any]]:
@@ -649,7 +657,7 @@ def duration_histogram(store: Any, filters: Filters) -> DurationHistogram | None
                    coalesce(attributes['{semconv.ERROR_TYPE}'], '') <> '' AS failed,  -- ClickHouse's absent key: ''
                    CASE WHEN temporality = 'delta' THEN NULL ELSE lag(bucket_counts) OVER (
                        PARTITION BY {series_key(store)} ORDER BY time) END AS before
-            FROM metric_points WHERE {series} AND bucket_counts IS NOT NULL)
+            FROM metric_points WHERE {series} AND metric_type = 'histogram')
         WHERE {' AND '.join([*window, "(before IS NULL OR counts <> before)"])}""", params)
     grown = []
     for row in rows:

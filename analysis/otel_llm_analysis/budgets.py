@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import json
 import math
+from contextlib import nullcontext
 from decimal import ROUND_FLOOR, Decimal
 from dataclasses import dataclass, field
 from dataclasses import replace
@@ -53,7 +54,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterable, Literal, Mapping
 
-from otel_llm_analysis._filters import Filters, fetch_dicts
+from otel_llm_analysis._filters import Filters, fetch_dicts, keeping, remembering
 from otel_llm_analysis._unrecorded import unrecorded_cost
 from otel_llm_analysis.summaries import summary
 from otel_llm_analysis.trends import daily_points, data_since, month_window, spend_lower_bound
@@ -157,12 +158,23 @@ def budget_status(
     month: str | date | None = None,
     as_of: date | None = None,
 ) -> list[BudgetStatus]:
-    """Evaluate each budget over ``month`` (``YYYY-MM``, default current) as of ``as_of``."""
+    """Evaluate each budget over ``month`` (``YYYY-MM``, default current) as of ``as_of``.
+
+    Its statements are kept for the call (``_filters.remembering``, unless a caller's block keeps them already):
+    a budget whose month's calls only GenAI metric points record asks the points' growth per day (its days of
+    unknown spend) and over the month (why the spend is unknown), one statement (``_unrecorded._GROWTH``) read once.
+    """
+    with nullcontext() if keeping() else remembering({}):
+        return _statuses(store, list(budgets), month, as_of)
+
+
+def _statuses(store: Any, budgets: list[Budget], month: str | date | None, as_of: date | None) -> list[BudgetStatus]:
+    """:func:`budget_status`'s statuses."""
     first, end, as_of = month_window(month, as_of)
     since = data_since(store, first, as_of)
     elapsed, days_counted = (as_of - since).days + 1, (end - since).days
     results = []
-    for budget in _each_project(store, list(budgets), first, as_of):
+    for budget in _each_project(store, budgets, first, as_of):
         if not (math.isfinite(budget.monthly_usd) and budget.monthly_usd > 0):
             raise ValueError(f"budget {budget.label!r} must be a positive number of USD, got {budget.monthly_usd}")
         scope = Filters(project=budget.project, model=budget.model)

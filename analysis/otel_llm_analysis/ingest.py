@@ -42,7 +42,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from otel_llm.semconv import GEN_AI_EVALUATION_SCORE_VALUE
 from otel_llm_analysis import _proto, _statements as sql
+from otel_llm_analysis._attribute_entries import entries_not_kept
 from otel_llm_analysis._decode import Batch, Problem, decode_line
 from otel_llm_analysis._producers import MAX_CALL_COST_USD
 from otel_llm_analysis._ledger import Ledger, Read
@@ -53,7 +55,8 @@ from otel_llm_analysis._staging import SpanKeys, Staged, stage_batch
 from otel_llm_analysis.retention import pruned_before
 from otel_llm_analysis._spellings import SPELLINGS
 
-__all__ = ["FileReport", "IngestReport", "SourceError", "ingest", "listed_files", "unreadable_problems"]
+__all__ = ["FileReport", "IngestReport", "SourceError", "entries_problems", "ingest", "listed_files",
+           "score_problems", "unreadable_problems"]
 
 _EPOCH = datetime(1970, 1, 1)
 #: Rows (spans + points + logs) per insert: big enough to amortise the anti-join
@@ -209,8 +212,10 @@ def _insert(con: duckdb.DuckDBPyConnection, staged: Staged) -> _Counts:
                 counts.pruned["spans"] = con.execute(sql.PRUNED_SPANS.format(cutoff_us=staged.cutoff_us)).fetchone()[0]
             counts.spans = con.execute(sql.INSERT_SPANS).fetchone()[0]
             counts.problems = unreadable_problems(con.execute(sql.UNREADABLE_SPANS).fetchall())
+            counts.problems += entries_problems(con.execute(sql.ENTRIES_NOT_KEPT).fetchall())
             if "events" in staged.tables:
                 counts.events = con.execute(sql.INSERT_EVENTS).fetchone()[0]
+                counts.problems += score_problems(con.execute(sql.UNREADABLE_SCORES).fetchall())
             if "links" in staged.tables:
                 counts.links = con.execute(sql.INSERT_LINKS).fetchone()[0]
             counts.duplicates += staged.tables["spans"].num_rows - counts.spans - counts.pruned["spans"]
@@ -256,6 +261,21 @@ def unreadable_problems(rows: list[tuple[Any, ...]]) -> list[Problem]:
                                                   f"{_EXPECTED.get(column, 'a non-negative integer up to 2**53')}",
                                     f"span {span_id}"))
     return problems
+
+
+def entries_problems(rows: list[tuple[Any, ...]]) -> list[Problem]:
+    """Problems for the spans whose attribute entries were not all kept as sent, each named by its file, line and
+    span with the entries (``_statements.ENTRIES_NOT_KEPT``'s rows: file, line, span, the staged attribute text,
+    which is parsed again only here)."""
+    return [Problem(source, line, entries_not_kept(attrs)[1] or "attribute entries not kept as sent",
+                    f"span {span_id}: attributes") for source, line, span_id, attrs in rows]
+
+
+def score_problems(rows: list[tuple[Any, ...]]) -> list[Problem]:
+    """Problems for the evaluation scores that are no number (``_statements.UNREADABLE_SCORES``' rows: file,
+    line, span, the score's text): the event is kept, its ``eval_score`` NULL."""
+    return [Problem(source, line, f"eval_score left empty: {GEN_AI_EVALUATION_SCORE_VALUE} = {score[:40]!r} is not "
+                                  "a number", f"event of span {span_id}") for source, line, span_id, score in rows]
 
 
 #: What a typed attribute must hold, for the report (see ``_rows.COUNT`` / ``NUMBER``).

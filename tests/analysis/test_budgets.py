@@ -208,3 +208,33 @@ def test_a_percent_beyond_what_tenths_can_hold_is_shown_as_it_is(percent):
     from otel_llm_analysis.budgets import shown_percent
 
     assert shown_percent(percent) == percent
+
+
+def test_the_metric_points_growth_is_read_once_per_budget(tmp_path):
+    """A month whose calls only GenAI metric points record: ``budget_status`` read the points' growth twice, per
+    day for the days of unknown spend (``series``) and over the month for the reason (``unrecorded_cost``): the
+    same window function over every point of the month, run twice. Once now, with the same figures as each
+    asked alone."""
+    from datetime import datetime
+
+    from otel_llm_analysis import Filters, TraceStore
+    from otel_llm_analysis._filters import connection
+    from otel_llm_analysis._unrecorded import unrecorded_cost
+    from otel_llm_analysis.trends import daily_points
+    from tests.support.synthetic import generate
+
+    generate(tmp_path / "data", seed=11, traces=60, days=40, end=datetime(2026, 11, 20))
+    with TraceStore(tmp_path / "store.duckdb") as store:
+        store.ingest([tmp_path / "data" / "metrics.jsonl"])  # the spans lost: the points alone
+        con = connection(store)
+        con.execute("CALL enable_logging('QueryLog')")
+        (status,) = budget_status(store, [Budget(10.0)], MONTH, AS_OF)
+        ran = [q for (q,) in con.execute("SELECT message FROM duckdb_logs_parsed('QueryLog') "
+                                         "WHERE message LIKE '%AS grew%'").fetchall()]
+        con.execute("CALL disable_logging()")
+        window = Filters(since=datetime(2026, 11, 1), until=datetime(2026, 11, 13))
+        assert status.status == "unknown" and status.unrecorded_days, status
+        assert status.cost_unknown == unrecorded_cost(store, window, 0)
+        assert status.unrecorded_days == [p.period.date() for p in daily_points(store, date(2026, 11, 1), AS_OF)
+                                          if p.unrecorded_points]
+    assert len(ran) == 1, ran

@@ -131,10 +131,10 @@ def test_metric_kinds_and_log_bodies(store: TraceStore, tmp_path: Path) -> None:
     rows = store.query("SELECT metric_name, metric_type, value, count, sum, bucket_counts, explicit_bounds, temporality,"
                        " is_monotonic, service_name, attributes['k'] FROM metric_points ORDER BY metric_name")
     assert rows == [
-        ("c", "sum", 2.5, None, None, None, None, "delta", True, "svc", "v"),
-        ("g", "gauge", 5.0, None, None, None, None, None, None, "svc", None),
+        ("c", "sum", 2.5, None, None, [], [], "delta", True, "svc", "v"),  # no explicit buckets: empty, as on ClickHouse
+        ("g", "gauge", 5.0, None, None, [], [], None, None, "svc", None),
         ("h", "histogram", None, 3, 6.0, [1, 2], [1.5], "cumulative", None, "svc", None),
-        ("s", "summary", None, 4, 8.0, None, None, None, None, "svc", None),
+        ("s", "summary", None, 4, 8.0, [], [], None, None, "svc", None),
     ]
     logs_rows = store.query("SELECT severity_text, body, trace_id, span_id, service_name, time IS NOT NULL FROM logs "
                             "ORDER BY body")

@@ -161,9 +161,44 @@ def test_repeated_attribute_keys_keep_the_last_value(store: TraceStore, tmp_path
     report = store.ingest(path)
     assert report.spans_added == 10
     assert store.query("SELECT attributes['dup'] FROM spans WHERE span_id = ?", [span["spanId"]]) == [("last",)]
-    assert report.bad_lines == []
+    first = len(span["attributes"]) - 2
+    assert [(p.line, p.where, p.reason) for p in report.bad_lines] == [
+        (1, f"span {span['spanId']}: attributes", "1 attribute entry not kept as sent: "
+         f"key 'dup' given 2 times (attributes[{first}], [{first + 1}]), its last value kept")]
     assert store.query("SELECT len(attr_keys), len(map_keys(attributes)) FROM spans WHERE span_id = ?",
                        [span["spanId"]]) == [(len(span["attributes"]) - 1,) * 2]
+
+
+def test_attribute_entries_without_a_key_or_not_objects_are_reported(store: TraceStore, tmp_path: Path,
+                                                                     chunks: list) -> None:
+    """An entry with no key (absent or null) or one that is not an object was dropped inside the span insert's
+    SQL without a word: each span that lost one is named with its file and line, the rest of it kept as before."""
+    request = _line(chunks[0])
+    spans = request["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    kept = {i: list(spans[i]["attributes"]) for i in (2, 5)}
+    n = {i: len(kept[i]) for i in kept}
+    spans[2]["attributes"] = kept[2] + [{"value": {"stringValue": "no name"}}, 7, {"key": None, "value": {}}]
+    spans[5]["attributes"] = [["a", "list"]] + kept[5] + [{"key": "x", "value": {"intValue": "1"}},
+                                                          {"key": "x", "value": {"intValue": "2"}},
+                                                          {"key": "x", "value": {"intValue": "3"}}]
+    path = _write(tmp_path / "traces.jsonl", [_line(chunks[1]), request])
+    report = store.ingest(path)
+    assert report.spans_added == 20
+    assert [(p.path, p.line, p.where, p.reason) for p in report.bad_lines] == [
+        (str(path), 2, f"span {spans[2]['spanId']}: attributes",
+         f"3 attribute entries not kept as sent: attributes[{n[2]}] has no key; attributes[{n[2] + 1}] is not "
+         f"a key/value object (7); attributes[{n[2] + 2}] has no key"),
+        (str(path), 2, f"span {spans[5]['spanId']}: attributes",
+         f"3 attribute entries not kept as sent: attributes[0] is not a key/value object ([\"a\",\"list\"]); "
+         f"key 'x' given 3 times (attributes[{n[5] + 1}], [{n[5] + 2}], [{n[5] + 3}]), its last value kept")]
+    stored = dict(store.query("SELECT span_id, attributes FROM spans WHERE span_id IN (?, ?)",
+                              [spans[2]["spanId"], spans[5]["spanId"]]))
+    assert list(stored[spans[2]["spanId"]]) == [a["key"] for a in kept[2]]
+    assert list(stored[spans[5]["spanId"]]) == [a["key"] for a in kept[5]] + ["x"]
+    assert stored[spans[5]["spanId"]]["x"] == "3"
+    assert store.query("SELECT span_id, attr_entries_dropped FROM spans WHERE attr_entries_dropped IS NOT NULL "
+                       "ORDER BY span_id") == sorted([(spans[2]["spanId"], 3), (spans[5]["spanId"], 3)])
+    assert store.ingest(path).bad_lines == []  # the file again: nothing new, nothing said twice
 
 
 def test_spans_sharing_a_key_list_each_keep_their_own_values(store: TraceStore, tmp_path: Path,
@@ -197,7 +232,8 @@ def test_spans_sharing_a_key_list_each_keep_their_own_values(store: TraceStore, 
         (spans[3]["spanId"], None, [], []),
         (spans[4]["spanId"], None, [], []),
     ])
-    assert [(p.line, p.where) for p in report.bad_lines] == [(1, f"span {spans[2]['spanId']}")]
+    attributes = [(1, f"span {s['spanId']}: attributes") for s in spans[:3]]  # the null key, the repeated one
+    assert sorted((p.line, p.where) for p in report.bad_lines) == sorted([*attributes, (1, f"span {spans[2]['spanId']}")])
 
 
 def test_every_problem_is_located_in_one_mixed_file(store: TraceStore, tmp_path: Path, chunks: list) -> None:
@@ -609,3 +645,22 @@ def test_a_token_count_too_big_to_add_up_costs_only_that_value(store: TraceStore
     assert store.query("SELECT input_tokens, output_tokens FROM spans WHERE span_id = ?", [span["spanId"]]) == [
         (None, 1)]
     assert store.query("SELECT count(*) FROM spans WHERE input_tokens = 2 ** 53 - 1") == [(0,)]
+
+
+def test_an_unreadable_evaluation_score_is_reported_and_the_evaluation_kept(store: TraceStore, tmp_path: Path) -> None:
+    """An evaluation event's score that is not a number became a NULL ``eval_score`` without a word: it is now
+    named with its file, line and span; the evaluation (name, label) is kept, its score unknown."""
+    from tests.support.graded_trace import GRADED, trace_file
+
+    score = "gen_ai.evaluation.score.value"
+    trace_file(tmp_path / "a.jsonl", GRADED, trace="1", event_on="answer", event_attrs={score: "high"})
+    trace_file(tmp_path / "b.jsonl", GRADED, trace="2", event_on="judge", event_attrs={score: 0.75})
+    trace_file(tmp_path / "c.jsonl", GRADED, trace="3", event_on="judge", event_attrs={score: " 1_0"})
+    report = store.ingest(tmp_path)
+    assert [(p.path, p.line, p.where, p.reason) for p in report.bad_lines] == [
+        (str(tmp_path / "a.jsonl"), 1, f"event of span {GRADED['answer'][0]}",
+         f"eval_score left empty: {score} = 'high' is not a number")]
+    assert store.query("SELECT trace_id, eval_name, eval_label, eval_score FROM evaluations ORDER BY trace_id") == [
+        ("1" * 32, "relevance", "pass", None), ("2" * 32, "relevance", "pass", 0.75),
+        ("3" * 32, "relevance", "pass", 10.0)]
+    assert store.ingest(tmp_path).bad_lines == []  # read again: known spans, nothing said twice

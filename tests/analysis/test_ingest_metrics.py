@@ -87,3 +87,27 @@ def test_an_exponential_histogram_point_whose_count_is_not_its_buckets_is_kept_a
         (2, where, "kept as sent, but count 10 is not zeroCount + the positive and negative bucketCounts (6)"),
         (4, where, "kept as sent, but count 7 is not zeroCount + the positive and negative bucketCounts (8)"),
     ]
+
+
+def test_points_without_explicit_buckets_have_empty_ones_also_in_a_store_made_before(tmp_path: Path):
+    """A gauge has no explicit buckets: stored as empty lists, as ClickHouse's ``metric_points`` gives them (its
+    arrays cannot be NULL; tests/clickhouse/test_differential_metrics.py), and the NULLs an older version stored
+    are filled so when the store is opened. The points' keys are unchanged: the same file read again adds none."""
+    path = tmp_path / "metrics.jsonl"
+    gauge = {"resourceMetrics": [{"resource": {}, "scopeMetrics": [{"scope": {"name": "s"}, "metrics": [
+        {"name": "process.memory.usage", "gauge": {"dataPoints": [{"timeUnixNano": str(_T), "asInt": "7"}]}}]}]}]}
+    path.write_bytes(orjson.dumps(_request([_point(0, 3, [1, 2], [0.5])])) + b"\n" + orjson.dumps(gauge) + b"\n")
+    db = str(tmp_path / "s.duckdb")
+    sql = "SELECT metric_type, bucket_counts, explicit_bounds FROM metric_points ORDER BY metric_type"
+    with TraceStore(db) as store:
+        assert store.ingest(path).metric_points_added == 2
+        assert store.query(sql) == [("gauge", [], []), ("histogram", [1, 2], [0.5])]
+        store.query("UPDATE metric_points SET bucket_counts = NULL, explicit_bounds = NULL "  # as before
+                    "WHERE metric_type = 'gauge'")
+    with TraceStore(db) as store:
+        assert store.query(sql) == [("gauge", [], []), ("histogram", [1, 2], [0.5])]
+        copy = tmp_path / "copy" / "metrics.jsonl"
+        copy.parent.mkdir()
+        copy.write_bytes(path.read_bytes())
+        again = store.ingest(copy)
+        assert (again.metric_points_added, again.duplicates_skipped) == (0, 2)

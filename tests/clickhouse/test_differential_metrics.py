@@ -157,3 +157,17 @@ def test_a_database_without_log_or_metric_tables_opens_and_has_none(tmp_path: Pa
                 assert logs.search_logs(store, None, None, None, None, 10) == []
                 assert store.query("SELECT count(*) FROM metric_points") == [(0,)]
             same(traces.top_traces(duck, 5, "duration"), traces.top_traces(ch, 5, "duration"))
+
+
+def test_every_kind_of_point_has_the_same_bucket_columns_on_both_engines(
+        stores: tuple[TraceStore, ClickHouseStore]) -> None:
+    """A gauge, sum, exponential histogram or summary point has no explicit buckets: ClickHouse's ``metric_points``
+    gives it empty ``bucket_counts`` and ``explicit_bounds`` (its arrays cannot be NULL) where DuckDB's store held
+    NULL, so the same SQL (``WHERE bucket_counts IS NULL``, ``count(bucket_counts)``) answered differently.
+    Both give empty lists now; a histogram's are its own."""
+    sql = ("SELECT metric_type, metric_name, bucket_counts, explicit_bounds, bucket_counts IS NULL AS no_buckets "
+           "FROM metric_points ORDER BY metric_type, metric_name, bucket_counts, explicit_bounds")
+    duck, ch = (store.query(sql) for store in stores)
+    assert [row[1:4] for row in duck if row[0] == "histogram"] == [("gen_ai.client.operation.duration", [1, 2], [1.0])]
+    assert {row[0] for row in duck} == {"gauge", "sum", "histogram", "exponential_histogram", "summary"}
+    same(duck, ch)

@@ -10,12 +10,14 @@ counted twice there, and the pass rate would differ between the engines.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Iterator
 
 import orjson
 import pytest
 
 from otel_llm_analysis import qa
+from otel_llm_analysis.clickhouse import load
 from otel_llm_analysis.clickhouse.store import ClickHouseStore
 from otel_llm_analysis.store import TraceStore
 from tests.clickhouse.test_differential import both_stores, same, same_on_both
@@ -37,11 +39,14 @@ CASES: dict[str, tuple[Any, Any, bool]] = {
 }
 
 
+SCORE = "gen_ai.evaluation.score.value"
+
+
 @pytest.fixture(scope="module")
-def stores(tmp_path_factory: pytest.TempPathFactory, clickhouse_http: ChdbHttpServer
-           ) -> Iterator[tuple[TraceStore, ClickHouseStore]]:
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A trace file per case (its span event's score) and the log records (their scores)."""
     root = tmp_path_factory.mktemp("differential_scores")
-    score = "gen_ai.evaluation.score.value"
+    score = SCORE
     records = []
     for trace, (event_score, log_score, _) in CASES.items():
         trace_file(root / f"{trace}.jsonl", GRADED, trace=trace, event_on="answer",
@@ -50,7 +55,26 @@ def stores(tmp_path_factory: pytest.TempPathFactory, clickhouse_http: ChdbHttpSe
     (root / "logs.jsonl").write_bytes(orjson.dumps({"resourceLogs": [{
         "resource": {"attributes": key_values({"service.name": "s"})},
         "scopeLogs": [{"scope": {"name": "openlit.score"}, "logRecords": records}]}]}) + b"\n")
-    yield from both_stores(root, f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/otel_scores")
+    return root
+
+
+@pytest.fixture(scope="module")
+def stores(root: Path, clickhouse_http: ChdbHttpServer) -> Iterator[tuple[TraceStore, ClickHouseStore]]:
+    yield from both_stores(root, f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/otel_scores",
+                           bad_lines_allowed=True)  # the span events' scores that are no number, named
+
+
+def test_a_span_events_score_that_is_no_number_is_named_alike_on_both_engines(root: Path, clickhouse_url: str
+                                                                                ) -> None:
+    """A score no engine reads was a NULL ``eval_score`` without a word: each is named with its file, line and
+    span by ``ingest`` and by ``load`` alike, and the evaluation kept."""
+    with TraceStore(":memory:") as duck:
+        said = [(p.path, p.line, p.where, p.reason) for p in duck.ingest(root).bad_lines]
+    unread = [trace for trace, (event_score, _, _) in CASES.items() if event_score in ("abc", "1__0")]
+    assert said == [(str(root / f"{trace}.jsonl"), 1, f"event of span {GRADED['answer'][0]}",
+                     f"eval_score left empty: {SCORE} = {CASES[trace][0]!r} is not a number") for trace in unread]
+    assert [(p.path, p.line, p.where, p.reason) for p in load(root, clickhouse_url).bad_lines] == said
+    assert load(root, clickhouse_url).bad_lines == []  # known spans: nothing said again
 
 
 def test_each_span_events_score_reads_the_same_on_both_engines(stores: tuple[TraceStore, ClickHouseStore]) -> None:

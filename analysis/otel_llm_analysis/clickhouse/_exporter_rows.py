@@ -23,6 +23,7 @@ from typing import Any, Callable, Mapping
 
 import msgspec
 
+from otel_llm_analysis._attribute_entries import key_text
 from otel_llm_analysis._decode import Batch, Problem
 from otel_llm_analysis.clickhouse._asstring import as_string
 
@@ -86,48 +87,57 @@ class _Maps:
     Values repeat far more than whole lists (a model name, a token count), so each
     distinct value text is converted once too. A list that is not a JSON array of
     key/values is reported once with its place and read as empty (the span, record
-    or point is still loaded).
+    or point is still loaded). An entry a map cannot keep (no key/value object, no
+    key, the earlier of a repeated key) is left out as DuckDB's ingest leaves it; a
+    key that is not a string is kept as its JSON text, as there (``_attribute_entries``).
+    ``lost`` says whether the list :meth:`of` read last lost such entries (the caller
+    names them: ``_Loader``), from counts the reading makes anyway.
     """
 
     def __init__(self, batch: Batch) -> None:
         self.batch = batch
-        self._cache: dict[bytes, dict[str, str]] = {}
+        self._cache: dict[bytes, tuple[dict[str, str], bool]] = {}
         self._values: dict[bytes, str] = {}
+        self.lost = False
 
     def of(self, raw: Any, ctx: int, what: str) -> dict[str, str]:
         data = bytes(raw) if raw is not None else b""
         found = self._cache.get(data)
         if found is not None:
-            return found
-        out: dict[str, str] = {}
+            out, self.lost = found
+            return out
+        out = {}
+        items = 0
         if data and data not in (b"[]", b"null"):
             try:
-                pairs = [(item.key, bytes(item.value)) for item in _decode_key_values(data)]
+                pairs = [(key_text(item.key), bytes(item.value)) for item in _decode_key_values(data)]
+                items = len(pairs)
             except msgspec.DecodeError:  # not a list of objects: read generically below, as the decoder would
-                pairs = self._generic(data, ctx, what)
+                pairs, items = self._generic(data, ctx, what)
             values = self._values
             for key, value in pairs:
-                if isinstance(key, str):
+                if key is not None:
                     text = values.get(value)
                     if text is None:
                         text = values[value] = as_string(_decode_json(value)) if value else ""
                     out[key] = text  # a repeated key: the last, as a Go map
+        self.lost = len(out) < items
         out = dict(sorted(out.items()))  # the map's order as the exporter's driver writes it: by key
-        self._cache[data] = out
+        self._cache[data] = out, self.lost
         return out
 
-    def _generic(self, data: bytes, ctx: int, what: str) -> list[tuple[Any, bytes]]:
-        """The key/values of a list the typed decoder refused: its objects' keys and values; a text
-        that is no JSON array is reported and read as empty."""
+    def _generic(self, data: bytes, ctx: int, what: str) -> tuple[list[tuple[str | None, bytes]], int]:
+        """The key/values of a list the typed decoder refused (its objects' keys and values) and how many items
+        it holds; a text that is no JSON array is reported and read as empty."""
         try:
             items = _decode_json(data)
         except msgspec.DecodeError as exc:
             items = exc
         if not isinstance(items, list):
             self._report(ctx, f"ignored {what}: not a JSON array of key/values")
-            return []
-        return [(item["key"], msgspec.json.encode(item.get("value")) if "value" in item else b"")
-                for item in items if isinstance(item, dict) and isinstance(item.get("key"), str)]
+            return [], 0
+        return [(key_text(item.get("key")), msgspec.json.encode(item.get("value")) if "value" in item else b"")
+                for item in items if isinstance(item, dict)], len(items)
 
     def _report(self, ctx: int, reason: str) -> None:
         source, line = self.batch.contexts[ctx][:2]
@@ -164,8 +174,9 @@ def _grouped(columns: Mapping[str, list[Any]], key: str) -> dict[int, list[int]]
     return groups
 
 
-def span_rows(batch: Batch) -> list[list[Any]]:
-    """The batch's spans as ``SPAN_COLUMNS`` rows (times in ns)."""
+def span_rows(batch: Batch, lossy: list[int] | None = None) -> list[list[Any]]:
+    """The batch's spans as ``SPAN_COLUMNS`` rows (times in ns); ``lossy`` gets the index of each span whose
+    attribute list lost entries (``_Maps``), for the caller to name those of them that are new."""
     maps = _Maps(batch)
     context = _Context(batch, maps)
     s, ev, ln = batch.cols["spans"], batch.cols["events"], batch.cols["links"]
@@ -176,10 +187,13 @@ def span_rows(batch: Batch) -> list[list[Any]]:
         scope_name, scope_version, _ = context.scope(ctx)
         start, end = s["start_ns"][i] or 0, s["end_ns"][i] or 0
         mine, linked = events.get(i, ()), links.get(i, ())
+        attributes = maps.of(s["attrs"][i], ctx, "span attributes")
+        if maps.lost and lossy is not None:
+            lossy.append(i)
         rows.append([
             start, s["trace_id"][i], s["span_id"][i], s["parent_span_id"][i] or "", s["trace_state"][i] or "",
             s["name"][i] or "", _SPAN_KINDS.get(s["kind"][i], ""), context.service(ctx), context.resource(ctx),
-            scope_name, scope_version, maps.of(s["attrs"][i], ctx, "span attributes"),
+            scope_name, scope_version, attributes,
             (end - start) % 2**64, _STATUS.get(s["status_code"][i], ""), s["status_message"][i] or "",
             [ev["time_ns"][j] or 0 for j in mine], [ev["name"][j] or "" for j in mine],
             [maps.of(ev["attrs"][j], ctx, "event attributes") for j in mine],

@@ -34,6 +34,7 @@ from typing import Any, Callable, Iterable
 
 import msgspec
 
+from otel_llm.semconv import GEN_AI_EVALUATION_SCORE_VALUE
 from otel_llm_analysis._decode import Batch, Problem
 from otel_llm_analysis._sources import FileChanged, Reader
 from otel_llm_analysis.clickhouse._client import ClickHouseError, ClickHouseURL, connect, one_line
@@ -42,13 +43,17 @@ from otel_llm_analysis.clickhouse._exporter_rows import (
     LOG_COLUMNS, METRIC_COLUMNS, SPAN_COLUMNS, fit_times, log_rows, metric_rows, span_rows,
 )
 from otel_llm_analysis.clickhouse._span_table import ensure_span_table
-from otel_llm_analysis.clickhouse._views import unreadable_sql
-from otel_llm_analysis.ingest import FileReport, IngestReport, listed_files, load_record, unreadable_problems
+from otel_llm_analysis.clickhouse._views import eval_score, unreadable_sql
+from otel_llm_analysis.ingest import (
+    FileReport, IngestReport, entries_problems, listed_files, load_record, score_problems, unreadable_problems,
+)
 
 __all__ = ["BATCH_ROWS", "load"]
 
 #: Spans, records and points decoded before they are sent (one staging insert per table).
 BATCH_ROWS = 50_000
+#: What an event's attribute text holds when it may carry an evaluation score (``_Loader._report_scores``)
+_SCORE_BYTES = GEN_AI_EVALUATION_SCORE_VALUE.encode()
 
 
 def load(specs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], to: str | ClickHouseURL, *,
@@ -99,6 +104,17 @@ def load(specs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], to: s
     report.bad_lines.sort(key=lambda p: (order.get(p.path, -1), p.line))
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _in_place(batch: Batch, rows: list[Any]) -> list[tuple[Any, ...]]:
+    """``rows`` of the batch's spans (trace id, span id, what else) as (file, line, span id, what else), in the
+    order of the spans in the batch (the files' order, as ``ingest`` reports them)."""
+    if not rows:
+        return []
+    spans = batch.cols["spans"]
+    order = {(trace, span): i for i, (trace, span) in enumerate(zip(spans["trace_id"], spans["span_id"]))}
+    return [(*batch.contexts[spans["ctx"][order[trace, span]]][:2], span, *rest)
+            for trace, span, *rest in sorted(rows, key=lambda row: order[row[0], row[1]])]
 
 
 class _Loader:
@@ -172,8 +188,15 @@ class _Loader:
     def send(self, batch: Batch, report: IngestReport) -> None:
         """Insert the batch's rows; count what was new; move its problems into the report."""
         if batch.spans:
-            added, events, links, given = self._copy(TRACES_TABLE, SPAN_COLUMNS, span_rows(batch), "traces",
-                                                     lambda new: self._report_unreadable(batch, new))
+            lossy: list[int] = []
+            rows = span_rows(batch, lossy)
+
+            def check(new: str) -> None:
+                self._report_unreadable(batch, new)
+                self._report_entries(batch, new, lossy)
+                self._report_scores(batch, new)
+
+            added, events, links, given = self._copy(TRACES_TABLE, SPAN_COLUMNS, rows, "traces", check)
             report.spans_added += added
             report.events_added += events
             report.links_added += links
@@ -199,13 +222,33 @@ class _Loader:
         rows = self.client.query(
             f"SELECT TraceId, SpanId, unreadable, mapKeys(SpanAttributes), mapValues(SpanAttributes) "
             f"FROM (SELECT *, {unreadable_sql()} AS unreadable FROM ({new})) WHERE notEmpty(unreadable)").result_rows
-        if not rows:
+        batch.problems.extend(unreadable_problems(_in_place(batch, rows)))
+
+    def _report_entries(self, batch: Batch, new: str, lossy: list[int]) -> None:
+        """Add to the batch's problems the new spans among ``lossy`` (indexes of spans whose attribute lists
+        lost entries, ``span_rows``), each with its file, line and entries, worded as ``ingest`` words them
+        (``ingest.entries_problems``). ``new``: the SELECT of the batch's spans not stored yet; asked only
+        when some span lost entries."""
+        if not lossy:
             return
+        fresh = {tuple(row) for row in self.client.query(f"SELECT TraceId, SpanId FROM ({new})").result_rows}
         spans = batch.cols["spans"]
-        where = {(trace, span): batch.contexts[ctx][:2]
-                 for trace, span, ctx in zip(spans["trace_id"], spans["span_id"], spans["ctx"])}
-        batch.problems.extend(unreadable_problems([(*where[(trace, span)], span, columns, keys, values)
-                                                   for trace, span, columns, keys, values in rows]))
+        batch.problems.extend(entries_problems(_in_place(batch, [
+            (spans["trace_id"][i], spans["span_id"][i], bytes(spans["attrs"][i])) for i in lossy
+            if (spans["trace_id"][i], spans["span_id"][i]) in fresh])))
+
+    def _report_scores(self, batch: Batch, new: str) -> None:
+        """Add to the batch's problems the new spans' evaluation scores that are no number (``span_events``'
+        ``eval_score`` NULL: ``_views.eval_score``, as DuckDB's ``TRY_CAST``), each with its file, line and span,
+        worded as ``ingest`` words them (``ingest.score_problems``). Asked only when an event of the batch names
+        a score."""
+        if not any(_SCORE_BYTES in bytes(attributes) for attributes in batch.cols["events"]["attrs"]):
+            return
+        name = f"'{GEN_AI_EVALUATION_SCORE_VALUE}'"
+        rows = self.client.query(
+            f"SELECT TraceId, SpanId, a[{name}] FROM ({new}) ARRAY JOIN `Events.Attributes` AS a "
+            f"WHERE mapContains(a, {name}) AND {eval_score('a')} IS NULL").result_rows
+        batch.problems.extend(score_problems(_in_place(batch, rows)))
 
     def _copy(self, table: str, columns: tuple[str, ...], rows: list[list[Any]], signal: str,
               check: Callable[[str], None] | None = None) -> tuple[int, int, int, int]:
