@@ -337,7 +337,7 @@ def test_metric_point_searches_read_at_once_answer_each_set_as_its_own_statement
         "pointed": (_unrecorded._pointed_statement, lambda: _unrecorded._pointed_sets(partly, sets)),
         "timed days": (_unrecorded._timed_days_statement, lambda: _unrecorded._timed_days_sets(partly, sets)),
         **{f"growth per {period}": (
-            lambda f, period=period: _unrecorded._growth_sql(f, period),
+            lambda f, period=period: _unrecorded._growth_sql(partly, f, period),
             lambda period=period: _unrecorded._grown_sets(partly, period, sets)) for period in ("hour", "day")}}
     for name, (statement, read_at_once) in searches.items():
         read = read_at_once()
