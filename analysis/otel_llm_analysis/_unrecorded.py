@@ -111,8 +111,8 @@ def _grown_sets(store: Any, period: str, filter_sets: Sequence[Filters]) -> list
     their attributes), so each set takes its points from one reading of every series' growth."""
     _, series, params = _selected(shared_filters(filter_sets), LLM_METRICS)
     sql = _GROWTH.format(series=series, duration=semconv.METRIC_OPERATION_DURATION, attributes=", attributes",
-                         sets=f", {SETS}", series_key=series_key(store), window=" AND ".join([_SET_TIME, _SET_MODEL]), period=period,
-                         graced=_grace(period), set_id="set_id, ")
+                         sets=f", {SETS}", series_key=series_key(store), window=" AND ".join([_SET_TIME, _SET_MODEL]),
+                         period=period, graced=_grace(period), set_id="set_id, ")
     return per_set(fetch_dicts(store, sql, {**params, "sets": set_rows(filter_sets)}), len(filter_sets))
 
 
@@ -271,10 +271,13 @@ _MANY_SETS = {"bucket_set": "set_id, any_value(set_anchor) AS set_anchor, ", "se
 #: A series of points, named by (``{series_columns}``) and grouped by (``{series_key}``) its columns
 #: (:func:`_series` says which of these a store is read with); on DuckDB by their 64-bit hash, stored at ingest
 #: (``metric_points.series_id``) or, where a store's cannot be read as it (:func:`_rows.current_column`), computed.
+#: ``over_points``: the same over ``metric_points``' own rows (:func:`series_key`), where no alias is named.
 SERIES = {"series_columns": "metric_name, resource_attributes, attributes, start_time",
-          "series_key": "metric_name, resource_attributes, attributes, start_time"}
-SERIES_STORED = {"series_columns": "series_id", "series_key": "series_id"}
-SERIES_HASHED = {"series_columns": f"{SERIES_KEY} AS series_hash", "series_key": "series_hash"}  # not the column's name
+          "series_key": "metric_name, resource_attributes, attributes, start_time",
+          "over_points": "metric_name, resource_attributes, attributes, start_time"}
+SERIES_STORED = {"series_columns": "series_id", "series_key": "series_id", "over_points": "series_id"}
+SERIES_HASHED = {"series_columns": f"{SERIES_KEY} AS series_hash", "series_key": "series_hash",  # not the column's
+                 "over_points": SERIES_KEY}
 #: How far before the window :data:`_UNHELD` reads points: a cumulative series exports every interval, idle or
 #: not, so its count when the window began is in its last point of the day before. A series none of whose points
 #: are that recent, begun before then, has no count to start from: its first hour in the window is left out.
@@ -372,8 +375,7 @@ def _series(store: Any) -> dict[str, str]:
 def series_key(store: Any) -> str:
     """What a statement over ``store``'s metric points groups or partitions them by to tell their series (as
     :func:`_series` says: the stored hash, the hash computed, or the columns)."""
-    told = _series(store)
-    return SERIES_KEY if told is SERIES_HASHED else told["series_key"]
+    return _series(store)["over_points"]
 
 
 #: :meth:`OnlyInMetrics.said` of the window, not of a row
