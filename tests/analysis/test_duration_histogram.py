@@ -92,7 +92,8 @@ def write_points(folder: Path) -> None:
             _point(1.2, [1, 1], bounds=[0.1], model="f"), _point(3.2, [1, 1, 1], model="f")]),
     ]
     in_ms = [_histogram([_point(20.0, [1, 2, 0], model="m")], unit="ms")]  # the same bounds, in ms
-    lines = [_request("svc", [*svc, not_a_histogram]), _request("svc", [_histogram([_point(25.0, [1, 0, 0], model="s")])]),
+    lines = [_request("svc", [*svc, not_a_histogram]),
+             _request("svc", [_histogram([_point(25.0, [1, 0, 0], model="s")])]),
              _request("svc-changed", changed), _request("svc-ms", in_ms),
              _request("svc-short", [_histogram([_point(40.0, [1, 1, 1], model="x")]),  # a bucket short of its bounds:
                                     _histogram([_point(41.0, [1, 1], model="y", error="E")])])]  # added up to it
