@@ -20,16 +20,17 @@ from tests.support.clickhouse_http import ChdbHttpServer
 from ._two_tables import two_tables
 from .test_differential import same
 
-ROWS = [(1.0, True, "a-1 b-22", ["k", "x"], datetime(2026, 11, 3, 10, 15, 7, 123456)),
-        (2.0, False, "c-333", ["x"], datetime(2026, 11, 4, 23, 59, 59, 999999)),
-        (10.0, True, "d", [], datetime(2026, 11, 9, 0, 0, 0)),
-        (None, True, "e-4", ["k"], datetime(2026, 11, 10, 12, 0, 0))]
+ROWS = [(1.0, True, "a-1 b-22", ["k", "x"], datetime(2026, 11, 3, 10, 15, 7, 123456), [3, 1, 2]),
+        (2.0, False, "c-333", ["x"], datetime(2026, 11, 4, 23, 59, 59, 999999), [5]),
+        (10.0, True, "d", [], datetime(2026, 11, 9, 0, 0, 0), []),
+        (None, True, "e-4", ["k"], datetime(2026, 11, 10, 12, 0, 0), [4, -4])]
 
 
 @pytest.fixture(scope="module")
 def engines(clickhouse_http: ChdbHttpServer) -> Iterator[tuple[Any, _Connection]]:
     columns = {"x": ("DOUBLE", "Nullable(Float64)"), "c": ("BOOLEAN", "Bool"), "s": ("VARCHAR", "String"),
-               "l": ("VARCHAR[]", "Array(String)"), "ts": ("TIMESTAMP", "DateTime64(6)")}
+               "l": ("VARCHAR[]", "Array(String)"), "ts": ("TIMESTAMP", "DateTime64(6)"),
+               "n": ("BIGINT[]", "Array(Int64)")}
     duck, clickhouse = two_tables(clickhouse_http, "otel_dialect", columns, ROWS)
     yield duck, clickhouse
     duck.close()
@@ -60,6 +61,16 @@ CASES = {
     "min and max with FILTER": "SELECT min(ts) FILTER (WHERE c) AS first_c, max(x) FILTER (WHERE NOT c) AS most FROM t",
     "list aggregates": "SELECT list_sort(list_distinct(list(s))) AS names, "
                        "list_sort(list_distinct(flatten(list(l)))) AS keys FROM t",
+    "list_sum: NULL over no values": "SELECT s, list_sum(n) AS total, list_sum(list_filter(n, lambda v: v > 2)) "
+                                     "AS big FROM t ORDER BY s",
+    "list_transform and list_filter with the index": "SELECT s, list_transform(n, lambda v, i: v * i) AS weighted, "
+                                                     "list_filter(n, lambda v, i: i > 1) AS rest, "
+                                                     "list_transform(n, lambda v: v + 1) AS plain FROM t ORDER BY s",
+    "the index read within a lambda inside": "SELECT s, list_transform(n, lambda v, i: list_sum(list_transform("
+                                             "[10, 20], lambda w: w * i + v))) AS nested FROM t ORDER BY s",
+    "a list of lists summed by index": "SELECT list_transform([1, 2, 3], lambda b, i: list_sum(list_transform("
+                                       "lists, lambda one: one[i]))) AS sums FROM (SELECT list(n) AS lists FROM t "
+                                       "WHERE array_length(n) = 3 OR array_length(n) = 1)",
     "a materialized CTE read twice": "WITH m AS MATERIALIZED (SELECT x, c FROM t WHERE x IS NOT NULL) "
                                      "SELECT (SELECT count(*) FROM m WHERE c) AS n, (SELECT max(x) FROM m) AS most",
 }

@@ -3,7 +3,9 @@
 A store with spans and metric points for some days and only the metric points of later days: trends
 gives those later days an unknown cost (``unrecorded_points``) on DuckDB and on ClickHouse alike; check
 reads the p95 latency and the error rate of a window of those days from the duration histogram
-(``_unrecorded.duration_histogram``); a budget or a cost check over days of both kinds is a lower bound
+(``_unrecorded.duration_histogram``), and the histogram's points count the same on the edges of a cumulative
+series' life (restarts, a new start, delta points, bounds that change; tests/analysis/test_duration_histogram.py);
+a budget or a cost check over days of both kinds is a lower bound
 (``_unrecorded.unrecorded_spend``, ``trends.spend_lower_bound``).
 """
 
@@ -18,8 +20,10 @@ import pytest
 
 from otel_llm_analysis import alerts, budgets, trends
 from otel_llm_analysis._filters import Filters
+from otel_llm_analysis._unrecorded import duration_histogram
 from otel_llm_analysis.clickhouse.store import ClickHouseStore
 from otel_llm_analysis.store import TraceStore
+from tests.analysis.test_duration_histogram import CASES, write_points
 from tests.clickhouse.test_differential import both_stores, same
 from tests.support.clickhouse_http import ChdbHttpServer
 from tests.support.synthetic import generate
@@ -73,3 +77,23 @@ def test_a_spend_over_days_only_metric_points_record_is_a_lower_bound_on_both_en
     check = alerts.check(duck, thresholds, window)
     assert [(row.status, "lower bound" in (row.reason or "")) for row in check] == [("breached", True)], check
     same(check, alerts.check(ch, thresholds, window))
+
+
+@pytest.fixture(scope="module")
+def edges(tmp_path_factory: pytest.TempPathFactory, clickhouse_http: ChdbHttpServer
+          ) -> Iterator[tuple[TraceStore, ClickHouseStore]]:
+    """The duration histogram's points of tests/analysis/test_duration_histogram.py on both engines (one of them a
+    bucket short of its bounds, which ingest names)."""
+    root = tmp_path_factory.mktemp("histogram_edges")
+    write_points(root)
+    yield from both_stores(root, f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/otel_histogram_edges",
+                           bad_lines_allowed=True)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_the_duration_histogram_counts_each_points_rise_on_both_engines(
+        edges: tuple[TraceStore, ClickHouseStore], case: str) -> None:
+    duck, ch = edges
+    filters, expected = CASES[case]
+    assert duration_histogram(duck, filters) == expected
+    same(expected, duration_histogram(ch, filters))

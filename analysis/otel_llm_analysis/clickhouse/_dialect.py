@@ -32,6 +32,11 @@ dialect with the few constructs it gets wrong for these queries overridden
 * ``m['k']`` (a map's value by a literal key) -> ``multiIf(mapContains(m, 'k'), m['k'], NULL)``: NULL
   when absent, as DuckDB, where ClickHouse answers ``''`` (``resource_attributes['service.instance.id']``);
 * ``list_position(l, x)`` -> ``nullIf(indexOf(l, x), 0)`` (NULL when absent, as DuckDB);
+* ``list_sum(l)`` -> ``arraySum(l)``, NULL over no values as DuckDB (``arraySum([])`` is 0); an integer list
+  sums in 64 bits here (DuckDB: 128);
+* ``list_transform`` / ``list_filter`` with a lambda of two parameters (``lambda x, i: …``: the element and its
+  index, from 1) -> ``arrayMap`` / ``arrayFilter`` over the list and ``arrayEnumerate`` of it (SQLGlot hands the
+  two-parameter lambda one array, which ClickHouse refuses);
 * ``min``/``max`` -> ``minOrNull``/``maxOrNull``: NULL over no rows, as DuckDB, where ClickHouse
   answers the type's default (a time: 1970-01-01, so ``trends`` on an empty store or window
   showed a zero row dated 1970-01-01);
@@ -275,9 +280,26 @@ def try_cast(value: str, to: str) -> str:
 
 
 def _anonymous(self: Any, expression: exp.Anonymous) -> str:
-    if expression.name.lower() == "list_position":
+    name = expression.name.lower()
+    if name == "list_position":
         return f"nullIf({self.func('indexOf', *expression.expressions)}, 0)"
+    if name == "list_sum" and len(expression.expressions) == 1:
+        values = self.sql(expression.expressions[0])
+        return f"if(empty({values}), NULL, arraySum({values}))"
     return _ClickHouse.Generator.anonymous_sql(self, expression)
+
+
+def _indexed(name: str) -> Callable[[Any, exp.Expression], str]:
+    """DuckDB's ``list_transform`` / ``list_filter`` as ClickHouse's ``name`` (``arrayMap`` / ``arrayFilter``).
+    DuckDB hands a lambda of two parameters (``lambda x, i: …``) each element's index (from 1) as its second;
+    ClickHouse's lambda takes one array per parameter, so the list's indexes (``arrayEnumerate``) go beside it
+    (SQLGlot writes the lambda over the one list, which ClickHouse refuses)."""
+    def generate(self: Any, expression: exp.Expression) -> str:
+        function, values = expression.expression, expression.this
+        if isinstance(function, exp.Lambda) and len(function.expressions) == 2:
+            return self.func(name, function, values, exp.Anonymous(this="arrayEnumerate", expressions=[values.copy()]))
+        return self.func(name, function, values)
+    return generate
 
 
 class ClickHouse(_ClickHouse):
@@ -293,6 +315,8 @@ class ClickHouse(_ClickHouse):
             exp.RegexpReplace: _regexp_replace,
             exp.RegexpExtractAll: _regexp_extract_all,
             exp.Anonymous: _anonymous,
+            exp.Transform: _indexed("arrayMap"),
+            exp.ArrayFilter: _indexed("arrayFilter"),
             exp.Bracket: _bracket,
             exp.GenerateSeries: _series,
             exp.ArraySort: lambda self, e: self.func("arraySort", e.this),
