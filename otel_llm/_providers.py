@@ -30,7 +30,7 @@ from opentelemetry.sdk.trace.export import SpanExporter
 from otel_llm import _notices, _upstream
 from otel_llm._guard import internal_error
 from otel_llm._settings import Settings, warn_malformed
-from otel_llm.exporters._batching import BatchLogProcessor, BatchSpanProcessor, processors_settings
+from otel_llm.exporters._batching import BatchLogProcessor, BatchSpanProcessor, ProcessorPipeline, processors_settings
 
 __all__ = ["Providers", "build"]
 
@@ -90,7 +90,24 @@ class Providers:
         ours after that (a stream started before and read after) goes on to ``successor``'s pipeline for
         its signal (or is counted as lost for that reason, when it has none)."""
         for signal, batcher in self.batchers.items():
-            batcher.replaced_by(successor.batchers.get(signal))
+            batcher.replaced_by(*successor._taker(signal, self.owned))
+
+    def _taker(self, signal: str, replaced: list[Any]) -> tuple[Any | None, str]:
+        """What takes ``signal``'s items a replaced pipeline (of the providers ``replaced`` owned) hands on:
+        otel-llm's batcher for it, or, for spans, the processors of the app's own tracer provider (alive: the
+        app passed it); else ``None``, with what this configuration is, for the notice of the loss."""
+        batcher = self.batchers.get(signal)
+        if batcher is not None:
+            return batcher, ""
+        provider = self.tracer_provider
+        if signal != "traces" or not self.records or provider in self.owned:
+            return None, "one exporting none"
+        if provider in replaced:  # the replaced configuration's own, passed back: shut down with it
+            return None, "one on the provider it started on, passed to configure() again and shut down by it"
+        processor = _upstream.span_processor_of(provider)
+        if processor is None:
+            return None, f"one on the app's {type(provider).__name__}, which takes no span started on another"
+        return ProcessorPipeline(processor), ""
 
     def shutdown(self, budget_s: float | None = None) -> None:
         """Undo our integrations, then close the providers we created (idempotent).

@@ -46,7 +46,7 @@ from otel_llm._content import type_name
 from otel_llm._guard import internal_error
 from otel_llm._upstream import LogRecordProcessor, ReadableLogRecord
 
-__all__ = ["BatchLogProcessor", "BatchSpanProcessor", "ending_child", "in_worker_process"]
+__all__ = ["BatchLogProcessor", "BatchSpanProcessor", "ProcessorPipeline", "ending_child", "in_worker_process"]
 
 T = TypeVar("T")
 
@@ -89,7 +89,8 @@ class _Batcher(Generic[T]):
         # A later configure() replaced this pipeline (:meth:`replaced_by`): what ends after its shutdown goes on
         # to ``successor``, the new configuration's pipeline for the signal, or is lost for that reason.
         self._replaced = False
-        self.successor: _Batcher[T] | None = None
+        self.successor: _Batcher[T] | ProcessorPipeline | None = None
+        self._replacement = ""
         self._reset(write_through=self._through is not None and in_worker_process())
         weak = weakref.WeakMethod(self._after_fork_in_child)
         os.register_at_fork(after_in_child=lambda: (method := weak()) is not None and method())
@@ -116,12 +117,14 @@ class _Batcher(Generic[T]):
     def _flush_at_worker_exit(self) -> None:
         self.force_flush(5_000)
 
-    def replaced_by(self, successor: "_Batcher[T] | None") -> None:
+    def replaced_by(self, successor: "_Batcher[T] | ProcessorPipeline | None", replacement: str = "") -> None:
         """A later ``configure()`` replaces this pipeline (shut down next): what ends after that — a stream
-        started before and read after — is handed to ``successor`` (the new pipeline for the same signal),
-        or, with none, counted as lost because of the replacement, not of a ``shutdown()``."""
+        started before and read after — is handed to ``successor`` (the new pipeline for the same signal:
+        otel-llm's, or the app's tracer provider's processors), or, with none, counted as lost because of the
+        replacement, not of a ``shutdown()``; ``replacement`` says what replaced it then."""
         self.successor = successor
         self._replaced = True
+        self._replacement = replacement
 
     # --- the caller's side --------------------------------------------------------------
     def add(self, item: T) -> None:
@@ -161,7 +164,8 @@ class _Batcher(Generic[T]):
 
     @property
     def _where_replaced(self) -> str:
-        return f"otel-llm's {self.signal} pipeline of an earlier configure(), replaced by one exporting none"
+        return (f"otel-llm's {self.signal} pipeline of an earlier configure(), replaced by "
+                f"{self._replacement or 'one exporting none'}")
 
     def _start(self) -> None:
         self._thread = threading.Thread(target=self._run, name=f"otel-llm-{self.signal}-export", daemon=True)
@@ -296,6 +300,23 @@ class _Batcher(Generic[T]):
                 _notices.lost(self.signal, len(batch), type_name(self.exporter), "send_failed",
                               _notices.failure(exc))
                 internal_error("batching: export", exc)
+
+
+class ProcessorPipeline:
+    """The app's own span processors (its tracer provider's) as the pipeline a replaced batcher hands on to.
+
+    ``configure(tracer_provider=...)`` after a ``configure()`` of otel-llm's own:
+    a call still running then (a stream read after it) ends its span on the
+    previous provider, shut down; the new configuration records on the app's
+    provider, which is alive, so the span goes to its processors (with the
+    resource it started under), as it goes to otel-llm's next pipeline otherwise.
+    """
+
+    def __init__(self, processor: Any) -> None:
+        self._processor = processor
+
+    def add(self, span: ReadableSpan) -> None:
+        self._processor.on_end(span)
 
 
 class BatchSpanProcessor(SpanProcessor):
