@@ -246,8 +246,10 @@ class _PartialMethod(functools.partialmethod):  # type: ignore[type-arg]
 
     ``search_web = tool(partialmethod(_search, "web"))`` beside
     ``search_news = tool(partialmethod(_search, "news"))`` are two tools: in a
-    class body, ``__set_name__`` instruments a copy of the function named after
-    the attribute (``search_web``), so spans and metrics tell them apart. A name
+    class body, ``__set_name__`` instruments the function again, its kind made
+    for a copy of it named after the attribute (``search_web``), so spans and
+    metrics tell them apart. The app's own function is still the one called: a
+    wrong call's ``TypeError`` and a traceback name it as they would bare. A name
     given to the decorator still wins; set on a class later, or over anything
     but a plain function, the function's own name stays.
     """
@@ -268,7 +270,8 @@ class _PartialMethod(functools.partialmethod):  # type: ignore[type-arg]
             renamed.__module__, renamed.__doc__ = plain.__module__, plain.__doc__
             renamed.__annotations__ = plain.__annotations__
             renamed.__qualname__ = f"{owner.__qualname__}.{name}"
-            self.func = instrument(renamed, self._make_kind)
+            make_kind = self._make_kind
+            self.func = instrument(plain, lambda _plain: make_kind(renamed))
         except Exception as exc:  # noqa: BLE001 — an otel-llm fault: the function keeps its own name
             internal_error("wrap.partialmethod", exc)
 
