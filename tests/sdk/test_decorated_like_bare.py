@@ -12,6 +12,7 @@ For each, against the same callable undecorated:
   ``await``, no ``next()``);
 * the app's exception reaches the caller as the same object, unchained, its
   traceback starting where the caller's did and ending where the app raised it;
+  so does one the caller throws into a generator (``throw``/``athrow``) it does not catch;
 * what the app's logging prints, and what reaches stdout and stderr, is the same.
 """
 
@@ -182,3 +183,35 @@ async def test_what_the_app_prints_is_the_same(cap: Any, caplog: pytest.LogCaptu
 
     assert await printed(_callable(form, shape, DECORATORS[kind])) == await printed(_bare(form, shape))
 
+
+async def _thrown_back(fn: Callable[..., Any]) -> BaseException | None:
+    """Throw the app's exception into the generator ``fn`` made, at its first item: what comes back."""
+    made = fn("q", 2)
+    err = AppError("thrown in")
+    try:
+        if inspect.isasyncgen(made):
+            await made.__anext__()
+            await made.athrow(err)
+        else:
+            next(made)
+            made.throw(err)
+    except AppError as exc:
+        assert exc is err
+        return exc
+    return None
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("shape", ["generator", "async-generator"])
+@pytest.mark.parametrize("kind", list(DECORATORS))
+async def test_an_exception_thrown_into_a_generator_comes_back_unchanged(cap: Any, kind: str, shape: str,
+                                                                         form: str) -> None:
+    bare = await _thrown_back(_bare(form, shape))
+    raised = await _thrown_back(_callable(form, shape, DECORATORS[kind]))
+    assert bare is not None and raised is not None
+    assert raised.__cause__ is None and raised.__context__ is None
+    bare_frames = traceback.extract_tb(bare.__traceback__)
+    frames = traceback.extract_tb(raised.__traceback__)
+    assert (frames[0].filename, frames[0].name) == (bare_frames[0].filename, bare_frames[0].name)
+    assert (frames[-1].filename, frames[-1].lineno, frames[-1].name) == (
+        bare_frames[-1].filename, bare_frames[-1].lineno, bare_frames[-1].name), (frames, bare_frames)
