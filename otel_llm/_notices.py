@@ -43,6 +43,7 @@ KINDS = {
     "rejected": "rejected by the endpoint (a partial success: it took the rest)",
     "dead_letter_full": "refused by the endpoint and the dead-letter file was full",
     "shutdown": "the shutdown budget ran out",
+    "export_timeout": "an export ran longer than its timeout (OTEL_BSP_EXPORT_TIMEOUT, OTEL_BLRP_EXPORT_TIMEOUT)",
     "after_shutdown": "ended after otel_llm.shutdown()",
     "replaced": "ended after a new otel_llm.configure() replaced the providers it started on, "
                 "with no pipeline of otel-llm's to take it",

@@ -30,7 +30,7 @@ from opentelemetry.sdk.trace.export import SpanExporter
 from otel_llm import _notices, _upstream
 from otel_llm._guard import internal_error
 from otel_llm._settings import Settings, warn_malformed
-from otel_llm.exporters._batching import BatchLogProcessor, BatchSpanProcessor, processors_settings
+from otel_llm.exporters._batching import BatchLogProcessor, BatchSpanProcessor, ProcessorPipeline, processors_settings
 
 __all__ = ["Providers", "build"]
 
@@ -90,7 +90,24 @@ class Providers:
         ours after that (a stream started before and read after) goes on to ``successor``'s pipeline for
         its signal (or is counted as lost for that reason, when it has none)."""
         for signal, batcher in self.batchers.items():
-            batcher.replaced_by(successor.batchers.get(signal))
+            batcher.replaced_by(*successor._taker(signal, self.owned))
+
+    def _taker(self, signal: str, replaced: list[Any]) -> tuple[Any | None, str]:
+        """What takes ``signal``'s items a replaced pipeline (of the providers ``replaced`` owned) hands on:
+        otel-llm's batcher for it, or, for spans, the processors of the app's own tracer provider (alive: the
+        app passed it); else ``None``, with what this configuration is, for the notice of the loss."""
+        batcher = self.batchers.get(signal)
+        if batcher is not None:
+            return batcher, ""
+        provider = self.tracer_provider
+        if signal != "traces" or not self.records or provider in self.owned:
+            return None, "one exporting none"
+        if provider in replaced:  # the replaced configuration's own, passed back: shut down with it
+            return None, "one on the provider it started on, passed to configure() again and shut down by it"
+        processor = _upstream.span_processor_of(provider)
+        if processor is None:
+            return None, f"one on the app's {type(provider).__name__}, which takes no span started on another"
+        return ProcessorPipeline(processor), ""
 
     def shutdown(self, budget_s: float | None = None) -> None:
         """Undo our integrations, then close the providers we created (idempotent).
@@ -176,7 +193,26 @@ def _otlp_endpoint(settings: Settings, signal: str) -> dict[str, str]:
     return {"endpoint": f"{settings.endpoint.rstrip('/')}/v1/{signal}"}
 
 
-def _otlp_exporters(settings: Settings) -> tuple[SpanExporter, MetricExporter, Any]:
+# Of an export's timeout, what its requests leave for the spool to keep what they did not send (a local write):
+# at most this, at most a quarter of it.
+_KEEPING_RESERVE_S = 0.5
+
+
+def _export_timeout(timeouts: dict[str, float], signal: str) -> dict[str, float]:
+    """The ``timeout`` (seconds) to build ``signal``'s OTLP exporter with: its batching processor's export
+    timeout (``OTEL_BSP_EXPORT_TIMEOUT``, ``OTEL_BLRP_EXPORT_TIMEOUT``), less :data:`_KEEPING_RESERVE_S`, when
+    shorter than the exporter's own (``OTEL_EXPORTER_OTLP_{,SIGNAL_}TIMEOUT``), so that no export runs longer
+    (what its requests did not send is spooled within it); otherwise nothing: the exporter reads its own."""
+    from otel_llm.exporters._replay_http import sending_for
+
+    limit = timeouts.get(signal)
+    if limit is None:
+        return {}
+    limit -= min(_KEEPING_RESERVE_S, limit / 4)
+    return {"timeout": limit} if limit < sending_for(signal).timeout_s else {}
+
+
+def _otlp_exporters(settings: Settings, timeouts: dict[str, float]) -> tuple[SpanExporter, MetricExporter, Any]:
     from otel_llm.exporters._quiet import install
     from otel_llm.exporters._setup_warnings import grpc_timeouts_readable
 
@@ -200,10 +236,11 @@ def _otlp_exporters(settings: Settings) -> tuple[SpanExporter, MetricExporter, A
     # metrics by data-point count (upstream's option).
     limit = settings.max_request_bytes
     with grpc_timeouts_readable() if settings.protocol == "grpc" else nullcontext():
-        spans = OTLPSpanExporter(**_otlp_endpoint(settings, "traces"), max_request_bytes=limit)
+        spans = OTLPSpanExporter(**_otlp_endpoint(settings, "traces"), **_export_timeout(timeouts, "traces"),
+                                 max_request_bytes=limit)
         points = OTLPMetricExporter(**_otlp_endpoint(settings, "metrics"),
                                     max_export_batch_size=METRIC_POINTS_PER_REQUEST)
-        records = OTLPLogExporter(**_otlp_endpoint(settings, "logs"))
+        records = OTLPLogExporter(**_otlp_endpoint(settings, "logs"), **_export_timeout(timeouts, "logs"))
     return (
         _spool(spans, "traces", settings),
         _spool(WellFormedMetricExporter(_upstream.watch_refusals(points)), "metrics", settings),
@@ -211,14 +248,14 @@ def _otlp_exporters(settings: Settings) -> tuple[SpanExporter, MetricExporter, A
     )
 
 
-def _console_exporters(settings: Settings) -> tuple[SpanExporter, MetricExporter, Any]:
+def _console_exporters(settings: Settings, timeouts: dict[str, float]) -> tuple[SpanExporter, MetricExporter, Any]:
     from opentelemetry.sdk.metrics.export import ConsoleMetricExporter
     from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
     return ConsoleSpanExporter(), ConsoleMetricExporter(), _upstream.ConsoleLogRecordExporter()
 
 
-def _file_exporters(settings: Settings) -> tuple[SpanExporter, MetricExporter, Any]:
+def _file_exporters(settings: Settings, timeouts: dict[str, float]) -> tuple[SpanExporter, MetricExporter, Any]:
     from otel_llm.exporters.file import FileLogExporter, FileMetricExporter, FileSpanExporter
 
     out = Path(settings.output_dir)
@@ -230,7 +267,9 @@ def _file_exporters(settings: Settings) -> tuple[SpanExporter, MetricExporter, A
     )
 
 
-_EXPORTERS: dict[str, Callable[[Settings], tuple[SpanExporter, MetricExporter, Any]]] = {
+# Each builds a signal's exporters from the settings and the batching processors' export timeouts (seconds,
+# by signal: what an exporter of its own timeout must keep within).
+_EXPORTERS: dict[str, Callable[[Settings, dict[str, float]], tuple[SpanExporter, MetricExporter, Any]]] = {
     "file": _file_exporters,
     "otlp": _otlp_exporters,
     "console": _console_exporters,
@@ -242,11 +281,12 @@ _EXPORTERS: dict[str, Callable[[Settings], tuple[SpanExporter, MetricExporter, A
 MARKER_DIR = ".otel-llm"
 
 
-# Queue sizes, batch sizes and delays of our batching processors; the standard
+# Queue sizes, batch sizes, delays and export timeouts of our batching processors; the standard
 # OTEL_BSP_* / OTEL_BLRP_* variables win. The SDK's default span queue (2048)
 # drops spans in any burst faster than the exporter; 32768 bound it to tens of MB.
-_SPAN_BATCHING = (32768, 512, 1000)  # max queue, max batch, schedule delay (ms): at most 1 s of spans in memory
-_LOG_BATCHING = (2048, 512, 1000)
+# max queue, max batch, schedule delay (ms): at most 1 s of spans in memory; export timeout (ms): upstream's
+_SPAN_BATCHING = (32768, 512, 1000, 30000)
+_LOG_BATCHING = (2048, 512, 1000, 30000)
 
 
 def build(
@@ -268,7 +308,12 @@ def build(
         tracer_provider = tracer_provider if tracer_provider is not None else trace.NoOpTracerProvider()
         meter_provider = meter_provider if meter_provider is not None else metrics.NoOpMeterProvider()
     make = None if off else _EXPORTERS.get(settings.exporter)
-    span_exp, metric_exp, log_exp = make(settings) if make else (None, None, None)
+    # Read where our processors are built (a malformed variable nothing reads is not warned about).
+    span_batching = processors_settings("BSP", _SPAN_BATCHING, os.environ.get) if make and tracer_provider is None else {}
+    log_batching = processors_settings("BLRP", _LOG_BATCHING, os.environ.get) if make and settings.logs_enabled else {}
+    timeouts = {signal: batching["export_timeout_s"]
+                for signal, batching in (("traces", span_batching), ("logs", log_batching)) if batching}
+    span_exp, metric_exp, log_exp = make(settings, timeouts) if make else (None, None, None)
     resource = _resource(settings)
     result = Providers(tracer_provider=tracer_provider, meter_provider=meter_provider)
 
@@ -281,8 +326,7 @@ def build(
         tp = TracerProvider(  # our atexit flushes
             resource=resource, shutdown_on_exit=False, span_limits=_upstream.tolerant_limits(SpanLimits)())
         if span_exp is not None:
-            processor = BatchSpanProcessor(
-                span_exp, local=local, **processors_settings("BSP", _SPAN_BATCHING, os.environ.get))
+            processor = BatchSpanProcessor(span_exp, local=local, **span_batching)
             tp.add_span_processor(processor)
             result.bounded.append(processor.batcher)
             result.batchers["traces"] = processor.batcher
@@ -308,8 +352,7 @@ def build(
     if settings.logs_enabled and log_exp is not None:
         from otel_llm._logs import attach_logging, logger_provider_for
 
-        log_processor = BatchLogProcessor(
-            log_exp, local=local, **processors_settings("BLRP", _LOG_BATCHING, os.environ.get))
+        log_processor = BatchLogProcessor(log_exp, local=local, **log_batching)
         result.bounded.append(log_processor.batcher)
         result.batchers["logs"] = log_processor.batcher
         lp = logger_provider_for(resource, log_processor)

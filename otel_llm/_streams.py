@@ -658,7 +658,11 @@ def generator_function(open_stream: Callable[..., Any]) -> Callable[..., Generat
 
 def async_generator_function(open_stream: Callable[..., Any]) -> Callable[..., AsyncGenerator[Any, Any]]:
     """An async generator function whose async generators delegate to the stream ``open_stream(*args, **kwargs)``
-    opens (async generators have no ``yield from``: ``asend``/``athrow``/``aclose`` are forwarded by hand)."""
+    opens (async generators have no ``yield from``: ``asend``/``athrow``/``aclose`` are forwarded by hand).
+
+    An exception the caller throws in is thrown on with the traceback it came with: raised at this
+    generator's ``yield`` first, it would end (innermost) in this frame, not where the app's generator
+    raised it (or let it through), as ``yield from`` and the undecorated generator leave it."""
 
     async def forwarding(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
         stream = open_stream(*args, **kwargs)
@@ -670,7 +674,8 @@ def async_generator_function(open_stream: Callable[..., Any]) -> Callable[..., A
                 except GeneratorExit:
                     raise
                 except BaseException as exc:  # athrow() on us: the inner generator decides
-                    item = await stream.athrow(exc)
+                    tb = exc.__traceback__  # its first entry: this frame, where it was thrown in
+                    item = await stream.athrow(exc.with_traceback(None if tb is None else tb.tb_next))
                 else:
                     item = await stream.asend(sent)
         except StopAsyncIteration:

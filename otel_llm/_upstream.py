@@ -86,6 +86,7 @@ __all__ = [
     "otlp_log_exporter_class",
     "reset_global_providers",
     "restore_global_providers",
+    "span_processor_of",
     "temporality_from_env",
     "watch_refusals",
     "export_response_type",
@@ -148,6 +149,17 @@ def global_tracer_provider() -> Any | None:
     """``global_provider("traces")`` in one attribute read (what the API's proxy tracer reads at each span):
     asked at every span start until the app sets its provider (``_runtime._AwaitingGlobal``)."""
     return trace._TRACER_PROVIDER
+
+
+def span_processor_of(provider: Any) -> Any | None:
+    """The span processor an SDK ``TracerProvider`` hands each ended span to (all the processors the app
+    added: ``_active_span_processor``), or ``None`` for any other provider (one otel-llm cannot hand spans)."""
+    from opentelemetry.sdk.trace import TracerProvider
+
+    if not isinstance(provider, TracerProvider):
+        return None
+    processor = getattr(provider, "_active_span_processor", None)
+    return processor if callable(getattr(processor, "on_end", None)) else None
 
 
 def install_global_provider(signal: str, provider: Any, replaceable: "weakref.WeakSet[Any]") -> bool:
@@ -1002,6 +1014,8 @@ def check() -> list[str]:
         _expect(problems, f"{slot.module}.{slot.once} is a Once",
                 lambda s=slot: hasattr(getattr(_module(s.module), s.once), "_done"))
     _expect(problems, "opentelemetry.util._once.Once", lambda: hasattr(_module("opentelemetry.util._once"), "Once"))
+    _expect(problems, "TracerProvider._active_span_processor (on_end)",
+            lambda: span_processor_of(_module("opentelemetry.sdk.trace").TracerProvider()) is not None)
     _expect(problems, "otlp common _aggregation._get_temporality", lambda: temporality_from_env() is not None)
     _expect(problems, "otlp proto common _log_encoder.encode_logs", lambda: encode_logs_proto_size([]) == 0)
     _expect(problems, "multiprocessing.util register_after_fork/Finalize/_exit_function",

@@ -8,14 +8,16 @@ so the async wrapper differs from the sync one only by ``await``.
 * sync / coroutine functions: the span is current while the function runs;
   a returned LLM stream becomes a stream proxy, a returned generator a generator
   standing in for it; any other iterator is returned as it is (``_streams``).
-* generator / async generator functions: the wrapper (:class:`_GeneratorFunction`)
-  calls the app's function at once, which binds the arguments and runs no body
-  code: wrong arguments raise the same ``TypeError`` at the call, as undecorated
-  (the call is recorded as failed, as a sync function's is). It returns a
-  generator (async generator) delegating to a stream proxy whose span is current
-  only during each step; ``inspect`` still sees a generator (async generator)
-  function. Like the undecorated generator, nothing else (not even the span)
-  starts before the first ``next()``.
+* coroutine, generator and async generator functions: the wrapper
+  (:class:`_BindingFunction`) calls the app's function at once, which binds the
+  arguments and runs no body code: wrong arguments raise the same ``TypeError``
+  at the call, as undecorated (the call is recorded as failed, as a sync
+  function's is). It returns a coroutine that awaits the app's with the span
+  current (:func:`_coroutine_function`), or a generator (async generator) delegating to a
+  stream proxy whose span is current only during each step; ``inspect`` still
+  sees a coroutine (generator, async generator) function. Like the undecorated
+  one, nothing else (not even the span) starts before the first ``await``
+  (``next()``).
 
 ``functools.wraps`` keeps ``__name__``, ``__doc__``, ``__wrapped__`` and so
 ``inspect.signature``.
@@ -62,56 +64,110 @@ def _open_stream(iterator: Any, kind: Kind, args: tuple[Any, ...], kwargs: dict[
     return iterator if call is None else call.stream(iterator)
 
 
-class _GeneratorFunction(functools.partial):  # type: ignore[type-arg]
-    """An instrumented generator (async generator) function: its arguments are bound at the call.
+class _Made:
+    """The coroutine the app's function made at the call, held until the stand-in (:func:`_coroutine_function`) awaits it.
 
-    Calling a generator function binds its arguments at once (wrong ones raise
-    ``TypeError`` there) and runs no body code. A generator function standing in
-    for it could bind the app's function's arguments only in its body, at the
-    first ``next()``. So the stand-in is a callable that calls the app's
-    function (``_otel_llm_fn``) at once, and hands the generator it made to
-    ``func``: a generator (async generator) function of :mod:`otel_llm._streams`
-    that opens the span at the first step and delegates to the stream proxy.
+    Dropped unawaited, the stand-in coroutine gets Python's "was never awaited"
+    warning, under the app's function's name; the app's coroutine, never
+    started, is closed here (a closed coroutine is not warned about), so the app
+    sees the one warning it saw without otel-llm. One that started is left to
+    the stand-in's own close (which closes it through its ``await``).
+    """
+
+    __slots__ = ("coroutine",)
+
+    def __init__(self, coroutine: Any) -> None:
+        self.coroutine = coroutine
+
+    def __del__(self) -> None:
+        coroutine = self.coroutine
+        if type(coroutine) is types.CoroutineType and inspect.getcoroutinestate(coroutine) == inspect.CORO_CREATED:
+            coroutine.close()
+
+
+def _coroutine_function() -> Callable[..., Any]:
+    """A coroutine function standing in for each coroutine of one decorated function (a new one per
+    function: :class:`_BindingFunction` names it after the app's, and the coroutines it makes with it)."""
+
+    async def _awaiting(made: _Made, kind: Kind, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        coroutine = made.coroutine
+        call = open_call(kind, args, kwargs, True)  # attach, by position (a keyword costs more)
+        if call is None:
+            return await coroutine
+        try:
+            result = await coroutine
+        except BaseException as exc:
+            call.fail(exc)
+            raise
+        return call.finish(result)
+
+    return _awaiting
+
+
+class _BindingFunction(functools.partial):  # type: ignore[type-arg]
+    """An instrumented coroutine, generator or async generator function: its arguments are bound at the call.
+
+    Calling such a function binds its arguments at once (wrong ones raise
+    ``TypeError`` there) and runs no body code. A function of the same kind
+    standing in for it could bind the app's function's arguments only in its
+    body, when awaited or at the first ``next()``. So the stand-in is a callable
+    that calls the app's function (``_otel_llm_fn``) at once, and hands what it
+    made to ``func``: the coroutine function of :func:`_coroutine_function`
+    (which opens the span when awaited), or a generator (async generator)
+    function of :mod:`otel_llm._streams` that opens it at the first step and
+    delegates to the stream proxy.
 
     A partial of ``func``, since ``inspect`` sees through partials: the
-    decorated function is still a generator (async generator) function to
-    ``inspect.isgeneratorfunction`` (frameworks choose how to run a callable by
-    it), and its signature is the app's function's (``__wrapped__``). Kept on a
-    class it binds as a function does (``__get__``), and it pickles by its
-    qualified name, as a function does.
+    decorated function is still a coroutine (generator, async generator)
+    function to ``inspect.iscoroutinefunction`` (``isgeneratorfunction``...;
+    frameworks choose how to run a callable by it), and its signature is the app's
+    function's (``__wrapped__``). Kept on a class it binds as a function does
+    (``__get__``), and it pickles by its qualified name, as a function does.
+    Its ``__class__`` answers ``functools.partial`` (``type()`` still names this
+    class): a pydantic model (a LangChain chat model) takes any class attribute
+    for a field, and refuses the class, unless it is a function, a descriptor of
+    its kind or an object of a ``functools`` class; ``isinstance`` is unchanged.
     """
 
     _otel_llm_fn: Callable[..., Any]
     _otel_llm_kind: Kind
+    _otel_llm_holder: Callable[[Any], Any] | None  # what carries the made coroutine to ``func`` (:class:`_Made`)
 
-    def __new__(cls, fn: Callable[..., Any], kind: Kind, forwarding: Callable[..., Any]) -> "_GeneratorFunction":
-        functools.update_wrapper(forwarding, fn)  # the generators it makes are named after the app's function
+    def __new__(cls, fn: Callable[..., Any], kind: Kind, forwarding: Callable[..., Any],
+                holder: Callable[[Any], Any] | None = None) -> "_BindingFunction":
+        functools.update_wrapper(forwarding, fn)  # what it makes is named after the app's function
         self = super().__new__(cls, forwarding)
         functools.update_wrapper(self, fn)
         self._otel_llm_fn = fn
         self._otel_llm_kind = kind
+        self._otel_llm_holder = holder
         return self
 
     def __call__(self, /, *args: Any, **kwargs: Any) -> Any:
         kind = self._otel_llm_kind
         try:
-            iterator = self._otel_llm_fn(*args, **kwargs)  # binds the arguments; runs no body code
+            made = self._otel_llm_fn(*args, **kwargs)  # binds the arguments; runs no body code
         except BaseException as exc:  # the app's call is wrong: recorded as a sync function's failure is
             call = open_call(kind, args, kwargs, False)
             if call is not None:
                 call.fail(exc)
             raise
-        return self.func(iterator, kind, args, kwargs)
+        holder = self._otel_llm_holder
+        return self.func(made if holder is None else holder(made), kind, args, kwargs)
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # noqa: D105
+        return functools.partial
 
     def __get__(self, instance: Any, owner: type | None = None) -> Any:
         return self if instance is None else types.MethodType(self, instance)
 
     def __reduce__(self) -> Any:
-        name = getattr(self, "__qualname__", None)  # a callable object may have none: pickled as a partial
-        return name if isinstance(name, str) else super().__reduce__()
+        name = getattr(self, "__qualname__", None)  # a callable object may have none: rebuilt from it
+        return name if isinstance(name, str) else (wrap, (self._otel_llm_fn, self._otel_llm_kind))
 
     def __repr__(self) -> str:
-        return f"<otel_llm instrumented generator function {_qualname(self._otel_llm_fn)}>"
+        return f"<otel_llm instrumented function {_qualname(self._otel_llm_fn)}>"
 
 
 def callable_name(fn: Any) -> str:
@@ -190,8 +246,10 @@ class _PartialMethod(functools.partialmethod):  # type: ignore[type-arg]
 
     ``search_web = tool(partialmethod(_search, "web"))`` beside
     ``search_news = tool(partialmethod(_search, "news"))`` are two tools: in a
-    class body, ``__set_name__`` instruments a copy of the function named after
-    the attribute (``search_web``), so spans and metrics tell them apart. A name
+    class body, ``__set_name__`` instruments the function again, its kind made
+    for a copy of it named after the attribute (``search_web``), so spans and
+    metrics tell them apart. The app's own function is still the one called: a
+    wrong call's ``TypeError`` and a traceback name it as they would bare. A name
     given to the decorator still wins; set on a class later, or over anything
     but a plain function, the function's own name stays.
     """
@@ -212,7 +270,8 @@ class _PartialMethod(functools.partialmethod):  # type: ignore[type-arg]
             renamed.__module__, renamed.__doc__ = plain.__module__, plain.__doc__
             renamed.__annotations__ = plain.__annotations__
             renamed.__qualname__ = f"{owner.__qualname__}.{name}"
-            self.func = instrument(renamed, self._make_kind)
+            make_kind = self._make_kind
+            self.func = instrument(plain, lambda _plain: make_kind(renamed))
         except Exception as exc:  # noqa: BLE001 — an otel-llm fault: the function keeps its own name
             internal_error("wrap.partialmethod", exc)
 
@@ -277,26 +336,13 @@ def _wrapper(fn: Any, kind: Kind) -> Callable[..., Any]:
     """The wrapper function of ``fn``'s shape, every call a ``kind`` call."""
     shape = _shape_of(fn)
     if inspect.isgeneratorfunction(shape):  # a generator function too, to inspect
-        return _GeneratorFunction(fn, kind, generator_function(_open_stream))
+        return _BindingFunction(fn, kind, generator_function(_open_stream))
 
     if inspect.isasyncgenfunction(shape):  # an async generator function too
-        return _GeneratorFunction(fn, kind, async_generator_function(_open_stream))
+        return _BindingFunction(fn, kind, async_generator_function(_open_stream))
 
-    if inspect.iscoroutinefunction(shape):
-
-        @functools.wraps(fn)
-        async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-            call = open_call(kind, args, kwargs, True)  # attach, by position (a keyword costs more)
-            if call is None:
-                return await fn(*args, **kwargs)
-            try:
-                result = await fn(*args, **kwargs)
-            except BaseException as exc:
-                call.fail(exc)
-                raise
-            return call.finish(result)
-
-        return async_wrapper  # type: ignore[return-value]
+    if inspect.iscoroutinefunction(shape):  # a coroutine function too
+        return _BindingFunction(fn, kind, _coroutine_function(), _Made)
 
     @functools.wraps(fn)
     def sync_wrapper(*args: Any, **kwargs: Any) -> Any:

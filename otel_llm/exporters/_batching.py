@@ -8,10 +8,16 @@ timeout, and a worker process forked from the app (``multiprocessing``,
 
 * one queue and one export thread per signal (:class:`_Batcher`), batches of
   ``max_batch`` items, at least every ``delay_s``; the standard
-  ``OTEL_BSP_*`` / ``OTEL_BLRP_*`` variables are read by ``_providers``;
+  ``OTEL_BSP_*`` / ``OTEL_BLRP_*`` variables are read by ``_providers``
+  (:func:`processors_settings`);
 * a full queue drops the newest item and counts it (:mod:`otel_llm._notices`);
 * ``force_flush(timeout)`` waits at most ``timeout``; ``shutdown()`` drains
   within the deadline ``set_deadline`` gave it and counts what it could not;
+* neither waits on one export longer than ``export_timeout_s``
+  (``OTEL_BSP_EXPORT_TIMEOUT``): an export cannot be stopped from here, but a
+  flush then says it did not finish, and a shutdown counts what the export held
+  and what was queued behind it as lost for that reason (an OTLP export's
+  requests are given that long at most: ``_providers``);
 * **in a worker process** — a child forked after ``configure()``, or a
   ``multiprocessing`` child that configured itself — each item goes to the
   exporter's ``write_through`` on the ending thread: the file exporter
@@ -46,11 +52,13 @@ from otel_llm._content import type_name
 from otel_llm._guard import internal_error
 from otel_llm._upstream import LogRecordProcessor, ReadableLogRecord
 
-__all__ = ["BatchLogProcessor", "BatchSpanProcessor", "ending_child", "in_worker_process"]
+__all__ = ["BatchLogProcessor", "BatchSpanProcessor", "ProcessorPipeline", "ending_child", "in_worker_process"]
 
 T = TypeVar("T")
 
 _LOCAL_WAIT_S = 30.0  # a local file write never waits on a network: drain it even past the deadline
+# The variable that sets each signal's export timeout, named when an export overran it.
+_TIMEOUT_VARIABLES = {"traces": "OTEL_BSP_EXPORT_TIMEOUT", "logs": "OTEL_BLRP_EXPORT_TIMEOUT"}
 _SETTLED_POLL_S = 0.05  # how often a waiting flush or shutdown looks whether a hung send's batch was kept
 
 
@@ -73,12 +81,13 @@ class _Batcher(Generic[T]):
     """A bounded queue drained by one daemon thread into ``exporter.export(batch)``."""
 
     def __init__(self, exporter: Any, signal: str, *, max_queue: int, max_batch: int, delay_s: float,
-                 local: bool) -> None:
+                 local: bool, export_timeout_s: float = 30.0) -> None:
         self.exporter = exporter
         self.signal = signal
         self._max_queue = max_queue
         self._max_batch = max(1, min(max_batch, max_queue))
         self._delay_s = delay_s
+        self._export_timeout_s = export_timeout_s  # no flush or shutdown waits on one export longer
         self._local = local  # the exporter writes a local file: its shutdown never waits on a network
         self._through: Callable[[list[T]], Any] | None = getattr(exporter, "write_through", None)
         self._where = f"the in-memory {signal} queue (max {max_queue:,}; OTEL_BSP/BLRP_MAX_QUEUE_SIZE)"
@@ -89,7 +98,8 @@ class _Batcher(Generic[T]):
         # A later configure() replaced this pipeline (:meth:`replaced_by`): what ends after its shutdown goes on
         # to ``successor``, the new configuration's pipeline for the signal, or is lost for that reason.
         self._replaced = False
-        self.successor: _Batcher[T] | None = None
+        self.successor: _Batcher[T] | ProcessorPipeline | None = None
+        self._replacement = ""
         self._reset(write_through=self._through is not None and in_worker_process())
         weak = weakref.WeakMethod(self._after_fork_in_child)
         os.register_at_fork(after_in_child=lambda: (method := weak()) is not None and method())
@@ -101,6 +111,7 @@ class _Batcher(Generic[T]):
         self._handled = 0  # items exported (or given up) in queue order
         self._in_flight = 0
         self._exporting: list[T] | None = None  # the batch the export thread is sending now
+        self._export_started = 0.0  # when that send began (``time.monotonic()``)
         self._flush_wanted = False
         self._stop = False
         self._thread: threading.Thread | None = None
@@ -116,12 +127,14 @@ class _Batcher(Generic[T]):
     def _flush_at_worker_exit(self) -> None:
         self.force_flush(5_000)
 
-    def replaced_by(self, successor: "_Batcher[T] | None") -> None:
+    def replaced_by(self, successor: "_Batcher[T] | ProcessorPipeline | None", replacement: str = "") -> None:
         """A later ``configure()`` replaces this pipeline (shut down next): what ends after that — a stream
-        started before and read after — is handed to ``successor`` (the new pipeline for the same signal),
-        or, with none, counted as lost because of the replacement, not of a ``shutdown()``."""
+        started before and read after — is handed to ``successor`` (the new pipeline for the same signal:
+        otel-llm's, or the app's tracer provider's processors), or, with none, counted as lost because of the
+        replacement, not of a ``shutdown()``; ``replacement`` says what replaced it then."""
         self.successor = successor
         self._replaced = True
+        self._replacement = replacement
 
     # --- the caller's side --------------------------------------------------------------
     def add(self, item: T) -> None:
@@ -161,7 +174,8 @@ class _Batcher(Generic[T]):
 
     @property
     def _where_replaced(self) -> str:
-        return f"otel-llm's {self.signal} pipeline of an earlier configure(), replaced by one exporting none"
+        return (f"otel-llm's {self.signal} pipeline of an earlier configure(), replaced by "
+                f"{self._replacement or 'one exporting none'}")
 
     def _start(self) -> None:
         self._thread = threading.Thread(target=self._run, name=f"otel-llm-{self.signal}-export", daemon=True)
@@ -209,12 +223,17 @@ class _Batcher(Generic[T]):
             wait = _LOCAL_WAIT_S if self._local else self._remaining()
             self._wait_handled(self._queued, wait)
             left = self._queued - self._handled
-            rest = list(self._queue) if left and not self._local else []
+            overran = self._overran()  # then nothing queued behind that export is sent: counted here, once
+            rest = list(self._queue) if left and (overran or not self._local) else []
             if rest:
                 self._queue.clear()
             exporting = self._exporting
-        left -= self._kept_at_deadline(rest, exporting)
-        if left:
+        if overran:
+            left -= self._kept_at_deadline([] if self._local else rest, exporting)  # the hung disk: not again
+            self._lost_to_overrun(left)
+        else:
+            left -= self._kept_at_deadline(rest, exporting)
+        if left and not overran:
             _notices.lost(self.signal, left, self._where, "shutdown", "not exported when the shutdown budget ran out")
         try:
             self.exporter.shutdown()
@@ -227,15 +246,27 @@ class _Batcher(Generic[T]):
         Gives up early when the batch being sent hangs and the exporter has already
         kept it (a spool's deadline watchdog spooled it): that send may block in a
         socket read for the exporter's whole timeout, and waiting for it would
-        overrun the shutdown budget for nothing.
+        overrun the shutdown budget for nothing. Gives up too once that send has run
+        longer than the export timeout (:meth:`_overran`).
         """
         end = time.monotonic() + max(timeout, 0)
         while self._handled < target:
             left = end - time.monotonic()
-            if left <= 0 or self._kept_while_sending(self._exporting):
+            if left <= 0 or self._kept_while_sending(self._exporting) or self._overran():
                 return False
             self._cond.wait(min(left, _SETTLED_POLL_S))
         return True
+
+    def _overran(self) -> bool:
+        """Whether the export running now (condition held) has run longer than the export timeout."""
+        return self._exporting is not None and time.monotonic() - self._export_started >= self._export_timeout_s
+
+    def _lost_to_overrun(self, count: int) -> None:
+        """A shutdown that stopped waiting on an export past its timeout: ``count`` items not exported."""
+        variable = _TIMEOUT_VARIABLES.get(self.signal, "the export timeout")
+        _notices.lost(self.signal, count, type_name(self.exporter), "export_timeout",
+                      f"an export ran longer than {variable} ({self._export_timeout_s * 1000:,.0f} ms); the shutdown "
+                      "did not wait for it, nor for what was queued behind it")
 
     def _kept_while_sending(self, batch: list[T] | None) -> bool:
         """Whether ``batch``, whose send still hangs, was kept by the exporter (spooled at the deadline)."""
@@ -281,7 +312,7 @@ class _Batcher(Generic[T]):
                 recovered, self._dropping = self._dropping, False
             if recovered:
                 _notices.resolved(self.signal, self._where)
-            self._exporting = batch
+            self._exporting, self._export_started = batch, time.monotonic()
             self._export(batch)
             with self._cond:
                 self._exporting = None
@@ -298,12 +329,31 @@ class _Batcher(Generic[T]):
                 internal_error("batching: export", exc)
 
 
+class ProcessorPipeline:
+    """The app's own span processors (its tracer provider's) as the pipeline a replaced batcher hands on to.
+
+    ``configure(tracer_provider=...)`` after a ``configure()`` of otel-llm's own:
+    a call still running then (a stream read after it) ends its span on the
+    previous provider, shut down; the new configuration records on the app's
+    provider, which is alive, so the span goes to its processors (with the
+    resource it started under), as it goes to otel-llm's next pipeline otherwise.
+    """
+
+    def __init__(self, processor: Any) -> None:
+        self._processor = processor
+
+    def add(self, span: ReadableSpan) -> None:
+        self._processor.on_end(span)
+
+
 class BatchSpanProcessor(SpanProcessor):
     """Ended, sampled spans -> ``exporter`` in batches (or written through in a worker process)."""
 
-    def __init__(self, exporter: Any, *, max_queue: int, max_batch: int, delay_s: float, local: bool) -> None:
+    def __init__(self, exporter: Any, *, max_queue: int, max_batch: int, delay_s: float, local: bool,
+                 export_timeout_s: float = 30.0) -> None:
         self.batcher: _Batcher[ReadableSpan] = _Batcher(
-            exporter, "traces", max_queue=max_queue, max_batch=max_batch, delay_s=delay_s, local=local)
+            exporter, "traces", max_queue=max_queue, max_batch=max_batch, delay_s=delay_s, local=local,
+            export_timeout_s=export_timeout_s)
 
     def on_start(self, span: Any, parent_context: Context | None = None) -> None:
         pass
@@ -322,9 +372,11 @@ class BatchSpanProcessor(SpanProcessor):
 class BatchLogProcessor(LogRecordProcessor):
     """Emitted log records -> ``exporter`` in batches (or written through in a worker process)."""
 
-    def __init__(self, exporter: Any, *, max_queue: int, max_batch: int, delay_s: float, local: bool) -> None:
+    def __init__(self, exporter: Any, *, max_queue: int, max_batch: int, delay_s: float, local: bool,
+                 export_timeout_s: float = 30.0) -> None:
         self.batcher: _Batcher[ReadableLogRecord] = _Batcher(
-            exporter, "logs", max_queue=max_queue, max_batch=max_batch, delay_s=delay_s, local=local)
+            exporter, "logs", max_queue=max_queue, max_batch=max_batch, delay_s=delay_s, local=local,
+            export_timeout_s=export_timeout_s)
 
     def on_emit(self, log_record: Any) -> None:
         self.batcher.add(_upstream.readable_log_record(log_record))
@@ -336,20 +388,23 @@ class BatchLogProcessor(LogRecordProcessor):
         self.batcher.shutdown()
 
 
-def processors_settings(prefix: str, defaults: tuple[int, int, int], env: Callable[[str], str | None]) -> dict[str, Any]:
-    """``max_queue``, ``max_batch``, ``delay_s`` from ``OTEL_{prefix}_*`` (``BSP``: spans, ``BLRP``: log records).
+def processors_settings(prefix: str, defaults: tuple[int, int, int, int],
+                        env: Callable[[str], str | None]) -> dict[str, Any]:
+    """``max_queue``, ``max_batch``, ``delay_s``, ``export_timeout_s`` from ``OTEL_{prefix}_*`` (``BSP``:
+    spans, ``BLRP``: log records; the delay and the export timeout in milliseconds, as upstream reads them).
 
     Each must be a positive integer, as upstream's processors require (they raise
     ``ValueError`` for 0 or a negative value, and log a traceback for text): a
     malformed one warns once (:func:`otel_llm._settings.warn_malformed`) and keeps
     its default, and a batch set larger than the queue warns and is cut to the queue
     (upstream raises for it; the default batch over a smaller queue is cut alone). An empty variable is unset, as the specification says.
-    ``OTEL_{prefix}_EXPORT_TIMEOUT`` is not read: upstream does not use it either.
+    Upstream reads ``OTEL_{prefix}_EXPORT_TIMEOUT`` and leaves it unused; otel-llm's processors honour it
+    (see :class:`_Batcher`).
     """
     from otel_llm._settings import warn_malformed
 
     values, given = [], []
-    for name, default in zip(("MAX_QUEUE_SIZE", "MAX_EXPORT_BATCH_SIZE", "SCHEDULE_DELAY"), defaults):
+    for name, default in zip(("MAX_QUEUE_SIZE", "MAX_EXPORT_BATCH_SIZE", "SCHEDULE_DELAY", "EXPORT_TIMEOUT"), defaults):
         variable = f"OTEL_{prefix}_{name}"
         raw = env(variable)
         value, taken = default, False
@@ -364,10 +419,10 @@ def processors_settings(prefix: str, defaults: tuple[int, int, int], env: Callab
                 value = default
         values.append(value)
         given.append(taken)
-    queue, batch, delay_ms = values
+    queue, batch, delay_ms, timeout_ms = values
     if batch > queue:
         if given[1]:  # the default batch over a smaller queue is cut without a word: no variable to correct
             variable = f"OTEL_{prefix}_MAX_EXPORT_BATCH_SIZE"
             warn_malformed(variable, env(variable) or "", ValueError(f"more than the queue size {queue}"), queue)
         batch = queue
-    return {"max_queue": queue, "max_batch": batch, "delay_s": delay_ms / 1000}
+    return {"max_queue": queue, "max_batch": batch, "delay_s": delay_ms / 1000, "export_timeout_s": timeout_ms / 1000}

@@ -81,6 +81,8 @@ def _run(out: Path, env: dict[str, str]) -> tuple[dict[str, Any], str]:
     {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "-1"},
     {"OTEL_BLRP_MAX_QUEUE_SIZE": "1.5"},
     {"OTEL_BLRP_SCHEDULE_DELAY": "-5"},
+    {"OTEL_BSP_EXPORT_TIMEOUT": "soon"},
+    {"OTEL_BLRP_EXPORT_TIMEOUT": "-1"},
 ], ids=lambda env: next(iter(env)))
 def test_a_malformed_upstream_variable_warns_and_falls_back(tmp_path: Path, env: dict[str, str]) -> None:
     """The SDK's providers raised ``ValueError`` on these: ``configure()`` raised into the app at startup.
@@ -101,8 +103,8 @@ def test_a_malformed_limit_falls_back_to_what_it_defaults_to(tmp_path: Path) -> 
     assert "malformed OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT='three'" in said
 
 
-# The defaults of otel-llm's batching processors: (max queue, max batch, schedule delay in ms).
-_BATCHING = (32768, 512, 1000)
+# The defaults of otel-llm's batching processors: (max queue, max batch, schedule delay, export timeout in ms).
+_BATCHING = (32768, 512, 1000, 30000)
 
 
 @pytest.fixture
@@ -122,6 +124,10 @@ def fresh_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
     ("SCHEDULE_DELAY", "1.5", "delay_s", 1.0),
     ("SCHEDULE_DELAY", "0", "delay_s", 1.0),
     ("SCHEDULE_DELAY", "-1", "delay_s", 1.0),
+    ("EXPORT_TIMEOUT", "30s", "export_timeout_s", 30.0),
+    ("EXPORT_TIMEOUT", "2.5", "export_timeout_s", 30.0),
+    ("EXPORT_TIMEOUT", "0", "export_timeout_s", 30.0),
+    ("EXPORT_TIMEOUT", "-1000", "export_timeout_s", 30.0),
 ])
 @pytest.mark.parametrize("prefix", ["BSP", "BLRP"])
 def test_a_malformed_batching_variable_warns_once_and_keeps_the_default(
@@ -145,11 +151,14 @@ def test_well_formed_batching_variables_are_taken_without_a_word(fresh_warnings:
     from otel_llm.exporters._batching import processors_settings
 
     env = {"OTEL_BSP_MAX_QUEUE_SIZE": " 100 ", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "10",
-           "OTEL_BSP_SCHEDULE_DELAY": "250", "OTEL_BLRP_MAX_QUEUE_SIZE": ""}  # empty: unset, as specified
+           "OTEL_BSP_SCHEDULE_DELAY": "250", "OTEL_BSP_EXPORT_TIMEOUT": "1500",
+           "OTEL_BLRP_MAX_QUEUE_SIZE": ""}  # empty: unset, as specified
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert processors_settings("BSP", _BATCHING, env.get) == {"max_queue": 100, "max_batch": 10, "delay_s": 0.25}
-        assert processors_settings("BLRP", _BATCHING, env.get) == {"max_queue": 32768, "max_batch": 512, "delay_s": 1.0}
+        assert processors_settings("BSP", _BATCHING, env.get) == {
+            "max_queue": 100, "max_batch": 10, "delay_s": 0.25, "export_timeout_s": 1.5}
+        assert processors_settings("BLRP", _BATCHING, env.get) == {
+            "max_queue": 32768, "max_batch": 512, "delay_s": 1.0, "export_timeout_s": 30.0}
 
 
 def test_a_batch_larger_than_the_queue_is_warned_about_and_cut_to_the_queue(fresh_warnings: None) -> None:
