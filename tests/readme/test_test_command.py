@@ -1,5 +1,6 @@
-"""The README's test command runs the suite in one process, and on N pytest-xdist workers (at most 4) when
-``OTEL_LLM_TEST_WORKERS=N`` says so, as its Tests section says.
+"""The README's test command runs the suite on two pytest-xdist workers on a machine with two cores or more,
+else in one process; on N workers (at most 4) when ``OTEL_LLM_TEST_WORKERS=N`` says so, in one process for
+``OTEL_LLM_TEST_WORKERS=0``, as its Tests section says.
 
 Each case runs ``bash scripts/test.sh`` itself (its venv stamp, cached collector and Chromium make the set-up
 steps checks only) on one small test.
@@ -26,9 +27,15 @@ def _run(**env: str) -> str:
     return done.stdout
 
 
-def test_one_process_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_workers_on_two_cores_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OTEL_LLM_TEST_WORKERS", raising=False)
-    assert "workers" not in _run()
+    workers = 2 if len(os.sched_getaffinity(0)) >= 2 else None  # what nproc counts
+    out = _run()
+    assert (f"created: {workers}/{workers} workers" in out) if workers else "workers" not in out
+
+
+def test_zero_workers_is_one_process() -> None:
+    assert "workers" not in _run(OTEL_LLM_TEST_WORKERS="0")
 
 
 @pytest.mark.parametrize("asked, workers", [("3", 3), ("16", 4)])
@@ -38,6 +45,7 @@ def test_the_variable_sets_the_workers_at_most_four(asked: str, workers: int) ->
 
 def test_the_readme_says_so() -> None:
     text = " ".join((ROOT / "README.md").read_text("utf-8").split())
-    assert "and runs `pytest` in one process; extra arguments go to pytest" in text
-    assert ("`OTEL_LLM_TEST_WORKERS=N` runs it on N [pytest-xdist](https://pytest-xdist.readthedocs.io/) workers "
-            "(at most 4; each test file stays on one worker)") in text
+    assert ("runs `pytest` on two [pytest-xdist](https://pytest-xdist.readthedocs.io/) workers on a machine with "
+            "two cores or more") in text and "else in one process; extra arguments go to pytest" in text
+    assert ("`OTEL_LLM_TEST_WORKERS=N` runs it on N workers (at most 4; each test file stays on one worker), "
+            "`OTEL_LLM_TEST_WORKERS=0` in one process") in text
