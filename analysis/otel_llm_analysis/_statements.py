@@ -351,8 +351,8 @@ def _insert_staged(table: Table, kind: str) -> str:
 EVENT_PLAN = _following_span(EVENTS, "events")
 LINK_PLAN = _following_span(LINKS, "links")
 
-#: The new events of this batch whose evaluation score is present but no number (``span_events.eval_score`` left
-#: NULL, the event kept), for the ingest report: file, line, span, the score's text. Only the events whose
+#: The new events of this batch whose evaluation score is present but no finite number (``span_events.eval_score``
+#: left NULL, the event kept: ``_rows.eval_score``), for the ingest report: file, line, span, the score's text. Only the events whose
 #: attribute text names the score are read again.
 UNREADABLE_SCORES = f"""
 SELECT c.source_file, c.line, e.span_id, e.score

@@ -285,10 +285,10 @@ def entries_problems(rows: list[tuple[Any, ...]], kind: str = "spans") -> list[P
 
 
 def score_problems(rows: list[tuple[Any, ...]]) -> list[Problem]:
-    """Problems for the evaluation scores that are no number (``_statements.UNREADABLE_SCORES``' rows: file,
-    line, span, the score's text): the event is kept, its ``eval_score`` NULL."""
+    """Problems for the evaluation scores that are no finite number (``_statements.UNREADABLE_SCORES``' rows:
+    file, line, span, the score's text; ``_rows.eval_score``): the event is kept, its ``eval_score`` NULL."""
     return [Problem(source, line, f"eval_score left empty: {GEN_AI_EVALUATION_SCORE_VALUE} = {score[:40]!r} is not "
-                                  "a number", record_name("events", span_id)) for source, line, span_id, score in rows]
+                                  "a finite number", record_name("events", span_id)) for source, line, span_id, score in rows]
 
 
 #: What a typed attribute must hold, for the report (see ``_rows.COUNT`` / ``NUMBER``).
