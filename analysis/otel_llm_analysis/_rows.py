@@ -322,8 +322,8 @@ SPANS = Table(
         Column("dropped_events_count", "BIGINT", "dropped_events_count"),
         Column("dropped_links_count", "BIGINT", "dropped_links_count"),
         Column("attr_entries_dropped", "INTEGER", "dropped_entries",
-               "span attribute entries not kept as sent: not a key/value object, no key, or a key given again "
-               "(its last value kept); NULL when none. Each such span is named in the ingest's report "
+               "span attribute entries not kept as sent: not a key/value object, no key, a key given again "
+               "(its last value kept), or a value setting several members (one kept); NULL when none. Each such span is named in the ingest's report "
                "(_statements.by_key_list counts them, _attribute_entries names them)"),
         Column("trace_key", "UUID", TRACE_KEY, "trace_id as a UUID (the same 128 bits): what distinct counts count",
                fill=TRACE_KEY, derived=True),

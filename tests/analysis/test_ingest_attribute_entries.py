@@ -30,11 +30,12 @@ CLEAN = key_values({"c": "3"})
 SERVICE = key_values({"service.name": "svc"})
 
 
-def _traces(resource: list = SERVICE, event: list = CLEAN, link: list = CLEAN) -> dict:
-    """Two spans, each with two events and a link; the second span's second event and its link get ``event``
-    and ``link``."""
+def _traces(resource: list = SERVICE, span: list = CLEAN, event: list = CLEAN, link: list = CLEAN) -> dict:
+    """Two spans, each with two events and a link; the second span, its second event and its link get ``span``,
+    ``event`` and ``link``."""
     spans = [{"traceId": "ab" * 16, "spanId": f"{i + 1:016x}", "name": f"op{i}", "kind": 1,
-              "startTimeUnixNano": str(T0 + i), "endTimeUnixNano": str(T0 + i + 1000), "attributes": CLEAN,
+              "startTimeUnixNano": str(T0 + i), "endTimeUnixNano": str(T0 + i + 1000),
+              "attributes": span if i else CLEAN,
               "events": [{"timeUnixNano": str(T0 + i + 1), "name": "first", "attributes": CLEAN},
                          {"timeUnixNano": str(T0 + i + 2), "name": "second", "attributes": event if i else CLEAN}],
               "links": [{"traceId": "cd" * 16, "spanId": f"{i + 9:016x}", "attributes": link if i else CLEAN}]}
@@ -62,37 +63,56 @@ def _logs(resource: list = SERVICE, record: list = CLEAN) -> dict:
                               "scopeLogs": [{"scope": {"name": "s"}, "logRecords": records}]}]}
 
 
-#: case -> (the three lines' arguments, the line named, where, the SQL reading the map that lost entries)
-CASES: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any], int, str, str]] = {
-    "span event": ({"event": LOSSY}, {}, {}, 1, f"event of span {2:016x}: attributes",
+_LINES = (_traces, _metrics, _logs)
+#: case -> (the lines' arguments that get the attribute list: (line index, argument), the line named, where,
+#: the SQL reading the map(s) made of it)
+CASES: dict[str, tuple[tuple[tuple[int, str], ...], int, str, str]] = {
+    "span": (((0, "span"),), 1, f"span {2:016x}: attributes",
+             f"SELECT attributes FROM spans WHERE span_id = '{2:016x}'"),
+    "span event": (((0, "event"),), 1, f"event of span {2:016x}: attributes",
                    f"SELECT attributes FROM span_events WHERE span_id = '{2:016x}' AND name = 'second'"),
-    "span link": ({"link": LOSSY}, {}, {}, 1, f"link of span {2:016x}: attributes",
+    "span link": (((0, "link"),), 1, f"link of span {2:016x}: attributes",
                   f"SELECT attributes FROM span_links WHERE span_id = '{2:016x}'"),
-    "metric point": ({}, {"point": LOSSY}, {}, 2, "metric 'm' point: attributes",
+    "metric point": (((1, "point"),), 2, "metric 'm' point: attributes",
                      "SELECT attributes FROM metric_points WHERE value = 1"),
-    "exemplar": ({}, {"exemplar": LOSSY}, {}, 2, "exemplar of metric 'm': attributes",
+    "exemplar": (((1, "exemplar"),), 2, "exemplar of metric 'm': attributes",
                  "SELECT e.attributes FROM metric_exemplars e JOIN metric_points p ON e.point_key = p.row_key "
                  "WHERE p.value = 1"),
-    "log record": ({}, {}, {"record": LOSSY}, 3, "log record: attributes",
-                   "SELECT attributes FROM logs WHERE body = 'r1'"),
+    "log record": (((2, "record"),), 3, "log record: attributes", "SELECT attributes FROM logs WHERE body = 'r1'"),
     # one resource, of the points and the log records: named once, where it is first met
-    "resource": ({}, {"resource": LOSSY}, {"resource": LOSSY}, 2, "$.resourceMetrics[0].resource: attributes",
+    "resource": (((1, "resource"), (2, "resource")), 2, "$.resourceMetrics[0].resource: attributes",
                  "SELECT DISTINCT resource_attributes FROM metric_points UNION ALL "
                  "SELECT DISTINCT resource_attributes FROM logs"),
 }
 
+#: A value with two members set (intValue and stringValue) beside an empty one: as many members as entries, so
+#: the lists looked aligned and put the second member on the empty value's key. A value with several members is
+#: read as its first in ``_attribute_entries.VALUE_MEMBERS``' order: stringValue here, whatever the order sent.
+TWO_MEMBERS = [*key_values({"a": "1"}), {"key": "m", "value": {"intValue": "3", "stringValue": "s"}},
+               {"key": "e", "value": {}}]
+TWO_KEPT = {"a": "1", "m": "s", "e": None}
+TWO_REASON = ("1 attribute entry not kept as sent: attributes[1] (key 'm') has 2 values (intValue, stringValue), "
+              "its stringValue kept")
+#: variant -> (attribute list, the map stored, the reason)
+LISTS = {"entries": (LOSSY, KEPT, REASON), "two values": (TWO_MEMBERS, TWO_KEPT, TWO_REASON)}
 
+
+@pytest.mark.parametrize("variant", LISTS)
 @pytest.mark.parametrize("case", CASES)
-def test_entries_no_map_keeps_are_named_with_file_and_line(store: TraceStore, tmp_path: Path, case: str) -> None:
-    traces, metrics, logs, line, where, sql = CASES[case]
+def test_entries_no_map_keeps_are_named_with_file_and_line(store: TraceStore, tmp_path: Path, case: str,
+                                                           variant: str) -> None:
+    places, line, where, sql = CASES[case]
+    attributes, kept, reason = LISTS[variant]
+    arguments: list[dict[str, Any]] = [{}, {}, {}]
+    for index, name in places:
+        arguments[index][name] = attributes
     path = tmp_path / "data.jsonl"
-    path.write_bytes(b"".join(orjson.dumps(request) + b"\n"
-                              for request in (_traces(**traces), _metrics(**metrics), _logs(**logs))))
+    path.write_bytes(b"".join(orjson.dumps(make(**given)) + b"\n" for make, given in zip(_LINES, arguments)))
     report = store.ingest(path)
-    assert [(p.path, p.line, p.where, p.reason) for p in report.bad_lines] == [(str(path), line, where, REASON)]
+    assert [(p.path, p.line, p.where, p.reason) for p in report.bad_lines] == [(str(path), line, where, reason)]
     assert (report.spans_added, report.events_added, report.links_added, report.metric_points_added,
             report.exemplars_added, report.logs_added) == (2, 4, 2, 2, 2, 2)
-    assert [dict(m) for (m,) in store.query(sql)] == [KEPT] * (2 if case == "resource" else 1)
+    assert [dict(m) for (m,) in store.query(sql)] == [kept] * len(places)
     assert store.query("SELECT count(*) FROM resources") == [(2 if case == "resource" else 1,)]
     copy = shutil.copy(path, tmp_path / "copy.jsonl")  # the same records again: nothing new, nothing said twice
     again = store.ingest(copy)
@@ -110,3 +130,28 @@ def test_a_clean_file_names_nothing(store: TraceStore, tmp_path: Path) -> None:
     report = store.ingest(path)
     assert report.bad_lines == [] and report.logs_added == 2
     assert store.query("SELECT attributes FROM logs WHERE body = 'r1'") == [({"c": "3", "e": None},)]
+
+
+#: One value of each AnyValue member.
+MEMBER_VALUES = {"stringValue": "s", "intValue": "7", "doubleValue": 2.5, "boolValue": True,
+                 "arrayValue": {"values": [{"stringValue": "x"}]},
+                 "kvlistValue": {"values": [{"key": "k", "value": {"intValue": "1"}}]}, "bytesValue": "Ynl0ZXM="}
+
+
+def test_a_value_with_several_members_stores_what_its_first_member_alone_stores(store: TraceStore,
+                                                                                 tmp_path: Path) -> None:
+    """The order the README gives (string, int, double, bool, array, kvlist, bytes): each pair of members that
+    follow each other in it, sent the other way round, stores what the first alone stores."""
+    order = ["stringValue", "intValue", "doubleValue", "boolValue", "arrayValue", "kvlistValue", "bytesValue"]
+    pairs = [{"key": first, "value": {second: MEMBER_VALUES[second], first: MEMBER_VALUES[first]}}
+             for first, second in zip(order, order[1:])]
+    alone = [{"key": name, "value": {name: value}} for name, value in MEMBER_VALUES.items()]
+    path = tmp_path / "logs.jsonl"
+    path.write_bytes(orjson.dumps(_logs(record=pairs)) + b"\n" + orjson.dumps(_logs(record=alone)) + b"\n")
+    report = store.ingest(path)
+    assert [(p.line, p.reason.split(":")[0]) for p in report.bad_lines] == [
+        (1, f"{len(pairs)} attribute entries not kept as sent")]
+    assert [f"({second}, {first}), its {first} kept" in report.bad_lines[0].reason
+            for first, second in zip(order[:5], order[1:6])] == [True] * 5  # the reason names five at most
+    sent, single = sorted((dict(m) for (m,) in store.query("SELECT attributes FROM logs WHERE body = 'r1'")), key=len)
+    assert sent == {name: single[name] for name in order[:-1]}
