@@ -492,16 +492,21 @@ def uncounted_days(store: Any, filters: Filters) -> dict[datetime, tuple[int, No
 
 
 #: The days of a window's GenAI metric points (less each day's first :data:`EXPORT_GRACE_S` seconds), each with
-#: whether the duration histogram has points there; ``{set_id}`` and ``{sets}`` are empty for one filter set
+#: whether the duration histogram has points there; ``{set_id}`` and ``{sets}`` are empty for one filter set. A day
+#: has a metric's point past its grace when the latest of that metric's points there is: the points are grouped
+#: per day and metric first, and the grace tested once a group, not once a point (3.4M points: 140-180 -> 80-100
+#: ms CPU).
 _TIMED_DAYS = f"""
-        SELECT date_trunc('day', time) AS day, max(CASE WHEN metric_name = '{semconv.METRIC_OPERATION_DURATION}' THEN 1 ELSE 0 END) AS timed{{set_id}}
-        FROM metric_points{{sets}} WHERE {{where}} GROUP BY 1{{set_id}}"""
+        SELECT day, max(CASE WHEN metric_name = '{semconv.METRIC_OPERATION_DURATION}' THEN 1 ELSE 0 END) AS timed{{set_id}}
+        FROM (SELECT date_trunc('day', time) AS day, metric_name{{set_id}}, max(time) AS latest
+              FROM metric_points{{sets}} WHERE {{where}} GROUP BY day, metric_name{{set_id}})
+        WHERE latest >= day + INTERVAL {EXPORT_GRACE_S} SECOND GROUP BY day{{set_id}}"""
 
 
 def _timed_days_statement(filters: Filters) -> tuple[str, dict[str, Any]]:
     """:data:`_TIMED_DAYS` of ``filters``' window, service and model, and its parameters."""
     window, series, params = _selected(filters, LLM_METRICS)
-    return _TIMED_DAYS.format(set_id="", sets="", where=" AND ".join([series, *window, _grace("day")])), params
+    return _TIMED_DAYS.format(set_id="", sets="", where=" AND ".join([series, *window])), params
 
 
 def _timed_days_sets(store: Any, filter_sets: Sequence[Filters]) -> list[list[dict[str, Any]]]:
@@ -509,7 +514,7 @@ def _timed_days_sets(store: Any, filter_sets: Sequence[Filters]) -> list[list[di
     statement."""
     _, series, params = _selected(shared_filters(filter_sets), LLM_METRICS)
     sql = _TIMED_DAYS.format(set_id=", set_id", sets=f", {SETS}",
-                             where=" AND ".join([series, _SET_MODEL, _SET_TIME, _grace("day")]))
+                             where=" AND ".join([series, _SET_MODEL, _SET_TIME]))
     return per_set(fetch_dicts(store, sql, {**params, "sets": set_rows(filter_sets)}), len(filter_sets))
 
 
