@@ -79,7 +79,7 @@ def print_report(store: Any, console: Any = None, *, monthly_budget: float | Non
         for status in budget_status(store, [Budget(monthly_budget)], month):
             unknown = status.cost_unknown and escape(visible(status.cost_unknown))  # status: unknown
             style = STATUS_STYLE.get(status.status, "")
-            left_out = totals(store, budget_filters(status)).unpriced_calls  # the spend sums priced calls only
+            left_out = totals(store, budget_filters(status), partial=False).unpriced_calls  # the spend: priced calls
             unpriced = [f"{left_out:,} unpriced LLM call{'s' if left_out != 1 else ''} not in the spend"]
             console.print()
             say(console, [f"budget {format_value('monthly_usd', status.monthly_usd)} for {status.month}",
