@@ -735,11 +735,12 @@ def unrecorded_cost(store: Any, filters: Filters, llm_calls: int) -> str | None:
     no project, so a project's window is unknown only when no project's calls
     are in its spans: where spans record other projects' calls, its $0 is known.
     """
-    from otel_llm_analysis.summaries import totals  # summaries' rows carry only_in_metrics: imported there first
+    from otel_llm_analysis.summaries import summary  # summaries' rows carry only_in_metrics: imported there first
 
     if llm_calls:
         return None
-    if filters.project is not None and totals(store, replace(filters, project=None)).llm_calls:
+    if filters.project is not None and any(  # any project's calls: the summary row (totals would search too)
+            row.llm_calls for row in summary(store, None, replace(filters, project=None), traces=False)):
         return None
     points, services = llm_metric_points(store, filters)
     if not points:

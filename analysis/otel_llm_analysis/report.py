@@ -19,7 +19,6 @@ from otel_llm_analysis.qa import quality
 from otel_llm_analysis.summaries import summary, time_to_first_token, totals
 from otel_llm_analysis.terminal import STATUS_STYLE, format_value, say, table, visible
 from otel_llm_analysis.trends import data_days
-from otel_llm_analysis._unrecorded import unrecorded_cost
 from otel_llm_analysis.web.views import budget_filters
 
 __all__ = ["MODEL_COLUMNS", "print_report"]
@@ -45,7 +44,7 @@ def print_report(store: Any, console: Any = None, *, monthly_budget: float | Non
     total = totals(store)
     first = time_to_first_token(store)
 
-    said = unrecorded_cost(store, Filters(), total.llm_calls)  # calls only metric points record: not $0
+    said = total.cost_unknown  # calls only metric points record: not $0
     unrecorded = said and escape(visible(said))  # it names services: say() reads markup
     say(console, [f"{total.traces:,} traces", f"{total.llm_calls:,} LLM calls",
                   f"tokens and cost {unrecorded}" if unrecorded else f"{total.total_tokens:,} tokens",

@@ -156,3 +156,13 @@ def test_the_terminal_reports_budget_is_not_searched(stores: dict, searches: lis
     said = " ".join(out.getvalue().split())
     assert unpriced and "budget $1.0000 for 2026-11" in said and f"{unpriced} unpriced LLM calls not" in said, said
     assert searches == ["unheld", "uncounted"], searches
+
+
+def test_a_project_window_without_calls_in_spans_does_not_search_the_whole_window(stores: dict,
+                                                                                 searches: list[str]) -> None:
+    """Whether a project's window without calls has an unknown cost asked ``totals`` of the window without the
+    project for its calls, which searched it for calls only in metric points: its call count is enough."""
+    with TraceStore(stores["lost"], read_only=True) as store:
+        total = totals(store, Filters(project="nosuch"))
+    assert (total.llm_calls, total.cost_usd, total.cost_unknown, total.only_in_metrics) == (0, 0.0, None, None)
+    assert searches == [], searches

@@ -25,7 +25,7 @@ from otel_llm_analysis import Filters
 from otel_llm_analysis._unpriced import reasons_text
 from otel_llm_analysis._filters import ratio
 from otel_llm_analysis.export import to_records
-from otel_llm_analysis._unrecorded import only_in_metrics_by, unrecorded_cost
+from otel_llm_analysis._unrecorded import only_in_metrics_by
 from otel_llm_analysis.web.left_out import log_counts
 from otel_llm_analysis.web.ranked import top_traces_bounded, trace_page
 
@@ -180,7 +180,7 @@ def _kpi_values(store: Any, query: Query, filters: Filters, partial: bool = True
     values["ttft_p95_ms"] = first[0].p95_ms if first else None
     values["unpriced_calls"], values["priced_calls"] = total.unpriced_calls, total.priced_calls
     values["unpriced_reasons"] = reasons_text(total.unpriced_reasons)
-    values["cost_unknown"] = _call(query, unrecorded_cost, store, filters, total.llm_calls)
+    values["cost_unknown"] = total.cost_unknown  # unrecorded_cost's, asked by totals (a project's row has calls)
     # calls only in metric points: the call figures are the spans' calls' only (a report's project row, read
     # off the rows per project, carries its own: only_in_metrics of that project's window)
     values["only_in_metrics"] = _partial(total.only_in_metrics)
