@@ -52,7 +52,7 @@ from typing import Any, Callable, Iterator, Literal
 
 from otel_llm import semconv
 from otel_llm_analysis._catalog import holdings
-from otel_llm_analysis._unrecorded import DurationHistogram, duration_histogram, unrecorded_cost
+from otel_llm_analysis._unrecorded import DurationHistogram, duration_histogram
 from otel_llm_analysis._filters import LLM_CALLS, Filters, fetch_dicts, time_window
 from otel_llm_analysis.processes import MIB
 from otel_llm_analysis.summaries import SummaryRow, time_to_first_token, totals
@@ -189,7 +189,7 @@ def check(store: Any, thresholds: Thresholds = Thresholds(), filters: Filters | 
     set_up = {name: limit for name, limit in ((n, getattr(thresholds, _FLOORS.get(n, n))) for n in observers)
               if limit is not None}
     # calls only metric points record (asked only of a window without calls): not the "no data" of no calls
-    unrecorded = unrecorded_cost(store, filters, kpis.llm_calls) if set_up.keys() & set(_OF_CALLS) else None
+    unrecorded = kpis.cost_unknown if set_up.keys() & set(_OF_CALLS) else None  # unrecorded_cost's, asked by totals
     histogram = duration_histogram(store, filters) if unrecorded and set_up.keys() & set(_OF_HISTOGRAM) else None
     rows = []
     for name, limit in set_up.items():

@@ -187,7 +187,7 @@ def summary(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
     from rich.markup import escape
 
     from otel_llm_analysis import summaries, terminal
-    from otel_llm_analysis._unrecorded import only_in_metrics
+    from otel_llm_analysis._unrecorded import only_in_metrics, unrecorded_cost
 
     check_dimension(store, by)
     if by is not None:
@@ -198,7 +198,7 @@ def summary(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
                   " (chat turns, graph nodes, tools...), none of them an LLM call") for row in rows if row.key is None]
         notes += _estimated_usage(sum(row.estimated_usage_calls for row in rows))
         notes += _instrumentation_failures(sum(row.instrumentation_failures for row in rows))
-        notes += _only_in_metrics(store, filters, sum(row.llm_calls for row in rows))
+        notes += _only_in_metrics(unrecorded_cost(store, filters, sum(row.llm_calls for row in rows)))
         notes += as_note((partial := only_in_metrics(store, filters, sum(row.llm_calls for row in rows)))
                          and partial.said())
         notes += _partial_rows(rows)
@@ -210,7 +210,7 @@ def summary(store: Any, filters: Any, by: Optional[str] = typer.Option(None, "--
     record["total_tokens"] = total.total_tokens
     record["ttft_p50_ms"] = first[0].p50_ms if first else None
     record["ttft_p95_ms"] = first[0].p95_ms if first else None
-    unrecorded = _only_in_metrics(store, filters, total.llm_calls)
+    unrecorded = _only_in_metrics(total.cost_unknown)
     unrecorded = (no_spans_note(store, filters) if not total.spans else []) + unrecorded
     if unrecorded:  # calls only metric points record: what they used and cost is unknown, not 0
         record.update({name: None for name in record
@@ -389,12 +389,9 @@ def _instrumentation_failures(calls: int) -> list[str]:
             "is unknown"] if calls else []
 
 
-def _only_in_metrics(store: Any, filters: Any, calls: int) -> list[str]:
-    """The line saying the tokens and cost of ``filters``' window are unknown, not 0, when its spans hold
-    no LLM call (``calls``) and GenAI metric points count calls there (``_unrecorded.unrecorded_cost``)."""
-    from otel_llm_analysis._unrecorded import unrecorded_cost
-
-    said = unrecorded_cost(store, filters, calls)
+def _only_in_metrics(said: str | None) -> list[str]:
+    """The line saying the tokens and cost of a window are unknown, not 0, when its spans hold no LLM call and
+    GenAI metric points count calls there: ``said``, why (``_unrecorded.unrecorded_cost``), else None."""
     return as_note(said and f"tokens and cost {said}")
 
 

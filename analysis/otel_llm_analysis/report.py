@@ -19,7 +19,6 @@ from otel_llm_analysis.qa import quality
 from otel_llm_analysis.summaries import summary, time_to_first_token, totals
 from otel_llm_analysis.terminal import STATUS_STYLE, format_value, say, table, visible
 from otel_llm_analysis.trends import data_days
-from otel_llm_analysis._unrecorded import unrecorded_cost
 from otel_llm_analysis.web.views import budget_filters
 
 __all__ = ["MODEL_COLUMNS", "print_report"]
@@ -45,7 +44,7 @@ def print_report(store: Any, console: Any = None, *, monthly_budget: float | Non
     total = totals(store)
     first = time_to_first_token(store)
 
-    said = unrecorded_cost(store, Filters(), total.llm_calls)  # calls only metric points record: not $0
+    said = total.cost_unknown  # calls only metric points record: not $0
     unrecorded = said and escape(visible(said))  # it names services: say() reads markup
     say(console, [f"{total.traces:,} traces", f"{total.llm_calls:,} LLM calls",
                   f"tokens and cost {unrecorded}" if unrecorded else f"{total.total_tokens:,} tokens",
@@ -79,7 +78,7 @@ def print_report(store: Any, console: Any = None, *, monthly_budget: float | Non
         for status in budget_status(store, [Budget(monthly_budget)], month):
             unknown = status.cost_unknown and escape(visible(status.cost_unknown))  # status: unknown
             style = STATUS_STYLE.get(status.status, "")
-            left_out = totals(store, budget_filters(status)).unpriced_calls  # the spend sums priced calls only
+            left_out = totals(store, budget_filters(status), partial=False).unpriced_calls  # the spend: priced calls
             unpriced = [f"{left_out:,} unpriced LLM call{'s' if left_out != 1 else ''} not in the spend"]
             console.print()
             say(console, [f"budget {format_value('monthly_usd', status.monthly_usd)} for {status.month}",

@@ -287,14 +287,19 @@ def _beside(con: duckdb.DuckDBPyConnection, summary_sql: str, latency_sql: str,
     return groups, latency
 
 
-def totals(store: Any, filters: Filters | None = None) -> SummaryRow:
+def totals(store: Any, filters: Filters | None = None, *, partial: bool = True) -> SummaryRow:
     """The overall KPI row (an all-zero row on an empty store), with the days whose calls only GenAI metric
     points record (``only_in_metrics``) when its figures leave such calls out; when all of the window's calls
-    are only in such points, its cost is unknown (None) and ``cost_unknown`` says why."""
+    are only in such points, its cost is unknown (None) and ``cost_unknown`` says why.
+
+    ``partial=False`` leaves ``only_in_metrics`` None, not searched for (as :func:`summary`'s ``partial``), for
+    callers that show none of it: the dashboard's poll of the span count, the figures of the period before,
+    a budget month's unpriced calls. That search reads every duration-histogram point of the window and every
+    LLM span (about 0.4 s on two months of an SDK's per-minute exports), and a writable store keeps no answer."""
     filters = filters or Filters()
     rows = summary(store, None, filters)
     row = rows[0] if rows else _zero_row()
-    row.only_in_metrics = only_in_metrics(store, filters, row.llm_calls)
+    row.only_in_metrics = only_in_metrics(store, filters, row.llm_calls) if partial else None
     row.cost_unknown = unrecorded_cost(store, filters, row.llm_calls)
     if row.cost_unknown:
         row.cost_usd = row.estimated_cost_usd = None

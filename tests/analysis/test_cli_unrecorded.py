@@ -298,3 +298,41 @@ def test_check_max_cost_over_a_window_partly_recorded_only_in_metric_points_is_a
     assert cost["reason"].startswith(f"at least ${cost['observed']:,.4f}, a lower bound: {PARTLY}"), cost
     code, cost = checked(str(cost["observed"] / 2))
     assert code == 1 and cost["status"] == "breached" and PARTLY in cost["reason"], cost
+
+
+@pytest.fixture
+def growths(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The filters of each window whose GenAI metric points' growth is read (``_unrecorded.llm_metric_points``:
+    the rise of every point of the window's series, ~1.5 s over two months of per-minute exports)."""
+    from otel_llm_analysis import _unrecorded
+
+    read: list[object] = []
+    real = _unrecorded.llm_metric_points
+    monkeypatch.setattr(_unrecorded, "llm_metric_points",
+                        lambda store, filters: read.append(filters) or real(store, filters))
+    return read
+
+
+def test_the_growth_of_a_window_whose_spans_hold_no_call_is_read_once(metrics_only: str, partly_recorded: str,
+                                                                      growths: list[object]) -> None:
+    """``summary``, ``check`` and the terminal report asked ``unrecorded_cost`` of a window without calls in spans
+    after ``totals`` had asked it (its ``cost_unknown``), reading its points' growth twice; a project's such
+    window read it twice more through the whole store's ``totals``. Once each now, saying the same."""
+    import io
+
+    from rich.console import Console
+
+    from otel_llm_analysis import Filters, totals
+    from otel_llm_analysis.report import print_report
+
+    summary = _json(run("summary", "--format", "json", "--db", metrics_only))
+    assert any(UNKNOWN in note for note in summary["notes"]) and len(growths) == 1, growths
+    check = run("check", "--max-cost", "1", "--since", "2026-11-01", "--format", "json", "--db", metrics_only)
+    assert check.exit_code == 3 and len(growths) == 2, growths
+    with TraceStore(metrics_only, read_only=True) as store:
+        out = io.StringIO()
+        print_report(store, Console(file=out, width=200))
+    assert f"tokens and cost {UNKNOWN}" in " ".join(out.getvalue().split()) and len(growths) == 3, growths
+    with TraceStore(partly_recorded, read_only=True) as store:
+        later = totals(store, Filters.of(since="2026-11-23", until="2026-11-25", project="support"))
+    assert later.llm_calls == 0 and UNKNOWN in later.cost_unknown and len(growths) == 4, (later, growths)

@@ -10,7 +10,8 @@ comparison and trend searched a store without a single metric point: on a 1M-spa
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,68 @@ def test_the_answer_kept_is_the_searched_one_and_a_writable_store_searches_again
         assert totals(store).only_in_metrics is None
         store.ingest([stores["metrics"]])
         assert totals(store).only_in_metrics == fresh[0]
+
+
+def test_totals_without_partial_marks_is_the_same_row_unsearched(stores: dict, searches: list[str]) -> None:
+    with TraceStore(stores["lost"]) as store:
+        unmarked = totals(store, partial=False)
+        assert searches == [] and unmarked.only_in_metrics is None, searches
+        marked = totals(store)
+    assert searches == ["unheld", "uncounted"] and marked.only_in_metrics is not None, searches
+    assert replace(marked, only_in_metrics=None) == unmarked
+
+
+def test_the_dashboard_searches_only_the_window_whose_marks_it_shows(stores: dict, searches: list[str]) -> None:
+    """``/api/status``, which the page polls every 2 s, read its span count off ``totals``, which searched the
+    whole store for calls only in metric points each time (a writable store, as the dashboard's, keeps no
+    search); the key figures searched the previous period too, and the budgets each budget's month, whose marks
+    they do not show. Only the key figures' own window is searched now; the figures are the same."""
+    from fastapi.testclient import TestClient
+
+    from otel_llm_analysis import Budget
+    from otel_llm_analysis.web.live import LiveStore
+    from otel_llm_analysis.web.server import create_app
+    from otel_llm_analysis.web.views import Query
+
+    with TraceStore(stores["lost"]) as store:
+        whole = summary(store, None)[0]
+        day = summary(store, None, Filters(since=LOST_DAY - timedelta(days=1), until=LOST_DAY))[0]
+        client = TestClient(create_app(LiveStore(store), Query(budgets=(Budget(100.0),))))
+        assert client.get("/api/status").json()["spans"] == whole.spans
+        assert searches == [], searches
+        budget = client.get("/api/budgets").json()["rows"]
+        assert [row["unpriced_calls"] for row in budget] == [whole.unpriced_calls], budget
+        assert searches == [], searches
+        cards = client.get("/api/summary", params={"since": LOST_DAY.isoformat()}).json()
+        assert cards["only_in_metrics"] is not None and cards["previous_window"][1] == LOST_DAY.isoformat(), cards
+        previous = {card["key"]: card["previous"] for card in cards["cards"]}
+        assert (previous["spans"], previous["llm_calls"]) == (day.spans, day.llm_calls), previous
+        assert searches == ["unheld", "uncounted"], searches  # the window's; the previous day's was searched too
+
+
+def test_the_terminal_reports_budget_is_not_searched(stores: dict, searches: list[str]) -> None:
+    """``print_report`` counted a budget month's unpriced calls with ``totals``, which searched that month for
+    calls only in metric points it does not show: only the store's window (its figures' marks) is searched."""
+    import io
+
+    from rich.console import Console
+
+    from otel_llm_analysis.report import print_report
+
+    with TraceStore(stores["lost"], read_only=True) as store:
+        unpriced = summary(store, None)[0].unpriced_calls  # the data's days are all in 2026-11
+        out = io.StringIO()
+        print_report(store, Console(file=out, width=200), monthly_budget=1.0)
+    said = " ".join(out.getvalue().split())
+    assert unpriced and "budget $1.0000 for 2026-11" in said and f"{unpriced} unpriced LLM calls not" in said, said
+    assert searches == ["unheld", "uncounted"], searches
+
+
+def test_a_project_window_without_calls_in_spans_does_not_search_the_whole_window(stores: dict,
+                                                                                 searches: list[str]) -> None:
+    """Whether a project's window without calls has an unknown cost asked ``totals`` of the window without the
+    project for its calls, which searched it for calls only in metric points: its call count is enough."""
+    with TraceStore(stores["lost"], read_only=True) as store:
+        total = totals(store, Filters(project="nosuch"))
+    assert (total.llm_calls, total.cost_usd, total.cost_unknown, total.only_in_metrics) == (0, 0.0, None, None)
+    assert searches == [], searches

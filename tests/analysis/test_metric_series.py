@@ -10,13 +10,16 @@ which must not be read as it is.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import orjson
 import pytest
 
+from otel_llm import semconv
 from otel_llm_analysis import Filters, TraceStore, _coverage, _unrecorded, totals
 from otel_llm_analysis._filters import connection
 from tests.analysis._exports import calls_of, write_exports, write_spans
@@ -25,19 +28,41 @@ from tests.support.synthetic import generate
 DAY = datetime(2026, 11, 20)
 WINDOWS = {"all": Filters(), "afternoon": Filters(since=DAY + timedelta(hours=12, minutes=7), until=DAY + timedelta(
     hours=20, seconds=13))}
+#: windows of one model each (the model filter narrows the series whose points name it)
+MODELS = [Filters(model="gpt-4o"), Filters(since=DAY + timedelta(hours=13), model="claude-sonnet-4-5")]
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A day of calls exported every minute by each service's process, the spans of two hours' traces lost: calls
-    only the metric points hold."""
+    only the metric points hold. One model's series of one service (its most used in the hours lost) name no
+    model (:func:`_unnamed`)."""
     root = tmp_path_factory.mktemp("metric_series")
     generated = generate(root / "day", seed=7, traces=400, days=1, end=DAY + timedelta(days=1))
     write_exports(calls_of(generated.spans), root / "metrics.jsonl", seed=7)
     began = {s.trace_id: s.start_time for s in generated.spans if s.parent_span_id is None}
     lost = (DAY + timedelta(hours=14), DAY + timedelta(hours=16))
+    _unnamed(root / "metrics.jsonl", *Counter((c.service_name, c.model) for c in calls_of(generated.spans)
+                                              if c.model and lost[0] <= began[c.trace_id] < lost[1]).most_common(1)[0][0])
     write_spans([s for s in generated.spans if not lost[0] <= began[s.trace_id] < lost[1]], root / "spans.jsonl")
     return root
+
+
+def _unnamed(path: Path, service: str, model: str) -> None:
+    """Leave ``gen_ai.request.model`` out of ``service``'s points of ``model`` in the OTLP JSON lines at ``path``
+    (as a producer that does not say it): series whose points name no model."""
+    lines = []
+    for line in path.read_bytes().splitlines():
+        request = orjson.loads(line)
+        for resource in request["resourceMetrics"]:
+            named = {a["key"]: a["value"]["stringValue"] for a in resource["resource"]["attributes"]}
+            for scope in resource["scopeMetrics"]:
+                for metric in scope["metrics"]:
+                    for point in metric["histogram"]["dataPoints"] if named["service.name"] == service else ():
+                        point["attributes"] = [a for a in point["attributes"] if a != {
+                            "key": semconv.GEN_AI_REQUEST_MODEL, "value": {"stringValue": model}}]
+        lines.append(orjson.dumps(request))
+    path.write_bytes(b"\n".join(lines) + b"\n")
 
 
 def _store(tmp: Path, data: Path) -> str:
@@ -59,6 +84,7 @@ def _found(store: Any) -> dict[str, Any]:
             "histogram": _unrecorded.duration_histogram(store, filters),
             "only in metrics": totals(store, filters).only_in_metrics,
         }
+    found["unheld, windows read at once"] = _unrecorded._unheld_sets(store, [*WINDOWS.values(), *MODELS])
     found["coverage"] = _coverage.note(connection(store), "store")
     return found
 
@@ -77,6 +103,8 @@ def test_the_data_has_calls_only_metric_points_hold(by_columns: dict[str, Any]) 
         assert by_columns[name]["unheld"] and by_columns[name]["only in metrics"] is not None
         assert by_columns[name]["histogram"] is not None and by_columns[name]["points"][0] > 0
     assert len(by_columns["all"]["hours"]) > 20
+    assert {s.model is None for s in by_columns["all"]["unheld"]} == {True, False}  # points naming a model or none
+    assert all(by_columns["unheld, windows read at once"]), by_columns["unheld, windows read at once"]
 
 
 def test_the_stored_series_is_the_hash_of_the_stored_columns(tmp_path: Path, data: Path) -> None:

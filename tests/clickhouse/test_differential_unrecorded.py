@@ -6,7 +6,8 @@ reads the p95 latency and the error rate of a window of those days from the dura
 (``_unrecorded.duration_histogram``), and the histogram's points count the same on the edges of a cumulative
 series' life (restarts, a new start, delta points, bounds that change; tests/analysis/test_duration_histogram.py);
 a budget or a cost check over days of both kinds is a lower bound
-(``_unrecorded.unrecorded_spend``, ``trends.spend_lower_bound``).
+(``_unrecorded.unrecorded_spend``, ``trends.spend_lower_bound``); the days of points, and whether the duration
+histogram has points there, are told the same on either side of each day's grace (tests/analysis/test_timed_days.py).
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from typing import Iterator
 
 import pytest
 
-from otel_llm_analysis import alerts, budgets, trends
+from otel_llm_analysis import _unrecorded, alerts, budgets, trends
 from otel_llm_analysis._filters import Filters
 from otel_llm_analysis._unrecorded import duration_histogram
 from otel_llm_analysis.clickhouse.store import ClickHouseStore
 from otel_llm_analysis.store import TraceStore
+from tests.analysis import test_timed_days
 from tests.analysis.test_duration_histogram import CASES, write_points
 from tests.clickhouse.test_differential import both_stores, same
 from tests.support.clickhouse_http import ChdbHttpServer
@@ -97,3 +99,24 @@ def test_the_duration_histogram_counts_each_points_rise_on_both_engines(
     filters, expected = CASES[case]
     assert duration_histogram(duck, filters) == expected
     same(expected, duration_histogram(ch, filters))
+
+
+@pytest.fixture(scope="module")
+def graced(tmp_path_factory: pytest.TempPathFactory, clickhouse_http: ChdbHttpServer
+           ) -> Iterator[tuple[TraceStore, ClickHouseStore]]:
+    """The GenAI metric points of tests/analysis/test_timed_days.py, on either side of each day's grace, on both
+    engines."""
+    root = tmp_path_factory.mktemp("timed_days")
+    test_timed_days.write_points(root)
+    yield from both_stores(root, f"clickhouse://default@127.0.0.1:{clickhouse_http.port}/otel_timed_days")
+
+
+@pytest.mark.parametrize("window", [*test_timed_days.WINDOWS, "other service"])
+def test_the_days_of_points_and_of_the_duration_histogram_are_the_same_on_both_engines(
+        graced: tuple[TraceStore, ClickHouseStore], window: str) -> None:
+    duck, ch = graced
+    filters = test_timed_days.WINDOWS.get(window, test_timed_days.OTHER_SERVICE)
+    expected = test_timed_days.timed_days(duck, filters)
+    assert expected == test_timed_days.days_of(duck, filters)
+    assert test_timed_days.timed_days(ch, filters) == expected
+    same(_unrecorded.uncounted_days(duck, filters), _unrecorded.uncounted_days(ch, filters))

@@ -223,7 +223,7 @@ def create_app(live: LiveStore, base: Query, *, source: str = "", refresh_ms: in
         from otel_llm_analysis import totals
 
         with live.reading() as store:
-            spans = totals(store, base.filters).spans
+            spans = totals(store, base.filters, partial=False).spans
             unfinished, coverage = getattr(store, "unfinished", None), getattr(store, "span_coverage", None)
             version = live.data_version
         return {"version": version, "spans": spans, "watching": live.watch, "ingesting": live.ingesting,

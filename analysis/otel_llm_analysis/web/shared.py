@@ -42,11 +42,12 @@ class Shared:
         this build's (this data version's) answers (``_filters.remembering``)."""
         return remembering(self._rows)
 
-    def call(self, function: Callable[..., T], store: Any, *args: Any) -> T:
-        """``function(store, *args)``, computed once per distinct ``args`` (which must be hashable)."""
-        key = (function, *args)
+    def call(self, function: Callable[..., T], store: Any, *args: Any, **options: Any) -> T:
+        """``function(store, *args, **options)``, computed once per distinct ``args`` and ``options`` (which
+        must be hashable)."""
+        key = (function, *args, *sorted(options.items()))
         if key not in self._results:
-            self._results[key] = function(store, *args)
+            self._results[key] = function(store, *args, **options)
         return self._results[key]  # type: ignore[no-any-return]
 
     def retries_by(self, store: Any, bys: Sequence[str | None], filters: Filters

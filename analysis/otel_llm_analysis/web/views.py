@@ -25,7 +25,7 @@ from otel_llm_analysis import Filters
 from otel_llm_analysis._unpriced import reasons_text
 from otel_llm_analysis._filters import ratio
 from otel_llm_analysis.export import to_records
-from otel_llm_analysis._unrecorded import only_in_metrics_by, unrecorded_cost
+from otel_llm_analysis._unrecorded import only_in_metrics_by
 from otel_llm_analysis.web.left_out import log_counts
 from otel_llm_analysis.web.ranked import top_traces_bounded, trace_page
 
@@ -129,11 +129,11 @@ def _window(store: Any, query: Query) -> tuple[datetime, datetime] | None:
     return query.window or resolved_window(store, query.filters)
 
 
-def _call(query: Query, function: Callable[..., Any], store: Any, *args: Any) -> Any:
-    """``function(store, *args)``, through the build's shared results when the query has them."""
+def _call(query: Query, function: Callable[..., Any], store: Any, *args: Any, **options: Any) -> Any:
+    """``function(store, *args, **options)``, through the build's shared results when the query has them."""
     if query.shared is None:
-        return function(store, *args)
-    return query.shared.call(function, store, *args)
+        return function(store, *args, **options)
+    return query.shared.call(function, store, *args, **options)
 
 
 def _retries_by(store: Any, query: Query, bys: Sequence[str | None]) -> dict[str | None, Any]:
@@ -169,15 +169,18 @@ KPIS: tuple[Column, ...] = (
 )
 
 
-def _kpi_values(store: Any, query: Query, filters: Filters) -> dict[str, Any]:
+def _kpi_values(store: Any, query: Query, filters: Filters, partial: bool = True) -> dict[str, Any]:
+    """The KPI cards' values of ``filters``' window; ``only_in_metrics`` searched for only with ``partial`` (the
+    period before's cards show none)."""
     total, first = _project_kpis(store, query, filters) or (
-        _call(query, summaries.totals, store, filters), _call(query, summaries.time_to_first_token, store, None, filters))
+        _call(query, summaries.totals, store, filters, partial=partial),
+        _call(query, summaries.time_to_first_token, store, None, filters))
     values = {c.key: getattr(total, c.key, None) for c in KPIS}
     values["total_tokens"] = total.total_tokens
     values["ttft_p95_ms"] = first[0].p95_ms if first else None
     values["unpriced_calls"], values["priced_calls"] = total.unpriced_calls, total.priced_calls
     values["unpriced_reasons"] = reasons_text(total.unpriced_reasons)
-    values["cost_unknown"] = _call(query, unrecorded_cost, store, filters, total.llm_calls)
+    values["cost_unknown"] = total.cost_unknown  # unrecorded_cost's, asked by totals (a project's row has calls)
     # calls only in metric points: the call figures are the spans' calls' only (a report's project row, read
     # off the rows per project, carries its own: only_in_metrics of that project's window)
     values["only_in_metrics"] = _partial(total.only_in_metrics)
@@ -261,7 +264,8 @@ def kpi_view(store: Any, query: Query) -> dict[str, Any]:
     previous_window = None
     if window is not None:
         previous_window = previous_period(window)
-        previous = _kpi_values(store, query, replace(filters, since=previous_window[0], until=previous_window[1]))
+        previous = _kpi_values(store, query, replace(filters, since=previous_window[0], until=previous_window[1]),
+                               partial=False)
     cards = []
     for column in KPIS:
         value, before = current.get(column.key), previous.get(column.key)
@@ -371,7 +375,8 @@ def budgets_view(store: Any, query: Query) -> dict[str, Any]:
     rows = budgets_api.budget_status(store, query.budgets, month, as_of)
     records = _table(rows)
     for row, record in zip(rows, records):  # their spend sums priced calls: say how many calls it cannot count
-        record["unpriced_calls"] = _call(query, summaries.totals, store, budget_filters(row)).unpriced_calls
+        record["unpriced_calls"] = _call(query, summaries.totals, store, budget_filters(row),
+                                         partial=False).unpriced_calls
         record["remaining_usd"] = row.monthly_usd - row.spent  # below 0: that much over
     return {"rows": records, "month": rows[0].month, "as_of": rows[0].as_of}
 
