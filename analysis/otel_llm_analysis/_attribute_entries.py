@@ -3,7 +3,10 @@
 Why: a span's attribute list becomes a map (DuckDB's ``attr_keys``/``attr_values``,
 ClickHouse's ``SpanAttributes``), and a map cannot hold an entry that is not a
 key/value object, one without a key (absent or null), or a key given twice (the
-last value is kept, as a Go map keeps it). Both engines resolve these as they
+last value is kept, as a Go map keeps it); nor a value of two members or more
+(``{"stringValue": "a", "intValue": "3"}``: OTLP's AnyValue is one of them), of
+which DuckDB keeps the first set in :data:`VALUE_MEMBERS`' order, whatever the
+order sent. Both engines resolve these as they
 build the map; the ingest names each span where it happened with this module's
 reason, so what was left out is said, not lost in silence. Only a span whose
 entries were found not kept (DuckDB: ``span_rows.attr_entries_dropped``; ClickHouse:
@@ -21,7 +24,10 @@ import msgspec
 
 from otel_llm_analysis._otlp import ENCODER, GENERIC_DECODER
 
-__all__ = ["entries_not_kept", "key_text"]
+__all__ = ["VALUE_MEMBERS", "entries_not_kept", "key_text"]
+
+#: An AnyValue's members, in the order a value with several is read: the first set (not null) is kept.
+VALUE_MEMBERS = ("stringValue", "intValue", "doubleValue", "boolValue", "arrayValue", "kvlistValue", "bytesValue")
 
 #: The most entries one reason names; the rest are counted.
 _NAMED = 5
@@ -39,7 +45,8 @@ def entries_not_kept(raw: bytes | str) -> tuple[int, str]:
     ``(0, "")`` when every entry is kept or ``raw`` is no JSON array (reported where it is staged)).
 
     Entries are named by their place in the list (``attributes[3]``, as a JSON path counts); a repeated key
-    counts its earlier entries, whose values the last one replaces.
+    counts its earlier entries, whose values the last one replaces; a keyed entry whose value sets several
+    members counts too (DuckDB's ``_statements.kv_columns`` counts the same).
     """
     try:
         items = GENERIC_DECODER.decode(raw)
@@ -57,7 +64,11 @@ def entries_not_kept(raw: bytes | str) -> tuple[int, str]:
             said.append(f"attributes[{i}] has no key")
         else:
             places.setdefault(key, []).append(i)
-    dropped = len(said)
+            if members := _members_set(item.get("value")):
+                kept = min(members, key=VALUE_MEMBERS.index)
+                said.append(f"attributes[{i}] (key {key!r}) has {len(members)} values ({', '.join(members)}), "
+                            f"its {kept} kept")
+    dropped = len(said)  # so far: one reason per entry
     for key, where in places.items():
         if len(where) > 1:
             dropped += len(where) - 1
@@ -68,3 +79,11 @@ def entries_not_kept(raw: bytes | str) -> tuple[int, str]:
     more = f"; and {len(said) - _NAMED} more" if len(said) > _NAMED else ""
     entries = "entry" if dropped == 1 else "entries"
     return dropped, f"{dropped} attribute {entries} not kept as sent: {'; '.join(said[:_NAMED])}{more}"
+
+
+def _members_set(value: Any) -> list[str]:
+    """The members an AnyValue sets (not null), in the order sent, when it sets more than one; else empty."""
+    if not isinstance(value, dict):
+        return []
+    members = [name for name, member in value.items() if name in VALUE_MEMBERS and member is not None]
+    return members if len(members) > 1 else []

@@ -76,8 +76,9 @@ class Problem:
 class Batch:
     """Staged rows of one insert, possibly from many files: column lists per table.
 
-    ``resources`` holds each distinct resource attribute list once (per batch);
-    ``contexts`` what the rows of one scope of one line share (file, line,
+    ``resources`` holds each distinct resource attribute list once (per batch),
+    ``resource_places`` where each was first met (file, line, JSON path: where
+    a report names it); ``contexts`` what the rows of one scope of one line share (file, line,
     resource, scope: ``_rows.CONTEXT``). Rows refer to both by index, so the
     resource MAP is built once, not per span, and a row stages one int for all
     of it. Call :meth:`start_file` before decoding a file's lines.
@@ -87,6 +88,7 @@ class Batch:
         self.cols: dict[str, dict[str, list[Any]]] = {
             name: {column: [] for column in table.staged_names} for name, table in TABLES.items()}
         self.resources: list[str] = []
+        self.resource_places: list[tuple[str, int, str]] = []
         self._resource_ids: dict[bytes, int] = {}
         self.contexts: list[tuple[Any, ...]] = []
         self._context_ids: dict[tuple[Any, ...], int] = {}
@@ -127,12 +129,14 @@ class Batch:
     def rows(self) -> int:
         return self.spans + self.count("points") + self.count("logs")
 
-    def resource_id(self, resource: Any) -> int:
+    def resource_id(self, resource: Any, where: str) -> int:
+        """The index of ``resource``'s attribute list in :attr:`resources`, met at ``where`` (its JSON path)."""
         raw = bytes(resource.attributes) if resource is not None else b""
         rid = self._resource_ids.get(raw)
         if rid is None:
             rid = self._resource_ids[raw] = len(self.resources)
             self.resources.append(_text(raw))
+            self.resource_places.append((self.source, self.line_no, f"{where}.resource"))
         return rid
 
 
@@ -440,7 +444,7 @@ def _resource(holder: Any, batch: Batch, report: Callable[..., None], where: str
             batch.not_kept["resource dropped-attribute counts"] += 1
         if resource.entityRefs and bytes(resource.entityRefs) not in (b"[]", b"null"):
             batch.not_kept["resource entity references"] += 1
-    return batch.resource_id(resource)
+    return batch.resource_id(resource, where)
 
 
 def _scopes(resources: list[Any], top: str, mid: str, leaf: str, batch: Batch,

@@ -49,6 +49,7 @@ __all__ = [
     "first",
     "lookup",
     "current_column",
+    "eval_score",
     "stored_columns",
     "ts",
     "window",
@@ -321,8 +322,8 @@ SPANS = Table(
         Column("dropped_events_count", "BIGINT", "dropped_events_count"),
         Column("dropped_links_count", "BIGINT", "dropped_links_count"),
         Column("attr_entries_dropped", "INTEGER", "dropped_entries",
-               "span attribute entries not kept as sent: not a key/value object, no key, or a key given again "
-               "(its last value kept); NULL when none. Each such span is named in the ingest's report "
+               "span attribute entries not kept as sent: not a key/value object, no key, a key given again "
+               "(its last value kept), or a value setting several members (one kept); NULL when none. Each such span is named in the ingest's report "
                "(_statements.by_key_list counts them, _attribute_entries names them)"),
         Column("trace_key", "UUID", TRACE_KEY, "trace_id as a UUID (the same 128 bits): what distinct counts count",
                fill=TRACE_KEY, derived=True),
@@ -346,10 +347,19 @@ SPANS = _with_unreadable(SPANS)
 
 # --- span events and links: stored when their span is new --------------------------
 
+
+def eval_score(text: str) -> str:
+    """SQL: an evaluation score read from its attribute text ``text`` (an expression), as ``span_events.eval_score``
+    stores it and ``queries/log_evaluations.sql`` reads a log record's: a finite number (:data:`NUMBER`), NULL when
+    the text is absent, no number, NaN or an infinity (one such score would make every average it enters NaN or
+    infinite). A log record is a span event's twin when its score reads the same, so both read it alike."""
+    return NUMBER.format(text)
+
+
 #: An event's evaluation score as its text (NULL when absent) and as ``span_events.eval_score`` reads it: NULL
-#: when it is no number (then reported: ``_statements.UNREADABLE_SCORES``)
+#: when it is no finite number (then reported: ``_statements.UNREADABLE_SCORES``)
 EVAL_SCORE_TEXT = lookup(semconv.GEN_AI_EVALUATION_SCORE_VALUE)
-EVAL_SCORE = f"TRY_CAST({EVAL_SCORE_TEXT} AS DOUBLE)"
+EVAL_SCORE = eval_score(EVAL_SCORE_TEXT)
 
 EVENTS = Table(
     "span_events",

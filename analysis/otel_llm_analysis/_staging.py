@@ -24,7 +24,7 @@ from otel_llm_analysis._decode import Batch, Problem, as_utf8
 from otel_llm_analysis._ledger import Read
 from otel_llm_analysis._rows import CONTEXT, TABLES, window
 
-__all__ = ["HEAVY_VALUE_BYTES", "SCAN_CHUNK_ROWS", "SpanKeys", "Staged", "stage_batch"]
+__all__ = ["HEAVY_VALUE_BYTES", "SCAN_CHUNK_ROWS", "SpanKeys", "Staged", "record_name", "stage_batch"]
 
 #: Arrow record-batch size handed to DuckDB (its unit of parallel scanning).
 SCAN_CHUNK_ROWS = 4096
@@ -91,6 +91,19 @@ def _array(values: list[Any], type: pa.DataType) -> pa.Array:
     return pa.array(values, type)
 
 
+#: How the report names a record of each staged kind (``{}``: its span id, or its metric's name), and a resource
+#: (``{}``: the JSON path where it was first met).
+_RECORD_NAMES = {"spans": "span {}", "events": "event of span {}", "links": "link of span {}",
+                 "points": "metric {!r} point", "exemplars": "exemplar of metric {!r}", "logs": "log record",
+                 "resources": "{}"}
+
+
+def record_name(kind: str, label: Any) -> str:
+    """How the report names a record of ``kind`` (``_RECORD_NAMES``) told by ``label``: its span id (spans, their
+    events and links), its metric's name (points, exemplars), its JSON path (resources); unused for log records."""
+    return _RECORD_NAMES[kind].format(label)
+
+
 def _locator(batch: Batch, kind: str) -> Callable[[int], tuple[str, int, str]]:
     """``row -> (file, line, which record)`` for the rows of ``kind`` in ``batch``."""
     cols = batch.cols
@@ -99,23 +112,18 @@ def _locator(batch: Batch, kind: str) -> Callable[[int], tuple[str, int, str]]:
         if kind in ("events", "links"):
             span = cols[kind]["span_ord"][i]
             path, line, _ = located_in("spans", span)
-            return path, line, f"{kind[:-1]} of span {cols['spans']['span_id'][span]}"
+            return path, line, record_name(kind, cols["spans"]["span_id"][span])
         if kind == "exemplars":
             point = cols[kind]["point_ord"][i]
             path, line, _ = located_in("points", point)
-            return path, line, f"exemplar of metric {cols['points']['metric_name'][point]!r}"
+            return path, line, record_name(kind, cols["points"]["metric_name"][point])
         return located_in(kind, i)
 
     def located_in(table: str, i: int) -> tuple[str, int, str]:
         row = cols[table]
-        if table == "spans":
-            what = f"span {row['span_id'][i]}"
-        elif table == "points":
-            what = f"metric {row['metric_name'][i]!r} point"
-        else:
-            what = "log record"
+        label = row["span_id"][i] if table == "spans" else row["metric_name"][i] if table == "points" else None
         path, line = batch.contexts[row["ctx"][i]][:2]
-        return path, line, what
+        return path, line, record_name(table, label)
 
     return located
 

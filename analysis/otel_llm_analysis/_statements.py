@@ -9,8 +9,10 @@ are reported. This module holds the plumbing those expressions run on:
   the text of its single AnyValue member: strings as-is, ints '42', doubles as
   written ('0.7'), bools 'true'; arrays / kvlists stay OTLP JSON text
   ('{"values":[{"stringValue":"stop"}]}'). An entry that is not one-key-one-value
-  (an empty AnyValue, a missing key) would misalign the lists, so such rows take
-  the slower per-entry path instead.
+  (an empty AnyValue, a missing key, a value with several members) would misalign
+  the lists, so such rows take the slower per-entry path instead, where a value
+  with several members is read as its first in ``_attribute_entries.VALUE_MEMBERS``'
+  order (and the row named in the ingest report).
 * **Per key list, not per row**: spans of one instrumentation share their
   attribute names, so the span insert works out key uniqueness and where each
   typed attribute sits once per distinct key list (``by_key_list``).
@@ -34,8 +36,10 @@ are reported. This module holds the plumbing those expressions run on:
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from otel_llm import semconv
+from otel_llm_analysis._attribute_entries import VALUE_MEMBERS
 from otel_llm_analysis._rows import (
     EVAL_SCORE, EVAL_SCORE_TEXT, EVENTS, EXEMPLARS, LINKS, LOGS, POINTS, POSITION, RESOURCE_VALUES, RESOURCES, SPANS,
     Table, ts,
@@ -44,9 +48,11 @@ from otel_llm_analysis._spellings import SPELLINGS
 
 __all__ = [
     "ENTRIES_NOT_KEPT",
-    "INSERT_EVENTS",
-    "INSERT_LINKS",
+    "EVENT_PLAN",
     "INSERT_RESOURCES",
+    "LINK_PLAN",
+    "Plan",
+    "RESOURCES_NOT_KEPT",
     "RESOURCE_IDS",
     "INSERT_SPANS",
     "NEW_SPANS",
@@ -59,45 +65,61 @@ __all__ = [
     "UNREADABLE_SPANS",
 ]
 
-_ANY_VALUE = (
-    '{"stringValue":"VARCHAR","intValue":"VARCHAR","doubleValue":"JSON","boolValue":"BOOLEAN",'
-    '"bytesValue":"VARCHAR","kvlistValue":"JSON","arrayValue":"JSON"}'
-)
+#: Each AnyValue member: its type for ``json_transform`` and the SQL of its text (``{}``: the member).
+_MEMBERS = {"stringValue": ("VARCHAR", "{}"), "intValue": ("VARCHAR", "{}"),
+            "doubleValue": ("JSON", "CAST({} AS VARCHAR)"), "boolValue": ("BOOLEAN", "CAST({} AS VARCHAR)"),
+            "bytesValue": ("VARCHAR", "{}"), "kvlistValue": ("JSON", "CAST({} AS VARCHAR)"),
+            "arrayValue": ("JSON", "CAST({} AS VARCHAR)")}
+assert sorted(_MEMBERS) == sorted(VALUE_MEMBERS)
+_ANY_VALUE = "{" + ",".join(f'"{name}":"{sql_type}"' for name, (sql_type, _) in _MEMBERS.items()) + "}"
 _KEY_VALUES = f'[{{"key":"VARCHAR","value":{_ANY_VALUE}}}]'
+#: Matches an attribute list's text holding an object key ending in ``Value`` that is not its object's first key
+#: (after a comma, any whitespace): in OTLP JSON only an AnyValue's members end so (a quote inside a string is
+#: escaped, so no string matches), so a list without a match has no value with several members. One RE2 scan of
+#: the text: about a sixth of the three JSON parses of :func:`kv_parse` (0.08 against 0.47 s CPU on the
+#: attribute lists of 98,619 generated spans).
+_LATER_MEMBER = r',\s*"\w+Value"\s*:'
 
 
 def _slow_entries(column: str) -> str:
-    """Per-entry fallback: list of {k, v} structs, entries without a text key dropped."""
-    value = ("coalesce(kv.value.stringValue, kv.value.intValue, CAST(kv.value.doubleValue AS VARCHAR), "
-             "CAST(kv.value.boolValue AS VARCHAR), CAST(kv.value.arrayValue AS VARCHAR), "
-             "CAST(kv.value.kvlistValue AS VARCHAR), kv.value.bytesValue)")
+    """Per-entry fallback: list of {k, v, m} structs, entries without a text key dropped; ``v`` is the text of the
+    value's first member set in :data:`VALUE_MEMBERS`' order, ``m`` how many members are set."""
+    members = {name: f"kv.value.{name}" for name in VALUE_MEMBERS}
+    value = "coalesce(" + ", ".join(_MEMBERS[name][1].format(members[name]) for name in VALUE_MEMBERS) + ")"
+    count = " + ".join(f"({member} IS NOT NULL)::INTEGER" for member in members.values())
     return (f"list_transform(list_filter(json_transform({column}, '{_KEY_VALUES}'), lambda kv: kv.key IS NOT NULL), "
-            f"lambda kv: {{'k': kv.key, 'v': {value}}})")
+            f"lambda kv: {{'k': kv.key, 'v': {value}, 'm': {count}}})")
 
 
 def kv_parse(column: str) -> str:
-    """Inner SELECT items: raw key list, value list and entry count of an OTLP KeyValue JSON array."""
+    """Inner SELECT items: raw key list, value list and entry count of an OTLP KeyValue JSON array, and ``m0``:
+    whether a value may have several members (:data:`_LATER_MEMBER`)."""
     # json_array_length measured cheaper (and is exact) than counting `"value":` in the text.
     return (f"json_extract_string({column}, '$[*].key') AS k0, json_extract_string({column}, '$[*].value.*') AS v0, "
-            f"json_array_length({column}) AS n0")
+            f"json_array_length({column}) AS n0, regexp_matches({column}, '{_LATER_MEMBER}') AS m0")
 
 
 def kv_columns(column: str) -> str:
-    """Outer SELECT items ``k1`` and ``v1`` (over :func:`kv_parse`): aligned keys and values.
+    """Outer SELECT items ``k1`` and ``v1`` (over :func:`kv_parse`): aligned keys and values, and ``m1``: how
+    many entries have a value with several members (their first in :data:`VALUE_MEMBERS`' order is kept).
 
     Both lists must have one item per entry; otherwise (an empty value, a missing
-    key) the row is re-read entry by entry so no value lands on the wrong key.
+    key) the row is re-read entry by entry so no value lands on the wrong key. So
+    is a list that may hold a value with several members: beside an empty value,
+    its members add up to one per entry, and the second would land on the empty
+    value's key.
     """
     slow = _slow_entries(column)
-    aligned = "len(k0) = n0 AND len(v0) = n0"
+    aligned = "len(k0) = n0 AND len(v0) = n0 AND NOT m0"
     return (f"CASE WHEN {aligned} THEN k0 ELSE list_transform({slow}, lambda e: e.k) END AS k1, "
-            f"CASE WHEN {aligned} THEN v0 ELSE list_transform({slow}, lambda e: e.v) END AS v1")
+            f"CASE WHEN {aligned} THEN v0 ELSE list_transform({slow}, lambda e: e.v) END AS v1, "
+            f"CASE WHEN {aligned} THEN 0 ELSE len(list_filter({slow}, lambda e: e.m > 1)) END AS m1")
 
 
 #: SELECT item ``uniq`` over ``k1``: true when the row's keys are unique and
 #: none is NULL. Tested once per row on 64-bit key hashes: two ``list_unique``
 #: calls on the strings were ~20% of the spans statement. A hash collision only
-#: sends that row to the exact path of :data:`UNIQUE_KV`; ``hash(NULL)`` is not
+#: sends that row to the exact path of :func:`kv_from`; ``hash(NULL)`` is not
 #: NULL, hence the separate count of non-NULL keys.
 UNIQUE_TEST = "list_unique(list_transform(k1, lambda x: hash(x))) = len(k1) AND list_count(k1) = len(k1) AS uniq"
 
@@ -107,25 +129,29 @@ _UNIQUE_K = ("CASE WHEN uniq THEN k1 "
              "ELSE list_filter(k1, lambda x, i: x IS NOT NULL AND NOT list_contains(k1[i + 1:], x)) END AS k")
 _UNIQUE_V = ("CASE WHEN uniq THEN v1 "
              "ELSE list_filter(v1, lambda x, i: k1[i] IS NOT NULL AND NOT list_contains(k1[i + 1:], k1[i])) END AS v")
-UNIQUE_KV = f"{_UNIQUE_K}, {_UNIQUE_V}"
 
 
-def _kv_aligned(source: str, column: str, counted: bool = False) -> str:
-    """``source``'s rows with aligned (not yet de-duplicated) key and value lists ``k1``, ``v1``; with
-    ``counted``, also ``n0``: how many entries the list holds (``by_key_list`` counts what is not kept)."""
-    dropped = "k0, v0" if counted else "k0, v0, n0"
-    return (f"(SELECT * EXCLUDE ({column}, {dropped}), {kv_columns(column)} FROM ("
+def _kv_aligned(source: str, column: str) -> str:
+    """``source``'s rows with aligned (not yet de-duplicated) key and value lists ``k1``, ``v1``, and ``n0``: how
+    many entries the list holds (what the lists do not keep is counted against it: :data:`_DROPPED_ENTRIES`)."""
+    return (f"(SELECT * EXCLUDE ({column}, k0, v0, m0), {kv_columns(column)} FROM ("
             f"SELECT *, {kv_parse(column)} FROM {source}))")
 
 
 def kv_from(source: str, column: str = "attrs") -> str:
-    """``SELECT *, k, v FROM source``: the source's rows with their attribute lists (``column`` dropped)."""
-    return (f"(SELECT * EXCLUDE (k1, v1, uniq), {UNIQUE_KV} FROM (SELECT *, {UNIQUE_TEST} FROM "
-            f"{_kv_aligned(source, column)}))")
+    """``SELECT *, k, v, dropped_entries FROM source``: the source's rows with their attribute lists (``column``
+    dropped) and how many of its entries the lists do not keep (:data:`_DROPPED_ENTRIES`, NULL when none)."""
+    return (f"(SELECT * EXCLUDE (k1, v1, uniq, n0, m1), {_UNIQUE_V}, {_DROPPED_ENTRIES} FROM "
+            f"(SELECT *, {_UNIQUE_K} FROM (SELECT *, {UNIQUE_TEST} FROM {_kv_aligned(source, column)})))")
 
 
-#: SELECT item ``dropped_entries`` (see :func:`by_key_list`) over ``k1``, ``uniq``, ``n0`` and ``k``.
-_DROPPED_ENTRIES = "CASE WHEN uniq AND len(k1) = n0 THEN NULL ELSE nullif(n0 - len(k), 0) END AS dropped_entries"
+#: SELECT item ``dropped_entries`` over ``k1``, ``uniq``, ``n0``, ``m1`` and ``k``: NULL for a row whose key list is
+#: unique and whose lists were aligned with all of its entries (integer comparisons, made on checks made anyway),
+#: else its entries less the keys kept (entries that are no key/value object or have no key, and the earlier of a
+#: repeated key's) plus its values with several members, NULL when that is none: so only a row that lost entries
+#: is looked at again, to be named (``_attribute_entries``).
+_DROPPED_ENTRIES = ("CASE WHEN uniq AND len(k1) = n0 AND m1 = 0 THEN NULL ELSE nullif(n0 - len(k) + m1, 0) END "
+                    "AS dropped_entries")
 
 #: The FROM item a :func:`by_key_list` select names its rows by.
 KEYED_ROWS = "_keyed_rows"
@@ -143,12 +169,9 @@ def by_key_list(source: str, select: str, column: str = "attrs") -> tuple[str, s
     instead of scanning ``k`` once per name and row. Only the values of a row
     whose keys repeat are filtered row by row (as in :func:`kv_from`).
 
-    What the lists could not keep is counted from the checks made anyway:
-    ``dropped_entries`` is NULL for a row whose key list is unique and whose
-    lists were aligned with all of its entries (two integer comparisons), else
-    its entries less the keys kept (entries that are no key/value object or
-    have no key, and the earlier of a repeated key's), NULL when that is none:
-    so only a span that lost entries is looked at again (``ENTRIES_NOT_KEPT``).
+    What the lists could not keep is counted as :func:`kv_from` counts it
+    (``dropped_entries``): only a span that lost entries is looked at again
+    (``ENTRIES_NOT_KEPT``).
 
     ``select`` reads its rows from :data:`KEYED_ROWS`: ``source``'s rows
     (``column`` dropped) with ``k``, ``v``, ``dropped_entries``, ``has_other`` and
@@ -158,12 +181,12 @@ def by_key_list(source: str, select: str, column: str = "attrs") -> tuple[str, s
     position = {name: f"_pos_{i}" for i, name in enumerate(names)}
     select = _POSITION.sub(lambda m: position[m.group(1)], select)
     positions = "".join(f", {POSITION.format(name)} AS {p}" for name, p in position.items())
-    ctes = f"""kv AS MATERIALIZED {_kv_aligned(source, column, counted=True)},
+    ctes = f"""kv AS MATERIALIZED {_kv_aligned(source, column)},
 key_lists AS (
     SELECT k1, uniq, k, {_HAS_OTHER}{positions}
     FROM (SELECT k1, uniq, {_UNIQUE_K} FROM (SELECT k1, {UNIQUE_TEST} FROM (SELECT DISTINCT k1 FROM kv)))
 )"""
-    rows = (f"(SELECT * EXCLUDE (k1, v1, uniq, n0), {_UNIQUE_V}, {_DROPPED_ENTRIES} FROM "
+    rows = (f"(SELECT * EXCLUDE (k1, v1, uniq, n0, m1), {_UNIQUE_V}, {_DROPPED_ENTRIES} FROM "
             "(SELECT kv.*, l.* EXCLUDE (k1) FROM kv JOIN key_lists l ON kv.k1 IS NOT DISTINCT FROM l.k1))")
     return ctes, select.replace(KEYED_ROWS, rows)
 
@@ -179,7 +202,8 @@ _HAS_OTHER = ("list_bool_or(list_transform(k, lambda x: list_contains(["
 
 def _resources(columns: str = "*") -> str:
     """CTE ``res``: the batch's resources (``_b_res``) with what their rows take from them
-    (``_rows.RESOURCE_VALUES``: hash, MAP, service, project), computed once per resource."""
+    (``_rows.RESOURCE_VALUES``: hash, MAP, service, project), computed once per resource. ``columns``: what else
+    it selects of ``_b_res``'s rows with their attribute lists (:func:`kv_from`)."""
     return f"""res AS (
     SELECT {columns}, resource_text, {", ".join(f"{expr} AS {name}" for name, expr in RESOURCE_VALUES.items())}
     FROM {kv_from("(SELECT *, attrs AS resource_text FROM _b_res)")}
@@ -211,6 +235,15 @@ GROUP BY resource_hash
 RESOURCE_IDS = f"""
 WITH {_resources("res_ord")}
 SELECT res_ord, r.resource_id FROM res JOIN {RESOURCES.name} r USING (resource_hash) ORDER BY res_ord
+"""
+#: The resources of ``_b_res`` not stored yet whose attribute lists lost entries (``dropped_entries``), with their
+#: text, for the ingest report to name them (``_attribute_entries``): asked before :data:`INSERT_RESOURCES`, so a
+#: resource is named once, when it is first stored, as the store keeps it once.
+RESOURCES_NOT_KEPT = f"""
+WITH {_resources("res_ord, dropped_entries")}
+SELECT res_ord, resource_text FROM res
+WHERE dropped_entries IS NOT NULL AND resource_hash NOT IN (SELECT resource_hash FROM {RESOURCES.name})
+ORDER BY res_ord
 """
 
 # --- spans, their events and links -----------------------------------------------------
@@ -292,19 +325,54 @@ ORDER BY b.ord
 """
 
 
-def _following(table: Table, kind: str) -> str:
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """How the batch's rows of one staged kind are stored.
+
+    ``stage`` makes ``_stage_<kind>``: the rows to store (new ones only), with their attribute lists
+    (:func:`kv_from`) and ``dropped_entries``; ``insert`` stores them; ``lossy`` lists those whose lists lost
+    entries, as ``ingest.entries_problems`` reads them (file, line, what names the row, the staged attribute
+    text): a scan of the stage, joined to the batch only for the rows it finds. ``following``: the plans of the
+    rows stored with these (a point's exemplars).
+    """
+
+    kind: str
+    stage: str
+    insert: str
+    lossy: str
+    following: tuple["Plan", ...] = ()
+
+
+def _lossy(kind: str, label: str, located: str = "") -> str:
+    """``Plan.lossy`` of ``kind``: ``label`` names a row; ``located`` joins what gives its file and line
+    (``source_file``, ``line``) when its stage lacks them."""
     return f"""
-INSERT INTO {table.name} BY NAME
-SELECT {table.select_list()}
-FROM {kv_from(f"(SELECT * FROM _b_{kind} WHERE span_ord IN (SELECT ord FROM _new_spans))")}
+SELECT source_file, line, {label}, b.attrs
+FROM (SELECT * FROM _stage_{kind} WHERE dropped_entries IS NOT NULL) s
+JOIN _b_{kind} b USING (ord){located}
+ORDER BY s.ord
 """
 
 
-INSERT_EVENTS = _following(EVENTS, "events")
-INSERT_LINKS = _following(LINKS, "links")
+def _following_span(table: Table, kind: str) -> Plan:
+    """The plan of a span's events or links: stored when their span is new (``_new_spans``)."""
+    return Plan(
+        kind,
+        f"CREATE OR REPLACE TEMP TABLE _stage_{kind} AS SELECT * FROM "
+        f"{kv_from(f'(SELECT * FROM _b_{kind} WHERE span_ord IN (SELECT ord FROM _new_spans))')}",
+        _insert_staged(table, kind),
+        _lossy(kind, "s.span_id", " JOIN _b_spans p ON p.ord = s.span_ord JOIN _b_ctx c ON c.ctx = p.ctx"))
 
-#: The new events of this batch whose evaluation score is present but no number (``span_events.eval_score`` left
-#: NULL, the event kept), for the ingest report: file, line, span, the score's text. Only the events whose
+
+def _insert_staged(table: Table, kind: str) -> str:
+    return f"INSERT INTO {table.name} BY NAME SELECT {table.select_list()} FROM _stage_{kind}"
+
+
+EVENT_PLAN = _following_span(EVENTS, "events")
+LINK_PLAN = _following_span(LINKS, "links")
+
+#: The new events of this batch whose evaluation score is present but no finite number (``span_events.eval_score``
+#: left NULL, the event kept: ``_rows.eval_score``), for the ingest report: file, line, span, the score's text. Only the events whose
 #: attribute text names the score are read again.
 UNREADABLE_SCORES = f"""
 SELECT c.source_file, c.line, e.span_id, e.score
@@ -339,16 +407,14 @@ WHERE NOT EXISTS (SELECT 1 FROM {table.name} t WHERE {STORED_WINDOW} AND t.row_k
 """
 
 
-def _insert_staged(table: Table, kind: str) -> str:
-    return f"INSERT INTO {table.name} BY NAME SELECT {table.select_list()} FROM _stage_{kind}"
-
-
-_INSERT_EXEMPLARS = f"""
-INSERT INTO {EXEMPLARS.name} BY NAME
-SELECT {EXEMPLARS.select_list()}
-FROM (SELECT e.*, p.row_key AS point_key
-      FROM {kv_from("_b_exemplars")} e JOIN (SELECT ord, row_key FROM _stage_points) p ON e.point_ord = p.ord)
-"""
+#: Exemplars follow their point: those of the points staged as new (``_stage_points``).
+_EXEMPLAR_PLAN = Plan(
+    "exemplars",
+    f"""CREATE OR REPLACE TEMP TABLE _stage_exemplars AS SELECT * FROM {kv_from(
+        "(SELECT e.*, p.row_key AS point_key FROM _b_exemplars e "
+        "JOIN (SELECT ord, row_key FROM _stage_points) p ON e.point_ord = p.ord)")}""",
+    _insert_staged(EXEMPLARS, "exemplars"),
+    _lossy("exemplars", "s.metric_name", " JOIN _stage_points p ON p.ord = s.point_ord"))
 
 #: Per signal, its staged rows (``_stage_<kind>``) older than a prune's cutoff (``{cutoff_us}``), left
 #: out as :data:`PRUNED_SPANS` leaves spans (an exemplar follows its point); the time is the stored one's.
@@ -358,8 +424,9 @@ PRUNED_ROWS = {
             "AND coalesce(nullif(time_ns, 0), observed_ns) // 1000 < {cutoff_us}",
 }
 
-#: Per-signal plans for content-keyed rows: (kind, staging SQL, insert SQL, follow-up inserts by staged kind).
-ROW_PLANS: tuple[tuple[str, str, str, dict[str, str]], ...] = (
-    ("points", _stage_keyed(POINTS, "points"), _insert_staged(POINTS, "points"), {"exemplars": _INSERT_EXEMPLARS}),
-    ("logs", _stage_keyed(LOGS, "logs"), _insert_staged(LOGS, "logs"), {}),
+#: Per-signal plans for content-keyed rows; their stage is made with the stored window (:data:`STORED_WINDOW`).
+ROW_PLANS: tuple[Plan, ...] = (
+    Plan("points", _stage_keyed(POINTS, "points"), _insert_staged(POINTS, "points"),
+         _lossy("points", "s.metric_name"), (_EXEMPLAR_PLAN,)),
+    Plan("logs", _stage_keyed(LOGS, "logs"), _insert_staged(LOGS, "logs"), _lossy("logs", "NULL")),
 )

@@ -51,7 +51,7 @@ from otel_llm_analysis._ledger import Ledger, Read
 from otel_llm_analysis._sources import (
     STREAMED, FileChanged, FileInfo, Reader, Record, SourceError, expand, stat_file,
 )
-from otel_llm_analysis._staging import SpanKeys, Staged, stage_batch
+from otel_llm_analysis._staging import SpanKeys, Staged, record_name, stage_batch
 from otel_llm_analysis.retention import pruned_before
 from otel_llm_analysis._spellings import SPELLINGS
 
@@ -214,23 +214,27 @@ def _insert(con: duckdb.DuckDBPyConnection, staged: Staged) -> _Counts:
             counts.problems = unreadable_problems(con.execute(sql.UNREADABLE_SPANS).fetchall())
             counts.problems += entries_problems(con.execute(sql.ENTRIES_NOT_KEPT).fetchall())
             if "events" in staged.tables:
-                counts.events = con.execute(sql.INSERT_EVENTS).fetchone()[0]
+                con.execute(sql.EVENT_PLAN.stage)
+                counts.events = _store_staged(con, sql.EVENT_PLAN, counts.problems)
                 counts.problems += score_problems(con.execute(sql.UNREADABLE_SCORES).fetchall())
             if "links" in staged.tables:
-                counts.links = con.execute(sql.INSERT_LINKS).fetchone()[0]
+                con.execute(sql.LINK_PLAN.stage)
+                counts.links = _store_staged(con, sql.LINK_PLAN, counts.problems)
             counts.duplicates += staged.tables["spans"].num_rows - counts.spans - counts.pruned["spans"]
-        for kind, stage, insert, following in sql.ROW_PLANS:
+        for plan in sql.ROW_PLANS:
+            kind = plan.kind
             if kind not in staged.tables:
                 continue
-            con.execute(stage.replace(sql.STORED_WINDOW, staged.windows[kind]))
+            con.execute(plan.stage.replace(sql.STORED_WINDOW, staged.windows[kind]))
             if staged.cutoff_us is not None:
                 counts.pruned[kind] = con.execute(sql.PRUNED_ROWS[kind].format(cutoff_us=staged.cutoff_us)).fetchone()[0]
-            added = con.execute(insert).fetchone()[0]
+            added = _store_staged(con, plan, counts.problems)
             setattr(counts, kind, added)
             counts.duplicates += staged.tables[kind].num_rows - added - counts.pruned[kind]
-            for follower, statement in following.items():
-                if follower in staged.tables:
-                    setattr(counts, follower, con.execute(statement).fetchone()[0])
+            for follower in plan.following:
+                if follower.kind in staged.tables:
+                    con.execute(follower.stage)
+                    setattr(counts, follower.kind, _store_staged(con, follower, counts.problems))
     finally:
         for name in names:
             try:
@@ -238,6 +242,14 @@ def _insert(con: duckdb.DuckDBPyConnection, staged: Staged) -> _Counts:
             except duckdb.TransactionException:  # aborted by the failure being raised: kept until replaced
                 pass
     return counts
+
+
+def _store_staged(con: duckdb.DuckDBPyConnection, plan: sql.Plan, problems: list[Problem]) -> int:
+    """Insert ``plan``'s staged rows (``_stage_<kind>``); name in ``problems`` those whose attribute lists lost
+    entries. Returns how many rows were inserted."""
+    added = con.execute(plan.insert).fetchone()[0]
+    problems += entries_problems(con.execute(plan.lossy).fetchall(), plan.kind)
+    return added
 
 
 def load_record(record: Record, batch: Batch) -> None:
@@ -263,19 +275,20 @@ def unreadable_problems(rows: list[tuple[Any, ...]]) -> list[Problem]:
     return problems
 
 
-def entries_problems(rows: list[tuple[Any, ...]]) -> list[Problem]:
-    """Problems for the spans whose attribute entries were not all kept as sent, each named by its file, line and
-    span with the entries (``_statements.ENTRIES_NOT_KEPT``'s rows: file, line, span, the staged attribute text,
-    which is parsed again only here)."""
+def entries_problems(rows: list[tuple[Any, ...]], kind: str = "spans") -> list[Problem]:
+    """Problems for the records of ``kind`` (a staged kind, or ``resources``) whose attribute entries were not
+    all kept as sent, each named by its file, line and record with the entries: rows of file, line, what names
+    the record (``_staging.record_name``; a resource's JSON path) and the staged attribute text, which is
+    parsed again only here (``_statements.ENTRIES_NOT_KEPT``, ``Plan.lossy``, ``RESOURCES_NOT_KEPT``)."""
     return [Problem(source, line, entries_not_kept(attrs)[1] or "attribute entries not kept as sent",
-                    f"span {span_id}: attributes") for source, line, span_id, attrs in rows]
+                    f"{record_name(kind, label)}: attributes") for source, line, label, attrs in rows]
 
 
 def score_problems(rows: list[tuple[Any, ...]]) -> list[Problem]:
-    """Problems for the evaluation scores that are no number (``_statements.UNREADABLE_SCORES``' rows: file,
-    line, span, the score's text): the event is kept, its ``eval_score`` NULL."""
+    """Problems for the evaluation scores that are no finite number (``_statements.UNREADABLE_SCORES``' rows:
+    file, line, span, the score's text; ``_rows.eval_score``): the event is kept, its ``eval_score`` NULL."""
     return [Problem(source, line, f"eval_score left empty: {GEN_AI_EVALUATION_SCORE_VALUE} = {score[:40]!r} is not "
-                                  "a number", f"event of span {span_id}") for source, line, span_id, score in rows]
+                                  "a finite number", record_name("events", span_id)) for source, line, span_id, score in rows]
 
 
 #: What a typed attribute must hold, for the report (see ``_rows.COUNT`` / ``NUMBER``).
@@ -371,7 +384,7 @@ class _Pipeline:
         staged = stage_batch(batch, reads, self.keys)  # Arrow conversion while earlier batches insert
         staged.cutoff_us = self.cutoff_us
         res = staged.tables["res"]
-        staged.tables["res"] = res.append_column("resource_id", pa.array(self._resource_ids(batch.resources, res),
+        staged.tables["res"] = res.append_column("resource_id", pa.array(self._resource_ids(batch, res, staged.problems),
                                                                          pa.int32()))
         del batch
         if staged.heavy:
@@ -414,18 +427,22 @@ class _Pipeline:
         self.pending.append((done, staged, worker))
         self.wait()
 
-    def _resource_ids(self, texts: list[str], staged: pa.Table) -> list[int]:
-        """The stored number of each of a batch's resources (attribute texts), storing the new ones.
+    def _resource_ids(self, batch: Batch, staged: pa.Table, problems: list[Problem]) -> list[int]:
+        """The stored number of each of a batch's resources (``batch.resources``, attribute texts), storing the new
+        ones; a new one whose attribute list lost entries is named in ``problems``, where it was first met.
 
         On the caller's connection, one batch at a time and committed before the
         batch's rows are inserted: each resource is stored once, even when batches
         insert side by side, and a span never refers to a resource not stored.
         Resources already seen this run cost a dictionary look-up.
         """
+        texts = batch.resources
         unseen = [i for i, text in enumerate(texts) if text not in self.resource_ids]
         if unseen:
             self.con.register("_b_res", staged.take(unseen))
             try:
+                problems += entries_problems([(*batch.resource_places[res_ord], text) for res_ord, text in
+                                              self.con.execute(sql.RESOURCES_NOT_KEPT).fetchall()], "resources")
                 self.con.execute(sql.INSERT_RESOURCES)
                 for res_ord, resource_id in self.con.execute(sql.RESOURCE_IDS).fetchall():
                     self.resource_ids[texts[res_ord]] = resource_id

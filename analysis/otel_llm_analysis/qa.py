@@ -39,6 +39,7 @@ import duckdb
 
 from otel_llm import semconv
 from otel_llm_analysis._filter_sets import SETS, ask_together, in_set, per_set, set_rows, shared_filters
+from otel_llm_analysis._rows import eval_score
 from otel_llm_analysis._filters import Filters, as_rows, connection, dimension_sql, fetch_dicts, load_query, ratio
 from otel_llm_analysis._scopes import fetch
 
@@ -144,7 +145,8 @@ def _subjects(store: Any) -> str:
         return _CLICKHOUSE_SUBJECTS
     evaluations = load_query("log_evaluations").format(
         evaluation_event=semconv.EVENT_EVALUATION_RESULT, name=semconv.GEN_AI_EVALUATION_NAME,
-        label=semconv.GEN_AI_EVALUATION_SCORE_LABEL, score=semconv.GEN_AI_EVALUATION_SCORE_VALUE,
+        label=semconv.GEN_AI_EVALUATION_SCORE_LABEL,
+        log_score=eval_score(f"l.attributes['{semconv.GEN_AI_EVALUATION_SCORE_VALUE}']"),
         response_id=semconv.GEN_AI_RESPONSE_ID)
     # through fetch_dicts: a report build asks it once (``_filters.remembering``), not once per quality view
     if not fetch_dicts(con, f"SELECT EXISTS ({evaluations}) AS held")[0]["held"]:

@@ -14,7 +14,9 @@
 --     json_extract_string(attributes['k'], '$.values[*].*') -> VARCHAR[]).
 --     Query:  attributes['otel_llm.run_config.temperature']  (NULL when absent),
 --     cast as needed:  TRY_CAST(attributes['x'] AS DOUBLE). A repeated key keeps
---     its last value.
+--     its last value; a value setting several members is read as the first it
+--     sets of string, int, double, bool, array, kvlist, bytes
+--     (_attribute_entries.VALUE_MEMBERS), and both are named in the ingest report.
 --   * `spans` is a view over the table `span_rows`, which stores span attributes
 --     as two aligned lists, `attr_keys` and `attr_values`: building a DuckDB MAP
 --     costs ~3 us per row (about a third of the whole ingest), so `spans` builds

@@ -659,8 +659,44 @@ def test_an_unreadable_evaluation_score_is_reported_and_the_evaluation_kept(stor
     report = store.ingest(tmp_path)
     assert [(p.path, p.line, p.where, p.reason) for p in report.bad_lines] == [
         (str(tmp_path / "a.jsonl"), 1, f"event of span {GRADED['answer'][0]}",
-         f"eval_score left empty: {score} = 'high' is not a number")]
+         f"eval_score left empty: {score} = 'high' is not a finite number")]
     assert store.query("SELECT trace_id, eval_name, eval_label, eval_score FROM evaluations ORDER BY trace_id") == [
         ("1" * 32, "relevance", "pass", None), ("2" * 32, "relevance", "pass", 0.75),
         ("3" * 32, "relevance", "pass", 10.0)]
+    assert store.ingest(tmp_path).bad_lines == []  # read again: known spans, nothing said twice
+
+
+NOT_FINITE = ['{"doubleValue":"NaN"}', '{"doubleValue":"Infinity"}', '{"doubleValue":"-Infinity"}',
+              '{"stringValue":"nan"}', '{"stringValue":"-inf"}']
+
+
+@pytest.mark.parametrize("value", NOT_FINITE)
+def test_an_evaluation_score_that_is_no_finite_number_is_reported_and_left_empty(store: TraceStore, tmp_path: Path,
+                                                                                value: str) -> None:
+    """NaN or an infinity as an evaluation's score (OTLP JSON writes a double's as "NaN", "Infinity") was stored
+    as read, without a word: one made every average of the scores it entered NaN or infinite. It is now left
+    empty and named as a score that is no number is, the evaluation kept; a log record repeating the event (its
+    score read the same way) is still its twin, counted once."""
+    from otel_llm_analysis import qa
+    from tests.support.graded_trace import GRADED, trace_file
+
+    score = "gen_ai.evaluation.score.value"
+    path = trace_file(tmp_path / "a.jsonl", GRADED, trace="1", event_on="answer", event_attrs={score: "MARK"})
+    path.write_bytes(path.read_bytes().replace(b'{"stringValue":"MARK"}', value.encode()))
+    trace_file(tmp_path / "b.jsonl", GRADED, trace="2", event_on="judge", event_attrs={score: 0.75})
+    (text,) = json.loads(value).values()
+    twin = {"timeUnixNano": "1764000000100000000", "eventName": "gen_ai.evaluation.result", "traceId": "1" * 32,
+            "spanId": GRADED["answer"][0], "attributes": [
+                {"key": "gen_ai.evaluation.name", "value": {"stringValue": "relevance"}},
+                {"key": "gen_ai.evaluation.score.label", "value": {"stringValue": "pass"}},
+                {"key": score, "value": json.loads(value)}]}
+    _write(tmp_path / "logs.jsonl", [{"resourceLogs": [{"resource": {}, "scopeLogs": [{"logRecords": [twin]}]}]}])
+    report = store.ingest(tmp_path)
+    assert [(p.path, p.line, p.where, p.reason) for p in report.bad_lines] == [
+        (str(path), 1, f"event of span {GRADED['answer'][0]}",
+         f"eval_score left empty: {score} = {text!r} is not a finite number")]
+    assert store.query("SELECT trace_id, eval_name, eval_label, eval_score FROM evaluations ORDER BY trace_id") == [
+        ("1" * 32, "relevance", "pass", None), ("2" * 32, "relevance", "pass", 0.75)]
+    (total,) = qa.quality(store, None)
+    assert total.passed == 2  # the log record is the event's twin
     assert store.ingest(tmp_path).bad_lines == []  # read again: known spans, nothing said twice

@@ -323,7 +323,9 @@ def test_odd_resources_are_stored_once_each_as_what_their_spans_showed_before(st
     ]})
     report = store.ingest(path)
     assert report.spans_added == 4
-    assert [p.where for p in report.bad_lines] == ["$.resourceSpans[1].resource.attributes"]
+    assert [(p.where, p.reason.split(":")[0]) for p in report.bad_lines] == [
+        ("$.resourceSpans[1].resource.attributes", "ignored attributes"),
+        ("$.resourceSpans[0].resource: attributes", "1 attribute entry not kept as sent")]  # the earlier service.name
     assert store.query("SELECT span_id, service_name, resource_attributes FROM spans ORDER BY span_id") == [
         ("0000000000000001", "new", {"service.name": "new"}),
         ("0000000000000002", None, {}),

@@ -35,7 +35,8 @@ CASES: dict[str, tuple[Any, Any, bool]] = {
     "5": ("abc", "abc", True),  # no score on either side: a twin still
     "6": (0.5, 0.25, False),
     "7": ("1__0", "1__0", True),  # not a number (DuckDB takes "_" between two digits only)
-    "8": ("NaN", "nan", True),
+    "8": ("NaN", "nan", True),  # a number, but no finite one: no score on either side, a twin still
+    "9": ("-Infinity", " inf", True),
 }
 
 
@@ -70,17 +71,18 @@ def test_a_span_events_score_that_is_no_number_is_named_alike_on_both_engines(ro
     span by ``ingest`` and by ``load`` alike, and the evaluation kept."""
     with TraceStore(":memory:") as duck:
         said = [(p.path, p.line, p.where, p.reason) for p in duck.ingest(root).bad_lines]
-    unread = [trace for trace, (event_score, _, _) in CASES.items() if event_score in ("abc", "1__0")]
+    unread = [trace for trace, (score, _, _) in CASES.items() if score in ("abc", "1__0", "NaN", "-Infinity")]
     assert said == [(str(root / f"{trace}.jsonl"), 1, f"event of span {GRADED['answer'][0]}",
-                     f"eval_score left empty: {SCORE} = {CASES[trace][0]!r} is not a number") for trace in unread]
+                     f"eval_score left empty: {SCORE} = {CASES[trace][0]!r} is not a finite number")
+                    for trace in unread]
     assert [(p.path, p.line, p.where, p.reason) for p in load(root, clickhouse_url).bad_lines] == said
     assert load(root, clickhouse_url).bad_lines == []  # known spans: nothing said again
 
 
 def test_each_span_events_score_reads_the_same_on_both_engines(stores: tuple[TraceStore, ClickHouseStore]) -> None:
     sql = "SELECT trace_id, eval_name, eval_score FROM evaluations ORDER BY trace_id"
-    duck, ch = ([(*row[:2], "NaN" if row[2] != row[2] else row[2]) for row in store.query(sql)] for store in stores)
-    assert [row[2] for row in duck] == [0.5, 0.5, 0.5, 10.0, None, 0.5, None, "NaN"]  # DuckDB's reading
+    duck, ch = (store.query(sql) for store in stores)
+    assert [row[2] for row in duck] == [0.5, 0.5, 0.5, 10.0, None, 0.5, None, None, None]  # DuckDB's reading
     same(duck, ch)
 
 

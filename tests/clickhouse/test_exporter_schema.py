@@ -107,6 +107,24 @@ def test_subsecond_metrics_change_only_the_metric_tables_point_times(
             for db in (database, ns)] == ["2025-11-30 23:59:59", "2025-11-30 23:59:59.123456789"]
 
 
+def test_nullable_sums_change_only_the_sum_columns(chdb_session: chdb.session.Session, database: str,
+                                                   sql_dir: Path) -> None:
+    """With ``nullable_sums`` (what ``otel-llm load`` creates) the histogram, exponential histogram and summary
+    tables' ``Sum`` holds NULL (a point sent without one), the rest of every table as the exporter makes it."""
+    nullable = f"{database}_nullable"
+    create(chdb_session, ExporterSchema(database=database), sql_dir)
+    create(chdb_session, ExporterSchema(database=nullable, nullable_sums=True), sql_dir)
+
+    def described(db: str) -> dict[tuple[str, str], str]:
+        return {(c["table"], c["name"]): c["type"] for c in rows(
+            chdb_session, f"SELECT table, name, type FROM system.columns WHERE database = '{db}'")}
+
+    exporters, ours = described(database), described(nullable)
+    changed = {key: (exporters[key], ours[key]) for key in exporters if exporters[key] != ours[key]}
+    assert changed == {(METRICS_TABLES[kind], "Sum"): ("Float64", "Nullable(Float64)")
+                       for kind in ("histogram", "exp_histogram", "summary")}
+
+
 def test_the_trace_id_lookup_view_fills_from_inserted_spans(chdb_session: chdb.session.Session, database: str,
                                                             sql_dir: Path) -> None:
     """The view's seven template arguments land in the right places: a span inserted into

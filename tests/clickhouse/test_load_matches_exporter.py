@@ -50,7 +50,7 @@ def _wait(server: ChdbHttpServer, sql: str, expected: int) -> int:
 def test_loaded_files_equal_what_the_exporter_wrote(collector_factory: Any, clickhouse_http: ChdbHttpServer,  # noqa: F811
                                                     database: str, tmp_path: Path) -> None:
     server, live, loaded = clickhouse_http, f"{database}_live", f"{database}_loaded"
-    for statement in ExporterSchema(database=live, subsecond_metrics=True).statements():
+    for statement in ExporterSchema(database=live, subsecond_metrics=True, nullable_sums=True).statements():
         server.query(statement)  # the exporter's create_schema (IF NOT EXISTS) then uses these tables
     collector = collector_factory(clickhouse=f"{server.url}/{live}", env={"OTEL_LLM_CLICKHOUSE_COMPRESS": "none"})
     collector.start()

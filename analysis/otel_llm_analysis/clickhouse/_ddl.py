@@ -35,6 +35,8 @@ FULL_TEXT_SEARCH_SINCE = (26, 2)
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: A metric template's point-time column declared in whole seconds (``TimeUnix DateTime``).
 _SECONDS_COLUMN = re.compile(r"\b((?:Start)?TimeUnix) DateTime\b(?!64)")
+#: A metric template's ``Sum`` (histogram, exponential histogram, summary), which cannot be NULL.
+_SUM_COLUMN = re.compile(r"\bSum Float64\b")
 
 
 @dataclass(frozen=True)
@@ -49,9 +51,15 @@ class ExporterSchema:
     server_version: tuple[int, int] = (26, 9)  # chooses the logs indexes as the exporter would
     #: True: the metric tables' point times (``TimeUnix``, ``StartTimeUnix``, the exemplars' ``TimeUnix``)
     #: are ``DateTime64(9)`` where the exporter's DDL has ``DateTime`` (whole seconds), so a point keeps its
-    #: time within its second, as in DuckDB. The one change to the exporter's DDL, and only of a column
-    #: type: the exporter inserts by column name and its driver writes a ``DateTime64(9)`` column at ns.
+    #: time within its second, as in DuckDB. A change to the exporter's DDL (the other: :attr:`nullable_sums`),
+    #: only of a column type: the exporter inserts by column name and its driver writes a ``DateTime64(9)``
+    #: column at ns.
     subsecond_metrics: bool = False
+    #: True: the histogram, exponential histogram and summary tables' ``Sum`` is ``Nullable(Float64)`` where the
+    #: exporter's DDL has ``Float64``, so a point sent without a sum (OTLP makes it optional) keeps none, as in
+    #: DuckDB, not a made-up 0. A column type again: the exporter writes a sum into it as into ``Float64``
+    #: (its ``Sum()``, 0 for a point without one: its own points read as it wrote them).
+    nullable_sums: bool = False
 
     def __post_init__(self) -> None:
         if not _NAME.fullmatch(self.database):
@@ -88,13 +96,16 @@ class ExporterSchema:
         # internal/metrics/metrics_model.go: NewMetricsTable
         for kind, table in METRICS_TABLES.items():
             renderers.append((f"metrics_{kind}_table.sql",
-                              lambda t, table=table: self._metric_times(
+                              lambda t, table=table: self._metric_columns(
                                   sprintf(t, [db, table, cluster, engine, self._ttl("TimeUnix")]))))
         return renderers
 
-    def _metric_times(self, ddl: str) -> str:
-        """A metric table's DDL with its point times at ns when :attr:`subsecond_metrics`, else as rendered."""
-        return _SECONDS_COLUMN.sub(r"\1 DateTime64(9)", ddl) if self.subsecond_metrics else ddl
+    def _metric_columns(self, ddl: str) -> str:
+        """A metric table's DDL with its point times at ns when :attr:`subsecond_metrics` and its ``Sum``
+        nullable when :attr:`nullable_sums`, else as rendered."""
+        if self.subsecond_metrics:
+            ddl = _SECONDS_COLUMN.sub(r"\1 DateTime64(9)", ddl)
+        return _SUM_COLUMN.sub("Sum Nullable(Float64)", ddl) if self.nullable_sums else ddl
 
     def _cluster(self) -> str:
         return "ON CLUSTER `" + self.cluster.replace("`", "``") + "`" if self.cluster else ""

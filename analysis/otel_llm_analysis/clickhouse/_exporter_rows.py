@@ -27,7 +27,8 @@ from otel_llm_analysis._attribute_entries import key_text
 from otel_llm_analysis._decode import Batch, Problem
 from otel_llm_analysis.clickhouse._asstring import as_string
 
-__all__ = ["LOG_COLUMNS", "METRIC_KIND_TABLE", "SPAN_COLUMNS", "fit_times", "log_rows", "metric_rows", "span_rows"]
+__all__ = ["LOG_COLUMNS", "METRIC_KIND_TABLE", "SPAN_COLUMNS", "fit_sums", "fit_times", "log_rows", "metric_rows",
+           "span_rows"]
 
 #: pdata's SpanKind.String() / StatusCode.String() (an unknown number: "").
 _SPAN_KINDS = {0: "Unspecified", 1: "Internal", 2: "Server", 3: "Client", 4: "Producer", 5: "Consumer"}
@@ -255,6 +256,12 @@ def _f(value: Any) -> float:
     return 0.0 if value is None else float(value)
 
 
+def _sum(p: Mapping[str, list[Any]], i: int) -> float | None:
+    """Point ``i``'s sum; None when the point has none (written as its table can hold it: :func:`fit_sums`)."""
+    total = p["sum"][i]
+    return None if total is None else float(total)
+
+
 def _temporality(p: Mapping[str, list[Any]], i: int) -> int:
     text = p["temporality"][i]
     return _TEMPORALITY.get(text, int(text) if text and text.lstrip("-").isdigit() else 0)
@@ -263,14 +270,14 @@ def _temporality(p: Mapping[str, list[Any]], i: int) -> int:
 _OWN_VALUES: dict[str, Callable[[Mapping[str, list[Any]], int], list[Any]]] = {
     "gauge": lambda p, i: [_f(p["value"][i])],
     "sum": lambda p, i: [_f(p["value"][i]), _temporality(p, i), bool(p["is_monotonic"][i])],
-    "histogram": lambda p, i: [p["count"][i] or 0, _f(p["sum"][i]), list(p["bucket_counts"][i] or ()),
+    "histogram": lambda p, i: [p["count"][i] or 0, _sum(p, i), list(p["bucket_counts"][i] or ()),
                                list(p["explicit_bounds"][i] or ()), _f(p["min"][i]), _f(p["max"][i]),
                                _temporality(p, i)],
-    "exp_histogram": lambda p, i: [p["count"][i] or 0, _f(p["sum"][i]), p["scale"][i] or 0, p["zero_count"][i] or 0,
+    "exp_histogram": lambda p, i: [p["count"][i] or 0, _sum(p, i), p["scale"][i] or 0, p["zero_count"][i] or 0,
                                    p["positive_offset"][i] or 0, list(p["positive_bucket_counts"][i] or ()),
                                    p["negative_offset"][i] or 0, list(p["negative_bucket_counts"][i] or ()),
                                    _f(p["min"][i]), _f(p["max"][i]), _temporality(p, i)],
-    "summary": lambda p, i: [p["count"][i] or 0, _f(p["sum"][i]),
+    "summary": lambda p, i: [p["count"][i] or 0, _sum(p, i),
                              [q["quantile"] for q in p["quantile_values"][i] or ()],
                              [q["value"] for q in p["quantile_values"][i] or ()]],
 }
@@ -296,3 +303,15 @@ def fit_times(rows: list[list[Any]], columns: tuple[str, ...], types: Mapping[st
         else:
             for row in rows:
                 row[index] //= divisor
+
+
+def fit_sums(rows: list[list[Any]], columns: tuple[str, ...], types: Mapping[str, str]) -> None:
+    """A point's absent sum (None in ``rows``' ``Sum``) as the table holds it, in place: NULL in a ``Nullable``
+    column (the tables ``otel-llm load`` creates: ``ExporterSchema.nullable_sums``), as DuckDB's ``metric_points``
+    keeps it; else 0.0, as the exporter writes a point without one into its own tables (pdata's ``Sum()``)."""
+    if "Sum" not in columns or types["Sum"].startswith("Nullable("):
+        return
+    index = columns.index("Sum")
+    for row in rows:
+        if row[index] is None:
+            row[index] = 0.0

@@ -11,8 +11,10 @@ so every analysis reads old and new data alike.
   the rest loads. :mod:`._exporter_rows` lays the rows out as the exporter does.
 * Tables: created from the exporter's own DDL templates (:class:`ExporterSchema`)
   when missing, the metric tables with their point times at ns
-  (``subsecond_metrics``: the exporter's DDL keeps whole seconds); existing ones
-  (made by the exporter) are used as they are.
+  (``subsecond_metrics``: the exporter's DDL keeps whole seconds) and a point's
+  absent sum NULL (``nullable_sums``: the exporter's ``Sum`` cannot be NULL);
+  existing ones (made by the exporter) are used as they are, an absent sum
+  written there as the exporter writes it, 0 (``_exporter_rows.fit_sums``).
 * Idempotent by content, not by a ledger: a span is new unless its
   ``(TraceId, SpanId)`` is already stored; a log record or metric point unless an
   identical row (every column) is stored at the same time. So loading the same
@@ -40,7 +42,7 @@ from otel_llm_analysis._sources import FileChanged, Reader
 from otel_llm_analysis.clickhouse._client import ClickHouseError, ClickHouseURL, connect, one_line
 from otel_llm_analysis.clickhouse._ddl import LOGS_TABLE, METRICS_TABLES, TRACES_TABLE, ExporterSchema
 from otel_llm_analysis.clickhouse._exporter_rows import (
-    LOG_COLUMNS, METRIC_COLUMNS, SPAN_COLUMNS, fit_times, log_rows, metric_rows, span_rows,
+    LOG_COLUMNS, METRIC_COLUMNS, SPAN_COLUMNS, fit_sums, fit_times, log_rows, metric_rows, span_rows,
 )
 from otel_llm_analysis.clickhouse._span_table import ensure_span_table
 from otel_llm_analysis.clickhouse._views import eval_score, unreadable_sql
@@ -73,7 +75,8 @@ def load(specs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], to: s
     infos = listed_files([specs] if isinstance(specs, (str, os.PathLike)) else list(specs), report)
     client = client or connect(target, select=False)
     loader = _Loader(client, target.database)
-    loader.prepare(create, schema or ExporterSchema(database=target.database, subsecond_metrics=True), progress)
+    loader.prepare(create, schema or ExporterSchema(database=target.database, subsecond_metrics=True,
+                                                    nullable_sums=True), progress)
     batch = Batch()
     try:
         for info in infos:
@@ -262,6 +265,7 @@ class _Loader:
             # where two exports of a point within one second would look alike.
             rows = list({msgspec.json.encode(row): row for row in rows}.values())
         fit_times(rows, columns, self.types[table])
+        fit_sums(rows, columns, self.types[table])
         staging = self._stage(table)
         from clickhouse_connect.driver.exceptions import ClickHouseError as DriverError
 
@@ -282,14 +286,17 @@ class _Loader:
     def _new_rows(self, table: str, staging: str, signal: str) -> str:
         """SELECT of the staged rows not stored yet: spans by id (each once), other rows by their content
         (repeats were dropped before staging), compared only with stored rows of the same times (the
-        tables' partition and ordering keys)."""
+        tables' partition and ordering keys). A point's absent sum (NULL: ``fit_sums``) compares as 0, the
+        exporter's writing of it: the file's copy of a point the exporter delivered is that point, and a NULL
+        would make the row's hash NULL, never unequal."""
         if signal == "traces":
             return (f"SELECT * FROM {self._q(staging)} WHERE (TraceId, SpanId) NOT IN ("
                     f"SELECT TraceId, SpanId FROM {self._q(table)} "
                     f"WHERE TraceId IN (SELECT TraceId FROM {self._q(staging)})) LIMIT 1 BY TraceId, SpanId")
         at = "Timestamp" if signal == "logs" else "TimeUnix"
-        return (f"SELECT * FROM {self._q(staging)} WHERE cityHash64(*) NOT IN ("
-                f"SELECT cityHash64(*) FROM {self._q(table)} WHERE {at} BETWEEN "
+        row = "cityHash64(* REPLACE (ifNull(Sum, 0) AS Sum))" if "Sum" in self.types[table] else "cityHash64(*)"
+        return (f"SELECT * FROM {self._q(staging)} WHERE {row} NOT IN ("
+                f"SELECT {row} FROM {self._q(table)} WHERE {at} BETWEEN "
                 f"(SELECT min({at}) FROM {self._q(staging)}) AND (SELECT max({at}) FROM {self._q(staging)}))")
 
     def close(self) -> None:

@@ -425,11 +425,13 @@ def metric_points_view(database: str, tables: set[str] | frozenset[str] = frozen
 
 def eval_score(attributes: str) -> str:
     """The evaluation score in the attribute map ``attributes`` (a ClickHouse expression), read as DuckDB's
-    ``span_events.eval_score`` and ``queries/log_evaluations.sql`` read it: ``TRY_CAST(… AS DOUBLE)``
-    (surrounding whitespace trimmed, ``_`` between digits taken); NULL when absent or not a number. A log
-    record is a span event's twin when its score reads the same, so both engines must read it alike."""
+    ``span_events.eval_score`` and ``queries/log_evaluations.sql`` read it (``_rows.eval_score``): ``TRY_CAST(…
+    AS DOUBLE)`` (surrounding whitespace trimmed, ``_`` between digits taken) when finite; NULL when absent, not a
+    number, NaN or an infinity. A log record is a span event's twin when its score reads the same, so both engines
+    must read it alike."""
     name = _quote(semconv.GEN_AI_EVALUATION_SCORE_VALUE)
-    return try_cast(f"multiIf(mapContains({attributes}, {name}), {attributes}[{name}], NULL)", "Float64")
+    score = try_cast(f"multiIf(mapContains({attributes}, {name}), {attributes}[{name}], NULL)", "Float64")
+    return f"multiIf(isFinite({score}), {score}, NULL)"
 
 
 def _clickhouse(expression: str) -> str:
