@@ -420,6 +420,9 @@ _QUANTILES = pa.list_(pa.struct([("quantile", _F64), ("value", _F64)]))
 #: older rows are filled so when it is opened (``fill``).
 _NO_COUNTS, _NO_BOUNDS = "[]::BIGINT[]", "[]::DOUBLE[]"
 
+_LEGACY_DOC = ("rows an older version or another DuckDB keyed (another row_key): a hash of the columns every version "
+               "stored, by which a record read again is also matched (_row_keys); NULL for the others")
+
 POINTS = Table(
     "metric_points",
     staged=(
@@ -453,7 +456,7 @@ POINTS = Table(
                "histogram: len(explicit_bounds) + 1 buckets; empty for the other kinds", fill=_NO_COUNTS),
         Column("explicit_bounds", "DOUBLE[]", f"coalesce(explicit_bounds, {_NO_BOUNDS})",
                "histogram; empty for the other kinds", fill=_NO_BOUNDS),
-        Column("row_key", "UBIGINT", "row_key", "hash of everything the point holds: de-duplication"),
+        Column("row_key", "UBIGINT", "row_key", "hash of everything the point holds (_row_keys): de-duplication"),
         Column("source_file", "VARCHAR", "source_file"),
         Column("description", "VARCHAR", "nullif(description, '')"),
         Column("scope_version", "VARCHAR", "nullif(scope_version, '')"),
@@ -470,6 +473,7 @@ POINTS = Table(
         Column("negative_offset", "INTEGER", "negative_offset"),
         Column("negative_bucket_counts", "BIGINT[]", "negative_bucket_counts"),
         Column("quantile_values", "STRUCT(quantile DOUBLE, value DOUBLE)[]", "quantile_values", "summary"),
+        Column("legacy_key", "UBIGINT", "NULL::UBIGINT", _LEGACY_DOC),
     ),
 )
 
@@ -509,7 +513,7 @@ LOGS = Table(
         Column("service_name", "VARCHAR", f"resource_attributes['{SERVICE_NAME}']"),
         Column("attributes", "MAP(VARCHAR, VARCHAR)", "map(k, v)"),
         Column("resource_attributes", "MAP(VARCHAR, VARCHAR)", "resource_attributes"),
-        Column("row_key", "UBIGINT", "row_key", "hash of everything the record holds: de-duplication"),
+        Column("row_key", "UBIGINT", "row_key", "hash of everything the record holds (_row_keys): de-duplication"),
         Column("source_file", "VARCHAR", "source_file"),
         Column("event_name", "VARCHAR", "nullif(event_name, '')", "the record is an event of this name"),
         Column("observed_time", "TIMESTAMP", ts("observed_ns")),
@@ -517,6 +521,7 @@ LOGS = Table(
         Column("scope_name", "VARCHAR", "nullif(scope_name, '')"),
         Column("scope_version", "VARCHAR", "nullif(scope_version, '')"),
         Column("dropped_attributes_count", "BIGINT", "dropped_attributes_count"),
+        Column("legacy_key", "UBIGINT", "NULL::UBIGINT", _LEGACY_DOC),
     ),
 )
 

@@ -44,6 +44,7 @@ from otel_llm_analysis._rows import (
     EVAL_SCORE, EVAL_SCORE_TEXT, EVENTS, EXEMPLARS, LINKS, LOGS, POINTS, POSITION, RESOURCE_VALUES, RESOURCES, SPANS,
     Table, ts,
 )
+from otel_llm_analysis._row_keys import staged_key, staged_legacy_key
 from otel_llm_analysis._spellings import SPELLINGS
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "PRUNED_SPANS",
     "ROW_PLANS",
     "STORED_WINDOW",
+    "matching_legacy",
     "UNREADABLE_SCORES",
     "UNREADABLE_SPANS",
 ]
@@ -387,24 +389,31 @@ ORDER BY e.ord
 
 # --- logs and metric points (+ exemplars) ----------------------------------------------
 
-#: What a row's key hashes besides its own staged values: its scope, attributes and resource
-#: (not where it was read: the same record in two files is one record).
-_CONTEXT_CONTENT = ("scope_name", "scope_version", "scope_attrs", "attrs_text", "resource_text")
+#: Where a stage also matches the batch's records by ``legacy_key`` (rows an older version or DuckDB keyed),
+#: filled in by :func:`matching_legacy` when the table holds such rows (``_row_keys.legacy_tables``).
+LEGACY_KEY, LEGACY_MATCH = "/*legacy key*/", "/*legacy match*/"
 
 
 def _stage_keyed(table: Table, kind: str) -> str:
-    """First occurrence per content key of the batch's rows, minus those already stored."""
-    content = [name for name in table.staged_names if name not in ("ctx", "attrs")] + list(_CONTEXT_CONTENT)
+    """First occurrence per content key (``_row_keys``) of the batch's rows, minus those already stored."""
     return f"""
 CREATE OR REPLACE TEMP TABLE _stage_{kind} AS
 WITH {_RESOURCES},
 keyed AS (
-    SELECT *, hash({", ".join(content)}) AS row_key
+    SELECT *, {staged_key(table)} AS row_key{LEGACY_KEY}
     FROM {_in_context(kv_from(f"(SELECT *, attrs AS attrs_text FROM _b_{kind})"))}
 ), fresh AS (SELECT min(ord) AS ord FROM keyed GROUP BY row_key)
 SELECT k.* FROM keyed k JOIN fresh USING (ord)
-WHERE NOT EXISTS (SELECT 1 FROM {table.name} t WHERE {STORED_WINDOW} AND t.row_key = k.row_key)
+WHERE NOT EXISTS (SELECT 1 FROM {table.name} t WHERE {STORED_WINDOW} AND t.row_key = k.row_key){LEGACY_MATCH}
 """
+
+
+def matching_legacy(stage: str, table: Table) -> str:
+    """``table``'s stage (:func:`_stage_keyed`) for a store holding rows keyed otherwise: a record is also one
+    of them when the columns every version stored hold its values (``legacy_key``)."""
+    return stage.replace(LEGACY_KEY, f", {staged_legacy_key(table)} AS _legacy_key").replace(
+        LEGACY_MATCH, f"\n  AND NOT EXISTS (SELECT 1 FROM {table.name} t WHERE {STORED_WINDOW} "
+                      "AND t.legacy_key = k._legacy_key)")
 
 
 #: Exemplars follow their point: those of the points staged as new (``_stage_points``).

@@ -47,6 +47,8 @@ from otel_llm_analysis import _proto, _statements as sql
 from otel_llm_analysis._attribute_entries import entries_not_kept
 from otel_llm_analysis._decode import Batch, Problem, decode_line
 from otel_llm_analysis._producers import MAX_CALL_COST_USD
+from otel_llm_analysis._row_keys import legacy_tables
+from otel_llm_analysis._rows import TABLES
 from otel_llm_analysis._ledger import Ledger, Read
 from otel_llm_analysis._sources import (
     STREAMED, FileChanged, FileInfo, Reader, Record, SourceError, expand, stat_file,
@@ -195,8 +197,9 @@ class _Counts:
     problems: list[Problem] = field(default_factory=list)
 
 
-def _insert(con: duckdb.DuckDBPyConnection, staged: Staged) -> _Counts:
-    """Insert one staged batch; returns what was added and the values it could not read."""
+def _insert(con: duckdb.DuckDBPyConnection, staged: Staged, legacy: frozenset[str] = frozenset()) -> _Counts:
+    """Insert one staged batch; returns what was added and the values it could not read. ``legacy``: the
+    tables holding rows keyed otherwise (``_row_keys.legacy_tables``)."""
     counts = _Counts()
     names = [f"_b_{kind}" for kind in staged.tables]
     for kind, table in staged.tables.items():
@@ -225,7 +228,9 @@ def _insert(con: duckdb.DuckDBPyConnection, staged: Staged) -> _Counts:
             kind = plan.kind
             if kind not in staged.tables:
                 continue
-            con.execute(plan.stage.replace(sql.STORED_WINDOW, staged.windows[kind]))
+            table = TABLES[kind]
+            stage = sql.matching_legacy(plan.stage, table) if table.name in legacy else plan.stage
+            con.execute(stage.replace(sql.STORED_WINDOW, staged.windows[kind]))
             if staged.cutoff_us is not None:
                 counts.pruned[kind] = con.execute(sql.PRUNED_ROWS[kind].format(cutoff_us=staged.cutoff_us)).fetchone()[0]
             added = _store_staged(con, plan, counts.problems)
@@ -327,10 +332,11 @@ class _Worker:
         self.cursor.execute("SET preserve_insertion_order = false")
         self.cursor.execute("BEGIN TRANSACTION")
         self.uncommitted = 0
+        self.legacy = legacy_tables(self.cursor)
 
     def insert(self, staged: Staged) -> _Counts:
         """Insert, and commit now and then to bound memory (see COMMIT_ROWS)."""
-        counts = _insert(self.cursor, staged)
+        counts = _insert(self.cursor, staged, self.legacy)
         self.uncommitted += staged.rows
         if self.uncommitted >= COMMIT_ROWS:
             self.commit()

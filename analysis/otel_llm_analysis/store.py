@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 import duckdb
 
 from otel_llm import semconv
-from otel_llm_analysis import _coverage, _llm_calls_view, _reclassify, _sandbox, _total_only, _unfinished, retention
+from otel_llm_analysis import (
+    _coverage, _llm_calls_view, _reclassify, _row_keys, _sandbox, _total_only, _unfinished, retention,
+)
 from otel_llm_analysis._costs import count_calls, price_calls
 from otel_llm_analysis._filters import IS_UNPRICED, TOTAL_ONLY_TOKENS
 from otel_llm_analysis._nesting import refresh_nesting
@@ -212,6 +214,7 @@ class TraceStore:
                 create_tables(self._con)
                 drop_stale(self._con)  # agents/tools/retries rows made by other definitions
                 self._con.execute(schema_sql())
+                _row_keys.mark(self._con)  # rows keyed by an older version or DuckDB: matched otherwise
                 reclassified = _reclassify.catch_up(self._con)  # spans stored under other rules
                 if reclassified:
                     refresh_nesting(self._con)  # the pairs of the spans as they are now

@@ -361,11 +361,11 @@ def test_a_failed_run_leaves_neither_rows_nor_offsets(store: TraceStore, dataset
     real_insert = ingest_module._insert
     calls = {"n": 0}
 
-    def failing_insert(con, staged):  # type: ignore[no-untyped-def]
+    def failing_insert(con, staged, *rest):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if calls["n"] == 2:
             raise OSError("disk full")
-        return real_insert(con, staged)
+        return real_insert(con, staged, *rest)
 
     monkeypatch.setattr(ingest_module, "_insert", failing_insert)
     with pytest.raises(OSError, match="disk full"):
