@@ -17,7 +17,7 @@ Why it is built this way:
   stored. Its rows get a ``legacy_key`` instead, a hash of the columns every
   version stored (:data:`POINT_LEGACY`, :data:`LOG_LEGACY`), and while a table holds
   such rows its ingest also matches records by that hash
-  (``_statements.matching_legacy``). It is coarser (times in microseconds, the
+  (``_statements._stage_keyed``). It is coarser (times in microseconds, the
   body as rendered) but only ever compared with rows stored before.
 """
 
@@ -28,7 +28,8 @@ from typing import Any, Mapping
 from otel_llm_analysis import _ingest_state
 from otel_llm_analysis._rows import LOGS, POINTS, Table
 
-__all__ = ["CONTEXT_FIELDS", "LEGACY", "LOG_FIELDS", "POINT_FIELDS", "legacy_tables", "mark", "staged_key"]
+__all__ = ["CONTEXT_FIELDS", "LEGACY", "LOG_FIELDS", "POINT_FIELDS", "legacy_tables", "mark", "staged_key",
+           "staged_legacy_key"]
 
 #: Staged fields of a point its key hashes (``_rows.POINTS.staged``), in this order, forever.
 POINT_FIELDS = ("time_ns", "start_ns", "metric_name", "description", "metric_type", "unit", "temporality",

@@ -62,7 +62,6 @@ __all__ = [
     "PRUNED_SPANS",
     "ROW_PLANS",
     "STORED_WINDOW",
-    "matching_legacy",
     "UNREADABLE_SCORES",
     "UNREADABLE_SPANS",
 ]
@@ -332,7 +331,8 @@ class Plan:
     """How the batch's rows of one staged kind are stored.
 
     ``stage`` makes ``_stage_<kind>``: the rows to store (new ones only), with their attribute lists
-    (:func:`kv_from`) and ``dropped_entries``; ``insert`` stores them; ``lossy`` lists those whose lists lost
+    (:func:`kv_from`) and ``dropped_entries``; ``legacy_stage``, where not empty, is the stage for a table
+    holding rows keyed otherwise (:func:`_stage_keyed`); ``insert`` stores them; ``lossy`` lists those whose lists lost
     entries, as ``ingest.entries_problems`` reads them (file, line, what names the row, the staged attribute
     text): a scan of the stage, joined to the batch only for the rows it finds. ``following``: the plans of the
     rows stored with these (a point's exemplars).
@@ -343,6 +343,7 @@ class Plan:
     insert: str
     lossy: str
     following: tuple["Plan", ...] = ()
+    legacy_stage: str = ""
 
 
 def _lossy(kind: str, label: str, located: str = "") -> str:
@@ -389,31 +390,23 @@ ORDER BY e.ord
 
 # --- logs and metric points (+ exemplars) ----------------------------------------------
 
-#: Where a stage also matches the batch's records by ``legacy_key`` (rows an older version or DuckDB keyed),
-#: filled in by :func:`matching_legacy` when the table holds such rows (``_row_keys.legacy_tables``).
-LEGACY_KEY, LEGACY_MATCH = "/*legacy key*/", "/*legacy match*/"
-
-
-def _stage_keyed(table: Table, kind: str) -> str:
-    """First occurrence per content key (``_row_keys``) of the batch's rows, minus those already stored."""
+def _stage_keyed(table: Table, kind: str, legacy: bool = False) -> str:
+    """First occurrence per content key (``_row_keys``) of the batch's rows, minus those already stored; with
+    ``legacy``, also minus those matching rows keyed otherwise (``legacy_key``: the columns every version
+    stored hold the record's values), for a table holding such rows (``_row_keys.legacy_tables``)."""
+    legacy_key = f", {staged_legacy_key(table)} AS _legacy_key" if legacy else ""
+    legacy_match = (f"\n  AND NOT EXISTS (SELECT 1 FROM {table.name} t WHERE {STORED_WINDOW} "
+                    "AND t.legacy_key = k._legacy_key)") if legacy else ""
     return f"""
 CREATE OR REPLACE TEMP TABLE _stage_{kind} AS
 WITH {_RESOURCES},
 keyed AS (
-    SELECT *, {staged_key(table)} AS row_key{LEGACY_KEY}
+    SELECT *, {staged_key(table)} AS row_key{legacy_key}
     FROM {_in_context(kv_from(f"(SELECT *, attrs AS attrs_text FROM _b_{kind})"))}
 ), fresh AS (SELECT min(ord) AS ord FROM keyed GROUP BY row_key)
 SELECT k.* FROM keyed k JOIN fresh USING (ord)
-WHERE NOT EXISTS (SELECT 1 FROM {table.name} t WHERE {STORED_WINDOW} AND t.row_key = k.row_key){LEGACY_MATCH}
+WHERE NOT EXISTS (SELECT 1 FROM {table.name} t WHERE {STORED_WINDOW} AND t.row_key = k.row_key){legacy_match}
 """
-
-
-def matching_legacy(stage: str, table: Table) -> str:
-    """``table``'s stage (:func:`_stage_keyed`) for a store holding rows keyed otherwise: a record is also one
-    of them when the columns every version stored hold its values (``legacy_key``)."""
-    return stage.replace(LEGACY_KEY, f", {staged_legacy_key(table)} AS _legacy_key").replace(
-        LEGACY_MATCH, f"\n  AND NOT EXISTS (SELECT 1 FROM {table.name} t WHERE {STORED_WINDOW} "
-                      "AND t.legacy_key = k._legacy_key)")
 
 
 #: Exemplars follow their point: those of the points staged as new (``_stage_points``).
@@ -436,6 +429,7 @@ PRUNED_ROWS = {
 #: Per-signal plans for content-keyed rows; their stage is made with the stored window (:data:`STORED_WINDOW`).
 ROW_PLANS: tuple[Plan, ...] = (
     Plan("points", _stage_keyed(POINTS, "points"), _insert_staged(POINTS, "points"),
-         _lossy("points", "s.metric_name"), (_EXEMPLAR_PLAN,)),
-    Plan("logs", _stage_keyed(LOGS, "logs"), _insert_staged(LOGS, "logs"), _lossy("logs", "NULL")),
+         _lossy("points", "s.metric_name"), (_EXEMPLAR_PLAN,), _stage_keyed(POINTS, "points", legacy=True)),
+    Plan("logs", _stage_keyed(LOGS, "logs"), _insert_staged(LOGS, "logs"), _lossy("logs", "NULL"),
+         legacy_stage=_stage_keyed(LOGS, "logs", legacy=True)),
 )

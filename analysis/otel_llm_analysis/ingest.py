@@ -228,8 +228,7 @@ def _insert(con: duckdb.DuckDBPyConnection, staged: Staged, legacy: frozenset[st
             kind = plan.kind
             if kind not in staged.tables:
                 continue
-            table = TABLES[kind]
-            stage = sql.matching_legacy(plan.stage, table) if table.name in legacy else plan.stage
+            stage = plan.legacy_stage if TABLES[kind].name in legacy else plan.stage
             con.execute(stage.replace(sql.STORED_WINDOW, staged.windows[kind]))
             if staged.cutoff_us is not None:
                 counts.pruned[kind] = con.execute(sql.PRUNED_ROWS[kind].format(cutoff_us=staged.cutoff_us)).fetchone()[0]

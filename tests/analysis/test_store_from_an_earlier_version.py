@@ -39,7 +39,7 @@ def _copies(into: Path) -> list[str]:
     return [str(shutil.copy(DATA / name, into / name)) for name in FILES]
 
 
-def _fresh(tmp_path: Path) -> TraceStore:
+def _fresh() -> TraceStore:
     store = TraceStore(":memory:")
     store.ingest([str(DATA / name) for name in FILES])
     return store
@@ -56,7 +56,7 @@ def test_files_read_again_after_an_upgrade_add_nothing(earlier_store: Path, tmp_
 
 
 def test_the_analyses_read_it_as_a_store_made_now(earlier_store: Path, tmp_path: Path) -> None:
-    fresh = _fresh(tmp_path)
+    fresh = _fresh()
     with TraceStore(str(earlier_store)) as store:
         store.ingest(_copies(tmp_path / "copy"))
         for analysis in (lambda s: summaries.summary(s, "model"), summaries.totals,
