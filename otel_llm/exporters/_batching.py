@@ -57,6 +57,9 @@ __all__ = ["BatchLogProcessor", "BatchSpanProcessor", "ProcessorPipeline", "endi
 T = TypeVar("T")
 
 _LOCAL_WAIT_S = 30.0  # a local file write never waits on a network: drain it even past the deadline
+#: Upstream's default for ``OTEL_BSP_EXPORT_TIMEOUT`` / ``OTEL_BLRP_EXPORT_TIMEOUT`` (30,000 ms), in seconds: what a
+#: processor built without a setting allows one export.
+_EXPORT_TIMEOUT_S = 30.0
 # The variable that sets each signal's export timeout, named when an export overran it.
 _TIMEOUT_VARIABLES = {"traces": "OTEL_BSP_EXPORT_TIMEOUT", "logs": "OTEL_BLRP_EXPORT_TIMEOUT"}
 _SETTLED_POLL_S = 0.05  # how often a waiting flush or shutdown looks whether a hung send's batch was kept
@@ -81,7 +84,7 @@ class _Batcher(Generic[T]):
     """A bounded queue drained by one daemon thread into ``exporter.export(batch)``."""
 
     def __init__(self, exporter: Any, signal: str, *, max_queue: int, max_batch: int, delay_s: float,
-                 local: bool, export_timeout_s: float = 30.0) -> None:
+                 local: bool, export_timeout_s: float = _EXPORT_TIMEOUT_S) -> None:
         self.exporter = exporter
         self.signal = signal
         self._max_queue = max_queue
@@ -350,7 +353,7 @@ class BatchSpanProcessor(SpanProcessor):
     """Ended, sampled spans -> ``exporter`` in batches (or written through in a worker process)."""
 
     def __init__(self, exporter: Any, *, max_queue: int, max_batch: int, delay_s: float, local: bool,
-                 export_timeout_s: float = 30.0) -> None:
+                 export_timeout_s: float = _EXPORT_TIMEOUT_S) -> None:
         self.batcher: _Batcher[ReadableSpan] = _Batcher(
             exporter, "traces", max_queue=max_queue, max_batch=max_batch, delay_s=delay_s, local=local,
             export_timeout_s=export_timeout_s)
@@ -373,7 +376,7 @@ class BatchLogProcessor(LogRecordProcessor):
     """Emitted log records -> ``exporter`` in batches (or written through in a worker process)."""
 
     def __init__(self, exporter: Any, *, max_queue: int, max_batch: int, delay_s: float, local: bool,
-                 export_timeout_s: float = 30.0) -> None:
+                 export_timeout_s: float = _EXPORT_TIMEOUT_S) -> None:
         self.batcher: _Batcher[ReadableLogRecord] = _Batcher(
             exporter, "logs", max_queue=max_queue, max_batch=max_batch, delay_s=delay_s, local=local,
             export_timeout_s=export_timeout_s)
